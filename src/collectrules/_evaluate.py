@@ -1,0 +1,229 @@
+"""The semantics shared by both back ends: hit policies, remedy resolution, the outcome.
+
+The durable back end calls these from inside its rule actions; the compiled Python back
+end calls them directly. Both therefore resolve matches identically; they differ only in
+how matches are found.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from decimal import Decimal
+from typing import Any
+
+import attrs
+
+from collectrules.conditions import (
+    MONEY_SCALE,
+    All,
+    AnyOf,
+    Between,
+    Compare,
+    Condition,
+    FieldSpec,
+    FieldType,
+    In,
+    Not,
+    Scalar,
+    predicate,
+)
+from collectrules.decision import Firing, RemedyBlock, RemedyGrant
+from collectrules.errors import EngineError
+from collectrules.policy import (
+    ConflictRule,
+    HitPolicy,
+    Layer,
+    LayerRule,
+    Policy,
+    RemedyEffect,
+    RemedyRule,
+)
+from collectrules.remedies import Remedy
+
+__all__ = ["LayerOutcome", "Outcome", "compile_condition", "resolve_layer", "resolve_remedies"]
+
+
+@attrs.frozen
+class LayerOutcome:
+    """The value a layer resolved to, and the rules that produced it."""
+
+    layer: Layer
+    value: str
+    score: float | None
+    used: tuple[str, ...]
+    defaulted: bool
+
+
+@attrs.define
+class Outcome:
+    """Everything one evaluation found, before it becomes a Decision."""
+
+    levels: list[LayerOutcome] = attrs.field(factory=list)
+    firings: list[Firing] = attrs.field(factory=list)
+    allowed: tuple[RemedyGrant, ...] = ()
+    blocked: tuple[RemedyBlock, ...] = ()
+
+
+def compile_condition(
+    cond: Condition, params: Mapping[str, Scalar], schema: Mapping[str, FieldSpec]
+) -> Condition:
+    """Resolve parameters and scale money constants to the facts' integer units."""
+    resolved = cond.resolve(params)
+    return _scale_money(resolved, schema)
+
+
+def _scale(value: Any) -> Any:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        scaled = Decimal(repr(value)) * MONEY_SCALE
+        return int(scaled) if scaled == scaled.to_integral_value() else float(scaled)
+    return value
+
+
+def _scale_money(cond: Condition, schema: Mapping[str, FieldSpec]) -> Condition:
+    def money(name: str) -> bool:
+        spec = schema.get(name)
+        return spec is not None and spec.type is FieldType.MONEY
+
+    if isinstance(cond, Compare) and money(cond.field):
+        return Compare(cond.field, cond.op, _scale(cond.value))
+    if isinstance(cond, Between) and money(cond.field):
+        return Between(cond.field, _scale(cond.low), _scale(cond.high))
+    if isinstance(cond, In) and money(cond.field):
+        return In(cond.field, tuple(_scale(v) for v in cond.values))
+    if isinstance(cond, All):
+        return All(tuple(_scale_money(p, schema) for p in cond.parts))
+    if isinstance(cond, AnyOf):
+        return AnyOf(tuple(_scale_money(p, schema) for p in cond.parts))
+    if isinstance(cond, Not):
+        return Not(_scale_money(cond.part, schema))
+    return cond
+
+
+def resolve_layer(layer: Layer, matched: Sequence[LayerRule]) -> LayerOutcome:
+    """Apply the layer's hit policy to the rules that matched, in file order."""
+    hit = layer.hit_policy
+    if hit is HitPolicy.COLLECT_SUM:
+        score = float(sum(r.score for r in matched))
+        value = layer.default
+        for minimum, band_value in sorted(layer.bands):
+            if score >= minimum:
+                value = band_value
+        if value is None:
+            msg = (f"layer {layer.id!r}: score {score:g} reaches no band and the layer has no "
+                   "default")
+            raise EngineError(msg)
+        return LayerOutcome(layer, value, score, tuple(r.id for r in matched),
+                            defaulted=not matched)
+    if not matched:
+        if layer.default is None:
+            msg = f"layer {layer.id!r}: no rule matched and the layer has no default"
+            raise EngineError(msg)
+        return LayerOutcome(layer, layer.default, None, (), defaulted=True)
+    if hit is HitPolicy.UNIQUE and len(matched) > 1:
+        ids = ", ".join(r.id for r in matched)
+        msg = f"layer {layer.id!r} is unique, but several rules matched: {ids}"
+        raise EngineError(msg)
+    if hit is HitPolicy.PRIORITY:
+        order = {r.id: i for i, r in enumerate(layer.rules)}
+        winner = max(matched, key=lambda r: (r.priority, -order[r.id]))
+    else:
+        winner = matched[0]
+    assert winner.value is not None
+    return LayerOutcome(layer, winner.value, None, (winner.id,), defaulted=False)
+
+
+def layer_firings(outcome: LayerOutcome, matched: Sequence[LayerRule]) -> list[Firing]:
+    """The trace entries of one layer: each matched rule, in firing order."""
+    layer = outcome.layer
+    out: list[Firing] = []
+    for rule in matched:
+        if layer.hit_policy is HitPolicy.COLLECT_SUM:
+            text = f"{layer.output} score {rule.score:+g}"
+        elif rule.id in outcome.used:
+            text = f"{layer.output} = {outcome.value}"
+        else:
+            text = f"matched; {layer.output} taken from {outcome.used[0]} ({layer.hit_policy})"
+        out.append(Firing(rule.id, layer.id, text, rule.reason, rule.cites, rule.origin))
+    if layer.hit_policy is HitPolicy.COLLECT_SUM:
+        text = f"{layer.output} = {outcome.value} (score {outcome.score:g})"
+        out.append(Firing(f"{layer.id}.resolve", layer.id, text,
+                          f"collect_sum over {len(matched)} rule(s)", layer.cites, ""))
+    elif outcome.defaulted:
+        out.append(Firing(f"{layer.id}.default", layer.id, f"{layer.output} = {outcome.value}",
+                          "no rule matched; the layer's default applies", layer.cites, ""))
+    return out
+
+
+_ORDER = {r: i for i, r in enumerate(Remedy)}
+
+
+def resolve_remedies(
+    policy: Policy, matched: Sequence[RemedyRule]
+) -> tuple[tuple[RemedyGrant, ...], tuple[RemedyBlock, ...], list[Firing]]:
+    """Combine the matched remedy rules into allowed and blocked remedies.
+
+    The first rule (in file order) that allows a remedy gives its grant; the first that
+    blocks it gives its block. When a remedy is both allowed and blocked, the policy's
+    ``remedies.conflict`` decides; ``unspecified`` blocks, as the safer reading, and
+    ``collectrules check`` reports the conflict.
+    """
+    grants: dict[Remedy, RemedyGrant] = {}
+    blocks: dict[Remedy, RemedyBlock] = {}
+    firings: list[Firing] = []
+    for rule in matched:
+        for remedy in rule.remedies:
+            if rule.effect is RemedyEffect.BLOCK:
+                blocks.setdefault(remedy, RemedyBlock(remedy, rule.id, rule.reason, rule.cites))
+            else:
+                required = rule.effect is RemedyEffect.REQUIRE
+                prior = grants.get(remedy)
+                if prior is None or (required and not prior.required):
+                    grants[remedy] = RemedyGrant(remedy, rule.id, rule.reason, rule.cites,
+                                                 rule.conditions, required)
+        names = ", ".join(r.value for r in rule.remedies)
+        firings.append(Firing(rule.id, "remedies", f"{rule.effect.value} {names}", rule.reason,
+                              rule.cites, rule.origin))
+    for remedy in set(grants) & set(blocks):
+        if policy.conflict is ConflictRule.ALLOW_WINS:
+            del blocks[remedy]
+        else:
+            del grants[remedy]
+    allowed = tuple(sorted(grants.values(), key=lambda g: _ORDER[g.remedy]))
+    blocked = tuple(sorted(blocks.values(), key=lambda b: _ORDER[b.remedy]))
+    return allowed, blocked, firings
+
+
+class CompiledPolicy:
+    """A policy compiled to Python predicates: the fast back end.
+
+    It agrees with the durable back end on every case; the test suite checks that
+    with hypothesis over generated cases.
+    """
+
+    def __init__(self, policy: Policy) -> None:
+        self.policy = policy
+        params = policy.parameter_values
+        schema = policy.schema()
+        self.layers: list[tuple[Layer, list[tuple[LayerRule, Callable[[Any], bool]]]]] = [
+            (layer, [(r, predicate(compile_condition(r.when, params, schema))) for r in layer.rules])
+            for layer in policy.layers
+        ]
+        self.remedies: list[tuple[RemedyRule, Callable[[Any], bool]]] = [
+            (r, predicate(compile_condition(r.when, params, schema))) for r in policy.remedy_rules
+        ]
+
+    def run(self, facts: Mapping[str, Any]) -> Outcome:
+        """Evaluate every layer, then the remedies, on the flat facts."""
+        outcome = Outcome()
+        current = dict(facts)
+        for layer, rules in self.layers:
+            matched = [rule for rule, test in rules if test(current)]
+            resolved = resolve_layer(layer, matched)
+            outcome.levels.append(resolved)
+            outcome.firings.extend(layer_firings(resolved, matched))
+            current[layer.output] = resolved.value
+        matched_remedies = [rule for rule, test in self.remedies if test(current)]
+        allowed, blocked, firings = resolve_remedies(self.policy, matched_remedies)
+        outcome.allowed, outcome.blocked = allowed, blocked
+        outcome.firings.extend(firings)
+        return outcome

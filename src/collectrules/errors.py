@@ -1,0 +1,152 @@
+"""The one exception root of collectrules, and its subclasses.
+
+Every error the library raises on purpose derives from :class:`CollectRulesError`.
+Subclasses mix in the builtin exception that fits (``ValueError`` for bad input,
+``RuntimeError`` for engine failures), and carry the offending location as attributes,
+so that callers can report it without parsing the message.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Sequence
+
+import attrs
+
+__all__ = [
+    "CollectRulesError",
+    "ConditionError",
+    "EngineError",
+    "EngineLimitError",
+    "EngineUnavailableError",
+    "FieldProblem",
+    "InputError",
+    "PolicyError",
+    "RuleActionError",
+    "did_you_mean",
+]
+
+
+def did_you_mean(name: str, known: Iterable[str]) -> str | None:
+    """Return the known name closest to ``name``, or ``None`` when none is close."""
+    matches = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.6)
+    return matches[0] if matches else None
+
+
+@attrs.frozen
+class FieldProblem:
+    """One invalid field: where it is and what was expected.
+
+    ``path`` is a dotted path such as ``signals[2].observed_at``; ``source`` names the
+    file (and line, when known) that the value came from.
+    """
+
+    path: str
+    message: str
+    source: str | None = None
+    line: int | None = None
+    suggestion: str | None = None
+
+    def __str__(self) -> str:
+        where = ""
+        if self.source is not None:
+            where = self.source if self.line is None else f"{self.source}:{self.line}"
+            where += ": "
+        hint = f" (did you mean {self.suggestion!r}?)" if self.suggestion else ""
+        path = f"{self.path}: " if self.path else ""
+        return f"{where}{path}{self.message}{hint}"
+
+
+class CollectRulesError(Exception):
+    """The root of every error that collectrules raises on purpose."""
+
+
+class InputError(CollectRulesError, ValueError):
+    """Invalid input: a case, a signal, an event, a date or an argument.
+
+    ``problems`` lists every invalid field, not only the first.
+    """
+
+    def __init__(self, problems: Sequence[FieldProblem], *, subject: str = "input") -> None:
+        self.problems: tuple[FieldProblem, ...] = tuple(problems)
+        self.subject = subject
+        if len(self.problems) == 1:
+            msg = str(self.problems[0])
+        else:
+            lines = "\n".join(f"  - {p}" for p in self.problems)
+            msg = f"{len(self.problems)} problems in {subject}:\n{lines}"
+        super().__init__(msg)
+
+    @property
+    def paths(self) -> tuple[str, ...]:
+        """The paths of the invalid fields, in the order found."""
+        return tuple(p.path for p in self.problems)
+
+
+class PolicyError(InputError):
+    """A policy file or policy object that cannot be loaded: syntax, schema or semantics."""
+
+    def __init__(self, problems: Sequence[FieldProblem], *, subject: str = "policy") -> None:
+        super().__init__(problems, subject=subject)
+
+
+class ConditionError(CollectRulesError, ValueError):
+    """A condition that cannot be parsed or type-checked.
+
+    ``column`` is 1-based, within ``text``; ``field`` names the offending field when
+    there is one, and ``suggestion`` the closest known field.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        text: str | None = None,
+        column: int | None = None,
+        field: str | None = None,
+        suggestion: str | None = None,
+    ) -> None:
+        self.text = text
+        self.column = column
+        self.field = field
+        self.suggestion = suggestion
+        self.reason = message
+        parts = [message]
+        if suggestion:
+            parts.append(f"(did you mean {suggestion!r}?)")
+        if column is not None:
+            parts.append(f"at column {column}")
+        full = " ".join(parts)
+        if text is not None:
+            full = f"{full} in {text!r}"
+        super().__init__(full)
+
+
+class EngineError(CollectRulesError, RuntimeError):
+    """The rules engine failed."""
+
+
+class EngineUnavailableError(EngineError):
+    """The durable_rules engine cannot be imported on this interpreter."""
+
+
+class EngineLimitError(EngineError):
+    """A compiled policy would exceed one of durable_rules' measured limits.
+
+    ``limit`` names the limit, ``value`` the policy's figure and ``maximum`` the bound.
+    """
+
+    def __init__(self, message: str, *, limit: str, value: int, maximum: int) -> None:
+        self.limit = limit
+        self.value = value
+        self.maximum = maximum
+        super().__init__(message)
+
+
+class RuleActionError(EngineError):
+    """A rule's action raised inside the engine; ``rule_id`` names the rule."""
+
+    def __init__(self, rule_id: str, cause: str) -> None:
+        self.rule_id = rule_id
+        self.cause = cause
+        super().__init__(f"rule {rule_id!r} failed in its action: {cause}")

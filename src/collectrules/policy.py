@@ -1,0 +1,872 @@
+"""Declarative policies: parameters, the signal catalogue, layered rules and remedies.
+
+A policy is data. It is loaded from TOML (or YAML, with the ``yaml`` extra), validated
+in full (every problem reported at once, each naming the file, the line where it can be
+found, the rule id and the key path), and frozen. Its identity is an id, a version and
+a content hash that changes whenever any rule or parameter changes.
+
+The rule layers chain: each layer's output (``willingness``, ``ability``,
+``quadrant``, …) becomes a field that later layers read. How the matches of one layer
+combine is its *hit policy*:
+
+``first``
+    The first matching rule, in file order, gives the value.
+``priority``
+    The matching rule with the highest ``priority`` gives the value; ties go to the
+    earlier rule.
+``collect_sum``
+    Every matching rule adds its ``score``; the highest band whose ``min`` the sum
+    reaches gives the value, and ``default`` applies below every band.
+``unique``
+    Exactly one rule may match; two matches are an error, as in DMN.
+
+A layer with no match takes its ``default``; with no default, deciding fails clearly.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import json
+import re
+import tomllib
+from collections.abc import Iterable, Mapping, Sequence
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from collectrules.conditions import (
+    MONEY_SCALE,
+    Always,
+    Condition,
+    FieldSpec,
+    FieldType,
+    Scalar,
+    check,
+    parse,
+)
+from collectrules.errors import ConditionError, FieldProblem, PolicyError, did_you_mean
+from collectrules.facts import Product
+from collectrules.remedies import Remedy
+
+__all__ = [
+    "HitPolicy",
+    "Layer",
+    "LayerRule",
+    "Parameter",
+    "Policy",
+    "RemedyEffect",
+    "RemedyRule",
+    "SignalSpec",
+    "available_policies",
+    "base_fields",
+    "load_policy",
+    "policy_from_dict",
+]
+
+
+class HitPolicy(enum.StrEnum):
+    """How the matching rules of one layer combine (see the module docstring)."""
+
+    FIRST = "first"
+    PRIORITY = "priority"
+    COLLECT_SUM = "collect_sum"
+    UNIQUE = "unique"
+
+
+class RemedyEffect(enum.StrEnum):
+    """What a remedy rule does to its remedies."""
+
+    ALLOW = "allow"
+    BLOCK = "block"
+    REQUIRE = "require"
+
+
+class ConflictRule(enum.StrEnum):
+    """What happens when one remedy is both allowed and blocked for a case."""
+
+    BLOCK_WINS = "block_wins"
+    ALLOW_WINS = "allow_wins"
+    UNSPECIFIED = "unspecified"
+
+
+@attrs.frozen
+class Parameter:
+    """A named figure that rules refer to, so that it can change without editing rules.
+
+    ``chosen`` marks a figure the source texts leave open and the policy chose;
+    ``status`` is ``"V"`` or ``"S"`` for figures from REGULATION.md.
+    """
+
+    name: str
+    value: Scalar
+    doc: str = ""
+    cites: tuple[str, ...] = ()
+    chosen: bool = False
+    status: str | None = None
+
+
+@attrs.frozen
+class SignalSpec:
+    """One signal kind of the policy's vocabulary."""
+
+    kind: str
+    dimension: str
+    polarity: str
+    label_en: str = ""
+    label_zh: str = ""
+    cites: tuple[str, ...] = ()
+
+    @property
+    def measured(self) -> bool:
+        """Whether the signal carries a value (``cash_coverage``) rather than a count."""
+        return self.polarity == "measured"
+
+
+@attrs.frozen
+class LayerRule:
+    """A rule of a classification layer."""
+
+    id: str
+    when: Condition
+    when_text: str
+    value: str | None = None
+    score: float = 0
+    priority: int = 0
+    reason: str = ""
+    cites: tuple[str, ...] = ()
+    origin: str = ""
+
+
+@attrs.frozen
+class Layer:
+    """A classification layer: rules whose matches give one value of ``output``."""
+
+    id: str
+    output: str
+    values: tuple[str, ...]
+    hit_policy: HitPolicy
+    rules: tuple[LayerRule, ...]
+    default: str | None = None
+    bands: tuple[tuple[float, str], ...] = ()
+    labels: Mapping[str, tuple[str, str]] = attrs.field(factory=dict)
+    cites: tuple[str, ...] = ()
+    doc: str = ""
+
+    def inputs(self) -> frozenset[str]:
+        """The fields that this layer's rules read."""
+        found: set[str] = set()
+        for rule in self.rules:
+            found |= rule.when.fields()
+        return frozenset(found)
+
+
+@attrs.frozen
+class RemedyRule:
+    """A rule that allows, blocks or requires remedies, with a reason and citations."""
+
+    id: str
+    effect: RemedyEffect
+    remedies: tuple[Remedy, ...]
+    when: Condition
+    when_text: str
+    reason: str
+    conditions: tuple[str, ...] = ()
+    cites: tuple[str, ...] = ()
+    origin: str = ""
+
+
+@attrs.frozen(eq=False)
+class Policy:
+    """A loaded, validated, immutable policy.
+
+    ``content_hash`` is the SHA-256 of the policy's canonical data; two policies with
+    equal hashes decide every case the same way.
+    """
+
+    id: str
+    version: str
+    title: str
+    description: str
+    notes: tuple[str, ...]
+    parameters: Mapping[str, Parameter]
+    signals: Mapping[str, SignalSpec]
+    layers: tuple[Layer, ...]
+    remedy_rules: tuple[RemedyRule, ...]
+    conflict: ConflictRule
+    content_hash: str
+    data: Mapping[str, Any] = attrs.field(repr=False)
+    source: str | None = None
+    sections: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
+    extra_fields: Mapping[str, FieldSpec] = attrs.field(factory=dict, repr=False)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Policy) and other.content_hash == self.content_hash
+
+    def __hash__(self) -> int:
+        return hash(self.content_hash)
+
+    @property
+    def ref(self) -> str:
+        """``id@version#hash12``: how decisions name the policy."""
+        return f"{self.id}@{self.version}#{self.content_hash[:12]}"
+
+    @property
+    def parameter_values(self) -> dict[str, Scalar]:
+        """Parameter names and values, as conditions resolve them."""
+        return {name: p.value for name, p in self.parameters.items()}
+
+    def param(self, name: str) -> Scalar:
+        """The value of a parameter; a clear error names the known ones."""
+        try:
+            return self.parameters[name].value
+        except KeyError:
+            msg = f"unknown parameter {name!r}"
+            raise PolicyError(
+                [FieldProblem(f"parameters.{name}", msg, suggestion=did_you_mean(name, self.parameters))]
+            ) from None
+
+    def schema(self) -> dict[str, FieldSpec]:
+        """Every field a condition may read: case facts, signals, and layer outputs."""
+        fields = base_fields()
+        fields.update(signal_fields(self.signals.values()))
+        fields.update(self.extra_fields)
+        for layer in self.layers:
+            fields[layer.output] = FieldSpec(
+                layer.output, FieldType.ENUM, f"output of layer {layer.id}", choices=layer.values
+            )
+        return fields
+
+    def layer(self, output: str) -> Layer:
+        """The layer that produces ``output``."""
+        for layer in self.layers:
+            if layer.output == output:
+                return layer
+        msg = f"policy {self.id!r} has no layer producing {output!r}"
+        raise PolicyError([FieldProblem("layers", msg)])
+
+    def rule_ids(self) -> tuple[str, ...]:
+        """Every rule id, layer rules first, in file order."""
+        return tuple(r.id for layer in self.layers for r in layer.rules) + tuple(
+            r.id for r in self.remedy_rules
+        )
+
+
+# --------------------------------------------------------------------------- schema
+
+
+def base_fields() -> dict[str, FieldSpec]:
+    """The case facts every policy can read, whatever its signals."""
+    specs = [
+        FieldSpec("dpd", FieldType.INT, "days past due at as_of; 0 when nothing is overdue"),
+        FieldSpec("product", FieldType.ENUM, "the case's product", choices=tuple(Product)),
+        FieldSpec("currency", FieldType.STR, "ISO 4217 currency code"),
+        FieldSpec("principal", FieldType.MONEY, "principal, in major units"),
+        FieldSpec("overdue_amount", FieldType.MONEY, "amount overdue, in major units"),
+        FieldSpec("guarantors", FieldType.INT, "number of guarantors"),
+        FieldSpec("has_maturity_date", FieldType.BOOL, "whether the case has a maturity date"),
+        FieldSpec("days_to_maturity", FieldType.INT, "days from as_of to maturity", optional=True),
+    ]
+    return {s.name: s for s in specs}
+
+
+def signal_fields(signals: Iterable[SignalSpec]) -> dict[str, FieldSpec]:
+    """The fields a signal catalogue contributes.
+
+    A counted kind gives an int field (its count within the lookback window); a
+    measured kind gives an optional number field (its latest value in the window) and a
+    bool ``has_<kind>``.
+    """
+    out: dict[str, FieldSpec] = {}
+    for spec in signals:
+        if spec.measured:
+            out[spec.kind] = FieldSpec(
+                spec.kind, FieldType.NUMBER, f"latest {spec.kind} in the window", optional=True
+            )
+            out[f"has_{spec.kind}"] = FieldSpec(
+                f"has_{spec.kind}", FieldType.BOOL, f"whether {spec.kind} was measured"
+            )
+        else:
+            out[spec.kind] = FieldSpec(
+                spec.kind, FieldType.INT, f"count of {spec.kind} signals in the window"
+            )
+    return out
+
+
+# --------------------------------------------------------------------------- loading
+
+_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_.\-]*$")
+_KIND = re.compile(r"^[a-z][a-z0-9_]*$")
+_TOP_KEYS = {
+    "id", "version", "title", "description", "notes", "extends", "parameters", "signals",
+    "layers", "remedies", "timeline", "regulation", "guardrails", "buckets", "override",
+    "disable", "schema_version",
+}  # fmt: skip
+
+
+def available_policies() -> tuple[str, ...]:
+    """The names of the policies shipped in the package."""
+    folder = resources.files("collectrules") / "policies"
+    return tuple(
+        sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".toml"))
+    )
+
+
+def _read_text(name_or_path: str | Path) -> tuple[str, str, Path | None]:
+    """Return (text, source label, path) for a shipped name or a file path."""
+    candidate = Path(name_or_path)
+    text_name = str(name_or_path)
+    if candidate.suffix.lower() in (".toml", ".yaml", ".yml", ".json") or candidate.exists():
+        try:
+            return candidate.read_text(encoding="utf-8"), str(candidate), candidate
+        except OSError as exc:
+            raise PolicyError(
+                [FieldProblem("", f"cannot read policy file: {exc.strerror}", source=text_name)]
+            ) from None
+    if text_name in available_policies():
+        res = resources.files("collectrules") / "policies" / f"{text_name}.toml"
+        return res.read_text(encoding="utf-8"), f"<{text_name}>", None
+    known = available_policies()
+    msg = f"no shipped policy named {text_name!r} and no such file; shipped: {', '.join(known)}"
+    raise PolicyError(
+        [FieldProblem("", msg, source=text_name, suggestion=did_you_mean(text_name, known))]
+    )
+
+
+def _parse_text(text: str, source: str, path: Path | None) -> dict[str, Any]:
+    suffix = path.suffix.lower() if path is not None else ".toml"
+    if suffix in (".yaml", ".yml"):
+        try:
+            import yaml
+        except ImportError:
+            msg = "YAML policies need the 'yaml' extra: pip install 'collectrules[yaml]'"
+            raise PolicyError([FieldProblem("", msg, source=source)]) from None
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            line = mark.line + 1 if mark is not None else None
+            col = f", column {mark.column + 1}" if mark is not None else ""
+            problem = getattr(exc, "problem", None) or str(exc)
+            raise PolicyError(
+                [FieldProblem("", f"YAML syntax error{col}: {problem}", source=source, line=line)]
+            ) from None
+    elif suffix == ".json":
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise PolicyError(
+                [FieldProblem("", f"JSON syntax error, column {exc.colno}: {exc.msg}",
+                              source=source, line=exc.lineno)]
+            ) from None
+    else:
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            message = str(exc)
+            m = re.search(r"\(at line (\d+), column (\d+)\)", message)
+            line = int(m.group(1)) if m else None
+            detail = message[: m.start()].strip() if m else message
+            col = f", column {m.group(2)}" if m else ""
+            raise PolicyError(
+                [FieldProblem("", f"TOML syntax error{col}: {detail}", source=source, line=line)]
+            ) from None
+    if not isinstance(data, dict):
+        raise PolicyError([FieldProblem("", "a policy must be a table of keys", source=source)])
+    return data
+
+
+def load_policy(name_or_path: str | Path = "default") -> Policy:
+    """Load a shipped policy by name (``"default"``) or a policy file by path.
+
+    Every problem in the file is reported together in one :class:`PolicyError`.
+    """
+    text, source, path = _read_text(name_or_path)
+    data = _parse_text(text, source, path)
+    base_dir = path.parent if path is not None else None
+    return policy_from_dict(data, source=source, text=text, base_dir=base_dir)
+
+
+def policy_from_dict(
+    data: Mapping[str, Any],
+    *,
+    source: str | None = None,
+    text: str | None = None,
+    base_dir: Path | None = None,
+    _chain: tuple[str, ...] = (),
+) -> Policy:
+    """Build a policy from plain data (as decoded from TOML), validating every part."""
+    from collectrules import composition
+
+    resolved, origins = composition.resolve(
+        data, source=source, base_dir=base_dir, chain=_chain, loader=_load_raw
+    )
+    return _Loader(resolved, source=source, text=text, origins=origins).build()
+
+
+def _load_raw(name_or_path: str, base_dir: Path | None) -> tuple[dict[str, Any], str, Path | None]:
+    target: str | Path = name_or_path
+    if base_dir is not None and not Path(name_or_path).is_absolute():
+        local = base_dir / name_or_path
+        if local.exists():
+            target = local
+    text, source, path = _read_text(target)
+    return _parse_text(text, source, path), source, path
+
+
+class _Loader:
+    def __init__(
+        self,
+        data: Mapping[str, Any],
+        *,
+        source: str | None,
+        text: str | None,
+        origins: Mapping[str, str],
+    ) -> None:
+        self.data = data
+        self.source = source
+        self.lines = text.splitlines() if text is not None else []
+        self.origins = origins
+        self.problems: list[FieldProblem] = []
+
+    # -- problem reporting
+
+    def line_of(self, rule_id: str | None, key: str | None) -> int | None:
+        if not self.lines:
+            return None
+        start = 0
+        if rule_id is not None:
+            pattern = re.compile(rf"""^\s*id\s*=\s*["']{re.escape(rule_id)}["']""")
+            for i, line in enumerate(self.lines):
+                if pattern.search(line):
+                    start = i
+                    break
+            else:
+                return None
+        if key is None:
+            return start + 1
+        key_pat = re.compile(rf"^\s*{re.escape(key)}\s*=")
+        for i in range(start, len(self.lines)):
+            if i > start and self.lines[i].lstrip().startswith("[") and rule_id is not None:
+                break
+            if key_pat.search(self.lines[i]):
+                return i + 1
+        return start + 1 if rule_id is not None else None
+
+    def fail(
+        self,
+        path: str,
+        message: str,
+        *,
+        rule_id: str | None = None,
+        key: str | None = None,
+        suggestion: str | None = None,
+    ) -> None:
+        self.problems.append(
+            FieldProblem(
+                path,
+                message,
+                source=self.source,
+                line=self.line_of(rule_id, key),
+                suggestion=suggestion,
+            )
+        )
+
+    # -- typed getters
+
+    def get_str(self, table: Mapping[str, Any], key: str, path: str, *, default: str | None = None,
+                rule_id: str | None = None) -> str:
+        value = table.get(key, default)
+        if not isinstance(value, str):
+            if value is None:
+                self.fail(f"{path}.{key}" if path else key, "required; expected a string",
+                          rule_id=rule_id, key=key)
+            else:
+                self.fail(f"{path}.{key}" if path else key,
+                          f"expected a string, got {type(value).__name__}", rule_id=rule_id, key=key)
+            return ""
+        return value
+
+    def get_strs(self, table: Mapping[str, Any], key: str, path: str,
+                 rule_id: str | None = None) -> tuple[str, ...]:
+        value = table.get(key, [])
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            self.fail(f"{path}.{key}", "expected a list of strings", rule_id=rule_id, key=key)
+            return ()
+        return tuple(value)
+
+    def check_keys(self, table: Mapping[str, Any], allowed: Iterable[str], path: str,
+                   rule_id: str | None = None) -> None:
+        allowed = tuple(allowed)
+        for key in table:
+            if key not in allowed:
+                self.fail(f"{path}.{key}" if path else key, "unknown key", rule_id=rule_id,
+                          key=key, suggestion=did_you_mean(key, allowed))
+
+    # -- sections
+
+    def build(self) -> Policy:
+        data = self.data
+        self.check_keys(data, _TOP_KEYS, "")
+        pid = self.get_str(data, "id", "")
+        if pid and not _ID.match(pid):
+            self.fail("id", f"expected letters, digits, '.', '-' or '_', got {pid!r}", key="id")
+        version = self.get_str(data, "version", "", default="0")
+        title = self.get_str(data, "title", "", default=pid)
+        description = self.get_str(data, "description", "", default="")
+        notes = self.get_strs(data, "notes", "")
+        parameters = self.parameters(data.get("parameters", {}))
+        signals = self.signals(data.get("signals", {}))
+        params = {n: p.value for n, p in parameters.items()}
+
+        sections, extra_fields = self.sections(data, params)
+        schema = base_fields()
+        schema.update(signal_fields(signals.values()))
+        schema.update(extra_fields)
+        for name in params:
+            if name in schema:
+                self.fail(f"parameters.{name}", f"parameter {name!r} has the name of a fact field")
+
+        layers = self.layers(data.get("layers", []), schema, params)
+        for layer in layers:
+            schema[layer.output] = FieldSpec(layer.output, FieldType.ENUM, choices=layer.values)
+        remedies_table = data.get("remedies", {})
+        if not isinstance(remedies_table, Mapping):
+            self.fail("remedies", "expected a table")
+            remedies_table = {}
+        self.check_keys(remedies_table, ("conflict", "rules"), "remedies")
+        conflict_text = remedies_table.get("conflict", "unspecified")
+        try:
+            conflict = ConflictRule(conflict_text)
+        except ValueError:
+            choices = ", ".join(c.value for c in ConflictRule)
+            self.fail("remedies.conflict", f"expected one of {choices}, got {conflict_text!r}",
+                      key="conflict")
+            conflict = ConflictRule.UNSPECIFIED
+        remedy_rules = self.remedy_rules(remedies_table.get("rules", []), schema, params)
+
+        all_ids = [r.id for layer in layers for r in layer.rules] + [r.id for r in remedy_rules]
+        seen: set[str] = set()
+        for rid in all_ids:
+            if rid in seen:
+                self.fail(f"rules[{rid}]", f"duplicate rule id {rid!r}", rule_id=rid)
+            seen.add(rid)
+
+        self.check_stages(layers)
+        if self.problems:
+            raise PolicyError(self.problems, subject=f"policy {self.source or pid}")
+
+        canonical = json.dumps(_canonical(data), sort_keys=True, ensure_ascii=False,
+                               separators=(",", ":"))
+        digest = hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+        policy = Policy(
+            id=pid,
+            version=version,
+            title=title,
+            description=description,
+            notes=notes,
+            parameters=parameters,
+            signals=signals,
+            layers=layers,
+            remedy_rules=remedy_rules,
+            conflict=conflict,
+            content_hash=digest,
+            data=data,
+            source=self.source,
+            sections=sections,
+            extra_fields=extra_fields,
+        )
+        from collectrules import _limits
+
+        _limits.check_policy(policy)
+        return policy
+
+    def parameters(self, table: object) -> dict[str, Parameter]:
+        out: dict[str, Parameter] = {}
+        if not isinstance(table, Mapping):
+            self.fail("parameters", "expected a table")
+            return out
+        for name, spec in table.items():
+            path = f"parameters.{name}"
+            if not _KIND.match(name):
+                self.fail(path, "a parameter name must be snake_case")
+                continue
+            if not isinstance(spec, Mapping):
+                spec = {"value": spec}
+            self.check_keys(spec, ("value", "doc", "cites", "chosen", "status"), path)
+            value = spec.get("value")
+            if isinstance(value, bool | int | float | str) and not (
+                isinstance(value, float) and value != value
+            ):
+                pass
+            else:
+                self.fail(f"{path}.value", "expected a number, a string or a boolean", key=name)
+                continue
+            status = spec.get("status")
+            if status is not None and status not in ("V", "S"):
+                self.fail(f"{path}.status", f"expected 'V' or 'S', got {status!r}")
+                status = None
+            out[name] = Parameter(
+                name=name,
+                value=value,
+                doc=str(spec.get("doc", "")),
+                cites=self.get_strs(spec, "cites", path),
+                chosen=bool(spec.get("chosen", False)),
+                status=status,
+            )
+        return out
+
+    def signals(self, table: object) -> dict[str, SignalSpec]:
+        out: dict[str, SignalSpec] = {}
+        if not isinstance(table, Mapping):
+            self.fail("signals", "expected a table")
+            return out
+        for kind, spec in table.items():
+            path = f"signals.{kind}"
+            if not _KIND.match(kind):
+                self.fail(path, "a signal kind must be snake_case")
+                continue
+            if not isinstance(spec, Mapping):
+                self.fail(path, "expected a table")
+                continue
+            self.check_keys(spec, ("dimension", "polarity", "label_en", "label_zh", "cites"), path)
+            dimension = spec.get("dimension")
+            if dimension not in ("willingness", "ability"):
+                self.fail(f"{path}.dimension",
+                          f"expected 'willingness' or 'ability', got {dimension!r}")
+            polarity = spec.get("polarity")
+            if polarity not in ("negative", "positive", "measured"):
+                self.fail(f"{path}.polarity",
+                          f"expected 'negative', 'positive' or 'measured', got {polarity!r}")
+            out[kind] = SignalSpec(
+                kind=kind,
+                dimension=str(dimension),
+                polarity=str(polarity),
+                label_en=str(spec.get("label_en", "")),
+                label_zh=str(spec.get("label_zh", "")),
+                cites=self.get_strs(spec, "cites", path),
+            )
+        return out
+
+    def condition(self, text: object, path: str, rule_id: str,
+                  schema: Mapping[str, FieldSpec], params: Mapping[str, Scalar]) -> Condition:
+        if text is None:
+            return Always()
+        if isinstance(text, Condition):
+            try:
+                check(text, schema, params)
+            except ConditionError as exc:
+                self.fail(path, exc.reason, rule_id=rule_id, key="when", suggestion=exc.suggestion)
+            return text
+        if not isinstance(text, str):
+            self.fail(path, f"expected a condition string, got {type(text).__name__}",
+                      rule_id=rule_id, key="when")
+            return Always()
+        try:
+            return parse(text, schema=schema, params=params)
+        except ConditionError as exc:
+            col = f" (column {exc.column})" if exc.column is not None else ""
+            self.fail(path, f"{exc.reason}{col}", rule_id=rule_id, key="when",
+                      suggestion=exc.suggestion)
+            return Always()
+
+    def layers(self, raw: object, schema: dict[str, FieldSpec],
+               params: Mapping[str, Scalar]) -> tuple[Layer, ...]:
+        if not isinstance(raw, list):
+            self.fail("layers", "expected an array of tables: [[layers]]")
+            return ()
+        out: list[Layer] = []
+        schema = dict(schema)
+        for i, table in enumerate(raw):
+            if not isinstance(table, Mapping):
+                self.fail(f"layers[{i}]", "expected a table")
+                continue
+            lid = self.get_str(table, "id", f"layers[{i}]")
+            path = f"layers[{lid or i}]"
+            self.check_keys(table, ("id", "output", "values", "hit_policy", "default", "bands",
+                                    "rules", "labels", "cites", "doc"), path, rule_id=lid)
+            output = self.get_str(table, "output", path, default=lid, rule_id=lid)
+            values = self.get_strs(table, "values", path, rule_id=lid)
+            if not values:
+                self.fail(f"{path}.values", "a layer needs at least one value", rule_id=lid,
+                          key="values")
+            hp_text = table.get("hit_policy", "first")
+            try:
+                hit = HitPolicy(hp_text)
+            except ValueError:
+                choices = ", ".join(h.value for h in HitPolicy)
+                self.fail(f"{path}.hit_policy", f"expected one of {choices}, got {hp_text!r}",
+                          rule_id=lid, key="hit_policy",
+                          suggestion=did_you_mean(str(hp_text), [h.value for h in HitPolicy]))
+                hit = HitPolicy.FIRST
+            default = table.get("default")
+            if default is not None and default not in values:
+                self.fail(f"{path}.default", f"{default!r} is not one of the layer's values",
+                          rule_id=lid, key="default", suggestion=did_you_mean(str(default), values))
+            bands: list[tuple[float, str]] = []
+            for j, band in enumerate(table.get("bands", [])):
+                if (not isinstance(band, Mapping) or not isinstance(band.get("min"), int | float)
+                        or band.get("value") not in values):
+                    self.fail(f"{path}.bands[{j}]",
+                              "expected { min = <number>, value = <one of the layer's values> }",
+                              rule_id=lid, key="bands")
+                    continue
+                bands.append((float(band["min"]), str(band["value"])))
+            if hit is HitPolicy.COLLECT_SUM and not bands:
+                self.fail(f"{path}.bands", "a collect_sum layer needs bands", rule_id=lid)
+            labels: dict[str, tuple[str, str]] = {}
+            for value, label in dict(table.get("labels", {})).items():
+                if value not in values or not isinstance(label, list) or len(label) != 2:
+                    self.fail(f"{path}.labels.{value}",
+                              "expected a value of the layer mapped to [english, chinese]",
+                              rule_id=lid)
+                    continue
+                labels[value] = (str(label[0]), str(label[1]))
+            rules: list[LayerRule] = []
+            for j, rt in enumerate(table.get("rules", [])):
+                if not isinstance(rt, Mapping):
+                    self.fail(f"{path}.rules[{j}]", "expected a table")
+                    continue
+                rid = self.get_str(rt, "id", f"{path}.rules[{j}]")
+                rpath = f"{path}.rules[{rid or j}]"
+                self.check_keys(rt, ("id", "when", "value", "score", "priority", "reason",
+                                     "cites"), rpath, rule_id=rid)
+                value = rt.get("value")
+                if hit is HitPolicy.COLLECT_SUM:
+                    score = rt.get("score")
+                    if isinstance(score, bool) or not isinstance(score, int | float):
+                        self.fail(f"{rpath}.score", "a collect_sum rule needs a numeric score",
+                                  rule_id=rid, key="score")
+                        score = 0
+                else:
+                    score = 0
+                    if value not in values:
+                        self.fail(f"{rpath}.value",
+                                  f"expected one of {', '.join(values)}, got {value!r}",
+                                  rule_id=rid, key="value",
+                                  suggestion=did_you_mean(str(value), values))
+                priority = rt.get("priority", 0)
+                if isinstance(priority, bool) or not isinstance(priority, int):
+                    self.fail(f"{rpath}.priority", "expected a whole number", rule_id=rid)
+                    priority = 0
+                when = self.condition(rt.get("when"), f"{rpath}.when", rid, schema, params)
+                if output in when.fields():
+                    self.fail(f"{rpath}.when", f"a rule cannot read its own layer's output "
+                              f"{output!r}", rule_id=rid, key="when")
+                rules.append(
+                    LayerRule(
+                        id=rid,
+                        when=when,
+                        when_text=rt.get("when", "") if isinstance(rt.get("when"), str) else "",
+                        value=value if isinstance(value, str) else None,
+                        score=float(score),
+                        priority=priority,
+                        reason=str(rt.get("reason", "")),
+                        cites=self.get_strs(rt, "cites", rpath, rule_id=rid),
+                        origin=self.origins.get(rid, self.source or ""),
+                    )
+                )
+            if output in schema:
+                self.fail(f"{path}.output", f"{output!r} is already a field", rule_id=lid,
+                          key="output")
+            layer = Layer(
+                id=lid, output=output, values=values, hit_policy=hit, rules=tuple(rules),
+                default=default if isinstance(default, str) else None, bands=tuple(bands),
+                labels=labels, cites=self.get_strs(table, "cites", path),
+                doc=str(table.get("doc", "")),
+            )
+            schema[output] = FieldSpec(output, FieldType.ENUM, choices=values)
+            out.append(layer)
+        return tuple(out)
+
+    def remedy_rules(self, raw: object, schema: Mapping[str, FieldSpec],
+                     params: Mapping[str, Scalar]) -> tuple[RemedyRule, ...]:
+        if not isinstance(raw, list):
+            self.fail("remedies.rules", "expected an array of tables: [[remedies.rules]]")
+            return ()
+        out: list[RemedyRule] = []
+        known = [r.value for r in Remedy]
+        for j, rt in enumerate(raw):
+            if not isinstance(rt, Mapping):
+                self.fail(f"remedies.rules[{j}]", "expected a table")
+                continue
+            rid = self.get_str(rt, "id", f"remedies.rules[{j}]")
+            path = f"remedies[{rid or j}]"
+            self.check_keys(rt, ("id", "effect", "remedy", "remedies", "when", "reason",
+                                 "conditions", "cites"), path, rule_id=rid)
+            effect_text = rt.get("effect")
+            try:
+                effect = RemedyEffect(effect_text)
+            except ValueError:
+                self.fail(f"{path}.effect", f"expected allow, block or require, got {effect_text!r}",
+                          rule_id=rid, key="effect")
+                effect = RemedyEffect.ALLOW
+            names = rt.get("remedies", rt.get("remedy"))
+            if isinstance(names, str):
+                names = [names]
+            remedies: list[Remedy] = []
+            if not isinstance(names, list) or not names:
+                self.fail(f"{path}.remedy", "expected a remedy name or a list of them",
+                          rule_id=rid, key="remedy")
+                names = []
+            for name in names:
+                try:
+                    remedies.append(Remedy(name))
+                except ValueError:
+                    self.fail(f"{path}.remedy", f"unknown remedy {name!r}", rule_id=rid,
+                              key="remed", suggestion=did_you_mean(str(name), known))
+            reason = self.get_str(rt, "reason", path, rule_id=rid)
+            when = self.condition(rt.get("when"), f"{path}.when", rid, schema, params)
+            out.append(
+                RemedyRule(
+                    id=rid,
+                    effect=effect,
+                    remedies=tuple(remedies),
+                    when=when,
+                    when_text=rt.get("when", "") if isinstance(rt.get("when"), str) else "",
+                    reason=reason,
+                    conditions=self.get_strs(rt, "conditions", path, rule_id=rid),
+                    cites=self.get_strs(rt, "cites", path, rule_id=rid),
+                    origin=self.origins.get(rid, self.source or ""),
+                )
+            )
+        return tuple(out)
+
+    def sections(self, data: Mapping[str, Any],
+                 params: Mapping[str, Scalar]) -> tuple[dict[str, Any], dict[str, FieldSpec]]:
+        """Parse the optional sections that other modules own (timeline, regulation …)."""
+        from collectrules import _sections
+
+        return _sections.parse_all(data, self, params)
+
+    def check_stages(self, layers: Sequence[Layer]) -> None:
+        outputs = {layer.output: layer for layer in layers}
+        for layer in layers:
+            for name in layer.inputs():
+                if name in outputs:
+                    earlier = [la.output for la in layers[: layers.index(layer)]]
+                    if name not in earlier:
+                        self.fail(f"layers[{layer.id}]",
+                                  f"reads {name!r}, which a later layer produces; "
+                                  "order layers so that inputs come first", rule_id=layer.id)
+
+
+def _canonical(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {str(k): _canonical(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_canonical(v) for v in value]
+    if isinstance(value, float) and value.is_integer():
+        return value
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+def money_scale() -> int:
+    """The integer scale of money facts (see :data:`collectrules.conditions.MONEY_SCALE`)."""
+    return MONEY_SCALE

@@ -1,0 +1,77 @@
+"""The remedies a lender may use on an overdue account, with bilingual labels."""
+
+from __future__ import annotations
+
+import enum
+
+__all__ = ["COERCIVE_REMEDIES", "Remedy"]
+
+
+class Remedy(enum.StrEnum):
+    """One thing the lender may do about an overdue account."""
+
+    REMIND = "remind"
+    EXTEND = "extend"
+    REPLAN = "replan"
+    RESTRUCTURE = "restructure"
+    REFINANCE = "refinance"
+    DISPOSE_ASSETS = "dispose_assets"
+    NEGOTIATE = "negotiate"
+    PRESSURE_GUARANTOR = "pressure_guarantor"
+    PRESSURE_THIRD_PARTY = "pressure_third_party"
+    LITIGATE = "litigate"
+    INVESTIGATE_ASSETS = "investigate_assets"
+    OUTSOURCE = "outsource"
+    TRANSFER = "transfer"
+    WRITE_OFF = "write_off"
+    REDUCE = "reduce"
+    INTERNAL_REVIEW = "internal_review"
+    GRACE_PERIOD = "grace_period"
+    FORBEAR = "forbear"
+    VISIT = "visit"
+
+    @property
+    def label_en(self) -> str:
+        """English label."""
+        return _LABELS[self][0]
+
+    @property
+    def label_zh(self) -> str:
+        """Chinese label."""
+        return _LABELS[self][1]
+
+
+_LABELS: dict[Remedy, tuple[str, str]] = {
+    Remedy.REMIND: ("remind", "提醒"),
+    Remedy.EXTEND: ("extension", "展期"),
+    Remedy.REPLAN: ("repayment-plan change", "调整还款计划"),
+    Remedy.RESTRUCTURE: ("restructuring", "债务重组"),
+    Remedy.REFINANCE: ("refinancing help", "协助融资"),
+    Remedy.DISPOSE_ASSETS: ("asset disposal", "处置财产"),
+    Remedy.NEGOTIATE: ("negotiation", "协商"),
+    Remedy.PRESSURE_GUARANTOR: ("pressure through guarantors", "向担保人施压"),
+    Remedy.PRESSURE_THIRD_PARTY: ("pressure through third parties", "通过第三方施压"),
+    Remedy.LITIGATE: ("litigation", "诉讼"),
+    Remedy.INVESTIGATE_ASSETS: ("asset investigation", "调查财产线索"),
+    Remedy.OUTSOURCE: ("outsourcing", "委外催收"),
+    Remedy.TRANSFER: ("transfer of the loan", "转让"),
+    Remedy.WRITE_OFF: ("write-off", "核销"),
+    Remedy.REDUCE: ("reduction", "减免"),
+    Remedy.INTERNAL_REVIEW: ("internal review", "内部审查"),
+    Remedy.GRACE_PERIOD: ("grace period", "宽限期"),
+    Remedy.FORBEAR: ("forbearance", "宽容措施"),
+    Remedy.VISIT: ("visit", "上门拜访"),
+}
+
+#: Remedies that put pressure on the debtor; policy invariants order them by severity.
+COERCIVE_REMEDIES: frozenset[Remedy] = frozenset(
+    {
+        Remedy.PRESSURE_GUARANTOR,
+        Remedy.PRESSURE_THIRD_PARTY,
+        Remedy.LITIGATE,
+        Remedy.INVESTIGATE_ASSETS,
+        Remedy.OUTSOURCE,
+        Remedy.TRANSFER,
+        Remedy.WRITE_OFF,
+    }
+)
