@@ -47,7 +47,6 @@ from collectrules.remedies import Remedy
 __version__ = "0.1.0"
 
 __all__ = [
-    "SCHEMA_VERSION",
     "BatchResult",
     "Case",
     "CollectRulesError",
@@ -76,6 +75,7 @@ __all__ = [
     "RemedyBlock",
     "RemedyGrant",
     "RuleActionError",
+    "SCHEMA_VERSION",
     "Signal",
     "available_policies",
     "days_past_due",
