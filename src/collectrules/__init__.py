@@ -47,6 +47,7 @@ from collectrules.remedies import Remedy
 __version__ = "0.1.0"
 
 __all__ = [
+    "SCHEMA_VERSION",
     "BatchResult",
     "Case",
     "CollectRulesError",
@@ -75,7 +76,6 @@ __all__ = [
     "RemedyBlock",
     "RemedyGrant",
     "RuleActionError",
-    "SCHEMA_VERSION",
     "Signal",
     "available_policies",
     "days_past_due",

@@ -24,6 +24,7 @@ How each item of DURABLE_RULES.md is handled:
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import sys
 import threading
@@ -39,7 +40,12 @@ from collectrules._evaluate import (
 )
 from collectrules._limits import check_policy
 from collectrules.conditions import to_durable
-from collectrules.errors import CollectRulesError, EngineError, EngineUnavailableError, RuleActionError
+from collectrules.errors import (
+    CollectRulesError,
+    EngineError,
+    EngineUnavailableError,
+    RuleActionError,
+)
 from collectrules.policy import LayerRule, Policy, RemedyRule
 
 try:  # DURABLE_RULES.md #1: fails on CPython 3.13 with an undefined symbol.
@@ -313,14 +319,16 @@ def raw_post_throughput(count: int) -> float:
     with _HOLDER.lock:
         _HOLDER.actions[f"{name}:a"] = action
         host.register_rulesets(
-            {name: {f"r{i}": {"all": [{"m": {"$gt": {"v": i * 10}}}], "run": f"{name}:a"}
-                    for i in range(6)}}
+            {
+                name: {
+                    f"r{i}": {"all": [{"m": {"$gt": {"v": i * 10}}}], "run": f"{name}:a"}
+                    for i in range(6)
+                }
+            }
         )
         start = time.perf_counter()
         for i in range(count):
-            try:
+            with contextlib.suppress(engine.MessageNotHandledException):
                 host.post(name, {"id": i, "sid": "0", "v": (i * 7) % 100})
-            except engine.MessageNotHandledException:
-                pass
         elapsed = time.perf_counter() - start
     return count / elapsed

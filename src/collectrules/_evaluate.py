@@ -109,11 +109,13 @@ def resolve_layer(layer: Layer, matched: Sequence[LayerRule]) -> LayerOutcome:
             if score >= minimum:
                 value = band_value
         if value is None:
-            msg = (f"layer {layer.id!r}: score {score:g} reaches no band and the layer has no "
-                   "default")
+            msg = (
+                f"layer {layer.id!r}: score {score:g} reaches no band and the layer has no default"
+            )
             raise EngineError(msg)
-        return LayerOutcome(layer, value, score, tuple(r.id for r in matched),
-                            defaulted=not matched)
+        return LayerOutcome(
+            layer, value, score, tuple(r.id for r in matched), defaulted=not matched
+        )
     if not matched:
         if layer.default is None:
             msg = f"layer {layer.id!r}: no rule matched and the layer has no default"
@@ -146,11 +148,27 @@ def layer_firings(outcome: LayerOutcome, matched: Sequence[LayerRule]) -> list[F
         out.append(Firing(rule.id, layer.id, text, rule.reason, rule.cites, rule.origin))
     if layer.hit_policy is HitPolicy.COLLECT_SUM:
         text = f"{layer.output} = {outcome.value} (score {outcome.score:g})"
-        out.append(Firing(f"{layer.id}.resolve", layer.id, text,
-                          f"collect_sum over {len(matched)} rule(s)", layer.cites, ""))
+        out.append(
+            Firing(
+                f"{layer.id}.resolve",
+                layer.id,
+                text,
+                f"collect_sum over {len(matched)} rule(s)",
+                layer.cites,
+                "",
+            )
+        )
     elif outcome.defaulted:
-        out.append(Firing(f"{layer.id}.default", layer.id, f"{layer.output} = {outcome.value}",
-                          "no rule matched; the layer's default applies", layer.cites, ""))
+        out.append(
+            Firing(
+                f"{layer.id}.default",
+                layer.id,
+                f"{layer.output} = {outcome.value}",
+                "no rule matched; the layer's default applies",
+                layer.cites,
+                "",
+            )
+        )
     return out
 
 
@@ -178,11 +196,20 @@ def resolve_remedies(
                 required = rule.effect is RemedyEffect.REQUIRE
                 prior = grants.get(remedy)
                 if prior is None or (required and not prior.required):
-                    grants[remedy] = RemedyGrant(remedy, rule.id, rule.reason, rule.cites,
-                                                 rule.conditions, required)
+                    grants[remedy] = RemedyGrant(
+                        remedy, rule.id, rule.reason, rule.cites, rule.conditions, required
+                    )
         names = ", ".join(r.value for r in rule.remedies)
-        firings.append(Firing(rule.id, "remedies", f"{rule.effect.value} {names}", rule.reason,
-                              rule.cites, rule.origin))
+        firings.append(
+            Firing(
+                rule.id,
+                "remedies",
+                f"{rule.effect.value} {names}",
+                rule.reason,
+                rule.cites,
+                rule.origin,
+            )
+        )
     for remedy in set(grants) & set(blocks):
         if policy.conflict is ConflictRule.ALLOW_WINS:
             del blocks[remedy]
@@ -205,7 +232,10 @@ class CompiledPolicy:
         params = policy.parameter_values
         schema = policy.schema()
         self.layers: list[tuple[Layer, list[tuple[LayerRule, Callable[[Any], bool]]]]] = [
-            (layer, [(r, predicate(compile_condition(r.when, params, schema))) for r in layer.rules])
+            (
+                layer,
+                [(r, predicate(compile_condition(r.when, params, schema))) for r in layer.rules],
+            )
             for layer in policy.layers
         ]
         self.remedies: list[tuple[RemedyRule, Callable[[Any], bool]]] = [

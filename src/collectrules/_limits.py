@@ -48,7 +48,9 @@ def check_policy(policy: Policy) -> None:
             f"top-level conditions (DURABLE_RULES.md #3), and collectrules refuses more than "
             f"{MAX_TOP_LEVEL_RULES}"
         )
-        raise EngineLimitError(msg, limit="top-level rules", value=total, maximum=MAX_TOP_LEVEL_RULES)
+        raise EngineLimitError(
+            msg, limit="top-level rules", value=total, maximum=MAX_TOP_LEVEL_RULES
+        )
     properties = len(policy.schema()) + ENGINE_PROPERTIES
     if properties > MAX_PROPERTIES:
         msg = (
@@ -56,5 +58,6 @@ def check_policy(policy: Policy) -> None:
             f"past about 253 (DURABLE_RULES.md #5), and collectrules refuses more than "
             f"{MAX_PROPERTIES}; use fewer signal kinds or fields"
         )
-        raise EngineLimitError(msg, limit="properties per fact", value=properties,
-                               maximum=MAX_PROPERTIES)
+        raise EngineLimitError(
+            msg, limit="properties per fact", value=properties, maximum=MAX_PROPERTIES
+        )

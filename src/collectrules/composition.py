@@ -41,17 +41,22 @@ def resolve(
     """Resolve ``extends`` recursively; return the merged data and each rule's origin."""
     label = source or "<policy>"
     if label in chain:
-        cycle = " -> ".join((*chain[chain.index(label):], label))
+        cycle = " -> ".join((*chain[chain.index(label) :], label))
         raise PolicyError([FieldProblem("extends", f"extends cycle: {cycle}", source=source)])
     own = copy.deepcopy(dict(data))
     parent_ref = own.pop("extends", None)
-    own_origins = {rid: label for rid in _rule_ids(own)}
+    own_origins = dict.fromkeys(_rule_ids(own), label)
     if parent_ref is None:
         disabled = own.pop("disable", [])
         if disabled:
             raise PolicyError(
-                [FieldProblem("disable", "'disable' needs 'extends': there is nothing to disable",
-                              source=source)]
+                [
+                    FieldProblem(
+                        "disable",
+                        "'disable' needs 'extends': there is nothing to disable",
+                        source=source,
+                    )
+                ]
             )
         return own, own_origins
     if not isinstance(parent_ref, str):
@@ -81,12 +86,14 @@ def _rule_ids(data: Mapping[str, Any]) -> list[str]:
     return [i for i in ids if isinstance(i, str)]
 
 
-def _merge_rules(base: list[Any], child: list[Any], origins: dict[str, str], label: str) -> list[Any]:
+def _merge_rules(
+    base: list[Any], child: list[Any], origins: dict[str, str], label: str
+) -> list[Any]:
     out = list(base)
     index = {r.get("id"): i for i, r in enumerate(out) if isinstance(r, Mapping)}
     for rule in child:
         rid = rule.get("id") if isinstance(rule, Mapping) else None
-        if rid in index:
+        if isinstance(rid, str) and rid in index:
             out[index[rid]] = rule
             origins[rid] = f"{label} (replaces {origins.get(rid, 'base')})"
         else:
@@ -124,8 +131,9 @@ def _merge(
                 lid = layer.get("id") if isinstance(layer, Mapping) else None
                 if lid in by_id:
                     base_layer = dict(layers[by_id[lid]])
-                    rules = _merge_rules(base_layer.get("rules", []), layer.get("rules", []),
-                                         origins, label)
+                    rules = _merge_rules(
+                        base_layer.get("rules", []), layer.get("rules", []), origins, label
+                    )
                     base_layer.update({k: v for k, v in layer.items() if k != "rules"})
                     base_layer["rules"] = rules
                     layers[by_id[lid]] = base_layer
@@ -154,8 +162,12 @@ def _merge(
             )
         known = _rule_ids(merged)
         problems = [
-            FieldProblem("disable", f"no rule {rid!r} to disable", source=source,
-                         suggestion=did_you_mean(rid, known))
+            FieldProblem(
+                "disable",
+                f"no rule {rid!r} to disable",
+                source=source,
+                suggestion=did_you_mean(rid, known),
+            )
             for rid in disabled
             if rid not in known
         ]

@@ -30,7 +30,6 @@ import attrs
 from collectrules.errors import ConditionError, did_you_mean
 
 __all__ = [
-    "F",
     "MONEY_SCALE",
     "All",
     "Always",
@@ -38,6 +37,7 @@ __all__ = [
     "Between",
     "Compare",
     "Condition",
+    "F",
     "FieldSpec",
     "FieldType",
     "In",
@@ -421,7 +421,9 @@ class _Builder:
 
     def fail(self, node: ast.AST, message: str, **kw: Any) -> ConditionError:
         col = getattr(node, "col_offset", None)
-        return ConditionError(message, text=self.text, column=None if col is None else col + 1, **kw)
+        return ConditionError(
+            message, text=self.text, column=None if col is None else col + 1, **kw
+        )
 
     def build(self, node: ast.expr) -> Condition:
         for kind, what in _FORBIDDEN.items():
@@ -492,9 +494,8 @@ class _Builder:
     def is_field(self, node: ast.expr) -> bool:
         if not isinstance(node, ast.Name) or node.id in _BOOL_NAMES:
             return False
-        if node.id in self.params and (self.schema is None or node.id not in self.schema):
-            return False
-        return True
+        is_param = node.id in self.params
+        return not (is_param and (self.schema is None or node.id not in self.schema))
 
     def field(self, node: ast.expr) -> str:
         if not isinstance(node, ast.Name):
@@ -597,7 +598,9 @@ def check_value(spec: FieldSpec, op: Op, value: object) -> None:
         msg = f"field {spec.name!r} is {kind}; only ==, != and 'in' apply"
         raise ConditionError(msg, field=spec.name)
     if kind is FieldType.ENUM and spec.choices and value not in spec.choices:
-        msg = f"{value!r} is not a value of {spec.name!r}; expected one of {', '.join(spec.choices)}"
+        msg = (
+            f"{value!r} is not a value of {spec.name!r}; expected one of {', '.join(spec.choices)}"
+        )
         raise ConditionError(msg, field=spec.name, suggestion=did_you_mean(value, spec.choices))
 
 
@@ -614,9 +617,7 @@ def check(cond: Condition, schema: Mapping[str, FieldSpec], params: Mapping[str,
             for v in _leaf_values(node):
                 if isinstance(v, Param) and v.name not in params:
                     msg = f"unknown parameter {v.name!r}"
-                    raise ConditionError(
-                        msg, field=v.name, suggestion=did_you_mean(v.name, params)
-                    )
+                    raise ConditionError(msg, field=v.name, suggestion=did_you_mean(v.name, params))
                 actual = params[v.name] if isinstance(v, Param) else v
                 op = Op.EQ if isinstance(node, In) else Op.GE
                 if isinstance(node, Compare):

@@ -231,13 +231,21 @@ class Decision:
                 for name, level in sorted(self.levels.items())
             },
             "allowed": [
-                {**attrs.asdict(g), "remedy": g.remedy.value, "label_en": g.remedy.label_en,
-                 "label_zh": g.remedy.label_zh}
+                {
+                    **attrs.asdict(g),
+                    "remedy": g.remedy.value,
+                    "label_en": g.remedy.label_en,
+                    "label_zh": g.remedy.label_zh,
+                }
                 for g in self.allowed
             ],
             "blocked": [
-                {**attrs.asdict(b), "remedy": b.remedy.value, "label_en": b.remedy.label_en,
-                 "label_zh": b.remedy.label_zh}
+                {
+                    **attrs.asdict(b),
+                    "remedy": b.remedy.value,
+                    "label_en": b.remedy.label_en,
+                    "label_zh": b.remedy.label_zh,
+                }
                 for b in self.blocked
             ],
             "trace": [attrs.asdict(f) for f in self.trace],
@@ -249,6 +257,9 @@ class Decision:
     def to_json(self, *, indent: int | None = None) -> str:
         """The decision as JSON: identical inputs give identical bytes."""
         return json.dumps(
-            self.to_dict(), sort_keys=True, ensure_ascii=False, indent=indent,
+            self.to_dict(),
+            sort_keys=True,
+            ensure_ascii=False,
+            indent=indent,
             separators=(",", ":") if indent is None else (",", ": "),
         )

@@ -106,7 +106,7 @@ class Engine:
                 else:
                     raw_id = row.get("case_id") if isinstance(row, Mapping) else None
                     case_id = raw_id if isinstance(raw_id, str) else None
-                    case = Case.from_dict(row, signal_kinds=kinds)  # type: ignore[arg-type]
+                    case = Case.from_dict(row, signal_kinds=kinds)
                 case_id = case.case_id
                 yield BatchResult(index, case_id, decision=self.decide(case, as_of=when))
             except CollectRulesError as exc:

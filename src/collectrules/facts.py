@@ -167,16 +167,16 @@ def _aware(instance: object, attribute: attrs.Attribute[Any], value: dt.datetime
         msg = f"{attribute.name}: expected an aware datetime, got {type(value).__name__}"
         raise InputError([FieldProblem(attribute.name, msg.split(": ", 1)[1])])
     if value.tzinfo is None or value.utcoffset() is None:
-        raise InputError(
-            [FieldProblem(attribute.name, "naive datetime; give an offset or a zone")]
-        )
+        raise InputError([FieldProblem(attribute.name, "naive datetime; give an offset or a zone")])
 
 
 def _non_negative(instance: object, attribute: attrs.Attribute[Any], value: Decimal | None) -> None:
     if value is None:
         return
     if not isinstance(value, Decimal) or not value.is_finite():
-        raise InputError([FieldProblem(attribute.name, f"expected a decimal amount, got {value!r}")])
+        raise InputError(
+            [FieldProblem(attribute.name, f"expected a decimal amount, got {value!r}")]
+        )
     if value < 0:
         raise InputError([FieldProblem(attribute.name, f"must not be negative, got {value}")])
 
@@ -211,7 +211,11 @@ def _timezone_name(instance: object, attribute: attrs.Attribute[Any], value: str
 def _currency(instance: object, attribute: attrs.Attribute[Any], value: str) -> None:
     if not isinstance(value, str) or not _CURRENCY_RE.match(value):
         raise InputError(
-            [FieldProblem(attribute.name, f"expected an ISO 4217 code such as 'CNY', got {value!r}")]
+            [
+                FieldProblem(
+                    attribute.name, f"expected an ISO 4217 code such as 'CNY', got {value!r}"
+                )
+            ]
         )
 
 
@@ -260,7 +264,9 @@ class Event:
     outcome: ContactOutcome | None = attrs.field(
         default=None, converter=attrs.converters.optional(ContactOutcome)
     )
-    amount: Decimal | None = attrs.field(default=None, converter=_to_decimal, validator=_non_negative)
+    amount: Decimal | None = attrs.field(
+        default=None, converter=_to_decimal, validator=_non_negative
+    )
     promised_date: dt.date | None = None
     channel: str | None = None
     party: str | None = None
@@ -290,10 +296,24 @@ class Guarantor:
 
     @agreed_period_months.validator
     def _check_period(self, attribute: attrs.Attribute[Any], value: int | None) -> None:
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value <= 0):
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, int) or value <= 0
+        ):
             raise InputError(
                 [FieldProblem(attribute.name, f"expected a positive whole number, got {value!r}")]
             )
+
+
+def _signals(items: Iterable[Signal]) -> tuple[Signal, ...]:
+    return tuple(items)
+
+
+def _events(items: Iterable[Event]) -> tuple[Event, ...]:
+    return tuple(items)
+
+
+def _guarantors(items: Iterable[Guarantor]) -> tuple[Guarantor, ...]:
+    return tuple(items)
 
 
 @attrs.frozen
@@ -312,9 +332,9 @@ class Case:
     due_date: dt.date = attrs.field()
     timezone: str = attrs.field(validator=_timezone_name)
     maturity_date: dt.date | None = None
-    signals: tuple[Signal, ...] = attrs.field(default=(), converter=tuple)
-    events: tuple[Event, ...] = attrs.field(default=(), converter=tuple)
-    guarantors: tuple[Guarantor, ...] = attrs.field(default=(), converter=tuple)
+    signals: tuple[Signal, ...] = attrs.field(default=(), converter=_signals)
+    events: tuple[Event, ...] = attrs.field(default=(), converter=_events)
+    guarantors: tuple[Guarantor, ...] = attrs.field(default=(), converter=_guarantors)
     sicr_rebutted: bool = False
     default_rebutted: bool = False
 
@@ -455,6 +475,8 @@ def _enum_hook(enum_type: type[enum.StrEnum]) -> Any:
 
     def hook(value: object, _: type) -> enum.StrEnum:
         try:
+            if not isinstance(value, str):
+                raise ValueError
             return enum_type(value)
         except ValueError:
             msg = f"unknown value {value!r}; expected one of {choices}"
@@ -620,7 +642,7 @@ def _structure_case(
         if not isinstance(item, Mapping):
             continue
         try:
-            kind = EventKind(item.get("kind"))
+            kind = EventKind(str(item.get("kind")))
         except ValueError:
             continue
         for name in EVENT_REQUIRED_FIELDS.get(kind, ()):

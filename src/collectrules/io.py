@@ -71,8 +71,9 @@ def _read_file(path: Path) -> Iterator[Row]:
                 data = {k: _csv_value(k, v) for k, v in record.items() if k is not None}
                 data = {k: v for k, v in data.items() if v is not None}
             except json.JSONDecodeError as exc:
-                problem = FieldProblem("", f"invalid JSON in a cell: {exc.msg}", source=name,
-                                       line=number)
+                problem = FieldProblem(
+                    "", f"invalid JSON in a cell: {exc.msg}", source=name, line=number
+                )
                 yield Row(name, number, None, InputError([problem]))
                 continue
             yield _checked(name, number, data)
@@ -80,8 +81,9 @@ def _read_file(path: Path) -> Iterator[Row]:
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
-            problem = FieldProblem("", f"invalid JSON, column {exc.colno}: {exc.msg}",
-                                   source=name, line=exc.lineno)
+            problem = FieldProblem(
+                "", f"invalid JSON, column {exc.colno}: {exc.msg}", source=name, line=exc.lineno
+            )
             yield Row(name, None, None, InputError([problem]))
             return
         if isinstance(data, list):
@@ -94,8 +96,9 @@ def _read_file(path: Path) -> Iterator[Row]:
 
 def _checked(name: str, line: int | None, data: object) -> Row:
     if not isinstance(data, dict):
-        problem = FieldProblem("", f"expected a JSON object, got {type(data).__name__}",
-                               source=name, line=line)
+        problem = FieldProblem(
+            "", f"expected a JSON object, got {type(data).__name__}", source=name, line=line
+        )
         return Row(name, line, None, InputError([problem]))
     return Row(name, line, data)
 

@@ -225,7 +225,11 @@ class Policy:
         except KeyError:
             msg = f"unknown parameter {name!r}"
             raise PolicyError(
-                [FieldProblem(f"parameters.{name}", msg, suggestion=did_you_mean(name, self.parameters))]
+                [
+                    FieldProblem(
+                        f"parameters.{name}", msg, suggestion=did_you_mean(name, self.parameters)
+                    )
+                ]
             ) from None
 
     def schema(self) -> dict[str, FieldSpec]:
@@ -309,9 +313,7 @@ _TOP_KEYS = {
 def available_policies() -> tuple[str, ...]:
     """The names of the policies shipped in the package."""
     folder = resources.files("collectrules") / "policies"
-    return tuple(
-        sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".toml"))
-    )
+    return tuple(sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".toml")))
 
 
 def _read_text(name_or_path: str | Path) -> tuple[str, str, Path | None]:
@@ -358,8 +360,14 @@ def _parse_text(text: str, source: str, path: Path | None) -> dict[str, Any]:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
             raise PolicyError(
-                [FieldProblem("", f"JSON syntax error, column {exc.colno}: {exc.msg}",
-                              source=source, line=exc.lineno)]
+                [
+                    FieldProblem(
+                        "",
+                        f"JSON syntax error, column {exc.colno}: {exc.msg}",
+                        source=source,
+                        line=exc.lineno,
+                    )
+                ]
             ) from None
     else:
         try:
@@ -476,21 +484,37 @@ class _Loader:
 
     # -- typed getters
 
-    def get_str(self, table: Mapping[str, Any], key: str, path: str, *, default: str | None = None,
-                rule_id: str | None = None) -> str:
+    def get_str(
+        self,
+        table: Mapping[str, Any],
+        key: str,
+        path: str,
+        *,
+        default: str | None = None,
+        rule_id: str | None = None,
+    ) -> str:
         value = table.get(key, default)
         if not isinstance(value, str):
             if value is None:
-                self.fail(f"{path}.{key}" if path else key, "required; expected a string",
-                          rule_id=rule_id, key=key)
+                self.fail(
+                    f"{path}.{key}" if path else key,
+                    "required; expected a string",
+                    rule_id=rule_id,
+                    key=key,
+                )
             else:
-                self.fail(f"{path}.{key}" if path else key,
-                          f"expected a string, got {type(value).__name__}", rule_id=rule_id, key=key)
+                self.fail(
+                    f"{path}.{key}" if path else key,
+                    f"expected a string, got {type(value).__name__}",
+                    rule_id=rule_id,
+                    key=key,
+                )
             return ""
         return value
 
-    def get_strs(self, table: Mapping[str, Any], key: str, path: str,
-                 rule_id: str | None = None) -> tuple[str, ...]:
+    def get_strs(
+        self, table: Mapping[str, Any], key: str, path: str, rule_id: str | None = None
+    ) -> tuple[str, ...]:
         value = table.get(key, [])
         if isinstance(value, str):
             value = [value]
@@ -499,13 +523,23 @@ class _Loader:
             return ()
         return tuple(value)
 
-    def check_keys(self, table: Mapping[str, Any], allowed: Iterable[str], path: str,
-                   rule_id: str | None = None) -> None:
+    def check_keys(
+        self,
+        table: Mapping[str, Any],
+        allowed: Iterable[str],
+        path: str,
+        rule_id: str | None = None,
+    ) -> None:
         allowed = tuple(allowed)
         for key in table:
             if key not in allowed:
-                self.fail(f"{path}.{key}" if path else key, "unknown key", rule_id=rule_id,
-                          key=key, suggestion=did_you_mean(key, allowed))
+                self.fail(
+                    f"{path}.{key}" if path else key,
+                    "unknown key",
+                    rule_id=rule_id,
+                    key=key,
+                    suggestion=did_you_mean(key, allowed),
+                )
 
     # -- sections
 
@@ -544,8 +578,11 @@ class _Loader:
             conflict = ConflictRule(conflict_text)
         except ValueError:
             choices = ", ".join(c.value for c in ConflictRule)
-            self.fail("remedies.conflict", f"expected one of {choices}, got {conflict_text!r}",
-                      key="conflict")
+            self.fail(
+                "remedies.conflict",
+                f"expected one of {choices}, got {conflict_text!r}",
+                key="conflict",
+            )
             conflict = ConflictRule.UNSPECIFIED
         remedy_rules = self.remedy_rules(remedies_table.get("rules", []), schema, params)
 
@@ -560,8 +597,9 @@ class _Loader:
         if self.problems:
             raise PolicyError(self.problems, subject=f"policy {self.source or pid}")
 
-        canonical = json.dumps(_canonical(data), sort_keys=True, ensure_ascii=False,
-                               separators=(",", ":"))
+        canonical = json.dumps(
+            _canonical(data), sort_keys=True, ensure_ascii=False, separators=(",", ":")
+        )
         digest = hashlib.sha256(canonical.encode("utf-8")).hexdigest()
         policy = Policy(
             id=pid,
@@ -636,12 +674,15 @@ class _Loader:
             self.check_keys(spec, ("dimension", "polarity", "label_en", "label_zh", "cites"), path)
             dimension = spec.get("dimension")
             if dimension not in ("willingness", "ability"):
-                self.fail(f"{path}.dimension",
-                          f"expected 'willingness' or 'ability', got {dimension!r}")
+                self.fail(
+                    f"{path}.dimension", f"expected 'willingness' or 'ability', got {dimension!r}"
+                )
             polarity = spec.get("polarity")
             if polarity not in ("negative", "positive", "measured"):
-                self.fail(f"{path}.polarity",
-                          f"expected 'negative', 'positive' or 'measured', got {polarity!r}")
+                self.fail(
+                    f"{path}.polarity",
+                    f"expected 'negative', 'positive' or 'measured', got {polarity!r}",
+                )
             out[kind] = SignalSpec(
                 kind=kind,
                 dimension=str(dimension),
@@ -652,8 +693,14 @@ class _Loader:
             )
         return out
 
-    def condition(self, text: object, path: str, rule_id: str,
-                  schema: Mapping[str, FieldSpec], params: Mapping[str, Scalar]) -> Condition:
+    def condition(
+        self,
+        text: object,
+        path: str,
+        rule_id: str,
+        schema: Mapping[str, FieldSpec],
+        params: Mapping[str, Scalar],
+    ) -> Condition:
         if text is None:
             return Always()
         if isinstance(text, Condition):
@@ -663,19 +710,25 @@ class _Loader:
                 self.fail(path, exc.reason, rule_id=rule_id, key="when", suggestion=exc.suggestion)
             return text
         if not isinstance(text, str):
-            self.fail(path, f"expected a condition string, got {type(text).__name__}",
-                      rule_id=rule_id, key="when")
+            self.fail(
+                path,
+                f"expected a condition string, got {type(text).__name__}",
+                rule_id=rule_id,
+                key="when",
+            )
             return Always()
         try:
             return parse(text, schema=schema, params=params)
         except ConditionError as exc:
             col = f" (column {exc.column})" if exc.column is not None else ""
-            self.fail(path, f"{exc.reason}{col}", rule_id=rule_id, key="when",
-                      suggestion=exc.suggestion)
+            self.fail(
+                path, f"{exc.reason}{col}", rule_id=rule_id, key="when", suggestion=exc.suggestion
+            )
             return Always()
 
-    def layers(self, raw: object, schema: dict[str, FieldSpec],
-               params: Mapping[str, Scalar]) -> tuple[Layer, ...]:
+    def layers(
+        self, raw: object, schema: dict[str, FieldSpec], params: Mapping[str, Scalar]
+    ) -> tuple[Layer, ...]:
         if not isinstance(raw, list):
             self.fail("layers", "expected an array of tables: [[layers]]")
             return ()
@@ -687,33 +740,64 @@ class _Loader:
                 continue
             lid = self.get_str(table, "id", f"layers[{i}]")
             path = f"layers[{lid or i}]"
-            self.check_keys(table, ("id", "output", "values", "hit_policy", "default", "bands",
-                                    "rules", "labels", "cites", "doc"), path, rule_id=lid)
+            self.check_keys(
+                table,
+                (
+                    "id",
+                    "output",
+                    "values",
+                    "hit_policy",
+                    "default",
+                    "bands",
+                    "rules",
+                    "labels",
+                    "cites",
+                    "doc",
+                ),
+                path,
+                rule_id=lid,
+            )
             output = self.get_str(table, "output", path, default=lid, rule_id=lid)
             values = self.get_strs(table, "values", path, rule_id=lid)
             if not values:
-                self.fail(f"{path}.values", "a layer needs at least one value", rule_id=lid,
-                          key="values")
+                self.fail(
+                    f"{path}.values", "a layer needs at least one value", rule_id=lid, key="values"
+                )
             hp_text = table.get("hit_policy", "first")
             try:
                 hit = HitPolicy(hp_text)
             except ValueError:
                 choices = ", ".join(h.value for h in HitPolicy)
-                self.fail(f"{path}.hit_policy", f"expected one of {choices}, got {hp_text!r}",
-                          rule_id=lid, key="hit_policy",
-                          suggestion=did_you_mean(str(hp_text), [h.value for h in HitPolicy]))
+                self.fail(
+                    f"{path}.hit_policy",
+                    f"expected one of {choices}, got {hp_text!r}",
+                    rule_id=lid,
+                    key="hit_policy",
+                    suggestion=did_you_mean(str(hp_text), [h.value for h in HitPolicy]),
+                )
                 hit = HitPolicy.FIRST
             default = table.get("default")
             if default is not None and default not in values:
-                self.fail(f"{path}.default", f"{default!r} is not one of the layer's values",
-                          rule_id=lid, key="default", suggestion=did_you_mean(str(default), values))
+                self.fail(
+                    f"{path}.default",
+                    f"{default!r} is not one of the layer's values",
+                    rule_id=lid,
+                    key="default",
+                    suggestion=did_you_mean(str(default), values),
+                )
             bands: list[tuple[float, str]] = []
             for j, band in enumerate(table.get("bands", [])):
-                if (not isinstance(band, Mapping) or not isinstance(band.get("min"), int | float)
-                        or band.get("value") not in values):
-                    self.fail(f"{path}.bands[{j}]",
-                              "expected { min = <number>, value = <one of the layer's values> }",
-                              rule_id=lid, key="bands")
+                if (
+                    not isinstance(band, Mapping)
+                    or not isinstance(band.get("min"), int | float)
+                    or band.get("value") not in values
+                ):
+                    self.fail(
+                        f"{path}.bands[{j}]",
+                        "expected { min = <number>, value = <one of the layer's values> }",
+                        rule_id=lid,
+                        key="bands",
+                    )
                     continue
                 bands.append((float(band["min"]), str(band["value"])))
             if hit is HitPolicy.COLLECT_SUM and not bands:
@@ -721,9 +805,11 @@ class _Loader:
             labels: dict[str, tuple[str, str]] = {}
             for value, label in dict(table.get("labels", {})).items():
                 if value not in values or not isinstance(label, list) or len(label) != 2:
-                    self.fail(f"{path}.labels.{value}",
-                              "expected a value of the layer mapped to [english, chinese]",
-                              rule_id=lid)
+                    self.fail(
+                        f"{path}.labels.{value}",
+                        "expected a value of the layer mapped to [english, chinese]",
+                        rule_id=lid,
+                    )
                     continue
                 labels[value] = (str(label[0]), str(label[1]))
             rules: list[LayerRule] = []
@@ -733,30 +819,45 @@ class _Loader:
                     continue
                 rid = self.get_str(rt, "id", f"{path}.rules[{j}]")
                 rpath = f"{path}.rules[{rid or j}]"
-                self.check_keys(rt, ("id", "when", "value", "score", "priority", "reason",
-                                     "cites"), rpath, rule_id=rid)
+                self.check_keys(
+                    rt,
+                    ("id", "when", "value", "score", "priority", "reason", "cites"),
+                    rpath,
+                    rule_id=rid,
+                )
                 value = rt.get("value")
                 if hit is HitPolicy.COLLECT_SUM:
                     score = rt.get("score")
                     if isinstance(score, bool) or not isinstance(score, int | float):
-                        self.fail(f"{rpath}.score", "a collect_sum rule needs a numeric score",
-                                  rule_id=rid, key="score")
+                        self.fail(
+                            f"{rpath}.score",
+                            "a collect_sum rule needs a numeric score",
+                            rule_id=rid,
+                            key="score",
+                        )
                         score = 0
                 else:
                     score = 0
                     if value not in values:
-                        self.fail(f"{rpath}.value",
-                                  f"expected one of {', '.join(values)}, got {value!r}",
-                                  rule_id=rid, key="value",
-                                  suggestion=did_you_mean(str(value), values))
+                        self.fail(
+                            f"{rpath}.value",
+                            f"expected one of {', '.join(values)}, got {value!r}",
+                            rule_id=rid,
+                            key="value",
+                            suggestion=did_you_mean(str(value), values),
+                        )
                 priority = rt.get("priority", 0)
                 if isinstance(priority, bool) or not isinstance(priority, int):
                     self.fail(f"{rpath}.priority", "expected a whole number", rule_id=rid)
                     priority = 0
                 when = self.condition(rt.get("when"), f"{rpath}.when", rid, schema, params)
                 if output in when.fields():
-                    self.fail(f"{rpath}.when", f"a rule cannot read its own layer's output "
-                              f"{output!r}", rule_id=rid, key="when")
+                    self.fail(
+                        f"{rpath}.when",
+                        f"a rule cannot read its own layer's output {output!r}",
+                        rule_id=rid,
+                        key="when",
+                    )
                 rules.append(
                     LayerRule(
                         id=rid,
@@ -771,20 +872,28 @@ class _Loader:
                     )
                 )
             if output in schema:
-                self.fail(f"{path}.output", f"{output!r} is already a field", rule_id=lid,
-                          key="output")
+                self.fail(
+                    f"{path}.output", f"{output!r} is already a field", rule_id=lid, key="output"
+                )
             layer = Layer(
-                id=lid, output=output, values=values, hit_policy=hit, rules=tuple(rules),
-                default=default if isinstance(default, str) else None, bands=tuple(bands),
-                labels=labels, cites=self.get_strs(table, "cites", path),
+                id=lid,
+                output=output,
+                values=values,
+                hit_policy=hit,
+                rules=tuple(rules),
+                default=default if isinstance(default, str) else None,
+                bands=tuple(bands),
+                labels=labels,
+                cites=self.get_strs(table, "cites", path),
                 doc=str(table.get("doc", "")),
             )
             schema[output] = FieldSpec(output, FieldType.ENUM, choices=values)
             out.append(layer)
         return tuple(out)
 
-    def remedy_rules(self, raw: object, schema: Mapping[str, FieldSpec],
-                     params: Mapping[str, Scalar]) -> tuple[RemedyRule, ...]:
+    def remedy_rules(
+        self, raw: object, schema: Mapping[str, FieldSpec], params: Mapping[str, Scalar]
+    ) -> tuple[RemedyRule, ...]:
         if not isinstance(raw, list):
             self.fail("remedies.rules", "expected an array of tables: [[remedies.rules]]")
             return ()
@@ -796,29 +905,46 @@ class _Loader:
                 continue
             rid = self.get_str(rt, "id", f"remedies.rules[{j}]")
             path = f"remedies[{rid or j}]"
-            self.check_keys(rt, ("id", "effect", "remedy", "remedies", "when", "reason",
-                                 "conditions", "cites"), path, rule_id=rid)
+            self.check_keys(
+                rt,
+                ("id", "effect", "remedy", "remedies", "when", "reason", "conditions", "cites"),
+                path,
+                rule_id=rid,
+            )
             effect_text = rt.get("effect")
             try:
-                effect = RemedyEffect(effect_text)
+                effect = RemedyEffect(str(effect_text))
             except ValueError:
-                self.fail(f"{path}.effect", f"expected allow, block or require, got {effect_text!r}",
-                          rule_id=rid, key="effect")
+                self.fail(
+                    f"{path}.effect",
+                    f"expected allow, block or require, got {effect_text!r}",
+                    rule_id=rid,
+                    key="effect",
+                )
                 effect = RemedyEffect.ALLOW
             names = rt.get("remedies", rt.get("remedy"))
             if isinstance(names, str):
                 names = [names]
             remedies: list[Remedy] = []
             if not isinstance(names, list) or not names:
-                self.fail(f"{path}.remedy", "expected a remedy name or a list of them",
-                          rule_id=rid, key="remedy")
+                self.fail(
+                    f"{path}.remedy",
+                    "expected a remedy name or a list of them",
+                    rule_id=rid,
+                    key="remedy",
+                )
                 names = []
             for name in names:
                 try:
                     remedies.append(Remedy(name))
                 except ValueError:
-                    self.fail(f"{path}.remedy", f"unknown remedy {name!r}", rule_id=rid,
-                              key="remed", suggestion=did_you_mean(str(name), known))
+                    self.fail(
+                        f"{path}.remedy",
+                        f"unknown remedy {name!r}",
+                        rule_id=rid,
+                        key="remed",
+                        suggestion=did_you_mean(str(name), known),
+                    )
             reason = self.get_str(rt, "reason", path, rule_id=rid)
             when = self.condition(rt.get("when"), f"{path}.when", rid, schema, params)
             out.append(
@@ -836,8 +962,9 @@ class _Loader:
             )
         return tuple(out)
 
-    def sections(self, data: Mapping[str, Any],
-                 params: Mapping[str, Scalar]) -> tuple[dict[str, Any], dict[str, FieldSpec]]:
+    def sections(
+        self, data: Mapping[str, Any], params: Mapping[str, Scalar]
+    ) -> tuple[dict[str, Any], dict[str, FieldSpec]]:
         """Parse the optional sections that other modules own (timeline, regulation …)."""
         from collectrules import _sections
 
@@ -850,9 +977,12 @@ class _Loader:
                 if name in outputs:
                     earlier = [la.output for la in layers[: layers.index(layer)]]
                     if name not in earlier:
-                        self.fail(f"layers[{layer.id}]",
-                                  f"reads {name!r}, which a later layer produces; "
-                                  "order layers so that inputs come first", rule_id=layer.id)
+                        self.fail(
+                            f"layers[{layer.id}]",
+                            f"reads {name!r}, which a later layer produces; "
+                            "order layers so that inputs come first",
+                            rule_id=layer.id,
+                        )
 
 
 def _canonical(value: Any) -> Any:

@@ -26,25 +26,20 @@ app = typer.Typer(
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the command line; return the exit status."""
+    """Run the command line; return the exit status.
+
+    Usage errors are reported by typer (exit status 2); a collectrules error is one
+    line on standard error, never a traceback, with exit status 2.
+    """
     try:
-        app(args=argv, prog_name="collectrules", standalone_mode=False)
+        app(args=argv, prog_name="collectrules")
+    except SystemExit as exc:
+        code = exc.code
+        return code if isinstance(code, int) else (0 if code is None else 1)
     except CollectRulesError as exc:
         message = str(exc).replace("\n", " ")
         typer.echo(f"error: {message}", err=True)
         return 2
-    except typer.Exit as exc:
-        return int(exc.exit_code or 0)
-    except typer.Abort:
-        typer.echo("aborted", err=True)
-        return 130
-    except Exception as exc:  # click usage errors and the like
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            return exc.exit_code
-        raise
     return 0
 
 

@@ -15,11 +15,15 @@ __all__ = ["AsOf", "PolicyOption", "engine_for", "resolve_as_of"]
 
 PolicyOption = Annotated[
     str | None,
-    typer.Option("--policy", "-p", help="A shipped policy name or a policy file (default: default)."),
+    typer.Option(
+        "--policy", "-p", help="A shipped policy name or a policy file (default: default)."
+    ),
 ]
 AsOf = Annotated[
     str | None,
-    typer.Option("--as-of", help="The instant to decide at, ISO 8601 with an offset (default: now)."),
+    typer.Option(
+        "--as-of", help="The instant to decide at, ISO 8601 with an offset (default: now)."
+    ),
 ]
 
 
@@ -33,5 +37,7 @@ def resolve_as_of(as_of: str | None) -> pendulum.DateTime:
 def engine_for(policy: str | None, backend: str) -> Engine:
     """An engine for ``--policy`` (default: the embedded default policy)."""
     if backend not in ("durable", "python"):
-        raise InputError([FieldProblem("--backend", f"expected durable or python, got {backend!r}")])
+        raise InputError(
+            [FieldProblem("--backend", f"expected durable or python, got {backend!r}")]
+        )
     return Engine(policy or "default", backend=backend)  # type: ignore[arg-type]

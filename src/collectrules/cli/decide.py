@@ -30,18 +30,16 @@ class Format(enum.StrEnum):
 
 
 def _remedies(decision: Decision) -> tuple[str, str]:
-    allowed = ", ".join(
-        g.remedy.value + ("!" if g.required else "") for g in decision.allowed
-    )
-    blocked = ", ".join(
-        f"{b.remedy.value} ({'/'.join(b.cites)})" for b in decision.blocked
-    )
+    allowed = ", ".join(g.remedy.value + ("!" if g.required else "") for g in decision.allowed)
+    blocked = ", ".join(f"{b.remedy.value} ({'/'.join(b.cites)})" for b in decision.blocked)
     return allowed or "-", blocked or "-"
 
 
 @app.command()
 def decide(
-    cases: Annotated[list[Path], typer.Argument(help="Case files: .json, .jsonl, .csv, or directories.")],
+    cases: Annotated[
+        list[Path], typer.Argument(help="Case files: .json, .jsonl, .csv, or directories.")
+    ],
     policy: PolicyOption = None,
     as_of: AsOf = None,
     fmt: Annotated[Format, typer.Option("--format", help="table or json")] = Format.TABLE,
@@ -72,8 +70,14 @@ def decide(
             err.print(f"error: {row.where}: {_one_line(exc)}", markup=False, highlight=False)
     if fmt is Format.JSON:
         payload = [d.to_dict() for d in decisions]
-        typer.echo(json.dumps(payload if len(payload) != 1 else payload[0], sort_keys=True,
-                              ensure_ascii=False, indent=2))
+        typer.echo(
+            json.dumps(
+                payload if len(payload) != 1 else payload[0],
+                sort_keys=True,
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
     else:
         table = Table(title=f"{engine.policy.ref} at {when.isoformat()}")
         for column in ("case", "dpd", "quadrant", "willingness", "ability", "allowed", "blocked"):
@@ -101,8 +105,10 @@ def _one_line(exc: BaseException | None) -> str:
         return "unreadable row"
     if isinstance(exc, InputError):
         return "; ".join(
-            f"{p.path}: {p.message}" + (f" (did you mean {p.suggestion!r}?)" if p.suggestion else "")
-            if p.path else p.message
+            f"{p.path}: {p.message}"
+            + (f" (did you mean {p.suggestion!r}?)" if p.suggestion else "")
+            if p.path
+            else p.message
             for p in exc.problems
         )
     return str(exc).replace("\n", " ")
@@ -120,13 +126,18 @@ def explain(
     rows = list(read_rows([case_file]))
     if len(rows) != 1 or rows[0].data is None:
         reason = _one_line(rows[0].error) if rows and rows[0].error else "expected one case"
-        raise InputError([__import__("collectrules").FieldProblem("", reason, source=str(case_file))])
-    case = Case.from_dict(rows[0].data, signal_kinds=tuple(engine.policy.signals),
-                          source=str(case_file))
+        raise InputError(
+            [__import__("collectrules").FieldProblem("", reason, source=str(case_file))]
+        )
+    case = Case.from_dict(
+        rows[0].data, signal_kinds=tuple(engine.policy.signals), source=str(case_file)
+    )
     d = engine.decide(case, as_of=when)
     console = Console(width=200)
-    console.print(f"[bold]{d.case_id}[/bold]: {d.quadrant.value} {d.quadrant.label_en} "
-                  f"({d.quadrant.label_zh}) under {engine.policy.ref} at {when.isoformat()}")
+    console.print(
+        f"[bold]{d.case_id}[/bold]: {d.quadrant.value} {d.quadrant.label_en} "
+        f"({d.quadrant.label_zh}) under {engine.policy.ref} at {when.isoformat()}"
+    )
     table = Table(title="trace, in firing order")
     for column in ("#", "rule", "layer", "outcome", "cites", "reason"):
         table.add_column(column, overflow="fold")
