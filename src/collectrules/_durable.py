@@ -204,7 +204,11 @@ class CompiledRuleset:
             if run is None or run.error is not None:
                 return
             try:
-                run.matched.setdefault(stage, []).append(rule)
+                # durable_rules expands a top-level `$or` into alternatives that each
+                # fire; a rule matches once, whichever alternatives held.
+                found = run.matched.setdefault(stage, [])
+                if rule not in found:
+                    found.append(rule)
             except Exception as exc:  # pragma: no cover - defensive (#8)
                 run.error = (rule.id, f"{type(exc).__name__}: {exc}")
 
@@ -214,6 +218,10 @@ class CompiledRuleset:
         runs = self.runs
         policy = self.policy
         layers = policy.layers
+        rules: list[LayerRule | RemedyRule] = (
+            list(layers[stage].rules) if stage < len(layers) else list(policy.remedy_rules)
+        )
+        order = {id(rule): i for i, rule in enumerate(rules)}
 
         def action(c: Any) -> None:
             run = runs.get(c.m["sid"])
@@ -221,7 +229,9 @@ class CompiledRuleset:
                 return
             rule_id = f"__resolve__.{stage}"
             try:
-                matched = run.matched.get(stage, [])
+                # Hit policies are defined on file order; the engine fires rules of
+                # equal priority in that order too, and this makes it explicit.
+                matched = sorted(run.matched.get(stage, []), key=lambda r: order[id(r)])
                 if stage < len(layers):
                     layer = layers[stage]
                     rule_id = layer.id

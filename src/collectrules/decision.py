@@ -227,7 +227,7 @@ class Decision:
                 "label_zh": self.quadrant.label_zh,
             },
             "levels": {
-                name: {**attrs.asdict(level, retain_collection_types=False)}
+                name: attrs.asdict(level)
                 for name, level in sorted(self.levels.items())
             },
             "allowed": [

@@ -1,0 +1,33 @@
+"""Small builders shared by the core tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from collectrules import Case
+
+AS_OF = "2026-04-03T12:00:00+08:00"
+SEEN = "2026-04-02T10:30:00+08:00"
+
+
+def case_dict(*signals: tuple[str, float | None], **overrides: Any) -> dict[str, Any]:
+    """A loan due 2026-03-31 in Shanghai with the given (kind, value) signals."""
+    data: dict[str, Any] = {
+        "case_id": "T-1",
+        "product": "loan",
+        "currency": "CNY",
+        "principal": "100000",
+        "overdue_amount": "5000",
+        "due_date": "2026-03-31",
+        "timezone": "Asia/Shanghai",
+        "signals": [
+            {"kind": kind, "observed_at": SEEN, **({"value": value} if value is not None else {})}
+            for kind, value in signals
+        ],
+    }
+    data.update(overrides)
+    return data
+
+
+def make_case(*signals: tuple[str, float | None], **overrides: Any) -> Case:
+    return Case.from_dict(case_dict(*signals, **overrides))
