@@ -86,6 +86,12 @@ def check_signal_kinds(case: Case, policy: Policy) -> None:
         raise InputError(problems, subject=f"case {case.case_id}")
 
 
+def _partition(policy: Policy) -> tuple[tuple[tuple[str, str], ...], tuple[str, ...]]:
+    measured = tuple((k, f"has_{k}") for k, spec in policy.signals.items() if spec.measured)
+    counted = tuple(k for k, spec in policy.signals.items() if not spec.measured)
+    return measured, counted
+
+
 def derive(case: Case, as_of: dt.datetime, policy: Policy) -> Derived:
     """Compute the flat facts of ``case`` at ``as_of`` under ``policy``."""
     when = require_aware(as_of)
@@ -121,13 +127,13 @@ def derive(case: Case, as_of: dt.datetime, policy: Policy) -> Derived:
             prior = latest.get(signal.kind)
             if prior is None or signal.observed_at >= prior.observed_at:
                 latest[signal.kind] = signal
-    for kind, spec in policy.signals.items():
-        if spec.measured:
-            found = latest.get(kind)
-            facts[f"has_{kind}"] = found is not None
-            if found is not None and found.value is not None:
-                facts[kind] = _number(found.value)
-        else:
-            facts[kind] = counts.get(kind, 0)
+    measured, counted_kinds = policy.memo("signal_partition", lambda: _partition(policy))
+    for kind in counted_kinds:
+        facts[kind] = counts.get(kind, 0)
+    for kind, has in measured:
+        found = latest.get(kind)
+        facts[has] = found is not None
+        if found is not None and found.value is not None:
+            facts[kind] = _number(found.value)
     facts.update(_hooks.extra_facts(case, when, policy, facts))
     return Derived(facts=facts, as_of=when, counted=counted, derived_signals=extra_signals)

@@ -64,6 +64,16 @@ class Engine:
             )
         self.backend: Backend = backend
         self._compiled = CompiledPolicy(self.policy)
+        self._signals_read: dict[str, dict[str, frozenset[str]]] = {
+            layer.id: {
+                rule.id: frozenset(f for f in rule.when.fields() if f in self.policy.signals)
+                for rule in layer.rules
+            }
+            for layer in self.policy.layers
+        }
+        self._money_fields = frozenset(
+            name for name, spec in self.policy.schema().items() if spec.type is FieldType.MONEY
+        )
         self._ruleset = _durable.compile_ruleset(self.policy) if backend == "durable" else None
         try:
             self._quadrant_layer = self.policy.layer("quadrant")
@@ -117,14 +127,8 @@ class Engine:
         policy = self.policy
         for resolved in outcome.levels:
             layer = resolved.layer
-            kinds = frozenset(
-                kind
-                for rule_id in resolved.used
-                for rule in layer.rules
-                if rule.id == rule_id
-                for kind in rule.when.fields()
-                if kind in policy.signals
-            )
+            reads = self._signals_read[layer.id]
+            kinds = frozenset(kind for rule_id in resolved.used for kind in reads[rule_id])
             label = layer.labels.get(resolved.value, ("", ""))
             levels[layer.output] = LevelResult(
                 layer=layer.id,
@@ -153,21 +157,27 @@ class Engine:
             allowed=outcome.allowed,
             blocked=outcome.blocked,
             trace=tuple(outcome.firings),
-            facts=display_facts(policy, derived.facts),
+            facts=_display(derived.facts, self._money_fields),
             regulatory=regulatory,
             buckets=buckets,
             engine=self.backend,
         )
 
 
+MONEY_EXPONENT = len(str(MONEY_SCALE)) - 1
+
+
 def display_facts(policy: Policy, facts: Mapping[str, Any]) -> dict[str, Any]:
     """The flat facts for people: money back in major units, as decimal strings."""
-    schema = policy.schema()
-    out: dict[str, Any] = {}
-    for name, value in facts.items():
-        spec = schema.get(name)
-        if spec is not None and spec.type is FieldType.MONEY and isinstance(value, int):
-            out[name] = str((Decimal(value) / MONEY_SCALE).normalize())
-        else:
-            out[name] = value
+    money = frozenset(n for n, spec in policy.schema().items() if spec.type is FieldType.MONEY)
+    return _display(facts, money)
+
+
+def _display(facts: Mapping[str, Any], money: frozenset[str]) -> dict[str, Any]:
+    out = dict(facts)
+    for name in money:
+        value = out.get(name)
+        if isinstance(value, int):
+            text = format(Decimal(value).scaleb(-MONEY_EXPONENT), "f")
+            out[name] = text.rstrip("0").rstrip(".") if "." in text else text
     return out

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import functools
 import re
 from collections.abc import Collection, Iterable, Mapping
 from decimal import Decimal, InvalidOperation
@@ -34,6 +35,7 @@ __all__ = [
     "currency_exponent",
     "parse_as_of",
     "to_minor_units",
+    "zone",
 ]
 
 
@@ -146,6 +148,12 @@ _EXPONENTS = {
 }  # fmt: skip
 _CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
 _ID_RE = re.compile(r"^\S(.*\S)?$")
+
+
+@functools.lru_cache(maxsize=512)
+def zone(name: str) -> pendulum.Timezone:
+    """The pendulum time zone of an IANA name, loaded once per process."""
+    return pendulum.timezone(name)
 
 
 def currency_exponent(currency: str) -> int:
@@ -381,7 +389,7 @@ class Case:
 
     def local_date(self, at: dt.datetime) -> dt.date:
         """The calendar date of an instant in the case's time zone."""
-        return pendulum.instance(at).in_timezone(self.timezone).date()
+        return pendulum.instance(at).in_timezone(zone(self.timezone)).date()
 
 
 # --------------------------------------------------------------------------- structuring
