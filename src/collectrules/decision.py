@@ -142,6 +142,8 @@ class RegulatoryClass:
     next_value: str | None = None
     next_on: str | None = None
     notes: tuple[str, ...] = ()
+    reason: str = ""
+    fact: str = ""
 
 
 @attrs.frozen

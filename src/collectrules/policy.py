@@ -30,7 +30,7 @@ import hashlib
 import json
 import re
 import tomllib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -201,6 +201,7 @@ class Policy:
     source: str | None = None
     sections: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
     extra_fields: Mapping[str, FieldSpec] = attrs.field(factory=dict, repr=False)
+    _memo: dict[str, Any] = attrs.field(factory=dict, init=False, repr=False)
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Policy) and other.content_hash == self.content_hash
@@ -234,6 +235,18 @@ class Policy:
 
     def schema(self) -> dict[str, FieldSpec]:
         """Every field a condition may read: case facts, signals, and layer outputs."""
+        cached = self._memo.get("schema")
+        if cached is None:
+            cached = self._memo["schema"] = self._build_schema()
+        return dict(cached)
+
+    def memo(self, key: str, build: Callable[[], Any]) -> Any:
+        """A value derived from the (immutable) policy, computed once."""
+        if key not in self._memo:
+            self._memo[key] = build()
+        return self._memo[key]
+
+    def _build_schema(self) -> dict[str, FieldSpec]:
         fields = base_fields()
         fields.update(signal_fields(self.signals.values()))
         fields.update(self.extra_fields)
