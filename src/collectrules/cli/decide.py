@@ -53,21 +53,20 @@ def decide(
     when = resolve_as_of(as_of)
     engine = engine_for(policy, backend)
     console = Console(soft_wrap=False, width=200)
-    err = Console(stderr=True)
     decisions: list[Decision] = []
     bad = 0
     kinds = tuple(engine.policy.signals)
     for row in read_rows(cases):
         if row.error is not None or row.data is None:
             bad += 1
-            err.print(f"error: {row.where}: {_one_line(row.error)}", markup=False, highlight=False)
+            typer.echo(f"error: {row.where}: {_one_line(row.error)}", err=True)
             continue
         try:
             case = Case.from_dict(row.data, signal_kinds=kinds, source=row.where)
             decisions.append(engine.decide(case, as_of=when))
         except CollectRulesError as exc:
             bad += 1
-            err.print(f"error: {row.where}: {_one_line(exc)}", markup=False, highlight=False)
+            typer.echo(f"error: {row.where}: {_one_line(exc)}", err=True)
     if fmt is Format.JSON:
         payload = [d.to_dict() for d in decisions]
         typer.echo(
@@ -95,7 +94,7 @@ def decide(
             )
         console.print(table)
         if bad:
-            err.print(f"{len(decisions)} decided, {bad} bad row(s)", markup=False)
+            typer.echo(f"{len(decisions)} decided, {bad} bad row(s)", err=True)
     if bad:
         raise typer.Exit(1)
 
