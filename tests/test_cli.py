@@ -123,3 +123,22 @@ def test_console_script_runs_as_a_process() -> None:
     )
     assert bad.returncode != 0
     assert "Traceback" not in bad.stderr and "as_of" in bad.stderr
+
+
+def test_batch_loses_no_row(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    good = json.loads((CASES / "q2_health_short.json").read_text())
+    rows = [dict(good, case_id=f"G-{i}") for i in range(20)]
+    rows.insert(7, dict(good, case_id="BAD", overdue_amount="-1"))
+    source = tmp_path / "portfolio.jsonl"
+    source.write_text("\n".join(json.dumps(r) for r in rows))
+    out, errors = tmp_path / "decisions.jsonl", tmp_path / "errors.jsonl"
+    code, stdout, _ = run(capsys, "batch", str(source), "--out", str(out), "--errors", str(errors),
+                          "--as-of", AS_OF)
+    assert code == 1
+    decided = [json.loads(line) for line in out.read_text().splitlines()]
+    failed = [json.loads(line) for line in errors.read_text().splitlines()]
+    assert len(decided) == 20 and len(failed) == 1
+    assert failed[0]["where"] == f"{source}:8"
+    assert "overdue_amount: must not be negative" in failed[0]["error"]
+    assert {d["quadrant"]["value"] for d in decided} == {"Q2"}
+    assert "20 decided, 1 bad, 21 rows" in stdout

@@ -401,3 +401,21 @@ def test_negations_on_absent_fields_agree_across_backends(case: Case, negation_p
     by_durable = Engine(negation_policy).decide(case, as_of=H_AS_OF)
     by_python = Engine(negation_policy, backend="python").decide(case, as_of=H_AS_OF)
     assert by_durable.to_json() == by_python.to_json()
+
+
+def test_decide_many_reports_bad_rows_and_decides_the_rest(python_engine: Engine) -> None:
+    from helpers import case_dict
+
+    rows: list[Any] = [
+        case_dict(("refused_to_pay", None)),
+        case_dict(principal="-1"),
+        make_case(("asset_transfer", None), ("income_loss", None)),
+        "not a case",
+    ]
+    results = list(python_engine.decide_many(rows, as_of=AS_OF))
+    assert [r.index for r in results] == [0, 1, 2, 3]
+    assert [r.ok for r in results] == [True, False, True, False]
+    assert results[0].decision is not None and results[0].decision.quadrant is Quadrant.Q3
+    assert results[1].error is not None and "principal: must not be negative" in str(results[1].error)
+    assert results[1].case_id == "T-1"
+    assert results[3].error is not None and "expected an object" in str(results[3].error)
