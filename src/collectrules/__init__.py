@@ -16,14 +16,19 @@ Quick start::
 
 from __future__ import annotations
 
+from collectrules.buckets import BucketHistory, BucketObservation, BucketSpan, bucket_history
+from collectrules.calendars import BusinessCalendar, ContactHours, ContactWindow
 from collectrules.conditions import F, parse
+from collectrules.deadlines import Deadline, DeadlineKind, DeadlineStatus
 from collectrules.decision import (
     SCHEMA_VERSION,
+    BucketResult,
     Decision,
     Firing,
     LevelResult,
     PolicyRef,
     Quadrant,
+    RegulatoryClass,
     RemedyBlock,
     RemedyGrant,
 )
@@ -41,18 +46,50 @@ from collectrules.errors import (
     RuleActionError,
 )
 from collectrules.facts import Case, ContactOutcome, Event, EventKind, Guarantor, Product, Signal
+from collectrules.guardrails import (
+    Contact,
+    ContactChannel,
+    Guardrails,
+    Party,
+    Purpose,
+    Reason,
+    ReasonEffect,
+    Verdict,
+)
 from collectrules.policy import Policy, available_policies, load_policy
+from collectrules.promises import Promise, PromiseStatus
 from collectrules.remedies import Remedy
+from collectrules.stages import Stage, StagePlan
+from collectrules.timeline import (
+    TIMELINE_SCHEMA_VERSION,
+    Step,
+    StepStatus,
+    Timeline,
+    build_timeline,
+)
 
 __version__ = "0.1.0"
 
 __all__ = [
     "SCHEMA_VERSION",
+    "TIMELINE_SCHEMA_VERSION",
     "BatchResult",
+    "BucketHistory",
+    "BucketObservation",
+    "BucketResult",
+    "BucketSpan",
+    "BusinessCalendar",
     "Case",
     "CollectRulesError",
     "ConditionError",
+    "Contact",
+    "ContactChannel",
+    "ContactHours",
     "ContactOutcome",
+    "ContactWindow",
+    "Deadline",
+    "DeadlineKind",
+    "DeadlineStatus",
     "Decision",
     "Derived",
     "Engine",
@@ -65,19 +102,35 @@ __all__ = [
     "FieldProblem",
     "Firing",
     "Guarantor",
+    "Guardrails",
     "InputError",
     "LevelResult",
+    "Party",
     "Policy",
     "PolicyError",
     "PolicyRef",
     "Product",
+    "Promise",
+    "PromiseStatus",
+    "Purpose",
     "Quadrant",
+    "Reason",
+    "ReasonEffect",
+    "RegulatoryClass",
     "Remedy",
     "RemedyBlock",
     "RemedyGrant",
     "RuleActionError",
     "Signal",
+    "Stage",
+    "StagePlan",
+    "Step",
+    "StepStatus",
+    "Timeline",
+    "Verdict",
     "available_policies",
+    "bucket_history",
+    "build_timeline",
     "days_past_due",
     "load_policy",
     "parse",

@@ -48,7 +48,15 @@ SectionParser = Callable[
 
 def _parsers() -> dict[str, SectionParser]:
     # Imported here: the section modules import the policy module themselves.
-    return {}
+    from collectrules import buckets, clauses, guardrails, regulatory, stages
+
+    return {
+        "clauses": clauses.parse_section,
+        "timeline": stages.parse_timeline_section,
+        "regulation": regulatory.parse_section,
+        "buckets": buckets.parse_section,
+        "guardrails": guardrails.parse_section,
+    }
 
 
 def parse_all(
@@ -57,9 +65,15 @@ def parse_all(
     """Parse every optional section present in ``data``."""
     sections: dict[str, Any] = {}
     fields: dict[str, FieldSpec] = {}
+    owner: dict[str, str] = {}
     for key, parser in _parsers().items():
         if key in data:
             section, extra = parser(data[key], loader, params)
             sections[key] = section
+            for name in extra:
+                if name in owner and owner[name] != key:
+                    loader.fail(key, f"the fact field {name!r} is already given by the "
+                                     f"{owner[name]!r} section")
+                owner.setdefault(name, key)
             fields.update(extra)
     return sections, fields

@@ -13,7 +13,7 @@ import datetime as dt
 from collections.abc import Iterable, Iterator, Mapping
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
@@ -25,6 +25,9 @@ from collectrules.derive import Derived, derive, require_aware
 from collectrules.errors import CollectRulesError, EngineError, FieldProblem, InputError
 from collectrules.facts import Case
 from collectrules.policy import Policy, load_policy
+
+if TYPE_CHECKING:
+    from collectrules.timeline import Timeline
 
 __all__ = ["Backend", "BatchResult", "Engine"]
 
@@ -99,6 +102,15 @@ class Engine:
             outcome = self._compiled.run(derived.facts)
         return self._decision(case, derived, outcome)
 
+    def timeline(self, case: Case, *, as_of: dt.datetime | str) -> Timeline:
+        """The collection timeline of ``case`` at ``as_of``: steps, deadlines, promises.
+
+        See :mod:`collectrules.timeline`; the policy needs a ``[timeline]`` section.
+        """
+        from collectrules.timeline import build_timeline
+
+        return build_timeline(case, as_of=as_of, policy=self.policy)
+
     def decide_many(
         self, rows: Iterable[Case | Mapping[str, Any]], *, as_of: dt.datetime | str
     ) -> Iterator[BatchResult]:
@@ -156,7 +168,7 @@ class Engine:
             levels=levels,
             allowed=outcome.allowed,
             blocked=outcome.blocked,
-            trace=tuple(outcome.firings),
+            trace=(*outcome.firings, *_hooks.class_firings(regulatory, buckets)),
             facts=_display(derived.facts, self._money_fields),
             regulatory=regulatory,
             buckets=buckets,

@@ -319,8 +319,18 @@ _KIND = re.compile(r"^[a-z][a-z0-9_]*$")
 _TOP_KEYS = {
     "id", "version", "title", "description", "notes", "extends", "parameters", "signals",
     "layers", "remedies", "timeline", "regulation", "guardrails", "buckets", "override",
-    "disable", "schema_version",
+    "disable", "schema_version", "clauses",
 }  # fmt: skip
+# The keys each table of a policy file accepts; collectrules.schema generates the JSON
+# Schema from these, so that the schema and the loader cannot drift apart.
+_PARAMETER_KEYS = ("value", "doc", "cites", "chosen", "status")
+_SIGNAL_KEYS = ("dimension", "polarity", "label_en", "label_zh", "cites")
+_LAYER_KEYS = (
+    "id", "output", "values", "hit_policy", "default", "bands", "rules", "labels", "cites", "doc",
+)  # fmt: skip
+_LAYER_RULE_KEYS = ("id", "when", "value", "score", "priority", "reason", "cites")
+_REMEDIES_KEYS = ("conflict", "rules")
+_REMEDY_RULE_KEYS = ("id", "effect", "remedy", "remedies", "when", "reason", "conditions", "cites")
 
 
 def available_policies() -> tuple[str, ...]:
@@ -585,7 +595,7 @@ class _Loader:
         if not isinstance(remedies_table, Mapping):
             self.fail("remedies", "expected a table")
             remedies_table = {}
-        self.check_keys(remedies_table, ("conflict", "rules"), "remedies")
+        self.check_keys(remedies_table, _REMEDIES_KEYS, "remedies")
         conflict_text = remedies_table.get("conflict", "unspecified")
         try:
             conflict = ConflictRule(conflict_text)
@@ -648,7 +658,7 @@ class _Loader:
                 continue
             if not isinstance(spec, Mapping):
                 spec = {"value": spec}
-            self.check_keys(spec, ("value", "doc", "cites", "chosen", "status"), path)
+            self.check_keys(spec, _PARAMETER_KEYS, path)
             value = spec.get("value")
             if isinstance(value, bool | int | float | str) and not (
                 isinstance(value, float) and value != value
@@ -684,7 +694,7 @@ class _Loader:
             if not isinstance(spec, Mapping):
                 self.fail(path, "expected a table")
                 continue
-            self.check_keys(spec, ("dimension", "polarity", "label_en", "label_zh", "cites"), path)
+            self.check_keys(spec, _SIGNAL_KEYS, path)
             dimension = spec.get("dimension")
             if dimension not in ("willingness", "ability"):
                 self.fail(
@@ -733,7 +743,8 @@ class _Loader:
         try:
             return parse(text, schema=schema, params=params)
         except ConditionError as exc:
-            col = f" (column {exc.column})" if exc.column is not None else ""
+            # With a suggestion, the field name says where; otherwise the column does.
+            col = f" (column {exc.column})" if exc.column is not None and not exc.suggestion else ""
             self.fail(
                 path, f"{exc.reason}{col}", rule_id=rule_id, key="when", suggestion=exc.suggestion
             )
@@ -753,23 +764,7 @@ class _Loader:
                 continue
             lid = self.get_str(table, "id", f"layers[{i}]")
             path = f"layers[{lid or i}]"
-            self.check_keys(
-                table,
-                (
-                    "id",
-                    "output",
-                    "values",
-                    "hit_policy",
-                    "default",
-                    "bands",
-                    "rules",
-                    "labels",
-                    "cites",
-                    "doc",
-                ),
-                path,
-                rule_id=lid,
-            )
+            self.check_keys(table, _LAYER_KEYS, path, rule_id=lid)
             output = self.get_str(table, "output", path, default=lid, rule_id=lid)
             values = self.get_strs(table, "values", path, rule_id=lid)
             if not values:
@@ -832,12 +827,7 @@ class _Loader:
                     continue
                 rid = self.get_str(rt, "id", f"{path}.rules[{j}]")
                 rpath = f"{path}.rules[{rid or j}]"
-                self.check_keys(
-                    rt,
-                    ("id", "when", "value", "score", "priority", "reason", "cites"),
-                    rpath,
-                    rule_id=rid,
-                )
+                self.check_keys(rt, _LAYER_RULE_KEYS, rpath, rule_id=rid)
                 value = rt.get("value")
                 if hit is HitPolicy.COLLECT_SUM:
                     score = rt.get("score")
@@ -918,12 +908,7 @@ class _Loader:
                 continue
             rid = self.get_str(rt, "id", f"remedies.rules[{j}]")
             path = f"remedies[{rid or j}]"
-            self.check_keys(
-                rt,
-                ("id", "effect", "remedy", "remedies", "when", "reason", "conditions", "cites"),
-                path,
-                rule_id=rid,
-            )
+            self.check_keys(rt, _REMEDY_RULE_KEYS, path, rule_id=rid)
             effect_text = rt.get("effect")
             try:
                 effect = RemedyEffect(str(effect_text))

@@ -1,0 +1,207 @@
+"""``collectrules contact``: may this contact happen, and if not, when?"""
+
+from __future__ import annotations
+
+import enum
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import pendulum
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from collectrules.cli import app
+from collectrules.cli._common import PolicyOption, resolve_as_of
+from collectrules.errors import FieldProblem, InputError
+from collectrules.facts import Case, Event
+from collectrules.guardrails import Contact, Guardrails, ReasonEffect, Verdict
+from collectrules.io import read_rows
+
+__all__ = ["contact"]
+
+
+class Format(enum.StrEnum):
+    """Output formats."""
+
+    TABLE = "table"
+    JSON = "json"
+
+
+_STYLE = {
+    ReasonEffect.BLOCK: "red",
+    ReasonEffect.CONDITION: "yellow",
+    ReasonEffect.OBLIGATION: "cyan",
+    ReasonEffect.ALLOW: "green",
+}
+
+
+def _problem_text(exc: InputError) -> str:
+    return "; ".join(f"{p.path}: {p.message}" if p.path else p.message for p in exc.problems)
+
+
+def _read_case(path: Path, guardrails: Guardrails) -> tuple[Case, dict[str, Any]]:
+    rows = list(read_rows([path]))
+    if len(rows) != 1 or rows[0].data is None:
+        reason = _problem_text(rows[0].error) if rows and rows[0].error else "expected one case"
+        raise InputError([FieldProblem("", reason, source=str(path))], subject="case file")
+    data = rows[0].data
+    kinds = tuple(guardrails.policy.signals)
+    return Case.from_dict(data, signal_kinds=kinds, source=str(path)), data
+
+
+def _read_history(path: Path, base: dict[str, Any], kinds: tuple[str, ...]) -> list[Event]:
+    """Events from a JSON Lines (or JSON array) file, each checked like a case's event."""
+    shell = {k: v for k, v in base.items() if k not in ("events", "signals")}
+    events: list[Event] = []
+    problems: list[FieldProblem] = []
+    for row in read_rows([path]):
+        if row.error is not None or row.data is None:
+            problems.append(
+                FieldProblem(
+                    "",
+                    _problem_text(row.error) if row.error else "unreadable row",
+                    source=row.where,
+                )
+            )
+            continue
+        try:
+            case = Case.from_dict({**shell, "events": [row.data]}, signal_kinds=kinds)
+        except InputError as exc:
+            problems.extend(
+                FieldProblem(
+                    p.path.replace("events[0].", "").replace("events[0]", ""),
+                    p.message,
+                    source=row.where,
+                    suggestion=p.suggestion,
+                )
+                for p in exc.problems
+            )
+            continue
+        events.extend(case.events)
+    if problems:
+        raise InputError(problems, subject=f"history {path}")
+    return events
+
+
+def _print(
+    verdict: Verdict, guardrails: Guardrails, case: Case, next_at: str | None, obligations: Any
+) -> None:
+    console = Console(width=200, soft_wrap=False)
+    c = verdict.contact
+    local = c.at.in_timezone(case.timezone)
+    console.print(
+        f"[bold]{case.case_id}[/bold]: {c.channel.value} contact with the {c.party.value} at "
+        f"{local.isoformat()} ({case.timezone}) under {guardrails.policy.ref}; packs: "
+        f"{', '.join(verdict.packs)}",
+        highlight=False,
+    )
+    word = "[bold green]ALLOWED[/bold green]" if verdict.allowed else "[bold red]BLOCKED[/bold red]"
+    if verdict.allowed and verdict.conditions:
+        word += " [yellow](with conditions)[/yellow]"
+    console.print(f"verdict: {word}")
+    table = Table(title="reasons, pack by pack")
+    for column in ("effect", "pack", "rule", "cites", "reason"):
+        table.add_column(column, overflow="fold")
+    for f in verdict.reasons:
+        style = _STYLE[f.effect]
+        table.add_row(
+            f"[{style}]{f.effect.value}[/{style}]", f.pack, f.rule_id, ", ".join(f.cites), f.message
+        )
+    console.print(table)
+    for ob in obligations:
+        console.print(
+            f"obligation ({ob.rule_id}, {', '.join(ob.cites)}): {ob.message}", highlight=False
+        )
+    console.print(
+        f"next allowed: {next_at or 'no allowed time within the horizon'}", highlight=False
+    )
+
+
+@app.command()
+def contact(
+    case_file: Annotated[Path, typer.Argument(help="One case file (.json).")],
+    channel: Annotated[str, typer.Option(help="phone, sms, email, app, letter or visit")],
+    party: Annotated[
+        str,
+        typer.Option(help="debtor, guarantor, co_debtor, employer, family or third_party"),
+    ] = "debtor",
+    at: Annotated[
+        str | None,
+        typer.Option("--at", help="When, ISO 8601 with an offset (default: now)."),
+    ] = None,
+    history: Annotated[
+        Path | None,
+        typer.Option(help="Prior contact events, JSON Lines; added to the case's own events."),
+    ] = None,
+    policy: PolicyOption = None,
+    purpose: Annotated[
+        str | None, typer.Option(help="For a third party: locate, message or collect.")
+    ] = None,
+    consent: Annotated[
+        bool, typer.Option("--consent", help="The debtor consented to this time.")
+    ] = False,
+    opt_out: Annotated[
+        bool | None,
+        typer.Option("--opt-out/--no-opt-out", help="An electronic message carries an opt-out."),
+    ] = None,
+    mentions_suit: Annotated[
+        bool, typer.Option("--mentions-suit", help="The message mentions a suit.")
+    ] = False,
+    fmt: Annotated[Format, typer.Option("--format", help="table or json")] = Format.TABLE,
+) -> None:
+    """Check one planned contact against the policy's contact packs.
+
+    Prints the verdict with every reason and its citation, and the next allowed time.
+    The exit status is 0 when the contact is allowed and 1 when it is blocked.
+    """
+    when = resolve_as_of(at)
+    guardrails = Guardrails(policy or "default")
+    case, data = _read_case(case_file, guardrails)
+    events = list(case.events)
+    if history is not None:
+        for event in _read_history(history, data, tuple(guardrails.policy.signals)):
+            if event not in events:
+                events.append(event)
+    planned = Contact(
+        channel,
+        party,
+        when,
+        purpose=purpose,
+        consent=consent,
+        opt_out=opt_out,
+        mentions_suit=mentions_suit,
+    )
+    verdict = guardrails.check(case, planned, history=events)
+    next_at: pendulum.DateTime | None
+    if verdict.allowed:
+        next_at = verdict.contact.at.in_timezone(case.timezone)
+    else:
+        next_at = guardrails.next_allowed(
+            case,
+            planned.channel,
+            planned.party,
+            after=when,
+            history=events,
+            purpose=planned.purpose,
+        )
+    next_text = next_at.isoformat() if next_at is not None else None
+    seen = {f.rule_id for f in verdict.reasons}
+    obligations = [
+        f
+        for f in guardrails.obligations(case, as_of=when, history=events)
+        if f.effect is ReasonEffect.OBLIGATION and f.rule_id not in seen
+    ]
+    if fmt is Format.JSON:
+        payload = {
+            "verdict": verdict.to_dict(),
+            "next_allowed": next_text,
+            "obligations": [o.to_dict() for o in obligations],
+            "policy": guardrails.policy.ref,
+        }
+        typer.echo(json.dumps(payload, sort_keys=True, ensure_ascii=False, indent=2))
+    else:
+        _print(verdict, guardrails, case, next_text, obligations)
+    if not verdict.allowed:
+        raise typer.Exit(1)

@@ -1,0 +1,210 @@
+"""``assert_decision``: check a policy's decision on one case, and explain a failure.
+
+A failure is a :class:`DecisionMismatch` (an ``AssertionError``) whose message lists
+each expectation that was not met, side by side with what the policy decided, and then
+the decision itself: the level of each layer, the remedies allowed and blocked, every
+rule that fired with its reason and citations, and the facts the rules read.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from collectrules.decision import Decision, Quadrant
+from collectrules.derive import require_aware
+from collectrules.engine import Backend
+from collectrules.errors import FieldProblem, InputError, did_you_mean
+from collectrules.facts import Case
+from collectrules.policy import Policy
+from collectrules.remedies import Remedy
+from collectrules.testing._policies import engine_for, resolve_policy
+
+__all__ = ["DecisionMismatch", "Expectation", "assert_decision", "format_decision"]
+
+
+def _remedies(values: Iterable[Remedy | str] | Remedy | str, what: str) -> tuple[Remedy, ...]:
+    if isinstance(values, str):  # a single name, not its letters
+        values = (values,)
+    out: list[Remedy] = []
+    problems: list[FieldProblem] = []
+    known = [r.value for r in Remedy]
+    for value in values:
+        try:
+            remedy = Remedy(value)
+        except ValueError:
+            problems.append(
+                FieldProblem(what, f"unknown remedy {value!r}",
+                             suggestion=did_you_mean(str(value), known))
+            )
+            continue
+        if remedy not in out:
+            out.append(remedy)
+    if problems:
+        raise InputError(problems, subject="expectation")
+    return tuple(out)
+
+
+def _quadrant(value: Quadrant | str | None) -> Quadrant | None:
+    if value is None:
+        return None
+    try:
+        return Quadrant(value)
+    except ValueError:
+        msg = f"unknown quadrant {value!r}; expected one of Q1, Q2, Q3, Q4"
+        raise InputError([FieldProblem("quadrant", msg)], subject="expectation") from None
+
+
+def _allows(values: Iterable[Remedy | str] | Remedy | str) -> tuple[Remedy, ...]:
+    return _remedies(values, "allows")
+
+
+def _blocks(values: Iterable[Remedy | str] | Remedy | str) -> tuple[Remedy, ...]:
+    return _remedies(values, "blocks")
+
+
+@attrs.frozen
+class Expectation:
+    """What a case's decision should be: its quadrant, remedies allowed and blocked.
+
+    ``allows`` need only be among the allowed remedies and ``blocks`` among the
+    blocked ones; remedies not named are not checked. Arguments are checked when the
+    expectation is made: an unknown remedy or quadrant is an
+    :class:`~collectrules.errors.InputError`, with a suggestion.
+    """
+
+    quadrant: Quadrant | None = attrs.field(default=None, converter=_quadrant)
+    allows: tuple[Remedy, ...] = attrs.field(default=(), converter=_allows)
+    blocks: tuple[Remedy, ...] = attrs.field(default=(), converter=_blocks)
+
+    def __attrs_post_init__(self) -> None:
+        both = [r.value for r in self.allows if r in self.blocks]
+        if both:
+            msg = f"expected both allowed and blocked: {', '.join(both)}"
+            raise InputError([FieldProblem("allows", msg)], subject="expectation")
+
+    def problems(self, decision: Decision) -> tuple[str, ...]:
+        """Each unmet expectation, as a line saying what was expected and what was found."""
+        out: list[str] = []
+        if self.quadrant is not None and decision.quadrant is not self.quadrant:
+            out.append(
+                f"quadrant: expected {self.quadrant.value} ({self.quadrant.label_en}), "
+                f"got {decision.quadrant.value} ({decision.quadrant.label_en})"
+            )
+        for remedy in self.allows:
+            if decision.grant(remedy) is None:
+                out.append(f"{remedy.value}: expected allowed, got {_state(decision, remedy)}")
+        for remedy in self.blocks:
+            if decision.block(remedy) is None:
+                out.append(f"{remedy.value}: expected blocked, got {_state(decision, remedy)}")
+        return tuple(out)
+
+
+def _state(decision: Decision, remedy: Remedy) -> str:
+    block = decision.block(remedy)
+    if block is not None:
+        return f"blocked by {block.rule_id} [{', '.join(block.cites)}]: {block.reason}"
+    grant = decision.grant(remedy)
+    if grant is not None:
+        return f"allowed by {grant.rule_id} [{', '.join(grant.cites)}]: {grant.reason}"
+    return "neither allowed nor blocked (no rule that fired names it)"
+
+
+class DecisionMismatch(AssertionError):
+    """A decision that did not meet its expectation.
+
+    ``problems`` lists the unmet expectations, ``decision`` is what the policy decided
+    and ``expectation`` what the test expected.
+    """
+
+    def __init__(
+        self, problems: Sequence[str], decision: Decision, expectation: Expectation
+    ) -> None:
+        self.problems = tuple(problems)
+        self.decision = decision
+        self.expectation = expectation
+        ref = f"{decision.policy.id}@{decision.policy.version}#{decision.policy.content_hash[:12]}"
+        head = (
+            f"case {decision.case_id!r} at {decision.as_of.isoformat()} under {ref} "
+            f"({decision.engine} back end) does not match:"
+        )
+        lines = [head, *(f"  {p}" for p in self.problems), "", format_decision(decision)]
+        super().__init__("\n".join(lines))
+
+
+def format_decision(decision: Decision) -> str:
+    """The decision as readable text: levels, remedies, the trace, and the facts read."""
+    lines = ["decision:"]
+    width = max((len(name) for name in decision.levels), default=0)
+    for name, level in decision.levels.items():
+        how = []
+        if level.score is not None:
+            how.append(f"score {level.score:g}")
+        if level.defaulted:
+            how.append("default")
+        if level.rules:
+            how.append(", ".join(level.rules))
+        detail = f" ({'; '.join(how)})" if how else ""
+        lines.append(f"  {name.ljust(width)} = {level.value}{detail}")
+    allowed = ", ".join(g.remedy.value + (" (required)" if g.required else "")
+                        for g in decision.allowed)
+    lines.append(f"  allowed: {allowed or '-'}")
+    lines.append(f"  blocked: {', '.join(b.remedy.value for b in decision.blocked) or '-'}")
+    lines.append("trace (rules that fired, in order):")
+    if not decision.trace:
+        lines.append("  (none)")
+    for number, firing in enumerate(decision.trace, start=1):
+        cites = f"  [{', '.join(firing.cites)}]" if firing.cites else ""
+        lines.append(f"  {number:>2}. {firing.rule_id} ({firing.layer}): {firing.outcome}{cites}")
+        if firing.reason:
+            lines.append(f"      {firing.reason}")
+    shown = {k: v for k, v in sorted(decision.facts.items()) if v not in (0, False) or k == "dpd"}
+    lines.append("facts (zero counts and absent measures left out):")
+    lines.append("  " + ", ".join(f"{k}={_fmt(v)}" for k, v in shown.items()))
+    return "\n".join(lines)
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def assert_decision(
+    policy: Policy | str | Path,
+    case: Case | Mapping[str, Any],
+    *,
+    as_of: dt.datetime | str,
+    quadrant: Quadrant | str | None = None,
+    allows: Iterable[Remedy | str] | Remedy | str = (),
+    blocks: Iterable[Remedy | str] | Remedy | str = (),
+    backend: Backend = "python",
+) -> Decision:
+    """Decide ``case`` under ``policy`` at ``as_of`` and check the decision.
+
+    ``policy`` is a :class:`~collectrules.policy.Policy`, a shipped policy name or a
+    policy file; it is loaded once, and its engine compiled once per content hash.
+    ``case`` is a :class:`~collectrules.facts.Case` or plain data for
+    ``Case.from_dict``. ``quadrant`` (when given) must be the decided quadrant; every
+    remedy of ``allows`` must be allowed and every one of ``blocks`` blocked.
+
+    Returns the decision, for further checks. Raises :class:`DecisionMismatch` when an
+    expectation is not met, with a readable diff and the trace.
+    """
+    expectation = Expectation(quadrant=quadrant, allows=allows, blocks=blocks)
+    resolved = resolve_policy(policy)
+    when = require_aware(as_of)
+    if not isinstance(case, Case):
+        if not isinstance(case, Mapping):
+            msg = f"expected a Case or a mapping, got {type(case).__name__}"
+            raise InputError([FieldProblem("case", msg)])
+        case = Case.from_dict(case, signal_kinds=tuple(resolved.signals))
+    decision = engine_for(resolved, backend).decide(case, as_of=when)
+    problems = expectation.problems(decision)
+    if problems:
+        raise DecisionMismatch(problems, decision, expectation)
+    return decision

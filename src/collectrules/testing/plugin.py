@@ -1,0 +1,303 @@
+"""The pytest plugin: golden-case files become test items, one per case.
+
+Installed with collectrules, it is registered under the ``pytest11`` entry point
+``collectrules``, so pytest loads it in every run; ``-p no:collectrules`` turns it off.
+It collects only files whose names match the ``collectrules_golden`` ini option
+(default: ``golden_*.toml golden_*.json``) in the directories pytest walks. Every other
+file is left alone.
+
+A golden file names a policy (a shipped name, or a path relative to the file), an
+``as_of`` instant, and a list of cases, each with an ``id``, an ``input`` case and the
+expected ``quadrant``, ``allows`` and ``blocks``::
+
+    policy = "policy.toml"
+    as_of = 2026-04-03T12:00:00+08:00
+
+    [[cases]]
+    id = "refuses-to-pay"
+    quadrant = "Q3"
+    allows = ["litigate"]
+    blocks = ["extend"]
+
+    [cases.input]
+    product = "loan"
+    …
+
+A failing item is reported as ``<file>::<case id>`` with the unmet expectations and
+the trace of the rules that fired. A malformed file (a misspelt key, an unknown remedy,
+a policy that does not load, two cases with one id) fails collection with a message
+that names the file and the case.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fnmatch
+import json
+import re
+import tomllib
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from collectrules.policy import Policy
+    from collectrules.testing.assertions import Expectation
+
+__all__ = [
+    "DEFAULT_PATTERNS",
+    "GoldenCase",
+    "GoldenFile",
+    "pytest_addoption",
+    "pytest_collect_file",
+    "pytest_configure",
+]
+
+#: The file names collected by default.
+DEFAULT_PATTERNS = ("golden_*.toml", "golden_*.json")
+
+_FILE_KEYS = ("policy", "as_of", "backend", "description", "cases")
+_CASE_KEYS = ("id", "description", "as_of", "input", "quadrant", "allows", "blocks")
+_INI = "collectrules_golden"
+_MARK = "collectrules_golden"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """Register the ``collectrules_golden`` ini option."""
+    parser.addini(
+        _INI,
+        type="args",
+        default=list(DEFAULT_PATTERNS),
+        help="file name patterns of collectrules golden-case files "
+        f"(default: {' '.join(DEFAULT_PATTERNS)}); empty to collect none",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Register the marker every golden case carries."""
+    config.addinivalue_line("markers", f"{_MARK}: a golden case of a collectrules policy")
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> GoldenFile | None:
+    """Collect ``file_path`` when its name matches a golden-file pattern."""
+    patterns = parent.config.getini(_INI)
+    if any(fnmatch.fnmatchcase(file_path.name, p) for p in patterns):
+        file: GoldenFile = GoldenFile.from_parent(parent, path=file_path)
+        return file
+    return None
+
+
+class GoldenFileError(Exception):
+    """A golden file that cannot be read; pytest reports it as a collection error."""
+
+
+def _did_you_mean(name: str, known: tuple[str, ...]) -> str:
+    from collectrules.errors import did_you_mean
+
+    hint = did_you_mean(name, known)
+    return f" (did you mean {hint!r}?)" if hint else ""
+
+
+class GoldenFile(pytest.File):
+    """A golden-case file: its policy, its ``as_of``, and one item per case."""
+
+    def collect(self) -> Iterator[GoldenCase]:
+        """Read the file and yield one :class:`GoldenCase` per case."""
+        try:
+            data, text = self._read()
+            yield from self._cases(data, text)
+        except GoldenFileError as exc:
+            raise self.CollectError(f"{self.path}: {exc}") from None
+
+    def _read(self) -> tuple[dict[str, Any], str]:
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise GoldenFileError(f"cannot read: {exc.strerror}") from None
+        try:
+            is_json = self.path.suffix.lower() == ".json"
+            data = json.loads(text) if is_json else tomllib.loads(text)
+        except (json.JSONDecodeError, tomllib.TOMLDecodeError) as exc:
+            raise GoldenFileError(f"syntax error: {exc}") from None
+        if not isinstance(data, dict):
+            raise GoldenFileError("expected a table (an object) at the top level")
+        return data, text
+
+    def _cases(self, data: Mapping[str, Any], text: str) -> Iterator[GoldenCase]:
+        from collectrules.errors import CollectRulesError
+        from collectrules.testing.assertions import Expectation
+
+        problems = [
+            f"unknown key {key!r}{_did_you_mean(key, _FILE_KEYS)}"
+            for key in data
+            if key not in _FILE_KEYS
+        ]
+        for key in ("policy", "as_of", "cases"):
+            if key not in data:
+                problems.append(f"missing required key {key!r}")
+        if problems:
+            raise GoldenFileError("; ".join(problems))
+        policy = self._policy(data["policy"])
+        backend = data.get("backend", "python")
+        if backend not in ("python", "durable"):
+            raise GoldenFileError(f"backend: expected 'python' or 'durable', got {backend!r}")
+        as_of = _instant(data["as_of"], "as_of")
+        cases = data["cases"]
+        if not isinstance(cases, list) or not cases:
+            raise GoldenFileError("cases: expected a non-empty list of cases ([[cases]])")
+        seen: set[str] = set()
+        for index, case in enumerate(cases):
+            if not isinstance(case, Mapping):
+                raise GoldenFileError(f"cases[{index}]: expected a table")
+            case_id = case.get("id")
+            where = f"cases[{index}]" if not isinstance(case_id, str) else f"case {case_id!r}"
+            if not isinstance(case_id, str) or not case_id.strip():
+                raise GoldenFileError(f"{where}: missing 'id' (a non-empty string)")
+            if case_id in seen:
+                raise GoldenFileError(f"{where}: duplicate case id")
+            seen.add(case_id)
+            unknown = [
+                f"unknown key {key!r}{_did_you_mean(key, _CASE_KEYS)}"
+                for key in case
+                if key not in _CASE_KEYS
+            ]
+            if unknown:
+                raise GoldenFileError(f"{where}: {'; '.join(unknown)}")
+            if not any(key in case for key in ("quadrant", "allows", "blocks")):
+                raise GoldenFileError(f"{where}: expects nothing; give quadrant, allows or blocks")
+            try:
+                expectation = Expectation(
+                    quadrant=case.get("quadrant"),
+                    allows=_names(case.get("allows", []), "allows", where),
+                    blocks=_names(case.get("blocks", []), "blocks", where),
+                )
+            except CollectRulesError as exc:
+                raise GoldenFileError(f"{where}: {exc}") from None
+            case_as_of = _instant(case["as_of"], f"{where}: as_of") if "as_of" in case else as_of
+            item: GoldenCase = GoldenCase.from_parent(
+                self,
+                name=case_id,
+                policy=policy,
+                backend=backend,
+                as_of=case_as_of,
+                data=self._input(case.get("input"), where, case_id),
+                expectation=expectation,
+                line=_line_of(text, case_id),
+            )
+            item.add_marker(_MARK)
+            yield item
+
+    def _policy(self, ref: object) -> Policy:
+        from collectrules.errors import CollectRulesError
+        from collectrules.testing._policies import resolve_policy
+
+        if not isinstance(ref, str) or not ref:
+            raise GoldenFileError("policy: expected a shipped policy name or a path")
+        local = self.path.parent / ref
+        try:
+            return resolve_policy(local if local.is_file() else ref)
+        except CollectRulesError as exc:
+            raise GoldenFileError(f"policy {ref!r}: {exc}") from None
+
+    def _input(self, value: object, where: str, case_id: str) -> dict[str, Any]:
+        if isinstance(value, str):
+            path = self.path.parent / value
+            try:
+                loaded = json.loads(path.read_text(encoding="utf-8"))
+            except OSError as exc:
+                raise GoldenFileError(f"{where}: input {value!r}: {exc.strerror}") from None
+            except json.JSONDecodeError as exc:
+                raise GoldenFileError(f"{where}: input {value!r}: invalid JSON: {exc}") from None
+            value = loaded
+        if not isinstance(value, Mapping):
+            raise GoldenFileError(
+                f"{where}: 'input' must be a table (the case) or the path of a JSON case file"
+            )
+        data = dict(value)
+        data.setdefault("case_id", case_id)
+        return data
+
+
+def _names(value: object, key: str, where: str) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise GoldenFileError(f"{where}: {key}: expected a list of remedy names")
+    return list(value)
+
+
+def _instant(value: object, where: str) -> dt.datetime:
+    from collectrules.derive import require_aware
+    from collectrules.errors import CollectRulesError
+
+    try:
+        return require_aware(value)
+    except CollectRulesError as exc:
+        raise GoldenFileError(f"{where}: {exc}") from None
+
+
+def _line_of(text: str, case_id: str) -> int:
+    """The 0-based line that declares the case id, for pytest's report (0 if not found)."""
+    pattern = re.compile(r"""["']?id["']?\s*[=:]\s*["']""" + re.escape(case_id) + r"""["']""")
+    for number, line in enumerate(text.splitlines()):
+        if pattern.search(line):
+            return number
+    return 0
+
+
+class GoldenCase(pytest.Item):
+    """One golden case: decide its input and check the expected quadrant and remedies."""
+
+    def __init__(
+        self,
+        *,
+        policy: Policy,
+        backend: str,
+        as_of: dt.datetime,
+        data: dict[str, Any],
+        expectation: Expectation,
+        line: int,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.policy = policy
+        self.backend = backend
+        self.as_of = as_of
+        self.data = data
+        self.expectation = expectation
+        self.line = line
+
+    def runtest(self) -> None:
+        """Decide the case; raise :class:`DecisionMismatch` when it does not match."""
+        from collectrules.facts import Case
+        from collectrules.testing._policies import engine_for
+        from collectrules.testing.assertions import DecisionMismatch
+
+        case = Case.from_dict(self.data, signal_kinds=tuple(self.policy.signals),
+                              source=f"{self.path.name}::{self.name}")
+        engine = engine_for(self.policy, "durable" if self.backend == "durable" else "python")
+        decision = engine.decide(case, as_of=self.as_of)
+        problems = self.expectation.problems(decision)
+        if problems:
+            raise DecisionMismatch(problems, decision, self.expectation)
+
+    def repr_failure(
+        self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None
+    ) -> str | Any:
+        """The file and case, then the diff and the trace (or the input error)."""
+        from collectrules.errors import CollectRulesError
+        from collectrules.testing.assertions import DecisionMismatch
+
+        error = excinfo.value
+        if isinstance(error, DecisionMismatch):
+            more = f" (and {len(error.problems) - 1} more)" if len(error.problems) > 1 else ""
+            return f"{self.nodeid}: {error.problems[0]}{more}\n\n{error}"
+        if isinstance(error, CollectRulesError):
+            return f"{self.nodeid}: the case cannot be decided\n\n{error}"
+        return super().repr_failure(excinfo)
+
+    def reportinfo(self) -> tuple[Path, int, str]:
+        """Where the case is declared, for pytest's report."""
+        return self.path, self.line, f"golden case {self.name}"

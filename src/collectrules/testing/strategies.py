@@ -1,0 +1,362 @@
+"""Hypothesis strategies for policy-aware facts: cases, signals, events and instants.
+
+Every value they generate is valid: signal kinds come from the policy's catalogue,
+every signal and event is observed within the policy's lookback window and at or
+before ``as_of``, and every datetime is aware, in one of a few real IANA zones.
+
+They aim at the edges. Each threshold a policy's conditions mention (``dpd > 30``,
+``promise_broken >= 2``, ``cash_coverage >= coverage_able``, parameters resolved) is
+hit exactly, one below and one above (and, for measured values and money, one cent
+either side), and measured signals are often absent altogether. :func:`boundary_values`
+shows which values a policy pins.
+
+These strategies need hypothesis (``pip install 'collectrules[testing]'``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from collections.abc import Collection, Sequence
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pendulum
+from hypothesis import strategies as st
+
+from collectrules.errors import FieldProblem, InputError, did_you_mean
+from collectrules.facts import (
+    EVENT_REQUIRED_FIELDS,
+    Case,
+    ContactOutcome,
+    Event,
+    EventKind,
+    Guarantor,
+    Product,
+    Signal,
+)
+from collectrules.policy import Policy
+from collectrules.testing import _space
+from collectrules.testing._policies import resolve_policy
+
+__all__ = [
+    "DEFAULT_AS_OF",
+    "TIMEZONES",
+    "as_ofs",
+    "boundary_values",
+    "cases",
+    "dated_cases",
+    "events",
+    "signals",
+]
+
+#: The instant ``cases``, ``signals`` and ``events`` decide at when given none.
+DEFAULT_AS_OF: pendulum.DateTime = _space.DEFAULT_AS_OF
+
+#: The zones cases and instants are drawn from: whole, half-hour and DST-shifting offsets.
+TIMEZONES: tuple[str, ...] = (
+    "Asia/Shanghai",
+    "America/New_York",
+    "Europe/London",
+    "Asia/Kolkata",
+    "Australia/Sydney",
+    "UTC",
+)
+
+PolicyLike = Policy | str | Path | None
+
+_MAX_MONEY = Decimal(10**8)
+_MAX_MEASURE = Decimal(100)
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _as_of(value: dt.datetime | str | None) -> pendulum.DateTime:
+    from collectrules.derive import require_aware
+
+    return DEFAULT_AS_OF if value is None else require_aware(value)
+
+
+def _zones(timezones: Sequence[str]) -> tuple[str, ...]:
+    zones = tuple(timezones)
+    if not zones:
+        raise InputError([FieldProblem("timezones", "give at least one IANA zone")])
+    problems = []
+    for zone in zones:
+        try:
+            zoneinfo.ZoneInfo(zone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            problems.append(FieldProblem("timezones", f"unknown IANA time zone {zone!r}"))
+    if problems:
+        raise InputError(problems)
+    return zones
+
+
+def _pinned(values: Sequence[Any], other: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    """Either one of the pinned boundary values or a value from ``other``."""
+    return st.one_of(st.sampled_from(values), other) if values else other
+
+
+def boundary_values(policy: PolicyLike = None) -> dict[str, tuple[Any, ...]]:
+    """The values the strategies pin for each numeric field the policy compares.
+
+    Integers (``dpd``, signal counts, ``guarantors``, ``days_to_maturity``) get each
+    threshold and one either side; money and measured values also get one cent either
+    side. Money is in major units, as conditions write it. Values that cannot occur
+    (a negative count) are left out.
+    """
+    resolved = resolve_policy(policy)
+    schema = resolved.schema()
+    out: dict[str, tuple[Any, ...]] = {}
+    for field, field_cuts in sorted(_space.cuts(resolved).items()):
+        spec = schema.get(field)
+        if spec is None or not spec.numeric:
+            continue
+        integer = spec.type.value == "int"
+        lower = None if field == "days_to_maturity" else Decimal(0)
+        out[field] = _space.neighbours(field_cuts, integer=integer, lower=lower)
+    return out
+
+
+def _window(policy: Policy) -> int:
+    """The largest age, in seconds, of an observation still inside the window."""
+    # Kept an hour clear of the window's start, which moves with daylight saving.
+    return _space.lookback_days(policy) * 86_400 - 3_601
+
+
+def _observed(as_of: pendulum.DateTime, zone: str, max_age: int) -> st.SearchStrategy[Any]:
+    ages = _pinned((0, max_age), st.integers(min_value=0, max_value=max_age))
+    local = as_of.in_timezone(zone)
+    return ages.map(lambda age: local.subtract(seconds=age))
+
+
+def _measures(bounds: Sequence[Any]) -> st.SearchStrategy[Decimal]:
+    return _pinned(
+        [Decimal(b) for b in bounds],
+        st.decimals(min_value=0, max_value=_MAX_MEASURE, places=2),
+    )
+
+
+def _kinds(policy: Policy, kinds: Collection[str] | None) -> tuple[str, ...]:
+    if kinds is None:
+        return tuple(policy.signals)
+    chosen = tuple(kinds)
+    problems = [
+        FieldProblem("kinds", f"unknown signal kind {k!r} for policy {policy.id!r}",
+                     suggestion=did_you_mean(k, policy.signals))
+        for k in chosen
+        if k not in policy.signals
+    ]
+    if problems or not chosen:
+        raise InputError(problems or [FieldProblem("kinds", "give at least one signal kind")])
+    return chosen
+
+
+# --------------------------------------------------------------------------- strategies
+
+
+def as_ofs(
+    *,
+    timezones: Sequence[str] = TIMEZONES,
+    min_value: dt.datetime = dt.datetime(2020, 1, 1),
+    max_value: dt.datetime = dt.datetime(2030, 12, 31),
+) -> st.SearchStrategy[pendulum.DateTime]:
+    """Aware instants between ``min_value`` and ``max_value`` (naive, local wall time).
+
+    Each is in one of ``timezones``; times that a daylight-saving change skips are
+    never generated, and times it repeats are.
+    """
+    zones = [zoneinfo.ZoneInfo(z) for z in _zones(timezones)]
+    return st.datetimes(
+        min_value=min_value,
+        max_value=max_value,
+        timezones=st.sampled_from(zones),
+        allow_imaginary=False,
+    ).map(pendulum.instance)
+
+
+def signals(
+    policy: PolicyLike = None,
+    *,
+    as_of: dt.datetime | str | None = None,
+    kinds: Collection[str] | None = None,
+    timezone: str = "Asia/Shanghai",
+) -> st.SearchStrategy[Signal]:
+    """Signals of the policy's kinds (or of ``kinds``), observed within its window.
+
+    A measured kind carries a value, often one of the policy's thresholds or right
+    next to one; a counted kind carries none.
+    """
+    resolved = resolve_policy(policy)
+    when = _as_of(as_of)
+    chosen = _kinds(resolved, kinds)
+    (zone,) = _zones((timezone,))
+    bounds = boundary_values(resolved)
+    max_age = _window(resolved)
+    if max_age < 0:
+        msg = f"policy {resolved.id!r} has an empty lookback window; no signal can count"
+        raise InputError([FieldProblem("lookback_days", msg)])
+
+    @st.composite
+    def build(draw: st.DrawFn) -> Signal:
+        kind = draw(st.sampled_from(chosen))
+        at = draw(_observed(when, zone, max_age))
+        if resolved.signals[kind].measured:
+            return Signal(kind=kind, observed_at=at, value=draw(_measures(bounds.get(kind, ()))))
+        return Signal(kind=kind, observed_at=at)
+
+    return build()
+
+
+def events(
+    policy: PolicyLike = None,
+    *,
+    as_of: dt.datetime | str | None = None,
+    kinds: Collection[EventKind | str] | None = None,
+    timezone: str = "Asia/Shanghai",
+) -> st.SearchStrategy[Event]:
+    """Events of any kind (or of ``kinds``), within the policy's window, with every
+    field their kind requires: a payment's amount, a contact's outcome, a promise's
+    date and amount."""
+    resolved = resolve_policy(policy)
+    when = _as_of(as_of)
+    (zone,) = _zones((timezone,))
+    try:
+        chosen = tuple(EventKind(k) for k in (kinds if kinds is not None else EventKind))
+    except ValueError as exc:
+        raise InputError([FieldProblem("kinds", str(exc))]) from None
+    if not chosen:
+        raise InputError([FieldProblem("kinds", "give at least one event kind")])
+    max_age = max(_window(resolved), 0)
+    amounts = st.decimals(min_value=Decimal("0.01"), max_value=Decimal(10**6), places=2)
+
+    @st.composite
+    def build(draw: st.DrawFn) -> Event:
+        kind = draw(st.sampled_from(chosen))
+        at = draw(_observed(when, zone, max_age))
+        needs = EVENT_REQUIRED_FIELDS.get(kind, ())
+        extra: dict[str, Any] = {}
+        if "amount" in needs:
+            extra["amount"] = draw(amounts)
+        if "outcome" in needs:
+            extra["outcome"] = draw(st.sampled_from(ContactOutcome))
+        if "promised_date" in needs:
+            extra["promised_date"] = at.date() + dt.timedelta(
+                days=draw(st.integers(min_value=0, max_value=60))
+            )
+        return Event(kind=kind, at=at, **extra)
+
+    return build()
+
+
+def cases(
+    policy: PolicyLike = None,
+    *,
+    as_of: dt.datetime | str | None = None,
+    timezones: Sequence[str] = TIMEZONES,
+    kinds: Collection[str] | None = None,
+    max_kinds: int = 5,
+    with_events: bool = False,
+) -> st.SearchStrategy[Case]:
+    """Valid cases for ``policy`` (default: the shipped default policy) at ``as_of``.
+
+    Days past due, amounts, guarantors, the maturity date and the count or value of
+    each signal kind are drawn around every threshold the policy mentions. Up to
+    ``max_kinds`` signal kinds (of ``kinds``, default: the whole catalogue) are present
+    in a case; the others, measured kinds included, are absent. With ``with_events``, a
+    case also carries a few events (payments, contacts, promises …); they are off by
+    default so that signals derived from events never move a count off the boundary it
+    was drawn on.
+    """
+    resolved = resolve_policy(policy)
+    when = _as_of(as_of)
+    zones = _zones(timezones)
+    if max_kinds < 0:
+        raise InputError([FieldProblem("max_kinds", f"must not be negative, got {max_kinds}")])
+    bounds = boundary_values(resolved)
+    max_age = _window(resolved)
+    chosen = _kinds(resolved, kinds) if max_age >= 0 else ()
+    named = [c for c in _space.mentioned(resolved, "currency")
+             if isinstance(c, str) and len(c) == 3 and c.isupper() and c.isalpha()]
+    currencies = tuple(dict.fromkeys([*named, *_space.FALLBACK_CURRENCIES]))
+    money = st.decimals(min_value=Decimal("0.01"), max_value=_MAX_MONEY, places=2)
+
+    def ints(field: str, low: int, high: int, *, positive: bool = False) -> Any:
+        pinned = [b for b in bounds.get(field, ()) if b >= (1 if positive else low)]
+        return _pinned(pinned, st.integers(min_value=max(low, 1 if positive else low),
+                                           max_value=high))
+
+    def amounts(field: str) -> Any:
+        return _pinned(list(bounds.get(field, ())), money)
+
+    @st.composite
+    def build(draw: st.DrawFn) -> Case:
+        zone = draw(st.sampled_from(zones))
+        today = when.in_timezone(zone).date()
+        dpd = draw(ints("dpd", 0, 800))
+        maturity = draw(st.none() | ints("days_to_maturity", -400, 3_650))
+        present = draw(st.lists(st.sampled_from(chosen), unique=True, max_size=max_kinds)
+                       if chosen and max_kinds else st.just([]))
+        found: list[Signal] = []
+        for kind in present:
+            if resolved.signals[kind].measured:
+                history = draw(st.integers(min_value=0, max_value=1))
+                ages = sorted(draw(st.lists(_ages(max_age), min_size=1 + history,
+                                            max_size=1 + history, unique=True)))
+                value = draw(_measures(bounds.get(kind, ())))
+                local = when.in_timezone(zone)
+                # The latest observation carries the drawn value; an older one may not.
+                found.append(Signal(kind=kind, observed_at=local.subtract(seconds=ages[0]),
+                                    value=value))
+                for age in ages[1:]:
+                    found.append(Signal(kind=kind, observed_at=local.subtract(seconds=age),
+                                        value=draw(_measures(()))))
+            else:
+                count = draw(ints(kind, 1, 3, positive=True))
+                for _ in range(count):
+                    at = draw(_observed(when, zone, max_age))
+                    found.append(Signal(kind=kind, observed_at=at))
+        happened: tuple[Event, ...] = ()
+        if with_events:
+            happened = tuple(draw(st.lists(events(resolved, as_of=when, timezone=zone),
+                                           max_size=4)))
+        return Case(
+            case_id=f"HC-{draw(st.integers(min_value=0, max_value=999_999)):06d}",
+            product=draw(st.sampled_from(Product)),
+            currency=draw(st.sampled_from(currencies)),
+            principal=draw(amounts("principal")),
+            overdue_amount=draw(amounts("overdue_amount")),
+            due_date=today - dt.timedelta(days=dpd),
+            timezone=zone,
+            maturity_date=None if maturity is None else today + dt.timedelta(days=maturity),
+            signals=tuple(draw(st.permutations(found))) if found else (),
+            events=happened,
+            guarantors=tuple(Guarantor(id=f"G{i + 1}")
+                             for i in range(draw(ints("guarantors", 0, 3)))),
+        )
+
+    return build()
+
+
+def _ages(max_age: int) -> st.SearchStrategy[int]:
+    return _pinned((0, max_age), st.integers(min_value=0, max_value=max_age))
+
+
+def dated_cases(
+    policy: PolicyLike = None,
+    *,
+    instants: st.SearchStrategy[pendulum.DateTime] | None = None,
+    timezones: Sequence[str] = TIMEZONES,
+    max_kinds: int = 5,
+) -> st.SearchStrategy[tuple[Case, pendulum.DateTime]]:
+    """Pairs ``(case, as_of)``: an instant from ``instants`` (default :func:`as_ofs`),
+    then a case drawn by :func:`cases` at that instant."""
+    resolved = resolve_policy(policy)
+    source = instants if instants is not None else as_ofs(timezones=timezones)
+    return source.flatmap(
+        lambda when: st.tuples(
+            cases(resolved, as_of=when, timezones=timezones, max_kinds=max_kinds), st.just(when)
+        )
+    )
