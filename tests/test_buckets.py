@@ -39,16 +39,29 @@ def engine(name: str) -> Engine:
     return Engine(policy(name), backend="python")
 
 
-def case(dpd: int, *, overdue: str = "5000", signals: tuple[str, ...] = (),
-         events: list[dict[str, Any]] | None = None, due: dt.date | None = None) -> Case:
+def case(
+    dpd: int,
+    *,
+    overdue: str = "5000",
+    signals: tuple[str, ...] = (),
+    events: list[dict[str, Any]] | None = None,
+    due: dt.date | None = None,
+) -> Case:
     due_date = due or AS_OF.date() - dt.timedelta(days=dpd)
     seen = AS_OF.subtract(days=1).isoformat()
-    return Case.from_dict({
-        "case_id": f"B-{dpd}", "product": "loan", "currency": "CNY", "principal": "500000",
-        "overdue_amount": overdue, "due_date": due_date.isoformat(), "timezone": SH,
-        "signals": [{"kind": k, "observed_at": seen} for k in signals],
-        "events": events or [],
-    })
+    return Case.from_dict(
+        {
+            "case_id": f"B-{dpd}",
+            "product": "loan",
+            "currency": "CNY",
+            "principal": "500000",
+            "overdue_amount": overdue,
+            "due_date": due_date.isoformat(),
+            "timezone": SH,
+            "signals": [{"kind": k, "observed_at": seen} for k in signals],
+            "events": events or [],
+        }
+    )
 
 
 def bucket_set(name: str, set_id: str) -> BucketSet:
@@ -57,10 +70,30 @@ def bucket_set(name: str, set_id: str) -> BucketSet:
     return section.set(set_id)
 
 
-M = [(0, "M0"), (1, "M1"), (30, "M1"), (31, "M2"), (60, "M2"), (61, "M3"), (90, "M3"),
-     (91, "M4"), (120, "M4"), (121, "M5"), (150, "M5"), (151, "M6+"), (2000, "M6+")]
-NPL = [(0, "performing"), (1, "NPL-1-3M"), (90, "NPL-1-3M"), (91, "NPL-3-6M"),
-       (179, "NPL-3-6M"), (180, "NPL-6M"), (1000, "NPL-6M")]
+M = [
+    (0, "M0"),
+    (1, "M1"),
+    (30, "M1"),
+    (31, "M2"),
+    (60, "M2"),
+    (61, "M3"),
+    (90, "M3"),
+    (91, "M4"),
+    (120, "M4"),
+    (121, "M5"),
+    (150, "M5"),
+    (151, "M6+"),
+    (2000, "M6+"),
+]
+NPL = [
+    (0, "performing"),
+    (1, "NPL-1-3M"),
+    (90, "NPL-1-3M"),
+    (91, "NPL-3-6M"),
+    (179, "NPL-3-6M"),
+    (180, "NPL-6M"),
+    (1000, "NPL-6M"),
+]
 
 
 @pytest.mark.parametrize(("dpd", "expected"), M)
@@ -75,8 +108,12 @@ def test_npl_buckets_and_their_treatments(dpd: int, expected: str) -> None:
     assert d.facts["npl_bucket"] == expected
     result = next(b for b in d.buckets if b.bucket_set == "NPL")
     assert result.bucket == expected
-    treatments = {"performing": (), "NPL-1-3M": ("remind", "extend", "pressure_guarantor"),
-                  "NPL-3-6M": ("outsource", "transfer"), "NPL-6M": ("litigate", "reduce")}
+    treatments = {
+        "performing": (),
+        "NPL-1-3M": ("remind", "extend", "pressure_guarantor"),
+        "NPL-3-6M": ("outsource", "transfer"),
+        "NPL-6M": ("litigate", "reduce"),
+    }
     assert result.treatments == treatments[expected]
     if expected != "performing":
         assert result.cites == (expected,)
@@ -92,8 +129,11 @@ def test_decision_reports_every_bucket_set_in_policy_order() -> None:
 
 
 @settings(max_examples=300, deadline=None)
-@given(name=st.sampled_from(["cn_bank_loan", "us_regf"]), set_id=st.sampled_from(["M", "NPL"]),
-       dpd=st.integers(min_value=0, max_value=5000))
+@given(
+    name=st.sampled_from(["cn_bank_loan", "us_regf"]),
+    set_id=st.sampled_from(["M", "NPL"]),
+    dpd=st.integers(min_value=0, max_value=5000),
+)
 def test_every_dpd_falls_in_exactly_one_bucket(name: str, set_id: str, dpd: int) -> None:
     section = buckets_of(policy(name))
     assert section is not None
@@ -110,6 +150,7 @@ def test_every_dpd_falls_in_exactly_one_bucket(name: str, set_id: str, dpd: int)
 
 # --------------------------------------------------------------------------- validation
 
+
 def ranges(*items: tuple[str, int, int | None]) -> list[dict[str, Any]]:
     out = []
     for bid, low, high in items:
@@ -121,32 +162,60 @@ def ranges(*items: tuple[str, int, int | None]) -> list[dict[str, Any]]:
 
 
 BAD_SETS = [
-    pytest.param(ranges(("A", 1, 30), ("B", 30, None)), "buckets.X.ranges[B]", "overlaps",
-                 id="overlap"),
-    pytest.param(ranges(("A", 10, 5), ("B", 11, None)), "buckets.X.ranges[A]",
-                 "greater than max_dpd", id="min-over-max"),
-    pytest.param(ranges(("A", 1, 30), ("B", 31, 60)), "buckets.X.ranges[B].max_dpd",
-                 "open-ended", id="closed-last"),
-    pytest.param(ranges(("A", 1, None), ("B", 31, None)), "buckets.X.ranges[B]",
-                 "only the last range", id="open-middle"),
-    pytest.param(ranges(("A", 1, 30), ("B", 40, None)), "buckets.X.ranges[B]", "gap",
-                 id="gap"),
-    pytest.param(ranges(("A", 1, 30), ("A", 31, None)), "buckets.X.ranges[A].id", "duplicate",
-                 id="duplicate"),
-    pytest.param(ranges(("A", -1, 30), ("B", 31, None)), "buckets.X.ranges[A].min_dpd",
-                 "at least 0", id="negative"),
-    pytest.param([{"id": "A", "min_dpd": "npl_start", "treatments": ["remind"]}],
-                 "buckets.X.ranges[A].min_dpd", "unknown parameter", id="unknown-param"),
-    pytest.param([{"id": "A", "min_dpd": 1, "treatments": ["sue"]}],
-                 "buckets.X.ranges[A].treatments", "unknown remedy", id="treatment"),
+    pytest.param(
+        ranges(("A", 1, 30), ("B", 30, None)), "buckets.X.ranges[B]", "overlaps", id="overlap"
+    ),
+    pytest.param(
+        ranges(("A", 10, 5), ("B", 11, None)),
+        "buckets.X.ranges[A]",
+        "greater than max_dpd",
+        id="min-over-max",
+    ),
+    pytest.param(
+        ranges(("A", 1, 30), ("B", 31, 60)),
+        "buckets.X.ranges[B].max_dpd",
+        "open-ended",
+        id="closed-last",
+    ),
+    pytest.param(
+        ranges(("A", 1, None), ("B", 31, None)),
+        "buckets.X.ranges[B]",
+        "only the last range",
+        id="open-middle",
+    ),
+    pytest.param(ranges(("A", 1, 30), ("B", 40, None)), "buckets.X.ranges[B]", "gap", id="gap"),
+    pytest.param(
+        ranges(("A", 1, 30), ("A", 31, None)), "buckets.X.ranges[A].id", "duplicate", id="duplicate"
+    ),
+    pytest.param(
+        ranges(("A", -1, 30), ("B", 31, None)),
+        "buckets.X.ranges[A].min_dpd",
+        "at least 0",
+        id="negative",
+    ),
+    pytest.param(
+        [{"id": "A", "min_dpd": "npl_start", "treatments": ["remind"]}],
+        "buckets.X.ranges[A].min_dpd",
+        "unknown parameter",
+        id="unknown-param",
+    ),
+    pytest.param(
+        [{"id": "A", "min_dpd": 1, "treatments": ["sue"]}],
+        "buckets.X.ranges[A].treatments",
+        "unknown remedy",
+        id="treatment",
+    ),
     pytest.param([], "buckets.X.ranges", "at least one range", id="empty"),
 ]
 
 
 @pytest.mark.parametrize(("raw", "path", "message"), BAD_SETS)
 def test_bad_bucket_sets_are_reported(raw: list[dict[str, Any]], path: str, message: str) -> None:
-    data = {"extends": "default", "id": "bad", "buckets": {"X": {"fact": "x_bucket",
-                                                                 "ranges": raw}}}
+    data = {
+        "extends": "default",
+        "id": "bad",
+        "buckets": {"X": {"fact": "x_bucket", "ranges": raw}},
+    }
     with pytest.raises(PolicyError) as info:
         policy_from_dict(data)
     found = [p for p in info.value.problems if p.path == path]
@@ -155,17 +224,30 @@ def test_bad_bucket_sets_are_reported(raw: list[dict[str, Any]], path: str, mess
 
 
 def test_bucket_fact_names_must_not_collide() -> None:
-    data = {"extends": "cn_bank_loan", "id": "bad", "buckets": {"Y": {
-        "fact": "bucket", "ranges": ranges(("Y1", 1, None))}}}
+    data = {
+        "extends": "cn_bank_loan",
+        "id": "bad",
+        "buckets": {"Y": {"fact": "bucket", "ranges": ranges(("Y1", 1, None))}},
+    }
     with pytest.raises(PolicyError, match="already gives the fact 'bucket'"):
         policy_from_dict(data)
 
 
 def test_bounds_may_be_parameters() -> None:
-    data = {"extends": "default", "id": "p", "parameters": {"late_from": {"value": 16}},
-            "buckets": {"X": {"fact": "x_bucket", "ranges": [
-                {"id": "EARLY", "min_dpd": 1, "max_dpd": 15},
-                {"id": "LATE", "min_dpd": "late_from"}]}}}
+    data = {
+        "extends": "default",
+        "id": "p",
+        "parameters": {"late_from": {"value": 16}},
+        "buckets": {
+            "X": {
+                "fact": "x_bucket",
+                "ranges": [
+                    {"id": "EARLY", "min_dpd": 1, "max_dpd": 15},
+                    {"id": "LATE", "min_dpd": "late_from"},
+                ],
+            }
+        },
+    }
     p = policy_from_dict(data)
     section = buckets_of(p)
     assert section is not None
@@ -190,27 +272,32 @@ SEVERITY = [
 def test_severity_segments(dpd: int, amount: str, signals: tuple[str, ...], expected: str) -> None:
     for backend in ("python", "durable"):
         d = Engine(policy("cn_bank_loan"), backend=backend).decide(  # type: ignore[arg-type]
-            case(dpd, overdue=amount, signals=signals), as_of=AS_OF)
+            case(dpd, overdue=amount, signals=signals), as_of=AS_OF
+        )
         assert d.levels["severity"].value == expected
 
 
 def test_severity_thresholds_are_documented_as_chosen() -> None:
     p = policy("cn_bank_loan")
-    for name in ("severity_short_max_dpd", "severity_small_max_amount",
-                 "severity_long_over_dpd", "severity_large_over_amount"):
+    for name in (
+        "severity_short_max_dpd",
+        "severity_small_max_amount",
+        "severity_long_over_dpd",
+        "severity_large_over_amount",
+    ):
         assert p.parameters[name].chosen, name
         assert "choice" in p.parameters[name].doc or "chose" in p.parameters[name].doc
 
 
 def test_severe_cases_may_be_visited_and_outsourced() -> None:
-    d = engine("cn_bank_loan").decide(case(5, overdue="100", signals=("unreachable",)),
-                                      as_of=AS_OF)
+    d = engine("cn_bank_loan").decide(case(5, overdue="100", signals=("unreachable",)), as_of=AS_OF)
     grant = d.grant("outsource")
     assert grant is not None
     assert grant.cites == ("S-SEV",)
 
 
 # --------------------------------------------------------------------------- history
+
 
 def monthly(start: str, count: int) -> list[pendulum.DateTime]:
     first = pendulum.parse(start)
@@ -219,11 +306,20 @@ def monthly(start: str, count: int) -> list[pendulum.DateTime]:
 
 def test_history_enters_and_leaves_each_bucket() -> None:
     c = case(0, due=dt.date(2026, 1, 31))
-    history = bucket_history(c, monthly("2026-01-15T12:00:00+08:00", 8), policy="cn_bank_loan",
-                             bucket_set="M")
+    history = bucket_history(
+        c, monthly("2026-01-15T12:00:00+08:00", 8), policy="cn_bank_loan", bucket_set="M"
+    )
     assert isinstance(history, BucketHistory)
     assert [o.bucket for o in history.observations] == [
-        "M0", "M1", "M2", "M3", "M4", "M5", "M6+", "M6+"]
+        "M0",
+        "M1",
+        "M2",
+        "M3",
+        "M4",
+        "M5",
+        "M6+",
+        "M6+",
+    ]
     spans = history.spans
     assert [s.bucket for s in spans] == ["M0", "M1", "M2", "M3", "M4", "M5", "M6+"]
     assert spans[1].entered.isoformat() == "2026-02-15T12:00:00+08:00"
@@ -234,13 +330,26 @@ def test_history_enters_and_leaves_each_bucket() -> None:
 
 def test_a_payment_that_clears_the_arrears_makes_the_case_current() -> None:
     paid = "2026-04-20T10:00:00+08:00"
-    c = case(0, overdue="0", due=dt.date(2026, 1, 31),
-             events=[{"kind": "payment", "at": "2026-03-10T10:00:00+08:00", "amount": "2000"},
-                     {"kind": "payment", "at": paid, "amount": "3000"}])
-    history = bucket_history(c, monthly("2026-01-15T12:00:00+08:00", 6), policy="cn_bank_loan",
-                             bucket_set="NPL")
+    c = case(
+        0,
+        overdue="0",
+        due=dt.date(2026, 1, 31),
+        events=[
+            {"kind": "payment", "at": "2026-03-10T10:00:00+08:00", "amount": "2000"},
+            {"kind": "payment", "at": paid, "amount": "3000"},
+        ],
+    )
+    history = bucket_history(
+        c, monthly("2026-01-15T12:00:00+08:00", 6), policy="cn_bank_loan", bucket_set="NPL"
+    )
     assert [o.bucket for o in history.observations] == [
-        "performing", "NPL-1-3M", "NPL-1-3M", "NPL-1-3M", "performing", "performing"]
+        "performing",
+        "NPL-1-3M",
+        "NPL-1-3M",
+        "NPL-1-3M",
+        "performing",
+        "performing",
+    ]
     assert [s.bucket for s in history.spans] == ["performing", "NPL-1-3M", "performing"]
     assert history.spans[1].left == pendulum.parse("2026-05-15T12:00:00+08:00")
     assert dpd_at(c, pendulum.parse(paid).subtract(seconds=1)) == 79
@@ -248,17 +357,23 @@ def test_a_payment_that_clears_the_arrears_makes_the_case_current() -> None:
 
 
 def test_a_partial_payment_does_not_move_the_bucket() -> None:
-    c = case(0, overdue="3000", due=dt.date(2026, 1, 31),
-             events=[{"kind": "payment", "at": "2026-03-10T10:00:00+08:00", "amount": "2000"}])
-    history = bucket_history(c, monthly("2026-02-15T12:00:00+08:00", 3), policy="cn_bank_loan",
-                             bucket_set="M")
+    c = case(
+        0,
+        overdue="3000",
+        due=dt.date(2026, 1, 31),
+        events=[{"kind": "payment", "at": "2026-03-10T10:00:00+08:00", "amount": "2000"}],
+    )
+    history = bucket_history(
+        c, monthly("2026-02-15T12:00:00+08:00", 3), policy="cn_bank_loan", bucket_set="M"
+    )
     assert [o.dpd for o in history.observations] == [15, 43, 74]
 
 
 def test_history_sorts_and_dedupes_instants_and_checks_inputs() -> None:
     c = case(40)
-    history = bucket_history(c, [AS_OF, AS_OF.subtract(days=20), AS_OF], policy="cn_bank_loan",
-                             bucket_set="M")
+    history = bucket_history(
+        c, [AS_OF, AS_OF.subtract(days=20), AS_OF], policy="cn_bank_loan", bucket_set="M"
+    )
     assert [o.as_of for o in history.observations] == [AS_OF.subtract(days=20), AS_OF]
     with pytest.raises(InputError, match="several bucket sets"):
         bucket_history(c, [AS_OF], policy="cn_bank_loan")
@@ -273,8 +388,10 @@ def test_history_sorts_and_dedupes_instants_and_checks_inputs() -> None:
 
 
 @settings(max_examples=100, deadline=None)
-@given(dpd=st.integers(min_value=0, max_value=600),
-       offsets=st.lists(st.integers(min_value=0, max_value=720), min_size=1, max_size=8))
+@given(
+    dpd=st.integers(min_value=0, max_value=600),
+    offsets=st.lists(st.integers(min_value=0, max_value=720), min_size=1, max_size=8),
+)
 def test_history_without_payments_agrees_with_the_decision(dpd: int, offsets: list[int]) -> None:
     c = case(dpd)
     instants = [AS_OF.add(hours=h * 12) for h in offsets]

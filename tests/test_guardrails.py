@@ -38,32 +38,69 @@ def at(text: str, tz: str = SH) -> pendulum.DateTime:
     return pendulum.parse(text, tz=tz)  # type: ignore[return-value]
 
 
-def attempt(when: str, outcome: str = "no_answer", *, party: str = "debtor",
-            channel: str = "phone", tz: str = SH) -> Event:
-    return Event(kind="contact_attempt", at=at(when, tz), outcome=outcome, party=party,
-                 channel=channel)
+def attempt(
+    when: str,
+    outcome: str = "no_answer",
+    *,
+    party: str = "debtor",
+    channel: str = "phone",
+    tz: str = SH,
+) -> Event:
+    return Event(
+        kind="contact_attempt", at=at(when, tz), outcome=outcome, party=party, channel=channel
+    )
 
 
-def case(tz: str = SH, *, due: str = "2026-03-31", currency: str = "CNY",
-         guarantor: bool = True, **extra: Any) -> Case:
+def case(
+    tz: str = SH,
+    *,
+    due: str = "2026-03-31",
+    currency: str = "CNY",
+    guarantor: bool = True,
+    **extra: Any,
+) -> Case:
     data: dict[str, Any] = {
-        "case_id": "G-1", "product": "loan", "currency": currency, "principal": "100000",
-        "overdue_amount": "5000", "due_date": due, "timezone": tz,
-        "guarantors": [{"id": "g1"}] if guarantor else [], **extra,
+        "case_id": "G-1",
+        "product": "loan",
+        "currency": currency,
+        "principal": "100000",
+        "overdue_amount": "5000",
+        "due_date": due,
+        "timezone": tz,
+        "guarantors": [{"id": "g1"}] if guarantor else [],
+        **extra,
     }
     return Case.from_dict(data)
 
 
 STRICT: dict[str, Any] = {
-    "extends": "cn_bank_loan", "id": "strict",
-    "parameters": {"strict_start": {"value": "09:00"}, "strict_end": {"value": "20:00"},
-                   "strict_unanswered": {"value": 3}},
-    "guardrails": {"STRICT": {"title": "A lender's own, stricter contact rules", "rules": [
-        {"id": "S-HOURS", "kind": "hours", "start": "strict_start", "end": "strict_end",
-         "cites": ["CN-CONTACT-HOURS"]},
-        {"id": "S-ATTEMPTS", "kind": "unanswered_per_day", "max": "strict_unanswered",
-         "cites": ["CN-CONTACT-ATTEMPTS"]},
-    ]}},
+    "extends": "cn_bank_loan",
+    "id": "strict",
+    "parameters": {
+        "strict_start": {"value": "09:00"},
+        "strict_end": {"value": "20:00"},
+        "strict_unanswered": {"value": 3},
+    },
+    "guardrails": {
+        "STRICT": {
+            "title": "A lender's own, stricter contact rules",
+            "rules": [
+                {
+                    "id": "S-HOURS",
+                    "kind": "hours",
+                    "start": "strict_start",
+                    "end": "strict_end",
+                    "cites": ["CN-CONTACT-HOURS"],
+                },
+                {
+                    "id": "S-ATTEMPTS",
+                    "kind": "unanswered_per_day",
+                    "max": "strict_unanswered",
+                    "cites": ["CN-CONTACT-ATTEMPTS"],
+                },
+            ],
+        }
+    },
 }
 
 
@@ -74,8 +111,15 @@ def guard(name: str) -> Guardrails:
     return Guardrails(name)
 
 
-def check(name: str, c: Case, channel: str, party: str, when: pendulum.DateTime,
-          history: list[Event] | None = None, **kw: Any) -> Verdict:
+def check(
+    name: str,
+    c: Case,
+    channel: str,
+    party: str,
+    when: pendulum.DateTime,
+    history: list[Event] | None = None,
+    **kw: Any,
+) -> Verdict:
     return guard(name).check(c, Contact(channel, party, when, **kw), history=history or [])
 
 
@@ -87,10 +131,19 @@ def reason(v: Verdict, rule_id: str) -> Any:
 
 # --------------------------------------------------------------------------- CN
 
-@pytest.mark.parametrize(("clock", "allowed"), [
-    ("07:59:59", False), ("08:00:00", True), ("21:59:59", True), ("22:00:00", True),
-    ("22:00:01", False), ("23:30:00", False), ("00:00:00", False),
-])
+
+@pytest.mark.parametrize(
+    ("clock", "allowed"),
+    [
+        ("07:59:59", False),
+        ("08:00:00", True),
+        ("21:59:59", True),
+        ("22:00:00", True),
+        ("22:00:01", False),
+        ("23:30:00", False),
+        ("00:00:00", False),
+    ],
+)
 def test_cn_contact_hours(clock: str, allowed: bool) -> None:
     v = check("cn_bank_loan", case(), "phone", "debtor", at(f"2026-04-03 {clock}"))
     assert v.allowed is allowed
@@ -121,8 +174,9 @@ def test_cn_unanswered_attempts_per_day(unanswered: int, allowed: bool) -> None:
     assert f"{unanswered} unanswered" in r.message
     if not allowed:
         assert r.until == at("2026-04-04 00:00")
-        nxt = guard("cn_bank_loan").next_allowed(case(), "phone", "debtor",
-                                                 after=at("2026-04-03 18:00"), history=history)
+        nxt = guard("cn_bank_loan").next_allowed(
+            case(), "phone", "debtor", after=at("2026-04-03 18:00"), history=history
+        )
         assert nxt == at("2026-04-04 08:00")
     # An SMS is not a call attempt.
     assert check("cn_bank_loan", case(), "sms", "debtor", at("2026-04-03 18:00"), history).allowed
@@ -155,17 +209,24 @@ def test_cn_third_parties_are_never_asked_to_pay() -> None:
     v = check("cn_bank_loan", case(), "phone", "family", when, history, purpose="collect")
     assert not v.allowed
     assert all(r.until is None for r in v.blocks)
-    assert guard("cn_bank_loan").next_allowed(case(), "phone", "family", after=when,
-                                              history=history, purpose="collect") is None
-    assert check("cn_bank_loan", case(), "phone", "family", when, history,
-                 purpose="locate").allowed
+    assert (
+        guard("cn_bank_loan").next_allowed(
+            case(), "phone", "family", after=when, history=history, purpose="collect"
+        )
+        is None
+    )
+    assert check("cn_bank_loan", case(), "phone", "family", when, history, purpose="locate").allowed
 
 
 def test_cn_third_party_next_allowed_waits_for_the_third_failed_attempt() -> None:
-    history = [attempt("2026-04-03 10:00"), attempt("2026-04-03 11:00"),
-               attempt("2026-04-03 15:00")]
-    nxt = guard("cn_bank_loan").next_allowed(case(), "phone", "family",
-                                             after=at("2026-04-03 09:00"), history=history)
+    history = [
+        attempt("2026-04-03 10:00"),
+        attempt("2026-04-03 11:00"),
+        attempt("2026-04-03 15:00"),
+    ]
+    nxt = guard("cn_bank_loan").next_allowed(
+        case(), "phone", "family", after=at("2026-04-03 09:00"), history=history
+    )
     assert nxt == at("2026-04-03 15:00:01")
 
 
@@ -192,9 +253,16 @@ def test_card_policy_adds_the_card_conduct_rule() -> None:
 
 # --------------------------------------------------------------------------- US
 
-@pytest.mark.parametrize(("clock", "allowed"), [
-    ("07:59:59", False), ("08:00:00", True), ("21:00:00", True), ("21:00:01", False),
-])
+
+@pytest.mark.parametrize(
+    ("clock", "allowed"),
+    [
+        ("07:59:59", False),
+        ("08:00:00", True),
+        ("21:00:00", True),
+        ("21:00:01", False),
+    ],
+)
 def test_regf_hours(clock: str, allowed: bool) -> None:
     v = check("us_regf", case(NY, currency="USD"), "phone", "debtor", at(f"2026-07-14 {clock}", NY))
     assert v.allowed is allowed
@@ -209,8 +277,9 @@ def test_regf_seven_calls_in_seven_days() -> None:
     r = reason(v, "REGF-7IN7")
     assert r.cites == ("US-REGF-7IN7",)
     assert r.until == at("2026-07-15 00:00", NY)
-    assert guard("us_regf").next_allowed(c, "phone", "debtor", after=at("2026-07-14 12:00", NY),
-                                         history=seven) == at("2026-07-15 08:00", NY)
+    assert guard("us_regf").next_allowed(
+        c, "phone", "debtor", after=at("2026-07-14 12:00", NY), history=seven
+    ) == at("2026-07-15 08:00", NY)
     assert check("us_regf", c, "phone", "debtor", at("2026-07-14 12:00", NY), seven[1:]).allowed
     same_day = [attempt(f"2026-07-13 {h:02d}:00", tz=NY) for h in range(9, 16)]
     v = check("us_regf", c, "phone", "debtor", at("2026-07-14 12:00", NY), same_day)
@@ -227,23 +296,37 @@ def test_regf_no_call_within_seven_days_of_a_conversation() -> None:
     r = reason(v, "REGF-AFTER-CONVERSATION")
     assert r.until == at("2026-07-13 00:00", NY)
     assert check("us_regf", c, "phone", "debtor", at("2026-07-13 08:00", NY), talk).allowed
-    assert check("us_regf", c, "email", "debtor", at("2026-07-07 10:00", NY), talk,
-                 opt_out=True).allowed
+    assert check(
+        "us_regf", c, "email", "debtor", at("2026-07-07 10:00", NY), talk, opt_out=True
+    ).allowed
 
 
-@pytest.mark.parametrize(("opt_out", "effect", "allowed"), [
-    (False, ReasonEffect.BLOCK, False), (None, ReasonEffect.CONDITION, True),
-    (True, ReasonEffect.ALLOW, True),
-])
-def test_regf_electronic_messages_carry_an_opt_out(opt_out: bool | None, effect: ReasonEffect,
-                                                   allowed: bool) -> None:
+@pytest.mark.parametrize(
+    ("opt_out", "effect", "allowed"),
+    [
+        (False, ReasonEffect.BLOCK, False),
+        (None, ReasonEffect.CONDITION, True),
+        (True, ReasonEffect.ALLOW, True),
+    ],
+)
+def test_regf_electronic_messages_carry_an_opt_out(
+    opt_out: bool | None, effect: ReasonEffect, allowed: bool
+) -> None:
     for channel in ("email", "sms", "app"):
-        v = check("us_regf", case(NY, currency="USD"), channel, "debtor",
-                  at("2026-07-14 10:00", NY), opt_out=opt_out)
+        v = check(
+            "us_regf",
+            case(NY, currency="USD"),
+            channel,
+            "debtor",
+            at("2026-07-14 10:00", NY),
+            opt_out=opt_out,
+        )
         assert v.allowed is allowed
         r = reason(v, "REGF-OPTOUT")
         assert (r.effect, r.cites) == (effect, ("US-REGF-OPTOUT",))
-    phone = check("us_regf", case(NY, currency="USD"), "phone", "debtor", at("2026-07-14 10:00", NY))
+    phone = check(
+        "us_regf", case(NY, currency="USD"), "phone", "debtor", at("2026-07-14 10:00", NY)
+    )
     assert "REGF-OPTOUT" not in [r.rule_id for r in phone.reasons]
 
 
@@ -270,9 +353,18 @@ def test_regf_validation_notice_is_due_five_business_days_after_the_first_commun
 def test_regf_validation_notice_is_a_timeline_step() -> None:
     from collectrules import build_timeline
 
-    c = case(NY, currency="USD", events=[
-        {"kind": "contact_attempt", "at": at("2026-07-02 10:00", NY).isoformat(),
-         "outcome": "reached", "channel": "phone"}])
+    c = case(
+        NY,
+        currency="USD",
+        events=[
+            {
+                "kind": "contact_attempt",
+                "at": at("2026-07-02 10:00", NY).isoformat(),
+                "outcome": "reached",
+                "channel": "phone",
+            }
+        ],
+    )
     timeline = build_timeline(c, as_of=at("2026-07-08 10:00", NY), policy=load_policy("us_regf"))
     step = next(s for s in timeline.steps if s.stage.id == "US-VALIDATION")
     assert step.due_at == at("2026-07-10 10:00", NY)
@@ -288,15 +380,27 @@ def test_regf_time_barred_debt_never_threatened_with_suit() -> None:
     quiet = check("us_regf", c, "letter", "debtor", when)
     assert quiet.allowed
     assert reason(quiet, "REGF-TIMEBARRED").effect is ReasonEffect.CONDITION
-    fresh = check("us_regf", case(NY, due="2025-01-31", currency="USD"), "letter", "debtor", when,
-                  mentions_suit=True)
+    fresh = check(
+        "us_regf",
+        case(NY, due="2025-01-31", currency="USD"),
+        "letter",
+        "debtor",
+        when,
+        mentions_suit=True,
+    )
     assert reason(fresh, "REGF-TIMEBARRED").effect is ReasonEffect.ALLOW
+    paid = [Event(kind="payment", at=at("2025-06-01 10:00", NY), amount=50)]
+    restarted = check("us_regf", c, "letter", "debtor", when, paid, mentions_suit=True)
+    assert restarted.allowed
+    assert "runs to 2028-06-01" in reason(restarted, "REGF-TIMEBARRED").message
 
 
 # --------------------------------------------------------------------------- UK and default
 
-@pytest.mark.parametrize(("clock", "allowed"), [("07:59", False), ("21:00", True),
-                                                ("21:01", False)])
+
+@pytest.mark.parametrize(
+    ("clock", "allowed"), [("07:59", False), ("21:00", True), ("21:01", False)]
+)
 def test_uk_reasonable_hours(clock: str, allowed: bool) -> None:
     v = check("uk", case(LN, currency="GBP"), "phone", "debtor", at(f"2026-07-14 {clock}", LN))
     assert v.allowed is allowed
@@ -326,6 +430,7 @@ def test_a_policy_without_contact_packs_is_refused() -> None:
 
 # --------------------------------------------------------------------------- stricter wins
 
+
 def test_the_stricter_pack_wins() -> None:
     c = case()
     early = at("2026-04-03 08:30")
@@ -337,16 +442,17 @@ def test_the_stricter_pack_wins() -> None:
     assert reason(v, "CN-HOURS").effect is ReasonEffect.ALLOW
     assert guard("strict").next_allowed(c, "phone", "debtor", after=early) == at("2026-04-03 09:00")
     assert not check("strict", c, "phone", "debtor", at("2026-04-03 21:00")).allowed
-    three = [attempt("2026-04-03 09:10"), attempt("2026-04-03 09:20"),
-             attempt("2026-04-03 09:30")]
+    three = [attempt("2026-04-03 09:10"), attempt("2026-04-03 09:20"), attempt("2026-04-03 09:30")]
     assert check("cn_bank_loan", c, "phone", "debtor", at("2026-04-03 12:00"), three).allowed
     v = check("strict", c, "phone", "debtor", at("2026-04-03 12:00"), three)
     assert [r.rule_id for r in v.blocks] == ["S-ATTEMPTS"]
-    assert guard("strict").next_allowed(c, "phone", "debtor", after=at("2026-04-03 12:00"),
-                                        history=three) == at("2026-04-04 09:00")
+    assert guard("strict").next_allowed(
+        c, "phone", "debtor", after=at("2026-04-03 12:00"), history=three
+    ) == at("2026-04-04 09:00")
 
 
 # --------------------------------------------------------------------------- inputs
+
 
 def test_contact_inputs_are_checked() -> None:
     with pytest.raises(InputError) as info:
@@ -360,15 +466,22 @@ def test_contact_inputs_are_checked() -> None:
         Contact("phone", "debtor", dt.datetime(2026, 4, 3, 10))
     assert info.value.problems[0].path == "at"
     with pytest.raises(InputError):
-        guard("cn_bank_loan").check(case(), Contact("phone", "debtor", at("2026-04-03 10:00")),
-                                    history=["a call"])  # type: ignore[list-item]
+        guard("cn_bank_loan").check(
+            case(), Contact("phone", "debtor", at("2026-04-03 10:00")), history=["a call"]
+        )  # type: ignore[list-item]
     with pytest.raises(InputError):
         guard("cn_bank_loan").next_allowed(case(), "phone", "debtor", after="2026-04-03T10:00")
 
 
 def test_history_defaults_to_the_cases_events() -> None:
-    events = [{"kind": "contact_attempt", "at": at(f"2026-04-03 {9 + i:02d}:00").isoformat(),
-               "outcome": "no_answer"} for i in range(6)]
+    events = [
+        {
+            "kind": "contact_attempt",
+            "at": at(f"2026-04-03 {9 + i:02d}:00").isoformat(),
+            "outcome": "no_answer",
+        }
+        for i in range(6)
+    ]
     c = case(events=events)
     v = guard("cn_bank_loan").check(c, Contact("phone", "debtor", at("2026-04-03 18:00")))
     assert not v.allowed
@@ -382,28 +495,69 @@ def _rule(**fields: Any) -> dict[str, Any]:
 
 BAD_RULES = [
     pytest.param(_rule(kind="hour"), "guardrails.X.rules[X-1].kind", "hours", id="kind"),
-    pytest.param(_rule(kind="hours", start="22:00", end="08:00"), "guardrails.X.rules[X-1]",
-                 "start before they end", id="overnight"),
-    pytest.param(_rule(kind="hours", start="8am", end="22:00"),
-                 "guardrails.X.rules[X-1].start", "HH:MM", id="clock"),
-    pytest.param(_rule(kind="hours", start="contact_hours_strat", end="22:00"),
-                 "guardrails.X.rules[X-1].start", "unknown parameter", id="param"),
-    pytest.param(_rule(kind="unanswered_per_day"), "guardrails.X.rules[X-1].max", "required",
-                 id="required"),
-    pytest.param(_rule(kind="calls_in_window", max=7, days=0),
-                 "guardrails.X.rules[X-1].days", "at least 1", id="days"),
-    pytest.param(_rule(kind="third_party", requires_unreachable=True),
-                 "guardrails.X.rules[X-1].failed_attempts", "required", id="attempts"),
-    pytest.param(_rule(kind="third_party", purposes=["collect"]),
-                 "guardrails.X.rules[X-1].purposes", "never contacted to collect", id="collect"),
-    pytest.param(_rule(kind="hours", start="08:00", end="22:00", channels=["fax"]),
-                 "guardrails.X.rules[X-1].channels", "unknown value", id="channel"),
-    pytest.param(_rule(kind="validation_notice", days=5, calendar="XX"),
-                 "guardrails.X.rules[X-1].calendar", "no calendar", id="calendar"),
-    pytest.param(_rule(kind="time_barred", years=3, restarted_by=["payed"]),
-                 "guardrails.X.rules[X-1].restarted_by", "unknown value", id="restart"),
-    pytest.param(_rule(kind="electronic_opt_out", max=1), "guardrails.X.rules[X-1].max",
-                 "unknown key", id="unknown-key"),
+    pytest.param(
+        _rule(kind="hours", start="22:00", end="08:00"),
+        "guardrails.X.rules[X-1]",
+        "start before they end",
+        id="overnight",
+    ),
+    pytest.param(
+        _rule(kind="hours", start="8am", end="22:00"),
+        "guardrails.X.rules[X-1].start",
+        "HH:MM",
+        id="clock",
+    ),
+    pytest.param(
+        _rule(kind="hours", start="contact_hours_strat", end="22:00"),
+        "guardrails.X.rules[X-1].start",
+        "unknown parameter",
+        id="param",
+    ),
+    pytest.param(
+        _rule(kind="unanswered_per_day"), "guardrails.X.rules[X-1].max", "required", id="required"
+    ),
+    pytest.param(
+        _rule(kind="calls_in_window", max=7, days=0),
+        "guardrails.X.rules[X-1].days",
+        "at least 1",
+        id="days",
+    ),
+    pytest.param(
+        _rule(kind="third_party", requires_unreachable=True),
+        "guardrails.X.rules[X-1].failed_attempts",
+        "required",
+        id="attempts",
+    ),
+    pytest.param(
+        _rule(kind="third_party", purposes=["collect"]),
+        "guardrails.X.rules[X-1].purposes",
+        "never contacted to collect",
+        id="collect",
+    ),
+    pytest.param(
+        _rule(kind="hours", start="08:00", end="22:00", channels=["fax"]),
+        "guardrails.X.rules[X-1].channels",
+        "unknown value",
+        id="channel",
+    ),
+    pytest.param(
+        _rule(kind="validation_notice", days=5, calendar="XX"),
+        "guardrails.X.rules[X-1].calendar",
+        "no calendar",
+        id="calendar",
+    ),
+    pytest.param(
+        _rule(kind="time_barred", years=3, restarted_by=["payed"]),
+        "guardrails.X.rules[X-1].restarted_by",
+        "unknown value",
+        id="restart",
+    ),
+    pytest.param(
+        _rule(kind="electronic_opt_out", max=1),
+        "guardrails.X.rules[X-1].max",
+        "unknown key",
+        id="unknown-key",
+    ),
 ]
 
 
@@ -418,8 +572,11 @@ def test_bad_guardrail_rules_are_reported(rule: dict[str, Any], path: str, messa
 
 
 def test_duplicate_rule_ids_across_packs_are_reported() -> None:
-    data = {"extends": "cn_bank_loan", "id": "dup", "guardrails": {"Y": {"rules": [
-        {"id": "CN-HOURS", "kind": "electronic_opt_out"}]}}}
+    data = {
+        "extends": "cn_bank_loan",
+        "id": "dup",
+        "guardrails": {"Y": {"rules": [{"id": "CN-HOURS", "kind": "electronic_opt_out"}]}},
+    }
     with pytest.raises(PolicyError, match="duplicate guardrail rule id 'CN-HOURS'"):
         policy_from_dict(data)
 
@@ -436,27 +593,42 @@ def histories(draw: st.DrawFn, *, parties: tuple[str, ...] = tuple(Party)) -> li
     events = []
     for _ in range(draw(st.integers(min_value=0, max_value=14))):
         minutes = draw(st.integers(min_value=0, max_value=20 * 24 * 60))
-        events.append(Event(
-            kind="contact_attempt", at=BASE.add(minutes=minutes),
-            outcome=draw(st.sampled_from(["no_answer", "reached", "invalid_number", "refused"])),
-            party=draw(st.sampled_from(parties)),
-            channel=draw(st.sampled_from(["phone", "phone", "sms", "email"])),
-        ))
+        events.append(
+            Event(
+                kind="contact_attempt",
+                at=BASE.add(minutes=minutes),
+                outcome=draw(
+                    st.sampled_from(["no_answer", "reached", "invalid_number", "refused"])
+                ),
+                party=draw(st.sampled_from(parties)),
+                channel=draw(st.sampled_from(["phone", "phone", "sms", "email"])),
+            )
+        )
     return events
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(name=st.sampled_from(POLICIES), channel=st.sampled_from(list(ContactChannel)),
-       party=st.sampled_from(list(Party)), history=histories(),
-       minutes=st.integers(min_value=0, max_value=25 * 24 * 60),
-       purpose=st.sampled_from([None, "locate", "message"]))
-def test_next_allowed_is_always_allowed(name: str, channel: ContactChannel, party: Party,
-                                        history: list[Event], minutes: int,
-                                        purpose: str | None) -> None:
+@given(
+    name=st.sampled_from(POLICIES),
+    channel=st.sampled_from(list(ContactChannel)),
+    party=st.sampled_from(list(Party)),
+    history=histories(),
+    minutes=st.integers(min_value=0, max_value=25 * 24 * 60),
+    purpose=st.sampled_from([None, "locate", "message"]),
+)
+def test_next_allowed_is_always_allowed(
+    name: str,
+    channel: ContactChannel,
+    party: Party,
+    history: list[Event],
+    minutes: int,
+    purpose: str | None,
+) -> None:
     c = case(ZONES[name], due="2026-02-20")
     after = BASE.add(minutes=minutes)
-    found = guard(name).next_allowed(c, channel, party, after=after, history=history,
-                                     purpose=purpose)
+    found = guard(name).next_allowed(
+        c, channel, party, after=after, history=history, purpose=purpose
+    )
     if found is None:
         v = check(name, c, channel, party, after, history, purpose=purpose)
         assert not v.allowed
@@ -469,13 +641,17 @@ def test_next_allowed_is_always_allowed(name: str, channel: ContactChannel, part
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(name=st.sampled_from(POLICIES), channel=st.sampled_from(list(ContactChannel)),
-       party=st.sampled_from(["debtor", "guarantor", "co_debtor"]),
-       fewer=histories(), extra=histories(),
-       minutes=st.integers(min_value=0, max_value=25 * 24 * 60))
-def test_more_contacts_never_allow_what_fewer_blocked(name: str, channel: str, party: str,
-                                                      fewer: list[Event], extra: list[Event],
-                                                      minutes: int) -> None:
+@given(
+    name=st.sampled_from(POLICIES),
+    channel=st.sampled_from(list(ContactChannel)),
+    party=st.sampled_from(["debtor", "guarantor", "co_debtor"]),
+    fewer=histories(),
+    extra=histories(),
+    minutes=st.integers(min_value=0, max_value=25 * 24 * 60),
+)
+def test_more_contacts_never_allow_what_fewer_blocked(
+    name: str, channel: str, party: str, fewer: list[Event], extra: list[Event], minutes: int
+) -> None:
     c = case(ZONES[name], due="2026-02-20")
     when = BASE.add(minutes=minutes)
     before = check(name, c, channel, party, when, fewer)
@@ -500,10 +676,14 @@ DST_DAYS = [(2026, 3, 8), (2026, 11, 1)]
 
 
 @settings(max_examples=400, deadline=None)
-@given(day=st.sampled_from(DST_DAYS), minutes=st.integers(min_value=-3 * 1440, max_value=3 * 1440),
-       channel=st.sampled_from(["phone", "sms", "visit"]))
+@given(
+    day=st.sampled_from(DST_DAYS),
+    minutes=st.integers(min_value=-3 * 1440, max_value=3 * 1440),
+    channel=st.sampled_from(["phone", "sms", "visit"]),
+)
 def test_allowed_hours_hold_across_the_2026_dst_changes_in_new_york(
-        day: tuple[int, int, int], minutes: int, channel: str) -> None:
+    day: tuple[int, int, int], minutes: int, channel: str
+) -> None:
     c = case(NY, currency="USD", due="2026-02-01")
     after = pendulum.datetime(*day, 12, tz=NY).add(minutes=minutes)
     found = guard("us_regf").next_allowed(c, channel, "debtor", after=after, history=[])

@@ -11,10 +11,21 @@ import pytest
 from collectrules.cli import main
 
 CASE: dict[str, Any] = {
-    "case_id": "CLI-1", "product": "loan", "currency": "CNY", "principal": "100000",
-    "overdue_amount": "5000", "due_date": "2026-03-31", "timezone": "Asia/Shanghai",
-    "events": [{"kind": "contact_attempt", "at": "2026-04-03T09:00:00+08:00",
-                "outcome": "no_answer", "channel": "phone"}],
+    "case_id": "CLI-1",
+    "product": "loan",
+    "currency": "CNY",
+    "principal": "100000",
+    "overdue_amount": "5000",
+    "due_date": "2026-03-31",
+    "timezone": "Asia/Shanghai",
+    "events": [
+        {
+            "kind": "contact_attempt",
+            "at": "2026-04-03T09:00:00+08:00",
+            "outcome": "no_answer",
+            "channel": "phone",
+        }
+    ],
 }
 
 
@@ -38,9 +49,21 @@ def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
 
 
 def test_blocked_contact_prints_reasons_citations_and_next_time(
-        case_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(capsys, "contact", str(case_file), "--channel", "phone", "--party",
-                       "debtor", "--at", "2026-04-03T23:00:00+08:00", "--policy", "cn_bank_loan")
+    case_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run(
+        capsys,
+        "contact",
+        str(case_file),
+        "--channel",
+        "phone",
+        "--party",
+        "debtor",
+        "--at",
+        "2026-04-03T23:00:00+08:00",
+        "--policy",
+        "cn_bank_loan",
+    )
     assert code == 1
     assert "BLOCKED" in out
     assert "CN-HOURS" in out
@@ -49,15 +72,38 @@ def test_blocked_contact_prints_reasons_citations_and_next_time(
 
 
 def test_history_file_is_added_to_the_cases_events(
-        case_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    case_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     history = write_history(
         tmp_path,
-        *(json.dumps({"kind": "contact_attempt", "at": f"2026-04-03T{h}:00:00+08:00",
-                      "outcome": "no_answer"}) for h in ("10", "11")),
+        *(
+            json.dumps(
+                {
+                    "kind": "contact_attempt",
+                    "at": f"2026-04-03T{h}:00:00+08:00",
+                    "outcome": "no_answer",
+                }
+            )
+            for h in ("10", "11")
+        ),
     )
-    code, out, _ = run(capsys, "contact", str(case_file), "--channel", "phone", "--party",
-                       "family", "--at", "2026-04-03T13:00:00+08:00", "--history", str(history),
-                       "--policy", "cn_bank_loan", "--format", "json")
+    code, out, _ = run(
+        capsys,
+        "contact",
+        str(case_file),
+        "--channel",
+        "phone",
+        "--party",
+        "family",
+        "--at",
+        "2026-04-03T13:00:00+08:00",
+        "--history",
+        str(history),
+        "--policy",
+        "cn_bank_loan",
+        "--format",
+        "json",
+    )
     assert code == 0
     payload = json.loads(out)
     assert payload["verdict"]["allowed"] is True
@@ -68,54 +114,110 @@ def test_history_file_is_added_to_the_cases_events(
 
 
 def test_without_the_history_the_family_must_wait(
-        case_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(capsys, "contact", str(case_file), "--channel", "phone", "--party",
-                       "family", "--at", "2026-04-03T13:00:00+08:00", "--policy", "cn_bank_loan",
-                       "--format", "json")
+    case_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run(
+        capsys,
+        "contact",
+        str(case_file),
+        "--channel",
+        "phone",
+        "--party",
+        "family",
+        "--at",
+        "2026-04-03T13:00:00+08:00",
+        "--policy",
+        "cn_bank_loan",
+        "--format",
+        "json",
+    )
     assert code == 1
     payload = json.loads(out)
     assert payload["next_allowed"] is None
-    assert [r["rule_id"] for r in payload["verdict"]["reasons"]
-            if r["effect"] == "block"] == ["CN-THIRD-PARTY"]
+    assert [r["rule_id"] for r in payload["verdict"]["reasons"] if r["effect"] == "block"] == [
+        "CN-THIRD-PARTY"
+    ]
 
 
-def test_us_validation_obligation_is_printed(tmp_path: Path,
-                                              capsys: pytest.CaptureFixture[str]) -> None:
-    data = {**CASE, "timezone": "America/New_York", "currency": "USD", "events": [
-        {"kind": "contact_attempt", "at": "2026-07-02T10:00:00-04:00", "outcome": "reached"}]}
+def test_us_validation_obligation_is_printed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = {
+        **CASE,
+        "timezone": "America/New_York",
+        "currency": "USD",
+        "events": [
+            {"kind": "contact_attempt", "at": "2026-07-02T10:00:00-04:00", "outcome": "reached"}
+        ],
+    }
     path = tmp_path / "us.json"
     path.write_text(json.dumps(data), encoding="utf-8")
-    code, out, _ = run(capsys, "contact", str(path), "--channel", "email", "--party", "debtor",
-                       "--at", "2026-07-08T10:00:00-04:00", "--policy", "us_regf", "--opt-out")
+    code, out, _ = run(
+        capsys,
+        "contact",
+        str(path),
+        "--channel",
+        "email",
+        "--party",
+        "debtor",
+        "--at",
+        "2026-07-08T10:00:00-04:00",
+        "--policy",
+        "us_regf",
+        "--opt-out",
+    )
     assert code == 0
     assert "ALLOWED" in out
     assert "REGF-VALIDATION" in out
     assert "US-REGF-VALIDATION" in out
 
 
-def test_default_policy_applies_conduct(case_file: Path,
-                                        capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(capsys, "contact", str(case_file), "--channel", "visit", "--party",
-                       "employer", "--at", "2026-04-03T10:00:00+08:00")
+def test_default_policy_applies_conduct(
+    case_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run(
+        capsys,
+        "contact",
+        str(case_file),
+        "--channel",
+        "visit",
+        "--party",
+        "employer",
+        "--at",
+        "2026-04-03T10:00:00+08:00",
+    )
     assert code == 0
     assert "G-CONDUCT-THIRD-PARTY" in out
     assert "never disclose the debt" in out
 
 
 def test_bad_history_line_is_reported_with_its_line(
-        case_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    history = write_history(tmp_path, json.dumps({"kind": "contact_attempt",
-                                                  "at": "2026-04-03T10:00:00"}))
-    code, _, err = run(capsys, "contact", str(case_file), "--channel", "phone", "--at",
-                       "2026-04-03T13:00:00+08:00", "--history", str(history))
+    case_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    history = write_history(
+        tmp_path, json.dumps({"kind": "contact_attempt", "at": "2026-04-03T10:00:00"})
+    )
+    code, _, err = run(
+        capsys,
+        "contact",
+        str(case_file),
+        "--channel",
+        "phone",
+        "--at",
+        "2026-04-03T13:00:00+08:00",
+        "--history",
+        str(history),
+    )
     assert code == 2
     assert "events.jsonl:1" in err
     assert "naive datetime" in err
 
 
-def test_unknown_channel_is_one_line_error(case_file: Path,
-                                           capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = run(capsys, "contact", str(case_file), "--channel", "fone", "--at",
-                       "2026-04-03T13:00:00+08:00")
+def test_unknown_channel_is_one_line_error(
+    case_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run(
+        capsys, "contact", str(case_file), "--channel", "fone", "--at", "2026-04-03T13:00:00+08:00"
+    )
     assert code == 2
     assert "did you mean 'phone'" in err

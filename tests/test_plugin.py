@@ -155,8 +155,11 @@ def test_the_plugin_can_be_turned_off_and_cases_carry_a_marker(pytester: pytest.
         (golden(("a", *Q3)).replace("2026-04-03T12:00:00+08:00", "2026-04-03T12:00:00"),
          "*as_of: *naive datetime*"),
         ("policy = [", "*golden_bad.toml: syntax error*"),
+        (golden(("a", 'allows = "litigate"\nblocks = [1]', "refused_to_pay")),
+         "*golden_bad.toml: case 'a': blocks: expected a list of remedy names"),
     ],
-    ids=["key", "remedy", "duplicate", "policy", "nothing", "missing", "naive", "syntax"],
+    ids=["key", "remedy", "duplicate", "policy", "nothing", "missing", "naive", "syntax",
+         "not-names"],
 )
 def test_a_malformed_file_fails_collection_clearly(
     pytester: pytest.Pytester, text: str, message: str

@@ -14,7 +14,6 @@ import pendulum
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from strategies import cases
 
 from collectrules import (
     Case,
@@ -29,6 +28,7 @@ from collectrules import (
 from collectrules.clauses import ClauseKind, citations, registry
 from collectrules.policy import policy_from_dict
 from collectrules.regulatory import LadderPack, MaterialityPack, regulation_of
+from strategies import cases
 
 AS_OF = pendulum.parse("2026-06-30T12:00:00+08:00")
 PACK_POLICIES = ("cn_bank_loan", "cn_credit_card", "us_regf", "uk", "ifrs9")
@@ -44,17 +44,32 @@ def engine(name: str, backend: str = "python") -> Engine:
     return Engine(policy(name), backend=backend)  # type: ignore[arg-type]
 
 
-def case(dpd: int, *, product: str = "loan", currency: str = "CNY", principal: str = "100000",
-         overdue: str = "5000", signals: tuple[str, ...] = (), **extra: Any) -> Case:
+def case(
+    dpd: int,
+    *,
+    product: str = "loan",
+    currency: str = "CNY",
+    principal: str = "100000",
+    overdue: str = "5000",
+    signals: tuple[str, ...] = (),
+    **extra: Any,
+) -> Case:
     """A case that is ``dpd`` days past due at AS_OF (Shanghai)."""
     due = AS_OF.date() - dt.timedelta(days=dpd)
     seen = AS_OF.subtract(days=1).isoformat()
-    return Case.from_dict({
-        "case_id": f"R-{dpd}", "product": product, "currency": currency,
-        "principal": principal, "overdue_amount": overdue, "due_date": due.isoformat(),
-        "timezone": "Asia/Shanghai",
-        "signals": [{"kind": kind, "observed_at": seen} for kind in signals], **extra,
-    })
+    return Case.from_dict(
+        {
+            "case_id": f"R-{dpd}",
+            "product": product,
+            "currency": currency,
+            "principal": principal,
+            "overdue_amount": overdue,
+            "due_date": due.isoformat(),
+            "timezone": "Asia/Shanghai",
+            "signals": [{"kind": kind, "observed_at": seen} for kind in signals],
+            **extra,
+        }
+    )
 
 
 def decide(name: str, c: Case, backend: str = "python") -> Decision:
@@ -71,8 +86,16 @@ BACKENDS = ("python", "durable")
 
 # --------------------------------------------------------------------------- boundaries
 
-CN5 = [(0, "pass"), (1, "special_mention"), (90, "special_mention"), (91, "substandard"),
-       (270, "substandard"), (271, "doubtful"), (360, "doubtful"), (361, "loss")]
+CN5 = [
+    (0, "pass"),
+    (1, "special_mention"),
+    (90, "special_mention"),
+    (91, "substandard"),
+    (270, "substandard"),
+    (271, "doubtful"),
+    (360, "doubtful"),
+    (361, "loss"),
+]
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -84,15 +107,38 @@ def test_cn5_boundaries(dpd: int, expected: str, backend: str) -> None:
     assert d.facts["cn5_class"] == expected
     assert d.facts["cn5_npl"] is (expected in ("substandard", "doubtful", "loss"))
     assert "CN-5LVL" in result.cites
-    assert result.rule_id == {"pass": "CN5-PASS", "special_mention": "CN5-SPECIAL-MENTION",
-                              "substandard": "CN5-SUBSTANDARD", "doubtful": "CN5-DOUBTFUL",
-                              "loss": "CN5-LOSS"}[expected]
-    assert result.label_zh == {"pass": "正常", "special_mention": "关注", "substandard": "次级",
-                               "doubtful": "可疑", "loss": "损失"}[expected]
+    assert (
+        result.rule_id
+        == {
+            "pass": "CN5-PASS",
+            "special_mention": "CN5-SPECIAL-MENTION",
+            "substandard": "CN5-SUBSTANDARD",
+            "doubtful": "CN5-DOUBTFUL",
+            "loss": "CN5-LOSS",
+        }[expected]
+    )
+    assert (
+        result.label_zh
+        == {
+            "pass": "正常",
+            "special_mention": "关注",
+            "substandard": "次级",
+            "doubtful": "可疑",
+            "loss": "损失",
+        }[expected]
+    )
 
 
-CARD = [(0, "pass"), (1, "special_mention"), (90, "special_mention"), (91, "substandard"),
-        (120, "substandard"), (121, "doubtful"), (180, "doubtful"), (181, "loss")]
+CARD = [
+    (0, "pass"),
+    (1, "special_mention"),
+    (90, "special_mention"),
+    (91, "substandard"),
+    (120, "substandard"),
+    (121, "doubtful"),
+    (180, "doubtful"),
+    (181, "loss"),
+]
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -134,8 +180,9 @@ def test_ifrs9_boundaries(dpd: int, expected: str, backend: str) -> None:
         (91, {"sicr_rebutted": True, "default_rebutted": True}, "stage_1", "IFRS9-S3-DPD"),
     ],
 )
-def test_ifrs9_rebuttal_overrides_and_says_so(dpd: int, flags: dict[str, bool], expected: str,
-                                              rebutted_rule: str) -> None:
+def test_ifrs9_rebuttal_overrides_and_says_so(
+    dpd: int, flags: dict[str, bool], expected: str, rebutted_rule: str
+) -> None:
     d = decide("ifrs9", case(dpd, currency="EUR", **flags))
     result = regulatory(d, "IFRS9")
     assert result.value == expected
@@ -153,8 +200,9 @@ def test_ifrs9_sicr_rebuttal_does_not_rebut_default() -> None:
 def test_ifrs9_rebutted_next_class_skips_the_rebutted_stage() -> None:
     result = regulatory(decide("ifrs9", case(10, currency="EUR", sicr_rebutted=True)), "IFRS9")
     assert (result.value, result.next_value) == ("stage_1", "stage_3")
-    assert result.next_on == (AS_OF.date() - dt.timedelta(days=10) + dt.timedelta(days=91)
-                              ).isoformat()
+    assert (
+        result.next_on == (AS_OF.date() - dt.timedelta(days=10) + dt.timedelta(days=91)).isoformat()
+    )
     result = regulatory(decide("ifrs9", case(95, currency="EUR", default_rebutted=True)), "IFRS9")
     assert (result.value, result.next_value, result.next_on) == ("stage_2", None, None)
 
@@ -173,8 +221,9 @@ EU = [
 
 @pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize(("dpd", "overdue", "principal", "expected", "rule"), EU)
-def test_eu_default_with_materiality(dpd: int, overdue: str, principal: str, expected: str,
-                                     rule: str, backend: str) -> None:
+def test_eu_default_with_materiality(
+    dpd: int, overdue: str, principal: str, expected: str, rule: str, backend: str
+) -> None:
     d = decide("ifrs9", case(dpd, currency="EUR", overdue=overdue, principal=principal), backend)
     result = regulatory(d, "EU-DEFAULT")
     assert (result.value, result.rule_id) == (expected, rule)
@@ -193,14 +242,23 @@ def test_eu_default_checks_the_currency() -> None:
 
 def test_eu_thresholds_are_parameters_and_take_other_currencies() -> None:
     data = {
-        "extends": "ifrs9", "id": "pl",
-        "parameters": {"eu_materiality_absolute_pln": {"value": 430, "status": "V"},
-                       "eu_materiality_relative": {"value": 0.02}},
-        "regulation": {"EU-DEFAULT": {
-            **tomllib.loads((resources.files("collectrules") / "policies" / "ifrs9.toml")
-                            .read_text("utf-8"))["regulation"]["EU-DEFAULT"],
-            "absolute": {"EUR": "eu_materiality_absolute_eur", "PLN": "eu_materiality_absolute_pln"},
-        }},
+        "extends": "ifrs9",
+        "id": "pl",
+        "parameters": {
+            "eu_materiality_absolute_pln": {"value": 430, "status": "V"},
+            "eu_materiality_relative": {"value": 0.02},
+        },
+        "regulation": {
+            "EU-DEFAULT": {
+                **tomllib.loads(
+                    (resources.files("collectrules") / "policies" / "ifrs9.toml").read_text("utf-8")
+                )["regulation"]["EU-DEFAULT"],
+                "absolute": {
+                    "EUR": "eu_materiality_absolute_eur",
+                    "PLN": "eu_materiality_absolute_pln",
+                },
+            }
+        },
     }
     pl = Engine(policy_from_dict(data), backend="python")
     material = pl.decide(case(95, currency="PLN", overdue="431", principal="20000"), as_of=AS_OF)
@@ -253,6 +311,7 @@ def test_ffiec_does_not_classify_receivables() -> None:
 
 # --------------------------------------------------------------------------- next class
 
+
 def test_next_class_date_is_the_first_day_of_the_worse_class() -> None:
     result = regulatory(decide("cn_bank_loan", case(50)), "CN-5LVL")
     due = AS_OF.date() - dt.timedelta(days=50)
@@ -260,8 +319,9 @@ def test_next_class_date_is_the_first_day_of_the_worse_class() -> None:
     assert result.next_on == (due + dt.timedelta(days=91)).isoformat()
     # On that date the case is substandard.
     later = engine("cn_bank_loan").decide(
-        case(50), as_of=pendulum.datetime(*(due + dt.timedelta(days=91)).timetuple()[:3],
-                                          tz="Asia/Shanghai"))
+        case(50),
+        as_of=pendulum.datetime(*(due + dt.timedelta(days=91)).timetuple()[:3], tz="Asia/Shanghai"),
+    )
     assert regulatory(later, "CN-5LVL").value == "substandard"
     assert regulatory(decide("cn_bank_loan", case(400)), "CN-5LVL").next_on is None
 
@@ -273,6 +333,7 @@ def test_nothing_overdue_has_no_next_class() -> None:
 
 
 # --------------------------------------------------------------------------- remedies
+
 
 @pytest.mark.parametrize(("dpd", "allowed"), [(360, False), (361, True)])
 def test_cn_write_off_only_in_the_loss_class(dpd: int, allowed: bool) -> None:
@@ -287,9 +348,15 @@ def test_cn_write_off_only_in_the_loss_class(dpd: int, allowed: bool) -> None:
         assert "CN-5LVL" in block.cites
 
 
-@pytest.mark.parametrize(("product", "dpd", "allowed"),
-                         [("loan", 119, False), ("loan", 120, True),
-                          ("credit_card", 179, False), ("credit_card", 180, True)])
+@pytest.mark.parametrize(
+    ("product", "dpd", "allowed"),
+    [
+        ("loan", 119, False),
+        ("loan", 120, True),
+        ("credit_card", 179, False),
+        ("credit_card", 180, True),
+    ],
+)
 def test_us_write_off_only_past_the_charge_off_date(product: str, dpd: int, allowed: bool) -> None:
     d = decide("us_regf", case(dpd, product=product, currency="USD"))
     assert (Remedy.WRITE_OFF in d.allowed_remedies) is allowed
@@ -322,8 +389,11 @@ def test_pressure_through_third_parties_blocked_guarantors_allowed(name: str) ->
     assert d.quadrant.value == "Q3"
     block = d.block(Remedy.PRESSURE_THIRD_PARTY)
     assert block is not None
-    expected = {"cn_bank_loan": "CN-THIRD-PARTY", "cn_credit_card": "CN-CARD-CONDUCT",
-                "uk": "CONDUCT"}[name]
+    expected = {
+        "cn_bank_loan": "CN-THIRD-PARTY",
+        "cn_credit_card": "CN-CARD-CONDUCT",
+        "uk": "CONDUCT",
+    }[name]
     assert expected in block.cites
     assert d.grant(Remedy.PRESSURE_GUARANTOR) is not None
 
@@ -347,8 +417,12 @@ def test_time_barred_debt_blocks_litigation() -> None:
 
 def test_a_payment_restarts_the_limitation_period() -> None:
     paid = AS_OF.subtract(years=1).isoformat()
-    c = case(4 * 365, currency="USD", signals=("refused_to_pay",),
-             events=[{"kind": "payment", "at": paid, "amount": "10"}])
+    c = case(
+        4 * 365,
+        currency="USD",
+        signals=("refused_to_pay",),
+        events=[{"kind": "payment", "at": paid, "amount": "10"}],
+    )
     assert decide("us_regf", c).facts["time_barred"] is False
 
 
@@ -365,7 +439,8 @@ def test_uk_forbearance_for_q2_and_no_pressure_to_sell() -> None:
     assert block.cites == ("UK-NO-PRESSURE",)
     # The default policy would have allowed the disposal for the same case.
     default = Engine("default", backend="python").decide(
-        case(60, currency="GBP", signals=("documents_provided", "income_loss")), as_of=AS_OF)
+        case(60, currency="GBP", signals=("documents_provided", "income_loss")), as_of=AS_OF
+    )
     assert default.grant(Remedy.DISPOSE_ASSETS) is not None
     q1 = decide("uk", case(5, currency="GBP"))
     assert Remedy.FORBEAR not in q1.allowed_remedies
@@ -373,28 +448,50 @@ def test_uk_forbearance_for_q2_and_no_pressure_to_sell() -> None:
 
 # --------------------------------------------------------------------------- stricter pack
 
+
 def test_a_stricter_custom_pack_sharing_the_fact_wins() -> None:
     strict = {
-        "extends": "cn_bank_loan", "id": "strict",
+        "extends": "cn_bank_loan",
+        "id": "strict",
         "parameters": {"strict_substandard_over_dpd": {"value": 60}},
-        "regulation": {"LENDER-5LVL": {
-            "kind": "dpd_ladder", "fact": "cn5_class", "products": ["loan"],
-            "cites": ["CN-5LVL"],
-            "classes": [
-                {"value": "pass", "rule": "L5-PASS", "cites": ["CN-5LVL"]},
-                {"value": "special_mention", "rule": "L5-SM", "over_dpd": 0, "cites": ["CN-5LVL"]},
-                {"value": "substandard", "rule": "L5-SUB", "over_dpd": "strict_substandard_over_dpd",
-                 "cites": ["CN-5LVL"]},
-                {"value": "doubtful", "rule": "L5-DOUBT", "over_dpd": 180, "cites": ["CN-5LVL"]},
-                {"value": "loss", "rule": "L5-LOSS", "over_dpd": 360, "cites": ["CN-5LVL"]},
-            ],
-        }},
+        "regulation": {
+            "LENDER-5LVL": {
+                "kind": "dpd_ladder",
+                "fact": "cn5_class",
+                "products": ["loan"],
+                "cites": ["CN-5LVL"],
+                "classes": [
+                    {"value": "pass", "rule": "L5-PASS", "cites": ["CN-5LVL"]},
+                    {
+                        "value": "special_mention",
+                        "rule": "L5-SM",
+                        "over_dpd": 0,
+                        "cites": ["CN-5LVL"],
+                    },
+                    {
+                        "value": "substandard",
+                        "rule": "L5-SUB",
+                        "over_dpd": "strict_substandard_over_dpd",
+                        "cites": ["CN-5LVL"],
+                    },
+                    {
+                        "value": "doubtful",
+                        "rule": "L5-DOUBT",
+                        "over_dpd": 180,
+                        "cites": ["CN-5LVL"],
+                    },
+                    {"value": "loss", "rule": "L5-LOSS", "over_dpd": 360, "cites": ["CN-5LVL"]},
+                ],
+            }
+        },
     }
     p = policy_from_dict(strict)
     for backend in BACKENDS:
         d = Engine(p, backend=backend).decide(case(75), as_of=AS_OF)  # type: ignore[arg-type]
         assert {r.pack: r.value for r in d.regulatory} == {
-            "CN-5LVL": "special_mention", "LENDER-5LVL": "substandard"}
+            "CN-5LVL": "special_mention",
+            "LENDER-5LVL": "substandard",
+        }
         assert d.facts["cn5_class"] == "substandard"
         d = Engine(p, backend=backend).decide(case(200), as_of=AS_OF)  # type: ignore[arg-type]
         assert d.facts["cn5_class"] == "doubtful"
@@ -403,22 +500,35 @@ def test_a_stricter_custom_pack_sharing_the_fact_wins() -> None:
 
 # --------------------------------------------------------------------------- properties
 
-RANKED = [(name, pack) for name in PACK_POLICIES
-          for pack in (regulation_of(policy(name)).packs if regulation_of(policy(name)) else ())]
+RANKED = [
+    (name, pack)
+    for name in PACK_POLICIES
+    for pack in (regulation_of(policy(name)).packs if regulation_of(policy(name)) else ())
+]
 
 
 @settings(max_examples=300, deadline=None)
-@given(index=st.integers(min_value=0, max_value=len(RANKED) - 1),
-       product=st.sampled_from(["loan", "credit_card", "receivable", "property_fee"]),
-       dpds=st.lists(st.integers(min_value=0, max_value=800), min_size=2, max_size=6),
-       overdue=st.decimals(min_value=0, max_value=10**6, places=2),
-       principal=st.decimals(min_value=0, max_value=10**7, places=2))
-def test_classification_is_monotone_in_dpd(index: int, product: str, dpds: list[int],
-                                           overdue: Decimal, principal: Decimal) -> None:
+@given(
+    index=st.integers(min_value=0, max_value=len(RANKED) - 1),
+    product=st.sampled_from(["loan", "credit_card", "receivable", "property_fee"]),
+    dpds=st.lists(st.integers(min_value=0, max_value=800), min_size=2, max_size=6),
+    overdue=st.decimals(min_value=0, max_value=10**6, places=2),
+    principal=st.decimals(min_value=0, max_value=10**7, places=2),
+)
+def test_classification_is_monotone_in_dpd(
+    index: int, product: str, dpds: list[int], overdue: Decimal, principal: Decimal
+) -> None:
     _, pack = RANKED[index]
     currency = "EUR"
-    c = Case(case_id="M", product=product, currency=currency, principal=principal,
-             overdue_amount=overdue, due_date=dt.date(2025, 1, 1), timezone="UTC")
+    c = Case(
+        case_id="M",
+        product=product,
+        currency=currency,
+        principal=principal,
+        overdue_amount=overdue,
+        due_date=dt.date(2025, 1, 1),
+        timezone="UTC",
+    )
     if not pack.applies_to(c):
         return
     ranks = [pack.assess(c, dpd).rank for dpd in sorted(dpds)]
@@ -426,8 +536,11 @@ def test_classification_is_monotone_in_dpd(index: int, product: str, dpds: list[
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(c=cases(), name=st.sampled_from(PACK_POLICIES),
-       days=st.lists(st.integers(min_value=0, max_value=900), min_size=2, max_size=4))
+@given(
+    c=cases(),
+    name=st.sampled_from(PACK_POLICIES),
+    days=st.lists(st.integers(min_value=0, max_value=900), min_size=2, max_size=4),
+)
 def test_decided_classes_never_improve_as_time_passes(c: Case, name: str, days: list[int]) -> None:
     order: dict[str, tuple[str, ...]] = {}
     section = regulation_of(policy(name))
@@ -446,15 +559,21 @@ def test_decided_classes_never_improve_as_time_passes(c: Case, name: str, days: 
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(c=cases(), name=st.sampled_from(PACK_POLICIES),
-       offset=st.integers(min_value=-10, max_value=900))
+@given(
+    c=cases(), name=st.sampled_from(PACK_POLICIES), offset=st.integers(min_value=-10, max_value=900)
+)
 def test_both_back_ends_agree_on_the_pack_policies(c: Case, name: str, offset: int) -> None:
     when = AS_OF.add(days=offset)
     outcomes = []
     for backend in BACKENDS:
         try:
-            outcomes.append(engine(name, backend).decide(c, as_of=when).to_json()
-                            .replace('"engine":"durable"', "").replace('"engine":"python"', ""))
+            outcomes.append(
+                engine(name, backend)
+                .decide(c, as_of=when)
+                .to_json()
+                .replace('"engine":"durable"', "")
+                .replace('"engine":"python"', "")
+            )
         except InputError as exc:
             outcomes.append(f"error: {exc}")
     assert outcomes[0] == outcomes[1]
@@ -469,6 +588,7 @@ def test_decisions_are_byte_for_byte_deterministic() -> None:
 
 # --------------------------------------------------------------------------- pack data
 
+
 def test_every_s_figure_of_a_pack_is_a_parameter_with_status_s() -> None:
     for name in PACK_POLICIES:
         p = policy(name)
@@ -476,17 +596,22 @@ def test_every_s_figure_of_a_pack_is_a_parameter_with_status_s() -> None:
         section = regulation_of(p)
         for pack in section.packs if section else ():
             for klass in getattr(pack, "classes", ()):
-                s_cited = [c for c in klass.cites if clauses.get(c) is not None
-                           and clauses.get(c).status == "S"]  # type: ignore[union-attr]
+                s_cited = [
+                    c
+                    for c in klass.cites
+                    if clauses.get(c) is not None and clauses.get(c).status == "S"
+                ]  # type: ignore[union-attr]
                 for threshold in klass.thresholds.values():
                     if s_cited:
                         param = threshold.figure.param
                         assert param is not None, (name, klass.rule_id)
                         assert p.parameters[param].status == "S", (name, param)
         for param in p.parameters.values():
-            statuses = {clauses.get(c).status for c in param.cites  # type: ignore[union-attr]
-                        if clauses.get(c) is not None
-                        and clauses.get(c).kind is ClauseKind.REGULATION}  # type: ignore[union-attr]
+            statuses = {
+                clauses.get(c).status
+                for c in param.cites  # type: ignore[union-attr]
+                if clauses.get(c) is not None and clauses.get(c).kind is ClauseKind.REGULATION
+            }  # type: ignore[union-attr]
             if statuses == {"S"}:
                 assert param.status == "S", (name, param.name)
 
@@ -505,9 +630,14 @@ def test_every_class_rule_cites_a_known_clause() -> None:
 
 def _ladder(**overrides: Any) -> dict[str, Any]:
     pack: dict[str, Any] = {
-        "kind": "dpd_ladder", "fact": "my_class", "cites": ["CN-5LVL"],
-        "classes": [{"value": "good", "rule": "G"}, {"value": "bad", "rule": "B", "over_dpd": 30},
-                    {"value": "worse", "rule": "W", "over_dpd": "my_worse"}],
+        "kind": "dpd_ladder",
+        "fact": "my_class",
+        "cites": ["CN-5LVL"],
+        "classes": [
+            {"value": "good", "rule": "G"},
+            {"value": "bad", "rule": "B", "over_dpd": 30},
+            {"value": "worse", "rule": "W", "over_dpd": "my_worse"},
+        ],
     }
     pack.update(overrides)
     return pack
@@ -519,57 +649,159 @@ def _classes(*extra: dict[str, Any]) -> list[dict[str, Any]]:
 
 BAD_PACKS = [
     pytest.param({"P": _ladder(kind="ladder")}, "regulation.P.kind", "dpd_ladder", id="kind"),
-    pytest.param({"P": _ladder(classes=_classes({"value": "bad", "rule": "B"}))},
-                 "regulation.P.classes[1]", "exactly one of over_dpd", id="no-threshold"),
-    pytest.param({"P": _ladder(classes=[{"value": "good", "rule": "G", "over_dpd": 3},
-                                        {"value": "bad", "rule": "B", "over_dpd": 4}])},
-                 "regulation.P.classes[0].over_dpd", "base class", id="base-threshold"),
-    pytest.param({"P": _ladder(classes=_classes({"value": "bad", "rule": "B", "over_dpd": 60},
-                                                {"value": "worse", "rule": "W", "over_dpd": 30}))},
-                 "regulation.P.classes", "increasing thresholds", id="decreasing"),
-    pytest.param({"P": _ladder(classes=_classes({"value": "bad", "rule": "B",
-                                                 "over_dpd": "my_wrose"}))},
-                 "regulation.P.classes[1].over_dpd", "unknown parameter 'my_wrose'",
-                 id="unknown-param"),
-    pytest.param({"P": _ladder(classes=_classes({"value": "bad", "rule": "B",
-                                                 "over_dpd": {"open": 3}}))},
-                 "regulation.P.classes[1].over_dpd", "product_types", id="table-without-types"),
-    pytest.param({"P": _ladder(product_types={"loan": "closed"},
-                               classes=_classes({"value": "bad", "rule": "B",
-                                                 "from_dpd": {"open": 3}}))},
-                 "regulation.P.classes[1].from_dpd.closed", "missing the threshold for closed",
-                 id="missing-type"),
-    pytest.param({"P": _ladder(classes=_classes({"value": "bad", "rule": "B", "over_dpd": 1,
-                                                 "rebuttable_by": "sicr"}))},
-                 "regulation.P.classes[1].rebuttable_by", "sicr_rebutted", id="rebuttal"),
-    pytest.param({"P": _ladder(classes=_classes({"value": "bad", "rule": "B", "over_dpd": -1}))},
-                 "regulation.P.classes[1].over_dpd", "at least 0", id="negative"),
-    pytest.param({"P": _ladder(flags={"is_bad": "terrible"})}, "regulation.P.flags.is_bad",
-                 "one of the classes", id="flag"),
+    pytest.param(
+        {"P": _ladder(classes=_classes({"value": "bad", "rule": "B"}))},
+        "regulation.P.classes[1]",
+        "exactly one of over_dpd",
+        id="no-threshold",
+    ),
+    pytest.param(
+        {
+            "P": _ladder(
+                classes=[
+                    {"value": "good", "rule": "G", "over_dpd": 3},
+                    {"value": "bad", "rule": "B", "over_dpd": 4},
+                ]
+            )
+        },
+        "regulation.P.classes[0].over_dpd",
+        "base class",
+        id="base-threshold",
+    ),
+    pytest.param(
+        {
+            "P": _ladder(
+                classes=_classes(
+                    {"value": "bad", "rule": "B", "over_dpd": 60},
+                    {"value": "worse", "rule": "W", "over_dpd": 30},
+                )
+            )
+        },
+        "regulation.P.classes",
+        "increasing thresholds",
+        id="decreasing",
+    ),
+    pytest.param(
+        {"P": _ladder(classes=_classes({"value": "bad", "rule": "B", "over_dpd": "my_wrose"}))},
+        "regulation.P.classes[1].over_dpd",
+        "unknown parameter 'my_wrose'",
+        id="unknown-param",
+    ),
+    pytest.param(
+        {"P": _ladder(classes=_classes({"value": "bad", "rule": "B", "over_dpd": {"open": 3}}))},
+        "regulation.P.classes[1].over_dpd",
+        "product_types",
+        id="table-without-types",
+    ),
+    pytest.param(
+        {
+            "P": _ladder(
+                product_types={"loan": "closed"},
+                classes=_classes({"value": "bad", "rule": "B", "from_dpd": {"open": 3}}),
+            )
+        },
+        "regulation.P.classes[1].from_dpd.closed",
+        "missing the threshold for closed",
+        id="missing-type",
+    ),
+    pytest.param(
+        {
+            "P": _ladder(
+                classes=_classes(
+                    {"value": "bad", "rule": "B", "over_dpd": 1, "rebuttable_by": "sicr"}
+                )
+            )
+        },
+        "regulation.P.classes[1].rebuttable_by",
+        "sicr_rebutted",
+        id="rebuttal",
+    ),
+    pytest.param(
+        {"P": _ladder(classes=_classes({"value": "bad", "rule": "B", "over_dpd": -1}))},
+        "regulation.P.classes[1].over_dpd",
+        "at least 0",
+        id="negative",
+    ),
+    pytest.param(
+        {"P": _ladder(flags={"is_bad": "terrible"})},
+        "regulation.P.flags.is_bad",
+        "one of the classes",
+        id="flag",
+    ),
     pytest.param({"P": _ladder(fact="dpd")}, "regulation.P.fact", "already a fact", id="fact-dpd"),
-    pytest.param({"P": _ladder(products=["loans"])}, "regulation.P.products", "unknown value",
-                 id="product"),
-    pytest.param({"P": _ladder(), "Q": _ladder(classes=[{"value": "good", "rule": "G2"},
-                                                        {"value": "poor", "rule": "P2",
-                                                         "over_dpd": 5}])},
-                 "regulation.Q.classes", "same classes", id="shared-fact-mismatch"),
-    pytest.param({"E": {"kind": "materiality_default", "fact": "d", "over_dpd": 90,
-                        "absolute": {"euro": 100}, "relative": 0.01}},
-                 "regulation.E.absolute.euro", "ISO 4217", id="currency-code"),
-    pytest.param({"E": {"kind": "materiality_default", "fact": "d", "over_dpd": 90,
-                        "absolute": {"EUR": 100}, "relative": 2}},
-                 "regulation.E.relative", "at most 1", id="relative"),
-    pytest.param({"E": {"kind": "materiality_default", "fact": "d", "over_dpd": 90,
-                        "absolute": {"EUR": 100}, "relative": 0.01, "threshold": 1}},
-                 "regulation.E.threshold", "unknown key", id="unknown-key"),
+    pytest.param(
+        {"P": _ladder(products=["loans"])}, "regulation.P.products", "unknown value", id="product"
+    ),
+    pytest.param(
+        {
+            "P": _ladder(),
+            "Q": _ladder(
+                classes=[
+                    {"value": "good", "rule": "G2"},
+                    {"value": "poor", "rule": "P2", "over_dpd": 5},
+                ]
+            ),
+        },
+        "regulation.Q.classes",
+        "same classes",
+        id="shared-fact-mismatch",
+    ),
+    pytest.param(
+        {
+            "E": {
+                "kind": "materiality_default",
+                "fact": "d",
+                "over_dpd": 90,
+                "absolute": {"euro": 100},
+                "relative": 0.01,
+            }
+        },
+        "regulation.E.absolute.euro",
+        "ISO 4217",
+        id="currency-code",
+    ),
+    pytest.param(
+        {
+            "E": {
+                "kind": "materiality_default",
+                "fact": "d",
+                "over_dpd": 90,
+                "absolute": {"EUR": 100},
+                "relative": 2,
+            }
+        },
+        "regulation.E.relative",
+        "at most 1",
+        id="relative",
+    ),
+    pytest.param(
+        {
+            "E": {
+                "kind": "materiality_default",
+                "fact": "d",
+                "over_dpd": 90,
+                "absolute": {"EUR": 100},
+                "relative": 0.01,
+                "threshold": 1,
+            }
+        },
+        "regulation.E.threshold",
+        "unknown key",
+        id="unknown-key",
+    ),
 ]
 
 
 @pytest.mark.parametrize(("regulation", "path", "message"), BAD_PACKS)
-def test_bad_pack_data_is_reported_with_its_key_path(regulation: dict[str, Any], path: str,
-                                                     message: str) -> None:
-    data = {"extends": "default", "id": "bad", "regulation": regulation,
-            "parameters": {"my_worse": {"value": 90}}}
+def test_bad_pack_data_is_reported_with_its_key_path(
+    regulation: dict[str, Any], path: str, message: str
+) -> None:
+    data = {
+        "extends": "default",
+        "id": "bad",
+        "regulation": regulation,
+        "parameters": {"my_worse": {"value": 90}},
+    }
     with pytest.raises(PolicyError) as info:
         policy_from_dict(data)
     found = [p for p in info.value.problems if p.path == path]
@@ -578,10 +810,19 @@ def test_bad_pack_data_is_reported_with_its_key_path(regulation: dict[str, Any],
 
 
 def test_unknown_parameter_suggests_the_closest() -> None:
-    data = {"extends": "cn_bank_loan", "id": "typo", "regulation": {"CN-5LVL": {
-        **tomllib.loads((resources.files("collectrules") / "policies" / "cn_bank_loan.toml")
-                        .read_text("utf-8"))["regulation"]["CN-5LVL"],
-    }}}
+    data = {
+        "extends": "cn_bank_loan",
+        "id": "typo",
+        "regulation": {
+            "CN-5LVL": {
+                **tomllib.loads(
+                    (resources.files("collectrules") / "policies" / "cn_bank_loan.toml").read_text(
+                        "utf-8"
+                    )
+                )["regulation"]["CN-5LVL"],
+            }
+        },
+    }
     data["regulation"]["CN-5LVL"]["classes"][2]["over_dpd"] = "cn5_substandard_over_dp"
     with pytest.raises(PolicyError) as info:
         policy_from_dict(data)
@@ -589,9 +830,21 @@ def test_unknown_parameter_suggests_the_closest() -> None:
 
 
 def test_remedy_rules_cannot_misspell_a_class() -> None:
-    data = {"extends": "cn_bank_loan", "id": "typo", "remedies": {"rules": [
-        {"id": "R-X", "effect": "allow", "remedy": "write_off", "when": "cn5_class == 'los'",
-         "reason": "x"}]}}
+    data = {
+        "extends": "cn_bank_loan",
+        "id": "typo",
+        "remedies": {
+            "rules": [
+                {
+                    "id": "R-X",
+                    "effect": "allow",
+                    "remedy": "write_off",
+                    "when": "cn5_class == 'los'",
+                    "reason": "x",
+                }
+            ]
+        },
+    }
     with pytest.raises(PolicyError) as info:
         policy_from_dict(data)
     problem = info.value.problems[0]
@@ -602,6 +855,7 @@ def test_remedy_rules_cannot_misspell_a_class() -> None:
 
 def test_a_disabled_pack_is_not_applied() -> None:
     data = {"extends": "ifrs9", "id": "no-eu", "regulation": {"EU-DEFAULT": {"enabled": False}}}
-    d = Engine(policy_from_dict(data), backend="python").decide(case(100, currency="USD"),
-                                                                 as_of=AS_OF)
+    d = Engine(policy_from_dict(data), backend="python").decide(
+        case(100, currency="USD"), as_of=AS_OF
+    )
     assert [r.pack for r in d.regulatory] == ["IFRS9"]

@@ -307,6 +307,18 @@ def test_a_product_without_a_plan_has_no_steps_but_its_deadlines() -> None:
     assert tl.deadlines
 
 
+def test_bad_events_are_clear_errors() -> None:
+    from collectrules import InputError
+
+    with pytest.raises(InputError) as info:
+        loan({"kind": "vist", "at": "2026-04-01T10:00:00+08:00"},
+             {"kind": "contact_attempt", "at": "2026-04-01T10:00:00+08:00"},
+             {"kind": "payment", "at": "2026-04-01T10:00:00", "amount": "1"},
+             {"kind": "promise_made", "at": "2026-04-01T10:00:00+08:00", "amount": "1"})
+    assert set(info.value.paths) == {"events[0].kind", "events[1].outcome", "events[2].at",
+                                     "events[3].promised_date"}
+
+
 # --------------------------------------------------------------------------- the policy format
 
 

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from tests.policy_strategies import AS_OF, case_dicts, policies
 
 from collectrules import Case, Engine, EngineError, Policy, available_policies, load_policy
 from collectrules.policy import policy_from_dict
@@ -27,7 +28,6 @@ from collectrules.verify import (
     reproduces,
     verify,
 )
-from tests.policy_strategies import AS_OF, case_dicts, policies
 
 POLICIES = Path(__file__).parent / "policies"
 
@@ -111,7 +111,8 @@ def test_a_monotonicity_counterexample_is_a_before_and_after_pair(
 ) -> None:
     finding = reports["not_monotonic.toml"].of_kind(FindingKind.MONOTONICITY)[0]
     cx = finding.counterexample
-    assert cx is not None and cx.before is not None
+    assert cx is not None
+    assert cx.before is not None
     engine = Engine(load_policy(POLICIES / "not_monotonic.toml"), backend="python")
     kinds = tuple(engine.policy.signals)
     before = engine.decide(Case.from_dict(cx.before, signal_kinds=kinds), as_of=cx.as_of)
@@ -422,7 +423,7 @@ def _fired(decision: Any) -> Iterator[str]:
     yield from (f.rule_id for f in decision.trace)
 
 
-@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=policies(), cases=st.lists(case_dicts(), min_size=8, max_size=8))
 def test_the_verifier_agrees_with_the_engine(data: dict[str, Any],
                                              cases: list[dict[str, Any]]) -> None:

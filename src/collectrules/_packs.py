@@ -90,8 +90,15 @@ class PackReader:
         """Whether any problem was reported."""
         return self.errors > 0
 
-    def fail(self, path: str, message: str, *, rule_id: str | None = None,
-             key: str | None = None, suggestion: str | None = None) -> None:
+    def fail(
+        self,
+        path: str,
+        message: str,
+        *,
+        rule_id: str | None = None,
+        key: str | None = None,
+        suggestion: str | None = None,
+    ) -> None:
         self.errors += 1
         self.loader.fail(path, message, rule_id=rule_id, key=key, suggestion=suggestion)
 
@@ -101,34 +108,66 @@ class PackReader:
             return None
         return value
 
-    def keys(self, table: Mapping[str, Any], allowed: Iterable[str], path: str,
-             rule_id: str | None = None) -> None:
+    def keys(
+        self,
+        table: Mapping[str, Any],
+        allowed: Iterable[str],
+        path: str,
+        rule_id: str | None = None,
+    ) -> None:
         allowed = tuple(allowed)
         for key in table:
             if key not in allowed:
-                self.fail(f"{path}.{key}", "unknown key", rule_id=rule_id, key=key,
-                          suggestion=did_you_mean(key, allowed))
+                self.fail(
+                    f"{path}.{key}",
+                    "unknown key",
+                    rule_id=rule_id,
+                    key=key,
+                    suggestion=did_you_mean(key, allowed),
+                )
 
-    def text(self, table: Mapping[str, Any], key: str, path: str, *, default: str | None = None,
-             rule_id: str | None = None) -> str:
+    def text(
+        self,
+        table: Mapping[str, Any],
+        key: str,
+        path: str,
+        *,
+        default: str | None = None,
+        rule_id: str | None = None,
+    ) -> str:
         value = table.get(key, default)
         if not isinstance(value, str):
-            what = "required; expected a string" if value is None else (
-                f"expected a string, got {type(value).__name__}")
+            what = (
+                "required; expected a string"
+                if value is None
+                else (f"expected a string, got {type(value).__name__}")
+            )
             self.fail(f"{path}.{key}", what, rule_id=rule_id, key=key)
             return ""
         return value
 
-    def name(self, table: Mapping[str, Any], key: str, path: str, *, default: str | None = None,
-             rule_id: str | None = None) -> str:
+    def name(
+        self,
+        table: Mapping[str, Any],
+        key: str,
+        path: str,
+        *,
+        default: str | None = None,
+        rule_id: str | None = None,
+    ) -> str:
         value = self.text(table, key, path, default=default, rule_id=rule_id)
         if value and not _NAME.match(value):
-            self.fail(f"{path}.{key}", f"expected a snake_case name, got {value!r}",
-                      rule_id=rule_id, key=key)
+            self.fail(
+                f"{path}.{key}",
+                f"expected a snake_case name, got {value!r}",
+                rule_id=rule_id,
+                key=key,
+            )
         return value
 
-    def texts(self, table: Mapping[str, Any], key: str, path: str,
-              rule_id: str | None = None) -> tuple[str, ...]:
+    def texts(
+        self, table: Mapping[str, Any], key: str, path: str, rule_id: str | None = None
+    ) -> tuple[str, ...]:
         value = table.get(key, [])
         if isinstance(value, str):
             value = [value]
@@ -137,17 +176,33 @@ class PackReader:
             return ()
         return tuple(value)
 
-    def flag(self, table: Mapping[str, Any], key: str, path: str, *, default: bool,
-             rule_id: str | None = None) -> bool:
+    def flag(
+        self,
+        table: Mapping[str, Any],
+        key: str,
+        path: str,
+        *,
+        default: bool,
+        rule_id: str | None = None,
+    ) -> bool:
         value = table.get(key, default)
         if not isinstance(value, bool):
-            self.fail(f"{path}.{key}", f"expected true or false, got {value!r}",
-                      rule_id=rule_id, key=key)
+            self.fail(
+                f"{path}.{key}", f"expected true or false, got {value!r}", rule_id=rule_id, key=key
+            )
             return default
         return value
 
-    def choices(self, table: Mapping[str, Any], key: str, path: str, known: Iterable[str], *,
-                default: Iterable[str], rule_id: str | None = None) -> tuple[str, ...]:
+    def choices(
+        self,
+        table: Mapping[str, Any],
+        key: str,
+        path: str,
+        known: Iterable[str],
+        *,
+        default: Iterable[str],
+        rule_id: str | None = None,
+    ) -> tuple[str, ...]:
         known = tuple(known)
         if key not in table:
             return tuple(default)
@@ -155,25 +210,42 @@ class PackReader:
         out: list[str] = []
         for value in values:
             if value not in known:
-                self.fail(f"{path}.{key}", f"unknown value {value!r}; expected one of "
-                          f"{', '.join(known)}", rule_id=rule_id, key=key,
-                          suggestion=did_you_mean(value, known))
+                self.fail(
+                    f"{path}.{key}",
+                    f"unknown value {value!r}; expected one of {', '.join(known)}",
+                    rule_id=rule_id,
+                    key=key,
+                    suggestion=did_you_mean(value, known),
+                )
             elif value not in out:
                 out.append(value)
         if not out and values:
             return tuple(default)
         return tuple(out)
 
-    def figure(self, raw: object, path: str, *, kind: str, rule_id: str | None = None,
-               key: str | None = None, minimum: float | None = None,
-               maximum: float | None = None) -> Figure | None:
+    def figure(
+        self,
+        raw: object,
+        path: str,
+        *,
+        kind: str,
+        rule_id: str | None = None,
+        key: str | None = None,
+        minimum: float | None = None,
+        maximum: float | None = None,
+    ) -> Figure | None:
         """Read a figure: a literal or a parameter name. ``kind`` is int, number or clock."""
         param: str | None = None
         value: object = raw
         if isinstance(raw, str) and _NAME.match(raw):
             if raw not in self.params:
-                self.fail(path, f"unknown parameter {raw!r}", rule_id=rule_id, key=key,
-                          suggestion=did_you_mean(raw, self.params))
+                self.fail(
+                    path,
+                    f"unknown parameter {raw!r}",
+                    rule_id=rule_id,
+                    key=key,
+                    suggestion=did_you_mean(raw, self.params),
+                )
                 return None
             param = raw
             value = self.params[raw]
@@ -181,25 +253,37 @@ class PackReader:
         where = f"parameter {param!r}" if param else "the value"
         if kind == "clock":
             if not isinstance(value, str) or parse_clock(value) is None:
-                self.fail(path, f"{where}: expected a time of day as 'HH:MM', got {value!r}",
-                          rule_id=rule_id, key=key)
+                self.fail(
+                    path,
+                    f"{where}: expected a time of day as 'HH:MM', got {value!r}",
+                    rule_id=rule_id,
+                    key=key,
+                )
                 return None
             return Figure(value, param)
         if isinstance(value, bool) or not isinstance(value, int | float):
-            self.fail(path, f"{where}: expected a number, got {value!r}", rule_id=rule_id,
-                      key=key)
+            self.fail(path, f"{where}: expected a number, got {value!r}", rule_id=rule_id, key=key)
             return None
         if kind == "int" and not isinstance(value, int):
-            self.fail(path, f"{where}: expected a whole number, got {value!r}", rule_id=rule_id,
-                      key=key)
+            self.fail(
+                path, f"{where}: expected a whole number, got {value!r}", rule_id=rule_id, key=key
+            )
             return None
         if minimum is not None and value < minimum:
-            self.fail(path, f"{where}: must be at least {minimum:g}, got {value!r}",
-                      rule_id=rule_id, key=key)
+            self.fail(
+                path,
+                f"{where}: must be at least {minimum:g}, got {value!r}",
+                rule_id=rule_id,
+                key=key,
+            )
             return None
         if maximum is not None and value > maximum:
-            self.fail(path, f"{where}: must be at most {maximum:g}, got {value!r}",
-                      rule_id=rule_id, key=key)
+            self.fail(
+                path,
+                f"{where}: must be at most {maximum:g}, got {value!r}",
+                rule_id=rule_id,
+                key=key,
+            )
             return None
         return Figure(value, param)
 

@@ -142,11 +142,14 @@ class BucketsSection:
             if bucket_set.id == set_id:
                 return bucket_set
         known = [s.id for s in self.sets]
-        msg = (f"no bucket set {set_id!r}; the policy has {', '.join(known) or 'none'}"
-               if set_id is not None else
-               f"the policy has several bucket sets ({', '.join(known)}); name one")
-        raise InputError([FieldProblem("bucket_set", msg,
-                                       suggestion=did_you_mean(str(set_id), known))])
+        msg = (
+            f"no bucket set {set_id!r}; the policy has {', '.join(known) or 'none'}"
+            if set_id is not None
+            else f"the policy has several bucket sets ({', '.join(known)}); name one"
+        )
+        raise InputError(
+            [FieldProblem("bucket_set", msg, suggestion=did_you_mean(str(set_id), known))]
+        )
 
     def fields(self) -> dict[str, FieldSpec]:
         """The fact fields the sets add, one enum per set."""
@@ -166,8 +169,17 @@ class BucketsSection:
 
 # --------------------------------------------------------------------------- parsing
 
-_SET_KEYS = ("title", "fact", "ranges", "current", "current_label", "cites", "chosen", "doc",
-             "enabled")
+_SET_KEYS = (
+    "title",
+    "fact",
+    "ranges",
+    "current",
+    "current_label",
+    "cites",
+    "chosen",
+    "doc",
+    "enabled",
+)
 _RANGE_KEYS = ("id", "label", "min_dpd", "max_dpd", "treatments", "cites", "doc")
 
 
@@ -185,8 +197,11 @@ def parse_section(
     for set_id, spec in table.items():
         path = f"buckets.{set_id}"
         if not PACK_ID.match(set_id):
-            reader.fail(path, "a bucket set id must start with a letter and hold only "
-                              "letters, digits, '.', '-' or '_'")
+            reader.fail(
+                path,
+                "a bucket set id must start with a letter and hold only "
+                "letters, digits, '.', '-' or '_'",
+            )
             continue
         body = reader.table(spec, path)
         if body is None or not reader.flag(body, "enabled", path, default=True):
@@ -197,16 +212,18 @@ def parse_section(
         if parsed.fact in base:
             reader.fail(f"{path}.fact", f"{parsed.fact!r} is already a fact field of every case")
         elif parsed.fact in facts:
-            reader.fail(f"{path}.fact", f"set {facts[parsed.fact]!r} already gives the fact "
-                                        f"{parsed.fact!r}")
+            reader.fail(
+                f"{path}.fact", f"set {facts[parsed.fact]!r} already gives the fact {parsed.fact!r}"
+            )
         facts[parsed.fact] = set_id
         sets.append(parsed)
     section = BucketsSection(tuple(sets), frozenset(reader.used))
     return section, section.fields()
 
 
-def _parse_set(set_id: str, body: Mapping[str, Any], path: str,
-               reader: PackReader) -> BucketSet | None:
+def _parse_set(
+    set_id: str, body: Mapping[str, Any], path: str, reader: PackReader
+) -> BucketSet | None:
     mark = reader.errors
     reader.keys(body, _SET_KEYS, path)
     fact = reader.name(body, "fact", path)
@@ -228,27 +245,46 @@ def _parse_set(set_id: str, body: Mapping[str, Any], path: str,
         if bid in seen:
             reader.fail(f"{rpath}.id", f"duplicate bucket id {bid!r}", rule_id=bid or None)
         seen.add(bid)
-        low = reader.figure(rtable.get("min_dpd"), f"{rpath}.min_dpd", kind="int", minimum=0,
-                            rule_id=bid or None, key="min_dpd")
+        low = reader.figure(
+            rtable.get("min_dpd"),
+            f"{rpath}.min_dpd",
+            kind="int",
+            minimum=0,
+            rule_id=bid or None,
+            key="min_dpd",
+        )
         high = None
         if "max_dpd" in rtable:
-            high = reader.figure(rtable["max_dpd"], f"{rpath}.max_dpd", kind="int", minimum=0,
-                                 rule_id=bid or None, key="max_dpd")
+            high = reader.figure(
+                rtable["max_dpd"],
+                f"{rpath}.max_dpd",
+                kind="int",
+                minimum=0,
+                rule_id=bid or None,
+                key="max_dpd",
+            )
             if high is None:
                 continue
         if low is None:
             continue
         if high is not None and low.as_int > high.as_int:
-            reader.fail(rpath, f"min_dpd {low.as_int} is greater than max_dpd {high.as_int}",
-                        rule_id=bid or None)
+            reader.fail(
+                rpath,
+                f"min_dpd {low.as_int} is greater than max_dpd {high.as_int}",
+                rule_id=bid or None,
+            )
         treatments: list[Remedy] = []
         for name in reader.texts(rtable, "treatments", rpath, rule_id=bid or None):
             try:
                 treatments.append(Remedy(name))
             except ValueError:
-                reader.fail(f"{rpath}.treatments", f"unknown remedy {name!r}",
-                            rule_id=bid or None, key="treatments",
-                            suggestion=did_you_mean(name, known_remedies))
+                reader.fail(
+                    f"{rpath}.treatments",
+                    f"unknown remedy {name!r}",
+                    rule_id=bid or None,
+                    key="treatments",
+                    suggestion=did_you_mean(name, known_remedies),
+                )
         bucket = Bucket(
             id=bid,
             label=reader.text(rtable, "label", rpath, default=bid, rule_id=bid or None),
@@ -262,19 +298,30 @@ def _parse_set(set_id: str, body: Mapping[str, Any], path: str,
     ordered = sorted(buckets, key=lambda b: b[0].min_dpd.as_int)
     for (prev, _), (nxt, npath) in itertools.pairwise(ordered):
         if prev.max_dpd is None:
-            reader.fail(npath, f"bucket {prev.id!r} is open-ended ({prev.describe()}), so "
-                               f"{nxt.id!r} overlaps it; only the last range may be open-ended")
+            reader.fail(
+                npath,
+                f"bucket {prev.id!r} is open-ended ({prev.describe()}), so "
+                f"{nxt.id!r} overlaps it; only the last range may be open-ended",
+            )
         elif nxt.min_dpd.as_int <= prev.max_dpd.as_int:
-            reader.fail(npath, f"bucket {nxt.id!r} ({nxt.describe()}) overlaps {prev.id!r} "
-                               f"({prev.describe()})")
+            reader.fail(
+                npath,
+                f"bucket {nxt.id!r} ({nxt.describe()}) overlaps {prev.id!r} ({prev.describe()})",
+            )
         elif nxt.min_dpd.as_int > prev.max_dpd.as_int + 1:
-            reader.fail(npath, f"gap between {prev.id!r} ({prev.describe()}) and {nxt.id!r} "
-                               f"({nxt.describe()}): dpd {prev.max_dpd.as_int + 1} falls in no "
-                               "bucket")
+            reader.fail(
+                npath,
+                f"gap between {prev.id!r} ({prev.describe()}) and {nxt.id!r} "
+                f"({nxt.describe()}): dpd {prev.max_dpd.as_int + 1} falls in no "
+                "bucket",
+            )
     if ordered and ordered[-1][0].max_dpd is not None:
         last, lpath = ordered[-1]
-        reader.fail(f"{lpath}.max_dpd", f"the last range {last.id!r} must be open-ended: "
-                                        "remove its max_dpd", rule_id=last.id or None)
+        reader.fail(
+            f"{lpath}.max_dpd",
+            f"the last range {last.id!r} must be open-ended: remove its max_dpd",
+            rule_id=last.id or None,
+        )
     if reader.errors > mark:
         return None
     return BucketSet(
@@ -299,8 +346,9 @@ def buckets_of(policy: Policy) -> BucketsSection | None:
     return section if isinstance(section, BucketsSection) else None
 
 
-def extra_facts(case: Case, as_of: pendulum.DateTime, policy: Policy,
-                facts: Mapping[str, Any]) -> dict[str, Any]:
+def extra_facts(
+    case: Case, as_of: pendulum.DateTime, policy: Policy, facts: Mapping[str, Any]
+) -> dict[str, Any]:
     """The bucket facts (``bucket``, ``npl_bucket`` …) of ``case`` at ``as_of``."""
     section = buckets_of(policy)
     if section is None:
@@ -308,8 +356,9 @@ def extra_facts(case: Case, as_of: pendulum.DateTime, policy: Policy,
     return section.facts(_dpd(case, as_of, facts))
 
 
-def classify(case: Case, facts: Mapping[str, Any], as_of: pendulum.DateTime,
-             policy: Policy) -> tuple[BucketResult, ...]:
+def classify(
+    case: Case, facts: Mapping[str, Any], as_of: pendulum.DateTime, policy: Policy
+) -> tuple[BucketResult, ...]:
     """The decision's bucket of ``case`` in each of the policy's sets."""
     section = buckets_of(policy)
     if section is None:
@@ -320,9 +369,14 @@ def classify(case: Case, facts: Mapping[str, Any], as_of: pendulum.DateTime,
 def firing(result: BucketResult) -> Firing:
     """The trace entry of one bucket result."""
     treatments = f"; treatments: {', '.join(result.treatments)}" if result.treatments else ""
-    return Firing(f"{result.bucket_set}:{result.bucket}", "buckets",
-                  f"{result.bucket_set}: bucket = {result.bucket}",
-                  f"{result.label}{treatments}", result.cites, "")
+    return Firing(
+        f"{result.bucket_set}:{result.bucket}",
+        "buckets",
+        f"{result.bucket_set}: bucket = {result.bucket}",
+        f"{result.label}{treatments}",
+        result.cites,
+        "",
+    )
 
 
 def _dpd(case: Case, as_of: pendulum.DateTime, facts: Mapping[str, Any]) -> int:
@@ -346,8 +400,11 @@ def dpd_at(case: Case, as_of: dt.datetime | str) -> int:
 
     when = require_aware(as_of)
     owed = case.overdue_amount + sum(
-        (e.amount for e in case.events
-         if e.kind is EventKind.PAYMENT and e.amount is not None and e.at > when),
+        (
+            e.amount
+            for e in case.events
+            if e.kind is EventKind.PAYMENT and e.amount is not None and e.at > when
+        ),
         Decimal(0),
     )
     if owed <= 0:
@@ -396,16 +453,19 @@ class BucketHistory:
                 for o in self.observations
             ],
             "spans": [
-                {"bucket": s.bucket, "label": s.label, "entered": s.entered.isoformat(),
-                 "left": s.left.isoformat() if s.left is not None else None}
+                {
+                    "bucket": s.bucket,
+                    "label": s.label,
+                    "entered": s.entered.isoformat(),
+                    "left": s.left.isoformat() if s.left is not None else None,
+                }
                 for s in self.spans
             ],
         }
 
     def to_json(self) -> str:
         """Deterministic JSON."""
-        return json.dumps(self.to_dict(), sort_keys=True, ensure_ascii=False,
-                          separators=(",", ":"))
+        return json.dumps(self.to_dict(), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
 def bucket_history(

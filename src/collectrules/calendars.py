@@ -22,14 +22,17 @@ from __future__ import annotations
 import datetime as dt
 import re
 import threading
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import holidays
 import pendulum
 
 from collectrules.errors import FieldProblem, InputError, did_you_mean
+
+if TYPE_CHECKING:
+    from collectrules.policy import Parameter
 
 __all__ = [
     "BusinessCalendar",
@@ -257,7 +260,7 @@ class ContactHours:
     @classmethod
     def from_parameters(
         cls,
-        parameters: Any,
+        parameters: Mapping[str, Parameter],
         *,
         start: str = "contact_hours_start",
         end: str = "contact_hours_end",

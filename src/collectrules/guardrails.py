@@ -711,21 +711,30 @@ class TimeBarRule(_Rule):
     def figures(self) -> tuple[tuple[str, Figure], ...]:
         return (("years", self.years),)
 
-    def last_day(self, case: Case, at: dt.datetime) -> dt.date:
-        """The last day of the limitation period, on the events up to ``at``."""
+    def last_day(
+        self, case: Case, at: dt.datetime, events: Iterable[Event] | None = None
+    ) -> dt.date:
+        """The last day of the limitation period, on the events up to ``at``.
+
+        ``events`` defaults to the case's own; the period runs from the due date, or
+        from the latest restarting event (a payment, an acknowledgment) at or before ``at``.
+        """
         start = case.due_date
-        for event in case.events:
+        for event in case.events if events is None else events:
             if event.kind in self.restarted_by and event.at <= at:
                 start = max(start, case.local_date(event.at))
         return pendulum.date(start.year, start.month, start.day).add(years=self.years.as_int)
 
-    def barred(self, case: Case, at: dt.datetime) -> bool:
+    def barred(self, case: Case, at: dt.datetime, events: Iterable[Event] | None = None) -> bool:
         """Whether the debt is time-barred at ``at``."""
-        return case.overdue_amount > 0 and case.local_date(at) > self.last_day(case, at)
+        if case.overdue_amount <= 0:
+            return False
+        return case.local_date(at) > self.last_day(case, at, events)
 
     def assess(self, ctx: _Ctx) -> Reason | None:
-        last = self.last_day(ctx.case, ctx.contact.at)
-        if not self.barred(ctx.case, ctx.contact.at):
+        events = (*ctx.case.events, *ctx.history)
+        last = self.last_day(ctx.case, ctx.contact.at, events)
+        if not self.barred(ctx.case, ctx.contact.at, events):
             return self.reason_for(
                 ReasonEffect.ALLOW, f"the limitation period runs to {last.isoformat()}"
             )

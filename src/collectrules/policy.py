@@ -940,7 +940,7 @@ class _Loader:
                         f"{path}.remedy",
                         f"unknown remedy {name!r}",
                         rule_id=rid,
-                        key="remed",
+                        key="remedies" if "remedies" in rt else "remedy",
                         suggestion=did_you_mean(str(name), known),
                     )
             reason = self.get_str(rt, "reason", path, rule_id=rid)

@@ -160,7 +160,7 @@ class LadderPack:
         current = self.classes[rank]
         next_class: LadderClass | None = None
         next_on: dt.date | None = None
-        for klass in self.classes[rank + 1:]:
+        for klass in self.classes[rank + 1 :]:
             threshold = klass.threshold_for(ptype)
             assert threshold is not None
             if threshold.met(dpd):
@@ -181,9 +181,7 @@ class LadderPack:
             reason = f"{reason} [dpd {dpd}]".strip()
         if ptype != _ANY_TYPE:
             notes.append(f"product {case.product.value} is {ptype}")
-        flags = {
-            name: rank >= self.values.index(value) for name, value in self.flags.items()
-        }
+        flags = {name: rank >= self.values.index(value) for name, value in self.flags.items()}
         return Assessment(
             pack_id=self.id,
             fact=self.fact,
@@ -258,19 +256,26 @@ class MaterialityPack:
         notes: list[str] = []
         if past_due and material:
             value, rule_id = "default", f"{self.id}:default"
-            reason = (f"more than {self.over_dpd.describe()} days past due (dpd {dpd}) on a "
-                      f"material amount: {threshold}")
+            reason = (
+                f"more than {self.over_dpd.describe()} days past due (dpd {dpd}) on a "
+                f"material amount: {threshold}"
+            )
         elif not material:
             value, rule_id = "not_default", f"{self.id}:immaterial"
             missing = [
-                name for name, ok in (("the absolute threshold", over_abs),
-                                      ("the relative threshold", over_rel)) if not ok
+                name
+                for name, ok in (
+                    ("the absolute threshold", over_abs),
+                    ("the relative threshold", over_rel),
+                )
+                if not ok
             ]
             reason = f"not material: {threshold}; it does not exceed {' or '.join(missing)}"
         else:
             value, rule_id = "not_default", f"{self.id}:not_past_due"
-            reason = (f"material, but not more than {self.over_dpd.describe()} days past due "
-                      f"(dpd {dpd})")
+            reason = (
+                f"material, but not more than {self.over_dpd.describe()} days past due (dpd {dpd})"
+            )
         next_value: str | None = None
         next_on: dt.date | None = None
         if value == "not_default":
@@ -278,8 +283,10 @@ class MaterialityPack:
                 next_value = "default"
                 next_on = case.due_date + dt.timedelta(days=self.over_dpd.as_int + 1)
             else:
-                notes.append("default cannot begin by days past due alone while the amount "
-                             "past due is not material")
+                notes.append(
+                    "default cannot begin by days past due alone while the amount "
+                    "past due is not material"
+                )
         label_en, label_zh = self.label(value)
         return Assessment(
             pack_id=self.id,
@@ -349,8 +356,13 @@ class RegulationSection:
             if pack.id == pack_id:
                 return pack
         msg = f"no regulation pack {pack_id!r}"
-        raise InputError([FieldProblem("pack", msg, suggestion=did_you_mean(
-            pack_id, [p.id for p in self.packs]))])
+        raise InputError(
+            [
+                FieldProblem(
+                    "pack", msg, suggestion=did_you_mean(pack_id, [p.id for p in self.packs])
+                )
+            ]
+        )
 
     def fields(self) -> dict[str, FieldSpec]:
         """The fact fields the packs add, for conditions to read."""
@@ -363,12 +375,18 @@ class RegulationSection:
             optional = covered != all_products
             first = packs[0]
             if isinstance(first, MaterialityPack):
-                out[fact] = FieldSpec(fact, FieldType.BOOL, f"{first.id}: in default",
-                                      optional=optional)
+                out[fact] = FieldSpec(
+                    fact, FieldType.BOOL, f"{first.id}: in default", optional=optional
+                )
                 continue
             ids = ", ".join(p.id for p in packs)
-            out[fact] = FieldSpec(fact, FieldType.ENUM, f"class given by {ids}",
-                                  optional=optional, choices=first.values)
+            out[fact] = FieldSpec(
+                fact,
+                FieldType.ENUM,
+                f"class given by {ids}",
+                optional=optional,
+                choices=first.values,
+            )
         for pack in self.packs:
             if isinstance(pack, LadderPack):
                 for name, value in pack.flags.items():
@@ -415,12 +433,42 @@ def _by_fact(packs: Sequence[Pack]) -> dict[str, list[Pack]]:
 
 # --------------------------------------------------------------------------- parsing
 
-_LADDER_KEYS = ("kind", "title", "fact", "classes", "products", "product_types", "flags",
-                "cites", "doc", "enabled")
-_CLASS_KEYS = ("value", "label_en", "label_zh", "rule", "reason", "cites", "over_dpd",
-               "from_dpd", "rebuttable_by")
-_MATERIALITY_KEYS = ("kind", "title", "fact", "over_dpd", "absolute", "relative", "products",
-                     "labels", "cites", "doc", "enabled")
+_LADDER_KEYS = (
+    "kind",
+    "title",
+    "fact",
+    "classes",
+    "products",
+    "product_types",
+    "flags",
+    "cites",
+    "doc",
+    "enabled",
+)
+_CLASS_KEYS = (
+    "value",
+    "label_en",
+    "label_zh",
+    "rule",
+    "reason",
+    "cites",
+    "over_dpd",
+    "from_dpd",
+    "rebuttable_by",
+)
+_MATERIALITY_KEYS = (
+    "kind",
+    "title",
+    "fact",
+    "over_dpd",
+    "absolute",
+    "relative",
+    "products",
+    "labels",
+    "cites",
+    "doc",
+    "enabled",
+)
 
 
 def parse_section(
@@ -436,8 +484,10 @@ def parse_section(
     for pack_id, spec in (table or {}).items():
         path = f"regulation.{pack_id}"
         if not PACK_ID.match(pack_id):
-            reader.fail(path, "a pack id must start with a letter and hold only letters, "
-                              "digits, '.', '-' or '_'")
+            reader.fail(
+                path,
+                "a pack id must start with a letter and hold only letters, digits, '.', '-' or '_'",
+            )
             continue
         body = reader.table(spec, path)
         if body is None or not reader.flag(body, "enabled", path, default=True):
@@ -447,8 +497,11 @@ def parse_section(
             kind = PackKind(kind_text if isinstance(kind_text, str) else "")
         except ValueError:
             choices = [k.value for k in PackKind]
-            reader.fail(f"{path}.kind", f"expected one of {', '.join(choices)}, got "
-                        f"{kind_text!r}", suggestion=did_you_mean(str(kind_text), choices))
+            reader.fail(
+                f"{path}.kind",
+                f"expected one of {', '.join(choices)}, got {kind_text!r}",
+                suggestion=did_you_mean(str(kind_text), choices),
+            )
             continue
         pack: Pack | None
         if kind is PackKind.DPD_LADDER:
@@ -460,21 +513,26 @@ def parse_section(
     base = base_fields()
     for fact, group in _by_fact(packs).items():
         if fact in base:
-            reader.fail(f"regulation.{group[0].id}.fact",
-                        f"{fact!r} is already a fact field of every case")
+            reader.fail(
+                f"regulation.{group[0].id}.fact", f"{fact!r} is already a fact field of every case"
+            )
         kinds = {p.kind for p in group}
         if len(kinds) > 1 or (isinstance(group[0], MaterialityPack) and len(group) > 1):
             ids = ", ".join(p.id for p in group)
-            reader.fail(f"regulation.{group[-1].id}.fact",
-                        f"packs {ids} all give {fact!r}; only ladder packs with the same "
-                        "classes may share a fact")
+            reader.fail(
+                f"regulation.{group[-1].id}.fact",
+                f"packs {ids} all give {fact!r}; only ladder packs with the same "
+                "classes may share a fact",
+            )
             continue
         values = {p.values for p in group if isinstance(p, LadderPack)}
         if len(values) > 1:
             ids = ", ".join(p.id for p in group)
-            reader.fail(f"regulation.{group[-1].id}.classes",
-                        f"packs {ids} share the fact {fact!r}, so they must list the same "
-                        "classes in the same order")
+            reader.fail(
+                f"regulation.{group[-1].id}.classes",
+                f"packs {ids} share the fact {fact!r}, so they must list the same "
+                "classes in the same order",
+            )
     section = RegulationSection(tuple(packs), frozenset(reader.used))
     fields = section.fields()
     flag_names = {n for p in packs if isinstance(p, LadderPack) for n in p.flags}
@@ -487,8 +545,9 @@ def _products(reader: PackReader, body: Mapping[str, Any], path: str) -> tuple[s
     return reader.choices(body, "products", path, [p.value for p in Product], default=())
 
 
-def _parse_ladder(pack_id: str, body: Mapping[str, Any], path: str, reader: PackReader,
-                  rule_ids: set[str]) -> LadderPack | None:
+def _parse_ladder(
+    pack_id: str, body: Mapping[str, Any], path: str, reader: PackReader, rule_ids: set[str]
+) -> LadderPack | None:
     mark = reader.errors
     reader.keys(body, _LADDER_KEYS, path)
     title = reader.text(body, "title", path, default=pack_id)
@@ -500,8 +559,11 @@ def _parse_ladder(pack_id: str, body: Mapping[str, Any], path: str, reader: Pack
     known_products = [p.value for p in Product]
     for product, ptype in types_table.items():
         if product not in known_products:
-            reader.fail(f"{path}.product_types.{product}", "unknown product",
-                        suggestion=did_you_mean(product, known_products))
+            reader.fail(
+                f"{path}.product_types.{product}",
+                "unknown product",
+                suggestion=did_you_mean(product, known_products),
+            )
         elif not isinstance(ptype, str) or not ptype:
             reader.fail(f"{path}.product_types.{product}", "expected a product type name")
         else:
@@ -510,8 +572,7 @@ def _parse_ladder(pack_id: str, body: Mapping[str, Any], path: str, reader: Pack
     classes: list[LadderClass] = []
     raw_classes = body.get("classes")
     if not isinstance(raw_classes, list) or len(raw_classes) < 2:
-        reader.fail(f"{path}.classes", "expected at least two classes: [[...classes]], "
-                                       "best first")
+        reader.fail(f"{path}.classes", "expected at least two classes: [[...classes]], best first")
         raw_classes = raw_classes if isinstance(raw_classes, list) else []
     seen_values: set[str] = set()
     for i, item in enumerate(raw_classes):
@@ -532,51 +593,74 @@ def _parse_ladder(pack_id: str, body: Mapping[str, Any], path: str, reader: Pack
         thresholds: dict[str, Threshold] = {}
         given = [k for k in ("over_dpd", "from_dpd") if k in ctable]
         if i == 0 and given:
-            reader.fail(f"{cpath}.{given[0]}", "the first class is the base class: it has no "
-                                               "threshold", rule_id=rule_id or None)
+            reader.fail(
+                f"{cpath}.{given[0]}",
+                "the first class is the base class: it has no threshold",
+                rule_id=rule_id or None,
+            )
         elif i > 0 and len(given) != 1:
-            reader.fail(cpath, "give exactly one of over_dpd (dpd > figure) or from_dpd "
-                               "(dpd >= figure)", rule_id=rule_id or None)
+            reader.fail(
+                cpath,
+                "give exactly one of over_dpd (dpd > figure) or from_dpd (dpd >= figure)",
+                rule_id=rule_id or None,
+            )
         elif i > 0:
             key = given[0]
-            thresholds = _thresholds(reader, ctable[key], f"{cpath}.{key}", key == "over_dpd",
-                                     types, rule_id or None)
+            thresholds = _thresholds(
+                reader, ctable[key], f"{cpath}.{key}", key == "over_dpd", types, rule_id or None
+            )
         rebut = ctable.get("rebuttable_by")
         if rebut is not None and rebut not in REBUTTAL_FIELDS:
-            reader.fail(f"{cpath}.rebuttable_by", f"expected one of {', '.join(REBUTTAL_FIELDS)}"
-                        f", got {rebut!r}", rule_id=rule_id or None, key="rebuttable_by",
-                        suggestion=did_you_mean(str(rebut), REBUTTAL_FIELDS))
+            reader.fail(
+                f"{cpath}.rebuttable_by",
+                f"expected one of {', '.join(REBUTTAL_FIELDS)}, got {rebut!r}",
+                rule_id=rule_id or None,
+                key="rebuttable_by",
+                suggestion=did_you_mean(str(rebut), REBUTTAL_FIELDS),
+            )
             rebut = None
-        classes.append(LadderClass(
-            value=value,
-            label_en=reader.text(ctable, "label_en", cpath, default=value.replace("_", " ")),
-            label_zh=reader.text(ctable, "label_zh", cpath, default=""),
-            rule_id=rule_id,
-            reason=reader.text(ctable, "reason", cpath, default=""),
-            cites=reader.texts(ctable, "cites", cpath),
-            thresholds=thresholds,
-            rebuttable_by=rebut,
-        ))
+        classes.append(
+            LadderClass(
+                value=value,
+                label_en=reader.text(ctable, "label_en", cpath, default=value.replace("_", " ")),
+                label_zh=reader.text(ctable, "label_zh", cpath, default=""),
+                rule_id=rule_id,
+                reason=reader.text(ctable, "reason", cpath, default=""),
+                cites=reader.texts(ctable, "cites", cpath),
+                thresholds=thresholds,
+                rebuttable_by=rebut,
+            )
+        )
     for ptype in types or [_ANY_TYPE]:
         previous: LadderClass | None = None
         for klass in classes[1:]:
             threshold = klass.threshold_for(ptype)
             prior = previous.threshold_for(ptype) if previous is not None else None
-            if threshold is not None and previous is not None and prior is not None and (
-                    threshold.first_dpd <= prior.first_dpd):
+            if (
+                threshold is not None
+                and previous is not None
+                and prior is not None
+                and (threshold.first_dpd <= prior.first_dpd)
+            ):
                 which = "" if ptype == _ANY_TYPE else f" for {ptype}"
-                reader.fail(f"{path}.classes", f"class {klass.value!r} begins at dpd "
-                            f"{threshold.first_dpd}{which}, not after {previous.value!r} "
-                            f"(dpd {prior.first_dpd}); list classes best first, with "
-                            "increasing thresholds")
+                reader.fail(
+                    f"{path}.classes",
+                    f"class {klass.value!r} begins at dpd "
+                    f"{threshold.first_dpd}{which}, not after {previous.value!r} "
+                    f"(dpd {prior.first_dpd}); list classes best first, with "
+                    "increasing thresholds",
+                )
             if threshold is not None:
                 previous = klass
     flags: dict[str, str] = {}
     raw_flags = reader.table(body.get("flags", {}), f"{path}.flags") or {}
     for name, value in raw_flags.items():
         if not isinstance(value, str) or value not in seen_values:
-            reader.fail(f"{path}.flags.{name}", f"expected one of the classes, got {value!r}",
-                        suggestion=did_you_mean(str(value), sorted(seen_values)))
+            reader.fail(
+                f"{path}.flags.{name}",
+                f"expected one of the classes, got {value!r}",
+                suggestion=did_you_mean(str(value), sorted(seen_values)),
+            )
         elif not name.isidentifier() or not name.islower():
             reader.fail(f"{path}.flags.{name}", "a flag name must be snake_case")
         else:
@@ -584,31 +668,48 @@ def _parse_ladder(pack_id: str, body: Mapping[str, Any], path: str, reader: Pack
     if reader.errors > mark:
         return None
     return LadderPack(
-        id=pack_id, title=title, fact=fact, classes=tuple(classes), products=products,
-        product_types=product_types, flags=flags, cites=reader.texts(body, "cites", path),
+        id=pack_id,
+        title=title,
+        fact=fact,
+        classes=tuple(classes),
+        products=products,
+        product_types=product_types,
+        flags=flags,
+        cites=reader.texts(body, "cites", path),
         doc=reader.text(body, "doc", path, default=""),
     )
 
 
-def _thresholds(reader: PackReader, raw: object, path: str, strict: bool,
-                types: Sequence[str], rule_id: str | None) -> dict[str, Threshold]:
+def _thresholds(
+    reader: PackReader,
+    raw: object,
+    path: str,
+    strict: bool,
+    types: Sequence[str],
+    rule_id: str | None,
+) -> dict[str, Threshold]:
     out: dict[str, Threshold] = {}
     if isinstance(raw, Mapping):
         if not types:
-            reader.fail(path, "a threshold by product type needs the pack's product_types",
-                        rule_id=rule_id)
+            reader.fail(
+                path, "a threshold by product type needs the pack's product_types", rule_id=rule_id
+            )
             return out
         for ptype in types:
             if ptype not in raw:
-                reader.fail(f"{path}.{ptype}", f"missing the threshold for {ptype}",
-                            rule_id=rule_id)
+                reader.fail(
+                    f"{path}.{ptype}", f"missing the threshold for {ptype}", rule_id=rule_id
+                )
         for ptype, value in raw.items():
             if ptype not in types:
-                reader.fail(f"{path}.{ptype}", "unknown product type",
-                            suggestion=did_you_mean(str(ptype), types), rule_id=rule_id)
+                reader.fail(
+                    f"{path}.{ptype}",
+                    "unknown product type",
+                    suggestion=did_you_mean(str(ptype), types),
+                    rule_id=rule_id,
+                )
                 continue
-            figure = reader.figure(value, f"{path}.{ptype}", kind="int", minimum=0,
-                                   rule_id=rule_id)
+            figure = reader.figure(value, f"{path}.{ptype}", kind="int", minimum=0, rule_id=rule_id)
             if figure is not None:
                 out[ptype] = Threshold(figure, strict)
         return out
@@ -618,24 +719,25 @@ def _thresholds(reader: PackReader, raw: object, path: str, strict: bool,
     return out
 
 
-def _parse_materiality(pack_id: str, body: Mapping[str, Any], path: str,
-                       reader: PackReader) -> MaterialityPack | None:
+def _parse_materiality(
+    pack_id: str, body: Mapping[str, Any], path: str, reader: PackReader
+) -> MaterialityPack | None:
     mark = reader.errors
     reader.keys(body, _MATERIALITY_KEYS, path)
     title = reader.text(body, "title", path, default=pack_id)
     fact = reader.name(body, "fact", path)
     products = _products(reader, body, path)
     over = reader.figure(body.get("over_dpd"), f"{path}.over_dpd", kind="int", minimum=0)
-    relative = reader.figure(body.get("relative"), f"{path}.relative", kind="number",
-                             minimum=0, maximum=1)
+    relative = reader.figure(
+        body.get("relative"), f"{path}.relative", kind="number", minimum=0, maximum=1
+    )
     absolute: dict[str, Figure] = {}
     table = reader.table(body.get("absolute"), f"{path}.absolute") or {}
     if not table and "absolute" in body:
         reader.fail(f"{path}.absolute", "give at least one currency's threshold")
     for currency, value in table.items():
         if not (len(currency) == 3 and currency.isalpha() and currency.isupper()):
-            reader.fail(f"{path}.absolute.{currency}", "expected an ISO 4217 code such as "
-                                                        "'EUR'")
+            reader.fail(f"{path}.absolute.{currency}", "expected an ISO 4217 code such as 'EUR'")
             continue
         figure = reader.figure(value, f"{path}.absolute.{currency}", kind="number", minimum=0)
         if figure is not None:
@@ -643,16 +745,25 @@ def _parse_materiality(pack_id: str, body: Mapping[str, Any], path: str,
     labels: dict[str, tuple[str, str]] = {}
     for value, label in (reader.table(body.get("labels", {}), f"{path}.labels") or {}).items():
         if value not in MaterialityPack.values or not isinstance(label, list) or len(label) != 2:
-            reader.fail(f"{path}.labels.{value}", "expected 'default' or 'not_default' mapped "
-                                                  "to [english, chinese]")
+            reader.fail(
+                f"{path}.labels.{value}",
+                "expected 'default' or 'not_default' mapped to [english, chinese]",
+            )
             continue
         labels[value] = (str(label[0]), str(label[1]))
     if reader.errors > mark or over is None or relative is None:
         return None
     return MaterialityPack(
-        id=pack_id, title=title, fact=fact, over_dpd=over, absolute=absolute,
-        relative=relative, products=products, labels=labels,
-        cites=reader.texts(body, "cites", path), doc=reader.text(body, "doc", path, default=""),
+        id=pack_id,
+        title=title,
+        fact=fact,
+        over_dpd=over,
+        absolute=absolute,
+        relative=relative,
+        products=products,
+        labels=labels,
+        cites=reader.texts(body, "cites", path),
+        doc=reader.text(body, "doc", path, default=""),
     )
 
 
@@ -701,4 +812,3 @@ def firing(result: RegulatoryClass) -> Firing:
         outcome += f"; {result.next_value} from {result.next_on}"
     reason = "; ".join(part for part in (result.reason, *result.notes) if part)
     return Firing(result.rule_id, "regulation", outcome, reason, result.cites, "")
-

@@ -695,12 +695,12 @@ class _Context:
                 return False
             if base == "overdue_amount" and not _dpd_ok(b, a):
                 return False
-            if base in ("has_maturity_date",) or self.kinds.get(base) == "has":
-                if a is not (b is not ABSENT):
-                    return False
-            if base == "days_to_maturity" or self.kinds.get(base) == "measured":
-                if b is not (a is not ABSENT):
-                    return False
+            is_flag = base == "has_maturity_date" or self.kinds.get(base) == "has"
+            if is_flag and a is not (b is not ABSENT):
+                return False
+            is_value = base == "days_to_maturity" or self.kinds.get(base) == "measured"
+            if is_value and b is not (a is not ABSENT):
+                return False
         return True
 
     def variables(self, needed: Iterable[str], fixed: Mapping[str, Any]) -> dict[str, _Var]:
@@ -783,7 +783,7 @@ class _Context:
                         if s2 is _DEAD:
                             break
                     else:
-                        nxt.append((i, r))  # type: ignore[arg-type]
+                        nxt.append((i, r))
                 if s2 is _DEAD:
                     continue
                 rest = tuple(p for p in nxt if fold.relevant(s2, p[0]))
@@ -987,8 +987,8 @@ class _Verifier:
                 confirmed = _check(self.policy, cx, self.decide)
                 if not confirmed:
                     if tainted:
-                        note = self.unconfirmed.setdefault((layer or "remedies", ", ".join(tainted)), [])
-                        note.append(f"{kind}: {message}")
+                        where = (layer or "remedies", ", ".join(tainted))
+                        self.unconfirmed.setdefault(where, []).append(f"{kind}: {message}")
                         return
                     msg = f"internal error: the counterexample of '{message}' does not reproduce"
                     raise EngineError(msg)
@@ -1143,9 +1143,9 @@ class _Verifier:
                 continue
             if worlds == 1:
                 self.values[li].add(outcomes[0])
-                if layer.hit_policy in (HitPolicy.FIRST, HitPolicy.PRIORITY):
-                    if summary[0] is not None:
-                        self.winners[li].add(summary[0])
+                ordered = layer.hit_policy in (HitPolicy.FIRST, HitPolicy.PRIORITY)
+                if ordered and summary[0] is not None:
+                    self.winners[li].add(summary[0])
             if not differs and worlds == 2:
                 outcomes.append(outcomes[0])
             yield env, {**combo, **wit}, tuple(outcomes)
@@ -1347,11 +1347,13 @@ class _Verifier:
                         if wit is None:
                             continue
                         names = ", ".join(r.value for r in shared)
+                        region = _describe(sit.env, {**sit.witness, **wit}, ctx,
+                                           (conds[a], conds[b]))
                         self.report(
                             FindingKind.CONFLICT, Severity.ERROR,
                             f"remedies[{rules[a].id}] {rules[a].effect.value}s and "
                             f"remedies[{rules[b].id}] blocks {names} for the same cases "
-                            f"({_describe(sit.env, {**sit.witness, **wit}, ctx, (conds[a], conds[b]))}), and "
+                            f"({region}), and "
                             "remedies.conflict is 'unspecified'; say which wins "
                             "(block_wins or allow_wins) or make the conditions disjoint",
                             rule_ids=(rules[a].id, rules[b].id), layer="remedies",
@@ -1472,20 +1474,23 @@ class _Verifier:
             indexed = [(k, ctx.remedy_conds[i]) for k, (i, _) in enumerate(coercive_rules)]
             indexed += [(n + k, _rename(ctx.remedy_conds[i], w1))
                         for k, (i, _) in enumerate(coercive_rules)]
-            results = ctx.explore(indexed, fold, sit.env) if n else {((frozenset(), frozenset()),
-                                                                       (frozenset(), frozenset())): {}}
+            nothing: tuple[frozenset[Remedy], frozenset[Remedy]] = (frozenset(), frozenset())
+            results = ctx.explore(indexed, fold, sit.env) if n else {(nothing, nothing): {}}
             for summary, wit in results.items():
                 assert isinstance(summary, tuple)
                 eff = [g if allow_wins else g - b for g, b in summary]
-                softer = _softer(Quadrant(q0), Quadrant(q1))
+                softer = _softer(Quadrant(str(q0)), Quadrant(str(q1)))
                 lost = sorted(eff[0] - eff[1], key=list(Remedy).index)
                 if not softer and not lost:
                     continue
                 witness = {**sit.witness, **wit}
-                change = (f"adding one {varied.kind!r} signal" if not varied.ability_worse
-                          else f"changing {varied.kind!r} from {_show(witness.get(varied.kind))} to "
-                          f"{_show(witness.get(varied.kind + _W1))} (ability "
-                          f"{sit.env.get('ability')} -> {sit.env.get('ability' + _W1)})")
+                if varied.ability_worse:
+                    old, new = witness.get(varied.kind), witness.get(varied.kind + _W1)
+                    change = (f"changing {varied.kind!r} from {_show(old)} to {_show(new)} "
+                              f"(ability {sit.env.get('ability')} -> "
+                              f"{sit.env.get('ability' + _W1)})")
+                else:
+                    change = f"adding one {varied.kind!r} signal"
                 what = []
                 if softer:
                     what.append(f"softens the quadrant from {q0} to {q1}")
@@ -1715,7 +1720,7 @@ def _check(policy: Policy, cx: Counterexample,
         before = decide(cx.before)
         if isinstance(before, CollectRulesError) or before is None:
             return False
-        return (before.quadrant.value == expect["before"]["quadrant"]
+        return bool(before.quadrant.value == expect["before"]["quadrant"]
                 and result.quadrant.value == expect["after"]["quadrant"]
                 and _coercive(before) == expect["before"]["coercive"]
                 and _coercive(result) == expect["after"]["coercive"])

@@ -289,7 +289,8 @@ def impact(
     from->to matrix, the remedies gained and lost, and a sample of changed cases with
     both traces. Exit status 1 when some rows could not be decided."""
     if backend not in ("python", "durable"):
-        raise PolicyError([FieldProblem("--backend", f"expected python or durable, got {backend!r}")])
+        problem = FieldProblem("--backend", f"expected python or durable, got {backend!r}")
+        raise PolicyError([problem])
     when = resolve_as_of(as_of)
     report = changes.impact(load_policy(old), load_policy(new), read_rows(cases), as_of=when,
                             sample=sample, backend=backend)  # type: ignore[arg-type]

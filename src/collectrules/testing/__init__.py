@@ -18,6 +18,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from collectrules.testing._space import DEFAULT_AS_OF, TIMEZONES
 from collectrules.testing.assertions import (
     DecisionMismatch,
     Expectation,
@@ -35,8 +36,6 @@ from collectrules.testing.invariants import (
 
 if TYPE_CHECKING:
     from collectrules.testing.strategies import (
-        DEFAULT_AS_OF,
-        TIMEZONES,
         as_ofs,
         boundary_values,
         cases,
@@ -67,8 +66,7 @@ __all__ = [
 ]
 
 _STRATEGIES = frozenset(
-    {"DEFAULT_AS_OF", "TIMEZONES", "as_ofs", "boundary_values", "cases", "dated_cases",
-     "events", "signals"}
+    {"as_ofs", "boundary_values", "cases", "dated_cases", "events", "signals"}
 )
 
 

@@ -45,6 +45,7 @@ from collectrules.policy import Policy
 __all__ = [
     "DEFAULT_AS_OF",
     "FALLBACK_CURRENCIES",
+    "TIMEZONES",
     "Var",
     "build_case",
     "conditions",
@@ -56,6 +57,16 @@ __all__ = [
 
 #: The instant the kit decides at when a test names none.
 DEFAULT_AS_OF: pendulum.DateTime = pendulum.datetime(2026, 4, 3, 12, tz="Asia/Shanghai")
+
+#: The zones the strategies draw from: whole, half-hour and DST-shifting offsets.
+TIMEZONES: tuple[str, ...] = (
+    "Asia/Shanghai",
+    "America/New_York",
+    "Europe/London",
+    "Asia/Kolkata",
+    "Australia/Sydney",
+    "UTC",
+)
 
 #: Currencies a case may use when the policy's conditions name none.
 FALLBACK_CURRENCIES = ("CNY", "USD", "EUR", "GBP", "HKD")

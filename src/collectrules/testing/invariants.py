@@ -87,8 +87,10 @@ class Counterexample:
 
     ``case`` is the case as plain data (``Case.from_dict`` reads it back); for a
     monotonicity violation it is the case before the change and ``worse`` the case
-    after it. ``facts`` are the facts the offending layer read. ``case`` is ``None``
-    only when the violation needs a fact that no case controls.
+    after it. ``facts`` are the facts the offending layer read (for a monotonicity
+    violation, the non-zero parts of the case before the change). ``case`` is ``None``
+    only when the violation needs a fact that no case controls. ``source`` says which
+    search found it: ``"testing"`` (the kit's own) or ``"verify"`` (the verifier).
     """
 
     kind: str
@@ -185,7 +187,6 @@ class _Search:
         self.cells = 0
         self.rng = random.Random(0)
         self.findings: list[tuple[str, Layer, Witness, Mapping[str, Any], str]] = []
-        self.results: dict[Key, tuple[Quadrant, frozenset[Remedy]]] = {}
         self.final_group: _Group | None = None
         self.groups: list[_Group] = []
         self.fact_cache: dict[tuple[str, Any], dict[str, Any]] = {}

@@ -42,6 +42,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from collectrules.errors import CollectRulesError
+
 if TYPE_CHECKING:
     from collectrules.policy import Policy
     from collectrules.testing.assertions import Expectation
@@ -50,6 +52,7 @@ __all__ = [
     "DEFAULT_PATTERNS",
     "GoldenCase",
     "GoldenFile",
+    "GoldenFileError",
     "pytest_addoption",
     "pytest_collect_file",
     "pytest_configure",
@@ -89,7 +92,7 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> GoldenFile
     return None
 
 
-class GoldenFileError(Exception):
+class GoldenFileError(CollectRulesError, ValueError):
     """A golden file that cannot be read; pytest reports it as a collection error."""
 
 
@@ -126,7 +129,6 @@ class GoldenFile(pytest.File):
         return data, text
 
     def _cases(self, data: Mapping[str, Any], text: str) -> Iterator[GoldenCase]:
-        from collectrules.errors import CollectRulesError
         from collectrules.testing.assertions import Expectation
 
         problems = [
@@ -167,12 +169,11 @@ class GoldenFile(pytest.File):
                 raise GoldenFileError(f"{where}: {'; '.join(unknown)}")
             if not any(key in case for key in ("quadrant", "allows", "blocks")):
                 raise GoldenFileError(f"{where}: expects nothing; give quadrant, allows or blocks")
+            allows = _names(case.get("allows", []), "allows", where)
+            blocks = _names(case.get("blocks", []), "blocks", where)
             try:
-                expectation = Expectation(
-                    quadrant=case.get("quadrant"),
-                    allows=_names(case.get("allows", []), "allows", where),
-                    blocks=_names(case.get("blocks", []), "blocks", where),
-                )
+                expectation = Expectation(quadrant=case.get("quadrant"), allows=allows,
+                                          blocks=blocks)
             except CollectRulesError as exc:
                 raise GoldenFileError(f"{where}: {exc}") from None
             case_as_of = _instant(case["as_of"], f"{where}: as_of") if "as_of" in case else as_of
@@ -190,7 +191,6 @@ class GoldenFile(pytest.File):
             yield item
 
     def _policy(self, ref: object) -> Policy:
-        from collectrules.errors import CollectRulesError
         from collectrules.testing._policies import resolve_policy
 
         if not isinstance(ref, str) or not ref:
@@ -230,7 +230,6 @@ def _names(value: object, key: str, where: str) -> list[str]:
 
 def _instant(value: object, where: str) -> dt.datetime:
     from collectrules.derive import require_aware
-    from collectrules.errors import CollectRulesError
 
     try:
         return require_aware(value)
@@ -287,7 +286,6 @@ class GoldenCase(pytest.Item):
         self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None
     ) -> str | Any:
         """The file and case, then the diff and the trace (or the input error)."""
-        from collectrules.errors import CollectRulesError
         from collectrules.testing.assertions import DecisionMismatch
 
         error = excinfo.value

@@ -55,14 +55,7 @@ __all__ = [
 DEFAULT_AS_OF: pendulum.DateTime = _space.DEFAULT_AS_OF
 
 #: The zones cases and instants are drawn from: whole, half-hour and DST-shifting offsets.
-TIMEZONES: tuple[str, ...] = (
-    "Asia/Shanghai",
-    "America/New_York",
-    "Europe/London",
-    "Asia/Kolkata",
-    "Australia/Sydney",
-    "UTC",
-)
+TIMEZONES: tuple[str, ...] = _space.TIMEZONES
 
 PolicyLike = Policy | str | Path | None
 

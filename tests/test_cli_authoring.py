@@ -1,0 +1,307 @@
+"""The authoring commands: check, show, diff, impact and schema."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from collectrules.cli import main
+
+POLICIES = Path(__file__).parent / "policies"
+AS_OF = "2026-04-03T12:00:00+08:00"
+SEEN = "2026-04-02T10:30:00+08:00"
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+# --------------------------------------------------------------------------- check
+
+
+def test_check_a_clean_policy_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "check", "default")
+    assert code == 0
+    assert out.splitlines()[-1] == "result: clean"
+
+
+def test_check_reports_errors_then_warnings_with_the_case(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, _ = run(capsys, "check", str(POLICIES / "gap.toml"))
+    assert code == 1
+    lines = out.splitlines()
+    errors, warnings = lines.index("errors (1):"), lines.index("warnings (1):")
+    assert errors < warnings
+    assert lines[errors + 1].startswith("  [gap] layer 'quadrant': no rule matches")
+    case = json.loads(lines[errors + 2].split("case:", 1)[1])
+    assert case["timezone"] == "UTC"
+    assert lines[errors + 3].strip().startswith("as_of:")
+    assert lines[warnings + 1] == "  [unreachable] layer 'quadrant': value 'Q4' is never given " \
+                                  "to any case"
+    assert lines[-1] == "result: 1 error, 1 warning"
+
+
+@pytest.mark.parametrize(("name", "text"), [
+    ("overlap.toml", "[overlap] layer 'quadrant' is unique, but rules 'QUAD-Q1' and 'QUAD-Q2'"),
+    ("shadowed.toml", "[unreachable] layer 'ability': rule 'A-NO-COVERAGE' is shadowed"),
+    ("conflict.toml", "[conflict] remedies[R-VISIT] allows and remedies[R-Q4-NO-VISIT] blocks"),
+    ("unknown_citation.toml", "[citation] remedies[R-Q4-OUTSOURCE].cites: unknown clause 'Q5'"),
+    ("field_typo.toml", "remedies[R-Q2-extend].when: unknown field 'recovery_month' "
+                        "(did you mean 'recovery_months'?)"),
+    ("cycle_a.toml", "extends: extends cycle:"),
+    ("injection.toml", "remedies[R-PWNED].when: a function call is not allowed"),
+])
+def test_check_exits_1_on_each_broken_policy(capsys: pytest.CaptureFixture[str], name: str,
+                                             text: str) -> None:
+    code, out, _ = run(capsys, "check", str(POLICIES / name))
+    assert code == 1
+    assert text in out
+
+
+def test_check_exits_2_on_unusable_input(tmp_path: Path,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text('id = "x"\n[parameters\n', encoding="utf-8")
+    code, out, _ = run(capsys, "check", str(bad))
+    assert code == 2
+    assert f"{bad}:2: TOML syntax error, column 12" in out
+    code, out, _ = run(capsys, "check", str(tmp_path / "missing.toml"))
+    assert code == 2
+    code, _, _ = run(capsys, "check", "no-such-policy")
+    assert code == 2
+
+
+def test_check_json(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "check", str(POLICIES / "conflict.toml"), "--format", "json")
+    assert code == 1
+    data = json.loads(out)
+    assert data["ok"] is False
+    assert data["load_errors"] == []
+    (error,) = data["errors"]
+    assert error["kind"] == "conflict"
+    assert error["rule_ids"] == ["R-VISIT", "R-Q4-NO-VISIT"]
+    assert error["counterexample"]["expect"] == {"conflict": ["R-VISIT", "R-Q4-NO-VISIT"],
+                                                 "remedy": "visit"}
+    code, out, _ = run(capsys, "check", str(POLICIES / "field_typo.toml"), "--format", "json")
+    assert code == 1
+    (problem,) = json.loads(out)["load_errors"]
+    assert problem["path"] == "remedies[R-Q2-extend].when"
+    assert problem["line"] == 11
+    assert problem["suggestion"] == "recovery_months"
+
+
+def test_strict_fails_on_warnings(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "w.toml"
+    path.write_text('extends = "default"\n[parameters.spare]\nvalue = 1\n', encoding="utf-8")
+    code, out, _ = run(capsys, "check", str(path))
+    assert code == 0
+    assert "[dead_parameter] parameters.spare: no rule uses parameter 'spare'" in out
+    code, _, _ = run(capsys, "check", str(path), "--strict")
+    assert code == 1
+
+
+# --------------------------------------------------------------------------- show
+
+
+@pytest.fixture
+def child(tmp_path: Path) -> Path:
+    path = tmp_path / "child.toml"
+    path.write_text("""
+extends = "default"
+id = "child"
+disable = ["R-Q1-GRACE"]
+
+[parameters.recovery_horizon_months]
+value = 12
+
+[[layers]]
+id = "ability"
+
+[[layers.rules]]
+id = "A-SHORT"
+when = "income_loss >= 1 and recovery_months <= recovery_horizon_months"
+value = "temporarily_unable"
+reason = "Replaced."
+
+[[remedies.rules]]
+id = "R-CHILD"
+effect = "allow"
+remedies = ["visit"]
+when = "quadrant == 'Q3'"
+reason = "Visit."
+""", encoding="utf-8")
+    return path
+
+
+def test_show_gives_effective_rules_and_their_origins(
+    child: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run(capsys, "show", str(child))
+    assert code == 0
+    assert f"extends: {child} -> <default>" in out
+    assert f"recovery_horizon_months = 12  [{child} (overrides <default>)]" in out
+    assert "coverage_able = 1.0  [<default>]" in out
+    assert (f"A-SHORT: = temporarily_unable when income_loss >= 1 and recovery_months <= "
+            f"recovery_horizon_months  [{child} (replaces <default>)]") in out
+    assert "W-LIED-ABOUT-CAUSE: score +10 when lied_about_cause >= 1  [<default>]" in out
+    assert f"R-CHILD: allow visit when quadrant == 'Q3'  [{child}]" in out
+    assert "R-Q1-GRACE:" not in out
+    assert f"disabled: R-Q1-GRACE [{child}]" in out
+
+
+def test_show_json(child: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "show", str(child), "--format", "json")
+    assert code == 0
+    data = json.loads(out)
+    ability = next(la for la in data["layers"] if la["id"] == "ability")
+    assert [r["id"] for r in ability["rules"]] == ["A-COVERED", "A-SHORT", "A-LONG"]
+    assert ability["rules"][1]["from"] == f"{child} (replaces <default>)"
+    assert data["remedies"]["conflict"] == "block_wins"
+    assert data["disabled"] == [{"id": "R-Q1-GRACE", "by": str(child)}]
+
+
+# --------------------------------------------------------------------------- diff
+
+
+def test_diff_of_identical_policies_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "diff", "default", "default")
+    assert code == 0
+    assert "no differences" in out
+
+
+def test_diff_lists_changed_parameters_and_rules(
+    child: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run(capsys, "diff", "default", str(child))
+    assert code == 1
+    assert "~ changed parameter recovery_horizon_months: value: 24 -> 12" in out
+    assert ("~ changed rule A-SHORT (layer ability): when: '(receivables_delayed >= 1"
+            in out)
+    assert "- removed remedy_rule R-Q1-GRACE: effect = 'allow'" in out
+    assert "+ added remedy_rule R-CHILD: effect = 'allow'; remedies = [visit]" in out
+    code, out, _ = run(capsys, "diff", "default", str(child), "--format", "json")
+    data = json.loads(out)
+    changes = {(c["what"], c["id"], c["change"]) for c in data["changes"]}
+    assert ("parameter", "recovery_horizon_months", "changed") in changes
+    assert ("remedy_rule", "R-Q1-GRACE", "removed") in changes
+
+
+def test_diff_notices_a_reordered_first_rule(tmp_path: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    from collectrules import load_policy
+
+    data = load_policy("default").data
+    layers = json.loads(json.dumps(data["layers"]))
+    ability = layers[1]
+    ability["rules"] = [ability["rules"][2], ability["rules"][0], ability["rules"][1]]
+    moved = tmp_path / "moved.json"
+    moved.write_text(json.dumps({**json.loads(json.dumps(data, default=str)),
+                                 "layers": layers}), encoding="utf-8")
+    code, out, _ = run(capsys, "diff", "default", str(moved))
+    assert code == 1
+    assert "~ changed rule A-LONG (layer ability): position: 3 -> 1" in out
+
+
+# --------------------------------------------------------------------------- impact
+
+
+def case(case_id: str, *signals: tuple[str, float | None]) -> dict[str, Any]:
+    return {
+        "case_id": case_id, "product": "loan", "currency": "CNY", "principal": "100000",
+        "overdue_amount": "5000", "due_date": "2026-03-31", "timezone": "Asia/Shanghai",
+        "signals": [{"kind": k, "observed_at": SEEN, **({"value": v} if v is not None else {})}
+                    for k, v in signals],
+    }
+
+
+CASES = [
+    case("C-1", ("cash_coverage", 1.5)),                            # Q1 -> Q2
+    case("C-2", ("cash_coverage", 3)),                              # Q1 stays
+    case("C-3", ("cash_coverage", 1.5), ("refused_to_pay", None)),  # Q3 -> Q4
+    case("C-4", ("health_issue", None), ("recovery_months", 6)),    # Q2 stays
+]
+
+
+@pytest.fixture
+def stricter(tmp_path: Path) -> Path:
+    path = tmp_path / "stricter.toml"
+    path.write_text('extends = "default"\nid = "stricter"\n'
+                    '[parameters.coverage_able]\nvalue = 2.0\n', encoding="utf-8")
+    return path
+
+
+def test_impact_counts_quadrant_moves_and_remedies(
+    tmp_path: Path, stricter: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rows = tmp_path / "cases.jsonl"
+    rows.write_text("\n".join(json.dumps(c) for c in CASES), encoding="utf-8")
+    code, out, _ = run(capsys, "impact", "default", str(stricter), str(rows), "--as-of", AS_OF)
+    assert code == 0, out
+    assert "cases: 4, decided under both: 4, changed: 2, quadrant changes: 2" in out
+    lines = out.splitlines()
+    header = lines.index("quadrant, from (rows) -> to (columns):")
+    assert lines[header + 2].split() == ["Q1", "1", "1", "0", "0"]
+    assert lines[header + 3].split() == ["Q2", "0", "1", "0", "0"]
+    assert lines[header + 4].split() == ["Q3", "0", "0", "0", "1"]
+    assert "internal_review 1" in out
+    assert "investigate_assets 1" in out
+    lost = next(line for line in lines if line.startswith("remedies lost"))
+    expected = ["remind 1", "grace_period 1", "negotiate 1"]
+    assert lost.split(":", 1)[1].strip().split(", ") == expected
+    assert "C-1 (" in out
+    assert ": Q1 -> Q2;" in out
+    assert "old trace: " in out
+    assert "new trace: " in out
+    assert "A-COVERED: ability = able" in out
+
+
+def test_impact_reads_csv_and_directories_and_reports_bad_rows(
+    tmp_path: Path, stricter: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    table = tmp_path / "cases.csv"
+    with table.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(CASES[0]))
+        writer.writeheader()
+        for c in CASES:
+            writer.writerow({**c, "signals": json.dumps(c["signals"])})
+    folder = tmp_path / "dir"
+    folder.mkdir()
+    for c in CASES[:2]:
+        (folder / f"{c['case_id']}.json").write_text(json.dumps(c), encoding="utf-8")
+    (folder / "broken.json").write_text(json.dumps({**CASES[0], "due_date": "2026-02-30"}),
+                                        encoding="utf-8")
+    code, out, _ = run(capsys, "impact", "default", str(stricter), str(table), str(folder),
+                       "--as-of", AS_OF, "--format", "json")
+    assert code == 1  # one bad row
+    data = json.loads(out)
+    assert (data["total"], data["decided"], data["quadrant_changes"]) == (7, 6, 3)
+    assert {"from": "Q1", "to": "Q2", "cases": 2} in data["matrix"]
+    assert data["gained"]["internal_review"] == 1
+    assert data["lost"]["remind"] == 2
+    (error,) = data["errors"]
+    assert error["side"] == "input"
+    assert "broken.json" in error["where"]
+    assert "due_date" in error["error"]
+    assert len(data["sample"]) == 3
+    assert data["sample"][0]["old_trace"][0].startswith("willingness.resolve")
+
+
+def test_impact_of_a_policy_on_itself_changes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rows = tmp_path / "cases.jsonl"
+    rows.write_text("\n".join(json.dumps(c) for c in CASES), encoding="utf-8")
+    code, out, _ = run(capsys, "impact", "default", "default", str(rows), "--as-of", AS_OF,
+                       "--format", "json")
+    assert code == 0
+    data = json.loads(out)
+    assert data["changed"] == 0
+    assert data["sample"] == []
+    assert data["gained"] == {}
