@@ -253,7 +253,7 @@ def test_impact_counts_quadrant_moves_and_remedies(
     assert "internal_review 1" in out
     assert "investigate_assets 1" in out
     lost = next(line for line in lines if line.startswith("remedies lost"))
-    expected = ["remind 1", "grace_period 1", "negotiate 1"]
+    expected = ["grace_period 1", "negotiate 1", "remind 1"]
     assert lost.split(":", 1)[1].strip().split(", ") == expected
     assert "C-1 (" in out
     assert ": Q1 -> Q2;" in out

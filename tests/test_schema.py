@@ -133,3 +133,16 @@ def test_the_cli_prints_the_schema(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["schema"]) == 0
     out = capsys.readouterr().out
     assert json.loads(out) == policy_schema()
+
+
+def test_the_format_reference_documents_every_key() -> None:
+    text = (ROOT / "docs" / "policy-format.md").read_text(encoding="utf-8")
+    schema = policy_schema()
+    keys = set(schema["properties"])
+    for name in ("parameter", "signal", "layer", "layer_rule", "remedies", "remedy_rule",
+                 "clause"):
+        keys |= set(schema["$defs"][name]["properties"])
+    missing = sorted(k for k in keys if f"| `{k}` |" not in text)
+    assert not missing
+    for remedy in Remedy:
+        assert f"| `{remedy.value}` |" in text

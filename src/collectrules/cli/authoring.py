@@ -314,8 +314,10 @@ def _impact_text(report: changes.ImpactReport) -> str:
         row = "".join(f"{report.matrix.get((a, b), 0):>8}" for b in quads)
         out.append(f"  {a:<6}" + row)
     out.append("")
-    gained = ", ".join(f"{r} {n}" for r, n in sorted(report.gained.items(), key=lambda x: -x[1]))
-    lost = ", ".join(f"{r} {n}" for r, n in sorted(report.lost.items(), key=lambda x: -x[1]))
+    gained = ", ".join(f"{r} {n}" for r, n in sorted(report.gained.items(),
+                                                      key=lambda x: (-x[1], x[0])))
+    lost = ", ".join(f"{r} {n}" for r, n in sorted(report.lost.items(),
+                                                    key=lambda x: (-x[1], x[0])))
     out.append(f"remedies gained (cases): {gained or '-'}")
     out.append(f"remedies lost (cases):   {lost or '-'}")
     if report.sample:
