@@ -123,6 +123,7 @@ def test_the_injection_test_policy_is_refused() -> None:
     assert not marker.exists()
 
 
+@pytest.mark.filterwarnings("ignore:invalid escape sequence:DeprecationWarning")
 @settings(max_examples=300, deadline=None)
 @given(st.text(alphabet=st.sampled_from(list("abdp_ ()[]'.,:=<>!+-*/01@{}\\\"lmnotrs")),
                max_size=40))

@@ -559,6 +559,23 @@ class _Context:
         self._cells: dict[str, tuple[Any, ...]] = {}
         self.steps = 0
         self.varied: _Varied | None = None
+        # Fields that an optional section computes from the case (a pack's class, a
+        # bucket, time_barred) are set by probing: the verifier builds the case from
+        # dpd, the product and the other case fields the policy reads, and derives them.
+        # They move together as one group.
+        self.probed: tuple[str, ...] = tuple(sorted(
+            f for f in self.leaves
+            if self.kinds.get(f) == "unsupported" and f in policy.extra_fields
+        ))
+        self.probe_base: tuple[str, ...] = ()
+        if self.probed:
+            self.probe_base = ("dpd", "product",
+                               *(f for f in _PROBE_FIELDS if f in self.leaves))
+            for name in self.probed:
+                self.kinds[name] = "probed"
+        self.group = frozenset(self.probe_base) | frozenset(self.probed)
+        self._probes: dict[tuple[tuple[str, Any], ...], dict[str, Any] | None] = {}
+        self._breaks: list[int] | None = None
         # stage i (layers, then the remedies) -> base fields that stages after i read
         stage_reads = [self._base_reads(conds) for conds in self.layer_conds]
         stage_reads.append(self._base_reads(self.remedy_conds))
@@ -568,7 +585,9 @@ class _Context:
             for reads in stage_reads[i + 1:]:
                 later |= reads
             closed = set(later)
-            for name in later:
+            if closed & self.group:
+                closed |= self.group
+            for name in list(closed):
                 if name in self.links:
                     closed.add(self.links[name])
             self.live_after.append(frozenset(closed))
@@ -617,10 +636,13 @@ class _Context:
         # (has_<kind>, has_maturity_date) and a zero amount or dpd (dpd > 0 needs an
         # amount overdue).
         leaves = [*self.leaves.get(name, []), *_LINK_LEAVES.get(name, ())]
-        seen: set[tuple[bool, ...]] = set()
+        seen: set[tuple[Any, ...]] = set()
         out: list[Any] = []
         for value in candidates:
-            sig = (value is ABSENT, *(_leaf_holds(leaf, value) for leaf in leaves))
+            sig: tuple[Any, ...] = (value is ABSENT,
+                                    *(_leaf_holds(leaf, value) for leaf in leaves))
+            if name in self.probe_base:
+                sig += self.profile(name, value)
             if sig not in seen:
                 seen.add(sig)
                 out.append(value)
@@ -650,6 +672,11 @@ class _Context:
             return [False]
         if role == "measured" and not self.window_open:
             return [ABSENT]
+        if name == "dpd" and self.probed:
+            points = set(_integer_points(self._numbers(name), minimum=0))
+            for b in self.breaks():
+                points |= {b - 1, b}
+            return sorted(points)
         if role in ("count", "int", "money"):
             return _integer_points(self._numbers(name), minimum=0)
         if role == "maturity":
@@ -708,6 +735,11 @@ class _Context:
         needed = sorted(set(needed) - set(fixed), key=lambda n: (self.order(n), n))
         out: dict[str, _Var] = {}
         varied = self.varied
+        if self.probed and any(n in self.probed for n in needed):
+            var = self.group_var(fixed)
+            if var is not None:
+                for f in var.fields:
+                    out[f] = var
         for name in needed:
             if name in out:
                 continue
@@ -728,6 +760,91 @@ class _Context:
             for f in var.fields:
                 out[f] = var
         return out
+
+    # -- probing the fields a section computes
+
+    def probe(self, assignment: Mapping[str, Any]) -> dict[str, Any] | None:
+        """The probed fields of the case built from ``assignment`` (``None``: no case)."""
+        key = tuple(sorted(assignment.items()))
+        if key in self._probes:
+            return self._probes[key]
+        from collectrules.derive import derive
+        from collectrules.facts import Case
+
+        data = build_case(self.policy, self.as_of_dt, assignment, case_id="probe")
+        try:
+            case = Case.from_dict(data, signal_kinds=tuple(self.policy.signals))
+            facts = derive(case, self.as_of_dt, self.policy).facts
+        except CollectRulesError:
+            found: dict[str, Any] | None = None
+        else:
+            found = {f: facts.get(f, ABSENT) for f in self.probed}
+        self._probes[key] = found
+        return found
+
+    def profile(self, name: str, value: Any) -> tuple[Any, ...]:
+        """What the probed fields do as ``name`` takes ``value`` (part of a signature)."""
+        if name == "dpd":
+            refs = [{"product": p.value} for p in Product]
+        else:
+            refs = [{"dpd": d} for d in (0, *self.breaks())]
+        out: list[Any] = []
+        for ref in refs:
+            found = self.probe({**ref, name: value})
+            out.append(None if found is None else tuple(found.values()))
+        return tuple(out)
+
+    def breaks(self) -> list[int]:
+        """The dpd values at which some probed field changes, for some product."""
+        if self._breaks is not None:
+            return self._breaks
+        grid: set[int] = set(range(0, 32))
+        grid |= {30 * k + d for k in range(1, 41) for d in (-1, 0, 1)}
+        grid |= {365 * y + d for y in range(1, 26) for d in (-1, 0, 1, 2)}
+        for c in _section_numbers(self.policy):
+            if 0 <= c <= 20_000:
+                grid |= {c - 1, c, c + 1}
+        points = sorted(g for g in grid if g >= 0)
+        found: set[int] = set()
+        for product in Product:
+            def at(d: int, product: Product = product) -> Any:
+                return self.probe({"dpd": d, "product": product.value})
+
+            values = [at(d) for d in points]
+            for (a, va), (b, vb) in itertools.pairwise(zip(points, values, strict=True)):
+                lo, hi, vlo = a, b, va
+                while vlo != vb:
+                    # the first change after lo, found by bisection
+                    x, y = lo, hi
+                    while y - x > 1:
+                        mid = (x + y) // 2
+                        if at(mid) == vlo:
+                            x = mid
+                        else:
+                            y = mid
+                    found.add(y)
+                    lo, vlo = y, at(y)
+        self._breaks = sorted(found)
+        return self._breaks
+
+    def group_var(self, fixed: Mapping[str, Any]) -> _Var | None:
+        """The joint values of the probe group, consistent with ``fixed``."""
+        base = self.probe_base
+        cells = [self.cells(f) if f not in fixed else (fixed[f],) for f in base]
+        if math.prod(len(c) for c in cells) > MAX_PROBES:
+            return None
+        domain: list[dict[str, Any]] = []
+        for combo in itertools.product(*cells):
+            entry = dict(zip(base, combo, strict=True))
+            if not self.feasible({**fixed, **entry}, entry):
+                continue
+            found = self.probe(entry)
+            if found is None:
+                continue
+            if any(f in fixed and fixed[f] != v for f, v in found.items()):
+                continue
+            domain.append({**entry, **found})
+        return _Var(tuple(base) + self.probed, tuple(domain))
 
     def order(self, name: str) -> int:
         return self.field_order.get(_base(name), len(self.field_order))
@@ -823,6 +940,12 @@ class _Context:
                 yield merged
 
 
+#: Case fields that join dpd and the product in a probe when the policy reads them.
+_PROBE_FIELDS = ("overdue_amount", "principal", "currency", "guarantors", "days_to_maturity",
+                 "has_maturity_date")
+#: At most this many probes make one probe group; past it, the fields stay free.
+MAX_PROBES = 5_000
+
 _LINK_LEAVES: Mapping[str, tuple[Condition, ...]] = {
     "dpd": (Compare("dpd", Op.GT, 0),),
     "overdue_amount": (Compare("overdue_amount", Op.GT, 0),),
@@ -899,6 +1022,7 @@ class _Verifier:
         self.values: list[set[str]] = []
         self._cache: dict[Hashable, list[tuple[dict[str, Any], dict[str, Any], Any]]] = {}
         self._folds: dict[str, _Fold] = {}
+        self._remedy_cache: dict[Hashable, dict[Hashable, dict[str, Any]]] = {}
 
     # -- engine and cases
 
@@ -915,46 +1039,8 @@ class _Verifier:
     def case_dict(self, witness: Mapping[str, Any], world: str = "") -> dict[str, Any]:
         """A JSON-ready case whose flat facts at ``as_of`` are the witness's values."""
         self.counter += 1
-        get = _world_getter(witness, world)
-        as_of = self.ctx.as_of_dt.in_timezone("UTC")
-        today = as_of.date()
-        dpd = get("dpd", 0)
-        dpd = dpd if isinstance(dpd, int) and dpd > 0 else 0
-        overdue = get("overdue_amount", 10_000 * MONEY_SCALE)
-        principal = get("principal", 100_000 * MONEY_SCALE)
-        case: dict[str, Any] = {
-            "case_id": f"verify-{self.counter}",
-            "product": get("product", Product.LOAN.value),
-            "currency": get("currency", "CNY"),
-            "principal": _money_text(principal),
-            "overdue_amount": _money_text(overdue),
-            "due_date": (today - dt.timedelta(days=dpd)).isoformat(),
-            "timezone": "UTC",
-        }
-        dtm = get("days_to_maturity", ABSENT)
-        if dtm is not ABSENT and isinstance(dtm, int):
-            case["maturity_date"] = (today + dt.timedelta(days=dtm)).isoformat()
-        elif get("has_maturity_date", False) is True:
-            case["maturity_date"] = (today + dt.timedelta(days=365)).isoformat()
-        guarantors = get("guarantors", 0)
-        if isinstance(guarantors, int) and guarantors > 0:
-            case["guarantors"] = [{"id": f"G{i + 1}"} for i in range(guarantors)]
-        observed = as_of.isoformat()
-        signals: list[dict[str, Any]] = []
-        for kind, spec in self.policy.signals.items():
-            if spec.measured:
-                value = get(kind, ABSENT)
-                if value is ABSENT and get(f"has_{kind}", False) is True:
-                    value = 1
-                if value is not ABSENT:
-                    signals.append({"kind": kind, "observed_at": observed, "value": value})
-            else:
-                count = get(kind, 0)
-                if isinstance(count, int):
-                    signals += [{"kind": kind, "observed_at": observed}] * count
-        case["signals"] = signals
-        case["events"] = []
-        return case
+        return build_case(self.policy, self.ctx.as_of_dt, witness, world,
+                          case_id=f"verify-{self.counter}")
 
     def decide(self, case: Mapping[str, Any]) -> Decision | CollectRulesError | None:
         engine = self.engine()
@@ -982,7 +1068,8 @@ class _Verifier:
                 cx = Counterexample(after, self.ctx.as_of, expect, before)
             else:
                 cx = Counterexample(self.case_dict(witness), self.ctx.as_of, expect)
-            tainted = self.ctx.unsupported(witness)
+            tainted = self.ctx.unsupported(witness) + sorted(
+                f for f in witness if _base(f) in self.ctx.probed)
             if self.confirm and self.engine() is not None:
                 confirmed = _check(self.policy, cx, self.decide)
                 if not confirmed:
@@ -1102,10 +1189,16 @@ class _Verifier:
             w1 = self._w1_mapping()
             world_conds.append([_rename(c, w1) for c in conds])
         n = len(conds)
+        # The outcomes depend only on the values of the fields the layer reads (and their
+        # linked fields), so they are shared between situations, and between the
+        # monotonicity runs of kinds that the layer does not read.
+        near = reads | {ctx.links[f] for f in reads if f in ctx.links}
         key: Hashable = None
         if not differs:
-            near = reads | {ctx.links[f] for f in reads if f in ctx.links}
             key = (li, frozenset((k, v) for k, v in sit.env.items() if k in near))
+        elif varied is None or not any(_base(f) in reads for f in varied.fields):
+            key = (li, "pair",
+                   frozenset((k, v) for k, v in sit.env.items() if _base(k) in near))
         cached = self._cache.get(key) if key is not None else None
         if cached is None:
             all_reads: set[str] = set()
@@ -1457,6 +1550,10 @@ class _Verifier:
         ]
         w1 = self._w1_mapping()
         allow_wins = self.policy.conflict is ConflictRule.ALLOW_WINS
+        remedy_reads: set[str] = set()
+        for i, _ in coercive_rules:
+            remedy_reads |= ctx.remedy_conds[i].fields()
+        remedy_reads |= {ctx.links[f] for f in remedy_reads if f in ctx.links}
         for sit in finals:
             q0, q1 = sit.env.get("quadrant"), sit.env.get("quadrant" + _W1)
             if q0 not in Quadrant.__members__ or q1 not in Quadrant.__members__:
@@ -1475,7 +1572,15 @@ class _Verifier:
             indexed += [(n + k, _rename(ctx.remedy_conds[i], w1))
                         for k, (i, _) in enumerate(coercive_rules)]
             nothing: tuple[frozenset[Remedy], frozenset[Remedy]] = (frozenset(), frozenset())
-            results = ctx.explore(indexed, fold, sit.env) if n else {(nothing, nothing): {}}
+            reads_varied = any(_base(f) in remedy_reads for f in varied.fields)
+            key = None if reads_varied else (
+                "remedies", frozenset((k, v) for k, v in sit.env.items()
+                                      if _base(k) in remedy_reads))
+            results = self._remedy_cache.get(key) if key is not None else None
+            if results is None:
+                results = ctx.explore(indexed, fold, sit.env) if n else {(nothing, nothing): {}}
+                if key is not None:
+                    self._remedy_cache[key] = results
             for summary, wit in results.items():
                 assert isinstance(summary, tuple)
                 eff = [g if allow_wins else g - b for g, b in summary]
@@ -1566,6 +1671,55 @@ class _Verifier:
         return out
 
 
+def build_case(policy: Policy, as_of: Any, witness: Mapping[str, Any], world: str = "", *,
+               case_id: str = "verify") -> dict[str, Any]:
+    """A JSON-ready case whose flat facts at ``as_of`` have the witness's values.
+
+    Fields the witness does not set take neutral values: a loan in CNY, 100,000 lent,
+    10,000 overdue, no guarantor, no maturity date, no signal.
+    """
+    get = _world_getter(witness, world)
+    when = as_of.in_timezone("UTC")
+    today = when.date()
+    dpd = get("dpd", 0)
+    dpd = dpd if isinstance(dpd, int) and dpd > 0 else 0
+    overdue = get("overdue_amount", 10_000 * MONEY_SCALE)
+    principal = get("principal", 100_000 * MONEY_SCALE)
+    case: dict[str, Any] = {
+        "case_id": case_id,
+        "product": get("product", Product.LOAN.value),
+        "currency": get("currency", "CNY"),
+        "principal": _money_text(principal),
+        "overdue_amount": _money_text(overdue),
+        "due_date": (today - dt.timedelta(days=dpd)).isoformat(),
+        "timezone": "UTC",
+    }
+    dtm = get("days_to_maturity", ABSENT)
+    if dtm is not ABSENT and isinstance(dtm, int):
+        case["maturity_date"] = (today + dt.timedelta(days=dtm)).isoformat()
+    elif get("has_maturity_date", False) is True:
+        case["maturity_date"] = (today + dt.timedelta(days=365)).isoformat()
+    guarantors = get("guarantors", 0)
+    if isinstance(guarantors, int) and guarantors > 0:
+        case["guarantors"] = [{"id": f"G{i + 1}"} for i in range(guarantors)]
+    observed = when.isoformat()
+    signals: list[dict[str, Any]] = []
+    for kind, spec in policy.signals.items():
+        if spec.measured:
+            value = get(kind, ABSENT)
+            if value is ABSENT and get(f"has_{kind}", False) is True:
+                value = 1
+            if value is not ABSENT:
+                signals.append({"kind": kind, "observed_at": observed, "value": value})
+        else:
+            count = get(kind, 0)
+            if isinstance(count, int):
+                signals += [{"kind": kind, "observed_at": observed}] * count
+    case["signals"] = signals
+    case["events"] = []
+    return case
+
+
 def _world_getter(witness: Mapping[str, Any], world: str) -> Any:
     def get(name: str, default: Any) -> Any:
         if world and name + world in witness:
@@ -1634,6 +1788,27 @@ def _own_names(policy: Policy, table: str) -> set[str] | None:
         return None
     names = raw.get(table)
     return set(names) if isinstance(names, Mapping) else set()
+
+
+def _section_numbers(policy: Policy) -> set[int]:
+    """Whole numbers in the optional sections and the parameters: likely thresholds."""
+    core = {"layers", "remedies", "signals", "clauses", "notes"}
+    found: set[int] = set()
+
+    def walk(node: object) -> None:
+        if isinstance(node, Mapping):
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+        elif isinstance(node, int | float) and not isinstance(node, bool):
+            found.add(int(node))
+
+    for key, value in policy.data.items():
+        if key not in core:
+            walk(value)
+    return found
 
 
 def _consumed_parameters() -> frozenset[str]:
