@@ -305,3 +305,15 @@ def test_impact_of_a_policy_on_itself_changes_nothing(
     assert data["changed"] == 0
     assert data["sample"] == []
     assert data["gained"] == {}
+
+
+def test_check_names_a_durable_rules_limit(tmp_path: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    rules = "".join(
+        f'\n[[remedies.rules]]\nid = "R-{i}"\neffect = "allow"\nremedy = "visit"\n'
+        f'when = "dpd >= {i}"\nreason = "r"\n' for i in range(64))
+    path = tmp_path / "big.toml"
+    path.write_text('extends = "default"\n' + rules, encoding="utf-8")
+    code, out, _ = run(capsys, "check", str(path))
+    assert code == 1
+    assert "DURABLE_RULES.md #4" in out

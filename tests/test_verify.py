@@ -129,6 +129,7 @@ def test_a_monotonicity_counterexample_is_a_before_and_after_pair(
 def test_shipped_policies_verify_clean(name: str) -> None:
     report = verify(name)
     assert report.ok, [str(f) for f in report.errors]
+    assert not [f for f in report.findings if "verifier defect" in f.message]
     assert not report.of_kind(FindingKind.DEAD_PARAMETER)
     assert not report.of_kind(FindingKind.DEAD_SIGNAL)
 
@@ -352,13 +353,71 @@ def test_worsening_a_measured_ability_value_must_not_soften() -> None:
         assert reproduces(finding, Engine(_policy(rules=rules), backend="python"))
 
 
-def test_fields_a_case_cannot_set_give_a_warning_not_a_crash() -> None:
+def test_fields_a_section_computes_are_probed() -> None:
     report = verify("cn_bank_loan")
     assert report.ok
-    unverified = report.of_kind(FindingKind.UNVERIFIED)
-    assert unverified
-    assert all(f.severity is Severity.WARNING for f in unverified)
-    assert "cn5_class" in unverified[0].message
+    (warning,) = report.findings
+    assert warning.kind is FindingKind.UNVERIFIED
+    assert warning.message.startswith("cn5_class, npl_bucket: computed by the policy's sections")
+
+
+def test_a_finding_on_a_probed_field_comes_with_a_real_case(tmp_path: Path) -> None:
+    path = tmp_path / "cn.toml"
+    path.write_text("""
+extends = "cn_bank_loan"
+disable = ["R-Q12-NO-THREATS"]
+
+[[remedies.rules]]
+id = "R-SUE-LOSS"
+effect = "allow"
+remedies = ["litigate"]
+when = "cn5_class == 'loss'"
+reason = "Sue every loss-class loan."
+cites = ["CN-5LVL"]
+""", encoding="utf-8")
+    policy = load_policy(path)
+    report = verify(policy)
+    found = {f.rule_ids: f for f in report.of_kind(FindingKind.ORDERING)}
+    assert set(found) == {("R-SUE-LOSS",), ("R-NPL-6M-LEGAL",)}
+    loss = found[("R-SUE-LOSS",)]
+    assert "(cn5_class = 'loss')" in loss.message
+    assert loss.counterexample is not None
+    engine = Engine(policy)
+    assert reproduces(loss, engine)
+    decision = engine.decide(Case.from_dict(loss.counterexample.case,
+                                            signal_kinds=tuple(policy.signals)),
+                             as_of=loss.counterexample.as_of)
+    assert decision.facts["dpd"] == 361  # the class of loss begins after 360 days
+    assert reproduces(found[("R-NPL-6M-LEGAL",)], engine)
+
+
+def test_fields_only_events_give_stay_free_with_a_warning(tmp_path: Path) -> None:
+    path = tmp_path / "calls.toml"
+    path.write_text("""
+extends = "default"
+
+[remedies]
+conflict = "unspecified"
+
+[[remedies.rules]]
+id = "R-VISIT"
+effect = "allow"
+remedies = ["visit"]
+reason = "Visit."
+
+[[remedies.rules]]
+id = "R-NO-VISIT-AFTER-CALLS"
+effect = "block"
+remedies = ["visit"]
+when = "contact_attempts >= 3"
+reason = "Enough calls."
+""", encoding="utf-8")
+    report = verify(path)
+    assert report.ok  # the conflict needs contact attempts, which no built case has
+    messages = [f.message for f in report.of_kind(FindingKind.UNVERIFIED)]
+    assert any("possible finding(s) depend on field(s) contact_attempts" in m
+               and "conflict" in m for m in messages), messages
+    assert any(m.startswith("remedies: reads contact_attempts") for m in messages)
 
 
 def test_verify_takes_an_explicit_as_of() -> None:
@@ -432,6 +491,7 @@ def test_the_verifier_agrees_with_the_engine(data: dict[str, Any],
     sign, a rule firing), the verifier has said so (or has not said the opposite)."""
     policy = policy_from_dict(data, source="<random>")
     report = verify(policy)
+    assert not report.of_kind(FindingKind.UNVERIFIED)  # every finding was confirmed
     engine = Engine(policy, backend="python")
     for finding in report.findings:
         if finding.counterexample is not None:

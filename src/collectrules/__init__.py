@@ -67,6 +67,7 @@ from collectrules.timeline import (
     Timeline,
     build_timeline,
 )
+from collectrules.verify import Finding, FindingKind, VerificationReport, verify
 
 __version__ = "0.1.0"
 
@@ -100,6 +101,8 @@ __all__ = [
     "EventKind",
     "F",
     "FieldProblem",
+    "Finding",
+    "FindingKind",
     "Firing",
     "Guarantor",
     "Guardrails",
@@ -128,10 +131,12 @@ __all__ = [
     "StepStatus",
     "Timeline",
     "Verdict",
+    "VerificationReport",
     "available_policies",
     "bucket_history",
     "build_timeline",
     "days_past_due",
     "load_policy",
     "parse",
+    "verify",
 ]

@@ -46,7 +46,7 @@ import enum
 import itertools
 import math
 import re
-from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
@@ -563,19 +563,26 @@ class _Context:
         # bucket, time_barred) are set by probing: the verifier builds the case from
         # dpd, the product and the other case fields the policy reads, and derives them.
         # They move together as one group.
+        # A field that no probe changes (a count of contact attempts, which only events
+        # give) stays a free value instead.
         self.probed: tuple[str, ...] = tuple(sorted(
             f for f in self.leaves
             if self.kinds.get(f) == "unsupported" and f in policy.extra_fields
         ))
         self.probe_base: tuple[str, ...] = ()
+        self._probes: dict[tuple[tuple[str, Any], ...], dict[str, Any] | None] = {}
+        self._breaks: list[int] | None = None
+        self._seen: dict[str, set[Any]] = {f: set() for f in self.probed}
         if self.probed:
             self.probe_base = ("dpd", "product",
                                *(f for f in _PROBE_FIELDS if f in self.leaves))
+            self.breaks()
+            self.probed = tuple(f for f in self.probed if len(self._seen[f]) > 1)
+            if not self.probed:
+                self.probe_base = ()
             for name in self.probed:
                 self.kinds[name] = "probed"
         self.group = frozenset(self.probe_base) | frozenset(self.probed)
-        self._probes: dict[tuple[tuple[str, Any], ...], dict[str, Any] | None] = {}
-        self._breaks: list[int] | None = None
         # stage i (layers, then the remedies) -> base fields that stages after i read
         stage_reads = [self._base_reads(conds) for conds in self.layer_conds]
         stage_reads.append(self._base_reads(self.remedy_conds))
@@ -767,7 +774,8 @@ class _Context:
         """The probed fields of the case built from ``assignment`` (``None``: no case)."""
         key = tuple(sorted(assignment.items()))
         if key in self._probes:
-            return self._probes[key]
+            cached = self._probes[key]
+            return None if cached is None else {f: cached[f] for f in self.probed}
         from collectrules.derive import derive
         from collectrules.facts import Case
 
@@ -779,11 +787,14 @@ class _Context:
             found: dict[str, Any] | None = None
         else:
             found = {f: facts.get(f, ABSENT) for f in self.probed}
+            for f, v in found.items():
+                self._seen.setdefault(f, set()).add(v)
         self._probes[key] = found
-        return found
+        return None if found is None else dict(found)
 
     def profile(self, name: str, value: Any) -> tuple[Any, ...]:
         """What the probed fields do as ``name`` takes ``value`` (part of a signature)."""
+        refs: list[dict[str, Any]]
         if name == "dpd":
             refs = [{"product": p.value} for p in Product]
         else:
@@ -1073,12 +1084,12 @@ class _Verifier:
             if self.confirm and self.engine() is not None:
                 confirmed = _check(self.policy, cx, self.decide)
                 if not confirmed:
-                    if tainted:
-                        where = (layer or "remedies", ", ".join(tainted))
-                        self.unconfirmed.setdefault(where, []).append(f"{kind}: {message}")
-                        return
-                    msg = f"internal error: the counterexample of '{message}' does not reproduce"
-                    raise EngineError(msg)
+                    # Only a field the verifier cannot set should make this happen; if
+                    # not, it is a defect of the verifier, reported rather than raised.
+                    fields = ", ".join(tainted) if tainted else "(none: a verifier defect)"
+                    where = (layer or "remedies", fields)
+                    self.unconfirmed.setdefault(where, []).append(f"{kind}: {message}")
+                    return
         self.findings.append(Finding(kind, severity, message, tuple(rule_ids), cx, layer))
 
     # -- static checks
@@ -1628,9 +1639,18 @@ class _Verifier:
         per_layer = self.run(worlds=1)
         if per_layer is not None:
             situations_per_layer, finals = per_layer
-            self.unreachable(situations_per_layer)
-            self.remedies(finals)
-            self.monotonicity()
+            phases: list[tuple[str, Callable[[], None]]] = [
+                ("unreachable rules", lambda: self.unreachable(situations_per_layer)),
+                ("remedies", lambda: self.remedies(finals)),
+                ("monotonicity", self.monotonicity),
+            ]
+            for phase, run in phases:
+                try:
+                    run()
+                except _Budget:
+                    self.report(FindingKind.UNVERIFIED, Severity.WARNING,
+                                f"{phase}: the search went past {MAX_STEPS} steps; this check "
+                                "was not completed")
         for (layer, fields), notes in sorted(self.unconfirmed.items()):
             shown = "; ".join(notes[:3]) + (f"; and {len(notes) - 3} more" if len(notes) > 3
                                              else "")
@@ -1639,6 +1659,15 @@ class _Verifier:
                 f"{layer}: {len(notes)} possible finding(s) depend on field(s) {fields}, which "
                 f"the verifier cannot set on a case it builds, and could not be confirmed: "
                 f"{shown}", (), None, layer))
+        if ctx.probed:
+            extra = [f for f in ctx.probe_base if f not in ("dpd", "product")]
+            by = ", ".join(["dpd", "the product", *extra])
+            self.findings.append(Finding(
+                FindingKind.UNVERIFIED, Severity.WARNING,
+                f"{', '.join(ctx.probed)}: computed by the policy's sections from the case; "
+                f"the verifier explored the values that cases without events give them (by "
+                f"{by}), so a combination that only events can produce is not checked",
+                (), None, None))
         for layer_id, fields in self.unsupported_layers():
             self.findings.append(Finding(
                 FindingKind.UNVERIFIED, Severity.WARNING,
