@@ -47,17 +47,31 @@ def atoms(draw: st.DrawFn, fields: tuple[str, ...]) -> str:
             return draw(st.sampled_from(["has_m", "not has_m"]))
         return f"m {op} {draw(st.sampled_from(['0.5', '1', '2']))}"
     if field == "product":
-        return draw(st.sampled_from(["product == 'loan'", "product in ('loan', 'credit_card')",
-                                     "product != 'receivable'"]))
+        return draw(
+            st.sampled_from(
+                [
+                    "product == 'loan'",
+                    "product in ('loan', 'credit_card')",
+                    "product != 'receivable'",
+                ]
+            )
+        )
     if field == "willingness":
         return f"willingness == '{draw(st.sampled_from(['willing', 'unwilling']))}'"
     if field == "ability":
-        values = draw(st.lists(st.sampled_from(["able", "temporarily_unable", "unable"]),
-                               min_size=1, max_size=2, unique=True))
+        values = draw(
+            st.lists(
+                st.sampled_from(["able", "temporarily_unable", "unable"]),
+                min_size=1,
+                max_size=2,
+                unique=True,
+            )
+        )
         return f"ability in ({', '.join(repr(v) for v in values)},)"
     if field == "quadrant":
-        values = draw(st.lists(st.sampled_from(["Q1", "Q2", "Q3", "Q4"]), min_size=1,
-                               max_size=2, unique=True))
+        values = draw(
+            st.lists(st.sampled_from(["Q1", "Q2", "Q3", "Q4"]), min_size=1, max_size=2, unique=True)
+        )
         return f"quadrant in ({', '.join(repr(v) for v in values)},)"
     raise AssertionError(field)
 
@@ -75,15 +89,19 @@ def conditions(draw: st.DrawFn, fields: tuple[str, ...], depth: int = 2) -> str:
 
 
 @st.composite
-def layers(draw: st.DrawFn, lid: str, values: tuple[str, ...],
-           fields: tuple[str, ...]) -> dict[str, Any]:
+def layers(
+    draw: st.DrawFn, lid: str, values: tuple[str, ...], fields: tuple[str, ...]
+) -> dict[str, Any]:
     """A layer with a random hit policy and one to four random rules."""
     hit = draw(st.sampled_from(["first", "priority", "unique", "collect_sum"]))
     n = draw(st.integers(1, 4))
     rules: list[dict[str, Any]] = []
     for i in range(n):
-        rule: dict[str, Any] = {"id": f"{lid.upper()}-{i}", "when": draw(conditions(fields)),
-                                "reason": "random"}
+        rule: dict[str, Any] = {
+            "id": f"{lid.upper()}-{i}",
+            "when": draw(conditions(fields)),
+            "reason": "random",
+        }
         if hit == "collect_sum":
             rule["score"] = draw(st.sampled_from([-3, -1, 0.5, 1, 2, 3]))
         else:
@@ -91,8 +109,13 @@ def layers(draw: st.DrawFn, lid: str, values: tuple[str, ...],
         if hit == "priority":
             rule["priority"] = draw(st.integers(0, 2))
         rules.append(rule)
-    layer: dict[str, Any] = {"id": lid, "output": lid, "values": list(values),
-                             "hit_policy": hit, "rules": rules}
+    layer: dict[str, Any] = {
+        "id": lid,
+        "output": lid,
+        "values": list(values),
+        "hit_policy": hit,
+        "rules": rules,
+    }
     if hit == "collect_sum":
         layer["bands"] = [{"min": 1, "value": values[-1]}]
         if len(values) > 2:
@@ -103,65 +126,96 @@ def layers(draw: st.DrawFn, lid: str, values: tuple[str, ...],
 
 
 STANDARD_QUADRANTS = [
-    {"id": "QUAD-Q1", "when": "willingness == 'willing' and ability == 'able'", "value": "Q1",
-     "reason": "q"},
-    {"id": "QUAD-Q2", "when": "willingness == 'willing' and ability != 'able'", "value": "Q2",
-     "reason": "q"},
-    {"id": "QUAD-Q3", "when": "willingness == 'unwilling' and ability == 'able'", "value": "Q3",
-     "reason": "q"},
-    {"id": "QUAD-Q4", "when": "willingness == 'unwilling' and ability != 'able'", "value": "Q4",
-     "reason": "q"},
+    {
+        "id": "QUAD-Q1",
+        "when": "willingness == 'willing' and ability == 'able'",
+        "value": "Q1",
+        "reason": "q",
+    },
+    {
+        "id": "QUAD-Q2",
+        "when": "willingness == 'willing' and ability != 'able'",
+        "value": "Q2",
+        "reason": "q",
+    },
+    {
+        "id": "QUAD-Q3",
+        "when": "willingness == 'unwilling' and ability == 'able'",
+        "value": "Q3",
+        "reason": "q",
+    },
+    {
+        "id": "QUAD-Q4",
+        "when": "willingness == 'unwilling' and ability != 'able'",
+        "value": "Q4",
+        "reason": "q",
+    },
 ]
 
 
 @st.composite
 def policies(draw: st.DrawFn) -> dict[str, Any]:
     """A random policy that loads, as the data a TOML file would decode to."""
-    willingness = draw(layers("willingness", ("willing", "unwilling"),
-                              ("k_neg", "k_pos", "dpd", "product", "overdue_amount")))
-    ability = draw(layers("ability", ("able", "temporarily_unable", "unable"),
-                          ("a_neg", "m", "dpd")))
+    willingness = draw(
+        layers(
+            "willingness",
+            ("willing", "unwilling"),
+            ("k_neg", "k_pos", "dpd", "product", "overdue_amount"),
+        )
+    )
+    ability = draw(
+        layers("ability", ("able", "temporarily_unable", "unable"), ("a_neg", "m", "dpd"))
+    )
     if draw(st.booleans()):
-        quadrant: dict[str, Any] = {"id": "quadrant", "output": "quadrant",
-                                    "values": ["Q1", "Q2", "Q3", "Q4"], "hit_policy": "unique",
-                                    "rules": [dict(r) for r in STANDARD_QUADRANTS]}
+        quadrant: dict[str, Any] = {
+            "id": "quadrant",
+            "output": "quadrant",
+            "values": ["Q1", "Q2", "Q3", "Q4"],
+            "hit_policy": "unique",
+            "rules": [dict(r) for r in STANDARD_QUADRANTS],
+        }
         if draw(st.booleans()):
             victim = draw(st.integers(0, 3))
-            quadrant["rules"][victim]["when"] = draw(conditions(("willingness", "ability",
-                                                                 "dpd")))
+            quadrant["rules"][victim]["when"] = draw(conditions(("willingness", "ability", "dpd")))
     else:
-        quadrant = draw(layers("quadrant", ("Q1", "Q2", "Q3", "Q4"),
-                               ("willingness", "ability", "dpd")))
+        quadrant = draw(
+            layers("quadrant", ("Q1", "Q2", "Q3", "Q4"), ("willingness", "ability", "dpd"))
+        )
     remedies = []
     for i in range(draw(st.integers(0, 5))):
-        remedies.append({
-            "id": f"R-{i}",
-            "effect": draw(st.sampled_from(["allow", "block", "require"])),
-            "remedies": draw(st.lists(st.sampled_from(REMEDIES), min_size=1, max_size=2,
-                                      unique=True)),
-            "when": draw(conditions(("quadrant", "willingness", "ability", "dpd", "k_neg"),
-                                    depth=1)),
-            "reason": "random",
-        })
+        remedies.append(
+            {
+                "id": f"R-{i}",
+                "effect": draw(st.sampled_from(["allow", "block", "require"])),
+                "remedies": draw(
+                    st.lists(st.sampled_from(REMEDIES), min_size=1, max_size=2, unique=True)
+                ),
+                "when": draw(
+                    conditions(("quadrant", "willingness", "ability", "dpd", "k_neg"), depth=1)
+                ),
+                "reason": "random",
+            }
+        )
     return {
         "id": "random",
         "version": "1",
         "parameters": {"p1": {"value": draw(st.integers(0, 2))}},
         "signals": SIGNALS,
         "layers": [willingness, ability, quadrant],
-        "remedies": {"conflict": draw(st.sampled_from(["block_wins", "allow_wins",
-                                                       "unspecified"])),
-                     "rules": remedies},
+        "remedies": {
+            "conflict": draw(st.sampled_from(["block_wins", "allow_wins", "unspecified"])),
+            "rules": remedies,
+        },
     }
 
 
 @st.composite
 def case_dicts(draw: st.DrawFn) -> dict[str, Any]:
     """A case for a random policy, biased to the thresholds the conditions use."""
-    dpd = draw(st.one_of(st.sampled_from([0, 1, 2, 29, 30, 31, 89, 90, 91]),
-                         st.integers(0, 400)))
-    overdue = draw(st.sampled_from(["0", "100", "100.0001", "5000.5", "5000.5001", "99.9999",
-                                    "12000"]))
+    dpd = draw(st.one_of(st.sampled_from([0, 1, 2, 29, 30, 31, 89, 90, 91]), st.integers(0, 400)))
+    overdue = draw(
+        st.sampled_from(["0", "100", "100.0001", "5000.5", "5000.5001", "99.9999", "12000"])
+    )
     if dpd > 0 and overdue == "0":
         overdue = "1"
     signals: list[dict[str, Any]] = []

@@ -14,7 +14,8 @@ from collectrules.facts import DEFAULT_SIGNAL_KINDS
 AS_OF = pendulum.parse("2026-06-30T12:00:00+08:00")
 ZONES = ("Asia/Shanghai", "America/New_York", "Europe/London", "UTC")
 COUNTED = tuple(
-    k for group in ("willingness_negative", "willingness_positive", "ability_negative")
+    k
+    for group in ("willingness_negative", "willingness_positive", "ability_negative")
     for k in DEFAULT_SIGNAL_KINDS[group]
 )
 NEGATIVE_WILLINGNESS = DEFAULT_SIGNAL_KINDS["willingness_negative"]
@@ -29,8 +30,18 @@ def signals(draw: st.DrawFn) -> Signal:
         kind = draw(st.sampled_from(COUNTED))
         return Signal(kind=kind, observed_at=at)
     if draw(st.booleans()):
-        value = draw(st.sampled_from([Decimal("0"), Decimal("0.5"), Decimal("0.99"),
-                                      Decimal("1"), Decimal("1.5"), Decimal("3")]))
+        value = draw(
+            st.sampled_from(
+                [
+                    Decimal("0"),
+                    Decimal("0.5"),
+                    Decimal("0.99"),
+                    Decimal("1"),
+                    Decimal("1.5"),
+                    Decimal("3"),
+                ]
+            )
+        )
         return Signal(kind="cash_coverage", observed_at=at, value=value)
     value = draw(st.sampled_from([Decimal(v) for v in (0, 1, 12, 23, 24, 25, 36, 60)]))
     return Signal(kind="recovery_months", observed_at=at, value=value)

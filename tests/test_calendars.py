@@ -44,18 +44,20 @@ def test_cn_working_days_follow_the_state_council_calendar(day: dt.date, working
 def test_holiday_names_and_extras() -> None:
     assert CN.holiday_name(D(2026, 10, 1)) == "National Day"
     assert CN.holiday_name(D(2026, 4, 8)) is None
-    cal = BusinessCalendar("CN", extra_holidays=[D(2026, 4, 8)],
-                           extra_working_days=[D(2026, 4, 4)])
+    cal = BusinessCalendar("CN", extra_holidays=[D(2026, 4, 8)], extra_working_days=[D(2026, 4, 4)])
     assert not cal.is_working_day(D(2026, 4, 8))
     assert cal.holiday_name(D(2026, 4, 8)) == "holiday (policy)"
     assert cal.is_working_day(D(2026, 4, 4))
-    both = BusinessCalendar("CN", extra_holidays=[D(2026, 4, 8)],
-                            extra_working_days=[D(2026, 4, 8)])
+    both = BusinessCalendar(
+        "CN", extra_holidays=[D(2026, 4, 8)], extra_working_days=[D(2026, 4, 8)]
+    )
     assert both.is_working_day(D(2026, 4, 8))  # an extra working day wins
-    assert cal == BusinessCalendar("CN", extra_holidays=[D(2026, 4, 8)],
-                                   extra_working_days=[D(2026, 4, 4)])
-    assert hash(cal) == hash(BusinessCalendar("CN", extra_holidays=[D(2026, 4, 8)],
-                                              extra_working_days=[D(2026, 4, 4)]))
+    assert cal == BusinessCalendar(
+        "CN", extra_holidays=[D(2026, 4, 8)], extra_working_days=[D(2026, 4, 4)]
+    )
+    assert hash(cal) == hash(
+        BusinessCalendar("CN", extra_holidays=[D(2026, 4, 8)], extra_working_days=[D(2026, 4, 4)])
+    )
 
 
 def test_subdivision_calendar() -> None:
@@ -69,8 +71,7 @@ def test_subdivision_calendar() -> None:
     ("kwargs", "path", "message", "suggestion"),
     [
         ({"country": "XX"}, "country", "no calendar for country 'XX'", None),
-        ({"country": "US", "subdivision": "NYY"}, "subdivision", "has no subdivision 'NYY'",
-         "NY"),
+        ({"country": "US", "subdivision": "NYY"}, "subdivision", "has no subdivision 'NYY'", "NY"),
     ],
 )
 def test_unknown_calendars_are_clear_errors(

@@ -59,8 +59,11 @@ def test_clauses_name_their_source() -> None:
     assert clauses["Q2-SHORT"].section == "§1 Rules within the types"
     assert "two years" in clauses["Q2-SHORT"].title
     assert clauses["EU-DEFAULT"].to_dict() == {
-        "id": "EU-DEFAULT", "title": "Default at >90 DPD on a material obligation",
-        "source": "CRR art. 178(1)(b)", "section": "REGULATION.md", "kind": "regulation",
+        "id": "EU-DEFAULT",
+        "title": "Default at >90 DPD on a material obligation",
+        "source": "CRR art. 178(1)(b)",
+        "section": "REGULATION.md",
+        "kind": "regulation",
         "status": "V",
     }
 

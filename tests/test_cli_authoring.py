@@ -43,30 +43,40 @@ def test_check_reports_errors_then_warnings_with_the_case(
     case = json.loads(lines[errors + 2].split("case:", 1)[1])
     assert case["timezone"] == "UTC"
     assert lines[errors + 3].strip().startswith("as_of:")
-    assert lines[warnings + 1] == "  [unreachable] layer 'quadrant': value 'Q4' is never given " \
-                                  "to any case"
+    assert (
+        lines[warnings + 1] == "  [unreachable] layer 'quadrant': value 'Q4' is never given "
+        "to any case"
+    )
     assert lines[-1] == "result: 1 error, 1 warning"
 
 
-@pytest.mark.parametrize(("name", "text"), [
-    ("overlap.toml", "[overlap] layer 'quadrant' is unique, but rules 'QUAD-Q1' and 'QUAD-Q2'"),
-    ("shadowed.toml", "[unreachable] layer 'ability': rule 'A-NO-COVERAGE' is shadowed"),
-    ("conflict.toml", "[conflict] remedies[R-VISIT] allows and remedies[R-Q4-NO-VISIT] blocks"),
-    ("unknown_citation.toml", "[citation] remedies[R-Q4-OUTSOURCE].cites: unknown clause 'Q5'"),
-    ("field_typo.toml", "remedies[R-Q2-extend].when: unknown field 'recovery_month' "
-                        "(did you mean 'recovery_months'?)"),
-    ("cycle_a.toml", "extends: extends cycle:"),
-    ("injection.toml", "remedies[R-PWNED].when: a function call is not allowed"),
-])
-def test_check_exits_1_on_each_broken_policy(capsys: pytest.CaptureFixture[str], name: str,
-                                             text: str) -> None:
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("overlap.toml", "[overlap] layer 'quadrant' is unique, but rules 'QUAD-Q1' and 'QUAD-Q2'"),
+        ("shadowed.toml", "[unreachable] layer 'ability': rule 'A-NO-COVERAGE' is shadowed"),
+        ("conflict.toml", "[conflict] remedies[R-VISIT] allows and remedies[R-Q4-NO-VISIT] blocks"),
+        ("unknown_citation.toml", "[citation] remedies[R-Q4-OUTSOURCE].cites: unknown clause 'Q5'"),
+        (
+            "field_typo.toml",
+            "remedies[R-Q2-extend].when: unknown field 'recovery_month' "
+            "(did you mean 'recovery_months'?)",
+        ),
+        ("cycle_a.toml", "extends: extends cycle:"),
+        ("injection.toml", "remedies[R-PWNED].when: a function call is not allowed"),
+    ],
+)
+def test_check_exits_1_on_each_broken_policy(
+    capsys: pytest.CaptureFixture[str], name: str, text: str
+) -> None:
     code, out, _ = run(capsys, "check", str(POLICIES / name))
     assert code == 1
     assert text in out
 
 
-def test_check_exits_2_on_unusable_input(tmp_path: Path,
-                                         capsys: pytest.CaptureFixture[str]) -> None:
+def test_check_exits_2_on_unusable_input(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     bad = tmp_path / "bad.toml"
     bad.write_text('id = "x"\n[parameters\n', encoding="utf-8")
     code, out, _ = run(capsys, "check", str(bad))
@@ -87,8 +97,10 @@ def test_check_json(capsys: pytest.CaptureFixture[str]) -> None:
     (error,) = data["errors"]
     assert error["kind"] == "conflict"
     assert error["rule_ids"] == ["R-VISIT", "R-Q4-NO-VISIT"]
-    assert error["counterexample"]["expect"] == {"conflict": ["R-VISIT", "R-Q4-NO-VISIT"],
-                                                 "remedy": "visit"}
+    assert error["counterexample"]["expect"] == {
+        "conflict": ["R-VISIT", "R-Q4-NO-VISIT"],
+        "remedy": "visit",
+    }
     code, out, _ = run(capsys, "check", str(POLICIES / "field_typo.toml"), "--format", "json")
     assert code == 1
     (problem,) = json.loads(out)["load_errors"]
@@ -113,7 +125,8 @@ def test_strict_fails_on_warnings(tmp_path: Path, capsys: pytest.CaptureFixture[
 @pytest.fixture
 def child(tmp_path: Path) -> Path:
     path = tmp_path / "child.toml"
-    path.write_text("""
+    path.write_text(
+        """
 extends = "default"
 id = "child"
 disable = ["R-Q1-GRACE"]
@@ -136,7 +149,9 @@ effect = "allow"
 remedies = ["visit"]
 when = "quadrant == 'Q3'"
 reason = "Visit."
-""", encoding="utf-8")
+""",
+        encoding="utf-8",
+    )
     return path
 
 
@@ -148,8 +163,10 @@ def test_show_gives_effective_rules_and_their_origins(
     assert f"extends: {child} -> <default>" in out
     assert f"recovery_horizon_months = 12  [{child} (overrides <default>)]" in out
     assert "coverage_able = 1.0  [<default>]" in out
-    assert (f"A-SHORT: = temporarily_unable when income_loss >= 1 and recovery_months <= "
-            f"recovery_horizon_months  [{child} (replaces <default>)]") in out
+    assert (
+        f"A-SHORT: = temporarily_unable when income_loss >= 1 and recovery_months <= "
+        f"recovery_horizon_months  [{child} (replaces <default>)]"
+    ) in out
     assert "W-LIED-ABOUT-CAUSE: score +10 when lied_about_cause >= 1  [<default>]" in out
     assert f"R-CHILD: allow visit when quadrant == 'Q3'  [{child}]" in out
     assert "R-Q1-GRACE:" not in out
@@ -182,8 +199,7 @@ def test_diff_lists_changed_parameters_and_rules(
     code, out, _ = run(capsys, "diff", "default", str(child))
     assert code == 1
     assert "~ changed parameter recovery_horizon_months: value: 24 -> 12" in out
-    assert ("~ changed rule A-SHORT (layer ability): when: '(receivables_delayed >= 1"
-            in out)
+    assert "~ changed rule A-SHORT (layer ability): when: '(receivables_delayed >= 1" in out
     assert "- removed remedy_rule R-Q1-GRACE: effect = 'allow'" in out
     assert "+ added remedy_rule R-CHILD: effect = 'allow'; remedies = [visit]" in out
     code, out, _ = run(capsys, "diff", "default", str(child), "--format", "json")
@@ -193,8 +209,9 @@ def test_diff_lists_changed_parameters_and_rules(
     assert ("remedy_rule", "R-Q1-GRACE", "removed") in changes
 
 
-def test_diff_notices_a_reordered_first_rule(tmp_path: Path,
-                                             capsys: pytest.CaptureFixture[str]) -> None:
+def test_diff_notices_a_reordered_first_rule(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     from collectrules import load_policy
 
     data = load_policy("default").data
@@ -202,8 +219,10 @@ def test_diff_notices_a_reordered_first_rule(tmp_path: Path,
     ability = layers[1]
     ability["rules"] = [ability["rules"][2], ability["rules"][0], ability["rules"][1]]
     moved = tmp_path / "moved.json"
-    moved.write_text(json.dumps({**json.loads(json.dumps(data, default=str)),
-                                 "layers": layers}), encoding="utf-8")
+    moved.write_text(
+        json.dumps({**json.loads(json.dumps(data, default=str)), "layers": layers}),
+        encoding="utf-8",
+    )
     code, out, _ = run(capsys, "diff", "default", str(moved))
     assert code == 1
     assert "~ changed rule A-LONG (layer ability): position: 3 -> 1" in out
@@ -214,26 +233,35 @@ def test_diff_notices_a_reordered_first_rule(tmp_path: Path,
 
 def case(case_id: str, *signals: tuple[str, float | None]) -> dict[str, Any]:
     return {
-        "case_id": case_id, "product": "loan", "currency": "CNY", "principal": "100000",
-        "overdue_amount": "5000", "due_date": "2026-03-31", "timezone": "Asia/Shanghai",
-        "signals": [{"kind": k, "observed_at": SEEN, **({"value": v} if v is not None else {})}
-                    for k, v in signals],
+        "case_id": case_id,
+        "product": "loan",
+        "currency": "CNY",
+        "principal": "100000",
+        "overdue_amount": "5000",
+        "due_date": "2026-03-31",
+        "timezone": "Asia/Shanghai",
+        "signals": [
+            {"kind": k, "observed_at": SEEN, **({"value": v} if v is not None else {})}
+            for k, v in signals
+        ],
     }
 
 
 CASES = [
-    case("C-1", ("cash_coverage", 1.5)),                            # Q1 -> Q2
-    case("C-2", ("cash_coverage", 3)),                              # Q1 stays
+    case("C-1", ("cash_coverage", 1.5)),  # Q1 -> Q2
+    case("C-2", ("cash_coverage", 3)),  # Q1 stays
     case("C-3", ("cash_coverage", 1.5), ("refused_to_pay", None)),  # Q3 -> Q4
-    case("C-4", ("health_issue", None), ("recovery_months", 6)),    # Q2 stays
+    case("C-4", ("health_issue", None), ("recovery_months", 6)),  # Q2 stays
 ]
 
 
 @pytest.fixture
 def stricter(tmp_path: Path) -> Path:
     path = tmp_path / "stricter.toml"
-    path.write_text('extends = "default"\nid = "stricter"\n'
-                    '[parameters.coverage_able]\nvalue = 2.0\n', encoding="utf-8")
+    path.write_text(
+        'extends = "default"\nid = "stricter"\n[parameters.coverage_able]\nvalue = 2.0\n',
+        encoding="utf-8",
+    )
     return path
 
 
@@ -275,10 +303,21 @@ def test_impact_reads_csv_and_directories_and_reports_bad_rows(
     folder.mkdir()
     for c in CASES[:2]:
         (folder / f"{c['case_id']}.json").write_text(json.dumps(c), encoding="utf-8")
-    (folder / "broken.json").write_text(json.dumps({**CASES[0], "due_date": "2026-02-30"}),
-                                        encoding="utf-8")
-    code, out, _ = run(capsys, "impact", "default", str(stricter), str(table), str(folder),
-                       "--as-of", AS_OF, "--format", "json")
+    (folder / "broken.json").write_text(
+        json.dumps({**CASES[0], "due_date": "2026-02-30"}), encoding="utf-8"
+    )
+    code, out, _ = run(
+        capsys,
+        "impact",
+        "default",
+        str(stricter),
+        str(table),
+        str(folder),
+        "--as-of",
+        AS_OF,
+        "--format",
+        "json",
+    )
     assert code == 1  # one bad row
     data = json.loads(out)
     assert (data["total"], data["decided"], data["quadrant_changes"]) == (7, 6, 3)
@@ -298,8 +337,9 @@ def test_impact_of_a_policy_on_itself_changes_nothing(
 ) -> None:
     rows = tmp_path / "cases.jsonl"
     rows.write_text("\n".join(json.dumps(c) for c in CASES), encoding="utf-8")
-    code, out, _ = run(capsys, "impact", "default", "default", str(rows), "--as-of", AS_OF,
-                       "--format", "json")
+    code, out, _ = run(
+        capsys, "impact", "default", "default", str(rows), "--as-of", AS_OF, "--format", "json"
+    )
     assert code == 0
     data = json.loads(out)
     assert data["changed"] == 0
@@ -307,11 +347,14 @@ def test_impact_of_a_policy_on_itself_changes_nothing(
     assert data["gained"] == {}
 
 
-def test_check_names_a_durable_rules_limit(tmp_path: Path,
-                                           capsys: pytest.CaptureFixture[str]) -> None:
+def test_check_names_a_durable_rules_limit(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     rules = "".join(
         f'\n[[remedies.rules]]\nid = "R-{i}"\neffect = "allow"\nremedy = "visit"\n'
-        f'when = "dpd >= {i}"\nreason = "r"\n' for i in range(64))
+        f'when = "dpd >= {i}"\nreason = "r"\n'
+        for i in range(64)
+    )
     path = tmp_path / "big.toml"
     path.write_text('extends = "default"\n' + rules, encoding="utf-8")
     code, out, _ = run(capsys, "check", str(path))

@@ -19,7 +19,9 @@ def write(path: Path, text: str) -> Path:
 
 @pytest.fixture
 def child(tmp_path: Path) -> Path:
-    return write(tmp_path / "child.toml", """
+    return write(
+        tmp_path / "child.toml",
+        """
 extends = "default"
 id = "child"
 version = "2"
@@ -51,7 +53,8 @@ remedies = ["visit"]
 when = "quadrant == 'Q3' and dpd > 3"
 reason = "Visit after three days."
 cites = ["L-3D"]
-""")
+""",
+    )
 
 
 def test_parameters_are_overridden_and_added(child: Path) -> None:
@@ -97,12 +100,15 @@ def test_the_composed_policy_decides_accordingly(child: Path) -> None:
 
 
 def test_a_child_changes_a_layer_key(tmp_path: Path) -> None:
-    path = write(tmp_path / "c.toml", """
+    path = write(
+        tmp_path / "c.toml",
+        """
 extends = "default"
 [[layers]]
 id = "quadrant"
 default = "Q4"
-""")
+""",
+    )
     policy = load_policy(path)
     assert policy.layer("quadrant").default == "Q4"
     assert len(policy.layer("quadrant").rules) == 4
@@ -111,26 +117,38 @@ default = "Q4"
 
 def test_extends_a_path_relative_to_the_child_and_chains(tmp_path: Path) -> None:
     (tmp_path / "bases").mkdir()
-    write(tmp_path / "bases" / "base.toml", """
+    write(
+        tmp_path / "bases" / "base.toml",
+        """
 extends = "default"
 id = "base"
 [parameters.coverage_able]
 value = 1.5
-""")
-    write(tmp_path / "bases" / "middle.toml", """
+""",
+    )
+    write(
+        tmp_path / "bases" / "middle.toml",
+        """
 extends = "base.toml"
 id = "middle"
 [parameters.recovery_horizon_months]
 value = 18
-""")
-    top = write(tmp_path / "top.toml", """
+""",
+    )
+    top = write(
+        tmp_path / "top.toml",
+        """
 extends = "bases/middle.toml"
 id = "top"
 disable = ["R-Q4-REVIEW"]
-""")
+""",
+    )
     policy = load_policy(top)
-    assert (policy.id, policy.param("coverage_able"), policy.param("recovery_horizon_months")) \
-        == ("top", 1.5, 18)
+    assert (policy.id, policy.param("coverage_able"), policy.param("recovery_horizon_months")) == (
+        "top",
+        1.5,
+        18,
+    )
     assert "R-Q4-REVIEW" not in policy.rule_ids()
 
 
@@ -149,8 +167,10 @@ def test_a_self_extending_policy_is_a_cycle(tmp_path: Path) -> None:
 
 
 def test_disable_names_an_unknown_rule_with_a_suggestion(tmp_path: Path) -> None:
-    path = write(tmp_path / "d.toml",
-                 'extends = "default"\ndisable = ["R-Q1-GRACE", "R-Q4-REVEIW", "R-NOPE"]\n')
+    path = write(
+        tmp_path / "d.toml",
+        'extends = "default"\ndisable = ["R-Q1-GRACE", "R-Q4-REVEIW", "R-NOPE"]\n',
+    )
     with pytest.raises(PolicyError) as info:
         load_policy(path)
     problems = info.value.problems
@@ -177,6 +197,7 @@ def test_composition_changes_the_content_hash_only_when_it_changes_something(
 ) -> None:
     same = write(tmp_path / "same.toml", 'extends = "default"\n')
     assert load_policy(same).content_hash == load_policy("default").content_hash
-    other = write(tmp_path / "other.toml",
-                  'extends = "default"\n[parameters.lookback_days]\nvalue = 90\n')
+    other = write(
+        tmp_path / "other.toml", 'extends = "default"\n[parameters.lookback_days]\nvalue = 90\n'
+    )
     assert load_policy(other).content_hash != load_policy("default").content_hash

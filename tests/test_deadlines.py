@@ -25,12 +25,22 @@ from timeline_helpers import at, default, event, events, loan, variant
 
 D = dt.date
 CN = BusinessCalendar("CN")
-INTERRUPTING = ("demand_delivered", "debtor_acknowledged", "payment", "suit_filed",
-                "arbitration_filed")
+INTERRUPTING = (
+    "demand_delivered",
+    "debtor_acknowledged",
+    "payment",
+    "suit_filed",
+    "arbitration_filed",
+)
 
 
-def deadline(case: Case, when: str, kind: str = "limitation", party: str | None = None,
-             policy: Policy | None = None) -> Deadline:
+def deadline(
+    case: Case,
+    when: str,
+    kind: str = "limitation",
+    party: str | None = None,
+    policy: Policy | None = None,
+) -> Deadline:
     tl = build_timeline(case, as_of=at(when), policy=policy or default())
     return tl.deadline(kind, party)
 
@@ -45,10 +55,8 @@ def test_periods_follow_civil_code_arts_201_to_203() -> None:
     assert period_last_day(D(2024, 2, 29), years=3)[0] == D(2027, 2, 28)
     assert period_last_day(D(2026, 8, 31), months=6)[0] == D(2027, 2, 28)
     # Art. 203: a last day on a rest day or holiday moves to the next working day.
-    assert period_last_day(D(2026, 3, 31), years=3, calendar=CN) == (D(2029, 3, 31),
-                                                                     D(2029, 4, 2))
-    assert period_last_day(D(2026, 4, 1), months=6, calendar=CN) == (D(2026, 10, 1),
-                                                                     D(2026, 10, 8))
+    assert period_last_day(D(2026, 3, 31), years=3, calendar=CN) == (D(2029, 3, 31), D(2029, 4, 2))
+    assert period_last_day(D(2026, 4, 1), months=6, calendar=CN) == (D(2026, 10, 1), D(2026, 10, 8))
 
 
 # --------------------------------------------------------------------------- limitation
@@ -63,8 +71,12 @@ def test_limitation_runs_three_years_from_the_due_date() -> None:
     assert d.moved_for_holiday
     assert d.expires_at == at("2029-04-03 00:00")  # 24:00 of the last day
     assert d.period == "3 years"
-    assert d.cites == ("CN-LIMITATION", "CN-LIMITATION-INSTALMENT", "CN-LIMITATION-INTERRUPT",
-                       "CN-PERIOD-CALC")
+    assert d.cites == (
+        "CN-LIMITATION",
+        "CN-LIMITATION-INSTALMENT",
+        "CN-LIMITATION-INTERRUPT",
+        "CN-PERIOD-CALC",
+    )
     assert d.interruptions == ()
     assert d.warning is None
 
@@ -131,8 +143,9 @@ def test_nothing_revives_an_expired_period_and_the_future_does_not_count() -> No
 
 def test_the_long_stop_caps_every_restart() -> None:
     policy = variant(parameters={"limitation_longstop_years": 4})
-    case = loan(event("demand_delivered", "2027-06-01 10:00"),
-                event("demand_delivered", "2029-06-01 10:00"))
+    case = loan(
+        event("demand_delivered", "2027-06-01 10:00"), event("demand_delivered", "2029-06-01 10:00")
+    )
     d = deadline(case, "2029-07-01 12:00", policy=policy)
     assert len(d.interruptions) == 2
     assert d.capped_by_longstop
@@ -145,15 +158,22 @@ def test_the_long_stop_caps_every_restart() -> None:
 def test_the_limitation_length_is_a_parameter_for_a_uk_pack() -> None:
     uk = variant(
         parameters={"limitation_years": {"value": 6, "cites": ["UK-LIMITATION"]}},
-        timeline={"calendar": {"country": "GB", "subdivision": "ENG"},
-                  "deadlines": {"limitation": {"interrupted_by": ["debtor_acknowledged",
-                                                                  "payment"],
-                                               "cites": ["UK-LIMITATION"]}}},
+        timeline={
+            "calendar": {"country": "GB", "subdivision": "ENG"},
+            "deadlines": {
+                "limitation": {
+                    "interrupted_by": ["debtor_acknowledged", "payment"],
+                    "cites": ["UK-LIMITATION"],
+                }
+            },
+        },
     )
     d = deadline(loan(), "2026-04-10 12:00", policy=uk)
     assert (d.period, d.last_day, d.cites) == ("6 years", D(2032, 3, 31), ("UK-LIMITATION",))
-    demanded = loan(event("demand_delivered", "2027-05-10 10:00"),
-                    event("payment", "2027-06-10 10:00", amount="10"))
+    demanded = loan(
+        event("demand_delivered", "2027-05-10 10:00"),
+        event("payment", "2027-06-10 10:00", amount="10"),
+    )
     d = deadline(demanded, "2027-07-01 12:00", policy=uk)
     assert [e.kind.value for e in d.interruptions] == ["payment"]  # a demand does not restart
     assert d.last_day == D(2033, 6, 10)
@@ -191,8 +211,10 @@ def test_an_agreed_guarantee_period_wins() -> None:
 @pytest.mark.parametrize("party", ["G-1", "Zhang Wei"])
 @pytest.mark.parametrize("kind", ["demand_delivered", "suit_filed"])
 def test_a_claim_naming_the_guarantor_satisfies_it(kind: str, party: str) -> None:
-    case = loan(event(kind, "2026-06-01 10:00", party=party),
-                guarantors=[{"id": "G-1", "name": "Zhang Wei"}, {"id": "G-2"}])
+    case = loan(
+        event(kind, "2026-06-01 10:00", party=party),
+        guarantors=[{"id": "G-1", "name": "Zhang Wei"}, {"id": "G-2"}],
+    )
     d = deadline(case, "2026-07-01 12:00", "guarantee", "G-1")
     assert d.status is DeadlineStatus.SATISFIED
     assert d.satisfied_by is not None
@@ -200,13 +222,14 @@ def test_a_claim_naming_the_guarantor_satisfies_it(kind: str, party: str) -> Non
 
 
 def test_nothing_interrupts_the_guarantee_period() -> None:
-    case = loan(event("demand_delivered", "2026-06-01 10:00"),
-                event("payment", "2026-06-02 10:00", amount="100"),
-                event("demand_delivered", "2026-10-05 10:00", party="G-1"),  # too late
-                guarantors=[{"id": "G-1"}])
+    case = loan(
+        event("demand_delivered", "2026-06-01 10:00"),
+        event("payment", "2026-06-02 10:00", amount="100"),
+        event("demand_delivered", "2026-10-05 10:00", party="G-1"),  # too late
+        guarantors=[{"id": "G-1"}],
+    )
     d = deadline(case, "2026-11-01 12:00", "guarantee")
-    assert (d.status, d.last_day, d.satisfied_by) == (DeadlineStatus.EXPIRED, D(2026, 9, 30),
-                                                      None)
+    assert (d.status, d.last_day, d.satisfied_by) == (DeadlineStatus.EXPIRED, D(2026, 9, 30), None)
     future = loan(guarantors=[{"id": "G-1"}], maturity_date="2027-03-31")
     assert deadline(future, "2026-11-01 12:00", "guarantee").status is DeadlineStatus.NOT_STARTED
 
@@ -217,11 +240,15 @@ def test_nothing_interrupts_the_guarantee_period() -> None:
 def test_enforcement_runs_two_years_from_the_judgment() -> None:
     d = deadline(loan(), "2026-04-10 12:00", "enforcement")
     assert (d.status, d.last_day, d.expires_at) == (DeadlineStatus.NOT_STARTED, None, None)
-    judged = loan(event("suit_filed", "2026-05-01 10:00"),
-                  event("judgment_effective", "2027-06-15 10:00"))
+    judged = loan(
+        event("suit_filed", "2026-05-01 10:00"), event("judgment_effective", "2027-06-15 10:00")
+    )
     d = deadline(judged, "2027-07-01 12:00", "enforcement")
-    assert (d.status, d.started_on, d.last_day) == (DeadlineStatus.RUNNING, D(2027, 6, 15),
-                                                    D(2029, 6, 15))
+    assert (d.status, d.started_on, d.last_day) == (
+        DeadlineStatus.RUNNING,
+        D(2027, 6, 15),
+        D(2029, 6, 15),
+    )
     assert d.cites == ("CN-ENFORCEMENT", "CN-PERIOD-CALC")
     assert deadline(judged, "2029-06-16 00:00:01", "enforcement").status is DeadlineStatus.EXPIRED
 
@@ -235,7 +262,8 @@ def test_warnings_start_a_policy_set_number_of_days_before_expiry() -> None:
     loud = deadline(loan(), "2029-01-03 00:00")
     assert loud.warning is not None
     assert loud.warning.startswith(
-        "expires at the end of 2029-04-02 (90 days left, counting today).")
+        "expires at the end of 2029-04-02 (90 days left, counting today)."
+    )
     assert "a demand for payment delivered to the debtor" in loud.warning.lower()
     assert "would restart it" in loud.warning
     assert deadline(loan(), "2029-04-10 12:00").warning is None  # expired: too late to warn
@@ -255,10 +283,13 @@ def test_warnings_start_a_policy_set_number_of_days_before_expiry() -> None:
 
 
 def test_warning_days_and_switching_deadlines_off() -> None:
-    policy = variant(parameters={"deadline_warning_days": 10},
-                     timeline={"deadlines": {"guarantee": {"enabled": False}}})
-    tl = build_timeline(loan(guarantors=[{"id": "G-1"}]), as_of=at("2029-03-20 12:00"),
-                        policy=policy)
+    policy = variant(
+        parameters={"deadline_warning_days": 10},
+        timeline={"deadlines": {"guarantee": {"enabled": False}}},
+    )
+    tl = build_timeline(
+        loan(guarantors=[{"id": "G-1"}]), as_of=at("2029-03-20 12:00"), policy=policy
+    )
     assert [d.kind for d in tl.deadlines] == [DeadlineKind.LIMITATION, DeadlineKind.ENFORCEMENT]
     assert tl.deadline("limitation").warning is None
     tl = build_timeline(loan(), as_of=at("2029-03-24 00:00"), policy=policy)
@@ -303,8 +334,10 @@ def test_an_interrupting_event_never_makes_the_limitation_expire_sooner(
 
 
 @settings(max_examples=80, deadline=None)
-@given(history=st.lists(any_events, max_size=6),
-       minutes=st.integers(min_value=0, max_value=6 * 366 * 24 * 60))
+@given(
+    history=st.lists(any_events, max_size=6),
+    minutes=st.integers(min_value=0, max_value=6 * 366 * 24 * 60),
+)
 def test_every_deadline_ends_at_midnight_after_a_working_day(
     history: list[Any], minutes: int
 ) -> None:
@@ -322,4 +355,5 @@ def test_every_deadline_ends_at_midnight_after_a_working_day(
         ).add(days=1)
         expired = when > d.expires_at
         assert (d.status is DeadlineStatus.EXPIRED) == (
-            expired and d.status is not DeadlineStatus.SATISFIED)
+            expired and d.status is not DeadlineStatus.SATISFIED
+        )

@@ -6,11 +6,11 @@ import datetime as dt
 
 import pendulum
 import pytest
-from helpers import case_dict, make_case
 
 from collectrules import Case, InputError, days_past_due
 from collectrules.derive import derive
 from collectrules.policy import Policy
+from helpers import case_dict, make_case
 
 
 @pytest.mark.parametrize(
@@ -45,11 +45,14 @@ def test_signals_after_as_of_do_not_count(default_policy: Policy) -> None:
         {"kind": "cash_coverage", "observed_at": "2026-04-02T10:00:00+08:00", "value": 0.5},
         {"kind": "cash_coverage", "observed_at": "2026-04-04T10:00:00+08:00", "value": 3},
     ]
-    facts = derive(Case.from_dict(data), pendulum.parse("2026-04-03T12:00:00+08:00"), default_policy).facts
+    facts = derive(
+        Case.from_dict(data), pendulum.parse("2026-04-03T12:00:00+08:00"), default_policy
+    ).facts
     assert facts["promise_broken"] == 1
     assert facts["cash_coverage"] == 0.5
     assert facts["has_cash_coverage"] is True
-    assert "recovery_months" not in facts and facts["has_recovery_months"] is False
+    assert "recovery_months" not in facts
+    assert facts["has_recovery_months"] is False
 
 
 def test_lookback_window_is_a_parameter(default_policy: Policy) -> None:
@@ -72,7 +75,9 @@ def test_latest_measured_value_wins(default_policy: Policy) -> None:
         {"kind": "recovery_months", "observed_at": "2026-04-02T10:00:00+08:00", "value": 36},
         {"kind": "recovery_months", "observed_at": "2026-04-01T10:00:00+08:00", "value": 6},
     ]
-    facts = derive(Case.from_dict(data), pendulum.parse("2026-04-03T00:00:00+08:00"), default_policy).facts
+    facts = derive(
+        Case.from_dict(data), pendulum.parse("2026-04-03T00:00:00+08:00"), default_policy
+    ).facts
     assert facts["recovery_months"] == 36
 
 

@@ -13,11 +13,8 @@ from typing import Any
 
 import pendulum
 import pytest
-from helpers import AS_OF, make_case
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from strategies import AS_OF as H_AS_OF
-from strategies import NEGATIVE_WILLINGNESS, cases
 
 from collectrules import (
     Case,
@@ -29,9 +26,12 @@ from collectrules import (
     Remedy,
     RuleActionError,
     Signal,
+    _durable,
 )
-from collectrules import _durable
 from collectrules.policy import policy_from_dict
+from helpers import AS_OF, make_case
+from strategies import AS_OF as H_AS_OF
+from strategies import NEGATIVE_WILLINGNESS, cases
 
 
 def default_data() -> dict[str, Any]:
@@ -42,30 +42,64 @@ def default_data() -> dict[str, Any]:
 # --------------------------------------------------------------------------- examples
 
 EXAMPLES = [
-    pytest.param((), Quadrant.Q1, {Remedy.REMIND},
-                 {Remedy.LITIGATE: "Q12-NO-THREATS", Remedy.PRESSURE_GUARANTOR: "Q12-NO-THREATS",
-                  Remedy.PRESSURE_THIRD_PARTY: "Q12-NO-THREATS"}, id="q1-no-signals"),
-    pytest.param((("documents_provided", None), ("health_issue", None), ("recovery_months", 12)),
-                 Quadrant.Q2, {Remedy.EXTEND, Remedy.REPLAN, Remedy.RESTRUCTURE, Remedy.REFINANCE},
-                 {}, id="q2-short"),
-    pytest.param((("documents_provided", None), ("health_issue", None), ("recovery_months", 36)),
-                 Quadrant.Q2, {Remedy.DISPOSE_ASSETS}, {Remedy.EXTEND: "Q2-LONG"}, id="q2-long-36"),
-    pytest.param((("documents_provided", None), ("health_issue", None)),
-                 Quadrant.Q2, {Remedy.DISPOSE_ASSETS}, {Remedy.EXTEND: "Q2-LONG"}, id="q2-no-recovery"),
-    pytest.param((("refused_to_pay", None), ("cash_coverage", 1.5)), Quadrant.Q3,
-                 {Remedy.NEGOTIATE, Remedy.PRESSURE_GUARANTOR, Remedy.LITIGATE},
-                 {Remedy.EXTEND: None, Remedy.PRESSURE_THIRD_PARTY: "CONDUCT"}, id="q3"),
-    pytest.param((("asset_transfer", None), ("income_loss", None)), Quadrant.Q4,
-                 {Remedy.LITIGATE, Remedy.INVESTIGATE_ASSETS, Remedy.INTERNAL_REVIEW},
-                 {Remedy.EXTEND: None, Remedy.RESTRUCTURE: None}, id="q4"),
+    pytest.param(
+        (),
+        Quadrant.Q1,
+        {Remedy.REMIND},
+        {
+            Remedy.LITIGATE: "Q12-NO-THREATS",
+            Remedy.PRESSURE_GUARANTOR: "Q12-NO-THREATS",
+            Remedy.PRESSURE_THIRD_PARTY: "Q12-NO-THREATS",
+        },
+        id="q1-no-signals",
+    ),
+    pytest.param(
+        (("documents_provided", None), ("health_issue", None), ("recovery_months", 12)),
+        Quadrant.Q2,
+        {Remedy.EXTEND, Remedy.REPLAN, Remedy.RESTRUCTURE, Remedy.REFINANCE},
+        {},
+        id="q2-short",
+    ),
+    pytest.param(
+        (("documents_provided", None), ("health_issue", None), ("recovery_months", 36)),
+        Quadrant.Q2,
+        {Remedy.DISPOSE_ASSETS},
+        {Remedy.EXTEND: "Q2-LONG"},
+        id="q2-long-36",
+    ),
+    pytest.param(
+        (("documents_provided", None), ("health_issue", None)),
+        Quadrant.Q2,
+        {Remedy.DISPOSE_ASSETS},
+        {Remedy.EXTEND: "Q2-LONG"},
+        id="q2-no-recovery",
+    ),
+    pytest.param(
+        (("refused_to_pay", None), ("cash_coverage", 1.5)),
+        Quadrant.Q3,
+        {Remedy.NEGOTIATE, Remedy.PRESSURE_GUARANTOR, Remedy.LITIGATE},
+        {Remedy.EXTEND: None, Remedy.PRESSURE_THIRD_PARTY: "CONDUCT"},
+        id="q3",
+    ),
+    pytest.param(
+        (("asset_transfer", None), ("income_loss", None)),
+        Quadrant.Q4,
+        {Remedy.LITIGATE, Remedy.INVESTIGATE_ASSETS, Remedy.INTERNAL_REVIEW},
+        {Remedy.EXTEND: None, Remedy.RESTRUCTURE: None},
+        id="q4",
+    ),
 ]
 
 
 @pytest.mark.parametrize("backend", ["durable", "python"])
 @pytest.mark.parametrize(("signals", "quadrant", "allowed", "blocked"), EXAMPLES)
 def test_default_policy_examples(
-    backend: str, signals: tuple[tuple[str, float | None], ...], quadrant: Quadrant,
-    allowed: set[Remedy], blocked: dict[Remedy, str | None], default_policy: Policy,
+    backend: str,
+    signals: tuple[tuple[str, float | None], ...],
+    quadrant: Quadrant,
+    allowed: set[Remedy],
+    blocked: dict[Remedy, str | None],
+    default_policy: Policy,
 ) -> None:
     engine = Engine(default_policy, backend=backend)  # type: ignore[arg-type]
     decision = engine.decide(make_case(*signals), as_of=AS_OF)
@@ -94,19 +128,23 @@ def test_q2_short_extension_carries_its_conditions(durable_engine: Engine) -> No
 def test_q2_long_disposal_is_by_agreement(durable_engine: Engine) -> None:
     case = make_case(("documents_provided", None), ("health_issue", None), ("recovery_months", 36))
     grant = durable_engine.decide(case, as_of=AS_OF).grant(Remedy.DISPOSE_ASSETS)
-    assert grant is not None and any("agreement" in c for c in grant.conditions)
+    assert grant is not None
+    assert any("agreement" in c for c in grant.conditions)
 
 
 def test_q3_litigation_is_the_escalation(durable_engine: Engine) -> None:
-    decision = durable_engine.decide(make_case(("refused_to_pay", None), ("cash_coverage", 1.5)),
-                                     as_of=AS_OF)
+    decision = durable_engine.decide(
+        make_case(("refused_to_pay", None), ("cash_coverage", 1.5)), as_of=AS_OF
+    )
     grant = decision.grant(Remedy.LITIGATE)
-    assert grant is not None and any("escalation" in c for c in grant.conditions)
+    assert grant is not None
+    assert any("escalation" in c for c in grant.conditions)
 
 
 def test_levels_name_their_signals_and_rules(durable_engine: Engine) -> None:
-    decision = durable_engine.decide(make_case(("refused_to_pay", None), ("cash_coverage", 1.5)),
-                                     as_of=AS_OF)
+    decision = durable_engine.decide(
+        make_case(("refused_to_pay", None), ("cash_coverage", 1.5)), as_of=AS_OF
+    )
     assert decision.willingness.value == "unwilling"
     assert decision.willingness.signals == ("refused_to_pay",)
     assert decision.willingness.rules == ("W-REFUSED-TO-PAY",)
@@ -118,8 +156,9 @@ def test_levels_name_their_signals_and_rules(durable_engine: Engine) -> None:
 
 
 def test_trace_is_in_firing_order_with_citations(durable_engine: Engine) -> None:
-    decision = durable_engine.decide(make_case(("asset_transfer", None), ("income_loss", None)),
-                                     as_of=AS_OF)
+    decision = durable_engine.decide(
+        make_case(("asset_transfer", None), ("income_loss", None)), as_of=AS_OF
+    )
     layers = [f.layer for f in decision.trace]
     # assessment, then quadrant, then remedies: the layers chain forward
     assert layers.index("quadrant") > max(i for i, x in enumerate(layers) if x == "ability")
@@ -127,7 +166,8 @@ def test_trace_is_in_firing_order_with_citations(durable_engine: Engine) -> None
     assert all(f.cites for f in decision.trace)
     ids = [f.rule_id for f in decision.trace]
     assert ids[:3] == ["W-ASSET-TRANSFER", "willingness.resolve", "A-LONG"]
-    assert "QUAD-Q4" in ids and "R-Q4-LITIGATE" in ids
+    assert "QUAD-Q4" in ids
+    assert "R-Q4-LITIGATE" in ids
 
 
 def test_decision_records_policy_and_as_of(durable_engine: Engine, default_policy: Policy) -> None:
@@ -138,8 +178,11 @@ def test_decision_records_policy_and_as_of(durable_engine: Engine, default_polic
     assert decision.as_of == pendulum.parse(AS_OF)
     data = json.loads(decision.to_json())
     assert data["schema_version"] == "1"
-    assert data["quadrant"] == {"value": "Q1", "label_en": "willing and able",
-                                "label_zh": Quadrant.Q1.label_zh}
+    assert data["quadrant"] == {
+        "value": "Q1",
+        "label_en": "willing and able",
+        "label_zh": Quadrant.Q1.label_zh,
+    }
 
 
 def test_naive_as_of_is_refused(durable_engine: Engine) -> None:
@@ -167,11 +210,13 @@ def test_every_case_gets_one_quadrant_and_backends_agree(
 
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(case=cases(), kind=st.sampled_from(NEGATIVE_WILLINGNESS))
-def test_negative_willingness_never_makes_willing(case: Case, kind: str,
-                                                  python_engine: Engine) -> None:
+def test_negative_willingness_never_makes_willing(
+    case: Case, kind: str, python_engine: Engine
+) -> None:
     before = python_engine.decide(case, as_of=H_AS_OF)
-    worse = Case(**{**_fields(case), "signals": (*case.signals,
-                                                 Signal(kind=kind, observed_at=H_AS_OF))})
+    worse = Case(
+        **{**_fields(case), "signals": (*case.signals, Signal(kind=kind, observed_at=H_AS_OF))}
+    )
     after = python_engine.decide(worse, as_of=H_AS_OF)
     if not before.quadrant.willing:
         assert not after.quadrant.willing
@@ -197,12 +242,17 @@ def test_decision_json_is_byte_identical_in_a_fresh_process(durable_engine: Engi
     script = (
         "import sys, json; sys.path.insert(0, 'tests'); from helpers import make_case, AS_OF; "
         "from collectrules import Engine; "
-        "c = make_case(('documents_provided', None), ('health_issue', None), ('recovery_months', 12)); "
+        "c = make_case(('documents_provided', None), ('health_issue', None), "
+        "('recovery_months', 12)); "
         "sys.stdout.write(Engine().decide(c, as_of=AS_OF).to_json())"
     )
-    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
-                         env={"TZ": "America/Los_Angeles", "PATH": "/usr/bin:/bin",
-                              "PYTHONHASHSEED": "12345"})
+    out = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"TZ": "America/Los_Angeles", "PATH": "/usr/bin:/bin", "PYTHONHASHSEED": "12345"},
+    )
     assert out.stdout == here
 
 
@@ -388,8 +438,14 @@ def negation_policy() -> Policy:
     data = default_data()
     data["id"] = "negations"
     data["remedies"]["rules"] += [
-        {"id": f"R-NEG-{i}", "effect": "allow", "remedies": ["outsource"], "when": text,
-         "reason": "test", "cites": ["S-SEV"]}
+        {
+            "id": f"R-NEG-{i}",
+            "effect": "allow",
+            "remedies": ["outsource"],
+            "when": text,
+            "reason": "test",
+            "cites": ["S-SEV"],
+        }
         for i, text in enumerate(NEGATED)
     ]
     return policy_from_dict(data)
@@ -397,7 +453,9 @@ def negation_policy() -> Policy:
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(case=cases())
-def test_negations_on_absent_fields_agree_across_backends(case: Case, negation_policy: Policy) -> None:
+def test_negations_on_absent_fields_agree_across_backends(
+    case: Case, negation_policy: Policy
+) -> None:
     by_durable = Engine(negation_policy).decide(case, as_of=H_AS_OF)
     by_python = Engine(negation_policy, backend="python").decide(case, as_of=H_AS_OF)
     assert by_durable.to_json() == by_python.to_json()
@@ -415,7 +473,10 @@ def test_decide_many_reports_bad_rows_and_decides_the_rest(python_engine: Engine
     results = list(python_engine.decide_many(rows, as_of=AS_OF))
     assert [r.index for r in results] == [0, 1, 2, 3]
     assert [r.ok for r in results] == [True, False, True, False]
-    assert results[0].decision is not None and results[0].decision.quadrant is Quadrant.Q3
-    assert results[1].error is not None and "principal: must not be negative" in str(results[1].error)
+    assert results[0].decision is not None
+    assert results[0].decision.quadrant is Quadrant.Q3
+    assert results[1].error is not None
+    assert "principal: must not be negative" in str(results[1].error)
     assert results[1].case_id == "T-1"
-    assert results[3].error is not None and "expected an object" in str(results[3].error)
+    assert results[3].error is not None
+    assert "expected an object" in str(results[3].error)

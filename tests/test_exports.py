@@ -9,6 +9,7 @@ import collectrules
 
 def test_all_is_sorted_and_complete() -> None:
     names = collectrules.__all__
+
     # isort-style, as ruff's RUF022 keeps it: CONSTANTS, then Classes, then functions.
     def key(name: str) -> tuple[int, str]:
         rank = 0 if name.isupper() and len(name) > 1 else 1 if name[0].isupper() else 2
@@ -21,7 +22,8 @@ def test_all_is_sorted_and_complete() -> None:
     public = {
         name
         for name, value in vars(collectrules).items()
-        if not name.startswith("_") and not isinstance(value, types.ModuleType)
+        if not name.startswith("_")
+        and not isinstance(value, types.ModuleType)
         and name not in ("annotations",)
     }
     assert public == set(names)

@@ -8,12 +8,12 @@ from typing import Any
 
 import pendulum
 import pytest
-from helpers import SEEN, case_dict
 from hypothesis import given, settings
-from strategies import cases
 
 from collectrules import Case, Event, InputError, Signal
 from collectrules.facts import Product, to_minor_units
+from helpers import SEEN, case_dict
+from strategies import cases
 
 
 def test_from_dict_builds_a_frozen_case() -> None:
@@ -48,29 +48,58 @@ def test_round_trip_property(case: Case) -> None:
 
 
 INVALID: list[tuple[str, dict[str, Any], str]] = [
-    ("naive datetime", {"signals": [{"kind": "health_issue", "observed_at": "2026-04-02T10:00:00"}]},
-     "signals[0].observed_at: naive datetime; give an offset or a zone"),
-    ("bad date", {"due_date": "2026-02-30"}, "due_date: expected a date as YYYY-MM-DD, got '2026-02-30'"),
+    (
+        "naive datetime",
+        {"signals": [{"kind": "health_issue", "observed_at": "2026-04-02T10:00:00"}]},
+        "signals[0].observed_at: naive datetime; give an offset or a zone",
+    ),
+    (
+        "bad date",
+        {"due_date": "2026-02-30"},
+        "due_date: expected a date as YYYY-MM-DD, got '2026-02-30'",
+    ),
     ("negative amount", {"overdue_amount": "-1"}, "overdue_amount: must not be negative, got -1"),
     ("unknown field", {"principle": "1"}, "principle: unknown field (did you mean 'principal'?)"),
     ("unknown product", {"product": "mortgage"}, "product: unknown value 'mortgage'"),
-    ("unknown signal", {"signals": [{"kind": "helth_issue", "observed_at": SEEN}]},
-     "(did you mean 'health_issue'?)"),
-    ("unknown zone", {"timezone": "Asia/Shanghia"}, "timezone: unknown IANA time zone 'Asia/Shanghia'"),
+    (
+        "unknown signal",
+        {"signals": [{"kind": "helth_issue", "observed_at": SEEN}]},
+        "(did you mean 'health_issue'?)",
+    ),
+    (
+        "unknown zone",
+        {"timezone": "Asia/Shanghia"},
+        "timezone: unknown IANA time zone 'Asia/Shanghia'",
+    ),
     ("bad currency", {"currency": "yuan"}, "currency: expected an ISO 4217 code"),
-    ("string for number", {"signals": [{"kind": "cash_coverage", "observed_at": SEEN, "value": "x"}]},
-     "signals[0].value: expected a number, got 'x'"),
+    (
+        "string for number",
+        {"signals": [{"kind": "cash_coverage", "observed_at": SEEN, "value": "x"}]},
+        "signals[0].value: expected a number, got 'x'",
+    ),
     ("missing field", {"case_id": None}, "case_id: required field missing"),
-    ("promise without date", {"events": [{"kind": "promise_made", "at": SEEN, "amount": "1"}]},
-     "events[0].promised_date: required for a 'promise_made' event"),
-    ("unknown event", {"events": [{"kind": "phoned", "at": SEEN}]}, "events[0].kind: unknown value 'phoned'"),
-    ("unknown outcome", {"events": [{"kind": "contact_attempt", "at": SEEN, "outcome": "busy"}]},
-     "events[0].outcome: unknown value 'busy'"),
+    (
+        "promise without date",
+        {"events": [{"kind": "promise_made", "at": SEEN, "amount": "1"}]},
+        "events[0].promised_date: required for a 'promise_made' event",
+    ),
+    (
+        "unknown event",
+        {"events": [{"kind": "phoned", "at": SEEN}]},
+        "events[0].kind: unknown value 'phoned'",
+    ),
+    (
+        "unknown outcome",
+        {"events": [{"kind": "contact_attempt", "at": SEEN, "outcome": "busy"}]},
+        "events[0].outcome: unknown value 'busy'",
+    ),
 ]
 
 
 @pytest.mark.parametrize(("label", "change", "expected"), INVALID, ids=[r[0] for r in INVALID])
-def test_invalid_input_names_path_and_expectation(label: str, change: dict[str, Any], expected: str) -> None:
+def test_invalid_input_names_path_and_expectation(
+    label: str, change: dict[str, Any], expected: str
+) -> None:
     data = case_dict()
     for key, value in change.items():
         if value is None:
@@ -106,7 +135,8 @@ def test_unknown_signal_kind_lists_the_known_ones() -> None:
         Case.from_dict(case_dict(("late_again", None)))
     message = str(info.value)
     assert "unknown signal kind 'late_again'" in message
-    assert "refused_to_pay" in message and "cash_coverage" in message
+    assert "refused_to_pay" in message
+    assert "cash_coverage" in message
 
 
 def test_extra_signal_kinds_can_be_allowed() -> None:

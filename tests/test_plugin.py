@@ -41,8 +41,15 @@ Q2 = ('quadrant = "Q2"\nblocks = ["litigate"]', "health_issue")
 
 def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
     # The inner runs need no hypothesis; importing it anew in each costs seconds.
-    return pytester.runpytest("-p", "no:cacheprovider", "-p", "no:hypothesispytest",
-                              "--strict-config", "--strict-markers", *args)
+    return pytester.runpytest(
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "no:hypothesispytest",
+        "--strict-config",
+        "--strict-markers",
+        *args,
+    )
 
 
 def test_the_plugin_is_registered_by_entry_point(pytestconfig: pytest.Config) -> None:
@@ -54,11 +61,13 @@ def test_the_plugin_is_registered_by_entry_point(pytestconfig: pytest.Config) ->
 def test_one_item_per_case(pytester: pytest.Pytester) -> None:
     pytester.makefile(".toml", golden_quadrants=golden(("refuses", *Q3), ("ill", *Q2)))
     collected = run(pytester, "--collect-only", "-q")
-    collected.stdout.fnmatch_lines([
-        "golden_quadrants.toml::refuses",
-        "golden_quadrants.toml::ill",
-        "2 tests collected*",
-    ])
+    collected.stdout.fnmatch_lines(
+        [
+            "golden_quadrants.toml::refuses",
+            "golden_quadrants.toml::ill",
+            "2 tests collected*",
+        ]
+    )
     run(pytester).assert_outcomes(passed=2)
 
 
@@ -67,15 +76,17 @@ def test_a_failing_case_names_the_file_and_the_case(pytester: pytest.Pytester) -
     pytester.makefile(".toml", golden_mixed=golden(("fine", *Q2), ("wrong", *wrong)))
     result = run(pytester)
     result.assert_outcomes(passed=1, failed=1)
-    result.stdout.fnmatch_lines([
-        "*golden_mixed.toml::wrong: quadrant: expected Q1 (willing and able), "
-        "got Q3 (unwilling and able) (and 1 more)*",
-        "*extend: expected allowed, got blocked by R-UNWILLING-NO-EXTEND*",
-        "trace (rules that fired, in order):",
-        "*W-REFUSED-TO-PAY (willingness): willingness score +10  [[]W-SIGNS]",
-        "*QUAD-Q3 (quadrant): quadrant = Q3  [[]Q3]",
-        "FAILED golden_mixed.toml::wrong - *",
-    ])
+    result.stdout.fnmatch_lines(
+        [
+            "*golden_mixed.toml::wrong: quadrant: expected Q1 (willing and able), "
+            "got Q3 (unwilling and able) (and 1 more)*",
+            "*extend: expected allowed, got blocked by R-UNWILLING-NO-EXTEND*",
+            "trace (rules that fired, in order):",
+            "*W-REFUSED-TO-PAY (willingness): willingness score +10  [[]W-SIGNS]",
+            "*QUAD-Q3 (quadrant): quadrant = Q3  [[]Q3]",
+            "FAILED golden_mixed.toml::wrong - *",
+        ]
+    )
     assert "golden_mixed.toml::fine" not in result.stdout.str().split("FAILURES")[1]
 
 
@@ -85,8 +96,9 @@ def test_json_golden_files_and_input_files(pytester: pytest.Pytester) -> None:
     data = {
         "policy": "default",
         "as_of": "2026-04-03T12:00:00+08:00",
-        "cases": [{"id": "moving-assets", "quadrant": "Q4", "allows": ["litigate"],
-                   "input": "q4.json"}],
+        "cases": [
+            {"id": "moving-assets", "quadrant": "Q4", "allows": ["litigate"], "input": "q4.json"}
+        ],
     }
     pytester.makefile(".json", golden_json=json.dumps(data))
     result = run(pytester, "-v")
@@ -99,16 +111,21 @@ def test_policy_paths_are_relative_to_the_golden_file(pytester: pytest.Pytester)
     policy = (ROOT / "examples" / "custom_policy" / "policy.toml").read_text(encoding="utf-8")
     (sub / "lender.toml").write_text(policy, encoding="utf-8")
     # 18 months to recover: long-term under the lender's 12-month horizon, so no extension.
-    text = golden(("slow-recovery", 'quadrant = "Q2"\nblocks = ["extend"]', "health_issue"),
-                  policy="lender.toml")
-    text = text.replace('observed_at = 2026-04-02T10:30:00+08:00 }]',
-                        'observed_at = 2026-04-02T10:30:00+08:00 }, { kind = "recovery_months", '
-                        'observed_at = 2026-04-02T10:30:00+08:00, value = 18 }]')
+    text = golden(
+        ("slow-recovery", 'quadrant = "Q2"\nblocks = ["extend"]', "health_issue"),
+        policy="lender.toml",
+    )
+    text = text.replace(
+        "observed_at = 2026-04-02T10:30:00+08:00 }]",
+        'observed_at = 2026-04-02T10:30:00+08:00 }, { kind = "recovery_months", '
+        "observed_at = 2026-04-02T10:30:00+08:00, value = 18 }]",
+    )
     (sub / "golden_lender.toml").write_text(text, encoding="utf-8")
     run(pytester).assert_outcomes(passed=1)
     # Under the default's 24-month horizon the same case may be extended.
-    (sub / "golden_lender.toml").write_text(text.replace("lender.toml", "default"),
-                                            encoding="utf-8")
+    (sub / "golden_lender.toml").write_text(
+        text.replace("lender.toml", "default"), encoding="utf-8"
+    )
     run(pytester).assert_outcomes(failed=1)
 
 
@@ -142,24 +159,45 @@ def test_the_plugin_can_be_turned_off_and_cases_carry_a_marker(pytester: pytest.
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        (golden(("a", 'quadrant = "Q3"\nallow = ["litigate"]', "refused_to_pay")),
-         "*golden_bad.toml: case 'a': unknown key 'allow' (did you mean 'allows'?)*"),
-        (golden(("a", 'quadrant = "Q3"\nallows = ["litigat"]', "refused_to_pay")),
-         "*case 'a': *unknown remedy 'litigat' (did you mean 'litigate'?)*"),
+        (
+            golden(("a", 'quadrant = "Q3"\nallow = ["litigate"]', "refused_to_pay")),
+            "*golden_bad.toml: case 'a': unknown key 'allow' (did you mean 'allows'?)*",
+        ),
+        (
+            golden(("a", 'quadrant = "Q3"\nallows = ["litigat"]', "refused_to_pay")),
+            "*case 'a': *unknown remedy 'litigat' (did you mean 'litigate'?)*",
+        ),
         (golden(("a", *Q3), ("a", *Q3)), "*case 'a': duplicate case id*"),
-        (golden(("a", *Q3), policy="defualt"),
-         "*policy 'defualt': *no shipped policy named 'defualt'*(did you mean 'default'?)*"),
-        (golden(("a", "", "refused_to_pay")),
-         "*case 'a': expects nothing; give quadrant, allows or blocks*"),
+        (
+            golden(("a", *Q3), policy="defualt"),
+            "*policy 'defualt': *no shipped policy named 'defualt'*(did you mean 'default'?)*",
+        ),
+        (
+            golden(("a", "", "refused_to_pay")),
+            "*case 'a': expects nothing; give quadrant, allows or blocks*",
+        ),
         ('policy = "default"\ncases = []\n', "*missing required key 'as_of'*"),
-        (golden(("a", *Q3)).replace("2026-04-03T12:00:00+08:00", "2026-04-03T12:00:00"),
-         "*as_of: *naive datetime*"),
+        (
+            golden(("a", *Q3)).replace("2026-04-03T12:00:00+08:00", "2026-04-03T12:00:00"),
+            "*as_of: *naive datetime*",
+        ),
         ("policy = [", "*golden_bad.toml: syntax error*"),
-        (golden(("a", 'allows = "litigate"\nblocks = [1]', "refused_to_pay")),
-         "*golden_bad.toml: case 'a': blocks: expected a list of remedy names"),
+        (
+            golden(("a", 'allows = "litigate"\nblocks = [1]', "refused_to_pay")),
+            "*golden_bad.toml: case 'a': blocks: expected a list of remedy names",
+        ),
     ],
-    ids=["key", "remedy", "duplicate", "policy", "nothing", "missing", "naive", "syntax",
-         "not-names"],
+    ids=[
+        "key",
+        "remedy",
+        "duplicate",
+        "policy",
+        "nothing",
+        "missing",
+        "naive",
+        "syntax",
+        "not-names",
+    ],
 )
 def test_a_malformed_file_fails_collection_clearly(
     pytester: pytest.Pytester, text: str, message: str
@@ -171,14 +209,21 @@ def test_a_malformed_file_fails_collection_clearly(
 
 
 def test_a_case_that_cannot_be_decided_names_its_problem(pytester: pytest.Pytester) -> None:
-    pytester.makefile(".toml", golden_typo=golden(("typo", *Q3)).replace(
-        'kind = "refused_to_pay"', 'kind = "refused_to_py"'))
+    pytester.makefile(
+        ".toml",
+        golden_typo=golden(("typo", *Q3)).replace(
+            'kind = "refused_to_pay"', 'kind = "refused_to_py"'
+        ),
+    )
     result = run(pytester)
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines([
-        "*golden_typo.toml::typo: the case cannot be decided*",
-        "*signals[[]0].kind: unknown signal kind 'refused_to_py'*(did you mean 'refused_to_pay'?)*",
-    ])
+    result.stdout.fnmatch_lines(
+        [
+            "*golden_typo.toml::typo: the case cannot be decided*",
+            "*signals[[]0].kind: unknown signal kind 'refused_to_py'*"
+            "(did you mean 'refused_to_pay'?)*",
+        ]
+    )
 
 
 def test_the_example_golden_file_is_collected_by_the_project_run() -> None:

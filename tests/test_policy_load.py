@@ -44,7 +44,9 @@ def test_a_field_typo_names_the_rule_and_the_key_path() -> None:
 
 
 def test_every_problem_of_a_file_is_reported_together(tmp_path: Path) -> None:
-    path = write(tmp_path / "many.toml", """\
+    path = write(
+        tmp_path / "many.toml",
+        """\
 extends = "default"
 id = "many"
 titel = "typo"
@@ -64,7 +66,8 @@ effect = "allow"
 remedies = ["sue"]
 when = "dpd > 30 and"
 reason = "x"
-""")
+""",
+    )
     with pytest.raises(PolicyError) as info:
         load_policy(path)
     found = {(p.path, p.line, p.suggestion) for p in info.value.problems}
@@ -82,27 +85,34 @@ reason = "x"
     assert "remedies[R-X].when: syntax error" in text
 
 
-@pytest.mark.parametrize(("condition", "message"), [
-    ("__import__('os').system('touch {marker}')", "a function call is not allowed"),
-    ("os.system('touch {marker}')", "a function call is not allowed"),
-    ("os.environ == 'x'", "attribute access is not allowed"),
-    ("(lambda: 1)()", "a function call is not allowed"),
-    ("dpd.__class__", "attribute access is not allowed"),
-    ("[c for c in ()]", "a comprehension is not allowed"),
-    ("dpd[0] > 1", "a subscript is not allowed"),
-    ("f'{dpd}' == 'x'", "an f-string is not allowed"),
-    ("dpd + 1 > 2", "arithmetic is not allowed"),
-    ("(x := 1)", "an assignment expression is not allowed"),
-    ("__builtins__", "unknown field '__builtins__'"),
-])
-def test_code_in_a_condition_is_refused_never_run(tmp_path: Path, condition: str,
-                                                  message: str) -> None:
+@pytest.mark.parametrize(
+    ("condition", "message"),
+    [
+        ("__import__('os').system('touch {marker}')", "a function call is not allowed"),
+        ("os.system('touch {marker}')", "a function call is not allowed"),
+        ("os.environ == 'x'", "attribute access is not allowed"),
+        ("(lambda: 1)()", "a function call is not allowed"),
+        ("dpd.__class__", "attribute access is not allowed"),
+        ("[c for c in ()]", "a comprehension is not allowed"),
+        ("dpd[0] > 1", "a subscript is not allowed"),
+        ("f'{dpd}' == 'x'", "an f-string is not allowed"),
+        ("dpd + 1 > 2", "arithmetic is not allowed"),
+        ("(x := 1)", "an assignment expression is not allowed"),
+        ("__builtins__", "unknown field '__builtins__'"),
+    ],
+)
+def test_code_in_a_condition_is_refused_never_run(
+    tmp_path: Path, condition: str, message: str
+) -> None:
     marker = tmp_path / "pwned"
     text = condition.replace("{marker}", str(marker))
     data = {
         "extends": "default",
-        "remedies": {"rules": [{"id": "R-EVIL", "effect": "allow", "remedy": "visit",
-                                "when": text, "reason": "x"}]},
+        "remedies": {
+            "rules": [
+                {"id": "R-EVIL", "effect": "allow", "remedy": "visit", "when": text, "reason": "x"}
+            ]
+        },
     }
     with pytest.raises(PolicyError) as info:
         policy_from_dict(data, source="<evil>")
@@ -125,15 +135,18 @@ def test_the_injection_test_policy_is_refused() -> None:
 
 @pytest.mark.filterwarnings("ignore:invalid escape sequence:DeprecationWarning")
 @settings(max_examples=300, deadline=None)
-@given(st.text(alphabet=st.sampled_from(list("abdp_ ()[]'.,:=<>!+-*/01@{}\\\"lmnotrs")),
-               max_size=40))
+@given(
+    st.text(alphabet=st.sampled_from(list("abdp_ ()[]'.,:=<>!+-*/01@{}\\\"lmnotrs")), max_size=40)
+)
 def test_any_text_either_parses_or_is_a_condition_error(text: str) -> None:
     with contextlib.suppress(ConditionError):
         parse(text)
 
 
 def test_a_yaml_policy_loads(tmp_path: Path) -> None:
-    path = write(tmp_path / "p.yaml", """\
+    path = write(
+        tmp_path / "p.yaml",
+        """\
 extends: default
 id: yaml-child
 parameters:
@@ -146,7 +159,8 @@ remedies:
       when: "quadrant == 'Q3'"
       reason: Visit.
       cites: [L-3D]
-""")
+""",
+    )
     policy = load_policy(path)
     assert policy.id == "yaml-child"
     assert policy.param("recovery_horizon_months") == 12
@@ -155,8 +169,9 @@ remedies:
 
 def test_yaml_is_loaded_safely(tmp_path: Path) -> None:
     marker = tmp_path / "pwned"
-    path = write(tmp_path / "evil.yaml",
-                 f"id: !!python/object/apply:os.system ['touch {marker}']\n")
+    path = write(
+        tmp_path / "evil.yaml", f"id: !!python/object/apply:os.system ['touch {marker}']\n"
+    )
     with pytest.raises(PolicyError, match="YAML syntax error"):
         load_policy(path)
     assert not marker.exists()
@@ -180,8 +195,10 @@ def test_a_json_policy_loads_and_its_errors_have_lines(tmp_path: Path) -> None:
 
 
 def test_a_policy_past_durable_rules_limits_is_refused_naming_the_limit() -> None:
-    rules = [{"id": f"R-{i}", "effect": "allow", "remedy": "visit", "when": f"dpd >= {i}",
-              "reason": "r"} for i in range(64)]
+    rules = [
+        {"id": f"R-{i}", "effect": "allow", "remedy": "visit", "when": f"dpd >= {i}", "reason": "r"}
+        for i in range(64)
+    ]
     with pytest.raises(EngineLimitError) as info:
         policy_from_dict({"extends": "default", "remedies": {"rules": rules}})
     assert info.value.limit == "matches at once"

@@ -68,15 +68,19 @@ def test_a_promise_stands_until_the_end_of_its_grace() -> None:
     [
         ([("2026-04-04 20:00", "4750")], PromiseStatus.KEPT, "2026-04-04 20:00"),  # 5% short
         ([("2026-04-04 20:00", "4749.99")], PromiseStatus.BROKEN, "2026-04-05 00:00"),
-        ([("2026-04-02 09:00", "2000"), ("2026-04-03 09:00", "2750")], PromiseStatus.KEPT,
-         "2026-04-03 09:00"),
+        (
+            [("2026-04-02 09:00", "2000"), ("2026-04-03 09:00", "2750")],
+            PromiseStatus.KEPT,
+            "2026-04-03 09:00",
+        ),
         ([("2026-04-01 09:00", "5000")], PromiseStatus.BROKEN, "2026-04-05 00:00"),  # before it
         ([("2026-04-05 00:00", "5000")], PromiseStatus.KEPT, "2026-04-05 00:00"),  # at its end
         ([("2026-04-05 00:00:01", "5000")], PromiseStatus.BROKEN, "2026-04-05 00:00"),  # after
     ],
 )
-def test_kept_or_broken(payments: list[tuple[str, str]], status: PromiseStatus,
-                        resolved: str) -> None:
+def test_kept_or_broken(
+    payments: list[tuple[str, str]], status: PromiseStatus, resolved: str
+) -> None:
     case = loan(promise("2026-04-01 10:00", "2026-04-03"), *(pay(w, a) for w, a in payments))
     (p,) = judge(case, "2026-04-10 12:00")
     assert (p.status, p.resolved_at) == (status, at(resolved))
@@ -89,8 +93,9 @@ def test_a_kept_promise_is_kept_as_soon_as_paid() -> None:
 
 
 def test_a_new_promise_on_or_before_the_promised_date_supersedes() -> None:
-    renegotiated = loan(promise("2026-04-01 10:00", "2026-04-05"),
-                        promise("2026-04-05 18:00", "2026-04-10"))
+    renegotiated = loan(
+        promise("2026-04-01 10:00", "2026-04-05"), promise("2026-04-05 18:00", "2026-04-10")
+    )
     first, second = judge(renegotiated, "2026-04-20 12:00")
     assert (first.status, first.resolved_at) == (PromiseStatus.SUPERSEDED, at("2026-04-05 18:00"))
     assert second.status is PromiseStatus.BROKEN
@@ -98,8 +103,9 @@ def test_a_new_promise_on_or_before_the_promised_date_supersedes() -> None:
     (span,) = pause_spans((first, second))
     assert (span.start, span.end) == (at("2026-04-01 10:00"), at("2026-04-12 00:00"))
 
-    too_late = loan(promise("2026-04-01 10:00", "2026-04-05"),
-                    promise("2026-04-06 18:00", "2026-04-10"))  # during the grace day
+    too_late = loan(
+        promise("2026-04-01 10:00", "2026-04-05"), promise("2026-04-06 18:00", "2026-04-10")
+    )  # during the grace day
     first, _ = judge(too_late, "2026-04-20 12:00")
     assert (first.status, first.resolved_at) == (PromiseStatus.BROKEN, at("2026-04-07 00:00"))
 
@@ -124,8 +130,9 @@ def test_derived_signals_reach_the_decision() -> None:
 
 def test_the_durable_engine_sees_the_derived_signals_too() -> None:
     engine = Engine(default())
-    decided = engine.decide(loan(promise("2026-04-01 10:00", "2026-04-03")),
-                            as_of=at("2026-04-05 12:00"))
+    decided = engine.decide(
+        loan(promise("2026-04-01 10:00", "2026-04-03")), as_of=at("2026-04-05 12:00")
+    )
     assert decided.levels["willingness"].value == "unwilling"
 
 
@@ -164,7 +171,8 @@ def test_a_promise_pauses_the_contact_steps_and_they_resume_after_the_break() ->
     assert l24.paused_until == at("2026-04-04 00:00")
     assert l24.reason == (
         "paused while the promise made on 2026-03-31 to pay CNY 5,000.00 by 2026-04-02 stands; "
-        "contact resumes at 2026-04-04 00:00 unless it is kept")
+        "contact resumes at 2026-04-04 00:00 unless it is kept"
+    )
     assert tl.step("L-3D").status is StepStatus.SKIPPED  # promised within 3 days: L-PROMISE3
     assert "L-PROMISE3" in (tl.step("L-3D").reason or "")
     assert tl.step("L-4-7D").status is StepStatus.UPCOMING  # not a contact step
@@ -174,10 +182,14 @@ def test_a_promise_pauses_the_contact_steps_and_they_resume_after_the_break() ->
     l24 = tl.step("L-24H")
     assert l24.status is StepStatus.OPEN
     assert (l24.opens_at, l24.due_at, l24.limit_at) == (
-        at("2026-04-04 00:00"), at("2026-04-05 00:00"), at("2026-04-06 00:00"))
+        at("2026-04-04 00:00"),
+        at("2026-04-05 00:00"),
+        at("2026-04-06 00:00"),
+    )
     assert l24.reason == (
         "resumed at 2026-04-04 00:00, after the promise made on 2026-03-31 to pay "
-        "CNY 5,000.00 by 2026-04-02 was broken")
+        "CNY 5,000.00 by 2026-04-02 was broken"
+    )
     l3d = tl.step("L-3D")
     assert (l3d.status, l3d.due_at) == (StepStatus.OPEN, at("2026-04-07 00:00"))
     assert tl.step("L-4-7D").due_at == at("2026-04-08 00:00")  # unmoved
@@ -185,8 +197,10 @@ def test_a_promise_pauses_the_contact_steps_and_they_resume_after_the_break() ->
 
 
 def test_a_step_keeps_the_time_it_had_left_rounded_up_to_whole_days() -> None:
-    case = loan(event("contact_attempt", "2026-04-01 10:00", outcome="reached"),
-                promise("2026-04-01 10:05", "2026-04-08"))
+    case = loan(
+        event("contact_attempt", "2026-04-01 10:00", outcome="reached"),
+        promise("2026-04-01 10:05", "2026-04-08"),
+    )
     tl = timeline(case, "2026-04-03 12:00")
     l3d = tl.step("L-3D")
     assert l3d.status is StepStatus.PAUSED  # promised in 7 days: the visit is paused
@@ -206,15 +220,18 @@ def test_a_kept_promise_still_pauses_until_its_end() -> None:
     assert step.status is StepStatus.PAUSED
     assert step.reason == (
         "paused: the promise made on 2026-03-31 to pay CNY 5,000.00 by 2026-04-02 was kept; "
-        "contact resumes at 2026-04-04 00:00")
+        "contact resumes at 2026-04-04 00:00"
+    )
     after = timeline(case, "2026-04-04 12:00").step("L-24H")
     assert after.reason is not None
     assert after.reason.endswith("was kept")
 
 
 def test_contact_during_the_pause_completes_the_step() -> None:
-    case = loan(promise("2026-03-31 15:00", "2026-04-02"),
-                event("contact_attempt", "2026-04-02 11:00", outcome="reached"))
+    case = loan(
+        promise("2026-03-31 15:00", "2026-04-02"),
+        event("contact_attempt", "2026-04-02 11:00", outcome="reached"),
+    )
     step = timeline(case, "2026-04-02 12:00").step("L-24H")
     assert (step.status, step.on_time) == (StepStatus.DONE, True)
 
@@ -246,8 +263,10 @@ def test_the_example_file_tells_the_promise_story() -> None:
 @settings(max_examples=100, deadline=None)
 @given(
     payments=st.lists(
-        st.tuples(st.integers(min_value=-2 * 24 * 60, max_value=8 * 24 * 60),
-                  st.integers(min_value=0, max_value=3000)),
+        st.tuples(
+            st.integers(min_value=-2 * 24 * 60, max_value=8 * 24 * 60),
+            st.integers(min_value=0, max_value=3000),
+        ),
         max_size=5,
     ),
     offset=st.integers(min_value=0, max_value=10 * 24 * 60),
@@ -275,4 +294,3 @@ def test_kept_exactly_when_payments_from_the_promise_reach_the_threshold(
     signals = promise_signals((p,))
     assert len(signals) == (p.status in (PromiseStatus.KEPT, PromiseStatus.BROKEN))
     assert all(s.observed_at <= as_of for s in signals)
-

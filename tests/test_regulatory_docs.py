@@ -43,10 +43,14 @@ def test_pack_page_lists_every_rule_figure_and_status(name: str) -> None:
             continue
         for klass in getattr(pack, "classes", ()):
             assert f"`{klass.rule_id}`" in text, klass.rule_id
-            figures += [(klass.rule_id, t.figure.param) for t in klass.thresholds.values()
-                        if t.figure.param]
-        for fig in (getattr(pack, "over_dpd", None), getattr(pack, "relative", None),
-                    *getattr(pack, "absolute", {}).values()):
+            figures += [
+                (klass.rule_id, t.figure.param) for t in klass.thresholds.values() if t.figure.param
+            ]
+        for fig in (
+            getattr(pack, "over_dpd", None),
+            getattr(pack, "relative", None),
+            *getattr(pack, "absolute", {}).values(),
+        ):
             if fig is not None and fig.param:
                 figures.append((pack.id, fig.param))
     guards = guardrails_of(policy)

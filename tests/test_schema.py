@@ -47,7 +47,11 @@ def test_the_schema_has_exactly_the_keys_the_loader_accepts() -> None:
     assert tuple(defs["remedy_rule"]["properties"]) == policy_module._REMEDY_RULE_KEYS
     assert defs["remedy"]["enum"] == [r.value for r in Remedy]
     assert defs["layer"]["properties"]["hit_policy"]["enum"] == [
-        "first", "priority", "collect_sum", "unique"]
+        "first",
+        "priority",
+        "collect_sum",
+        "unique",
+    ]
 
 
 @pytest.mark.parametrize("name", available_policies())
@@ -58,8 +62,10 @@ def test_shipped_policies_validate(name: str) -> None:
 
 
 def test_test_and_example_policies_validate() -> None:
-    files = [*sorted((ROOT / "tests" / "policies").glob("*.toml")),
-             ROOT / "examples" / "custom_policy" / "policy.toml"]
+    files = [
+        *sorted((ROOT / "tests" / "policies").glob("*.toml")),
+        ROOT / "examples" / "custom_policy" / "policy.toml",
+    ]
     for path in files:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
         assert not list(VALIDATOR.iter_errors(data)), path
@@ -69,11 +75,18 @@ MINIMAL: dict[str, Any] = {
     "id": "m",
     "signals": {"refused": {"dimension": "willingness", "polarity": "negative"}},
     "parameters": {"limit": {"value": 3}},
-    "layers": [{"id": "quadrant", "values": ["Q1", "Q3"], "default": "Q1",
-                "rules": [{"id": "Q-3", "when": "refused >= limit", "value": "Q3"}]}],
-    "remedies": {"conflict": "block_wins",
-                 "rules": [{"id": "R-1", "effect": "allow", "remedy": "remind",
-                            "reason": "r"}]},
+    "layers": [
+        {
+            "id": "quadrant",
+            "values": ["Q1", "Q3"],
+            "default": "Q1",
+            "rules": [{"id": "Q-3", "when": "refused >= limit", "value": "Q3"}],
+        }
+    ],
+    "remedies": {
+        "conflict": "block_wins",
+        "rules": [{"id": "R-1", "effect": "allow", "remedy": "remind", "reason": "r"}],
+    },
 }
 
 # (where to put the stray key, a function that puts it there)
@@ -102,16 +115,20 @@ def test_a_stray_key_fails_the_schema_and_the_loader_alike(where: str) -> None:
         policy_from_dict(data)
 
 
-@pytest.mark.parametrize(("path", "value"), [
-    (("layers", 0, "hit_policy"), "fist"),
-    (("remedies", "conflict"), "blocks_win"),
-    (("remedies", "rules", 0, "effect"), "permit"),
-    (("remedies", "rules", 0, "remedy"), "sue"),
-    (("signals", "refused", "polarity"), "bad"),
-    (("parameters", "limit", "status"), "X"),
-])
-def test_bad_enumerations_fail_the_schema_and_the_loader_alike(path: tuple[Any, ...],
-                                                               value: str) -> None:
+@pytest.mark.parametrize(
+    ("path", "value"),
+    [
+        (("layers", 0, "hit_policy"), "fist"),
+        (("remedies", "conflict"), "blocks_win"),
+        (("remedies", "rules", 0, "effect"), "permit"),
+        (("remedies", "rules", 0, "remedy"), "sue"),
+        (("signals", "refused", "polarity"), "bad"),
+        (("parameters", "limit", "status"), "X"),
+    ],
+)
+def test_bad_enumerations_fail_the_schema_and_the_loader_alike(
+    path: tuple[Any, ...], value: str
+) -> None:
     data = json.loads(json.dumps(MINIMAL))
     target = data
     for key in path[:-1]:
@@ -139,8 +156,7 @@ def test_the_format_reference_documents_every_key() -> None:
     text = (ROOT / "docs" / "policy-format.md").read_text(encoding="utf-8")
     schema = policy_schema()
     keys = set(schema["properties"])
-    for name in ("parameter", "signal", "layer", "layer_rule", "remedies", "remedy_rule",
-                 "clause"):
+    for name in ("parameter", "signal", "layer", "layer_rule", "remedies", "remedy_rule", "clause"):
         keys |= set(schema["$defs"][name]["properties"])
     missing = sorted(k for k in keys if f"| `{k}` |" not in text)
     assert not missing

@@ -51,16 +51,24 @@ BROKEN = Path(__file__).parent / "policies" / "testing"
 EXAMPLE = ROOT / "examples" / "custom_policy" / "policy.toml"
 AS_OF = "2026-04-03T12:00:00+08:00"
 SEEN = "2026-04-02T10:30:00+08:00"
-FAST = settings(max_examples=40, deadline=None, database=None,
-                suppress_health_check=[HealthCheck.too_slow])
+FAST = settings(
+    max_examples=40, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
+)
 
 
 def case_data(*signals: tuple[str, float | None], **overrides: Any) -> dict[str, Any]:
     data: dict[str, Any] = {
-        "case_id": "K-1", "product": "loan", "currency": "CNY", "principal": "100000",
-        "overdue_amount": "5000", "due_date": "2026-03-31", "timezone": "Asia/Shanghai",
-        "signals": [{"kind": k, "observed_at": SEEN, **({} if v is None else {"value": v})}
-                    for k, v in signals],
+        "case_id": "K-1",
+        "product": "loan",
+        "currency": "CNY",
+        "principal": "100000",
+        "overdue_amount": "5000",
+        "due_date": "2026-03-31",
+        "timezone": "Asia/Shanghai",
+        "signals": [
+            {"kind": k, "observed_at": SEEN, **({} if v is None else {"value": v})}
+            for k, v in signals
+        ],
     }
     data.update(overrides)
     return data
@@ -88,9 +96,14 @@ def test_all_is_sorted_and_complete() -> None:
     assert kit.__all__ == sorted(kit.__all__, key=key)
     for name in kit.__all__:
         assert getattr(kit, name) is not None, name
-    public = {n for n in dir(kit) if not n.startswith("_") and n != "annotations"
-              and not isinstance(getattr(kit, n), type(kit)) and n not in ("importlib", "Any",
-                                                                          "TYPE_CHECKING")}
+    public = {
+        n
+        for n in dir(kit)
+        if not n.startswith("_")
+        and n != "annotations"
+        and not isinstance(getattr(kit, n), type(kit))
+        and n not in ("importlib", "Any", "TYPE_CHECKING")
+    }
     assert public == set(kit.__all__)
     assert kit.cases.__module__ == "collectrules.testing.strategies"
     with pytest.raises(AttributeError):
@@ -100,8 +113,10 @@ def test_all_is_sorted_and_complete() -> None:
 def test_importing_the_kit_does_not_import_hypothesis() -> None:
     # The pytest plugin lives in this package and loads in every pytest run, so the
     # package itself must not need hypothesis.
-    code = ("import sys, collectrules.testing, collectrules.testing.plugin; "
-            "assert 'hypothesis' not in sys.modules, 'hypothesis imported'; print('ok')")
+    code = (
+        "import sys, collectrules.testing, collectrules.testing.plugin; "
+        "assert 'hypothesis' not in sys.modules, 'hypothesis imported'; print('ok')"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "ok"
@@ -149,8 +164,9 @@ def test_generated_cases_are_valid_and_decidable(case: Case, default_policy: Pol
 
 @FAST
 @given(pair=dated_cases(EXAMPLE))
-def test_dated_cases_agree_with_their_instant(pair: tuple[Case, pendulum.DateTime],
-                                              example_policy: Policy) -> None:
+def test_dated_cases_agree_with_their_instant(
+    pair: tuple[Case, pendulum.DateTime], example_policy: Policy
+) -> None:
     case, as_of = pair
     assert as_of.tzinfo is not None
     start, end = window(example_policy, as_of)
@@ -168,8 +184,9 @@ def test_cases_hit_every_boundary(example_policy: Policy) -> None:
     measures: set[Decimal | None] = set()
     counts: set[int] = set()
 
-    @settings(max_examples=300, database=None, deadline=None, derandomize=True,
-              phases=[Phase.generate])
+    @settings(
+        max_examples=1500, database=None, deadline=None, derandomize=True, phases=[Phase.generate]
+    )
     @given(case=cases(example_policy, kinds=["recovery_months", "promise_broken"]))
     def probe(case: Case) -> None:
         assert {s.kind for s in case.signals} <= {"recovery_months", "promise_broken"}
@@ -185,8 +202,9 @@ def test_cases_hit_every_boundary(example_policy: Policy) -> None:
 
 
 @FAST
-@given(signal=signals(kinds=["cash_coverage", "promise_broken"], as_of=AS_OF,
-                      timezone="Europe/London"))
+@given(
+    signal=signals(kinds=["cash_coverage", "promise_broken"], as_of=AS_OF, timezone="Europe/London")
+)
 def test_signals_respect_kinds_window_and_zone(signal: Signal, default_policy: Policy) -> None:
     start, end = window(default_policy, pendulum.parse(AS_OF))
     assert signal.kind in ("cash_coverage", "promise_broken")
@@ -251,8 +269,14 @@ def test_unknown_kind_suggests_the_closest() -> None:
 
 def test_assert_decision_passes_and_returns_the_decision() -> None:
     data = case_data(("health_issue", None), ("recovery_months", 12))
-    decision = assert_decision("default", data, as_of=AS_OF, quadrant="Q2",
-                               allows=["extend", Remedy.REPLAN], blocks="litigate")
+    decision = assert_decision(
+        "default",
+        data,
+        as_of=AS_OF,
+        quadrant="Q2",
+        allows=["extend", Remedy.REPLAN],
+        blocks="litigate",
+    )
     assert decision.quadrant is Quadrant.Q2
     assert decision.engine == "python"
 
@@ -260,8 +284,14 @@ def test_assert_decision_passes_and_returns_the_decision() -> None:
 def test_assert_decision_fails_with_a_diff_and_the_trace() -> None:
     data = case_data(("health_issue", None), ("recovery_months", 36))
     with pytest.raises(DecisionMismatch) as info:
-        assert_decision("default", data, as_of=AS_OF, quadrant="Q1",
-                        allows=["extend", "litigate", "negotiate"], blocks=["write_off"])
+        assert_decision(
+            "default",
+            data,
+            as_of=AS_OF,
+            quadrant="Q1",
+            allows=["extend", "litigate", "negotiate"],
+            blocks=["write_off"],
+        )
     error = info.value
     text = str(error)
     assert isinstance(error, AssertionError)
@@ -280,16 +310,19 @@ def test_assert_decision_fails_with_a_diff_and_the_trace() -> None:
 
 def test_assert_decision_reports_allowed_when_a_block_was_expected() -> None:
     data = case_data(("refused_to_pay", None), ("cash_coverage", 1.5))
-    with pytest.raises(DecisionMismatch, match="litigate: expected blocked, got allowed by "
-                                               "R-Q3-LITIGATE"):
-        assert_decision(load_policy("default"), Case.from_dict(data), as_of=AS_OF,
-                        blocks=["litigate"])
+    with pytest.raises(
+        DecisionMismatch, match="litigate: expected blocked, got allowed by R-Q3-LITIGATE"
+    ):
+        assert_decision(
+            load_policy("default"), Case.from_dict(data), as_of=AS_OF, blocks=["litigate"]
+        )
 
 
 def test_assert_decision_takes_a_policy_path_and_the_durable_back_end() -> None:
     data = case_data(("health_issue", None), ("recovery_months", 18))
-    decision = assert_decision(EXAMPLE, data, as_of=AS_OF, quadrant="Q2", blocks=["extend"],
-                               backend="durable")
+    decision = assert_decision(
+        EXAMPLE, data, as_of=AS_OF, quadrant="Q2", blocks=["extend"], backend="durable"
+    )
     assert decision.engine == "durable"
     assert decision.policy.id == "example-lender"
 
@@ -381,15 +414,19 @@ def test_a_monotonicity_violation_is_found_and_reproduces(name: str) -> None:
         after = engine.decide(Case.from_dict(found.worse), as_of=found.as_of)
         lost = (before.allowed_remedies - after.allowed_remedies) & COERCIVE_REMEDIES
         softer = (after.quadrant.willing and not before.quadrant.willing) or (
-            after.quadrant.able and not before.quadrant.able)
+            after.quadrant.able and not before.quadrant.able
+        )
         assert softer or lost, found.message
         # The case after has exactly one more negative signal than the case before.
         assert len(found.worse["signals"]) == len(found.case["signals"]) + 1
 
 
 def test_the_broken_promise_policy_softens_the_quadrant() -> None:
-    with pytest.raises(InvariantViolation, match=r"one more 'promise_broken' signal: "
-                                                 r"quadrant softens from Q3 to Q1"):
+    with pytest.raises(
+        InvariantViolation,
+        match=r"one more 'promise_broken' signal: "
+        r"quadrant softens from Q3 to Q1",
+    ):
         check_monotonic(BROKEN / "non_monotonic.toml", method="search")
 
 
@@ -449,13 +486,15 @@ def test_folding_a_layer_agrees_with_the_full_product(name: str) -> None:
         search.run()
         group = search.final_group
         assert group is not None
-        results.append((
-            {(kind, layer.id) for kind, layer, *_ in search.findings},
-            group.names,
-            set(group.table),
-            set(group.pairs),
-            search.cells,
-        ))
+        results.append(
+            (
+                {(kind, layer.id) for kind, layer, *_ in search.findings},
+                group.names,
+                set(group.table),
+                set(group.pairs),
+                search.cells,
+            )
+        )
     folded, plain = results
     assert folded[:4] == plain[:4]
     assert folded[4] <= plain[4]
@@ -493,8 +532,11 @@ def test_the_verifier_counterexamples_are_json_cases() -> None:
 
 @pytest.mark.parametrize(
     ("kwargs", "path"),
-    [({"method": "guess"}, "method"), ({"max_cells": 0}, "max_cells"),
-     ({"as_of": "2026-04-03"}, "as_of")],
+    [
+        ({"method": "guess"}, "method"),
+        ({"max_cells": 0}, "max_cells"),
+        ({"as_of": "2026-04-03"}, "as_of"),
+    ],
     ids=["method", "max-cells", "as-of"],
 )
 def test_invariant_checks_check_their_arguments(kwargs: dict[str, Any], path: str) -> None:

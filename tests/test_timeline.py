@@ -66,7 +66,10 @@ def test_worked_example_loan_due_2026_03_31_in_shanghai() -> None:
     assert tl.overdue_start.utcoffset().total_seconds() == 8 * 3600  # type: ignore[union-attr]
     assert times(tl.step("L-DUE")) == ("2026-03-31 00:00 +08:00", "2026-04-01 00:00 +08:00", None)
     assert times(tl.step("L-24H")) == (
-        "2026-04-01 00:00 +08:00", "2026-04-02 00:00 +08:00", "2026-04-03 00:00 +08:00")
+        "2026-04-01 00:00 +08:00",
+        "2026-04-02 00:00 +08:00",
+        "2026-04-03 00:00 +08:00",
+    )
     assert times(tl.step("L-3D"))[1] == "2026-04-04 00:00 +08:00"
     assert times(tl.step("L-4-7D"))[:2] == ("2026-04-04 00:00 +08:00", "2026-04-08 00:00 +08:00")
     assert times(tl.step("L-2W"))[1] == "2026-04-15 00:00 +08:00"
@@ -202,24 +205,33 @@ def test_unreachable_step_anchors_on_the_attempt_that_made_the_debtor_unreachabl
     invalid = loan(event("contact_attempt", "2026-04-02 10:00", outcome="invalid_number"))
     step = timeline(invalid, "2026-04-02 12:00").step("L-UNREACHABLE")
     assert (step.status, step.opens_at, step.due_at) == (
-        StepStatus.OPEN, at("2026-04-02 10:00"), at("2026-04-03 10:00"))
+        StepStatus.OPEN,
+        at("2026-04-02 10:00"),
+        at("2026-04-03 10:00"),
+    )
 
-    unanswered = [event("contact_attempt", f"2026-04-0{d} 10:00", outcome="no_answer")
-                  for d in (1, 2, 3)]
+    unanswered = [
+        event("contact_attempt", f"2026-04-0{d} 10:00", outcome="no_answer") for d in (1, 2, 3)
+    ]
     step = timeline(loan(*unanswered), "2026-04-03 12:00").step("L-UNREACHABLE")
     assert step.opens_at == at("2026-04-03 10:00")
     assert step.status is StepStatus.OPEN
-    assert timeline(loan(*unanswered), "2026-04-04 10:00:01").step(
-        "L-UNREACHABLE").status is StepStatus.BREACHED
+    assert (
+        timeline(loan(*unanswered), "2026-04-04 10:00:01").step("L-UNREACHABLE").status
+        is StepStatus.BREACHED
+    )
 
     reached = loan(*unanswered, event("contact_attempt", "2026-04-03 15:00", outcome="reached"))
     assert timeline(reached, "2026-04-05 12:00").step("L-UNREACHABLE").status is StepStatus.DONE
 
-    interrupted = loan(*unanswered[:2],
-                       event("contact_attempt", "2026-04-02 15:00", outcome="reached"),
-                       unanswered[2])
-    assert timeline(interrupted, "2026-04-05 12:00").step(
-        "L-UNREACHABLE").status is StepStatus.SKIPPED
+    interrupted = loan(
+        *unanswered[:2],
+        event("contact_attempt", "2026-04-02 15:00", outcome="reached"),
+        unanswered[2],
+    )
+    assert (
+        timeline(interrupted, "2026-04-05 12:00").step("L-UNREACHABLE").status is StepStatus.SKIPPED
+    )
 
 
 def test_stage_condition_skips_with_its_reason() -> None:
@@ -231,12 +243,22 @@ def test_stage_condition_skips_with_its_reason() -> None:
 
 
 def test_event_anchor_waits_for_its_event() -> None:
-    policy = with_plan(stage(id="S-J", anchor="judgment_effective", within="10 business days",
-                             channel="legal", completed_by=["suit_filed"]))
+    policy = with_plan(
+        stage(
+            id="S-J",
+            anchor="judgment_effective",
+            within="10 business days",
+            channel="legal",
+            completed_by=["suit_filed"],
+        )
+    )
     tl = timeline(loan(), "2026-04-10 12:00", policy)
     step = tl.step("S-J")
     assert (step.status, step.opens_at, step.reason) == (
-        StepStatus.UPCOMING, None, "waits for the first judgment_effective event")
+        StepStatus.UPCOMING,
+        None,
+        "waits for the first judgment_effective event",
+    )
     judged = loan(event("judgment_effective", "2026-09-24 16:00"))
     step = timeline(judged, "2026-10-01 12:00", policy).step("S-J")
     assert step.opens_at == at("2026-09-24 16:00")
@@ -246,7 +268,8 @@ def test_event_anchor_waits_for_its_event() -> None:
     holiday = loan(event("judgment_effective", "2026-09-25 16:00"))
     # Anchored on a holiday, counting starts at 00:00 of the next working day (Monday 28th).
     assert timeline(holiday, "2026-10-01 12:00", policy).step("S-J").due_at == at(
-        "2026-10-16 00:00")
+        "2026-10-16 00:00"
+    )
 
 
 def test_next_actions_are_open_late_and_breached_steps_soonest_first() -> None:
@@ -261,12 +284,14 @@ def test_engine_timeline_delegates() -> None:
     engine = Engine(default(), backend="python")
     case = loan(event("contact_attempt", "2026-04-01 09:00", outcome="reached"))
     assert engine.timeline(case, as_of="2026-04-02T12:00:00+08:00") == build_timeline(
-        case, as_of=at("2026-04-02 12:00"), policy=default())
+        case, as_of=at("2026-04-02 12:00"), policy=default()
+    )
 
 
 def test_timeline_json_is_stable_and_complete() -> None:
-    case = loan(event("contact_attempt", "2026-04-01 09:00", outcome="reached"),
-                guarantors=[{"id": "G-1"}])
+    case = loan(
+        event("contact_attempt", "2026-04-01 09:00", outcome="reached"), guarantors=[{"id": "G-1"}]
+    )
     tl = timeline(case, "2026-04-02 12:00")
     text = tl.to_json()
     assert text == timeline(case, "2026-04-02 12:00").to_json()
@@ -277,9 +302,11 @@ def test_timeline_json_is_stable_and_complete() -> None:
     first = data["steps"][1]
     assert first["id"] == "L-24H"
     assert first["status"] == "done"
-    assert first["contact_window"] == {"first_at": "2026-04-01T08:00:00+08:00",
-                                       "last_at": "2026-04-01T22:00:00+08:00",
-                                       "feasible": True}
+    assert first["contact_window"] == {
+        "first_at": "2026-04-01T08:00:00+08:00",
+        "last_at": "2026-04-01T22:00:00+08:00",
+        "feasible": True,
+    }
     assert data["next_actions"] == [s.id for s in tl.next_actions]
     assert [d["kind"] for d in data["deadlines"]] == ["limitation", "guarantee", "enforcement"]
 
@@ -294,8 +321,18 @@ def test_as_of_must_be_aware() -> None:
 def test_a_policy_without_a_timeline_section_is_a_clear_error() -> None:
     from collectrules.policy import policy_from_dict
 
-    data = {"id": "bare", "layers": [{"id": "quadrant", "values": ["Q1"], "default": "Q1",
-                                      "hit_policy": "first", "rules": []}]}
+    data = {
+        "id": "bare",
+        "layers": [
+            {
+                "id": "quadrant",
+                "values": ["Q1"],
+                "default": "Q1",
+                "hit_policy": "first",
+                "rules": [],
+            }
+        ],
+    }
     with pytest.raises(PolicyError, match=r"has no \[timeline\] section"):
         build_timeline(loan(), as_of=at("2026-04-02 12:00"), policy=policy_from_dict(data))
 
@@ -311,12 +348,18 @@ def test_bad_events_are_clear_errors() -> None:
     from collectrules import InputError
 
     with pytest.raises(InputError) as info:
-        loan({"kind": "vist", "at": "2026-04-01T10:00:00+08:00"},
-             {"kind": "contact_attempt", "at": "2026-04-01T10:00:00+08:00"},
-             {"kind": "payment", "at": "2026-04-01T10:00:00", "amount": "1"},
-             {"kind": "promise_made", "at": "2026-04-01T10:00:00+08:00", "amount": "1"})
-    assert set(info.value.paths) == {"events[0].kind", "events[1].outcome", "events[2].at",
-                                     "events[3].promised_date"}
+        loan(
+            {"kind": "vist", "at": "2026-04-01T10:00:00+08:00"},
+            {"kind": "contact_attempt", "at": "2026-04-01T10:00:00+08:00"},
+            {"kind": "payment", "at": "2026-04-01T10:00:00", "amount": "1"},
+            {"kind": "promise_made", "at": "2026-04-01T10:00:00+08:00", "amount": "1"},
+        )
+    assert set(info.value.paths) == {
+        "events[0].kind",
+        "events[1].outcome",
+        "events[2].at",
+        "events[3].promised_date",
+    }
 
 
 # --------------------------------------------------------------------------- the policy format
@@ -342,44 +385,73 @@ def problems_of(policy_thunk: Any) -> list[str]:
 @pytest.mark.parametrize(
     ("table", "expected"),
     [
-        (stage(id="L-3D", anchor="overdue_strat"),
-         "timeline.plans.loan[L-3D].anchor: unknown anchor 'overdue_strat' "
-         "(did you mean 'overdue_start'?)"),
-        (stage(within="3 dayz"), "timeline.plans.loan[S-1].within: unknown unit 'dayz' in "
-         "offset '3 dayz'; use hours, days, business days, weeks or months (did you mean 'days'?)"),
+        (
+            stage(id="L-3D", anchor="overdue_strat"),
+            "timeline.plans.loan[L-3D].anchor: unknown anchor 'overdue_strat' "
+            "(did you mean 'overdue_start'?)",
+        ),
+        (
+            stage(within="3 dayz"),
+            "timeline.plans.loan[S-1].within: unknown unit 'dayz' in "
+            "offset '3 dayz'; use hours, days, business days, weeks or months "
+            "(did you mean 'days'?)",
+        ),
         (stage(within="soon"), "timeline.plans.loan[S-1].within: cannot read offset 'soon'"),
         (stage(within=3), "timeline.plans.loan[S-1].within: expected an offset"),
-        (stage(within="24 hours", limit="24 hours"),
-         "timeline.plans.loan[S-1].limit: the limit (24 hours) must come after the deadline"),
-        (stage(after="7 days", within="3 days"),
-         "timeline.plans.loan[S-1].within: the window closes (3 days) before it opens (7 days)"),
+        (
+            stage(within="24 hours", limit="24 hours"),
+            "timeline.plans.loan[S-1].limit: the limit (24 hours) must come after the deadline",
+        ),
+        (
+            stage(after="7 days", within="3 days"),
+            "timeline.plans.loan[S-1].within: the window closes (3 days) before it opens (7 days)",
+        ),
         (stage(within=None), "timeline.plans.loan[S-1]: a stage needs 'within'"),
-        (stage(within=None, after="1 day", limit="2 days"),
-         "timeline.plans.loan[S-1].limit: a limit needs a deadline"),
-        (stage(channel="phnoe"),
-         "timeline.plans.loan[S-1].channel: unknown channel 'phnoe' (did you mean 'phone'?)"),
+        (
+            stage(within=None, after="1 day", limit="2 days"),
+            "timeline.plans.loan[S-1].limit: a limit needs a deadline",
+        ),
+        (
+            stage(channel="phnoe"),
+            "timeline.plans.loan[S-1].channel: unknown channel 'phnoe' (did you mean 'phone'?)",
+        ),
         (stage(channel=None), "timeline.plans.loan[S-1].channel: required: one of phone"),
-        (stage(completed_by=["vist"]),
-         "timeline.plans.loan[S-1].completed_by: unknown event kind 'vist' "
-         "(did you mean 'visit'?)"),
-        (stage(completed_by=["visit:reached"]),
-         "completed_by: only contact_attempt events have an outcome, not 'visit'"),
-        (stage(completed_by=["contact_attempt:answered"]),
-         "unknown contact outcome 'answered'"),
+        (
+            stage(completed_by=["vist"]),
+            "timeline.plans.loan[S-1].completed_by: unknown event kind 'vist' "
+            "(did you mean 'visit'?)",
+        ),
+        (
+            stage(completed_by=["visit:reached"]),
+            "completed_by: only contact_attempt events have an outcome, not 'visit'",
+        ),
+        (stage(completed_by=["contact_attempt:answered"]), "unknown contact outcome 'answered'"),
         (stage(completed_by=[]), "timeline.plans.loan[S-1].completed_by: required"),
-        (stage(withn="3 days"),
-         "timeline.plans.loan[S-1].withn: unknown key (did you mean 'within'?)"),
+        (
+            stage(withn="3 days"),
+            "timeline.plans.loan[S-1].withn: unknown key (did you mean 'within'?)",
+        ),
         (stage(action=None), "timeline.plans.loan[S-1].action: required"),
-        (stage(when="contact_atempts >= 2", reason="r"),
-         "timeline.plans.loan[S-1].when: unknown field 'contact_atempts'"),
-        (stage(when="contact_attempts >= 2"),
-         "timeline.plans.loan[S-1].reason: a stage with a condition needs a reason"),
-        (stage(anchor="condition"),
-         "timeline.plans.loan[S-1].anchor: anchor 'condition' needs a 'when' condition"),
-        (stage(anchor="condition", when="dpd > 3", reason="r"),
-         "with anchor 'condition', the condition may read only fields that events change"),
-        (stage(pauses_on_promise="yes"),
-         "timeline.plans.loan[S-1].pauses_on_promise: expected true or false"),
+        (
+            stage(when="contact_atempts >= 2", reason="r"),
+            "timeline.plans.loan[S-1].when: unknown field 'contact_atempts'",
+        ),
+        (
+            stage(when="contact_attempts >= 2"),
+            "timeline.plans.loan[S-1].reason: a stage with a condition needs a reason",
+        ),
+        (
+            stage(anchor="condition"),
+            "timeline.plans.loan[S-1].anchor: anchor 'condition' needs a 'when' condition",
+        ),
+        (
+            stage(anchor="condition", when="dpd > 3", reason="r"),
+            "with anchor 'condition', the condition may read only fields that events change",
+        ),
+        (
+            stage(pauses_on_promise="yes"),
+            "timeline.plans.loan[S-1].pauses_on_promise: expected true or false",
+        ),
         ({"anchor": "due_date"}, "timeline.plans.loan[0].id: required"),
     ],
 )
@@ -396,25 +468,43 @@ def test_duplicate_stage_ids() -> None:
 @pytest.mark.parametrize(
     ("timeline_table", "expected"),
     [
-        ({"calendar": {"country": "XX"}},
-         "timeline.calendar.country: the holidays package has no calendar for country 'XX'"),
-        ({"calendar": {"country": "US", "subdivision": "NYY"}},
-         "timeline.calendar.subdivision: country 'US' has no subdivision 'NYY'"),
-        ({"calendar": {"country": "CN", "extra_holidays": ["2026-13-01"]}},
-         "timeline.calendar.extra_holidays: expected a date as YYYY-MM-DD"),
-        ({"calendar": {"contry": "CN", "country": "CN"}},
-         "timeline.calendar.contry: unknown key (did you mean 'country'?)"),
-        ({"products": {"loans": "loan"}},
-         "timeline.products.loans: unknown product 'loans' (did you mean 'loan'?)"),
-        ({"products": {"credit_card": "lon"}},
-         "timeline.products.credit_card: no plan named 'lon' (did you mean 'loan'?)"),
-        ({"contact_channels": ["phone", "fax"]},
-         "timeline.contact_channels: unknown channel 'fax'"),
-        ({"deadlines": {"limitation": {"interrupted_by": ["demand_deliverd"]}}},
-         "timeline.deadlines.limitation.interrupted_by: unknown event kind 'demand_deliverd' "
-         "(did you mean 'demand_delivered'?)"),
-        ({"deadlines": {"warning_days": -1}},
-         "timeline.deadlines.warning_days: expected a non-negative whole number"),
+        (
+            {"calendar": {"country": "XX"}},
+            "timeline.calendar.country: the holidays package has no calendar for country 'XX'",
+        ),
+        (
+            {"calendar": {"country": "US", "subdivision": "NYY"}},
+            "timeline.calendar.subdivision: country 'US' has no subdivision 'NYY'",
+        ),
+        (
+            {"calendar": {"country": "CN", "extra_holidays": ["2026-13-01"]}},
+            "timeline.calendar.extra_holidays: expected a date as YYYY-MM-DD",
+        ),
+        (
+            {"calendar": {"contry": "CN", "country": "CN"}},
+            "timeline.calendar.contry: unknown key (did you mean 'country'?)",
+        ),
+        (
+            {"products": {"loans": "loan"}},
+            "timeline.products.loans: unknown product 'loans' (did you mean 'loan'?)",
+        ),
+        (
+            {"products": {"credit_card": "lon"}},
+            "timeline.products.credit_card: no plan named 'lon' (did you mean 'loan'?)",
+        ),
+        (
+            {"contact_channels": ["phone", "fax"]},
+            "timeline.contact_channels: unknown channel 'fax'",
+        ),
+        (
+            {"deadlines": {"limitation": {"interrupted_by": ["demand_deliverd"]}}},
+            "timeline.deadlines.limitation.interrupted_by: unknown event kind 'demand_deliverd' "
+            "(did you mean 'demand_delivered'?)",
+        ),
+        (
+            {"deadlines": {"warning_days": -1}},
+            "timeline.deadlines.warning_days: expected a non-negative whole number",
+        ),
         ({"plans": {"Loan": [stage()]}}, "timeline.plans.Loan: a plan name must be snake_case"),
         ({"plans": {"loan": []}}, "timeline.plans.loan: expected an array of stages"),
         ({"plan": {}}, "timeline.plan: unknown key (did you mean 'plans'?)"),
@@ -460,27 +550,41 @@ def test_errors_in_a_policy_file_carry_the_line(tmp_path: Path) -> None:
     assert problem.line == 6
     assert str(problem).endswith(
         "mine.toml:6: timeline.plans.loan[L-3D].anchor: unknown anchor 'overdue_strat' "
-        "(did you mean 'overdue_start'?)")
+        "(did you mean 'overdue_start'?)"
+    )
 
 
 def test_stage_conditions_read_timeline_facts_and_parameters() -> None:
-    policy = with_plan(stage(id="S-2ND", when="contact_attempts >= unreachable_attempts",
-                             reason="fewer attempts than unreachable_attempts"))
+    policy = with_plan(
+        stage(
+            id="S-2ND",
+            when="contact_attempts >= unreachable_attempts",
+            reason="fewer attempts than unreachable_attempts",
+        )
+    )
     few = loan(event("contact_attempt", "2026-04-01 10:00", outcome="no_answer"))
     assert timeline(few, "2026-04-02 12:00", policy).step("S-2ND").status is StepStatus.SKIPPED
-    many = loan(*[event("contact_attempt", f"2026-04-01 1{h}:00", outcome="no_answer")
-                  for h in range(3)])
+    many = loan(
+        *[event("contact_attempt", f"2026-04-01 1{h}:00", outcome="no_answer") for h in range(3)]
+    )
     assert timeline(many, "2026-04-02 12:00", policy).step("S-2ND").status is StepStatus.OPEN
 
 
 def test_timeline_fields_join_the_decision_schema() -> None:
     schema = default().schema()
-    for name in ("contact_attempts", "contact_unanswered_streak", "promise_standing",
-                 "promise_days", "paid_since_due"):
+    for name in (
+        "contact_attempts",
+        "contact_unanswered_streak",
+        "promise_standing",
+        "promise_days",
+        "paid_since_due",
+    ):
         assert name in schema
     engine = Engine(default(), backend="python")
-    case = loan(event("contact_attempt", "2026-04-01 10:00", outcome="invalid_number"),
-                event("payment", "2026-04-01 11:00", amount="1200.50"))
+    case = loan(
+        event("contact_attempt", "2026-04-01 10:00", outcome="invalid_number"),
+        event("payment", "2026-04-01 11:00", amount="1200.50"),
+    )
     facts = engine.derive(case, as_of=at("2026-04-02 12:00")).facts
     assert facts["contact_attempts"] == 1
     assert facts["contact_invalid_number"] == 1
@@ -527,15 +631,23 @@ def test_no_time_precedes_its_anchor(case: Case, when: pendulum.DateTime) -> Non
 BUSINESS_PLAN = (
     stage(id="B-1", within="1 business day"),
     stage(id="B-3", within="3 business days", limit="5 business days"),
-    stage(id="B-W", after="2 business days", within="10 business days", channel="letter",
-          completed_by=["notice_sent"]),
+    stage(
+        id="B-W",
+        after="2 business days",
+        within="10 business days",
+        channel="letter",
+        completed_by=["notice_sent"],
+    ),
     stage(id="B-E", anchor="promise_made", within="2 business days"),
 )
 
 
 @settings(max_examples=60, deadline=None)
-@given(case=cases(product="loan"), when=as_ofs(days=400),
-       due=st.dates(min_value=pendulum.date(2025, 12, 1), max_value=pendulum.date(2026, 12, 31)))
+@given(
+    case=cases(product="loan"),
+    when=as_ofs(days=400),
+    due=st.dates(min_value=pendulum.date(2025, 12, 1), max_value=pendulum.date(2026, 12, 31)),
+)
 def test_business_day_stages_land_on_working_days(
     case: Case, when: pendulum.DateTime, due: Any
 ) -> None:
@@ -564,8 +676,12 @@ def completing_events(draw: st.DrawFn, steps: tuple[Step, ...]) -> Event:
     outcome = None if matcher.outcome is None else matcher.outcome.value
     if matcher.kind.value == "contact_attempt" and outcome is None:
         outcome = "reached"
-    return Event(kind=matcher.kind, at=when, outcome=outcome,
-                 amount=1000 if matcher.kind.value == "payment" else None)
+    return Event(
+        kind=matcher.kind,
+        at=when,
+        outcome=outcome,
+        amount=1000 if matcher.kind.value == "payment" else None,
+    )
 
 
 @settings(max_examples=80, deadline=None)
@@ -577,8 +693,9 @@ def test_a_completing_event_never_moves_another_step_earlier(
     if not before.steps:
         return
     added = data.draw(completing_events(before.steps))
-    after = build_timeline(attrs.evolve(case, events=(*case.events, added)), as_of=when,
-                           policy=default())
+    after = build_timeline(
+        attrs.evolve(case, events=(*case.events, added)), as_of=when, policy=default()
+    )
     for old, new in zip(before.steps, after.steps, strict=True):
         if old.stage.completed_by_event(added):
             continue
@@ -619,8 +736,12 @@ def test_us_case_across_the_2026_03_08_change() -> None:
 # --------------------------------------------------------------------------- machine time zone
 
 _SUBRUN = "COLLECTRULES_TZ_SUBRUN"
-_MODULES = ["tests/test_timeline.py", "tests/test_calendars.py", "tests/test_deadlines.py",
-            "tests/test_promises.py"]
+_MODULES = [
+    "tests/test_timeline.py",
+    "tests/test_calendars.py",
+    "tests/test_deadlines.py",
+    "tests/test_promises.py",
+]
 
 
 @pytest.mark.parametrize("zone", ["UTC", "Asia/Shanghai"])
@@ -634,7 +755,12 @@ def test_results_do_not_depend_on_the_machines_time_zone(zone: str) -> None:
     env = {**os.environ, "TZ": zone, _SUBRUN: zone}
     result = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", *_MODULES],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=900, check=False,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
     )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     assert " passed" in result.stdout

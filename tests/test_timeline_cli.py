@@ -28,8 +28,11 @@ def test_example_as_a_table(capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 0, err
     assert "TL-DEMO-1 (loan) under default@1.0.0" in out
     assert "contact hours 08:00–22:00" in out
-    rows = {line.split("│")[1].strip(): line for line in out.splitlines()
-            if line.startswith("│") and line.split("│")[1].strip()}
+    rows = {
+        line.split("│")[1].strip(): line
+        for line in out.splitlines()
+        if line.startswith("│") and line.split("│")[1].strip()
+    }
     assert " done " in rows["L-24H"]
     assert " open " in rows["L-3D"]
     assert "2026-04-13 00:00" in rows["L-3D"]
@@ -37,7 +40,7 @@ def test_example_as_a_table(capsys: pytest.CaptureFixture[str]) -> None:
     assert "[phone]" in rows["L-24H"]  # markup-like text is printed as it is
     assert "satisfied" in out  # the guarantor was claimed against within the period
     assert "what to do next" in out
-    actions = out[out.index("what to do next"):]
+    actions = out[out.index("what to do next") :]
     assert actions.index("1. L-3D open") < actions.index("2. L-2W open")
 
 
@@ -48,8 +51,14 @@ def test_example_as_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert data["case_id"] == "TL-DEMO-1"
     assert data["next_actions"] == ["L-3D", "L-2W"]
     statuses = {s["id"]: s["status"] for s in data["steps"]}
-    assert statuses == {"L-DUE": "done", "L-24H": "done", "L-UNREACHABLE": "skipped",
-                        "L-3D": "open", "L-4-7D": "done", "L-2W": "open"}
+    assert statuses == {
+        "L-DUE": "done",
+        "L-24H": "done",
+        "L-UNREACHABLE": "skipped",
+        "L-3D": "open",
+        "L-4-7D": "done",
+        "L-2W": "open",
+    }
     limitation, guarantee, enforcement = data["deadlines"]
     assert limitation["started_by"] == "demand_delivered on 2026-04-10"
     assert limitation["last_day"] == "2029-04-10"
@@ -59,8 +68,9 @@ def test_example_as_json(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_policy_option_and_errors(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    code, out, _ = run(capsys, "timeline", str(EXAMPLE), "--as-of", AS_OF, "--policy", "uk",
-                       "--format", "json")
+    code, out, _ = run(
+        capsys, "timeline", str(EXAMPLE), "--as-of", AS_OF, "--policy", "uk", "--format", "json"
+    )
     assert code == 0
     assert json.loads(out)["calendar"] == "GB-ENG"
     code, _, err = run(capsys, "timeline", str(EXAMPLE), "--as-of", "2026-04-11T09:00:00")
@@ -76,9 +86,22 @@ def test_policy_option_and_errors(capsys: pytest.CaptureFixture[str], tmp_path: 
 def test_the_installed_command_runs_the_example() -> None:
     env = {**os.environ, "COLUMNS": "200"}
     result = subprocess.run(
-        [sys.executable, "-m", "collectrules", "timeline", str(EXAMPLE), "--as-of", AS_OF,
-         "--format", "json"],
-        capture_output=True, text=True, check=False, env=env, cwd=ROOT,
+        [
+            sys.executable,
+            "-m",
+            "collectrules",
+            "timeline",
+            str(EXAMPLE),
+            "--as-of",
+            AS_OF,
+            "--format",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=env,
+        cwd=ROOT,
     )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["plan"] == "loan"

@@ -33,25 +33,52 @@ POLICIES = Path(__file__).parent / "policies"
 
 # file, kind, a substring of the message, the rule ids the finding names
 BROKEN = [
-    ("gap.toml", FindingKind.GAP,
-     "layer 'quadrant': no rule matches and the layer has no default "
-     "(willingness = unwilling, ability = unable)", ()),
-    ("overlap.toml", FindingKind.OVERLAP,
-     "layer 'quadrant' is unique, but rules 'QUAD-Q1' and 'QUAD-Q2' both match",
-     ("QUAD-Q1", "QUAD-Q2")),
-    ("shadowed.toml", FindingKind.UNREACHABLE,
-     "layer 'ability': rule 'A-NO-COVERAGE' is shadowed: whenever it matches, an earlier "
-     "rule takes the case: 'A-SHORT', 'A-LONG'", ("A-NO-COVERAGE", "A-SHORT", "A-LONG")),
-    ("conflict.toml", FindingKind.CONFLICT,
-     "remedies[R-VISIT] allows and remedies[R-Q4-NO-VISIT] blocks visit for the same cases "
-     "(quadrant = Q4)", ("R-VISIT", "R-Q4-NO-VISIT")),
-    ("unknown_citation.toml", FindingKind.CITATION,
-     "remedies[R-Q4-OUTSOURCE].cites: unknown clause 'Q5'", ("R-Q4-OUTSOURCE",)),
-    ("litigate_q1.toml", FindingKind.ORDERING,
-     "remedies[R-SUE-EVERYONE] allows litigation for a Q1 debtor", ("R-SUE-EVERYONE",)),
-    ("not_monotonic.toml", FindingKind.MONOTONICITY,
-     "adding one 'unreachable' signal softens the quadrant from Q3 to Q1 and takes away the "
-     "coercive remedies pressure_guarantor, litigate", ()),
+    (
+        "gap.toml",
+        FindingKind.GAP,
+        "layer 'quadrant': no rule matches and the layer has no default "
+        "(willingness = unwilling, ability = unable)",
+        (),
+    ),
+    (
+        "overlap.toml",
+        FindingKind.OVERLAP,
+        "layer 'quadrant' is unique, but rules 'QUAD-Q1' and 'QUAD-Q2' both match",
+        ("QUAD-Q1", "QUAD-Q2"),
+    ),
+    (
+        "shadowed.toml",
+        FindingKind.UNREACHABLE,
+        "layer 'ability': rule 'A-NO-COVERAGE' is shadowed: whenever it matches, an earlier "
+        "rule takes the case: 'A-SHORT', 'A-LONG'",
+        ("A-NO-COVERAGE", "A-SHORT", "A-LONG"),
+    ),
+    (
+        "conflict.toml",
+        FindingKind.CONFLICT,
+        "remedies[R-VISIT] allows and remedies[R-Q4-NO-VISIT] blocks visit for the same cases "
+        "(quadrant = Q4)",
+        ("R-VISIT", "R-Q4-NO-VISIT"),
+    ),
+    (
+        "unknown_citation.toml",
+        FindingKind.CITATION,
+        "remedies[R-Q4-OUTSOURCE].cites: unknown clause 'Q5'",
+        ("R-Q4-OUTSOURCE",),
+    ),
+    (
+        "litigate_q1.toml",
+        FindingKind.ORDERING,
+        "remedies[R-SUE-EVERYONE] allows litigation for a Q1 debtor",
+        ("R-SUE-EVERYONE",),
+    ),
+    (
+        "not_monotonic.toml",
+        FindingKind.MONOTONICITY,
+        "adding one 'unreachable' signal softens the quadrant from Q3 to Q1 and takes away the "
+        "coercive remedies pressure_guarantor, litigate",
+        (),
+    ),
 ]
 
 
@@ -64,10 +91,12 @@ def _errors(report: VerificationReport) -> list[Finding]:
     return [f for f in report.findings if f.severity is Severity.ERROR]
 
 
-@pytest.mark.parametrize(("name", "kind", "text", "rule_ids"), BROKEN,
-                         ids=[b[0] for b in BROKEN])
+@pytest.mark.parametrize(("name", "kind", "text", "rule_ids"), BROKEN, ids=[b[0] for b in BROKEN])
 def test_each_broken_policy_is_reported_with_the_right_message(
-    reports: dict[str, VerificationReport], name: str, kind: FindingKind, text: str,
+    reports: dict[str, VerificationReport],
+    name: str,
+    kind: FindingKind,
+    text: str,
     rule_ids: tuple[str, ...],
 ) -> None:
     report = reports[name]
@@ -148,8 +177,9 @@ def test_report_is_json_ready(reports: dict[str, VerificationReport]) -> None:
     (error,) = back["errors"]
     assert error["kind"] == "conflict"
     assert error["counterexample"]["as_of"] == REFERENCE_AS_OF
-    assert Case.from_dict(error["counterexample"]["case"],
-                          signal_kinds=tuple(load_policy("default").signals))
+    assert Case.from_dict(
+        error["counterexample"]["case"], signal_kinds=tuple(load_policy("default").signals)
+    )
 
 
 # --------------------------------------------------------------------------- unit
@@ -166,20 +196,45 @@ def _policy(**changes: Any) -> Policy:
             "cover": {"dimension": "ability", "polarity": "measured"},
         },
         "layers": [
-            {"id": "willingness", "values": ["willing", "unwilling"], "default": "willing",
-             "rules": [{"id": "W-1", "when": "refused >= 1", "value": "unwilling"}]},
-            {"id": "ability", "values": ["able", "unable"], "default": "able",
-             "rules": [{"id": "A-1", "when": "cover < 1", "value": "unable"}]},
-            {"id": "quadrant", "values": ["Q1", "Q2", "Q3", "Q4"], "hit_policy": "unique",
-             "rules": [
-                 {"id": "Q-1", "when": "willingness == 'willing' and ability == 'able'",
-                  "value": "Q1"},
-                 {"id": "Q-2", "when": "willingness == 'willing' and ability == 'unable'",
-                  "value": "Q2"},
-                 {"id": "Q-3", "when": "willingness == 'unwilling' and ability == 'able'",
-                  "value": "Q3"},
-                 {"id": "Q-4", "when": "willingness == 'unwilling' and ability == 'unable'",
-                  "value": "Q4"}]},
+            {
+                "id": "willingness",
+                "values": ["willing", "unwilling"],
+                "default": "willing",
+                "rules": [{"id": "W-1", "when": "refused >= 1", "value": "unwilling"}],
+            },
+            {
+                "id": "ability",
+                "values": ["able", "unable"],
+                "default": "able",
+                "rules": [{"id": "A-1", "when": "cover < 1", "value": "unable"}],
+            },
+            {
+                "id": "quadrant",
+                "values": ["Q1", "Q2", "Q3", "Q4"],
+                "hit_policy": "unique",
+                "rules": [
+                    {
+                        "id": "Q-1",
+                        "when": "willingness == 'willing' and ability == 'able'",
+                        "value": "Q1",
+                    },
+                    {
+                        "id": "Q-2",
+                        "when": "willingness == 'willing' and ability == 'unable'",
+                        "value": "Q2",
+                    },
+                    {
+                        "id": "Q-3",
+                        "when": "willingness == 'unwilling' and ability == 'able'",
+                        "value": "Q3",
+                    },
+                    {
+                        "id": "Q-4",
+                        "when": "willingness == 'unwilling' and ability == 'unable'",
+                        "value": "Q4",
+                    },
+                ],
+            },
         ],
         "remedies": {"conflict": "block_wins", "rules": []},
     }
@@ -205,13 +260,25 @@ def test_a_clean_small_policy() -> None:
 def test_money_thresholds_are_scaled_and_split_exactly() -> None:
     # overdue_amount > limit (5000.5) blocks extend; 5000.5 itself does not.
     rules = [
-        {"id": "R-A", "effect": "allow", "remedies": ["extend"], "when": "quadrant == 'Q2'",
-         "reason": "r"},
-        {"id": "R-B", "effect": "block", "remedies": ["extend"],
-         "when": "overdue_amount > limit", "reason": "r"},
+        {
+            "id": "R-A",
+            "effect": "allow",
+            "remedies": ["extend"],
+            "when": "quadrant == 'Q2'",
+            "reason": "r",
+        },
+        {
+            "id": "R-B",
+            "effect": "block",
+            "remedies": ["extend"],
+            "when": "overdue_amount > limit",
+            "reason": "r",
+        },
     ]
-    policy = _policy(remedies={"conflict": "unspecified", "rules": rules},
-                     parameters={"limit": {"value": 5000.5}})
+    policy = _policy(
+        remedies={"conflict": "unspecified", "rules": rules},
+        parameters={"limit": {"value": 5000.5}},
+    )
     (conflict,) = verify(policy).of_kind(FindingKind.CONFLICT)
     assert "overdue_amount = 5000.5001" in conflict.message
     assert conflict.counterexample is not None
@@ -221,9 +288,14 @@ def test_money_thresholds_are_scaled_and_split_exactly() -> None:
 
 def test_an_absent_measured_value_is_its_own_cell() -> None:
     # 'not (cover >= 1)' holds when cover was never measured; 'cover < 1' does not.
-    layer = {"id": "ability", "values": ["able", "unable"],
-             "rules": [{"id": "A-1", "when": "cover < 1", "value": "unable"},
-                       {"id": "A-2", "when": "cover >= 1", "value": "able"}]}
+    layer = {
+        "id": "ability",
+        "values": ["able", "unable"],
+        "rules": [
+            {"id": "A-1", "when": "cover < 1", "value": "unable"},
+            {"id": "A-2", "when": "cover >= 1", "value": "able"},
+        ],
+    }
     report = verify(_policy(layer=(1, layer)))
     (gap,) = report.of_kind(FindingKind.GAP)
     assert "cover absent" in gap.message
@@ -233,8 +305,15 @@ def test_an_absent_measured_value_is_its_own_cell() -> None:
 
 def test_dpd_above_zero_needs_an_overdue_amount() -> None:
     # A case with nothing overdue has dpd 0, so this rule can never match.
-    rules = [{"id": "R-X", "effect": "allow", "remedies": ["visit"],
-              "when": "dpd > 0 and overdue_amount == 0", "reason": "r"}]
+    rules = [
+        {
+            "id": "R-X",
+            "effect": "allow",
+            "remedies": ["visit"],
+            "when": "dpd > 0 and overdue_amount == 0",
+            "reason": "r",
+        }
+    ]
     report = verify(_policy(rules=rules))
     (finding,) = report.of_kind(FindingKind.UNREACHABLE)
     assert finding.rule_ids == ("R-X",)
@@ -242,11 +321,17 @@ def test_dpd_above_zero_needs_an_overdue_amount() -> None:
 
 
 def test_priority_shadowing_names_the_winner() -> None:
-    layer = {"id": "ability", "values": ["able", "unable"], "hit_policy": "priority",
-             "default": "able",
-             "rules": [{"id": "A-1", "when": "cover < 1", "value": "unable", "priority": 1},
-                       {"id": "A-2", "when": "cover < 0.5", "value": "able", "priority": 0},
-                       {"id": "A-3", "when": "cover < 0.5", "value": "able", "priority": 2}]}
+    layer = {
+        "id": "ability",
+        "values": ["able", "unable"],
+        "hit_policy": "priority",
+        "default": "able",
+        "rules": [
+            {"id": "A-1", "when": "cover < 1", "value": "unable", "priority": 1},
+            {"id": "A-2", "when": "cover < 0.5", "value": "able", "priority": 0},
+            {"id": "A-3", "when": "cover < 0.5", "value": "able", "priority": 2},
+        ],
+    }
     report = verify(_policy(layer=(1, layer)))
     (finding,) = report.of_kind(FindingKind.UNREACHABLE)
     assert finding.rule_ids == ("A-2", "A-3")
@@ -255,10 +340,16 @@ def test_priority_shadowing_names_the_winner() -> None:
 
 
 def test_collect_sum_without_default_reports_the_score() -> None:
-    layer = {"id": "willingness", "values": ["willing", "unwilling"], "hit_policy": "collect_sum",
-             "bands": [{"min": 0, "value": "willing"}, {"min": 2, "value": "unwilling"}],
-             "rules": [{"id": "W-1", "when": "refused >= 1", "score": 3},
-                       {"id": "W-2", "when": "refused >= 2", "score": -4.5}]}
+    layer = {
+        "id": "willingness",
+        "values": ["willing", "unwilling"],
+        "hit_policy": "collect_sum",
+        "bands": [{"min": 0, "value": "willing"}, {"min": 2, "value": "unwilling"}],
+        "rules": [
+            {"id": "W-1", "when": "refused >= 1", "score": 3},
+            {"id": "W-2", "when": "refused >= 2", "score": -4.5},
+        ],
+    }
     report = verify(_policy(layer=(0, layer)))
     (gap,) = report.of_kind(FindingKind.GAP)
     assert "a score of -1.5 reaches no band" in gap.message
@@ -268,11 +359,17 @@ def test_collect_sum_without_default_reports_the_score() -> None:
 
 
 def test_all_overlapping_pairs_of_a_unique_layer_are_reported() -> None:
-    layer = {"id": "quadrant", "values": ["Q1", "Q2", "Q3", "Q4"], "hit_policy": "unique",
-             "default": "Q1",
-             "rules": [{"id": "Q-A", "when": "dpd >= 0", "value": "Q1"},
-                       {"id": "Q-B", "when": "dpd > 30", "value": "Q2"},
-                       {"id": "Q-C", "when": "dpd > 60", "value": "Q3"}]}
+    layer = {
+        "id": "quadrant",
+        "values": ["Q1", "Q2", "Q3", "Q4"],
+        "hit_policy": "unique",
+        "default": "Q1",
+        "rules": [
+            {"id": "Q-A", "when": "dpd >= 0", "value": "Q1"},
+            {"id": "Q-B", "when": "dpd > 30", "value": "Q2"},
+            {"id": "Q-C", "when": "dpd > 60", "value": "Q3"},
+        ],
+    }
     report = verify(_policy(layer=(2, layer)))
     pairs = {f.rule_ids for f in report.of_kind(FindingKind.OVERLAP)}
     assert pairs == {("Q-A", "Q-B"), ("Q-A", "Q-C"), ("Q-B", "Q-C")}
@@ -282,33 +379,53 @@ def test_all_overlapping_pairs_of_a_unique_layer_are_reported() -> None:
 
 
 def test_a_value_no_case_gets_is_a_warning() -> None:
-    layer = {"id": "ability", "values": ["able", "unable", "doomed"], "default": "able",
-             "rules": [{"id": "A-1", "when": "cover < 1", "value": "unable"}]}
+    layer = {
+        "id": "ability",
+        "values": ["able", "unable", "doomed"],
+        "default": "able",
+        "rules": [{"id": "A-1", "when": "cover < 1", "value": "unable"}],
+    }
     report = verify(_policy(layer=(1, layer)))
     assert _kinds(report) == [("unreachable", "warning")]
     assert "value 'doomed' is never given" in report.findings[0].message
 
 
 def test_dead_parameters_and_signals_are_warnings() -> None:
-    report = verify(_policy(
-        parameters={"limit": {"value": 1}, "unused": {"value": 3}},
-        signals={"refused": {"dimension": "willingness", "polarity": "negative"},
-                 "cover": {"dimension": "ability", "polarity": "measured"},
-                 "ignored": {"dimension": "ability", "polarity": "negative"}},
-    ))
+    report = verify(
+        _policy(
+            parameters={"limit": {"value": 1}, "unused": {"value": 3}},
+            signals={
+                "refused": {"dimension": "willingness", "polarity": "negative"},
+                "cover": {"dimension": "ability", "polarity": "measured"},
+                "ignored": {"dimension": "ability", "polarity": "negative"},
+            },
+        )
+    )
     kinds = {(f.kind, f.message.split(":")[0]) for f in report.findings}
-    assert kinds == {(FindingKind.DEAD_PARAMETER, "parameters.limit"),
-                     (FindingKind.DEAD_PARAMETER, "parameters.unused"),
-                     (FindingKind.DEAD_SIGNAL, "signals.ignored")}
+    assert kinds == {
+        (FindingKind.DEAD_PARAMETER, "parameters.limit"),
+        (FindingKind.DEAD_PARAMETER, "parameters.unused"),
+        (FindingKind.DEAD_SIGNAL, "signals.ignored"),
+    }
     assert report.ok
 
 
 def test_policy_clauses_count_as_known_citations() -> None:
-    report = verify(_policy(
-        clauses={"ACME-1": "A clause of the lender's own"},
-        rules=[{"id": "R-1", "effect": "allow", "remedies": ["remind"], "when": "",
-                "reason": "r", "cites": ["ACME-1", "ACME-2", "Q1"]}],
-    ))
+    report = verify(
+        _policy(
+            clauses={"ACME-1": "A clause of the lender's own"},
+            rules=[
+                {
+                    "id": "R-1",
+                    "effect": "allow",
+                    "remedies": ["remind"],
+                    "when": "",
+                    "reason": "r",
+                    "cites": ["ACME-1", "ACME-2", "Q1"],
+                }
+            ],
+        )
+    )
     (finding,) = report.of_kind(FindingKind.CITATION)
     assert "unknown clause 'ACME-2' (did you mean 'ACME-1'?)" in finding.message
 
@@ -316,8 +433,13 @@ def test_policy_clauses_count_as_known_citations() -> None:
 def test_conflicts_are_not_reported_when_the_policy_says_which_wins() -> None:
     rules = [
         {"id": "R-A", "effect": "allow", "remedies": ["visit"], "when": "", "reason": "r"},
-        {"id": "R-B", "effect": "block", "remedies": ["visit"], "when": "quadrant == 'Q4'",
-         "reason": "r"},
+        {
+            "id": "R-B",
+            "effect": "block",
+            "remedies": ["visit"],
+            "when": "quadrant == 'Q4'",
+            "reason": "r",
+        },
     ]
     for conflict, expected in (("block_wins", 0), ("allow_wins", 0), ("unspecified", 1)):
         report = verify(_policy(remedies={"conflict": conflict, "rules": rules}))
@@ -325,10 +447,20 @@ def test_conflicts_are_not_reported_when_the_policy_says_which_wins() -> None:
 
 
 def test_ordering_respects_a_blocking_rule() -> None:
-    allow = {"id": "R-SUE", "effect": "allow", "remedies": ["litigate"], "when": "dpd > 90",
-             "reason": "r"}
-    block = {"id": "R-NO", "effect": "block", "remedies": ["litigate"],
-             "when": "quadrant == 'Q1'", "reason": "r"}
+    allow = {
+        "id": "R-SUE",
+        "effect": "allow",
+        "remedies": ["litigate"],
+        "when": "dpd > 90",
+        "reason": "r",
+    }
+    block = {
+        "id": "R-NO",
+        "effect": "block",
+        "remedies": ["litigate"],
+        "when": "quadrant == 'Q1'",
+        "reason": "r",
+    }
     assert verify(_policy(rules=[allow, block])).ok
     report = verify(_policy(rules=[allow]))
     (finding,) = report.of_kind(FindingKind.ORDERING)
@@ -338,17 +470,34 @@ def test_ordering_respects_a_blocking_rule() -> None:
 def test_worsening_a_measured_ability_value_must_not_soften() -> None:
     # A coverage below 0.2 counts as 'able' again, but that is a better ability, not a
     # worse one: moving between the cells never softens the quadrant.
-    layer = {"id": "ability", "values": ["able", "unable"], "default": "able",
-             "rules": [{"id": "A-0", "when": "cover < 0.2", "value": "able"},
-                       {"id": "A-1", "when": "cover < 1", "value": "unable"}]}
+    layer = {
+        "id": "ability",
+        "values": ["able", "unable"],
+        "default": "able",
+        "rules": [
+            {"id": "A-0", "when": "cover < 0.2", "value": "able"},
+            {"id": "A-1", "when": "cover < 1", "value": "unable"},
+        ],
+    }
     assert verify(_policy(layer=(1, layer))).of_kind(FindingKind.MONOTONICITY) == ()
     # Litigation for Q3 only: a worse coverage (Q3 -> Q4) takes it away.
-    rules = [{"id": "R-L", "effect": "allow", "remedies": ["litigate"],
-              "when": "quadrant == 'Q3'", "reason": "r"}]
+    rules = [
+        {
+            "id": "R-L",
+            "effect": "allow",
+            "remedies": ["litigate"],
+            "when": "quadrant == 'Q3'",
+            "reason": "r",
+        }
+    ]
     report = verify(_policy(rules=rules))
     messages = [f.message for f in report.of_kind(FindingKind.MONOTONICITY)]
-    assert any(m.startswith("changing 'cover' from") and "(ability able -> unable)" in m
-               and "takes away the coercive remedies litigate" in m for m in messages), messages
+    assert any(
+        m.startswith("changing 'cover' from")
+        and "(ability able -> unable)" in m
+        and "takes away the coercive remedies litigate" in m
+        for m in messages
+    ), messages
     for finding in report.of_kind(FindingKind.MONOTONICITY):
         assert reproduces(finding, Engine(_policy(rules=rules), backend="python"))
 
@@ -363,7 +512,8 @@ def test_fields_a_section_computes_are_probed() -> None:
 
 def test_a_finding_on_a_probed_field_comes_with_a_real_case(tmp_path: Path) -> None:
     path = tmp_path / "cn.toml"
-    path.write_text("""
+    path.write_text(
+        """
 extends = "cn_bank_loan"
 disable = ["R-Q12-NO-THREATS"]
 
@@ -374,7 +524,9 @@ remedies = ["litigate"]
 when = "cn5_class == 'loss'"
 reason = "Sue every loss-class loan."
 cites = ["CN-5LVL"]
-""", encoding="utf-8")
+""",
+        encoding="utf-8",
+    )
     policy = load_policy(path)
     report = verify(policy)
     found = {f.rule_ids: f for f in report.of_kind(FindingKind.ORDERING)}
@@ -384,16 +536,18 @@ cites = ["CN-5LVL"]
     assert loss.counterexample is not None
     engine = Engine(policy)
     assert reproduces(loss, engine)
-    decision = engine.decide(Case.from_dict(loss.counterexample.case,
-                                            signal_kinds=tuple(policy.signals)),
-                             as_of=loss.counterexample.as_of)
+    decision = engine.decide(
+        Case.from_dict(loss.counterexample.case, signal_kinds=tuple(policy.signals)),
+        as_of=loss.counterexample.as_of,
+    )
     assert decision.facts["dpd"] == 361  # the class of loss begins after 360 days
     assert reproduces(found[("R-NPL-6M-LEGAL",)], engine)
 
 
 def test_fields_only_events_give_stay_free_with_a_warning(tmp_path: Path) -> None:
     path = tmp_path / "calls.toml"
-    path.write_text("""
+    path.write_text(
+        """
 extends = "default"
 
 [remedies]
@@ -411,12 +565,16 @@ effect = "block"
 remedies = ["visit"]
 when = "contact_attempts >= 3"
 reason = "Enough calls."
-""", encoding="utf-8")
+""",
+        encoding="utf-8",
+    )
     report = verify(path)
     assert report.ok  # the conflict needs contact attempts, which no built case has
     messages = [f.message for f in report.of_kind(FindingKind.UNVERIFIED)]
-    assert any("possible finding(s) depend on field(s) contact_attempts" in m
-               and "conflict" in m for m in messages), messages
+    assert any(
+        "possible finding(s) depend on field(s) contact_attempts" in m and "conflict" in m
+        for m in messages
+    ), messages
     assert any(m.startswith("remedies: reads contact_attempts") for m in messages)
 
 
@@ -470,8 +628,10 @@ def _coercive(decision: Any) -> frozenset[Remedy]:
 
 
 def _softer(before: Any, after: Any) -> bool:
-    return bool((after.quadrant.willing and not before.quadrant.willing)
-                or (after.quadrant.able and not before.quadrant.able))
+    return bool(
+        (after.quadrant.willing and not before.quadrant.willing)
+        or (after.quadrant.able and not before.quadrant.able)
+    )
 
 
 def _with_signal(data: dict[str, Any], kind: str) -> dict[str, Any]:
@@ -484,8 +644,9 @@ def _fired(decision: Any) -> Iterator[str]:
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=policies(), cases=st.lists(case_dicts(), min_size=8, max_size=8))
-def test_the_verifier_agrees_with_the_engine(data: dict[str, Any],
-                                             cases: list[dict[str, Any]]) -> None:
+def test_the_verifier_agrees_with_the_engine(
+    data: dict[str, Any], cases: list[dict[str, Any]]
+) -> None:
     """Sound: every counterexample reproduces. Exact: whatever the engine shows on a case
     (a gap, an overlap, a conflict, litigation for Q1, a softer quadrant after a worse
     sign, a rule firing), the verifier has said so (or has not said the opposite)."""
@@ -496,10 +657,15 @@ def test_the_verifier_agrees_with_the_engine(data: dict[str, Any],
     for finding in report.findings:
         if finding.counterexample is not None:
             assert reproduces(finding, engine), str(finding)
-    never = {rid for f in report.of_kind(FindingKind.UNREACHABLE)
-             for rid in f.rule_ids[:1] if "can never fire" in f.message}
-    shadowed = {f.rule_ids[0] for f in report.of_kind(FindingKind.UNREACHABLE)
-                if "shadowed" in f.message}
+    never = {
+        rid
+        for f in report.of_kind(FindingKind.UNREACHABLE)
+        for rid in f.rule_ids[:1]
+        if "can never fire" in f.message
+    }
+    shadowed = {
+        f.rule_ids[0] for f in report.of_kind(FindingKind.UNREACHABLE) if "shadowed" in f.message
+    }
     gaps = {f.layer for f in report.of_kind(FindingKind.GAP)}
     overlaps = {f.rule_ids for f in report.of_kind(FindingKind.OVERLAP)}
     conflicts = {f.rule_ids for f in report.of_kind(FindingKind.CONFLICT)}
@@ -522,8 +688,12 @@ def test_the_verifier_agrees_with_the_engine(data: dict[str, Any],
         if unspecified:
             for a in policy.remedy_rules:
                 for b in policy.remedy_rules:
-                    if (a.effect.value != "block" and b.effect.value == "block"
-                            and {a.id, b.id} <= fired and set(a.remedies) & set(b.remedies)):
+                    if (
+                        a.effect.value != "block"
+                        and b.effect.value == "block"
+                        and {a.id, b.id} <= fired
+                        and set(a.remedies) & set(b.remedies)
+                    ):
                         assert (a.id, b.id) in conflicts
         if result.quadrant.value == "Q1" and Remedy.LITIGATE in result.allowed_remedies:
             assert report.of_kind(FindingKind.ORDERING)
@@ -532,5 +702,6 @@ def test_the_verifier_agrees_with_the_engine(data: dict[str, Any],
             if isinstance(after, EngineError):
                 continue
             if _softer(result, after) or _coercive(result) - _coercive(after):
-                assert any(f"'{kind}'" in f.message
-                           for f in report.of_kind(FindingKind.MONOTONICITY)), (kind, case)
+                assert any(
+                    f"'{kind}'" in f.message for f in report.of_kind(FindingKind.MONOTONICITY)
+                ), (kind, case)

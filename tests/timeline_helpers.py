@@ -87,8 +87,14 @@ DUE = dt.date(2026, 3, 31)
 
 
 @st.composite
-def events(draw: st.DrawFn, *, tz: str = SH, start: dt.date = DUE, days: int = 40,
-           kinds: tuple[str, ...] = EVENT_KINDS) -> Event:
+def events(
+    draw: st.DrawFn,
+    *,
+    tz: str = SH,
+    start: dt.date = DUE,
+    days: int = 40,
+    kinds: tuple[str, ...] = EVENT_KINDS,
+) -> Event:
     """An event within ``days`` days from 00:00 of ``start`` (local time of ``tz``)."""
     minutes = draw(st.integers(min_value=0, max_value=days * 24 * 60))
     when = pendulum.datetime(start.year, start.month, start.day, tz=tz).add(minutes=minutes)
@@ -107,11 +113,11 @@ def events(draw: st.DrawFn, *, tz: str = SH, start: dt.date = DUE, days: int = 4
 
 
 @st.composite
-def cases(draw: st.DrawFn, *, tz: str = SH, max_events: int = 8,
-          product: str | None = None) -> Case:
+def cases(
+    draw: st.DrawFn, *, tz: str = SH, max_events: int = 8, product: str | None = None
+) -> Case:
     """A case due 2026-03-31 in ``tz`` with random events (and sometimes a guarantor)."""
-    chosen = product or draw(st.sampled_from(["loan", "credit_card", "receivable",
-                                              "property_fee"]))
+    chosen = product or draw(st.sampled_from(["loan", "credit_card", "receivable", "property_fee"]))
     return Case(
         case_id="H-1",
         product=chosen,
@@ -128,6 +134,4 @@ def cases(draw: st.DrawFn, *, tz: str = SH, max_events: int = 8,
 def as_ofs(tz: str = SH, days: int = 60) -> st.SearchStrategy[pendulum.DateTime]:
     """An instant within ``days`` days from the due date."""
     base = pendulum.datetime(DUE.year, DUE.month, DUE.day, tz=tz)
-    return st.integers(min_value=0, max_value=days * 24 * 60).map(
-        lambda m: base.add(minutes=m)
-    )
+    return st.integers(min_value=0, max_value=days * 24 * 60).map(lambda m: base.add(minutes=m))

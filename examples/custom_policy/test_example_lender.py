@@ -60,12 +60,17 @@ def test_a_recovery_beyond_twelve_months_blocks_the_extension() -> None:
         "timezone": "Asia/Shanghai",
         "signals": [
             {"kind": "health_issue", "observed_at": "2026-04-02T10:30:00+08:00"},
-            {"kind": "recovery_months", "observed_at": "2026-04-02T10:30:00+08:00",
-             "value": 13},
+            {"kind": "recovery_months", "observed_at": "2026-04-02T10:30:00+08:00", "value": 13},
         ],
     }
-    decision = assert_decision(POLICY, case, as_of=DEFAULT_AS_OF, quadrant="Q2",
-                               allows=["dispose_assets"], blocks=["extend"])
+    decision = assert_decision(
+        POLICY,
+        case,
+        as_of=DEFAULT_AS_OF,
+        quadrant="Q2",
+        allows=["dispose_assets"],
+        blocks=["extend"],
+    )
     assert decision.block(Remedy.EXTEND).rule_id == "R-Q2-LONG-NO-EXTEND"  # type: ignore[union-attr]
     # The default policy, with its 24-month horizon, would extend.
     assert_decision("default", case, as_of=DEFAULT_AS_OF, quadrant="Q2", allows=["extend"])

@@ -72,8 +72,10 @@ def parse_all(
             sections[key] = section
             for name in extra:
                 if name in owner and owner[name] != key:
-                    loader.fail(key, f"the fact field {name!r} is already given by the "
-                                     f"{owner[name]!r} section")
+                    loader.fail(
+                        key,
+                        f"the fact field {name!r} is already given by the {owner[name]!r} section",
+                    )
                 owner.setdefault(name, key)
             fields.update(extra)
     return sections, fields

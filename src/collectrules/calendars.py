@@ -254,8 +254,9 @@ class ContactHours:
     @classmethod
     def parse(cls, start: str, end: str, *, cites: Iterable[str] = ()) -> ContactHours:
         """Contact hours from two ``HH:MM`` texts, such as ``"08:00"`` and ``"22:00"``."""
-        return cls(_minutes(start, "contact_hours_start"), _minutes(end, "contact_hours_end"),
-                   tuple(cites))
+        return cls(
+            _minutes(start, "contact_hours_start"), _minutes(end, "contact_hours_end"), tuple(cites)
+        )
 
     @classmethod
     def from_parameters(

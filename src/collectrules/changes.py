@@ -95,8 +95,12 @@ class PolicyDiff:
 
     def to_dict(self) -> dict[str, Any]:
         """The diff as plain JSON-ready data."""
-        return {"old": self.old, "new": self.new, "identical": self.identical,
-                "changes": [c.to_dict() for c in self.changes]}
+        return {
+            "old": self.old,
+            "new": self.new,
+            "identical": self.identical,
+            "changes": [c.to_dict() for c in self.changes],
+        }
 
 
 def _show(value: Any) -> str:
@@ -116,13 +120,18 @@ def _plain(value: Any) -> Any:
 
 
 def _fields(old: Mapping[str, Any], new: Mapping[str, Any]) -> tuple[tuple[str, Any, Any], ...]:
-    return tuple((k, old.get(k), new.get(k)) for k in dict.fromkeys([*old, *new])
-                 if old.get(k) != new.get(k))
+    return tuple(
+        (k, old.get(k), new.get(k)) for k in dict.fromkeys([*old, *new]) if old.get(k) != new.get(k)
+    )
 
 
 def _rule_view(rule: LayerRule, layer: Layer, position: int) -> dict[str, Any]:
-    view: dict[str, Any] = {"layer": layer.id, "when": rule.when.to_text(),
-                            "reason": rule.reason, "cites": rule.cites}
+    view: dict[str, Any] = {
+        "layer": layer.id,
+        "when": rule.when.to_text(),
+        "reason": rule.reason,
+        "cites": rule.cites,
+    }
     if layer.hit_policy is HitPolicy.COLLECT_SUM:
         view["score"] = rule.score
     else:
@@ -135,19 +144,33 @@ def _rule_view(rule: LayerRule, layer: Layer, position: int) -> dict[str, Any]:
 
 
 def _remedy_view(rule: RemedyRule) -> dict[str, Any]:
-    return {"effect": rule.effect.value, "remedies": tuple(r.value for r in rule.remedies),
-            "when": rule.when.to_text(), "reason": rule.reason, "conditions": rule.conditions,
-            "cites": rule.cites}
+    return {
+        "effect": rule.effect.value,
+        "remedies": tuple(r.value for r in rule.remedies),
+        "when": rule.when.to_text(),
+        "reason": rule.reason,
+        "conditions": rule.conditions,
+        "cites": rule.cites,
+    }
 
 
 def _layer_view(layer: Layer) -> dict[str, Any]:
-    return {"output": layer.output, "values": layer.values, "hit_policy": layer.hit_policy.value,
-            "default": layer.default, "bands": tuple(f"{v} from {m:g}" for m, v in layer.bands),
-            "cites": layer.cites}
+    return {
+        "output": layer.output,
+        "values": layer.values,
+        "hit_policy": layer.hit_policy.value,
+        "default": layer.default,
+        "bands": tuple(f"{v} from {m:g}" for m, v in layer.bands),
+        "cites": layer.cites,
+    }
 
 
-def _compare(what: str, old: Mapping[str, Mapping[str, Any]],
-             new: Mapping[str, Mapping[str, Any]], where: Mapping[str, str]) -> list[Change]:
+def _compare(
+    what: str,
+    old: Mapping[str, Mapping[str, Any]],
+    new: Mapping[str, Mapping[str, Any]],
+    where: Mapping[str, str],
+) -> list[Change]:
     out: list[Change] = []
     for key in old:
         if key not in new:
@@ -167,32 +190,55 @@ def _compare(what: str, old: Mapping[str, Mapping[str, Any]],
 def diff_policies(old: Policy, new: Policy) -> PolicyDiff:
     """The differences between two policies, after ``extends`` on both sides."""
     changes: list[Change] = []
-    ident = _fields({"id": old.id, "version": old.version, "title": old.title},
-                    {"id": new.id, "version": new.version, "title": new.title})
+    ident = _fields(
+        {"id": old.id, "version": old.version, "title": old.title},
+        {"id": new.id, "version": new.version, "title": new.title},
+    )
     if ident:
         changes.append(Change("policy", new.id, "changed", ident))
     changes += _compare(
         "parameter",
-        {n: {"value": p.value, "cites": p.cites, "status": p.status, "chosen": p.chosen}
-         for n, p in old.parameters.items()},
-        {n: {"value": p.value, "cites": p.cites, "status": p.status, "chosen": p.chosen}
-         for n, p in new.parameters.items()}, {})
+        {
+            n: {"value": p.value, "cites": p.cites, "status": p.status, "chosen": p.chosen}
+            for n, p in old.parameters.items()
+        },
+        {
+            n: {"value": p.value, "cites": p.cites, "status": p.status, "chosen": p.chosen}
+            for n, p in new.parameters.items()
+        },
+        {},
+    )
     changes += _compare(
         "signal",
         {k: {"dimension": s.dimension, "polarity": s.polarity} for k, s in old.signals.items()},
         {k: {"dimension": s.dimension, "polarity": s.polarity} for k, s in new.signals.items()},
-        {})
-    changes += _compare("layer", {la.id: _layer_view(la) for la in old.layers},
-                        {la.id: _layer_view(la) for la in new.layers}, {})
+        {},
+    )
+    changes += _compare(
+        "layer",
+        {la.id: _layer_view(la) for la in old.layers},
+        {la.id: _layer_view(la) for la in new.layers},
+        {},
+    )
     old_rules = {r.id: _rule_view(r, la, i) for la in old.layers for i, r in enumerate(la.rules)}
     new_rules = {r.id: _rule_view(r, la, i) for la in new.layers for i, r in enumerate(la.rules)}
     where = {r.id: f"layer {la.id}" for la in (*old.layers, *new.layers) for r in la.rules}
     changes += _compare("rule", old_rules, new_rules, where)
     if old.conflict is not new.conflict:
-        changes.append(Change("remedies", "conflict", "changed",
-                              (("conflict", old.conflict.value, new.conflict.value),)))
-    changes += _compare("remedy_rule", {r.id: _remedy_view(r) for r in old.remedy_rules},
-                        {r.id: _remedy_view(r) for r in new.remedy_rules}, {})
+        changes.append(
+            Change(
+                "remedies",
+                "conflict",
+                "changed",
+                (("conflict", old.conflict.value, new.conflict.value),),
+            )
+        )
+    changes += _compare(
+        "remedy_rule",
+        {r.id: _remedy_view(r) for r in old.remedy_rules},
+        {r.id: _remedy_view(r) for r in new.remedy_rules},
+        {},
+    )
     for key in sorted(set(old.sections) | set(new.sections)):
         a, b = old.data.get(key), new.data.get(key)
         if a != b:
@@ -219,10 +265,16 @@ class CaseChange:
 
     def to_dict(self) -> dict[str, Any]:
         """The change as plain JSON-ready data."""
-        return {"case_id": self.case_id, "where": self.where,
-                "old_quadrant": self.old_quadrant, "new_quadrant": self.new_quadrant,
-                "gained": list(self.gained), "lost": list(self.lost),
-                "old_trace": list(self.old_trace), "new_trace": list(self.new_trace)}
+        return {
+            "case_id": self.case_id,
+            "where": self.where,
+            "old_quadrant": self.old_quadrant,
+            "new_quadrant": self.new_quadrant,
+            "gained": list(self.gained),
+            "lost": list(self.lost),
+            "old_trace": list(self.old_trace),
+            "new_trace": list(self.new_trace),
+        }
 
 
 @attrs.frozen
@@ -262,8 +314,9 @@ class ImpactReport:
             "decided": self.decided,
             "changed": self.changed,
             "quadrant_changes": self.quadrant_changes,
-            "matrix": [{"from": a, "to": b, "cases": n}
-                       for (a, b), n in sorted(self.matrix.items())],
+            "matrix": [
+                {"from": a, "to": b, "cases": n} for (a, b), n in sorted(self.matrix.items())
+            ],
             "gained": dict(sorted(self.gained.items())),
             "lost": dict(sorted(self.lost.items())),
             "sample": [c.to_dict() for c in self.sample],
@@ -337,13 +390,31 @@ def impact(
         if before.quadrant is not after.quadrant or was != now:
             changed += 1
             if len(picked) < sample:
-                picked.append(CaseChange(
-                    case.case_id, where, before.quadrant.value, after.quadrant.value,
-                    tuple(sorted(now - was)), tuple(sorted(was - now)),
-                    _trace(before), _trace(after)))
+                picked.append(
+                    CaseChange(
+                        case.case_id,
+                        where,
+                        before.quadrant.value,
+                        after.quadrant.value,
+                        tuple(sorted(now - was)),
+                        tuple(sorted(was - now)),
+                        _trace(before),
+                        _trace(after),
+                    )
+                )
     return ImpactReport(
-        champion.policy.ref, challenger.policy.ref, when.isoformat(), total, decided,
-        dict(matrix), dict(gained), dict(lost), changed, tuple(picked), tuple(errors))
+        champion.policy.ref,
+        challenger.policy.ref,
+        when.isoformat(),
+        total,
+        decided,
+        dict(matrix),
+        dict(gained),
+        dict(lost),
+        changed,
+        tuple(picked),
+        tuple(errors),
+    )
 
 
 def _structure(item: Row | Case | Mapping[str, Any], kinds: Sequence[str]) -> Case:

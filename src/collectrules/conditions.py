@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import ast
 import enum
+import warnings
 from collections.abc import Callable, Iterator, Mapping
 from decimal import Decimal
 from typing import Any, TypeAlias
@@ -387,7 +388,13 @@ def parse(
     if not text.strip():
         return Always()
     try:
-        tree = ast.parse(text.strip(), mode="eval")
+        with warnings.catch_warnings():
+            # An invalid escape such as '\d' is a warning in Python; here it is an error.
+            warnings.simplefilter("error", SyntaxWarning)
+            warnings.simplefilter("error", DeprecationWarning)
+            tree = ast.parse(text.strip(), mode="eval")
+    except (SyntaxWarning, DeprecationWarning) as exc:
+        raise ConditionError(f"invalid text: {exc}", text=text) from None
     except SyntaxError as exc:
         col = max(exc.offset, 1) if exc.offset is not None else None
         raise ConditionError(f"syntax error: {exc.msg}", text=text, column=col) from None

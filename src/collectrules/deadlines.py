@@ -204,8 +204,9 @@ class _Builder:
         self.events = sorted((e for e in case.events if e.at <= as_of), key=lambda e: e.at)
         self.today = case.local_date(as_of)
 
-    def last_day(self, start: dt.date, *, years: int = 0,
-                 months: int = 0) -> tuple[dt.date, dt.date]:
+    def last_day(
+        self, start: dt.date, *, years: int = 0, months: int = 0
+    ) -> tuple[dt.date, dt.date]:
         return period_last_day(start, years=years, months=months, calendar=self.calendar)
 
     def end_of(self, day: dt.date) -> pendulum.DateTime:
@@ -218,8 +219,9 @@ class _Builder:
             return DeadlineStatus.EXPIRED
         return DeadlineStatus.RUNNING
 
-    def warn(self, status: DeadlineStatus, last_day: dt.date,
-             expires_at: pendulum.DateTime, what: str) -> tuple[pendulum.DateTime, str | None]:
+    def warn(
+        self, status: DeadlineStatus, last_day: dt.date, expires_at: pendulum.DateTime, what: str
+    ) -> tuple[pendulum.DateTime, str | None]:
         warn_from = expires_at.subtract(days=self.rules.warning_days)
         if status is not DeadlineStatus.RUNNING or self.as_of < warn_from:
             return warn_from, None
@@ -266,7 +268,8 @@ class _Builder:
         start0 = case.maturity_date if instalments and case.maturity_date else case.due_date
         origin = (
             f"the due date of the last instalment, {start0.isoformat()}"
-            if instalments else f"the due date, {start0.isoformat()}"
+            if instalments
+            else f"the due date, {start0.isoformat()}"
         )
         longstop = rule.longstop_years
         cap = self.last_day(start0, years=longstop)[1] if longstop else None
@@ -280,12 +283,15 @@ class _Builder:
         final = cap if capped and cap is not None else last
         expires_at = self.end_of(final)
         status = self.status(start0, expires_at)
-        started_by = origin if event is None else (
-            f"{event.kind.value} on {case.local_date(event.at).isoformat()}"
+        started_by = (
+            origin
+            if event is None
+            else (f"{event.kind.value} on {case.local_date(event.at).isoformat()}")
         )
         what = (
             f"{_words(rule.interrupted_by).capitalize()} before then would restart it."
-            if rule.interrupted_by else "Nothing listed by the policy interrupts it."
+            if rule.interrupted_by
+            else "Nothing listed by the policy interrupts it."
         )
         if capped:
             what = "It has reached the long stop: nothing can restart it any more."
@@ -391,7 +397,8 @@ class _Builder:
             period=rule.length,
             started_on=current,
             started_by=(
-                f"judgment_effective on {start.isoformat()}" if event is None
+                f"judgment_effective on {start.isoformat()}"
+                if event is None
                 else f"{event.kind.value} on {self.case.local_date(event.at).isoformat()}"
             ),
             start_event=event or judgment,

@@ -228,10 +228,7 @@ class Decision:
                 "label_en": self.quadrant.label_en,
                 "label_zh": self.quadrant.label_zh,
             },
-            "levels": {
-                name: attrs.asdict(level)
-                for name, level in sorted(self.levels.items())
-            },
+            "levels": {name: attrs.asdict(level) for name, level in sorted(self.levels.items())},
             "allowed": [
                 {
                     **attrs.asdict(g),

@@ -177,11 +177,21 @@ def promise_signals(promises: Sequence[Promise]) -> tuple[Signal, ...]:
         if promise.resolved_at is None:
             continue
         if promise.status is PromiseStatus.KEPT:
-            out.append(Signal("promise_kept", promise.resolved_at,
-                              note=f"derived: {promise.describe()} was kept"))
+            out.append(
+                Signal(
+                    "promise_kept",
+                    promise.resolved_at,
+                    note=f"derived: {promise.describe()} was kept",
+                )
+            )
         elif promise.status is PromiseStatus.BROKEN:
-            out.append(Signal("promise_broken", promise.resolved_at,
-                              note=f"derived: {promise.describe()} was broken"))
+            out.append(
+                Signal(
+                    "promise_broken",
+                    promise.resolved_at,
+                    note=f"derived: {promise.describe()} was broken",
+                )
+            )
     return tuple(out)
 
 
@@ -213,8 +223,10 @@ class PauseSpan:
         when = self.end.format("YYYY-MM-DD HH:mm")
         if self.promise.status is PromiseStatus.KEPT:
             return f"paused: {self.promise.describe()} was kept; contact resumes at {when}"
-        return f"paused while {self.promise.describe()} stands; contact resumes at {when} " \
+        return (
+            f"paused while {self.promise.describe()} stands; contact resumes at {when} "
             "unless it is kept"
+        )
 
 
 def pause_spans(promises: Sequence[Promise]) -> tuple[PauseSpan, ...]:

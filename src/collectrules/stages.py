@@ -124,20 +124,22 @@ class Offset:
         """Read ``"24 hours"``, ``"3 days"``, ``"5 business days"``, ``"2 weeks"``,
         ``"1 month"`` (or the short forms ``24h``, ``3d``, ``5bd``, ``2w``, ``1mo``)."""
         if not isinstance(text, str):
-            raise _SpecError(f"expected an offset such as \"24 hours\", got {text!r}")
+            raise _SpecError(f'expected an offset such as "24 hours", got {text!r}')
         match = _OFFSET_RE.match(text)
         units = "hours, days, business days, weeks or months"
         if match is None:
             raise _SpecError(
                 f"cannot read offset {text!r}: expected a whole number and a unit ({units}), "
-                "such as \"24 hours\""
+                'such as "24 hours"'
             )
         word = " ".join(match.group(2).lower().split())
         unit = _UNIT_WORDS.get(word)
         if unit is None:
             canonical = ["hours", "days", "business days", "weeks", "months"]
-            raise _SpecError(f"unknown unit {match.group(2)!r} in offset {text!r}; use {units}",
-                             did_you_mean(word, canonical) or did_you_mean(word, _UNIT_WORDS))
+            raise _SpecError(
+                f"unknown unit {match.group(2)!r} in offset {text!r}; use {units}",
+                did_you_mean(word, canonical) or did_you_mean(word, _UNIT_WORDS),
+            )
         return cls(int(match.group(1)), unit)
 
     def __str__(self) -> str:
@@ -192,8 +194,10 @@ class EventMatcher:
         try:
             kind = EventKind(kind_text)
         except ValueError:
-            raise _SpecError(f"unknown event kind {kind_text!r}",
-                             did_you_mean(kind_text, [k.value for k in EventKind])) from None
+            raise _SpecError(
+                f"unknown event kind {kind_text!r}",
+                did_you_mean(kind_text, [k.value for k in EventKind]),
+            ) from None
         if not outcome_text:
             return cls(kind)
         if kind is not EventKind.CONTACT_ATTEMPT:
@@ -201,9 +205,10 @@ class EventMatcher:
         try:
             return cls(kind, ContactOutcome(outcome_text))
         except ValueError:
-            raise _SpecError(f"unknown contact outcome {outcome_text!r}",
-                             did_you_mean(outcome_text, [o.value for o in ContactOutcome])
-                             ) from None
+            raise _SpecError(
+                f"unknown contact outcome {outcome_text!r}",
+                did_you_mean(outcome_text, [o.value for o in ContactOutcome]),
+            ) from None
 
     def matches(self, event: Event) -> bool:
         """Whether ``event`` is of this kind (and outcome)."""
@@ -418,18 +423,31 @@ TIMELINE_FIELDS: Mapping[str, FieldSpec] = {
         FieldSpec("contact_attempts", FieldType.INT, "contact attempts made"),
         FieldSpec("contact_reached", FieldType.INT, "contact attempts that reached the debtor"),
         FieldSpec("contact_no_answer", FieldType.INT, "contact attempts not answered"),
-        FieldSpec("contact_invalid_number", FieldType.INT,
-                  "contact attempts that found the number invalid"),
-        FieldSpec("contact_refused", FieldType.INT,
-                  "contact attempts in which the debtor refused to talk"),
-        FieldSpec("contact_unanswered_streak", FieldType.INT,
-                  "unanswered attempts since the debtor was last reached (or ever)"),
+        FieldSpec(
+            "contact_invalid_number",
+            FieldType.INT,
+            "contact attempts that found the number invalid",
+        ),
+        FieldSpec(
+            "contact_refused", FieldType.INT, "contact attempts in which the debtor refused to talk"
+        ),
+        FieldSpec(
+            "contact_unanswered_streak",
+            FieldType.INT,
+            "unanswered attempts since the debtor was last reached (or ever)",
+        ),
         FieldSpec("promises_made", FieldType.INT, "promises to pay made"),
-        FieldSpec("promise_standing", FieldType.BOOL,
-                  "a promise to pay stands: neither kept, broken nor superseded"),
-        FieldSpec("promise_days", FieldType.INT,
-                  "days from the day the standing promise was made to its promised date",
-                  optional=True),
+        FieldSpec(
+            "promise_standing",
+            FieldType.BOOL,
+            "a promise to pay stands: neither kept, broken nor superseded",
+        ),
+        FieldSpec(
+            "promise_days",
+            FieldType.INT,
+            "days from the day the standing promise was made to its promised date",
+            optional=True,
+        ),
         FieldSpec("paid_since_due", FieldType.MONEY, "payments made since the due date"),
     )
 }
@@ -462,19 +480,27 @@ _STAGE_KEYS = (
     "completed_by", "when", "reason", "cites", "pauses_on_promise", "chosen", "doc",
 )  # fmt: skip
 _CALENDAR_KEYS = ("country", "subdivision", "extra_holidays", "extra_working_days")
-_DEADLINE_KEYS = ("warning_days", "extend_to_working_day", "limitation", "guarantee",
-                  "enforcement")
+_DEADLINE_KEYS = ("warning_days", "extend_to_working_day", "limitation", "guarantee", "enforcement")
 _PERIOD_KEYS: Mapping[str, tuple[str, ...]] = {
     "limitation": ("enabled", "interrupted_by", "cites"),
     "guarantee": ("enabled", "satisfied_by", "cites"),
     "enforcement": ("enabled", "interrupted_by", "cites"),
 }
-_DEFAULT_INTERRUPTS = ("demand_delivered", "debtor_acknowledged", "payment", "suit_filed",
-                       "arbitration_filed")
+_DEFAULT_INTERRUPTS = (
+    "demand_delivered",
+    "debtor_acknowledged",
+    "payment",
+    "suit_filed",
+    "arbitration_filed",
+)
 _DEFAULT_SATISFIERS = ("demand_delivered", "suit_filed")
 _DEFAULT_CITES: Mapping[str, tuple[str, ...]] = {
-    "limitation": ("CN-LIMITATION", "CN-LIMITATION-INSTALMENT", "CN-LIMITATION-INTERRUPT",
-                   "CN-PERIOD-CALC"),
+    "limitation": (
+        "CN-LIMITATION",
+        "CN-LIMITATION-INSTALMENT",
+        "CN-LIMITATION-INTERRUPT",
+        "CN-PERIOD-CALC",
+    ),
     "guarantee": ("CN-GUARANTEE-PERIOD", "CN-PERIOD-CALC"),
     "enforcement": ("CN-ENFORCEMENT", "CN-PERIOD-CALC"),
 }
@@ -487,20 +513,38 @@ class _Parser:
         self.schema = _condition_schema(loader)
         self.failures = 0
 
-    def fail(self, path: str, message: str, *, rule_id: str | None = None,
-             key: str | None = None, suggestion: str | None = None) -> None:
+    def fail(
+        self,
+        path: str,
+        message: str,
+        *,
+        rule_id: str | None = None,
+        key: str | None = None,
+        suggestion: str | None = None,
+    ) -> None:
         self.failures += 1
         self.loader.fail(path, message, rule_id=rule_id, key=key, suggestion=suggestion)
 
-    def keys(self, table: Mapping[str, Any], allowed: Sequence[str], path: str,
-             rule_id: str | None = None) -> None:
+    def keys(
+        self,
+        table: Mapping[str, Any],
+        allowed: Sequence[str],
+        path: str,
+        rule_id: str | None = None,
+    ) -> None:
         for key in table:
             if key not in allowed:
-                self.fail(f"{path}.{key}", "unknown key", rule_id=rule_id, key=key,
-                          suggestion=did_you_mean(str(key), allowed))
+                self.fail(
+                    f"{path}.{key}",
+                    "unknown key",
+                    rule_id=rule_id,
+                    key=key,
+                    suggestion=did_you_mean(str(key), allowed),
+                )
 
-    def strs(self, table: Mapping[str, Any], key: str, path: str,
-             rule_id: str | None = None) -> tuple[str, ...]:
+    def strs(
+        self, table: Mapping[str, Any], key: str, path: str, rule_id: str | None = None
+    ) -> tuple[str, ...]:
         value = table.get(key, [])
         if isinstance(value, str):
             value = [value]
@@ -509,30 +553,50 @@ class _Parser:
             return ()
         return tuple(value)
 
-    def text(self, table: Mapping[str, Any], key: str, path: str, *, rule_id: str | None = None,
-             required: bool = True) -> str:
+    def text(
+        self,
+        table: Mapping[str, Any],
+        key: str,
+        path: str,
+        *,
+        rule_id: str | None = None,
+        required: bool = True,
+    ) -> str:
         value = table.get(key)
         if value is None:
             if required:
                 self.fail(f"{path}.{key}", "required; expected a string", rule_id=rule_id, key=key)
             return ""
         if not isinstance(value, str) or (required and not value.strip()):
-            self.fail(f"{path}.{key}", f"expected a non-empty string, got {value!r}",
-                      rule_id=rule_id, key=key)
+            self.fail(
+                f"{path}.{key}",
+                f"expected a non-empty string, got {value!r}",
+                rule_id=rule_id,
+                key=key,
+            )
             return ""
         return value
 
-    def flag(self, table: Mapping[str, Any], key: str, path: str, default: bool, *,
-             rule_id: str | None = None) -> bool:
+    def flag(
+        self,
+        table: Mapping[str, Any],
+        key: str,
+        path: str,
+        default: bool,
+        *,
+        rule_id: str | None = None,
+    ) -> bool:
         value = table.get(key, default)
         if not isinstance(value, bool):
-            self.fail(f"{path}.{key}", f"expected true or false, got {value!r}",
-                      rule_id=rule_id, key=key)
+            self.fail(
+                f"{path}.{key}", f"expected true or false, got {value!r}", rule_id=rule_id, key=key
+            )
             return default
         return value
 
-    def matchers(self, values: object, path: str, *, rule_id: str | None = None,
-                 key: str) -> tuple[EventMatcher, ...]:
+    def matchers(
+        self, values: object, path: str, *, rule_id: str | None = None, key: str
+    ) -> tuple[EventMatcher, ...]:
         if isinstance(values, str):
             values = [values]
         if not isinstance(values, list):
@@ -555,8 +619,9 @@ class _Parser:
             value = int(value)
         if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
             bound = "a positive" if minimum > 0 else "a non-negative"
-            self.fail(f"parameters.{name}", f"expected {bound} whole number, got {value!r}",
-                      key=name)
+            self.fail(
+                f"parameters.{name}", f"expected {bound} whole number, got {value!r}", key=name
+            )
             assert isinstance(default, int)
             return default
         return value
@@ -564,8 +629,11 @@ class _Parser:
     def percent(self, name: str) -> Decimal:
         value = self.params.get(name, TIMELINE_PARAMETERS[name][0])
         if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < 100:
-            self.fail(f"parameters.{name}", f"expected a percentage from 0 to below 100, got "
-                      f"{value!r}", key=name)
+            self.fail(
+                f"parameters.{name}",
+                f"expected a percentage from 0 to below 100, got {value!r}",
+                key=name,
+            )
             return Decimal(0)
         return Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
 
@@ -579,8 +647,10 @@ class _Parser:
             self.fail(f"parameters.{missing}", "contact hours need both a start and an end")
             return None
         try:
-            hours = ContactHours.parse(str(start) if not isinstance(start, str) else start,
-                                       str(end) if not isinstance(end, str) else end)
+            hours = ContactHours.parse(
+                str(start) if not isinstance(start, str) else start,
+                str(end) if not isinstance(end, str) else end,
+            )
         except InputError as exc:
             for p in exc.problems:
                 name = p.path if p.path.startswith("contact_hours_") else "contact_hours_start"
@@ -600,13 +670,14 @@ class _Parser:
     def calendar(self, raw: object) -> BusinessCalendar | None:
         path = "timeline.calendar"
         if raw is None:
-            self.fail(path, "required: the calendar whose working days count, such as "
-                      "{ country = \"CN\" }")
+            self.fail(
+                path, 'required: the calendar whose working days count, such as { country = "CN" }'
+            )
             return None
         if isinstance(raw, str):
             raw = {"country": raw}
         if not isinstance(raw, Mapping):
-            self.fail(path, "expected a table such as { country = \"CN\" }")
+            self.fail(path, 'expected a table such as { country = "CN" }')
             return None
         self.keys(raw, _CALENDAR_KEYS, path)
         country = self.text(raw, "country", path)
@@ -620,9 +691,12 @@ class _Parser:
         if not country:
             return None
         try:
-            return BusinessCalendar(country, subdivision or None,
-                                    extra_holidays=extra["extra_holidays"],
-                                    extra_working_days=extra["extra_working_days"])
+            return BusinessCalendar(
+                country,
+                subdivision or None,
+                extra_holidays=extra["extra_holidays"],
+                extra_working_days=extra["extra_working_days"],
+            )
         except InputError as exc:
             for p in exc.problems:
                 self.fail(f"{path}.{p.path}", p.message, key=p.path, suggestion=p.suggestion)
@@ -655,8 +729,12 @@ class _Parser:
             try:
                 out.add(Channel(value))
             except ValueError:
-                self.fail(path, f"unknown channel {value!r}", key="contact_channels",
-                          suggestion=did_you_mean(str(value), [c.value for c in Channel]))
+                self.fail(
+                    path,
+                    f"unknown channel {value!r}",
+                    key="contact_channels",
+                    suggestion=did_you_mean(str(value), [c.value for c in Channel]),
+                )
         return frozenset(out)
 
     def plans(self, raw: object, contact: frozenset[Channel]) -> dict[str, StagePlan]:
@@ -682,9 +760,11 @@ class _Parser:
                 if stage is None:
                     continue
                 if stage.id in seen:
-                    self.fail(f"{plan_path}[{stage.id}]",
-                              f"duplicate stage id {stage.id!r} in plan {name!r}",
-                              rule_id=stage.id)
+                    self.fail(
+                        f"{plan_path}[{stage.id}]",
+                        f"duplicate stage id {stage.id!r} in plan {name!r}",
+                        rule_id=stage.id,
+                    )
                     continue
                 seen.add(stage.id)
                 stages.append(stage)
@@ -697,12 +777,12 @@ class _Parser:
         try:
             return Offset.parse(table[key])
         except _SpecError as exc:
-            self.fail(f"{path}.{key}", exc.message, rule_id=sid, key=key,
-                      suggestion=exc.suggestion)
+            self.fail(f"{path}.{key}", exc.message, rule_id=sid, key=key, suggestion=exc.suggestion)
             return None
 
-    def stage(self, table: object, plan: str, index: int,
-              contact: frozenset[Channel]) -> Stage | None:
+    def stage(
+        self, table: object, plan: str, index: int, contact: frozenset[Channel]
+    ) -> Stage | None:
         base = f"timeline.plans.{plan}"
         if not isinstance(table, Mapping):
             self.fail(f"{base}[{index}]", "expected a table")
@@ -718,31 +798,63 @@ class _Parser:
 
         anchor: Anchor | None = None
         if "anchor" not in table:
-            self.fail(f"{path}.anchor", "required: due_date, overdue_start, condition or an "
-                      "event kind", rule_id=sid)
+            self.fail(
+                f"{path}.anchor",
+                "required: due_date, overdue_start, condition or an event kind",
+                rule_id=sid,
+            )
         else:
             try:
                 anchor = Anchor.parse(table["anchor"])
             except _SpecError as exc:
-                self.fail(f"{path}.anchor", exc.message, rule_id=sid, key="anchor",
-                          suggestion=exc.suggestion)
+                self.fail(
+                    f"{path}.anchor",
+                    exc.message,
+                    rule_id=sid,
+                    key="anchor",
+                    suggestion=exc.suggestion,
+                )
         within = self.offset(table, "within", path, sid)
         after = self.offset(table, "after", path, sid)
         limit = self.offset(table, "limit", path, sid)
         if "within" not in table and "after" not in table:
-            self.fail(path, "a stage needs 'within' (a deadline), 'after' (an earliest start), "
-                      "or both (a window)", rule_id=sid)
+            self.fail(
+                path,
+                "a stage needs 'within' (a deadline), 'after' (an earliest start), "
+                "or both (a window)",
+                rule_id=sid,
+            )
         if "limit" in table and "within" not in table:
-            self.fail(f"{path}.limit", "a limit needs a deadline: give 'within' too",
-                      rule_id=sid, key="limit")
-        if within is not None and limit is not None and within.comparable(limit) \
-                and limit.length() <= within.length():
-            self.fail(f"{path}.limit", f"the limit ({limit}) must come after the deadline "
-                      f"({within})", rule_id=sid, key="limit")
-        if within is not None and after is not None and within.comparable(after) \
-                and within.length() <= after.length():
-            self.fail(f"{path}.within", f"the window closes ({within}) before it opens "
-                      f"({after})", rule_id=sid, key="within")
+            self.fail(
+                f"{path}.limit",
+                "a limit needs a deadline: give 'within' too",
+                rule_id=sid,
+                key="limit",
+            )
+        if (
+            within is not None
+            and limit is not None
+            and within.comparable(limit)
+            and limit.length() <= within.length()
+        ):
+            self.fail(
+                f"{path}.limit",
+                f"the limit ({limit}) must come after the deadline ({within})",
+                rule_id=sid,
+                key="limit",
+            )
+        if (
+            within is not None
+            and after is not None
+            and within.comparable(after)
+            and within.length() <= after.length()
+        ):
+            self.fail(
+                f"{path}.within",
+                f"the window closes ({within}) before it opens ({after})",
+                rule_id=sid,
+                key="within",
+            )
 
         action = self.text(table, "action", path, rule_id=sid)
         owner = self.text(table, "owner", path, rule_id=sid)
@@ -752,18 +864,31 @@ class _Parser:
             channel = Channel(str(channel_text))
         except ValueError:
             known = [c.value for c in Channel]
-            message = ("required: one of " + ", ".join(known) if channel_text is None
-                       else f"unknown channel {channel_text!r}")
-            self.fail(f"{path}.channel", message, rule_id=sid, key="channel",
-                      suggestion=did_you_mean(str(channel_text), known) if channel_text else None)
+            message = (
+                "required: one of " + ", ".join(known)
+                if channel_text is None
+                else f"unknown channel {channel_text!r}"
+            )
+            self.fail(
+                f"{path}.channel",
+                message,
+                rule_id=sid,
+                key="channel",
+                suggestion=did_you_mean(str(channel_text), known) if channel_text else None,
+            )
         completed_raw = table.get("completed_by")
         completed: tuple[EventMatcher, ...] = ()
         if completed_raw is None or completed_raw == []:
-            self.fail(f"{path}.completed_by", "required: the event kinds that complete the "
-                      "stage", rule_id=sid, key="completed_by")
+            self.fail(
+                f"{path}.completed_by",
+                "required: the event kinds that complete the stage",
+                rule_id=sid,
+                key="completed_by",
+            )
         else:
-            completed = self.matchers(completed_raw, f"{path}.completed_by", rule_id=sid,
-                                      key="completed_by")
+            completed = self.matchers(
+                completed_raw, f"{path}.completed_by", rule_id=sid, key="completed_by"
+            )
 
         when_raw = table.get("when")
         when: Condition = Always()
@@ -772,18 +897,33 @@ class _Parser:
             when = _compile(when, self.params, self.schema)
         reason = self.text(table, "reason", path, rule_id=sid, required=False)
         if not isinstance(when, Always) and not reason:
-            self.fail(f"{path}.reason", "a stage with a condition needs a reason, shown when "
-                      "it is skipped", rule_id=sid, key="reason")
+            self.fail(
+                f"{path}.reason",
+                "a stage with a condition needs a reason, shown when it is skipped",
+                rule_id=sid,
+                key="reason",
+            )
         if anchor is not None and anchor.kind is AnchorKind.CONDITION:
             if isinstance(when, Always):
-                self.fail(f"{path}.anchor", "anchor 'condition' needs a 'when' condition",
-                          rule_id=sid, key="anchor")
+                self.fail(
+                    f"{path}.anchor",
+                    "anchor 'condition' needs a 'when' condition",
+                    rule_id=sid,
+                    key="anchor",
+                )
             else:
                 stray = sorted(when.fields() - EVENT_FIELDS)
                 if stray:
-                    self.fail(f"{path}.when", "with anchor 'condition', the condition may read "
-                              "only fields that events change (" + ", ".join(sorted(EVENT_FIELDS))
-                              + "); it reads " + ", ".join(stray), rule_id=sid, key="when")
+                    self.fail(
+                        f"{path}.when",
+                        "with anchor 'condition', the condition may read "
+                        "only fields that events change ("
+                        + ", ".join(sorted(EVENT_FIELDS))
+                        + "); it reads "
+                        + ", ".join(stray),
+                        rule_id=sid,
+                        key="when",
+                    )
         pauses = self.flag(table, "pauses_on_promise", path, channel in contact, rule_id=sid)
         chosen = self.flag(table, "chosen", path, False, rule_id=sid)
         cites = self.strs(table, "cites", path, rule_id=sid)
@@ -792,11 +932,25 @@ class _Parser:
         if self._count() != problems_before or anchor is None:
             return None
         return Stage(
-            id=sid, plan=plan, anchor=anchor, action=action, channel=channel, owner=owner,
-            completed_by=completed, within=within, after=after, limit=limit, when=when,
-            when_text=when_raw if isinstance(when_raw, str) else "", reason=reason,
-            cites=cites, contact=channel in contact, pauses=pauses, chosen=chosen,
-            title=title, doc=doc,
+            id=sid,
+            plan=plan,
+            anchor=anchor,
+            action=action,
+            channel=channel,
+            owner=owner,
+            completed_by=completed,
+            within=within,
+            after=after,
+            limit=limit,
+            when=when,
+            when_text=when_raw if isinstance(when_raw, str) else "",
+            reason=reason,
+            cites=cites,
+            contact=channel in contact,
+            pauses=pauses,
+            chosen=chosen,
+            title=title,
+            doc=doc,
         )
 
     def _count(self) -> int:
@@ -809,18 +963,26 @@ class _Parser:
             return out
         path = "timeline.products"
         if not isinstance(raw, Mapping):
-            self.fail(path, "expected a table of product = \"plan name\"")
+            self.fail(path, 'expected a table of product = "plan name"')
             return out
         for name, plan in raw.items():
             try:
                 product = Product(name)
             except ValueError:
-                self.fail(f"{path}.{name}", f"unknown product {name!r}", key=str(name),
-                          suggestion=did_you_mean(str(name), [p.value for p in Product]))
+                self.fail(
+                    f"{path}.{name}",
+                    f"unknown product {name!r}",
+                    key=str(name),
+                    suggestion=did_you_mean(str(name), [p.value for p in Product]),
+                )
                 continue
             if not isinstance(plan, str) or plan not in plans:
-                self.fail(f"{path}.{name}", f"no plan named {plan!r}", key=str(name),
-                          suggestion=did_you_mean(str(plan), plans))
+                self.fail(
+                    f"{path}.{name}",
+                    f"no plan named {plan!r}",
+                    key=str(name),
+                    suggestion=did_you_mean(str(plan), plans),
+                )
                 continue
             out[product] = plan
         return out
@@ -845,8 +1007,11 @@ class _Parser:
         if "warning_days" in raw:
             value = raw["warning_days"]
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                self.fail(f"{path}.warning_days", f"expected a non-negative whole number, "
-                          f"got {value!r}", key="warning_days")
+                self.fail(
+                    f"{path}.warning_days",
+                    f"expected a non-negative whole number, got {value!r}",
+                    key="warning_days",
+                )
             else:
                 warning = value
         lim, gua, enf = tables["limitation"], tables["guarantee"], tables["enforcement"]
@@ -856,26 +1021,33 @@ class _Parser:
                 enabled=self.flag(lim, "enabled", f"{path}.limitation", True),
                 years=self.whole("limitation_years", minimum=1),
                 longstop_years=self.whole("limitation_longstop_years", minimum=1),
-                interrupted_by=self.matchers(lim.get("interrupted_by", list(_DEFAULT_INTERRUPTS)),
-                                             f"{path}.limitation.interrupted_by",
-                                             key="interrupted_by"),
+                interrupted_by=self.matchers(
+                    lim.get("interrupted_by", list(_DEFAULT_INTERRUPTS)),
+                    f"{path}.limitation.interrupted_by",
+                    key="interrupted_by",
+                ),
                 cites=self.strs(lim, "cites", f"{path}.limitation") or _DEFAULT_CITES["limitation"],
             ),
             guarantee=PeriodRule(
                 "guarantee",
                 enabled=self.flag(gua, "enabled", f"{path}.guarantee", True),
                 months=self.whole("guarantee_period_months", minimum=1),
-                satisfied_by=self.matchers(gua.get("satisfied_by", list(_DEFAULT_SATISFIERS)),
-                                           f"{path}.guarantee.satisfied_by", key="satisfied_by"),
+                satisfied_by=self.matchers(
+                    gua.get("satisfied_by", list(_DEFAULT_SATISFIERS)),
+                    f"{path}.guarantee.satisfied_by",
+                    key="satisfied_by",
+                ),
                 cites=self.strs(gua, "cites", f"{path}.guarantee") or _DEFAULT_CITES["guarantee"],
             ),
             enforcement=PeriodRule(
                 "enforcement",
                 enabled=self.flag(enf, "enabled", f"{path}.enforcement", True),
                 years=self.whole("enforcement_years", minimum=1),
-                interrupted_by=self.matchers(enf.get("interrupted_by", []),
-                                             f"{path}.enforcement.interrupted_by",
-                                             key="interrupted_by"),
+                interrupted_by=self.matchers(
+                    enf.get("interrupted_by", []),
+                    f"{path}.enforcement.interrupted_by",
+                    key="interrupted_by",
+                ),
                 cites=self.strs(enf, "cites", f"{path}.enforcement")
                 or _DEFAULT_CITES["enforcement"],
             ),
@@ -884,8 +1056,9 @@ class _Parser:
         )
 
 
-def _compile(cond: Condition, params: Mapping[str, Scalar],
-             schema: Mapping[str, FieldSpec]) -> Condition:
+def _compile(
+    cond: Condition, params: Mapping[str, Scalar], schema: Mapping[str, FieldSpec]
+) -> Condition:
     from collectrules._evaluate import compile_condition
     from collectrules.errors import ConditionError
 
@@ -904,8 +1077,11 @@ def _condition_schema(loader: SectionLoader) -> dict[str, FieldSpec]:
     raw_signals = data.get("signals", {}) if isinstance(data, Mapping) else {}
     if isinstance(raw_signals, Mapping):
         specs = [
-            SignalSpec(kind=str(kind), dimension=str(spec.get("dimension", "")),
-                       polarity=str(spec.get("polarity", "")))
+            SignalSpec(
+                kind=str(kind),
+                dimension=str(spec.get("dimension", "")),
+                polarity=str(spec.get("polarity", "")),
+            )
             for kind, spec in raw_signals.items()
             if isinstance(spec, Mapping)
         ]
@@ -951,4 +1127,3 @@ def parse_timeline_section(
         deadlines=deadlines,
     )
     return section, dict(TIMELINE_FIELDS)
-

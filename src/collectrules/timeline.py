@@ -172,7 +172,9 @@ class Step:
             "on_time": self.on_time,
             "reason": self.reason,
             "paused_until": _iso(self.paused_until),
-            "contact_window": None if window is None else {
+            "contact_window": None
+            if window is None
+            else {
                 "first_at": window.first_at.isoformat(),
                 "last_at": _iso(window.last_at),
                 "feasible": window.feasible,
@@ -224,8 +226,15 @@ class Timeline:
                 return deadline
         from collectrules.errors import InputError
 
-        raise InputError([FieldProblem("deadline", f"the timeline has no {wanted.value} "
-                                       f"deadline{'' if party is None else ' for ' + party}")])
+        raise InputError(
+            [
+                FieldProblem(
+                    "deadline",
+                    f"the timeline has no {wanted.value} "
+                    f"deadline{'' if party is None else ' for ' + party}",
+                )
+            ]
+        )
 
     @property
     def next_actions(self) -> tuple[Step, ...]:
@@ -296,8 +305,9 @@ def promise_rules(policy: Policy) -> PromiseRules:
     tolerance = params.get("promise_tolerance_pct", 0)
     return PromiseRules(
         grace_days=grace if isinstance(grace, int) and not isinstance(grace, bool) else 0,
-        tolerance_pct=Decimal(str(tolerance)) if isinstance(tolerance, int | float)
-        and not isinstance(tolerance, bool) else Decimal(0),
+        tolerance_pct=Decimal(str(tolerance))
+        if isinstance(tolerance, int | float) and not isinstance(tolerance, bool)
+        else Decimal(0),
     )
 
 
@@ -314,9 +324,7 @@ def _events(case: Case, at: dt.datetime) -> list[Event]:
     return sorted((e for e in case.events if e.at <= at), key=lambda e: e.at)
 
 
-def timeline_facts(
-    case: Case, at: pendulum.DateTime, rules: PromiseRules
-) -> dict[str, Any]:
+def timeline_facts(case: Case, at: pendulum.DateTime, rules: PromiseRules) -> dict[str, Any]:
     """The timeline's fact fields (:data:`~collectrules.stages.TIMELINE_FIELDS`) at ``at``."""
     counts = dict.fromkeys(ContactOutcome, 0)
     attempts = streak = promises_made = 0
@@ -332,8 +340,7 @@ def timeline_facts(
                 streak += 1
         elif event.kind is EventKind.PROMISE_MADE:
             promises_made += 1
-        elif event.kind is EventKind.PAYMENT and event.amount is not None \
-                and event.at >= due_start:
+        elif event.kind is EventKind.PAYMENT and event.amount is not None and event.at >= due_start:
             paid += event.amount
     facts: dict[str, Any] = {
         "contact_attempts": attempts,
@@ -459,8 +466,9 @@ class _Builder:
         applies = stage.when.evaluate(self.facts)
         if anchor is None:
             status = StepStatus.UPCOMING if applies else StepStatus.SKIPPED
-            return Step(stage, status, None, None, None, None,
-                        reason=waiting if applies else stage.reason)
+            return Step(
+                stage, status, None, None, None, None, reason=waiting if applies else stage.reason
+            )
         done = self.completion(stage, anchor)
         moved, spans = self.pauses(stage, anchor, done)
         opens, due, limit = self.times(stage, moved)
@@ -473,18 +481,35 @@ class _Builder:
         if stage.contact and hours is not None:
             window = hours.window(opens, due, self.tz)
         resumed = spans[-1].resume_note() if spans else None
-        timed = Step(stage, StepStatus.UPCOMING, moved, opens, due, limit, reason=resumed,
-                     contact_window=window)
+        timed = Step(
+            stage,
+            StepStatus.UPCOMING,
+            moved,
+            opens,
+            due,
+            limit,
+            reason=resumed,
+            contact_window=window,
+        )
         if done is not None:
             done_at = done.at.in_timezone(self.tz)
-            return attrs.evolve(timed, status=StepStatus.DONE, done_at=done_at, done_by=done,
-                                on_time=due is None or done_at <= due)
+            return attrs.evolve(
+                timed,
+                status=StepStatus.DONE,
+                done_at=done_at,
+                done_by=done,
+                on_time=due is None or done_at <= due,
+            )
         if not applies:
             return attrs.evolve(timed, status=StepStatus.SKIPPED, reason=stage.reason)
         current = next((s for s in spans if s.start <= self.as_of < s.end), None)
         if current is not None:
-            return attrs.evolve(timed, status=StepStatus.PAUSED, reason=current.pause_note(),
-                                paused_until=current.end)
+            return attrs.evolve(
+                timed,
+                status=StepStatus.PAUSED,
+                reason=current.pause_note(),
+                paused_until=current.end,
+            )
         if self.as_of < opens:
             return timed
         if due is None or self.as_of <= due:
@@ -521,4 +546,3 @@ def build_timeline(case: Case, *, as_of: dt.datetime | str, policy: Policy) -> T
         deadlines=legal_deadlines(case, when, section),
         promises=builder.promises,
     )
-

@@ -138,8 +138,11 @@ class Counterexample:
 
     def to_dict(self) -> dict[str, Any]:
         """The counterexample as plain JSON-ready data."""
-        out: dict[str, Any] = {"case": dict(self.case), "as_of": self.as_of,
-                               "expect": dict(self.expect)}
+        out: dict[str, Any] = {
+            "case": dict(self.case),
+            "as_of": self.as_of,
+            "expect": dict(self.expect),
+        }
         if self.before is not None:
             out["before"] = dict(self.before)
         return out
@@ -167,7 +170,8 @@ class Finding:
             "message": self.message,
             "rule_ids": list(self.rule_ids),
             "layer": self.layer,
-            "counterexample": None if self.counterexample is None
+            "counterexample": None
+            if self.counterexample is None
             else self.counterexample.to_dict(),
         }
 
@@ -468,7 +472,7 @@ class _Parts(_Fold):
             return _DEAD
         if new is s[part]:
             return s
-        return (*s[:part], new, *s[part + 1:])
+        return (*s[:part], new, *s[part + 1 :])
 
     def relevant(self, s: Any, i: int) -> bool:
         part, local = self.where[i]
@@ -565,17 +569,19 @@ class _Context:
         # They move together as one group.
         # A field that no probe changes (a count of contact attempts, which only events
         # give) stays a free value instead.
-        self.probed: tuple[str, ...] = tuple(sorted(
-            f for f in self.leaves
-            if self.kinds.get(f) == "unsupported" and f in policy.extra_fields
-        ))
+        self.probed: tuple[str, ...] = tuple(
+            sorted(
+                f
+                for f in self.leaves
+                if self.kinds.get(f) == "unsupported" and f in policy.extra_fields
+            )
+        )
         self.probe_base: tuple[str, ...] = ()
         self._probes: dict[tuple[tuple[str, Any], ...], dict[str, Any] | None] = {}
         self._breaks: list[int] | None = None
         self._seen: dict[str, set[Any]] = {f: set() for f in self.probed}
         if self.probed:
-            self.probe_base = ("dpd", "product",
-                               *(f for f in _PROBE_FIELDS if f in self.leaves))
+            self.probe_base = ("dpd", "product", *(f for f in _PROBE_FIELDS if f in self.leaves))
             self.breaks()
             self.probed = tuple(f for f in self.probed if len(self._seen[f]) > 1)
             if not self.probed:
@@ -589,7 +595,7 @@ class _Context:
         self.live_after: list[frozenset[str]] = []
         for i in range(len(stage_reads)):
             later: set[str] = set()
-            for reads in stage_reads[i + 1:]:
+            for reads in stage_reads[i + 1 :]:
                 later |= reads
             closed = set(later)
             if closed & self.group:
@@ -646,8 +652,7 @@ class _Context:
         seen: set[tuple[Any, ...]] = set()
         out: list[Any] = []
         for value in candidates:
-            sig: tuple[Any, ...] = (value is ABSENT,
-                                    *(_leaf_holds(leaf, value) for leaf in leaves))
+            sig: tuple[Any, ...] = (value is ABSENT, *(_leaf_holds(leaf, value) for leaf in leaves))
             if name in self.probe_base:
                 sig += self.profile(name, value)
             if sig not in seen:
@@ -667,8 +672,11 @@ class _Context:
         return out
 
     def _numbers(self, name: str) -> list[int | float]:
-        return [c for c in self._constants(name)
-                if isinstance(c, int | float) and not isinstance(c, bool)]
+        return [
+            c
+            for c in self._constants(name)
+            if isinstance(c, int | float) and not isinstance(c, bool)
+        ]
 
     def _candidates(self, name: str) -> list[Any]:
         role = self.kinds.get(name, "unsupported")
@@ -695,8 +703,13 @@ class _Context:
         if role == "product":
             return [p.value for p in Product]
         if role == "currency":
-            consts = sorted({c for c in self._constants(name)
-                             if isinstance(c, str) and re.match(r"^[A-Z]{3}$", c)})
+            consts = sorted(
+                {
+                    c
+                    for c in self._constants(name)
+                    if isinstance(c, str) and re.match(r"^[A-Z]{3}$", c)
+                }
+            )
             filler = next(c for c in _CURRENCY_FILLERS if c not in consts)
             return [filler, *consts]
         # unsupported: a free variable over its own thresholds
@@ -760,7 +773,8 @@ class _Context:
                     group.append(partner)
                 combos = itertools.product(*(self.cells(g) for g in group))
                 domain = tuple(
-                    d for d in (dict(zip(group, c, strict=True)) for c in combos)
+                    d
+                    for d in (dict(zip(group, c, strict=True)) for c in combos)
                     if self.feasible({**fixed, **d}, d)
                 )
                 var = _Var(tuple(group), domain)
@@ -818,6 +832,7 @@ class _Context:
         points = sorted(g for g in grid if g >= 0)
         found: set[int] = set()
         for product in Product:
+
             def at(d: int, product: Product = product) -> Any:
                 return self.probe({"dpd": d, "product": product.value})
 
@@ -865,8 +880,9 @@ class _Context:
 
     # -- the search
 
-    def explore(self, conds: Sequence[tuple[int, Condition]], fold: _Fold,
-                fixed: Mapping[str, Any]) -> dict[Hashable, dict[str, Any]]:
+    def explore(
+        self, conds: Sequence[tuple[int, Condition]], fold: _Fold, fixed: Mapping[str, Any]
+    ) -> dict[Hashable, dict[str, Any]]:
         """Every reachable summary of ``fold`` over ``conds``, each with a witness."""
         s = fold.start()
         pending: list[tuple[int, Condition]] = []
@@ -932,11 +948,13 @@ class _Context:
             flat[result] = witness
         return flat
 
-    def sat(self, wants: Sequence[tuple[Condition, bool]],
-            fixed: Mapping[str, Any]) -> dict[str, Any] | None:
+    def sat(
+        self, wants: Sequence[tuple[Condition, bool]], fixed: Mapping[str, Any]
+    ) -> dict[str, Any] | None:
         """A witness under which every condition comes out as wanted, or ``None``."""
-        found = self.explore(list(enumerate(c for c, _ in wants)),
-                             _SatFold([w for _, w in wants]), fixed)
+        found = self.explore(
+            list(enumerate(c for c, _ in wants)), _SatFold([w for _, w in wants]), fixed
+        )
         return next(iter(found.values()), None)
 
     def combos(self, names: Iterable[str], fixed: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
@@ -952,8 +970,14 @@ class _Context:
 
 
 #: Case fields that join dpd and the product in a probe when the policy reads them.
-_PROBE_FIELDS = ("overdue_amount", "principal", "currency", "guarantors", "days_to_maturity",
-                 "has_maturity_date")
+_PROBE_FIELDS = (
+    "overdue_amount",
+    "principal",
+    "currency",
+    "guarantors",
+    "days_to_maturity",
+    "has_maturity_date",
+)
 #: At most this many probes make one probe group; past it, the fields stay free.
 MAX_PROBES = 5_000
 
@@ -1050,8 +1074,9 @@ class _Verifier:
     def case_dict(self, witness: Mapping[str, Any], world: str = "") -> dict[str, Any]:
         """A JSON-ready case whose flat facts at ``as_of`` are the witness's values."""
         self.counter += 1
-        return build_case(self.policy, self.ctx.as_of_dt, witness, world,
-                          case_id=f"verify-{self.counter}")
+        return build_case(
+            self.policy, self.ctx.as_of_dt, witness, world, case_id=f"verify-{self.counter}"
+        )
 
     def decide(self, case: Mapping[str, Any]) -> Decision | CollectRulesError | None:
         engine = self.engine()
@@ -1061,11 +1086,19 @@ class _Verifier:
 
     # -- reporting
 
-    def report(self, kind: FindingKind, severity: Severity, message: str, *,
-               rule_ids: Sequence[str] = (), layer: str | None = None,
-               witness: Mapping[str, Any] | None = None,
-               expect: Mapping[str, Any] | None = None, paired: bool = False,
-               dedupe: Hashable = None) -> None:
+    def report(
+        self,
+        kind: FindingKind,
+        severity: Severity,
+        message: str,
+        *,
+        rule_ids: Sequence[str] = (),
+        layer: str | None = None,
+        witness: Mapping[str, Any] | None = None,
+        expect: Mapping[str, Any] | None = None,
+        paired: bool = False,
+        dedupe: Hashable = None,
+    ) -> None:
         key = (kind, tuple(rule_ids), layer, message if dedupe is None else dedupe)
         if key in self.seen:
             return
@@ -1080,7 +1113,8 @@ class _Verifier:
             else:
                 cx = Counterexample(self.case_dict(witness), self.ctx.as_of, expect)
             tainted = self.ctx.unsupported(witness) + sorted(
-                f for f in witness if _base(f) in self.ctx.probed)
+                f for f in witness if _base(f) in self.ctx.probed
+            )
             if self.confirm and self.engine() is not None:
                 confirmed = _check(self.policy, cx, self.decide)
                 if not confirmed:
@@ -1106,10 +1140,13 @@ class _Verifier:
                 continue
             hint = known.suggest(cid)
             tail = f" (did you mean {hint!r}?)" if hint else ""
-            self.report(FindingKind.CITATION, Severity.ERROR,
-                        f"{path}: unknown clause {cid!r}{tail}; cite an id of DOMAIN.md or "
-                        "REGULATION.md, or declare it in the policy's [clauses] table",
-                        rule_ids=(rid,) if rid else ())
+            self.report(
+                FindingKind.CITATION,
+                Severity.ERROR,
+                f"{path}: unknown clause {cid!r}{tail}; cite an id of DOMAIN.md or "
+                "REGULATION.md, or declare it in the policy's [clauses] table",
+                rule_ids=(rid,) if rid else (),
+            )
 
     def check_dead(self) -> None:
         policy = self.policy
@@ -1129,16 +1166,22 @@ class _Verifier:
                 continue
             if own_params is not None and name not in own_params:
                 continue  # inherited: the base policy's business
-            self.report(FindingKind.DEAD_PARAMETER, Severity.WARNING,
-                        f"parameters.{name}: no rule uses parameter {name!r}")
+            self.report(
+                FindingKind.DEAD_PARAMETER,
+                Severity.WARNING,
+                f"parameters.{name}: no rule uses parameter {name!r}",
+            )
         for kind in policy.signals:
             if kind in read or f"has_{kind}" in read or kind in words:
                 continue
             if own_signals is not None and kind not in own_signals:
                 continue
-            self.report(FindingKind.DEAD_SIGNAL, Severity.WARNING,
-                        f"signals.{kind}: no rule reads signal kind {kind!r}; cases that "
-                        "carry it are decided as if it were absent")
+            self.report(
+                FindingKind.DEAD_SIGNAL,
+                Severity.WARNING,
+                f"signals.{kind}: no rule reads signal kind {kind!r}; cases that "
+                "carry it are decided as if it were absent",
+            )
 
     # -- the layered search
 
@@ -1162,21 +1205,29 @@ class _Verifier:
             nxt: dict[Hashable, _Situation] = {}
             try:
                 for sit in situations:
-                    for env, wit, outcomes in self.layer_outcomes(li, layer, conds, reads, sit,
-                                                                  worlds):
+                    for env, wit, outcomes in self.layer_outcomes(
+                        li, layer, conds, reads, sit, worlds
+                    ):
                         if outcomes is None:
                             continue
-                        new_env = {k: v for k, v in env.items()
-                                   if _base(k) in live or _base(k) in keep_outputs}
+                        new_env = {
+                            k: v
+                            for k, v in env.items()
+                            if _base(k) in live or _base(k) in keep_outputs
+                        }
                         for w, value in enumerate(outcomes):
                             new_env[layer.output + (_W1 if w else "")] = value
                         key = frozenset(new_env.items())
                         if key not in nxt:
                             nxt[key] = _Situation(new_env, {**sit.witness, **wit})
             except _Budget:
-                self.report(FindingKind.UNVERIFIED, Severity.WARNING,
-                            f"layer {layer.id!r}: the search went past {MAX_STEPS} steps; "
-                            "the layer and those after it were not verified", layer=layer.id)
+                self.report(
+                    FindingKind.UNVERIFIED,
+                    Severity.WARNING,
+                    f"layer {layer.id!r}: the search went past {MAX_STEPS} steps; "
+                    "the layer and those after it were not verified",
+                    layer=layer.id,
+                )
                 return None
             situations = list(nxt.values())
             if worlds == 1:
@@ -1184,8 +1235,13 @@ class _Verifier:
         return per_layer, situations
 
     def layer_outcomes(
-        self, li: int, layer: Layer, conds: Sequence[Condition], reads: set[str],
-        sit: _Situation, worlds: int,
+        self,
+        li: int,
+        layer: Layer,
+        conds: Sequence[Condition],
+        reads: set[str],
+        sit: _Situation,
+        worlds: int,
     ) -> Iterator[tuple[dict[str, Any], dict[str, Any], tuple[str, ...] | None]]:
         """For one situation: every reachable outcome of the layer, per world."""
         ctx = self.ctx
@@ -1208,8 +1264,7 @@ class _Verifier:
         if not differs:
             key = (li, frozenset((k, v) for k, v in sit.env.items() if k in near))
         elif varied is None or not any(_base(f) in reads for f in varied.fields):
-            key = (li, "pair",
-                   frozenset((k, v) for k, v in sit.env.items() if _base(k) in near))
+            key = (li, "pair", frozenset((k, v) for k, v in sit.env.items() if _base(k) in near))
         cached = self._cache.get(key) if key is not None else None
         if cached is None:
             all_reads: set[str] = set()
@@ -1218,8 +1273,7 @@ class _Verifier:
                     all_reads |= c.fields()
             outer = {f for f in all_reads if f not in sit.env and _base(f) in live}
             fold = _Parts([(self.layer_fold(layer), n) for _ in world_conds])
-            indexed = [(w * n + i, c) for w, wc in enumerate(world_conds)
-                       for i, c in enumerate(wc)]
+            indexed = [(w * n + i, c) for w, wc in enumerate(world_conds) for i, c in enumerate(wc)]
             cached = []
             for combo in ctx.combos(outer, sit.env):
                 env = {**sit.env, **combo}
@@ -1240,8 +1294,14 @@ class _Verifier:
                 failed = True
                 if worlds == 1:
                     self.failed_layers.add(li)
-                    self.report_failure(layer, conds, outcome, env,
-                                        {**sit.witness, **combo, **wit}, {**sit.witness, **combo})
+                    self.report_failure(
+                        layer,
+                        conds,
+                        outcome,
+                        env,
+                        {**sit.witness, **combo, **wit},
+                        {**sit.witness, **combo},
+                    )
             if failed:
                 yield env, {**combo, **wit}, None
                 continue
@@ -1292,20 +1352,35 @@ class _Verifier:
             return ("gap",) if layer.default is None else layer.default
         return str(layer.rules[s].value)
 
-    def report_failure(self, layer: Layer, conds: Sequence[Condition], outcome: tuple[str, ...],
-                       env: Mapping[str, Any], witness: Mapping[str, Any],
-                       base_witness: Mapping[str, Any]) -> None:
+    def report_failure(
+        self,
+        layer: Layer,
+        conds: Sequence[Condition],
+        outcome: tuple[str, ...],
+        env: Mapping[str, Any],
+        witness: Mapping[str, Any],
+        base_witness: Mapping[str, Any],
+    ) -> None:
         if outcome[0] == "gap":
             region = _describe(env, witness, self.ctx, conds)
             if layer.hit_policy is HitPolicy.COLLECT_SUM:
-                message = (f"layer {layer.id!r}: a score of {outcome[1]} reaches no band and the "
-                           f"layer has no default ({region})")
+                message = (
+                    f"layer {layer.id!r}: a score of {outcome[1]} reaches no band and the "
+                    f"layer has no default ({region})"
+                )
             else:
-                message = (f"layer {layer.id!r}: no rule matches and the layer has no default "
-                           f"({region})")
-            self.report(FindingKind.GAP, Severity.ERROR, message, layer=layer.id,
-                        witness=witness, expect={"error": "gap", "layer": layer.id},
-                        dedupe=("gap", layer.id))
+                message = (
+                    f"layer {layer.id!r}: no rule matches and the layer has no default ({region})"
+                )
+            self.report(
+                FindingKind.GAP,
+                Severity.ERROR,
+                message,
+                layer=layer.id,
+                witness=witness,
+                expect={"error": "gap", "layer": layer.id},
+                dedupe=("gap", layer.id),
+            )
             return
         # an overlap in a unique layer: find every overlapping pair
         n = len(conds)
@@ -1320,10 +1395,13 @@ class _Verifier:
                 a, b = layer.rules[i].id, layer.rules[j].id
                 full = {**base_witness, **wit}
                 self.report(
-                    FindingKind.OVERLAP, Severity.ERROR,
+                    FindingKind.OVERLAP,
+                    Severity.ERROR,
                     f"layer {layer.id!r} is unique, but rules {a!r} and {b!r} both match "
                     f"({_describe(env, full, self.ctx, (conds[i], conds[j]))})",
-                    rule_ids=(a, b), layer=layer.id, witness=full,
+                    rule_ids=(a, b),
+                    layer=layer.id,
+                    witness=full,
                     expect={"error": "overlap", "layer": layer.id, "rules": [a, b]},
                     dedupe=key[1],
                 )
@@ -1360,48 +1438,73 @@ class _Verifier:
                 if hit in (HitPolicy.COLLECT_SUM, HitPolicy.UNIQUE) and holds:
                     continue
                 if not candidates:
-                    self.report(FindingKind.UNREACHABLE, Severity.ERROR,
-                                f"layer {layer.id!r}: rule {rule.id!r} can never fire: its "
-                                "condition holds for no case that reaches the layer",
-                                rule_ids=(rule.id,), layer=layer.id)
+                    self.report(
+                        FindingKind.UNREACHABLE,
+                        Severity.ERROR,
+                        f"layer {layer.id!r}: rule {rule.id!r} can never fire: its "
+                        "condition holds for no case that reaches the layer",
+                        rule_ids=(rule.id,),
+                        layer=layer.id,
+                    )
                     continue
                 names = [layer.rules[k].id for k in sorted(takers)]
-                why = ("an earlier rule" if hit is HitPolicy.FIRST
-                       else "a rule of higher priority (or equal priority and earlier)")
-                message = (f"layer {layer.id!r}: rule {rule.id!r} is shadowed: whenever it "
-                           f"matches, {why} takes the case: {', '.join(repr(n) for n in names)}")
+                why = (
+                    "an earlier rule"
+                    if hit is HitPolicy.FIRST
+                    else "a rule of higher priority (or equal priority and earlier)"
+                )
+                message = (
+                    f"layer {layer.id!r}: rule {rule.id!r} is shadowed: whenever it "
+                    f"matches, {why} takes the case: {', '.join(repr(n) for n in names)}"
+                )
                 # A case that shows it must also get through the layers after this one.
                 shown: tuple[dict[str, Any], int] | None = None
                 for sit, wit, winner in candidates:
                     outputs = {k: v for k, v in sit.env.items() if k in ctx.outputs}
                     start = {**sit.witness, **wit}
-                    done = self.complete(li + 1, {**start, **outputs,
-                                                  layer.output: layer.rules[winner].value},
-                                         start)
+                    done = self.complete(
+                        li + 1, {**start, **outputs, layer.output: layer.rules[winner].value}, start
+                    )
                     if done is not None:
                         shown = (done, winner)
                         break
                 if shown is None:
-                    self.report(FindingKind.UNREACHABLE, Severity.ERROR,
-                                message + " (and no case it matches gets through the later "
-                                "layers, so no case can show it)",
-                                rule_ids=(rule.id, *names), layer=layer.id)
+                    self.report(
+                        FindingKind.UNREACHABLE,
+                        Severity.ERROR,
+                        message + " (and no case it matches gets through the later "
+                        "layers, so no case can show it)",
+                        rule_ids=(rule.id, *names),
+                        layer=layer.id,
+                    )
                     continue
                 self.report(
-                    FindingKind.UNREACHABLE, Severity.ERROR, message,
-                    rule_ids=(rule.id, *names), layer=layer.id, witness=shown[0],
-                    expect={"shadowed": rule.id, "layer": layer.id, "output": layer.output,
-                            "used": layer.rules[shown[1]].id},
+                    FindingKind.UNREACHABLE,
+                    Severity.ERROR,
+                    message,
+                    rule_ids=(rule.id, *names),
+                    layer=layer.id,
+                    witness=shown[0],
+                    expect={
+                        "shadowed": rule.id,
+                        "layer": layer.id,
+                        "output": layer.output,
+                        "used": layer.rules[shown[1]].id,
+                    },
                 )
             if self.values[li]:
                 for value in layer.values:
                     if value not in self.values[li]:
-                        self.report(FindingKind.UNREACHABLE, Severity.WARNING,
-                                    f"layer {layer.id!r}: value {value!r} is never given to any "
-                                    "case", layer=layer.id)
+                        self.report(
+                            FindingKind.UNREACHABLE,
+                            Severity.WARNING,
+                            f"layer {layer.id!r}: value {value!r} is never given to any case",
+                            layer=layer.id,
+                        )
 
-    def complete(self, li: int, env: dict[str, Any],
-                 witness: dict[str, Any]) -> dict[str, Any] | None:
+    def complete(
+        self, li: int, env: dict[str, Any], witness: dict[str, Any]
+    ) -> dict[str, Any] | None:
         """Extend ``witness`` through layers ``li`` onwards without failing, or ``None``."""
         ctx = self.ctx
         if li >= len(ctx.layers):
@@ -1413,8 +1516,7 @@ class _Verifier:
             outcome = self.resolve(layer, summary)
             if not isinstance(outcome, str):
                 continue
-            done = self.complete(li + 1, {**env, **wit, layer.output: outcome},
-                                 {**witness, **wit})
+            done = self.complete(li + 1, {**env, **wit, layer.output: outcome}, {**witness, **wit})
             if done is not None:
                 return done
         return None
@@ -1434,16 +1536,22 @@ class _Verifier:
                     satisfiable.add(i)
         for i, rule in enumerate(rules):
             if i not in satisfiable and situations and not self.failed_layers:
-                self.report(FindingKind.UNREACHABLE, Severity.ERROR,
-                            f"remedies[{rule.id}]: the rule can never fire: its condition holds "
-                            "for no case", rule_ids=(rule.id,), layer="remedies")
+                self.report(
+                    FindingKind.UNREACHABLE,
+                    Severity.ERROR,
+                    f"remedies[{rule.id}]: the rule can never fire: its condition holds "
+                    "for no case",
+                    rule_ids=(rule.id,),
+                    layer="remedies",
+                )
         grants = [i for i, r in enumerate(rules) if r.effect is not RemedyEffect.BLOCK]
         blocks = [i for i, r in enumerate(rules) if r.effect is RemedyEffect.BLOCK]
         if self.policy.conflict is ConflictRule.UNSPECIFIED:
             for a in grants:
                 for b in blocks:
-                    shared = sorted(set(rules[a].remedies) & set(rules[b].remedies),
-                                    key=list(Remedy).index)
+                    shared = sorted(
+                        set(rules[a].remedies) & set(rules[b].remedies), key=list(Remedy).index
+                    )
                     if not shared:
                         continue
                     for sit in situations:
@@ -1451,19 +1559,24 @@ class _Verifier:
                         if wit is None:
                             continue
                         names = ", ".join(r.value for r in shared)
-                        region = _describe(sit.env, {**sit.witness, **wit}, ctx,
-                                           (conds[a], conds[b]))
+                        region = _describe(
+                            sit.env, {**sit.witness, **wit}, ctx, (conds[a], conds[b])
+                        )
                         self.report(
-                            FindingKind.CONFLICT, Severity.ERROR,
+                            FindingKind.CONFLICT,
+                            Severity.ERROR,
                             f"remedies[{rules[a].id}] {rules[a].effect.value}s and "
                             f"remedies[{rules[b].id}] blocks {names} for the same cases "
                             f"({region}), and "
                             "remedies.conflict is 'unspecified'; say which wins "
                             "(block_wins or allow_wins) or make the conditions disjoint",
-                            rule_ids=(rules[a].id, rules[b].id), layer="remedies",
+                            rule_ids=(rules[a].id, rules[b].id),
+                            layer="remedies",
                             witness={**sit.witness, **wit},
-                            expect={"conflict": [rules[a].id, rules[b].id],
-                                    "remedy": shared[0].value},
+                            expect={
+                                "conflict": [rules[a].id, rules[b].id],
+                                "remedy": shared[0].value,
+                            },
                         )
                         break
         # ordering: litigation is never allowed for Q1
@@ -1480,11 +1593,14 @@ class _Verifier:
                 if wit is None:
                     continue
                 self.report(
-                    FindingKind.ORDERING, Severity.ERROR,
+                    FindingKind.ORDERING,
+                    Severity.ERROR,
                     f"remedies[{rules[a].id}] allows litigation for a Q1 debtor (willing and "
                     "able); litigation is the last stage and must never be allowed for Q1 "
                     f"({_describe(sit.env, {**sit.witness, **wit}, ctx, (conds[a],))})",
-                    rule_ids=(rules[a].id,), layer="remedies", witness={**sit.witness, **wit},
+                    rule_ids=(rules[a].id,),
+                    layer="remedies",
+                    witness={**sit.witness, **wit},
                     expect={"quadrant": "Q1", "allowed": Remedy.LITIGATE.value},
                 )
 
@@ -1534,8 +1650,10 @@ class _Verifier:
         if ctx.window_open:
             points = sorted({p for c in cells for p in (c - 1, c) if isinstance(c, int) and p >= 0})
             for v in points:
-                sig = (tuple(_leaf_holds(x, v) for x in leaves),
-                       tuple(_leaf_holds(x, v + 1) for x in leaves))
+                sig = (
+                    tuple(_leaf_holds(x, v) for x in leaves),
+                    tuple(_leaf_holds(x, v + 1) for x in leaves),
+                )
                 if sig not in seen:
                     seen.add(sig)
                     domain.append({kind: v, kind + _W1: v + 1})
@@ -1547,17 +1665,19 @@ class _Verifier:
         has = f"has_{kind}"
         domain = [
             {kind: a, has: a is not ABSENT, kind + _W1: b, has + _W1: b is not ABSENT}
-            for a in cells for b in cells if a != b
+            for a in cells
+            for b in cells
+            if a != b
         ]
         return _Varied(kind, (kind, has, kind + _W1, has + _W1), tuple(domain), ability_worse=True)
 
-    def check_pairs(self, finals: Sequence[_Situation], varied: _Varied,
-                    ability_layer: Layer | None) -> None:
+    def check_pairs(
+        self, finals: Sequence[_Situation], varied: _Varied, ability_layer: Layer | None
+    ) -> None:
         ctx = self.ctx
         rules = self.policy.remedy_rules
         coercive_rules = [
-            (i, rules[i]) for i in range(len(rules))
-            if set(rules[i].remedies) & COERCIVE_REMEDIES
+            (i, rules[i]) for i in range(len(rules)) if set(rules[i].remedies) & COERCIVE_REMEDIES
         ]
         w1 = self._w1_mapping()
         allow_wins = self.policy.conflict is ConflictRule.ALLOW_WINS
@@ -1575,18 +1695,26 @@ class _Verifier:
                 order = list(ability_layer.values)
                 if a0 not in order or a1 not in order or order.index(a1) <= order.index(a0):
                     continue
-            spec = [(r.effect is not RemedyEffect.BLOCK,
-                     frozenset(r.remedies) & COERCIVE_REMEDIES) for _, r in coercive_rules]
+            spec = [
+                (r.effect is not RemedyEffect.BLOCK, frozenset(r.remedies) & COERCIVE_REMEDIES)
+                for _, r in coercive_rules
+            ]
             n = len(coercive_rules)
             fold = _Parts([(_RemedyFold(spec), n), (_RemedyFold(spec), n)])
             indexed = [(k, ctx.remedy_conds[i]) for k, (i, _) in enumerate(coercive_rules)]
-            indexed += [(n + k, _rename(ctx.remedy_conds[i], w1))
-                        for k, (i, _) in enumerate(coercive_rules)]
+            indexed += [
+                (n + k, _rename(ctx.remedy_conds[i], w1)) for k, (i, _) in enumerate(coercive_rules)
+            ]
             nothing: tuple[frozenset[Remedy], frozenset[Remedy]] = (frozenset(), frozenset())
             reads_varied = any(_base(f) in remedy_reads for f in varied.fields)
-            key = None if reads_varied else (
-                "remedies", frozenset((k, v) for k, v in sit.env.items()
-                                      if _base(k) in remedy_reads))
+            key = (
+                None
+                if reads_varied
+                else (
+                    "remedies",
+                    frozenset((k, v) for k, v in sit.env.items() if _base(k) in remedy_reads),
+                )
+            )
             results = self._remedy_cache.get(key) if key is not None else None
             if results is None:
                 results = ctx.explore(indexed, fold, sit.env) if n else {(nothing, nothing): {}}
@@ -1602,25 +1730,32 @@ class _Verifier:
                 witness = {**sit.witness, **wit}
                 if varied.ability_worse:
                     old, new = witness.get(varied.kind), witness.get(varied.kind + _W1)
-                    change = (f"changing {varied.kind!r} from {_show(old)} to {_show(new)} "
-                              f"(ability {sit.env.get('ability')} -> "
-                              f"{sit.env.get('ability' + _W1)})")
+                    change = (
+                        f"changing {varied.kind!r} from {_show(old)} to {_show(new)} "
+                        f"(ability {sit.env.get('ability')} -> "
+                        f"{sit.env.get('ability' + _W1)})"
+                    )
                 else:
                     change = f"adding one {varied.kind!r} signal"
                 what = []
                 if softer:
                     what.append(f"softens the quadrant from {q0} to {q1}")
                 if lost:
-                    what.append("takes away the coercive remedies "
-                                + ", ".join(r.value for r in lost))
+                    what.append(
+                        "takes away the coercive remedies " + ", ".join(r.value for r in lost)
+                    )
                 self.report(
-                    FindingKind.MONOTONICITY, Severity.ERROR,
-                    f"{change} {' and '.join(what)}; a worse sign must never soften the "
-                    "treatment",
-                    rule_ids=(), layer="quadrant" if softer else "remedies", witness=witness,
+                    FindingKind.MONOTONICITY,
+                    Severity.ERROR,
+                    f"{change} {' and '.join(what)}; a worse sign must never soften the treatment",
+                    rule_ids=(),
+                    layer="quadrant" if softer else "remedies",
+                    witness=witness,
                     paired=True,
-                    expect={"before": {"quadrant": q0, "coercive": sorted(r.value for r in eff[0])},
-                            "after": {"quadrant": q1, "coercive": sorted(r.value for r in eff[1])}},
+                    expect={
+                        "before": {"quadrant": q0, "coercive": sorted(r.value for r in eff[0])},
+                        "after": {"quadrant": q1, "coercive": sorted(r.value for r in eff[1])},
+                    },
                     dedupe=("monotonicity", varied.kind, q0, q1, tuple(lost)),
                 )
 
@@ -1631,9 +1766,11 @@ class _Verifier:
         self.check_dead()
         ctx = self.ctx
         if "quadrant" not in ctx.outputs:
-            self.report(FindingKind.GAP, Severity.ERROR,
-                        "the policy has no layer whose output is 'quadrant'; no case can be "
-                        "decided")
+            self.report(
+                FindingKind.GAP,
+                Severity.ERROR,
+                "the policy has no layer whose output is 'quadrant'; no case can be decided",
+            )
         self.winners = [set() for _ in ctx.layers]
         self.values = [set() for _ in ctx.layers]
         per_layer = self.run(worlds=1)
@@ -1648,32 +1785,57 @@ class _Verifier:
                 try:
                     run()
                 except _Budget:
-                    self.report(FindingKind.UNVERIFIED, Severity.WARNING,
-                                f"{phase}: the search went past {MAX_STEPS} steps; this check "
-                                "was not completed")
+                    self.report(
+                        FindingKind.UNVERIFIED,
+                        Severity.WARNING,
+                        f"{phase}: the search went past {MAX_STEPS} steps; this check "
+                        "was not completed",
+                    )
         for (layer, fields), notes in sorted(self.unconfirmed.items()):
-            shown = "; ".join(notes[:3]) + (f"; and {len(notes) - 3} more" if len(notes) > 3
-                                             else "")
-            self.findings.append(Finding(
-                FindingKind.UNVERIFIED, Severity.WARNING,
-                f"{layer}: {len(notes)} possible finding(s) depend on field(s) {fields}, which "
-                f"the verifier cannot set on a case it builds, and could not be confirmed: "
-                f"{shown}", (), None, layer))
+            shown = "; ".join(notes[:3]) + (
+                f"; and {len(notes) - 3} more" if len(notes) > 3 else ""
+            )
+            self.findings.append(
+                Finding(
+                    FindingKind.UNVERIFIED,
+                    Severity.WARNING,
+                    f"{layer}: {len(notes)} possible finding(s) depend on field(s) {fields}, which "
+                    f"the verifier cannot set on a case it builds, and could not be confirmed: "
+                    f"{shown}",
+                    (),
+                    None,
+                    layer,
+                )
+            )
         if ctx.probed:
             extra = [f for f in ctx.probe_base if f not in ("dpd", "product")]
             by = ", ".join(["dpd", "the product", *extra])
-            self.findings.append(Finding(
-                FindingKind.UNVERIFIED, Severity.WARNING,
-                f"{', '.join(ctx.probed)}: computed by the policy's sections from the case; "
-                f"the verifier explored the values that cases without events give them (by "
-                f"{by}), so a combination that only events can produce is not checked",
-                (), None, None))
+            self.findings.append(
+                Finding(
+                    FindingKind.UNVERIFIED,
+                    Severity.WARNING,
+                    f"{', '.join(ctx.probed)}: computed by the policy's sections from the case; "
+                    f"the verifier explored the values that cases without events give them (by "
+                    f"{by}), so a combination that only events can produce is not checked",
+                    (),
+                    None,
+                    None,
+                )
+            )
         for layer_id, fields in self.unsupported_layers():
-            self.findings.append(Finding(
-                FindingKind.UNVERIFIED, Severity.WARNING,
-                f"{layer_id}: reads {fields}, which the verifier cannot set on a case it builds; "
-                "these fields were explored as free values, and findings that need them are "
-                "kept only when a built case reproduces them", (), None, layer_id))
+            self.findings.append(
+                Finding(
+                    FindingKind.UNVERIFIED,
+                    Severity.WARNING,
+                    f"{layer_id}: reads {fields}, which the verifier cannot set on a case it "
+                    "builds; "
+                    "these fields were explored as free values, and findings that need them are "
+                    "kept only when a built case reproduces them",
+                    (),
+                    None,
+                    layer_id,
+                )
+            )
         order = {Severity.ERROR: 0, Severity.WARNING: 1}
         findings = sorted(self.findings, key=lambda f: order[f.severity])
         stats = {
@@ -1689,19 +1851,29 @@ class _Verifier:
         out: list[tuple[str, str]] = []
         ctx = self.ctx
         for li, layer in enumerate(ctx.layers):
-            bad = ctx.unsupported(set().union(*(c.fields() for c in ctx.layer_conds[li]))
-                                  if ctx.layer_conds[li] else set())
+            bad = ctx.unsupported(
+                set().union(*(c.fields() for c in ctx.layer_conds[li]))
+                if ctx.layer_conds[li]
+                else set()
+            )
             if bad:
                 out.append((f"layer {layer.id!r}", ", ".join(bad)))
-        bad = ctx.unsupported(set().union(*(c.fields() for c in ctx.remedy_conds))
-                              if ctx.remedy_conds else set())
+        bad = ctx.unsupported(
+            set().union(*(c.fields() for c in ctx.remedy_conds)) if ctx.remedy_conds else set()
+        )
         if bad:
             out.append(("remedies", ", ".join(bad)))
         return out
 
 
-def build_case(policy: Policy, as_of: Any, witness: Mapping[str, Any], world: str = "", *,
-               case_id: str = "verify") -> dict[str, Any]:
+def build_case(
+    policy: Policy,
+    as_of: Any,
+    witness: Mapping[str, Any],
+    world: str = "",
+    *,
+    case_id: str = "verify",
+) -> dict[str, Any]:
     """A JSON-ready case whose flat facts at ``as_of`` have the witness's values.
 
     Fields the witness does not set take neutral values: a loan in CNY, 100,000 lent,
@@ -1771,8 +1943,9 @@ def _softer(before: Quadrant, after: Quadrant) -> bool:
     return (after.willing and not before.willing) or (after.able and not before.able)
 
 
-def _describe(env: Mapping[str, Any], witness: Mapping[str, Any], ctx: _Context,
-              conds: Iterable[Condition]) -> str:
+def _describe(
+    env: Mapping[str, Any], witness: Mapping[str, Any], ctx: _Context, conds: Iterable[Condition]
+) -> str:
     """A short description of a region: the values of the fields ``conds`` read."""
     reads: set[str] = set()
     for cond in conds:
@@ -1852,8 +2025,21 @@ def _consumed_parameters() -> frozenset[str]:
 
 
 def _section_words(data: Mapping[str, Any]) -> set[str]:
-    core = {"id", "version", "title", "description", "notes", "extends", "parameters",
-            "signals", "layers", "remedies", "disable", "schema_version", "clauses"}
+    core = {
+        "id",
+        "version",
+        "title",
+        "description",
+        "notes",
+        "extends",
+        "parameters",
+        "signals",
+        "layers",
+        "remedies",
+        "disable",
+        "schema_version",
+        "clauses",
+    }
     words: set[str] = set()
 
     def walk(node: object) -> None:
@@ -1890,8 +2076,7 @@ def _coercive(decision: Decision) -> list[str]:
     return sorted(r.value for r in decision.allowed_remedies & COERCIVE_REMEDIES)
 
 
-def _check(policy: Policy, cx: Counterexample,
-           decide: Any) -> bool:
+def _check(policy: Policy, cx: Counterexample, decide: Any) -> bool:
     expect = cx.expect
     result = decide(cx.case)
     if "error" in expect:
@@ -1908,8 +2093,9 @@ def _check(policy: Policy, cx: Counterexample,
     if "shadowed" in expect:
         fired = {f.rule_id for f in result.trace}
         level = result.levels.get(expect["output"])
-        return (expect["shadowed"] in fired and level is not None
-                and level.rules == (expect["used"],))
+        return (
+            expect["shadowed"] in fired and level is not None and level.rules == (expect["used"],)
+        )
     if "conflict" in expect:
         fired = {f.rule_id for f in result.trace}
         remedy = Remedy(expect["remedy"])
@@ -1918,16 +2104,20 @@ def _check(policy: Policy, cx: Counterexample,
             return both and remedy in result.allowed_remedies
         return both and remedy in result.blocked_remedies
     if "allowed" in expect:
-        return (result.quadrant.value == expect["quadrant"]
-                and Remedy(expect["allowed"]) in result.allowed_remedies)
+        return (
+            result.quadrant.value == expect["quadrant"]
+            and Remedy(expect["allowed"]) in result.allowed_remedies
+        )
     if "before" in expect and cx.before is not None:
         before = decide(cx.before)
         if isinstance(before, CollectRulesError) or before is None:
             return False
-        return bool(before.quadrant.value == expect["before"]["quadrant"]
-                and result.quadrant.value == expect["after"]["quadrant"]
-                and _coercive(before) == expect["before"]["coercive"]
-                and _coercive(result) == expect["after"]["coercive"])
+        return bool(
+            before.quadrant.value == expect["before"]["quadrant"]
+            and result.quadrant.value == expect["after"]["quadrant"]
+            and _coercive(before) == expect["before"]["coercive"]
+            and _coercive(result) == expect["after"]["coercive"]
+        )
     return False
 
 

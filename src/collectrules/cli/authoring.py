@@ -37,8 +37,13 @@ FormatOption = Annotated[Format, typer.Option("--format", help="text or json")]
 
 # Problems that mean the file could not be read as a policy at all.
 _UNUSABLE = (
-    "TOML syntax error", "YAML syntax error", "JSON syntax error", "cannot read policy file",
-    "no shipped policy named", "a policy must be a table of keys", "YAML policies need",
+    "TOML syntax error",
+    "YAML syntax error",
+    "JSON syntax error",
+    "cannot read policy file",
+    "no shipped policy named",
+    "a policy must be a table of keys",
+    "YAML policies need",
 )
 
 
@@ -102,22 +107,39 @@ def check(
         for f in report.warnings:
             typer.echo("\n".join(_finding_lines(f)))
     n_err, n_warn = len(report.errors), len(report.warnings)
-    verdict = "clean" if not n_err and not n_warn else (
-        f"{n_err} error{'s' if n_err != 1 else ''}, {n_warn} warning{'s' if n_warn != 1 else ''}")
+    verdict = (
+        "clean"
+        if not n_err and not n_warn
+        else (
+            f"{n_err} error{'s' if n_err != 1 else ''}, "
+            f"{n_warn} warning{'s' if n_warn != 1 else ''}"
+        )
+    )
     typer.echo(f"result: {verdict}")
     raise typer.Exit(1 if failed else 0)
 
 
 def _report_load(policy: str, problems: list[FieldProblem], fmt: Format) -> None:
     if fmt is Format.JSON:
-        _echo_json({
-            "policy": policy, "ok": False,
-            "load_errors": [
-                {"source": p.source, "line": p.line, "path": p.path, "message": p.message,
-                 "suggestion": p.suggestion, "text": str(p)} for p in problems
-            ],
-            "errors": [], "warnings": [],
-        })
+        _echo_json(
+            {
+                "policy": policy,
+                "ok": False,
+                "load_errors": [
+                    {
+                        "source": p.source,
+                        "line": p.line,
+                        "path": p.path,
+                        "message": p.message,
+                        "suggestion": p.suggestion,
+                        "text": str(p),
+                    }
+                    for p in problems
+                ],
+                "errors": [],
+                "warnings": [],
+            }
+        )
         return
     typer.echo(f"{policy}: the policy does not load")
     typer.echo(f"errors ({len(problems)}):")
@@ -152,15 +174,18 @@ def _parameter_origins(chain: list[tuple[str, dict[str, Any]]]) -> dict[str, str
         if not isinstance(params, dict):
             continue
         for name in params:
-            origins[name] = (f"{source} (overrides {origins[name]})" if name in origins
-                             else source)
+            origins[name] = f"{source} (overrides {origins[name]})" if name in origins else source
     return origins
 
 
 def _show_payload(loaded: Policy, chain: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
     porigins = _parameter_origins(chain)
-    disabled = [(source, rid) for source, data in chain
-                for rid in (data.get("disable") or []) if isinstance(rid, str)]
+    disabled = [
+        (source, rid)
+        for source, data in chain
+        for rid in (data.get("disable") or [])
+        if isinstance(rid, str)
+    ]
     return {
         "policy": loaded.ref,
         "source": loaded.source,
@@ -169,18 +194,28 @@ def _show_payload(loaded: Policy, chain: list[tuple[str, dict[str, Any]]]) -> di
             {"name": n, "value": p.value, "from": porigins.get(n, loaded.source or "")}
             for n, p in loaded.parameters.items()
         ],
-        "signals": [{"kind": k, "dimension": s.dimension, "polarity": s.polarity}
-                    for k, s in loaded.signals.items()],
+        "signals": [
+            {"kind": k, "dimension": s.dimension, "polarity": s.polarity}
+            for k, s in loaded.signals.items()
+        ],
         "layers": [
             {
-                "id": layer.id, "output": layer.output, "hit_policy": layer.hit_policy.value,
-                "values": list(layer.values), "default": layer.default,
+                "id": layer.id,
+                "output": layer.output,
+                "hit_policy": layer.hit_policy.value,
+                "values": list(layer.values),
+                "default": layer.default,
                 "bands": [{"min": m, "value": v} for m, v in layer.bands],
                 "rules": [
-                    {"id": r.id, "when": r.when.to_text(), "value": r.value,
-                     "score": r.score if layer.hit_policy is HitPolicy.COLLECT_SUM else None,
-                     "priority": r.priority if layer.hit_policy is HitPolicy.PRIORITY else None,
-                     "cites": list(r.cites), "from": r.origin}
+                    {
+                        "id": r.id,
+                        "when": r.when.to_text(),
+                        "value": r.value,
+                        "score": r.score if layer.hit_policy is HitPolicy.COLLECT_SUM else None,
+                        "priority": r.priority if layer.hit_policy is HitPolicy.PRIORITY else None,
+                        "cites": list(r.cites),
+                        "from": r.origin,
+                    }
                     for r in layer.rules
                 ],
             }
@@ -189,9 +224,14 @@ def _show_payload(loaded: Policy, chain: list[tuple[str, dict[str, Any]]]) -> di
         "remedies": {
             "conflict": loaded.conflict.value,
             "rules": [
-                {"id": r.id, "effect": r.effect.value,
-                 "remedies": [x.value for x in r.remedies], "when": r.when.to_text(),
-                 "cites": list(r.cites), "from": r.origin}
+                {
+                    "id": r.id,
+                    "effect": r.effect.value,
+                    "remedies": [x.value for x in r.remedies],
+                    "when": r.when.to_text(),
+                    "cites": list(r.cites),
+                    "from": r.origin,
+                }
                 for r in loaded.remedy_rules
             ],
         },
@@ -218,8 +258,9 @@ def show(
     out.append("parameters:")
     for p in payload["parameters"]:
         out.append(f"  {p['name']} = {p['value']!r}  [{p['from']}]")
-    kinds = ", ".join(f"{s['kind']} ({s['dimension']}, {s['polarity']})"
-                      for s in payload["signals"])
+    kinds = ", ".join(
+        f"{s['kind']} ({s['dimension']}, {s['polarity']})" for s in payload["signals"]
+    )
     out.append(f"signals: {kinds or '-'}")
     for layer in payload["layers"]:
         out.append("")
@@ -228,15 +269,20 @@ def show(
         extra += f", bands: {bands}" if bands else ""
         out.append(f"layer {layer['id']} -> {layer['output']} ({layer['hit_policy']}{extra}):")
         for r in layer["rules"]:
-            gives = (f"score {r['score']:+g}" if r["score"] is not None
-                     else f"= {r['value']}" + (f" (priority {r['priority']})"
-                                               if r["priority"] is not None else ""))
+            gives = (
+                f"score {r['score']:+g}"
+                if r["score"] is not None
+                else f"= {r['value']}"
+                + (f" (priority {r['priority']})" if r["priority"] is not None else "")
+            )
             out.append(f"  {r['id']}: {gives} when {r['when'] or 'always'}  [{r['from']}]")
     out.append("")
     out.append(f"remedies (conflict: {payload['remedies']['conflict']}):")
     for r in payload["remedies"]["rules"]:
-        out.append(f"  {r['id']}: {r['effect']} {', '.join(r['remedies'])} "
-                   f"when {r['when'] or 'always'}  [{r['from']}]")
+        out.append(
+            f"  {r['id']}: {r['effect']} {', '.join(r['remedies'])} "
+            f"when {r['when'] or 'always'}  [{r['from']}]"
+        )
     if payload["disabled"]:
         out.append("")
         out.append("disabled: " + ", ".join(f"{d['id']} [{d['by']}]" for d in payload["disabled"]))
@@ -278,8 +324,10 @@ def diff(
 def impact(
     old: Annotated[str, typer.Argument(help="The champion: the current policy.")],
     new: Annotated[str, typer.Argument(help="The challenger: the changed policy.")],
-    cases: Annotated[list[Path], typer.Argument(
-        help="Cases: .jsonl, .csv or .json files, or directories of .json files.")],
+    cases: Annotated[
+        list[Path],
+        typer.Argument(help="Cases: .jsonl, .csv or .json files, or directories of .json files."),
+    ],
     as_of: AsOf = None,
     sample: Annotated[int, typer.Option(help="How many changed cases to show.")] = 5,
     fmt: FormatOption = Format.TEXT,
@@ -292,8 +340,14 @@ def impact(
         problem = FieldProblem("--backend", f"expected python or durable, got {backend!r}")
         raise PolicyError([problem])
     when = resolve_as_of(as_of)
-    report = changes.impact(load_policy(old), load_policy(new), read_rows(cases), as_of=when,
-                            sample=sample, backend=backend)  # type: ignore[arg-type]
+    report = changes.impact(
+        load_policy(old),
+        load_policy(new),
+        read_rows(cases),
+        as_of=when,
+        sample=sample,
+        backend=backend,
+    )  # type: ignore[arg-type]
     if fmt is Format.JSON:
         _echo_json(report.to_dict())
     else:
@@ -303,9 +357,13 @@ def impact(
 
 
 def _impact_text(report: changes.ImpactReport) -> str:
-    out = [f"champion:   {report.old}", f"challenger: {report.new}", f"as of:      {report.as_of}",
-           f"cases: {report.total}, decided under both: {report.decided}, "
-           f"changed: {report.changed}, quadrant changes: {report.quadrant_changes}"]
+    out = [
+        f"champion:   {report.old}",
+        f"challenger: {report.new}",
+        f"as of:      {report.as_of}",
+        f"cases: {report.total}, decided under both: {report.decided}, "
+        f"changed: {report.changed}, quadrant changes: {report.quadrant_changes}",
+    ]
     quads = list(changes.QUADRANTS)
     out.append("")
     out.append("quadrant, from (rows) -> to (columns):")
@@ -314,18 +372,22 @@ def _impact_text(report: changes.ImpactReport) -> str:
         row = "".join(f"{report.matrix.get((a, b), 0):>8}" for b in quads)
         out.append(f"  {a:<6}" + row)
     out.append("")
-    gained = ", ".join(f"{r} {n}" for r, n in sorted(report.gained.items(),
-                                                      key=lambda x: (-x[1], x[0])))
-    lost = ", ".join(f"{r} {n}" for r, n in sorted(report.lost.items(),
-                                                    key=lambda x: (-x[1], x[0])))
+    gained = ", ".join(
+        f"{r} {n}" for r, n in sorted(report.gained.items(), key=lambda x: (-x[1], x[0]))
+    )
+    lost = ", ".join(
+        f"{r} {n}" for r, n in sorted(report.lost.items(), key=lambda x: (-x[1], x[0]))
+    )
     out.append(f"remedies gained (cases): {gained or '-'}")
     out.append(f"remedies lost (cases):   {lost or '-'}")
     if report.sample:
         out.append("")
         out.append(f"sample of changed cases ({len(report.sample)} of {report.changed}):")
         for c in report.sample:
-            out.append(f"  {c.case_id} ({c.where}): {c.old_quadrant} -> {c.new_quadrant}; "
-                       f"gained: {', '.join(c.gained) or '-'}; lost: {', '.join(c.lost) or '-'}")
+            out.append(
+                f"  {c.case_id} ({c.where}): {c.old_quadrant} -> {c.new_quadrant}; "
+                f"gained: {', '.join(c.gained) or '-'}; lost: {', '.join(c.lost) or '-'}"
+            )
             out.append("    old trace: " + " | ".join(c.old_trace))
             out.append("    new trace: " + " | ".join(c.new_trace))
     if report.errors:
@@ -343,6 +405,3 @@ def _impact_text(report: changes.ImpactReport) -> str:
 def schema() -> None:
     """Print the JSON Schema of policy files (for editors and CI)."""
     typer.echo(schema_text(), nl=False)
-
-
-

@@ -70,8 +70,18 @@ def _done(step: Step) -> str:
 
 def _steps_table(tl: Timeline) -> Table:
     table = Table(title=f"steps of plan {tl.plan or '(none)'}", title_justify="left")
-    for column in ("step", "status", "opens", "due", "limit", "done", "contact window",
-                   "action", "owner", "note"):
+    for column in (
+        "step",
+        "status",
+        "opens",
+        "due",
+        "limit",
+        "done",
+        "contact window",
+        "action",
+        "owner",
+        "note",
+    ):
         table.add_column(column, overflow="fold")
     for step in tl.steps:
         table.add_row(
@@ -113,8 +123,16 @@ def _deadline_row(deadline: Deadline, timezone: str) -> list[str | Text]:
 
 def _deadlines_table(tl: Timeline) -> Table:
     table = Table(title="legal deadlines", title_justify="left")
-    for column in ("deadline", "status", "period", "runs from", "interrupted by",
-                   "last day (ends 24:00)", "warning", "cites"):
+    for column in (
+        "deadline",
+        "status",
+        "period",
+        "runs from",
+        "interrupted by",
+        "last day (ends 24:00)",
+        "warning",
+        "cites",
+    ):
         table.add_column(column, overflow="fold")
     for deadline in tl.deadlines:
         table.add_row(*_deadline_row(deadline, tl.timezone))
@@ -140,8 +158,11 @@ def _print_timeline(console: Console, tl: Timeline) -> None:
     if not actions:
         console.print("  nothing is open, late or breached")
     for number, step in enumerate(actions, start=1):
-        when = (f"due {_when(step.due_at)}" if step.due_at is not None
-                else f"open since {_when(step.opens_at)}")
+        when = (
+            f"due {_when(step.due_at)}"
+            if step.due_at is not None
+            else f"open since {_when(step.opens_at)}"
+        )
         if step.status is StepStatus.LATE:
             when = f"late since {_when(step.due_at)}, limit {_when(step.limit_at)}"
         elif step.status is StepStatus.BREACHED:
@@ -182,12 +203,21 @@ def timeline(
             if len(rows) == 1:
                 raise
             bad += 1
-            err.print(f"error: {row.where}: {str(exc).replace(chr(10), ' ')}", markup=False,
-                      highlight=False)
+            err.print(
+                f"error: {row.where}: {str(exc).replace(chr(10), ' ')}",
+                markup=False,
+                highlight=False,
+            )
     if fmt is Format.JSON:
         payload = [t.to_dict() for t in timelines]
-        typer.echo(json.dumps(payload if len(payload) != 1 else payload[0], sort_keys=True,
-                              ensure_ascii=False, indent=2))
+        typer.echo(
+            json.dumps(
+                payload if len(payload) != 1 else payload[0],
+                sort_keys=True,
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
     else:
         console = Console(soft_wrap=False, width=200)
         for tl in timelines:

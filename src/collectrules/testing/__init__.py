@@ -65,9 +65,7 @@ __all__ = [
     "signals",
 ]
 
-_STRATEGIES = frozenset(
-    {"as_ofs", "boundary_values", "cases", "dated_cases", "events", "signals"}
-)
+_STRATEGIES = frozenset({"as_ofs", "boundary_values", "cases", "dated_cases", "events", "signals"})
 
 
 def __getattr__(name: str) -> Any:

@@ -314,8 +314,9 @@ def variables(policy: Policy) -> dict[str, Var]:
         days, ends = ints("dpd", 0)
         out["dpd"] = Var("dpd", "dpd", ("dpd",), days, ends)
     elif "overdue_amount" in read:
-        out["overdue_amount"] = Var("overdue_amount", "money", ("overdue_amount",),
-                                    money("overdue_amount"))
+        out["overdue_amount"] = Var(
+            "overdue_amount", "money", ("overdue_amount",), money("overdue_amount")
+        )
     if "principal" in read:
         out["principal"] = Var("principal", "money", ("principal",), money("principal"))
     if "product" in read:
@@ -329,8 +330,9 @@ def variables(policy: Policy) -> dict[str, Var]:
         out["guarantors"] = Var("guarantors", "guarantors", ("guarantors",), counts, ends)
     if read & {"has_maturity_date", "days_to_maturity"}:
         days, _ = ints("days_to_maturity", None)
-        out["maturity"] = Var("maturity", "maturity", ("has_maturity_date", "days_to_maturity"),
-                              (None, *days))
+        out["maturity"] = Var(
+            "maturity", "maturity", ("has_maturity_date", "days_to_maturity"), (None, *days)
+        )
     for kind, spec in policy.signals.items():
         if spec.measured and read & {kind, f"has_{kind}"}:
             values = real_classes(all_cuts.get(kind, set()), Decimal(0), _CENT)

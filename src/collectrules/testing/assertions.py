@@ -38,8 +38,9 @@ def _remedies(values: Iterable[Remedy | str] | Remedy | str, what: str) -> tuple
             remedy = Remedy(value)
         except ValueError:
             problems.append(
-                FieldProblem(what, f"unknown remedy {value!r}",
-                             suggestion=did_you_mean(str(value), known))
+                FieldProblem(
+                    what, f"unknown remedy {value!r}", suggestion=did_you_mean(str(value), known)
+                )
             )
             continue
         if remedy not in out:
@@ -150,8 +151,9 @@ def format_decision(decision: Decision) -> str:
             how.append(", ".join(level.rules))
         detail = f" ({'; '.join(how)})" if how else ""
         lines.append(f"  {name.ljust(width)} = {level.value}{detail}")
-    allowed = ", ".join(g.remedy.value + (" (required)" if g.required else "")
-                        for g in decision.allowed)
+    allowed = ", ".join(
+        g.remedy.value + (" (required)" if g.required else "") for g in decision.allowed
+    )
     lines.append(f"  allowed: {allowed or '-'}")
     lines.append(f"  blocked: {', '.join(b.remedy.value for b in decision.blocked) or '-'}")
     lines.append("trace (rules that fired, in order):")

@@ -133,8 +133,14 @@ class CheckResult:
 class InvariantViolation(AssertionError):
     """A policy invariant does not hold; ``counterexamples`` say where."""
 
-    def __init__(self, what: str, policy: Policy, counterexamples: Sequence[Counterexample],
-                 *, exhaustive: bool) -> None:
+    def __init__(
+        self,
+        what: str,
+        policy: Policy,
+        counterexamples: Sequence[Counterexample],
+        *,
+        exhaustive: bool,
+    ) -> None:
         self.policy = policy
         self.counterexamples = tuple(counterexamples)
         self.exhaustive = exhaustive
@@ -172,8 +178,15 @@ class _Step:
 
 
 class _Search:
-    def __init__(self, policy: Policy, *, steps: Sequence[_Step] = (), final: bool,
-                 max_cells: int, fold: bool = True) -> None:
+    def __init__(
+        self,
+        policy: Policy,
+        *,
+        steps: Sequence[_Step] = (),
+        final: bool,
+        max_cells: int,
+        fold: bool = True,
+    ) -> None:
         self.policy = policy
         self.use_fold = fold
         self.vars = _space.variables(policy)
@@ -242,7 +255,7 @@ class _Search:
         groups: list[_Group] = []
         stages = self.stage_inputs()
         for index, inputs in enumerate(stages):
-            later = set().union(*stages[index + 1:]) if index + 1 < len(stages) else set()
+            later = set().union(*stages[index + 1 :]) if index + 1 < len(stages) else set()
             if self.final and index < len(stages) - 1:
                 later.add("quadrant")
             touching = [g for g in groups if set(g.names) & inputs]
@@ -305,11 +318,13 @@ class _Search:
                     after = key[:start] + dst + key[stop:]
 
                     def swapped(w: Witness, parts: tuple[Cell, ...] = parts, i: int = i) -> Witness:
-                        return tuple(x for j, (_, ws) in enumerate(parts)
-                                     for x in (w if j == i else ws))
+                        return tuple(
+                            x for j, (_, ws) in enumerate(parts) for x in (w if j == i else ws)
+                        )
 
-                    def after_witness(w: Witness = wdst,
-                                      f: Callable[[Witness], Witness] = swapped) -> Witness:
+                    def after_witness(
+                        w: Witness = wdst, f: Callable[[Witness], Witness] = swapped
+                    ) -> Witness:
                         return f(w)
 
                     out_after = evaluate(after, after_witness)
@@ -355,8 +370,9 @@ class _Search:
             out.append(found.pop() if found else None)
         return out
 
-    def fold(self, groups: Sequence[_Group], layer_index: int,
-             owners: Sequence[int | None]) -> _Group:
+    def fold(
+        self, groups: Sequence[_Group], layer_index: int, owners: Sequence[int | None]
+    ) -> _Group:
         """Evaluate a layer group by group, keeping only a summary of the matches.
 
         The outcome of a layer depends on its matched rules only through a summary that
@@ -375,8 +391,9 @@ class _Search:
         for gi, group in enumerate(groups):
             local = [(i, rule, test) for i, (rule, test) in enumerate(rules) if owners[i] == gi]
 
-            def summary(key: Key, group: _Group = group,
-                        local: list[tuple[int, Any, Any]] = local) -> Any:
+            def summary(
+                key: Key, group: _Group = group, local: list[tuple[int, Any, Any]] = local
+            ) -> Any:
                 facts = self.facts(group.names, key)
                 state = algebra.zero
                 for i, rule, test in local:
@@ -423,8 +440,9 @@ class _Search:
                 out_pairs.setdefault(((vb,), (va,)), (wb, wa, label))
         return _Group((layer.output,), out_table, out_pairs)
 
-    def resolve_summary(self, layer: Layer, algebra: _Summary, state: Any,
-                        witness: Witness) -> str | None:
+    def resolve_summary(
+        self, layer: Layer, algebra: _Summary, state: Any, witness: Witness
+    ) -> str | None:
         matched = algebra.matched(state)
         names = tuple(name for name, _ in witness)
         facts = self.facts(names, tuple(value for _, value in witness))
@@ -451,8 +469,15 @@ class _Search:
             facts.update(part)
         return facts
 
-    def resolve(self, layer: Layer, matched: Sequence[Any], facts: Mapping[str, Any],
-                witness: Callable[[], Witness], *, score: float | None = None) -> str | None:
+    def resolve(
+        self,
+        layer: Layer,
+        matched: Sequence[Any],
+        facts: Mapping[str, Any],
+        witness: Callable[[], Witness],
+        *,
+        score: float | None = None,
+    ) -> str | None:
         if layer.hit_policy is HitPolicy.COLLECT_SUM:
             if score is None:
                 score = sum(r.score for r in matched)
@@ -461,13 +486,19 @@ class _Search:
                 if score >= minimum:
                     value = band
             if value is None:
-                self.found("gap", layer, witness, facts,
-                           f"score {score:g} reaches no band and there is no default")
+                self.found(
+                    "gap",
+                    layer,
+                    witness,
+                    facts,
+                    f"score {score:g} reaches no band and there is no default",
+                )
             return value
         if not matched:
             if layer.default is None:
-                self.found("gap", layer, witness, facts,
-                           "no rule matches and the layer has no default")
+                self.found(
+                    "gap", layer, witness, facts, "no rule matches and the layer has no default"
+                )
             return layer.default
         if layer.hit_policy is HitPolicy.UNIQUE and len(matched) > 1:
             ids = ", ".join(r.id for r in matched)
@@ -479,8 +510,14 @@ class _Search:
             return str(winner.value)
         return str(matched[0].value)
 
-    def found(self, kind: str, layer: Layer, witness: Callable[[], Witness],
-              facts: Mapping[str, Any], detail: str) -> None:
+    def found(
+        self,
+        kind: str,
+        layer: Layer,
+        witness: Callable[[], Witness],
+        facts: Mapping[str, Any],
+        detail: str,
+    ) -> None:
         # A few cells of each kind and layer are enough to report (and to confirm).
         count = self.counts.get((kind, layer.id), 0)
         if count < 3:
@@ -551,15 +588,17 @@ def _layer_facts(policy: Policy, layer: Layer, facts: Mapping[str, Any]) -> dict
     return display_facts(policy, {k: v for k, v in facts.items() if k in read})
 
 
-def _case_data(policy: Policy, witness: Witness, as_of: dt.datetime,
-               fill: Mapping[str, Any] | None = None) -> dict[str, Any] | None:
+def _case_data(
+    policy: Policy, witness: Witness, as_of: dt.datetime, fill: Mapping[str, Any] | None = None
+) -> dict[str, Any] | None:
     """The witness as case data; ``fill`` gives the variables the witness leaves out."""
     case = _space.build_case(policy, {**(fill or {}), **dict(witness)}, as_of=as_of)
     return None if case is None else case.to_dict()
 
 
-def _reproduces(policy: Policy, data: Mapping[str, Any] | None, as_of: dt.datetime,
-                test: Callable[[Any], bool]) -> bool:
+def _reproduces(
+    policy: Policy, data: Mapping[str, Any] | None, as_of: dt.datetime, test: Callable[[Any], bool]
+) -> bool:
     """Whether the engine confirms the violation on ``data`` (``None``: cannot tell)."""
     if data is None:
         return True
@@ -578,16 +617,22 @@ def _softer(before: Decision, after: Decision) -> bool:
     return (qa.willing and not qb.willing) or (qa.able and not qb.able) or bool(lost)
 
 
-def _confirm_softer(policy: Policy, before: Mapping[str, Any] | None,
-                    after: Mapping[str, Any] | None, as_of: dt.datetime) -> bool:
+def _confirm_softer(
+    policy: Policy,
+    before: Mapping[str, Any] | None,
+    after: Mapping[str, Any] | None,
+    as_of: dt.datetime,
+) -> bool:
     """Whether the engine confirms that the worse case is decided more softly."""
     if before is None or after is None:
         return True
     kinds = tuple(policy.signals)
     engine = engine_for(policy)
     try:
-        return _softer(engine.decide(Case.from_dict(before, signal_kinds=kinds), as_of=as_of),
-                       engine.decide(Case.from_dict(after, signal_kinds=kinds), as_of=as_of))
+        return _softer(
+            engine.decide(Case.from_dict(before, signal_kinds=kinds), as_of=as_of),
+            engine.decide(Case.from_dict(after, signal_kinds=kinds), as_of=as_of),
+        )
     except CollectRulesError:  # the case fails elsewhere (a gap): not this violation
         return False
 
@@ -600,8 +645,9 @@ def _report(policy: Policy, as_of: str) -> VerificationReport:
     return verify(policy, as_of=as_of)
 
 
-def _verifier_findings(policy: Policy, kinds: frozenset[str], as_of: str,
-                       covered: set[tuple[str, str | None]]) -> list[Counterexample]:
+def _verifier_findings(
+    policy: Policy, kinds: frozenset[str], as_of: str, covered: set[tuple[str, str | None]]
+) -> list[Counterexample]:
     """The verifier's findings of ``kinds``, except those the search already reported
     (same kind and layer; for monotonicity, same kind)."""
     out: list[Counterexample] = []
@@ -616,8 +662,16 @@ def _verifier_findings(policy: Policy, kinds: frozenset[str], as_of: str,
             case, worse = dict(example.case), None
             if example.before is not None:  # the verifier's `case` is the case after
                 case, worse = dict(example.before), dict(example.case)
-        out.append(Counterexample(kind=kind, message=finding.message, as_of=as_of, case=case,
-                                  worse=worse, source="verify"))
+        out.append(
+            Counterexample(
+                kind=kind,
+                message=finding.message,
+                as_of=as_of,
+                case=case,
+                worse=worse,
+                source="verify",
+            )
+        )
     return out
 
 
@@ -626,8 +680,9 @@ def _check_args(max_cells: int, as_of: dt.datetime | str | None, method: str) ->
         msg = f"expected 'both', 'search' or 'verifier', got {method!r}"
         raise InputError([FieldProblem("method", msg)])
     if isinstance(max_cells, bool) or not isinstance(max_cells, int) or max_cells < 1:
-        raise InputError([FieldProblem("max_cells", f"expected a positive whole number, "
-                                                    f"got {max_cells!r}")])
+        raise InputError(
+            [FieldProblem("max_cells", f"expected a positive whole number, got {max_cells!r}")]
+        )
     when: dt.datetime = _space.DEFAULT_AS_OF if as_of is None else require_aware(as_of)
     return when
 
@@ -678,30 +733,39 @@ def check_complete(
             # that (another layer fails first on every one), the first cell, said so.
             chosen, note = candidates[0], " (the case shown stops at another layer first)"
             for cell in candidates:
-                if _reproduces(resolved, _case_data(resolved, cell[1], when,
-                                                    search.fill(cell[1])), when, shows):
+                if _reproduces(
+                    resolved, _case_data(resolved, cell[1], when, search.fill(cell[1])), when, shows
+                ):
                     chosen, note = cell, ""
                     break
             layer, witness, facts, detail = chosen
             covered.add((kind, layer_id))
             article = "a" if kind == "gap" else "an"
-            message = (f"{named} (hit policy {layer.hit_policy.value}) has {article} {kind}: "
-                       f"{detail}{note}")
-            found.append(Counterexample(
-                kind=kind, message=message, as_of=when.isoformat(),
-                case=_case_data(resolved, witness, when, search.fill(witness)),
-                facts=_layer_facts(resolved, layer, facts),
-            ))
+            message = (
+                f"{named} (hit policy {layer.hit_policy.value}) has {article} {kind}: "
+                f"{detail}{note}"
+            )
+            found.append(
+                Counterexample(
+                    kind=kind,
+                    message=message,
+                    as_of=when.isoformat(),
+                    case=_case_data(resolved, witness, when, search.fill(witness)),
+                    facts=_layer_facts(resolved, layer, facts),
+                )
+            )
     if method != "search":
-        found += _verifier_findings(resolved, frozenset({"gap", "overlap"}), when.isoformat(),
-                                    covered)
+        found += _verifier_findings(
+            resolved, frozenset({"gap", "overlap"}), when.isoformat(), covered
+        )
     if found:
         raise InvariantViolation("complete", resolved, found, exhaustive=exhaustive)
     return CheckResult(resolved.ref, exhaustive, cells)
 
 
-def _steps(policy: Policy, variables: Mapping[str, _space.Var],
-           worse: Mapping[str, str]) -> list[_Step]:
+def _steps(
+    policy: Policy, variables: Mapping[str, _space.Var], worse: Mapping[str, str]
+) -> list[_Step]:
     steps: list[_Step] = []
     for name, var in variables.items():
         spec = policy.signals.get(name)
@@ -709,15 +773,24 @@ def _steps(policy: Policy, variables: Mapping[str, _space.Var],
             continue
         if var.kind == "count" and spec.polarity == "negative":
             for i in range(len(var.domain) - 1):
-                steps.append(_Step(name, var.domain[i], var.domain[i + 1], var.upper[i],
-                                   var.domain[i + 1], f"one more {name!r} signal"))
+                steps.append(
+                    _Step(
+                        name,
+                        var.domain[i],
+                        var.domain[i + 1],
+                        var.upper[i],
+                        var.domain[i + 1],
+                        f"one more {name!r} signal",
+                    )
+                )
         elif var.kind == "measured" and name in worse and spec.dimension == "ability":
             present = var.domain[1:]
             for i, low in enumerate(present):
-                for high in present[i + 1:]:
+                for high in present[i + 1 :]:
                     src, dst = (high, low) if worse[name] == "lower" else (low, high)
-                    steps.append(_Step(name, src, dst, src, dst,
-                                       f"{name} moves from {src} to {dst}"))
+                    steps.append(
+                        _Step(name, src, dst, src, dst, f"{name} moves from {src} to {dst}")
+                    )
     return steps
 
 
@@ -747,28 +820,30 @@ def check_monotonic(
     worse = dict(MEASURED_WORSE if measured_worse is None else measured_worse)
     bad = [k for k, v in worse.items() if v not in ("lower", "higher")]
     if bad:
-        raise InputError([FieldProblem(f"measured_worse.{k}", "expected 'lower' or 'higher'")
-                          for k in bad])
+        raise InputError(
+            [FieldProblem(f"measured_worse.{k}", "expected 'lower' or 'higher'") for k in bad]
+        )
     found: list[Counterexample] = []
     exhaustive, cells = True, 0
     if method != "verifier":
         variables = _space.variables(resolved)
-        search = _Search(resolved, steps=_steps(resolved, variables, worse), final=True,
-                         max_cells=max_cells)
+        search = _Search(
+            resolved, steps=_steps(resolved, variables, worse), final=True, max_cells=max_cells
+        )
         search.run()
         exhaustive, cells = search.exhaustive, search.cells
         found += _monotonic_findings(search, resolved, when)
     if method != "search":
         covered: set[tuple[str, str | None]] = {("monotonicity", None)} if found else set()
-        found += _verifier_findings(resolved, frozenset({"monotonicity"}), when.isoformat(),
-                                    covered)
+        found += _verifier_findings(
+            resolved, frozenset({"monotonicity"}), when.isoformat(), covered
+        )
     if found:
         raise InvariantViolation("monotonic", resolved, found, exhaustive=exhaustive)
     return CheckResult(resolved.ref, exhaustive, cells)
 
 
-def _monotonic_findings(search: _Search, policy: Policy,
-                        when: dt.datetime) -> list[Counterexample]:
+def _monotonic_findings(search: _Search, policy: Policy, when: dt.datetime) -> list[Counterexample]:
     found: list[Counterexample] = []
     group = search.final_group
     if group is None:
@@ -789,7 +864,14 @@ def _monotonic_findings(search: _Search, policy: Policy,
         if not _confirm_softer(policy, before, after, when):
             continue
         shown = {k: v for k, v in wb if v not in (0, None)}
-        found.append(Counterexample(kind="monotonicity", message=f"{label}: {'; '.join(problems)}",
-                                    as_of=when.isoformat(), case=before, worse=after,
-                                    facts=shown))
+        found.append(
+            Counterexample(
+                kind="monotonicity",
+                message=f"{label}: {'; '.join(problems)}",
+                as_of=when.isoformat(),
+                case=before,
+                worse=after,
+                facts=shown,
+            )
+        )
     return found

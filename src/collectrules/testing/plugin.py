@@ -172,8 +172,9 @@ class GoldenFile(pytest.File):
             allows = _names(case.get("allows", []), "allows", where)
             blocks = _names(case.get("blocks", []), "blocks", where)
             try:
-                expectation = Expectation(quadrant=case.get("quadrant"), allows=allows,
-                                          blocks=blocks)
+                expectation = Expectation(
+                    quadrant=case.get("quadrant"), allows=allows, blocks=blocks
+                )
             except CollectRulesError as exc:
                 raise GoldenFileError(f"{where}: {exc}") from None
             case_as_of = _instant(case["as_of"], f"{where}: as_of") if "as_of" in case else as_of
@@ -274,8 +275,11 @@ class GoldenCase(pytest.Item):
         from collectrules.testing._policies import engine_for
         from collectrules.testing.assertions import DecisionMismatch
 
-        case = Case.from_dict(self.data, signal_kinds=tuple(self.policy.signals),
-                              source=f"{self.path.name}::{self.name}")
+        case = Case.from_dict(
+            self.data,
+            signal_kinds=tuple(self.policy.signals),
+            source=f"{self.path.name}::{self.name}",
+        )
         engine = engine_for(self.policy, "durable" if self.backend == "durable" else "python")
         decision = engine.decide(case, as_of=self.as_of)
         problems = self.expectation.problems(decision)

@@ -137,8 +137,11 @@ def _kinds(policy: Policy, kinds: Collection[str] | None) -> tuple[str, ...]:
         return tuple(policy.signals)
     chosen = tuple(kinds)
     problems = [
-        FieldProblem("kinds", f"unknown signal kind {k!r} for policy {policy.id!r}",
-                     suggestion=did_you_mean(k, policy.signals))
+        FieldProblem(
+            "kinds",
+            f"unknown signal kind {k!r} for policy {policy.id!r}",
+            suggestion=did_you_mean(k, policy.signals),
+        )
         for k in chosen
         if k not in policy.signals
     ]
@@ -271,15 +274,19 @@ def cases(
     bounds = boundary_values(resolved)
     max_age = _window(resolved)
     chosen = _kinds(resolved, kinds) if max_age >= 0 else ()
-    named = [c for c in _space.mentioned(resolved, "currency")
-             if isinstance(c, str) and len(c) == 3 and c.isupper() and c.isalpha()]
+    named = [
+        c
+        for c in _space.mentioned(resolved, "currency")
+        if isinstance(c, str) and len(c) == 3 and c.isupper() and c.isalpha()
+    ]
     currencies = tuple(dict.fromkeys([*named, *_space.FALLBACK_CURRENCIES]))
     money = st.decimals(min_value=Decimal("0.01"), max_value=_MAX_MONEY, places=2)
 
     def ints(field: str, low: int, high: int, *, positive: bool = False) -> Any:
         pinned = [b for b in bounds.get(field, ()) if b >= (1 if positive else low)]
-        return _pinned(pinned, st.integers(min_value=max(low, 1 if positive else low),
-                                           max_value=high))
+        return _pinned(
+            pinned, st.integers(min_value=max(low, 1 if positive else low), max_value=high)
+        )
 
     def amounts(field: str) -> Any:
         return _pinned(list(bounds.get(field, ())), money)
@@ -290,22 +297,36 @@ def cases(
         today = when.in_timezone(zone).date()
         dpd = draw(ints("dpd", 0, 800))
         maturity = draw(st.none() | ints("days_to_maturity", -400, 3_650))
-        present = draw(st.lists(st.sampled_from(chosen), unique=True, max_size=max_kinds)
-                       if chosen and max_kinds else st.just([]))
+        present = draw(
+            st.lists(st.sampled_from(chosen), unique=True, max_size=max_kinds)
+            if chosen and max_kinds
+            else st.just([])
+        )
         found: list[Signal] = []
         for kind in present:
             if resolved.signals[kind].measured:
                 history = draw(st.integers(min_value=0, max_value=1))
-                ages = sorted(draw(st.lists(_ages(max_age), min_size=1 + history,
-                                            max_size=1 + history, unique=True)))
+                ages = sorted(
+                    draw(
+                        st.lists(
+                            _ages(max_age), min_size=1 + history, max_size=1 + history, unique=True
+                        )
+                    )
+                )
                 value = draw(_measures(bounds.get(kind, ())))
                 local = when.in_timezone(zone)
                 # The latest observation carries the drawn value; an older one may not.
-                found.append(Signal(kind=kind, observed_at=local.subtract(seconds=ages[0]),
-                                    value=value))
+                found.append(
+                    Signal(kind=kind, observed_at=local.subtract(seconds=ages[0]), value=value)
+                )
                 for age in ages[1:]:
-                    found.append(Signal(kind=kind, observed_at=local.subtract(seconds=age),
-                                        value=draw(_measures(()))))
+                    found.append(
+                        Signal(
+                            kind=kind,
+                            observed_at=local.subtract(seconds=age),
+                            value=draw(_measures(())),
+                        )
+                    )
             else:
                 count = draw(ints(kind, 1, 3, positive=True))
                 for _ in range(count):
@@ -313,8 +334,9 @@ def cases(
                     found.append(Signal(kind=kind, observed_at=at))
         happened: tuple[Event, ...] = ()
         if with_events:
-            happened = tuple(draw(st.lists(events(resolved, as_of=when, timezone=zone),
-                                           max_size=4)))
+            happened = tuple(
+                draw(st.lists(events(resolved, as_of=when, timezone=zone), max_size=4))
+            )
         return Case(
             case_id=f"HC-{draw(st.integers(min_value=0, max_value=999_999)):06d}",
             product=draw(st.sampled_from(Product)),
@@ -326,8 +348,9 @@ def cases(
             maturity_date=None if maturity is None else today + dt.timedelta(days=maturity),
             signals=tuple(draw(st.permutations(found))) if found else (),
             events=happened,
-            guarantors=tuple(Guarantor(id=f"G{i + 1}")
-                             for i in range(draw(ints("guarantors", 0, 3)))),
+            guarantors=tuple(
+                Guarantor(id=f"G{i + 1}") for i in range(draw(ints("guarantors", 0, 3)))
+            ),
         )
 
     return build()
