@@ -346,8 +346,8 @@ def impact(
         read_rows(cases),
         as_of=when,
         sample=sample,
-        backend=backend,
-    )  # type: ignore[arg-type]
+        backend="python" if backend == "python" else "durable",
+    )
     if fmt is Format.JSON:
         _echo_json(report.to_dict())
     else:
