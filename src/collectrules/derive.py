@@ -43,6 +43,8 @@ class Derived:
 
 def require_aware(as_of: object) -> pendulum.DateTime:
     """Return ``as_of`` as a pendulum DateTime; a naive or non-datetime is an InputError."""
+    if isinstance(as_of, pendulum.DateTime) and as_of.utcoffset() is not None:
+        return as_of
     if isinstance(as_of, str):
         return parse_as_of(as_of)
     if not isinstance(as_of, dt.datetime):
@@ -98,7 +100,8 @@ def derive(case: Case, as_of: dt.datetime, policy: Policy) -> Derived:
     check_signal_kinds(case, policy)
     lookback = policy.parameters.get("lookback_days")
     days = int(lookback.value) if lookback is not None else DEFAULT_LOOKBACK_DAYS
-    window_start = when.subtract(days=days)
+    # The window is `days` whole days of elapsed time before as_of.
+    window_start = when - dt.timedelta(days=days)
 
     from collectrules import _hooks
 

@@ -389,7 +389,9 @@ class Case:
 
     def local_date(self, at: dt.datetime) -> dt.date:
         """The calendar date of an instant in the case's time zone."""
-        return pendulum.instance(at).in_timezone(zone(self.timezone)).date()
+        if at.tzinfo is None or at.utcoffset() is None:
+            raise InputError([FieldProblem("at", "naive datetime; give an offset or a zone")])
+        return at.astimezone(zone(self.timezone)).date()
 
 
 # --------------------------------------------------------------------------- structuring

@@ -329,7 +329,7 @@ def timeline_facts(case: Case, at: pendulum.DateTime, rules: PromiseRules) -> di
     counts = dict.fromkeys(ContactOutcome, 0)
     attempts = streak = promises_made = 0
     paid = Decimal(0)
-    due_start = local_midnight(case.due_date, case.timezone)
+    due_start = local_midnight(case.due_date, case.timezone) if case.events else None
     for event in _events(case, at):
         if event.kind is EventKind.CONTACT_ATTEMPT and event.outcome is not None:
             attempts += 1
@@ -340,7 +340,12 @@ def timeline_facts(case: Case, at: pendulum.DateTime, rules: PromiseRules) -> di
                 streak += 1
         elif event.kind is EventKind.PROMISE_MADE:
             promises_made += 1
-        elif event.kind is EventKind.PAYMENT and event.amount is not None and event.at >= due_start:
+        elif (
+            event.kind is EventKind.PAYMENT
+            and event.amount is not None
+            and due_start is not None
+            and event.at >= due_start
+        ):
             paid += event.amount
     facts: dict[str, Any] = {
         "contact_attempts": attempts,
