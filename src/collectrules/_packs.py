@@ -19,6 +19,7 @@ import attrs
 import pendulum
 
 from collectrules._sections import SectionLoader
+from collectrules._tables import TableReader
 from collectrules.conditions import Scalar
 from collectrules.errors import did_you_mean
 
@@ -76,55 +77,18 @@ def parse_clock(text: str) -> dt.time | None:
     return dt.time(hour, minute)
 
 
-class PackReader:
+class PackReader(TableReader):
     """Typed getters over a pack table that report problems with their key paths."""
 
     def __init__(self, loader: SectionLoader, params: Mapping[str, Scalar]) -> None:
-        self.loader = loader
-        self.params = params
+        super().__init__(loader, params)
         self.used: set[str] = set()
-        self.errors = 0
-
-    @property
-    def failed(self) -> bool:
-        """Whether any problem was reported."""
-        return self.errors > 0
-
-    def fail(
-        self,
-        path: str,
-        message: str,
-        *,
-        rule_id: str | None = None,
-        key: str | None = None,
-        suggestion: str | None = None,
-    ) -> None:
-        self.errors += 1
-        self.loader.fail(path, message, rule_id=rule_id, key=key, suggestion=suggestion)
 
     def table(self, value: object, path: str) -> Mapping[str, Any] | None:
         if not isinstance(value, Mapping):
             self.fail(path, f"expected a table, got {type(value).__name__}")
             return None
         return value
-
-    def keys(
-        self,
-        table: Mapping[str, Any],
-        allowed: Iterable[str],
-        path: str,
-        rule_id: str | None = None,
-    ) -> None:
-        allowed = tuple(allowed)
-        for key in table:
-            if key not in allowed:
-                self.fail(
-                    f"{path}.{key}",
-                    "unknown key",
-                    rule_id=rule_id,
-                    key=key,
-                    suggestion=did_you_mean(key, allowed),
-                )
 
     def text(
         self,
@@ -163,34 +127,6 @@ class PackReader:
                 rule_id=rule_id,
                 key=key,
             )
-        return value
-
-    def texts(
-        self, table: Mapping[str, Any], key: str, path: str, rule_id: str | None = None
-    ) -> tuple[str, ...]:
-        value = table.get(key, [])
-        if isinstance(value, str):
-            value = [value]
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            self.fail(f"{path}.{key}", "expected a list of strings", rule_id=rule_id, key=key)
-            return ()
-        return tuple(value)
-
-    def flag(
-        self,
-        table: Mapping[str, Any],
-        key: str,
-        path: str,
-        *,
-        default: bool,
-        rule_id: str | None = None,
-    ) -> bool:
-        value = table.get(key, default)
-        if not isinstance(value, bool):
-            self.fail(
-                f"{path}.{key}", f"expected true or false, got {value!r}", rule_id=rule_id, key=key
-            )
-            return default
         return value
 
     def choices(

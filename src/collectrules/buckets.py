@@ -224,7 +224,7 @@ def parse_section(
 def _parse_set(
     set_id: str, body: Mapping[str, Any], path: str, reader: PackReader
 ) -> BucketSet | None:
-    mark = reader.errors
+    mark = reader.failures
     reader.keys(body, _SET_KEYS, path)
     fact = reader.name(body, "fact", path)
     current = reader.text(body, "current", path, default="current")
@@ -322,7 +322,7 @@ def _parse_set(
             f"the last range {last.id!r} must be open-ended: remove its max_dpd",
             rule_id=last.id or None,
         )
-    if reader.errors > mark:
+    if reader.failures > mark:
         return None
     return BucketSet(
         id=set_id,

@@ -881,7 +881,7 @@ def _parse_rule(
     table = reader.table(item, path)
     if table is None:
         return None
-    mark = reader.errors
+    mark = reader.failures
     rid = reader.text(table, "id", path)
     path = f"guardrails.{pack_id}.rules[{rid or path.rsplit('[', 1)[-1][:-1]}]"
     rule_id = rid or None
@@ -1041,7 +1041,7 @@ def _parse_rule(
             rule = TimeBarRule(
                 **common, years=years, restarted_by=frozenset(EventKind(k) for k in kinds)
             )
-    if reader.errors > mark:
+    if reader.failures > mark:
         return None
     return rule
 

@@ -37,6 +37,7 @@ from typing import Any
 
 import attrs
 
+from collectrules._tables import TableReader
 from collectrules.conditions import (
     MONEY_SCALE,
     Always,
@@ -461,6 +462,7 @@ class _Loader:
         self.lines = text.splitlines() if text is not None else []
         self.origins = origins
         self.problems: list[FieldProblem] = []
+        self.reader = TableReader(self, {})
 
     # -- problem reporting
 
@@ -538,13 +540,7 @@ class _Loader:
     def get_strs(
         self, table: Mapping[str, Any], key: str, path: str, rule_id: str | None = None
     ) -> tuple[str, ...]:
-        value = table.get(key, [])
-        if isinstance(value, str):
-            value = [value]
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            self.fail(f"{path}.{key}", "expected a list of strings", rule_id=rule_id, key=key)
-            return ()
-        return tuple(value)
+        return self.reader.texts(table, key, path, rule_id)
 
     def check_keys(
         self,
@@ -553,16 +549,7 @@ class _Loader:
         path: str,
         rule_id: str | None = None,
     ) -> None:
-        allowed = tuple(allowed)
-        for key in table:
-            if key not in allowed:
-                self.fail(
-                    f"{path}.{key}" if path else key,
-                    "unknown key",
-                    rule_id=rule_id,
-                    key=key,
-                    suggestion=did_you_mean(key, allowed),
-                )
+        self.reader.keys(table, allowed, path, rule_id)
 
     # -- sections
 

@@ -548,7 +548,7 @@ def _products(reader: PackReader, body: Mapping[str, Any], path: str) -> tuple[s
 def _parse_ladder(
     pack_id: str, body: Mapping[str, Any], path: str, reader: PackReader, rule_ids: set[str]
 ) -> LadderPack | None:
-    mark = reader.errors
+    mark = reader.failures
     reader.keys(body, _LADDER_KEYS, path)
     title = reader.text(body, "title", path, default=pack_id)
     fact = reader.name(body, "fact", path)
@@ -665,7 +665,7 @@ def _parse_ladder(
             reader.fail(f"{path}.flags.{name}", "a flag name must be snake_case")
         else:
             flags[name] = value
-    if reader.errors > mark:
+    if reader.failures > mark:
         return None
     return LadderPack(
         id=pack_id,
@@ -722,7 +722,7 @@ def _thresholds(
 def _parse_materiality(
     pack_id: str, body: Mapping[str, Any], path: str, reader: PackReader
 ) -> MaterialityPack | None:
-    mark = reader.errors
+    mark = reader.failures
     reader.keys(body, _MATERIALITY_KEYS, path)
     title = reader.text(body, "title", path, default=pack_id)
     fact = reader.name(body, "fact", path)
@@ -751,7 +751,7 @@ def _parse_materiality(
             )
             continue
         labels[value] = (str(label[0]), str(label[1]))
-    if reader.errors > mark or over is None or relative is None:
+    if reader.failures > mark or over is None or relative is None:
         return None
     return MaterialityPack(
         id=pack_id,

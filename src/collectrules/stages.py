@@ -17,7 +17,7 @@ import contextlib
 import datetime as dt
 import enum
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -25,6 +25,7 @@ import attrs
 import pendulum
 
 from collectrules._sections import SectionLoader
+from collectrules._tables import TableReader
 from collectrules.calendars import BusinessCalendar, ContactHours
 from collectrules.conditions import Always, Condition, FieldSpec, FieldType, Scalar
 from collectrules.errors import FieldProblem, InputError, did_you_mean
@@ -506,52 +507,10 @@ _DEFAULT_CITES: Mapping[str, tuple[str, ...]] = {
 }
 
 
-class _Parser:
+class _Parser(TableReader):
     def __init__(self, loader: SectionLoader, params: Mapping[str, Scalar]) -> None:
-        self.loader = loader
-        self.params = params
+        super().__init__(loader, params)
         self.schema = _condition_schema(loader)
-        self.failures = 0
-
-    def fail(
-        self,
-        path: str,
-        message: str,
-        *,
-        rule_id: str | None = None,
-        key: str | None = None,
-        suggestion: str | None = None,
-    ) -> None:
-        self.failures += 1
-        self.loader.fail(path, message, rule_id=rule_id, key=key, suggestion=suggestion)
-
-    def keys(
-        self,
-        table: Mapping[str, Any],
-        allowed: Sequence[str],
-        path: str,
-        rule_id: str | None = None,
-    ) -> None:
-        for key in table:
-            if key not in allowed:
-                self.fail(
-                    f"{path}.{key}",
-                    "unknown key",
-                    rule_id=rule_id,
-                    key=key,
-                    suggestion=did_you_mean(str(key), allowed),
-                )
-
-    def strs(
-        self, table: Mapping[str, Any], key: str, path: str, rule_id: str | None = None
-    ) -> tuple[str, ...]:
-        value = table.get(key, [])
-        if isinstance(value, str):
-            value = [value]
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            self.fail(f"{path}.{key}", "expected a list of strings", rule_id=rule_id, key=key)
-            return ()
-        return tuple(value)
 
     def text(
         self,
@@ -575,23 +534,6 @@ class _Parser:
                 key=key,
             )
             return ""
-        return value
-
-    def flag(
-        self,
-        table: Mapping[str, Any],
-        key: str,
-        path: str,
-        default: bool,
-        *,
-        rule_id: str | None = None,
-    ) -> bool:
-        value = table.get(key, default)
-        if not isinstance(value, bool):
-            self.fail(
-                f"{path}.{key}", f"expected true or false, got {value!r}", rule_id=rule_id, key=key
-            )
-            return default
         return value
 
     def matchers(
@@ -924,9 +866,11 @@ class _Parser:
                         rule_id=sid,
                         key="when",
                     )
-        pauses = self.flag(table, "pauses_on_promise", path, channel in contact, rule_id=sid)
-        chosen = self.flag(table, "chosen", path, False, rule_id=sid)
-        cites = self.strs(table, "cites", path, rule_id=sid)
+        pauses = self.flag(
+            table, "pauses_on_promise", path, default=channel in contact, rule_id=sid
+        )
+        chosen = self.flag(table, "chosen", path, default=False, rule_id=sid)
+        cites = self.texts(table, "cites", path, rule_id=sid)
         title = self.text(table, "title", path, rule_id=sid, required=False)
         doc = self.text(table, "doc", path, rule_id=sid, required=False)
         if self._count() != problems_before or anchor is None:
@@ -1018,7 +962,7 @@ class _Parser:
         return DeadlineRules(
             limitation=PeriodRule(
                 "limitation",
-                enabled=self.flag(lim, "enabled", f"{path}.limitation", True),
+                enabled=self.flag(lim, "enabled", f"{path}.limitation", default=True),
                 years=self.whole("limitation_years", minimum=1),
                 longstop_years=self.whole("limitation_longstop_years", minimum=1),
                 interrupted_by=self.matchers(
@@ -1026,33 +970,34 @@ class _Parser:
                     f"{path}.limitation.interrupted_by",
                     key="interrupted_by",
                 ),
-                cites=self.strs(lim, "cites", f"{path}.limitation") or _DEFAULT_CITES["limitation"],
+                cites=self.texts(lim, "cites", f"{path}.limitation")
+                or _DEFAULT_CITES["limitation"],
             ),
             guarantee=PeriodRule(
                 "guarantee",
-                enabled=self.flag(gua, "enabled", f"{path}.guarantee", True),
+                enabled=self.flag(gua, "enabled", f"{path}.guarantee", default=True),
                 months=self.whole("guarantee_period_months", minimum=1),
                 satisfied_by=self.matchers(
                     gua.get("satisfied_by", list(_DEFAULT_SATISFIERS)),
                     f"{path}.guarantee.satisfied_by",
                     key="satisfied_by",
                 ),
-                cites=self.strs(gua, "cites", f"{path}.guarantee") or _DEFAULT_CITES["guarantee"],
+                cites=self.texts(gua, "cites", f"{path}.guarantee") or _DEFAULT_CITES["guarantee"],
             ),
             enforcement=PeriodRule(
                 "enforcement",
-                enabled=self.flag(enf, "enabled", f"{path}.enforcement", True),
+                enabled=self.flag(enf, "enabled", f"{path}.enforcement", default=True),
                 years=self.whole("enforcement_years", minimum=1),
                 interrupted_by=self.matchers(
                     enf.get("interrupted_by", []),
                     f"{path}.enforcement.interrupted_by",
                     key="interrupted_by",
                 ),
-                cites=self.strs(enf, "cites", f"{path}.enforcement")
+                cites=self.texts(enf, "cites", f"{path}.enforcement")
                 or _DEFAULT_CITES["enforcement"],
             ),
             warning_days=warning,
-            extend_to_working_day=self.flag(raw, "extend_to_working_day", path, True),
+            extend_to_working_day=self.flag(raw, "extend_to_working_day", path, default=True),
         )
 
 
