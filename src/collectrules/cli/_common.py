@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import enum
+import json
+from typing import Annotated, Any
 
 import pendulum
 import typer
@@ -11,7 +13,47 @@ from collectrules.derive import require_aware
 from collectrules.engine import Engine
 from collectrules.errors import FieldProblem, InputError
 
-__all__ = ["AsOf", "PolicyOption", "engine_for", "resolve_as_of"]
+__all__ = [
+    "AsOf",
+    "Format",
+    "PolicyOption",
+    "echo_json",
+    "engine_for",
+    "one_line",
+    "report_row",
+    "resolve_as_of",
+]
+
+
+class Format(enum.StrEnum):
+    """Output formats."""
+
+    TABLE = "table"
+    JSON = "json"
+
+
+def one_line(exc: BaseException | None) -> str:
+    """An error as one line: each invalid field with its path and any suggestion."""
+    if exc is None:
+        return "unreadable row"
+    if isinstance(exc, InputError):
+        return "; ".join(
+            (f"{p.path}: {p.message}" if p.path else p.message)
+            + (f" (did you mean {p.suggestion!r}?)" if p.suggestion else "")
+            for p in exc.problems
+        )
+    return str(exc).replace("\n", " ")
+
+
+def report_row(where: str, exc: BaseException | None) -> None:
+    """Report one bad input row on standard error, on one unwrapped line."""
+    typer.echo(f"error: {where}: {one_line(exc)}", err=True)
+
+
+def echo_json(payload: Any) -> None:
+    """Print JSON: one object, or a list of them; keys sorted, non-ASCII kept."""
+    typer.echo(json.dumps(payload, sort_keys=True, ensure_ascii=False, indent=2))
+
 
 PolicyOption = Annotated[
     str | None,

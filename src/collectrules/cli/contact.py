@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 import json
 from pathlib import Path
 from typing import Annotated, Any
@@ -13,20 +12,13 @@ from rich.console import Console
 from rich.table import Table
 
 from collectrules.cli import app
-from collectrules.cli._common import PolicyOption, resolve_as_of
+from collectrules.cli._common import Format, PolicyOption, one_line, resolve_as_of
 from collectrules.errors import FieldProblem, InputError
 from collectrules.facts import Case, Event
 from collectrules.guardrails import Contact, Guardrails, ReasonEffect, Verdict
 from collectrules.io import read_rows
 
 __all__ = ["contact"]
-
-
-class Format(enum.StrEnum):
-    """Output formats."""
-
-    TABLE = "table"
-    JSON = "json"
 
 
 _STYLE = {
@@ -37,14 +29,10 @@ _STYLE = {
 }
 
 
-def _problem_text(exc: InputError) -> str:
-    return "; ".join(f"{p.path}: {p.message}" if p.path else p.message for p in exc.problems)
-
-
 def _read_case(path: Path, guardrails: Guardrails) -> tuple[Case, dict[str, Any]]:
     rows = list(read_rows([path]))
     if len(rows) != 1 or rows[0].data is None:
-        reason = _problem_text(rows[0].error) if rows and rows[0].error else "expected one case"
+        reason = one_line(rows[0].error) if rows and rows[0].error else "expected one case"
         raise InputError([FieldProblem("", reason, source=str(path))], subject="case file")
     data = rows[0].data
     kinds = tuple(guardrails.policy.signals)
@@ -61,7 +49,7 @@ def _read_history(path: Path, base: dict[str, Any], kinds: tuple[str, ...]) -> l
             problems.append(
                 FieldProblem(
                     "",
-                    _problem_text(row.error) if row.error else "unreadable row",
+                    one_line(row.error) if row.error else "unreadable row",
                     source=row.where,
                 )
             )

@@ -2,31 +2,30 @@
 
 from __future__ import annotations
 
-import enum
 import json
 from pathlib import Path
 from typing import Annotated
 
-import pendulum
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from collectrules.cli import app
-from collectrules.cli._common import AsOf, PolicyOption, engine_for, resolve_as_of
+from collectrules.cli._common import (
+    AsOf,
+    Format,
+    PolicyOption,
+    engine_for,
+    one_line,
+    report_row,
+    resolve_as_of,
+)
 from collectrules.decision import Decision
-from collectrules.errors import CollectRulesError, InputError
+from collectrules.errors import CollectRulesError, FieldProblem, InputError
 from collectrules.facts import Case
 from collectrules.io import read_rows
 
 __all__ = ["decide", "explain"]
-
-
-class Format(enum.StrEnum):
-    """Output formats."""
-
-    TABLE = "table"
-    JSON = "json"
 
 
 def _remedies(decision: Decision) -> tuple[str, str]:
@@ -59,14 +58,14 @@ def decide(
     for row in read_rows(cases):
         if row.error is not None or row.data is None:
             bad += 1
-            typer.echo(f"error: {row.where}: {_one_line(row.error)}", err=True)
+            report_row(row.where, row.error)
             continue
         try:
             case = Case.from_dict(row.data, signal_kinds=kinds, source=row.where)
             decisions.append(engine.decide(case, as_of=when))
         except CollectRulesError as exc:
             bad += 1
-            typer.echo(f"error: {row.where}: {_one_line(exc)}", err=True)
+            report_row(row.where, exc)
     if fmt is Format.JSON:
         payload = [d.to_dict() for d in decisions]
         typer.echo(
@@ -99,20 +98,6 @@ def decide(
         raise typer.Exit(1)
 
 
-def _one_line(exc: BaseException | None) -> str:
-    if exc is None:
-        return "unreadable row"
-    if isinstance(exc, InputError):
-        return "; ".join(
-            f"{p.path}: {p.message}"
-            + (f" (did you mean {p.suggestion!r}?)" if p.suggestion else "")
-            if p.path
-            else p.message
-            for p in exc.problems
-        )
-    return str(exc).replace("\n", " ")
-
-
 @app.command()
 def explain(
     case_file: Annotated[Path, typer.Argument(help="One case file (.json).")],
@@ -124,10 +109,8 @@ def explain(
     engine = engine_for(policy, "durable")
     rows = list(read_rows([case_file]))
     if len(rows) != 1 or rows[0].data is None:
-        reason = _one_line(rows[0].error) if rows and rows[0].error else "expected one case"
-        raise InputError(
-            [__import__("collectrules").FieldProblem("", reason, source=str(case_file))]
-        )
+        reason = one_line(rows[0].error) if rows and rows[0].error else "expected one case"
+        raise InputError([FieldProblem("", reason, source=str(case_file))])
     case = Case.from_dict(
         rows[0].data, signal_kinds=tuple(engine.policy.signals), source=str(case_file)
     )
@@ -146,9 +129,6 @@ def explain(
     allowed, blocked = _remedies(d)
     console.print(f"allowed: {allowed}")
     console.print(f"blocked: {blocked}")
-
-
-_ = pendulum  # the CLI is the one layer that reads the clock (see _common.resolve_as_of)
 
 
 @app.command()
@@ -191,11 +171,11 @@ def batch(
                         problem = exc
                 if problem is not None:
                     bad += 1
-                    record = {"where": row.where, "error": _one_line(problem)}
+                    record = {"where": row.where, "error": one_line(problem)}
                     if err_file is not None:
                         err_file.write(json.dumps(record, ensure_ascii=False) + "\n")
                     else:
-                        typer.echo(f"error: {row.where}: {_one_line(problem)}", err=True)
+                        report_row(row.where, problem)
                 progress.advance(task)
     finally:
         if err_file is not None:

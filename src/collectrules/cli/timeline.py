@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 import json
 from pathlib import Path
 from typing import Annotated
@@ -15,7 +14,14 @@ from rich.table import Table
 from rich.text import Text
 
 from collectrules.cli import app
-from collectrules.cli._common import AsOf, PolicyOption, engine_for, resolve_as_of
+from collectrules.cli._common import (
+    AsOf,
+    Format,
+    PolicyOption,
+    engine_for,
+    report_row,
+    resolve_as_of,
+)
 from collectrules.deadlines import Deadline, DeadlineStatus
 from collectrules.errors import CollectRulesError, FieldProblem, InputError
 from collectrules.facts import Case
@@ -23,13 +29,6 @@ from collectrules.io import read_rows
 from collectrules.timeline import Step, StepStatus, Timeline
 
 __all__ = ["timeline"]
-
-
-class Format(enum.StrEnum):
-    """Output formats."""
-
-    TABLE = "table"
-    JSON = "json"
 
 
 _STEP_STYLES = {
@@ -188,7 +187,6 @@ def timeline(
     engine = engine_for(policy, "python")
     kinds = tuple(engine.policy.signals)
     timelines: list[Timeline] = []
-    err = Console(stderr=True)
     bad = 0
     rows = list(read_rows([case_file]))
     if not rows:
@@ -203,11 +201,7 @@ def timeline(
             if len(rows) == 1:
                 raise
             bad += 1
-            err.print(
-                f"error: {row.where}: {str(exc).replace(chr(10), ' ')}",
-                markup=False,
-                highlight=False,
-            )
+            report_row(row.where, exc)
     if fmt is Format.JSON:
         payload = [t.to_dict() for t in timelines]
         typer.echo(
