@@ -85,3 +85,17 @@ def test_unknown_kind_for_the_policy_lists_known(default_policy: Policy) -> None
     case = Case.from_dict(case_dict(("gambling", None)), signal_kinds={"gambling"})
     with pytest.raises(InputError, match="unknown signal kind 'gambling' for policy 'default'"):
         derive(case, pendulum.parse("2026-04-03T00:00:00+08:00"), default_policy)
+
+
+def test_window_edges_are_exact_to_the_microsecond(default_policy: Policy) -> None:
+    data = case_dict()
+    data["signals"] = [
+        {"kind": "promise_broken", "observed_at": "2026-04-03T12:00:00.000001+08:00"},
+        {"kind": "promise_broken", "observed_at": "2026-04-03T12:00:00+08:00"},
+        {"kind": "uncooperative", "observed_at": "2025-10-05T12:00:00+08:00"},  # 180 days
+        {"kind": "uncooperative", "observed_at": "2025-10-05T04:00:00.000001+00:00"},
+    ]
+    as_of = pendulum.parse("2026-04-03T12:00:00+08:00")
+    facts = derive(Case.from_dict(data), as_of, default_policy).facts
+    assert facts["promise_broken"] == 1  # at as_of counts; a microsecond after does not
+    assert facts["uncooperative"] == 1  # exactly 180 days before is outside the window

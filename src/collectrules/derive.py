@@ -64,7 +64,7 @@ def days_past_due(case: Case, as_of: dt.datetime) -> int:
     if case.overdue_amount <= 0:
         return 0
     local = case.local_date(require_aware(as_of))
-    return max(0, (local - case.due_date).days)
+    return max(0, local.toordinal() - case.due_date.toordinal())
 
 
 def _number(value: Decimal) -> int | float:
@@ -100,8 +100,12 @@ def derive(case: Case, as_of: dt.datetime, policy: Policy) -> Derived:
     check_signal_kinds(case, policy)
     lookback = policy.parameters.get("lookback_days")
     days = int(lookback.value) if lookback is not None else DEFAULT_LOOKBACK_DAYS
-    # The window is `days` whole days of elapsed time before as_of.
-    window_start = when - dt.timedelta(days=days)
+    # The window is `days` whole days of elapsed time before as_of; the arithmetic is
+    # done on a plain fixed-offset datetime, which is exact and fast.
+    offset = when.utcoffset()
+    assert offset is not None
+    plain = dt.datetime(*when.timetuple()[:6], when.microsecond, tzinfo=dt.timezone(offset))
+    start = plain - dt.timedelta(days=days)
 
     from collectrules import _hooks
 
@@ -109,7 +113,7 @@ def derive(case: Case, as_of: dt.datetime, policy: Policy) -> Derived:
     counted = tuple(
         s
         for s in (*case.signals, *extra_signals)
-        if window_start < s.observed_at <= when and s.kind in policy.signals
+        if start < s.observed_at <= plain and s.kind in policy.signals
     )
     facts: dict[str, Any] = {
         "dpd": days_past_due(case, when),
