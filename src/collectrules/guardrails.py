@@ -46,6 +46,7 @@ same party, which is never looser than counting per number.
 
 from __future__ import annotations
 
+import abc
 import datetime as dt
 import enum
 import json
@@ -356,7 +357,7 @@ def _is_call(event: Event, channels: frozenset[ContactChannel]) -> bool:
 
 
 @attrs.frozen(kw_only=True)
-class _Rule:
+class _Rule(abc.ABC):
     id: str
     pack: str
     kind: RuleKind
@@ -382,8 +383,9 @@ class _Rule:
         """The rule's figures, by key (for docs and verdicts)."""
         return ()
 
-    def assess(self, ctx: _Ctx) -> Reason | None:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abc.abstractmethod
+    def assess(self, ctx: _Ctx) -> Reason | None:
+        """The rule's reason for this contact, or ``None`` when it has nothing to say."""
 
 
 @attrs.frozen(kw_only=True)

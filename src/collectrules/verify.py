@@ -41,6 +41,7 @@ if the case built without them reproduces it, and is otherwise reported as an
 
 from __future__ import annotations
 
+import abc
 import datetime as dt
 import enum
 import itertools
@@ -341,12 +342,14 @@ def _dec(value: Any) -> Decimal:
 # in any order.
 
 
-class _Fold:
+class _Fold(abc.ABC):
+    @abc.abstractmethod
     def start(self) -> Hashable:
-        raise NotImplementedError
+        """The summary before any rule is decided."""
 
+    @abc.abstractmethod
     def add(self, s: Any, i: int, hit: bool) -> Any:
-        raise NotImplementedError
+        """Fold rule ``i`` (matched or not) into summary ``s``."""
 
     def relevant(self, s: Any, i: int) -> bool:
         return True
