@@ -59,6 +59,7 @@ from collectrules.guardrails import (
 from collectrules.policy import Policy, available_policies, load_policy
 from collectrules.promises import Promise, PromiseStatus
 from collectrules.remedies import Remedy
+from collectrules.session import CaseSession, Change
 from collectrules.stages import Stage, StagePlan
 from collectrules.timeline import (
     TIMELINE_SCHEMA_VERSION,
@@ -81,6 +82,8 @@ __all__ = [
     "BucketSpan",
     "BusinessCalendar",
     "Case",
+    "CaseSession",
+    "Change",
     "CollectRulesError",
     "ConditionError",
     "Contact",

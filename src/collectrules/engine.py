@@ -27,6 +27,7 @@ from collectrules.facts import Case
 from collectrules.policy import Policy, load_policy
 
 if TYPE_CHECKING:
+    from collectrules.session import CaseSession
     from collectrules.timeline import Timeline
 
 __all__ = ["Backend", "BatchResult", "Engine"]
@@ -110,6 +111,12 @@ class Engine:
         from collectrules.timeline import build_timeline
 
         return build_timeline(case, as_of=as_of, policy=self.policy)
+
+    def session(self, case: Case) -> CaseSession:
+        """A stateful session for ``case``: assert and retract facts, decide again."""
+        from collectrules.session import CaseSession
+
+        return CaseSession(self, case)
 
     def decide_many(
         self, rows: Iterable[Case | Mapping[str, Any]], *, as_of: dt.datetime | str
