@@ -267,6 +267,13 @@ def test_warnings_start_a_policy_set_number_of_days_before_expiry() -> None:
     assert "a demand for payment delivered to the debtor" in loud.warning.lower()
     assert "would restart it" in loud.warning
     assert deadline(loan(), "2029-04-10 12:00").warning is None  # expired: too late to warn
+    last = deadline(loan(), "2029-04-02 23:59:59")
+    assert last.warning is not None
+    assert last.warning.startswith("expires at the end of 2029-04-02 (today).")
+    ending = deadline(loan(), "2029-04-03 00:00")  # 24:00 of the last day: still running
+    assert ending.status is DeadlineStatus.RUNNING
+    assert ending.warning is not None
+    assert ending.warning.startswith("expires now, at the end of 2029-04-02.")
 
     case = loan(guarantors=[{"id": "G-1"}])
     g = deadline(case, "2026-08-01 12:00", "guarantee")
@@ -301,7 +308,32 @@ def test_deadline_json() -> None:
     data = deadline(case, "2027-06-01 12:00").to_dict()
     assert data["status"] == "running"
     assert data["interruptions"] == [{"kind": "payment", "at": "2027-05-10T10:00:00+08:00"}]
+    assert data["started_by"] == "payment on 2027-05-10"
+    assert data["start_event"] == {"kind": "payment", "at": "2027-05-10T10:00:00+08:00"}
     assert data["expires_at"] == "2030-05-11T00:00:00+08:00"
+    untouched = deadline(loan(), "2027-06-01 12:00").to_dict()
+    assert (untouched["started_by"], untouched["start_event"]) == ("the due date, 2026-03-31", None)
+    judged = loan(event("judgment_effective", "2027-06-15 10:00"))
+    enforcement = deadline(judged, "2027-07-01 12:00", "enforcement").to_dict()
+    assert enforcement["start_event"] == {
+        "kind": "judgment_effective",
+        "at": "2027-06-15T10:00:00+08:00",
+    }
+
+
+def test_periods_too_long_for_the_calendar_are_refused() -> None:
+    from collectrules import InputError, PolicyError
+
+    with pytest.raises(PolicyError) as info:
+        variant(parameters={"limitation_years": 9000, "deadline_warning_days": 10**9})
+    found = [str(p) for p in info.value.problems]
+    assert any(
+        "parameters.limitation_years: expected a positive whole number up to 100" in p
+        for p in found
+    ), found
+    assert any("parameters.deadline_warning_days: expected a non-negative" in p for p in found)
+    with pytest.raises(InputError, match="agreed_period_months: expected a positive whole"):
+        loan(guarantors=[{"id": "G-1", "agreed_period_months": 100_000}])
 
 
 # --------------------------------------------------------------------------- properties

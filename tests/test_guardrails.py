@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from functools import cache
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pendulum
 import pytest
@@ -16,6 +17,7 @@ from collectrules import (
     Case,
     Contact,
     ContactChannel,
+    ContactOutcome,
     Event,
     Guardrails,
     InputError,
@@ -299,6 +301,37 @@ def test_regf_no_call_within_seven_days_of_a_conversation() -> None:
     assert check(
         "us_regf", c, "email", "debtor", at("2026-07-07 10:00", NY), talk, opt_out=True
     ).allowed
+
+
+def test_regf_a_refusal_on_the_phone_is_a_conversation() -> None:
+    c = case(NY, currency="USD")
+    refused = [attempt("2026-07-06 10:00", "refused", tz=NY)]
+    v = check("us_regf", c, "phone", "debtor", at("2026-07-08 10:00", NY), refused)
+    assert not v.allowed
+    assert reason(v, "REGF-AFTER-CONVERSATION").until == at("2026-07-13 00:00", NY)
+    unanswered = [attempt("2026-07-06 10:00", "no_answer", tz=NY)]
+    assert check("us_regf", c, "phone", "debtor", at("2026-07-08 10:00", NY), unanswered).allowed
+
+
+def test_next_allowed_answers_for_the_same_contact_that_check_blocked() -> None:
+    g = guard("us_regf")
+    c = case(NY, currency="USD")
+    when = at("2026-07-14 10:00", NY)
+    assert not check("us_regf", c, "email", "debtor", when, opt_out=False).allowed
+    # A message without an opt-out is never allowed; one with it is allowed at once.
+    assert g.next_allowed(c, "email", "debtor", after=when, history=[], opt_out=False) is None
+    assert g.next_allowed(c, "email", "debtor", after=when, history=[], opt_out=True) == when
+    barred = case(NY, due="2021-01-31", currency="USD")
+    assert not check("us_regf", barred, "letter", "debtor", when, mentions_suit=True).allowed
+    assert (
+        g.next_allowed(barred, "letter", "debtor", after=when, history=[], mentions_suit=True)
+        is None
+    )
+    late = at("2026-07-14 22:00", NY)
+    assert g.next_allowed(c, "phone", "debtor", after=late, history=[], consent=True) == late
+    assert g.next_allowed(c, "phone", "debtor", after=late, history=[]) == at(
+        "2026-07-15 08:00", NY
+    )
 
 
 @pytest.mark.parametrize(
@@ -660,6 +693,36 @@ def test_more_contacts_never_allow_what_fewer_blocked(
     assert not after.allowed
 
 
+def _opens_third_parties(event: Event) -> bool:
+    return (event.party or "debtor") == "debtor" and event.outcome in (
+        ContactOutcome.NO_ANSWER,
+        ContactOutcome.INVALID_NUMBER,
+    )
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    name=st.sampled_from(POLICIES),
+    channel=st.sampled_from(list(ContactChannel)),
+    party=st.sampled_from(["employer", "family", "third_party"]),
+    fewer=histories(),
+    extra=histories(),
+    minutes=st.integers(min_value=0, max_value=25 * 24 * 60),
+)
+def test_more_contacts_never_allow_a_third_party_contact_that_fewer_blocked(
+    name: str, channel: str, party: str, fewer: list[Event], extra: list[Event], minutes: int
+) -> None:
+    # The property for third parties, less the one designed exception below: a failed
+    # attempt to reach the debtor may show that the debtor cannot be reached.
+    c = case(ZONES[name], due="2026-02-20")
+    when = BASE.add(minutes=minutes)
+    before = check(name, c, channel, party, when, fewer)
+    assume(not before.allowed)
+    more = [e for e in extra if not _opens_third_parties(e)]
+    after = check(name, c, channel, party, when, [*fewer, *more])
+    assert not after.allowed
+
+
 def test_more_failed_attempts_may_open_a_third_party_contact_by_design() -> None:
     # The one exception to the property above: CN-THIRD-PARTY opens third-party contact
     # once the debtor cannot be reached, and the verdict says why.
@@ -688,14 +751,23 @@ def test_allowed_hours_hold_across_the_2026_dst_changes_in_new_york(
     after = pendulum.datetime(*day, 12, tz=NY).add(minutes=minutes)
     found = guard("us_regf").next_allowed(c, channel, "debtor", after=after, history=[])
     assert found is not None
-    local = found.in_timezone(NY)
+    # The wall clock is read with the standard library's zoneinfo, not with pendulum.
+    local = dt.datetime.fromtimestamp(found.timestamp(), tz=ZoneInfo(NY))
     assert dt.time(8) <= local.time() <= dt.time(21)
-    assert local.utcoffset() == pendulum.instance(local).in_timezone(NY).utcoffset()
+    clock = dt.datetime.fromtimestamp(after.timestamp(), tz=ZoneInfo(NY)).time()
     v = check("us_regf", c, channel, "debtor", after, opt_out=True)
-    clock = after.in_timezone(NY).time()
     assert v.allowed is (dt.time(8) <= clock <= dt.time(21))
-    if not v.allowed:
+    if v.allowed:
+        assert found == after
+    else:
+        # The next opening is 08:00 on the wall clock, that day or the next, whatever
+        # the offset: the instant is 08:00 local time rebuilt from the date alone.
         assert local.time() == dt.time(8)
+        opening = dt.datetime.combine(local.date(), dt.time(8), tzinfo=ZoneInfo(NY))
+        assert found.timestamp() == opening.timestamp()
+        assert local.date() - dt.datetime.fromtimestamp(
+            after.timestamp(), tz=ZoneInfo(NY)
+        ).date() in (dt.timedelta(0), dt.timedelta(days=1))
         assert found - after < pendulum.duration(hours=12)
 
 

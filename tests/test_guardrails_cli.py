@@ -172,6 +172,43 @@ def test_us_validation_obligation_is_printed(
     assert "US-REGF-VALIDATION" in out
 
 
+@pytest.mark.parametrize(
+    ("flag", "rule"), [("--no-opt-out", "REGF-OPTOUT"), ("--mentions-suit", "REGF-TIMEBARRED")]
+)
+def test_the_next_time_is_for_the_same_contact(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], flag: str, rule: str
+) -> None:
+    data = {
+        **CASE,
+        "timezone": "America/New_York",
+        "currency": "USD",
+        "due_date": "2021-01-31",
+        "events": [],
+    }
+    path = tmp_path / "us.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    channel = "email" if flag == "--no-opt-out" else "letter"
+    code, out, _ = run(
+        capsys,
+        "contact",
+        str(path),
+        "--channel",
+        channel,
+        "--at",
+        "2026-07-08T10:00:00-04:00",
+        "--policy",
+        "us_regf",
+        flag,
+        "--format",
+        "json",
+    )
+    assert code == 1
+    payload = json.loads(out)
+    assert [r["rule_id"] for r in payload["verdict"]["reasons"] if r["effect"] == "block"] == [rule]
+    # No later time makes this contact lawful: the command must not offer one.
+    assert payload["next_allowed"] is None
+
+
 def test_default_policy_applies_conduct(
     case_file: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -231,6 +231,13 @@ def test_eu_default_with_materiality(
     assert set(result.cites) == {"EU-DEFAULT", "EU-MATERIALITY"}
 
 
+def test_eu_reason_states_the_thresholds_in_plain_figures() -> None:
+    result = regulatory(decide("ifrs9", case(91, currency="EUR")), "EU-DEFAULT")
+    assert "the amount past due 5000 EUR" in result.reason
+    assert "of the exposure (1000 EUR)" in result.reason
+    assert "parameter eu_materiality_absolute_eur" in result.reason
+
+
 def test_eu_default_checks_the_currency() -> None:
     with pytest.raises(InputError) as info:
         decide("ifrs9", case(100, currency="USD"))
@@ -413,6 +420,20 @@ def test_time_barred_debt_blocks_litigation() -> None:
     running = decide("us_regf", case(2 * 365, currency="USD", signals=("refused_to_pay",)))
     assert running.facts["time_barred"] is False
     assert running.grant(Remedy.LITIGATE) is not None
+
+
+def test_time_barred_litigation_is_cited_for_willing_debtors_too() -> None:
+    # For Q1 and Q2, R-Q12-NO-THREATS comes first in file order and gives the block's
+    # reason; the time bar still fires, and the trace cites it.
+    q2 = decide(
+        "us_regf", case(4 * 365, currency="USD", signals=("documents_provided", "income_loss"))
+    )
+    assert q2.quadrant.value == "Q2"
+    assert q2.facts["time_barred"] is True
+    assert Remedy.LITIGATE in q2.blocked_remedies
+    firing = next(f for f in q2.trace if f.rule_id == "R-US-TIMEBARRED")
+    assert firing.cites == ("US-REGF-TIMEBARRED",)
+    assert "litigate" in firing.outcome
 
 
 def test_a_payment_restarts_the_limitation_period() -> None:

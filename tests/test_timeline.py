@@ -28,7 +28,7 @@ from collectrules import (
     Timeline,
     build_timeline,
 )
-from collectrules.stages import Offset, OffsetUnit, Semantic
+from collectrules.stages import AnchorKind, Offset, OffsetUnit, Semantic
 from timeline_helpers import (
     NY,
     SH,
@@ -360,6 +360,38 @@ def test_bad_events_are_clear_errors() -> None:
         "events[2].at",
         "events[3].promised_date",
     }
+    assert "(did you mean 'visit'?)" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("fields", "path", "text"),
+    [
+        ({"kind": "vist"}, "kind", "unknown value 'vist'"),
+        ({"kind": "contact_attempt", "outcome": "no_anser"}, "outcome", "unknown value"),
+        ({"kind": "contact_attempt"}, "outcome", "required for a 'contact_attempt' event"),
+        ({"kind": "payment"}, "amount", "required for a 'payment' event"),
+        ({"kind": "promise_made", "amount": 5}, "promised_date", "required for a 'promise_made'"),
+    ],
+)
+def test_events_built_in_python_are_checked_too(
+    fields: dict[str, Any], path: str, text: str
+) -> None:
+    from collectrules import InputError
+
+    with pytest.raises(InputError) as info:
+        Event(at=at("2026-04-01 10:00"), **fields)
+    (problem,) = info.value.problems
+    assert problem.path == path
+    assert text in problem.message
+
+
+def test_a_timeline_off_the_calendar_is_a_clear_error() -> None:
+    from collectrules import InputError
+
+    with pytest.raises(InputError, match="due_date: a time of the timeline falls outside"):
+        timeline(loan(due_date="9999-12-20"), "2026-04-01 12:00")
+    with pytest.raises(InputError, match="did you mean 'limitation'"):
+        timeline(loan(), "2026-04-01 12:00").deadline("limitaton")
 
 
 # --------------------------------------------------------------------------- the policy format
@@ -397,6 +429,15 @@ def problems_of(policy_thunk: Any) -> list[str]:
             "(did you mean 'days'?)",
         ),
         (stage(within="soon"), "timeline.plans.loan[S-1].within: cannot read offset 'soon'"),
+        (
+            stage(within="99999 months"),
+            "timeline.plans.loan[S-1].within: offset '99999 months' is too long: "
+            "at most 120 months (ten years)",
+        ),
+        (
+            stage(after="4000 days"),
+            "timeline.plans.loan[S-1].after: offset '4000 days' is too long",
+        ),
         (stage(within=3), "timeline.plans.loan[S-1].within: expected an offset"),
         (
             stage(within="24 hours", limit="24 hours"),
@@ -521,6 +562,8 @@ def test_bad_timeline_sections_are_reported(timeline_table: dict[str, Any], expe
         ({"contact_hours_start": "8am"}, "parameters.contact_hours_start: expected a local time"),
         ({"contact_hours_end": "07:00"}, "must start before they end"),
         ({"limitation_years": 0}, "parameters.limitation_years: expected a positive whole number"),
+        ({"enforcement_years": 500}, "parameters.enforcement_years: expected a positive whole"),
+        ({"promise_grace_days": 10**7}, "parameters.promise_grace_days: expected a non-negative"),
         ({"promise_grace_days": -1}, "parameters.promise_grace_days: expected a non-negative"),
         ({"promise_tolerance_pct": 100}, "parameters.promise_tolerance_pct: expected a percentage"),
     ],
@@ -610,14 +653,36 @@ def test_every_shipped_policy_with_a_timeline_computes_one() -> None:
 # --------------------------------------------------------------------------- properties
 
 
+def _nominal_anchor(step: Step, tl: Timeline, case: Case) -> pendulum.DateTime | None:
+    """The instant the stage's anchor names, found without the timeline's own code."""
+    anchor = step.stage.anchor
+    if anchor.kind is AnchorKind.DUE_DATE:
+        due = case.due_date
+        return pendulum.datetime(due.year, due.month, due.day, tz=case.timezone)
+    if anchor.kind is AnchorKind.OVERDUE_START:
+        return tl.overdue_start
+    if anchor.kind is AnchorKind.EVENT:
+        assert anchor.event is not None
+        known = sorted(e.at for e in case.events if e.at <= tl.as_of and anchor.event.matches(e))
+        return known[0] if known else None
+    return tl.overdue_start  # condition: from overdue_start on
+
+
 @settings(max_examples=60, deadline=None)
-@given(case=cases(), when=as_ofs())
-def test_no_time_precedes_its_anchor(case: Case, when: pendulum.DateTime) -> None:
-    tl = build_timeline(case, as_of=when, policy=default())
+@given(case=cases(), when=as_ofs(), business=st.booleans())
+def test_no_time_precedes_its_anchor(case: Case, when: pendulum.DateTime, business: bool) -> None:
+    tl = build_timeline(case, as_of=when, policy=_business_policy() if business else default())
     for step in tl.steps:
+        nominal = _nominal_anchor(step, tl, case)
         if step.anchor_at is None:
             assert step.status in (StepStatus.UPCOMING, StepStatus.SKIPPED)
+            if step.stage.anchor.kind is AnchorKind.EVENT:
+                assert nominal is None  # it waits for an event that has not happened
             continue
+        assert nominal is not None
+        assert step.anchor_at >= nominal  # a promise may move it later, never earlier
+        if not step.reason and step.stage.anchor.kind is not AnchorKind.CONDITION:
+            assert step.anchor_at == nominal  # not moved by a promise
         assert step.opens_at is not None
         assert step.opens_at >= step.anchor_at
         if step.due_at is not None:
@@ -655,10 +720,36 @@ def test_business_day_stages_land_on_working_days(
     case = attrs.evolve(case, due_date=due)
     calendar = policy.sections["timeline"].calendar
     tl = build_timeline(case, as_of=when, policy=policy)
+    checked = 0
     for step in tl.steps:
-        for moment in (step.due_at, step.limit_at):
-            if moment is not None and not step.reason:  # not moved by a promise
-                assert calendar.is_working_day(moment.in_timezone(SH).date()), step.id
+        stage_ = step.stage
+        for offset, moment in (
+            (stage_.after, step.opens_at),
+            (stage_.within, step.due_at),
+            (stage_.limit, step.limit_at),
+        ):
+            if offset is None or offset.unit is not OffsetUnit.BUSINESS_DAYS or moment is None:
+                continue
+            # Resumed steps too: a time pushed to the end of a promise stays on a working day.
+            assert calendar.is_working_day(moment.in_timezone(SH).date()), (step.id, moment)
+            checked += 1
+    assert checked >= 5  # B-1 due, B-3 due and limit, B-W opens and due, at least
+
+
+def test_a_business_day_step_resuming_after_a_promise_stays_on_working_days() -> None:
+    # B-3 (due in 3 business days, limit 5) is late when the promise is made on Wednesday
+    # 8 April. The promise ends at 00:00 on Sunday 12 April: the step resumes then, and its
+    # deadline, pushed to the resumption, moves on to Monday 13 April.
+    case = loan(
+        event("promise_made", "2026-04-08 10:00", promised_date="2026-04-10", amount="5000")
+    )
+    step = timeline(case, "2026-04-12 12:00", _business_policy()).step("B-3")
+    assert step.opens_at == at("2026-04-12 00:00")
+    assert step.due_at == at("2026-04-13 00:00")
+    assert step.limit_at == at("2026-04-14 00:00")
+    assert step.status is StepStatus.OPEN
+    assert step.reason is not None
+    assert step.reason.startswith("resumed at 2026-04-12 00:00")
 
 
 @cache

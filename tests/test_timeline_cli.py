@@ -42,6 +42,40 @@ def test_example_as_a_table(capsys: pytest.CaptureFixture[str]) -> None:
     assert "what to do next" in out
     actions = out[out.index("what to do next") :]
     assert actions.index("1. L-3D open") < actions.index("2. L-2W open")
+    # A contact step says when the debtor may last be contacted before it is due.
+    assert "1. L-3D open (due 2026-04-13 00:00, last contact 2026-04-12 22:00)" in actions
+    assert "\x1b[" not in out  # not a terminal: no colour codes
+
+
+def _cli(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "collectrules", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**{k: v for k, v in os.environ.items() if k != "FORCE_COLOR"}, **env},
+        cwd=ROOT,
+    )
+
+
+def test_statuses_are_coloured_on_a_terminal() -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "TERM")}
+    result = subprocess.run(
+        [sys.executable, "-m", "collectrules", "timeline", str(EXAMPLE), "--as-of", AS_OF],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**env, "FORCE_COLOR": "1", "TERM": "xterm-256color", "COLUMNS": "200"},
+        cwd=ROOT,
+    )
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "\x1b[32mdone" in out  # green
+    assert "\x1b[36mopen" in out  # cyan
+    assert "\x1b[2mskipped" in out  # dim
+    plain = _cli("timeline", str(EXAMPLE), "--as-of", AS_OF)
+    assert plain.returncode == 0, plain.stderr
+    assert "\x1b[" not in plain.stdout
 
 
 def test_example_as_json(capsys: pytest.CaptureFixture[str]) -> None:

@@ -46,6 +46,8 @@ __all__ = [
 ]
 
 CLAUSE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
+#: The keys of a policy's own clause (``collectrules.schema`` generates its schema from them).
+CLAUSE_KEYS = ("title", "source", "section")
 
 
 class ClauseKind(enum.StrEnum):
@@ -532,7 +534,7 @@ def _parse_policy_clauses(
     if not isinstance(table, Mapping):
         report("clauses", "expected a table of clause ids", None)
         return out
-    allowed = ("title", "source", "section")
+    allowed = CLAUSE_KEYS
     for cid, spec in table.items():
         path = f"clauses.{cid}"
         if not isinstance(cid, str) or not CLAUSE_ID.match(cid):

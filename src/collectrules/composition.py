@@ -3,16 +3,20 @@
 A child policy names its base with ``extends = "default"`` (a shipped name) or a path,
 relative to the child's file. The resolved policy is the base with, in order:
 
-* ``parameters`` and ``signals``: the child's entries merged over the base's, by name;
+* ``parameters`` and ``signals``: the child's entries merged over the base's, by name,
+  key by key (a bare parameter value changes only the ``value``);
 * ``layers``: a child layer with a base layer's ``id`` overrides its keys, and its
   ``rules`` replace the base's rules of the same id or are appended; other layers are
   appended;
 * ``remedies.rules``: replaced by id, or appended; ``remedies.conflict`` overrides;
-* ``disable``: a list of rule ids removed from the result (an unknown id is an error);
+* ``disable``: a list of rule ids removed from the result (an unknown id is a problem,
+  reported with the file's other problems);
 * any other section (``timeline``, ``regulation`` …): merged one level deep.
 
-Each rule remembers where it came from, so that ``collectrules show`` can say so.
-A cycle in ``extends`` is an error that lists the cycle.
+Each rule remembers where it came from, so that ``collectrules show`` can say so, and
+so that a problem in a rule of a base file names that file. A cycle in ``extends`` is an
+error that lists the cycle; two spellings of one file (``a.toml``, ``./x/../a.toml``)
+are the same file.
 """
 
 from __future__ import annotations
@@ -22,12 +26,42 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+import attrs
+
 from collectrules.errors import FieldProblem, PolicyError, did_you_mean
 
-__all__ = ["resolve"]
+__all__ = ["Resolution", "resolve"]
 
 RawLoader = Callable[[str, Path | None], tuple[dict[str, Any], str, Path | None]]
 _IDENTITY = ("id", "version", "title", "description", "notes")
+
+
+@attrs.frozen
+class Resolution:
+    """A policy's data with ``extends`` resolved.
+
+    ``origins`` says, for each rule id, where the rule came from as ``collectrules show``
+    prints it (``child.toml (replaces <default>)``); ``sources`` names the one file that
+    holds each rule's and each parameter's text, so that a problem in it can name that
+    file and its line; ``problems`` are those found while merging (an unknown id in
+    ``disable``), to be reported with the rest of the file's problems.
+    """
+
+    data: dict[str, Any]
+    origins: dict[str, str]
+    sources: dict[str, str]
+    parameter_sources: dict[str, str]
+    problems: tuple[FieldProblem, ...] = ()
+
+
+def _identity(label: str) -> str:
+    """One key per file, however its path is spelt; shipped names stay as they are."""
+    if label.startswith("<"):
+        return label
+    try:
+        return str(Path(label).resolve())
+    except (OSError, RuntimeError):
+        return label
 
 
 def resolve(
@@ -37,52 +71,65 @@ def resolve(
     base_dir: Path | None,
     chain: tuple[str, ...],
     loader: RawLoader,
-) -> tuple[dict[str, Any], dict[str, str]]:
-    """Resolve ``extends`` recursively; return the merged data and each rule's origin."""
+) -> Resolution:
+    """Resolve ``extends`` recursively: the merged data, and where each part came from."""
     label = source or "<policy>"
-    if label in chain:
-        cycle = " -> ".join((*chain[chain.index(label) :], label))
+    keys = [_identity(c) for c in chain]
+    if _identity(label) in keys:
+        cycle = " -> ".join((*chain[keys.index(_identity(label)) :], label))
         raise PolicyError([FieldProblem("extends", f"extends cycle: {cycle}", source=source)])
     own = copy.deepcopy(dict(data))
     parent_ref = own.pop("extends", None)
-    own_origins = dict.fromkeys(_rule_ids(own), label)
+    own_rules = dict.fromkeys(_rule_ids(own), label)
+    own_params = dict.fromkeys(_names(own.get("parameters")), label)
     if parent_ref is None:
         disabled = own.pop("disable", [])
+        problems: tuple[FieldProblem, ...] = ()
         if disabled:
-            raise PolicyError(
-                [
-                    FieldProblem(
-                        "disable",
-                        "'disable' needs 'extends': there is nothing to disable",
-                        source=source,
-                    )
-                ]
-            )
-        return own, own_origins
+            msg = "'disable' needs 'extends': there is nothing to disable"
+            problems = (FieldProblem("disable", msg, source=source),)
+        return Resolution(own, dict(own_rules), dict(own_rules), own_params, problems)
     if not isinstance(parent_ref, str):
         raise PolicyError(
             [FieldProblem("extends", "expected a policy name or a path", source=source)]
         )
     parent_data, parent_source, parent_path = loader(parent_ref, base_dir)
-    parent, origins = resolve(
+    parent = resolve(
         parent_data,
         source=parent_source,
         base_dir=parent_path.parent if parent_path is not None else None,
         chain=(*chain, label),
         loader=loader,
     )
-    merged = _merge(parent, own, origins, label, source)
-    return merged, origins
+    origins = dict(parent.origins)
+    merged, problems = _merge(parent.data, own, origins, label, source)
+    sources = {rid: src for rid, src in parent.sources.items() if rid in origins}
+    sources.update({rid: label for rid in own_rules if rid in origins})
+    return Resolution(
+        merged,
+        origins,
+        sources,
+        {**parent.parameter_sources, **own_params},
+        (*parent.problems, *problems),
+    )
+
+
+def _names(table: object) -> list[str]:
+    return [str(k) for k in table] if isinstance(table, Mapping) else []
+
+
+def _list(value: object) -> list[Any]:
+    """``value`` if it is a list, else nothing (the loader reports the wrong type)."""
+    return value if isinstance(value, list) else []
 
 
 def _rule_ids(data: Mapping[str, Any]) -> list[str]:
-    ids: list[str] = []
-    for layer in data.get("layers", []) or []:
-        if isinstance(layer, Mapping):
-            ids += [r["id"] for r in layer.get("rules", []) if isinstance(r, Mapping) and "id" in r]
-    remedies = data.get("remedies", {})
-    if isinstance(remedies, Mapping):
-        ids += [r["id"] for r in remedies.get("rules", []) if isinstance(r, Mapping) and "id" in r]
+    ids: list[Any] = []
+    tables = [la for la in _list(data.get("layers")) if isinstance(la, Mapping)]
+    if isinstance(data.get("remedies"), Mapping):
+        tables.append(data["remedies"])
+    for table in tables:
+        ids += [r.get("id") for r in _list(table.get("rules")) if isinstance(r, Mapping)]
     return [i for i in ids if isinstance(i, str)]
 
 
@@ -90,7 +137,9 @@ def _merge_rules(
     base: list[Any], child: list[Any], origins: dict[str, str], label: str
 ) -> list[Any]:
     out = list(base)
-    index = {r.get("id"): i for i, r in enumerate(out) if isinstance(r, Mapping)}
+    index = {
+        r["id"]: i for i, r in enumerate(out) if isinstance(r, Mapping) and isinstance(r.get("id"), str)
+    }
     for rule in child:
         rid = rule.get("id") if isinstance(rule, Mapping) else None
         if isinstance(rid, str) and rid in index:
@@ -109,45 +158,56 @@ def _merge(
     origins: dict[str, str],
     label: str,
     source: str | None,
-) -> dict[str, Any]:
+) -> tuple[dict[str, Any], tuple[FieldProblem, ...]]:
     merged = copy.deepcopy(parent)
     disabled = child.pop("disable", [])
     for key, value in child.items():
         if key in _IDENTITY:
             merged[key] = value
         elif key in ("parameters", "signals") and isinstance(value, Mapping):
-            table = dict(merged.get(key, {}))
+            base = merged.get(key)
+            table = dict(base) if isinstance(base, Mapping) else {}
             for name, spec in value.items():
                 old = table.get(name)
+                if key == "parameters" and isinstance(old, Mapping) != isinstance(spec, Mapping):
+                    # A bare value is shorthand for { value = … }: it changes the figure
+                    # and keeps the base's doc, citations and status.
+                    old = old if isinstance(old, Mapping) else {"value": old}
+                    spec = spec if isinstance(spec, Mapping) else {"value": spec}
                 if isinstance(old, Mapping) and isinstance(spec, Mapping):
                     table[name] = {**old, **spec}
                 else:
                     table[name] = spec
             merged[key] = table
         elif key == "layers" and isinstance(value, list):
-            layers = list(merged.get("layers", []))
-            by_id = {la.get("id"): i for i, la in enumerate(layers) if isinstance(la, Mapping)}
+            layers = _list(merged.get("layers"))
+            by_id = {
+                la.get("id"): i
+                for i, la in enumerate(layers)
+                if isinstance(la, Mapping) and isinstance(la.get("id"), str)
+            }
             for layer in value:
                 lid = layer.get("id") if isinstance(layer, Mapping) else None
-                if lid in by_id:
+                if isinstance(lid, str) and lid in by_id:
                     base_layer = dict(layers[by_id[lid]])
                     rules = _merge_rules(
-                        base_layer.get("rules", []), layer.get("rules", []), origins, label
+                        _list(base_layer.get("rules")), _list(layer.get("rules")), origins, label
                     )
                     base_layer.update({k: v for k, v in layer.items() if k != "rules"})
                     base_layer["rules"] = rules
                     layers[by_id[lid]] = base_layer
                 else:
                     layers.append(layer)
-                    for rule in layer.get("rules", []) if isinstance(layer, Mapping) else []:
+                    for rule in _list(layer.get("rules")) if isinstance(layer, Mapping) else []:
                         if isinstance(rule, Mapping) and isinstance(rule.get("id"), str):
                             origins[rule["id"]] = label
             merged["layers"] = layers
         elif key == "remedies" and isinstance(value, Mapping):
-            remedies = dict(merged.get("remedies", {}))
+            base = merged.get("remedies")
+            remedies = dict(base) if isinstance(base, Mapping) else {}
             for rk, rv in value.items():
                 if rk == "rules" and isinstance(rv, list):
-                    remedies["rules"] = _merge_rules(remedies.get("rules", []), rv, origins, label)
+                    remedies["rules"] = _merge_rules(_list(remedies.get("rules")), rv, origins, label)
                 else:
                     remedies[rk] = rv
             merged["remedies"] = remedies
@@ -155,31 +215,31 @@ def _merge(
             merged[key] = {**merged[key], **value}
         else:
             merged[key] = value
-    if disabled:
-        if not isinstance(disabled, list) or not all(isinstance(d, str) for d in disabled):
-            raise PolicyError(
-                [FieldProblem("disable", "expected a list of rule ids", source=source)]
-            )
-        known = _rule_ids(merged)
-        problems = [
-            FieldProblem(
-                "disable",
-                f"no rule {rid!r} to disable",
-                source=source,
-                suggestion=did_you_mean(rid, known),
-            )
-            for rid in disabled
-            if rid not in known
-        ]
-        if problems:
-            raise PolicyError(problems)
-        gone = set(disabled)
-        for layer in merged.get("layers", []):
-            layer["rules"] = [r for r in layer.get("rules", []) if r.get("id") not in gone]
-        if "remedies" in merged:
-            merged["remedies"]["rules"] = [
-                r for r in merged["remedies"].get("rules", []) if r.get("id") not in gone
-            ]
+    if not disabled:
+        return merged, ()
+    if not isinstance(disabled, list) or not all(isinstance(d, str) for d in disabled):
+        return merged, (FieldProblem("disable", "expected a list of rule ids", source=source),)
+    known = _rule_ids(merged)
+    problems = tuple(
+        FieldProblem(
+            "disable",
+            f"no rule {rid!r} to disable",
+            source=source,
+            suggestion=did_you_mean(rid, known),
+        )
+        for rid in disabled
+        if rid not in known
+    )
+    gone = set(disabled) & set(known)
+    if gone:
+        tables = [la for la in merged.get("layers", []) if isinstance(la, dict)]
+        if isinstance(merged.get("remedies"), dict):
+            tables.append(merged["remedies"])
+        for table in tables:
+            if isinstance(table.get("rules"), list):
+                table["rules"] = [
+                    r for r in table["rules"] if not (isinstance(r, Mapping) and r.get("id") in gone)
+                ]
         for rid in gone:
             origins.pop(rid, None)
-    return merged
+    return merged, problems

@@ -145,6 +145,7 @@ class Deadline:
             "period": self.period,
             "started_on": iso(self.started_on),
             "started_by": self.started_by,
+            "start_event": None if self.start_event is None else _event_dict(self.start_event),
             "interruptions": [_event_dict(e) for e in self.interruptions],
             "nominal_last_day": iso(self.nominal_last_day),
             "last_day": iso(self.last_day),
@@ -226,6 +227,8 @@ class _Builder:
         if status is not DeadlineStatus.RUNNING or self.as_of < warn_from:
             return warn_from, None
         left = (last_day - self.today).days + 1
+        if left <= 0:  # as_of is the very instant it ends: 24:00 of the last day
+            return warn_from, f"expires now, at the end of {last_day.isoformat()}. {what}"
         when = "today" if left == 1 else f"{left} days left, counting today"
         return warn_from, f"expires at the end of {last_day.isoformat()} ({when}). {what}"
 

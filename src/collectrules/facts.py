@@ -263,15 +263,38 @@ class Signal:
             raise InputError([FieldProblem("value", f"expected a finite number, got {value!r}")])
 
 
+def _unknown(name: str, value: object, known: list[str]) -> InputError:
+    choices = ", ".join(repr(k) for k in known)
+    hint = did_you_mean(value, known) if isinstance(value, str) else None
+    message = f"unknown value {value!r}; expected one of {choices}"
+    return InputError([FieldProblem(name, message, suggestion=hint)], subject="event")
+
+
+def _event_kind(value: object) -> EventKind:
+    """``value`` as an event kind; an unknown one is an ``InputError`` with a suggestion."""
+    if isinstance(value, EventKind):
+        return value
+    if isinstance(value, str) and value in EventKind.__members__.values():
+        return EventKind(value)
+    raise _unknown("kind", value, [k.value for k in EventKind])
+
+
+def _outcome(value: object) -> ContactOutcome | None:
+    """``value`` as a contact outcome (or ``None``); an unknown one is an ``InputError``."""
+    if value is None or isinstance(value, ContactOutcome):
+        return value
+    if isinstance(value, str) and value in ContactOutcome.__members__.values():
+        return ContactOutcome(value)
+    raise _unknown("outcome", value, [o.value for o in ContactOutcome])
+
+
 @attrs.frozen
 class Event:
     """Something that happened on a case: a payment, a contact attempt, a demand, a suit."""
 
-    kind: EventKind = attrs.field(converter=EventKind)
+    kind: EventKind = attrs.field(converter=_event_kind)
     at: pendulum.DateTime = attrs.field(converter=_to_pendulum, validator=_aware)
-    outcome: ContactOutcome | None = attrs.field(
-        default=None, converter=attrs.converters.optional(ContactOutcome)
-    )
+    outcome: ContactOutcome | None = attrs.field(default=None, converter=_outcome)
     amount: Decimal | None = attrs.field(
         default=None, converter=_to_decimal, validator=_non_negative
     )
@@ -305,11 +328,10 @@ class Guarantor:
     @agreed_period_months.validator
     def _check_period(self, attribute: attrs.Attribute[Any], value: int | None) -> None:
         if value is not None and (
-            isinstance(value, bool) or not isinstance(value, int) or value <= 0
+            isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= 1200
         ):
-            raise InputError(
-                [FieldProblem(attribute.name, f"expected a positive whole number, got {value!r}")]
-            )
+            msg = f"expected a positive whole number of months up to 1200, got {value!r}"
+            raise InputError([FieldProblem(attribute.name, msg)])
 
 
 def _signals(items: Iterable[Signal]) -> tuple[Signal, ...]:
@@ -490,6 +512,13 @@ def _enum_hook(enum_type: type[enum.StrEnum]) -> Any:
             return enum_type(value)
         except ValueError:
             msg = f"unknown value {value!r}; expected one of {choices}"
+            hint = (
+                did_you_mean(value, [m.value for m in enum_type])
+                if isinstance(value, str)
+                else None
+            )
+            if hint is not None:
+                msg += f" (did you mean {hint!r}?)"
             raise ValueError(msg) from None
 
     return hook

@@ -18,7 +18,8 @@ The rule kinds:
 ``calls_in_window``
     At most ``max`` calls in any ``days`` consecutive local days.
 ``quiet_after_conversation``
-    No call for ``days`` local days from the day of a telephone conversation.
+    No call for ``days`` local days from the day of a telephone conversation (a call
+    that reached the person, ``reached`` or ``refused``).
 ``third_party``
     Contacting a third party (employer, family, anyone else): never to collect; only
     for the ``purposes`` listed; and, with ``requires_unreachable``, only when the
@@ -501,7 +502,11 @@ class CallsInWindowRule(_Rule):
 
 @attrs.frozen(kw_only=True)
 class QuietAfterConversationRule(_Rule):
-    """No call for ``days`` local days from the day of a telephone conversation."""
+    """No call for ``days`` local days from the day of a telephone conversation.
+
+    A call that reached the person is a conversation, whatever was said: a call in which
+    the person refused to pay (``refused``) counts as one too.
+    """
 
     days: Figure
 
@@ -515,7 +520,7 @@ class QuietAfterConversationRule(_Rule):
             for e in ctx.prior()
             if e.kind is EventKind.CONTACT_ATTEMPT
             and _channel(e) == ContactChannel.PHONE.value
-            and e.outcome is ContactOutcome.REACHED
+            and e.outcome in _REACHED
             and _party(e) == party
         ]
         if not talks:
@@ -1137,16 +1142,30 @@ class Guardrails:
         after: dt.datetime | str,
         history: Iterable[Event] | None = None,
         purpose: Purpose | str | None = None,
+        consent: bool = False,
+        opt_out: bool | None = None,
+        mentions_suit: bool = False,
         horizon_days: int = 400,
     ) -> pendulum.DateTime | None:
         """The earliest instant at or after ``after`` at which the contact is allowed.
 
-        ``None`` when no time within ``horizon_days`` helps (a third party while the
-        debtor can be reached, a purpose that is never allowed …). The instant is given
-        in the case's zone.
+        ``purpose``, ``consent``, ``opt_out`` and ``mentions_suit`` describe the contact
+        as :class:`Contact` does, so that the answer is for the same contact that
+        ``check`` was asked about. ``None`` when no time within ``horizon_days`` helps (a
+        third party while the debtor can be reached, a purpose that is never allowed, a
+        message without an opt-out, a threat of suit on a time-barred debt …). The
+        instant is given in the case's zone.
         """
         events = _history(case, history)
-        first = Contact(channel, party, after, purpose=purpose)
+        first = Contact(
+            channel,
+            party,
+            after,
+            purpose=purpose,
+            consent=consent,
+            opt_out=opt_out,
+            mentions_suit=mentions_suit,
+        )
         horizon = first.at.add(days=horizon_days)
         at = first.at
         for _ in range(10_000):

@@ -28,6 +28,7 @@ from __future__ import annotations
 import enum
 import hashlib
 import json
+import math
 import re
 import tomllib
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -37,13 +38,20 @@ from typing import Any
 
 import attrs
 
+from collectrules import composition
 from collectrules._tables import TableReader
 from collectrules.conditions import (
     MONEY_SCALE,
+    All,
     Always,
+    AnyOf,
+    Between,
+    Compare,
     Condition,
     FieldSpec,
     FieldType,
+    In,
+    Not,
     Scalar,
     check,
     parse,
@@ -319,9 +327,11 @@ _ID = re.compile(r"^[A-Za-z][A-Za-z0-9_.\-]*$")
 _KIND = re.compile(r"^[a-z][a-z0-9_]*$")
 _TOP_KEYS = {
     "id", "version", "title", "description", "notes", "extends", "parameters", "signals",
-    "layers", "remedies", "timeline", "regulation", "guardrails", "buckets", "override",
+    "layers", "remedies", "timeline", "regulation", "guardrails", "buckets",
     "disable", "schema_version", "clauses",
 }  # fmt: skip
+#: The version of the policy format that this loader reads (``schema_version``).
+FORMAT_VERSION = "1"
 # The keys each table of a policy file accepts; collectrules.schema generates the JSON
 # Schema from these, so that the schema and the loader cannot drift apart.
 _PARAMETER_KEYS = ("value", "doc", "cites", "chosen", "status")
@@ -334,6 +344,10 @@ _REMEDIES_KEYS = ("conflict", "rules")
 _REMEDY_RULE_KEYS = ("id", "effect", "remedy", "remedies", "when", "reason", "conditions", "cites")
 
 
+_SUFFIXES = (".toml", ".yaml", ".yml", ".json")
+_YAML_ITEM_ID = re.compile(r"""^\s*-\s*["']?id["']?\s*:""")
+
+
 def available_policies() -> tuple[str, ...]:
     """The names of the policies shipped in the package."""
     folder = resources.files("collectrules") / "policies"
@@ -344,7 +358,7 @@ def _read_text(name_or_path: str | Path) -> tuple[str, str, Path | None]:
     """Return (text, source label, path) for a shipped name or a file path."""
     candidate = Path(name_or_path)
     text_name = str(name_or_path)
-    if candidate.suffix.lower() in (".toml", ".yaml", ".yml", ".json") or candidate.exists():
+    if candidate.suffix.lower() in _SUFFIXES or candidate.exists():
         try:
             return candidate.read_text(encoding="utf-8"), str(candidate), candidate
         except OSError as exc:
@@ -376,8 +390,14 @@ def _parse_text(text: str, source: str, path: Path | None) -> dict[str, Any]:
             line = mark.line + 1 if mark is not None else None
             col = f", column {mark.column + 1}" if mark is not None else ""
             problem = getattr(exc, "problem", None) or str(exc)
+            if isinstance(exc, yaml.constructor.ConstructorError):
+                # safe_load builds plain data only: a !!python/… tag is refused here.
+                problem = f"{problem}; a policy is plain data, and tags that build objects are refused"
+                what = "YAML tag refused"
+            else:
+                what = "YAML syntax error"
             raise PolicyError(
-                [FieldProblem("", f"YAML syntax error{col}: {problem}", source=source, line=line)]
+                [FieldProblem("", f"{what}{col}: {problem}", source=source, line=line)]
             ) from None
     elif suffix == ".json":
         try:
@@ -430,19 +450,24 @@ def policy_from_dict(
     _chain: tuple[str, ...] = (),
 ) -> Policy:
     """Build a policy from plain data (as decoded from TOML), validating every part."""
-    from collectrules import composition
-
-    resolved, origins = composition.resolve(
+    resolution = composition.resolve(
         data, source=source, base_dir=base_dir, chain=_chain, loader=_load_raw
     )
-    return _Loader(resolved, source=source, text=text, origins=origins).build()
+    return _Loader(resolution, source=source, text=text).build()
+
+
+def _looks_like_a_path(name: str) -> bool:
+    return "/" in name or "\\" in name or Path(name).suffix.lower() in _SUFFIXES
 
 
 def _load_raw(name_or_path: str, base_dir: Path | None) -> tuple[dict[str, Any], str, Path | None]:
+    """Read the policy that ``extends`` names: a path relative to ``base_dir`` (the
+    extending file's folder), or a shipped name."""
     target: str | Path = name_or_path
     if base_dir is not None and not Path(name_or_path).is_absolute():
         local = base_dir / name_or_path
-        if local.exists():
+        # A path is relative to the extending file, never to the working directory.
+        if local.exists() or _looks_like_a_path(name_or_path):
             target = local
     text, source, path = _read_text(target)
     return _parse_text(text, source, path), source, path
@@ -451,28 +476,62 @@ def _load_raw(name_or_path: str, base_dir: Path | None) -> tuple[dict[str, Any],
 class _Loader:
     def __init__(
         self,
-        data: Mapping[str, Any],
+        resolution: composition.Resolution,
         *,
         source: str | None,
         text: str | None,
-        origins: Mapping[str, str],
     ) -> None:
-        self.data = data
+        self.data = resolution.data
         self.source = source
-        self.lines = text.splitlines() if text is not None else []
-        self.origins = origins
-        self.problems: list[FieldProblem] = []
+        self.origins = resolution.origins
+        self.sources = resolution.sources
+        self.parameter_sources = resolution.parameter_sources
+        self.problems: list[FieldProblem] = list(resolution.problems)
+        self.texts: dict[str | None, list[str]] = {
+            source: text.splitlines() if text is not None else []
+        }
         self.reader = TableReader(self, {})
 
     # -- problem reporting
 
-    def line_of(self, rule_id: str | None, key: str | None) -> int | None:
-        if not self.lines:
+    def lines_of(self, source: str | None) -> list[str]:
+        """The lines of a file of the ``extends`` chain (read again only on an error)."""
+        if source not in self.texts:
+            lines: list[str] = []
+            if source is not None:
+                name = source[1:-1] if source.startswith("<") else source
+                try:
+                    lines = _read_text(name if source.startswith("<") else Path(name))[
+                        0
+                    ].splitlines()
+                except PolicyError:
+                    lines = []
+            self.texts[source] = lines
+        return self.texts[source]
+
+    def source_of(self, path: str, rule_id: str | None) -> str | None:
+        """The file that holds the text a problem is about: a rule's or a parameter's
+        own file when it came from a base policy, this file otherwise."""
+        if rule_id is not None and rule_id in self.sources:
+            return self.sources[rule_id]
+        m = re.match(r"parameters\.([^.]+)", path)
+        if m is not None and m.group(1) in self.parameter_sources:
+            return self.parameter_sources[m.group(1)]
+        return self.source
+
+    def line_of(
+        self, rule_id: str | None, key: str | None, source: str | None = None
+    ) -> int | None:
+        lines = self.lines_of(source if source is not None else self.source)
+        if not lines:
             return None
         start = 0
         if rule_id is not None:
-            pattern = re.compile(rf"""^\s*id\s*=\s*["']{re.escape(rule_id)}["']""")
-            for i, line in enumerate(self.lines):
+            # ``id = "R-1"`` in TOML, ``id: R-1`` or ``- id: "R-1"`` in YAML.
+            pattern = re.compile(
+                rf"""^\s*(?:-\s*)?["']?id["']?\s*[=:]\s*["']?{re.escape(rule_id)}["']?\s*,?\s*(?:#.*)?$"""
+            )
+            for i, line in enumerate(lines):
                 if pattern.search(line):
                     start = i
                     break
@@ -480,13 +539,27 @@ class _Loader:
                 return None
         if key is None:
             return start + 1
-        key_pat = re.compile(rf"^\s*{re.escape(key)}\s*=")
-        for i in range(start, len(self.lines)):
-            if i > start and self.lines[i].lstrip().startswith("[") and rule_id is not None:
+        key_pat = re.compile(rf"""^\s*(?:-\s*)?["']?{re.escape(key)}["']?\s*[=:]""")
+        for i in range(start, len(lines)):
+            if i > start and rule_id is not None and _starts_another_table(lines[i]):
                 break
-            if key_pat.search(self.lines[i]):
+            if key_pat.search(lines[i]):
                 return i + 1
         return start + 1 if rule_id is not None else None
+
+    def parameter_line(self, name: str, source: str | None) -> int | None:
+        """The line that gives parameter ``name``: ``name = …``, ``[parameters.name]``."""
+        lines = self.lines_of(source)
+        esc = re.escape(name)
+        patterns = (
+            re.compile(rf"""^\s*\[\s*parameters\s*\.\s*["']?{esc}["']?\s*\]"""),
+            re.compile(rf"""^\s*["']?{esc}["']?\s*[=:]"""),
+        )
+        for pattern in patterns:
+            for i, line in enumerate(lines):
+                if pattern.search(line):
+                    return i + 1
+        return None
 
     def fail(
         self,
@@ -497,14 +570,13 @@ class _Loader:
         key: str | None = None,
         suggestion: str | None = None,
     ) -> None:
+        source = self.source_of(path, rule_id)
+        line = self.line_of(rule_id, key, source)
+        m = re.match(r"parameters\.([^.]+)", path)
+        if line is None and rule_id is None and m is not None:
+            line = self.parameter_line(m.group(1), source)
         self.problems.append(
-            FieldProblem(
-                path,
-                message,
-                source=self.source,
-                line=self.line_of(rule_id, key),
-                suggestion=suggestion,
-            )
+            FieldProblem(path, message, source=source, line=line, suggestion=suggestion)
         )
 
     # -- typed getters
@@ -551,11 +623,29 @@ class _Loader:
     ) -> None:
         self.reader.keys(table, allowed, path, rule_id)
 
+    def array(
+        self, table: Mapping[str, Any], key: str, path: str, rule_id: str | None
+    ) -> list[Any]:
+        """``table[key]`` as a list (empty when absent); anything else is a problem."""
+        value = table.get(key, [])
+        if isinstance(value, list):
+            return value
+        self.fail(f"{path}.{key}", "expected an array", rule_id=rule_id, key=key)
+        return []
+
     # -- sections
 
     def build(self) -> Policy:
         data = self.data
         self.check_keys(data, _TOP_KEYS, "")
+        format_version = data.get("schema_version", FORMAT_VERSION)
+        if format_version != FORMAT_VERSION:
+            self.fail(
+                "schema_version",
+                f"this collectrules reads policy format {FORMAT_VERSION!r}, "
+                f"got {format_version!r}",
+                key="schema_version",
+            )
         pid = self.get_str(data, "id", "")
         if pid and not _ID.match(pid):
             self.fail("id", f"expected letters, digits, '.', '-' or '_', got {pid!r}", key="id")
@@ -647,12 +737,12 @@ class _Loader:
                 spec = {"value": spec}
             self.check_keys(spec, _PARAMETER_KEYS, path)
             value = spec.get("value")
-            if isinstance(value, bool | int | float | str) and not (
-                isinstance(value, float) and value != value
+            if not isinstance(value, bool | int | float | str) or (
+                isinstance(value, float) and not math.isfinite(value)
             ):
-                pass
-            else:
-                self.fail(f"{path}.value", "expected a number, a string or a boolean", key=name)
+                self.fail(
+                    f"{path}.value", "expected a finite number, a string or a boolean", key=name
+                )
                 continue
             status = spec.get("status")
             if status is not None and status not in ("V", "S"):
@@ -718,8 +808,8 @@ class _Loader:
                 check(text, schema, params)
             except ConditionError as exc:
                 self.fail(path, exc.reason, rule_id=rule_id, key="when", suggestion=exc.suggestion)
-            return text
-        if not isinstance(text, str):
+            parsed = text
+        elif not isinstance(text, str):
             self.fail(
                 path,
                 f"expected a condition string, got {type(text).__name__}",
@@ -727,15 +817,27 @@ class _Loader:
                 key="when",
             )
             return Always()
-        try:
-            return parse(text, schema=schema, params=params)
-        except ConditionError as exc:
-            # With a suggestion, the field name says where; otherwise the column does.
-            col = f" (column {exc.column})" if exc.column is not None and not exc.suggestion else ""
-            self.fail(
-                path, f"{exc.reason}{col}", rule_id=rule_id, key="when", suggestion=exc.suggestion
-            )
+        else:
+            try:
+                parsed = parse(text, schema=schema, params=params)
+            except ConditionError as exc:
+                # With a suggestion, the field name says where; otherwise the column does.
+                col = (
+                    f" (column {exc.column})" if exc.column is not None and not exc.suggestion else ""
+                )
+                self.fail(
+                    path,
+                    f"{exc.reason}{col}",
+                    rule_id=rule_id,
+                    key="when",
+                    suggestion=exc.suggestion,
+                )
+                return Always()
+        problem = _shape_problem(parsed)
+        if problem is not None:
+            self.fail(path, problem, rule_id=rule_id, key="when")
             return Always()
+        return parsed
 
     def layers(
         self, raw: object, schema: dict[str, FieldSpec], params: Mapping[str, Scalar]
@@ -781,10 +883,10 @@ class _Loader:
                     suggestion=did_you_mean(str(default), values),
                 )
             bands: list[tuple[float, str]] = []
-            for j, band in enumerate(table.get("bands", [])):
+            for j, band in enumerate(self.array(table, "bands", path, lid)):
                 if (
                     not isinstance(band, Mapping)
-                    or not isinstance(band.get("min"), int | float)
+                    or not _finite(band.get("min"))
                     or band.get("value") not in values
                 ):
                     self.fail(
@@ -798,7 +900,16 @@ class _Loader:
             if hit is HitPolicy.COLLECT_SUM and not bands:
                 self.fail(f"{path}.bands", "a collect_sum layer needs bands", rule_id=lid)
             labels: dict[str, tuple[str, str]] = {}
-            for value, label in dict(table.get("labels", {})).items():
+            raw_labels = table.get("labels", {})
+            if not isinstance(raw_labels, Mapping):
+                self.fail(
+                    f"{path}.labels",
+                    "expected a table of value = [english, chinese]",
+                    rule_id=lid,
+                    key="labels",
+                )
+                raw_labels = {}
+            for value, label in raw_labels.items():
                 if value not in values or not isinstance(label, list) or len(label) != 2:
                     self.fail(
                         f"{path}.labels.{value}",
@@ -808,7 +919,7 @@ class _Loader:
                     continue
                 labels[value] = (str(label[0]), str(label[1]))
             rules: list[LayerRule] = []
-            for j, rt in enumerate(table.get("rules", [])):
+            for j, rt in enumerate(self.array(table, "rules", path, lid)):
                 if not isinstance(rt, Mapping):
                     self.fail(f"{path}.rules[{j}]", "expected a table")
                     continue
@@ -818,10 +929,10 @@ class _Loader:
                 value = rt.get("value")
                 if hit is HitPolicy.COLLECT_SUM:
                     score = rt.get("score")
-                    if isinstance(score, bool) or not isinstance(score, int | float):
+                    if not _finite(score):
                         self.fail(
                             f"{rpath}.score",
-                            "a collect_sum rule needs a numeric score",
+                            "a collect_sum rule needs a finite numeric score",
                             rule_id=rid,
                             key="score",
                         )
@@ -905,6 +1016,7 @@ class _Loader:
                     f"expected allow, block or require, got {effect_text!r}",
                     rule_id=rid,
                     key="effect",
+                    suggestion=did_you_mean(str(effect_text), [e.value for e in RemedyEffect]),
                 )
                 effect = RemedyEffect.ALLOW
             names = rt.get("remedies", rt.get("remedy"))
@@ -968,6 +1080,54 @@ class _Loader:
                             "order layers so that inputs come first",
                             rule_id=layer.id,
                         )
+
+
+#: How deeply ``and``, ``or`` and ``not`` may nest in one condition. The shipped policies
+#: need 3; the verifier and both back ends recurse over the tree.
+MAX_CONDITION_DEPTH = 32
+
+
+def _shape_problem(condition: Condition) -> str | None:
+    """What makes a parsed condition unusable: nesting too deep for the back ends and
+    the verifier, or a constant that is not a finite number (``1e999``)."""
+    stack: list[tuple[Condition, int]] = [(condition, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_CONDITION_DEPTH:
+            return (
+                f"conditions nest deeper than {MAX_CONDITION_DEPTH} levels of "
+                "'and', 'or', 'not' and parentheses; simplify the condition"
+            )
+        if isinstance(node, All | AnyOf):
+            stack.extend((part, depth + 1) for part in node.parts)
+        elif isinstance(node, Not):
+            stack.append((node.part, depth + 1))
+        elif isinstance(node, Compare | Between | In):
+            values = (
+                (node.value,)
+                if isinstance(node, Compare)
+                else (node.low, node.high)
+                if isinstance(node, Between)
+                else node.values
+            )
+            for value in values:
+                if isinstance(value, float) and not math.isfinite(value):
+                    return f"{value!r} is not a finite number"
+    return None
+
+
+def _finite(value: object) -> bool:
+    """Whether ``value`` is a finite number (and not a boolean)."""
+    return (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+    )
+
+
+def _starts_another_table(line: str) -> bool:
+    """Whether a line opens another TOML table, or another rule of a YAML list."""
+    return line.lstrip().startswith("[") or _YAML_ITEM_ID.match(line) is not None
 
 
 def _canonical(value: Any) -> Any:

@@ -251,7 +251,7 @@ class MaterialityPack:
         threshold = (
             f"the amount past due {amount} {case.currency} must exceed both "
             f"{absolute.describe()} {case.currency} and {self.relative.describe()} of the "
-            f"exposure ({relative_amount} {case.currency})"
+            f"exposure ({relative_amount:f} {case.currency})"
         )
         notes: list[str] = []
         if past_due and material:

@@ -20,7 +20,7 @@ from importlib import resources
 from typing import Any
 
 from collectrules import policy as _policy
-from collectrules.clauses import CLAUSE_ID
+from collectrules.clauses import CLAUSE_ID, CLAUSE_KEYS
 from collectrules.conditions import MAX_TEXT
 from collectrules.remedies import Remedy
 
@@ -195,15 +195,22 @@ _REMEDY_RULE = {
     },
     "cites": {**_CITES, "description": "Clause ids the rule encodes."},
 }
+_CLAUSE = {
+    "title": {**_TEXT, "description": "What the clause says."},
+    "source": {**_TEXT, "description": "The document it comes from (default: the policy file)."},
+    "section": {**_TEXT, "description": "Where in that document."},
+}
 _SECTION_DOCS = {
     "timeline": "Stage plans, calendars and legal deadlines: see docs/reference-stages.md.",
     "regulation": "Regulatory classification packs: see docs/packs/.",
     "guardrails": "Contact guardrails: see docs/packs/.",
     "buckets": "Delinquency bucket sets: see docs/packs/.",
-    "override": "Reserved.",
 }
 _TOP = {
-    "schema_version": {"type": "string", "description": 'The version of this format: "1".'},
+    "schema_version": {
+        "enum": [_policy.FORMAT_VERSION],
+        "description": f'The version of this format: "{_policy.FORMAT_VERSION}".',
+    },
     "id": {
         "type": "string",
         "pattern": _policy._ID.pattern,
@@ -334,17 +341,7 @@ def policy_schema() -> dict[str, Any]:
             _policy._REMEDIES_KEYS, _REMEDIES, [], "The remedy rules and how conflicts resolve."
         ),
         "remedy_rule": remedy_rule,
-        "clause": {
-            "type": "object",
-            "description": "A clause of the policy's own.",
-            "properties": {
-                "title": {"type": "string"},
-                "source": {"type": "string"},
-                "section": {"type": "string"},
-            },
-            "required": ["title"],
-            "additionalProperties": False,
-        },
+        "clause": _table(CLAUSE_KEYS, _CLAUSE, ["title"], "A clause of the policy's own."),
     }
     ordered = {k: top[k] for k in ("$schema", "$id", "title", "description")}
     ordered.update({k: v for k, v in top.items() if k not in ordered})

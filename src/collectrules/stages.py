@@ -94,6 +94,15 @@ _UNIT_WORDS: Mapping[str, OffsetUnit] = {
     "mo": OffsetUnit.MONTHS, "month": OffsetUnit.MONTHS, "months": OffsetUnit.MONTHS,
 }  # fmt: skip
 _OFFSET_RE = re.compile(r"^\s*(\d{1,5})\s*([A-Za-z_ ]+?)\s*$")
+#: The longest offset a stage may have, per unit: ten years. Collection stages run in
+#: days and months; anything longer is a typo, and would run off the calendar.
+_MAX_OFFSET: Mapping[OffsetUnit, int] = {
+    OffsetUnit.HOURS: 10 * 366 * 24,
+    OffsetUnit.DAYS: 10 * 366,
+    OffsetUnit.BUSINESS_DAYS: 10 * 261,
+    OffsetUnit.WEEKS: 10 * 53,
+    OffsetUnit.MONTHS: 10 * 12,
+}
 _PLAN_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
@@ -141,7 +150,13 @@ class Offset:
                 f"unknown unit {match.group(2)!r} in offset {text!r}; use {units}",
                 did_you_mean(word, canonical) or did_you_mean(word, _UNIT_WORDS),
             )
-        return cls(int(match.group(1)), unit)
+        amount = int(match.group(1))
+        if amount > _MAX_OFFSET[unit]:
+            word = unit.value.replace("_", " ")
+            raise _SpecError(
+                f"offset {text!r} is too long: at most {_MAX_OFFSET[unit]} {word} (ten years)"
+            )
+        return cls(amount, unit)
 
     def __str__(self) -> str:
         word = self.unit.value.replace("_", " ")
@@ -471,6 +486,17 @@ TIMELINE_PARAMETERS: Mapping[str, tuple[Scalar | None, str]] = {
     "deadline_warning_days": (90, "days before a legal deadline expires to warn"),
 }
 
+#: The largest value each whole-number timeline parameter may take: beyond these, a
+#: period would run off the calendar (year 9999), and no law or practice needs them.
+_PARAMETER_MAX: Mapping[str, int] = {
+    "promise_grace_days": 366,
+    "limitation_years": 100,
+    "limitation_longstop_years": 100,
+    "guarantee_period_months": 1200,
+    "enforcement_years": 100,
+    "deadline_warning_days": 3660,
+}
+
 
 # --------------------------------------------------------------------------- loading
 
@@ -559,10 +585,13 @@ class _Parser(TableReader):
         value = self.params.get(name, default)
         if isinstance(value, float) and value.is_integer():
             value = int(value)
-        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        maximum = _PARAMETER_MAX[name]
+        if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= maximum:
             bound = "a positive" if minimum > 0 else "a non-negative"
             self.fail(
-                f"parameters.{name}", f"expected {bound} whole number, got {value!r}", key=name
+                f"parameters.{name}",
+                f"expected {bound} whole number up to {maximum}, got {value!r}",
+                key=name,
             )
             assert isinstance(default, int)
             return default
@@ -950,10 +979,11 @@ class _Parser(TableReader):
         warning = self.whole("deadline_warning_days", minimum=0)
         if "warning_days" in raw:
             value = raw["warning_days"]
-            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            most = _PARAMETER_MAX["deadline_warning_days"]
+            if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= most:
                 self.fail(
                     f"{path}.warning_days",
-                    f"expected a non-negative whole number, got {value!r}",
+                    f"expected a non-negative whole number up to {most}, got {value!r}",
                     key="warning_days",
                 )
             else:

@@ -39,7 +39,13 @@ from collectrules.calendars import ContactWindow, local_midnight
 from collectrules.conditions import MONEY_SCALE
 from collectrules.deadlines import Deadline, DeadlineKind, legal_deadlines
 from collectrules.derive import derive, require_aware
-from collectrules.errors import FieldProblem, PolicyError
+from collectrules.errors import (
+    CollectRulesError,
+    FieldProblem,
+    InputError,
+    PolicyError,
+    did_you_mean,
+)
 from collectrules.facts import Case, ContactOutcome, Event, EventKind, Signal
 from collectrules.policy import Policy
 from collectrules.promises import (
@@ -50,7 +56,15 @@ from collectrules.promises import (
     pause_spans,
     promise_signals,
 )
-from collectrules.stages import AnchorKind, PromiseRules, Semantic, Stage, TimelineSection
+from collectrules.stages import (
+    AnchorKind,
+    Offset,
+    OffsetUnit,
+    PromiseRules,
+    Semantic,
+    Stage,
+    TimelineSection,
+)
 
 __all__ = [
     "TIMELINE_SCHEMA_VERSION",
@@ -212,20 +226,22 @@ class Timeline:
         for step in self.steps:
             if step.id == stage_id:
                 return step
-        from collectrules.errors import InputError, did_you_mean
-
         msg = f"the timeline has no step {stage_id!r}"
         hint = did_you_mean(stage_id, [s.id for s in self.steps])
         raise InputError([FieldProblem("stage", msg, suggestion=hint)])
 
     def deadline(self, kind: DeadlineKind | str, party: str | None = None) -> Deadline:
         """The deadline of ``kind`` (and, for a guarantee, of guarantor ``party``)."""
-        wanted = DeadlineKind(kind)
+        try:
+            wanted = DeadlineKind(kind)
+        except ValueError:
+            known = [k.value for k in DeadlineKind]
+            msg = f"unknown deadline kind {kind!r}; expected one of {', '.join(known)}"
+            hint = did_you_mean(str(kind), known)
+            raise InputError([FieldProblem("deadline", msg, suggestion=hint)]) from None
         for deadline in self.deadlines:
             if deadline.kind is wanted and (party is None or deadline.party == party):
                 return deadline
-        from collectrules.errors import InputError
-
         raise InputError(
             [
                 FieldProblem(
@@ -426,12 +442,40 @@ class _Builder:
         cal, tz = self.section.calendar, self.tz
         opens = stage.after.apply(anchor, cal, tz) if stage.after is not None else anchor
         due = stage.within.apply(anchor, cal, tz) if stage.within is not None else None
-        if due is not None and due < opens:
-            due = opens
         limit = stage.limit.apply(anchor, cal, tz) if stage.limit is not None else None
-        if limit is not None and due is not None and limit < due:
-            limit = due
+        return self.ordered(stage, opens, due, limit)
+
+    def ordered(
+        self,
+        stage: Stage,
+        opens: pendulum.DateTime,
+        due: pendulum.DateTime | None,
+        limit: pendulum.DateTime | None,
+    ) -> tuple[pendulum.DateTime, pendulum.DateTime | None, pendulum.DateTime | None]:
+        """Keep ``opens <= due <= limit``; a time pushed later stays on a working day.
+
+        A later time replaces an earlier one when units are mixed ("48 hours" against
+        "1 business day") or when a step resumes after a promise; a time set by a
+        business-day offset that is pushed onto a rest day moves to 00:00 of the next
+        working day, so that business-day offsets always land on working days.
+        """
+        opens = self.working(stage.after, opens)
+        if due is not None:
+            due = self.working(stage.within, max(due, opens))
+        if limit is not None:
+            limit = self.working(stage.limit, limit if due is None else max(limit, due))
         return opens, due, limit
+
+    def working(self, offset: Offset | None, at: pendulum.DateTime) -> pendulum.DateTime:
+        """``at``, moved to 00:00 of the next working day when ``offset`` counts business
+        days and ``at`` is not on a working day."""
+        if offset is None or offset.unit is not OffsetUnit.BUSINESS_DAYS:
+            return at
+        calendar = self.section.calendar
+        day = at.in_timezone(self.tz).date()
+        if calendar.is_working_day(day):
+            return at
+        return local_midnight(calendar.next_working_day(day), self.tz)
 
     def completion(self, stage: Stage, anchor: pendulum.DateTime) -> Event | None:
         for event in self.events:
@@ -478,9 +522,8 @@ class _Builder:
         moved, spans = self.pauses(stage, anchor, done)
         opens, due, limit = self.times(stage, moved)
         if spans and opens < spans[-1].end:
-            opens = spans[-1].end  # it resumes when the promise ends
-            due = None if due is None else max(due, opens)
-            limit = None if limit is None else max(limit, opens)
+            # It resumes when the promise ends: nothing about it is earlier than that.
+            opens, due, limit = self.ordered(stage, spans[-1].end, due, limit)
         window = None
         hours = self.section.contact_hours
         if stage.contact and hours is not None:
@@ -533,9 +576,20 @@ def build_timeline(case: Case, *, as_of: dt.datetime | str, policy: Policy) -> T
     """
     when = require_aware(as_of)
     section = timeline_section(policy)
-    builder = _Builder(case, when, policy, section)
-    plan = section.plan_for(case.product)
-    steps = tuple(builder.step(stage) for stage in plan.stages) if plan is not None else ()
+    try:
+        builder = _Builder(case, when, policy, section)
+        plan = section.plan_for(case.product)
+        steps = tuple(builder.step(stage) for stage in plan.stages) if plan is not None else ()
+        deadlines = legal_deadlines(case, when, section)
+    except (OverflowError, ValueError) as exc:
+        # Only a date off the calendar ("year 10026 is out of range") is the input's fault.
+        if isinstance(exc, CollectRulesError) or "out of range" not in str(exc):
+            raise
+        msg = (
+            f"a time of the timeline falls outside the years 1 to 9999 ({exc}): "
+            "check the due date, the maturity date and the event times"
+        )
+        raise InputError([FieldProblem("due_date", msg)], subject="case") from exc
     hours = section.contact_hours
     return Timeline(
         case_id=case.case_id,
@@ -548,6 +602,6 @@ def build_timeline(case: Case, *, as_of: dt.datetime | str, policy: Policy) -> T
         overdue_start=builder.overdue_start,
         plan=None if plan is None else plan.name,
         steps=steps,
-        deadlines=legal_deadlines(case, when, section),
+        deadlines=deadlines,
         promises=builder.promises,
     )

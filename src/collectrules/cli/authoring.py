@@ -39,6 +39,7 @@ FormatOption = Annotated[Format, typer.Option("--format", help="text or json")]
 _UNUSABLE = (
     "TOML syntax error",
     "YAML syntax error",
+    "YAML tag refused",
     "JSON syntax error",
     "cannot read policy file",
     "no shipped policy named",

@@ -173,6 +173,9 @@ def contact(
             after=when,
             history=events,
             purpose=planned.purpose,
+            consent=planned.consent,
+            opt_out=planned.opt_out,
+            mentions_suit=planned.mentions_suit,
         )
     next_text = next_at.isoformat() if next_at is not None else None
     seen = {f.rule_id for f in verdict.reasons}

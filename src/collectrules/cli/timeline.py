@@ -166,6 +166,9 @@ def _print_timeline(console: Console, tl: Timeline) -> None:
             when = f"late since {_when(step.due_at)}, limit {_when(step.limit_at)}"
         elif step.status is StepStatus.BREACHED:
             when = f"breached since {_when(step.limit_at or step.due_at)}"
+        window = step.contact_window
+        if window is not None and window.last_at is not None and step.status is StepStatus.OPEN:
+            when += f", last contact {_when(window.last_at)}"
         line = Text(f"  {number}. {step.id} ")
         line.append(step.status.value, style=_STEP_STYLES[step.status])
         line.append(f" ({when}): {step.action} [{step.owner}, {step.channel}]")
@@ -213,7 +216,10 @@ def timeline(
             )
         )
     else:
-        console = Console(soft_wrap=False, width=200)
+        # On a terminal, its own width; piped, wide enough that rows stay whole.
+        console = Console(soft_wrap=False)
+        if not console.is_terminal:
+            console = Console(soft_wrap=False, width=200)
         for tl in timelines:
             _print_timeline(console, tl)
     if bad:
