@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import json
+import re
+import shlex
 from pathlib import Path
 from typing import Any
 
@@ -360,3 +362,59 @@ def test_check_names_a_durable_rules_limit(
     code, out, _ = run(capsys, "check", str(path))
     assert code == 1
     assert "DURABLE_RULES.md #4" in out
+
+
+# --------------------------------------------------------------------------- the docs
+
+ROOT = Path(__file__).parent.parent
+CONSOLE = re.compile(r"^```console\n(.*?)^```", re.S | re.M)
+# howto-verify's impact example names files that its Python example builds in a
+# temporary folder; that example asserts the figures instead.
+ILLUSTRATIONS = {"collectrules impact default stricter.toml portfolio.jsonl"}
+
+
+def _console_examples() -> list[Any]:
+    found = []
+    for name in ("tutorial-policy.md", "howto-verify.md"):
+        text = (ROOT / "docs" / name).read_text(encoding="utf-8")
+        for number, block in enumerate(CONSOLE.findall(text), start=1):
+            command, _, output = block.partition("\n")
+            while command.endswith("\\"):
+                more, _, output = output.partition("\n")
+                command = command[:-1] + more.strip()
+            if not command.startswith("$ collectrules "):
+                continue
+            command = command[2:]
+            if any(command.startswith(i) for i in ILLUSTRATIONS):
+                continue
+            found.append(pytest.param(command, output, id=f"{name}[{number}]"))
+    return found
+
+
+def _pattern(shown: str) -> re.Pattern[str]:
+    """The output as shown, with ``…`` standing for anything: within a line, any text;
+    as a line of its own, any lines."""
+    parts = []
+    for line in shown.rstrip("\n").split("\n"):
+        if line.strip() == "…":
+            parts.append(r"(?:[^\n]*\n)*?")
+        else:
+            parts.append(".*?".join(re.escape(p) for p in line.split("…")) + r"\n")
+    return re.compile("".join(parts), re.S)
+
+
+@pytest.mark.parametrize(("command", "shown"), _console_examples())
+def test_the_docs_commands_print_what_the_docs_show(
+    command: str, shown: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(ROOT)
+    code, out, err = run(capsys, *shlex.split(command)[1:])
+    assert not err
+    assert code in (0, 1), out
+    assert _pattern(shown).fullmatch(out), f"$ {command}\n{out}"
+
+
+def test_the_tutorial_runs_every_command_it_shows() -> None:
+    commands = [p.values[0] for p in _console_examples() if "tutorial" in str(p.id)]
+    assert {c.split()[1] for c in commands} >= {"check", "impact"}
+    assert any("field_typo.toml" in c for c in commands)

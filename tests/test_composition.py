@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from tests.helpers import AS_OF, case_dict
 
 from collectrules import Case, Engine, PolicyError, load_policy
+from collectrules.policy import policy_from_dict
 
 POLICIES = Path(__file__).parent / "policies"
 
@@ -201,3 +205,94 @@ def test_composition_changes_the_content_hash_only_when_it_changes_something(
         tmp_path / "other.toml", 'extends = "default"\n[parameters.lookback_days]\nvalue = 90\n'
     )
     assert load_policy(other).content_hash != load_policy("default").content_hash
+
+
+def test_a_cycle_is_found_however_the_paths_are_spelt(tmp_path: Path) -> None:
+    (tmp_path / "c").mkdir()
+    write(tmp_path / "c" / "a.toml", 'extends = "../c/b.toml"\nid = "a"\n')
+    write(tmp_path / "c" / "b.toml", 'extends = "./a.toml"\nid = "b"\n')
+    with pytest.raises(PolicyError) as info:
+        load_policy(tmp_path / "c" / "a.toml")
+    (problem,) = info.value.problems
+    assert problem.path == "extends"
+    assert problem.message.startswith("extends cycle: ")
+    assert problem.message.count(" -> ") == 2
+
+
+def test_a_bare_parameter_value_changes_only_the_value(tmp_path: Path) -> None:
+    path = write(tmp_path / "p.toml", 'extends = "default"\n[parameters]\ncoverage_able = 1.2\n')
+    base = load_policy("default").parameters["coverage_able"]
+    mine = load_policy(path).parameters["coverage_able"]
+    assert mine.value == 1.2
+    assert (mine.doc, mine.cites) == (base.doc, base.cites)
+    assert mine.cites  # the base has citations to keep
+
+
+def test_a_relative_extends_is_read_next_to_the_file_never_in_the_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(tmp_path / "base.toml", 'extends = "default"\nid = "wrong-base"\n')
+    (tmp_path / "lender").mkdir()
+    child = write(tmp_path / "lender" / "child.toml", 'extends = "base.toml"\nid = "child"\n')
+    monkeypatch.chdir(tmp_path)  # base.toml exists here, but not next to child.toml
+    with pytest.raises(PolicyError) as info:
+        load_policy(Path("lender") / "child.toml")
+    (problem,) = info.value.problems
+    assert problem.source == str(Path("lender") / "base.toml")
+    assert "cannot read policy file" in problem.message
+
+
+def test_an_unknown_disabled_id_is_reported_with_the_other_problems(tmp_path: Path) -> None:
+    path = write(
+        tmp_path / "d.toml",
+        'extends = "default"\ndisable = ["R-Q4-REVEIW"]\ntitel = "x"\n',
+    )
+    with pytest.raises(PolicyError) as info:
+        load_policy(path)
+    assert {(p.path, p.suggestion) for p in info.value.problems} == {
+        ("disable", "R-Q4-REVIEW"),
+        ("titel", "title"),
+    }
+
+
+DEFAULT_REMEDY_IDS = [r.id for r in load_policy("default").remedy_rules]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    plan=st.lists(
+        st.sampled_from(["keep", "replace", "disable"]),
+        min_size=len(DEFAULT_REMEDY_IDS),
+        max_size=len(DEFAULT_REMEDY_IDS),
+    ),
+    added=st.integers(0, 3),
+)
+def test_replace_disable_and_add_compose_as_documented(plan: list[str], added: int) -> None:
+    """Whatever a child replaces, disables and adds: replaced rules stay in place and say
+    so, disabled ones are gone, added ones come last, and the rest is the base's."""
+    ops = dict(zip(DEFAULT_REMEDY_IDS, plan, strict=True))
+    rules = [
+        {"id": rid, "effect": "allow", "remedy": "visit", "reason": f"mine {rid}", "cites": ["Q3"]}
+        for rid, op in ops.items()
+        if op == "replace"
+    ] + [
+        {"id": f"R-NEW-{i}", "effect": "allow", "remedy": "visit", "reason": "new"}
+        for i in range(added)
+    ]
+    data: dict[str, Any] = {"extends": "default", "id": "child", "remedies": {"rules": rules}}
+    disabled = [rid for rid, op in ops.items() if op == "disable"]
+    if disabled:
+        data["disable"] = disabled
+    policy = policy_from_dict(data, source="child.toml")
+    kept = [rid for rid in DEFAULT_REMEDY_IDS if ops[rid] != "disable"]
+    assert [r.id for r in policy.remedy_rules] == kept + [f"R-NEW-{i}" for i in range(added)]
+    for rule in policy.remedy_rules:
+        if rule.id.startswith("R-NEW-"):
+            assert rule.origin == "child.toml"
+        elif ops[rule.id] == "replace":
+            assert (rule.reason, rule.origin) == (
+                f"mine {rule.id}",
+                "child.toml (replaces <default>)",
+            )
+        else:
+            assert rule.origin == "<default>"

@@ -480,3 +480,12 @@ def test_decide_many_reports_bad_rows_and_decides_the_rest(python_engine: Engine
     assert results[1].case_id == "T-1"
     assert results[3].error is not None
     assert "expected an object" in str(results[3].error)
+
+
+def test_a_block_lists_every_blocking_rule_and_citation(durable_engine: Engine) -> None:
+    decision = durable_engine.decide(make_case(), as_of=AS_OF)
+    block = decision.block(Remedy.PRESSURE_THIRD_PARTY)
+    assert block is not None
+    assert block.rule_id == "R-Q12-NO-THREATS"
+    assert block.rules == ("R-Q12-NO-THREATS", "R-CONDUCT-THIRD-PARTY")
+    assert block.cites == ("Q12-NO-THREATS", "CONDUCT")

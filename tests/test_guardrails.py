@@ -440,6 +440,14 @@ def test_uk_reasonable_hours(clock: str, allowed: bool) -> None:
     assert reason(v, "UK-HOURS").cites == ("UK-CONTACT-HOURS",)
 
 
+def test_uk_reasonable_hours_are_the_policys_choice_not_chinas_figure() -> None:
+    params = load_policy("uk").parameters
+    for name, value in (("contact_hours_start", "08:00"), ("contact_hours_end", "21:00")):
+        p = params[name]
+        assert (p.value, p.chosen, p.status, p.cites) == (value, True, None, ("UK-CONTACT-HOURS",))
+    assert load_policy("default").parameters["contact_hours_start"].status == "S"
+
+
 def test_uk_third_parties_are_never_told_of_the_debt() -> None:
     v = check("uk", case(LN, currency="GBP"), "phone", "employer", at("2026-07-14 10:00", LN))
     assert v.allowed

@@ -6,13 +6,15 @@ from __future__ import annotations
 import contextlib
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from collectrules import ConditionError, EngineLimitError, PolicyError, load_policy, parse
+from collectrules import ConditionError, Engine, EngineLimitError, PolicyError, load_policy, parse
 from collectrules.policy import policy_from_dict
+from collectrules.verify import verify
 
 POLICIES = Path(__file__).parent / "policies"
 
@@ -172,9 +174,63 @@ def test_yaml_is_loaded_safely(tmp_path: Path) -> None:
     path = write(
         tmp_path / "evil.yaml", f"id: !!python/object/apply:os.system ['touch {marker}']\n"
     )
-    with pytest.raises(PolicyError, match="YAML syntax error"):
+    with pytest.raises(PolicyError, match="YAML tag refused"):
         load_policy(path)
     assert not marker.exists()
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "!!python/object/apply:os.system ['touch {marker}']",
+        "!!python/object/new:subprocess.Popen [['touch', '{marker}']]",
+        "!!python/name:os.system",
+        "!!python/object:collections.OrderedDict {}",
+        "!!python/module:os",
+    ],
+)
+def test_no_python_tag_is_ever_constructed_anywhere_in_a_yaml_policy(
+    tmp_path: Path, value: str
+) -> None:
+    marker = tmp_path / "pwned"
+    tag = value.replace("{marker}", str(marker))
+    path = write(
+        tmp_path / "evil.yaml",
+        "extends: default\nid: evil\nremedies:\n  rules:\n    - id: R-EVIL\n"
+        f"      effect: allow\n      remedy: visit\n      reason: x\n      when: {tag}\n",
+    )
+    with pytest.raises(PolicyError) as info:
+        load_policy(path)
+    (problem,) = info.value.problems
+    assert problem.message.startswith("YAML tag refused, column ")
+    assert "tags that build objects are refused" in problem.message
+    assert problem.line == 9
+    assert not marker.exists()
+
+
+def test_yaml_semantic_errors_name_the_line(tmp_path: Path) -> None:
+    path = write(
+        tmp_path / "p.yaml",
+        """\
+extends: default
+id: yaml-child
+remedies:
+  rules:
+    - id: R-Q2-extend
+      effect: allow
+      remedies:
+        - extend
+      when: "quadrant == 'Q2' and recovery_month <= 12"
+      reason: x
+""",
+    )
+    with pytest.raises(PolicyError) as info:
+        load_policy(path)
+    (problem,) = info.value.problems
+    assert str(problem) == (
+        f"{path}:9: remedies[R-Q2-extend].when: unknown field 'recovery_month' "
+        "(did you mean 'recovery_months'?)"
+    )
 
 
 def test_a_yaml_syntax_error_names_the_line(tmp_path: Path) -> None:
@@ -194,15 +250,213 @@ def test_a_json_policy_loads_and_its_errors_have_lines(tmp_path: Path) -> None:
     assert info.value.problems[0].line == 2
 
 
-def test_a_policy_past_durable_rules_limits_is_refused_naming_the_limit() -> None:
+def _many_rules() -> dict[str, Any]:
+    layers = [
+        {
+            "id": f"extra{n}",
+            "values": ["a", "b"],
+            "default": "a",
+            "rules": [{"id": f"E{n}-{i}", "when": f"dpd >= {i}", "value": "b"} for i in range(60)],
+        }
+        for n in range(9)
+    ]
+    return {"extends": "default", "id": "many", "layers": layers}
+
+
+def _wide() -> dict[str, Any]:
+    kinds = {f"s{i}": {"dimension": "ability", "polarity": "negative"} for i in range(230)}
+    return {"extends": "default", "id": "wide", "signals": kinds}
+
+
+def _crowded() -> dict[str, Any]:
     rules = [
         {"id": f"R-{i}", "effect": "allow", "remedy": "visit", "when": f"dpd >= {i}", "reason": "r"}
         for i in range(64)
     ]
+    return {"extends": "default", "remedies": {"rules": rules}}
+
+
+@pytest.mark.parametrize(
+    ("data", "limit", "pitfall"),
+    [
+        (_many_rules(), "top-level rules", "DURABLE_RULES.md #3"),
+        (_crowded(), "matches at once", "DURABLE_RULES.md #4"),
+        (_wide(), "properties per fact", "DURABLE_RULES.md #5"),
+    ],
+)
+def test_a_policy_past_durable_rules_limits_is_refused_naming_the_limit(
+    data: dict[str, Any], limit: str, pitfall: str
+) -> None:
     with pytest.raises(EngineLimitError) as info:
-        policy_from_dict({"extends": "default", "remedies": {"rules": rules}})
-    assert info.value.limit == "matches at once"
-    assert "DURABLE_RULES.md #4" in str(info.value)
+        policy_from_dict(data)
+    assert info.value.limit == limit
+    assert info.value.value > info.value.maximum
+    assert pitfall in str(info.value)
+
+
+def test_an_error_in_a_base_file_names_that_file_and_its_line(tmp_path: Path) -> None:
+    (tmp_path / "bases").mkdir()
+    base = write(
+        tmp_path / "bases" / "base.toml",
+        """\
+extends = "default"
+id = "base"
+
+[parameters.coverage_able]
+value = 1.5
+docs = "typo"
+
+[[remedies.rules]]
+id = "R-BASE"
+effect = "allow"
+remedies = ["visit"]
+when = "quadrant == 'Q3' and dpd > dpd_sever"
+reason = "x"
+""",
+    )
+    child = write(
+        tmp_path / "child.toml",
+        'extends = "bases/base.toml"\nid = "child"\ntitel = "typo"\n',
+    )
+    with pytest.raises(PolicyError) as info:
+        load_policy(child)
+    found = {(p.source, p.line, p.path) for p in info.value.problems}
+    assert found == {
+        (str(child), 3, "titel"),
+        (str(base), 6, "parameters.coverage_able.docs"),
+        (str(base), 12, "remedies[R-BASE].when"),
+    }
+
+
+def test_a_parameter_problem_names_its_line(tmp_path: Path) -> None:
+    path = write(
+        tmp_path / "p.toml",
+        'extends = "default"\nid = "p"\n\n[parameters]\nlimit = { value = 3, docs = "x" }\n',
+    )
+    with pytest.raises(PolicyError) as info:
+        load_policy(path)
+    (problem,) = info.value.problems
+    assert (problem.line, problem.path, problem.suggestion) == (
+        5,
+        "parameters.limit.docs",
+        "doc",
+    )
+
+
+def _alternating(depth: int) -> str:
+    """``dpd > 1 or (dpd > 2 and (dpd > 3 or (…)))``, nested ``depth`` deep."""
+    text = "dpd > 0"
+    for i in range(depth):
+        text = f"dpd > {i + 1} {'and' if i % 2 else 'or'} ({text})"
+    return text
+
+
+@pytest.mark.parametrize("backend", ["python", "durable"])
+def test_the_deepest_condition_that_loads_compiles_on_both_back_ends(backend: str) -> None:
+    # Twelve nested groups, around a negated membership of an optional field: the
+    # deepest that durable_rules is given (it fails at sixteen, error 113).
+    deepest = _alternating(12).replace("dpd > 0", "not (cash_coverage in (1, 2))")
+    policy = policy_from_dict(_with_rule(deepest))
+    Engine(policy, backend=backend)  # type: ignore[arg-type]
+    assert verify(policy).ok
+    with pytest.raises(PolicyError, match="nest more than 12 levels deep"):
+        policy_from_dict(_with_rule(_alternating(13)))
+
+
+def _with_rule(when: str) -> dict[str, Any]:
+    rule = {"id": "R-Z", "effect": "allow", "remedy": "visit", "reason": "x", "when": when}
+    return {"extends": "default", "id": "z", "remedies": {"rules": [rule]}}
+
+
+@pytest.mark.parametrize(
+    ("data", "path", "message"),
+    [
+        (_with_rule("not " * 40 + "has_cash_coverage"), "remedies[R-Z].when", "32 levels deep"),
+        (_with_rule(_alternating(20)), "remedies[R-Z].when", "durable_rules cannot compile"),
+        (_with_rule("dpd > 1e999"), "remedies[R-Z].when", "inf is not a finite number"),
+        (_with_rule("dpd > -1e999"), "remedies[R-Z].when", "-inf is not a finite number"),
+        (
+            {"extends": "default", "parameters": {"p": float("inf")}},
+            "parameters.p.value",
+            "expected a finite number",
+        ),
+        (
+            {"extends": "default", "parameters": {"coverage_able": float("nan")}},
+            "parameters.coverage_able.value",
+            "expected a finite number",
+        ),
+        (
+            {
+                "extends": "default",
+                "layers": [{"id": "willingness", "bands": [{"min": float("inf"), "value": "x"}]}],
+            },
+            "layers[willingness].bands[0]",
+            "expected { min = <number>",
+        ),
+        ({"extends": "default", "schema_version": "2"}, "schema_version", "reads policy format '1'"),
+        ({"extends": "default", "override": {}}, "override", "unknown key"),
+    ],
+)
+def test_what_the_verifier_and_the_engines_cannot_use_is_refused_at_load(
+    data: dict[str, Any], path: str, message: str
+) -> None:
+    with pytest.raises(PolicyError) as info:
+        policy_from_dict(data)
+    assert any(p.path == path and message in p.message for p in info.value.problems), [
+        str(p) for p in info.value.problems
+    ]
+
+
+def test_a_misspelt_effect_is_suggested() -> None:
+    rule = {"id": "R-Z", "effect": "alow", "remedy": "visit", "reason": "x"}
+    with pytest.raises(PolicyError) as info:
+        policy_from_dict({"extends": "default", "remedies": {"rules": [rule]}})
+    (problem,) = info.value.problems
+    assert (problem.path, problem.suggestion) == ("remedies[R-Z].effect", "allow")
+
+
+_LEAF = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-5, 100),
+    st.floats(),
+    st.text(max_size=6),
+    st.sampled_from(
+        ["dpd > 1", "quadrant == 'Q3'", "Q1", "allow", "extend", "unique", "collect_sum",
+         "R-Q1-GRACE", "A-SHORT", "ability", "willingness", "default"]
+    ),
+)  # fmt: skip
+_KEYS = st.sampled_from(
+    ["id", "when", "value", "rules", "layers", "remedies", "effect", "remedy", "reason", "score",
+     "bands", "min", "default", "values", "hit_policy", "parameters", "signals", "disable",
+     "dimension", "polarity", "cites", "priority", "conflict", "labels", "output", "clauses"]
+)  # fmt: skip
+_JUNK = st.recursive(
+    _LEAF,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3), st.dictionaries(_KEYS, inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    data=st.dictionaries(
+        st.sampled_from(
+            ["parameters", "signals", "layers", "remedies", "disable", "clauses", "id", "notes"]
+        ),
+        _JUNK,
+        max_size=4,
+    ),
+    extends=st.booleans(),
+)
+def test_any_data_either_loads_or_is_a_policy_error(data: dict[str, Any], extends: bool) -> None:
+    """Malformed data, however it is malformed, is reported, never a crash."""
+    if extends:
+        data = {**data, "extends": "default"}
+    with contextlib.suppress(PolicyError, EngineLimitError):
+        policy_from_dict(data)
 
 
 def test_an_unknown_shipped_name_lists_the_shipped_policies() -> None:

@@ -424,13 +424,17 @@ def test_time_barred_debt_blocks_litigation() -> None:
 
 def test_time_barred_litigation_is_cited_for_willing_debtors_too() -> None:
     # For Q1 and Q2, R-Q12-NO-THREATS comes first in file order and gives the block's
-    # reason; the time bar still fires, and the trace cites it.
+    # reason; the block still lists the time bar and cites it, and the trace has it.
     q2 = decide(
         "us_regf", case(4 * 365, currency="USD", signals=("documents_provided", "income_loss"))
     )
     assert q2.quadrant.value == "Q2"
     assert q2.facts["time_barred"] is True
-    assert Remedy.LITIGATE in q2.blocked_remedies
+    block = q2.block(Remedy.LITIGATE)
+    assert block is not None
+    assert block.rule_id == "R-Q12-NO-THREATS"
+    assert "R-US-TIMEBARRED" in block.rules
+    assert "US-REGF-TIMEBARRED" in block.cites
     firing = next(f for f in q2.trace if f.rule_id == "R-US-TIMEBARRED")
     assert firing.cites == ("US-REGF-TIMEBARRED",)
     assert "litigate" in firing.outcome

@@ -192,7 +192,9 @@ def _remedy_results(policy: Policy) -> dict[str, _RuleResults]:
             rule.origin,
         )
         if rule.effect is RemedyEffect.BLOCK:
-            blocks = tuple(RemedyBlock(r, rule.id, rule.reason, rule.cites) for r in rule.remedies)
+            blocks = tuple(
+                RemedyBlock(r, rule.id, rule.reason, rule.cites, (rule.id,)) for r in rule.remedies
+            )
             out[rule.id] = (firing, (), blocks)
         else:
             required = rule.effect is RemedyEffect.REQUIRE
@@ -210,7 +212,8 @@ def resolve_remedies(
     """Combine the matched remedy rules into allowed and blocked remedies.
 
     The first rule (in file order) that allows a remedy gives its grant; the first that
-    blocks it gives its block. When a remedy is both allowed and blocked, the policy's
+    blocks it gives its block's rule and reason, and the block lists every blocking rule
+    and all their citations. When a remedy is both allowed and blocked, the policy's
     ``remedies.conflict`` decides; ``unspecified`` blocks, as the safer reading, and
     ``collectrules check`` reports the conflict.
     """
@@ -223,7 +226,16 @@ def resolve_remedies(
     for rule in matched:
         firing, rule_grants, rule_blocks = results[rule.id]
         for block in rule_blocks:
-            blocks.setdefault(block.remedy, block)
+            prior_block = blocks.get(block.remedy)
+            if prior_block is None:
+                blocks[block.remedy] = block
+            else:  # every blocking rule and citation is kept, the first reason shown
+                cites = prior_block.cites + tuple(
+                    c for c in block.cites if c not in prior_block.cites
+                )
+                blocks[block.remedy] = attrs.evolve(
+                    prior_block, cites=cites, rules=(*prior_block.rules, block.rule_id)
+                )
         for grant in rule_grants:
             prior = grants.get(grant.remedy)
             if prior is None or (grant.required and not prior.required):

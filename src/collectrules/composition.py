@@ -175,6 +175,10 @@ def _merge(
                     old = old if isinstance(old, Mapping) else {"value": old}
                     spec = spec if isinstance(spec, Mapping) else {"value": spec}
                 if isinstance(old, Mapping) and isinstance(spec, Mapping):
+                    if key == "parameters" and ("chosen" in spec or "status" in spec):
+                        # A child that says where the figure comes from (its own choice,
+                        # or a V/S source) replaces the base's provenance, not just part.
+                        old = {k: v for k, v in old.items() if k not in ("chosen", "status")}
                     table[name] = {**old, **spec}
                 else:
                     table[name] = spec

@@ -121,12 +121,18 @@ class RemedyGrant:
 
 @attrs.frozen
 class RemedyBlock:
-    """A remedy the lender may not use, with the reason."""
+    """A remedy the lender may not use, with the reason.
+
+    ``rule_id`` and ``reason`` are those of the first rule (in file order) that blocks
+    it; ``rules`` lists every rule that blocks it, and ``cites`` every citation of those
+    rules, in the same order, each once.
+    """
 
     remedy: Remedy
     rule_id: str
     reason: str
     cites: tuple[str, ...]
+    rules: tuple[str, ...] = ()
 
 
 @attrs.frozen

@@ -1082,26 +1082,36 @@ class _Loader:
                         )
 
 
-#: How deeply ``and``, ``or`` and ``not`` may nest in one condition. The shipped policies
-#: need 3; the verifier and both back ends recurse over the tree.
+#: How deeply ``and`` and ``or`` groups may nest in one condition. durable_rules refuses
+#: a ruleset whose conditions nest ``$and``/``$or`` 16 deep (error 113, measured); the
+#: engine adds one level for the stage and up to two for a negated optional leaf. The
+#: shipped policies need 2.
+MAX_CONDITION_GROUPS = 12
+#: How deeply a condition may nest at all, ``not`` included: the verifier and the
+#: evaluators recurse over the tree. The shipped policies need 3.
 MAX_CONDITION_DEPTH = 32
 
 
 def _shape_problem(condition: Condition) -> str | None:
-    """What makes a parsed condition unusable: nesting too deep for the back ends and
-    the verifier, or a constant that is not a finite number (``1e999``)."""
-    stack: list[tuple[Condition, int]] = [(condition, 1)]
+    """What makes a parsed condition unusable: nesting too deep for durable_rules, the
+    verifier or the evaluators, or a constant that is not a finite number (``1e999``)."""
+    stack: list[tuple[Condition, int, int]] = [(condition, 1, 0)]
     while stack:
-        node, depth = stack.pop()
+        node, depth, groups = stack.pop()
+        if groups > MAX_CONDITION_GROUPS:
+            return (
+                f"'and' and 'or' nest more than {MAX_CONDITION_GROUPS} levels deep; "
+                "durable_rules cannot compile that (error 113): simplify the condition"
+            )
         if depth > MAX_CONDITION_DEPTH:
             return (
-                f"conditions nest deeper than {MAX_CONDITION_DEPTH} levels of "
-                "'and', 'or', 'not' and parentheses; simplify the condition"
+                f"the condition nests more than {MAX_CONDITION_DEPTH} levels deep "
+                "('and', 'or', 'not'); simplify it"
             )
         if isinstance(node, All | AnyOf):
-            stack.extend((part, depth + 1) for part in node.parts)
+            stack.extend((part, depth + 1, groups + 1) for part in node.parts)
         elif isinstance(node, Not):
-            stack.append((node.part, depth + 1))
+            stack.append((node.part, depth + 1, groups))
         elif isinstance(node, Compare | Between | In):
             values = (
                 (node.value,)
