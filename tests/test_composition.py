@@ -233,7 +233,7 @@ def test_a_relative_extends_is_read_next_to_the_file_never_in_the_working_direct
 ) -> None:
     write(tmp_path / "base.toml", 'extends = "default"\nid = "wrong-base"\n')
     (tmp_path / "lender").mkdir()
-    child = write(tmp_path / "lender" / "child.toml", 'extends = "base.toml"\nid = "child"\n')
+    write(tmp_path / "lender" / "child.toml", 'extends = "base.toml"\nid = "child"\n')
     monkeypatch.chdir(tmp_path)  # base.toml exists here, but not next to child.toml
     with pytest.raises(PolicyError) as info:
         load_policy(Path("lender") / "child.toml")

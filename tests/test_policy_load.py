@@ -393,7 +393,11 @@ def _with_rule(when: str) -> dict[str, Any]:
             "layers[willingness].bands[0]",
             "expected { min = <number>",
         ),
-        ({"extends": "default", "schema_version": "2"}, "schema_version", "reads policy format '1'"),
+        (
+            {"extends": "default", "schema_version": "2"},
+            "schema_version",
+            "reads policy format '1'",
+        ),
         ({"extends": "default", "override": {}}, "override", "unknown key"),
     ],
 )
@@ -433,9 +437,7 @@ _KEYS = st.sampled_from(
 )  # fmt: skip
 _JUNK = st.recursive(
     _LEAF,
-    lambda inner: st.one_of(
-        st.lists(inner, max_size=3), st.dictionaries(_KEYS, inner, max_size=4)
-    ),
+    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(_KEYS, inner, max_size=4)),
     max_leaves=12,
 )
 

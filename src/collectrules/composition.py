@@ -138,7 +138,9 @@ def _merge_rules(
 ) -> list[Any]:
     out = list(base)
     index = {
-        r["id"]: i for i, r in enumerate(out) if isinstance(r, Mapping) and isinstance(r.get("id"), str)
+        r["id"]: i
+        for i, r in enumerate(out)
+        if isinstance(r, Mapping) and isinstance(r.get("id"), str)
     }
     for rule in child:
         rid = rule.get("id") if isinstance(rule, Mapping) else None
@@ -211,7 +213,9 @@ def _merge(
             remedies = dict(base) if isinstance(base, Mapping) else {}
             for rk, rv in value.items():
                 if rk == "rules" and isinstance(rv, list):
-                    remedies["rules"] = _merge_rules(_list(remedies.get("rules")), rv, origins, label)
+                    remedies["rules"] = _merge_rules(
+                        _list(remedies.get("rules")), rv, origins, label
+                    )
                 else:
                     remedies[rk] = rv
             merged["remedies"] = remedies
@@ -242,7 +246,9 @@ def _merge(
         for table in tables:
             if isinstance(table.get("rules"), list):
                 table["rules"] = [
-                    r for r in table["rules"] if not (isinstance(r, Mapping) and r.get("id") in gone)
+                    r
+                    for r in table["rules"]
+                    if not (isinstance(r, Mapping) and r.get("id") in gone)
                 ]
         for rid in gone:
             origins.pop(rid, None)

@@ -34,7 +34,7 @@ import tomllib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 import attrs
 
@@ -392,7 +392,9 @@ def _parse_text(text: str, source: str, path: Path | None) -> dict[str, Any]:
             problem = getattr(exc, "problem", None) or str(exc)
             if isinstance(exc, yaml.constructor.ConstructorError):
                 # safe_load builds plain data only: a !!python/… tag is refused here.
-                problem = f"{problem}; a policy is plain data, and tags that build objects are refused"
+                problem = (
+                    f"{problem}; a policy is plain data, and tags that build objects are refused"
+                )
                 what = "YAML tag refused"
             else:
                 what = "YAML syntax error"
@@ -642,8 +644,7 @@ class _Loader:
         if format_version != FORMAT_VERSION:
             self.fail(
                 "schema_version",
-                f"this collectrules reads policy format {FORMAT_VERSION!r}, "
-                f"got {format_version!r}",
+                f"this collectrules reads policy format {FORMAT_VERSION!r}, got {format_version!r}",
                 key="schema_version",
             )
         pid = self.get_str(data, "id", "")
@@ -823,7 +824,9 @@ class _Loader:
             except ConditionError as exc:
                 # With a suggestion, the field name says where; otherwise the column does.
                 col = (
-                    f" (column {exc.column})" if exc.column is not None and not exc.suggestion else ""
+                    f" (column {exc.column})"
+                    if exc.column is not None and not exc.suggestion
+                    else ""
                 )
                 self.fail(
                     path,
@@ -1126,13 +1129,9 @@ def _shape_problem(condition: Condition) -> str | None:
     return None
 
 
-def _finite(value: object) -> bool:
+def _finite(value: object) -> TypeGuard[int | float]:
     """Whether ``value`` is a finite number (and not a boolean)."""
-    return (
-        isinstance(value, int | float)
-        and not isinstance(value, bool)
-        and math.isfinite(value)
-    )
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _starts_another_table(line: str) -> bool:
