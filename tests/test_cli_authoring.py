@@ -418,3 +418,13 @@ def test_the_tutorial_runs_every_command_it_shows() -> None:
     commands = [p.values[0] for p in _console_examples() if "tutorial" in str(p.id)]
     assert {c.split()[1] for c in commands} >= {"check", "impact"}
     assert any("field_typo.toml" in c for c in commands)
+
+
+def test_impact_on_no_cases_is_an_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    code = main(
+        ["impact", "default", "default", str(empty), "--as-of", "2026-04-03T12:00:00+08:00"]
+    )
+    assert code != 0
+    assert "no cases found" in capsys.readouterr().err

@@ -17,7 +17,7 @@ import typer
 from collectrules import changes
 from collectrules.cli import app
 from collectrules.cli._common import AsOf, resolve_as_of
-from collectrules.errors import EngineLimitError, FieldProblem, PolicyError
+from collectrules.errors import EngineLimitError, FieldProblem, InputError, PolicyError
 from collectrules.io import read_rows
 from collectrules.policy import HitPolicy, Policy, _load_raw, _parse_text, _read_text, load_policy
 from collectrules.schema import schema_text
@@ -341,10 +341,14 @@ def impact(
         problem = FieldProblem("--backend", f"expected python or durable, got {backend!r}")
         raise PolicyError([problem])
     when = resolve_as_of(as_of)
+    rows = list(read_rows(cases))
+    if not rows:
+        where = ", ".join(str(c) for c in cases)
+        raise InputError([FieldProblem("CASES", f"no cases found in {where}")])
     report = changes.impact(
         load_policy(old),
         load_policy(new),
-        read_rows(cases),
+        rows,
         as_of=when,
         sample=sample,
         backend="python" if backend == "python" else "durable",
