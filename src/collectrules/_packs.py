@@ -90,26 +90,6 @@ class PackReader(TableReader):
             return None
         return value
 
-    def text(
-        self,
-        table: Mapping[str, Any],
-        key: str,
-        path: str,
-        *,
-        default: str | None = None,
-        rule_id: str | None = None,
-    ) -> str:
-        value = table.get(key, default)
-        if not isinstance(value, str):
-            what = (
-                "required; expected a string"
-                if value is None
-                else (f"expected a string, got {type(value).__name__}")
-            )
-            self.fail(f"{path}.{key}", what, rule_id=rule_id, key=key)
-            return ""
-        return value
-
     def name(
         self,
         table: Mapping[str, Any],
@@ -119,7 +99,7 @@ class PackReader(TableReader):
         default: str | None = None,
         rule_id: str | None = None,
     ) -> str:
-        value = self.text(table, key, path, default=default, rule_id=rule_id)
+        value = self.string(table, key, path, default=default, rule_id=rule_id)
         if value and not _NAME.match(value):
             self.fail(
                 f"{path}.{key}",

@@ -61,6 +61,27 @@ class TableReader:
                     suggestion=did_you_mean(str(key), allowed),
                 )
 
+    def string(
+        self,
+        table: Mapping[str, Any],
+        key: str,
+        path: str,
+        *,
+        default: str | None = None,
+        rule_id: str | None = None,
+    ) -> str:
+        """A string; absent means ``default``, and no default means required."""
+        value = table.get(key, default)
+        if not isinstance(value, str):
+            what = (
+                "required; expected a string"
+                if value is None
+                else f"expected a string, got {type(value).__name__}"
+            )
+            self.fail(f"{path}.{key}" if path else key, what, rule_id=rule_id, key=key)
+            return ""
+        return value
+
     def texts(
         self, table: Mapping[str, Any], key: str, path: str, rule_id: str | None = None
     ) -> tuple[str, ...]:

@@ -227,7 +227,7 @@ def _parse_set(
     mark = reader.failures
     reader.keys(body, _SET_KEYS, path)
     fact = reader.name(body, "fact", path)
-    current = reader.text(body, "current", path, default="current")
+    current = reader.string(body, "current", path, default="current")
     raw_ranges = body.get("ranges")
     if not isinstance(raw_ranges, list) or not raw_ranges:
         reader.fail(f"{path}.ranges", "expected at least one range: [[buckets.<set>.ranges]]")
@@ -239,7 +239,7 @@ def _parse_set(
         rtable = reader.table(item, f"{path}.ranges[{i}]")
         if rtable is None:
             continue
-        bid = reader.text(rtable, "id", f"{path}.ranges[{i}]")
+        bid = reader.string(rtable, "id", f"{path}.ranges[{i}]")
         rpath = f"{path}.ranges[{bid or i}]"
         reader.keys(rtable, _RANGE_KEYS, rpath, rule_id=bid or None)
         if bid in seen:
@@ -287,12 +287,12 @@ def _parse_set(
                 )
         bucket = Bucket(
             id=bid,
-            label=reader.text(rtable, "label", rpath, default=bid, rule_id=bid or None),
+            label=reader.string(rtable, "label", rpath, default=bid, rule_id=bid or None),
             min_dpd=low,
             max_dpd=high,
             treatments=tuple(treatments),
             cites=reader.texts(rtable, "cites", rpath, rule_id=bid or None),
-            doc=reader.text(rtable, "doc", rpath, default=""),
+            doc=reader.string(rtable, "doc", rpath, default=""),
         )
         buckets.append((bucket, rpath))
     ordered = sorted(buckets, key=lambda b: b[0].min_dpd.as_int)
@@ -326,14 +326,14 @@ def _parse_set(
         return None
     return BucketSet(
         id=set_id,
-        title=reader.text(body, "title", path, default=set_id),
+        title=reader.string(body, "title", path, default=set_id),
         fact=fact,
         buckets=tuple(b for b, _ in ordered),
         current=current,
-        current_label=reader.text(body, "current_label", path, default="not overdue"),
+        current_label=reader.string(body, "current_label", path, default="not overdue"),
         cites=reader.texts(body, "cites", path),
         chosen=reader.flag(body, "chosen", path, default=False),
-        doc=reader.text(body, "doc", path, default=""),
+        doc=reader.string(body, "doc", path, default=""),
     )
 
 

@@ -872,10 +872,10 @@ def parse_section(
         packs.append(
             GuardrailPack(
                 id=pack_id,
-                title=reader.text(body, "title", path, default=pack_id),
+                title=reader.string(body, "title", path, default=pack_id),
                 rules=tuple(rules),
                 cites=reader.texts(body, "cites", path),
-                doc=reader.text(body, "doc", path, default=""),
+                doc=reader.string(body, "doc", path, default=""),
             )
         )
     section = GuardrailsSection(tuple(packs), frozenset(reader.used))
@@ -889,7 +889,7 @@ def _parse_rule(
     if table is None:
         return None
     mark = reader.failures
-    rid = reader.text(table, "id", path)
+    rid = reader.string(table, "id", path)
     path = f"guardrails.{pack_id}.rules[{rid or path.rsplit('[', 1)[-1][:-1]}]"
     rule_id = rid or None
     if rid in seen:
@@ -935,7 +935,7 @@ def _parse_rule(
         "id": rid,
         "pack": pack_id,
         "kind": kind,
-        "reason": reader.text(table, "reason", path, default="", rule_id=rule_id),
+        "reason": reader.string(table, "reason", path, default="", rule_id=rule_id),
         "cites": reader.texts(table, "cites", path, rule_id=rule_id),
         "channels": channels,
         "parties": parties,
@@ -1020,7 +1020,7 @@ def _parse_rule(
         days = fig("days", "int", minimum=0, maximum=366)
         calendar: BusinessCalendar | None = None
         if reader.flag(table, "business_days", path, default=True, rule_id=rule_id):
-            country = reader.text(table, "calendar", path, default="US", rule_id=rule_id)
+            country = reader.string(table, "calendar", path, default="US", rule_id=rule_id)
             try:
                 calendar = BusinessCalendar(country)
             except InputError as exc:

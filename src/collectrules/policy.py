@@ -592,24 +592,7 @@ class _Loader:
         default: str | None = None,
         rule_id: str | None = None,
     ) -> str:
-        value = table.get(key, default)
-        if not isinstance(value, str):
-            if value is None:
-                self.fail(
-                    f"{path}.{key}" if path else key,
-                    "required; expected a string",
-                    rule_id=rule_id,
-                    key=key,
-                )
-            else:
-                self.fail(
-                    f"{path}.{key}" if path else key,
-                    f"expected a string, got {type(value).__name__}",
-                    rule_id=rule_id,
-                    key=key,
-                )
-            return ""
-        return value
+        return self.reader.string(table, key, path, default=default, rule_id=rule_id)
 
     def get_strs(
         self, table: Mapping[str, Any], key: str, path: str, rule_id: str | None = None

@@ -550,7 +550,7 @@ def _parse_ladder(
 ) -> LadderPack | None:
     mark = reader.failures
     reader.keys(body, _LADDER_KEYS, path)
-    title = reader.text(body, "title", path, default=pack_id)
+    title = reader.string(body, "title", path, default=pack_id)
     fact = reader.name(body, "fact", path)
     products = _products(reader, body, path)
     product_types: dict[str, str] = {}
@@ -580,7 +580,7 @@ def _parse_ladder(
         ctable = reader.table(item, cpath)
         if ctable is None:
             continue
-        rule_id = reader.text(ctable, "rule", cpath)
+        rule_id = reader.string(ctable, "rule", cpath)
         reader.keys(ctable, _CLASS_KEYS, cpath, rule_id=rule_id or None)
         if rule_id:
             if rule_id in rule_ids:
@@ -622,10 +622,10 @@ def _parse_ladder(
         classes.append(
             LadderClass(
                 value=value,
-                label_en=reader.text(ctable, "label_en", cpath, default=value.replace("_", " ")),
-                label_zh=reader.text(ctable, "label_zh", cpath, default=""),
+                label_en=reader.string(ctable, "label_en", cpath, default=value.replace("_", " ")),
+                label_zh=reader.string(ctable, "label_zh", cpath, default=""),
                 rule_id=rule_id,
-                reason=reader.text(ctable, "reason", cpath, default=""),
+                reason=reader.string(ctable, "reason", cpath, default=""),
                 cites=reader.texts(ctable, "cites", cpath),
                 thresholds=thresholds,
                 rebuttable_by=rebut,
@@ -676,7 +676,7 @@ def _parse_ladder(
         product_types=product_types,
         flags=flags,
         cites=reader.texts(body, "cites", path),
-        doc=reader.text(body, "doc", path, default=""),
+        doc=reader.string(body, "doc", path, default=""),
     )
 
 
@@ -724,7 +724,7 @@ def _parse_materiality(
 ) -> MaterialityPack | None:
     mark = reader.failures
     reader.keys(body, _MATERIALITY_KEYS, path)
-    title = reader.text(body, "title", path, default=pack_id)
+    title = reader.string(body, "title", path, default=pack_id)
     fact = reader.name(body, "fact", path)
     products = _products(reader, body, path)
     over = reader.figure(body.get("over_dpd"), f"{path}.over_dpd", kind="int", minimum=0)
@@ -763,7 +763,7 @@ def _parse_materiality(
         products=products,
         labels=labels,
         cites=reader.texts(body, "cites", path),
-        doc=reader.text(body, "doc", path, default=""),
+        doc=reader.string(body, "doc", path, default=""),
     )
 
 

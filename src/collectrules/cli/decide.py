@@ -15,6 +15,7 @@ from collectrules.cli._common import (
     AsOf,
     Format,
     PolicyOption,
+    echo_json,
     engine_for,
     one_line,
     report_row,
@@ -68,14 +69,7 @@ def decide(
             report_row(row.where, exc)
     if fmt is Format.JSON:
         payload = [d.to_dict() for d in decisions]
-        typer.echo(
-            json.dumps(
-                payload if len(payload) != 1 else payload[0],
-                sort_keys=True,
-                ensure_ascii=False,
-                indent=2,
-            )
-        )
+        echo_json(payload if len(payload) != 1 else payload[0])
     else:
         table = Table(title=f"{engine.policy.ref} at {when.isoformat()}")
         for column in ("case", "dpd", "quadrant", "willingness", "ability", "allowed", "blocked"):

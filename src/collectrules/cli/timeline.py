@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
@@ -18,6 +17,7 @@ from collectrules.cli._common import (
     AsOf,
     Format,
     PolicyOption,
+    echo_json,
     engine_for,
     report_row,
     resolve_as_of,
@@ -207,14 +207,7 @@ def timeline(
             report_row(row.where, exc)
     if fmt is Format.JSON:
         payload = [t.to_dict() for t in timelines]
-        typer.echo(
-            json.dumps(
-                payload if len(payload) != 1 else payload[0],
-                sort_keys=True,
-                ensure_ascii=False,
-                indent=2,
-            )
-        )
+        echo_json(payload if len(payload) != 1 else payload[0])
     else:
         # On a terminal, its own width; piped, wide enough that rows stay whole.
         console = Console(soft_wrap=False)
