@@ -246,3 +246,20 @@ def test_invalid_escape_is_an_error_not_a_warning() -> None:
         warnings.simplefilter("error")
         with pytest.raises(ConditionError, match="invalid escape sequence"):
             parse("currency == '\\d'", schema=SCHEMA, params=PARAMS)
+
+
+@pytest.mark.parametrize(
+    ("text", "message", "column"),
+    [
+        ("dpd >", "nothing follows '>'", 5),
+        ("dpd > 3 and", "nothing follows 'and'", 9),
+        ("(dpd > 3", "unbalanced parentheses", None),
+        ("dpd = 3", "'=' is not a comparison; use '=='", None),
+    ],
+)
+def test_syntax_errors_say_what_is_wrong(text: str, message: str, column: int | None) -> None:
+    with pytest.raises(ConditionError) as info:
+        parse(text, schema=SCHEMA, params=PARAMS)
+    assert message in str(info.value)
+    if column is not None:
+        assert info.value.column == column

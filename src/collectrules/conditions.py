@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import ast
 import enum
+import re
 import warnings
 from collections.abc import Callable, Iterator, Mapping
 from decimal import Decimal
@@ -396,8 +397,8 @@ def parse(
     except (SyntaxWarning, DeprecationWarning) as exc:
         raise ConditionError(f"invalid text: {exc}", text=text) from None
     except SyntaxError as exc:
-        col = max(exc.offset, 1) if exc.offset is not None else None
-        raise ConditionError(f"syntax error: {exc.msg}", text=text, column=col) from None
+        message, col = _syntax_message(text, exc)
+        raise ConditionError(message, text=text, column=col) from None
     except (ValueError, RecursionError, MemoryError) as exc:
         raise ConditionError(f"cannot parse: {type(exc).__name__}", text=text) from None
     builder = _Builder(text.strip(), schema, params)
@@ -413,6 +414,24 @@ def parse(
     except RecursionError:
         raise ConditionError("condition nested too deeply", text=text) from None
     return cond
+
+
+_DANGLING = re.compile(r"(<=|>=|==|!=|<|>|\bnot in|\bin|\band|\bor|\bnot|\()\s*$")
+
+
+def _syntax_message(text: str, exc: SyntaxError) -> tuple[str, int | None]:
+    """A syntax error in the language's own terms where it can tell what is missing."""
+    stripped = text.strip()
+    column = max(exc.offset, 1) if exc.offset is not None else None
+    dangling = _DANGLING.search(stripped)
+    if dangling is not None:
+        token = dangling.group(1)
+        return f"syntax error: nothing follows {token!r}", dangling.start(1) + 1
+    if stripped.count("(") != stripped.count(")"):
+        return "syntax error: unbalanced parentheses", column
+    if re.search(r"(?<![<>=!])=(?!=)", stripped):
+        return "syntax error: '=' is not a comparison; use '=='", column
+    return f"syntax error: {exc.msg}", column
 
 
 class _Builder:
