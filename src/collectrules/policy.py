@@ -41,7 +41,6 @@ import attrs
 from collectrules import composition
 from collectrules._tables import TableReader
 from collectrules.conditions import (
-    MONEY_SCALE,
     All,
     Always,
     AnyOf,
@@ -1132,8 +1131,3 @@ def _canonical(value: Any) -> Any:
     if hasattr(value, "isoformat"):
         return value.isoformat()
     return value
-
-
-def money_scale() -> int:
-    """The integer scale of money facts (see :data:`collectrules.conditions.MONEY_SCALE`)."""
-    return MONEY_SCALE
