@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from tests.policy_strategies import policies
 
-from collectrules import PolicyError, available_policies
+from collectrules import PolicyError, available_policies, buckets, guardrails, regulatory, stages
 from collectrules import policy as policy_module
 from collectrules.cli import main
 from collectrules.policy import policy_from_dict
@@ -162,3 +162,128 @@ def test_the_format_reference_documents_every_key() -> None:
     assert not missing
     for remedy in Remedy:
         assert f"| `{remedy.value}` |" in text
+
+
+# ------------------------------------------------------------------ optional sections
+
+
+def _shipped(name: str) -> dict[str, Any]:
+    data: dict[str, Any] = tomllib.loads((SHIPPED / f"{name}.toml").read_text(encoding="utf-8"))
+    return data
+
+
+def _first(table: dict[str, Any]) -> Any:
+    return next(iter(table.values()))
+
+
+# (where to put the typo'd key, the shipped policy, a function that puts it there)
+SECTION_TYPOS = {
+    "timeline": ("default", lambda d: d["timeline"].update(calender={"country": "CN"})),
+    "timeline calendar": ("default", lambda d: d["timeline"]["calendar"].update(contry="CN")),
+    "timeline stage": (
+        "default",
+        lambda d: d["timeline"]["plans"]["loan"][0].update(withn="3 days"),
+    ),
+    "timeline deadlines": (
+        "default",
+        lambda d: d["timeline"]["deadlines"].update(warning_day=3),
+    ),
+    "timeline period": (
+        "default",
+        lambda d: d["timeline"]["deadlines"]["limitation"].update(enable=True),
+    ),
+    "regulation pack": ("cn_bank_loan", lambda d: _first(d["regulation"]).update(fcat="x")),
+    "regulation pack, a key of the other kind": (
+        "cn_bank_loan",
+        lambda d: _first(d["regulation"]).update(relative=0.01),
+    ),
+    "regulation class": (
+        "cn_bank_loan",
+        lambda d: _first(d["regulation"])["classes"][1].update(ovr_dpd=30),
+    ),
+    "guardrails pack": ("cn_bank_loan", lambda d: _first(d["guardrails"]).update(rule=[])),
+    "guardrails rule": (
+        "cn_bank_loan",
+        lambda d: _first(d["guardrails"])["rules"][0].update(chanels=["phone"]),
+    ),
+    "guardrails rule, a key of another kind": (
+        "default",
+        lambda d: next(
+            r for r in _first(d["guardrails"])["rules"] if r["kind"] != "time_barred"
+        ).update(years=3),
+    ),
+    "buckets set": ("cn_bank_loan", lambda d: _first(d["buckets"]).update(ranges_=[])),
+    "buckets range": (
+        "cn_bank_loan",
+        lambda d: _first(d["buckets"])["ranges"][0].update(max_dpdd=3),
+    ),
+}
+
+
+def test_the_section_schemas_have_exactly_the_parsers_keys() -> None:
+    defs = policy_schema()["$defs"]
+    assert tuple(defs["timeline"]["properties"]) == stages.TIMELINE_KEYS
+    assert tuple(defs["calendar"]["properties"]) == stages.CALENDAR_KEYS
+    assert tuple(defs["stage"]["properties"]) == stages.STAGE_KEYS
+    assert tuple(defs["deadlines"]["properties"]) == stages.DEADLINE_KEYS
+    for name, keys in stages.PERIOD_KEYS.items():
+        assert tuple(defs[name]["properties"]) == keys
+    assert set(defs["regulation_pack"]["properties"]) == {
+        *regulatory.LADDER_KEYS,
+        *regulatory.MATERIALITY_KEYS,
+    }
+    assert tuple(defs["ladder_class"]["properties"]) == regulatory.LADDER_CLASS_KEYS
+    assert tuple(defs["guardrail_pack"]["properties"]) == guardrails.PACK_KEYS
+    rule = defs["guardrail_rule"]
+    assert set(rule["properties"]) == {
+        *guardrails.RULE_KEYS,
+        *(k for keys in guardrails.KIND_KEYS.values() for k in keys),
+    }
+    assert rule["properties"]["kind"]["enum"] == [k.value for k in guardrails.RuleKind]
+    assert tuple(defs["bucket_set"]["properties"]) == buckets.SET_KEYS
+    assert tuple(defs["bucket_range"]["properties"]) == buckets.RANGE_KEYS
+    assert defs["regulation_pack"]["properties"]["kind"]["enum"] == [
+        k.value for k in regulatory.PackKind
+    ]
+    assert defs["stage"]["properties"]["channel"]["enum"] == [c.value for c in stages.Channel]
+    assert defs["stage"]["properties"]["anchor"]["enum"][:3] == [
+        "due_date",
+        "overdue_start",
+        "condition",
+    ]
+
+
+@pytest.mark.parametrize("where", list(SECTION_TYPOS))
+def test_a_typo_in_a_section_fails_the_schema_and_the_loader_alike(where: str) -> None:
+    name, put = SECTION_TYPOS[where]
+    data = _shipped(name)
+    assert not list(VALIDATOR.iter_errors(data))
+    policy_from_dict(json.loads(json.dumps(data)))
+    put(data)
+    assert list(VALIDATOR.iter_errors(data)), where
+    with pytest.raises(PolicyError, match="unknown key"):
+        policy_from_dict(data)
+
+
+@pytest.mark.parametrize(
+    ("value", "valid"),
+    [("3 days", True), ("5 Business Days", True), ("24h", True), ("3 fortnights", False)],
+)
+def test_stage_offsets_follow_the_parser(value: str, valid: bool) -> None:
+    data = _shipped("default")
+    data["timeline"]["plans"]["loan"][0]["within"] = value
+    data["timeline"]["plans"]["loan"][0].pop("after", None)
+    data["timeline"]["plans"]["loan"][0].pop("limit", None)
+    assert (not list(VALIDATOR.iter_errors(data))) == valid
+    if valid:
+        policy_from_dict(data)
+    else:
+        with pytest.raises(PolicyError):
+            policy_from_dict(data)
+
+
+def test_a_disabled_pack_is_not_checked_by_either() -> None:
+    data = _shipped("cn_bank_loan")
+    _first(data["buckets"]).update(enabled=False, stray="x")
+    assert not list(VALIDATOR.iter_errors(data))
+    policy_from_dict(data)

@@ -41,6 +41,8 @@ if TYPE_CHECKING:
     from collectrules.policy import Policy
 
 __all__ = [
+    "RANGE_KEYS",
+    "SET_KEYS",
     "Bucket",
     "BucketHistory",
     "BucketObservation",
@@ -169,7 +171,8 @@ class BucketsSection:
 
 # --------------------------------------------------------------------------- parsing
 
-_SET_KEYS = (
+#: The keys of a bucket set.
+SET_KEYS = (
     "title",
     "fact",
     "ranges",
@@ -180,7 +183,8 @@ _SET_KEYS = (
     "doc",
     "enabled",
 )
-_RANGE_KEYS = ("id", "label", "min_dpd", "max_dpd", "treatments", "cites", "doc")
+#: The keys of a range of a bucket set.
+RANGE_KEYS = ("id", "label", "min_dpd", "max_dpd", "treatments", "cites", "doc")
 
 
 def parse_section(
@@ -225,7 +229,7 @@ def _parse_set(
     set_id: str, body: Mapping[str, Any], path: str, reader: PackReader
 ) -> BucketSet | None:
     mark = reader.failures
-    reader.keys(body, _SET_KEYS, path)
+    reader.keys(body, SET_KEYS, path)
     fact = reader.name(body, "fact", path)
     current = reader.string(body, "current", path, default="current")
     raw_ranges = body.get("ranges")
@@ -241,7 +245,7 @@ def _parse_set(
             continue
         bid = reader.string(rtable, "id", f"{path}.ranges[{i}]")
         rpath = f"{path}.ranges[{bid or i}]"
-        reader.keys(rtable, _RANGE_KEYS, rpath, rule_id=bid or None)
+        reader.keys(rtable, RANGE_KEYS, rpath, rule_id=bid or None)
         if bid in seen:
             reader.fail(f"{rpath}.id", f"duplicate bucket id {bid!r}", rule_id=bid or None)
         seen.add(bid)

@@ -70,6 +70,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ELECTRONIC_CHANNELS",
+    "KIND_KEYS",
+    "PACK_KEYS",
+    "RULE_KEYS",
     "THIRD_PARTIES",
     "Contact",
     "ContactChannel",
@@ -811,9 +814,12 @@ class GuardrailsSection:
 
 # --------------------------------------------------------------------------- parsing
 
-_PACK_KEYS = ("title", "rules", "cites", "doc", "enabled")
-_COMMON_KEYS = ("id", "kind", "reason", "cites", "channels", "parties")
-_KIND_KEYS: Mapping[RuleKind, tuple[str, ...]] = {
+#: The keys of a guardrail pack.
+PACK_KEYS = ("title", "rules", "cites", "doc", "enabled")
+#: The keys every guardrail rule may have.
+RULE_KEYS = ("id", "kind", "reason", "cites", "channels", "parties")
+#: The further keys of a guardrail rule, by its kind.
+KIND_KEYS: Mapping[RuleKind, tuple[str, ...]] = {
     RuleKind.HOURS: ("start", "end", "consent_exempts"),
     RuleKind.UNANSWERED_PER_DAY: ("max",),
     RuleKind.CALLS_IN_WINDOW: ("max", "days"),
@@ -859,7 +865,7 @@ def parse_section(
         body = reader.table(spec, path)
         if body is None or not reader.flag(body, "enabled", path, default=True):
             continue
-        reader.keys(body, _PACK_KEYS, path)
+        reader.keys(body, PACK_KEYS, path)
         raw_rules = body.get("rules")
         if not isinstance(raw_rules, list) or not raw_rules:
             reader.fail(f"{path}.rules", f"expected at least one rule: [[{path}.rules]]")
@@ -908,7 +914,7 @@ def _parse_rule(
             suggestion=did_you_mean(str(kind_text), choices),
         )
         return None
-    reader.keys(table, (*_COMMON_KEYS, *_KIND_KEYS[kind]), path, rule_id=rule_id)
+    reader.keys(table, (*RULE_KEYS, *KIND_KEYS[kind]), path, rule_id=rule_id)
     channels = frozenset(
         ContactChannel(c)
         for c in reader.choices(

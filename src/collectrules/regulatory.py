@@ -45,6 +45,9 @@ if TYPE_CHECKING:
     from collectrules.policy import Policy
 
 __all__ = [
+    "LADDER_CLASS_KEYS",
+    "LADDER_KEYS",
+    "MATERIALITY_KEYS",
     "REBUTTAL_FIELDS",
     "Assessment",
     "LadderClass",
@@ -433,7 +436,8 @@ def _by_fact(packs: Sequence[Pack]) -> dict[str, list[Pack]]:
 
 # --------------------------------------------------------------------------- parsing
 
-_LADDER_KEYS = (
+#: The keys of a ``dpd_ladder`` pack.
+LADDER_KEYS = (
     "kind",
     "title",
     "fact",
@@ -445,7 +449,8 @@ _LADDER_KEYS = (
     "doc",
     "enabled",
 )
-_CLASS_KEYS = (
+#: The keys of a class of a ``dpd_ladder`` pack.
+LADDER_CLASS_KEYS = (
     "value",
     "label_en",
     "label_zh",
@@ -456,7 +461,8 @@ _CLASS_KEYS = (
     "from_dpd",
     "rebuttable_by",
 )
-_MATERIALITY_KEYS = (
+#: The keys of a ``materiality_default`` pack.
+MATERIALITY_KEYS = (
     "kind",
     "title",
     "fact",
@@ -549,7 +555,7 @@ def _parse_ladder(
     pack_id: str, body: Mapping[str, Any], path: str, reader: PackReader, rule_ids: set[str]
 ) -> LadderPack | None:
     mark = reader.failures
-    reader.keys(body, _LADDER_KEYS, path)
+    reader.keys(body, LADDER_KEYS, path)
     title = reader.string(body, "title", path, default=pack_id)
     fact = reader.name(body, "fact", path)
     products = _products(reader, body, path)
@@ -581,7 +587,7 @@ def _parse_ladder(
         if ctable is None:
             continue
         rule_id = reader.string(ctable, "rule", cpath)
-        reader.keys(ctable, _CLASS_KEYS, cpath, rule_id=rule_id or None)
+        reader.keys(ctable, LADDER_CLASS_KEYS, cpath, rule_id=rule_id or None)
         if rule_id:
             if rule_id in rule_ids:
                 reader.fail(f"{cpath}.rule", f"duplicate rule id {rule_id!r}", key="rule")
@@ -723,7 +729,7 @@ def _parse_materiality(
     pack_id: str, body: Mapping[str, Any], path: str, reader: PackReader
 ) -> MaterialityPack | None:
     mark = reader.failures
-    reader.keys(body, _MATERIALITY_KEYS, path)
+    reader.keys(body, MATERIALITY_KEYS, path)
     title = reader.string(body, "title", path, default=pack_id)
     fact = reader.name(body, "fact", path)
     products = _products(reader, body, path)

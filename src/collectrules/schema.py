@@ -19,9 +19,16 @@ import json
 from importlib import resources
 from typing import Any
 
+from collectrules import buckets as _buckets
+from collectrules import guardrails as _guardrails
 from collectrules import policy as _policy
+from collectrules import regulatory as _regulatory
+from collectrules import stages as _stages
+from collectrules._packs import _NAME as _PARAM_NAME
+from collectrules._packs import PACK_ID
 from collectrules.clauses import CLAUSE_ID, CLAUSE_KEYS
 from collectrules.conditions import MAX_TEXT
+from collectrules.facts import ContactOutcome, EventKind, Product
 from collectrules.remedies import Remedy
 
 __all__ = ["SCHEMA_ID", "policy_schema", "schema_text", "shipped_schema"]
@@ -202,9 +209,10 @@ _CLAUSE = {
 }
 _SECTION_DOCS = {
     "timeline": "Stage plans, calendars and legal deadlines: see docs/reference-stages.md.",
-    "regulation": "Regulatory classification packs: see docs/packs/.",
-    "guardrails": "Contact guardrails: see docs/packs/.",
-    "buckets": "Delinquency bucket sets: see docs/packs/.",
+    "regulation": "Regulatory classification packs, keyed by pack id: see "
+    "docs/howto-compliance.md.",
+    "guardrails": "Contact guardrails, keyed by pack id: see docs/howto-compliance.md.",
+    "buckets": "Delinquency bucket sets, keyed by set id: see docs/howto-compliance.md.",
 }
 _TOP = {
     "schema_version": {
@@ -263,7 +271,7 @@ _TOP = {
         "description": "The policy's own clauses, which its rules may cite beside "
         "the ids of DOMAIN.md and REGULATION.md.",
     },
-    **{key: {"type": "object", "description": text} for key, text in _SECTION_DOCS.items()},
+    **{key: {"$ref": f"#/$defs/{key}", "description": text} for key, text in _SECTION_DOCS.items()},
 }
 
 
@@ -285,6 +293,485 @@ def _table(
         "properties": {k: spec[k] for k in ordered},
         "required": required,
         "additionalProperties": False,
+    }
+
+
+# ------------------------------------------------------------------ optional sections
+# Built from the section parsers' own key lists (collectrules.stages, .regulatory,
+# .guardrails, .buckets) and enumerations, with the same checks as the tables above.
+
+
+def _one_or_many(item: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"description": description, "oneOf": [item, {"type": "array", "items": item}]}
+
+
+def _any_case(word: str) -> str:
+    return "".join(
+        f"[{c.lower()}{c.upper()}]" if c.isalpha() else (r"\s+" if c == " " else c) for c in word
+    )
+
+
+def _figure(item: dict[str, Any], description: str) -> dict[str, Any]:
+    """A pack figure: a literal, or the name of a policy parameter that holds it."""
+    return {"description": description, "oneOf": [item, {"$ref": "#/$defs/parameter_name"}]}
+
+
+def _whole(description: str, minimum: int = 0, maximum: int | None = None) -> dict[str, Any]:
+    item: dict[str, Any] = {"type": "integer", "minimum": minimum}
+    if maximum is not None:
+        item["maximum"] = maximum
+    return _figure(item, description)
+
+
+_EVENT_MATCHERS = [k.value for k in EventKind] + [
+    f"{EventKind.CONTACT_ATTEMPT.value}:{o.value}" for o in ContactOutcome
+]
+_MATCHER = {"$ref": "#/$defs/event_matcher"}
+_MATCHERS = _one_or_many(_MATCHER, "An event kind or a list of them.")
+_UNITS = sorted(_stages._UNIT_WORDS, key=len, reverse=True)
+_OFFSET = {
+    "type": "string",
+    "pattern": r"^\s*\d{1,5}\s*(?:" + "|".join(_any_case(u) for u in _UNITS) + r")\s*$",
+    "examples": ["24 hours", "3 days", "5 business days", "2 weeks", "1 month", "3d"],
+}
+_DATES = {
+    "type": "array",
+    "items": {"type": "string", "format": "date"},
+    "description": "Dates (TOML local dates, or YYYY-MM-DD strings).",
+}
+_PRODUCTS = _one_or_many(
+    {"enum": [p.value for p in Product]}, "The products the pack covers (default: every product)."
+)
+
+_TIMELINE = {
+    "calendar": {
+        "description": "The business calendar whose working days count: a country code "
+        'or a table such as { country = "CN" }. Required once the policy is merged.',
+        "oneOf": [{"type": "string"}, {"$ref": "#/$defs/calendar"}],
+    },
+    "plans": {
+        "type": "object",
+        "propertyNames": {"pattern": _stages._PLAN_NAME.pattern},
+        "additionalProperties": {
+            "type": "array",
+            "items": {"$ref": "#/$defs/stage"},
+            "minItems": 1,
+        },
+        "description": "The stage plans, by snake_case name: [[timeline.plans.<name>]].",
+    },
+    "products": {
+        "type": "object",
+        "propertyNames": {"enum": [p.value for p in Product]},
+        "additionalProperties": {"type": "string"},
+        "description": "The plan of each product (default: the plan named after it).",
+    },
+    "contact_channels": {
+        "type": "array",
+        "items": {"enum": [c.value for c in _stages.Channel]},
+        "description": "The channels that contact the debtor (default: "
+        + ", ".join(sorted(_stages.DEFAULT_CONTACT_CHANNELS))
+        + ").",
+    },
+    "deadlines": {"$ref": "#/$defs/deadlines"},
+}
+_CALENDAR = {
+    "country": {**_TEXT, "description": "The country code, such as CN."},
+    "subdivision": {**_TEXT, "description": "The subdivision (province, state) code."},
+    "extra_holidays": {**_DATES, "description": "Days off besides the country's holidays."},
+    "extra_working_days": {**_DATES, "description": "Working days besides the usual ones."},
+}
+_STAGE = {
+    "id": {**_TEXT, "minLength": 1, "description": "The stage's id, unique in its plan."},
+    "title": {**_TEXT, "description": "A short title."},
+    "anchor": {
+        "enum": [
+            _stages.AnchorKind.DUE_DATE.value,
+            _stages.AnchorKind.OVERDUE_START.value,
+            _stages.AnchorKind.CONDITION.value,
+            *_EVENT_MATCHERS,
+        ],
+        "description": "What the offsets count from: due_date, overdue_start, condition, "
+        "or an event kind (kind or contact_attempt:outcome).",
+    },
+    "within": {**_OFFSET, "description": "The deadline, from the anchor."},
+    "after": {**_OFFSET, "description": "The earliest start, from the anchor."},
+    "limit": {**_OFFSET, "description": "A hard limit past the deadline (needs within)."},
+    "action": {**_TEXT, "minLength": 1, "description": "What to do."},
+    "channel": {
+        "enum": [c.value for c in _stages.Channel],
+        "description": "How the action is carried out.",
+    },
+    "owner": {**_TEXT, "minLength": 1, "description": "Who does it."},
+    "completed_by": {**_MATCHERS, "description": "The event kinds that complete the stage."},
+    "when": {**_CONDITION, "description": "The condition under which the stage applies."},
+    "reason": {**_TEXT, "description": "Why the stage is skipped when its condition is false."},
+    "cites": {**_CITES, "description": "Clause ids the stage encodes."},
+    "pauses_on_promise": {
+        "type": "boolean",
+        "description": "Whether a standing promise to pay pauses the stage "
+        "(default: whether its channel contacts the debtor).",
+    },
+    "chosen": {
+        "type": "boolean",
+        "default": False,
+        "description": "True when the source texts leave the stage open and the policy chose it.",
+    },
+    "doc": {**_TEXT, "description": "What the stage is for."},
+}
+_DEADLINES = {
+    "warning_days": {
+        "type": "integer",
+        "minimum": 0,
+        "maximum": _stages._PARAMETER_MAX["deadline_warning_days"],
+        "description": "How many days ahead a deadline is warned of.",
+    },
+    "extend_to_working_day": {
+        "type": "boolean",
+        "default": True,
+        "description": "Whether a period that ends on a day off runs to the next working day.",
+    },
+    **{
+        name: {"$ref": f"#/$defs/{name}", "description": f"The {name} period."}
+        for name in _stages.PERIOD_KEYS
+    },
+}
+_PERIOD = {
+    "enabled": {"type": "boolean", "default": True, "description": "false: not tracked."},
+    "interrupted_by": {**_MATCHERS, "description": "The events that restart the period."},
+    "satisfied_by": {**_MATCHERS, "description": "The events that preserve the claim."},
+    "cites": {**_CITES, "description": "Clause ids of the period."},
+}
+
+_PACK_ENABLED = {
+    "type": "boolean",
+    "default": True,
+    "description": "false switches the pack off (its other keys are then not read).",
+}
+_REGULATION_PACK = {
+    "kind": {"enum": [k.value for k in _regulatory.PackKind], "description": "The kind of pack."},
+    "title": {**_TEXT, "description": "A short title (default: the pack id)."},
+    "fact": {
+        "type": "string",
+        "pattern": _PARAM_NAME.pattern,
+        "description": "The fact field the pack gives (snake_case).",
+    },
+    "classes": {
+        "type": "array",
+        "items": {"$ref": "#/$defs/ladder_class"},
+        "minItems": 2,
+        "description": "dpd_ladder: the classes, best first.",
+    },
+    "products": _PRODUCTS,
+    "product_types": {
+        "type": "object",
+        "propertyNames": {"enum": [p.value for p in Product]},
+        "additionalProperties": {"type": "string", "minLength": 1},
+        "description": "dpd_ladder: the product type of each product, for thresholds by type.",
+    },
+    "flags": {
+        "type": "object",
+        "additionalProperties": {"type": "string"},
+        "description": "dpd_ladder: boolean fact fields, true from the named class on.",
+    },
+    "over_dpd": _whole("materiality_default: in default when dpd is above this figure."),
+    "absolute": {
+        "type": "object",
+        "propertyNames": {"pattern": "^[A-Z]{3}$"},
+        "additionalProperties": _figure({"type": "number", "minimum": 0}, "An amount."),
+        "minProperties": 1,
+        "description": "materiality_default: the absolute threshold, by ISO 4217 currency.",
+    },
+    "relative": _figure(
+        {"type": "number", "minimum": 0, "maximum": 1},
+        "materiality_default: the relative threshold, a share of the exposure.",
+    ),
+    "labels": {
+        "type": "object",
+        "propertyNames": {"enum": list(_regulatory.MaterialityPack.values)},
+        "additionalProperties": {
+            "type": "array",
+            "items": {"type": "string"},
+            "minItems": 2,
+            "maxItems": 2,
+        },
+        "description": "materiality_default: labels, value = [english, chinese].",
+    },
+    "cites": {**_CITES, "description": "Clause ids of the pack."},
+    "doc": {**_TEXT, "description": "What the pack is for."},
+    "enabled": _PACK_ENABLED,
+}
+_THRESHOLD = {
+    "oneOf": [
+        _whole("A dpd figure."),
+        {"type": "object", "additionalProperties": _whole("A dpd figure.")},
+    ]
+}
+_LADDER_CLASS = {
+    "value": {"type": "string", "pattern": _PARAM_NAME.pattern, "description": "The class."},
+    "label_en": {**_TEXT, "description": "English label."},
+    "label_zh": {**_TEXT, "description": "Chinese label."},
+    "rule": {**_TEXT, "minLength": 1, "description": "The rule id, unique in the policy."},
+    "reason": {**_TEXT, "description": "Why; decisions show it."},
+    "cites": {**_CITES, "description": "Clause ids of the class."},
+    "over_dpd": {**_THRESHOLD, "description": "The class begins when dpd is above this."},
+    "from_dpd": {**_THRESHOLD, "description": "The class begins when dpd reaches this."},
+    "rebuttable_by": {
+        "enum": list(_regulatory.REBUTTAL_FIELDS),
+        "description": "The case field that may rebut the class's presumption.",
+    },
+}
+_ALL_CHANNELS = [c.value for c in _guardrails.ContactChannel]
+_GUARDRAIL_PACK = {
+    "title": {**_TEXT, "description": "A short title (default: the pack id)."},
+    "rules": {
+        "type": "array",
+        "items": {"$ref": "#/$defs/guardrail_rule"},
+        "minItems": 1,
+        "description": "The pack's rules.",
+    },
+    "cites": {**_CITES, "description": "Clause ids of the pack."},
+    "doc": {**_TEXT, "description": "What the pack is for."},
+    "enabled": _PACK_ENABLED,
+}
+_CLOCK = _figure(
+    {"type": "string", "pattern": r"^([01]\d|2[0-4]):([0-5]\d)$"}, "A time of day as HH:MM."
+)
+_GUARDRAIL_RULE = {
+    "id": {**_TEXT, "description": "The rule's id, unique among the guardrails."},
+    "kind": {
+        "enum": [k.value for k in _guardrails.RuleKind],
+        "description": "The kind of rule; it decides the further keys.",
+    },
+    "reason": {**_TEXT, "description": "Why; verdicts show it."},
+    "cites": {**_CITES, "description": "Clause ids the rule encodes."},
+    "channels": _one_or_many({"enum": _ALL_CHANNELS}, "The channels the rule covers."),
+    "parties": _one_or_many(
+        {"enum": [p.value for p in _guardrails.Party]}, "The parties the rule covers."
+    ),
+    "start": {**_CLOCK, "description": "hours: the first allowed time of day."},
+    "end": {**_CLOCK, "description": "hours: the last allowed time of day."},
+    "consent_exempts": {
+        "type": "boolean",
+        "default": False,
+        "description": "hours: whether the debtor's consent lifts the limit.",
+    },
+    "max": _whole("unanswered_per_day, calls_in_window: the most contacts allowed."),
+    "days": _whole(
+        "calls_in_window, quiet_after_conversation, validation_notice: a number of days.",
+        maximum=366,
+    ),
+    "purposes": _one_or_many(
+        {"enum": [p.value for p in _guardrails.Purpose]},
+        "third_party: why a third party may be contacted.",
+    ),
+    "conditions": {
+        "type": "array",
+        "items": {"type": "string"},
+        "description": "third_party: the terms of such a contact.",
+    },
+    "requires_unreachable": {
+        "type": "boolean",
+        "default": False,
+        "description": "third_party: only once the debtor is unreachable.",
+    },
+    "failed_attempts": _whole(
+        "third_party: failed attempts that make the debtor unreachable.", minimum=1
+    ),
+    "business_days": {
+        "type": "boolean",
+        "default": True,
+        "description": "validation_notice: whether days are business days.",
+    },
+    "calendar": {**_TEXT, "description": "validation_notice: the calendar's country code."},
+    "years": _whole("time_barred: the limitation period in years.", minimum=1, maximum=100),
+    "restarted_by": _one_or_many(
+        {"enum": [k.value for k in EventKind]}, "time_barred: the events that restart the period."
+    ),
+}
+# The keys a kind of guardrail rule cannot do without (the parser's fig(...) calls).
+_GUARDRAIL_REQUIRED: dict[str, list[str]] = {
+    "hours": ["start", "end"],
+    "unanswered_per_day": ["max"],
+    "calls_in_window": ["max", "days"],
+    "quiet_after_conversation": ["days"],
+    "validation_notice": ["days"],
+    "time_barred": ["years"],
+}
+_BUCKET_SET = {
+    "title": {**_TEXT, "description": "A short title (default: the set id)."},
+    "fact": {
+        "type": "string",
+        "pattern": _PARAM_NAME.pattern,
+        "description": "The fact field the set gives (snake_case).",
+    },
+    "ranges": {
+        "type": "array",
+        "items": {"$ref": "#/$defs/bucket_range"},
+        "minItems": 1,
+        "description": "The buckets: contiguous dpd ranges, the last open-ended.",
+    },
+    "current": {**_TEXT, "default": "current", "description": "The value when dpd is 0."},
+    "current_label": {
+        **_TEXT,
+        "default": "not overdue",
+        "description": "The label of that value.",
+    },
+    "cites": {**_CITES, "description": "Clause ids of the set."},
+    "chosen": {
+        "type": "boolean",
+        "default": False,
+        "description": "True when the source texts leave the set open and the policy chose it.",
+    },
+    "doc": {**_TEXT, "description": "What the set is for."},
+    "enabled": {**_PACK_ENABLED, "description": "false switches the set off."},
+}
+_BUCKET_RANGE = {
+    "id": {**_TEXT, "description": "The bucket's id: the value of the set's fact."},
+    "label": {**_TEXT, "description": "A label (default: the id)."},
+    "min_dpd": _whole("The first dpd of the bucket."),
+    "max_dpd": _whole("The last dpd of the bucket (the last range has none)."),
+    "treatments": _one_or_many({"$ref": "#/$defs/remedy"}, "The remedies for the bucket."),
+    "cites": {**_CITES, "description": "Clause ids of the bucket."},
+    "doc": {**_TEXT, "description": "What the bucket means."},
+}
+
+
+def _by_id(item: str, description: str) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "description": description,
+        "propertyNames": {"pattern": PACK_ID.pattern},
+        "additionalProperties": {"$ref": f"#/$defs/{item}"},
+    }
+
+
+def _pack(
+    keys: tuple[str, ...],
+    spec: dict[str, Any],
+    required: list[str],
+    description: str,
+    by_kind: dict[str, tuple[tuple[str, ...], list[str]]] | None = None,
+) -> dict[str, Any]:
+    """A pack table: the loader reads none of its keys when ``enabled = false``."""
+    table = _table(keys, spec, required, description)
+    strict: dict[str, Any] = {
+        "propertyNames": {"enum": list(table["properties"])},
+        "required": table.pop("required"),
+    }
+    del table["additionalProperties"]
+    if by_kind:
+        strict["allOf"] = [
+            {
+                "if": {"properties": {"kind": {"const": kind}}, "required": ["kind"]},
+                "then": {
+                    "propertyNames": {"enum": list(kind_keys)},
+                    **({"required": kind_required} if kind_required else {}),
+                },
+            }
+            for kind, (kind_keys, kind_required) in by_kind.items()
+        ]
+    table["if"] = {"properties": {"enabled": {"const": False}}, "required": ["enabled"]}
+    table["else"] = strict
+    return table
+
+
+def _section_defs() -> dict[str, Any]:
+    """The ``$defs`` of the optional sections."""
+    reg_keys = tuple(dict.fromkeys((*_regulatory.LADDER_KEYS, *_regulatory.MATERIALITY_KEYS)))
+    rule_keys = tuple(
+        dict.fromkeys(
+            (*_guardrails.RULE_KEYS, *(k for v in _guardrails.KIND_KEYS.values() for k in v))
+        )
+    )
+    rule = _table(
+        rule_keys, _GUARDRAIL_RULE, ["id", "kind"], "A guardrail rule; its kind decides its keys."
+    )
+    rule["allOf"] = [
+        {
+            "if": {"properties": {"kind": {"const": kind.value}}, "required": ["kind"]},
+            "then": {
+                "propertyNames": {"enum": [*_guardrails.RULE_KEYS, *extra]},
+                **(
+                    {"required": _GUARDRAIL_REQUIRED[kind.value]}
+                    if kind.value in _GUARDRAIL_REQUIRED
+                    else {}
+                ),
+            },
+        }
+        for kind, extra in _guardrails.KIND_KEYS.items()
+    ]
+    kind_keys = {
+        _regulatory.PackKind.DPD_LADDER.value: (_regulatory.LADDER_KEYS, ["fact", "classes"]),
+        _regulatory.PackKind.MATERIALITY_DEFAULT.value: (
+            _regulatory.MATERIALITY_KEYS,
+            ["fact", "over_dpd", "relative"],
+        ),
+    }
+    periods = {
+        name: _table(
+            keys,
+            {k: v for k, v in _PERIOD.items() if k in keys},
+            [],
+            f"The {name} period of the legal deadlines.",
+        )
+        for name, keys in _stages.PERIOD_KEYS.items()
+    }
+    return {
+        "parameter_name": {
+            "type": "string",
+            "pattern": _PARAM_NAME.pattern,
+            "description": "The name of a policy parameter that holds the figure.",
+        },
+        "event_matcher": {
+            "enum": _EVENT_MATCHERS,
+            "description": "An event kind, or contact_attempt:outcome.",
+        },
+        "timeline": _table(
+            _stages.TIMELINE_KEYS,
+            _TIMELINE,
+            [],
+            "Stage plans, calendars and legal deadlines: see docs/reference-stages.md.",
+        ),
+        "calendar": _table(_stages.CALENDAR_KEYS, _CALENDAR, ["country"], "The business calendar."),
+        "stage": {
+            **_table(
+                _stages.STAGE_KEYS,
+                _STAGE,
+                ["id", "anchor", "action", "channel", "owner", "completed_by"],
+                "A stage of a plan.",
+            ),
+            "anyOf": [{"required": ["within"]}, {"required": ["after"]}],
+        },
+        "deadlines": _table(
+            _stages.DEADLINE_KEYS, _DEADLINES, [], "The rules of the legal deadlines."
+        ),
+        **periods,
+        "regulation": _by_id("regulation_pack", "Regulatory classification packs, by pack id."),
+        "regulation_pack": _pack(
+            reg_keys,
+            _REGULATION_PACK,
+            ["kind"],
+            "A classification pack: dpd_ladder or materiality_default.",
+            kind_keys,
+        ),
+        "ladder_class": _table(
+            _regulatory.LADDER_CLASS_KEYS,
+            _LADDER_CLASS,
+            ["value", "rule"],
+            "A class of a dpd_ladder pack; every class but the first has over_dpd or from_dpd.",
+        ),
+        "guardrails": _by_id("guardrail_pack", "Contact guardrail packs, by pack id."),
+        "guardrail_pack": _pack(
+            _guardrails.PACK_KEYS, _GUARDRAIL_PACK, ["rules"], "A contact guardrail pack."
+        ),
+        "guardrail_rule": rule,
+        "buckets": _by_id("bucket_set", "Delinquency bucket sets, by set id."),
+        "bucket_set": _pack(
+            _buckets.SET_KEYS, _BUCKET_SET, ["fact", "ranges"], "A delinquency bucket set."
+        ),
+        "bucket_range": _table(
+            _buckets.RANGE_KEYS, _BUCKET_RANGE, ["id", "min_dpd"], "A bucket: a range of dpd."
+        ),
     }
 
 
@@ -342,6 +829,7 @@ def policy_schema() -> dict[str, Any]:
         ),
         "remedy_rule": remedy_rule,
         "clause": _table(CLAUSE_KEYS, _CLAUSE, ["title"], "A clause of the policy's own."),
+        **_section_defs(),
     }
     ordered = {k: top[k] for k in ("$schema", "$id", "title", "description")}
     ordered.update({k: v for k, v in top.items() if k not in ordered})

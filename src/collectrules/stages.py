@@ -32,9 +32,14 @@ from collectrules.errors import FieldProblem, InputError, did_you_mean
 from collectrules.facts import ContactOutcome, Event, EventKind, Product
 
 __all__ = [
+    "CALENDAR_KEYS",
+    "DEADLINE_KEYS",
     "DEFAULT_CONTACT_CHANNELS",
     "EVENT_FIELDS",
+    "PERIOD_KEYS",
+    "STAGE_KEYS",
     "TIMELINE_FIELDS",
+    "TIMELINE_KEYS",
     "TIMELINE_PARAMETERS",
     "Anchor",
     "AnchorKind",
@@ -501,14 +506,19 @@ _PARAMETER_MAX: Mapping[str, int] = {
 # --------------------------------------------------------------------------- loading
 
 
-_SECTION_KEYS = ("calendar", "plans", "products", "contact_channels", "deadlines")
-_STAGE_KEYS = (
+#: The keys of ``[timeline]``.
+TIMELINE_KEYS = ("calendar", "plans", "products", "contact_channels", "deadlines")
+#: The keys of a stage of a plan.
+STAGE_KEYS = (
     "id", "title", "anchor", "within", "after", "limit", "action", "channel", "owner",
     "completed_by", "when", "reason", "cites", "pauses_on_promise", "chosen", "doc",
 )  # fmt: skip
-_CALENDAR_KEYS = ("country", "subdivision", "extra_holidays", "extra_working_days")
-_DEADLINE_KEYS = ("warning_days", "extend_to_working_day", "limitation", "guarantee", "enforcement")
-_PERIOD_KEYS: Mapping[str, tuple[str, ...]] = {
+#: The keys of ``[timeline.calendar]``.
+CALENDAR_KEYS = ("country", "subdivision", "extra_holidays", "extra_working_days")
+#: The keys of ``[timeline.deadlines]``.
+DEADLINE_KEYS = ("warning_days", "extend_to_working_day", "limitation", "guarantee", "enforcement")
+#: The keys of each legal period of ``[timeline.deadlines]``.
+PERIOD_KEYS: Mapping[str, tuple[str, ...]] = {
     "limitation": ("enabled", "interrupted_by", "cites"),
     "guarantee": ("enabled", "satisfied_by", "cites"),
     "enforcement": ("enabled", "interrupted_by", "cites"),
@@ -650,7 +660,7 @@ class _Parser(TableReader):
         if not isinstance(raw, Mapping):
             self.fail(path, 'expected a table such as { country = "CN" }')
             return None
-        self.keys(raw, _CALENDAR_KEYS, path)
+        self.keys(raw, CALENDAR_KEYS, path)
         country = self.text(raw, "country", path)
         subdivision = raw.get("subdivision")
         if subdivision is not None and not isinstance(subdivision, str):
@@ -764,7 +774,7 @@ class _Parser(TableReader):
             return None
         sid = sid_raw
         path = f"{base}[{sid}]"
-        self.keys(table, _STAGE_KEYS, path, rule_id=sid)
+        self.keys(table, STAGE_KEYS, path, rule_id=sid)
         problems_before = self._count()
 
         anchor: Anchor | None = None
@@ -967,9 +977,9 @@ class _Parser(TableReader):
         if not isinstance(raw, Mapping):
             self.fail(path, "expected a table")
             raw = {}
-        self.keys(raw, _DEADLINE_KEYS, path)
+        self.keys(raw, DEADLINE_KEYS, path)
         tables: dict[str, Mapping[str, Any]] = {}
-        for name, keys in _PERIOD_KEYS.items():
+        for name, keys in PERIOD_KEYS.items():
             table = raw.get(name, {})
             if not isinstance(table, Mapping):
                 self.fail(f"{path}.{name}", "expected a table")
@@ -1077,7 +1087,7 @@ def parse_timeline_section(
     if not isinstance(raw, Mapping):
         parser.fail("timeline", "expected a table: [timeline]")
         return None, dict(TIMELINE_FIELDS)
-    parser.keys(raw, _SECTION_KEYS, "timeline")
+    parser.keys(raw, TIMELINE_KEYS, "timeline")
     data = getattr(loader, "data", None)
     parameters = data.get("parameters", {}) if isinstance(data, Mapping) else {}
     calendar = parser.calendar(raw.get("calendar"))
