@@ -49,6 +49,7 @@ __all__ = [
     "Truth",
     "check",
     "check_value",
+    "compare",
     "parse",
     "predicate",
     "to_durable",
@@ -681,7 +682,8 @@ def _resolve(node: Condition, params: Mapping[str, Scalar]) -> Condition:
     return node
 
 
-def _cmp(op: Op, a: Any, b: Any) -> bool:
+def compare(op: Op, a: Any, b: Any) -> bool:
+    """``a op b``: the one implementation of the comparison operators."""
     if op is Op.LT:
         return bool(a < b)
     if op is Op.LE:
@@ -699,7 +701,7 @@ def _evaluate(node: Condition, facts: Facts) -> bool:
     if isinstance(node, Compare):
         if node.field not in facts:
             return False
-        return _cmp(node.op, facts[node.field], _plain(node.value))
+        return compare(node.op, facts[node.field], _plain(node.value))
     if isinstance(node, Between):
         if node.field not in facts:
             return False

@@ -71,6 +71,7 @@ from collectrules.conditions import (
     Not,
     Op,
     Truth,
+    compare,
 )
 from collectrules.decision import Quadrant
 from collectrules.derive import require_aware
@@ -238,19 +239,7 @@ def _leaf_holds(leaf: Condition, value: Any) -> bool:
     if value is ABSENT:
         return False
     if isinstance(leaf, Compare):
-        v = leaf.value
-        op = leaf.op
-        if op is Op.LT:
-            return bool(value < v)
-        if op is Op.LE:
-            return bool(value <= v)
-        if op is Op.GT:
-            return bool(value > v)
-        if op is Op.GE:
-            return bool(value >= v)
-        if op is Op.EQ:
-            return bool(value == v)
-        return bool(value != v)
+        return compare(leaf.op, value, leaf.value)
     if isinstance(leaf, Between):
         return bool(leaf.low <= value <= leaf.high)
     if isinstance(leaf, In):
