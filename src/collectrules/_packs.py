@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -83,6 +83,28 @@ class PackReader(TableReader):
     def __init__(self, loader: SectionLoader, params: Mapping[str, Scalar]) -> None:
         super().__init__(loader, params)
         self.used: set[str] = set()
+
+    def enabled_tables(
+        self, raw: object, section: str, what: str = "a pack id"
+    ) -> Iterator[tuple[str, Mapping[str, Any], str]]:
+        """The (id, table, path) of each enabled entry of ``[section]``.
+
+        An id of the wrong form and a non-table entry are reported; an entry with
+        ``enabled = false`` is skipped without checking its other keys.
+        """
+        for name, spec in (self.table(raw, section) or {}).items():
+            path = f"{section}.{name}"
+            if not PACK_ID.match(name):
+                self.fail(
+                    path,
+                    f"{what} must start with a letter and hold only "
+                    "letters, digits, '.', '-' or '_'",
+                )
+                continue
+            body = self.table(spec, path)
+            if body is None or not self.flag(body, "enabled", path, default=True):
+                continue
+            yield name, body, path
 
     def table(self, value: object, path: str) -> Mapping[str, Any] | None:
         if not isinstance(value, Mapping):

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 import pendulum
 
-from collectrules._packs import PACK_ID, Figure, PackReader
+from collectrules._packs import Figure, PackReader
 from collectrules._sections import SectionLoader
 from collectrules.conditions import FieldSpec, FieldType, Scalar
 from collectrules.decision import BucketResult, Firing
@@ -194,22 +194,10 @@ def parse_section(
     from collectrules.policy import base_fields
 
     reader = PackReader(loader, params)
-    table = reader.table(raw, "buckets") or {}
     sets: list[BucketSet] = []
     facts: dict[str, str] = {}
     base = base_fields()
-    for set_id, spec in table.items():
-        path = f"buckets.{set_id}"
-        if not PACK_ID.match(set_id):
-            reader.fail(
-                path,
-                "a bucket set id must start with a letter and hold only "
-                "letters, digits, '.', '-' or '_'",
-            )
-            continue
-        body = reader.table(spec, path)
-        if body is None or not reader.flag(body, "enabled", path, default=True):
-            continue
+    for set_id, body, path in reader.enabled_tables(raw, "buckets", "a bucket set id"):
         parsed = _parse_set(set_id, body, path, reader)
         if parsed is None:
             continue

@@ -58,7 +58,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 import attrs
 import pendulum
 
-from collectrules._packs import PACK_ID, Figure, PackReader, start_of_local_day
+from collectrules._packs import Figure, PackReader, start_of_local_day
 from collectrules._sections import SectionLoader
 from collectrules.calendars import BusinessCalendar, ContactHours
 from collectrules.conditions import FieldSpec, FieldType, Scalar
@@ -851,20 +851,9 @@ def parse_section(
 ) -> tuple[GuardrailsSection, dict[str, FieldSpec]]:
     """Parse ``[guardrails]``: one table per contact pack, keyed by the pack's id."""
     reader = PackReader(loader, params)
-    table = reader.table(raw, "guardrails") or {}
     packs: list[GuardrailPack] = []
     seen: set[str] = set()
-    for pack_id, spec in table.items():
-        path = f"guardrails.{pack_id}"
-        if not PACK_ID.match(pack_id):
-            reader.fail(
-                path,
-                "a pack id must start with a letter and hold only letters, digits, '.', '-' or '_'",
-            )
-            continue
-        body = reader.table(spec, path)
-        if body is None or not reader.flag(body, "enabled", path, default=True):
-            continue
+    for pack_id, body, path in reader.enabled_tables(raw, "guardrails"):
         reader.keys(body, PACK_KEYS, path)
         raw_rules = body.get("rules")
         if not isinstance(raw_rules, list) or not raw_rules:

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 import attrs
 import pendulum
 
-from collectrules._packs import PACK_ID, Figure, PackReader
+from collectrules._packs import Figure, PackReader
 from collectrules._sections import SectionLoader
 from collectrules.conditions import FieldSpec, FieldType, Scalar
 from collectrules.decision import Firing, RegulatoryClass
@@ -484,20 +484,9 @@ def parse_section(
     from collectrules.policy import base_fields
 
     reader = PackReader(loader, params)
-    table = reader.table(raw, "regulation")
     packs: list[Pack] = []
     rule_ids: set[str] = set()
-    for pack_id, spec in (table or {}).items():
-        path = f"regulation.{pack_id}"
-        if not PACK_ID.match(pack_id):
-            reader.fail(
-                path,
-                "a pack id must start with a letter and hold only letters, digits, '.', '-' or '_'",
-            )
-            continue
-        body = reader.table(spec, path)
-        if body is None or not reader.flag(body, "enabled", path, default=True):
-            continue
+    for pack_id, body, path in reader.enabled_tables(raw, "regulation"):
         kind_text = body.get("kind")
         try:
             kind = PackKind(kind_text if isinstance(kind_text, str) else "")
