@@ -9,7 +9,7 @@ import pendulum
 from hypothesis import strategies as st
 
 from collectrules import Case, Signal
-from collectrules.facts import DEFAULT_SIGNAL_KINDS
+from collectrules.model.case import DEFAULT_SIGNAL_KINDS
 
 AS_OF = pendulum.parse("2026-06-30T12:00:00+08:00")
 ZONES = ("Asia/Shanghai", "America/New_York", "Europe/London", "UTC")

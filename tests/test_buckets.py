@@ -22,7 +22,7 @@ from collectrules import (
     bucket_history,
     load_policy,
 )
-from collectrules.buckets import BucketSet, buckets_of, dpd_at
+from collectrules.compliance.buckets import BucketSet, buckets_of, dpd_at
 from collectrules.policy import policy_from_dict
 
 AS_OF = pendulum.parse("2026-06-30T12:00:00+08:00")

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from collectrules import PolicyError, load_policy
-from collectrules.clauses import (
+from collectrules.policy.clauses import (
     ClauseKind,
     builtin_clauses,
     citations,

@@ -20,7 +20,7 @@ from collectrules import (
     Policy,
     build_timeline,
 )
-from collectrules.deadlines import period_last_day
+from collectrules.timeline.deadlines import period_last_day
 from timeline_helpers import at, default, event, events, loan, variant
 
 D = dt.date

@@ -8,8 +8,8 @@ import pendulum
 import pytest
 
 from collectrules import Case, InputError, days_past_due
-from collectrules.derive import derive
 from collectrules.policy import Policy
+from collectrules.policy.derive import derive
 from helpers import case_dict, make_case
 
 

@@ -26,8 +26,8 @@ from collectrules import (
     Remedy,
     RuleActionError,
     Signal,
-    _durable,
 )
+from collectrules.engine import _durable
 from collectrules.policy import policy_from_dict
 from helpers import AS_OF, make_case
 from strategies import AS_OF as H_AS_OF

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 
 from collectrules import Case, Event, InputError, Signal
-from collectrules.facts import Product, to_minor_units
+from collectrules.model.case import Product, to_minor_units
 from helpers import SEEN, case_dict
 from strategies import cases
 

@@ -13,8 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from collectrules import ConditionError, Engine, EngineLimitError, PolicyError, load_policy, parse
+from collectrules.authoring.verify import verify
 from collectrules.policy import policy_from_dict
-from collectrules.verify import verify
 
 POLICIES = Path(__file__).parent / "policies"
 

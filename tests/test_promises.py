@@ -21,9 +21,9 @@ from collectrules import (
     build_timeline,
 )
 from collectrules.policy import policy_from_dict
-from collectrules.promises import evaluate_promises, pause_spans, promise_signals
-from collectrules.stages import PromiseRules
-from collectrules.timeline import derived_promise_signals, timeline_facts
+from collectrules.timeline.evaluate import derived_promise_signals, timeline_facts
+from collectrules.timeline.promises import evaluate_promises, pause_spans, promise_signals
+from collectrules.timeline.stages import PromiseRules
 from timeline_helpers import at, default, event, loan
 
 RULES = PromiseRules(grace_days=1, tolerance_pct=Decimal(5))  # the default policy's

@@ -25,9 +25,9 @@ from collectrules import (
     Remedy,
     load_policy,
 )
-from collectrules.clauses import ClauseKind, citations, registry
+from collectrules.compliance.regulatory import LadderPack, MaterialityPack, regulation_of
 from collectrules.policy import policy_from_dict
-from collectrules.regulatory import LadderPack, MaterialityPack, regulation_of
+from collectrules.policy.clauses import ClauseKind, citations, registry
 from strategies import cases
 
 AS_OF = pendulum.parse("2026-06-30T12:00:00+08:00")

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from collectrules import load_policy
-from collectrules.guardrails import guardrails_of
-from collectrules.regulatory import regulation_of
+from collectrules.compliance.guardrails import guardrails_of
+from collectrules.compliance.regulatory import regulation_of
 
 ROOT = Path(__file__).parent.parent
 PAGES = ("cn_bank_loan", "cn_credit_card", "us_regf", "uk", "ifrs9")

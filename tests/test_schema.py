@@ -12,12 +12,15 @@ import pytest
 from hypothesis import given, settings
 from tests.policy_strategies import policies
 
-from collectrules import PolicyError, available_policies, buckets, guardrails, regulatory, stages
-from collectrules import policy as policy_module
+from collectrules import PolicyError, available_policies
 from collectrules.cli import main
+from collectrules.compliance import buckets, guardrails, regulatory
+from collectrules.model.remedies import Remedy
+from collectrules.policy import loader as policy_module
 from collectrules.policy import policy_from_dict
-from collectrules.remedies import Remedy
-from collectrules.schema import policy_schema, schema_text, shipped_schema
+from collectrules.policy.schema import policy_schema, schema_text, shipped_schema
+from collectrules.sections import SECTIONS
+from collectrules.timeline import stages
 
 ROOT = Path(__file__).parent.parent
 SHIPPED = ROOT / "src" / "collectrules" / "policies"
@@ -38,7 +41,7 @@ def test_it_is_a_valid_draft_2020_12_schema() -> None:
 def test_the_schema_has_exactly_the_keys_the_loader_accepts() -> None:
     schema = policy_schema()
     defs = schema["$defs"]
-    assert set(schema["properties"]) == policy_module._TOP_KEYS
+    assert set(schema["properties"]) == policy_module._TOP_KEYS | {s.key for s in SECTIONS}
     assert tuple(defs["parameter"]["properties"]) == policy_module._PARAMETER_KEYS
     assert tuple(defs["signal"]["properties"]) == policy_module._SIGNAL_KEYS
     assert tuple(defs["layer"]["properties"]) == policy_module._LAYER_KEYS

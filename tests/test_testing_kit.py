@@ -28,7 +28,7 @@ from collectrules import (
     Signal,
     load_policy,
 )
-from collectrules.remedies import COERCIVE_REMEDIES
+from collectrules.model.remedies import COERCIVE_REMEDIES
 from collectrules.testing import (
     DEFAULT_AS_OF,
     TIMEZONES,

@@ -28,7 +28,7 @@ from collectrules import (
     Timeline,
     build_timeline,
 )
-from collectrules.stages import AnchorKind, Offset, OffsetUnit, Semantic
+from collectrules.timeline.stages import AnchorKind, Offset, OffsetUnit, Semantic
 from timeline_helpers import (
     NY,
     SH,

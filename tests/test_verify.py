@@ -14,9 +14,7 @@ from hypothesis import strategies as st
 from tests.policy_strategies import AS_OF, case_dicts, policies
 
 from collectrules import Case, Engine, EngineError, Policy, available_policies, load_policy
-from collectrules.policy import policy_from_dict
-from collectrules.remedies import COERCIVE_REMEDIES, Remedy
-from collectrules.verify import (
+from collectrules.authoring.verify import (
     REFERENCE_AS_OF,
     Finding,
     FindingKind,
@@ -28,6 +26,8 @@ from collectrules.verify import (
     reproduces,
     verify,
 )
+from collectrules.model.remedies import COERCIVE_REMEDIES, Remedy
+from collectrules.policy import policy_from_dict
 
 POLICIES = Path(__file__).parent / "policies"
 
@@ -607,7 +607,7 @@ def test_partial_evaluation_keeps_absence_semantics() -> None:
 
 
 def _absent() -> Any:
-    from collectrules.verify import ABSENT
+    from collectrules.authoring.verify import ABSENT
 
     return ABSENT
 

@@ -16,24 +16,27 @@ Quick start::
 
 from __future__ import annotations
 
-from collectrules.buckets import BucketHistory, BucketObservation, BucketSpan, bucket_history
+from collectrules.authoring.verify import Finding, FindingKind, VerificationReport, verify
 from collectrules.calendars import BusinessCalendar, ContactHours, ContactWindow
-from collectrules.conditions import F, parse
-from collectrules.deadlines import Deadline, DeadlineKind, DeadlineStatus
-from collectrules.decision import (
-    SCHEMA_VERSION,
-    BucketResult,
-    Decision,
-    Firing,
-    LevelResult,
-    PolicyRef,
-    Quadrant,
-    RegulatoryClass,
-    RemedyBlock,
-    RemedyGrant,
+from collectrules.compliance.buckets import (
+    BucketHistory,
+    BucketObservation,
+    BucketSpan,
+    bucket_history,
 )
-from collectrules.derive import Derived, days_past_due
+from collectrules.compliance.guardrails import (
+    Contact,
+    ContactChannel,
+    Guardrails,
+    Party,
+    Purpose,
+    Reason,
+    ReasonEffect,
+    Verdict,
+)
+from collectrules.conditions import F, parse
 from collectrules.engine import BatchResult, Engine
+from collectrules.engine.session import CaseSession, Change
 from collectrules.errors import (
     CollectRulesError,
     ConditionError,
@@ -45,22 +48,32 @@ from collectrules.errors import (
     PolicyError,
     RuleActionError,
 )
-from collectrules.facts import Case, ContactOutcome, Event, EventKind, Guarantor, Product, Signal
-from collectrules.guardrails import (
-    Contact,
-    ContactChannel,
-    Guardrails,
-    Party,
-    Purpose,
-    Reason,
-    ReasonEffect,
-    Verdict,
+from collectrules.model.case import (
+    Case,
+    ContactOutcome,
+    Event,
+    EventKind,
+    Guarantor,
+    Product,
+    Signal,
 )
+from collectrules.model.decision import (
+    SCHEMA_VERSION,
+    BucketResult,
+    Decision,
+    Firing,
+    LevelResult,
+    PolicyRef,
+    Quadrant,
+    RegulatoryClass,
+    RemedyBlock,
+    RemedyGrant,
+)
+from collectrules.model.remedies import Remedy
+from collectrules.model.time import days_past_due
 from collectrules.policy import Policy, available_policies, load_policy
-from collectrules.promises import Promise, PromiseStatus
-from collectrules.remedies import Remedy
-from collectrules.session import CaseSession, Change
-from collectrules.stages import Stage, StagePlan
+from collectrules.policy.derive import Derived
+from collectrules.sections import SECTIONS
 from collectrules.timeline import (
     TIMELINE_SCHEMA_VERSION,
     Step,
@@ -68,12 +81,15 @@ from collectrules.timeline import (
     Timeline,
     build_timeline,
 )
-from collectrules.verify import Finding, FindingKind, VerificationReport, verify
+from collectrules.timeline.deadlines import Deadline, DeadlineKind, DeadlineStatus
+from collectrules.timeline.promises import Promise, PromiseStatus
+from collectrules.timeline.stages import Stage, StagePlan
 
 __version__ = "0.1.0"
 
 __all__ = [
     "SCHEMA_VERSION",
+    "SECTIONS",
     "TIMELINE_SCHEMA_VERSION",
     "BatchResult",
     "BucketHistory",

@@ -23,9 +23,8 @@ from decimal import Decimal
 
 import pendulum
 
-from collectrules import _durable
-from collectrules.engine import Engine
-from collectrules.facts import Case, Signal
+from collectrules.engine import Engine, _durable
+from collectrules.model.case import Case, Signal
 from collectrules.policy import Policy, load_policy
 
 __all__ = ["generate_cases", "main"]

@@ -9,9 +9,9 @@ from typing import Annotated, Any
 import pendulum
 import typer
 
-from collectrules.derive import require_aware
 from collectrules.engine import Engine
 from collectrules.errors import FieldProblem, InputError
+from collectrules.model.time import require_aware
 
 __all__ = [
     "AsOf",

@@ -14,14 +14,15 @@ from typing import Annotated, Any
 
 import typer
 
-from collectrules import changes
+from collectrules.authoring import changes
+from collectrules.authoring.verify import Finding, verify
 from collectrules.cli import app
 from collectrules.cli._common import AsOf, resolve_as_of
 from collectrules.errors import EngineLimitError, FieldProblem, InputError, PolicyError
 from collectrules.io import read_rows
-from collectrules.policy import HitPolicy, Policy, _load_raw, _parse_text, _read_text, load_policy
-from collectrules.schema import schema_text
-from collectrules.verify import Finding, verify
+from collectrules.policy import HitPolicy, Policy, load_policy
+from collectrules.policy.loader import _load_raw, _parse_text, _read_text
+from collectrules.policy.schema import schema_text
 
 __all__ = ["check", "diff", "impact", "schema", "show"]
 

@@ -13,10 +13,10 @@ from rich.table import Table
 
 from collectrules.cli import app
 from collectrules.cli._common import Format, PolicyOption, one_line, resolve_as_of
+from collectrules.compliance.guardrails import Contact, Guardrails, ReasonEffect, Verdict
 from collectrules.errors import FieldProblem, InputError
-from collectrules.facts import Case, Event
-from collectrules.guardrails import Contact, Guardrails, ReasonEffect, Verdict
 from collectrules.io import read_rows
+from collectrules.model.case import Case, Event
 
 __all__ = ["contact"]
 

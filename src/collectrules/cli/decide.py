@@ -21,10 +21,10 @@ from collectrules.cli._common import (
     report_row,
     resolve_as_of,
 )
-from collectrules.decision import Decision
 from collectrules.errors import CollectRulesError, FieldProblem, InputError
-from collectrules.facts import Case
 from collectrules.io import read_rows
+from collectrules.model.case import Case
+from collectrules.model.decision import Decision
 
 __all__ = ["decide", "explain"]
 

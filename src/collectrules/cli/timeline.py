@@ -22,11 +22,11 @@ from collectrules.cli._common import (
     report_row,
     resolve_as_of,
 )
-from collectrules.deadlines import Deadline, DeadlineStatus
 from collectrules.errors import CollectRulesError, FieldProblem, InputError
-from collectrules.facts import Case
 from collectrules.io import read_rows
+from collectrules.model.case import Case
 from collectrules.timeline import Step, StepStatus, Timeline
+from collectrules.timeline.deadlines import Deadline, DeadlineStatus
 
 __all__ = ["timeline"]
 

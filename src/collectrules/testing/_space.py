@@ -11,7 +11,7 @@ The fields a case controls are grouped into *variables*: a counted signal kind, 
 measured signal kind (absent, or present with a value), days past due together with the
 overdue amount when both are read (a case with nothing overdue is never past due), the
 maturity date (none, or a number of days away), and so on. :func:`build_case` turns an
-assignment of variables into a valid :class:`~collectrules.facts.Case`.
+assignment of variables into a valid :class:`~collectrules.model.case.Case`.
 """
 
 from __future__ import annotations
@@ -36,11 +36,11 @@ from collectrules.conditions import (
     In,
     Op,
     Param,
-    Value,
 )
-from collectrules.derive import DEFAULT_LOOKBACK_DAYS
-from collectrules.facts import Case, Guarantor, Product, Signal
+from collectrules.conditions.ir import Value
+from collectrules.model.case import Case, Guarantor, Product, Signal
 from collectrules.policy import Policy
+from collectrules.policy.derive import DEFAULT_LOOKBACK_DAYS
 
 __all__ = [
     "DEFAULT_AS_OF",

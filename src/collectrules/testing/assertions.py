@@ -15,13 +15,13 @@ from typing import Any
 
 import attrs
 
-from collectrules.decision import Decision, Quadrant
-from collectrules.derive import require_aware
 from collectrules.engine import Backend
 from collectrules.errors import FieldProblem, InputError, did_you_mean
-from collectrules.facts import Case
+from collectrules.model.case import Case
+from collectrules.model.decision import Decision, Quadrant
+from collectrules.model.remedies import Remedy
+from collectrules.model.time import require_aware
 from collectrules.policy import Policy
-from collectrules.remedies import Remedy
 from collectrules.testing._policies import engine_for, resolve_policy
 
 __all__ = ["DecisionMismatch", "Expectation", "assert_decision", "format_decision"]
@@ -190,7 +190,7 @@ def assert_decision(
 
     ``policy`` is a :class:`~collectrules.policy.Policy`, a shipped policy name or a
     policy file; it is loaded once, and its engine compiled once per content hash.
-    ``case`` is a :class:`~collectrules.facts.Case` or plain data for
+    ``case`` is a :class:`~collectrules.model.case.Case` or plain data for
     ``Case.from_dict``. ``quadrant`` (when given) must be the decided quadrant; every
     remedy of ``allows`` must be allowed and every one of ``blocks`` blocked.
 

@@ -22,7 +22,7 @@ one layer's inputs would combine into more than ``max_cells`` cells, that layer 
 checked on a fixed pseudo-random sample of ``max_cells`` cells instead, and a clean
 result is then evidence, not proof.
 
-When the verifier (:mod:`collectrules.verify`) is installed, its findings of the same
+When the verifier (:mod:`collectrules.authoring.verify`) is installed, its findings of the same
 kinds are reported too.
 """
 
@@ -35,23 +35,21 @@ import json
 import random
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 import attrs
 
-from collectrules._evaluate import CompiledPolicy
-from collectrules.decision import Decision, Quadrant
-from collectrules.derive import require_aware
+from collectrules.authoring.verify import VerificationReport, verify
 from collectrules.engine import display_facts
+from collectrules.engine.compiled import CompiledPolicy, resolve_remedies
 from collectrules.errors import CollectRulesError, FieldProblem, InputError
-from collectrules.facts import Case
+from collectrules.model.case import Case
+from collectrules.model.decision import Decision, Quadrant
+from collectrules.model.remedies import COERCIVE_REMEDIES, Remedy
+from collectrules.model.time import require_aware
 from collectrules.policy import HitPolicy, Layer, Policy
-from collectrules.remedies import COERCIVE_REMEDIES, Remedy
 from collectrules.testing import _space
 from collectrules.testing._policies import engine_for, resolve_policy
-
-if TYPE_CHECKING:
-    from collectrules.verify import VerificationReport
 
 __all__ = [
     "MEASURED_WORSE",
@@ -525,7 +523,6 @@ class _Search:
         self.counts[(kind, layer.id)] = count + 1
 
     def outcome(self, names: Sequence[str], key: Key) -> tuple[Quadrant, frozenset[Remedy]]:
-        from collectrules._evaluate import resolve_remedies
 
         facts = self.facts(names, key)
         matched = [rule for rule, test in self.compiled.remedies if test(facts)]
@@ -640,7 +637,6 @@ def _confirm_softer(
 @functools.lru_cache(maxsize=16)
 def _report(policy: Policy, as_of: str) -> VerificationReport:
     """The verifier's report, shared by both checks of one policy at one instant."""
-    from collectrules.verify import verify
 
     return verify(policy, as_of=as_of)
 
@@ -705,7 +701,7 @@ def check_complete(
     case that reproduces it through ``Engine.decide`` at ``as_of``.
 
     ``method`` is ``"search"`` (the kit's own search), ``"verifier"`` (the findings of
-    :func:`collectrules.verify.verify`) or ``"both"``, the default: two independent
+    :func:`collectrules.authoring.verify.verify`) or ``"both"``, the default: two independent
     searches, each finding reported once.
 
     Raises :class:`InvariantViolation`; returns a :class:`CheckResult` when the policy

@@ -230,7 +230,7 @@ def _names(value: object, key: str, where: str) -> list[str]:
 
 
 def _instant(value: object, where: str) -> dt.datetime:
-    from collectrules.derive import require_aware
+    from collectrules.model.time import require_aware
 
     try:
         return require_aware(value)
@@ -271,7 +271,7 @@ class GoldenCase(pytest.Item):
 
     def runtest(self) -> None:
         """Decide the case; raise :class:`DecisionMismatch` when it does not match."""
-        from collectrules.facts import Case
+        from collectrules.model.case import Case
         from collectrules.testing._policies import engine_for
         from collectrules.testing.assertions import DecisionMismatch
 

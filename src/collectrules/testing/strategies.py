@@ -26,7 +26,7 @@ import pendulum
 from hypothesis import strategies as st
 
 from collectrules.errors import FieldProblem, InputError, did_you_mean
-from collectrules.facts import (
+from collectrules.model.case import (
     EVENT_REQUIRED_FIELDS,
     Case,
     ContactOutcome,
@@ -67,7 +67,7 @@ _MAX_MEASURE = Decimal(100)
 
 
 def _as_of(value: dt.datetime | str | None) -> pendulum.DateTime:
-    from collectrules.derive import require_aware
+    from collectrules.model.time import require_aware
 
     return DEFAULT_AS_OF if value is None else require_aware(value)
 

@@ -1,0 +1,433 @@
+"""What a policy change changes: the rules (:func:`diff_policies`) and the decisions
+(:func:`impact`).
+
+``diff_policies(old, new)`` lists the parameters, signals, layers and rules that were
+added, removed or changed, key by key, after ``extends`` is resolved on both sides. A
+rule that moved within a ``first`` layer is a change too: order decides there.
+
+``impact(old, new, cases, as_of=…)`` decides the same cases under both policies (the
+champion and the challenger) and reports how many change quadrant, as a from→to
+matrix, which remedies are gained and lost and how often, and a sample of changed
+cases with both traces. Nothing here reads the clock: ``as_of`` is an input.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import attrs
+
+from collectrules.engine import Backend, Engine
+from collectrules.errors import CollectRulesError, InputError
+from collectrules.io import Row
+from collectrules.model.case import Case
+from collectrules.model.decision import Decision, Quadrant
+from collectrules.model.time import require_aware
+from collectrules.policy import HitPolicy, Layer, LayerRule, Policy, RemedyRule
+
+__all__ = [
+    "CaseChange",
+    "Change",
+    "ImpactReport",
+    "PolicyDiff",
+    "diff_policies",
+    "impact",
+]
+
+
+@attrs.frozen
+class Change:
+    """One added, removed or changed item of a policy.
+
+    ``what`` is ``policy``, ``parameter``, ``signal``, ``layer``, ``rule`` (a layer
+    rule), ``remedy_rule`` or ``section``; ``fields`` lists ``(key, old, new)`` for a
+    change.
+    """
+
+    what: str
+    id: str
+    change: str
+    fields: tuple[tuple[str, Any, Any], ...] = ()
+    where: str = ""
+
+    def __str__(self) -> str:
+        head = f"{self.change} {self.what} {self.id}" + (f" ({self.where})" if self.where else "")
+        if not self.fields:
+            return head
+        if self.change == "added":
+            parts = "; ".join(f"{k} = {_show(n)}" for k, _, n in self.fields)
+        elif self.change == "removed":
+            parts = "; ".join(f"{k} = {_show(o)}" for k, o, _ in self.fields)
+        else:
+            parts = "; ".join(f"{k}: {_show(o)} -> {_show(n)}" for k, o, n in self.fields)
+        return f"{head}: {parts}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """The change as plain JSON-ready data."""
+        return {
+            "what": self.what,
+            "id": self.id,
+            "change": self.change,
+            "where": self.where,
+            "fields": [{"key": k, "old": _plain(o), "new": _plain(n)} for k, o, n in self.fields],
+        }
+
+
+@attrs.frozen
+class PolicyDiff:
+    """Every difference between two resolved policies."""
+
+    old: str
+    new: str
+    changes: tuple[Change, ...]
+
+    @property
+    def identical(self) -> bool:
+        """Whether nothing that decides a case differs."""
+        return not self.changes
+
+    def of(self, what: str) -> tuple[Change, ...]:
+        """The changes to one kind of item."""
+        return tuple(c for c in self.changes if c.what == what)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The diff as plain JSON-ready data."""
+        return {
+            "old": self.old,
+            "new": self.new,
+            "identical": self.identical,
+            "changes": [c.to_dict() for c in self.changes],
+        }
+
+
+def _show(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, tuple | list):
+        return "[" + ", ".join(str(v) for v in value) + "]"
+    if isinstance(value, str):
+        return repr(value)
+    return str(value)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _fields(old: Mapping[str, Any], new: Mapping[str, Any]) -> tuple[tuple[str, Any, Any], ...]:
+    return tuple(
+        (k, old.get(k), new.get(k)) for k in dict.fromkeys([*old, *new]) if old.get(k) != new.get(k)
+    )
+
+
+def _rule_view(rule: LayerRule, layer: Layer, position: int) -> dict[str, Any]:
+    view: dict[str, Any] = {
+        "layer": layer.id,
+        "when": rule.when.to_text(),
+        "reason": rule.reason,
+        "cites": rule.cites,
+    }
+    if layer.hit_policy is HitPolicy.COLLECT_SUM:
+        view["score"] = rule.score
+    else:
+        view["value"] = rule.value
+    if layer.hit_policy is HitPolicy.PRIORITY:
+        view["priority"] = rule.priority
+    if layer.hit_policy is HitPolicy.FIRST:
+        view["position"] = position + 1
+    return view
+
+
+def _remedy_view(rule: RemedyRule) -> dict[str, Any]:
+    return {
+        "effect": rule.effect.value,
+        "remedies": tuple(r.value for r in rule.remedies),
+        "when": rule.when.to_text(),
+        "reason": rule.reason,
+        "conditions": rule.conditions,
+        "cites": rule.cites,
+    }
+
+
+def _layer_view(layer: Layer) -> dict[str, Any]:
+    return {
+        "output": layer.output,
+        "values": layer.values,
+        "hit_policy": layer.hit_policy.value,
+        "default": layer.default,
+        "bands": tuple(f"{v} from {m:g}" for m, v in layer.bands),
+        "cites": layer.cites,
+    }
+
+
+def _compare(
+    what: str,
+    old: Mapping[str, Mapping[str, Any]],
+    new: Mapping[str, Mapping[str, Any]],
+    where: Mapping[str, str],
+) -> list[Change]:
+    out: list[Change] = []
+    for key in old:
+        if key not in new:
+            shown = tuple((k, v, None) for k, v in old[key].items() if v not in (None, (), ""))
+            out.append(Change(what, key, "removed", shown, where.get(key, "")))
+    for key, view in new.items():
+        if key not in old:
+            shown = tuple((k, None, v) for k, v in view.items() if v not in (None, (), ""))
+            out.append(Change(what, key, "added", shown, where.get(key, "")))
+            continue
+        fields = _fields(old[key], view)
+        if fields:
+            out.append(Change(what, key, "changed", fields, where.get(key, "")))
+    return out
+
+
+def diff_policies(old: Policy, new: Policy) -> PolicyDiff:
+    """The differences between two policies, after ``extends`` on both sides."""
+    changes: list[Change] = []
+    ident = _fields(
+        {"id": old.id, "version": old.version, "title": old.title},
+        {"id": new.id, "version": new.version, "title": new.title},
+    )
+    if ident:
+        changes.append(Change("policy", new.id, "changed", ident))
+    changes += _compare(
+        "parameter",
+        {
+            n: {"value": p.value, "cites": p.cites, "status": p.status, "chosen": p.chosen}
+            for n, p in old.parameters.items()
+        },
+        {
+            n: {"value": p.value, "cites": p.cites, "status": p.status, "chosen": p.chosen}
+            for n, p in new.parameters.items()
+        },
+        {},
+    )
+    changes += _compare(
+        "signal",
+        {k: {"dimension": s.dimension, "polarity": s.polarity} for k, s in old.signals.items()},
+        {k: {"dimension": s.dimension, "polarity": s.polarity} for k, s in new.signals.items()},
+        {},
+    )
+    changes += _compare(
+        "layer",
+        {la.id: _layer_view(la) for la in old.layers},
+        {la.id: _layer_view(la) for la in new.layers},
+        {},
+    )
+    old_rules = {r.id: _rule_view(r, la, i) for la in old.layers for i, r in enumerate(la.rules)}
+    new_rules = {r.id: _rule_view(r, la, i) for la in new.layers for i, r in enumerate(la.rules)}
+    where = {r.id: f"layer {la.id}" for la in (*old.layers, *new.layers) for r in la.rules}
+    changes += _compare("rule", old_rules, new_rules, where)
+    if old.conflict is not new.conflict:
+        changes.append(
+            Change(
+                "remedies",
+                "conflict",
+                "changed",
+                (("conflict", old.conflict.value, new.conflict.value),),
+            )
+        )
+    changes += _compare(
+        "remedy_rule",
+        {r.id: _remedy_view(r) for r in old.remedy_rules},
+        {r.id: _remedy_view(r) for r in new.remedy_rules},
+        {},
+    )
+    for key in sorted(set(old.sections) | set(new.sections)):
+        a, b = old.data.get(key), new.data.get(key)
+        if a != b:
+            state = "added" if a is None else "removed" if b is None else "changed"
+            changes.append(Change("section", key, state))
+    return PolicyDiff(old.ref, new.ref, tuple(changes))
+
+
+# --------------------------------------------------------------------------- impact
+
+
+@attrs.frozen
+class CaseChange:
+    """One case whose decision differs between the two policies, with both traces."""
+
+    case_id: str
+    where: str
+    old_quadrant: str
+    new_quadrant: str
+    gained: tuple[str, ...]
+    lost: tuple[str, ...]
+    old_trace: tuple[str, ...]
+    new_trace: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The change as plain JSON-ready data."""
+        return {
+            "case_id": self.case_id,
+            "where": self.where,
+            "old_quadrant": self.old_quadrant,
+            "new_quadrant": self.new_quadrant,
+            "gained": list(self.gained),
+            "lost": list(self.lost),
+            "old_trace": list(self.old_trace),
+            "new_trace": list(self.new_trace),
+        }
+
+
+@attrs.frozen
+class ImpactReport:
+    """What changes when ``new`` replaces ``old`` on a set of cases.
+
+    ``matrix`` counts cases by (old quadrant, new quadrant), unchanged ones included;
+    ``gained`` and ``lost`` count, per remedy, the cases in which it became allowed or
+    stopped being allowed. ``errors`` lists the rows that could not be decided, with the
+    side (``old``, ``new`` or ``input``) and the reason.
+    """
+
+    old: str
+    new: str
+    as_of: str
+    total: int
+    decided: int
+    matrix: Mapping[tuple[str, str], int]
+    gained: Mapping[str, int]
+    lost: Mapping[str, int]
+    changed: int
+    sample: tuple[CaseChange, ...]
+    errors: tuple[tuple[str, str, str], ...] = ()
+
+    @property
+    def quadrant_changes(self) -> int:
+        """How many cases change quadrant."""
+        return sum(n for (a, b), n in self.matrix.items() if a != b)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The report as plain JSON-ready data."""
+        return {
+            "old": self.old,
+            "new": self.new,
+            "as_of": self.as_of,
+            "total": self.total,
+            "decided": self.decided,
+            "changed": self.changed,
+            "quadrant_changes": self.quadrant_changes,
+            "matrix": [
+                {"from": a, "to": b, "cases": n} for (a, b), n in sorted(self.matrix.items())
+            ],
+            "gained": dict(sorted(self.gained.items())),
+            "lost": dict(sorted(self.lost.items())),
+            "sample": [c.to_dict() for c in self.sample],
+            "errors": [{"where": w, "side": s, "error": e} for w, s, e in self.errors],
+        }
+
+
+def _trace(decision: Decision) -> tuple[str, ...]:
+    return tuple(f"{f.rule_id}: {f.outcome}" for f in decision.trace)
+
+
+def _one_line(exc: CollectRulesError) -> str:
+    if isinstance(exc, InputError):
+        return "; ".join(f"{p.path}: {p.message}" if p.path else p.message for p in exc.problems)
+    return str(exc).replace("\n", " ")
+
+
+def impact(
+    old: Policy | str,
+    new: Policy | str,
+    cases: Iterable[Row | Case | Mapping[str, Any]],
+    *,
+    as_of: dt.datetime | str,
+    sample: int = 5,
+    backend: Backend = "python",
+) -> ImpactReport:
+    """Decide ``cases`` under both policies at ``as_of`` and compare the decisions.
+
+    ``cases`` holds :class:`~collectrules.io.Row` objects (as
+    :func:`~collectrules.io.read_rows` gives them), cases, or plain dicts. A row that
+    cannot be read or decided is counted in ``errors``, never dropped silently.
+    """
+    when = require_aware(as_of)
+    champion = Engine(old, backend=backend)
+    challenger = Engine(new, backend=backend)
+    kinds = tuple(dict.fromkeys([*champion.policy.signals, *challenger.policy.signals]))
+    matrix: Counter[tuple[str, str]] = Counter()
+    gained: Counter[str] = Counter()
+    lost: Counter[str] = Counter()
+    errors: list[tuple[str, str, str]] = []
+    picked: list[CaseChange] = []
+    total = decided = changed = 0
+    for index, item in enumerate(cases):
+        total += 1
+        where = f"case {index + 1}"
+        try:
+            case = _structure(item, kinds)
+        except CollectRulesError as exc:
+            where = item.where if isinstance(item, Row) else where
+            errors.append((where, "input", _one_line(exc)))
+            continue
+        if isinstance(item, Row):
+            where = item.where
+        results: list[Decision] = []
+        for side, engine in (("old", champion), ("new", challenger)):
+            try:
+                results.append(engine.decide(case, as_of=when))
+            except CollectRulesError as exc:
+                errors.append((where, side, _one_line(exc)))
+        if len(results) != 2:
+            continue
+        decided += 1
+        before, after = results
+        matrix[(before.quadrant.value, after.quadrant.value)] += 1
+        was = {r.value for r in before.allowed_remedies}
+        now = {r.value for r in after.allowed_remedies}
+        for r in now - was:
+            gained[r] += 1
+        for r in was - now:
+            lost[r] += 1
+        if before.quadrant is not after.quadrant or was != now:
+            changed += 1
+            if len(picked) < sample:
+                picked.append(
+                    CaseChange(
+                        case.case_id,
+                        where,
+                        before.quadrant.value,
+                        after.quadrant.value,
+                        tuple(sorted(now - was)),
+                        tuple(sorted(was - now)),
+                        _trace(before),
+                        _trace(after),
+                    )
+                )
+    return ImpactReport(
+        champion.policy.ref,
+        challenger.policy.ref,
+        when.isoformat(),
+        total,
+        decided,
+        dict(matrix),
+        dict(gained),
+        dict(lost),
+        changed,
+        tuple(picked),
+        tuple(errors),
+    )
+
+
+def _structure(item: Row | Case | Mapping[str, Any], kinds: Sequence[str]) -> Case:
+    if isinstance(item, Case):
+        return item
+    if isinstance(item, Row):
+        if item.error is not None:
+            raise item.error
+        if item.data is None:
+            raise InputError([], subject=item.where)
+        return Case.from_dict(item.data, signal_kinds=kinds, source=item.where)
+    return Case.from_dict(item, signal_kinds=kinds)
+
+
+#: The quadrants in order, for printing matrices.
+QUADRANTS: tuple[str, ...] = tuple(q.value for q in Quadrant)

@@ -1,0 +1,11 @@
+"""Business calendars and contact hours, both in the debtor's time zone.
+
+Calendars come from the ``holidays`` package, with China's adjusted working days; the
+timeline and the contact guardrails both use them.
+"""
+
+from __future__ import annotations
+
+from collectrules.calendars.business import BusinessCalendar, ContactHours, ContactWindow
+
+__all__ = ["BusinessCalendar", "ContactHours", "ContactWindow"]

@@ -1,0 +1,291 @@
+"""The compliance sections' parts of the policy JSON Schema: regulation, guardrails, buckets."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from collectrules.compliance import buckets as _buckets
+from collectrules.compliance import guardrails as _guardrails
+from collectrules.compliance import regulatory as _regulatory
+from collectrules.compliance._packs import _NAME as _PARAM_NAME
+from collectrules.model.case import EventKind, Product
+from collectrules.policy.schema import (
+    CITES,
+    PRODUCTS,
+    TEXT,
+    by_id,
+    figure,
+    one_or_many,
+    pack,
+    table,
+    whole,
+)
+
+__all__ = ["buckets_defs", "guardrails_defs", "regulation_defs"]
+
+_PACK_ENABLED = {
+    "type": "boolean",
+    "default": True,
+    "description": "false switches the pack off (its other keys are then not read).",
+}
+_REGULATION_PACK = {
+    "kind": {"enum": [k.value for k in _regulatory.PackKind], "description": "The kind of pack."},
+    "title": {**TEXT, "description": "A short title (default: the pack id)."},
+    "fact": {
+        "type": "string",
+        "pattern": _PARAM_NAME.pattern,
+        "description": "The fact field the pack gives (snake_case).",
+    },
+    "classes": {
+        "type": "array",
+        "items": {"$ref": "#/$defs/ladder_class"},
+        "minItems": 2,
+        "description": "dpd_ladder: the classes, best first.",
+    },
+    "products": PRODUCTS,
+    "product_types": {
+        "type": "object",
+        "propertyNames": {"enum": [p.value for p in Product]},
+        "additionalProperties": {"type": "string", "minLength": 1},
+        "description": "dpd_ladder: the product type of each product, for thresholds by type.",
+    },
+    "flags": {
+        "type": "object",
+        "additionalProperties": {"type": "string"},
+        "description": "dpd_ladder: boolean fact fields, true from the named class on.",
+    },
+    "over_dpd": whole("materiality_default: in default when dpd is above this figure."),
+    "absolute": {
+        "type": "object",
+        "propertyNames": {"pattern": "^[A-Z]{3}$"},
+        "additionalProperties": figure({"type": "number", "minimum": 0}, "An amount."),
+        "minProperties": 1,
+        "description": "materiality_default: the absolute threshold, by ISO 4217 currency.",
+    },
+    "relative": figure(
+        {"type": "number", "minimum": 0, "maximum": 1},
+        "materiality_default: the relative threshold, a share of the exposure.",
+    ),
+    "labels": {
+        "type": "object",
+        "propertyNames": {"enum": list(_regulatory.MaterialityPack.values)},
+        "additionalProperties": {
+            "type": "array",
+            "items": {"type": "string"},
+            "minItems": 2,
+            "maxItems": 2,
+        },
+        "description": "materiality_default: labels, value = [english, chinese].",
+    },
+    "cites": {**CITES, "description": "Clause ids of the pack."},
+    "doc": {**TEXT, "description": "What the pack is for."},
+    "enabled": _PACK_ENABLED,
+}
+_THRESHOLD = {
+    "oneOf": [
+        whole("A dpd figure."),
+        {"type": "object", "additionalProperties": whole("A dpd figure.")},
+    ]
+}
+_LADDER_CLASS = {
+    "value": {"type": "string", "pattern": _PARAM_NAME.pattern, "description": "The class."},
+    "label_en": {**TEXT, "description": "English label."},
+    "label_zh": {**TEXT, "description": "Chinese label."},
+    "rule": {**TEXT, "minLength": 1, "description": "The rule id, unique in the policy."},
+    "reason": {**TEXT, "description": "Why; decisions show it."},
+    "cites": {**CITES, "description": "Clause ids of the class."},
+    "over_dpd": {**_THRESHOLD, "description": "The class begins when dpd is above this."},
+    "from_dpd": {**_THRESHOLD, "description": "The class begins when dpd reaches this."},
+    "rebuttable_by": {
+        "enum": list(_regulatory.REBUTTAL_FIELDS),
+        "description": "The case field that may rebut the class's presumption.",
+    },
+}
+_ALL_CHANNELS = [c.value for c in _guardrails.ContactChannel]
+_GUARDRAIL_PACK = {
+    "title": {**TEXT, "description": "A short title (default: the pack id)."},
+    "rules": {
+        "type": "array",
+        "items": {"$ref": "#/$defs/guardrail_rule"},
+        "minItems": 1,
+        "description": "The pack's rules.",
+    },
+    "cites": {**CITES, "description": "Clause ids of the pack."},
+    "doc": {**TEXT, "description": "What the pack is for."},
+    "enabled": _PACK_ENABLED,
+}
+_CLOCK = figure(
+    {"type": "string", "pattern": r"^([01]\d|2[0-4]):([0-5]\d)$"}, "A time of day as HH:MM."
+)
+_GUARDRAIL_RULE = {
+    "id": {**TEXT, "description": "The rule's id, unique among the guardrails."},
+    "kind": {
+        "enum": [k.value for k in _guardrails.RuleKind],
+        "description": "The kind of rule; it decides the further keys.",
+    },
+    "reason": {**TEXT, "description": "Why; verdicts show it."},
+    "cites": {**CITES, "description": "Clause ids the rule encodes."},
+    "channels": one_or_many({"enum": _ALL_CHANNELS}, "The channels the rule covers."),
+    "parties": one_or_many(
+        {"enum": [p.value for p in _guardrails.Party]}, "The parties the rule covers."
+    ),
+    "start": {**_CLOCK, "description": "hours: the first allowed time of day."},
+    "end": {**_CLOCK, "description": "hours: the last allowed time of day."},
+    "consent_exempts": {
+        "type": "boolean",
+        "default": False,
+        "description": "hours: whether the debtor's consent lifts the limit.",
+    },
+    "max": whole("unanswered_per_day, calls_in_window: the most contacts allowed."),
+    "days": whole(
+        "calls_in_window, quiet_after_conversation, validation_notice: a number of days.",
+        maximum=366,
+    ),
+    "purposes": one_or_many(
+        {"enum": [p.value for p in _guardrails.Purpose]},
+        "third_party: why a third party may be contacted.",
+    ),
+    "conditions": {
+        "type": "array",
+        "items": {"type": "string"},
+        "description": "third_party: the terms of such a contact.",
+    },
+    "requires_unreachable": {
+        "type": "boolean",
+        "default": False,
+        "description": "third_party: only once the debtor is unreachable.",
+    },
+    "failed_attempts": whole(
+        "third_party: failed attempts that make the debtor unreachable.", minimum=1
+    ),
+    "business_days": {
+        "type": "boolean",
+        "default": True,
+        "description": "validation_notice: whether days are business days.",
+    },
+    "calendar": {**TEXT, "description": "validation_notice: the calendar's country code."},
+    "years": whole("time_barred: the limitation period in years.", minimum=1, maximum=100),
+    "restarted_by": one_or_many(
+        {"enum": [k.value for k in EventKind]}, "time_barred: the events that restart the period."
+    ),
+}
+# The keys a kind of guardrail rule cannot do without (the parser's fig(...) calls).
+_GUARDRAIL_REQUIRED: dict[str, list[str]] = {
+    "hours": ["start", "end"],
+    "unanswered_per_day": ["max"],
+    "calls_in_window": ["max", "days"],
+    "quiet_after_conversation": ["days"],
+    "validation_notice": ["days"],
+    "time_barred": ["years"],
+}
+_BUCKET_SET = {
+    "title": {**TEXT, "description": "A short title (default: the set id)."},
+    "fact": {
+        "type": "string",
+        "pattern": _PARAM_NAME.pattern,
+        "description": "The fact field the set gives (snake_case).",
+    },
+    "ranges": {
+        "type": "array",
+        "items": {"$ref": "#/$defs/bucket_range"},
+        "minItems": 1,
+        "description": "The buckets: contiguous dpd ranges, the last open-ended.",
+    },
+    "current": {**TEXT, "default": "current", "description": "The value when dpd is 0."},
+    "current_label": {
+        **TEXT,
+        "default": "not overdue",
+        "description": "The label of that value.",
+    },
+    "cites": {**CITES, "description": "Clause ids of the set."},
+    "chosen": {
+        "type": "boolean",
+        "default": False,
+        "description": "True when the source texts leave the set open and the policy chose it.",
+    },
+    "doc": {**TEXT, "description": "What the set is for."},
+    "enabled": {**_PACK_ENABLED, "description": "false switches the set off."},
+}
+_BUCKET_RANGE = {
+    "id": {**TEXT, "description": "The bucket's id: the value of the set's fact."},
+    "label": {**TEXT, "description": "A label (default: the id)."},
+    "min_dpd": whole("The first dpd of the bucket."),
+    "max_dpd": whole("The last dpd of the bucket (the last range has none)."),
+    "treatments": one_or_many({"$ref": "#/$defs/remedy"}, "The remedies for the bucket."),
+    "cites": {**CITES, "description": "Clause ids of the bucket."},
+    "doc": {**TEXT, "description": "What the bucket means."},
+}
+
+
+def regulation_defs() -> dict[str, Any]:
+    """The ``$defs`` of the ``[regulation]`` section."""
+    reg_keys = tuple(dict.fromkeys((*_regulatory.LADDER_KEYS, *_regulatory.MATERIALITY_KEYS)))
+    kind_keys = {
+        _regulatory.PackKind.DPD_LADDER.value: (_regulatory.LADDER_KEYS, ["fact", "classes"]),
+        _regulatory.PackKind.MATERIALITY_DEFAULT.value: (
+            _regulatory.MATERIALITY_KEYS,
+            ["fact", "over_dpd", "relative"],
+        ),
+    }
+    return {
+        "regulation": by_id("regulation_pack", "Regulatory classification packs, by pack id."),
+        "regulation_pack": pack(
+            reg_keys,
+            _REGULATION_PACK,
+            ["kind"],
+            "A classification pack: dpd_ladder or materiality_default.",
+            kind_keys,
+        ),
+        "ladder_class": table(
+            _regulatory.LADDER_CLASS_KEYS,
+            _LADDER_CLASS,
+            ["value", "rule"],
+            "A class of a dpd_ladder pack; every class but the first has over_dpd or from_dpd.",
+        ),
+    }
+
+
+def guardrails_defs() -> dict[str, Any]:
+    """The ``$defs`` of the ``[guardrails]`` section."""
+    rule_keys = tuple(
+        dict.fromkeys(
+            (*_guardrails.RULE_KEYS, *(k for v in _guardrails.KIND_KEYS.values() for k in v))
+        )
+    )
+    rule = table(
+        rule_keys, _GUARDRAIL_RULE, ["id", "kind"], "A guardrail rule; its kind decides its keys."
+    )
+    rule["allOf"] = [
+        {
+            "if": {"properties": {"kind": {"const": kind.value}}, "required": ["kind"]},
+            "then": {
+                "propertyNames": {"enum": [*_guardrails.RULE_KEYS, *extra]},
+                **(
+                    {"required": _GUARDRAIL_REQUIRED[kind.value]}
+                    if kind.value in _GUARDRAIL_REQUIRED
+                    else {}
+                ),
+            },
+        }
+        for kind, extra in _guardrails.KIND_KEYS.items()
+    ]
+    return {
+        "guardrails": by_id("guardrail_pack", "Contact guardrail packs, by pack id."),
+        "guardrail_pack": pack(
+            _guardrails.PACK_KEYS, _GUARDRAIL_PACK, ["rules"], "A contact guardrail pack."
+        ),
+        "guardrail_rule": rule,
+    }
+
+
+def buckets_defs() -> dict[str, Any]:
+    """The ``$defs`` of the ``[buckets]`` section."""
+    return {
+        "buckets": by_id("bucket_set", "Delinquency bucket sets, by set id."),
+        "bucket_set": pack(
+            _buckets.SET_KEYS, _BUCKET_SET, ["fact", "ranges"], "A delinquency bucket set."
+        ),
+        "bucket_range": table(
+            _buckets.RANGE_KEYS, _BUCKET_RANGE, ["id", "min_dpd"], "A bucket: a range of dpd."
+        ),
+    }

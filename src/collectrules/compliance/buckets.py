@@ -1,0 +1,494 @@
+"""Delinquency buckets: dpd ranges with treatments, and a case's bucket history.
+
+A policy's ``[buckets]`` section holds bucket sets, one table per set, keyed by the
+set's id. Each set lists ``ranges``: ``min_dpd`` to ``max_dpd``, both included, as in
+Fineract's delinquency ranges. A set is validated when the policy loads: every range
+has ``min_dpd <= max_dpd``; ranges neither overlap nor leave a gap; and the last range
+is open-ended (no ``max_dpd``), so that every dpd from the first range on has a bucket.
+A dpd below the first range is the set's ``current`` value (``"current"`` unless the set
+names another). Each set gives a fact (``bucket``, ``npl_bucket`` …) that remedy rules
+can read, and each decision reports the bucket of every set with its treatments.
+
+:func:`bucket_history` follows a case over a sequence of ``as_of`` instants and reports
+which buckets it entered and left. Days past due at each instant come from the case and
+its payment events: the case's ``overdue_amount`` is the amount overdue now, after the
+recorded payments, so before a payment more was overdue. A case whose arrears are paid
+in full is current from the instant of the payment that cleared them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import json
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import attrs
+import pendulum
+
+from collectrules.compliance._packs import Figure, PackReader
+from collectrules.conditions import FieldSpec, FieldType, Scalar
+from collectrules.errors import FieldProblem, InputError, PolicyError, did_you_mean
+from collectrules.model.case import Case, EventKind
+from collectrules.model.decision import BucketResult, Firing
+from collectrules.model.remedies import Remedy
+from collectrules.model.time import require_aware
+from collectrules.policy import Policy, base_fields, load_policy
+from collectrules.policy.section import SectionLoader
+
+__all__ = [
+    "RANGE_KEYS",
+    "SET_KEYS",
+    "Bucket",
+    "BucketHistory",
+    "BucketObservation",
+    "BucketSet",
+    "BucketSpan",
+    "BucketsSection",
+    "bucket_history",
+    "buckets_of",
+    "classify",
+    "dpd_at",
+    "extra_facts",
+    "firing",
+    "parse_section",
+]
+
+
+@attrs.frozen
+class Bucket:
+    """One dpd range, both ends included; ``max_dpd`` is ``None`` for the open last one."""
+
+    id: str
+    label: str
+    min_dpd: Figure
+    max_dpd: Figure | None
+    treatments: tuple[Remedy, ...] = ()
+    cites: tuple[str, ...] = ()
+    doc: str = ""
+
+    def contains(self, dpd: int) -> bool:
+        """Whether ``dpd`` falls in the range."""
+        if dpd < self.min_dpd.as_int:
+            return False
+        return self.max_dpd is None or dpd <= self.max_dpd.as_int
+
+    def describe(self) -> str:
+        """``31–60 dpd`` or ``181+ dpd``."""
+        if self.max_dpd is None:
+            return f"{self.min_dpd}+ dpd"
+        return f"{self.min_dpd}–{self.max_dpd} dpd"
+
+
+@attrs.frozen
+class BucketSet:
+    """A validated set of contiguous dpd ranges, the last one open-ended."""
+
+    id: str
+    title: str
+    fact: str
+    buckets: tuple[Bucket, ...]
+    current: str = "current"
+    current_label: str = "not overdue"
+    cites: tuple[str, ...] = ()
+    chosen: bool = False
+    doc: str = ""
+
+    @property
+    def values(self) -> tuple[str, ...]:
+        """Every value the set's fact can take, from ``current`` to the open bucket."""
+        return (self.current, *(b.id for b in self.buckets))
+
+    def bucket_for(self, dpd: int) -> Bucket | None:
+        """The bucket of ``dpd``; ``None`` below the first range (current)."""
+        for bucket in self.buckets:
+            if bucket.contains(dpd):
+                return bucket
+        return None
+
+    def value_for(self, dpd: int) -> str:
+        """The bucket id of ``dpd``, or the set's ``current`` value."""
+        bucket = self.bucket_for(dpd)
+        return self.current if bucket is None else bucket.id
+
+    def result(self, dpd: int) -> BucketResult:
+        """The decision's record of the bucket of ``dpd``."""
+        bucket = self.bucket_for(dpd)
+        if bucket is None:
+            return BucketResult(self.id, self.current, self.current_label, (), self.cites)
+        return BucketResult(
+            bucket_set=self.id,
+            bucket=bucket.id,
+            label=bucket.label,
+            treatments=tuple(t.value for t in bucket.treatments),
+            cites=bucket.cites or self.cites,
+        )
+
+
+@attrs.frozen
+class BucketsSection:
+    """The parsed ``[buckets]`` section: the bucket sets, in the policy's order."""
+
+    sets: tuple[BucketSet, ...]
+    parameters: frozenset[str] = frozenset()
+
+    def set(self, set_id: str | None = None) -> BucketSet:
+        """The set with this id; with none, the only set (an error when there are several)."""
+        if set_id is None and len(self.sets) == 1:
+            return self.sets[0]
+        for bucket_set in self.sets:
+            if bucket_set.id == set_id:
+                return bucket_set
+        known = [s.id for s in self.sets]
+        msg = (
+            f"no bucket set {set_id!r}; the policy has {', '.join(known) or 'none'}"
+            if set_id is not None
+            else f"the policy has several bucket sets ({', '.join(known)}); name one"
+        )
+        raise InputError(
+            [FieldProblem("bucket_set", msg, suggestion=did_you_mean(str(set_id), known))]
+        )
+
+    def fields(self) -> dict[str, FieldSpec]:
+        """The fact fields the sets add, one enum per set."""
+        return {
+            s.fact: FieldSpec(s.fact, FieldType.ENUM, f"bucket of set {s.id}", choices=s.values)
+            for s in self.sets
+        }
+
+    def facts(self, dpd: int) -> dict[str, Scalar]:
+        """Each set's bucket at ``dpd``, by fact name."""
+        return {s.fact: s.value_for(dpd) for s in self.sets}
+
+    def results(self, dpd: int) -> tuple[BucketResult, ...]:
+        """Each set's bucket at ``dpd``, for the decision."""
+        return tuple(s.result(dpd) for s in self.sets)
+
+
+# --------------------------------------------------------------------------- parsing
+
+#: The keys of a bucket set.
+SET_KEYS = (
+    "title",
+    "fact",
+    "ranges",
+    "current",
+    "current_label",
+    "cites",
+    "chosen",
+    "doc",
+    "enabled",
+)
+#: The keys of a range of a bucket set.
+RANGE_KEYS = ("id", "label", "min_dpd", "max_dpd", "treatments", "cites", "doc")
+
+
+def parse_section(
+    raw: Any, loader: SectionLoader, params: Mapping[str, Scalar]
+) -> tuple[BucketsSection, dict[str, FieldSpec]]:
+    """Parse ``[buckets]``: one table per bucket set, keyed by the set's id."""
+
+    reader = PackReader(loader, params)
+    sets: list[BucketSet] = []
+    facts: dict[str, str] = {}
+    base = base_fields()
+    for set_id, body, path in reader.enabled_tables(raw, "buckets", "a bucket set id"):
+        parsed = _parse_set(set_id, body, path, reader)
+        if parsed is None:
+            continue
+        if parsed.fact in base:
+            reader.fail(f"{path}.fact", f"{parsed.fact!r} is already a fact field of every case")
+        elif parsed.fact in facts:
+            reader.fail(
+                f"{path}.fact", f"set {facts[parsed.fact]!r} already gives the fact {parsed.fact!r}"
+            )
+        facts[parsed.fact] = set_id
+        sets.append(parsed)
+    section = BucketsSection(tuple(sets), frozenset(reader.used))
+    return section, section.fields()
+
+
+def _parse_set(
+    set_id: str, body: Mapping[str, Any], path: str, reader: PackReader
+) -> BucketSet | None:
+    mark = reader.failures
+    reader.keys(body, SET_KEYS, path)
+    fact = reader.name(body, "fact", path)
+    current = reader.string(body, "current", path, default="current")
+    raw_ranges = body.get("ranges")
+    if not isinstance(raw_ranges, list) or not raw_ranges:
+        reader.fail(f"{path}.ranges", "expected at least one range: [[buckets.<set>.ranges]]")
+        raw_ranges = []
+    known_remedies = [r.value for r in Remedy]
+    buckets: list[tuple[Bucket, str]] = []
+    seen: set[str] = {current}
+    for i, item in enumerate(raw_ranges):
+        rtable = reader.table(item, f"{path}.ranges[{i}]")
+        if rtable is None:
+            continue
+        bid = reader.string(rtable, "id", f"{path}.ranges[{i}]")
+        rpath = f"{path}.ranges[{bid or i}]"
+        reader.keys(rtable, RANGE_KEYS, rpath, rule_id=bid or None)
+        if bid in seen:
+            reader.fail(f"{rpath}.id", f"duplicate bucket id {bid!r}", rule_id=bid or None)
+        seen.add(bid)
+        low = reader.figure(
+            rtable.get("min_dpd"),
+            f"{rpath}.min_dpd",
+            kind="int",
+            minimum=0,
+            rule_id=bid or None,
+            key="min_dpd",
+        )
+        high = None
+        if "max_dpd" in rtable:
+            high = reader.figure(
+                rtable["max_dpd"],
+                f"{rpath}.max_dpd",
+                kind="int",
+                minimum=0,
+                rule_id=bid or None,
+                key="max_dpd",
+            )
+            if high is None:
+                continue
+        if low is None:
+            continue
+        if high is not None and low.as_int > high.as_int:
+            reader.fail(
+                rpath,
+                f"min_dpd {low.as_int} is greater than max_dpd {high.as_int}",
+                rule_id=bid or None,
+            )
+        treatments: list[Remedy] = []
+        for name in reader.texts(rtable, "treatments", rpath, rule_id=bid or None):
+            try:
+                treatments.append(Remedy(name))
+            except ValueError:
+                reader.fail(
+                    f"{rpath}.treatments",
+                    f"unknown remedy {name!r}",
+                    rule_id=bid or None,
+                    key="treatments",
+                    suggestion=did_you_mean(name, known_remedies),
+                )
+        bucket = Bucket(
+            id=bid,
+            label=reader.string(rtable, "label", rpath, default=bid, rule_id=bid or None),
+            min_dpd=low,
+            max_dpd=high,
+            treatments=tuple(treatments),
+            cites=reader.texts(rtable, "cites", rpath, rule_id=bid or None),
+            doc=reader.string(rtable, "doc", rpath, default=""),
+        )
+        buckets.append((bucket, rpath))
+    ordered = sorted(buckets, key=lambda b: b[0].min_dpd.as_int)
+    for (prev, _), (nxt, npath) in itertools.pairwise(ordered):
+        if prev.max_dpd is None:
+            reader.fail(
+                npath,
+                f"bucket {prev.id!r} is open-ended ({prev.describe()}), so "
+                f"{nxt.id!r} overlaps it; only the last range may be open-ended",
+            )
+        elif nxt.min_dpd.as_int <= prev.max_dpd.as_int:
+            reader.fail(
+                npath,
+                f"bucket {nxt.id!r} ({nxt.describe()}) overlaps {prev.id!r} ({prev.describe()})",
+            )
+        elif nxt.min_dpd.as_int > prev.max_dpd.as_int + 1:
+            reader.fail(
+                npath,
+                f"gap between {prev.id!r} ({prev.describe()}) and {nxt.id!r} "
+                f"({nxt.describe()}): dpd {prev.max_dpd.as_int + 1} falls in no "
+                "bucket",
+            )
+    if ordered and ordered[-1][0].max_dpd is not None:
+        last, lpath = ordered[-1]
+        reader.fail(
+            f"{lpath}.max_dpd",
+            f"the last range {last.id!r} must be open-ended: remove its max_dpd",
+            rule_id=last.id or None,
+        )
+    if reader.failures > mark:
+        return None
+    return BucketSet(
+        id=set_id,
+        title=reader.string(body, "title", path, default=set_id),
+        fact=fact,
+        buckets=tuple(b for b, _ in ordered),
+        current=current,
+        current_label=reader.string(body, "current_label", path, default="not overdue"),
+        cites=reader.texts(body, "cites", path),
+        chosen=reader.flag(body, "chosen", path, default=False),
+        doc=reader.string(body, "doc", path, default=""),
+    )
+
+
+# --------------------------------------------------------------------------- decisions
+
+
+def buckets_of(policy: Policy) -> BucketsSection | None:
+    """The policy's parsed ``[buckets]`` section, if it has one."""
+    section = policy.sections.get("buckets")
+    return section if isinstance(section, BucketsSection) else None
+
+
+def extra_facts(
+    case: Case, as_of: pendulum.DateTime, policy: Policy, facts: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The bucket facts (``bucket``, ``npl_bucket`` …) of ``case`` at ``as_of``."""
+    section = buckets_of(policy)
+    if section is None:
+        return {}
+    return section.facts(_dpd(case, as_of, facts))
+
+
+def classify(
+    case: Case, facts: Mapping[str, Any], as_of: pendulum.DateTime, policy: Policy
+) -> tuple[BucketResult, ...]:
+    """The decision's bucket of ``case`` in each of the policy's sets."""
+    section = buckets_of(policy)
+    if section is None:
+        return ()
+    return section.results(_dpd(case, as_of, facts))
+
+
+def firing(result: BucketResult) -> Firing:
+    """The trace entry of one bucket result."""
+    treatments = f"; treatments: {', '.join(result.treatments)}" if result.treatments else ""
+    return Firing(
+        f"{result.bucket_set}:{result.bucket}",
+        "buckets",
+        f"{result.bucket_set}: bucket = {result.bucket}",
+        f"{result.label}{treatments}",
+        result.cites,
+        "",
+    )
+
+
+def _dpd(case: Case, as_of: pendulum.DateTime, facts: Mapping[str, Any]) -> int:
+    dpd = facts.get("dpd")
+    if isinstance(dpd, int) and not isinstance(dpd, bool):
+        return dpd
+    return dpd_at(case, as_of)
+
+
+# --------------------------------------------------------------------------- history
+
+
+def dpd_at(case: Case, as_of: dt.datetime | str) -> int:
+    """Days past due at ``as_of``, from the case and its payment events.
+
+    The case's ``overdue_amount`` is what is overdue after every recorded payment; at an
+    earlier instant, the payments recorded after it were still owed. Nothing owed gives
+    0; otherwise days are counted from ``due_date`` in the case's zone.
+    """
+
+    when = require_aware(as_of)
+    owed = case.overdue_amount + sum(
+        (
+            e.amount
+            for e in case.events
+            if e.kind is EventKind.PAYMENT and e.amount is not None and e.at > when
+        ),
+        Decimal(0),
+    )
+    if owed <= 0:
+        return 0
+    return max(0, (case.local_date(when) - case.due_date).days)
+
+
+@attrs.frozen
+class BucketObservation:
+    """A case's days past due and bucket at one ``as_of``."""
+
+    as_of: pendulum.DateTime
+    dpd: int
+    bucket: str
+
+
+@attrs.frozen
+class BucketSpan:
+    """A stay in one bucket: first seen at ``entered``, first seen elsewhere at ``left``.
+
+    ``left`` is ``None`` when the case was still in the bucket at the last ``as_of``.
+    """
+
+    bucket: str
+    label: str
+    entered: pendulum.DateTime
+    left: pendulum.DateTime | None
+
+
+@attrs.frozen
+class BucketHistory:
+    """The buckets a case entered and left over a sequence of ``as_of`` instants."""
+
+    case_id: str
+    bucket_set: str
+    observations: tuple[BucketObservation, ...]
+    spans: tuple[BucketSpan, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data, instants as ISO 8601 strings."""
+        return {
+            "case_id": self.case_id,
+            "bucket_set": self.bucket_set,
+            "observations": [
+                {"as_of": o.as_of.isoformat(), "dpd": o.dpd, "bucket": o.bucket}
+                for o in self.observations
+            ],
+            "spans": [
+                {
+                    "bucket": s.bucket,
+                    "label": s.label,
+                    "entered": s.entered.isoformat(),
+                    "left": s.left.isoformat() if s.left is not None else None,
+                }
+                for s in self.spans
+            ],
+        }
+
+    def to_json(self) -> str:
+        """Deterministic JSON."""
+        return json.dumps(self.to_dict(), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def bucket_history(
+    case: Case,
+    as_of: Iterable[dt.datetime | str],
+    *,
+    policy: Policy | str | Path,
+    bucket_set: str | None = None,
+) -> BucketHistory:
+    """The buckets ``case`` entered and left, observed at each ``as_of`` (sorted first).
+
+    ``policy`` names the bucket sets; ``bucket_set`` picks one when there are several.
+    """
+
+    loaded = policy if isinstance(policy, Policy) else load_policy(policy)
+    section = buckets_of(loaded)
+    if section is None:
+        msg = f"policy {loaded.id!r} has no [buckets] section"
+        raise PolicyError([FieldProblem("buckets", msg)])
+    chosen = section.set(bucket_set)
+    instants = sorted({require_aware(a) for a in as_of})
+    if not instants:
+        raise InputError([FieldProblem("as_of", "give at least one as_of instant")])
+    observations = []
+    for when in instants:
+        dpd = dpd_at(case, when)
+        observations.append(BucketObservation(when, dpd, chosen.value_for(dpd)))
+    labels = {b.id: b.label for b in chosen.buckets}
+    labels[chosen.current] = chosen.current_label
+    spans: list[BucketSpan] = []
+    start = observations[0]
+    for obs in observations[1:]:
+        if obs.bucket != start.bucket:
+            spans.append(BucketSpan(start.bucket, labels[start.bucket], start.as_of, obs.as_of))
+            start = obs
+    spans.append(BucketSpan(start.bucket, labels[start.bucket], start.as_of, None))
+    return BucketHistory(case.case_id, chosen.id, tuple(observations), tuple(spans))

@@ -1,0 +1,1191 @@
+"""Contact guardrails: may this contact happen now, and if not, when?
+
+A policy's ``[guardrails]`` section holds contact packs, one table per pack, keyed by
+the pack's id (``CN``, ``US-REGF``, ``UK`` …). Each pack lists typed rules; every figure
+is a literal or the name of a policy parameter. :class:`Guardrails` applies **every**
+rule of every pack: a contact is allowed only when no rule blocks it, so when two packs
+apply, the stricter one wins.
+
+The rule kinds:
+
+``hours``
+    Contact only between ``start`` and ``end``, in the debtor's local time (the case's
+    zone), both ends included: with 08:00–22:00, 22:00 itself is the last allowed
+    instant, as in the timeline's contact windows. ``consent_exempts`` lets through a
+    contact the debtor consented to.
+``unanswered_per_day``
+    At most ``max`` unanswered call attempts a local day.
+``calls_in_window``
+    At most ``max`` calls in any ``days`` consecutive local days.
+``quiet_after_conversation``
+    No call for ``days`` local days from the day of a telephone conversation (a call
+    that reached the person, ``reached`` or ``refused``).
+``third_party``
+    Contacting a third party (employer, family, anyone else): never to collect; only
+    for the ``purposes`` listed; and, with ``requires_unreachable``, only when the
+    debtor cannot be reached (an invalid number, or ``failed_attempts`` failed attempts
+    since the debtor was last reached). The verdict repeats the rule's ``conditions``.
+``parties``
+    The parties to the debt (guarantors, co-debtors) may be contacted.
+``electronic_opt_out``
+    Every electronic message carries a clear opt-out.
+``validation_notice``
+    A validation notice in the first communication or within ``days`` business days of
+    it, on the ``calendar`` country's working days (``business_days = false`` counts
+    calendar days): an obligation that the verdict reports with its due time.
+``time_barred``
+    Once the limitation period (``years`` from the due date, restarted by the
+    ``restarted_by`` events) has run, never sue or threaten suit. It also gives the
+    ``time_barred`` fact, which remedy rules read to block ``litigate``.
+
+The history is the case's prior contact events; only events strictly before the
+contact's instant count. An event without a ``party`` is taken as a contact with the
+debtor, and a ``contact_attempt`` without a ``channel`` as a phone call. Events do not
+record which number was dialled, so the per-number limit counts every attempt to the
+same party, which is never looser than counting per number.
+"""
+
+from __future__ import annotations
+
+import abc
+import datetime as dt
+import enum
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, TypeAlias
+
+import attrs
+import pendulum
+
+from collectrules.calendars import BusinessCalendar, ContactHours
+from collectrules.compliance._packs import Figure, PackReader, start_of_local_day
+from collectrules.conditions import FieldSpec, FieldType, Scalar
+from collectrules.errors import FieldProblem, InputError, PolicyError, did_you_mean
+from collectrules.model.case import Case, ContactOutcome, Event, EventKind
+from collectrules.model.time import require_aware
+from collectrules.policy import Policy, load_policy
+from collectrules.policy.section import SectionLoader
+
+__all__ = [
+    "ELECTRONIC_CHANNELS",
+    "KIND_KEYS",
+    "PACK_KEYS",
+    "RULE_KEYS",
+    "THIRD_PARTIES",
+    "Contact",
+    "ContactChannel",
+    "GuardrailPack",
+    "Guardrails",
+    "GuardrailsSection",
+    "Party",
+    "Purpose",
+    "Reason",
+    "ReasonEffect",
+    "RuleKind",
+    "Verdict",
+    "extra_facts",
+    "guardrails_of",
+    "parse_section",
+]
+
+
+class ContactChannel(enum.StrEnum):
+    """How the lender reaches a party."""
+
+    PHONE = "phone"
+    SMS = "sms"
+    EMAIL = "email"
+    APP = "app"
+    LETTER = "letter"
+    VISIT = "visit"
+
+
+class Party(enum.StrEnum):
+    """Whom the contact is with."""
+
+    DEBTOR = "debtor"
+    GUARANTOR = "guarantor"
+    CO_DEBTOR = "co_debtor"
+    EMPLOYER = "employer"
+    FAMILY = "family"
+    THIRD_PARTY = "third_party"
+
+
+class Purpose(enum.StrEnum):
+    """Why a party is contacted."""
+
+    COLLECT = "collect"
+    LOCATE = "locate"
+    MESSAGE = "message"
+
+
+class ReasonEffect(enum.StrEnum):
+    """What a reason does to the verdict."""
+
+    BLOCK = "block"
+    CONDITION = "condition"
+    OBLIGATION = "obligation"
+    ALLOW = "allow"
+
+
+class RuleKind(enum.StrEnum):
+    """The kinds of guardrail rule (see the module docstring)."""
+
+    HOURS = "hours"
+    UNANSWERED_PER_DAY = "unanswered_per_day"
+    CALLS_IN_WINDOW = "calls_in_window"
+    QUIET_AFTER_CONVERSATION = "quiet_after_conversation"
+    THIRD_PARTY = "third_party"
+    PARTIES = "parties"
+    ELECTRONIC_OPT_OUT = "electronic_opt_out"
+    VALIDATION_NOTICE = "validation_notice"
+    TIME_BARRED = "time_barred"
+
+
+#: Channels whose messages are electronic.
+ELECTRONIC_CHANNELS = frozenset({ContactChannel.SMS, ContactChannel.EMAIL, ContactChannel.APP})
+#: Parties who are not parties to the debt.
+THIRD_PARTIES = frozenset({Party.EMPLOYER, Party.FAMILY, Party.THIRD_PARTY})
+
+_FAILED = frozenset({ContactOutcome.NO_ANSWER, ContactOutcome.INVALID_NUMBER})
+_REACHED = frozenset({ContactOutcome.REACHED, ContactOutcome.REFUSED})
+_COMMUNICATIONS = frozenset(
+    {
+        EventKind.NOTICE_SENT,
+        EventKind.DEMAND_DELIVERED,
+        EventKind.LAWYER_LETTER_SENT,
+        EventKind.DEMAND_LETTER_SIGNED,
+    }
+)
+
+
+def _enum(kind: type[enum.StrEnum], name: str, value: object) -> Any:
+    choices = [m.value for m in kind]
+    try:
+        return kind(value if isinstance(value, str) else "")
+    except ValueError:
+        msg = f"unknown {name} {value!r}; expected one of {', '.join(choices)}"
+        raise InputError(
+            [FieldProblem(name, msg, suggestion=did_you_mean(str(value), choices))],
+            subject="contact",
+        ) from None
+
+
+def _to_channel(value: object) -> ContactChannel:
+    return _enum(ContactChannel, "channel", value)  # type: ignore[no-any-return]
+
+
+def _to_party(value: object) -> Party:
+    return _enum(Party, "party", value)  # type: ignore[no-any-return]
+
+
+def _optional_purpose(value: object) -> Purpose | None:
+    return None if value is None else _to_purpose(value)
+
+
+def _to_purpose(value: object) -> Purpose:
+    return _enum(Purpose, "purpose", value)  # type: ignore[no-any-return]
+
+
+def _aware(value: object) -> pendulum.DateTime:
+
+    try:
+        return require_aware(value)
+    except InputError as exc:
+        raise InputError(
+            [attrs.evolve(p, path="at") for p in exc.problems], subject="contact"
+        ) from None
+
+
+@attrs.frozen
+class Contact:
+    """A contact the lender means to make: channel, party and instant.
+
+    ``purpose`` says why a third party is contacted; ``consent`` that the debtor
+    consented to this time; ``opt_out`` whether an electronic message carries an
+    opt-out (``None``: not yet written); ``mentions_suit`` that the message mentions a
+    suit.
+    """
+
+    channel: ContactChannel = attrs.field(converter=_to_channel)
+    party: Party = attrs.field(converter=_to_party)
+    at: pendulum.DateTime = attrs.field(converter=_aware)
+    purpose: Purpose | None = attrs.field(default=None, converter=_optional_purpose)
+    consent: bool = False
+    opt_out: bool | None = None
+    mentions_suit: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data."""
+        return {
+            "channel": self.channel.value,
+            "party": self.party.value,
+            "at": self.at.isoformat(),
+            "purpose": self.purpose.value if self.purpose is not None else None,
+            "consent": self.consent,
+            "opt_out": self.opt_out,
+            "mentions_suit": self.mentions_suit,
+        }
+
+
+@attrs.frozen
+class Reason:
+    """What one rule says of a contact, with its citations.
+
+    A ``block`` gives ``until``, the earliest instant at which this rule would allow
+    the contact (``None`` when no later time helps). An ``obligation`` gives ``due``.
+    """
+
+    pack: str
+    rule_id: str
+    effect: ReasonEffect
+    message: str
+    cites: tuple[str, ...]
+    until: pendulum.DateTime | None = None
+    due: pendulum.DateTime | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data."""
+        return {
+            "pack": self.pack,
+            "rule_id": self.rule_id,
+            "effect": self.effect.value,
+            "message": self.message,
+            "cites": list(self.cites),
+            "until": self.until.isoformat() if self.until is not None else None,
+            "due": self.due.isoformat() if self.due is not None else None,
+        }
+
+
+@attrs.frozen
+class Verdict:
+    """Whether a contact may happen, with every reason of every pack."""
+
+    case_id: str
+    contact: Contact
+    allowed: bool
+    reasons: tuple[Reason, ...]
+    packs: tuple[str, ...]
+
+    @property
+    def blocks(self) -> tuple[Reason, ...]:
+        """The reasons that block the contact."""
+        return tuple(f for f in self.reasons if f.effect is ReasonEffect.BLOCK)
+
+    @property
+    def conditions(self) -> tuple[Reason, ...]:
+        """What the contact must respect if it happens."""
+        return tuple(f for f in self.reasons if f.effect is ReasonEffect.CONDITION)
+
+    @property
+    def obligations(self) -> tuple[Reason, ...]:
+        """What the lender must do by a date."""
+        return tuple(f for f in self.reasons if f.effect is ReasonEffect.OBLIGATION)
+
+    @property
+    def cites(self) -> tuple[str, ...]:
+        """Every citation of the blocking reasons (or of all reasons when allowed)."""
+        source = self.blocks or self.reasons
+        return tuple(dict.fromkeys(c for f in source for c in f.cites))
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data, in a stable order."""
+        return {
+            "case_id": self.case_id,
+            "contact": self.contact.to_dict(),
+            "allowed": self.allowed,
+            "packs": list(self.packs),
+            "reasons": [f.to_dict() for f in self.reasons],
+        }
+
+    def to_json(self, *, indent: int | None = None) -> str:
+        """Deterministic JSON."""
+        return json.dumps(
+            self.to_dict(),
+            sort_keys=True,
+            ensure_ascii=False,
+            indent=indent,
+            separators=(",", ":") if indent is None else (",", ": "),
+        )
+
+
+# --------------------------------------------------------------------------- context
+
+
+@attrs.frozen
+class _Ctx:
+    case: Case
+    contact: Contact
+    history: tuple[Event, ...]  # all events, sorted by instant
+
+    @property
+    def zone(self) -> str:
+        return self.case.timezone
+
+    @property
+    def local(self) -> pendulum.DateTime:
+        return self.contact.at.in_timezone(self.zone)
+
+    def day(self, at: dt.datetime) -> dt.date:
+        return self.case.local_date(at)
+
+    def prior(self, before: dt.datetime | None = None) -> tuple[Event, ...]:
+        limit = self.contact.at if before is None else before
+        return tuple(e for e in self.history if e.at < limit)
+
+    def day_start(self, day: dt.date) -> pendulum.DateTime:
+        return start_of_local_day(day, self.zone)
+
+    def fmt(self, at: dt.datetime) -> str:
+        return pendulum.instance(at).in_timezone(self.zone).isoformat()
+
+
+def _party(event: Event) -> str:
+    return event.party or Party.DEBTOR.value
+
+
+def _channel(event: Event) -> str:
+    if event.channel:
+        return event.channel
+    return ContactChannel.PHONE.value if event.kind is EventKind.CONTACT_ATTEMPT else ""
+
+
+def _is_call(event: Event, channels: frozenset[ContactChannel]) -> bool:
+    return event.kind is EventKind.CONTACT_ATTEMPT and _channel(event) in channels
+
+
+# --------------------------------------------------------------------------- rules
+
+
+@attrs.frozen(kw_only=True)
+class _Rule(abc.ABC):
+    id: str
+    pack: str
+    kind: RuleKind
+    reason: str
+    cites: tuple[str, ...]
+    channels: frozenset[ContactChannel]
+    parties: frozenset[Party]
+
+    def applies(self, contact: Contact) -> bool:
+        return contact.channel in self.channels and contact.party in self.parties
+
+    def reason_for(
+        self,
+        effect: ReasonEffect,
+        message: str,
+        *,
+        until: pendulum.DateTime | None = None,
+        due: pendulum.DateTime | None = None,
+    ) -> Reason:
+        return Reason(self.pack, self.id, effect, message, self.cites, until, due)
+
+    def figures(self) -> tuple[tuple[str, Figure], ...]:
+        """The rule's figures, by key (for docs and verdicts)."""
+        return ()
+
+    @abc.abstractmethod
+    def assess(self, ctx: _Ctx) -> Reason | None:
+        """The rule's reason for this contact, or ``None`` when it has nothing to say."""
+
+
+@attrs.frozen(kw_only=True)
+class HoursRule(_Rule):
+    """Contact only within the allowed local hours, both ends included."""
+
+    start: Figure
+    end: Figure
+    hours: ContactHours
+    consent_exempts: bool = False
+
+    def figures(self) -> tuple[tuple[str, Figure], ...]:
+        return (("start", self.start), ("end", self.end))
+
+    def assess(self, ctx: _Ctx) -> Reason | None:
+        local = ctx.local
+        at = f"{local.format('HH:mm:ss')} local time ({ctx.zone})"
+        window = f"{self.start}–{self.end}"
+        if self.hours.allows(local, ctx.zone):
+            return self.reason_for(ReasonEffect.ALLOW, f"{at} is within the allowed hours {window}")
+        if self.consent_exempts and ctx.contact.consent and ctx.contact.party is Party.DEBTOR:
+            return self.reason_for(
+                ReasonEffect.ALLOW,
+                f"{at} is outside the allowed hours {window}, "
+                "but the debtor consented to this time",
+            )
+        opening = self.hours.first_allowed(local, ctx.zone)
+        message = (
+            f"{at} is outside the allowed hours {window} (start "
+            f"{self.start.describe()}, end {self.end.describe()}); next allowed at "
+            f"{opening.isoformat()}"
+        )
+        return self.reason_for(ReasonEffect.BLOCK, message, until=opening)
+
+
+@attrs.frozen(kw_only=True)
+class UnansweredRule(_Rule):
+    """At most ``max`` unanswered call attempts a local day, per party."""
+
+    max: Figure
+
+    def figures(self) -> tuple[tuple[str, Figure], ...]:
+        return (("max", self.max),)
+
+    def assess(self, ctx: _Ctx) -> Reason | None:
+        today = ctx.day(ctx.contact.at)
+        party = ctx.contact.party.value
+        count = sum(
+            1
+            for e in ctx.prior()
+            if _is_call(e, self.channels)
+            and _party(e) == party
+            and e.outcome is ContactOutcome.NO_ANSWER
+            and ctx.day(e.at) == today
+        )
+        limit = self.max.as_int
+        what = (
+            f"{count} unanswered call attempt(s) to the {party} on {today.isoformat()} "
+            f"({ctx.zone}); at most {self.max.describe()} a day"
+        )
+        if count < limit:
+            return self.reason_for(ReasonEffect.ALLOW, what)
+        until = ctx.day_start(today + dt.timedelta(days=1))
+        return self.reason_for(
+            ReasonEffect.BLOCK, f"{what}; next allowed from {until.isoformat()}", until=until
+        )
+
+
+@attrs.frozen(kw_only=True)
+class CallsInWindowRule(_Rule):
+    """At most ``max`` calls in any ``days`` consecutive local days, per party."""
+
+    max: Figure
+    days: Figure
+
+    def figures(self) -> tuple[tuple[str, Figure], ...]:
+        return (("max", self.max), ("days", self.days))
+
+    def _count(self, ctx: _Ctx, events: Iterable[Event], last_day: dt.date) -> int:
+        first_day = last_day - dt.timedelta(days=self.days.as_int - 1)
+        party = ctx.contact.party.value
+        return sum(
+            1
+            for e in events
+            if _is_call(e, self.channels)
+            and _party(e) == party
+            and first_day <= ctx.day(e.at) <= last_day
+        )
+
+    def assess(self, ctx: _Ctx) -> Reason | None:
+        today = ctx.day(ctx.contact.at)
+        days, limit = self.days.as_int, self.max.as_int
+        count = self._count(ctx, ctx.prior(), today)
+        first = today - dt.timedelta(days=days - 1)
+        what = (
+            f"{count} call(s) to the {ctx.contact.party.value} from {first.isoformat()} to "
+            f"{today.isoformat()}; at most {self.max.describe()} in "
+            f"{self.days.describe()} consecutive days"
+        )
+        if count < limit:
+            return self.reason_for(ReasonEffect.ALLOW, what)
+        until = ctx.day_start(today + dt.timedelta(days=days))
+        for offset in range(1, days + 1):
+            day = today + dt.timedelta(days=offset)
+            start = ctx.day_start(day)
+            if self._count(ctx, ctx.prior(start), day) < limit:
+                until = start
+                break
+        return self.reason_for(
+            ReasonEffect.BLOCK, f"{what}; next allowed from {until.isoformat()}", until=until
+        )
+
+
+@attrs.frozen(kw_only=True)
+class QuietAfterConversationRule(_Rule):
+    """No call for ``days`` local days from the day of a telephone conversation.
+
+    A call that reached the person is a conversation, whatever was said: a call in which
+    the person refused to pay (``refused``) counts as one too.
+    """
+
+    days: Figure
+
+    def figures(self) -> tuple[tuple[str, Figure], ...]:
+        return (("days", self.days),)
+
+    def assess(self, ctx: _Ctx) -> Reason | None:
+        party = ctx.contact.party.value
+        talks = [
+            e
+            for e in ctx.prior()
+            if e.kind is EventKind.CONTACT_ATTEMPT
+            and _channel(e) == ContactChannel.PHONE.value
+            and e.outcome in _REACHED
+            and _party(e) == party
+        ]
+        if not talks:
+            return self.reason_for(
+                ReasonEffect.ALLOW, f"no telephone conversation with the {party} on record"
+            )
+        talk = talks[-1]
+        talk_day = ctx.day(talk.at)
+        reopen = talk_day + dt.timedelta(days=self.days.as_int)
+        what = (
+            f"telephone conversation with the {party} on {talk_day.isoformat()}; no call "
+            f"for {self.days.describe()} days from that day"
+        )
+        if ctx.day(ctx.contact.at) < reopen:
+            until = ctx.day_start(reopen)
+            return self.reason_for(
+                ReasonEffect.BLOCK, f"{what}; next allowed from {until.isoformat()}", until=until
+            )
+        return self.reason_for(ReasonEffect.ALLOW, f"{what}: that period has ended")
+
+
+@attrs.frozen(kw_only=True)
+class ThirdPartyRule(_Rule):
+    """Third parties: never to collect, only for some purposes, maybe only if unreachable."""
+
+    purposes: frozenset[Purpose]
+    conditions: tuple[str, ...] = ()
+    requires_unreachable: bool = False
+    failed_attempts: Figure | None = None
+
+    def figures(self) -> tuple[tuple[str, Figure], ...]:
+        return (("failed_attempts", self.failed_attempts),) if self.failed_attempts else ()
+
+    def unreachable(self, events: Sequence[Event]) -> str | None:
+        """Why the debtor cannot be reached, from ``events``; ``None`` if reachable."""
+        attempts = [
+            e
+            for e in events
+            if e.kind is EventKind.CONTACT_ATTEMPT
+            and _party(e) == Party.DEBTOR.value
+            and e.outcome is not None
+        ]
+        since: list[Event] = []
+        for e in attempts:
+            since = [] if e.outcome in _REACHED else [*since, e]
+        invalid = [e for e in since if e.outcome is ContactOutcome.INVALID_NUMBER]
+        if invalid:
+            return f"the debtor's number was found invalid on {invalid[-1].at.isoformat()}"
+        failed = [e for e in since if e.outcome in _FAILED]
+        needed = self.failed_attempts.as_int if self.failed_attempts is not None else 0
+        if len(failed) >= needed:
+            return f"{len(failed)} failed attempt(s) to reach the debtor since last reached"
+        return None
+
+    def assess(self, ctx: _Ctx) -> Reason | None:
+        contact = ctx.contact
+        party = contact.party.value
+        allowed = ", ".join(sorted(p.value for p in self.purposes))
+        if contact.purpose is not None and contact.purpose not in self.purposes:
+            return self.reason_for(
+                ReasonEffect.BLOCK,
+                f"the {party} is not a party to the debt: "
+                f"contact only to {allowed}, never to "
+                f"{contact.purpose.value}",
+            )
+        terms = "; ".join(self.conditions) or f"only to {allowed}"
+        if not self.requires_unreachable:
+            return self.reason_for(
+                ReasonEffect.CONDITION, f"the {party} is not a party to the debt: {terms}"
+            )
+        why = self.unreachable(ctx.prior())
+        if why is not None:
+            return self.reason_for(
+                ReasonEffect.CONDITION,
+                f"the debtor cannot be reached ({why}); the {party} may be contacted: {terms}",
+            )
+        until: pendulum.DateTime | None = None
+        later = [e for e in ctx.history if e.at >= contact.at]
+        for event in later:
+            if self.unreachable([e for e in ctx.history if e.at <= event.at]) is not None:
+                until = pendulum.instance(event.at).add(seconds=1).in_timezone(ctx.zone)
+                break
+        need = self.failed_attempts.describe() if self.failed_attempts is not None else "0"
+        return self.reason_for(
+            ReasonEffect.BLOCK,
+            f"the debtor can still be reached: a third party may be contacted only after "
+            f"{need} failed attempts or an invalid number",
+            until=until,
+        )
+
+
+@attrs.frozen(kw_only=True)
+class PartiesRule(_Rule):
+    """The parties to the debt may be contacted."""
+
+    def assess(self, ctx: _Ctx) -> Reason | None:
+        party = ctx.contact.party
+        if party is Party.GUARANTOR and not ctx.case.guarantors:
+            return self.reason_for(
+                ReasonEffect.BLOCK,
+                "the case records no guarantor; a person who "
+                "is not a party to the debt is a third party",
+            )
+        return self.reason_for(
+            ReasonEffect.ALLOW, f"the {party.value} is a party to the debt and may be contacted"
+        )
+
+
+@attrs.frozen(kw_only=True)
+class OptOutRule(_Rule):
+    """Each electronic message carries a clear opt-out."""
+
+    def assess(self, ctx: _Ctx) -> Reason | None:
+        opt_out = ctx.contact.opt_out
+        if opt_out is False:
+            return self.reason_for(
+                ReasonEffect.BLOCK,
+                "an electronic message must carry a clear opt-out, and this one does not",
+            )
+        if opt_out is None:
+            return self.reason_for(ReasonEffect.CONDITION, "the message must carry a clear opt-out")
+        return self.reason_for(ReasonEffect.ALLOW, "the message carries an opt-out")
+
+
+@attrs.frozen(kw_only=True)
+class ValidationNoticeRule(_Rule):
+    """A validation notice within ``days`` (business) days of the first communication."""
+
+    days: Figure
+    calendar: BusinessCalendar | None = None
+
+    def figures(self) -> tuple[tuple[str, Figure], ...]:
+        return (("days", self.days),)
+
+    def due_at(self, first: dt.datetime, zone: str) -> pendulum.DateTime:
+        """When the notice is due: ``days`` (business) days after the first communication."""
+        if self.calendar is None:
+            return pendulum.instance(first).in_timezone(zone).add(days=self.days.as_int)
+        return self.calendar.add_business_days(first, self.days.as_int, zone)
+
+    def status(self, ctx: _Ctx, *, include_contact: bool) -> Reason:
+        """The obligation's state at the contact's instant."""
+        prior = ctx.prior()
+        sent = [
+            e
+            for e in prior
+            if e.kind is EventKind.VALIDATION_NOTICE_SENT and _party(e) == Party.DEBTOR.value
+        ]
+        if sent:
+            return self.reason_for(
+                ReasonEffect.ALLOW, f"the validation notice was sent on {ctx.fmt(sent[0].at)}"
+            )
+        communications = [
+            e
+            for e in prior
+            if _party(e) == Party.DEBTOR.value
+            and (
+                e.kind in _COMMUNICATIONS
+                or (e.kind is EventKind.CONTACT_ATTEMPT and e.outcome in _REACHED)
+            )
+        ]
+        unit = f"business days ({self.calendar.name})" if self.calendar else "days"
+        if communications:
+            first_at: dt.datetime = communications[0].at
+            origin = f"the first communication on {ctx.fmt(first_at)}"
+        elif include_contact:
+            first_at = ctx.contact.at
+            origin = "this contact, if it is the first communication"
+        else:
+            return self.reason_for(
+                ReasonEffect.ALLOW,
+                "no communication with the debtor yet; the "
+                "validation notice falls due after the first",
+            )
+        due = self.due_at(first_at, ctx.zone)
+        late = ctx.contact.at > due
+        message = (
+            f"send the validation notice in the first communication or within "
+            f"{self.days.describe()} {unit} of it ({origin}): by {due.isoformat()}"
+            + ("; it is overdue" if late else "")
+        )
+        return self.reason_for(ReasonEffect.OBLIGATION, message, due=due)
+
+    def assess(self, ctx: _Ctx) -> Reason | None:
+        return self.status(ctx, include_contact=True)
+
+
+@attrs.frozen(kw_only=True)
+class TimeBarRule(_Rule):
+    """After the limitation period, never sue or threaten suit."""
+
+    years: Figure
+    restarted_by: frozenset[EventKind]
+
+    def figures(self) -> tuple[tuple[str, Figure], ...]:
+        return (("years", self.years),)
+
+    def last_day(
+        self, case: Case, at: dt.datetime, events: Iterable[Event] | None = None
+    ) -> dt.date:
+        """The last day of the limitation period, on the events up to ``at``.
+
+        ``events`` defaults to the case's own; the period runs from the due date, or
+        from the latest restarting event (a payment, an acknowledgment) at or before ``at``.
+        """
+        start = case.due_date
+        for event in case.events if events is None else events:
+            if event.kind in self.restarted_by and event.at <= at:
+                start = max(start, case.local_date(event.at))
+        return pendulum.date(start.year, start.month, start.day).add(years=self.years.as_int)
+
+    def barred(self, case: Case, at: dt.datetime, events: Iterable[Event] | None = None) -> bool:
+        """Whether the debt is time-barred at ``at``."""
+        if case.overdue_amount <= 0:
+            return False
+        return case.local_date(at) > self.last_day(case, at, events)
+
+    def assess(self, ctx: _Ctx) -> Reason | None:
+        events = (*ctx.case.events, *ctx.history)
+        last = self.last_day(ctx.case, ctx.contact.at, events)
+        if not self.barred(ctx.case, ctx.contact.at, events):
+            return self.reason_for(
+                ReasonEffect.ALLOW, f"the limitation period runs to {last.isoformat()}"
+            )
+        what = f"the debt is time-barred (the limitation period ended {last.isoformat()})"
+        if ctx.contact.mentions_suit:
+            return self.reason_for(ReasonEffect.BLOCK, f"{what}: never sue or threaten suit")
+        return self.reason_for(ReasonEffect.CONDITION, f"{what}: do not sue or threaten suit")
+
+
+Rule: TypeAlias = (
+    HoursRule
+    | UnansweredRule
+    | CallsInWindowRule
+    | QuietAfterConversationRule
+    | ThirdPartyRule
+    | PartiesRule
+    | OptOutRule
+    | ValidationNoticeRule
+    | TimeBarRule
+)
+
+
+@attrs.frozen
+class GuardrailPack:
+    """A named group of contact rules."""
+
+    id: str
+    title: str
+    rules: tuple[Rule, ...]
+    cites: tuple[str, ...] = ()
+    doc: str = ""
+
+
+@attrs.frozen
+class GuardrailsSection:
+    """The parsed ``[guardrails]`` section: the packs, in the policy's order."""
+
+    packs: tuple[GuardrailPack, ...]
+    parameters: frozenset[str] = frozenset()
+
+    @property
+    def rules(self) -> tuple[Rule, ...]:
+        """Every rule of every pack."""
+        return tuple(r for p in self.packs for r in p.rules)
+
+    def time_bars(self) -> tuple[TimeBarRule, ...]:
+        """The limitation rules, which give the ``time_barred`` fact."""
+        return tuple(r for r in self.rules if isinstance(r, TimeBarRule))
+
+    def fields(self) -> dict[str, FieldSpec]:
+        """The fact fields the packs add."""
+        if not self.time_bars():
+            return {}
+        return {
+            "time_barred": FieldSpec(
+                "time_barred", FieldType.BOOL, "the limitation period has run (time-barred debt)"
+            )
+        }
+
+    def facts(self, case: Case, as_of: dt.datetime) -> dict[str, Scalar]:
+        """``time_barred`` at ``as_of``, when a pack has a limitation rule."""
+        bars = self.time_bars()
+        if not bars:
+            return {}
+        return {"time_barred": any(r.barred(case, as_of) for r in bars)}
+
+
+# --------------------------------------------------------------------------- parsing
+
+#: The keys of a guardrail pack.
+PACK_KEYS = ("title", "rules", "cites", "doc", "enabled")
+#: The keys every guardrail rule may have.
+RULE_KEYS = ("id", "kind", "reason", "cites", "channels", "parties")
+#: The further keys of a guardrail rule, by its kind.
+KIND_KEYS: Mapping[RuleKind, tuple[str, ...]] = {
+    RuleKind.HOURS: ("start", "end", "consent_exempts"),
+    RuleKind.UNANSWERED_PER_DAY: ("max",),
+    RuleKind.CALLS_IN_WINDOW: ("max", "days"),
+    RuleKind.QUIET_AFTER_CONVERSATION: ("days",),
+    RuleKind.THIRD_PARTY: ("purposes", "conditions", "requires_unreachable", "failed_attempts"),
+    RuleKind.PARTIES: (),
+    RuleKind.ELECTRONIC_OPT_OUT: (),
+    RuleKind.VALIDATION_NOTICE: ("days", "business_days", "calendar"),
+    RuleKind.TIME_BARRED: ("years", "restarted_by"),
+}
+_ALL_CHANNELS = tuple(ContactChannel)
+_NOT_LETTER = tuple(c for c in ContactChannel if c is not ContactChannel.LETTER)
+_DEFAULT_CHANNELS: Mapping[RuleKind, tuple[ContactChannel, ...]] = {
+    RuleKind.HOURS: _NOT_LETTER,
+    RuleKind.UNANSWERED_PER_DAY: (ContactChannel.PHONE,),
+    RuleKind.CALLS_IN_WINDOW: (ContactChannel.PHONE,),
+    RuleKind.QUIET_AFTER_CONVERSATION: (ContactChannel.PHONE,),
+    RuleKind.ELECTRONIC_OPT_OUT: tuple(sorted(ELECTRONIC_CHANNELS)),
+}
+_DEFAULT_PARTIES: Mapping[RuleKind, tuple[Party, ...]] = {
+    RuleKind.THIRD_PARTY: tuple(sorted(THIRD_PARTIES)),
+    RuleKind.PARTIES: (Party.GUARANTOR, Party.CO_DEBTOR),
+    RuleKind.VALIDATION_NOTICE: (Party.DEBTOR,),
+}
+
+
+def parse_section(
+    raw: Any, loader: SectionLoader, params: Mapping[str, Scalar]
+) -> tuple[GuardrailsSection, dict[str, FieldSpec]]:
+    """Parse ``[guardrails]``: one table per contact pack, keyed by the pack's id."""
+    reader = PackReader(loader, params)
+    packs: list[GuardrailPack] = []
+    seen: set[str] = set()
+    for pack_id, body, path in reader.enabled_tables(raw, "guardrails"):
+        reader.keys(body, PACK_KEYS, path)
+        raw_rules = body.get("rules")
+        if not isinstance(raw_rules, list) or not raw_rules:
+            reader.fail(f"{path}.rules", f"expected at least one rule: [[{path}.rules]]")
+            raw_rules = []
+        rules: list[Rule] = []
+        for i, item in enumerate(raw_rules):
+            rule = _parse_rule(pack_id, item, f"{path}.rules[{i}]", reader, seen)
+            if rule is not None:
+                rules.append(rule)
+        packs.append(
+            GuardrailPack(
+                id=pack_id,
+                title=reader.string(body, "title", path, default=pack_id),
+                rules=tuple(rules),
+                cites=reader.texts(body, "cites", path),
+                doc=reader.string(body, "doc", path, default=""),
+            )
+        )
+    section = GuardrailsSection(tuple(packs), frozenset(reader.used))
+    return section, section.fields()
+
+
+def _parse_rule(
+    pack_id: str, item: object, path: str, reader: PackReader, seen: set[str]
+) -> Rule | None:
+    table = reader.table(item, path)
+    if table is None:
+        return None
+    mark = reader.failures
+    rid = reader.string(table, "id", path)
+    path = f"guardrails.{pack_id}.rules[{rid or path.rsplit('[', 1)[-1][:-1]}]"
+    rule_id = rid or None
+    if rid in seen:
+        reader.fail(f"{path}.id", f"duplicate guardrail rule id {rid!r}", rule_id=rule_id)
+    seen.add(rid)
+    kind_text = table.get("kind")
+    try:
+        kind = RuleKind(kind_text if isinstance(kind_text, str) else "")
+    except ValueError:
+        choices = [k.value for k in RuleKind]
+        reader.fail(
+            f"{path}.kind",
+            f"expected one of {', '.join(choices)}, got {kind_text!r}",
+            rule_id=rule_id,
+            key="kind",
+            suggestion=did_you_mean(str(kind_text), choices),
+        )
+        return None
+    reader.keys(table, (*RULE_KEYS, *KIND_KEYS[kind]), path, rule_id=rule_id)
+    channels = frozenset(
+        ContactChannel(c)
+        for c in reader.choices(
+            table,
+            "channels",
+            path,
+            [c.value for c in ContactChannel],
+            default=_DEFAULT_CHANNELS.get(kind, _ALL_CHANNELS),
+            rule_id=rule_id,
+        )
+    )
+    parties = frozenset(
+        Party(p)
+        for p in reader.choices(
+            table,
+            "parties",
+            path,
+            [p.value for p in Party],
+            default=_DEFAULT_PARTIES.get(kind, tuple(Party)),
+            rule_id=rule_id,
+        )
+    )
+    common: dict[str, Any] = {
+        "id": rid,
+        "pack": pack_id,
+        "kind": kind,
+        "reason": reader.string(table, "reason", path, default="", rule_id=rule_id),
+        "cites": reader.texts(table, "cites", path, rule_id=rule_id),
+        "channels": channels,
+        "parties": parties,
+    }
+
+    def fig(key: str, kind_: str, **limits: float) -> Figure | None:
+        if key not in table:
+            reader.fail(f"{path}.{key}", "required", rule_id=rule_id, key=key)
+            return None
+        return reader.figure(
+            table[key], f"{path}.{key}", kind=kind_, rule_id=rule_id, key=key, **limits
+        )
+
+    rule: Rule | None = None
+    if kind is RuleKind.HOURS:
+        start, end = fig("start", "clock"), fig("end", "clock")
+        if start is not None and end is not None:
+            try:
+                hours = ContactHours.parse(str(start.value), str(end.value), cites=common["cites"])
+            except InputError:
+                reader.fail(
+                    path,
+                    f"the allowed hours must start before they end, within one day: {start}–{end}",
+                    rule_id=rule_id,
+                )
+            else:
+                rule = HoursRule(
+                    **common,
+                    start=start,
+                    end=end,
+                    hours=hours,
+                    consent_exempts=reader.flag(
+                        table, "consent_exempts", path, default=False, rule_id=rule_id
+                    ),
+                )
+    elif kind is RuleKind.UNANSWERED_PER_DAY:
+        limit = fig("max", "int", minimum=0)
+        if limit is not None:
+            rule = UnansweredRule(**common, max=limit)
+    elif kind is RuleKind.CALLS_IN_WINDOW:
+        limit, days = fig("max", "int", minimum=0), fig("days", "int", minimum=1, maximum=366)
+        if limit is not None and days is not None:
+            rule = CallsInWindowRule(**common, max=limit, days=days)
+    elif kind is RuleKind.QUIET_AFTER_CONVERSATION:
+        days = fig("days", "int", minimum=1, maximum=366)
+        if days is not None:
+            rule = QuietAfterConversationRule(**common, days=days)
+    elif kind is RuleKind.THIRD_PARTY:
+        requires = reader.flag(table, "requires_unreachable", path, default=False, rule_id=rule_id)
+        attempts = fig("failed_attempts", "int", minimum=1) if requires else None
+        purposes = frozenset(
+            Purpose(p)
+            for p in reader.choices(
+                table,
+                "purposes",
+                path,
+                [p.value for p in Purpose],
+                default=(Purpose.LOCATE, Purpose.MESSAGE),
+                rule_id=rule_id,
+            )
+        )
+        if Purpose.COLLECT in purposes:
+            reader.fail(
+                f"{path}.purposes",
+                "a third party is never contacted to collect",
+                rule_id=rule_id,
+                key="purposes",
+            )
+        if not requires or attempts is not None:
+            rule = ThirdPartyRule(
+                **common,
+                purposes=purposes,
+                conditions=reader.texts(table, "conditions", path, rule_id=rule_id),
+                requires_unreachable=requires,
+                failed_attempts=attempts,
+            )
+    elif kind is RuleKind.PARTIES:
+        rule = PartiesRule(**common)
+    elif kind is RuleKind.ELECTRONIC_OPT_OUT:
+        rule = OptOutRule(**common)
+    elif kind is RuleKind.VALIDATION_NOTICE:
+        days = fig("days", "int", minimum=0, maximum=366)
+        calendar: BusinessCalendar | None = None
+        if reader.flag(table, "business_days", path, default=True, rule_id=rule_id):
+            country = reader.string(table, "calendar", path, default="US", rule_id=rule_id)
+            try:
+                calendar = BusinessCalendar(country)
+            except InputError as exc:
+                for problem in exc.problems:
+                    reader.fail(
+                        f"{path}.calendar",
+                        problem.message,
+                        rule_id=rule_id,
+                        key="calendar",
+                        suggestion=problem.suggestion,
+                    )
+        if days is not None:
+            rule = ValidationNoticeRule(**common, days=days, calendar=calendar)
+    else:
+        years = fig("years", "int", minimum=1, maximum=100)
+        kinds = reader.choices(
+            table,
+            "restarted_by",
+            path,
+            [k.value for k in EventKind],
+            default=(EventKind.PAYMENT, EventKind.DEBTOR_ACKNOWLEDGED),
+            rule_id=rule_id,
+        )
+        if years is not None:
+            rule = TimeBarRule(
+                **common, years=years, restarted_by=frozenset(EventKind(k) for k in kinds)
+            )
+    if reader.failures > mark:
+        return None
+    return rule
+
+
+# --------------------------------------------------------------------------- use
+
+
+def guardrails_of(policy: Policy) -> GuardrailsSection | None:
+    """The policy's parsed ``[guardrails]`` section, if it has one."""
+    section = policy.sections.get("guardrails")
+    return section if isinstance(section, GuardrailsSection) else None
+
+
+def extra_facts(
+    case: Case, as_of: pendulum.DateTime, policy: Policy, facts: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The ``time_barred`` fact, when the policy has a limitation rule."""
+    section = guardrails_of(policy)
+    return section.facts(case, as_of) if section is not None else {}
+
+
+def _history(case: Case, history: Iterable[Event] | None) -> tuple[Event, ...]:
+    events = case.events if history is None else tuple(history)
+    problems = [
+        FieldProblem(f"history[{i}]", f"expected an Event, got {type(e).__name__}")
+        for i, e in enumerate(events)
+        if not isinstance(e, Event)
+    ]
+    if problems:
+        raise InputError(problems, subject="history")
+    return tuple(sorted(events, key=lambda e: (e.at, e.kind.value)))
+
+
+class Guardrails:
+    """Contact compliance under a policy's guardrail packs.
+
+    ``policy`` is a :class:`~collectrules.policy.Policy`, a shipped policy name or a
+    path. Every rule of every pack applies; the contact is allowed only when none
+    blocks it, so the strictest pack wins.
+    """
+
+    def __init__(self, policy: Policy | str | Path = "default") -> None:
+
+        self.policy = policy if isinstance(policy, Policy) else load_policy(policy)
+        section = guardrails_of(self.policy)
+        if section is None or not section.packs:
+            msg = (
+                f"policy {self.policy.id!r} has no contact guardrails; give it a "
+                "[guardrails.<PACK>] section, or use a pack policy such as "
+                "cn_bank_loan, us_regf or uk"
+            )
+            raise PolicyError([FieldProblem("guardrails", msg)])
+        self.section: GuardrailsSection = section
+
+    def __repr__(self) -> str:
+        packs = ", ".join(p.id for p in self.section.packs)
+        return f"Guardrails({self.policy.ref!r}, packs=[{packs}])"
+
+    @property
+    def packs(self) -> tuple[str, ...]:
+        """The ids of the packs that apply, in the policy's order."""
+        return tuple(p.id for p in self.section.packs)
+
+    def check(
+        self, case: Case, contact: Contact, *, history: Iterable[Event] | None = None
+    ) -> Verdict:
+        """May ``contact`` happen? ``history`` defaults to the case's own events."""
+        if not isinstance(contact, Contact):
+            raise InputError(
+                [FieldProblem("contact", f"expected a Contact, got {type(contact).__name__}")]
+            )
+        ctx = _Ctx(case, contact, _history(case, history))
+        return self._verdict(ctx)
+
+    def _verdict(self, ctx: _Ctx) -> Verdict:
+        reasons = [
+            found
+            for rule in self.section.rules
+            if rule.applies(ctx.contact) and (found := rule.assess(ctx)) is not None
+        ]
+        allowed = not any(f.effect is ReasonEffect.BLOCK for f in reasons)
+        return Verdict(ctx.case.case_id, ctx.contact, allowed, tuple(reasons), self.packs)
+
+    def next_allowed(
+        self,
+        case: Case,
+        channel: ContactChannel | str,
+        party: Party | str,
+        *,
+        after: dt.datetime | str,
+        history: Iterable[Event] | None = None,
+        purpose: Purpose | str | None = None,
+        consent: bool = False,
+        opt_out: bool | None = None,
+        mentions_suit: bool = False,
+        horizon_days: int = 400,
+    ) -> pendulum.DateTime | None:
+        """The earliest instant at or after ``after`` at which the contact is allowed.
+
+        ``purpose``, ``consent``, ``opt_out`` and ``mentions_suit`` describe the contact
+        as :class:`Contact` does, so that the answer is for the same contact that
+        ``check`` was asked about. ``None`` when no time within ``horizon_days`` helps (a
+        third party while the debtor can be reached, a purpose that is never allowed, a
+        message without an opt-out, a threat of suit on a time-barred debt …). The
+        instant is given in the case's zone.
+        """
+        events = _history(case, history)
+        first = Contact(
+            channel,
+            party,
+            after,
+            purpose=purpose,
+            consent=consent,
+            opt_out=opt_out,
+            mentions_suit=mentions_suit,
+        )
+        horizon = first.at.add(days=horizon_days)
+        at = first.at
+        for _ in range(10_000):
+            ctx = _Ctx(case, attrs.evolve(first, at=at), events)
+            verdict = self._verdict(ctx)
+            if verdict.allowed:
+                return at.in_timezone(case.timezone)
+            lifts = [f.until for f in verdict.blocks]
+            if any(u is None for u in lifts):
+                return None
+            later = max(u for u in lifts if u is not None)
+            if later <= at:  # pragma: no cover - every rule lifts strictly later
+                later = at.add(seconds=1)
+            if later > horizon:
+                return None
+            at = pendulum.instance(later)
+        return None  # pragma: no cover - bounded by the horizon
+
+    def obligations(
+        self, case: Case, *, as_of: dt.datetime | str, history: Iterable[Event] | None = None
+    ) -> tuple[Reason, ...]:
+        """What the lender must do and by when (the validation notice), at ``as_of``."""
+
+        when = require_aware(as_of)
+        events = _history(case, history)
+        out: list[Reason] = []
+        for rule in self.section.rules:
+            if isinstance(rule, ValidationNoticeRule):
+                ctx = _Ctx(case, Contact(ContactChannel.LETTER, Party.DEBTOR, when), events)
+                out.append(rule.status(ctx, include_contact=False))
+        return tuple(out)

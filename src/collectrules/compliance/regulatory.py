@@ -1,0 +1,806 @@
+"""Regulatory classification packs: China's five classes, card classes, IFRS 9, EU, FFIEC.
+
+A policy names its packs in its ``[regulation]`` section, one table per pack, keyed by
+the pack's id. Every figure (a dpd boundary, a materiality threshold) is a literal or,
+for the shipped packs, the name of a policy parameter, so that a lender can correct a
+figure without editing a rule. Two kinds of pack exist:
+
+``dpd_ladder``
+    Classes listed from best to worst. The first class has no threshold; every later
+    class begins at ``over_dpd`` (dpd strictly greater than the figure) or ``from_dpd``
+    (dpd equal or greater). A threshold may depend on the product type that
+    ``product_types`` maps each product to (US FFIEC: closed-end 120, open-end 180).
+    A class may be ``rebuttable_by`` a case field (``sicr_rebutted``,
+    ``default_rebutted``): when the case sets it, the presumption does not apply and the
+    decision says so. ``flags`` adds boolean facts that hold from a class onwards.
+
+``materiality_default``
+    In default only when more than ``over_dpd`` days past due **and** the amount past
+    due exceeds both the absolute threshold of the case's currency and ``relative``
+    times the exposure (the principal). A currency without a threshold is an error.
+
+Each pack gives a fact that remedy rules can read (``cn5_class``, ``ifrs9_stage``,
+``eu_default``, ``ffiec_class`` …). Ladder packs that give the same fact combine: the
+worse class wins, so a stricter custom pack tightens the shipped one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from collections.abc import Mapping, Sequence
+from typing import Any, TypeAlias
+
+import attrs
+import pendulum
+
+from collectrules.compliance._packs import Figure, PackReader
+from collectrules.conditions import FieldSpec, FieldType, Scalar
+from collectrules.errors import FieldProblem, InputError, did_you_mean
+from collectrules.model.case import Case, Product
+from collectrules.model.decision import Firing, RegulatoryClass
+from collectrules.model.time import days_past_due
+from collectrules.policy import Policy, base_fields
+from collectrules.policy.section import SectionLoader
+
+__all__ = [
+    "LADDER_CLASS_KEYS",
+    "LADDER_KEYS",
+    "MATERIALITY_KEYS",
+    "REBUTTAL_FIELDS",
+    "Assessment",
+    "LadderClass",
+    "LadderPack",
+    "MaterialityPack",
+    "PackKind",
+    "RegulationSection",
+    "Threshold",
+    "classify",
+    "extra_facts",
+    "firing",
+    "parse_section",
+    "regulation_of",
+]
+
+#: The case fields that may rebut a class's presumption.
+REBUTTAL_FIELDS = ("sicr_rebutted", "default_rebutted")
+_ANY_TYPE = "*"
+
+
+class PackKind(enum.StrEnum):
+    """The kinds of classification pack."""
+
+    DPD_LADDER = "dpd_ladder"
+    MATERIALITY_DEFAULT = "materiality_default"
+
+
+@attrs.frozen
+class Threshold:
+    """Where a class begins: dpd ``> figure`` (``strict``) or dpd ``>= figure``."""
+
+    figure: Figure
+    strict: bool
+
+    @property
+    def first_dpd(self) -> int:
+        """The first dpd at which the class applies."""
+        return self.figure.as_int + (1 if self.strict else 0)
+
+    def met(self, dpd: int) -> bool:
+        """Whether ``dpd`` reaches the threshold."""
+        return dpd >= self.first_dpd
+
+    def describe(self) -> str:
+        """``more than 90 DPD`` or ``90 DPD or more``, with the parameter."""
+        value = self.figure.value
+        text = f"more than {value} DPD" if self.strict else f"{value} DPD or more"
+        return f"{text} (parameter {self.figure.param})" if self.figure.param else text
+
+
+@attrs.frozen
+class LadderClass:
+    """One class of a ladder pack and the rule that gives it."""
+
+    value: str
+    label_en: str
+    label_zh: str
+    rule_id: str
+    reason: str
+    cites: tuple[str, ...]
+    thresholds: Mapping[str, Threshold] = attrs.field(factory=dict)
+    rebuttable_by: str | None = None
+
+    def threshold_for(self, product_type: str) -> Threshold | None:
+        """The threshold for a product type (``None`` for the first, base class)."""
+        return self.thresholds.get(product_type, self.thresholds.get(_ANY_TYPE))
+
+
+@attrs.frozen
+class LadderPack:
+    """Classes by days past due, best first."""
+
+    id: str
+    title: str
+    fact: str
+    classes: tuple[LadderClass, ...]
+    products: tuple[str, ...] = ()
+    product_types: Mapping[str, str] = attrs.field(factory=dict)
+    flags: Mapping[str, str] = attrs.field(factory=dict)
+    cites: tuple[str, ...] = ()
+    doc: str = ""
+
+    kind = PackKind.DPD_LADDER
+
+    @property
+    def values(self) -> tuple[str, ...]:
+        """The class values, best first."""
+        return tuple(c.value for c in self.classes)
+
+    def applies_to(self, case: Case) -> bool:
+        """Whether the pack classifies cases of this product."""
+        if self.products and case.product.value not in self.products:
+            return False
+        return not self.product_types or case.product.value in self.product_types
+
+    def assess(self, case: Case, dpd: int) -> Assessment:
+        """The class of ``case`` at ``dpd``, and when the next, worse class begins."""
+        ptype = self.product_types.get(case.product.value, _ANY_TYPE)
+        rank = 0
+        notes: list[str] = []
+        for index, klass in enumerate(self.classes[1:], start=1):
+            threshold = klass.threshold_for(ptype)
+            assert threshold is not None
+            if not threshold.met(dpd):
+                continue
+            if klass.rebuttable_by and getattr(case, klass.rebuttable_by):
+                notes.append(
+                    f"{klass.rule_id}: the presumption of {klass.label_en} at "
+                    f"{threshold.describe()} is rebutted (the case sets {klass.rebuttable_by})"
+                )
+                continue
+            rank = index
+        current = self.classes[rank]
+        next_class: LadderClass | None = None
+        next_on: dt.date | None = None
+        for klass in self.classes[rank + 1 :]:
+            threshold = klass.threshold_for(ptype)
+            assert threshold is not None
+            if threshold.met(dpd):
+                continue  # met but rebutted: it cannot be the next class by dpd alone
+            if klass.rebuttable_by and getattr(case, klass.rebuttable_by):
+                continue
+            if case.overdue_amount > 0:
+                next_class = klass
+                next_on = case.due_date + dt.timedelta(days=threshold.first_dpd)
+            break
+        if case.overdue_amount <= 0:
+            notes.append("nothing is overdue, so no worse class follows")
+        reason = current.reason
+        threshold = current.threshold_for(ptype)
+        if threshold is not None:
+            reason = f"{reason} [dpd {dpd}: {threshold.describe()}]".strip()
+        else:
+            reason = f"{reason} [dpd {dpd}]".strip()
+        if ptype != _ANY_TYPE:
+            notes.append(f"product {case.product.value} is {ptype}")
+        flags = {name: rank >= self.values.index(value) for name, value in self.flags.items()}
+        return Assessment(
+            pack_id=self.id,
+            fact=self.fact,
+            value=current.value,
+            rank=rank,
+            label_en=current.label_en,
+            label_zh=current.label_zh,
+            rule_id=current.rule_id,
+            reason=reason,
+            cites=current.cites,
+            next_value=next_class.value if next_class is not None else None,
+            next_on=next_on,
+            notes=tuple(notes),
+            facts={self.fact: current.value, **flags},
+        )
+
+
+@attrs.frozen
+class MaterialityPack:
+    """Default: past due for more than ``over_dpd`` days on a material amount."""
+
+    id: str
+    title: str
+    fact: str
+    over_dpd: Figure
+    absolute: Mapping[str, Figure]
+    relative: Figure
+    products: tuple[str, ...] = ()
+    labels: Mapping[str, tuple[str, str]] = attrs.field(factory=dict)
+    cites: tuple[str, ...] = ()
+    doc: str = ""
+
+    kind = PackKind.MATERIALITY_DEFAULT
+    values = ("not_default", "default")
+
+    def applies_to(self, case: Case) -> bool:
+        """Whether the pack classifies cases of this product."""
+        return not self.products or case.product.value in self.products
+
+    def label(self, value: str) -> tuple[str, str]:
+        """English and Chinese labels of a value."""
+        default = {"default": ("default", "违约"), "not_default": ("not in default", "未违约")}
+        return self.labels.get(value, default[value])
+
+    def absolute_for(self, case: Case) -> Figure:
+        """The absolute threshold in the case's currency; another currency is an error."""
+        figure = self.absolute.get(case.currency)
+        if figure is None:
+            known = ", ".join(sorted(self.absolute))
+            msg = (
+                f"pack {self.id}: the materiality threshold is set in {known} only, and the "
+                f"case is in {case.currency}; add a threshold for {case.currency} under "
+                f"regulation.{self.id}.absolute"
+            )
+            raise InputError([FieldProblem("currency", msg)], subject=f"case {case.case_id}")
+        return figure
+
+    def assess(self, case: Case, dpd: int) -> Assessment:
+        """Default or not, with the reason and when default begins if nothing is paid."""
+        absolute = self.absolute_for(case)
+        amount = case.overdue_amount
+        relative_amount = (self.relative.as_decimal * case.principal).normalize()
+        past_due = dpd > self.over_dpd.as_int
+        over_abs = amount > absolute.as_decimal
+        over_rel = amount > relative_amount
+        material = over_abs and over_rel
+        threshold = (
+            f"the amount past due {amount} {case.currency} must exceed both "
+            f"{absolute.describe()} {case.currency} and {self.relative.describe()} of the "
+            f"exposure ({relative_amount:f} {case.currency})"
+        )
+        notes: list[str] = []
+        if past_due and material:
+            value, rule_id = "default", f"{self.id}:default"
+            reason = (
+                f"more than {self.over_dpd.describe()} days past due (dpd {dpd}) on a "
+                f"material amount: {threshold}"
+            )
+        elif not material:
+            value, rule_id = "not_default", f"{self.id}:immaterial"
+            missing = [
+                name
+                for name, ok in (
+                    ("the absolute threshold", over_abs),
+                    ("the relative threshold", over_rel),
+                )
+                if not ok
+            ]
+            reason = f"not material: {threshold}; it does not exceed {' or '.join(missing)}"
+        else:
+            value, rule_id = "not_default", f"{self.id}:not_past_due"
+            reason = (
+                f"material, but not more than {self.over_dpd.describe()} days past due (dpd {dpd})"
+            )
+        next_value: str | None = None
+        next_on: dt.date | None = None
+        if value == "not_default":
+            if material:
+                next_value = "default"
+                next_on = case.due_date + dt.timedelta(days=self.over_dpd.as_int + 1)
+            else:
+                notes.append(
+                    "default cannot begin by days past due alone while the amount "
+                    "past due is not material"
+                )
+        label_en, label_zh = self.label(value)
+        return Assessment(
+            pack_id=self.id,
+            fact=self.fact,
+            value=value,
+            rank=self.values.index(value),
+            label_en=label_en,
+            label_zh=label_zh,
+            rule_id=rule_id,
+            reason=reason,
+            cites=self.cites,
+            next_value=next_value,
+            next_on=next_on,
+            notes=tuple(notes),
+            facts={self.fact: value == "default"},
+        )
+
+
+Pack: TypeAlias = LadderPack | MaterialityPack
+
+
+@attrs.frozen
+class Assessment:
+    """What one pack says of one case: the class, the rule, and the next class."""
+
+    pack_id: str
+    fact: str
+    value: str
+    rank: int
+    label_en: str
+    label_zh: str
+    rule_id: str
+    reason: str
+    cites: tuple[str, ...]
+    next_value: str | None
+    next_on: dt.date | None
+    notes: tuple[str, ...]
+    facts: Mapping[str, Scalar]
+
+    def to_class(self) -> RegulatoryClass:
+        """The decision's record of this assessment."""
+        return RegulatoryClass(
+            pack=self.pack_id,
+            value=self.value,
+            label_en=self.label_en,
+            label_zh=self.label_zh,
+            rule_id=self.rule_id,
+            cites=self.cites,
+            next_value=self.next_value,
+            next_on=self.next_on.isoformat() if self.next_on is not None else None,
+            notes=self.notes,
+            reason=self.reason,
+            fact=self.fact,
+        )
+
+
+@attrs.frozen
+class RegulationSection:
+    """The parsed ``[regulation]`` section: the packs, in the policy's order."""
+
+    packs: tuple[Pack, ...]
+    parameters: frozenset[str] = frozenset()
+
+    def pack(self, pack_id: str) -> Pack:
+        """The pack with this id."""
+        for pack in self.packs:
+            if pack.id == pack_id:
+                return pack
+        msg = f"no regulation pack {pack_id!r}"
+        raise InputError(
+            [
+                FieldProblem(
+                    "pack", msg, suggestion=did_you_mean(pack_id, [p.id for p in self.packs])
+                )
+            ]
+        )
+
+    def fields(self) -> dict[str, FieldSpec]:
+        """The fact fields the packs add, for conditions to read."""
+        out: dict[str, FieldSpec] = {}
+        all_products = {p.value for p in Product}
+        for fact, packs in _by_fact(self.packs).items():
+            covered: set[str] = set()
+            for pack in packs:
+                covered |= {p for p in all_products if _covers(pack, p)}
+            optional = covered != all_products
+            first = packs[0]
+            if isinstance(first, MaterialityPack):
+                out[fact] = FieldSpec(
+                    fact, FieldType.BOOL, f"{first.id}: in default", optional=optional
+                )
+                continue
+            ids = ", ".join(p.id for p in packs)
+            out[fact] = FieldSpec(
+                fact,
+                FieldType.ENUM,
+                f"class given by {ids}",
+                optional=optional,
+                choices=first.values,
+            )
+        for pack in self.packs:
+            if isinstance(pack, LadderPack):
+                for name, value in pack.flags.items():
+                    covered = {p for p in all_products if _covers(pack, p)}
+                    doc = f"{pack.id}: the class is {value} or worse"
+                    spec = out.get(name)
+                    optional = covered != all_products and (spec is None or spec.optional)
+                    out[name] = FieldSpec(name, FieldType.BOOL, doc, optional=optional)
+        return out
+
+    def assess(self, case: Case, dpd: int) -> tuple[Assessment, ...]:
+        """Every applicable pack's assessment, in the policy's order."""
+        return tuple(p.assess(case, dpd) for p in self.packs if p.applies_to(case))
+
+    def facts(self, assessments: Sequence[Assessment]) -> dict[str, Scalar]:
+        """The facts of the assessments; packs sharing a fact give the worse class."""
+        out: dict[str, Scalar] = {}
+        worst: dict[str, int] = {}
+        for a in assessments:
+            for name, value in a.facts.items():
+                if name == a.fact:
+                    if name not in worst or a.rank > worst[name]:
+                        worst[name] = a.rank
+                        out[name] = value
+                elif isinstance(value, bool):
+                    out[name] = bool(out.get(name, False)) or value
+        return out
+
+
+def _covers(pack: Pack, product: str) -> bool:
+    if pack.products and product not in pack.products:
+        return False
+    if isinstance(pack, LadderPack) and pack.product_types:
+        return product in pack.product_types
+    return True
+
+
+def _by_fact(packs: Sequence[Pack]) -> dict[str, list[Pack]]:
+    out: dict[str, list[Pack]] = {}
+    for pack in packs:
+        out.setdefault(pack.fact, []).append(pack)
+    return out
+
+
+# --------------------------------------------------------------------------- parsing
+
+#: The keys of a ``dpd_ladder`` pack.
+LADDER_KEYS = (
+    "kind",
+    "title",
+    "fact",
+    "classes",
+    "products",
+    "product_types",
+    "flags",
+    "cites",
+    "doc",
+    "enabled",
+)
+#: The keys of a class of a ``dpd_ladder`` pack.
+LADDER_CLASS_KEYS = (
+    "value",
+    "label_en",
+    "label_zh",
+    "rule",
+    "reason",
+    "cites",
+    "over_dpd",
+    "from_dpd",
+    "rebuttable_by",
+)
+#: The keys of a ``materiality_default`` pack.
+MATERIALITY_KEYS = (
+    "kind",
+    "title",
+    "fact",
+    "over_dpd",
+    "absolute",
+    "relative",
+    "products",
+    "labels",
+    "cites",
+    "doc",
+    "enabled",
+)
+
+
+def parse_section(
+    raw: Any, loader: SectionLoader, params: Mapping[str, Scalar]
+) -> tuple[RegulationSection, dict[str, FieldSpec]]:
+    """Parse ``[regulation]``: one table per pack, keyed by the pack's id."""
+
+    reader = PackReader(loader, params)
+    packs: list[Pack] = []
+    rule_ids: set[str] = set()
+    for pack_id, body, path in reader.enabled_tables(raw, "regulation"):
+        kind_text = body.get("kind")
+        try:
+            kind = PackKind(kind_text if isinstance(kind_text, str) else "")
+        except ValueError:
+            choices = [k.value for k in PackKind]
+            reader.fail(
+                f"{path}.kind",
+                f"expected one of {', '.join(choices)}, got {kind_text!r}",
+                suggestion=did_you_mean(str(kind_text), choices),
+            )
+            continue
+        pack: Pack | None
+        if kind is PackKind.DPD_LADDER:
+            pack = _parse_ladder(pack_id, body, path, reader, rule_ids)
+        else:
+            pack = _parse_materiality(pack_id, body, path, reader)
+        if pack is not None:
+            packs.append(pack)
+    base = base_fields()
+    for fact, group in _by_fact(packs).items():
+        if fact in base:
+            reader.fail(
+                f"regulation.{group[0].id}.fact", f"{fact!r} is already a fact field of every case"
+            )
+        kinds = {p.kind for p in group}
+        if len(kinds) > 1 or (isinstance(group[0], MaterialityPack) and len(group) > 1):
+            ids = ", ".join(p.id for p in group)
+            reader.fail(
+                f"regulation.{group[-1].id}.fact",
+                f"packs {ids} all give {fact!r}; only ladder packs with the same "
+                "classes may share a fact",
+            )
+            continue
+        values = {p.values for p in group if isinstance(p, LadderPack)}
+        if len(values) > 1:
+            ids = ", ".join(p.id for p in group)
+            reader.fail(
+                f"regulation.{group[-1].id}.classes",
+                f"packs {ids} share the fact {fact!r}, so they must list the same "
+                "classes in the same order",
+            )
+    section = RegulationSection(tuple(packs), frozenset(reader.used))
+    fields = section.fields()
+    flag_names = {n for p in packs if isinstance(p, LadderPack) for n in p.flags}
+    for name in sorted(flag_names & ({p.fact for p in packs} | set(base))):
+        reader.fail("regulation", f"the flag {name!r} has the name of another fact field")
+    return section, fields
+
+
+def _products(reader: PackReader, body: Mapping[str, Any], path: str) -> tuple[str, ...]:
+    return reader.choices(body, "products", path, [p.value for p in Product], default=())
+
+
+def _parse_ladder(
+    pack_id: str, body: Mapping[str, Any], path: str, reader: PackReader, rule_ids: set[str]
+) -> LadderPack | None:
+    mark = reader.failures
+    reader.keys(body, LADDER_KEYS, path)
+    title = reader.string(body, "title", path, default=pack_id)
+    fact = reader.name(body, "fact", path)
+    products = _products(reader, body, path)
+    product_types: dict[str, str] = {}
+    raw_types = body.get("product_types", {})
+    types_table = reader.table(raw_types, f"{path}.product_types") or {}
+    known_products = [p.value for p in Product]
+    for product, ptype in types_table.items():
+        if product not in known_products:
+            reader.fail(
+                f"{path}.product_types.{product}",
+                "unknown product",
+                suggestion=did_you_mean(product, known_products),
+            )
+        elif not isinstance(ptype, str) or not ptype:
+            reader.fail(f"{path}.product_types.{product}", "expected a product type name")
+        else:
+            product_types[product] = ptype
+    types = sorted(set(product_types.values()))
+    classes: list[LadderClass] = []
+    raw_classes = body.get("classes")
+    if not isinstance(raw_classes, list) or len(raw_classes) < 2:
+        reader.fail(f"{path}.classes", "expected at least two classes: [[...classes]], best first")
+        raw_classes = raw_classes if isinstance(raw_classes, list) else []
+    seen_values: set[str] = set()
+    for i, item in enumerate(raw_classes):
+        cpath = f"{path}.classes[{i}]"
+        ctable = reader.table(item, cpath)
+        if ctable is None:
+            continue
+        rule_id = reader.string(ctable, "rule", cpath)
+        reader.keys(ctable, LADDER_CLASS_KEYS, cpath, rule_id=rule_id or None)
+        if rule_id:
+            if rule_id in rule_ids:
+                reader.fail(f"{cpath}.rule", f"duplicate rule id {rule_id!r}", key="rule")
+            rule_ids.add(rule_id)
+        value = reader.name(ctable, "value", cpath)
+        if value in seen_values:
+            reader.fail(f"{cpath}.value", f"duplicate class {value!r}")
+        seen_values.add(value)
+        thresholds: dict[str, Threshold] = {}
+        given = [k for k in ("over_dpd", "from_dpd") if k in ctable]
+        if i == 0 and given:
+            reader.fail(
+                f"{cpath}.{given[0]}",
+                "the first class is the base class: it has no threshold",
+                rule_id=rule_id or None,
+            )
+        elif i > 0 and len(given) != 1:
+            reader.fail(
+                cpath,
+                "give exactly one of over_dpd (dpd > figure) or from_dpd (dpd >= figure)",
+                rule_id=rule_id or None,
+            )
+        elif i > 0:
+            key = given[0]
+            thresholds = _thresholds(
+                reader, ctable[key], f"{cpath}.{key}", key == "over_dpd", types, rule_id or None
+            )
+        rebut = ctable.get("rebuttable_by")
+        if rebut is not None and rebut not in REBUTTAL_FIELDS:
+            reader.fail(
+                f"{cpath}.rebuttable_by",
+                f"expected one of {', '.join(REBUTTAL_FIELDS)}, got {rebut!r}",
+                rule_id=rule_id or None,
+                key="rebuttable_by",
+                suggestion=did_you_mean(str(rebut), REBUTTAL_FIELDS),
+            )
+            rebut = None
+        classes.append(
+            LadderClass(
+                value=value,
+                label_en=reader.string(ctable, "label_en", cpath, default=value.replace("_", " ")),
+                label_zh=reader.string(ctable, "label_zh", cpath, default=""),
+                rule_id=rule_id,
+                reason=reader.string(ctable, "reason", cpath, default=""),
+                cites=reader.texts(ctable, "cites", cpath),
+                thresholds=thresholds,
+                rebuttable_by=rebut,
+            )
+        )
+    for ptype in types or [_ANY_TYPE]:
+        previous: LadderClass | None = None
+        for klass in classes[1:]:
+            threshold = klass.threshold_for(ptype)
+            prior = previous.threshold_for(ptype) if previous is not None else None
+            if (
+                threshold is not None
+                and previous is not None
+                and prior is not None
+                and (threshold.first_dpd <= prior.first_dpd)
+            ):
+                which = "" if ptype == _ANY_TYPE else f" for {ptype}"
+                reader.fail(
+                    f"{path}.classes",
+                    f"class {klass.value!r} begins at dpd "
+                    f"{threshold.first_dpd}{which}, not after {previous.value!r} "
+                    f"(dpd {prior.first_dpd}); list classes best first, with "
+                    "increasing thresholds",
+                )
+            if threshold is not None:
+                previous = klass
+    flags: dict[str, str] = {}
+    raw_flags = reader.table(body.get("flags", {}), f"{path}.flags") or {}
+    for name, value in raw_flags.items():
+        if not isinstance(value, str) or value not in seen_values:
+            reader.fail(
+                f"{path}.flags.{name}",
+                f"expected one of the classes, got {value!r}",
+                suggestion=did_you_mean(str(value), sorted(seen_values)),
+            )
+        elif not name.isidentifier() or not name.islower():
+            reader.fail(f"{path}.flags.{name}", "a flag name must be snake_case")
+        else:
+            flags[name] = value
+    if reader.failures > mark:
+        return None
+    return LadderPack(
+        id=pack_id,
+        title=title,
+        fact=fact,
+        classes=tuple(classes),
+        products=products,
+        product_types=product_types,
+        flags=flags,
+        cites=reader.texts(body, "cites", path),
+        doc=reader.string(body, "doc", path, default=""),
+    )
+
+
+def _thresholds(
+    reader: PackReader,
+    raw: object,
+    path: str,
+    strict: bool,
+    types: Sequence[str],
+    rule_id: str | None,
+) -> dict[str, Threshold]:
+    out: dict[str, Threshold] = {}
+    if isinstance(raw, Mapping):
+        if not types:
+            reader.fail(
+                path, "a threshold by product type needs the pack's product_types", rule_id=rule_id
+            )
+            return out
+        for ptype in types:
+            if ptype not in raw:
+                reader.fail(
+                    f"{path}.{ptype}", f"missing the threshold for {ptype}", rule_id=rule_id
+                )
+        for ptype, value in raw.items():
+            if ptype not in types:
+                reader.fail(
+                    f"{path}.{ptype}",
+                    "unknown product type",
+                    suggestion=did_you_mean(str(ptype), types),
+                    rule_id=rule_id,
+                )
+                continue
+            figure = reader.figure(value, f"{path}.{ptype}", kind="int", minimum=0, rule_id=rule_id)
+            if figure is not None:
+                out[ptype] = Threshold(figure, strict)
+        return out
+    figure = reader.figure(raw, path, kind="int", minimum=0, rule_id=rule_id)
+    if figure is not None:
+        out[_ANY_TYPE] = Threshold(figure, strict)
+    return out
+
+
+def _parse_materiality(
+    pack_id: str, body: Mapping[str, Any], path: str, reader: PackReader
+) -> MaterialityPack | None:
+    mark = reader.failures
+    reader.keys(body, MATERIALITY_KEYS, path)
+    title = reader.string(body, "title", path, default=pack_id)
+    fact = reader.name(body, "fact", path)
+    products = _products(reader, body, path)
+    over = reader.figure(body.get("over_dpd"), f"{path}.over_dpd", kind="int", minimum=0)
+    relative = reader.figure(
+        body.get("relative"), f"{path}.relative", kind="number", minimum=0, maximum=1
+    )
+    absolute: dict[str, Figure] = {}
+    table = reader.table(body.get("absolute"), f"{path}.absolute") or {}
+    if not table and "absolute" in body:
+        reader.fail(f"{path}.absolute", "give at least one currency's threshold")
+    for currency, value in table.items():
+        if not (len(currency) == 3 and currency.isalpha() and currency.isupper()):
+            reader.fail(f"{path}.absolute.{currency}", "expected an ISO 4217 code such as 'EUR'")
+            continue
+        figure = reader.figure(value, f"{path}.absolute.{currency}", kind="number", minimum=0)
+        if figure is not None:
+            absolute[currency] = figure
+    labels: dict[str, tuple[str, str]] = {}
+    for value, label in (reader.table(body.get("labels", {}), f"{path}.labels") or {}).items():
+        if value not in MaterialityPack.values or not isinstance(label, list) or len(label) != 2:
+            reader.fail(
+                f"{path}.labels.{value}",
+                "expected 'default' or 'not_default' mapped to [english, chinese]",
+            )
+            continue
+        labels[value] = (str(label[0]), str(label[1]))
+    if reader.failures > mark or over is None or relative is None:
+        return None
+    return MaterialityPack(
+        id=pack_id,
+        title=title,
+        fact=fact,
+        over_dpd=over,
+        absolute=absolute,
+        relative=relative,
+        products=products,
+        labels=labels,
+        cites=reader.texts(body, "cites", path),
+        doc=reader.string(body, "doc", path, default=""),
+    )
+
+
+# --------------------------------------------------------------------------- use
+
+
+def regulation_of(policy: Policy) -> RegulationSection | None:
+    """The policy's parsed ``[regulation]`` section, if it has one."""
+    section = policy.sections.get("regulation")
+    return section if isinstance(section, RegulationSection) else None
+
+
+def _dpd(facts: Mapping[str, Any], case: Case, as_of: pendulum.DateTime) -> int:
+    dpd = facts.get("dpd")
+    if isinstance(dpd, int) and not isinstance(dpd, bool):
+        return dpd
+
+    return days_past_due(case, as_of)
+
+
+def extra_facts(
+    case: Case, as_of: pendulum.DateTime, policy: Policy, facts: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The class facts (``cn5_class``, ``eu_default`` …) of ``case`` at ``as_of``."""
+    section = regulation_of(policy)
+    if section is None:
+        return {}
+    return section.facts(section.assess(case, _dpd(facts, case, as_of)))
+
+
+def classify(
+    case: Case, facts: Mapping[str, Any], as_of: pendulum.DateTime, policy: Policy
+) -> tuple[RegulatoryClass, ...]:
+    """The decision's regulatory classes of ``case``, one per applicable pack."""
+    section = regulation_of(policy)
+    if section is None:
+        return ()
+    return tuple(a.to_class() for a in section.assess(case, _dpd(facts, case, as_of)))
+
+
+def firing(result: RegulatoryClass) -> Firing:
+    """The trace entry of one regulatory class."""
+    outcome = f"{result.pack}: {result.fact or 'class'} = {result.value}"
+    if result.next_on is not None:
+        outcome += f"; {result.next_value} from {result.next_on}"
+    reason = "; ".join(part for part in (result.reason, *result.notes) if part)
+    return Firing(result.rule_id, "regulation", outcome, reason, result.cites, "")

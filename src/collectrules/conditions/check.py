@@ -1,0 +1,78 @@
+"""Type checking: a condition's fields and constants against a policy's fact schema."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from collectrules.conditions.ir import (
+    Compare,
+    Condition,
+    FieldSpec,
+    FieldType,
+    In,
+    Op,
+    Param,
+    Scalar,
+    Truth,
+    _Leaf,
+    _leaf_values,
+)
+from collectrules.errors import ConditionError, did_you_mean
+
+
+def check_value(spec: FieldSpec, op: Op, value: object) -> None:
+    """Type-check ``field op value`` against the field's type.
+
+    durable_rules would match ``'3' > 1.5``; this refuses it (DURABLE_RULES.md #14).
+    """
+    kind = spec.type
+    if spec.numeric:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            msg = f"field {spec.name!r} is {kind}; compare it with a number, not {value!r}"
+            raise ConditionError(msg, field=spec.name)
+        if kind is FieldType.INT and isinstance(value, float) and not value.is_integer():
+            return
+        return
+    if kind is FieldType.BOOL:
+        if not isinstance(value, bool):
+            msg = f"field {spec.name!r} is bool; compare it with true or false, not {value!r}"
+            raise ConditionError(msg, field=spec.name)
+        if op not in (Op.EQ, Op.NE):
+            msg = f"field {spec.name!r} is bool; only == and != apply"
+            raise ConditionError(msg, field=spec.name)
+        return
+    if not isinstance(value, str):
+        msg = f"field {spec.name!r} is {kind}; compare it with a string, not {value!r}"
+        raise ConditionError(msg, field=spec.name)
+    if op not in (Op.EQ, Op.NE):
+        msg = f"field {spec.name!r} is {kind}; only ==, != and 'in' apply"
+        raise ConditionError(msg, field=spec.name)
+    if kind is FieldType.ENUM and spec.choices and value not in spec.choices:
+        msg = (
+            f"{value!r} is not a value of {spec.name!r}; expected one of {', '.join(spec.choices)}"
+        )
+        raise ConditionError(msg, field=spec.name, suggestion=did_you_mean(value, spec.choices))
+
+
+def check(cond: Condition, schema: Mapping[str, FieldSpec], params: Mapping[str, Scalar]) -> None:
+    """Check a condition built in Python against a schema, as ``parse`` does for text."""
+    for node in cond.walk():
+        if isinstance(node, _Leaf):
+            if node.field not in schema:
+                msg = f"unknown field {node.field!r}"
+                raise ConditionError(
+                    msg, field=node.field, suggestion=did_you_mean(node.field, schema)
+                )
+            spec = schema[node.field]
+            for v in _leaf_values(node):
+                if isinstance(v, Param) and v.name not in params:
+                    msg = f"unknown parameter {v.name!r}"
+                    raise ConditionError(msg, field=v.name, suggestion=did_you_mean(v.name, params))
+                actual = params[v.name] if isinstance(v, Param) else v
+                op = Op.EQ if isinstance(node, In) else Op.GE
+                if isinstance(node, Compare):
+                    op = node.op
+                check_value(spec, op, actual)
+            if isinstance(node, Truth) and spec.type is not FieldType.BOOL:
+                msg = f"field {node.field!r} is {spec.type}, not bool"
+                raise ConditionError(msg, field=node.field)

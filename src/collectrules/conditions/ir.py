@@ -1,0 +1,354 @@
+"""The condition IR: fields, constants, comparisons, and, or, not, in, between.
+
+The reference semantics (:meth:`Condition.evaluate`) and the text form live here too.
+
+Semantics of absence: a field that a case does not have (a measured signal never
+observed) makes every comparison on it false; ``not`` is plain negation of the result.
+Both back ends implement exactly this.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterator, Mapping
+from typing import Any, TypeAlias
+
+import attrs
+
+from collectrules.errors import ConditionError, did_you_mean
+
+__all__ = [
+    "MAX_TEXT",
+    "MONEY_SCALE",
+    "All",
+    "Always",
+    "AnyOf",
+    "Between",
+    "Compare",
+    "Condition",
+    "Facts",
+    "FieldSpec",
+    "FieldType",
+    "In",
+    "Not",
+    "Op",
+    "Param",
+    "Scalar",
+    "Truth",
+    "Value",
+    "compare",
+]
+
+#: Money facts are integers in units of 10^-4 of the currency's major unit: exact for
+#: every ISO 4217 currency, and safe for durable_rules, which has no decimal type.
+MONEY_SCALE = 10_000
+
+Scalar: TypeAlias = int | float | str | bool
+Facts: TypeAlias = Mapping[str, Any]
+MAX_TEXT = 4_000
+
+
+class FieldType(enum.StrEnum):
+    """The type of a fact field, which decides what it may be compared with."""
+
+    INT = "int"
+    NUMBER = "number"
+    MONEY = "money"
+    BOOL = "bool"
+    ENUM = "enum"
+    STR = "str"
+
+
+@attrs.frozen
+class FieldSpec:
+    """One field of the fact schema that conditions may read.
+
+    ``optional`` fields may be absent from a case's facts (a measured signal never
+    observed); ``choices`` lists an enum field's values.
+    """
+
+    name: str
+    type: FieldType
+    doc: str = ""
+    optional: bool = False
+    choices: tuple[str, ...] = ()
+
+    @property
+    def numeric(self) -> bool:
+        """Whether the field holds a number."""
+        return self.type in (FieldType.INT, FieldType.NUMBER, FieldType.MONEY)
+
+
+class Op(enum.StrEnum):
+    """A comparison operator."""
+
+    LT = "<"
+    LE = "<="
+    GT = ">"
+    GE = ">="
+    EQ = "=="
+    NE = "!="
+
+    def flipped(self) -> Op:
+        """The operator with its operands swapped: ``3 < x`` is ``x > 3``."""
+        return {Op.LT: Op.GT, Op.LE: Op.GE, Op.GT: Op.LT, Op.GE: Op.LE}.get(self, self)
+
+    def negated(self) -> Op:
+        """The complementary operator: not ``x < 3`` is ``x >= 3`` (for present fields)."""
+        return {
+            Op.LT: Op.GE, Op.LE: Op.GT, Op.GT: Op.LE, Op.GE: Op.LT, Op.EQ: Op.NE, Op.NE: Op.EQ,
+        }[self]  # fmt: skip
+
+
+@attrs.frozen
+class Param:
+    """A reference to a policy parameter, resolved to its value when compiled."""
+
+    name: str
+
+
+Value: TypeAlias = Scalar | Param
+
+
+# --------------------------------------------------------------------------- the IR
+
+
+class Condition:
+    """The base of every IR node. Combine with ``&``, ``|`` and ``~``."""
+
+    __slots__ = ()
+
+    def __and__(self, other: Condition) -> Condition:
+        return All((self, other))
+
+    def __or__(self, other: Condition) -> Condition:
+        return AnyOf((self, other))
+
+    def __invert__(self) -> Condition:
+        return Not(self)
+
+    def fields(self) -> frozenset[str]:
+        """The names of the fields the condition reads."""
+        return frozenset(n.field for n in self.walk() if isinstance(n, _Leaf))
+
+    def params(self) -> frozenset[str]:
+        """The names of the parameters the condition refers to."""
+        found: set[str] = set()
+        for node in self.walk():
+            for v in _leaf_values(node):
+                if isinstance(v, Param):
+                    found.add(v.name)
+        return frozenset(found)
+
+    def walk(self) -> Iterator[Condition]:
+        """Every node of the condition, depth first."""
+        yield self
+        for child in _children(self):
+            yield from child.walk()
+
+    def resolve(self, params: Mapping[str, Scalar]) -> Condition:
+        """The condition with every parameter replaced by its value."""
+        return _resolve(self, params)
+
+    def evaluate(self, facts: Facts) -> bool:
+        """Evaluate on a flat fact dict (the reference semantics)."""
+        return _evaluate(self, facts)
+
+    def to_text(self) -> str:
+        """The condition in the string language; ``parse`` reads it back equal."""
+        return _to_text(self, top=True)
+
+
+@attrs.frozen(repr=False)
+class Always(Condition):
+    """The condition that always holds: a rule with no ``when``."""
+
+    def __repr__(self) -> str:
+        return "Always()"
+
+
+@attrs.frozen
+class Compare(Condition):
+    """``field op value``."""
+
+    field: str
+    op: Op
+    value: Value
+
+
+@attrs.frozen
+class Between(Condition):
+    """``low <= field <= high``, both ends included."""
+
+    field: str
+    low: Value
+    high: Value
+
+
+@attrs.frozen
+class In(Condition):
+    """``field in (v1, v2, ...)``."""
+
+    field: str
+    values: tuple[Value, ...]
+
+
+@attrs.frozen
+class Truth(Condition):
+    """A bare boolean field: ``has_recovery_months``."""
+
+    field: str
+
+
+@attrs.frozen
+class All(Condition):
+    """Every part holds (``and``)."""
+
+    parts: tuple[Condition, ...]
+
+
+@attrs.frozen
+class AnyOf(Condition):
+    """At least one part holds (``or``)."""
+
+    parts: tuple[Condition, ...]
+
+
+@attrs.frozen
+class Not(Condition):
+    """The part does not hold."""
+
+    part: Condition
+
+
+_Leaf = Compare | Between | In | Truth
+
+
+def _children(node: Condition) -> tuple[Condition, ...]:
+    if isinstance(node, All | AnyOf):
+        return node.parts
+    if isinstance(node, Not):
+        return (node.part,)
+    return ()
+
+
+def _leaf_values(node: Condition) -> tuple[Value, ...]:
+    if isinstance(node, Compare):
+        return (node.value,)
+    if isinstance(node, Between):
+        return (node.low, node.high)
+    if isinstance(node, In):
+        return node.values
+    return ()
+
+
+# --------------------------------------------------------------------------- semantics
+
+
+def _resolve(node: Condition, params: Mapping[str, Scalar]) -> Condition:
+    def val(v: Value) -> Value:
+        if isinstance(v, Param):
+            if v.name not in params:
+                msg = f"unknown parameter {v.name!r}"
+                raise ConditionError(msg, field=v.name, suggestion=did_you_mean(v.name, params))
+            return params[v.name]
+        return v
+
+    if isinstance(node, Compare):
+        return Compare(node.field, node.op, val(node.value))
+    if isinstance(node, Between):
+        return Between(node.field, val(node.low), val(node.high))
+    if isinstance(node, In):
+        return In(node.field, tuple(val(v) for v in node.values))
+    if isinstance(node, All):
+        return All(tuple(_resolve(p, params) for p in node.parts))
+    if isinstance(node, AnyOf):
+        return AnyOf(tuple(_resolve(p, params) for p in node.parts))
+    if isinstance(node, Not):
+        return Not(_resolve(node.part, params))
+    return node
+
+
+def compare(op: Op, a: Any, b: Any) -> bool:
+    """``a op b``: the one implementation of the comparison operators."""
+    if op is Op.LT:
+        return bool(a < b)
+    if op is Op.LE:
+        return bool(a <= b)
+    if op is Op.GT:
+        return bool(a > b)
+    if op is Op.GE:
+        return bool(a >= b)
+    if op is Op.EQ:
+        return bool(a == b)
+    return bool(a != b)
+
+
+def _evaluate(node: Condition, facts: Facts) -> bool:
+    if isinstance(node, Compare):
+        if node.field not in facts:
+            return False
+        return compare(node.op, facts[node.field], _plain(node.value))
+    if isinstance(node, Between):
+        if node.field not in facts:
+            return False
+        x = facts[node.field]
+        return bool(_plain(node.low) <= x <= _plain(node.high))
+    if isinstance(node, In):
+        if node.field not in facts:
+            return False
+        return facts[node.field] in tuple(_plain(v) for v in node.values)
+    if isinstance(node, Truth):
+        return facts.get(node.field) is True
+    if isinstance(node, All):
+        return all(_evaluate(p, facts) for p in node.parts)
+    if isinstance(node, AnyOf):
+        return any(_evaluate(p, facts) for p in node.parts)
+    if isinstance(node, Not):
+        return not _evaluate(node.part, facts)
+    if isinstance(node, Always):
+        return True
+    msg = f"not a condition: {node!r}"
+    raise ConditionError(msg)
+
+
+def _plain(v: Value) -> Any:
+    if isinstance(v, Param):
+        msg = f"unresolved parameter {v.name!r}; call resolve() first"
+        raise ConditionError(msg, field=v.name)
+    return v
+
+
+# --------------------------------------------------------------------------- printing
+
+
+def _fmt(v: Value) -> str:
+    if isinstance(v, Param):
+        return v.name
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    return repr(v)
+
+
+def _to_text(node: Condition, *, top: bool = False) -> str:
+    if isinstance(node, Always):
+        return ""
+    if isinstance(node, Compare):
+        return f"{node.field} {node.op.value} {_fmt(node.value)}"
+    if isinstance(node, Between):
+        return f"{_fmt(node.low)} <= {node.field} <= {_fmt(node.high)}"
+    if isinstance(node, In):
+        inner = ", ".join(_fmt(v) for v in node.values)
+        if len(node.values) == 1:
+            inner += ","
+        return f"{node.field} in ({inner})"
+    if isinstance(node, Truth):
+        return node.field
+    if isinstance(node, Not):
+        return f"not ({_to_text(node.part)})"
+    if isinstance(node, All | AnyOf):
+        word = " and " if isinstance(node, All) else " or "
+        text = word.join(_to_text(p) for p in node.parts)
+        return text if top else f"({text})"
+    msg = f"not a condition: {node!r}"
+    raise ConditionError(msg)

@@ -1,0 +1,290 @@
+"""The string front end: a safe parser of ``"dpd > 30 and promise_broken >= 1"``.
+
+It reads the text with :func:`ast.parse`, which never runs code, and accepts only names,
+constants, comparisons and ``and``/``or``/``not``."""
+
+from __future__ import annotations
+
+import ast
+import re
+import warnings
+from collections.abc import Mapping
+from typing import Any
+
+from collectrules.conditions.check import check_value
+from collectrules.conditions.ir import (
+    MAX_TEXT,
+    All,
+    Always,
+    AnyOf,
+    Between,
+    Compare,
+    Condition,
+    FieldSpec,
+    FieldType,
+    In,
+    Not,
+    Op,
+    Param,
+    Scalar,
+    Truth,
+    Value,
+)
+from collectrules.errors import ConditionError, did_you_mean
+
+# --------------------------------------------------------------------------- parser
+
+_CMP_OPS: dict[type[ast.cmpop], Op] = {
+    ast.Lt: Op.LT, ast.LtE: Op.LE, ast.Gt: Op.GT, ast.GtE: Op.GE, ast.Eq: Op.EQ, ast.NotEq: Op.NE,
+}  # fmt: skip
+
+_FORBIDDEN: dict[type[ast.AST], str] = {
+    ast.Attribute: "attribute access",
+    ast.Call: "a function call",
+    ast.Subscript: "a subscript",
+    ast.Lambda: "a lambda",
+    ast.ListComp: "a comprehension",
+    ast.SetComp: "a comprehension",
+    ast.DictComp: "a comprehension",
+    ast.GeneratorExp: "a comprehension",
+    ast.NamedExpr: "an assignment expression",
+    ast.Starred: "a starred expression",
+    ast.Await: "await",
+    ast.Yield: "yield",
+    ast.YieldFrom: "yield",
+    ast.JoinedStr: "an f-string",
+    ast.IfExp: "a conditional expression",
+    ast.Dict: "a dict",
+    ast.BinOp: "arithmetic",
+    ast.UnaryOp: "an operator",
+}
+
+_BOOL_NAMES = {"true": True, "false": False, "True": True, "False": False}
+
+
+def parse(
+    text: str,
+    *,
+    schema: Mapping[str, FieldSpec] | None = None,
+    params: Mapping[str, Scalar] | None = None,
+) -> Condition:
+    """Parse a condition string into the IR, without ever executing it.
+
+    With ``schema``, every name must be a field of it or a parameter in ``params``
+    (an unknown one is an error with a did-you-mean suggestion), and comparisons are
+    type-checked. An empty text is :class:`Always`.
+    """
+    if not isinstance(text, str):
+        msg = f"a condition must be a string, got {type(text).__name__}"
+        raise ConditionError(msg)
+    if len(text) > MAX_TEXT:
+        msg = f"condition longer than {MAX_TEXT} characters"
+        raise ConditionError(msg, text=text[:60] + "…")
+    if not text.strip():
+        return Always()
+    try:
+        with warnings.catch_warnings():
+            # An invalid escape such as '\d' is a warning in Python; here it is an error.
+            warnings.simplefilter("error", SyntaxWarning)
+            warnings.simplefilter("error", DeprecationWarning)
+            tree = ast.parse(text.strip(), mode="eval")
+    except (SyntaxWarning, DeprecationWarning) as exc:
+        raise ConditionError(f"invalid text: {exc}", text=text) from None
+    except SyntaxError as exc:
+        message, col = _syntax_message(text, exc)
+        raise ConditionError(message, text=text, column=col) from None
+    except (ValueError, RecursionError, MemoryError) as exc:
+        raise ConditionError(f"cannot parse: {type(exc).__name__}", text=text) from None
+    builder = _Builder(text.strip(), schema, params)
+    for node in sorted(
+        (n for n in ast.walk(tree.body) if type(n) in _FORBIDDEN),
+        key=lambda n: (getattr(n, "col_offset", 0), -getattr(n, "end_col_offset", 0)),
+    ):
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not | ast.USub):
+            continue
+        raise builder.fail(node, f"{_FORBIDDEN[type(node)]} is not allowed in a condition")
+    try:
+        cond = builder.build(tree.body)
+    except RecursionError:
+        raise ConditionError("condition nested too deeply", text=text) from None
+    return cond
+
+
+_DANGLING = re.compile(r"(<=|>=|==|!=|<|>|\bnot in|\bin|\band|\bor|\bnot|\()\s*$")
+
+
+def _syntax_message(text: str, exc: SyntaxError) -> tuple[str, int | None]:
+    """A syntax error in the language's own terms where it can tell what is missing."""
+    stripped = text.strip()
+    column = max(exc.offset, 1) if exc.offset is not None else None
+    dangling = _DANGLING.search(stripped)
+    if dangling is not None:
+        token = dangling.group(1)
+        return f"syntax error: nothing follows {token!r}", dangling.start(1) + 1
+    if stripped.count("(") != stripped.count(")"):
+        return "syntax error: unbalanced parentheses", column
+    if re.search(r"(?<![<>=!])=(?!=)", stripped):
+        return "syntax error: '=' is not a comparison; use '=='", column
+    return f"syntax error: {exc.msg}", column
+
+
+class _Builder:
+    def __init__(
+        self,
+        text: str,
+        schema: Mapping[str, FieldSpec] | None,
+        params: Mapping[str, Scalar] | None,
+    ) -> None:
+        self.text = text
+        self.schema = schema
+        self.params = params or {}
+
+    def fail(self, node: ast.AST, message: str, **kw: Any) -> ConditionError:
+        col = getattr(node, "col_offset", None)
+        return ConditionError(
+            message, text=self.text, column=None if col is None else col + 1, **kw
+        )
+
+    def build(self, node: ast.expr) -> Condition:
+        for kind, what in _FORBIDDEN.items():
+            if isinstance(node, kind):
+                if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+                    return Not(self.build(node.operand))
+                if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+                    break
+                raise self.fail(node, f"{what} is not allowed in a condition")
+        if isinstance(node, ast.BoolOp):
+            parts = tuple(self.build(v) for v in node.values)
+            return All(parts) if isinstance(node.op, ast.And) else AnyOf(parts)
+        if isinstance(node, ast.Compare):
+            return self.compare(node)
+        if isinstance(node, ast.Name):
+            if node.id in _BOOL_NAMES:
+                raise self.fail(node, "a bare constant is not a condition")
+            name = self.field(node)
+            self.check_bool_field(node, name)
+            return Truth(name)
+        raise self.fail(node, f"{type(node).__name__.lower()} is not allowed in a condition")
+
+    def compare(self, node: ast.Compare) -> Condition:
+        operands = [node.left, *node.comparators]
+        ops = node.ops
+        if len(ops) == 2 and all(isinstance(o, ast.Lt | ast.LtE) for o in ops):
+            # low <= field <= high
+            low, mid, high = operands
+            if not all(isinstance(o, ast.LtE) for o in ops):
+                raise self.fail(node, "a range must use <= at both ends: low <= field <= high")
+            name = self.field(mid)
+            lo, hi = self.value(low, name), self.value(high, name)
+            self.check_numeric(mid, name, "a range")
+            return Between(name, lo, hi)
+        if len(ops) != 1:
+            raise self.fail(node, "chain comparisons only as low <= field <= high")
+        op_node, left, right = ops[0], operands[0], operands[1]
+        if isinstance(op_node, ast.In | ast.NotIn):
+            name = self.field(left)
+            if not isinstance(right, ast.Tuple | ast.List | ast.Set):
+                raise self.fail(right, "'in' needs a list of constants: x in ('a', 'b')")
+            values = tuple(self.value(e, name) for e in right.elts)
+            if not values:
+                raise self.fail(right, "'in' needs at least one value")
+            for e, v in zip(right.elts, values, strict=True):
+                self.check_compare(e, name, Op.EQ, v)
+            cond: Condition = In(name, values)
+            return Not(cond) if isinstance(op_node, ast.NotIn) else cond
+        if type(op_node) not in _CMP_OPS:
+            raise self.fail(node, f"operator {type(op_node).__name__} is not allowed")
+        op = _CMP_OPS[type(op_node)]
+        if self.is_field(left):
+            name, value_node = self.field(left), right
+        elif self.is_field(right):
+            name, value_node, op = self.field(right), left, op.flipped()
+        else:
+            if isinstance(left, ast.Name) and left.id not in _BOOL_NAMES:
+                self.field(left)  # raises with a suggestion
+            raise self.fail(node, "a comparison needs a field on one side")
+        if self.is_field(value_node):
+            raise self.fail(
+                value_node, "compare a field with a constant or a parameter, not with another field"
+            )
+        value = self.value(value_node, name)
+        self.check_compare(value_node, name, op, value)
+        return Compare(name, op, value)
+
+    def is_field(self, node: ast.expr) -> bool:
+        if not isinstance(node, ast.Name) or node.id in _BOOL_NAMES:
+            return False
+        is_param = node.id in self.params
+        return not (is_param and (self.schema is None or node.id not in self.schema))
+
+    def field(self, node: ast.expr) -> str:
+        if not isinstance(node, ast.Name):
+            if type(node) in _FORBIDDEN:
+                raise self.fail(node, f"{_FORBIDDEN[type(node)]} is not allowed in a condition")
+            raise self.fail(node, "expected a field name")
+        name = node.id
+        if self.schema is not None and name not in self.schema:
+            known = list(self.schema) + list(self.params)
+            raise self.fail(
+                node,
+                f"unknown field {name!r}",
+                field=name,
+                suggestion=did_you_mean(name, known),
+            )
+        return name
+
+    def value(self, node: ast.expr, field: str) -> Value:
+        if isinstance(node, ast.Constant) and isinstance(node.value, bool | int | float | str):
+            return node.value
+        if (
+            isinstance(node, ast.UnaryOp)
+            and isinstance(node.op, ast.USub)
+            and isinstance(node.operand, ast.Constant)
+            and isinstance(node.operand.value, int | float)
+            and not isinstance(node.operand.value, bool)
+        ):
+            return -node.operand.value
+        if isinstance(node, ast.Name):
+            if node.id in _BOOL_NAMES:
+                return _BOOL_NAMES[node.id]
+            if node.id in self.params:
+                return Param(node.id)
+            if self.schema is not None:
+                known = list(self.params)
+                raise self.fail(
+                    node,
+                    f"unknown parameter {node.id!r}",
+                    field=node.id,
+                    suggestion=did_you_mean(node.id, known),
+                )
+            return Param(node.id)
+        if type(node) in _FORBIDDEN:
+            raise self.fail(node, f"{_FORBIDDEN[type(node)]} is not allowed in a condition")
+        raise self.fail(node, "expected a constant or a parameter")
+
+    def spec(self, name: str) -> FieldSpec | None:
+        return None if self.schema is None else self.schema.get(name)
+
+    def check_numeric(self, node: ast.AST, name: str, what: str) -> None:
+        spec = self.spec(name)
+        if spec is not None and not spec.numeric:
+            raise self.fail(node, f"{what} needs a numeric field; {name!r} is {spec.type}")
+
+    def check_bool_field(self, node: ast.AST, name: str) -> None:
+        spec = self.spec(name)
+        if spec is not None and spec.type is not FieldType.BOOL:
+            raise self.fail(
+                node,
+                f"field {name!r} is {spec.type}, not bool; compare it: {name} > 0",
+                field=name,
+            )
+
+    def check_compare(self, node: ast.AST, name: str, op: Op, value: Value) -> None:
+        spec = self.spec(name)
+        if spec is None:
+            return
+        actual: object = self.params.get(value.name) if isinstance(value, Param) else value
+        try:
+            check_value(spec, op, actual)
+        except ConditionError as exc:
+            raise self.fail(node, exc.reason, field=name) from None

@@ -1,0 +1,106 @@
+"""The Python back end: conditions compiled to predicates over flat facts."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from decimal import Decimal
+from typing import Any
+
+from collectrules.conditions.ir import (
+    MONEY_SCALE,
+    All,
+    Always,
+    AnyOf,
+    Between,
+    Compare,
+    Condition,
+    Facts,
+    FieldSpec,
+    FieldType,
+    In,
+    Not,
+    Op,
+    Scalar,
+    Truth,
+    _plain,
+)
+from collectrules.errors import ConditionError
+
+
+def predicate(cond: Condition) -> Callable[[Facts], bool]:
+    """Compile a resolved condition into a fast Python predicate on flat facts.
+
+    It agrees with :meth:`Condition.evaluate` on every input; no ``eval`` is involved,
+    only nested closures.
+    """
+    if isinstance(cond, Always):
+        return lambda facts: True
+    if isinstance(cond, Compare):
+        name, value, op = cond.field, _plain(cond.value), cond.op
+        if op is Op.GT:
+            return lambda f: name in f and f[name] > value
+        if op is Op.GE:
+            return lambda f: name in f and f[name] >= value
+        if op is Op.LT:
+            return lambda f: name in f and f[name] < value
+        if op is Op.LE:
+            return lambda f: name in f and f[name] <= value
+        if op is Op.EQ:
+            return lambda f: name in f and f[name] == value
+        return lambda f: name in f and f[name] != value
+    if isinstance(cond, Between):
+        name, low, high = cond.field, _plain(cond.low), _plain(cond.high)
+        return lambda f: name in f and low <= f[name] <= high
+    if isinstance(cond, In):
+        name = cond.field
+        allowed = tuple(_plain(v) for v in cond.values)
+        return lambda f: name in f and f[name] in allowed
+    if isinstance(cond, Truth):
+        name = cond.field
+        return lambda f: f.get(name) is True
+    if isinstance(cond, All):
+        parts = tuple(predicate(p) for p in cond.parts)
+        return lambda f: all(p(f) for p in parts)
+    if isinstance(cond, AnyOf):
+        parts = tuple(predicate(p) for p in cond.parts)
+        return lambda f: any(p(f) for p in parts)
+    if isinstance(cond, Not):
+        inner = predicate(cond.part)
+        return lambda f: not inner(f)
+    msg = f"not a condition: {cond!r}"
+    raise ConditionError(msg)
+
+
+def compile_condition(
+    cond: Condition, params: Mapping[str, Scalar], schema: Mapping[str, FieldSpec]
+) -> Condition:
+    """Resolve parameters and scale money constants to the facts' integer units."""
+    resolved = cond.resolve(params)
+    return _scale_money(resolved, schema)
+
+
+def _scale(value: Any) -> Any:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        scaled = Decimal(repr(value)) * MONEY_SCALE
+        return int(scaled) if scaled == scaled.to_integral_value() else float(scaled)
+    return value
+
+
+def _scale_money(cond: Condition, schema: Mapping[str, FieldSpec]) -> Condition:
+    def money(name: str) -> bool:
+        spec = schema.get(name)
+        return spec is not None and spec.type is FieldType.MONEY
+
+    if isinstance(cond, Compare) and money(cond.field):
+        return Compare(cond.field, cond.op, _scale(cond.value))
+    if isinstance(cond, Between) and money(cond.field):
+        return Between(cond.field, _scale(cond.low), _scale(cond.high))
+    if isinstance(cond, In) and money(cond.field):
+        return In(cond.field, tuple(_scale(v) for v in cond.values))
+    if isinstance(cond, All):
+        return All(tuple(_scale_money(p, schema) for p in cond.parts))
+    if isinstance(cond, AnyOf):
+        return AnyOf(tuple(_scale_money(p, schema) for p in cond.parts))
+    if isinstance(cond, Not):
+        return Not(_scale_money(cond.part, schema))
+    return cond

@@ -1,0 +1,244 @@
+"""The semantics shared by both back ends: hit policies, remedy resolution, the outcome.
+
+The durable back end calls these from inside its rule actions; the compiled Python back
+end calls them directly. Both therefore resolve matches identically; they differ only in
+how matches are found.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import attrs
+
+from collectrules.conditions import (
+    predicate,
+)
+from collectrules.conditions.python import compile_condition
+from collectrules.errors import EngineError
+from collectrules.model.decision import Firing, RemedyBlock, RemedyGrant
+from collectrules.model.remedies import Remedy
+from collectrules.policy import (
+    ConflictRule,
+    HitPolicy,
+    Layer,
+    LayerRule,
+    Policy,
+    RemedyEffect,
+    RemedyRule,
+)
+
+__all__ = ["CompiledPolicy", "LayerOutcome", "Outcome", "resolve_layer", "resolve_remedies"]
+
+
+@attrs.frozen
+class LayerOutcome:
+    """The value a layer resolved to, and the rules that produced it."""
+
+    layer: Layer
+    value: str
+    score: float | None
+    used: tuple[str, ...]
+    defaulted: bool
+
+
+@attrs.define
+class Outcome:
+    """Everything one evaluation found, before it becomes a Decision."""
+
+    levels: list[LayerOutcome] = attrs.field(factory=list)
+    firings: list[Firing] = attrs.field(factory=list)
+    allowed: tuple[RemedyGrant, ...] = ()
+    blocked: tuple[RemedyBlock, ...] = ()
+
+
+def resolve_layer(layer: Layer, matched: Sequence[LayerRule]) -> LayerOutcome:
+    """Apply the layer's hit policy to the rules that matched, in file order."""
+    hit = layer.hit_policy
+    if hit is HitPolicy.COLLECT_SUM:
+        score = float(sum(r.score for r in matched))
+        value = layer.default
+        for minimum, band_value in sorted(layer.bands):
+            if score >= minimum:
+                value = band_value
+        if value is None:
+            msg = (
+                f"layer {layer.id!r}: score {score:g} reaches no band and the layer has no default"
+            )
+            raise EngineError(msg)
+        return LayerOutcome(
+            layer, value, score, tuple(r.id for r in matched), defaulted=not matched
+        )
+    if not matched:
+        if layer.default is None:
+            msg = f"layer {layer.id!r}: no rule matched and the layer has no default"
+            raise EngineError(msg)
+        return LayerOutcome(layer, layer.default, None, (), defaulted=True)
+    if hit is HitPolicy.UNIQUE and len(matched) > 1:
+        ids = ", ".join(r.id for r in matched)
+        msg = f"layer {layer.id!r} is unique, but several rules matched: {ids}"
+        raise EngineError(msg)
+    if hit is HitPolicy.PRIORITY:
+        order = {r.id: i for i, r in enumerate(layer.rules)}
+        winner = max(matched, key=lambda r: (r.priority, -order[r.id]))
+    else:
+        winner = matched[0]
+    assert winner.value is not None
+    return LayerOutcome(layer, winner.value, None, (winner.id,), defaulted=False)
+
+
+def layer_firings(outcome: LayerOutcome, matched: Sequence[LayerRule]) -> list[Firing]:
+    """The trace entries of one layer: each matched rule, in firing order."""
+    layer = outcome.layer
+    out: list[Firing] = []
+    for rule in matched:
+        if layer.hit_policy is HitPolicy.COLLECT_SUM:
+            text = f"{layer.output} score {rule.score:+g}"
+        elif rule.id in outcome.used:
+            text = f"{layer.output} = {outcome.value}"
+        else:
+            text = f"matched; {layer.output} taken from {outcome.used[0]} ({layer.hit_policy})"
+        out.append(Firing(rule.id, layer.id, text, rule.reason, rule.cites, rule.origin))
+    if layer.hit_policy is HitPolicy.COLLECT_SUM:
+        text = f"{layer.output} = {outcome.value} (score {outcome.score:g})"
+        out.append(
+            Firing(
+                f"{layer.id}.resolve",
+                layer.id,
+                text,
+                f"collect_sum over {len(matched)} rule(s)",
+                layer.cites,
+                "",
+            )
+        )
+    elif outcome.defaulted:
+        out.append(
+            Firing(
+                f"{layer.id}.default",
+                layer.id,
+                f"{layer.output} = {outcome.value}",
+                "no rule matched; the layer's default applies",
+                layer.cites,
+                "",
+            )
+        )
+    return out
+
+
+_ORDER = {r: i for i, r in enumerate(Remedy)}
+
+
+_RuleResults = tuple[Firing, tuple[RemedyGrant, ...], tuple[RemedyBlock, ...]]
+
+
+def _remedy_results(policy: Policy) -> dict[str, _RuleResults]:
+    """What each remedy rule contributes when it fires: it never depends on the case."""
+    out: dict[str, _RuleResults] = {}
+    for rule in policy.remedy_rules:
+        names = ", ".join(r.value for r in rule.remedies)
+        firing = Firing(
+            rule.id,
+            "remedies",
+            f"{rule.effect.value} {names}",
+            rule.reason,
+            rule.cites,
+            rule.origin,
+        )
+        if rule.effect is RemedyEffect.BLOCK:
+            blocks = tuple(
+                RemedyBlock(r, rule.id, rule.reason, rule.cites, (rule.id,)) for r in rule.remedies
+            )
+            out[rule.id] = (firing, (), blocks)
+        else:
+            required = rule.effect is RemedyEffect.REQUIRE
+            grants = tuple(
+                RemedyGrant(r, rule.id, rule.reason, rule.cites, rule.conditions, required)
+                for r in rule.remedies
+            )
+            out[rule.id] = (firing, grants, ())
+    return out
+
+
+def resolve_remedies(
+    policy: Policy, matched: Sequence[RemedyRule]
+) -> tuple[tuple[RemedyGrant, ...], tuple[RemedyBlock, ...], list[Firing]]:
+    """Combine the matched remedy rules into allowed and blocked remedies.
+
+    The first rule (in file order) that allows a remedy gives its grant; the first that
+    blocks it gives its block's rule and reason, and the block lists every blocking rule
+    and all their citations. When a remedy is both allowed and blocked, the policy's
+    ``remedies.conflict`` decides; ``unspecified`` blocks, as the safer reading, and
+    ``collectrules check`` reports the conflict.
+    """
+    grants: dict[Remedy, RemedyGrant] = {}
+    blocks: dict[Remedy, RemedyBlock] = {}
+    firings: list[Firing] = []
+    results: dict[str, _RuleResults] = policy.memo(
+        "remedy_results", lambda: _remedy_results(policy)
+    )
+    for rule in matched:
+        firing, rule_grants, rule_blocks = results[rule.id]
+        for block in rule_blocks:
+            prior_block = blocks.get(block.remedy)
+            if prior_block is None:
+                blocks[block.remedy] = block
+            else:  # every blocking rule and citation is kept, the first reason shown
+                cites = prior_block.cites + tuple(
+                    c for c in block.cites if c not in prior_block.cites
+                )
+                blocks[block.remedy] = attrs.evolve(
+                    prior_block, cites=cites, rules=(*prior_block.rules, block.rule_id)
+                )
+        for grant in rule_grants:
+            prior = grants.get(grant.remedy)
+            if prior is None or (grant.required and not prior.required):
+                grants[grant.remedy] = grant
+        firings.append(firing)
+    for remedy in set(grants) & set(blocks):
+        if policy.conflict is ConflictRule.ALLOW_WINS:
+            del blocks[remedy]
+        else:
+            del grants[remedy]
+    allowed = tuple(sorted(grants.values(), key=lambda g: _ORDER[g.remedy]))
+    blocked = tuple(sorted(blocks.values(), key=lambda b: _ORDER[b.remedy]))
+    return allowed, blocked, firings
+
+
+class CompiledPolicy:
+    """A policy compiled to Python predicates: the fast back end.
+
+    It agrees with the durable back end on every case; the test suite checks that
+    with hypothesis over generated cases.
+    """
+
+    def __init__(self, policy: Policy) -> None:
+        self.policy = policy
+        params = policy.parameter_values
+        schema = policy.schema()
+        self.layers: list[tuple[Layer, list[tuple[LayerRule, Callable[[Any], bool]]]]] = [
+            (
+                layer,
+                [(r, predicate(compile_condition(r.when, params, schema))) for r in layer.rules],
+            )
+            for layer in policy.layers
+        ]
+        self.remedies: list[tuple[RemedyRule, Callable[[Any], bool]]] = [
+            (r, predicate(compile_condition(r.when, params, schema))) for r in policy.remedy_rules
+        ]
+
+    def run(self, facts: Mapping[str, Any]) -> Outcome:
+        """Evaluate every layer, then the remedies, on the flat facts."""
+        outcome = Outcome()
+        current = dict(facts)
+        for layer, rules in self.layers:
+            matched = [rule for rule, test in rules if test(current)]
+            resolved = resolve_layer(layer, matched)
+            outcome.levels.append(resolved)
+            outcome.firings.extend(layer_firings(resolved, matched))
+            current[layer.output] = resolved.value
+        matched_remedies = [rule for rule, test in self.remedies if test(current)]
+        allowed, blocked, firings = resolve_remedies(self.policy, matched_remedies)
+        outcome.allowed, outcome.blocked = allowed, blocked
+        outcome.firings.extend(firings)
+        return outcome

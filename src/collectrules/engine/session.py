@@ -1,0 +1,139 @@
+"""Stateful case sessions: signals and events arrive over time, the decision follows.
+
+A :class:`CaseSession` keeps one case's state *outside* the rules engine (durable_rules
+allows at most 1024 live sessions per ruleset, DURABLE_RULES.md #2), and decides it again
+whenever asked. Each call to :meth:`CaseSession.decide` says what changed since the
+previous decision, so a caller can react to a move from Q1 to Q3, or to a remedy gained
+or lost.
+
+The session never reads the clock: every decision takes its ``as_of``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, TypeVar
+
+import attrs
+
+from collectrules.errors import FieldProblem, InputError
+from collectrules.model.case import Case, Event, Signal
+from collectrules.model.decision import Decision
+from collectrules.model.remedies import Remedy
+
+if TYPE_CHECKING:
+    from collectrules.engine.engine import Engine
+
+__all__ = ["CaseSession", "Change", "sorted_remedies"]
+
+T = TypeVar("T")
+
+
+@attrs.frozen
+class Change:
+    """What changed between two decisions of one case."""
+
+    decision: Decision
+    previous: Decision | None
+    quadrant_changed: bool
+    gained: tuple[Remedy, ...]
+    lost: tuple[Remedy, ...]
+    newly_blocked: tuple[Remedy, ...]
+
+    @property
+    def changed(self) -> bool:
+        """Whether the quadrant or any allowed or blocked remedy changed."""
+        return self.quadrant_changed or bool(self.gained or self.lost or self.newly_blocked)
+
+
+class CaseSession:
+    """One case, updated over time and decided on demand.
+
+    ``assert_signal`` / ``assert_event`` add a fact, ``retract_signal`` /
+    ``retract_event`` remove one (it must be present), and ``decide(as_of=…)`` decides the
+    current state and reports what changed since the last decision.
+    """
+
+    def __init__(self, engine: Engine, case: Case) -> None:
+        self.engine = engine
+        self._case = case
+        self._last: Decision | None = None
+
+    def __repr__(self) -> str:
+        return f"CaseSession({self._case.case_id!r}, {self.engine!r})"
+
+    @property
+    def case(self) -> Case:
+        """The case as it stands now."""
+        return self._case
+
+    @property
+    def last(self) -> Decision | None:
+        """The last decision, if any."""
+        return self._last
+
+    def assert_signal(self, *signals: Signal) -> None:
+        """Add signals; a kind the policy does not know is an error listing the known ones."""
+        known = self.engine.policy.signals
+        problems = [
+            FieldProblem(
+                "signal.kind",
+                f"unknown signal kind {s.kind!r}; known kinds: {', '.join(sorted(known))}",
+            )
+            for s in signals
+            if s.kind not in known
+        ]
+        if problems:
+            raise InputError(problems, subject="signal")
+        self._case = attrs.evolve(self._case, signals=(*self._case.signals, *signals))
+
+    def assert_event(self, *events: Event) -> None:
+        """Add events (payments, contact attempts, promises, demands …)."""
+        self._case = attrs.evolve(self._case, events=(*self._case.events, *events))
+
+    def retract_signal(self, signal: Signal) -> None:
+        """Remove one occurrence of ``signal``; it must be in the case."""
+        self._case = attrs.evolve(
+            self._case, signals=_without(self._case.signals, signal, "signal")
+        )
+
+    def retract_event(self, event: Event) -> None:
+        """Remove one occurrence of ``event``; it must be in the case."""
+        self._case = attrs.evolve(self._case, events=_without(self._case.events, event, "event"))
+
+    def decide(self, *, as_of: dt.datetime | str) -> Change:
+        """Decide the case as it stands, and say what changed since the last decision."""
+        decision = self.engine.decide(self._case, as_of=as_of)
+        previous = self._last
+        self._last = decision
+        if previous is None:
+            return Change(
+                decision,
+                None,
+                quadrant_changed=True,
+                gained=sorted_remedies(decision.allowed_remedies),
+                lost=(),
+                newly_blocked=sorted_remedies(decision.blocked_remedies),
+            )
+        return Change(
+            decision=decision,
+            previous=previous,
+            quadrant_changed=decision.quadrant is not previous.quadrant,
+            gained=sorted_remedies(decision.allowed_remedies - previous.allowed_remedies),
+            lost=sorted_remedies(previous.allowed_remedies - decision.allowed_remedies),
+            newly_blocked=sorted_remedies(decision.blocked_remedies - previous.blocked_remedies),
+        )
+
+
+def sorted_remedies(remedies: Iterable[Remedy]) -> tuple[Remedy, ...]:
+    """Remedies in the order of the :class:`Remedy` enum."""
+    order = {r: i for i, r in enumerate(Remedy)}
+    return tuple(sorted(remedies, key=order.__getitem__))
+
+
+def _without(items: tuple[T, ...], item: T, what: str) -> tuple[T, ...]:
+    for i, existing in enumerate(items):
+        if existing == item:
+            return (*items[:i], *items[i + 1 :])
+    raise InputError([FieldProblem(what, f"no such {what} in the case to retract: {item!r}")])

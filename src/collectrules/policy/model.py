@@ -1,0 +1,306 @@
+"""The policy model: parameters, the signal catalogue, layered rules and remedies.
+
+A policy is data. It is loaded from TOML (or YAML, with the ``yaml`` extra), validated
+in full (every problem reported at once, each naming the file, the line where it can be
+found, the rule id and the key path), and frozen. Its identity is an id, a version and
+a content hash that changes whenever any rule or parameter changes.
+
+The rule layers chain: each layer's output (``willingness``, ``ability``,
+``quadrant``, …) becomes a field that later layers read. How the matches of one layer
+combine is its *hit policy*:
+
+``first``
+    The first matching rule, in file order, gives the value.
+``priority``
+    The matching rule with the highest ``priority`` gives the value; ties go to the
+    earlier rule.
+``collect_sum``
+    Every matching rule adds its ``score``; the highest band whose ``min`` the sum
+    reaches gives the value, and ``default`` applies below every band.
+``unique``
+    Exactly one rule may match; two matches are an error, as in DMN.
+
+A layer with no match takes its ``default``; with no default, deciding fails clearly.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from collectrules.conditions import (
+    Condition,
+    FieldSpec,
+    FieldType,
+    Scalar,
+)
+from collectrules.errors import FieldProblem, PolicyError, did_you_mean
+from collectrules.model.case import Product
+from collectrules.model.remedies import Remedy
+
+if TYPE_CHECKING:
+    from collectrules.policy.section import Section
+
+__all__ = [
+    "HitPolicy",
+    "Layer",
+    "LayerRule",
+    "Parameter",
+    "Policy",
+    "RemedyEffect",
+    "RemedyRule",
+    "SignalSpec",
+    "base_fields",
+    "signal_fields",
+]
+
+
+class HitPolicy(enum.StrEnum):
+    """How the matching rules of one layer combine (see the module docstring)."""
+
+    FIRST = "first"
+    PRIORITY = "priority"
+    COLLECT_SUM = "collect_sum"
+    UNIQUE = "unique"
+
+
+class RemedyEffect(enum.StrEnum):
+    """What a remedy rule does to its remedies."""
+
+    ALLOW = "allow"
+    BLOCK = "block"
+    REQUIRE = "require"
+
+
+class ConflictRule(enum.StrEnum):
+    """What happens when one remedy is both allowed and blocked for a case."""
+
+    BLOCK_WINS = "block_wins"
+    ALLOW_WINS = "allow_wins"
+    UNSPECIFIED = "unspecified"
+
+
+@attrs.frozen
+class Parameter:
+    """A named figure that rules refer to, so that it can change without editing rules.
+
+    ``chosen`` marks a figure the source texts leave open and the policy chose;
+    ``status`` is ``"V"`` or ``"S"`` for figures from REGULATION.md.
+    """
+
+    name: str
+    value: Scalar
+    doc: str = ""
+    cites: tuple[str, ...] = ()
+    chosen: bool = False
+    status: str | None = None
+
+
+@attrs.frozen
+class SignalSpec:
+    """One signal kind of the policy's vocabulary."""
+
+    kind: str
+    dimension: str
+    polarity: str
+    label_en: str = ""
+    label_zh: str = ""
+    cites: tuple[str, ...] = ()
+
+    @property
+    def measured(self) -> bool:
+        """Whether the signal carries a value (``cash_coverage``) rather than a count."""
+        return self.polarity == "measured"
+
+
+@attrs.frozen
+class LayerRule:
+    """A rule of a classification layer."""
+
+    id: str
+    when: Condition
+    when_text: str
+    value: str | None = None
+    score: float = 0
+    priority: int = 0
+    reason: str = ""
+    cites: tuple[str, ...] = ()
+    origin: str = ""
+
+
+@attrs.frozen
+class Layer:
+    """A classification layer: rules whose matches give one value of ``output``."""
+
+    id: str
+    output: str
+    values: tuple[str, ...]
+    hit_policy: HitPolicy
+    rules: tuple[LayerRule, ...]
+    default: str | None = None
+    bands: tuple[tuple[float, str], ...] = ()
+    labels: Mapping[str, tuple[str, str]] = attrs.field(factory=dict)
+    cites: tuple[str, ...] = ()
+    doc: str = ""
+
+    def inputs(self) -> frozenset[str]:
+        """The fields that this layer's rules read."""
+        found: set[str] = set()
+        for rule in self.rules:
+            found |= rule.when.fields()
+        return frozenset(found)
+
+
+@attrs.frozen
+class RemedyRule:
+    """A rule that allows, blocks or requires remedies, with a reason and citations."""
+
+    id: str
+    effect: RemedyEffect
+    remedies: tuple[Remedy, ...]
+    when: Condition
+    when_text: str
+    reason: str
+    conditions: tuple[str, ...] = ()
+    cites: tuple[str, ...] = ()
+    origin: str = ""
+
+
+@attrs.frozen(eq=False)
+class Policy:
+    """A loaded, validated, immutable policy.
+
+    ``content_hash`` is the SHA-256 of the policy's canonical data; two policies with
+    equal hashes decide every case the same way.
+    """
+
+    id: str
+    version: str
+    title: str
+    description: str
+    notes: tuple[str, ...]
+    parameters: Mapping[str, Parameter]
+    signals: Mapping[str, SignalSpec]
+    layers: tuple[Layer, ...]
+    remedy_rules: tuple[RemedyRule, ...]
+    conflict: ConflictRule
+    content_hash: str
+    data: Mapping[str, Any] = attrs.field(repr=False)
+    source: str | None = None
+    sections: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
+    extra_fields: Mapping[str, FieldSpec] = attrs.field(factory=dict, repr=False)
+    #: The section plug-ins the policy was loaded with, in order: they add facts,
+    #: derived signals and classes to every decision under the policy.
+    plugins: tuple[Section, ...] = attrs.field(default=(), repr=False)
+    _memo: dict[str, Any] = attrs.field(factory=dict, init=False, repr=False)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Policy) and other.content_hash == self.content_hash
+
+    def __hash__(self) -> int:
+        return hash(self.content_hash)
+
+    @property
+    def ref(self) -> str:
+        """``id@version#hash12``: how decisions name the policy."""
+        return f"{self.id}@{self.version}#{self.content_hash[:12]}"
+
+    @property
+    def parameter_values(self) -> dict[str, Scalar]:
+        """Parameter names and values, as conditions resolve them."""
+        return {name: p.value for name, p in self.parameters.items()}
+
+    def param(self, name: str) -> Scalar:
+        """The value of a parameter; a clear error names the known ones."""
+        try:
+            return self.parameters[name].value
+        except KeyError:
+            msg = f"unknown parameter {name!r}"
+            raise PolicyError(
+                [
+                    FieldProblem(
+                        f"parameters.{name}", msg, suggestion=did_you_mean(name, self.parameters)
+                    )
+                ]
+            ) from None
+
+    def schema(self) -> dict[str, FieldSpec]:
+        """Every field a condition may read: case facts, signals, and layer outputs."""
+        cached = self._memo.get("schema")
+        if cached is None:
+            cached = self._memo["schema"] = self._build_schema()
+        return dict(cached)
+
+    def memo(self, key: str, build: Callable[[], Any]) -> Any:
+        """A value derived from the (immutable) policy, computed once."""
+        if key not in self._memo:
+            self._memo[key] = build()
+        return self._memo[key]
+
+    def _build_schema(self) -> dict[str, FieldSpec]:
+        fields = base_fields()
+        fields.update(signal_fields(self.signals.values()))
+        fields.update(self.extra_fields)
+        for layer in self.layers:
+            fields[layer.output] = FieldSpec(
+                layer.output, FieldType.ENUM, f"output of layer {layer.id}", choices=layer.values
+            )
+        return fields
+
+    def layer(self, output: str) -> Layer:
+        """The layer that produces ``output``."""
+        for layer in self.layers:
+            if layer.output == output:
+                return layer
+        msg = f"policy {self.id!r} has no layer producing {output!r}"
+        raise PolicyError([FieldProblem("layers", msg)])
+
+    def rule_ids(self) -> tuple[str, ...]:
+        """Every rule id, layer rules first, in file order."""
+        return tuple(r.id for layer in self.layers for r in layer.rules) + tuple(
+            r.id for r in self.remedy_rules
+        )
+
+
+# --------------------------------------------------------------------------- schema
+
+
+def base_fields() -> dict[str, FieldSpec]:
+    """The case facts every policy can read, whatever its signals."""
+    specs = [
+        FieldSpec("dpd", FieldType.INT, "days past due at as_of; 0 when nothing is overdue"),
+        FieldSpec("product", FieldType.ENUM, "the case's product", choices=tuple(Product)),
+        FieldSpec("currency", FieldType.STR, "ISO 4217 currency code"),
+        FieldSpec("principal", FieldType.MONEY, "principal, in major units"),
+        FieldSpec("overdue_amount", FieldType.MONEY, "amount overdue, in major units"),
+        FieldSpec("guarantors", FieldType.INT, "number of guarantors"),
+        FieldSpec("has_maturity_date", FieldType.BOOL, "whether the case has a maturity date"),
+        FieldSpec("days_to_maturity", FieldType.INT, "days from as_of to maturity", optional=True),
+    ]
+    return {s.name: s for s in specs}
+
+
+def signal_fields(signals: Iterable[SignalSpec]) -> dict[str, FieldSpec]:
+    """The fields a signal catalogue contributes.
+
+    A counted kind gives an int field (its count within the lookback window); a
+    measured kind gives an optional number field (its latest value in the window) and a
+    bool ``has_<kind>``.
+    """
+    out: dict[str, FieldSpec] = {}
+    for spec in signals:
+        if spec.measured:
+            out[spec.kind] = FieldSpec(
+                spec.kind, FieldType.NUMBER, f"latest {spec.kind} in the window", optional=True
+            )
+            out[f"has_{spec.kind}"] = FieldSpec(
+                f"has_{spec.kind}", FieldType.BOOL, f"whether {spec.kind} was measured"
+            )
+        else:
+            out[spec.kind] = FieldSpec(
+                spec.kind, FieldType.INT, f"count of {spec.kind} signals in the window"
+            )
+    return out

@@ -1,0 +1,460 @@
+"""The JSON Schema of policy files, generated from the policy model.
+
+:func:`policy_schema` builds the schema from what the loader accepts: the keys of every
+table (``collectrules.policy``'s key lists), the enumerations (hit policies, remedy
+effects, conflict rules, remedies, signal dimensions and polarities) and the patterns
+of ids and names. The package ships the result as ``schema/policy.schema.json``, and a
+test keeps the two equal; ``collectrules schema`` prints it.
+
+Editors validate a TOML policy against it (Taplo, Even Better TOML: add
+``#:schema <path>`` at the top of the file) as they do a YAML or JSON one. The schema
+checks the shape of a file; only the loader can check what depends on the policy
+itself, such as the field names a condition reads, and only the verifier what depends
+on the rules together.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from importlib import resources
+from typing import Any
+
+from collectrules.conditions import MAX_TEXT
+from collectrules.model.case import ContactOutcome, EventKind, Product
+from collectrules.model.remedies import Remedy
+from collectrules.policy import loader as _policy
+from collectrules.policy.model import ConflictRule, HitPolicy, RemedyEffect
+from collectrules.policy.section import Section, installed_sections
+
+__all__ = [
+    "CITES",
+    "CONDITION",
+    "EVENT_MATCHERS",
+    "PRODUCTS",
+    "SCHEMA_ID",
+    "TEXT",
+    "any_case",
+    "by_id",
+    "figure",
+    "one_or_many",
+    "pack",
+    "policy_schema",
+    "schema_text",
+    "shipped_schema",
+    "table",
+    "whole",
+]
+
+#: The ``$id`` of the policy schema.
+SCHEMA_ID = "urn:collectrules:schema:policy:1"
+
+CITES = {"$ref": "#/$defs/cites"}
+CONDITION = {"$ref": "#/$defs/condition"}
+TEXT = {"type": "string"}
+
+
+def _strings(description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}],
+    }
+
+
+# Every key of every table: its schema, with a description. Each table's keys must be
+# exactly the loader's (see _table), so that a key added to the loader without a line
+# here, or the other way round, fails loudly.
+_PARAMETER = {
+    "value": {
+        "description": "The figure: a number, a string or a boolean. Rules refer to "
+        "it by the parameter's name.",
+        "type": ["number", "string", "boolean"],
+    },
+    "doc": {**TEXT, "description": "What the figure means and why it was chosen."},
+    "cites": {**CITES, "description": "Clause ids the figure comes from."},
+    "chosen": {
+        "type": "boolean",
+        "default": False,
+        "description": "True when the source texts leave the figure open and the policy chose it.",
+    },
+    "status": {
+        "enum": ["V", "S"],
+        "description": "For a figure from REGULATION.md: V when seen in the text of "
+        "the law, S when seen only in secondary sources.",
+    },
+}
+_SIGNAL = {
+    "dimension": {
+        "enum": ["willingness", "ability"],
+        "description": "Which side of the debtor the signal tells about.",
+    },
+    "polarity": {
+        "enum": ["negative", "positive", "measured"],
+        "description": "negative and positive signals are counted; a measured "
+        "signal carries a value (its latest value in the window is read).",
+    },
+    "label_en": {**TEXT, "description": "English label."},
+    "label_zh": {**TEXT, "description": "Chinese label."},
+    "cites": {**CITES, "description": "Clause ids that name the signal."},
+}
+_LAYER = {
+    "id": {
+        "type": "string",
+        "description": "The layer's id; a child policy that uses a "
+        "base layer's id changes that layer.",
+    },
+    "output": {
+        "type": "string",
+        "pattern": _policy._KIND.pattern,
+        "description": "The field the layer gives, which later layers and the "
+        "remedies read (default: the id).",
+    },
+    "values": {
+        "type": "array",
+        "items": {"type": "string"},
+        "minItems": 1,
+        "description": "The values the layer may give, from the most to the least "
+        "favourable to the debtor.",
+    },
+    "hit_policy": {
+        "enum": [h.value for h in HitPolicy],
+        "default": "first",
+        "description": "How the matching rules combine: first, priority, collect_sum or unique.",
+    },
+    "default": {
+        "type": "string",
+        "description": "The value when no rule matches (collect_sum: below every "
+        "band). Without it, a case that no rule matches cannot be decided.",
+    },
+    "bands": {
+        "type": "array",
+        "items": {"$ref": "#/$defs/band"},
+        "description": "collect_sum only: the highest band whose min the score "
+        "reaches gives the value.",
+    },
+    "rules": {
+        "type": "array",
+        "items": {"$ref": "#/$defs/layer_rule"},
+        "description": "The layer's rules, in order.",
+    },
+    "labels": {
+        "type": "object",
+        "additionalProperties": {
+            "type": "array",
+            "items": {"type": "string"},
+            "minItems": 2,
+            "maxItems": 2,
+        },
+        "description": "Labels of the values: value = [english, chinese].",
+    },
+    "cites": {**CITES, "description": "Clause ids of the layer as a whole."},
+    "doc": {**TEXT, "description": "What the layer decides."},
+}
+_LAYER_RULE = {
+    "id": {
+        "type": "string",
+        "pattern": _policy._ID.pattern,
+        "description": "The rule's id, unique in the policy; traces name it.",
+    },
+    "when": {**CONDITION, "description": "The condition; empty or missing: always."},
+    "value": {
+        "type": "string",
+        "description": "The layer value the rule gives (not for collect_sum).",
+    },
+    "score": {
+        "type": "number",
+        "default": 0,
+        "description": "collect_sum only: what the rule adds to the score.",
+    },
+    "priority": {
+        "type": "integer",
+        "default": 0,
+        "description": "priority only: the highest matching priority wins.",
+    },
+    "reason": {**TEXT, "description": "Why, in a sentence; traces show it."},
+    "cites": {**CITES, "description": "Clause ids the rule encodes."},
+}
+_REMEDIES = {
+    "conflict": {
+        "enum": [c.value for c in ConflictRule],
+        "default": "unspecified",
+        "description": "What happens when a remedy is both allowed and blocked "
+        "for a case: block_wins, allow_wins, or unspecified (it is blocked, and "
+        "collectrules check reports the conflict).",
+    },
+    "rules": {
+        "type": "array",
+        "items": {"$ref": "#/$defs/remedy_rule"},
+        "description": "The remedy rules; every matching rule applies.",
+    },
+}
+_REMEDY_NAMES = {
+    "oneOf": [
+        {"$ref": "#/$defs/remedy"},
+        {"type": "array", "items": {"$ref": "#/$defs/remedy"}, "minItems": 1},
+    ]
+}
+_REMEDY_RULE = {
+    "id": {
+        "type": "string",
+        "pattern": _policy._ID.pattern,
+        "description": "The rule's id, unique in the policy.",
+    },
+    "effect": {
+        "enum": [e.value for e in RemedyEffect],
+        "description": "allow, block or require (a required remedy is allowed and must be used).",
+    },
+    "remedy": {**_REMEDY_NAMES, "description": "One remedy or a list (same as remedies)."},
+    "remedies": {**_REMEDY_NAMES, "description": "The remedies the rule acts on."},
+    "when": {**CONDITION, "description": "The condition; empty or missing: always."},
+    "reason": {**TEXT, "description": "Why; decisions show it with the grant or block."},
+    "conditions": {
+        "type": "array",
+        "items": {"type": "string"},
+        "description": "allow and require: the terms under which the remedy may be used.",
+    },
+    "cites": {**CITES, "description": "Clause ids the rule encodes."},
+}
+_TOP = {
+    "schema_version": {
+        "enum": [_policy.FORMAT_VERSION],
+        "description": f'The version of this format: "{_policy.FORMAT_VERSION}".',
+    },
+    "id": {
+        "type": "string",
+        "pattern": _policy._ID.pattern,
+        "description": "The policy's id; decisions name it. A child policy inherits its "
+        "base's id unless it gives one.",
+    },
+    "version": {
+        "type": "string",
+        "default": "0",
+        "description": "The policy's version, as a string.",
+    },
+    "title": {**TEXT, "description": "A short title (default: the id)."},
+    "description": {**TEXT, "description": "What the policy is for."},
+    "notes": _strings("Notes on the choices the policy makes."),
+    "extends": {
+        "type": "string",
+        "description": "The base policy: a shipped name such as "
+        '"default", or a path relative to this file.',
+    },
+    "disable": {
+        "type": "array",
+        "items": {"type": "string"},
+        "description": "Ids of base rules to remove (needs extends).",
+    },
+    "parameters": {
+        "type": "object",
+        "propertyNames": {"pattern": _policy._KIND.pattern},
+        "additionalProperties": {
+            "oneOf": [{"type": ["number", "string", "boolean"]}, {"$ref": "#/$defs/parameter"}]
+        },
+        "description": "Named figures that rules refer to by name.",
+    },
+    "signals": {
+        "type": "object",
+        "propertyNames": {"pattern": _policy._KIND.pattern},
+        "additionalProperties": {"$ref": "#/$defs/signal"},
+        "description": "The signal kinds the policy knows: its vocabulary.",
+    },
+    "layers": {
+        "type": "array",
+        "items": {"$ref": "#/$defs/layer"},
+        "description": "Classification layers, in order; each layer's output is a "
+        "field for the layers after it.",
+    },
+    "remedies": {"$ref": "#/$defs/remedies"},
+}
+
+
+def table(
+    keys: tuple[str, ...] | set[str], spec: dict[str, Any], required: list[str], description: str
+) -> dict[str, Any]:
+    """An object schema from a loader's key list; fails if the two drift apart."""
+    missing = [k for k in keys if k not in spec]
+    extra = [k for k in spec if k not in keys]
+    if missing or extra:
+        msg = (
+            f"the schema of {description!r} is out of step with the loader: "
+            f"missing {missing}, extra {extra}"
+        )
+        raise AssertionError(msg)
+    ordered = [k for k in spec if k in keys]
+    return {
+        "type": "object",
+        "description": description,
+        "properties": {k: spec[k] for k in ordered},
+        "required": required,
+        "additionalProperties": False,
+    }
+
+
+# ------------------------------------------------------------------ helpers for sections
+# Each section plug-in builds its part of the schema with these, from its parser's own
+# key lists and enumerations, with the same checks as the core tables above.
+
+
+def one_or_many(item: dict[str, Any], description: str) -> dict[str, Any]:
+    """One item, or an array of them."""
+    return {"description": description, "oneOf": [item, {"type": "array", "items": item}]}
+
+
+def any_case(word: str) -> str:
+    """A regex that matches ``word`` in any letter case, with any run of spaces."""
+    return "".join(
+        f"[{c.lower()}{c.upper()}]" if c.isalpha() else (r"\s+" if c == " " else c) for c in word
+    )
+
+
+def figure(item: dict[str, Any], description: str) -> dict[str, Any]:
+    """A pack figure: a literal, or the name of a policy parameter that holds it."""
+    return {"description": description, "oneOf": [item, {"$ref": "#/$defs/parameter_name"}]}
+
+
+def whole(description: str, minimum: int = 0, maximum: int | None = None) -> dict[str, Any]:
+    """A whole-number pack figure (a literal, or a parameter name)."""
+    item: dict[str, Any] = {"type": "integer", "minimum": minimum}
+    if maximum is not None:
+        item["maximum"] = maximum
+    return figure(item, description)
+
+
+EVENT_MATCHERS = [k.value for k in EventKind] + [
+    f"{EventKind.CONTACT_ATTEMPT.value}:{o.value}" for o in ContactOutcome
+]
+#: The products a section table covers.
+PRODUCTS = one_or_many(
+    {"enum": [p.value for p in Product]}, "The products the pack covers (default: every product)."
+)
+
+
+def by_id(item: str, description: str) -> dict[str, Any]:
+    """A table of ``$defs/item`` entries keyed by id."""
+    return {
+        "type": "object",
+        "description": description,
+        "propertyNames": {"pattern": _policy._ID.pattern},
+        "additionalProperties": {"$ref": f"#/$defs/{item}"},
+    }
+
+
+def pack(
+    keys: tuple[str, ...],
+    spec: dict[str, Any],
+    required: list[str],
+    description: str,
+    by_kind: dict[str, tuple[tuple[str, ...], list[str]]] | None = None,
+) -> dict[str, Any]:
+    """A pack table: the loader reads none of its keys when ``enabled = false``."""
+    out = table(keys, spec, required, description)
+    strict: dict[str, Any] = {
+        "propertyNames": {"enum": list(out["properties"])},
+        "required": out.pop("required"),
+    }
+    del out["additionalProperties"]
+    if by_kind:
+        strict["allOf"] = [
+            {
+                "if": {"properties": {"kind": {"const": kind}}, "required": ["kind"]},
+                "then": {
+                    "propertyNames": {"enum": list(kind_keys)},
+                    **({"required": kind_required} if kind_required else {}),
+                },
+            }
+            for kind, (kind_keys, kind_required) in by_kind.items()
+        ]
+    out["if"] = {"properties": {"enabled": {"const": False}}, "required": ["enabled"]}
+    out["else"] = strict
+    return out
+
+
+def policy_schema(sections: Sequence[Section] | None = None) -> dict[str, Any]:
+    """The JSON Schema (draft 2020-12) of a policy file, as a dict.
+
+    ``sections`` are the section plug-ins whose tables the schema describes; by default,
+    the installed ones. Each contributes its top-level property and its ``$defs``.
+    """
+    plugins = installed_sections() if sections is None else tuple(sections)
+    top_spec = dict(_TOP)
+    keys = set(_policy._TOP_KEYS)
+    section_defs: dict[str, Any] = {}
+    for plugin in plugins:
+        top_spec[plugin.key] = plugin.schema_property()
+        keys.add(plugin.key)
+        section_defs.update(plugin.schema_defs())
+    remedies = [r.value for r in Remedy]
+    top = table(keys, top_spec, [], "A collectrules policy.")
+    top["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    top["$id"] = SCHEMA_ID
+    top["title"] = "collectrules policy"
+    top["anyOf"] = [{"required": ["id"]}, {"required": ["extends"]}]
+    remedy_rule = table(
+        _policy._REMEDY_RULE_KEYS,
+        _REMEDY_RULE,
+        ["id", "effect", "reason"],
+        "A remedy rule: allows, blocks or requires remedies.",
+    )
+    remedy_rule["anyOf"] = [{"required": ["remedy"]}, {"required": ["remedies"]}]
+    top["$defs"] = {
+        "cites": _strings(
+            "Clause ids: of DOMAIN.md, of REGULATION.md, or of the policy's own [clauses]."
+        ),
+        "condition": {
+            "type": "string",
+            "maxLength": MAX_TEXT,
+            "description": "A condition in the condition language: comparisons of fields "
+            "with constants or parameters (==, !=, <, <=, >, >=, low <= field <= high, "
+            "in (...)), bare boolean fields, and, or, not, parentheses. Nothing else: no "
+            "calls, attributes or arithmetic.",
+            "examples": ["dpd > 30 and promise_broken >= 1", "quadrant in ('Q3', 'Q4')"],
+        },
+        "remedy": {"enum": remedies, "description": "A remedy."},
+        "parameter": table(
+            _policy._PARAMETER_KEYS, _PARAMETER, ["value"], "A parameter: a named figure."
+        ),
+        "signal": table(_policy._SIGNAL_KEYS, _SIGNAL, ["dimension", "polarity"], "A signal kind."),
+        "layer": table(_policy._LAYER_KEYS, _LAYER, ["id"], "A classification layer."),
+        "band": {
+            "type": "object",
+            "description": "A band of a collect_sum layer.",
+            "properties": {
+                "min": {"type": "number", "description": "The lowest score of the band."},
+                "value": {"type": "string", "description": "The layer value."},
+            },
+            "required": ["min", "value"],
+            "additionalProperties": False,
+        },
+        "layer_rule": table(
+            _policy._LAYER_RULE_KEYS, _LAYER_RULE, ["id"], "A rule of a classification layer."
+        ),
+        "remedies": table(
+            _policy._REMEDIES_KEYS, _REMEDIES, [], "The remedy rules and how conflicts resolve."
+        ),
+        "remedy_rule": remedy_rule,
+        "parameter_name": {
+            "type": "string",
+            "pattern": _policy._KIND.pattern,
+            "description": "The name of a policy parameter that holds the figure.",
+        },
+        "event_matcher": {
+            "enum": EVENT_MATCHERS,
+            "description": "An event kind, or contact_attempt:outcome.",
+        },
+        **section_defs,
+    }
+    ordered = {k: top[k] for k in ("$schema", "$id", "title", "description")}
+    ordered.update({k: v for k, v in top.items() if k not in ordered})
+    return ordered
+
+
+def schema_text(sections: Sequence[Section] | None = None) -> str:
+    """The schema as the text of the shipped file: two-space indented JSON, one final newline."""
+    return json.dumps(policy_schema(sections), indent=2, ensure_ascii=False) + "\n"
+
+
+def shipped_schema() -> dict[str, Any]:
+    """The schema file shipped in the package (``collectrules/schema/policy.schema.json``)."""
+    res = resources.files("collectrules") / "schema" / "policy.schema.json"
+    data: dict[str, Any] = json.loads(res.read_text(encoding="utf-8"))
+    return data

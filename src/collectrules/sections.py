@@ -1,0 +1,22 @@
+"""The optional policy sections this package knows, assembled once, in one place.
+
+This is the only module that names them all. It sits above the core and the sections:
+it installs the list for the policy loader, and every loaded policy carries the list
+to the fact derivation and the engine. Adding a section means adding one entry here.
+
+The order is the order in which sections add facts, classes and trace entries.
+"""
+
+from __future__ import annotations
+
+from collectrules.compliance.sections import BUCKETS, GUARDRAILS, REGULATION
+from collectrules.policy.clauses import CLAUSES
+from collectrules.policy.section import Section, install_sections
+from collectrules.timeline.section import TIMELINE
+
+__all__ = ["SECTIONS"]
+
+#: The package's sections, in order.
+SECTIONS: tuple[Section, ...] = (CLAUSES, TIMELINE, REGULATION, GUARDRAILS, BUCKETS)
+
+install_sections(SECTIONS)

@@ -1,0 +1,166 @@
+"""The timeline section's part of the policy JSON Schema."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from collectrules.model.case import Product
+from collectrules.policy.schema import (
+    CITES,
+    CONDITION,
+    EVENT_MATCHERS,
+    TEXT,
+    any_case,
+    one_or_many,
+    table,
+)
+from collectrules.timeline import stages as _stages
+
+__all__ = ["timeline_defs"]
+
+_MATCHER = {"$ref": "#/$defs/event_matcher"}
+_MATCHERS = one_or_many(_MATCHER, "An event kind or a list of them.")
+_UNITS = sorted(_stages._UNIT_WORDS, key=len, reverse=True)
+_OFFSET = {
+    "type": "string",
+    "pattern": r"^\s*\d{1,5}\s*(?:" + "|".join(any_case(u) for u in _UNITS) + r")\s*$",
+    "examples": ["24 hours", "3 days", "5 business days", "2 weeks", "1 month", "3d"],
+}
+_DATES = {
+    "type": "array",
+    "items": {"type": "string", "format": "date"},
+    "description": "Dates (TOML local dates, or YYYY-MM-DD strings).",
+}
+_TIMELINE = {
+    "calendar": {
+        "description": "The business calendar whose working days count: a country code "
+        'or a table such as { country = "CN" }. Required once the policy is merged.',
+        "oneOf": [{"type": "string"}, {"$ref": "#/$defs/calendar"}],
+    },
+    "plans": {
+        "type": "object",
+        "propertyNames": {"pattern": _stages._PLAN_NAME.pattern},
+        "additionalProperties": {
+            "type": "array",
+            "items": {"$ref": "#/$defs/stage"},
+            "minItems": 1,
+        },
+        "description": "The stage plans, by snake_case name: [[timeline.plans.<name>]].",
+    },
+    "products": {
+        "type": "object",
+        "propertyNames": {"enum": [p.value for p in Product]},
+        "additionalProperties": {"type": "string"},
+        "description": "The plan of each product (default: the plan named after it).",
+    },
+    "contact_channels": {
+        "type": "array",
+        "items": {"enum": [c.value for c in _stages.Channel]},
+        "description": "The channels that contact the debtor (default: "
+        + ", ".join(sorted(_stages.DEFAULT_CONTACT_CHANNELS))
+        + ").",
+    },
+    "deadlines": {"$ref": "#/$defs/deadlines"},
+}
+_CALENDAR = {
+    "country": {**TEXT, "description": "The country code, such as CN."},
+    "subdivision": {**TEXT, "description": "The subdivision (province, state) code."},
+    "extra_holidays": {**_DATES, "description": "Days off besides the country's holidays."},
+    "extra_working_days": {**_DATES, "description": "Working days besides the usual ones."},
+}
+_STAGE = {
+    "id": {**TEXT, "minLength": 1, "description": "The stage's id, unique in its plan."},
+    "title": {**TEXT, "description": "A short title."},
+    "anchor": {
+        "enum": [
+            _stages.AnchorKind.DUE_DATE.value,
+            _stages.AnchorKind.OVERDUE_START.value,
+            _stages.AnchorKind.CONDITION.value,
+            *EVENT_MATCHERS,
+        ],
+        "description": "What the offsets count from: due_date, overdue_start, condition, "
+        "or an event kind (kind or contact_attempt:outcome).",
+    },
+    "within": {**_OFFSET, "description": "The deadline, from the anchor."},
+    "after": {**_OFFSET, "description": "The earliest start, from the anchor."},
+    "limit": {**_OFFSET, "description": "A hard limit past the deadline (needs within)."},
+    "action": {**TEXT, "minLength": 1, "description": "What to do."},
+    "channel": {
+        "enum": [c.value for c in _stages.Channel],
+        "description": "How the action is carried out.",
+    },
+    "owner": {**TEXT, "minLength": 1, "description": "Who does it."},
+    "completed_by": {**_MATCHERS, "description": "The event kinds that complete the stage."},
+    "when": {**CONDITION, "description": "The condition under which the stage applies."},
+    "reason": {**TEXT, "description": "Why the stage is skipped when its condition is false."},
+    "cites": {**CITES, "description": "Clause ids the stage encodes."},
+    "pauses_on_promise": {
+        "type": "boolean",
+        "description": "Whether a standing promise to pay pauses the stage "
+        "(default: whether its channel contacts the debtor).",
+    },
+    "chosen": {
+        "type": "boolean",
+        "default": False,
+        "description": "True when the source texts leave the stage open and the policy chose it.",
+    },
+    "doc": {**TEXT, "description": "What the stage is for."},
+}
+_DEADLINES = {
+    "warning_days": {
+        "type": "integer",
+        "minimum": 0,
+        "maximum": _stages._PARAMETER_MAX["deadline_warning_days"],
+        "description": "How many days ahead a deadline is warned of.",
+    },
+    "extend_to_working_day": {
+        "type": "boolean",
+        "default": True,
+        "description": "Whether a period that ends on a day off runs to the next working day.",
+    },
+    **{
+        name: {"$ref": f"#/$defs/{name}", "description": f"The {name} period."}
+        for name in _stages.PERIOD_KEYS
+    },
+}
+_PERIOD = {
+    "enabled": {"type": "boolean", "default": True, "description": "false: not tracked."},
+    "interrupted_by": {**_MATCHERS, "description": "The events that restart the period."},
+    "satisfied_by": {**_MATCHERS, "description": "The events that preserve the claim."},
+    "cites": {**CITES, "description": "Clause ids of the period."},
+}
+
+
+def timeline_defs() -> dict[str, Any]:
+    """The ``$defs`` of the ``[timeline]`` section."""
+    periods = {
+        name: table(
+            keys,
+            {k: v for k, v in _PERIOD.items() if k in keys},
+            [],
+            f"The {name} period of the legal deadlines.",
+        )
+        for name, keys in _stages.PERIOD_KEYS.items()
+    }
+    return {
+        "timeline": table(
+            _stages.TIMELINE_KEYS,
+            _TIMELINE,
+            [],
+            "Stage plans, calendars and legal deadlines: see docs/reference-stages.md.",
+        ),
+        "calendar": table(_stages.CALENDAR_KEYS, _CALENDAR, ["country"], "The business calendar."),
+        "stage": {
+            **table(
+                _stages.STAGE_KEYS,
+                _STAGE,
+                ["id", "anchor", "action", "channel", "owner", "completed_by"],
+                "A stage of a plan.",
+            ),
+            "anyOf": [{"required": ["within"]}, {"required": ["after"]}],
+        },
+        "deadlines": table(
+            _stages.DEADLINE_KEYS, _DEADLINES, [], "The rules of the legal deadlines."
+        ),
+        **periods,
+    }

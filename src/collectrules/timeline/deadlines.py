@@ -1,0 +1,436 @@
+"""Legal deadlines: the limitation period, the guarantee period, the enforcement period.
+
+How each is counted (Civil Code arts. 200–204, CN-PERIOD-CALC):
+
+* the day on which a period starts is not counted; counting begins the next day;
+* a period of years or months ends on the same-numbered day of its final month, or on
+  that month's last day where there is none (a year from 29 February ends on
+  28 February);
+* a period whose last day is not a working day of the policy's calendar (a weekend
+  day or a statutory holiday) ends on the next working day (art. 203);
+* a period ends at 24:00 of its last day, in the case's zone: ``expires_at`` is 00:00
+  of the following day, and the deadline has expired only after that instant.
+
+The three deadlines:
+
+``limitation`` (CN-LIMITATION, CN-LIMITATION-INSTALMENT, CN-LIMITATION-INTERRUPT)
+    ``limitation_years`` (3) from the due date, or for an instalment debt from the due
+    date of the last instalment (the case's ``maturity_date``). An interrupting event
+    restarts it from the day of the event; never past the long stop
+    (``limitation_longstop_years``, 20) counted from the original start.
+``guarantee`` (CN-GUARANTEE-PERIOD), one per guarantor
+    The agreed period, or ``guarantee_period_months`` (6), from the maturity of the
+    main debt. Nothing interrupts it; a demand or a suit naming the guarantor (its
+    ``party``) within it satisfies it.
+``enforcement`` (CN-ENFORCEMENT)
+    ``enforcement_years`` (2) from the day the latest judgment took effect.
+
+Nothing here reads the clock: everything is judged at the ``as_of`` given, and only
+events at or before ``as_of`` count.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import attrs
+import pendulum
+
+from collectrules.calendars import BusinessCalendar
+from collectrules.model.case import Case, Event, EventKind, Guarantor
+from collectrules.model.time import local_midnight
+from collectrules.timeline.stages import EventMatcher, PeriodRule, TimelineSection
+
+__all__ = [
+    "Deadline",
+    "DeadlineKind",
+    "DeadlineStatus",
+    "legal_deadlines",
+    "period_last_day",
+]
+
+
+class DeadlineKind(enum.StrEnum):
+    """Which legal deadline."""
+
+    LIMITATION = "limitation"
+    GUARANTEE = "guarantee"
+    ENFORCEMENT = "enforcement"
+
+
+class DeadlineStatus(enum.StrEnum):
+    """Where a legal deadline stands at ``as_of``.
+
+    ``satisfied`` is for a guarantee period within which the guarantor was claimed
+    against: the deadline no longer threatens the claim.
+    """
+
+    NOT_STARTED = "not_started"
+    RUNNING = "running"
+    EXPIRED = "expired"
+    SATISFIED = "satisfied"
+
+
+_TITLES = {
+    DeadlineKind.LIMITATION: "limitation period (诉讼时效)",
+    DeadlineKind.GUARANTEE: "guarantee period (保证期间)",
+    DeadlineKind.ENFORCEMENT: "enforcement application period (申请执行期间)",
+}
+
+_EVENT_WORDS = {
+    EventKind.DEMAND_DELIVERED: "a demand for payment delivered to the debtor",
+    EventKind.DEBTOR_ACKNOWLEDGED: "the debtor acknowledging the debt",
+    EventKind.PAYMENT: "a payment, even a partial one",
+    EventKind.SUIT_FILED: "a suit",
+    EventKind.ARBITRATION_FILED: "an arbitration filing",
+    EventKind.JUDGMENT_EFFECTIVE: "a judgment taking effect",
+}
+
+
+@attrs.frozen
+class Deadline:
+    """One legal deadline of a case, judged at ``as_of``.
+
+    ``started_on`` is the day the period runs from (not itself counted), and
+    ``started_by`` says what it was: the due date, or the event that last restarted it
+    (``start_event``). ``interruptions`` are the events that restarted it, in order.
+    ``nominal_last_day`` is the last day before art. 203 moves it off a rest day or
+    holiday; ``last_day`` the day it really ends, at 24:00 (``expires_at``).
+    ``warning`` is set from ``warn_from`` on while it runs, and says what would
+    interrupt or satisfy it.
+    """
+
+    kind: DeadlineKind
+    title: str
+    status: DeadlineStatus
+    cites: tuple[str, ...]
+    period: str
+    started_on: dt.date | None
+    started_by: str
+    start_event: Event | None = None
+    interruptions: tuple[Event, ...] = ()
+    nominal_last_day: dt.date | None = None
+    last_day: dt.date | None = None
+    expires_at: pendulum.DateTime | None = None
+    warn_from: pendulum.DateTime | None = None
+    warning: str | None = None
+    capped_by_longstop: bool = False
+    party: str | None = None
+    satisfied_by: Event | None = None
+    note: str = ""
+
+    @property
+    def moved_for_holiday(self) -> bool:
+        """Whether the last day was moved off a rest day or holiday (art. 203)."""
+        return (
+            self.nominal_last_day is not None
+            and self.last_day is not None
+            and self.last_day != self.nominal_last_day
+            and not self.capped_by_longstop
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready data."""
+
+        def iso(value: dt.date | dt.datetime | None) -> str | None:
+            return None if value is None else value.isoformat()
+
+        return {
+            "kind": self.kind.value,
+            "title": self.title,
+            "party": self.party,
+            "status": self.status.value,
+            "period": self.period,
+            "started_on": iso(self.started_on),
+            "started_by": self.started_by,
+            "start_event": None if self.start_event is None else _event_dict(self.start_event),
+            "interruptions": [_event_dict(e) for e in self.interruptions],
+            "nominal_last_day": iso(self.nominal_last_day),
+            "last_day": iso(self.last_day),
+            "expires_at": iso(self.expires_at),
+            "capped_by_longstop": self.capped_by_longstop,
+            "warn_from": iso(self.warn_from),
+            "warning": self.warning,
+            "satisfied_by": None if self.satisfied_by is None else _event_dict(self.satisfied_by),
+            "cites": list(self.cites),
+            "note": self.note,
+        }
+
+
+def _event_dict(event: Event) -> dict[str, Any]:
+    out: dict[str, Any] = {"kind": event.kind.value, "at": event.at.isoformat()}
+    if event.party is not None:
+        out["party"] = event.party
+    return out
+
+
+def period_last_day(
+    start: dt.date,
+    *,
+    years: int = 0,
+    months: int = 0,
+    calendar: BusinessCalendar | None = None,
+) -> tuple[dt.date, dt.date]:
+    """The nominal and the real last day of a period that runs from ``start``.
+
+    ``start`` is not counted (art. 201); the nominal last day is the same-numbered day
+    ``years`` and ``months`` later, or the month's last day (art. 202). With a
+    ``calendar``, a last day that is not a working day moves to the next working day
+    (art. 203).
+    """
+    moved = pendulum.Date(start.year, start.month, start.day).add(years=years, months=months)
+    nominal = dt.date(moved.year, moved.month, moved.day)
+    last = calendar.next_working_day(nominal) if calendar is not None else nominal
+    return nominal, last
+
+
+def _words(matchers: Iterable[EventMatcher]) -> str:
+    words = [_EVENT_WORDS.get(m.kind, m.kind.value.replace("_", " ")) for m in matchers]
+    if not words:
+        return ""
+    if len(words) == 1:
+        return words[0]
+    return ", ".join(words[:-1]) + " or " + words[-1]
+
+
+class _Builder:
+    def __init__(self, case: Case, as_of: pendulum.DateTime, section: TimelineSection) -> None:
+        self.case = case
+        self.tz = case.timezone
+        self.as_of = as_of
+        self.rules = section.deadlines
+        self.calendar = section.calendar if section.deadlines.extend_to_working_day else None
+        self.events = sorted((e for e in case.events if e.at <= as_of), key=lambda e: e.at)
+        self.today = case.local_date(as_of)
+
+    def last_day(
+        self, start: dt.date, *, years: int = 0, months: int = 0
+    ) -> tuple[dt.date, dt.date]:
+        return period_last_day(start, years=years, months=months, calendar=self.calendar)
+
+    def end_of(self, day: dt.date) -> pendulum.DateTime:
+        return local_midnight(day + dt.timedelta(days=1), self.tz)
+
+    def status(self, start: dt.date, expires_at: pendulum.DateTime) -> DeadlineStatus:
+        if self.today <= start:
+            return DeadlineStatus.NOT_STARTED
+        if self.as_of > expires_at:
+            return DeadlineStatus.EXPIRED
+        return DeadlineStatus.RUNNING
+
+    def warn(
+        self, status: DeadlineStatus, last_day: dt.date, expires_at: pendulum.DateTime, what: str
+    ) -> tuple[pendulum.DateTime, str | None]:
+        warn_from = expires_at.subtract(days=self.rules.warning_days)
+        if status is not DeadlineStatus.RUNNING or self.as_of < warn_from:
+            return warn_from, None
+        left = (last_day - self.today).days + 1
+        if left <= 0:  # as_of is the very instant it ends: 24:00 of the last day
+            return warn_from, f"expires now, at the end of {last_day.isoformat()}. {what}"
+        when = "today" if left == 1 else f"{left} days left, counting today"
+        return warn_from, f"expires at the end of {last_day.isoformat()} ({when}). {what}"
+
+    def restarts(
+        self,
+        start: dt.date,
+        matchers: Sequence[EventMatcher],
+        *,
+        years: int,
+        cap: dt.date | None,
+        exclude_parties: frozenset[str] = frozenset(),
+    ) -> tuple[dt.date, Event | None, tuple[Event, ...], dt.date, dt.date]:
+        """Apply the interrupting events in order; return the final start and last days."""
+        current, started_by = start, None
+        interruptions: list[Event] = []
+        nominal, last = self.last_day(current, years=years)
+        end = min(last, cap) if cap is not None else last
+        for event in self.events:
+            if not any(m.matches(event) for m in matchers):
+                continue
+            if event.party is not None and event.party in exclude_parties:
+                continue
+            if event.kind is EventKind.PAYMENT and not event.amount:
+                continue
+            day = self.case.local_date(event.at)
+            if day <= current or event.at > self.end_of(end):
+                continue
+            current, started_by = day, event
+            interruptions.append(event)
+            nominal, last = self.last_day(current, years=years)
+            end = min(last, cap) if cap is not None else last
+        return current, started_by, tuple(interruptions), nominal, last
+
+    # -- the three deadlines
+
+    def limitation(self) -> Deadline:
+        rule = self.rules.limitation
+        case = self.case
+        instalments = case.maturity_date is not None and case.maturity_date > case.due_date
+        start0 = case.maturity_date if instalments and case.maturity_date else case.due_date
+        origin = (
+            f"the due date of the last instalment, {start0.isoformat()}"
+            if instalments
+            else f"the due date, {start0.isoformat()}"
+        )
+        longstop = rule.longstop_years
+        cap = self.last_day(start0, years=longstop)[1] if longstop else None
+        guarantors = frozenset(
+            name for g in case.guarantors for name in (g.id, g.name) if name is not None
+        )
+        current, event, interruptions, nominal, last = self.restarts(
+            start0, rule.interrupted_by, years=rule.years, cap=cap, exclude_parties=guarantors
+        )
+        capped = cap is not None and cap < last
+        final = cap if capped and cap is not None else last
+        expires_at = self.end_of(final)
+        status = self.status(start0, expires_at)
+        started_by = (
+            origin
+            if event is None
+            else (f"{event.kind.value} on {case.local_date(event.at).isoformat()}")
+        )
+        what = (
+            f"{_words(rule.interrupted_by).capitalize()} before then would restart it."
+            if rule.interrupted_by
+            else "Nothing listed by the policy interrupts it."
+        )
+        if capped:
+            what = "It has reached the long stop: nothing can restart it any more."
+        warn_from, warning = self.warn(status, final, expires_at, what)
+        note = f"{rule.years}-year period"
+        if longstop:
+            note += f"; long stop {longstop} years from {start0.isoformat()}"
+        if capped:
+            note += " (reached)"
+        return Deadline(
+            kind=DeadlineKind.LIMITATION,
+            title=_TITLES[DeadlineKind.LIMITATION],
+            status=status,
+            cites=rule.cites,
+            period=rule.length,
+            started_on=current,
+            started_by=started_by,
+            start_event=event,
+            interruptions=interruptions,
+            nominal_last_day=nominal if not capped else final,
+            last_day=final,
+            expires_at=expires_at,
+            warn_from=warn_from,
+            warning=warning,
+            capped_by_longstop=capped,
+            note=note,
+        )
+
+    def guarantee(self, guarantor: Guarantor) -> Deadline:
+        rule = self.rules.guarantee
+        case = self.case
+        start = case.maturity_date or case.due_date
+        months = guarantor.agreed_period_months or rule.months
+        nominal, last = self.last_day(start, months=months)
+        expires_at = self.end_of(last)
+        names = {guarantor.id} | ({guarantor.name} if guarantor.name else set())
+        satisfied = next(
+            (
+                e for e in self.events
+                if e.party in names and any(m.matches(e) for m in rule.satisfied_by)
+                and e.at <= expires_at
+            ),
+            None,
+        )  # fmt: skip
+        status = (
+            DeadlineStatus.SATISFIED if satisfied is not None else self.status(start, expires_at)
+        )
+        label = guarantor.name or guarantor.id
+        what = (
+            f"Nothing interrupts it: {_words(rule.satisfied_by)} naming guarantor {label} "
+            "must come before then, or the claim against the guarantor is lost."
+        ).replace("delivered to the debtor", "delivered")
+        warn_from, warning = self.warn(status, last, expires_at, what)
+        origin = "maturity" if case.maturity_date else "due date (no maturity date given)"
+        agreed = "agreed" if guarantor.agreed_period_months else "statutory, none agreed"
+        return Deadline(
+            kind=DeadlineKind.GUARANTEE,
+            title=f"{_TITLES[DeadlineKind.GUARANTEE]}: {label}",
+            status=status,
+            cites=rule.cites,
+            period=f"{months} month{'s' if months != 1 else ''}",
+            started_on=start,
+            started_by=f"the {origin}, {start.isoformat()}",
+            nominal_last_day=nominal,
+            last_day=last,
+            expires_at=expires_at,
+            warn_from=warn_from,
+            warning=warning,
+            party=guarantor.id,
+            satisfied_by=satisfied,
+            note=f"{months} months ({agreed}); never suspended or interrupted",
+        )
+
+    def enforcement(self) -> Deadline:
+        rule = self.rules.enforcement
+        judgments = [e for e in self.events if e.kind is EventKind.JUDGMENT_EFFECTIVE]
+        title = _TITLES[DeadlineKind.ENFORCEMENT]
+        if not judgments:
+            return Deadline(
+                kind=DeadlineKind.ENFORCEMENT,
+                title=title,
+                status=DeadlineStatus.NOT_STARTED,
+                cites=rule.cites,
+                period=rule.length,
+                started_on=None,
+                started_by="no judgment has taken effect",
+                note="starts on the day a judgment takes effect (judgment_effective)",
+            )
+        judgment = judgments[-1]
+        start = self.case.local_date(judgment.at)
+        current, event, interruptions, nominal, last = self.restarts(
+            start, rule.interrupted_by, years=rule.years, cap=None
+        )
+        expires_at = self.end_of(last)
+        status = self.status(start, expires_at)
+        what = "Apply to the court for enforcement before then."
+        warn_from, warning = self.warn(status, last, expires_at, what)
+        return Deadline(
+            kind=DeadlineKind.ENFORCEMENT,
+            title=title,
+            status=status,
+            cites=rule.cites,
+            period=rule.length,
+            started_on=current,
+            started_by=(
+                f"judgment_effective on {start.isoformat()}"
+                if event is None
+                else f"{event.kind.value} on {self.case.local_date(event.at).isoformat()}"
+            ),
+            start_event=event or judgment,
+            interruptions=interruptions,
+            nominal_last_day=nominal,
+            last_day=last,
+            expires_at=expires_at,
+            warn_from=warn_from,
+            warning=warning,
+            note=f"{rule.length} from the day the latest judgment took effect",
+        )
+
+
+def _enabled(rule: PeriodRule) -> bool:
+    return rule.enabled
+
+
+def legal_deadlines(
+    case: Case, as_of: pendulum.DateTime, section: TimelineSection
+) -> tuple[Deadline, ...]:
+    """The legal deadlines of ``case`` at ``as_of``: limitation, each guarantee, enforcement."""
+    builder = _Builder(case, as_of, section)
+    rules = section.deadlines
+    out: list[Deadline] = []
+    if _enabled(rules.limitation):
+        out.append(builder.limitation())
+    if _enabled(rules.guarantee):
+        out.extend(builder.guarantee(g) for g in case.guarantors)
+    if _enabled(rules.enforcement):
+        out.append(builder.enforcement())
+    return tuple(out)

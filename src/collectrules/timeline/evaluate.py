@@ -1,0 +1,608 @@
+"""The collection timeline of a case at an explicit ``as_of``.
+
+The timeline is the stage plan of the case's product (policy data, see
+:mod:`collectrules.timeline.stages`) evaluated on the case's calendar, contact hours and events:
+
+* every stage becomes a :class:`Step` with ``opens_at``, ``due_at`` and ``limit_at`` in
+  the case's zone, a :class:`StepStatus`, the event that completed it, and for contact
+  steps the first and last allowed contact times;
+* promises to pay pause the contact steps, which resume when the promise ends;
+* the legal deadlines (:mod:`collectrules.timeline.deadlines`) are judged at the same ``as_of``.
+
+Exact semantics, all computed with pendulum in the case's zone:
+
+* ``due_date`` anchors at 00:00 of the due date; ``overdue_start`` at 00:00 of the day
+  after it (the first day overdue);
+* hours are elapsed hours; days, weeks and months are calendar days, weeks and months;
+  business days land on working days of the policy's calendar;
+* ``due_at`` is the last instant at which the step is on time: a step is ``late`` only
+  after it, and ``breached`` only after ``limit_at`` (or after ``due_at`` when there is
+  no limit);
+* only events at or before ``as_of`` count; a completing event counts from the step's
+  anchor on.
+
+Nothing here reads the clock.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import json
+from decimal import Decimal
+from typing import Any
+
+import attrs
+import pendulum
+
+from collectrules.calendars import ContactWindow
+from collectrules.conditions import MONEY_SCALE
+from collectrules.errors import (
+    CollectRulesError,
+    FieldProblem,
+    InputError,
+    PolicyError,
+    did_you_mean,
+)
+from collectrules.model.case import Case, ContactOutcome, Event, EventKind, Signal
+from collectrules.model.time import local_midnight, require_aware
+from collectrules.policy import Policy
+from collectrules.policy.derive import derive
+from collectrules.timeline.deadlines import Deadline, DeadlineKind, legal_deadlines
+from collectrules.timeline.promises import (
+    PauseSpan,
+    Promise,
+    PromiseStatus,
+    evaluate_promises,
+    pause_spans,
+    promise_signals,
+)
+from collectrules.timeline.stages import (
+    AnchorKind,
+    Offset,
+    OffsetUnit,
+    PromiseRules,
+    Semantic,
+    Stage,
+    TimelineSection,
+)
+
+__all__ = [
+    "TIMELINE_SCHEMA_VERSION",
+    "Step",
+    "StepStatus",
+    "Timeline",
+    "build_timeline",
+    "derived_promise_signals",
+    "promise_rules",
+    "timeline_facts",
+    "timeline_section",
+]
+
+#: The version of the timeline's JSON schema.
+TIMELINE_SCHEMA_VERSION = "1"
+
+
+class StepStatus(enum.StrEnum):
+    """Where a step stands at ``as_of``.
+
+    ``upcoming``: before ``opens_at`` (or its anchor has not happened). ``open``: opened
+    and not yet due. ``late``: past ``due_at``, within ``limit_at``. ``breached``: past
+    the limit, or past ``due_at`` when there is no limit. ``done``: a completing event
+    came at or before ``as_of``. ``skipped``: its condition is false. ``paused``: a
+    promise to pay stands.
+    """
+
+    UPCOMING = "upcoming"
+    OPEN = "open"
+    LATE = "late"
+    BREACHED = "breached"
+    DONE = "done"
+    SKIPPED = "skipped"
+    PAUSED = "paused"
+
+
+#: The statuses that call for action now.
+ACTIONABLE = frozenset({StepStatus.OPEN, StepStatus.LATE, StepStatus.BREACHED})
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+@attrs.frozen
+class Step:
+    """One stage of the plan, evaluated at ``as_of``.
+
+    Times are in the case's zone. ``anchor_at`` is the instant the stage counts from
+    (moved later when a promise paused it); ``done_at`` / ``done_by`` the first
+    completing event and ``on_time`` whether it came by ``due_at``. ``reason`` says why
+    a step is skipped, paused, waiting, or resumed after a promise. ``contact_window``
+    is set for contact steps when the policy has contact hours.
+    """
+
+    stage: Stage = attrs.field(repr=False)
+    status: StepStatus
+    anchor_at: pendulum.DateTime | None
+    opens_at: pendulum.DateTime | None
+    due_at: pendulum.DateTime | None
+    limit_at: pendulum.DateTime | None
+    done_at: pendulum.DateTime | None = None
+    done_by: Event | None = None
+    on_time: bool | None = None
+    reason: str | None = None
+    paused_until: pendulum.DateTime | None = None
+    contact_window: ContactWindow | None = None
+
+    @property
+    def id(self) -> str:
+        """The stage id, such as ``L-24H``."""
+        return self.stage.id
+
+    @property
+    def action(self) -> str:
+        """What to do."""
+        return self.stage.action
+
+    @property
+    def channel(self) -> str:
+        """How: phone, sms, visit, letter…"""
+        return self.stage.channel.value
+
+    @property
+    def owner(self) -> str:
+        """Who: the owner role."""
+        return self.stage.owner
+
+    @property
+    def cites(self) -> tuple[str, ...]:
+        """The clauses the stage encodes."""
+        return self.stage.cites
+
+    @property
+    def semantic(self) -> Semantic:
+        """``within``, ``after`` or ``window``."""
+        return self.stage.semantic
+
+    @property
+    def deadline(self) -> pendulum.DateTime | None:
+        """The next instant that matters for action: ``due_at``, else ``limit_at``."""
+        return self.due_at if self.due_at is not None else self.limit_at
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready data."""
+        window = self.contact_window
+        return {
+            "id": self.id,
+            "title": self.stage.title,
+            "status": self.status.value,
+            "semantic": self.semantic.value,
+            "anchor": str(self.stage.anchor),
+            "anchor_at": _iso(self.anchor_at),
+            "opens_at": _iso(self.opens_at),
+            "due_at": _iso(self.due_at),
+            "limit_at": _iso(self.limit_at),
+            "done_at": _iso(self.done_at),
+            "done_by": None if self.done_by is None else self.done_by.kind.value,
+            "on_time": self.on_time,
+            "reason": self.reason,
+            "paused_until": _iso(self.paused_until),
+            "contact_window": None
+            if window is None
+            else {
+                "first_at": window.first_at.isoformat(),
+                "last_at": _iso(window.last_at),
+                "feasible": window.feasible,
+            },
+            "action": self.action,
+            "channel": self.channel,
+            "owner": self.owner,
+            "cites": list(self.cites),
+        }
+
+
+@attrs.frozen
+class Timeline:
+    """The collection timeline of one case at ``as_of``.
+
+    ``plan`` names the stage plan the case's product follows (``None`` when the policy
+    has none for it: then ``steps`` is empty, and the deadlines still apply).
+    """
+
+    case_id: str
+    product: str
+    policy: str
+    as_of: pendulum.DateTime
+    timezone: str
+    calendar: str
+    contact_hours: str | None
+    overdue_start: pendulum.DateTime
+    plan: str | None
+    steps: tuple[Step, ...]
+    deadlines: tuple[Deadline, ...]
+    promises: tuple[Promise, ...]
+
+    def step(self, stage_id: str) -> Step:
+        """The step of stage ``stage_id``."""
+        for step in self.steps:
+            if step.id == stage_id:
+                return step
+        msg = f"the timeline has no step {stage_id!r}"
+        hint = did_you_mean(stage_id, [s.id for s in self.steps])
+        raise InputError([FieldProblem("stage", msg, suggestion=hint)])
+
+    def deadline(self, kind: DeadlineKind | str, party: str | None = None) -> Deadline:
+        """The deadline of ``kind`` (and, for a guarantee, of guarantor ``party``)."""
+        try:
+            wanted = DeadlineKind(kind)
+        except ValueError:
+            known = [k.value for k in DeadlineKind]
+            msg = f"unknown deadline kind {kind!r}; expected one of {', '.join(known)}"
+            hint = did_you_mean(str(kind), known)
+            raise InputError([FieldProblem("deadline", msg, suggestion=hint)]) from None
+        for deadline in self.deadlines:
+            if deadline.kind is wanted and (party is None or deadline.party == party):
+                return deadline
+        raise InputError(
+            [
+                FieldProblem(
+                    "deadline",
+                    f"the timeline has no {wanted.value} "
+                    f"deadline{'' if party is None else ' for ' + party}",
+                )
+            ]
+        )
+
+    @property
+    def next_actions(self) -> tuple[Step, ...]:
+        """What to do next: the open, late and breached steps, soonest due first.
+
+        Steps without a due time (``after`` stages) come after those with one.
+        """
+        far = pendulum.datetime(9999, 1, 1, tz="UTC")
+        order = {s.id: i for i, s in enumerate(self.steps)}
+        return tuple(
+            sorted(
+                (s for s in self.steps if s.status in ACTIONABLE),
+                key=lambda s: (s.deadline or far, s.opens_at or far, order[s.id]),
+            )
+        )
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """The warnings of the deadlines that are close to expiry."""
+        return tuple(f"{d.title}: {d.warning}" for d in self.deadlines if d.warning)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready data, with a stable layout (``schema_version``)."""
+        return {
+            "schema_version": TIMELINE_SCHEMA_VERSION,
+            "case_id": self.case_id,
+            "product": self.product,
+            "policy": self.policy,
+            "as_of": self.as_of.isoformat(),
+            "timezone": self.timezone,
+            "calendar": self.calendar,
+            "contact_hours": self.contact_hours,
+            "overdue_start": self.overdue_start.isoformat(),
+            "plan": self.plan,
+            "steps": [s.to_dict() for s in self.steps],
+            "next_actions": [s.id for s in self.next_actions],
+            "deadlines": [d.to_dict() for d in self.deadlines],
+            "promises": [p.to_dict() for p in self.promises],
+        }
+
+    def to_json(self, *, indent: int | None = 2) -> str:
+        """The timeline as JSON: the same bytes for the same case, ``as_of`` and policy."""
+        return json.dumps(self.to_dict(), sort_keys=True, ensure_ascii=False, indent=indent)
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def timeline_section(policy: Policy) -> TimelineSection:
+    """The policy's parsed ``[timeline]`` section; a clear error when it has none."""
+    section = policy.sections.get("timeline")
+    if not isinstance(section, TimelineSection):
+        msg = (
+            f"policy {policy.id!r} has no [timeline] section: it needs a calendar and stage "
+            "plans to compute a timeline (see docs/reference-stages.md)"
+        )
+        raise PolicyError([FieldProblem("timeline", msg, source=policy.source)])
+    return section
+
+
+def promise_rules(policy: Policy) -> PromiseRules:
+    """How the policy judges promises to pay (its timeline section, or its parameters)."""
+    section = policy.sections.get("timeline")
+    if isinstance(section, TimelineSection):
+        return section.promises
+    params = policy.parameter_values
+    grace = params.get("promise_grace_days", 0)
+    tolerance = params.get("promise_tolerance_pct", 0)
+    return PromiseRules(
+        grace_days=grace if isinstance(grace, int) and not isinstance(grace, bool) else 0,
+        tolerance_pct=Decimal(str(tolerance))
+        if isinstance(tolerance, int | float) and not isinstance(tolerance, bool)
+        else Decimal(0),
+    )
+
+
+def derived_promise_signals(
+    case: Case, as_of: pendulum.DateTime, policy: Policy
+) -> tuple[Signal, ...]:
+    """``promise_kept`` and ``promise_broken`` signals derived from the case's events."""
+    if not any(e.kind is EventKind.PROMISE_MADE for e in case.events):
+        return ()
+    return promise_signals(evaluate_promises(case, as_of, promise_rules(policy)))
+
+
+def _events(case: Case, at: dt.datetime) -> list[Event]:
+    return sorted((e for e in case.events if e.at <= at), key=lambda e: e.at)
+
+
+def timeline_facts(case: Case, at: pendulum.DateTime, rules: PromiseRules) -> dict[str, Any]:
+    """The timeline fact fields (:data:`~collectrules.timeline.stages.TIMELINE_FIELDS`) at ``at``."""
+    counts = dict.fromkeys(ContactOutcome, 0)
+    attempts = streak = promises_made = 0
+    paid = Decimal(0)
+    due_start = local_midnight(case.due_date, case.timezone) if case.events else None
+    for event in _events(case, at):
+        if event.kind is EventKind.CONTACT_ATTEMPT and event.outcome is not None:
+            attempts += 1
+            counts[event.outcome] += 1
+            if event.outcome in (ContactOutcome.REACHED, ContactOutcome.REFUSED):
+                streak = 0
+            elif event.outcome is ContactOutcome.NO_ANSWER:
+                streak += 1
+        elif event.kind is EventKind.PROMISE_MADE:
+            promises_made += 1
+        elif (
+            event.kind is EventKind.PAYMENT
+            and event.amount is not None
+            and due_start is not None
+            and event.at >= due_start
+        ):
+            paid += event.amount
+    facts: dict[str, Any] = {
+        "contact_attempts": attempts,
+        "contact_reached": counts[ContactOutcome.REACHED],
+        "contact_no_answer": counts[ContactOutcome.NO_ANSWER],
+        "contact_invalid_number": counts[ContactOutcome.INVALID_NUMBER],
+        "contact_refused": counts[ContactOutcome.REFUSED],
+        "contact_unanswered_streak": streak,
+        "promises_made": promises_made,
+        "promise_standing": False,
+        "paid_since_due": int((paid * MONEY_SCALE).to_integral_value()),
+    }
+    if promises_made:
+        standing = [
+            p for p in evaluate_promises(case, at, rules) if p.status is PromiseStatus.STANDING
+        ]
+        if standing:
+            latest = standing[-1]
+            facts["promise_standing"] = True
+            facts["promise_days"] = (latest.promised_date - latest.made_at.date()).days
+    return facts
+
+
+# --------------------------------------------------------------------------- building
+
+
+def _later_by_whole_days(at: pendulum.DateTime, held: dt.timedelta) -> pendulum.DateTime:
+    """``at`` moved later by ``held``, rounded up to whole calendar days in its zone."""
+    target = at + held
+    days = (target.date() - at.date()).days
+    moved = at.add(days=days)
+    return moved if moved >= target else at.add(days=days + 1)
+
+
+class _Builder:
+    def __init__(
+        self, case: Case, as_of: pendulum.DateTime, policy: Policy, section: TimelineSection
+    ) -> None:
+        self.case = case
+        self.tz = case.timezone
+        self.as_of = as_of.in_timezone(self.tz)
+        self.section = section
+        self.events = _events(case, as_of)
+        self.facts = derive(case, as_of, policy).facts
+        self.promises = evaluate_promises(case, as_of, section.promises)
+        self.spans = pause_spans(self.promises)
+        self.due_start = local_midnight(case.due_date, self.tz)
+        self.overdue_start = local_midnight(case.due_date + dt.timedelta(days=1), self.tz)
+
+    def anchor(self, stage: Stage) -> tuple[pendulum.DateTime | None, str | None]:
+        anchor = stage.anchor
+        if anchor.kind is AnchorKind.DUE_DATE:
+            return self.due_start, None
+        if anchor.kind is AnchorKind.OVERDUE_START:
+            return self.overdue_start, None
+        if anchor.kind is AnchorKind.EVENT:
+            assert anchor.event is not None
+            for event in self.events:
+                if anchor.event.matches(event):
+                    return event.at.in_timezone(self.tz), None
+            return None, f"waits for the first {anchor.event} event"
+        # the first instant from overdue_start on at which the condition holds
+        rules = self.section.promises
+        if self.overdue_start <= self.as_of and stage.when.evaluate(
+            timeline_facts(self.case, self.overdue_start, rules)
+        ):
+            return self.overdue_start, None
+        for event in self.events:
+            if event.at > self.overdue_start and stage.when.evaluate(
+                timeline_facts(self.case, event.at, rules)
+            ):
+                return event.at.in_timezone(self.tz), None
+        return None, "waits for its condition to hold"
+
+    def times(
+        self, stage: Stage, anchor: pendulum.DateTime
+    ) -> tuple[pendulum.DateTime, pendulum.DateTime | None, pendulum.DateTime | None]:
+        cal, tz = self.section.calendar, self.tz
+        opens = stage.after.apply(anchor, cal, tz) if stage.after is not None else anchor
+        due = stage.within.apply(anchor, cal, tz) if stage.within is not None else None
+        limit = stage.limit.apply(anchor, cal, tz) if stage.limit is not None else None
+        return self.ordered(stage, opens, due, limit)
+
+    def ordered(
+        self,
+        stage: Stage,
+        opens: pendulum.DateTime,
+        due: pendulum.DateTime | None,
+        limit: pendulum.DateTime | None,
+    ) -> tuple[pendulum.DateTime, pendulum.DateTime | None, pendulum.DateTime | None]:
+        """Keep ``opens <= due <= limit``; a time pushed later stays on a working day.
+
+        A later time replaces an earlier one when units are mixed ("48 hours" against
+        "1 business day") or when a step resumes after a promise; a time set by a
+        business-day offset that is pushed onto a rest day moves to 00:00 of the next
+        working day, so that business-day offsets always land on working days.
+        """
+        opens = self.working(stage.after, opens)
+        if due is not None:
+            due = self.working(stage.within, max(due, opens))
+        if limit is not None:
+            limit = self.working(stage.limit, limit if due is None else max(limit, due))
+        return opens, due, limit
+
+    def working(self, offset: Offset | None, at: pendulum.DateTime) -> pendulum.DateTime:
+        """``at``, moved to 00:00 of the next working day when ``offset`` counts business
+        days and ``at`` is not on a working day."""
+        if offset is None or offset.unit is not OffsetUnit.BUSINESS_DAYS:
+            return at
+        calendar = self.section.calendar
+        day = at.in_timezone(self.tz).date()
+        if calendar.is_working_day(day):
+            return at
+        return local_midnight(calendar.next_working_day(day), self.tz)
+
+    def completion(self, stage: Stage, anchor: pendulum.DateTime) -> Event | None:
+        for event in self.events:
+            if event.at >= anchor and stage.completed_by_event(event):
+                return event
+        return None
+
+    def pauses(
+        self, stage: Stage, anchor: pendulum.DateTime, done: Event | None
+    ) -> tuple[pendulum.DateTime, list[PauseSpan]]:
+        """Stop the step's clock while promises hold it up.
+
+        A promise holds a pausable step from when it is made (or the step's anchor, if
+        later) to its end; the anchor moves later by that time, rounded up to whole days,
+        so the step resumes with at least the time it had left. A step done before the
+        promise, already breached when it was made, or opening only after it ends, is
+        not held.
+        """
+        applied: list[PauseSpan] = []
+        if not stage.pauses:
+            return anchor, applied
+        for span in self.spans:
+            if done is not None and done.at <= span.start:
+                break
+            opens, due, limit = self.times(stage, anchor)
+            final = limit if limit is not None else due
+            if final is not None and final < span.start:
+                continue  # already breached when the promise was made
+            if opens >= span.end:
+                continue  # opens after the pause anyway
+            anchor = _later_by_whole_days(anchor, span.end - max(span.start, anchor))
+            applied.append(span)
+        return anchor, applied
+
+    def step(self, stage: Stage) -> Step:
+        anchor, waiting = self.anchor(stage)
+        applies = stage.when.evaluate(self.facts)
+        if anchor is None:
+            status = StepStatus.UPCOMING if applies else StepStatus.SKIPPED
+            return Step(
+                stage, status, None, None, None, None, reason=waiting if applies else stage.reason
+            )
+        done = self.completion(stage, anchor)
+        moved, spans = self.pauses(stage, anchor, done)
+        opens, due, limit = self.times(stage, moved)
+        if spans and opens < spans[-1].end:
+            # It resumes when the promise ends: nothing about it is earlier than that.
+            opens, due, limit = self.ordered(stage, spans[-1].end, due, limit)
+        window = None
+        hours = self.section.contact_hours
+        if stage.contact and hours is not None:
+            window = hours.window(opens, due, self.tz)
+        resumed = spans[-1].resume_note() if spans else None
+        timed = Step(
+            stage,
+            StepStatus.UPCOMING,
+            moved,
+            opens,
+            due,
+            limit,
+            reason=resumed,
+            contact_window=window,
+        )
+        if done is not None:
+            done_at = done.at.in_timezone(self.tz)
+            return attrs.evolve(
+                timed,
+                status=StepStatus.DONE,
+                done_at=done_at,
+                done_by=done,
+                on_time=due is None or done_at <= due,
+            )
+        if not applies:
+            return attrs.evolve(timed, status=StepStatus.SKIPPED, reason=stage.reason)
+        current = next((s for s in spans if s.start <= self.as_of < s.end), None)
+        if current is not None:
+            return attrs.evolve(
+                timed,
+                status=StepStatus.PAUSED,
+                reason=current.pause_note(),
+                paused_until=current.end,
+            )
+        if self.as_of < opens:
+            return timed
+        if due is None or self.as_of <= due:
+            status = StepStatus.OPEN
+        elif limit is not None and self.as_of <= limit:
+            status = StepStatus.LATE
+        else:
+            status = StepStatus.BREACHED
+        return attrs.evolve(timed, status=status)
+
+
+def build_timeline(case: Case, *, as_of: dt.datetime | str, policy: Policy) -> Timeline:
+    """The timeline of ``case`` at ``as_of`` under ``policy`` (see the module docstring).
+
+    ``Engine.timeline(case, as_of=…)`` calls this with the engine's policy.
+    """
+    when = require_aware(as_of)
+    section = timeline_section(policy)
+    try:
+        builder = _Builder(case, when, policy, section)
+        plan = section.plan_for(case.product)
+        steps = tuple(builder.step(stage) for stage in plan.stages) if plan is not None else ()
+        deadlines = legal_deadlines(case, when, section)
+    except (OverflowError, ValueError) as exc:
+        # Only a date off the calendar ("year 10026 is out of range") is the input's fault.
+        if isinstance(exc, CollectRulesError) or "out of range" not in str(exc):
+            raise
+        msg = (
+            f"a time of the timeline falls outside the years 1 to 9999 ({exc}): "
+            "check the due date, the maturity date and the event times"
+        )
+        raise InputError([FieldProblem("due_date", msg)], subject="case") from exc
+    hours = section.contact_hours
+    return Timeline(
+        case_id=case.case_id,
+        product=case.product.value,
+        policy=policy.ref,
+        as_of=builder.as_of,
+        timezone=case.timezone,
+        calendar=section.calendar.name,
+        contact_hours=None if hours is None else hours.text,
+        overdue_start=builder.overdue_start,
+        plan=None if plan is None else plan.name,
+        steps=steps,
+        deadlines=deadlines,
+        promises=builder.promises,
+    )

@@ -1,0 +1,63 @@
+"""The ``[timeline]`` section as a plug-in: stage plans, calendars, promises, deadlines.
+
+It parses the section, describes it in the JSON Schema, derives ``promise_kept`` and
+``promise_broken`` signals from the case's events, and adds the contact, promise and
+payment facts that conditions read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pendulum
+
+from collectrules.conditions import FieldSpec, Scalar
+from collectrules.model.case import Case, Signal
+from collectrules.policy.model import Policy
+from collectrules.policy.section import BaseSection, SectionLoader
+from collectrules.timeline._schema import timeline_defs
+from collectrules.timeline.evaluate import derived_promise_signals, promise_rules, timeline_facts
+from collectrules.timeline.stages import (
+    TIMELINE_PARAMETERS,
+    TimelineSection,
+    parse_timeline_section,
+)
+
+__all__ = ["TIMELINE", "TimelinePlugin"]
+
+
+class TimelinePlugin(BaseSection):
+    """The ``[timeline]`` section."""
+
+    key = "timeline"
+    doc = "Stage plans, calendars and legal deadlines: see docs/reference-stages.md."
+    parameters = frozenset(TIMELINE_PARAMETERS)
+
+    def parse(
+        self, raw: Any, loader: SectionLoader, params: Mapping[str, Scalar]
+    ) -> tuple[TimelineSection | None, Mapping[str, FieldSpec]]:
+        """Parse the ``[timeline]`` table."""
+        return parse_timeline_section(raw, loader, params)
+
+    def schema_defs(self) -> dict[str, Any]:
+        """The timeline's ``$defs``."""
+        return timeline_defs()
+
+    def derived_signals(
+        self, case: Case, as_of: pendulum.DateTime, policy: Policy
+    ) -> tuple[Signal, ...]:
+        """Kept and broken promises, judged at ``as_of`` (with or without the section)."""
+        return derived_promise_signals(case, as_of, policy)
+
+    def facts(
+        self, case: Case, as_of: pendulum.DateTime, policy: Policy, facts: Mapping[str, Any]
+    ) -> Mapping[str, Any]:
+        """Contact attempts by outcome, promises and payments, when the policy has a plan."""
+        if self.key not in policy.sections:
+            return {}
+        return timeline_facts(case, as_of, promise_rules(policy))
+
+
+#: The timeline section plug-in.
+TIMELINE = TimelinePlugin()

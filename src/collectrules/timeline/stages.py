@@ -1,0 +1,1114 @@
+"""Stage plans as policy data: the ``[timeline]`` section of a policy.
+
+A policy's ``[timeline]`` section holds its business calendar, the stage plans (one
+per product, or shared), which channels count as contacting the debtor, and the rules
+of the legal deadlines. This module is the model of that section and its loader; the
+timeline itself is computed by :mod:`collectrules.timeline`. See
+``docs/reference-stages.md`` for the format, key by key.
+
+Every problem in the section is reported with its key path, for example
+``timeline.plans.loan[L-3D].anchor: unknown anchor 'overdue_strat' (did you mean
+'overdue_start'?)``, and the file and line where it can be found.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import enum
+import re
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+import attrs
+import pendulum
+
+from collectrules.calendars import BusinessCalendar, ContactHours
+from collectrules.conditions import Always, Condition, FieldSpec, FieldType, Scalar
+from collectrules.conditions.python import compile_condition
+from collectrules.errors import ConditionError, FieldProblem, InputError, did_you_mean
+from collectrules.model.case import ContactOutcome, Event, EventKind, Product
+from collectrules.policy import base_fields, signal_fields
+from collectrules.policy._tables import TableReader
+from collectrules.policy.model import SignalSpec
+from collectrules.policy.section import SectionLoader
+
+__all__ = [
+    "CALENDAR_KEYS",
+    "DEADLINE_KEYS",
+    "DEFAULT_CONTACT_CHANNELS",
+    "EVENT_FIELDS",
+    "PERIOD_KEYS",
+    "STAGE_KEYS",
+    "TIMELINE_FIELDS",
+    "TIMELINE_KEYS",
+    "TIMELINE_PARAMETERS",
+    "Anchor",
+    "AnchorKind",
+    "Channel",
+    "DeadlineRules",
+    "EventMatcher",
+    "Offset",
+    "OffsetUnit",
+    "PeriodRule",
+    "PromiseRules",
+    "Semantic",
+    "Stage",
+    "StagePlan",
+    "TimelineSection",
+    "parse_timeline_section",
+]
+
+
+class Channel(enum.StrEnum):
+    """How a stage's action is carried out."""
+
+    PHONE = "phone"
+    SMS = "sms"
+    EMAIL = "email"
+    LETTER = "letter"
+    VISIT = "visit"
+    REPORT = "report"
+    PLAN = "plan"
+    LEGAL = "legal"
+    INTERNAL = "internal"
+
+
+#: The channels that contact the debtor, unless a policy lists its own: their steps get
+#: a contact window and are paused by a standing promise to pay.
+DEFAULT_CONTACT_CHANNELS: frozenset[Channel] = frozenset(
+    {Channel.PHONE, Channel.SMS, Channel.VISIT}
+)
+
+
+class OffsetUnit(enum.StrEnum):
+    """The unit of a stage offset."""
+
+    HOURS = "hours"
+    DAYS = "days"
+    BUSINESS_DAYS = "business_days"
+    WEEKS = "weeks"
+    MONTHS = "months"
+
+
+_UNIT_WORDS: Mapping[str, OffsetUnit] = {
+    "h": OffsetUnit.HOURS, "hour": OffsetUnit.HOURS, "hours": OffsetUnit.HOURS,
+    "d": OffsetUnit.DAYS, "day": OffsetUnit.DAYS, "days": OffsetUnit.DAYS,
+    "bd": OffsetUnit.BUSINESS_DAYS, "business day": OffsetUnit.BUSINESS_DAYS,
+    "business days": OffsetUnit.BUSINESS_DAYS, "business_day": OffsetUnit.BUSINESS_DAYS,
+    "business_days": OffsetUnit.BUSINESS_DAYS,
+    "w": OffsetUnit.WEEKS, "week": OffsetUnit.WEEKS, "weeks": OffsetUnit.WEEKS,
+    "mo": OffsetUnit.MONTHS, "month": OffsetUnit.MONTHS, "months": OffsetUnit.MONTHS,
+}  # fmt: skip
+_OFFSET_RE = re.compile(r"^\s*(\d{1,5})\s*([A-Za-z_ ]+?)\s*$")
+#: The longest offset a stage may have, per unit: ten years. Collection stages run in
+#: days and months; anything longer is a typo, and would run off the calendar.
+_MAX_OFFSET: Mapping[OffsetUnit, int] = {
+    OffsetUnit.HOURS: 10 * 366 * 24,
+    OffsetUnit.DAYS: 10 * 366,
+    OffsetUnit.BUSINESS_DAYS: 10 * 261,
+    OffsetUnit.WEEKS: 10 * 53,
+    OffsetUnit.MONTHS: 10 * 12,
+}
+_PLAN_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+class _SpecError(ValueError):
+    """A bad value in the section, with an optional did-you-mean suggestion."""
+
+    def __init__(self, message: str, suggestion: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.suggestion = suggestion
+
+
+@attrs.frozen
+class Offset:
+    """A distance from an anchor: a whole number of hours, days, business days, weeks or
+    calendar months.
+
+    Hours are elapsed hours (24 hours is always 86 400 seconds, across daylight-saving
+    changes); days, weeks and months are calendar days, weeks and months in the case's
+    zone, keeping the local time of day (a month from 31 January is the last day of
+    February). Business days follow :meth:`BusinessCalendar.add_business_days`.
+    """
+
+    amount: int
+    unit: OffsetUnit
+
+    @classmethod
+    def parse(cls, text: object) -> Offset:
+        """Read ``"24 hours"``, ``"3 days"``, ``"5 business days"``, ``"2 weeks"``,
+        ``"1 month"`` (or the short forms ``24h``, ``3d``, ``5bd``, ``2w``, ``1mo``)."""
+        if not isinstance(text, str):
+            raise _SpecError(f'expected an offset such as "24 hours", got {text!r}')
+        match = _OFFSET_RE.match(text)
+        units = "hours, days, business days, weeks or months"
+        if match is None:
+            raise _SpecError(
+                f"cannot read offset {text!r}: expected a whole number and a unit ({units}), "
+                'such as "24 hours"'
+            )
+        word = " ".join(match.group(2).lower().split())
+        unit = _UNIT_WORDS.get(word)
+        if unit is None:
+            canonical = ["hours", "days", "business days", "weeks", "months"]
+            raise _SpecError(
+                f"unknown unit {match.group(2)!r} in offset {text!r}; use {units}",
+                did_you_mean(word, canonical) or did_you_mean(word, _UNIT_WORDS),
+            )
+        amount = int(match.group(1))
+        if amount > _MAX_OFFSET[unit]:
+            word = unit.value.replace("_", " ")
+            raise _SpecError(
+                f"offset {text!r} is too long: at most {_MAX_OFFSET[unit]} {word} (ten years)"
+            )
+        return cls(amount, unit)
+
+    def __str__(self) -> str:
+        word = self.unit.value.replace("_", " ")
+        return f"{self.amount} {word[:-1] if self.amount == 1 else word}"
+
+    def apply(
+        self, at: dt.datetime, calendar: BusinessCalendar, timezone: str
+    ) -> pendulum.DateTime:
+        """The instant this offset after ``at``, computed in ``timezone``."""
+        local = pendulum.instance(at).in_timezone(timezone)
+        if self.unit is OffsetUnit.HOURS:
+            return local.add(hours=self.amount)
+        if self.unit is OffsetUnit.DAYS:
+            return local.add(days=self.amount)
+        if self.unit is OffsetUnit.WEEKS:
+            return local.add(weeks=self.amount)
+        if self.unit is OffsetUnit.MONTHS:
+            return local.add(months=self.amount)
+        return calendar.add_business_days(local, self.amount, timezone)
+
+    def comparable(self, other: Offset) -> bool:
+        """Whether the two offsets can be ordered without a date (same kind of unit)."""
+        return self._scale()[0] == other._scale()[0]
+
+    def length(self) -> int:
+        """The offset in its unit family (weeks count as 7 days)."""
+        return self._scale()[1]
+
+    def _scale(self) -> tuple[str, int]:
+        if self.unit is OffsetUnit.WEEKS:
+            return OffsetUnit.DAYS.value, self.amount * 7
+        return self.unit.value, self.amount
+
+
+@attrs.frozen
+class EventMatcher:
+    """Matches events of one kind, and for contact attempts optionally one outcome.
+
+    Written ``"visit"`` or ``"contact_attempt:reached"`` in a policy.
+    """
+
+    kind: EventKind
+    outcome: ContactOutcome | None = None
+
+    @classmethod
+    def parse(cls, text: object) -> EventMatcher:
+        """Read ``"kind"`` or ``"kind:outcome"``."""
+        if not isinstance(text, str):
+            raise _SpecError(f"expected an event kind, got {text!r}")
+        kind_text, _, outcome_text = text.partition(":")
+        try:
+            kind = EventKind(kind_text)
+        except ValueError:
+            raise _SpecError(
+                f"unknown event kind {kind_text!r}",
+                did_you_mean(kind_text, [k.value for k in EventKind]),
+            ) from None
+        if not outcome_text:
+            return cls(kind)
+        if kind is not EventKind.CONTACT_ATTEMPT:
+            raise _SpecError(f"only contact_attempt events have an outcome, not {kind.value!r}")
+        try:
+            return cls(kind, ContactOutcome(outcome_text))
+        except ValueError:
+            raise _SpecError(
+                f"unknown contact outcome {outcome_text!r}",
+                did_you_mean(outcome_text, [o.value for o in ContactOutcome]),
+            ) from None
+
+    def matches(self, event: Event) -> bool:
+        """Whether ``event`` is of this kind (and outcome)."""
+        return event.kind is self.kind and (self.outcome is None or event.outcome is self.outcome)
+
+    def __str__(self) -> str:
+        if self.outcome is None:
+            return self.kind.value
+        return f"{self.kind.value}:{self.outcome.value}"
+
+
+class AnchorKind(enum.StrEnum):
+    """What a stage's offsets count from."""
+
+    DUE_DATE = "due_date"
+    OVERDUE_START = "overdue_start"
+    CONDITION = "condition"
+    EVENT = "event"
+
+
+@attrs.frozen
+class Anchor:
+    """What a stage counts from.
+
+    ``due_date``: 00:00 of the due date in the case's zone. ``overdue_start``: 00:00 of
+    the day after it. ``condition``: the first instant, from ``overdue_start`` on, at
+    which the stage's condition holds (``overdue_start`` itself, or the time of the
+    event that made it hold). An event kind (or ``kind:outcome``): the first such event.
+    """
+
+    kind: AnchorKind
+    event: EventMatcher | None = None
+
+    @classmethod
+    def parse(cls, text: object) -> Anchor:
+        """Read an anchor name."""
+        if not isinstance(text, str):
+            raise _SpecError(f"expected an anchor name, got {text!r}")
+        if text in (AnchorKind.DUE_DATE, AnchorKind.OVERDUE_START, AnchorKind.CONDITION):
+            return cls(AnchorKind(text))
+        try:
+            return cls(AnchorKind.EVENT, EventMatcher.parse(text))
+        except _SpecError:
+            known = ["due_date", "overdue_start", "condition", *(k.value for k in EventKind)]
+            raise _SpecError(f"unknown anchor {text!r}", did_you_mean(text, known)) from None
+
+    def __str__(self) -> str:
+        return str(self.event) if self.event is not None else self.kind.value
+
+
+class Semantic(enum.StrEnum):
+    """What a stage's offsets set."""
+
+    WITHIN = "within"
+    AFTER = "after"
+    WINDOW = "window"
+
+
+@attrs.frozen
+class Stage:
+    """One stage of a plan: when it opens and is due, what to do, and what completes it.
+
+    ``within`` sets the deadline (``due_at``), ``after`` the earliest start
+    (``opens_at``); with both, the stage is a window. ``limit`` is a hard limit past the
+    deadline (due in 24 hours, 48 at the latest). All three count from the anchor.
+    ``when`` is the condition under which the stage applies; ``reason`` says why it is
+    skipped when the condition is false. ``pauses`` marks a stage that a standing
+    promise to pay pauses; ``contact`` one that contacts the debtor (it gets a contact
+    window).
+    """
+
+    id: str
+    plan: str
+    anchor: Anchor
+    action: str
+    channel: Channel
+    owner: str
+    completed_by: tuple[EventMatcher, ...]
+    within: Offset | None = None
+    after: Offset | None = None
+    limit: Offset | None = None
+    when: Condition = attrs.field(factory=Always)
+    when_text: str = ""
+    reason: str = ""
+    cites: tuple[str, ...] = ()
+    contact: bool = False
+    pauses: bool = False
+    chosen: bool = False
+    title: str = ""
+    doc: str = ""
+
+    @property
+    def semantic(self) -> Semantic:
+        """``within``, ``after`` or ``window``."""
+        if self.within is not None and self.after is not None:
+            return Semantic.WINDOW
+        return Semantic.WITHIN if self.within is not None else Semantic.AFTER
+
+    def completed_by_event(self, event: Event) -> bool:
+        """Whether ``event`` is of a kind that completes this stage."""
+        return any(m.matches(event) for m in self.completed_by)
+
+
+@attrs.frozen
+class StagePlan:
+    """A named, ordered list of stages."""
+
+    name: str
+    stages: tuple[Stage, ...]
+
+    def stage(self, stage_id: str) -> Stage:
+        """The stage with id ``stage_id``."""
+        for stage in self.stages:
+            if stage.id == stage_id:
+                return stage
+        msg = f"plan {self.name!r} has no stage {stage_id!r}"
+        raise InputError([FieldProblem("stage", msg, suggestion=did_you_mean(stage_id, self.ids))])
+
+    @property
+    def ids(self) -> tuple[str, ...]:
+        """The stage ids, in plan order."""
+        return tuple(s.id for s in self.stages)
+
+
+@attrs.frozen
+class PromiseRules:
+    """How promises to pay are judged (the promise-to-pay practice of collection systems).
+
+    A promise pauses the contact steps until the end of its promised date plus
+    ``grace_days``; it is kept when the payments made after it reach the promised
+    amount less ``tolerance_pct`` per cent by then, and broken otherwise.
+    """
+
+    grace_days: int = 0
+    tolerance_pct: Decimal = Decimal(0)
+
+    def threshold(self, amount: Decimal) -> Decimal:
+        """The payments that keep a promise of ``amount``."""
+        return amount * (Decimal(100) - self.tolerance_pct) / Decimal(100)
+
+
+@attrs.frozen
+class PeriodRule:
+    """How one legal deadline is computed: its length, and what interrupts or satisfies it."""
+
+    name: str
+    enabled: bool = True
+    years: int = 0
+    months: int = 0
+    longstop_years: int | None = None
+    interrupted_by: tuple[EventMatcher, ...] = ()
+    satisfied_by: tuple[EventMatcher, ...] = ()
+    cites: tuple[str, ...] = ()
+
+    @property
+    def length(self) -> str:
+        """``3 years``, ``6 months``."""
+        parts = []
+        if self.years:
+            parts.append(f"{self.years} year{'s' if self.years != 1 else ''}")
+        if self.months:
+            parts.append(f"{self.months} month{'s' if self.months != 1 else ''}")
+        return " ".join(parts) or "0 days"
+
+
+@attrs.frozen
+class DeadlineRules:
+    """The legal deadlines of the policy (Civil Code arts. 188–204, 692–693; CPL art. 250).
+
+    ``extend_to_working_day``: a period whose last day is not a working day ends on the
+    next working day (art. 203). ``warning_days``: how long before expiry to warn.
+    """
+
+    limitation: PeriodRule
+    guarantee: PeriodRule
+    enforcement: PeriodRule
+    warning_days: int = 90
+    extend_to_working_day: bool = True
+
+
+@attrs.frozen
+class TimelineSection:
+    """The parsed ``[timeline]`` section of a policy."""
+
+    calendar: BusinessCalendar
+    plans: Mapping[str, StagePlan] = attrs.field(hash=False)
+    products: Mapping[Product, str] = attrs.field(hash=False)
+    contact_channels: frozenset[Channel] = DEFAULT_CONTACT_CHANNELS
+    contact_hours: ContactHours | None = None
+    promises: PromiseRules = PromiseRules()
+    deadlines: DeadlineRules = attrs.field(
+        factory=lambda: DeadlineRules(
+            limitation=PeriodRule("limitation"),
+            guarantee=PeriodRule("guarantee"),
+            enforcement=PeriodRule("enforcement"),
+        )
+    )
+
+    def plan_for(self, product: Product | str) -> StagePlan | None:
+        """The plan a case of ``product`` follows, or ``None`` when the policy has none."""
+        name = self.products.get(Product(product))
+        return None if name is None else self.plans.get(name)
+
+
+# --------------------------------------------------------------------------- fields
+
+#: The fact fields the timeline adds for conditions to read. Every one is derived from
+#: the case's events at or before ``as_of``.
+TIMELINE_FIELDS: Mapping[str, FieldSpec] = {
+    spec.name: spec
+    for spec in (
+        FieldSpec("contact_attempts", FieldType.INT, "contact attempts made"),
+        FieldSpec("contact_reached", FieldType.INT, "contact attempts that reached the debtor"),
+        FieldSpec("contact_no_answer", FieldType.INT, "contact attempts not answered"),
+        FieldSpec(
+            "contact_invalid_number",
+            FieldType.INT,
+            "contact attempts that found the number invalid",
+        ),
+        FieldSpec(
+            "contact_refused", FieldType.INT, "contact attempts in which the debtor refused to talk"
+        ),
+        FieldSpec(
+            "contact_unanswered_streak",
+            FieldType.INT,
+            "unanswered attempts since the debtor was last reached (or ever)",
+        ),
+        FieldSpec("promises_made", FieldType.INT, "promises to pay made"),
+        FieldSpec(
+            "promise_standing",
+            FieldType.BOOL,
+            "a promise to pay stands: neither kept, broken nor superseded",
+        ),
+        FieldSpec(
+            "promise_days",
+            FieldType.INT,
+            "days from the day the standing promise was made to its promised date",
+            optional=True,
+        ),
+        FieldSpec("paid_since_due", FieldType.MONEY, "payments made since the due date"),
+    )
+}
+
+#: The timeline fields that change only when an event happens: what a stage anchored on
+#: ``condition`` may read (a promise stops standing at its end, without an event).
+EVENT_FIELDS: frozenset[str] = frozenset(TIMELINE_FIELDS) - {"promise_standing", "promise_days"}
+
+#: The parameters the timeline reads, with the value used when a policy does not set
+#: one (``None``: the feature is off).
+TIMELINE_PARAMETERS: Mapping[str, tuple[Scalar | None, str]] = {
+    "contact_hours_start": (None, "start of the daily contact hours, HH:MM local time"),
+    "contact_hours_end": (None, "end of the daily contact hours, HH:MM local time"),
+    "promise_grace_days": (0, "days after the promised date before a promise is broken"),
+    "promise_tolerance_pct": (0, "per cent of the promised amount a payment may fall short"),
+    "limitation_years": (3, "length of the limitation period, in years"),
+    "limitation_longstop_years": (20, "long stop of the limitation period, in years"),
+    "guarantee_period_months": (6, "guarantee period where none is agreed, in months"),
+    "enforcement_years": (2, "period for applying to enforce a judgment, in years"),
+    "deadline_warning_days": (90, "days before a legal deadline expires to warn"),
+}
+
+#: The largest value each whole-number timeline parameter may take: beyond these, a
+#: period would run off the calendar (year 9999), and no law or practice needs them.
+_PARAMETER_MAX: Mapping[str, int] = {
+    "promise_grace_days": 366,
+    "limitation_years": 100,
+    "limitation_longstop_years": 100,
+    "guarantee_period_months": 1200,
+    "enforcement_years": 100,
+    "deadline_warning_days": 3660,
+}
+
+
+# --------------------------------------------------------------------------- loading
+
+
+#: The keys of ``[timeline]``.
+TIMELINE_KEYS = ("calendar", "plans", "products", "contact_channels", "deadlines")
+#: The keys of a stage of a plan.
+STAGE_KEYS = (
+    "id", "title", "anchor", "within", "after", "limit", "action", "channel", "owner",
+    "completed_by", "when", "reason", "cites", "pauses_on_promise", "chosen", "doc",
+)  # fmt: skip
+#: The keys of ``[timeline.calendar]``.
+CALENDAR_KEYS = ("country", "subdivision", "extra_holidays", "extra_working_days")
+#: The keys of ``[timeline.deadlines]``.
+DEADLINE_KEYS = ("warning_days", "extend_to_working_day", "limitation", "guarantee", "enforcement")
+#: The keys of each legal period of ``[timeline.deadlines]``.
+PERIOD_KEYS: Mapping[str, tuple[str, ...]] = {
+    "limitation": ("enabled", "interrupted_by", "cites"),
+    "guarantee": ("enabled", "satisfied_by", "cites"),
+    "enforcement": ("enabled", "interrupted_by", "cites"),
+}
+_DEFAULT_INTERRUPTS = (
+    "demand_delivered",
+    "debtor_acknowledged",
+    "payment",
+    "suit_filed",
+    "arbitration_filed",
+)
+_DEFAULT_SATISFIERS = ("demand_delivered", "suit_filed")
+_DEFAULT_CITES: Mapping[str, tuple[str, ...]] = {
+    "limitation": (
+        "CN-LIMITATION",
+        "CN-LIMITATION-INSTALMENT",
+        "CN-LIMITATION-INTERRUPT",
+        "CN-PERIOD-CALC",
+    ),
+    "guarantee": ("CN-GUARANTEE-PERIOD", "CN-PERIOD-CALC"),
+    "enforcement": ("CN-ENFORCEMENT", "CN-PERIOD-CALC"),
+}
+
+
+class _Parser(TableReader):
+    def __init__(self, loader: SectionLoader, params: Mapping[str, Scalar]) -> None:
+        super().__init__(loader, params)
+        self.schema = _condition_schema(loader)
+
+    def text(
+        self,
+        table: Mapping[str, Any],
+        key: str,
+        path: str,
+        *,
+        rule_id: str | None = None,
+        required: bool = True,
+    ) -> str:
+        value = table.get(key)
+        if value is None:
+            if required:
+                self.fail(f"{path}.{key}", "required; expected a string", rule_id=rule_id, key=key)
+            return ""
+        if not isinstance(value, str) or (required and not value.strip()):
+            self.fail(
+                f"{path}.{key}",
+                f"expected a non-empty string, got {value!r}",
+                rule_id=rule_id,
+                key=key,
+            )
+            return ""
+        return value
+
+    def matchers(
+        self, values: object, path: str, *, rule_id: str | None = None, key: str
+    ) -> tuple[EventMatcher, ...]:
+        if isinstance(values, str):
+            values = [values]
+        if not isinstance(values, list):
+            self.fail(path, "expected a list of event kinds", rule_id=rule_id, key=key)
+            return ()
+        out: list[EventMatcher] = []
+        for value in values:
+            try:
+                out.append(EventMatcher.parse(value))
+            except _SpecError as exc:
+                self.fail(path, exc.message, rule_id=rule_id, key=key, suggestion=exc.suggestion)
+        return tuple(out)
+
+    # -- parameters
+
+    def whole(self, name: str, *, minimum: int) -> int:
+        default = TIMELINE_PARAMETERS[name][0]
+        value = self.params.get(name, default)
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        maximum = _PARAMETER_MAX[name]
+        if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= maximum:
+            bound = "a positive" if minimum > 0 else "a non-negative"
+            self.fail(
+                f"parameters.{name}",
+                f"expected {bound} whole number up to {maximum}, got {value!r}",
+                key=name,
+            )
+            assert isinstance(default, int)
+            return default
+        return value
+
+    def percent(self, name: str) -> Decimal:
+        value = self.params.get(name, TIMELINE_PARAMETERS[name][0])
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < 100:
+            self.fail(
+                f"parameters.{name}",
+                f"expected a percentage from 0 to below 100, got {value!r}",
+                key=name,
+            )
+            return Decimal(0)
+        return Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+
+    def contact_hours(self, parameters: Mapping[str, Any]) -> ContactHours | None:
+        start = self.params.get("contact_hours_start")
+        end = self.params.get("contact_hours_end")
+        if start is None and end is None:
+            return None
+        if start is None or end is None:
+            missing = "contact_hours_start" if start is None else "contact_hours_end"
+            self.fail(f"parameters.{missing}", "contact hours need both a start and an end")
+            return None
+        try:
+            hours = ContactHours.parse(
+                str(start) if not isinstance(start, str) else start,
+                str(end) if not isinstance(end, str) else end,
+            )
+        except InputError as exc:
+            for p in exc.problems:
+                name = p.path if p.path.startswith("contact_hours_") else "contact_hours_start"
+                self.fail(f"parameters.{name}", p.message, key=name)
+            return None
+        cites: list[str] = []
+        for name in ("contact_hours_start", "contact_hours_end"):
+            spec = parameters.get(name)
+            if isinstance(spec, Mapping):
+                raw = spec.get("cites", [])
+                raw = [raw] if isinstance(raw, str) else raw
+                cites.extend(c for c in raw if isinstance(c, str))
+        return attrs.evolve(hours, cites=tuple(dict.fromkeys(cites)))
+
+    # -- sections
+
+    def calendar(self, raw: object) -> BusinessCalendar | None:
+        path = "timeline.calendar"
+        if raw is None:
+            self.fail(
+                path, 'required: the calendar whose working days count, such as { country = "CN" }'
+            )
+            return None
+        if isinstance(raw, str):
+            raw = {"country": raw}
+        if not isinstance(raw, Mapping):
+            self.fail(path, 'expected a table such as { country = "CN" }')
+            return None
+        self.keys(raw, CALENDAR_KEYS, path)
+        country = self.text(raw, "country", path)
+        subdivision = raw.get("subdivision")
+        if subdivision is not None and not isinstance(subdivision, str):
+            self.fail(f"{path}.subdivision", f"expected a string, got {subdivision!r}")
+            subdivision = None
+        extra: dict[str, frozenset[dt.date]] = {}
+        for key in ("extra_holidays", "extra_working_days"):
+            extra[key] = self.dates(raw.get(key, []), f"{path}.{key}", key)
+        if not country:
+            return None
+        try:
+            return BusinessCalendar(
+                country,
+                subdivision or None,
+                extra_holidays=extra["extra_holidays"],
+                extra_working_days=extra["extra_working_days"],
+            )
+        except InputError as exc:
+            for p in exc.problems:
+                self.fail(f"{path}.{p.path}", p.message, key=p.path, suggestion=p.suggestion)
+            return None
+
+    def dates(self, raw: object, path: str, key: str) -> frozenset[dt.date]:
+        if not isinstance(raw, list):
+            self.fail(path, "expected a list of dates", key=key)
+            return frozenset()
+        out: set[dt.date] = set()
+        for value in raw:
+            if isinstance(value, str):
+                with contextlib.suppress(ValueError):
+                    value = dt.date.fromisoformat(value)
+            if isinstance(value, dt.datetime) or not isinstance(value, dt.date):
+                self.fail(path, f"expected a date as YYYY-MM-DD, got {value!r}", key=key)
+                continue
+            out.add(value)
+        return frozenset(out)
+
+    def channels(self, raw: object) -> frozenset[Channel]:
+        if raw is None:
+            return DEFAULT_CONTACT_CHANNELS
+        path = "timeline.contact_channels"
+        if not isinstance(raw, list):
+            self.fail(path, "expected a list of channels", key="contact_channels")
+            return DEFAULT_CONTACT_CHANNELS
+        out: set[Channel] = set()
+        for value in raw:
+            try:
+                out.add(Channel(value))
+            except ValueError:
+                self.fail(
+                    path,
+                    f"unknown channel {value!r}",
+                    key="contact_channels",
+                    suggestion=did_you_mean(str(value), [c.value for c in Channel]),
+                )
+        return frozenset(out)
+
+    def plans(self, raw: object, contact: frozenset[Channel]) -> dict[str, StagePlan]:
+        path = "timeline.plans"
+        if raw is None:
+            return {}
+        if not isinstance(raw, Mapping):
+            self.fail(path, "expected a table of plans: [[timeline.plans.<name>]]")
+            return {}
+        out: dict[str, StagePlan] = {}
+        for name, stages_raw in raw.items():
+            plan_path = f"{path}.{name}"
+            if not _PLAN_NAME.match(str(name)):
+                self.fail(plan_path, "a plan name must be snake_case")
+                continue
+            if not isinstance(stages_raw, list) or not stages_raw:
+                self.fail(plan_path, f"expected an array of stages: [[timeline.plans.{name}]]")
+                continue
+            stages: list[Stage] = []
+            seen: set[str] = set()
+            for i, table in enumerate(stages_raw):
+                stage = self.stage(table, str(name), i, contact)
+                if stage is None:
+                    continue
+                if stage.id in seen:
+                    self.fail(
+                        f"{plan_path}[{stage.id}]",
+                        f"duplicate stage id {stage.id!r} in plan {name!r}",
+                        rule_id=stage.id,
+                    )
+                    continue
+                seen.add(stage.id)
+                stages.append(stage)
+            out[str(name)] = StagePlan(str(name), tuple(stages))
+        return out
+
+    def offset(self, table: Mapping[str, Any], key: str, path: str, sid: str) -> Offset | None:
+        if key not in table:
+            return None
+        try:
+            return Offset.parse(table[key])
+        except _SpecError as exc:
+            self.fail(f"{path}.{key}", exc.message, rule_id=sid, key=key, suggestion=exc.suggestion)
+            return None
+
+    def stage(
+        self, table: object, plan: str, index: int, contact: frozenset[Channel]
+    ) -> Stage | None:
+        base = f"timeline.plans.{plan}"
+        if not isinstance(table, Mapping):
+            self.fail(f"{base}[{index}]", "expected a table")
+            return None
+        sid_raw = table.get("id")
+        if not isinstance(sid_raw, str) or not sid_raw.strip():
+            self.fail(f"{base}[{index}].id", "required; expected a stage id such as 'L-24H'")
+            return None
+        sid = sid_raw
+        path = f"{base}[{sid}]"
+        self.keys(table, STAGE_KEYS, path, rule_id=sid)
+        problems_before = self._count()
+
+        anchor: Anchor | None = None
+        if "anchor" not in table:
+            self.fail(
+                f"{path}.anchor",
+                "required: due_date, overdue_start, condition or an event kind",
+                rule_id=sid,
+            )
+        else:
+            try:
+                anchor = Anchor.parse(table["anchor"])
+            except _SpecError as exc:
+                self.fail(
+                    f"{path}.anchor",
+                    exc.message,
+                    rule_id=sid,
+                    key="anchor",
+                    suggestion=exc.suggestion,
+                )
+        within = self.offset(table, "within", path, sid)
+        after = self.offset(table, "after", path, sid)
+        limit = self.offset(table, "limit", path, sid)
+        if "within" not in table and "after" not in table:
+            self.fail(
+                path,
+                "a stage needs 'within' (a deadline), 'after' (an earliest start), "
+                "or both (a window)",
+                rule_id=sid,
+            )
+        if "limit" in table and "within" not in table:
+            self.fail(
+                f"{path}.limit",
+                "a limit needs a deadline: give 'within' too",
+                rule_id=sid,
+                key="limit",
+            )
+        if (
+            within is not None
+            and limit is not None
+            and within.comparable(limit)
+            and limit.length() <= within.length()
+        ):
+            self.fail(
+                f"{path}.limit",
+                f"the limit ({limit}) must come after the deadline ({within})",
+                rule_id=sid,
+                key="limit",
+            )
+        if (
+            within is not None
+            and after is not None
+            and within.comparable(after)
+            and within.length() <= after.length()
+        ):
+            self.fail(
+                f"{path}.within",
+                f"the window closes ({within}) before it opens ({after})",
+                rule_id=sid,
+                key="within",
+            )
+
+        action = self.text(table, "action", path, rule_id=sid)
+        owner = self.text(table, "owner", path, rule_id=sid)
+        channel = Channel.INTERNAL
+        channel_text = table.get("channel")
+        try:
+            channel = Channel(str(channel_text))
+        except ValueError:
+            known = [c.value for c in Channel]
+            message = (
+                "required: one of " + ", ".join(known)
+                if channel_text is None
+                else f"unknown channel {channel_text!r}"
+            )
+            self.fail(
+                f"{path}.channel",
+                message,
+                rule_id=sid,
+                key="channel",
+                suggestion=did_you_mean(str(channel_text), known) if channel_text else None,
+            )
+        completed_raw = table.get("completed_by")
+        completed: tuple[EventMatcher, ...] = ()
+        if completed_raw is None or completed_raw == []:
+            self.fail(
+                f"{path}.completed_by",
+                "required: the event kinds that complete the stage",
+                rule_id=sid,
+                key="completed_by",
+            )
+        else:
+            completed = self.matchers(
+                completed_raw, f"{path}.completed_by", rule_id=sid, key="completed_by"
+            )
+
+        when_raw = table.get("when")
+        when: Condition = Always()
+        if when_raw is not None and when_raw != "":
+            when = self.loader.condition(when_raw, f"{path}.when", sid, self.schema, self.params)
+            when = _compile(when, self.params, self.schema)
+        reason = self.text(table, "reason", path, rule_id=sid, required=False)
+        if not isinstance(when, Always) and not reason:
+            self.fail(
+                f"{path}.reason",
+                "a stage with a condition needs a reason, shown when it is skipped",
+                rule_id=sid,
+                key="reason",
+            )
+        if anchor is not None and anchor.kind is AnchorKind.CONDITION:
+            if isinstance(when, Always):
+                self.fail(
+                    f"{path}.anchor",
+                    "anchor 'condition' needs a 'when' condition",
+                    rule_id=sid,
+                    key="anchor",
+                )
+            else:
+                stray = sorted(when.fields() - EVENT_FIELDS)
+                if stray:
+                    self.fail(
+                        f"{path}.when",
+                        "with anchor 'condition', the condition may read "
+                        "only fields that events change ("
+                        + ", ".join(sorted(EVENT_FIELDS))
+                        + "); it reads "
+                        + ", ".join(stray),
+                        rule_id=sid,
+                        key="when",
+                    )
+        pauses = self.flag(
+            table, "pauses_on_promise", path, default=channel in contact, rule_id=sid
+        )
+        chosen = self.flag(table, "chosen", path, default=False, rule_id=sid)
+        cites = self.texts(table, "cites", path, rule_id=sid)
+        title = self.text(table, "title", path, rule_id=sid, required=False)
+        doc = self.text(table, "doc", path, rule_id=sid, required=False)
+        if self._count() != problems_before or anchor is None:
+            return None
+        return Stage(
+            id=sid,
+            plan=plan,
+            anchor=anchor,
+            action=action,
+            channel=channel,
+            owner=owner,
+            completed_by=completed,
+            within=within,
+            after=after,
+            limit=limit,
+            when=when,
+            when_text=when_raw if isinstance(when_raw, str) else "",
+            reason=reason,
+            cites=cites,
+            contact=channel in contact,
+            pauses=pauses,
+            chosen=chosen,
+            title=title,
+            doc=doc,
+        )
+
+    def _count(self) -> int:
+        problems = getattr(self.loader, "problems", None)
+        return len(problems) if isinstance(problems, list) else self.failures
+
+    def products(self, raw: object, plans: Mapping[str, StagePlan]) -> dict[Product, str]:
+        out: dict[Product, str] = {p: p.value for p in Product if p.value in plans}
+        if raw is None:
+            return out
+        path = "timeline.products"
+        if not isinstance(raw, Mapping):
+            self.fail(path, 'expected a table of product = "plan name"')
+            return out
+        for name, plan in raw.items():
+            try:
+                product = Product(name)
+            except ValueError:
+                self.fail(
+                    f"{path}.{name}",
+                    f"unknown product {name!r}",
+                    key=str(name),
+                    suggestion=did_you_mean(str(name), [p.value for p in Product]),
+                )
+                continue
+            if not isinstance(plan, str) or plan not in plans:
+                self.fail(
+                    f"{path}.{name}",
+                    f"no plan named {plan!r}",
+                    key=str(name),
+                    suggestion=did_you_mean(str(plan), plans),
+                )
+                continue
+            out[product] = plan
+        return out
+
+    def deadlines(self, raw: object) -> DeadlineRules:
+        path = "timeline.deadlines"
+        if raw is None:
+            raw = {}
+        if not isinstance(raw, Mapping):
+            self.fail(path, "expected a table")
+            raw = {}
+        self.keys(raw, DEADLINE_KEYS, path)
+        tables: dict[str, Mapping[str, Any]] = {}
+        for name, keys in PERIOD_KEYS.items():
+            table = raw.get(name, {})
+            if not isinstance(table, Mapping):
+                self.fail(f"{path}.{name}", "expected a table")
+                table = {}
+            self.keys(table, keys, f"{path}.{name}")
+            tables[name] = table
+        warning = self.whole("deadline_warning_days", minimum=0)
+        if "warning_days" in raw:
+            value = raw["warning_days"]
+            most = _PARAMETER_MAX["deadline_warning_days"]
+            if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= most:
+                self.fail(
+                    f"{path}.warning_days",
+                    f"expected a non-negative whole number up to {most}, got {value!r}",
+                    key="warning_days",
+                )
+            else:
+                warning = value
+        lim, gua, enf = tables["limitation"], tables["guarantee"], tables["enforcement"]
+        return DeadlineRules(
+            limitation=PeriodRule(
+                "limitation",
+                enabled=self.flag(lim, "enabled", f"{path}.limitation", default=True),
+                years=self.whole("limitation_years", minimum=1),
+                longstop_years=self.whole("limitation_longstop_years", minimum=1),
+                interrupted_by=self.matchers(
+                    lim.get("interrupted_by", list(_DEFAULT_INTERRUPTS)),
+                    f"{path}.limitation.interrupted_by",
+                    key="interrupted_by",
+                ),
+                cites=self.texts(lim, "cites", f"{path}.limitation")
+                or _DEFAULT_CITES["limitation"],
+            ),
+            guarantee=PeriodRule(
+                "guarantee",
+                enabled=self.flag(gua, "enabled", f"{path}.guarantee", default=True),
+                months=self.whole("guarantee_period_months", minimum=1),
+                satisfied_by=self.matchers(
+                    gua.get("satisfied_by", list(_DEFAULT_SATISFIERS)),
+                    f"{path}.guarantee.satisfied_by",
+                    key="satisfied_by",
+                ),
+                cites=self.texts(gua, "cites", f"{path}.guarantee") or _DEFAULT_CITES["guarantee"],
+            ),
+            enforcement=PeriodRule(
+                "enforcement",
+                enabled=self.flag(enf, "enabled", f"{path}.enforcement", default=True),
+                years=self.whole("enforcement_years", minimum=1),
+                interrupted_by=self.matchers(
+                    enf.get("interrupted_by", []),
+                    f"{path}.enforcement.interrupted_by",
+                    key="interrupted_by",
+                ),
+                cites=self.texts(enf, "cites", f"{path}.enforcement")
+                or _DEFAULT_CITES["enforcement"],
+            ),
+            warning_days=warning,
+            extend_to_working_day=self.flag(raw, "extend_to_working_day", path, default=True),
+        )
+
+
+def _compile(
+    cond: Condition, params: Mapping[str, Scalar], schema: Mapping[str, FieldSpec]
+) -> Condition:
+
+    try:
+        return compile_condition(cond, params, schema)
+    except ConditionError:  # already reported by the loader's check
+        return cond
+
+
+def _condition_schema(loader: SectionLoader) -> dict[str, FieldSpec]:
+    """The fields a stage condition may read: case facts, signals and timeline fields."""
+
+    schema = base_fields()
+    data = getattr(loader, "data", None)
+    raw_signals = data.get("signals", {}) if isinstance(data, Mapping) else {}
+    if isinstance(raw_signals, Mapping):
+        specs = [
+            SignalSpec(
+                kind=str(kind),
+                dimension=str(spec.get("dimension", "")),
+                polarity=str(spec.get("polarity", "")),
+            )
+            for kind, spec in raw_signals.items()
+            if isinstance(spec, Mapping)
+        ]
+        schema.update(signal_fields(specs))
+    schema.update(TIMELINE_FIELDS)
+    return schema
+
+
+def parse_timeline_section(
+    raw: object, loader: SectionLoader, params: Mapping[str, Scalar]
+) -> tuple[TimelineSection | None, Mapping[str, FieldSpec]]:
+    """Parse a policy's ``[timeline]`` section; report every problem to ``loader``.
+
+    Returns the section (``None`` when it is unusable; the loader then has the
+    problems) and the fact fields it adds (:data:`TIMELINE_FIELDS`).
+    """
+    parser = _Parser(loader, params)
+    if not isinstance(raw, Mapping):
+        parser.fail("timeline", "expected a table: [timeline]")
+        return None, dict(TIMELINE_FIELDS)
+    parser.keys(raw, TIMELINE_KEYS, "timeline")
+    data = getattr(loader, "data", None)
+    parameters = data.get("parameters", {}) if isinstance(data, Mapping) else {}
+    calendar = parser.calendar(raw.get("calendar"))
+    contact = parser.channels(raw.get("contact_channels"))
+    plans = parser.plans(raw.get("plans"), contact)
+    products = parser.products(raw.get("products"), plans)
+    hours = parser.contact_hours(parameters if isinstance(parameters, Mapping) else {})
+    promises = PromiseRules(
+        grace_days=parser.whole("promise_grace_days", minimum=0),
+        tolerance_pct=parser.percent("promise_tolerance_pct"),
+    )
+    deadlines = parser.deadlines(raw.get("deadlines"))
+    if calendar is None:
+        return None, dict(TIMELINE_FIELDS)
+    section = TimelineSection(
+        calendar=calendar,
+        plans=plans,
+        products=products,
+        contact_channels=contact,
+        contact_hours=hours,
+        promises=promises,
+        deadlines=deadlines,
+    )
+    return section, dict(TIMELINE_FIELDS)
