@@ -342,7 +342,7 @@ def _events(case: Case, at: dt.datetime) -> list[Event]:
 
 
 def timeline_facts(case: Case, at: pendulum.DateTime, rules: PromiseRules) -> dict[str, Any]:
-    """The timeline fact fields (:data:`~collectrules.timeline.stages.TIMELINE_FIELDS`) at ``at``."""
+    """The fact fields of :data:`~collectrules.timeline.stages.TIMELINE_FIELDS` at ``at``."""
     counts = dict.fromkeys(ContactOutcome, 0)
     attempts = streak = promises_made = 0
     paid = Decimal(0)
