@@ -15,7 +15,6 @@ import pendulum
 from collectrules.compliance import _schema, buckets, guardrails, regulatory
 from collectrules.conditions import FieldSpec, Scalar
 from collectrules.model.case import Case
-from collectrules.policy.derive import Derived
 from collectrules.policy.model import Policy
 from collectrules.policy.section import BaseSection, Contribution, SectionLoader
 
@@ -51,9 +50,11 @@ class RegulationPlugin(BaseSection):
         """The class facts (``cn5_class``, ``eu_default`` …)."""
         return regulatory.extra_facts(case, as_of, policy, facts)
 
-    def contribute(self, case: Case, derived: Derived, policy: Policy) -> Contribution:
+    def contribute(
+        self, case: Case, facts: Mapping[str, Any], as_of: pendulum.DateTime, policy: Policy
+    ) -> Contribution:
         """The case's class under each pack, with its trace entry."""
-        classes = regulatory.classify(case, derived.facts, derived.as_of, policy)
+        classes = regulatory.classify(case, facts, as_of, policy)
         if not classes:
             return Contribution()
         return Contribution(
@@ -106,9 +107,11 @@ class BucketsPlugin(BaseSection):
         """The bucket facts (``bucket``, ``npl_bucket`` …)."""
         return buckets.extra_facts(case, as_of, policy, facts)
 
-    def contribute(self, case: Case, derived: Derived, policy: Policy) -> Contribution:
+    def contribute(
+        self, case: Case, facts: Mapping[str, Any], as_of: pendulum.DateTime, policy: Policy
+    ) -> Contribution:
         """The case's bucket in each set, with its trace entry."""
-        results = buckets.classify(case, derived.facts, derived.as_of, policy)
+        results = buckets.classify(case, facts, as_of, policy)
         if not results:
             return Contribution()
         return Contribution(buckets=results, firings=tuple(buckets.firing(b) for b in results))

@@ -171,7 +171,7 @@ class Engine:
         buckets: tuple[BucketResult, ...] = ()
         section_firings: tuple[Firing, ...] = ()
         for plugin in policy.plugins:
-            part = plugin.contribute(case, derived, policy)
+            part = plugin.contribute(case, derived.facts, derived.as_of, policy)
             regulatory += part.regulatory
             buckets += part.buckets
             section_firings += part.firings

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, TypeVar
+from typing import Protocol, TypeVar
 
 import attrs
 
@@ -21,9 +21,19 @@ from collectrules.errors import FieldProblem, InputError
 from collectrules.model.case import Case, Event, Signal
 from collectrules.model.decision import Decision
 from collectrules.model.remedies import Remedy
+from collectrules.policy.model import Policy
 
-if TYPE_CHECKING:
-    from collectrules.engine.engine import Engine
+
+class Decider(Protocol):
+    """What a session needs of an engine: its policy, and a decision at ``as_of``."""
+
+    @property
+    def policy(self) -> Policy:
+        """The policy the engine decides under."""
+
+    def decide(self, case: Case, *, as_of: dt.datetime | str) -> Decision:
+        """Decide ``case`` at ``as_of``."""
+
 
 __all__ = ["CaseSession", "Change", "sorted_remedies"]
 
@@ -55,7 +65,7 @@ class CaseSession:
     current state and reports what changed since the last decision.
     """
 
-    def __init__(self, engine: Engine, case: Case) -> None:
+    def __init__(self, engine: Decider, case: Case) -> None:
         self.engine = engine
         self._case = case
         self._last: Decision | None = None

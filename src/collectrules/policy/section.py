@@ -13,20 +13,14 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import Any
 
-import attrs
+import pendulum
 
-from collectrules.conditions import Condition, FieldSpec, Scalar
+from collectrules.conditions import FieldSpec, Scalar
 from collectrules.errors import FieldProblem, PolicyError
-from collectrules.model.decision import BucketResult, Firing, RegulatoryClass
-
-if TYPE_CHECKING:
-    import pendulum
-
-    from collectrules.model.case import Case, Signal
-    from collectrules.policy.derive import Derived
-    from collectrules.policy.model import Policy
+from collectrules.model.case import Case, Signal
+from collectrules.policy.model import Contribution, Policy, Section, SectionLoader
 
 __all__ = [
     "BaseSection",
@@ -37,76 +31,6 @@ __all__ = [
     "installed_sections",
     "parse_sections",
 ]
-
-
-class SectionLoader(Protocol):
-    """What a section parser may use of the policy loader."""
-
-    def fail(
-        self,
-        path: str,
-        message: str,
-        *,
-        rule_id: str | None = None,
-        key: str | None = None,
-        suggestion: str | None = None,
-    ) -> None:
-        """Record a problem at ``path``."""
-
-    def condition(
-        self,
-        text: object,
-        path: str,
-        rule_id: str,
-        schema: Mapping[str, FieldSpec],
-        params: Mapping[str, Scalar],
-    ) -> Condition:
-        """Parse and check a condition, recording any problem."""
-
-
-@attrs.frozen
-class Contribution:
-    """What a section adds to one decision: classes, buckets, and their trace entries."""
-
-    regulatory: tuple[RegulatoryClass, ...] = ()
-    buckets: tuple[BucketResult, ...] = ()
-    firings: tuple[Firing, ...] = ()
-
-
-@runtime_checkable
-class Section(Protocol):
-    """An optional policy section."""
-
-    #: The top-level policy key the section owns.
-    key: str
-    #: One line for the JSON Schema: what the section is, and where it is documented.
-    doc: str
-    #: The policy parameters the section reads by name (so none of them is "dead").
-    parameters: frozenset[str]
-
-    def parse(
-        self, raw: Any, loader: SectionLoader, params: Mapping[str, Scalar]
-    ) -> tuple[Any, Mapping[str, FieldSpec]]:
-        """Parse the section's table; return it and the fact fields it adds."""
-
-    def schema_property(self) -> dict[str, Any]:
-        """The section's top-level property in the policy JSON Schema."""
-
-    def schema_defs(self) -> dict[str, Any]:
-        """The section's ``$defs`` in the policy JSON Schema."""
-
-    def derived_signals(
-        self, case: Case, as_of: pendulum.DateTime, policy: Policy
-    ) -> tuple[Signal, ...]:
-        """Signals the section derives from the case's events at ``as_of``."""
-
-    def facts(
-        self, case: Case, as_of: pendulum.DateTime, policy: Policy, facts: Mapping[str, Any]
-    ) -> Mapping[str, Any]:
-        """The fact fields the section adds at ``as_of`` (``facts`` are those so far)."""
-
-    def contribute(self, case: Case, derived: Derived, policy: Policy) -> Contribution:
-        """What the section adds to the decision of ``case``."""
 
 
 _NOTHING = Contribution()
@@ -145,7 +69,9 @@ class BaseSection(abc.ABC):
         """No fact fields."""
         return {}
 
-    def contribute(self, case: Case, derived: Derived, policy: Policy) -> Contribution:
+    def contribute(
+        self, case: Case, facts: Mapping[str, Any], as_of: pendulum.DateTime, policy: Policy
+    ) -> Contribution:
         """Nothing."""
         return _NOTHING
 
