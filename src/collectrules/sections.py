@@ -1,8 +1,10 @@
 """The optional policy sections this package knows, assembled once, in one place.
 
-This is the only module that names them all. It sits above the core and the sections:
-it installs the list for the policy loader, and every loaded policy carries the list
-to the fact derivation and the engine. Adding a section means adding one entry here.
+This is the only module that names them all. It sits above the core and the sections,
+and offers the list to the policy loader through the ``collectrules.sections`` entry
+point (``pyproject.toml``); every loaded policy carries the list to the fact derivation
+and the engine. Adding a section means adding one entry here. Another package can offer
+sections of its own through the same entry-point group.
 
 The order is the order in which sections add facts, classes and trace entries.
 """
@@ -11,12 +13,10 @@ from __future__ import annotations
 
 from collectrules.compliance.sections import BUCKETS, GUARDRAILS, REGULATION
 from collectrules.policy.clauses import CLAUSES
-from collectrules.policy.section import Section, install_sections
+from collectrules.policy.model import Section
 from collectrules.timeline.section import TIMELINE
 
 __all__ = ["SECTIONS"]
 
 #: The package's sections, in order.
 SECTIONS: tuple[Section, ...] = (CLAUSES, TIMELINE, REGULATION, GUARDRAILS, BUCKETS)
-
-install_sections(SECTIONS)

@@ -18,6 +18,7 @@ from collectrules.policy.loader import (
 )
 from collectrules.policy.model import (
     ConflictRule,
+    Contribution,
     HitPolicy,
     Layer,
     LayerRule,
@@ -25,18 +26,13 @@ from collectrules.policy.model import (
     Policy,
     RemedyEffect,
     RemedyRule,
+    Section,
+    SectionLoader,
     SignalSpec,
     base_fields,
     signal_fields,
 )
-from collectrules.policy.section import (
-    BaseSection,
-    Contribution,
-    Section,
-    SectionLoader,
-    install_sections,
-    installed_sections,
-)
+from collectrules.policy.section import BaseSection, installed_sections
 
 __all__ = [
     "DEFAULT_LOOKBACK_DAYS",
@@ -58,7 +54,6 @@ __all__ = [
     "available_policies",
     "base_fields",
     "derive",
-    "install_sections",
     "installed_sections",
     "load_policy",
     "policy_from_dict",

@@ -4,15 +4,17 @@ A section (``timeline``, ``regulation``, ``buckets``, ``guardrails``, ``clauses`
 one object with a key, a parser, its part of the JSON Schema, the fact fields it adds
 and how it computes them at ``as_of``, any signals it derives, and what it contributes
 to a decision. The core knows none of them by name: the list is assembled once, in
-:mod:`collectrules.sections`, and installed here for the loader; every policy then
-carries the sections it was loaded with (:attr:`Policy.plugins`), which the fact
-derivation and the engine walk.
+:mod:`collectrules.sections`, and offered to the loader through the
+``collectrules.sections`` entry point; every policy then carries the sections it was
+loaded with (:attr:`Policy.plugins`), which the fact derivation and the engine walk.
 """
 
 from __future__ import annotations
 
 import abc
-from collections.abc import Iterable, Mapping, Sequence
+import functools
+from collections.abc import Mapping, Sequence
+from importlib.metadata import entry_points
 from typing import Any
 
 import pendulum
@@ -23,11 +25,11 @@ from collectrules.model.case import Case, Signal
 from collectrules.policy.model import Contribution, Policy, Section, SectionLoader
 
 __all__ = [
+    "ENTRY_POINT_GROUP",
     "BaseSection",
     "Contribution",
     "Section",
     "SectionLoader",
-    "install_sections",
     "installed_sections",
     "parse_sections",
 ]
@@ -79,28 +81,35 @@ class BaseSection(abc.ABC):
         return f"<section {self.key!r}>"
 
 
-_installed: tuple[Section, ...] = ()
+#: The entry-point group through which packages offer section plug-ins: each entry
+#: point names a sequence of sections. collectrules offers its own,
+#: :data:`collectrules.sections.SECTIONS`, under the name ``collectrules``.
+ENTRY_POINT_GROUP = "collectrules.sections"
 
 
-def install_sections(sections: Iterable[Section]) -> None:
-    """Install the sections that :func:`~collectrules.load_policy` reads by default.
+@functools.cache
+def installed_sections() -> tuple[Section, ...]:
+    """The sections that installed packages offer, collectrules' own first, in order.
 
-    :mod:`collectrules.sections` calls this once with the package's sections; an
-    application may add its own by installing the extended list.
+    Discovered once per process through the ``collectrules.sections`` entry points, so
+    that the core names none of them. Two sections claiming one key are an error.
     """
-    global _installed
-    chosen = tuple(sections)
+    found = entry_points(group=ENTRY_POINT_GROUP)
+    ordered = sorted(found, key=lambda ep: (ep.name != "collectrules", ep.name, ep.value))
+    chosen: list[Section] = []
+    for ep in ordered:
+        try:
+            offered = ep.load()
+        except Exception as exc:  # a broken third-party plug-in must not break loading
+            msg = f"the section plug-ins {ep.value!r} could not be loaded: {exc}"
+            raise PolicyError([FieldProblem("sections", msg)]) from None
+        chosen.extend(offered)
     keys = [s.key for s in chosen]
     duplicates = sorted({k for k in keys if keys.count(k) > 1})
     if duplicates:
-        msg = f"two sections claim the key(s) {', '.join(duplicates)}"
+        msg = f"two installed sections claim the key(s) {', '.join(duplicates)}"
         raise PolicyError([FieldProblem("sections", msg)])
-    _installed = chosen
-
-
-def installed_sections() -> tuple[Section, ...]:
-    """The installed sections, in order."""
-    return _installed
+    return tuple(chosen)
 
 
 def parse_sections(
