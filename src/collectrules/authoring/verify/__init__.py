@@ -1,0 +1,71 @@
+"""The policy verifier: gaps, overlaps, shadowed rules, conflicts, citations, invariants.
+
+The package is split by concern: :mod:`.space` and :mod:`.values` (the search space),
+:mod:`.folds` (hit policies summarised during the search), :mod:`.verifier` (the
+search), :mod:`.checks` (the checks), :mod:`.findings` (what is reported),
+:mod:`.cases` and :mod:`.reproduce` (counterexamples), :mod:`.run` (the entry point).
+
+:func:`verify` checks a loaded policy without running any case through the engine
+first. It works on the condition IR, and it is exact over interval and enum
+constraints:
+
+1. **Cells.** Every field is partitioned at every threshold that any condition of the
+   policy mentions (parameters resolved, money scaled to the facts' integer units).
+   Two values of a field that every condition treats alike fall in one cell, and one
+   representative value stands for the cell. A measured signal also has an *absent*
+   cell, and a count only takes the values its thresholds tell apart (0, 1, …).
+2. **Layers, in order.** The fact space is explored one layer at a time. A layer's
+   rules read some base fields and some upstream outputs; only those fields are
+   enumerated, and fields that no later layer reads are summarised away, so the
+   reachable *situations* handed to the next layer stay few (six for the default
+   policy after its ability layer). Inside a layer the search splits on one field at
+   a time, simplifies every condition as it goes, and folds the rules already decided
+   into a small summary of the hit policy (the first match, the best priority, the
+   running score), memoising on that summary and on what is left to decide. Rules on
+   unrelated fields therefore never multiply.
+3. **Checks.** On every reachable cell of every layer: a single-result layer with no
+   match and no default (*gap*), two matches in a ``unique`` layer (*overlap*), a rule
+   that never gives the layer's value under ``first`` or ``priority`` (*unreachable*),
+   a remedy both allowed and blocked when ``remedies.conflict = "unspecified"``
+   (*conflict*), litigation allowed for Q1 (*ordering*), and monotonic severity: adding
+   one negative signal of any counted kind, or changing a measured ability value so
+   that the ``ability`` layer worsens, must never soften the quadrant nor take away an
+   allowed coercive remedy (*monotonicity*). Citations are checked against the clause
+   registry, and parameters and signal kinds that no rule reads are reported.
+
+Every finding that a case can show comes with a counterexample: a real case, built from
+the cell, and the ``as_of`` to decide it at. The verifier decides it with the engine
+before reporting it; :func:`reproduces` does the same for any engine, which is how the
+test suite checks both back ends.
+
+Fields that the verifier cannot set from a case it builds (fields added by an optional
+section, for instance) are still enumerated; a finding that depends on them is kept only
+if the case built without them reproduces it, and is otherwise reported as an
+``unverified`` warning.
+"""
+
+from __future__ import annotations
+
+from collectrules.authoring.verify.cases import build_case
+from collectrules.authoring.verify.findings import (
+    REFERENCE_AS_OF,
+    Counterexample,
+    Finding,
+    FindingKind,
+    Severity,
+    VerificationReport,
+)
+from collectrules.authoring.verify.reproduce import reproduces
+from collectrules.authoring.verify.run import verify
+
+__all__ = [
+    "REFERENCE_AS_OF",
+    "Counterexample",
+    "Finding",
+    "FindingKind",
+    "Severity",
+    "VerificationReport",
+    "build_case",
+    "reproduces",
+    "verify",
+]

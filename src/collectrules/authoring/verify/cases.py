@@ -1,0 +1,95 @@
+"""Counterexample cases: a real case built from a cell of the search space."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+from collectrules.authoring.verify.values import (
+    ABSENT,
+)
+from collectrules.conditions import (
+    MONEY_SCALE,
+)
+from collectrules.model.case import Product
+from collectrules.model.decision import Quadrant
+from collectrules.policy import Policy
+
+
+def build_case(
+    policy: Policy,
+    as_of: Any,
+    witness: Mapping[str, Any],
+    world: str = "",
+    *,
+    case_id: str = "verify",
+) -> dict[str, Any]:
+    """A JSON-ready case whose flat facts at ``as_of`` have the witness's values.
+
+    Fields the witness does not set take neutral values: a loan in CNY, 100,000 lent,
+    10,000 overdue, no guarantor, no maturity date, no signal.
+    """
+    get = _world_getter(witness, world)
+    when = as_of.in_timezone("UTC")
+    today = when.date()
+    dpd = get("dpd", 0)
+    dpd = dpd if isinstance(dpd, int) and dpd > 0 else 0
+    overdue = get("overdue_amount", 10_000 * MONEY_SCALE)
+    principal = get("principal", 100_000 * MONEY_SCALE)
+    case: dict[str, Any] = {
+        "case_id": case_id,
+        "product": get("product", Product.LOAN.value),
+        "currency": get("currency", "CNY"),
+        "principal": _money_text(principal),
+        "overdue_amount": _money_text(overdue),
+        "due_date": (today - dt.timedelta(days=dpd)).isoformat(),
+        "timezone": "UTC",
+    }
+    dtm = get("days_to_maturity", ABSENT)
+    if dtm is not ABSENT and isinstance(dtm, int):
+        case["maturity_date"] = (today + dt.timedelta(days=dtm)).isoformat()
+    elif get("has_maturity_date", False) is True:
+        case["maturity_date"] = (today + dt.timedelta(days=365)).isoformat()
+    guarantors = get("guarantors", 0)
+    if isinstance(guarantors, int) and guarantors > 0:
+        case["guarantors"] = [{"id": f"G{i + 1}"} for i in range(guarantors)]
+    observed = when.isoformat()
+    signals: list[dict[str, Any]] = []
+    for kind, spec in policy.signals.items():
+        if spec.measured:
+            value = get(kind, ABSENT)
+            if value is ABSENT and get(f"has_{kind}", False) is True:
+                value = 1
+            if value is not ABSENT:
+                signals.append({"kind": kind, "observed_at": observed, "value": value})
+        else:
+            count = get(kind, 0)
+            if isinstance(count, int):
+                signals += [{"kind": kind, "observed_at": observed}] * count
+    case["signals"] = signals
+    case["events"] = []
+    return case
+
+
+def _world_getter(witness: Mapping[str, Any], world: str) -> Any:
+    def get(name: str, default: Any) -> Any:
+        if world and name + world in witness:
+            return witness[name + world]
+        return witness.get(name, default)
+
+    return get
+
+
+def _money_text(scaled: Any) -> str:
+    value = Decimal(int(scaled)) / Decimal(MONEY_SCALE) if isinstance(scaled, int) else Decimal(0)
+    return format(value.normalize(), "f")
+
+
+def _show(value: Any) -> str:
+    return "absent" if value is ABSENT or value is None else repr(value)
+
+
+def _softer(before: Quadrant, after: Quadrant) -> bool:
+    return (after.willing and not before.willing) or (after.able and not before.able)

@@ -1,0 +1,516 @@
+"""The checks: citations, dead items, unreachable rules, remedies, monotonic severity."""
+
+from __future__ import annotations
+
+import functools
+import itertools
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from collectrules.authoring.verify.cases import (
+    _show,
+    _softer,
+)
+from collectrules.authoring.verify.findings import (
+    MAX_STEPS,
+    Finding,
+    FindingKind,
+    Severity,
+    VerificationReport,
+)
+from collectrules.authoring.verify.folds import (
+    _Budget,
+    _Parts,
+    _RemedyFold,
+    _SatFold,
+)
+from collectrules.authoring.verify.inventory import (
+    _consumed_parameters,
+    _own_names,
+    _section_words,
+)
+from collectrules.authoring.verify.space import (
+    _W1,
+    _base,
+    _describe,
+    _Situation,
+    _Varied,
+)
+from collectrules.authoring.verify.values import (
+    ABSENT,
+    _leaf_holds,
+    _rename,
+)
+from collectrules.authoring.verify.verifier import (
+    _Verifier,
+)
+from collectrules.errors import PolicyError
+from collectrules.model.decision import Quadrant
+from collectrules.model.remedies import COERCIVE_REMEDIES, Remedy
+from collectrules.policy import ConflictRule, HitPolicy, Layer, RemedyEffect
+from collectrules.policy import clauses as _clauses
+
+
+def check_citations(vf: _Verifier) -> None:
+    try:
+        known = _clauses.registry(vf.policy)
+    except PolicyError as exc:
+        for p in exc.problems:
+            vf.report(FindingKind.CITATION, Severity.ERROR, f"{p.path}: {p.message}")
+        known = _clauses.registry(None)
+    for path, cid, rid in _clauses.citations(vf.policy.data):
+        if cid in known:
+            continue
+        hint = known.suggest(cid)
+        tail = f" (did you mean {hint!r}?)" if hint else ""
+        vf.report(
+            FindingKind.CITATION,
+            Severity.ERROR,
+            f"{path}: unknown clause {cid!r}{tail}; cite an id of DOMAIN.md or "
+            "REGULATION.md, or declare it in the policy's [clauses] table",
+            rule_ids=(rid,) if rid else (),
+        )
+
+
+def check_dead(vf: _Verifier) -> None:
+    policy = vf.policy
+    conds = [r.when for layer in policy.layers for r in layer.rules]
+    conds += [r.when for r in policy.remedy_rules]
+    used_params: set[str] = set()
+    read: set[str] = set()
+    for cond in conds:
+        used_params |= cond.params()
+        read |= cond.fields()
+    words = _section_words(policy.data)
+    consumed = _consumed_parameters(policy)
+    own_params = _own_names(policy, "parameters")
+    own_signals = _own_names(policy, "signals")
+    for name in policy.parameters:
+        if name in used_params or name in consumed or name in words:
+            continue
+        if own_params is not None and name not in own_params:
+            continue  # inherited: the base policy's business
+        vf.report(
+            FindingKind.DEAD_PARAMETER,
+            Severity.WARNING,
+            f"parameters.{name}: no rule uses parameter {name!r}",
+        )
+    for kind in policy.signals:
+        if kind in read or f"has_{kind}" in read or kind in words:
+            continue
+        if own_signals is not None and kind not in own_signals:
+            continue
+        vf.report(
+            FindingKind.DEAD_SIGNAL,
+            Severity.WARNING,
+            f"signals.{kind}: no rule reads signal kind {kind!r}; cases that "
+            "carry it are decided as if it were absent",
+        )
+
+
+def unreachable(vf: _Verifier, situations_per_layer: list[list[_Situation]]) -> None:
+    ctx = vf.ctx
+    cut = min(vf.failed_layers, default=len(ctx.layers))
+    for li, layer in enumerate(ctx.layers):
+        if li > cut:
+            break  # what follows a failing layer only sees the cases that got through
+        conds = ctx.layer_conds[li]
+        before = situations_per_layer[li]
+        hit = layer.hit_policy
+        for i, rule in enumerate(layer.rules):
+            if hit in (HitPolicy.FIRST, HitPolicy.PRIORITY) and i in vf.winners[li]:
+                continue
+            candidates: list[tuple[_Situation, dict[str, Any], int]] = []
+            takers: set[int] = set()
+            holds = False
+            for sit in before:
+                if hit in (HitPolicy.FIRST, HitPolicy.PRIORITY):
+                    fold = _Parts([(_SatFold([True]), 1), (vf.layer_fold(layer), len(conds))])
+                    indexed = [(0, conds[i]), *((1 + k, c) for k, c in enumerate(conds))]
+                    for summary, wit in ctx.explore(indexed, fold, sit.env).items():
+                        assert isinstance(summary, tuple)
+                        holds = True
+                        winner = summary[1]
+                        if winner is not None and winner != i:
+                            takers.add(winner)
+                            candidates.append((sit, wit, winner))
+                elif ctx.sat([(conds[i], True)], sit.env) is not None:
+                    holds = True
+                    break
+            if hit in (HitPolicy.COLLECT_SUM, HitPolicy.UNIQUE) and holds:
+                continue
+            if not candidates:
+                vf.report(
+                    FindingKind.UNREACHABLE,
+                    Severity.ERROR,
+                    f"layer {layer.id!r}: rule {rule.id!r} can never fire: its "
+                    "condition holds for no case that reaches the layer",
+                    rule_ids=(rule.id,),
+                    layer=layer.id,
+                )
+                continue
+            names = [layer.rules[k].id for k in sorted(takers)]
+            why = (
+                "an earlier rule"
+                if hit is HitPolicy.FIRST
+                else "a rule of higher priority (or equal priority and earlier)"
+            )
+            message = (
+                f"layer {layer.id!r}: rule {rule.id!r} is shadowed: whenever it "
+                f"matches, {why} takes the case: {', '.join(repr(n) for n in names)}"
+            )
+            # A case that shows it must also get through the layers after this one.
+            shown: tuple[dict[str, Any], int] | None = None
+            for sit, wit, winner in candidates:
+                outputs = {k: v for k, v in sit.env.items() if k in ctx.outputs}
+                start = {**sit.witness, **wit}
+                done = vf.complete(
+                    li + 1, {**start, **outputs, layer.output: layer.rules[winner].value}, start
+                )
+                if done is not None:
+                    shown = (done, winner)
+                    break
+            if shown is None:
+                vf.report(
+                    FindingKind.UNREACHABLE,
+                    Severity.ERROR,
+                    message + " (and no case it matches gets through the later "
+                    "layers, so no case can show it)",
+                    rule_ids=(rule.id, *names),
+                    layer=layer.id,
+                )
+                continue
+            vf.report(
+                FindingKind.UNREACHABLE,
+                Severity.ERROR,
+                message,
+                rule_ids=(rule.id, *names),
+                layer=layer.id,
+                witness=shown[0],
+                expect={
+                    "shadowed": rule.id,
+                    "layer": layer.id,
+                    "output": layer.output,
+                    "used": layer.rules[shown[1]].id,
+                },
+            )
+        if vf.values[li]:
+            for value in layer.values:
+                if value not in vf.values[li]:
+                    vf.report(
+                        FindingKind.UNREACHABLE,
+                        Severity.WARNING,
+                        f"layer {layer.id!r}: value {value!r} is never given to any case",
+                        layer=layer.id,
+                    )
+
+
+def remedies(vf: _Verifier, situations: Sequence[_Situation]) -> None:
+    ctx = vf.ctx
+    rules = vf.policy.remedy_rules
+    conds = ctx.remedy_conds
+    satisfiable: set[int] = set()
+    for sit in situations:
+        for i in range(len(rules)):
+            if i in satisfiable:
+                continue
+            if ctx.sat([(conds[i], True)], sit.env) is not None:
+                satisfiable.add(i)
+    for i, rule in enumerate(rules):
+        if i not in satisfiable and situations and not vf.failed_layers:
+            vf.report(
+                FindingKind.UNREACHABLE,
+                Severity.ERROR,
+                f"remedies[{rule.id}]: the rule can never fire: its condition holds for no case",
+                rule_ids=(rule.id,),
+                layer="remedies",
+            )
+    grants = [i for i, r in enumerate(rules) if r.effect is not RemedyEffect.BLOCK]
+    blocks = [i for i, r in enumerate(rules) if r.effect is RemedyEffect.BLOCK]
+    if vf.policy.conflict is ConflictRule.UNSPECIFIED:
+        for a in grants:
+            for b in blocks:
+                shared = sorted(
+                    set(rules[a].remedies) & set(rules[b].remedies), key=list(Remedy).index
+                )
+                if not shared:
+                    continue
+                for sit in situations:
+                    wit = ctx.sat([(conds[a], True), (conds[b], True)], sit.env)
+                    if wit is None:
+                        continue
+                    names = ", ".join(r.value for r in shared)
+                    region = _describe(sit.env, {**sit.witness, **wit}, ctx, (conds[a], conds[b]))
+                    vf.report(
+                        FindingKind.CONFLICT,
+                        Severity.ERROR,
+                        f"remedies[{rules[a].id}] {rules[a].effect.value}s and "
+                        f"remedies[{rules[b].id}] blocks {names} for the same cases "
+                        f"({region}), and "
+                        "remedies.conflict is 'unspecified'; say which wins "
+                        "(block_wins or allow_wins) or make the conditions disjoint",
+                        rule_ids=(rules[a].id, rules[b].id),
+                        layer="remedies",
+                        witness={**sit.witness, **wit},
+                        expect={
+                            "conflict": [rules[a].id, rules[b].id],
+                            "remedy": shared[0].value,
+                        },
+                    )
+                    break
+    # ordering: litigation is never allowed for Q1
+    lit = [i for i in grants if Remedy.LITIGATE in rules[i].remedies]
+    lit_blocks = [i for i in blocks if Remedy.LITIGATE in rules[i].remedies]
+    for sit in situations:
+        if sit.env.get("quadrant") != Quadrant.Q1.value:
+            continue
+        for a in lit:
+            wants = [(conds[a], True)]
+            if vf.policy.conflict is not ConflictRule.ALLOW_WINS:
+                wants += [(conds[b], False) for b in lit_blocks]
+            wit = ctx.sat(wants, sit.env)
+            if wit is None:
+                continue
+            vf.report(
+                FindingKind.ORDERING,
+                Severity.ERROR,
+                f"remedies[{rules[a].id}] allows litigation for a Q1 debtor (willing and "
+                "able); litigation is the last stage and must never be allowed for Q1 "
+                f"({_describe(sit.env, {**sit.witness, **wit}, ctx, (conds[a],))})",
+                rule_ids=(rules[a].id,),
+                layer="remedies",
+                witness={**sit.witness, **wit},
+                expect={"quadrant": "Q1", "allowed": Remedy.LITIGATE.value},
+            )
+
+
+def monotonicity(vf: _Verifier) -> None:
+    ctx = vf.ctx
+    if "quadrant" not in ctx.outputs:
+        return
+    read: set[str] = set()
+    for cond in itertools.chain(*ctx.layer_conds, ctx.remedy_conds):
+        read |= cond.fields()
+    ability_layer = next((la for la in ctx.layers if la.output == "ability"), None)
+    for kind, spec in vf.policy.signals.items():
+        if spec.measured:
+            if spec.dimension != "ability" or ability_layer is None:
+                continue
+            if kind not in read and f"has_{kind}" not in read:
+                continue
+            varied = _measured_pairs(vf, kind)
+        else:
+            if spec.polarity != "negative" or kind not in read:
+                continue
+            varied = _count_pairs(vf, kind)
+        ctx.varied = varied
+        try:
+            result = vf.run(worlds=2)
+            if result is not None:
+                check_pairs(vf, result[1], varied, ability_layer)
+        finally:
+            ctx.varied = None
+
+
+def _count_pairs(vf: _Verifier, kind: str) -> _Varied:
+    ctx = vf.ctx
+    cells = ctx.cells(kind)
+    leaves = ctx.leaves.get(kind, [])
+    seen: set[tuple[tuple[bool, ...], tuple[bool, ...]]] = set()
+    domain: list[dict[str, Any]] = []
+    if ctx.window_open:
+        points = sorted({p for c in cells for p in (c - 1, c) if isinstance(c, int) and p >= 0})
+        for v in points:
+            sig = (
+                tuple(_leaf_holds(x, v) for x in leaves),
+                tuple(_leaf_holds(x, v + 1) for x in leaves),
+            )
+            if sig not in seen:
+                seen.add(sig)
+                domain.append({kind: v, kind + _W1: v + 1})
+    return _Varied(kind, (kind, kind + _W1), tuple(domain), ability_worse=False)
+
+
+def _measured_pairs(vf: _Verifier, kind: str) -> _Varied:
+    ctx = vf.ctx
+    cells = ctx.cells(kind)
+    has = f"has_{kind}"
+    domain = [
+        {kind: a, has: a is not ABSENT, kind + _W1: b, has + _W1: b is not ABSENT}
+        for a in cells
+        for b in cells
+        if a != b
+    ]
+    return _Varied(kind, (kind, has, kind + _W1, has + _W1), tuple(domain), ability_worse=True)
+
+
+def check_pairs(
+    vf: _Verifier, finals: Sequence[_Situation], varied: _Varied, ability_layer: Layer | None
+) -> None:
+    ctx = vf.ctx
+    rules = vf.policy.remedy_rules
+    coercive_rules = [
+        (i, rules[i]) for i in range(len(rules)) if set(rules[i].remedies) & COERCIVE_REMEDIES
+    ]
+    w1 = vf._w1_mapping()
+    allow_wins = vf.policy.conflict is ConflictRule.ALLOW_WINS
+    remedy_reads: set[str] = set()
+    for i, _ in coercive_rules:
+        remedy_reads |= ctx.remedy_conds[i].fields()
+    remedy_reads |= {ctx.links[f] for f in remedy_reads if f in ctx.links}
+    for sit in finals:
+        q0, q1 = sit.env.get("quadrant"), sit.env.get("quadrant" + _W1)
+        if q0 not in Quadrant.__members__ or q1 not in Quadrant.__members__:
+            continue
+        if varied.ability_worse:
+            assert ability_layer is not None
+            a0, a1 = sit.env.get("ability"), sit.env.get("ability" + _W1)
+            order = list(ability_layer.values)
+            if a0 not in order or a1 not in order or order.index(a1) <= order.index(a0):
+                continue
+        spec = [
+            (r.effect is not RemedyEffect.BLOCK, frozenset(r.remedies) & COERCIVE_REMEDIES)
+            for _, r in coercive_rules
+        ]
+        n = len(coercive_rules)
+        fold = _Parts([(_RemedyFold(spec), n), (_RemedyFold(spec), n)])
+        indexed = [(k, ctx.remedy_conds[i]) for k, (i, _) in enumerate(coercive_rules)]
+        indexed += [
+            (n + k, _rename(ctx.remedy_conds[i], w1)) for k, (i, _) in enumerate(coercive_rules)
+        ]
+        nothing: tuple[frozenset[Remedy], frozenset[Remedy]] = (frozenset(), frozenset())
+        reads_varied = any(_base(f) in remedy_reads for f in varied.fields)
+        key = (
+            None
+            if reads_varied
+            else (
+                "remedies",
+                frozenset((k, v) for k, v in sit.env.items() if _base(k) in remedy_reads),
+            )
+        )
+        results = vf._remedy_cache.get(key) if key is not None else None
+        if results is None:
+            results = ctx.explore(indexed, fold, sit.env) if n else {(nothing, nothing): {}}
+            if key is not None:
+                vf._remedy_cache[key] = results
+        for summary, wit in results.items():
+            assert isinstance(summary, tuple)
+            eff = [g if allow_wins else g - b for g, b in summary]
+            softer = _softer(Quadrant(str(q0)), Quadrant(str(q1)))
+            lost = sorted(eff[0] - eff[1], key=list(Remedy).index)
+            if not softer and not lost:
+                continue
+            witness = {**sit.witness, **wit}
+            if varied.ability_worse:
+                old, new = witness.get(varied.kind), witness.get(varied.kind + _W1)
+                change = (
+                    f"changing {varied.kind!r} from {_show(old)} to {_show(new)} "
+                    f"(ability {sit.env.get('ability')} -> "
+                    f"{sit.env.get('ability' + _W1)})"
+                )
+            else:
+                change = f"adding one {varied.kind!r} signal"
+            what = []
+            if softer:
+                what.append(f"softens the quadrant from {q0} to {q1}")
+            if lost:
+                what.append("takes away the coercive remedies " + ", ".join(r.value for r in lost))
+            vf.report(
+                FindingKind.MONOTONICITY,
+                Severity.ERROR,
+                f"{change} {' and '.join(what)}; a worse sign must never soften the treatment",
+                rule_ids=(),
+                layer="quadrant" if softer else "remedies",
+                witness=witness,
+                paired=True,
+                expect={
+                    "before": {"quadrant": q0, "coercive": sorted(r.value for r in eff[0])},
+                    "after": {"quadrant": q1, "coercive": sorted(r.value for r in eff[1])},
+                },
+                dedupe=("monotonicity", varied.kind, q0, q1, tuple(lost)),
+            )
+
+
+def run_checks(vf: _Verifier) -> VerificationReport:
+    check_citations(vf)
+    check_dead(vf)
+    ctx = vf.ctx
+    if "quadrant" not in ctx.outputs:
+        vf.report(
+            FindingKind.GAP,
+            Severity.ERROR,
+            "the policy has no layer whose output is 'quadrant'; no case can be decided",
+        )
+    vf.winners = [set() for _ in ctx.layers]
+    vf.values = [set() for _ in ctx.layers]
+    per_layer = vf.run(worlds=1)
+    if per_layer is not None:
+        situations_per_layer, finals = per_layer
+        phases: list[tuple[str, Callable[[], None]]] = [
+            ("unreachable rules", lambda: unreachable(vf, situations_per_layer)),
+            ("remedies", lambda: remedies(vf, finals)),
+            ("monotonicity", functools.partial(monotonicity, vf)),
+        ]
+        for phase, run in phases:
+            try:
+                run()
+            except _Budget:
+                vf.report(
+                    FindingKind.UNVERIFIED,
+                    Severity.WARNING,
+                    f"{phase}: the search went past {MAX_STEPS} steps; this check "
+                    "was not completed",
+                )
+    for (layer, fields), notes in sorted(vf.unconfirmed.items()):
+        shown = "; ".join(notes[:3]) + (f"; and {len(notes) - 3} more" if len(notes) > 3 else "")
+        vf.findings.append(
+            Finding(
+                FindingKind.UNVERIFIED,
+                Severity.WARNING,
+                f"{layer}: {len(notes)} possible finding(s) depend on field(s) {fields}, which "
+                f"the verifier cannot set on a case it builds, and could not be confirmed: "
+                f"{shown}",
+                (),
+                None,
+                layer,
+            )
+        )
+    if ctx.probed:
+        extra = [f for f in ctx.probe_base if f not in ("dpd", "product")]
+        by = ", ".join(["dpd", "the product", *extra])
+        vf.findings.append(
+            Finding(
+                FindingKind.UNVERIFIED,
+                Severity.WARNING,
+                f"{', '.join(ctx.probed)}: computed by the policy's sections from the case; "
+                f"the verifier explored the values that cases without events give them (by "
+                f"{by}), so a combination that only events can produce is not checked",
+                (),
+                None,
+                None,
+            )
+        )
+    for layer_id, fields in vf.unsupported_layers():
+        vf.findings.append(
+            Finding(
+                FindingKind.UNVERIFIED,
+                Severity.WARNING,
+                f"{layer_id}: reads {fields}, which the verifier cannot set on a case it "
+                "builds; "
+                "these fields were explored as free values, and findings that need them are "
+                "kept only when a built case reproduces them",
+                (),
+                None,
+                layer_id,
+            )
+        )
+    order = {Severity.ERROR: 0, Severity.WARNING: 1}
+    findings = sorted(vf.findings, key=lambda f: order[f.severity])
+    stats = {
+        "layers": len(ctx.layers),
+        "remedy_rules": len(vf.policy.remedy_rules),
+        "fields": len(ctx.leaves),
+        "search_steps": ctx.steps,
+        "final_situations": vf.situation_counts[-1] if vf.situation_counts else 0,
+    }
+    return VerificationReport(vf.policy.ref, tuple(findings), stats)

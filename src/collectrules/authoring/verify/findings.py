@@ -1,0 +1,130 @@
+"""What the verifier reports: findings, their kinds and severities, counterexamples."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+
+#: The instant at which counterexample cases are decided, unless ``verify`` is given one.
+REFERENCE_AS_OF = "2026-01-15T12:00:00+00:00"
+
+
+#: The search gives up on a layer (with an ``unverified`` warning) past this many steps.
+MAX_STEPS = 2_000_000
+
+
+class FindingKind(enum.StrEnum):
+    """What a finding is about."""
+
+    GAP = "gap"
+    OVERLAP = "overlap"
+    UNREACHABLE = "unreachable"
+    CONFLICT = "conflict"
+    CITATION = "citation"
+    DEAD_PARAMETER = "dead_parameter"
+    DEAD_SIGNAL = "dead_signal"
+    MONOTONICITY = "monotonicity"
+    ORDERING = "ordering"
+    UNVERIFIED = "unverified"
+
+
+class Severity(enum.StrEnum):
+    """``error`` makes ``collectrules check`` fail; ``warning`` is reported only."""
+
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@attrs.frozen
+class Counterexample:
+    """A case that shows a finding, with the instant to decide it at.
+
+    ``case`` is JSON-ready (``Case.from_dict`` reads it); ``expect`` says what deciding
+    it shows. For a monotonicity finding, ``before`` is the case before the change and
+    ``case`` the case after it.
+    """
+
+    case: Mapping[str, Any]
+    as_of: str
+    expect: Mapping[str, Any]
+    before: Mapping[str, Any] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The counterexample as plain JSON-ready data."""
+        out: dict[str, Any] = {
+            "case": dict(self.case),
+            "as_of": self.as_of,
+            "expect": dict(self.expect),
+        }
+        if self.before is not None:
+            out["before"] = dict(self.before)
+        return out
+
+
+@attrs.frozen
+class Finding:
+    """One problem the verifier found."""
+
+    kind: FindingKind
+    severity: Severity
+    message: str
+    rule_ids: tuple[str, ...] = ()
+    counterexample: Counterexample | None = None
+    layer: str | None = None
+
+    def __str__(self) -> str:
+        return f"{self.severity}: [{self.kind}] {self.message}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """The finding as plain JSON-ready data."""
+        return {
+            "kind": self.kind.value,
+            "severity": self.severity.value,
+            "message": self.message,
+            "rule_ids": list(self.rule_ids),
+            "layer": self.layer,
+            "counterexample": None
+            if self.counterexample is None
+            else self.counterexample.to_dict(),
+        }
+
+
+@attrs.frozen
+class VerificationReport:
+    """Every finding about one policy, errors first."""
+
+    policy: str
+    findings: tuple[Finding, ...]
+    stats: Mapping[str, int] = attrs.field(factory=dict)
+
+    @property
+    def errors(self) -> tuple[Finding, ...]:
+        """The findings of severity ``error``."""
+        return tuple(f for f in self.findings if f.severity is Severity.ERROR)
+
+    @property
+    def warnings(self) -> tuple[Finding, ...]:
+        """The findings of severity ``warning``."""
+        return tuple(f for f in self.findings if f.severity is Severity.WARNING)
+
+    @property
+    def ok(self) -> bool:
+        """Whether the policy has no error."""
+        return not self.errors
+
+    def of_kind(self, kind: FindingKind | str) -> tuple[Finding, ...]:
+        """The findings of one kind."""
+        return tuple(f for f in self.findings if f.kind == kind)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The report as plain JSON-ready data."""
+        return {
+            "policy": self.policy,
+            "ok": self.ok,
+            "errors": [f.to_dict() for f in self.errors],
+            "warnings": [f.to_dict() for f in self.warnings],
+            "stats": dict(self.stats),
+        }

@@ -1,0 +1,635 @@
+"""The search space: the variables of every layer, cut at every threshold the conditions mention."""
+
+from __future__ import annotations
+
+import itertools
+import math
+import re
+from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
+from decimal import Decimal
+from typing import Any
+
+import attrs
+
+from collectrules.authoring.verify.cases import (
+    _money_text,
+    build_case,
+)
+from collectrules.authoring.verify.findings import (
+    MAX_STEPS,
+)
+from collectrules.authoring.verify.folds import (
+    _Budget,
+    _Fold,
+    _SatFold,
+)
+from collectrules.authoring.verify.inventory import (
+    _section_numbers,
+)
+from collectrules.authoring.verify.values import (
+    _DEAD,
+    ABSENT,
+    _dec,
+    _leaf_holds,
+    _leaves,
+    _number,
+    _subst,
+)
+from collectrules.conditions import (
+    Between,
+    Compare,
+    Condition,
+    FieldSpec,
+    FieldType,
+    In,
+    Op,
+)
+from collectrules.conditions.python import compile_condition
+from collectrules.errors import CollectRulesError
+from collectrules.model.case import Case, Product
+from collectrules.model.time import require_aware
+from collectrules.policy import Layer, Policy
+from collectrules.policy.derive import derive
+
+
+@attrs.frozen
+class _Var:
+    """A unit of search: one or more linked fields, and their feasible joint values."""
+
+    fields: tuple[str, ...]
+    domain: tuple[Mapping[str, Any], ...]
+
+
+@attrs.frozen
+class _Varied:
+    """The signal kind that a monotonicity run changes between its two worlds."""
+
+    kind: str
+    fields: tuple[str, ...]
+    domain: tuple[Mapping[str, Any], ...]
+    ability_worse: bool
+
+
+@attrs.frozen
+class _Situation:
+    """A reachable combination of live fields and layer outputs, with a witness."""
+
+    env: Mapping[str, Any]
+    witness: Mapping[str, Any]
+
+
+_INT_FIELDS = {"dpd", "guarantors"}
+
+
+_MONEY_FIELDS = {"principal", "overdue_amount"}
+
+
+_CURRENCY_FILLERS = ("CNY", "USD", "EUR", "GBP", "JPY", "HKD")
+
+
+_W1 = "@1"
+
+
+class _Context:
+    """A policy compiled for verification: resolved conditions, fields and their cells."""
+
+    def __init__(self, policy: Policy, as_of: str) -> None:
+        self.policy = policy
+        self.as_of = as_of
+        self.as_of_dt = require_aware(as_of)
+        self.schema: dict[str, FieldSpec] = policy.schema()
+        params = policy.parameter_values
+        self.layers: list[Layer] = list(policy.layers)
+        self.outputs = [layer.output for layer in self.layers]
+        self.layer_conds: list[list[Condition]] = [
+            [compile_condition(r.when, params, self.schema) for r in layer.rules]
+            for layer in self.layers
+        ]
+        self.remedy_conds: list[Condition] = [
+            compile_condition(r.when, params, self.schema) for r in policy.remedy_rules
+        ]
+        lookback = policy.parameters.get("lookback_days")
+        self.window_open = lookback is None or _as_int(lookback.value) > 0
+        self.signals = dict(policy.signals)
+        self.kinds: dict[str, str] = {}  # field -> role
+        for name in self.schema:
+            self.kinds[name] = self._role(name)
+        self.leaves: dict[str, list[Condition]] = {}
+        for cond in itertools.chain(*self.layer_conds, self.remedy_conds):
+            for leaf in _leaves(cond):
+                self.leaves.setdefault(leaf.field, []).append(leaf)  # type: ignore[attr-defined]
+        self.field_order: dict[str, int] = {}
+        for cond in itertools.chain(*self.layer_conds, self.remedy_conds):
+            for leaf in _leaves(cond):
+                self.field_order.setdefault(leaf.field, len(self.field_order))  # type: ignore[attr-defined]
+        self.links: dict[str, str] = {}
+        for kind, spec in self.signals.items():
+            if spec.measured:
+                self.links[kind] = f"has_{kind}"
+                self.links[f"has_{kind}"] = kind
+        self.links["dpd"] = "overdue_amount"
+        self.links["overdue_amount"] = "dpd"
+        self.links["days_to_maturity"] = "has_maturity_date"
+        self.links["has_maturity_date"] = "days_to_maturity"
+        self._cells: dict[str, tuple[Any, ...]] = {}
+        self.steps = 0
+        self.varied: _Varied | None = None
+        # Fields that an optional section computes from the case (a pack's class, a
+        # bucket, time_barred) are set by probing: the verifier builds the case from
+        # dpd, the product and the other case fields the policy reads, and derives them.
+        # They move together as one group.
+        # A field that no probe changes (a count of contact attempts, which only events
+        # give) stays a free value instead.
+        self.probed: tuple[str, ...] = tuple(
+            sorted(
+                f
+                for f in self.leaves
+                if self.kinds.get(f) == "unsupported" and f in policy.extra_fields
+            )
+        )
+        self.probe_base: tuple[str, ...] = ()
+        self._probes: dict[tuple[tuple[str, Any], ...], dict[str, Any] | None] = {}
+        self._breaks: list[int] | None = None
+        self._seen: dict[str, set[Any]] = {f: set() for f in self.probed}
+        if self.probed:
+            self.probe_base = ("dpd", "product", *(f for f in _PROBE_FIELDS if f in self.leaves))
+            self.breaks()
+            self.probed = tuple(f for f in self.probed if len(self._seen[f]) > 1)
+            if not self.probed:
+                self.probe_base = ()
+            for name in self.probed:
+                self.kinds[name] = "probed"
+        self.group = frozenset(self.probe_base) | frozenset(self.probed)
+        # stage i (layers, then the remedies) -> base fields that stages after i read
+        stage_reads = [self._base_reads(conds) for conds in self.layer_conds]
+        stage_reads.append(self._base_reads(self.remedy_conds))
+        self.live_after: list[frozenset[str]] = []
+        for i in range(len(stage_reads)):
+            later: set[str] = set()
+            for reads in stage_reads[i + 1 :]:
+                later |= reads
+            closed = set(later)
+            if closed & self.group:
+                closed |= self.group
+            for name in list(closed):
+                if name in self.links:
+                    closed.add(self.links[name])
+            self.live_after.append(frozenset(closed))
+
+    # -- fields
+
+    def _role(self, name: str) -> str:
+        if name in self.outputs:
+            return "output"
+        if name in self.signals:
+            return "measured" if self.signals[name].measured else "count"
+        if name.startswith("has_") and name[4:] in self.signals and self.signals[name[4:]].measured:
+            return "has"
+        if name in _INT_FIELDS:
+            return "int"
+        if name in _MONEY_FIELDS:
+            return "money"
+        if name == "product":
+            return "product"
+        if name == "currency":
+            return "currency"
+        if name == "has_maturity_date":
+            return "bool"
+        if name == "days_to_maturity":
+            return "maturity"
+        return "unsupported"
+
+    def _base_reads(self, conds: Iterable[Condition]) -> frozenset[str]:
+        out: set[str] = set()
+        for cond in conds:
+            out |= {f for f in cond.fields() if self.kinds.get(f) != "output"}
+        return frozenset(out)
+
+    def unsupported(self, names: Iterable[str]) -> list[str]:
+        """The fields among ``names`` that a built case cannot set."""
+        return sorted({_base(n) for n in names if self.kinds.get(_base(n)) == "unsupported"})
+
+    def cells(self, name: str) -> tuple[Any, ...]:
+        """One representative value per cell of ``name``, simplest first."""
+        if name not in self._cells:
+            self._cells[name] = self._dedupe(name, self._candidates(name))
+        return self._cells[name]
+
+    def _dedupe(self, name: str, candidates: Iterable[Any]) -> tuple[Any, ...]:
+        # Besides the conditions, the links between fields tell values apart: absence
+        # (has_<kind>, has_maturity_date) and a zero amount or dpd (dpd > 0 needs an
+        # amount overdue).
+        leaves = [*self.leaves.get(name, []), *_LINK_LEAVES.get(name, ())]
+        seen: set[tuple[Any, ...]] = set()
+        out: list[Any] = []
+        for value in candidates:
+            sig: tuple[Any, ...] = (value is ABSENT, *(_leaf_holds(leaf, value) for leaf in leaves))
+            if name in self.probe_base:
+                sig += self.profile(name, value)
+            if sig not in seen:
+                seen.add(sig)
+                out.append(value)
+        return tuple(out)
+
+    def _constants(self, name: str) -> list[Any]:
+        out: list[Any] = []
+        for leaf in self.leaves.get(name, []):
+            if isinstance(leaf, Compare):
+                out.append(leaf.value)
+            elif isinstance(leaf, Between):
+                out += [leaf.low, leaf.high]
+            elif isinstance(leaf, In):
+                out += list(leaf.values)
+        return out
+
+    def _numbers(self, name: str) -> list[int | float]:
+        return [
+            c
+            for c in self._constants(name)
+            if isinstance(c, int | float) and not isinstance(c, bool)
+        ]
+
+    def _candidates(self, name: str) -> list[Any]:
+        role = self.kinds.get(name, "unsupported")
+        spec = self.schema.get(name)
+        if role == "count" and not self.window_open:
+            return [0]
+        if role in ("has",) and not self.window_open:
+            return [False]
+        if role == "measured" and not self.window_open:
+            return [ABSENT]
+        if name == "dpd" and self.probed:
+            points = set(_integer_points(self._numbers(name), minimum=0))
+            for b in self.breaks():
+                points |= {b - 1, b}
+            return sorted(points)
+        if role in ("count", "int", "money"):
+            return _integer_points(self._numbers(name), minimum=0)
+        if role == "maturity":
+            return [ABSENT, *_integer_points(self._numbers(name), minimum=None)]
+        if role == "measured":
+            return [ABSENT, *_real_points(self._numbers(name))]
+        if role in ("has", "bool"):
+            return [False, True]
+        if role == "product":
+            return [p.value for p in Product]
+        if role == "currency":
+            consts = sorted(
+                {
+                    c
+                    for c in self._constants(name)
+                    if isinstance(c, str) and re.match(r"^[A-Z]{3}$", c)
+                }
+            )
+            filler = next(c for c in _CURRENCY_FILLERS if c not in consts)
+            return [filler, *consts]
+        # unsupported: a free variable over its own thresholds
+        if spec is not None and spec.type is FieldType.ENUM and spec.choices:
+            values: list[Any] = list(spec.choices)
+        elif spec is not None and spec.type is FieldType.BOOL:
+            values = [False, True]
+        elif spec is not None and spec.numeric:
+            values = _real_points(self._numbers(name))
+        else:
+            consts = sorted({c for c in self._constants(name) if isinstance(c, str)})
+            values = [*consts, "\x00other"]
+        if spec is None or spec.optional:
+            values = [ABSENT, *values]
+        return values
+
+    # -- feasibility of linked fields
+
+    def feasible(self, env: Mapping[str, Any], changed: Iterable[str]) -> bool:
+        for name in changed:
+            base, world = _split(name)
+            partner = self.links.get(base)
+            if partner is None:
+                continue
+            other = partner + world
+            if other not in env:
+                continue
+            a, b = env[name], env[other]
+            if base == "dpd" and not _dpd_ok(a, b):
+                return False
+            if base == "overdue_amount" and not _dpd_ok(b, a):
+                return False
+            is_flag = base == "has_maturity_date" or self.kinds.get(base) == "has"
+            if is_flag and a is not (b is not ABSENT):
+                return False
+            is_value = base == "days_to_maturity" or self.kinds.get(base) == "measured"
+            if is_value and b is not (a is not ABSENT):
+                return False
+        return True
+
+    def variables(self, needed: Iterable[str], fixed: Mapping[str, Any]) -> dict[str, _Var]:
+        """The search variables covering ``needed``, linked fields joined."""
+        needed = sorted(set(needed) - set(fixed), key=lambda n: (self.order(n), n))
+        out: dict[str, _Var] = {}
+        varied = self.varied
+        if self.probed and any(n in self.probed for n in needed):
+            var = self.group_var(fixed)
+            if var is not None:
+                for f in var.fields:
+                    out[f] = var
+        for name in needed:
+            if name in out:
+                continue
+            if varied is not None and name in varied.fields:
+                domain = tuple(d for d in varied.domain if self.feasible({**fixed, **d}, d))
+                var = _Var(varied.fields, domain)
+            else:
+                group = [name]
+                partner = self.links.get(name)
+                if partner is not None and partner in needed:
+                    group.append(partner)
+                combos = itertools.product(*(self.cells(g) for g in group))
+                domain = tuple(
+                    d
+                    for d in (dict(zip(group, c, strict=True)) for c in combos)
+                    if self.feasible({**fixed, **d}, d)
+                )
+                var = _Var(tuple(group), domain)
+            for f in var.fields:
+                out[f] = var
+        return out
+
+    # -- probing the fields a section computes
+
+    def probe(self, assignment: Mapping[str, Any]) -> dict[str, Any] | None:
+        """The probed fields of the case built from ``assignment`` (``None``: no case)."""
+        key = tuple(sorted(assignment.items()))
+        if key in self._probes:
+            cached = self._probes[key]
+            return None if cached is None else {f: cached[f] for f in self.probed}
+
+        data = build_case(self.policy, self.as_of_dt, assignment, case_id="probe")
+        try:
+            case = Case.from_dict(data, signal_kinds=tuple(self.policy.signals))
+            facts = derive(case, self.as_of_dt, self.policy).facts
+        except CollectRulesError:
+            found: dict[str, Any] | None = None
+        else:
+            found = {f: facts.get(f, ABSENT) for f in self.probed}
+            for f, v in found.items():
+                self._seen.setdefault(f, set()).add(v)
+        self._probes[key] = found
+        return None if found is None else dict(found)
+
+    def profile(self, name: str, value: Any) -> tuple[Any, ...]:
+        """What the probed fields do as ``name`` takes ``value`` (part of a signature)."""
+        refs: list[dict[str, Any]]
+        if name == "dpd":
+            refs = [{"product": p.value} for p in Product]
+        else:
+            refs = [{"dpd": d} for d in (0, *self.breaks())]
+        out: list[Any] = []
+        for ref in refs:
+            found = self.probe({**ref, name: value})
+            out.append(None if found is None else tuple(found.values()))
+        return tuple(out)
+
+    def breaks(self) -> list[int]:
+        """The dpd values at which some probed field changes, for some product."""
+        if self._breaks is not None:
+            return self._breaks
+        grid: set[int] = set(range(0, 32))
+        grid |= {30 * k + d for k in range(1, 41) for d in (-1, 0, 1)}
+        grid |= {365 * y + d for y in range(1, 26) for d in (-1, 0, 1, 2)}
+        for c in _section_numbers(self.policy):
+            if 0 <= c <= 20_000:
+                grid |= {c - 1, c, c + 1}
+        points = sorted(g for g in grid if g >= 0)
+        found: set[int] = set()
+        for product in Product:
+
+            def at(d: int, product: Product = product) -> Any:
+                return self.probe({"dpd": d, "product": product.value})
+
+            values = [at(d) for d in points]
+            for (a, va), (b, vb) in itertools.pairwise(zip(points, values, strict=True)):
+                lo, hi, vlo = a, b, va
+                while vlo != vb:
+                    # the first change after lo, found by bisection
+                    x, y = lo, hi
+                    while y - x > 1:
+                        mid = (x + y) // 2
+                        if at(mid) == vlo:
+                            x = mid
+                        else:
+                            y = mid
+                    found.add(y)
+                    lo, vlo = y, at(y)
+        self._breaks = sorted(found)
+        return self._breaks
+
+    def group_var(self, fixed: Mapping[str, Any]) -> _Var | None:
+        """The joint values of the probe group, consistent with ``fixed``."""
+        base = self.probe_base
+        cells = [self.cells(f) if f not in fixed else (fixed[f],) for f in base]
+        if math.prod(len(c) for c in cells) > MAX_PROBES:
+            return None
+        domain: list[dict[str, Any]] = []
+        for combo in itertools.product(*cells):
+            entry = dict(zip(base, combo, strict=True))
+            if not self.feasible({**fixed, **entry}, entry):
+                continue
+            found = self.probe(entry)
+            if found is None:
+                continue
+            if any(f in fixed and fixed[f] != v for f, v in found.items()):
+                continue
+            domain.append({**entry, **found})
+        return _Var(tuple(base) + self.probed, tuple(domain))
+
+    def order(self, name: str) -> int:
+        return self.field_order.get(_base(name), len(self.field_order))
+
+    def order_key(self, name: str) -> tuple[int, str]:
+        return (self.order(name), name)
+
+    # -- the search
+
+    def explore(
+        self, conds: Sequence[tuple[int, Condition]], fold: _Fold, fixed: Mapping[str, Any]
+    ) -> dict[Hashable, dict[str, Any]]:
+        """Every reachable summary of ``fold`` over ``conds``, each with a witness."""
+        s = fold.start()
+        pending: list[tuple[int, Condition]] = []
+        for i, cond in conds:
+            r = _subst(cond, fixed)
+            if r is True or r is False:
+                s = fold.add(s, i, r)
+                if s is _DEAD:
+                    return {}
+            else:
+                assert isinstance(r, Condition)
+                pending.append((i, r))
+        start = tuple(p for p in pending if fold.relevant(s, p[0]))
+        needed: set[str] = set()
+        for _, cond in start:
+            needed |= cond.fields()
+        var_of = self.variables(needed, fixed)
+        memo: dict[tuple[Any, tuple[tuple[int, Condition], ...]], dict[Hashable, Any]] = {}
+        first_only = isinstance(fold, _SatFold)
+
+        # A witness is built as a chain (assignment, rest) and flattened at the end.
+        def rec(s: Any, pending: tuple[tuple[int, Condition], ...]) -> dict[Hashable, Any]:
+            if not pending:
+                return {s: None}
+            key = (s, pending)
+            found = memo.get(key)
+            if found is not None:
+                return found
+            self.steps += 1
+            if self.steps > MAX_STEPS:
+                raise _Budget("search budget exhausted")
+            first = min(pending[0][1].fields(), key=self.order_key)
+            var = var_of[first]
+            out: dict[Hashable, Any] = {}
+            for assignment in var.domain:
+                s2 = s
+                nxt: list[tuple[int, Condition]] = []
+                for i, cond in pending:
+                    r = _subst(cond, assignment)
+                    if r is True or r is False:
+                        s2 = fold.add(s2, i, r)
+                        if s2 is _DEAD:
+                            break
+                    else:
+                        nxt.append((i, r))
+                if s2 is _DEAD:
+                    continue
+                rest = tuple(p for p in nxt if fold.relevant(s2, p[0]))
+                for result, chain in rec(s2, rest).items():
+                    if result not in out:
+                        out[result] = (assignment, chain)
+                if first_only and out:
+                    break
+            memo[key] = out
+            return out
+
+        flat: dict[Hashable, dict[str, Any]] = {}
+        for result, chain in rec(s, start).items():
+            witness: dict[str, Any] = {}
+            while chain is not None:
+                witness.update(chain[0])
+                chain = chain[1]
+            flat[result] = witness
+        return flat
+
+    def sat(
+        self, wants: Sequence[tuple[Condition, bool]], fixed: Mapping[str, Any]
+    ) -> dict[str, Any] | None:
+        """A witness under which every condition comes out as wanted, or ``None``."""
+        found = self.explore(
+            list(enumerate(c for c, _ in wants)), _SatFold([w for _, w in wants]), fixed
+        )
+        return next(iter(found.values()), None)
+
+    def combos(self, names: Iterable[str], fixed: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
+        """Every feasible joint value of ``names`` (the outer enumeration)."""
+        var_of = self.variables(names, fixed)
+        variables = list({id(v): v for v in var_of.values()}.values())
+        for parts in itertools.product(*(v.domain for v in variables)):
+            merged: dict[str, Any] = {}
+            for part in parts:
+                merged.update(part)
+            if self.feasible({**fixed, **merged}, merged):
+                yield merged
+
+
+#: Case fields that join dpd and the product in a probe when the policy reads them.
+_PROBE_FIELDS = (
+    "overdue_amount",
+    "principal",
+    "currency",
+    "guarantors",
+    "days_to_maturity",
+    "has_maturity_date",
+)
+
+
+#: At most this many probes make one probe group; past it, the fields stay free.
+MAX_PROBES = 5_000
+
+
+_LINK_LEAVES: Mapping[str, tuple[Condition, ...]] = {
+    "dpd": (Compare("dpd", Op.GT, 0),),
+    "overdue_amount": (Compare("overdue_amount", Op.GT, 0),),
+}
+
+
+def _as_int(value: object) -> int:
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, int | float):
+        return int(value)
+    return 1
+
+
+def _dpd_ok(dpd: Any, overdue: Any) -> bool:
+    return not (isinstance(dpd, int) and dpd > 0 and overdue == 0)
+
+
+def _split(name: str) -> tuple[str, str]:
+    if name.endswith(_W1):
+        return name[: -len(_W1)], _W1
+    return name, ""
+
+
+def _base(name: str) -> str:
+    return _split(name)[0]
+
+
+def _integer_points(constants: Iterable[int | float], *, minimum: int | None) -> list[int]:
+    points: set[int] = set()
+    for c in constants:
+        for x in {math.floor(c), math.ceil(c)}:
+            points |= {x - 1, x, x + 1}
+    if minimum is not None:
+        points.add(minimum)
+        points = {p for p in points if p >= minimum}
+    if not points:
+        points = {0}
+    return sorted(points, key=lambda p: (abs(p), p))
+
+
+def _real_points(constants: Iterable[int | float]) -> list[int | float]:
+    values = sorted({_dec(c) for c in constants})
+    if not values:
+        return [1]
+    points: list[Decimal] = []
+    below = Decimal(0) if values[0] > 0 else values[0] - 1
+    points.append(below)
+    for i, v in enumerate(values):
+        points.append(v)
+        if i + 1 < len(values):
+            points.append((v + values[i + 1]) / 2)
+    points.append(values[-1] + 1)
+    return [_number(p) for p in points]
+
+
+def _describe(
+    env: Mapping[str, Any], witness: Mapping[str, Any], ctx: _Context, conds: Iterable[Condition]
+) -> str:
+    """A short description of a region: the values of the fields ``conds`` read."""
+    reads: set[str] = set()
+    for cond in conds:
+        reads |= cond.fields()
+    parts: list[str] = []
+    for name in ctx.outputs:
+        if name in reads and name in env:
+            parts.append(f"{name} = {env[name]}")
+    values = {**witness, **{k: v for k, v in env.items() if k not in ctx.outputs}}
+    for name in sorted(reads, key=ctx.order_key):
+        if name in ctx.outputs or name not in values:
+            continue
+        value = values[name]
+        role = ctx.kinds.get(name)
+        if value is ABSENT:
+            parts.append(f"{name} absent")
+        elif role == "money" and isinstance(value, int):
+            parts.append(f"{name} = {_money_text(value)}")
+        else:
+            parts.append(f"{name} = {value!r}")
+    return ", ".join(parts) if parts else "every case"
