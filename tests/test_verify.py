@@ -23,8 +23,8 @@ from collectrules.authoring.verify import (
     reproduces,
     verify,
 )
-from collectrules.authoring.verify.space import _integer_points, _real_points
-from collectrules.authoring.verify.values import _subst
+from collectrules.authoring.verify._space import _integer_points, _real_points
+from collectrules.authoring.verify._values import _subst
 from collectrules.model.remedies import COERCIVE_REMEDIES, Remedy
 from collectrules.policy import policy_from_dict
 
@@ -606,7 +606,7 @@ def test_partial_evaluation_keeps_absence_semantics() -> None:
 
 
 def _absent() -> Any:
-    from collectrules.authoring.verify.values import ABSENT
+    from collectrules.authoring.verify._values import ABSENT
 
     return ABSENT
 

@@ -1,9 +1,9 @@
 """The policy verifier: gaps, overlaps, shadowed rules, conflicts, citations, invariants.
 
-The package is split by concern: :mod:`.space` and :mod:`.values` (the search space),
-:mod:`.folds` (hit policies summarised during the search), :mod:`.verifier` (the
-search), :mod:`.checks` (the checks), :mod:`.findings` (what is reported),
-:mod:`.cases` and :mod:`.reproduce` (counterexamples), :mod:`.run` (the entry point).
+The package is split by concern: :mod:`._space` and :mod:`._values` (the search space),
+:mod:`._folds` (hit policies summarised during the search), :mod:`._verifier` (the
+search), :mod:`._checks` (the checks), :mod:`._findings` (what is reported),
+:mod:`._cases` and :mod:`._reproduce` (counterexamples), :mod:`._run` (the entry point).
 
 :func:`verify` checks a loaded policy without running any case through the engine
 first. It works on the condition IR, and it is exact over interval and enum
@@ -46,8 +46,8 @@ if the case built without them reproduces it, and is otherwise reported as an
 
 from __future__ import annotations
 
-from collectrules.authoring.verify.cases import build_case
-from collectrules.authoring.verify.findings import (
+from collectrules.authoring.verify._cases import build_case
+from collectrules.authoring.verify._findings import (
     REFERENCE_AS_OF,
     Counterexample,
     Finding,
@@ -55,8 +55,8 @@ from collectrules.authoring.verify.findings import (
     Severity,
     VerificationReport,
 )
-from collectrules.authoring.verify.reproduce import reproduces
-from collectrules.authoring.verify.run import verify
+from collectrules.authoring.verify._reproduce import reproduces
+from collectrules.authoring.verify._run import verify
 
 __all__ = [
     "REFERENCE_AS_OF",

@@ -11,22 +11,22 @@ from typing import Any
 
 import attrs
 
-from collectrules.authoring.verify.cases import (
+from collectrules.authoring.verify._cases import (
     _money_text,
     build_case,
 )
-from collectrules.authoring.verify.findings import (
+from collectrules.authoring.verify._findings import (
     MAX_STEPS,
 )
-from collectrules.authoring.verify.folds import (
+from collectrules.authoring.verify._folds import (
     _Budget,
     _Fold,
     _SatFold,
 )
-from collectrules.authoring.verify.inventory import (
+from collectrules.authoring.verify._inventory import (
     _section_numbers,
 )
-from collectrules.authoring.verify.values import (
+from collectrules.authoring.verify._values import (
     _DEAD,
     ABSENT,
     _dec,

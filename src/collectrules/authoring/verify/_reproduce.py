@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from collectrules.authoring.verify.findings import (
+from collectrules.authoring.verify._findings import (
     Counterexample,
     Finding,
 )

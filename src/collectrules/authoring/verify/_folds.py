@@ -8,7 +8,7 @@ from collections.abc import Hashable, Sequence
 from fractions import Fraction
 from typing import Any
 
-from collectrules.authoring.verify.values import (
+from collectrules.authoring.verify._values import (
     _DEAD,
 )
 from collectrules.errors import CollectRulesError

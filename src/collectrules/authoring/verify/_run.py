@@ -7,9 +7,9 @@ __all__ = ["verify"]
 import datetime as dt
 from pathlib import Path
 
-from collectrules.authoring.verify.checks import run_checks
-from collectrules.authoring.verify.findings import REFERENCE_AS_OF, VerificationReport
-from collectrules.authoring.verify.verifier import _Verifier
+from collectrules.authoring.verify._checks import run_checks
+from collectrules.authoring.verify._findings import REFERENCE_AS_OF, VerificationReport
+from collectrules.authoring.verify._verifier import _Verifier
 from collectrules.model.time import require_aware
 from collectrules.policy import Policy, load_policy
 

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from collectrules.authoring.verify.values import (
+from collectrules.authoring.verify._values import (
     ABSENT,
 )
 from collectrules.conditions import (

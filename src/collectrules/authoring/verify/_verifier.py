@@ -6,17 +6,17 @@ from collections.abc import Hashable, Iterator, Mapping, Sequence
 from fractions import Fraction
 from typing import Any
 
-from collectrules.authoring.verify.cases import (
+from collectrules.authoring.verify._cases import (
     build_case,
 )
-from collectrules.authoring.verify.findings import (
+from collectrules.authoring.verify._findings import (
     MAX_STEPS,
     Counterexample,
     Finding,
     FindingKind,
     Severity,
 )
-from collectrules.authoring.verify.folds import (
+from collectrules.authoring.verify._folds import (
     _Budget,
     _FirstFold,
     _Fold,
@@ -25,18 +25,18 @@ from collectrules.authoring.verify.folds import (
     _SumFold,
     _UniqueFold,
 )
-from collectrules.authoring.verify.reproduce import (
+from collectrules.authoring.verify._reproduce import (
     _check,
     _decide,
 )
-from collectrules.authoring.verify.space import (
+from collectrules.authoring.verify._space import (
     _W1,
     _base,
     _Context,
     _describe,
     _Situation,
 )
-from collectrules.authoring.verify.values import (
+from collectrules.authoring.verify._values import (
     _rename,
 )
 from collectrules.conditions import (

@@ -7,41 +7,41 @@ import itertools
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from collectrules.authoring.verify.cases import (
+from collectrules.authoring.verify._cases import (
     _show,
     _softer,
 )
-from collectrules.authoring.verify.findings import (
+from collectrules.authoring.verify._findings import (
     MAX_STEPS,
     Finding,
     FindingKind,
     Severity,
     VerificationReport,
 )
-from collectrules.authoring.verify.folds import (
+from collectrules.authoring.verify._folds import (
     _Budget,
     _Parts,
     _RemedyFold,
     _SatFold,
 )
-from collectrules.authoring.verify.inventory import (
+from collectrules.authoring.verify._inventory import (
     _consumed_parameters,
     _own_names,
     _section_words,
 )
-from collectrules.authoring.verify.space import (
+from collectrules.authoring.verify._space import (
     _W1,
     _base,
     _describe,
     _Situation,
     _Varied,
 )
-from collectrules.authoring.verify.values import (
+from collectrules.authoring.verify._values import (
     ABSENT,
     _leaf_holds,
     _rename,
 )
-from collectrules.authoring.verify.verifier import (
+from collectrules.authoring.verify._verifier import (
     _Verifier,
 )
 from collectrules.errors import PolicyError
