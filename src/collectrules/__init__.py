@@ -16,6 +16,8 @@ Quick start::
 
 from __future__ import annotations
 
+from importlib import metadata as _metadata
+
 from collectrules.authoring.verify import Finding, FindingKind, VerificationReport, verify
 from collectrules.calendars import BusinessCalendar, ContactHours, ContactWindow
 from collectrules.compliance.buckets import (
@@ -85,7 +87,8 @@ from collectrules.timeline.deadlines import Deadline, DeadlineKind, DeadlineStat
 from collectrules.timeline.promises import Promise, PromiseStatus
 from collectrules.timeline.stages import Stage, StagePlan
 
-__version__ = "0.1.0"
+#: The installed version, read from the package metadata (one source: pyproject.toml).
+__version__ = _metadata.version("collectrules")
 
 __all__ = [
     "SCHEMA_VERSION",

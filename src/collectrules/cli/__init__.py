@@ -12,6 +12,7 @@ import sys
 
 import typer
 
+from collectrules import __version__
 from collectrules.errors import CollectRulesError
 
 __all__ = ["app", "main"]
@@ -23,6 +24,25 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"collectrules {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False,
+        "--version",
+        help="Print the version and exit.",
+        callback=_print_version,
+        is_eager=True,
+    ),
+) -> None:
+    """Decide overdue accounts: quadrant, remedies, timeline and deadlines, explained."""
 
 
 def main(argv: list[str] | None = None) -> int:
