@@ -157,6 +157,9 @@ def _check_paths(files: Sequence[Path], out: Path, errors: Path) -> None:
         if path.absolute() in sources:
             problem = FieldProblem(option, f"{path} is an input file; it would be overwritten")
             raise InputError([problem])
+        if path.exists() and not path.is_file():
+            problem = FieldProblem(option, f"{path} exists and is not a regular file")
+            raise InputError([problem])
 
 
 def _as_of(as_of: dt.datetime | str | None, pending: Progress | None) -> dt.datetime:

@@ -253,8 +253,9 @@ def _csv_value(key: str, value: str) -> Any:
 class _Lines:
     """The lines of a binary file, split on the encoded ``\\n`` only, decoded one by one.
 
-    Each line is ``(number, text)`` with its terminator kept, or ``(number, error)``
-    when its bytes do not decode or it is longer than :data:`MAX_LINE_BYTES`.
+    Each line is ``(number, text, error)`` with its terminator kept; ``error`` is set
+    when its bytes do not decode (``text`` then has replacement characters) or it is
+    longer than :data:`MAX_LINE_BYTES`.
     """
 
     def __init__(self, fh: BinaryIO, codec: codecs.CodecInfo, name: str) -> None:
@@ -268,28 +269,30 @@ class _Lines:
         self._unit = "\n".encode(self._codec)
         self.number = 0
 
-    def __iter__(self) -> Iterator[tuple[int, str | InputError]]:
+    def __iter__(self) -> Iterator[tuple[int, str, InputError | None]]:
         raw_lines = self._narrow() if len(self._unit) == 1 else self._wide()
         for raw in raw_lines:
             self.number += 1
             if raw is None:
-                yield (
-                    self.number,
-                    _error(f"line longer than {MAX_LINE_BYTES} bytes", self._name, self.number),
+                message = f"line longer than {MAX_LINE_BYTES} bytes"
+                yield self.number, "\ufffd\n", _error(message, self._name, self.number)
+                continue
+            if self._wrong_bom:
+                message = (
+                    f"the file starts with a {self._wrong_bom} byte order mark, not"
+                    f" {self._label}: name its encoding (--encoding {self._wrong_bom.lower()})"
                 )
+                text = raw.decode(self._codec, errors="replace")
+                yield self.number, text, _error(message, self._name, self.number)
                 continue
             try:
                 text = raw.decode(self._codec)
             except UnicodeDecodeError as exc:
-                hint = (
-                    f"; the file starts with a {self._wrong_bom} byte order mark"
-                    if (self._wrong_bom)
-                    else ""
-                )
-                message = f"bytes not valid {self._label} at byte {exc.start + 1} of the line{hint}"
-                yield self.number, _error(message, self._name, self.number)
+                message = f"bytes not valid {self._label} at byte {exc.start + 1} of the line"
+                text = raw.decode(self._codec, errors="replace")
+                yield self.number, text, _error(message, self._name, self.number)
                 continue
-            yield self.number, text
+            yield self.number, text, None
 
     def _narrow(self) -> Iterator[bytes | None]:
         fh = self._fh
@@ -370,9 +373,9 @@ def _read_file(path: Path, codec: codecs.CodecInfo) -> Iterator[_Item]:
 
 
 def _jsonl(fh: BinaryIO, codec: codecs.CodecInfo, name: str) -> Iterator[_Item]:
-    for number, text in _Lines(fh, codec, name):
-        if isinstance(text, InputError):
-            yield _Item(name, number, None, text)
+    for number, text, error in _Lines(fh, codec, name):
+        if error is not None:
+            yield _Item(name, number, None, error)
         elif text.strip():
             yield _Item(name, number, None, text, "jsonl")
 
@@ -382,12 +385,10 @@ def _csv(fh: BinaryIO, codec: codecs.CodecInfo, name: str) -> Iterator[_Item]:
     bad: dict[int, InputError] = {}
 
     def texts() -> Iterator[str]:
-        for number, text in lines:
-            if isinstance(text, InputError):
-                bad[number] = text
-                yield "\n"
-            else:
-                yield text
+        for number, text, error in lines:
+            if error is not None:
+                bad[number] = error
+            yield text
 
     reader = csv.reader(texts())
     header: list[str] | None = None
@@ -427,11 +428,17 @@ def _csv(fh: BinaryIO, codec: codecs.CodecInfo, name: str) -> Iterator[_Item]:
 def _json(fh: BinaryIO, codec: codecs.CodecInfo, name: str) -> Iterator[_Item]:
     raw = fh.read()
     decoder, skip, foreign = _resolve(codec, raw[:4])
+    if foreign:
+        message = (
+            f"the file starts with a {foreign} byte order mark, not {codec.name}:"
+            f" name its encoding (--encoding {foreign.lower()})"
+        )
+        yield _Item(name, None, None, _error(message, name))
+        return
     try:
         text = raw[skip:].decode(decoder)
     except UnicodeDecodeError as exc:
-        hint = f"; the file starts with a {foreign} byte order mark" if foreign else ""
-        message = f"bytes not valid {codec.name} at byte {exc.start + skip + 1}{hint}"
+        message = f"bytes not valid {codec.name} at byte {exc.start + skip + 1}"
         yield _Item(name, None, None, _error(message, name))
         return
     try:
