@@ -175,7 +175,7 @@ def test_resume_continues_without_loss_or_repeat(tmp_path: Path, engine: Engine)
         )
     # rows written past the last checkpoint, as a kill would leave them
     with (tmp_path / "d.jsonl.partial").open("ab") as fh:
-        fh.write(b'{"half a line')
+        fh.write(b'{"half a line' + b"x" * 1_000_000)
     summary = run_batch([source], engine=engine, out=out, errors=errors, resume=True, chunk_rows=10)
     assert summary.resumed_at == 40
     assert summary.rows == 95
