@@ -261,6 +261,16 @@ def test_jobs_give_the_same_bytes_in_the_same_order(tmp_path: Path, engine: Engi
     ).read_bytes()
 
 
+def test_jobs_on_the_durable_back_end_agree_with_python(
+    tmp_path: Path, engine: Engine, durable_engine: Engine
+) -> None:
+    source = write_jsonl(tmp_path / "in.jsonl", portfolio(40, bad_every=7))
+    one, two = tmp_path / "one.jsonl", tmp_path / "two.jsonl"
+    run_batch([source], engine=engine, out=one, as_of=AS_OF, chunk_rows=9)
+    run_batch([source], engine=durable_engine, out=two, as_of=AS_OF, chunk_rows=9, jobs=2)
+    assert one.read_bytes() == two.read_bytes()
+
+
 # -- the command line ------------------------------------------------------------------
 
 
@@ -327,3 +337,33 @@ def test_cli_gbk_with_bom_free_chinese_and_resume(
     code, err = cli(capsys, str(source), "-o", str(out), "--as-of", AS_OF)
     assert code == 1
     assert err.count("bytes not valid utf-8") == 4
+
+
+def test_the_summary_counts_classes_and_buckets(tmp_path: Path) -> None:
+    rows = [
+        case_dict(("refused_to_pay", None), case_id=f"C{i}", due_date=f"2025-{i + 1:02d}-10")
+        for i in range(12)
+    ]
+    source = write_jsonl(tmp_path / "in.jsonl", rows)
+    out = tmp_path / "d.jsonl"
+    summary = run_batch(
+        [source], engine=Engine("cn_bank_loan", backend="python"), out=out, as_of=AS_OF
+    )
+    decided = read_jsonl(out)
+    assert summary.counts["quadrant"] == {"Q3": 12}
+    for key, extract in (
+        (
+            "class:CN-5LVL",
+            lambda d: [c["value"] for c in d["regulatory"] if c["pack"] == "CN-5LVL"],
+        ),
+        ("bucket:M", lambda d: [b["bucket"] for b in d["buckets"] if b["bucket_set"] == "M"]),
+    ):
+        expected: dict[str, int] = {}
+        for d in decided:
+            for value in extract(d):
+                expected[value] = expected.get(value, 0) + 1
+        assert summary.counts[key] == expected
+        assert len(expected) > 1
+    text = "\n".join(summary.lines())
+    assert "  class:CN-5LVL: " in text
+    assert "  bucket:M: " in text

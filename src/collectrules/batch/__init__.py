@@ -13,7 +13,6 @@ from collectrules.batch.output import BatchFiles, OutputError, Progress
 from collectrules.batch.runner import (
     DEFAULT_CHUNK_ROWS,
     BatchSummary,
-    decide_chunk,
     default_errors_path,
     run_batch,
 )
@@ -24,7 +23,6 @@ __all__ = [
     "BatchSummary",
     "OutputError",
     "Progress",
-    "decide_chunk",
     "default_errors_path",
     "run_batch",
 ]

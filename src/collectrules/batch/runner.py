@@ -273,7 +273,7 @@ def _decided_chunks(
 ) -> Iterator[list[_Out]]:
     if jobs == 1:
         for chunk in chunks:
-            yield decide_chunk(engine, when, chunk)
+            yield _decide_chunk(engine, when, chunk)
         return
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(
@@ -303,10 +303,10 @@ def _start_worker(engine: Engine, when: dt.datetime) -> None:
 def _worker_chunk(chunk: list[_In]) -> list[_Out]:
     assert _Worker.engine is not None
     assert _Worker.when is not None
-    return decide_chunk(_Worker.engine, _Worker.when, chunk)
+    return _decide_chunk(_Worker.engine, _Worker.when, chunk)
 
 
-def decide_chunk(engine: Engine, when: dt.datetime, chunk: Iterable[_In]) -> list[_Out]:
+def _decide_chunk(engine: Engine, when: dt.datetime, chunk: Iterable[_In]) -> list[_Out]:
     """Decide a chunk of rows with :meth:`Engine.decide_many`: one result per row, in order."""
     items = list(chunk)
     results = iter(engine.decide_many([it[3] for it in items if it[3] is not None], as_of=when))

@@ -105,6 +105,13 @@ def batch(
                 on_bad=on_bad,
                 on_progress=lambda rows: bar.update(task, completed=rows),
             )
+        except KeyboardInterrupt:
+            typer.echo(
+                "interrupted: nothing was published; run the same command with --resume"
+                " to continue from the last checkpoint",
+                err=True,
+            )
+            raise typer.Exit(130) from None
         except OutputError as exc:
             typer.echo(
                 f"error: {exc}. Nothing was published: the rows written so far are in "

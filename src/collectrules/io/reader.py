@@ -407,6 +407,8 @@ def _csv(fh: BinaryIO, codec: codecs.CodecInfo, name: str) -> Iterator[_Item]:
         if not record:
             continue
         spoiled = next((bad[n] for n in range(start, consumed + 1) if n in bad), None)
+        for n in range(start, consumed + 1):
+            bad.pop(n, None)
         if header is None:
             header = record
             if spoiled is not None:
