@@ -161,3 +161,17 @@ def test_unknown_encodings_are_refused() -> None:
         check_encoding("klingon")
     with pytest.raises(InputError, match="not a text encoding"):
         check_encoding("zlib_codec")
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be", "utf-32"])
+def test_wide_encodings_split_on_aligned_newlines_only(tmp_path: Path, encoding: str) -> None:
+    # U+0A05 next to U+0100 puts the bytes of "\\n" across two characters, in LE and BE
+    records = [{"case_id": f"C-{i}", "note": "\u0a05\u0100\u0a05" * (i * 5000)} for i in range(5)]
+    path = tmp_path / "w.jsonl"
+    data = jsonl(*records).encode(encoding)
+    if encoding.endswith(("-le", "-be")):
+        data = "\ufeff".encode(encoding) + data
+    path.write_bytes(data)
+    rows = rows_of(path, encoding=encoding)
+    assert [r.data for r in rows] == records
+    assert [r.line for r in rows] == [1, 2, 3, 4, 5]

@@ -292,6 +292,8 @@ class _Lines:
                 text = raw.decode(self._codec, errors="replace")
                 yield self.number, text, _error(message, self._name, self.number)
                 continue
+            if self.number == 1 and text.startswith("\ufeff"):
+                text = text[1:]  # a byte order mark in a codec named with its byte order
             yield self.number, text, None
 
     def _narrow(self) -> Iterator[bytes | None]:
@@ -317,14 +319,15 @@ class _Lines:
             start = 0
             while True:
                 at = buf.find(unit, start)
-                while at != -1 and at % width:
+                while at != -1 and (at - start) % width:
                     at = buf.find(unit, at + 1)
                 if at == -1:
                     break
                 end = at + width
-                yield None if too_long else buf[:end]
+                yield None if too_long else buf[start:end]
                 too_long = False
-                buf = buf[end:]
+                start = end
+            buf = buf[start:]
             if len(buf) > MAX_LINE_BYTES:
                 too_long = True
                 buf = buf[len(buf) - len(buf) % width :]
