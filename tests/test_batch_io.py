@@ -165,7 +165,7 @@ def test_unknown_encodings_are_refused() -> None:
 
 @pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be", "utf-32"])
 def test_wide_encodings_split_on_aligned_newlines_only(tmp_path: Path, encoding: str) -> None:
-    # U+0A05 next to U+0100 puts the bytes of "\\n" across two characters, in LE and BE
+    # U+0A05 next to U+0100 puts the bytes of a newline across two characters, in LE and BE
     records = [{"case_id": f"C-{i}", "note": "\u0a05\u0100\u0a05" * (i * 5000)} for i in range(5)]
     path = tmp_path / "w.jsonl"
     data = jsonl(*records).encode(encoding)
