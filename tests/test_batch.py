@@ -43,7 +43,8 @@ def write_jsonl(path: Path, rows: list[Any]) -> Path:
 
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    # split on "\n" only: a decision may hold a raw U+2028, which splitlines() breaks on
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").split("\n") if line]
 
 
 def lines_of(out: Path, errors: Path) -> list[int]:
@@ -367,3 +368,33 @@ def test_the_summary_counts_classes_and_buckets(tmp_path: Path) -> None:
     text = "\n".join(summary.lines())
     assert "  class:CN-5LVL: " in text
     assert "  bucket:M: " in text
+
+
+def test_random_byte_damage_loses_no_row(tmp_path: Path, engine: Engine) -> None:
+    import random
+
+    rng = random.Random(20261130)
+    clean = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in portfolio(400)).encode()
+    data = bytearray(clean)
+    inserts = [b"\n", b"\r", b"\xff", b"\xe2\x80\xa8", b"\xc3", b"\x00", b'"', b"{"]
+    for _ in range(300):
+        at = rng.randrange(len(data))
+        if rng.random() < 0.5:
+            data[at] = rng.randrange(256)
+        else:
+            data[at:at] = rng.choice(inserts)
+    source = tmp_path / "damaged.jsonl"
+    source.write_bytes(bytes(data))
+    expected = []
+    for number, raw in enumerate(bytes(data).split(b"\n"), start=1):
+        try:
+            blank = not raw.decode("utf-8").strip()
+        except UnicodeDecodeError:
+            blank = False
+        if not blank:
+            expected.append(number)
+    out, errors = tmp_path / "d.jsonl", tmp_path / "e.jsonl"
+    summary = run_batch([source], engine=engine, out=out, errors=errors, as_of=AS_OF)
+    assert lines_of(out, errors) == expected
+    assert summary.rows == len(expected)
+    assert 0 < summary.bad < summary.rows
