@@ -398,3 +398,18 @@ def test_random_byte_damage_loses_no_row(tmp_path: Path, engine: Engine) -> None
     assert lines_of(out, errors) == expected
     assert summary.rows == len(expected)
     assert 0 < summary.bad < summary.rows
+
+
+def test_cli_a_crash_is_exit_4_not_some_rows_bad(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def crash(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("worker vanished")
+
+    monkeypatch.setattr(runner, "_run", crash)
+    good = write_jsonl(tmp_path / "good.jsonl", portfolio(3))
+    code, err = cli(capsys, str(good), "-o", str(tmp_path / "d.jsonl"), "--as-of", AS_OF)
+    assert code == 4
+    assert "internal error: RuntimeError: worker vanished" in err
+    assert "--resume" in err
+    assert not (tmp_path / "d.jsonl").exists()

@@ -110,7 +110,7 @@ def run_batch(
     if jobs < 1 or chunk_rows < 1:
         problem = FieldProblem("--jobs" if jobs < 1 else "--chunk-rows", "must be at least 1")
         raise InputError([problem])
-    stats = [(str(f), f.stat().st_size, f.stat().st_mtime_ns) for f in files]
+    stats = [(str(f.absolute()), f.stat().st_size, f.stat().st_mtime_ns) for f in files]
     outputs = BatchFiles(out_path, err_path)
     pending = outputs.pending() if resume else None
     when = _as_of(as_of, pending)

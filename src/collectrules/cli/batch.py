@@ -3,7 +3,7 @@
 A thin layer over :func:`collectrules.batch.run_batch`: options, progress on a
 terminal, the first bad rows and the summary on standard error, and the exit status:
 0 every row decided, 1 some rows bad, 2 unusable input, 3 the outputs could not be
-written (a full disk, for example).
+written (a full disk, for example), 4 the run stopped on an unexpected error.
 """
 
 from __future__ import annotations
@@ -25,11 +25,15 @@ from collectrules.batch import (
 )
 from collectrules.cli import app
 from collectrules.cli._common import AsOf, PolicyOption, engine_for, resolve_as_of
+from collectrules.errors import CollectRulesError
 
-__all__ = ["EXIT_IO", "SHOWN_BAD_ROWS", "batch"]
+__all__ = ["EXIT_INTERNAL", "EXIT_IO", "SHOWN_BAD_ROWS", "batch"]
 
 EXIT_IO = 3
 """The exit status when the outputs cannot be written."""
+
+EXIT_INTERNAL = 4
+"""The exit status when the run stops on an unexpected error (a bug, a worker killed)."""
 
 SHOWN_BAD_ROWS = 10
 """Bad rows echoed on standard error; all of them are in the error file."""
@@ -67,7 +71,7 @@ def batch(
     Every input row ends up in exactly one of the two files, in input order, with its
     file and line. The files appear only when the run is complete; a killed run is
     continued with --resume. Exit status: 0 all rows decided, 1 some rows bad, 2
-    unusable input, 3 the outputs could not be written.
+    unusable input, 3 the outputs could not be written, 4 an unexpected error.
     """
     started = time.perf_counter()
     engine = engine_for(policy, backend)
@@ -120,6 +124,15 @@ def batch(
                 err=True,
             )
             raise typer.Exit(EXIT_IO) from None
+        except CollectRulesError:
+            raise
+        except Exception as exc:  # a crash is not "some rows bad": say so, and how to go on
+            typer.echo(
+                f"internal error: {type(exc).__name__}: {exc}. Nothing was published; once"
+                " the cause is fixed, run the same command with --resume.",
+                err=True,
+            )
+            raise typer.Exit(EXIT_INTERNAL) from None
     elapsed = time.perf_counter() - started
     if shown > SHOWN_BAD_ROWS:
         typer.echo(f"… and {shown - SHOWN_BAD_ROWS} more bad rows in {err_path}", err=True)
