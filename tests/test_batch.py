@@ -185,6 +185,42 @@ def test_resume_continues_without_loss_or_repeat(tmp_path: Path, engine: Engine)
     assert summary.counts["quadrant"]["Q3"] == len(read_jsonl(out))
 
 
+def test_a_kill_before_the_partial_files_exist_resumes_from_the_start(
+    tmp_path: Path, engine: Engine
+) -> None:
+    source = write_jsonl(tmp_path / "in.jsonl", portfolio(30, bad_every=4))
+    out, errors = tmp_path / "d.jsonl", tmp_path / "e.jsonl"
+    run_batch(
+        [source],
+        engine=engine,
+        out=tmp_path / "ref.jsonl",
+        errors=tmp_path / "re.jsonl",
+        as_of=AS_OF,
+    )
+    with pytest.raises(KeyboardInterrupt):
+        run_batch(
+            [source],
+            engine=engine,
+            out=out,
+            errors=errors,
+            as_of=AS_OF,
+            chunk_rows=10,
+            on_progress=interrupted(1),
+        )
+    # as a kill right after the run recorded its start, before it created its files
+    progress = tmp_path / "d.jsonl.progress"
+    state = json.loads(progress.read_text())
+    progress.write_text(
+        json.dumps({**state, "rows": 0, "out_bytes": 0, "err_bytes": 0, "counts": {}})
+    )
+    (tmp_path / "d.jsonl.partial").unlink()
+    (tmp_path / "e.jsonl.partial").unlink()
+    summary = run_batch([source], engine=engine, out=out, errors=errors, resume=True)
+    assert summary.rows == 30
+    assert out.read_bytes() == (tmp_path / "ref.jsonl").read_bytes()
+    assert errors.read_bytes() == (tmp_path / "re.jsonl").read_bytes()
+
+
 def test_resume_refuses_a_changed_input_or_policy(tmp_path: Path, engine: Engine) -> None:
     source = write_jsonl(tmp_path / "in.jsonl", portfolio(30))
     out = tmp_path / "d.jsonl"

@@ -191,14 +191,17 @@ class BatchFiles:
             size = path.stat().st_size
         except FileNotFoundError:
             size = -1
-        if size < length:
+        if max(size, 0) < length:
+            held = "is missing" if size < 0 else f"holds {size} bytes"
             problem = FieldProblem(
                 "--resume",
-                f"{path} holds {max(size, 0)} bytes but the last checkpoint recorded {length};"
+                f"{path} {held} but the last checkpoint recorded {length} bytes;"
                 " run again without --resume",
             )
             raise InputError([problem])
         with _writing(path):
+            if size < 0:  # killed after the first checkpoint was recorded, before this file
+                path.touch()
             fh = path.open("r+b")
             fh.truncate(length)
             fh.seek(length)
