@@ -86,7 +86,14 @@ def test_sigkill_at_random_points_then_resume(
         args = command(source, out, "--as-of", AS_OF)
         while True:
             child = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            time.sleep(rng.uniform(0.2, 2.5))
+            if rng.random() < 0.2:  # early: while starting, or creating its files
+                time.sleep(rng.uniform(0.0, 1.0))
+            else:  # once the run has begun, however loaded the machine is
+                deadline = time.monotonic() + 60
+                while not progress.exists() and child.poll() is None:
+                    assert time.monotonic() < deadline, "the batch never started"
+                    time.sleep(0.01)
+                time.sleep(rng.uniform(0.0, 1.5))
             child.send_signal(signal.SIGKILL)
             code = child.wait()
             if code == -signal.SIGKILL and progress.exists():
