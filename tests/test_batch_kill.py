@@ -80,7 +80,7 @@ def test_sigkill_at_random_points_then_resume(
     errors = tmp_path / "decisions.errors.jsonl"
     progress = tmp_path / "decisions.jsonl.progress"
     rng = random.Random(20261130)
-    mid_run = total_resumes = 0
+    mid_run = total_resumes = kills = 0
     for _ in range(KILLS):
         resumes = 0
         args = command(source, out, "--as-of", AS_OF)
@@ -95,6 +95,7 @@ def test_sigkill_at_random_points_then_resume(
                     time.sleep(0.01)
                 time.sleep(rng.uniform(0.0, 1.5))
             child.send_signal(signal.SIGKILL)
+            kills += 1
             code = child.wait()
             if code == -signal.SIGKILL and progress.exists():
                 # a resumable partial run, and nothing that looks like a finished output
@@ -113,7 +114,7 @@ def test_sigkill_at_random_points_then_resume(
         every_row_once(out, errors)
         assert not list(tmp_path.glob("*.partial"))
         assert not progress.exists()
-    print(f"\n{KILLS} runs, {mid_run} kills during a run, {total_resumes} resumes")
+    print(f"\n{KILLS} runs, {kills} kills, {mid_run} during a run, {total_resumes} resumes")
     assert mid_run >= KILLS // 2, f"only {mid_run} kills landed during a run"
 
 
