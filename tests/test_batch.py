@@ -359,9 +359,7 @@ def test_cli_reads_a_directory_of_csv_files(
     assert read_jsonl(out)[1]["input"] == {"source": str(folder / "b.csv"), "line": 2}
 
 
-def test_cli_reads_gbk_by_name(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_cli_reads_gbk_by_name(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     rows = [case_dict(("refused_to_pay", None), case_id=f"客户-{i}") for i in range(4)]
     source = tmp_path / "gbk.jsonl"
     source.write_bytes(
