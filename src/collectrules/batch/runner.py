@@ -184,7 +184,7 @@ def _check_same_run(recorded: Mapping[str, Any], now: Mapping[str, Any], files: 
     if changed:
         problem = FieldProblem(
             "--resume",
-            f"the interrupted run in {files.progress_path} used other "
+            f"this run differs from the interrupted one in {files.progress_path} in "
             + ", ".join(changed)
             + "; run again without --resume to start over",
         )
