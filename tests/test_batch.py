@@ -233,13 +233,13 @@ def test_resume_refuses_a_changed_input_or_policy(tmp_path: Path, engine: Engine
             chunk_rows=10,
             on_progress=interrupted(1),
         )
-    with pytest.raises(InputError, match="interrupted one in .* in as_of;"):
+    with pytest.raises(InputError, match=r"interrupted one in .* in as_of;"):
         run_batch([source], engine=engine, out=out, as_of="2026-05-01T00:00:00+08:00", resume=True)
     other = Engine("cn_bank_loan", backend="python")
-    with pytest.raises(InputError, match="interrupted one in .* in the policy;"):
+    with pytest.raises(InputError, match=r"interrupted one in .* in the policy;"):
         run_batch([source], engine=other, out=out, resume=True)
     write_jsonl(source, portfolio(31))
-    with pytest.raises(InputError, match="interrupted one in .* in the input files"):
+    with pytest.raises(InputError, match=r"interrupted one in .* in the input files"):
         run_batch([source], engine=engine, out=out, resume=True)
 
 
