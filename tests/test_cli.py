@@ -158,7 +158,7 @@ def test_batch_loses_no_row(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     source = tmp_path / "portfolio.jsonl"
     source.write_text("\n".join(json.dumps(r) for r in rows))
     out, errors = tmp_path / "decisions.jsonl", tmp_path / "errors.jsonl"
-    code, stdout, _ = run(
+    code, _, stderr = run(
         capsys, "batch", str(source), "--out", str(out), "--errors", str(errors), "--as-of", AS_OF
     )
     assert code == 1
@@ -169,4 +169,4 @@ def test_batch_loses_no_row(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     assert failed[0]["where"] == f"{source}:8"
     assert "overdue_amount: must not be negative" in failed[0]["error"]
     assert {d["quadrant"]["value"] for d in decided} == {"Q2"}
-    assert "20 decided, 1 bad, 21 rows" in stdout
+    assert "21 rows: 20 decided, 1 bad" in stderr

@@ -1,8 +1,7 @@
-"""``collectrules decide``: decide cases and print the decisions."""
+"""``collectrules decide`` and ``explain``: decide cases and print the decisions."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
@@ -123,60 +122,3 @@ def explain(
     allowed, blocked = _remedies(d)
     console.print(f"allowed: {allowed}")
     console.print(f"blocked: {blocked}")
-
-
-@app.command()
-def batch(
-    cases: Annotated[
-        list[Path], typer.Argument(help="Case files: .json, .jsonl, .csv, or directories.")
-    ],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Decisions, one JSON object per line.")],
-    errors: Annotated[
-        Path | None, typer.Option("--errors", help="Bad rows, one JSON object per line.")
-    ] = None,
-    policy: PolicyOption = None,
-    as_of: AsOf = None,
-    backend: Annotated[str, typer.Option(help="durable (Rete) or python (compiled)")] = "python",
-) -> None:
-    """Decide a portfolio into a JSON Lines file, with progress; bad rows go to --errors.
-
-    Every input row ends up in exactly one of the two outputs; the summary counts both.
-    The exit status is 1 when any row was bad.
-    """
-    from rich.progress import Progress
-
-    when = resolve_as_of(as_of)
-    engine = engine_for(policy, backend)
-    kinds = tuple(engine.policy.signals)
-    rows = list(read_rows(cases))
-    decided = bad = 0
-    err_file = errors.open("w", encoding="utf-8") if errors is not None else None
-    try:
-        with out.open("w", encoding="utf-8") as sink, Progress(transient=True) as progress:
-            task = progress.add_task("deciding", total=len(rows))
-            for row in rows:
-                problem: BaseException | None = row.error
-                if problem is None and row.data is not None:
-                    try:
-                        case = Case.from_dict(row.data, signal_kinds=kinds, source=row.where)
-                        sink.write(engine.decide(case, as_of=when).to_json() + "\n")
-                        decided += 1
-                    except CollectRulesError as exc:
-                        problem = exc
-                if problem is not None:
-                    bad += 1
-                    record = {"where": row.where, "error": one_line(problem)}
-                    if err_file is not None:
-                        err_file.write(json.dumps(record, ensure_ascii=False) + "\n")
-                    else:
-                        report_row(row.where, problem)
-                progress.advance(task)
-    finally:
-        if err_file is not None:
-            err_file.close()
-    typer.echo(
-        f"{decided} decided, {bad} bad, {len(rows)} rows; decisions in {out}"
-        + (f", bad rows in {errors}" if errors is not None else "")
-    )
-    if bad:
-        raise typer.Exit(1)

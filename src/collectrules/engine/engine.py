@@ -126,7 +126,10 @@ class Engine:
     ) -> Iterator[BatchResult]:
         """Decide many cases; a bad row gives a result with its error, never a gap.
 
-        Rows may be cases or plain dicts (structured with ``Case.from_dict``).
+        Rows may be cases or plain dicts (structured with ``Case.from_dict``). Rows are
+        decided one at a time, as they are drawn from ``rows``. Any other exception while
+        deciding a row becomes that row's :class:`EngineError`, naming the exception
+        type ("internal error: …"), and the next row is decided.
         """
         when = require_aware(as_of)
         kinds = tuple(self.policy.signals)
@@ -143,6 +146,9 @@ class Engine:
                 yield BatchResult(index, case_id, decision=self.decide(case, as_of=when))
             except CollectRulesError as exc:
                 yield BatchResult(index, case_id, error=exc)
+            except Exception as exc:  # one row's failure must not stop the others
+                message = f"internal error: {type(exc).__name__}: {str(exc)[:300]}"
+                yield BatchResult(index, case_id, error=EngineError(message))
 
     def _decision(self, case: Case, derived: Derived, outcome: Outcome) -> Decision:
         levels: dict[str, LevelResult] = {}

@@ -1,37 +1,243 @@
-"""Reading cases from files: JSON, JSON Lines, CSV, or a directory of JSON files.
+"""Reading cases from files: JSON, JSON Lines, CSV, or directories of them.
 
-Every row keeps its source (file and line or index), so that a bad row can be reported
-precisely while the good rows are still decided. Nothing is dropped silently.
+Every row keeps its source (file and line, or index in a JSON array), so that a bad row
+can be reported precisely while the good rows are still decided. Nothing is dropped
+silently, and nothing about one row stops the next:
+
+* bytes are decoded line by line in the encoding asked for (UTF-8 by default, a byte
+  order mark accepted), so an undecodable byte spoils only its own line;
+* JSON Lines are split on ``\\n`` only: U+2028 and U+2029 inside a string are data;
+* JSON Lines and CSV files are streamed, one row at a time; a ``.json`` file (one case,
+  or an array of cases) is read whole.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import json
-from collections.abc import Iterator, Sequence
+import os
+import stat
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import attrs
 
 from collectrules.errors import FieldProblem, InputError
 
-__all__ = ["Row", "read_rows"]
+__all__ = [
+    "CASE_SUFFIXES",
+    "MAX_LINE_BYTES",
+    "Row",
+    "case_files",
+    "check_encoding",
+    "read_rows",
+]
+
+CASE_SUFFIXES = (".csv", ".json", ".jsonl")
+"""The file suffixes taken from a directory, in any case."""
+
+MAX_LINE_BYTES = 16 * 2**20
+"""The longest JSON Lines or CSV line read; a longer one is a bad row, not a memory spike."""
+
+_CHUNK = 1 << 16
+_UTF8_BOM = codecs.BOM_UTF8
+_WIDE_BOMS = (
+    (codecs.BOM_UTF32_LE, "UTF-32"),
+    (codecs.BOM_UTF32_BE, "UTF-32"),
+    (codecs.BOM_UTF16_LE, "UTF-16"),
+    (codecs.BOM_UTF16_BE, "UTF-16"),
+)
 
 
 @attrs.frozen
 class Row:
-    """One input row: its data (or the reason it could not be read) and where it came from."""
+    """One input row: its data (or the reason it could not be read) and where it came from.
+
+    ``source`` is the file, ``line`` the line the row starts on (JSON Lines and CSV) and
+    ``index`` its position in a JSON array (``.json`` files holding a list).
+    """
 
     source: str
     line: int | None
     data: dict[str, Any] | None
     error: InputError | None = None
+    index: int | None = None
 
     @property
     def where(self) -> str:
-        """``file:line`` or ``file``."""
-        return self.source if self.line is None else f"{self.source}:{self.line}"
+        """``file:line``, ``file[index]`` or ``file``."""
+        if self.line is not None:
+            return f"{self.source}:{self.line}"
+        if self.index is not None:
+            return f"{self.source}[{self.index}]"
+        return self.source
+
+
+def check_encoding(encoding: str) -> codecs.CodecInfo:
+    """The codec named ``encoding`` (``utf-8``, ``gbk``, ``gb18030``, ``utf-16``, …).
+
+    Raises :class:`InputError` for an unknown name or a codec that does not decode text.
+    """
+    try:
+        info = codecs.lookup(encoding)
+    except LookupError:
+        problem = FieldProblem("--encoding", f"unknown encoding {encoding[:60]!r}")
+        raise InputError([problem]) from None
+    if not getattr(info, "_is_text_encoding", True):
+        problem = FieldProblem("--encoding", f"{encoding!r} is not a text encoding")
+        raise InputError([problem])
+    return info
+
+
+def case_files(paths: Sequence[str | Path]) -> list[Path]:
+    """The case files behind ``paths``, in order; a directory gives its case files, sorted.
+
+    Raises :class:`InputError` naming every path that is missing, unreadable, not a
+    regular file, or a directory without case files: the input is unusable as a whole.
+    """
+    files: list[Path] = []
+    problems: list[FieldProblem] = []
+    for raw in paths:
+        path = Path(raw)
+        try:
+            found = list(_expand(path))
+        except _Unusable as exc:
+            problems.append(FieldProblem("", exc.reason, source=str(path)))
+            continue
+        if not found:
+            problems.append(FieldProblem("", "a directory without case files", source=str(path)))
+        for file in found:
+            try:
+                with file.open("rb"):
+                    pass
+            except OSError as exc:
+                problems.append(
+                    FieldProblem("", f"cannot read: {_strerror(exc)}", source=str(file))
+                )
+                continue
+            files.append(file)
+    if problems:
+        raise InputError(problems, subject="the input")
+    return files
+
+
+def read_rows(
+    paths: Sequence[str | Path], *, encoding: str = "utf-8", skip: int = 0
+) -> Iterator[Row]:
+    """Every row of every path, in order; a directory gives its case files, sorted.
+
+    A path that cannot be read gives one row with its error. ``encoding`` names the
+    codec of every file (a UTF-8 byte order mark is accepted whatever it is). ``skip``
+    passes over that many rows first without parsing them, to resume a batch.
+    """
+    codec = check_encoding(encoding)
+    ordinal = 0
+    for raw in paths:
+        path = Path(raw)
+        try:
+            files = list(_expand(path))
+        except _Unusable as exc:
+            items: Iterable[_Item] = [_Item(str(path), None, None, _error(exc.reason, path))]
+            files = []
+        else:
+            items = ()
+        for item in _chain(items, *(_read_file(file, codec) for file in files)):
+            ordinal += 1
+            if ordinal <= skip:
+                continue
+            yield item.row()
+
+
+class _Unusable(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _strerror(exc: OSError) -> str:
+    return (exc.strerror or type(exc).__name__).lower()
+
+
+def _expand(path: Path) -> Iterator[Path]:
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        raise _Unusable("no such file or directory") from None
+    except OSError as exc:
+        raise _Unusable(f"cannot read: {_strerror(exc)}") from None
+    if stat.S_ISDIR(info.st_mode):
+        try:
+            with os.scandir(path) as entries:
+                names = sorted(
+                    e.name
+                    for e in entries
+                    if Path(e.name).suffix.lower() in CASE_SUFFIXES and e.is_file()
+                )
+        except OSError as exc:
+            raise _Unusable(f"cannot list the directory: {_strerror(exc)}") from None
+        for name in names:
+            yield path / name
+    elif stat.S_ISREG(info.st_mode):
+        yield path
+    else:
+        raise _Unusable("not a regular file or a directory")
+
+
+def _chain(*parts: Iterable[_Item]) -> Iterator[_Item]:
+    for part in parts:
+        yield from part
+
+
+def _error(message: str, path: Path | str, line: int | None = None) -> InputError:
+    return InputError([FieldProblem("", message, source=str(path), line=line)])
+
+
+@attrs.frozen
+class _Item:
+    """A row before parsing: skipping on resume costs no JSON parsing."""
+
+    source: str
+    line: int | None
+    index: int | None
+    payload: InputError | str | dict[str, str] | object
+    kind: str = "error"
+
+    def row(self) -> Row:
+        if isinstance(self.payload, InputError):
+            return Row(self.source, self.line, None, self.payload, self.index)
+        if self.kind == "jsonl":
+            assert isinstance(self.payload, str)
+            try:
+                data = json.loads(self.payload)
+            except json.JSONDecodeError as exc:
+                return self._bad(f"invalid JSON, column {exc.colno}: {exc.msg}")
+            except ValueError as exc:
+                return self._bad(f"invalid JSON: {str(exc)[:200]}")
+            except RecursionError:
+                return self._bad("invalid JSON: nested too deeply")
+            return self._checked(data)
+        if self.kind == "csv":
+            assert isinstance(self.payload, dict)
+            try:
+                cells = {k: _csv_value(k, v) for k, v in self.payload.items()}
+            except json.JSONDecodeError as exc:
+                return self._bad(f"invalid JSON in a cell, column {exc.colno}: {exc.msg}")
+            except (ValueError, RecursionError) as exc:
+                return self._bad(f"invalid JSON in a cell: {str(exc)[:200] or 'too deep'}")
+            return self._checked({k: v for k, v in cells.items() if v is not None})
+        return self._checked(self.payload)
+
+    def _bad(self, message: str) -> Row:
+        return Row(
+            self.source, self.line, None, _error(message, self.source, self.line), self.index
+        )
+
+    def _checked(self, data: object) -> Row:
+        if not isinstance(data, dict):
+            return self._bad(f"expected a JSON object, got {type(data).__name__}")
+        return Row(self.source, self.line, data, None, self.index)
 
 
 def _csv_value(key: str, value: str) -> Any:
@@ -44,75 +250,213 @@ def _csv_value(key: str, value: str) -> Any:
     return value
 
 
-def _read_file(path: Path) -> Iterator[Row]:
+class _Lines:
+    """The lines of a binary file, split on the encoded ``\\n`` only, decoded one by one.
+
+    Each line is ``(number, text, error)`` with its terminator kept; ``error`` is set
+    when its bytes do not decode (``text`` then has replacement characters) or it is
+    longer than :data:`MAX_LINE_BYTES`.
+    """
+
+    def __init__(self, fh: BinaryIO, codec: codecs.CodecInfo, name: str) -> None:
+        self._fh = fh
+        self._name = name
+        self._label = codec.name
+        head = fh.read(4)
+        fh.seek(0)
+        self._codec, skip, self._wrong_bom = _resolve(codec, head)
+        fh.seek(skip)
+        self._unit = "\n".encode(self._codec)
+        self.number = 0
+
+    def __iter__(self) -> Iterator[tuple[int, str, InputError | None]]:
+        raw_lines = self._narrow() if len(self._unit) == 1 else self._wide()
+        for raw in raw_lines:
+            self.number += 1
+            if raw is None:
+                message = f"line longer than {MAX_LINE_BYTES} bytes"
+                yield self.number, "\ufffd\n", _error(message, self._name, self.number)
+                continue
+            if self._wrong_bom:
+                message = (
+                    f"the file starts with a {self._wrong_bom} byte order mark, not"
+                    f" {self._label}: name its encoding (--encoding {self._wrong_bom.lower()})"
+                )
+                text = raw.decode(self._codec, errors="replace")
+                yield self.number, text, _error(message, self._name, self.number)
+                continue
+            try:
+                text = raw.decode(self._codec)
+            except UnicodeDecodeError as exc:
+                message = f"bytes not valid {self._label} at byte {exc.start + 1} of the line"
+                text = raw.decode(self._codec, errors="replace")
+                yield self.number, text, _error(message, self._name, self.number)
+                continue
+            if self.number == 1 and text.startswith("\ufeff"):
+                text = text[1:]  # a byte order mark in a codec named with its byte order
+            yield self.number, text, None
+
+    def _narrow(self) -> Iterator[bytes | None]:
+        fh = self._fh
+        while True:
+            raw = fh.readline(MAX_LINE_BYTES + 1)
+            if not raw:
+                return
+            if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
+                while raw and not raw.endswith(b"\n"):
+                    raw = fh.readline(_CHUNK)
+                yield None
+                continue
+            yield raw
+
+    def _wide(self) -> Iterator[bytes | None]:
+        unit, width = self._unit, len(self._unit)
+        buf = b""
+        too_long = False
+        while True:
+            chunk = self._fh.read(_CHUNK)
+            buf += chunk
+            start = 0
+            while True:
+                at = buf.find(unit, start)
+                while at != -1 and (at - start) % width:
+                    at = buf.find(unit, at + 1)
+                if at == -1:
+                    break
+                end = at + width
+                yield None if too_long else buf[start:end]
+                too_long = False
+                start = end
+            buf = buf[start:]
+            if len(buf) > MAX_LINE_BYTES:
+                too_long = True
+                buf = buf[len(buf) - len(buf) % width :]
+            if not chunk:
+                if buf or too_long:
+                    yield None if too_long else buf
+                return
+
+
+def _resolve(codec: codecs.CodecInfo, head: bytes) -> tuple[str, int, str | None]:
+    """The codec to decode lines with, the bytes of BOM to skip, and any foreign BOM."""
+    name = codec.name
+    if name in ("utf-8", "utf-8-sig"):
+        if head.startswith(_UTF8_BOM):
+            return "utf-8", len(_UTF8_BOM), None
+        foreign = next((label for bom, label in _WIDE_BOMS if head.startswith(bom)), None)
+        return "utf-8", 0, foreign
+    if name in ("utf-16", "utf-32"):
+        for bom, suffix in (
+            (codecs.BOM_UTF32_LE, "-le"),
+            (codecs.BOM_UTF32_BE, "-be"),
+            (codecs.BOM_UTF16_LE, "-le"),
+            (codecs.BOM_UTF16_BE, "-be"),
+        ):
+            if head.startswith(bom) and len(bom) == (4 if name == "utf-32" else 2):
+                return name + suffix, len(bom), None
+        return name + "-le", 0, None
+    return name, 0, None
+
+
+def _read_file(path: Path, codec: codecs.CodecInfo) -> Iterator[_Item]:
     name = str(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        fh = path.open("rb")
     except OSError as exc:
-        err = InputError([FieldProblem("", f"cannot read: {exc.strerror}", source=name)])
-        yield Row(name, None, None, err)
+        yield _Item(name, None, None, _error(f"cannot read: {_strerror(exc)}", name))
         return
-    suffix = path.suffix.lower()
-    if suffix == ".jsonl":
-        for number, line in enumerate(text.splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                data = json.loads(line)
-            except json.JSONDecodeError as exc:
-                problem = FieldProblem("", f"invalid JSON: {exc.msg}", source=name, line=number)
-                yield Row(name, number, None, InputError([problem]))
-                continue
-            yield _checked(name, number, data)
-    elif suffix == ".csv":
-        reader = csv.DictReader(text.splitlines())
-        for number, record in enumerate(reader, start=2):
-            try:
-                data = {k: _csv_value(k, v) for k, v in record.items() if k is not None}
-                data = {k: v for k, v in data.items() if v is not None}
-            except json.JSONDecodeError as exc:
-                problem = FieldProblem(
-                    "", f"invalid JSON in a cell: {exc.msg}", source=name, line=number
-                )
-                yield Row(name, number, None, InputError([problem]))
-                continue
-            yield _checked(name, number, data)
-    else:
+    with fh:
+        suffix = path.suffix.lower()
+        if suffix == ".jsonl":
+            yield from _jsonl(fh, codec, name)
+        elif suffix == ".csv":
+            yield from _csv(fh, codec, name)
+        else:
+            yield from _json(fh, codec, name)
+
+
+def _jsonl(fh: BinaryIO, codec: codecs.CodecInfo, name: str) -> Iterator[_Item]:
+    for number, text, error in _Lines(fh, codec, name):
+        if error is not None:
+            yield _Item(name, number, None, error)
+        elif text.strip():
+            yield _Item(name, number, None, text, "jsonl")
+
+
+def _csv(fh: BinaryIO, codec: codecs.CodecInfo, name: str) -> Iterator[_Item]:
+    lines = _Lines(fh, codec, name)
+    bad: dict[int, InputError] = {}
+
+    def texts() -> Iterator[str]:
+        for number, text, error in lines:
+            if error is not None:
+                bad[number] = error
+            yield text
+
+    reader = csv.reader(texts())
+    header: list[str] | None = None
+    header_error: InputError | None = None
+    consumed = 0
+    while True:
         try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            problem = FieldProblem(
-                "", f"invalid JSON, column {exc.colno}: {exc.msg}", source=name, line=exc.lineno
-            )
-            yield Row(name, None, None, InputError([problem]))
+            record = next(reader)
+        except StopIteration:
             return
-        if isinstance(data, list):
-            for index, item in enumerate(data):
-                row = _checked(name, None, item)
-                yield attrs.evolve(row, source=f"{name}[{index}]")
+        except csv.Error as exc:
+            start, consumed = consumed + 1, reader.line_num
+            yield _Item(name, start, None, _error(f"invalid CSV: {exc}", name, start))
+            continue
+        start, consumed = consumed + 1, reader.line_num
+        if not record:
+            continue
+        spoiled = next((bad[n] for n in range(start, consumed + 1) if n in bad), None)
+        for n in range(start, consumed + 1):
+            bad.pop(n, None)
+        if header is None:
+            header = record
+            if spoiled is not None:
+                header_error = _error(
+                    f"the header (line {start}) has {spoiled.problems[0].message}", name, start
+                )
+            continue
+        if spoiled is not None:
+            yield _Item(name, start, None, spoiled)
+        elif header_error is not None:
+            yield _Item(name, start, None, _error(header_error.problems[0].message, name, start))
+        elif len(record) > len(header):
+            message = f"{len(record)} values but the header names {len(header)} columns"
+            yield _Item(name, start, None, _error(message, name, start))
         else:
-            yield _checked(name, None, data)
+            yield _Item(name, start, None, dict(zip(header, record, strict=False)), "csv")
 
 
-def _checked(name: str, line: int | None, data: object) -> Row:
-    if not isinstance(data, dict):
-        problem = FieldProblem(
-            "", f"expected a JSON object, got {type(data).__name__}", source=name, line=line
+def _json(fh: BinaryIO, codec: codecs.CodecInfo, name: str) -> Iterator[_Item]:
+    raw = fh.read()
+    decoder, skip, foreign = _resolve(codec, raw[:4])
+    if foreign:
+        message = (
+            f"the file starts with a {foreign} byte order mark, not {codec.name}:"
+            f" name its encoding (--encoding {foreign.lower()})"
         )
-        return Row(name, line, None, InputError([problem]))
-    return Row(name, line, data)
-
-
-def read_rows(paths: Sequence[str | Path]) -> Iterator[Row]:
-    """Every row of every path, in order; a directory gives its ``*.json`` files, sorted."""
-    for raw in paths:
-        path = Path(raw)
-        if path.is_dir():
-            files = sorted(p for p in path.iterdir() if p.suffix.lower() in (".json", ".jsonl"))
-            for file in files:
-                yield from _read_file(file)
-        elif not path.exists():
-            err = InputError([FieldProblem("", "no such file or directory", source=str(path))])
-            yield Row(str(path), None, None, err)
-        else:
-            yield from _read_file(path)
+        yield _Item(name, None, None, _error(message, name))
+        return
+    try:
+        text = raw[skip:].decode(decoder)
+    except UnicodeDecodeError as exc:
+        message = f"bytes not valid {codec.name} at byte {exc.start + skip + 1}"
+        yield _Item(name, None, None, _error(message, name))
+        return
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        message = f"invalid JSON, column {exc.colno}: {exc.msg}"
+        yield _Item(name, None, None, _error(message, name, exc.lineno))
+        return
+    except (ValueError, RecursionError) as exc:
+        yield _Item(name, None, None, _error(f"invalid JSON: {str(exc)[:200] or 'too deep'}", name))
+        return
+    if isinstance(data, list):
+        for index, item in enumerate(data):
+            yield _Item(name, None, index, item, "json")
+    else:
+        yield _Item(name, None, None, data, "json")

@@ -1,0 +1,119 @@
+"""Benchmark of the streaming batch: ``python -m collectrules.batch.bench``.
+
+Generates ``--rows`` cases (from a fixed seed, one bad row in ``--bad-every``) into a
+temporary JSON Lines file, runs :func:`~collectrules.batch.run_batch` on it, and prints
+rows per second and the peak resident memory of the process (and of the workers, with
+``--jobs``), from ``resource.getrusage``. The memory figure is the point: it should not
+grow with the number of rows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import resource
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from collectrules.batch.runner import DEFAULT_CHUNK_ROWS, run_batch
+from collectrules.engine import Engine
+
+__all__ = ["generate_rows", "main"]
+
+AS_OF = "2026-06-30T12:00:00+08:00"
+_VALUES = ["0.3", "0.9", "1", "1.5", "6", "12", "24", "36"]
+
+
+def generate_rows(
+    engine: Engine, count: int, *, signals: int = 5, bad_every: int = 0, seed: int = 20261130
+) -> Iterator[dict[str, Any]]:
+    """``count`` case dicts, one at a time, with ``signals`` signals from the catalogue."""
+    rng = random.Random(seed)
+    catalogue = engine.policy.signals
+    kinds = sorted(catalogue)
+    for i in range(count):
+        chosen = []
+        for _ in range(signals):
+            kind = rng.choice(kinds)
+            day = rng.randrange(1, 28)
+            signal: dict[str, Any] = {
+                "kind": kind,
+                "observed_at": f"2026-0{rng.randrange(1, 7)}-{day:02d}T10:00:00+08:00",
+            }
+            if catalogue[kind].measured:
+                signal["value"] = rng.choice(_VALUES)
+            chosen.append(signal)
+        row: dict[str, Any] = {
+            "case_id": f"B-{i}",
+            "product": rng.choice(["loan", "credit_card", "receivable", "property_fee"]),
+            "currency": "CNY",
+            "principal": str(rng.randrange(1_000, 2_000_000)),
+            "overdue_amount": str(rng.randrange(0, 100_000)),
+            "due_date": f"202{rng.randrange(4, 7)}-0{rng.randrange(1, 7)}-{day:02d}",
+            "timezone": "Asia/Shanghai",
+            "signals": chosen,
+        }
+        if bad_every and i % bad_every == bad_every - 1:
+            row["overdue_amount"] = "-1"
+        yield row
+
+
+def _peak_mib(who: int) -> float:
+    return resource.getrusage(who).ru_maxrss / 1024  # KiB on Linux
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark and print its figures; the exit status is 0."""
+    parser = argparse.ArgumentParser(prog="python -m collectrules.batch.bench")
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--jobs", type=int, default=1)
+    parser.add_argument("--backend", choices=["python", "durable"], default="python")
+    parser.add_argument("--policy", default="default")
+    parser.add_argument("--bad-every", type=int, default=100)
+    parser.add_argument("--chunk-rows", type=int, default=DEFAULT_CHUNK_ROWS)
+    args = parser.parse_args(argv)
+    engine = Engine(args.policy, backend=args.backend)
+    with tempfile.TemporaryDirectory(prefix="collectrules-bench-") as folder:
+        source = Path(folder) / "portfolio.jsonl"
+        started = time.perf_counter()
+        with source.open("w", encoding="utf-8") as fh:
+            for row in generate_rows(engine, args.rows, bad_every=args.bad_every):
+                fh.write(json.dumps(row) + "\n")
+        generated = time.perf_counter() - started
+        before = _peak_mib(resource.RUSAGE_SELF)
+        started = time.perf_counter()
+        summary = run_batch(
+            [source],
+            engine=engine,
+            out=Path(folder) / "decisions.jsonl",
+            as_of=AS_OF,
+            jobs=args.jobs,
+            chunk_rows=args.chunk_rows,
+        )
+        elapsed = time.perf_counter() - started
+        size = (Path(folder) / "decisions.jsonl").stat().st_size
+    print(
+        f"policy {engine.policy.ref}, backend {args.backend}, jobs {args.jobs}, "
+        f"chunk {args.chunk_rows} rows"
+    )
+    print(f"generated {args.rows:,} rows in {generated:.1f} s")
+    print(
+        f"batch: {summary.rows:,} rows ({summary.decided:,} decided, {summary.bad:,} bad) "
+        f"in {elapsed:.1f} s = {summary.rows / elapsed:,.0f} rows/s; "
+        f"decisions file {size / 2**20:,.0f} MiB"
+    )
+    print(
+        f"peak RSS: {_peak_mib(resource.RUSAGE_SELF):,.0f} MiB "
+        f"(before the batch: {before:,.0f} MiB)"
+        + (f", workers {_peak_mib(resource.RUSAGE_CHILDREN):,.0f} MiB" if args.jobs > 1 else "")
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

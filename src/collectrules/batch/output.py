@@ -1,0 +1,292 @@
+"""The two output files of a batch, written so that a kill loses no row and repeats none.
+
+A run writes ``OUT.partial`` and ``ERRORS.partial`` next to the outputs, and a progress
+file ``OUT.progress``. After each chunk of rows both partial files are flushed and
+synced, in that order, and only then is the progress file replaced (atomically, by
+rename) with the number of input rows done and the length of each partial file. So
+the progress file never claims more than the disk holds:
+
+* a kill before the first checkpoint, or between two, leaves partial files that may
+  run past the last checkpoint; ``--resume`` truncates each to the length recorded and
+  goes on from the next input row;
+* on success the partial files are synced, the progress file is marked ``commit``, the
+  partial files are renamed over the outputs, and the progress file is removed. A kill
+  during these renames is finished by ``--resume``.
+
+A fresh run removes the previous outputs once its progress file is on disk: a run
+that stops early leaves ``*.partial`` files and a progress file, never the previous
+run's outputs looking current.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import json
+import os
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import attrs
+
+from collectrules.errors import CollectRulesError, FieldProblem, InputError
+
+__all__ = ["PROGRESS_VERSION", "BatchFiles", "OutputError", "Progress"]
+
+PROGRESS_VERSION = 1
+"""The version of the progress file's format."""
+
+
+class OutputError(CollectRulesError, OSError):
+    """Writing the batch's outputs failed: a full disk, a missing folder, no permission.
+
+    ``path`` names the file; ``reason`` says what the system reported. Whatever was
+    written stays in ``*.partial`` files that never look complete.
+    """
+
+    def __init__(self, path: Path, exc: OSError) -> None:
+        self.path = path
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            reason = "the disk is full (no space left on device)"
+        elif exc.errno == errno.EFBIG:
+            reason = "the file is too large for this system or its limits"
+        else:
+            reason = (exc.strerror or type(exc).__name__).lower()
+        self.reason = reason
+        super().__init__(exc.errno or 0, f"cannot write {path}: {reason}")
+
+    def __str__(self) -> str:
+        return f"cannot write {self.path}: {self.reason}"
+
+
+@attrs.frozen
+class Progress:
+    """A checkpoint: the run it belongs to, input rows done, and the partial files' lengths.
+
+    ``header`` identifies the run (inputs with their sizes and times, encoding, policy
+    hash, ``as_of``, error file); ``counts`` holds the summary's tallies so far.
+    """
+
+    header: Mapping[str, Any]
+    rows: int = 0
+    out_bytes: int = 0
+    err_bytes: int = 0
+    counts: Mapping[str, Mapping[str, int]] = attrs.field(factory=dict)
+    phase: str = "running"
+
+    def to_json(self) -> str:
+        """The progress file's content."""
+        return json.dumps(
+            {
+                "version": PROGRESS_VERSION,
+                "header": dict(self.header),
+                "rows": self.rows,
+                "out_bytes": self.out_bytes,
+                "err_bytes": self.err_bytes,
+                "counts": {k: dict(v) for k, v in self.counts.items()},
+                "phase": self.phase,
+            },
+            sort_keys=True,
+            ensure_ascii=False,
+        )
+
+    @classmethod
+    def from_json(cls, text: str, *, source: str) -> Progress:
+        """Read a progress file; :class:`InputError` when it is not one."""
+        try:
+            data = json.loads(text)
+            if data.get("version") != PROGRESS_VERSION:
+                raise ValueError("unknown version")
+            return cls(
+                header=dict(data["header"]),
+                rows=int(data["rows"]),
+                out_bytes=int(data["out_bytes"]),
+                err_bytes=int(data["err_bytes"]),
+                counts={
+                    str(k): {str(a): int(b) for a, b in v.items()}
+                    for k, v in data["counts"].items()
+                },
+                phase=str(data["phase"]),
+            )
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            problem = FieldProblem("", f"not a batch progress file ({exc})", source=source)
+            raise InputError([problem]) from None
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class BatchFiles:
+    """The decisions file, the error file and the progress file of one batch run.
+
+    Open it with :meth:`start` (a fresh run) or :meth:`resume`; :meth:`write` appends
+    lines, :meth:`checkpoint` makes them count, :meth:`commit` publishes the outputs.
+    Every failure of the file system is raised as :class:`OutputError`.
+    """
+
+    def __init__(self, out: Path, errors: Path) -> None:
+        self.out = out
+        self.errors = errors
+        self.out_partial = out.with_name(out.name + ".partial")
+        self.err_partial = errors.with_name(errors.name + ".partial")
+        self.progress_path = out.with_name(out.name + ".progress")
+        self._out: BinaryIO | None = None
+        self._err: BinaryIO | None = None
+        self.out_bytes = 0
+        self.err_bytes = 0
+
+    def __repr__(self) -> str:
+        return f"BatchFiles({str(self.out)!r}, {str(self.errors)!r})"
+
+    # -- opening ------------------------------------------------------------------
+
+    def start(self, header: Mapping[str, Any]) -> Progress:
+        """Begin a fresh run: record it, remove the previous outputs, open empty partials."""
+        progress = Progress(header=header)
+        self._save(progress)
+        for final in (self.out, self.errors):
+            with _writing(final):
+                _unlink(final)
+        self._sync_dirs()
+        with _writing(self.out_partial):
+            self._out = self.out_partial.open("wb")
+        with _writing(self.err_partial):
+            self._err = self.err_partial.open("wb")
+        return progress
+
+    def pending(self) -> Progress | None:
+        """The interrupted run's last checkpoint, or ``None`` when there is none."""
+        try:
+            text = self.progress_path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise OutputError(self.progress_path, exc) from None
+        return Progress.from_json(text, source=str(self.progress_path))
+
+    def resume(self, progress: Progress) -> None:
+        """Reopen the partial files of ``progress``'s run, cut back to its checkpoint."""
+        self._out = self._reopen(self.out_partial, progress.out_bytes)
+        self._err = self._reopen(self.err_partial, progress.err_bytes)
+        self.out_bytes, self.err_bytes = progress.out_bytes, progress.err_bytes
+
+    def finish_commit(self) -> None:
+        """Complete a commit that a kill interrupted: rename what is left, drop progress."""
+        for partial, final in ((self.err_partial, self.errors), (self.out_partial, self.out)):
+            if partial.exists():
+                with _writing(final):
+                    os.replace(partial, final)
+        with _writing(self.progress_path):
+            _unlink(self.progress_path)
+        self._sync_dirs()
+
+    def _reopen(self, path: Path, length: int) -> BinaryIO:
+        try:
+            size = path.stat().st_size
+        except FileNotFoundError:
+            size = -1
+        if max(size, 0) < length:
+            held = "is missing" if size < 0 else f"holds {size} bytes"
+            problem = FieldProblem(
+                "--resume",
+                f"{path} {held} but the last checkpoint recorded {length} bytes;"
+                " run again without --resume",
+            )
+            raise InputError([problem])
+        with _writing(path):
+            if size < 0:  # killed after the first checkpoint was recorded, before this file
+                path.touch()
+            fh = path.open("r+b")
+            fh.truncate(length)
+            fh.seek(length)
+        return fh
+
+    # -- writing ------------------------------------------------------------------
+
+    def write(self, out_lines: list[bytes], err_lines: list[bytes]) -> None:
+        """Append lines (each ending in ``\\n``) to the partial files."""
+        assert self._out is not None
+        assert self._err is not None
+        if out_lines:
+            data = b"".join(out_lines)
+            with _writing(self.out_partial):
+                self._out.write(data)
+            self.out_bytes += len(data)
+        if err_lines:
+            data = b"".join(err_lines)
+            with _writing(self.err_partial):
+                self._err.write(data)
+            self.err_bytes += len(data)
+
+    def checkpoint(self, progress: Progress) -> Progress:
+        """Sync both partial files, then record ``progress`` with their current lengths."""
+        self._sync()
+        done = attrs.evolve(progress, out_bytes=self.out_bytes, err_bytes=self.err_bytes)
+        self._save(done)
+        return done
+
+    def commit(self, progress: Progress) -> None:
+        """Publish the outputs: sync, mark the commit, rename over the outputs, clean up."""
+        self._sync()
+        self._save(
+            attrs.evolve(
+                progress, out_bytes=self.out_bytes, err_bytes=self.err_bytes, phase="commit"
+            )
+        )
+        self.close()
+        self.finish_commit()
+
+    def close(self) -> None:
+        """Close the partial files (without publishing them)."""
+        for fh in (self._out, self._err):
+            if fh is not None:
+                with contextlib.suppress(OSError):
+                    fh.close()
+        self._out = self._err = None
+
+    # -- helpers ------------------------------------------------------------------
+
+    def _sync(self) -> None:
+        assert self._out is not None
+        assert self._err is not None
+        for fh, path in ((self._out, self.out_partial), (self._err, self.err_partial)):
+            with _writing(path):
+                fh.flush()
+                os.fsync(fh.fileno())
+
+    def _save(self, progress: Progress) -> None:
+        tmp = self.progress_path.with_name(self.progress_path.name + ".tmp")
+        data = progress.to_json().encode("utf-8")
+
+        with _writing(self.progress_path):
+            with tmp.open("wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, self.progress_path)
+
+    def _sync_dirs(self) -> None:
+        for folder in sorted({self.out.parent, self.errors.parent}):
+            with _writing(folder):
+                _fsync_dir(folder)
+
+
+def _unlink(path: Path) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        path.unlink()
+
+
+@contextlib.contextmanager
+def _writing(path: Path) -> Iterator[None]:
+    try:
+        yield
+    except OutputError:
+        raise
+    except OSError as exc:
+        raise OutputError(path, exc) from None

@@ -1,0 +1,390 @@
+"""The batch runner: stream rows from files, decide them, write two files, count.
+
+Rows are read one at a time and decided in chunks of ``chunk_rows``; at most a few
+chunks are in memory at once, whatever the size of the portfolio. Each chunk's
+decisions and errors are appended in input order, then checkpointed (see
+:mod:`collectrules.batch.output`), so that ``resume=True`` continues after a kill
+with no row lost and none repeated.
+"""
+
+from __future__ import annotations
+
+import collections
+import datetime as dt
+import json
+import multiprocessing
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from collectrules.batch.output import BatchFiles, Progress
+from collectrules.engine import Engine
+from collectrules.errors import CollectRulesError, FieldProblem, InputError
+from collectrules.io import Row, case_files, check_encoding, read_rows
+from collectrules.model.decision import Decision
+from collectrules.model.time import require_aware
+
+__all__ = ["DEFAULT_CHUNK_ROWS", "BatchSummary", "default_errors_path", "run_batch"]
+
+DEFAULT_CHUNK_ROWS = 1000
+"""Rows decided between two checkpoints."""
+
+_MAX_REASON = 1000
+
+
+@attrs.frozen
+class BatchSummary:
+    """What a batch did: rows read, decided and bad, and the tallies of the decisions.
+
+    ``counts`` maps ``"quadrant"``, ``"class:<pack>"`` and ``"bucket:<set>"`` to the
+    number of decisions per value; ``resumed_at`` is the number of rows an interrupted
+    run had already done (0 for a fresh run). Counts include those rows.
+    """
+
+    rows: int
+    decided: int
+    bad: int
+    counts: Mapping[str, Mapping[str, int]]
+    out: Path
+    errors: Path
+    resumed_at: int = 0
+
+    def lines(self) -> list[str]:
+        """The summary as lines of text, for people."""
+        head = f"{self.rows} rows: {self.decided} decided, {self.bad} bad"
+        if self.resumed_at:
+            head += f" (resumed after row {self.resumed_at})"
+        out = [head]
+        for key in sorted(self.counts, key=lambda k: (k != "quadrant", k)):
+            tally = self.counts[key]
+            parts = ", ".join(f"{value} {n}" for value, n in sorted(tally.items()))
+            out.append(f"  {key}: {parts}")
+        out.append(f"decisions in {self.out}; bad rows in {self.errors}")
+        return out
+
+
+def default_errors_path(out: Path) -> Path:
+    """Where bad rows go when no error file is named: ``decisions.errors.jsonl`` next to
+    ``decisions.jsonl``."""
+    stem = out.name[: -len(out.suffix)] if out.suffix else out.name
+    return out.with_name(f"{stem}.errors.jsonl")
+
+
+def run_batch(
+    inputs: Sequence[str | Path],
+    *,
+    engine: Engine,
+    out: str | Path,
+    errors: str | Path | None = None,
+    as_of: dt.datetime | str | None = None,
+    encoding: str = "utf-8",
+    resume: bool = False,
+    jobs: int = 1,
+    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    on_bad: Callable[[str, str], None] | None = None,
+    on_progress: Callable[[int], None] | None = None,
+) -> BatchSummary:
+    """Decide every row of ``inputs`` into ``out`` (decisions) and ``errors`` (bad rows).
+
+    Every input row lands in exactly one of the two JSON Lines files, in input order,
+    each line carrying ``input`` (its file and line). The outputs appear, by rename,
+    only when the run is complete. With ``resume=True`` an interrupted run with the
+    same inputs, policy and ``as_of`` is continued from its last checkpoint (``as_of``
+    may then be omitted); without an interrupted run, a fresh one starts.
+
+    Raises :class:`InputError` when the input is unusable as a whole (a missing file,
+    an unknown encoding, a run that cannot be resumed) before any output is touched, and
+    :class:`~collectrules.batch.OutputError` when writing fails (a full disk): what was
+    written stays in ``*.partial`` files that ``resume=True`` can continue.
+    ``on_bad(where, reason)`` is called for each bad row, ``on_progress(rows)`` after
+    each chunk.
+    """
+    out_path = Path(out)
+    err_path = Path(errors) if errors is not None else default_errors_path(out_path)
+    codec = check_encoding(encoding)
+    files = case_files(inputs)
+    _check_paths(files, out_path, err_path)
+    if jobs < 1 or chunk_rows < 1:
+        problem = FieldProblem("--jobs" if jobs < 1 else "--chunk-rows", "must be at least 1")
+        raise InputError([problem])
+    stats = [(str(f.absolute()), f.stat().st_size, f.stat().st_mtime_ns) for f in files]
+    outputs = BatchFiles(out_path, err_path)
+    pending = outputs.pending() if resume else None
+    when = _as_of(as_of, pending)
+    header = {
+        "inputs": stats,
+        "encoding": codec.name,
+        "policy": engine.policy.content_hash,
+        "as_of": when.isoformat(),
+        "errors": str(err_path.absolute()),
+    }
+    if pending is not None:
+        _check_same_run(pending.header, header, outputs)
+        if pending.phase == "commit":
+            outputs.finish_commit()
+            return _summary(pending, out_path, err_path, pending.rows)
+        outputs.resume(pending)
+        progress = pending
+    else:
+        progress = outputs.start(header)
+    resumed_at = progress.rows
+    try:
+        progress = _run(
+            engine,
+            when,
+            read_rows(files, encoding=encoding, skip=progress.rows),
+            outputs,
+            progress,
+            jobs=jobs,
+            chunk_rows=chunk_rows,
+            on_bad=on_bad,
+            on_progress=on_progress,
+        )
+        outputs.commit(progress)
+    finally:
+        outputs.close()
+    return _summary(progress, out_path, err_path, resumed_at)
+
+
+def _check_paths(files: Sequence[Path], out: Path, errors: Path) -> None:
+    if out.absolute() == errors.absolute():
+        raise InputError([FieldProblem("--errors", "must not be the same file as --out")])
+    sources = {f.absolute() for f in files}
+    for option, path in (("--out", out), ("--errors", errors)):
+        if path.absolute() in sources:
+            problem = FieldProblem(option, f"{path} is an input file; it would be overwritten")
+            raise InputError([problem])
+        if path.exists() and not path.is_file():
+            problem = FieldProblem(option, f"{path} exists and is not a regular file")
+            raise InputError([problem])
+
+
+def _as_of(as_of: dt.datetime | str | None, pending: Progress | None) -> dt.datetime:
+    if as_of is not None:
+        return require_aware(as_of)
+    if pending is not None:
+        return require_aware(str(pending.header["as_of"]))
+    raise InputError([FieldProblem("as_of", "required for a fresh run")])
+
+
+def _check_same_run(recorded: Mapping[str, Any], now: Mapping[str, Any], files: BatchFiles) -> None:
+    names = {
+        "inputs": "the input files (or their sizes or times)",
+        "encoding": "the encoding",
+        "policy": "the policy",
+        "as_of": "as_of",
+        "errors": "the error file",
+    }
+    changed = [
+        label for key, label in names.items() if _jsonish(recorded.get(key)) != _jsonish(now[key])
+    ]
+    if changed:
+        problem = FieldProblem(
+            "--resume",
+            f"this run differs from the interrupted one in {files.progress_path} in "
+            + ", ".join(changed)
+            + "; run again without --resume to start over",
+        )
+        raise InputError([problem])
+
+
+def _jsonish(value: object) -> object:
+    return json.loads(json.dumps(value))
+
+
+def _summary(progress: Progress, out: Path, errors: Path, resumed_at: int) -> BatchSummary:
+    decided = sum(progress.counts.get("quadrant", {}).values())
+    return BatchSummary(
+        rows=progress.rows,
+        decided=decided,
+        bad=progress.rows - decided,
+        counts=progress.counts,
+        out=out,
+        errors=errors,
+        resumed_at=resumed_at,
+    )
+
+
+# -- deciding -------------------------------------------------------------------------
+
+_In = tuple[str, int | None, int | None, dict[str, Any] | None, str | None]
+"""A row as sent to a worker: source, line, index, data, and the reason it is bad."""
+
+_Out = tuple[bool, bytes, tuple[tuple[str, str], ...], str, str]
+"""A decided row: ok, its output line, its tallies, and where and why it is bad."""
+
+
+def _plain(row: Row) -> _In:
+    reason = _reason(row.error) if row.error is not None or row.data is None else None
+    return (row.source, row.line, row.index, row.data, reason)
+
+
+def _chunks(rows: Iterator[Row], size: int) -> Iterator[list[_In]]:
+    chunk: list[_In] = []
+    for row in rows:
+        chunk.append(_plain(row))
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _run(
+    engine: Engine,
+    when: dt.datetime,
+    rows: Iterator[Row],
+    outputs: BatchFiles,
+    progress: Progress,
+    *,
+    jobs: int,
+    chunk_rows: int,
+    on_bad: Callable[[str, str], None] | None,
+    on_progress: Callable[[int], None] | None,
+) -> Progress:
+    counts: dict[str, dict[str, int]] = {k: dict(v) for k, v in progress.counts.items()}
+    done = progress.rows
+    for decided in _decided_chunks(engine, when, _chunks(rows, chunk_rows), jobs):
+        out_lines: list[bytes] = []
+        err_lines: list[bytes] = []
+        for ok, line, tallies, where, reason in decided:
+            if ok:
+                out_lines.append(line)
+                for key, value in tallies:
+                    tally = counts.setdefault(key, {})
+                    tally[value] = tally.get(value, 0) + 1
+            else:
+                err_lines.append(line)
+                if on_bad is not None:
+                    on_bad(where, reason)
+        outputs.write(out_lines, err_lines)
+        done += len(decided)
+        progress = outputs.checkpoint(attrs.evolve(progress, rows=done, counts=counts))
+        if on_progress is not None:
+            on_progress(done)
+    return progress
+
+
+def _decided_chunks(
+    engine: Engine, when: dt.datetime, chunks: Iterator[list[_In]], jobs: int
+) -> Iterator[list[_Out]]:
+    if jobs == 1:
+        for chunk in chunks:
+            yield _decide_chunk(engine, when, chunk)
+        return
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(
+        max_workers=jobs, mp_context=context, initializer=_start_worker, initargs=(engine, when)
+    ) as pool:
+        in_flight: collections.deque[Future[list[_Out]]] = collections.deque()
+        for chunk in chunks:
+            in_flight.append(pool.submit(_worker_chunk, chunk))
+            if len(in_flight) >= 2 * jobs:
+                yield in_flight.popleft().result()
+        while in_flight:
+            yield in_flight.popleft().result()
+
+
+class _Worker:
+    """The engine and instant of a worker process, set once when the worker starts."""
+
+    engine: Engine | None = None
+    when: dt.datetime | None = None
+
+
+def _start_worker(engine: Engine, when: dt.datetime) -> None:
+    _Worker.engine = engine
+    _Worker.when = when
+
+
+def _worker_chunk(chunk: list[_In]) -> list[_Out]:
+    assert _Worker.engine is not None
+    assert _Worker.when is not None
+    return _decide_chunk(_Worker.engine, _Worker.when, chunk)
+
+
+def _decide_chunk(engine: Engine, when: dt.datetime, chunk: Iterable[_In]) -> list[_Out]:
+    """Decide a chunk of rows with :meth:`Engine.decide_many`: one result per row, in order."""
+    items = list(chunk)
+    results = iter(engine.decide_many([it[3] for it in items if it[3] is not None], as_of=when))
+    out: list[_Out] = []
+    for source, line, index, data, reason in items:
+        where = _where(source, line, index)
+        location = _location(source, line, index)
+        if data is None:
+            out.append(_bad(location, where, None, reason or "unreadable row", "InputError"))
+            continue
+        result = next(results)
+        case_id = result.case_id
+        if case_id is None and isinstance(data.get("case_id"), str):
+            case_id = data["case_id"]
+        if result.error is not None:
+            kind = type(result.error).__name__
+            out.append(_bad(location, where, case_id, _reason(result.error), kind))
+            continue
+        assert result.decision is not None
+        try:
+            text = _decision_line(result.decision, location)
+        except Exception as exc:  # any failure on one row is that row's error
+            message = f"internal error: {type(exc).__name__}: {str(exc)[:300]}"
+            out.append(_bad(location, where, case_id, message, "EngineError"))
+            continue
+        out.append((True, text, _tallies(result.decision), where, ""))
+    return out
+
+
+def _where(source: str, line: int | None, index: int | None) -> str:
+    if line is not None:
+        return f"{source}:{line}"
+    return f"{source}[{index}]" if index is not None else source
+
+
+def _location(source: str, line: int | None, index: int | None) -> dict[str, Any]:
+    location: dict[str, Any] = {"source": source, "line": line}
+    if index is not None:
+        location["index"] = index
+    return location
+
+
+def _decision_line(decision: Decision, location: dict[str, Any]) -> bytes:
+    data = decision.to_dict()
+    data["input"] = location
+    text = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return (text + "\n").encode("utf-8")
+
+
+def _tallies(decision: Decision) -> tuple[tuple[str, str], ...]:
+    return (
+        ("quadrant", decision.quadrant.value),
+        *((f"class:{c.pack}", c.value) for c in decision.regulatory),
+        *((f"bucket:{b.bucket_set}", b.bucket) for b in decision.buckets),
+    )
+
+
+def _bad(location: dict[str, Any], where: str, case_id: str | None, reason: str, kind: str) -> _Out:
+    record = {"input": location, "where": where, "case_id": case_id, "error": reason, "kind": kind}
+    text = json.dumps(record, sort_keys=True, ensure_ascii=False)
+    try:
+        line = (text + "\n").encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate from the input: escape it
+        line = (json.dumps(record, sort_keys=True) + "\n").encode("ascii")
+    return (False, line, (), where, reason)
+
+
+def _reason(exc: BaseException | None) -> str:
+    if exc is None:
+        return "unreadable row"
+    if isinstance(exc, InputError) and exc.problems:
+        text = "; ".join(
+            (f"{p.path}: {p.message}" if p.path else p.message)
+            + (f" (did you mean {p.suggestion!r}?)" if p.suggestion else "")
+            for p in exc.problems
+        )
+    elif isinstance(exc, CollectRulesError):
+        text = str(exc).replace("\n", " ")
+    else:
+        text = f"internal error: {type(exc).__name__}: {exc}"
+    return text if len(text) <= _MAX_REASON else text[: _MAX_REASON - 1] + "…"

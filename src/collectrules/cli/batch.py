@@ -1,0 +1,145 @@
+"""``collectrules batch``: decide a portfolio from files into two JSON Lines files.
+
+A thin layer over :func:`collectrules.batch.run_batch`: options, progress on a
+terminal, the first bad rows and the summary on standard error, and the exit status:
+0 every row decided, 1 some rows bad, 2 unusable input, 3 the outputs could not be
+written (a full disk, for example), 4 the run stopped on an unexpected error.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from collectrules.batch import (
+    DEFAULT_CHUNK_ROWS,
+    BatchFiles,
+    OutputError,
+    default_errors_path,
+    run_batch,
+)
+from collectrules.cli import app
+from collectrules.cli._common import AsOf, PolicyOption, engine_for, resolve_as_of
+from collectrules.errors import CollectRulesError
+
+__all__ = ["EXIT_INTERNAL", "EXIT_IO", "SHOWN_BAD_ROWS", "batch"]
+
+EXIT_IO = 3
+"""The exit status when the outputs cannot be written."""
+
+EXIT_INTERNAL = 4
+"""The exit status when the run stops on an unexpected error (a bug, a worker killed)."""
+
+SHOWN_BAD_ROWS = 10
+"""Bad rows echoed on standard error; all of them are in the error file."""
+
+
+@app.command()
+def batch(
+    cases: Annotated[
+        list[Path], typer.Argument(help="Case files: .jsonl, .csv, .json, or directories.")
+    ],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Decisions, one JSON object per line.")],
+    errors: Annotated[
+        Path | None,
+        typer.Option(
+            "--errors",
+            help="Bad rows, one JSON object per line (default: OUT's name with .errors.jsonl).",
+        ),
+    ] = None,
+    policy: PolicyOption = None,
+    as_of: AsOf = None,
+    backend: Annotated[str, typer.Option(help="durable (Rete) or python (compiled)")] = "python",
+    encoding: Annotated[
+        str, typer.Option(help="Encoding of the input files: utf-8 (a BOM accepted), gbk, …")
+    ] = "utf-8",
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Continue an interrupted run from its checkpoint.")
+    ] = False,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", help="Worker processes.")] = 1,
+    chunk_rows: Annotated[
+        int, typer.Option("--chunk-rows", help="Rows decided between two checkpoints.")
+    ] = DEFAULT_CHUNK_ROWS,
+) -> None:
+    """Decide a portfolio into a JSON Lines file; bad rows go to the error file.
+
+    Every input row ends up in exactly one of the two files, in input order, with its
+    file and line. The files appear only when the run is complete; a killed run is
+    continued with --resume. Exit status: 0 all rows decided, 1 some rows bad, 2
+    unusable input, 3 the outputs could not be written, 4 an unexpected error.
+    """
+    started = time.perf_counter()
+    engine = engine_for(policy, backend)
+    err_path = errors if errors is not None else default_errors_path(out)
+    pending = BatchFiles(out, err_path).pending() if resume else None
+    when = None if pending is not None and as_of is None else resolve_as_of(as_of)
+    shown = 0
+
+    def on_bad(where: str, reason: str) -> None:
+        nonlocal shown
+        if shown < SHOWN_BAD_ROWS:
+            typer.echo(f"error: {where}: {reason}", err=True)
+        shown += 1
+
+    console = Console(stderr=True)
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.completed} rows"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("deciding", total=None)
+        try:
+            summary = run_batch(
+                cases,
+                engine=engine,
+                out=out,
+                errors=err_path,
+                as_of=when,
+                encoding=encoding,
+                resume=resume,
+                jobs=jobs,
+                chunk_rows=chunk_rows,
+                on_bad=on_bad,
+                on_progress=lambda rows: bar.update(task, completed=rows),
+            )
+        except KeyboardInterrupt:
+            typer.echo(
+                "interrupted: nothing was published; run the same command with --resume"
+                " to continue from the last checkpoint",
+                err=True,
+            )
+            raise typer.Exit(130) from None
+        except OutputError as exc:
+            typer.echo(
+                f"error: {exc}. Nothing was published: the rows written so far are in "
+                f"{out.name}.partial and {err_path.name}.partial; once the problem is fixed, "
+                "run the same command with --resume.",
+                err=True,
+            )
+            raise typer.Exit(EXIT_IO) from None
+        except CollectRulesError:
+            raise
+        except Exception as exc:  # a crash is not "some rows bad": say so, and how to go on
+            typer.echo(
+                f"internal error: {type(exc).__name__}: {exc}. Nothing was published; once"
+                " the cause is fixed, run the same command with --resume.",
+                err=True,
+            )
+            raise typer.Exit(EXIT_INTERNAL) from None
+    elapsed = time.perf_counter() - started
+    if shown > SHOWN_BAD_ROWS:
+        typer.echo(f"… and {shown - SHOWN_BAD_ROWS} more bad rows in {err_path}", err=True)
+    for line in summary.lines():
+        typer.echo(line, err=True)
+    done = summary.rows - summary.resumed_at
+    rate = f", {done / elapsed:,.0f} rows/s" if elapsed > 0 and done else ""
+    typer.echo(f"time taken: {elapsed:.1f} s{rate}", err=True)
+    if summary.bad:
+        raise typer.Exit(1)
