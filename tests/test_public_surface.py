@@ -18,6 +18,7 @@ DOCUMENTED = (
     "collectrules",
     "collectrules.authoring",
     "collectrules.authoring.verify",
+    "collectrules.batch",
     "collectrules.calendars",
     "collectrules.compliance",
     "collectrules.conditions",
