@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 
 from collectrules.conditions.ir import (
+    MAX_CONSTANT,
+    MONEY_SCALE,
+    Between,
     Compare,
     Condition,
     FieldSpec,
@@ -28,30 +32,46 @@ def check_value(spec: FieldSpec, op: Op, value: object) -> None:
     kind = spec.type
     if spec.numeric:
         if isinstance(value, bool) or not isinstance(value, int | float):
-            msg = f"field {spec.name!r} is {kind}; compare it with a number, not {value!r}"
+            msg = f"field {spec.name!r} is {kind}; compare it with a number, not {_show(value)}"
             raise ConditionError(msg, field=spec.name)
-        if kind is FieldType.INT and isinstance(value, float) and not value.is_integer():
-            return
+        if isinstance(value, float) and not math.isfinite(value):
+            msg = f"{value!r} is not a finite number"
+            raise ConditionError(msg, field=spec.name)
+        scale = MONEY_SCALE if kind is FieldType.MONEY else 1
+        if not abs(value) * scale <= MAX_CONSTANT:
+            limit = "2**53" if scale == 1 else f"2**53 / {MONEY_SCALE}"
+            msg = (
+                f"field {spec.name!r}: {_show(value)} is too large to compare exactly; "
+                f"constants are limited to ±{limit}"
+            )
+            raise ConditionError(msg, field=spec.name)
         return
     if kind is FieldType.BOOL:
         if not isinstance(value, bool):
-            msg = f"field {spec.name!r} is bool; compare it with true or false, not {value!r}"
+            msg = f"field {spec.name!r} is bool; compare it with true or false, not {_show(value)}"
             raise ConditionError(msg, field=spec.name)
         if op not in (Op.EQ, Op.NE):
             msg = f"field {spec.name!r} is bool; only == and != apply"
             raise ConditionError(msg, field=spec.name)
         return
     if not isinstance(value, str):
-        msg = f"field {spec.name!r} is {kind}; compare it with a string, not {value!r}"
+        msg = f"field {spec.name!r} is {kind}; compare it with a string, not {_show(value)}"
         raise ConditionError(msg, field=spec.name)
     if op not in (Op.EQ, Op.NE):
         msg = f"field {spec.name!r} is {kind}; only ==, != and 'in' apply"
         raise ConditionError(msg, field=spec.name)
     if kind is FieldType.ENUM and spec.choices and value not in spec.choices:
         msg = (
-            f"{value!r} is not a value of {spec.name!r}; expected one of {', '.join(spec.choices)}"
+            f"{_show(value)} is not a value of {spec.name!r}; "
+            f"expected one of {', '.join(spec.choices)}"
         )
         raise ConditionError(msg, field=spec.name, suggestion=did_you_mean(value, spec.choices))
+
+
+def _show(value: object) -> str:
+    """A constant as an error quotes it: at most 60 characters of it."""
+    text = repr(value)
+    return text if len(text) <= 60 else f"{text[:57]}..."
 
 
 def check(cond: Condition, schema: Mapping[str, FieldSpec], params: Mapping[str, Scalar]) -> None:
@@ -72,6 +92,9 @@ def check(cond: Condition, schema: Mapping[str, FieldSpec], params: Mapping[str,
                 op = Op.EQ if isinstance(node, In) else Op.GE
                 if isinstance(node, Compare):
                     op = node.op
+                elif isinstance(node, Between) and not spec.numeric:
+                    msg = f"a range needs a numeric field; {node.field!r} is {spec.type}"
+                    raise ConditionError(msg, field=node.field)
                 check_value(spec, op, actual)
             if isinstance(node, Truth) and spec.type is not FieldType.BOOL:
                 msg = f"field {node.field!r} is {spec.type}, not bool"

@@ -177,6 +177,9 @@ class _Builder:
             name = self.field(mid)
             lo, hi = self.value(low, name), self.value(high, name)
             self.check_numeric(mid, name, "a range")
+            # Both bounds are type-checked like any comparison: '3' <= dpd is an error.
+            self.check_compare(low, name, Op.GE, lo)
+            self.check_compare(high, name, Op.LE, hi)
             return Between(name, lo, hi)
         if len(ops) != 1:
             raise self.fail(node, "chain comparisons only as low <= field <= high")

@@ -481,9 +481,10 @@ def _plain(value: Any) -> bool:
     """Whether ``json.dumps`` writes ``value`` as durable_rules reads it."""
     kind = type(value)
     if kind is float:
-        return abs(value) <= _SAFE and "e" not in (text := repr(value)) and "n" not in text
+        text = repr(value)
+        return bool(abs(value) <= _SAFE) and "e" not in text and "n" not in text
     if kind is int:
-        return -_SAFE <= value <= _SAFE
+        return bool(-_SAFE <= value <= _SAFE)
     return True
 
 
@@ -494,8 +495,8 @@ def _json(value: Any, *, clamp: bool = False) -> str:
     every number is written in plain decimal digits, and with ``clamp`` (facts) one
     past 2**53 becomes ±(2**53 + 2).
     """
-    if isinstance(value, dict) and all(_plain(v) for v in value.values()):
-        return json.dumps(value, ensure_ascii=False)
+    if clamp and isinstance(value, dict) and all(_plain(v) for v in value.values()):
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
     return _write(value, clamp=clamp)
 
 
@@ -530,7 +531,8 @@ def ruleset_key(policy: Policy) -> str:
     was loaded with (they give fields and their types). Two files with equal content
     but different names get a ruleset each, so each trace names its own file.
     """
-    rules = [*(r for layer in policy.layers for r in layer.rules), *policy.remedy_rules]
+    rules: list[LayerRule | RemedyRule] = [r for layer in policy.layers for r in layer.rules]
+    rules += policy.remedy_rules
     shown = {
         "hash": policy.content_hash,
         "source": policy.source,
