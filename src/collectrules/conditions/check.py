@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from typing import Any
 
 from collectrules.conditions.ir import (
     MAX_CONSTANT,
@@ -22,6 +23,18 @@ from collectrules.conditions.ir import (
     _leaf_values,
 )
 from collectrules.errors import ConditionError, did_you_mean
+
+
+class ParameterTypeError(ConditionError):
+    """A parameter whose value does not fit the field a condition compares it with.
+
+    ``parameter`` names it, so that the policy loader can report the problem where the
+    parameter is set, with every rule that uses it.
+    """
+
+    def __init__(self, message: str, *, parameter: str, **kw: Any) -> None:
+        self.parameter = parameter
+        super().__init__(message, **kw)
 
 
 def check_value(spec: FieldSpec, op: Op, value: object) -> None:
@@ -77,25 +90,28 @@ def _show(value: object) -> str:
 def check(cond: Condition, schema: Mapping[str, FieldSpec], params: Mapping[str, Scalar]) -> None:
     """Check a condition built in Python against a schema, as ``parse`` does for text."""
     for node in cond.walk():
-        if isinstance(node, _Leaf):
-            if node.field not in schema:
-                msg = f"unknown field {node.field!r}"
-                raise ConditionError(
-                    msg, field=node.field, suggestion=did_you_mean(node.field, schema)
-                )
-            spec = schema[node.field]
-            for v in _leaf_values(node):
-                if isinstance(v, Param) and v.name not in params:
-                    msg = f"unknown parameter {v.name!r}"
-                    raise ConditionError(msg, field=v.name, suggestion=did_you_mean(v.name, params))
-                actual = params[v.name] if isinstance(v, Param) else v
-                op = Op.EQ if isinstance(node, In) else Op.GE
-                if isinstance(node, Compare):
-                    op = node.op
-                elif isinstance(node, Between) and not spec.numeric:
-                    msg = f"a range needs a numeric field; {node.field!r} is {spec.type}"
-                    raise ConditionError(msg, field=node.field)
-                check_value(spec, op, actual)
-            if isinstance(node, Truth) and spec.type is not FieldType.BOOL:
-                msg = f"field {node.field!r} is {spec.type}, not bool"
-                raise ConditionError(msg, field=node.field)
+        if not isinstance(node, _Leaf):
+            continue
+        if node.field not in schema:
+            msg = f"unknown field {node.field!r}"
+            raise ConditionError(msg, field=node.field, suggestion=did_you_mean(node.field, schema))
+        spec = schema[node.field]
+        if isinstance(node, Between) and not spec.numeric:
+            msg = f"a range needs a numeric field; {node.field!r} is {spec.type}"
+            raise ConditionError(msg, field=node.field)
+        if isinstance(node, Truth) and spec.type is not FieldType.BOOL:
+            msg = f"field {node.field!r} is {spec.type}, not bool"
+            raise ConditionError(msg, field=node.field)
+        op = node.op if isinstance(node, Compare) else Op.EQ if isinstance(node, In) else Op.GE
+        for v in _leaf_values(node):
+            if not isinstance(v, Param):
+                check_value(spec, op, v)
+                continue
+            if v.name not in params:
+                msg = f"unknown parameter {v.name!r}"
+                raise ConditionError(msg, field=v.name, suggestion=did_you_mean(v.name, params))
+            try:
+                check_value(spec, op, params[v.name])
+            except ConditionError as exc:
+                msg = f"parameter {v.name!r}: {exc.reason}"
+                raise ParameterTypeError(msg, parameter=v.name, field=node.field) from None

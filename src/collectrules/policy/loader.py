@@ -31,16 +31,19 @@ from collectrules.conditions import (
     check,
     parse,
 )
+from collectrules.conditions.check import ParameterTypeError
 from collectrules.errors import ConditionError, FieldProblem, PolicyError, did_you_mean
 from collectrules.model.remedies import Remedy
 from collectrules.policy import _limits, composition
 from collectrules.policy._tables import TableReader
 from collectrules.policy.model import (
+    CORE_PARAMETERS,
     ConflictRule,
     HitPolicy,
     Layer,
     LayerRule,
     Parameter,
+    ParameterSpec,
     Policy,
     RemedyEffect,
     RemedyRule,
@@ -232,6 +235,10 @@ class _Loader:
             source: text.splitlines() if text is not None else []
         }
         self.reader = TableReader(self, {})
+        #: Which rules (and stages) read each parameter, for messages about it.
+        self.param_uses: dict[str, list[str]] = {}
+        #: Parameters whose value does not fit a comparison: (rule id, why) each.
+        self.param_misfits: dict[str, list[tuple[str, str]]] = {}
 
     # -- problem reporting
 
@@ -417,6 +424,7 @@ class _Loader:
             seen.add(rid)
 
         self.check_stages(layers)
+        self.check_parameters(parameters)
         if self.problems:
             raise PolicyError(self.problems, subject=f"policy {self.source or pid}")
 
@@ -444,6 +452,53 @@ class _Loader:
         )
         _limits.check_policy(policy)
         return policy
+
+    def parameter_specs(self) -> dict[str, tuple[ParameterSpec, str]]:
+        """The parameters read by name, with their specs and who reads them."""
+        specs = {
+            name: (spec, spec.reader or "the engine") for name, spec in CORE_PARAMETERS.items()
+        }
+        for plugin in self.plugins:
+            for name, spec in getattr(plugin, "parameter_specs", {}).items():
+                specs.setdefault(name, (spec, spec.reader or f"the {plugin.key!r} section"))
+        return specs
+
+    def uses(self, name: str, reader: str | None) -> str:
+        """Who reads parameter ``name``: the library, and the rules that compare with it."""
+        parts = [f"read by {reader}"] if reader else []
+        rules = list(dict.fromkeys(self.param_uses.get(name, ())))
+        if rules:
+            shown = ", ".join(repr(r) for r in rules[:8])
+            more = f" and {len(rules) - 8} more" if len(rules) > 8 else ""
+            parts.append(f"used in rule{'s' if len(rules) > 1 else ''} {shown}{more}")
+        return "; ".join(parts) if parts else "not used"
+
+    def misfit(self, exc: ParameterTypeError, rule_id: str) -> None:
+        """Remember a parameter that a rule cannot compare; reported where it is set."""
+        reason = exc.reason.split(": ", 1)[1] if ": " in exc.reason else exc.reason
+        self.param_misfits.setdefault(exc.parameter, []).append((rule_id, reason))
+        self.param_uses.setdefault(exc.parameter, []).append(rule_id)
+
+    def check_parameters(self, parameters: Mapping[str, Parameter]) -> None:
+        """Each parameter the library reads by name has its type and range, and each
+        one a rule compares with fits the field it is compared with. Each problem is
+        reported where the parameter is set, with the rules and sections that read it."""
+        for name, misfits in self.param_misfits.items():
+            rule_id, reason = misfits[0]
+            self.fail(
+                f"parameters.{name}",
+                f"rule {rule_id!r} cannot use it: {reason} ({self.uses(name, None)})",
+                key=name,
+            )
+        specs = self.parameter_specs()
+        for name, parameter in parameters.items():
+            entry = specs.get(name)
+            if entry is None:
+                continue
+            spec, reader = entry
+            problem = spec.problem(parameter.value)
+            if problem is not None:
+                self.fail(f"parameters.{name}", f"{problem} ({self.uses(name, reader)})", key=name)
 
     def parameters(self, table: object) -> dict[str, Parameter]:
         out: dict[str, Parameter] = {}
@@ -528,6 +583,9 @@ class _Loader:
         if isinstance(text, Condition):
             try:
                 check(text, schema, params)
+            except ParameterTypeError as exc:
+                self.misfit(exc, rule_id)
+                return Always()
             except ConditionError as exc:
                 self.fail(path, exc.reason, rule_id=rule_id, key="when", suggestion=exc.suggestion)
             parsed = text
@@ -542,6 +600,9 @@ class _Loader:
         else:
             try:
                 parsed = parse(text, schema=schema, params=params)
+            except ParameterTypeError as exc:
+                self.misfit(exc, rule_id)
+                return Always()
             except ConditionError as exc:
                 # With a suggestion, the field name says where; otherwise the column does.
                 col = (
@@ -561,6 +622,8 @@ class _Loader:
         if problem is not None:
             self.fail(path, problem, rule_id=rule_id, key="when")
             return Always()
+        for name in sorted(parsed.params()):
+            self.param_uses.setdefault(name, []).append(rule_id)
         return parsed
 
     def layers(
