@@ -15,6 +15,7 @@ from collectrules.cli._common import (
     AsOf,
     Format,
     PolicyOption,
+    PolicyPathOption,
     echo_json,
     engine_for,
     one_line,
@@ -41,6 +42,7 @@ def decide(
         list[Path], typer.Argument(help="Case files: .json, .jsonl, .csv, or directories.")
     ],
     policy: PolicyOption = None,
+    policy_path: PolicyPathOption = None,
     as_of: AsOf = None,
     fmt: Annotated[Format, typer.Option("--format", help="table or json")] = Format.TABLE,
     backend: Annotated[str, typer.Option(help="durable (Rete) or python (compiled)")] = "durable",
@@ -51,7 +53,7 @@ def decide(
     status is 1 when any row was bad.
     """
     when = resolve_as_of(as_of)
-    engine = engine_for(policy, backend)
+    engine = engine_for(policy, backend, policy_path)
     console = Console(soft_wrap=False, width=200)
     decisions: list[Decision] = []
     bad = 0
@@ -96,11 +98,12 @@ def decide(
 def explain(
     case_file: Annotated[Path, typer.Argument(help="One case file (.json).")],
     policy: PolicyOption = None,
+    policy_path: PolicyPathOption = None,
     as_of: AsOf = None,
 ) -> None:
     """Explain one decision: every rule that fired, in order, with its citations."""
     when = resolve_as_of(as_of)
-    engine = engine_for(policy, "durable")
+    engine = engine_for(policy, "durable", policy_path)
     rows = list(read_rows([case_file]))
     if len(rows) != 1 or rows[0].data is None:
         reason = one_line(rows[0].error) if rows and rows[0].error else "expected one case"
@@ -135,6 +138,7 @@ def batch(
         Path | None, typer.Option("--errors", help="Bad rows, one JSON object per line.")
     ] = None,
     policy: PolicyOption = None,
+    policy_path: PolicyPathOption = None,
     as_of: AsOf = None,
     backend: Annotated[str, typer.Option(help="durable (Rete) or python (compiled)")] = "python",
 ) -> None:
@@ -146,7 +150,7 @@ def batch(
     from rich.progress import Progress
 
     when = resolve_as_of(as_of)
-    engine = engine_for(policy, backend)
+    engine = engine_for(policy, backend, policy_path)
     kinds = tuple(engine.policy.signals)
     rows = list(read_rows(cases))
     decided = bad = 0

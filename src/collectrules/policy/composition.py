@@ -30,7 +30,10 @@ import attrs
 
 from collectrules.errors import FieldProblem, PolicyError, did_you_mean
 
-__all__ = ["Resolution", "resolve"]
+__all__ = ["MAX_EXTENDS_DEPTH", "Resolution", "resolve"]
+
+#: How many files an ``extends`` chain may hold below the policy itself.
+MAX_EXTENDS_DEPTH = 16
 
 RawLoader = Callable[[str, Path | None], tuple[dict[str, Any], str, Path | None]]
 _IDENTITY = ("id", "version", "title", "description", "notes")
@@ -78,6 +81,10 @@ def resolve(
     if _identity(label) in keys:
         cycle = " -> ".join((*chain[keys.index(_identity(label)) :], label))
         raise PolicyError([FieldProblem("extends", f"extends cycle: {cycle}", source=source)])
+    if len(chain) > MAX_EXTENDS_DEPTH:
+        shown = " -> ".join((*chain, label))
+        msg = f"extends chain deeper than {MAX_EXTENDS_DEPTH} files: {shown}"
+        raise PolicyError([FieldProblem("extends", msg, source=chain[0] if chain else source)])
     own = copy.deepcopy(dict(data))
     parent_ref = own.pop("extends", None)
     own_rules = dict.fromkeys(_rule_ids(own), label)
