@@ -399,6 +399,14 @@ def _inside(path: Path, folder: Path) -> bool:
     return True
 
 
+def _leads_out(folder: Path, relative: Path) -> bool:
+    """Whether ``folder / relative``, symbolic links resolved, lies outside ``folder``."""
+    try:
+        return not _inside((folder / relative).resolve(), folder.resolve())
+    except (OSError, RuntimeError):
+        return True
+
+
 def _policy_keys(sections: Sequence[Section] | None) -> set[str]:
     plugins = installed_sections() if sections is None else tuple(sections)
     return _TOP_KEYS | {s.key for s in plugins}
@@ -475,11 +483,7 @@ class _Files:
                 _check_looks_like_a_policy(data, label, self.sections, strict=True)
                 self.texts[label] = text
                 return data, label, folder / as_path
-        escapes = (
-            any(not _inside((f / as_path).resolve(), f.resolve()) for f in folders)
-            or ".." in as_path.parts
-        )
-        if escapes:
+        if any(_leads_out(f, as_path) for f in folders):
             raise _refuse(
                 f"extends {ref!r}: the path leads out of the extending file's folder and the "
                 "search path, and is refused",
