@@ -477,15 +477,20 @@ def _number(value: float, *, clamp: bool) -> str:
     return text if "." in text else f"{text}.0"
 
 
-def _plain(value: Any) -> bool:
-    """Whether ``json.dumps`` writes ``value`` as durable_rules reads it."""
-    kind = type(value)
-    if kind is float:
-        text = repr(value)
-        return bool(abs(value) <= _SAFE) and "e" not in text and "n" not in text
-    if kind is int:
-        return bool(-_SAFE <= value <= _SAFE)
+def _plain(values: Any) -> bool:
+    """Whether ``json.dumps`` writes each of ``values`` as durable_rules reads it: Python
+    writes a float in exponent notation below 1e-4 and from 1e16 (2**53 is below that)."""
+    for value in values:
+        kind = type(value)
+        if kind is float:
+            if not (value == 0.0 or _TINY <= abs(value) <= _SAFE):
+                return False
+        elif kind is int and not -_SAFE <= value <= _SAFE:
+            return False
     return True
+
+
+_TINY = 1e-4
 
 
 def _json(value: Any, *, clamp: bool = False) -> str:
@@ -495,7 +500,7 @@ def _json(value: Any, *, clamp: bool = False) -> str:
     every number is written in plain decimal digits, and with ``clamp`` (facts) one
     past 2**53 becomes ±(2**53 + 2).
     """
-    if clamp and isinstance(value, dict) and all(_plain(v) for v in value.values()):
+    if clamp and isinstance(value, dict) and _plain(value.values()):
         return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
     return _write(value, clamp=clamp)
 
