@@ -100,7 +100,16 @@ def resolve(
         raise PolicyError(
             [FieldProblem("extends", "expected a policy name or a path", source=source)]
         )
-    parent_data, parent_source, parent_path = loader(parent_ref, base_dir)
+    try:
+        parent_data, parent_source, parent_path = loader(parent_ref, base_dir)
+    except PolicyError as exc:
+        # A refusal about where `extends` leads belongs to the file that says it.
+        raise PolicyError(
+            [
+                attrs.evolve(p, source=p.source or source, path=p.path or "extends")
+                for p in exc.problems
+            ]
+        ) from None
     parent = resolve(
         parent_data,
         source=parent_source,
