@@ -28,7 +28,7 @@ from collectrules import (
     Signal,
 )
 from collectrules.engine import _durable
-from collectrules.policy import policy_from_dict
+from collectrules.policy import load_policy, policy_from_dict
 from helpers import AS_OF, make_case
 from strategies import AS_OF as H_AS_OF
 from strategies import NEGATIVE_WILLINGNESS, cases
@@ -284,8 +284,11 @@ def test_content_hash_tracks_rules_and_parameters(default_policy: Policy) -> Non
 
 def test_same_policy_reuses_its_ruleset(default_policy: Policy) -> None:
     first = _durable.compile_ruleset(default_policy)
-    again = _durable.compile_ruleset(policy_from_dict(default_data()))
+    again = _durable.compile_ruleset(load_policy("default"))
     assert first is again
+    # Equal content from another source is another ruleset: rule origins show in traces.
+    elsewhere = _durable.compile_ruleset(policy_from_dict(default_data()))
+    assert elsewhere is not first
 
 
 def test_no_session_state_is_left_behind(durable_engine: Engine, default_policy: Policy) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import json
+from pathlib import Path
 from typing import Annotated, Any
 
 import pendulum
@@ -12,13 +13,16 @@ import typer
 from collectrules.engine import Engine
 from collectrules.errors import FieldProblem, InputError
 from collectrules.model.time import require_aware
+from collectrules.policy import Policy, load_policy
 
 __all__ = [
     "AsOf",
     "Format",
     "PolicyOption",
+    "PolicyPathOption",
     "echo_json",
     "engine_for",
+    "load_for",
     "one_line",
     "report_row",
     "resolve_as_of",
@@ -61,6 +65,14 @@ PolicyOption = Annotated[
         "--policy", "-p", help="A shipped policy name or a policy file (default: default)."
     ),
 ]
+PolicyPathOption = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--policy-path",
+        help="A folder that a policy's 'extends' may read files from, besides the policy "
+        "file's own folder; repeat for more.",
+    ),
+]
 AsOf = Annotated[
     str | None,
     typer.Option(
@@ -76,10 +88,16 @@ def resolve_as_of(as_of: str | None) -> pendulum.DateTime:
     return require_aware(as_of)
 
 
-def engine_for(policy: str | None, backend: str) -> Engine:
+def load_for(policy: str | None, policy_path: list[Path] | None = None) -> Policy:
+    """The policy of ``--policy`` (default: the embedded default policy), whose
+    ``extends`` may also read from the ``--policy-path`` folders."""
+    return load_policy(policy or "default", search_path=tuple(policy_path or ()))
+
+
+def engine_for(policy: str | None, backend: str, policy_path: list[Path] | None = None) -> Engine:
     """An engine for ``--policy`` (default: the embedded default policy)."""
     if backend not in ("durable", "python"):
         raise InputError(
             [FieldProblem("--backend", f"expected durable or python, got {backend!r}")]
         )
-    return Engine(policy or "default", backend=backend)  # type: ignore[arg-type]
+    return Engine(load_for(policy, policy_path), backend=backend)  # type: ignore[arg-type]

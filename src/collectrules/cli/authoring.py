@@ -17,11 +17,11 @@ import typer
 from collectrules.authoring import changes
 from collectrules.authoring.verify import Finding, verify
 from collectrules.cli import app
-from collectrules.cli._common import AsOf, resolve_as_of
+from collectrules.cli._common import AsOf, PolicyPathOption, load_for, resolve_as_of
 from collectrules.errors import EngineLimitError, FieldProblem, InputError, PolicyError
 from collectrules.io import read_rows
-from collectrules.policy import HitPolicy, Policy, load_policy
-from collectrules.policy.loader import _load_raw, _parse_text, _read_text
+from collectrules.policy import HitPolicy, Policy
+from collectrules.policy.loader import policy_chain
 from collectrules.policy.schema import schema_text
 
 __all__ = ["check", "diff", "impact", "schema", "show"]
@@ -75,6 +75,7 @@ def check(
     policy: Annotated[str, typer.Argument(help="A shipped policy name or a policy file.")],
     fmt: FormatOption = Format.TEXT,
     strict: Annotated[bool, typer.Option(help="Fail on warnings too.")] = False,
+    policy_path: PolicyPathOption = None,
 ) -> None:
     """Verify a policy: load errors, gaps, overlaps, shadowed rules, conflicts, citations,
     dead parameters and signals, monotonic severity and the ordering of remedies.
@@ -83,7 +84,7 @@ def check(
     clean, 1 errors, 2 unusable input.
     """
     try:
-        loaded = load_policy(policy)
+        loaded = load_for(policy, policy_path)
     except PolicyError as exc:
         code = 2 if _unusable(exc) else 1
         _report_load(policy, list(exc.problems), fmt)
@@ -151,22 +152,6 @@ def _report_load(policy: str, problems: list[FieldProblem], fmt: Format) -> None
 
 
 # --------------------------------------------------------------------------- show
-
-
-def _chain(name_or_path: str) -> list[tuple[str, dict[str, Any]]]:
-    """The files of an ``extends`` chain, the named policy first."""
-    text, source, path = _read_text(name_or_path)
-    data = _parse_text(text, source, path)
-    out = [(source, data)]
-    seen = {source}
-    while isinstance(data.get("extends"), str):
-        base_dir = path.parent if path is not None else None
-        data, source, path = _load_raw(data["extends"], base_dir)
-        if source in seen:
-            break
-        seen.add(source)
-        out.append((source, data))
-    return out
 
 
 def _parameter_origins(chain: list[tuple[str, dict[str, Any]]]) -> dict[str, str]:
@@ -246,11 +231,12 @@ def _show_payload(loaded: Policy, chain: list[tuple[str, dict[str, Any]]]) -> di
 def show(
     policy: Annotated[str, typer.Argument(help="A shipped policy name or a policy file.")],
     fmt: FormatOption = Format.TEXT,
+    policy_path: PolicyPathOption = None,
 ) -> None:
     """Print the effective policy after ``extends``: every parameter and rule, and the
     file each came from."""
-    loaded = load_policy(policy)
-    payload = _show_payload(loaded, _chain(policy))
+    loaded = load_for(policy, policy_path)
+    payload = _show_payload(loaded, policy_chain(policy, search_path=tuple(policy_path or ())))
     if fmt is Format.JSON:
         _echo_json(payload)
         return
@@ -301,12 +287,13 @@ def diff(
     old: Annotated[str, typer.Argument(help="The current policy (name or file).")],
     new: Annotated[str, typer.Argument(help="The changed policy (name or file).")],
     fmt: FormatOption = Format.TEXT,
+    policy_path: PolicyPathOption = None,
 ) -> None:
     """List the parameters, signals, layers and rules that differ between two policies.
 
     Exit status: 0 when nothing that decides a case differs, 1 otherwise (as diff does).
     """
-    result = changes.diff_policies(load_policy(old), load_policy(new))
+    result = changes.diff_policies(load_for(old, policy_path), load_for(new, policy_path))
     if fmt is Format.JSON:
         _echo_json(result.to_dict())
     else:
@@ -334,6 +321,7 @@ def impact(
     sample: Annotated[int, typer.Option(help="How many changed cases to show.")] = 5,
     fmt: FormatOption = Format.TEXT,
     backend: Annotated[str, typer.Option(help="python (compiled) or durable (Rete)")] = "python",
+    policy_path: PolicyPathOption = None,
 ) -> None:
     """Decide the same cases under both policies and show what changes: the quadrant
     from->to matrix, the remedies gained and lost, and a sample of changed cases with
@@ -347,8 +335,8 @@ def impact(
         where = ", ".join(str(c) for c in cases)
         raise InputError([FieldProblem("CASES", f"no cases found in {where}")])
     report = changes.impact(
-        load_policy(old),
-        load_policy(new),
+        load_for(old, policy_path),
+        load_for(new, policy_path),
         rows,
         as_of=when,
         sample=sample,

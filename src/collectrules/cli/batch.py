@@ -24,7 +24,13 @@ from collectrules.batch import (
     run_batch,
 )
 from collectrules.cli import app
-from collectrules.cli._common import AsOf, PolicyOption, engine_for, resolve_as_of
+from collectrules.cli._common import (
+    AsOf,
+    PolicyOption,
+    PolicyPathOption,
+    engine_for,
+    resolve_as_of,
+)
 from collectrules.errors import CollectRulesError
 
 __all__ = ["EXIT_INTERNAL", "EXIT_IO", "SHOWN_BAD_ROWS", "batch"]
@@ -53,6 +59,7 @@ def batch(
         ),
     ] = None,
     policy: PolicyOption = None,
+    policy_path: PolicyPathOption = None,
     as_of: AsOf = None,
     backend: Annotated[str, typer.Option(help="durable (Rete) or python (compiled)")] = "python",
     encoding: Annotated[
@@ -74,7 +81,7 @@ def batch(
     unusable input, 3 the outputs could not be written, 4 an unexpected error.
     """
     started = time.perf_counter()
-    engine = engine_for(policy, backend)
+    engine = engine_for(policy, backend, policy_path)
     err_path = errors if errors is not None else default_errors_path(out)
     pending = BatchFiles(out, err_path).pending() if resume else None
     when = None if pending is not None and as_of is None else resolve_as_of(as_of)

@@ -12,7 +12,14 @@ from rich.console import Console
 from rich.table import Table
 
 from collectrules.cli import app
-from collectrules.cli._common import Format, PolicyOption, one_line, resolve_as_of
+from collectrules.cli._common import (
+    Format,
+    PolicyOption,
+    PolicyPathOption,
+    load_for,
+    one_line,
+    resolve_as_of,
+)
 from collectrules.compliance.guardrails import Contact, Guardrails, ReasonEffect, Verdict
 from collectrules.errors import FieldProblem, InputError
 from collectrules.io import read_rows
@@ -124,6 +131,7 @@ def contact(
         typer.Option(help="Prior contact events, JSON Lines; added to the case's own events."),
     ] = None,
     policy: PolicyOption = None,
+    policy_path: PolicyPathOption = None,
     purpose: Annotated[
         str | None, typer.Option(help="For a third party: locate, message or collect.")
     ] = None,
@@ -145,7 +153,7 @@ def contact(
     The exit status is 0 when the contact is allowed and 1 when it is blocked.
     """
     when = resolve_as_of(at)
-    guardrails = Guardrails(policy or "default")
+    guardrails = Guardrails(load_for(policy, policy_path))
     case, data = _read_case(case_file, guardrails)
     events = list(case.events)
     if history is not None:

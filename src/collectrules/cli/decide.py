@@ -14,6 +14,7 @@ from collectrules.cli._common import (
     AsOf,
     Format,
     PolicyOption,
+    PolicyPathOption,
     echo_json,
     engine_for,
     one_line,
@@ -40,6 +41,7 @@ def decide(
         list[Path], typer.Argument(help="Case files: .json, .jsonl, .csv, or directories.")
     ],
     policy: PolicyOption = None,
+    policy_path: PolicyPathOption = None,
     as_of: AsOf = None,
     fmt: Annotated[Format, typer.Option("--format", help="table or json")] = Format.TABLE,
     backend: Annotated[str, typer.Option(help="durable (Rete) or python (compiled)")] = "durable",
@@ -50,7 +52,7 @@ def decide(
     status is 1 when any row was bad.
     """
     when = resolve_as_of(as_of)
-    engine = engine_for(policy, backend)
+    engine = engine_for(policy, backend, policy_path)
     console = Console(soft_wrap=False, width=200)
     decisions: list[Decision] = []
     bad = 0
@@ -95,11 +97,12 @@ def decide(
 def explain(
     case_file: Annotated[Path, typer.Argument(help="One case file (.json).")],
     policy: PolicyOption = None,
+    policy_path: PolicyPathOption = None,
     as_of: AsOf = None,
 ) -> None:
     """Explain one decision: every rule that fired, in order, with its citations."""
     when = resolve_as_of(as_of)
-    engine = engine_for(policy, "durable")
+    engine = engine_for(policy, "durable", policy_path)
     rows = list(read_rows([case_file]))
     if len(rows) != 1 or rows[0].data is None:
         reason = one_line(rows[0].error) if rows and rows[0].error else "expected one case"

@@ -17,6 +17,7 @@ from collectrules.cli._common import (
     AsOf,
     Format,
     PolicyOption,
+    PolicyPathOption,
     echo_json,
     engine_for,
     report_row,
@@ -181,13 +182,14 @@ def _print_timeline(console: Console, tl: Timeline) -> None:
 def timeline(
     case_file: Annotated[Path, typer.Argument(help="A case file (.json, .jsonl or .csv).")],
     policy: PolicyOption = None,
+    policy_path: PolicyPathOption = None,
     as_of: AsOf = None,
     fmt: Annotated[Format, typer.Option("--format", help="table or json")] = Format.TABLE,
 ) -> None:
     """Plan the collection timeline of a case: steps and their status, legal deadlines,
     and what to do next (open, late and breached steps, soonest first)."""
     when = resolve_as_of(as_of)
-    engine = engine_for(policy, "python")
+    engine = engine_for(policy, "python", policy_path)
     kinds = tuple(engine.policy.signals)
     timelines: list[Timeline] = []
     bad = 0

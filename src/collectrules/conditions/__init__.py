@@ -29,6 +29,7 @@ from collectrules.conditions.builder import F
 from collectrules.conditions.check import check, check_value
 from collectrules.conditions.durable_json import to_durable
 from collectrules.conditions.ir import (
+    MAX_CONSTANT,
     MAX_TEXT,
     MONEY_SCALE,
     All,
@@ -51,6 +52,7 @@ from collectrules.conditions.parser import parse
 from collectrules.conditions.python import compile_condition, predicate
 
 __all__ = [
+    "MAX_CONSTANT",
     "MAX_TEXT",
     "MONEY_SCALE",
     "All",

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
+from typing import Any
 
 from collectrules.conditions.ir import (
+    MAX_CONSTANT,
+    MONEY_SCALE,
+    Between,
     Compare,
     Condition,
     FieldSpec,
@@ -20,6 +25,18 @@ from collectrules.conditions.ir import (
 from collectrules.errors import ConditionError, did_you_mean
 
 
+class ParameterTypeError(ConditionError):
+    """A parameter whose value does not fit the field a condition compares it with.
+
+    ``parameter`` names it, so that the policy loader can report the problem where the
+    parameter is set, with every rule that uses it.
+    """
+
+    def __init__(self, message: str, *, parameter: str, **kw: Any) -> None:
+        self.parameter = parameter
+        super().__init__(message, **kw)
+
+
 def check_value(spec: FieldSpec, op: Op, value: object) -> None:
     """Type-check ``field op value`` against the field's type.
 
@@ -28,51 +45,73 @@ def check_value(spec: FieldSpec, op: Op, value: object) -> None:
     kind = spec.type
     if spec.numeric:
         if isinstance(value, bool) or not isinstance(value, int | float):
-            msg = f"field {spec.name!r} is {kind}; compare it with a number, not {value!r}"
+            msg = f"field {spec.name!r} is {kind}; compare it with a number, not {_show(value)}"
             raise ConditionError(msg, field=spec.name)
-        if kind is FieldType.INT and isinstance(value, float) and not value.is_integer():
-            return
+        if isinstance(value, float) and not math.isfinite(value):
+            msg = f"{value!r} is not a finite number"
+            raise ConditionError(msg, field=spec.name)
+        scale = MONEY_SCALE if kind is FieldType.MONEY else 1
+        if not abs(value) * scale <= MAX_CONSTANT:
+            limit = "2**53" if scale == 1 else f"2**53 / {MONEY_SCALE}"
+            msg = (
+                f"field {spec.name!r}: {_show(value)} is too large to compare exactly; "
+                f"constants are limited to ±{limit}"
+            )
+            raise ConditionError(msg, field=spec.name)
         return
     if kind is FieldType.BOOL:
         if not isinstance(value, bool):
-            msg = f"field {spec.name!r} is bool; compare it with true or false, not {value!r}"
+            msg = f"field {spec.name!r} is bool; compare it with true or false, not {_show(value)}"
             raise ConditionError(msg, field=spec.name)
         if op not in (Op.EQ, Op.NE):
             msg = f"field {spec.name!r} is bool; only == and != apply"
             raise ConditionError(msg, field=spec.name)
         return
     if not isinstance(value, str):
-        msg = f"field {spec.name!r} is {kind}; compare it with a string, not {value!r}"
+        msg = f"field {spec.name!r} is {kind}; compare it with a string, not {_show(value)}"
         raise ConditionError(msg, field=spec.name)
     if op not in (Op.EQ, Op.NE):
         msg = f"field {spec.name!r} is {kind}; only ==, != and 'in' apply"
         raise ConditionError(msg, field=spec.name)
     if kind is FieldType.ENUM and spec.choices and value not in spec.choices:
         msg = (
-            f"{value!r} is not a value of {spec.name!r}; expected one of {', '.join(spec.choices)}"
+            f"{_show(value)} is not a value of {spec.name!r}; "
+            f"expected one of {', '.join(spec.choices)}"
         )
         raise ConditionError(msg, field=spec.name, suggestion=did_you_mean(value, spec.choices))
+
+
+def _show(value: object) -> str:
+    """A constant as an error quotes it: at most 60 characters of it."""
+    text = repr(value)
+    return text if len(text) <= 60 else f"{text[:57]}..."
 
 
 def check(cond: Condition, schema: Mapping[str, FieldSpec], params: Mapping[str, Scalar]) -> None:
     """Check a condition built in Python against a schema, as ``parse`` does for text."""
     for node in cond.walk():
-        if isinstance(node, _Leaf):
-            if node.field not in schema:
-                msg = f"unknown field {node.field!r}"
-                raise ConditionError(
-                    msg, field=node.field, suggestion=did_you_mean(node.field, schema)
-                )
-            spec = schema[node.field]
-            for v in _leaf_values(node):
-                if isinstance(v, Param) and v.name not in params:
-                    msg = f"unknown parameter {v.name!r}"
-                    raise ConditionError(msg, field=v.name, suggestion=did_you_mean(v.name, params))
-                actual = params[v.name] if isinstance(v, Param) else v
-                op = Op.EQ if isinstance(node, In) else Op.GE
-                if isinstance(node, Compare):
-                    op = node.op
-                check_value(spec, op, actual)
-            if isinstance(node, Truth) and spec.type is not FieldType.BOOL:
-                msg = f"field {node.field!r} is {spec.type}, not bool"
-                raise ConditionError(msg, field=node.field)
+        if not isinstance(node, _Leaf):
+            continue
+        if node.field not in schema:
+            msg = f"unknown field {node.field!r}"
+            raise ConditionError(msg, field=node.field, suggestion=did_you_mean(node.field, schema))
+        spec = schema[node.field]
+        if isinstance(node, Between) and not spec.numeric:
+            msg = f"a range needs a numeric field; {node.field!r} is {spec.type}"
+            raise ConditionError(msg, field=node.field)
+        if isinstance(node, Truth) and spec.type is not FieldType.BOOL:
+            msg = f"field {node.field!r} is {spec.type}, not bool"
+            raise ConditionError(msg, field=node.field)
+        op = node.op if isinstance(node, Compare) else Op.EQ if isinstance(node, In) else Op.GE
+        for v in _leaf_values(node):
+            if not isinstance(v, Param):
+                check_value(spec, op, v)
+                continue
+            if v.name not in params:
+                msg = f"unknown parameter {v.name!r}"
+                raise ConditionError(msg, field=v.name, suggestion=did_you_mean(v.name, params))
+            try:
+                check_value(spec, op, params[v.name])
+            except ConditionError as exc:
+                msg = f"parameter {v.name!r}: {exc.reason}"
+                raise ParameterTypeError(msg, parameter=v.name, field=node.field) from None

@@ -1,10 +1,17 @@
 """The durable_rules back end: conditions as durable_rules' JSON expressions.
 
-This module emits data only; it never imports durable_rules."""
+This module emits data only; it never imports durable_rules. It also measures what it
+emits (:func:`shape`): durable_rules' limits (DURABLE_RULES.md #3, #4 and error 113)
+apply to the expressions it really gets, after ``in`` lists, ``or`` alternatives,
+negations and absent-field alternatives are expanded, not to the condition as written.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from typing import Any
+
+import attrs
 
 from collectrules.conditions.ir import (
     All,
@@ -22,22 +29,53 @@ from collectrules.conditions.ir import (
 )
 from collectrules.errors import ConditionError
 
+__all__ = ["DurableShape", "durable_nodes", "shape", "to_durable"]
+
 # --------------------------------------------------------------------------- durable
 
 _DURABLE_OPS = {Op.LT: "$lt", Op.LE: "$lte", Op.GT: "$gt", Op.GE: "$gte", Op.NE: "$neq"}
+_GROUPS = ("$and", "$or")
 
 
-def to_durable(cond: Condition, optional: frozenset[str] = frozenset()) -> dict[str, Any] | None:
+def to_durable(
+    cond: Condition,
+    optional: frozenset[str] = frozenset(),
+    lowered: Mapping[Condition, str] | None = None,
+) -> dict[str, Any] | None:
     """Translate a resolved condition into durable_rules' JSON expression syntax.
 
     Negation is pushed to the leaves. durable_rules matches nothing on a missing
     property, even ``$neq``; so where a field is ``optional`` the negated leaf also
     accepts its absence (``$nex``), which keeps the two back ends in exact agreement.
-    Returns ``None`` for :class:`Always`.
+    A part listed in ``lowered`` is not sent as an expression: the adapter computes it
+    on the Python side and posts it as the boolean fact named there, so the expression
+    is a single test of that fact. Returns ``None`` for :class:`Always`.
     """
     if isinstance(cond, Always):
         return None
-    return _durable(cond, negate=False, optional=optional)
+    return _durable(cond, negate=False, optional=optional, lowered=lowered or {})
+
+
+def durable_nodes(
+    cond: Condition,
+    optional: frozenset[str] = frozenset(),
+    lowered: Mapping[Condition, str] | None = None,
+) -> Iterator[tuple[Condition, dict[str, Any]]]:
+    """Every part of ``cond`` (depth first) with the expression durable_rules gets for it,
+    in the polarity in which it appears (a part under ``not`` is emitted negated)."""
+    low = lowered or {}
+    stack: list[tuple[Condition, bool]] = [(cond, False)]
+    while stack:
+        node, negate = stack.pop()
+        if isinstance(node, Always):
+            continue
+        yield node, _durable(node, negate=negate, optional=optional, lowered=low)
+        if node in low:
+            continue
+        if isinstance(node, Not):
+            stack.append((node.part, not negate))
+        elif isinstance(node, All | AnyOf):
+            stack.extend((p, negate) for p in reversed(node.parts))
 
 
 def _leaf(field: str, op: Op, value: Scalar) -> dict[str, Any]:
@@ -46,11 +84,23 @@ def _leaf(field: str, op: Op, value: Scalar) -> dict[str, Any]:
     return {_DURABLE_OPS[op]: {field: value}}
 
 
-def _durable(cond: Condition, *, negate: bool, optional: frozenset[str]) -> dict[str, Any]:
+def _distinct(values: list[Scalar]) -> list[Scalar]:
+    """The values without repeats (``1`` and ``1.0`` are one value): durable_rules would
+    otherwise match one fact once per copy, and ``in`` means membership."""
+    return list(dict.fromkeys(values))
+
+
+def _durable(
+    cond: Condition, *, negate: bool, optional: frozenset[str], lowered: Mapping[Condition, str]
+) -> dict[str, Any]:
+    name = lowered.get(cond) if lowered else None
+    if name is not None:
+        # Computed on the Python side and always posted: no absence to allow for.
+        return {name: not negate}
     if isinstance(cond, Not):
-        return _durable(cond.part, negate=not negate, optional=optional)
+        return _durable(cond.part, negate=not negate, optional=optional, lowered=lowered)
     if isinstance(cond, All | AnyOf):
-        parts = [_durable(p, negate=negate, optional=optional) for p in cond.parts]
+        parts = [_durable(p, negate=negate, optional=optional, lowered=lowered) for p in cond.parts]
         conj = isinstance(cond, All) != negate
         if len(parts) == 1:
             return parts[0]
@@ -71,7 +121,7 @@ def _durable(cond: Condition, *, negate: bool, optional: frozenset[str]) -> dict
         positive = [(Op.GE, _plain(cond.low)), (Op.LE, _plain(cond.high))]
         conj = True
     else:
-        positive = [(Op.EQ, _plain(v)) for v in cond.values]
+        positive = [(Op.EQ, v) for v in _distinct([_plain(v) for v in cond.values])]
         conj = False
     if not negate:
         leaves = [_leaf(field, op, v) for op, v in positive]
@@ -85,3 +135,83 @@ def _durable(cond: Condition, *, negate: bool, optional: frozenset[str]) -> dict
     if field in optional:
         return {"$or": [body, {"$nex": {field: 1}}]}
     return body
+
+
+# --------------------------------------------------------------------------- measuring
+
+
+@attrs.frozen
+class DurableShape:
+    """What one durable_rules expression costs.
+
+    ``alternatives``: the conjunctions it expands to (each ``or`` alternative is one;
+    an ``and`` of ``or`` groups counts their product, an upper bound) — DURABLE_RULES.md
+    #3 counts these. ``at_once``: how many of them one fact can match at the same time
+    (an ``in`` list matches at most one; an absent-field alternative excludes the
+    others) — #4 counts these. ``groups``: its ``$and``/``$or`` groups — durable_rules
+    refuses a rule with 16 of them (error 113, measured).
+    """
+
+    alternatives: int
+    at_once: int
+    groups: int
+
+
+def shape(expr: Mapping[str, Any] | None) -> DurableShape:
+    """The :class:`DurableShape` of an expression emitted by :func:`to_durable`."""
+    if expr is None:
+        return DurableShape(1, 1, 0)
+    (key, value), *_ = expr.items()
+    if key not in _GROUPS:
+        return DurableShape(1, 1, 0)
+    parts = [shape(p) for p in value]
+    groups = 1 + sum(p.groups for p in parts)
+    if key == "$and":
+        alternatives = at_once = 1
+        for p in parts:
+            alternatives *= p.alternatives
+            at_once *= p.at_once
+        return DurableShape(alternatives, at_once, groups)
+    alternatives = sum(p.alternatives for p in parts)
+    if _one_field_equalities(value):
+        at_once = 1
+    elif _absent_alternative(value):
+        at_once = max(
+            1, sum(p.at_once for p, e in zip(parts, value, strict=True) if "$nex" not in e)
+        )
+    else:
+        at_once = sum(p.at_once for p in parts)
+    return DurableShape(alternatives, at_once, groups)
+
+
+def _one_field_equalities(parts: list[Mapping[str, Any]]) -> bool:
+    """``{f: v1}, {f: v2} …`` with distinct values: at most one holds for a fact."""
+    fields = {next(iter(p)) for p in parts}
+    return (
+        len(fields) == 1
+        and not next(iter(fields)).startswith("$")
+        and all(len(p) == 1 for p in parts)
+    )
+
+
+def _absent_alternative(parts: list[Mapping[str, Any]]) -> bool:
+    """``[body, {"$nex": {f: 1}}]``: the absence alternative excludes the body, which
+    reads only ``f`` and so needs it present."""
+    nex = [p for p in parts if "$nex" in p]
+    if len(nex) != 1 or len(parts) != 2:
+        return False
+    field = next(iter(nex[0]["$nex"]))
+    body = next(p for p in parts if "$nex" not in p)
+    return _reads(body) == {field}
+
+
+def _reads(expr: Mapping[str, Any]) -> set[str]:
+    (key, value), *_ = expr.items()
+    if key in _GROUPS:
+        found: set[str] = set()
+        for p in value:
+            found |= _reads(p)
+        return found
+    if key.startswith("$"):
+        return set(value)
+    return {key}

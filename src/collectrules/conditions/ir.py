@@ -18,6 +18,7 @@ import attrs
 from collectrules.errors import ConditionError, did_you_mean
 
 __all__ = [
+    "MAX_CONSTANT",
     "MAX_TEXT",
     "MONEY_SCALE",
     "All",
@@ -42,6 +43,11 @@ __all__ = [
 #: Money facts are integers in units of 10^-4 of the currency's major unit: exact for
 #: every ISO 4217 currency, and safe for durable_rules, which has no decimal type.
 MONEY_SCALE = 10_000
+
+#: The largest magnitude a numeric constant may have (money constants in the facts'
+#: units): every integer up to it is exact as a double, so both back ends compare it
+#: exactly, and durable_rules, which reads 64-bit integers and doubles, reads it as is.
+MAX_CONSTANT = 2**53
 
 Scalar: TypeAlias = int | float | str | bool
 Facts: TypeAlias = Mapping[str, Any]

@@ -11,7 +11,7 @@ import warnings
 from collections.abc import Mapping
 from typing import Any
 
-from collectrules.conditions.check import check_value
+from collectrules.conditions.check import ParameterTypeError, check_value
 from collectrules.conditions.ir import (
     MAX_TEXT,
     All,
@@ -177,6 +177,9 @@ class _Builder:
             name = self.field(mid)
             lo, hi = self.value(low, name), self.value(high, name)
             self.check_numeric(mid, name, "a range")
+            # Both bounds are type-checked like any comparison: '3' <= dpd is an error.
+            self.check_compare(low, name, Op.GE, lo)
+            self.check_compare(high, name, Op.LE, hi)
             return Between(name, lo, hi)
         if len(ops) != 1:
             raise self.fail(node, "chain comparisons only as low <= field <= high")
@@ -287,4 +290,13 @@ class _Builder:
         try:
             check_value(spec, op, actual)
         except ConditionError as exc:
+            if isinstance(value, Param):
+                col = getattr(node, "col_offset", None)
+                raise ParameterTypeError(
+                    f"parameter {value.name!r}: {exc.reason}",
+                    parameter=value.name,
+                    text=self.text,
+                    column=None if col is None else col + 1,
+                    field=name,
+                ) from None
             raise self.fail(node, exc.reason, field=name) from None

@@ -105,7 +105,7 @@ class Engine:
         when = require_aware(as_of)
         derived = derive(case, when, self.policy)
         if self._ruleset is not None:
-            outcome = self._ruleset.evaluate(derived.facts)
+            outcome = self._ruleset.evaluate(derived.facts, case_id=case.case_id)
         else:
             outcome = self._compiled.run(derived.facts)
         return self._decision(case, derived, outcome)

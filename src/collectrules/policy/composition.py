@@ -30,7 +30,10 @@ import attrs
 
 from collectrules.errors import FieldProblem, PolicyError, did_you_mean
 
-__all__ = ["Resolution", "resolve"]
+__all__ = ["MAX_EXTENDS_DEPTH", "Resolution", "resolve"]
+
+#: How many files an ``extends`` chain may hold below the policy itself.
+MAX_EXTENDS_DEPTH = 16
 
 RawLoader = Callable[[str, Path | None], tuple[dict[str, Any], str, Path | None]]
 _IDENTITY = ("id", "version", "title", "description", "notes")
@@ -78,6 +81,10 @@ def resolve(
     if _identity(label) in keys:
         cycle = " -> ".join((*chain[keys.index(_identity(label)) :], label))
         raise PolicyError([FieldProblem("extends", f"extends cycle: {cycle}", source=source)])
+    if len(chain) > MAX_EXTENDS_DEPTH:
+        shown = " -> ".join((*chain, label))
+        msg = f"extends chain deeper than {MAX_EXTENDS_DEPTH} files: {shown}"
+        raise PolicyError([FieldProblem("extends", msg, source=chain[0] if chain else source)])
     own = copy.deepcopy(dict(data))
     parent_ref = own.pop("extends", None)
     own_rules = dict.fromkeys(_rule_ids(own), label)
@@ -93,7 +100,16 @@ def resolve(
         raise PolicyError(
             [FieldProblem("extends", "expected a policy name or a path", source=source)]
         )
-    parent_data, parent_source, parent_path = loader(parent_ref, base_dir)
+    try:
+        parent_data, parent_source, parent_path = loader(parent_ref, base_dir)
+    except PolicyError as exc:
+        # A refusal about where `extends` leads belongs to the file that says it.
+        raise PolicyError(
+            [
+                attrs.evolve(p, source=p.source or source, path=p.path or "extends")
+                for p in exc.problems
+            ]
+        ) from None
     parent = resolve(
         parent_data,
         source=parent_source,

@@ -9,7 +9,9 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
 import re
+import stat
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from importlib import resources
@@ -31,16 +33,19 @@ from collectrules.conditions import (
     check,
     parse,
 )
+from collectrules.conditions.check import ParameterTypeError
 from collectrules.errors import ConditionError, FieldProblem, PolicyError, did_you_mean
 from collectrules.model.remedies import Remedy
 from collectrules.policy import _limits, composition
 from collectrules.policy._tables import TableReader
 from collectrules.policy.model import (
+    CORE_PARAMETERS,
     ConflictRule,
     HitPolicy,
     Layer,
     LayerRule,
     Parameter,
+    ParameterSpec,
     Policy,
     RemedyEffect,
     RemedyRule,
@@ -50,7 +55,14 @@ from collectrules.policy.model import (
 )
 from collectrules.policy.section import Section, installed_sections, parse_sections
 
-__all__ = ["FORMAT_VERSION", "available_policies", "load_policy", "policy_from_dict"]
+__all__ = [
+    "FORMAT_VERSION",
+    "MAX_POLICY_BYTES",
+    "available_policies",
+    "load_policy",
+    "policy_chain",
+    "policy_from_dict",
+]
 
 # --------------------------------------------------------------------------- loading
 
@@ -85,17 +97,72 @@ def available_policies() -> tuple[str, ...]:
     return tuple(sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".toml")))
 
 
+#: The largest policy file read, in bytes: the shipped policies are under 100 KiB.
+MAX_POLICY_BYTES = 2 * 1024 * 1024
+#: How deeply tables and arrays may nest in a policy file (the shipped ones need 5).
+MAX_NESTING = 64
+#: YAML: how many aliases a file may use, and how many nodes it may expand to, so that
+#: a "billion laughs" file is refused while it is read, not expanded.
+MAX_YAML_ALIASES = 256
+MAX_YAML_NODES = 200_000
+#: How many problems one error lists; the rest are counted.
+MAX_PROBLEMS = 50
+
+
+def _refuse(message: str, source: str | None) -> PolicyError:
+    return PolicyError([FieldProblem("", message, source=source)])
+
+
+def _read_file(path: Path, label: str) -> str:
+    """The text of a regular file of at most :data:`MAX_POLICY_BYTES`, read once.
+
+    A directory, device (``/dev/zero``), FIFO or socket is refused before it is read;
+    the file is opened without blocking, and checked again once open.
+    """
+    try:
+        info = os.stat(path)
+    except OSError as exc:
+        raise _refuse(f"cannot read policy file: {exc.strerror}", label) from None
+    if not stat.S_ISREG(info.st_mode):
+        raise _refuse("cannot read policy file: not a regular file", label)
+    if info.st_size > MAX_POLICY_BYTES:
+        raise _refuse(f"policy file larger than {MAX_POLICY_BYTES} bytes", label)
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as exc:
+        raise _refuse(f"cannot read policy file: {exc.strerror}", label) from None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise _refuse("cannot read policy file: not a regular file", label)
+        chunks: list[bytes] = []
+        size = 0
+        while size <= MAX_POLICY_BYTES:
+            chunk = os.read(fd, MAX_POLICY_BYTES + 1 - size)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    except OSError as exc:
+        raise _refuse(f"cannot read policy file: {exc.strerror}", label) from None
+    finally:
+        os.close(fd)
+    if size > MAX_POLICY_BYTES:
+        raise _refuse(f"policy file larger than {MAX_POLICY_BYTES} bytes", label)
+    try:
+        return b"".join(chunks).decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise _refuse(
+            f"cannot read policy file: not UTF-8 text (byte {exc.start})", label
+        ) from None
+
+
 def _read_text(name_or_path: str | Path) -> tuple[str, str, Path | None]:
-    """Return (text, source label, path) for a shipped name or a file path."""
+    """Return (text, source label, path) for a shipped name or a file path the caller
+    chose. A path that ``extends`` names goes through :class:`_Files` instead."""
     candidate = Path(name_or_path)
     text_name = str(name_or_path)
     if candidate.suffix.lower() in _SUFFIXES or candidate.exists():
-        try:
-            return candidate.read_text(encoding="utf-8"), str(candidate), candidate
-        except OSError as exc:
-            raise PolicyError(
-                [FieldProblem("", f"cannot read policy file: {exc.strerror}", source=text_name)]
-            ) from None
+        return _read_file(candidate, str(candidate)), str(candidate), candidate
     if text_name in available_policies():
         res = resources.files("collectrules") / "policies" / f"{text_name}.toml"
         return res.read_text(encoding="utf-8"), f"<{text_name}>", None
@@ -106,8 +173,90 @@ def _read_text(name_or_path: str | Path) -> tuple[str, str, Path | None]:
     )
 
 
-def _parse_text(text: str, source: str, path: Path | None) -> dict[str, Any]:
+class _YamlTooBig(Exception):
+    """A YAML file past the alias, node or nesting limits."""
+
+
+def _yaml_loader(yaml: Any) -> Any:
+    """A safe YAML loader that counts aliases, expanded nodes and nesting as it composes."""
+
+    class Loader(yaml.SafeLoader):  # type: ignore[misc]
+        def __init__(self, stream: str) -> None:
+            super().__init__(stream)
+            self.aliases = 0
+            self.depth = 0
+            self.sizes: dict[int, int] = {}
+
+        def compose_node(self, parent: Any, index: Any) -> Any:
+            if self.check_event(yaml.AliasEvent):
+                self.aliases += 1
+                if self.aliases > MAX_YAML_ALIASES:
+                    msg = f"more than {MAX_YAML_ALIASES} aliases"
+                    raise _YamlTooBig(msg)
+                return super().compose_node(parent, index)
+            self.depth += 1
+            if self.depth > MAX_NESTING:
+                msg = f"nested more than {MAX_NESTING} deep"
+                raise _YamlTooBig(msg)
+            node = super().compose_node(parent, index)
+            self.depth -= 1
+            size = 1
+            if isinstance(node, yaml.MappingNode):
+                for key, value in node.value:
+                    size += self.sizes.get(id(key), 1) + self.sizes.get(id(value), 1)
+            elif isinstance(node, yaml.SequenceNode):
+                size += sum(self.sizes.get(id(item), 1) for item in node.value)
+            if size > MAX_YAML_NODES:
+                msg = f"expands to more than {MAX_YAML_NODES} values (aliases included)"
+                raise _YamlTooBig(msg)
+            self.sizes[id(node)] = size
+            return node
+
+    return Loader
+
+
+def _too_deep(data: object) -> bool:
+    """Whether tables and arrays nest deeper than :data:`MAX_NESTING` (no recursion)."""
+    stack: list[tuple[object, int]] = [(data, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_NESTING:
+            return True
+        if isinstance(node, Mapping):
+            stack.extend((v, depth + 1) for v in node.values())
+        elif isinstance(node, list):
+            stack.extend((v, depth + 1) for v in node)
+    return False
+
+
+def _parse_text(
+    text: str, source: str, path: Path | None, *, foreign: bool = False
+) -> dict[str, Any]:
+    """Decode a policy file. With ``foreign`` (a file that ``extends`` reached, not yet
+    known to be a policy), a syntax error says where, never what the file holds."""
     suffix = path.suffix.lower() if path is not None else ".toml"
+    try:
+        data = _decode(text, source, suffix)
+    except PolicyError as exc:
+        if not foreign:
+            raise
+        lines = [p.line for p in exc.problems if p.line is not None]
+        where = f" at line {lines[0]}" if lines else ""
+        raise _refuse(
+            f"not a policy file: it cannot be read as {suffix[1:].upper()}{where}", source
+        ) from None
+    except RecursionError:
+        data = None
+    if data is None or _too_deep(data):
+        raise _refuse(
+            f"a policy file may nest tables and arrays at most {MAX_NESTING} deep", source
+        )
+    if not isinstance(data, dict):
+        raise PolicyError([FieldProblem("", "a policy must be a table of keys", source=source)])
+    return data
+
+
+def _decode(text: str, source: str, suffix: str) -> Any:
     if suffix in (".yaml", ".yml"):
         try:
             import yaml
@@ -115,7 +264,9 @@ def _parse_text(text: str, source: str, path: Path | None) -> dict[str, Any]:
             msg = "YAML policies need the 'yaml' extra: pip install 'collectrules[yaml]'"
             raise PolicyError([FieldProblem("", msg, source=source)]) from None
         try:
-            data = yaml.safe_load(text)
+            return yaml.load(text, Loader=_yaml_loader(yaml))
+        except _YamlTooBig as exc:
+            raise _refuse(f"YAML refused: the file {exc}", source) from None
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             line = mark.line + 1 if mark is not None else None
@@ -132,9 +283,9 @@ def _parse_text(text: str, source: str, path: Path | None) -> dict[str, Any]:
             raise PolicyError(
                 [FieldProblem("", f"{what}{col}: {problem}", source=source, line=line)]
             ) from None
-    elif suffix == ".json":
+    if suffix == ".json":
         try:
-            data = json.loads(text)
+            return json.loads(text)
         except json.JSONDecodeError as exc:
             raise PolicyError(
                 [
@@ -146,36 +297,49 @@ def _parse_text(text: str, source: str, path: Path | None) -> dict[str, Any]:
                     )
                 ]
             ) from None
-    else:
-        try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            message = str(exc)
-            m = re.search(r"\(at line (\d+), column (\d+)\)", message)
-            line = int(m.group(1)) if m else None
-            detail = message[: m.start()].strip() if m else message
-            col = f", column {m.group(2)}" if m else ""
-            raise PolicyError(
-                [FieldProblem("", f"TOML syntax error{col}: {detail}", source=source, line=line)]
-            ) from None
-    if not isinstance(data, dict):
-        raise PolicyError([FieldProblem("", "a policy must be a table of keys", source=source)])
-    return data
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        message = str(exc)
+        m = re.search(r"\(at line (\d+), column (\d+)\)", message)
+        line = int(m.group(1)) if m else None
+        detail = message[: m.start()].strip() if m else message
+        col = f", column {m.group(2)}" if m else ""
+        raise PolicyError(
+            [FieldProblem("", f"TOML syntax error{col}: {detail}", source=source, line=line)]
+        ) from None
 
 
 def load_policy(
-    name_or_path: str | Path = "default", *, sections: Sequence[Section] | None = None
+    name_or_path: str | Path = "default",
+    *,
+    sections: Sequence[Section] | None = None,
+    search_path: Sequence[str | Path] = (),
 ) -> Policy:
     """Load a shipped policy by name (``"default"``) or a policy file by path.
 
     Every problem in the file is reported together in one :class:`PolicyError`.
     ``sections`` are the optional-section plug-ins to read it with; by default, the
     installed ones (:mod:`collectrules.sections`).
+
+    ``extends`` may name a shipped policy, or a file inside the folder of the file that
+    extends, or inside one of the folders of ``search_path`` (the caller's explicit
+    choice); anything else (an absolute path, a ``../`` or a symbolic link that leads
+    out) is refused before it is opened. Every file is read once: a regular file of at
+    most :data:`MAX_POLICY_BYTES`, never a device, FIFO or directory.
     """
     text, source, path = _read_text(name_or_path)
     data = _parse_text(text, source, path)
+    _check_looks_like_a_policy(data, source, sections, strict=False)
     base_dir = path.parent if path is not None else None
-    return policy_from_dict(data, source=source, text=text, base_dir=base_dir, sections=sections)
+    return policy_from_dict(
+        data,
+        source=source,
+        text=text,
+        base_dir=base_dir,
+        sections=sections,
+        search_path=search_path,
+    )
 
 
 def policy_from_dict(
@@ -185,31 +349,168 @@ def policy_from_dict(
     text: str | None = None,
     base_dir: Path | None = None,
     sections: Sequence[Section] | None = None,
+    search_path: Sequence[str | Path] = (),
     _chain: tuple[str, ...] = (),
 ) -> Policy:
-    """Build a policy from plain data (as decoded from TOML), validating every part."""
+    """Build a policy from plain data (as decoded from TOML), validating every part.
+
+    ``extends`` resolves as for :func:`load_policy`: a shipped name, or a file inside
+    ``base_dir`` or ``search_path``.
+    """
+    files = _Files(search_path, sections)
+    if source is not None and text is not None:
+        files.texts[source] = text
     resolution = composition.resolve(
-        data, source=source, base_dir=base_dir, chain=_chain, loader=_load_raw
+        data, source=source, base_dir=base_dir, chain=_chain, loader=files.extends
     )
     plugins = installed_sections() if sections is None else tuple(sections)
-    return _Loader(resolution, source=source, text=text, plugins=plugins).build()
+    return _Loader(resolution, source=source, text=text, plugins=plugins, files=files).build()
+
+
+def policy_chain(
+    name_or_path: str | Path, *, search_path: Sequence[str | Path] = ()
+) -> list[tuple[str, dict[str, Any]]]:
+    """The files of a policy's ``extends`` chain as read, the named policy first:
+    (source label, data) each. The same rules as :func:`load_policy` apply."""
+    text, source, path = _read_text(name_or_path)
+    data = _parse_text(text, source, path)
+    files = _Files(search_path, None)
+    out = [(source, data)]
+    seen = {source}
+    while isinstance(data.get("extends"), str) and len(out) <= composition.MAX_EXTENDS_DEPTH:
+        base_dir = path.parent if path is not None else None
+        data, source, path = files.extends(data["extends"], base_dir)
+        if source in seen:
+            break
+        seen.add(source)
+        out.append((source, data))
+    return out
 
 
 def _looks_like_a_path(name: str) -> bool:
     return "/" in name or "\\" in name or Path(name).suffix.lower() in _SUFFIXES
 
 
+def _inside(path: Path, folder: Path) -> bool:
+    try:
+        path.relative_to(folder)
+    except ValueError:
+        return False
+    return True
+
+
+def _leads_out(folder: Path, relative: Path) -> bool:
+    """Whether ``folder / relative``, symbolic links resolved, lies outside ``folder``."""
+    try:
+        return not _inside((folder / relative).resolve(), folder.resolve())
+    except (OSError, RuntimeError):
+        return True
+
+
+def _policy_keys(sections: Sequence[Section] | None) -> set[str]:
+    plugins = installed_sections() if sections is None else tuple(sections)
+    return _TOP_KEYS | {s.key for s in plugins}
+
+
+def _check_looks_like_a_policy(
+    data: Mapping[str, Any], source: str, sections: Sequence[Section] | None, *, strict: bool
+) -> None:
+    """Refuse a file that is not a policy, without quoting anything from it.
+
+    A file that no top-level key marks as a policy is foreign. ``strict`` (a file that
+    ``extends`` reached, which its author may never have meant as a policy) also needs
+    a string ``id``, and more policy keys than other keys: a base policy with a typo is
+    still reported key by key, a credentials file is not.
+    """
+    keys = _policy_keys(sections)
+    unknown = sum(1 for k in data if k not in keys)
+    known = len(data) - unknown
+    bad = bool(data) and known == 0
+    if strict:
+        bad = bad or unknown >= known or not isinstance(data.get("id"), str)
+    if bad:
+        what = f"{unknown} of its {len(data)} top-level keys are not policy keys"
+        if not unknown:
+            what = "it has no id"
+        raise _refuse(f"not a policy file: {what}; nothing of it is shown", source)
+
+
+class _Files:
+    """Reads the files of one load's ``extends`` chain: only where allowed, each once."""
+
+    def __init__(
+        self, search_path: Sequence[str | Path], sections: Sequence[Section] | None
+    ) -> None:
+        self.search = tuple(Path(p) for p in search_path)
+        self.sections = sections
+        self.texts: dict[str, str] = {}
+
+    def extends(
+        self, name_or_path: str, base_dir: Path | None
+    ) -> tuple[dict[str, Any], str, Path | None]:
+        """Read the policy that ``extends`` names: a shipped name, or a relative path
+        inside the extending file's folder (``base_dir``) or a folder of the search path."""
+        ref = name_or_path
+        if not _looks_like_a_path(ref) and ref in available_policies():
+            text, source, path = _read_text(ref)
+            self.texts[source] = text
+            return _parse_text(text, source, path), source, path
+        as_path = Path(ref)
+        if (
+            as_path.is_absolute()
+            or ref.startswith(("~", "/", "\\"))
+            or re.match(r"^[A-Za-z]:", ref)
+            or "\x00" in ref
+        ):
+            raise _refuse(
+                f"extends {ref!r}: an absolute path is refused; name a shipped policy, or a "
+                "file inside the extending file's folder or a folder of the search path",
+                None,
+            )
+        folders = list(((base_dir,) if base_dir is not None else ()) + self.search)
+        for folder in folders:
+            try:
+                root = folder.resolve()
+                target = (folder / as_path).resolve()
+            except (OSError, RuntimeError):
+                continue
+            if not _inside(target, root):
+                continue
+            if target.exists():
+                label = str(folder / as_path)
+                text = _read_file(target, label)
+                data = _parse_text(text, label, target, foreign=True)
+                _check_looks_like_a_policy(data, label, self.sections, strict=True)
+                self.texts[label] = text
+                return data, label, folder / as_path
+        if any(_leads_out(f, as_path) for f in folders):
+            raise _refuse(
+                f"extends {ref!r}: the path leads out of the extending file's folder and the "
+                "search path, and is refused",
+                None,
+            )
+        known = available_policies()
+        if not folders:
+            msg = (
+                f"extends {ref!r}: no shipped policy of that name; a path needs the "
+                "extending file's folder or a search path"
+            )
+            raise PolicyError([FieldProblem("extends", msg, suggestion=did_you_mean(ref, known))])
+        others = ", ".join(str(f) for f in folders[1:])
+        also = f" (nor in {others})" if others else ""
+        msg = f"cannot read policy file: no such file{also}, and no shipped policy {ref!r}"
+        raise PolicyError(
+            [
+                FieldProblem(
+                    "", msg, source=str(folders[0] / as_path), suggestion=did_you_mean(ref, known)
+                )
+            ]
+        )
+
+
 def _load_raw(name_or_path: str, base_dir: Path | None) -> tuple[dict[str, Any], str, Path | None]:
-    """Read the policy that ``extends`` names: a path relative to ``base_dir`` (the
-    extending file's folder), or a shipped name."""
-    target: str | Path = name_or_path
-    if base_dir is not None and not Path(name_or_path).is_absolute():
-        local = base_dir / name_or_path
-        # A path is relative to the extending file, never to the working directory.
-        if local.exists() or _looks_like_a_path(name_or_path):
-            target = local
-    text, source, path = _read_text(target)
-    return _parse_text(text, source, path), source, path
+    """Read the policy that ``extends`` names, as a load with no search path would."""
+    return _Files((), None).extends(name_or_path, base_dir)
 
 
 class _Loader:
@@ -220,8 +521,10 @@ class _Loader:
         source: str | None,
         text: str | None,
         plugins: tuple[Section, ...] = (),
+        files: _Files | None = None,
     ) -> None:
         self.plugins = plugins
+        self.files = files if files is not None else _Files((), None)
         self.data = resolution.data
         self.source = source
         self.origins = resolution.origins
@@ -232,22 +535,20 @@ class _Loader:
             source: text.splitlines() if text is not None else []
         }
         self.reader = TableReader(self, {})
+        #: Problems past :data:`MAX_PROBLEMS`, counted only.
+        self.overflow = 0
+        #: Which rules (and stages) read each parameter, for messages about it.
+        self.param_uses: dict[str, list[str]] = {}
+        #: Parameters whose value does not fit a comparison: (rule id, why) each.
+        self.param_misfits: dict[str, list[tuple[str, str]]] = {}
 
     # -- problem reporting
 
     def lines_of(self, source: str | None) -> list[str]:
-        """The lines of a file of the ``extends`` chain (read again only on an error)."""
+        """The lines of a file of the ``extends`` chain, as it was read (never twice)."""
         if source not in self.texts:
-            lines: list[str] = []
-            if source is not None:
-                name = source[1:-1] if source.startswith("<") else source
-                try:
-                    lines = _read_text(name if source.startswith("<") else Path(name))[
-                        0
-                    ].splitlines()
-                except PolicyError:
-                    lines = []
-            self.texts[source] = lines
+            text = self.files.texts.get(source) if source is not None else None
+            self.texts[source] = text.splitlines() if text is not None else []
         return self.texts[source]
 
     def source_of(self, path: str, rule_id: str | None) -> str | None:
@@ -311,6 +612,9 @@ class _Loader:
         key: str | None = None,
         suggestion: str | None = None,
     ) -> None:
+        if len(self.problems) >= MAX_PROBLEMS:
+            self.overflow += 1
+            return
         source = self.source_of(path, rule_id)
         line = self.line_of(rule_id, key, source)
         m = re.match(r"parameters\.([^.]+)", path)
@@ -417,8 +721,13 @@ class _Loader:
             seen.add(rid)
 
         self.check_stages(layers)
+        self.check_parameters(parameters)
         if self.problems:
-            raise PolicyError(self.problems, subject=f"policy {self.source or pid}")
+            found = list(self.problems)
+            if self.overflow:
+                more = f"and {self.overflow} more problems, not listed"
+                found.append(FieldProblem("", more, source=self.source))
+            raise PolicyError(found, subject=f"policy {self.source or pid}")
 
         canonical = json.dumps(
             _canonical(data), sort_keys=True, ensure_ascii=False, separators=(",", ":")
@@ -444,6 +753,53 @@ class _Loader:
         )
         _limits.check_policy(policy)
         return policy
+
+    def parameter_specs(self) -> dict[str, tuple[ParameterSpec, str]]:
+        """The parameters read by name, with their specs and who reads them."""
+        specs = {
+            name: (spec, spec.reader or "the engine") for name, spec in CORE_PARAMETERS.items()
+        }
+        for plugin in self.plugins:
+            for name, spec in getattr(plugin, "parameter_specs", {}).items():
+                specs.setdefault(name, (spec, spec.reader or f"the {plugin.key!r} section"))
+        return specs
+
+    def uses(self, name: str, reader: str | None) -> str:
+        """Who reads parameter ``name``: the library, and the rules that compare with it."""
+        parts = [f"read by {reader}"] if reader else []
+        rules = list(dict.fromkeys(self.param_uses.get(name, ())))
+        if rules:
+            shown = ", ".join(repr(r) for r in rules[:8])
+            more = f" and {len(rules) - 8} more" if len(rules) > 8 else ""
+            parts.append(f"used in rule{'s' if len(rules) > 1 else ''} {shown}{more}")
+        return "; ".join(parts) if parts else "not used"
+
+    def misfit(self, exc: ParameterTypeError, rule_id: str) -> None:
+        """Remember a parameter that a rule cannot compare; reported where it is set."""
+        reason = exc.reason.split(": ", 1)[1] if ": " in exc.reason else exc.reason
+        self.param_misfits.setdefault(exc.parameter, []).append((rule_id, reason))
+        self.param_uses.setdefault(exc.parameter, []).append(rule_id)
+
+    def check_parameters(self, parameters: Mapping[str, Parameter]) -> None:
+        """Each parameter the library reads by name has its type and range, and each
+        one a rule compares with fits the field it is compared with. Each problem is
+        reported where the parameter is set, with the rules and sections that read it."""
+        for name, misfits in self.param_misfits.items():
+            rule_id, reason = misfits[0]
+            self.fail(
+                f"parameters.{name}",
+                f"rule {rule_id!r} cannot use it: {reason} ({self.uses(name, None)})",
+                key=name,
+            )
+        specs = self.parameter_specs()
+        for name, parameter in parameters.items():
+            entry = specs.get(name)
+            if entry is None:
+                continue
+            spec, reader = entry
+            problem = spec.problem(parameter.value)
+            if problem is not None:
+                self.fail(f"parameters.{name}", f"{problem} ({self.uses(name, reader)})", key=name)
 
     def parameters(self, table: object) -> dict[str, Parameter]:
         out: dict[str, Parameter] = {}
@@ -528,6 +884,9 @@ class _Loader:
         if isinstance(text, Condition):
             try:
                 check(text, schema, params)
+            except ParameterTypeError as exc:
+                self.misfit(exc, rule_id)
+                return Always()
             except ConditionError as exc:
                 self.fail(path, exc.reason, rule_id=rule_id, key="when", suggestion=exc.suggestion)
             parsed = text
@@ -542,6 +901,9 @@ class _Loader:
         else:
             try:
                 parsed = parse(text, schema=schema, params=params)
+            except ParameterTypeError as exc:
+                self.misfit(exc, rule_id)
+                return Always()
             except ConditionError as exc:
                 # With a suggestion, the field name says where; otherwise the column does.
                 col = (
@@ -561,6 +923,8 @@ class _Loader:
         if problem is not None:
             self.fail(path, problem, rule_id=rule_id, key="when")
             return Always()
+        for name in sorted(parsed.params()):
+            self.param_uses.setdefault(name, []).append(rule_id)
         return parsed
 
     def layers(

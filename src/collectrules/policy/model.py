@@ -26,8 +26,9 @@ A layer with no match takes its ``default``; with no default, deciding fails cle
 from __future__ import annotations
 
 import enum
+import math
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, runtime_checkable
 
 import attrs
 import pendulum
@@ -44,11 +45,13 @@ from collectrules.model.decision import BucketResult, Firing, RegulatoryClass
 from collectrules.model.remedies import Remedy
 
 __all__ = [
+    "CORE_PARAMETERS",
     "Contribution",
     "HitPolicy",
     "Layer",
     "LayerRule",
     "Parameter",
+    "ParameterSpec",
     "Policy",
     "RemedyEffect",
     "RemedyRule",
@@ -99,6 +102,82 @@ class Parameter:
     cites: tuple[str, ...] = ()
     chosen: bool = False
     status: str | None = None
+
+
+@attrs.frozen
+class ParameterSpec:
+    """The type and range of a parameter that the library reads by name.
+
+    ``kind`` is ``"whole"`` (an integer; ``30.0`` is read as ``30``), ``"number"`` or
+    ``"text"``. Booleans are never numbers. ``minimum`` and ``maximum`` bound a number,
+    both included unless ``below_maximum``. ``default`` is the value used when a policy
+    does not set the parameter (``None``: the feature is off).
+    """
+
+    kind: Literal["whole", "number", "text"]
+    doc: str
+    default: Scalar | None = None
+    minimum: float | None = None
+    maximum: float | None = None
+    below_maximum: bool = False
+    #: Who reads it, for messages: "the engine (signal lookback window)".
+    reader: str = ""
+
+    def expected(self) -> str:
+        """What a value must be, in words: "a positive whole number up to 36500"."""
+        if self.kind == "text":
+            return "a string"
+        if self.kind == "whole":
+            low = "a positive" if (self.minimum or 0) > 0 else "a non-negative"
+            if self.minimum is not None and self.minimum > 1:
+                low = f"a whole number from {self.minimum:g}"
+                return f"{low} up to {self.maximum:g}" if self.maximum is not None else low
+            top = f" up to {self.maximum:g}" if self.maximum is not None else ""
+            return f"{low} whole number{top}"
+        if self.below_maximum and self.minimum == 0 and self.maximum == 100:
+            return "a percentage from 0 to below 100"
+        low = f" from {self.minimum:g}" if self.minimum is not None else ""
+        top = "" if self.maximum is None else f" {'below' if self.below_maximum else 'up to'}"
+        top += "" if self.maximum is None else f" {self.maximum:g}"
+        return f"a number{low}{top}"
+
+    def accepts(self, value: object) -> bool:
+        """Whether ``value`` has the type and lies in the range."""
+        if self.kind == "text":
+            return isinstance(value, str)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return False
+        if isinstance(value, float) and not math.isfinite(value):
+            return False
+        if self.kind == "whole" and isinstance(value, float) and not value.is_integer():
+            return False
+        if self.minimum is not None and value < self.minimum:
+            return False
+        if self.maximum is not None:
+            return value < self.maximum if self.below_maximum else value <= self.maximum
+        return True
+
+    def problem(self, value: object) -> str | None:
+        """What is wrong with ``value`` (quoting at most 60 characters of it), or None."""
+        if self.accepts(value):
+            return None
+        text = repr(value)
+        shown = text if len(text) <= 60 else f"{text[:57]}..."
+        return f"expected {self.expected()}, got {shown}"
+
+
+#: The parameters the core reads by name: the signal lookback window. A hundred years
+#: is far beyond any practice, and keeps the window's start on the calendar.
+CORE_PARAMETERS: Mapping[str, ParameterSpec] = {
+    "lookback_days": ParameterSpec(
+        "whole",
+        "signals older than this many days before as_of are not counted",
+        default=180,
+        minimum=1,
+        maximum=36_500,
+        reader="the engine (the signal lookback window)",
+    ),
+}
 
 
 @attrs.frozen
@@ -215,6 +294,9 @@ class Section(Protocol):
     doc: str
     #: The policy parameters the section reads by name (so none of them is "dead").
     parameters: frozenset[str]
+    #: Their types and ranges, checked when a policy loads, whether or not the policy
+    #: has the section (a section may read its parameters without its table).
+    parameter_specs: Mapping[str, ParameterSpec]
 
     def parse(
         self, raw: Any, loader: SectionLoader, params: Mapping[str, Scalar]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import abc
 import functools
+import types
 from collections.abc import Mapping, Sequence
 from importlib.metadata import entry_points
 from typing import Any
@@ -22,7 +23,13 @@ import pendulum
 from collectrules.conditions import FieldSpec, Scalar
 from collectrules.errors import FieldProblem, PolicyError
 from collectrules.model.case import Case, Signal
-from collectrules.policy.model import Contribution, Policy, Section, SectionLoader
+from collectrules.policy.model import (
+    Contribution,
+    ParameterSpec,
+    Policy,
+    Section,
+    SectionLoader,
+)
 
 __all__ = [
     "ENTRY_POINT_GROUP",
@@ -44,6 +51,7 @@ class BaseSection(abc.ABC):
     key: str = ""
     doc: str = ""
     parameters: frozenset[str] = frozenset()
+    parameter_specs: Mapping[str, ParameterSpec] = types.MappingProxyType({})
 
     @abc.abstractmethod
     def parse(

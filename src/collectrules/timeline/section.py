@@ -33,6 +33,7 @@ class TimelinePlugin(BaseSection):
     key = "timeline"
     doc = "Stage plans, calendars and legal deadlines: see docs/reference-stages.md."
     parameters = frozenset(TIMELINE_PARAMETERS)
+    parameter_specs = TIMELINE_PARAMETERS
 
     def parse(
         self, raw: Any, loader: SectionLoader, params: Mapping[str, Scalar]

@@ -31,7 +31,7 @@ from collectrules.errors import ConditionError, FieldProblem, InputError, did_yo
 from collectrules.model.case import ContactOutcome, Event, EventKind, Product
 from collectrules.policy import base_fields, signal_fields
 from collectrules.policy._tables import TableReader
-from collectrules.policy.model import SignalSpec
+from collectrules.policy.model import ParameterSpec, SignalSpec
 from collectrules.policy.section import SectionLoader
 
 __all__ = [
@@ -480,20 +480,6 @@ TIMELINE_FIELDS: Mapping[str, FieldSpec] = {
 #: ``condition`` may read (a promise stops standing at its end, without an event).
 EVENT_FIELDS: frozenset[str] = frozenset(TIMELINE_FIELDS) - {"promise_standing", "promise_days"}
 
-#: The parameters the timeline reads, with the value used when a policy does not set
-#: one (``None``: the feature is off).
-TIMELINE_PARAMETERS: Mapping[str, tuple[Scalar | None, str]] = {
-    "contact_hours_start": (None, "start of the daily contact hours, HH:MM local time"),
-    "contact_hours_end": (None, "end of the daily contact hours, HH:MM local time"),
-    "promise_grace_days": (0, "days after the promised date before a promise is broken"),
-    "promise_tolerance_pct": (0, "per cent of the promised amount a payment may fall short"),
-    "limitation_years": (3, "length of the limitation period, in years"),
-    "limitation_longstop_years": (20, "long stop of the limitation period, in years"),
-    "guarantee_period_months": (6, "guarantee period where none is agreed, in months"),
-    "enforcement_years": (2, "period for applying to enforce a judgment, in years"),
-    "deadline_warning_days": (90, "days before a legal deadline expires to warn"),
-}
-
 #: The largest value each whole-number timeline parameter may take: beyond these, a
 #: period would run off the calendar (year 9999), and no law or practice needs them.
 _PARAMETER_MAX: Mapping[str, int] = {
@@ -503,6 +489,55 @@ _PARAMETER_MAX: Mapping[str, int] = {
     "guarantee_period_months": 1200,
     "enforcement_years": 100,
     "deadline_warning_days": 3660,
+}
+
+_READER = "the timeline (promises and legal deadlines)"
+
+
+def _whole(default: int, minimum: int, name: str, doc: str) -> ParameterSpec:
+    return ParameterSpec(
+        "whole", doc, default, minimum=minimum, maximum=_PARAMETER_MAX[name], reader=_READER
+    )
+
+
+#: The parameters the timeline reads, with their types, ranges and the value used when
+#: a policy does not set one (``None``: the feature is off). The policy loader checks
+#: them on every policy, with or without a ``[timeline]`` section: promises are judged
+#: with them either way.
+TIMELINE_PARAMETERS: Mapping[str, ParameterSpec] = {
+    "contact_hours_start": ParameterSpec(
+        "text", "start of the daily contact hours, HH:MM local time", reader=_READER
+    ),
+    "contact_hours_end": ParameterSpec(
+        "text", "end of the daily contact hours, HH:MM local time", reader=_READER
+    ),
+    "promise_grace_days": _whole(
+        0, 0, "promise_grace_days", "days after the promised date before a promise is broken"
+    ),
+    "promise_tolerance_pct": ParameterSpec(
+        "number",
+        "per cent of the promised amount a payment may fall short",
+        0,
+        minimum=0,
+        maximum=100,
+        below_maximum=True,
+        reader=_READER,
+    ),
+    "limitation_years": _whole(
+        3, 1, "limitation_years", "length of the limitation period, in years"
+    ),
+    "limitation_longstop_years": _whole(
+        20, 1, "limitation_longstop_years", "long stop of the limitation period, in years"
+    ),
+    "guarantee_period_months": _whole(
+        6, 1, "guarantee_period_months", "guarantee period where none is agreed, in months"
+    ),
+    "enforcement_years": _whole(
+        2, 1, "enforcement_years", "period for applying to enforce a judgment, in years"
+    ),
+    "deadline_warning_days": _whole(
+        90, 0, "deadline_warning_days", "days before a legal deadline expires to warn"
+    ),
 }
 
 
@@ -594,30 +629,21 @@ class _Parser(TableReader):
     # -- parameters
 
     def whole(self, name: str, *, minimum: int) -> int:
-        default = TIMELINE_PARAMETERS[name][0]
-        value = self.params.get(name, default)
-        if isinstance(value, float) and value.is_integer():
-            value = int(value)
-        maximum = _PARAMETER_MAX[name]
-        if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= maximum:
-            bound = "a positive" if minimum > 0 else "a non-negative"
-            self.fail(
-                f"parameters.{name}",
-                f"expected {bound} whole number up to {maximum}, got {value!r}",
-                key=name,
-            )
-            assert isinstance(default, int)
-            return default
-        return value
+        """A whole-number parameter; its default when it is invalid (the policy loader
+        checks :data:`TIMELINE_PARAMETERS` and reports the problem)."""
+        spec = TIMELINE_PARAMETERS[name]
+        assert isinstance(spec.default, int)
+        assert spec.minimum == minimum
+        value = self.params.get(name, spec.default)
+        if not spec.accepts(value):
+            return spec.default
+        return int(value)
 
     def percent(self, name: str) -> Decimal:
-        value = self.params.get(name, TIMELINE_PARAMETERS[name][0])
-        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < 100:
-            self.fail(
-                f"parameters.{name}",
-                f"expected a percentage from 0 to below 100, got {value!r}",
-                key=name,
-            )
+        """A percentage parameter; 0 when it is invalid (the loader reports it)."""
+        spec = TIMELINE_PARAMETERS[name]
+        value = self.params.get(name, spec.default)
+        if not spec.accepts(value) or isinstance(value, str | None):
             return Decimal(0)
         return Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
 
