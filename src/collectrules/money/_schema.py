@@ -71,7 +71,10 @@ _RATE_CAP = {
     "lpr": _RATE,
     "lpr_date": {
         "description": "The date the LPR was published (a date, or a parameter holding one).",
-        "oneOf": [{"type": "string", "format": "date"}, {"$ref": "#/$defs/parameter_name"}],
+        "anyOf": [
+            {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$"},
+            {"$ref": "#/$defs/parameter_name"},
+        ],
     },
     "multiple": figure({"type": "number", "minimum": 0}, "The multiple of the LPR."),
     "status": _STATUS,

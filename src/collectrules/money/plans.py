@@ -544,8 +544,13 @@ def _breach_terms(plan: Plan) -> list[str]:
     return terms
 
 
+def _md_text(text: str) -> str:
+    """Text for Markdown: HTML-significant characters as entities, so no markup leaks."""
+    return html.escape(text, quote=False)
+
+
 def _md_cell(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+    return _md_text(text).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
 
 
 def _render(blocks: list[_Block], *, markdown: bool) -> str:
@@ -561,14 +566,14 @@ def _render(blocks: list[_Block], *, markdown: bool) -> str:
         if kind in ("h1", "h2"):
             level = int(kind[1])
             if markdown:
-                lines += ["#" * level + " " + body, ""]
+                lines += ["#" * level + " " + _md_text(body), ""]
             else:
                 lines.append(f"<h{level}>{html.escape(body)}</h{level}>")
         elif kind == "p":
-            lines += [body, ""] if markdown else [f"<p>{html.escape(body)}</p>"]
+            lines += [_md_text(body), ""] if markdown else [f"<p>{html.escape(body)}</p>"]
         elif kind == "ul":
             if markdown:
-                lines += [f"- {item}" for item in body] + [""]
+                lines += [f"- {_md_text(item)}" for item in body] + [""]
             else:
                 lines.append("<ul>")
                 lines += [f"<li>{html.escape(item)}</li>" for item in body]
@@ -635,13 +640,15 @@ def propose_plan(
     decision: Decision,
     *,
     kind: Remedy | str,
-    as_of: dt.datetime,
+    as_of: dt.datetime | str,
     terms: PlanTerms,
     policy: Policy | None = None,
 ) -> Plan:
     """Build the plan of an allowed ``extend``, ``replan`` or ``restructure``.
 
-    ``policy`` is the policy the decision was made under (default: the shipped policy
+    ``as_of`` is an aware datetime or an ISO string with an offset; the plan starts on
+    its local date unless ``terms.start`` says otherwise. ``policy`` is the policy the
+    decision was made under (default: the shipped policy
     of that name; its content hash must match). Raises :class:`PlanRefusedError` when
     the decision blocks or does not allow the remedy, when the plan runs past the
     recovery horizon (Q2-SHORT) or a maximum number of instalments, or when the rate or
