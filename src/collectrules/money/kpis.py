@@ -255,7 +255,10 @@ def events_from_rows(
         if "at" not in fields:
             raise InputError([FieldProblem("at", "required", source=where)], subject="event")
         try:
-            at = parse_as_of(fields.pop("at"))
+            try:
+                at = parse_as_of(fields.pop("at"))
+            except InputError as exc:
+                raise InputError([attrs.evolve(p, path="at") for p in exc.problems]) from None
             amount = fields.pop("amount", None)
             event = Event(
                 at=at,
