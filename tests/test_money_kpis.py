@@ -17,6 +17,7 @@ from collectrules.money.kpis import (
     compute_kpis,
     events_from_rows,
     portfolio_from_rows,
+    timelines_from_rows,
 )
 from collectrules.money.terms import MoneyFigure, Target
 
@@ -122,6 +123,31 @@ def test_every_kpi_on_a_hand_computed_portfolio() -> None:
     ]
 
 
+TIMELINES = [
+    {"case_id": "A", "steps": [{"status": "done"}, {"status": "breached"}, {"status": "open"}]},
+    {"case_id": "B", "steps": [{"status": "late"}, {"status": "skipped"}, {"status": "breached"}]},
+    {"case_id": "C", "steps": [{"status": "upcoming"}, {"status": "paused"}]},
+]
+
+
+def test_the_breached_step_rate_counts_breached_of_the_steps_whose_time_has_come() -> None:
+    report = compute_kpis(
+        portfolio_from_rows(_rows(CLOSING)),
+        previous=portfolio_from_rows(_rows(OPENING)),
+        timelines=timelines_from_rows(_rows(TIMELINES)),
+        by="quadrant",
+    )
+    # Due: A done + breached, B late + breached; C none; D has no timeline.
+    assert _r(report.total.breached_step_rate) == (2, 4)
+    assert any("1 case(s) without a timeline" in n for n in report.total.notes)
+    assert _r(report.groups["Q2"].breached_step_rate) == (2, 4)
+    assert _r(report.groups["Q3"].breached_step_rate) == (0, 0)
+    assert report.groups["Q3"].breached_step_rate is not None
+    assert report.groups["Q3"].breached_step_rate.value is None
+    with pytest.raises(InputError, match=r"steps\[0\].status"):
+        timelines_from_rows(_rows([{"case_id": "A", "steps": [{}]}]))
+
+
 def test_without_events_recovery_is_the_fall_in_the_overdue_amount() -> None:
     report = compute_kpis(
         portfolio_from_rows(_rows(CLOSING)), previous=portfolio_from_rows(_rows(OPENING))
@@ -161,6 +187,8 @@ def test_a_kpi_without_its_input_is_none_with_the_reason() -> None:
     assert k.roll_rates is None
     assert "recovery needs --events or --previous" in k.notes
     assert "cure and roll rates need --previous" in k.notes
+    assert k.breached_step_rate is None
+    assert any(n.startswith("breached-step rate needs --timelines") for n in k.notes)
 
 
 @pytest.mark.parametrize(
@@ -231,9 +259,33 @@ def test_the_command_reads_batch_outputs_and_the_policy_targets(
             "gap": "17250.00",
         }
     ]
+    assert total["breached_step_rate"] is None
     assert total["roll_rates"]["M"] == {
         "M1": {"M2": {"numerator": "5", "denominator": "5", "value": "1.0000"}}
     }
+
+
+def test_the_command_reads_timelines(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    new = tmp_path / "new.jsonl"
+    as_of = "2026-05-15T00:00:00+08:00"
+    argv = ["batch", str(CASES), "-o", str(new), "--policy", "cn_bank_loan", "--as-of", as_of]
+    assert main(argv) == 0
+    lines = []
+    for path in sorted(CASES.glob("*.json")):
+        capsys.readouterr()
+        argv = ["timeline", str(path), "--policy", "cn_bank_loan", "--as-of", as_of]
+        assert main([*argv, "--format", "json"]) == 0
+        lines.append(json.dumps(json.loads(capsys.readouterr().out)))
+    timelines = tmp_path / "timelines.jsonl"
+    timelines.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    expected = timelines_from_rows([("t", json.loads(line)) for line in lines])
+    breached = sum(s == "breached" for v in expected.values() for s in v)
+    due = sum(s in ("done", "late", "breached") for v in expected.values() for s in v)
+    assert due > 0
+    capsys.readouterr()
+    assert main(["kpis", str(new), "--timelines", str(timelines), "--format", "json"]) == 0
+    rate = json.loads(capsys.readouterr().out)["total"]["breached_step_rate"]
+    assert (rate["numerator"], rate["denominator"]) == (str(breached), str(due))
 
 
 def test_the_command_reports_a_bad_row_and_measures_the_rest(

@@ -34,6 +34,7 @@ from collectrules.money.kpis import (
     compute_kpis,
     events_from_rows,
     portfolio_from_rows,
+    timelines_from_rows,
 )
 from collectrules.money.terms import Target
 from collectrules.policy import available_policies, load_policy
@@ -197,6 +198,10 @@ def kpis(
         list[Path] | None,
         typer.Option("--events", help="Events: rows with case_id, kind, at, amount, outcome."),
     ] = None,
+    timelines: Annotated[
+        list[Path] | None,
+        typer.Option("--timelines", help="Timelines: collectrules timeline --format json."),
+    ] = None,
     by: Annotated[GroupBy | None, typer.Option("--by", help="Split by group.")] = None,
     owners: Annotated[
         Path | None, typer.Option("--owners", help="Rows with case_id and owner, for --by owner.")
@@ -219,6 +224,15 @@ def kpis(
     if events:
         rows = list(_good_rows(events, bad))
         found = events_from_rows(rows)
+    steps = None
+    if timelines:
+        steps = {}
+        for where, data in _good_rows(timelines, bad):
+            try:
+                steps.update(timelines_from_rows([(where, data)]))
+            except CollectRulesError as exc:
+                report_row(where, exc)
+                bad.append(1)
     owner_map: dict[str, str] = {}
     if owners is not None:
         for where, data in _good_rows([owners], bad):
@@ -241,6 +255,7 @@ def kpis(
         owners=owner_map,
         bucket_set=bucket_set,
         targets=targets,
+        timelines=steps,
     )
     if output is KpiFormat.JSON:
         echo_json(report.to_dict())

@@ -41,7 +41,11 @@ __all__ = [
     "compute_kpis",
     "events_from_rows",
     "portfolio_from_rows",
+    "timelines_from_rows",
 ]
+
+#: The step statuses of a step whose time has come: it was done, or it is late or breached.
+DUE_STATUSES = frozenset({"done", "late", "breached"})
 
 _RATE_PLACES = Decimal("0.0001")
 
@@ -275,6 +279,32 @@ def events_from_rows(
     return {k: tuple(v) for k, v in out.items()}
 
 
+def timelines_from_rows(
+    rows: Iterable[tuple[str, Mapping[str, Any]]],
+) -> dict[str, tuple[str, ...]]:
+    """Timelines (``collectrules timeline --format json``) as step statuses by case id."""
+    out: dict[str, tuple[str, ...]] = {}
+    for where, data in rows:
+        case_id, steps = data.get("case_id"), data.get("steps")
+        if not isinstance(case_id, str) or not isinstance(steps, list):
+            msg = "expected a timeline with case_id and steps (collectrules timeline --format json)"
+            raise InputError([FieldProblem("steps", msg, source=where)], subject="timeline")
+        statuses = []
+        for i, step in enumerate(steps):
+            status = step.get("status") if isinstance(step, Mapping) else None
+            if not isinstance(status, str):
+                msg = "expected a step with a status"
+                raise InputError(
+                    [FieldProblem(f"steps[{i}].status", msg, source=where)], subject="timeline"
+                )
+            statuses.append(status)
+        if case_id in out:
+            msg = f"case {case_id!r} appears twice"
+            raise InputError([FieldProblem("case_id", msg, source=where)], subject="timelines")
+        out[case_id] = tuple(statuses)
+    return out
+
+
 # --------------------------------------------------------------------------- computing
 
 
@@ -297,13 +327,16 @@ def compute_kpis(
     owners: Mapping[str, str] | None = None,
     bucket_set: str | None = None,
     targets: Sequence[Target] = (),
+    timelines: Mapping[str, Sequence[str]] | None = None,
 ) -> KpiReport:
     """The KPIs of a portfolio, in total and by group (docs/kpis.md).
 
     ``decisions`` are the closing decisions and ``previous`` the opening ones, by case
-    id; ``events`` are by case id. A case is grouped by its opening decision when there
-    is one (the cohort), else by its closing one; ``--by bucket`` uses ``bucket_set``
-    (default: the first bucket set of the first case); ``--by owner`` uses ``owners``.
+    id; ``events`` are by case id, and ``timelines`` the step statuses of each case's
+    timeline at the closing ``as_of`` (:func:`timelines_from_rows`). A case is grouped
+    by its opening decision when there is one (the cohort), else by its closing one;
+    ``by="bucket"`` uses ``bucket_set`` (default: the first bucket set of the first
+    case); ``by="owner"`` uses ``owners``.
     """
     group_by = None if by is None else GroupBy(by)
     owners = owners or {}
@@ -313,7 +346,7 @@ def compute_kpis(
     groups: dict[str, list[str]] = defaultdict(list)
     for case_id in sorted(cohort):
         groups[_group_of(cohort[case_id], group_by, owners, bucket_set or "")].append(case_id)
-    args = (decisions, previous, events, targets)
+    args = (decisions, previous, events, targets, timelines)
     total = _kpis(sorted(cohort), *args)
     return KpiReport(
         group_by,
@@ -355,6 +388,7 @@ def _kpis(
     previous: Mapping[str, PortfolioCase] | None,
     events: Mapping[str, Sequence[Event]] | None,
     targets: Sequence[Target],
+    timelines: Mapping[str, Sequence[str]] | None,
 ) -> Kpis:
     notes: list[str] = []
     cohort = previous if previous is not None else decisions
@@ -441,10 +475,21 @@ def _kpis(
     else:
         contact = None
         notes.append("contact rate needs --events or a policy with a [timeline] section")
-    notes.append(
-        "breached-step rate needs the timeline of each case (collectrules timeline "
-        "--format json): decisions do not carry step statuses"
-    )
+    breached: Ratio | None = None
+    if timelines is None:
+        notes.append(
+            "breached-step rate needs --timelines (collectrules timeline --format json): "
+            "decisions do not carry step statuses"
+        )
+    else:
+        statuses = [st for i in ids for st in timelines.get(i, ())]
+        breached = Ratio(
+            Decimal(sum(st == "breached" for st in statuses)),
+            Decimal(sum(st in DUE_STATUSES for st in statuses)),
+        )
+        without = sum(i not in timelines for i in ids)
+        if without:
+            notes.append(f"{without} case(s) without a timeline left out of the breached-step rate")
 
     results: list[TargetResult] = []
     if recovery_amount is not None:
@@ -480,7 +525,7 @@ def _kpis(
         roll_rates=rolls,
         promise_kept_rate=promise,
         contact_rate=contact,
-        breached_step_rate=None,
+        breached_step_rate=breached,
         targets=tuple(results),
         notes=tuple(notes),
     )
