@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 import collectrules.money as money
 from collectrules import Case, Engine, InputError, load_policy
+from collectrules.cli import main
 from collectrules.model.case import currency_exponent
 from collectrules.money import (
     Method,
@@ -429,3 +430,47 @@ def test_an_accepted_plan_never_exceeds_the_caps(
 @pytest.fixture(scope="module")
 def bank_engine() -> Engine:
     return Engine(load_policy("cn_bank_loan"), backend="python")
+
+
+# --------------------------------------------------------------------------- command
+
+
+def _plan_argv(*extra: str) -> list[str]:
+    return [
+        "plan",
+        str(CASES / "q2_health_short.json"),
+        "--policy",
+        "cn_bank_loan",
+        "--as-of",
+        AS_OF,
+        *extra,
+    ]
+
+
+def test_the_plan_command_prints_the_draft_and_writes_each_format(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(_plan_argv("--kind", "extend", "--months", "12", "--rate", "0.06")) == 0
+    assert "还款协议" in capsys.readouterr().out
+    for fmt in ("html", "csv", "json"):
+        out = tmp_path / f"plan.{fmt}"
+        argv = _plan_argv("--kind", "replan", "--months", "3", "--rate", "0.06")
+        assert main([*argv, "--format", fmt, "--out", str(out)]) == 0
+        assert out.is_file()
+    data = json.loads((tmp_path / "plan.json").read_text(encoding="utf-8"))
+    assert data["principal"] == "8500.00"
+    assert [r["principal"] for r in data["instalments"]] == ["2819.21", "2833.31", "2847.48"]
+    assert (tmp_path / "plan.csv").read_text(encoding="utf-8").count("\n") == 4
+
+
+def test_the_plan_command_refuses_with_the_rule_on_one_line(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(_plan_argv("--kind", "extend", "--months", "30", "--rate", "0.06")) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ")
+    assert "Q2-SHORT" in err
+    assert err.count("\n") == 1
+    assert main(_plan_argv("--kind", "extend", "--months", "3", "--rate", "0.06",
+                           "--start", "2026-13-01")) == 2  # fmt: skip
+    assert "--start" in capsys.readouterr().err
