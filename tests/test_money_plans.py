@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import collectrules.money as money
-from collectrules import Case, Engine, InputError, load_policy
+from collectrules import BusinessCalendar, Case, Engine, InputError, load_policy
 from collectrules.cli import main
 from collectrules.model.case import currency_exponent
 from collectrules.money import (
@@ -474,3 +474,24 @@ def test_the_plan_command_refuses_with_the_rule_on_one_line(
     assert main(_plan_argv("--kind", "extend", "--months", "3", "--rate", "0.06",
                            "--start", "2026-13-01")) == 2  # fmt: skip
     assert "--start" in capsys.readouterr().err
+
+
+_CN = BusinessCalendar(country="CN")
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    start=st.dates(min_value=dt.date(2024, 1, 1), max_value=dt.date(2028, 12, 31)),
+    months=st.integers(min_value=1, max_value=24),
+)
+def test_on_a_business_calendar_every_due_date_is_a_working_day_on_or_after_its_date(
+    start: dt.date, months: int
+) -> None:
+    rows = build_schedule(
+        Decimal("1000.00"), Decimal("0.05"), months, currency="CNY", start=start, calendar=_CN
+    )
+    for i in rows:
+        assert i.nominal_date == add_months(start, i.number)
+        assert i.due_date >= i.nominal_date
+        assert _CN.is_working_day(i.due_date)
+        assert (i.due_date - i.nominal_date).days <= 10  # the longest holiday run in CN
