@@ -12,6 +12,7 @@ The order is the order in which sections add facts, classes and trace entries.
 from __future__ import annotations
 
 from collectrules.compliance.sections import BUCKETS, GUARDRAILS, REGULATION
+from collectrules.money.section import MONEY
 from collectrules.policy.clauses import CLAUSES
 from collectrules.policy.model import Section
 from collectrules.timeline.section import TIMELINE
@@ -19,4 +20,4 @@ from collectrules.timeline.section import TIMELINE
 __all__ = ["SECTIONS"]
 
 #: The package's sections, in order.
-SECTIONS: tuple[Section, ...] = (CLAUSES, TIMELINE, REGULATION, GUARDRAILS, BUCKETS)
+SECTIONS: tuple[Section, ...] = (CLAUSES, TIMELINE, REGULATION, GUARDRAILS, BUCKETS, MONEY)

@@ -72,4 +72,5 @@ from collectrules.cli import authoring as _authoring  # noqa: E402,F401
 from collectrules.cli import batch as _batch  # noqa: E402,F401
 from collectrules.cli import contact as _contact  # noqa: E402,F401
 from collectrules.cli import decide as _decide  # noqa: E402,F401
+from collectrules.cli import money as _money  # noqa: E402,F401
 from collectrules.cli import timeline as _timeline  # noqa: E402,F401

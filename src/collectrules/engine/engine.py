@@ -176,11 +176,13 @@ class Engine:
         regulatory: tuple[RegulatoryClass, ...] = ()
         buckets: tuple[BucketResult, ...] = ()
         section_firings: tuple[Firing, ...] = ()
+        amounts: dict[str, Any] = {}
         for plugin in policy.plugins:
             part = plugin.contribute(case, derived.facts, derived.as_of, policy)
             regulatory += part.regulatory
             buckets += part.buckets
             section_firings += part.firings
+            amounts.update(part.amounts)
         return Decision(
             case_id=case.case_id,
             as_of=derived.as_of,
@@ -194,6 +196,7 @@ class Engine:
             regulatory=regulatory,
             buckets=buckets,
             engine=self.backend,
+            amounts=amounts,
         )
 
 

@@ -29,6 +29,7 @@ __all__ = [
     "ContactOutcome",
     "Event",
     "EventKind",
+    "Fee",
     "Guarantor",
     "Product",
     "Signal",
@@ -334,6 +335,32 @@ class Guarantor:
             raise InputError([FieldProblem(attribute.name, msg)])
 
 
+@attrs.frozen
+class Fee:
+    """A fee of the contract's fee schedule: an amount charged on a date."""
+
+    kind: str = attrs.field(validator=_signal_kind)
+    amount: Decimal = attrs.field(converter=_to_decimal, validator=_non_negative)
+    charged_on: dt.date = attrs.field()
+
+    @charged_on.validator
+    def _check_date(self, attribute: attrs.Attribute[Any], value: dt.date) -> None:
+        if isinstance(value, dt.datetime) or not isinstance(value, dt.date):
+            raise InputError([FieldProblem("charged_on", f"expected a date, got {value!r}")])
+
+
+def _rate(instance: object, attribute: attrs.Attribute[Any], value: Decimal | None) -> None:
+    if value is None:
+        return
+    if not isinstance(value, Decimal) or not value.is_finite() or not 0 <= value < 10:
+        msg = f"expected an annual rate as a fraction from 0 up to 10 (0.06 is 6 %), got {value!r}"
+        raise InputError([FieldProblem(attribute.name, msg)])
+
+
+def _fees(items: Iterable[Fee]) -> tuple[Fee, ...]:
+    return tuple(items)
+
+
 def _signals(items: Iterable[Signal]) -> tuple[Signal, ...]:
     return tuple(items)
 
@@ -367,6 +394,17 @@ class Case:
     guarantors: tuple[Guarantor, ...] = attrs.field(default=(), converter=_guarantors)
     sicr_rebutted: bool = False
     default_rebutted: bool = False
+    #: Contract terms, all optional (docs/charges.md): the annual contract rate, the
+    #: annual rate on overdue amounts (罚息), the fee schedule, and the contract date.
+    annual_rate: Decimal | None = attrs.field(default=None, converter=_to_decimal, validator=_rate)
+    penalty_rate: Decimal | None = attrs.field(default=None, converter=_to_decimal, validator=_rate)
+    fees: tuple[Fee, ...] = attrs.field(default=(), converter=_fees)
+    contract_date: dt.date | None = None
+
+    @property
+    def has_contract_terms(self) -> bool:
+        """Whether the case carries any contract term that charges are computed from."""
+        return self.annual_rate is not None or self.penalty_rate is not None or bool(self.fees)
 
     @due_date.validator
     def _check_due(self, attribute: attrs.Attribute[Any], value: dt.date) -> None:
@@ -400,6 +438,11 @@ class Case:
             del out["default_rebutted"]
         if self.maturity_date is None:
             del out["maturity_date"]
+        for key in ("annual_rate", "penalty_rate", "contract_date"):
+            if getattr(self, key) is None:
+                del out[key]
+        if not self.fees:
+            del out["fees"]
         for key in ("signals", "events"):
             out[key] = [{k: v for k, v in item.items() if v is not None} for item in out[key]]
         out["guarantors"] = [
@@ -552,6 +595,13 @@ class _GuarantorIn:
 
 
 @attrs.frozen
+class _FeeIn:
+    kind: str
+    amount: _Money
+    charged_on: dt.date
+
+
+@attrs.frozen
 class _CaseIn:
     case_id: str
     product: Product
@@ -566,6 +616,10 @@ class _CaseIn:
     guarantors: tuple[_GuarantorIn, ...] = ()
     sicr_rebutted: bool = False
     default_rebutted: bool = False
+    annual_rate: _Number | None = None
+    penalty_rate: _Number | None = None
+    fees: tuple[_FeeIn, ...] = ()
+    contract_date: dt.date | None = None
 
 
 def _make_converter() -> cattrs.Converter:
@@ -640,9 +694,12 @@ def _cattrs_problems(exc: BaseException, source: str | None) -> list[FieldProble
 
 def _known_keys(path: str) -> list[str]:
     leaf = re.sub(r"\[\d+\]", "", path).rsplit(".", 1)[-1]
-    target: type = {"signals": _SignalIn, "events": _EventIn, "guarantors": _GuarantorIn}.get(
-        leaf, _CaseIn
-    )
+    target: type = {
+        "signals": _SignalIn,
+        "events": _EventIn,
+        "guarantors": _GuarantorIn,
+        "fees": _FeeIn,
+    }.get(leaf, _CaseIn)
     return [a.name for a in attrs.fields(target)]
 
 
@@ -693,6 +750,21 @@ def _structure_case(
                         source=source,
                     )
                 )
+    for name in ("annual_rate", "penalty_rate"):
+        value = data.get(name)
+        if value is not None and not any(p.path == name for p in problems):
+            try:
+                _rate(None, attrs.fields_dict(Case)[name], _structure_number(value, Decimal))
+            except InputError as exc:
+                problems.extend(attrs.evolve(p, source=source) for p in exc.problems)
+            except (TypeError, ValueError):
+                pass
+    for i, item in enumerate(_as_list(data.get("fees"))):
+        kind = item.get("kind") if isinstance(item, Mapping) else None
+        if isinstance(kind, str) and not re.match(r"^[a-z][a-z0-9_]*$", kind):
+            problems.append(
+                FieldProblem(f"fees[{i}].kind", f"expected a snake_case fee kind, got {kind!r}")
+            )
     for name in ("timezone", "currency", "case_id"):
         value = data.get(name)
         if isinstance(value, str) and not any(p.path == name for p in problems):
@@ -722,6 +794,10 @@ def _structure_case(
             guarantors=tuple(Guarantor(**attrs.asdict(g, recurse=False)) for g in raw.guarantors),
             sicr_rebutted=raw.sicr_rebutted,
             default_rebutted=raw.default_rebutted,
+            annual_rate=raw.annual_rate,
+            penalty_rate=raw.penalty_rate,
+            fees=tuple(Fee(**attrs.asdict(f, recurse=False)) for f in raw.fees),
+            contract_date=raw.contract_date,
         )
     except InputError as exc:  # a last line of defence; the checks above should catch it
         raise InputError(

@@ -172,7 +172,9 @@ class Decision:
     """What the policy decided for one case at ``as_of``, and why.
 
     ``levels`` maps each layer output (``willingness``, ``ability``, ``quadrant`` …)
-    to its result; ``trace`` lists every rule that fired, in firing order.
+    to its result; ``trace`` lists every rule that fired, in firing order. ``amounts``
+    is what is owed, when the case carries contract terms (docs/charges.md); the key
+    is left out of the JSON when it is empty, so other decisions keep their bytes.
     """
 
     case_id: str
@@ -187,6 +189,7 @@ class Decision:
     regulatory: tuple[RegulatoryClass, ...] = ()
     buckets: tuple[BucketResult, ...] = ()
     engine: str = "durable"
+    amounts: Mapping[str, Any] = attrs.field(factory=dict)
 
     @property
     def willingness(self) -> LevelResult:
@@ -224,6 +227,12 @@ class Decision:
 
     def to_dict(self) -> dict[str, Any]:
         """The decision as plain data, in the documented schema (version 1)."""
+        out = self._core_dict()
+        if self.amounts:
+            out["amounts"] = dict(self.amounts)
+        return out
+
+    def _core_dict(self) -> dict[str, Any]:
         return {
             "schema_version": SCHEMA_VERSION,
             "case_id": self.case_id,

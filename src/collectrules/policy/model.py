@@ -277,11 +277,16 @@ class SectionLoader(Protocol):
 
 @attrs.frozen
 class Contribution:
-    """What a section adds to one decision: classes, buckets, and their trace entries."""
+    """What a section adds to one decision: classes, buckets, amounts, trace entries.
+
+    ``amounts`` is JSON-ready data that goes into :attr:`Decision.amounts` under the
+    section's keys (the money section's amounts due).
+    """
 
     regulatory: tuple[RegulatoryClass, ...] = ()
     buckets: tuple[BucketResult, ...] = ()
     firings: tuple[Firing, ...] = ()
+    amounts: Mapping[str, Any] = attrs.field(factory=dict)
 
 
 @runtime_checkable

@@ -1,0 +1,279 @@
+"""``collectrules plan`` and ``collectrules kpis``: repayment plans and collection KPIs."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import json
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from collectrules.cli import app
+from collectrules.cli._common import (
+    AsOf,
+    PolicyOption,
+    echo_json,
+    engine_for,
+    one_line,
+    report_row,
+    resolve_as_of,
+)
+from collectrules.errors import CollectRulesError, FieldProblem, InputError
+from collectrules.io import read_rows
+from collectrules.model.case import Case
+from collectrules.money import Method, PlanTerms, money_section, propose_plan
+from collectrules.money.kpis import (
+    GroupBy,
+    Kpis,
+    Ratio,
+    compute_kpis,
+    events_from_rows,
+    portfolio_from_rows,
+    timelines_from_rows,
+)
+from collectrules.money.terms import Target
+from collectrules.policy import available_policies, load_policy
+
+__all__ = ["kpis", "plan"]
+
+
+class PlanFormat(enum.StrEnum):
+    """Output formats of a plan."""
+
+    MARKDOWN = "markdown"
+    HTML = "html"
+    CSV = "csv"
+    JSON = "json"
+
+
+class KpiFormat(enum.StrEnum):
+    """Output formats of the KPIs."""
+
+    TABLE = "table"
+    JSON = "json"
+
+
+def _date(text: str | None, option: str) -> dt.date | None:
+    if text is None:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise InputError([FieldProblem(option, f"expected YYYY-MM-DD, got {text!r}")]) from None
+
+
+@app.command()
+def plan(
+    case_file: Annotated[Path, typer.Argument(help="One case, as .json.")],
+    kind: Annotated[str, typer.Option(help="extend, replan or restructure")],
+    months: Annotated[int, typer.Option(help="Number of monthly instalments.")],
+    rate: Annotated[str, typer.Option(help="Annual rate as a fraction: 0.06 is 6 %.")],
+    method: Annotated[Method, typer.Option(help="How the principal is repaid.")] = Method.ANNUITY,
+    principal: Annotated[
+        str | None, typer.Option(help="Financed principal (default: by kind).")
+    ] = None,
+    penalty_rate: Annotated[
+        str | None, typer.Option(help="Annual penalty rate on overdue instalments.")
+    ] = None,
+    start: Annotated[
+        str | None, typer.Option(help="Plan start date (default: as-of's date).")
+    ] = None,
+    custom: Annotated[
+        str | None, typer.Option(help="Custom method: principal per instalment, comma-separated.")
+    ] = None,
+    policy: PolicyOption = None,
+    as_of: AsOf = None,
+    output: Annotated[
+        PlanFormat, typer.Option("--format", help="markdown, html, csv or json.")
+    ] = PlanFormat.MARKDOWN,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write here.")] = None,
+) -> None:
+    """Decide a case, then propose the repayment plan of an allowed remedy.
+
+    A plan the decision blocks, or one over a cap of the policy's [money] section, is
+    refused with the rule, the figure and the cap (exit status 2).
+    """
+    when = resolve_as_of(as_of)
+    engine = engine_for(policy, "python")
+    rows = list(read_rows([case_file]))
+    if len(rows) != 1 or rows[0].data is None:
+        reason = one_line(rows[0].error) if rows and rows[0].error else "expected one case"
+        raise InputError([FieldProblem("", reason, source=str(case_file))])
+    case = Case.from_dict(
+        rows[0].data, signal_kinds=tuple(engine.policy.signals), source=str(case_file)
+    )
+    terms = PlanTerms(
+        months=months,
+        annual_rate=rate,
+        method=method,
+        principal=principal,
+        penalty_rate=penalty_rate,
+        start=_date(start, "--start"),
+        custom_principal=tuple(c.strip() for c in custom.split(",")) if custom else (),
+    )
+    decision = engine.decide(case, as_of=when)
+    result = propose_plan(case, decision, kind=kind, as_of=when, terms=terms, policy=engine.policy)
+    if output is PlanFormat.JSON:
+        text = json.dumps(result.to_dict(), sort_keys=True, ensure_ascii=False, indent=2) + "\n"
+    elif output is PlanFormat.CSV:
+        text = result.to_csv()
+    elif output is PlanFormat.HTML:
+        text = result.to_html()
+    else:
+        text = result.to_markdown()
+    if out is None:
+        typer.echo(text, nl=False)
+    else:
+        out.write_text(text, encoding="utf-8")
+        typer.echo(f"plan for {case.case_id} ({kind}, {months} months) in {out}")
+
+
+def _good_rows(paths: Sequence[Path], bad: list[int]) -> Iterator[tuple[str, dict[str, Any]]]:
+    for row in read_rows(list(paths)):
+        if row.data is None:
+            report_row(row.where, row.error)
+            bad.append(1)
+            continue
+        yield row.where, row.data
+
+
+def _decisions(paths: Sequence[Path], bad: list[int]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for where, data in _good_rows(paths, bad):
+        try:
+            out.update(portfolio_from_rows([(where, data)]))
+        except CollectRulesError as exc:
+            report_row(where, exc)
+            bad.append(1)
+    return out
+
+
+def _fmt(r: Ratio | None) -> str:
+    if r is None:
+        return "-"
+    value = r.value
+    shown = "-" if value is None else f"{value * 100:.2f} %"
+    return f"{shown} ({r.numerator}/{r.denominator})"
+
+
+def _table(title: str, k: Kpis, console: Console) -> None:
+    table = Table(title=f"{title}: {k.cases} case(s)")
+    table.add_column("KPI")
+    table.add_column("value (numerator/denominator)")
+    for cur, r in sorted((k.recovery_rate_amount or {}).items()):
+        table.add_row(f"recovery rate by amount ({cur})", _fmt(r))
+    table.add_row("recovery rate by count", _fmt(k.recovery_rate_count))
+    table.add_row("cure rate", _fmt(k.cure_rate))
+    for bset, matrix in (k.roll_rates or {}).items():
+        for frm, row in matrix.items():
+            for to, r in row.items():
+                table.add_row(f"roll {bset}: {frm} → {to}", _fmt(r))
+    table.add_row("promise-kept rate", _fmt(k.promise_kept_rate))
+    table.add_row("contact rate", _fmt(k.contact_rate))
+    table.add_row("breached-step rate", _fmt(k.breached_step_rate))
+    for t in k.targets:
+        table.add_row(
+            f"target {t.target} ({t.currency})",
+            f"target {t.target_amount}, actual {t.actual}, gap {t.gap}",
+        )
+    console.print(table)
+    for note in k.notes:
+        console.print(f"note: {note}")
+
+
+@app.command()
+def kpis(
+    decisions: Annotated[
+        list[Path], typer.Argument(help="Closing decisions: JSON Lines from collectrules batch.")
+    ],
+    previous: Annotated[
+        list[Path] | None, typer.Option("--previous", help="Opening decisions, as above.")
+    ] = None,
+    events: Annotated[
+        list[Path] | None,
+        typer.Option("--events", help="Events: rows with case_id, kind, at, amount, outcome."),
+    ] = None,
+    timelines: Annotated[
+        list[Path] | None,
+        typer.Option("--timelines", help="Timelines: collectrules timeline --format json."),
+    ] = None,
+    by: Annotated[GroupBy | None, typer.Option("--by", help="Split by group.")] = None,
+    owners: Annotated[
+        Path | None, typer.Option("--owners", help="Rows with case_id and owner, for --by owner.")
+    ] = None,
+    bucket_set: Annotated[
+        str | None, typer.Option("--bucket-set", help="The bucket set of --by bucket.")
+    ] = None,
+    policy: PolicyOption = None,
+    output: Annotated[KpiFormat, typer.Option("--format")] = KpiFormat.TABLE,
+) -> None:
+    """Collection KPIs of a portfolio: recovery, cure, roll, promise, contact, targets.
+
+    Targets come from the [money] section of --policy (default: the shipped policy the
+    decisions name). Bad rows are reported and left out; the exit status is then 1.
+    """
+    bad: list[int] = []
+    closing = _decisions(decisions, bad)
+    opening = _decisions(previous, bad) if previous else None
+    found = None
+    if events:
+        rows = list(_good_rows(events, bad))
+        found = events_from_rows(rows)
+    steps = None
+    if timelines:
+        steps = {}
+        for where, data in _good_rows(timelines, bad):
+            try:
+                steps.update(timelines_from_rows([(where, data)]))
+            except CollectRulesError as exc:
+                report_row(where, exc)
+                bad.append(1)
+    owner_map: dict[str, str] = {}
+    if owners is not None:
+        for where, data in _good_rows([owners], bad):
+            cid, who = data.get("case_id"), data.get("owner")
+            if isinstance(cid, str) and isinstance(who, str):
+                owner_map[cid] = who
+            else:
+                report_row(where, InputError([FieldProblem("owner", "expected case_id and owner")]))
+                bad.append(1)
+    targets: tuple[Target, ...] = ()
+    chosen = policy or _policy_named(decisions)
+    if chosen is not None:
+        section = money_section(load_policy(chosen))
+        targets = section.targets if section is not None else ()
+    report = compute_kpis(
+        closing,
+        previous=opening,
+        events=found,
+        by=by,
+        owners=owner_map,
+        bucket_set=bucket_set,
+        targets=targets,
+        timelines=steps,
+    )
+    if output is KpiFormat.JSON:
+        echo_json(report.to_dict())
+    else:
+        console = Console(width=160)
+        _table("portfolio", report.total, console)
+        for group, k in sorted(report.groups.items()):
+            _table(f"{report.by.value if report.by else ''} {group}", k, console)
+    if bad:
+        raise typer.Exit(1)
+
+
+def _policy_named(paths: Sequence[Path]) -> str | None:
+    """The shipped policy that the first decision names, if any."""
+    for row in read_rows(list(paths)):
+        data = row.data or {}
+        ref = data.get("policy")
+        if isinstance(ref, dict) and ref.get("id") in available_policies():
+            return str(ref["id"])
+        return None
+    return None

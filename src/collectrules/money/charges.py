@@ -1,0 +1,278 @@
+"""What is owed at a date: principal, interest, penalty interest and fees, within caps.
+
+The model (docs/charges.md), stated once:
+
+* at the case's ``due_date`` its ``overdue_amount`` falls due: that is the overdue
+  *principal*;
+* from then on, day by day (actual/365, in the case's time zone), the unpaid overdue
+  principal bears **interest** at the contract rate (``annual_rate``) and **penalty
+  interest** at the excess of the overdue rate over it (``penalty_rate −
+  annual_rate``); without a ``penalty_rate`` there is no penalty interest;
+* each **fee** of the fee schedule falls due on its date;
+* each **payment** event on or after the due date and at or before ``as_of`` pays the
+  components in the policy's ``allocation_order``; what is left over is a *credit*;
+* the **caps** of the policy's ``[money]`` section bound the charges cumulatively, at
+  every payment and at ``as_of``. The rate cap (CN-PRIVATE-RATE-CAP) bounds the
+  contract rate, then contract rate + penalty excess, to the cap rate, and interest +
+  penalty interest + fees together to the cap rate on the same principal and days
+  (fees are cut to fit); CN-PENALTY bounds penalty interest to ``excess`` × the
+  interest (the loss of late payment read as interest at the contract rate). Each
+  cut is shown with its rule, the amount before and after, and the cap.
+
+Amounts are exact decimals; charges are rounded *down* to the currency's minor unit
+(in the debtor's favour) when they fall due, so payments allocate without creating or
+losing a cent: the allocated parts and the credit always sum to the payments.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from decimal import ROUND_DOWN, Decimal, localcontext
+from typing import Any
+
+import attrs
+
+from collectrules.model.case import Case, EventKind
+from collectrules.model.decision import Decision
+from collectrules.model.time import require_aware
+from collectrules.money.plans import money_section, quantum
+from collectrules.money.terms import Component, MoneySection
+from collectrules.policy.model import Policy
+
+__all__ = [
+    "AmountsDue",
+    "CapApplied",
+    "ReductionOffer",
+    "amounts_due",
+    "reductions_allowed",
+]
+
+_YEAR = Decimal(365)
+
+
+@attrs.frozen
+class CapApplied:
+    """A cap that cut a charge: the component, what it would have been, the rule."""
+
+    rule: str
+    component: Component
+    before: Decimal
+    after: Decimal
+    cap: Decimal
+    status: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready."""
+        return {
+            "rule": self.rule,
+            "component": self.component.value,
+            "before": str(self.before),
+            "after": str(self.after),
+            "cap": str(self.cap),
+            "status": self.status,
+        }
+
+
+@attrs.frozen
+class AmountsDue:
+    """What is owed at ``as_of``, by component, with what was paid and the caps cut."""
+
+    currency: str
+    as_of: dt.date
+    due: Mapping[Component, Decimal]
+    paid: Mapping[Component, Decimal]
+    charged: Mapping[Component, Decimal]
+    credit: Decimal
+    payments: Decimal
+    caps: tuple[CapApplied, ...] = ()
+
+    @property
+    def total(self) -> Decimal:
+        """Every component still owed."""
+        return sum(self.due.values(), Decimal(0))
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: amounts as decimal strings, components in allocation order."""
+        return {
+            "currency": self.currency,
+            "as_of": self.as_of.isoformat(),
+            "due": {c.value: str(v) for c, v in self.due.items()},
+            "paid": {c.value: str(v) for c, v in self.paid.items()},
+            "charged": {c.value: str(v) for c, v in self.charged.items()},
+            "total_due": str(self.total),
+            "payments": str(self.payments),
+            "credit": str(self.credit),
+            "caps": [c.to_dict() for c in self.caps],
+        }
+
+
+@attrs.frozen
+class _Accrual:
+    """Exact cumulative accruals up to a date: as contracted, and within the rate cap."""
+
+    interest: Decimal
+    penalty: Decimal
+    interest_capped: Decimal
+    penalty_capped: Decimal
+    capacity: Decimal  # the most interest + penalty + fees may be under the rate cap
+
+
+def _capped(
+    accrual: _Accrual, fees: Decimal, money: MoneySection, q: Decimal
+) -> tuple[dict[Component, Decimal], list[CapApplied]]:
+    """The cumulative charges after the caps, rounded down to the minor unit.
+
+    Each capped charge only grows with time, so a payment never pays more of a
+    component than is finally charged.
+    """
+
+    def down(x: Decimal) -> Decimal:
+        return x.quantize(q, rounding=ROUND_DOWN)
+
+    interest, penalty, fee_total = (
+        down(accrual.interest_capped),
+        down(accrual.penalty_capped),
+        down(fees),
+    )
+    cuts: list[CapApplied] = []
+    cap = money.rate_cap
+    if cap is not None:
+        most = down(accrual.capacity)
+        for component, before, after in (
+            (Component.INTEREST, down(accrual.interest), interest),
+            (Component.PENALTY_INTEREST, down(accrual.penalty), penalty),
+        ):
+            if before > after:
+                cuts.append(CapApplied(cap.rule, component, before, after, most, cap.status))
+    pcap = money.penalty_cap
+    if pcap is not None:
+        most = down(accrual.interest_capped * pcap.excess.value)
+        if penalty > most:
+            cuts.append(
+                CapApplied(pcap.rule, Component.PENALTY_INTEREST, penalty, most, most, pcap.status)
+            )
+            penalty = most
+    if cap is not None:
+        most = down(accrual.capacity)
+        room = max(Decimal(0), most - interest - penalty)
+        if fee_total > room:
+            cuts.append(CapApplied(cap.rule, Component.FEES, fee_total, room, most, cap.status))
+            fee_total = room
+    return {
+        Component.FEES: fee_total,
+        Component.PENALTY_INTEREST: penalty,
+        Component.INTEREST: interest,
+    }, cuts
+
+
+def amounts_due(case: Case, as_of: dt.datetime | str, *, policy: Policy) -> AmountsDue:
+    """What ``case`` owes at ``as_of`` under its contract terms and ``policy``'s caps."""
+    when = require_aware(as_of)
+    today = case.local_date(when)
+    money = money_section(policy) or MoneySection()
+    q = quantum(case.currency)
+    rate = case.annual_rate or Decimal(0)
+    overdue_rate = case.penalty_rate if case.penalty_rate is not None else rate
+    extra = max(Decimal(0), overdue_rate - rate)
+    cap_rate = money.rate_cap.value if money.rate_cap is not None else None
+    # Within the rate cap, the rates themselves are cut: contract rate first.
+    rate_in = rate if cap_rate is None else min(rate, cap_rate)
+    extra_in = extra if cap_rate is None else min(extra, cap_rate - rate_in)
+
+    payments = sorted(
+        (case.local_date(e.at), e.at, e.amount or Decimal(0))
+        for e in case.events
+        if e.kind is EventKind.PAYMENT and e.at <= when and case.local_date(e.at) >= case.due_date
+    )
+    order = money.allocation_order
+    paid = dict.fromkeys(Component, Decimal(0))
+    charged = dict.fromkeys(Component, Decimal(0))
+    charged[Component.PRINCIPAL] = case.overdue_amount
+    credit = Decimal(0)
+    acc = [Decimal(0)] * 5  # interest, penalty, interest capped, penalty capped, capacity
+    last = case.due_date
+    cuts: list[CapApplied] = []
+
+    def settle(on: dt.date) -> None:
+        nonlocal last, cuts
+        days = Decimal(max(0, (on - last).days))
+        outstanding = case.overdue_amount - paid[Component.PRINCIPAL]
+        with localcontext() as ctx:
+            ctx.prec = 50
+            for i, r in enumerate((rate, extra, rate_in, extra_in, cap_rate or Decimal(0))):
+                acc[i] += outstanding * r * days / _YEAR
+        last = max(last, on)
+        fees = sum((f.amount for f in case.fees if f.charged_on <= on), Decimal(0))
+        capped, cuts = _capped(_Accrual(*acc), fees, money, q)
+        charged.update(capped)
+
+    for on, _, amount in payments:
+        settle(on)
+        left = amount
+        for component in order:
+            owed = charged[component] - paid[component]
+            part = min(owed, left) if owed > 0 else Decimal(0)
+            paid[component] += part
+            left -= part
+        credit += left
+    settle(today)
+    due = {c: max(Decimal(0), charged[c] - paid[c]) for c in order}
+    return AmountsDue(
+        currency=case.currency,
+        as_of=today,
+        due=due,
+        paid={c: paid[c] for c in order},
+        charged={c: charged[c] for c in order},
+        credit=credit,
+        payments=sum((p[2] for p in payments), Decimal(0)),
+        caps=tuple(cuts),
+    )
+
+
+@attrs.frozen
+class ReductionOffer:
+    """The largest reduction a policy rule allows a decided case, and why."""
+
+    id: str
+    remedy: str
+    max_share: Decimal
+    amount: Decimal
+    reason: str
+    cites: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready."""
+        return {
+            "id": self.id,
+            "remedy": self.remedy,
+            "max_share": str(self.max_share),
+            "amount": str(self.amount),
+            "reason": self.reason,
+            "cites": list(self.cites),
+        }
+
+
+def reductions_allowed(
+    amounts: AmountsDue, decision: Decision, *, policy: Policy
+) -> tuple[ReductionOffer, ...]:
+    """The reductions of the policy's ``[money]`` section open to the decided case.
+
+    A reduction is open only inside the decision's envelope: the decision allows its
+    remedy (so no block applies) and the quadrant is one of its quadrants. Its amount is
+    ``max_share`` × the components it applies to, rounded down to the minor unit.
+    """
+    money = money_section(policy)
+    if money is None:
+        return ()
+    q = quantum(amounts.currency)
+    out = []
+    for r in money.reductions:
+        if decision.grant(r.remedy) is None or decision.quadrant.value not in r.quadrants:
+            continue
+        base = sum((amounts.due.get(c, Decimal(0)) for c in r.applies_to), Decimal(0))
+        amount = (base * r.max_share.value).quantize(q, rounding=ROUND_DOWN)
+        out.append(
+            ReductionOffer(r.id, r.remedy.value, r.max_share.value, amount, r.reason, r.cites)
+        )
+    return tuple(out)

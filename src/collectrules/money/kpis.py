@@ -1,0 +1,544 @@
+"""Collection KPIs from batch decisions and payment events (docs/kpis.md).
+
+The inputs are the JSON Lines files that ``collectrules batch`` writes (one decision
+per line, as :meth:`~collectrules.model.decision.Decision.to_dict` gives it): the
+*closing* decisions, optionally the *opening* ones of an earlier run (``previous``),
+and optionally events (``case_id`` plus the fields of an event: ``kind``, ``at``,
+``amount``, ``outcome``). Every KPI is a :class:`Ratio` that keeps its numerator and
+denominator, so a figure can be checked by hand; a KPI whose input is missing is
+``None`` with the reason in :attr:`Kpis.notes`. Amounts are never summed across
+currencies: amount KPIs are given per currency.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from typing import Any
+
+import attrs
+
+from collectrules.errors import FieldProblem, InputError
+from collectrules.model.case import (
+    ContactOutcome,
+    Event,
+    EventKind,
+    currency_exponent,
+    parse_as_of,
+)
+from collectrules.money.terms import Target
+
+__all__ = [
+    "GroupBy",
+    "KpiReport",
+    "Kpis",
+    "PortfolioCase",
+    "Ratio",
+    "TargetResult",
+    "compute_kpis",
+    "events_from_rows",
+    "portfolio_from_rows",
+    "timelines_from_rows",
+]
+
+#: The step statuses of a step whose time has come: it was done, or it is late or breached.
+DUE_STATUSES = frozenset({"done", "late", "breached"})
+
+_RATE_PLACES = Decimal("0.0001")
+
+
+class GroupBy(enum.StrEnum):
+    """How the portfolio is split."""
+
+    QUADRANT = "quadrant"
+    BUCKET = "bucket"
+    OWNER = "owner"
+
+
+@attrs.frozen
+class Ratio:
+    """A rate with the numerator and denominator it was computed from."""
+
+    numerator: Decimal
+    denominator: Decimal
+
+    @property
+    def value(self) -> Decimal | None:
+        """numerator / denominator to 4 places; ``None`` when the denominator is 0."""
+        if self.denominator == 0:
+            return None
+        return (self.numerator / self.denominator).quantize(_RATE_PLACES, ROUND_HALF_EVEN)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: decimals as strings."""
+        value = self.value
+        return {
+            "numerator": str(self.numerator),
+            "denominator": str(self.denominator),
+            "value": None if value is None else str(value),
+        }
+
+
+@attrs.frozen
+class PortfolioCase:
+    """What the KPIs read of one decision."""
+
+    case_id: str
+    as_of: dt.datetime
+    quadrant: str
+    currency: str
+    overdue_amount: Decimal
+    principal: Decimal
+    dpd: int
+    buckets: Mapping[str, str]
+    facts: Mapping[str, Any]
+
+
+@attrs.frozen
+class TargetResult:
+    """A collection target (催收目标) against what was recovered, in one currency."""
+
+    target: str
+    currency: str
+    target_amount: Decimal
+    actual: Decimal
+    label_en: str = ""
+    label_zh: str = ""
+
+    @property
+    def gap(self) -> Decimal:
+        """How much is still to recover to meet the target (negative: exceeded)."""
+        return self.target_amount - self.actual
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready."""
+        return {
+            "target": self.target,
+            "currency": self.currency,
+            "label_en": self.label_en,
+            "label_zh": self.label_zh,
+            "target_amount": str(self.target_amount),
+            "actual": str(self.actual),
+            "gap": str(self.gap),
+        }
+
+
+@attrs.frozen
+class Kpis:
+    """The KPIs of one group of cases (see docs/kpis.md for each formula)."""
+
+    cases: int
+    recovery_rate_amount: Mapping[str, Ratio] | None
+    recovery_rate_count: Ratio | None
+    cure_rate: Ratio | None
+    roll_rates: Mapping[str, Mapping[str, Mapping[str, Ratio]]] | None
+    promise_kept_rate: Ratio | None
+    contact_rate: Ratio | None
+    breached_step_rate: Ratio | None
+    targets: tuple[TargetResult, ...]
+    notes: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready."""
+
+        def opt(r: Ratio | None) -> dict[str, Any] | None:
+            return None if r is None else r.to_dict()
+
+        return {
+            "cases": self.cases,
+            "recovery_rate_amount": None
+            if self.recovery_rate_amount is None
+            else {c: r.to_dict() for c, r in sorted(self.recovery_rate_amount.items())},
+            "recovery_rate_count": opt(self.recovery_rate_count),
+            "cure_rate": opt(self.cure_rate),
+            "roll_rates": None
+            if self.roll_rates is None
+            else {
+                s: {f: {t: r.to_dict() for t, r in row.items()} for f, row in m.items()}
+                for s, m in self.roll_rates.items()
+            },
+            "promise_kept_rate": opt(self.promise_kept_rate),
+            "contact_rate": opt(self.contact_rate),
+            "breached_step_rate": opt(self.breached_step_rate),
+            "targets": [t.to_dict() for t in self.targets],
+            "notes": list(self.notes),
+        }
+
+
+@attrs.frozen
+class KpiReport:
+    """The KPIs of the whole portfolio and of each group."""
+
+    by: GroupBy | None
+    total: Kpis
+    groups: Mapping[str, Kpis]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready."""
+        return {
+            "by": None if self.by is None else self.by.value,
+            "total": self.total.to_dict(),
+            "groups": {k: v.to_dict() for k, v in sorted(self.groups.items())},
+        }
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def _money(value: object, path: str) -> Decimal:
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation:
+        number = Decimal("NaN")
+    if isinstance(value, bool) or not number.is_finite():
+        raise InputError([FieldProblem(path, f"expected an amount, got {value!r}")])
+    return number
+
+
+def _case_of(data: Mapping[str, Any], where: str) -> PortfolioCase:
+    def need(mapping: Mapping[str, Any], key: str, prefix: str = "") -> Any:
+        if key not in mapping:
+            msg = "required field missing (is this a decision from collectrules batch?)"
+            raise InputError([FieldProblem(prefix + key, msg, source=where)], subject="decision")
+        return mapping[key]
+
+    facts = need(data, "facts")
+    quadrant = need(data, "quadrant")
+    if not isinstance(facts, Mapping) or not isinstance(quadrant, Mapping):
+        raise InputError([FieldProblem("facts", "expected an object", source=where)])
+    dpd = need(facts, "dpd", "facts.")
+    if isinstance(dpd, bool) or not isinstance(dpd, int):
+        raise InputError([FieldProblem("facts.dpd", f"expected a whole number, got {dpd!r}")])
+    buckets: dict[str, str] = {}
+    for b in data.get("buckets", []):
+        if isinstance(b, Mapping):
+            buckets[str(b.get("bucket_set"))] = str(b.get("bucket"))
+    try:
+        return PortfolioCase(
+            case_id=str(need(data, "case_id")),
+            as_of=parse_as_of(str(need(data, "as_of"))),
+            quadrant=str(need(quadrant, "value", "quadrant.")),
+            currency=str(need(facts, "currency", "facts.")),
+            overdue_amount=_money(need(facts, "overdue_amount", "facts."), "facts.overdue_amount"),
+            principal=_money(need(facts, "principal", "facts."), "facts.principal"),
+            dpd=dpd,
+            buckets=buckets,
+            facts=facts,
+        )
+    except InputError as exc:
+        raise InputError(
+            [attrs.evolve(p, source=p.source or where) for p in exc.problems], subject="decision"
+        ) from None
+
+
+def portfolio_from_rows(rows: Iterable[tuple[str, Mapping[str, Any]]]) -> dict[str, PortfolioCase]:
+    """Decisions (``where``, decision dict) by case id; a repeated case id is an error."""
+    out: dict[str, PortfolioCase] = {}
+    for where, data in rows:
+        case = _case_of(data, where)
+        if case.case_id in out:
+            msg = f"case {case.case_id!r} appears twice"
+            raise InputError([FieldProblem("case_id", msg, source=where)], subject="decisions")
+        out[case.case_id] = case
+    return out
+
+
+def events_from_rows(
+    rows: Iterable[tuple[str, Mapping[str, Any]]],
+) -> dict[str, tuple[Event, ...]]:
+    """Events (``where``, dict with ``case_id`` and the event's fields) by case id."""
+    out: dict[str, list[Event]] = defaultdict(list)
+    for where, data in rows:
+        fields = dict(data)
+        case_id = fields.pop("case_id", None)
+        if not isinstance(case_id, str) or not case_id:
+            raise InputError([FieldProblem("case_id", "required", source=where)], subject="event")
+        if "at" not in fields:
+            raise InputError([FieldProblem("at", "required", source=where)], subject="event")
+        try:
+            try:
+                at = parse_as_of(fields.pop("at"))
+            except InputError as exc:
+                raise InputError([attrs.evolve(p, path="at") for p in exc.problems]) from None
+            amount = fields.pop("amount", None)
+            event = Event(
+                at=at,
+                amount=None if amount is None else _money(amount, "amount"),
+                **fields,
+            )
+        except InputError as exc:
+            raise InputError(
+                [attrs.evolve(p, source=where) for p in exc.problems], subject="event"
+            ) from None
+        except TypeError as exc:
+            raise InputError([FieldProblem("", str(exc), source=where)], subject="event") from None
+        out[case_id].append(event)
+    return {k: tuple(v) for k, v in out.items()}
+
+
+def timelines_from_rows(
+    rows: Iterable[tuple[str, Mapping[str, Any]]],
+) -> dict[str, tuple[str, ...]]:
+    """Timelines (``collectrules timeline --format json``) as step statuses by case id."""
+    out: dict[str, tuple[str, ...]] = {}
+    for where, data in rows:
+        case_id, steps = data.get("case_id"), data.get("steps")
+        if not isinstance(case_id, str) or not isinstance(steps, list):
+            msg = "expected a timeline with case_id and steps (collectrules timeline --format json)"
+            raise InputError([FieldProblem("steps", msg, source=where)], subject="timeline")
+        statuses = []
+        for i, step in enumerate(steps):
+            status = step.get("status") if isinstance(step, Mapping) else None
+            if not isinstance(status, str):
+                msg = "expected a step with a status"
+                raise InputError(
+                    [FieldProblem(f"steps[{i}].status", msg, source=where)], subject="timeline"
+                )
+            statuses.append(status)
+        if case_id in out:
+            msg = f"case {case_id!r} appears twice"
+            raise InputError([FieldProblem("case_id", msg, source=where)], subject="timelines")
+        out[case_id] = tuple(statuses)
+    return out
+
+
+# --------------------------------------------------------------------------- computing
+
+
+def _group_of(case: PortfolioCase, by: GroupBy | None, owners: Mapping[str, str], bset: str) -> str:
+    if by is None:
+        return "all"
+    if by is GroupBy.QUADRANT:
+        return case.quadrant
+    if by is GroupBy.BUCKET:
+        return case.buckets.get(bset, "(no bucket)")
+    return owners.get(case.case_id, "(no owner)")
+
+
+def compute_kpis(
+    decisions: Mapping[str, PortfolioCase],
+    *,
+    previous: Mapping[str, PortfolioCase] | None = None,
+    events: Mapping[str, Sequence[Event]] | None = None,
+    by: GroupBy | str | None = None,
+    owners: Mapping[str, str] | None = None,
+    bucket_set: str | None = None,
+    targets: Sequence[Target] = (),
+    timelines: Mapping[str, Sequence[str]] | None = None,
+) -> KpiReport:
+    """The KPIs of a portfolio, in total and by group (docs/kpis.md).
+
+    ``decisions`` are the closing decisions and ``previous`` the opening ones, by case
+    id; ``events`` are by case id, and ``timelines`` the step statuses of each case's
+    timeline at the closing ``as_of`` (:func:`timelines_from_rows`). A case is grouped
+    by its opening decision when there is one (the cohort), else by its closing one;
+    ``by="bucket"`` uses ``bucket_set`` (default: the first bucket set of the first
+    case); ``by="owner"`` uses ``owners``.
+    """
+    group_by = None if by is None else GroupBy(by)
+    owners = owners or {}
+    cohort = previous if previous is not None else decisions
+    if group_by is GroupBy.BUCKET and bucket_set is None:
+        bucket_set = next((s for c in cohort.values() for s in c.buckets), "")
+    groups: dict[str, list[str]] = defaultdict(list)
+    for case_id in sorted(cohort):
+        groups[_group_of(cohort[case_id], group_by, owners, bucket_set or "")].append(case_id)
+    args = (decisions, previous, events, targets, timelines)
+    total = _kpis(sorted(cohort), *args)
+    return KpiReport(
+        group_by,
+        total,
+        {g: _kpis(ids, *args) for g, ids in groups.items()} if group_by is not None else {},
+    )
+
+
+def _recovered(
+    case_id: str,
+    decisions: Mapping[str, PortfolioCase],
+    previous: Mapping[str, PortfolioCase] | None,
+    events: Mapping[str, Sequence[Event]] | None,
+) -> Decimal | None:
+    """The amount recovered on a case in the period, or None when it cannot be known."""
+    closing = decisions.get(case_id)
+    opening = previous.get(case_id) if previous is not None else None
+    if events is not None:
+        end = closing.as_of if closing is not None else None
+        start = opening.as_of if opening is not None else None
+        return sum(
+            (
+                e.amount or Decimal(0)
+                for e in events.get(case_id, ())
+                if e.kind is EventKind.PAYMENT
+                and (start is None or e.at > start)
+                and (end is None or e.at <= end)
+            ),
+            Decimal(0),
+        )
+    if opening is not None and closing is not None:
+        return max(Decimal(0), opening.overdue_amount - closing.overdue_amount)
+    return None
+
+
+def _kpis(
+    ids: Sequence[str],
+    decisions: Mapping[str, PortfolioCase],
+    previous: Mapping[str, PortfolioCase] | None,
+    events: Mapping[str, Sequence[Event]] | None,
+    targets: Sequence[Target],
+    timelines: Mapping[str, Sequence[str]] | None,
+) -> Kpis:
+    notes: list[str] = []
+    cohort = previous if previous is not None else decisions
+    zero = Decimal(0)
+
+    # Recovery, by amount (per currency) and by count.
+    rec_num: dict[str, Decimal] = defaultdict(Decimal)
+    rec_den: dict[str, Decimal] = defaultdict(Decimal)
+    paid_total: dict[str, Decimal] = defaultdict(Decimal)
+    count_num = count_den = 0
+    unknown = 0
+    for case_id in ids:
+        base = cohort[case_id]
+        got = _recovered(case_id, decisions, previous, events)
+        if got is None:
+            unknown += 1
+            continue
+        rec_num[base.currency] += min(got, base.overdue_amount)
+        rec_den[base.currency] += base.overdue_amount
+        paid_total[base.currency] += got
+        count_den += 1
+        count_num += got > 0
+    if events is None and previous is None:
+        notes.append("recovery needs --events or --previous")
+        recovery_amount: dict[str, Ratio] | None = None
+        recovery_count: Ratio | None = None
+    else:
+        recovery_amount = {c: Ratio(rec_num[c], rec_den[c]) for c in sorted(rec_den)}
+        recovery_count = Ratio(Decimal(count_num), Decimal(count_den))
+        if unknown:
+            notes.append(f"{unknown} case(s) without a closing decision left out of recovery")
+
+    # Cure and roll rates compare the opening and closing decisions.
+    cure: Ratio | None = None
+    rolls: dict[str, dict[str, dict[str, Ratio]]] | None = None
+    if previous is None:
+        notes.append("cure and roll rates need --previous")
+    else:
+        overdue = [i for i in ids if previous[i].dpd > 0 and i in decisions]
+        cured = sum(decisions[i].dpd == 0 for i in overdue)
+        cure = Ratio(Decimal(cured), Decimal(len(overdue)))
+        missing = sum(i not in decisions for i in ids)
+        if missing:
+            notes.append(f"{missing} opening case(s) have no closing decision")
+        counts: dict[str, dict[str, dict[str, int]]] = defaultdict(
+            lambda: defaultdict(lambda: defaultdict(int))
+        )
+        for i in ids:
+            if i not in decisions:
+                continue
+            for bset, frm in previous[i].buckets.items():
+                to = decisions[i].buckets.get(bset)
+                if to is not None:
+                    counts[bset][frm][to] += 1
+        rolls = {}
+        for bset in sorted(counts):
+            rolls[bset] = {}
+            for frm in sorted(counts[bset]):
+                row = counts[bset][frm]
+                total = sum(row.values())
+                rolls[bset][frm] = {
+                    to: Ratio(Decimal(n), Decimal(total)) for to, n in sorted(row.items())
+                }
+
+    # Promises and contacts, as the closing decisions' facts count them (or the events).
+    closing = [decisions[i] for i in ids if i in decisions]
+    kept = sum(int(c.facts.get("promise_kept", 0) or 0) for c in closing)
+    broken = sum(int(c.facts.get("promise_broken", 0) or 0) for c in closing)
+    promise = Ratio(Decimal(kept), Decimal(kept + broken))
+    contact: Ratio | None
+    if events is not None:
+        attempts = [
+            e
+            for i in ids
+            for e in events.get(i, ())
+            if e.kind is EventKind.CONTACT_ATTEMPT and _in_window(e, i, decisions, previous)
+        ]
+        reached = sum(e.outcome is ContactOutcome.REACHED for e in attempts)
+        contact = Ratio(Decimal(reached), Decimal(len(attempts)))
+    elif all("contact_attempts" in c.facts for c in closing) and closing:
+        reached = sum(int(c.facts.get("contact_reached", 0)) for c in closing)
+        tried = sum(int(c.facts.get("contact_attempts", 0)) for c in closing)
+        contact = Ratio(Decimal(reached), Decimal(tried))
+    else:
+        contact = None
+        notes.append("contact rate needs --events or a policy with a [timeline] section")
+    breached: Ratio | None = None
+    if timelines is None:
+        notes.append(
+            "breached-step rate needs --timelines (collectrules timeline --format json): "
+            "decisions do not carry step statuses"
+        )
+    else:
+        statuses = [st for i in ids for st in timelines.get(i, ())]
+        breached = Ratio(
+            Decimal(sum(st == "breached" for st in statuses)),
+            Decimal(sum(st in DUE_STATUSES for st in statuses)),
+        )
+        without = sum(i not in timelines for i in ids)
+        if without:
+            notes.append(f"{without} case(s) without a timeline left out of the breached-step rate")
+
+    results: list[TargetResult] = []
+    if recovery_amount is not None:
+        for target in targets:
+            for cur in sorted(rec_den):
+                basis_amount: Decimal = sum(
+                    (
+                        getattr(cohort[i], target.basis)
+                        for i in ids
+                        if cohort[i].currency == cur
+                        and _recovered(i, decisions, previous, events) is not None
+                    ),
+                    zero,
+                )
+                actual = rec_num[cur] if target.basis == "overdue_amount" else paid_total[cur]
+                results.append(
+                    TargetResult(
+                        target.id,
+                        cur,
+                        (basis_amount * target.rate.value).quantize(
+                            Decimal(1).scaleb(-currency_exponent(cur)), ROUND_HALF_EVEN
+                        ),
+                        actual,
+                        target.label_en,
+                        target.label_zh,
+                    )
+                )
+    return Kpis(
+        cases=len(ids),
+        recovery_rate_amount=recovery_amount,
+        recovery_rate_count=recovery_count,
+        cure_rate=cure,
+        roll_rates=rolls,
+        promise_kept_rate=promise,
+        contact_rate=contact,
+        breached_step_rate=breached,
+        targets=tuple(results),
+        notes=tuple(notes),
+    )
+
+
+def _in_window(
+    event: Event,
+    case_id: str,
+    decisions: Mapping[str, PortfolioCase],
+    previous: Mapping[str, PortfolioCase] | None,
+) -> bool:
+    closing = decisions.get(case_id)
+    opening = previous.get(case_id) if previous is not None else None
+    if closing is not None and event.at > closing.as_of:
+        return False
+    return opening is None or event.at > opening.as_of

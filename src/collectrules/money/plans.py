@@ -1,0 +1,777 @@
+"""Repayment plans for an allowed extension, replan or restructuring (DOMAIN.md §11).
+
+:func:`propose_plan` builds the schedule of a remedy that the decision allows, checks
+it against the policy's ``[money]`` caps, and refuses it with the rule, the figure and
+the cap when it breaks one. A plan is data (:meth:`Plan.to_dict`), a CSV
+(:meth:`Plan.to_csv`), and a bilingual agreement draft for written confirmation
+(书面确认) in Markdown or HTML (:meth:`Plan.to_markdown`, :meth:`Plan.to_html`).
+
+Conventions, each chosen so that a property can be proved rather than hoped for:
+
+* money is an exact :class:`~decimal.Decimal`, rounded to the currency's minor unit;
+* interest of an instalment is the balance × the annual rate / 12, rounded *down* to
+  the minor unit, so the realised rate of a plan never exceeds its nominal rate;
+* the rounding residue of the principal falls on the last instalment, so the
+  principal of the schedule sums exactly to the financed principal;
+* due date *k* is the start date plus *k* months, counted from the start (so Jan 31
+  gives Feb 28 or 29, then Mar 31), then moved to the next working day when the
+  ``[money]`` section names a business calendar.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import enum
+import html
+import io
+from collections.abc import Iterable, Sequence
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, localcontext
+from typing import Any
+
+import attrs
+import pendulum
+
+from collectrules.calendars import BusinessCalendar
+from collectrules.errors import CollectRulesError, FieldProblem, InputError
+from collectrules.model.case import Case, currency_exponent
+from collectrules.model.decision import Decision, RemedyGrant
+from collectrules.model.remedies import Remedy
+from collectrules.model.time import require_aware
+from collectrules.money.terms import MoneySection
+from collectrules.policy.loader import available_policies, load_policy
+from collectrules.policy.model import Policy
+
+__all__ = [
+    "PLAN_KINDS",
+    "CapCheck",
+    "Instalment",
+    "Method",
+    "Plan",
+    "PlanRefusedError",
+    "PlanTerms",
+    "add_months",
+    "build_schedule",
+    "money_section",
+    "propose_plan",
+    "quantum",
+]
+
+#: The remedies a plan can be built for.
+PLAN_KINDS: tuple[Remedy, ...] = (Remedy.EXTEND, Remedy.REPLAN, Remedy.RESTRUCTURE)
+
+
+class Method(enum.StrEnum):
+    """How the principal is repaid over the instalments."""
+
+    ANNUITY = "annuity"
+    EQUAL_PRINCIPAL = "equal_principal"
+    INTEREST_ONLY = "interest_only"
+    CUSTOM = "custom"
+
+    @property
+    def label_en(self) -> str:
+        """English label."""
+        return _METHOD_LABELS[self][0]
+
+    @property
+    def label_zh(self) -> str:
+        """Chinese label."""
+        return _METHOD_LABELS[self][1]
+
+
+_METHOD_LABELS = {
+    Method.ANNUITY: ("equal instalments (annuity)", "等额本息"),
+    Method.EQUAL_PRINCIPAL: ("equal principal", "等额本金"),
+    Method.INTEREST_ONLY: ("interest only, principal at the end", "先息后本"),
+    Method.CUSTOM: ("custom principal per instalment", "自定义还款计划"),
+}
+
+
+class PlanRefusedError(CollectRulesError, ValueError):
+    """A plan the decision or the policy does not allow.
+
+    ``rule_id`` is the blocking rule or the cap's clause; ``figure`` is what the plan
+    asked for and ``cap`` the most the rule allows (both ``None`` for a blocked remedy).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        rule_id: str | None,
+        figure: Decimal | str | None = None,
+        cap: Decimal | str | None = None,
+    ) -> None:
+        self.rule_id = rule_id
+        self.figure = figure
+        self.cap = cap
+        super().__init__(message)
+
+
+def quantum(currency: str) -> Decimal:
+    """The currency's minor unit as a decimal: ``0.01`` for CNY, ``1`` for JPY."""
+    return Decimal(1).scaleb(-currency_exponent(currency))
+
+
+def add_months(start: dt.date, months: int) -> dt.date:
+    """``start`` plus ``months`` calendar months; a missing day becomes the month's last."""
+    d = pendulum.Date(start.year, start.month, start.day).add(months=months)
+    return dt.date(d.year, d.month, d.day)
+
+
+def _decimal(value: object) -> Decimal:
+    if isinstance(value, bool):
+        msg = f"expected a number, got {value!r}"
+        raise InputError([FieldProblem("terms", msg)])
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    if isinstance(value, int | str):
+        try:
+            return Decimal(value)
+        except ArithmeticError:
+            pass
+    if isinstance(value, Decimal):
+        return value
+    msg = f"expected a number, got {value!r}"
+    raise InputError([FieldProblem("terms", msg)])
+
+
+def _opt_decimal(value: object) -> Decimal | None:
+    return None if value is None else _decimal(value)
+
+
+def _amounts(values: Iterable[object]) -> tuple[Decimal, ...]:
+    return tuple(_decimal(v) for v in values)
+
+
+def _problem(name: str, message: str) -> InputError:
+    return InputError([FieldProblem(f"terms.{name}", message)], subject="plan terms")
+
+
+@attrs.frozen
+class PlanTerms:
+    """What the lender proposes: the term, the rate, the method, and the principal.
+
+    ``principal`` defaults by kind: the case's principal for ``extend``, its overdue
+    amount for ``replan``; ``restructure`` needs one. ``start`` defaults to the local
+    date of ``as_of``; instalment *k* falls due *k* months after it. Rates are annual
+    fractions (``0.06`` is 6 %). ``penalty_rate`` is the annual rate on an overdue
+    instalment, for the breach terms. ``custom_principal`` is the principal of each
+    instalment of a custom plan; it must sum to the principal.
+    """
+
+    months: int
+    annual_rate: Decimal = attrs.field(converter=_decimal)
+    method: Method = attrs.field(default=Method.ANNUITY, converter=Method)
+    principal: Decimal | None = attrs.field(default=None, converter=_opt_decimal)
+    start: dt.date | None = None
+    penalty_rate: Decimal | None = attrs.field(default=None, converter=_opt_decimal)
+    custom_principal: tuple[Decimal, ...] = attrs.field(default=(), converter=_amounts)
+
+    def __attrs_post_init__(self) -> None:
+        problems: list[FieldProblem] = []
+
+        def bad(name: str, message: str) -> None:
+            problems.append(FieldProblem(f"terms.{name}", message))
+
+        if isinstance(self.months, bool) or not isinstance(self.months, int):
+            bad("months", f"expected a whole number of months, got {self.months!r}")
+        elif not 1 <= self.months <= 600:
+            bad("months", f"expected 1 to 600 months, got {self.months}")
+        for name in ("annual_rate", "penalty_rate"):
+            rate = getattr(self, name)
+            if rate is not None and (not rate.is_finite() or not 0 <= rate < 10):
+                bad(name, f"expected an annual rate as a fraction from 0 (0.06 is 6 %), got {rate}")
+        if self.principal is not None and (not self.principal.is_finite() or self.principal <= 0):
+            bad("principal", f"expected a positive amount, got {self.principal}")
+        if self.start is not None and (
+            isinstance(self.start, dt.datetime) or not isinstance(self.start, dt.date)
+        ):
+            bad("start", f"expected a date, got {self.start!r}")
+        if self.method is Method.CUSTOM:
+            if isinstance(self.months, int) and len(self.custom_principal) != self.months:
+                bad(
+                    "custom_principal",
+                    f"expected {self.months} amounts (one per instalment), "
+                    f"got {len(self.custom_principal)}",
+                )
+            if any(not a.is_finite() or a < 0 for a in self.custom_principal):
+                bad("custom_principal", "expected amounts of 0 or more")
+        elif self.custom_principal:
+            bad("custom_principal", "only for method 'custom'")
+        if problems:
+            raise InputError(problems, subject="plan terms")
+
+
+@attrs.frozen
+class Instalment:
+    """One instalment: when it falls due, and what it pays."""
+
+    number: int
+    due_date: dt.date
+    payment: Decimal
+    principal: Decimal
+    interest: Decimal
+    balance: Decimal
+    #: The due date before it was moved to a working day.
+    nominal_date: dt.date
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: dates as ISO strings, amounts as decimal strings."""
+        return {
+            "number": self.number,
+            "due_date": self.due_date.isoformat(),
+            "nominal_date": self.nominal_date.isoformat(),
+            "payment": str(self.payment),
+            "principal": str(self.principal),
+            "interest": str(self.interest),
+            "balance": str(self.balance),
+        }
+
+
+def build_schedule(
+    principal: Decimal,
+    annual_rate: Decimal,
+    months: int,
+    *,
+    currency: str,
+    start: dt.date,
+    method: Method = Method.ANNUITY,
+    custom_principal: Sequence[Decimal] = (),
+    calendar: BusinessCalendar | None = None,
+) -> tuple[Instalment, ...]:
+    """The instalments of a plan (see the module docstring for the conventions).
+
+    The principal of the instalments sums exactly to ``principal``; a principal with
+    more decimals than the currency has is an :class:`InputError`.
+    """
+    q = quantum(currency)
+    if principal != principal.quantize(q):
+        raise _problem("principal", f"{principal} has more decimals than {currency} allows")
+    monthly = annual_rate / 12
+    parts = _principal_parts(principal, monthly, months, method, custom_principal, q)
+    out: list[Instalment] = []
+    balance = principal
+    for k, part in enumerate(parts, start=1):
+        with localcontext() as ctx:
+            ctx.prec = 50
+            interest = (balance * monthly).quantize(q, rounding=ROUND_DOWN)
+        part = min(part, balance) if k < months else balance
+        balance -= part
+        nominal = add_months(start, k)
+        due = calendar.next_working_day(nominal) if calendar is not None else nominal
+        out.append(Instalment(k, due, part + interest, part, interest, balance, nominal))
+    return tuple(out)
+
+
+def _principal_parts(
+    principal: Decimal,
+    monthly: Decimal,
+    months: int,
+    method: Method,
+    custom: Sequence[Decimal],
+    q: Decimal,
+) -> list[Decimal]:
+    """The principal of each instalment before the last (the last takes the rest)."""
+    if method is Method.CUSTOM:
+        parts = list(custom)
+        if any(a != a.quantize(q) for a in parts):
+            raise _problem("custom_principal", "an amount has more decimals than the currency")
+        if sum(parts, Decimal(0)) != principal:
+            total = sum(parts, Decimal(0))
+            raise _problem("custom_principal", f"the amounts sum to {total}, not {principal}")
+        return parts
+    if method is Method.INTEREST_ONLY:
+        return [Decimal(0)] * months
+    if method is Method.EQUAL_PRINCIPAL:
+        return [(principal / months).quantize(q, rounding=ROUND_DOWN)] * months
+    # Annuity: the level payment, then each month's principal is payment - interest.
+    with localcontext() as ctx:
+        ctx.prec = 50
+        if monthly == 0:
+            payment = principal / months
+        else:
+            growth = (1 + monthly) ** months
+            payment = principal * monthly * growth / (growth - 1)
+        payment = payment.quantize(q, rounding=ROUND_HALF_UP)
+        parts = []
+        balance = principal
+        for _ in range(months):
+            interest = (balance * monthly).quantize(q, rounding=ROUND_DOWN)
+            part = max(Decimal(0), min(payment - interest, balance))
+            parts.append(part)
+            balance -= part
+    return parts
+
+
+@attrs.frozen
+class CapCheck:
+    """A cap the plan was checked against: the figure, the cap, and the rule."""
+
+    rule: str
+    what: str
+    figure: Decimal
+    cap: Decimal
+    detail: str
+    status: str | None = None
+    cites: tuple[str, ...] = ()
+
+    @property
+    def passed(self) -> bool:
+        """Whether the figure is within the cap."""
+        return self.figure <= self.cap
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready."""
+        return {
+            "rule": self.rule,
+            "what": self.what,
+            "figure": str(self.figure),
+            "cap": str(self.cap),
+            "detail": self.detail,
+            "status": self.status,
+            "cites": list(self.cites),
+            "passed": self.passed,
+        }
+
+
+@attrs.frozen
+class Plan:
+    """An accepted plan: its terms, its schedule, the caps it was checked against."""
+
+    case_id: str
+    currency: str
+    kind: Remedy
+    method: Method
+    principal: Decimal
+    annual_rate: Decimal
+    penalty_rate: Decimal | None
+    start: dt.date
+    as_of: pendulum.DateTime
+    policy: str
+    grant: RemedyGrant
+    instalments: tuple[Instalment, ...]
+    checks: tuple[CapCheck, ...] = ()
+    acceleration_after_missed: int = 2
+    guarantors: tuple[str, ...] = ()
+
+    @property
+    def maturity(self) -> dt.date:
+        """The due date of the last instalment."""
+        return self.instalments[-1].due_date
+
+    @property
+    def total_interest(self) -> Decimal:
+        """The interest of every instalment."""
+        return sum((i.interest for i in self.instalments), Decimal(0))
+
+    @property
+    def total_payment(self) -> Decimal:
+        """Principal plus interest."""
+        return sum((i.payment for i in self.instalments), Decimal(0))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The plan as JSON-ready data."""
+        return {
+            "case_id": self.case_id,
+            "currency": self.currency,
+            "kind": self.kind.value,
+            "method": self.method.value,
+            "principal": str(self.principal),
+            "annual_rate": str(self.annual_rate),
+            "penalty_rate": None if self.penalty_rate is None else str(self.penalty_rate),
+            "start": self.start.isoformat(),
+            "as_of": self.as_of.isoformat(),
+            "policy": self.policy,
+            "grant": {
+                "rule_id": self.grant.rule_id,
+                "reason": self.grant.reason,
+                "conditions": list(self.grant.conditions),
+                "cites": list(self.grant.cites),
+            },
+            "maturity": self.maturity.isoformat(),
+            "total_interest": str(self.total_interest),
+            "total_payment": str(self.total_payment),
+            "acceleration_after_missed": self.acceleration_after_missed,
+            "checks": [c.to_dict() for c in self.checks],
+            "instalments": [i.to_dict() for i in self.instalments],
+        }
+
+    def to_csv(self) -> str:
+        """The schedule as CSV, one row per instalment, with a header row."""
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(
+            ["number", "due_date", "payment", "principal", "interest", "balance", "currency"]
+        )
+        for i in self.instalments:
+            writer.writerow(
+                [
+                    i.number,
+                    i.due_date.isoformat(),
+                    i.payment,
+                    i.principal,
+                    i.interest,
+                    i.balance,
+                    self.currency,
+                ]
+            )
+        return buffer.getvalue()
+
+    def to_markdown(self) -> str:
+        """The bilingual agreement draft, in Markdown (table cells escaped)."""
+        return _render(_agreement(self), markdown=True)
+
+    def to_html(self) -> str:
+        """The bilingual agreement draft, as an HTML document (every value escaped)."""
+        return _render(_agreement(self), markdown=False)
+
+
+# --------------------------------------------------------------------------- the draft
+
+_Block = tuple[str, Any]
+
+
+def _pct(rate: Decimal) -> str:
+    return f"{(rate * 100).normalize():f} %"
+
+
+def _agreement(plan: Plan) -> list[_Block]:
+    cur = plan.currency
+    blocks: list[_Block] = [
+        ("h1", "Repayment agreement (draft) / 还款协议（草稿）"),
+        (
+            "p",
+            f"Case / 案件: {plan.case_id} · {plan.kind.label_en} / {plan.kind.label_zh} · "
+            f"policy / 政策: {plan.policy} · prepared at / 制作时间: {plan.as_of.isoformat()}",
+        ),
+        ("h2", "Terms / 条款"),
+        (
+            "table",
+            (
+                ("term / 条款", "value / 内容"),
+                [
+                    ("principal / 本金", f"{plan.principal} {cur}"),
+                    ("annual rate / 年利率", _pct(plan.annual_rate)),
+                    ("method / 还款方式", f"{plan.method.label_en} / {plan.method.label_zh}"),
+                    ("instalments / 期数", str(len(plan.instalments))),
+                    ("start / 起始日", plan.start.isoformat()),
+                    ("maturity / 到期日", plan.maturity.isoformat()),
+                    ("total interest / 利息合计", f"{plan.total_interest} {cur}"),
+                    ("total to pay / 应还合计", f"{plan.total_payment} {cur}"),
+                ],
+            ),
+        ),
+        ("h2", "Schedule / 还款计划"),
+        (
+            "table",
+            (
+                (
+                    "# / 期次",
+                    "due / 到期日",
+                    f"payment / 应还 ({cur})",
+                    "principal / 本金",
+                    "interest / 利息",
+                    "balance / 剩余本金",
+                ),
+                [
+                    (
+                        str(i.number),
+                        i.due_date.isoformat(),
+                        str(i.payment),
+                        str(i.principal),
+                        str(i.interest),
+                        str(i.balance),
+                    )
+                    for i in plan.instalments
+                ],
+            ),
+        ),
+        ("h2", "Breach terms / 违约条款"),
+        ("ul", _breach_terms(plan)),
+    ]
+    if plan.checks:
+        blocks.append(("h2", "Legal caps checked / 法定上限核对"))
+        blocks.append(
+            (
+                "table",
+                (
+                    ("rule / 规则", "figure / 数值", "cap / 上限", "basis / 依据"),
+                    [
+                        (c.rule, str(c.figure), str(c.cap), f"{c.detail} [{c.status or '-'}]")
+                        for c in plan.checks
+                    ],
+                ),
+            )
+        )
+    blocks.append(("h2", "Written confirmation / 书面确认"))
+    blocks.append(
+        (
+            "p",
+            "Both sides confirm this agreement in writing by signing below (双方签字确认本协议).",
+        )
+    )
+    parties = [
+        "Lender / 贷款人",
+        "Borrower / 借款人",
+        *(f"Guarantor / 担保人 ({g})" for g in plan.guarantors),
+    ]
+    blocks.append(
+        ("ul", [f"{p}: ____________________  Date / 日期: ____________" for p in parties])
+    )
+    return blocks
+
+
+def _breach_terms(plan: Plan) -> list[str]:
+    terms = []
+    if plan.penalty_rate is not None:
+        terms.append(
+            f"An instalment unpaid on its due date bears penalty interest at "
+            f"{_pct(plan.penalty_rate)} a year on the unpaid amount until paid / "
+            f"逾期未还的款项按年利率 {_pct(plan.penalty_rate)} 计收罚息，直至清偿。"
+        )
+    n = plan.acceleration_after_missed
+    terms.append(
+        f"If {n} instalments are unpaid, the whole outstanding balance falls due at once / "
+        f"累计 {n} 期未按时还款的，全部剩余款项立即到期。"
+    )
+    terms.append(
+        "The remedy is granted under rule "
+        f"{plan.grant.rule_id} ({', '.join(plan.grant.cites)}): {plan.grant.reason}"
+    )
+    terms.extend(f"Condition / 条件: {c}" for c in plan.grant.conditions)
+    return terms
+
+
+def _md_text(text: str) -> str:
+    """Text for Markdown: HTML-significant characters as entities, so no markup leaks."""
+    return html.escape(text, quote=False)
+
+
+def _md_cell(text: str) -> str:
+    return _md_text(text).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+
+
+def _render(blocks: list[_Block], *, markdown: bool) -> str:
+    lines: list[str] = []
+    if not markdown:
+        lines += [
+            "<!DOCTYPE html>",
+            '<html lang="zh-CN">',
+            '<head><meta charset="utf-8"><title>Repayment agreement / 还款协议</title></head>',
+            "<body>",
+        ]
+    for kind, body in blocks:
+        if kind in ("h1", "h2"):
+            level = int(kind[1])
+            if markdown:
+                lines += ["#" * level + " " + _md_text(body), ""]
+            else:
+                lines.append(f"<h{level}>{html.escape(body)}</h{level}>")
+        elif kind == "p":
+            lines += [_md_text(body), ""] if markdown else [f"<p>{html.escape(body)}</p>"]
+        elif kind == "ul":
+            if markdown:
+                lines += [f"- {_md_text(item)}" for item in body] + [""]
+            else:
+                lines.append("<ul>")
+                lines += [f"<li>{html.escape(item)}</li>" for item in body]
+                lines.append("</ul>")
+        else:
+            header, rows = body
+            if markdown:
+                lines.append("| " + " | ".join(_md_cell(h) for h in header) + " |")
+                lines.append("|" + "---|" * len(header))
+                lines += ["| " + " | ".join(_md_cell(c) for c in row) + " |" for row in rows]
+                lines.append("")
+            else:
+                lines.append("<table>")
+                lines.append(
+                    "<tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in header) + "</tr>"
+                )
+                lines += [
+                    "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>"
+                    for row in rows
+                ]
+                lines.append("</table>")
+    if not markdown:
+        lines += ["</body>", "</html>"]
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+# --------------------------------------------------------------------------- propose
+
+
+def money_section(policy: Policy) -> MoneySection | None:
+    """The policy's parsed ``[money]`` section, if it has one."""
+    section = policy.sections.get("money")
+    return section if isinstance(section, MoneySection) else None
+
+
+def _policy_of(decision: Decision, policy: Policy | None) -> Policy:
+    if policy is None:
+        if decision.policy.id not in available_policies():
+            msg = (
+                f"the decision was made under policy {decision.policy.id!r}, which is not "
+                "shipped; pass policy="
+            )
+            raise InputError([FieldProblem("policy", msg)])
+        policy = load_policy(decision.policy.id)
+    if policy.content_hash != decision.policy.content_hash:
+        msg = (
+            f"the decision was made under {decision.policy.id}@{decision.policy.version}"
+            f"#{decision.policy.content_hash[:12]}, not under {policy.ref}"
+        )
+        raise InputError([FieldProblem("policy", msg)])
+    return policy
+
+
+def _months_between(start: dt.date, end: dt.date) -> int:
+    """Whole months from ``start`` to ``end``, rounded up."""
+    months = (end.year - start.year) * 12 + (end.month - start.month)
+    if add_months(start, months) < end:
+        months += 1
+    return months
+
+
+def propose_plan(
+    case: Case,
+    decision: Decision,
+    *,
+    kind: Remedy | str,
+    as_of: dt.datetime | str,
+    terms: PlanTerms,
+    policy: Policy | None = None,
+) -> Plan:
+    """Build the plan of an allowed ``extend``, ``replan`` or ``restructure``.
+
+    ``as_of`` is an aware datetime or an ISO string with an offset; the plan starts on
+    its local date unless ``terms.start`` says otherwise. ``policy`` is the policy the
+    decision was made under (default: the shipped policy
+    of that name; its content hash must match). Raises :class:`PlanRefusedError` when
+    the decision blocks or does not allow the remedy, when the plan runs past the
+    recovery horizon (Q2-SHORT) or a maximum number of instalments, or when the rate or
+    the penalty rate exceeds a cap; :class:`InputError` for inconsistent input.
+    """
+    when = require_aware(as_of)
+    try:
+        remedy = Remedy(kind)
+    except ValueError:
+        remedy = None
+    if remedy not in PLAN_KINDS:
+        choices = ", ".join(k.value for k in PLAN_KINDS)
+        raise InputError([FieldProblem("kind", f"expected one of {choices}, got {kind!r}")])
+    assert remedy is not None
+    if decision.case_id != case.case_id:
+        msg = f"the decision is about case {decision.case_id!r}, not {case.case_id!r}"
+        raise InputError([FieldProblem("decision", msg)])
+    policy = _policy_of(decision, policy)
+    block = decision.block(remedy)
+    if block is not None:
+        msg = f"{remedy.value} is blocked by rule {block.rule_id}: {block.reason}"
+        raise PlanRefusedError(msg, rule_id=block.rule_id)
+    grant = decision.grant(remedy)
+    if grant is None:
+        msg = f"the decision does not allow {remedy.value} for case {case.case_id!r}"
+        raise PlanRefusedError(msg, rule_id=None)
+
+    principal = terms.principal
+    if principal is None:
+        if remedy is Remedy.RESTRUCTURE:
+            raise _problem("principal", "required for a restructuring: the new principal")
+        principal = case.principal if remedy is Remedy.EXTEND else case.overdue_amount
+        if principal <= 0:
+            raise _problem("principal", f"the case's amount is {principal}; give a principal")
+    start = terms.start or case.local_date(when)
+    money = money_section(policy) or MoneySection()
+    instalments = build_schedule(
+        principal,
+        terms.annual_rate,
+        terms.months,
+        currency=case.currency,
+        start=start,
+        method=terms.method,
+        custom_principal=terms.custom_principal,
+        calendar=money.calendar,
+    )
+    checks = _check(money, remedy, terms, case.local_date(when), instalments)
+    return Plan(
+        case_id=case.case_id,
+        currency=case.currency,
+        kind=remedy,
+        method=terms.method,
+        principal=principal,
+        annual_rate=terms.annual_rate,
+        penalty_rate=terms.penalty_rate,
+        start=start,
+        as_of=when,
+        policy=policy.ref,
+        grant=grant,
+        instalments=instalments,
+        checks=checks,
+        acceleration_after_missed=money.acceleration_after_missed,
+        guarantors=tuple(g.name or g.id for g in case.guarantors),
+    )
+
+
+def _check(
+    money: MoneySection,
+    remedy: Remedy,
+    terms: PlanTerms,
+    today: dt.date,
+    instalments: Sequence[Instalment],
+) -> tuple[CapCheck, ...]:
+    checks: list[CapCheck] = []
+    if money.max_months is not None:
+        checks.append(
+            CapCheck(
+                money.max_months_rule,
+                "instalments",
+                Decimal(terms.months),
+                money.max_months.value,
+                f"at most {money.max_months.describe()} instalments",
+            )
+        )
+    if money.horizon_months is not None and remedy in money.horizon_kinds:
+        last = instalments[-1].nominal_date
+        checks.append(
+            CapCheck(
+                money.horizon_rule,
+                "months to the last instalment",
+                Decimal(_months_between(today, last)),
+                money.horizon_months.value,
+                f"recovery within {money.horizon_months.describe()} months of as_of",
+            )
+        )
+    cap = money.rate_cap
+    if cap is not None:
+        for what, rate in (
+            ("annual rate", terms.annual_rate),
+            ("penalty rate", terms.penalty_rate),
+        ):
+            if rate is not None:
+                checks.append(
+                    CapCheck(cap.rule, what, rate, cap.value, cap.describe(), cap.status, cap.cites)
+                )
+    pcap = money.penalty_cap
+    if pcap is not None and terms.penalty_rate is not None:
+        checks.append(
+            CapCheck(
+                pcap.rule,
+                "penalty rate",
+                terms.penalty_rate,
+                pcap.cap_for(terms.annual_rate),
+                f"contract rate × (1 + {pcap.excess.describe()})",
+                pcap.status,
+                pcap.cites,
+            )
+        )
+    for check in checks:
+        if not check.passed:
+            msg = (
+                f"the plan's {check.what} is {check.figure}, over the cap {check.cap} of rule "
+                f"{check.rule} ({check.detail})"
+            )
+            raise PlanRefusedError(msg, rule_id=check.rule, figure=check.figure, cap=check.cap)
+    return tuple(checks)

@@ -1,0 +1,299 @@
+"""Collection KPIs on a hand-computed portfolio, through the function and the command."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from collectrules import InputError
+from collectrules.cli import main
+from collectrules.money.kpis import (
+    GroupBy,
+    Ratio,
+    compute_kpis,
+    events_from_rows,
+    portfolio_from_rows,
+    timelines_from_rows,
+)
+from collectrules.money.terms import MoneyFigure, Target
+
+OPEN = "2026-04-01T00:00:00+00:00"
+CLOSE = "2026-05-01T00:00:00+00:00"
+CASES = Path(__file__).parent.parent / "examples" / "cases"
+
+
+def _decision(
+    case_id: str,
+    as_of: str,
+    quadrant: str,
+    dpd: int,
+    overdue: str,
+    bucket: str,
+    currency: str = "CNY",
+    **facts: Any,
+) -> dict[str, Any]:
+    return {
+        "case_id": case_id,
+        "as_of": as_of,
+        "quadrant": {"value": quadrant},
+        "facts": {
+            "dpd": dpd,
+            "currency": currency,
+            "overdue_amount": overdue,
+            "principal": "10000.00",
+            **facts,
+        },
+        "buckets": [{"bucket_set": "M", "bucket": bucket}],
+    }
+
+
+OPENING = [
+    _decision("A", OPEN, "Q2", 10, "1000.00", "M1"),
+    _decision("B", OPEN, "Q2", 40, "3000.00", "M2"),
+    _decision("C", OPEN, "Q3", 20, "2000.00", "M1"),
+    _decision("D", OPEN, "Q4", 100, "500", "M4", currency="JPY"),
+]
+CLOSING = [  # D has left the portfolio: no closing decision
+    _decision("A", CLOSE, "Q1", 0, "0.00", "M0", contact_attempts=4, contact_reached=2,
+              promise_kept=1, promise_broken=0),
+    _decision("B", CLOSE, "Q2", 70, "3000.00", "M3", contact_attempts=3, contact_reached=0,
+              promise_kept=0, promise_broken=2),
+    _decision("C", CLOSE, "Q1", 0, "0.00", "M0", contact_attempts=1, contact_reached=1,
+              promise_kept=1, promise_broken=0),
+]  # fmt: skip
+EVENTS = [
+    {"case_id": "A", "kind": "payment", "at": "2026-04-10T09:00:00+00:00", "amount": "1000"},
+    {"case_id": "C", "kind": "payment", "at": "2026-04-20T09:00:00+00:00", "amount": "2500"},
+    {"case_id": "B", "kind": "payment", "at": "2026-03-15T09:00:00+00:00", "amount": "100"},
+    {"case_id": "B", "kind": "payment", "at": "2026-05-02T09:00:00+00:00", "amount": "50"},
+    {"case_id": "A", "kind": "contact_attempt", "at": "2026-04-05T09:00:00+00:00",
+     "outcome": "reached"},
+    {"case_id": "A", "kind": "contact_attempt", "at": "2026-04-06T09:00:00+00:00",
+     "outcome": "no_answer"},
+    {"case_id": "B", "kind": "contact_attempt", "at": "2026-04-07T09:00:00+00:00",
+     "outcome": "no_answer"},
+]  # fmt: skip
+TARGET = Target("overdue_recovery", "overdue_amount", MoneyFigure(Decimal("0.5")))
+
+
+def _rows(items: list[dict[str, Any]]) -> list[tuple[str, dict[str, Any]]]:
+    return [(f"row {i}", item) for i, item in enumerate(items)]
+
+
+def _r(ratio: Ratio | None) -> tuple[int, int] | None:
+    return None if ratio is None else (int(ratio.numerator), int(ratio.denominator))
+
+
+def test_every_kpi_on_a_hand_computed_portfolio() -> None:
+    report = compute_kpis(
+        portfolio_from_rows(_rows(CLOSING)),
+        previous=portfolio_from_rows(_rows(OPENING)),
+        events=events_from_rows(_rows(EVENTS)),
+        targets=[TARGET],
+    )
+    k = report.total
+    assert k.cases == 4
+    # Recovered in (opening, closing]: A 1000 (of 1000), C 2500 capped at its 2000
+    # overdue; B's payments fall outside the window; D (JPY) paid nothing.
+    assert k.recovery_rate_amount is not None
+    assert _r(k.recovery_rate_amount["CNY"]) == (3000, 6000)
+    assert k.recovery_rate_amount["CNY"].value == Decimal("0.5000")
+    assert _r(k.recovery_rate_amount["JPY"]) == (0, 500)
+    assert _r(k.recovery_rate_count) == (2, 4)
+    # Cure: A and C reach dpd 0 of the three overdue cases still in the portfolio.
+    assert _r(k.cure_rate) == (2, 3)
+    assert k.cure_rate is not None
+    assert k.cure_rate.value == Decimal("0.6667")
+    assert any("1 opening case(s) have no closing decision" in n for n in k.notes)
+    assert k.roll_rates is not None
+    assert {f: {t: _r(r) for t, r in row.items()} for f, row in k.roll_rates["M"].items()} == {
+        "M1": {"M0": (2, 2)},
+        "M2": {"M3": (1, 1)},
+    }
+    assert _r(k.promise_kept_rate) == (2, 4)  # kept 1 + 0 + 1 of 1 + 2 + 1 judged
+    assert _r(k.contact_rate) == (1, 3)  # from the events in the window
+    assert k.breached_step_rate is None
+    assert [(t.currency, t.target_amount, t.actual, t.gap) for t in k.targets] == [
+        ("CNY", Decimal("3000.00"), Decimal(3000), Decimal("0.00")),
+        ("JPY", Decimal(250), Decimal(0), Decimal(250)),
+    ]
+
+
+TIMELINES = [
+    {"case_id": "A", "steps": [{"status": "done"}, {"status": "breached"}, {"status": "open"}]},
+    {"case_id": "B", "steps": [{"status": "late"}, {"status": "skipped"}, {"status": "breached"}]},
+    {"case_id": "C", "steps": [{"status": "upcoming"}, {"status": "paused"}]},
+]
+
+
+def test_the_breached_step_rate_counts_breached_of_the_steps_whose_time_has_come() -> None:
+    report = compute_kpis(
+        portfolio_from_rows(_rows(CLOSING)),
+        previous=portfolio_from_rows(_rows(OPENING)),
+        timelines=timelines_from_rows(_rows(TIMELINES)),
+        by="quadrant",
+    )
+    # Due: A done + breached, B late + breached; C none; D has no timeline.
+    assert _r(report.total.breached_step_rate) == (2, 4)
+    assert any("1 case(s) without a timeline" in n for n in report.total.notes)
+    assert _r(report.groups["Q2"].breached_step_rate) == (2, 4)
+    assert _r(report.groups["Q3"].breached_step_rate) == (0, 0)
+    assert report.groups["Q3"].breached_step_rate is not None
+    assert report.groups["Q3"].breached_step_rate.value is None
+    with pytest.raises(InputError, match=r"steps\[0\].status"):
+        timelines_from_rows(_rows([{"case_id": "A", "steps": [{}]}]))
+
+
+def test_without_events_recovery_is_the_fall_in_the_overdue_amount() -> None:
+    report = compute_kpis(
+        portfolio_from_rows(_rows(CLOSING)), previous=portfolio_from_rows(_rows(OPENING))
+    )
+    k = report.total
+    assert k.recovery_rate_amount is not None
+    assert _r(k.recovery_rate_amount["CNY"]) == (3000, 6000)  # A 1000, B 0, C 2000
+    assert "JPY" not in k.recovery_rate_amount  # D has no closing decision: unknown
+    assert _r(k.recovery_rate_count) == (2, 3)
+    assert _r(k.contact_rate) == (3, 8)  # the closing facts: 2 + 0 + 1 of 4 + 3 + 1
+
+
+def test_by_quadrant_groups_the_opening_cohort() -> None:
+    report = compute_kpis(
+        portfolio_from_rows(_rows(CLOSING)),
+        previous=portfolio_from_rows(_rows(OPENING)),
+        events=events_from_rows(_rows(EVENTS)),
+        by=GroupBy.QUADRANT,
+    )
+    assert sorted(report.groups) == ["Q2", "Q3", "Q4"]
+    q2 = report.groups["Q2"]
+    assert q2.recovery_rate_amount is not None
+    assert _r(q2.recovery_rate_amount["CNY"]) == (1000, 4000)
+    assert _r(q2.cure_rate) == (1, 2)
+    owners = compute_kpis(
+        portfolio_from_rows(_rows(CLOSING)), by="owner", owners={"A": "li", "B": "li"}
+    )
+    assert {g: k.cases for g, k in owners.groups.items()} == {"li": 2, "(no owner)": 1}
+    buckets = compute_kpis(portfolio_from_rows(_rows(CLOSING)), by="bucket")
+    assert {g: k.cases for g, k in buckets.groups.items()} == {"M0": 2, "M3": 1}
+
+
+def test_a_kpi_without_its_input_is_none_with_the_reason() -> None:
+    k = compute_kpis(portfolio_from_rows(_rows(CLOSING))).total
+    assert k.recovery_rate_amount is None
+    assert k.cure_rate is None
+    assert k.roll_rates is None
+    assert "recovery needs --events or --previous" in k.notes
+    assert "cure and roll rates need --previous" in k.notes
+    assert k.breached_step_rate is None
+    assert any(n.startswith("breached-step rate needs --timelines") for n in k.notes)
+
+
+@pytest.mark.parametrize(
+    ("rows", "path"),
+    [
+        ([{"case_id": "A"}], "facts"),
+        ([{**CLOSING[0], "facts": {**CLOSING[0]["facts"], "dpd": "x"}}], "facts.dpd"),
+        ([{**CLOSING[0], "facts": {**CLOSING[0]["facts"], "overdue_amount": "?"}}],
+         "facts.overdue_amount"),
+        ([CLOSING[0], CLOSING[0]], "case_id"),
+    ],
+)  # fmt: skip
+def test_bad_decisions_name_the_field(rows: list[dict[str, Any]], path: str) -> None:
+    with pytest.raises(InputError) as info:
+        portfolio_from_rows(_rows(rows))
+    assert info.value.problems[0].path == path
+
+
+@pytest.mark.parametrize(
+    ("row", "path"),
+    [
+        ({"kind": "payment", "at": CLOSE, "amount": "1"}, "case_id"),
+        ({"case_id": "A", "kind": "payment", "amount": "1"}, "at"),
+        ({"case_id": "A", "kind": "payment", "at": "2026-04-01", "amount": "1"}, "at"),
+        ({"case_id": "A", "kind": "payment", "at": CLOSE}, "amount"),
+    ],
+)
+def test_bad_events_name_the_field(row: dict[str, Any], path: str) -> None:
+    with pytest.raises(InputError) as info:
+        events_from_rows(_rows([row]))
+    assert info.value.problems[0].path == path
+
+
+def test_the_command_reads_batch_outputs_and_the_policy_targets(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    old, new = tmp_path / "old.jsonl", tmp_path / "new.jsonl"
+    for out, when in ((old, "2026-04-15T00:00:00+08:00"), (new, "2026-05-15T00:00:00+08:00")):
+        argv = ["batch", str(CASES), "-o", str(out), "--policy", "cn_bank_loan", "--as-of", when]
+        assert main(argv) == 0
+    events = tmp_path / "events.jsonl"
+    events.write_text(
+        json.dumps(
+            {"case_id": "Q2-HEALTH", "kind": "payment", "at": "2026-05-01T10:00:00+08:00",
+             "amount": "4000"}
+        ) + "\n",
+        encoding="utf-8",
+    )  # fmt: skip
+    capsys.readouterr()
+    argv = ["kpis", str(new), "--previous", str(old), "--events", str(events), "--format", "json"]
+    assert main(argv) == 0
+    report = json.loads(capsys.readouterr().out)
+    total = report["total"]
+    assert total["cases"] == 5
+    assert total["recovery_rate_amount"]["CNY"] == {
+        "numerator": "4000",
+        "denominator": "42500",
+        "value": "0.0941",
+    }
+    assert total["targets"] == [
+        {
+            "target": "overdue_recovery",
+            "currency": "CNY",
+            "label_en": "recovery of the overdue amount",
+            "label_zh": "逾期款项回收",
+            "target_amount": "21250.00",
+            "actual": "4000",
+            "gap": "17250.00",
+        }
+    ]
+    assert total["breached_step_rate"] is None
+    assert total["roll_rates"]["M"] == {
+        "M1": {"M2": {"numerator": "5", "denominator": "5", "value": "1.0000"}}
+    }
+
+
+def test_the_command_reads_timelines(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    new = tmp_path / "new.jsonl"
+    as_of = "2026-05-15T00:00:00+08:00"
+    argv = ["batch", str(CASES), "-o", str(new), "--policy", "cn_bank_loan", "--as-of", as_of]
+    assert main(argv) == 0
+    lines = []
+    for path in sorted(CASES.glob("*.json")):
+        capsys.readouterr()
+        argv = ["timeline", str(path), "--policy", "cn_bank_loan", "--as-of", as_of]
+        assert main([*argv, "--format", "json"]) == 0
+        lines.append(json.dumps(json.loads(capsys.readouterr().out)))
+    timelines = tmp_path / "timelines.jsonl"
+    timelines.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    expected = timelines_from_rows([("t", json.loads(line)) for line in lines])
+    breached = sum(s == "breached" for v in expected.values() for s in v)
+    due = sum(s in ("done", "late", "breached") for v in expected.values() for s in v)
+    assert due > 0
+    capsys.readouterr()
+    assert main(["kpis", str(new), "--timelines", str(timelines), "--format", "json"]) == 0
+    rate = json.loads(capsys.readouterr().out)["total"]["breached_step_rate"]
+    assert (rate["numerator"], rate["denominator"]) == (str(breached), str(due))
+
+
+def test_the_command_reports_a_bad_row_and_measures_the_rest(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "d.jsonl"
+    path.write_text(json.dumps(CLOSING[0]) + "\n{not json\n", encoding="utf-8")
+    assert main(["kpis", str(path), "--format", "json"]) == 1
+    captured = capsys.readouterr()
+    assert "d.jsonl:2" in captured.err
+    assert json.loads(captured.out)["total"]["cases"] == 1
