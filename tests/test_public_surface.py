@@ -25,6 +25,7 @@ DOCUMENTED = (
     "collectrules.engine",
     "collectrules.io",
     "collectrules.model",
+    "collectrules.money",
     "collectrules.policy",
     "collectrules.sections",
     "collectrules.testing",
