@@ -38,14 +38,13 @@ import pendulum
 from collectrules.calendars import ContactWindow
 from collectrules.conditions import MONEY_SCALE
 from collectrules.errors import (
-    CollectRulesError,
     FieldProblem,
     InputError,
     PolicyError,
     did_you_mean,
 )
 from collectrules.model.case import Case, ContactOutcome, Event, EventKind, Signal
-from collectrules.model.time import local_midnight, require_aware
+from collectrules.model.time import local_midnight, require_aware, require_case
 from collectrules.policy import Policy
 from collectrules.policy.derive import derive
 from collectrules.timeline.deadlines import Deadline, DeadlineKind, legal_deadlines
@@ -576,21 +575,12 @@ def build_timeline(case: Case, *, as_of: dt.datetime | str, policy: Policy) -> T
     ``Engine.timeline(case, as_of=…)`` calls this with the engine's policy.
     """
     when = require_aware(as_of)
+    require_case(case)
     section = timeline_section(policy)
-    try:
-        builder = _Builder(case, when, policy, section)
-        plan = section.plan_for(case.product)
-        steps = tuple(builder.step(stage) for stage in plan.stages) if plan is not None else ()
-        deadlines = legal_deadlines(case, when, section)
-    except (OverflowError, ValueError) as exc:
-        # Only a date off the calendar ("year 10026 is out of range") is the input's fault.
-        if isinstance(exc, CollectRulesError) or "out of range" not in str(exc):
-            raise
-        msg = (
-            f"a time of the timeline falls outside the years 1 to 9999 ({exc}): "
-            "check the due date, the maturity date and the event times"
-        )
-        raise InputError([FieldProblem("due_date", msg)], subject="case") from exc
+    builder = _Builder(case, when, policy, section)
+    plan = section.plan_for(case.product)
+    steps = tuple(builder.step(stage) for stage in plan.stages) if plan is not None else ()
+    deadlines = legal_deadlines(case, when, section)
     hours = section.contact_hours
     return Timeline(
         case_id=case.case_id,
