@@ -376,3 +376,23 @@ def test_the_limits_are_documented_constants() -> None:
     assert (dt.date(9999, 12, 31),) == limits.NO_DATE_SENTINELS
     for name in limits.__all__:
         assert hasattr(limits, name)
+
+
+def test_the_largest_case_allowed_is_worked_in_bounded_time() -> None:
+    # 1,000 promises once took 13 s: each condition anchor judged every promise at
+    # every event. A generous bound, against a hang, not a speed target.
+    promises = [
+        {
+            "kind": "promise_made",
+            "at": f"2026-0{1 + i % 5}-{1 + i % 28:02d}T10:00:00+08:00",
+            "promised_date": "2026-07-01",
+            "amount": "10",
+        }
+        for i in range(limits.MAX_EVENTS)
+    ]
+    case = Case.from_dict(case_dict(events=promises, due_date="2025-12-01"))
+    engine = Engine("cn_bank_loan", backend="python")
+    start = time.perf_counter()
+    timeline = engine.timeline(case, as_of=AS_OF)
+    assert time.perf_counter() - start < 5.0
+    assert len(timeline.promises) == limits.MAX_EVENTS

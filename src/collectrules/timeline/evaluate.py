@@ -340,8 +340,15 @@ def _events(case: Case, at: dt.datetime) -> list[Event]:
     return sorted((e for e in case.events if e.at <= at), key=lambda e: e.at)
 
 
-def timeline_facts(case: Case, at: pendulum.DateTime, rules: PromiseRules) -> dict[str, Any]:
-    """The fact fields of :data:`~collectrules.timeline.stages.TIMELINE_FIELDS` at ``at``."""
+def timeline_facts(
+    case: Case, at: pendulum.DateTime, rules: PromiseRules, *, standing: bool = True
+) -> dict[str, Any]:
+    """The fact fields of :data:`~collectrules.timeline.stages.TIMELINE_FIELDS` at ``at``.
+
+    With ``standing=False`` the promises are not judged, and ``promise_standing`` stays
+    false: enough for the :data:`~collectrules.timeline.stages.EVENT_FIELDS` that a
+    condition anchor reads, at a cost linear in the events rather than quadratic.
+    """
     counts = dict.fromkeys(ContactOutcome, 0)
     attempts = streak = promises_made = 0
     paid = Decimal(0)
@@ -374,12 +381,10 @@ def timeline_facts(case: Case, at: pendulum.DateTime, rules: PromiseRules) -> di
         "promise_standing": False,
         "paid_since_due": int((paid * MONEY_SCALE).to_integral_value()),
     }
-    if promises_made:
-        standing = [
-            p for p in evaluate_promises(case, at, rules) if p.status is PromiseStatus.STANDING
-        ]
-        if standing:
-            latest = standing[-1]
+    if promises_made and standing:
+        held = [p for p in evaluate_promises(case, at, rules) if p.status is PromiseStatus.STANDING]
+        if held:
+            latest = held[-1]
             facts["promise_standing"] = True
             facts["promise_days"] = (latest.promised_date - latest.made_at.date()).days
     return facts
@@ -425,13 +430,14 @@ class _Builder:
             return None, f"waits for the first {anchor.event} event"
         # the first instant from overdue_start on at which the condition holds
         rules = self.section.promises
+        # A condition anchor reads only EVENT_FIELDS (checked at load), never promises.
         if self.overdue_start <= self.as_of and stage.when.evaluate(
-            timeline_facts(self.case, self.overdue_start, rules)
+            timeline_facts(self.case, self.overdue_start, rules, standing=False)
         ):
             return self.overdue_start, None
         for event in self.events:
             if event.at > self.overdue_start and stage.when.evaluate(
-                timeline_facts(self.case, event.at, rules)
+                timeline_facts(self.case, event.at, rules, standing=False)
             ):
                 return event.at.in_timezone(self.tz), None
         return None, "waits for its condition to hold"
