@@ -206,6 +206,9 @@ class Timeline:
 
     ``plan`` names the stage plan the case's product follows (``None`` when the policy
     has none for it: then ``steps`` is empty, and the deadlines still apply).
+    ``calendar_warnings`` name each year whose official working days the calendar did
+    not have, but which a date of the timeline was computed in, by rule, with the steps
+    and deadlines it touched ("calendar CN for 2027 not published; computed by rule").
     """
 
     case_id: str
@@ -220,6 +223,7 @@ class Timeline:
     steps: tuple[Step, ...]
     deadlines: tuple[Deadline, ...]
     promises: tuple[Promise, ...]
+    calendar_warnings: tuple[str, ...] = ()
 
     def step(self, stage_id: str) -> Step:
         """The step of stage ``stage_id``."""
@@ -269,8 +273,9 @@ class Timeline:
 
     @property
     def warnings(self) -> tuple[str, ...]:
-        """The warnings of the deadlines that are close to expiry."""
-        return tuple(f"{d.title}: {d.warning}" for d in self.deadlines if d.warning)
+        """The calendar warnings, then those of the deadlines that are close to expiry."""
+        close = tuple(f"{d.title}: {d.warning}" for d in self.deadlines if d.warning)
+        return self.calendar_warnings + close
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready data, with a stable layout (``schema_version``)."""
@@ -289,6 +294,12 @@ class Timeline:
             "next_actions": [s.id for s in self.next_actions],
             "deadlines": [d.to_dict() for d in self.deadlines],
             "promises": [p.to_dict() for p in self.promises],
+            # Only when there are some: a timeline without them keeps its bytes.
+            **(
+                {"calendar_warnings": list(self.calendar_warnings)}
+                if self.calendar_warnings
+                else {}
+            ),
         }
 
     def to_json(self, *, indent: int | None = 2) -> str:
@@ -408,7 +419,10 @@ class _Builder:
         self.case = case
         self.tz = case.timezone
         self.as_of = as_of.in_timezone(self.tz)
-        self.section = section
+        calendar, self.by_rule = section.calendar.recording()
+        self.section = attrs.evolve(section, calendar=calendar)
+        #: Each year computed by rule without official data, with what used it.
+        self.unpublished: dict[int, list[str]] = {}
         self.events = _events(case, as_of)
         self.facts = derive(case, as_of, policy).facts
         self.promises = evaluate_promises(case, as_of, section.promises)
@@ -516,6 +530,19 @@ class _Builder:
             applied.append(span)
         return anchor, applied
 
+    def noting(self, what: str) -> None:
+        """Note that ``what`` (a step, the deadlines) used the years just computed by rule."""
+        for year in sorted(self.by_rule):
+            self.unpublished.setdefault(year, []).append(what)
+        self.by_rule.clear()
+
+    def calendar_warnings(self) -> tuple[str, ...]:
+        name = self.section.calendar.name
+        return tuple(
+            f"calendar {name} for {year} not published; computed by rule ({', '.join(used)})"
+            for year, used in sorted(self.unpublished.items())
+        )
+
     def step(self, stage: Stage) -> Step:
         anchor, waiting = self.anchor(stage)
         applies = stage.when.evaluate(self.facts)
@@ -585,8 +612,12 @@ def build_timeline(case: Case, *, as_of: dt.datetime | str, policy: Policy) -> T
     section = timeline_section(policy)
     builder = _Builder(case, when, policy, section)
     plan = section.plan_for(case.product)
-    steps = tuple(builder.step(stage) for stage in plan.stages) if plan is not None else ()
-    deadlines = legal_deadlines(case, when, section)
+    steps: list[Step] = []
+    for stage in plan.stages if plan is not None else ():
+        steps.append(builder.step(stage))
+        builder.noting(stage.id)
+    deadlines = legal_deadlines(case, when, builder.section)
+    builder.noting("legal deadlines")
     hours = section.contact_hours
     return Timeline(
         case_id=case.case_id,
@@ -598,7 +629,8 @@ def build_timeline(case: Case, *, as_of: dt.datetime | str, policy: Policy) -> T
         contact_hours=None if hours is None else hours.text,
         overdue_start=builder.overdue_start,
         plan=None if plan is None else plan.name,
-        steps=steps,
+        steps=tuple(steps),
         deadlines=deadlines,
         promises=builder.promises,
+        calendar_warnings=builder.calendar_warnings(),
     )
