@@ -34,6 +34,10 @@ class Row:
         return self.source if self.line is None else f"{self.source}:{self.line}"
 
 
+#: What a JSON text nested beyond the decoder's recursion limit gets.
+_TOO_DEEP = "invalid JSON: nested too deeply to read"
+
+
 def _csv_value(key: str, value: str) -> Any:
     if value == "":
         return None
@@ -52,6 +56,10 @@ def _read_file(path: Path) -> Iterator[Row]:
         err = InputError([FieldProblem("", f"cannot read: {exc.strerror}", source=name)])
         yield Row(name, None, None, err)
         return
+    except UnicodeDecodeError as exc:
+        msg = f"not UTF-8 text: byte {exc.object[exc.start]:#04x} at offset {exc.start}"
+        yield Row(name, None, None, InputError([FieldProblem("", msg, source=name)]))
+        return
     suffix = path.suffix.lower()
     if suffix == ".jsonl":
         for number, line in enumerate(text.splitlines(), start=1):
@@ -61,6 +69,10 @@ def _read_file(path: Path) -> Iterator[Row]:
                 data = json.loads(line)
             except json.JSONDecodeError as exc:
                 problem = FieldProblem("", f"invalid JSON: {exc.msg}", source=name, line=number)
+                yield Row(name, number, None, InputError([problem]))
+                continue
+            except RecursionError:
+                problem = FieldProblem("", _TOO_DEEP, source=name, line=number)
                 yield Row(name, number, None, InputError([problem]))
                 continue
             yield _checked(name, number, data)
@@ -76,6 +88,10 @@ def _read_file(path: Path) -> Iterator[Row]:
                 )
                 yield Row(name, number, None, InputError([problem]))
                 continue
+            except RecursionError:
+                problem = FieldProblem("", _TOO_DEEP, source=name, line=number)
+                yield Row(name, number, None, InputError([problem]))
+                continue
             yield _checked(name, number, data)
     else:
         try:
@@ -85,6 +101,9 @@ def _read_file(path: Path) -> Iterator[Row]:
                 "", f"invalid JSON, column {exc.colno}: {exc.msg}", source=name, line=exc.lineno
             )
             yield Row(name, None, None, InputError([problem]))
+            return
+        except RecursionError:
+            yield Row(name, None, None, InputError([FieldProblem("", _TOO_DEEP, source=name)]))
             return
         if isinstance(data, list):
             for index, item in enumerate(data):

@@ -1,0 +1,208 @@
+"""Hostile shapes for the fuzz suite: valid cases, then broken in every way input breaks.
+
+A valid case dict (from the kit's ``cases`` strategy) gets one to three mutations:
+a field replaced by a hostile value (exponent strings, huge and tiny numbers, NaN,
+out-of-range dates, deep nesting, wrong types, bad Unicode, megabyte strings), a field
+removed, or an unknown key added, at the top level or inside a signal, an event or a
+guarantor. ``as_of`` is sometimes hostile too.
+
+Measured values below 1e-4 are drawn only by :func:`tiny_measures`: Python writes them
+in exponent notation (``9e-05``), which durable_rules misreads; the durable adapter's
+number normalisation will fix that, and ``test_fuzz.py`` keeps a strict xfail for it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from hypothesis import strategies as st
+
+from collectrules.model.case import EventKind
+from collectrules.testing.strategies import DEFAULT_AS_OF, cases
+
+__all__ = [
+    "AS_OF",
+    "deep",
+    "hostile_as_ofs",
+    "hostile_case_dicts",
+    "hostile_values",
+    "tiny_measures",
+    "valid_case_dicts",
+]
+
+AS_OF = DEFAULT_AS_OF
+
+_MONEY_KEYS = ("principal", "overdue_amount", "amount")
+_DATE_KEYS = ("due_date", "maturity_date", "promised_date")
+_INSTANT_KEYS = ("observed_at", "at")
+
+
+def deep(depth: int, leaf: Any = "x") -> Any:
+    """``leaf`` inside ``depth`` nested lists (or dicts, for odd depths)."""
+    value = leaf
+    for level in range(depth):
+        value = [value] if level % 2 else {"k": value}
+    return value
+
+
+def _tiny(value: object) -> bool:
+    """A measured value durable_rules cannot read yet: below 1e-4 but not zero."""
+    try:
+        number = Decimal(repr(value) if isinstance(value, float) else str(value))
+    except Exception:  # not a number at all: not tiny
+        return False
+    return number.is_finite() and not number.is_zero() and abs(number) < Decimal("1e-4")
+
+
+_EXPONENT_TEXT = st.from_regex(r"\A-?\d{1,3}(\.\d{1,3})?[eE][+-]?\d{1,7}\Z")
+_NUMBER_TEXTS = st.sampled_from(
+    [
+        "1e9999", "1e999999", "-1e9999", "1e-9999", "1E+12", "1e12", "999999999999.99999999",
+        "NaN", "nan", "-NaN", "sNaN", "Infinity", "-inf", "0x10", "1_000", " 12 ", "", "1e",
+        "--1", "١٢٣", "0." + "0" * 60 + "1", "9" * 5_000, "1" * 65, "-0", "0e-999999",
+    ]
+)  # fmt: skip
+_NUMBERS = st.one_of(
+    _NUMBER_TEXTS,
+    _EXPONENT_TEXT,
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.integers(min_value=-(10**30), max_value=10**30),
+    st.sampled_from([10**5000, -(10**5000), 2**64, 2**63 - 1, 10**12, 10**12 + 1]),
+    st.decimals(allow_nan=True, allow_infinity=True),
+)
+_DATE_TEXTS = st.one_of(
+    st.sampled_from(
+        [
+            "9999-12-31", "0001-01-01", "1899-12-31", "1900-01-01", "2200-12-31", "2201-01-01",
+            "2026-02-30", "2026-13-01", "26-01-01", "2026/01/01", "20260101", "2026-01-01T00:00",
+            "", " 2026-01-01", "2026-01-01\u2028",
+        ]
+    ),
+    st.dates().map(dt.date.isoformat),
+)  # fmt: skip
+_INSTANT_TEXTS = st.one_of(
+    st.sampled_from(
+        [
+            "9999-12-31T23:59:59-14:00", "9999-12-31T23:59:59+14:00", "0001-01-01T00:00:00+14:00",
+            "0001-01-01T00:00:00-14:00", "2026-06-30T12:00:00", "2026-06-30T12:00:00Z",
+            "2026-06-30T25:00:00+08:00", "2026-06-30T12:00:00+24:00", "2026-06-30 12:00+08:00",
+            "2201-01-01T00:00:00+00:00", "1899-12-31T23:59:59+00:00",
+        ]
+    ),
+    st.datetimes(timezones=st.timezones()).map(dt.datetime.isoformat),
+    st.datetimes().map(dt.datetime.isoformat),
+)  # fmt: skip
+_BAD_TEXT = st.one_of(
+    st.text(st.characters(codec=None, categories=None), max_size=40),
+    st.sampled_from(
+        [
+            "a\udcff", "\ud800", "\x00", "line\u2028break", "\u202eevil", "𝕏" * 10,
+            "a" * 1_000_000, "k" * 65, "x" * 4_001, "loan ", "LOAN", " ", "\ufeffloan",
+        ]
+    ),
+)  # fmt: skip
+_JUNK = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(),
+    st.lists(st.integers(), max_size=3),
+    st.dictionaries(st.text(max_size=5), st.integers(), max_size=3),
+    st.integers(min_value=1, max_value=6_000).map(deep),
+    st.just([{"kind": "uncooperative", "observed_at": AS_OF.isoformat()}] * 1_001),
+    st.just({f"k{i}": i for i in range(100)}),
+)
+
+
+def hostile_values(key: str) -> st.SearchStrategy[Any]:
+    """A hostile value for the field ``key``: of its own kind mostly, any junk sometimes."""
+    if key == "value":
+        own: st.SearchStrategy[Any] = _NUMBERS.filter(lambda v: not _tiny(v))
+    elif key in _MONEY_KEYS:
+        own = _NUMBERS
+    elif key in _DATE_KEYS:
+        own = _DATE_TEXTS
+    elif key in _INSTANT_KEYS:
+        own = _INSTANT_TEXTS
+    elif key == "agreed_period_months":
+        own = st.one_of(st.integers(min_value=-(10**6), max_value=10**6), st.just(10**5000))
+    else:
+        own = _BAD_TEXT
+    return st.one_of(own, own, _JUNK)
+
+
+def tiny_measures() -> st.SearchStrategy[Any]:
+    """Measured values from 1e-12 to 1e-4: valid, and written in exponent notation."""
+    return st.one_of(
+        st.decimals(min_value=Decimal("1e-12"), max_value=Decimal("0.0000999"), places=12),
+        st.floats(min_value=1e-12, max_value=9.99e-5),
+        st.sampled_from([0.00009, "9e-05", "1E-10", 1e-12]),
+    ).filter(_tiny)
+
+
+def valid_case_dicts() -> st.SearchStrategy[dict[str, Any]]:
+    """Valid cases of the default policy, with events, as plain dicts."""
+    return cases(with_events=True).map(lambda c: c.to_dict())
+
+
+_ITEM_KEYS = {
+    "signals": ("kind", "observed_at", "value", "note"),
+    "events": ("kind", "at", "outcome", "amount", "promised_date", "channel", "party", "note"),
+    "guarantors": ("id", "name", "agreed_period_months"),
+}
+_TOP_KEYS = (
+    "case_id", "product", "currency", "principal", "overdue_amount", "due_date", "timezone",
+    "maturity_date", "signals", "events", "guarantors", "sicr_rebutted", "default_rebutted",
+)  # fmt: skip
+
+
+@st.composite
+def _mutate(draw: st.DrawFn, data: dict[str, Any]) -> dict[str, Any]:
+    out = {k: ([dict(i) for i in v] if isinstance(v, list) else v) for k, v in data.items()}
+    for _ in range(draw(st.integers(min_value=1, max_value=3))):
+        where = draw(st.sampled_from(["top", "top", "signals", "events", "guarantors"]))
+        if where == "top":
+            target, keys = out, _TOP_KEYS
+        else:
+            items = out.setdefault(where, [])
+            if not isinstance(items, list):
+                continue
+            if not items or draw(st.booleans()):
+                seed: dict[str, Any] = (
+                    {"kind": "uncooperative", "observed_at": AS_OF.isoformat()}
+                    if where == "signals"
+                    else {"kind": draw(st.sampled_from([k.value for k in EventKind])),
+                          "at": AS_OF.isoformat()}
+                    if where == "events"
+                    else {"id": "G-1"}
+                )  # fmt: skip
+                items.append(seed)
+            target = items[draw(st.integers(min_value=0, max_value=len(items) - 1))]
+            if not isinstance(target, dict):
+                continue
+            keys = _ITEM_KEYS[where]
+        action = draw(st.sampled_from(["replace", "replace", "replace", "drop", "unknown"]))
+        key = draw(st.sampled_from(keys))
+        if action == "replace":
+            target[key] = draw(hostile_values(key))
+        elif action == "drop":
+            target.pop(key, None)
+        else:
+            target[draw(st.sampled_from(["princpal", "case id", "", "x" * 1_000, "\udcff"]))] = 1
+    return out
+
+
+def hostile_case_dicts() -> st.SearchStrategy[dict[str, Any]]:
+    """Valid case dicts broken by one to three hostile mutations."""
+    return valid_case_dicts().flatmap(_mutate)
+
+
+def hostile_as_ofs() -> st.SearchStrategy[Any]:
+    """``as_of`` values: the kit's default mostly, hostile instants and junk sometimes."""
+    return st.one_of(
+        st.just(AS_OF), st.just(AS_OF), st.just(AS_OF), _INSTANT_TEXTS, _JUNK,
+        st.datetimes(min_value=dt.datetime(1, 1, 2), max_value=dt.datetime(9999, 12, 30),
+                     timezones=st.timezones()),
+    )  # fmt: skip
