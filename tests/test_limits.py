@@ -396,3 +396,19 @@ def test_the_largest_case_allowed_is_worked_in_bounded_time() -> None:
     timeline = engine.timeline(case, as_of=AS_OF)
     assert time.perf_counter() - start < 5.0
     assert len(timeline.promises) == limits.MAX_EVENTS
+
+
+def test_decide_many_refuses_what_is_not_rows() -> None:
+    engine = Engine("default", backend="python")
+    with pytest.raises(InputError, match="expected an iterable of cases"):
+        list(engine.decide_many(5, as_of=AS_OF))  # type: ignore[arg-type]
+
+
+def test_a_session_refuses_what_is_not_a_signal_or_event(case: Case) -> None:
+    session = Engine("default", backend="python").session(case)
+    with pytest.raises(InputError, match="expected a Signal"):
+        session.assert_signal("uncooperative")  # type: ignore[arg-type]
+    with pytest.raises(InputError, match="expected an Event"):
+        session.assert_event({"kind": "visit"})  # type: ignore[arg-type]
+    with pytest.raises(InputError, match="at most 1,000"):
+        session.assert_signal(*[Signal("uncooperative", _seen())] * 1_001)

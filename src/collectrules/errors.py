@@ -53,7 +53,7 @@ class _BoundedRepr(reprlib.Repr):
 
     def repr_int(self, x: int, level: int) -> str:
         if x.bit_length() > 128:  # beyond int-to-text limits long before they bite
-            sign = "-" if x < 0 else ""
+            sign = "negative " if x < 0 else ""
             return f"<{sign}integer of about {int(x.bit_length() * 0.30103) + 1} digits>"
         return super().repr_int(x, level)
 

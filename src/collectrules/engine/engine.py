@@ -130,6 +130,9 @@ class Engine:
         """
         when = require_aware(as_of)
         kinds = tuple(self.policy.signals)
+        if isinstance(rows, str | bytes | Mapping) or not isinstance(rows, Iterable):
+            msg = f"expected an iterable of cases or dicts, got {type(rows).__name__}"
+            raise InputError([FieldProblem("rows", msg)])
         for index, row in enumerate(rows):
             case_id = None
             try:

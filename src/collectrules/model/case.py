@@ -411,7 +411,8 @@ def _items(name: str, kind: type, maximum: int) -> Any:
                     [FieldProblem(name, f"more than {maximum:,} items; at most {maximum:,}")]
                 )
             if not isinstance(item, kind):
-                msg = f"expected a {kind.__name__}, got {type(item).__name__}"
+                article = "an" if kind.__name__[0] in "AEIOU" else "a"
+                msg = f"expected {article} {kind.__name__}, got {type(item).__name__}"
                 raise InputError([FieldProblem(f"{name}[{i}]", msg)])
             out.append(item)
         return tuple(out)
