@@ -1,6 +1,6 @@
 """Hostile shapes for the fuzz suite: valid cases, then broken in every way input breaks.
 
-A valid case dict (from the kit's ``cases`` strategy) gets one to three mutations:
+A valid case dict (from the kit's ``cases`` strategy) gets one or two mutations:
 a field replaced by a hostile value (exponent strings, huge and tiny numbers, NaN,
 out-of-range dates, deep nesting, wrong types, bad Unicode, megabyte strings), a field
 removed, or an unknown key added, at the top level or inside a signal, an event or a
@@ -19,12 +19,13 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from collectrules.model.case import EventKind
+from collectrules.model.case import DEFAULT_SIGNAL_KINDS, EventKind
 from collectrules.testing.strategies import DEFAULT_AS_OF, cases
 
 __all__ = [
     "AS_OF",
     "deep",
+    "edge_case_dicts",
     "hostile_as_ofs",
     "hostile_case_dicts",
     "hostile_values",
@@ -116,21 +117,61 @@ _JUNK = st.one_of(
 )
 
 
-def hostile_values(key: str) -> st.SearchStrategy[Any]:
-    """A hostile value for the field ``key``: of its own kind mostly, any junk sometimes."""
+# Values at the edges that are valid: they must be decided, the same on both back ends.
+_EDGE_MONEY = st.one_of(
+    st.decimals(min_value=0, max_value=10**12, places=2),
+    st.sampled_from(["999999999999.99", "1000000000000", "0.00000001", "0", "1e3", "1E+11",
+                     "١٢٣", 10**12, 0.1, 1e-8]),
+)  # fmt: skip
+_EDGE_MEASURE = st.one_of(
+    st.decimals(min_value=-(10**9), max_value=10**9, places=4),
+    st.sampled_from(["1e3", "2.5E+2", "-0", 10**9, -(10**9), 0.0001, "0.30000000000000004"]),
+).filter(lambda v: not _tiny(v))
+_EDGE_DATES = st.dates(min_value=dt.date(1900, 1, 1), max_value=dt.date(2200, 12, 31)).map(
+    dt.date.isoformat
+)
+_EDGE_INSTANTS = st.datetimes(
+    min_value=dt.datetime(1900, 1, 2), max_value=dt.datetime(2200, 12, 30), timezones=st.timezones()
+).map(dt.datetime.isoformat)
+_EDGE_TEXT = st.one_of(
+    st.text(st.characters(exclude_categories=["Cs"]), min_size=1, max_size=30),
+    st.sampled_from(["春节 note", "line\u2028break", "\u202eevil", "x" * 4_000, "𝕏"]),
+)
+
+
+_CHOICES: dict[str, tuple[str, ...]] = {
+    "product": ("loan", "credit_card", "receivable", "property_fee", "Loan"),
+    "currency": ("CNY", "USD", "JPY", "KWD", "XXX", "cny"),
+    "timezone": ("Asia/Shanghai", "Pacific/Kiritimati", "Pacific/Pago_Pago", "America/St_Johns",
+                 "UTC", "Etc/GMT+12", "asia/shanghai"),
+    "kind": (*DEFAULT_SIGNAL_KINDS["willingness_negative"], "cash_coverage", "recovery_months",
+             *(k.value for k in EventKind)),
+    "outcome": ("reached", "no_answer", "invalid_number", "refused"),
+}  # fmt: skip
+
+
+def hostile_values(key: str, *, edge_only: bool = False) -> st.SearchStrategy[Any]:
+    """A value for the field ``key``: hostile of its own kind, valid at an edge of it,
+    or any junk; with ``edge_only``, only values at an edge (mostly valid)."""
     if key == "value":
         own: st.SearchStrategy[Any] = _NUMBERS.filter(lambda v: not _tiny(v))
+        edge: st.SearchStrategy[Any] = _EDGE_MEASURE
     elif key in _MONEY_KEYS:
-        own = _NUMBERS
+        own, edge = _NUMBERS, _EDGE_MONEY
     elif key in _DATE_KEYS:
-        own = _DATE_TEXTS
+        own, edge = _DATE_TEXTS, _EDGE_DATES
     elif key in _INSTANT_KEYS:
-        own = _INSTANT_TEXTS
+        own, edge = _INSTANT_TEXTS, _EDGE_INSTANTS
     elif key == "agreed_period_months":
         own = st.one_of(st.integers(min_value=-(10**6), max_value=10**6), st.just(10**5000))
+        edge = st.integers(min_value=1, max_value=1200)
+    elif key in _CHOICES:
+        own, edge = _BAD_TEXT, st.one_of(st.sampled_from(_CHOICES[key]), _EDGE_TEXT)
     else:
-        own = _BAD_TEXT
-    return st.one_of(own, own, _JUNK)
+        own, edge = _BAD_TEXT, _EDGE_TEXT
+    if edge_only:
+        return edge
+    return st.one_of(own, edge, edge, edge, _JUNK)
 
 
 def tiny_measures() -> st.SearchStrategy[Any]:
@@ -159,9 +200,9 @@ _TOP_KEYS = (
 
 
 @st.composite
-def _mutate(draw: st.DrawFn, data: dict[str, Any]) -> dict[str, Any]:
+def _mutate(draw: st.DrawFn, data: dict[str, Any], *, edge_only: bool = False) -> dict[str, Any]:
     out = {k: ([dict(i) for i in v] if isinstance(v, list) else v) for k, v in data.items()}
-    for _ in range(draw(st.integers(min_value=1, max_value=3))):
+    for _ in range(draw(st.integers(min_value=1, max_value=2))):
         where = draw(st.sampled_from(["top", "top", "signals", "events", "guarantors"]))
         if where == "top":
             target, keys = out, _TOP_KEYS
@@ -183,10 +224,12 @@ def _mutate(draw: st.DrawFn, data: dict[str, Any]) -> dict[str, Any]:
             if not isinstance(target, dict):
                 continue
             keys = _ITEM_KEYS[where]
-        action = draw(st.sampled_from(["replace", "replace", "replace", "drop", "unknown"]))
+        if edge_only:
+            keys = tuple(k for k in keys if k not in ("kind", "case_id", "id"))
+        action = draw(st.sampled_from(["replace"] * 4 + ([] if edge_only else ["drop", "unknown"])))
         key = draw(st.sampled_from(keys))
         if action == "replace":
-            target[key] = draw(hostile_values(key))
+            target[key] = draw(hostile_values(key, edge_only=edge_only))
         elif action == "drop":
             target.pop(key, None)
         else:
@@ -195,8 +238,14 @@ def _mutate(draw: st.DrawFn, data: dict[str, Any]) -> dict[str, Any]:
 
 
 def hostile_case_dicts() -> st.SearchStrategy[dict[str, Any]]:
-    """Valid case dicts broken by one to three hostile mutations."""
+    """Valid case dicts broken by one or two hostile mutations (some valid at an edge)."""
     return valid_case_dicts().flatmap(_mutate)
+
+
+def edge_case_dicts() -> st.SearchStrategy[dict[str, Any]]:
+    """Valid case dicts with one or two fields moved to an edge of what is valid:
+    the largest amounts, the first and last years, far zones, long notes."""
+    return valid_case_dicts().flatmap(lambda d: _mutate(d, edge_only=True))
 
 
 def hostile_as_ofs() -> st.SearchStrategy[Any]:

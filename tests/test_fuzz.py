@@ -11,6 +11,7 @@ tests/test_fuzz.py`` runs thousands. The counts and times are in docs/reliabilit
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
@@ -29,6 +30,7 @@ from collectrules import (
 )
 from fuzz_strategies import (
     AS_OF,
+    edge_case_dicts,
     hostile_as_ofs,
     hostile_case_dicts,
     tiny_measures,
@@ -66,10 +68,13 @@ def _check(
     python_engine: Engine,
     durable_engine: Engine,
     guardrails: Guardrails,
-) -> None:
+) -> str:
+    """Check one example; return ``decided`` (a decision on both back ends) or
+    ``refused`` (a CollectRulesError, the same on both)."""
     start = time.perf_counter()
     kinds = tuple(python_engine.policy.signals)
     built = outcome(lambda: repr(Case.from_dict(data, signal_kinds=kinds)))
+    on_python: Outcome = ("error", "")
     if built[0] == "ok":
         case = Case.from_dict(data, signal_kinds=kinds)
         on_python = outcome(lambda: _decision_json(python_engine, case, as_of))
@@ -86,6 +91,14 @@ def _check(
         assert len(built[1]) < 5_000, "an error message must stay short"
     elapsed = time.perf_counter() - start
     assert elapsed < TIME_BOUND_SECONDS, f"{elapsed:.2f} s for one example"
+    return "decided" if built[0] == "ok" and on_python[0] == "ok" else "refused"
+
+
+def _report(name: str, tally: Counter[str], fuzz_examples: int) -> None:
+    """Print the tally (``pytest -s`` shows it) and check the examples really ran."""
+    print(f"\n{name}: {tally.total()} examples, {tally['decided']} decided, "
+          f"{tally['refused']} refused")  # fmt: skip
+    assert tally.total() >= fuzz_examples // 2, "hypothesis ran too few examples"
 
 
 def test_fuzz_hostile_cases(
@@ -94,9 +107,24 @@ def test_fuzz_hostile_cases(
     @settings(max_examples=fuzz_examples, deadline=None, suppress_health_check=_SUPPRESS)
     @given(data=hostile_case_dicts(), as_of=st.just(AS_OF))
     def run(data: dict[str, Any], as_of: Any) -> None:
-        _check(data, as_of, python_engine, durable_engine, guardrails)
+        tally[_check(data, as_of, python_engine, durable_engine, guardrails)] += 1
 
+    tally: Counter[str] = Counter()
     run()
+    _report("hostile cases", tally, fuzz_examples)
+
+
+def test_fuzz_edge_cases(
+    fuzz_examples: int, python_engine: Engine, durable_engine: Engine, guardrails: Guardrails
+) -> None:
+    @settings(max_examples=fuzz_examples, deadline=None, suppress_health_check=_SUPPRESS)
+    @given(data=edge_case_dicts(), as_of=st.just(AS_OF))
+    def run(data: dict[str, Any], as_of: Any) -> None:
+        tally[_check(data, as_of, python_engine, durable_engine, guardrails)] += 1
+
+    tally: Counter[str] = Counter()
+    run()
+    _report("edge cases", tally, fuzz_examples)
 
 
 def test_fuzz_hostile_instants(
@@ -105,9 +133,11 @@ def test_fuzz_hostile_instants(
     @settings(max_examples=fuzz_examples, deadline=None, suppress_health_check=_SUPPRESS)
     @given(data=valid_case_dicts(), as_of=hostile_as_ofs())
     def run(data: dict[str, Any], as_of: Any) -> None:
-        _check(data, as_of, python_engine, durable_engine, guardrails)
+        tally[_check(data, as_of, python_engine, durable_engine, guardrails)] += 1
 
+    tally: Counter[str] = Counter()
     run()
+    _report("hostile instants", tally, fuzz_examples)
 
 
 def test_fuzz_junk_at_the_top(
@@ -124,9 +154,11 @@ def test_fuzz_junk_at_the_top(
     @settings(max_examples=fuzz_examples, deadline=None, suppress_health_check=_SUPPRESS)
     @given(data=junk)
     def run(data: Any) -> None:
-        _check(data, AS_OF, python_engine, durable_engine, guardrails)
+        tally[_check(data, AS_OF, python_engine, durable_engine, guardrails)] += 1
 
+    tally: Counter[str] = Counter()
     run()
+    _report("junk at the top", tally, fuzz_examples)
 
 
 @pytest.mark.xfail(
