@@ -218,6 +218,25 @@ def check_text(value: object, *, maximum: int, what: str = "string") -> str:
 _MAX_ITEMS = max(MAX_SIGNALS, MAX_EVENTS, MAX_GUARANTORS)
 
 
+def _path(link: tuple[Any, ...] | None) -> str:
+    """The dotted path of a link ``(parent_link, key)``, such as ``signals[2].value``."""
+    keys: list[Any] = []
+    while link is not None:
+        link, key = link
+        keys.append(key)
+    out = ""
+    for key in reversed(keys):
+        if isinstance(key, int):
+            out += f"[{key}]"
+        else:
+            name = key if isinstance(key, str) and len(key) <= MAX_KIND_LENGTH else "…"
+            out = f"{out}.{name}" if out else name
+    return out
+
+
+_SCALARS = (str, int, float, Decimal, dt.date, type(None))
+
+
 def check_nesting(data: Any, *, maximum: int = MAX_NESTING_DEPTH) -> list[tuple[str, str]]:
     """The places where ``data`` is nested deeper than ``maximum`` or is too wide.
 
@@ -226,30 +245,30 @@ def check_nesting(data: Any, *, maximum: int = MAX_NESTING_DEPTH) -> list[tuple[
     offending branch; an empty list when the data is within the limits.
     """
     found: list[tuple[str, str]] = []
-    stack: list[tuple[str, Any, int]] = [("", data, 0)]
+    # Each entry: the value, its depth, and its path as a link (parent link, key).
+    stack: list[tuple[Any, int, tuple[Any, ...] | None]] = [(data, 0, None)]
     while stack and len(found) < 20:
-        path, value, depth = stack.pop()
-        children: list[tuple[Any, Any]]
+        value, depth, link = stack.pop()
+        if isinstance(value, _SCALARS):
+            continue
+        children: Any
         if isinstance(value, Mapping):
             if len(value) > MAX_KEYS:
-                found.append((path, f"has {len(value):,} keys; at most {MAX_KEYS} are allowed"))
+                found.append(
+                    (_path(link), f"has {len(value):,} keys; at most {MAX_KEYS} are allowed")
+                )
                 continue
-            children = list(value.items())
+            children = value.items()
         elif isinstance(value, list | tuple):
             if len(value) > _MAX_ITEMS:
-                found.append((path, f"has {len(value):,} items; at most {_MAX_ITEMS:,}"))
+                found.append((_path(link), f"has {len(value):,} items; at most {_MAX_ITEMS:,}"))
                 continue
-            children = list(enumerate(value))
+            children = enumerate(value)
         else:
             continue
-        if depth >= maximum and children:
-            found.append((path, f"nested deeper than {maximum} levels"))
+        if depth >= maximum and len(value):
+            found.append((_path(link), f"nested deeper than {maximum} levels"))
             continue
-        for key, child in reversed(children):
-            if isinstance(key, int):
-                child_path = f"{path}[{key}]"
-            else:
-                name = key if isinstance(key, str) and len(key) <= MAX_KIND_LENGTH else "…"
-                child_path = f"{path}.{name}" if path else name
-            stack.append((child_path, child, depth + 1))
+        stack.extend((child, depth + 1, (link, key)) for key, child in children)
+    found.sort()
     return found
