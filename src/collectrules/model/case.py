@@ -13,9 +13,9 @@ import enum
 import functools
 import operator
 import re
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from decimal import Decimal
-from typing import Any, NewType, TypeGuard
+from typing import Any, NewType, TypeGuard, TypeVar
 
 import attrs
 import cattrs
@@ -168,6 +168,7 @@ _EXPONENTS = {
 }  # fmt: skip
 #: The longest guarantee period a contract may agree, in months (a century).
 _MAX_GUARANTEE_MONTHS = 1200
+_T = TypeVar("_T")
 _CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
 _ID_RE = re.compile(r"^\S(.*\S)?$")
 
@@ -397,14 +398,14 @@ class Guarantor:
             raise InputError([FieldProblem(attribute.name, msg)])
 
 
-def _items(name: str, kind: type, maximum: int) -> Any:
+def _items(name: str, kind: type[_T], maximum: int) -> Callable[[Iterable[_T]], tuple[_T, ...]]:
     """A converter to a tuple of ``kind`` of at most ``maximum`` items."""
 
-    def convert(items: Iterable[Any]) -> tuple[Any, ...]:
+    def convert(items: Iterable[_T]) -> tuple[_T, ...]:
         if isinstance(items, str | bytes | Mapping) or not isinstance(items, Iterable):
             msg = f"expected a list of {kind.__name__} objects, got {type(items).__name__}"
             raise InputError([FieldProblem(name, msg)])
-        out = []
+        out: list[_T] = []
         for i, item in enumerate(items):
             if i >= maximum:
                 raise InputError(
@@ -426,15 +427,15 @@ _guarantor_items = _items("guarantors", Guarantor, MAX_GUARANTORS)
 
 
 def _signals(items: Iterable[Signal]) -> tuple[Signal, ...]:
-    return _signal_items(items)  # type: ignore[no-any-return]
+    return _signal_items(items)
 
 
 def _events(items: Iterable[Event]) -> tuple[Event, ...]:
-    return _event_items(items)  # type: ignore[no-any-return]
+    return _event_items(items)
 
 
 def _guarantors(items: Iterable[Guarantor]) -> tuple[Guarantor, ...]:
-    return _guarantor_items(items)  # type: ignore[no-any-return]
+    return _guarantor_items(items)
 
 
 def _product(value: object) -> Product:
