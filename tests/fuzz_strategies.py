@@ -112,8 +112,9 @@ _JUNK = st.one_of(
     st.lists(st.integers(), max_size=3),
     st.dictionaries(st.text(max_size=5), st.integers(), max_size=3),
     st.integers(min_value=1, max_value=6_000).map(deep),
-    st.just([{"kind": "uncooperative", "observed_at": AS_OF.isoformat()}] * 1_001),
-    st.just({f"k{i}": i for i in range(100)}),
+    # Built afresh for each example: a mutation may change what it draws.
+    st.builds(lambda: [{"kind": "uncooperative", "observed_at": AS_OF.isoformat()}] * 1_001),
+    st.builds(lambda: {f"k{i}": i for i in range(100)}),
 )
 
 
