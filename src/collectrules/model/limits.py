@@ -153,7 +153,7 @@ def check_number(value: object, limit: NumberLimit) -> Decimal:
         msg = f"must not be negative, got {number}"
         raise ValueError(msg)
     # adjusted() is the exponent of the leading digit: safe at any exponent.
-    if number.adjusted() >= limit.maximum.adjusted() and abs(number) > limit.maximum:
+    if number.adjusted() >= limit.maximum.adjusted() and number.copy_abs() > limit.maximum:
         msg = f"{limit.what} {quote(value)} is too large: {limit.describe()}"
         raise ValueError(msg)
     if number.adjusted() < limit.smallest.adjusted():
