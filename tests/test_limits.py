@@ -155,13 +155,13 @@ def test_values_within_the_limits_are_kept_exactly() -> None:
     data = case_dict(principal="999999999999.99", overdue_amount="0.00000001")
     data["signals"] = [
         {"kind": "cash_coverage", "observed_at": SEEN, "value": "9e-05"},
-        {"kind": "recovery_months", "observed_at": SEEN, "value": 1e9},
+        {"kind": "recovery_months", "observed_at": SEEN, "value": 1e12},
     ]
     case = Case.from_dict(data)
     assert case.principal == Decimal("999999999999.99")
     assert case.overdue_amount == Decimal("1E-8")
     assert case.signals[0].value == Decimal("0.00009")
-    assert case.signals[1].value == Decimal(10**9)
+    assert case.signals[1].value == Decimal(10**12)
     assert Case.from_dict(case_dict(due_date="1900-01-01", maturity_date="2200-12-31"))
 
 
@@ -375,7 +375,7 @@ def test_an_input_error_lists_a_bounded_number_of_problems() -> None:
 def test_the_limits_are_documented_constants() -> None:
     assert (limits.MIN_YEAR, limits.MAX_YEAR) == (1900, 2200)
     assert limits.MONEY.maximum == Decimal(10**12)
-    assert limits.MEASURE.maximum == Decimal(10**9)
+    assert limits.MEASURE.maximum == Decimal(10**12)
     assert (dt.date(9999, 12, 31),) == limits.NO_DATE_SENTINELS
     for name in limits.__all__:
         assert hasattr(limits, name)

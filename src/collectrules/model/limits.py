@@ -114,7 +114,7 @@ MONEY = NumberLimit("money amount", maximum=Decimal(10**12), smallest=Decimal("1
 #: and counts, read by the rules as binary floats.
 MEASURE = NumberLimit(
     "measured value",
-    maximum=Decimal(10**9),
+    maximum=Decimal(10**12),
     smallest=Decimal("1E-12"),
     digits=20,
     negative=True,
