@@ -6,6 +6,20 @@ timeline and the contact guardrails both use them.
 
 from __future__ import annotations
 
-from collectrules.calendars.business import BusinessCalendar, ContactHours, ContactWindow
+from collectrules.calendars.business import (
+    DECREED_COUNTRIES,
+    BeyondKnown,
+    BusinessCalendar,
+    CalendarSchedule,
+    ContactHours,
+    ContactWindow,
+)
 
-__all__ = ["BusinessCalendar", "ContactHours", "ContactWindow"]
+__all__ = [
+    "DECREED_COUNTRIES",
+    "BeyondKnown",
+    "BusinessCalendar",
+    "CalendarSchedule",
+    "ContactHours",
+    "ContactWindow",
+]

@@ -6,6 +6,17 @@ which also knows China's adjusted working days (调休): a Saturday or Sunday th
 State Council makes a working day counts as one, and the weekday it replaces does not.
 A policy can add its own holidays and working days on top.
 
+Some jurisdictions fix their working days by decree, year by year: China's State
+Council publishes each December which weekend days are worked in the next year. For
+those, a calendar knows the years the package has the decree for
+(:attr:`BusinessCalendar.known_years`); a later year is computed by rule (weekends and
+fixed holidays, no adjusted working days) and noted, or refused, as
+``beyond_known`` says. A lender can load the official schedule of later years from a
+file: see :class:`CalendarSchedule` and ``docs/calendars.md``.
+
+Holiday names come in English where the package has it, else in the country's own
+language (or in the language given), never in the language of the process locale.
+
 :class:`ContactHours` is the daily window in which a debtor may be contacted, such as
 08:00–22:00 local time (CN-CONTACT-HOURS). It answers three questions for any instant:
 is contact allowed now, what is the first allowed time at or after it, and what is the
@@ -19,28 +30,64 @@ daylight-saving changes.
 
 from __future__ import annotations
 
+import contextlib
+import copy
 import datetime as dt
+import enum
 import re
 import threading
+import tomllib
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import attrs
 import holidays
 import pendulum
 
-from collectrules.errors import FieldProblem, InputError, did_you_mean
+from collectrules.errors import FieldProblem, InputError, did_you_mean, quote
 from collectrules.model.time import local_midnight
 
 if TYPE_CHECKING:
     from collectrules.policy import Parameter
 
 __all__ = [
+    "DECREED_COUNTRIES",
+    "DEFAULT_LANGUAGE",
+    "MAX_SCHEDULE_BYTES",
+    "BeyondKnown",
     "BusinessCalendar",
+    "CalendarSchedule",
     "ContactHours",
     "ContactWindow",
     "local_midnight",
 ]
+
+#: The countries whose working days are fixed by decree each year, not by a standing
+#: rule. For them, the ``holidays`` package knows a year only once the decree is out;
+#: the years it has are read from the package (its special holidays: for CN, holidays
+#: 0.109 has 2001–2026).
+DECREED_COUNTRIES = frozenset({"CN"})
+
+#: The language of holiday names when the package has it for the country (otherwise
+#: the country's own): never the process locale's, which the package would pick.
+DEFAULT_LANGUAGE = "en_US"
+
+#: The largest calendar schedule file read, in bytes.
+MAX_SCHEDULE_BYTES = 1_000_000
+
+
+class BeyondKnown(enum.StrEnum):
+    """What a calendar does for a year whose official working days it does not have.
+
+    ``rule``: compute by the standing rule (weekends and the package's holidays) and
+    say so in the timeline's warnings. ``error``: refuse, with an
+    :class:`~collectrules.errors.InputError` naming the year.
+    """
+
+    RULE = "rule"
+    ERROR = "error"
+
 
 #: A loop guard: no calendar has a year without a working day.
 _MAX_SCAN_DAYS = 400
@@ -63,6 +110,129 @@ def _dates(values: Iterable[Any]) -> frozenset[dt.date]:
     return frozenset(out)
 
 
+def _schedule_error(source: str | None, path: str, message: str) -> InputError:
+    return InputError([FieldProblem(path, message, source=source)], subject="calendar schedule")
+
+
+def _schedule_date(value: object, source: str | None, path: str) -> dt.date:
+    if isinstance(value, str) and len(value) <= 32:
+        with contextlib.suppress(ValueError):
+            value = dt.date.fromisoformat(value)
+    if isinstance(value, dt.datetime) or not isinstance(value, dt.date):
+        raise _schedule_error(source, path, f"expected a date as YYYY-MM-DD, got {quote(value)}")
+    return value
+
+
+@attrs.frozen
+class CalendarSchedule:
+    """The official working days of whole years, as a lender loads them from a file.
+
+    For each year in ``years`` the schedule is complete and wins over the ``holidays``
+    package: a day is a working day when it is listed in ``working_days``, or when it is
+    a Monday to Friday not listed in ``holidays``. ``names`` optionally names holidays.
+    Build one with :meth:`load` (a TOML file, see ``docs/calendars.md``) or
+    :meth:`from_dict`.
+    """
+
+    country: str
+    years: frozenset[int]
+    holidays: frozenset[dt.date]
+    working_days: frozenset[dt.date]
+    names: Mapping[dt.date, str] = attrs.field(factory=dict, hash=False)
+    source: str | None = None
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], *, source: str | None = None) -> CalendarSchedule:
+        """A schedule from plain data: ``country``, ``years``, ``holidays``,
+        ``working_days`` and optionally ``names``; every day must fall in ``years``."""
+        if not isinstance(data, Mapping):
+            raise _schedule_error(source, "", "expected a table of keys")
+        unknown = sorted(set(data) - {"country", "years", "holidays", "working_days", "names"})
+        if unknown:
+            raise _schedule_error(source, str(unknown[0])[:64], "unknown key")
+        country = data.get("country")
+        if not isinstance(country, str) or not re.fullmatch(r"[A-Z]{2,3}", country):
+            raise _schedule_error(
+                source, "country", f"expected a country code, got {quote(country)}"
+            )
+        raw_years = data.get("years")
+        if (
+            not isinstance(raw_years, list)
+            or not raw_years
+            or not all(
+                isinstance(y, int) and not isinstance(y, bool) and 1900 <= y <= 2200
+                for y in raw_years
+            )
+        ):
+            msg = f"expected a list of the years covered, 1900 to 2200, got {quote(raw_years)}"
+            raise _schedule_error(source, "years", msg)
+        years = frozenset(raw_years)
+        days: dict[str, frozenset[dt.date]] = {}
+        for key in ("holidays", "working_days"):
+            raw = data.get(key, [])
+            if not isinstance(raw, list) or len(raw) > 366 * len(years):
+                raise _schedule_error(source, key, "expected a list of dates, at most 366 a year")
+            found = frozenset(_schedule_date(v, source, key) for v in raw)
+            stray = sorted(d for d in found if d.year not in years)
+            if stray:
+                msg = f"{stray[0].isoformat()} is not in the years covered ({sorted(years)})"
+                raise _schedule_error(source, key, msg)
+            days[key] = found
+        both = sorted(days["holidays"] & days["working_days"])
+        if both:
+            msg = f"{both[0].isoformat()} is listed both as a holiday and as a working day"
+            raise _schedule_error(source, "working_days", msg)
+        raw_names = data.get("names", {})
+        if not isinstance(raw_names, Mapping):
+            raise _schedule_error(source, "names", "expected a table of date = name")
+        names: dict[dt.date, str] = {}
+        for key, name in raw_names.items():
+            day = _schedule_date(key, source, "names")
+            if not isinstance(name, str) or len(name) > 200:
+                raise _schedule_error(
+                    source, f"names.{day}", "expected a name of at most 200 characters"
+                )
+            names[day] = name
+        return cls(country, years, days["holidays"], days["working_days"], names, source)
+
+    @classmethod
+    def load(cls, path: str | Path) -> CalendarSchedule:
+        """A schedule from a TOML file (see ``docs/calendars.md``): a regular file of at
+        most :data:`MAX_SCHEDULE_BYTES` bytes, UTF-8."""
+        file = Path(path)
+        name = str(path)
+        try:
+            if not file.is_file():
+                raise _schedule_error(name, "", "not a regular file")
+            if file.stat().st_size > MAX_SCHEDULE_BYTES:
+                raise _schedule_error(name, "", f"larger than {MAX_SCHEDULE_BYTES:,} bytes")
+            data = tomllib.loads(file.read_bytes()[: MAX_SCHEDULE_BYTES + 1].decode("utf-8"))
+        except OSError as exc:
+            raise _schedule_error(name, "", f"cannot read: {exc.strerror}") from None
+        except UnicodeDecodeError as exc:
+            raise _schedule_error(name, "", f"not UTF-8 text (byte {exc.start})") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise _schedule_error(name, "", f"TOML syntax error: {exc}") from None
+        return cls.from_dict(data, source=name)
+
+    def is_working_day(self, day: dt.date) -> bool | None:
+        """Whether ``day`` is a working day, or ``None`` when its year is not covered."""
+        if day.year not in self.years:
+            return None
+        if day in self.working_days:
+            return True
+        return day.weekday() < 5 and day not in self.holidays
+
+
+def _schedules(values: Iterable[CalendarSchedule]) -> tuple[CalendarSchedule, ...]:
+    out = tuple(values)
+    for value in out:
+        if not isinstance(value, CalendarSchedule):
+            msg = f"expected a CalendarSchedule, got {type(value).__name__}"
+            raise InputError([FieldProblem("schedules", msg)])
+    return out
+
+
 @attrs.frozen
 class BusinessCalendar:
     """The working days of a country, from the ``holidays`` package, with adjustments.
@@ -73,18 +243,35 @@ class BusinessCalendar:
     although the package, or the weekend, says otherwise. An extra working day wins
     over an extra holiday given for the same date.
 
+    ``schedules`` are official schedules loaded from files (:class:`CalendarSchedule`):
+    for the years they cover they are the calendar. ``beyond_known`` says what to do in
+    a year of a decreed country (:data:`DECREED_COUNTRIES`) that neither the package nor
+    a schedule covers. ``language`` is the language of holiday names (default:
+    :data:`DEFAULT_LANGUAGE` where the package has it, else the country's own).
+
     >>> cal = BusinessCalendar("CN")
     >>> cal.is_working_day(dt.date(2026, 2, 14))  # a Saturday made a working day
     True
+    >>> 2026 in cal.known_years, 2027 in cal.known_years
+    (True, False)
     """
 
     country: str
     subdivision: str | None = None
     extra_holidays: frozenset[dt.date] = attrs.field(default=frozenset(), converter=_dates)
     extra_working_days: frozenset[dt.date] = attrs.field(default=frozenset(), converter=_dates)
+    schedules: tuple[CalendarSchedule, ...] = attrs.field(default=(), converter=_schedules)
+    beyond_known: BeyondKnown = attrs.field(default=BeyondKnown.RULE, converter=BeyondKnown)
+    language: str | None = None
     _source: holidays.HolidayBase = attrs.field(init=False, repr=False, eq=False, hash=False)
     _lock: threading.Lock = attrs.field(
         init=False, repr=False, eq=False, hash=False, factory=threading.Lock
+    )
+    _published: frozenset[int] | None = attrs.field(
+        init=False, repr=False, eq=False, hash=False, default=None
+    )
+    _consulted: set[int] | None = attrs.field(
+        init=False, repr=False, eq=False, hash=False, default=None
     )
 
     def __attrs_post_init__(self) -> None:
@@ -108,7 +295,76 @@ class BusinessCalendar:
                     suggestion=did_you_mean(str(self.subdivision), subdivisions),
                 )
             raise InputError([problem], subject="calendar") from None
+        # The package picks the process locale's language unless told: never let it.
+        languages = tuple(getattr(source, "supported_languages", ()))
+        language = self.language or (
+            DEFAULT_LANGUAGE
+            if DEFAULT_LANGUAGE in languages
+            else getattr(source, "default_language", None)
+        )
+        if self.language is not None and self.language not in languages:
+            msg = (
+                f"the holidays of {self.name} have no language {quote(self.language)}; "
+                f"known: {', '.join(languages) or 'none'}"
+            )
+            raise InputError([FieldProblem("language", msg)], subject="calendar")
+        if language is not None:
+            source = holidays.country_holidays(
+                self.country, subdiv=self.subdivision, language=language
+            )
         object.__setattr__(self, "_source", source)
+        for schedule in self.schedules:
+            if schedule.country != self.country:
+                msg = f"a schedule for {schedule.country} cannot serve the calendar of {self.name}"
+                raise InputError([FieldProblem("schedule", msg, source=schedule.source)])
+        if self.country in DECREED_COUNTRIES:
+            published = frozenset(getattr(source, "special_public_holidays", {}))
+            if published:  # every year between the first and last decree the package has
+                published = frozenset(range(min(published), max(published) + 1))
+            object.__setattr__(self, "_published", published)
+
+    @property
+    def known_years(self) -> frozenset[int] | None:
+        """The years whose official working days the calendar has, or ``None`` when its
+        working days follow a standing rule (every year is known).
+
+        For a decreed country: the years the ``holidays`` package has decrees for, and
+        the years of the loaded schedules.
+        """
+        if self._published is None:
+            return None
+        covered = frozenset(y for s in self.schedules for y in s.years)
+        return self._published | covered
+
+    def is_known_year(self, year: int) -> bool:
+        """Whether the official working days of ``year`` are known (see :attr:`known_years`)."""
+        known = self.known_years
+        return known is None or year in known
+
+    def recording(self) -> tuple[BusinessCalendar, set[int]]:
+        """A copy of this calendar that notes each year it computes by rule, unpublished.
+
+        Returns the copy and the set it adds those years to; the timeline builds each
+        case with its own copy, so that it can warn about exactly the years it used.
+        """
+        clone = copy.copy(self)
+        years: set[int] = set()
+        object.__setattr__(clone, "_consulted", years)
+        return clone, years
+
+    def _by_rule(self, day: dt.date) -> None:
+        """Note (or refuse) a day computed by rule in a year without official data."""
+        if self.is_known_year(day.year):
+            return
+        if self.beyond_known is BeyondKnown.ERROR:
+            msg = (
+                f"calendar for {day.year} not published: {self.name} has official working "
+                f"days for {_span(self.known_years)} only; load the official schedule "
+                '(schedule = "…" in [timeline.calendar]) or set beyond_known = "rule"'
+            )
+            raise InputError([FieldProblem("timeline.calendar", msg)], subject="calendar")
+        if self._consulted is not None:
+            self._consulted.add(day.year)
 
     @property
     def name(self) -> str:
@@ -123,6 +379,11 @@ class BusinessCalendar:
             return True
         if day in self.extra_holidays:
             return False
+        for schedule in self.schedules:
+            official = schedule.is_working_day(day)
+            if official is not None:
+                return official
+        self._by_rule(day)
         with self._lock:  # the package fills in each year lazily
             return bool(self._source.is_working_day(day))
 
@@ -132,6 +393,11 @@ class BusinessCalendar:
             return None
         if day in self.extra_holidays:
             return "holiday (policy)"
+        for schedule in self.schedules:
+            if day.year in schedule.years:
+                if day in schedule.holidays:
+                    return schedule.names.get(day, "holiday (schedule)")
+                return None
         with self._lock:
             name = self._source.get(day)
         return None if name is None else str(name)
@@ -185,6 +451,15 @@ class BusinessCalendar:
             count += self.is_working_day(current)
             current += dt.timedelta(days=1)
         return count
+
+
+def _span(years: frozenset[int] | None) -> str:
+    if not years:
+        return "no year"
+    ordered = sorted(years)
+    if ordered == list(range(ordered[0], ordered[-1] + 1)):
+        return f"{ordered[0]}–{ordered[-1]}"
+    return ", ".join(map(str, ordered))
 
 
 @attrs.frozen

@@ -35,7 +35,7 @@ from collectrules.errors import FieldProblem, InputError, PolicyError, did_you_m
 from collectrules.model.case import Case, EventKind
 from collectrules.model.decision import BucketResult, Firing
 from collectrules.model.remedies import Remedy
-from collectrules.model.time import require_aware
+from collectrules.model.time import require_aware, require_case
 from collectrules.policy import Policy, base_fields, load_policy
 from collectrules.policy.section import SectionLoader
 
@@ -475,6 +475,10 @@ def bucket_history(
         msg = f"policy {loaded.id!r} has no [buckets] section"
         raise PolicyError([FieldProblem("buckets", msg)])
     chosen = section.set(bucket_set)
+    require_case(case)
+    if isinstance(as_of, str | dt.datetime) or not isinstance(as_of, Iterable):
+        msg = f"expected a list of as_of instants, got {type(as_of).__name__}"
+        raise InputError([FieldProblem("as_of", msg)])
     instants = sorted({require_aware(a) for a in as_of})
     if not instants:
         raise InputError([FieldProblem("as_of", "give at least one as_of instant")])

@@ -50,6 +50,7 @@ from __future__ import annotations
 import abc
 import datetime as dt
 import enum
+import itertools
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -61,9 +62,10 @@ import pendulum
 from collectrules.calendars import BusinessCalendar, ContactHours
 from collectrules.compliance._packs import Figure, PackReader, start_of_local_day
 from collectrules.conditions import FieldSpec, FieldType, Scalar
-from collectrules.errors import FieldProblem, InputError, PolicyError, did_you_mean
+from collectrules.errors import FieldProblem, InputError, PolicyError, did_you_mean, quote
 from collectrules.model.case import Case, ContactOutcome, Event, EventKind
-from collectrules.model.time import require_aware
+from collectrules.model.limits import MAX_EVENTS, MAX_KIND_LENGTH
+from collectrules.model.time import require_aware, require_case
 from collectrules.policy import Policy, load_policy
 from collectrules.policy.section import SectionLoader
 
@@ -165,9 +167,14 @@ def _enum(kind: type[enum.StrEnum], name: str, value: object) -> Any:
     try:
         return kind(value if isinstance(value, str) else "")
     except ValueError:
-        msg = f"unknown {name} {value!r}; expected one of {', '.join(choices)}"
+        msg = f"unknown {name} {quote(value)}; expected one of {', '.join(choices)}"
+        hint = (
+            did_you_mean(value, choices)
+            if isinstance(value, str) and len(value) <= MAX_KIND_LENGTH
+            else None
+        )
         raise InputError(
-            [FieldProblem(name, msg, suggestion=did_you_mean(str(value), choices))],
+            [FieldProblem(name, msg, suggestion=hint)],
             subject="contact",
         ) from None
 
@@ -1063,8 +1070,21 @@ def extra_facts(
     return section.facts(case, as_of) if section is not None else {}
 
 
+#: The furthest ``Guardrails.next_allowed`` looks ahead, in days (ten years).
+MAX_HORIZON_DAYS = 3660
+
+
 def _history(case: Case, history: Iterable[Event] | None) -> tuple[Event, ...]:
-    events = case.events if history is None else tuple(history)
+    if history is None:
+        events = case.events
+    else:
+        if isinstance(history, str | bytes | Mapping) or not isinstance(history, Iterable):
+            msg = f"expected a list of Event objects, got {type(history).__name__}"
+            raise InputError([FieldProblem("history", msg)], subject="history")
+        events = tuple(itertools.islice(history, MAX_EVENTS + 1))
+        if len(events) > MAX_EVENTS:
+            msg = f"more than {MAX_EVENTS:,} events; at most {MAX_EVENTS:,}"
+            raise InputError([FieldProblem("history", msg)], subject="history")
     problems = [
         FieldProblem(f"history[{i}]", f"expected an Event, got {type(e).__name__}")
         for i, e in enumerate(events)
@@ -1113,7 +1133,7 @@ class Guardrails:
             raise InputError(
                 [FieldProblem("contact", f"expected a Contact, got {type(contact).__name__}")]
             )
-        ctx = _Ctx(case, contact, _history(case, history))
+        ctx = _Ctx(require_case(case), contact, _history(case, history))
         return self._verdict(ctx)
 
     def _verdict(self, ctx: _Ctx) -> Verdict:
@@ -1148,6 +1168,17 @@ class Guardrails:
         message without an opt-out, a threat of suit on a time-barred debt …). The
         instant is given in the case's zone.
         """
+        require_case(case)
+        if (
+            isinstance(horizon_days, bool)
+            or not isinstance(horizon_days, int)
+            or not 0 <= horizon_days <= MAX_HORIZON_DAYS
+        ):
+            msg = (
+                f"expected a whole number of days from 0 to {MAX_HORIZON_DAYS}, "
+                f"got {quote(horizon_days)}"
+            )
+            raise InputError([FieldProblem("horizon_days", msg)])
         events = _history(case, history)
         first = Contact(
             channel,
@@ -1182,7 +1213,7 @@ class Guardrails:
         """What the lender must do and by when (the validation notice), at ``as_of``."""
 
         when = require_aware(as_of)
-        events = _history(case, history)
+        events = _history(require_case(case), history)
         out: list[Reason] = []
         for rule in self.section.rules:
             if isinstance(rule, ValidationNoticeRule):

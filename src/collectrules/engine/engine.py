@@ -32,7 +32,7 @@ from collectrules.model.decision import (
     Quadrant,
     RegulatoryClass,
 )
-from collectrules.model.time import require_aware
+from collectrules.model.time import require_aware, require_case
 from collectrules.policy import Policy, load_policy
 from collectrules.policy.derive import Derived, derive
 from collectrules.timeline.evaluate import Timeline, build_timeline
@@ -98,12 +98,12 @@ class Engine:
 
     def derive(self, case: Case, *, as_of: dt.datetime) -> Derived:
         """The flat facts of ``case`` at ``as_of`` that the rules read."""
-        return derive(case, require_aware(as_of), self.policy)
+        return derive(require_case(case), require_aware(as_of), self.policy)
 
     def decide(self, case: Case, *, as_of: dt.datetime | str) -> Decision:
         """Decide one case at ``as_of`` (an aware datetime, or an ISO string with offset)."""
         when = require_aware(as_of)
-        derived = derive(case, when, self.policy)
+        derived = derive(require_case(case), when, self.policy)
         if self._ruleset is not None:
             outcome = self._ruleset.evaluate(derived.facts, case_id=case.case_id)
         else:
@@ -115,11 +115,11 @@ class Engine:
 
         See :mod:`collectrules.timeline`; the policy needs a ``[timeline]`` section.
         """
-        return build_timeline(case, as_of=as_of, policy=self.policy)
+        return build_timeline(require_case(case), as_of=as_of, policy=self.policy)
 
     def session(self, case: Case) -> CaseSession:
         """A stateful session for ``case``: assert and retract facts, decide again."""
-        return CaseSession(self, case)
+        return CaseSession(self, require_case(case))
 
     def decide_many(
         self, rows: Iterable[Case | Mapping[str, Any]], *, as_of: dt.datetime | str
@@ -133,6 +133,9 @@ class Engine:
         """
         when = require_aware(as_of)
         kinds = tuple(self.policy.signals)
+        if isinstance(rows, str | bytes | Mapping) or not isinstance(rows, Iterable):
+            msg = f"expected an iterable of cases or dicts, got {type(rows).__name__}"
+            raise InputError([FieldProblem("rows", msg)])
         for index, row in enumerate(rows):
             case_id = None
             try:

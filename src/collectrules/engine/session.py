@@ -86,6 +86,8 @@ class CaseSession:
     def assert_signal(self, *signals: Signal) -> None:
         """Add signals; a kind the policy does not know is an error listing the known ones."""
         known = self.engine.policy.signals
+        # The case checks the types and the count; then the kinds are checked here.
+        case = attrs.evolve(self._case, signals=(*self._case.signals, *signals))
         problems = [
             FieldProblem(
                 "signal.kind",
@@ -96,7 +98,7 @@ class CaseSession:
         ]
         if problems:
             raise InputError(problems, subject="signal")
-        self._case = attrs.evolve(self._case, signals=(*self._case.signals, *signals))
+        self._case = case
 
     def assert_event(self, *events: Event) -> None:
         """Add events (payments, contact attempts, promises, demands …)."""

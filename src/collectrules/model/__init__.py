@@ -1,7 +1,8 @@
 """The fact and result model: cases, signals, events, remedies, decisions, time helpers.
 
-Everything here is a frozen attrs class or an enum, validated on construction. The
-model imports nothing of the rest of the package but its errors.
+Everything here is a frozen attrs class or an enum, validated on construction, against
+the limits of :mod:`collectrules.model.limits`. The model imports nothing of the rest of
+the package but its errors.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from collectrules.model.decision import (
     RemedyGrant,
 )
 from collectrules.model.remedies import COERCIVE_REMEDIES, Remedy
-from collectrules.model.time import days_past_due, local_midnight, require_aware
+from collectrules.model.time import days_past_due, local_midnight, require_aware, require_case
 
 __all__ = [
     "COERCIVE_REMEDIES",
@@ -55,4 +56,5 @@ __all__ = [
     "local_midnight",
     "parse_as_of",
     "require_aware",
+    "require_case",
 ]

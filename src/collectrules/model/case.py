@@ -11,17 +11,38 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import functools
+import operator
 import re
-from collections.abc import Collection, Iterable, Mapping
-from decimal import Decimal, InvalidOperation
-from typing import Any, NewType
+from collections.abc import Callable, Collection, Iterable, Mapping
+from decimal import Decimal
+from typing import Any, NewType, TypeGuard, TypeVar
 
 import attrs
 import cattrs
 import pendulum
 from cattrs.errors import ClassValidationError, ForbiddenExtraKeysError, IterableValidationError
 
-from collectrules.errors import FieldProblem, InputError, did_you_mean
+from collectrules.errors import FieldProblem, InputError, did_you_mean, quote
+from collectrules.model.limits import (
+    MAX_AS_OF_YEAR,
+    MAX_EVENTS,
+    MAX_FEES,
+    MAX_GUARANTORS,
+    MAX_ID_LENGTH,
+    MAX_KIND_LENGTH,
+    MAX_SIGNALS,
+    MAX_TEXT_LENGTH,
+    MEASURE,
+    MIN_AS_OF_YEAR,
+    MONEY,
+    NO_DATE_SENTINELS,
+    NumberLimit,
+    check_date,
+    check_instant,
+    check_nesting,
+    check_number,
+    check_text,
+)
 
 __all__ = [
     "DEFAULT_SIGNAL_KINDS",
@@ -147,6 +168,9 @@ _EXPONENTS = {
     "PYG": 0, "RWF": 0, "UGX": 0, "UYI": 0, "VND": 0, "VUV": 0, "XAF": 0, "XOF": 0,
     "XPF": 0, "BHD": 3, "IQD": 3, "JOD": 3, "KWD": 3, "LYD": 3, "OMR": 3, "TND": 3,
 }  # fmt: skip
+#: The longest guarantee period a contract may agree, in months (a century).
+_MAX_GUARANTEE_MONTHS = 1200
+_T = TypeVar("_T")
 _CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
 _ID_RE = re.compile(r"^\S(.*\S)?$")
 
@@ -171,23 +195,54 @@ def to_minor_units(amount: Decimal, currency: str) -> int:
 # --------------------------------------------------------------------------- validators
 
 
+def _checked(name: str, check: Any, value: object, *args: Any, **kwargs: Any) -> Any:
+    """Run a :mod:`~collectrules.model.limits` check; its error names field ``name``."""
+    try:
+        return check(value, *args, **kwargs)
+    except (TypeError, ValueError) as exc:
+        raise InputError([FieldProblem(name, str(exc))]) from None
+
+
 def _aware(instance: object, attribute: attrs.Attribute[Any], value: dt.datetime) -> None:
     if not isinstance(value, dt.datetime):
-        msg = f"{attribute.name}: expected an aware datetime, got {type(value).__name__}"
-        raise InputError([FieldProblem(attribute.name, msg.split(": ", 1)[1])])
+        msg = f"expected an aware datetime, got {type(value).__name__}"
+        raise InputError([FieldProblem(attribute.name, msg)])
     if value.tzinfo is None or value.utcoffset() is None:
         raise InputError([FieldProblem(attribute.name, "naive datetime; give an offset or a zone")])
+    _checked(attribute.name, check_instant, value)
 
 
-def _non_negative(instance: object, attribute: attrs.Attribute[Any], value: Decimal | None) -> None:
+def _number_validator(limit: NumberLimit) -> Any:
+    def validate(instance: object, attribute: attrs.Attribute[Any], value: Decimal | None) -> None:
+        if value is None:
+            return
+        if not isinstance(value, Decimal):
+            msg = f"expected a decimal number, got {type(value).__name__} {quote(value)}"
+            raise InputError([FieldProblem(attribute.name, msg)])
+        _checked(attribute.name, check_number, value, limit)
+
+    return validate
+
+
+_non_negative = _number_validator(MONEY)
+
+
+def _optional_date(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
     if value is None:
         return
-    if not isinstance(value, Decimal) or not value.is_finite():
-        raise InputError(
-            [FieldProblem(attribute.name, f"expected a decimal amount, got {value!r}")]
-        )
-    if value < 0:
-        raise InputError([FieldProblem(attribute.name, f"must not be negative, got {value}")])
+    if isinstance(value, dt.datetime) or not isinstance(value, dt.date):
+        msg = f"expected a date, got {type(value).__name__} {quote(value)}"
+        raise InputError([FieldProblem(attribute.name, msg)])
+    _checked(attribute.name, check_date, value, what=attribute.name)
+
+
+def _text_validator(maximum: int, *, optional: bool = True) -> Any:
+    def validate(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+        if value is None and optional:
+            return
+        _checked(attribute.name, check_text, value, maximum=maximum)
+
+    return validate
 
 
 def _to_pendulum(value: dt.datetime) -> pendulum.DateTime:
@@ -209,11 +264,12 @@ def _to_decimal(value: object) -> object:
 
 
 def _timezone_name(instance: object, attribute: attrs.Attribute[Any], value: str) -> None:
+    _checked(attribute.name, check_text, value, maximum=MAX_KIND_LENGTH, what="time zone name")
     try:
         pendulum.timezone(value)
     except Exception as exc:  # pendulum raises its own InvalidTimezone
         raise InputError(
-            [FieldProblem(attribute.name, f"unknown IANA time zone {value!r}")]
+            [FieldProblem(attribute.name, f"unknown IANA time zone {quote(value)}")]
         ) from exc
 
 
@@ -222,23 +278,25 @@ def _currency(instance: object, attribute: attrs.Attribute[Any], value: str) -> 
         raise InputError(
             [
                 FieldProblem(
-                    attribute.name, f"expected an ISO 4217 code such as 'CNY', got {value!r}"
+                    attribute.name, f"expected an ISO 4217 code such as 'CNY', got {quote(value)}"
                 )
             ]
         )
 
 
 def _identifier(instance: object, attribute: attrs.Attribute[Any], value: str) -> None:
-    if not isinstance(value, str) or not _ID_RE.match(value):
+    _checked(attribute.name, check_text, value, maximum=MAX_ID_LENGTH, what="non-empty string")
+    if not _ID_RE.match(value):
         raise InputError(
-            [FieldProblem(attribute.name, f"expected a non-empty string, got {value!r}")]
+            [FieldProblem(attribute.name, f"expected a non-empty string, got {quote(value)}")]
         )
 
 
 def _signal_kind(instance: object, attribute: attrs.Attribute[Any], value: str) -> None:
-    if not isinstance(value, str) or not re.match(r"^[a-z][a-z0-9_]*$", value):
+    _checked(attribute.name, check_text, value, maximum=MAX_KIND_LENGTH, what="signal kind")
+    if not re.match(r"^[a-z][a-z0-9_]*$", value):
         raise InputError(
-            [FieldProblem(attribute.name, f"expected a snake_case signal kind, got {value!r}")]
+            [FieldProblem(attribute.name, f"expected a snake_case signal kind, got {quote(value)}")]
         )
 
 
@@ -255,19 +313,21 @@ class Signal:
 
     kind: str = attrs.field(validator=_signal_kind)
     observed_at: pendulum.DateTime = attrs.field(converter=_to_pendulum, validator=_aware)
-    value: Decimal | None = attrs.field(default=None, converter=_to_decimal)
-    note: str | None = None
+    value: Decimal | None = attrs.field(
+        default=None, converter=_to_decimal, validator=_number_validator(MEASURE)
+    )
+    note: str | None = attrs.field(default=None, validator=_text_validator(MAX_TEXT_LENGTH))
 
-    @value.validator
-    def _check_value(self, attribute: attrs.Attribute[Any], value: Decimal | None) -> None:
-        if value is not None and (not isinstance(value, Decimal) or not value.is_finite()):
-            raise InputError([FieldProblem("value", f"expected a finite number, got {value!r}")])
+
+def _short(value: object) -> TypeGuard[str]:
+    """Whether ``value`` is a string short enough to look for a close match of."""
+    return isinstance(value, str) and len(value) <= MAX_KIND_LENGTH
 
 
 def _unknown(name: str, value: object, known: list[str]) -> InputError:
     choices = ", ".join(repr(k) for k in known)
-    hint = did_you_mean(value, known) if isinstance(value, str) else None
-    message = f"unknown value {value!r}; expected one of {choices}"
+    hint = did_you_mean(value, known) if _short(value) else None
+    message = f"unknown value {quote(value)}; expected one of {choices}"
     return InputError([FieldProblem(name, message, suggestion=hint)], subject="event")
 
 
@@ -299,10 +359,10 @@ class Event:
     amount: Decimal | None = attrs.field(
         default=None, converter=_to_decimal, validator=_non_negative
     )
-    promised_date: dt.date | None = None
-    channel: str | None = None
-    party: str | None = None
-    note: str | None = None
+    promised_date: dt.date | None = attrs.field(default=None, validator=_optional_date)
+    channel: str | None = attrs.field(default=None, validator=_text_validator(MAX_KIND_LENGTH))
+    party: str | None = attrs.field(default=None, validator=_text_validator(MAX_KIND_LENGTH))
+    note: str | None = attrs.field(default=None, validator=_text_validator(MAX_TEXT_LENGTH))
 
     def __attrs_post_init__(self) -> None:
         missing = [
@@ -323,15 +383,20 @@ class Guarantor:
     """
 
     id: str = attrs.field(validator=_identifier)
-    name: str | None = None
+    name: str | None = attrs.field(default=None, validator=_text_validator(MAX_TEXT_LENGTH))
     agreed_period_months: int | None = attrs.field(default=None)
 
     @agreed_period_months.validator
     def _check_period(self, attribute: attrs.Attribute[Any], value: int | None) -> None:
         if value is not None and (
-            isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= 1200
+            isinstance(value, bool)
+            or not isinstance(value, int)
+            or not 0 < value <= _MAX_GUARANTEE_MONTHS
         ):
-            msg = f"expected a positive whole number of months up to 1200, got {value!r}"
+            msg = (
+                f"expected a positive whole number of months up to {_MAX_GUARANTEE_MONTHS}, "
+                f"got {quote(value)}"
+            )
             raise InputError([FieldProblem(attribute.name, msg)])
 
 
@@ -346,7 +411,8 @@ class Fee:
     @charged_on.validator
     def _check_date(self, attribute: attrs.Attribute[Any], value: dt.date) -> None:
         if isinstance(value, dt.datetime) or not isinstance(value, dt.date):
-            raise InputError([FieldProblem("charged_on", f"expected a date, got {value!r}")])
+            raise InputError([FieldProblem("charged_on", f"expected a date, got {quote(value)}")])
+        check_date(value, what="charged_on")
 
 
 def _rate(instance: object, attribute: attrs.Attribute[Any], value: Decimal | None) -> None:
@@ -357,20 +423,66 @@ def _rate(instance: object, attribute: attrs.Attribute[Any], value: Decimal | No
         raise InputError([FieldProblem(attribute.name, msg)])
 
 
+def _items(name: str, kind: type[_T], maximum: int) -> Callable[[Iterable[_T]], tuple[_T, ...]]:
+    """A converter to a tuple of ``kind`` of at most ``maximum`` items."""
+
+    def convert(items: Iterable[_T]) -> tuple[_T, ...]:
+        if isinstance(items, str | bytes | Mapping) or not isinstance(items, Iterable):
+            msg = f"expected a list of {kind.__name__} objects, got {type(items).__name__}"
+            raise InputError([FieldProblem(name, msg)])
+        out: list[_T] = []
+        for i, item in enumerate(items):
+            if i >= maximum:
+                raise InputError(
+                    [FieldProblem(name, f"more than {maximum:,} items; at most {maximum:,}")]
+                )
+            if not isinstance(item, kind):
+                article = "an" if kind.__name__[0] in "AEIOU" else "a"
+                msg = f"expected {article} {kind.__name__}, got {type(item).__name__}"
+                raise InputError([FieldProblem(f"{name}[{i}]", msg)])
+            out.append(item)
+        return tuple(out)
+
+    return convert
+
+
+_signal_items = _items("signals", Signal, MAX_SIGNALS)
+_event_items = _items("events", Event, MAX_EVENTS)
+_guarantor_items = _items("guarantors", Guarantor, MAX_GUARANTORS)
+_fee_items = _items("fees", Fee, MAX_FEES)
+
+
 def _fees(items: Iterable[Fee]) -> tuple[Fee, ...]:
-    return tuple(items)
+    return _fee_items(items)
 
 
 def _signals(items: Iterable[Signal]) -> tuple[Signal, ...]:
-    return tuple(items)
+    return _signal_items(items)
 
 
 def _events(items: Iterable[Event]) -> tuple[Event, ...]:
-    return tuple(items)
+    return _event_items(items)
 
 
 def _guarantors(items: Iterable[Guarantor]) -> tuple[Guarantor, ...]:
-    return tuple(items)
+    return _guarantor_items(items)
+
+
+def _product(value: object) -> Product:
+    if isinstance(value, Product):
+        return value
+    if isinstance(value, str) and value in Product.__members__.values():
+        return Product(value)
+    choices = ", ".join(repr(p.value) for p in Product)
+    hint = did_you_mean(value, [p.value for p in Product]) if _short(value) else None
+    msg = f"unknown value {quote(value)}; expected one of {choices}"
+    raise InputError([FieldProblem("product", msg, suggestion=hint)], subject="case")
+
+
+def _flag(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if not isinstance(value, bool):
+        msg = f"expected true or false, got {type(value).__name__} {quote(value)}"
+        raise InputError([FieldProblem(attribute.name, msg)])
 
 
 @attrs.frozen
@@ -382,24 +494,24 @@ class Case:
     """
 
     case_id: str = attrs.field(validator=_identifier)
-    product: Product = attrs.field(converter=Product)
+    product: Product = attrs.field(converter=_product)
     currency: str = attrs.field(validator=_currency)
     principal: Decimal = attrs.field(converter=_to_decimal, validator=_non_negative)
     overdue_amount: Decimal = attrs.field(converter=_to_decimal, validator=_non_negative)
     due_date: dt.date = attrs.field()
     timezone: str = attrs.field(validator=_timezone_name)
-    maturity_date: dt.date | None = None
+    maturity_date: dt.date | None = attrs.field(default=None, validator=_optional_date)
     signals: tuple[Signal, ...] = attrs.field(default=(), converter=_signals)
     events: tuple[Event, ...] = attrs.field(default=(), converter=_events)
     guarantors: tuple[Guarantor, ...] = attrs.field(default=(), converter=_guarantors)
-    sicr_rebutted: bool = False
-    default_rebutted: bool = False
+    sicr_rebutted: bool = attrs.field(default=False, validator=_flag)
+    default_rebutted: bool = attrs.field(default=False, validator=_flag)
     #: Contract terms, all optional (docs/charges.md): the annual contract rate, the
     #: annual rate on overdue amounts (罚息), the fee schedule, and the contract date.
     annual_rate: Decimal | None = attrs.field(default=None, converter=_to_decimal, validator=_rate)
     penalty_rate: Decimal | None = attrs.field(default=None, converter=_to_decimal, validator=_rate)
     fees: tuple[Fee, ...] = attrs.field(default=(), converter=_fees)
-    contract_date: dt.date | None = None
+    contract_date: dt.date | None = attrs.field(default=None, validator=_optional_date)
 
     @property
     def has_contract_terms(self) -> bool:
@@ -409,7 +521,9 @@ class Case:
     @due_date.validator
     def _check_due(self, attribute: attrs.Attribute[Any], value: dt.date) -> None:
         if isinstance(value, dt.datetime) or not isinstance(value, dt.date):
-            raise InputError([FieldProblem("due_date", f"expected a date, got {value!r}")])
+            msg = f"expected a date, got {type(value).__name__} {quote(value)}"
+            raise InputError([FieldProblem("due_date", msg)])
+        _checked("due_date", check_date, value, what="due_date")
 
     @classmethod
     def from_dict(
@@ -418,14 +532,23 @@ class Case:
         *,
         signal_kinds: Collection[str] | None = None,
         source: str | None = None,
+        no_date_sentinels: Collection[dt.date] = NO_DATE_SENTINELS,
     ) -> Case:
         """Structure a case from plain data, reporting every invalid field at once.
 
         ``signal_kinds`` is the vocabulary the signals must come from; it defaults to
         the default policy's kinds. ``source`` names the file the data came from, so
-        that errors can say where.
+        that errors can say where. ``no_date_sentinels`` are dates that mean "no date"
+        in an optional date field (``maturity_date``): by default ``9999-12-31``; pass
+        ``()`` to refuse them as out of range instead.
+
+        Every value is checked against :mod:`collectrules.model.limits` first: years
+        1900–2200, bounded numbers, strings, lists and nesting. Whatever the data, the
+        only exception is an :class:`~collectrules.errors.InputError`.
         """
-        return _structure_case(data, signal_kinds=signal_kinds, source=source)
+        return _structure_case(
+            data, signal_kinds=signal_kinds, source=source, no_date_sentinels=no_date_sentinels
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """The case as plain JSON-ready data; ``Case.from_dict`` reads it back equal."""
@@ -463,86 +586,135 @@ class Case:
 
 _Money = NewType("_Money", Decimal)
 _Number = NewType("_Number", Decimal)
+_Id = NewType("_Id", str)
+_Kind = NewType("_Kind", str)
+_Months = NewType("_Months", int)
 
 
-def _structure_datetime(value: object, _: type) -> pendulum.DateTime:
+def _parse_datetime(value: object) -> dt.datetime:
     if isinstance(value, dt.datetime):
         parsed: dt.datetime = value
     elif isinstance(value, str):
+        if len(value) > _MAX_DATE_TEXT:
+            msg = f"expected an ISO 8601 datetime with an offset, got {quote(value, limit=40)}"
+            raise ValueError(msg)
         try:
             parsed = dt.datetime.fromisoformat(value)
         except ValueError:
-            msg = f"expected an ISO 8601 datetime with an offset, got {value!r}"
+            msg = f"expected an ISO 8601 datetime with an offset, got {quote(value)}"
             raise ValueError(msg) from None
     else:
         msg = f"expected an ISO 8601 datetime string, got {type(value).__name__}"
         raise TypeError(msg)
-    if parsed.tzinfo is None:
+    if parsed.tzinfo is None or parsed.utcoffset() is None:
         msg = "naive datetime; give an offset or a zone"
         raise ValueError(msg)
-    return pendulum.instance(parsed)
+    return parsed
 
 
-def _structure_date(value: object, _: type) -> dt.date:
+def _structure_datetime(value: object, _: type) -> pendulum.DateTime:
+    return pendulum.instance(check_instant(_parse_datetime(value)))
+
+
+#: The longest text a date or datetime may be written as.
+_MAX_DATE_TEXT = 64
+
+
+def _parse_date(value: object) -> dt.date:
     if isinstance(value, dt.datetime):
         msg = f"expected a date, got a datetime {value.isoformat()!r}"
         raise TypeError(msg)
     if isinstance(value, dt.date):
         return value
     if isinstance(value, str):
+        if len(value) > _MAX_DATE_TEXT:
+            msg = f"expected a date as YYYY-MM-DD, got {quote(value, limit=40)}"
+            raise ValueError(msg)
         try:
             return dt.date.fromisoformat(value)
         except ValueError:
-            msg = f"expected a date as YYYY-MM-DD, got {value!r}"
+            msg = f"expected a date as YYYY-MM-DD, got {quote(value)}"
             raise ValueError(msg) from None
     msg = f"expected a date as YYYY-MM-DD, got {type(value).__name__}"
     raise TypeError(msg)
 
 
+def _structure_date(value: object, _: type) -> dt.date:
+    return check_date(_parse_date(value))
+
+
 def _structure_number(value: object, _: type) -> Decimal:
-    if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
-        msg = f"expected a number, got {type(value).__name__} {value!r}"
-        raise TypeError(msg)
-    if isinstance(value, float):
-        value = repr(value)
-    try:
-        number = Decimal(value)
-    except InvalidOperation:
-        msg = f"expected a number, got {value!r}"
-        raise ValueError(msg) from None
-    if not number.is_finite():
-        msg = f"expected a finite number, got {value!r}"
-        raise ValueError(msg)
-    return number
+    return check_number(value, MEASURE)
 
 
-def _structure_money(value: object, t: type) -> Decimal:
-    number = _structure_number(value, t)
-    if number < 0:
-        msg = f"must not be negative, got {number}"
-        raise ValueError(msg)
-    return number
+def _structure_money(value: object, _: type) -> Decimal:
+    return check_number(value, MONEY)
 
 
 def _structure_str(value: object, _: type) -> str:
-    if not isinstance(value, str):
-        msg = f"expected a string, got {type(value).__name__} {value!r}"
-        raise TypeError(msg)
-    return value
+    return check_text(value, maximum=MAX_TEXT_LENGTH)
+
+
+def _structure_id(value: object, _: type) -> str:
+    return check_text(value, maximum=MAX_ID_LENGTH)
+
+
+def _structure_kind(value: object, _: type) -> str:
+    return check_text(value, maximum=MAX_KIND_LENGTH)
 
 
 def _structure_bool(value: object, _: type) -> bool:
     if not isinstance(value, bool):
-        msg = f"expected true or false, got {value!r}"
+        msg = f"expected true or false, got {quote(value)}"
         raise TypeError(msg)
     return value
 
 
 def _structure_int(value: object, _: type) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        msg = f"expected a whole number, got {value!r}"
+        msg = f"expected a whole number, got {quote(value)}"
         raise TypeError(msg)
     return value
+
+
+def _structure_months(value: object, t: type) -> int:
+    months = _structure_int(value, t)
+    if not 0 < months <= _MAX_GUARANTEE_MONTHS:
+        msg = (
+            f"expected a positive whole number of months up to {_MAX_GUARANTEE_MONTHS}, "
+            f"got {quote(months)}"
+        )
+        raise ValueError(msg)
+    return months
+
+
+def _object_hook(conv: cattrs.Converter, target: type) -> Any:
+    """The converter's hook for ``target``, which first checks that it has an object."""
+    inner = conv.get_structure_hook(target)
+
+    def hook(value: object, t: type) -> Any:
+        if not isinstance(value, Mapping):
+            msg = f"expected an object, got {type(value).__name__}"
+            raise TypeError(msg)
+        return inner(value, t)
+
+    return hook
+
+
+def _list_hook(conv: cattrs.Converter, target: type, maximum: int) -> Any:
+    """The converter's hook for a tuple of ``target``, which checks it is a list first."""
+    inner = conv.get_structure_hook(tuple[target, ...])  # type: ignore[valid-type]
+
+    def hook(value: object, t: type) -> Any:
+        if not isinstance(value, list | tuple):
+            msg = f"expected a list, got {type(value).__name__}"
+            raise TypeError(msg)
+        if len(value) > maximum:
+            msg = f"has {len(value):,} items; at most {maximum:,} are allowed"
+            raise ValueError(msg)
+        return inner(value, t)
+
+    return hook
 
 
 def _enum_hook(enum_type: type[enum.StrEnum]) -> Any:
@@ -554,12 +726,8 @@ def _enum_hook(enum_type: type[enum.StrEnum]) -> Any:
                 raise ValueError
             return enum_type(value)
         except ValueError:
-            msg = f"unknown value {value!r}; expected one of {choices}"
-            hint = (
-                did_you_mean(value, [m.value for m in enum_type])
-                if isinstance(value, str)
-                else None
-            )
+            msg = f"unknown value {quote(value)}; expected one of {choices}"
+            hint = did_you_mean(value, [m.value for m in enum_type]) if _short(value) else None
             if hint is not None:
                 msg += f" (did you mean {hint!r}?)"
             raise ValueError(msg) from None
@@ -569,7 +737,7 @@ def _enum_hook(enum_type: type[enum.StrEnum]) -> Any:
 
 @attrs.frozen
 class _SignalIn:
-    kind: str
+    kind: _Kind
     observed_at: pendulum.DateTime
     value: _Number | None = None
     note: str | None = None
@@ -582,34 +750,34 @@ class _EventIn:
     outcome: ContactOutcome | None = None
     amount: _Money | None = None
     promised_date: dt.date | None = None
-    channel: str | None = None
-    party: str | None = None
+    channel: _Kind | None = None
+    party: _Kind | None = None
     note: str | None = None
 
 
 @attrs.frozen
 class _GuarantorIn:
-    id: str
+    id: _Id
     name: str | None = None
-    agreed_period_months: int | None = None
+    agreed_period_months: _Months | None = None
 
 
 @attrs.frozen
 class _FeeIn:
-    kind: str
+    kind: _Kind
     amount: _Money
     charged_on: dt.date
 
 
 @attrs.frozen
 class _CaseIn:
-    case_id: str
+    case_id: _Id
     product: Product
-    currency: str
+    currency: _Kind
     principal: _Money
     overdue_amount: _Money
     due_date: dt.date
-    timezone: str
+    timezone: _Kind
     maturity_date: dt.date | None = None
     signals: tuple[_SignalIn, ...] = ()
     events: tuple[_EventIn, ...] = ()
@@ -629,14 +797,28 @@ def _make_converter() -> cattrs.Converter:
     conv.register_structure_hook(_Number, _structure_number)
     conv.register_structure_hook(_Money, _structure_money)
     conv.register_structure_hook(str, _structure_str)
+    conv.register_structure_hook(_Id, _structure_id)
+    conv.register_structure_hook(_Kind, _structure_kind)
     conv.register_structure_hook(bool, _structure_bool)
     conv.register_structure_hook(int, _structure_int)
+    conv.register_structure_hook(_Months, _structure_months)
     conv.register_structure_hook(Product, _enum_hook(Product))
     conv.register_structure_hook(EventKind, _enum_hook(EventKind))
     conv.register_structure_hook(ContactOutcome, _enum_hook(ContactOutcome))
     conv.register_unstructure_hook(pendulum.DateTime, lambda v: v.isoformat())
     conv.register_unstructure_hook(dt.date, lambda v: v.isoformat())
     conv.register_unstructure_hook(Decimal, str)
+    for target, maximum in (
+        (_SignalIn, MAX_SIGNALS),
+        (_EventIn, MAX_EVENTS),
+        (_GuarantorIn, MAX_GUARANTORS),
+        (_FeeIn, MAX_FEES),
+    ):
+        conv.register_structure_hook(target, _object_hook(conv, target))
+        conv.register_structure_hook_func(
+            functools.partial(operator.eq, tuple[target, ...]),  # type: ignore[valid-type]
+            _list_hook(conv, target, maximum),
+        )
     return conv
 
 
@@ -708,12 +890,18 @@ def _structure_case(
     *,
     signal_kinds: Collection[str] | None,
     source: str | None,
+    no_date_sentinels: Collection[dt.date] = NO_DATE_SENTINELS,
 ) -> Case:
     if not isinstance(data, Mapping):
         raise InputError(
             [FieldProblem("", f"expected an object, got {type(data).__name__}", source=source)],
             subject="case",
         )
+    # Shape first, without recursion: nothing below walks a deep or huge value.
+    shape = [FieldProblem(path, message, source=source) for path, message in check_nesting(data)]
+    if shape:
+        raise InputError(shape, subject=f"case {_case_label(data)}")
+    data = _without_sentinels(data, no_date_sentinels)
     problems: list[FieldProblem] = []
     raw: _CaseIn | None = None
     try:
@@ -725,11 +913,11 @@ def _structure_case(
     known = frozenset(signal_kinds) if signal_kinds is not None else _ALL_DEFAULT_KINDS
     for i, item in enumerate(_as_list(data.get("signals"))):
         kind = item.get("kind") if isinstance(item, Mapping) else None
-        if isinstance(kind, str) and kind not in known:
+        if _short(kind) and kind not in known:
             problems.append(
                 FieldProblem(
                     f"signals[{i}].kind",
-                    f"unknown signal kind {kind!r}; known kinds: {', '.join(sorted(known))}",
+                    f"unknown signal kind {quote(kind)}; known kinds: {', '.join(sorted(known))}",
                     source=source,
                     suggestion=did_you_mean(kind, known),
                 )
@@ -737,10 +925,10 @@ def _structure_case(
     for i, item in enumerate(_as_list(data.get("events"))):
         if not isinstance(item, Mapping):
             continue
-        try:
-            kind = EventKind(str(item.get("kind")))
-        except ValueError:
+        raw_kind = item.get("kind")
+        if not isinstance(raw_kind, str) or raw_kind not in EventKind.__members__.values():
             continue
+        kind = EventKind(raw_kind)
         for name in EVENT_REQUIRED_FIELDS.get(kind, ()):
             if item.get(name) is None:
                 problems.append(
@@ -775,7 +963,7 @@ def _structure_case(
                 problems.extend(attrs.evolve(p, source=source) for p in exc.problems)
 
     if problems or raw is None:
-        raise InputError(_dedupe(problems), subject=f"case {data.get('case_id', '?')!s}")
+        raise InputError(_dedupe(problems), subject=f"case {_case_label(data)}")
     try:
         return Case(
             case_id=raw.case_id,
@@ -805,6 +993,28 @@ def _structure_case(
         ) from None
 
 
+def _case_label(data: Mapping[str, Any]) -> str:
+    """The case id for an error's subject: a short string, or ``?``."""
+    case_id = data.get("case_id")
+    return quote(case_id, limit=60) if isinstance(case_id, str) else "?"
+
+
+def _without_sentinels(
+    data: Mapping[str, Any], sentinels: Collection[dt.date]
+) -> Mapping[str, Any]:
+    """``data`` with an optional date that is a "no date" sentinel removed."""
+    value = data.get("maturity_date")
+    if value is None or not sentinels:
+        return data
+    try:
+        day = _parse_date(value)
+    except (TypeError, ValueError):
+        return data  # the structuring reports it
+    if day not in sentinels:
+        return data
+    return {k: v for k, v in data.items() if k != "maturity_date"}
+
+
 def _as_list(value: object) -> list[Any]:
     return list(value) if isinstance(value, list | tuple) else []
 
@@ -827,6 +1037,8 @@ def parse_as_of(value: str | dt.datetime) -> pendulum.DateTime:
     guesses a time zone.
     """
     try:
-        return _structure_datetime(value, pendulum.DateTime)
+        parsed = _parse_datetime(value)
+        check_instant(parsed, what="instant", first=MIN_AS_OF_YEAR, last=MAX_AS_OF_YEAR)
+        return parsed if isinstance(parsed, pendulum.DateTime) else pendulum.instance(parsed)
     except (TypeError, ValueError) as exc:
         raise InputError([FieldProblem("as_of", str(exc))]) from None

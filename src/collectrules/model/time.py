@@ -12,22 +12,30 @@ import pendulum
 from collectrules.errors import FieldProblem, InputError
 from collectrules.model.case import Case, parse_as_of
 
-__all__ = ["days_past_due", "local_midnight", "require_aware"]
+__all__ = ["days_past_due", "local_midnight", "require_aware", "require_case"]
 
 
 def require_aware(as_of: object) -> pendulum.DateTime:
-    """Return ``as_of`` as a pendulum DateTime; a naive or non-datetime is an InputError."""
-    if isinstance(as_of, pendulum.DateTime) and as_of.utcoffset() is not None:
-        return as_of
+    """Return ``as_of`` as a pendulum DateTime; a naive or non-datetime is an InputError.
+
+    ``as_of`` must also fall in the years :data:`~collectrules.model.limits.MIN_AS_OF_YEAR`
+    to :data:`~collectrules.model.limits.MAX_AS_OF_YEAR`.
+    """
     if isinstance(as_of, str):
         return parse_as_of(as_of)
     if not isinstance(as_of, dt.datetime):
         raise InputError(
             [FieldProblem("as_of", f"expected an aware datetime, got {type(as_of).__name__}")]
         )
-    if as_of.tzinfo is None or as_of.utcoffset() is None:
-        raise InputError([FieldProblem("as_of", "naive datetime; give an offset or a zone")])
-    return pendulum.instance(as_of)
+    return parse_as_of(as_of)
+
+
+def require_case(case: object) -> Case:
+    """``case`` itself, when it is a :class:`Case`; anything else is an InputError."""
+    if not isinstance(case, Case):
+        msg = f"expected a Case (build one with Case.from_dict), got {type(case).__name__}"
+        raise InputError([FieldProblem("case", msg)])
+    return case
 
 
 def days_past_due(case: Case, as_of: dt.datetime) -> int:
@@ -35,6 +43,7 @@ def days_past_due(case: Case, as_of: dt.datetime) -> int:
 
     The first day overdue is the day after ``due_date``; nothing overdue gives 0.
     """
+    require_case(case)
     if case.overdue_amount <= 0:
         return 0
     local = case.local_date(require_aware(as_of))

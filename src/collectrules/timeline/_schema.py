@@ -67,6 +67,19 @@ _CALENDAR = {
     "subdivision": {**TEXT, "description": "The subdivision (province, state) code."},
     "extra_holidays": {**_DATES, "description": "Days off besides the country's holidays."},
     "extra_working_days": {**_DATES, "description": "Working days besides the usual ones."},
+    "schedule": one_or_many(
+        {**TEXT, "description": "A schedule file, relative to the policy file's folder."},
+        "Official working-day schedules for later years (see docs/calendars.md).",
+    ),
+    "beyond_known": {
+        "enum": ["rule", "error"],
+        "description": "For a year without official working days: compute by rule, with "
+        "a warning, or refuse (default: rule).",
+    },
+    "language": {
+        **TEXT,
+        "description": "The language of holiday names, such as zh_CN (default: en_US where known).",
+    },
 }
 _STAGE = {
     "id": {**TEXT, "minLength": 1, "description": "The stage's id, unique in its plan."},

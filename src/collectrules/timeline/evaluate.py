@@ -38,14 +38,13 @@ import pendulum
 from collectrules.calendars import ContactWindow
 from collectrules.conditions import MONEY_SCALE
 from collectrules.errors import (
-    CollectRulesError,
     FieldProblem,
     InputError,
     PolicyError,
     did_you_mean,
 )
 from collectrules.model.case import Case, ContactOutcome, Event, EventKind, Signal
-from collectrules.model.time import local_midnight, require_aware
+from collectrules.model.time import local_midnight, require_aware, require_case
 from collectrules.policy import Policy
 from collectrules.policy.derive import derive
 from collectrules.timeline.deadlines import Deadline, DeadlineKind, legal_deadlines
@@ -207,6 +206,9 @@ class Timeline:
 
     ``plan`` names the stage plan the case's product follows (``None`` when the policy
     has none for it: then ``steps`` is empty, and the deadlines still apply).
+    ``calendar_warnings`` name each year whose official working days the calendar did
+    not have, but which a date of the timeline was computed in, by rule, with the steps
+    and deadlines it touched ("calendar CN for 2027 not published; computed by rule").
     """
 
     case_id: str
@@ -221,6 +223,7 @@ class Timeline:
     steps: tuple[Step, ...]
     deadlines: tuple[Deadline, ...]
     promises: tuple[Promise, ...]
+    calendar_warnings: tuple[str, ...] = ()
 
     def step(self, stage_id: str) -> Step:
         """The step of stage ``stage_id``."""
@@ -270,8 +273,9 @@ class Timeline:
 
     @property
     def warnings(self) -> tuple[str, ...]:
-        """The warnings of the deadlines that are close to expiry."""
-        return tuple(f"{d.title}: {d.warning}" for d in self.deadlines if d.warning)
+        """The calendar warnings, then those of the deadlines that are close to expiry."""
+        close = tuple(f"{d.title}: {d.warning}" for d in self.deadlines if d.warning)
+        return self.calendar_warnings + close
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready data, with a stable layout (``schema_version``)."""
@@ -290,6 +294,12 @@ class Timeline:
             "next_actions": [s.id for s in self.next_actions],
             "deadlines": [d.to_dict() for d in self.deadlines],
             "promises": [p.to_dict() for p in self.promises],
+            # Only when there are some: a timeline without them keeps its bytes.
+            **(
+                {"calendar_warnings": list(self.calendar_warnings)}
+                if self.calendar_warnings
+                else {}
+            ),
         }
 
     def to_json(self, *, indent: int | None = 2) -> str:
@@ -341,8 +351,15 @@ def _events(case: Case, at: dt.datetime) -> list[Event]:
     return sorted((e for e in case.events if e.at <= at), key=lambda e: e.at)
 
 
-def timeline_facts(case: Case, at: pendulum.DateTime, rules: PromiseRules) -> dict[str, Any]:
-    """The fact fields of :data:`~collectrules.timeline.stages.TIMELINE_FIELDS` at ``at``."""
+def timeline_facts(
+    case: Case, at: pendulum.DateTime, rules: PromiseRules, *, standing: bool = True
+) -> dict[str, Any]:
+    """The fact fields of :data:`~collectrules.timeline.stages.TIMELINE_FIELDS` at ``at``.
+
+    With ``standing=False`` the promises are not judged, and ``promise_standing`` stays
+    false: enough for the :data:`~collectrules.timeline.stages.EVENT_FIELDS` that a
+    condition anchor reads, at a cost linear in the events rather than quadratic.
+    """
     counts = dict.fromkeys(ContactOutcome, 0)
     attempts = streak = promises_made = 0
     paid = Decimal(0)
@@ -375,12 +392,10 @@ def timeline_facts(case: Case, at: pendulum.DateTime, rules: PromiseRules) -> di
         "promise_standing": False,
         "paid_since_due": int((paid * MONEY_SCALE).to_integral_value()),
     }
-    if promises_made:
-        standing = [
-            p for p in evaluate_promises(case, at, rules) if p.status is PromiseStatus.STANDING
-        ]
-        if standing:
-            latest = standing[-1]
+    if promises_made and standing:
+        held = [p for p in evaluate_promises(case, at, rules) if p.status is PromiseStatus.STANDING]
+        if held:
+            latest = held[-1]
             facts["promise_standing"] = True
             facts["promise_days"] = (latest.promised_date - latest.made_at.date()).days
     return facts
@@ -404,7 +419,10 @@ class _Builder:
         self.case = case
         self.tz = case.timezone
         self.as_of = as_of.in_timezone(self.tz)
-        self.section = section
+        calendar, self.by_rule = section.calendar.recording()
+        self.section = attrs.evolve(section, calendar=calendar)
+        #: Each year computed by rule without official data, with what used it.
+        self.unpublished: dict[int, list[str]] = {}
         self.events = _events(case, as_of)
         self.facts = derive(case, as_of, policy).facts
         self.promises = evaluate_promises(case, as_of, section.promises)
@@ -426,13 +444,14 @@ class _Builder:
             return None, f"waits for the first {anchor.event} event"
         # the first instant from overdue_start on at which the condition holds
         rules = self.section.promises
+        # A condition anchor reads only EVENT_FIELDS (checked at load), never promises.
         if self.overdue_start <= self.as_of and stage.when.evaluate(
-            timeline_facts(self.case, self.overdue_start, rules)
+            timeline_facts(self.case, self.overdue_start, rules, standing=False)
         ):
             return self.overdue_start, None
         for event in self.events:
             if event.at > self.overdue_start and stage.when.evaluate(
-                timeline_facts(self.case, event.at, rules)
+                timeline_facts(self.case, event.at, rules, standing=False)
             ):
                 return event.at.in_timezone(self.tz), None
         return None, "waits for its condition to hold"
@@ -511,6 +530,19 @@ class _Builder:
             applied.append(span)
         return anchor, applied
 
+    def noting(self, what: str) -> None:
+        """Note that ``what`` (a step, the deadlines) used the years just computed by rule."""
+        for year in sorted(self.by_rule):
+            self.unpublished.setdefault(year, []).append(what)
+        self.by_rule.clear()
+
+    def calendar_warnings(self) -> tuple[str, ...]:
+        name = self.section.calendar.name
+        return tuple(
+            f"calendar {name} for {year} not published; computed by rule ({', '.join(used)})"
+            for year, used in sorted(self.unpublished.items())
+        )
+
     def step(self, stage: Stage) -> Step:
         anchor, waiting = self.anchor(stage)
         applies = stage.when.evaluate(self.facts)
@@ -576,21 +608,16 @@ def build_timeline(case: Case, *, as_of: dt.datetime | str, policy: Policy) -> T
     ``Engine.timeline(case, as_of=…)`` calls this with the engine's policy.
     """
     when = require_aware(as_of)
+    require_case(case)
     section = timeline_section(policy)
-    try:
-        builder = _Builder(case, when, policy, section)
-        plan = section.plan_for(case.product)
-        steps = tuple(builder.step(stage) for stage in plan.stages) if plan is not None else ()
-        deadlines = legal_deadlines(case, when, section)
-    except (OverflowError, ValueError) as exc:
-        # Only a date off the calendar ("year 10026 is out of range") is the input's fault.
-        if isinstance(exc, CollectRulesError) or "out of range" not in str(exc):
-            raise
-        msg = (
-            f"a time of the timeline falls outside the years 1 to 9999 ({exc}): "
-            "check the due date, the maturity date and the event times"
-        )
-        raise InputError([FieldProblem("due_date", msg)], subject="case") from exc
+    builder = _Builder(case, when, policy, section)
+    plan = section.plan_for(case.product)
+    steps: list[Step] = []
+    for stage in plan.stages if plan is not None else ():
+        steps.append(builder.step(stage))
+        builder.noting(stage.id)
+    deadlines = legal_deadlines(case, when, builder.section)
+    builder.noting("legal deadlines")
     hours = section.contact_hours
     return Timeline(
         case_id=case.case_id,
@@ -602,7 +629,8 @@ def build_timeline(case: Case, *, as_of: dt.datetime | str, policy: Policy) -> T
         contact_hours=None if hours is None else hours.text,
         overdue_start=builder.overdue_start,
         plan=None if plan is None else plan.name,
-        steps=steps,
+        steps=tuple(steps),
         deadlines=deadlines,
         promises=builder.promises,
+        calendar_warnings=builder.calendar_warnings(),
     )

@@ -19,12 +19,13 @@ import enum
 import re
 from collections.abc import Mapping
 from decimal import Decimal
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import attrs
 import pendulum
 
-from collectrules.calendars import BusinessCalendar, ContactHours
+from collectrules.calendars import BeyondKnown, BusinessCalendar, CalendarSchedule, ContactHours
 from collectrules.conditions import Always, Condition, FieldSpec, FieldType, Scalar
 from collectrules.conditions.python import compile_condition
 from collectrules.errors import ConditionError, FieldProblem, InputError, did_you_mean
@@ -552,7 +553,10 @@ STAGE_KEYS = (
     "completed_by", "when", "reason", "cites", "pauses_on_promise", "chosen", "doc",
 )  # fmt: skip
 #: The keys of ``[timeline.calendar]``.
-CALENDAR_KEYS = ("country", "subdivision", "extra_holidays", "extra_working_days")
+CALENDAR_KEYS = (
+    "country", "subdivision", "extra_holidays", "extra_working_days", "schedule", "beyond_known",
+    "language",
+)  # fmt: skip
 #: The keys of ``[timeline.deadlines]``.
 DEADLINE_KEYS = ("warning_days", "extend_to_working_day", "limitation", "guarantee", "enforcement")
 #: The keys of each legal period of ``[timeline.deadlines]``.
@@ -698,6 +702,20 @@ class _Parser(TableReader):
         extra: dict[str, frozenset[dt.date]] = {}
         for key in ("extra_holidays", "extra_working_days"):
             extra[key] = self.dates(raw.get(key, []), f"{path}.{key}", key)
+        beyond = raw.get("beyond_known", BeyondKnown.RULE.value)
+        if beyond not in [b.value for b in BeyondKnown]:
+            choices = " or ".join(repr(b.value) for b in BeyondKnown)
+            self.fail(
+                f"{path}.beyond_known", f"expected {choices}, got {beyond!r}", key="beyond_known"
+            )
+            beyond = BeyondKnown.RULE.value
+        language = raw.get("language")
+        if language is not None and not isinstance(language, str):
+            self.fail(
+                f"{path}.language", f"expected a language code such as 'en_US', got {language!r}"
+            )
+            language = None
+        schedules = self.schedules(raw.get("schedule"), f"{path}.schedule")
         if not country:
             return None
         try:
@@ -706,11 +724,57 @@ class _Parser(TableReader):
                 subdivision or None,
                 extra_holidays=extra["extra_holidays"],
                 extra_working_days=extra["extra_working_days"],
+                schedules=schedules,
+                beyond_known=BeyondKnown(beyond),
+                language=language,
             )
         except InputError as exc:
             for p in exc.problems:
                 self.fail(f"{path}.{p.path}", p.message, key=p.path, suggestion=p.suggestion)
             return None
+
+    def schedules(self, raw: object, path: str) -> tuple[CalendarSchedule, ...]:
+        """Official schedules named by ``schedule``: files inside the policy's folder."""
+        if raw is None:
+            return ()
+        names = [raw] if isinstance(raw, str) else raw
+        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+            self.fail(path, "expected a file name or a list of them", key="schedule")
+            return ()
+        source = getattr(self.loader, "source", None)
+        if not isinstance(source, str) or source.startswith("<"):
+            self.fail(
+                path,
+                "a calendar schedule is read from the policy file's folder: load the "
+                "policy from a file to use one",
+                key="schedule",
+            )
+            return ()
+        folder = Path(source).resolve().parent
+        out: list[CalendarSchedule] = []
+        for name in names:
+            relative = PurePosixPath(name)
+            if relative.is_absolute() or ".." in relative.parts or not name.strip():
+                self.fail(
+                    path,
+                    f"{name[:200]!r}: name a file inside the policy file's folder, "
+                    "without '..' or an absolute path",
+                    key="schedule",
+                )
+                continue
+            target = (folder / relative).resolve()
+            if not target.is_relative_to(folder):
+                self.fail(
+                    path, f"{name[:200]!r} leads outside the policy file's folder", key="schedule"
+                )
+                continue
+            try:
+                out.append(CalendarSchedule.load(target))
+            except InputError as exc:
+                for p in exc.problems:
+                    where = f"{name}: {p.path}: " if p.path else f"{name}: "
+                    self.fail(path, where + p.message, key="schedule")
+        return tuple(out)
 
     def dates(self, raw: object, path: str, key: str) -> frozenset[dt.date]:
         if not isinstance(raw, list):
