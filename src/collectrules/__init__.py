@@ -68,6 +68,7 @@ from collectrules.model.decision import (
     RegulatoryClass,
     RemedyBlock,
     RemedyGrant,
+    TreatmentResult,
 )
 from collectrules.model.remedies import Remedy
 from collectrules.model.time import days_past_due
@@ -149,6 +150,7 @@ __all__ = [
     "Step",
     "StepStatus",
     "Timeline",
+    "TreatmentResult",
     "Verdict",
     "VerificationReport",
     "available_policies",

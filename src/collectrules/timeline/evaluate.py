@@ -29,6 +29,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import json
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -48,7 +49,12 @@ from collectrules.model.case import Case, ContactOutcome, Event, EventKind, Sign
 from collectrules.model.time import local_midnight, require_aware
 from collectrules.policy import Policy
 from collectrules.policy.derive import derive
-from collectrules.timeline.deadlines import Deadline, DeadlineKind, legal_deadlines
+from collectrules.timeline.deadlines import (
+    Deadline,
+    DeadlineKind,
+    DeadlineStatus,
+    legal_deadlines,
+)
 from collectrules.timeline.promises import (
     PauseSpan,
     Promise,
@@ -58,6 +64,8 @@ from collectrules.timeline.promises import (
     promise_signals,
 )
 from collectrules.timeline.stages import (
+    STATE_FIELDS,
+    STEP_STATES,
     AnchorKind,
     Offset,
     OffsetUnit,
@@ -65,6 +73,7 @@ from collectrules.timeline.stages import (
     Semantic,
     Stage,
     TimelineSection,
+    step_field,
 )
 
 __all__ = [
@@ -75,6 +84,7 @@ __all__ = [
     "build_timeline",
     "derived_promise_signals",
     "promise_rules",
+    "state_facts",
     "timeline_facts",
     "timeline_section",
 ]
@@ -399,14 +409,21 @@ def _later_by_whole_days(at: pendulum.DateTime, held: dt.timedelta) -> pendulum.
 
 class _Builder:
     def __init__(
-        self, case: Case, as_of: pendulum.DateTime, policy: Policy, section: TimelineSection
+        self,
+        case: Case,
+        as_of: pendulum.DateTime,
+        policy: Policy,
+        section: TimelineSection,
+        facts: Mapping[str, Any] | None = None,
     ) -> None:
         self.case = case
         self.tz = case.timezone
         self.as_of = as_of.in_timezone(self.tz)
         self.section = section
         self.events = _events(case, as_of)
-        self.facts = derive(case, as_of, policy).facts
+        # The facts the stage conditions read; the timeline section's own plug-in passes
+        # those it has so far, which is every field a stage condition may read.
+        self.facts = derive(case, as_of, policy).facts if facts is None else facts
         self.promises = evaluate_promises(case, as_of, section.promises)
         self.spans = pause_spans(self.promises)
         self.due_start = local_midnight(case.due_date, self.tz)
@@ -606,3 +623,104 @@ def build_timeline(case: Case, *, as_of: dt.datetime | str, policy: Policy) -> T
         deadlines=deadlines,
         promises=builder.promises,
     )
+
+
+# --------------------------------------------------------------------------- state facts
+
+assert (*(s.value for s in StepStatus), "none") == STEP_STATES
+
+
+def _escalation_passed(step: Step, at: pendulum.DateTime) -> bool:
+    """Whether the escalation point of ``step`` has passed at ``at``: its deadline for a
+    stage with one, else the moment it opens."""
+    if step.stage.within is not None:
+        return step.due_at is not None and at > step.due_at
+    return step.opens_at is not None and at >= step.opens_at
+
+
+def state_facts(
+    case: Case,
+    as_of: pendulum.DateTime,
+    policy: Policy,
+    facts: Mapping[str, Any],
+    needed: frozenset[str],
+) -> dict[str, Any]:
+    """The timeline's state as facts that remedy rules read, at ``as_of``.
+
+    ``facts`` are the case's facts so far (what the stage conditions read); ``needed``
+    the state fields the policy's rules read: the steps are evaluated only when a step,
+    plan or phase field is needed, and the legal deadlines only when a deadline field
+    is. See :data:`~collectrules.timeline.stages.STATE_FIELDS`.
+    """
+    section = policy.sections.get("timeline")
+    if not isinstance(section, TimelineSection) or not needed:
+        return {}
+    out: dict[str, Any] = {}
+    if any(not name.startswith(("limitation_", "guarantee_")) for name in needed):
+        out.update(_step_facts(case, as_of, policy, section, facts))
+    if any(name.startswith(("limitation_", "guarantee_")) for name in needed):
+        out.update(_deadline_facts(case, as_of, section))
+    return out
+
+
+def _step_facts(
+    case: Case,
+    as_of: pendulum.DateTime,
+    policy: Policy,
+    section: TimelineSection,
+    facts: Mapping[str, Any],
+) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for each in section.plans.values():
+        for stage in each.stages:
+            out[step_field(stage.id)] = "none"
+    counts = dict.fromkeys(StepStatus, 0)
+    calls: set[str] = set()
+    escalated = False
+    plan = section.plan_for(case.product)
+    if plan is not None:
+        builder = _Builder(case, as_of, policy, section, facts)
+        for stage in plan.stages:
+            step = builder.step(stage)
+            out[step_field(stage.id)] = step.status.value
+            counts[step.status] += 1
+            if stage.remedy is not None and step.status in ACTIONABLE:
+                calls.add(stage.remedy.value)
+            if stage.escalation and _escalation_passed(step, builder.as_of):
+                escalated = True
+    for name in STATE_FIELDS:
+        if name.startswith("plan_"):
+            out[name] = name[len("plan_") :] in calls
+    out["steps_open"] = counts[StepStatus.OPEN]
+    out["steps_late"] = counts[StepStatus.LATE]
+    out["steps_breached"] = counts[StepStatus.BREACHED]
+    dpd = facts.get("dpd", 0)
+    out["phase"] = "P1" if not dpd else ("P3" if escalated else "P2")
+    return out
+
+
+def _deadline_facts(
+    case: Case, as_of: pendulum.DateTime, section: TimelineSection
+) -> dict[str, Any]:
+    today = case.local_date(as_of)
+    out: dict[str, Any] = {"limitation_expired": False, "guarantee_running": False}
+    guarantee: Deadline | None = None
+    for deadline in legal_deadlines(case, as_of, section):
+        last = deadline.last_day
+        if deadline.kind is DeadlineKind.LIMITATION and last is not None:
+            expired = deadline.status is DeadlineStatus.EXPIRED
+            out["limitation_expired"] = expired
+            out["limitation_days_left"] = 0 if expired else max(0, (last - today).days + 1)
+            out["limitation_last_day"] = last.isoformat()
+        elif (
+            deadline.kind is DeadlineKind.GUARANTEE
+            and deadline.status is DeadlineStatus.RUNNING
+            and last is not None
+            and (guarantee is None or guarantee.last_day is None or last < guarantee.last_day)
+        ):
+            guarantee = deadline
+    if guarantee is not None and guarantee.last_day is not None:
+        out["guarantee_running"] = True
+        out["guarantee_days_left"] = max(0, (guarantee.last_day - today).days + 1)
+        out["guarantee_last_day"] = guarantee.last_day.isoformat()
+    return out
