@@ -11,6 +11,7 @@ from collectrules.authoring.verify.cases import (
     _show,
     _softer,
 )
+from collectrules.authoring.verify.coherence import check_coherence, check_envelopes
 from collectrules.authoring.verify.findings import (
     MAX_STEPS,
     Finding,
@@ -258,8 +259,13 @@ def remedies(vf: _Verifier, situations: Sequence[_Situation]) -> None:
                         },
                     )
                     break
-    # ordering: litigation is never allowed for Q1
-    lit = [i for i in grants if Remedy.LITIGATE in rules[i].remedies]
+    # ordering: litigation is never allowed for Q1, except by a rule that overrides the
+    # quadrant's envelope and cites why (the stage plan's legal step)
+    lit = [
+        i
+        for i in grants
+        if Remedy.LITIGATE in rules[i].remedies and not rules[i].overrides_quadrant
+    ]
     lit_blocks = [i for i in blocks if Remedy.LITIGATE in rules[i].remedies]
     for sit in situations:
         if sit.env.get("quadrant") != Quadrant.Q1.value:
@@ -450,6 +456,8 @@ def run_checks(vf: _Verifier) -> VerificationReport:
             ("unreachable rules", lambda: unreachable(vf, situations_per_layer)),
             ("remedies", lambda: remedies(vf, finals)),
             ("monotonicity", functools.partial(monotonicity, vf)),
+            ("envelopes", lambda: check_envelopes(vf, finals)),
+            ("coherence with the timeline", lambda: check_coherence(vf, finals)),
         ]
         for phase, run in phases:
             try:
