@@ -415,8 +415,11 @@ class _Builder:
         policy: Policy,
         section: TimelineSection,
         facts: Mapping[str, Any] | None = None,
+        *,
+        windows: bool = True,
     ) -> None:
         self.case = case
+        self.windows = windows
         self.tz = case.timezone
         self.as_of = as_of.in_timezone(self.tz)
         self.section = section
@@ -544,7 +547,7 @@ class _Builder:
             opens, due, limit = self.ordered(stage, spans[-1].end, due, limit)
         window = None
         hours = self.section.contact_hours
-        if stage.contact and hours is not None:
+        if stage.contact and hours is not None and self.windows:
             window = hours.window(opens, due, self.tz)
         resumed = spans[-1].resume_note() if spans else None
         timed = Step(
@@ -679,7 +682,8 @@ def _step_facts(
     escalated = False
     plan = section.plan_for(case.product)
     if plan is not None:
-        builder = _Builder(case, as_of, policy, section, facts)
+        # The statuses do not depend on the contact windows: they are left out.
+        builder = _Builder(case, as_of, policy, section, facts, windows=False)
         for stage in plan.stages:
             step = builder.step(stage)
             out[step_field(stage.id)] = step.status.value

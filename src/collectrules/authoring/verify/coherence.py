@@ -31,7 +31,7 @@ from collectrules.authoring.verify.verifier import _Verifier
 from collectrules.errors import CollectRulesError
 from collectrules.model.case import Case, Product
 from collectrules.policy import ConflictRule, RemedyEffect
-from collectrules.timeline.evaluate import build_timeline
+from collectrules.timeline.evaluate import Timeline, build_timeline
 from collectrules.timeline.stages import TimelineSection
 
 __all__ = ["check_coherence", "check_envelopes"]
@@ -127,6 +127,12 @@ def check_coherence(vf: _Verifier, finals: Sequence[_Situation]) -> None:
         for b in vf.ctx.breaks():
             points |= {b - 1, b, b + 1}
     as_of = vf.ctx.as_of
+    # A timeline depends on the witness only through what its stage conditions read.
+    staged: set[str] = set()
+    for plan in section.plans.values():
+        for stage in plan.stages:
+            staged |= stage.when.fields()
+    timelines: dict[tuple[Any, ...], Timeline] = {}
     for profile in _profiles(finals):
         for product in products:
             for dpd in sorted(p for p in points if p >= 0):
@@ -135,7 +141,15 @@ def check_coherence(vf: _Verifier, finals: Sequence[_Situation]) -> None:
                 try:
                     case = Case.from_dict(data, signal_kinds=tuple(policy.signals))
                     decision = engine.decide(case, as_of=as_of)
-                    timeline = build_timeline(case, as_of=as_of, policy=policy)
+                    key = (
+                        product,
+                        dpd,
+                        tuple(sorted((k, v) for k, v in witness.items() if k in staged)),
+                    )
+                    timeline = timelines.get(key) or build_timeline(
+                        case, as_of=as_of, policy=policy
+                    )
+                    timelines[key] = timeline
                 except CollectRulesError:
                     continue
                 for step_id, status, remedy, why in mismatches(decision, timeline):
