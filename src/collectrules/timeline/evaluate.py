@@ -112,6 +112,9 @@ class StepStatus(enum.StrEnum):
     PAUSED = "paused"
 
 
+#: At most this many stage times are kept per policy (see ``_Builder.times``).
+_TIMES_CACHE_SIZE = 20_000
+
 #: The statuses that call for action now.
 ACTIONABLE = frozenset({StepStatus.OPEN, StepStatus.LATE, StepStatus.BREACHED})
 
@@ -427,6 +430,9 @@ class _Builder:
         # The facts the stage conditions read; the timeline section's own plug-in passes
         # those it has so far, which is every field a stage condition may read.
         self.facts = derive(case, as_of, policy).facts if facts is None else facts
+        # A stage's times depend only on the stage and its anchor: shared by the cases
+        # of one policy (a batch shares due dates), and bounded.
+        self.times_cache: dict[Any, Any] = policy.memo("timeline_stage_times", dict)
         self.promises = evaluate_promises(case, as_of, section.promises)
         self.spans = pause_spans(self.promises)
         self.due_start = local_midnight(case.due_date, self.tz)
@@ -460,11 +466,19 @@ class _Builder:
     def times(
         self, stage: Stage, anchor: pendulum.DateTime
     ) -> tuple[pendulum.DateTime, pendulum.DateTime | None, pendulum.DateTime | None]:
+        key = (stage.plan, stage.id, anchor, self.tz)
+        found = self.times_cache.get(key)
+        if found is not None:
+            return found  # type: ignore[no-any-return]
         cal, tz = self.section.calendar, self.tz
         opens = stage.after.apply(anchor, cal, tz) if stage.after is not None else anchor
         due = stage.within.apply(anchor, cal, tz) if stage.within is not None else None
         limit = stage.limit.apply(anchor, cal, tz) if stage.limit is not None else None
-        return self.ordered(stage, opens, due, limit)
+        result = self.ordered(stage, opens, due, limit)
+        if len(self.times_cache) >= _TIMES_CACHE_SIZE:
+            self.times_cache.clear()
+        self.times_cache[key] = result
+        return result
 
     def ordered(
         self,
@@ -673,12 +687,8 @@ def _step_facts(
     section: TimelineSection,
     facts: Mapping[str, Any],
 ) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for each in section.plans.values():
-        for stage in each.stages:
-            out[step_field(stage.id)] = "none"
+    out: dict[str, Any] = dict(policy.memo("timeline_state_base", lambda: _state_base(section)))
     counts = dict.fromkeys(StepStatus, 0)
-    calls: set[str] = set()
     escalated = False
     plan = section.plan_for(case.product)
     if plan is not None:
@@ -689,17 +699,26 @@ def _step_facts(
             out[step_field(stage.id)] = step.status.value
             counts[step.status] += 1
             if stage.remedy is not None and step.status in ACTIONABLE:
-                calls.add(stage.remedy.value)
+                out[f"plan_{stage.remedy.value}"] = True
             if stage.escalation and _escalation_passed(step, builder.as_of):
                 escalated = True
-    for name in STATE_FIELDS:
-        if name.startswith("plan_"):
-            out[name] = name[len("plan_") :] in calls
     out["steps_open"] = counts[StepStatus.OPEN]
     out["steps_late"] = counts[StepStatus.LATE]
     out["steps_breached"] = counts[StepStatus.BREACHED]
     dpd = facts.get("dpd", 0)
     out["phase"] = "P1" if not dpd else ("P3" if escalated else "P2")
+    return out
+
+
+def _state_base(section: TimelineSection) -> dict[str, Any]:
+    """Every step field ``none`` and every plan field false: what a case starts from."""
+    out: dict[str, Any] = {}
+    for plan in section.plans.values():
+        for stage in plan.stages:
+            out[step_field(stage.id)] = "none"
+    for name in STATE_FIELDS:
+        if name.startswith("plan_"):
+            out[name] = False
     return out
 
 

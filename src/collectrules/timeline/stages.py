@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import enum
+import functools
 import re
 from collections.abc import Mapping
 from decimal import Decimal
@@ -557,6 +558,7 @@ STATE_FIELDS: Mapping[str, FieldSpec] = {
 }
 
 
+@functools.lru_cache(maxsize=1024)
 def step_field(stage_id: str) -> str:
     """The fact field of a stage's status: ``L-24H`` gives ``step_l_24h``."""
     return "step_" + re.sub(r"[^a-z0-9]+", "_", stage_id.lower()).strip("_")

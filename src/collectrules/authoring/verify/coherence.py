@@ -20,6 +20,7 @@ compares.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
@@ -30,19 +31,14 @@ from collectrules.authoring.verify.space import _Situation
 from collectrules.authoring.verify.verifier import _Verifier
 from collectrules.errors import CollectRulesError
 from collectrules.model.case import Case, Product
-from collectrules.policy import ConflictRule, RemedyEffect
+from collectrules.policy import ConflictRule, Policy, RemedyEffect
 from collectrules.timeline.evaluate import Timeline, build_timeline
 from collectrules.timeline.stages import TimelineSection
 
 __all__ = ["check_coherence", "check_envelopes"]
 
-#: Days past due at which a plan's steps commonly change status, checked besides the
-#: values where the policy's own facts change: the texts' days, weeks and months.
-_DPD_POINTS = (
-    0, 1, 2, 3, 4, 5, 7, 8, 14, 15, 21, 22, 28, 29, 30, 31, 32, 35, 45, 59, 60, 61, 62,
-    89, 90, 91, 92, 120, 121, 150, 151, 180, 181, 182, 183, 184, 200, 270, 365, 366, 400,
-    730, 1000, 1094, 1095, 1096, 1097, 1098, 1100, 1200, 2200, 2300,
-)  # fmt: skip
+#: Days past due tried besides those where a step or a fact of the policy changes.
+_DPD_POINTS = (0, 1, 2, 3, 7, 14, 30, 31, 60, 90, 91, 180, 181, 365, 1095, 1096, 1100, 2200)
 
 #: Witness fields that the coherence check sets itself.
 _OWN = frozenset({"dpd", "product", "overdue_amount"})
@@ -95,7 +91,7 @@ def check_envelopes(vf: _Verifier, finals: Sequence[_Situation]) -> None:
 
 def _profiles(finals: Sequence[_Situation]) -> list[dict[str, Any]]:
     """One witness per quadrant the search reaches (its first), and the empty one."""
-    out: list[dict[str, Any]] = [{}]
+    out: list[dict[str, Any]] = []
     seen: set[str] = set()
     for sit in finals:
         quadrant = str(sit.env.get("quadrant"))
@@ -103,7 +99,26 @@ def _profiles(finals: Sequence[_Situation]) -> list[dict[str, Any]]:
             continue
         seen.add(quadrant)
         out.append({k: v for k, v in sit.witness.items() if k not in _OWN and "@" not in k})
-    return out
+    return out or [{}]
+
+
+def _step_points(policy: Policy, as_of: Any, product: Product, reference: int) -> set[int]:
+    """The days past due, near which a step of the product's plan opens, falls due or
+    reaches its limit, read off a reference case ``reference`` days past due (months
+    differ in length, hence the margin of two days)."""
+    data = build_case(policy, as_of, {"dpd": reference, "product": product.value}, case_id="x")
+    try:
+        case = Case.from_dict(data, signal_kinds=tuple(policy.signals))
+        timeline = build_timeline(case, as_of=as_of, policy=policy)
+    except CollectRulesError:
+        return set()
+    points: set[int] = set()
+    for step in timeline.steps:
+        for at in (step.opens_at, step.due_at, step.limit_at):
+            if at is not None:
+                d = (dt.date(at.year, at.month, at.day) - case.due_date).days
+                points |= set(range(d - 2, d + 3))
+    return points
 
 
 def check_coherence(vf: _Verifier, finals: Sequence[_Situation]) -> None:
@@ -122,10 +137,13 @@ def check_coherence(vf: _Verifier, finals: Sequence[_Situation]) -> None:
     ]
     if not products:
         return
-    points = set(_DPD_POINTS)
+    points = set(_DPD_POINTS) | set(vf.ctx.cells("dpd"))
     if vf.ctx.probed:
         for b in vf.ctx.breaks():
             points |= {b - 1, b, b + 1}
+    for product in products:
+        for reference in (0, 400):
+            points |= _step_points(policy, vf.ctx.as_of_dt, product, reference)
     as_of = vf.ctx.as_of
     # A timeline depends on the witness only through what its stage conditions read.
     staged: set[str] = set()

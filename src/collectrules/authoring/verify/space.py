@@ -417,16 +417,24 @@ class _Context:
         # period only runs for a case with a guarantor.
         refs: list[dict[str, Any]] = [{}]
         loan = Product.LOAN.value
+
+        def profile(ref: dict[str, Any]) -> tuple[Any, ...]:
+            return tuple(
+                self._signature(self.probe({"dpd": d, "product": loan, **ref}))
+                for d in (1, 100, 400)
+            )
+
+        profiles = {profile({})}
         for name in self.probe_base:
             if name in ("dpd", "product"):
                 continue
             for value in self._candidates(name):
                 ref = {name: value}
-                if any(
-                    self._signature(self.probe({"dpd": d, "product": loan, **ref}))
-                    != self._signature(self.probe({"dpd": d, "product": loan}))
-                    for d in (1, 100, 400)
-                ):
+                if name == "overdue_amount" and not _dpd_ok(1, value):
+                    continue  # nothing overdue: no dpd at all
+                shown = profile(ref)
+                if shown not in profiles:
+                    profiles.add(shown)
                     refs.append(ref)
         self._refs = refs
         for product, ref in itertools.product(Product, refs):
