@@ -57,7 +57,10 @@ def test_check_reports_errors_then_warnings_with_the_case(
     [
         ("overlap.toml", "[overlap] layer 'quadrant' is unique, but rules 'QUAD-Q1' and 'QUAD-Q2'"),
         ("shadowed.toml", "[unreachable] layer 'ability': rule 'A-NO-COVERAGE' is shadowed"),
-        ("conflict.toml", "[conflict] remedies[R-VISIT] allows and remedies[R-Q4-NO-VISIT] blocks"),
+        (
+            "conflict.toml",
+            "[conflict] remedies[R-NEGOTIATE] allows and remedies[R-Q4-NO-NEGOTIATE] blocks",
+        ),
         ("unknown_citation.toml", "[citation] remedies[R-Q4-OUTSOURCE].cites: unknown clause 'Q5'"),
         (
             "field_typo.toml",
@@ -98,10 +101,10 @@ def test_check_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert data["load_errors"] == []
     (error,) = data["errors"]
     assert error["kind"] == "conflict"
-    assert error["rule_ids"] == ["R-VISIT", "R-Q4-NO-VISIT"]
+    assert error["rule_ids"] == ["R-NEGOTIATE", "R-Q4-NO-NEGOTIATE"]
     assert error["counterexample"]["expect"] == {
-        "conflict": ["R-VISIT", "R-Q4-NO-VISIT"],
-        "remedy": "visit",
+        "conflict": ["R-NEGOTIATE", "R-Q4-NO-NEGOTIATE"],
+        "remedy": "negotiate",
     }
     code, out, _ = run(capsys, "check", str(POLICIES / "field_typo.toml"), "--format", "json")
     assert code == 1

@@ -135,7 +135,7 @@ def test_a_placeholder_must_name_a_fact_field() -> None:
     with pytest.raises(PolicyError) as err:
         policy_from_dict(raw)
     problem = err.value.problems[0]
-    assert "{limitation_lastday} names no fact field" in problem.message
+    assert "{limitation_lastday} names no fact field or parameter" in problem.message
     assert problem.suggestion == "limitation_last_day"
 
 

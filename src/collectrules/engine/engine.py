@@ -176,7 +176,8 @@ class Engine:
             buckets += part.buckets
             section_firings += part.firings
         shown = _display(derived.facts, self._money_fields)
-        allowed, blocked = fill_placeholders(outcome.allowed, outcome.blocked, shown)
+        values = policy.memo("placeholder_parameters", lambda: policy.parameter_values)
+        allowed, blocked = fill_placeholders(outcome.allowed, outcome.blocked, {**values, **shown})
         buckets = tuple(b.judged(allowed, blocked) for b in buckets)
         return Decision(
             case_id=case.case_id,

@@ -79,7 +79,8 @@ _REMEDY_RULE_KEYS = (
 )  # fmt: skip
 _ENVELOPE_KEYS = ("remedies", "cites", "doc")
 #: A ``{field}`` placeholder in a remedy rule's reason or conditions: filled with the
-#: case's fact when the decision is made (a deadline's last day, the days left).
+#: case's fact (a deadline's last day, the days left), or a parameter's value, when the
+#: decision is made.
 PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
@@ -799,13 +800,13 @@ class _Loader:
                 )
             for text, key in ((reason, "reason"), *((c, "conditions") for c in conditions)):
                 for name in PLACEHOLDER.findall(text):
-                    if name not in schema:
+                    if name not in schema and name not in params:
                         self.fail(
                             f"{path}.{key}",
-                            f"the placeholder {{{name}}} names no fact field",
+                            f"the placeholder {{{name}}} names no fact field or parameter",
                             rule_id=rid,
                             key=key,
-                            suggestion=did_you_mean(name, schema),
+                            suggestion=did_you_mean(name, [*schema, *params]),
                         )
             out.append(
                 RemedyRule(

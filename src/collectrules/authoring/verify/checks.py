@@ -50,6 +50,7 @@ from collectrules.model.decision import Quadrant
 from collectrules.model.remedies import COERCIVE_REMEDIES, Remedy
 from collectrules.policy import ConflictRule, HitPolicy, Layer, RemedyEffect
 from collectrules.policy import clauses as _clauses
+from collectrules.policy.loader import PLACEHOLDER
 
 
 def check_citations(vf: _Verifier) -> None:
@@ -82,6 +83,9 @@ def check_dead(vf: _Verifier) -> None:
     for cond in conds:
         used_params |= cond.params()
         read |= cond.fields()
+    for rule in policy.remedy_rules:  # a parameter a reason or condition shows, {name}
+        for text in (rule.reason, *rule.conditions):
+            used_params |= set(PLACEHOLDER.findall(text))
     words = _section_words(policy.data)
     consumed = _consumed_parameters(policy)
     own_params = _own_names(policy, "parameters")

@@ -55,7 +55,12 @@ def check_envelopes(vf: _Verifier, finals: Sequence[_Situation]) -> None:
     conds = ctx.remedy_conds
     allow_wins = policy.conflict is ConflictRule.ALLOW_WINS
     blocks = [i for i, r in enumerate(rules) if r.effect is RemedyEffect.BLOCK]
-    done: set[tuple[str, str, str]] = set()
+    # litigation for Q1 is the ordering check's finding already: not reported twice
+    done: set[tuple[str, str, str]] = {
+        (f.rule_ids[0], "Q1", "litigate")
+        for f in vf.findings
+        if f.kind is FindingKind.ORDERING and f.rule_ids
+    }
     for sit in finals:
         quadrant = sit.env.get("quadrant")
         envelope = policy.envelopes.get(str(quadrant))
