@@ -854,6 +854,10 @@ def check_monotonic(
     return CheckResult(resolved.ref, exhaustive, cells)
 
 
+def _without_facts(witness: Witness) -> Witness:
+    return tuple((k, v) for k, v in witness if not k.startswith("fact:"))
+
+
 def _monotonic_findings(search: _Search, policy: Policy, when: dt.datetime) -> list[Counterexample]:
     found: list[Counterexample] = []
     group = search.final_group
@@ -872,6 +876,15 @@ def _monotonic_findings(search: _Search, policy: Policy, when: dt.datetime) -> l
             continue
         fill = search.fill(wb)
         before, after = _case_data(policy, wb, when, fill), _case_data(policy, wa, when, fill)
+        if before is None or after is None:
+            # A field a section computes (a bucket, a deadline, a step) was set freely:
+            # the case built without it has the section compute it; keep that case when
+            # the engine shows the violation on it.
+            plain = {k: v for k, v in fill.items() if not k.startswith("fact:")}
+            b2 = _case_data(policy, _without_facts(wb), when, plain)
+            a2 = _case_data(policy, _without_facts(wa), when, plain)
+            if b2 is not None and a2 is not None and _confirm_softer(policy, b2, a2, when):
+                before, after = b2, a2
         if not _confirm_softer(policy, before, after, when):
             continue
         shown = {k: v for k, v in wb if v not in (0, None)}
