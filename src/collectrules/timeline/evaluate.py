@@ -673,11 +673,60 @@ def state_facts(
     if not isinstance(section, TimelineSection) or not needed:
         return {}
     out: dict[str, Any] = {}
+    # Without events, the state is a function of the case's dates, product and the few
+    # facts the stage conditions read: cases of one batch share it (bounded cache).
+    cache: dict[Any, dict[str, Any]] | None = (
+        None if case.events else policy.memo("timeline_state_cache", dict)
+    )
     if any(not name.startswith(("limitation_", "guarantee_")) for name in needed):
-        out.update(_step_facts(case, as_of, policy, section, facts))
+        reads = policy.memo("timeline_stage_reads", lambda: _stage_reads(section))
+        key: tuple[Any, ...] = (
+            "steps",
+            case.product,
+            case.due_date,
+            case.timezone,
+            as_of,
+            facts.get("dpd"),
+            tuple(facts.get(name) for name in reads),
+        )
+        out.update(_cached(cache, key, lambda: _step_facts(case, as_of, policy, section, facts)))
     if any(name.startswith(("limitation_", "guarantee_")) for name in needed):
-        out.update(_deadline_facts(case, as_of, section))
+        key = (
+            "deadlines",
+            case.due_date,
+            case.maturity_date,
+            case.timezone,
+            as_of,
+            tuple((g.id, g.name, g.agreed_period_months) for g in case.guarantors),
+        )
+        out.update(_cached(cache, key, lambda: _deadline_facts(case, as_of, section)))
     return out
+
+
+#: At most this many timeline states are kept per policy (see :func:`state_facts`).
+_STATE_CACHE_SIZE = 20_000
+
+
+def _cached(cache: dict[Any, dict[str, Any]] | None, key: Any, build: Any) -> dict[str, Any]:
+    if cache is None:
+        result: dict[str, Any] = build()
+        return result
+    found = cache.get(key)
+    if found is None:
+        found = build()
+        if len(cache) >= _STATE_CACHE_SIZE:
+            cache.clear()
+        cache[key] = found
+    return found
+
+
+def _stage_reads(section: TimelineSection) -> tuple[str, ...]:
+    """The fields some stage condition reads, sorted."""
+    found: set[str] = set()
+    for plan in section.plans.values():
+        for stage in plan.stages:
+            found |= stage.when.fields()
+    return tuple(sorted(found))
 
 
 def _step_facts(
