@@ -113,7 +113,7 @@ class StepStatus(enum.StrEnum):
 
 
 #: At most this many stage times are kept per policy (see ``_Builder.times``).
-_TIMES_CACHE_SIZE = 20_000
+_TIMES_CACHE_SIZE = 4096
 
 #: The statuses that call for action now.
 ACTIONABLE = frozenset({StepStatus.OPEN, StepStatus.LATE, StepStatus.BREACHED})
@@ -704,7 +704,7 @@ def state_facts(
 
 
 #: At most this many timeline states are kept per policy (see :func:`state_facts`).
-_STATE_CACHE_SIZE = 20_000
+_STATE_CACHE_SIZE = 4096
 
 
 def _cached(cache: dict[Any, dict[str, Any]] | None, key: Any, build: Any) -> dict[str, Any]:
