@@ -290,10 +290,13 @@ def test_severity_thresholds_are_documented_as_chosen() -> None:
 
 
 def test_severe_cases_may_be_visited_and_outsourced() -> None:
-    d = engine("cn_bank_loan").decide(case(5, overdue="100", signals=("unreachable",)), as_of=AS_OF)
+    signals = ("unreachable", "refused_to_pay")
+    d = engine("cn_bank_loan").decide(case(5, overdue="100", signals=signals), as_of=AS_OF)
+    assert d.quadrant.value == "Q3"
     grant = d.grant("outsource")
     assert grant is not None
-    assert grant.cites == ("S-SEV",)
+    assert grant.cites == ("S-SEV", "CUST-STRAT")
+    assert d.grant("visit") is not None
 
 
 # --------------------------------------------------------------------------- history

@@ -43,7 +43,7 @@ def test_decide_json_is_the_decision_schema(capsys: pytest.CaptureFixture[str]) 
     )
     assert code == 0
     data = json.loads(out)
-    assert data["schema_version"] == "1"
+    assert data["schema_version"] == "2"
     assert data["quadrant"]["value"] == "Q3"
     assert {a["remedy"] for a in data["allowed"]} >= {"negotiate", "pressure_guarantor", "litigate"}
 

@@ -178,7 +178,7 @@ def test_decision_records_policy_and_as_of(durable_engine: Engine, default_polic
     assert decision.policy.content_hash == default_policy.content_hash
     assert decision.as_of == pendulum.parse(AS_OF)
     data = json.loads(decision.to_json())
-    assert data["schema_version"] == "1"
+    assert data["schema_version"] == "2"
     assert data["quadrant"] == {
         "value": "Q1",
         "label_en": "willing and able",

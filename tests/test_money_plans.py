@@ -266,18 +266,18 @@ def test_a_plan_over_a_cap_is_refused_with_the_rule_the_figure_and_the_cap(
     assert figure in str(info.value)
 
 
-def test_a_restructuring_is_not_bounded_by_the_horizon_but_a_card_plan_is_by_its_rule() -> None:
+def test_a_card_hardship_plan_is_bounded_by_its_own_rule_not_the_loan_horizon() -> None:
     card = Engine(load_policy("cn_credit_card"), backend="python")
     case = _case("q2_health_short.json", product="credit_card")
     decision = card.decide(case, as_of=AS_OF)
     plan = propose_plan(
-        case, decision, kind="restructure", as_of=AS_OF,
+        case, decision, kind="replan", as_of=AS_OF,
         terms=PlanTerms(months=60, annual_rate="0.05", principal="8500.00"),
     )  # fmt: skip
     assert len(plan.instalments) == 60
     with pytest.raises(PlanRefusedError) as info:
         propose_plan(
-            case, decision, kind="restructure", as_of=AS_OF,
+            case, decision, kind="replan", as_of=AS_OF,
             terms=PlanTerms(months=61, annual_rate="0.05", principal="8500.00"),
         )  # fmt: skip
     assert (info.value.rule_id, info.value.figure, info.value.cap) == (

@@ -49,7 +49,7 @@ def test_the_shipped_policies_carry_their_figures_with_citations_and_status() ->
     assert (card.max_months.value, card.max_months_rule) == (Decimal(60), "CN-CARD-HARDSHIP")
     assert card.rate_cap == bank.rate_cap  # merged over the bank's section
     params = load_policy("cn_credit_card").parameters
-    assert params["card_hardship_max_months"].status == "S"
+    assert params["card_hardship_max_periods"].status == "S"
     assert params["lpr_one_year"].cites == ("CN-PRIVATE-RATE-CAP",)
     assert load_policy("uk").sections["money"].rate_cap is None
 

@@ -380,9 +380,14 @@ def test_npl_treatments_follow_the_bucket() -> None:
     assert Remedy.REDUCE not in early.allowed_remedies
     assert late.grant(Remedy.REDUCE) is not None
     assert "NPL-6M" in late.grant(Remedy.REDUCE).cites  # type: ignore[union-attr]
-    assert {Remedy.OUTSOURCE, Remedy.TRANSFER} <= early.allowed_remedies
-    assert Remedy.TRANSFER not in decide("cn_bank_loan", case(90, signals=q2)).allowed_remedies
-    assert early.grant(Remedy.TRANSFER).cites == ("NPL-3-6M",)  # type: ignore[union-attr]
+    # Outsourcing and transfer are for unwilling debtors: a cooperative Q2 keeps them out
+    # of its envelope (DOMAIN.md §1), whatever the bucket.
+    assert not {Remedy.OUTSOURCE, Remedy.TRANSFER} & early.allowed_remedies
+    refuser = decide("cn_bank_loan", case(179, signals=("refused_to_pay",)))
+    assert {Remedy.OUTSOURCE, Remedy.TRANSFER} <= refuser.allowed_remedies
+    assert refuser.grant(Remedy.TRANSFER).cites == ("NPL-3-6M",)  # type: ignore[union-attr]
+    refuser90 = decide("cn_bank_loan", case(90, signals=("refused_to_pay",)))
+    assert Remedy.TRANSFER not in refuser90.allowed_remedies
     q3 = decide("cn_bank_loan", case(180, signals=("refused_to_pay",)))
     assert q3.grant(Remedy.LITIGATE) is not None
     assert Remedy.REDUCE not in q3.allowed_remedies  # an able debtor is not in hardship
@@ -423,7 +428,7 @@ def test_time_barred_debt_blocks_litigation() -> None:
 
 
 def test_time_barred_litigation_is_cited_for_willing_debtors_too() -> None:
-    # For Q1 and Q2, R-Q12-NO-THREATS comes first in file order and gives the block's
+    # For Q1 and Q2, R-Q12-NO-SUIT comes first in file order and gives the block's
     # reason; the block still lists the time bar and cites it, and the trace has it.
     q2 = decide(
         "us_regf", case(4 * 365, currency="USD", signals=("documents_provided", "income_loss"))
@@ -432,7 +437,7 @@ def test_time_barred_litigation_is_cited_for_willing_debtors_too() -> None:
     assert q2.facts["time_barred"] is True
     block = q2.block(Remedy.LITIGATE)
     assert block is not None
-    assert block.rule_id == "R-Q12-NO-THREATS"
+    assert block.rule_id == "R-Q12-NO-SUIT"
     assert "R-US-TIMEBARRED" in block.rules
     assert "US-REGF-TIMEBARRED" in block.cites
     firing = next(f for f in q2.trace if f.rule_id == "R-US-TIMEBARRED")

@@ -39,7 +39,9 @@ def test_decision_follows_asserted_and_retracted_facts(backend: str) -> None:
     assert second.quadrant_changed
     assert second.decision.quadrant is Quadrant.Q3
     assert Remedy.LITIGATE in second.gained
-    assert Remedy.REMIND in second.lost
+    # the grace period is Q1's; remind stays, as the plan's reminder steps call for it
+    assert Remedy.GRACE_PERIOD in second.lost
+    assert Remedy.REMIND not in second.lost
     assert Remedy.EXTEND in second.newly_blocked
 
     session.retract_signal(refusal)

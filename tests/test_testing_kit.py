@@ -297,7 +297,7 @@ def test_assert_decision_fails_with_a_diff_and_the_trace() -> None:
     assert isinstance(error, AssertionError)
     assert "quadrant: expected Q1 (willing and able), got Q2 (willing and unable)" in text
     assert "extend: expected allowed, got blocked by R-Q2-LONG-NO-EXTEND [Q2-LONG" in text
-    assert "litigate: expected allowed, got blocked by R-Q12-NO-THREATS" in text
+    assert "litigate: expected allowed, got blocked by R-Q12-NO-SUIT" in text
     assert "write_off: expected blocked, got neither allowed nor blocked" in text
     assert "negotiate" not in "\n".join(error.problems)  # met expectations are not listed
     assert len(error.problems) == 4

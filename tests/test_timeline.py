@@ -97,10 +97,11 @@ def test_property_fee_plan_uses_the_policys_chosen_offsets() -> None:
     assert times(tl.step("PF-4"))[0] == "2026-10-01 00:00 +08:00"
 
 
-def test_credit_cards_follow_the_loan_plan() -> None:
+def test_credit_cards_follow_the_card_plan_with_no_visit() -> None:
     tl = timeline(loan(product="credit_card"), "2026-04-01 12:00")
-    assert tl.plan == "loan"
-    assert tl.step("L-24H").due_at == at("2026-04-02 00:00")
+    assert tl.plan == "credit_card"
+    assert tl.step("C-24H").due_at == at("2026-04-02 00:00")
+    assert all(s.channel != "visit" for s in tl.steps)  # CARD: no day-3 home visit
 
 
 def test_a_month_from_the_31st_is_the_last_day_of_the_next_month() -> None:

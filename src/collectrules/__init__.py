@@ -70,6 +70,7 @@ from collectrules.model.decision import (
     RegulatoryClass,
     RemedyBlock,
     RemedyGrant,
+    TreatmentResult,
 )
 from collectrules.model.remedies import Remedy
 from collectrules.model.time import days_past_due
@@ -152,6 +153,7 @@ __all__ = [
     "Step",
     "StepStatus",
     "Timeline",
+    "TreatmentResult",
     "Verdict",
     "VerificationReport",
     "available_policies",

@@ -352,6 +352,11 @@ class BusinessCalendar:
         object.__setattr__(clone, "_consulted", years)
         return clone, years
 
+    def note_by_rule(self, years: Iterable[int]) -> None:
+        """Note ``years`` as computed by rule, as if this calendar had computed them."""
+        if self._consulted is not None:
+            self._consulted.update(years)
+
     def _by_rule(self, day: dt.date) -> None:
         """Note (or refuse) a day computed by rule in a year without official data."""
         if self.is_known_year(day.year):

@@ -7,6 +7,7 @@ how matches are found.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -29,7 +30,14 @@ from collectrules.policy import (
     RemedyRule,
 )
 
-__all__ = ["CompiledPolicy", "LayerOutcome", "Outcome", "resolve_layer", "resolve_remedies"]
+__all__ = [
+    "CompiledPolicy",
+    "LayerOutcome",
+    "Outcome",
+    "fill_placeholders",
+    "resolve_layer",
+    "resolve_remedies",
+]
 
 
 @attrs.frozen
@@ -203,6 +211,42 @@ def resolve_remedies(
     allowed = tuple(sorted(grants.values(), key=lambda g: _ORDER[g.remedy]))
     blocked = tuple(sorted(blocks.values(), key=lambda b: _ORDER[b.remedy]))
     return allowed, blocked, firings
+
+
+_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def _fill(text: str, facts: Mapping[str, Any]) -> str:
+    if "{" not in text:
+        return text
+
+    def one(match: re.Match[str]) -> str:
+        value = facts.get(match.group(1))
+        return "(unknown)" if value is None else str(value)
+
+    return _PLACEHOLDER.sub(one, text)
+
+
+def fill_placeholders(
+    allowed: tuple[RemedyGrant, ...], blocked: tuple[RemedyBlock, ...], facts: Mapping[str, Any]
+) -> tuple[tuple[RemedyGrant, ...], tuple[RemedyBlock, ...]]:
+    """The grants and blocks with each ``{field}`` of their reasons and conditions
+    replaced by the case's fact (a deadline's last day, the days left): the same case
+    and ``as_of`` give the same text on both back ends."""
+    grants = tuple(
+        attrs.evolve(
+            g,
+            reason=_fill(g.reason, facts),
+            conditions=tuple(_fill(c, facts) for c in g.conditions),
+        )
+        if "{" in g.reason or any("{" in c for c in g.conditions)
+        else g
+        for g in allowed
+    )
+    blocks = tuple(
+        attrs.evolve(b, reason=_fill(b.reason, facts)) if "{" in b.reason else b for b in blocked
+    )
+    return grants, blocks
 
 
 class CompiledPolicy:

@@ -19,7 +19,7 @@ import attrs
 
 from collectrules.conditions import MONEY_SCALE, FieldType
 from collectrules.engine import _durable
-from collectrules.engine.compiled import CompiledPolicy, Outcome
+from collectrules.engine.compiled import CompiledPolicy, Outcome, fill_placeholders
 from collectrules.engine.session import CaseSession
 from collectrules.errors import CollectRulesError, EngineError, FieldProblem, InputError
 from collectrules.model.case import Case
@@ -186,16 +186,20 @@ class Engine:
             buckets += part.buckets
             section_firings += part.firings
             amounts.update(part.amounts)
+        shown = _display(derived.facts, self._money_fields)
+        values = policy.memo("placeholder_parameters", lambda: policy.parameter_values)
+        allowed, blocked = fill_placeholders(outcome.allowed, outcome.blocked, {**values, **shown})
+        buckets = tuple(b.judged(allowed, blocked) for b in buckets)
         return Decision(
             case_id=case.case_id,
             as_of=derived.as_of,
             policy=PolicyRef(policy.id, policy.version, policy.content_hash),
             quadrant=quadrant,
             levels=levels,
-            allowed=outcome.allowed,
-            blocked=outcome.blocked,
+            allowed=allowed,
+            blocked=blocked,
             trace=(*outcome.firings, *section_firings),
-            facts=_display(derived.facts, self._money_fields),
+            facts=shown,
             regulatory=regulatory,
             buckets=buckets,
             engine=self.backend,

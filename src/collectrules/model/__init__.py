@@ -28,6 +28,7 @@ from collectrules.model.decision import (
     RegulatoryClass,
     RemedyBlock,
     RemedyGrant,
+    TreatmentResult,
 )
 from collectrules.model.remedies import COERCIVE_REMEDIES, Remedy
 from collectrules.model.time import days_past_due, local_midnight, require_aware, require_case
@@ -52,6 +53,7 @@ __all__ = [
     "RemedyBlock",
     "RemedyGrant",
     "Signal",
+    "TreatmentResult",
     "days_past_due",
     "local_midnight",
     "parse_as_of",

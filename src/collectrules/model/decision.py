@@ -29,10 +29,11 @@ __all__ = [
     "RegulatoryClass",
     "RemedyBlock",
     "RemedyGrant",
+    "TreatmentResult",
 ]
 
 #: The version of the decision's JSON schema (docs/decision-schema.md).
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 
 
 class Quadrant(enum.StrEnum):
@@ -153,14 +154,55 @@ class RegulatoryClass:
 
 
 @attrs.frozen
+class TreatmentResult:
+    """One treatment of a bucket, as the decision judged it.
+
+    ``status`` is ``allowed``, ``blocked`` (``rule_id`` and ``reason`` are those of the
+    blocking rule) or ``not_granted`` (no rule of the decision allows it for this case).
+    """
+
+    remedy: str
+    status: str
+    rule_id: str | None = None
+    reason: str = ""
+
+
+@attrs.frozen
 class BucketResult:
-    """The delinquency bucket of a case in one bucket set, with its treatments."""
+    """The delinquency bucket of a case in one bucket set, with its treatments.
+
+    ``treatments`` are the bucket's treatments as the policy lists them; ``decided``
+    the same treatments filtered by the decision: each allowed, blocked (with the
+    blocking rule) or not granted.
+    """
 
     bucket_set: str
     bucket: str
     label: str
     treatments: tuple[str, ...] = ()
     cites: tuple[str, ...] = ()
+    decided: tuple[TreatmentResult, ...] = ()
+
+    def judged(
+        self, allowed: tuple[RemedyGrant, ...], blocked: tuple[RemedyBlock, ...]
+    ) -> BucketResult:
+        """This result with each treatment marked as the decision treats it."""
+        grants = {g.remedy.value: g for g in allowed}
+        blocks = {b.remedy.value: b for b in blocked}
+        decided: list[TreatmentResult] = []
+        for name in self.treatments:
+            grant, block = grants.get(name), blocks.get(name)
+            if grant is not None:
+                decided.append(TreatmentResult(name, "allowed", grant.rule_id, grant.reason))
+            elif block is not None:
+                decided.append(TreatmentResult(name, "blocked", block.rule_id, block.reason))
+            else:
+                decided.append(
+                    TreatmentResult(
+                        name, "not_granted", None, "no rule of the policy allows it for this case"
+                    )
+                )
+        return attrs.evolve(self, decided=tuple(decided))
 
 
 def _iso(value: pendulum.DateTime) -> str:

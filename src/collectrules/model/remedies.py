@@ -8,7 +8,13 @@ __all__ = ["COERCIVE_REMEDIES", "Remedy"]
 
 
 class Remedy(enum.StrEnum):
-    """One thing the lender may do about an overdue account."""
+    """One thing the lender may do about an overdue account.
+
+    ``claim_guarantor`` is the lawful demand on a guarantor within the guarantee period
+    (CN-GUARANTEE-PERIOD): a claim, not pressure, so it is open to every quadrant while
+    the period runs. ``pressure_guarantor`` is pressure on the debtor through the
+    guarantor, kept out of Q1 and Q2 (Q12-NO-THREATS).
+    """
 
     REMIND = "remind"
     EXTEND = "extend"
@@ -18,6 +24,7 @@ class Remedy(enum.StrEnum):
     DISPOSE_ASSETS = "dispose_assets"
     NEGOTIATE = "negotiate"
     PRESSURE_GUARANTOR = "pressure_guarantor"
+    CLAIM_GUARANTOR = "claim_guarantor"
     PRESSURE_THIRD_PARTY = "pressure_third_party"
     LITIGATE = "litigate"
     INVESTIGATE_ASSETS = "investigate_assets"
@@ -50,6 +57,7 @@ _LABELS: dict[Remedy, tuple[str, str]] = {
     Remedy.DISPOSE_ASSETS: ("asset disposal", "处置财产"),
     Remedy.NEGOTIATE: ("negotiation", "协商"),
     Remedy.PRESSURE_GUARANTOR: ("pressure through guarantors", "向担保人施压"),
+    Remedy.CLAIM_GUARANTOR: ("claim against the guarantor", "向保证人主张保证责任"),
     Remedy.PRESSURE_THIRD_PARTY: ("pressure through third parties", "通过第三方施压"),
     Remedy.LITIGATE: ("litigation", "诉讼"),
     Remedy.INVESTIGATE_ASSETS: ("asset investigation", "调查财产线索"),

@@ -19,6 +19,7 @@ from collectrules.policy.loader import (
 from collectrules.policy.model import (
     ConflictRule,
     Contribution,
+    Envelope,
     HitPolicy,
     Layer,
     LayerRule,
@@ -42,6 +43,7 @@ __all__ = [
     "ConflictRule",
     "Contribution",
     "Derived",
+    "Envelope",
     "HitPolicy",
     "Layer",
     "LayerRule",

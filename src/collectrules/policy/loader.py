@@ -41,6 +41,7 @@ from collectrules.policy._tables import TableReader
 from collectrules.policy.model import (
     CORE_PARAMETERS,
     ConflictRule,
+    Envelope,
     HitPolicy,
     Layer,
     LayerRule,
@@ -71,7 +72,7 @@ _KIND = re.compile(r"^[a-z][a-z0-9_]*$")
 # The core's keys; each installed section adds its own (timeline, regulation …).
 _TOP_KEYS = {
     "id", "version", "title", "description", "notes", "extends", "parameters", "signals",
-    "layers", "remedies", "disable", "schema_version",
+    "layers", "remedies", "disable", "schema_version", "envelopes",
 }  # fmt: skip
 #: The version of the policy format that this loader reads (``schema_version``).
 FORMAT_VERSION = "1"
@@ -84,7 +85,15 @@ _LAYER_KEYS = (
 )  # fmt: skip
 _LAYER_RULE_KEYS = ("id", "when", "value", "score", "priority", "reason", "cites")
 _REMEDIES_KEYS = ("conflict", "rules")
-_REMEDY_RULE_KEYS = ("id", "effect", "remedy", "remedies", "when", "reason", "conditions", "cites")
+_REMEDY_RULE_KEYS = (
+    "id", "effect", "remedy", "remedies", "when", "reason", "conditions", "cites",
+    "overrides_quadrant",
+)  # fmt: skip
+_ENVELOPE_KEYS = ("remedies", "cites", "doc")
+#: A ``{field}`` placeholder in a remedy rule's reason or conditions: filled with the
+#: case's fact (a deadline's last day, the days left), or a parameter's value, when the
+#: decision is made.
+PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
 _SUFFIXES = (".toml", ".yaml", ".yml", ".json")
@@ -712,6 +721,7 @@ class _Loader:
             )
             conflict = ConflictRule.UNSPECIFIED
         remedy_rules = self.remedy_rules(remedies_table.get("rules", []), schema, params)
+        envelopes = self.envelopes(data.get("envelopes"), layers)
 
         all_ids = [r.id for layer in layers for r in layer.rules] + [r.id for r in remedy_rules]
         seen: set[str] = set()
@@ -750,6 +760,7 @@ class _Loader:
             sections=sections,
             extra_fields=extra_fields,
             plugins=self.plugins,
+            envelopes=envelopes,
         )
         _limits.check_policy(policy)
         return policy
@@ -1132,6 +1143,35 @@ class _Loader:
                     )
             reason = self.get_str(rt, "reason", path, rule_id=rid)
             when = self.condition(rt.get("when"), f"{path}.when", rid, schema, params)
+            conditions = self.get_strs(rt, "conditions", path, rule_id=rid)
+            cites = self.get_strs(rt, "cites", path, rule_id=rid)
+            overrides = self.reader.flag(rt, "overrides_quadrant", path, default=False, rule_id=rid)
+            if overrides and effect is RemedyEffect.BLOCK:
+                self.fail(
+                    f"{path}.overrides_quadrant",
+                    "only a rule that allows or requires remedies can widen a quadrant's "
+                    "envelope; a block always stays inside it",
+                    rule_id=rid,
+                    key="overrides_quadrant",
+                )
+            if overrides and not cites:
+                self.fail(
+                    f"{path}.overrides_quadrant",
+                    "a rule that widens a quadrant's envelope must cite the clause that "
+                    "says why (cites = [...])",
+                    rule_id=rid,
+                    key="overrides_quadrant",
+                )
+            for text, key in ((reason, "reason"), *((c, "conditions") for c in conditions)):
+                for name in PLACEHOLDER.findall(text):
+                    if name not in schema and name not in params:
+                        self.fail(
+                            f"{path}.{key}",
+                            f"the placeholder {{{name}}} names no fact field or parameter",
+                            rule_id=rid,
+                            key=key,
+                            suggestion=did_you_mean(name, [*schema, *params]),
+                        )
             out.append(
                 RemedyRule(
                     id=rid,
@@ -1140,12 +1180,71 @@ class _Loader:
                     when=when,
                     when_text=rt.get("when", "") if isinstance(rt.get("when"), str) else "",
                     reason=reason,
-                    conditions=self.get_strs(rt, "conditions", path, rule_id=rid),
-                    cites=self.get_strs(rt, "cites", path, rule_id=rid),
+                    conditions=conditions,
+                    cites=cites,
                     origin=self.origins.get(rid, self.source or ""),
+                    overrides_quadrant=overrides,
                 )
             )
         return tuple(out)
+
+    def envelopes(self, raw: object, layers: Sequence[Layer]) -> dict[str, Envelope]:
+        """``[envelopes]``: one table per quadrant, the remedies it can ever get."""
+        if raw is None:
+            return {}
+        if not isinstance(raw, Mapping):
+            self.fail("envelopes", "expected a table: [envelopes.Q1] …")
+            return {}
+        quadrants: tuple[str, ...] = ("Q1", "Q2", "Q3", "Q4")
+        for layer in layers:
+            if layer.output == "quadrant":
+                quadrants = layer.values
+        known = [r.value for r in Remedy]
+        out: dict[str, Envelope] = {}
+        for name, table in raw.items():
+            path = f"envelopes.{name}"
+            if name not in quadrants:
+                self.fail(
+                    path,
+                    f"unknown quadrant {name!r}; expected one of {', '.join(quadrants)}",
+                    suggestion=did_you_mean(str(name), quadrants),
+                )
+                continue
+            if not isinstance(table, Mapping):
+                self.fail(path, "expected a table with remedies and cites")
+                continue
+            self.check_keys(table, _ENVELOPE_KEYS, path)
+            names = table.get("remedies")
+            if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+                self.fail(f"{path}.remedies", "expected a list of remedy names")
+                names = []
+            remedies: set[Remedy] = set()
+            for item in names:
+                try:
+                    remedies.add(Remedy(item))
+                except ValueError:
+                    self.fail(
+                        f"{path}.remedies",
+                        f"unknown remedy {item!r}",
+                        suggestion=did_you_mean(item, known),
+                    )
+            cites = self.get_strs(table, "cites", path)
+            if not cites:
+                self.fail(
+                    f"{path}.cites",
+                    "an envelope must cite the clause that gives the quadrant's treatment",
+                )
+            doc = table.get("doc", "")
+            out[str(name)] = Envelope(
+                str(name), frozenset(remedies), cites, doc if isinstance(doc, str) else ""
+            )
+        missing = [q for q in quadrants if q not in out]
+        if out and missing:
+            self.fail(
+                "envelopes",
+                f"every quadrant needs an envelope; missing: {', '.join(missing)}",
+            )
+        return out
 
     def sections(
         self, data: Mapping[str, Any], params: Mapping[str, Scalar]

@@ -47,6 +47,7 @@ from collectrules.model.remedies import Remedy
 __all__ = [
     "CORE_PARAMETERS",
     "Contribution",
+    "Envelope",
     "HitPolicy",
     "Layer",
     "LayerRule",
@@ -248,6 +249,27 @@ class RemedyRule:
     conditions: tuple[str, ...] = ()
     cites: tuple[str, ...] = ()
     origin: str = ""
+    #: The rule may grant remedies outside the quadrant's envelope (its citations say
+    #: why); without it, a grant outside the envelope is a finding of the verifier.
+    overrides_quadrant: bool = False
+
+
+@attrs.frozen
+class Envelope:
+    """The remedies one quadrant can ever get: its treatment in DOMAIN.md §1.
+
+    Severity, bad-loan, bucket and pack rules work inside it; only a remedy rule marked
+    ``overrides_quadrant`` may grant a remedy outside it.
+    """
+
+    quadrant: str
+    remedies: frozenset[Remedy]
+    cites: tuple[str, ...] = ()
+    doc: str = ""
+
+    def admits(self, remedy: Remedy) -> bool:
+        """Whether ``remedy`` lies inside the envelope."""
+        return remedy in self.remedies
 
 
 class SectionLoader(Protocol):
@@ -356,6 +378,9 @@ class Policy:
     #: The section plug-ins the policy was loaded with, in order: they add facts,
     #: derived signals and classes to every decision under the policy.
     plugins: tuple[Section, ...] = attrs.field(default=(), repr=False)
+    #: Each quadrant's envelope (``[envelopes]``), by quadrant; empty when the policy
+    #: declares none.
+    envelopes: Mapping[str, Envelope] = attrs.field(factory=dict, repr=False)
     _memo: dict[str, Any] = attrs.field(factory=dict, init=False, repr=False)
 
     def __eq__(self, other: object) -> bool:

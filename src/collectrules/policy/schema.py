@@ -214,6 +214,22 @@ _REMEDY_RULE = {
         "description": "allow and require: the terms under which the remedy may be used.",
     },
     "cites": {**CITES, "description": "Clause ids the rule encodes."},
+    "overrides_quadrant": {
+        "type": "boolean",
+        "default": False,
+        "description": "allow and require: the rule may grant remedies outside the "
+        "quadrant's envelope ([envelopes]); its cites must say why. Without it, collectrules "
+        "check reports any grant outside the envelope.",
+    },
+}
+_ENVELOPE = {
+    "remedies": {
+        "type": "array",
+        "items": {"$ref": "#/$defs/remedy"},
+        "description": "The remedies the quadrant can ever get.",
+    },
+    "cites": {**CITES, "description": "The clauses that give the quadrant's treatment."},
+    "doc": {**TEXT, "description": "Notes on the envelope."},
 }
 _TOP = {
     "schema_version": {
@@ -265,6 +281,13 @@ _TOP = {
         "field for the layers after it.",
     },
     "remedies": {"$ref": "#/$defs/remedies"},
+    "envelopes": {
+        "type": "object",
+        "propertyNames": {"pattern": "^Q[1-4]$"},
+        "additionalProperties": {"$ref": "#/$defs/envelope"},
+        "description": "Each quadrant's envelope: the remedies its treatment (DOMAIN.md §1) "
+        "can ever give; see docs/coherence.md.",
+    },
 }
 
 
@@ -432,6 +455,12 @@ def policy_schema(sections: Sequence[Section] | None = None) -> dict[str, Any]:
             _policy._REMEDIES_KEYS, _REMEDIES, [], "The remedy rules and how conflicts resolve."
         ),
         "remedy_rule": remedy_rule,
+        "envelope": table(
+            _policy._ENVELOPE_KEYS,
+            _ENVELOPE,
+            ["remedies", "cites"],
+            "A quadrant's envelope: the remedies it can ever get.",
+        ),
         "parameter_name": {
             "type": "string",
             "pattern": _policy._KIND.pattern,

@@ -2,8 +2,9 @@
 
 * :func:`assert_decision` decides a case and checks its quadrant and remedies; a
   failure shows a readable diff and the trace of the rules that fired.
-* :func:`check_complete` and :func:`check_monotonic` check a whole policy and fail
-  with a counterexample case.
+* :func:`check_complete`, :func:`check_monotonic`, :func:`check_coherent` (the decision
+  never contradicts the timeline) and :func:`check_envelopes` (no remedy outside its
+  quadrant's envelope) check a whole policy and fail with a counterexample case.
 * :func:`cases`, :func:`signals`, :func:`events` and :func:`as_ofs` are hypothesis
   strategies for valid, policy-aware facts that hit every threshold the policy
   mentions. They need hypothesis (``pip install 'collectrules[testing]'``); the rest of
@@ -30,7 +31,9 @@ from collectrules.testing.invariants import (
     CheckResult,
     Counterexample,
     InvariantViolation,
+    check_coherent,
     check_complete,
+    check_envelopes,
     check_monotonic,
 )
 
@@ -57,7 +60,9 @@ __all__ = [
     "assert_decision",
     "boundary_values",
     "cases",
+    "check_coherent",
     "check_complete",
+    "check_envelopes",
     "check_monotonic",
     "dated_cases",
     "events",

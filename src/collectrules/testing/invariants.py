@@ -1,4 +1,5 @@
-"""Policy invariants for a user's own tests: completeness and monotonic severity.
+"""Policy invariants for a user's own tests: completeness, monotonic severity, the
+quadrant envelopes and coherence with the timeline.
 
 ``check_complete(policy)`` fails when some case gets no value from a single-result
 layer (a *gap*: no rule matches and the layer has no default) or matches several
@@ -24,6 +25,13 @@ result is then evidence, not proof.
 
 When the verifier (:mod:`collectrules.authoring.verify`) is installed, its findings of the same
 kinds are reported too.
+
+``check_coherent(policy)`` fails when a timeline step that performs a remedy (the lawsuit
+step, a visit, a reminder) is open, late or breached while the decision of the same case
+at the same ``as_of`` does not allow that remedy; ``check_envelopes(policy)`` when a rule
+not marked ``overrides_quadrant`` grants a remedy outside the envelope of the case's
+quadrant. Both are the verifier's checks (:func:`~collectrules.authoring.verify.
+verify_coherence`), each finding with its case and ``as_of``; see docs/coherence.md.
 """
 
 from __future__ import annotations
@@ -39,7 +47,12 @@ from typing import Any, Literal
 
 import attrs
 
-from collectrules.authoring.verify import VerificationReport, verify
+from collectrules.authoring.verify import (
+    REFERENCE_AS_OF,
+    VerificationReport,
+    verify,
+    verify_coherence,
+)
 from collectrules.engine import display_facts
 from collectrules.engine.compiled import CompiledPolicy, resolve_remedies
 from collectrules.errors import CollectRulesError, FieldProblem, InputError
@@ -56,7 +69,9 @@ __all__ = [
     "CheckResult",
     "Counterexample",
     "InvariantViolation",
+    "check_coherent",
     "check_complete",
+    "check_envelopes",
     "check_monotonic",
 ]
 
@@ -839,6 +854,10 @@ def check_monotonic(
     return CheckResult(resolved.ref, exhaustive, cells)
 
 
+def _without_facts(witness: Witness) -> Witness:
+    return tuple((k, v) for k, v in witness if not k.startswith("fact:"))
+
+
 def _monotonic_findings(search: _Search, policy: Policy, when: dt.datetime) -> list[Counterexample]:
     found: list[Counterexample] = []
     group = search.final_group
@@ -857,6 +876,15 @@ def _monotonic_findings(search: _Search, policy: Policy, when: dt.datetime) -> l
             continue
         fill = search.fill(wb)
         before, after = _case_data(policy, wb, when, fill), _case_data(policy, wa, when, fill)
+        if before is None or after is None:
+            # A field a section computes (a bucket, a deadline, a step) was set freely:
+            # the case built without it has the section compute it; keep that case when
+            # the engine shows the violation on it.
+            plain = {k: v for k, v in fill.items() if not k.startswith("fact:")}
+            b2 = _case_data(policy, _without_facts(wb), when, plain)
+            a2 = _case_data(policy, _without_facts(wa), when, plain)
+            if b2 is not None and a2 is not None and _confirm_softer(policy, b2, a2, when):
+                before, after = b2, a2
         if not _confirm_softer(policy, before, after, when):
             continue
         shown = {k: v for k, v in wb if v not in (0, None)}
@@ -871,3 +899,57 @@ def _monotonic_findings(search: _Search, policy: Policy, when: dt.datetime) -> l
             )
         )
     return found
+
+
+# --------------------------------------------------------------------------- decision contents
+
+
+def _contents_check(
+    policy: PolicyLike, as_of: dt.datetime | str | None, *, envelopes: bool, what: str
+) -> CheckResult:
+    resolved = resolve_policy(policy)
+    stamp = REFERENCE_AS_OF if as_of is None else require_aware(as_of).isoformat()
+    report = verify_coherence(resolved, as_of=stamp, envelopes=envelopes, timeline=not envelopes)
+    kind = "envelope" if envelopes else "coherence"
+    found = [
+        Counterexample(
+            kind=kind,
+            message=f.message,
+            as_of=stamp if f.counterexample is None else f.counterexample.as_of,
+            case=None if f.counterexample is None else dict(f.counterexample.case),
+            facts={} if f.counterexample is None else dict(f.counterexample.expect),
+            source="verify",
+        )
+        for f in report.findings
+        if f.kind.value == kind
+    ]
+    if found:
+        raise InvariantViolation(what, resolved, found, exhaustive=True)
+    return CheckResult(resolved.ref, True, len(report.findings))
+
+
+def check_coherent(policy: PolicyLike, *, as_of: dt.datetime | str | None = None) -> CheckResult:
+    """Fail unless the decision never contradicts the timeline.
+
+    Whenever a step of the stage plan that performs a remedy (its stage's ``remedy``)
+    is open, late or breached, the decision of the same case at the same ``as_of`` must
+    allow that remedy; a step held back (paused by a promise, skipped by its condition)
+    shows its own reason and calls for nothing. Cases are built for every product whose
+    plan has such a step, at every days-past-due value where a step or a fact changes,
+    with the signals of each quadrant; ``as_of`` defaults to the verifier's reference
+    instant.
+
+    Raises :class:`InvariantViolation`, each counterexample with its case and ``as_of``
+    (``facts`` names the step, its status and the remedy).
+    """
+    return _contents_check(policy, as_of, envelopes=False, what="coherent with its timeline")
+
+
+def check_envelopes(policy: PolicyLike, *, as_of: dt.datetime | str | None = None) -> CheckResult:
+    """Fail when a rule not marked ``overrides_quadrant`` grants a remedy outside the
+    envelope of the case's quadrant (``[envelopes]``), and no block takes it away.
+
+    Raises :class:`InvariantViolation`, each counterexample a case of that quadrant that
+    gets the remedy (``facts`` names the quadrant and the remedy).
+    """
+    return _contents_check(policy, as_of, envelopes=True, what="inside its quadrant envelopes")

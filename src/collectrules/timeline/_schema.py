@@ -118,6 +118,17 @@ _STAGE = {
         "description": "True when the source texts leave the stage open and the policy chose it.",
     },
     "doc": {**TEXT, "description": "What the stage is for."},
+    "remedy": {
+        "$ref": "#/$defs/remedy",
+        "description": "The remedy the stage performs (litigate for a lawsuit step): while "
+        "the step is open, late or breached, the decision must allow it (docs/coherence.md).",
+    },
+    "escalation": {
+        "type": "boolean",
+        "default": False,
+        "description": "The plan's escalation point: phase P3 (strong collection) begins "
+        "once it has passed (its deadline, or its opening for an 'after' stage).",
+    },
 }
 _DEADLINES = {
     "warning_days": {

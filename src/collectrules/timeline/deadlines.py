@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import functools
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -187,6 +188,29 @@ def period_last_day(
     return nominal, last
 
 
+@functools.lru_cache(maxsize=4096)
+def _remembered_last_day(
+    start: dt.date, years: int, months: int, calendar: BusinessCalendar | None
+) -> tuple[dt.date, dt.date, frozenset[int]]:
+    """:func:`period_last_day`, remembered with the unpublished years it computed by rule."""
+    if calendar is None:
+        return (*period_last_day(start, years=years, months=months, calendar=None), frozenset())
+    recording, by_rule = calendar.recording()
+    nominal, last = period_last_day(start, years=years, months=months, calendar=recording)
+    return nominal, last, frozenset(by_rule)
+
+
+def _last_day(
+    start: dt.date, years: int, months: int, calendar: BusinessCalendar | None
+) -> tuple[dt.date, dt.date]:
+    """:func:`period_last_day`, remembered (many cases share a due date); a calendar that
+    records the years it computes by rule is told them on every call, remembered or not."""
+    nominal, last, by_rule = _remembered_last_day(start, years, months, calendar)
+    if calendar is not None:
+        calendar.note_by_rule(by_rule)
+    return nominal, last
+
+
 def _words(matchers: Iterable[EventMatcher]) -> str:
     words = [_EVENT_WORDS.get(m.kind, m.kind.value.replace("_", " ")) for m in matchers]
     if not words:
@@ -209,7 +233,7 @@ class _Builder:
     def last_day(
         self, start: dt.date, *, years: int = 0, months: int = 0
     ) -> tuple[dt.date, dt.date]:
-        return period_last_day(start, years=years, months=months, calendar=self.calendar)
+        return _last_day(start, years, months, self.calendar)
 
     def end_of(self, day: dt.date) -> pendulum.DateTime:
         return local_midnight(day + dt.timedelta(days=1), self.tz)

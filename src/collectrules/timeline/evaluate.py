@@ -29,6 +29,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import json
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -47,7 +48,12 @@ from collectrules.model.case import Case, ContactOutcome, Event, EventKind, Sign
 from collectrules.model.time import local_midnight, require_aware, require_case
 from collectrules.policy import Policy
 from collectrules.policy.derive import derive
-from collectrules.timeline.deadlines import Deadline, DeadlineKind, legal_deadlines
+from collectrules.timeline.deadlines import (
+    Deadline,
+    DeadlineKind,
+    DeadlineStatus,
+    legal_deadlines,
+)
 from collectrules.timeline.promises import (
     PauseSpan,
     Promise,
@@ -57,6 +63,8 @@ from collectrules.timeline.promises import (
     promise_signals,
 )
 from collectrules.timeline.stages import (
+    STATE_FIELDS,
+    STEP_STATES,
     AnchorKind,
     Offset,
     OffsetUnit,
@@ -64,6 +72,7 @@ from collectrules.timeline.stages import (
     Semantic,
     Stage,
     TimelineSection,
+    step_field,
 )
 
 __all__ = [
@@ -74,6 +83,7 @@ __all__ = [
     "build_timeline",
     "derived_promise_signals",
     "promise_rules",
+    "state_facts",
     "timeline_facts",
     "timeline_section",
 ]
@@ -100,6 +110,9 @@ class StepStatus(enum.StrEnum):
     SKIPPED = "skipped"
     PAUSED = "paused"
 
+
+#: At most this many stage times are kept per policy (see ``_Builder.times``).
+_TIMES_CACHE_SIZE = 4096
 
 #: The statuses that call for action now.
 ACTIONABLE = frozenset({StepStatus.OPEN, StepStatus.LATE, StepStatus.BREACHED})
@@ -414,9 +427,17 @@ def _later_by_whole_days(at: pendulum.DateTime, held: dt.timedelta) -> pendulum.
 
 class _Builder:
     def __init__(
-        self, case: Case, as_of: pendulum.DateTime, policy: Policy, section: TimelineSection
+        self,
+        case: Case,
+        as_of: pendulum.DateTime,
+        policy: Policy,
+        section: TimelineSection,
+        facts: Mapping[str, Any] | None = None,
+        *,
+        windows: bool = True,
     ) -> None:
         self.case = case
+        self.windows = windows
         self.tz = case.timezone
         self.as_of = as_of.in_timezone(self.tz)
         calendar, self.by_rule = section.calendar.recording()
@@ -424,7 +445,12 @@ class _Builder:
         #: Each year computed by rule without official data, with what used it.
         self.unpublished: dict[int, list[str]] = {}
         self.events = _events(case, as_of)
-        self.facts = derive(case, as_of, policy).facts
+        # The facts the stage conditions read; the timeline section's own plug-in passes
+        # those it has so far, which is every field a stage condition may read.
+        self.facts = derive(case, as_of, policy).facts if facts is None else facts
+        # A stage's times depend only on the stage and its anchor: shared by the cases
+        # of one policy (a batch shares due dates), and bounded.
+        self.times_cache: dict[Any, Any] = policy.memo("timeline_stage_times", dict)
         self.promises = evaluate_promises(case, as_of, section.promises)
         self.spans = pause_spans(self.promises)
         self.due_start = local_midnight(case.due_date, self.tz)
@@ -459,11 +485,23 @@ class _Builder:
     def times(
         self, stage: Stage, anchor: pendulum.DateTime
     ) -> tuple[pendulum.DateTime, pendulum.DateTime | None, pendulum.DateTime | None]:
+        key = (stage.plan, stage.id, anchor, self.tz)
+        found = self.times_cache.get(key)
+        if found is not None:
+            result, by_rule = found
+            # The years this stage's times were computed by rule in, as if computed now.
+            self.by_rule.update(by_rule)
+            return result  # type: ignore[no-any-return]
         cal, tz = self.section.calendar, self.tz
+        before = set(self.by_rule)
         opens = stage.after.apply(anchor, cal, tz) if stage.after is not None else anchor
         due = stage.within.apply(anchor, cal, tz) if stage.within is not None else None
         limit = stage.limit.apply(anchor, cal, tz) if stage.limit is not None else None
-        return self.ordered(stage, opens, due, limit)
+        result = self.ordered(stage, opens, due, limit)
+        if len(self.times_cache) >= _TIMES_CACHE_SIZE:
+            self.times_cache.clear()
+        self.times_cache[key] = (result, frozenset(self.by_rule - before))
+        return result
 
     def ordered(
         self,
@@ -559,7 +597,7 @@ class _Builder:
             opens, due, limit = self.ordered(stage, spans[-1].end, due, limit)
         window = None
         hours = self.section.contact_hours
-        if stage.contact and hours is not None:
+        if stage.contact and hours is not None and self.windows:
             window = hours.window(opens, due, self.tz)
         resumed = spans[-1].resume_note() if spans else None
         timed = Step(
@@ -634,3 +672,159 @@ def build_timeline(case: Case, *, as_of: dt.datetime | str, policy: Policy) -> T
         promises=builder.promises,
         calendar_warnings=builder.calendar_warnings(),
     )
+
+
+# --------------------------------------------------------------------------- state facts
+
+assert (*(s.value for s in StepStatus), "none") == STEP_STATES
+
+
+def _escalation_passed(step: Step, at: pendulum.DateTime) -> bool:
+    """Whether the escalation point of ``step`` has passed at ``at``: its deadline for a
+    stage with one, else the moment it opens."""
+    if step.stage.within is not None:
+        return step.due_at is not None and at > step.due_at
+    return step.opens_at is not None and at >= step.opens_at
+
+
+def state_facts(
+    case: Case,
+    as_of: pendulum.DateTime,
+    policy: Policy,
+    facts: Mapping[str, Any],
+    needed: frozenset[str],
+) -> dict[str, Any]:
+    """The timeline's state as facts that remedy rules read, at ``as_of``.
+
+    ``facts`` are the case's facts so far (what the stage conditions read); ``needed``
+    the state fields the policy's rules read: the steps are evaluated only when a step,
+    plan or phase field is needed, and the legal deadlines only when a deadline field
+    is. See :data:`~collectrules.timeline.stages.STATE_FIELDS`.
+    """
+    section = policy.sections.get("timeline")
+    if not isinstance(section, TimelineSection) or not needed:
+        return {}
+    out: dict[str, Any] = {}
+    # Without events, the state is a function of the case's dates, product and the few
+    # facts the stage conditions read: cases of one batch share it (bounded cache).
+    cache: dict[Any, dict[str, Any]] | None = (
+        None if case.events else policy.memo("timeline_state_cache", dict)
+    )
+    if any(not name.startswith(("limitation_", "guarantee_")) for name in needed):
+        reads = policy.memo("timeline_stage_reads", lambda: _stage_reads(section))
+        key: tuple[Any, ...] = (
+            "steps",
+            case.product,
+            case.due_date,
+            case.timezone,
+            as_of,
+            facts.get("dpd"),
+            tuple(facts.get(name) for name in reads),
+        )
+        out.update(_cached(cache, key, lambda: _step_facts(case, as_of, policy, section, facts)))
+    if any(name.startswith(("limitation_", "guarantee_")) for name in needed):
+        key = (
+            "deadlines",
+            case.due_date,
+            case.maturity_date,
+            case.timezone,
+            as_of,
+            tuple((g.id, g.name, g.agreed_period_months) for g in case.guarantors),
+        )
+        out.update(_cached(cache, key, lambda: _deadline_facts(case, as_of, section)))
+    return out
+
+
+#: At most this many timeline states are kept per policy (see :func:`state_facts`).
+_STATE_CACHE_SIZE = 4096
+
+
+def _cached(cache: dict[Any, dict[str, Any]] | None, key: Any, build: Any) -> dict[str, Any]:
+    if cache is None:
+        result: dict[str, Any] = build()
+        return result
+    found = cache.get(key)
+    if found is None:
+        found = build()
+        if len(cache) >= _STATE_CACHE_SIZE:
+            cache.clear()
+        cache[key] = found
+    return found
+
+
+def _stage_reads(section: TimelineSection) -> tuple[str, ...]:
+    """The fields some stage condition reads, sorted."""
+    found: set[str] = set()
+    for plan in section.plans.values():
+        for stage in plan.stages:
+            found |= stage.when.fields()
+    return tuple(sorted(found))
+
+
+def _step_facts(
+    case: Case,
+    as_of: pendulum.DateTime,
+    policy: Policy,
+    section: TimelineSection,
+    facts: Mapping[str, Any],
+) -> dict[str, Any]:
+    out: dict[str, Any] = dict(policy.memo("timeline_state_base", lambda: _state_base(section)))
+    counts = dict.fromkeys(StepStatus, 0)
+    escalated = False
+    plan = section.plan_for(case.product)
+    if plan is not None:
+        # The statuses do not depend on the contact windows: they are left out.
+        builder = _Builder(case, as_of, policy, section, facts, windows=False)
+        for stage in plan.stages:
+            step = builder.step(stage)
+            out[step_field(stage.id)] = step.status.value
+            counts[step.status] += 1
+            if stage.remedy is not None and step.status in ACTIONABLE:
+                out[f"plan_{stage.remedy.value}"] = True
+            if stage.escalation and _escalation_passed(step, builder.as_of):
+                escalated = True
+    out["steps_open"] = counts[StepStatus.OPEN]
+    out["steps_late"] = counts[StepStatus.LATE]
+    out["steps_breached"] = counts[StepStatus.BREACHED]
+    dpd = facts.get("dpd", 0)
+    out["phase"] = "P1" if not dpd else ("P3" if escalated else "P2")
+    return out
+
+
+def _state_base(section: TimelineSection) -> dict[str, Any]:
+    """Every step field ``none`` and every plan field false: what a case starts from."""
+    out: dict[str, Any] = {}
+    for plan in section.plans.values():
+        for stage in plan.stages:
+            out[step_field(stage.id)] = "none"
+    for name in STATE_FIELDS:
+        if name.startswith("plan_"):
+            out[name] = False
+    return out
+
+
+def _deadline_facts(
+    case: Case, as_of: pendulum.DateTime, section: TimelineSection
+) -> dict[str, Any]:
+    today = case.local_date(as_of)
+    out: dict[str, Any] = {"limitation_expired": False, "guarantee_running": False}
+    guarantee: Deadline | None = None
+    for deadline in legal_deadlines(case, as_of, section):
+        last = deadline.last_day
+        if deadline.kind is DeadlineKind.LIMITATION and last is not None:
+            expired = deadline.status is DeadlineStatus.EXPIRED
+            out["limitation_expired"] = expired
+            out["limitation_days_left"] = 0 if expired else max(0, (last - today).days + 1)
+            out["limitation_last_day"] = last.isoformat()
+        elif (
+            deadline.kind is DeadlineKind.GUARANTEE
+            and deadline.status is DeadlineStatus.RUNNING
+            and last is not None
+            and (guarantee is None or guarantee.last_day is None or last < guarantee.last_day)
+        ):
+            guarantee = deadline
+    if guarantee is not None and guarantee.last_day is not None:
+        out["guarantee_running"] = True
+        out["guarantee_days_left"] = max(0, (guarantee.last_day - today).days + 1)
+        out["guarantee_last_day"] = guarantee.last_day.isoformat()
+    return out

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import enum
+import functools
 import re
 from collections.abc import Mapping
 from decimal import Decimal
@@ -30,6 +31,7 @@ from collectrules.conditions import Always, Condition, FieldSpec, FieldType, Sca
 from collectrules.conditions.python import compile_condition
 from collectrules.errors import ConditionError, FieldProblem, InputError, did_you_mean
 from collectrules.model.case import ContactOutcome, Event, EventKind, Product
+from collectrules.model.remedies import Remedy
 from collectrules.policy import base_fields, signal_fields
 from collectrules.policy._tables import TableReader
 from collectrules.policy.model import ParameterSpec, SignalSpec
@@ -42,6 +44,8 @@ __all__ = [
     "EVENT_FIELDS",
     "PERIOD_KEYS",
     "STAGE_KEYS",
+    "STATE_FIELDS",
+    "STEP_STATES",
     "TIMELINE_FIELDS",
     "TIMELINE_KEYS",
     "TIMELINE_PARAMETERS",
@@ -59,6 +63,8 @@ __all__ = [
     "StagePlan",
     "TimelineSection",
     "parse_timeline_section",
+    "state_fields",
+    "step_field",
 ]
 
 
@@ -302,7 +308,10 @@ class Stage:
     ``when`` is the condition under which the stage applies; ``reason`` says why it is
     skipped when the condition is false. ``pauses`` marks a stage that a standing
     promise to pay pauses; ``contact`` one that contacts the debtor (it gets a contact
-    window).
+    window). ``remedy`` is the remedy the stage performs (the lawsuit step performs
+    ``litigate``): while the step is open, late or breached, the decision must allow it
+    (docs/coherence.md). ``escalation`` marks the plan's escalation point: strong
+    collection (phase P3) begins once it has passed.
     """
 
     id: str
@@ -324,6 +333,8 @@ class Stage:
     chosen: bool = False
     title: str = ""
     doc: str = ""
+    remedy: Remedy | None = None
+    escalation: bool = False
 
     @property
     def semantic(self) -> Semantic:
@@ -481,6 +492,95 @@ TIMELINE_FIELDS: Mapping[str, FieldSpec] = {
 #: ``condition`` may read (a promise stops standing at its end, without an event).
 EVENT_FIELDS: frozenset[str] = frozenset(TIMELINE_FIELDS) - {"promise_standing", "promise_days"}
 
+#: Where a step can stand at ``as_of`` (the values of
+#: :class:`~collectrules.timeline.evaluate.StepStatus`), and ``none``: the stage is not
+#: in the plan that the case's product follows.
+STEP_STATES: tuple[str, ...] = (
+    "upcoming", "open", "late", "breached", "done", "skipped", "paused", "none",
+)  # fmt: skip
+
+#: The fact fields of the timeline's state that remedy rules read (besides one
+#: ``step_<id>`` per stage, see :func:`state_fields`). They are computed only for a
+#: policy whose rules read one of them: see docs/coherence.md.
+STATE_FIELDS: Mapping[str, FieldSpec] = {
+    spec.name: spec
+    for spec in (
+        FieldSpec(
+            "phase",
+            FieldType.ENUM,
+            "the phase of overdue management (DOMAIN.md §2): P1 nothing overdue, P2 early "
+            "overdue, P3 once the plan's escalation stage has passed",
+            choices=("P1", "P2", "P3"),
+        ),
+        FieldSpec("steps_open", FieldType.INT, "steps of the case's plan that are open"),
+        FieldSpec("steps_late", FieldType.INT, "steps of the case's plan that are late"),
+        FieldSpec("steps_breached", FieldType.INT, "steps of the case's plan that are breached"),
+        *(
+            FieldSpec(
+                f"plan_{r.value}",
+                FieldType.BOOL,
+                f"a step of the case's plan that performs {r.value} is open, late or breached",
+            )
+            for r in Remedy
+        ),
+        FieldSpec(
+            "limitation_expired", FieldType.BOOL, "the limitation period (诉讼时效) has expired"
+        ),
+        FieldSpec(
+            "limitation_days_left",
+            FieldType.INT,
+            "days left in the limitation period, counting today; 0 once it has expired",
+            optional=True,
+        ),
+        FieldSpec(
+            "limitation_last_day",
+            FieldType.STR,
+            "the last day of the limitation period (YYYY-MM-DD)",
+            optional=True,
+        ),
+        FieldSpec(
+            "guarantee_running",
+            FieldType.BOOL,
+            "a guarantee period (保证期间) runs, and no claim has yet satisfied it",
+        ),
+        FieldSpec(
+            "guarantee_days_left",
+            FieldType.INT,
+            "days left in the guarantee period that ends first, counting today",
+            optional=True,
+        ),
+        FieldSpec(
+            "guarantee_last_day",
+            FieldType.STR,
+            "the last day of the guarantee period that ends first (YYYY-MM-DD)",
+            optional=True,
+        ),
+    )
+}
+
+
+@functools.lru_cache(maxsize=1024)
+def step_field(stage_id: str) -> str:
+    """The fact field of a stage's status: ``L-24H`` gives ``step_l_24h``."""
+    return "step_" + re.sub(r"[^a-z0-9]+", "_", stage_id.lower()).strip("_")
+
+
+def state_fields(plans: Mapping[str, StagePlan]) -> dict[str, FieldSpec]:
+    """The state fields of a timeline with ``plans``: :data:`STATE_FIELDS` and one
+    ``step_<id>`` enum per stage id (over :data:`STEP_STATES`)."""
+    out = dict(STATE_FIELDS)
+    for plan in plans.values():
+        for stage in plan.stages:
+            name = step_field(stage.id)
+            out[name] = FieldSpec(
+                name,
+                FieldType.ENUM,
+                f"status of step {stage.id} at as_of ('none': not in the case's plan)",
+                choices=STEP_STATES,
+            )
+    return out
+
+
 #: The largest value each whole-number timeline parameter may take: beyond these, a
 #: period would run off the calendar (year 9999), and no law or practice needs them.
 _PARAMETER_MAX: Mapping[str, int] = {
@@ -551,6 +651,7 @@ TIMELINE_KEYS = ("calendar", "plans", "products", "contact_channels", "deadlines
 STAGE_KEYS = (
     "id", "title", "anchor", "within", "after", "limit", "action", "channel", "owner",
     "completed_by", "when", "reason", "cites", "pauses_on_promise", "chosen", "doc",
+    "remedy", "escalation",
 )  # fmt: skip
 #: The keys of ``[timeline.calendar]``.
 CALENDAR_KEYS = (
@@ -1005,6 +1106,19 @@ class _Parser(TableReader):
         cites = self.texts(table, "cites", path, rule_id=sid)
         title = self.text(table, "title", path, rule_id=sid, required=False)
         doc = self.text(table, "doc", path, rule_id=sid, required=False)
+        remedy: Remedy | None = None
+        if "remedy" in table:
+            try:
+                remedy = Remedy(str(table["remedy"]))
+            except ValueError:
+                self.fail(
+                    f"{path}.remedy",
+                    f"unknown remedy {table['remedy']!r}",
+                    rule_id=sid,
+                    key="remedy",
+                    suggestion=did_you_mean(str(table["remedy"]), [r.value for r in Remedy]),
+                )
+        escalation = self.flag(table, "escalation", path, default=False, rule_id=sid)
         if self._count() != problems_before or anchor is None:
             return None
         return Stage(
@@ -1027,6 +1141,8 @@ class _Parser(TableReader):
             chosen=chosen,
             title=title,
             doc=doc,
+            remedy=remedy,
+            escalation=escalation,
         )
 
     def _count(self) -> int:
@@ -1190,8 +1306,20 @@ def parse_timeline_section(
         tolerance_pct=parser.percent("promise_tolerance_pct"),
     )
     deadlines = parser.deadlines(raw.get("deadlines"))
+    fields = {**TIMELINE_FIELDS, **state_fields(plans)}
+    owners: dict[str, str] = {}
+    for plan in plans.values():
+        for stage in plan.stages:
+            name = step_field(stage.id)
+            if owners.setdefault(name, stage.id) != stage.id:
+                parser.fail(
+                    f"timeline.plans.{plan.name}[{stage.id}].id",
+                    f"stage ids {owners[name]!r} and {stage.id!r} give the same fact "
+                    f"field {name!r}; rename one",
+                    rule_id=stage.id,
+                )
     if calendar is None:
-        return None, dict(TIMELINE_FIELDS)
+        return None, fields
     section = TimelineSection(
         calendar=calendar,
         plans=plans,
@@ -1201,4 +1329,4 @@ def parse_timeline_section(
         promises=promises,
         deadlines=deadlines,
     )
-    return section, dict(TIMELINE_FIELDS)
+    return section, fields

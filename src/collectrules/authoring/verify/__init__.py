@@ -31,7 +31,11 @@ constraints:
    one negative signal of any counted kind, or changing a measured ability value so
    that the ``ability`` layer worsens, must never soften the quadrant nor take away an
    allowed coercive remedy (*monotonicity*). Citations are checked against the clause
-   registry, and parameters and signal kinds that no rule reads are reported.
+   registry, and parameters and signal kinds that no rule reads are reported. Each
+   remedy a rule grants outside the envelope of the case's quadrant (*envelope*, unless
+   the rule is marked ``overrides_quadrant``), and each timeline step that calls for its
+   remedy while the decision does not allow it (*coherence*), is reported with a case;
+   :func:`verify_coherence` runs these two alone (:mod:`._coherence`).
 
 Every finding that a case can show comes with a counterexample: a real case, built from
 the cell, and the ``as_of`` to decide it at. The verifier decides it with the engine
@@ -56,7 +60,7 @@ from collectrules.authoring.verify._findings import (
     VerificationReport,
 )
 from collectrules.authoring.verify._reproduce import reproduces
-from collectrules.authoring.verify._run import verify
+from collectrules.authoring.verify._run import verify, verify_coherence
 
 __all__ = [
     "REFERENCE_AS_OF",
@@ -68,4 +72,5 @@ __all__ = [
     "build_case",
     "reproduces",
     "verify",
+    "verify_coherence",
 ]

@@ -11,6 +11,7 @@ from collectrules.authoring.verify._cases import (
     _show,
     _softer,
 )
+from collectrules.authoring.verify._coherence import check_coherence, check_envelopes
 from collectrules.authoring.verify._findings import (
     MAX_STEPS,
     Finding,
@@ -49,6 +50,7 @@ from collectrules.model.decision import Quadrant
 from collectrules.model.remedies import COERCIVE_REMEDIES, Remedy
 from collectrules.policy import ConflictRule, HitPolicy, Layer, RemedyEffect
 from collectrules.policy import clauses as _clauses
+from collectrules.policy.loader import PLACEHOLDER
 
 
 def check_citations(vf: _Verifier) -> None:
@@ -81,6 +83,9 @@ def check_dead(vf: _Verifier) -> None:
     for cond in conds:
         used_params |= cond.params()
         read |= cond.fields()
+    for rule in policy.remedy_rules:  # a parameter a reason or condition shows, {name}
+        for text in (rule.reason, *rule.conditions):
+            used_params |= set(PLACEHOLDER.findall(text))
     words = _section_words(policy.data)
     consumed = _consumed_parameters(policy)
     own_params = _own_names(policy, "parameters")
@@ -258,8 +263,13 @@ def remedies(vf: _Verifier, situations: Sequence[_Situation]) -> None:
                         },
                     )
                     break
-    # ordering: litigation is never allowed for Q1
-    lit = [i for i in grants if Remedy.LITIGATE in rules[i].remedies]
+    # ordering: litigation is never allowed for Q1, except by a rule that overrides the
+    # quadrant's envelope and cites why (the stage plan's legal step)
+    lit = [
+        i
+        for i in grants
+        if Remedy.LITIGATE in rules[i].remedies and not rules[i].overrides_quadrant
+    ]
     lit_blocks = [i for i in blocks if Remedy.LITIGATE in rules[i].remedies]
     for sit in situations:
         if sit.env.get("quadrant") != Quadrant.Q1.value:
@@ -450,6 +460,8 @@ def run_checks(vf: _Verifier) -> VerificationReport:
             ("unreachable rules", lambda: unreachable(vf, situations_per_layer)),
             ("remedies", lambda: remedies(vf, finals)),
             ("monotonicity", functools.partial(monotonicity, vf)),
+            ("envelopes", lambda: check_envelopes(vf, finals)),
+            ("coherence with the timeline", lambda: check_coherence(vf, finals)),
         ]
         for phase, run in phases:
             try:

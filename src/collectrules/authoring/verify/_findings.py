@@ -28,6 +28,8 @@ class FindingKind(enum.StrEnum):
     DEAD_SIGNAL = "dead_signal"
     MONOTONICITY = "monotonicity"
     ORDERING = "ordering"
+    ENVELOPE = "envelope"
+    COHERENCE = "coherence"
     UNVERIFIED = "unverified"
 
 

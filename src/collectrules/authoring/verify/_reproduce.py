@@ -15,6 +15,38 @@ from collectrules.model.case import Case
 from collectrules.model.decision import Decision
 from collectrules.model.remedies import COERCIVE_REMEDIES, Remedy
 from collectrules.policy import ConflictRule, Policy
+from collectrules.timeline.evaluate import ACTIONABLE, Timeline, build_timeline
+
+
+def mismatches(decision: Decision, timeline: Timeline) -> list[tuple[str, str, str, str]]:
+    """``(step, status, remedy, why)`` for each actionable step whose remedy the
+    decision does not allow."""
+    out: list[tuple[str, str, str, str]] = []
+    for step in timeline.steps:
+        remedy = step.stage.remedy
+        if remedy is None or step.status not in ACTIONABLE:
+            continue
+        if remedy in decision.allowed_remedies:
+            continue
+        block = decision.block(remedy)
+        why = (
+            f"blocks it (remedies[{block.rule_id}]: {block.reason})"
+            if block is not None
+            else "does not allow it (no rule grants it)"
+        )
+        out.append((step.id, step.status.value, remedy.value, why))
+    return out
+
+
+def incoherence(
+    policy: Any, case: Mapping[str, Any], as_of: str, decide: Any
+) -> list[tuple[str, str, str, str]]:
+    """The contradictions between the decision and the timeline of ``case``."""
+    built = Case.from_dict(case, signal_kinds=tuple(policy.signals))
+    decision = decide(case)
+    if not isinstance(decision, Decision):
+        return []
+    return mismatches(decision, build_timeline(built, as_of=as_of, policy=policy))
 
 
 def _decide(engine: Engine, case: Mapping[str, Any], as_of: str) -> Decision | CollectRulesError:
@@ -57,6 +89,11 @@ def _check(policy: Policy, cx: Counterexample, decide: Any) -> bool:
         if policy.conflict is ConflictRule.ALLOW_WINS:
             return both and remedy in result.allowed_remedies
         return both and remedy in result.blocked_remedies
+    if "step" in expect:
+        found = incoherence(policy, cx.case, cx.as_of, decide)
+        return any(
+            (step, remedy) == (expect["step"], expect["remedy"]) for step, _, remedy, _ in found
+        )
     if "allowed" in expect:
         return (
             result.quadrant.value == expect["quadrant"]
@@ -82,8 +119,10 @@ def reproduces(finding: Finding, engine: Engine) -> bool:
     shadowed rule as a decision in whose trace it matched while another rule gave the
     layer's value; a conflict as both rules firing on one case; an ordering violation as
     litigation allowed for a Q1 case; a monotonicity violation as the two decisions of
-    the case before and after the change. A finding without a counterexample never
-    reproduces.
+    the case before and after the change; a remedy outside its quadrant's envelope as
+    that remedy allowed for a case of that quadrant; an incoherence as a step that
+    calls for its remedy while the decision does not allow it. A finding without a
+    counterexample never reproduces.
     """
     cx = finding.counterexample
     if cx is None:

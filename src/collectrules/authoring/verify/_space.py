@@ -150,6 +150,7 @@ class _Context:
         self.probe_base: tuple[str, ...] = ()
         self._probes: dict[tuple[tuple[str, Any], ...], dict[str, Any] | None] = {}
         self._breaks: list[int] | None = None
+        self._refs: list[dict[str, Any]] = [{}]
         self._seen: dict[str, set[Any]] = {f: set() for f in self.probed}
         if self.probed:
             self.probe_base = ("dpd", "product", *(f for f in _PROBE_FIELDS if f in self.leaves))
@@ -379,14 +380,25 @@ class _Context:
         """What the probed fields do as ``name`` takes ``value`` (part of a signature)."""
         refs: list[dict[str, Any]]
         if name == "dpd":
-            refs = [{"product": p.value} for p in Product]
+            self.breaks()
+            refs = [{"product": p.value, **ref} for p in Product for ref in self._refs]
         else:
             refs = [{"dpd": d} for d in (0, *self.breaks())]
         out: list[Any] = []
         for ref in refs:
-            found = self.probe({**ref, name: value})
-            out.append(None if found is None else tuple(found.values()))
+            out.append(self._signature(self.probe({**ref, name: value})))
         return tuple(out)
+
+    def _signature(self, found: Mapping[str, Any] | None) -> Any:
+        """What the conditions see of probed values: for each probed field, which of
+        the leaves on it hold. A count of days left changes every day; the conditions
+        only see it cross their thresholds."""
+        if found is None:
+            return None
+        return tuple(
+            (f, tuple(_leaf_holds(leaf, v) for leaf in self.leaves.get(f, ())))
+            for f, v in found.items()
+        )
 
     def breaks(self) -> list[int]:
         """The dpd values at which some probed field changes, for some product."""
@@ -400,10 +412,35 @@ class _Context:
                 grid |= {c - 1, c, c + 1}
         points = sorted(g for g in grid if g >= 0)
         found: set[int] = set()
-        for product in Product:
+        # Besides the default case, a case with another value of a probed case field
+        # (one guarantor, say) when that changes what the conditions see: a guarantee
+        # period only runs for a case with a guarantor.
+        refs: list[dict[str, Any]] = [{}]
+        loan = Product.LOAN.value
 
-            def at(d: int, product: Product = product) -> Any:
-                return self.probe({"dpd": d, "product": product.value})
+        def profile(ref: dict[str, Any]) -> tuple[Any, ...]:
+            return tuple(
+                self._signature(self.probe({"dpd": d, "product": loan, **ref}))
+                for d in (1, 100, 400)
+            )
+
+        profiles = {profile({})}
+        for name in self.probe_base:
+            if name in ("dpd", "product"):
+                continue
+            for value in self._candidates(name):
+                ref = {name: value}
+                if name == "overdue_amount" and not _dpd_ok(1, value):
+                    continue  # nothing overdue: no dpd at all
+                shown = profile(ref)
+                if shown not in profiles:
+                    profiles.add(shown)
+                    refs.append(ref)
+        self._refs = refs
+        for product, ref in itertools.product(Product, refs):
+
+            def at(d: int, product: Product = product, ref: dict[str, Any] = ref) -> Any:
+                return self._signature(self.probe({"dpd": d, "product": product.value, **ref}))
 
             values = [at(d) for d in points]
             for (a, va), (b, vb) in itertools.pairwise(zip(points, values, strict=True)):

@@ -1,0 +1,192 @@
+"""Two checks of what a decision may contain: the quadrant envelopes, and coherence
+with the timeline.
+
+*Envelopes.* Each quadrant's treatment (DOMAIN.md §1) is an envelope: the remedies that
+quadrant can ever get, declared in the policy's ``[envelopes]``. A remedy rule that is
+not marked ``overrides_quadrant`` must never grant a remedy outside the envelope of the
+case's quadrant, unless a block always takes it away again. The check is symbolic: on
+every reachable situation after the last layer, it asks the search for a cell where
+the rule holds, the remedy is outside the envelope, and no blocking rule holds.
+
+*Coherence.* A timeline step that performs a remedy (its stage's ``remedy``) and is
+open, late or breached calls for that remedy now; the decision of the same case at the
+same ``as_of`` must allow it. A step the timeline holds back (paused by a promise,
+skipped by its condition) calls for nothing, and shows why. The check is concrete: it
+builds cases for every product whose plan has such a step, at every days-past-due
+value where some step or fact changes, with one set of signals for each quadrant the
+search reaches, decides each with the compiled evaluator, builds its timeline, and
+compares.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from collectrules.authoring.verify._cases import build_case
+from collectrules.authoring.verify._findings import FindingKind, Severity
+from collectrules.authoring.verify._reproduce import mismatches
+from collectrules.authoring.verify._space import _Situation
+from collectrules.authoring.verify._verifier import _Verifier
+from collectrules.errors import CollectRulesError
+from collectrules.model.case import Case, Product
+from collectrules.policy import ConflictRule, Policy, RemedyEffect
+from collectrules.timeline.evaluate import Timeline, build_timeline
+from collectrules.timeline.stages import TimelineSection
+
+__all__ = ["check_coherence", "check_envelopes"]
+
+#: Days past due tried besides those where a step or a fact of the policy changes.
+_DPD_POINTS = (0, 1, 2, 3, 7, 14, 30, 31, 60, 90, 91, 180, 181, 365, 1095, 1096, 1100, 2200)
+
+#: Witness fields that the coherence check sets itself.
+_OWN = frozenset({"dpd", "product", "overdue_amount"})
+
+
+def check_envelopes(vf: _Verifier, finals: Sequence[_Situation]) -> None:
+    """Report every remedy a rule not marked ``overrides_quadrant`` grants outside the
+    envelope of the case's quadrant, with a case."""
+    policy = vf.policy
+    if not policy.envelopes:
+        return
+    ctx = vf.ctx
+    rules = policy.remedy_rules
+    conds = ctx.remedy_conds
+    allow_wins = policy.conflict is ConflictRule.ALLOW_WINS
+    blocks = [i for i, r in enumerate(rules) if r.effect is RemedyEffect.BLOCK]
+    # litigation for Q1 is the ordering check's finding already: not reported twice
+    done: set[tuple[str, str, str]] = {
+        (f.rule_ids[0], "Q1", "litigate")
+        for f in vf.findings
+        if f.kind is FindingKind.ORDERING and f.rule_ids
+    }
+    for sit in finals:
+        quadrant = sit.env.get("quadrant")
+        envelope = policy.envelopes.get(str(quadrant))
+        if envelope is None:
+            continue
+        for i, rule in enumerate(rules):
+            if rule.effect is RemedyEffect.BLOCK or rule.overrides_quadrant:
+                continue
+            for remedy in rule.remedies:
+                key = (rule.id, str(quadrant), remedy.value)
+                if envelope.admits(remedy) or key in done:
+                    continue
+                wants = [(conds[i], True)]
+                if not allow_wins:
+                    wants += [(conds[b], False) for b in blocks if remedy in rules[b].remedies]
+                wit = ctx.sat(wants, sit.env)
+                if wit is None:
+                    continue
+                done.add(key)
+                vf.report(
+                    FindingKind.ENVELOPE,
+                    Severity.ERROR,
+                    f"remedies[{rule.id}] allows {remedy.value} for a {quadrant} debtor, "
+                    f"outside the {quadrant} envelope ({', '.join(envelope.cites)}); narrow "
+                    "its condition to the quadrants whose treatment includes it, or mark it "
+                    "overrides_quadrant = true and cite why",
+                    rule_ids=(rule.id,),
+                    layer="remedies",
+                    witness={**sit.witness, **wit},
+                    expect={"quadrant": str(quadrant), "allowed": remedy.value},
+                )
+
+
+def _profiles(finals: Sequence[_Situation]) -> list[dict[str, Any]]:
+    """One witness per quadrant the search reaches (its first), and the empty one."""
+    out: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for sit in finals:
+        quadrant = str(sit.env.get("quadrant"))
+        if quadrant in seen:
+            continue
+        seen.add(quadrant)
+        out.append({k: v for k, v in sit.witness.items() if k not in _OWN and "@" not in k})
+    return out or [{}]
+
+
+def _step_points(policy: Policy, as_of: Any, product: Product, reference: int) -> set[int]:
+    """The days past due, near which a step of the product's plan opens, falls due or
+    reaches its limit, read off a reference case ``reference`` days past due (months
+    differ in length, hence the margin of two days)."""
+    data = build_case(policy, as_of, {"dpd": reference, "product": product.value}, case_id="x")
+    try:
+        case = Case.from_dict(data, signal_kinds=tuple(policy.signals))
+        timeline = build_timeline(case, as_of=as_of, policy=policy)
+    except CollectRulesError:
+        return set()
+    points: set[int] = set()
+    for step in timeline.steps:
+        for at in (step.opens_at, step.due_at, step.limit_at):
+            if at is not None:
+                d = (dt.date(at.year, at.month, at.day) - case.due_date).days
+                points |= set(range(d - 2, d + 3))
+    return points
+
+
+def check_coherence(vf: _Verifier, finals: Sequence[_Situation]) -> None:
+    """Report every case where a step that performs a remedy calls for it and the
+    decision does not allow it."""
+    policy = vf.policy
+    section = policy.sections.get("timeline")
+    engine = vf.engine()
+    if not isinstance(section, TimelineSection) or engine is None:
+        return
+    products = [
+        p
+        for p in Product
+        if (plan := section.plan_for(p)) is not None
+        and any(s.remedy is not None for s in plan.stages)
+    ]
+    if not products:
+        return
+    points = set(_DPD_POINTS) | set(vf.ctx.cells("dpd"))
+    if vf.ctx.probed:
+        for b in vf.ctx.breaks():
+            points |= {b - 1, b, b + 1}
+    for product in products:
+        for reference in (0, 400):
+            points |= _step_points(policy, vf.ctx.as_of_dt, product, reference)
+    as_of = vf.ctx.as_of
+    # A timeline depends on the witness only through what its stage conditions read.
+    staged: set[str] = set()
+    for plan in section.plans.values():
+        for stage in plan.stages:
+            staged |= stage.when.fields()
+    timelines: dict[tuple[Any, ...], Timeline] = {}
+    for profile in _profiles(finals):
+        for product in products:
+            for dpd in sorted(p for p in points if p >= 0):
+                witness = {**profile, "dpd": dpd, "product": product.value}
+                data = build_case(policy, vf.ctx.as_of_dt, witness, case_id="coherence")
+                try:
+                    case = Case.from_dict(data, signal_kinds=tuple(policy.signals))
+                    decision = engine.decide(case, as_of=as_of)
+                    key = (
+                        product,
+                        dpd,
+                        tuple(sorted((k, v) for k, v in witness.items() if k in staged)),
+                    )
+                    timeline = timelines.get(key) or build_timeline(
+                        case, as_of=as_of, policy=policy
+                    )
+                    timelines[key] = timeline
+                except CollectRulesError:
+                    continue
+                for step_id, status, remedy, why in mismatches(decision, timeline):
+                    vf.report(
+                        FindingKind.COHERENCE,
+                        Severity.ERROR,
+                        f"the timeline's step {step_id} is {status} and performs {remedy}, "
+                        f"but the decision ({decision.quadrant.value}, {product.value}, "
+                        f"{dpd} days past due) {why}; allow the remedy while the step calls "
+                        "for it, or give the stage a condition that holds it back for the "
+                        "same reason",
+                        rule_ids=(),
+                        layer="remedies",
+                        witness=witness,
+                        expect={"step": step_id, "remedy": remedy, "status": status},
+                        dedupe=("coherence", step_id, remedy, decision.quadrant.value),
+                    )
