@@ -2,9 +2,10 @@
 
 ``Engine(policy)`` compiles the policy into a durable_rules ruleset (once per policy
 content hash, per process) and decides cases with ``engine.decide(case, as_of=…)``.
-``Engine(policy, backend="python")`` uses the compiled Python evaluator instead: the
-same semantics, proven equal by the test suite, much faster, and available where
-durable_rules is not (Python 3.13).
+``Engine(policy, backend="python")`` uses the generated Python evaluator instead
+(:mod:`collectrules.engine.generated`: the policy compiled to Python source once per
+content hash): the same semantics, proven equal by the test suite, much faster, and
+available where durable_rules is not (Python 3.13).
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ import attrs
 
 from collectrules.conditions import MONEY_SCALE, FieldType
 from collectrules.engine import _durable
-from collectrules.engine.compiled import CompiledPolicy, Outcome
+from collectrules.engine.compiled import Outcome
+from collectrules.engine.generated import generated_policy
 from collectrules.engine.session import CaseSession
 from collectrules.errors import CollectRulesError, EngineError, FieldProblem, InputError
 from collectrules.model.case import Case
@@ -74,7 +76,7 @@ class Engine:
                 [FieldProblem("backend", f"expected 'durable' or 'python', got {backend!r}")]
             )
         self.backend: Backend = backend
-        self._compiled = CompiledPolicy(self.policy)
+        self._generated = generated_policy(self.policy) if backend == "python" else None
         self._signals_read: dict[str, dict[str, frozenset[str]]] = {
             layer.id: {
                 rule.id: frozenset(f for f in rule.when.fields() if f in self.policy.signals)
@@ -104,10 +106,11 @@ class Engine:
         """Decide one case at ``as_of`` (an aware datetime, or an ISO string with offset)."""
         when = require_aware(as_of)
         derived = derive(case, when, self.policy)
-        if self._ruleset is not None:
-            outcome = self._ruleset.evaluate(derived.facts, case_id=case.case_id)
+        if self._generated is not None:
+            outcome = self._generated.run(derived.facts)
         else:
-            outcome = self._compiled.run(derived.facts)
+            assert self._ruleset is not None
+            outcome = self._ruleset.evaluate(derived.facts, case_id=case.case_id)
         return self._decision(case, derived, outcome)
 
     def timeline(self, case: Case, *, as_of: dt.datetime | str) -> Timeline:
