@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import json
 import math
 from decimal import Decimal
 from importlib import resources
@@ -15,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from collectrules import Case
+from collectrules.cli import main
 from collectrules.conditions import All, AnyOf, Between, Compare, Condition, In, Not, Op, Truth
 from collectrules.conditions.python import compile_condition
 from collectrules.engine import Engine
@@ -326,3 +328,28 @@ def test_a_str_subclass_is_refused_even_with_a_harmless_repr() -> None:
     )
     with pytest.raises(EngineError, match="must be an int, float, str or bool"):
         generate_source(changed)
+
+
+# --------------------------------------------------------------------------- the CLI
+
+
+def test_show_compiled_prints_the_generated_source(capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["show", "cn_bank_loan", "--compiled"])
+    out = capsys.readouterr().out
+    assert code == 0
+    source = generate_source(load_policy("cn_bank_loan"))
+    assert source.rstrip("\n") in out
+    assert "legend:" in out
+    assert "km (remedies): 1=" in out
+    # the printed source is the one the engine runs
+    assert generated_policy(load_policy("cn_bank_loan")).source == source
+
+
+def test_show_compiled_as_json(capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["show", "default", "--compiled", "--format", "json"])
+    payload = json.loads(capsys.readouterr().out)
+    assert code == 0
+    policy = load_policy("default")
+    assert payload["policy"] == policy.ref
+    assert payload["source"] == generate_source(policy)
+    assert payload["legend"]["layers"][0]["rules"] == [r.id for r in policy.layers[0].rules]
