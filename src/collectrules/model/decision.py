@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import enum
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
 import attrs
+import orjson
 import pendulum
 
 from collectrules.model.remedies import Remedy
@@ -270,10 +272,37 @@ class Decision:
 
     def to_json(self, *, indent: int | None = None) -> str:
         """The decision as JSON: identical inputs give identical bytes."""
+        data = self.to_dict()
+        if indent is None:
+            fast = _fast_json(data)
+            if fast is not None:
+                return fast
         return json.dumps(
-            self.to_dict(),
+            data,
             sort_keys=True,
             ensure_ascii=False,
             indent=indent,
             separators=(",", ":") if indent is None else (",", ": "),
         )
+
+
+_SMALL_FLOAT = re.compile(rb"[0-9]e-[0-9]|0\.0000")
+
+
+def _fast_json(data: dict[str, Any]) -> str | None:
+    """``data`` as compact, key-sorted JSON by orjson, when it gives ``json.dumps``' bytes.
+
+    orjson writes every string, integer and dict exactly as ``json.dumps(...,
+    sort_keys=True, ensure_ascii=False, separators=(",", ":"))`` does, and floats alike
+    except below 1e-4, where Python writes ``1e-05`` and orjson ``0.00001``. Output that
+    may hold such a number (a digit, ``e-`` and a digit, or ``0.0000``, even inside a
+    string), and anything orjson refuses (integers past 64
+    bits, lone surrogates, other types), goes back to ``json.dumps``: None.
+    """
+    try:
+        out = orjson.dumps(data, option=orjson.OPT_SORT_KEYS)
+    except TypeError:
+        return None
+    if _SMALL_FLOAT.search(out) is not None:
+        return None
+    return out.decode("utf-8")
