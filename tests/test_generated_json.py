@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from collectrules.engine import Engine
 from collectrules.errors import CollectRulesError
-from collectrules.model.decision import Decision
+from collectrules.model.decision import Decision, _record
 from collectrules.policy import load_policy
 from collectrules.testing import strategies as kit
 from test_generated import SHIPPED, make_case
@@ -44,9 +44,40 @@ def test_decision_json_is_the_json_dumps_bytes(
     except CollectRulesError:
         return
     assert decision.to_json() == _plain_json(decision)
+    parts = [
+        decision.policy,
+        *decision.levels.values(),
+        *decision.allowed,
+        *decision.blocked,
+        *decision.trace,
+        *decision.regulatory,
+        *decision.buckets,
+    ]
+    for part in parts:  # the fast conversion is attrs.asdict's, value for value
+        assert _record(part) == attrs.asdict(part)
     assert decision.to_json(indent=2) == json.dumps(
         decision.to_dict(), sort_keys=True, ensure_ascii=False, indent=2, separators=(",", ": ")
     )
+
+
+def test_the_fast_conversion_keeps_attrs_asdict_semantics() -> None:
+    @attrs.frozen
+    class Inner:
+        a: tuple[int, ...]
+
+    @attrs.frozen
+    class Outer:
+        inner: Inner
+        many: tuple[Inner, ...]
+        table: dict[str, Any]
+        kinds: frozenset[str]
+        other: Any
+
+    value = Outer(
+        Inner((1, 2)), (Inner(()),), {"k": Inner((3,)), "l": [Inner((4,))]}, frozenset({"x"}),
+        pendulum.datetime(2026, 1, 1),
+    )  # fmt: skip
+    assert _record(value) == attrs.asdict(value)
 
 
 @pytest.mark.parametrize(
@@ -57,4 +88,19 @@ def test_values_orjson_writes_differently_fall_back_to_json_dumps(value: Any) ->
     engine = Engine("default", backend="python")
     decision = engine.decide(make_case(), as_of=AS_OF)
     odd = attrs.evolve(decision, facts={**decision.facts, "odd": value, "nested": [value]})
+    assert odd.to_json() == _plain_json(odd)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    value=st.one_of(
+        st.floats(allow_nan=False, allow_infinity=False),
+        st.integers(min_value=-(2**70), max_value=2**70),
+        st.text(),
+    )
+)
+def test_any_float_integer_or_text_in_a_decision_gives_the_json_dumps_bytes(value: Any) -> None:
+    engine = Engine("default", backend="python")
+    decision = engine.decide(make_case(), as_of=AS_OF)
+    odd = attrs.evolve(decision, facts={**decision.facts, "odd": value})
     assert odd.to_json() == _plain_json(odd)
