@@ -26,7 +26,7 @@ from collectrules.engine import Engine
 from collectrules.errors import CollectRulesError, FieldProblem, InputError
 from collectrules.io import Row, case_files, check_encoding, read_rows
 from collectrules.io.arrow import require_pyarrow
-from collectrules.model.decision import Decision
+from collectrules.model.decision import Decision, canonical_json
 from collectrules.model.time import require_aware
 
 __all__ = ["DEFAULT_CHUNK_ROWS", "BatchSummary", "default_errors_path", "run_batch"]
@@ -416,8 +416,7 @@ def _location(source: str, line: int | None, index: int | None) -> dict[str, Any
 def _decision_line(decision: Decision, location: dict[str, Any]) -> bytes:
     data = decision.to_dict()
     data["input"] = location
-    text = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return (text + "\n").encode("utf-8")
+    return (canonical_json(data) + "\n").encode("utf-8")
 
 
 def _tallies(decision: Decision) -> tuple[tuple[str, str], ...]:

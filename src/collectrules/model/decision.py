@@ -21,6 +21,7 @@ from collectrules.model.remedies import Remedy
 
 __all__ = [
     "SCHEMA_VERSION",
+    "canonical_json",
     "BucketResult",
     "Decision",
     "Firing",
@@ -273,9 +274,7 @@ class Decision:
         """The decision as JSON: identical inputs give identical bytes."""
         data = self.to_dict()
         if indent is None:
-            fast = _fast_json(data)
-            if fast is not None:
-                return fast
+            return canonical_json(data)
         return json.dumps(
             data,
             sort_keys=True,
@@ -348,6 +347,18 @@ def _may_hold_small_float(out: bytes) -> bool:
             return True
         at = out.find(b"e-", at + 2)
     return False
+
+
+def canonical_json(data: dict[str, Any]) -> str:
+    """``data`` as the compact decision JSON: sorted keys, no ASCII escaping.
+
+    The bytes of ``json.dumps(data, sort_keys=True, ensure_ascii=False,
+    separators=(",", ":"))``, written by orjson wherever that gives the same bytes.
+    """
+    fast = _fast_json(data)
+    if fast is not None:
+        return fast
+    return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
 def _fast_json(data: dict[str, Any]) -> str | None:
