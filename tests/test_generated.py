@@ -21,7 +21,13 @@ from collectrules.conditions import All, AnyOf, Between, Compare, Condition, In,
 from collectrules.conditions.python import compile_condition
 from collectrules.engine import Engine
 from collectrules.engine.compiled import CompiledPolicy
-from collectrules.engine.generated import GeneratedPolicy, generate_source, generated_policy
+from collectrules.engine.generated import (
+    GeneratedPolicy,
+    generate_source,
+    generated_policy,
+    label_function,
+    label_source,
+)
 from collectrules.errors import CollectRulesError, EngineError
 from collectrules.policy import Layer, Policy, load_policy
 from collectrules.testing import strategies as kit
@@ -159,7 +165,7 @@ _ALLOWED_NODES = (
     ast.Module, ast.FunctionDef, ast.arguments, ast.arg, ast.Assign, ast.AugAssign,
     ast.If, ast.Return, ast.Expr, ast.Compare, ast.BoolOp, ast.UnaryOp, ast.Name,
     ast.Load, ast.Store, ast.Constant, ast.Call, ast.Attribute, ast.Subscript, ast.Tuple,
-    ast.List, ast.Starred, ast.And, ast.Or, ast.Not, ast.BitOr, ast.Is, ast.IsNot, ast.In,
+    ast.List, ast.Starred, ast.Add, ast.And, ast.Or, ast.Not, ast.BitOr, ast.Is, ast.IsNot, ast.In,
     ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.Eq, ast.NotEq, ast.USub,
 )  # fmt: skip
 _FREE = {"_M", "_L", "_R", "_layer", "_remedies", "_Outcome", "True", "False"}
@@ -171,7 +177,7 @@ def _check_source(source: str, constants: set[Any]) -> None:
     functions = [n for n in tree.body if isinstance(n, ast.FunctionDef)]
     assert len(tree.body) == 1
     assert len(functions) == 1
-    assert functions[0].name == "run"
+    assert functions[0].name in ("run", "label")
     assert not functions[0].decorator_list
     for node in ast.walk(tree):
         assert isinstance(node, _ALLOWED_NODES), ast.dump(node)
@@ -179,7 +185,7 @@ def _check_source(source: str, constants: set[Any]) -> None:
             assert (
                 node.id in _FREE
                 or node.id in {"facts", "get", "km", "rm"}
-                or (node.id[0] in "xkr" and node.id[1:].isdigit())
+                or (node.id[0] in "xkrs" and node.id[1:].isdigit())
             ), node.id
         if isinstance(node, ast.Attribute):
             assert node.attr in {"get", "value"}, node.attr
@@ -353,3 +359,18 @@ def test_show_compiled_as_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert payload["policy"] == policy.ref
     assert payload["source"] == generate_source(policy)
     assert payload["legend"]["layers"][0]["rules"] == [r.id for r in policy.layers[0].rules]
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_the_benchmark_label_function_gives_the_quadrant(name: str, data: st.DataObject) -> None:
+    _, generated, _ = _engines(name)
+    case: Case = data.draw(kit.cases(generated.policy, as_of=AS_OF))
+    try:
+        decision = generated.decide(case, as_of=AS_OF)
+    except CollectRulesError:
+        return
+    facts = generated.derive(case, as_of=AS_OF).facts
+    assert label_function(generated.policy)(facts) == decision.quadrant.value
+    _check_source(label_source(generated.policy), _ir_constants(generated.policy))

@@ -59,9 +59,15 @@ from collectrules.engine.compiled import (
 )
 from collectrules.errors import EngineError
 from collectrules.model.decision import Firing, RemedyBlock, RemedyGrant
-from collectrules.policy import Layer, Policy
+from collectrules.policy import HitPolicy, Layer, Policy
 
-__all__ = ["GeneratedPolicy", "generate_source", "generated_policy"]
+__all__ = [
+    "GeneratedPolicy",
+    "generate_source",
+    "generated_policy",
+    "label_function",
+    "label_source",
+]
 
 #: How many distinct match sets each layer (and the remedies) remembers; past it, a new
 #: match set is resolved each time it occurs, never stored, so memory stays bounded.
@@ -186,6 +192,56 @@ def generate_source(policy: Policy) -> str:
         "",
     ]
     return "\n".join([*head, *body, *tail])
+
+
+def label_source(policy: Policy) -> str:
+    """The source of ``label(facts)``: the quadrant (or the last layer's value) only.
+
+    The limit the benchmark compares with: the same conditions, each layer's hit policy
+    resolved to a value inline, no trace, no remedies. Errors (a ``unique`` layer with two
+    matches, no default) are not checked.
+    """
+    layer_conds, _ = _conditions(policy)
+    writer = _Writer()
+    body: list[str] = []
+    for li, (layer, conds) in enumerate(zip(policy.layers, layer_conds, strict=True)):
+        out = writer.local(layer.output)
+        where = f"layer {li}"
+        default = _constant(layer.default, where) if layer.default is not None else "None"
+        rules = list(zip(layer.rules, conds, strict=True))
+        if layer.hit_policy is HitPolicy.COLLECT_SUM:
+            body.append(f"    s{li} = 0")
+            for rule, cond in rules:
+                body.append(f"    if {writer.expr(cond, where)}:")
+                body.append(f"        s{li} += {_constant(rule.score, where)}")
+            body.append(f"    {out} = {default}")
+            for minimum, value in sorted(layer.bands):
+                body.append(f"    if s{li} >= {_constant(minimum, where)}:")
+                body.append(f"        {out} = {_constant(value, where)}")
+            continue
+        if layer.hit_policy is HitPolicy.PRIORITY:
+            order = {r.id: i for i, r in enumerate(layer.rules)}
+            rules.sort(key=lambda rc: (-rc[0].priority, order[rc[0].id]))
+        for i, (rule, cond) in enumerate(rules):
+            word = "if" if i == 0 else "elif"
+            body.append(f"    {word} {writer.expr(cond, where)}:")
+            body.append(f"        {out} = {_constant(rule.value, where)}")
+        body.append("    else:" if rules else "    if True:")
+        body.append(f"        {out} = {default}")
+    outputs = [layer.output for layer in policy.layers]
+    target = "quadrant" if "quadrant" in outputs else (outputs[-1] if outputs else None)
+    last = writer.local(target) if target is not None else "None"
+    head = ["def label(facts):", "    get = facts.get"]
+    head += [f"    {n} = get({_constant(f, 'field name')}, _M)" for f, n in writer.locals.items()]
+    return "\n".join([*head, *body, f"    return {last}", ""])
+
+
+def label_function(policy: Policy) -> Callable[[Mapping[str, Any]], Any]:
+    """``label(facts)`` compiled from :func:`label_source`."""
+    namespace: dict[str, Any] = {"__builtins__": {}, "_M": _MISSING}
+    exec(compile(label_source(policy), f"<{_MODULE_NAME} label>", "exec"), namespace)
+    label: Callable[[Mapping[str, Any]], Any] = namespace["label"]
+    return label
 
 
 def _bits(mask: int, count: int) -> list[int]:

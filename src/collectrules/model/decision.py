@@ -21,7 +21,6 @@ from collectrules.model.remedies import Remedy
 
 __all__ = [
     "SCHEMA_VERSION",
-    "canonical_json",
     "BucketResult",
     "Decision",
     "Firing",
@@ -31,6 +30,7 @@ __all__ = [
     "RegulatoryClass",
     "RemedyBlock",
     "RemedyGrant",
+    "canonical_json",
 ]
 
 #: The version of the decision's JSON schema (docs/decision-schema.md).
