@@ -14,6 +14,9 @@ How the source is made, and why it is safe:
   names and constants appear only as ``repr`` of a ``str``, ``int``, ``float`` or
   ``bool`` (exact types; a finite float); anything else is refused with an
   :class:`~collectrules.errors.EngineError`.
+* A source Python cannot compile (a condition nested past the parser's limit of 200
+  parentheses) is not an error: the policy then runs on the reference evaluator, and
+  ``GeneratedPolicy.fallback`` says why.
 * Facts become locals, read once each with ``facts.get(name, _M)``; a missing field
   makes every comparison on it false, as in the reference semantics.
 * Each layer's matches become one integer (bit *i* set when rule *i* matched), and
@@ -51,6 +54,7 @@ from collectrules.conditions import (
 from collectrules.conditions.python import compile_condition
 from collectrules.engine._durable import ruleset_key
 from collectrules.engine.compiled import (
+    CompiledPolicy,
     LayerOutcome,
     Outcome,
     layer_firings,
@@ -268,9 +272,19 @@ class GeneratedPolicy:
             "_remedies": self._resolve_remedies,
             "_Outcome": Outcome,
         }
-        code = compile(self.source, f"<{_MODULE_NAME}>", "exec")
-        exec(code, namespace)  # the source is generated from the IR only
-        self.run: Callable[[Mapping[str, Any]], Outcome] = namespace["run"]
+        #: Why the reference evaluator runs instead of the generated source, or None.
+        self.fallback: str | None = None
+        self.run: Callable[[Mapping[str, Any]], Outcome]
+        try:
+            code = compile(self.source, f"<{_MODULE_NAME}>", "exec")
+        except (SyntaxError, RecursionError, MemoryError) as exc:
+            # Python's parser has limits (200 nested parentheses) that a deeply nested
+            # condition can pass: the reference evaluator gives the same outcomes.
+            self.fallback = f"{type(exc).__name__}: {exc}"
+            self.run = CompiledPolicy(policy).run
+        else:
+            exec(code, namespace)  # the source is generated from the IR only
+            self.run = namespace["run"]
 
     def _intern(self, firings: Sequence[Firing]) -> tuple[Firing, ...]:
         """The firings, each shared with its equals, so remembered match sets stay small."""
