@@ -241,3 +241,16 @@ def test_cli_batch_fields(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     code = main(["batch", str(source), "--out", str(out), "--resume"])
     assert code == 2
     assert "cannot be resumed" in capsys.readouterr().err
+
+
+def test_workers_write_the_same_table(tmp_path: Path) -> None:
+    source = tmp_path / "cases.jsonl"
+    source.write_text("".join(json.dumps(r) + "\n" for r in portfolio(40)), "utf-8")
+    engine = _engine("default")
+    run_batch([source], engine=engine, out=tmp_path / "one.parquet", as_of=AS_OF, chunk_rows=6)
+    run_batch(
+        [source], engine=engine, out=tmp_path / "two.parquet", as_of=AS_OF, chunk_rows=6, jobs=2
+    )
+    one = pq.read_table(tmp_path / "one.parquet").to_pylist()
+    assert pq.read_table(tmp_path / "two.parquet").to_pylist() == one
+    assert len(one) == 39
