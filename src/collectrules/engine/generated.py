@@ -28,7 +28,9 @@ How the source is made, and why it is safe:
   matches in a ``unique`` layer, no default) are raised by the same functions, with
   the same messages.
 
-A policy is generated and compiled once per cache key, the same key as the durable
+The source is compiled with ``compile()`` and never executed as a module: the function
+is built from its code object (``types.FunctionType``), with generated globals and no
+builtins. A policy is generated and compiled once per cache key, the same key as the durable
 back end's ruleset (content hash, source, rule origins, sections, field types).
 """
 
@@ -36,6 +38,7 @@ from __future__ import annotations
 
 import math
 import threading
+import types
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -243,9 +246,22 @@ def label_source(policy: Policy) -> str:
 def label_function(policy: Policy) -> Callable[[Mapping[str, Any]], Any]:
     """``label(facts)`` compiled from :func:`label_source`."""
     namespace: dict[str, Any] = {"__builtins__": {}, "_M": _MISSING}
-    exec(compile(label_source(policy), f"<{_MODULE_NAME} label>", "exec"), namespace)
-    label: Callable[[Mapping[str, Any]], Any] = namespace["label"]
+    label: Callable[[Mapping[str, Any]], Any] = _function(label_source(policy), "label", namespace)
     return label
+
+
+def _function(source: str, name: str, namespace: dict[str, Any]) -> Any:
+    """The function ``name`` defined by ``source``, its globals ``namespace``.
+
+    The module is compiled, never run: the function is made from its code object, so
+    no statement of the module other than the function's body can ever execute.
+    """
+    code = compile(source, f"<{_MODULE_NAME} {name}>", "exec")
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType) and const.co_name == name:
+            return types.FunctionType(const, namespace, name)
+    msg = f"the generated source defines no function {name!r}"
+    raise EngineError(msg)
 
 
 def _bits(mask: int, count: int) -> list[int]:
@@ -276,15 +292,12 @@ class GeneratedPolicy:
         self.fallback: str | None = None
         self.run: Callable[[Mapping[str, Any]], Outcome]
         try:
-            code = compile(self.source, f"<{_MODULE_NAME}>", "exec")
+            self.run = _function(self.source, "run", namespace)
         except (SyntaxError, RecursionError, MemoryError) as exc:
             # Python's parser has limits (200 nested parentheses) that a deeply nested
             # condition can pass: the reference evaluator gives the same outcomes.
             self.fallback = f"{type(exc).__name__}: {exc}"
             self.run = CompiledPolicy(policy).run
-        else:
-            exec(code, namespace)  # the source is generated from the IR only
-            self.run = namespace["run"]
 
     def _intern(self, firings: Sequence[Firing]) -> tuple[Firing, ...]:
         """The firings, each shared with its equals, so remembered match sets stay small."""
