@@ -59,7 +59,7 @@ FIELDS: tuple[str, ...] = (
 _LISTS = frozenset({"allowed", "blocked", "fired"})
 _MAPS = frozenset({"classes", "buckets"})
 
-ROW_GROUP_ROWS = 65_536
+ROW_GROUP_ROWS = 16_384
 """Rows buffered before a Parquet row group is written."""
 
 
