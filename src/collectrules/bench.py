@@ -1,31 +1,67 @@
 """Benchmark: ``python -m collectrules.bench``.
 
-Prints, for the default policy on one core:
+Prints, for one policy (the default policy unless ``--policy``) on one core, on one
+generated portfolio (cases with five signals each, from a fixed seed), side by side,
+each line saying what it takes and what it produces:
 
-* decisions per second over generated cases with five signals each, on the durable
-  back end (the Rete engine) and on the compiled Python evaluator;
-* resident memory sampled across a long run of decisions, to show that it stays flat;
-* raw durable_rules post throughput on a flat six-rule ruleset, for comparison.
+* the limit: a bare label function (the rules' conditions as Python closures, only
+  the layer values resolved: a label, no trace);
+* zen-engine and rule-engine, when installed (the ``bench`` extra), given the same
+  conditions as expressions: a label, no trace;
+* raw durable_rules posts on a flat six-rule ruleset: only a count of matches;
+* the evaluators, from flat facts: the generated one and the reference one (levels,
+  trace and remedies);
+* each collectrules back end, from a case to a full :class:`Decision` with its trace,
+  and from a dict to the decision's JSON;
+* resident memory sampled across a long run of decisions, to show that it stays flat.
 
-The cases are generated from a fixed seed, so every run decides the same cases.
+Every label line is checked against the engine's quadrant on the whole portfolio, and
+the back ends against each other; the benchmark says how many agree.
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
+import json
 import os
 import random
 import resource
 import sys
 import time
+from collections.abc import Callable
 from decimal import Decimal
+from typing import Any
 
 import pendulum
 
+from collectrules.conditions import (
+    All,
+    Always,
+    AnyOf,
+    Between,
+    Compare,
+    Condition,
+    In,
+    Not,
+    Truth,
+    predicate,
+)
+from collectrules.conditions.python import compile_condition
 from collectrules.engine import Engine, _durable
+from collectrules.engine.compiled import CompiledPolicy
+from collectrules.engine.generated import generated_policy, label_function
 from collectrules.model.case import Case, Signal
-from collectrules.policy import Policy, load_policy
+from collectrules.policy import HitPolicy, Policy, load_policy
+
+try:
+    import zen
+except ImportError:  # the bench extra is not installed
+    zen = None  # type: ignore[assignment, unused-ignore]
+try:
+    import rule_engine
+except ImportError:  # the bench extra is not installed
+    rule_engine = None
 
 __all__ = ["generate_cases", "main"]
 
@@ -79,6 +115,111 @@ def _rate(engine: Engine, cases: list[Case]) -> float:
     return len(cases) / (time.perf_counter() - start)
 
 
+def _timed(fn: Callable[[Any], Any], items: list[Any]) -> tuple[float, list[Any]]:
+    start = time.perf_counter()
+    out = [fn(item) for item in items]
+    return len(items) / (time.perf_counter() - start), out
+
+
+def _resolve_value(layer: Any, matched: list[Any]) -> str:
+    """The layer's value from the rules that matched: the hit policy, nothing else."""
+    if layer.hit_policy is HitPolicy.COLLECT_SUM:
+        score = float(sum(r.score for r in matched))
+        value = layer.default
+        for minimum, band in sorted(layer.bands):
+            if score >= minimum:
+                value = band
+        return str(value)
+    if not matched:
+        return str(layer.default)
+    if layer.hit_policy is HitPolicy.PRIORITY:
+        order = {r.id: i for i, r in enumerate(layer.rules)}
+        return str(max(matched, key=lambda r: (r.priority, -order[r.id])).value)
+    return str(matched[0].value)
+
+
+def _labeller(
+    policy: Policy,
+    test: Callable[[Condition], Callable[[dict[str, Any]], bool]],
+    prepare: Callable[[dict[str, Any]], dict[str, Any]] = dict,
+) -> Any:
+    params, schema = policy.parameter_values, policy.schema()
+    layers = [
+        (layer, [(r, test(compile_condition(r.when, params, schema))) for r in layer.rules])
+        for layer in policy.layers
+    ]
+
+    def label(facts: dict[str, Any]) -> str:
+        current = prepare(facts)
+        for layer, rules in layers:
+            current[layer.output] = _resolve_value(layer, [r for r, t in rules if t(current)])
+        return str(current["quadrant"])
+
+    return label
+
+
+def closure_label_function(policy: Policy) -> Callable[[dict[str, Any]], str]:
+    """The quadrant only, from flat facts: the policy's conditions as closures."""
+    return _labeller(policy, predicate)  # type: ignore[no-any-return]
+
+
+def _expression(cond: Condition, literal: Callable[[Any], str]) -> str:
+    """A condition in the common syntax of zen-engine and rule-engine expressions."""
+    if isinstance(cond, Always):
+        return "true"
+    if isinstance(cond, Compare):
+        v = literal(cond.value)
+        return f"({cond.field} != null and {cond.field} {cond.op.value} {v})"
+    if isinstance(cond, Between):
+        low, high, f = literal(cond.low), literal(cond.high), cond.field
+        return f"({f} != null and {f} >= {low} and {f} <= {high})"
+    if isinstance(cond, In):
+        values = ", ".join(literal(v) for v in cond.values)
+        return f"({cond.field} != null and {cond.field} in [{values}])"
+    if isinstance(cond, Truth):
+        return f"({cond.field} == true)"
+    if isinstance(cond, All | AnyOf):
+        if not cond.parts:
+            return "true" if isinstance(cond, All) else "false"
+        word = " and " if isinstance(cond, All) else " or "
+        return "(" + word.join(_expression(p, literal) for p in cond.parts) + ")"
+    if isinstance(cond, Not):
+        return f"(not {_expression(cond.part, literal)})"
+    raise TypeError(type(cond).__name__)
+
+
+def _literal(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return json.dumps(value)
+
+
+def _complete(policy: Policy, facts: dict[str, Any]) -> dict[str, Any]:
+    """Facts with every optional field present (null), as both engines need."""
+    return {name: facts.get(name) for name in policy.schema()} | facts
+
+
+def zen_label_function(policy: Policy) -> Callable[[dict[str, Any]], str]:
+    """The quadrant only, each condition a compiled zen-engine expression."""
+
+    def test(cond: Condition) -> Callable[[dict[str, Any]], bool]:
+        compiled = zen.compile_expression(_expression(cond, _literal))
+        return lambda facts: compiled.evaluate(facts) is True
+
+    return _labeller(policy, test, lambda facts: _complete(policy, facts))  # type: ignore[no-any-return]
+
+
+def rule_engine_label_function(policy: Policy) -> Callable[[dict[str, Any]], str]:
+    """The quadrant only, each condition a rule-engine rule."""
+    context = rule_engine.Context(default_value=None)
+
+    def test(cond: Condition) -> Callable[[dict[str, Any]], bool]:
+        rule = rule_engine.Rule(_expression(cond, _literal), context=context)
+        return lambda facts: bool(rule.matches(facts))
+
+    return _labeller(policy, test)  # type: ignore[no-any-return]
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark and print its figures."""
     parser = argparse.ArgumentParser(prog="python -m collectrules.bench", description=__doc__)
@@ -99,16 +240,59 @@ def main(argv: list[str] | None = None) -> int:
 
     durable = Engine(policy)
     python = Engine(policy, backend="python")
+    facts = [dict(python.derive(c, as_of=AS_OF).facts) for c in cases]
+    dicts = [c.to_dict() for c in cases]
+    quadrants = [python.decide(c, as_of=AS_OF).quadrant.value for c in cases]
+    print(f"{'what':<44} {'takes':<6} {'gives':<26} {'per second':>12}")
+
+    def line(what: str, takes: str, gives: str, rate: float, note: str = "") -> None:
+        print(f"{what:<44} {takes:<6} {gives:<26} {rate:12,.0f}{note}")
+
+    def agreement(labels: list[str]) -> str:
+        same = sum(a == b for a, b in zip(labels, quadrants, strict=True))
+        return f"  (quadrant agrees on {same:,}/{len(quadrants):,})"
+
+    rate, labels = _timed(label_function(policy), facts)
+    line("bare label function (the limit)", "facts", "a label", rate, agreement(labels))
+    rate, labels = _timed(closure_label_function(policy), facts)
+    line("label from closures over the conditions", "facts", "a label", rate, agreement(labels))
+    if zen is not None:
+        rate, labels = _timed(zen_label_function(policy), facts)
+        line("zen-engine expressions", "facts", "a label", rate, agreement(labels))
+    else:
+        print("zen-engine: not installed (pip install 'collectrules[bench]')")
+    if rule_engine is not None:
+        rate, labels = _timed(rule_engine_label_function(policy), facts)
+        line("rule-engine rules", "facts", "a label", rate, agreement(labels))
+    else:
+        print("rule-engine: not installed (pip install 'collectrules[bench]')")
+    raw = _durable.raw_post_throughput(args.raw_posts)
+    line("raw durable_rules post, flat 6-rule ruleset", "a fact", "a count of matches", raw)
+    generated = generated_policy(policy)
+    reference = CompiledPolicy(policy)
+    rate, _ = _timed(generated.run, facts)
+    line("generated evaluator", "facts", "levels, trace, remedies", rate)
+    rate, _ = _timed(reference.run, facts)
+    line("reference evaluator (CompiledPolicy)", "facts", "levels, trace, remedies", rate)
+
     _rate(durable, cases[:500])  # warm up
     _rate(python, cases[:500])
     durable_rate = _rate(durable, cases)
     python_rate = _rate(python, cases)
+    line("collectrules durable back end", "a case", "a Decision with its trace", durable_rate)
+    line("collectrules generated python back end", "a case", "a Decision with its trace",
+         python_rate)  # fmt: skip
+    kinds = tuple(policy.signals)
+    for name, engine in (("durable", durable), ("generated python", python)):
+        start = time.perf_counter()
+        for data in dicts:
+            engine.decide(Case.from_dict(data, signal_kinds=kinds), as_of=AS_OF).to_json()
+        rate = len(dicts) / (time.perf_counter() - start)
+        line(f"collectrules {name}, dict to JSON", "a dict", "the decision's JSON", rate)
     agree = all(
         durable.decide(c, as_of=AS_OF).to_json() == python.decide(c, as_of=AS_OF).to_json()
         for c in cases[:2_000]
     )
-    print(f"durable back end:       {durable_rate:10,.0f} decisions/s")
-    print(f"compiled Python:        {python_rate:10,.0f} decisions/s")
     print(f"back ends agree on the first 2,000 decisions: {agree}")
 
     gc.collect()
@@ -134,8 +318,6 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(f"live durable sessions after the run: {_durable.live_sessions(policy)}")
 
-    raw = _durable.raw_post_throughput(args.raw_posts)
-    print(f"raw durable_rules post, flat 6-rule ruleset: {raw:10,.0f} posts/s")
     target = 1_500
     print(
         f"target {target:,} decisions/s on one core: durable "

@@ -76,7 +76,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--policy", default="default")
     parser.add_argument("--bad-every", type=int, default=100)
     parser.add_argument("--chunk-rows", type=int, default=DEFAULT_CHUNK_ROWS)
+    parser.add_argument(
+        "--out-format",
+        choices=["jsonl", "parquet"],
+        default="jsonl",
+        help="full decisions as JSON Lines, or the compact Parquet table (needs pyarrow)",
+    )
     args = parser.parse_args(argv)
+    out_name = f"decisions.{args.out_format}"
     engine = Engine(args.policy, backend=args.backend)
     with tempfile.TemporaryDirectory(prefix="collectrules-bench-") as folder:
         source = Path(folder) / "portfolio.jsonl"
@@ -90,16 +97,16 @@ def main(argv: list[str] | None = None) -> int:
         summary = run_batch(
             [source],
             engine=engine,
-            out=Path(folder) / "decisions.jsonl",
+            out=Path(folder) / out_name,
             as_of=AS_OF,
             jobs=args.jobs,
             chunk_rows=args.chunk_rows,
         )
         elapsed = time.perf_counter() - started
-        size = (Path(folder) / "decisions.jsonl").stat().st_size
+        size = (Path(folder) / out_name).stat().st_size
     print(
         f"policy {engine.policy.ref}, backend {args.backend}, jobs {args.jobs}, "
-        f"chunk {args.chunk_rows} rows"
+        f"chunk {args.chunk_rows} rows, output {args.out_format}"
     )
     print(f"generated {args.rows:,} rows in {generated:.1f} s")
     print(

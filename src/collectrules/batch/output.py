@@ -207,6 +207,12 @@ class BatchFiles:
             fh.seek(length)
         return fh
 
+    @property
+    def out_file(self) -> BinaryIO:
+        """The open decisions partial file, for a writer of its own (Parquet)."""
+        assert self._out is not None
+        return self._out
+
     # -- writing ------------------------------------------------------------------
 
     def write(self, out_lines: list[bytes], err_lines: list[bytes]) -> None:

@@ -20,11 +20,13 @@ from typing import Any
 
 import attrs
 
+from collectrules.batch.compact import ParquetSink, check_fields, compact_row
 from collectrules.batch.output import BatchFiles, Progress
 from collectrules.engine import Engine
 from collectrules.errors import CollectRulesError, FieldProblem, InputError
 from collectrules.io import Row, case_files, check_encoding, read_rows
-from collectrules.model.decision import Decision
+from collectrules.io.arrow import require_pyarrow
+from collectrules.model.decision import Decision, canonical_json
 from collectrules.model.time import require_aware
 
 __all__ = ["DEFAULT_CHUNK_ROWS", "BatchSummary", "default_errors_path", "run_batch"]
@@ -86,6 +88,7 @@ def run_batch(
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
     on_bad: Callable[[str, str], None] | None = None,
     on_progress: Callable[[int], None] | None = None,
+    fields: Sequence[str] | None = None,
 ) -> BatchSummary:
     """Decide every row of ``inputs`` into ``out`` (decisions) and ``errors`` (bad rows).
 
@@ -101,6 +104,12 @@ def run_batch(
     written stays in ``*.partial`` files that ``resume=True`` can continue.
     ``on_bad(where, reason)`` is called for each bad row, ``on_progress(rows)`` after
     each chunk.
+
+    When ``out`` ends in ``.parquet`` the decisions are written as a compact decision
+    table (:mod:`collectrules.batch.compact`; ``fields`` picks its columns), which
+    needs pyarrow. A Parquet file is readable only once its footer is written, so such
+    a run cannot be resumed: ``resume=True`` is refused with an :class:`InputError`;
+    run it again from the start. The error file stays JSON Lines.
     """
     out_path = Path(out)
     err_path = Path(errors) if errors is not None else default_errors_path(out_path)
@@ -110,6 +119,7 @@ def run_batch(
     if jobs < 1 or chunk_rows < 1:
         problem = FieldProblem("--jobs" if jobs < 1 else "--chunk-rows", "must be at least 1")
         raise InputError([problem])
+    columns = _columns(out_path, fields, resume)
     stats = [(str(f.absolute()), f.stat().st_size, f.stat().st_mtime_ns) for f in files]
     outputs = BatchFiles(out_path, err_path)
     pending = outputs.pending() if resume else None
@@ -131,7 +141,10 @@ def run_batch(
     else:
         progress = outputs.start(header)
     resumed_at = progress.rows
+    sink = None
     try:
+        if columns is not None:
+            sink = ParquetSink(outputs.out_file, columns)
         progress = _run(
             engine,
             when,
@@ -142,11 +155,35 @@ def run_batch(
             chunk_rows=chunk_rows,
             on_bad=on_bad,
             on_progress=on_progress,
+            sink=sink,
         )
+        if sink is not None:
+            sink.close()
         outputs.commit(progress)
     finally:
         outputs.close()
     return _summary(progress, out_path, err_path, resumed_at)
+
+
+def _columns(out: Path, fields: Sequence[str] | None, resume: bool) -> tuple[str, ...] | None:
+    """The compact table's columns when ``out`` is Parquet, else None (JSON Lines)."""
+    if out.suffix.lower() != ".parquet":
+        if fields is not None:
+            problem = FieldProblem(
+                "--fields", "picks the columns of Parquet output; name an --out ending in .parquet"
+            )
+            raise InputError([problem])
+        return None
+    require_pyarrow("Parquet output")
+    if resume:
+        problem = FieldProblem(
+            "--resume",
+            "a Parquet output cannot be resumed (the file is readable only once it is"
+            " complete); run again without --resume, or write JSON Lines (.jsonl) to be"
+            " able to resume",
+        )
+        raise InputError([problem])
+    return check_fields(fields)
 
 
 def _check_paths(files: Sequence[Path], out: Path, errors: Path) -> None:
@@ -213,8 +250,8 @@ def _summary(progress: Progress, out: Path, errors: Path, resumed_at: int) -> Ba
 _In = tuple[str, int | None, int | None, dict[str, Any] | None, str | None]
 """A row as sent to a worker: source, line, index, data, and the reason it is bad."""
 
-_Out = tuple[bool, bytes, tuple[tuple[str, str], ...], str, str]
-"""A decided row: ok, its output line, its tallies, and where and why it is bad."""
+_Out = tuple[bool, bytes | dict[str, Any], tuple[tuple[str, str], ...], str, str]
+"""A decided row: ok, its output line (or compact row), its tallies, where and why bad."""
 
 
 def _plain(row: Row) -> _In:
@@ -244,22 +281,31 @@ def _run(
     chunk_rows: int,
     on_bad: Callable[[str, str], None] | None,
     on_progress: Callable[[int], None] | None,
+    sink: ParquetSink | None = None,
 ) -> Progress:
     counts: dict[str, dict[str, int]] = {k: dict(v) for k, v in progress.counts.items()}
     done = progress.rows
-    for decided in _decided_chunks(engine, when, _chunks(rows, chunk_rows), jobs):
+    fields = sink.fields if sink is not None else None
+    for decided in _decided_chunks(engine, when, _chunks(rows, chunk_rows), jobs, fields):
         out_lines: list[bytes] = []
+        out_rows: list[dict[str, Any]] = []
         err_lines: list[bytes] = []
         for ok, line, tallies, where, reason in decided:
             if ok:
-                out_lines.append(line)
+                if isinstance(line, dict):
+                    out_rows.append(line)
+                else:
+                    out_lines.append(line)
                 for key, value in tallies:
                     tally = counts.setdefault(key, {})
                     tally[value] = tally.get(value, 0) + 1
             else:
+                assert isinstance(line, bytes)
                 err_lines.append(line)
                 if on_bad is not None:
                     on_bad(where, reason)
+        if sink is not None:
+            sink.add(out_rows)
         outputs.write(out_lines, err_lines)
         done += len(decided)
         progress = outputs.checkpoint(attrs.evolve(progress, rows=done, counts=counts))
@@ -269,15 +315,22 @@ def _run(
 
 
 def _decided_chunks(
-    engine: Engine, when: dt.datetime, chunks: Iterator[list[_In]], jobs: int
+    engine: Engine,
+    when: dt.datetime,
+    chunks: Iterator[list[_In]],
+    jobs: int,
+    fields: tuple[str, ...] | None,
 ) -> Iterator[list[_Out]]:
     if jobs == 1:
         for chunk in chunks:
-            yield _decide_chunk(engine, when, chunk)
+            yield _decide_chunk(engine, when, chunk, fields)
         return
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(
-        max_workers=jobs, mp_context=context, initializer=_start_worker, initargs=(engine, when)
+        max_workers=jobs,
+        mp_context=context,
+        initializer=_start_worker,
+        initargs=(engine, when, fields),
     ) as pool:
         in_flight: collections.deque[Future[list[_Out]]] = collections.deque()
         for chunk in chunks:
@@ -293,21 +346,28 @@ class _Worker:
 
     engine: Engine | None = None
     when: dt.datetime | None = None
+    fields: tuple[str, ...] | None = None
 
 
-def _start_worker(engine: Engine, when: dt.datetime) -> None:
+def _start_worker(engine: Engine, when: dt.datetime, fields: tuple[str, ...] | None) -> None:
     _Worker.engine = engine
     _Worker.when = when
+    _Worker.fields = fields
 
 
 def _worker_chunk(chunk: list[_In]) -> list[_Out]:
     assert _Worker.engine is not None
     assert _Worker.when is not None
-    return _decide_chunk(_Worker.engine, _Worker.when, chunk)
+    return _decide_chunk(_Worker.engine, _Worker.when, chunk, _Worker.fields)
 
 
-def _decide_chunk(engine: Engine, when: dt.datetime, chunk: Iterable[_In]) -> list[_Out]:
-    """Decide a chunk of rows with :meth:`Engine.decide_many`: one result per row, in order."""
+def _decide_chunk(
+    engine: Engine, when: dt.datetime, chunk: Iterable[_In], fields: tuple[str, ...] | None
+) -> list[_Out]:
+    """Decide a chunk of rows with :meth:`Engine.decide_many`: one result per row, in order.
+
+    A decided row's output is its JSON line, or with ``fields`` its compact row.
+    """
     items = list(chunk)
     results = iter(engine.decide_many([it[3] for it in items if it[3] is not None], as_of=when))
     out: list[_Out] = []
@@ -327,7 +387,11 @@ def _decide_chunk(engine: Engine, when: dt.datetime, chunk: Iterable[_In]) -> li
             continue
         assert result.decision is not None
         try:
-            text = _decision_line(result.decision, location)
+            text: bytes | dict[str, Any] = (
+                _decision_line(result.decision, location)
+                if fields is None
+                else compact_row(result.decision, fields)
+            )
         except Exception as exc:  # any failure on one row is that row's error
             message = f"internal error: {type(exc).__name__}: {str(exc)[:300]}"
             out.append(_bad(location, where, case_id, message, "EngineError"))
@@ -352,8 +416,7 @@ def _location(source: str, line: int | None, index: int | None) -> dict[str, Any
 def _decision_line(decision: Decision, location: dict[str, Any]) -> bytes:
     data = decision.to_dict()
     data["input"] = location
-    text = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return (text + "\n").encode("utf-8")
+    return (canonical_json(data) + "\n").encode("utf-8")
 
 
 def _tallies(decision: Decision) -> tuple[tuple[str, str], ...]:

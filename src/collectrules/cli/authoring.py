@@ -18,6 +18,7 @@ from collectrules.authoring import changes
 from collectrules.authoring.verify import Finding, verify
 from collectrules.cli import app
 from collectrules.cli._common import AsOf, PolicyPathOption, load_for, resolve_as_of
+from collectrules.engine.generated import generate_source
 from collectrules.errors import EngineLimitError, FieldProblem, InputError, PolicyError
 from collectrules.io import read_rows
 from collectrules.policy import HitPolicy, Policy
@@ -232,10 +233,20 @@ def show(
     policy: Annotated[str, typer.Argument(help="A shipped policy name or a policy file.")],
     fmt: FormatOption = Format.TEXT,
     policy_path: PolicyPathOption = None,
+    compiled: Annotated[
+        bool,
+        typer.Option(
+            "--compiled",
+            help="Print the Python source the python back end generates for the policy.",
+        ),
+    ] = False,
 ) -> None:
     """Print the effective policy after ``extends``: every parameter and rule, and the
-    file each came from."""
+    file each came from; with ``--compiled``, the generated evaluator's source."""
     loaded = load_for(policy, policy_path)
+    if compiled:
+        _show_compiled(loaded, fmt)
+        return
     payload = _show_payload(loaded, policy_chain(policy, search_path=tuple(policy_path or ())))
     if fmt is Format.JSON:
         _echo_json(payload)
@@ -276,6 +287,30 @@ def show(
         out.append("disabled: " + ", ".join(f"{d['id']} [{d['by']}]" for d in payload["disabled"]))
     if payload["sections"]:
         out.append(f"sections: {', '.join(payload['sections'])}")
+    typer.echo("\n".join(out))
+
+
+def _show_compiled(loaded: Policy, fmt: Format) -> None:
+    """The generated source, and which rule each bit of each match mask stands for."""
+    source = generate_source(loaded)
+    legend: dict[str, Any] = {
+        "layers": [
+            {"mask": f"k{i}", "layer": layer.id, "output": layer.output,
+             "rules": [r.id for r in layer.rules]}
+            for i, layer in enumerate(loaded.layers)
+        ],
+        "remedies": {"mask": "km", "rules": [r.id for r in loaded.remedy_rules]},
+    }  # fmt: skip
+    if fmt is Format.JSON:
+        _echo_json({"policy": loaded.ref, "source": source, "legend": legend})
+        return
+    out = [f"# generated evaluator of {loaded.ref}", source.rstrip("\n"), "", "legend:"]
+    for entry in legend["layers"]:
+        bits = ", ".join(f"{1 << i}={rid}" for i, rid in enumerate(entry["rules"]))
+        out.append(f"  {entry['mask']} ({entry['layer']} -> {entry['output']}): {bits}")
+    remedies = legend["remedies"]
+    bits = ", ".join(f"{1 << i}={rid}" for i, rid in enumerate(remedies["rules"]))
+    out.append(f"  {remedies['mask']} (remedies): {bits}")
     typer.echo("\n".join(out))
 
 

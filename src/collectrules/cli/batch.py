@@ -23,6 +23,7 @@ from collectrules.batch import (
     default_errors_path,
     run_batch,
 )
+from collectrules.batch.compact import FIELDS
 from collectrules.cli import app
 from collectrules.cli._common import (
     AsOf,
@@ -50,7 +51,15 @@ def batch(
     cases: Annotated[
         list[Path], typer.Argument(help="Case files: .jsonl, .csv, .json, or directories.")
     ],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Decisions, one JSON object per line.")],
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out",
+            "-o",
+            help="Decisions, one JSON object per line; a .parquet name gives a compact"
+            " decision table (needs the parquet extra; cannot be resumed).",
+        ),
+    ],
     errors: Annotated[
         Path | None,
         typer.Option(
@@ -72,6 +81,15 @@ def batch(
     chunk_rows: Annotated[
         int, typer.Option("--chunk-rows", help="Rows decided between two checkpoints.")
     ] = DEFAULT_CHUNK_ROWS,
+    fields: Annotated[
+        str | None,
+        typer.Option(
+            "--fields",
+            help="Columns of the Parquet decision table, comma-separated: "
+            + ",".join(FIELDS)
+            + " (default: all).",
+        ),
+    ] = None,
 ) -> None:
     """Decide a portfolio into a JSON Lines file; bad rows go to the error file.
 
@@ -115,6 +133,7 @@ def batch(
                 chunk_rows=chunk_rows,
                 on_bad=on_bad,
                 on_progress=lambda rows: bar.update(task, completed=rows),
+                fields=None if fields is None else [f.strip() for f in fields.split(",")],
             )
         except KeyboardInterrupt:
             typer.echo(

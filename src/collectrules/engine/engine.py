@@ -2,15 +2,16 @@
 
 ``Engine(policy)`` compiles the policy into a durable_rules ruleset (once per policy
 content hash, per process) and decides cases with ``engine.decide(case, as_of=…)``.
-``Engine(policy, backend="python")`` uses the compiled Python evaluator instead: the
-same semantics, proven equal by the test suite, much faster, and available where
-durable_rules is not (Python 3.13).
+``Engine(policy, backend="python")`` uses the generated Python evaluator instead
+(:mod:`collectrules.engine.generated`: the policy compiled to Python source once per
+content hash): the same semantics, proven equal by the test suite, much faster, and
+available where durable_rules is not (Python 3.13).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
@@ -19,9 +20,17 @@ import attrs
 
 from collectrules.conditions import MONEY_SCALE, FieldType
 from collectrules.engine import _durable
-from collectrules.engine.compiled import CompiledPolicy, Outcome, fill_placeholders
+from collectrules.engine.compiled import (
+    Outcome,
+    fill_placeholders,
+    layer_firings,
+    resolve_layer,
+    resolve_remedies,
+)
+from collectrules.engine.generated import generated_policy
 from collectrules.engine.session import CaseSession
 from collectrules.errors import CollectRulesError, EngineError, FieldProblem, InputError
+from collectrules.io.arrow import is_frame, table_rows
 from collectrules.model.case import Case
 from collectrules.model.decision import (
     BucketResult,
@@ -74,7 +83,7 @@ class Engine:
                 [FieldProblem("backend", f"expected 'durable' or 'python', got {backend!r}")]
             )
         self.backend: Backend = backend
-        self._compiled = CompiledPolicy(self.policy)
+        self._generated = generated_policy(self.policy) if backend == "python" else None
         self._signals_read: dict[str, dict[str, frozenset[str]]] = {
             layer.id: {
                 rule.id: frozenset(f for f in rule.when.fields() if f in self.policy.signals)
@@ -104,11 +113,24 @@ class Engine:
         """Decide one case at ``as_of`` (an aware datetime, or an ISO string with offset)."""
         when = require_aware(as_of)
         derived = derive(require_case(case), when, self.policy)
-        if self._ruleset is not None:
-            outcome = self._ruleset.evaluate(derived.facts, case_id=case.case_id)
+        if self._generated is not None:
+            outcome = self._generated.run(derived.facts)
         else:
-            outcome = self._compiled.run(derived.facts)
+            assert self._ruleset is not None
+            outcome = self._ruleset.evaluate(derived.facts, case_id=case.case_id)
         return self._decision(case, derived, outcome)
+
+    def replay(self, case: Case, *, as_of: dt.datetime | str, fired: Collection[str]) -> Decision:
+        """The decision of ``case`` at ``as_of`` when exactly the rules ``fired`` matched.
+
+        No condition is evaluated: the layers and remedies are resolved from the rule
+        ids given (those of a decision's trace, as in a compact decision row), and the
+        sections add their parts from the case, as in :meth:`decide`. With the ids of
+        a decision's trace it rebuilds that decision, byte for byte.
+        """
+        when = require_aware(as_of)
+        derived = derive(case, when, self.policy)
+        return self._decision(case, derived, replay_outcome(self.policy, fired))
 
     def timeline(self, case: Case, *, as_of: dt.datetime | str) -> Timeline:
         """The collection timeline of ``case`` at ``as_of``: steps, deadlines, promises.
@@ -126,13 +148,16 @@ class Engine:
     ) -> Iterator[BatchResult]:
         """Decide many cases; a bad row gives a result with its error, never a gap.
 
-        Rows may be cases or plain dicts (structured with ``Case.from_dict``). Rows are
-        decided one at a time, as they are drawn from ``rows``. Any other exception while
+        Rows may be cases or plain dicts (structured with ``Case.from_dict``), or a
+        pyarrow Table or pandas DataFrame of such rows (with the ``parquet`` extra). Rows
+        are decided one at a time, as they are drawn from ``rows``. Any other exception while
         deciding a row becomes that row's :class:`EngineError`, naming the exception
         type ("internal error: …"), and the next row is decided.
         """
         when = require_aware(as_of)
         kinds = tuple(self.policy.signals)
+        if is_frame(rows):
+            rows = table_rows(rows)
         if isinstance(rows, str | bytes | Mapping) or not isinstance(rows, Iterable):
             msg = f"expected an iterable of cases or dicts, got {type(rows).__name__}"
             raise InputError([FieldProblem("rows", msg)])
@@ -208,6 +233,26 @@ class Engine:
 
 
 MONEY_EXPONENT = len(str(MONEY_SCALE)) - 1
+
+
+def replay_outcome(policy: Policy, fired: Collection[str]) -> Outcome:
+    """The outcome of ``policy`` when exactly the rules ``fired`` matched, in file order.
+
+    Ids that name no layer or remedy rule (a layer's ``.default`` or ``.resolve``
+    entry, a section's firing) are ignored: they follow from the others.
+    """
+    chosen = frozenset(fired)
+    outcome = Outcome()
+    for layer in policy.layers:
+        matched = [rule for rule in layer.rules if rule.id in chosen]
+        resolved = resolve_layer(layer, matched)
+        outcome.levels.append(resolved)
+        outcome.firings.extend(layer_firings(resolved, matched))
+    matched_remedies = [rule for rule in policy.remedy_rules if rule.id in chosen]
+    allowed, blocked, firings = resolve_remedies(policy, matched_remedies)
+    outcome.allowed, outcome.blocked = allowed, blocked
+    outcome.firings.extend(firings)
+    return outcome
 
 
 def display_facts(policy: Policy, facts: Mapping[str, Any]) -> dict[str, Any]:

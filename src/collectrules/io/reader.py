@@ -8,7 +8,9 @@ silently, and nothing about one row stops the next:
   order mark accepted), so an undecodable byte spoils only its own line;
 * JSON Lines are split on ``\\n`` only: U+2028 and U+2029 inside a string are data;
 * JSON Lines and CSV files are streamed, one row at a time; a ``.json`` file (one case,
-  or an array of cases) is read whole.
+  or an array of cases) is read whole;
+* Parquet files (with the ``parquet`` extra) are read a record batch at a time, each
+  row numbered from 0 as its ``index`` (:mod:`collectrules.io.arrow`).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from typing import Any, BinaryIO
 import attrs
 
 from collectrules.errors import FieldProblem, InputError
+from collectrules.io.arrow import parquet_rows
 
 __all__ = [
     "CASE_SUFFIXES",
@@ -35,7 +38,7 @@ __all__ = [
     "read_rows",
 ]
 
-CASE_SUFFIXES = (".csv", ".json", ".jsonl")
+CASE_SUFFIXES = (".csv", ".json", ".jsonl", ".parquet")
 """The file suffixes taken from a directory, in any case."""
 
 MAX_LINE_BYTES = 16 * 2**20
@@ -367,12 +370,31 @@ def _read_file(path: Path, codec: codecs.CodecInfo) -> Iterator[_Item]:
         return
     with fh:
         suffix = path.suffix.lower()
-        if suffix == ".jsonl":
+        if suffix == ".parquet":
+            yield from _parquet(path)
+        elif suffix == ".jsonl":
             yield from _jsonl(fh, codec, name)
         elif suffix == ".csv":
             yield from _csv(fh, codec, name)
         else:
             yield from _json(fh, codec, name)
+
+
+def _parquet(path: Path) -> Iterator[_Item]:
+    """Each row of a Parquet file, numbered from 0 as ``index``."""
+    name = str(path)
+    rows = parquet_rows(path)
+    index = 0
+    while True:
+        try:
+            data = next(rows)
+        except StopIteration:
+            return
+        except InputError as exc:
+            yield _Item(name, None, None, exc)
+            return
+        yield _Item(name, None, index, data, kind="parquet")
+        index += 1
 
 
 def _jsonl(fh: BinaryIO, codec: codecs.CodecInfo, name: str) -> Iterator[_Item]:

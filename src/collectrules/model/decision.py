@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import attrs
+import orjson
 import pendulum
 
 from collectrules.model.remedies import Remedy
@@ -30,6 +31,7 @@ __all__ = [
     "RemedyBlock",
     "RemedyGrant",
     "TreatmentResult",
+    "canonical_json",
 ]
 
 #: The version of the decision's JSON schema (docs/decision-schema.md).
@@ -279,16 +281,16 @@ class Decision:
             "schema_version": SCHEMA_VERSION,
             "case_id": self.case_id,
             "as_of": _iso(self.as_of),
-            "policy": attrs.asdict(self.policy),
+            "policy": _record(self.policy),
             "quadrant": {
                 "value": self.quadrant.value,
                 "label_en": self.quadrant.label_en,
                 "label_zh": self.quadrant.label_zh,
             },
-            "levels": {name: attrs.asdict(level) for name, level in sorted(self.levels.items())},
+            "levels": {name: _record(level) for name, level in sorted(self.levels.items())},
             "allowed": [
                 {
-                    **attrs.asdict(g),
+                    **_record(g),
                     "remedy": g.remedy.value,
                     "label_en": g.remedy.label_en,
                     "label_zh": g.remedy.label_zh,
@@ -297,25 +299,124 @@ class Decision:
             ],
             "blocked": [
                 {
-                    **attrs.asdict(b),
+                    **_record(b),
                     "remedy": b.remedy.value,
                     "label_en": b.remedy.label_en,
                     "label_zh": b.remedy.label_zh,
                 }
                 for b in self.blocked
             ],
-            "trace": [attrs.asdict(f) for f in self.trace],
+            "trace": [_record(f) for f in self.trace],
             "facts": dict(sorted(self.facts.items())),
-            "regulatory": [attrs.asdict(r) for r in self.regulatory],
-            "buckets": [attrs.asdict(b) for b in self.buckets],
+            "regulatory": [_record(r) for r in self.regulatory],
+            "buckets": [_record(b) for b in self.buckets],
         }
 
     def to_json(self, *, indent: int | None = None) -> str:
         """The decision as JSON: identical inputs give identical bytes."""
+        data = self.to_dict()
+        if indent is None:
+            return canonical_json(data)
         return json.dumps(
-            self.to_dict(),
+            data,
             sort_keys=True,
             ensure_ascii=False,
             indent=indent,
             separators=(",", ":") if indent is None else (",", ": "),
         )
+
+
+_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _record(obj: Any) -> dict[str, Any]:
+    """``attrs.asdict(obj)``, equal to it for every value, and several times faster.
+
+    The field names of each class are looked up once; values are converted as
+    ``attrs.asdict`` converts them: attrs instances to dicts, tuples, lists and sets
+    rebuilt as the same type with their items converted, dicts copied, every other
+    value kept as it is.
+    """
+    cls = type(obj)
+    names = _NAMES.get(cls)
+    if names is None:
+        names = _NAMES[cls] = tuple(f.name for f in attrs.fields(cls))
+    return {name: _value(getattr(obj, name)) for name in names}
+
+
+_LEAVES: set[type] = {type(None), str, bool, int, float}
+"""Types ``attrs.asdict`` keeps as they are (learnt as they are met: enums, datetimes)."""
+
+
+def _value(value: Any) -> Any:
+    cls = type(value)
+    if cls in _LEAVES:
+        return value
+    if cls in _NAMES:
+        return _record(value)
+    if cls is tuple:
+        for item in value:
+            if type(item) not in _LEAVES:
+                return tuple(_value(i) for i in value)
+        return value  # immutable, and equal to the copy attrs.asdict would make
+    if cls is list or cls is set or cls is frozenset:
+        return cls(_value(item) for item in value)
+    if attrs.has(cls):
+        return _record(value)
+    if isinstance(value, dict):
+        return {_value(k): _value(v) for k, v in value.items()}
+    if isinstance(value, tuple | list | set | frozenset):  # a subclass: as attrs does
+        return attrs.asdict(_Holder(value))["value"]
+    _LEAVES.add(cls)
+    return value
+
+
+@attrs.frozen
+class _Holder:
+    value: Any
+
+
+_DIGITS = frozenset(b"0123456789")
+
+
+def _may_hold_small_float(out: bytes) -> bool:
+    """Whether ``out`` has ``0.0000`` or a digit, ``e-`` and a digit (a plain scan)."""
+    if b"0.0000" in out:
+        return True
+    at = out.find(b"e-")
+    while at != -1:
+        if 0 < at < len(out) - 2 and out[at - 1] in _DIGITS and out[at + 2] in _DIGITS:
+            return True
+        at = out.find(b"e-", at + 2)
+    return False
+
+
+def canonical_json(data: dict[str, Any]) -> str:
+    """``data`` as the compact decision JSON: sorted keys, no ASCII escaping.
+
+    The bytes of ``json.dumps(data, sort_keys=True, ensure_ascii=False,
+    separators=(",", ":"))``, written by orjson wherever that gives the same bytes.
+    """
+    fast = _fast_json(data)
+    if fast is not None:
+        return fast
+    return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def _fast_json(data: dict[str, Any]) -> str | None:
+    """``data`` as compact, key-sorted JSON by orjson, when it gives ``json.dumps``' bytes.
+
+    orjson writes every string, integer and dict exactly as ``json.dumps(...,
+    sort_keys=True, ensure_ascii=False, separators=(",", ":"))`` does, and floats alike
+    except below 1e-4, where Python writes ``1e-05`` and orjson ``0.00001``. Output that
+    may hold such a number (a digit, ``e-`` and a digit, or ``0.0000``, even inside a
+    string), and anything orjson refuses (integers past 64
+    bits, lone surrogates, other types), goes back to ``json.dumps``: None.
+    """
+    try:
+        out = orjson.dumps(data, option=orjson.OPT_SORT_KEYS)
+    except TypeError:
+        return None
+    if _may_hold_small_float(out):
+        return None
+    return out.decode("utf-8")

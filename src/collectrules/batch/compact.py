@@ -1,0 +1,195 @@
+"""The compact decision table: one flat row per decision, written to Parquet.
+
+A row holds what a portfolio report needs: the case id, ``as_of``, the quadrant,
+willingness and ability, the allowed and blocked remedies, the ids of every rule in
+the trace (``fired``), the class of each regulatory pack and the bucket of each bucket
+set, and the policy's id, version and hash. :data:`FIELDS` lists the columns, in
+order; ``--fields`` picks some of them.
+
+The full decision is not lost: :func:`rebuild_decision` gives it back, byte-identical
+JSON, from a row with ``fired`` and ``as_of``, the policy, and the case (its facts,
+signals and the sections' parts are not in the row, and are derived from the case
+again; no condition is evaluated). It checks that the row agrees with what it rebuilt.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, BinaryIO
+
+from collectrules.engine import Engine
+from collectrules.errors import FieldProblem, InputError, did_you_mean
+from collectrules.io.arrow import require_pyarrow
+from collectrules.model.case import Case
+from collectrules.model.decision import Decision
+
+try:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+except ImportError:  # the [parquet] extra is not installed
+    pa = None
+    pq = None
+
+__all__ = [
+    "FIELDS",
+    "ROW_GROUP_ROWS",
+    "ParquetSink",
+    "check_fields",
+    "compact_row",
+    "rebuild_decision",
+]
+
+FIELDS: tuple[str, ...] = (
+    "case_id",
+    "as_of",
+    "quadrant",
+    "willingness",
+    "ability",
+    "allowed",
+    "blocked",
+    "fired",
+    "classes",
+    "buckets",
+    "policy_id",
+    "policy_version",
+    "policy_hash",
+)
+"""The columns of the compact table, in order."""
+
+_LISTS = frozenset({"allowed", "blocked", "fired"})
+_MAPS = frozenset({"classes", "buckets"})
+
+ROW_GROUP_ROWS = 16_384
+"""Rows buffered before a Parquet row group is written."""
+
+
+def check_fields(fields: Sequence[str] | None) -> tuple[str, ...]:
+    """The columns asked for, in :data:`FIELDS` order; all of them for ``None``.
+
+    Raises :class:`InputError` naming an unknown or repeated column.
+    """
+    if fields is None:
+        return FIELDS
+    problems = []
+    for name in fields:
+        if name not in FIELDS:
+            problems.append(
+                FieldProblem(
+                    "--fields",
+                    f"unknown column {name!r}; the columns are {', '.join(FIELDS)}",
+                    suggestion=did_you_mean(name, FIELDS),
+                )
+            )
+    if len(set(fields)) != len(fields):
+        problems.append(FieldProblem("--fields", "a column is named twice"))
+    if not fields:
+        problems.append(FieldProblem("--fields", "name at least one column"))
+    if problems:
+        raise InputError(problems)
+    chosen = set(fields)
+    return tuple(f for f in FIELDS if f in chosen)
+
+
+def compact_row(decision: Decision, fields: Sequence[str] = FIELDS) -> dict[str, Any]:
+    """The compact row of ``decision``, with the columns ``fields``."""
+    levels = decision.levels
+    full: dict[str, Any] = {
+        "case_id": decision.case_id,
+        "as_of": decision.as_of.isoformat(),
+        "quadrant": decision.quadrant.value,
+        "willingness": levels["willingness"].value if "willingness" in levels else None,
+        "ability": levels["ability"].value if "ability" in levels else None,
+        "allowed": [g.remedy.value for g in decision.allowed],
+        "blocked": [b.remedy.value for b in decision.blocked],
+        "fired": [f.rule_id for f in decision.trace],
+        "classes": [(c.pack, c.value) for c in decision.regulatory],
+        "buckets": [(b.bucket_set, b.bucket) for b in decision.buckets],
+        "policy_id": decision.policy.id,
+        "policy_version": decision.policy.version,
+        "policy_hash": decision.policy.content_hash,
+    }
+    return {name: full[name] for name in fields}
+
+
+def _schema(fields: Sequence[str]) -> Any:
+    def kind(name: str) -> Any:
+        if name in _LISTS:
+            return pa.list_(pa.string())
+        if name in _MAPS:
+            return pa.map_(pa.string(), pa.string())
+        return pa.string()
+
+    return pa.schema([pa.field(name, kind(name), nullable=True) for name in fields])
+
+
+class ParquetSink:
+    """Writes compact rows to an open binary file as Parquet, a row group at a time.
+
+    The file is complete (readable) only after :meth:`close`, which writes the footer.
+    """
+
+    def __init__(self, fh: BinaryIO, fields: Sequence[str] = FIELDS) -> None:
+        require_pyarrow("Parquet output")
+        self.fields = tuple(fields)
+        self.schema = _schema(self.fields)
+        self._writer = pq.ParquetWriter(fh, self.schema, compression="zstd")
+        self._rows: list[dict[str, Any]] = []
+
+    def add(self, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Buffer rows; a full buffer becomes a row group."""
+        self._rows.extend(dict(r) for r in rows)
+        if len(self._rows) >= ROW_GROUP_ROWS:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the buffered rows as one row group."""
+        if self._rows:
+            table = pa.Table.from_pylist(self._rows, schema=self.schema)
+            self._writer.write_table(table)
+            self._rows = []
+
+    def close(self) -> None:
+        """Write what is buffered and the footer."""
+        self.flush()
+        self._writer.close()
+
+
+def _plain_maps(row: Mapping[str, Any]) -> dict[str, Any]:
+    """A row as read back from Parquet (maps as lists of pairs) or as written."""
+    out = dict(row)
+    for name in _MAPS & set(out):
+        value = out[name]
+        out[name] = [
+            tuple(pair) for pair in (value.items() if isinstance(value, Mapping) else value)
+        ]
+    return out
+
+
+def rebuild_decision(row: Mapping[str, Any], engine: Engine, case: Case) -> Decision:
+    """The full decision behind a compact ``row``, from the engine's policy and the case.
+
+    The row needs ``fired`` and ``as_of`` (and, when present, its ``policy_hash`` must
+    be the engine's policy's). The decision is rebuilt with :meth:`Engine.replay`, and
+    every column the row has is checked against it: :class:`InputError` names the
+    columns that disagree (another case, another policy, an edited row).
+    """
+    missing = [name for name in ("fired", "as_of") if row.get(name) is None]
+    if missing:
+        msg = "a compact row needs the columns fired and as_of to rebuild its decision"
+        raise InputError([FieldProblem(name, msg) for name in missing])
+    policy = engine.policy
+    if row.get("policy_hash") not in (None, policy.content_hash):
+        msg = f"the row was decided under another policy than {policy.ref}"
+        raise InputError([FieldProblem("policy_hash", msg)])
+    decision = engine.replay(case, as_of=str(row["as_of"]), fired=list(row["fired"]))
+    given = _plain_maps({k: v for k, v in row.items() if k in FIELDS})
+    rebuilt = _plain_maps(compact_row(decision, tuple(given)))
+    wrong = [name for name in given if _listish(given[name]) != _listish(rebuilt[name])]
+    if wrong:
+        msg = "the rebuilt decision disagrees with the row"
+        raise InputError([FieldProblem(name, msg) for name in wrong])
+    return decision
+
+
+def _listish(value: Any) -> Any:
+    return list(value) if isinstance(value, list | tuple) else value

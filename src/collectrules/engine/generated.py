@@ -1,0 +1,355 @@
+"""The generated evaluator: each policy compiled to Python source, then to bytecode.
+
+``Engine(policy, backend="python")`` evaluates with a :class:`GeneratedPolicy`. Its
+``run(facts)`` gives exactly what :meth:`CompiledPolicy.run
+<collectrules.engine.compiled.CompiledPolicy.run>` (the reference evaluator, kept as
+such) gives: the same levels, the same firings in the same order, the same allowed and
+blocked remedies. The test suite proves the agreement with hypothesis over every
+shipped policy, against the reference and the durable back end.
+
+How the source is made, and why it is safe:
+
+* Only the condition IR reaches the source. Every identifier in it is generated
+  (``x0``, ``k1`` …); rule ids, policy ids, reasons and labels never appear. Field
+  names and constants appear only as ``repr`` of a ``str``, ``int``, ``float`` or
+  ``bool`` (exact types; a finite float); anything else is refused with an
+  :class:`~collectrules.errors.EngineError`.
+* A source Python cannot compile (a condition nested past the parser's limit of 200
+  parentheses) is not an error: the policy then runs on the reference evaluator, and
+  ``GeneratedPolicy.fallback`` says why.
+* Facts become locals, read once each with ``facts.get(name, _M)``; a missing field
+  makes every comparison on it false, as in the reference semantics.
+* Each layer's matches become one integer (bit *i* set when rule *i* matched), and
+  the hit policy is resolved from it: the layer's outcome and trace entries depend
+  only on which rules matched, so they are computed once per distinct match set by
+  the reference functions (:func:`~collectrules.engine.compiled.resolve_layer`,
+  :func:`~collectrules.engine.compiled.layer_firings`,
+  :func:`~collectrules.engine.compiled.resolve_remedies`) and reused. Errors (two
+  matches in a ``unique`` layer, no default) are raised by the same functions, with
+  the same messages.
+
+The source is compiled with ``compile()`` and never executed as a module: the function
+is built from its code object (``types.FunctionType``), with generated globals and no
+builtins. A policy is generated and compiled once per cache key, the same key as the durable
+back end's ruleset (content hash, source, rule origins, sections, field types).
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import types
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from collectrules.conditions import (
+    All,
+    Always,
+    AnyOf,
+    Between,
+    Compare,
+    Condition,
+    In,
+    Not,
+    Op,
+    Truth,
+)
+from collectrules.conditions.python import compile_condition
+from collectrules.engine._durable import ruleset_key
+from collectrules.engine.compiled import (
+    CompiledPolicy,
+    LayerOutcome,
+    Outcome,
+    layer_firings,
+    resolve_layer,
+    resolve_remedies,
+)
+from collectrules.errors import EngineError
+from collectrules.model.decision import Firing, RemedyBlock, RemedyGrant
+from collectrules.policy import HitPolicy, Layer, Policy
+
+__all__ = [
+    "GeneratedPolicy",
+    "generate_source",
+    "generated_policy",
+    "label_function",
+    "label_source",
+]
+
+#: How many distinct match sets each layer (and the remedies) remembers; past it, a new
+#: match set is resolved each time it occurs, never stored, so memory stays bounded.
+MEMO_LIMIT = 16_384
+
+_MODULE_NAME = "collectrules_generated"
+
+_LayerResult = tuple[LayerOutcome, tuple[Firing, ...]]
+_RemedyResult = tuple[tuple[RemedyGrant, ...], tuple[RemedyBlock, ...], tuple[Firing, ...]]
+
+_OPS = {Op.LT: "<", Op.LE: "<=", Op.GT: ">", Op.GE: ">=", Op.EQ: "==", Op.NE: "!="}
+
+
+def _constant(value: object, where: str) -> str:
+    """The source text of one constant: ``repr`` of an exact int, float, str or bool."""
+    kind = type(value)
+    if kind is bool or kind is int or kind is str:
+        return repr(value)
+    if kind is float:
+        assert isinstance(value, float)
+        if not math.isfinite(value):
+            msg = f"{where}: a constant must be a finite number, got {value!r}"
+            raise EngineError(msg)
+        return repr(value)
+    msg = f"{where}: a constant must be an int, float, str or bool, got a {type(value).__name__}"
+    raise EngineError(msg)
+
+
+class _Writer:
+    """Turns resolved conditions into Python expressions over generated locals."""
+
+    def __init__(self) -> None:
+        self.locals: dict[str, str] = {}
+
+    def local(self, field: str) -> str:
+        if type(field) is not str:
+            msg = f"a field name must be a str, got a {type(field).__name__}"
+            raise EngineError(msg)
+        name = self.locals.get(field)
+        if name is None:
+            name = self.locals[field] = f"x{len(self.locals)}"
+        return name
+
+    def expr(self, cond: Condition, where: str) -> str:
+        if isinstance(cond, Always):
+            return "True"
+        if isinstance(cond, Compare):
+            x = self.local(cond.field)
+            value = _constant(cond.value, where)
+            return f"({x} is not _M and {x} {_OPS[cond.op]} {value})"
+        if isinstance(cond, Between):
+            x = self.local(cond.field)
+            low, high = _constant(cond.low, where), _constant(cond.high, where)
+            return f"({x} is not _M and {low} <= {x} <= {high})"
+        if isinstance(cond, In):
+            x = self.local(cond.field)
+            values = "".join(f"{_constant(v, where)}, " for v in cond.values)
+            return f"({x} is not _M and {x} in ({values}))"
+        if isinstance(cond, Truth):
+            return f"({self.local(cond.field)} is True)"
+        if isinstance(cond, All | AnyOf):
+            if not cond.parts:
+                return "True" if isinstance(cond, All) else "False"
+            word = " and " if isinstance(cond, All) else " or "
+            return "(" + word.join(self.expr(p, where) for p in cond.parts) + ")"
+        if isinstance(cond, Not):
+            return f"(not {self.expr(cond.part, where)})"
+        msg = f"{where}: not a condition node: {type(cond).__name__}"
+        raise EngineError(msg)
+
+
+def _conditions(policy: Policy) -> tuple[list[list[Condition]], list[Condition]]:
+    params = policy.parameter_values
+    schema = policy.schema()
+    layers = [
+        [compile_condition(r.when, params, schema) for r in layer.rules] for layer in policy.layers
+    ]
+    remedies = [compile_condition(r.when, params, schema) for r in policy.remedy_rules]
+    return layers, remedies
+
+
+def generate_source(policy: Policy) -> str:
+    """The Python source of ``policy``'s evaluator: one function, ``run(facts)``.
+
+    Its free names are bound by :class:`GeneratedPolicy`: ``_M`` (the missing-field
+    marker), ``_L`` (per layer, the remembered outcomes by match set), ``_layer`` (the
+    resolver of a new match set), ``_R`` and ``_remedies`` (the same for remedies) and
+    ``_Outcome``.
+    """
+    layer_conds, remedy_conds = _conditions(policy)
+    writer = _Writer()
+    body: list[str] = []
+    levels: list[str] = []
+    firings: list[str] = []
+    for li, (layer, conds) in enumerate(zip(policy.layers, layer_conds, strict=True)):
+        body.append(f"    # layer {li}: hit policy {layer.hit_policy.value}, {len(conds)} rule(s)")
+        body.append(f"    k{li} = 0")
+        for ri, cond in enumerate(conds):
+            body.append(f"    if {writer.expr(cond, f'layer {li} rule {ri}')}:")
+            body.append(f"        k{li} |= {1 << ri}")
+        body.append(f"    r{li} = _L[{li}].get(k{li})")
+        body.append(f"    if r{li} is None:")
+        body.append(f"        r{li} = _layer({li}, k{li})")
+        out = writer.local(layer.output)
+        body.append(f"    {out} = r{li}[0].value")
+        levels.append(f"r{li}[0]")
+        firings.append(f"*r{li}[1]")
+    body.append(f"    # remedies: {len(remedy_conds)} rule(s)")
+    body.append("    km = 0")
+    for ri, cond in enumerate(remedy_conds):
+        body.append(f"    if {writer.expr(cond, f'remedy rule {ri}')}:")
+        body.append(f"        km |= {1 << ri}")
+    body.append("    rm = _R.get(km)")
+    body.append("    if rm is None:")
+    body.append("        rm = _remedies(km)")
+    firings.append("*rm[2]")
+    head = ["def run(facts):", "    get = facts.get"]
+    for field, name in writer.locals.items():
+        head.append(f"    {name} = get({_constant(field, 'field name')}, _M)")
+    tail = [
+        f"    return _Outcome([{', '.join(levels)}], [{', '.join(firings)}], rm[0], rm[1])",
+        "",
+    ]
+    return "\n".join([*head, *body, *tail])
+
+
+def label_source(policy: Policy) -> str:
+    """The source of ``label(facts)``: the quadrant (or the last layer's value) only.
+
+    The limit the benchmark compares with: the same conditions, each layer's hit policy
+    resolved to a value inline, no trace, no remedies. Errors (a ``unique`` layer with two
+    matches, no default) are not checked.
+    """
+    layer_conds, _ = _conditions(policy)
+    writer = _Writer()
+    body: list[str] = []
+    for li, (layer, conds) in enumerate(zip(policy.layers, layer_conds, strict=True)):
+        out = writer.local(layer.output)
+        where = f"layer {li}"
+        default = _constant(layer.default, where) if layer.default is not None else "None"
+        rules = list(zip(layer.rules, conds, strict=True))
+        if layer.hit_policy is HitPolicy.COLLECT_SUM:
+            body.append(f"    s{li} = 0")
+            for rule, cond in rules:
+                body.append(f"    if {writer.expr(cond, where)}:")
+                body.append(f"        s{li} += {_constant(rule.score, where)}")
+            body.append(f"    {out} = {default}")
+            for minimum, value in sorted(layer.bands):
+                body.append(f"    if s{li} >= {_constant(minimum, where)}:")
+                body.append(f"        {out} = {_constant(value, where)}")
+            continue
+        if layer.hit_policy is HitPolicy.PRIORITY:
+            order = {r.id: i for i, r in enumerate(layer.rules)}
+            rules.sort(key=lambda rc: (-rc[0].priority, order[rc[0].id]))
+        for i, (rule, cond) in enumerate(rules):
+            word = "if" if i == 0 else "elif"
+            body.append(f"    {word} {writer.expr(cond, where)}:")
+            body.append(f"        {out} = {_constant(rule.value, where)}")
+        body.append("    else:" if rules else "    if True:")
+        body.append(f"        {out} = {default}")
+    outputs = [layer.output for layer in policy.layers]
+    target = "quadrant" if "quadrant" in outputs else (outputs[-1] if outputs else None)
+    last = writer.local(target) if target is not None else "None"
+    head = ["def label(facts):", "    get = facts.get"]
+    head += [f"    {n} = get({_constant(f, 'field name')}, _M)" for f, n in writer.locals.items()]
+    return "\n".join([*head, *body, f"    return {last}", ""])
+
+
+def label_function(policy: Policy) -> Callable[[Mapping[str, Any]], Any]:
+    """``label(facts)`` compiled from :func:`label_source`."""
+    namespace: dict[str, Any] = {"__builtins__": {}, "_M": _MISSING}
+    label: Callable[[Mapping[str, Any]], Any] = _function(label_source(policy), "label", namespace)
+    return label
+
+
+def _function(source: str, name: str, namespace: dict[str, Any]) -> Any:
+    """The function ``name`` defined by ``source``, its globals ``namespace``.
+
+    The module is compiled, never run: the function is made from its code object, so
+    no statement of the module other than the function's body can ever execute.
+    """
+    code = compile(source, f"<{_MODULE_NAME} {name}>", "exec")
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType) and const.co_name == name:
+            return types.FunctionType(const, namespace, name)
+    msg = f"the generated source defines no function {name!r}"
+    raise EngineError(msg)
+
+
+def _bits(mask: int, count: int) -> list[int]:
+    return [i for i in range(count) if mask >> i & 1]
+
+
+class GeneratedPolicy:
+    """A policy compiled to a generated Python function; see the module docstring."""
+
+    def __init__(self, policy: Policy) -> None:
+        self.policy = policy
+        self.source = generate_source(policy)
+        self._lock = threading.Lock()
+        self._layer_memo: list[dict[int, _LayerResult]] = [{} for _ in policy.layers]
+        self._remedy_memo: dict[int, _RemedyResult] = {}
+        self._firings: dict[Firing, Firing] = {}
+        namespace: dict[str, Any] = {
+            "__builtins__": {"True": True, "False": False},
+            "__name__": _MODULE_NAME,
+            "_M": _MISSING,
+            "_L": self._layer_memo,
+            "_R": self._remedy_memo,
+            "_layer": self._resolve_layer,
+            "_remedies": self._resolve_remedies,
+            "_Outcome": Outcome,
+        }
+        #: Why the reference evaluator runs instead of the generated source, or None.
+        self.fallback: str | None = None
+        self.run: Callable[[Mapping[str, Any]], Outcome]
+        try:
+            self.run = _function(self.source, "run", namespace)
+        except (SyntaxError, RecursionError, MemoryError) as exc:
+            # Python's parser has limits (200 nested parentheses) that a deeply nested
+            # condition can pass: the reference evaluator gives the same outcomes.
+            self.fallback = f"{type(exc).__name__}: {exc}"
+            self.run = CompiledPolicy(policy).run
+
+    def _intern(self, firings: Sequence[Firing]) -> tuple[Firing, ...]:
+        """The firings, each shared with its equals, so remembered match sets stay small."""
+        with self._lock:
+            if len(self._firings) >= MEMO_LIMIT:
+                return tuple(firings)
+            return tuple(self._firings.setdefault(f, f) for f in firings)
+
+    def _resolve_layer(self, index: int, mask: int) -> _LayerResult:
+        layer: Layer = self.policy.layers[index]
+        matched = [layer.rules[i] for i in _bits(mask, len(layer.rules))]
+        outcome = resolve_layer(layer, matched)
+        result = (outcome, self._intern(layer_firings(outcome, matched)))
+        memo = self._layer_memo[index]
+        with self._lock:
+            if len(memo) < MEMO_LIMIT:
+                memo[mask] = result
+        return result
+
+    def _resolve_remedies(self, mask: int) -> _RemedyResult:
+        rules: Sequence[Any] = self.policy.remedy_rules
+        matched = [rules[i] for i in _bits(mask, len(rules))]
+        allowed, blocked, firings = resolve_remedies(self.policy, matched)
+        result = (allowed, blocked, self._intern(firings))
+        with self._lock:
+            if len(self._remedy_memo) < MEMO_LIMIT:
+                self._remedy_memo[mask] = result
+        return result
+
+
+class _Missing:
+    """The marker of a field the facts do not have."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "<missing>"
+
+
+_MISSING = _Missing()
+
+_CACHE: dict[str, GeneratedPolicy] = {}
+_CACHE_LOCK = threading.Lock()
+
+
+def generated_policy(policy: Policy) -> GeneratedPolicy:
+    """The generated evaluator of ``policy``, generated and compiled once per cache key."""
+    key = ruleset_key(policy)
+    with _CACHE_LOCK:
+        cached = _CACHE.get(key)
+    if cached is None:
+        built = GeneratedPolicy(policy)
+        with _CACHE_LOCK:
+            cached = _CACHE.setdefault(key, built)
+    return cached
