@@ -5,6 +5,11 @@ chunks are in memory at once, whatever the size of the portfolio. Each chunk's
 decisions and errors are appended in input order, then checkpointed (see
 :mod:`collectrules.batch.output`), so that ``resume=True`` continues after a kill
 with no row lost and none repeated.
+
+The runner logs to the ``collectrules.batch.runner`` logger (under ``collectrules``,
+docs/logging.md): the start and the end of a run at INFO, each checkpoint at INFO, and
+each bad row at WARNING. ``on_metrics`` receives a :class:`BatchSummary` of the run so
+far after every checkpoint, for a metrics system.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from __future__ import annotations
 import collections
 import datetime as dt
 import json
+import logging
 import multiprocessing
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -33,6 +39,7 @@ DEFAULT_CHUNK_ROWS = 1000
 """Rows decided between two checkpoints."""
 
 _MAX_REASON = 1000
+_log = logging.getLogger(__name__)
 
 
 @attrs.frozen
@@ -86,6 +93,7 @@ def run_batch(
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
     on_bad: Callable[[str, str], None] | None = None,
     on_progress: Callable[[int], None] | None = None,
+    on_metrics: Callable[[BatchSummary], None] | None = None,
 ) -> BatchSummary:
     """Decide every row of ``inputs`` into ``out`` (decisions) and ``errors`` (bad rows).
 
@@ -100,7 +108,9 @@ def run_batch(
     :class:`~collectrules.batch.OutputError` when writing fails (a full disk): what was
     written stays in ``*.partial`` files that ``resume=True`` can continue.
     ``on_bad(where, reason)`` is called for each bad row, ``on_progress(rows)`` after
-    each chunk.
+    each chunk, and ``on_metrics(summary)`` after each chunk with a
+    :class:`BatchSummary` of the run so far (rows, decided, bad, and the tallies by
+    quadrant, class and bucket), for a metrics system.
     """
     out_path = Path(out)
     err_path = Path(errors) if errors is not None else default_errors_path(out_path)
@@ -131,6 +141,26 @@ def run_batch(
     else:
         progress = outputs.start(header)
     resumed_at = progress.rows
+    _log.info(
+        "batch %s: %d input file(s), policy %s, as_of %s%s",
+        "resumed" if resumed_at else "started",
+        len(files),
+        engine.policy.ref,
+        when.isoformat(),
+        f", after row {resumed_at}" if resumed_at else "",
+    )
+
+    def checkpointed(now: Progress) -> None:
+        summary = _summary(now, out_path, err_path, resumed_at)
+        _log.info(
+            "batch progress: %d rows, %d decided, %d bad",
+            summary.rows,
+            summary.decided,
+            summary.bad,
+        )
+        if on_metrics is not None:
+            on_metrics(summary)
+
     try:
         progress = _run(
             engine,
@@ -142,11 +172,14 @@ def run_batch(
             chunk_rows=chunk_rows,
             on_bad=on_bad,
             on_progress=on_progress,
+            on_checkpoint=checkpointed,
         )
         outputs.commit(progress)
     finally:
         outputs.close()
-    return _summary(progress, out_path, err_path, resumed_at)
+    summary = _summary(progress, out_path, err_path, resumed_at)
+    _log.info("batch done: %s", summary.lines()[0])
+    return summary
 
 
 def _check_paths(files: Sequence[Path], out: Path, errors: Path) -> None:
@@ -244,6 +277,7 @@ def _run(
     chunk_rows: int,
     on_bad: Callable[[str, str], None] | None,
     on_progress: Callable[[int], None] | None,
+    on_checkpoint: Callable[[Progress], None] | None = None,
 ) -> Progress:
     counts: dict[str, dict[str, int]] = {k: dict(v) for k, v in progress.counts.items()}
     done = progress.rows
@@ -258,11 +292,14 @@ def _run(
                     tally[value] = tally.get(value, 0) + 1
             else:
                 err_lines.append(line)
+                _log.warning("bad row %s: %s", where, reason)
                 if on_bad is not None:
                     on_bad(where, reason)
         outputs.write(out_lines, err_lines)
         done += len(decided)
         progress = outputs.checkpoint(attrs.evolve(progress, rows=done, counts=counts))
+        if on_checkpoint is not None:
+            on_checkpoint(progress)
         if on_progress is not None:
             on_progress(done)
     return progress
