@@ -133,6 +133,9 @@ class _Walker:
             return dict(_MONEY)
         if tp is _case._Number or tp is Decimal:
             return dict(_NUMBER)
+        if isinstance(tp, typing.NewType):
+            # A checked input type (an id, a kind, a count): the shape of what it wraps.
+            return self.type(tp.__supertype__)
         if isinstance(tp, type) and attrs.has(tp):
             return self.ref(tp)
         if isinstance(tp, type) and issubclass(tp, enum.Enum):
