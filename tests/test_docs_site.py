@@ -44,7 +44,10 @@ def _config() -> dict[str, Any]:
 def test_the_navigation_covers_every_page_once() -> None:
     pages = _nav_pages(_config()["nav"])
     on_disk = sorted(p.relative_to(DOCS).as_posix() for p in DOCS.rglob("*.md"))
-    assert sorted(pages) == on_disk
+    not_in_nav = sorted(set(on_disk) - set(pages))
+    assert not not_in_nav, f"add these pages to the nav in mkdocs.yml: {not_in_nav}"
+    missing = sorted(set(pages) - set(on_disk))
+    assert not missing, f"the nav in mkdocs.yml names pages that do not exist: {missing}"
     assert len(pages) == len(set(pages))
 
 
