@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import attrs
 import pytest
 from hypothesis import HealthCheck, given, settings
 
 from collectrules import Engine, InputError, available_policies, load_policy
+from collectrules.model import decision_io
 from collectrules.model.case import Case
 from collectrules.model.decision import Decision
 from collectrules.testing.strategies import dated_cases
@@ -106,3 +108,21 @@ def test_another_schema_version_or_non_json_is_refused() -> None:
         Decision.from_json("{not json")
     with pytest.raises(InputError, match="expected an object, got an array"):
         Decision.from_json("[]")
+
+
+@attrs.frozen
+class _Extra:
+    on: dt.date
+    how: Literal["a", "b"]
+
+
+def test_the_reader_handles_dates_and_literals_of_a_model() -> None:
+    reader = decision_io._Reader("x.json")
+    assert reader.value(_Extra, {"on": "2026-04-03", "how": "a"}, "extra") == _Extra(
+        dt.date(2026, 4, 3), "a"
+    )
+    reader.value(_Extra, {"on": "2026-13-01", "how": "c"}, "extra")
+    assert [str(p) for p in reader.problems] == [
+        "x.json: extra.on: expected a date as YYYY-MM-DD, got '2026-13-01'",
+        "x.json: extra.how: expected one of 'a', 'b'",
+    ]

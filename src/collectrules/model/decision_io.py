@@ -16,6 +16,7 @@ checked against the attrs model; every problem is reported at once, as an
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 import json
 import types
@@ -88,6 +89,11 @@ class _Reader:
         origin = typing.get_origin(tp)
         if tp is Any:
             return data
+        if origin is typing.Literal:
+            choices = typing.get_args(tp)
+            if data not in choices:
+                return self.fail(path, f"expected one of {', '.join(map(repr, choices))}")
+            return data
         if origin in (typing.Union, types.UnionType):
             options = typing.get_args(tp)
             if data is None and type(None) in options:
@@ -125,6 +131,13 @@ class _Reader:
             except InputError as exc:
                 message = "; ".join(p.message for p in exc.problems)
                 return self.fail(path, f"expected an ISO 8601 instant with an offset: {message}")
+        if tp is dt.date:
+            if not isinstance(data, str):
+                return self.fail(path, f"expected a date as YYYY-MM-DD, got {_kind(data)}")
+            try:
+                return dt.date.fromisoformat(data)
+            except ValueError:
+                return self.fail(path, f"expected a date as YYYY-MM-DD, got {data!r}")
         if tp is bool:
             if not isinstance(data, bool):
                 return self.fail(path, f"expected true or false, got {_kind(data)}")

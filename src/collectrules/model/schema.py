@@ -117,6 +117,8 @@ class _Walker:
         origin = typing.get_origin(tp)
         if tp is Any:
             return {}
+        if origin is typing.Literal:
+            return {"enum": list(typing.get_args(tp))}
         if origin in (typing.Union, types.UnionType):
             options = [o for o in typing.get_args(tp) if o is not type(None)]
             (inner,) = options
