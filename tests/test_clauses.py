@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+import re
+import subprocess
+import sys
+import tomllib
 from pathlib import Path
 
 import pytest
 
 from collectrules import PolicyError, load_policy
 from collectrules.policy.clauses import (
+    Clause,
     ClauseKind,
     builtin_clauses,
     citations,
     policy_clauses,
     registry,
 )
+
+ROOT = Path(__file__).resolve().parent.parent
 
 # Every clause id of the two source documents, as they stand.
 DOMAIN_IDS = {
@@ -65,7 +72,65 @@ def test_clauses_name_their_source() -> None:
         "section": "REGULATION.md",
         "kind": "regulation",
         "status": "V",
+        "en": "An obligor is in default when a material obligation is more than 90 days past due.",
+        "zh": "重大债务逾期超过90天即视为违约。",
     }
+
+
+def test_every_builtin_clause_has_a_statement_in_english_and_chinese_and_a_source() -> None:
+    cjk = re.compile(r"[\u4e00-\u9fff]")
+    for cid, clause in builtin_clauses().items():
+        assert clause.source, cid
+        assert clause.en, cid
+        assert not cjk.search(clause.en), cid
+        assert clause.zh, cid
+        assert cjk.search(clause.zh), cid
+        assert clause.text("en") == clause.en
+        assert clause.text("zh") == clause.zh
+        # A short statement, not a copied passage.
+        assert len(clause.en) <= 300, cid
+        assert len(clause.zh) <= 150, cid
+    assert builtin_clauses()["CN-LIMITATION"].source == "Civil Code art. 188"
+    assert "three years" in builtin_clauses()["CN-LIMITATION"].en
+    assert "24小时" in builtin_clauses()["L-24H"].zh
+
+
+def test_a_clause_without_a_statement_falls_back_to_its_title() -> None:
+    own = Clause("ACME-1", "Courtesy call first", "Acme handbook", kind=ClauseKind.POLICY)
+    assert own.text("en") == "Courtesy call first"
+    assert own.text("zh") == "Courtesy call first"
+    with pytest.raises(ValueError, match="unknown language 'fr'"):
+        own.text("fr")
+
+
+def test_every_citation_of_the_shipped_policies_has_a_text() -> None:
+    from collectrules import available_policies
+
+    for name in available_policies():
+        policy = load_policy(name)
+        known = registry(policy)
+        for path, cid, _ in citations(policy.data):
+            clause = known.get(cid)
+            assert clause is not None, (name, path, cid)
+            assert clause.text("en"), (name, cid)
+            assert clause.text("zh"), (name, cid)
+
+
+def test_the_clause_texts_ship_as_package_data_and_load_on_first_use() -> None:
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    data = pyproject["tool"]["setuptools"]["package-data"]["collectrules"]
+    assert "policy/clauses.toml" in data
+    code = (
+        "import collectrules\n"
+        "from collectrules.policy import clauses\n"
+        "print(clauses.builtin_clauses.cache_info().currsize)\n"
+        "clauses.builtin_clauses()\n"
+        "print(clauses.builtin_clauses.cache_info().currsize)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert out == ["0", "1"]
 
 
 def test_every_citation_of_the_shipped_policies_is_known() -> None:

@@ -16,6 +16,7 @@ Quick start::
 
 from __future__ import annotations
 
+import logging as _logging
 from importlib import metadata as _metadata
 
 from collectrules.authoring.verify import Finding, FindingKind, VerificationReport, verify
@@ -87,6 +88,9 @@ from collectrules.timeline import (
 from collectrules.timeline.deadlines import Deadline, DeadlineKind, DeadlineStatus
 from collectrules.timeline.promises import Promise, PromiseStatus
 from collectrules.timeline.stages import Stage, StagePlan
+
+# The library's logger (docs/logging.md): silent until the application configures logging.
+_logging.getLogger("collectrules").addHandler(_logging.NullHandler())
 
 #: The installed version, read from the package metadata (one source: pyproject.toml).
 __version__ = _metadata.version("collectrules")

@@ -5,6 +5,11 @@ chunks are in memory at once, whatever the size of the portfolio. Each chunk's
 decisions and errors are appended in input order, then checkpointed (see
 :mod:`collectrules.batch.output`), so that ``resume=True`` continues after a kill
 with no row lost and none repeated.
+
+The runner logs to the ``collectrules.batch.runner`` logger (under ``collectrules``,
+docs/logging.md): the start and the end of a run at INFO, each checkpoint at INFO, and
+each bad row at WARNING. ``on_metrics`` receives a :class:`BatchSummary` of the run so
+far after every checkpoint, for a metrics system.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from __future__ import annotations
 import collections
 import datetime as dt
 import json
+import logging
 import multiprocessing
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -35,6 +41,7 @@ DEFAULT_CHUNK_ROWS = 1000
 """Rows decided between two checkpoints."""
 
 _MAX_REASON = 1000
+_log = logging.getLogger(__name__)
 
 
 @attrs.frozen
@@ -89,6 +96,7 @@ def run_batch(
     on_bad: Callable[[str, str], None] | None = None,
     on_progress: Callable[[int], None] | None = None,
     fields: Sequence[str] | None = None,
+    on_metrics: Callable[[BatchSummary], None] | None = None,
 ) -> BatchSummary:
     """Decide every row of ``inputs`` into ``out`` (decisions) and ``errors`` (bad rows).
 
@@ -110,6 +118,10 @@ def run_batch(
     needs pyarrow. A Parquet file is readable only once its footer is written, so such
     a run cannot be resumed: ``resume=True`` is refused with an :class:`InputError`;
     run it again from the start. The error file stays JSON Lines.
+
+    After each chunk, ``on_metrics(summary)`` receives a :class:`BatchSummary` of the
+    run so far (rows, decided, bad, and the tallies by quadrant, class and bucket), for
+    a metrics system.
     """
     out_path = Path(out)
     err_path = Path(errors) if errors is not None else default_errors_path(out_path)
@@ -142,6 +154,26 @@ def run_batch(
         progress = outputs.start(header)
     resumed_at = progress.rows
     sink = None
+    _log.info(
+        "batch %s: %d input file(s), policy %s, as_of %s%s",
+        "resumed" if resumed_at else "started",
+        len(files),
+        engine.policy.ref,
+        when.isoformat(),
+        f", after row {resumed_at}" if resumed_at else "",
+    )
+
+    def checkpointed(now: Progress) -> None:
+        summary = _summary(now, out_path, err_path, resumed_at)
+        _log.info(
+            "batch progress: %d rows, %d decided, %d bad",
+            summary.rows,
+            summary.decided,
+            summary.bad,
+        )
+        if on_metrics is not None:
+            on_metrics(summary)
+
     try:
         if columns is not None:
             sink = ParquetSink(outputs.out_file, columns)
@@ -156,13 +188,16 @@ def run_batch(
             on_bad=on_bad,
             on_progress=on_progress,
             sink=sink,
+            on_checkpoint=checkpointed,
         )
         if sink is not None:
             sink.close()
         outputs.commit(progress)
     finally:
         outputs.close()
-    return _summary(progress, out_path, err_path, resumed_at)
+    summary = _summary(progress, out_path, err_path, resumed_at)
+    _log.info("batch done: %s", summary.lines()[0])
+    return summary
 
 
 def _columns(out: Path, fields: Sequence[str] | None, resume: bool) -> tuple[str, ...] | None:
@@ -282,6 +317,7 @@ def _run(
     on_bad: Callable[[str, str], None] | None,
     on_progress: Callable[[int], None] | None,
     sink: ParquetSink | None = None,
+    on_checkpoint: Callable[[Progress], None] | None = None,
 ) -> Progress:
     counts: dict[str, dict[str, int]] = {k: dict(v) for k, v in progress.counts.items()}
     done = progress.rows
@@ -302,6 +338,7 @@ def _run(
             else:
                 assert isinstance(line, bytes)
                 err_lines.append(line)
+                _log.warning("bad row %s: %s", where, reason)
                 if on_bad is not None:
                     on_bad(where, reason)
         if sink is not None:
@@ -309,6 +346,8 @@ def _run(
         outputs.write(out_lines, err_lines)
         done += len(decided)
         progress = outputs.checkpoint(attrs.evolve(progress, rows=done, counts=counts))
+        if on_checkpoint is not None:
+            on_checkpoint(progress)
         if on_progress is not None:
             on_progress(done)
     return progress

@@ -21,6 +21,7 @@ from collectrules.cli._common import AsOf, PolicyPathOption, load_for, resolve_a
 from collectrules.engine.generated import generate_source
 from collectrules.errors import EngineLimitError, FieldProblem, InputError, PolicyError
 from collectrules.io import read_rows
+from collectrules.model.schema import model_schema_text
 from collectrules.policy import HitPolicy, Policy
 from collectrules.policy.loader import policy_chain
 from collectrules.policy.schema import schema_text
@@ -430,7 +431,20 @@ def _impact_text(report: changes.ImpactReport) -> str:
 # --------------------------------------------------------------------------- schema
 
 
+class SchemaKind(enum.StrEnum):
+    """Which JSON Schema ``collectrules schema`` prints."""
+
+    POLICY = "policy"
+    CASE = "case"
+    DECISION = "decision"
+
+
 @app.command()
-def schema() -> None:
-    """Print the JSON Schema of policy files (for editors and CI)."""
-    typer.echo(schema_text(), nl=False)
+def schema(
+    kind: Annotated[
+        SchemaKind, typer.Option("--kind", help="policy (default), case or decision")
+    ] = SchemaKind.POLICY,
+) -> None:
+    """Print a JSON Schema: of policy files (for editors and CI), of a case, or of a decision."""
+    text = schema_text() if kind is SchemaKind.POLICY else model_schema_text(kind.value)
+    typer.echo(text, nl=False)

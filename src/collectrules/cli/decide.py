@@ -21,10 +21,12 @@ from collectrules.cli._common import (
     report_row,
     resolve_as_of,
 )
+from collectrules.cli.clauses import Lang, clause_line
 from collectrules.errors import CollectRulesError, FieldProblem, InputError
 from collectrules.io import read_rows
 from collectrules.model.case import Case
 from collectrules.model.decision import Decision
+from collectrules.policy.clauses import registry
 
 __all__ = ["decide", "explain"]
 
@@ -99,8 +101,16 @@ def explain(
     policy: PolicyOption = None,
     policy_path: PolicyPathOption = None,
     as_of: AsOf = None,
+    lang: Annotated[Lang, typer.Option("--lang", help="The clause texts' language: en or zh")] = (
+        Lang.EN
+    ),
 ) -> None:
-    """Explain one decision: every rule that fired, in order, with its citations."""
+    """Explain one decision: every rule that fired, in order, with its citations.
+
+    After the trace and the remedies, each clause cited (by a rule that fired or by a
+    blocked remedy) is printed once, in the order first cited, with its statement and
+    its source.
+    """
     when = resolve_as_of(as_of)
     engine = engine_for(policy, "durable", policy_path)
     rows = list(read_rows([case_file]))
@@ -125,3 +135,12 @@ def explain(
     allowed, blocked = _remedies(d)
     console.print(f"allowed: {allowed}")
     console.print(f"blocked: {blocked}")
+    cites = [c for f in d.trace for c in f.cites] + [c for b in d.blocked for c in b.cites]
+    cited = list(dict.fromkeys(cites))
+    if cited:
+        known = registry(engine.policy)
+        console.print("cited clauses:")
+        for cid in cited:
+            clause = known.get(cid)
+            line = clause_line(clause, lang.value) if clause else f"{cid}: (not a known clause)"
+            console.print(f"  {line}", markup=False, highlight=False)

@@ -17,6 +17,7 @@ import attrs
 import orjson
 import pendulum
 
+from collectrules.model import decision_io
 from collectrules.model.remedies import Remedy
 
 __all__ = [
@@ -323,6 +324,29 @@ class Decision:
             ensure_ascii=False,
             indent=indent,
             separators=(",", ":") if indent is None else (",", ": "),
+        )
+
+    @classmethod
+    def from_dict(
+        cls, data: Mapping[str, Any], *, engine: str = "durable", source: str | None = None
+    ) -> Decision:
+        """The decision whose :meth:`to_dict` is ``data``: ``from_dict(d.to_dict())``
+        gives ``d`` back (``engine`` is not in the data; pass it when known).
+
+        Invalid data is an :class:`~collectrules.errors.InputError` naming every invalid
+        field by its path, and ``source`` when given.
+        """
+        return decision_io.decision_from_dict(
+            cls, data, schema_version=SCHEMA_VERSION, engine=engine, source=source
+        )
+
+    @classmethod
+    def from_json(
+        cls, text: str | bytes, *, engine: str = "durable", source: str | None = None
+    ) -> Decision:
+        """The decision whose :meth:`to_json` is ``text``; see :meth:`from_dict`."""
+        return decision_io.decision_from_json(
+            cls, text, schema_version=SCHEMA_VERSION, engine=engine, source=source
         )
 
 

@@ -4,8 +4,10 @@ The registry holds the ids of the domain digest of the source manuals (``DOMAIN.
 the four quadrants, the phases, the timelines, the segments and the conduct rules) and
 of the rules from law and regulation that the policy packs encode (``REGULATION.md``,
 each with its status: ``V`` seen in the text of the law itself, ``S`` seen only in
-secondary sources). The data is embedded here, so that the package never reads a file
-outside itself.
+secondary sources). Each built-in clause carries a short statement in English and in
+Chinese, restated in the project's own words, and its source; the texts ship as package
+data (``clauses.toml`` beside this module), read on first use, so that the package never
+reads a file outside itself.
 
 A policy may add clauses of its own, for the rules it invents, in a ``[clauses]`` table::
 
@@ -21,8 +23,12 @@ or, briefly, ``ACME-COURTESY-CALL = "A courtesy call before any demand letter"``
 from __future__ import annotations
 
 import enum
+import functools
 import re
+import tomllib
 from collections.abc import Callable, Iterator, Mapping
+from importlib import resources
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -38,6 +44,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CLAUSES",
+    "LANGS",
     "Clause",
     "ClauseKind",
     "ClauseRegistry",
@@ -52,6 +59,8 @@ __all__ = [
 CLAUSE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
 #: The keys of a policy's own clause (``collectrules.policy.schema`` builds its schema from them).
 CLAUSE_KEYS = ("title", "source", "section")
+#: The languages a built-in clause is stated in.
+LANGS = ("en", "zh")
 
 
 class ClauseKind(enum.StrEnum):
@@ -64,10 +73,12 @@ class ClauseKind(enum.StrEnum):
 
 @attrs.frozen
 class Clause:
-    """One citable clause: its id, a short title, and where it is stated.
+    """One citable clause: its id, a short title, where it is stated, and what it says.
 
     ``status`` is ``"V"`` or ``"S"`` for regulation clauses (see the module docstring)
-    and ``None`` otherwise.
+    and ``None`` otherwise. ``en`` and ``zh`` are a short statement of the clause in
+    English and in Chinese (the built-in clauses carry both; a policy's own clause has
+    only its title).
     """
 
     id: str
@@ -76,6 +87,14 @@ class Clause:
     section: str = ""
     kind: ClauseKind = ClauseKind.DOMAIN
     status: str | None = None
+    en: str = ""
+    zh: str = ""
+
+    def text(self, lang: str = "en") -> str:
+        """The statement in ``lang`` (``"en"`` or ``"zh"``), else the title."""
+        if lang not in LANGS:
+            raise ValueError(f"unknown language {lang!r}; expected one of {', '.join(LANGS)}")
+        return (self.zh if lang == "zh" else self.en) or self.title
 
     def to_dict(self) -> dict[str, Any]:
         """The clause as plain JSON-ready data."""
@@ -86,420 +105,42 @@ class Clause:
             "section": self.section,
             "kind": self.kind.value,
             "status": self.status,
+            "en": self.en,
+            "zh": self.zh,
         }
 
 
 # --------------------------------------------------------------------------- the data
 
-_DOMAIN_DOC = "DOMAIN.md (the source collection manuals)"
-
-# (section, id, title)
-_DOMAIN: tuple[tuple[str, str, str], ...] = (
-    (
-        "§1 The four types of overdue customer (逾期四类)",
-        "Q1",
-        "Willing and able (第一类): contact within 24 h and remind",
-    ),
-    (
-        "§1 The four types of overdue customer (逾期四类)",
-        "Q2",
-        "Willing, ability impaired (第二类): verify the claims against evidence",
-    ),
-    (
-        "§1 The four types of overdue customer (逾期四类)",
-        "Q3",
-        "Unwilling, able (第三类): negotiate first, then raise pressure, then sue",
-    ),
-    (
-        "§1 The four types of overdue customer (逾期四类)",
-        "Q4",
-        "Unwilling and unable (第四类): start litigation promptly",
-    ),
-    (
-        "§1 Rules within the types",
-        "Q2-SHORT",
-        "Ability recovers within a short horizon (two years): an extension may be granted",
-    ),
-    (
-        "§1 Rules within the types",
-        "Q2-LONG",
-        "Recovery unlikely or beyond two years: no extension; control and dispose of assets",
-    ),
-    (
-        "§1 Rules within the types",
-        "Q2-DOWNGRADE",
-        "Refusing a disposal and insisting on an extension impairs willingness",
-    ),
-    (
-        "§1 Rules within the types",
-        "Q2-NOT-EXTENSION",
-        "Time to raise funds or sell assets is not an extension",
-    ),
-    (
-        "§1 Rules within the types",
-        "Q12-NO-THREATS",
-        "For Q1 and Q2, agree the solution; never make unrealistic threats",
-    ),
-    ("§1 Rules within the types", "W-SIGNS", "Signs that willingness is impaired"),
-    ("§1 Rules within the types", "W-GOOD-SIGNS", "Signs that willingness is good"),
-    (
-        "§1 Rules within the types",
-        "A-ASSESS",
-        "Ability is assessed from financial information, in three buckets",
-    ),
-    ("§2 Three phases of overdue management", "P1", "Before overdue: remind and educate"),
-    (
-        "§2 Three phases of overdue management",
-        "P2",
-        "Early overdue: understand and correct; negotiation first",
-    ),
-    (
-        "§2 Three phases of overdue management",
-        "P3",
-        "Strong collection: pressure first; out-of-court before litigation",
-    ),
-    (
-        "§3 The loan timeline after a missed payment",
-        "L-DUE",
-        "On the due date: check the deposit and remind",
-    ),
-    (
-        "§3 The loan timeline after a missed payment",
-        "L-24H",
-        "Contact within 24 h of becoming overdue, 48 h at the latest",
-    ),
-    (
-        "§3 The loan timeline after a missed payment",
-        "L-PROMISE3",
-        "A promise to pay within three days lets a visit wait",
-    ),
-    (
-        "§3 The loan timeline after a missed payment",
-        "L-UNREACHABLE",
-        "An unreachable borrower: contact the other principals at once",
-    ),
-    (
-        "§3 The loan timeline after a missed payment",
-        "L-3D",
-        "Within 3 days: visit, and have a demand letter signed",
-    ),
-    (
-        "§3 The loan timeline after a missed payment",
-        "L-4-7D",
-        "Days 4-7: written report to the business and risk heads",
-    ),
-    (
-        "§3 The loan timeline after a missed payment",
-        "L-2W",
-        "Within 2 weeks: issue a recovery plan",
-    ),
-    (
-        "§3 The loan timeline after a missed payment",
-        "L-GRACE",
-        "Willing and able customers may have a grace period; others: act at once",
-    ),
-    ("§4 The receivables timeline", "AR-1", "Within 1 week overdue: phone reminder"),
-    ("§4 The receivables timeline", "AR-2", "Within 2 weeks overdue: written demand notice"),
-    ("§4 The receivables timeline", "AR-3", "After 3 weeks overdue: lawyer's letter"),
-    ("§4 The receivables timeline", "AR-4", "Over 1 month overdue: instruct a lawyer to sue"),
-    (
-        "§4 The receivables timeline",
-        "AR-SEG",
-        "Segment by amount and time overdue: internal collection or the legal route",
-    ),
-    ("§4 The receivables timeline", "AR-ROLES", "Roles of finance, sales and customer service"),
-    ("§5 Property-fee collection", "PF-1", "Overdue reminder by SMS or phone"),
-    ("§5 Property-fee collection", "PF-2", "Written notice with the amount and payment time"),
-    ("§5 Property-fee collection", "PF-3", "On-site visit to find a solution"),
-    ("§5 Property-fee collection", "PF-4", "The legal department sues"),
-    (
-        "§5 Property-fee collection",
-        "PF-PRIN",
-        "Fair, compliant and transparent; offer incentives or instalments",
-    ),
-    ("§6 Severity segments", "S-LIGHT", "Short and small: penalty interest and an incentive"),
-    ("§6 Severity segments", "S-MOD", "Medium: negotiate a repayment plan; pursue late fees"),
-    (
-        "§6 Severity segments",
-        "S-SEV",
-        "Long and large, or evasive: visit, legal deterrence, outsourcing",
-    ),
-    ("§6 Severity segments", "CUST-STRAT", "Strategies by customer type: active, guided, forced"),
-    (
-        "§7 Bank non-performing loans",
-        "NPL-1-3M",
-        "Overdue 1-3 months: phone or SMS, deferral or extension, guarantee",
-    ),
-    (
-        "§7 Bank non-performing loans",
-        "NPL-3-6M",
-        "Overdue 3-6 months: outsource, sell or transfer the loan",
-    ),
-    (
-        "§7 Bank non-performing loans",
-        "NPL-6M",
-        "Overdue 6 months or more: legal recovery; reduction in hardship",
-    ),
-    (
-        "§7 Bank non-performing loans",
-        "NPL-DOUBT",
-        "Doubtful: investigate assets, settle with assets, guarantor compensation",
-    ),
-    ("§7 Bank non-performing loans", "NPL-LOSS", "Loss: written off or disposed of"),
-    (
-        "§7 Bank non-performing loans",
-        "NPL-5LEVEL",
-        "Non-performing is the last three of the five risk classes",
-    ),
-    (
-        "§8 Collection channels and conduct",
-        "CH-PHONE",
-        "Phone collection: polite, precise, firm but not offensive",
-    ),
-    (
-        "§8 Collection channels and conduct",
-        "CH-LETTER",
-        "Letters and email: amount, deadline and consequences stated clearly",
-    ),
-    ("§8 Collection channels and conduct", "CH-VISIT", "Visits: lawful, arranged, polite"),
-    (
-        "§8 Collection channels and conduct",
-        "CH-LAW",
-        "Litigation: the last stage, by lawful procedure",
-    ),
-    (
-        "§8 Collection channels and conduct",
-        "CONDUCT",
-        "No abuse or threats; never disclose the debt to unrelated third parties; keep records",
-    ),
-    (
-        "§8 Collection channels and conduct",
-        "CARD",
-        "Credit-card collection: channels, credit-bureau reporting, data protection",
-    ),
-    ("§10 Emergencies", "E-REFUSE", "The customer refuses to pay"),
-    ("§10 Emergencies", "E-ABSCOND", "The customer absconds or cannot be reached"),
-    ("§10 Emergencies", "E-LITIGATION", "A court proceeding"),
-    (
-        "§10 Emergencies",
-        "E-AGREEMENT-END",
-        "A collection agreement ends because the customer cannot pay",
-    ),
-    ("§10 Emergencies", "E-THREAT", "Violence or threats against collectors"),
-)
-
-# (id, title, source document and section, status)
-_REGULATION: tuple[tuple[str, str, str, str], ...] = (
-    (
-        "CN-5LVL",
-        "Five-level risk class by days past due",
-        "《商业银行金融资产风险分类办法》 (2023)",
-        "S",
-    ),
-    (
-        "CN-5LVL-NPL",
-        "Over 90 DPD is non-performing even if fully collateralised",
-        "《商业银行金融资产风险分类办法》 (2023)",
-        "S",
-    ),
-    (
-        "CN-5LVL-CROSS",
-        "The whole debtor becomes non-performing past either threshold",
-        "《商业银行金融资产风险分类办法》 (2023)",
-        "S",
-    ),
-    (
-        "CN-RESTRUCT-OBS",
-        "Observation period of a restructured asset",
-        "《商业银行金融资产风险分类办法》 (2023)",
-        "S",
-    ),
-    (
-        "CN-UPGRADE",
-        "Leaving the non-performing classes",
-        "《商业银行金融资产风险分类办法》 (2023)",
-        "S",
-    ),
-    (
-        "CN-CARD-CLASS",
-        "Credit-card risk class by DPD",
-        "《商业银行信用卡业务监督管理办法》 (2011) art. 92",
-        "S",
-    ),
-    (
-        "CN-CARD-CONDUCT",
-        "Card debts are collected only from the debtor and guarantors",
-        "《商业银行信用卡业务监督管理办法》 (2011) arts. 66, 68",
-        "S",
-    ),
-    (
-        "CN-CARD-HARDSHIP",
-        "Hardship instalment plan for a cardholder",
-        "《商业银行信用卡业务监督管理办法》 (2011) art. 70",
-        "S",
-    ),
-    (
-        "CN-CONTACT-HOURS",
-        "No collection contact between 22:00 and 08:00 local time",
-        "《金融机构个人消费类贷款催收工作指引（试行）》 (China Banking Association, 2026)",
-        "S",
-    ),
-    (
-        "CN-CONTACT-ATTEMPTS",
-        "At most 6 unanswered call attempts a day per number",
-        "《金融机构个人消费类贷款催收工作指引（试行）》 (China Banking Association, 2026)",
-        "S",
-    ),
-    (
-        "CN-THIRD-PARTY",
-        "Third parties only when the debtor cannot be reached; never disclose",
-        "《金融机构个人消费类贷款催收工作指引（试行）》 (China Banking Association, 2026)",
-        "S",
-    ),
-    (
-        "CN-LIMITATION",
-        "Limitation period of 3 years; long-stop 20 years",
-        "Civil Code art. 188",
-        "V",
-    ),
-    (
-        "CN-LIMITATION-INSTALMENT",
-        "Instalment debts: the period runs from the last instalment",
-        "Civil Code art. 189",
-        "V",
-    ),
-    (
-        "CN-LIMITATION-INTERRUPT",
-        "Interruption of the limitation period",
-        "Civil Code art. 195; SPC limitation rules (2020) arts. 8-9",
-        "V",
-    ),
-    (
-        "CN-LIMITATION-SUSPEND",
-        "Suspension only in the last 6 months of the period",
-        "Civil Code art. 194",
-        "V",
-    ),
-    (
-        "CN-LIMITATION-EXPIRED",
-        "After the limitation period the debtor may refuse to pay",
-        "Civil Code art. 192",
-        "V",
-    ),
-    (
-        "CN-PERIOD-CALC",
-        "How periods in years, months or days are counted",
-        "Civil Code arts. 200-204",
-        "V",
-    ),
-    (
-        "CN-GUARANTEE-PERIOD",
-        "Guarantee period of 6 months where none is agreed",
-        "Civil Code arts. 692-693; SPC guarantee interpretation art. 32",
-        "V",
-    ),
-    (
-        "CN-ENFORCEMENT",
-        "Two years to apply to enforce a judgment",
-        "Civil Procedure Law (2023) art. 250",
-        "V",
-    ),
-    (
-        "CN-PRIVATE-RATE-CAP",
-        "Private lending rates capped at 4 x the 1-year LPR",
-        "SPC private-lending rules (2020) arts. 25, 28, 29",
-        "V",
-    ),
-    (
-        "CN-PENALTY",
-        "A penalty over 30% of the actual loss is generally excessive",
-        "SPC contract interpretation (2023) art. 65",
-        "V",
-    ),
-    (
-        "US-REGF-7IN7",
-        "Call-frequency presumption of harassment: 7 calls in 7 days",
-        "12 CFR 1006.14(b)(2)",
-        "S",
-    ),
-    (
-        "US-REGF-HOURS",
-        "No contact before 8:00 or after 21:00, consumer's local time",
-        "12 CFR 1006.6(b)(1)(i)",
-        "V",
-    ),
-    ("US-REGF-OPTOUT", "Electronic messages carry a clear opt-out", "12 CFR 1006.6(e)", "S"),
-    (
-        "US-REGF-VALIDATION",
-        "Validation notice and the 30-day dispute window",
-        "12 CFR 1006.34",
-        "V",
-    ),
-    (
-        "US-REGF-TIMEBARRED",
-        "Never sue or threaten suit on time-barred debt",
-        "12 CFR 1006.26(b)",
-        "V",
-    ),
-    (
-        "US-REGF-RECORDS",
-        "Keep records 3 years after the last collection activity",
-        "12 CFR 1006.100",
-        "V",
-    ),
-    (
-        "US-FFIEC",
-        "Uniform retail credit classification and charge-off",
-        "FFIEC policy, 65 FR 36903",
-        "V",
-    ),
-    ("US-REAGE", "Re-ageing an open-end account", "FFIEC policy", "S"),
-    (
-        "IFRS9-STAGE2",
-        "Significant increase in credit risk presumed at >30 DPD",
-        "IFRS 9 ¶5.5.11",
-        "S",
-    ),
-    ("IFRS9-STAGE3", "Default presumed at >90 DPD", "IFRS 9 ¶B5.5.37", "S"),
-    ("EU-DEFAULT", "Default at >90 DPD on a material obligation", "CRR art. 178(1)(b)", "V"),
-    (
-        "EU-MATERIALITY",
-        "Retail materiality: over EUR 100 and 1% of the exposure",
-        "Delegated Reg. (EU) 2018/171 art. 1",
-        "V",
-    ),
-    ("EU-PROBATION", "Probation before leaving default", "EBA GL/2016/07 ¶71-73", "V"),
-    ("UK-FORBEARANCE", "Forbearance for customers in arrears", "FCA CONC 7.3", "V"),
-    (
-        "UK-NO-PRESSURE",
-        "No pressure to pay in large sums, quickly, or by selling or borrowing",
-        "FCA CONC 7.3.10R",
-        "V",
-    ),
-    (
-        "UK-LIMITATION",
-        "Limitation period of 6 years for a simple contract",
-        "Limitation Act 1980 s.5",
-        "V",
-    ),
-)
+#: The package resource that holds the built-in clauses and their texts.
+CLAUSES_RESOURCE = "clauses.toml"
 
 
-def _build_builtin() -> dict[str, Clause]:
-    out: dict[str, Clause] = {}
-    for section, cid, title in _DOMAIN:
-        out[cid] = Clause(cid, title, _DOMAIN_DOC, section, ClauseKind.DOMAIN)
-    for cid, title, source, status in _REGULATION:
-        out[cid] = Clause(cid, title, source, "REGULATION.md", ClauseKind.REGULATION, status)
-    return out
+def _clause_from_toml(cid: str, spec: Mapping[str, Any]) -> Clause:
+    kind = ClauseKind(spec["kind"])
+    status = spec.get("status")
+    return Clause(
+        cid,
+        str(spec["title"]),
+        str(spec["source"]),
+        str(spec.get("section", "")),
+        kind,
+        str(status) if status is not None else None,
+        en=str(spec.get("en", "")),
+        zh=str(spec.get("zh", "")),
+    )
 
 
-_BUILTIN: Mapping[str, Clause] = _build_builtin()
-
-
+@functools.cache
 def builtin_clauses() -> Mapping[str, Clause]:
-    """The clauses of DOMAIN.md and REGULATION.md, by id (a read-only mapping)."""
-    return _BUILTIN
+    """The clauses of DOMAIN.md and REGULATION.md, by id (a read-only mapping).
+
+    The texts ship as package data (``collectrules/policy/clauses.toml``); they are read
+    on first use and cached for the life of the process.
+    """
+    raw = resources.files(__package__).joinpath(CLAUSES_RESOURCE).read_text(encoding="utf-8")
+    data = tomllib.loads(raw)
+    return MappingProxyType({cid: _clause_from_toml(cid, spec) for cid, spec in data.items()})
 
 
 # --------------------------------------------------------------------------- policies
@@ -544,7 +185,7 @@ def _parse_policy_clauses(
         if not isinstance(cid, str) or not CLAUSE_ID.match(cid):
             report(path, "a clause id must be letters, digits, '.', '-' or '_'", None)
             continue
-        if cid in _BUILTIN:
+        if cid in builtin_clauses():
             report(
                 path,
                 f"{cid!r} is already a built-in clause; give the policy's own clause another id",
@@ -612,7 +253,7 @@ def policy_clauses(policy: Policy) -> dict[str, Clause]:
 
 def registry(policy: Policy | None = None) -> ClauseRegistry:
     """The clauses that ``policy`` may cite (the built-in ones without a policy)."""
-    merged = dict(_BUILTIN)
+    merged = dict(builtin_clauses())
     if policy is not None:
         merged.update(policy_clauses(policy))
     return ClauseRegistry(merged)

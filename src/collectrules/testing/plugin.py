@@ -24,7 +24,15 @@ expected ``quadrant``, ``allows`` and ``blocks``::
     …
 
 A failing item is reported as ``<file>::<case id>`` with the unmet expectations and
-the trace of the rules that fired. A malformed file (a misspelt key, an unknown remedy,
+the trace of the rules that fired. After review, ``pytest --collectrules-update``
+rewrites, in place, the expectations of the cases that no longer hold (see
+:func:`collectrules.authoring.golden.updated_expectation`), and reports each file it
+changed; those cases pass in that run. ``collectrules golden`` writes a new file from
+current decisions.
+
+The plugin is loaded in every pytest run of the environment, so it imports nothing
+heavy at load time: the engine, the policy loader and ``tomlkit`` are imported when a
+golden file is collected or updated. A malformed file (a misspelt key, an unknown remedy,
 a policy that does not load, two cases with one id) fails collection with a message
 that names the file and the case.
 """
@@ -56,6 +64,8 @@ __all__ = [
     "pytest_addoption",
     "pytest_collect_file",
     "pytest_configure",
+    "pytest_sessionfinish",
+    "pytest_terminal_summary",
 ]
 
 #: The file names collected by default.
@@ -65,10 +75,19 @@ _FILE_KEYS = ("policy", "as_of", "backend", "description", "cases")
 _CASE_KEYS = ("id", "description", "as_of", "input", "quadrant", "allows", "blocks")
 _INI = "collectrules_golden"
 _MARK = "collectrules_golden"
+_UPDATE = "--collectrules-update"
+_UPDATES = pytest.StashKey[dict[Path, dict[str, dict[str, Any]]]]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    """Register the ``collectrules_golden`` ini option."""
+    """Register the ``collectrules_golden`` ini option and ``--collectrules-update``."""
+    parser.getgroup("collectrules").addoption(
+        _UPDATE,
+        action="store_true",
+        default=False,
+        help="rewrite the expectations of golden cases that no longer hold to the current "
+        "decisions, in place (review the diff before committing it)",
+    )
     parser.addini(
         _INI,
         type="args",
@@ -81,6 +100,28 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     """Register the marker every golden case carries."""
     config.addinivalue_line("markers", f"{_MARK}: a golden case of a collectrules policy")
+    config.stash[_UPDATES] = {}
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """With ``--collectrules-update``, write the collected updates to their files."""
+    updates = session.config.stash.get(_UPDATES, {})
+    if not updates:
+        return
+    from collectrules.authoring.golden import update_file
+
+    for path, cases in sorted(updates.items()):
+        update_file(path, cases)
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    """Name each golden file that ``--collectrules-update`` rewrote, and its cases."""
+    updates = config.stash.get(_UPDATES, {})
+    if not updates:
+        return
+    terminalreporter.section("collectrules golden files updated")
+    for path, cases in sorted(updates.items()):
+        terminalreporter.write_line(f"{path}: {', '.join(cases)}")
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> GoldenFile | None:
@@ -187,6 +228,7 @@ class GoldenFile(pytest.File):
                 data=self._input(case.get("input"), where, case_id),
                 expectation=expectation,
                 line=_line_of(text, case_id),
+                stated={k: case[k] for k in ("quadrant", "allows", "blocks") if k in case},
             )
             item.add_marker(_MARK)
             yield item
@@ -259,9 +301,11 @@ class GoldenCase(pytest.Item):
         data: dict[str, Any],
         expectation: Expectation,
         line: int,
+        stated: Mapping[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        self.stated = dict(stated or {})
         self.policy = policy
         self.backend = backend
         self.as_of = as_of
@@ -283,6 +327,12 @@ class GoldenCase(pytest.Item):
         engine = engine_for(self.policy, "durable" if self.backend == "durable" else "python")
         decision = engine.decide(case, as_of=self.as_of)
         problems = self.expectation.problems(decision)
+        if problems and self.config.getoption(_UPDATE):
+            from collectrules.authoring.golden import updated_expectation
+
+            pending = self.config.stash[_UPDATES].setdefault(self.path, {})
+            pending[self.name] = updated_expectation(self.stated, decision)
+            return
         if problems:
             raise DecisionMismatch(problems, decision, self.expectation)
 

@@ -1,0 +1,213 @@
+"""Writing and updating golden-case files from current decisions.
+
+:func:`golden_text` writes a golden file (the format the pytest plugin reads, see
+``docs/testing-kit.md``) whose expectations are what the policy decides now: each
+case's quadrant, every remedy allowed and every remedy blocked. ``collectrules golden``
+uses it.
+
+:func:`updated_expectation` and :func:`update_file` rewrite the expectations of cases
+that no longer hold, in place, for ``pytest --collectrules-update``: the keys a case
+states are kept and only what is wrong is changed (a remedy that moved from allowed to
+blocked moves from ``allows`` to ``blocks``), so that the author's choice of what to
+check survives and the diff shows exactly what changed. TOML files keep their comments
+and layout (edited with ``tomlkit``); JSON files are rewritten with two-space indents.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import attrs
+import tomlkit
+
+from collectrules.errors import FieldProblem, InputError
+from collectrules.model.decision import Decision
+
+__all__ = [
+    "GOLDEN_PATTERNS",
+    "GoldenEntry",
+    "expectation_of",
+    "golden_text",
+    "update_file",
+    "updated_expectation",
+]
+
+#: The file names the pytest plugin collects by default (its ``DEFAULT_PATTERNS``).
+GOLDEN_PATTERNS = ("golden_*.toml", "golden_*.json")
+_EXPECTATION_KEYS = ("quadrant", "allows", "blocks")
+
+
+@attrs.frozen
+class GoldenEntry:
+    """One case of a golden file: its id, its input data, and its current decision."""
+
+    id: str
+    input: Mapping[str, Any]
+    decision: Decision
+
+
+def expectation_of(decision: Decision) -> dict[str, Any]:
+    """The full expectation of a decision: its quadrant, and every remedy allowed and blocked."""
+    return {
+        "quadrant": decision.quadrant.value,
+        "allows": [g.remedy.value for g in decision.allowed],
+        "blocks": [b.remedy.value for b in decision.blocked],
+    }
+
+
+def _state(decision: Decision, remedy: str) -> str | None:
+    if decision.block(remedy) is not None:
+        return "blocks"
+    if decision.grant(remedy) is not None:
+        return "allows"
+    return None
+
+
+def updated_expectation(case: Mapping[str, Any], decision: Decision) -> dict[str, Any]:
+    """The expectation keys of ``case`` rewritten to hold for ``decision``.
+
+    The quadrant, when the case states one, becomes the decided quadrant. Each remedy
+    named in ``allows`` or ``blocks`` goes to the list of its current state, in the
+    order named; a remedy that is now neither allowed nor blocked is dropped. A list
+    left empty is dropped unless the case stated it. A case that would expect nothing
+    expects the decided quadrant.
+    """
+    out: dict[str, Any] = {}
+    if "quadrant" in case:
+        out["quadrant"] = decision.quadrant.value
+    lists: dict[str, list[str]] = {"allows": [], "blocks": []}
+    for key in ("allows", "blocks"):
+        named = case.get(key, [])
+        for remedy in [named] if isinstance(named, str) else named:
+            state = _state(decision, str(remedy))
+            if state is not None and remedy not in lists[state]:
+                lists[state].append(str(remedy))
+    for key, remedies in lists.items():
+        if remedies or key in case:
+            out[key] = remedies
+    if not out.get("quadrant") and not out.get("allows") and not out.get("blocks"):
+        out["quadrant"] = decision.quadrant.value
+    return out
+
+
+def _plain(value: Any) -> Any:
+    """``value`` without nulls (TOML has none; a missing key reads as null)."""
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value if v is not None]
+    return value
+
+
+def _instant(as_of: dt.datetime) -> dt.datetime:
+    return dt.datetime.fromisoformat(as_of.isoformat())
+
+
+def golden_text(
+    entries: Sequence[GoldenEntry],
+    *,
+    policy: str,
+    as_of: dt.datetime,
+    backend: str = "python",
+    fmt: str = "toml",
+    description: str | None = None,
+) -> str:
+    """The text of a golden file (``fmt``: ``"toml"`` or ``"json"``) for ``entries``.
+
+    ``policy`` is written as given: a shipped name, or a path relative to the file.
+    Two entries with one id are an :class:`~collectrules.errors.InputError`.
+    """
+    ids = [e.id for e in entries]
+    duplicates = sorted({i for i in ids if ids.count(i) > 1})
+    if duplicates:
+        raise InputError(
+            [FieldProblem("case_id", f"duplicate case id {i!r}") for i in duplicates],
+            subject="golden cases",
+        )
+    if not entries:
+        raise InputError([FieldProblem("cases", "no case to write")], subject="golden cases")
+    cases = []
+    for e in entries:
+        data = _plain(dict(e.input))
+        if data.get("case_id") == e.id:
+            del data["case_id"]
+        cases.append({"id": e.id, **expectation_of(e.decision), "input": data})
+    head: dict[str, Any] = {"policy": policy}
+    if description:
+        head["description"] = description
+    if fmt == "json":
+        payload = {**head, "as_of": as_of.isoformat(), "backend": backend, "cases": cases}
+        return json.dumps(payload, indent=2, ensure_ascii=False) + "\n"
+    doc = tomlkit.document()
+    for key, value in head.items():
+        doc[key] = value
+    doc["as_of"] = _instant(as_of)
+    doc["backend"] = backend
+    table = tomlkit.aot()
+    for case in cases:
+        item = tomlkit.table()
+        for key in ("id", *_EXPECTATION_KEYS):
+            item[key] = case[key]
+        item["input"] = _input_table(case["input"])
+        table.append(item)
+    doc["cases"] = table
+    return tomlkit.dumps(doc)
+
+
+def _input_table(data: Mapping[str, Any]) -> Any:
+    out = tomlkit.table()
+    for key, value in data.items():
+        if isinstance(value, list) and value and all(isinstance(v, Mapping) for v in value):
+            array = tomlkit.array()
+            for v in value:
+                inline = tomlkit.inline_table()
+                inline.update(v)
+                array.append(inline)
+            array.multiline(True)
+            out[key] = array
+        else:
+            out[key] = value
+    return out
+
+
+def update_file(path: Path, updates: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """Rewrite, in ``path``, the expectation keys of each case id in ``updates``.
+
+    Every other key, and in TOML every comment and the layout, is kept. Returns the ids
+    updated. A case id not in the file is an :class:`~collectrules.errors.InputError`.
+    """
+    text = path.read_text(encoding="utf-8")
+    if path.suffix.lower() == ".json":
+        data = json.loads(text)
+        done = _apply(data["cases"], updates, path)
+        path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        return done
+    doc = tomlkit.parse(text)
+    done = _apply(doc["cases"], updates, path)
+    path.write_text(tomlkit.dumps(doc), encoding="utf-8")
+    return done
+
+
+def _apply(cases: Iterable[Any], updates: Mapping[str, Mapping[str, Any]], path: Path) -> list[str]:
+    done: list[str] = []
+    for case in cases:
+        new = updates.get(str(case.get("id")))
+        if new is None:
+            continue
+        for key in _EXPECTATION_KEYS:
+            if key in new:
+                case[key] = new[key]
+            elif key in case:
+                del case[key]
+        done.append(str(case["id"]))
+    missing = [cid for cid in updates if cid not in done]
+    if missing:
+        raise InputError(
+            [FieldProblem(f"cases[{cid}]", "no such case in the file") for cid in missing],
+            subject=str(path),
+        )
+    return done

@@ -1,0 +1,98 @@
+"""``collectrules golden``: write a golden-case file from current decisions."""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from collectrules.authoring.golden import GOLDEN_PATTERNS, GoldenEntry, golden_text
+from collectrules.cli import app
+from collectrules.cli._common import (
+    AsOf,
+    PolicyOption,
+    PolicyPathOption,
+    engine_for,
+    report_row,
+    resolve_as_of,
+)
+from collectrules.errors import CollectRulesError, FieldProblem, InputError
+from collectrules.io import read_rows
+from collectrules.model.case import Case
+
+__all__ = ["golden"]
+
+
+def _policy_ref(policy: str | None, out: Path) -> str:
+    """The policy as the golden file names it: a shipped name, or a path relative to it."""
+    if policy is None:
+        return "default"
+    path = Path(policy)
+    if path.is_file():
+        return Path(os.path.relpath(path.resolve(), out.resolve().parent)).as_posix()
+    return policy
+
+
+@app.command()
+def golden(
+    cases: Annotated[
+        list[Path], typer.Argument(help="Case files: .json, .jsonl, .csv, or directories.")
+    ],
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="The golden file to write: golden_*.toml or .json.")
+    ],
+    policy: PolicyOption = None,
+    policy_path: PolicyPathOption = None,
+    as_of: AsOf = None,
+    backend: Annotated[str, typer.Option(help="durable (Rete) or python (compiled)")] = "python",
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+) -> None:
+    """Write a golden-case file whose expectations are the current decisions.
+
+    Each case becomes one golden case: its id, its input, the decided quadrant, and every
+    remedy allowed and blocked. Review the file before committing it; the pytest plugin
+    then runs each case as a test. Bad rows are reported, one line each, and the good
+    ones are still written; the exit status is then 1. An existing file is kept unless
+    ``--force`` is given.
+    """
+    if out.exists() and not force:
+        raise InputError(
+            [FieldProblem("--out", f"{out} exists; give --force to overwrite it")],
+            subject="arguments",
+        )
+    when = resolve_as_of(as_of)
+    engine = engine_for(policy, backend, policy_path)
+    kinds = tuple(engine.policy.signals)
+    entries: list[GoldenEntry] = []
+    bad = 0
+    for row in read_rows(cases):
+        if row.error is not None or row.data is None:
+            bad += 1
+            report_row(row.where, row.error)
+            continue
+        try:
+            case = Case.from_dict(row.data, signal_kinds=kinds, source=row.where)
+            decision = engine.decide(case, as_of=when)
+        except CollectRulesError as exc:
+            bad += 1
+            report_row(row.where, exc)
+            continue
+        entries.append(GoldenEntry(case.case_id, row.data, decision))
+    fmt = "json" if out.suffix.lower() == ".json" else "toml"
+    text = golden_text(
+        entries, policy=_policy_ref(policy, out), as_of=when, backend=backend, fmt=fmt
+    )
+    out.write_text(text, encoding="utf-8")
+    typer.echo(f"wrote {len(entries)} golden case(s) to {out}")
+    if not any(fnmatch.fnmatchcase(out.name, p) for p in GOLDEN_PATTERNS):
+        patterns = " or ".join(GOLDEN_PATTERNS)
+        typer.echo(
+            f"warning: {out.name} does not match {patterns}; the pytest plugin collects it "
+            "only if the collectrules_golden ini option names it",
+            err=True,
+        )
+    if bad:
+        raise typer.Exit(1)
