@@ -84,6 +84,9 @@ class EventKind(enum.StrEnum):
     ARBITRATION_FILED = "arbitration_filed"
     JUDGMENT_EFFECTIVE = "judgment_effective"
     VALIDATION_NOTICE_SENT = "validation_notice_sent"
+    COMMITMENT_SIGNED = "commitment_signed"
+    REFUSED_DISPOSAL = "refused_disposal"
+    RETRACTION = "retraction"
 
 
 class ContactOutcome(enum.StrEnum):
@@ -93,6 +96,7 @@ class ContactOutcome(enum.StrEnum):
     NO_ANSWER = "no_answer"
     INVALID_NUMBER = "invalid_number"
     REFUSED = "refused"
+    UNREACHABLE = "unreachable"
 
 
 #: The fields an event of each kind must carry, beyond ``kind`` and ``at``.
@@ -113,8 +117,8 @@ DEFAULT_SIGNAL_KINDS: Mapping[str, tuple[str, ...]] = {
         "uncooperative",
         "refused_to_pay",
         "asset_transfer",
-        "unreachable",
         "fraud_suspected",
+        "refused_disposal",
     ),
     "willingness_positive": (
         "documents_provided",
@@ -123,6 +127,8 @@ DEFAULT_SIGNAL_KINDS: Mapping[str, tuple[str, ...]] = {
         "promise_kept",
         "partial_payment",
     ),
+    "contact_negative": ("unreachable",),
+    "ability_positive": ("hardship_verified",),
     "ability_negative": (
         "receivables_delayed",
         "sales_decline",
@@ -302,6 +308,7 @@ class Event:
     channel: str | None = None
     party: str | None = None
     note: str | None = None
+    retracts: str | None = None
 
     def __attrs_post_init__(self) -> None:
         missing = [
@@ -309,6 +316,8 @@ class Event:
             for name in EVENT_REQUIRED_FIELDS.get(self.kind, ())
             if getattr(self, name) is None
         ]
+        if self.retracts is not None and self.kind is not EventKind.RETRACTION:
+            missing.append(FieldProblem("retracts", "only a 'retraction' event retracts a sign"))
         if missing:
             raise InputError(missing, subject="event")
 
@@ -542,6 +551,7 @@ class _EventIn:
     channel: str | None = None
     party: str | None = None
     note: str | None = None
+    retracts: str | None = None
 
 
 @attrs.frozen

@@ -52,6 +52,7 @@ __all__ = [
     "Policy",
     "RemedyEffect",
     "RemedyRule",
+    "SIGNAL_DIMENSIONS",
     "Section",
     "SectionLoader",
     "SignalSpec",
@@ -101,6 +102,11 @@ class Parameter:
     status: str | None = None
 
 
+#: The dimensions a signal may tell about: willingness and ability (the quadrant's two
+#: sides), and contact (whether the debtor can be reached: a timeline matter).
+SIGNAL_DIMENSIONS: tuple[str, ...] = ("willingness", "ability", "contact")
+
+
 @attrs.frozen
 class SignalSpec:
     """One signal kind of the policy's vocabulary."""
@@ -111,6 +117,13 @@ class SignalSpec:
     label_en: str = ""
     label_zh: str = ""
     cites: tuple[str, ...] = ()
+    chosen: bool = False
+    doc: str = ""
+
+    @property
+    def negative(self) -> bool:
+        """Whether the signal is a negative sign: in force until a later cure."""
+        return self.polarity == "negative"
 
     @property
     def measured(self) -> bool:
@@ -131,6 +144,9 @@ class LayerRule:
     reason: str = ""
     cites: tuple[str, ...] = ()
     origin: str = ""
+    presumed: bool = False
+    chosen: bool = False
+    doc: str = ""
 
 
 @attrs.frozen
@@ -169,6 +185,8 @@ class RemedyRule:
     conditions: tuple[str, ...] = ()
     cites: tuple[str, ...] = ()
     origin: str = ""
+    chosen: bool = False
+    doc: str = ""
 
 
 class SectionLoader(Protocol):
@@ -353,6 +371,12 @@ def base_fields() -> dict[str, FieldSpec]:
         FieldSpec("guarantors", FieldType.INT, "number of guarantors"),
         FieldSpec("has_maturity_date", FieldType.BOOL, "whether the case has a maturity date"),
         FieldSpec("days_to_maturity", FieldType.INT, "days from as_of to maturity", optional=True),
+        FieldSpec(
+            "debtor_contacted",
+            FieldType.BOOL,
+            "the debtor was reached since the due date: a contact that reached them, a "
+            "promise, a commitment, an acknowledgment, or a willingness sign observed",
+        ),
     ]
     return {s.name: s for s in specs}
 
