@@ -32,7 +32,7 @@ __all__ = [
 ]
 
 #: The version of the decision's JSON schema (docs/decision-schema.md).
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "1"
 
 
 class Quadrant(enum.StrEnum):

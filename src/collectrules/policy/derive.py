@@ -70,6 +70,10 @@ _CONTACT_EVENTS = frozenset(
     }
 )
 
+#: Events that show the debtor was reached, and end an ``unreachable`` sign; the events
+#: that are also signals (a commitment, a refused disposal) act through their signals.
+_REACHING_EVENTS = _CONTACT_EVENTS - {EventKind.COMMITMENT_SIGNED, EventKind.REFUSED_DISPOSAL}
+
 
 @attrs.frozen
 class Cure:
@@ -205,7 +209,7 @@ def _cures(case: Case, signals: tuple[Signal, ...], as_of: pendulum.DateTime) ->
             cures.append(Cure(event.at, "retraction", retracts=event.retracts))
         elif event.kind is EventKind.CONTACT_ATTEMPT and event.outcome in _REACHED:
             cures.append(Cure(event.at, "contact_attempt", willingness=False))
-        elif event.kind in _CONTACT_EVENTS:
+        elif event.kind in _REACHING_EVENTS:
             cures.append(Cure(event.at, event.kind.value, willingness=False))
     cures.extend(Cure(s.observed_at, s.kind) for s in signals if s.kind in CURE_SIGNALS)
     cures.sort(key=lambda c: (c.at, c.by))
