@@ -109,7 +109,8 @@ def test_silence_is_presumed_unwilling_just_past_the_escalation_point(
     late = int(POLICY.param("presume_over_dpd"))
     # Past presume_over_dpd days (before PF-4's six months), silence is presumed anyway.
     assert on.willingness.value == ("unknown" if point <= late else "unwilling")
-    assert (past.willingness.value, past.willingness.rules) == ("unwilling", ("W-PRESUMED-P3",))
+    rule = "W-PRESUMED-P3" if point < late else "W-PRESUMED-LATE"
+    assert (past.willingness.value, past.willingness.rules) == ("unwilling", (rule,))
     assert past.willingness.presumed
     assert past.willingness.label_en == "unwilling to pay (presumed)"
     assert past.willingness.label_zh == "还款意愿差（推定）"
