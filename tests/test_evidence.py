@@ -32,9 +32,7 @@ ENGINES = {
     "durable": Engine(POLICY, backend="durable"),
 }
 BACKENDS = pytest.mark.parametrize("backend", ["python", "durable"])
-PROPERTY = settings(
-    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
+PROPERTY = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 W_SIGNS = tuple(
     k
@@ -92,9 +90,11 @@ def test_nothing_known_in_p2_means_find_out(backend: str) -> None:
     assert decision.levels["quadrant"].presumed
     assert decision.grant("negotiate") is not None
     block = decision.block("litigate")
-    assert block is not None and "R-P2-NO-LEGAL" in block.rules
+    assert block is not None
+    assert "R-P2-NO-LEGAL" in block.rules
     grace = decision.block("grace_period")
-    assert grace is not None and grace.rule_id == "R-NO-GRACE-WITHOUT-EVIDENCE"
+    assert grace is not None
+    assert grace.rule_id == "R-NO-GRACE-WITHOUT-EVIDENCE"
 
 
 @BACKENDS
@@ -208,7 +208,8 @@ def test_each_cure_lifts_the_signs_before_it_and_only_those(backend: str, cure: 
     assert decision.facts["promise_broken"] == 1
     assert decision.willingness.rules == ("W-PROMISE-BROKEN",)
     lifted = [f for f in decision.trace if f.rule_id == "evidence.asset_transfer"]
-    assert lifted and "cured by" in lifted[0].outcome
+    assert lifted
+    assert "cured by" in lifted[0].outcome
 
 
 def test_a_kept_promise_is_a_cure() -> None:
@@ -221,7 +222,8 @@ def test_a_kept_promise_is_a_cure() -> None:
     )
     paid = Event(EventKind.PAYMENT, at("2026-07-04T10:00:00"), amount=Decimal("5000"))
     facts = derive(loan(60, [refusal], [promise, paid]), AS_OF, POLICY).facts
-    assert facts["uncooperative"] == 0 and facts["promise_kept"] == 1
+    assert facts["uncooperative"] == 0
+    assert facts["promise_kept"] == 1
 
 
 def test_a_retraction_naming_a_kind_lifts_only_that_kind() -> None:
@@ -306,9 +308,7 @@ def test_weighting_stays_an_option_a_policy_chooses() -> None:
     signs.append(Signal("promise_broken", AS_OF.subtract(days=1)))
     decision = Engine(weighted, backend="python").decide(loan(30, signs), as_of=AS_OF)
     assert decision.willingness.value == "willing"  # four good signs outweigh it there
-    assert ENGINES["python"].decide(loan(30, signs), as_of=AS_OF).willingness.value == (
-        "unwilling"
-    )
+    assert ENGINES["python"].decide(loan(30, signs), as_of=AS_OF).willingness.value == ("unwilling")
 
 
 # --------------------------------------------------------------------------- unreachable
@@ -421,11 +421,10 @@ def test_the_q2_fraud_guard_conditions_an_unverified_extension(backend: str) -> 
         grant = unverified.grant(remedy)
         assert grant is not None
         assert grant.conditions[0] == "verify the hardship evidence first"
-    verified = engine.decide(
-        loan(20, [*base, Signal("hardship_verified", recent)]), as_of=AS_OF
-    )
+    verified = engine.decide(loan(20, [*base, Signal("hardship_verified", recent)]), as_of=AS_OF)
     extend = verified.grant("extend")
-    assert extend is not None and extend.rule_id == "R-Q2-EXTEND"
+    assert extend is not None
+    assert extend.rule_id == "R-Q2-EXTEND"
     assert "verify the hardship evidence first" not in extend.conditions
 
 
@@ -498,11 +497,13 @@ def test_labels() -> None:
 def test_policy_made_signals_and_rules_say_so() -> None:
     for kind in ("fraud_suspected", "promise_kept", "partial_payment", "income_loss"):
         spec = POLICY.signals[kind]
-        assert spec.chosen and spec.doc, kind
+        assert spec.chosen, kind
+        assert spec.doc, kind
     for layer in POLICY.layers:
         for rule in layer.rules:
             if rule.presumed and rule.id != "W-PRESUMED-P3":
-                assert rule.chosen and rule.doc, rule.id
+                assert rule.chosen, rule.id
+                assert rule.doc, rule.id
 
 
 def test_the_policy_keys_are_checked(default_policy: Policy) -> None:

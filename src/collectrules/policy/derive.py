@@ -185,9 +185,7 @@ def event_signals(case: Case, as_of: pendulum.DateTime, policy: Policy) -> tuple
                 continue
             if event.outcome in _UNANSWERED:
                 streak += 1
-            if not flagged and (
-                event.outcome is ContactOutcome.INVALID_NUMBER or streak >= needed
-            ):
+            if not flagged and (event.outcome is ContactOutcome.INVALID_NUMBER or streak >= needed):
                 flagged = True
                 why = (
                     "the number is invalid"
@@ -266,9 +264,7 @@ def derive(case: Case, as_of: dt.datetime, policy: Policy) -> Derived:
         )
         for e in case.events
         if e.at <= when
-    ) or any(
-        s.observed_at >= due_start and specs[s.kind].dimension == "willingness" for s in known
-    )
+    ) or any(s.observed_at >= due_start and specs[s.kind].dimension == "willingness" for s in known)
     facts: dict[str, Any] = {
         "dpd": dpd,
         "product": case.product.value,

@@ -36,6 +36,7 @@ from collectrules.model.remedies import Remedy
 from collectrules.policy import _limits, composition
 from collectrules.policy._tables import TableReader
 from collectrules.policy.model import (
+    SIGNAL_DIMENSIONS,
     ConflictRule,
     HitPolicy,
     Layer,
@@ -44,7 +45,6 @@ from collectrules.policy.model import (
     Policy,
     RemedyEffect,
     RemedyRule,
-    SIGNAL_DIMENSIONS,
     SignalSpec,
     base_fields,
     signal_fields,

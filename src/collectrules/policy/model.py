@@ -44,6 +44,7 @@ from collectrules.model.decision import BucketResult, Firing, RegulatoryClass
 from collectrules.model.remedies import Remedy
 
 __all__ = [
+    "SIGNAL_DIMENSIONS",
     "Contribution",
     "HitPolicy",
     "Layer",
@@ -52,7 +53,6 @@ __all__ = [
     "Policy",
     "RemedyEffect",
     "RemedyRule",
-    "SIGNAL_DIMENSIONS",
     "Section",
     "SectionLoader",
     "SignalSpec",
