@@ -166,7 +166,9 @@ def test_shipped_policies_verify_clean(name: str) -> None:
 def test_the_default_policy_has_no_finding_at_all() -> None:
     report = verify("default")
     assert report.findings == ()
-    assert report.stats["final_situations"] == 6  # (willing, unwilling) x 3 ability levels
+    # Willingness (3 values) by ability (4), with the presumption and the escalation
+    # cells of product and dpd that the remedy rules read.
+    assert report.stats["final_situations"] == 72
 
 
 def test_report_is_json_ready(reports: dict[str, VerificationReport]) -> None:

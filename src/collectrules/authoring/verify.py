@@ -613,7 +613,7 @@ class _Context:
             return "product"
         if name == "currency":
             return "currency"
-        if name == "has_maturity_date":
+        if name in ("has_maturity_date", "debtor_contacted"):
             return "bool"
         if name == "days_to_maturity":
             return "maturity"
@@ -1904,7 +1904,11 @@ def build_case(
             if isinstance(count, int):
                 signals += [{"kind": kind, "observed_at": observed}] * count
     case["signals"] = signals
-    case["events"] = []
+    # The debtor reached at as_of (on or after the due date): debtor_contacted.
+    reached = get("debtor_contacted", False) is True
+    case["events"] = (
+        [{"kind": "contact_attempt", "at": observed, "outcome": "reached"}] if reached else []
+    )
     return case
 
 
