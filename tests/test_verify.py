@@ -37,7 +37,7 @@ BROKEN = [
         "gap.toml",
         FindingKind.GAP,
         "layer 'quadrant': no rule matches and the layer has no default "
-        "(willingness = unwilling, ability = unable)",
+        "(presumption = none, willingness = unwilling, ability = unable)",
         (),
     ),
     (

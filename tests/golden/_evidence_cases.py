@@ -177,7 +177,7 @@ CASES: list[tuple[str, str, int, str, list[Any], list[Any], str | None, list[str
         [],
         "Q2",
         ["negotiate"],
-        ["litigate", "grace_period"],
+        ["litigate"],
     ),
     # ---- negative signs are cured, not forgotten (W-SIGNS)
     (
