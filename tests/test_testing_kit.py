@@ -28,6 +28,7 @@ from collectrules import (
     Signal,
     load_policy,
 )
+from collectrules.policy.derive import CURE_SIGNALS
 from collectrules.model.remedies import COERCIVE_REMEDIES
 from collectrules.testing import (
     DEFAULT_AS_OF,
@@ -134,12 +135,14 @@ def test_boundary_values_of_the_default_policy(default_policy: Policy) -> None:
     assert bounds["cash_coverage"] == tuple(
         Decimal(v) for v in ("0.0", "0.99", "1.0", "1.01", "2.0")
     )
-    assert "dpd" not in bounds  # the default policy compares no dpd
+    # The escalation points (14, 30, 180 days) and the presumption line (90) of the
+    # evidence model.
+    assert bounds["dpd"] == (13, 14, 15, 29, 30, 31, 89, 90, 91, 179, 180, 181)
 
 
 def test_boundary_values_follow_parameters(example_policy: Policy) -> None:
     bounds = boundary_values(example_policy)
-    assert bounds["dpd"] == (89, 90, 91)
+    assert {89, 90, 91} <= set(bounds["dpd"])  # extension_max_dpd, with the default's own
     assert bounds["recovery_months"] == tuple(
         Decimal(v) for v in ("11", "11.99", "12", "12.01", "13")
     )
@@ -174,8 +177,16 @@ def test_dated_cases_agree_with_their_instant(
     facts = engine_for(example_policy).derive(case, as_of=as_of).facts
     assert facts["dpd"] == (case.local_date(as_of) - case.due_date).days
     counted = {k: facts[k] for k, spec in example_policy.signals.items() if not spec.measured}
+    # A negative sign counts while it is in force: a later cure lifts it (docs/evidence.md).
+    cures = [s.observed_at for s in case.signals if s.kind in CURE_SIGNALS]
     for kind, count in counted.items():
-        assert count == sum(1 for s in case.signals if s.kind == kind)
+        spec = example_policy.signals[kind]
+        lifts = spec.negative and spec.dimension in ("willingness", "contact")
+        assert count == sum(
+            1
+            for s in case.signals
+            if s.kind == kind and not (lifts and any(c > s.observed_at for c in cures))
+        )
 
 
 def test_cases_hit_every_boundary(example_policy: Policy) -> None:
