@@ -279,7 +279,7 @@ def test_unknown_kind_suggests_the_closest() -> None:
 
 
 def test_assert_decision_passes_and_returns_the_decision() -> None:
-    data = case_data(("health_issue", None), ("recovery_months", 12))
+    data = case_data(("documents_provided", None), ("health_issue", None), ("recovery_months", 12))
     decision = assert_decision(
         "default",
         data,
@@ -293,7 +293,7 @@ def test_assert_decision_passes_and_returns_the_decision() -> None:
 
 
 def test_assert_decision_fails_with_a_diff_and_the_trace() -> None:
-    data = case_data(("health_issue", None), ("recovery_months", 36))
+    data = case_data(("documents_provided", None), ("health_issue", None), ("recovery_months", 36))
     with pytest.raises(DecisionMismatch) as info:
         assert_decision(
             "default",
@@ -389,7 +389,11 @@ def test_a_gap_is_found_and_reproduces() -> None:
     (found,) = info.value.counterexamples
     assert found.kind == "gap"
     assert "layer 'quadrant'" in found.message
-    assert found.facts == {"willingness": "willing", "ability": "temporarily_unable"}
+    assert found.facts == {
+        "willingness": "willing",
+        "ability": "temporarily_unable",
+        "presumption": "none",
+    }
     assert found.case is not None
     case = Case.from_dict(found.case)
     with pytest.raises(EngineError, match="quadrant"):
