@@ -331,7 +331,7 @@ def test_impact_reads_csv_and_directories_and_reports_bad_rows(
     assert "broken.json" in error["where"]
     assert "due_date" in error["error"]
     assert len(data["sample"]) == 3
-    assert data["sample"][0]["old_trace"][0].startswith("willingness.resolve")
+    assert data["sample"][0]["old_trace"][0].startswith("presumption.")  # the first layer
 
 
 def test_impact_of_a_policy_on_itself_changes_nothing(
