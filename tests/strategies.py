@@ -18,11 +18,7 @@ COUNTED = tuple(
     for group in ("willingness_negative", "willingness_positive", "ability_negative")
     for k in DEFAULT_SIGNAL_KINDS[group]
 )
-#: The W-SIGNS: each one in force impairs willingness. (A refused disposal is negative
-#: too, but impairs it only when repeated after negotiation: Q2-DOWNGRADE.)
-NEGATIVE_WILLINGNESS = tuple(
-    k for k in DEFAULT_SIGNAL_KINDS["willingness_negative"] if k != "refused_disposal"
-)
+NEGATIVE_WILLINGNESS = DEFAULT_SIGNAL_KINDS["willingness_negative"]
 
 
 @st.composite

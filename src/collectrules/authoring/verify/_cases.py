@@ -69,11 +69,7 @@ def build_case(
             if isinstance(count, int):
                 signals += [{"kind": kind, "observed_at": observed}] * count
     case["signals"] = signals
-    # The debtor reached at as_of (on or after the due date): debtor_contacted.
-    reached = get("debtor_contacted", False) is True
-    case["events"] = (
-        [{"kind": "contact_attempt", "at": observed, "outcome": "reached"}] if reached else []
-    )
+    case["events"] = []
     return case
 
 
