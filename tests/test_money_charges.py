@@ -191,7 +191,12 @@ def test_both_back_ends_put_the_same_amounts_in_the_decision() -> None:
     durable = Engine(BANK).decide(case, as_of=as_of)
     python = Engine(BANK, backend="python").decide(case, as_of=as_of)
     assert durable.amounts == python.amounts
-    assert durable.amounts == amounts_due(case, as_of, policy=BANK).to_dict()
+    # The amounts due, then what the decision allows off them (nothing: not in hardship).
+    assert durable.amounts == {
+        **amounts_due(case, as_of, policy=BANK).to_dict(),
+        "reductions": [],
+        "largest_reduction": None,
+    }
     # 5 days: interest 30.00, penalty 15.00 cut to 30 % of the interest (9.00); the 100
     # pays 9 + 30 and 61 of principal.
     assert json.loads(python.to_json())["amounts"]["due"]["principal"] == "36439.00"
@@ -224,6 +229,13 @@ def test_a_hardship_reduction_is_offered_only_inside_the_decisions_envelope() ->
     ]
     able = Case.from_dict(_base(annual_rate="0.06", due_date="2025-09-01"))
     assert reductions_allowed(due, engine.decide(able, as_of=as_of), policy=BANK) == ()
+    # The decision itself carries the same offers and the largest, on both back ends.
+    for backend in ("python", "durable"):
+        decided = Engine(BANK, backend=backend).decide(hardship, as_of=as_of)
+        assert decided.amounts["reductions"] == [o.to_dict() for o in offers]
+        assert decided.amounts["largest_reduction"] == offers[0].to_dict()
+        plain = Engine(BANK, backend=backend).decide(able, as_of=as_of)
+        assert plain.amounts["largest_reduction"] is None
 
 
 # --------------------------------------------------------------------------- properties

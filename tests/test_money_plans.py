@@ -495,3 +495,32 @@ def test_on_a_business_calendar_every_due_date_is_a_working_day_on_or_after_its_
         assert i.due_date >= i.nominal_date
         assert _CN.is_working_day(i.due_date)
         assert (i.due_date - i.nominal_date).days <= 10  # the longest holiday run in CN
+
+
+def test_a_plan_says_which_years_its_calendar_computed_by_rule(bank: Engine) -> None:
+    section = money.money_section(bank.policy)
+    assert section is not None
+    assert section.calendar is not None
+    known = section.calendar.known_years
+    assert known is not None  # CN working days are decreed year by year
+    case = _case("q2_health_short.json")
+    decision = bank.decide(case, as_of=AS_OF)
+    terms = PlanTerms(months=24, annual_rate="0.06", penalty_rate="0.078")
+    plan = propose_plan(case, decision, kind="extend", as_of=AS_OF, terms=terms)
+    years = sorted({i.nominal_date.year for i in plan.instalments} - known)
+    assert years, "a two-year plan must reach past the published years"
+    assert plan.warnings == tuple(
+        f"calendar CN for {y} not published; computed by rule (instalment due dates)" for y in years
+    )
+    assert plan.to_dict()["warnings"] == list(plan.warnings)
+    # Within the published years there is nothing to warn about.
+    short = propose_plan(
+        case, decision, kind="extend", as_of=AS_OF,
+        terms=PlanTerms(months=1, annual_rate="0.06", penalty_rate="0.078"),
+    )  # fmt: skip
+    assert {i.nominal_date.year for i in short.instalments} <= known
+    assert short.warnings == ()
+    assert "Dates to confirm" not in short.to_markdown()
+    for warning in plan.warnings:
+        assert warning in plan.to_markdown()
+        assert warning in plan.to_html()

@@ -205,16 +205,21 @@ class Engine:
         buckets: tuple[BucketResult, ...] = ()
         section_firings: tuple[Firing, ...] = ()
         amounts: dict[str, Any] = {}
+        settles = []
         for plugin in policy.plugins:
             part = plugin.contribute(case, derived.facts, derived.as_of, policy)
             regulatory += part.regulatory
             buckets += part.buckets
             section_firings += part.firings
             amounts.update(part.amounts)
+            if part.settle is not None:
+                settles.append(part.settle)
         shown = _display(derived.facts, self._money_fields)
         values = policy.memo("placeholder_parameters", lambda: policy.parameter_values)
         allowed, blocked = fill_placeholders(outcome.allowed, outcome.blocked, {**values, **shown})
         buckets = tuple(b.judged(allowed, blocked) for b in buckets)
+        for settle in settles:
+            amounts.update(settle(quadrant, allowed))
         return Decision(
             case_id=case.case_id,
             as_of=derived.as_of,

@@ -27,14 +27,14 @@ losing a cent: the allocated parts and the credit always sum to the payments.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from decimal import ROUND_DOWN, Decimal, localcontext
 from typing import Any
 
 import attrs
 
 from collectrules.model.case import Case, EventKind
-from collectrules.model.decision import Decision
+from collectrules.model.decision import Decision, Quadrant, RemedyGrant
 from collectrules.model.time import require_aware
 from collectrules.money.plans import money_section, quantum
 from collectrules.money.terms import Component, MoneySection
@@ -46,6 +46,7 @@ __all__ = [
     "ReductionOffer",
     "amounts_due",
     "reductions_allowed",
+    "reductions_open",
 ]
 
 _YEAR = Decimal(365)
@@ -262,13 +263,26 @@ def reductions_allowed(
     remedy (so no block applies) and the quadrant is one of its quadrants. Its amount is
     ``max_share`` × the components it applies to, rounded down to the minor unit.
     """
+    return reductions_open(amounts, decision.quadrant, decision.allowed, policy=policy)
+
+
+def reductions_open(
+    amounts: AmountsDue,
+    quadrant: Quadrant,
+    allowed: Iterable[RemedyGrant],
+    *,
+    policy: Policy,
+) -> tuple[ReductionOffer, ...]:
+    """:func:`reductions_allowed` for a decision in the making: its quadrant and the
+    remedies it allows."""
     money = money_section(policy)
     if money is None:
         return ()
+    granted = {g.remedy for g in allowed}
     q = quantum(amounts.currency)
     out = []
     for r in money.reductions:
-        if decision.grant(r.remedy) is None or decision.quadrant.value not in r.quadrants:
+        if r.remedy not in granted or quadrant.value not in r.quadrants:
             continue
         base = sum((amounts.due.get(c, Decimal(0)) for c in r.applies_to), Decimal(0))
         amount = (base * r.max_share.value).quantize(q, rounding=ROUND_DOWN)

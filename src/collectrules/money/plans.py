@@ -355,6 +355,10 @@ class Plan:
     checks: tuple[CapCheck, ...] = ()
     acceleration_after_missed: int = 2
     guarantors: tuple[str, ...] = ()
+    #: What the plan could not know for sure: each year whose due dates the business
+    #: calendar computed by rule, without official data ("calendar CN for 2028 not
+    #: published; computed by rule (instalment due dates)").
+    warnings: tuple[str, ...] = ()
 
     @property
     def maturity(self) -> dt.date:
@@ -396,6 +400,7 @@ class Plan:
             "acceleration_after_missed": self.acceleration_after_missed,
             "checks": [c.to_dict() for c in self.checks],
             "instalments": [i.to_dict() for i in self.instalments],
+            "warnings": list(self.warnings),
         }
 
     def to_csv(self) -> str:
@@ -491,6 +496,9 @@ def _agreement(plan: Plan) -> list[_Block]:
         ("h2", "Breach terms / 违约条款"),
         ("ul", _breach_terms(plan)),
     ]
+    if plan.warnings:
+        blocks.append(("h2", "Dates to confirm / 待确认日期"))
+        blocks.append(("ul", list(plan.warnings)))
     if plan.checks:
         blocks.append(("h2", "Legal caps checked / 法定上限核对"))
         blocks.append(
@@ -685,6 +693,7 @@ def propose_plan(
             raise _problem("principal", f"the case's amount is {principal}; give a principal")
     start = terms.start or case.local_date(when)
     money = money_section(policy) or MoneySection()
+    calendar, by_rule = (None, set[int]()) if money.calendar is None else money.calendar.recording()
     instalments = build_schedule(
         principal,
         terms.annual_rate,
@@ -693,7 +702,13 @@ def propose_plan(
         start=start,
         method=terms.method,
         custom_principal=terms.custom_principal,
-        calendar=money.calendar,
+        calendar=calendar,
+    )
+    warnings = tuple(
+        f"calendar {calendar.name} for {year} not published; computed by rule "
+        "(instalment due dates)"
+        for year in sorted(by_rule)
+        if calendar is not None
     )
     checks = _check(money, remedy, terms, case.local_date(when), instalments)
     return Plan(
@@ -712,6 +727,7 @@ def propose_plan(
         checks=checks,
         acceleration_after_missed=money.acceleration_after_missed,
         guarantors=tuple(g.name or g.id for g in case.guarantors),
+        warnings=warnings,
     )
 
 

@@ -15,8 +15,9 @@ import pendulum
 
 from collectrules.conditions import FieldSpec, Scalar
 from collectrules.model.case import Case
+from collectrules.model.decision import Quadrant, RemedyGrant
 from collectrules.money._schema import money_defs
-from collectrules.money.charges import amounts_due
+from collectrules.money.charges import amounts_due, reductions_open
 from collectrules.money.terms import MoneySection, parse_money_section
 from collectrules.policy.model import Policy
 from collectrules.policy.section import BaseSection, Contribution, SectionLoader
@@ -43,10 +44,21 @@ class MoneyPlugin(BaseSection):
     def contribute(
         self, case: Case, facts: Mapping[str, Any], as_of: pendulum.DateTime, policy: Policy
     ) -> Contribution:
-        """The amounts due, when the case carries contract terms (else nothing)."""
+        """The amounts due, when the case carries contract terms (else nothing); once
+        the decision's remedies are known, the reductions it allows and the largest."""
         if not case.has_contract_terms:
             return Contribution()
-        return Contribution(amounts=amounts_due(case, as_of, policy=policy).to_dict())
+        due = amounts_due(case, as_of, policy=policy)
+
+        def settle(quadrant: Quadrant, allowed: tuple[RemedyGrant, ...]) -> dict[str, Any]:
+            offers = reductions_open(due, quadrant, allowed, policy=policy)
+            largest = max(offers, key=lambda o: o.amount, default=None)
+            return {
+                "reductions": [o.to_dict() for o in offers],
+                "largest_reduction": None if largest is None else largest.to_dict(),
+            }
+
+        return Contribution(amounts=due.to_dict(), settle=settle)
 
 
 #: The money section plug-in.

@@ -41,7 +41,13 @@ from collectrules.conditions import (
 )
 from collectrules.errors import FieldProblem, PolicyError, did_you_mean
 from collectrules.model.case import Case, Product, Signal
-from collectrules.model.decision import BucketResult, Firing, RegulatoryClass
+from collectrules.model.decision import (
+    BucketResult,
+    Firing,
+    Quadrant,
+    RegulatoryClass,
+    RemedyGrant,
+)
 from collectrules.model.remedies import Remedy
 
 __all__ = [
@@ -302,13 +308,16 @@ class Contribution:
     """What a section adds to one decision: classes, buckets, amounts, trace entries.
 
     ``amounts`` is JSON-ready data that goes into :attr:`Decision.amounts` under the
-    section's keys (the money section's amounts due).
+    section's keys (the money section's amounts due). ``settle``, when given, is called
+    once the quadrant and the allowed remedies are known, and its JSON-ready result is
+    added to the amounts too (the money section's largest reduction allowed).
     """
 
     regulatory: tuple[RegulatoryClass, ...] = ()
     buckets: tuple[BucketResult, ...] = ()
     firings: tuple[Firing, ...] = ()
     amounts: Mapping[str, Any] = attrs.field(factory=dict)
+    settle: Callable[[Quadrant, tuple[RemedyGrant, ...]], Mapping[str, Any]] | None = None
 
 
 @runtime_checkable
