@@ -1036,9 +1036,19 @@ def parse_as_of(value: str | dt.datetime) -> pendulum.DateTime:
     A naive datetime is an :class:`~collectrules.errors.InputError`: the library never
     guesses a time zone.
     """
+    if isinstance(value, str):  # equal strings are the same instant in the same zone
+        return _parse_as_of_text(value)
+    return _parse_as_of(value)
+
+
+def _parse_as_of(value: str | dt.datetime) -> pendulum.DateTime:
     try:
         parsed = _parse_datetime(value)
         check_instant(parsed, what="instant", first=MIN_AS_OF_YEAR, last=MAX_AS_OF_YEAR)
         return parsed if isinstance(parsed, pendulum.DateTime) else pendulum.instance(parsed)
     except (TypeError, ValueError) as exc:
         raise InputError([FieldProblem("as_of", str(exc))]) from None
+
+
+#: A batch decides every row at one ``as_of``: parse each text once (errors are not kept).
+_parse_as_of_text = functools.lru_cache(maxsize=256)(_parse_as_of)

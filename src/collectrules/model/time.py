@@ -6,6 +6,7 @@ Nothing here reads the clock: every instant is given.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
 import pendulum
 
@@ -50,6 +51,11 @@ def days_past_due(case: Case, as_of: dt.datetime) -> int:
     return max(0, local.toordinal() - case.due_date.toordinal())
 
 
+@functools.lru_cache(maxsize=8192)
 def local_midnight(day: dt.date, timezone: str) -> pendulum.DateTime:
-    """00:00 of ``day`` in ``timezone`` (the first instant of that local day)."""
+    """00:00 of ``day`` in ``timezone`` (the first instant of that local day).
+
+    Remembered for the most recent days and zones: the result is immutable, and a
+    portfolio asks for the same few midnights again and again.
+    """
     return pendulum.datetime(day.year, day.month, day.day, tz=timezone)
