@@ -18,7 +18,11 @@ COUNTED = tuple(
     for group in ("willingness_negative", "willingness_positive", "ability_negative")
     for k in DEFAULT_SIGNAL_KINDS[group]
 )
-NEGATIVE_WILLINGNESS = DEFAULT_SIGNAL_KINDS["willingness_negative"]
+#: The W-SIGNS: each one in force impairs willingness. (A refused disposal is negative
+#: too, but impairs it only when repeated after negotiation: Q2-DOWNGRADE.)
+NEGATIVE_WILLINGNESS = tuple(
+    k for k in DEFAULT_SIGNAL_KINDS["willingness_negative"] if k != "refused_disposal"
+)
 
 
 @st.composite

@@ -388,7 +388,8 @@ def test_the_summary_counts_classes_and_buckets(tmp_path: Path) -> None:
         [source], engine=Engine("cn_bank_loan", backend="python"), out=out, as_of=AS_OF
     )
     decided = read_jsonl(out)
-    assert summary.counts["quadrant"] == {"Q3": 12}
+    # refusers months overdue with no evidence of ability: presumed impaired (Q4)
+    assert summary.counts["quadrant"] == {"Q4": 12}
     for key, extract in (
         (
             "class:CN-5LVL",

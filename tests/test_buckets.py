@@ -125,7 +125,7 @@ def test_decision_reports_every_bucket_set_in_policy_order() -> None:
     d = engine("cn_bank_loan").decide(case(45), as_of=AS_OF)
     assert [(b.bucket_set, b.bucket) for b in d.buckets] == [("M", "M2"), ("NPL", "NPL-1-3M")]
     assert d.facts["bucket"] == "M2"
-    assert d.to_dict()["buckets"][0]["label"] == "31–60 days past due"
+    assert d.to_dict()["buckets"][0]["label"] == "31–60 days past due / 逾期31–60天"
 
 
 @settings(max_examples=300, deadline=None)

@@ -176,7 +176,7 @@ def test_show_gives_effective_rules_and_their_origins(
         f"A-SHORT: = temporarily_unable when income_loss >= 1 and recovery_months <= "
         f"recovery_horizon_months  [{child} (replaces <default>)]"
     ) in out
-    assert "W-LIED-ABOUT-CAUSE: score +10 when lied_about_cause >= 1  [<default>]" in out
+    assert "W-LIED-ABOUT-CAUSE: = unwilling when lied_about_cause >= 1  [<default>]" in out
     assert f"R-CHILD: allow visit when quadrant == 'Q3'  [{child}]" in out
     assert "R-Q1-GRACE:" not in out
     assert f"disabled: R-Q1-GRACE [{child}]" in out
@@ -225,7 +225,7 @@ def test_diff_notices_a_reordered_first_rule(
 
     data = load_policy("default").data
     layers = json.loads(json.dumps(data["layers"]))
-    ability = layers[1]
+    ability = next(layer for layer in layers if layer["id"] == "ability")
     ability["rules"] = [ability["rules"][2], ability["rules"][0], ability["rules"][1]]
     moved = tmp_path / "moved.json"
     moved.write_text(
@@ -257,10 +257,10 @@ def case(case_id: str, *signals: tuple[str, float | None]) -> dict[str, Any]:
 
 
 CASES = [
-    case("C-1", ("cash_coverage", 1.5)),  # Q1 -> Q2
-    case("C-2", ("cash_coverage", 3)),  # Q1 stays
+    case("C-1", ("documents_provided", None), ("cash_coverage", 1.5)),  # Q1 -> Q2
+    case("C-2", ("documents_provided", None), ("cash_coverage", 3)),  # Q1 stays
     case("C-3", ("cash_coverage", 1.5), ("refused_to_pay", None)),  # Q3 -> Q4
-    case("C-4", ("health_issue", None), ("recovery_months", 6)),  # Q2 stays
+    case("C-4", ("documents_provided", None), ("health_issue", None), ("recovery_months", 6)),
 ]
 
 
@@ -341,7 +341,7 @@ def test_impact_reads_csv_and_directories_and_reports_bad_rows(
     assert "broken.json" in error["where"]
     assert "due_date" in error["error"]
     assert len(data["sample"]) == 3
-    assert data["sample"][0]["old_trace"][0].startswith("willingness.resolve")
+    assert data["sample"][0]["old_trace"][0].startswith("presumption.")  # the first layer
 
 
 def test_impact_of_a_policy_on_itself_changes_nothing(

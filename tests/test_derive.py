@@ -63,10 +63,14 @@ def test_lookback_window_is_a_parameter(default_policy: Policy) -> None:
     outside = as_of.subtract(days=181).isoformat()
     data = case_dict()
     data["signals"] = [
+        {"kind": "documents_provided", "observed_at": inside},
+        {"kind": "documents_provided", "observed_at": outside},
         {"kind": "uncooperative", "observed_at": inside},
         {"kind": "uncooperative", "observed_at": outside},
     ]
-    assert derive(Case.from_dict(data), as_of, default_policy).facts["uncooperative"] == 1
+    facts = derive(Case.from_dict(data), as_of, default_policy).facts
+    assert facts["documents_provided"] == 1  # a good sign goes stale
+    assert facts["uncooperative"] == 2  # an uncured negative sign does not
 
 
 def test_latest_measured_value_wins(default_policy: Policy) -> None:
@@ -92,10 +96,10 @@ def test_window_edges_are_exact_to_the_microsecond(default_policy: Policy) -> No
     data["signals"] = [
         {"kind": "promise_broken", "observed_at": "2026-04-03T12:00:00.000001+08:00"},
         {"kind": "promise_broken", "observed_at": "2026-04-03T12:00:00+08:00"},
-        {"kind": "uncooperative", "observed_at": "2025-10-05T12:00:00+08:00"},  # 180 days
-        {"kind": "uncooperative", "observed_at": "2025-10-05T04:00:00.000001+00:00"},
+        {"kind": "raising_funds", "observed_at": "2025-10-05T12:00:00+08:00"},  # 180 days
+        {"kind": "raising_funds", "observed_at": "2025-10-05T04:00:00.000001+00:00"},
     ]
     as_of = pendulum.parse("2026-04-03T12:00:00+08:00")
     facts = derive(Case.from_dict(data), as_of, default_policy).facts
     assert facts["promise_broken"] == 1  # at as_of counts; a microsecond after does not
-    assert facts["uncooperative"] == 1  # exactly 180 days before is outside the window
+    assert facts["raising_funds"] == 1  # exactly 180 days before is outside the window

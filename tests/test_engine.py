@@ -148,7 +148,8 @@ def test_levels_name_their_signals_and_rules(durable_engine: Engine) -> None:
     assert decision.willingness.value == "unwilling"
     assert decision.willingness.signals == ("refused_to_pay",)
     assert decision.willingness.rules == ("W-REFUSED-TO-PAY",)
-    assert decision.willingness.score == 10
+    assert decision.willingness.score is None  # W-SIGNS: the first sign decides, no weights
+    assert decision.willingness.in_force == {"refused_to_pay": "2026-04-02T10:30:00+08:00"}
     assert decision.ability.value == "able"
     assert decision.ability.rules == ("A-COVERED",)
     assert decision.ability.signals == ("cash_coverage",)
@@ -166,7 +167,12 @@ def test_trace_is_in_firing_order_with_citations(durable_engine: Engine) -> None
     assert layers.index("remedies") > layers.index("quadrant")
     assert all(f.cites for f in decision.trace)
     ids = [f.rule_id for f in decision.trace]
-    assert ids[:3] == ["W-ASSET-TRANSFER", "willingness.resolve", "A-LONG"]
+    assert ids[:4] == [
+        "evidence.asset_transfer",
+        "presumption.default",
+        "W-ASSET-TRANSFER",
+        "A-LONG",
+    ]
     assert "QUAD-Q4" in ids
     assert "R-Q4-LITIGATE" in ids
 
@@ -221,7 +227,13 @@ def test_negative_willingness_never_makes_willing(
     after = python_engine.decide(worse, as_of=H_AS_OF)
     if not before.quadrant.willing:
         assert not after.quadrant.willing
-    assert after.willingness.value == "unwilling" or before.willingness.value == "willing"
+    # W-SIGNS: any negative sign in force impairs willingness, whatever else is known.
+    assert after.willingness.value == "unwilling"
+
+
+def _layer(data: dict[str, Any], layer_id: str) -> dict[str, Any]:
+    found: dict[str, Any] = next(x for x in data["layers"] if x["id"] == layer_id)
+    return found
 
 
 def _fields(case: Case) -> dict[str, Any]:
@@ -278,7 +290,7 @@ def test_content_hash_tracks_rules_and_parameters(default_policy: Policy) -> Non
     changed["parameters"]["lookback_days"]["value"] = 90
     assert policy_from_dict(changed).content_hash != default_policy.content_hash
     changed = copy.deepcopy(data)
-    changed["layers"][0]["rules"][0]["score"] = 9
+    _layer(changed, "willingness")["rules"][0]["value"] = "willing"
     assert policy_from_dict(changed).content_hash != default_policy.content_hash
 
 
@@ -321,15 +333,15 @@ def test_errors_inside_actions_surface_with_the_rule() -> None:
     """DURABLE_RULES.md #8: durable swallows action exceptions; we raise them."""
     data = default_data()
     data["id"] = "overlapping"
-    # Two quadrant rules that both match a willing-and-able case, under 'unique'.
-    data["layers"][2]["rules"].append(
-        {"id": "QUAD-DUP", "when": "willingness == 'willing'", "value": "Q1", "cites": ["Q1"]}
+    # Two quadrant rules that both match a case of which nothing is known, under 'unique'.
+    _layer(data, "quadrant")["rules"].append(
+        {"id": "QUAD-DUP", "when": "willingness == 'unknown'", "value": "Q1", "cites": ["Q1"]}
     )
     engine = Engine(policy_from_dict(data))
     with pytest.raises(RuleActionError) as info:
         engine.decide(make_case(), as_of=AS_OF)
     assert info.value.rule_id == "quadrant"
-    assert "QUAD-Q1, QUAD-DUP" in str(info.value)
+    assert "QUAD-P2-UNKNOWN, QUAD-DUP" in str(info.value)
     # The engine stays usable afterwards, and leaves no state behind.
     with pytest.raises(RuleActionError):
         engine.decide(make_case(), as_of=AS_OF)
@@ -346,7 +358,7 @@ def test_engine_limits_are_checked_before_durable(rules: int, limit: str) -> Non
     """DURABLE_RULES.md #3–#4: refused at load with the limit named, never a hang."""
     data = default_data()
     data["id"] = f"wide{rules}"
-    data["layers"][1]["rules"] = [
+    _layer(data, "ability")["rules"] = [
         {"id": f"A-{i}", "when": f"dpd >= {i}", "value": "able", "cites": ["A-ASSESS"]}
         for i in range(rules)
     ]
@@ -360,7 +372,7 @@ def test_engine_limits_are_checked_before_durable(rules: int, limit: str) -> Non
 def test_63_rules_in_a_stage_run_in_durable() -> None:
     data = default_data()
     data["id"] = "wide63"
-    data["layers"][1]["rules"] = [
+    _layer(data, "ability")["rules"] = [
         {"id": f"A-{i}", "when": f"dpd >= {i}", "value": "able", "cites": ["A-ASSESS"]}
         for i in range(63)
     ]

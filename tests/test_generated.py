@@ -198,8 +198,11 @@ def _check_source(source: str, constants: set[Any]) -> None:
 
 
 def _ir_constants(policy: Policy) -> set[Any]:
-    """Every field name and constant of the policy's resolved conditions."""
+    """Every field name and constant of the policy's resolved conditions, and the values
+    its layers give (a layer's output is a typed string of its declared values)."""
     out: set[Any] = set(policy.schema())
+    for layer in policy.layers:
+        out.update(layer.values)
     rules = [r for la in policy.layers for r in la.rules] + list(policy.remedy_rules)
     for rule in rules:
         resolved = compile_condition(rule.when, policy.parameter_values, policy.schema())

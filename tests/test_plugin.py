@@ -82,8 +82,8 @@ def test_a_failing_case_names_the_file_and_the_case(pytester: pytest.Pytester) -
             "got Q3 (unwilling and able) (and 1 more)*",
             "*extend: expected allowed, got blocked by R-UNWILLING-NO-EXTEND*",
             "trace (rules that fired, in order):",
-            "*W-REFUSED-TO-PAY (willingness): willingness score +10  [[]W-SIGNS]",
-            "*QUAD-Q3 (quadrant): quadrant = Q3  [[]Q3]",
+            "*W-REFUSED-TO-PAY (willingness): willingness = unwilling  [[]W-SIGNS]",
+            "*QUAD-Q3-ABILITY-UNKNOWN (quadrant): quadrant = Q3  [[]Q3, A-ASSESS]",
             "FAILED golden_mixed.toml::wrong - *",
         ]
     )

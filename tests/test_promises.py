@@ -115,7 +115,8 @@ def test_derived_signals_reach_the_decision() -> None:
     broken = loan(promise("2026-04-01 10:00", "2026-04-03"))
     standing = engine.decide(broken, as_of=at("2026-04-04 12:00"))
     assert standing.facts["promise_broken"] == 0
-    assert standing.levels["willingness"].value == "willing"
+    # A standing promise is neither kept nor broken: nothing yet says which way it goes.
+    assert standing.levels["willingness"].value == "unknown"
     decided = engine.decide(broken, as_of=at("2026-04-05 12:00"))
     assert decided.facts["promise_broken"] == 1
     assert decided.levels["willingness"].value == "unwilling"
@@ -202,21 +203,39 @@ def test_a_promise_pauses_the_contact_steps_and_they_resume_after_the_break() ->
 
 
 def test_a_step_keeps_the_time_it_had_left_rounded_up_to_whole_days() -> None:
+    case = loan(promise("2026-04-01 10:05", "2026-04-08"))
+    tl = timeline(case, "2026-04-03 12:00")
+    l24 = tl.step("L-24H")
+    assert l24.status is StepStatus.PAUSED  # the promise pauses the first contact
+    assert l24.paused_until == at("2026-04-10 00:00")
+    resumed = timeline(case, "2026-04-10 09:00").step("L-24H")
+    # Held 8 days 13 h 55 min, rounded up to 9 days: due 2026-04-02 + 9 days.
+    assert (resumed.opens_at, resumed.due_at) == (at("2026-04-10 00:00"), at("2026-04-11 00:00"))
+    assert resumed.limit_at == at("2026-04-12 00:00")
+    assert resumed.status is StepStatus.OPEN
+    window = resumed.contact_window
+    assert window is not None
+    assert (window.first_at, window.last_at) == (at("2026-04-10 08:00"), at("2026-04-10 22:00"))
+
+
+def test_a_promise_beyond_three_days_does_not_defer_the_visit() -> None:
+    # L-PROMISE3: only a promise to pay within 3 days lets the visit wait. Promised in 7
+    # days, the promise is recorded, but the visit stays due on day 3, then is breached.
     case = loan(
         event("contact_attempt", "2026-04-01 10:00", outcome="reached"),
         promise("2026-04-01 10:05", "2026-04-08"),
     )
     tl = timeline(case, "2026-04-03 12:00")
     l3d = tl.step("L-3D")
-    assert l3d.status is StepStatus.PAUSED  # promised in 7 days: the visit is paused
-    assert l3d.paused_until == at("2026-04-10 00:00")
-    resumed = timeline(case, "2026-04-10 09:00").step("L-3D")
-    # Held 8 days 13 h 55 min, rounded up to 9 days: due 2026-04-04 + 9 days.
-    assert (resumed.opens_at, resumed.due_at) == (at("2026-04-10 00:00"), at("2026-04-13 00:00"))
-    assert resumed.status is StepStatus.OPEN
-    window = resumed.contact_window
-    assert window is not None
-    assert (window.first_at, window.last_at) == (at("2026-04-10 08:00"), at("2026-04-12 22:00"))
+    assert (l3d.status, l3d.due_at, l3d.reason) == (
+        StepStatus.OPEN,
+        at("2026-04-04 00:00"),
+        None,
+    )
+    assert [p.status for p in tl.promises] == [PromiseStatus.STANDING]
+    assert timeline(case, "2026-04-05 12:00").step("L-3D").status is StepStatus.BREACHED
+    within = loan(promise("2026-04-01 10:05", "2026-04-04"))
+    assert timeline(within, "2026-04-03 12:00").step("L-3D").status is StepStatus.SKIPPED
 
 
 def test_a_kept_promise_still_pauses_until_its_end() -> None:
@@ -258,7 +277,9 @@ def test_the_example_file_tells_the_promise_story() -> None:
     (p,) = tl.promises
     assert p.status is PromiseStatus.BROKEN
     assert p.paid == Decimal(3000)
-    assert tl.step("L-3D").status is StepStatus.OPEN
+    # Promised on 1 April for 8 April: not within 3 days, so the visit was never
+    # deferred (L-PROMISE3), and it is now breached.
+    assert tl.step("L-3D").status is StepStatus.BREACHED
     assert [s.id for s in tl.next_actions] == ["L-3D", "L-2W"]
 
 

@@ -34,16 +34,17 @@ def test_example_as_a_table(capsys: pytest.CaptureFixture[str]) -> None:
         if line.startswith("│") and line.split("│")[1].strip()
     }
     assert " done " in rows["L-24H"]
-    assert " open " in rows["L-3D"]
-    assert "2026-04-13 00:00" in rows["L-3D"]
+    # Promised on 1 April for 8 April: beyond 3 days, so the visit was not deferred
+    # (L-PROMISE3); due on 4 April, it is breached.
+    assert " breached " in rows["L-3D"]
+    assert "2026-04-04 00:00" in rows["L-3D"]
     assert " skipped " in rows["L-UNREACHABLE"]
     assert "[phone]" in rows["L-24H"]  # markup-like text is printed as it is
     assert "satisfied" in out  # the guarantor was claimed against within the period
     assert "what to do next" in out
     actions = out[out.index("what to do next") :]
-    assert actions.index("1. L-3D open") < actions.index("2. L-2W open")
-    # A contact step says when the debtor may last be contacted before it is due.
-    assert "1. L-3D open (due 2026-04-13 00:00, last contact 2026-04-12 22:00)" in actions
+    assert actions.index("1. L-3D breached") < actions.index("2. L-2W open")
+    assert "1. L-3D breached (breached since 2026-04-04 00:00)" in actions
     assert "\x1b[" not in out  # not a terminal: no colour codes
 
 
@@ -89,7 +90,7 @@ def test_example_as_json(capsys: pytest.CaptureFixture[str]) -> None:
         "L-DUE": "done",
         "L-24H": "done",
         "L-UNREACHABLE": "skipped",
-        "L-3D": "open",
+        "L-3D": "breached",
         "L-4-7D": "done",
         "L-2W": "open",
     }

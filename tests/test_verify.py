@@ -36,7 +36,7 @@ BROKEN = [
         "gap.toml",
         FindingKind.GAP,
         "layer 'quadrant': no rule matches and the layer has no default "
-        "(willingness = unwilling, ability = unable)",
+        "(presumption = none, willingness = unwilling, ability = unable)",
         (),
     ),
     (
@@ -188,7 +188,9 @@ def test_the_default_policy_has_no_finding_at_all() -> None:
         "plan_visit",
     }
     assert rest.startswith("computed by the policy's sections from the case")
-    assert report.stats["final_situations"] == 6  # (willing, unwilling) x 3 ability levels
+    # Willingness (3 values) by ability (4), with the presumption and the escalation
+    # cells of product and dpd that the remedy rules read.
+    assert report.stats["final_situations"] == 72
 
 
 def test_report_is_json_ready(reports: dict[str, VerificationReport]) -> None:

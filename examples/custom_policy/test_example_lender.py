@@ -59,6 +59,7 @@ def test_a_recovery_beyond_twelve_months_blocks_the_extension() -> None:
         "due_date": "2026-03-31",
         "timezone": "Asia/Shanghai",
         "signals": [
+            {"kind": "documents_provided", "observed_at": "2026-04-02T10:30:00+08:00"},
             {"kind": "health_issue", "observed_at": "2026-04-02T10:30:00+08:00"},
             {"kind": "recovery_months", "observed_at": "2026-04-02T10:30:00+08:00", "value": 13},
         ],

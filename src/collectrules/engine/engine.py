@@ -186,15 +186,23 @@ class Engine:
             reads = self._signals_read[layer.id]
             kinds = frozenset(kind for rule_id in resolved.used for kind in reads[rule_id])
             label = layer.labels.get(resolved.value, ("", ""))
+            presumed = any(r.presumed for r in layer.rules if r.id in resolved.used)
+            if presumed:
+                label = (f"{label[0]} (presumed)", f"{label[1]}（推定）")
+            signals = derived.signals_of(kinds)
             levels[layer.output] = LevelResult(
                 layer=layer.id,
                 value=resolved.value,
                 rules=resolved.used,
-                signals=derived.signals_of(kinds),
+                signals=signals,
                 score=resolved.score,
                 defaulted=resolved.defaulted,
                 label_en=label[0],
                 label_zh=label[1],
+                presumed=presumed,
+                in_force={
+                    k: derived.in_force[k].isoformat() for k in signals if k in derived.in_force
+                },
             )
         try:
             quadrant = Quadrant(levels["quadrant"].value)
@@ -228,7 +236,7 @@ class Engine:
             levels=levels,
             allowed=allowed,
             blocked=blocked,
-            trace=(*outcome.firings, *section_firings),
+            trace=(*_evidence_firings(policy, derived), *outcome.firings, *section_firings),
             facts=shown,
             regulatory=regulatory,
             buckets=buckets,
@@ -258,6 +266,36 @@ def replay_outcome(policy: Policy, fired: Collection[str]) -> Outcome:
     outcome.allowed, outcome.blocked = allowed, blocked
     outcome.firings.extend(firings)
     return outcome
+
+
+def _evidence_firings(policy: Policy, derived: Derived) -> tuple[Firing, ...]:
+    """One trace entry per negative sign in force, and per sign a cure lifted."""
+    out: list[Firing] = []
+    for kind, since in sorted(derived.in_force.items(), key=lambda item: (item[1], item[0])):
+        spec = policy.signals[kind]
+        out.append(
+            Firing(
+                f"evidence.{kind}",
+                "evidence",
+                f"{kind} in force since {since.isoformat()}",
+                "A negative sign stays in force until a later cure: a payment, a kept "
+                "promise, a signed commitment or a retraction."
+                if spec.dimension == "willingness"
+                else "The debtor stays unreachable until reached again.",
+                spec.cites,
+            )
+        )
+    for kind, observed, cure in derived.cured:
+        out.append(
+            Firing(
+                f"evidence.{kind}",
+                "evidence",
+                f"{kind} of {observed.isoformat()} cured by {cure.by} at {cure.at.isoformat()}",
+                "A later cure lifts a negative sign.",
+                policy.signals[kind].cites,
+            )
+        )
+    return tuple(out)
 
 
 def display_facts(policy: Policy, facts: Mapping[str, Any]) -> dict[str, Any]:

@@ -106,6 +106,9 @@ class EventKind(enum.StrEnum):
     ARBITRATION_FILED = "arbitration_filed"
     JUDGMENT_EFFECTIVE = "judgment_effective"
     VALIDATION_NOTICE_SENT = "validation_notice_sent"
+    COMMITMENT_SIGNED = "commitment_signed"
+    REFUSED_DISPOSAL = "refused_disposal"
+    RETRACTION = "retraction"
 
 
 class ContactOutcome(enum.StrEnum):
@@ -115,6 +118,7 @@ class ContactOutcome(enum.StrEnum):
     NO_ANSWER = "no_answer"
     INVALID_NUMBER = "invalid_number"
     REFUSED = "refused"
+    UNREACHABLE = "unreachable"
 
 
 #: The fields an event of each kind must carry, beyond ``kind`` and ``at``.
@@ -135,8 +139,8 @@ DEFAULT_SIGNAL_KINDS: Mapping[str, tuple[str, ...]] = {
         "uncooperative",
         "refused_to_pay",
         "asset_transfer",
-        "unreachable",
         "fraud_suspected",
+        "refused_disposal",
     ),
     "willingness_positive": (
         "documents_provided",
@@ -145,6 +149,8 @@ DEFAULT_SIGNAL_KINDS: Mapping[str, tuple[str, ...]] = {
         "promise_kept",
         "partial_payment",
     ),
+    "contact_negative": ("unreachable",),
+    "ability_positive": ("hardship_verified",),
     "ability_negative": (
         "receivables_delayed",
         "sales_decline",
@@ -363,6 +369,7 @@ class Event:
     channel: str | None = attrs.field(default=None, validator=_text_validator(MAX_KIND_LENGTH))
     party: str | None = attrs.field(default=None, validator=_text_validator(MAX_KIND_LENGTH))
     note: str | None = attrs.field(default=None, validator=_text_validator(MAX_TEXT_LENGTH))
+    retracts: str | None = attrs.field(default=None, validator=_text_validator(MAX_KIND_LENGTH))
 
     def __attrs_post_init__(self) -> None:
         missing = [
@@ -370,6 +377,8 @@ class Event:
             for name in EVENT_REQUIRED_FIELDS.get(self.kind, ())
             if getattr(self, name) is None
         ]
+        if self.retracts is not None and self.kind is not EventKind.RETRACTION:
+            missing.append(FieldProblem("retracts", "only a 'retraction' event retracts a sign"))
         if missing:
             raise InputError(missing, subject="event")
 
@@ -753,6 +762,7 @@ class _EventIn:
     channel: _Kind | None = None
     party: _Kind | None = None
     note: str | None = None
+    retracts: str | None = None
 
 
 @attrs.frozen

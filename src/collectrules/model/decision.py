@@ -72,7 +72,7 @@ _QUADRANT_LABELS = {
     Quadrant.Q1: ("willing and able", "第一类：有还款意愿，有还款能力"),
     Quadrant.Q2: ("willing and unable", "第二类：有还款意愿，还款能力不足"),
     Quadrant.Q3: ("unwilling and able", "第三类：还款意愿差，有还款能力"),
-    Quadrant.Q4: ("unwilling and unable", "第四类：无还款意愿，无还款能力"),
+    Quadrant.Q4: ("unwilling, ability weakened or lost", "第四类：无还款意愿，还款能力减弱或丧失"),
 }
 
 
@@ -99,7 +99,13 @@ class Firing:
 
 @attrs.frozen
 class LevelResult:
-    """The value one layer gave (willingness, ability …), with what produced it."""
+    """The value one layer gave (willingness, ability …), with what produced it.
+
+    ``presumed`` is true when the value is a presumption drawn from silence (a rule
+    marked ``presumed``), not read from evidence; the labels then say so. ``in_force``
+    names each negative sign that the level read and that is in force, uncured, with the
+    instant since which it is (ISO 8601): see docs/evidence.md.
+    """
 
     layer: str
     value: str
@@ -109,6 +115,8 @@ class LevelResult:
     defaulted: bool = False
     label_en: str = ""
     label_zh: str = ""
+    presumed: bool = False
+    in_force: Mapping[str, str] = attrs.field(factory=dict, hash=False)
 
 
 @attrs.frozen
@@ -271,7 +279,7 @@ class Decision:
         return None
 
     def to_dict(self) -> dict[str, Any]:
-        """The decision as plain data, in the documented schema (version 1)."""
+        """The decision as plain data, in the documented schema (docs/decision-schema.md)."""
         out = self._core_dict()
         if self.amounts:
             out["amounts"] = dict(self.amounts)

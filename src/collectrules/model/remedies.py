@@ -68,7 +68,7 @@ _LABELS: dict[Remedy, tuple[str, str]] = {
     Remedy.INTERNAL_REVIEW: ("internal review", "内部审查"),
     Remedy.GRACE_PERIOD: ("grace period", "宽限期"),
     Remedy.FORBEAR: ("forbearance", "宽容措施"),
-    Remedy.VISIT: ("visit", "上门拜访"),
+    Remedy.VISIT: ("collection visit", "上门催收"),
 }
 
 #: Remedies that put pressure on the debtor; policy invariants order them by severity.

@@ -1,9 +1,25 @@
 """Derive the flat facts of a case at an explicit ``as_of``: the core's and each section's.
 
 The flat facts are what conditions read: days past due, the amounts, and for each signal
-kind of the policy its count within the lookback window (or, for measured kinds, its
-latest value). Nothing here reads the clock: ``as_of`` is always given, and must be
-aware.
+kind of the policy a count (or, for measured kinds, its latest value). Nothing here reads
+the clock: ``as_of`` is always given, and must be aware.
+
+Evidence goes stale, but it does not vanish (docs/evidence.md):
+
+* a **positive** sign, an **ability** cause and a **measured** value count only within
+  the lookback window (``lookback_days``): old good news is no news;
+* a **negative** willingness sign (a refusal, an asset transfer, a broken promise …)
+  stays in force, whatever its age, until a later **cure**: a payment, a kept promise, a
+  signed commitment, or a ``retraction`` event (which may name the one kind it
+  retracts); its count is the number of uncured signs;
+* a **contact** sign (``unreachable``) stays in force until the debtor is next reached
+  (a contact attempt that reaches them, a promise, a payment) or it is retracted.
+
+Events are read as the signals they amount to, so that the same facts give the same
+facts however they were recorded: a payment since the due date is a
+``partial_payment``, a ``commitment_signed`` or ``refused_disposal`` event the signal
+of that kind, and ``unreachable_attempts`` unanswered attempts in a row (or an invalid
+number) an ``unreachable`` signal.
 """
 
 from __future__ import annotations
@@ -18,14 +34,68 @@ import pendulum
 
 from collectrules.conditions import MONEY_SCALE
 from collectrules.errors import FieldProblem, InputError, did_you_mean
-from collectrules.model.case import Case, Signal
-from collectrules.model.time import days_past_due, require_aware
+from collectrules.model.case import Case, ContactOutcome, EventKind, Signal
+from collectrules.model.time import days_past_due, local_midnight, require_aware
 from collectrules.policy.model import Policy
 
-__all__ = ["DEFAULT_LOOKBACK_DAYS", "Derived", "check_signal_kinds", "derive"]
+__all__ = [
+    "CURE_SIGNALS",
+    "DEFAULT_LOOKBACK_DAYS",
+    "DEFAULT_UNREACHABLE_ATTEMPTS",
+    "Cure",
+    "Derived",
+    "check_signal_kinds",
+    "derive",
+    "event_signals",
+]
 
 #: The lookback window when a policy sets no ``lookback_days`` parameter.
 DEFAULT_LOOKBACK_DAYS = 180
+#: Unanswered attempts in a row that make the debtor unreachable, when a policy sets no
+#: ``unreachable_attempts`` parameter.
+DEFAULT_UNREACHABLE_ATTEMPTS = 3
+#: The signal kinds whose observation cures the negative willingness signs before it.
+CURE_SIGNALS: frozenset[str] = frozenset({"promise_kept", "commitment_signed", "partial_payment"})
+#: The events after which the debtor counts as reached again.
+_REACHED = (ContactOutcome.REACHED, ContactOutcome.REFUSED)
+_UNANSWERED = (ContactOutcome.NO_ANSWER, ContactOutcome.UNREACHABLE)
+#: Events that show the lender was in contact with the debtor.
+_CONTACT_EVENTS = frozenset(
+    {
+        EventKind.PROMISE_MADE,
+        EventKind.COMMITMENT_SIGNED,
+        EventKind.REFUSED_DISPOSAL,
+        EventKind.DEBTOR_ACKNOWLEDGED,
+        EventKind.DEMAND_LETTER_SIGNED,
+    }
+)
+
+#: Events that show the debtor was reached, and end an ``unreachable`` sign; the events
+#: that are also signals (a commitment, a refused disposal) act through their signals.
+_REACHING_EVENTS = _CONTACT_EVENTS - {EventKind.COMMITMENT_SIGNED, EventKind.REFUSED_DISPOSAL}
+
+
+@attrs.frozen
+class Cure:
+    """Something that lifts the negative signs observed before it.
+
+    ``retracts`` is the one kind a retraction names (``None``: every kind it may lift);
+    ``contact`` marks a cure that also shows the debtor was reached.
+    """
+
+    at: pendulum.DateTime
+    by: str
+    retracts: str | None = None
+    willingness: bool = True
+    contact: bool = True
+
+    def lifts(self, signal: Signal, dimension: str) -> bool:
+        """Whether this cure lifts ``signal`` (of ``dimension``)."""
+        if signal.observed_at >= self.at:
+            return False
+        if self.retracts is not None and self.retracts != signal.kind:
+            return False
+        return self.contact if dimension == "contact" else self.willingness
 
 
 @attrs.frozen
@@ -36,6 +106,10 @@ class Derived:
     as_of: pendulum.DateTime
     counted: tuple[Signal, ...]
     derived_signals: tuple[Signal, ...] = ()
+    #: Each negative sign in force at ``as_of``: since when (its earliest uncured sign).
+    in_force: Mapping[str, pendulum.DateTime] = attrs.field(factory=dict, hash=False)
+    #: Each negative sign lifted by a cure: ``(kind, observed_at, cure)``, in time order.
+    cured: tuple[tuple[str, pendulum.DateTime, Cure], ...] = ()
 
     def signals_of(self, kinds: frozenset[str]) -> tuple[str, ...]:
         """The kinds among ``kinds`` that were observed in the window, sorted."""
@@ -69,10 +143,82 @@ def _partition(policy: Policy) -> tuple[tuple[tuple[str, str], ...], tuple[str, 
     return measured, counted
 
 
+def _check_retractions(case: Case, policy: Policy) -> None:
+    problems = [
+        FieldProblem(
+            f"events[{i}].retracts",
+            f"unknown signal kind {e.retracts!r} for policy {policy.id!r}",
+            suggestion=did_you_mean(e.retracts, policy.signals),
+        )
+        for i, e in enumerate(case.events)
+        if e.retracts is not None and e.retracts not in policy.signals
+    ]
+    if problems:
+        raise InputError(problems, subject=f"case {case.case_id}")
+
+
+def _whole(policy: Policy, name: str, default: int | None) -> int | None:
+    parameter = policy.parameters.get(name)
+    if parameter is None or isinstance(parameter.value, bool):
+        return default
+    value = parameter.value
+    return int(value) if isinstance(value, int | float) else default
+
+
+def event_signals(case: Case, as_of: pendulum.DateTime, policy: Policy) -> tuple[Signal, ...]:
+    """The signals the case's events amount to, at ``as_of`` (see the module docstring)."""
+    attempts = _whole(policy, "unreachable_attempts", DEFAULT_UNREACHABLE_ATTEMPTS)
+    needed = max(1, attempts if attempts is not None else DEFAULT_UNREACHABLE_ATTEMPTS)
+    due_start = local_midnight(case.due_date, case.timezone)
+    out: list[Signal] = []
+    streak, flagged = 0, False
+    for event in sorted((e for e in case.events if e.at <= as_of), key=lambda e: e.at):
+        kind = event.kind
+        if kind is EventKind.PAYMENT and event.at >= due_start and event.amount:
+            note = f"derived: payment of {case.currency} {event.amount} on {event.at.date()}"
+            out.append(Signal("partial_payment", event.at, note=note))
+        elif kind in (EventKind.COMMITMENT_SIGNED, EventKind.REFUSED_DISPOSAL):
+            out.append(Signal(kind.value, event.at, note=f"derived: {kind.value} event"))
+        elif kind is EventKind.CONTACT_ATTEMPT and event.outcome is not None:
+            if event.outcome in _REACHED:
+                streak, flagged = 0, False
+                continue
+            if event.outcome in _UNANSWERED:
+                streak += 1
+            if not flagged and (event.outcome is ContactOutcome.INVALID_NUMBER or streak >= needed):
+                flagged = True
+                why = (
+                    "the number is invalid"
+                    if event.outcome is ContactOutcome.INVALID_NUMBER
+                    else f"{streak} attempts in a row went unanswered"
+                )
+                out.append(Signal("unreachable", event.at, note=f"derived: {why}"))
+    return tuple(out)
+
+
+def _cures(case: Case, signals: tuple[Signal, ...], as_of: pendulum.DateTime) -> list[Cure]:
+    cures: list[Cure] = []
+    for event in case.events:
+        if event.at > as_of:
+            continue
+        if event.kind is EventKind.PAYMENT and event.amount:
+            cures.append(Cure(event.at, "payment"))
+        elif event.kind is EventKind.RETRACTION:
+            cures.append(Cure(event.at, "retraction", retracts=event.retracts))
+        elif event.kind is EventKind.CONTACT_ATTEMPT and event.outcome in _REACHED:
+            cures.append(Cure(event.at, "contact_attempt", willingness=False))
+        elif event.kind in _REACHING_EVENTS:
+            cures.append(Cure(event.at, event.kind.value, willingness=False))
+    cures.extend(Cure(s.observed_at, s.kind) for s in signals if s.kind in CURE_SIGNALS)
+    cures.sort(key=lambda c: (c.at, c.by))
+    return cures
+
+
 def derive(case: Case, as_of: dt.datetime, policy: Policy) -> Derived:
     """Compute the flat facts of ``case`` at ``as_of`` under ``policy``."""
     when = require_aware(as_of)
     check_signal_kinds(case, policy)
+    _check_retractions(case, policy)
     lookback = policy.parameters.get("lookback_days")
     days = int(lookback.value) if lookback is not None else DEFAULT_LOOKBACK_DAYS
     # The window is `days` whole days of elapsed time before as_of; the arithmetic is
@@ -83,22 +229,51 @@ def derive(case: Case, as_of: dt.datetime, policy: Policy) -> Derived:
     start = plain - dt.timedelta(days=days)
 
     plugins = policy.plugins
-    extra_signals: tuple[Signal, ...] = ()
+    extra_signals: tuple[Signal, ...] = event_signals(case, when, policy)
     for plugin in plugins:
         extra_signals += plugin.derived_signals(case, when, policy)
-    counted = tuple(
-        s
-        for s in (*case.signals, *extra_signals)
-        if start < s.observed_at <= plain and s.kind in policy.signals
+    specs = policy.signals
+    known = tuple(
+        s for s in (*case.signals, *extra_signals) if s.observed_at <= plain and s.kind in specs
     )
+    cures = _cures(case, known, when) if any(specs[s.kind].negative for s in known) else []
+    counted_list: list[Signal] = []
+    in_force: dict[str, pendulum.DateTime] = {}
+    cured: list[tuple[str, pendulum.DateTime, Cure]] = []
+    for signal in known:
+        spec = specs[signal.kind]
+        if spec.negative and spec.dimension in ("willingness", "contact"):
+            cure = next((c for c in cures if c.lifts(signal, spec.dimension)), None)
+            if cure is not None:
+                cured.append((signal.kind, signal.observed_at, cure))
+                continue
+            counted_list.append(signal)
+            prior = in_force.get(signal.kind)
+            if prior is None or signal.observed_at < prior:
+                in_force[signal.kind] = signal.observed_at
+        elif start < signal.observed_at:
+            counted_list.append(signal)
+    counted = tuple(counted_list)
+    dpd = days_past_due(case, when)
+    due_start = local_midnight(case.due_date, case.timezone)
+    contacted = any(
+        e.at >= due_start
+        and (
+            e.kind in _CONTACT_EVENTS
+            or (e.kind is EventKind.CONTACT_ATTEMPT and e.outcome in _REACHED)
+        )
+        for e in case.events
+        if e.at <= when
+    ) or any(s.observed_at >= due_start and specs[s.kind].dimension == "willingness" for s in known)
     facts: dict[str, Any] = {
-        "dpd": days_past_due(case, when),
+        "dpd": dpd,
         "product": case.product.value,
         "currency": case.currency,
         "principal": int(case.principal * MONEY_SCALE),
         "overdue_amount": int(case.overdue_amount * MONEY_SCALE),
         "guarantors": len(case.guarantors),
         "has_maturity_date": case.maturity_date is not None,
+        "debtor_contacted": contacted,
     }
     if case.maturity_date is not None:
         facts["days_to_maturity"] = (case.maturity_date - case.local_date(when)).days
@@ -107,8 +282,8 @@ def derive(case: Case, as_of: dt.datetime, policy: Policy) -> Derived:
     for signal in counted:
         counts[signal.kind] = counts.get(signal.kind, 0) + 1
         if signal.value is not None:
-            prior = latest.get(signal.kind)
-            if prior is None or signal.observed_at >= prior.observed_at:
+            prior_signal = latest.get(signal.kind)
+            if prior_signal is None or signal.observed_at >= prior_signal.observed_at:
                 latest[signal.kind] = signal
     measured, counted_kinds = policy.memo("signal_partition", lambda: _partition(policy))
     for kind in counted_kinds:
@@ -122,4 +297,11 @@ def derive(case: Case, as_of: dt.datetime, policy: Policy) -> Derived:
     for plugin in plugins:
         extra.update(plugin.facts(case, when, policy, facts))
     facts.update(extra)
-    return Derived(facts=facts, as_of=when, counted=counted, derived_signals=extra_signals)
+    return Derived(
+        facts=facts,
+        as_of=when,
+        counted=counted,
+        derived_signals=extra_signals,
+        in_force=in_force,
+        cured=tuple(sorted(cured, key=lambda c: (c[1], c[0]))),
+    )

@@ -40,6 +40,7 @@ from collectrules.policy import _limits, composition
 from collectrules.policy._tables import TableReader
 from collectrules.policy.model import (
     CORE_PARAMETERS,
+    SIGNAL_DIMENSIONS,
     ConflictRule,
     Envelope,
     HitPolicy,
@@ -79,15 +80,17 @@ FORMAT_VERSION = "1"
 # The keys each table of a policy file accepts; collectrules.policy.schema generates the JSON
 # Schema from these, so that the schema and the loader cannot drift apart.
 _PARAMETER_KEYS = ("value", "doc", "cites", "chosen", "status")
-_SIGNAL_KEYS = ("dimension", "polarity", "label_en", "label_zh", "cites")
+_SIGNAL_KEYS = ("dimension", "polarity", "label_en", "label_zh", "cites", "chosen", "doc")
 _LAYER_KEYS = (
     "id", "output", "values", "hit_policy", "default", "bands", "rules", "labels", "cites", "doc",
 )  # fmt: skip
-_LAYER_RULE_KEYS = ("id", "when", "value", "score", "priority", "reason", "cites")
+_LAYER_RULE_KEYS = (
+    "id", "when", "value", "score", "priority", "reason", "cites", "presumed", "chosen", "doc",
+)  # fmt: skip
 _REMEDIES_KEYS = ("conflict", "rules")
 _REMEDY_RULE_KEYS = (
     "id", "effect", "remedy", "remedies", "when", "reason", "conditions", "cites",
-    "overrides_quadrant",
+    "overrides_quadrant", "chosen", "doc",
 )  # fmt: skip
 _ENVELOPE_KEYS = ("remedies", "cites", "doc")
 #: A ``{field}`` placeholder in a remedy rule's reason or conditions: filled with the
@@ -660,6 +663,12 @@ class _Loader:
     ) -> None:
         self.reader.keys(table, allowed, path, rule_id)
 
+    def flag(
+        self, table: Mapping[str, Any], key: str, path: str, rule_id: str | None = None
+    ) -> bool:
+        """``table[key]`` as a boolean, false when absent; anything else is a problem."""
+        return self.reader.flag(table, key, path, default=False, rule_id=rule_id)
+
     def array(
         self, table: Mapping[str, Any], key: str, path: str, rule_id: str | None
     ) -> list[Any]:
@@ -862,9 +871,10 @@ class _Loader:
                 continue
             self.check_keys(spec, _SIGNAL_KEYS, path)
             dimension = spec.get("dimension")
-            if dimension not in ("willingness", "ability"):
+            if dimension not in SIGNAL_DIMENSIONS:
                 self.fail(
-                    f"{path}.dimension", f"expected 'willingness' or 'ability', got {dimension!r}"
+                    f"{path}.dimension",
+                    f"expected 'willingness', 'ability' or 'contact', got {dimension!r}",
                 )
             polarity = spec.get("polarity")
             if polarity not in ("negative", "positive", "measured"):
@@ -879,6 +889,8 @@ class _Loader:
                 label_en=str(spec.get("label_en", "")),
                 label_zh=str(spec.get("label_zh", "")),
                 cites=self.get_strs(spec, "cites", path),
+                chosen=self.flag(spec, "chosen", path),
+                doc=str(spec.get("doc", "")),
             )
         return out
 
@@ -1069,6 +1081,9 @@ class _Loader:
                         reason=str(rt.get("reason", "")),
                         cites=self.get_strs(rt, "cites", rpath, rule_id=rid),
                         origin=self.origins.get(rid, self.source or ""),
+                        presumed=self.flag(rt, "presumed", rpath, rid),
+                        chosen=self.flag(rt, "chosen", rpath, rid),
+                        doc=str(rt.get("doc", "")),
                     )
                 )
             if output in schema:
@@ -1184,6 +1199,8 @@ class _Loader:
                     cites=cites,
                     origin=self.origins.get(rid, self.source or ""),
                     overrides_quadrant=overrides,
+                    chosen=self.flag(rt, "chosen", path, rid),
+                    doc=str(rt.get("doc", "")),
                 )
             )
         return tuple(out)

@@ -52,6 +52,7 @@ from collectrules.model.remedies import Remedy
 
 __all__ = [
     "CORE_PARAMETERS",
+    "SIGNAL_DIMENSIONS",
     "Contribution",
     "Envelope",
     "HitPolicy",
@@ -109,6 +110,11 @@ class Parameter:
     cites: tuple[str, ...] = ()
     chosen: bool = False
     status: str | None = None
+
+
+#: The dimensions a signal may tell about: willingness and ability (the quadrant's two
+#: sides), and contact (whether the debtor can be reached: a timeline matter).
+SIGNAL_DIMENSIONS: tuple[str, ...] = ("willingness", "ability", "contact")
 
 
 @attrs.frozen
@@ -197,6 +203,13 @@ class SignalSpec:
     label_en: str = ""
     label_zh: str = ""
     cites: tuple[str, ...] = ()
+    chosen: bool = False
+    doc: str = ""
+
+    @property
+    def negative(self) -> bool:
+        """Whether the signal is a negative sign: in force until a later cure."""
+        return self.polarity == "negative"
 
     @property
     def measured(self) -> bool:
@@ -217,6 +230,9 @@ class LayerRule:
     reason: str = ""
     cites: tuple[str, ...] = ()
     origin: str = ""
+    presumed: bool = False
+    chosen: bool = False
+    doc: str = ""
 
 
 @attrs.frozen
@@ -258,6 +274,8 @@ class RemedyRule:
     #: The rule may grant remedies outside the quadrant's envelope (its citations say
     #: why); without it, a grant outside the envelope is a finding of the verifier.
     overrides_quadrant: bool = False
+    chosen: bool = False
+    doc: str = ""
 
 
 @attrs.frozen
@@ -474,6 +492,12 @@ def base_fields() -> dict[str, FieldSpec]:
         FieldSpec("guarantors", FieldType.INT, "number of guarantors"),
         FieldSpec("has_maturity_date", FieldType.BOOL, "whether the case has a maturity date"),
         FieldSpec("days_to_maturity", FieldType.INT, "days from as_of to maturity", optional=True),
+        FieldSpec(
+            "debtor_contacted",
+            FieldType.BOOL,
+            "the debtor was reached since the due date: a contact that reached them, a "
+            "promise, a commitment, an acknowledgment, or a willingness sign observed",
+        ),
     ]
     return {s.name: s for s in specs}
 

@@ -85,8 +85,9 @@ _PARAMETER = {
 }
 _SIGNAL = {
     "dimension": {
-        "enum": ["willingness", "ability"],
-        "description": "Which side of the debtor the signal tells about.",
+        "enum": ["willingness", "ability", "contact"],
+        "description": "Which side of the debtor the signal tells about (contact: whether "
+        "the debtor can be reached, a timeline matter).",
     },
     "polarity": {
         "enum": ["negative", "positive", "measured"],
@@ -96,6 +97,13 @@ _SIGNAL = {
     "label_en": {**TEXT, "description": "English label."},
     "label_zh": {**TEXT, "description": "Chinese label."},
     "cites": {**CITES, "description": "Clause ids that name the signal."},
+    "chosen": {
+        "type": "boolean",
+        "default": False,
+        "description": "True when the source texts do not give the signal and the policy "
+        "chose it; doc says why.",
+    },
+    "doc": {**TEXT, "description": "What the signal means; for a chosen one, why."},
 }
 _LAYER = {
     "id": {
@@ -173,6 +181,19 @@ _LAYER_RULE = {
     },
     "reason": {**TEXT, "description": "Why, in a sentence; traces show it."},
     "cites": {**CITES, "description": "Clause ids the rule encodes."},
+    "presumed": {
+        "type": "boolean",
+        "default": False,
+        "description": "True when the value the rule gives is a presumption drawn from "
+        "silence, not from evidence; decisions mark the level presumed.",
+    },
+    "chosen": {
+        "type": "boolean",
+        "default": False,
+        "description": "True when the source texts do not give the rule and the policy "
+        "chose it; doc says why.",
+    },
+    "doc": {**TEXT, "description": "More about the rule; for a chosen one, why."},
 }
 _REMEDIES = {
     "conflict": {
@@ -221,6 +242,13 @@ _REMEDY_RULE = {
         "quadrant's envelope ([envelopes]); its cites must say why. Without it, collectrules "
         "check reports any grant outside the envelope.",
     },
+    "chosen": {
+        "type": "boolean",
+        "default": False,
+        "description": "True when the source texts do not give the rule and the policy "
+        "chose it; doc says why.",
+    },
+    "doc": {**TEXT, "description": "More about the rule; for a chosen one, why."},
 }
 _ENVELOPE = {
     "remedies": {

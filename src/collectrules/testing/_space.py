@@ -38,7 +38,15 @@ from collectrules.conditions import (
     Param,
 )
 from collectrules.conditions.ir import Value
-from collectrules.model.case import Case, Guarantor, Product, Signal
+from collectrules.model.case import (
+    Case,
+    ContactOutcome,
+    Event,
+    EventKind,
+    Guarantor,
+    Product,
+    Signal,
+)
 from collectrules.policy import Policy
 from collectrules.policy.derive import DEFAULT_LOOKBACK_DAYS
 
@@ -328,6 +336,8 @@ def variables(policy: Policy) -> dict[str, Var]:
     if "guarantors" in read:
         counts, ends = ints("guarantors", 0)
         out["guarantors"] = Var("guarantors", "guarantors", ("guarantors",), counts, ends)
+    if "debtor_contacted" in read:
+        out["contacted"] = Var("contacted", "contacted", ("debtor_contacted",), (False, True))
     if read & {"has_maturity_date", "days_to_maturity"}:
         days, _ = ints("days_to_maturity", None)
         out["maturity"] = Var(
@@ -404,8 +414,15 @@ def build_case(
         else:
             for i in range(int(value)):
                 signals.append(Signal(kind=kind, observed_at=seen.subtract(minutes=i)))
+    # The debtor reached an hour before as_of (on or after the due date): debtor_contacted.
+    reached = (
+        (Event(EventKind.CONTACT_ATTEMPT, seen, ContactOutcome.REACHED),)
+        if assignment.get("contacted") is True
+        else ()
+    )
     return Case(
         case_id=case_id,
+        events=reached,
         product=values["product"],
         currency=values["currency"],
         principal=values["principal"],

@@ -217,6 +217,14 @@ class _Search:
         self.groups: list[_Group] = []
         self.fact_cache: dict[tuple[str, Any], dict[str, Any]] = {}
         self.counts: dict[tuple[str, str], int] = {}
+        # The outcome of a monotonicity check (the quadrant and the coercive remedies
+        # allowed) depends only on the remedy rules that name a coercive remedy: remedies
+        # resolve one by one, so the others can be left out of the final stage.
+        self.final_rules = [
+            (rule, test)
+            for rule, test in self.compiled.remedies
+            if set(rule.remedies) & COERCIVE_REMEDIES
+        ]
 
     # -- names
 
@@ -235,7 +243,7 @@ class _Search:
             for layer in self.policy.layers
         ]
         if self.final:
-            fields = frozenset().union(*(r.when.fields() for r in self.policy.remedy_rules))
+            fields = frozenset().union(*(r.when.fields() for r, _ in self.final_rules))
             stages.append(self.names_of(fields) | {"quadrant"})
         return stages
 
@@ -351,8 +359,8 @@ class _Search:
         names = tuple(n for g in groups for n in g.names)
         kept = [i for i, n in enumerate(names) if n in keep]
         owners = self.owners(groups, [rule for rule, _ in rules])
-        if self.use_fold and owners is not None and not kept:
-            return self.fold(groups, layer_index, owners)
+        if self.use_fold and owners is not None:
+            return self.fold(groups, layer_index, owners, keep)
         memo: dict[Key, Key | None] = {}
 
         def evaluate(key: Key, witness: Callable[[], Witness]) -> Key | None:
@@ -384,74 +392,91 @@ class _Search:
         return out
 
     def fold(
-        self, groups: Sequence[_Group], layer_index: int, owners: Sequence[int | None]
+        self,
+        groups: Sequence[_Group],
+        layer_index: int,
+        owners: Sequence[int | None],
+        keep: set[str],
     ) -> _Group:
         """Evaluate a layer group by group, keeping only a summary of the matches.
 
         The outcome of a layer depends on its matched rules only through a summary that
         combines across groups: the score of ``collect_sum``, the first match of
         ``first``, the best of ``priority``, the (up to two) matches of ``unique``. So
-        the groups never multiply; their few distinct summaries do.
+        the groups never multiply; their few distinct summaries do. A state is the
+        values of the variables a later stage still reads (``keep``) with that summary,
+        so those variables pass through the layer as they are.
         """
         layer, rules = self.compiled.layers[layer_index]
         algebra = _Summary(layer)
-        start = algebra.zero
+        start: Any = algebra.zero
         for index, (rule, test) in enumerate(rules):
             if owners[index] is None and test({}):
                 start = algebra.add(start, index, rule)
-        table: dict[Any, Witness] = {start: ()}
-        pairs: dict[tuple[Any, Any], tuple[Witness, Witness, str]] = {}
+        State = tuple[Key, Any]
+        table: dict[State, Witness] = {((), start): ()}
+        pairs: dict[tuple[State, State], tuple[Witness, Witness, str]] = {}
+
+        def join(a: State, b: State) -> State:
+            return (a[0] + b[0], algebra.combine(a[1], b[1]))
+
         for gi, group in enumerate(groups):
             local = [(i, rule, test) for i, (rule, test) in enumerate(rules) if owners[i] == gi]
+            held = [i for i, n in enumerate(group.names) if n in keep]
 
             def summary(
-                key: Key, group: _Group = group, local: list[tuple[int, Any, Any]] = local
-            ) -> Any:
+                key: Key,
+                group: _Group = group,
+                local: list[tuple[int, Any, Any]] = local,
+                held: list[int] = held,
+            ) -> State:
                 facts = self.facts(group.names, key)
                 state = algebra.zero
                 for i, rule, test in local:
                     if test(facts):
                         state = algebra.add(state, i, rule)
-                return state
+                return (tuple(key[i] for i in held), state)
 
-            own: dict[Any, Witness] = {}
+            own: dict[State, Witness] = {}
             self.cells += len(group.table)
             for key, witness in group.table.items():
                 own.setdefault(summary(key), witness)
-            own_pairs: dict[tuple[Any, Any], tuple[Witness, Witness, str]] = {}
+            own_pairs: dict[tuple[State, State], tuple[Witness, Witness, str]] = {}
             for (src, dst), (wsrc, wdst, label) in group.pairs.items():
                 sb, sa = summary(src), summary(dst)
                 if sb != sa:
                     own_pairs.setdefault((sb, sa), (wsrc, wdst, label))
-            new_table: dict[Any, Witness] = {}
-            new_pairs: dict[tuple[Any, Any], tuple[Witness, Witness, str]] = {}
+            new_table: dict[State, Witness] = {}
+            new_pairs: dict[tuple[State, State], tuple[Witness, Witness, str]] = {}
             for state, witness in table.items():
                 for other, owitness in own.items():
-                    new_table.setdefault(algebra.combine(state, other), witness + owitness)
+                    new_table.setdefault(join(state, other), witness + owitness)
                 for (sb, sa), (wb, wa, label) in own_pairs.items():
-                    b, a = algebra.combine(state, sb), algebra.combine(state, sa)
+                    b, a = join(state, sb), join(state, sa)
                     if b != a:
                         new_pairs.setdefault((b, a), (witness + wb, witness + wa, label))
             for (sb, sa), (wb, wa, label) in pairs.items():
                 for other, owitness in own.items():
-                    b, a = algebra.combine(sb, other), algebra.combine(sa, other)
+                    b, a = join(sb, other), join(sa, other)
                     if b != a:
                         new_pairs.setdefault((b, a), (wb + owitness, wa + owitness, label))
             table, pairs = new_table, new_pairs
-        values: dict[Any, str | None] = {}
+        values: dict[State, str | None] = {}
         out_table: dict[Key, Witness] = {}
         for state, witness in table.items():
-            value = self.resolve_summary(layer, algebra, state, witness)
+            value = self.resolve_summary(layer, algebra, state[1], witness)
             values[state] = value
             if value is not None:
-                out_table.setdefault((value,), witness)
+                out_table.setdefault((*state[0], value), witness)
         out_pairs: Pairs = {}
         for (sb, sa), (wb, wa, label) in pairs.items():
-            vb = values.get(sb) if sb in values else self.resolve_summary(layer, algebra, sb, wb)
-            va = values.get(sa) if sa in values else self.resolve_summary(layer, algebra, sa, wa)
-            if vb is not None and va is not None and vb != va:
-                out_pairs.setdefault(((vb,), (va,)), (wb, wa, label))
-        return _Group((layer.output,), out_table, out_pairs)
+            vb = values[sb] if sb in values else self.resolve_summary(layer, algebra, sb[1], wb)
+            va = values[sa] if sa in values else self.resolve_summary(layer, algebra, sa[1], wa)
+            after, before = (*sa[0], va), (*sb[0], vb)
+            if vb is not None and va is not None and before != after:
+                out_pairs.setdefault((before, after), (wb, wa, label))
+        kept = tuple(n for g in groups for n in g.names if n in keep)
+        return _Group((*kept, layer.output), out_table, out_pairs)
 
     def resolve_summary(
         self, layer: Layer, algebra: _Summary, state: Any, witness: Witness
@@ -464,8 +489,19 @@ class _Search:
         return self.resolve(layer, matched, facts, lambda: witness)
 
     def merge_final(self, groups: Sequence[_Group]) -> _Group:
-        group = self.combine(groups, lambda key, witness: key)
-        group.names = tuple(n for g in groups for n in g.names)
+        """Combine the final stage's inputs into outcomes: each key is a distinct
+        ``(quadrant, coercive remedies allowed)``, each pair a distinct change of it."""
+        names = tuple(n for g in groups for n in g.names)
+        memo: dict[Key, Key] = {}
+
+        def evaluate(key: Key, witness: Callable[[], Witness]) -> Key:
+            out = memo.get(key)
+            if out is None:
+                out = memo[key] = self.outcome(names, key)
+            return out
+
+        group = self.combine(groups, evaluate)
+        group.names = ("quadrant", "coercive")
         return group
 
     # -- evaluating
@@ -540,7 +576,7 @@ class _Search:
     def outcome(self, names: Sequence[str], key: Key) -> tuple[Quadrant, frozenset[Remedy]]:
 
         facts = self.facts(names, key)
-        matched = [rule for rule, test in self.compiled.remedies if test(facts)]
+        matched = [rule for rule, test in self.final_rules if test(facts)]
         allowed, _, _ = resolve_remedies(self.policy, matched)
         coercive = frozenset(g.remedy for g in allowed if g.remedy in COERCIVE_REMEDIES)
         return Quadrant(facts["quadrant"]), coercive
@@ -863,9 +899,7 @@ def _monotonic_findings(search: _Search, policy: Policy, when: dt.datetime) -> l
     group = search.final_group
     if group is None:
         return found
-    for (kb, ka), (wb, wa, label) in group.pairs.items():
-        qb, cb = search.outcome(group.names, kb)
-        qa, ca = search.outcome(group.names, ka)
+    for ((qb, cb), (qa, ca)), (wb, wa, label) in group.pairs.items():
         problems = []
         if (qa.willing and not qb.willing) or (qa.able and not qb.able):
             problems.append(f"quadrant softens from {qb.value} to {qa.value}")

@@ -112,6 +112,11 @@ _STAGE = {
         "description": "Whether a standing promise to pay pauses the stage "
         "(default: whether its channel contacts the debtor).",
     },
+    "promise_wait": {
+        "$ref": "#/$defs/parameter_name",
+        "description": "A parameter giving whole days: only a promise to pay within that "
+        "many days of making it pauses the stage (L-PROMISE3); a later one does not.",
+    },
     "chosen": {
         "type": "boolean",
         "default": False,

@@ -383,7 +383,7 @@ def timeline_facts(
             counts[event.outcome] += 1
             if event.outcome in (ContactOutcome.REACHED, ContactOutcome.REFUSED):
                 streak = 0
-            elif event.outcome is ContactOutcome.NO_ANSWER:
+            elif event.outcome in (ContactOutcome.NO_ANSWER, ContactOutcome.UNREACHABLE):
                 streak += 1
         elif event.kind is EventKind.PROMISE_MADE:
             promises_made += 1
@@ -555,7 +555,13 @@ class _Builder:
         applied: list[PauseSpan] = []
         if not stage.pauses:
             return anchor, applied
-        for span in self.spans:
+        spans = self.spans
+        if stage.promise_wait_days is not None:
+            wait = stage.promise_wait_days
+            spans = pause_spans(
+                [p for p in self.promises if (p.promised_date - p.made_at.date()).days <= wait]
+            )
+        for span in spans:
             if done is not None and done.at <= span.start:
                 break
             opens, due, limit = self.times(stage, anchor)

@@ -311,7 +311,10 @@ class Stage:
     window). ``remedy`` is the remedy the stage performs (the lawsuit step performs
     ``litigate``): while the step is open, late or breached, the decision must allow it
     (docs/coherence.md). ``escalation`` marks the plan's escalation point: strong
-    collection (phase P3) begins once it has passed.
+    collection (phase P3) begins once it has passed. ``promise_wait_days``, when set,
+    narrows ``pauses`` to the promises to pay within that many days of making them
+    (L-PROMISE3: only a promise to pay within three days lets the visit wait); a later
+    promise is recorded but does not pause the stage.
     """
 
     id: str
@@ -335,6 +338,7 @@ class Stage:
     doc: str = ""
     remedy: Remedy | None = None
     escalation: bool = False
+    promise_wait_days: int | None = None
 
     @property
     def semantic(self) -> Semantic:
@@ -650,8 +654,8 @@ TIMELINE_KEYS = ("calendar", "plans", "products", "contact_channels", "deadlines
 #: The keys of a stage of a plan.
 STAGE_KEYS = (
     "id", "title", "anchor", "within", "after", "limit", "action", "channel", "owner",
-    "completed_by", "when", "reason", "cites", "pauses_on_promise", "chosen", "doc",
-    "remedy", "escalation",
+    "completed_by", "when", "reason", "cites", "pauses_on_promise", "promise_wait", "chosen",
+    "doc", "remedy", "escalation",
 )  # fmt: skip
 #: The keys of ``[timeline.calendar]``.
 CALENDAR_KEYS = (
@@ -743,6 +747,32 @@ class _Parser(TableReader):
         if not spec.accepts(value):
             return spec.default
         return int(value)
+
+    def promise_wait(self, table: Mapping[str, Any], path: str, sid: str) -> int | None:
+        """The stage's ``promise_wait``: a parameter naming whole days, or ``None``."""
+        name = table.get("promise_wait")
+        if name is None:
+            return None
+        if not isinstance(name, str) or name not in self.params:
+            self.fail(
+                f"{path}.promise_wait",
+                f"expected the name of a parameter giving whole days, got {name!r}",
+                rule_id=sid,
+                key="promise_wait",
+                suggestion=did_you_mean(str(name), self.params),
+            )
+            return None
+        value = self.params[name]
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 366:
+            self.fail(
+                f"parameters.{name}",
+                f"expected a whole number of days from 0 to 366, got {value!r}",
+                key=name,
+            )
+            return None
+        return value
 
     def percent(self, name: str) -> Decimal:
         """A percentage parameter; 0 when it is invalid (the loader reports it)."""
@@ -1102,6 +1132,7 @@ class _Parser(TableReader):
         pauses = self.flag(
             table, "pauses_on_promise", path, default=channel in contact, rule_id=sid
         )
+        wait = self.promise_wait(table, path, sid)
         chosen = self.flag(table, "chosen", path, default=False, rule_id=sid)
         cites = self.texts(table, "cites", path, rule_id=sid)
         title = self.text(table, "title", path, rule_id=sid, required=False)
@@ -1139,6 +1170,7 @@ class _Parser(TableReader):
             contact=channel in contact,
             pauses=pauses,
             chosen=chosen,
+            promise_wait_days=wait,
             title=title,
             doc=doc,
             remedy=remedy,

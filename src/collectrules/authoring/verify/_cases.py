@@ -69,7 +69,11 @@ def build_case(
             if isinstance(count, int):
                 signals += [{"kind": kind, "observed_at": observed}] * count
     case["signals"] = signals
-    case["events"] = []
+    # The debtor reached at as_of (on or after the due date): debtor_contacted.
+    reached = get("debtor_contacted", False) is True
+    case["events"] = (
+        [{"kind": "contact_attempt", "at": observed, "outcome": "reached"}] if reached else []
+    )
     return case
 
 

@@ -95,14 +95,17 @@ def check_envelopes(vf: _Verifier, finals: Sequence[_Situation]) -> None:
 
 
 def _profiles(finals: Sequence[_Situation]) -> list[dict[str, Any]]:
-    """One witness per quadrant the search reaches (its first), and the empty one."""
+    """One witness per quadrant, willingness and ability the search reaches (its first),
+    and the empty one: a presumed quadrant and a quadrant on current evidence are
+    different debtors, whose remedies a step may need differently."""
     out: list[dict[str, Any]] = []
-    seen: set[str] = set()
+    seen: set[tuple[str, str, str]] = set()
     for sit in finals:
-        quadrant = str(sit.env.get("quadrant"))
-        if quadrant in seen:
+        env = sit.env
+        key = (str(env.get("quadrant")), str(env.get("willingness")), str(env.get("ability")))
+        if key in seen:
             continue
-        seen.add(quadrant)
+        seen.add(key)
         out.append({k: v for k, v in sit.witness.items() if k not in _OWN and "@" not in k})
     return out or [{}]
 

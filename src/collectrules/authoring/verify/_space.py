@@ -194,7 +194,7 @@ class _Context:
             return "product"
         if name == "currency":
             return "currency"
-        if name == "has_maturity_date":
+        if name in ("has_maturity_date", "debtor_contacted"):
             return "bool"
         if name == "days_to_maturity":
             return "maturity"
