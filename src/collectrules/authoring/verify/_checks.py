@@ -368,6 +368,19 @@ def check_pairs(
     for i, _ in coercive_rules:
         remedy_reads |= ctx.remedy_conds[i].fields()
     remedy_reads |= {ctx.links[f] for f in remedy_reads if f in ctx.links}
+    # The same for every situation: the coercive rules, once as they are and once renamed
+    # to the worse world.
+    spec = [
+        (r.effect is not RemedyEffect.BLOCK, frozenset(r.remedies) & COERCIVE_REMEDIES)
+        for _, r in coercive_rules
+    ]
+    n = len(coercive_rules)
+    fold = _Parts([(_RemedyFold(spec), n), (_RemedyFold(spec), n)])
+    indexed = [(k, ctx.remedy_conds[i]) for k, (i, _) in enumerate(coercive_rules)]
+    indexed += [
+        (n + k, _rename(ctx.remedy_conds[i], w1)) for k, (i, _) in enumerate(coercive_rules)
+    ]
+    nothing: tuple[frozenset[Remedy], frozenset[Remedy]] = (frozenset(), frozenset())
     for sit in finals:
         q0, q1 = sit.env.get("quadrant"), sit.env.get("quadrant" + _W1)
         if q0 not in Quadrant.__members__ or q1 not in Quadrant.__members__:
@@ -378,17 +391,6 @@ def check_pairs(
             order = list(ability_layer.values)
             if a0 not in order or a1 not in order or order.index(a1) <= order.index(a0):
                 continue
-        spec = [
-            (r.effect is not RemedyEffect.BLOCK, frozenset(r.remedies) & COERCIVE_REMEDIES)
-            for _, r in coercive_rules
-        ]
-        n = len(coercive_rules)
-        fold = _Parts([(_RemedyFold(spec), n), (_RemedyFold(spec), n)])
-        indexed = [(k, ctx.remedy_conds[i]) for k, (i, _) in enumerate(coercive_rules)]
-        indexed += [
-            (n + k, _rename(ctx.remedy_conds[i], w1)) for k, (i, _) in enumerate(coercive_rules)
-        ]
-        nothing: tuple[frozenset[Remedy], frozenset[Remedy]] = (frozenset(), frozenset())
         reads_varied = any(_base(f) in remedy_reads for f in varied.fields)
         key = (
             None

@@ -64,6 +64,8 @@ class _Verifier:
         self.winners: list[set[int]] = []
         self.values: list[set[str]] = []
         self._cache: dict[Hashable, list[tuple[dict[str, Any], dict[str, Any], Any]]] = {}
+        #: Each layer's conditions renamed to the worse world, per renaming.
+        self._renamed: dict[tuple[int, tuple[tuple[str, str], ...]], list[Condition]] = {}
         self._folds: dict[str, _Fold] = {}
         self._remedy_cache: dict[Hashable, dict[Hashable, dict[str, Any]]] = {}
 
@@ -197,7 +199,11 @@ class _Verifier:
         world_conds: list[list[Condition]] = [list(conds)]
         if differs:
             w1 = self._w1_mapping()
-            world_conds.append([_rename(c, w1) for c in conds])
+            renamed_key = (li, tuple(sorted(w1.items())))
+            renamed = self._renamed.get(renamed_key)
+            if renamed is None:
+                renamed = self._renamed[renamed_key] = [_rename(c, w1) for c in conds]
+            world_conds.append(renamed)
         n = len(conds)
         # The outcomes depend only on the values of the fields the layer reads (and their
         # linked fields), so they are shared between situations, and between the
