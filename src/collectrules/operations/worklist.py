@@ -485,9 +485,10 @@ class Worklist:
 
     Iterating yields each overflow line as soon as it falls out of its owner's
     capacity, then each owner's list in order of urgency (owners in team-file order,
-    ``unassigned`` last; without a team, one list owned by ``all``), each line with its ``owner`` and ``rank``. :attr:`summary`
-    is complete once the iteration has ended; :attr:`failures` lists the rows that
-    gave no decision or timeline (the others are still listed), and ``on_failure`` is
+    ``unassigned`` last; without a team, one list owned by ``all``), each line with
+    its ``owner`` and ``rank``. :attr:`summary` is complete once the iteration has
+    ended; :attr:`failures` lists the rows that gave no decision or timeline (the
+    others are still listed), and ``on_failure`` is
     called with each as it happens.
     """
 
