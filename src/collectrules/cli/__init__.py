@@ -70,6 +70,7 @@ def _entry() -> None:
 # Command modules register themselves on `app` when imported.
 from collectrules.cli import authoring as _authoring  # noqa: E402,F401
 from collectrules.cli import batch as _batch  # noqa: E402,F401
+from collectrules.cli import changes as _changes  # noqa: E402,F401
 from collectrules.cli import clauses as _clauses  # noqa: E402,F401
 from collectrules.cli import contact as _contact  # noqa: E402,F401
 from collectrules.cli import decide as _decide  # noqa: E402,F401

@@ -11,6 +11,8 @@
 
 from __future__ import annotations
 
+from collectrules.operations.changes import CaseChange, Moves, RunChanges, compare_runs, read_run
+from collectrules.operations.rows import DecisionRow, decision_row
 from collectrules.operations.team import Owner, Team, load_team, team_from_dict
 from collectrules.operations.worklist import (
     PlannedCase,
@@ -21,13 +23,20 @@ from collectrules.operations.worklist import (
 )
 
 __all__ = [
+    "CaseChange",
+    "DecisionRow",
+    "Moves",
     "Owner",
     "PlannedCase",
     "RowFailure",
+    "RunChanges",
     "Team",
     "WorkItem",
     "Worklist",
     "WorklistSummary",
+    "compare_runs",
+    "decision_row",
     "load_team",
+    "read_run",
     "team_from_dict",
 ]
