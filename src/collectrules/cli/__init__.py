@@ -76,5 +76,6 @@ from collectrules.cli import contact as _contact  # noqa: E402,F401
 from collectrules.cli import decide as _decide  # noqa: E402,F401
 from collectrules.cli import golden as _golden  # noqa: E402,F401
 from collectrules.cli import money as _money  # noqa: E402,F401
+from collectrules.cli import report as _report  # noqa: E402,F401
 from collectrules.cli import timeline as _timeline  # noqa: E402,F401
 from collectrules.cli import worklist as _worklist  # noqa: E402,F401
