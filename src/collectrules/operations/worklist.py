@@ -291,21 +291,46 @@ class WorkItem:
 
 def urgency_key(item: WorkItem, order: Sequence[str] = DEFAULT_URGENCY) -> tuple[Any, ...]:
     """The sort key of ``item`` under the criteria ``order``; smaller is more urgent."""
+    return _key(
+        order,
+        status=item.status,
+        limit_at=item.limit_at,
+        due_at=item.due_at,
+        emergency=item.emergency,
+        amount=item.amount,
+        case_id=item.case_id,
+        position=item.position,
+        step_id=item.step_id,
+    )
+
+
+def _key(
+    order: Sequence[str],
+    *,
+    status: StepStatus,
+    limit_at: dt.datetime | None,
+    due_at: dt.datetime | None,
+    emergency: bool,
+    amount: Decimal,
+    case_id: str,
+    position: int,
+    step_id: str,
+) -> tuple[Any, ...]:
     parts: list[Any] = []
     for name in order:
         if name == "breached":
-            parts.append(0 if item.status is StepStatus.BREACHED else 1)
+            parts.append(0 if status is StepStatus.BREACHED else 1)
         elif name == "limit":
-            hard = item.limit_at if item.limit_at is not None else item.due_at
+            hard = limit_at if limit_at is not None else due_at
             parts.append(_FAR if hard is None else hard.timestamp())
         elif name == "emergency":
-            parts.append(0 if item.emergency else 1)
+            parts.append(0 if emergency else 1)
         elif name == "amount":
-            parts.append(-item.amount)
+            parts.append(-amount)
         else:
             msg = f"unknown urgency criterion {name!r}; expected {', '.join(URGENCY_CRITERIA)}"
             raise PolicyError([FieldProblem("worklist_urgency", msg)])
-    return (*parts, item.case_id, item.position, item.step_id)
+    return (*parts, case_id, position, step_id)
 
 
 def _is_emergency(step: Step, decision: Decision) -> bool:
@@ -318,18 +343,32 @@ def work_items(
     as_of: dt.datetime,
     guardrails: Guardrails | None,
     order: Sequence[str] = DEFAULT_URGENCY,
+    team: Team | None = None,
 ) -> list[WorkItem]:
-    """The lines of one case: each open, late or breached step, in plan order."""
+    """The lines of one case: each open, late or breached step, in plan order.
+
+    Each line's owner is the first owner of ``team`` that takes it (``unassigned`` when
+    none does; ``all`` without a team).
+    """
     case, decision, timeline = planned.case, planned.decision, planned.timeline
     allowed = {g.remedy: g for g in decision.allowed}
     blocked = {b.remedy: b for b in decision.blocked}
     buckets = tuple((b.bucket_set, b.bucket) for b in decision.buckets)
+    bucket_map = dict(buckets)
     out: list[WorkItem] = []
+    contacts: dict[tuple[str, dt.datetime], tuple[dt.datetime | None, str]] = {}
     for position, step in enumerate(timeline.steps):
         if step.status not in ACTIONABLE:
             continue
         channel = worklist_channel(step)
-        next_at, note = _next_contact(case, step, channel, as_of, guardrails)
+        after = as_of if step.opens_at is None or step.opens_at <= as_of else step.opens_at
+        # The same contact at the same instant has the same answer: ask once per case.
+        seen = contacts.get((channel, after))
+        if seen is None:
+            seen = contacts[(channel, after)] = _next_contact(
+                case, step, channel, after, guardrails
+            )
+        next_at, note = seen
         remedy = step.stage.remedy
         blocking: str | None = None
         if remedy is None:
@@ -340,31 +379,55 @@ def work_items(
             status = "allowed"
         else:
             status = "not_granted"
-        item = WorkItem(
-            case_id=case.case_id,
-            step_id=step.id,
-            title=step.stage.title,
-            action=step.action,
-            status=step.status,
-            channel=channel,
-            role=step.owner,
-            opens_at=step.opens_at,
-            due_at=step.due_at,
-            limit_at=step.limit_at,
-            next_contact_at=next_at,
-            contact_note=note,
-            remedy=None if remedy is None else remedy.value,
-            remedy_status=status,
-            blocking_rule=blocking,
-            emergency=_is_emergency(step, decision),
-            quadrant=decision.quadrant.value,
-            buckets=buckets,
-            amount=case.overdue_amount,
-            currency=case.currency,
-            cites=step.cites,
-            position=position,
+        emergency = _is_emergency(step, decision)
+        owner = EVERYONE
+        if team is not None:
+            found = team.owner_for(
+                quadrant=decision.quadrant.value,
+                buckets=bucket_map,
+                amount=case.overdue_amount,
+                step_role=step.owner,
+                channel=channel,
+            )
+            owner = UNASSIGNED if found is None else found.id
+        out.append(
+            WorkItem(
+                case_id=case.case_id,
+                step_id=step.id,
+                title=step.stage.title,
+                action=step.action,
+                status=step.status,
+                channel=channel,
+                role=step.owner,
+                opens_at=step.opens_at,
+                due_at=step.due_at,
+                limit_at=step.limit_at,
+                next_contact_at=next_at,
+                contact_note=note,
+                remedy=None if remedy is None else remedy.value,
+                remedy_status=status,
+                blocking_rule=blocking,
+                emergency=emergency,
+                quadrant=decision.quadrant.value,
+                buckets=buckets,
+                amount=case.overdue_amount,
+                currency=case.currency,
+                cites=step.cites,
+                position=position,
+                urgency=_key(
+                    order,
+                    status=step.status,
+                    limit_at=step.limit_at,
+                    due_at=step.due_at,
+                    emergency=emergency,
+                    amount=case.overdue_amount,
+                    case_id=case.case_id,
+                    position=position,
+                    step_id=step.id,
+                ),
+                owner=owner,
+            )
         )
-        out.append(attrs.evolve(item, urgency=urgency_key(item, order)))
     return out
 
 
@@ -372,13 +435,12 @@ def _next_contact(
     case: Case,
     step: Step,
     channel: str,
-    as_of: dt.datetime,
+    after: dt.datetime,
     guardrails: Guardrails | None,
 ) -> tuple[dt.datetime | None, str]:
     contact = _CONTACT.get(channel)
     if contact is None:
         return None, "not a contact with the debtor"
-    after = as_of if step.opens_at is None or step.opens_at <= as_of else step.opens_at
     if guardrails is None:
         window = step.contact_window
         if window is not None:
@@ -439,6 +501,15 @@ class WorklistSummary:
         }
 
 
+_ITEM_FIELDS = tuple(a.name for a in attrs.fields(WorkItem))
+
+
+def _replaced(item: WorkItem, **changes: Any) -> WorkItem:
+    """``item`` with ``changes``, as :func:`attrs.evolve` gives it, but faster (a
+    worklist makes one per line, and ``evolve`` looks up the fields on every call)."""
+    return WorkItem(*(changes[n] if n in changes else getattr(item, n) for n in _ITEM_FIELDS))
+
+
 class _Urgent:
     """A heap entry ordered so that the *least* urgent line is at the top."""
 
@@ -477,7 +548,7 @@ class _Pile:
 
     def ranked(self) -> list[WorkItem]:
         items = sorted((e.item for e in self.heap), key=lambda i: i.urgency)
-        return [attrs.evolve(item, rank=n) for n, item in enumerate(items, start=1)]
+        return [_replaced(item, rank=n) for n, item in enumerate(items, start=1)]
 
 
 class Worklist:
@@ -529,18 +600,6 @@ class Worklist:
         self._started = True
         return self._run()
 
-    def _owner_of(self, item: WorkItem) -> str:
-        if self.team is None:
-            return EVERYONE
-        owner = self.team.owner_for(
-            quadrant=item.quadrant,
-            buckets=dict(item.buckets),
-            amount=item.amount,
-            step_role=item.role,
-            channel=item.channel,
-        )
-        return UNASSIGNED if owner is None else owner.id
-
     def _run(self) -> Iterator[WorkItem]:
         for entry in self._planned:
             if isinstance(entry, RowFailure):
@@ -550,16 +609,19 @@ class Worklist:
                 continue
             self._cases += 1
             items = work_items(
-                entry, as_of=self.as_of, guardrails=self.guardrails, order=self.order
+                entry,
+                as_of=self.as_of,
+                guardrails=self.guardrails,
+                order=self.order,
+                team=self.team,
             )
             if items:
                 self._with_lines += 1
             for item in items:
                 self._lines += 1
-                owner = self._owner_of(item)
-                out = self._piles[owner].add(attrs.evolve(item, owner=owner))
+                out = self._piles[item.owner].add(item)
                 if out is not None:
-                    yield attrs.evolve(out, overflow=True, rank=None)
+                    yield _replaced(out, overflow=True, rank=None)
         for pile in self._piles.values():
             yield from pile.ranked()
 
