@@ -229,7 +229,8 @@ def test_breached_lines_come_first_then_by_hard_limit(
     items = list(engine.worklist(cases, as_of=AS_OF))
     statuses = [i.status is StepStatus.BREACHED for i in items]
     assert statuses == sorted(statuses, reverse=True)
-    assert not all(statuses) and any(statuses)
+    assert not all(statuses)
+    assert any(statuses)
     rest = [i for i in items if i.status is not StepStatus.BREACHED]
     limits = [(i.limit_at or i.due_at).timestamp() for i in rest if (i.limit_at or i.due_at)]
     assert limits == sorted(limits)
@@ -337,7 +338,8 @@ def test_emergency_steps_and_cases_are_marked(engine: Engine) -> None:
     assert not any(i.emergency for i in items if i.step_id != "E-THREAT-REPORT")
     flagged = attrs.evolve(decision, facts={**decision.facts, "emergency_open": True})
     items = work_items(PlannedCase(case, flagged, timeline), as_of=AS_OF, guardrails=None)
-    assert items and all(i.emergency for i in items)
+    assert items
+    assert all(i.emergency for i in items)
 
 
 # --------------------------------------------------------------------------- team
@@ -412,7 +414,9 @@ def test_capacity_zero_sends_every_line_to_overflow(engine: Engine) -> None:
     team = team_from_dict({"owner": [{"id": "nobody", "capacity": 0}]})
     wl = engine.worklist(portfolio(10), as_of=AS_OF, team=team)
     items = list(wl)
-    assert items and all(i.overflow and i.owner == "nobody" for i in items)
+    assert items
+    assert all(i.overflow for i in items)
+    assert {i.owner for i in items} == {"nobody"}
     assert wl.summary.overflow == len(items)
 
 
@@ -493,7 +497,7 @@ def test_a_portfolio_of_100000_cases_lists_every_due_step_exactly_once() -> None
     every line past an owner's capacity is counted and listed as overflow."""
     policy = _no_guardrails()
     engine = Engine(policy, backend="python")
-    profiles = [p for p in engine._planned(portfolio(400, seed=11), AS_OF)]
+    profiles = list(engine._planned(portfolio(400, seed=11), AS_OF))
     assert all(isinstance(p, PlannedCase) for p in profiles)
     due_per_profile = [
         [s.id for s in p.timeline.steps if s.status in ACTIONABLE]  # type: ignore[union-attr]
@@ -566,7 +570,8 @@ def test_cli_jsonl_csv_and_table(tmp_path: Path, capsys: pytest.CaptureFixture[s
     expected = [i.to_dict() for i in engine.worklist(rows, as_of=AS_OF, team=team)]
     assert lines == expected
     err = capsys.readouterr().err
-    assert f"{len(lines)} line(s) from" in err and "li.na:" in err
+    assert f"{len(lines)} line(s) from" in err
+    assert "li.na:" in err
 
     assert main([*args, "--format", "csv"]) == 0
     table = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
@@ -576,7 +581,8 @@ def test_cli_jsonl_csv_and_table(tmp_path: Path, capsys: pytest.CaptureFixture[s
 
     assert main([*args, "--team", str(team)]) == 0
     shown = capsys.readouterr().out
-    assert "li.na" in shown and "legal.desk" in shown and "over" in shown
+    for word in ("li.na", "legal.desk", "over"):
+        assert word in shown
 
 
 def test_cli_reports_bad_rows_and_lists_the_others(
@@ -591,7 +597,8 @@ def test_cli_reports_bad_rows_and_lists_the_others(
     code = main(["worklist", str(path), "--as-of", OPENING, "--format", "jsonl"])
     captured = capsys.readouterr()
     assert code == 1
-    assert f"{path}:2" in captured.err and f"{path}:3" in captured.err
+    assert f"{path}:2" in captured.err
+    assert f"{path}:3" in captured.err
     assert "2 bad row(s)" in captured.err
     listed = {json.loads(line)["case_id"] for line in captured.out.splitlines()}
     assert listed == {r["case_id"] for r in rows}
@@ -606,7 +613,9 @@ def test_cli_bad_team_file_is_one_line_error(
     code = main(["worklist", str(cases_file), "--as-of", OPENING, "--team", str(team)])
     err = capsys.readouterr().err
     assert code == 2
-    assert "owner[0].capacity" in err and str(team) in err and "\n" not in err.strip()
+    assert "owner[0].capacity" in err
+    assert str(team) in err
+    assert "\n" not in err.strip()
 
 
 def test_load_policy_shipped_have_valid_urgency() -> None:
