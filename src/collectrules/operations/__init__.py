@@ -4,15 +4,16 @@
   portfolio, by owner and urgency (``Engine.worklist``, ``collectrules worklist``);
 * :mod:`collectrules.operations.team`: the team file that deals lines to owners;
 * :mod:`collectrules.operations.changes`: what moved between two batch runs
-  (``collectrules changes``);
+  (``collectrules changes``), on decisions read by :mod:`collectrules.operations.rows`;
 * :mod:`collectrules.operations.report`: the portfolio report as one HTML file
-  (``collectrules report``).
+  (``collectrules report``, the ``report`` extra).
+
+Only the worklist's names are imported here (the engine uses them); import the changes
+and the report from their modules.
 """
 
 from __future__ import annotations
 
-from collectrules.operations.changes import CaseChange, Moves, RunChanges, compare_runs, read_run
-from collectrules.operations.rows import DecisionRow, decision_row
 from collectrules.operations.team import Owner, Team, load_team, team_from_dict
 from collectrules.operations.worklist import (
     PlannedCase,
@@ -23,20 +24,13 @@ from collectrules.operations.worklist import (
 )
 
 __all__ = [
-    "CaseChange",
-    "DecisionRow",
-    "Moves",
     "Owner",
     "PlannedCase",
     "RowFailure",
-    "RunChanges",
     "Team",
     "WorkItem",
     "Worklist",
     "WorklistSummary",
-    "compare_runs",
-    "decision_row",
     "load_team",
-    "read_run",
     "team_from_dict",
 ]
