@@ -490,6 +490,20 @@ def _no_guardrails() -> Policy:
     return policy_from_dict(data, source="default_without_guardrails.toml")
 
 
+def test_without_guardrails_the_next_contact_is_within_the_contact_hours() -> None:
+    policy = _no_guardrails()
+    hours = policy.sections["timeline"].contact_hours
+    assert hours is not None
+    night = require_aware("2026-04-03T23:30:00+08:00")
+    items = list(Engine(policy, backend="python").worklist(portfolio(20), as_of=night))
+    contacts = [i for i in items if i.channel in ("phone", "visit", "sms")]
+    assert contacts
+    for item in contacts:
+        assert item.next_contact_at == hours.next_allowed(night, "Asia/Shanghai")
+        assert item.next_contact_at > night
+        assert "contact hours" in item.contact_note
+
+
 def test_a_portfolio_of_100000_cases_lists_every_due_step_exactly_once() -> None:
     """100,000 generated cases: 400 distinct profiles, each decided and planned by the
     engine, then repeated under new case ids and amounts (a case's steps depend on its

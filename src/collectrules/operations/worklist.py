@@ -47,6 +47,7 @@ from typing import Any
 
 import attrs
 
+from collectrules.calendars import ContactHours
 from collectrules.compliance.guardrails import ContactChannel, Guardrails, Party, guardrails_of
 from collectrules.errors import CollectRulesError, FieldProblem, PolicyError, did_you_mean
 from collectrules.model.case import Case
@@ -344,11 +345,13 @@ def work_items(
     guardrails: Guardrails | None,
     order: Sequence[str] = DEFAULT_URGENCY,
     team: Team | None = None,
+    contact_hours: ContactHours | None = None,
 ) -> list[WorkItem]:
     """The lines of one case: each open, late or breached step, in plan order.
 
     Each line's owner is the first owner of ``team`` that takes it (``unassigned`` when
-    none does; ``all`` without a team).
+    none does; ``all`` without a team). The next contact time is the ``guardrails``'
+    answer; without guardrails, the next time within ``contact_hours`` (the timeline's).
     """
     case, decision, timeline = planned.case, planned.decision, planned.timeline
     allowed = {g.remedy: g for g in decision.allowed}
@@ -356,17 +359,18 @@ def work_items(
     buckets = tuple((b.bucket_set, b.bucket) for b in decision.buckets)
     bucket_map = dict(buckets)
     out: list[WorkItem] = []
-    contacts: dict[tuple[str, dt.datetime], tuple[dt.datetime | None, str]] = {}
+    contacts: dict[tuple[ContactChannel | None, dt.datetime], tuple[dt.datetime | None, str]] = {}
     for position, step in enumerate(timeline.steps):
         if step.status not in ACTIONABLE:
             continue
         channel = worklist_channel(step)
         after = as_of if step.opens_at is None or step.opens_at <= as_of else step.opens_at
         # The same contact at the same instant has the same answer: ask once per case.
-        seen = contacts.get((channel, after))
+        contact = _CONTACT.get(channel)
+        seen = contacts.get((contact, after))
         if seen is None:
-            seen = contacts[(channel, after)] = _next_contact(
-                case, step, channel, after, guardrails
+            seen = contacts[(contact, after)] = _next_contact(
+                case, contact, after, guardrails, contact_hours
             )
         next_at, note = seen
         remedy = step.stage.remedy
@@ -433,24 +437,22 @@ def work_items(
 
 def _next_contact(
     case: Case,
-    step: Step,
-    channel: str,
+    contact: ContactChannel | None,
     after: dt.datetime,
     guardrails: Guardrails | None,
+    hours: ContactHours | None,
 ) -> tuple[dt.datetime | None, str]:
-    contact = _CONTACT.get(channel)
     if contact is None:
         return None, "not a contact with the debtor"
     if guardrails is None:
-        window = step.contact_window
-        if window is not None:
-            first = window.first_at if window.first_at >= after else after
-            return first, "contact hours of the timeline (the policy has no guardrails)"
-        return after, "the policy has no guardrails"
-    at = guardrails.next_allowed(case, contact, Party.DEBTOR, after=after)
-    if at is None:
+        if hours is not None:
+            opens = hours.next_allowed(after, case.timezone)
+            return opens, "the timeline's contact hours (the policy has no guardrails)"
+        return after, "the policy has no guardrails or contact hours"
+    allowed = guardrails.next_allowed(case, contact, Party.DEBTOR, after=after)
+    if allowed is None:
         return None, "the guardrails allow no contact on this channel within 400 days"
-    return at, ""
+    return allowed, ""
 
 
 @attrs.frozen
@@ -572,7 +574,7 @@ class Worklist:
         team: Team | str | Path | None = None,
         on_failure: Callable[[RowFailure], None] | None = None,
     ) -> None:
-        timeline_section(policy)  # a clear error now, not one per case
+        self.contact_hours = timeline_section(policy).contact_hours  # a clear error now
         self.as_of = require_aware(as_of)
         self.policy = policy
         self.team: Team | None = load_team(team) if isinstance(team, str | Path) else team
@@ -614,6 +616,7 @@ class Worklist:
                 guardrails=self.guardrails,
                 order=self.order,
                 team=self.team,
+                contact_hours=self.contact_hours,
             )
             if items:
                 self._with_lines += 1
