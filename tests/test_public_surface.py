@@ -26,6 +26,7 @@ DOCUMENTED = (
     "collectrules.io",
     "collectrules.model",
     "collectrules.money",
+    "collectrules.operations",
     "collectrules.policy",
     "collectrules.sections",
     "collectrules.testing",

@@ -70,9 +70,12 @@ def _entry() -> None:
 # Command modules register themselves on `app` when imported.
 from collectrules.cli import authoring as _authoring  # noqa: E402,F401
 from collectrules.cli import batch as _batch  # noqa: E402,F401
+from collectrules.cli import changes as _changes  # noqa: E402,F401
 from collectrules.cli import clauses as _clauses  # noqa: E402,F401
 from collectrules.cli import contact as _contact  # noqa: E402,F401
 from collectrules.cli import decide as _decide  # noqa: E402,F401
 from collectrules.cli import golden as _golden  # noqa: E402,F401
 from collectrules.cli import money as _money  # noqa: E402,F401
+from collectrules.cli import report as _report  # noqa: E402,F401
 from collectrules.cli import timeline as _timeline  # noqa: E402,F401
+from collectrules.cli import worklist as _worklist  # noqa: E402,F401

@@ -11,7 +11,7 @@ available where durable_rules is not (Python 3.13).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
@@ -42,6 +42,8 @@ from collectrules.model.decision import (
     RegulatoryClass,
 )
 from collectrules.model.time import require_aware, require_case
+from collectrules.operations.team import Team
+from collectrules.operations.worklist import PlannedCase, RowFailure, Worklist
 from collectrules.policy import Policy, load_policy
 from collectrules.policy.derive import Derived, derive
 from collectrules.timeline.evaluate import Timeline, build_timeline
@@ -138,6 +140,61 @@ class Engine:
         See :mod:`collectrules.timeline`; the policy needs a ``[timeline]`` section.
         """
         return build_timeline(require_case(case), as_of=as_of, policy=self.policy)
+
+    def worklist(
+        self,
+        cases: Iterable[Case | Mapping[str, Any]],
+        *,
+        as_of: dt.datetime | str,
+        team: Team | str | Path | None = None,
+        on_failure: Callable[[RowFailure], None] | None = None,
+    ) -> Worklist:
+        """The worklist of a portfolio at ``as_of``: every open, late or breached step.
+
+        ``cases`` are cases or plain dicts (or a pyarrow Table or pandas DataFrame of
+        them), decided and planned one at a time as the worklist is iterated; a row that
+        fails is listed in :attr:`Worklist.failures` (and given to ``on_failure`` as it
+        happens) and the others go on. ``team`` is a
+        :class:`~collectrules.operations.team.Team` or the path of a team file. See
+        :mod:`collectrules.operations.worklist` for the lines, the urgency and the memory
+        model, and docs/howto-worklist.md.
+        """
+        when = require_aware(as_of)
+        return Worklist(
+            self._planned(cases, when),
+            as_of=when,
+            policy=self.policy,
+            team=team,
+            on_failure=on_failure,
+        )
+
+    def _planned(
+        self, rows: Iterable[Case | Mapping[str, Any]], when: dt.datetime
+    ) -> Iterator[PlannedCase | RowFailure]:
+        kinds = tuple(self.policy.signals)
+        if is_frame(rows):
+            rows = table_rows(rows)
+        if isinstance(rows, str | bytes | Mapping) or not isinstance(rows, Iterable):
+            msg = f"expected an iterable of cases or dicts, got {type(rows).__name__}"
+            raise InputError([FieldProblem("cases", msg)])
+        for index, row in enumerate(rows):
+            case_id = row.case_id if isinstance(row, Case) else None
+            try:
+                if isinstance(row, Case):
+                    case = row
+                else:
+                    raw_id = row.get("case_id") if isinstance(row, Mapping) else None
+                    case_id = raw_id if isinstance(raw_id, str) else None
+                    case = Case.from_dict(row, signal_kinds=kinds)
+                case_id = case.case_id
+                decision = self.decide(case, as_of=when)
+                timeline = build_timeline(case, as_of=when, policy=self.policy)
+                yield PlannedCase(case, decision, timeline)
+            except CollectRulesError as exc:
+                yield RowFailure(index, case_id, exc)
+            except Exception as exc:  # one row's failure must not stop the others
+                message = f"internal error: {type(exc).__name__}: {str(exc)[:300]}"
+                yield RowFailure(index, case_id, EngineError(message))
 
     def session(self, case: Case) -> CaseSession:
         """A stateful session for ``case``: assert and retract facts, decide again."""

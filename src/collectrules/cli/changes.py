@@ -1,0 +1,120 @@
+"""``collectrules changes``: what moved between two batch runs of the same portfolio."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from collectrules.cli import app
+from collectrules.cli._common import Format, PolicyOption, load_for, report_row
+from collectrules.io import read_rows
+from collectrules.operations.changes import Moves, RunChanges, compare_runs, read_run
+from collectrules.operations.rows import DecisionRow
+from collectrules.policy import available_policies
+
+__all__ = ["changes"]
+
+
+def _read(path: Path, bad: list[int]) -> dict[str, DecisionRow]:
+    good = []
+    for row in read_rows([path]):
+        if row.data is None:
+            report_row(row.where, row.error)
+            bad.append(1)
+        else:
+            good.append((row.where, row.data))
+    rows, problems = read_run(good)
+    for problem in problems:
+        report_row(problem.where, problem.error)
+        bad.append(1)
+    return rows
+
+
+def _matrix(title: str, moves: Moves, console: Console) -> None:
+    columns = sorted({to for row in moves.counts.values() for to in row} | set(moves.counts))
+    table = Table(title=f"{title} ({moves.moved} of {moves.total} moved)", title_justify="left")
+    table.add_column("from \\ to")
+    for column in columns:
+        table.add_column(column, justify="right")
+    rates = moves.rates()
+    for frm in sorted(moves.counts):
+        cells = []
+        for to in columns:
+            n = moves.counts[frm].get(to, 0)
+            value = rates[frm][to].value if to in rates[frm] else None
+            cells.append("" if not n else f"{n} ({value * 100:.1f} %)" if value else str(n))
+        table.add_row(frm, *cells)
+    console.print(table)
+
+
+def _tables(result: RunChanges, console: Console) -> None:
+    console.print(
+        f"compared {result.compared} case(s) ({result.old_as_of} → {result.new_as_of}); "
+        f"{len(result.cases)} changed; {len(result.only_old)} only in the old run, "
+        f"{len(result.only_new)} only in the new run"
+    )
+    _matrix("quadrants", result.quadrants, console)
+    for pack, moves in result.classes.items():
+        _matrix(f"class {pack}", moves, console)
+    for bset, moves in result.buckets.items():
+        _matrix(f"bucket set {bset}", moves, console)
+    for label, tally in (
+        ("remedies newly allowed", result.newly_allowed),
+        ("remedies newly blocked", result.newly_blocked),
+        ("steps newly breached", result.newly_breached),
+    ):
+        shown = ", ".join(f"{k} ×{n}" for k, n in tally.items()) or "none"
+        console.print(f"{label}: {shown}")
+    if result.cases:
+        table = Table(title="cases that changed", title_justify="left")
+        for column in ("case", "quadrant", "classes", "buckets", "allowed", "blocked", "breached"):
+            table.add_column(column)
+        for c in result.cases:
+            table.add_row(
+                c.case_id,
+                "" if c.quadrant is None else " → ".join(c.quadrant),
+                ", ".join(f"{p}: {a} → {b}" for p, a, b in c.classes),
+                ", ".join(f"{s}: {a} → {b}" for s, a, b in c.buckets),
+                ", ".join(c.newly_allowed),
+                ", ".join(f"{r} ({rule})" for r, rule in c.newly_blocked),
+                ", ".join(c.newly_breached),
+            )
+        console.print(table)
+
+
+@app.command()
+def changes(
+    old: Annotated[
+        Path, typer.Argument(help="The earlier run: JSON Lines from collectrules batch.")
+    ],
+    new: Annotated[Path, typer.Argument(help="The later run of the same portfolio.")],
+    policy: PolicyOption = None,
+    output: Annotated[Format, typer.Option("--format", help="table or json.")] = Format.TABLE,
+) -> None:
+    """What moved between two runs: quadrants, classes and buckets (roll rates), remedies
+    newly allowed or blocked, and steps newly breached, case by case.
+
+    Steps are read from the decisions' step_<id> facts; --policy (default: the policy the
+    decisions name, when it is a shipped one) names them by stage id. Bad lines are
+    reported on standard error and the others compared. Exit status: 0, or 1 when some
+    lines were bad.
+    """
+    bad: list[int] = []
+    before, after = _read(old, bad), _read(new, bad)
+    named = policy
+    if named is None:
+        ids = {r.policy_id for r in (*before.values(), *after.values())}
+        only = next(iter(ids)) if len(ids) == 1 else None
+        named = only if only is not None and only in available_policies() else None
+    result = compare_runs(before, after, policy=None if named is None else load_for(named))
+    if output is Format.JSON:
+        typer.echo(json.dumps(result.to_dict(), ensure_ascii=False, sort_keys=True, indent=2))
+    else:
+        _tables(result, Console(width=160))
+    if bad:
+        raise typer.Exit(1)

@@ -1,0 +1,157 @@
+"""``collectrules worklist``: every step to act on today, by owner and urgency."""
+
+from __future__ import annotations
+
+import csv
+import enum
+import json
+import sys
+from collections import defaultdict
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from collectrules.cli import app
+from collectrules.cli._common import (
+    AsOf,
+    PolicyOption,
+    PolicyPathOption,
+    engine_for,
+    one_line,
+    report_row,
+    resolve_as_of,
+)
+from collectrules.io import read_rows
+from collectrules.operations.worklist import CSV_FIELDS, RowFailure, WorkItem
+
+__all__ = ["worklist"]
+
+
+class WorklistFormat(enum.StrEnum):
+    """Output formats of the worklist."""
+
+    TABLE = "table"
+    JSONL = "jsonl"
+    CSV = "csv"
+
+
+def _when(value: Any) -> str:
+    return "-" if value is None else value.strftime("%Y-%m-%d %H:%M")
+
+
+def _table(items: list[WorkItem], console: Console) -> None:
+    by_owner: dict[str, list[WorkItem]] = defaultdict(list)
+    spilled: dict[str, list[WorkItem]] = defaultdict(list)
+    for item in items:
+        (spilled if item.overflow else by_owner)[item.owner].append(item)
+    for owner in dict.fromkeys([*by_owner, *spilled]):
+        listed = by_owner.get(owner, [])
+        over = sorted(spilled.get(owner, []), key=lambda i: i.urgency)
+        title = f"{owner}: {len(listed)} line(s)" + (f", {len(over)} over capacity" if over else "")
+        table = Table(title=title, title_justify="left")
+        for column in ("#", "case", "step", "status", "channel", "due", "limit", "contact from",
+                       "remedy", "amount"):  # fmt: skip
+            table.add_column(column)
+        for item in [*listed, *over]:
+            remedy = "-" if item.remedy is None else f"{item.remedy}: {item.remedy_status}"
+            if item.blocking_rule:
+                remedy += f" ({item.blocking_rule})"
+            table.add_row(
+                "over" if item.overflow else str(item.rank),
+                item.case_id,
+                item.step_id + (" [emergency]" if item.emergency else ""),
+                item.status.value,
+                item.channel,
+                _when(item.due_at),
+                _when(item.limit_at),
+                _when(item.next_contact_at),
+                remedy,
+                f"{item.amount} {item.currency}",
+            )
+        console.print(table)
+
+
+@app.command()
+def worklist(
+    cases: Annotated[
+        list[Path], typer.Argument(help="Case files: .jsonl, .csv, .json, or directories.")
+    ],
+    as_of: AsOf = None,
+    policy: PolicyOption = None,
+    policy_path: PolicyPathOption = None,
+    team: Annotated[
+        Path | None,
+        typer.Option("--team", help="Team file (TOML): segments to owners with capacities."),
+    ] = None,
+    output: Annotated[
+        WorklistFormat, typer.Option("--format", help="table, jsonl or csv.")
+    ] = WorklistFormat.TABLE,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write here.")] = None,
+    backend: Annotated[str, typer.Option(help="durable (Rete) or python (compiled)")] = "python",
+    encoding: Annotated[str, typer.Option(help="Encoding of the input files.")] = "utf-8",
+) -> None:
+    """Every step that is open, late or breached across a portfolio, most urgent first.
+
+    Each line carries the case, the step and its channel, the due time and hard limit,
+    the next time the guardrails allow a contact, the status of the step's remedy in the
+    decision, and the owner from the team file. Lines past an owner's capacity are
+    listed as overflow, never dropped. Bad rows are reported on standard error and the
+    others are listed. Exit status: 0, or 1 when some rows were bad.
+    """
+    engine = engine_for(policy, backend, policy_path)
+    when = resolve_as_of(as_of)
+    if as_of is None:
+        typer.echo(f"note: no --as-of given; listing at {when.isoformat()}", err=True)
+    where = [""]
+    bad = [0]
+
+    def rows() -> Iterator[dict[str, Any]]:
+        for row in read_rows(list(cases), encoding=encoding):
+            if row.data is None:
+                report_row(row.where, row.error)
+                bad[0] += 1
+                continue
+            where[0] = row.where
+            yield row.data
+
+    def on_failure(failure: RowFailure) -> None:
+        bad[0] += 1
+        typer.echo(f"error: {where[0]}: {one_line(failure.error)}", err=True)
+
+    wl = engine.worklist(rows(), as_of=when, team=team, on_failure=on_failure)
+    sink: IO[str] = sys.stdout if out is None else out.open("w", encoding="utf-8", newline="")
+    try:
+        if output is WorklistFormat.JSONL:
+            for item in wl:
+                sink.write(json.dumps(item.to_dict(), ensure_ascii=False, sort_keys=True) + "\n")
+        elif output is WorklistFormat.CSV:
+            writer = csv.DictWriter(sink, fieldnames=list(CSV_FIELDS), lineterminator="\n")
+            writer.writeheader()
+            for item in wl:
+                writer.writerow(item.csv_row())
+        else:
+            items = list(wl)
+            console = Console(file=sink, width=200) if out is not None else Console(width=200)
+            _table(items, console)
+    finally:
+        if out is not None:
+            sink.close()
+    summary = wl.summary
+    typer.echo(
+        f"{summary.lines} line(s) from {summary.cases_with_lines} of {summary.cases} case(s); "
+        f"{summary.overflow} over capacity; {bad[0]} bad row(s)",
+        err=True,
+    )
+    for tally in summary.owners:
+        cap = "no cap" if tally.capacity is None else f"capacity {tally.capacity}"
+        typer.echo(
+            f"  {tally.owner}: {tally.listed} listed, {tally.overflow} over ({cap})", err=True
+        )
+    if out is not None:
+        typer.echo(f"worklist in {out}", err=True)
+    if bad[0]:
+        raise typer.Exit(1)

@@ -1,0 +1,36 @@
+"""The collection operation around the decisions: the worklist, run-to-run changes, the report.
+
+* :mod:`collectrules.operations.worklist`: every step to act on today across a
+  portfolio, by owner and urgency (``Engine.worklist``, ``collectrules worklist``);
+* :mod:`collectrules.operations.team`: the team file that deals lines to owners;
+* :mod:`collectrules.operations.changes`: what moved between two batch runs
+  (``collectrules changes``), on decisions read by :mod:`collectrules.operations.rows`;
+* :mod:`collectrules.operations.report`: the portfolio report as one HTML file
+  (``collectrules report``, the ``report`` extra).
+
+Only the worklist's names are imported here (the engine uses them); import the changes
+and the report from their modules.
+"""
+
+from __future__ import annotations
+
+from collectrules.operations.team import Owner, Team, load_team, team_from_dict
+from collectrules.operations.worklist import (
+    PlannedCase,
+    RowFailure,
+    WorkItem,
+    Worklist,
+    WorklistSummary,
+)
+
+__all__ = [
+    "Owner",
+    "PlannedCase",
+    "RowFailure",
+    "Team",
+    "WorkItem",
+    "Worklist",
+    "WorklistSummary",
+    "load_team",
+    "team_from_dict",
+]

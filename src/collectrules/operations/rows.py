@@ -1,0 +1,128 @@
+"""Decisions read back from batch output: what the changes and the report compare.
+
+A batch writes one decision per line (:meth:`~collectrules.model.decision.Decision.to_dict`).
+:func:`decision_row` reads one such line into a :class:`DecisionRow`, checking the fields
+it needs with the same reader as the KPIs (:func:`~collectrules.money.kpis.portfolio_from_rows`),
+so a bad line gives an :class:`~collectrules.errors.InputError` naming the field and the
+file and line.
+
+The steps of the timeline are read from the decision's facts: a policy with a
+``[timeline]`` section puts each stage's status at ``as_of`` into the facts as
+``step_<id>`` (``step_l_24h`` for stage ``L-24H``), so the batch output already says
+which steps were late or breached, with no timeline in the file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+import attrs
+
+from collectrules.errors import FieldProblem, InputError
+from collectrules.money.kpis import PortfolioCase, portfolio_from_rows
+from collectrules.policy import Policy
+from collectrules.timeline.stages import TimelineSection, step_field
+
+__all__ = ["DecisionRow", "decision_row", "step_names"]
+
+
+@attrs.frozen
+class DecisionRow:
+    """What the changes and the report read of one decision.
+
+    ``classes`` maps each regulatory pack to the case's class, ``buckets`` each bucket
+    set to its bucket; ``allowed`` are the allowed remedies and ``blocked`` the blocked
+    ones with the first blocking rule; ``steps`` maps each ``step_<id>`` fact to the
+    step's status; ``policy_id`` is the id of the policy that decided.
+    """
+
+    case: PortfolioCase
+    classes: Mapping[str, str]
+    allowed: frozenset[str]
+    blocked: Mapping[str, str]
+    steps: Mapping[str, str]
+    policy_id: str | None = None
+
+    @property
+    def case_id(self) -> str:
+        """The case id."""
+        return self.case.case_id
+
+    @property
+    def quadrant(self) -> str:
+        """The quadrant, ``Q1`` to ``Q4``."""
+        return self.case.quadrant
+
+    @property
+    def amount(self) -> Decimal:
+        """The overdue amount, in :attr:`currency`."""
+        return self.case.overdue_amount
+
+    @property
+    def currency(self) -> str:
+        """The case's currency."""
+        return self.case.currency
+
+
+def _list_of_objects(data: Mapping[str, Any], key: str, where: str) -> list[Mapping[str, Any]]:
+    value = data.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, Mapping) for v in value):
+        msg = "expected a list of objects (is this a decision from collectrules batch?)"
+        raise InputError([FieldProblem(key, msg, source=where)], subject="decision")
+    return value
+
+
+def decision_row(data: Mapping[str, Any], where: str) -> DecisionRow:
+    """One decision line (``where`` names its file and line) as a :class:`DecisionRow`."""
+    if not isinstance(data, Mapping):
+        msg = f"expected a decision object, got {type(data).__name__}"
+        raise InputError([FieldProblem("", msg, source=where)], subject="decision")
+    case = portfolio_from_rows([(where, data)])
+    (portfolio_case,) = case.values()
+    classes: dict[str, str] = {}
+    for i, item in enumerate(_list_of_objects(data, "regulatory", where)):
+        pack, value = item.get("pack"), item.get("value")
+        if not isinstance(pack, str) or not isinstance(value, str):
+            msg = "expected pack and value strings"
+            raise InputError([FieldProblem(f"regulatory[{i}]", msg, source=where)])
+        classes[pack] = value
+    allowed: set[str] = set()
+    for i, item in enumerate(_list_of_objects(data, "allowed", where)):
+        remedy = item.get("remedy")
+        if not isinstance(remedy, str):
+            raise InputError([FieldProblem(f"allowed[{i}].remedy", "expected a string", where)])
+        allowed.add(remedy)
+    blocked: dict[str, str] = {}
+    for i, item in enumerate(_list_of_objects(data, "blocked", where)):
+        remedy, rule = item.get("remedy"), item.get("rule_id")
+        if not isinstance(remedy, str) or not isinstance(rule, str):
+            msg = "expected remedy and rule_id strings"
+            raise InputError([FieldProblem(f"blocked[{i}]", msg, source=where)])
+        blocked[remedy] = rule
+    steps = {
+        name: value
+        for name, value in portfolio_case.facts.items()
+        if name.startswith("step_") and isinstance(value, str)
+    }
+    ref = data.get("policy")
+    policy_id = ref.get("id") if isinstance(ref, Mapping) else None
+    return DecisionRow(
+        portfolio_case,
+        classes,
+        frozenset(allowed),
+        blocked,
+        steps,
+        policy_id if isinstance(policy_id, str) else None,
+    )
+
+
+def step_names(policy: Policy | None) -> dict[str, str]:
+    """The stage id of each ``step_<id>`` fact of ``policy``'s timeline (empty without one)."""
+    section = None if policy is None else policy.sections.get("timeline")
+    if not isinstance(section, TimelineSection):
+        return {}
+    return {
+        step_field(stage.id): stage.id for plan in section.plans.values() for stage in plan.stages
+    }

@@ -1,0 +1,279 @@
+"""The team file: which owner takes which worklist lines, and how many.
+
+A team file is TOML with one ``[[owner]]`` table per collector or role, in order::
+
+    [[owner]]
+    id = "li.na"                # who, as the lender's own systems name them
+    role = "collector"          # optional, shown on each line
+    capacity = 40               # optional: at most this many lines a day
+    quadrants = ["Q1", "Q2"]    # optional segment filters, all must match
+    buckets = { M = ["M1", "M2"] }    # bucket set -> buckets
+    step_roles = ["collector"]  # the steps' owner roles (the [timeline] stage's owner)
+    channels = ["phone", "sms"] # worklist channels (docs/howto-worklist.md)
+    min_amount = "0"            # overdue amount, at least (inclusive)
+    max_amount = "50000"        # overdue amount, below (exclusive)
+
+A line goes to the **first** owner, in file order, whose every filter matches; a
+filter that is left out matches everything. A line that no owner matches goes to the
+owner ``unassigned`` (no capacity), so nothing falls through the team file unseen.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping, Sequence
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from collectrules.errors import FieldProblem, InputError, did_you_mean
+
+__all__ = ["UNASSIGNED", "Owner", "Team", "load_team", "team_from_dict"]
+
+#: The owner of the lines that no owner of the team file takes.
+UNASSIGNED = "unassigned"
+
+_OWNER_KEYS = (
+    "id",
+    "role",
+    "capacity",
+    "quadrants",
+    "buckets",
+    "step_roles",
+    "channels",
+    "min_amount",
+    "max_amount",
+)
+_MAX_CAPACITY = 10_000_000
+
+
+@attrs.frozen
+class Owner:
+    """One owner of worklist lines and the segment of lines it takes.
+
+    ``capacity`` caps the owner's list (``None``: no cap); the lines past it are the
+    owner's overflow, reported and never dropped. Each filter left as ``None`` matches
+    everything; ``min_amount`` is inclusive and ``max_amount`` exclusive.
+    """
+
+    id: str
+    role: str = ""
+    capacity: int | None = None
+    quadrants: frozenset[str] | None = None
+    buckets: Mapping[str, frozenset[str]] | None = None
+    step_roles: frozenset[str] | None = None
+    channels: frozenset[str] | None = None
+    min_amount: Decimal | None = None
+    max_amount: Decimal | None = None
+
+    def takes(
+        self,
+        *,
+        quadrant: str,
+        buckets: Mapping[str, str],
+        amount: Decimal,
+        step_role: str,
+        channel: str,
+    ) -> bool:
+        """Whether a line with these attributes is in this owner's segment."""
+        if self.quadrants is not None and quadrant not in self.quadrants:
+            return False
+        if self.buckets is not None:
+            for bucket_set, wanted in self.buckets.items():
+                if buckets.get(bucket_set) not in wanted:
+                    return False
+        if self.step_roles is not None and step_role not in self.step_roles:
+            return False
+        if self.channels is not None and channel not in self.channels:
+            return False
+        if self.min_amount is not None and amount < self.min_amount:
+            return False
+        return not (self.max_amount is not None and amount >= self.max_amount)
+
+
+@attrs.frozen
+class Team:
+    """The owners of a team file, in order; the first whose segment matches takes a line."""
+
+    owners: tuple[Owner, ...]
+
+    def owner_for(
+        self,
+        *,
+        quadrant: str,
+        buckets: Mapping[str, str],
+        amount: Decimal,
+        step_role: str,
+        channel: str,
+    ) -> Owner | None:
+        """The first owner that takes the line, or ``None`` (the line is unassigned)."""
+        for owner in self.owners:
+            if owner.takes(
+                quadrant=quadrant,
+                buckets=buckets,
+                amount=amount,
+                step_role=step_role,
+                channel=channel,
+            ):
+                return owner
+        return None
+
+
+def load_team(path: str | Path) -> Team:
+    """Read a team file (TOML); errors name the file and the field."""
+    where = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        reason = (exc.strerror or type(exc).__name__).lower()
+        raise InputError([FieldProblem("", f"cannot read: {reason}", source=where)]) from None
+    except UnicodeDecodeError:
+        msg = "expected a UTF-8 text file (TOML)"
+        raise InputError([FieldProblem("", msg, source=where)]) from None
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        line = getattr(exc, "lineno", None)
+        msg = f"not valid TOML: {exc}"
+        raise InputError([FieldProblem("", msg, source=where, line=line)], subject="team") from None
+    return team_from_dict(raw, source=where, text=text)
+
+
+def _line_of(text: str | None, owner_index: int, key: str | None) -> int | None:
+    """The line of the ``owner_index``-th ``[[owner]]`` table (or of ``key`` in it)."""
+    if text is None:
+        return None
+    seen = -1
+    start: int | None = None
+    lines = text.splitlines()
+    for number, line in enumerate(lines, start=1):
+        stripped = line.strip()
+        if stripped.startswith("[[owner]]"):
+            seen += 1
+            if seen == owner_index:
+                start = number
+                if key is None:
+                    return number
+            elif start is not None:
+                break
+        elif start is not None and key is not None and stripped.split("=", 1)[0].strip() == key:
+            return number
+    return start
+
+
+def team_from_dict(
+    raw: Mapping[str, Any], *, source: str | None = None, text: str | None = None
+) -> Team:
+    """A team from the parsed TOML of a team file (see the module docs)."""
+    problems: list[FieldProblem] = []
+
+    def bad(index: int, key: str | None, message: str, suggestion: str | None = None) -> None:
+        path = f"owner[{index}]" + ("" if key is None else f".{key}")
+        line = _line_of(text, index, key)
+        problems.append(FieldProblem(path, message, source, line, suggestion))
+
+    if not isinstance(raw, Mapping):
+        raise InputError([FieldProblem("", "expected a table", source=source)], subject="team")
+    unknown = [k for k in raw if k != "owner"]
+    for key in unknown:
+        msg = "unknown key; a team file has only [[owner]] tables"
+        problems.append(FieldProblem(key, msg, source, None, did_you_mean(key, ["owner"])))
+    tables = raw.get("owner", [])
+    if not isinstance(tables, list) or not tables:
+        msg = "expected at least one [[owner]] table"
+        raise InputError([*problems, FieldProblem("owner", msg, source)], subject="team")
+    owners: list[Owner] = []
+    ids: set[str] = set()
+    for index, table in enumerate(tables):
+        if not isinstance(table, Mapping):
+            bad(index, None, "expected a table")
+            continue
+        for key in table:
+            if key not in _OWNER_KEYS:
+                bad(index, key, "unknown key", did_you_mean(str(key), list(_OWNER_KEYS)))
+        owner_id = table.get("id")
+        if not isinstance(owner_id, str) or not owner_id.strip():
+            bad(index, "id", f"expected a non-empty string, got {owner_id!r}")
+            continue
+        if owner_id in ids or owner_id == UNASSIGNED:
+            why = "reserved for lines no owner takes" if owner_id == UNASSIGNED else "repeated"
+            bad(index, "id", f"owner id {owner_id!r} is {why}")
+            continue
+        ids.add(owner_id)
+        role = table.get("role", "")
+        if not isinstance(role, str):
+            bad(index, "role", f"expected a string, got {role!r}")
+            role = ""
+        capacity = table.get("capacity")
+        if capacity is not None and (
+            isinstance(capacity, bool)
+            or not isinstance(capacity, int)
+            or not 0 <= capacity <= _MAX_CAPACITY
+        ):
+            bad(index, "capacity", f"expected a whole number from 0 to {_MAX_CAPACITY:,}")
+            capacity = None
+        sets: dict[str, frozenset[str] | None] = {}
+        for key in ("quadrants", "step_roles", "channels"):
+            value = table.get(key)
+            if value is None:
+                sets[key] = None
+            elif isinstance(value, list) and all(isinstance(v, str) for v in value):
+                sets[key] = frozenset(value)
+            else:
+                bad(index, key, f"expected a list of strings, got {value!r}")
+                sets[key] = None
+        quadrants = sets["quadrants"]
+        if quadrants is not None:
+            for q in sorted(quadrants - {"Q1", "Q2", "Q3", "Q4"}):
+                bad(index, "quadrants", f"unknown quadrant {q!r}; expected Q1, Q2, Q3 or Q4")
+        buckets_raw = table.get("buckets")
+        buckets: dict[str, frozenset[str]] | None = None
+        if buckets_raw is not None:
+            if isinstance(buckets_raw, Mapping) and all(
+                isinstance(v, list) and all(isinstance(b, str) for b in v)
+                for v in buckets_raw.values()
+            ):
+                buckets = {str(k): frozenset(v) for k, v in buckets_raw.items()}
+            else:
+                msg = "expected a table of bucket set = [buckets], such as { M = ['M1'] }"
+                bad(index, "buckets", msg)
+        amounts: dict[str, Decimal | None] = {}
+        for key in ("min_amount", "max_amount"):
+            value = table.get(key)
+            amounts[key] = None
+            if value is None:
+                continue
+            try:
+                number = Decimal(str(value))
+            except InvalidOperation:
+                number = Decimal("NaN")
+            if isinstance(value, bool) or not number.is_finite() or number < 0:
+                bad(index, key, f"expected a non-negative amount, got {value!r}")
+            else:
+                amounts[key] = number
+        low, high = amounts["min_amount"], amounts["max_amount"]
+        if low is not None and high is not None and low >= high:
+            bad(index, "max_amount", f"expected more than min_amount ({low}), got {high}")
+        owners.append(
+            Owner(
+                id=owner_id,
+                role=role,
+                capacity=capacity,
+                quadrants=quadrants,
+                buckets=buckets,
+                step_roles=sets["step_roles"],
+                channels=sets["channels"],
+                min_amount=low,
+                max_amount=high,
+            )
+        )
+    if problems:
+        raise InputError(problems, subject="team file")
+    return Team(tuple(owners))
+
+
+def owner_ids(team: Team | None) -> Sequence[str]:
+    """The owner ids of ``team`` in file order, then ``unassigned``."""
+    return [*(o.id for o in (team.owners if team else ())), UNASSIGNED]

@@ -1,0 +1,647 @@
+"""The worklist: every step to act on today, across a portfolio, in order of urgency.
+
+:meth:`Engine.worklist <collectrules.engine.Engine.worklist>` decides each case and
+builds its timeline at one ``as_of``; this module turns each open, late or breached step
+(:data:`~collectrules.timeline.evaluate.ACTIONABLE`; an emergency plan's steps too, as
+soon as the timeline returns them) into a :class:`WorkItem` and deals the items out to
+the owners of a team file (:mod:`collectrules.operations.team`).
+
+**Channels.** Each line names one of :data:`CHANNELS`. A stage whose channel is already
+one of them keeps it; the other stage channels map through :data:`STEP_CHANNELS`
+(``legal`` is ``court`` when the stage performs ``litigate``, else ``lawyer_letter``;
+``report``, ``plan`` and ``internal`` are work inside the lender: ``internal``).
+
+**Urgency.** Lines sort by a key made of criteria, most urgent first:
+
+* ``breached``: breached steps before all others;
+* ``limit``: the earlier hard limit first (the stage's ``limit_at``, else its
+  ``due_at``; a step with neither comes last);
+* ``emergency``: lines of an emergency before the others: a step whose id is an
+  emergency clause id (``E-…``), or any step of a case whose facts say
+  ``emergency_open``;
+* ``amount``: the larger overdue amount first (the number in the case's own currency;
+  amounts in different currencies are not converted).
+
+The default order is ``breached, limit, emergency, amount``; a policy reorders it with
+the text parameter ``worklist_urgency`` (the four names, comma-separated, each once).
+Ties are broken by case id, then the step's place in the plan, so the order is total
+and the same on every run. Since the ``emergency`` criterion only ever moves a line
+forward, an emergency never lowers a line's urgency, whatever the order.
+
+**Memory.** Cases are read and decided one at a time, in input order. An owner with a
+capacity keeps only its ``capacity`` most urgent lines (a bounded heap); a line pushed
+out is yielded at once as overflow (``overflow=True``), so it is counted and shown,
+never dropped. An owner without a capacity (and ``unassigned``) holds all its lines to
+sort them at the end. Memory is therefore bounded by the sum of the capacities plus the
+lines of uncapped owners; with a capped team it is flat in the size of the portfolio.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import heapq
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from collectrules.calendars import ContactHours
+from collectrules.compliance.guardrails import ContactChannel, Guardrails, Party, guardrails_of
+from collectrules.errors import CollectRulesError, FieldProblem, PolicyError, did_you_mean
+from collectrules.model.case import Case
+from collectrules.model.decision import Decision
+from collectrules.model.remedies import Remedy
+from collectrules.model.time import require_aware
+from collectrules.operations.team import UNASSIGNED, Team, load_team
+from collectrules.policy import Policy
+from collectrules.timeline.evaluate import ACTIONABLE, Step, StepStatus, Timeline, timeline_section
+
+__all__ = [
+    "CHANNELS",
+    "CSV_FIELDS",
+    "DEFAULT_URGENCY",
+    "EVERYONE",
+    "STEP_CHANNELS",
+    "URGENCY_CRITERIA",
+    "OwnerTally",
+    "PlannedCase",
+    "RowFailure",
+    "WorkItem",
+    "Worklist",
+    "WorklistSummary",
+    "urgency_key",
+    "urgency_order",
+    "work_items",
+    "worklist_channel",
+]
+
+#: The channels a worklist line names.
+CHANNELS: tuple[str, ...] = (
+    "phone",
+    "sms",
+    "letter",
+    "email",
+    "visit",
+    "lawyer_letter",
+    "court",
+    "internal",
+)
+
+#: How a stage channel that is not one of :data:`CHANNELS` maps to one
+#: (``legal`` is ``court`` instead when the stage performs ``litigate``).
+STEP_CHANNELS: Mapping[str, str] = {
+    "legal": "lawyer_letter",
+    "report": "internal",
+    "plan": "internal",
+    "internal": "internal",
+}
+
+#: The worklist channels that contact the debtor, with the guardrail channel checked.
+_CONTACT: Mapping[str, ContactChannel] = {
+    "phone": ContactChannel.PHONE,
+    "sms": ContactChannel.SMS,
+    "email": ContactChannel.EMAIL,
+    "letter": ContactChannel.LETTER,
+    "lawyer_letter": ContactChannel.LETTER,
+    "visit": ContactChannel.VISIT,
+}
+
+#: The urgency criteria, see the module docs.
+URGENCY_CRITERIA: tuple[str, ...] = ("breached", "limit", "emergency", "amount")
+
+#: The order of the criteria unless the policy's ``worklist_urgency`` parameter says otherwise.
+DEFAULT_URGENCY: tuple[str, ...] = URGENCY_CRITERIA
+
+#: The one owner of every line when there is no team file.
+EVERYONE = "all"
+
+#: The columns of the CSV form, in order.
+CSV_FIELDS: tuple[str, ...] = (
+    "owner",
+    "rank",
+    "overflow",
+    "case_id",
+    "step_id",
+    "title",
+    "status",
+    "channel",
+    "role",
+    "due_at",
+    "limit_at",
+    "next_contact_at",
+    "contact_note",
+    "remedy",
+    "remedy_status",
+    "blocking_rule",
+    "emergency",
+    "quadrant",
+    "amount",
+    "currency",
+    "action",
+)
+
+_FAR = float("inf")
+
+
+def worklist_channel(step: Step) -> str:
+    """The worklist channel of ``step`` (see :data:`STEP_CHANNELS`)."""
+    raw = step.channel
+    if raw in CHANNELS:
+        return raw
+    if raw == "legal" and step.stage.remedy is Remedy.LITIGATE:
+        return "court"
+    return STEP_CHANNELS.get(raw, "internal")
+
+
+def urgency_order(policy: Policy) -> tuple[str, ...]:
+    """The urgency criteria in the policy's order (parameter ``worklist_urgency``)."""
+    value = policy.parameter_values.get("worklist_urgency")
+    if value is None:
+        return DEFAULT_URGENCY
+    where = "parameters.worklist_urgency"
+    if not isinstance(value, str):
+        msg = f"expected the criteria as text, such as {','.join(DEFAULT_URGENCY)!r}"
+        raise PolicyError([FieldProblem(where, msg, source=policy.source)])
+    names = tuple(part.strip() for part in value.split(",") if part.strip())
+    problems = [
+        FieldProblem(
+            where,
+            f"unknown urgency criterion {name!r}; expected {', '.join(URGENCY_CRITERIA)}",
+            source=policy.source,
+            suggestion=did_you_mean(name, list(URGENCY_CRITERIA)),
+        )
+        for name in names
+        if name not in URGENCY_CRITERIA
+    ]
+    if not problems and sorted(names) != sorted(URGENCY_CRITERIA):
+        msg = f"expected each of {', '.join(URGENCY_CRITERIA)} exactly once, got {value!r}"
+        problems.append(FieldProblem(where, msg, source=policy.source))
+    if problems:
+        raise PolicyError(problems)
+    return names
+
+
+@attrs.frozen
+class PlannedCase:
+    """One case with its decision and timeline at the same ``as_of``."""
+
+    case: Case
+    decision: Decision
+    timeline: Timeline
+
+
+@attrs.frozen
+class RowFailure:
+    """A portfolio row that gave no decision or timeline, with the reason."""
+
+    index: int
+    case_id: str | None
+    error: CollectRulesError
+
+
+@attrs.frozen
+class WorkItem:
+    """One line of the worklist: one step of one case to act on.
+
+    ``limit_at`` is the hard limit (``None`` when the stage has none); ``next_contact_at``
+    the first instant at or after ``as_of`` at which the guardrails allow contacting the
+    debtor on the line's channel (``contact_note`` says why it is ``None``). ``remedy``
+    is the remedy the step performs and ``remedy_status`` its status in the decision:
+    ``allowed``, ``blocked`` (``blocking_rule`` names the rule) or ``not_granted``;
+    ``none`` when the step performs no remedy. ``owner`` is the team member who takes
+    the line; ``rank`` its place in that owner's list (1 is most urgent), ``None`` for
+    overflow. ``urgency`` is the sort key (smaller is more urgent).
+    """
+
+    case_id: str
+    step_id: str
+    title: str
+    action: str
+    status: StepStatus
+    channel: str
+    role: str
+    opens_at: dt.datetime | None
+    due_at: dt.datetime | None
+    limit_at: dt.datetime | None
+    next_contact_at: dt.datetime | None
+    contact_note: str
+    remedy: str | None
+    remedy_status: str
+    blocking_rule: str | None
+    emergency: bool
+    quadrant: str
+    buckets: tuple[tuple[str, str], ...]
+    amount: Decimal
+    currency: str
+    cites: tuple[str, ...]
+    position: int
+    urgency: tuple[Any, ...] = attrs.field(eq=False, repr=False, default=())
+    owner: str = UNASSIGNED
+    rank: int | None = None
+    overflow: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready data; times in ISO 8601 with the case's offset."""
+
+        def iso(value: dt.datetime | None) -> str | None:
+            return None if value is None else value.isoformat()
+
+        return {
+            "owner": self.owner,
+            "rank": self.rank,
+            "overflow": self.overflow,
+            "case_id": self.case_id,
+            "step_id": self.step_id,
+            "title": self.title,
+            "action": self.action,
+            "status": self.status.value,
+            "channel": self.channel,
+            "role": self.role,
+            "opens_at": iso(self.opens_at),
+            "due_at": iso(self.due_at),
+            "limit_at": iso(self.limit_at),
+            "next_contact_at": iso(self.next_contact_at),
+            "contact_note": self.contact_note,
+            "remedy": self.remedy,
+            "remedy_status": self.remedy_status,
+            "blocking_rule": self.blocking_rule,
+            "emergency": self.emergency,
+            "quadrant": self.quadrant,
+            "buckets": dict(self.buckets),
+            "amount": str(self.amount),
+            "currency": self.currency,
+            "cites": list(self.cites),
+        }
+
+    def csv_row(self) -> dict[str, str]:
+        """The line as CSV cells, keyed by :data:`CSV_FIELDS`."""
+        data = self.to_dict()
+        out: dict[str, str] = {}
+        for name in CSV_FIELDS:
+            value = data[name]
+            if value is None:
+                out[name] = ""
+            elif isinstance(value, bool):
+                out[name] = "true" if value else "false"
+            else:
+                out[name] = str(value)
+        return out
+
+
+def urgency_key(item: WorkItem, order: Sequence[str] = DEFAULT_URGENCY) -> tuple[Any, ...]:
+    """The sort key of ``item`` under the criteria ``order``; smaller is more urgent."""
+    return _key(
+        order,
+        status=item.status,
+        limit_at=item.limit_at,
+        due_at=item.due_at,
+        emergency=item.emergency,
+        amount=item.amount,
+        case_id=item.case_id,
+        position=item.position,
+        step_id=item.step_id,
+    )
+
+
+def _key(
+    order: Sequence[str],
+    *,
+    status: StepStatus,
+    limit_at: dt.datetime | None,
+    due_at: dt.datetime | None,
+    emergency: bool,
+    amount: Decimal,
+    case_id: str,
+    position: int,
+    step_id: str,
+) -> tuple[Any, ...]:
+    parts: list[Any] = []
+    for name in order:
+        if name == "breached":
+            parts.append(0 if status is StepStatus.BREACHED else 1)
+        elif name == "limit":
+            hard = limit_at if limit_at is not None else due_at
+            parts.append(_FAR if hard is None else hard.timestamp())
+        elif name == "emergency":
+            parts.append(0 if emergency else 1)
+        elif name == "amount":
+            parts.append(-amount)
+        else:
+            msg = f"unknown urgency criterion {name!r}; expected {', '.join(URGENCY_CRITERIA)}"
+            raise PolicyError([FieldProblem("worklist_urgency", msg)])
+    return (*parts, case_id, position, step_id)
+
+
+def _is_emergency(step: Step, decision: Decision) -> bool:
+    return step.id.upper().startswith("E-") or decision.facts.get("emergency_open") is True
+
+
+def work_items(
+    planned: PlannedCase,
+    *,
+    as_of: dt.datetime,
+    guardrails: Guardrails | None,
+    order: Sequence[str] = DEFAULT_URGENCY,
+    team: Team | None = None,
+    contact_hours: ContactHours | None = None,
+) -> list[WorkItem]:
+    """The lines of one case: each open, late or breached step, in plan order.
+
+    Each line's owner is the first owner of ``team`` that takes it (``unassigned`` when
+    none does; ``all`` without a team). The next contact time is the ``guardrails``'
+    answer; without guardrails, the next time within ``contact_hours`` (the timeline's).
+    """
+    case, decision, timeline = planned.case, planned.decision, planned.timeline
+    allowed = {g.remedy: g for g in decision.allowed}
+    blocked = {b.remedy: b for b in decision.blocked}
+    buckets = tuple((b.bucket_set, b.bucket) for b in decision.buckets)
+    bucket_map = dict(buckets)
+    out: list[WorkItem] = []
+    contacts: dict[tuple[ContactChannel | None, dt.datetime], tuple[dt.datetime | None, str]] = {}
+    for position, step in enumerate(timeline.steps):
+        if step.status not in ACTIONABLE:
+            continue
+        channel = worklist_channel(step)
+        after = as_of if step.opens_at is None or step.opens_at <= as_of else step.opens_at
+        # The same contact at the same instant has the same answer: ask once per case.
+        contact = _CONTACT.get(channel)
+        seen = contacts.get((contact, after))
+        if seen is None:
+            seen = contacts[(contact, after)] = _next_contact(
+                case, contact, after, guardrails, contact_hours
+            )
+        next_at, note = seen
+        remedy = step.stage.remedy
+        blocking: str | None = None
+        if remedy is None:
+            status = "none"
+        elif remedy in blocked:
+            status, blocking = "blocked", blocked[remedy].rule_id
+        elif remedy in allowed:
+            status = "allowed"
+        else:
+            status = "not_granted"
+        emergency = _is_emergency(step, decision)
+        owner = EVERYONE
+        if team is not None:
+            found = team.owner_for(
+                quadrant=decision.quadrant.value,
+                buckets=bucket_map,
+                amount=case.overdue_amount,
+                step_role=step.owner,
+                channel=channel,
+            )
+            owner = UNASSIGNED if found is None else found.id
+        out.append(
+            WorkItem(
+                case_id=case.case_id,
+                step_id=step.id,
+                title=step.stage.title,
+                action=step.action,
+                status=step.status,
+                channel=channel,
+                role=step.owner,
+                opens_at=step.opens_at,
+                due_at=step.due_at,
+                limit_at=step.limit_at,
+                next_contact_at=next_at,
+                contact_note=note,
+                remedy=None if remedy is None else remedy.value,
+                remedy_status=status,
+                blocking_rule=blocking,
+                emergency=emergency,
+                quadrant=decision.quadrant.value,
+                buckets=buckets,
+                amount=case.overdue_amount,
+                currency=case.currency,
+                cites=step.cites,
+                position=position,
+                urgency=_key(
+                    order,
+                    status=step.status,
+                    limit_at=step.limit_at,
+                    due_at=step.due_at,
+                    emergency=emergency,
+                    amount=case.overdue_amount,
+                    case_id=case.case_id,
+                    position=position,
+                    step_id=step.id,
+                ),
+                owner=owner,
+            )
+        )
+    return out
+
+
+def _next_contact(
+    case: Case,
+    contact: ContactChannel | None,
+    after: dt.datetime,
+    guardrails: Guardrails | None,
+    hours: ContactHours | None,
+) -> tuple[dt.datetime | None, str]:
+    if contact is None:
+        return None, "not a contact with the debtor"
+    if guardrails is None:
+        if hours is not None:
+            opens = hours.next_allowed(after, case.timezone)
+            return opens, "the timeline's contact hours (the policy has no guardrails)"
+        return after, "the policy has no guardrails or contact hours"
+    allowed = guardrails.next_allowed(case, contact, Party.DEBTOR, after=after)
+    if allowed is None:
+        return None, "the guardrails allow no contact on this channel within 400 days"
+    return allowed, ""
+
+
+@attrs.frozen
+class OwnerTally:
+    """How many lines an owner took and how many overflowed its capacity."""
+
+    owner: str
+    role: str
+    capacity: int | None
+    listed: int
+    overflow: int
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready."""
+        return attrs.asdict(self)
+
+
+@attrs.frozen
+class WorklistSummary:
+    """What a worklist run counted: cases, lines, owners, and the rows that failed."""
+
+    as_of: str
+    policy: str
+    urgency: tuple[str, ...]
+    cases: int
+    cases_with_lines: int
+    lines: int
+    owners: tuple[OwnerTally, ...]
+    failures: tuple[RowFailure, ...]
+
+    @property
+    def overflow(self) -> int:
+        """Lines past an owner's capacity (all of them shown, flagged ``overflow``)."""
+        return sum(o.overflow for o in self.owners)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready."""
+        return {
+            "as_of": self.as_of,
+            "policy": self.policy,
+            "urgency": list(self.urgency),
+            "cases": self.cases,
+            "cases_with_lines": self.cases_with_lines,
+            "lines": self.lines,
+            "overflow": self.overflow,
+            "failed_rows": len(self.failures),
+            "owners": [o.to_dict() for o in self.owners],
+        }
+
+
+_ITEM_FIELDS = tuple(a.name for a in attrs.fields(WorkItem))
+
+
+def _replaced(item: WorkItem, **changes: Any) -> WorkItem:
+    """``item`` with ``changes``, as :func:`attrs.evolve` gives it, but faster (a
+    worklist makes one per line, and ``evolve`` looks up the fields on every call)."""
+    return WorkItem(*(changes[n] if n in changes else getattr(item, n) for n in _ITEM_FIELDS))
+
+
+class _Urgent:
+    """A heap entry ordered so that the *least* urgent line is at the top."""
+
+    __slots__ = ("item",)
+
+    def __init__(self, item: WorkItem) -> None:
+        self.item = item
+
+    def __lt__(self, other: _Urgent) -> bool:
+        return bool(self.item.urgency > other.item.urgency)
+
+
+class _Pile:
+    def __init__(self, owner: str, role: str, capacity: int | None) -> None:
+        self.owner, self.role, self.capacity = owner, role, capacity
+        self.heap: list[_Urgent] = []
+        self.overflow = 0
+
+    def add(self, item: WorkItem) -> WorkItem | None:
+        """Add ``item``; the line that no longer fits (if any) is returned."""
+        if self.capacity is None:
+            self.heap.append(_Urgent(item))
+            return None
+        if self.capacity == 0:
+            self.overflow += 1
+            return item
+        if len(self.heap) < self.capacity:
+            heapq.heappush(self.heap, _Urgent(item))
+            return None
+        self.overflow += 1
+        least = self.heap[0].item
+        if item.urgency < least.urgency:
+            heapq.heapreplace(self.heap, _Urgent(item))
+            return least
+        return item
+
+    def ranked(self) -> list[WorkItem]:
+        items = sorted((e.item for e in self.heap), key=lambda i: i.urgency)
+        return [_replaced(item, rank=n) for n, item in enumerate(items, start=1)]
+
+
+class Worklist:
+    """The worklist of a portfolio at ``as_of``: iterate it once for its lines.
+
+    Iterating yields each overflow line as soon as it falls out of its owner's
+    capacity, then each owner's list in order of urgency (owners in team-file order,
+    ``unassigned`` last; without a team, one list owned by ``all``), each line with
+    its ``owner`` and ``rank``. :attr:`summary` is complete once the iteration has
+    ended; :attr:`failures` lists the rows that gave no decision or timeline (the
+    others are still listed), and ``on_failure`` is
+    called with each as it happens.
+    """
+
+    def __init__(
+        self,
+        planned: Iterable[PlannedCase | RowFailure],
+        *,
+        as_of: dt.datetime | str,
+        policy: Policy,
+        team: Team | str | Path | None = None,
+        on_failure: Callable[[RowFailure], None] | None = None,
+    ) -> None:
+        self.contact_hours = timeline_section(policy).contact_hours  # a clear error now
+        self.as_of = require_aware(as_of)
+        self.policy = policy
+        self.team: Team | None = load_team(team) if isinstance(team, str | Path) else team
+        self.order = urgency_order(policy)
+        section = guardrails_of(policy)
+        self.guardrails = Guardrails(policy) if section is not None and section.packs else None
+        self._planned = planned
+        self._on_failure = on_failure
+        self._started = False
+        self.failures: list[RowFailure] = []
+        self._cases = 0
+        self._with_lines = 0
+        self._lines = 0
+        self._piles: dict[str, _Pile] = {}
+        if self.team is None:
+            self._piles[EVERYONE] = _Pile(EVERYONE, "", None)
+        else:
+            for owner in self.team.owners:
+                self._piles[owner.id] = _Pile(owner.id, owner.role, owner.capacity)
+            self._piles[UNASSIGNED] = _Pile(UNASSIGNED, "", None)
+
+    def __iter__(self) -> Iterator[WorkItem]:
+        if self._started:
+            raise CollectRulesError("a worklist can be iterated only once; build it again")
+        self._started = True
+        return self._run()
+
+    def _run(self) -> Iterator[WorkItem]:
+        for entry in self._planned:
+            if isinstance(entry, RowFailure):
+                self.failures.append(entry)
+                if self._on_failure is not None:
+                    self._on_failure(entry)
+                continue
+            self._cases += 1
+            items = work_items(
+                entry,
+                as_of=self.as_of,
+                guardrails=self.guardrails,
+                order=self.order,
+                team=self.team,
+                contact_hours=self.contact_hours,
+            )
+            if items:
+                self._with_lines += 1
+            for item in items:
+                self._lines += 1
+                out = self._piles[item.owner].add(item)
+                if out is not None:
+                    yield _replaced(out, overflow=True, rank=None)
+        for pile in self._piles.values():
+            yield from pile.ranked()
+
+    @property
+    def summary(self) -> WorklistSummary:
+        """The counts so far (final once iteration has ended)."""
+        owners = tuple(
+            OwnerTally(p.owner, p.role, p.capacity, len(p.heap), p.overflow)
+            for p in self._piles.values()
+        )
+        return WorklistSummary(
+            as_of=self.as_of.isoformat(),
+            policy=self.policy.ref,
+            urgency=self.order,
+            cases=self._cases,
+            cases_with_lines=self._with_lines,
+            lines=self._lines,
+            owners=owners,
+            failures=tuple(self.failures),
+        )
