@@ -13,7 +13,7 @@ import os
 import re
 import stat
 import tomllib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any, TypeGuard
@@ -45,6 +45,7 @@ from collectrules.policy.model import (
     HitPolicy,
     Layer,
     LayerRule,
+    NamedCondition,
     Parameter,
     ParameterSpec,
     Policy,
@@ -72,7 +73,7 @@ _KIND = re.compile(r"^[a-z][a-z0-9_]*$")
 # The core's keys; each installed section adds its own (timeline, regulation …).
 _TOP_KEYS = {
     "id", "version", "title", "description", "notes", "extends", "parameters", "signals",
-    "layers", "remedies", "disable", "schema_version", "envelopes",
+    "layers", "remedies", "disable", "schema_version", "envelopes", "conditions", "catalogue",
 }  # fmt: skip
 #: The version of the policy format that this loader reads (``schema_version``).
 FORMAT_VERSION = "1"
@@ -90,6 +91,7 @@ _REMEDY_RULE_KEYS = (
     "overrides_quadrant",
 )  # fmt: skip
 _ENVELOPE_KEYS = ("remedies", "cites", "doc")
+_CONDITION_KEYS = ("when", "or", "doc", "cites")
 #: A ``{field}`` placeholder in a remedy rule's reason or conditions: filled with the
 #: case's fact (a deadline's last day, the days left), or a parameter's value, when the
 #: decision is made.
@@ -539,6 +541,11 @@ class _Loader:
         self.origins = resolution.origins
         self.sources = resolution.sources
         self.parameter_sources = resolution.parameter_sources
+        self.condition_sources = resolution.condition_sources
+        #: The named conditions' texts, docs and cites (``[conditions]``), by name.
+        self.named_raw: dict[str, tuple[str, str, tuple[str, ...]]] = {}
+        #: Who uses each named condition: rule and stage ids, ``conditions.<name>``.
+        self.named_uses: dict[str, list[str]] = {}
         self.problems: list[FieldProblem] = list(resolution.problems)
         self.texts: dict[str | None, list[str]] = {
             source: text.splitlines() if text is not None else []
@@ -568,6 +575,9 @@ class _Loader:
         m = re.match(r"parameters\.([^.]+)", path)
         if m is not None and m.group(1) in self.parameter_sources:
             return self.parameter_sources[m.group(1)]
+        m = re.match(r"conditions\.([^.]+)", path)
+        if m is not None and m.group(1) in self.condition_sources:
+            return self.condition_sources[m.group(1)]
         return self.source
 
     def line_of(
@@ -612,6 +622,26 @@ class _Loader:
                     return i + 1
         return None
 
+    def condition_line(self, name: str, source: str | None) -> int | None:
+        """The line that gives named condition ``name``: ``name = …`` under
+        ``[conditions]`` (or ``conditions:`` in YAML), or ``[conditions.name]``."""
+        lines = self.lines_of(source)
+        esc = re.escape(name)
+        own_table = re.compile(rf"""^\s*\[\s*conditions\s*\.\s*["']?{esc}["']?\s*\]""")
+        header = re.compile(r"""^\s*(?:\[\s*conditions\s*\]|conditions\s*:)\s*(?:#.*)?$""")
+        entry = re.compile(rf"""^\s*["']?{esc}["']?\s*[=:]""")
+        inside = False
+        for i, line in enumerate(lines):
+            if own_table.search(line):
+                return i + 1
+            if header.search(line):
+                inside = True
+            elif inside and line.lstrip().startswith("["):
+                inside = False
+            elif inside and entry.search(line):
+                return i + 1
+        return None
+
     def fail(
         self,
         path: str,
@@ -629,6 +659,9 @@ class _Loader:
         m = re.match(r"parameters\.([^.]+)", path)
         if line is None and rule_id is None and m is not None:
             line = self.parameter_line(m.group(1), source)
+        named = re.match(r"conditions\.([^.]+)", path)
+        if rule_id is None and named is not None:
+            line = self.condition_line(named.group(1), source) or line
         self.problems.append(
             FieldProblem(path, message, source=source, line=line, suggestion=suggestion)
         )
@@ -692,6 +725,7 @@ class _Loader:
         parameters = self.parameters(data.get("parameters", {}))
         signals = self.signals(data.get("signals", {}))
         params = {n: p.value for n, p in parameters.items()}
+        self.named_raw = self.named_table(data.get("conditions"))
 
         sections, extra_fields = self.sections(data, params)
         schema = base_fields()
@@ -722,6 +756,7 @@ class _Loader:
             conflict = ConflictRule.UNSPECIFIED
         remedy_rules = self.remedy_rules(remedies_table.get("rules", []), schema, params)
         envelopes = self.envelopes(data.get("envelopes"), layers)
+        named_conditions = self.named_conditions(schema, params)
 
         all_ids = [r.id for layer in layers for r in layer.rules] + [r.id for r in remedy_rules]
         seen: set[str] = set()
@@ -761,6 +796,7 @@ class _Loader:
             extra_fields=extra_fields,
             plugins=self.plugins,
             envelopes=envelopes,
+            named_conditions=named_conditions,
         )
         _limits.check_policy(policy)
         return policy
@@ -911,7 +947,8 @@ class _Loader:
             return Always()
         else:
             try:
-                parsed = parse(text, schema=schema, params=params)
+                named = _Named(self, schema, params, rule_id)
+                parsed = parse(text, schema=schema, params=params, named=named)
             except ParameterTypeError as exc:
                 self.misfit(exc, rule_id)
                 return Always()
@@ -937,6 +974,86 @@ class _Loader:
         for name in sorted(parsed.params()):
             self.param_uses.setdefault(name, []).append(rule_id)
         return parsed
+
+    def named_table(self, raw: object) -> dict[str, tuple[str, str, tuple[str, ...]]]:
+        """``[conditions]``: each name with its condition text, doc and cites."""
+        out: dict[str, tuple[str, str, tuple[str, ...]]] = {}
+        if raw is None:
+            return out
+        if not isinstance(raw, Mapping):
+            self.fail("conditions", 'expected a table of name = "condition"')
+            return out
+        for name, entry in raw.items():
+            path = f"conditions.{name}"
+            if not isinstance(name, str) or not _KIND.match(name):
+                self.fail(path, "a named condition's name must be snake_case")
+                continue
+            if isinstance(entry, str):
+                out[name] = (entry, "", ())
+                continue
+            if not isinstance(entry, Mapping):
+                self.fail(path, 'expected a condition string, or a table with when = "…"')
+                continue
+            self.check_keys(entry, _CONDITION_KEYS, path)
+            if "or" in entry:
+                self.fail(
+                    f"{path}.or",
+                    f"'or' adds an alternative to a base policy's named condition {name!r}, "
+                    "and no base policy (extends) names it; give the whole condition "
+                    'as when = "…"',
+                )
+                continue
+            when = entry.get("when")
+            if not isinstance(when, str):
+                self.fail(f"{path}.when", "expected a condition string")
+                continue
+            doc = entry.get("doc", "")
+            out[name] = (
+                when,
+                doc if isinstance(doc, str) else "",
+                self.get_strs(entry, "cites", path),
+            )
+        return out
+
+    def named_conditions(
+        self, schema: Mapping[str, FieldSpec], params: Mapping[str, Scalar]
+    ) -> dict[str, NamedCondition]:
+        """Each named condition checked against every field of the policy, with who
+        uses it; a problem in one is reported where it is written."""
+        parsed: dict[str, Condition] = {}
+        for name, (text, _doc, _cites) in self.named_raw.items():
+            path = f"conditions.{name}"
+            if name in schema or name in params:
+                what = "a fact field" if name in schema else "a parameter"
+                self.fail(
+                    path, f"{name!r} is already {what}; give the named condition a name of its own"
+                )
+                continue
+            try:
+                named = _Named(self, schema, params, None, (name,))
+                when = parse(text, schema=schema, params=params, named=named)
+            except ConditionError as exc:
+                reason = exc.reason
+                prefix = f"named condition {name!r}: "
+                reason = reason[len(prefix) :] if reason.startswith(prefix) else reason
+                col = (
+                    f" (column {exc.column})"
+                    if exc.column is not None and not exc.suggestion
+                    else ""
+                )
+                self.fail(path, f"{reason}{col}", suggestion=exc.suggestion)
+                continue
+            problem = _shape_problem(when)
+            if problem is not None:
+                self.fail(path, problem)
+                continue
+            parsed[name] = when
+        out: dict[str, NamedCondition] = {}
+        for name, when in parsed.items():
+            text, doc, cites = self.named_raw[name]
+            used_by = tuple(dict.fromkeys(self.named_uses.get(name, ())))
+            out[name] = NamedCondition(name, when, text, doc, cites, used_by)
+        return out
 
     def layers(
         self, raw: object, schema: dict[str, FieldSpec], params: Mapping[str, Scalar]
@@ -1265,6 +1382,60 @@ class _Loader:
                             "order layers so that inputs come first",
                             rule_id=layer.id,
                         )
+
+
+class _Named(Mapping[str, Condition]):
+    """The policy's named conditions as the parser sees them: each one parsed when a
+    condition uses it, against that condition's fields, so a stage and a rule each read
+    it with their own schema; a cycle, or a problem inside one, is an error that names it.
+    """
+
+    def __init__(
+        self,
+        loader: _Loader,
+        schema: Mapping[str, FieldSpec],
+        params: Mapping[str, Scalar],
+        owner: str | None,
+        stack: tuple[str, ...] = (),
+    ) -> None:
+        self.loader = loader
+        self.schema = schema
+        self.params = params
+        self.owner = owner
+        self.stack = stack
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.loader.named_raw
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.loader.named_raw)
+
+    def __len__(self) -> int:
+        return len(self.loader.named_raw)
+
+    def __getitem__(self, name: str) -> Condition:
+        text = self.loader.named_raw[name][0]
+        if name in self.stack:
+            cycle = " -> ".join((*self.stack[self.stack.index(name) :], name))
+            msg = f"named conditions use each other in a cycle: {cycle}"
+            raise ConditionError(msg, field=name)
+        if self.owner is not None:
+            self.loader.named_uses.setdefault(name, []).append(self.owner)
+        inner = _Named(
+            self.loader, self.schema, self.params, f"conditions.{name}", (*self.stack, name)
+        )
+        try:
+            return parse(text, schema=self.schema, params=self.params, named=inner)
+        except ParameterTypeError:
+            raise
+        except ConditionError as exc:
+            if exc.reason.startswith("named condition"):
+                raise
+            raise ConditionError(
+                f"named condition {name!r}: {exc.reason}",
+                field=exc.field,
+                suggestion=exc.suggestion,
+            ) from None
 
 
 #: How deeply ``and`` and ``or`` groups may nest in one condition. durable_rules refuses

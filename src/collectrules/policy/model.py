@@ -51,6 +51,7 @@ __all__ = [
     "HitPolicy",
     "Layer",
     "LayerRule",
+    "NamedCondition",
     "Parameter",
     "ParameterSpec",
     "Policy",
@@ -196,6 +197,23 @@ class SignalSpec:
     def measured(self) -> bool:
         """Whether the signal carries a value (``cash_coverage``) rather than a count."""
         return self.polarity == "measured"
+
+
+@attrs.frozen
+class NamedCondition:
+    """A named condition of ``[conditions]``: rules use it by name, like a field.
+
+    ``when`` is the condition with every named condition it uses expanded, as rules
+    read it; ``used_by`` lists the rules, stages and other named conditions that use
+    it, in file order (empty: nothing uses it, and ``collectrules check`` says so).
+    """
+
+    name: str
+    when: Condition
+    when_text: str
+    doc: str = ""
+    cites: tuple[str, ...] = ()
+    used_by: tuple[str, ...] = ()
 
 
 @attrs.frozen
@@ -381,6 +399,8 @@ class Policy:
     #: Each quadrant's envelope (``[envelopes]``), by quadrant; empty when the policy
     #: declares none.
     envelopes: Mapping[str, Envelope] = attrs.field(factory=dict, repr=False)
+    #: The named conditions (``[conditions]``), by name, in file order.
+    named_conditions: Mapping[str, NamedCondition] = attrs.field(factory=dict, repr=False)
     _memo: dict[str, Any] = attrs.field(factory=dict, init=False, repr=False)
 
     def __eq__(self, other: object) -> bool:
