@@ -48,7 +48,7 @@ from collectrules.authoring.verify._verifier import (
 from collectrules.errors import PolicyError
 from collectrules.model.decision import Quadrant
 from collectrules.model.remedies import COERCIVE_REMEDIES, Remedy
-from collectrules.policy import ConflictRule, HitPolicy, Layer, RemedyEffect
+from collectrules.policy import ConflictRule, HitPolicy, Layer, Policy, RemedyEffect
 from collectrules.policy import clauses as _clauses
 from collectrules.policy.loader import PLACEHOLDER
 
@@ -110,6 +110,38 @@ def check_dead(vf: _Verifier) -> None:
             Severity.WARNING,
             f"signals.{kind}: no rule reads signal kind {kind!r}; cases that "
             "carry it are decided as if it were absent",
+        )
+
+
+def unused_conditions(policy: Policy) -> tuple[str, ...]:
+    """The named conditions that no rule or stage uses, directly or through another
+    named condition that one uses, in file order."""
+    named = policy.named_conditions
+    used: set[str] = set()
+    changed = True
+    while changed:
+        changed = False
+        for name, nc in named.items():
+            if name in used:
+                continue
+            for user in nc.used_by:
+                inner = user.removeprefix("conditions.")
+                if user == inner or inner in used:
+                    used.add(name)
+                    changed = True
+                    break
+    return tuple(name for name in named if name not in used)
+
+
+def check_unused_conditions(vf: _Verifier) -> None:
+    own = _own_names(vf.policy, "conditions")
+    for name in unused_conditions(vf.policy):
+        if own is not None and name not in own:
+            continue  # inherited: the base policy's business
+        vf.report(
+            FindingKind.UNUSED_CONDITION,
+            Severity.WARNING,
+            f"conditions.{name}: no rule or stage uses the named condition {name!r}",
         )
 
 
@@ -444,6 +476,7 @@ def check_pairs(
 def run_checks(vf: _Verifier) -> VerificationReport:
     check_citations(vf)
     check_dead(vf)
+    check_unused_conditions(vf)
     ctx = vf.ctx
     if "quadrant" not in ctx.outputs:
         vf.report(
