@@ -146,7 +146,7 @@ def _rule_view(rule: LayerRule, layer: Layer, position: int) -> dict[str, Any]:
 def _remedy_view(rule: RemedyRule) -> dict[str, Any]:
     return {
         "effect": rule.effect.value,
-        "remedies": tuple(r.value for r in rule.remedies),
+        "remedies": tuple(map(str, rule.remedies)),
         "when": rule.when.to_text(),
         "reason": rule.reason,
         "conditions": rule.conditions,
@@ -285,6 +285,11 @@ class ImpactReport:
     ``gained`` and ``lost`` count, per remedy, the cases in which it became allowed or
     stopped being allowed. ``errors`` lists the rows that could not be decided, with the
     side (``old``, ``new`` or ``input``) and the reason.
+
+    When the two policies' signal vocabularies differ, a signal that only one of them
+    knows is ignored by the other, never a reason to drop the row: ``ignored`` counts,
+    for each side (``old``, ``new``) and signal kind, the cases whose signals of that
+    kind the side ignored.
     """
 
     old: str
@@ -298,6 +303,7 @@ class ImpactReport:
     changed: int
     sample: tuple[CaseChange, ...]
     errors: tuple[tuple[str, str, str], ...] = ()
+    ignored: Mapping[str, Mapping[str, int]] = attrs.field(factory=dict)
 
     @property
     def quadrant_changes(self) -> int:
@@ -321,6 +327,9 @@ class ImpactReport:
             "lost": dict(sorted(self.lost.items())),
             "sample": [c.to_dict() for c in self.sample],
             "errors": [{"where": w, "side": s, "error": e} for w, s, e in self.errors],
+            "ignored": {
+                side: dict(sorted(kinds.items())) for side, kinds in sorted(self.ignored.items())
+            },
         }
 
 
@@ -347,16 +356,19 @@ def impact(
 
     ``cases`` holds :class:`~collectrules.io.Row` objects (as
     :func:`~collectrules.io.read_rows` gives them), cases, or plain dicts. A row that
-    cannot be read or decided is counted in ``errors``, never dropped silently.
+    cannot be read or decided is counted in ``errors``, never dropped silently. A
+    signal whose kind only one policy knows is ignored by the other and counted in
+    :attr:`ImpactReport.ignored`.
     """
     when = require_aware(as_of)
-    champion = Engine(old, backend=backend)
-    challenger = Engine(new, backend=backend)
+    champion = Engine(old, backend=backend, unknown_signals="ignore")
+    challenger = Engine(new, backend=backend, unknown_signals="ignore")
     kinds = tuple(dict.fromkeys([*champion.policy.signals, *challenger.policy.signals]))
     matrix: Counter[tuple[str, str]] = Counter()
     gained: Counter[str] = Counter()
     lost: Counter[str] = Counter()
     errors: list[tuple[str, str, str]] = []
+    ignored: dict[str, Counter[str]] = {"old": Counter(), "new": Counter()}
     picked: list[CaseChange] = []
     total = decided = changed = 0
     for index, item in enumerate(cases):
@@ -376,13 +388,17 @@ def impact(
                 results.append(engine.decide(case, as_of=when))
             except CollectRulesError as exc:
                 errors.append((where, side, _one_line(exc)))
+                continue
+            if results[-1].ignored_signals:
+                known = engine.policy.signals
+                ignored[side].update({s.kind for s in case.signals if s.kind not in known})
         if len(results) != 2:
             continue
         decided += 1
         before, after = results
         matrix[(before.quadrant.value, after.quadrant.value)] += 1
-        was = {r.value for r in before.allowed_remedies}
-        now = {r.value for r in after.allowed_remedies}
+        was = set(map(str, before.allowed_remedies))
+        now = set(map(str, after.allowed_remedies))
         for r in now - was:
             gained[r] += 1
         for r in was - now:
@@ -414,6 +430,7 @@ def impact(
         changed,
         tuple(picked),
         tuple(errors),
+        {side: dict(kinds) for side, kinds in ignored.items() if kinds},
     )
 
 

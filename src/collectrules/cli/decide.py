@@ -32,8 +32,8 @@ __all__ = ["decide", "explain"]
 
 
 def _remedies(decision: Decision) -> tuple[str, str]:
-    allowed = ", ".join(g.remedy.value + ("!" if g.required else "") for g in decision.allowed)
-    blocked = ", ".join(f"{b.remedy.value} ({'/'.join(b.cites)})" for b in decision.blocked)
+    allowed = ", ".join(str(g.remedy) + ("!" if g.required else "") for g in decision.allowed)
+    blocked = ", ".join(f"{str(b.remedy)} ({'/'.join(b.cites)})" for b in decision.blocked)
     return allowed or "-", blocked or "-"
 
 

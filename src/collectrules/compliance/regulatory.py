@@ -138,13 +138,13 @@ class LadderPack:
 
     def applies_to(self, case: Case) -> bool:
         """Whether the pack classifies cases of this product."""
-        if self.products and case.product.value not in self.products:
+        if self.products and str(case.product) not in self.products:
             return False
-        return not self.product_types or case.product.value in self.product_types
+        return not self.product_types or str(case.product) in self.product_types
 
     def assess(self, case: Case, dpd: int) -> Assessment:
         """The class of ``case`` at ``dpd``, and when the next, worse class begins."""
-        ptype = self.product_types.get(case.product.value, _ANY_TYPE)
+        ptype = self.product_types.get(str(case.product), _ANY_TYPE)
         rank = 0
         notes: list[str] = []
         for index, klass in enumerate(self.classes[1:], start=1):
@@ -182,7 +182,7 @@ class LadderPack:
         else:
             reason = f"{reason} [dpd {dpd}]".strip()
         if ptype != _ANY_TYPE:
-            notes.append(f"product {case.product.value} is {ptype}")
+            notes.append(f"product {str(case.product)} is {ptype}")
         flags = {name: rank >= self.values.index(value) for name, value in self.flags.items()}
         return Assessment(
             pack_id=self.id,
@@ -221,7 +221,7 @@ class MaterialityPack:
 
     def applies_to(self, case: Case) -> bool:
         """Whether the pack classifies cases of this product."""
-        return not self.products or case.product.value in self.products
+        return not self.products or str(case.product) in self.products
 
     def label(self, value: str) -> tuple[str, str]:
         """English and Chinese labels of a value."""

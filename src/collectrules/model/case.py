@@ -52,17 +52,25 @@ __all__ = [
     "EventKind",
     "Fee",
     "Guarantor",
+    "STANDARD_PRODUCTS",
     "Product",
+    "ProductSpec",
     "Signal",
     "currency_exponent",
     "parse_as_of",
+    "product_name",
     "to_minor_units",
     "zone",
 ]
 
 
 class Product(enum.StrEnum):
-    """The kind of credit a case is about."""
+    """The kind of credit a case is about: the standard catalogue.
+
+    Products are an open vocabulary: a policy may add its own in
+    ``[catalogue.products]`` (a ``mortgage``), and a case's ``product`` is then the
+    plain name. A case is checked against its policy's catalogue when it is decided.
+    """
 
     LOAN = "loan"
     CREDIT_CARD = "credit_card"
@@ -86,6 +94,30 @@ _PRODUCT_LABELS = {
     Product.RECEIVABLE: ("receivable", "应收账款"),
     Product.PROPERTY_FEE: ("property fee", "物业费"),
 }
+
+
+@attrs.frozen
+class ProductSpec:
+    """One product of a catalogue: its name, labels and citations."""
+
+    name: str
+    label_en: str
+    label_zh: str
+    cites: tuple[str, ...] = ()
+    standard: bool = False
+
+
+#: The standard product catalogue, in the order of :class:`Product`: every policy has it.
+STANDARD_PRODUCTS: Mapping[str, ProductSpec] = {
+    p: ProductSpec(p, *_PRODUCT_LABELS[p], standard=True) for p in Product
+}
+_PRODUCTS_BY_NAME: Mapping[str, Product] = {p.value: p for p in Product}
+
+
+def product_name(name: str) -> str:
+    """``name`` as products are held: the :class:`Product` member for a standard one,
+    the plain string for a policy's own."""
+    return _PRODUCTS_BY_NAME.get(name, name)
 
 
 class EventKind(enum.StrEnum):
@@ -468,15 +500,30 @@ def _guarantors(items: Iterable[Guarantor]) -> tuple[Guarantor, ...]:
     return _guarantor_items(items)
 
 
-def _product(value: object) -> Product:
+_PRODUCT_NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+
+
+def _product(value: object) -> str:
     if isinstance(value, Product):
         return value
-    if isinstance(value, str) and value in Product.__members__.values():
-        return Product(value)
+    if isinstance(value, str) and _PRODUCT_NAME.match(value):
+        return product_name(value)
     choices = ", ".join(repr(p.value) for p in Product)
     hint = did_you_mean(value, [p.value for p in Product]) if _short(value) else None
-    msg = f"unknown value {quote(value)}; expected one of {choices}"
+    msg = (
+        f"unknown value {quote(value)}; expected one of {choices}, or a snake_case "
+        "product of the policy's catalogue"
+    )
     raise InputError([FieldProblem("product", msg, suggestion=hint)], subject="case")
+
+
+def _structure_product(value: object, _: type) -> str:
+    try:
+        return _product(value)
+    except InputError as exc:
+        problem = exc.problems[0]
+        hint = f" (did you mean {problem.suggestion!r}?)" if problem.suggestion else ""
+        raise ValueError(f"{problem.message}{hint}") from None
 
 
 def _flag(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
@@ -494,7 +541,8 @@ class Case:
     """
 
     case_id: str = attrs.field(validator=_identifier)
-    product: Product = attrs.field(converter=_product)
+    #: A :class:`Product` member, or the name of a product of the policy's catalogue.
+    product: str = attrs.field(converter=_product)
     currency: str = attrs.field(validator=_currency)
     principal: Decimal = attrs.field(converter=_to_decimal, validator=_non_negative)
     overdue_amount: Decimal = attrs.field(converter=_to_decimal, validator=_non_negative)
@@ -588,6 +636,7 @@ _Money = NewType("_Money", Decimal)
 _Number = NewType("_Number", Decimal)
 _Id = NewType("_Id", str)
 _Kind = NewType("_Kind", str)
+_ProductName = NewType("_ProductName", str)
 _Months = NewType("_Months", int)
 
 
@@ -772,7 +821,7 @@ class _FeeIn:
 @attrs.frozen
 class _CaseIn:
     case_id: _Id
-    product: Product
+    product: _ProductName
     currency: _Kind
     principal: _Money
     overdue_amount: _Money
@@ -802,7 +851,7 @@ def _make_converter() -> cattrs.Converter:
     conv.register_structure_hook(bool, _structure_bool)
     conv.register_structure_hook(int, _structure_int)
     conv.register_structure_hook(_Months, _structure_months)
-    conv.register_structure_hook(Product, _enum_hook(Product))
+    conv.register_structure_hook(_ProductName, _structure_product)
     conv.register_structure_hook(EventKind, _enum_hook(EventKind))
     conv.register_structure_hook(ContactOutcome, _enum_hook(ContactOutcome))
     conv.register_unstructure_hook(pendulum.DateTime, lambda v: v.isoformat())

@@ -67,6 +67,12 @@ _FIELD_SCHEMAS: dict[tuple[str, str], dict[str, Any]] = {
         "type": "string",
         "description": "An IANA time zone, such as Asia/Shanghai.",
     },
+    ("case", "product"): {
+        "type": "string",
+        "pattern": r"^[a-z][a-z0-9_]{0,63}$",
+        "description": "A product of the policy's catalogue: loan, credit_card, receivable, "
+        "property_fee, or one the policy adds in [catalogue.products].",
+    },
     ("signal", "kind"): {
         "type": "string",
         "description": "A signal kind of the policy's catalogue (docs/signals.md).",

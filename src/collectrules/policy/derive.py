@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 import attrs
 import pendulum
@@ -22,7 +22,19 @@ from collectrules.model.case import Case, Signal
 from collectrules.model.time import days_past_due, require_aware
 from collectrules.policy.model import Policy
 
-__all__ = ["DEFAULT_LOOKBACK_DAYS", "Derived", "check_signal_kinds", "derive"]
+__all__ = [
+    "DEFAULT_LOOKBACK_DAYS",
+    "Derived",
+    "UnknownSignals",
+    "check_product",
+    "check_signal_kinds",
+    "derive",
+]
+
+#: What deciding does with a signal whose kind the policy does not know: ``"error"``
+#: refuses the case (an :class:`~collectrules.errors.InputError` naming each one);
+#: ``"ignore"`` decides the case as if the signal were absent, and counts it.
+UnknownSignals = Literal["error", "ignore"]
 
 #: The lookback window when a policy sets no ``lookback_days`` parameter.
 DEFAULT_LOOKBACK_DAYS = 180
@@ -36,6 +48,8 @@ class Derived:
     as_of: pendulum.DateTime
     counted: tuple[Signal, ...]
     derived_signals: tuple[Signal, ...] = ()
+    #: The case's signals whose kind the policy does not know, when they are ignored.
+    ignored: tuple[Signal, ...] = ()
 
     def signals_of(self, kinds: frozenset[str]) -> tuple[str, ...]:
         """The kinds among ``kinds`` that were observed in the window, sorted."""
@@ -63,16 +77,45 @@ def check_signal_kinds(case: Case, policy: Policy) -> None:
         raise InputError(problems, subject=f"case {case.case_id}")
 
 
+def check_product(case: Case, policy: Policy) -> None:
+    """The case's product must be in the policy's product catalogue; list the known ones."""
+    product = str(case.product)
+    if product not in policy.products:
+        known = list(policy.products)
+        problem = FieldProblem(
+            "product",
+            f"unknown product {product!r} for policy {policy.id!r}; known products: "
+            + ", ".join(known),
+            suggestion=did_you_mean(product, known),
+        )
+        raise InputError([problem], subject=f"case {case.case_id}")
+
+
 def _partition(policy: Policy) -> tuple[tuple[tuple[str, str], ...], tuple[str, ...]]:
     measured = tuple((k, f"has_{k}") for k, spec in policy.signals.items() if spec.measured)
     counted = tuple(k for k, spec in policy.signals.items() if not spec.measured)
     return measured, counted
 
 
-def derive(case: Case, as_of: dt.datetime, policy: Policy) -> Derived:
-    """Compute the flat facts of ``case`` at ``as_of`` under ``policy``."""
+def derive(
+    case: Case,
+    as_of: dt.datetime,
+    policy: Policy,
+    *,
+    unknown_signals: UnknownSignals = "error",
+) -> Derived:
+    """Compute the flat facts of ``case`` at ``as_of`` under ``policy``.
+
+    A signal whose kind the policy does not know is an error, or, with
+    ``unknown_signals="ignore"``, left out and listed in :attr:`Derived.ignored`.
+    """
     when = require_aware(as_of)
-    check_signal_kinds(case, policy)
+    check_product(case, policy)
+    ignored: tuple[Signal, ...] = ()
+    if unknown_signals == "ignore":
+        ignored = tuple(s for s in case.signals if s.kind not in policy.signals)
+    else:
+        check_signal_kinds(case, policy)
     lookback = policy.parameters.get("lookback_days")
     days = int(lookback.value) if lookback is not None else DEFAULT_LOOKBACK_DAYS
     # The window is `days` whole days of elapsed time before as_of; the arithmetic is
@@ -93,7 +136,7 @@ def derive(case: Case, as_of: dt.datetime, policy: Policy) -> Derived:
     )
     facts: dict[str, Any] = {
         "dpd": days_past_due(case, when),
-        "product": case.product.value,
+        "product": str(case.product),
         "currency": case.currency,
         "principal": int(case.principal * MONEY_SCALE),
         "overdue_amount": int(case.overdue_amount * MONEY_SCALE),
@@ -122,4 +165,6 @@ def derive(case: Case, as_of: dt.datetime, policy: Policy) -> Derived:
     for plugin in plugins:
         extra.update(plugin.facts(case, when, policy, facts))
     facts.update(extra)
-    return Derived(facts=facts, as_of=when, counted=counted, derived_signals=extra_signals)
+    return Derived(
+        facts=facts, as_of=when, counted=counted, derived_signals=extra_signals, ignored=ignored
+    )

@@ -18,6 +18,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, TypeGuard
 
+import attrs
+
 from collectrules.conditions import (
     All,
     Always,
@@ -35,7 +37,14 @@ from collectrules.conditions import (
 )
 from collectrules.conditions.check import ParameterTypeError
 from collectrules.errors import ConditionError, FieldProblem, PolicyError, did_you_mean
-from collectrules.model.remedies import Remedy
+from collectrules.model.case import STANDARD_PRODUCTS, ProductSpec
+from collectrules.model.remedies import (
+    CATEGORY_QUADRANTS,
+    STANDARD_REMEDIES,
+    RemedyCategory,
+    RemedySpec,
+    remedy_name,
+)
 from collectrules.policy import _limits, composition
 from collectrules.policy._tables import TableReader
 from collectrules.policy.model import (
@@ -92,6 +101,9 @@ _REMEDY_RULE_KEYS = (
 )  # fmt: skip
 _ENVELOPE_KEYS = ("remedies", "cites", "doc")
 _CONDITION_KEYS = ("when", "or", "doc", "cites")
+_CATALOGUE_KEYS = ("remedies", "products")
+_REMEDY_SPEC_KEYS = ("label_en", "label_zh", "category", "cites", "coercive", "envelopes")
+_PRODUCT_SPEC_KEYS = ("label_en", "label_zh", "cites")
 #: A ``{field}`` placeholder in a remedy rule's reason or conditions: filled with the
 #: case's fact (a deadline's last day, the days left), or a parameter's value, when the
 #: decision is made.
@@ -546,6 +558,10 @@ class _Loader:
         self.named_raw: dict[str, tuple[str, str, tuple[str, ...]]] = {}
         #: Who uses each named condition: rule and stage ids, ``conditions.<name>``.
         self.named_uses: dict[str, list[str]] = {}
+        #: The policy's catalogues (standard entries first), read before any section,
+        #: which may use them (a stage's remedy, a plan's product).
+        self.remedies: dict[str, RemedySpec] = dict(STANDARD_REMEDIES)
+        self.products: dict[str, ProductSpec] = dict(STANDARD_PRODUCTS)
         self.problems: list[FieldProblem] = list(resolution.problems)
         self.texts: dict[str | None, list[str]] = {
             source: text.splitlines() if text is not None else []
@@ -642,6 +658,27 @@ class _Loader:
                 return i + 1
         return None
 
+    def table_line(self, path: str, source: str | None) -> int | None:
+        """The line of the TOML table a dotted ``path`` lies in (``[a.b.c]``), or of
+        the key below it that the path goes on to name."""
+        lines = self.lines_of(source)
+        parts = path.split(".")
+        for size in range(len(parts), 0, -1):
+            header = r"\s*\.\s*".join(re.escape(p) for p in parts[:size])
+            pattern = re.compile(rf"^\s*\[\s*{header}\s*\]")
+            for i, line in enumerate(lines):
+                if not pattern.search(line):
+                    continue
+                if size < len(parts):
+                    key = re.compile(rf"""^\s*["']?{re.escape(parts[size])}["']?\s*=""")
+                    for j in range(i + 1, len(lines)):
+                        if lines[j].lstrip().startswith("["):
+                            break
+                        if key.search(lines[j]):
+                            return j + 1
+                return i + 1
+        return None
+
     def fail(
         self,
         path: str,
@@ -662,6 +699,8 @@ class _Loader:
         named = re.match(r"conditions\.([^.]+)", path)
         if rule_id is None and named is not None:
             line = self.condition_line(named.group(1), source) or line
+        if rule_id is None and path.startswith("catalogue."):
+            line = self.table_line(path, source) or line
         self.problems.append(
             FieldProblem(path, message, source=source, line=line, suggestion=suggestion)
         )
@@ -726,9 +765,10 @@ class _Loader:
         signals = self.signals(data.get("signals", {}))
         params = {n: p.value for n, p in parameters.items()}
         self.named_raw = self.named_table(data.get("conditions"))
+        self.catalogue(data.get("catalogue"))
 
         sections, extra_fields = self.sections(data, params)
-        schema = base_fields()
+        schema = base_fields(self.products)
         schema.update(signal_fields(signals.values()))
         schema.update(extra_fields)
         for name in params:
@@ -797,6 +837,8 @@ class _Loader:
             plugins=self.plugins,
             envelopes=envelopes,
             named_conditions=named_conditions,
+            remedies=self.remedies,
+            products=self.products,
         )
         _limits.check_policy(policy)
         return policy
@@ -974,6 +1016,71 @@ class _Loader:
         for name in sorted(parsed.params()):
             self.param_uses.setdefault(name, []).append(rule_id)
         return parsed
+
+    def catalogue(self, raw: object) -> None:
+        """``[catalogue]``: the policy's own remedies and products, after the standard ones."""
+        if raw is None:
+            return
+        if not isinstance(raw, Mapping):
+            self.fail("catalogue", "expected a table: [catalogue.remedies.NAME] …")
+            return
+        self.check_keys(raw, _CATALOGUE_KEYS, "catalogue")
+        for part, standard in (("remedies", STANDARD_REMEDIES), ("products", STANDARD_PRODUCTS)):
+            entries = raw.get(part, {})
+            if not isinstance(entries, Mapping):
+                self.fail(f"catalogue.{part}", f"expected a table: [catalogue.{part}.NAME]")
+                continue
+            for name, spec in entries.items():
+                path = f"catalogue.{part}.{name}"
+                what = part[:-1] if part == "products" else "remedy"
+                if not isinstance(name, str) or not _KIND.match(name):
+                    self.fail(path, f"a {what}'s name must be snake_case")
+                elif name in standard:
+                    self.fail(
+                        path,
+                        f"{name!r} is a standard {what}; a policy adds {part} of its own, "
+                        "it does not redefine the standard ones",
+                    )
+                elif not isinstance(spec, Mapping):
+                    self.fail(path, "expected a table with label_en, label_zh and cites")
+                elif part == "remedies":
+                    self.remedies[name] = self.remedy_spec(name, spec, path)
+                else:
+                    self.check_keys(spec, _PRODUCT_SPEC_KEYS, path)
+                    self.products[name] = ProductSpec(
+                        name,
+                        self.get_str(spec, "label_en", path),
+                        self.get_str(spec, "label_zh", path),
+                        self.get_strs(spec, "cites", path),
+                    )
+
+    def remedy_spec(self, name: str, spec: Mapping[str, Any], path: str) -> RemedySpec:
+        """One of the policy's own remedies."""
+        self.check_keys(spec, _REMEDY_SPEC_KEYS, path)
+        text = spec.get("category")
+        categories = [c.value for c in RemedyCategory]
+        try:
+            category = RemedyCategory(str(text))
+        except ValueError:
+            self.fail(
+                f"{path}.category",
+                f"expected one of {', '.join(categories)}, got {text!r}",
+                suggestion=did_you_mean(str(text), categories),
+            )
+            category = RemedyCategory.OTHER
+        coercive = category in (RemedyCategory.PRESSURE, RemedyCategory.LITIGATION)
+        envelopes: tuple[str, ...] | None = None
+        if "envelopes" in spec:
+            envelopes = self.get_strs(spec, "envelopes", path)
+        return RemedySpec(
+            name,
+            self.get_str(spec, "label_en", path),
+            self.get_str(spec, "label_zh", path),
+            category,
+            self.get_strs(spec, "cites", path),
+            coercive=self.reader.flag(spec, "coercive", path, default=coercive),
+            envelopes=envelopes,
+        )
 
     def named_table(self, raw: object) -> dict[str, tuple[str, str, tuple[str, ...]]]:
         """``[conditions]``: each name with its condition text, doc and cites."""
@@ -1215,7 +1322,7 @@ class _Loader:
             self.fail("remedies.rules", "expected an array of tables: [[remedies.rules]]")
             return ()
         out: list[RemedyRule] = []
-        known = [r.value for r in Remedy]
+        known = list(self.remedies)
         for j, rt in enumerate(raw):
             if not isinstance(rt, Mapping):
                 self.fail(f"remedies.rules[{j}]", "expected a table")
@@ -1238,7 +1345,7 @@ class _Loader:
             names = rt.get("remedies", rt.get("remedy"))
             if isinstance(names, str):
                 names = [names]
-            remedies: list[Remedy] = []
+            remedies: list[str] = []
             if not isinstance(names, list) or not names:
                 self.fail(
                     f"{path}.remedy",
@@ -1248,9 +1355,9 @@ class _Loader:
                 )
                 names = []
             for name in names:
-                try:
-                    remedies.append(Remedy(name))
-                except ValueError:
+                if isinstance(name, str) and name in self.remedies:
+                    remedies.append(remedy_name(name))
+                else:
                     self.fail(
                         f"{path}.remedy",
                         f"unknown remedy {name!r}",
@@ -1316,7 +1423,7 @@ class _Loader:
         for layer in layers:
             if layer.output == "quadrant":
                 quadrants = layer.values
-        known = [r.value for r in Remedy]
+        known = list(self.remedies)
         out: dict[str, Envelope] = {}
         for name, table in raw.items():
             path = f"envelopes.{name}"
@@ -1335,11 +1442,11 @@ class _Loader:
             if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
                 self.fail(f"{path}.remedies", "expected a list of remedy names")
                 names = []
-            remedies: set[Remedy] = set()
+            remedies: set[str] = set()
             for item in names:
-                try:
-                    remedies.add(Remedy(item))
-                except ValueError:
+                if item in self.remedies:
+                    remedies.add(remedy_name(item))
+                else:
                     self.fail(
                         f"{path}.remedies",
                         f"unknown remedy {item!r}",
@@ -1355,6 +1462,7 @@ class _Loader:
             out[str(name)] = Envelope(
                 str(name), frozenset(remedies), cites, doc if isinstance(doc, str) else ""
             )
+        self.place_own_remedies(out, quadrants)
         missing = [q for q in quadrants if q not in out]
         if out and missing:
             self.fail(
@@ -1362,6 +1470,30 @@ class _Loader:
                 f"every quadrant needs an envelope; missing: {', '.join(missing)}",
             )
         return out
+
+    def place_own_remedies(self, envelopes: dict[str, Envelope], quadrants: Sequence[str]) -> None:
+        """Put each of the policy's own remedies that no envelope lists into the envelopes
+        its ``envelopes`` key names, or else those of its category (CATEGORY_QUADRANTS)."""
+        listed = {r for envelope in envelopes.values() for r in envelope.remedies}
+        for name, spec in self.remedies.items():
+            if spec.standard or name in listed:
+                continue
+            where = spec.envelopes
+            if where is None:
+                where = tuple(q for q in CATEGORY_QUADRANTS[spec.category] if q in quadrants)
+            for quadrant in where:
+                if quadrant not in quadrants:
+                    self.fail(
+                        f"catalogue.remedies.{name}.envelopes",
+                        f"unknown quadrant {quadrant!r}; expected one of {', '.join(quadrants)}",
+                        suggestion=did_you_mean(quadrant, quadrants),
+                    )
+                    continue
+                envelope = envelopes.get(quadrant)
+                if envelope is not None:
+                    envelopes[quadrant] = attrs.evolve(
+                        envelope, remedies=envelope.remedies | {name}
+                    )
 
     def sections(
         self, data: Mapping[str, Any], params: Mapping[str, Scalar]

@@ -152,10 +152,10 @@ def format_decision(decision: Decision) -> str:
         detail = f" ({'; '.join(how)})" if how else ""
         lines.append(f"  {name.ljust(width)} = {level.value}{detail}")
     allowed = ", ".join(
-        g.remedy.value + (" (required)" if g.required else "") for g in decision.allowed
+        str(g.remedy) + (" (required)" if g.required else "") for g in decision.allowed
     )
     lines.append(f"  allowed: {allowed or '-'}")
-    lines.append(f"  blocked: {', '.join(b.remedy.value for b in decision.blocked) or '-'}")
+    lines.append(f"  blocked: {', '.join(str(b.remedy) for b in decision.blocked) or '-'}")
     lines.append("trace (rules that fired, in order):")
     if not decision.trace:
         lines.append("  (none)")

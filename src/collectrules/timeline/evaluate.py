@@ -659,7 +659,7 @@ def build_timeline(case: Case, *, as_of: dt.datetime | str, policy: Policy) -> T
     hours = section.contact_hours
     return Timeline(
         case_id=case.case_id,
-        product=case.product.value,
+        product=str(case.product),
         policy=policy.ref,
         as_of=builder.as_of,
         timezone=case.timezone,

@@ -47,7 +47,7 @@ from collectrules.authoring.verify._verifier import (
 )
 from collectrules.errors import PolicyError
 from collectrules.model.decision import Quadrant
-from collectrules.model.remedies import COERCIVE_REMEDIES, Remedy
+from collectrules.model.remedies import Remedy
 from collectrules.policy import ConflictRule, HitPolicy, Layer, Policy, RemedyEffect
 from collectrules.policy import clauses as _clauses
 from collectrules.policy.loader import PLACEHOLDER
@@ -267,16 +267,15 @@ def remedies(vf: _Verifier, situations: Sequence[_Situation]) -> None:
     if vf.policy.conflict is ConflictRule.UNSPECIFIED:
         for a in grants:
             for b in blocks:
-                shared = sorted(
-                    set(rules[a].remedies) & set(rules[b].remedies), key=list(Remedy).index
-                )
+                order = list(vf.policy.remedies)
+                shared = sorted(set(rules[a].remedies) & set(rules[b].remedies), key=order.index)
                 if not shared:
                     continue
                 for sit in situations:
                     wit = ctx.sat([(conds[a], True), (conds[b], True)], sit.env)
                     if wit is None:
                         continue
-                    names = ", ".join(r.value for r in shared)
+                    names = ", ".join(map(str, shared))
                     region = _describe(sit.env, {**sit.witness, **wit}, ctx, (conds[a], conds[b]))
                     vf.report(
                         FindingKind.CONFLICT,
@@ -291,7 +290,7 @@ def remedies(vf: _Verifier, situations: Sequence[_Situation]) -> None:
                         witness={**sit.witness, **wit},
                         expect={
                             "conflict": [rules[a].id, rules[b].id],
-                            "remedy": shared[0].value,
+                            "remedy": str(shared[0]),
                         },
                     )
                     break
@@ -392,7 +391,7 @@ def check_pairs(
     ctx = vf.ctx
     rules = vf.policy.remedy_rules
     coercive_rules = [
-        (i, rules[i]) for i in range(len(rules)) if set(rules[i].remedies) & COERCIVE_REMEDIES
+        (i, rules[i]) for i in range(len(rules)) if set(rules[i].remedies) & vf.policy.coercive_remedies
     ]
     w1 = vf._w1_mapping()
     allow_wins = vf.policy.conflict is ConflictRule.ALLOW_WINS
@@ -411,7 +410,7 @@ def check_pairs(
             if a0 not in order or a1 not in order or order.index(a1) <= order.index(a0):
                 continue
         spec = [
-            (r.effect is not RemedyEffect.BLOCK, frozenset(r.remedies) & COERCIVE_REMEDIES)
+            (r.effect is not RemedyEffect.BLOCK, frozenset(r.remedies) & vf.policy.coercive_remedies)
             for _, r in coercive_rules
         ]
         n = len(coercive_rules)
@@ -420,7 +419,7 @@ def check_pairs(
         indexed += [
             (n + k, _rename(ctx.remedy_conds[i], w1)) for k, (i, _) in enumerate(coercive_rules)
         ]
-        nothing: tuple[frozenset[Remedy], frozenset[Remedy]] = (frozenset(), frozenset())
+        nothing: tuple[frozenset[str], frozenset[str]] = (frozenset(), frozenset())
         reads_varied = any(_base(f) in remedy_reads for f in varied.fields)
         key = (
             None

@@ -70,7 +70,7 @@ def check_envelopes(vf: _Verifier, finals: Sequence[_Situation]) -> None:
             if rule.effect is RemedyEffect.BLOCK or rule.overrides_quadrant:
                 continue
             for remedy in rule.remedies:
-                key = (rule.id, str(quadrant), remedy.value)
+                key = (rule.id, str(quadrant), str(remedy))
                 if envelope.admits(remedy) or key in done:
                     continue
                 wants = [(conds[i], True)]
@@ -83,14 +83,14 @@ def check_envelopes(vf: _Verifier, finals: Sequence[_Situation]) -> None:
                 vf.report(
                     FindingKind.ENVELOPE,
                     Severity.ERROR,
-                    f"remedies[{rule.id}] allows {remedy.value} for a {quadrant} debtor, "
+                    f"remedies[{rule.id}] allows {str(remedy)} for a {quadrant} debtor, "
                     f"outside the {quadrant} envelope ({', '.join(envelope.cites)}); narrow "
                     "its condition to the quadrants whose treatment includes it, or mark it "
                     "overrides_quadrant = true and cite why",
                     rule_ids=(rule.id,),
                     layer="remedies",
                     witness={**sit.witness, **wit},
-                    expect={"quadrant": str(quadrant), "allowed": remedy.value},
+                    expect={"quadrant": str(quadrant), "allowed": str(remedy)},
                 )
 
 
