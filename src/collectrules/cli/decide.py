@@ -33,7 +33,7 @@ __all__ = ["decide", "explain"]
 
 def _remedies(decision: Decision) -> tuple[str, str]:
     allowed = ", ".join(str(g.remedy) + ("!" if g.required else "") for g in decision.allowed)
-    blocked = ", ".join(f"{str(b.remedy)} ({'/'.join(b.cites)})" for b in decision.blocked)
+    blocked = ", ".join(f"{b.remedy!s} ({'/'.join(b.cites)})" for b in decision.blocked)
     return allowed or "-", blocked or "-"
 
 

@@ -135,7 +135,9 @@ class CaseSession:
             quadrant_changed=decision.quadrant is not previous.quadrant,
             gained=sorted_remedies(decision.allowed_remedies - previous.allowed_remedies, order),
             lost=sorted_remedies(previous.allowed_remedies - decision.allowed_remedies, order),
-            newly_blocked=sorted_remedies(decision.blocked_remedies - previous.blocked_remedies, order),
+            newly_blocked=sorted_remedies(
+                decision.blocked_remedies - previous.blocked_remedies, order
+            ),
         )
 
 

@@ -46,13 +46,13 @@ from collectrules.model.limits import (
 
 __all__ = [
     "DEFAULT_SIGNAL_KINDS",
+    "STANDARD_PRODUCTS",
     "Case",
     "ContactOutcome",
     "Event",
     "EventKind",
     "Fee",
     "Guarantor",
-    "STANDARD_PRODUCTS",
     "Product",
     "ProductSpec",
     "Signal",

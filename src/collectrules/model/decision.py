@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import enum
 import json
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 import attrs
@@ -354,25 +354,48 @@ class Decision:
 
     @classmethod
     def from_dict(
-        cls, data: Mapping[str, Any], *, engine: str = "durable", source: str | None = None
+        cls,
+        data: Mapping[str, Any],
+        *,
+        engine: str = "durable",
+        source: str | None = None,
+        remedies: Collection[str] | None = None,
     ) -> Decision:
         """The decision whose :meth:`to_dict` is ``data``: ``from_dict(d.to_dict())``
         gives ``d`` back (``engine`` is not in the data; pass it when known).
 
         Invalid data is an :class:`~collectrules.errors.InputError` naming every invalid
-        field by its path, and ``source`` when given.
+        field by its path, and ``source`` when given. Remedies are an open vocabulary:
+        pass ``remedies`` (``policy.remedies``, the policy's catalogue) to refuse a
+        remedy outside it; without it, any snake_case name is read, a standard one as
+        its :class:`~collectrules.model.remedies.Remedy` member.
         """
         return decision_io.decision_from_dict(
-            cls, data, schema_version=SCHEMA_VERSION, engine=engine, source=source
+            cls,
+            data,
+            schema_version=SCHEMA_VERSION,
+            engine=engine,
+            source=source,
+            remedies=remedies,
         )
 
     @classmethod
     def from_json(
-        cls, text: str | bytes, *, engine: str = "durable", source: str | None = None
+        cls,
+        text: str | bytes,
+        *,
+        engine: str = "durable",
+        source: str | None = None,
+        remedies: Collection[str] | None = None,
     ) -> Decision:
         """The decision whose :meth:`to_json` is ``text``; see :meth:`from_dict`."""
         return decision_io.decision_from_json(
-            cls, text, schema_version=SCHEMA_VERSION, engine=engine, source=source
+            cls,
+            text,
+            schema_version=SCHEMA_VERSION,
+            engine=engine,
+            source=source,
+            remedies=remedies,
         )
 
 

@@ -157,9 +157,7 @@ if set(_STANDARD) != set(Remedy):  # pragma: no cover - a guard for whoever adds
 
 #: The standard catalogue, in the order of :class:`Remedy`: every policy has it.
 STANDARD_REMEDIES: Mapping[str, RemedySpec] = {
-    remedy: RemedySpec(
-        remedy, *_STANDARD[remedy][:3], coercive=_STANDARD[remedy][3], standard=True
-    )
+    remedy: RemedySpec(remedy, *_STANDARD[remedy][:3], coercive=_STANDARD[remedy][3], standard=True)
     for remedy in Remedy
 }
 

@@ -541,9 +541,7 @@ class _Search:
         facts = self.facts(names, key)
         matched = [rule for rule, test in self.compiled.remedies if test(facts)]
         allowed, _, _ = resolve_remedies(self.policy, matched)
-        coercive = frozenset(
-            g.remedy for g in allowed if g.remedy in self.policy.coercive_remedies
-        )
+        coercive = frozenset(g.remedy for g in allowed if g.remedy in self.policy.coercive_remedies)
         return Quadrant(facts["quadrant"]), coercive
 
 

@@ -391,7 +391,9 @@ def check_pairs(
     ctx = vf.ctx
     rules = vf.policy.remedy_rules
     coercive_rules = [
-        (i, rules[i]) for i in range(len(rules)) if set(rules[i].remedies) & vf.policy.coercive_remedies
+        (i, rules[i])
+        for i in range(len(rules))
+        if set(rules[i].remedies) & vf.policy.coercive_remedies
     ]
     w1 = vf._w1_mapping()
     allow_wins = vf.policy.conflict is ConflictRule.ALLOW_WINS
@@ -410,7 +412,10 @@ def check_pairs(
             if a0 not in order or a1 not in order or order.index(a1) <= order.index(a0):
                 continue
         spec = [
-            (r.effect is not RemedyEffect.BLOCK, frozenset(r.remedies) & vf.policy.coercive_remedies)
+            (
+                r.effect is not RemedyEffect.BLOCK,
+                frozenset(r.remedies) & vf.policy.coercive_remedies,
+            )
             for _, r in coercive_rules
         ]
         n = len(coercive_rules)

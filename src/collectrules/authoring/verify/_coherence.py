@@ -83,7 +83,7 @@ def check_envelopes(vf: _Verifier, finals: Sequence[_Situation]) -> None:
                 vf.report(
                     FindingKind.ENVELOPE,
                     Severity.ERROR,
-                    f"remedies[{rule.id}] allows {str(remedy)} for a {quadrant} debtor, "
+                    f"remedies[{rule.id}] allows {remedy!s} for a {quadrant} debtor, "
                     f"outside the {quadrant} envelope ({', '.join(envelope.cites)}); narrow "
                     "its condition to the quadrants whose treatment includes it, or mark it "
                     "overrides_quadrant = true and cite why",

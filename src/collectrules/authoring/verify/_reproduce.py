@@ -34,7 +34,7 @@ def mismatches(decision: Decision, timeline: Timeline) -> list[tuple[str, str, s
             if block is not None
             else "does not allow it (no rule grants it)"
         )
-        out.append((step.id, step.status.value, remedy.value, why))
+        out.append((step.id, step.status.value, str(remedy), why))
     return out
 
 
