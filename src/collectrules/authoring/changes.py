@@ -25,6 +25,7 @@ from collectrules.errors import CollectRulesError, InputError
 from collectrules.io import Row
 from collectrules.model.case import Case
 from collectrules.model.decision import Decision, Quadrant
+from collectrules.model.remedies import RemedySpec
 from collectrules.model.time import require_aware
 from collectrules.policy import HitPolicy, Layer, LayerRule, Policy, RemedyRule
 
@@ -42,9 +43,10 @@ __all__ = [
 class Change:
     """One added, removed or changed item of a policy.
 
-    ``what`` is ``policy``, ``parameter``, ``signal``, ``layer``, ``rule`` (a layer
-    rule), ``remedy_rule`` or ``section``; ``fields`` lists ``(key, old, new)`` for a
-    change.
+    ``what`` is ``policy``, ``parameter``, ``signal``, ``condition`` (a named
+    condition), ``remedy`` or ``product`` (an entry of the policy's own catalogue),
+    ``layer``, ``rule`` (a layer rule), ``remedy_rule`` or ``section``; ``fields`` lists
+    ``(key, old, new)`` for a change.
     """
 
     what: str
@@ -154,6 +156,17 @@ def _remedy_view(rule: RemedyRule) -> dict[str, Any]:
     }
 
 
+def _remedy_spec_view(spec: RemedySpec) -> dict[str, Any]:
+    return {
+        "label_en": spec.label_en,
+        "label_zh": spec.label_zh,
+        "category": spec.category.value,
+        "coercive": spec.coercive,
+        "envelopes": spec.envelopes,
+        "cites": spec.cites,
+    }
+
+
 def _layer_view(layer: Layer) -> dict[str, Any]:
     return {
         "output": layer.output,
@@ -212,6 +225,32 @@ def diff_policies(old: Policy, new: Policy) -> PolicyDiff:
         "signal",
         {k: {"dimension": s.dimension, "polarity": s.polarity} for k, s in old.signals.items()},
         {k: {"dimension": s.dimension, "polarity": s.polarity} for k, s in new.signals.items()},
+        {},
+    )
+    changes += _compare(
+        "condition",
+        {n: {"when": c.when.to_text(), "cites": c.cites} for n, c in old.named_conditions.items()},
+        {n: {"when": c.when.to_text(), "cites": c.cites} for n, c in new.named_conditions.items()},
+        {},
+    )
+    changes += _compare(
+        "remedy",
+        {n: _remedy_spec_view(r) for n, r in old.remedies.items() if not r.standard},
+        {n: _remedy_spec_view(r) for n, r in new.remedies.items() if not r.standard},
+        {},
+    )
+    changes += _compare(
+        "product",
+        {
+            n: {"label_en": p.label_en, "label_zh": p.label_zh}
+            for n, p in old.products.items()
+            if not p.standard
+        },
+        {
+            n: {"label_en": p.label_en, "label_zh": p.label_zh}
+            for n, p in new.products.items()
+            if not p.standard
+        },
         {},
     )
     changes += _compare(

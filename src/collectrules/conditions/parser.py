@@ -161,8 +161,15 @@ class _Builder:
                     break
                 raise self.fail(node, f"{what} is not allowed in a condition")
         if isinstance(node, ast.BoolOp):
-            parts = tuple(self.build(v) for v in node.values)
-            return All(parts) if isinstance(node.op, ast.And) else AnyOf(parts)
+            group = All if isinstance(node.op, ast.And) else AnyOf
+            parts: list[Condition] = []
+            for value in node.values:
+                part = self.build(value)
+                if isinstance(value, ast.Name) and value.id in self.named and type(part) is group:
+                    parts.extend(part.parts)  # a named 'a or b' inside 'x or …': one group
+                else:
+                    parts.append(part)
+            return group(tuple(parts))
         if isinstance(node, ast.Compare):
             return self.compare(node)
         if isinstance(node, ast.Name):
