@@ -268,8 +268,8 @@ def cases(
 
     With ``also`` (another policy, or several), the cases are for comparing them with
     ``policy``, a champion and a challenger whose signal vocabularies may differ: their
-    signals are of every kind that any of them knows, and their values are drawn around
-    every threshold of each. Decide them with ``unknown_signals="ignore"`` (as
+    signals are of every kind that any of them knows, their values are drawn around
+    every threshold of each, and their products are those that all of them know. Decide them with ``unknown_signals="ignore"`` (as
     ``impact`` and ``assert_decision`` do), so that each policy ignores the kinds it
     does not know; the lookback window is the shortest of theirs.
 
@@ -301,7 +301,11 @@ def cases(
         if isinstance(c, str) and len(c) == 3 and c.isupper() and c.isalpha()
     ]
     currencies = tuple(dict.fromkeys([*named, *_space.FALLBACK_CURRENCIES]))
-    products = tuple(dict.fromkeys(product_name(p) for one in every for p in one.products))
+    # A signal one policy does not know is ignored by it; a product is not: only the
+    # products every policy knows.
+    products = tuple(
+        product_name(p) for p in resolved.products if all(p in one.products for one in every)
+    )
     money = st.decimals(min_value=Decimal("0.01"), max_value=_MAX_MONEY, places=2)
 
     def ints(field: str, low: int, high: int, *, positive: bool = False) -> Any:
