@@ -171,6 +171,9 @@ def test_a_mortgage_follows_its_own_plan_and_gets_the_bureau_report(policy: Any)
     assert decision.ability.value == "temporarily_unable"  # salary_delayed impairs it
     steps = {s.id: s for s in engine.timeline(case, as_of=AS_OF).steps}
     assert set(steps) == {"M-24H", "M-BUREAU"}
+    # Adding the mortgage plan keeps the base's plans: a loan still follows the loan plan.
+    loan_steps = {s.id for s in engine.timeline(example_case("VL-2", policy), as_of=AS_OF).steps}
+    assert {"L-DUE", "L-24H", "L-3D"} <= loan_steps
     data = decision.to_dict()
     (entry,) = [g for g in data["allowed"] if g["remedy"] == BUREAU]
     assert (entry["label_en"], entry["label_zh"]) == ("report to the credit bureau", "报送征信")

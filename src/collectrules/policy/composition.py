@@ -41,6 +41,9 @@ MAX_EXTENDS_DEPTH = 16
 
 RawLoader = Callable[[str, Path | None], tuple[dict[str, Any], str, Path | None]]
 _IDENTITY = ("id", "version", "title", "description", "notes")
+#: Tables of ``[timeline]`` merged by name: a child's plan (or product's plan) of a new
+#: name is added, one of an existing name replaces that one.
+_BY_NAME = frozenset({"plans", "products"})
 
 
 @attrs.frozen
@@ -276,6 +279,19 @@ def _merge(
                 else:
                     remedies[rk] = rv
             merged["remedies"] = remedies
+        elif key == "timeline" and isinstance(value, Mapping):
+            base_timeline = merged.get(key)
+            timeline = dict(base_timeline) if isinstance(base_timeline, Mapping) else {}
+            for part, entries in value.items():
+                old_part = timeline.get(part)
+                if (
+                    part in _BY_NAME
+                    and isinstance(old_part, Mapping)
+                    and isinstance(entries, Mapping)
+                ):
+                    entries = {**old_part, **entries}
+                timeline[part] = entries
+            merged[key] = timeline
         elif isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
             merged[key] = {**merged[key], **value}
         else:

@@ -269,9 +269,10 @@ def cases(
     With ``also`` (another policy, or several), the cases are for comparing them with
     ``policy``, a champion and a challenger whose signal vocabularies may differ: their
     signals are of every kind that any of them knows, their values are drawn around
-    every threshold of each, and their products are those that all of them know. Decide them with ``unknown_signals="ignore"`` (as
-    ``impact`` and ``assert_decision`` do), so that each policy ignores the kinds it
-    does not know; the lookback window is the shortest of theirs.
+    every threshold of each, and their products are those that all of them know. Decide
+    them with ``unknown_signals="ignore"`` (as ``impact`` and ``assert_decision`` do), so
+    that each policy ignores the kinds it does not know; the lookback window is the
+    shortest of theirs.
 
     Days past due, amounts, guarantors, the maturity date and the count or value of
     each signal kind are drawn around every threshold the policy mentions. Up to

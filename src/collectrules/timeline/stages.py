@@ -1180,7 +1180,7 @@ class _Parser(TableReader):
             if name not in known:
                 self.fail(
                     f"{path}.{name}",
-                    f"unknown product {name!r}; add it to [catalogue.products] first",
+                    f"unknown product {name!r}",
                     key=str(name),
                     suggestion=did_you_mean(str(name), list(known)),
                 )
