@@ -138,7 +138,8 @@ def test_a_remedy_outside_the_standard_catalogue_reads_back_with_its_labels() ->
     )
     decision = Decision.from_dict(data)
     grant = decision.allowed[0]
-    assert grant.remedy == "credit_bureau_report" and type(grant.remedy) is str
+    assert grant.remedy == "credit_bureau_report"
+    assert type(grant.remedy) is str
     assert (grant.label_en, grant.label_zh) == ("credit bureau report", "报送征信")
     assert decision.to_dict() == data
     standard = Decision.from_dict(_decision())

@@ -1,4 +1,4 @@
-"""Named conditions: [conditions] used by name, extended in one place, checked with file and line."""
+"""Named conditions: [conditions] used by name, extended in one place, errors with file and line."""
 
 from __future__ import annotations
 

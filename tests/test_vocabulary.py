@@ -57,7 +57,9 @@ def test_the_policy_adds_a_remedy_and_a_product_after_the_standard_ones(policy: 
     assert list(policy.remedies)[len(Remedy) :] == [BUREAU]
     spec = policy.remedies[BUREAU]
     assert (spec.label_en, spec.label_zh) == ("report to the credit bureau", "报送征信")
-    assert spec.category is RemedyCategory.PRESSURE and spec.coercive and not spec.standard
+    assert spec.category is RemedyCategory.PRESSURE
+    assert spec.coercive
+    assert not spec.standard
     assert spec.cites == ("VL-BUREAU",)
     assert BUREAU in policy.coercive_remedies
     assert list(policy.products)[-1] == "mortgage"
@@ -65,7 +67,8 @@ def test_the_policy_adds_a_remedy_and_a_product_after_the_standard_ones(policy: 
     # The default's catalogues are the standard ones, nothing more.
     default = load_policy("default")
     assert list(default.remedies) == list(Remedy)
-    assert Remedy.LITIGATE in default.remedies and default.remedies["litigate"].standard
+    assert Remedy.LITIGATE in default.remedies
+    assert default.remedies["litigate"].standard
 
 
 def test_a_custom_remedy_joins_the_envelopes_of_its_category(policy: Any) -> None:
@@ -167,7 +170,9 @@ def test_a_mortgage_follows_its_own_plan_and_gets_the_bureau_report(policy: Any)
     assert decision.facts["product"] == "mortgage"
     assert decision.facts["plan_credit_bureau_report"] is True
     grant = decision.grant(BUREAU)
-    assert grant is not None and grant.required and grant.rule_id == "R-VL-BUREAU-MORTGAGE"
+    assert grant is not None
+    assert grant.required
+    assert grant.rule_id == "R-VL-BUREAU-MORTGAGE"
     assert decision.ability.value == "temporarily_unable"  # salary_delayed impairs it
     steps = {s.id: s for s in engine.timeline(case, as_of=AS_OF).steps}
     assert set(steps) == {"M-24H", "M-BUREAU"}
@@ -270,7 +275,8 @@ def test_unknown_signals_are_an_error_by_default_and_may_be_ignored() -> None:
         assert engine.stats.decided == 1
         assert decision.ability.value == "able"
         known = Engine(EXAMPLE, backend=backend).decide(case, as_of=AS_OF)
-        assert known.ignored_signals == 0 and "ignored_signals" not in known.to_dict()
+        assert known.ignored_signals == 0
+        assert "ignored_signals" not in known.to_dict()
         assert known.ability.value == "unable"
     with pytest.raises(InputError, match="unknown_signals: expected 'error' or 'ignore'"):
         Engine("default", unknown_signals="drop")  # type: ignore[arg-type]
@@ -282,7 +288,8 @@ def test_decide_many_ignores_unknown_kinds_in_plain_rows() -> None:
     assert [r.ok for r in results] == [True, True]
     assert [r.decision.ignored_signals for r in results if r.decision] == [1, 0]
     strict = list(Engine("default", backend="python").decide_many([salary_row()], as_of=AS_OF))
-    assert strict[0].error is not None and "salary_delayed" in str(strict[0].error)
+    assert strict[0].error is not None
+    assert "salary_delayed" in str(strict[0].error)
 
 
 def test_impact_counts_signals_one_policy_does_not_know_and_drops_no_row() -> None:
@@ -301,8 +308,9 @@ def test_a_kind_that_neither_policy_knows_is_still_a_bad_row() -> None:
     data = [case_dict(("salary_dleayed", None))]
     report = impact("default", EXAMPLE, data, as_of=AS_OF)
     assert report.decided == 0
-    ((where, side, error),) = report.errors
-    assert side == "input" and "salary_dleayed" in error
+    ((_where, side, error),) = report.errors
+    assert side == "input"
+    assert "salary_dleayed" in error
 
 
 def test_diff_lists_the_added_vocabulary() -> None:
