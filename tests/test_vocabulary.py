@@ -15,8 +15,10 @@ from tests.helpers import AS_OF, case_dict
 
 from collectrules import (
     Case,
+    Contact,
     Decision,
     Engine,
+    Guardrails,
     InputError,
     PolicyError,
     Remedy,
@@ -322,10 +324,18 @@ def test_diff_lists_the_added_vocabulary() -> None:
 
 
 def test_assert_decision_ignores_a_signal_the_policy_does_not_know() -> None:
-    decision = assert_decision("default", salary_row(), as_of=AS_OF, quadrant="Q1")
+    # A case made for the challenger: the champion ignores the kind it does not know.
+    case = Case.from_dict(salary_row(), signal_kinds=load_policy(EXAMPLE).signals)
+    decision = assert_decision("default", case, as_of=AS_OF, quadrant="Q1")
     assert decision.ignored_signals == 1
+    assert_decision(EXAMPLE, case, as_of=AS_OF, quadrant="Q2")
     with pytest.raises(InputError, match="salary_delayed"):
-        assert_decision("default", salary_row(), as_of=AS_OF, unknown_signals="error")
+        assert_decision("default", case, as_of=AS_OF, unknown_signals="error")
+    # Plain data is checked against the policy's kinds: a misspelt kind is an error.
+    with pytest.raises(InputError, match="unknown signal kind 'salary_delayed'"):
+        assert_decision("default", salary_row(), as_of=AS_OF)
+    plain = assert_decision("default", salary_row(), as_of=AS_OF, unknown_signals="ignore")
+    assert plain.ignored_signals == 1
 
 
 champion = Engine("default", backend="python", unknown_signals="ignore")
@@ -357,3 +367,16 @@ def test_cases_for_two_vocabularies_draw_the_kinds_of_both() -> None:
     assert "mortgage" not in found  # a product the champion does not know cannot be decided
     with pytest.raises(InputError, match="unknown signal kind 'salary_delayed'"):
         cases("default", kinds=["salary_delayed"])
+
+
+def test_guardrails_check_a_contact_on_a_custom_product(tmp_path: Path) -> None:
+    text = (
+        'extends = "cn_bank_loan"\nid = "mortgages"\n[catalogue.products.mortgage]\n'
+        'label_en = "mortgage"\nlabel_zh = "按揭贷款"\n'
+    )
+    guard = Guardrails(load_policy(write(tmp_path, text)))
+    case = Case.from_dict(case_dict(product="mortgage"))
+    late = Contact("phone", "debtor", "2026-04-03T22:30:00+08:00")
+    assert not guard.check(case, late, history=[]).allowed
+    day = Contact("phone", "debtor", "2026-04-03T10:30:00+08:00")
+    assert guard.check(case, day, history=[]).allowed

@@ -198,6 +198,7 @@ class Engine:
         """
         when = require_aware(as_of)
         kinds = tuple(self.policy.signals)
+        products = self.policy.products
         if is_frame(rows):
             rows = table_rows(rows)
         if isinstance(rows, str | bytes | Mapping) or not isinstance(rows, Iterable):
@@ -211,7 +212,9 @@ class Engine:
                 else:
                     raw_id = row.get("case_id") if isinstance(row, Mapping) else None
                     case_id = raw_id if isinstance(raw_id, str) else None
-                    case = Case.from_dict(row, signal_kinds=self._kinds_for(row, kinds))
+                    case = Case.from_dict(
+                        row, signal_kinds=self._kinds_for(row, kinds), products=products
+                    )
                 case_id = case.case_id
                 yield BatchResult(index, case_id, decision=self.decide(case, as_of=when))
             except CollectRulesError as exc:

@@ -581,21 +581,29 @@ class Case:
         signal_kinds: Collection[str] | None = None,
         source: str | None = None,
         no_date_sentinels: Collection[dt.date] = NO_DATE_SENTINELS,
+        products: Collection[str] | None = None,
     ) -> Case:
         """Structure a case from plain data, reporting every invalid field at once.
 
         ``signal_kinds`` is the vocabulary the signals must come from; it defaults to
-        the default policy's kinds. ``source`` names the file the data came from, so
-        that errors can say where. ``no_date_sentinels`` are dates that mean "no date"
-        in an optional date field (``maturity_date``): by default ``9999-12-31``; pass
-        ``()`` to refuse them as out of range instead.
+        the default policy's kinds. ``products`` is the product catalogue the product
+        must come from (``policy.products``); without it, any snake_case name is read,
+        and the engine checks it against its policy's catalogue when it decides.
+        ``source`` names the file the data came from, so that errors can say where.
+        ``no_date_sentinels`` are dates that mean "no date" in an optional date field
+        (``maturity_date``): by default ``9999-12-31``; pass ``()`` to refuse them as out
+        of range instead.
 
         Every value is checked against :mod:`collectrules.model.limits` first: years
         1900–2200, bounded numbers, strings, lists and nesting. Whatever the data, the
         only exception is an :class:`~collectrules.errors.InputError`.
         """
         return _structure_case(
-            data, signal_kinds=signal_kinds, source=source, no_date_sentinels=no_date_sentinels
+            data,
+            signal_kinds=signal_kinds,
+            source=source,
+            no_date_sentinels=no_date_sentinels,
+            products=products,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -940,6 +948,7 @@ def _structure_case(
     signal_kinds: Collection[str] | None,
     source: str | None,
     no_date_sentinels: Collection[dt.date] = NO_DATE_SENTINELS,
+    products: Collection[str] | None = None,
 ) -> Case:
     if not isinstance(data, Mapping):
         raise InputError(
@@ -959,6 +968,22 @@ def _structure_case(
         problems.extend(_cattrs_problems(exc, source))
 
     # Semantic checks that cattrs cannot make run on whatever structured, item by item.
+    product = data.get("product")
+    if (
+        products is not None
+        and isinstance(product, str)
+        and _PRODUCT_NAME.match(product)
+        and product not in products
+    ):
+        names = [str(p) for p in products]
+        problems.append(
+            FieldProblem(
+                "product",
+                f"unknown product {quote(product)}; known products: {', '.join(names)}",
+                source=source,
+                suggestion=did_you_mean(product, names),
+            )
+        )
     known = frozenset(signal_kinds) if signal_kinds is not None else _ALL_DEFAULT_KINDS
     for i, item in enumerate(_as_list(data.get("signals"))):
         kind = item.get("kind") if isinstance(item, Mapping) else None

@@ -207,7 +207,7 @@ def assert_decision(
     allows: Iterable[Remedy | str] | Remedy | str = (),
     blocks: Iterable[Remedy | str] | Remedy | str = (),
     backend: Backend = "python",
-    unknown_signals: UnknownSignals = "ignore",
+    unknown_signals: UnknownSignals | None = None,
 ) -> Decision:
     """Decide ``case`` under ``policy`` at ``as_of`` and check the decision.
 
@@ -217,10 +217,13 @@ def assert_decision(
     ``Case.from_dict``. ``quadrant`` (when given) must be the decided quadrant; every
     remedy of ``allows`` must be allowed and every one of ``blocks`` blocked.
 
-    A signal whose kind ``policy`` does not know is ignored (``unknown_signals``), so
-    that one case can be checked against policies whose vocabularies differ (a
-    champion and a challenger that adds a signal); the decision counts it in
-    ``ignored_signals``. Pass ``unknown_signals="error"`` to refuse such a case.
+    ``unknown_signals`` says what to do with a signal whose kind ``policy`` does not
+    know. By default, a :class:`Case` (made for another policy: a challenger that adds
+    a signal, or drawn by ``cases(policy, also=…)``) has such signals ignored, and the
+    decision counts them in ``ignored_signals``, so that one case can be checked
+    against policies whose vocabularies differ; plain data is checked against the
+    policy's kinds, so that a misspelt kind is an error. ``"ignore"`` or ``"error"``
+    applies to both.
 
     Returns the decision, for further checks. Raises :class:`DecisionMismatch` when an
     expectation is not met, with a readable diff and the trace.
@@ -229,6 +232,8 @@ def assert_decision(
     resolved = resolve_policy(policy)
     expectation.check(resolved.remedies)
     when = require_aware(as_of)
+    if unknown_signals is None:
+        unknown_signals = "ignore" if isinstance(case, Case) else "error"
     if not isinstance(case, Case):
         if not isinstance(case, Mapping):
             msg = f"expected a Case or a mapping, got {type(case).__name__}"
@@ -242,7 +247,7 @@ def assert_decision(
                 else []
             )
             kinds += tuple(k for k in own if isinstance(k, str))
-        case = Case.from_dict(case, signal_kinds=kinds)
+        case = Case.from_dict(case, signal_kinds=kinds, products=resolved.products)
     decision = engine_for(resolved, backend, unknown_signals).decide(case, as_of=when)
     problems = expectation.problems(decision)
     if problems:

@@ -324,6 +324,7 @@ class GoldenCase(pytest.Item):
             self.data,
             signal_kinds=tuple(self.policy.signals),
             source=f"{self.path.name}::{self.name}",
+            products=self.policy.products,
         )
         engine = engine_for(self.policy, "durable" if self.backend == "durable" else "python")
         decision = engine.decide(case, as_of=self.as_of)
