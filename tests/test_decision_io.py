@@ -12,7 +12,7 @@ import attrs
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from collectrules import Engine, InputError, available_policies, load_policy
+from collectrules import Engine, InputError, Remedy, available_policies, load_policy
 from collectrules.model import decision_io
 from collectrules.model.case import Case
 from collectrules.model.decision import SCHEMA_VERSION, Decision
@@ -89,7 +89,7 @@ def test_bad_decision_data_names_every_invalid_field() -> None:
     data["as_of"] = "2026-04-03T12:00:00"
     data["extra"] = 1
     with pytest.raises(InputError) as info:
-        Decision.from_dict(data, source="d.json")
+        Decision.from_dict(data, source="d.json", remedies=load_policy("default").remedies)
     text = str(info.value)
     assert "allowed[0].remedy: unknown remedy 'litigat' (did you mean 'litigate'?)" in text
     assert "quadrant.value: unknown quadrant 'Q5'" in text
@@ -129,3 +129,28 @@ def test_the_reader_handles_dates_and_literals_of_a_model() -> None:
         "x.json: extra.on: expected a date as YYYY-MM-DD, got '2026-13-01'",
         "x.json: extra.how: expected one of 'a', 'b'",
     ]
+
+
+def test_a_remedy_outside_the_standard_catalogue_reads_back_with_its_labels() -> None:
+    data = _decision()
+    data["allowed"][0].update(
+        remedy="credit_bureau_report", label_en="credit bureau report", label_zh="报送征信"
+    )
+    decision = Decision.from_dict(data)
+    grant = decision.allowed[0]
+    assert grant.remedy == "credit_bureau_report"
+    assert type(grant.remedy) is str
+    assert (grant.label_en, grant.label_zh) == ("credit bureau report", "报送征信")
+    assert decision.to_dict() == data
+    standard = Decision.from_dict(_decision())
+    assert all(type(g.remedy) is Remedy for g in standard.allowed)
+
+
+def test_a_remedy_name_must_be_snake_case() -> None:
+    data = _decision()
+    data["allowed"][0]["remedy"] = "Credit Report"
+    with pytest.raises(InputError) as info:
+        Decision.from_dict(data)
+    assert "allowed[0].remedy: expected a snake_case remedy name, got 'Credit Report'" in str(
+        info.value
+    )

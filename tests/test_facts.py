@@ -60,7 +60,7 @@ INVALID: list[tuple[str, dict[str, Any], str]] = [
     ),
     ("negative amount", {"overdue_amount": "-1"}, "overdue_amount: must not be negative, got -1"),
     ("unknown field", {"principle": "1"}, "principle: unknown field (did you mean 'principal'?)"),
-    ("unknown product", {"product": "mortgage"}, "product: unknown value 'mortgage'"),
+    ("unknown product", {"product": "Mortgage"}, "product: unknown value 'Mortgage'"),
     (
         "unknown signal",
         {"signals": [{"kind": "helth_issue", "observed_at": SEEN}]},

@@ -71,7 +71,7 @@ def test_every_example_case_is_valid(path: Path) -> None:
         ({"principal": -1}, "principal"),
         ({"currency": "rmb"}, "currency"),
         ({"due_date": 20260101}, "due_date"),
-        ({"product": "mortgag"}, "product"),
+        ({"product": "Mortgage"}, "product"),
         ({"colour": "red"}, None),
         ({"signals": [{"kind": "refused_to_pay"}]}, "signals"),
     ],

@@ -48,7 +48,14 @@ def test_the_schema_has_exactly_the_keys_the_loader_accepts() -> None:
     assert tuple(defs["layer_rule"]["properties"]) == policy_module._LAYER_RULE_KEYS
     assert tuple(defs["remedies"]["properties"]) == policy_module._REMEDIES_KEYS
     assert tuple(defs["remedy_rule"]["properties"]) == policy_module._REMEDY_RULE_KEYS
-    assert defs["remedy"]["enum"] == [r.value for r in Remedy]
+    # The standard remedies, or a snake_case name of the policy's own catalogue.
+    assert defs["remedy"]["anyOf"][0]["enum"] == [r.value for r in Remedy]
+    assert defs["remedy"]["anyOf"][1]["pattern"] == policy_module._KIND.pattern
+    assert tuple(defs["catalogue_remedy"]["properties"]) == policy_module._REMEDY_SPEC_KEYS
+    assert tuple(defs["catalogue_product"]["properties"]) == policy_module._PRODUCT_SPEC_KEYS
+    assert tuple(defs["named_condition"]["oneOf"][1]["properties"]) == (
+        policy_module._CONDITION_KEYS
+    )
     assert defs["layer"]["properties"]["hit_policy"]["enum"] == [
         "first",
         "priority",
@@ -124,7 +131,7 @@ def test_a_stray_key_fails_the_schema_and_the_loader_alike(where: str) -> None:
         (("layers", 0, "hit_policy"), "fist"),
         (("remedies", "conflict"), "blocks_win"),
         (("remedies", "rules", 0, "effect"), "permit"),
-        (("remedies", "rules", 0, "remedy"), "sue"),
+        (("remedies", "rules", 0, "remedy"), "Sue!"),
         (("signals", "refused", "polarity"), "bad"),
         (("parameters", "limit", "status"), "X"),
     ],

@@ -339,8 +339,12 @@ def test_a_policy_without_a_timeline_section_is_a_clear_error() -> None:
 
 
 def test_a_product_without_a_plan_has_no_steps_but_its_deadlines() -> None:
-    policy = variant(timeline={"plans": {"loan": [stage()]}, "products": {}})
-    tl = timeline(loan(product="receivable"), "2026-04-02 12:00", policy)
+    # A policy's own product that no plan names (plans merge by name with the base's,
+    # so every standard product keeps a plan).
+    policy = variant(
+        catalogue={"products": {"mortgage": {"label_en": "mortgage", "label_zh": "按揭贷款"}}}
+    )
+    tl = timeline(loan(product="mortgage"), "2026-04-02 12:00", policy)
     assert (tl.plan, tl.steps) == (None, ())
     assert tl.deadlines
 

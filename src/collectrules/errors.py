@@ -75,8 +75,12 @@ def quote(value: object, *, limit: int = QUOTE_LIMIT) -> str:
 
 
 def did_you_mean(name: str, known: Iterable[str]) -> str | None:
-    """Return the known name closest to ``name``, or ``None`` when none is close."""
-    matches = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.6)
+    """Return the known name closest to ``name``, or ``None`` when none is close.
+
+    The name is a plain ``str`` even when ``known`` holds ``StrEnum`` members (a
+    catalogue of remedies or products), so that a message quotes ``'loan'``.
+    """
+    matches = difflib.get_close_matches(name, sorted(map(str, known)), n=1, cutoff=0.6)
     return matches[0] if matches else None
 
 

@@ -25,6 +25,7 @@ from collectrules.errors import CollectRulesError, InputError
 from collectrules.io import Row
 from collectrules.model.case import Case
 from collectrules.model.decision import Decision, Quadrant
+from collectrules.model.remedies import RemedySpec
 from collectrules.model.time import require_aware
 from collectrules.policy import HitPolicy, Layer, LayerRule, Policy, RemedyRule
 
@@ -42,9 +43,10 @@ __all__ = [
 class Change:
     """One added, removed or changed item of a policy.
 
-    ``what`` is ``policy``, ``parameter``, ``signal``, ``layer``, ``rule`` (a layer
-    rule), ``remedy_rule`` or ``section``; ``fields`` lists ``(key, old, new)`` for a
-    change.
+    ``what`` is ``policy``, ``parameter``, ``signal``, ``condition`` (a named
+    condition), ``remedy`` or ``product`` (an entry of the policy's own catalogue),
+    ``layer``, ``rule`` (a layer rule), ``remedy_rule`` or ``section``; ``fields`` lists
+    ``(key, old, new)`` for a change.
     """
 
     what: str
@@ -146,11 +148,22 @@ def _rule_view(rule: LayerRule, layer: Layer, position: int) -> dict[str, Any]:
 def _remedy_view(rule: RemedyRule) -> dict[str, Any]:
     return {
         "effect": rule.effect.value,
-        "remedies": tuple(r.value for r in rule.remedies),
+        "remedies": tuple(map(str, rule.remedies)),
         "when": rule.when.to_text(),
         "reason": rule.reason,
         "conditions": rule.conditions,
         "cites": rule.cites,
+    }
+
+
+def _remedy_spec_view(spec: RemedySpec) -> dict[str, Any]:
+    return {
+        "label_en": spec.label_en,
+        "label_zh": spec.label_zh,
+        "category": spec.category.value,
+        "coercive": spec.coercive,
+        "envelopes": spec.envelopes,
+        "cites": spec.cites,
     }
 
 
@@ -212,6 +225,32 @@ def diff_policies(old: Policy, new: Policy) -> PolicyDiff:
         "signal",
         {k: {"dimension": s.dimension, "polarity": s.polarity} for k, s in old.signals.items()},
         {k: {"dimension": s.dimension, "polarity": s.polarity} for k, s in new.signals.items()},
+        {},
+    )
+    changes += _compare(
+        "condition",
+        {n: {"when": c.when.to_text(), "cites": c.cites} for n, c in old.named_conditions.items()},
+        {n: {"when": c.when.to_text(), "cites": c.cites} for n, c in new.named_conditions.items()},
+        {},
+    )
+    changes += _compare(
+        "remedy",
+        {n: _remedy_spec_view(r) for n, r in old.remedies.items() if not r.standard},
+        {n: _remedy_spec_view(r) for n, r in new.remedies.items() if not r.standard},
+        {},
+    )
+    changes += _compare(
+        "product",
+        {
+            n: {"label_en": p.label_en, "label_zh": p.label_zh}
+            for n, p in old.products.items()
+            if not p.standard
+        },
+        {
+            n: {"label_en": p.label_en, "label_zh": p.label_zh}
+            for n, p in new.products.items()
+            if not p.standard
+        },
         {},
     )
     changes += _compare(
@@ -285,6 +324,11 @@ class ImpactReport:
     ``gained`` and ``lost`` count, per remedy, the cases in which it became allowed or
     stopped being allowed. ``errors`` lists the rows that could not be decided, with the
     side (``old``, ``new`` or ``input``) and the reason.
+
+    When the two policies' signal vocabularies differ, a signal that only one of them
+    knows is ignored by the other, never a reason to drop the row: ``ignored`` counts,
+    for each side (``old``, ``new``) and signal kind, the cases whose signals of that
+    kind the side ignored.
     """
 
     old: str
@@ -298,6 +342,7 @@ class ImpactReport:
     changed: int
     sample: tuple[CaseChange, ...]
     errors: tuple[tuple[str, str, str], ...] = ()
+    ignored: Mapping[str, Mapping[str, int]] = attrs.field(factory=dict)
 
     @property
     def quadrant_changes(self) -> int:
@@ -321,6 +366,9 @@ class ImpactReport:
             "lost": dict(sorted(self.lost.items())),
             "sample": [c.to_dict() for c in self.sample],
             "errors": [{"where": w, "side": s, "error": e} for w, s, e in self.errors],
+            "ignored": {
+                side: dict(sorted(kinds.items())) for side, kinds in sorted(self.ignored.items())
+            },
         }
 
 
@@ -347,16 +395,19 @@ def impact(
 
     ``cases`` holds :class:`~collectrules.io.Row` objects (as
     :func:`~collectrules.io.read_rows` gives them), cases, or plain dicts. A row that
-    cannot be read or decided is counted in ``errors``, never dropped silently.
+    cannot be read or decided is counted in ``errors``, never dropped silently. A
+    signal whose kind only one policy knows is ignored by the other and counted in
+    :attr:`ImpactReport.ignored`.
     """
     when = require_aware(as_of)
-    champion = Engine(old, backend=backend)
-    challenger = Engine(new, backend=backend)
+    champion = Engine(old, backend=backend, unknown_signals="ignore")
+    challenger = Engine(new, backend=backend, unknown_signals="ignore")
     kinds = tuple(dict.fromkeys([*champion.policy.signals, *challenger.policy.signals]))
     matrix: Counter[tuple[str, str]] = Counter()
     gained: Counter[str] = Counter()
     lost: Counter[str] = Counter()
     errors: list[tuple[str, str, str]] = []
+    ignored: dict[str, Counter[str]] = {"old": Counter(), "new": Counter()}
     picked: list[CaseChange] = []
     total = decided = changed = 0
     for index, item in enumerate(cases):
@@ -376,13 +427,17 @@ def impact(
                 results.append(engine.decide(case, as_of=when))
             except CollectRulesError as exc:
                 errors.append((where, side, _one_line(exc)))
+                continue
+            if results[-1].ignored_signals:
+                known = engine.policy.signals
+                ignored[side].update({s.kind for s in case.signals if s.kind not in known})
         if len(results) != 2:
             continue
         decided += 1
         before, after = results
         matrix[(before.quadrant.value, after.quadrant.value)] += 1
-        was = {r.value for r in before.allowed_remedies}
-        now = {r.value for r in after.allowed_remedies}
+        was = set(map(str, before.allowed_remedies))
+        now = set(map(str, after.allowed_remedies))
         for r in now - was:
             gained[r] += 1
         for r in was - now:
@@ -414,6 +469,7 @@ def impact(
         changed,
         tuple(picked),
         tuple(errors),
+        {side: dict(kinds) for side, kinds in ignored.items() if kinds},
     )
 
 

@@ -54,8 +54,8 @@ def expectation_of(decision: Decision) -> dict[str, Any]:
     """The full expectation of a decision: its quadrant, and every remedy allowed and blocked."""
     return {
         "quadrant": decision.quadrant.value,
-        "allows": [g.remedy.value for g in decision.allowed],
-        "blocks": [b.remedy.value for b in decision.blocked],
+        "allows": [str(g.remedy) for g in decision.allowed],
+        "blocks": [str(b.remedy) for b in decision.blocked],
     }
 
 

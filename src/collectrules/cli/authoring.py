@@ -216,7 +216,7 @@ def _show_payload(loaded: Policy, chain: list[tuple[str, dict[str, Any]]]) -> di
                 {
                     "id": r.id,
                     "effect": r.effect.value,
-                    "remedies": [x.value for x in r.remedies],
+                    "remedies": [str(x) for x in r.remedies],
                     "when": r.when.to_text(),
                     "cites": list(r.cites),
                     "from": r.origin,
@@ -410,6 +410,11 @@ def _impact_text(report: changes.ImpactReport) -> str:
     )
     out.append(f"remedies gained (cases): {gained or '-'}")
     out.append(f"remedies lost (cases):   {lost or '-'}")
+    for side, label in (("old", "champion"), ("new", "challenger")):
+        kinds = report.ignored.get(side)
+        if kinds:
+            shown = ", ".join(f"{k} {n}" for k, n in sorted(kinds.items()))
+            out.append(f"signals the {label} does not know, ignored (cases): {shown}")
     if report.sample:
         out.append("")
         out.append(f"sample of changed cases ({len(report.sample)} of {report.changed}):")

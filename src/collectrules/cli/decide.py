@@ -32,8 +32,8 @@ __all__ = ["decide", "explain"]
 
 
 def _remedies(decision: Decision) -> tuple[str, str]:
-    allowed = ", ".join(g.remedy.value + ("!" if g.required else "") for g in decision.allowed)
-    blocked = ", ".join(f"{b.remedy.value} ({'/'.join(b.cites)})" for b in decision.blocked)
+    allowed = ", ".join(str(g.remedy) + ("!" if g.required else "") for g in decision.allowed)
+    blocked = ", ".join(f"{b.remedy!s} ({'/'.join(b.cites)})" for b in decision.blocked)
     return allowed or "-", blocked or "-"
 
 
@@ -65,7 +65,9 @@ def decide(
             report_row(row.where, row.error)
             continue
         try:
-            case = Case.from_dict(row.data, signal_kinds=kinds, source=row.where)
+            case = Case.from_dict(
+                row.data, signal_kinds=kinds, source=row.where, products=engine.policy.products
+            )
             decisions.append(engine.decide(case, as_of=when))
         except CollectRulesError as exc:
             bad += 1
@@ -118,7 +120,10 @@ def explain(
         reason = one_line(rows[0].error) if rows and rows[0].error else "expected one case"
         raise InputError([FieldProblem("", reason, source=str(case_file))])
     case = Case.from_dict(
-        rows[0].data, signal_kinds=tuple(engine.policy.signals), source=str(case_file)
+        rows[0].data,
+        signal_kinds=tuple(engine.policy.signals),
+        source=str(case_file),
+        products=engine.policy.products,
     )
     d = engine.decide(case, as_of=when)
     console = Console(width=200)

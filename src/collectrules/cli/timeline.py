@@ -200,7 +200,9 @@ def timeline(
         try:
             if row.error is not None or row.data is None:
                 raise row.error or InputError([FieldProblem("", "unreadable row")])
-            case = Case.from_dict(row.data, signal_kinds=kinds, source=row.where)
+            case = Case.from_dict(
+                row.data, signal_kinds=kinds, source=row.where, products=engine.policy.products
+            )
             timelines.append(engine.timeline(case, as_of=when))
         except CollectRulesError as exc:
             if len(rows) == 1:

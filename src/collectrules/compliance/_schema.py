@@ -8,9 +8,10 @@ from collectrules.compliance import buckets as _buckets
 from collectrules.compliance import guardrails as _guardrails
 from collectrules.compliance import regulatory as _regulatory
 from collectrules.compliance._packs import _NAME as _PARAM_NAME
-from collectrules.model.case import EventKind, Product
+from collectrules.model.case import EventKind
 from collectrules.policy.schema import (
     CITES,
+    PRODUCT_NAME,
     PRODUCTS,
     TEXT,
     by_id,
@@ -45,7 +46,7 @@ _REGULATION_PACK = {
     "products": PRODUCTS,
     "product_types": {
         "type": "object",
-        "propertyNames": {"enum": [p.value for p in Product]},
+        "propertyNames": PRODUCT_NAME,
         "additionalProperties": {"type": "string", "minLength": 1},
         "description": "dpd_ladder: the product type of each product, for thresholds by type.",
     },

@@ -34,7 +34,7 @@ from collectrules.conditions import FieldSpec, FieldType, Scalar
 from collectrules.errors import FieldProblem, InputError, PolicyError, did_you_mean
 from collectrules.model.case import Case, EventKind
 from collectrules.model.decision import BucketResult, Firing
-from collectrules.model.remedies import Remedy
+from collectrules.model.remedies import remedy_name
 from collectrules.model.time import require_aware, require_case
 from collectrules.policy import Policy, base_fields, load_policy
 from collectrules.policy.section import SectionLoader
@@ -66,7 +66,7 @@ class Bucket:
     label: str
     min_dpd: Figure
     max_dpd: Figure | None
-    treatments: tuple[Remedy, ...] = ()
+    treatments: tuple[str, ...] = ()
     cites: tuple[str, ...] = ()
     doc: str = ""
 
@@ -123,7 +123,7 @@ class BucketSet:
             bucket_set=self.id,
             bucket=bucket.id,
             label=bucket.label,
-            treatments=tuple(t.value for t in bucket.treatments),
+            treatments=tuple(map(str, bucket.treatments)),
             cites=bucket.cites or self.cites,
         )
 
@@ -222,7 +222,7 @@ def _parse_set(
     if not isinstance(raw_ranges, list) or not raw_ranges:
         reader.fail(f"{path}.ranges", "expected at least one range: [[buckets.<set>.ranges]]")
         raw_ranges = []
-    known_remedies = [r.value for r in Remedy]
+    known_remedies = [str(r) for r in reader.remedies]
     buckets: list[tuple[Bucket, str]] = []
     seen: set[str] = {current}
     for i, item in enumerate(raw_ranges):
@@ -263,11 +263,11 @@ def _parse_set(
                 f"min_dpd {low.as_int} is greater than max_dpd {high.as_int}",
                 rule_id=bid or None,
             )
-        treatments: list[Remedy] = []
+        treatments: list[str] = []
         for name in reader.texts(rtable, "treatments", rpath, rule_id=bid or None):
-            try:
-                treatments.append(Remedy(name))
-            except ValueError:
+            if name in reader.remedies:
+                treatments.append(remedy_name(name))
+            else:
                 reader.fail(
                     f"{rpath}.treatments",
                     f"unknown remedy {name!r}",

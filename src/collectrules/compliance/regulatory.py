@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, TypeAlias
 
 import attrs
@@ -37,7 +37,7 @@ import pendulum
 from collectrules.compliance._packs import Figure, PackReader
 from collectrules.conditions import FieldSpec, FieldType, Scalar
 from collectrules.errors import FieldProblem, InputError, did_you_mean
-from collectrules.model.case import Case, Product
+from collectrules.model.case import STANDARD_PRODUCTS, Case
 from collectrules.model.decision import Firing, RegulatoryClass
 from collectrules.model.time import days_past_due
 from collectrules.policy import Policy, base_fields
@@ -138,13 +138,13 @@ class LadderPack:
 
     def applies_to(self, case: Case) -> bool:
         """Whether the pack classifies cases of this product."""
-        if self.products and case.product.value not in self.products:
+        if self.products and str(case.product) not in self.products:
             return False
-        return not self.product_types or case.product.value in self.product_types
+        return not self.product_types or str(case.product) in self.product_types
 
     def assess(self, case: Case, dpd: int) -> Assessment:
         """The class of ``case`` at ``dpd``, and when the next, worse class begins."""
-        ptype = self.product_types.get(case.product.value, _ANY_TYPE)
+        ptype = self.product_types.get(str(case.product), _ANY_TYPE)
         rank = 0
         notes: list[str] = []
         for index, klass in enumerate(self.classes[1:], start=1):
@@ -182,7 +182,7 @@ class LadderPack:
         else:
             reason = f"{reason} [dpd {dpd}]".strip()
         if ptype != _ANY_TYPE:
-            notes.append(f"product {case.product.value} is {ptype}")
+            notes.append(f"product {case.product!s} is {ptype}")
         flags = {name: rank >= self.values.index(value) for name, value in self.flags.items()}
         return Assessment(
             pack_id=self.id,
@@ -221,7 +221,7 @@ class MaterialityPack:
 
     def applies_to(self, case: Case) -> bool:
         """Whether the pack classifies cases of this product."""
-        return not self.products or case.product.value in self.products
+        return not self.products or str(case.product) in self.products
 
     def label(self, value: str) -> tuple[str, str]:
         """English and Chinese labels of a value."""
@@ -366,10 +366,11 @@ class RegulationSection:
             ]
         )
 
-    def fields(self) -> dict[str, FieldSpec]:
-        """The fact fields the packs add, for conditions to read."""
+    def fields(self, products: Iterable[str] = STANDARD_PRODUCTS) -> dict[str, FieldSpec]:
+        """The fact fields the packs add, for conditions to read; a field is optional
+        when some product of ``products`` (the policy's catalogue) has no pack for it."""
         out: dict[str, FieldSpec] = {}
-        all_products = {p.value for p in Product}
+        all_products = set(map(str, products))
         for fact, packs in _by_fact(self.packs).items():
             covered: set[str] = set()
             for pack in packs:
@@ -527,7 +528,7 @@ def parse_section(
                 "classes in the same order",
             )
     section = RegulationSection(tuple(packs), frozenset(reader.used))
-    fields = section.fields()
+    fields = section.fields(reader.products)
     flag_names = {n for p in packs if isinstance(p, LadderPack) for n in p.flags}
     for name in sorted(flag_names & ({p.fact for p in packs} | set(base))):
         reader.fail("regulation", f"the flag {name!r} has the name of another fact field")
@@ -535,7 +536,7 @@ def parse_section(
 
 
 def _products(reader: PackReader, body: Mapping[str, Any], path: str) -> tuple[str, ...]:
-    return reader.choices(body, "products", path, [p.value for p in Product], default=())
+    return reader.choices(body, "products", path, [str(p) for p in reader.products], default=())
 
 
 def _parse_ladder(
@@ -549,7 +550,7 @@ def _parse_ladder(
     product_types: dict[str, str] = {}
     raw_types = body.get("product_types", {})
     types_table = reader.table(raw_types, f"{path}.product_types") or {}
-    known_products = [p.value for p in Product]
+    known_products = [str(p) for p in reader.products]
     for product, ptype in types_table.items():
         if product not in known_products:
             reader.fail(

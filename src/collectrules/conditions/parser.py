@@ -67,12 +67,17 @@ def parse(
     *,
     schema: Mapping[str, FieldSpec] | None = None,
     params: Mapping[str, Scalar] | None = None,
+    named: Mapping[str, Condition] | None = None,
 ) -> Condition:
     """Parse a condition string into the IR, without ever executing it.
 
     With ``schema``, every name must be a field of it or a parameter in ``params``
     (an unknown one is an error with a did-you-mean suggestion), and comparisons are
     type-checked. An empty text is :class:`Always`.
+
+    ``named`` maps the names of a policy's named conditions (``[conditions]``) to their
+    conditions: a bare name of one (``impaired``, ``not impaired``) stands for its
+    condition, expanded in place, so the result holds only fields and parameters.
     """
     if not isinstance(text, str):
         msg = f"a condition must be a string, got {type(text).__name__}"
@@ -95,7 +100,7 @@ def parse(
         raise ConditionError(message, text=text, column=col) from None
     except (ValueError, RecursionError, MemoryError) as exc:
         raise ConditionError(f"cannot parse: {type(exc).__name__}", text=text) from None
-    builder = _Builder(text.strip(), schema, params)
+    builder = _Builder(text.strip(), schema, params, named)
     for node in sorted(
         (n for n in ast.walk(tree.body) if type(n) in _FORBIDDEN),
         key=lambda n: (getattr(n, "col_offset", 0), -getattr(n, "end_col_offset", 0)),
@@ -134,10 +139,12 @@ class _Builder:
         text: str,
         schema: Mapping[str, FieldSpec] | None,
         params: Mapping[str, Scalar] | None,
+        named: Mapping[str, Condition] | None = None,
     ) -> None:
         self.text = text
         self.schema = schema
         self.params = params or {}
+        self.named: Mapping[str, Condition] = named or {}
 
     def fail(self, node: ast.AST, message: str, **kw: Any) -> ConditionError:
         col = getattr(node, "col_offset", None)
@@ -154,13 +161,22 @@ class _Builder:
                     break
                 raise self.fail(node, f"{what} is not allowed in a condition")
         if isinstance(node, ast.BoolOp):
-            parts = tuple(self.build(v) for v in node.values)
-            return All(parts) if isinstance(node.op, ast.And) else AnyOf(parts)
+            group = All if isinstance(node.op, ast.And) else AnyOf
+            parts: list[Condition] = []
+            for value in node.values:
+                part = self.build(value)
+                if isinstance(value, ast.Name) and value.id in self.named and type(part) is group:
+                    parts.extend(part.parts)  # a named 'a or b' inside 'x or …': one group
+                else:
+                    parts.append(part)
+            return group(tuple(parts))
         if isinstance(node, ast.Compare):
             return self.compare(node)
         if isinstance(node, ast.Name):
             if node.id in _BOOL_NAMES:
                 raise self.fail(node, "a bare constant is not a condition")
+            if node.id in self.named and (self.schema is None or node.id not in self.schema):
+                return self.named[node.id]
             name = self.field(node)
             self.check_bool_field(node, name)
             return Truth(name)
@@ -226,8 +242,15 @@ class _Builder:
                 raise self.fail(node, f"{_FORBIDDEN[type(node)]} is not allowed in a condition")
             raise self.fail(node, "expected a field name")
         name = node.id
+        if name in self.named and (self.schema is None or name not in self.schema):
+            raise self.fail(
+                node,
+                f"{name!r} is a named condition, true or false: use it alone "
+                f"({name}, not {name}), not in a comparison",
+                field=name,
+            )
         if self.schema is not None and name not in self.schema:
-            known = list(self.schema) + list(self.params)
+            known = list(self.schema) + list(self.params) + list(self.named)
             raise self.fail(
                 node,
                 f"unknown field {name!r}",

@@ -9,7 +9,14 @@ first use.
 from __future__ import annotations
 
 from collectrules.engine.compiled import CompiledPolicy
-from collectrules.engine.engine import Backend, BatchResult, Engine, display_facts
+from collectrules.engine.engine import (
+    Backend,
+    BatchResult,
+    Engine,
+    EngineStats,
+    UnknownSignals,
+    display_facts,
+)
 from collectrules.engine.session import CaseSession, Change
 
 __all__ = [
@@ -19,5 +26,7 @@ __all__ = [
     "Change",
     "CompiledPolicy",
     "Engine",
+    "EngineStats",
+    "UnknownSignals",
     "display_facts",
 ]

@@ -19,7 +19,6 @@ from collectrules.conditions import (
 from collectrules.conditions.python import compile_condition
 from collectrules.errors import EngineError
 from collectrules.model.decision import Firing, RemedyBlock, RemedyGrant
-from collectrules.model.remedies import Remedy
 from collectrules.policy import (
     ConflictRule,
     HitPolicy,
@@ -134,17 +133,27 @@ def layer_firings(outcome: LayerOutcome, matched: Sequence[LayerRule]) -> list[F
     return out
 
 
-_ORDER = {r: i for i, r in enumerate(Remedy)}
+def remedy_order(policy: Policy) -> Mapping[str, int]:
+    """Each remedy's place in the policy's catalogue: the order decisions list them in."""
+    order: Mapping[str, int] = policy.memo(
+        "remedy_order", lambda: {name: i for i, name in enumerate(policy.remedies)}
+    )
+    return order
 
 
 _RuleResults = tuple[Firing, tuple[RemedyGrant, ...], tuple[RemedyBlock, ...]]
+
+
+def _labels(policy: Policy, remedy: str) -> tuple[str, str]:
+    spec = policy.remedies.get(remedy)
+    return ("", "") if spec is None else (spec.label_en, spec.label_zh)
 
 
 def _remedy_results(policy: Policy) -> dict[str, _RuleResults]:
     """What each remedy rule contributes when it fires: it never depends on the case."""
     out: dict[str, _RuleResults] = {}
     for rule in policy.remedy_rules:
-        names = ", ".join(r.value for r in rule.remedies)
+        names = ", ".join(map(str, rule.remedies))
         firing = Firing(
             rule.id,
             "remedies",
@@ -155,13 +164,22 @@ def _remedy_results(policy: Policy) -> dict[str, _RuleResults]:
         )
         if rule.effect is RemedyEffect.BLOCK:
             blocks = tuple(
-                RemedyBlock(r, rule.id, rule.reason, rule.cites, (rule.id,)) for r in rule.remedies
+                RemedyBlock(r, rule.id, rule.reason, rule.cites, (rule.id,), *_labels(policy, r))
+                for r in rule.remedies
             )
             out[rule.id] = (firing, (), blocks)
         else:
             required = rule.effect is RemedyEffect.REQUIRE
             grants = tuple(
-                RemedyGrant(r, rule.id, rule.reason, rule.cites, rule.conditions, required)
+                RemedyGrant(
+                    r,
+                    rule.id,
+                    rule.reason,
+                    rule.cites,
+                    rule.conditions,
+                    required,
+                    *_labels(policy, r),
+                )
                 for r in rule.remedies
             )
             out[rule.id] = (firing, grants, ())
@@ -179,8 +197,8 @@ def resolve_remedies(
     ``remedies.conflict`` decides; ``unspecified`` blocks, as the safer reading, and
     ``collectrules check`` reports the conflict.
     """
-    grants: dict[Remedy, RemedyGrant] = {}
-    blocks: dict[Remedy, RemedyBlock] = {}
+    grants: dict[str, RemedyGrant] = {}
+    blocks: dict[str, RemedyBlock] = {}
     firings: list[Firing] = []
     results: dict[str, _RuleResults] = policy.memo(
         "remedy_results", lambda: _remedy_results(policy)
@@ -208,8 +226,9 @@ def resolve_remedies(
             del blocks[remedy]
         else:
             del grants[remedy]
-    allowed = tuple(sorted(grants.values(), key=lambda g: _ORDER[g.remedy]))
-    blocked = tuple(sorted(blocks.values(), key=lambda b: _ORDER[b.remedy]))
+    order = remedy_order(policy)
+    allowed = tuple(sorted(grants.values(), key=lambda g: order[g.remedy]))
+    blocked = tuple(sorted(blocks.values(), key=lambda b: order[b.remedy]))
     return allowed, blocked, firings
 
 

@@ -45,10 +45,18 @@ from collectrules.model.time import require_aware, require_case
 from collectrules.operations.team import Team
 from collectrules.operations.worklist import PlannedCase, RowFailure, Worklist
 from collectrules.policy import Policy, load_policy
-from collectrules.policy.derive import Derived, derive
+from collectrules.policy.derive import Derived, UnknownSignals, derive
 from collectrules.timeline.evaluate import Timeline, build_timeline
 
-__all__ = ["MONEY_EXPONENT", "Backend", "BatchResult", "Engine", "display_facts"]
+__all__ = [
+    "MONEY_EXPONENT",
+    "Backend",
+    "BatchResult",
+    "Engine",
+    "EngineStats",
+    "UnknownSignals",
+    "display_facts",
+]
 
 Backend = Literal["durable", "python"]
 
@@ -68,23 +76,50 @@ class BatchResult:
         return self.decision is not None
 
 
+@attrs.define
+class EngineStats:
+    """What an engine has decided so far: ``decided`` cases, and the signals it ignored
+    (``unknown_signals="ignore"``): how many, and how many of each kind."""
+
+    decided: int = 0
+    ignored_signals: int = 0
+    ignored_kinds: dict[str, int] = attrs.field(factory=dict)
+
+
 class Engine:
     """Decides cases under one policy.
 
     ``policy`` is a :class:`Policy`, a shipped policy name or a path; it defaults to the
     embedded default policy. ``backend`` is ``"durable"`` (the Rete engine) or
     ``"python"`` (the compiled evaluator).
+
+    ``unknown_signals`` says what to do with a signal whose kind the policy does not
+    know: ``"error"`` (the default) refuses the case with an
+    :class:`~collectrules.errors.InputError` naming each such signal; ``"ignore"``
+    decides the case as if the signal were absent, counts it in the decision's
+    ``ignored_signals`` and in :attr:`stats`. Comparing two policies whose signal
+    vocabularies differ (``impact``, ``assert_decision``) ignores them.
     """
 
     def __init__(
-        self, policy: Policy | str | Path = "default", *, backend: Backend = "durable"
+        self,
+        policy: Policy | str | Path = "default",
+        *,
+        backend: Backend = "durable",
+        unknown_signals: UnknownSignals = "error",
     ) -> None:
         self.policy = policy if isinstance(policy, Policy) else load_policy(policy)
         if backend not in ("durable", "python"):
             raise InputError(
                 [FieldProblem("backend", f"expected 'durable' or 'python', got {backend!r}")]
             )
+        if unknown_signals not in ("error", "ignore"):
+            msg = f"expected 'error' or 'ignore', got {unknown_signals!r}"
+            raise InputError([FieldProblem("unknown_signals", msg)])
         self.backend: Backend = backend
+        self.unknown_signals: UnknownSignals = unknown_signals
+        #: Counts of what this engine decided and ignored (see :class:`EngineStats`).
+        self.stats = EngineStats()
         self._generated = generated_policy(self.policy) if backend == "python" else None
         self._signals_read: dict[str, dict[str, frozenset[str]]] = {
             layer.id: {
@@ -109,12 +144,19 @@ class Engine:
 
     def derive(self, case: Case, *, as_of: dt.datetime) -> Derived:
         """The flat facts of ``case`` at ``as_of`` that the rules read."""
-        return derive(require_case(case), require_aware(as_of), self.policy)
+        return derive(
+            require_case(case),
+            require_aware(as_of),
+            self.policy,
+            unknown_signals=self.unknown_signals,
+        )
 
     def decide(self, case: Case, *, as_of: dt.datetime | str) -> Decision:
         """Decide one case at ``as_of`` (an aware datetime, or an ISO string with offset)."""
         when = require_aware(as_of)
-        derived = derive(require_case(case), when, self.policy)
+        derived = derive(
+            require_case(case), when, self.policy, unknown_signals=self.unknown_signals
+        )
         if self._generated is not None:
             outcome = self._generated.run(derived.facts)
         else:
@@ -131,7 +173,7 @@ class Engine:
         a decision's trace it rebuilds that decision, byte for byte.
         """
         when = require_aware(as_of)
-        derived = derive(case, when, self.policy)
+        derived = derive(case, when, self.policy, unknown_signals=self.unknown_signals)
         return self._decision(case, derived, replay_outcome(self.policy, fired))
 
     def timeline(self, case: Case, *, as_of: dt.datetime | str) -> Timeline:
@@ -213,6 +255,7 @@ class Engine:
         """
         when = require_aware(as_of)
         kinds = tuple(self.policy.signals)
+        products = self.policy.products
         if is_frame(rows):
             rows = table_rows(rows)
         if isinstance(rows, str | bytes | Mapping) or not isinstance(rows, Iterable):
@@ -226,7 +269,9 @@ class Engine:
                 else:
                     raw_id = row.get("case_id") if isinstance(row, Mapping) else None
                     case_id = raw_id if isinstance(raw_id, str) else None
-                    case = Case.from_dict(row, signal_kinds=kinds)
+                    case = Case.from_dict(
+                        row, signal_kinds=self._kinds_for(row, kinds), products=products
+                    )
                 case_id = case.case_id
                 yield BatchResult(index, case_id, decision=self.decide(case, as_of=when))
             except CollectRulesError as exc:
@@ -235,7 +280,23 @@ class Engine:
                 message = f"internal error: {type(exc).__name__}: {str(exc)[:300]}"
                 yield BatchResult(index, case_id, error=EngineError(message))
 
+    def _kinds_for(self, row: object, kinds: tuple[str, ...]) -> tuple[str, ...]:
+        """The signal kinds a row may carry: the policy's, and, when unknown kinds are
+        ignored, the row's own too (they are counted, not refused)."""
+        if self.unknown_signals == "error" or not isinstance(row, Mapping):
+            return kinds
+        items = row.get("signals")
+        if not isinstance(items, list):
+            return kinds
+        own = [i.get("kind") for i in items if isinstance(i, Mapping)]
+        return (*kinds, *(k for k in own if isinstance(k, str)))
+
     def _decision(self, case: Case, derived: Derived, outcome: Outcome) -> Decision:
+        self.stats.decided += 1
+        for signal in derived.ignored:
+            self.stats.ignored_signals += 1
+            counts = self.stats.ignored_kinds
+            counts[signal.kind] = counts.get(signal.kind, 0) + 1
         levels: dict[str, LevelResult] = {}
         policy = self.policy
         for resolved in outcome.levels:
@@ -299,6 +360,7 @@ class Engine:
             buckets=buckets,
             engine=self.backend,
             amounts=amounts,
+            ignored_signals=len(derived.ignored),
         )
 
 

@@ -47,9 +47,9 @@ class Change:
     decision: Decision
     previous: Decision | None
     quadrant_changed: bool
-    gained: tuple[Remedy, ...]
-    lost: tuple[Remedy, ...]
-    newly_blocked: tuple[Remedy, ...]
+    gained: tuple[str, ...]
+    lost: tuple[str, ...]
+    newly_blocked: tuple[str, ...]
 
     @property
     def changed(self) -> bool:
@@ -119,29 +119,35 @@ class CaseSession:
         decision = self.engine.decide(self._case, as_of=as_of)
         previous = self._last
         self._last = decision
+        order = tuple(self.engine.policy.remedies)
         if previous is None:
             return Change(
                 decision,
                 None,
                 quadrant_changed=True,
-                gained=sorted_remedies(decision.allowed_remedies),
+                gained=sorted_remedies(decision.allowed_remedies, order),
                 lost=(),
-                newly_blocked=sorted_remedies(decision.blocked_remedies),
+                newly_blocked=sorted_remedies(decision.blocked_remedies, order),
             )
         return Change(
             decision=decision,
             previous=previous,
             quadrant_changed=decision.quadrant is not previous.quadrant,
-            gained=sorted_remedies(decision.allowed_remedies - previous.allowed_remedies),
-            lost=sorted_remedies(previous.allowed_remedies - decision.allowed_remedies),
-            newly_blocked=sorted_remedies(decision.blocked_remedies - previous.blocked_remedies),
+            gained=sorted_remedies(decision.allowed_remedies - previous.allowed_remedies, order),
+            lost=sorted_remedies(previous.allowed_remedies - decision.allowed_remedies, order),
+            newly_blocked=sorted_remedies(
+                decision.blocked_remedies - previous.blocked_remedies, order
+            ),
         )
 
 
-def sorted_remedies(remedies: Iterable[Remedy]) -> tuple[Remedy, ...]:
-    """Remedies in the order of the :class:`Remedy` enum."""
-    order = {r: i for i, r in enumerate(Remedy)}
-    return tuple(sorted(remedies, key=order.__getitem__))
+def sorted_remedies(
+    remedies: Iterable[str], catalogue: Iterable[str] = tuple(Remedy)
+) -> tuple[str, ...]:
+    """Remedies in the order of ``catalogue`` (a policy's remedy catalogue; by default
+    the :class:`Remedy` enum); any other remedy follows, by name."""
+    order = {r: i for i, r in enumerate(catalogue)}
+    return tuple(sorted(remedies, key=lambda r: (order.get(r, len(order)), str(r))))
 
 
 def _without(items: tuple[T, ...], item: T, what: str) -> tuple[T, ...]:

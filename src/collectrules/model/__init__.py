@@ -14,6 +14,7 @@ from collectrules.model.case import (
     EventKind,
     Guarantor,
     Product,
+    ProductSpec,
     Signal,
     parse_as_of,
 )
@@ -30,7 +31,7 @@ from collectrules.model.decision import (
     RemedyGrant,
     TreatmentResult,
 )
-from collectrules.model.remedies import COERCIVE_REMEDIES, Remedy
+from collectrules.model.remedies import COERCIVE_REMEDIES, Remedy, RemedyCategory, RemedySpec
 from collectrules.model.time import days_past_due, local_midnight, require_aware, require_case
 
 __all__ = [
@@ -47,11 +48,14 @@ __all__ = [
     "LevelResult",
     "PolicyRef",
     "Product",
+    "ProductSpec",
     "Quadrant",
     "RegulatoryClass",
     "Remedy",
     "RemedyBlock",
+    "RemedyCategory",
     "RemedyGrant",
+    "RemedySpec",
     "Signal",
     "TreatmentResult",
     "days_past_due",

@@ -46,6 +46,7 @@ from collectrules.model.limits import (
 
 __all__ = [
     "DEFAULT_SIGNAL_KINDS",
+    "STANDARD_PRODUCTS",
     "Case",
     "ContactOutcome",
     "Event",
@@ -53,16 +54,23 @@ __all__ = [
     "Fee",
     "Guarantor",
     "Product",
+    "ProductSpec",
     "Signal",
     "currency_exponent",
     "parse_as_of",
+    "product_name",
     "to_minor_units",
     "zone",
 ]
 
 
 class Product(enum.StrEnum):
-    """The kind of credit a case is about."""
+    """The kind of credit a case is about: the standard catalogue.
+
+    Products are an open vocabulary: a policy may add its own in
+    ``[catalogue.products]`` (a ``mortgage``), and a case's ``product`` is then the
+    plain name. A case is checked against its policy's catalogue when it is decided.
+    """
 
     LOAN = "loan"
     CREDIT_CARD = "credit_card"
@@ -86,6 +94,30 @@ _PRODUCT_LABELS = {
     Product.RECEIVABLE: ("receivable", "应收账款"),
     Product.PROPERTY_FEE: ("property fee", "物业费"),
 }
+
+
+@attrs.frozen
+class ProductSpec:
+    """One product of a catalogue: its name, labels and citations."""
+
+    name: str
+    label_en: str
+    label_zh: str
+    cites: tuple[str, ...] = ()
+    standard: bool = False
+
+
+#: The standard product catalogue, in the order of :class:`Product`: every policy has it.
+STANDARD_PRODUCTS: Mapping[str, ProductSpec] = {
+    p: ProductSpec(p, *_PRODUCT_LABELS[p], standard=True) for p in Product
+}
+_PRODUCTS_BY_NAME: Mapping[str, Product] = {p.value: p for p in Product}
+
+
+def product_name(name: str) -> str:
+    """``name`` as products are held: the :class:`Product` member for a standard one,
+    the plain string for a policy's own."""
+    return _PRODUCTS_BY_NAME.get(name, name)
 
 
 class EventKind(enum.StrEnum):
@@ -477,15 +509,30 @@ def _guarantors(items: Iterable[Guarantor]) -> tuple[Guarantor, ...]:
     return _guarantor_items(items)
 
 
-def _product(value: object) -> Product:
+_PRODUCT_NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+
+
+def _product(value: object) -> str:
     if isinstance(value, Product):
         return value
-    if isinstance(value, str) and value in Product.__members__.values():
-        return Product(value)
+    if isinstance(value, str) and _PRODUCT_NAME.match(value):
+        return product_name(value)
     choices = ", ".join(repr(p.value) for p in Product)
     hint = did_you_mean(value, [p.value for p in Product]) if _short(value) else None
-    msg = f"unknown value {quote(value)}; expected one of {choices}"
+    msg = (
+        f"unknown value {quote(value)}; expected one of {choices}, or a snake_case "
+        "product of the policy's catalogue"
+    )
     raise InputError([FieldProblem("product", msg, suggestion=hint)], subject="case")
+
+
+def _structure_product(value: object, _: type) -> str:
+    try:
+        return _product(value)
+    except InputError as exc:
+        problem = exc.problems[0]
+        hint = f" (did you mean {problem.suggestion!r}?)" if problem.suggestion else ""
+        raise ValueError(f"{problem.message}{hint}") from None
 
 
 def _flag(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
@@ -503,7 +550,8 @@ class Case:
     """
 
     case_id: str = attrs.field(validator=_identifier)
-    product: Product = attrs.field(converter=_product)
+    #: A :class:`Product` member, or the name of a product of the policy's catalogue.
+    product: str = attrs.field(converter=_product)
     currency: str = attrs.field(validator=_currency)
     principal: Decimal = attrs.field(converter=_to_decimal, validator=_non_negative)
     overdue_amount: Decimal = attrs.field(converter=_to_decimal, validator=_non_negative)
@@ -542,21 +590,29 @@ class Case:
         signal_kinds: Collection[str] | None = None,
         source: str | None = None,
         no_date_sentinels: Collection[dt.date] = NO_DATE_SENTINELS,
+        products: Collection[str] | None = None,
     ) -> Case:
         """Structure a case from plain data, reporting every invalid field at once.
 
         ``signal_kinds`` is the vocabulary the signals must come from; it defaults to
-        the default policy's kinds. ``source`` names the file the data came from, so
-        that errors can say where. ``no_date_sentinels`` are dates that mean "no date"
-        in an optional date field (``maturity_date``): by default ``9999-12-31``; pass
-        ``()`` to refuse them as out of range instead.
+        the default policy's kinds. ``products`` is the product catalogue the product
+        must come from (``policy.products``); without it, any snake_case name is read,
+        and the engine checks it against its policy's catalogue when it decides.
+        ``source`` names the file the data came from, so that errors can say where.
+        ``no_date_sentinels`` are dates that mean "no date" in an optional date field
+        (``maturity_date``): by default ``9999-12-31``; pass ``()`` to refuse them as out
+        of range instead.
 
         Every value is checked against :mod:`collectrules.model.limits` first: years
         1900–2200, bounded numbers, strings, lists and nesting. Whatever the data, the
         only exception is an :class:`~collectrules.errors.InputError`.
         """
         return _structure_case(
-            data, signal_kinds=signal_kinds, source=source, no_date_sentinels=no_date_sentinels
+            data,
+            signal_kinds=signal_kinds,
+            source=source,
+            no_date_sentinels=no_date_sentinels,
+            products=products,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -597,6 +653,7 @@ _Money = NewType("_Money", Decimal)
 _Number = NewType("_Number", Decimal)
 _Id = NewType("_Id", str)
 _Kind = NewType("_Kind", str)
+_ProductName = NewType("_ProductName", str)
 _Months = NewType("_Months", int)
 
 
@@ -782,7 +839,7 @@ class _FeeIn:
 @attrs.frozen
 class _CaseIn:
     case_id: _Id
-    product: Product
+    product: _ProductName
     currency: _Kind
     principal: _Money
     overdue_amount: _Money
@@ -812,7 +869,7 @@ def _make_converter() -> cattrs.Converter:
     conv.register_structure_hook(bool, _structure_bool)
     conv.register_structure_hook(int, _structure_int)
     conv.register_structure_hook(_Months, _structure_months)
-    conv.register_structure_hook(Product, _enum_hook(Product))
+    conv.register_structure_hook(_ProductName, _structure_product)
     conv.register_structure_hook(EventKind, _enum_hook(EventKind))
     conv.register_structure_hook(ContactOutcome, _enum_hook(ContactOutcome))
     conv.register_unstructure_hook(pendulum.DateTime, lambda v: v.isoformat())
@@ -901,6 +958,7 @@ def _structure_case(
     signal_kinds: Collection[str] | None,
     source: str | None,
     no_date_sentinels: Collection[dt.date] = NO_DATE_SENTINELS,
+    products: Collection[str] | None = None,
 ) -> Case:
     if not isinstance(data, Mapping):
         raise InputError(
@@ -920,6 +978,22 @@ def _structure_case(
         problems.extend(_cattrs_problems(exc, source))
 
     # Semantic checks that cattrs cannot make run on whatever structured, item by item.
+    product = data.get("product")
+    if (
+        products is not None
+        and isinstance(product, str)
+        and _PRODUCT_NAME.match(product)
+        and product not in products
+    ):
+        names = [str(p) for p in products]
+        problems.append(
+            FieldProblem(
+                "product",
+                f"unknown product {quote(product)}; known products: {', '.join(names)}",
+                source=source,
+                suggestion=did_you_mean(product, names),
+            )
+        )
     known = frozenset(signal_kinds) if signal_kinds is not None else _ALL_DEFAULT_KINDS
     for i, item in enumerate(_as_list(data.get("signals"))):
         kind = item.get("kind") if isinstance(item, Mapping) else None

@@ -2,15 +2,15 @@
 
 ``Decision.to_json()`` gives the same bytes for the same case, ``as_of`` and policy:
 keys are sorted, lists keep their meaningful order (the trace in firing order, remedies
-in the order of the :class:`~collectrules.model.remedies.Remedy` enum), and nothing depends on
-the clock, the process or the machine.
+in the order of the policy's remedy catalogue: the :class:`~collectrules.model.remedies.Remedy`
+enum, then the policy's own), and nothing depends on the clock, the process or the machine.
 """
 
 from __future__ import annotations
 
 import enum
 import json
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 import attrs
@@ -18,7 +18,7 @@ import orjson
 import pendulum
 
 from collectrules.model import decision_io
-from collectrules.model.remedies import Remedy
+from collectrules.model.remedies import STANDARD_REMEDIES, Remedy, remedy_name
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -119,16 +119,33 @@ class LevelResult:
     in_force: Mapping[str, str] = attrs.field(factory=dict, hash=False)
 
 
+def _label(remedy: str, given: str, index: int) -> str:
+    """A remedy's label: the one the decision carries, else the standard one, else the name."""
+    if given:
+        return given
+    spec = STANDARD_REMEDIES.get(remedy)
+    if spec is None:
+        return str(remedy)
+    return spec.label_en if index == 0 else spec.label_zh
+
+
 @attrs.frozen
 class RemedyGrant:
-    """A remedy the lender may use (or, when ``required``, must use)."""
+    """A remedy the lender may use (or, when ``required``, must use).
 
-    remedy: Remedy
+    ``remedy`` is a :class:`~collectrules.model.remedies.Remedy` member for a standard
+    remedy and the plain name for a policy's own; ``label_en`` and ``label_zh`` are its
+    labels in the policy's catalogue (empty: the standard labels).
+    """
+
+    remedy: str = attrs.field(converter=remedy_name)
     rule_id: str
     reason: str
     cites: tuple[str, ...]
     conditions: tuple[str, ...] = ()
     required: bool = False
+    label_en: str = attrs.field(default="", eq=False)
+    label_zh: str = attrs.field(default="", eq=False)
 
 
 @attrs.frozen
@@ -137,14 +154,17 @@ class RemedyBlock:
 
     ``rule_id`` and ``reason`` are those of the first rule (in file order) that blocks
     it; ``rules`` lists every rule that blocks it, and ``cites`` every citation of those
-    rules, in the same order, each once.
+    rules, in the same order, each once. ``remedy`` and the labels are as in
+    :class:`RemedyGrant`.
     """
 
-    remedy: Remedy
+    remedy: str = attrs.field(converter=remedy_name)
     rule_id: str
     reason: str
     cites: tuple[str, ...]
     rules: tuple[str, ...] = ()
+    label_en: str = attrs.field(default="", eq=False)
+    label_zh: str = attrs.field(default="", eq=False)
 
 
 @attrs.frozen
@@ -198,8 +218,8 @@ class BucketResult:
         self, allowed: tuple[RemedyGrant, ...], blocked: tuple[RemedyBlock, ...]
     ) -> BucketResult:
         """This result with each treatment marked as the decision treats it."""
-        grants = {g.remedy.value: g for g in allowed}
-        blocks = {b.remedy.value: b for b in blocked}
+        grants = {str(g.remedy): g for g in allowed}
+        blocks = {str(b.remedy): b for b in blocked}
         decided: list[TreatmentResult] = []
         for name in self.treatments:
             grant, block = grants.get(name), blocks.get(name)
@@ -228,6 +248,9 @@ class Decision:
     to its result; ``trace`` lists every rule that fired, in firing order. ``amounts``
     is what is owed, when the case carries contract terms (docs/charges.md); the key
     is left out of the JSON when it is empty, so other decisions keep their bytes.
+    ``ignored_signals`` counts the case's signals whose kind the policy does not know,
+    when the engine was told to ignore them (``Engine(…, unknown_signals="ignore")``);
+    it is in the JSON only when it is not 0.
     """
 
     case_id: str
@@ -243,6 +266,7 @@ class Decision:
     buckets: tuple[BucketResult, ...] = ()
     engine: str = "durable"
     amounts: Mapping[str, Any] = attrs.field(factory=dict)
+    ignored_signals: int = 0
 
     @property
     def willingness(self) -> LevelResult:
@@ -255,12 +279,12 @@ class Decision:
         return self.levels["ability"]
 
     @property
-    def allowed_remedies(self) -> frozenset[Remedy]:
-        """The remedies allowed, as a set."""
+    def allowed_remedies(self) -> frozenset[str]:
+        """The remedies allowed, as a set (standard ones as :class:`Remedy` members)."""
         return frozenset(g.remedy for g in self.allowed)
 
     @property
-    def blocked_remedies(self) -> frozenset[Remedy]:
+    def blocked_remedies(self) -> frozenset[str]:
         """The remedies blocked, as a set."""
         return frozenset(b.remedy for b in self.blocked)
 
@@ -283,6 +307,8 @@ class Decision:
         out = self._core_dict()
         if self.amounts:
             out["amounts"] = dict(self.amounts)
+        if self.ignored_signals:
+            out["ignored_signals"] = self.ignored_signals
         return out
 
     def _core_dict(self) -> dict[str, Any]:
@@ -300,18 +326,18 @@ class Decision:
             "allowed": [
                 {
                     **_record(g),
-                    "remedy": g.remedy.value,
-                    "label_en": g.remedy.label_en,
-                    "label_zh": g.remedy.label_zh,
+                    "remedy": str(g.remedy),
+                    "label_en": _label(g.remedy, g.label_en, 0),
+                    "label_zh": _label(g.remedy, g.label_zh, 1),
                 }
                 for g in self.allowed
             ],
             "blocked": [
                 {
                     **_record(b),
-                    "remedy": b.remedy.value,
-                    "label_en": b.remedy.label_en,
-                    "label_zh": b.remedy.label_zh,
+                    "remedy": str(b.remedy),
+                    "label_en": _label(b.remedy, b.label_en, 0),
+                    "label_zh": _label(b.remedy, b.label_zh, 1),
                 }
                 for b in self.blocked
             ],
@@ -336,25 +362,48 @@ class Decision:
 
     @classmethod
     def from_dict(
-        cls, data: Mapping[str, Any], *, engine: str = "durable", source: str | None = None
+        cls,
+        data: Mapping[str, Any],
+        *,
+        engine: str = "durable",
+        source: str | None = None,
+        remedies: Collection[str] | None = None,
     ) -> Decision:
         """The decision whose :meth:`to_dict` is ``data``: ``from_dict(d.to_dict())``
         gives ``d`` back (``engine`` is not in the data; pass it when known).
 
         Invalid data is an :class:`~collectrules.errors.InputError` naming every invalid
-        field by its path, and ``source`` when given.
+        field by its path, and ``source`` when given. Remedies are an open vocabulary:
+        pass ``remedies`` (``policy.remedies``, the policy's catalogue) to refuse a
+        remedy outside it; without it, any snake_case name is read, a standard one as
+        its :class:`~collectrules.model.remedies.Remedy` member.
         """
         return decision_io.decision_from_dict(
-            cls, data, schema_version=SCHEMA_VERSION, engine=engine, source=source
+            cls,
+            data,
+            schema_version=SCHEMA_VERSION,
+            engine=engine,
+            source=source,
+            remedies=remedies,
         )
 
     @classmethod
     def from_json(
-        cls, text: str | bytes, *, engine: str = "durable", source: str | None = None
+        cls,
+        text: str | bytes,
+        *,
+        engine: str = "durable",
+        source: str | None = None,
+        remedies: Collection[str] | None = None,
     ) -> Decision:
         """The decision whose :meth:`to_json` is ``text``; see :meth:`from_dict`."""
         return decision_io.decision_from_json(
-            cls, text, schema_version=SCHEMA_VERSION, engine=engine, source=source
+            cls,
+            text,
+            schema_version=SCHEMA_VERSION,
+            engine=engine,
+            source=source,
+            remedies=remedies,
         )
 
 

@@ -19,9 +19,10 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import json
+import re
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 import attrs
@@ -41,13 +42,15 @@ _DERIVED: dict[str, frozenset[str]] = {
     "Decision": frozenset({"schema_version", "quadrant"}),
 }
 _MISSING = object()
+_REMEDY_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
 class _Reader:
     """Structures plain data into the attrs model, collecting every problem."""
 
-    def __init__(self, source: str | None) -> None:
+    def __init__(self, source: str | None, remedies: Collection[str] | None = None) -> None:
         self.source = source
+        self.remedies = remedies
         self.problems: list[FieldProblem] = []
 
     def fail(self, path: str, message: str, suggestion: str | None = None) -> object:
@@ -77,6 +80,9 @@ class _Reader:
             if value is not _MISSING:
                 kwargs[name] = value
         if cls.__name__ in ("RemedyGrant", "RemedyBlock"):
+            remedy = kwargs.get("remedy")
+            if isinstance(remedy, str) and not self.remedy_ok(remedy, _join(path, "remedy")):
+                kwargs.pop("remedy")
             for key in ("label_en", "label_zh"):
                 if key in data and not isinstance(data[key], str):
                     self.fail(_join(path, key), f"expected a string, got {_kind(data[key])}")
@@ -84,6 +90,17 @@ class _Reader:
         if missing and not (set(missing) <= skip):
             return _MISSING
         return kwargs if skip else cls(**kwargs)
+
+    def remedy_ok(self, name: str, path: str) -> bool:
+        """A remedy is a name of the catalogue given, or else any snake_case name."""
+        if self.remedies is not None and name not in self.remedies:
+            known = [str(r) for r in self.remedies]
+            self.fail(path, f"unknown remedy {name!r}", did_you_mean(name, known))
+            return False
+        if not _REMEDY_NAME.match(name):
+            self.fail(path, f"expected a snake_case remedy name, got {name!r}")
+            return False
+        return True
 
     def value(self, tp: Any, data: object, path: str) -> Any:
         origin = typing.get_origin(tp)
@@ -180,14 +197,16 @@ def decision_from_dict(
     schema_version: str,
     engine: str = "durable",
     source: str | None = None,
+    remedies: Collection[str] | None = None,
 ) -> D:
     """The decision of class ``cls`` whose ``to_dict()`` is ``data``.
 
     ``data["schema_version"]`` must be ``schema_version``. Invalid data is an
     :class:`~collectrules.errors.InputError` listing every invalid field by path;
-    ``source`` (a file name) is named in each problem.
+    ``source`` (a file name) is named in each problem. With ``remedies`` (a policy's
+    remedy catalogue), every remedy must be one of them; without, any snake_case name.
     """
-    reader = _Reader(source)
+    reader = _Reader(source, remedies)
     if not isinstance(data, Mapping):
         raise InputError([FieldProblem("", f"expected an object, got {_kind(data)}", source)])
     version = data.get("schema_version", _MISSING)
@@ -225,6 +244,7 @@ def decision_from_json(
     schema_version: str,
     engine: str = "durable",
     source: str | None = None,
+    remedies: Collection[str] | None = None,
 ) -> D:
     """The decision whose ``to_json()`` is ``text``; see :func:`decision_from_dict`."""
     try:
@@ -234,5 +254,5 @@ def decision_from_json(
             [FieldProblem("", f"not JSON: {exc.msg}", source=source, line=exc.lineno)]
         ) from None
     return decision_from_dict(
-        cls, data, schema_version=schema_version, engine=engine, source=source
+        cls, data, schema_version=schema_version, engine=engine, source=source, remedies=remedies
     )

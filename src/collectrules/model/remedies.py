@@ -1,14 +1,37 @@
-"""The remedies a lender may use on an overdue account, with bilingual labels."""
+"""The remedies a lender may use on an overdue account: the standard catalogue.
+
+Remedies are an open vocabulary. :class:`Remedy` names the standard catalogue, the one
+every policy starts from (``Remedy.LITIGATE`` and friends); a policy may add remedies of
+its own in ``[catalogue.remedies]``, each with labels, a :class:`RemedyCategory` and
+citations (docs/policy-format.md). Wherever a remedy is held (a rule, a grant, a
+decision read back from JSON), it is a ``str``: the :class:`Remedy` member for a
+standard remedy (a ``StrEnum``, so it compares and hashes as its name), and the plain
+name for a policy's own. :func:`remedy_name` gives that form for any name.
+
+Adding a remedy to the standard catalogue is one change, here: a member of
+:class:`Remedy` and its row in ``_STANDARD`` (labels, category, whether it coerces).
+"""
 
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 
-__all__ = ["COERCIVE_REMEDIES", "Remedy"]
+import attrs
+
+__all__ = [
+    "CATEGORY_QUADRANTS",
+    "COERCIVE_REMEDIES",
+    "STANDARD_REMEDIES",
+    "Remedy",
+    "RemedyCategory",
+    "RemedySpec",
+    "remedy_name",
+]
 
 
 class Remedy(enum.StrEnum):
-    """One thing the lender may do about an overdue account.
+    """One remedy of the standard catalogue.
 
     ``claim_guarantor`` is the lawful demand on a guarantor within the guarantee period
     (CN-GUARANTEE-PERIOD): a claim, not pressure, so it is open to every quadrant while
@@ -40,46 +63,111 @@ class Remedy(enum.StrEnum):
     @property
     def label_en(self) -> str:
         """English label."""
-        return _LABELS[self][0]
+        return STANDARD_REMEDIES[self].label_en
 
     @property
     def label_zh(self) -> str:
         """Chinese label."""
-        return _LABELS[self][1]
+        return STANDARD_REMEDIES[self].label_zh
+
+    @property
+    def category(self) -> RemedyCategory:
+        """The remedy's category."""
+        return STANDARD_REMEDIES[self].category
 
 
-_LABELS: dict[Remedy, tuple[str, str]] = {
-    Remedy.REMIND: ("remind", "提醒"),
-    Remedy.EXTEND: ("extension", "展期"),
-    Remedy.REPLAN: ("repayment-plan change", "调整还款计划"),
-    Remedy.RESTRUCTURE: ("restructuring", "债务重组"),
-    Remedy.REFINANCE: ("refinancing help", "协助融资"),
-    Remedy.DISPOSE_ASSETS: ("asset disposal", "处置财产"),
-    Remedy.NEGOTIATE: ("negotiation", "协商"),
-    Remedy.PRESSURE_GUARANTOR: ("pressure through guarantors", "向担保人施压"),
-    Remedy.CLAIM_GUARANTOR: ("claim against the guarantor", "向保证人主张保证责任"),
-    Remedy.PRESSURE_THIRD_PARTY: ("pressure through third parties", "通过第三方施压"),
-    Remedy.LITIGATE: ("litigation", "诉讼"),
-    Remedy.INVESTIGATE_ASSETS: ("asset investigation", "调查财产线索"),
-    Remedy.OUTSOURCE: ("outsourcing", "委外催收"),
-    Remedy.TRANSFER: ("transfer of the loan", "转让"),
-    Remedy.WRITE_OFF: ("write-off", "核销"),
-    Remedy.REDUCE: ("reduction", "减免"),
-    Remedy.INTERNAL_REVIEW: ("internal review", "内部审查"),
-    Remedy.GRACE_PERIOD: ("grace period", "宽限期"),
-    Remedy.FORBEAR: ("forbearance", "宽容措施"),
-    Remedy.VISIT: ("collection visit", "上门催收"),
+class RemedyCategory(enum.StrEnum):
+    """What kind of remedy it is; for a policy's own remedy, the category also gives
+    the quadrant envelopes it belongs to by default (:data:`CATEGORY_QUADRANTS`)."""
+
+    EXTENSION = "extension"
+    RESTRUCTURING = "restructuring"
+    PRESSURE = "pressure"
+    LITIGATION = "litigation"
+    OTHER = "other"
+
+
+#: The quadrants whose envelope admits a policy's own remedy of each category, unless
+#: the policy lists the remedy in ``[envelopes]`` or gives it ``envelopes = [...]``:
+#: extension as for the grace period and the extension (Q1, Q2), restructuring as for
+#: a plan change (Q2), pressure and litigation as for Q3 and Q4, other everywhere.
+CATEGORY_QUADRANTS: Mapping[RemedyCategory, tuple[str, ...]] = {
+    RemedyCategory.EXTENSION: ("Q1", "Q2"),
+    RemedyCategory.RESTRUCTURING: ("Q2",),
+    RemedyCategory.PRESSURE: ("Q3", "Q4"),
+    RemedyCategory.LITIGATION: ("Q3", "Q4"),
+    RemedyCategory.OTHER: ("Q1", "Q2", "Q3", "Q4"),
+}
+
+
+@attrs.frozen
+class RemedySpec:
+    """One remedy of a catalogue: its name, labels, category and citations.
+
+    ``coercive`` marks a remedy that puts pressure on the debtor: the testing kit's
+    severity invariants order decisions by it. ``standard`` is true for the remedies of
+    :class:`Remedy`; ``envelopes`` (a policy's own remedy only) names the quadrants
+    whose envelope admits it, when the policy says so instead of its category.
+    """
+
+    name: str
+    label_en: str
+    label_zh: str
+    category: RemedyCategory
+    cites: tuple[str, ...] = ()
+    coercive: bool = False
+    standard: bool = False
+    envelopes: tuple[str, ...] | None = None
+
+
+_E, _R, _P, _L, _O = (
+    RemedyCategory.EXTENSION,
+    RemedyCategory.RESTRUCTURING,
+    RemedyCategory.PRESSURE,
+    RemedyCategory.LITIGATION,
+    RemedyCategory.OTHER,
+)
+
+# One row per standard remedy: English and Chinese labels, category, coercive.
+_STANDARD: dict[Remedy, tuple[str, str, RemedyCategory, bool]] = {
+    Remedy.REMIND: ("remind", "提醒", _O, False),
+    Remedy.EXTEND: ("extension", "展期", _E, False),
+    Remedy.REPLAN: ("repayment-plan change", "调整还款计划", _R, False),
+    Remedy.RESTRUCTURE: ("restructuring", "债务重组", _R, False),
+    Remedy.REFINANCE: ("refinancing help", "协助融资", _R, False),
+    Remedy.DISPOSE_ASSETS: ("asset disposal", "处置财产", _R, False),
+    Remedy.NEGOTIATE: ("negotiation", "协商", _O, False),
+    Remedy.PRESSURE_GUARANTOR: ("pressure through guarantors", "向担保人施压", _P, True),
+    Remedy.CLAIM_GUARANTOR: ("claim against the guarantor", "向保证人主张保证责任", _O, False),
+    Remedy.PRESSURE_THIRD_PARTY: ("pressure through third parties", "通过第三方施压", _P, True),
+    Remedy.LITIGATE: ("litigation", "诉讼", _L, True),
+    Remedy.INVESTIGATE_ASSETS: ("asset investigation", "调查财产线索", _P, True),
+    Remedy.OUTSOURCE: ("outsourcing", "委外催收", _P, True),
+    Remedy.TRANSFER: ("transfer of the loan", "转让", _P, True),
+    Remedy.WRITE_OFF: ("write-off", "核销", _O, True),
+    Remedy.REDUCE: ("reduction", "减免", _R, False),
+    Remedy.INTERNAL_REVIEW: ("internal review", "内部审查", _O, False),
+    Remedy.GRACE_PERIOD: ("grace period", "宽限期", _E, False),
+    Remedy.FORBEAR: ("forbearance", "宽容措施", _E, False),
+    Remedy.VISIT: ("collection visit", "上门催收", _O, False),
+}
+if set(_STANDARD) != set(Remedy):  # pragma: no cover - a guard for whoever adds one
+    missing = ", ".join(sorted(set(Remedy) - set(_STANDARD)))
+    raise RuntimeError(f"standard remedies without a catalogue row: {missing}")
+
+#: The standard catalogue, in the order of :class:`Remedy`: every policy has it.
+STANDARD_REMEDIES: Mapping[str, RemedySpec] = {
+    remedy: RemedySpec(remedy, *_STANDARD[remedy][:3], coercive=_STANDARD[remedy][3], standard=True)
+    for remedy in Remedy
 }
 
 #: Remedies that put pressure on the debtor; policy invariants order them by severity.
-COERCIVE_REMEDIES: frozenset[Remedy] = frozenset(
-    {
-        Remedy.PRESSURE_GUARANTOR,
-        Remedy.PRESSURE_THIRD_PARTY,
-        Remedy.LITIGATE,
-        Remedy.INVESTIGATE_ASSETS,
-        Remedy.OUTSOURCE,
-        Remedy.TRANSFER,
-        Remedy.WRITE_OFF,
-    }
-)
+COERCIVE_REMEDIES: frozenset[Remedy] = frozenset(r for r in Remedy if _STANDARD[r][3])
+
+_BY_NAME: Mapping[str, Remedy] = {r.value: r for r in Remedy}
+
+
+def remedy_name(name: str) -> str:
+    """``name`` as remedies are held: the :class:`Remedy` member for a standard one,
+    the plain string for any other (a policy's own remedy)."""
+    return _BY_NAME.get(name, name)

@@ -29,6 +29,7 @@ import pendulum
 
 from collectrules.model import case as _case
 from collectrules.model.decision import SCHEMA_VERSION, Decision, Quadrant
+from collectrules.model.remedies import Remedy
 
 __all__ = [
     "CASE_SCHEMA_ID",
@@ -56,6 +57,13 @@ _MONEY = {
     "pattern": r"^\d+(\.\d+)?([eE][-+]?\d+)?$",
     "description": "An amount in major units (not negative), as a JSON number or a string.",
 }
+_REMEDY = {
+    "anyOf": [
+        {"enum": [r.value for r in Remedy]},
+        {"type": "string", "pattern": "^[a-z][a-z0-9_]*$"},
+    ],
+    "description": "A remedy: a standard one, or one of the policy's own catalogue.",
+}
 # Fields whose JSON shape is narrower than their Python type.
 _FIELD_SCHEMAS: dict[tuple[str, str], dict[str, Any]] = {
     ("case", "currency"): {
@@ -66,6 +74,20 @@ _FIELD_SCHEMAS: dict[tuple[str, str], dict[str, Any]] = {
     ("case", "timezone"): {
         "type": "string",
         "description": "An IANA time zone, such as Asia/Shanghai.",
+    },
+    ("case", "product"): {
+        "type": "string",
+        "pattern": r"^[a-z][a-z0-9_]{0,63}$",
+        "description": "A product of the policy's catalogue: loan, credit_card, receivable, "
+        "property_fee, or one the policy adds in [catalogue.products].",
+    },
+    ("remedy_grant", "remedy"): _REMEDY,
+    ("remedy_block", "remedy"): _REMEDY,
+    ("decision", "ignored_signals"): {
+        "type": "integer",
+        "minimum": 1,
+        "description": "How many of the case's signals the policy does not know and the "
+        "engine ignored (unknown_signals='ignore'); absent when none were.",
     },
     ("signal", "kind"): {
         "type": "string",

@@ -408,7 +408,7 @@ def work_items(
                 limit_at=step.limit_at,
                 next_contact_at=next_at,
                 contact_note=note,
-                remedy=None if remedy is None else remedy.value,
+                remedy=None if remedy is None else str(remedy),
                 remedy_status=status,
                 blocking_rule=blocking,
                 emergency=emergency,

@@ -11,6 +11,8 @@ from typing import Any
 
 from collectrules.conditions import Scalar
 from collectrules.errors import did_you_mean
+from collectrules.model.case import STANDARD_PRODUCTS, ProductSpec
+from collectrules.model.remedies import STANDARD_REMEDIES, RemedySpec
 from collectrules.policy.section import SectionLoader
 
 __all__ = ["TableReader"]
@@ -23,6 +25,18 @@ class TableReader:
         self.loader = loader
         self.params = params
         self.failures = 0
+
+    @property
+    def remedies(self) -> Mapping[str, RemedySpec]:
+        """The policy's remedy catalogue (standard and own), as the loader read it."""
+        found = getattr(self.loader, "remedies", None)
+        return found if isinstance(found, Mapping) else STANDARD_REMEDIES
+
+    @property
+    def products(self) -> Mapping[str, ProductSpec]:
+        """The policy's product catalogue (standard and own), as the loader read it."""
+        found = getattr(self.loader, "products", None)
+        return found if isinstance(found, Mapping) else STANDARD_PRODUCTS
 
     @property
     def failed(self) -> bool:

@@ -9,6 +9,10 @@ relative to the child's file. The resolved policy is the base with, in order:
   ``rules`` replace the base's rules of the same id or are appended; other layers are
   appended;
 * ``remedies.rules``: replaced by id, or appended; ``remedies.conflict`` overrides;
+* ``conditions`` (named conditions): replaced by name, or added; a child entry
+  ``name = { or = "…" }`` adds an alternative to the base's condition of that name
+  (the result is ``(base) or (alternative)``);
+* ``catalogue``: remedies and products merged by name, key by key;
 * ``disable``: a list of rule ids removed from the result (an unknown id is a problem,
   reported with the file's other problems);
 * any other section (``timeline``, ``regulation`` …): merged one level deep.
@@ -37,6 +41,9 @@ MAX_EXTENDS_DEPTH = 16
 
 RawLoader = Callable[[str, Path | None], tuple[dict[str, Any], str, Path | None]]
 _IDENTITY = ("id", "version", "title", "description", "notes")
+#: Tables of ``[timeline]`` merged by name: a child's plan (or product's plan) of a new
+#: name is added, one of an existing name replaces that one.
+_BY_NAME = frozenset({"plans", "products"})
 
 
 @attrs.frozen
@@ -55,6 +62,8 @@ class Resolution:
     sources: dict[str, str]
     parameter_sources: dict[str, str]
     problems: tuple[FieldProblem, ...] = ()
+    #: The file that holds each named condition's text (``[conditions]``).
+    condition_sources: dict[str, str] = attrs.field(factory=dict)
 
 
 def _identity(label: str) -> str:
@@ -89,13 +98,16 @@ def resolve(
     parent_ref = own.pop("extends", None)
     own_rules = dict.fromkeys(_rule_ids(own), label)
     own_params = dict.fromkeys(_names(own.get("parameters")), label)
+    own_conditions = dict.fromkeys(_names(own.get("conditions")), label)
     if parent_ref is None:
         disabled = own.pop("disable", [])
         problems: tuple[FieldProblem, ...] = ()
         if disabled:
             msg = "'disable' needs 'extends': there is nothing to disable"
             problems = (FieldProblem("disable", msg, source=source),)
-        return Resolution(own, dict(own_rules), dict(own_rules), own_params, problems)
+        return Resolution(
+            own, dict(own_rules), dict(own_rules), own_params, problems, own_conditions
+        )
     if not isinstance(parent_ref, str):
         raise PolicyError(
             [FieldProblem("extends", "expected a policy name or a path", source=source)]
@@ -127,6 +139,7 @@ def resolve(
         sources,
         {**parent.parameter_sources, **own_params},
         (*parent.problems, *problems),
+        {**parent.condition_sources, **own_conditions},
     )
 
 
@@ -170,6 +183,26 @@ def _merge_rules(
     return out
 
 
+def _merge_conditions(base: object, child: Mapping[str, Any]) -> dict[str, Any]:
+    """The base's named conditions with the child's: each replaces the base's entry of
+    its name, or, given as ``{ or = "…" }``, adds an alternative to it."""
+    table = dict(base) if isinstance(base, Mapping) else {}
+    for name, spec in child.items():
+        old = table.get(name)
+        alternative = spec.get("or") if isinstance(spec, Mapping) and "when" not in spec else None
+        if old is not None and isinstance(alternative, str):
+            old_table = dict(old) if isinstance(old, Mapping) else {"when": old}
+            old_when = old_table.get("when")
+            if isinstance(old_when, str):
+                rest = {k: v for k, v in spec.items() if k != "or"}
+                # An empty condition is always true: an alternative adds nothing to it.
+                when = f"({old_when}) or ({alternative})" if old_when.strip() else old_when
+                table[name] = {**old_table, **rest, "when": when}
+                continue
+        table[name] = spec
+    return table
+
+
 def _merge(
     parent: dict[str, Any],
     child: dict[str, Any],
@@ -201,6 +234,17 @@ def _merge(
                 else:
                     table[name] = spec
             merged[key] = table
+        elif key == "conditions" and isinstance(value, Mapping):
+            merged[key] = _merge_conditions(merged.get(key), value)
+        elif key == "catalogue" and isinstance(value, Mapping):
+            base_catalogue = merged.get(key)
+            catalogue = dict(base_catalogue) if isinstance(base_catalogue, Mapping) else {}
+            for part, entries in value.items():
+                old_part = catalogue.get(part)
+                if isinstance(old_part, Mapping) and isinstance(entries, Mapping):
+                    entries = {**old_part, **entries}
+                catalogue[part] = entries
+            merged[key] = catalogue
         elif key == "layers" and isinstance(value, list):
             layers = _list(merged.get("layers"))
             by_id = {
@@ -235,6 +279,19 @@ def _merge(
                 else:
                     remedies[rk] = rv
             merged["remedies"] = remedies
+        elif key == "timeline" and isinstance(value, Mapping):
+            base_timeline = merged.get(key)
+            timeline = dict(base_timeline) if isinstance(base_timeline, Mapping) else {}
+            for part, entries in value.items():
+                old_part = timeline.get(part)
+                if (
+                    part in _BY_NAME
+                    and isinstance(old_part, Mapping)
+                    and isinstance(entries, Mapping)
+                ):
+                    entries = {**old_part, **entries}
+                timeline[part] = entries
+            merged[key] = timeline
         elif isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
             merged[key] = {**merged[key], **value}
         else:

@@ -27,7 +27,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 import attrs
 import pendulum
@@ -44,10 +44,17 @@ __all__ = [
     "DEFAULT_UNREACHABLE_ATTEMPTS",
     "Cure",
     "Derived",
+    "UnknownSignals",
+    "check_product",
     "check_signal_kinds",
     "derive",
     "event_signals",
 ]
+
+#: What deciding does with a signal whose kind the policy does not know: ``"error"``
+#: refuses the case (an :class:`~collectrules.errors.InputError` naming each one);
+#: ``"ignore"`` decides the case as if the signal were absent, and counts it.
+UnknownSignals = Literal["error", "ignore"]
 
 #: The lookback window when a policy sets no ``lookback_days`` parameter.
 DEFAULT_LOOKBACK_DAYS = 180
@@ -110,6 +117,8 @@ class Derived:
     in_force: Mapping[str, pendulum.DateTime] = attrs.field(factory=dict, hash=False)
     #: Each negative sign lifted by a cure: ``(kind, observed_at, cure)``, in time order.
     cured: tuple[tuple[str, pendulum.DateTime, Cure], ...] = ()
+    #: The case's signals whose kind the policy does not know, when they are ignored.
+    ignored: tuple[Signal, ...] = ()
 
     def signals_of(self, kinds: frozenset[str]) -> tuple[str, ...]:
         """The kinds among ``kinds`` that were observed in the window, sorted."""
@@ -135,6 +144,20 @@ def check_signal_kinds(case: Case, policy: Policy) -> None:
     ]
     if problems:
         raise InputError(problems, subject=f"case {case.case_id}")
+
+
+def check_product(case: Case, policy: Policy) -> None:
+    """The case's product must be in the policy's product catalogue; list the known ones."""
+    product = str(case.product)
+    if product not in policy.products:
+        known = list(policy.products)
+        problem = FieldProblem(
+            "product",
+            f"unknown product {product!r} for policy {policy.id!r}; known products: "
+            + ", ".join(known),
+            suggestion=did_you_mean(product, known),
+        )
+        raise InputError([problem], subject=f"case {case.case_id}")
 
 
 def _partition(policy: Policy) -> tuple[tuple[tuple[str, str], ...], tuple[str, ...]]:
@@ -214,10 +237,25 @@ def _cures(case: Case, signals: tuple[Signal, ...], as_of: pendulum.DateTime) ->
     return cures
 
 
-def derive(case: Case, as_of: dt.datetime, policy: Policy) -> Derived:
-    """Compute the flat facts of ``case`` at ``as_of`` under ``policy``."""
+def derive(
+    case: Case,
+    as_of: dt.datetime,
+    policy: Policy,
+    *,
+    unknown_signals: UnknownSignals = "error",
+) -> Derived:
+    """Compute the flat facts of ``case`` at ``as_of`` under ``policy``.
+
+    A signal whose kind the policy does not know is an error, or, with
+    ``unknown_signals="ignore"``, left out and listed in :attr:`Derived.ignored`.
+    """
     when = require_aware(as_of)
-    check_signal_kinds(case, policy)
+    check_product(case, policy)
+    ignored: tuple[Signal, ...] = ()
+    if unknown_signals == "ignore":
+        ignored = tuple(s for s in case.signals if s.kind not in policy.signals)
+    else:
+        check_signal_kinds(case, policy)
     _check_retractions(case, policy)
     lookback = policy.parameters.get("lookback_days")
     days = int(lookback.value) if lookback is not None else DEFAULT_LOOKBACK_DAYS
@@ -267,7 +305,7 @@ def derive(case: Case, as_of: dt.datetime, policy: Policy) -> Derived:
     ) or any(s.observed_at >= due_start and specs[s.kind].dimension == "willingness" for s in known)
     facts: dict[str, Any] = {
         "dpd": dpd,
-        "product": case.product.value,
+        "product": str(case.product),
         "currency": case.currency,
         "principal": int(case.principal * MONEY_SCALE),
         "overdue_amount": int(case.overdue_amount * MONEY_SCALE),
@@ -304,4 +342,5 @@ def derive(case: Case, as_of: dt.datetime, policy: Policy) -> Derived:
         derived_signals=extra_signals,
         in_force=in_force,
         cured=tuple(sorted(cured, key=lambda c: (c[1], c[0]))),
+        ignored=ignored,
     )

@@ -13,10 +13,12 @@ import os
 import re
 import stat
 import tomllib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any, TypeGuard
+
+import attrs
 
 from collectrules.conditions import (
     All,
@@ -35,7 +37,14 @@ from collectrules.conditions import (
 )
 from collectrules.conditions.check import ParameterTypeError
 from collectrules.errors import ConditionError, FieldProblem, PolicyError, did_you_mean
-from collectrules.model.remedies import Remedy
+from collectrules.model.case import STANDARD_PRODUCTS, ProductSpec
+from collectrules.model.remedies import (
+    CATEGORY_QUADRANTS,
+    STANDARD_REMEDIES,
+    RemedyCategory,
+    RemedySpec,
+    remedy_name,
+)
 from collectrules.policy import _limits, composition
 from collectrules.policy._tables import TableReader
 from collectrules.policy.model import (
@@ -46,6 +55,7 @@ from collectrules.policy.model import (
     HitPolicy,
     Layer,
     LayerRule,
+    NamedCondition,
     Parameter,
     ParameterSpec,
     Policy,
@@ -73,7 +83,7 @@ _KIND = re.compile(r"^[a-z][a-z0-9_]*$")
 # The core's keys; each installed section adds its own (timeline, regulation …).
 _TOP_KEYS = {
     "id", "version", "title", "description", "notes", "extends", "parameters", "signals",
-    "layers", "remedies", "disable", "schema_version", "envelopes",
+    "layers", "remedies", "disable", "schema_version", "envelopes", "conditions", "catalogue",
 }  # fmt: skip
 #: The version of the policy format that this loader reads (``schema_version``).
 FORMAT_VERSION = "1"
@@ -93,6 +103,10 @@ _REMEDY_RULE_KEYS = (
     "overrides_quadrant", "chosen", "doc",
 )  # fmt: skip
 _ENVELOPE_KEYS = ("remedies", "cites", "doc")
+_CONDITION_KEYS = ("when", "or", "doc", "cites")
+_CATALOGUE_KEYS = ("remedies", "products")
+_REMEDY_SPEC_KEYS = ("label_en", "label_zh", "category", "cites", "coercive", "envelopes")
+_PRODUCT_SPEC_KEYS = ("label_en", "label_zh", "cites")
 #: A ``{field}`` placeholder in a remedy rule's reason or conditions: filled with the
 #: case's fact (a deadline's last day, the days left), or a parameter's value, when the
 #: decision is made.
@@ -542,6 +556,15 @@ class _Loader:
         self.origins = resolution.origins
         self.sources = resolution.sources
         self.parameter_sources = resolution.parameter_sources
+        self.condition_sources = resolution.condition_sources
+        #: The named conditions' texts, docs and cites (``[conditions]``), by name.
+        self.named_raw: dict[str, tuple[str, str, tuple[str, ...]]] = {}
+        #: Who uses each named condition: rule and stage ids, ``conditions.<name>``.
+        self.named_uses: dict[str, list[str]] = {}
+        #: The policy's catalogues (standard entries first), read before any section,
+        #: which may use them (a stage's remedy, a plan's product).
+        self.remedies: dict[str, RemedySpec] = dict(STANDARD_REMEDIES)
+        self.products: dict[str, ProductSpec] = dict(STANDARD_PRODUCTS)
         self.problems: list[FieldProblem] = list(resolution.problems)
         self.texts: dict[str | None, list[str]] = {
             source: text.splitlines() if text is not None else []
@@ -571,6 +594,9 @@ class _Loader:
         m = re.match(r"parameters\.([^.]+)", path)
         if m is not None and m.group(1) in self.parameter_sources:
             return self.parameter_sources[m.group(1)]
+        m = re.match(r"conditions\.([^.]+)", path)
+        if m is not None and m.group(1) in self.condition_sources:
+            return self.condition_sources[m.group(1)]
         return self.source
 
     def line_of(
@@ -615,6 +641,47 @@ class _Loader:
                     return i + 1
         return None
 
+    def condition_line(self, name: str, source: str | None) -> int | None:
+        """The line that gives named condition ``name``: ``name = …`` under
+        ``[conditions]`` (or ``conditions:`` in YAML), or ``[conditions.name]``."""
+        lines = self.lines_of(source)
+        esc = re.escape(name)
+        own_table = re.compile(rf"""^\s*\[\s*conditions\s*\.\s*["']?{esc}["']?\s*\]""")
+        header = re.compile(r"""^\s*(?:\[\s*conditions\s*\]|conditions\s*:)\s*(?:#.*)?$""")
+        entry = re.compile(rf"""^\s*["']?{esc}["']?\s*[=:]""")
+        inside = False
+        for i, line in enumerate(lines):
+            if own_table.search(line):
+                return i + 1
+            if header.search(line):
+                inside = True
+            elif inside and line.lstrip().startswith("["):
+                inside = False
+            elif inside and entry.search(line):
+                return i + 1
+        return None
+
+    def table_line(self, path: str, source: str | None) -> int | None:
+        """The line of the TOML table a dotted ``path`` lies in (``[a.b.c]``), or of
+        the key below it that the path goes on to name."""
+        lines = self.lines_of(source)
+        parts = path.split(".")
+        for size in range(len(parts), 0, -1):
+            header = r"\s*\.\s*".join(re.escape(p) for p in parts[:size])
+            pattern = re.compile(rf"^\s*\[\s*{header}\s*\]")
+            for i, line in enumerate(lines):
+                if not pattern.search(line):
+                    continue
+                if size < len(parts):
+                    key = re.compile(rf"""^\s*["']?{re.escape(parts[size])}["']?\s*=""")
+                    for j in range(i + 1, len(lines)):
+                        if lines[j].lstrip().startswith("["):
+                            break
+                        if key.search(lines[j]):
+                            return j + 1
+                return i + 1
+        return None
+
     def fail(
         self,
         path: str,
@@ -632,6 +699,11 @@ class _Loader:
         m = re.match(r"parameters\.([^.]+)", path)
         if line is None and rule_id is None and m is not None:
             line = self.parameter_line(m.group(1), source)
+        named = re.match(r"conditions\.([^.]+)", path)
+        if rule_id is None and named is not None:
+            line = self.condition_line(named.group(1), source) or line
+        if rule_id is None and path.startswith("catalogue."):
+            line = self.table_line(path, source) or line
         self.problems.append(
             FieldProblem(path, message, source=source, line=line, suggestion=suggestion)
         )
@@ -701,9 +773,11 @@ class _Loader:
         parameters = self.parameters(data.get("parameters", {}))
         signals = self.signals(data.get("signals", {}))
         params = {n: p.value for n, p in parameters.items()}
+        self.named_raw = self.named_table(data.get("conditions"))
+        self.catalogue(data.get("catalogue"))
 
         sections, extra_fields = self.sections(data, params)
-        schema = base_fields()
+        schema = base_fields(self.products)
         schema.update(signal_fields(signals.values()))
         schema.update(extra_fields)
         for name in params:
@@ -731,6 +805,7 @@ class _Loader:
             conflict = ConflictRule.UNSPECIFIED
         remedy_rules = self.remedy_rules(remedies_table.get("rules", []), schema, params)
         envelopes = self.envelopes(data.get("envelopes"), layers)
+        named_conditions = self.named_conditions(schema, params)
 
         all_ids = [r.id for layer in layers for r in layer.rules] + [r.id for r in remedy_rules]
         seen: set[str] = set()
@@ -770,6 +845,9 @@ class _Loader:
             extra_fields=extra_fields,
             plugins=self.plugins,
             envelopes=envelopes,
+            named_conditions=named_conditions,
+            remedies=self.remedies,
+            products=self.products,
         )
         _limits.check_policy(policy)
         return policy
@@ -923,7 +1001,8 @@ class _Loader:
             return Always()
         else:
             try:
-                parsed = parse(text, schema=schema, params=params)
+                named = _Named(self, schema, params, rule_id)
+                parsed = parse(text, schema=schema, params=params, named=named)
             except ParameterTypeError as exc:
                 self.misfit(exc, rule_id)
                 return Always()
@@ -949,6 +1028,151 @@ class _Loader:
         for name in sorted(parsed.params()):
             self.param_uses.setdefault(name, []).append(rule_id)
         return parsed
+
+    def catalogue(self, raw: object) -> None:
+        """``[catalogue]``: the policy's own remedies and products, after the standard ones."""
+        if raw is None:
+            return
+        if not isinstance(raw, Mapping):
+            self.fail("catalogue", "expected a table: [catalogue.remedies.NAME] …")
+            return
+        self.check_keys(raw, _CATALOGUE_KEYS, "catalogue")
+        for part, standard in (("remedies", STANDARD_REMEDIES), ("products", STANDARD_PRODUCTS)):
+            entries = raw.get(part, {})
+            if not isinstance(entries, Mapping):
+                self.fail(f"catalogue.{part}", f"expected a table: [catalogue.{part}.NAME]")
+                continue
+            for name, spec in entries.items():
+                path = f"catalogue.{part}.{name}"
+                what = part[:-1] if part == "products" else "remedy"
+                if not isinstance(name, str) or not _KIND.match(name):
+                    self.fail(path, f"a {what}'s name must be snake_case")
+                elif name in standard:
+                    self.fail(
+                        path,
+                        f"{name!r} is a standard {what}; a policy adds {part} of its own, "
+                        "it does not redefine the standard ones",
+                    )
+                elif not isinstance(spec, Mapping):
+                    self.fail(path, "expected a table with label_en, label_zh and cites")
+                elif part == "remedies":
+                    self.remedies[name] = self.remedy_spec(name, spec, path)
+                else:
+                    self.check_keys(spec, _PRODUCT_SPEC_KEYS, path)
+                    self.products[name] = ProductSpec(
+                        name,
+                        self.get_str(spec, "label_en", path),
+                        self.get_str(spec, "label_zh", path),
+                        self.get_strs(spec, "cites", path),
+                    )
+
+    def remedy_spec(self, name: str, spec: Mapping[str, Any], path: str) -> RemedySpec:
+        """One of the policy's own remedies."""
+        self.check_keys(spec, _REMEDY_SPEC_KEYS, path)
+        text = spec.get("category")
+        categories = [c.value for c in RemedyCategory]
+        try:
+            category = RemedyCategory(str(text))
+        except ValueError:
+            self.fail(
+                f"{path}.category",
+                f"expected one of {', '.join(categories)}, got {text!r}",
+                suggestion=did_you_mean(str(text), categories),
+            )
+            category = RemedyCategory.OTHER
+        coercive = category in (RemedyCategory.PRESSURE, RemedyCategory.LITIGATION)
+        envelopes: tuple[str, ...] | None = None
+        if "envelopes" in spec:
+            envelopes = self.get_strs(spec, "envelopes", path)
+        return RemedySpec(
+            name,
+            self.get_str(spec, "label_en", path),
+            self.get_str(spec, "label_zh", path),
+            category,
+            self.get_strs(spec, "cites", path),
+            coercive=self.reader.flag(spec, "coercive", path, default=coercive),
+            envelopes=envelopes,
+        )
+
+    def named_table(self, raw: object) -> dict[str, tuple[str, str, tuple[str, ...]]]:
+        """``[conditions]``: each name with its condition text, doc and cites."""
+        out: dict[str, tuple[str, str, tuple[str, ...]]] = {}
+        if raw is None:
+            return out
+        if not isinstance(raw, Mapping):
+            self.fail("conditions", 'expected a table of name = "condition"')
+            return out
+        for name, entry in raw.items():
+            path = f"conditions.{name}"
+            if not isinstance(name, str) or not _KIND.match(name):
+                self.fail(path, "a named condition's name must be snake_case")
+                continue
+            if isinstance(entry, str):
+                out[name] = (entry, "", ())
+                continue
+            if not isinstance(entry, Mapping):
+                self.fail(path, 'expected a condition string, or a table with when = "…"')
+                continue
+            self.check_keys(entry, _CONDITION_KEYS, path)
+            if "or" in entry:
+                self.fail(
+                    f"{path}.or",
+                    f"'or' adds an alternative to a base policy's named condition {name!r}, "
+                    "and no base policy (extends) names it; give the whole condition "
+                    'as when = "…"',
+                )
+                continue
+            when = entry.get("when")
+            if not isinstance(when, str):
+                self.fail(f"{path}.when", "expected a condition string")
+                continue
+            doc = entry.get("doc", "")
+            out[name] = (
+                when,
+                doc if isinstance(doc, str) else "",
+                self.get_strs(entry, "cites", path),
+            )
+        return out
+
+    def named_conditions(
+        self, schema: Mapping[str, FieldSpec], params: Mapping[str, Scalar]
+    ) -> dict[str, NamedCondition]:
+        """Each named condition checked against every field of the policy, with who
+        uses it; a problem in one is reported where it is written."""
+        parsed: dict[str, Condition] = {}
+        for name, (text, _doc, _cites) in self.named_raw.items():
+            path = f"conditions.{name}"
+            if name in schema or name in params:
+                what = "a fact field" if name in schema else "a parameter"
+                self.fail(
+                    path, f"{name!r} is already {what}; give the named condition a name of its own"
+                )
+                continue
+            try:
+                named = _Named(self, schema, params, None, (name,))
+                when = parse(text, schema=schema, params=params, named=named)
+            except ConditionError as exc:
+                reason = exc.reason
+                prefix = f"named condition {name!r}: "
+                reason = reason[len(prefix) :] if reason.startswith(prefix) else reason
+                col = (
+                    f" (column {exc.column})"
+                    if exc.column is not None and not exc.suggestion
+                    else ""
+                )
+                self.fail(path, f"{reason}{col}", suggestion=exc.suggestion)
+                continue
+            problem = _shape_problem(when)
+            if problem is not None:
+                self.fail(path, problem)
+                continue
+            parsed[name] = when
+        out: dict[str, NamedCondition] = {}
+        for name, when in parsed.items():
+            text, doc, cites = self.named_raw[name]
+            used_by = tuple(dict.fromkeys(self.named_uses.get(name, ())))
+            out[name] = NamedCondition(name, when, text, doc, cites, used_by)
+        return out
 
     def layers(
         self, raw: object, schema: dict[str, FieldSpec], params: Mapping[str, Scalar]
@@ -1113,7 +1337,7 @@ class _Loader:
             self.fail("remedies.rules", "expected an array of tables: [[remedies.rules]]")
             return ()
         out: list[RemedyRule] = []
-        known = [r.value for r in Remedy]
+        known = list(self.remedies)
         for j, rt in enumerate(raw):
             if not isinstance(rt, Mapping):
                 self.fail(f"remedies.rules[{j}]", "expected a table")
@@ -1136,7 +1360,7 @@ class _Loader:
             names = rt.get("remedies", rt.get("remedy"))
             if isinstance(names, str):
                 names = [names]
-            remedies: list[Remedy] = []
+            remedies: list[str] = []
             if not isinstance(names, list) or not names:
                 self.fail(
                     f"{path}.remedy",
@@ -1146,9 +1370,9 @@ class _Loader:
                 )
                 names = []
             for name in names:
-                try:
-                    remedies.append(Remedy(name))
-                except ValueError:
+                if isinstance(name, str) and name in self.remedies:
+                    remedies.append(remedy_name(name))
+                else:
                     self.fail(
                         f"{path}.remedy",
                         f"unknown remedy {name!r}",
@@ -1216,7 +1440,7 @@ class _Loader:
         for layer in layers:
             if layer.output == "quadrant":
                 quadrants = layer.values
-        known = [r.value for r in Remedy]
+        known = list(self.remedies)
         out: dict[str, Envelope] = {}
         for name, table in raw.items():
             path = f"envelopes.{name}"
@@ -1235,11 +1459,11 @@ class _Loader:
             if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
                 self.fail(f"{path}.remedies", "expected a list of remedy names")
                 names = []
-            remedies: set[Remedy] = set()
+            remedies: set[str] = set()
             for item in names:
-                try:
-                    remedies.add(Remedy(item))
-                except ValueError:
+                if item in self.remedies:
+                    remedies.add(remedy_name(item))
+                else:
                     self.fail(
                         f"{path}.remedies",
                         f"unknown remedy {item!r}",
@@ -1255,6 +1479,7 @@ class _Loader:
             out[str(name)] = Envelope(
                 str(name), frozenset(remedies), cites, doc if isinstance(doc, str) else ""
             )
+        self.place_own_remedies(out, quadrants)
         missing = [q for q in quadrants if q not in out]
         if out and missing:
             self.fail(
@@ -1262,6 +1487,30 @@ class _Loader:
                 f"every quadrant needs an envelope; missing: {', '.join(missing)}",
             )
         return out
+
+    def place_own_remedies(self, envelopes: dict[str, Envelope], quadrants: Sequence[str]) -> None:
+        """Put each of the policy's own remedies that no envelope lists into the envelopes
+        its ``envelopes`` key names, or else those of its category (CATEGORY_QUADRANTS)."""
+        listed = {r for envelope in envelopes.values() for r in envelope.remedies}
+        for name, spec in self.remedies.items():
+            if spec.standard or name in listed:
+                continue
+            where = spec.envelopes
+            if where is None:
+                where = tuple(q for q in CATEGORY_QUADRANTS[spec.category] if q in quadrants)
+            for quadrant in where:
+                if quadrant not in quadrants:
+                    self.fail(
+                        f"catalogue.remedies.{name}.envelopes",
+                        f"unknown quadrant {quadrant!r}; expected one of {', '.join(quadrants)}",
+                        suggestion=did_you_mean(quadrant, quadrants),
+                    )
+                    continue
+                envelope = envelopes.get(quadrant)
+                if envelope is not None:
+                    envelopes[quadrant] = attrs.evolve(
+                        envelope, remedies=envelope.remedies | {name}
+                    )
 
     def sections(
         self, data: Mapping[str, Any], params: Mapping[str, Scalar]
@@ -1282,6 +1531,60 @@ class _Loader:
                             "order layers so that inputs come first",
                             rule_id=layer.id,
                         )
+
+
+class _Named(Mapping[str, Condition]):
+    """The policy's named conditions as the parser sees them: each one parsed when a
+    condition uses it, against that condition's fields, so a stage and a rule each read
+    it with their own schema; a cycle, or a problem inside one, is an error that names it.
+    """
+
+    def __init__(
+        self,
+        loader: _Loader,
+        schema: Mapping[str, FieldSpec],
+        params: Mapping[str, Scalar],
+        owner: str | None,
+        stack: tuple[str, ...] = (),
+    ) -> None:
+        self.loader = loader
+        self.schema = schema
+        self.params = params
+        self.owner = owner
+        self.stack = stack
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.loader.named_raw
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.loader.named_raw)
+
+    def __len__(self) -> int:
+        return len(self.loader.named_raw)
+
+    def __getitem__(self, name: str) -> Condition:
+        text = self.loader.named_raw[name][0]
+        if name in self.stack:
+            cycle = " -> ".join((*self.stack[self.stack.index(name) :], name))
+            msg = f"named conditions use each other in a cycle: {cycle}"
+            raise ConditionError(msg, field=name)
+        if self.owner is not None:
+            self.loader.named_uses.setdefault(name, []).append(self.owner)
+        inner = _Named(
+            self.loader, self.schema, self.params, f"conditions.{name}", (*self.stack, name)
+        )
+        try:
+            return parse(text, schema=self.schema, params=self.params, named=inner)
+        except ParameterTypeError:
+            raise
+        except ConditionError as exc:
+            if exc.reason.startswith("named condition"):
+                raise
+            raise ConditionError(
+                f"named condition {name!r}: {exc.reason}",
+                field=exc.field,
+                suggestion=exc.suggestion,
+            ) from None
 
 
 #: How deeply ``and`` and ``or`` groups may nest in one condition. durable_rules refuses

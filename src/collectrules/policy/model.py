@@ -40,7 +40,7 @@ from collectrules.conditions import (
     Scalar,
 )
 from collectrules.errors import FieldProblem, PolicyError, did_you_mean
-from collectrules.model.case import Case, Product, Signal
+from collectrules.model.case import STANDARD_PRODUCTS, Case, ProductSpec, Signal
 from collectrules.model.decision import (
     BucketResult,
     Firing,
@@ -48,7 +48,7 @@ from collectrules.model.decision import (
     RegulatoryClass,
     RemedyGrant,
 )
-from collectrules.model.remedies import Remedy
+from collectrules.model.remedies import STANDARD_REMEDIES, RemedySpec
 
 __all__ = [
     "CORE_PARAMETERS",
@@ -58,6 +58,7 @@ __all__ = [
     "HitPolicy",
     "Layer",
     "LayerRule",
+    "NamedCondition",
     "Parameter",
     "ParameterSpec",
     "Policy",
@@ -218,6 +219,23 @@ class SignalSpec:
 
 
 @attrs.frozen
+class NamedCondition:
+    """A named condition of ``[conditions]``: rules use it by name, like a field.
+
+    ``when`` is the condition with every named condition it uses expanded, as rules
+    read it; ``used_by`` lists the rules, stages and other named conditions that use
+    it, in file order (empty: nothing uses it, and ``collectrules check`` says so).
+    """
+
+    name: str
+    when: Condition
+    when_text: str
+    doc: str = ""
+    cites: tuple[str, ...] = ()
+    used_by: tuple[str, ...] = ()
+
+
+@attrs.frozen
 class LayerRule:
     """A rule of a classification layer."""
 
@@ -264,7 +282,9 @@ class RemedyRule:
 
     id: str
     effect: RemedyEffect
-    remedies: tuple[Remedy, ...]
+    #: The remedies' names (:class:`~collectrules.model.remedies.Remedy` members for
+    #: standard ones), each in the policy's remedy catalogue.
+    remedies: tuple[str, ...]
     when: Condition
     when_text: str
     reason: str
@@ -287,11 +307,11 @@ class Envelope:
     """
 
     quadrant: str
-    remedies: frozenset[Remedy]
+    remedies: frozenset[str]
     cites: tuple[str, ...] = ()
     doc: str = ""
 
-    def admits(self, remedy: Remedy) -> bool:
+    def admits(self, remedy: str) -> bool:
         """Whether ``remedy`` lies inside the envelope."""
         return remedy in self.remedies
 
@@ -408,6 +428,18 @@ class Policy:
     #: Each quadrant's envelope (``[envelopes]``), by quadrant; empty when the policy
     #: declares none.
     envelopes: Mapping[str, Envelope] = attrs.field(factory=dict, repr=False)
+    #: The named conditions (``[conditions]``), by name, in file order.
+    named_conditions: Mapping[str, NamedCondition] = attrs.field(factory=dict, repr=False)
+    #: The remedy catalogue: the standard remedies, then the policy's own
+    #: (``[catalogue.remedies]``), by name; decisions list remedies in this order.
+    remedies: Mapping[str, RemedySpec] = attrs.field(
+        factory=lambda: dict(STANDARD_REMEDIES), repr=False
+    )
+    #: The product catalogue: the standard products, then the policy's own
+    #: (``[catalogue.products]``), by name. A case's product must be one of them.
+    products: Mapping[str, ProductSpec] = attrs.field(
+        factory=lambda: dict(STANDARD_PRODUCTS), repr=False
+    )
     _memo: dict[str, Any] = attrs.field(factory=dict, init=False, repr=False)
 
     def __eq__(self, other: object) -> bool:
@@ -454,7 +486,7 @@ class Policy:
         return self._memo[key]
 
     def _build_schema(self) -> dict[str, FieldSpec]:
-        fields = base_fields()
+        fields = base_fields(self.products)
         fields.update(signal_fields(self.signals.values()))
         fields.update(self.extra_fields)
         for layer in self.layers:
@@ -471,6 +503,17 @@ class Policy:
         msg = f"policy {self.id!r} has no layer producing {output!r}"
         raise PolicyError([FieldProblem("layers", msg)])
 
+    @property
+    def coercive_remedies(self) -> frozenset[str]:
+        """The remedies of the catalogue that put pressure on the debtor: the standard
+        :data:`~collectrules.model.remedies.COERCIVE_REMEDIES` and the policy's own
+        marked ``coercive`` (by default those of the pressure and litigation categories)."""
+        found: frozenset[str] = self.memo(
+            "coercive_remedies",
+            lambda: frozenset(name for name, spec in self.remedies.items() if spec.coercive),
+        )
+        return found
+
     def rule_ids(self) -> tuple[str, ...]:
         """Every rule id, layer rules first, in file order."""
         return tuple(r.id for layer in self.layers for r in layer.rules) + tuple(
@@ -481,11 +524,14 @@ class Policy:
 # --------------------------------------------------------------------------- schema
 
 
-def base_fields() -> dict[str, FieldSpec]:
-    """The case facts every policy can read, whatever its signals."""
+def base_fields(products: Iterable[str] = STANDARD_PRODUCTS) -> dict[str, FieldSpec]:
+    """The case facts every policy can read, whatever its signals; ``product`` takes
+    the names of ``products`` (the policy's product catalogue)."""
     specs = [
         FieldSpec("dpd", FieldType.INT, "days past due at as_of; 0 when nothing is overdue"),
-        FieldSpec("product", FieldType.ENUM, "the case's product", choices=tuple(Product)),
+        FieldSpec(
+            "product", FieldType.ENUM, "the case's product", choices=tuple(map(str, products))
+        ),
         FieldSpec("currency", FieldType.STR, "ISO 4217 currency code"),
         FieldSpec("principal", FieldType.MONEY, "principal, in major units"),
         FieldSpec("overdue_amount", FieldType.MONEY, "amount overdue, in major units"),

@@ -22,7 +22,7 @@ from typing import Any
 
 from collectrules.conditions import MAX_TEXT
 from collectrules.model.case import ContactOutcome, EventKind, Product
-from collectrules.model.remedies import Remedy
+from collectrules.model.remedies import Remedy, RemedyCategory
 from collectrules.policy import loader as _policy
 from collectrules.policy.model import ConflictRule, HitPolicy, RemedyEffect
 from collectrules.policy.section import Section, installed_sections
@@ -259,6 +259,41 @@ _ENVELOPE = {
     "cites": {**CITES, "description": "The clauses that give the quadrant's treatment."},
     "doc": {**TEXT, "description": "Notes on the envelope."},
 }
+_NAMED_CONDITION = {
+    "when": {**CONDITION, "description": "The condition the name stands for."},
+    "or": {
+        **CONDITION,
+        "description": "In a policy that extends another: an alternative added to the base "
+        "policy's condition of this name, (base) or (this).",
+    },
+    "doc": {**TEXT, "description": "What the condition means."},
+    "cites": {**CITES, "description": "Clause ids the condition encodes."},
+}
+_CATALOGUE_REMEDY = {
+    "label_en": {**TEXT, "description": "The English label."},
+    "label_zh": {**TEXT, "description": "The Chinese label."},
+    "category": {
+        "enum": [c.value for c in RemedyCategory],
+        "description": "What kind of remedy it is; it gives the quadrant envelopes the "
+        "remedy belongs to unless [envelopes] lists it or envelopes says otherwise.",
+    },
+    "cites": {**CITES, "description": "Clause ids that allow the remedy."},
+    "coercive": {
+        "type": "boolean",
+        "description": "Whether the remedy puts pressure on the debtor (default: true for "
+        "the pressure and litigation categories).",
+    },
+    "envelopes": {
+        "type": "array",
+        "items": {"type": "string", "pattern": "^Q[1-4]$"},
+        "description": "The quadrants whose envelope admits the remedy (default: by category).",
+    },
+}
+_CATALOGUE_PRODUCT = {
+    "label_en": {**TEXT, "description": "The English label."},
+    "label_zh": {**TEXT, "description": "The Chinese label."},
+    "cites": {**CITES, "description": "Clause ids about the product."},
+}
 _TOP = {
     "schema_version": {
         "enum": [_policy.FORMAT_VERSION],
@@ -309,6 +344,33 @@ _TOP = {
         "field for the layers after it.",
     },
     "remedies": {"$ref": "#/$defs/remedies"},
+    "conditions": {
+        "type": "object",
+        "propertyNames": {"pattern": _policy._KIND.pattern},
+        "additionalProperties": {"$ref": "#/$defs/named_condition"},
+        "description": "Named conditions: rules and stages use them by name, as if the "
+        "name were a field that is true or false.",
+    },
+    "catalogue": {
+        "type": "object",
+        "properties": {
+            "remedies": {
+                "type": "object",
+                "propertyNames": {"pattern": _policy._KIND.pattern},
+                "additionalProperties": {"$ref": "#/$defs/catalogue_remedy"},
+                "description": "The policy's own remedies, after the standard ones.",
+            },
+            "products": {
+                "type": "object",
+                "propertyNames": {"pattern": _policy._KIND.pattern},
+                "additionalProperties": {"$ref": "#/$defs/catalogue_product"},
+                "description": "The policy's own products, after the standard ones.",
+            },
+        },
+        "additionalProperties": False,
+        "description": "The policy's own vocabulary: remedies and products it adds to the "
+        "standard catalogues.",
+    },
     "envelopes": {
         "type": "object",
         "propertyNames": {"pattern": "^Q[1-4]$"},
@@ -374,10 +436,16 @@ def whole(description: str, minimum: int = 0, maximum: int | None = None) -> dic
 EVENT_MATCHERS = [k.value for k in EventKind] + [
     f"{EventKind.CONTACT_ATTEMPT.value}:{o.value}" for o in ContactOutcome
 ]
+#: A product name: a standard one, or one of the policy's own ``[catalogue.products]``.
+PRODUCT_NAME: dict[str, Any] = {
+    "anyOf": [
+        {"enum": [p.value for p in Product]},
+        {"type": "string", "pattern": _policy._KIND.pattern},
+    ],
+    "description": "A product: a standard one, or one of the policy's [catalogue.products].",
+}
 #: The products a section table covers.
-PRODUCTS = one_or_many(
-    {"enum": [p.value for p in Product]}, "The products the pack covers (default: every product)."
-)
+PRODUCTS = one_or_many(PRODUCT_NAME, "The products the pack covers (default: every product).")
 
 
 def by_id(item: str, description: str) -> dict[str, Any]:
@@ -460,7 +528,33 @@ def policy_schema(sections: Sequence[Section] | None = None) -> dict[str, Any]:
             "calls, attributes or arithmetic.",
             "examples": ["dpd > 30 and promise_broken >= 1", "quadrant in ('Q3', 'Q4')"],
         },
-        "remedy": {"enum": remedies, "description": "A remedy."},
+        "remedy": {
+            "anyOf": [{"enum": remedies}, {"type": "string", "pattern": _policy._KIND.pattern}],
+            "description": "A remedy: a standard one, or one of the policy's [catalogue.remedies].",
+        },
+        "named_condition": {
+            "oneOf": [
+                {"$ref": "#/$defs/condition"},
+                table(
+                    _policy._CONDITION_KEYS,
+                    _NAMED_CONDITION,
+                    [],
+                    "A named condition with its doc and cites.",
+                ),
+            ]
+        },
+        "catalogue_remedy": table(
+            _policy._REMEDY_SPEC_KEYS,
+            _CATALOGUE_REMEDY,
+            ["label_en", "label_zh", "category"],
+            "One of the policy's own remedies.",
+        ),
+        "catalogue_product": table(
+            _policy._PRODUCT_SPEC_KEYS,
+            _CATALOGUE_PRODUCT,
+            ["label_en", "label_zh"],
+            "One of the policy's own products.",
+        ),
         "parameter": table(
             _policy._PARAMETER_KEYS, _PARAMETER, ["value"], "A parameter: a named figure."
         ),

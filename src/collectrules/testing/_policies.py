@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
-from collectrules.engine import Backend, Engine
+from collectrules.engine import Backend, Engine, UnknownSignals
 from collectrules.errors import FieldProblem, InputError
 from collectrules.policy import Policy, load_policy
 
@@ -39,16 +39,21 @@ def _load(name: str, mtime_ns: int, size: int) -> Policy:
     return load_policy(name)
 
 
-def engine_for(policy: Policy, backend: Backend = "python") -> Engine:
+def engine_for(
+    policy: Policy, backend: Backend = "python", unknown_signals: UnknownSignals = "error"
+) -> Engine:
     """An engine for ``policy`` on ``backend``, compiled once per content hash."""
     if backend not in ("durable", "python"):
         raise InputError(
             [FieldProblem("backend", f"expected 'durable' or 'python', got {backend!r}")]
         )
-    return _engine(policy, backend)
+    if unknown_signals not in ("error", "ignore"):
+        msg = f"expected 'error' or 'ignore', got {unknown_signals!r}"
+        raise InputError([FieldProblem("unknown_signals", msg)])
+    return _engine(policy, backend, unknown_signals)
 
 
 @functools.lru_cache(maxsize=64)
-def _engine(policy: Policy, backend: Backend) -> Engine:
+def _engine(policy: Policy, backend: Backend, unknown_signals: UnknownSignals) -> Engine:
     # Policy hashes and compares by content hash, so equal policies share an engine.
-    return Engine(policy, backend=backend)
+    return Engine(policy, backend=backend, unknown_signals=unknown_signals)

@@ -328,7 +328,8 @@ def variables(policy: Policy) -> dict[str, Var]:
     if "principal" in read:
         out["principal"] = Var("principal", "money", ("principal",), money("principal"))
     if "product" in read:
-        out["product"] = Var("product", "product", ("product",), tuple(p.value for p in Product))
+        products = tuple(map(str, policy.products))
+        out["product"] = Var("product", "product", ("product",), products)
     if "currency" in read:
         named = tuple(c for c in mentioned(policy, "currency") if isinstance(c, str))
         other = next(c for c in FALLBACK_CURRENCIES if c not in named)

@@ -9,17 +9,18 @@ rule that fired with its reason and citations, and the facts the rules read.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+import re
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import attrs
 
-from collectrules.engine import Backend
+from collectrules.engine import Backend, UnknownSignals
 from collectrules.errors import FieldProblem, InputError, did_you_mean
 from collectrules.model.case import Case
 from collectrules.model.decision import Decision, Quadrant
-from collectrules.model.remedies import Remedy
+from collectrules.model.remedies import Remedy, remedy_name
 from collectrules.model.time import require_aware
 from collectrules.policy import Policy
 from collectrules.testing._policies import engine_for, resolve_policy
@@ -27,22 +28,26 @@ from collectrules.testing._policies import engine_for, resolve_policy
 __all__ = ["DecisionMismatch", "Expectation", "assert_decision", "format_decision"]
 
 
-def _remedies(values: Iterable[Remedy | str] | Remedy | str, what: str) -> tuple[Remedy, ...]:
+_REMEDY_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+def _remedies(values: Iterable[Remedy | str] | Remedy | str, what: str) -> tuple[str, ...]:
+    """Remedy names: a standard one, or a snake_case name of a policy's own catalogue
+    (checked against the policy by :meth:`Expectation.check`)."""
     if isinstance(values, str):  # a single name, not its letters
         values = (values,)
-    out: list[Remedy] = []
+    out: list[str] = []
     problems: list[FieldProblem] = []
     known = [r.value for r in Remedy]
     for value in values:
-        try:
-            remedy = Remedy(value)
-        except ValueError:
+        if not isinstance(value, str) or not _REMEDY_NAME.match(value):
             problems.append(
                 FieldProblem(
                     what, f"unknown remedy {value!r}", suggestion=did_you_mean(str(value), known)
                 )
             )
             continue
+        remedy = remedy_name(value)
         if remedy not in out:
             out.append(remedy)
     if problems:
@@ -60,11 +65,11 @@ def _quadrant(value: Quadrant | str | None) -> Quadrant | None:
         raise InputError([FieldProblem("quadrant", msg)], subject="expectation") from None
 
 
-def _allows(values: Iterable[Remedy | str] | Remedy | str) -> tuple[Remedy, ...]:
+def _allows(values: Iterable[Remedy | str] | Remedy | str) -> tuple[str, ...]:
     return _remedies(values, "allows")
 
 
-def _blocks(values: Iterable[Remedy | str] | Remedy | str) -> tuple[Remedy, ...]:
+def _blocks(values: Iterable[Remedy | str] | Remedy | str) -> tuple[str, ...]:
     return _remedies(values, "blocks")
 
 
@@ -79,14 +84,27 @@ class Expectation:
     """
 
     quadrant: Quadrant | None = attrs.field(default=None, converter=_quadrant)
-    allows: tuple[Remedy, ...] = attrs.field(default=(), converter=_allows)
-    blocks: tuple[Remedy, ...] = attrs.field(default=(), converter=_blocks)
+    allows: tuple[str, ...] = attrs.field(default=(), converter=_allows)
+    blocks: tuple[str, ...] = attrs.field(default=(), converter=_blocks)
 
     def __attrs_post_init__(self) -> None:
-        both = [r.value for r in self.allows if r in self.blocks]
+        both = [str(r) for r in self.allows if r in self.blocks]
         if both:
             msg = f"expected both allowed and blocked: {', '.join(both)}"
             raise InputError([FieldProblem("allows", msg)], subject="expectation")
+
+    def check(self, remedies: Collection[str]) -> None:
+        """Every remedy named must be in ``remedies`` (a policy's catalogue, standard
+        and own): an unknown one is an :class:`~collectrules.errors.InputError`."""
+        known = [str(r) for r in remedies]
+        problems = [
+            FieldProblem(what, f"unknown remedy {r!r}", suggestion=did_you_mean(str(r), known))
+            for what, names in (("allows", self.allows), ("blocks", self.blocks))
+            for r in names
+            if r not in remedies
+        ]
+        if problems:
+            raise InputError(problems, subject="expectation")
 
     def problems(self, decision: Decision) -> tuple[str, ...]:
         """Each unmet expectation, as a line saying what was expected and what was found."""
@@ -98,14 +116,14 @@ class Expectation:
             )
         for remedy in self.allows:
             if decision.grant(remedy) is None:
-                out.append(f"{remedy.value}: expected allowed, got {_state(decision, remedy)}")
+                out.append(f"{remedy}: expected allowed, got {_state(decision, remedy)}")
         for remedy in self.blocks:
             if decision.block(remedy) is None:
-                out.append(f"{remedy.value}: expected blocked, got {_state(decision, remedy)}")
+                out.append(f"{remedy}: expected blocked, got {_state(decision, remedy)}")
         return tuple(out)
 
 
-def _state(decision: Decision, remedy: Remedy) -> str:
+def _state(decision: Decision, remedy: str) -> str:
     block = decision.block(remedy)
     if block is not None:
         return f"blocked by {block.rule_id} [{', '.join(block.cites)}]: {block.reason}"
@@ -134,6 +152,10 @@ class DecisionMismatch(AssertionError):
             f"({decision.engine} back end) does not match:"
         )
         lines = [head, *(f"  {p}" for p in self.problems), "", format_decision(decision)]
+        if decision.ignored_signals:
+            lines.append(
+                f"ignored signals (kinds the policy does not know): {decision.ignored_signals}"
+            )
         super().__init__("\n".join(lines))
 
 
@@ -152,10 +174,10 @@ def format_decision(decision: Decision) -> str:
         detail = f" ({'; '.join(how)})" if how else ""
         lines.append(f"  {name.ljust(width)} = {level.value}{detail}")
     allowed = ", ".join(
-        g.remedy.value + (" (required)" if g.required else "") for g in decision.allowed
+        str(g.remedy) + (" (required)" if g.required else "") for g in decision.allowed
     )
     lines.append(f"  allowed: {allowed or '-'}")
-    lines.append(f"  blocked: {', '.join(b.remedy.value for b in decision.blocked) or '-'}")
+    lines.append(f"  blocked: {', '.join(str(b.remedy) for b in decision.blocked) or '-'}")
     lines.append("trace (rules that fired, in order):")
     if not decision.trace:
         lines.append("  (none)")
@@ -185,6 +207,7 @@ def assert_decision(
     allows: Iterable[Remedy | str] | Remedy | str = (),
     blocks: Iterable[Remedy | str] | Remedy | str = (),
     backend: Backend = "python",
+    unknown_signals: UnknownSignals | None = None,
 ) -> Decision:
     """Decide ``case`` under ``policy`` at ``as_of`` and check the decision.
 
@@ -194,18 +217,38 @@ def assert_decision(
     ``Case.from_dict``. ``quadrant`` (when given) must be the decided quadrant; every
     remedy of ``allows`` must be allowed and every one of ``blocks`` blocked.
 
+    ``unknown_signals`` says what to do with a signal whose kind ``policy`` does not
+    know. By default, a :class:`Case` (made for another policy: a challenger that adds
+    a signal, or drawn by ``cases(policy, also=…)``) has such signals ignored, and the
+    decision counts them in ``ignored_signals``, so that one case can be checked
+    against policies whose vocabularies differ; plain data is checked against the
+    policy's kinds, so that a misspelt kind is an error. ``"ignore"`` or ``"error"``
+    applies to both.
+
     Returns the decision, for further checks. Raises :class:`DecisionMismatch` when an
     expectation is not met, with a readable diff and the trace.
     """
     expectation = Expectation(quadrant=quadrant, allows=allows, blocks=blocks)
     resolved = resolve_policy(policy)
+    expectation.check(resolved.remedies)
     when = require_aware(as_of)
+    if unknown_signals is None:
+        unknown_signals = "ignore" if isinstance(case, Case) else "error"
     if not isinstance(case, Case):
         if not isinstance(case, Mapping):
             msg = f"expected a Case or a mapping, got {type(case).__name__}"
             raise InputError([FieldProblem("case", msg)])
-        case = Case.from_dict(case, signal_kinds=tuple(resolved.signals))
-    decision = engine_for(resolved, backend).decide(case, as_of=when)
+        kinds = tuple(resolved.signals)
+        if unknown_signals == "ignore":
+            items = case.get("signals")
+            own = (
+                [i.get("kind") for i in items if isinstance(i, Mapping)]
+                if isinstance(items, list)
+                else []
+            )
+            kinds += tuple(k for k in own if isinstance(k, str))
+        case = Case.from_dict(case, signal_kinds=kinds, products=resolved.products)
+    decision = engine_for(resolved, backend, unknown_signals).decide(case, as_of=when)
     problems = expectation.problems(decision)
     if problems:
         raise DecisionMismatch(problems, decision, expectation)

@@ -58,7 +58,6 @@ from collectrules.engine.compiled import CompiledPolicy, resolve_remedies
 from collectrules.errors import CollectRulesError, FieldProblem, InputError
 from collectrules.model.case import Case
 from collectrules.model.decision import Decision, Quadrant
-from collectrules.model.remedies import COERCIVE_REMEDIES, Remedy
 from collectrules.model.time import require_aware
 from collectrules.policy import HitPolicy, Layer, Policy
 from collectrules.testing import _space
@@ -223,7 +222,7 @@ class _Search:
         self.final_rules = [
             (rule, test)
             for rule, test in self.compiled.remedies
-            if set(rule.remedies) & COERCIVE_REMEDIES
+            if set(rule.remedies) & policy.coercive_remedies
         ]
 
     # -- names
@@ -573,12 +572,12 @@ class _Search:
             self.findings.append((kind, layer, witness(), dict(facts), detail))
         self.counts[(kind, layer.id)] = count + 1
 
-    def outcome(self, names: Sequence[str], key: Key) -> tuple[Quadrant, frozenset[Remedy]]:
+    def outcome(self, names: Sequence[str], key: Key) -> tuple[Quadrant, frozenset[str]]:
 
         facts = self.facts(names, key)
         matched = [rule for rule, test in self.final_rules if test(facts)]
         allowed, _, _ = resolve_remedies(self.policy, matched)
-        coercive = frozenset(g.remedy for g in allowed if g.remedy in COERCIVE_REMEDIES)
+        coercive = frozenset(g.remedy for g in allowed if g.remedy in self.policy.coercive_remedies)
         return Quadrant(facts["quadrant"]), coercive
 
 
@@ -658,10 +657,10 @@ def _reproduces(
     return test(decision)
 
 
-def _softer(before: Decision, after: Decision) -> bool:
+def _softer(before: Decision, after: Decision, coercive: frozenset[str]) -> bool:
     """Whether ``after`` is softer than ``before``: a quadrant or coercive remedies lost."""
     qb, qa = before.quadrant, after.quadrant
-    lost = (before.allowed_remedies - after.allowed_remedies) & COERCIVE_REMEDIES
+    lost = (before.allowed_remedies - after.allowed_remedies) & coercive
     return (qa.willing and not qb.willing) or (qa.able and not qb.able) or bool(lost)
 
 
@@ -680,6 +679,7 @@ def _confirm_softer(
         return _softer(
             engine.decide(Case.from_dict(before, signal_kinds=kinds), as_of=as_of),
             engine.decide(Case.from_dict(after, signal_kinds=kinds), as_of=as_of),
+            policy.coercive_remedies,
         )
     except CollectRulesError:  # the case fails elsewhere (a gap): not this violation
         return False
@@ -903,7 +903,7 @@ def _monotonic_findings(search: _Search, policy: Policy, when: dt.datetime) -> l
         problems = []
         if (qa.willing and not qb.willing) or (qa.able and not qb.able):
             problems.append(f"quadrant softens from {qb.value} to {qa.value}")
-        lost = sorted(r.value for r in cb - ca)
+        lost = sorted(map(str, cb - ca))
         if lost:
             problems.append(f"coercive remedies no longer allowed: {', '.join(lost)}")
         if not problems:

@@ -216,6 +216,7 @@ class GoldenFile(pytest.File):
                 expectation = Expectation(
                     quadrant=case.get("quadrant"), allows=allows, blocks=blocks
                 )
+                expectation.check(policy.remedies)
             except CollectRulesError as exc:
                 raise GoldenFileError(f"{where}: {exc}") from None
             case_as_of = _instant(case["as_of"], f"{where}: as_of") if "as_of" in case else as_of
@@ -323,6 +324,7 @@ class GoldenCase(pytest.Item):
             self.data,
             signal_kinds=tuple(self.policy.signals),
             source=f"{self.path.name}::{self.name}",
+            products=self.policy.products,
         )
         engine = engine_for(self.policy, "durable" if self.backend == "durable" else "python")
         decision = engine.decide(case, as_of=self.as_of)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -33,10 +33,10 @@ from collectrules.model.case import (
     Event,
     EventKind,
     Guarantor,
-    Product,
     Signal,
+    product_name,
 )
-from collectrules.policy import Policy
+from collectrules.policy import Policy, SignalSpec
 from collectrules.testing import _space
 from collectrules.testing._policies import resolve_policy
 
@@ -132,18 +132,25 @@ def _measures(bounds: Sequence[Any]) -> st.SearchStrategy[Decimal]:
     )
 
 
-def _kinds(policy: Policy, kinds: Collection[str] | None) -> tuple[str, ...]:
+def _kinds(
+    policy: Policy,
+    kinds: Collection[str] | None,
+    known: Mapping[str, SignalSpec] | None = None,
+) -> tuple[str, ...]:
+    """``kinds``, each of ``known`` (default: the policy's signals), or all of them."""
+    vocabulary = policy.signals if known is None else known
     if kinds is None:
-        return tuple(policy.signals)
+        return tuple(vocabulary)
     chosen = tuple(kinds)
+    whose = f"policy {policy.id!r}" if known is None else "any of the policies"
     problems = [
         FieldProblem(
             "kinds",
-            f"unknown signal kind {k!r} for policy {policy.id!r}",
-            suggestion=did_you_mean(k, policy.signals),
+            f"unknown signal kind {k!r} for {whose}",
+            suggestion=did_you_mean(k, vocabulary),
         )
         for k in chosen
-        if k not in policy.signals
+        if k not in vocabulary
     ]
     if problems or not chosen:
         raise InputError(problems or [FieldProblem("kinds", "give at least one signal kind")])
@@ -255,8 +262,17 @@ def cases(
     kinds: Collection[str] | None = None,
     max_kinds: int = 5,
     with_events: bool = False,
+    also: PolicyLike | Sequence[PolicyLike] = (),
 ) -> st.SearchStrategy[Case]:
     """Valid cases for ``policy`` (default: the shipped default policy) at ``as_of``.
+
+    With ``also`` (another policy, or several), the cases are for comparing them with
+    ``policy``, a champion and a challenger whose signal vocabularies may differ: their
+    signals are of every kind that any of them knows, their values are drawn around
+    every threshold of each, and their products are those that all of them know. Decide
+    them with ``unknown_signals="ignore"`` (as ``impact`` and ``assert_decision`` do), so
+    that each policy ignores the kinds it does not know; the lookback window is the
+    shortest of theirs.
 
     Days past due, amounts, guarantors, the maturity date and the count or value of
     each signal kind are drawn around every threshold the policy mentions. Up to
@@ -267,19 +283,30 @@ def cases(
     was drawn on.
     """
     resolved = resolve_policy(policy)
+    every = (resolved, *_others(also))
     when = _as_of(as_of)
     zones = _zones(timezones)
     if max_kinds < 0:
         raise InputError([FieldProblem("max_kinds", f"must not be negative, got {max_kinds}")])
-    bounds = boundary_values(resolved)
-    max_age = _window(resolved)
-    chosen = _kinds(resolved, kinds) if max_age >= 0 else ()
+    bounds = _merged(boundary_values(p) for p in every)
+    max_age = min(_window(p) for p in every)
+    specs: dict[str, SignalSpec] = {}
+    for one in every:
+        for kind, spec in one.signals.items():
+            specs.setdefault(kind, spec)
+    chosen = _kinds(resolved, kinds, specs if len(every) > 1 else None) if max_age >= 0 else ()
     named = [
         c
-        for c in _space.mentioned(resolved, "currency")
+        for one in every
+        for c in _space.mentioned(one, "currency")
         if isinstance(c, str) and len(c) == 3 and c.isupper() and c.isalpha()
     ]
     currencies = tuple(dict.fromkeys([*named, *_space.FALLBACK_CURRENCIES]))
+    # A signal one policy does not know is ignored by it; a product is not: only the
+    # products every policy knows.
+    products = tuple(
+        product_name(p) for p in resolved.products if all(p in one.products for one in every)
+    )
     money = st.decimals(min_value=Decimal("0.01"), max_value=_MAX_MONEY, places=2)
 
     def ints(field: str, low: int, high: int, *, positive: bool = False) -> Any:
@@ -304,7 +331,7 @@ def cases(
         )
         found: list[Signal] = []
         for kind in present:
-            if resolved.signals[kind].measured:
+            if specs[kind].measured:
                 history = draw(st.integers(min_value=0, max_value=1))
                 ages = sorted(
                     draw(
@@ -339,7 +366,7 @@ def cases(
             )
         return Case(
             case_id=f"HC-{draw(st.integers(min_value=0, max_value=999_999)):06d}",
-            product=draw(st.sampled_from(Product)),
+            product=draw(st.sampled_from(products)),
             currency=draw(st.sampled_from(currencies)),
             principal=draw(amounts("principal")),
             overdue_amount=draw(amounts("overdue_amount")),
@@ -356,6 +383,22 @@ def cases(
     return build()
 
 
+def _others(also: PolicyLike | Sequence[PolicyLike]) -> tuple[Policy, ...]:
+    """The policies of ``also``: one, or a sequence of them."""
+    if also is None or isinstance(also, Policy | str | Path):
+        return () if also is None else (resolve_policy(also),)
+    return tuple(resolve_policy(p) for p in also)
+
+
+def _merged(tables: Iterable[Mapping[str, tuple[Any, ...]]]) -> dict[str, tuple[Any, ...]]:
+    """Boundary values of several policies, field by field, each value once, sorted."""
+    out: dict[str, set[Any]] = {}
+    for table in tables:
+        for field, values in table.items():
+            out.setdefault(field, set()).update(values)
+    return {field: tuple(sorted(values)) for field, values in out.items()}
+
+
 def _ages(max_age: int) -> st.SearchStrategy[int]:
     return _pinned((0, max_age), st.integers(min_value=0, max_value=max_age))
 
@@ -366,13 +409,16 @@ def dated_cases(
     instants: st.SearchStrategy[pendulum.DateTime] | None = None,
     timezones: Sequence[str] = TIMEZONES,
     max_kinds: int = 5,
+    also: PolicyLike | Sequence[PolicyLike] = (),
 ) -> st.SearchStrategy[tuple[Case, pendulum.DateTime]]:
     """Pairs ``(case, as_of)``: an instant from ``instants`` (default :func:`as_ofs`),
-    then a case drawn by :func:`cases` at that instant."""
+    then a case drawn by :func:`cases` at that instant (``also`` as there)."""
     resolved = resolve_policy(policy)
+    others = _others(also)
     source = instants if instants is not None else as_ofs(timezones=timezones)
     return source.flatmap(
         lambda when: st.tuples(
-            cases(resolved, as_of=when, timezones=timezones, max_kinds=max_kinds), st.just(when)
+            cases(resolved, as_of=when, timezones=timezones, max_kinds=max_kinds, also=others),
+            st.just(when),
         )
     )

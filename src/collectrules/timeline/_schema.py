@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from collectrules.model.case import Product
 from collectrules.policy.schema import (
     CITES,
     CONDITION,
     EVENT_MATCHERS,
+    PRODUCT_NAME,
     TEXT,
     any_case,
     one_or_many,
@@ -49,7 +49,7 @@ _TIMELINE = {
     },
     "products": {
         "type": "object",
-        "propertyNames": {"enum": [p.value for p in Product]},
+        "propertyNames": PRODUCT_NAME,
         "additionalProperties": {"type": "string"},
         "description": "The plan of each product (default: the plan named after it).",
     },

@@ -665,7 +665,7 @@ def build_timeline(case: Case, *, as_of: dt.datetime | str, policy: Policy) -> T
     hours = section.contact_hours
     return Timeline(
         case_id=case.case_id,
-        product=case.product.value,
+        product=str(case.product),
         policy=policy.ref,
         as_of=builder.as_of,
         timezone=case.timezone,
@@ -786,7 +786,7 @@ def _step_facts(
             out[step_field(stage.id)] = step.status.value
             counts[step.status] += 1
             if stage.remedy is not None and step.status in ACTIONABLE:
-                out[f"plan_{stage.remedy.value}"] = True
+                out[f"plan_{stage.remedy}"] = True
             if stage.escalation and _escalation_passed(step, builder.as_of):
                 escalated = True
     out["steps_open"] = counts[StepStatus.OPEN]
@@ -806,6 +806,10 @@ def _state_base(section: TimelineSection) -> dict[str, Any]:
     for name in STATE_FIELDS:
         if name.startswith("plan_"):
             out[name] = False
+    for plan in section.plans.values():
+        for stage in plan.stages:
+            if stage.remedy is not None:
+                out[f"plan_{stage.remedy}"] = False
     return out
 
 

@@ -30,8 +30,14 @@ from collectrules.calendars import BeyondKnown, BusinessCalendar, CalendarSchedu
 from collectrules.conditions import Always, Condition, FieldSpec, FieldType, Scalar
 from collectrules.conditions.python import compile_condition
 from collectrules.errors import ConditionError, FieldProblem, InputError, did_you_mean
-from collectrules.model.case import ContactOutcome, Event, EventKind, Product
-from collectrules.model.remedies import Remedy
+from collectrules.model.case import (
+    STANDARD_PRODUCTS,
+    ContactOutcome,
+    Event,
+    EventKind,
+    product_name,
+)
+from collectrules.model.remedies import Remedy, remedy_name
 from collectrules.policy import base_fields, signal_fields
 from collectrules.policy._tables import TableReader
 from collectrules.policy.model import ParameterSpec, SignalSpec
@@ -336,7 +342,9 @@ class Stage:
     chosen: bool = False
     title: str = ""
     doc: str = ""
-    remedy: Remedy | None = None
+    #: The remedy the step performs: a :class:`Remedy` member, or a remedy of the
+    #: policy's own catalogue.
+    remedy: str | None = None
     escalation: bool = False
     promise_wait_days: int | None = None
 
@@ -435,7 +443,8 @@ class TimelineSection:
 
     calendar: BusinessCalendar
     plans: Mapping[str, StagePlan] = attrs.field(hash=False)
-    products: Mapping[Product, str] = attrs.field(hash=False)
+    #: The plan each product follows, by product name (the policy's catalogue).
+    products: Mapping[str, str] = attrs.field(hash=False)
     contact_channels: frozenset[Channel] = DEFAULT_CONTACT_CHANNELS
     contact_hours: ContactHours | None = None
     promises: PromiseRules = PromiseRules()
@@ -447,9 +456,9 @@ class TimelineSection:
         )
     )
 
-    def plan_for(self, product: Product | str) -> StagePlan | None:
+    def plan_for(self, product: str) -> StagePlan | None:
         """The plan a case of ``product`` follows, or ``None`` when the policy has none."""
-        name = self.products.get(Product(product))
+        name = self.products.get(product)
         return None if name is None else self.plans.get(name)
 
 
@@ -575,6 +584,14 @@ def state_fields(plans: Mapping[str, StagePlan]) -> dict[str, FieldSpec]:
     out = dict(STATE_FIELDS)
     for plan in plans.values():
         for stage in plan.stages:
+            if stage.remedy is not None and f"plan_{stage.remedy}" not in out:
+                # A remedy of the policy's own catalogue that a stage performs.
+                out[f"plan_{stage.remedy}"] = FieldSpec(
+                    f"plan_{stage.remedy}",
+                    FieldType.BOOL,
+                    f"a step of the case's plan that performs {stage.remedy} is open, late "
+                    "or breached",
+                )
             name = step_field(stage.id)
             out[name] = FieldSpec(
                 name,
@@ -1137,17 +1154,18 @@ class _Parser(TableReader):
         cites = self.texts(table, "cites", path, rule_id=sid)
         title = self.text(table, "title", path, rule_id=sid, required=False)
         doc = self.text(table, "doc", path, rule_id=sid, required=False)
-        remedy: Remedy | None = None
+        remedy: str | None = None
         if "remedy" in table:
-            try:
-                remedy = Remedy(str(table["remedy"]))
-            except ValueError:
+            remedies = self.remedies
+            if table["remedy"] in remedies:
+                remedy = remedy_name(str(table["remedy"]))
+            else:
                 self.fail(
                     f"{path}.remedy",
                     f"unknown remedy {table['remedy']!r}",
                     rule_id=sid,
                     key="remedy",
-                    suggestion=did_you_mean(str(table["remedy"]), [r.value for r in Remedy]),
+                    suggestion=did_you_mean(str(table["remedy"]), list(remedies)),
                 )
         escalation = self.flag(table, "escalation", path, default=False, rule_id=sid)
         if self._count() != problems_before or anchor is None:
@@ -1181,8 +1199,9 @@ class _Parser(TableReader):
         problems = getattr(self.loader, "problems", None)
         return len(problems) if isinstance(problems, list) else self.failures
 
-    def products(self, raw: object, plans: Mapping[str, StagePlan]) -> dict[Product, str]:
-        out: dict[Product, str] = {p: p.value for p in Product if p.value in plans}
+    def plan_products(self, raw: object, plans: Mapping[str, StagePlan]) -> dict[str, str]:
+        known = self.products
+        out: dict[str, str] = {product_name(p): str(p) for p in known if p in plans}
         if raw is None:
             return out
         path = "timeline.products"
@@ -1190,16 +1209,15 @@ class _Parser(TableReader):
             self.fail(path, 'expected a table of product = "plan name"')
             return out
         for name, plan in raw.items():
-            try:
-                product = Product(name)
-            except ValueError:
+            if name not in known:
                 self.fail(
                     f"{path}.{name}",
                     f"unknown product {name!r}",
                     key=str(name),
-                    suggestion=did_you_mean(str(name), [p.value for p in Product]),
+                    suggestion=did_you_mean(str(name), list(known)),
                 )
                 continue
+            product = product_name(str(name))
             if not isinstance(plan, str) or plan not in plans:
                 self.fail(
                     f"{path}.{name}",
@@ -1295,7 +1313,8 @@ def _compile(
 def _condition_schema(loader: SectionLoader) -> dict[str, FieldSpec]:
     """The fields a stage condition may read: case facts, signals and timeline fields."""
 
-    schema = base_fields()
+    products = getattr(loader, "products", None)
+    schema = base_fields(products if isinstance(products, Mapping) else STANDARD_PRODUCTS)
     data = getattr(loader, "data", None)
     raw_signals = data.get("signals", {}) if isinstance(data, Mapping) else {}
     if isinstance(raw_signals, Mapping):
@@ -1331,7 +1350,7 @@ def parse_timeline_section(
     calendar = parser.calendar(raw.get("calendar"))
     contact = parser.channels(raw.get("contact_channels"))
     plans = parser.plans(raw.get("plans"), contact)
-    products = parser.products(raw.get("products"), plans)
+    products = parser.plan_products(raw.get("products"), plans)
     hours = parser.contact_hours(parameters if isinstance(parameters, Mapping) else {})
     promises = PromiseRules(
         grace_days=parser.whole("promise_grace_days", minimum=0),

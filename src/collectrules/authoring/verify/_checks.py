@@ -47,8 +47,8 @@ from collectrules.authoring.verify._verifier import (
 )
 from collectrules.errors import PolicyError
 from collectrules.model.decision import Quadrant
-from collectrules.model.remedies import COERCIVE_REMEDIES, Remedy
-from collectrules.policy import ConflictRule, HitPolicy, Layer, RemedyEffect
+from collectrules.model.remedies import Remedy
+from collectrules.policy import ConflictRule, HitPolicy, Layer, Policy, RemedyEffect
 from collectrules.policy import clauses as _clauses
 from collectrules.policy.loader import PLACEHOLDER
 
@@ -110,6 +110,38 @@ def check_dead(vf: _Verifier) -> None:
             Severity.WARNING,
             f"signals.{kind}: no rule reads signal kind {kind!r}; cases that "
             "carry it are decided as if it were absent",
+        )
+
+
+def unused_conditions(policy: Policy) -> tuple[str, ...]:
+    """The named conditions that no rule or stage uses, directly or through another
+    named condition that one uses, in file order."""
+    named = policy.named_conditions
+    used: set[str] = set()
+    changed = True
+    while changed:
+        changed = False
+        for name, nc in named.items():
+            if name in used:
+                continue
+            for user in nc.used_by:
+                inner = user.removeprefix("conditions.")
+                if user == inner or inner in used:
+                    used.add(name)
+                    changed = True
+                    break
+    return tuple(name for name in named if name not in used)
+
+
+def check_unused_conditions(vf: _Verifier) -> None:
+    own = _own_names(vf.policy, "conditions")
+    for name in unused_conditions(vf.policy):
+        if own is not None and name not in own:
+            continue  # inherited: the base policy's business
+        vf.report(
+            FindingKind.UNUSED_CONDITION,
+            Severity.WARNING,
+            f"conditions.{name}: no rule or stage uses the named condition {name!r}",
         )
 
 
@@ -235,16 +267,15 @@ def remedies(vf: _Verifier, situations: Sequence[_Situation]) -> None:
     if vf.policy.conflict is ConflictRule.UNSPECIFIED:
         for a in grants:
             for b in blocks:
-                shared = sorted(
-                    set(rules[a].remedies) & set(rules[b].remedies), key=list(Remedy).index
-                )
+                order = list(vf.policy.remedies)
+                shared = sorted(set(rules[a].remedies) & set(rules[b].remedies), key=order.index)
                 if not shared:
                     continue
                 for sit in situations:
                     wit = ctx.sat([(conds[a], True), (conds[b], True)], sit.env)
                     if wit is None:
                         continue
-                    names = ", ".join(r.value for r in shared)
+                    names = ", ".join(map(str, shared))
                     region = _describe(sit.env, {**sit.witness, **wit}, ctx, (conds[a], conds[b]))
                     vf.report(
                         FindingKind.CONFLICT,
@@ -259,7 +290,7 @@ def remedies(vf: _Verifier, situations: Sequence[_Situation]) -> None:
                         witness={**sit.witness, **wit},
                         expect={
                             "conflict": [rules[a].id, rules[b].id],
-                            "remedy": shared[0].value,
+                            "remedy": str(shared[0]),
                         },
                     )
                     break
@@ -360,7 +391,9 @@ def check_pairs(
     ctx = vf.ctx
     rules = vf.policy.remedy_rules
     coercive_rules = [
-        (i, rules[i]) for i in range(len(rules)) if set(rules[i].remedies) & COERCIVE_REMEDIES
+        (i, rules[i])
+        for i in range(len(rules))
+        if set(rules[i].remedies) & vf.policy.coercive_remedies
     ]
     w1 = vf._w1_mapping()
     allow_wins = vf.policy.conflict is ConflictRule.ALLOW_WINS
@@ -371,7 +404,7 @@ def check_pairs(
     # The same for every situation: the coercive rules, once as they are and once renamed
     # to the worse world.
     spec = [
-        (r.effect is not RemedyEffect.BLOCK, frozenset(r.remedies) & COERCIVE_REMEDIES)
+        (r.effect is not RemedyEffect.BLOCK, frozenset(r.remedies) & vf.policy.coercive_remedies)
         for _, r in coercive_rules
     ]
     n = len(coercive_rules)
@@ -380,7 +413,7 @@ def check_pairs(
     indexed += [
         (n + k, _rename(ctx.remedy_conds[i], w1)) for k, (i, _) in enumerate(coercive_rules)
     ]
-    nothing: tuple[frozenset[Remedy], frozenset[Remedy]] = (frozenset(), frozenset())
+    nothing: tuple[frozenset[str], frozenset[str]] = (frozenset(), frozenset())
     for sit in finals:
         q0, q1 = sit.env.get("quadrant"), sit.env.get("quadrant" + _W1)
         if q0 not in Quadrant.__members__ or q1 not in Quadrant.__members__:
@@ -446,6 +479,7 @@ def check_pairs(
 def run_checks(vf: _Verifier) -> VerificationReport:
     check_citations(vf)
     check_dead(vf)
+    check_unused_conditions(vf)
     ctx = vf.ctx
     if "quadrant" not in ctx.outputs:
         vf.report(

@@ -30,7 +30,7 @@ from collectrules.authoring.verify._reproduce import mismatches
 from collectrules.authoring.verify._space import _Situation
 from collectrules.authoring.verify._verifier import _Verifier
 from collectrules.errors import CollectRulesError
-from collectrules.model.case import Case, Product
+from collectrules.model.case import Case
 from collectrules.policy import ConflictRule, Policy, RemedyEffect
 from collectrules.timeline.evaluate import Timeline, build_timeline
 from collectrules.timeline.stages import TimelineSection
@@ -70,7 +70,7 @@ def check_envelopes(vf: _Verifier, finals: Sequence[_Situation]) -> None:
             if rule.effect is RemedyEffect.BLOCK or rule.overrides_quadrant:
                 continue
             for remedy in rule.remedies:
-                key = (rule.id, str(quadrant), remedy.value)
+                key = (rule.id, str(quadrant), str(remedy))
                 if envelope.admits(remedy) or key in done:
                     continue
                 wants = [(conds[i], True)]
@@ -83,14 +83,14 @@ def check_envelopes(vf: _Verifier, finals: Sequence[_Situation]) -> None:
                 vf.report(
                     FindingKind.ENVELOPE,
                     Severity.ERROR,
-                    f"remedies[{rule.id}] allows {remedy.value} for a {quadrant} debtor, "
+                    f"remedies[{rule.id}] allows {remedy!s} for a {quadrant} debtor, "
                     f"outside the {quadrant} envelope ({', '.join(envelope.cites)}); narrow "
                     "its condition to the quadrants whose treatment includes it, or mark it "
                     "overrides_quadrant = true and cite why",
                     rule_ids=(rule.id,),
                     layer="remedies",
                     witness={**sit.witness, **wit},
-                    expect={"quadrant": str(quadrant), "allowed": remedy.value},
+                    expect={"quadrant": str(quadrant), "allowed": str(remedy)},
                 )
 
 
@@ -110,11 +110,11 @@ def _profiles(finals: Sequence[_Situation]) -> list[dict[str, Any]]:
     return out or [{}]
 
 
-def _step_points(policy: Policy, as_of: Any, product: Product, reference: int) -> set[int]:
+def _step_points(policy: Policy, as_of: Any, product: str, reference: int) -> set[int]:
     """The days past due, near which a step of the product's plan opens, falls due or
     reaches its limit, read off a reference case ``reference`` days past due (months
     differ in length, hence the margin of two days)."""
-    data = build_case(policy, as_of, {"dpd": reference, "product": product.value}, case_id="x")
+    data = build_case(policy, as_of, {"dpd": reference, "product": product}, case_id="x")
     try:
         case = Case.from_dict(data, signal_kinds=tuple(policy.signals))
         timeline = build_timeline(case, as_of=as_of, policy=policy)
@@ -138,8 +138,8 @@ def check_coherence(vf: _Verifier, finals: Sequence[_Situation]) -> None:
     if not isinstance(section, TimelineSection) or engine is None:
         return
     products = [
-        p
-        for p in Product
+        str(p)
+        for p in policy.products
         if (plan := section.plan_for(p)) is not None
         and any(s.remedy is not None for s in plan.stages)
     ]
@@ -162,7 +162,7 @@ def check_coherence(vf: _Verifier, finals: Sequence[_Situation]) -> None:
     for profile in _profiles(finals):
         for product in products:
             for dpd in sorted(p for p in points if p >= 0):
-                witness = {**profile, "dpd": dpd, "product": product.value}
+                witness = {**profile, "dpd": dpd, "product": product}
                 data = build_case(policy, vf.ctx.as_of_dt, witness, case_id="coherence")
                 try:
                     case = Case.from_dict(data, signal_kinds=tuple(policy.signals))
@@ -183,7 +183,7 @@ def check_coherence(vf: _Verifier, finals: Sequence[_Situation]) -> None:
                         FindingKind.COHERENCE,
                         Severity.ERROR,
                         f"the timeline's step {step_id} is {status} and performs {remedy}, "
-                        f"but the decision ({decision.quadrant.value}, {product.value}, "
+                        f"but the decision ({decision.quadrant.value}, {product}, "
                         f"{dpd} days past due) {why}; allow the remedy while the step calls "
                         "for it, or give the stage a condition that holds it back for the "
                         "same reason",

@@ -26,6 +26,7 @@ class FindingKind(enum.StrEnum):
     CITATION = "citation"
     DEAD_PARAMETER = "dead_parameter"
     DEAD_SIGNAL = "dead_signal"
+    UNUSED_CONDITION = "unused_condition"
     MONOTONICITY = "monotonicity"
     ORDERING = "ordering"
     ENVELOPE = "envelope"

@@ -12,7 +12,6 @@ from collectrules.authoring.verify._values import (
     _DEAD,
 )
 from collectrules.errors import CollectRulesError
-from collectrules.model.remedies import Remedy
 
 
 class _Fold(abc.ABC):
@@ -113,7 +112,7 @@ class _SatFold(_Fold):
 class _RemedyFold(_Fold):
     """Remedies granted and blocked, restricted to the remedies of interest."""
 
-    def __init__(self, rules: Sequence[tuple[bool, frozenset[Remedy]]]) -> None:
+    def __init__(self, rules: Sequence[tuple[bool, frozenset[str]]]) -> None:
         self.rules = list(rules)
 
     def start(self) -> Hashable:

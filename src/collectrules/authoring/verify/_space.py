@@ -273,7 +273,7 @@ class _Context:
         if role in ("has", "bool"):
             return [False, True]
         if role == "product":
-            return [p.value for p in Product]
+            return [str(p) for p in self.policy.products]
         if role == "currency":
             consts = sorted(
                 {
@@ -381,7 +381,7 @@ class _Context:
         refs: list[dict[str, Any]]
         if name == "dpd":
             self.breaks()
-            refs = [{"product": p.value, **ref} for p in Product for ref in self._refs]
+            refs = [{"product": str(p), **ref} for p in self.policy.products for ref in self._refs]
         else:
             refs = [{"dpd": d} for d in (0, *self.breaks())]
         out: list[Any] = []
@@ -437,10 +437,10 @@ class _Context:
                     profiles.add(shown)
                     refs.append(ref)
         self._refs = refs
-        for product, ref in itertools.product(Product, refs):
+        for product, ref in itertools.product(map(str, self.policy.products), refs):
 
-            def at(d: int, product: Product = product, ref: dict[str, Any] = ref) -> Any:
-                return self._signature(self.probe({"dpd": d, "product": product.value, **ref}))
+            def at(d: int, product: str = product, ref: dict[str, Any] = ref) -> Any:
+                return self._signature(self.probe({"dpd": d, "product": product, **ref}))
 
             values = [at(d) for d in points]
             for (a, va), (b, vb) in itertools.pairwise(zip(points, values, strict=True)):
