@@ -172,9 +172,14 @@ def decide_rows(
     policy: Policy,
     as_of: pendulum.DateTime,
     orphans: int = 0,
+    originals: pl.DataFrame | None = None,
 ) -> FrameResult:
     """:func:`decide` on tables already keyed by ``__row`` (the case's position): the
-    door the batch runner uses for files whose rows nest their signals."""
+    door the batch runner uses for files whose rows nest their signals.
+
+    ``originals`` (default: ``cases``) holds the rows as read, for the per-case engine:
+    a file's rows with their nested signals and events.
+    """
     when = as_of
     kinds = tuple(policy.signals)
     empty_signals = pl.DataFrame(
@@ -238,7 +243,8 @@ def decide_rows(
         per_case = pl.concat([per_case, undecided.get_column(ROW)])
     done = decided.filter(~(pl.col("__undecided") | pl.col("__sbad")))
     columnar = _compact(done, policy, when)
-    slow, errors = _per_case(cases, raw_signals, events, per_case, policy, when)
+    source = originals if originals is not None else cases
+    slow, errors = _per_case(source, raw_signals, events, per_case, policy, when)
     out = pl.concat([columnar, slow]).sort("row")
     counts = _counts(out)
     summary = FrameSummary(
