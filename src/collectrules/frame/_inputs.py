@@ -156,7 +156,9 @@ def instant(column: str, frame: pl.DataFrame) -> tuple[pl.Expr, pl.Expr]:
         at = raw.dt.convert_time_zone("UTC").dt.cast_time_unit("us")
         readable = raw.is_not_null()
     elif dtype == pl.String:
-        at = raw.str.to_datetime(time_zone="UTC", time_unit="us", strict=False)
+        at = raw.str.replace(r"Z$", "+00:00").str.to_datetime(
+            "%Y-%m-%dT%H:%M:%S%.f%:z", time_zone="UTC", time_unit="us", strict=False
+        )
         readable = raw.str.contains(_INSTANT).fill_null(value=False) & at.is_not_null()
     else:
         return pl.lit(None, dtype=pl.Datetime("us", "UTC")), pl.lit(value=False)
