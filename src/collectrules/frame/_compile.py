@@ -110,11 +110,37 @@ def _any(exprs: Sequence[pl.Expr]) -> pl.Expr:
     return functools.reduce(operator.or_, exprs) if exprs else pl.lit(value=False)
 
 
-def _ids(parts: Sequence[pl.Expr]) -> pl.Expr:
-    """A list column of the non-null strings among ``parts``, in order."""
-    if not parts:
+def _ids(entries: Sequence[tuple[pl.Expr, str]]) -> pl.Expr:
+    """A list column of the ids whose flag holds, in order.
+
+    The flags are taken eight at a time as a byte; a table made once per policy gives
+    each byte's ids as one string, the strings are joined and split again. Every step
+    is a native Polars one, and much faster than building a list from a column per id.
+    """
+    if not entries:
         return pl.lit([], dtype=pl.List(pl.String))
-    return pl.concat_list(parts).list.drop_nulls()
+    parts = []
+    for start in range(0, len(entries), 8):
+        chunk = entries[start : start + 8]
+        byte = functools.reduce(
+            operator.add,
+            (flag.cast(pl.Int64) * (1 << i) for i, (flag, _) in enumerate(chunk)),
+        )
+        table = {
+            value: _SEPARATOR.join(i for bit, (_, i) in enumerate(chunk) if value >> bit & 1)
+            or None
+            for value in range(1 << len(chunk))
+        }
+        parts.append(byte.replace_strict(table, return_dtype=pl.String))
+    text = pl.concat_str(parts, separator=_SEPARATOR, ignore_nulls=True)
+    return (
+        pl.when(text == "")
+        .then(pl.lit([], dtype=pl.List(pl.String)))
+        .otherwise(text.str.split(_SEPARATOR))
+    )
+
+
+_SEPARATOR = "\x1f"
 
 
 @attrs.frozen
@@ -133,46 +159,67 @@ class CompiledFrame:
     layer_conds: tuple[tuple[Condition, ...], ...]
     remedy_conds: tuple[Condition, ...]
 
-    def apply(self, frame: pl.LazyFrame) -> pl.LazyFrame:
-        """The frame with the layers, remedies, trace ids and ``__undecided`` added."""
-        fired: list[pl.Expr] = []
+    def apply(self, frame: pl.LazyFrame) -> pl.DataFrame:
+        """The frame with the layers, remedies, trace ids and ``__undecided`` added.
+
+        The lists (allowed, blocked, the trace ids) depend only on which rules matched:
+        they are built once per distinct set of matches (packed into ``__mask*``
+        integers) and joined back, which is much faster than building a list per row.
+        """
         undecided: list[pl.Expr] = []
+        matches: list[str] = []
         for li, (layer, conds) in enumerate(zip(self.policy.layers, self.layer_conds, strict=True)):
             names = [f"__m{li}_{ri}" for ri in range(len(conds))]
+            matches.extend(names)
             frame = frame.with_columns(
                 [condition_expr(c).alias(n) for c, n in zip(conds, names, strict=True)]
             )
-            value, bad, entries = _layer(layer, names)
+            value, bad = _layer(layer, names)
             frame = frame.with_columns(value.alias(layer.output), bad.alias(f"__bad{li}"))
             undecided.append(pl.col(f"__bad{li}"))
-            fired.extend(entries)
         quadrant = self.policy.layer("quadrant").output
         undecided.append(~pl.col(quadrant).is_in([q.value for q in Quadrant]).fill_null(value=True))
         rnames = [f"__r{ri}" for ri in range(len(self.remedy_conds))]
+        matches.extend(rnames)
         frame = frame.with_columns(
             [condition_expr(c).alias(n) for c, n in zip(self.remedy_conds, rnames, strict=True)]
         )
+        frame = frame.with_columns(_any(undecided).alias("__undecided"))
+        return frame.with_columns(self._lists(rnames)).drop(matches).collect()
+
+    def _lists(self, rnames: Sequence[str]) -> list[pl.Expr]:
+        fired: list[tuple[pl.Expr, str]] = []
+        for li, layer in enumerate(self.policy.layers):
+            names = [f"__m{li}_{ri}" for ri in range(len(layer.rules))]
+            fired.extend(_entries(layer, names))
         allowed, blocked = _remedies(self.policy, rnames)
         fired.extend(
-            pl.when(pl.col(n)).then(pl.lit(rule.id))
-            for rule, n in zip(self.policy.remedy_rules, rnames, strict=True)
+            (pl.col(n), rule.id) for rule, n in zip(self.policy.remedy_rules, rnames, strict=True)
         )
-        return frame.with_columns(
+        return [
             _ids(allowed).alias("allowed"),
             _ids(blocked).alias("blocked"),
             _ids(fired).alias("__fired"),
-            _any(undecided).alias("__undecided"),
-        )
+        ]
 
 
-def _layer(layer: Layer, names: Sequence[str]) -> tuple[pl.Expr, pl.Expr, list[pl.Expr]]:
-    """A layer's value, its undecided flag, and its trace entries (ids or nulls)."""
+def _entries(layer: Layer, names: Sequence[str]) -> list[tuple[pl.Expr, str]]:
+    """A layer's trace entries, each a flag and an id: each matched rule, then
+    ``.resolve`` for a ``collect_sum`` layer, or ``.default`` when nothing matched."""
+    matched = [pl.col(n) for n in names]
+    entries = [(m, rule.id) for rule, m in zip(layer.rules, matched, strict=True)]
+    if layer.hit_policy is HitPolicy.COLLECT_SUM:
+        entries.append((pl.lit(value=True), f"{layer.id}.resolve"))
+    else:
+        entries.append((~_any(matched), f"{layer.id}.default"))
+    return entries
+
+
+def _layer(layer: Layer, names: Sequence[str]) -> tuple[pl.Expr, pl.Expr]:
+    """A layer's value and its undecided flag."""
     rules = layer.rules
     matched = [pl.col(n) for n in names]
     default = pl.lit(layer.default, dtype=pl.String)
-    entries: list[pl.Expr] = [
-        pl.when(m).then(pl.lit(rule.id)) for rule, m in zip(rules, matched, strict=True)
-    ]
     if layer.hit_policy is HitPolicy.COLLECT_SUM:
         score: pl.Expr = pl.lit(0.0)
         for rule, m in zip(rules, matched, strict=True):
@@ -186,8 +233,7 @@ def _layer(layer: Layer, names: Sequence[str]) -> tuple[pl.Expr, pl.Expr, list[p
                 else chain.when(test).then(pl.lit(band))
             )
         value = default if chain is None else chain.otherwise(default)
-        entries.append(pl.lit(f"{layer.id}.resolve"))
-        return value, value.is_null(), entries
+        return value, value.is_null()
     anything = _any(matched)
     order = list(zip(rules, matched, strict=True))
     if layer.hit_policy is HitPolicy.PRIORITY:
@@ -205,11 +251,12 @@ def _layer(layer: Layer, names: Sequence[str]) -> tuple[pl.Expr, pl.Expr, list[p
     if layer.hit_policy is HitPolicy.UNIQUE and len(matched) > 1:
         count = functools.reduce(operator.add, (m.cast(pl.Int32) for m in matched))
         bad = bad | (count > 1)
-    entries.append(pl.when(~anything).then(pl.lit(f"{layer.id}.default")))
-    return value, bad, entries
+    return value, bad
 
 
-def _remedies(policy: Policy, names: Sequence[str]) -> tuple[list[pl.Expr], list[pl.Expr]]:
+def _remedies(
+    policy: Policy, names: Sequence[str]
+) -> tuple[list[tuple[pl.Expr, str]], list[tuple[pl.Expr, str]]]:
     """The allowed and blocked remedies as list parts, in the order of the Remedy enum."""
     grants: dict[Remedy, list[pl.Expr]] = {}
     blocks: dict[Remedy, list[pl.Expr]] = {}
@@ -217,18 +264,18 @@ def _remedies(policy: Policy, names: Sequence[str]) -> tuple[list[pl.Expr], list
         target = blocks if rule.effect is RemedyEffect.BLOCK else grants
         for remedy in rule.remedies:
             target.setdefault(remedy, []).append(pl.col(name))
-    allowed: list[pl.Expr] = []
-    blocked: list[pl.Expr] = []
+    allowed: list[tuple[pl.Expr, str]] = []
+    blocked: list[tuple[pl.Expr, str]] = []
     allow_wins = policy.conflict is ConflictRule.ALLOW_WINS
     for remedy in Remedy:
         granted = _any(grants.get(remedy, []))
         barred = _any(blocks.get(remedy, []))
         if remedy in grants:
             keep = granted if allow_wins or remedy not in blocks else granted & ~barred
-            allowed.append(pl.when(keep).then(pl.lit(remedy.value)))
+            allowed.append((keep, remedy.value))
         if remedy in blocks:
             keep = barred if not allow_wins or remedy not in grants else barred & ~granted
-            blocked.append(pl.when(keep).then(pl.lit(remedy.value)))
+            blocked.append((keep, remedy.value))
     return allowed, blocked
 
 
@@ -242,4 +289,9 @@ def compile_frame(policy: Policy) -> CompiledFrame:
         for layer in policy.layers
     )
     remedies = tuple(compile_condition(r.when, params, schema) for r in policy.remedy_rules)
+    ids = [r.id for layer in policy.layers for r in layer.rules]
+    ids += [layer.id for layer in policy.layers] + [r.id for r in policy.remedy_rules]
+    if any(_SEPARATOR in i or not i for i in ids):
+        msg = f"policy {policy.id!r}: a rule or layer id is empty or holds a control character"
+        raise EngineError(msg)
     return CompiledFrame(policy, layers, remedies)

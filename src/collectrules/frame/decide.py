@@ -232,7 +232,7 @@ def decide_rows(
     if sections is not None and good.height:
         facts, key_count = _join_sections(facts, sections, when, keys)
     compiled = compile_frame(policy)
-    decided = compiled.apply(_with_missing(facts, policy)).collect()
+    decided = compiled.apply(_with_missing(facts, policy))
     undecided = decided.filter(pl.col("__undecided") | pl.col("__sbad"))
     if undecided.height:
         bad_keys = undecided.filter(pl.col("__sbad")).height
@@ -391,7 +391,7 @@ def _compact(done: pl.DataFrame, policy: Policy, when: pendulum.DateTime) -> pl.
         pl.lit(policy.id).alias("policy_id"),
         pl.lit(policy.version).alias("policy_version"),
         pl.lit(policy.content_hash).alias("policy_hash"),
-    ).cast(dict(COMPACT_SCHEMA))
+    ).cast(pl.Schema(COMPACT_SCHEMA))
 
 
 # --------------------------------------------------------------------------- per case
