@@ -25,7 +25,7 @@ import pendulum
 import polars as pl
 
 from collectrules.compliance.regulatory import MaterialityPack, regulation_of
-from collectrules.conditions import FieldSpec
+from collectrules.conditions import Condition, FieldSpec
 from collectrules.frame._compile import condition_expr, dtype_of
 from collectrules.model.case import Case, Product
 from collectrules.policy import Policy
@@ -58,7 +58,7 @@ class SectionKeys:
 
     policy: Policy
     constants: Mapping[str, Any]
-    stages: tuple[pl.Expr, ...]
+    stages: tuple[Condition, ...]
     amounts: bool
     fields: Mapping[str, FieldSpec]
 
@@ -76,7 +76,7 @@ class SectionKeys:
             pl.lit(v, dtype=dtype_of(schema[k])).alias(k) for k, v in self.constants.items()
         ]
         frame = frame.with_columns(constants) if constants else frame
-        stages = [e.alias(f"__stage{i}") for i, e in enumerate(self.stages)]
+        stages = [condition_expr(c).alias(f"__stage{i}") for i, c in enumerate(self.stages)]
         if not stages:
             return frame
         present = set(frame.collect_schema().names())
@@ -100,7 +100,7 @@ class SectionKeys:
         for row in keys.iter_rows(named=True):
             out: dict[str, Any] = {name: row[name] for name in self.key}
             try:
-                out.update(self._one(row, as_of, core))
+                out.update(self.run(row, as_of, core))
                 out["__sbad"] = False
             except Exception:  # the per-case engine gives the row its error
                 out.update(__classes=[], __buckets=[], __sfired=[], __sbad=True)
@@ -113,9 +113,11 @@ class SectionKeys:
         )
         return pl.DataFrame(rows, schema=schema, orient="row" if not rows else None)
 
-    def _one(
+    def run(
         self, row: Mapping[str, Any], as_of: pendulum.DateTime, core: Sequence[str]
     ) -> dict[str, Any]:
+        """The sections' facts, ``__classes``, ``__buckets`` and ``__sfired`` of the case
+        that the key ``row`` (with the core facts ``core``) stands for."""
         policy = self.policy
         case = Case(
             case_id="columnar-key",
@@ -172,13 +174,13 @@ def section_keys(
     if any(key not in KNOWN_SECTIONS for key in present):
         return None
     constants = _constants(policy, as_of)
-    stages: list[pl.Expr] = []
+    stages: list[Condition] = []
     timeline = policy.sections.get("timeline")
     if isinstance(timeline, TimelineSection):
         params = policy.parameter_values
         for plan in timeline.plans.values():
             for stage in plan.stages:
-                stages.append(condition_expr(stage.when.resolve(params)))
+                stages.append(stage.when.resolve(params))
     regulation = regulation_of(policy)
     amounts = regulation is not None and any(
         isinstance(p, MaterialityPack) for p in regulation.packs
