@@ -68,14 +68,14 @@ def tables(session: SparkSession, rows: Sequence[dict[str, Any]]) -> tuple[Any, 
         for r in rows
         for s in r.get("signals", [])
     ]
-    cases_pl = pl.DataFrame(flat, schema={c: pl.String for c in columns})
+    cases_pl = pl.DataFrame(flat, schema=dict.fromkeys(columns, pl.String))
     cases_sp = session.createDataFrame(
         [tuple(r[c] for c in columns) for r in flat],
         ", ".join(f"{c} string" for c in columns),
     )
     schema = "case_id string, kind string, observed_at string, value string"
     signals_pl = pl.DataFrame(
-        sigs, schema={c: pl.String for c in ("case_id", "kind", "observed_at", "value")}
+        sigs, schema=dict.fromkeys(("case_id", "kind", "observed_at", "value"), pl.String)
     )
     signals_sp = session.createDataFrame(
         [tuple(s[c] for c in ("case_id", "kind", "observed_at", "value")) for s in sigs], schema

@@ -48,6 +48,9 @@ _BASE_KEY = (
     "dpd",
 )
 
+#: The most keys a run remembers; past it, a key is evaluated each time it occurs.
+CACHE_LIMIT = 200_000
+
 _PAIRS = pl.List(pl.Struct({"key": pl.String, "value": pl.String}))
 
 
@@ -61,6 +64,8 @@ class SectionKeys:
     stages: tuple[Condition, ...]
     amounts: bool
     fields: Mapping[str, FieldSpec]
+    #: The results by key, kept across the chunks of one run (same policy and as_of).
+    cache: dict[tuple[Any, ...], dict[str, Any]] = attrs.field(factory=dict, eq=False)
 
     @property
     def key(self) -> tuple[str, ...]:
@@ -99,11 +104,16 @@ class SectionKeys:
         rows: list[dict[str, Any]] = []
         for row in keys.iter_rows(named=True):
             out: dict[str, Any] = {name: row[name] for name in self.key}
-            try:
-                out.update(self.run(row, as_of, core))
-                out["__sbad"] = False
-            except Exception:  # the per-case engine gives the row its error
-                out.update(__classes=[], __buckets=[], __sfired=[], __sbad=True)
+            marker = tuple(out.values())
+            found = self.cache.get(marker)
+            if found is None:
+                try:
+                    found = {**self.run(row, as_of, core), "__sbad": False}
+                except Exception:  # the per-case engine gives the row its error
+                    found = {"__classes": [], "__buckets": [], "__sfired": [], "__sbad": True}
+                if len(self.cache) < CACHE_LIMIT:
+                    self.cache[marker] = found
+            out.update(found)
             rows.append(out)
         schema: dict[str, Any] = {name: keys.schema[name] for name in self.key}
         for name, spec in self.fields.items():

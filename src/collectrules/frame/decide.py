@@ -34,7 +34,15 @@ from collectrules.model.time import require_aware
 from collectrules.policy import Policy, load_policy
 from collectrules.policy.derive import DEFAULT_LOOKBACK_DAYS
 
-__all__ = ["COMPACT_SCHEMA", "FrameResult", "FrameSummary", "RowError", "decide", "decide_rows"]
+__all__ = [
+    "COMPACT_SCHEMA",
+    "FrameResult",
+    "FrameSummary",
+    "RowError",
+    "decide",
+    "decide_rows",
+    "section_plan",
+]
 
 _PAIRS = pl.List(pl.Struct({"key": pl.String, "value": pl.String}))
 
@@ -173,12 +181,15 @@ def decide_rows(
     as_of: pendulum.DateTime,
     orphans: int = 0,
     originals: pl.DataFrame | None = None,
+    sections: SectionKeys | None = None,
 ) -> FrameResult:
     """:func:`decide` on tables already keyed by ``__row`` (the case's position): the
     door the batch runner uses for files whose rows nest their signals.
 
     ``originals`` (default: ``cases``) holds the rows as read, for the per-case engine:
-    a file's rows with their nested signals and events.
+    a file's rows with their nested signals and events. ``sections`` (from
+    :func:`section_plan`) carries the sections' results from one chunk of a run to the
+    next.
     """
     when = as_of
     kinds = tuple(policy.signals)
@@ -215,21 +226,23 @@ def decide_rows(
         reasons["has events"] = events_only.height
         reasons_rows.append(events_only)
     keys = _core_names(policy)
-    sections = section_keys(policy, when, keys)
+    if sections is None:
+        sections = section_keys(policy, when, keys)
+    known = sections is not None
     per_case = (
         pl.concat(reasons_rows).get_column(ROW)
         if reasons_rows
         else pl.Series(ROW, [], dtype=checked.schema[ROW])
     )
     good = checked.filter(pl.col("__ok")).join(per_case.to_frame(), on=ROW, how="anti")
-    if sections is None:
+    if not known:
         if good.height:
             reasons["unknown section"] = good.height
         per_case = pl.concat([per_case, good.get_column(ROW)])
         good = good.clear()
     facts = _facts(good.lazy(), sigs.filter(pl.col("__ok")).lazy(), policy, when)
     key_count = 0
-    if sections is not None and good.height:
+    if known and sections is not None and good.height:
         facts, key_count = _join_sections(facts, sections, when, keys)
     compiled = compile_frame(policy)
     decided = compiled.apply(_with_missing(facts, policy))
@@ -262,6 +275,12 @@ def decide_rows(
 
 
 # --------------------------------------------------------------------------- facts
+
+
+def section_plan(policy: Policy, as_of: pendulum.DateTime) -> SectionKeys | None:
+    """How ``policy``'s sections are evaluated per key at ``as_of``; pass it to every
+    :func:`decide_rows` of one run so that a key is evaluated once per run."""
+    return section_keys(policy, as_of, _core_names(policy))
 
 
 def _core_names(policy: Policy) -> tuple[str, ...]:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +28,8 @@ from collectrules.batch.compact import check_fields
 from collectrules.batch.runner import BatchSummary, bad_row_line, default_errors_path
 from collectrules.errors import FieldProblem, InputError
 from collectrules.frame._inputs import ROW
-from collectrules.frame.decide import FrameSummary, decide_rows
+from collectrules.frame._sections import SectionKeys
+from collectrules.frame.decide import FrameSummary, decide_rows, section_plan
 from collectrules.io import case_files
 from collectrules.model.time import require_aware
 from collectrules.policy import Policy
@@ -89,14 +90,29 @@ def _long(table: pl.DataFrame, column: str) -> pl.DataFrame | None:
     return long
 
 
-def _decide_file(
-    path: Path, policy: Policy, when: Any
-) -> tuple[pl.DataFrame, list[bytes], FrameSummary]:
+#: Rows decided together: memory stays bounded whatever the size of a file.
+CHUNK_ROWS = 250_000
+
+
+def _chunks(path: Path) -> Iterator[pl.DataFrame]:
+    """The file's rows, :data:`CHUNK_ROWS` at a time, each with ``__row`` (its index)."""
     try:
-        table = pl.read_parquet(path).with_row_index(ROW)
-    except Exception as exc:  # an unreadable file is unusable input, as in the per-case batch
+        reader = pq.ParquetFile(path)
+        batches = reader.iter_batches(batch_size=CHUNK_ROWS)
+        start = 0
+        for batch in batches:
+            table = pl.from_arrow(batch)
+            assert isinstance(table, pl.DataFrame)
+            yield table.with_row_index(ROW, offset=start)
+            start += table.height
+    except (OSError, pa.ArrowException) as exc:
         msg = f"not a readable Parquet file: {str(exc)[:200]}"
         raise InputError([FieldProblem("", msg, source=str(path))]) from None
+
+
+def _decide_chunk(
+    table: pl.DataFrame, source: str, policy: Policy, when: Any, plan: SectionKeys | None
+) -> tuple[pl.DataFrame, list[bytes], FrameSummary]:
     nested = [c for c in ("signals", "events") if c in table.columns]
     signals = _long(table, "signals")
     events = _long(table, "events")
@@ -107,8 +123,9 @@ def _decide_file(
             checked = checked.with_columns(pl.col(ROW).alias(f"__unread_{name}"))
     if events is not None:
         events = events.select(ROW)
-    result = decide_rows(checked, signals, events, policy=policy, as_of=when, originals=table)
-    source = str(path)
+    result = decide_rows(
+        checked, signals, events, policy=policy, as_of=when, originals=table, sections=plan
+    )
     errors = [bad_row_line(source, None, e.row, e.case_id, e.error) for e in result.errors]
     return result.decisions, errors, result.summary
 
@@ -170,8 +187,9 @@ def run_columnar(
         partial_err.open("wb") as err_fh,
         pq.ParquetWriter(partial_out, schema, compression="zstd") as writer,
     ):
-        for path in files:
-            decisions, lines, summary = _decide_file(path, policy, when)
+        plan = section_plan(policy, when)
+        for path, table in ((p, t) for p in files for t in _chunks(p)):
+            decisions, lines, summary = _decide_chunk(table, str(path), policy, when, plan)
             writer.write_table(to_arrow(decisions.select(columns), schema))
             err_fh.writelines(lines)
             if on_bad is not None:
