@@ -66,6 +66,8 @@ class SectionKeys:
     fields: Mapping[str, FieldSpec]
     #: The results by key, kept across the chunks of one run (same policy and as_of).
     cache: dict[tuple[Any, ...], dict[str, Any]] = attrs.field(factory=dict, eq=False)
+    #: One entry per key the sections' code ran on (a key found in the cache adds none).
+    evaluated: list[int] = attrs.field(factory=list, eq=False)
 
     @property
     def key(self) -> tuple[str, ...]:
@@ -107,6 +109,7 @@ class SectionKeys:
             marker = tuple(out.values())
             found = self.cache.get(marker)
             if found is None:
+                self.evaluated.append(1)
                 try:
                     found = {**self.run(row, as_of, core), "__sbad": False}
                 except Exception:  # the per-case engine gives the row its error

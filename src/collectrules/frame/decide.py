@@ -84,7 +84,8 @@ class FrameSummary:
     ``rows``, ``decided`` and ``bad`` count the cases; ``columnar`` the rows decided by
     the columns alone; ``per_case`` the rows sent to the per-case engine, by reason
     (``fallback``); ``section_keys`` the distinct keys on which the sections' own
-    Python ran (see :mod:`collectrules.frame._sections`); ``orphans`` the signals and
+    Python ran (see :mod:`collectrules.frame._sections`; a key already evaluated in an
+    earlier chunk of the same run is not counted again); ``orphans`` the signals and
     events whose ``case_id`` is not in the cases table (ignored).
     """
 
@@ -365,9 +366,10 @@ def _join_sections(
     distinct = keyed.unique(subset=list(sections.key), keep="first", maintain_order=True).select(
         needed
     )
+    before = len(sections.evaluated)
     results = sections.evaluate(distinct, when, core)
     joined = keyed.lazy().join(results.lazy(), on=list(sections.key), how="left", nulls_equal=True)
-    return joined, distinct.height
+    return joined, len(sections.evaluated) - before
 
 
 def _with_missing(frame: pl.LazyFrame, policy: Policy) -> pl.LazyFrame:
