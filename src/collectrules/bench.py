@@ -119,7 +119,9 @@ def _columnar_line(
     line: Callable[[str, str, str, float], None],
 ) -> None:
     """Time the columnar engine on the portfolio, as tables, and check it agrees."""
-    cases = polars.DataFrame([{k: v for k, v in d.items() if k != "signals"} for d in dicts])
+    cases = polars.DataFrame(
+        [{k: v for k, v in d.items() if k not in ("signals", "events")} for d in dicts]
+    )
     signals = polars.DataFrame(
         [{"case_id": d["case_id"], **s} for d in dicts for s in d.get("signals", [])]
     )
