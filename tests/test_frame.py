@@ -22,6 +22,13 @@ from collectrules.testing.strategies import cases  # noqa: E402
 
 SHIPPED = ("default", "cn_bank_loan", "cn_credit_card", "us_regf", "uk", "ifrs9")
 AS_OF = "2026-06-30T12:00:00+08:00"
+#: Instants in several offsets, one on a daylight-saving change, one at a day's end.
+AS_OFS = (
+    AS_OF,
+    "2026-03-29T01:30:00+00:00",
+    "2024-02-29T23:59:59-05:00",
+    "2026-11-01T00:00:00+13:00",
+)
 
 _ENGINES: dict[str, Engine] = {}
 
@@ -85,12 +92,13 @@ def assert_agree(name: str, rows: Sequence[dict[str, Any]], as_of: str = AS_OF) 
 def test_generated_portfolios_agree_with_the_per_case_engine(name: str, data: Any) -> None:
     policy = load_policy(name)
     with_events = data.draw(st.booleans())
+    as_of = data.draw(st.sampled_from(AS_OFS))
     portfolio: list[Case] = data.draw(
-        st.lists(cases(policy, as_of=AS_OF, with_events=with_events), min_size=1, max_size=6)
+        st.lists(cases(policy, as_of=as_of, with_events=with_events), min_size=1, max_size=6)
     )
     # The long tables name their case by case_id, so the ids of one portfolio differ.
     rows = [{**c.to_dict(), "case_id": f"{c.case_id}-{i}"} for i, c in enumerate(portfolio)]
-    result = assert_agree(name, rows)
+    result = assert_agree(name, rows, as_of)
     if not with_events:
         assert result.summary.fallback.get("has events", 0) == 0
 
