@@ -23,6 +23,7 @@ DOCUMENTED = (
     "collectrules.compliance",
     "collectrules.conditions",
     "collectrules.engine",
+    "collectrules.frame",
     "collectrules.io",
     "collectrules.model",
     "collectrules.money",

@@ -13,7 +13,12 @@ each line saying what it takes and what it produces:
   trace and remedies);
 * each collectrules back end, from a case to a full :class:`Decision` with its trace,
   and from a dict to the decision's JSON;
-* resident memory sampled across a long run of decisions, to show that it stays flat.
+* the columnar engine (the ``frame`` extra), from tables to compact decision rows with
+  the ids of the trace;
+* resident memory sampled across a long run of decisions, to show that it stays flat;
+* the columnar engine end to end on ``--end-to-end-rows`` cases (1,000,000 by default),
+  a Parquet file to the Parquet decision table on every core, in a child process
+  (``python -m collectrules.frame.bench``), with its peak resident memory.
 
 Every label line is checked against the engine's quadrant on the whole portfolio, and
 the back ends against each other; the benchmark says how many agree.
@@ -27,6 +32,7 @@ import json
 import os
 import random
 import resource
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -62,6 +68,13 @@ try:
     import rule_engine
 except ImportError:  # the bench extra is not installed
     rule_engine = None
+try:
+    import polars
+
+    from collectrules import frame
+except ImportError:  # the frame extra is not installed
+    polars = None  # type: ignore[assignment, unused-ignore]
+    frame = None  # type: ignore[assignment, unused-ignore]
 
 __all__ = ["generate_cases", "main"]
 
@@ -97,6 +110,35 @@ def generate_cases(
             )
         )
     return out
+
+
+def _columnar_line(
+    policy: Policy,
+    dicts: list[dict[str, Any]],
+    python: Engine,
+    line: Callable[[str, str, str, float], None],
+) -> None:
+    """Time the columnar engine on the portfolio, as tables, and check it agrees."""
+    cases = polars.DataFrame(
+        [{k: v for k, v in d.items() if k not in ("signals", "events")} for d in dicts]
+    )
+    signals = polars.DataFrame(
+        [{"case_id": d["case_id"], **s} for d in dicts for s in d.get("signals", [])]
+    )
+    frame.decide(cases.head(500), signals, policy=policy, as_of=AS_OF)  # warm up
+    start = time.perf_counter()
+    result = frame.decide(cases, signals, policy=policy, as_of=AS_OF)
+    rate = len(dicts) / (time.perf_counter() - start)
+    line("collectrules columnar engine (Polars)", "tables", "compact rows with trace ids", rate)
+    fired = result.decisions.get_column("fired").to_list()
+    same = sum(
+        [f.rule_id for f in python.decide(Case.from_dict(d), as_of=AS_OF).trace] == ids
+        for d, ids in zip(dicts, fired, strict=True)
+    )
+    print(
+        f"  columnar rows: {result.summary.columnar:,}, per case: {result.summary.per_case:,};"
+        f" trace ids agree with the python back end on {same:,}/{len(dicts):,}"
+    )
 
 
 def _rss_mib() -> float:
@@ -229,6 +271,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--raw-posts", type=int, default=20_000, help="raw durable posts")
     parser.add_argument("--policy", default="default")
+    parser.add_argument(
+        "--end-to-end-rows",
+        type=int,
+        default=1_000_000,
+        help="rows of the columnar end-to-end run, Parquet to Parquet, on every core (0: skip it)",
+    )
     args = parser.parse_args(argv)
 
     if hasattr(os, "sched_setaffinity"):
@@ -294,6 +342,10 @@ def main(argv: list[str] | None = None) -> int:
         for c in cases[:2_000]
     )
     print(f"back ends agree on the first 2,000 decisions: {agree}")
+    if frame is not None:
+        _columnar_line(policy, dicts, python, line)
+    else:
+        print("columnar engine: not installed (pip install 'collectrules[frame]')")
 
     gc.collect()
     samples: list[tuple[int, float]] = [(0, _rss_mib())]
@@ -317,6 +369,15 @@ def main(argv: list[str] | None = None) -> int:
         f"peak resident memory: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.1f} MiB"
     )
     print(f"live durable sessions after the run: {_durable.live_sessions(policy)}")
+
+    if args.end_to_end_rows and frame is not None:
+        print(f"columnar end to end, {args.end_to_end_rows:,} rows (a child process, every core):")
+        sys.stdout.flush()
+        subprocess.run(
+            [sys.executable, "-m", "collectrules.frame.bench", "--rows",
+             str(args.end_to_end_rows), "--policy", args.policy],
+            check=True,
+        )  # fmt: skip
 
     target = 1_500
     print(

@@ -35,7 +35,14 @@ from collectrules.io.arrow import require_pyarrow
 from collectrules.model.decision import Decision, canonical_json
 from collectrules.model.time import require_aware
 
-__all__ = ["DEFAULT_CHUNK_ROWS", "BatchSummary", "default_errors_path", "run_batch"]
+__all__ = [
+    "DEFAULT_CHUNK_ROWS",
+    "BatchSummary",
+    "bad_row_line",
+    "default_errors_path",
+    "error_reason",
+    "run_batch",
+]
 
 DEFAULT_CHUNK_ROWS = 1000
 """Rows decided between two checkpoints."""
@@ -437,6 +444,23 @@ def _decide_chunk(
             continue
         out.append((True, text, _tallies(result.decision), where, ""))
     return out
+
+
+def bad_row_line(
+    source: str, line: int | None, index: int | None, case_id: str | None, error: BaseException
+) -> bytes:
+    """The error file's line for a bad row: where it is, its case id, the error and its
+    kind, as the batch writes it."""
+    location = _location(source, line, index)
+    where = _where(source, line, index)
+    result = _bad(location, where, case_id, _reason(error), type(error).__name__)[1]
+    assert isinstance(result, bytes)
+    return result
+
+
+def error_reason(error: BaseException) -> str:
+    """An error as the one-line reason the batch reports."""
+    return _reason(error)
 
 
 def _where(source: str, line: int | None, index: int | None) -> str:

@@ -32,7 +32,14 @@ from collectrules.cli._common import (
     engine_for,
     resolve_as_of,
 )
-from collectrules.errors import CollectRulesError
+from collectrules.errors import CollectRulesError, FieldProblem, InputError
+from collectrules.policy import Policy
+
+try:
+    from collectrules.frame.files import columnar_inputs, run_columnar
+except ImportError:  # the [frame] extra (polars) is not installed
+    columnar_inputs = None  # type: ignore[assignment]
+    run_columnar = None  # type: ignore[assignment]
 
 __all__ = ["EXIT_INTERNAL", "EXIT_IO", "SHOWN_BAD_ROWS", "batch"]
 
@@ -90,6 +97,14 @@ def batch(
             + " (default: all).",
         ),
     ] = None,
+    engine_name: Annotated[
+        str | None,
+        typer.Option(
+            "--engine",
+            help="columnar (Polars: Parquet in, the Parquet decision table out; the default"
+            " for those) or per-case (every format, full decisions, --resume, --jobs).",
+        ),
+    ] = None,
 ) -> None:
     """Decide a portfolio into a JSON Lines file; bad rows go to the error file.
 
@@ -100,6 +115,9 @@ def batch(
     """
     started = time.perf_counter()
     engine = engine_for(policy, backend, policy_path)
+    if _columnar(engine_name, cases, out, resume):
+        _run_columnar(cases, engine.policy, out, errors, as_of, fields, started)
+        return
     err_path = errors if errors is not None else default_errors_path(out)
     pending = BatchFiles(out, err_path).pending() if resume else None
     when = None if pending is not None and as_of is None else resolve_as_of(as_of)
@@ -168,4 +186,63 @@ def batch(
     rate = f", {done / elapsed:,.0f} rows/s" if elapsed > 0 and done else ""
     typer.echo(f"time taken: {elapsed:.1f} s{rate}", err=True)
     if summary.bad:
+        raise typer.Exit(1)
+
+
+def _columnar(name: str | None, cases: list[Path], out: Path, resume: bool) -> bool:
+    """Whether this run uses the columnar engine: asked for, or by default for Parquet
+    input and output when the engine is installed and no --resume is asked."""
+    if name not in (None, "columnar", "per-case"):
+        problem = FieldProblem("--engine", f"expected columnar or per-case, got {name!r}")
+        raise InputError([problem])
+    if name == "per-case":
+        return False
+    if run_columnar is None or columnar_inputs is None:
+        if name == "columnar":
+            problem = FieldProblem(
+                "--engine", "the columnar engine needs polars: pip install 'collectrules[frame]'"
+            )
+            raise InputError([problem])
+        return False
+    if name == "columnar":
+        return True
+    return not resume and out.suffix.lower() == ".parquet" and columnar_inputs(cases) is not None
+
+
+def _run_columnar(
+    cases: list[Path],
+    policy: Policy,
+    out: Path,
+    errors: Path | None,
+    as_of: str | None,
+    fields: str | None,
+    started: float,
+) -> None:
+    assert run_columnar is not None
+    shown = 0
+
+    def on_bad(where: str, reason: str) -> None:
+        nonlocal shown
+        if shown < SHOWN_BAD_ROWS:
+            typer.echo(f"error: {where}: {reason}", err=True)
+        shown += 1
+
+    run = run_columnar(
+        cases,
+        policy=policy,
+        out=out,
+        errors=errors,
+        as_of=resolve_as_of(as_of),
+        fields=None if fields is None else [f.strip() for f in fields.split(",")],
+        on_bad=on_bad,
+    )
+    elapsed = time.perf_counter() - started
+    if shown > SHOWN_BAD_ROWS:
+        typer.echo(f"… and {shown - SHOWN_BAD_ROWS} more bad rows in {run.batch.errors}", err=True)
+    for line in run.lines():
+        typer.echo(line, err=True)
+    rows = run.batch.rows
+    rate = f", {rows / elapsed:,.0f} rows/s" if elapsed > 0 and rows else ""
+    typer.echo(f"time taken: {elapsed:.1f} s{rate}", err=True)
+    if run.batch.bad:
         raise typer.Exit(1)

@@ -1,0 +1,297 @@
+"""The condition IR compiled to Polars expressions, and each hit policy to columns.
+
+A fact is a column; a fact a case does not have is null. Every leaf of a condition
+is filled with ``False`` where its field is null, so that a missing field makes every
+comparison on it false and ``not`` is plain negation of the result: the reference
+semantics of :mod:`collectrules.conditions.ir`.
+
+Nothing here evaluates Python per row: every expression is a native Polars one
+(``when/then`` chains, boolean algebra, ``concat_list``).
+"""
+
+from __future__ import annotations
+
+import functools
+import operator
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import attrs
+import polars as pl
+
+from collectrules.conditions import (
+    All,
+    Always,
+    AnyOf,
+    Between,
+    Compare,
+    Condition,
+    FieldSpec,
+    FieldType,
+    In,
+    Not,
+    Op,
+    Truth,
+)
+from collectrules.conditions.python import compile_condition
+from collectrules.errors import EngineError
+from collectrules.model.decision import Quadrant
+from collectrules.policy import ConflictRule, HitPolicy, Layer, Policy, RemedyEffect
+
+__all__ = ["DTYPES", "CompiledFrame", "compile_frame", "condition_expr", "dtype_of"]
+
+#: The Polars type of each fact field type.
+DTYPES: Mapping[FieldType, Any] = {
+    FieldType.INT: pl.Int64,
+    FieldType.NUMBER: pl.Float64,
+    FieldType.MONEY: pl.Int64,
+    FieldType.BOOL: pl.Boolean,
+    FieldType.ENUM: pl.String,
+    FieldType.STR: pl.String,
+}
+
+
+def dtype_of(spec: FieldSpec) -> Any:
+    """The Polars type of a fact field."""
+    return DTYPES[spec.type]
+
+
+def _leaf(expr: pl.Expr) -> pl.Expr:
+    return expr.fill_null(value=False)
+
+
+def _compare(column: pl.Expr, op: Op, value: Any) -> pl.Expr:
+    literal = pl.lit(value)
+    if op is Op.LT:
+        return column < literal
+    if op is Op.LE:
+        return column <= literal
+    if op is Op.GT:
+        return column > literal
+    if op is Op.GE:
+        return column >= literal
+    if op is Op.EQ:
+        return column == literal
+    return column != literal
+
+
+def condition_expr(cond: Condition) -> pl.Expr:
+    """A resolved condition as a boolean Polars expression, never null."""
+    if isinstance(cond, Always):
+        return pl.lit(value=True)
+    if isinstance(cond, Compare):
+        return _leaf(_compare(pl.col(cond.field), cond.op, cond.value))
+    if isinstance(cond, Between):
+        column = pl.col(cond.field)
+        return _leaf((column >= pl.lit(cond.low)) & (column <= pl.lit(cond.high)))
+    if isinstance(cond, In):
+        if not cond.values:
+            return pl.lit(value=False)
+        column = pl.col(cond.field)
+        return _leaf(functools.reduce(operator.or_, (column == pl.lit(v) for v in cond.values)))
+    if isinstance(cond, Truth):
+        return _leaf(pl.col(cond.field) == pl.lit(value=True))
+    if isinstance(cond, All):
+        if not cond.parts:
+            return pl.lit(value=True)
+        return functools.reduce(operator.and_, (condition_expr(p) for p in cond.parts))
+    if isinstance(cond, AnyOf):
+        if not cond.parts:
+            return pl.lit(value=False)
+        return functools.reduce(operator.or_, (condition_expr(p) for p in cond.parts))
+    if isinstance(cond, Not):
+        return ~condition_expr(cond.part)
+    msg = f"not a condition node: {type(cond).__name__}"
+    raise EngineError(msg)
+
+
+def _any(exprs: Sequence[pl.Expr]) -> pl.Expr:
+    return functools.reduce(operator.or_, exprs) if exprs else pl.lit(value=False)
+
+
+def _ids(entries: Sequence[tuple[pl.Expr, str]]) -> pl.Expr:
+    """A list column of the ids whose flag holds, in order.
+
+    The flags are taken eight at a time as a byte; a table made once per policy gives
+    each byte's ids as one string, the strings are joined and split again. Every step
+    is a native Polars one, and much faster than building a list from a column per id.
+    """
+    if not entries:
+        return pl.lit([], dtype=pl.List(pl.String))
+    parts = []
+    for start in range(0, len(entries), 8):
+        chunk = entries[start : start + 8]
+        byte = functools.reduce(
+            operator.add,
+            (flag.cast(pl.Int64) * (1 << i) for i, (flag, _) in enumerate(chunk)),
+        )
+        table = {
+            value: _SEPARATOR.join(i for bit, (_, i) in enumerate(chunk) if value >> bit & 1)
+            or None
+            for value in range(1 << len(chunk))
+        }
+        parts.append(byte.replace_strict(table, return_dtype=pl.String))
+    text = pl.concat_str(parts, separator=_SEPARATOR, ignore_nulls=True)
+    return (
+        pl.when(text == "")
+        .then(pl.lit([], dtype=pl.List(pl.String)))
+        .otherwise(text.str.split(_SEPARATOR))
+    )
+
+
+_SEPARATOR = "\x1f"
+
+
+@attrs.frozen
+class CompiledFrame:
+    """A policy as Polars expressions, applied in stages by :meth:`apply`.
+
+    ``apply`` adds, for each layer, the matches of its rules, its value (the layer's
+    output column), and a flag for rows the layer cannot decide (two matches in a
+    ``unique`` layer, no match and no default, a score in no band, a quadrant outside
+    Q1–Q4): the per-case engine gives those rows their error. Then it adds the
+    allowed and blocked remedies as list columns in the order of the policy's remedy catalogue, and
+    ``__fired``, the ids of the trace's layer and remedy entries, in firing order.
+    """
+
+    policy: Policy
+    layer_conds: tuple[tuple[Condition, ...], ...]
+    remedy_conds: tuple[Condition, ...]
+
+    def apply(self, frame: pl.LazyFrame) -> pl.DataFrame:
+        """The frame with the layers, remedies, trace ids and ``__undecided`` added.
+
+        The lists (allowed, blocked, the trace ids) depend only on which rules matched:
+        they are built once per distinct set of matches (packed into ``__mask*``
+        integers) and joined back, which is much faster than building a list per row.
+        """
+        undecided: list[pl.Expr] = []
+        matches: list[str] = []
+        for li, (layer, conds) in enumerate(zip(self.policy.layers, self.layer_conds, strict=True)):
+            names = [f"__m{li}_{ri}" for ri in range(len(conds))]
+            matches.extend(names)
+            frame = frame.with_columns(
+                [condition_expr(c).alias(n) for c, n in zip(conds, names, strict=True)]
+            )
+            value, bad = _layer(layer, names)
+            frame = frame.with_columns(value.alias(layer.output), bad.alias(f"__bad{li}"))
+            undecided.append(pl.col(f"__bad{li}"))
+        quadrant = self.policy.layer("quadrant").output
+        undecided.append(~pl.col(quadrant).is_in([q.value for q in Quadrant]).fill_null(value=True))
+        rnames = [f"__r{ri}" for ri in range(len(self.remedy_conds))]
+        matches.extend(rnames)
+        frame = frame.with_columns(
+            [condition_expr(c).alias(n) for c, n in zip(self.remedy_conds, rnames, strict=True)]
+        )
+        frame = frame.with_columns(_any(undecided).alias("__undecided"))
+        return frame.with_columns(self._lists(rnames)).drop(matches).collect()
+
+    def _lists(self, rnames: Sequence[str]) -> list[pl.Expr]:
+        fired: list[tuple[pl.Expr, str]] = []
+        for li, layer in enumerate(self.policy.layers):
+            names = [f"__m{li}_{ri}" for ri in range(len(layer.rules))]
+            fired.extend(_entries(layer, names))
+        allowed, blocked = _remedies(self.policy, rnames)
+        fired.extend(
+            (pl.col(n), rule.id) for rule, n in zip(self.policy.remedy_rules, rnames, strict=True)
+        )
+        return [
+            _ids(allowed).alias("allowed"),
+            _ids(blocked).alias("blocked"),
+            _ids(fired).alias("__fired"),
+        ]
+
+
+def _entries(layer: Layer, names: Sequence[str]) -> list[tuple[pl.Expr, str]]:
+    """A layer's trace entries, each a flag and an id: each matched rule, then
+    ``.resolve`` for a ``collect_sum`` layer, or ``.default`` when nothing matched."""
+    matched = [pl.col(n) for n in names]
+    entries = [(m, rule.id) for rule, m in zip(layer.rules, matched, strict=True)]
+    if layer.hit_policy is HitPolicy.COLLECT_SUM:
+        entries.append((pl.lit(value=True), f"{layer.id}.resolve"))
+    else:
+        entries.append((~_any(matched), f"{layer.id}.default"))
+    return entries
+
+
+def _layer(layer: Layer, names: Sequence[str]) -> tuple[pl.Expr, pl.Expr]:
+    """A layer's value and its undecided flag."""
+    rules = layer.rules
+    matched = [pl.col(n) for n in names]
+    default = pl.lit(layer.default, dtype=pl.String)
+    if layer.hit_policy is HitPolicy.COLLECT_SUM:
+        score: pl.Expr = pl.lit(0.0)
+        for rule, m in zip(rules, matched, strict=True):
+            score = score + pl.when(m).then(pl.lit(float(rule.score))).otherwise(pl.lit(0.0))
+        chain: Any = None
+        for minimum, band in sorted(layer.bands, reverse=True):
+            test = score >= pl.lit(float(minimum))
+            chain = (
+                pl.when(test).then(pl.lit(band))
+                if chain is None
+                else chain.when(test).then(pl.lit(band))
+            )
+        value = default if chain is None else chain.otherwise(default)
+        return value, value.is_null()
+    anything = _any(matched)
+    order = list(zip(rules, matched, strict=True))
+    if layer.hit_policy is HitPolicy.PRIORITY:
+        position = {r.id: i for i, r in enumerate(rules)}
+        order.sort(key=lambda rm: (-rm[0].priority, position[rm[0].id]))
+    chain = None
+    for rule, m in order:
+        chain = (
+            pl.when(m).then(pl.lit(rule.value))
+            if chain is None
+            else chain.when(m).then(pl.lit(rule.value))
+        )
+    value = default if chain is None else chain.otherwise(default)
+    bad = ~anything & pl.lit(layer.default is None)
+    if layer.hit_policy is HitPolicy.UNIQUE and len(matched) > 1:
+        count = functools.reduce(operator.add, (m.cast(pl.Int32) for m in matched))
+        bad = bad | (count > 1)
+    return value, bad
+
+
+def _remedies(
+    policy: Policy, names: Sequence[str]
+) -> tuple[list[tuple[pl.Expr, str]], list[tuple[pl.Expr, str]]]:
+    """The allowed and blocked remedies as list parts, in the order of the policy's remedy
+    catalogue."""
+    grants: dict[str, list[pl.Expr]] = {}
+    blocks: dict[str, list[pl.Expr]] = {}
+    for rule, name in zip(policy.remedy_rules, names, strict=True):
+        target = blocks if rule.effect is RemedyEffect.BLOCK else grants
+        for remedy in rule.remedies:
+            target.setdefault(remedy, []).append(pl.col(name))
+    allowed: list[tuple[pl.Expr, str]] = []
+    blocked: list[tuple[pl.Expr, str]] = []
+    allow_wins = policy.conflict is ConflictRule.ALLOW_WINS
+    for remedy in policy.remedies:  # the catalogue's order: standard, then the policy's own
+        granted = _any(grants.get(remedy, []))
+        barred = _any(blocks.get(remedy, []))
+        if remedy in grants:
+            keep = granted if allow_wins or remedy not in blocks else granted & ~barred
+            allowed.append((keep, str(remedy)))
+        if remedy in blocks:
+            keep = barred if not allow_wins or remedy not in grants else barred & ~granted
+            blocked.append((keep, str(remedy)))
+    return allowed, blocked
+
+
+def compile_frame(policy: Policy) -> CompiledFrame:
+    """Compile ``policy``'s layer and remedy conditions (parameters resolved, types
+    checked) for :meth:`CompiledFrame.apply`."""
+    params = policy.parameter_values
+    schema = policy.schema()
+    layers = tuple(
+        tuple(compile_condition(r.when, params, schema) for r in layer.rules)
+        for layer in policy.layers
+    )
+    remedies = tuple(compile_condition(r.when, params, schema) for r in policy.remedy_rules)
+    ids = [r.id for layer in policy.layers for r in layer.rules]
+    ids += [layer.id for layer in policy.layers] + [r.id for r in policy.remedy_rules]
+    if any(_SEPARATOR in i or not i for i in ids):
+        msg = f"policy {policy.id!r}: a rule or layer id is empty or holds a control character"
+        raise EngineError(msg)
+    return CompiledFrame(policy, layers, remedies)

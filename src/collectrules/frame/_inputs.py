@@ -1,0 +1,297 @@
+"""The inputs of the columnar engine: frames in, checked and typed columns out.
+
+Three tables come in: the cases (one row per case), and long tables of signals and
+events (one row per signal or event, with the ``case_id`` it belongs to; internally
+``__row``, the case's position). Polars frames are used as they are; pandas frames and
+pyarrow tables are converted.
+
+Every row is sorted into one of two routes:
+
+* **columnar**: every value lies in a *safe subset* that the columns below read exactly
+  as :meth:`Case.from_dict <collectrules.model.case.Case.from_dict>` would (amounts
+  with at most four decimals, ISO dates and instants with an offset, known products,
+  signal kinds from the policy's catalogue, no events, guarantors or contract terms);
+* **per case**: anything else, decided one at a time by the per-case engine, which
+  gives it its exact decision or its exact error.
+
+The safe subset is only ever narrower than what ``Case.from_dict`` accepts, so a row it
+lets through is a valid case: the checks cannot make a good row bad or a bad row good.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import polars as pl
+
+from collectrules.errors import FieldProblem, InputError
+from collectrules.model.case import Product, zone
+from collectrules.model.limits import (
+    MAX_ID_LENGTH,
+    MAX_SIGNALS,
+    MAX_TEXT_LENGTH,
+    MAX_YEAR,
+    MIN_YEAR,
+    NO_DATE_SENTINELS,
+)
+
+__all__ = [
+    "CASE_COLUMNS",
+    "EVENT_COLUMNS",
+    "ROW",
+    "SIGNAL_COLUMNS",
+    "as_polars",
+    "check_cases",
+    "check_signals",
+    "valid_zones",
+]
+
+ROW = "__row"
+"""The internal column holding a case's position in the cases table."""
+
+#: The case columns the columnar route reads; others must be null for a row to take it.
+CASE_COLUMNS = (
+    "case_id",
+    "product",
+    "currency",
+    "principal",
+    "overdue_amount",
+    "due_date",
+    "timezone",
+    "maturity_date",
+    "sicr_rebutted",
+    "default_rebutted",
+)
+#: The columns of the signals table (besides ``case_id``).
+SIGNAL_COLUMNS = ("kind", "observed_at", "value", "note")
+#: The columns of the events table (besides ``case_id``): any event sends its case to
+#: the per-case route.
+EVENT_COLUMNS = ("kind", "at", "outcome", "amount", "promised_date", "channel", "party", "note")
+
+_ID = r"^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$"
+_MONEY = r"^\d{1,13}(?:\.\d+)?$"
+_MEASURE = r"^-?\d{1,13}(?:\.\d{1,12})?$"
+_DATE = r"^\d{4}-\d{2}-\d{2}$"
+_INSTANT = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?(?:Z|[+-]\d{2}:\d{2})$"
+_SCALE_DIGITS = 4
+_MONEY_MAX = 10**12
+_MEASURE_MAX = 1e12
+
+
+def as_polars(frame: Any, name: str) -> pl.DataFrame:
+    """``frame`` as a Polars DataFrame: Polars as is; pandas and pyarrow converted."""
+    if isinstance(frame, pl.DataFrame):
+        return frame
+    if isinstance(frame, pl.LazyFrame):
+        return frame.collect()
+    module = type(frame).__module__
+    if module.startswith("pyarrow"):
+        converted = pl.from_arrow(frame)
+        assert isinstance(converted, pl.DataFrame)
+        return converted
+    if module.startswith("pandas"):
+        return pl.from_pandas(frame)
+    msg = f"expected a Polars, pandas or pyarrow table, got {type(frame).__name__}"
+    raise InputError([FieldProblem(name, msg)])
+
+
+def _text(column: str, frame: pl.DataFrame) -> pl.Expr:
+    """The column as strings (null when absent)."""
+    if column not in frame.columns:
+        return pl.lit(None, dtype=pl.String)
+    dtype = frame.schema[column]
+    if dtype == pl.String:
+        return pl.col(column)
+    if dtype.is_numeric() or isinstance(dtype, pl.Decimal):
+        return pl.col(column).cast(pl.String)
+    return pl.lit(None, dtype=pl.String)
+
+
+def _money(column: str, frame: pl.DataFrame) -> tuple[pl.Expr, pl.Expr]:
+    """An amount in ten-thousandths (Int64), and whether it is exactly readable.
+
+    The amount is read from its decimal text (shortest round-trip text for floats,
+    which is the value ``Case.from_dict`` reads): at most four decimals, below
+    10^12, not negative.
+    """
+    text = _text(column, frame)
+    whole = text.str.extract(r"^(\d+)", 1)
+    frac = text.str.extract(r"\.(\d+)$", 1).fill_null("").str.strip_chars_end("0")
+    good = text.str.contains(_MONEY).fill_null(value=False) & (
+        frac.str.len_chars() <= _SCALE_DIGITS
+    )
+    units = whole.cast(pl.Int64, strict=False) * 10**_SCALE_DIGITS + frac.str.pad_end(
+        _SCALE_DIGITS, "0"
+    ).str.slice(0, _SCALE_DIGITS).cast(pl.Int64, strict=False).fill_null(0)
+    good = good & (units <= _MONEY_MAX * 10**_SCALE_DIGITS).fill_null(value=False)
+    return units, good
+
+
+def _date(column: str, frame: pl.DataFrame) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
+    """The column as a date; whether it is readable; whether it is absent (null)."""
+    if column not in frame.columns:
+        return pl.lit(None, dtype=pl.Date), pl.lit(value=False), pl.lit(value=True)
+    dtype = frame.schema[column]
+    raw = pl.col(column)
+    if dtype == pl.Date:
+        day = raw
+        readable = raw.is_not_null()
+    elif dtype == pl.String:
+        day = raw.str.to_date("%Y-%m-%d", strict=False)
+        readable = raw.str.contains(_DATE).fill_null(value=False) & day.is_not_null()
+    else:
+        return pl.lit(None, dtype=pl.Date), pl.lit(value=False), raw.is_null()
+    in_range = day.dt.year().is_between(MIN_YEAR, MAX_YEAR).fill_null(value=False)
+    return day, readable & in_range, raw.is_null()
+
+
+def instant(column: str, frame: pl.DataFrame) -> tuple[pl.Expr, pl.Expr]:
+    """The column as an instant in UTC, and whether it is readable (aware, in range)."""
+    if column not in frame.columns:
+        return pl.lit(None, dtype=pl.Datetime("us", "UTC")), pl.lit(value=False)
+    dtype = frame.schema[column]
+    raw = pl.col(column)
+    if isinstance(dtype, pl.Datetime) and dtype.time_zone is not None:
+        at = raw.dt.convert_time_zone("UTC").dt.cast_time_unit("us")
+        readable = raw.is_not_null()
+    elif dtype == pl.String:
+        at = raw.str.replace(r"Z$", "+00:00").str.to_datetime(
+            "%Y-%m-%dT%H:%M:%S%.f%:z", time_zone="UTC", time_unit="us", strict=False
+        )
+        readable = raw.str.contains(_INSTANT).fill_null(value=False) & at.is_not_null()
+    else:
+        return pl.lit(None, dtype=pl.Datetime("us", "UTC")), pl.lit(value=False)
+    # The year at the instant's own offset must lie in range too: a day's margin.
+    years = at.dt.year().is_between(MIN_YEAR + 1, MAX_YEAR - 1).fill_null(value=False)
+    return at, readable & years
+
+
+def valid_zones(names: Iterable[object]) -> list[str]:
+    """The names among ``names`` that ``Case.from_dict`` accepts as a time zone."""
+    good = []
+    for name in names:
+        if not isinstance(name, str) or not 0 < len(name) <= 64 or not name.isprintable():
+            continue
+        try:
+            zone(name)
+        except Exception:  # pendulum raises its own InvalidTimezone
+            continue
+        good.append(name)
+    return good
+
+
+def _flag(column: str, frame: pl.DataFrame) -> tuple[pl.Expr, pl.Expr]:
+    if column not in frame.columns:
+        return pl.lit(value=False), pl.lit(value=True)
+    raw = pl.col(column)
+    if frame.schema[column] == pl.Boolean:
+        return raw.fill_null(value=False), pl.lit(value=True)
+    return pl.lit(value=False), raw.is_null()
+
+
+def check_cases(cases: pl.DataFrame, extra_null: Iterable[str] = ()) -> pl.DataFrame:
+    """The cases with typed columns and ``__ok``: whether the row may go columnar.
+
+    Adds ``principal``/``overdue_amount`` in ten-thousandths, ``due_date`` and
+    ``maturity_date`` as dates, the flags as booleans. ``extra_null`` names further
+    columns that must be null for the columnar route.
+    """
+    principal, principal_ok = _money("principal", cases)
+    overdue, overdue_ok = _money("overdue_amount", cases)
+    due, due_ok, _ = _date("due_date", cases)
+    maturity, maturity_ok, maturity_absent = _date("maturity_date", cases)
+    sentinel = maturity.is_in(list(NO_DATE_SENTINELS)).fill_null(value=False)
+    sicr, sicr_ok = _flag("sicr_rebutted", cases)
+    default, default_ok = _flag("default_rebutted", cases)
+    zones = (
+        valid_zones(cases.get_column("timezone").unique().to_list())
+        if "timezone" in cases.columns and cases.schema["timezone"] == pl.String
+        else []
+    )
+    text = {name: _text(name, cases) for name in ("case_id", "product", "currency", "timezone")}
+    ok = (
+        pl.lit(cases.schema.get("case_id") == pl.String)
+        & text["case_id"].str.contains(_ID).fill_null(value=False)
+        & (text["case_id"].str.len_chars() <= MAX_ID_LENGTH).fill_null(value=False)
+        & text["product"].is_in([p.value for p in Product]).fill_null(value=False)
+        & text["currency"].str.contains(r"^[A-Z]{3}$").fill_null(value=False)
+        & principal_ok
+        & overdue_ok
+        & due_ok
+        & (maturity_ok | maturity_absent | sentinel)
+        & text["timezone"].is_in(zones).fill_null(value=False)
+        & sicr_ok
+        & default_ok
+    )
+    others = [c for c in cases.columns if c not in CASE_COLUMNS and c != ROW]
+    for name in (*others, *extra_null):
+        if name in cases.columns:
+            ok = ok & pl.col(name).is_null()
+    return cases.with_columns(
+        principal=principal,
+        overdue_amount=overdue,
+        due_date=due,
+        maturity_date=pl.when(sentinel).then(None).otherwise(maturity),
+        sicr_rebutted=sicr,
+        default_rebutted=default,
+        __ok=ok.fill_null(value=False),
+    ).select(
+        ROW,
+        "case_id",
+        "product",
+        "currency",
+        "principal",
+        "overdue_amount",
+        "due_date",
+        "timezone",
+        "maturity_date",
+        "sicr_rebutted",
+        "default_rebutted",
+        "__ok",
+    )
+
+
+def check_signals(signals: pl.DataFrame, kinds: Iterable[str]) -> pl.DataFrame:
+    """The signals with ``observed_at`` in UTC, ``value`` as a float, and ``__ok``.
+
+    A signal is fit for the columnar route when its kind is in the policy's catalogue,
+    its instant is aware and readable, its value (if any) is a plain decimal within the
+    measured limits, its note short enough, and it has no other field.
+    """
+    at, at_ok = instant("observed_at", signals)
+    text = _text("value", signals)
+    value = text.cast(pl.Float64, strict=False)
+    value_ok = text.is_null() | (
+        text.str.contains(_MEASURE).fill_null(value=False)
+        & (text.str.len_chars() <= 20).fill_null(value=False)
+        & (value.abs() <= _MEASURE_MAX).fill_null(value=False)
+    )
+    if "value" in signals.columns and signals.schema["value"] not in (pl.String, pl.Null):
+        dtype = signals.schema["value"]
+        if not (dtype.is_numeric() or isinstance(dtype, pl.Decimal)):
+            value_ok = pl.col("value").is_null()
+    kind = _text("kind", signals)
+    note_ok = pl.lit(value=True)
+    if "note" in signals.columns:
+        note_ok = pl.col("note").is_null() | (
+            (signals.schema["note"] == pl.String)
+            & (_text("note", signals).str.len_chars() <= MAX_TEXT_LENGTH).fill_null(value=False)
+        )
+    ok = kind.is_in(list(kinds)).fill_null(value=False) & at_ok & value_ok & note_ok
+    others = [c for c in signals.columns if c not in (*SIGNAL_COLUMNS, ROW, "case_id", "__seq")]
+    for name in others:
+        ok = ok & pl.col(name).is_null()
+    seq = pl.col("__seq") if "__seq" in signals.columns else pl.int_range(pl.len()).alias("__seq")
+    return signals.select(
+        pl.col(ROW),
+        seq.cast(pl.Int64),
+        kind.alias("kind"),
+        at.alias("observed_at"),
+        value.alias("value"),
+        ok.fill_null(value=False).alias("__ok"),
+    )
+
+
+#: The most signals a case may have on the columnar route (the model's own limit).
+MAX_COLUMNAR_SIGNALS = MAX_SIGNALS

@@ -1,0 +1,203 @@
+"""The sections' facts, classes, buckets and trace entries, once per distinct key.
+
+The built-in sections compute their facts with per-case Python (the timeline's steps
+and deadlines, the regulatory ladders, the bucket sets). For a case with no events and
+no guarantors, what they give depends only on a few columns: the product, currency,
+dates, zone and flags of the case, its days past due, the truth of each stage
+condition of the timeline, and (for a materiality pack) its amounts. The columnar
+engine therefore runs the sections' own code once per distinct value of that *key*,
+on a case built from the key, and joins the results back: the Python work grows with
+the number of distinct keys (a few thousand in a portfolio), not with the rows.
+
+A section this module does not know (a third-party plug-in) has no known key: a policy
+with one sends every row to the per-case engine.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
+from typing import Any
+
+import attrs
+import pendulum
+import polars as pl
+
+from collectrules.compliance.regulatory import MaterialityPack, regulation_of
+from collectrules.conditions import Condition, FieldSpec
+from collectrules.frame._compile import condition_expr, dtype_of
+from collectrules.model.case import Case, Product
+from collectrules.policy import Policy
+from collectrules.timeline.evaluate import promise_rules, timeline_facts
+from collectrules.timeline.stages import TimelineSection
+
+__all__ = ["KNOWN_SECTIONS", "SectionKeys", "section_keys"]
+
+#: The sections whose inputs this module knows.
+KNOWN_SECTIONS = frozenset({"clauses", "timeline", "regulation", "guardrails", "buckets", "money"})
+
+_BASE_KEY = (
+    "product",
+    "currency",
+    "due_date",
+    "timezone",
+    "maturity_date",
+    "sicr_rebutted",
+    "default_rebutted",
+    "dpd",
+)
+
+#: The most keys a run remembers; past it, a key is evaluated each time it occurs.
+CACHE_LIMIT = 200_000
+
+_PAIRS = pl.List(pl.Struct({"key": pl.String, "value": pl.String}))
+
+
+@attrs.frozen
+class SectionKeys:
+    """How a policy's sections are evaluated per key: the constant facts of a case with
+    no events, the stage conditions (as key columns), and the key's columns."""
+
+    policy: Policy
+    constants: Mapping[str, Any]
+    stages: tuple[Condition, ...]
+    amounts: bool
+    fields: Mapping[str, FieldSpec]
+    #: The results by key, kept across the chunks of one run (same policy and as_of).
+    cache: dict[tuple[Any, ...], dict[str, Any]] = attrs.field(factory=dict, eq=False)
+    #: One entry per key the sections' code ran on (a key found in the cache adds none).
+    evaluated: list[int] = attrs.field(factory=list, eq=False)
+
+    @property
+    def key(self) -> tuple[str, ...]:
+        """The key's columns."""
+        stages = tuple(f"__stage{i}" for i in range(len(self.stages)))
+        amounts = ("principal", "overdue_amount") if self.amounts else ()
+        return (*_BASE_KEY, *stages, *amounts)
+
+    def with_key(self, frame: pl.LazyFrame) -> pl.LazyFrame:
+        """The frame with the constant facts and the stage condition columns added."""
+        schema = self.policy.schema()
+        constants = [
+            pl.lit(v, dtype=dtype_of(schema[k])).alias(k) for k, v in self.constants.items()
+        ]
+        frame = frame.with_columns(constants) if constants else frame
+        stages = [condition_expr(c).alias(f"__stage{i}") for i, c in enumerate(self.stages)]
+        if not stages:
+            return frame
+        present = set(frame.collect_schema().names())
+        absent = [
+            pl.lit(None, dtype=dtype_of(spec)).alias(name)
+            for name, spec in schema.items()
+            if name not in present
+        ]
+        return (
+            frame.with_columns(absent)
+            .with_columns(stages)
+            .drop([name for name in schema if name not in present])
+        )
+
+    def evaluate(
+        self, keys: pl.DataFrame, as_of: pendulum.DateTime, core: Sequence[str]
+    ) -> pl.DataFrame:
+        """Run the sections on one case per row of ``keys``: the key columns, the
+        sections' facts, ``__classes``, ``__buckets``, ``__sfired`` and ``__sbad``."""
+        rows: list[dict[str, Any]] = []
+        for row in keys.iter_rows(named=True):
+            out: dict[str, Any] = {name: row[name] for name in self.key}
+            marker = tuple(out.values())
+            found = self.cache.get(marker)
+            if found is None:
+                self.evaluated.append(1)
+                try:
+                    found = {**self.run(row, as_of, core), "__sbad": False}
+                except Exception:  # the per-case engine gives the row its error
+                    found = {"__classes": [], "__buckets": [], "__sfired": [], "__sbad": True}
+                if len(self.cache) < CACHE_LIMIT:
+                    self.cache[marker] = found
+            out.update(found)
+            rows.append(out)
+        schema: dict[str, Any] = {name: keys.schema[name] for name in self.key}
+        for name, spec in self.fields.items():
+            schema[name] = dtype_of(spec)
+        schema.update(
+            __classes=_PAIRS, __buckets=_PAIRS, __sfired=pl.List(pl.String), __sbad=pl.Boolean
+        )
+        return pl.DataFrame(rows, schema=schema, orient="row" if not rows else None)
+
+    def run(
+        self, row: Mapping[str, Any], as_of: pendulum.DateTime, core: Sequence[str]
+    ) -> dict[str, Any]:
+        """The sections' facts, ``__classes``, ``__buckets`` and ``__sfired`` of the case
+        that the key ``row`` (with the core facts ``core``) stands for."""
+        policy = self.policy
+        case = Case(
+            case_id="columnar-key",
+            product=Product(row["product"]),
+            currency=row["currency"],
+            principal=Decimal(row["principal"]).scaleb(-4),
+            overdue_amount=Decimal(row["overdue_amount"]).scaleb(-4),
+            due_date=row["due_date"],
+            timezone=row["timezone"],
+            maturity_date=row["maturity_date"],
+            sicr_rebutted=row["sicr_rebutted"],
+            default_rebutted=row["default_rebutted"],
+        )
+        facts = {name: row[name] for name in core if row.get(name) is not None}
+        extra: dict[str, Any] = {}
+        for plugin in policy.plugins:
+            extra.update(plugin.facts(case, as_of, policy, facts))
+        full = {**facts, **extra}
+        classes: list[dict[str, str]] = []
+        buckets: list[dict[str, str]] = []
+        fired: list[str] = []
+        for plugin in policy.plugins:
+            part = plugin.contribute(case, full, as_of, policy)
+            classes.extend({"key": c.pack, "value": c.value} for c in part.regulatory)
+            buckets.extend({"key": b.bucket_set, "value": b.bucket} for b in part.buckets)
+            fired.extend(f.rule_id for f in part.firings)
+        out: dict[str, Any] = {name: extra.get(name) for name in self.fields}
+        out.update(__classes=classes, __buckets=buckets, __sfired=fired)
+        return out
+
+
+def _constants(policy: Policy, as_of: pendulum.DateTime) -> dict[str, Any]:
+    """The timeline's event facts of a case without events (all zero, no promise)."""
+    if not isinstance(policy.sections.get("timeline"), TimelineSection):
+        return {}
+    blank = Case(
+        case_id="columnar-constants",
+        product=Product.LOAN,
+        currency="CNY",
+        principal=Decimal(1),
+        overdue_amount=Decimal(1),
+        due_date=dt.date(2000, 1, 1),
+        timezone="UTC",
+    )
+    return timeline_facts(blank, as_of, promise_rules(policy))
+
+
+def section_keys(
+    policy: Policy, as_of: pendulum.DateTime, core: Sequence[str]
+) -> SectionKeys | None:
+    """How ``policy``'s sections are evaluated per key; None when a section present in
+    the policy is one this module does not know (every row then goes per case)."""
+    present = [p.key for p in policy.plugins if p.key in policy.sections]
+    if any(key not in KNOWN_SECTIONS for key in present):
+        return None
+    constants = _constants(policy, as_of)
+    stages: list[Condition] = []
+    timeline = policy.sections.get("timeline")
+    if isinstance(timeline, TimelineSection):
+        params = policy.parameter_values
+        for plan in timeline.plans.values():
+            for stage in plan.stages:
+                stages.append(stage.when.resolve(params))
+    regulation = regulation_of(policy)
+    amounts = regulation is not None and any(
+        isinstance(p, MaterialityPack) for p in regulation.packs
+    )
+    own = {name: spec for name, spec in policy.extra_fields.items() if name not in core}
+    fields = {name: spec for name, spec in own.items() if name not in constants}
+    return SectionKeys(policy, constants, tuple(stages), amounts, fields)

@@ -1,0 +1,583 @@
+"""The columnar engine: a portfolio of cases decided as Polars frames.
+
+:func:`decide` reads a cases table and long tables of signals and events, derives
+the facts with group-by work, evaluates the policy's conditions as Polars expressions,
+and returns the compact decision table of :mod:`collectrules.batch.compact`, one row
+per case, in the order of the cases table. See docs/engine.md, "The columnar engine".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import attrs
+import pendulum
+import polars as pl
+
+from collectrules.batch.compact import FIELDS, compact_row
+from collectrules.engine import Engine
+from collectrules.errors import CollectRulesError, EngineError, FieldProblem, InputError
+from collectrules.frame._compile import DTYPES, compile_frame
+from collectrules.frame._inputs import (
+    MAX_COLUMNAR_SIGNALS,
+    ROW,
+    as_polars,
+    check_cases,
+    check_signals,
+)
+from collectrules.frame._sections import SectionKeys, section_keys
+from collectrules.io.arrow import plain
+from collectrules.model.case import zone
+from collectrules.model.time import local_midnight, require_aware
+from collectrules.policy import Policy, load_policy
+from collectrules.policy.derive import CURE_SIGNALS, DEFAULT_LOOKBACK_DAYS
+
+__all__ = [
+    "COMPACT_SCHEMA",
+    "FrameResult",
+    "FrameSummary",
+    "RowError",
+    "decide",
+    "decide_rows",
+    "section_plan",
+]
+
+_PAIRS = pl.List(pl.Struct({"key": pl.String, "value": pl.String}))
+
+#: The Polars schema of the compact decision table (maps as lists of key/value pairs).
+COMPACT_SCHEMA: Mapping[str, Any] = {
+    name: (
+        pl.List(pl.String)
+        if name in ("allowed", "blocked", "fired")
+        else _PAIRS
+        if name in ("classes", "buckets")
+        else pl.String
+    )
+    for name in FIELDS
+}
+
+#: Why a row was decided by the per-case engine rather than by the columns.
+REASONS = (
+    "outside the columnar subset",
+    "has events",
+    "section key failed",
+    "undecided by the columns",
+    "unknown section",
+)
+
+
+@attrs.frozen
+class RowError:
+    """A row that could not be decided: its position, case id, and the error."""
+
+    row: int
+    case_id: str | None
+    error: CollectRulesError
+
+
+@attrs.frozen
+class FrameSummary:
+    """What :func:`decide` did.
+
+    ``rows``, ``decided`` and ``bad`` count the cases; ``columnar`` the rows decided by
+    the columns alone; ``per_case`` the rows sent to the per-case engine, by reason
+    (``fallback``); ``section_keys`` the distinct keys on which the sections' own
+    Python ran (see :mod:`collectrules.frame._sections`; a key already evaluated in an
+    earlier chunk of the same run is not counted again); ``orphans`` the signals and
+    events whose ``case_id`` is not in the cases table (ignored).
+    """
+
+    rows: int
+    decided: int
+    bad: int
+    columnar: int
+    per_case: int
+    fallback: Mapping[str, int]
+    section_keys: int
+    orphans: int
+    counts: Mapping[str, Mapping[str, int]]
+
+    def lines(self) -> list[str]:
+        """The summary as lines of text, for people."""
+        out = [
+            f"{self.rows} rows: {self.decided} decided, {self.bad} bad; "
+            f"{self.columnar} columnar, {self.per_case} per case"
+        ]
+        for reason, n in sorted(self.fallback.items()):
+            out.append(f"  per case, {reason}: {n}")
+        out.append(f"  sections evaluated on {self.section_keys} distinct keys")
+        if self.orphans:
+            out.append(f"  {self.orphans} signals or events name no case; ignored")
+        return out
+
+
+@attrs.frozen
+class FrameResult:
+    """The compact decisions (a Polars frame, in input order), the bad rows, the summary.
+
+    ``decisions`` has :data:`~collectrules.batch.compact.FIELDS` as columns plus
+    ``row`` (the case's position in the cases table); ``classes`` and ``buckets`` are
+    lists of ``{key, value}`` pairs, as Arrow writes a map.
+    """
+
+    decisions: pl.DataFrame
+    errors: tuple[RowError, ...]
+    summary: FrameSummary
+
+
+def _policy(policy: Policy | str) -> Policy:
+    return policy if isinstance(policy, Policy) else load_policy(policy)
+
+
+def decide(
+    cases: Any,
+    signals: Any = None,
+    events: Any = None,
+    *,
+    policy: Policy | str = "default",
+    as_of: dt.datetime | str,
+) -> FrameResult:
+    """Decide every case of ``cases`` at ``as_of`` under ``policy``, as columns.
+
+    ``cases`` has a row per case (``case_id``, ``product``, ``currency``,
+    ``principal``, ``overdue_amount``, ``due_date``, ``timezone``, optionally
+    ``maturity_date``, ``sicr_rebutted``, ``default_rebutted``, and any other case
+    field); ``signals`` a row per signal (``case_id``, ``kind``, ``observed_at``,
+    ``value``, ``note``); ``events`` a row per event (``case_id``, ``kind``, ``at``,
+    …). Each is a Polars, pandas or pyarrow table. The decisions are the compact rows
+    the per-case engine gives (the differential tests check it), in the order of
+    ``cases``; a bad row is in ``errors`` with the error the per-case engine gives.
+    """
+    when = require_aware(as_of)
+    chosen = _policy(policy)
+    table = as_polars(cases, "cases").with_row_index(ROW)
+    for name in ("case_id",):
+        if name not in table.columns:
+            raise InputError([FieldProblem(name, "the cases table needs a case_id column")])
+    ids = table.select(ROW, "case_id")
+    orphans = 0
+    longs: list[pl.DataFrame | None] = []
+    for label, frame in (("signals", signals), ("events", events)):
+        if frame is None:
+            longs.append(None)
+            continue
+        long = as_polars(frame, label)
+        if "case_id" not in long.columns:
+            raise InputError([FieldProblem(label, f"the {label} table needs a case_id column")])
+        long = long.with_row_index("__seq")
+        joined = long.join(ids, on="case_id", how="inner").sort([ROW, "__seq"])
+        orphans += long.height - long.join(ids, on="case_id", how="semi").height
+        longs.append(joined.drop("case_id"))
+    return decide_rows(table, longs[0], longs[1], policy=chosen, as_of=when, orphans=orphans)
+
+
+def decide_rows(
+    cases: pl.DataFrame,
+    signals: pl.DataFrame | None,
+    events: pl.DataFrame | None,
+    *,
+    policy: Policy,
+    as_of: pendulum.DateTime,
+    orphans: int = 0,
+    originals: pl.DataFrame | None = None,
+    sections: SectionKeys | None = None,
+) -> FrameResult:
+    """:func:`decide` on tables already keyed by ``__row`` (the case's position): the
+    door the batch runner uses for files whose rows nest their signals.
+
+    ``originals`` (default: ``cases``) holds the rows as read, for the per-case engine:
+    a file's rows with their nested signals and events. ``sections`` (from
+    :func:`section_plan`) carries the sections' results from one chunk of a run to the
+    next.
+    """
+    when = as_of
+    kinds = tuple(policy.signals)
+    empty_signals = pl.DataFrame(
+        {ROW: [], "__seq": [], "kind": [], "observed_at": []},
+        schema={ROW: pl.UInt32, "__seq": pl.UInt32, "kind": pl.String, "observed_at": pl.String},
+    )
+    raw_signals = signals if signals is not None else empty_signals
+    checked = check_cases(cases)
+    sigs = check_signals(raw_signals, kinds).with_columns(pl.col(ROW).cast(checked.schema[ROW]))
+    bad_signal_rows = (
+        sigs.group_by(ROW)
+        .agg(bad=(~pl.col("__ok")).any(), n=pl.len())
+        .filter(pl.col("bad") | (pl.col("n") > MAX_COLUMNAR_SIGNALS))
+    )
+    routed = (
+        checked.filter(~pl.col("__ok"))
+        .select(ROW)
+        .join(bad_signal_rows.select(ROW), on=ROW, how="full", coalesce=True)
+    )
+    reasons: dict[str, int] = {}
+    with_events = (
+        events.select(pl.col(ROW).cast(checked.schema[ROW])).unique()
+        if events is not None and events.height
+        else pl.DataFrame({ROW: []}, schema={ROW: checked.schema[ROW]})
+    )
+    outside = routed.unique()
+    reasons_rows: list[pl.DataFrame] = []
+    if outside.height:
+        reasons["outside the columnar subset"] = outside.height
+        reasons_rows.append(outside)
+    events_only = with_events.join(outside, on=ROW, how="anti")
+    if events_only.height:
+        reasons["has events"] = events_only.height
+        reasons_rows.append(events_only)
+    cured = _cured_rows(sigs.filter(pl.col("__ok")), policy, when).join(
+        pl.concat([outside, events_only]).unique(), on=ROW, how="anti"
+    )
+    if cured.height:
+        reasons["a cure beside a negative sign"] = cured.height
+        reasons_rows.append(cured)
+    keys = _core_names(policy)
+    if sections is None:
+        sections = section_keys(policy, when, keys)
+    known = sections is not None
+    per_case = (
+        pl.concat(reasons_rows).get_column(ROW)
+        if reasons_rows
+        else pl.Series(ROW, [], dtype=checked.schema[ROW])
+    )
+    good = checked.filter(pl.col("__ok")).join(per_case.to_frame(), on=ROW, how="anti")
+    if not known:
+        if good.height:
+            reasons["unknown section"] = good.height
+        per_case = pl.concat([per_case, good.get_column(ROW)])
+        good = good.clear()
+    facts = _facts(good.lazy(), sigs.filter(pl.col("__ok")).lazy(), policy, when)
+    key_count = 0
+    if known and sections is not None and good.height:
+        facts, key_count = _join_sections(facts, sections, when, keys)
+    compiled = compile_frame(policy)
+    decided = compiled.apply(_with_missing(facts, policy))
+    undecided = decided.filter(pl.col("__undecided") | pl.col("__sbad"))
+    if undecided.height:
+        bad_keys = undecided.filter(pl.col("__sbad")).height
+        if bad_keys:
+            reasons["section key failed"] = bad_keys
+        if undecided.height - bad_keys:
+            reasons["undecided by the columns"] = undecided.height - bad_keys
+        per_case = pl.concat([per_case, undecided.get_column(ROW)])
+    done = decided.filter(~(pl.col("__undecided") | pl.col("__sbad")))
+    columnar = _compact(done, policy, when)
+    source = originals if originals is not None else cases
+    slow, errors = _per_case(source, raw_signals, events, per_case, policy, when)
+    out = pl.concat([columnar, slow]).sort("row")
+    counts = _counts(out)
+    summary = FrameSummary(
+        rows=cases.height,
+        decided=out.height,
+        bad=len(errors),
+        columnar=columnar.height,
+        per_case=per_case.len(),
+        fallback=reasons,
+        section_keys=key_count,
+        orphans=orphans,
+        counts=counts,
+    )
+    return FrameResult(out, errors, summary)
+
+
+# --------------------------------------------------------------------------- facts
+
+
+def section_plan(policy: Policy, as_of: pendulum.DateTime) -> SectionKeys | None:
+    """How ``policy``'s sections are evaluated per key at ``as_of``; pass it to every
+    :func:`decide_rows` of one run so that a key is evaluated once per run."""
+    return section_keys(policy, as_of, _core_names(policy))
+
+
+def _core_names(policy: Policy) -> tuple[str, ...]:
+    names = [
+        "dpd",
+        "product",
+        "currency",
+        "principal",
+        "overdue_amount",
+        "guarantors",
+        "has_maturity_date",
+        "days_to_maturity",
+        "debtor_contacted",
+    ]
+    for kind, spec in policy.signals.items():
+        names.append(kind)
+        if spec.measured:
+            names.append(f"has_{kind}")
+    return tuple(names)
+
+
+def _local_dates(zones: Sequence[str], when: pendulum.DateTime) -> dict[str, dt.date]:
+    return {name: when.astimezone(zone(name)).date() for name in zones}
+
+
+def _facts(
+    cases: pl.LazyFrame, signals: pl.LazyFrame, policy: Policy, when: pendulum.DateTime
+) -> pl.LazyFrame:
+    """The core facts of the columnar rows: dpd, amounts, signal counts and latest values."""
+    zones = cases.select(pl.col("timezone").unique()).collect().get_column("timezone").to_list()
+    today = pl.col("timezone").replace_strict(
+        _local_dates(zones, when), return_dtype=pl.Date, default=None
+    )
+    lookback = policy.parameters.get("lookback_days")
+    days = int(lookback.value) if lookback is not None else DEFAULT_LOOKBACK_DAYS
+    offset = when.utcoffset()
+    assert offset is not None
+    plain_when = dt.datetime(*when.timetuple()[:6], when.microsecond, tzinfo=dt.timezone(offset))
+    end = plain_when.astimezone(dt.UTC)
+    start = (plain_when - dt.timedelta(days=days)).astimezone(dt.UTC)
+    # The evidence model (policy.derive): a negative sign of willingness or contact stays
+    # in force whatever its age, until a cure (rows with both go per case); every other
+    # signal counts within the lookback window.
+    lasting = _lasting_kinds(policy)
+    window = signals.filter(
+        (pl.col("observed_at") <= end)
+        & ((pl.col("observed_at") > start) | pl.col("kind").is_in(lasting))
+    )
+    counted = [k for k, spec in policy.signals.items() if not spec.measured]
+    measured = [k for k, spec in policy.signals.items() if spec.measured]
+    aggs = [(pl.col("kind") == k).sum().cast(pl.Int64).alias(k) for k in counted]
+    counts = window.group_by(ROW).agg(aggs) if aggs else None
+    latest = None
+    if measured:
+        valued = window.filter(pl.col("kind").is_in(measured) & pl.col("value").is_not_null()).sort(
+            [ROW, "observed_at", "__seq"]
+        )
+        latest = valued.group_by(ROW).agg(
+            [pl.col("value").filter(pl.col("kind") == k).last().alias(k) for k in measured]
+        )
+    local = today.alias("__today")
+    frame = cases.with_columns(local).with_columns(
+        dpd=pl.when(pl.col("overdue_amount") <= 0)
+        .then(pl.lit(0, dtype=pl.Int64))
+        .otherwise((pl.col("__today") - pl.col("due_date")).dt.total_days().clip(lower_bound=0))
+        .cast(pl.Int64),
+        guarantors=pl.lit(0, dtype=pl.Int64),
+        has_maturity_date=pl.col("maturity_date").is_not_null(),
+        days_to_maturity=(pl.col("maturity_date") - pl.col("__today"))
+        .dt.total_days()
+        .cast(pl.Int64),
+    )
+    frame = _with_contacted(frame, signals, policy, end)
+    # The trace opens with each negative sign in force, by when it was first seen.
+    evidence = (
+        signals.filter(pl.col("kind").is_in(lasting) & (pl.col("observed_at") <= end))
+        .group_by([ROW, "kind"])
+        .agg(pl.col("observed_at").min().alias("__since"))
+        .sort([ROW, "__since", "kind"])
+        .group_by(ROW, maintain_order=True)
+        .agg(("evidence." + pl.col("kind")).alias("__evidence"))
+    )
+    frame = frame.join(evidence, on=ROW, how="left")
+    if counts is not None:
+        frame = frame.join(counts, on=ROW, how="left").with_columns(
+            [pl.col(k).fill_null(0) for k in counted]
+        )
+    if latest is not None:
+        frame = frame.join(latest, on=ROW, how="left").with_columns(
+            [pl.col(k).is_not_null().alias(f"has_{k}") for k in measured]
+        )
+    return frame
+
+
+def _lasting_kinds(policy: Policy) -> list[str]:
+    """The signal kinds that stay in force until cured: negative signs of willingness
+    and of contact."""
+    return [
+        k
+        for k, spec in policy.signals.items()
+        if spec.negative and spec.dimension in ("willingness", "contact")
+    ]
+
+
+def _cured_rows(signals: pl.DataFrame, policy: Policy, when: pendulum.DateTime) -> pl.DataFrame:
+    """The rows with both a cure signal and a negative sign it may lift, up to ``when``:
+    which signs are in force then depends on their order, so they go per case."""
+    lasting = _lasting_kinds(policy)
+    cures = [k for k in sorted(CURE_SIGNALS) if k in policy.signals]
+    if not lasting or not cures or not signals.height:
+        return pl.DataFrame({ROW: []}, schema={ROW: signals.schema[ROW]})
+    end = when.astimezone(dt.UTC)
+    return (
+        signals.filter(pl.col("observed_at") <= end)
+        .group_by(ROW)
+        .agg(
+            cure=pl.col("kind").is_in(cures).any(),
+            negative=pl.col("kind").is_in(lasting).any(),
+        )
+        .filter(pl.col("cure") & pl.col("negative"))
+        .select(ROW)
+    )
+
+
+def _with_contacted(
+    frame: pl.LazyFrame, signals: pl.LazyFrame, policy: Policy, end: dt.datetime
+) -> pl.LazyFrame:
+    """``debtor_contacted`` for rows without events: a willingness sign observed since
+    the local midnight that starts the due date (policy.derive)."""
+    dated = frame.select(["due_date", "timezone"]).unique().collect()
+    starts = pl.DataFrame(
+        {
+            "due_date": dated.get_column("due_date"),
+            "timezone": dated.get_column("timezone"),
+            "__due_start": [
+                local_midnight(day, tz).in_timezone("UTC").naive().replace(tzinfo=dt.UTC)
+                for day, tz in dated.iter_rows()
+            ],
+        },
+        schema={
+            "due_date": pl.Date,
+            "timezone": pl.String,
+            "__due_start": pl.Datetime("us", "UTC"),
+        },
+    )
+    frame = frame.join(starts.lazy(), on=["due_date", "timezone"], how="left")
+    willing = [k for k, spec in policy.signals.items() if spec.dimension == "willingness"]
+    if not willing:
+        return frame.with_columns(debtor_contacted=pl.lit(False)).drop("__due_start")
+    since = (
+        signals.filter(pl.col("kind").is_in(willing) & (pl.col("observed_at") <= end))
+        .join(frame.select([ROW, "__due_start"]), on=ROW, how="inner")
+        .filter(pl.col("observed_at") >= pl.col("__due_start"))
+        .select(ROW)
+        .unique()
+        .with_columns(__contacted=pl.lit(True))
+    )
+    return (
+        frame.join(since, on=ROW, how="left")
+        .with_columns(debtor_contacted=pl.col("__contacted").fill_null(False))
+        .drop(["__contacted", "__due_start"])
+    )
+
+
+def _join_sections(
+    facts: pl.LazyFrame, sections: SectionKeys, when: pendulum.DateTime, core: Sequence[str]
+) -> tuple[pl.LazyFrame, int]:
+    keyed = sections.with_key(facts).collect()
+    needed = list(dict.fromkeys([*sections.key, *core, "principal", "overdue_amount"]))
+    needed = [n for n in needed if n in keyed.columns]
+    distinct = keyed.unique(subset=list(sections.key), keep="first", maintain_order=True).select(
+        needed
+    )
+    before = len(sections.evaluated)
+    results = sections.evaluate(distinct, when, core)
+    joined = keyed.lazy().join(results.lazy(), on=list(sections.key), how="left", nulls_equal=True)
+    return joined, len(sections.evaluated) - before
+
+
+def _with_missing(frame: pl.LazyFrame, policy: Policy) -> pl.LazyFrame:
+    """Every field of the policy's schema as a column (null where a row lacks it)."""
+    present = set(frame.collect_schema().names())
+    missing = [
+        pl.lit(None, dtype=DTYPES[spec.type]).alias(name)
+        for name, spec in policy.schema().items()
+        if name not in present and not any(layer.output == name for layer in policy.layers)
+    ]
+    extra = []
+    for name, dtype in (
+        ("__classes", _PAIRS),
+        ("__buckets", _PAIRS),
+        ("__sfired", pl.List(pl.String)),
+    ):
+        if name not in present:
+            extra.append(pl.lit([], dtype=dtype).alias(name))
+    if "__sbad" not in present:
+        extra.append(pl.lit(value=False).alias("__sbad"))
+    return frame.with_columns([*missing, *extra])
+
+
+def _compact(done: pl.DataFrame, policy: Policy, when: pendulum.DateTime) -> pl.DataFrame:
+    levels = {layer.output for layer in policy.layers}
+    return done.select(
+        pl.col(ROW).cast(pl.Int64).alias("row"),
+        pl.col("case_id"),
+        pl.lit(when.isoformat()).alias("as_of"),
+        pl.col("quadrant"),
+        (pl.col("willingness") if "willingness" in levels else pl.lit(None, pl.String)).alias(
+            "willingness"
+        ),
+        (pl.col("ability") if "ability" in levels else pl.lit(None, pl.String)).alias("ability"),
+        pl.col("allowed"),
+        pl.col("blocked"),
+        pl.concat_list(
+            pl.col("__evidence").fill_null([]), "__fired", pl.col("__sfired").fill_null([])
+        ).alias("fired"),
+        pl.col("__classes").fill_null([]).alias("classes"),
+        pl.col("__buckets").fill_null([]).alias("buckets"),
+        pl.lit(policy.id).alias("policy_id"),
+        pl.lit(policy.version).alias("policy_version"),
+        pl.lit(policy.content_hash).alias("policy_hash"),
+    ).cast(pl.Schema(COMPACT_SCHEMA))
+
+
+# --------------------------------------------------------------------------- per case
+
+
+def _dicts(frame: pl.DataFrame, rows: pl.Series) -> dict[int, list[dict[str, Any]]]:
+    chosen = frame.join(rows.to_frame(), on=ROW, how="semi")
+    out: dict[int, list[dict[str, Any]]] = {}
+    drop = {ROW, "__seq", "case_id"}
+    for item in chosen.iter_rows(named=True):
+        value = {k: plain(v) for k, v in item.items() if k not in drop and v is not None}
+        out.setdefault(int(item[ROW]), []).append(value)
+    return out
+
+
+def _per_case(
+    cases: pl.DataFrame,
+    signals: pl.DataFrame,
+    events: pl.DataFrame | None,
+    rows: pl.Series,
+    policy: Policy,
+    when: pendulum.DateTime,
+) -> tuple[pl.DataFrame, tuple[RowError, ...]]:
+    """Decide ``rows`` one at a time with the per-case engine (generated back end)."""
+    if not rows.len():
+        return pl.DataFrame(schema={"row": pl.Int64, **COMPACT_SCHEMA}), ()
+    rows = rows.unique().sort()
+    engine = Engine(policy, backend="python")
+    sig = _dicts(signals, rows)
+    evs = _dicts(events, rows) if events is not None else {}
+    chosen = cases.join(rows.to_frame(), on=ROW, how="semi").sort(ROW)
+    out: list[dict[str, Any]] = []
+    errors: list[RowError] = []
+    for item in chosen.iter_rows(named=True):
+        index = int(item[ROW])
+        data = {k: plain(v) for k, v in item.items() if k != ROW and v is not None}
+        data.setdefault("signals", sig.get(index, []))
+        if index in evs:
+            data.setdefault("events", evs[index])
+        raw_id = data.get("case_id")
+        case_id = raw_id if isinstance(raw_id, str) else None
+        result = next(engine.decide_many([data], as_of=when))
+        if result.decision is None:
+            assert result.error is not None
+            errors.append(RowError(index, result.case_id or case_id, result.error))
+            continue
+        try:
+            row = compact_row(result.decision)
+        except Exception as exc:  # one row's failure is that row's error
+            message = f"internal error: {type(exc).__name__}: {str(exc)[:300]}"
+            errors.append(RowError(index, case_id, EngineError(message)))
+            continue
+        row["row"] = index
+        for name in ("classes", "buckets"):
+            row[name] = [{"key": k, "value": v} for k, v in row[name]]
+        out.append(row)
+    frame = pl.DataFrame(out, schema={"row": pl.Int64, **COMPACT_SCHEMA})
+    return frame.select("row", *FIELDS), tuple(errors)
+
+
+def _counts(out: pl.DataFrame) -> dict[str, dict[str, int]]:
+    counts: dict[str, dict[str, int]] = {}
+    if not out.height:
+        return counts
+    for value, n in out.group_by("quadrant").len().iter_rows():
+        counts.setdefault("quadrant", {})[value] = n
+    for column, prefix in (("classes", "class"), ("buckets", "bucket")):
+        pairs = out.select(pl.col(column).explode()).unnest(column).drop_nulls()
+        for key, value, n in pairs.group_by("key", "value").len().iter_rows():
+            counts.setdefault(f"{prefix}:{key}", {})[value] = n
+    return counts

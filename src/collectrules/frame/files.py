@@ -1,0 +1,236 @@
+"""The columnar batch: Parquet case files to a Parquet compact decision table.
+
+``collectrules batch --engine columnar`` (the default for Parquet input and output)
+runs :func:`run_columnar`: each input file is read whole with Polars, its nested
+``signals`` and ``events`` lists are exploded into long tables, and
+:func:`~collectrules.frame.decide.decide_rows` decides it. The contract of the
+per-case batch holds: every row lands in exactly one of the decision table and the
+error file (JSON Lines, each line naming the file and the row's index), in input
+order, and both files appear, by rename, only when the run is complete. A columnar
+run cannot be resumed; it is short enough to run again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import attrs
+import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from collectrules.batch.compact import check_fields
+from collectrules.batch.runner import BatchSummary, bad_row_line, default_errors_path
+from collectrules.errors import FieldProblem, InputError
+from collectrules.frame._inputs import ROW
+from collectrules.frame._sections import SectionKeys
+from collectrules.frame.decide import FrameSummary, decide_rows, section_plan
+from collectrules.io import case_files
+from collectrules.model.time import require_aware
+from collectrules.policy import Policy
+
+__all__ = ["ColumnarRun", "columnar_inputs", "run_columnar"]
+
+_PAIRS_ARROW = pa.map_(pa.string(), pa.string())
+
+
+@attrs.frozen
+class ColumnarRun:
+    """The batch summary of a columnar run, and the columnar engine's own per file."""
+
+    batch: BatchSummary
+    frames: tuple[FrameSummary, ...]
+
+    def lines(self) -> list[str]:
+        """The summaries as lines of text, for people."""
+        out = self.batch.lines()
+        columnar = sum(f.columnar for f in self.frames)
+        per_case = sum(f.per_case for f in self.frames)
+        keys = sum(f.section_keys for f in self.frames)
+        out.append(
+            f"columnar engine: {columnar} rows by the columns, {per_case} by the per-case"
+            f" engine; sections evaluated on {keys} distinct keys"
+        )
+        reasons: dict[str, int] = {}
+        for f in self.frames:
+            for reason, n in f.fallback.items():
+                reasons[reason] = reasons.get(reason, 0) + n
+        out.extend(f"  per case, {reason}: {n}" for reason, n in sorted(reasons.items()))
+        return out
+
+
+def columnar_inputs(inputs: Sequence[str | Path]) -> list[Path] | None:
+    """The input files when every one is Parquet (the columnar engine reads them), else
+    None."""
+    files = case_files(inputs)
+    if files and all(f.suffix.lower() == ".parquet" for f in files):
+        return files
+    return None
+
+
+def _long(table: pl.DataFrame, column: str) -> pl.DataFrame | None:
+    """The nested list ``column`` as a long table keyed by ``__row``, or None."""
+    if column not in table.columns:
+        return None
+    dtype = table.schema[column]
+    if not (isinstance(dtype, pl.List) and isinstance(dtype.inner, pl.Struct)):
+        return None
+    long = (
+        table.select(ROW, column)
+        .filter(pl.col(column).list.len() > 0)
+        .explode(column)
+        .with_row_index("__seq")
+        .unnest(column)
+    )
+    return long
+
+
+#: Rows decided together: memory stays bounded whatever the size of a file.
+CHUNK_ROWS = 250_000
+
+
+def _chunks(path: Path) -> Iterator[pl.DataFrame]:
+    """The file's rows, :data:`CHUNK_ROWS` at a time, each with ``__row`` (its index)."""
+    try:
+        reader = pq.ParquetFile(path)
+        batches = reader.iter_batches(batch_size=CHUNK_ROWS)
+        start = 0
+        for batch in batches:
+            table = pl.from_arrow(batch)
+            assert isinstance(table, pl.DataFrame)
+            yield table.with_row_index(ROW, offset=start)
+            start += table.height
+    except (OSError, pa.ArrowException) as exc:
+        msg = f"not a readable Parquet file: {str(exc)[:200]}"
+        raise InputError([FieldProblem("", msg, source=str(path))]) from None
+
+
+def _decide_chunk(
+    table: pl.DataFrame, source: str, policy: Policy, when: Any, plan: SectionKeys | None
+) -> tuple[pl.DataFrame, list[bytes], FrameSummary]:
+    nested = [c for c in ("signals", "events") if c in table.columns]
+    signals = _long(table, "signals")
+    events = _long(table, "events")
+    checked = table.drop(nested)
+    # A nested column Polars cannot read as a list of records: such rows go per case.
+    for name in nested:
+        if (name == "signals" and signals is None) or (name == "events" and events is None):
+            checked = checked.with_columns(pl.col(ROW).alias(f"__unread_{name}"))
+    if events is not None:
+        events = events.select(ROW)
+    result = decide_rows(
+        checked, signals, events, policy=policy, as_of=when, originals=table, sections=plan
+    )
+    errors = [bad_row_line(source, None, e.row, e.case_id, e.error) for e in result.errors]
+    return result.decisions, errors, result.summary
+
+
+def run_columnar(
+    inputs: Sequence[str | Path],
+    *,
+    policy: Policy,
+    out: str | Path,
+    errors: str | Path | None = None,
+    as_of: dt.datetime | str,
+    fields: Sequence[str] | None = None,
+    on_bad: Callable[[str, str], None] | None = None,
+) -> ColumnarRun:
+    """Decide every row of the Parquet ``inputs`` into the compact table ``out``.
+
+    ``out`` must end in ``.parquet``; bad rows go to ``errors`` (JSON Lines; default
+    next to ``out``), each naming its file and index. ``on_bad(where, reason)`` is
+    called for each bad row.
+    """
+    when = require_aware(as_of)
+    out_path = Path(out)
+    err_path = Path(errors) if errors is not None else default_errors_path(out_path)
+    if out_path.suffix.lower() != ".parquet":
+        msg = (
+            "the columnar engine writes the compact Parquet table: name an --out ending"
+            " in .parquet, or use --engine per-case for JSON Lines"
+        )
+        raise InputError([FieldProblem("--out", msg)])
+    files = columnar_inputs(inputs)
+    if files is None:
+        msg = (
+            "the columnar engine reads Parquet case files; use --engine per-case for"
+            " JSON Lines or CSV"
+        )
+        raise InputError([FieldProblem("--engine", msg)])
+    if out_path.absolute() == err_path.absolute():
+        raise InputError([FieldProblem("--errors", "must not be the same file as --out")])
+    columns = check_fields(fields)
+    schema = pa.schema(
+        [
+            pa.field(
+                name,
+                pa.list_(pa.string())
+                if name in ("allowed", "blocked", "fired")
+                else _PAIRS_ARROW
+                if name in ("classes", "buckets")
+                else pa.string(),
+            )
+            for name in columns
+        ]
+    )
+    partial_out = out_path.with_name(out_path.name + ".partial")
+    partial_err = err_path.with_name(err_path.name + ".partial")
+    summaries: list[FrameSummary] = []
+    counts: dict[str, dict[str, int]] = {}
+    rows = decided = bad = 0
+    with (
+        partial_err.open("wb") as err_fh,
+        pq.ParquetWriter(partial_out, schema, compression="zstd") as writer,
+    ):
+        plan = section_plan(policy, when)
+        for path, table in ((p, t) for p in files for t in _chunks(p)):
+            decisions, lines, summary = _decide_chunk(table, str(path), policy, when, plan)
+            writer.write_table(to_arrow(decisions.select(columns), schema))
+            err_fh.writelines(lines)
+            if on_bad is not None:
+                for e_line in lines:
+                    record = _record(e_line)
+                    on_bad(record["where"], record["error"])
+            summaries.append(summary)
+            rows += summary.rows
+            decided += summary.decided
+            bad += summary.bad
+            for key, tally in summary.counts.items():
+                mine = counts.setdefault(key, {})
+                for value, n in tally.items():
+                    mine[value] = mine.get(value, 0) + n
+    os.replace(partial_err, err_path)
+    os.replace(partial_out, out_path)
+    batch = BatchSummary(
+        rows=rows, decided=decided, bad=bad, counts=counts, out=out_path, errors=err_path
+    )
+    return ColumnarRun(batch, tuple(summaries))
+
+
+def to_arrow(decisions: pl.DataFrame, schema: Any) -> Any:
+    """The compact decisions as an Arrow table of ``schema`` (lists of key/value pairs
+    become Arrow maps, as the per-case batch writes them)."""
+    arrays = []
+    for field in schema:
+        column = decisions.get_column(field.name).to_arrow()
+        if field.type == _PAIRS_ARROW:
+            pairs = column.cast(pa.list_(pa.struct([("key", pa.string()), ("value", pa.string())])))
+            pairs = pa.concat_arrays([pairs]) if isinstance(pairs, pa.Array) else pairs
+            flat = pairs.combine_chunks() if isinstance(pairs, pa.ChunkedArray) else pairs
+            entries = flat.values
+            arrays.append(
+                pa.MapArray.from_arrays(flat.offsets, entries.field("key"), entries.field("value"))
+            )
+        else:
+            arrays.append(column.cast(field.type))
+    return pa.Table.from_arrays(arrays, schema=schema)
+
+
+def _record(line: bytes) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(line)
+    return data

@@ -1,0 +1,221 @@
+"""The condition IR compiled to Spark Column expressions, each hit policy to columns.
+
+The same semantics as :mod:`collectrules.frame._compile`: a fact a case lacks is
+null, every leaf is false where its field is null, ``not`` negates the result. Every
+expression is native Spark SQL (``when``, boolean algebra, ``array`` and ``filter``):
+no Python runs on the executors.
+"""
+
+from __future__ import annotations
+
+import functools
+import operator
+from collections.abc import Sequence
+from typing import Any
+
+import attrs
+from pyspark.sql import Column, DataFrame
+from pyspark.sql import functions as F
+
+from collectrules.conditions import (
+    All,
+    Always,
+    AnyOf,
+    Between,
+    Compare,
+    Condition,
+    In,
+    Not,
+    Op,
+    Truth,
+)
+from collectrules.conditions.python import compile_condition
+from collectrules.errors import EngineError
+from collectrules.model.decision import Quadrant
+from collectrules.policy import ConflictRule, HitPolicy, Layer, Policy, RemedyEffect
+
+__all__ = ["SparkCompiled", "compile_spark", "condition_column"]
+
+
+def _leaf(column: Column) -> Column:
+    return F.coalesce(column, F.lit(False))
+
+
+def _compare(column: Column, op: Op, value: Any) -> Column:
+    literal = F.lit(value)
+    if op is Op.LT:
+        return column < literal
+    if op is Op.LE:
+        return column <= literal
+    if op is Op.GT:
+        return column > literal
+    if op is Op.GE:
+        return column >= literal
+    if op is Op.EQ:
+        return column == literal
+    return column != literal
+
+
+def condition_column(cond: Condition) -> Column:
+    """A resolved condition as a boolean Spark column, never null."""
+    if isinstance(cond, Always):
+        return F.lit(True)
+    if isinstance(cond, Compare):
+        return _leaf(_compare(F.col(cond.field), cond.op, cond.value))
+    if isinstance(cond, Between):
+        column = F.col(cond.field)
+        return _leaf((column >= F.lit(cond.low)) & (column <= F.lit(cond.high)))
+    if isinstance(cond, In):
+        if not cond.values:
+            return F.lit(False)
+        column = F.col(cond.field)
+        return _leaf(functools.reduce(operator.or_, (column == F.lit(v) for v in cond.values)))
+    if isinstance(cond, Truth):
+        return _leaf(F.col(cond.field) == F.lit(True))
+    if isinstance(cond, All):
+        if not cond.parts:
+            return F.lit(True)
+        return functools.reduce(operator.and_, (condition_column(p) for p in cond.parts))
+    if isinstance(cond, AnyOf):
+        if not cond.parts:
+            return F.lit(False)
+        return functools.reduce(operator.or_, (condition_column(p) for p in cond.parts))
+    if isinstance(cond, Not):
+        return ~condition_column(cond.part)
+    msg = f"not a condition node: {type(cond).__name__}"
+    raise EngineError(msg)
+
+
+def _any(columns: Sequence[Column]) -> Column:
+    return functools.reduce(operator.or_, columns) if columns else F.lit(False)
+
+
+def _ids(entries: Sequence[tuple[Column, str]]) -> Column:
+    """An array column of the ids whose flag holds, in order."""
+    if not entries:
+        return F.array().cast("array<string>")
+    parts = F.array(*(F.when(flag, F.lit(i)) for flag, i in entries))
+    return F.filter(parts, lambda x: x.isNotNull())
+
+
+@attrs.frozen
+class SparkCompiled:
+    """A policy as Spark columns; :meth:`apply` adds the layers, the remedies, the
+    trace ids (``__fired``) and ``__undecided`` (rows the per-case engine must decide)."""
+
+    policy: Policy
+    layer_conds: tuple[tuple[Condition, ...], ...]
+    remedy_conds: tuple[Condition, ...]
+
+    def apply(self, frame: DataFrame) -> DataFrame:
+        """The frame with the decision's columns added."""
+        undecided: list[Column] = []
+        fired: list[tuple[Column, str]] = []
+        matches: list[str] = []
+        for li, (layer, conds) in enumerate(zip(self.policy.layers, self.layer_conds, strict=True)):
+            names = [f"__m{li}_{ri}" for ri in range(len(conds))]
+            matches.extend(names)
+            frame = frame.withColumns(
+                {n: condition_column(c) for c, n in zip(conds, names, strict=True)}
+            )
+            value, bad = _layer(layer, names)
+            frame = frame.withColumns({layer.output: value, f"__bad{li}": bad})
+            undecided.append(F.col(f"__bad{li}"))
+            fired.extend(_entries(layer, names))
+        quadrant = self.policy.layer("quadrant").output
+        undecided.append(
+            F.coalesce(~F.col(quadrant).isin([q.value for q in Quadrant]), F.lit(True))
+        )
+        rnames = [f"__r{ri}" for ri in range(len(self.remedy_conds))]
+        matches.extend(rnames)
+        frame = frame.withColumns(
+            {n: condition_column(c) for c, n in zip(self.remedy_conds, rnames, strict=True)}
+        )
+        allowed, blocked = _remedies(self.policy, rnames)
+        fired.extend(
+            (F.col(n), rule.id) for rule, n in zip(self.policy.remedy_rules, rnames, strict=True)
+        )
+        return frame.withColumns(
+            {
+                "allowed": _ids(allowed),
+                "blocked": _ids(blocked),
+                "__fired": _ids(fired),
+                "__undecided": _any(undecided),
+            }
+        ).drop(*matches)
+
+
+def _entries(layer: Layer, names: Sequence[str]) -> list[tuple[Column, str]]:
+    matched = [F.col(n) for n in names]
+    entries = [(m, rule.id) for rule, m in zip(layer.rules, matched, strict=True)]
+    if layer.hit_policy is HitPolicy.COLLECT_SUM:
+        entries.append((F.lit(True), f"{layer.id}.resolve"))
+    else:
+        entries.append((~_any(matched), f"{layer.id}.default"))
+    return entries
+
+
+def _layer(layer: Layer, names: Sequence[str]) -> tuple[Column, Column]:
+    rules = layer.rules
+    matched = [F.col(n) for n in names]
+    default = F.lit(layer.default).cast("string")
+    if layer.hit_policy is HitPolicy.COLLECT_SUM:
+        score: Column = F.lit(0.0)
+        for rule, m in zip(rules, matched, strict=True):
+            score = score + F.when(m, F.lit(float(rule.score))).otherwise(F.lit(0.0))
+        chain: Any = None
+        for minimum, band in sorted(layer.bands, reverse=True):
+            test = score >= F.lit(float(minimum))
+            chain = F.when(test, F.lit(band)) if chain is None else chain.when(test, F.lit(band))
+        value = default if chain is None else chain.otherwise(default)
+        return value, value.isNull()
+    order = list(zip(rules, matched, strict=True))
+    if layer.hit_policy is HitPolicy.PRIORITY:
+        position = {r.id: i for i, r in enumerate(rules)}
+        order.sort(key=lambda rm: (-rm[0].priority, position[rm[0].id]))
+    chain = None
+    for rule, m in order:
+        lit = F.lit(rule.value)
+        chain = F.when(m, lit) if chain is None else chain.when(m, lit)
+    value = default if chain is None else chain.otherwise(default)
+    bad = ~_any(matched) & F.lit(layer.default is None)
+    if layer.hit_policy is HitPolicy.UNIQUE and len(matched) > 1:
+        count = functools.reduce(operator.add, (m.cast("int") for m in matched))
+        bad = bad | (count > 1)
+    return value, bad
+
+
+def _remedies(
+    policy: Policy, names: Sequence[str]
+) -> tuple[list[tuple[Column, str]], list[tuple[Column, str]]]:
+    grants: dict[str, list[Column]] = {}
+    blocks: dict[str, list[Column]] = {}
+    for rule, name in zip(policy.remedy_rules, names, strict=True):
+        target = blocks if rule.effect is RemedyEffect.BLOCK else grants
+        for remedy in rule.remedies:
+            target.setdefault(remedy, []).append(F.col(name))
+    allowed: list[tuple[Column, str]] = []
+    blocked: list[tuple[Column, str]] = []
+    allow_wins = policy.conflict is ConflictRule.ALLOW_WINS
+    for remedy in policy.remedies:  # the catalogue's order: standard, then the policy's own
+        granted = _any(grants.get(remedy, []))
+        barred = _any(blocks.get(remedy, []))
+        if remedy in grants:
+            keep = granted if allow_wins or remedy not in blocks else granted & ~barred
+            allowed.append((keep, str(remedy)))
+        if remedy in blocks:
+            keep = barred if not allow_wins or remedy not in grants else barred & ~granted
+            blocked.append((keep, str(remedy)))
+    return allowed, blocked
+
+
+def compile_spark(policy: Policy) -> SparkCompiled:
+    """Compile ``policy``'s conditions (parameters resolved, types checked) for Spark."""
+    params = policy.parameter_values
+    schema = policy.schema()
+    layers = tuple(
+        tuple(compile_condition(r.when, params, schema) for r in layer.rules)
+        for layer in policy.layers
+    )
+    remedies = tuple(compile_condition(r.when, params, schema) for r in policy.remedy_rules)
+    return SparkCompiled(policy, layers, remedies)

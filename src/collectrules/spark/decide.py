@@ -1,0 +1,573 @@
+"""The Spark engine: a portfolio decided as Spark DataFrames, past one machine.
+
+:func:`decide` mirrors :func:`collectrules.frame.decide`: the same safe subset of
+inputs, the same derivation as group-by work, the same IR compiled to Spark Column
+expressions (evaluated in the JVM, no Python UDF), the sections once per distinct key
+on the driver, and the same compact decision columns. Rows outside the subset (and
+those the columns cannot decide) are collected to the driver and decided by the
+per-case engine, which gives them their exact decision or error: keep them few. See
+docs/howto-spark.md.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+import attrs
+import pendulum
+from pyspark.sql import Column, DataFrame, SparkSession
+from pyspark.sql import functions as F
+from pyspark.sql import types as T
+
+from collectrules.batch.compact import FIELDS, compact_row
+from collectrules.engine import Engine
+from collectrules.errors import CollectRulesError, FieldProblem, InputError
+from collectrules.frame._inputs import valid_zones
+from collectrules.frame._sections import SectionKeys, section_keys
+from collectrules.io.arrow import plain
+from collectrules.model.case import Product, zone
+from collectrules.model.limits import (
+    MAX_ID_LENGTH,
+    MAX_SIGNALS,
+    MAX_TEXT_LENGTH,
+    MAX_YEAR,
+    MIN_YEAR,
+    NO_DATE_SENTINELS,
+)
+from collectrules.model.time import require_aware
+from collectrules.policy import Policy, load_policy
+from collectrules.policy.derive import CURE_SIGNALS, DEFAULT_LOOKBACK_DAYS
+from collectrules.spark._compile import compile_spark, condition_column
+
+__all__ = ["COMPACT_SPARK_SCHEMA", "SparkResult", "decide"]
+
+_PAIRS = T.MapType(T.StringType(), T.StringType())
+_LIST = T.ArrayType(T.StringType())
+
+#: The Spark schema of the compact decision table (the Parquet table's schema).
+COMPACT_SPARK_SCHEMA = T.StructType(
+    [
+        T.StructField(
+            name,
+            _LIST
+            if name in ("allowed", "blocked", "fired")
+            else _PAIRS
+            if name in ("classes", "buckets")
+            else T.StringType(),
+        )
+        for name in FIELDS
+    ]
+)
+
+_CASE_COLUMNS = (
+    "case_id",
+    "product",
+    "currency",
+    "principal",
+    "overdue_amount",
+    "due_date",
+    "timezone",
+    "maturity_date",
+    "sicr_rebutted",
+    "default_rebutted",
+)
+_SIGNAL_COLUMNS = ("case_id", "kind", "observed_at", "value", "note")
+_ID = r"^[\x21-\x7e]([\x20-\x7e]*[\x21-\x7e])?$"
+_MONEY = r"^[0-9]{1,13}(\.[0-9]+)?$"
+_MEASURE = r"^-?[0-9]{1,13}(\.[0-9]{1,12})?$"
+_DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+_INSTANT = (
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}"
+    r"(\.[0-9]{1,6})?(Z|[+-][0-9]{2}:[0-9]{2})$"
+)
+_TYPES = {"int": "bigint", "number": "double", "money": "bigint", "bool": "boolean"}
+_DATA_TYPES: dict[str, T.DataType] = {
+    "bigint": T.LongType(),
+    "double": T.DoubleType(),
+    "boolean": T.BooleanType(),
+    "string": T.StringType(),
+}
+
+
+@attrs.frozen
+class SparkResult:
+    """The compact decisions (a Spark DataFrame), the bad rows (a DataFrame of
+    ``case_id``, ``error``, ``kind``), and the rows the per-case engine decided."""
+
+    decisions: DataFrame
+    errors: DataFrame
+    per_case: int
+    section_keys: int
+
+
+def _text(frame: DataFrame, name: str) -> Column:
+    if name not in frame.columns:
+        return F.lit(None).cast("string")
+    dtype = frame.schema[name].dataType
+    if isinstance(dtype, T.StringType):
+        return F.col(name)
+    if isinstance(dtype, T.NumericType):
+        return F.col(name).cast("string")
+    return F.lit(None).cast("string")
+
+
+def _try_cast(column: Column, target: str) -> Column:
+    """``column`` cast to ``target``, null where it does not convert (ANSI mode or not)."""
+    return column.try_cast(target)
+
+
+def _money(frame: DataFrame, name: str) -> tuple[Column, Column]:
+    text = _text(frame, name)
+    whole = F.regexp_extract(text, r"^([0-9]+)", 1)
+    frac = F.regexp_replace(F.regexp_extract(text, r"\.([0-9]+)$", 1), "0+$", "")
+    good = F.coalesce(text.rlike(_MONEY), F.lit(False)) & (F.length(frac) <= 4)
+    units = _try_cast(whole, "bigint") * 10_000 + F.coalesce(
+        _try_cast(F.substring(F.rpad(frac, 4, "0"), 1, 4), "bigint"), F.lit(0)
+    )
+    good = good & F.coalesce(units <= F.lit(10**16), F.lit(False))
+    return units, good
+
+
+def _date(frame: DataFrame, name: str) -> tuple[Column, Column, Column]:
+    if name not in frame.columns:
+        return F.lit(None).cast("date"), F.lit(False), F.lit(True)
+    dtype = frame.schema[name].dataType
+    raw = F.col(name)
+    if isinstance(dtype, T.DateType):
+        day, readable = raw, raw.isNotNull()
+    elif isinstance(dtype, T.StringType):
+        day = _try_cast(raw, "date")
+        readable = F.coalesce(raw.rlike(_DATE), F.lit(False)) & day.isNotNull()
+    else:
+        return F.lit(None).cast("date"), F.lit(False), raw.isNull()
+    in_range = F.coalesce(F.year(day).between(MIN_YEAR, MAX_YEAR), F.lit(False))
+    return day, readable & in_range, raw.isNull()
+
+
+def _instant(frame: DataFrame, name: str) -> tuple[Column, Column]:
+    if name not in frame.columns:
+        return F.lit(None).cast("timestamp"), F.lit(False)
+    dtype = frame.schema[name].dataType
+    raw = F.col(name)
+    if isinstance(dtype, T.TimestampType):
+        at, readable = raw, raw.isNotNull()
+    elif isinstance(dtype, T.StringType):
+        at = _try_cast(raw, "timestamp")
+        readable = F.coalesce(raw.rlike(_INSTANT), F.lit(False)) & at.isNotNull()
+    else:
+        return F.lit(None).cast("timestamp"), F.lit(False)
+    years = F.coalesce(F.year(at).between(MIN_YEAR + 1, MAX_YEAR - 1), F.lit(False))
+    return at, readable & years
+
+
+def _flag(frame: DataFrame, name: str) -> tuple[Column, Column]:
+    if name not in frame.columns:
+        return F.lit(False), F.lit(True)
+    raw = F.col(name)
+    if isinstance(frame.schema[name].dataType, T.BooleanType):
+        return F.coalesce(raw, F.lit(False)), F.lit(True)
+    return F.lit(False), raw.isNull()
+
+
+def _local_dates(zones: Sequence[str], when: pendulum.DateTime) -> Column:
+    pairs: list[Column] = []
+    for name in zones:
+        pairs += [F.lit(name), F.lit(when.astimezone(zone(name)).date())]
+    return F.create_map(*pairs) if pairs else F.create_map().cast("map<string,date>")
+
+
+def _cases(cases: DataFrame) -> DataFrame:
+    principal, principal_ok = _money(cases, "principal")
+    overdue, overdue_ok = _money(cases, "overdue_amount")
+    due, due_ok, _ = _date(cases, "due_date")
+    maturity, maturity_ok, maturity_absent = _date(cases, "maturity_date")
+    sentinel = F.coalesce(maturity.isin(list(NO_DATE_SENTINELS)), F.lit(False))
+    sicr, sicr_ok = _flag(cases, "sicr_rebutted")
+    default, default_ok = _flag(cases, "default_rebutted")
+    zones = []
+    if "timezone" in cases.columns and isinstance(cases.schema["timezone"].dataType, T.StringType):
+        zones = valid_zones(r[0] for r in cases.select("timezone").distinct().collect())
+    case_id = _text(cases, "case_id")
+    ok = (
+        F.lit(
+            "case_id" in cases.columns
+            and isinstance(cases.schema["case_id"].dataType, T.StringType)
+        )
+        & F.coalesce(case_id.rlike(_ID), F.lit(False))
+        & F.coalesce(F.length(case_id) <= MAX_ID_LENGTH, F.lit(False))
+        & F.coalesce(_text(cases, "product").isin([p.value for p in Product]), F.lit(False))
+        & F.coalesce(_text(cases, "currency").rlike(r"^[A-Z]{3}$"), F.lit(False))
+        & principal_ok
+        & overdue_ok
+        & due_ok
+        & (maturity_ok | maturity_absent | sentinel)
+        & F.coalesce(_text(cases, "timezone").isin(zones), F.lit(False))
+        & sicr_ok
+        & default_ok
+    )
+    for name in cases.columns:
+        if name not in _CASE_COLUMNS:
+            ok = ok & F.col(name).isNull()
+    return cases.select(
+        F.col("case_id"),
+        _text(cases, "product").alias("product"),
+        _text(cases, "currency").alias("currency"),
+        principal.alias("principal"),
+        overdue.alias("overdue_amount"),
+        due.alias("due_date"),
+        _text(cases, "timezone").alias("timezone"),
+        F.when(sentinel, F.lit(None).cast("date")).otherwise(maturity).alias("maturity_date"),
+        sicr.alias("sicr_rebutted"),
+        default.alias("default_rebutted"),
+        F.coalesce(ok, F.lit(False)).alias("__ok"),
+    )
+
+
+def _signals(signals: DataFrame, kinds: Sequence[str]) -> DataFrame:
+    at, at_ok = _instant(signals, "observed_at")
+    text = _text(signals, "value")
+    value = _try_cast(text, "double")
+    value_ok = text.isNull() | (
+        F.coalesce(text.rlike(_MEASURE), F.lit(False))
+        & F.coalesce(F.length(text) <= 20, F.lit(False))
+        & F.coalesce(F.abs(value) <= F.lit(1e12), F.lit(False))
+    )
+    if "value" in signals.columns:
+        dtype = signals.schema["value"].dataType
+        if not isinstance(dtype, T.StringType | T.NumericType | T.NullType):
+            value_ok = F.col("value").isNull()
+    note_ok: Column = F.lit(True)
+    if "note" in signals.columns:
+        note_ok = F.col("note").isNull() | (
+            F.lit(isinstance(signals.schema["note"].dataType, T.StringType))
+            & F.coalesce(F.length(_text(signals, "note")) <= MAX_TEXT_LENGTH, F.lit(False))
+        )
+    kind = _text(signals, "kind")
+    ok = F.coalesce(kind.isin(list(kinds)), F.lit(False)) & at_ok & value_ok & note_ok
+    for name in signals.columns:
+        if name not in _SIGNAL_COLUMNS:
+            ok = ok & F.col(name).isNull()
+    return signals.select(
+        F.col("case_id"),
+        F.monotonically_increasing_id().alias("__seq"),
+        kind.alias("kind"),
+        at.alias("observed_at"),
+        value.alias("value"),
+        F.coalesce(ok, F.lit(False)).alias("__ok"),
+    )
+
+
+def _facts(
+    cases: DataFrame, signals: DataFrame, policy: Policy, when: pendulum.DateTime, zones: Column
+) -> DataFrame:
+    lookback = policy.parameters.get("lookback_days")
+    days = int(lookback.value) if lookback is not None else DEFAULT_LOOKBACK_DAYS
+    offset = when.utcoffset()
+    assert offset is not None
+    plain_when = dt.datetime(*when.timetuple()[:6], when.microsecond, tzinfo=dt.timezone(offset))
+    end = plain_when
+    start = plain_when - dt.timedelta(days=days)
+    window = signals.where(
+        (F.col("observed_at") > F.lit(start)) & (F.col("observed_at") <= F.lit(end))
+    )
+    counted = [k for k, spec in policy.signals.items() if not spec.measured]
+    measured = [k for k, spec in policy.signals.items() if spec.measured]
+    today = F.element_at(zones, F.col("timezone"))
+    frame = cases.withColumn("__today", today).withColumns(
+        {
+            "dpd": F.when(F.col("overdue_amount") <= 0, F.lit(0))
+            .otherwise(F.greatest(F.datediff(F.col("__today"), F.col("due_date")), F.lit(0)))
+            .cast("bigint"),
+            "guarantors": F.lit(0).cast("bigint"),
+            "has_maturity_date": F.col("maturity_date").isNotNull(),
+            "days_to_maturity": F.datediff(F.col("maturity_date"), F.col("__today")).cast("bigint"),
+            "debtor_contacted": F.lit(False),
+        }
+    )
+    if counted:
+        counts = window.groupBy("case_id").agg(
+            *(
+                F.sum(F.when(F.col("kind") == k, 1).otherwise(0)).cast("bigint").alias(k)
+                for k in counted
+            )
+        )
+        frame = frame.join(counts, on="case_id", how="left").fillna(0, subset=counted)
+    if measured:
+        valued = window.where(F.col("kind").isin(measured) & F.col("value").isNotNull())
+        latest = valued.groupBy("case_id").agg(
+            *(
+                F.max_by(
+                    F.when(F.col("kind") == k, F.col("value")),
+                    F.when(F.col("kind") == k, F.struct("observed_at", "__seq")),
+                ).alias(k)
+                for k in measured
+            )
+        )
+        frame = frame.join(latest, on="case_id", how="left").withColumns(
+            {f"has_{k}": F.col(k).isNotNull() for k in measured}
+        )
+    return frame
+
+
+def _spark_type(spec_type: str) -> str:
+    return _TYPES.get(spec_type, "string")
+
+
+def _sections(
+    spark: SparkSession,
+    facts: DataFrame,
+    sections: SectionKeys,
+    when: pendulum.DateTime,
+    core: Sequence[str],
+) -> tuple[DataFrame, int]:
+    schema = sections.policy.schema()
+    constants = {
+        k: F.lit(v).cast(_spark_type(schema[k].type.value)) for k, v in sections.constants.items()
+    }
+    keyed = facts.withColumns(constants) if constants else facts
+    absent = {
+        name: F.lit(None).cast(_spark_type(spec.type.value))
+        for name, spec in schema.items()
+        if name not in keyed.columns
+    }
+    stages = {f"__stage{i}": condition_column(c) for i, c in enumerate(sections.stages)}
+    if stages:
+        keyed = keyed.withColumns(absent).withColumns(stages).drop(*absent)
+    key = list(sections.key)
+    needed = [
+        n for n in dict.fromkeys([*key, *core, "principal", "overdue_amount"]) if n in keyed.columns
+    ]
+    distinct = keyed.select(needed).dropDuplicates(key).collect()
+    rows: list[dict[str, Any]] = []
+    for row in distinct:
+        data = row.asDict()
+        out: dict[str, Any] = {name: data[name] for name in key}
+        try:
+            result = sections.run(data, when, core)
+        except Exception:  # the per-case engine gives the row its error
+            result = {"__classes": [], "__buckets": [], "__sfired": []}
+            out["__sbad"] = True
+        else:
+            out["__sbad"] = False
+        out.update({n: result.get(n) for n in sections.fields})
+        out["__classes"] = [(p["key"], p["value"]) for p in result["__classes"]]
+        out["__buckets"] = [(p["key"], p["value"]) for p in result["__buckets"]]
+        out["__sfired"] = result["__sfired"]
+        rows.append(out)
+    fields = [T.StructField(name, keyed.schema[name].dataType) for name in key]
+    fields += [
+        T.StructField(name, _DATA_TYPES[_spark_type(spec.type.value)])
+        for name, spec in sections.fields.items()
+    ]
+    pairs = T.ArrayType(
+        T.StructType([T.StructField("key", T.StringType()), T.StructField("value", T.StringType())])
+    )
+    fields += [
+        T.StructField("__classes", pairs),
+        T.StructField("__buckets", pairs),
+        T.StructField("__sfired", _LIST),
+        T.StructField("__sbad", T.BooleanType()),
+    ]
+    results = spark.createDataFrame(rows, T.StructType(fields))
+    condition = _all([keyed[k].eqNullSafe(results[k]) for k in key])
+    joined = keyed.join(F.broadcast(results), condition, "left")
+    for k in key:
+        joined = joined.drop(results[k])
+    return joined, len(rows)
+
+
+def _all(columns: Sequence[Column]) -> Column:
+    out = columns[0]
+    for c in columns[1:]:
+        out = out & c
+    return out
+
+
+def _with_missing(frame: DataFrame, policy: Policy) -> DataFrame:
+    outputs = {layer.output for layer in policy.layers}
+    missing = {
+        name: F.lit(None).cast(_spark_type(spec.type.value))
+        for name, spec in policy.schema().items()
+        if name not in frame.columns and name not in outputs
+    }
+    frame = frame.withColumns(missing) if missing else frame
+    pairs = "array<struct<key:string,value:string>>"
+    extra = {
+        name: F.array().cast(kind)
+        for name, kind in (
+            ("__classes", pairs),
+            ("__buckets", pairs),
+            ("__sfired", "array<string>"),
+        )
+        if name not in frame.columns
+    }
+    if "__sbad" not in frame.columns:
+        extra["__sbad"] = F.lit(False)
+    return frame.withColumns(extra) if extra else frame
+
+
+def decide(
+    cases_df: DataFrame,
+    signals_df: DataFrame | None = None,
+    events_df: DataFrame | None = None,
+    *,
+    policy: Policy | str = "default",
+    as_of: dt.datetime | str,
+) -> SparkResult:
+    """Decide every case of ``cases_df`` at ``as_of`` under ``policy``, in Spark.
+
+    The tables are those of :func:`collectrules.frame.decide`, as Spark DataFrames,
+    joined by ``case_id`` (which must be unique in ``cases_df``). Returns the compact
+    decisions (:data:`COMPACT_SPARK_SCHEMA`, maps for ``classes`` and ``buckets``) and
+    the bad rows; the order of rows is Spark's.
+    """
+    when = require_aware(as_of)
+    chosen = policy if isinstance(policy, Policy) else load_policy(policy)
+    spark = cases_df.sparkSession
+    if "case_id" not in cases_df.columns:
+        raise InputError([FieldProblem("case_id", "the cases table needs a case_id column")])
+    checked = _cases(cases_df).cache()
+    kinds = tuple(chosen.signals)
+    sigs = (
+        _signals(signals_df, kinds)
+        if signals_df is not None
+        else spark.createDataFrame(
+            [],
+            "case_id string, __seq bigint, kind string, observed_at timestamp,"
+            " value double, __ok boolean",
+        )
+    ).cache()
+    bad_ids = (
+        sigs.groupBy("case_id")
+        .agg(F.max(~F.col("__ok")).alias("bad"), F.count("*").alias("n"))
+        .where(F.col("bad") | (F.col("n") > MAX_SIGNALS))
+        .select("case_id")
+    )
+    routed = checked.where(~F.col("__ok")).select("case_id").union(bad_ids)
+    # The evidence model (policy.derive) reads the order of willingness signs, cures and
+    # the due date: rows with any of them go per case, so those left hold none and were
+    # not contacted.
+    evidence_kinds = sorted(
+        {k for k, spec in chosen.signals.items() if spec.dimension in ("willingness", "contact")}
+        | (CURE_SIGNALS & set(chosen.signals))
+    )
+    if evidence_kinds:
+        routed = routed.union(sigs.where(F.col("kind").isin(evidence_kinds)).select("case_id"))
+    if events_df is not None:
+        routed = routed.union(events_df.select("case_id"))
+    routed = routed.distinct().cache()
+    core = _core_names(chosen)
+    sections = section_keys(chosen, when, core)
+    good = checked.where(F.col("__ok")).join(routed, on="case_id", how="left_anti")
+    if sections is None:
+        routed = routed.union(good.select("case_id")).distinct()
+        good = good.limit(0)
+    zones = _local_dates(
+        [r[0] for r in good.select("timezone").distinct().collect() if r[0] is not None], when
+    )
+    facts = _facts(good, sigs.where(F.col("__ok")), chosen, when, zones)
+    key_count = 0
+    if sections is not None:
+        facts, key_count = _sections(spark, facts, sections, when, core)
+    decided = compile_spark(chosen).apply(_with_missing(facts, chosen)).cache()
+    undecided = decided.where(F.col("__undecided") | F.col("__sbad")).select("case_id")
+    routed = routed.union(undecided).distinct()
+    done = decided.where(~(F.col("__undecided") | F.col("__sbad")))
+    columnar = _compact(done, chosen, when)
+    slow, errors, per_case = _per_case(spark, cases_df, signals_df, events_df, routed, chosen, when)
+    return SparkResult(columnar.unionByName(slow), errors, per_case, key_count)
+
+
+def _core_names(policy: Policy) -> tuple[str, ...]:
+    names = [
+        "dpd",
+        "product",
+        "currency",
+        "principal",
+        "overdue_amount",
+        "guarantors",
+        "has_maturity_date",
+        "days_to_maturity",
+        "debtor_contacted",
+    ]
+    for kind, spec in policy.signals.items():
+        names.append(kind)
+        if spec.measured:
+            names.append(f"has_{kind}")
+    return tuple(names)
+
+
+def _compact(done: DataFrame, policy: Policy, when: pendulum.DateTime) -> DataFrame:
+    levels = {layer.output for layer in policy.layers}
+
+    def level(name: str) -> Column:
+        return F.col(name) if name in levels else F.lit(None).cast("string")
+
+    return done.select(
+        F.col("case_id"),
+        F.lit(when.isoformat()).alias("as_of"),
+        F.col("quadrant"),
+        level("willingness").alias("willingness"),
+        level("ability").alias("ability"),
+        F.col("allowed"),
+        F.col("blocked"),
+        F.concat(
+            F.col("__fired"), F.coalesce(F.col("__sfired"), F.array().cast("array<string>"))
+        ).alias("fired"),
+        F.map_from_entries(
+            F.coalesce(F.col("__classes"), F.array().cast("array<struct<key:string,value:string>>"))
+        ).alias("classes"),
+        F.map_from_entries(
+            F.coalesce(F.col("__buckets"), F.array().cast("array<struct<key:string,value:string>>"))
+        ).alias("buckets"),
+        F.lit(policy.id).alias("policy_id"),
+        F.lit(policy.version).alias("policy_version"),
+        F.lit(policy.content_hash).alias("policy_hash"),
+    )
+
+
+def _per_case(
+    spark: SparkSession,
+    cases: DataFrame,
+    signals: DataFrame | None,
+    events: DataFrame | None,
+    routed: DataFrame,
+    policy: Policy,
+    when: pendulum.DateTime,
+) -> tuple[DataFrame, DataFrame, int]:
+    """Collect the routed rows to the driver and decide them one at a time."""
+    chosen = cases.join(routed, on="case_id", how="left_semi").collect()
+    lists: dict[str, dict[str, list[dict[str, Any]]]] = {"signals": {}, "events": {}}
+    for name, table in (("signals", signals), ("events", events)):
+        if table is None:
+            continue
+        for row in table.join(routed, on="case_id", how="left_semi").collect():
+            data = row.asDict(recursive=True)
+            key = data.pop("case_id")
+            item = {k: plain(v) for k, v in data.items() if v is not None}
+            lists[name].setdefault(key, []).append(item)
+    engine = Engine(policy, backend="python")
+    rows: list[dict[str, Any]] = []
+    errors: list[tuple[str | None, str, str]] = []
+    for row in chosen:
+        data = {k: plain(v) for k, v in row.asDict(recursive=True).items() if v is not None}
+        raw_id = data.get("case_id")
+        case_id = raw_id if isinstance(raw_id, str) else None
+        data["signals"] = lists["signals"].get(case_id or "", [])
+        if case_id is not None and case_id in lists["events"]:
+            data["events"] = lists["events"][case_id]
+        result = next(engine.decide_many([data], as_of=when))
+        if result.decision is None:
+            error: CollectRulesError | None = result.error
+            assert error is not None
+            errors.append((result.case_id or case_id, str(error), type(error).__name__))
+            continue
+        compact = compact_row(result.decision)
+        compact["classes"] = dict(compact["classes"])
+        compact["buckets"] = dict(compact["buckets"])
+        rows.append(compact)
+    slow = spark.createDataFrame(rows, COMPACT_SPARK_SCHEMA)
+    bad = spark.createDataFrame(errors, "case_id string, error string, kind string")
+    return slow, bad, len(chosen)
