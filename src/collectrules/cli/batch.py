@@ -26,11 +26,20 @@ from collectrules.batch import (
 from collectrules.batch.compact import FIELDS
 from collectrules.cli import app
 from collectrules.cli._common import (
+    DEFAULT_BACKEND,
     AsOf,
+    BackendOption,
+    ColumnsOption,
+    EventsOption,
+    MoneyUnit,
+    MoneyUnitOption,
     PolicyOption,
     PolicyPathOption,
+    SignalsOption,
     engine_for,
     resolve_as_of,
+    shape_for,
+    warn,
 )
 from collectrules.errors import CollectRulesError
 
@@ -70,7 +79,7 @@ def batch(
     policy: PolicyOption = None,
     policy_path: PolicyPathOption = None,
     as_of: AsOf = None,
-    backend: Annotated[str, typer.Option(help="durable (Rete) or python (compiled)")] = "python",
+    backend: BackendOption = DEFAULT_BACKEND,
     encoding: Annotated[
         str, typer.Option(help="Encoding of the input files: utf-8 (a BOM accepted), gbk, …")
     ] = "utf-8",
@@ -90,6 +99,10 @@ def batch(
             + " (default: all).",
         ),
     ] = None,
+    columns: ColumnsOption = None,
+    money_unit: MoneyUnitOption = MoneyUnit.MAJOR,
+    signals: SignalsOption = None,
+    events: EventsOption = None,
 ) -> None:
     """Decide a portfolio into a JSON Lines file; bad rows go to the error file.
 
@@ -100,6 +113,7 @@ def batch(
     """
     started = time.perf_counter()
     engine = engine_for(policy, backend, policy_path)
+    shape = shape_for(columns, money_unit, signals, events, encoding)
     err_path = errors if errors is not None else default_errors_path(out)
     pending = BatchFiles(out, err_path).pending() if resume else None
     when = None if pending is not None and as_of is None else resolve_as_of(as_of)
@@ -118,6 +132,7 @@ def batch(
         TimeElapsedColumn(),
         console=console,
         transient=True,
+        disable=not console.is_terminal,
     ) as bar:
         task = bar.add_task("deciding", total=None)
         try:
@@ -134,6 +149,8 @@ def batch(
                 on_bad=on_bad,
                 on_progress=lambda rows: bar.update(task, completed=rows),
                 fields=None if fields is None else [f.strip() for f in fields.split(",")],
+                shape=shape,
+                on_warning=warn,
             )
         except KeyboardInterrupt:
             typer.echo(

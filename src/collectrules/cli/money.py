@@ -23,6 +23,7 @@ from collectrules.cli._common import (
     report_row,
     resolve_as_of,
 )
+from collectrules.cli._common import console as terminal
 from collectrules.errors import CollectRulesError, FieldProblem, InputError
 from collectrules.io import read_rows
 from collectrules.model.case import Case
@@ -260,7 +261,7 @@ def kpis(
     if output is KpiFormat.JSON:
         echo_json(report.to_dict())
     else:
-        console = Console(width=160)
+        console = terminal()
         _table("portfolio", report.total, console)
         for group, k in sorted(report.groups.items()):
             _table(f"{report.by.value if report.by else ''} {group}", k, console)

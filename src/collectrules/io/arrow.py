@@ -15,14 +15,13 @@ batches, so a large file is never held whole in memory.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import importlib
 from collections.abc import Iterator, Mapping
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
-
-import functools
-import importlib
 from types import ModuleType
+from typing import Any
 
 from collectrules.errors import FieldProblem, InputError
 
