@@ -226,9 +226,7 @@ def currency_suggestion(value: object) -> str | None:
     text = value.strip().upper()
     if text in CURRENCY_ALIASES:
         return CURRENCY_ALIASES[text]
-    if text in _iso4217():
-        return text
-    return did_you_mean(text, _iso4217())
+    return text if text in _iso4217() else None
 
 
 def to_minor_units(amount: Decimal, currency: str) -> int:
