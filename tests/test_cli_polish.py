@@ -105,6 +105,7 @@ def test_every_deciding_command_has_backend_with_the_same_default() -> None:
     assert set(seen.values()) == {DEFAULT_BACKEND}
 
 
+@pytest.mark.durable
 def test_both_back_ends_decide_the_same_from_the_command_line(
     capsys: pytest.CaptureFixture[str],
 ) -> None:

@@ -6,6 +6,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 
 def _loaded_after(code: str) -> set[str]:
     script = (
@@ -23,6 +25,7 @@ def test_import_collectrules_loads_no_engine_and_no_cli_library() -> None:
     assert not loaded & {"durable", "durable_rules_engine", "typer", "rich", "click"}
 
 
+@pytest.mark.durable
 def test_durable_loads_on_first_durable_decision() -> None:
     loaded = _loaded_after(
         "import collectrules as cr\n"
