@@ -22,6 +22,7 @@ from collectrules.conditions import MONEY_SCALE, FieldType
 from collectrules.engine import _durable
 from collectrules.engine.compiled import (
     Outcome,
+    fill_firings,
     fill_placeholders,
     layer_firings,
     resolve_layer,
@@ -213,7 +214,8 @@ class Engine:
             amounts.update(part.amounts)
         shown = _display(derived.facts, self._money_fields)
         values = policy.memo("placeholder_parameters", lambda: policy.parameter_values)
-        allowed, blocked = fill_placeholders(outcome.allowed, outcome.blocked, {**values, **shown})
+        filled = {**values, **shown}
+        allowed, blocked = fill_placeholders(outcome.allowed, outcome.blocked, filled)
         buckets = tuple(b.judged(allowed, blocked) for b in buckets)
         return Decision(
             case_id=case.case_id,
@@ -223,7 +225,7 @@ class Engine:
             levels=levels,
             allowed=allowed,
             blocked=blocked,
-            trace=(*outcome.firings, *section_firings),
+            trace=fill_firings((*outcome.firings, *section_firings), filled),
             facts=shown,
             regulatory=regulatory,
             buckets=buckets,

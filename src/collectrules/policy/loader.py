@@ -938,6 +938,27 @@ class _Loader:
             self.param_uses.setdefault(name, []).append(rule_id)
         return parsed
 
+    def check_placeholders(
+        self,
+        text: str,
+        path: str,
+        rule_id: str | None,
+        key: str,
+        schema: Mapping[str, FieldSpec],
+        params: Mapping[str, Scalar],
+    ) -> None:
+        """Each ``{name}`` of a reason or condition must name a fact field or parameter;
+        the decision fills it in (``{extension_max_dpd}`` gives the parameter's value)."""
+        for name in PLACEHOLDER.findall(text):
+            if name not in schema and name not in params:
+                self.fail(
+                    path,
+                    f"the placeholder {{{name}}} names no fact field or parameter",
+                    rule_id=rule_id,
+                    key=key,
+                    suggestion=did_you_mean(name, [*schema, *params]),
+                )
+
     def layers(
         self, raw: object, schema: dict[str, FieldSpec], params: Mapping[str, Scalar]
     ) -> tuple[Layer, ...]:
@@ -1058,6 +1079,8 @@ class _Loader:
                         rule_id=rid,
                         key="when",
                     )
+                reason = str(rt.get("reason", ""))
+                self.check_placeholders(reason, f"{rpath}.reason", rid, "reason", schema, params)
                 rules.append(
                     LayerRule(
                         id=rid,
@@ -1066,7 +1089,7 @@ class _Loader:
                         value=value if isinstance(value, str) else None,
                         score=float(score),
                         priority=priority,
-                        reason=str(rt.get("reason", "")),
+                        reason=reason,
                         cites=self.get_strs(rt, "cites", rpath, rule_id=rid),
                         origin=self.origins.get(rid, self.source or ""),
                     )
@@ -1163,15 +1186,7 @@ class _Loader:
                     key="overrides_quadrant",
                 )
             for text, key in ((reason, "reason"), *((c, "conditions") for c in conditions)):
-                for name in PLACEHOLDER.findall(text):
-                    if name not in schema and name not in params:
-                        self.fail(
-                            f"{path}.{key}",
-                            f"the placeholder {{{name}}} names no fact field or parameter",
-                            rule_id=rid,
-                            key=key,
-                            suggestion=did_you_mean(name, [*schema, *params]),
-                        )
+                self.check_placeholders(text, f"{path}.{key}", rid, key, schema, params)
             out.append(
                 RemedyRule(
                     id=rid,
