@@ -379,10 +379,12 @@ def impact(
     signals: SignalsOption = None,
     events: EventsOption = None,
 ) -> None:
-    """Decide the same cases under both policies and show what changes: the quadrant
-    from->to matrix, the remedies gained and lost, and a sample of changed cases with
-    both traces. --format json prints the report as one JSON document. Exit status: 0
-    every row decided, 1 some rows could not be decided, 2 unusable input."""
+    """Decide the same cases under both policies and show what changes.
+
+    The report gives the quadrant from->to matrix, the remedies gained and lost, and a
+    sample of changed cases with both traces; --format json prints it as one JSON
+    document. Exit status: 0 every row decided, 1 some rows could not be decided, 2
+    unusable input."""
     when = resolve_as_of(as_of)
     champion, challenger = load_for(old, policy_path), load_for(new, policy_path)
     shape = shape_for(columns, money_unit, signals, events)
