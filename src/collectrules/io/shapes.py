@@ -19,10 +19,10 @@ the row is parsed and before it is structured:
   with one row per signal or event and a ``case_id`` column (``case_id, kind,
   observed_at, value, note`` for signals; ``case_id, kind, at, outcome, amount, …``
   for events). They are read whole when the shape is first used, and each case gets
-  the rows with its id, in file order, after any it carries itself. A bad long-table
-  row whose ``case_id`` can be read makes that case a bad row (deciding it without the
-  signal would be wrong), with the long table's file and line in the reason; one
-  without a readable ``case_id`` is reported as a bad row of its own.
+  the rows with its id, in file order, after any it carries itself. A long-table row
+  with a bad value spoils only its case (the case's error names ``signals[i]``); one
+  without a ``case_id``, or unreadable, is a bad row of its own, with its file and line;
+  rows whose ``case_id`` no case has are named in a warning at the end.
 
 Nothing here knows the case model: :mod:`collectrules.io` sits beside
 :mod:`collectrules.model`, so the case fields and the currency exponents are given to
@@ -174,7 +174,7 @@ class RowShape:
                 data = {k: v for k, v in data.items() if k in self.fields}
         problems: list[FieldProblem] = []
         if self.signals or self.events:
-            problems.extend(self._join(data, where))
+            self._join(data)
         if self.money_unit == "minor":
             problems.extend(self._to_major(data, where))
         if problems:
@@ -207,13 +207,13 @@ class RowShape:
         if on_warning is not None:
             on_warning(message)
 
-    def _join(self, data: dict[str, Any], where: str) -> list[FieldProblem]:
+    def _join(self, data: dict[str, Any]) -> None:
+        """Add the long-table rows of the row's case to its signals and events."""
         long = self._long or {}
         case_id = data.get(LONG_TABLE_KEY)
         if not isinstance(case_id, str):
-            return []
+            return
         self._claimed.add(case_id)
-        problems: list[FieldProblem] = []
         for name in _LISTS:
             rows = long.get(name, {}).get(case_id)
             if not rows:
@@ -222,7 +222,6 @@ class RowShape:
             items = list(own) if isinstance(own, list) else []
             items.extend(row.item for row in rows)
             data[name] = items
-        return problems
 
     def _to_major(self, data: dict[str, Any], where: str) -> list[FieldProblem]:
         assert self.exponent is not None
@@ -245,6 +244,7 @@ class RowShape:
                         path,
                         f"expected a whole number of minor units of {currency}"
                         f" (--money-unit minor), got {str(value)[:40]!r}",
+                        source=where,
                     )
                 )
                 return value
