@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import importlib as _importlib
 import logging as _logging
-from typing import TYPE_CHECKING, Any
+import typing as _typing
 
-if TYPE_CHECKING:
+if _typing.TYPE_CHECKING:
     from collectrules.authoring.verify import Finding, FindingKind, VerificationReport, verify
     from collectrules.calendars import BusinessCalendar, ContactHours, ContactWindow
     from collectrules.compliance.buckets import (
@@ -172,14 +172,14 @@ _LAZY: dict[str, str] = {
 _logging.getLogger("collectrules").addHandler(_logging.NullHandler())
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> _typing.Any:
     """Import a public name's module on first use, and keep the name (PEP 562)."""
     if name == "__version__":
         # The installed version, read from the package metadata (one source:
         # pyproject.toml); importlib.metadata is slow to import, so only when asked.
         from importlib import metadata
 
-        value: Any = metadata.version("collectrules")
+        value: _typing.Any = metadata.version("collectrules")
     elif name in _LAZY:
         value = getattr(_importlib.import_module(_LAZY[name]), name)
     else:

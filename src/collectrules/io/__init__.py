@@ -1,5 +1,9 @@
-"""Reading cases from files: JSON, JSON Lines, CSV, Parquet, directories of them, or
-pandas and Arrow frames; shaped by a column map, money units and long tables."""
+"""Reading cases from files, folders and frames, in the shapes lenders hold them.
+
+JSON, JSON Lines, CSV and Parquet files, folders of them, and pandas or Arrow frames
+(:func:`read_rows`); a :class:`RowShape` maps columns, reads money in minor units and
+joins long tables of signals and events.
+"""
 
 from __future__ import annotations
 

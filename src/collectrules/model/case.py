@@ -216,7 +216,7 @@ def currency_problem(value: object) -> str | None:
     """Why ``value`` is not a current ISO 4217 currency code, or None when it is one."""
     if isinstance(value, str) and value in _iso4217():
         return None
-    return f"expected an ISO 4217 currency code such as 'CNY', got {quote(value)}"
+    return f"expected an ISO 4217 code such as 'CNY', got {quote(value)}"
 
 
 def currency_suggestion(value: object) -> str | None:
