@@ -214,8 +214,7 @@ class Engine:
             amounts.update(part.amounts)
         shown = _display(derived.facts, self._money_fields)
         values = policy.memo("placeholder_parameters", lambda: policy.parameter_values)
-        filled = {**values, **shown}
-        allowed, blocked = fill_placeholders(outcome.allowed, outcome.blocked, filled)
+        allowed, blocked = fill_placeholders(outcome.allowed, outcome.blocked, {**values, **shown})
         buckets = tuple(b.judged(allowed, blocked) for b in buckets)
         return Decision(
             case_id=case.case_id,
@@ -225,7 +224,7 @@ class Engine:
             levels=levels,
             allowed=allowed,
             blocked=blocked,
-            trace=fill_firings((*outcome.firings, *section_firings), filled),
+            trace=fill_firings((*outcome.firings, *section_firings), {**values, **shown}),
             facts=shown,
             regulatory=regulatory,
             buckets=buckets,
