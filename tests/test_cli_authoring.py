@@ -436,5 +436,5 @@ def test_impact_on_no_cases_is_an_error(tmp_path: Path, capsys: pytest.CaptureFi
     code = main(
         ["impact", "default", "default", str(empty), "--as-of", "2026-04-03T12:00:00+08:00"]
     )
-    assert code != 0
-    assert "no cases found" in capsys.readouterr().err
+    assert code == 2  # unusable input
+    assert "a directory without case files" in capsys.readouterr().err

@@ -391,6 +391,7 @@ def test_too_many_properties_are_refused() -> None:
     assert info.value.limit == "properties per fact"
 
 
+@pytest.mark.durable
 def test_first_use_from_many_threads_is_safe() -> None:
     """DURABLE_RULES.md #9: concurrent first use of a new ruleset."""
     data = default_data()

@@ -64,6 +64,7 @@ def test_golden_writes_a_file_of_current_decisions_that_then_passes(
     run(pytester).assert_outcomes(passed=5)
 
 
+@pytest.mark.durable
 def test_golden_writes_json_and_a_policy_path_relative_to_the_file(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

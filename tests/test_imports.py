@@ -6,6 +6,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 
 def _loaded_after(code: str) -> set[str]:
     script = (
@@ -23,6 +25,7 @@ def test_import_collectrules_loads_no_engine_and_no_cli_library() -> None:
     assert not loaded & {"durable", "durable_rules_engine", "typer", "rich", "click"}
 
 
+@pytest.mark.durable
 def test_durable_loads_on_first_durable_decision() -> None:
     loaded = _loaded_after(
         "import collectrules as cr\n"
@@ -43,3 +46,62 @@ def test_the_python_back_end_never_loads_durable() -> None:
         "cr.Engine(backend='python').decide(case, as_of='2026-04-03T12:00:00+08:00')"
     )
     assert "durable" not in loaded
+
+
+def test_import_collectrules_loads_only_the_package_itself() -> None:
+    """The public names are imported on first use: a bare import loads no submodule."""
+    script = (
+        "import sys, json\nbefore = set(sys.modules)\nimport collectrules\n"
+        "print(json.dumps(sorted(set(sys.modules) - before)))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=120
+    )
+    new = set(json.loads(out.stdout))
+    assert {m for m in new if m.startswith("collectrules")} == {"collectrules"}
+    heavy = {"pyarrow", "numpy", "pandas", "holidays", "pendulum", "cattrs", "importlib.metadata"}
+    assert not new & heavy
+    assert len(new) < 40, sorted(new)
+
+
+def test_a_python_decision_loads_neither_pyarrow_nor_the_verifier() -> None:
+    loaded = _loaded_after(
+        "import collectrules as cr\n"
+        "case = cr.Case.from_dict({'case_id': 'X', 'product': 'loan', 'currency': 'CNY',"
+        " 'principal': '100', 'overdue_amount': '10', 'due_date': '2026-03-31',"
+        " 'timezone': 'Asia/Shanghai'})\n"
+        "cr.Engine(backend='python').decide(case, as_of='2026-04-03T12:00:00+08:00')"
+    )
+    assert not loaded & {"pyarrow", "numpy", "pandas", "typer", "rich", "durable"}
+
+
+def test_lazy_names_resolve_to_their_modules() -> None:
+    import collectrules
+    from collectrules.authoring.verify import verify
+    from collectrules.engine import Engine
+
+    assert collectrules.Engine is Engine
+    assert collectrules.verify is verify
+    assert set(collectrules.__all__) <= set(dir(collectrules))
+    assert collectrules.__version__.count(".") >= 2
+
+
+def test_the_pytest_plugin_loads_no_engine_and_no_hypothesis() -> None:
+    """The plugin is loaded in every pytest run of the environment: it must stay light."""
+    script = (
+        "import sys, json\nimport pytest\nbefore = set(sys.modules)\n"
+        "import collectrules.testing.plugin\n"
+        "print(json.dumps(sorted(set(sys.modules) - before)))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=120
+    )
+    new = set(json.loads(out.stdout))
+    ours = {m for m in new if m.startswith("collectrules")}
+    assert ours <= {
+        "collectrules",
+        "collectrules.errors",
+        "collectrules.testing",
+        "collectrules.testing.plugin",
+    }, sorted(ours)
+    assert not {m.split(".")[0] for m in new} & {"hypothesis", "pendulum", "cattrs", "holidays"}

@@ -16,84 +16,181 @@ Quick start::
 
 from __future__ import annotations
 
+import importlib as _importlib
 import logging as _logging
-from importlib import metadata as _metadata
+import typing as _typing
 
-from collectrules.authoring.verify import Finding, FindingKind, VerificationReport, verify
-from collectrules.calendars import BusinessCalendar, ContactHours, ContactWindow
-from collectrules.compliance.buckets import (
-    BucketHistory,
-    BucketObservation,
-    BucketSpan,
-    bucket_history,
-)
-from collectrules.compliance.guardrails import (
-    Contact,
-    ContactChannel,
-    Guardrails,
-    Party,
-    Purpose,
-    Reason,
-    ReasonEffect,
-    Verdict,
-)
-from collectrules.conditions import F, parse
-from collectrules.engine import BatchResult, Engine
-from collectrules.engine.session import CaseSession, Change
-from collectrules.errors import (
-    CollectRulesError,
-    ConditionError,
-    EngineError,
-    EngineLimitError,
-    EngineUnavailableError,
-    FieldProblem,
-    InputError,
-    PolicyError,
-    RuleActionError,
-)
-from collectrules.model.case import (
-    Case,
-    ContactOutcome,
-    Event,
-    EventKind,
-    Guarantor,
-    Product,
-    Signal,
-)
-from collectrules.model.decision import (
-    SCHEMA_VERSION,
-    BucketResult,
-    Decision,
-    Firing,
-    LevelResult,
-    PolicyRef,
-    Quadrant,
-    RegulatoryClass,
-    RemedyBlock,
-    RemedyGrant,
-    TreatmentResult,
-)
-from collectrules.model.remedies import Remedy
-from collectrules.model.time import days_past_due
-from collectrules.policy import Policy, available_policies, load_policy
-from collectrules.policy.derive import Derived
-from collectrules.sections import SECTIONS
-from collectrules.timeline import (
-    TIMELINE_SCHEMA_VERSION,
-    Step,
-    StepStatus,
-    Timeline,
-    build_timeline,
-)
-from collectrules.timeline.deadlines import Deadline, DeadlineKind, DeadlineStatus
-from collectrules.timeline.promises import Promise, PromiseStatus
-from collectrules.timeline.stages import Stage, StagePlan
+if _typing.TYPE_CHECKING:
+    from collectrules.authoring.verify import Finding, FindingKind, VerificationReport, verify
+    from collectrules.calendars import BusinessCalendar, ContactHours, ContactWindow
+    from collectrules.compliance.buckets import (
+        BucketHistory,
+        BucketObservation,
+        BucketSpan,
+        bucket_history,
+    )
+    from collectrules.compliance.guardrails import (
+        Contact,
+        ContactChannel,
+        Guardrails,
+        Party,
+        Purpose,
+        Reason,
+        ReasonEffect,
+        Verdict,
+    )
+    from collectrules.conditions import F, parse
+    from collectrules.engine import BatchResult, Engine
+    from collectrules.engine.session import CaseSession, Change
+    from collectrules.errors import (
+        CollectRulesError,
+        ConditionError,
+        EngineError,
+        EngineLimitError,
+        EngineUnavailableError,
+        FieldProblem,
+        InputError,
+        PolicyError,
+        RuleActionError,
+    )
+    from collectrules.model.case import (
+        Case,
+        ContactOutcome,
+        Event,
+        EventKind,
+        Guarantor,
+        Product,
+        Signal,
+    )
+    from collectrules.model.decision import (
+        SCHEMA_VERSION,
+        BucketResult,
+        Decision,
+        Firing,
+        LevelResult,
+        PolicyRef,
+        Quadrant,
+        RegulatoryClass,
+        RemedyBlock,
+        RemedyGrant,
+        TreatmentResult,
+    )
+    from collectrules.model.remedies import Remedy
+    from collectrules.model.time import days_past_due
+    from collectrules.policy import Policy, available_policies, load_policy
+    from collectrules.policy.derive import Derived
+    from collectrules.sections import SECTIONS
+    from collectrules.timeline import (
+        TIMELINE_SCHEMA_VERSION,
+        Step,
+        StepStatus,
+        Timeline,
+        build_timeline,
+    )
+    from collectrules.timeline.deadlines import Deadline, DeadlineKind, DeadlineStatus
+    from collectrules.timeline.promises import Promise, PromiseStatus
+    from collectrules.timeline.stages import Stage, StagePlan
+
+#: Where each public name lives. ``import collectrules`` loads none of these modules:
+#: each is imported the first time one of its names is used (PEP 562), so a plain
+#: decide never loads the verifier, the guardrails or pyarrow.
+_LAZY: dict[str, str] = {
+    "Finding": "collectrules.authoring.verify",
+    "FindingKind": "collectrules.authoring.verify",
+    "VerificationReport": "collectrules.authoring.verify",
+    "verify": "collectrules.authoring.verify",
+    "BusinessCalendar": "collectrules.calendars",
+    "ContactHours": "collectrules.calendars",
+    "ContactWindow": "collectrules.calendars",
+    "BucketHistory": "collectrules.compliance.buckets",
+    "BucketObservation": "collectrules.compliance.buckets",
+    "BucketSpan": "collectrules.compliance.buckets",
+    "bucket_history": "collectrules.compliance.buckets",
+    "Contact": "collectrules.compliance.guardrails",
+    "ContactChannel": "collectrules.compliance.guardrails",
+    "Guardrails": "collectrules.compliance.guardrails",
+    "Party": "collectrules.compliance.guardrails",
+    "Purpose": "collectrules.compliance.guardrails",
+    "Reason": "collectrules.compliance.guardrails",
+    "ReasonEffect": "collectrules.compliance.guardrails",
+    "Verdict": "collectrules.compliance.guardrails",
+    "F": "collectrules.conditions",
+    "parse": "collectrules.conditions",
+    "BatchResult": "collectrules.engine",
+    "Engine": "collectrules.engine",
+    "CaseSession": "collectrules.engine.session",
+    "Change": "collectrules.engine.session",
+    "CollectRulesError": "collectrules.errors",
+    "ConditionError": "collectrules.errors",
+    "EngineError": "collectrules.errors",
+    "EngineLimitError": "collectrules.errors",
+    "EngineUnavailableError": "collectrules.errors",
+    "FieldProblem": "collectrules.errors",
+    "InputError": "collectrules.errors",
+    "PolicyError": "collectrules.errors",
+    "RuleActionError": "collectrules.errors",
+    "Case": "collectrules.model.case",
+    "ContactOutcome": "collectrules.model.case",
+    "Event": "collectrules.model.case",
+    "EventKind": "collectrules.model.case",
+    "Guarantor": "collectrules.model.case",
+    "Product": "collectrules.model.case",
+    "Signal": "collectrules.model.case",
+    "SCHEMA_VERSION": "collectrules.model.decision",
+    "BucketResult": "collectrules.model.decision",
+    "Decision": "collectrules.model.decision",
+    "Firing": "collectrules.model.decision",
+    "LevelResult": "collectrules.model.decision",
+    "PolicyRef": "collectrules.model.decision",
+    "Quadrant": "collectrules.model.decision",
+    "RegulatoryClass": "collectrules.model.decision",
+    "RemedyBlock": "collectrules.model.decision",
+    "RemedyGrant": "collectrules.model.decision",
+    "TreatmentResult": "collectrules.model.decision",
+    "Remedy": "collectrules.model.remedies",
+    "days_past_due": "collectrules.model.time",
+    "Policy": "collectrules.policy",
+    "available_policies": "collectrules.policy",
+    "load_policy": "collectrules.policy",
+    "Derived": "collectrules.policy.derive",
+    "SECTIONS": "collectrules.sections",
+    "TIMELINE_SCHEMA_VERSION": "collectrules.timeline",
+    "Step": "collectrules.timeline",
+    "StepStatus": "collectrules.timeline",
+    "Timeline": "collectrules.timeline",
+    "build_timeline": "collectrules.timeline",
+    "Deadline": "collectrules.timeline.deadlines",
+    "DeadlineKind": "collectrules.timeline.deadlines",
+    "DeadlineStatus": "collectrules.timeline.deadlines",
+    "Promise": "collectrules.timeline.promises",
+    "PromiseStatus": "collectrules.timeline.promises",
+    "Stage": "collectrules.timeline.stages",
+    "StagePlan": "collectrules.timeline.stages",
+}
 
 # The library's logger (docs/logging.md): silent until the application configures logging.
 _logging.getLogger("collectrules").addHandler(_logging.NullHandler())
 
-#: The installed version, read from the package metadata (one source: pyproject.toml).
-__version__ = _metadata.version("collectrules")
+
+def __getattr__(name: str) -> _typing.Any:
+    """Import a public name's module on first use, and keep the name (PEP 562)."""
+    if name == "__version__":
+        # The installed version, read from the package metadata (one source:
+        # pyproject.toml); importlib.metadata is slow to import, so only when asked.
+        from importlib import metadata
+
+        value: _typing.Any = metadata.version("collectrules")
+    elif name in _LAZY:
+        value = getattr(_importlib.import_module(_LAZY[name]), name)
+    else:
+        raise AttributeError(f"module 'collectrules' has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__) | {"__version__"})
+
 
 __all__ = [
     "SCHEMA_VERSION",

@@ -30,7 +30,7 @@ from collectrules.batch.compact import ParquetSink, check_fields, compact_row
 from collectrules.batch.output import BatchFiles, Progress
 from collectrules.engine import Engine
 from collectrules.errors import CollectRulesError, FieldProblem, InputError
-from collectrules.io import Row, case_files, check_encoding, read_rows
+from collectrules.io import Row, RowShape, case_files, check_encoding, read_rows
 from collectrules.io.arrow import require_pyarrow
 from collectrules.model.decision import Decision, canonical_json
 from collectrules.model.time import require_aware
@@ -104,6 +104,8 @@ def run_batch(
     on_progress: Callable[[int], None] | None = None,
     fields: Sequence[str] | None = None,
     on_metrics: Callable[[BatchSummary], None] | None = None,
+    shape: RowShape | None = None,
+    on_warning: Callable[[str], None] | None = None,
 ) -> BatchSummary:
     """Decide every row of ``inputs`` into ``out`` (decisions) and ``errors`` (bad rows).
 
@@ -129,6 +131,10 @@ def run_batch(
     After each chunk, ``on_metrics(summary)`` receives a :class:`BatchSummary` of the
     run so far (rows, decided, bad, and the tallies by quadrant, class and bucket), for
     a metrics system.
+
+    ``shape`` (:class:`~collectrules.io.RowShape`) maps columns, reads money in minor
+    units and joins long tables of signals and events; ``on_warning`` hears of extra
+    columns dropped and long-table rows no case claimed.
     """
     out_path = Path(out)
     err_path = Path(errors) if errors is not None else default_errors_path(out_path)
@@ -143,13 +149,15 @@ def run_batch(
     outputs = BatchFiles(out_path, err_path)
     pending = outputs.pending() if resume else None
     when = _as_of(as_of, pending)
-    header = {
+    header: dict[str, Any] = {
         "inputs": stats,
         "encoding": codec.name,
         "policy": engine.policy.content_hash,
         "as_of": when.isoformat(),
         "errors": str(err_path.absolute()),
     }
+    if shape is not None and not shape.is_plain:
+        header["shape"] = shape.fingerprint()
     if pending is not None:
         _check_same_run(pending.header, header, outputs)
         if pending.phase == "commit":
@@ -187,7 +195,9 @@ def run_batch(
         progress = _run(
             engine,
             when,
-            read_rows(files, encoding=encoding, skip=progress.rows),
+            read_rows(
+                files, encoding=encoding, skip=progress.rows, shape=shape, on_warning=on_warning
+            ),
             outputs,
             progress,
             jobs=jobs,
@@ -256,9 +266,12 @@ def _check_same_run(recorded: Mapping[str, Any], now: Mapping[str, Any], files: 
         "policy": "the policy",
         "as_of": "as_of",
         "errors": "the error file",
+        "shape": "the data options (--columns, --money-unit, --signals, --events)",
     }
     changed = [
-        label for key, label in names.items() if _jsonish(recorded.get(key)) != _jsonish(now[key])
+        label
+        for key, label in names.items()
+        if _jsonish(recorded.get(key)) != _jsonish(now.get(key))
     ]
     if changed:
         problem = FieldProblem(

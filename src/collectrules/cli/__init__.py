@@ -4,6 +4,10 @@ This is the only layer that may read the clock: a command without ``--as-of`` de
 at the current instant, and says so. Below it, time is always an explicit input.
 Each command module registers itself on :data:`app`; errors are one line, not a
 traceback, and the exit status is non-zero.
+
+Every command follows one exit-status convention (docs/cli.md): 0 ok; 1 findings or
+bad rows; 2 unusable input (a missing file, a bad option, a policy that does not
+load); 3 an I/O failure (an output that cannot be written).
 """
 
 from __future__ import annotations
@@ -49,7 +53,8 @@ def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit status.
 
     Usage errors are reported by typer (exit status 2); a collectrules error is one
-    line on standard error, never a traceback, with exit status 2.
+    line on standard error, never a traceback, with exit status 2 (unusable input); a
+    file that cannot be written or read is one line with exit status 3 (I/O failure).
     """
     try:
         app(args=argv, prog_name="collectrules")
@@ -60,6 +65,11 @@ def main(argv: list[str] | None = None) -> int:
         message = str(exc).replace("\n", " ")
         typer.echo(f"error: {message}", err=True)
         return 2
+    except OSError as exc:
+        where = f"{exc.filename}: " if exc.filename else ""
+        reason = (exc.strerror or type(exc).__name__).lower()
+        typer.echo(f"error: {where}{reason}", err=True)
+        return 3
     return 0
 
 

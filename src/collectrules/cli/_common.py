@@ -2,31 +2,97 @@
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import json
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
+import attrs
 import pendulum
 import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from collectrules.engine import Engine
 from collectrules.errors import FieldProblem, InputError
+from collectrules.io import RowShape, load_column_map
+from collectrules.model.case import Case, currency_exponent
 from collectrules.model.time import require_aware
 from collectrules.policy import Policy, load_policy
 
 __all__ = [
+    "DEFAULT_BACKEND",
+    "EXIT_BAD",
+    "EXIT_IO",
+    "EXIT_OK",
+    "EXIT_UNUSABLE",
     "AsOf",
+    "Backend",
+    "BackendOption",
+    "ColumnsOption",
+    "EventsOption",
     "Format",
+    "Lang",
+    "LangOption",
+    "MoneyUnit",
+    "MoneyUnitOption",
     "PolicyOption",
     "PolicyPathOption",
+    "SignalsOption",
+    "console",
     "echo_json",
+    "echo_json_lines",
     "engine_for",
+    "label",
     "load_for",
     "one_line",
+    "progress",
     "report_row",
     "resolve_as_of",
+    "shape_for",
+    "warn",
 ]
+
+EXIT_OK = 0
+"""Every command: all went well (a contact allowed, a policy clean, nothing changed)."""
+EXIT_BAD = 1
+"""Every command: findings (a policy's errors, a diff, a blocked contact) or bad rows."""
+EXIT_UNUSABLE = 2
+"""Every command: unusable input: a missing file, an unknown option value, a bad policy."""
+EXIT_IO = 3
+"""Every command: an I/O failure: an output that cannot be written (a full disk)."""
+
+#: The width of a table when the output is not a terminal and COLUMNS is not set:
+#: wide enough that rows stay whole in a file or a pipe.
+_PIPED_WIDTH = 200
+
+
+class Backend(enum.StrEnum):
+    """The back ends a command can decide with."""
+
+    PYTHON = "python"
+    DURABLE = "durable"
+
+
+DEFAULT_BACKEND = Backend.PYTHON
+"""The back end of every command that decides: the compiled evaluator. ``durable``
+decides the same cases the same way, on durable_rules (Rete)."""
+
+
+class Lang(enum.StrEnum):
+    """The language of the command line's labels and clause texts."""
+
+    EN = "en"
+    ZH = "zh"
+
+
+class MoneyUnit(enum.StrEnum):
+    """How the input writes amounts."""
+
+    MAJOR = "major"
+    MINOR = "minor"
 
 
 class Format(enum.StrEnum):
@@ -55,10 +121,142 @@ def report_row(where: str, exc: BaseException | None) -> None:
 
 
 def echo_json(payload: Any) -> None:
-    """Print JSON: one object, or a list of them; keys sorted, non-ASCII kept."""
+    """Print one JSON document, indented; keys sorted, non-ASCII kept."""
     typer.echo(json.dumps(payload, sort_keys=True, ensure_ascii=False, indent=2))
 
 
+def echo_json_lines(payloads: Iterator[Any] | list[Any]) -> None:
+    """Print JSON Lines: one object per line, whether there is one or many; keys sorted."""
+    for payload in payloads:
+        typer.echo(json.dumps(payload, sort_keys=True, ensure_ascii=False))
+
+
+def warn(message: str) -> None:
+    """A warning on standard error, on one line."""
+    typer.echo(f"warning: {message}", err=True)
+
+
+def console() -> Console:
+    """The console tables print on: on a terminal, its width (COLUMNS, when set, wins);
+    piped or to a file, wide enough that rows stay whole."""
+    out = Console(soft_wrap=False)
+    return out if out.is_terminal else Console(soft_wrap=False, width=_PIPED_WIDTH)
+
+
+@contextlib.contextmanager
+def progress(total: int | None, what: str) -> Iterator[Callable[[int], None]]:
+    """A progress bar on standard error while the block runs, only on a terminal.
+
+    Yields ``advance(n)``. Nothing is drawn when standard error is not a terminal, so
+    logs and pipes stay clean.
+    """
+    err = Console(stderr=True)
+    bar = Progress(
+        TextColumn(what),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+        disable=not err.is_terminal,
+    )
+    with bar:
+        task = bar.add_task(what, total=total)
+
+        def advance(n: int = 1) -> None:
+            bar.advance(task, n)
+
+        yield advance
+
+
+_LABELS = {
+    "case": "案件",
+    "dpd": "逾期天数",
+    "quadrant": "象限",
+    "willingness": "还款意愿",
+    "ability": "还款能力",
+    "allowed": "允许的措施",
+    "blocked": "禁止的措施",
+    "rule": "规则",
+    "layer": "层",
+    "outcome": "结果",
+    "cites": "依据",
+    "reason": "理由",
+    "trace, in firing order": "触发顺序",
+    "cited clauses": "引用条款",
+    "decided": "已决定",
+    "bad row(s)": "错误行",
+    "under": "适用政策",
+    "at": "时点",
+}
+
+
+def label(text: str, lang: Lang | str) -> str:
+    """A label of the command line in ``lang``: the English text, or its Chinese."""
+    return _LABELS.get(text, text) if str(lang) == "zh" else text
+
+
+def shape_for(
+    columns: Path | None,
+    money_unit: MoneyUnit | str = MoneyUnit.MAJOR,
+    signals: list[Path] | None = None,
+    events: list[Path] | None = None,
+    encoding: str = "utf-8",
+) -> RowShape:
+    """The :class:`~collectrules.io.RowShape` of the data options: extra CSV and Parquet
+    columns dropped (with a warning), ``--columns`` mapped, ``--money-unit`` and the long
+    tables of ``--signals`` and ``--events``."""
+    fields = frozenset(a.name for a in attrs.fields(Case))
+    return RowShape(
+        columns=load_column_map(columns, fields=fields) if columns is not None else {},
+        fields=fields,
+        money_unit="minor" if str(money_unit) == "minor" else "major",
+        exponent=currency_exponent,
+        signals=signals or (),
+        events=events or (),
+        encoding=encoding,
+    )
+
+
+BackendOption = Annotated[
+    Backend,
+    typer.Option(
+        "--backend", help="python (the compiled evaluator) or durable (Rete): the same answers."
+    ),
+]
+LangOption = Annotated[
+    Lang, typer.Option("--lang", help="The language of labels and clause texts: en or zh.")
+]
+ColumnsOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--columns",
+        help="A TOML file mapping your columns to case fields: [columns] loan_no = 'case_id'.",
+    ),
+]
+MoneyUnitOption = Annotated[
+    MoneyUnit,
+    typer.Option(
+        "--money-unit",
+        help="major (12.34) or minor (1234: fen, cents; the currency's ISO 4217 digits).",
+    ),
+]
+SignalsOption = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--signals",
+        help="A long table of signals (CSV, JSONL, JSON or Parquet: case_id, kind, "
+        "observed_at, value, note) joined to the cases; repeat for more.",
+    ),
+]
+EventsOption = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--events",
+        help="A long table of events (case_id, kind, at, outcome, amount, …) joined to "
+        "the cases; repeat for more.",
+    ),
+]
 PolicyOption = Annotated[
     str | None,
     typer.Option(
@@ -94,10 +292,15 @@ def load_for(policy: str | None, policy_path: list[Path] | None = None) -> Polic
     return load_policy(policy or "default", search_path=tuple(policy_path or ()))
 
 
-def engine_for(policy: str | None, backend: str, policy_path: list[Path] | None = None) -> Engine:
+def engine_for(
+    policy: str | None, backend: str = DEFAULT_BACKEND, policy_path: list[Path] | None = None
+) -> Engine:
     """An engine for ``--policy`` (default: the embedded default policy)."""
     if backend not in ("durable", "python"):
         raise InputError(
             [FieldProblem("--backend", f"expected durable or python, got {backend!r}")]
         )
-    return Engine(load_for(policy, policy_path), backend=backend)  # type: ignore[arg-type]
+    return Engine(
+        load_for(policy, policy_path),
+        backend="python" if backend == "python" else "durable",
+    )

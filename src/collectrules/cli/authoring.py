@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 import json
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -17,10 +18,25 @@ import typer
 from collectrules.authoring import changes
 from collectrules.authoring.verify import Finding, verify
 from collectrules.cli import app
-from collectrules.cli._common import AsOf, PolicyPathOption, load_for, resolve_as_of
+from collectrules.cli._common import (
+    DEFAULT_BACKEND,
+    AsOf,
+    BackendOption,
+    ColumnsOption,
+    EventsOption,
+    MoneyUnit,
+    MoneyUnitOption,
+    PolicyPathOption,
+    SignalsOption,
+    load_for,
+    progress,
+    resolve_as_of,
+    shape_for,
+    warn,
+)
 from collectrules.engine.generated import generate_source
 from collectrules.errors import EngineLimitError, FieldProblem, InputError, PolicyError
-from collectrules.io import read_rows
+from collectrules.io import Row, case_files, read_rows
 from collectrules.model.schema import model_schema_text
 from collectrules.policy import HitPolicy, Policy
 from collectrules.policy.loader import policy_chain
@@ -351,33 +367,46 @@ def impact(
     new: Annotated[str, typer.Argument(help="The challenger: the changed policy.")],
     cases: Annotated[
         list[Path],
-        typer.Argument(help="Cases: .jsonl, .csv or .json files, or directories of .json files."),
+        typer.Argument(help="Cases: .jsonl, .csv, .json or .parquet files, or directories."),
     ],
     as_of: AsOf = None,
     sample: Annotated[int, typer.Option(help="How many changed cases to show.")] = 5,
     fmt: FormatOption = Format.TEXT,
-    backend: Annotated[str, typer.Option(help="python (compiled) or durable (Rete)")] = "python",
+    backend: BackendOption = DEFAULT_BACKEND,
     policy_path: PolicyPathOption = None,
+    columns: ColumnsOption = None,
+    money_unit: MoneyUnitOption = MoneyUnit.MAJOR,
+    signals: SignalsOption = None,
+    events: EventsOption = None,
 ) -> None:
-    """Decide the same cases under both policies and show what changes: the quadrant
-    from->to matrix, the remedies gained and lost, and a sample of changed cases with
-    both traces. Exit status 1 when some rows could not be decided."""
-    if backend not in ("python", "durable"):
-        problem = FieldProblem("--backend", f"expected python or durable, got {backend!r}")
-        raise PolicyError([problem])
+    """Decide the same cases under both policies and show what changes.
+
+    The report gives the quadrant from->to matrix, the remedies gained and lost, and a
+    sample of changed cases with both traces; --format json prints it as one JSON
+    document. Exit status: 0 every row decided, 1 some rows could not be decided, 2
+    unusable input."""
     when = resolve_as_of(as_of)
-    rows = list(read_rows(cases))
+    champion, challenger = load_for(old, policy_path), load_for(new, policy_path)
+    shape = shape_for(columns, money_unit, signals, events)
+    rows = list(read_rows(case_files(cases), shape=shape, on_warning=warn))
     if not rows:
         where = ", ".join(str(c) for c in cases)
         raise InputError([FieldProblem("CASES", f"no cases found in {where}")])
-    report = changes.impact(
-        load_for(old, policy_path),
-        load_for(new, policy_path),
-        rows,
-        as_of=when,
-        sample=sample,
-        backend="python" if backend == "python" else "durable",
-    )
+
+    def counted(advance: Callable[[int], None]) -> Iterator[Row]:
+        for row in rows:
+            yield row
+            advance(1)
+
+    with progress(len(rows), "deciding under both policies") as advance:
+        report = changes.impact(
+            champion,
+            challenger,
+            counted(advance),
+            as_of=when,
+            sample=sample,
+            backend=backend.value,
+        )
     if fmt is Format.JSON:
         _echo_json(report.to_dict())
     else:

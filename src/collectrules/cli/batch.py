@@ -26,11 +26,20 @@ from collectrules.batch import (
 from collectrules.batch.compact import FIELDS
 from collectrules.cli import app
 from collectrules.cli._common import (
+    DEFAULT_BACKEND,
     AsOf,
+    BackendOption,
+    ColumnsOption,
+    EventsOption,
+    MoneyUnit,
+    MoneyUnitOption,
     PolicyOption,
     PolicyPathOption,
+    SignalsOption,
     engine_for,
     resolve_as_of,
+    shape_for,
+    warn,
 )
 from collectrules.errors import CollectRulesError, FieldProblem, InputError
 from collectrules.policy import Policy
@@ -77,7 +86,7 @@ def batch(
     policy: PolicyOption = None,
     policy_path: PolicyPathOption = None,
     as_of: AsOf = None,
-    backend: Annotated[str, typer.Option(help="durable (Rete) or python (compiled)")] = "python",
+    backend: BackendOption = DEFAULT_BACKEND,
     encoding: Annotated[
         str, typer.Option(help="Encoding of the input files: utf-8 (a BOM accepted), gbk, …")
     ] = "utf-8",
@@ -105,6 +114,10 @@ def batch(
             " for those) or per-case (every format, full decisions, --resume, --jobs).",
         ),
     ] = None,
+    columns: ColumnsOption = None,
+    money_unit: MoneyUnitOption = MoneyUnit.MAJOR,
+    signals: SignalsOption = None,
+    events: EventsOption = None,
 ) -> None:
     """Decide a portfolio into a JSON Lines file; bad rows go to the error file.
 
@@ -115,7 +128,11 @@ def batch(
     """
     started = time.perf_counter()
     engine = engine_for(policy, backend, policy_path)
-    if _columnar(engine_name, cases, out, resume):
+    shape = shape_for(columns, money_unit, signals, events, encoding)
+    data_options = (
+        columns is not None or str(money_unit) == "minor" or bool(signals) or bool(events)
+    )
+    if _columnar(engine_name, cases, out, resume, data_options):
         _run_columnar(cases, engine.policy, out, errors, as_of, fields, started)
         return
     err_path = errors if errors is not None else default_errors_path(out)
@@ -136,6 +153,7 @@ def batch(
         TimeElapsedColumn(),
         console=console,
         transient=True,
+        disable=not console.is_terminal,
     ) as bar:
         task = bar.add_task("deciding", total=None)
         try:
@@ -152,6 +170,8 @@ def batch(
                 on_bad=on_bad,
                 on_progress=lambda rows: bar.update(task, completed=rows),
                 fields=None if fields is None else [f.strip() for f in fields.split(",")],
+                shape=shape,
+                on_warning=warn,
             )
         except KeyboardInterrupt:
             typer.echo(
@@ -189,13 +209,24 @@ def batch(
         raise typer.Exit(1)
 
 
-def _columnar(name: str | None, cases: list[Path], out: Path, resume: bool) -> bool:
+def _columnar(
+    name: str | None, cases: list[Path], out: Path, resume: bool, data_options: bool = False
+) -> bool:
     """Whether this run uses the columnar engine: asked for, or by default for Parquet
-    input and output when the engine is installed and no --resume is asked."""
+    input and output when the engine is installed, no --resume is asked and no data
+    option (--columns, --money-unit minor, --signals, --events) reshapes the rows."""
     if name not in (None, "columnar", "per-case"):
         problem = FieldProblem("--engine", f"expected columnar or per-case, got {name!r}")
         raise InputError([problem])
     if name == "per-case":
+        return False
+    if data_options:
+        if name == "columnar":
+            msg = (
+                "the columnar engine reads the cases table as it is; --columns, --money-unit "
+                "minor, --signals and --events need --engine per-case"
+            )
+            raise InputError([FieldProblem("--engine", msg)])
         return False
     if run_columnar is None or columnar_inputs is None:
         if name == "columnar":

@@ -2,26 +2,18 @@
 
 from __future__ import annotations
 
-import enum
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from collectrules.cli import app
-from collectrules.cli._common import Format, PolicyPathOption, echo_json, load_for
+from collectrules.cli._common import Format, Lang, PolicyPathOption, echo_json, load_for
+from collectrules.cli._common import console as terminal
 from collectrules.errors import FieldProblem, InputError
 from collectrules.policy.clauses import Clause, ClauseRegistry, registry
 
 __all__ = ["Lang", "clause_line", "clauses", "select_clauses"]
-
-
-class Lang(enum.StrEnum):
-    """The language of a clause statement."""
-
-    EN = "en"
-    ZH = "zh"
 
 
 def select_clauses(known: ClauseRegistry, ids: list[str]) -> list[Clause]:
@@ -86,7 +78,7 @@ def clauses(
     if fmt is Format.JSON:
         echo_json([c.to_dict() for c in chosen])
         return
-    console = Console(soft_wrap=False)
+    console = terminal()
     table = Table(title=f"{len(chosen)} clause{'s' if len(chosen) != 1 else ''}")
     for column in ("id", "statement", "source"):
         table.add_column(column, overflow="fold")

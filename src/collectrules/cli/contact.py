@@ -8,7 +8,6 @@ from typing import Annotated, Any
 
 import pendulum
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from collectrules.cli import app
@@ -20,6 +19,7 @@ from collectrules.cli._common import (
     one_line,
     resolve_as_of,
 )
+from collectrules.cli._common import console as terminal
 from collectrules.compliance.guardrails import Contact, Guardrails, ReasonEffect, Verdict
 from collectrules.errors import FieldProblem, InputError
 from collectrules.io import read_rows
@@ -83,7 +83,7 @@ def _read_history(path: Path, base: dict[str, Any], kinds: tuple[str, ...]) -> l
 def _print(
     verdict: Verdict, guardrails: Guardrails, case: Case, next_at: str | None, obligations: Any
 ) -> None:
-    console = Console(width=200, soft_wrap=False)
+    console = terminal()
     c = verdict.contact
     local = c.at.in_timezone(case.timezone)
     console.print(

@@ -6,26 +6,39 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from collectrules.cli import app
 from collectrules.cli._common import (
+    DEFAULT_BACKEND,
     AsOf,
+    BackendOption,
+    ColumnsOption,
+    EventsOption,
     Format,
+    Lang,
+    LangOption,
+    MoneyUnit,
+    MoneyUnitOption,
     PolicyOption,
     PolicyPathOption,
-    echo_json,
+    SignalsOption,
+    console,
+    echo_json_lines,
     engine_for,
+    label,
     one_line,
+    progress,
     report_row,
     resolve_as_of,
+    shape_for,
+    warn,
 )
-from collectrules.cli.clauses import Lang, clause_line
+from collectrules.cli.clauses import clause_line
 from collectrules.errors import CollectRulesError, FieldProblem, InputError
-from collectrules.io import read_rows
+from collectrules.io import case_files, read_rows
 from collectrules.model.case import Case
-from collectrules.model.decision import Decision
+from collectrules.model.decision import Decision, LevelResult
 from collectrules.policy.clauses import registry
 
 __all__ = ["decide", "explain"]
@@ -37,60 +50,85 @@ def _remedies(decision: Decision) -> tuple[str, str]:
     return allowed or "-", blocked or "-"
 
 
+def _level(level: LevelResult | None, lang: Lang) -> str:
+    """A level's value with its label in ``lang``: ``willing (有还款意愿)``."""
+    if level is None:
+        return ""
+    text = level.label_zh if lang is Lang.ZH else level.label_en
+    return f"{level.value} ({text})" if text else level.value
+
+
 @app.command()
 def decide(
     cases: Annotated[
-        list[Path], typer.Argument(help="Case files: .json, .jsonl, .csv, or directories.")
+        list[Path],
+        typer.Argument(help="Case files: .json, .jsonl, .csv, .parquet, or directories."),
     ],
     policy: PolicyOption = None,
     policy_path: PolicyPathOption = None,
     as_of: AsOf = None,
-    fmt: Annotated[Format, typer.Option("--format", help="table or json")] = Format.TABLE,
-    backend: Annotated[str, typer.Option(help="durable (Rete) or python (compiled)")] = "durable",
+    fmt: Annotated[
+        Format, typer.Option("--format", help="table, or json: JSON Lines, one decision a line.")
+    ] = Format.TABLE,
+    backend: BackendOption = DEFAULT_BACKEND,
+    lang: LangOption = Lang.EN,
+    columns: ColumnsOption = None,
+    money_unit: MoneyUnitOption = MoneyUnit.MAJOR,
+    signals: SignalsOption = None,
+    events: EventsOption = None,
 ) -> None:
     """Decide each case: quadrant, allowed and blocked remedies, and the rules that fired.
 
-    Bad rows are reported, one line each, and the good rows are still decided; the exit
-    status is 1 when any row was bad.
+    With --format json the output is JSON Lines: one decision per line, for one case or
+    many. Extra CSV and Parquet columns are ignored with a warning, or mapped with
+    --columns. Bad rows are reported, one line each, and the good rows are still
+    decided. Exit status: 0 all decided, 1 some rows bad, 2 unusable input (a missing
+    file, an unknown policy), 3 an I/O failure.
     """
     when = resolve_as_of(as_of)
     engine = engine_for(policy, backend, policy_path)
-    console = Console(soft_wrap=False, width=200)
+    files = case_files(cases)
+    shape = shape_for(columns, money_unit, signals, events)
     decisions: list[Decision] = []
     bad = 0
     kinds = tuple(engine.policy.signals)
-    for row in read_rows(cases):
-        if row.error is not None or row.data is None:
-            bad += 1
-            report_row(row.where, row.error)
-            continue
-        try:
-            case = Case.from_dict(
-                row.data, signal_kinds=kinds, source=row.where, products=engine.policy.products
-            )
-            decisions.append(engine.decide(case, as_of=when))
-        except CollectRulesError as exc:
-            bad += 1
-            report_row(row.where, exc)
+    with progress(None, "deciding") as advance:
+        for row in read_rows(files, shape=shape, on_warning=warn):
+            advance(1)
+            if row.error is not None or row.data is None:
+                bad += 1
+                report_row(row.where, row.error)
+                continue
+            try:
+                case = Case.from_dict(
+                    row.data,
+                    signal_kinds=kinds,
+                    source=row.where,
+                    products=engine.policy.products,
+                )
+                decisions.append(engine.decide(case, as_of=when))
+            except CollectRulesError as exc:
+                bad += 1
+                report_row(row.where, exc)
     if fmt is Format.JSON:
-        payload = [d.to_dict() for d in decisions]
-        echo_json(payload if len(payload) != 1 else payload[0])
+        echo_json_lines(d.to_dict() for d in decisions)
     else:
-        table = Table(title=f"{engine.policy.ref} at {when.isoformat()}")
+        table = Table(title=f"{engine.policy.ref} {label('at', lang)} {when.isoformat()}")
         for column in ("case", "dpd", "quadrant", "willingness", "ability", "allowed", "blocked"):
-            table.add_column(column, overflow="fold")
+            table.add_column(label(column, lang), overflow="fold")
         for d in decisions:
             allowed, blocked = _remedies(d)
+            quadrant = d.quadrant.label_zh if lang is Lang.ZH else d.quadrant.label_en
             table.add_row(
                 d.case_id,
                 str(d.facts.get("dpd", "")),
-                f"{d.quadrant.value} {d.quadrant.label_en}",
-                d.levels["willingness"].value if "willingness" in d.levels else "",
-                d.levels["ability"].value if "ability" in d.levels else "",
+                f"{d.quadrant.value} {quadrant}",
+                _level(d.levels.get("willingness"), lang),
+                _level(d.levels.get("ability"), lang),
                 allowed,
                 blocked,
             )
-        console.print(table)
+        console().print(table)
         if bad:
             typer.echo(f"{len(decisions)} decided, {bad} bad row(s)", err=True)
     if bad:
@@ -103,19 +141,18 @@ def explain(
     policy: PolicyOption = None,
     policy_path: PolicyPathOption = None,
     as_of: AsOf = None,
-    lang: Annotated[Lang, typer.Option("--lang", help="The clause texts' language: en or zh")] = (
-        Lang.EN
-    ),
+    lang: LangOption = Lang.EN,
+    backend: BackendOption = DEFAULT_BACKEND,
 ) -> None:
     """Explain one decision: every rule that fired, in order, with its citations.
 
     After the trace and the remedies, each clause cited (by a rule that fired or by a
     blocked remedy) is printed once, in the order first cited, with its statement and
-    its source.
+    its source, in the language of --lang. Exit status: 0 explained, 2 unusable input.
     """
     when = resolve_as_of(as_of)
-    engine = engine_for(policy, "durable", policy_path)
-    rows = list(read_rows([case_file]))
+    engine = engine_for(policy, backend, policy_path)
+    rows = list(read_rows(case_files([case_file])))
     if len(rows) != 1 or rows[0].data is None:
         reason = one_line(rows[0].error) if rows and rows[0].error else "expected one case"
         raise InputError([FieldProblem("", reason, source=str(case_file))])
@@ -126,26 +163,34 @@ def explain(
         products=engine.policy.products,
     )
     d = engine.decide(case, as_of=when)
-    console = Console(width=200)
-    console.print(
-        f"[bold]{d.case_id}[/bold]: {d.quadrant.value} {d.quadrant.label_en} "
-        f"({d.quadrant.label_zh}) under {engine.policy.ref} at {when.isoformat()}"
+    out = console()
+    first, second = (
+        (d.quadrant.label_zh, d.quadrant.label_en)
+        if lang is Lang.ZH
+        else (d.quadrant.label_en, d.quadrant.label_zh)
     )
-    table = Table(title="trace, in firing order")
+    out.print(
+        f"[bold]{d.case_id}[/bold]: {d.quadrant.value} {first} ({second}) "
+        f"{label('under', lang)} {engine.policy.ref} {label('at', lang)} {when.isoformat()}"
+    )
+    for name, level in d.levels.items():
+        if name != "quadrant":
+            out.print(f"  {label(name, lang)}: {_level(level, lang)}", highlight=False)
+    table = Table(title=label("trace, in firing order", lang))
     for column in ("#", "rule", "layer", "outcome", "cites", "reason"):
-        table.add_column(column, overflow="fold")
+        table.add_column(label(column, lang), overflow="fold")
     for i, f in enumerate(d.trace, start=1):
         table.add_row(str(i), f.rule_id, f.layer, f.outcome, ", ".join(f.cites), f.reason)
-    console.print(table)
+    out.print(table)
     allowed, blocked = _remedies(d)
-    console.print(f"allowed: {allowed}")
-    console.print(f"blocked: {blocked}")
+    out.print(f"{label('allowed', lang)}: {allowed}")
+    out.print(f"{label('blocked', lang)}: {blocked}")
     cites = [c for f in d.trace for c in f.cites] + [c for b in d.blocked for c in b.cites]
     cited = list(dict.fromkeys(cites))
     if cited:
         known = registry(engine.policy)
-        console.print("cited clauses:")
+        out.print(f"{label('cited clauses', lang)}:")
         for cid in cited:
             clause = known.get(cid)
             line = clause_line(clause, lang.value) if clause else f"{cid}: (not a known clause)"
-            console.print(f"  {line}", markup=False, highlight=False)
+            out.print(f"  {line}", markup=False, highlight=False)

@@ -12,15 +12,25 @@ import typer
 from collectrules.authoring.golden import GOLDEN_PATTERNS, GoldenEntry, golden_text
 from collectrules.cli import app
 from collectrules.cli._common import (
+    DEFAULT_BACKEND,
     AsOf,
+    BackendOption,
+    ColumnsOption,
+    EventsOption,
+    MoneyUnit,
+    MoneyUnitOption,
     PolicyOption,
     PolicyPathOption,
+    SignalsOption,
     engine_for,
+    progress,
     report_row,
     resolve_as_of,
+    shape_for,
+    warn,
 )
 from collectrules.errors import CollectRulesError, FieldProblem, InputError
-from collectrules.io import read_rows
+from collectrules.io import case_files, read_rows
 from collectrules.model.case import Case
 
 __all__ = ["golden"]
@@ -47,8 +57,12 @@ def golden(
     policy: PolicyOption = None,
     policy_path: PolicyPathOption = None,
     as_of: AsOf = None,
-    backend: Annotated[str, typer.Option(help="durable (Rete) or python (compiled)")] = "python",
+    backend: BackendOption = DEFAULT_BACKEND,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+    columns: ColumnsOption = None,
+    money_unit: MoneyUnitOption = MoneyUnit.MAJOR,
+    signals: SignalsOption = None,
+    events: EventsOption = None,
 ) -> None:
     """Write a golden-case file whose expectations are the current decisions.
 
@@ -56,7 +70,8 @@ def golden(
     remedy allowed and blocked. Review the file before committing it; the pytest plugin
     then runs each case as a test. Bad rows are reported, one line each, and the good
     ones are still written; the exit status is then 1. An existing file is kept unless
-    ``--force`` is given.
+    ``--force`` is given. Exit status: 0 written, 1 some rows bad, 2 unusable input,
+    3 the file could not be written.
     """
     if out.exists() and not force:
         raise InputError(
@@ -65,25 +80,29 @@ def golden(
         )
     when = resolve_as_of(as_of)
     engine = engine_for(policy, backend, policy_path)
+    files = case_files(cases)
+    shape = shape_for(columns, money_unit, signals, events)
     kinds = tuple(engine.policy.signals)
     entries: list[GoldenEntry] = []
     bad = 0
-    for row in read_rows(cases):
-        if row.error is not None or row.data is None:
-            bad += 1
-            report_row(row.where, row.error)
-            continue
-        try:
-            case = Case.from_dict(row.data, signal_kinds=kinds, source=row.where)
-            decision = engine.decide(case, as_of=when)
-        except CollectRulesError as exc:
-            bad += 1
-            report_row(row.where, exc)
-            continue
-        entries.append(GoldenEntry(case.case_id, row.data, decision))
+    with progress(None, "deciding") as advance:
+        for row in read_rows(files, shape=shape, on_warning=warn):
+            advance(1)
+            if row.error is not None or row.data is None:
+                bad += 1
+                report_row(row.where, row.error)
+                continue
+            try:
+                case = Case.from_dict(row.data, signal_kinds=kinds, source=row.where)
+                decision = engine.decide(case, as_of=when)
+            except CollectRulesError as exc:
+                bad += 1
+                report_row(row.where, exc)
+                continue
+            entries.append(GoldenEntry(case.case_id, row.data, decision))
     fmt = "json" if out.suffix.lower() == ".json" else "toml"
     text = golden_text(
-        entries, policy=_policy_ref(policy, out), as_of=when, backend=backend, fmt=fmt
+        entries, policy=_policy_ref(policy, out), as_of=when, backend=backend.value, fmt=fmt
     )
     out.write_text(text, encoding="utf-8")
     typer.echo(f"wrote {len(entries)} golden case(s) to {out}")

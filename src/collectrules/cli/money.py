@@ -15,7 +15,9 @@ from rich.table import Table
 
 from collectrules.cli import app
 from collectrules.cli._common import (
+    DEFAULT_BACKEND,
     AsOf,
+    BackendOption,
     PolicyOption,
     echo_json,
     engine_for,
@@ -23,8 +25,9 @@ from collectrules.cli._common import (
     report_row,
     resolve_as_of,
 )
+from collectrules.cli._common import console as terminal
 from collectrules.errors import CollectRulesError, FieldProblem, InputError
-from collectrules.io import read_rows
+from collectrules.io import case_files, read_rows
 from collectrules.model.case import Case
 from collectrules.money import Method, PlanTerms, money_section, propose_plan
 from collectrules.money.kpis import (
@@ -92,6 +95,7 @@ def plan(
         PlanFormat, typer.Option("--format", help="markdown, html, csv or json.")
     ] = PlanFormat.MARKDOWN,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Write here.")] = None,
+    backend: BackendOption = DEFAULT_BACKEND,
 ) -> None:
     """Decide a case, then propose the repayment plan of an allowed remedy.
 
@@ -99,7 +103,7 @@ def plan(
     refused with the rule, the figure and the cap (exit status 2).
     """
     when = resolve_as_of(as_of)
-    engine = engine_for(policy, "python")
+    engine = engine_for(policy, backend)
     rows = list(read_rows([case_file]))
     if len(rows) != 1 or rows[0].data is None:
         reason = one_line(rows[0].error) if rows and rows[0].error else "expected one case"
@@ -134,7 +138,7 @@ def plan(
 
 
 def _good_rows(paths: Sequence[Path], bad: list[int]) -> Iterator[tuple[str, dict[str, Any]]]:
-    for row in read_rows(list(paths)):
+    for row in read_rows(case_files(list(paths))):
         if row.data is None:
             report_row(row.where, row.error)
             bad.append(1)
@@ -260,7 +264,7 @@ def kpis(
     if output is KpiFormat.JSON:
         echo_json(report.to_dict())
     else:
-        console = Console(width=160)
+        console = terminal()
         _table("portfolio", report.total, console)
         for group, k in sorted(report.groups.items()):
             _table(f"{report.by.value if report.by else ''} {group}", k, console)

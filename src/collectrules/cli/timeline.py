@@ -14,17 +14,20 @@ from rich.text import Text
 
 from collectrules.cli import app
 from collectrules.cli._common import (
+    DEFAULT_BACKEND,
     AsOf,
+    BackendOption,
     Format,
     PolicyOption,
     PolicyPathOption,
-    echo_json,
+    console,
+    echo_json_lines,
     engine_for,
     report_row,
     resolve_as_of,
 )
 from collectrules.errors import CollectRulesError, FieldProblem, InputError
-from collectrules.io import read_rows
+from collectrules.io import case_files, read_rows
 from collectrules.model.case import Case
 from collectrules.timeline import Step, StepStatus, Timeline
 from collectrules.timeline.deadlines import Deadline, DeadlineStatus
@@ -184,16 +187,22 @@ def timeline(
     policy: PolicyOption = None,
     policy_path: PolicyPathOption = None,
     as_of: AsOf = None,
-    fmt: Annotated[Format, typer.Option("--format", help="table or json")] = Format.TABLE,
+    fmt: Annotated[
+        Format, typer.Option("--format", help="table, or json: JSON Lines, one timeline a line.")
+    ] = Format.TABLE,
+    backend: BackendOption = DEFAULT_BACKEND,
 ) -> None:
     """Plan the collection timeline of a case: steps and their status, legal deadlines,
-    and what to do next (open, late and breached steps, soonest first)."""
+    and what to do next (open, late and breached steps, soonest first).
+
+    With --format json the output is JSON Lines, one timeline per line. Exit status: 0
+    planned, 1 some rows bad, 2 unusable input (one bad case, a missing file)."""
     when = resolve_as_of(as_of)
-    engine = engine_for(policy, "python", policy_path)
+    engine = engine_for(policy, backend, policy_path)
     kinds = tuple(engine.policy.signals)
     timelines: list[Timeline] = []
     bad = 0
-    rows = list(read_rows([case_file]))
+    rows = list(read_rows(case_files([case_file])))
     if not rows:
         raise InputError([FieldProblem("", "no case in the file", source=str(case_file))])
     for row in rows:
@@ -210,14 +219,10 @@ def timeline(
             bad += 1
             report_row(row.where, exc)
     if fmt is Format.JSON:
-        payload = [t.to_dict() for t in timelines]
-        echo_json(payload if len(payload) != 1 else payload[0])
+        echo_json_lines(t.to_dict() for t in timelines)
     else:
-        # On a terminal, its own width; piped, wide enough that rows stay whole.
-        console = Console(soft_wrap=False)
-        if not console.is_terminal:
-            console = Console(soft_wrap=False, width=200)
+        out = console()
         for tl in timelines:
-            _print_timeline(console, tl)
+            _print_timeline(out, tl)
     if bad:
         raise typer.Exit(1)

@@ -87,9 +87,11 @@ def unavailable_reason() -> str:
     version = ".".join(str(v) for v in sys.version_info[:3])
     return (
         f"durable_rules cannot be imported on Python {version}: {_IMPORT_ERROR}. "
-        "It works on Python 3.11 and 3.12 (on 3.13 the released 2.0.28 fails with "
-        "'undefined symbol: PyEval_CallObject'). Use Python 3.11 or 3.12, or the compiled "
-        "evaluator: Engine(policy, backend='python')."
+        "It works on Python 3.11 and 3.12; on 3.13 the released 2.0.28 fails with "
+        "'undefined symbol: PyEval_CallObject' unless built from source: "
+        'CPPFLAGS="-DPyEval_CallObject=PyObject_CallObject" pip install --no-binary '
+        "durable-rules durable-rules==2.0.28. Or use the compiled evaluator: "
+        "Engine(policy, backend='python')."
     )
 
 

@@ -33,6 +33,7 @@ __all__ = [
     "CompiledPolicy",
     "LayerOutcome",
     "Outcome",
+    "fill_firings",
     "fill_placeholders",
     "resolve_layer",
     "resolve_remedies",
@@ -244,6 +245,14 @@ def _fill(text: str, facts: Mapping[str, Any]) -> str:
         return "(unknown)" if value is None else str(value)
 
     return _PLACEHOLDER.sub(one, text)
+
+
+def fill_firings(firings: Sequence[Firing], facts: Mapping[str, Any]) -> tuple[Firing, ...]:
+    """The firings with each ``{field}`` of their reasons replaced by the case's fact or
+    the parameter's value, as :func:`fill_placeholders` does for grants and blocks."""
+    return tuple(
+        attrs.evolve(f, reason=_fill(f.reason, facts)) if "{" in f.reason else f for f in firings
+    )
 
 
 def fill_placeholders(

@@ -22,6 +22,7 @@ from collectrules.conditions import MONEY_SCALE, FieldType
 from collectrules.engine import _durable
 from collectrules.engine.compiled import (
     Outcome,
+    fill_firings,
     fill_placeholders,
     layer_firings,
     resolve_layer,
@@ -354,7 +355,10 @@ class Engine:
             levels=levels,
             allowed=allowed,
             blocked=blocked,
-            trace=(*_evidence_firings(policy, derived), *outcome.firings, *section_firings),
+            trace=fill_firings(
+                (*_evidence_firings(policy, derived), *outcome.firings, *section_firings),
+                {**values, **shown},
+            ),
             facts=shown,
             regulatory=regulatory,
             buckets=buckets,

@@ -15,19 +15,15 @@ batches, so a large file is never held whole in memory.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import importlib
 from collections.abc import Iterator, Mapping
 from decimal import Decimal
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from collectrules.errors import FieldProblem, InputError
-
-try:
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-except ImportError:  # the [parquet] extra is not installed
-    pa = None
-    pq = None
 
 __all__ = ["BATCH_ROWS", "is_frame", "parquet_rows", "plain", "require_pyarrow", "table_rows"]
 
@@ -35,13 +31,24 @@ BATCH_ROWS = 4_096
 """Rows converted at a time."""
 
 
-def require_pyarrow(what: str) -> None:
-    """Raise :class:`InputError` naming ``what`` needed pyarrow, when it is missing."""
-    if pa is None:
+@functools.cache
+def _pyarrow() -> tuple[ModuleType, ModuleType] | None:
+    """pyarrow and pyarrow.parquet, imported on first use (they cost ~150 ms), or None."""
+    try:
+        return importlib.import_module("pyarrow"), importlib.import_module("pyarrow.parquet")
+    except ImportError:  # the [parquet] extra is not installed
+        return None
+
+
+def require_pyarrow(what: str) -> tuple[Any, Any]:
+    """pyarrow and pyarrow.parquet; an :class:`InputError` naming ``what`` when missing."""
+    modules = _pyarrow()
+    if modules is None:
         problem = FieldProblem(
             "", f"{what} needs pyarrow: pip install 'collectrules[parquet]'", source=what
         )
         raise InputError([problem])
+    return modules
 
 
 def plain(value: Any) -> Any:
@@ -71,7 +78,7 @@ def _rows_of(batches: Any) -> Iterator[dict[str, Any]]:
 
 def parquet_rows(path: Path) -> Iterator[dict[str, Any]]:
     """The rows of a Parquet file as plain dicts, in order, a record batch at a time."""
-    require_pyarrow(str(path))
+    pa, pq = require_pyarrow(str(path))
     try:
         reader = pq.ParquetFile(path)
     except (OSError, pa.ArrowException) as exc:
@@ -91,7 +98,7 @@ def is_frame(rows: object) -> bool:
 
 def table_rows(frame: Any) -> Iterator[dict[str, Any]]:
     """The rows of a pyarrow Table or RecordBatch, or a pandas DataFrame, as plain dicts."""
-    require_pyarrow(type(frame).__name__)
+    pa, _ = require_pyarrow(type(frame).__name__)
     if type(frame).__module__.startswith("pandas"):
         frame = pa.Table.from_pandas(frame, preserve_index=False)
     yield from _rows_of(frame.to_batches(max_chunksize=BATCH_ROWS))

@@ -18,19 +18,22 @@ from __future__ import annotations
 import codecs
 import csv
 import json
+import logging
 import os
 import stat
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
 
 import attrs
 
 from collectrules.errors import FieldProblem, InputError
-from collectrules.io.arrow import parquet_rows
+from collectrules.io.arrow import is_frame, parquet_rows, table_rows
+from collectrules.io.shapes import RowShape
 
 __all__ = [
     "CASE_SUFFIXES",
+    "FRAME_SOURCE",
     "MAX_LINE_BYTES",
     "Row",
     "case_files",
@@ -126,31 +129,90 @@ def case_files(paths: Sequence[str | Path]) -> list[Path]:
     return files
 
 
+FRAME_SOURCE = "<frame>"
+"""The ``source`` of the rows of a pandas DataFrame or pyarrow Table given to read_rows."""
+
+
 def read_rows(
-    paths: Sequence[str | Path], *, encoding: str = "utf-8", skip: int = 0
+    paths: Sequence[str | Path | Any],
+    *,
+    encoding: str = "utf-8",
+    skip: int = 0,
+    shape: RowShape | None = None,
+    on_warning: Callable[[str], None] | None = None,
 ) -> Iterator[Row]:
     """Every row of every path, in order; a directory gives its case files, sorted.
 
+    A path may also be a pandas DataFrame or a pyarrow Table (with the ``parquet``
+    extra): its rows are numbered from 0 as their ``index``, with source ``<frame>``.
     A path that cannot be read gives one row with its error. ``encoding`` names the
     codec of every file (a UTF-8 byte order mark is accepted whatever it is). ``skip``
     passes over that many rows first without parsing them, to resume a batch.
+
+    ``shape`` (:class:`~collectrules.io.RowShape`) maps columns, drops extra columns of
+    CSV and Parquet files (naming them once per file through ``on_warning``), reads money
+    in minor units and joins long tables of signals and events to their cases. A
+    long-table row that names no case comes first, as a bad row of its own; long-table
+    rows that no case claimed are named through ``on_warning`` at the end.
     """
     codec = check_encoding(encoding)
     ordinal = 0
+    if shape is not None and shape.is_plain:
+        shape = None
+    if shape is not None:
+        for where, long_error in shape.load_long(
+            lambda long: read_rows(case_files(long), encoding=encoding)
+        ):
+            ordinal += 1
+            if ordinal > skip:
+                yield Row(where, None, None, long_error)
     for raw in paths:
-        path = Path(raw)
-        try:
-            files = list(_expand(path))
-        except _Unusable as exc:
-            items: Iterable[_Item] = [_Item(str(path), None, None, _error(exc.reason, path))]
-            files = []
+        items: Iterable[_Item]
+        if is_frame(raw):
+            items = _frame(raw)
+            files: list[Path] = []
         else:
-            items = ()
+            path = Path(raw)
+            try:
+                files = list(_expand(path))
+            except _Unusable as exc:
+                items = [_Item(str(path), None, None, _error(exc.reason, path))]
+                files = []
+            else:
+                items = ()
         for item in _chain(items, *(_read_file(file, codec) for file in files)):
             ordinal += 1
             if ordinal <= skip:
                 continue
-            yield item.row()
+            row = item.row()
+            if shape is not None and row.data is not None:
+                data, error = shape.apply(
+                    row.data,
+                    row.where,
+                    source=item.source,
+                    tabular=item.kind in ("csv", "parquet", "frame"),
+                    on_warning=on_warning,
+                )
+                row = attrs.evolve(row, data=data, error=error)
+            yield row
+    if shape is not None:
+        unclaimed = shape.unclaimed()
+        if unclaimed:
+            shown = ", ".join(unclaimed[:5]) + (", …" if len(unclaimed) > 5 else "")
+            message = f"{len(unclaimed)} long-table row(s) name a case_id that no case has: {shown}"
+            logging.getLogger("collectrules").warning(message)
+            if on_warning is not None:
+                on_warning(message)
+
+
+def _frame(frame: Any) -> Iterator[_Item]:
+    """Each row of a pandas DataFrame or pyarrow Table, numbered from 0 as ``index``."""
+    try:
+        rows = table_rows(frame)
+        for index, data in enumerate(rows):
+            yield _Item(FRAME_SOURCE, None, index, data, kind="frame")
+    except InputError as exc:
+        yield _Item(FRAME_SOURCE, None, None, exc)
 
 
 class _Unusable(Exception):

@@ -45,6 +45,7 @@ from collectrules.model.limits import (
 )
 
 __all__ = [
+    "CURRENCY_ALIASES",
     "DEFAULT_SIGNAL_KINDS",
     "STANDARD_PRODUCTS",
     "Case",
@@ -56,7 +57,10 @@ __all__ = [
     "Product",
     "ProductSpec",
     "Signal",
+    "currency_codes",
     "currency_exponent",
+    "currency_problem",
+    "currency_suggestion",
     "parse_as_of",
     "product_name",
     "to_minor_units",
@@ -200,16 +204,18 @@ _ALL_DEFAULT_KINDS: frozenset[str] = frozenset(
     kind for kinds in DEFAULT_SIGNAL_KINDS.values() for kind in kinds
 )
 
-# ISO 4217 minor-unit exponents that differ from 2.
-_EXPONENTS = {
-    "BIF": 0, "CLP": 0, "DJF": 0, "GNF": 0, "ISK": 0, "JPY": 0, "KMF": 0, "KRW": 0,
-    "PYG": 0, "RWF": 0, "UGX": 0, "UYI": 0, "VND": 0, "VUV": 0, "XAF": 0, "XOF": 0,
-    "XPF": 0, "BHD": 3, "IQD": 3, "JOD": 3, "KWD": 3, "LYD": 3, "OMR": 3, "TND": 3,
-}  # fmt: skip
+#: Names in common use that are not ISO 4217 codes, and the code they mean.
+CURRENCY_ALIASES: Mapping[str, str] = {
+    "RMB": "CNY",  # renminbi: the currency's name; its code is CNY
+    "NTD": "TWD",
+    "NT$": "TWD",
+    "YEN": "JPY",
+    "STG": "GBP",
+    "UKL": "GBP",
+}
 #: The longest guarantee period a contract may agree, in months (a century).
 _MAX_GUARANTEE_MONTHS = 1200
 _T = TypeVar("_T")
-_CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
 _ID_RE = re.compile(r"^\S(.*\S)?$")
 
 
@@ -219,9 +225,46 @@ def zone(name: str) -> pendulum.Timezone:
     return pendulum.timezone(name)
 
 
+@functools.cache
+def _iso4217() -> Mapping[str, int | None]:
+    """Every current ISO 4217 code and its minor-unit exponent (None where ISO says N.A.).
+
+    From the ``iso4217`` package, which ships the maintenance agency's published table;
+    imported on the first currency checked, as it parses that table at import.
+    """
+    import iso4217  # loaded on first use, not at ``import collectrules``
+
+    return {c.code: c.exponent for c in iso4217.Currency}
+
+
+def currency_codes() -> frozenset[str]:
+    """The current ISO 4217 currency codes."""
+    return frozenset(_iso4217())
+
+
 def currency_exponent(currency: str) -> int:
-    """The number of minor-unit digits of an ISO 4217 currency (2 unless listed)."""
-    return _EXPONENTS.get(currency, 2)
+    """The number of minor-unit digits of an ISO 4217 currency (``JPY`` 0, ``CNY`` 2,
+    ``KWD`` 3, ``CLF`` 4), from the ISO table; 2 for a code without minor units (gold,
+    ``XXX``) or unknown to it."""
+    exponent = _iso4217().get(currency)
+    return 2 if exponent is None else exponent
+
+
+def currency_problem(value: object) -> str | None:
+    """Why ``value`` is not a current ISO 4217 currency code, or None when it is one."""
+    if isinstance(value, str) and value in _iso4217():
+        return None
+    return f"expected an ISO 4217 code such as 'CNY', got {quote(value)}"
+
+
+def currency_suggestion(value: object) -> str | None:
+    """The code a wrong currency probably meant: ``RMB`` gives ``CNY``, ``cny`` ``CNY``."""
+    if not isinstance(value, str) or not _short(value):
+        return None
+    text = value.strip().upper()
+    if text in CURRENCY_ALIASES:
+        return CURRENCY_ALIASES[text]
+    return text if text in _iso4217() else None
 
 
 def to_minor_units(amount: Decimal, currency: str) -> int:
@@ -312,14 +355,10 @@ def _timezone_name(instance: object, attribute: attrs.Attribute[Any], value: str
 
 
 def _currency(instance: object, attribute: attrs.Attribute[Any], value: str) -> None:
-    if not isinstance(value, str) or not _CURRENCY_RE.match(value):
-        raise InputError(
-            [
-                FieldProblem(
-                    attribute.name, f"expected an ISO 4217 code such as 'CNY', got {quote(value)}"
-                )
-            ]
-        )
+    problem = currency_problem(value)
+    if problem is not None:
+        hint = currency_suggestion(value)
+        raise InputError([FieldProblem(attribute.name, problem, suggestion=hint)])
 
 
 def _identifier(instance: object, attribute: attrs.Attribute[Any], value: str) -> None:

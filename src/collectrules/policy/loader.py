@@ -1174,6 +1174,27 @@ class _Loader:
             out[name] = NamedCondition(name, when, text, doc, cites, used_by)
         return out
 
+    def check_placeholders(
+        self,
+        text: str,
+        path: str,
+        rule_id: str | None,
+        key: str,
+        schema: Mapping[str, FieldSpec],
+        params: Mapping[str, Scalar],
+    ) -> None:
+        """Each ``{name}`` of a reason or condition must name a fact field or parameter;
+        the decision fills it in (``{extension_max_dpd}`` gives the parameter's value)."""
+        for name in PLACEHOLDER.findall(text):
+            if name not in schema and name not in params:
+                self.fail(
+                    path,
+                    f"the placeholder {{{name}}} names no fact field or parameter",
+                    rule_id=rule_id,
+                    key=key,
+                    suggestion=did_you_mean(name, [*schema, *params]),
+                )
+
     def layers(
         self, raw: object, schema: dict[str, FieldSpec], params: Mapping[str, Scalar]
     ) -> tuple[Layer, ...]:
@@ -1294,6 +1315,8 @@ class _Loader:
                         rule_id=rid,
                         key="when",
                     )
+                reason = str(rt.get("reason", ""))
+                self.check_placeholders(reason, f"{rpath}.reason", rid, "reason", schema, params)
                 rules.append(
                     LayerRule(
                         id=rid,
@@ -1302,7 +1325,7 @@ class _Loader:
                         value=value if isinstance(value, str) else None,
                         score=float(score),
                         priority=priority,
-                        reason=str(rt.get("reason", "")),
+                        reason=reason,
                         cites=self.get_strs(rt, "cites", rpath, rule_id=rid),
                         origin=self.origins.get(rid, self.source or ""),
                         presumed=self.flag(rt, "presumed", rpath, rid),
@@ -1402,15 +1425,7 @@ class _Loader:
                     key="overrides_quadrant",
                 )
             for text, key in ((reason, "reason"), *((c, "conditions") for c in conditions)):
-                for name in PLACEHOLDER.findall(text):
-                    if name not in schema and name not in params:
-                        self.fail(
-                            f"{path}.{key}",
-                            f"the placeholder {{{name}}} names no fact field or parameter",
-                            rule_id=rid,
-                            key=key,
-                            suggestion=did_you_mean(name, [*schema, *params]),
-                        )
+                self.check_placeholders(text, f"{path}.{key}", rid, key, schema, params)
             out.append(
                 RemedyRule(
                     id=rid,

@@ -19,25 +19,24 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from collectrules.testing._space import DEFAULT_AS_OF, TIMEZONES
-from collectrules.testing.assertions import (
-    DecisionMismatch,
-    Expectation,
-    assert_decision,
-    format_decision,
-)
-from collectrules.testing.invariants import (
-    MEASURED_WORSE,
-    CheckResult,
-    Counterexample,
-    InvariantViolation,
-    check_coherent,
-    check_complete,
-    check_envelopes,
-    check_monotonic,
-)
-
 if TYPE_CHECKING:
+    from collectrules.testing._space import DEFAULT_AS_OF, TIMEZONES
+    from collectrules.testing.assertions import (
+        DecisionMismatch,
+        Expectation,
+        assert_decision,
+        format_decision,
+    )
+    from collectrules.testing.invariants import (
+        MEASURED_WORSE,
+        CheckResult,
+        Counterexample,
+        InvariantViolation,
+        check_coherent,
+        check_complete,
+        check_envelopes,
+        check_monotonic,
+    )
     from collectrules.testing.strategies import (
         as_ofs,
         boundary_values,
@@ -70,17 +69,40 @@ __all__ = [
     "signals",
 ]
 
-_STRATEGIES = frozenset({"as_ofs", "boundary_values", "cases", "dated_cases", "events", "signals"})
+#: Where each public name lives. Every name is imported on first use: the pytest plugin
+#: (loaded in every pytest run of the environment) imports this package, and must not
+#: pay for the engine, the invariants or hypothesis (the strategies) until they are used.
+_LAZY: dict[str, str] = {
+    "DEFAULT_AS_OF": "collectrules.testing._space",
+    "TIMEZONES": "collectrules.testing._space",
+    "DecisionMismatch": "collectrules.testing.assertions",
+    "Expectation": "collectrules.testing.assertions",
+    "assert_decision": "collectrules.testing.assertions",
+    "format_decision": "collectrules.testing.assertions",
+    "MEASURED_WORSE": "collectrules.testing.invariants",
+    "CheckResult": "collectrules.testing.invariants",
+    "Counterexample": "collectrules.testing.invariants",
+    "InvariantViolation": "collectrules.testing.invariants",
+    "check_coherent": "collectrules.testing.invariants",
+    "check_complete": "collectrules.testing.invariants",
+    "check_envelopes": "collectrules.testing.invariants",
+    "check_monotonic": "collectrules.testing.invariants",
+    **dict.fromkeys(
+        ("as_ofs", "boundary_values", "cases", "dated_cases", "events", "signals"),
+        "collectrules.testing.strategies",
+    ),
+}
 
 
 def __getattr__(name: str) -> Any:
-    # The strategies import hypothesis, which only tests need: load them on first use.
-    if name in _STRATEGIES:
-        module = importlib.import_module("collectrules.testing.strategies")
-        return getattr(module, name)
+    """Import a public name's module on first use (PEP 562)."""
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
     msg = f"module 'collectrules.testing' has no attribute {name!r}"
     raise AttributeError(msg)
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | _STRATEGIES)
+    return sorted(set(globals()) | set(_LAZY))
