@@ -37,6 +37,8 @@ def files(tmp_path: Path) -> dict[str, Path]:
         "decisions": decisions,
         "out": tmp_path / "golden_out.toml",
         "batch_out": tmp_path / "out.jsonl",
+        "html": tmp_path / "report.html",
+        "unwritable_html": gone / "report.html",
     }
 
 
@@ -81,6 +83,16 @@ CASES_BY_COMMAND: list[tuple[str, list[str], int]] = [
     ("kpis", ["kpis", "{decisions}"], OK),
     ("kpis", ["kpis", "{mixed}"], BAD),
     ("kpis", ["kpis", "{missing}"], UNUSABLE),
+    ("worklist", ["worklist", "{case}", "--as-of", AS_OF], OK),
+    ("worklist", ["worklist", "{mixed}", "--as-of", AS_OF], BAD),
+    ("worklist", ["worklist", "{missing}", "--as-of", AS_OF], UNUSABLE),
+    ("worklist", ["worklist", "{case}", "--backend", "rete", "--as-of", AS_OF], UNUSABLE),
+    ("changes", ["changes", "{decisions}", "{decisions}"], OK),
+    ("changes", ["changes", "{mixed}", "{decisions}"], BAD),
+    ("changes", ["changes", "{missing}", "{decisions}"], UNUSABLE),
+    ("report", ["report", "{decisions}", "--out", "{html}"], OK),
+    ("report", ["report", "{missing}", "--out", "{html}"], UNUSABLE),
+    ("report", ["report", "{decisions}", "--out", "{unwritable_html}"], IO),
 ]  # fmt: skip
 
 

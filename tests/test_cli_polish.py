@@ -93,7 +93,7 @@ def test_lang_zh_gives_chinese_labels_for_every_level(capsys: pytest.CaptureFixt
 
 
 def test_every_deciding_command_has_backend_with_the_same_default() -> None:
-    deciding = {"decide", "explain", "timeline", "batch", "golden", "impact", "plan"}
+    deciding = {"decide", "explain", "timeline", "batch", "golden", "impact", "plan", "worklist"}
     seen = {}
     for command in app.registered_commands:
         assert command.callback is not None

@@ -188,9 +188,12 @@ def test_the_default_policy_has_no_finding_at_all() -> None:
         "plan_visit",
     }
     assert rest.startswith("computed by the policy's sections from the case")
-    # Willingness (3 values) by ability (4), with the presumption and the escalation
-    # cells of product and dpd that the remedy rules read.
-    assert report.stats["final_situations"] == 72
+    # The reachable combinations of what the remedy rules read: willingness (3 values)
+    # and ability (4), the presumption (4), the product (4), the days-past-due cells of
+    # the escalation points and the presumption line (12), and whether hardship documents
+    # were provided (the Q2 fraud guard). Measured with the evidence model in place; a
+    # change here means the remedy rules read something new.
+    assert report.stats["final_situations"] == 1040
 
 
 def test_report_is_json_ready(reports: dict[str, VerificationReport]) -> None:

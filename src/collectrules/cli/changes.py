@@ -12,7 +12,7 @@ from rich.table import Table
 
 from collectrules.cli import app
 from collectrules.cli._common import Format, PolicyOption, load_for, report_row
-from collectrules.io import read_rows
+from collectrules.io import case_files, read_rows
 from collectrules.operations.changes import Moves, RunChanges, compare_runs, read_run
 from collectrules.operations.rows import DecisionRow
 from collectrules.policy import available_policies
@@ -101,9 +101,10 @@ def changes(
 
     Steps are read from the decisions' step_<id> facts; --policy (default: the policy the
     decisions name, when it is a shipped one) names them by stage id. Bad lines are
-    reported on standard error and the others compared. Exit status: 0, or 1 when some
-    lines were bad.
+    reported on standard error and the others compared. Exit status: 0; 2 when an input
+    is missing; 1 when some lines were bad.
     """
+    case_files([old, new])  # a missing input is unusable: exit 2
     bad: list[int] = []
     before, after = _read(old, bad), _read(new, bad)
     named = policy

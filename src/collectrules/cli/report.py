@@ -10,7 +10,7 @@ import typer
 
 from collectrules.cli import app
 from collectrules.cli._common import report_row
-from collectrules.io import read_rows
+from collectrules.io import case_files, read_rows
 from collectrules.operations.changes import read_run
 from collectrules.operations.report import build_report
 from collectrules.operations.rows import DecisionRow
@@ -60,6 +60,7 @@ def report(
     Bad lines are reported on standard error and the others shown. Exit status: 0, or 1
     when some lines were bad.
     """
+    case_files([*decisions, *(previous or [])])  # a missing input is unusable: exit 2
     bad: list[int] = []
     rows = _read(list(decisions), bad)
     before = None if not previous else _read(list(previous), bad)

@@ -25,7 +25,7 @@ from collectrules.cli._common import (
     report_row,
     resolve_as_of,
 )
-from collectrules.io import read_rows
+from collectrules.io import case_files, read_rows
 from collectrules.operations.worklist import CSV_FIELDS, RowFailure, WorkItem
 
 __all__ = ["worklist"]
@@ -100,8 +100,9 @@ def worklist(
     the next time the guardrails allow a contact, the status of the step's remedy in the
     decision, and the owner from the team file. Lines past an owner's capacity are
     listed as overflow, never dropped. Bad rows are reported on standard error and the
-    others are listed. Exit status: 0, or 1 when some rows were bad.
+    others are listed. Exit status: 0; 2 when an input is missing; 1 when some rows were bad.
     """
+    case_files(list(cases))  # a missing input is unusable: exit 2
     engine = engine_for(policy, backend, policy_path)
     when = resolve_as_of(as_of)
     if as_of is None:

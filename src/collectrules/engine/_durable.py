@@ -105,13 +105,16 @@ def _require() -> Any:
 class _Run:
     """What one decision's actions record; keyed by session id."""
 
-    __slots__ = ("error", "facts", "matched", "outcome")
+    __slots__ = ("error", "facts", "failure", "matched", "outcome")
 
     def __init__(self, facts: Mapping[str, Any]) -> None:
         self.facts = dict(facts)
         self.matched: dict[int, list[Any]] = {}
         self.outcome = Outcome()
         self.error: tuple[str, str] | None = None
+        #: A library error raised inside an action (a layer's hit policy failing): it is
+        #: raised as it is after the run, so both back ends give the same error.
+        self.failure: CollectRulesError | None = None
 
 
 class _Call:
@@ -373,6 +376,7 @@ class CompiledRuleset:
                     c.assert_fact(self.stage_fact(run, stage + 1, c.fact["sid"]))
             except CollectRulesError as exc:
                 run.error = (rule_id, str(exc))
+                run.failure = exc
             except Exception as exc:  # DURABLE_RULES.md #8: never let durable swallow it
                 run.error = (rule_id, f"{type(exc).__name__}: {exc}")
 
@@ -418,6 +422,8 @@ class CompiledRuleset:
                         f"at the first stage: {type(exc).__name__}: {exc}"
                     )
                     raise EngineError(msg) from None
+                if run.failure is not None:
+                    raise run.failure
                 if run.error is not None:
                     raise RuleActionError(run.error[0], f"{run.error[1]} (on {what})")
                 if isinstance(state, dict) and "exception" in state:
