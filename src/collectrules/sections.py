@@ -15,9 +15,18 @@ from collectrules.compliance.sections import BUCKETS, GUARDRAILS, REGULATION
 from collectrules.money.section import MONEY
 from collectrules.policy.clauses import CLAUSES
 from collectrules.policy.model import Section
+from collectrules.timeline.emergencies import EMERGENCIES
 from collectrules.timeline.section import TIMELINE
 
 __all__ = ["SECTIONS"]
 
 #: The package's sections, in order.
-SECTIONS: tuple[Section, ...] = (CLAUSES, TIMELINE, REGULATION, GUARDRAILS, BUCKETS, MONEY)
+SECTIONS: tuple[Section, ...] = (
+    CLAUSES,
+    TIMELINE,
+    EMERGENCIES,
+    REGULATION,
+    GUARDRAILS,
+    BUCKETS,
+    MONEY,
+)

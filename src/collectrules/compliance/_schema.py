@@ -138,7 +138,7 @@ _GUARDRAIL_RULE = {
     },
     "max": whole("unanswered_per_day, calls_in_window: the most contacts allowed."),
     "days": whole(
-        "calls_in_window, quiet_after_conversation, validation_notice: a number of days.",
+        "calls_in_window, quiet_after_conversation, validation_notice, credit_bureau: a number of days.",
         maximum=366,
     ),
     "purposes": one_or_many(
@@ -168,6 +168,17 @@ _GUARDRAIL_RULE = {
     "restarted_by": one_or_many(
         {"enum": [k.value for k in EventKind]}, "time_barred: the events that restart the period."
     ),
+    "hours": whole(
+        "threatened_staff, contact_record: the hours within which the record is due.",
+        maximum=8784,
+    ),
+    "products": one_or_many(
+        {"enum": [p.value for p in Product]},
+        "product_channels, credit_bureau: the products the rule covers.",
+    ),
+    "allowed": one_or_many(
+        {"enum": _ALL_CHANNELS}, "product_channels: the channels those products are contacted on."
+    ),
 }
 # The keys a kind of guardrail rule cannot do without (the parser's fig(...) calls).
 _GUARDRAIL_REQUIRED: dict[str, list[str]] = {
@@ -177,6 +188,11 @@ _GUARDRAIL_REQUIRED: dict[str, list[str]] = {
     "quiet_after_conversation": ["days"],
     "validation_notice": ["days"],
     "time_barred": ["years"],
+    "conduct": ["conditions"],
+    "threatened_staff": ["hours"],
+    "contact_record": ["hours"],
+    "product_channels": ["products", "allowed"],
+    "credit_bureau": ["products", "days"],
 }
 _BUCKET_SET = {
     "title": {**TEXT, "description": "A short title (default: the set id)."},

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 
-__all__ = ["COERCIVE_REMEDIES", "Remedy"]
+__all__ = ["CHANNELS", "COERCIVE_REMEDIES", "REMEDY_CHANNELS", "Remedy"]
 
 
 class Remedy(enum.StrEnum):
@@ -13,7 +13,9 @@ class Remedy(enum.StrEnum):
     ``claim_guarantor`` is the lawful demand on a guarantor within the guarantee period
     (CN-GUARANTEE-PERIOD): a claim, not pressure, so it is open to every quadrant while
     the period runs. ``pressure_guarantor`` is pressure on the debtor through the
-    guarantor, kept out of Q1 and Q2 (Q12-NO-THREATS).
+    guarantor, kept out of Q1 and Q2 (Q12-NO-THREATS). ``preserve_assets`` is the
+    court's preservation of assets found (S-SEV: legal deterrence, suit and asset
+    preservation).
     """
 
     REMIND = "remind"
@@ -36,6 +38,7 @@ class Remedy(enum.StrEnum):
     GRACE_PERIOD = "grace_period"
     FORBEAR = "forbear"
     VISIT = "visit"
+    PRESERVE_ASSETS = "preserve_assets"
 
     @property
     def label_en(self) -> str:
@@ -46,6 +49,11 @@ class Remedy(enum.StrEnum):
     def label_zh(self) -> str:
         """Chinese label."""
         return _LABELS[self][1]
+
+    @property
+    def channel(self) -> str:
+        """The channel the remedy is carried out through (one of :data:`CHANNELS`)."""
+        return REMEDY_CHANNELS[self]
 
 
 _LABELS: dict[Remedy, tuple[str, str]] = {
@@ -69,6 +77,7 @@ _LABELS: dict[Remedy, tuple[str, str]] = {
     Remedy.GRACE_PERIOD: ("grace period", "宽限期"),
     Remedy.FORBEAR: ("forbearance", "宽容措施"),
     Remedy.VISIT: ("visit", "上门拜访"),
+    Remedy.PRESERVE_ASSETS: ("asset preservation", "财产保全"),
 }
 
 #: Remedies that put pressure on the debtor; policy invariants order them by severity.
@@ -81,5 +90,41 @@ COERCIVE_REMEDIES: frozenset[Remedy] = frozenset(
         Remedy.OUTSOURCE,
         Remedy.TRANSFER,
         Remedy.WRITE_OFF,
+        Remedy.PRESERVE_ASSETS,
     }
 )
+
+#: The channels of DOMAIN.md §8 (CH-*), and ``internal`` for what the lender does
+#: within its own walls (a review, a write-off, a transfer): how a step or remedy is
+#: carried out.
+CHANNELS: tuple[str, ...] = (
+    "phone", "sms", "letter", "email", "visit", "lawyer_letter", "court", "internal",
+)  # fmt: skip
+
+#: The channel of each remedy. Written agreements (an extension, a new plan, a
+#: reduction) are confirmed by letter, in writing signed by both sides (§11); a suit and
+#: asset preservation go through the court (CH-LAW); asking the sources of §9 and
+#: handing a case on are the lender's own work.
+REMEDY_CHANNELS: dict[Remedy, str] = {
+    Remedy.REMIND: "phone",
+    Remedy.EXTEND: "letter",
+    Remedy.REPLAN: "letter",
+    Remedy.RESTRUCTURE: "letter",
+    Remedy.REFINANCE: "internal",
+    Remedy.DISPOSE_ASSETS: "letter",
+    Remedy.NEGOTIATE: "phone",
+    Remedy.PRESSURE_GUARANTOR: "phone",
+    Remedy.CLAIM_GUARANTOR: "lawyer_letter",
+    Remedy.PRESSURE_THIRD_PARTY: "phone",
+    Remedy.LITIGATE: "court",
+    Remedy.INVESTIGATE_ASSETS: "internal",
+    Remedy.OUTSOURCE: "internal",
+    Remedy.TRANSFER: "internal",
+    Remedy.WRITE_OFF: "internal",
+    Remedy.REDUCE: "letter",
+    Remedy.INTERNAL_REVIEW: "internal",
+    Remedy.GRACE_PERIOD: "letter",
+    Remedy.FORBEAR: "letter",
+    Remedy.VISIT: "visit",
+    Remedy.PRESERVE_ASSETS: "court",
+}
