@@ -148,7 +148,7 @@ _GUARDRAIL_RULE = {
     "conditions": {
         "type": "array",
         "items": {"type": "string"},
-        "description": "third_party: the terms of such a contact.",
+        "description": "third_party, conduct: the terms of such a contact.",
     },
     "requires_unreachable": {
         "type": "boolean",
