@@ -11,6 +11,7 @@ The order is the order in which sections add facts, classes and trace entries.
 
 from __future__ import annotations
 
+from collectrules.assets.section import ASSETS
 from collectrules.compliance.sections import BUCKETS, GUARDRAILS, REGULATION
 from collectrules.money.section import MONEY
 from collectrules.policy.clauses import CLAUSES
@@ -29,4 +30,5 @@ SECTIONS: tuple[Section, ...] = (
     GUARDRAILS,
     BUCKETS,
     MONEY,
+    ASSETS,
 )

@@ -138,7 +138,8 @@ _GUARDRAIL_RULE = {
     },
     "max": whole("unanswered_per_day, calls_in_window: the most contacts allowed."),
     "days": whole(
-        "calls_in_window, quiet_after_conversation, validation_notice, credit_bureau: a number of days.",
+        "calls_in_window, quiet_after_conversation, validation_notice, credit_bureau: "
+        "a number of days.",
         maximum=366,
     ),
     "purposes": one_or_many(

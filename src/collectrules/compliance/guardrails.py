@@ -228,7 +228,9 @@ def _optional_staff(value: object) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str) or not value.strip() or len(value) > MAX_KIND_LENGTH:
-        msg = f"expected a non-empty name of at most {MAX_KIND_LENGTH} characters, got {quote(value)}"
+        msg = (
+            f"expected a non-empty name of at most {MAX_KIND_LENGTH} characters, got {quote(value)}"
+        )
         raise InputError([FieldProblem("staff", msg)], subject="contact")
     return value
 
@@ -869,11 +871,13 @@ class ThreatenedStaffRule(_Rule):
         who = ", ".join(named)
         if staff is None:
             return self.reason_for(
-                ReasonEffect.CONDITION, f"staff were threatened: the visit must not be made by {who}"
+                ReasonEffect.CONDITION,
+                f"staff were threatened: the visit must not be made by {who}",
             )
         if staff in named:
             return self.reason_for(
-                ReasonEffect.BLOCK, f"{staff} was threatened on this case: no field visit by {staff}"
+                ReasonEffect.BLOCK,
+                f"{staff} was threatened on this case: no field visit by {staff}",
             )
         return self.reason_for(
             ReasonEffect.CONDITION, f"{who} were threatened on this case; {staff} was not"
@@ -995,9 +999,7 @@ class CreditBureauRule(_Rule):
         if ctx.contact.at < start:
             return None
         reported = [
-            e
-            for e in ctx.prior()
-            if e.kind is EventKind.CREDIT_BUREAU_REPORTED and e.at >= start
+            e for e in ctx.prior() if e.kind is EventKind.CREDIT_BUREAU_REPORTED and e.at >= start
         ]
         if reported:
             return self.reason_for(
@@ -1308,20 +1310,18 @@ def _parse_rule(
     elif kind is RuleKind.CONDUCT:
         conditions = reader.texts(table, "conditions", path, rule_id=rule_id)
         if not conditions:
-            reader.fail(
-                f"{path}.conditions", "expected at least one condition", rule_id=rule_id
-            )
+            reader.fail(f"{path}.conditions", "expected at least one condition", rule_id=rule_id)
         rule = ConductRule(**common, conditions=conditions)
     elif kind is RuleKind.VISIT_ARRANGED:
         rule = VisitArrangedRule(**common)
     elif kind is RuleKind.THREATENED_STAFF:
-        hours = fig("hours", "int", minimum=0, maximum=8784)
-        if hours is not None:
-            rule = ThreatenedStaffRule(**common, hours=hours)
+        within = fig("hours", "int", minimum=0, maximum=8784)
+        if within is not None:
+            rule = ThreatenedStaffRule(**common, hours=within)
     elif kind is RuleKind.CONTACT_RECORD:
-        hours = fig("hours", "int", minimum=0, maximum=8784)
-        if hours is not None:
-            rule = ContactRecordRule(**common, hours=hours)
+        within = fig("hours", "int", minimum=0, maximum=8784)
+        if within is not None:
+            rule = ContactRecordRule(**common, hours=within)
     elif kind in (RuleKind.PRODUCT_CHANNELS, RuleKind.CREDIT_BUREAU):
         if "products" not in table:
             reader.fail(f"{path}.products", "required", rule_id=rule_id, key="products")

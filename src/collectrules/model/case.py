@@ -391,9 +391,7 @@ class Event:
     #: the one who made a contact attempt or visit.
     staff: str | None = attrs.field(default=None, validator=_text_validator(MAX_KIND_LENGTH))
     #: The class of an asset found (``asset_found``): see ``collectrules.assets``.
-    asset_class: str | None = attrs.field(
-        default=None, validator=_text_validator(MAX_KIND_LENGTH)
-    )
+    asset_class: str | None = attrs.field(default=None, validator=_text_validator(MAX_KIND_LENGTH))
 
     def __attrs_post_init__(self) -> None:
         missing = [

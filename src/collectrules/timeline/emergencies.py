@@ -64,12 +64,12 @@ __all__ = [
     "EMERGENCIES",
     "EMERGENCY_FIELDS",
     "EMERGENCY_KINDS",
+    "EmergenciesPlugin",
     "Emergency",
     "EmergencyKind",
     "EmergencySection",
     "EmergencySpec",
     "EmergencyStepSpec",
-    "EmergenciesPlugin",
     "Role",
     "emergencies_of",
     "emergency_facts",
@@ -237,7 +237,9 @@ class _Parser(TableReader):
         try:
             return Offset.parse(table[key])
         except ValueError as exc:
-            self.fail(f"{path}.{key}", str(exc), key=key, suggestion=getattr(exc, "suggestion", None))
+            self.fail(
+                f"{path}.{key}", str(exc), key=key, suggestion=getattr(exc, "suggestion", None)
+            )
             return None
 
     def matchers(self, table: Mapping[str, Any], path: str) -> tuple[EventMatcher, ...]:
@@ -319,9 +321,13 @@ class _Parser(TableReader):
         if within is None and "within" not in item:
             self.fail(f"{path}.within", "required: the due time from the emergency", key="within")
         limit = self.offset(item, "limit", path)
-        if within is not None and limit is not None and within.comparable(limit):
-            if limit.length() < within.length():
-                self.fail(f"{path}.limit", f"the limit {limit} comes before the due time {within}")
+        if (
+            within is not None
+            and limit is not None
+            and within.comparable(limit)
+            and limit.length() < within.length()
+        ):
+            self.fail(f"{path}.limit", f"the limit {limit} comes before the due time {within}")
         step = EmergencyStepSpec(
             id=sid,
             title=self.string(item, "title", path, default=sid),

@@ -329,9 +329,7 @@ class Timeline:
                 else {}
             ),
             **(
-                {"emergencies": [e.to_dict() for e in self.emergencies]}
-                if self.emergencies
-                else {}
+                {"emergencies": [e.to_dict() for e in self.emergencies]} if self.emergencies else {}
             ),
         }
 
