@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging as _logging
 from importlib import metadata as _metadata
 
+from collectrules.assets import AssetPlan
 from collectrules.authoring.verify import Finding, FindingKind, VerificationReport, verify
 from collectrules.calendars import BusinessCalendar, ContactHours, ContactWindow
 from collectrules.compliance.buckets import (
@@ -86,8 +87,10 @@ from collectrules.timeline import (
     build_timeline,
 )
 from collectrules.timeline.deadlines import Deadline, DeadlineKind, DeadlineStatus
+from collectrules.timeline.emergencies import Emergency, EmergencyKind
 from collectrules.timeline.promises import Promise, PromiseStatus
 from collectrules.timeline.stages import Stage, StagePlan
+from collectrules.timeline.urgency import Urgency
 
 # The library's logger (docs/logging.md): silent until the application configures logging.
 _logging.getLogger("collectrules").addHandler(_logging.NullHandler())
@@ -99,6 +102,7 @@ __all__ = [
     "SCHEMA_VERSION",
     "SECTIONS",
     "TIMELINE_SCHEMA_VERSION",
+    "AssetPlan",
     "BatchResult",
     "BucketHistory",
     "BucketObservation",
@@ -120,6 +124,8 @@ __all__ = [
     "DeadlineStatus",
     "Decision",
     "Derived",
+    "Emergency",
+    "EmergencyKind",
     "Engine",
     "EngineError",
     "EngineLimitError",
@@ -158,6 +164,7 @@ __all__ = [
     "StepStatus",
     "Timeline",
     "TreatmentResult",
+    "Urgency",
     "Verdict",
     "VerificationReport",
     "available_policies",
