@@ -1474,10 +1474,11 @@ class Guardrails:
         opt_out: bool | None = None,
         mentions_suit: bool = False,
         horizon_days: int = 400,
+        staff: str | None = None,
     ) -> pendulum.DateTime | None:
         """The earliest instant at or after ``after`` at which the contact is allowed.
 
-        ``purpose``, ``consent``, ``opt_out`` and ``mentions_suit`` describe the contact
+        ``purpose``, ``consent``, ``opt_out``, ``mentions_suit`` and ``staff`` describe the contact
         as :class:`Contact` does, so that the answer is for the same contact that
         ``check`` was asked about. ``None`` when no time within ``horizon_days`` helps (a
         third party while the debtor can be reached, a purpose that is never allowed, a
@@ -1504,6 +1505,7 @@ class Guardrails:
             consent=consent,
             opt_out=opt_out,
             mentions_suit=mentions_suit,
+            staff=staff,
         )
         horizon = first.at.add(days=horizon_days)
         at = first.at
