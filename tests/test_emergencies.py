@@ -71,10 +71,12 @@ def test_an_emergency_opens_its_plan_on_the_timeline() -> None:
     t = engine().timeline(c, as_of=AS_OF)
     (emergency,) = t.emergencies
     assert emergency.kind is EmergencyKind.THREAT_TO_STAFF
-    assert emergency.open and not emergency.derived
+    assert emergency.open
+    assert not emergency.derived
     assert t.emergency_open
     report = t.step("threat_to_staff:E-REPORT")
-    assert report.status is StepStatus.DONE and report.on_time
+    assert report.status is StepStatus.DONE
+    assert report.on_time
     assert report.owner == "collector"
     assert report.due_at == pendulum.datetime(2026, 4, 2, 17, tz=SH)
     meeting = t.step("threat_to_staff:E-MEETING")
@@ -195,10 +197,12 @@ def test_no_review_or_asset_search_without_an_emergency() -> None:
     assert d.grant("investigate_assets") is None
     threat = engine().decide(case([THREAT]), as_of=AS_OF)
     grant = threat.grant("internal_review")
-    assert grant is not None and grant.rule_id == "R-EMERGENCY-REVIEW"
+    assert grant is not None
+    assert grant.rule_id == "R-EMERGENCY-REVIEW"
     assert "threat_to_staff" in grant.reason
     block = threat.block("visit")
-    assert block is not None and block.rule_id == "R-E-THREAT-NO-VISIT"
+    assert block is not None
+    assert block.rule_id == "R-E-THREAT-NO-VISIT"
 
 
 def _golden_cases() -> list[dict[str, Any]]:
@@ -302,7 +306,8 @@ def test_urgency_orders_breached_then_hard_limit_then_emergency_then_amount() ->
     e = engine()
     breached = e.urgency(case([], due="2026-03-01"), as_of=AS_OF)
     fresh = e.urgency(case([], due="2026-04-03"), as_of=AS_OF)
-    assert breached.breached and not fresh.breached
+    assert breached.breached
+    assert not fresh.breached
     assert breached.key < fresh.key
     threat = e.urgency(case([THREAT], due="2026-04-03"), as_of=AS_OF)
     assert threat.emergency
