@@ -31,6 +31,8 @@ DOMAIN_IDS = {
     "S-SEV", "CUST-STRAT", "NPL-1-3M", "NPL-3-6M", "NPL-6M", "NPL-DOUBT", "NPL-LOSS",
     "NPL-5LEVEL", "CH-PHONE", "CH-LETTER", "CH-VISIT", "CH-LAW", "CONDUCT", "CARD", "E-REFUSE",
     "E-ABSCOND", "E-LITIGATION", "E-AGREEMENT-END", "E-THREAT",
+    # §10's response, and §9's asset classes and sources, which DOMAIN.md states without an id
+    "E-RESPONSE", "ASSET-CLASSES", "ASSET-SOURCES",
 }  # fmt: skip
 REGULATION_STATUS = {
     "CN-5LVL": "S", "CN-5LVL-NPL": "S", "CN-5LVL-CROSS": "S", "CN-RESTRUCT-OBS": "S",

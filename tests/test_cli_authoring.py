@@ -32,7 +32,7 @@ def test_check_a_clean_policy_exits_0(capsys: pytest.CaptureFixture[str]) -> Non
     assert code == 0
     # no error; the one warning says that the timeline's state the remedy rules read was
     # explored from cases without events
-    assert out.splitlines()[-1] == "result: 0 errors, 1 warning"
+    assert out.splitlines()[-1] == "result: 0 errors, 2 warnings"
     assert "[unverified] guarantee_days_left, guarantee_running, limitation_days_left" in out
 
 
@@ -42,7 +42,7 @@ def test_check_reports_errors_then_warnings_with_the_case(
     code, out, _ = run(capsys, "check", str(POLICIES / "gap.toml"))
     assert code == 1
     lines = out.splitlines()
-    errors, warnings = lines.index("errors (1):"), lines.index("warnings (2):")
+    errors, warnings = lines.index("errors (1):"), lines.index("warnings (3):")
     assert errors < warnings
     assert lines[errors + 1].startswith("  [gap] layer 'quadrant': no rule matches")
     case = json.loads(lines[errors + 2].split("case:", 1)[1])
@@ -53,7 +53,8 @@ def test_check_reports_errors_then_warnings_with_the_case(
         "to any case"
     )
     assert lines[warnings + 2].startswith("  [unverified] guarantee_days_left, ")
-    assert lines[-1] == "result: 1 error, 2 warnings"
+    assert lines[warnings + 3].startswith("  [unverified] remedies: reads assets_cover_claim, ")
+    assert lines[-1] == "result: 1 error, 3 warnings"
 
 
 @pytest.mark.parametrize(

@@ -72,7 +72,12 @@ def test_every_shipped_policy_has_an_envelope_per_quadrant_with_citations(name: 
 
 def test_overriding_rules_say_so_and_cite_why() -> None:
     overriding = {r.id: r for r in load_policy("cn_bank_loan").remedy_rules if r.overrides_quadrant}
-    assert set(overriding) == {"R-LIMITATION-EXPIRED", "R-PLAN-LITIGATE", "R-CN5-WRITE-OFF"}
+    assert set(overriding) == {
+        "R-LIMITATION-EXPIRED",
+        "R-PLAN-LITIGATE",
+        "R-CN5-WRITE-OFF",
+        "R-EMERGENCY-REVIEW",
+    }
     assert all(r.cites for r in overriding.values())
 
 

@@ -217,7 +217,7 @@ def test_default_policy_applies_conduct(
         "contact",
         str(case_file),
         "--channel",
-        "visit",
+        "phone",
         "--party",
         "employer",
         "--at",

@@ -173,10 +173,16 @@ def test_shipped_policies_verify_clean(name: str) -> None:
 
 def test_the_default_policy_has_no_finding_at_all() -> None:
     # Its remedy rules read the timeline's state, which the verifier can only probe from
-    # cases without events: that, said once, is the default policy's only finding.
+    # cases without events, and the emergency and asset facts, which only events give
+    # and which it explores as free values: said once each, the only findings.
     report = verify("default")
-    (warning,) = report.findings
+    warning, free = report.findings
     assert warning.kind is FindingKind.UNVERIFIED
+    assert free.kind is FindingKind.UNVERIFIED
+    assert free.message.startswith(
+        "remedies: reads assets_cover_claim, emergency_kind, emergency_open, which the "
+        "verifier cannot set on a case it builds"
+    )
     fields, _, rest = warning.message.partition(": ")
     assert set(fields.split(", ")) == {
         "guarantee_days_left",
@@ -532,8 +538,9 @@ def test_worsening_a_measured_ability_value_must_not_soften() -> None:
 def test_fields_a_section_computes_are_probed() -> None:
     report = verify("cn_bank_loan")
     assert report.ok
-    (warning,) = report.findings
+    warning, free = report.findings
     assert warning.kind is FindingKind.UNVERIFIED
+    assert free.message.startswith("remedies: reads assets_cover_claim, emergency_kind")
     fields, _, rest = warning.message.partition(": ")
     assert rest.startswith("computed by the policy's sections")
     # the pack's classes and buckets, and the timeline's state that remedy rules read
@@ -607,7 +614,10 @@ reason = "Enough calls."
         "possible finding(s) depend on field(s) contact_attempts" in m and "conflict" in m
         for m in messages
     ), messages
-    assert any(m.startswith("remedies: reads contact_attempts") for m in messages)
+    assert any(
+        m.startswith("remedies: reads") and "contact_attempts" in m.split(", which")[0]
+        for m in messages
+    )
 
 
 def test_verify_takes_an_explicit_as_of() -> None:

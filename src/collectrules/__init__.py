@@ -21,6 +21,7 @@ import logging as _logging
 import typing as _typing
 
 if _typing.TYPE_CHECKING:
+    from collectrules.assets import AssetPlan
     from collectrules.authoring.verify import Finding, FindingKind, VerificationReport, verify
     from collectrules.calendars import BusinessCalendar, ContactHours, ContactWindow
     from collectrules.compliance.buckets import (
@@ -88,13 +89,19 @@ if _typing.TYPE_CHECKING:
         build_timeline,
     )
     from collectrules.timeline.deadlines import Deadline, DeadlineKind, DeadlineStatus
+    from collectrules.timeline.emergencies import Emergency, EmergencyKind
     from collectrules.timeline.promises import Promise, PromiseStatus
     from collectrules.timeline.stages import Stage, StagePlan
+    from collectrules.timeline.urgency import Urgency
 
 #: Where each public name lives. ``import collectrules`` loads none of these modules:
 #: each is imported the first time one of its names is used (PEP 562), so a plain
 #: decide never loads the verifier, the guardrails or pyarrow.
 _LAZY: dict[str, str] = {
+    "AssetPlan": "collectrules.assets",
+    "Emergency": "collectrules.timeline.emergencies",
+    "EmergencyKind": "collectrules.timeline.emergencies",
+    "Urgency": "collectrules.timeline.urgency",
     "Finding": "collectrules.authoring.verify",
     "FindingKind": "collectrules.authoring.verify",
     "VerificationReport": "collectrules.authoring.verify",
@@ -196,6 +203,7 @@ __all__ = [
     "SCHEMA_VERSION",
     "SECTIONS",
     "TIMELINE_SCHEMA_VERSION",
+    "AssetPlan",
     "BatchResult",
     "BucketHistory",
     "BucketObservation",
@@ -217,6 +225,8 @@ __all__ = [
     "DeadlineStatus",
     "Decision",
     "Derived",
+    "Emergency",
+    "EmergencyKind",
     "Engine",
     "EngineError",
     "EngineLimitError",
@@ -255,6 +265,7 @@ __all__ = [
     "StepStatus",
     "Timeline",
     "TreatmentResult",
+    "Urgency",
     "Verdict",
     "VerificationReport",
     "available_policies",

@@ -11,13 +11,24 @@ The order is the order in which sections add facts, classes and trace entries.
 
 from __future__ import annotations
 
+from collectrules.assets.section import ASSETS
 from collectrules.compliance.sections import BUCKETS, GUARDRAILS, REGULATION
 from collectrules.money.section import MONEY
 from collectrules.policy.clauses import CLAUSES
 from collectrules.policy.model import Section
+from collectrules.timeline.emergencies import EMERGENCIES
 from collectrules.timeline.section import TIMELINE
 
 __all__ = ["SECTIONS"]
 
 #: The package's sections, in order.
-SECTIONS: tuple[Section, ...] = (CLAUSES, TIMELINE, REGULATION, GUARDRAILS, BUCKETS, MONEY)
+SECTIONS: tuple[Section, ...] = (
+    CLAUSES,
+    TIMELINE,
+    EMERGENCIES,
+    REGULATION,
+    GUARDRAILS,
+    BUCKETS,
+    MONEY,
+    ASSETS,
+)

@@ -8,7 +8,7 @@ from collectrules.compliance import buckets as _buckets
 from collectrules.compliance import guardrails as _guardrails
 from collectrules.compliance import regulatory as _regulatory
 from collectrules.compliance._packs import _NAME as _PARAM_NAME
-from collectrules.model.case import EventKind
+from collectrules.model.case import EventKind, Product
 from collectrules.policy.schema import (
     CITES,
     PRODUCT_NAME,
@@ -139,7 +139,8 @@ _GUARDRAIL_RULE = {
     },
     "max": whole("unanswered_per_day, calls_in_window: the most contacts allowed."),
     "days": whole(
-        "calls_in_window, quiet_after_conversation, validation_notice: a number of days.",
+        "calls_in_window, quiet_after_conversation, validation_notice, credit_bureau: "
+        "a number of days.",
         maximum=366,
     ),
     "purposes": one_or_many(
@@ -149,7 +150,7 @@ _GUARDRAIL_RULE = {
     "conditions": {
         "type": "array",
         "items": {"type": "string"},
-        "description": "third_party: the terms of such a contact.",
+        "description": "third_party, conduct: the terms of such a contact.",
     },
     "requires_unreachable": {
         "type": "boolean",
@@ -169,6 +170,17 @@ _GUARDRAIL_RULE = {
     "restarted_by": one_or_many(
         {"enum": [k.value for k in EventKind]}, "time_barred: the events that restart the period."
     ),
+    "hours": whole(
+        "threatened_staff, contact_record: the hours within which the record is due.",
+        maximum=8784,
+    ),
+    "products": one_or_many(
+        {"enum": [p.value for p in Product]},
+        "product_channels, credit_bureau: the products the rule covers.",
+    ),
+    "allowed": one_or_many(
+        {"enum": _ALL_CHANNELS}, "product_channels: the channels those products are contacted on."
+    ),
 }
 # The keys a kind of guardrail rule cannot do without (the parser's fig(...) calls).
 _GUARDRAIL_REQUIRED: dict[str, list[str]] = {
@@ -178,6 +190,11 @@ _GUARDRAIL_REQUIRED: dict[str, list[str]] = {
     "quiet_after_conversation": ["days"],
     "validation_notice": ["days"],
     "time_barred": ["years"],
+    "conduct": ["conditions"],
+    "threatened_staff": ["hours"],
+    "contact_record": ["hours"],
+    "product_channels": ["products", "allowed"],
+    "credit_bureau": ["products", "days"],
 }
 _BUCKET_SET = {
     "title": {**TEXT, "description": "A short title (default: the set id)."},

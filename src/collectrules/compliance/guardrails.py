@@ -37,6 +37,27 @@ The rule kinds:
     Once the limitation period (``years`` from the due date, restarted by the
     ``restarted_by`` events) has run, never sue or threaten suit. It also gives the
     ``time_barred`` fact, which remedy rules read to block ``litigate``.
+``conduct``
+    The conduct a channel calls for (CH-PHONE, CH-LETTER, CH-VISIT, CH-LAW): each
+    contact on the rule's channels carries the rule's ``conditions``.
+``visit_arranged``
+    A field visit only when arranged in advance (CH-VISIT): a ``visit_arranged`` event
+    after the last visit, and before the contact.
+``threatened_staff``
+    After violence or threats against staff (E-THREAT), the threatened staff make no
+    field visit on the case; the threat calls for a record, an obligation satisfied by
+    an ``emergency_reported`` event within ``hours`` of the threat.
+``contact_record``
+    Keep a complete, traceable record of every collection activity (CONDUCT: 催收记录):
+    an obligation that every contact attempt and visit carries an outcome and a note,
+    each within ``hours`` of it.
+``product_channels``
+    Cases of the rule's ``products`` are contacted only on its ``allowed`` channels
+    (CARD: phone, email, SMS, online platforms).
+``credit_bureau``
+    For the rule's ``products``, report the repayment status to the credit bureau
+    (CARD): an obligation due ``days`` after the first overdue day, satisfied by a
+    ``credit_bureau_reported`` event.
 
 The history is the case's prior contact events; only events strictly before the
 contact's instant count. An event without a ``party`` is taken as a contact with the
@@ -63,7 +84,7 @@ from collectrules.calendars import BusinessCalendar, ContactHours
 from collectrules.compliance._packs import Figure, PackReader, start_of_local_day
 from collectrules.conditions import FieldSpec, FieldType, Scalar
 from collectrules.errors import FieldProblem, InputError, PolicyError, did_you_mean, quote
-from collectrules.model.case import Case, ContactOutcome, Event, EventKind
+from collectrules.model.case import Case, ContactOutcome, Event, EventKind, Product
 from collectrules.model.limits import MAX_EVENTS, MAX_KIND_LENGTH
 from collectrules.model.time import require_aware, require_case
 from collectrules.policy import Policy, load_policy
@@ -101,6 +122,8 @@ class ContactChannel(enum.StrEnum):
     APP = "app"
     LETTER = "letter"
     VISIT = "visit"
+    LAWYER_LETTER = "lawyer_letter"
+    COURT = "court"
 
 
 class Party(enum.StrEnum):
@@ -143,6 +166,12 @@ class RuleKind(enum.StrEnum):
     ELECTRONIC_OPT_OUT = "electronic_opt_out"
     VALIDATION_NOTICE = "validation_notice"
     TIME_BARRED = "time_barred"
+    CONDUCT = "conduct"
+    VISIT_ARRANGED = "visit_arranged"
+    THREATENED_STAFF = "threatened_staff"
+    CONTACT_RECORD = "contact_record"
+    PRODUCT_CHANNELS = "product_channels"
+    CREDIT_BUREAU = "credit_bureau"
 
 
 #: Channels whose messages are electronic.
@@ -195,6 +224,17 @@ def _to_purpose(value: object) -> Purpose:
     return _enum(Purpose, "purpose", value)  # type: ignore[no-any-return]
 
 
+def _optional_staff(value: object) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip() or len(value) > MAX_KIND_LENGTH:
+        msg = (
+            f"expected a non-empty name of at most {MAX_KIND_LENGTH} characters, got {quote(value)}"
+        )
+        raise InputError([FieldProblem("staff", msg)], subject="contact")
+    return value
+
+
 def _aware(value: object) -> pendulum.DateTime:
 
     try:
@@ -212,7 +252,7 @@ class Contact:
     ``purpose`` says why a third party is contacted; ``consent`` that the debtor
     consented to this time; ``opt_out`` whether an electronic message carries an
     opt-out (``None``: not yet written); ``mentions_suit`` that the message mentions a
-    suit.
+    suit; ``staff`` names the member of staff who makes it (E-THREAT).
     """
 
     channel: ContactChannel = attrs.field(converter=_to_channel)
@@ -222,10 +262,11 @@ class Contact:
     consent: bool = False
     opt_out: bool | None = None
     mentions_suit: bool = False
+    staff: str | None = attrs.field(default=None, converter=_optional_staff)
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain data."""
-        return {
+        """Plain data (``staff`` only when named)."""
+        out: dict[str, Any] = {
             "channel": self.channel.value,
             "party": self.party.value,
             "at": self.at.isoformat(),
@@ -234,6 +275,9 @@ class Contact:
             "opt_out": self.opt_out,
             "mentions_suit": self.mentions_suit,
         }
+        if self.staff is not None:
+            out["staff"] = self.staff
+        return out
 
 
 @attrs.frozen
@@ -759,6 +803,220 @@ class TimeBarRule(_Rule):
         return self.reason_for(ReasonEffect.CONDITION, f"{what}: do not sue or threaten suit")
 
 
+@attrs.frozen(kw_only=True)
+class ConductRule(_Rule):
+    """The conduct a channel calls for: every contact on it carries the ``conditions``."""
+
+    conditions: tuple[str, ...]
+
+    def assess(self, ctx: _Ctx) -> Reason | None:
+        terms = "; ".join(self.conditions)
+        return self.reason_for(
+            ReasonEffect.CONDITION, f"a {ctx.contact.channel.value} contact: {terms}"
+        )
+
+
+@attrs.frozen(kw_only=True)
+class VisitArrangedRule(_Rule):
+    """A field visit only when arranged in advance, after the last visit."""
+
+    def assess(self, ctx: _Ctx) -> Reason | None:
+        party = ctx.contact.party.value
+        prior = [e for e in ctx.prior() if _party(e) == party]
+        last_visit = max((e.at for e in prior if e.kind is EventKind.VISIT), default=None)
+        arranged = [
+            e
+            for e in prior
+            if e.kind is EventKind.VISIT_ARRANGED and (last_visit is None or e.at > last_visit)
+        ]
+        if arranged:
+            return self.reason_for(
+                ReasonEffect.ALLOW,
+                f"the visit to the {party} was arranged on {ctx.fmt(arranged[-1].at)}",
+            )
+        since = "" if last_visit is None else f" since the last visit on {ctx.fmt(last_visit)}"
+        return self.reason_for(
+            ReasonEffect.BLOCK,
+            f"no visit_arranged event with the {party}{since}: a visit is lawful only when "
+            "arranged in advance",
+        )
+
+
+def _threats(events: Iterable[Event], before: dt.datetime) -> tuple[Event, ...]:
+    return tuple(e for e in events if e.kind is EventKind.THREAT_TO_STAFF and e.at < before)
+
+
+@attrs.frozen(kw_only=True)
+class ThreatenedStaffRule(_Rule):
+    """After a threat to staff, no visit by the threatened staff; the threat is recorded."""
+
+    hours: Figure
+
+    def figures(self) -> tuple[tuple[str, Figure], ...]:
+        return (("hours", self.hours),)
+
+    def assess(self, ctx: _Ctx) -> Reason | None:
+        threats = _threats(ctx.history, ctx.contact.at)
+        if not threats:
+            return self.reason_for(ReasonEffect.ALLOW, "no threat to staff on record")
+        unnamed = [e for e in threats if e.staff is None]
+        named = sorted({e.staff for e in threats if e.staff is not None})
+        staff = ctx.contact.staff
+        if unnamed:
+            return self.reason_for(
+                ReasonEffect.BLOCK,
+                f"staff were threatened on {ctx.fmt(unnamed[-1].at)} and the record names no "
+                "one: no field visit on this case",
+            )
+        who = ", ".join(named)
+        if staff is None:
+            return self.reason_for(
+                ReasonEffect.CONDITION,
+                f"staff were threatened: the visit must not be made by {who}",
+            )
+        if staff in named:
+            return self.reason_for(
+                ReasonEffect.BLOCK,
+                f"{staff} was threatened on this case: no field visit by {staff}",
+            )
+        return self.reason_for(
+            ReasonEffect.CONDITION, f"{who} were threatened on this case; {staff} was not"
+        )
+
+    def records(self, ctx: _Ctx) -> tuple[Reason, ...]:
+        """The record each threat calls for: a report to the supervisor within ``hours``."""
+        out: list[Reason] = []
+        prior = ctx.prior()
+        for threat in _threats(ctx.history, ctx.contact.at):
+            due = pendulum.instance(threat.at).in_timezone(ctx.zone).add(hours=self.hours.as_int)
+            reported = [
+                e for e in prior if e.kind is EventKind.EMERGENCY_REPORTED and e.at >= threat.at
+            ]
+            what = f"the threat to staff on {ctx.fmt(threat.at)}"
+            if reported:
+                out.append(
+                    self.reason_for(
+                        ReasonEffect.ALLOW, f"{what} was reported on {ctx.fmt(reported[0].at)}"
+                    )
+                )
+                continue
+            late = "; it is overdue" if ctx.contact.at > due else ""
+            out.append(
+                self.reason_for(
+                    ReasonEffect.OBLIGATION,
+                    f"record {what} and report it to the supervisor within "
+                    f"{self.hours.describe()} hours: by {due.isoformat()}{late}",
+                    due=due,
+                )
+            )
+        return tuple(out)
+
+
+_RECORDED = frozenset({EventKind.CONTACT_ATTEMPT, EventKind.VISIT})
+
+
+@attrs.frozen(kw_only=True)
+class ContactRecordRule(_Rule):
+    """Every contact attempt and visit carries an outcome and a note (催收记录)."""
+
+    hours: Figure
+
+    def figures(self) -> tuple[tuple[str, Figure], ...]:
+        return (("hours", self.hours),)
+
+    def assess(self, ctx: _Ctx) -> Reason | None:
+        return self.reason_for(
+            ReasonEffect.CONDITION, "record this contact's outcome and a note of it"
+        )
+
+    def status(self, ctx: _Ctx) -> Reason:
+        """The record-keeping duty at the context's instant."""
+        missing = [
+            e
+            for e in ctx.prior()
+            if e.kind in _RECORDED and (e.outcome is None or not (e.note or "").strip())
+        ]
+        if not missing:
+            return self.reason_for(
+                ReasonEffect.ALLOW, "every contact attempt and visit has an outcome and a note"
+            )
+        first = missing[0]
+        due = pendulum.instance(first.at).in_timezone(ctx.zone).add(hours=self.hours.as_int)
+        listed = ", ".join(f"{e.kind.value} on {ctx.fmt(e.at)}" for e in missing[:5])
+        more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
+        late = "; it is overdue" if ctx.contact.at > due else ""
+        return self.reason_for(
+            ReasonEffect.OBLIGATION,
+            f"{len(missing)} contact(s) lack an outcome or a note ({listed}{more}): record "
+            f"each within {self.hours.describe()} hours of it, the first by {due.isoformat()}"
+            f"{late}",
+            due=due,
+        )
+
+
+@attrs.frozen(kw_only=True)
+class ProductChannelsRule(_Rule):
+    """Cases of ``products`` are contacted only on the ``allowed`` channels."""
+
+    products: frozenset[Product]
+    allowed: frozenset[ContactChannel]
+
+    def assess(self, ctx: _Ctx) -> Reason | None:
+        product = ctx.case.product
+        if product not in self.products:
+            return None
+        channel = ctx.contact.channel
+        names = ", ".join(sorted(c.value for c in self.allowed))
+        if channel in self.allowed:
+            return self.reason_for(
+                ReasonEffect.ALLOW, f"{channel.value} is a channel of {product} cases"
+            )
+        return self.reason_for(
+            ReasonEffect.BLOCK,
+            f"{product} cases are contacted by {names}, not by {channel.value}",
+        )
+
+
+@attrs.frozen(kw_only=True)
+class CreditBureauRule(_Rule):
+    """Report the repayment status of ``products`` cases to the credit bureau."""
+
+    products: frozenset[Product]
+    days: Figure
+
+    def figures(self) -> tuple[tuple[str, Figure], ...]:
+        return (("days", self.days),)
+
+    def assess(self, ctx: _Ctx) -> Reason | None:
+        return None
+
+    def status(self, ctx: _Ctx) -> Reason | None:
+        """The reporting duty at the context's instant, for a case of ``products``."""
+        case = ctx.case
+        if case.product not in self.products or case.overdue_amount <= 0:
+            return None
+        start = ctx.day_start(case.due_date + dt.timedelta(days=1))
+        if ctx.contact.at < start:
+            return None
+        reported = [
+            e for e in ctx.prior() if e.kind is EventKind.CREDIT_BUREAU_REPORTED and e.at >= start
+        ]
+        if reported:
+            return self.reason_for(
+                ReasonEffect.ALLOW,
+                f"the repayment status was reported to the credit bureau on "
+                f"{ctx.fmt(reported[-1].at)}",
+            )
+        due = start.add(days=self.days.as_int)
+        late = "; it is overdue" if ctx.contact.at > due else ""
+        return self.reason_for(
+            ReasonEffect.OBLIGATION,
+            f"report the repayment status to the credit bureau within {self.days.describe()} "
+            f"days of the first overdue day: by {due.isoformat()}{late}",
+            due=due,
+        )
+
+
 Rule: TypeAlias = (
     HoursRule
     | UnansweredRule
@@ -769,6 +1027,12 @@ Rule: TypeAlias = (
     | OptOutRule
     | ValidationNoticeRule
     | TimeBarRule
+    | ConductRule
+    | VisitArrangedRule
+    | ThreatenedStaffRule
+    | ContactRecordRule
+    | ProductChannelsRule
+    | CreditBureauRule
 )
 
 
@@ -834,15 +1098,24 @@ KIND_KEYS: Mapping[RuleKind, tuple[str, ...]] = {
     RuleKind.ELECTRONIC_OPT_OUT: (),
     RuleKind.VALIDATION_NOTICE: ("days", "business_days", "calendar"),
     RuleKind.TIME_BARRED: ("years", "restarted_by"),
+    RuleKind.CONDUCT: ("conditions",),
+    RuleKind.VISIT_ARRANGED: (),
+    RuleKind.THREATENED_STAFF: ("hours",),
+    RuleKind.CONTACT_RECORD: ("hours",),
+    RuleKind.PRODUCT_CHANNELS: ("products", "allowed"),
+    RuleKind.CREDIT_BUREAU: ("products", "days"),
 }
 _ALL_CHANNELS = tuple(ContactChannel)
-_NOT_LETTER = tuple(c for c in ContactChannel if c is not ContactChannel.LETTER)
+_WRITTEN = frozenset({ContactChannel.LETTER, ContactChannel.LAWYER_LETTER, ContactChannel.COURT})
+_NOT_LETTER = tuple(c for c in ContactChannel if c not in _WRITTEN)
 _DEFAULT_CHANNELS: Mapping[RuleKind, tuple[ContactChannel, ...]] = {
     RuleKind.HOURS: _NOT_LETTER,
     RuleKind.UNANSWERED_PER_DAY: (ContactChannel.PHONE,),
     RuleKind.CALLS_IN_WINDOW: (ContactChannel.PHONE,),
     RuleKind.QUIET_AFTER_CONVERSATION: (ContactChannel.PHONE,),
     RuleKind.ELECTRONIC_OPT_OUT: tuple(sorted(ELECTRONIC_CHANNELS)),
+    RuleKind.VISIT_ARRANGED: (ContactChannel.VISIT,),
+    RuleKind.THREATENED_STAFF: (ContactChannel.VISIT,),
 }
 _DEFAULT_PARTIES: Mapping[RuleKind, tuple[Party, ...]] = {
     RuleKind.THIRD_PARTY: tuple(sorted(THIRD_PARTIES)),
@@ -1034,6 +1307,49 @@ def _parse_rule(
                     )
         if days is not None:
             rule = ValidationNoticeRule(**common, days=days, calendar=calendar)
+    elif kind is RuleKind.CONDUCT:
+        conditions = reader.texts(table, "conditions", path, rule_id=rule_id)
+        if not conditions:
+            reader.fail(f"{path}.conditions", "expected at least one condition", rule_id=rule_id)
+        rule = ConductRule(**common, conditions=conditions)
+    elif kind is RuleKind.VISIT_ARRANGED:
+        rule = VisitArrangedRule(**common)
+    elif kind is RuleKind.THREATENED_STAFF:
+        within = fig("hours", "int", minimum=0, maximum=8784)
+        if within is not None:
+            rule = ThreatenedStaffRule(**common, hours=within)
+    elif kind is RuleKind.CONTACT_RECORD:
+        within = fig("hours", "int", minimum=0, maximum=8784)
+        if within is not None:
+            rule = ContactRecordRule(**common, hours=within)
+    elif kind in (RuleKind.PRODUCT_CHANNELS, RuleKind.CREDIT_BUREAU):
+        if "products" not in table:
+            reader.fail(f"{path}.products", "required", rule_id=rule_id, key="products")
+        products = frozenset(
+            Product(p)
+            for p in reader.choices(
+                table, "products", path, [p.value for p in Product], default=(), rule_id=rule_id
+            )
+        )
+        if kind is RuleKind.PRODUCT_CHANNELS:
+            if "allowed" not in table:
+                reader.fail(f"{path}.allowed", "required", rule_id=rule_id, key="allowed")
+            allowed = frozenset(
+                ContactChannel(c)
+                for c in reader.choices(
+                    table,
+                    "allowed",
+                    path,
+                    [c.value for c in ContactChannel],
+                    default=(),
+                    rule_id=rule_id,
+                )
+            )
+            rule = ProductChannelsRule(**common, products=products, allowed=allowed)
+        else:
+            days = fig("days", "int", minimum=0, maximum=366)
+            if days is not None:
+                rule = CreditBureauRule(**common, products=products, days=days)
     else:
         years = fig("years", "int", minimum=1, maximum=100)
         kinds = reader.choices(
@@ -1158,10 +1474,11 @@ class Guardrails:
         opt_out: bool | None = None,
         mentions_suit: bool = False,
         horizon_days: int = 400,
+        staff: str | None = None,
     ) -> pendulum.DateTime | None:
         """The earliest instant at or after ``after`` at which the contact is allowed.
 
-        ``purpose``, ``consent``, ``opt_out`` and ``mentions_suit`` describe the contact
+        ``purpose``, ``consent``, ``opt_out``, ``mentions_suit`` and ``staff`` describe the contact
         as :class:`Contact` does, so that the answer is for the same contact that
         ``check`` was asked about. ``None`` when no time within ``horizon_days`` helps (a
         third party while the debtor can be reached, a purpose that is never allowed, a
@@ -1188,6 +1505,7 @@ class Guardrails:
             consent=consent,
             opt_out=opt_out,
             mentions_suit=mentions_suit,
+            staff=staff,
         )
         horizon = first.at.add(days=horizon_days)
         at = first.at
@@ -1210,13 +1528,23 @@ class Guardrails:
     def obligations(
         self, case: Case, *, as_of: dt.datetime | str, history: Iterable[Event] | None = None
     ) -> tuple[Reason, ...]:
-        """What the lender must do and by when (the validation notice), at ``as_of``."""
+        """What the lender must do and by when, at ``as_of``: the validation notice, the
+        record of every contact (催收记录), the record of a threat to staff, the report
+        to the credit bureau; each with its state (an ``allow`` reason once met)."""
 
         when = require_aware(as_of)
         events = _history(require_case(case), history)
+        ctx = _Ctx(case, Contact(ContactChannel.LETTER, Party.DEBTOR, when), events)
         out: list[Reason] = []
         for rule in self.section.rules:
             if isinstance(rule, ValidationNoticeRule):
-                ctx = _Ctx(case, Contact(ContactChannel.LETTER, Party.DEBTOR, when), events)
                 out.append(rule.status(ctx, include_contact=False))
+            elif isinstance(rule, ContactRecordRule):
+                out.append(rule.status(ctx))
+            elif isinstance(rule, ThreatenedStaffRule):
+                out.extend(rule.records(ctx))
+            elif isinstance(rule, CreditBureauRule):
+                found = rule.status(ctx)
+                if found is not None:
+                    out.append(found)
         return tuple(out)

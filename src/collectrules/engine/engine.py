@@ -18,6 +18,7 @@ from typing import Any, Literal
 
 import attrs
 
+from collectrules.assets.checklist import AssetPlan, asset_plan_of
 from collectrules.conditions import MONEY_SCALE, FieldType
 from collectrules.engine import _durable
 from collectrules.engine.compiled import (
@@ -48,6 +49,7 @@ from collectrules.operations.worklist import PlannedCase, RowFailure, Worklist
 from collectrules.policy import Policy, load_policy
 from collectrules.policy.derive import Derived, UnknownSignals, derive
 from collectrules.timeline.evaluate import Timeline, build_timeline
+from collectrules.timeline.urgency import Urgency, urgency_of
 
 __all__ = [
     "MONEY_EXPONENT",
@@ -238,6 +240,28 @@ class Engine:
             except Exception as exc:  # one row's failure must not stop the others
                 message = f"internal error: {type(exc).__name__}: {str(exc)[:300]}"
                 yield RowFailure(index, case_id, EngineError(message))
+
+    def urgency(self, case: Case, *, as_of: dt.datetime | str) -> Urgency:
+        """How urgent ``case`` is at ``as_of``, from its timeline: ``Urgency.key`` sorts
+        a worklist most urgent first (breached, hard limit, emergency, amount at risk).
+
+        See :mod:`collectrules.timeline.urgency`; the policy needs a ``[timeline]`` section.
+        """
+        return urgency_of(self.timeline(case, as_of=as_of), case)
+
+    def asset_plan(self, case: Case, *, as_of: dt.datetime | str) -> AssetPlan:
+        """The asset checklist of ``case`` at ``as_of`` (DOMAIN.md §9).
+
+        It lists the policy's asset classes, the sources to ask for each and what each
+        needs, with the assets found so far, when the decision at ``as_of`` allows one
+        of the ``[assets]`` section's remedies (``litigate``, ``investigate_assets``);
+        otherwise ``applies`` is false and ``reason`` says why. The policy needs an
+        ``[assets]`` section.
+        """
+        when = require_aware(as_of)
+        decision = self.decide(case, as_of=when)
+        blocked = {b.remedy: b.reason for b in decision.blocked}
+        return asset_plan_of(case, decision.as_of, self.policy, decision.allowed_remedies, blocked)
 
     def session(self, case: Case) -> CaseSession:
         """A stateful session for ``case``: assert and retract facts, decide again."""

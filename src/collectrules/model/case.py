@@ -145,6 +145,29 @@ class EventKind(enum.StrEnum):
     COMMITMENT_SIGNED = "commitment_signed"
     REFUSED_DISPOSAL = "refused_disposal"
     RETRACTION = "retraction"
+    # -- emergencies (DOMAIN.md §10), their escalation plan, channels and assets (§8, §9)
+    #: E-REFUSE: the customer refuses to pay.
+    EMERGENCY_REFUSAL = "emergency_refusal"
+    #: E-ABSCOND: the customer absconds (prolonged unreachability derives it too).
+    ABSCONDED = "absconded"
+    #: E-LITIGATION: a court proceeding started by the debtor or a third party.
+    COURT_PROCEEDING = "court_proceeding"
+    #: E-AGREEMENT-END: a collection agreement ends because the customer cannot pay.
+    AGREEMENT_ENDED = "agreement_ended"
+    #: E-THREAT: violence or threats against collection staff (``staff`` names them).
+    THREAT_TO_STAFF = "threat_to_staff"
+    #: The emergency was reported to the supervisor.
+    EMERGENCY_REPORTED = "emergency_reported"
+    #: The supervisor's meeting on the emergency was held and named a person responsible.
+    EMERGENCY_MEETING = "emergency_meeting"
+    #: The decision whether to escalate to legal was taken.
+    ESCALATION_DECIDED = "escalation_decided"
+    #: A field visit was arranged in advance with the debtor (CH-VISIT).
+    VISIT_ARRANGED = "visit_arranged"
+    #: An asset of the debtor was found (``asset_class`` and ``amount``, its estimated value).
+    ASSET_FOUND = "asset_found"
+    #: The repayment status was reported to the credit bureau (CARD).
+    CREDIT_BUREAU_REPORTED = "credit_bureau_reported"
 
 
 class ContactOutcome(enum.StrEnum):
@@ -162,6 +185,7 @@ EVENT_REQUIRED_FIELDS: Mapping[EventKind, tuple[str, ...]] = {
     EventKind.PAYMENT: ("amount",),
     EventKind.CONTACT_ATTEMPT: ("outcome",),
     EventKind.PROMISE_MADE: ("promised_date", "amount"),
+    EventKind.ASSET_FOUND: ("asset_class", "amount"),
 }
 
 #: The signal kinds that the default policy knows, by dimension and polarity.
@@ -441,6 +465,11 @@ class Event:
     party: str | None = attrs.field(default=None, validator=_text_validator(MAX_KIND_LENGTH))
     note: str | None = attrs.field(default=None, validator=_text_validator(MAX_TEXT_LENGTH))
     retracts: str | None = attrs.field(default=None, validator=_text_validator(MAX_KIND_LENGTH))
+    #: The member of staff the event concerns: the collector threatened (E-THREAT), or
+    #: the one who made a contact attempt or visit.
+    staff: str | None = attrs.field(default=None, validator=_text_validator(MAX_KIND_LENGTH))
+    #: The class of an asset found (``asset_found``): see ``collectrules.assets``.
+    asset_class: str | None = attrs.field(default=None, validator=_text_validator(MAX_KIND_LENGTH))
 
     def __attrs_post_init__(self) -> None:
         missing = [
@@ -859,6 +888,8 @@ class _EventIn:
     party: _Kind | None = None
     note: str | None = None
     retracts: str | None = None
+    staff: _Kind | None = None
+    asset_class: _Kind | None = None
 
 
 @attrs.frozen

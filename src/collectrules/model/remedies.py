@@ -21,7 +21,9 @@ import attrs
 
 __all__ = [
     "CATEGORY_QUADRANTS",
+    "CHANNELS",
     "COERCIVE_REMEDIES",
+    "REMEDY_CHANNELS",
     "STANDARD_REMEDIES",
     "Remedy",
     "RemedyCategory",
@@ -36,7 +38,9 @@ class Remedy(enum.StrEnum):
     ``claim_guarantor`` is the lawful demand on a guarantor within the guarantee period
     (CN-GUARANTEE-PERIOD): a claim, not pressure, so it is open to every quadrant while
     the period runs. ``pressure_guarantor`` is pressure on the debtor through the
-    guarantor, kept out of Q1 and Q2 (Q12-NO-THREATS).
+    guarantor, kept out of Q1 and Q2 (Q12-NO-THREATS). ``preserve_assets`` is the
+    court's preservation of assets found (S-SEV: legal deterrence, suit and asset
+    preservation).
     """
 
     REMIND = "remind"
@@ -59,6 +63,7 @@ class Remedy(enum.StrEnum):
     GRACE_PERIOD = "grace_period"
     FORBEAR = "forbear"
     VISIT = "visit"
+    PRESERVE_ASSETS = "preserve_assets"
 
     @property
     def label_en(self) -> str:
@@ -74,6 +79,11 @@ class Remedy(enum.StrEnum):
     def category(self) -> RemedyCategory:
         """The remedy's category."""
         return STANDARD_REMEDIES[self].category
+
+    @property
+    def channel(self) -> str:
+        """The channel the remedy is carried out through (one of :data:`CHANNELS`)."""
+        return REMEDY_CHANNELS[self]
 
 
 class RemedyCategory(enum.StrEnum):
@@ -150,6 +160,7 @@ _STANDARD: dict[Remedy, tuple[str, str, RemedyCategory, bool]] = {
     Remedy.GRACE_PERIOD: ("grace period", "宽限期", _E, False),
     Remedy.FORBEAR: ("forbearance", "宽容措施", _E, False),
     Remedy.VISIT: ("collection visit", "上门催收", _O, False),
+    Remedy.PRESERVE_ASSETS: ("asset preservation", "财产保全", _L, True),
 }
 if set(_STANDARD) != set(Remedy):  # pragma: no cover - a guard for whoever adds one
     missing = ", ".join(sorted(set(Remedy) - set(_STANDARD)))
@@ -171,3 +182,39 @@ def remedy_name(name: str) -> str:
     """``name`` as remedies are held: the :class:`Remedy` member for a standard one,
     the plain string for any other (a policy's own remedy)."""
     return _BY_NAME.get(name, name)
+
+
+#: The channels of DOMAIN.md §8 (CH-*), and ``internal`` for what the lender does
+#: within its own walls (a review, a write-off, a transfer): how a step or remedy is
+#: carried out.
+CHANNELS: tuple[str, ...] = (
+    "phone", "sms", "letter", "email", "visit", "lawyer_letter", "court", "internal",
+)  # fmt: skip
+
+#: The channel of each remedy. Written agreements (an extension, a new plan, a
+#: reduction) are confirmed by letter, in writing signed by both sides (§11); a suit and
+#: asset preservation go through the court (CH-LAW); asking the sources of §9 and
+#: handing a case on are the lender's own work.
+REMEDY_CHANNELS: dict[Remedy, str] = {
+    Remedy.REMIND: "phone",
+    Remedy.EXTEND: "letter",
+    Remedy.REPLAN: "letter",
+    Remedy.RESTRUCTURE: "letter",
+    Remedy.REFINANCE: "internal",
+    Remedy.DISPOSE_ASSETS: "letter",
+    Remedy.NEGOTIATE: "phone",
+    Remedy.PRESSURE_GUARANTOR: "phone",
+    Remedy.CLAIM_GUARANTOR: "lawyer_letter",
+    Remedy.PRESSURE_THIRD_PARTY: "phone",
+    Remedy.LITIGATE: "court",
+    Remedy.INVESTIGATE_ASSETS: "internal",
+    Remedy.OUTSOURCE: "internal",
+    Remedy.TRANSFER: "internal",
+    Remedy.WRITE_OFF: "internal",
+    Remedy.REDUCE: "letter",
+    Remedy.INTERNAL_REVIEW: "internal",
+    Remedy.GRACE_PERIOD: "letter",
+    Remedy.FORBEAR: "letter",
+    Remedy.VISIT: "visit",
+    Remedy.PRESERVE_ASSETS: "court",
+}

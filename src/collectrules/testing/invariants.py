@@ -896,6 +896,7 @@ def _without_facts(witness: Witness) -> Witness:
 
 def _monotonic_findings(search: _Search, policy: Policy, when: dt.datetime) -> list[Counterexample]:
     found: list[Counterexample] = []
+    confirmed: set[tuple[Witness, Witness]] = set()
     group = search.final_group
     if group is None:
         return found
@@ -908,6 +909,12 @@ def _monotonic_findings(search: _Search, policy: Policy, when: dt.datetime) -> l
             problems.append(f"coercive remedies no longer allowed: {', '.join(lost)}")
         if not problems:
             continue
+        # Pairs that differ only in facts a case cannot set (an open emergency, assets
+        # found) are confirmed on the same built cases: confirm each once.
+        plain_pair = (_without_facts(wb), _without_facts(wa))
+        if plain_pair in confirmed:
+            continue
+        confirmed.add(plain_pair)
         fill = search.fill(wb)
         before, after = _case_data(policy, wb, when, fill), _case_data(policy, wa, when, fill)
         if before is None or after is None:

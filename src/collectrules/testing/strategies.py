@@ -25,6 +25,7 @@ from typing import Any
 import pendulum
 from hypothesis import strategies as st
 
+from collectrules.assets.checklist import assets_of
 from collectrules.errors import FieldProblem, InputError, did_you_mean
 from collectrules.model.case import (
     EVENT_REQUIRED_FIELDS,
@@ -234,6 +235,11 @@ def events(
         raise InputError([FieldProblem("kinds", "give at least one event kind")])
     max_age = max(_window(resolved), 0)
     amounts = st.decimals(min_value=Decimal("0.01"), max_value=Decimal(10**6), places=2)
+    # An asset found is of a class the policy's [assets] section lists (DOMAIN.md §9).
+    section = assets_of(resolved)
+    asset_classes = (
+        tuple(section.classes) if section is not None and section.classes else ("movables",)
+    )
 
     @st.composite
     def build(draw: st.DrawFn) -> Event:
@@ -245,6 +251,8 @@ def events(
             extra["amount"] = draw(amounts)
         if "outcome" in needs:
             extra["outcome"] = draw(st.sampled_from(ContactOutcome))
+        if "asset_class" in needs:
+            extra["asset_class"] = draw(st.sampled_from(asset_classes))
         if "promised_date" in needs:
             extra["promised_date"] = at.date() + dt.timedelta(
                 days=draw(st.integers(min_value=0, max_value=60))

@@ -54,6 +54,7 @@ from collectrules.timeline.deadlines import (
     DeadlineStatus,
     legal_deadlines,
 )
+from collectrules.timeline.emergencies import Emergency, emergencies_of, open_emergencies
 from collectrules.timeline.promises import (
     PauseSpan,
     Promise,
@@ -145,6 +146,9 @@ class Step:
     reason: str | None = None
     paused_until: pendulum.DateTime | None = None
     contact_window: ContactWindow | None = None
+    #: For a step an emergency paused or stopped: the status it would have without the
+    #: emergency (what the work displaced by the emergency amounts to; see urgency).
+    held: StepStatus | None = None
 
     @property
     def id(self) -> str:
@@ -210,6 +214,8 @@ class Step:
             "channel": self.channel,
             "owner": self.owner,
             "cites": list(self.cites),
+            # Only for a step an emergency holds up: other steps keep their bytes.
+            **({"held": self.held.value} if self.held is not None else {}),
         }
 
 
@@ -222,6 +228,9 @@ class Timeline:
     ``calendar_warnings`` name each year whose official working days the calendar did
     not have, but which a date of the timeline was computed in, by rule, with the steps
     and deadlines it touched ("calendar CN for 2027 not published; computed by rule").
+    ``emergencies`` are the case's emergencies (DOMAIN.md §10) at ``as_of``; the steps of
+    their escalation plans follow the plan's steps in ``steps``, with ids such as
+    ``threat_to_staff:E-REPORT``.
     """
 
     case_id: str
@@ -237,6 +246,12 @@ class Timeline:
     deadlines: tuple[Deadline, ...]
     promises: tuple[Promise, ...]
     calendar_warnings: tuple[str, ...] = ()
+    emergencies: tuple[Emergency, ...] = ()
+
+    @property
+    def emergency_open(self) -> bool:
+        """Whether an emergency is open at ``as_of``."""
+        return any(e.open for e in self.emergencies)
 
     def step(self, stage_id: str) -> Step:
         """The step of stage ``stage_id``."""
@@ -312,6 +327,9 @@ class Timeline:
                 {"calendar_warnings": list(self.calendar_warnings)}
                 if self.calendar_warnings
                 else {}
+            ),
+            **(
+                {"emergencies": [e.to_dict() for e in self.emergencies]} if self.emergencies else {}
             ),
         }
 
@@ -587,8 +605,9 @@ class _Builder:
             for year, used in sorted(self.unpublished.items())
         )
 
-    def step(self, stage: Stage) -> Step:
-        anchor, waiting = self.anchor(stage)
+    def step(self, stage: Stage, at: pendulum.DateTime | None = None) -> Step:
+        """The step of ``stage``; ``at`` anchors it there instead of at its own anchor."""
+        anchor, waiting = (at, None) if at is not None else self.anchor(stage)
         applies = stage.when.evaluate(self.facts)
         if anchor is None:
             status = StepStatus.UPCOMING if applies else StepStatus.SKIPPED
@@ -660,6 +679,13 @@ def build_timeline(case: Case, *, as_of: dt.datetime | str, policy: Policy) -> T
     for stage in plan.stages if plan is not None else ():
         steps.append(builder.step(stage))
         builder.noting(stage.id)
+    emergencies = _emergencies(case, builder.as_of, policy)
+    if emergencies:
+        steps = [_held(step, emergencies, builder.as_of) for step in steps]
+        for emergency in emergencies:
+            for stage in emergency.spec.stages:
+                steps.append(builder.step(stage, emergency.at))
+                builder.noting(stage.id)
     deadlines = legal_deadlines(case, when, builder.section)
     builder.noting("legal deadlines")
     hours = section.contact_hours
@@ -677,7 +703,43 @@ def build_timeline(case: Case, *, as_of: dt.datetime | str, policy: Policy) -> T
         deadlines=deadlines,
         promises=builder.promises,
         calendar_warnings=builder.calendar_warnings(),
+        emergencies=emergencies,
     )
+
+
+def _emergencies(case: Case, as_of: pendulum.DateTime, policy: Policy) -> tuple[Emergency, ...]:
+    section = emergencies_of(policy)
+    return () if section is None else open_emergencies(case, as_of, section)
+
+
+def _held(step: Step, emergencies: tuple[Emergency, ...], as_of: pendulum.DateTime) -> Step:
+    """``step`` as the emergencies leave it: stopped, paused, or as it was.
+
+    A step done, or skipped by its own condition, stays so. A step on a channel an
+    emergency stops is skipped from the emergency's instant on; one on a channel an open
+    emergency pauses is paused while it is open. ``held`` keeps the status it had.
+    """
+    if step.status in (StepStatus.DONE, StepStatus.SKIPPED):
+        return step
+    channel = step.stage.channel
+    for emergency in emergencies:
+        if channel in emergency.spec.stops:
+            return attrs.evolve(
+                step,
+                status=StepStatus.SKIPPED,
+                held=step.status,
+                reason=f"stopped by the emergency {emergency.describe()}: no {channel.value} "
+                "step after it",
+            )
+    for emergency in emergencies:
+        if emergency.open and channel in emergency.spec.pauses:
+            return attrs.evolve(
+                step,
+                status=StepStatus.PAUSED,
+                held=step.status,
+                reason=f"paused while the emergency {emergency.describe()} is open",
+            )
+    return step
 
 
 # --------------------------------------------------------------------------- state facts
@@ -781,8 +843,11 @@ def _step_facts(
     if plan is not None:
         # The statuses do not depend on the contact windows: they are left out.
         builder = _Builder(case, as_of, policy, section, facts, windows=False)
+        emergencies = _emergencies(case, builder.as_of, policy) if case.events else ()
         for stage in plan.stages:
             step = builder.step(stage)
+            if emergencies:
+                step = _held(step, emergencies, builder.as_of)
             out[step_field(stage.id)] = step.status.value
             counts[step.status] += 1
             if stage.remedy is not None and step.status in ACTIONABLE:

@@ -82,6 +82,8 @@ class Channel(enum.StrEnum):
     EMAIL = "email"
     LETTER = "letter"
     VISIT = "visit"
+    LAWYER_LETTER = "lawyer_letter"
+    COURT = "court"
     REPORT = "report"
     PLAN = "plan"
     LEGAL = "legal"
