@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import functools
 import operator
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Protocol, TypeVar
 
 import attrs
 import polars as pl
@@ -253,23 +253,38 @@ def _layer(layer: Layer, names: Sequence[str]) -> tuple[pl.Expr, pl.Expr]:
     return value, bad
 
 
-def _remedies(
-    policy: Policy, names: Sequence[str]
-) -> tuple[list[tuple[pl.Expr, str]], list[tuple[pl.Expr, str]]]:
-    """The allowed and blocked remedies as list parts, in the order of the policy's remedy
-    catalogue."""
-    grants: dict[str, list[pl.Expr]] = {}
-    blocks: dict[str, list[pl.Expr]] = {}
+class _Flag(Protocol):
+    """A boolean column of either engine: a Polars expression or a Spark column."""
+
+    def __and__(self, other: Any, /) -> Any: ...
+    def __invert__(self) -> Any: ...
+
+
+E = TypeVar("E", bound=_Flag)
+
+
+def remedy_flags(
+    policy: Policy,
+    names: Sequence[str],
+    col: Callable[[str], E],
+    any_of: Callable[[Sequence[E]], E],
+) -> tuple[list[tuple[E, str]], list[tuple[E, str]]]:
+    """The allowed and blocked remedies as (flag, remedy) pairs, in the order of the
+    policy's remedy catalogue: one flag per remedy from the columns ``names`` of the
+    remedy rules, with the policy's conflict rule applied. ``col`` and ``any_of`` make
+    the columns of one engine (Polars here, Spark in :mod:`collectrules.spark`)."""
+    grants: dict[str, list[E]] = {}
+    blocks: dict[str, list[E]] = {}
     for rule, name in zip(policy.remedy_rules, names, strict=True):
         target = blocks if rule.effect is RemedyEffect.BLOCK else grants
         for remedy in rule.remedies:
-            target.setdefault(remedy, []).append(pl.col(name))
-    allowed: list[tuple[pl.Expr, str]] = []
-    blocked: list[tuple[pl.Expr, str]] = []
+            target.setdefault(remedy, []).append(col(name))
+    allowed: list[tuple[E, str]] = []
+    blocked: list[tuple[E, str]] = []
     allow_wins = policy.conflict is ConflictRule.ALLOW_WINS
     for remedy in policy.remedies:  # the catalogue's order: standard, then the policy's own
-        granted = _any(grants.get(remedy, []))
-        barred = _any(blocks.get(remedy, []))
+        granted = any_of(grants.get(remedy, []))
+        barred = any_of(blocks.get(remedy, []))
         if remedy in grants:
             keep = granted if allow_wins or remedy not in blocks else granted & ~barred
             allowed.append((keep, str(remedy)))
@@ -277,6 +292,13 @@ def _remedies(
             keep = barred if not allow_wins or remedy not in grants else barred & ~granted
             blocked.append((keep, str(remedy)))
     return allowed, blocked
+
+
+def _remedies(
+    policy: Policy, names: Sequence[str]
+) -> tuple[list[tuple[pl.Expr, str]], list[tuple[pl.Expr, str]]]:
+    """The allowed and blocked remedies as list parts (see :func:`remedy_flags`)."""
+    return remedy_flags(policy, names, pl.col, _any)
 
 
 def compile_frame(policy: Policy) -> CompiledFrame:

@@ -35,7 +35,12 @@ from collectrules.timeline.stages import TimelineSection
 __all__ = ["KNOWN_SECTIONS", "SectionKeys", "section_keys"]
 
 #: The sections whose inputs this module knows.
-KNOWN_SECTIONS = frozenset({"clauses", "timeline", "regulation", "guardrails", "buckets", "money"})
+#: The sections whose results on a case without events depend only on the key. The
+#: emergencies and assets sections read events alone (an emergency, a contact attempt,
+#: an asset found): on such a case they give their constant facts, from the key's case.
+KNOWN_SECTIONS = frozenset(
+    {"clauses", "timeline", "regulation", "guardrails", "buckets", "money", "emergencies", "assets"}
+)
 
 _BASE_KEY = (
     "product",

@@ -31,8 +31,9 @@ from collectrules.conditions import (
 )
 from collectrules.conditions.python import compile_condition
 from collectrules.errors import EngineError
+from collectrules.frame._compile import remedy_flags
 from collectrules.model.decision import Quadrant
-from collectrules.policy import ConflictRule, HitPolicy, Layer, Policy, RemedyEffect
+from collectrules.policy import HitPolicy, Layer, Policy
 
 __all__ = ["SparkCompiled", "compile_spark", "condition_column"]
 
@@ -188,25 +189,8 @@ def _layer(layer: Layer, names: Sequence[str]) -> tuple[Column, Column]:
 def _remedies(
     policy: Policy, names: Sequence[str]
 ) -> tuple[list[tuple[Column, str]], list[tuple[Column, str]]]:
-    grants: dict[str, list[Column]] = {}
-    blocks: dict[str, list[Column]] = {}
-    for rule, name in zip(policy.remedy_rules, names, strict=True):
-        target = blocks if rule.effect is RemedyEffect.BLOCK else grants
-        for remedy in rule.remedies:
-            target.setdefault(remedy, []).append(F.col(name))
-    allowed: list[tuple[Column, str]] = []
-    blocked: list[tuple[Column, str]] = []
-    allow_wins = policy.conflict is ConflictRule.ALLOW_WINS
-    for remedy in policy.remedies:  # the catalogue's order: standard, then the policy's own
-        granted = _any(grants.get(remedy, []))
-        barred = _any(blocks.get(remedy, []))
-        if remedy in grants:
-            keep = granted if allow_wins or remedy not in blocks else granted & ~barred
-            allowed.append((keep, str(remedy)))
-        if remedy in blocks:
-            keep = barred if not allow_wins or remedy not in grants else barred & ~granted
-            blocked.append((keep, str(remedy)))
-    return allowed, blocked
+    """The allowed and blocked remedies as flags (see :func:`remedy_flags`)."""
+    return remedy_flags(policy, names, F.col, _any)
 
 
 def compile_spark(policy: Policy) -> SparkCompiled:
