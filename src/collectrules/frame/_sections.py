@@ -32,7 +32,7 @@ from collectrules.policy import Policy
 from collectrules.timeline.evaluate import promise_rules, timeline_facts
 from collectrules.timeline.stages import TimelineSection
 
-__all__ = ["KNOWN_SECTIONS", "SectionKeys", "section_keys"]
+__all__ = ["KNOWN_SECTIONS", "SectionKeys", "core_names", "section_keys"]
 
 #: The sections whose inputs this module knows.
 #: The sections whose results on a case without events depend only on the key. The
@@ -181,6 +181,26 @@ def _constants(policy: Policy, as_of: pendulum.DateTime) -> dict[str, Any]:
         timezone="UTC",
     )
     return timeline_facts(blank, as_of, promise_rules(policy))
+
+
+def core_names(policy: Policy) -> tuple[str, ...]:
+    """The core facts the columns derive for every row: the key's columns come from them."""
+    names = [
+        "dpd",
+        "product",
+        "currency",
+        "principal",
+        "overdue_amount",
+        "guarantors",
+        "has_maturity_date",
+        "days_to_maturity",
+        "debtor_contacted",
+    ]
+    for kind, spec in policy.signals.items():
+        names.append(kind)
+        if spec.measured:
+            names.append(f"has_{kind}")
+    return tuple(names)
 
 
 def section_keys(

@@ -27,7 +27,7 @@ from collectrules.frame._inputs import (
     check_cases,
     check_signals,
 )
-from collectrules.frame._sections import SectionKeys, section_keys
+from collectrules.frame._sections import SectionKeys, core_names, section_keys
 from collectrules.io.arrow import plain
 from collectrules.model.case import zone
 from collectrules.model.time import local_midnight, require_aware
@@ -232,7 +232,7 @@ def decide_rows(
     if cured.height:
         reasons["a cure beside a negative sign"] = cured.height
         reasons_rows.append(cured)
-    keys = _core_names(policy)
+    keys = core_names(policy)
     if sections is None:
         sections = section_keys(policy, when, keys)
     known = sections is not None
@@ -287,26 +287,7 @@ def decide_rows(
 def section_plan(policy: Policy, as_of: pendulum.DateTime) -> SectionKeys | None:
     """How ``policy``'s sections are evaluated per key at ``as_of``; pass it to every
     :func:`decide_rows` of one run so that a key is evaluated once per run."""
-    return section_keys(policy, as_of, _core_names(policy))
-
-
-def _core_names(policy: Policy) -> tuple[str, ...]:
-    names = [
-        "dpd",
-        "product",
-        "currency",
-        "principal",
-        "overdue_amount",
-        "guarantors",
-        "has_maturity_date",
-        "days_to_maturity",
-        "debtor_contacted",
-    ]
-    for kind, spec in policy.signals.items():
-        names.append(kind)
-        if spec.measured:
-            names.append(f"has_{kind}")
-    return tuple(names)
+    return section_keys(policy, as_of, core_names(policy))
 
 
 def _local_dates(zones: Sequence[str], when: pendulum.DateTime) -> dict[str, dt.date]:

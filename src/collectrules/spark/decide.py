@@ -24,8 +24,8 @@ from pyspark.sql import types as T
 from collectrules.batch.compact import FIELDS, compact_row
 from collectrules.engine import Engine
 from collectrules.errors import CollectRulesError, FieldProblem, InputError
-from collectrules.frame._inputs import valid_zones
-from collectrules.frame._sections import SectionKeys, section_keys
+from collectrules.frame._inputs import CASE_COLUMNS, valid_zones
+from collectrules.frame._sections import SectionKeys, core_names, section_keys
 from collectrules.io.arrow import plain
 from collectrules.model.case import Product, zone
 from collectrules.model.limits import (
@@ -61,18 +61,6 @@ COMPACT_SPARK_SCHEMA = T.StructType(
     ]
 )
 
-_CASE_COLUMNS = (
-    "case_id",
-    "product",
-    "currency",
-    "principal",
-    "overdue_amount",
-    "due_date",
-    "timezone",
-    "maturity_date",
-    "sicr_rebutted",
-    "default_rebutted",
-)
 _SIGNAL_COLUMNS = ("case_id", "kind", "observed_at", "value", "note")
 _ID = r"^[\x21-\x7e]([\x20-\x7e]*[\x21-\x7e])?$"
 _MONEY = r"^[0-9]{1,13}(\.[0-9]+)?$"
@@ -208,7 +196,7 @@ def _cases(cases: DataFrame) -> DataFrame:
         & default_ok
     )
     for name in cases.columns:
-        if name not in _CASE_COLUMNS:
+        if name not in CASE_COLUMNS:
             ok = ok & F.col(name).isNull()
     return cases.select(
         F.col("case_id"),
@@ -458,7 +446,7 @@ def decide(
     if events_df is not None:
         routed = routed.union(events_df.select("case_id"))
     routed = routed.distinct().cache()
-    core = _core_names(chosen)
+    core = core_names(chosen)
     sections = section_keys(chosen, when, core)
     good = checked.where(F.col("__ok")).join(routed, on="case_id", how="left_anti")
     if sections is None:
@@ -478,25 +466,6 @@ def decide(
     columnar = _compact(done, chosen, when)
     slow, errors, per_case = _per_case(spark, cases_df, signals_df, events_df, routed, chosen, when)
     return SparkResult(columnar.unionByName(slow), errors, per_case, key_count)
-
-
-def _core_names(policy: Policy) -> tuple[str, ...]:
-    names = [
-        "dpd",
-        "product",
-        "currency",
-        "principal",
-        "overdue_amount",
-        "guarantors",
-        "has_maturity_date",
-        "days_to_maturity",
-        "debtor_contacted",
-    ]
-    for kind, spec in policy.signals.items():
-        names.append(kind)
-        if spec.measured:
-            names.append(f"has_{kind}")
-    return tuple(names)
 
 
 def _compact(done: DataFrame, policy: Policy, when: pendulum.DateTime) -> DataFrame:
