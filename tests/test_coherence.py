@@ -97,17 +97,14 @@ def test_the_phase_turns_p3_once_the_recovery_plan_is_past_due(dpd: int, phase: 
 
 def test_the_timeline_is_not_computed_for_a_policy_that_does_not_read_it() -> None:
     data = load_policy("default").data
-    rules = [
-        r
-        for r in data["remedies"]["rules"]
-        if not any(
-            word in str(r.get("when", ""))
-            for word in ("plan_", "limitation_", "guarantee_", "step_", "phase")
-        )
-    ]
-    lean = policy_from_dict(
-        {**data, "id": "lean", "remedies": {**data["remedies"], "rules": rules}}
-    )
+
+    def lean_rules(rules: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        words = ("plan_", "limitation_", "guarantee_", "step_", "phase")
+        return [r for r in rules if not any(w in str(r.get("when", "")) for w in words)]
+
+    layers = [{**layer, "rules": lean_rules(layer["rules"])} for layer in data["layers"]]
+    remedies = {**data["remedies"], "rules": lean_rules(data["remedies"]["rules"])}
+    lean = policy_from_dict({**data, "id": "lean", "layers": layers, "remedies": remedies})
     d = Engine(lean, backend="python").decide(case("Q1", due_for(40)), as_of=AS_OF)
     assert "phase" not in d.facts
     assert "limitation_expired" not in d.facts

@@ -14,7 +14,7 @@ from pathlib import Path
 import attrs
 import pendulum
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from collectrules import Case, Engine, InputError, PolicyError, load_policy
@@ -41,7 +41,15 @@ W_SIGNS = tuple(
 )
 GOOD_NOT_CURES = ("documents_provided", "raising_funds")
 ABILITY = tuple(k for k, spec in POLICY.signals.items() if spec.dimension == "ability")
-ESCALATION = {p: int(POLICY.param(f"escalation_dpd_{p.value}")) for p in Product}
+
+
+def _escalation_point(product: Product) -> int:
+    """The last days-past-due figure before the timeline's phase turns P3 (the stage
+    plan's escalation point), found by walking the timeline rather than restated."""
+    for dpd in range(0, 400):
+        if derive(loan(dpd + 1, product=product), AS_OF, POLICY).facts["phase"] == "P3":
+            return dpd
+    raise AssertionError(f"{product.value}: the plan never escalates")
 
 
 def loan(
@@ -61,6 +69,9 @@ def loan(
         signals=tuple(signals),
         events=tuple(events),
     )
+
+
+ESCALATION = {p: _escalation_point(p) for p in Product}
 
 
 def at(text: str) -> pendulum.DateTime:
@@ -155,13 +166,17 @@ def silent_cases(draw: st.DrawFn) -> Case:
     )
     dpd = ESCALATION[case.product] + draw(st.integers(min_value=1, max_value=extra))
     today = AS_OF.in_timezone(case.timezone).date()
-    return attrs.evolve(
+    silent = attrs.evolve(
         case,
         signals=stale,
         events=(),
         overdue_amount=max(case.overdue_amount, Decimal("0.01")),
         due_date=today - dt.timedelta(days=dpd),
     )
+    # Past the point is what the timeline says: at local midnight of the first day past
+    # it, the escalation step's deadline is only just reached (still P2).
+    assume(derive(silent, AS_OF, POLICY).facts["phase"] == "P3")
+    return silent
 
 
 @BACKENDS

@@ -18,12 +18,31 @@ MONEY = {
     "uk": ("GBP", "Europe/London"),
     "ifrs9": ("EUR", "Europe/Berlin"),
 }
-#: Where a pack rule narrows what the default allows, the pack's expectation, and why.
-PACK = {
+#: Where a pack differs from the default, the pack's expectation (quadrant, allows,
+#: blocks; ``None`` keeps the default's quadrant), and why.
+US_NO_ESCALATION = (
+    " The US consumer plan has no escalation stage (its timeline is the validation notice"
+    " alone), so the phase stays P2 and nothing is presumed before presume_over_dpd days:"
+    " still finding out, no legal step."
+)
+PACK: dict[tuple[str, str], tuple[str | None, list[str], list[str], str]] = {
     ("uk", "q2-first-refused-disposal-stays-q2"): (
+        None,
         ["negotiate"],
         ["dispose_assets", "extend", "litigate"],
         " Under UK-NO-PRESSURE, pressure to sell property is blocked.",
+    ),
+    ("us_regf", "p3-silence-past-escalation-is-presumed-unwilling"): (
+        "Q1",
+        ["remind", "negotiate"],
+        ["litigate", "grace_period"],
+        US_NO_ESCALATION,
+    ),
+    ("us_regf", "receivable-p3-starts-after-a-month"): (
+        "Q1",
+        ["remind", "negotiate"],
+        ["litigate", "grace_period"],
+        US_NO_ESCALATION,
     ),
 }
 AS_OF = "2026-08-20T20:00:00+08:00"
@@ -103,14 +122,27 @@ CASES: list[tuple[str, str, int, str, list[Any], list[Any], str | None, list[str
     ),
     (
         "receivable-p3-starts-after-a-month",
-        "A receivable at day 31, never reached: past AR-4's month, presumed unwilling.",
-        31,
+        "A receivable at day 32, never reached: AR-4 (one calendar month after the first "
+        "overdue day, 20 July) opened on 20 August, so P3, presumed unwilling.",
+        32,
         "receivable",
         [],
         [],
         "Q3",
         ["litigate"],
         ["grace_period"],
+    ),
+    (
+        "receivable-day-31-of-a-31-day-month-is-still-p2",
+        "A receivable at day 31 whose first overdue day is 21 July: AR-4's calendar month "
+        "ends on 21 August, so still P2, however many days it counts.",
+        31,
+        "receivable",
+        [],
+        [],
+        "Q1",
+        ["remind"],
+        ["litigate"],
     ),
     (
         "receivable-day-30-is-still-p2",
@@ -391,7 +423,8 @@ def render(policy: str) -> str:
     currency, zone = MONEY.get(policy, ("CNY", "Asia/Shanghai"))
     for cid, text, dpd, product, signals, events, quadrant, allows, blocks in CASES:
         if (policy, cid) in PACK:
-            allows, blocks, why = PACK[policy, cid]
+            pack_quadrant, allows, blocks, why = PACK[policy, cid]
+            quadrant = pack_quadrant or quadrant
             text += why
         lines += ["", "[[cases]]", f"id = {_toml_value(cid)}", f"description = {_toml_value(text)}"]
         if quadrant is not None:
