@@ -400,3 +400,32 @@ def test_property_the_decision_never_contradicts_the_timeline(
     for step in timeline.steps:
         if step.stage.remedy is not None and step.status in ACTIONABLE:
             assert step.stage.remedy in decision.allowed_remedies, (step.id, step.status)
+
+
+@pytest.mark.parametrize("backend", ["python", "durable"])
+@pytest.mark.parametrize("name", ["default", "uk"])
+def test_the_lawsuit_step_and_the_decision_agree_around_every_month_end(
+    backend: str, name: str
+) -> None:
+    # AR-4 opens one calendar month after the first overdue day: 28 to 31 days. A
+    # receivable due on 31 January was once decided with the step open on 1 March (day
+    # 29) while the presumption, counting 30 days, still blocked litigation.
+    policy = engine(name).policy
+    checked = 0
+    for due in ("2021-01-31", "2021-02-28", "2024-02-29", "2021-04-30", "2021-07-31"):
+        base = case("Q1", dt.date.fromisoformat(due))
+        # Nothing known: willingness is unknown, so the phase decides (R-P2-NO-LEGAL).
+        silent = {"product": "receivable", "signals": [], "events": []}
+        c = Case.from_dict({**base.to_dict(), **silent})
+        for days in range(26, 35):
+            for clock in ("T00:00:00+08:00", "T12:00:00+08:00"):
+                day = dt.date.fromisoformat(due) + dt.timedelta(days=days)
+                when = pendulum.parse(day.isoformat() + clock)
+                decision = engine(name, backend).decide(c, as_of=when)
+                steps = build_timeline(c, as_of=when, policy=policy).steps
+                ar4 = next(s for s in steps if s.id == "AR-4")
+                opened = ar4.status in ACTIONABLE
+                assert (decision.facts["phase"] == "P3") == opened, (due, days, clock)
+                assert ("litigate" in decision.allowed_remedies) == opened, (due, days, clock)
+                checked += opened
+    assert checked > 0
