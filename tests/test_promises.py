@@ -142,10 +142,12 @@ def test_signals_without_a_timeline_section_use_the_parameters() -> None:
     data = tomllib.loads(text)
     del data["timeline"]
     # without a timeline there is no timeline state: the rules that read it go too
-    state = ("plan_", "limitation_", "guarantee_")
+    state = ("plan_", "limitation_", "guarantee_", "phase")
     data["remedies"]["rules"] = [
         r for r in data["remedies"]["rules"] if not any(w in r.get("when", "") for w in state)
     ]
+    for layer in data["layers"]:
+        layer["rules"] = [r for r in layer["rules"] if not any(w in r["when"] for w in state)]
     data["parameters"]["promise_grace_days"] = {"value": 3}
     bare = policy_from_dict(data)
     assert "timeline" not in bare.sections

@@ -135,9 +135,17 @@ def test_boundary_values_of_the_default_policy(default_policy: Policy) -> None:
     assert bounds["cash_coverage"] == tuple(
         Decimal(v) for v in ("0.0", "0.99", "1.0", "1.01", "2.0")
     )
-    # The escalation points (14, 30, 180 days) and the presumption line (90) of the
-    # evidence model.
-    assert bounds["dpd"] == (13, 14, 15, 29, 30, 31, 89, 90, 91, 179, 180, 181)
+    # The presumption line (90), and the escalation points of the evidence model, which
+    # the timeline's phase gives at DEFAULT_AS_OF (3 April 2026): each plan's last day of
+    # P2 and first of P3 with a day either side. Loans: L-2W, 14 days; cards: C-PLAN, 30
+    # days; receivables: AR-4, a calendar month after 4 March (31 days); property fees:
+    # PF-4, six calendar months (182 days).
+    assert bounds["dpd"] == (
+        *(13, 14, 15, 16),
+        *(29, 30, 31, 32, 33),
+        *(89, 90, 91),
+        *(181, 182, 183, 184),
+    )
 
 
 def test_boundary_values_follow_parameters(example_policy: Policy) -> None:

@@ -38,6 +38,7 @@ from collectrules.conditions import (
     Param,
 )
 from collectrules.conditions.ir import Value
+from collectrules.errors import CollectRulesError
 from collectrules.model.case import (
     Case,
     ContactOutcome,
@@ -48,7 +49,7 @@ from collectrules.model.case import (
     Signal,
 )
 from collectrules.policy import Policy
-from collectrules.policy.derive import DEFAULT_LOOKBACK_DAYS
+from collectrules.policy.derive import DEFAULT_LOOKBACK_DAYS, derive
 
 __all__ = [
     "DEFAULT_AS_OF",
@@ -178,6 +179,40 @@ def read_fields(policy: Policy) -> frozenset[str]:
     for cond in conditions(policy):
         found |= cond.fields()
     return frozenset(found)
+
+
+def phase_points(policy: Policy, as_of: dt.datetime) -> frozenset[int]:
+    """The days past due at which the timeline's ``phase`` turns P3 for each product (the
+    last day before it, and the day it turns), for a case with no events at ``as_of``.
+
+    A policy that reads ``phase`` has a threshold there that no condition writes in
+    days: the escalation stage of each plan (months differ in length, so it moves with
+    ``as_of``). The phase only ever moves forward, so each point is found by bisection.
+    """
+    if "phase" not in read_fields(policy):
+        return frozenset()
+    found: set[int] = set()
+    for product in map(str, policy.products):
+
+        def p3(dpd: int, product: str = product) -> bool:
+            case = _case(policy, {"dpd": dpd, "product": product}, as_of, "Asia/Shanghai", "x")
+            try:
+                return bool(derive(case, as_of, policy).facts.get("phase") == "P3")
+            except CollectRulesError:
+                return False
+
+        low, high = 0, _PHASE_HORIZON
+        if not p3(high):
+            continue
+        while high - low > 1:
+            middle = (low + high) // 2
+            low, high = (low, middle) if p3(middle) else (middle, high)
+        found |= {low, high}
+    return frozenset(found)
+
+
+#: Past this many days past due, a plan that has not escalated never will.
+_PHASE_HORIZON = 4000
 
 
 def lookback_days(policy: Policy) -> int:
@@ -392,10 +427,61 @@ def build_case(
 
     Variables the assignment leaves out take plain values: 30 days past due on 5,000
     overdue of a 100,000 loan in CNY, no guarantor, no maturity date, no signals.
-    Returns ``None`` when the assignment sets a field that no case controls.
+
+    A field that a section computes from the case (the timeline's ``phase`` or a step, a
+    bucket, an open emergency) is a ``fact:`` variable: no case sets it directly. The
+    case is then searched for: the assignment's own case first, then the same case on
+    other days past due and, unless the assignment names one, other products, until the
+    policy derives every ``fact:`` value asked for. Returns ``None`` when none does.
     """
-    if any(name.startswith("fact:") for name in assignment):
-        return None
+    wanted = {name[5:]: v for name, v in assignment.items() if name.startswith("fact:")}
+    plain = {k: v for k, v in assignment.items() if not k.startswith("fact:")}
+    if not wanted:
+        return _case(policy, plain, as_of, timezone, case_id)
+    for candidate in _candidates(policy, plain):
+        case = _case(policy, candidate, as_of, timezone, case_id)
+        try:
+            facts = derive(case, as_of, policy).facts
+        except CollectRulesError:
+            continue
+        if all(facts.get(name) == value for name, value in wanted.items()):
+            return case
+    return None
+
+
+#: Days past due tried, in order, when a case must give a section's fact a value.
+_DPD_TRIED = (30, 0, 1, 3, 7, 14, 15, 20, 29, 31, 32, 35, 45, 60, 89, 90, 91, 120, 180,
+              181, 182, 200, 365, 366, 400, 730, 1095, 1096, 1100, 2000)  # fmt: skip
+
+
+def _candidates(policy: Policy, plain: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
+    """The assignment, then the same with other days past due and products."""
+    yield dict(plain)
+    products = (
+        (plain["product"],)
+        if "product" in plain
+        else tuple(dict.fromkeys((_DEFAULTS["product"], *map(str, policy.products))))
+    )
+    for product in products:
+        for dpd in _DPD_TRIED:
+            candidate = {**plain, "product": product}
+            if "overdue" in plain:
+                amount = plain["overdue"][1]
+                if dpd and not amount:
+                    continue
+                candidate["overdue"] = (dpd, amount)
+            else:
+                candidate["dpd"] = dpd
+            yield candidate
+
+
+def _case(
+    policy: Policy,
+    assignment: Mapping[str, Any],
+    as_of: dt.datetime,
+    timezone: str,
+    case_id: str,
+) -> Case:
     when = pendulum.instance(as_of)
     today = when.in_timezone(timezone).date()
     values = {**_DEFAULTS, **assignment}

@@ -97,9 +97,10 @@ def boundary_values(policy: PolicyLike = None) -> dict[str, tuple[Any, ...]]:
     """The values the strategies pin for each numeric field the policy compares.
 
     Integers (``dpd``, signal counts, ``guarantors``, ``days_to_maturity``) get each
-    threshold and one either side; money and measured values also get one cent either
-    side. Money is in major units, as conditions write it. Values that cannot occur
-    (a negative count) are left out.
+    threshold and one either side; money and measured values also get one cent either side. For a
+    policy that reads the timeline's ``phase``, ``dpd`` also gets the days around each
+    plan's escalation point at :data:`DEFAULT_AS_OF`. Money is in major units, as
+    conditions write it. Values that cannot occur (a negative count) are left out.
     """
     resolved = resolve_policy(policy)
     schema = resolved.schema()
@@ -111,6 +112,11 @@ def boundary_values(policy: PolicyLike = None) -> dict[str, tuple[Any, ...]]:
         integer = spec.type.value == "int"
         lower = None if field == "days_to_maturity" else Decimal(0)
         out[field] = _space.neighbours(field_cuts, integer=integer, lower=lower)
+    # The escalation points of the timeline, where a policy that reads ``phase`` turns.
+    points = _space.phase_points(resolved, DEFAULT_AS_OF)
+    if points:
+        near = {p + d for p in points for d in (-1, 0, 1) if p + d >= 0}
+        out["dpd"] = tuple(sorted(set(out.get("dpd", ())) | near))
     return out
 
 
