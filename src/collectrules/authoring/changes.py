@@ -487,6 +487,7 @@ def _structure(item: Row | Case | Mapping[str, Any], kinds: Sequence[str], *, ig
     if isinstance(item, Case):
         return item
     source: str | None = None
+    data: Mapping[str, Any]
     if isinstance(item, Row):
         if item.error is not None:
             raise item.error

@@ -158,6 +158,7 @@ ZH: Mapping[str, str] = {
     "quadrants": "象限",
     "class": "分类",
     "bucket set": "账龄分组",
+    "bucket": "账龄分组",
     "moved": "变动",
     "remedies newly allowed": "新允许的措施",
     "remedies newly blocked": "新禁止的措施",
@@ -175,6 +176,7 @@ ZH: Mapping[str, str] = {
     "clause(s)": "条款",
     # report, plan, golden, batch
     "report of": "报告",
+    "in": "写入",
     "plan for": "还款计划",
     "months": "个月",
     "wrote": "已写入",

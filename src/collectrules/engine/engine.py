@@ -230,7 +230,11 @@ class Engine:
                 else:
                     raw_id = row.get("case_id") if isinstance(row, Mapping) else None
                     case_id = raw_id if isinstance(raw_id, str) else None
-                    case = Case.from_dict(row, signal_kinds=kinds)
+                    case = Case.from_dict(
+                        row,
+                        signal_kinds=self._kinds_for(row, kinds),
+                        products=self.policy.products,
+                    )
                 case_id = case.case_id
                 decision = self.decide(case, as_of=when)
                 timeline = build_timeline(case, as_of=when, policy=self.policy)
