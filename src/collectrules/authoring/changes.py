@@ -244,12 +244,12 @@ def diff_policies(old: Policy, new: Policy) -> PolicyDiff:
     changes += _compare(
         "product",
         {
-            n: {"label_en": p.label_en, "label_zh": p.label_zh}
+            n: {"label_en": p.label_en, "label_zh": p.label_zh, "category": p.category}
             for n, p in old.products.items()
             if not p.standard
         },
         {
-            n: {"label_en": p.label_en, "label_zh": p.label_zh}
+            n: {"label_en": p.label_en, "label_zh": p.label_zh, "category": p.category}
             for n, p in new.products.items()
             if not p.standard
         },
