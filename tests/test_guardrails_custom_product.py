@@ -244,3 +244,17 @@ def test_the_contact_command_reads_a_custom_product(
     out, _ = capsys.readouterr()
     assert "按揭贷款" in out
     assert "禁止" in out
+
+
+def test_a_product_outside_the_catalogue_gets_the_strictest_default(
+    guardrails: Guardrails,
+) -> None:
+    """Guardrails may be asked about a case read without the policy's catalogue: its
+    product is then unknown to the policy, and limited as strictly as a product without
+    a category."""
+    case = Case.from_dict(row("leasing"), signal_kinds=tuple(guardrails.policy.signals))
+    visit = guardrails.check(case, Contact("visit", "debtor", NOON))
+    assert not visit.allowed
+    reason = card_reason(visit)
+    assert reason is not None
+    assert "product leasing is not in the catalogue" in reason.message
