@@ -285,9 +285,14 @@ def test_impact_counts_quadrant_moves_and_remedies(
     assert "cases: 4, decided under both: 4, changed: 2, quadrant changes: 2" in out
     lines = out.splitlines()
     header = lines.index("quadrant, from (rows) -> to (columns):")
-    assert lines[header + 2].split() == ["Q1", "1", "1", "0", "0"]
-    assert lines[header + 3].split() == ["Q2", "0", "1", "0", "0"]
-    assert lines[header + 4].split() == ["Q3", "0", "0", "0", "1"]
+
+    def cells(line: str) -> list[str]:
+        return [c.strip() for c in re.split("[│┃]", line) if c.strip()]
+
+    assert cells(lines[header + 2]) == ["from \\ to", "Q1", "Q2", "Q3", "Q4"]
+    assert cells(lines[header + 4]) == ["Q1", "1", "1", "0", "0"]
+    assert cells(lines[header + 5]) == ["Q2", "0", "1", "0", "0"]
+    assert cells(lines[header + 6]) == ["Q3", "0", "0", "0", "1"]
     assert "internal_review 1" in out
     assert "investigate_assets 1" in out
     lost = next(line for line in lines if line.startswith("remedies lost"))

@@ -20,8 +20,8 @@ from typing import Any
 
 import attrs
 
-from collectrules.engine import Backend, Engine
-from collectrules.errors import CollectRulesError, InputError
+from collectrules.engine import Backend, Engine, UnknownSignals
+from collectrules.errors import CollectRulesError, FieldProblem, InputError
 from collectrules.io import Row
 from collectrules.model.case import Case
 from collectrules.model.decision import Decision, Quadrant
@@ -57,15 +57,17 @@ class Change:
 
     def __str__(self) -> str:
         head = f"{self.change} {self.what} {self.id}" + (f" ({self.where})" if self.where else "")
-        if not self.fields:
-            return head
+        details = self.details()
+        return f"{head}: {details}" if details else head
+
+    def details(self) -> str:
+        """The keys that changed, as text: ``key = value`` for an added or removed item,
+        ``key: old -> new`` for a changed one; empty when there are none."""
         if self.change == "added":
-            parts = "; ".join(f"{k} = {_show(n)}" for k, _, n in self.fields)
-        elif self.change == "removed":
-            parts = "; ".join(f"{k} = {_show(o)}" for k, o, _ in self.fields)
-        else:
-            parts = "; ".join(f"{k}: {_show(o)} -> {_show(n)}" for k, o, n in self.fields)
-        return f"{head}: {parts}"
+            return "; ".join(f"{k} = {_show(n)}" for k, _, n in self.fields)
+        if self.change == "removed":
+            return "; ".join(f"{k} = {_show(o)}" for k, o, _ in self.fields)
+        return "; ".join(f"{k}: {_show(o)} -> {_show(n)}" for k, o, n in self.fields)
 
     def to_dict(self) -> dict[str, Any]:
         """The change as plain JSON-ready data."""
@@ -242,12 +244,12 @@ def diff_policies(old: Policy, new: Policy) -> PolicyDiff:
     changes += _compare(
         "product",
         {
-            n: {"label_en": p.label_en, "label_zh": p.label_zh}
+            n: {"label_en": p.label_en, "label_zh": p.label_zh, "category": p.category}
             for n, p in old.products.items()
             if not p.standard
         },
         {
-            n: {"label_en": p.label_en, "label_zh": p.label_zh}
+            n: {"label_en": p.label_en, "label_zh": p.label_zh, "category": p.category}
             for n, p in new.products.items()
             if not p.standard
         },
@@ -390,6 +392,7 @@ def impact(
     as_of: dt.datetime | str,
     sample: int = 5,
     backend: Backend = "python",
+    unknown_signals: UnknownSignals = "error",
 ) -> ImpactReport:
     """Decide ``cases`` under both policies at ``as_of`` and compare the decisions.
 
@@ -397,8 +400,13 @@ def impact(
     :func:`~collectrules.io.read_rows` gives them), cases, or plain dicts. A row that
     cannot be read or decided is counted in ``errors``, never dropped silently. A
     signal whose kind only one policy knows is ignored by the other and counted in
-    :attr:`ImpactReport.ignored`.
+    :attr:`ImpactReport.ignored`. A signal whose kind neither policy knows makes its
+    row an ``input`` error, unless ``unknown_signals="ignore"``: then both sides ignore
+    it, and count it.
     """
+    if unknown_signals not in ("error", "ignore"):
+        msg = f"expected 'error' or 'ignore', got {unknown_signals!r}"
+        raise InputError([FieldProblem("unknown_signals", msg)])
     when = require_aware(as_of)
     champion = Engine(old, backend=backend, unknown_signals="ignore")
     challenger = Engine(new, backend=backend, unknown_signals="ignore")
@@ -414,7 +422,7 @@ def impact(
         total += 1
         where = f"case {index + 1}"
         try:
-            case = _structure(item, kinds)
+            case = _structure(item, kinds, ignore=unknown_signals == "ignore")
         except CollectRulesError as exc:
             where = item.where if isinstance(item, Row) else where
             errors.append((where, "input", _one_line(exc)))
@@ -473,16 +481,28 @@ def impact(
     )
 
 
-def _structure(item: Row | Case | Mapping[str, Any], kinds: Sequence[str]) -> Case:
+def _structure(item: Row | Case | Mapping[str, Any], kinds: Sequence[str], *, ignore: bool) -> Case:
+    """A case from one item; with ``ignore``, the item's own signal kinds are let through
+    (both engines then ignore those neither policy knows, and count them)."""
     if isinstance(item, Case):
         return item
+    source: str | None = None
+    data: Mapping[str, Any]
     if isinstance(item, Row):
         if item.error is not None:
             raise item.error
         if item.data is None:
             raise InputError([], subject=item.where)
-        return Case.from_dict(item.data, signal_kinds=kinds, source=item.where)
-    return Case.from_dict(item, signal_kinds=kinds)
+        source, data = item.where, item.data
+    else:
+        data = item
+    allowed = list(kinds)
+    items = data.get("signals") if isinstance(data, Mapping) else None
+    if ignore and isinstance(items, list):
+        allowed += [
+            i["kind"] for i in items if isinstance(i, Mapping) and isinstance(i.get("kind"), str)
+        ]
+    return Case.from_dict(data, signal_kinds=tuple(dict.fromkeys(allowed)), source=source)
 
 
 #: The quadrants in order, for printing matrices.

@@ -56,7 +56,9 @@ class BatchSummary:
     """What a batch did: rows read, decided and bad, and the tallies of the decisions.
 
     ``counts`` maps ``"quadrant"``, ``"class:<pack>"`` and ``"bucket:<set>"`` to the
-    number of decisions per value; ``resumed_at`` is the number of rows an interrupted
+    number of decisions per value, and ``"ignored_signals"`` (when an engine with
+    ``unknown_signals="ignore"`` ignored some) to the ``cases`` that had such signals and
+    the ``signals`` ignored; ``resumed_at`` is the number of rows an interrupted
     run had already done (0 for a fresh run). Counts include those rows.
     """
 
@@ -496,10 +498,13 @@ def _decision_line(decision: Decision, location: dict[str, Any]) -> bytes:
 
 
 def _tallies(decision: Decision) -> tuple[tuple[str, str], ...]:
+    ignored = decision.ignored_signals
     return (
         ("quadrant", decision.quadrant.value),
         *((f"class:{c.pack}", c.value) for c in decision.regulatory),
         *((f"bucket:{b.bucket_set}", b.bucket) for b in decision.buckets),
+        *((("ignored_signals", "cases"),) if ignored else ()),
+        *((("ignored_signals", "signals"),) * ignored),
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import enum
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -15,6 +15,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from collectrules.cli._labels import ZH
 from collectrules.engine import Engine
 from collectrules.errors import FieldProblem, InputError
 from collectrules.io import RowShape, load_column_map
@@ -24,6 +25,8 @@ from collectrules.policy import Policy, load_policy
 
 __all__ = [
     "DEFAULT_BACKEND",
+    "DEFAULT_LANG",
+    "DEFAULT_UNKNOWN_SIGNALS",
     "EXIT_BAD",
     "EXIT_IO",
     "EXIT_OK",
@@ -41,10 +44,14 @@ __all__ = [
     "PolicyOption",
     "PolicyPathOption",
     "SignalsOption",
+    "UnknownSignals",
+    "UnknownSignalsOption",
+    "case_from_row",
     "console",
     "echo_json",
     "echo_json_lines",
     "engine_for",
+    "ignored_line",
     "label",
     "load_for",
     "one_line",
@@ -86,6 +93,22 @@ class Lang(enum.StrEnum):
 
     EN = "en"
     ZH = "zh"
+
+
+DEFAULT_LANG = Lang.EN
+"""The language of every command's labels when ``--lang`` is not given."""
+
+
+class UnknownSignals(enum.StrEnum):
+    """What a command that decides does with a signal whose kind the policy does not know."""
+
+    ERROR = "error"
+    IGNORE = "ignore"
+
+
+DEFAULT_UNKNOWN_SIGNALS = UnknownSignals.ERROR
+"""Every command that decides refuses an unknown signal kind unless told to ignore it,
+as :class:`~collectrules.engine.Engine` does."""
 
 
 class MoneyUnit(enum.StrEnum):
@@ -169,31 +192,9 @@ def progress(total: int | None, what: str) -> Iterator[Callable[[int], None]]:
         yield advance
 
 
-_LABELS = {
-    "case": "案件",
-    "dpd": "逾期天数",
-    "quadrant": "象限",
-    "willingness": "还款意愿",
-    "ability": "还款能力",
-    "allowed": "允许的措施",
-    "blocked": "禁止的措施",
-    "rule": "规则",
-    "layer": "层",
-    "outcome": "结果",
-    "cites": "依据",
-    "reason": "理由",
-    "trace, in firing order": "触发顺序",
-    "cited clauses": "引用条款",
-    "decided": "已决定",
-    "bad row(s)": "错误行",
-    "under": "适用政策",
-    "at": "时点",
-}
-
-
 def label(text: str, lang: Lang | str) -> str:
     """A label of the command line in ``lang``: the English text, or its Chinese."""
-    return _LABELS.get(text, text) if str(lang) == "zh" else text
+    return ZH.get(text, text) if str(lang) == "zh" else text
 
 
 def shape_for(
@@ -225,7 +226,19 @@ BackendOption = Annotated[
     ),
 ]
 LangOption = Annotated[
-    Lang, typer.Option("--lang", help="The language of labels and clause texts: en or zh.")
+    Lang,
+    typer.Option(
+        "--lang",
+        help="The language of table headers, labels, statuses and clause texts: en or zh.",
+    ),
+]
+UnknownSignalsOption = Annotated[
+    UnknownSignals,
+    typer.Option(
+        "--unknown-signals",
+        help="error (a row with a signal kind the policy does not know is a bad row) or "
+        "ignore (decide it without that signal; the count is reported).",
+    ),
 ]
 ColumnsOption = Annotated[
     Path | None,
@@ -293,14 +306,46 @@ def load_for(policy: str | None, policy_path: list[Path] | None = None) -> Polic
 
 
 def engine_for(
-    policy: str | None, backend: str = DEFAULT_BACKEND, policy_path: list[Path] | None = None
+    policy: str | None,
+    backend: str = DEFAULT_BACKEND,
+    policy_path: list[Path] | None = None,
+    unknown_signals: str = DEFAULT_UNKNOWN_SIGNALS,
 ) -> Engine:
-    """An engine for ``--policy`` (default: the embedded default policy)."""
+    """An engine for ``--policy`` (default: the embedded default policy), deciding with
+    ``--backend`` and treating unknown signal kinds as ``--unknown-signals`` says."""
     if backend not in ("durable", "python"):
         raise InputError(
             [FieldProblem("--backend", f"expected durable or python, got {backend!r}")]
         )
+    if unknown_signals not in ("error", "ignore"):
+        msg = f"expected error or ignore, got {unknown_signals!r}"
+        raise InputError([FieldProblem("--unknown-signals", msg)])
     return Engine(
         load_for(policy, policy_path),
         backend="python" if backend == "python" else "durable",
+        unknown_signals="ignore" if unknown_signals == "ignore" else "error",
     )
+
+
+def case_from_row(engine: Engine, data: Mapping[str, Any], where: str) -> Case:
+    """A case from one input row, checked against the engine's policy: its signal kinds
+    and its product catalogue. When the engine ignores unknown signals, a kind the policy
+    does not know is let through here, to be ignored and counted when decided."""
+    kinds: tuple[str, ...] = tuple(engine.policy.signals)
+    items = data.get("signals")
+    if engine.unknown_signals == "ignore" and isinstance(items, list):
+        own = (i.get("kind") for i in items if isinstance(i, Mapping))
+        kinds = tuple(dict.fromkeys([*kinds, *(k for k in own if isinstance(k, str))]))
+    return Case.from_dict(
+        dict(data), signal_kinds=kinds, source=where, products=engine.policy.products
+    )
+
+
+def ignored_line(engine: Engine, lang: Lang | str = DEFAULT_LANG) -> str | None:
+    """The line that reports the signals the engine ignored (``--unknown-signals
+    ignore``), by kind; ``None`` when it ignored none."""
+    stats = engine.stats
+    if not stats.ignored_signals:
+        return None
+    kinds = ", ".join(f"{k} {n}" for k, n in sorted(stats.ignored_kinds.items()))
+    return f"{label('ignored signals (unknown kinds)', lang)}: {stats.ignored_signals} ({kinds})"

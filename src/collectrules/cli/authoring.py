@@ -14,20 +14,29 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.console import Console
+from rich.table import Table
 
 from collectrules.authoring import changes
 from collectrules.authoring.verify import Finding, verify
 from collectrules.cli import app
 from collectrules.cli._common import (
     DEFAULT_BACKEND,
+    DEFAULT_LANG,
+    DEFAULT_UNKNOWN_SIGNALS,
     AsOf,
     BackendOption,
     ColumnsOption,
     EventsOption,
+    Lang,
+    LangOption,
     MoneyUnit,
     MoneyUnitOption,
     PolicyPathOption,
     SignalsOption,
+    UnknownSignalsOption,
+    console,
+    label,
     load_for,
     progress,
     resolve_as_of,
@@ -37,6 +46,7 @@ from collectrules.cli._common import (
 from collectrules.engine.generated import generate_source
 from collectrules.errors import EngineLimitError, FieldProblem, InputError, PolicyError
 from collectrules.io import Row, case_files, read_rows
+from collectrules.model.decision import Quadrant
 from collectrules.model.schema import model_schema_text
 from collectrules.policy import HitPolicy, Policy
 from collectrules.policy.loader import policy_chain
@@ -94,6 +104,7 @@ def check(
     fmt: FormatOption = Format.TEXT,
     strict: Annotated[bool, typer.Option(help="Fail on warnings too.")] = False,
     policy_path: PolicyPathOption = None,
+    lang: LangOption = DEFAULT_LANG,
 ) -> None:
     """Verify a policy: load errors, gaps, overlaps, shadowed rules, conflicts, citations,
     dead parameters and signals, monotonic severity and the ordering of remedies.
@@ -105,10 +116,10 @@ def check(
         loaded = load_for(policy, policy_path)
     except PolicyError as exc:
         code = 2 if _unusable(exc) else 1
-        _report_load(policy, list(exc.problems), fmt)
+        _report_load(policy, list(exc.problems), fmt, lang)
         raise typer.Exit(code) from None
     except EngineLimitError as exc:
-        _report_load(policy, [FieldProblem("", str(exc), source=policy)], fmt)
+        _report_load(policy, [FieldProblem("", str(exc), source=policy)], fmt, lang)
         raise typer.Exit(1) from None
     report = verify(loaded)
     failed = not report.ok or (strict and bool(report.warnings))
@@ -120,27 +131,30 @@ def check(
         raise typer.Exit(1 if failed else 0)
     typer.echo(f"{loaded.ref} ({loaded.source or policy})")
     if report.errors:
-        typer.echo(f"errors ({len(report.errors)}):")
+        typer.echo(f"{label('errors', lang)} ({len(report.errors)}):")
         for f in report.errors:
             typer.echo("\n".join(_finding_lines(f)))
     if report.warnings:
-        typer.echo(f"warnings ({len(report.warnings)}):")
+        typer.echo(f"{label('warnings', lang)} ({len(report.warnings)}):")
         for f in report.warnings:
             typer.echo("\n".join(_finding_lines(f)))
     n_err, n_warn = len(report.errors), len(report.warnings)
-    verdict = (
-        "clean"
-        if not n_err and not n_warn
-        else (
-            f"{n_err} error{'s' if n_err != 1 else ''}, "
-            f"{n_warn} warning{'s' if n_warn != 1 else ''}"
-        )
-    )
-    typer.echo(f"result: {verdict}")
+    typer.echo(f"{label('result', lang)}: {_verdict(n_err, n_warn, lang)}")
     raise typer.Exit(1 if failed else 0)
 
 
-def _report_load(policy: str, problems: list[FieldProblem], fmt: Format) -> None:
+def _verdict(n_err: int, n_warn: int, lang: Lang) -> str:
+    """``clean``, or the counts of errors and warnings, in ``lang``."""
+    if not n_err and not n_warn:
+        return label("clean", lang)
+    if lang is Lang.ZH:
+        return f"{n_err} {label('error(s)', lang)}，{n_warn} {label('warning(s)', lang)}"
+    return f"{n_err} error{'s' if n_err != 1 else ''}, {n_warn} warning{'s' if n_warn != 1 else ''}"
+
+
+def _report_load(
+    policy: str, problems: list[FieldProblem], fmt: Format, lang: Lang = DEFAULT_LANG
+) -> None:
     if fmt is Format.JSON:
         _echo_json(
             {
@@ -162,11 +176,14 @@ def _report_load(policy: str, problems: list[FieldProblem], fmt: Format) -> None
             }
         )
         return
-    typer.echo(f"{policy}: the policy does not load")
-    typer.echo(f"errors ({len(problems)}):")
+    typer.echo(f"{policy}: {label('the policy does not load', lang)}")
+    typer.echo(f"{label('errors', lang)} ({len(problems)}):")
     for p in problems:
         typer.echo(f"  {p}")
-    typer.echo(f"result: {len(problems)} error{'s' if len(problems) != 1 else ''}")
+    if lang is Lang.ZH:
+        typer.echo(f"{label('result', lang)}: {len(problems)} {label('error(s)', lang)}")
+    else:
+        typer.echo(f"result: {len(problems)} error{'s' if len(problems) != 1 else ''}")
 
 
 # --------------------------------------------------------------------------- show
@@ -257,9 +274,11 @@ def show(
             help="Print the Python source the python back end generates for the policy.",
         ),
     ] = False,
+    lang: LangOption = DEFAULT_LANG,
 ) -> None:
     """Print the effective policy after ``extends``: every parameter and rule, and the
-    file each came from; with ``--compiled``, the generated evaluator's source."""
+    file each came from; with ``--compiled``, the generated evaluator's source. With
+    --lang zh the headings are in Chinese; rule ids, conditions and values are as written."""
     loaded = load_for(policy, policy_path)
     if compiled:
         _show_compiled(loaded, fmt)
@@ -268,22 +287,28 @@ def show(
     if fmt is Format.JSON:
         _echo_json(payload)
         return
+
+    def t(text: str) -> str:
+        return label(text, lang)
+
     out: list[str] = [f"{payload['policy']}  {loaded.title}"]
-    out.append("extends: " + " -> ".join(payload["extends"]))
+    out.append(f"{t('extends')}: " + " -> ".join(payload["extends"]))
     out.append("")
-    out.append("parameters:")
+    out.append(f"{t('parameters')}:")
     for p in payload["parameters"]:
         out.append(f"  {p['name']} = {p['value']!r}  [{p['from']}]")
     kinds = ", ".join(
         f"{s['kind']} ({s['dimension']}, {s['polarity']})" for s in payload["signals"]
     )
-    out.append(f"signals: {kinds or '-'}")
+    out.append(f"{t('signals')}: {kinds or '-'}")
     for layer in payload["layers"]:
         out.append("")
         extra = f", default {layer['default']}" if layer["default"] is not None else ""
         bands = ", ".join(f"{b['value']} from {b['min']:g}" for b in layer["bands"])
         extra += f", bands: {bands}" if bands else ""
-        out.append(f"layer {layer['id']} -> {layer['output']} ({layer['hit_policy']}{extra}):")
+        out.append(
+            f"{t('layer')} {layer['id']} -> {layer['output']} ({layer['hit_policy']}{extra}):"
+        )
         for r in layer["rules"]:
             gives = (
                 f"score {r['score']:+g}"
@@ -291,19 +316,21 @@ def show(
                 else f"= {r['value']}"
                 + (f" (priority {r['priority']})" if r["priority"] is not None else "")
             )
-            out.append(f"  {r['id']}: {gives} when {r['when'] or 'always'}  [{r['from']}]")
+            when = r["when"] or t("always")
+            out.append(f"  {r['id']}: {gives} {t('when')} {when}  [{r['from']}]")
     out.append("")
-    out.append(f"remedies (conflict: {payload['remedies']['conflict']}):")
+    out.append(f"{t('remedies')} (conflict: {payload['remedies']['conflict']}):")
     for r in payload["remedies"]["rules"]:
         out.append(
             f"  {r['id']}: {r['effect']} {', '.join(r['remedies'])} "
-            f"when {r['when'] or 'always'}  [{r['from']}]"
+            f"{t('when')} {r['when'] or t('always')}  [{r['from']}]"
         )
     if payload["disabled"]:
         out.append("")
-        out.append("disabled: " + ", ".join(f"{d['id']} [{d['by']}]" for d in payload["disabled"]))
+        shown = ", ".join(f"{d['id']} [{d['by']}]" for d in payload["disabled"])
+        out.append(f"{t('disabled')}: {shown}")
     if payload["sections"]:
-        out.append(f"sections: {', '.join(payload['sections'])}")
+        out.append(f"{t('sections')}: {', '.join(payload['sections'])}")
     typer.echo("\n".join(out))
 
 
@@ -340,9 +367,11 @@ def diff(
     new: Annotated[str, typer.Argument(help="The changed policy (name or file).")],
     fmt: FormatOption = Format.TEXT,
     policy_path: PolicyPathOption = None,
+    lang: LangOption = DEFAULT_LANG,
 ) -> None:
     """List the parameters, signals, layers and rules that differ between two policies.
 
+    With --lang zh, what changed and how (added, removed, changed) is said in Chinese.
     Exit status: 0 when nothing that decides a case differs, 1 otherwise (as diff does).
     """
     result = changes.diff_policies(load_for(old, policy_path), load_for(new, policy_path))
@@ -351,10 +380,15 @@ def diff(
     else:
         typer.echo(f"--- {result.old}\n+++ {result.new}")
         if result.identical:
-            typer.echo("no differences")
+            typer.echo(label("no differences", lang))
         for change in result.changes:
             mark = {"added": "+", "removed": "-"}.get(change.change, "~")
-            typer.echo(f"{mark} {change}")
+            head = f"{label(change.change, lang)} {label(change.what, lang)} {change.id}"
+            if change.where:
+                where = change.where.replace("layer ", f"{label('layer', lang)} ", 1)
+                head += f" ({where})"
+            details = change.details()
+            typer.echo(f"{mark} {head}" + (f": {details}" if details else ""))
     raise typer.Exit(0 if result.identical else 1)
 
 
@@ -378,13 +412,17 @@ def impact(
     money_unit: MoneyUnitOption = MoneyUnit.MAJOR,
     signals: SignalsOption = None,
     events: EventsOption = None,
+    lang: LangOption = DEFAULT_LANG,
+    unknown_signals: UnknownSignalsOption = DEFAULT_UNKNOWN_SIGNALS,
 ) -> None:
     """Decide the same cases under both policies and show what changes.
 
     The report gives the quadrant from->to matrix, the remedies gained and lost, and a
     sample of changed cases with both traces; --format json prints it as one JSON
-    document. Exit status: 0 every row decided, 1 some rows could not be decided, 2
-    unusable input."""
+    document. A signal that only one policy knows is ignored by the other and counted;
+    one that neither knows makes its row undecided, unless --unknown-signals ignore
+    (then both ignore it, and count it). Exit status: 0 every row decided, 1 some rows
+    could not be decided, 2 unusable input."""
     when = resolve_as_of(as_of)
     champion, challenger = load_for(old, policy_path), load_for(new, policy_path)
     shape = shape_for(columns, money_unit, signals, events)
@@ -406,60 +444,81 @@ def impact(
             as_of=when,
             sample=sample,
             backend=backend.value,
+            unknown_signals=unknown_signals.value,
         )
     if fmt is Format.JSON:
         _echo_json(report.to_dict())
     else:
-        typer.echo(_impact_text(report))
+        _print_impact(report, lang, console())
     if report.errors:
         raise typer.Exit(1)
 
 
-def _impact_text(report: changes.ImpactReport) -> str:
-    out = [
-        f"champion:   {report.old}",
-        f"challenger: {report.new}",
-        f"as of:      {report.as_of}",
-        f"cases: {report.total}, decided under both: {report.decided}, "
-        f"changed: {report.changed}, quadrant changes: {report.quadrant_changes}",
-    ]
-    quads = list(changes.QUADRANTS)
-    out.append("")
-    out.append("quadrant, from (rows) -> to (columns):")
-    out.append("        " + "".join(f"{q:>8}" for q in quads))
-    for a in quads:
-        row = "".join(f"{report.matrix.get((a, b), 0):>8}" for b in quads)
-        out.append(f"  {a:<6}" + row)
-    out.append("")
+def _matrix(report: changes.ImpactReport, lang: Lang) -> Table:
+    """The quadrant from->to matrix: a row per old quadrant, a column per new one."""
+
+    def name(q: str) -> str:
+        quadrant = Quadrant(q)
+        text = quadrant.label_zh if lang is Lang.ZH else ""
+        return f"{q} {text}" if text else q
+
+    table = Table()
+    table.add_column(label("from \\ to", lang))
+    for q in changes.QUADRANTS:
+        table.add_column(name(q), justify="right")
+    for a in changes.QUADRANTS:
+        counts = [str(report.matrix.get((a, b), 0)) for b in changes.QUADRANTS]
+        table.add_row(name(a), *counts)
+    return table
+
+
+def _print_impact(report: changes.ImpactReport, lang: Lang, out: Console) -> None:
+    def t(text: str) -> str:
+        return label(text, lang)
+
+    def say(text: str = "") -> None:
+        out.print(text, markup=False, highlight=False, soft_wrap=True)
+
+    say(f"{t('champion')}:   {report.old}")
+    say(f"{t('challenger')}: {report.new}")
+    say(f"{t('as of')}:      {report.as_of}")
+    say(
+        f"{t('cases')}: {report.total}, {t('decided under both')}: {report.decided}, "
+        f"{t('changed')}: {report.changed}, {t('quadrant changes')}: {report.quadrant_changes}"
+    )
+    say()
+    say(f"{t('quadrant, from (rows) -> to (columns)')}:")
+    out.print(_matrix(report, lang))
+    say()
     gained = ", ".join(
         f"{r} {n}" for r, n in sorted(report.gained.items(), key=lambda x: (-x[1], x[0]))
     )
     lost = ", ".join(
         f"{r} {n}" for r, n in sorted(report.lost.items(), key=lambda x: (-x[1], x[0]))
     )
-    out.append(f"remedies gained (cases): {gained or '-'}")
-    out.append(f"remedies lost (cases):   {lost or '-'}")
-    for side, label in (("old", "champion"), ("new", "challenger")):
+    say(f"{t('remedies gained (cases)')}: {gained or '-'}")
+    say(f"{t('remedies lost (cases)')}:   {lost or '-'}")
+    for side, who in (("old", "champion"), ("new", "challenger")):
         kinds = report.ignored.get(side)
         if kinds:
             shown = ", ".join(f"{k} {n}" for k, n in sorted(kinds.items()))
-            out.append(f"signals the {label} does not know, ignored (cases): {shown}")
+            say(f"{t(f'signals the {who} does not know, ignored (cases)')}: {shown}")
     if report.sample:
-        out.append("")
-        out.append(f"sample of changed cases ({len(report.sample)} of {report.changed}):")
+        say()
+        say(f"{t('sample of changed cases')} ({len(report.sample)} {t('of')} {report.changed}):")
         for c in report.sample:
-            out.append(
+            say(
                 f"  {c.case_id} ({c.where}): {c.old_quadrant} -> {c.new_quadrant}; "
-                f"gained: {', '.join(c.gained) or '-'}; lost: {', '.join(c.lost) or '-'}"
+                f"{t('gained')}: {', '.join(c.gained) or '-'}; "
+                f"{t('lost')}: {', '.join(c.lost) or '-'}"
             )
-            out.append("    old trace: " + " | ".join(c.old_trace))
-            out.append("    new trace: " + " | ".join(c.new_trace))
+            say(f"    {t('old trace')}: " + " | ".join(c.old_trace))
+            say(f"    {t('new trace')}: " + " | ".join(c.new_trace))
     if report.errors:
-        out.append("")
-        out.append(f"rows not decided ({len(report.errors)}):")
+        say()
+        say(f"{t('rows not decided')} ({len(report.errors)}):")
         for where, side, error in report.errors:
-            out.append(f"  {where} [{side}]: {error}")
-    return "\n".join(out)
+            say(f"  {where} [{side}]: {error}")
 
 
 # --------------------------------------------------------------------------- schema

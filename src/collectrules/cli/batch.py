@@ -19,6 +19,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from collectrules.batch import (
     DEFAULT_CHUNK_ROWS,
     BatchFiles,
+    BatchSummary,
     OutputError,
     default_errors_path,
     run_batch,
@@ -27,16 +28,22 @@ from collectrules.batch.compact import FIELDS
 from collectrules.cli import app
 from collectrules.cli._common import (
     DEFAULT_BACKEND,
+    DEFAULT_LANG,
+    DEFAULT_UNKNOWN_SIGNALS,
     AsOf,
     BackendOption,
     ColumnsOption,
     EventsOption,
+    Lang,
+    LangOption,
     MoneyUnit,
     MoneyUnitOption,
     PolicyOption,
     PolicyPathOption,
     SignalsOption,
+    UnknownSignalsOption,
     engine_for,
+    label,
     resolve_as_of,
     shape_for,
     warn,
@@ -118,19 +125,28 @@ def batch(
     money_unit: MoneyUnitOption = MoneyUnit.MAJOR,
     signals: SignalsOption = None,
     events: EventsOption = None,
+    lang: LangOption = DEFAULT_LANG,
+    unknown_signals: UnknownSignalsOption = DEFAULT_UNKNOWN_SIGNALS,
 ) -> None:
     """Decide a portfolio into a JSON Lines file; bad rows go to the error file.
 
     Every input row ends up in exactly one of the two files, in input order, with its
     file and line. The files appear only when the run is complete; a killed run is
-    continued with --resume. Exit status: 0 all rows decided, 1 some rows bad, 2
+    continued with --resume. A signal of a kind the policy does not know makes its row
+    bad, unless --unknown-signals ignore (per-case engine): then it is left out, and the
+    summary counts the cases and signals ignored. --lang zh prints the summary in
+    Chinese. Exit status: 0 all rows decided, 1 some rows bad, 2
     unusable input, 3 the outputs could not be written, 4 an unexpected error.
     """
     started = time.perf_counter()
-    engine = engine_for(policy, backend, policy_path)
+    engine = engine_for(policy, backend, policy_path, unknown_signals)
     shape = shape_for(columns, money_unit, signals, events, encoding)
     data_options = (
-        columns is not None or str(money_unit) == "minor" or bool(signals) or bool(events)
+        columns is not None
+        or str(money_unit) == "minor"
+        or bool(signals)
+        or bool(events)
+        or str(unknown_signals) == "ignore"
     )
     if _columnar(engine_name, cases, out, resume, data_options):
         _run_columnar(cases, engine.policy, out, errors, as_of, fields, started)
@@ -200,13 +216,38 @@ def batch(
     elapsed = time.perf_counter() - started
     if shown > SHOWN_BAD_ROWS:
         typer.echo(f"… and {shown - SHOWN_BAD_ROWS} more bad rows in {err_path}", err=True)
-    for line in summary.lines():
+    for line in _summary_lines(summary, lang):
         typer.echo(line, err=True)
     done = summary.rows - summary.resumed_at
     rate = f", {done / elapsed:,.0f} rows/s" if elapsed > 0 and done else ""
-    typer.echo(f"time taken: {elapsed:.1f} s{rate}", err=True)
+    typer.echo(f"{label('time taken', lang)}: {elapsed:.1f} s{rate}", err=True)
     if summary.bad:
         raise typer.Exit(1)
+
+
+def _summary_lines(summary: BatchSummary, lang: Lang) -> list[str]:
+    """The summary for people, in ``lang``: rows, the tallies, and where the files are."""
+    if lang is Lang.EN:
+        return summary.lines()
+
+    def t(text: str) -> str:
+        return label(text, lang)
+
+    head = f"{summary.rows} {t('rows')}: {summary.decided} {t('decided')}, {summary.bad} {t('bad')}"
+    if summary.resumed_at:
+        head += f" ({t('resumed after row')} {summary.resumed_at})"
+    out = [head]
+    for key in sorted(summary.counts, key=lambda k: (k != "quadrant", k)):
+        kind, _, name = key.partition(":")
+        shown = (
+            f"{t(kind)} {name}".strip()
+            if kind != "ignored_signals"
+            else t("ignored signals (unknown kinds)")
+        )
+        parts = ", ".join(f"{t(value)} {n}" for value, n in sorted(summary.counts[key].items()))
+        out.append(f"  {shown}: {parts}")
+    out.append(f"{t('decisions in')} {summary.out}; {t('bad rows in')} {summary.errors}")
+    return out
 
 
 def _columnar(
@@ -224,7 +265,7 @@ def _columnar(
         if name == "columnar":
             msg = (
                 "the columnar engine reads the cases table as it is; --columns, --money-unit "
-                "minor, --signals and --events need --engine per-case"
+                "minor, --signals, --events and --unknown-signals ignore need --engine per-case"
             )
             raise InputError([FieldProblem("--engine", msg)])
         return False

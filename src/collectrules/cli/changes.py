@@ -11,7 +11,16 @@ from rich.console import Console
 from rich.table import Table
 
 from collectrules.cli import app
-from collectrules.cli._common import Format, PolicyOption, load_for, report_row
+from collectrules.cli._common import (
+    DEFAULT_LANG,
+    Format,
+    Lang,
+    LangOption,
+    PolicyOption,
+    label,
+    load_for,
+    report_row,
+)
 from collectrules.io import case_files, read_rows
 from collectrules.operations.changes import Moves, RunChanges, compare_runs, read_run
 from collectrules.operations.rows import DecisionRow
@@ -35,10 +44,11 @@ def _read(path: Path, bad: list[int]) -> dict[str, DecisionRow]:
     return rows
 
 
-def _matrix(title: str, moves: Moves, console: Console) -> None:
+def _matrix(title: str, moves: Moves, console: Console, lang: Lang) -> None:
     columns = sorted({to for row in moves.counts.values() for to in row} | set(moves.counts))
-    table = Table(title=f"{title} ({moves.moved} of {moves.total} moved)", title_justify="left")
-    table.add_column("from \\ to")
+    moved = f"{moves.moved} {label('of', lang)} {moves.total} {label('moved', lang)}"
+    table = Table(title=f"{title} ({moved})", title_justify="left")
+    table.add_column(label("from \\ to", lang))
     for column in columns:
         table.add_column(column, justify="right")
     rates = moves.rates()
@@ -52,28 +62,31 @@ def _matrix(title: str, moves: Moves, console: Console) -> None:
     console.print(table)
 
 
-def _tables(result: RunChanges, console: Console) -> None:
+def _tables(result: RunChanges, console: Console, lang: Lang) -> None:
+    def t(text: str) -> str:
+        return label(text, lang)
+
     console.print(
-        f"compared {result.compared} case(s) ({result.old_as_of} → {result.new_as_of}); "
-        f"{len(result.cases)} changed; {len(result.only_old)} only in the old run, "
-        f"{len(result.only_new)} only in the new run"
+        f"{t('compared')} {result.compared} {t('case(s)')} ({result.old_as_of} → "
+        f"{result.new_as_of}); {len(result.cases)} {t('changed')}; {len(result.only_old)} "
+        f"{t('only in the old run')}, {len(result.only_new)} {t('only in the new run')}"
     )
-    _matrix("quadrants", result.quadrants, console)
+    _matrix(t("quadrants"), result.quadrants, console, lang)
     for pack, moves in result.classes.items():
-        _matrix(f"class {pack}", moves, console)
+        _matrix(f"{t('class')} {pack}", moves, console, lang)
     for bset, moves in result.buckets.items():
-        _matrix(f"bucket set {bset}", moves, console)
-    for label, tally in (
+        _matrix(f"{t('bucket set')} {bset}", moves, console, lang)
+    for title, tally in (
         ("remedies newly allowed", result.newly_allowed),
         ("remedies newly blocked", result.newly_blocked),
         ("steps newly breached", result.newly_breached),
     ):
-        shown = ", ".join(f"{k} ×{n}" for k, n in tally.items()) or "none"
-        console.print(f"{label}: {shown}")
+        shown = ", ".join(f"{k} ×{n}" for k, n in tally.items()) or t("none")
+        console.print(f"{t(title)}: {shown}")
     if result.cases:
-        table = Table(title="cases that changed", title_justify="left")
+        table = Table(title=t("cases that changed"), title_justify="left")
         for column in ("case", "quadrant", "classes", "buckets", "allowed", "blocked", "breached"):
-            table.add_column(column)
+            table.add_column(t(column))
         for c in result.cases:
             table.add_row(
                 c.case_id,
@@ -95,6 +108,7 @@ def changes(
     new: Annotated[Path, typer.Argument(help="The later run of the same portfolio.")],
     policy: PolicyOption = None,
     output: Annotated[Format, typer.Option("--format", help="table or json.")] = Format.TABLE,
+    lang: LangOption = DEFAULT_LANG,
 ) -> None:
     """What moved between two runs: quadrants, classes and buckets (roll rates), remedies
     newly allowed or blocked, and steps newly breached, case by case.
@@ -116,6 +130,6 @@ def changes(
     if output is Format.JSON:
         typer.echo(json.dumps(result.to_dict(), ensure_ascii=False, sort_keys=True, indent=2))
     else:
-        _tables(result, Console(width=160))
+        _tables(result, Console(width=160), lang)
     if bad:
         raise typer.Exit(1)

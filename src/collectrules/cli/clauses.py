@@ -8,7 +8,16 @@ import typer
 from rich.table import Table
 
 from collectrules.cli import app
-from collectrules.cli._common import Format, Lang, PolicyPathOption, echo_json, load_for
+from collectrules.cli._common import (
+    DEFAULT_LANG,
+    Format,
+    Lang,
+    LangOption,
+    PolicyPathOption,
+    echo_json,
+    label,
+    load_for,
+)
 from collectrules.cli._common import console as terminal
 from collectrules.errors import FieldProblem, InputError
 from collectrules.policy.clauses import Clause, ClauseRegistry, registry
@@ -55,7 +64,7 @@ def clauses(
         list[str] | None,
         typer.Argument(help="Clause ids, such as Q1 or CN-LIMITATION (default: all)."),
     ] = None,
-    lang: Annotated[Lang, typer.Option("--lang", help="en or zh")] = Lang.EN,
+    lang: LangOption = DEFAULT_LANG,
     fmt: Annotated[Format, typer.Option("--format", help="table or json")] = Format.TABLE,
     policy: Annotated[
         str | None,
@@ -79,9 +88,13 @@ def clauses(
         echo_json([c.to_dict() for c in chosen])
         return
     console = terminal()
-    table = Table(title=f"{len(chosen)} clause{'s' if len(chosen) != 1 else ''}")
+    if lang is Lang.ZH:
+        title = f"{len(chosen)} {label('clause(s)', lang)}"
+    else:
+        title = f"{len(chosen)} clause{'s' if len(chosen) != 1 else ''}"
+    table = Table(title=title)
     for column in ("id", "statement", "source"):
-        table.add_column(column, overflow="fold")
+        table.add_column(label(column, lang), overflow="fold")
     for c in chosen:
         table.add_row(c.id, c.text(lang.value), clause_source(c))
     console.print(table)

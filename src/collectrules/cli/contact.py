@@ -8,13 +8,18 @@ from typing import Annotated, Any
 
 import pendulum
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from collectrules.cli import app
 from collectrules.cli._common import (
+    DEFAULT_LANG,
     Format,
+    Lang,
+    LangOption,
     PolicyOption,
     PolicyPathOption,
+    label,
     load_for,
     one_line,
     resolve_as_of,
@@ -43,7 +48,8 @@ def _read_case(path: Path, guardrails: Guardrails) -> tuple[Case, dict[str, Any]
         raise InputError([FieldProblem("", reason, source=str(path))], subject="case file")
     data = rows[0].data
     kinds = tuple(guardrails.policy.signals)
-    return Case.from_dict(data, signal_kinds=kinds, source=str(path)), data
+    products = guardrails.policy.products
+    return Case.from_dict(data, signal_kinds=kinds, source=str(path), products=products), data
 
 
 def _read_history(path: Path, base: dict[str, Any], kinds: tuple[str, ...]) -> list[Event]:
@@ -81,36 +87,60 @@ def _read_history(path: Path, base: dict[str, Any], kinds: tuple[str, ...]) -> l
 
 
 def _print(
-    verdict: Verdict, guardrails: Guardrails, case: Case, next_at: str | None, obligations: Any
+    verdict: Verdict,
+    guardrails: Guardrails,
+    case: Case,
+    next_at: str | None,
+    obligations: Any,
+    lang: Lang,
 ) -> None:
+    def t(text: str) -> str:
+        return label(text, lang)
+
     console = terminal()
     c = verdict.contact
     local = c.at.in_timezone(case.timezone)
+    spec = guardrails.policy.products.get(str(case.product))
+    product = str(case.product)
+    if spec is not None:
+        product += f", {spec.label_zh if lang is Lang.ZH else spec.label_en}"
     console.print(
-        f"[bold]{case.case_id}[/bold]: {c.channel.value} contact with the {c.party.value} at "
-        f"{local.isoformat()} ({case.timezone}) under {guardrails.policy.ref}; packs: "
+        f"[bold]{escape(case.case_id)}[/bold] ({escape(product)}): {c.channel.value} "
+        f"{t('contact with the')} {c.party.value} {t('at')} {local.isoformat()} "
+        f"({case.timezone}) {t('under')} {guardrails.policy.ref}; {t('packs')}: "
         f"{', '.join(verdict.packs)}",
         highlight=False,
     )
-    word = "[bold green]ALLOWED[/bold green]" if verdict.allowed else "[bold red]BLOCKED[/bold red]"
+    word = (
+        f"[bold green]{t('ALLOWED')}[/bold green]"
+        if verdict.allowed
+        else f"[bold red]{t('BLOCKED')}[/bold red]"
+    )
     if verdict.allowed and verdict.conditions:
-        word += " [yellow](with conditions)[/yellow]"
-    console.print(f"verdict: {word}")
-    table = Table(title="reasons, pack by pack")
+        word += f" [yellow]{t('(with conditions)')}[/yellow]"
+    console.print(f"{t('verdict')}: {word}")
+    table = Table(title=t("reasons, pack by pack"))
     for column in ("effect", "pack", "rule", "cites", "reason"):
-        table.add_column(column, overflow="fold")
+        table.add_column(t(column), overflow="fold")
     for f in verdict.reasons:
         style = _STYLE[f.effect]
         table.add_row(
-            f"[{style}]{f.effect.value}[/{style}]", f.pack, f.rule_id, ", ".join(f.cites), f.message
+            f"[{style}]{t(f.effect.value)}[/{style}]",
+            f.pack,
+            f.rule_id,
+            ", ".join(f.cites),
+            escape(f.message),
         )
     console.print(table)
     for ob in obligations:
         console.print(
-            f"obligation ({ob.rule_id}, {', '.join(ob.cites)}): {ob.message}", highlight=False
+            f"{t('obligation')} ({ob.rule_id}, {', '.join(ob.cites)}): {ob.message}",
+            highlight=False,
+            markup=False,
         )
     console.print(
-        f"next allowed: {next_at or 'no allowed time within the horizon'}", highlight=False
+        f"{t('next allowed')}: {next_at or t('no allowed time within the horizon')}",
+        highlight=False,
     )
 
 
@@ -146,10 +176,12 @@ def contact(
         bool, typer.Option("--mentions-suit", help="The message mentions a suit.")
     ] = False,
     fmt: Annotated[Format, typer.Option("--format", help="table or json")] = Format.TABLE,
+    lang: LangOption = DEFAULT_LANG,
 ) -> None:
     """Check one planned contact against the policy's contact packs.
 
-    Prints the verdict with every reason and its citation, and the next allowed time.
+    Prints the verdict with every reason and its citation, and the next allowed time;
+    --lang zh prints the headers, the verdict and the effects in Chinese.
     The exit status is 0 when the contact is allowed and 1 when it is blocked.
     """
     when = resolve_as_of(at)
@@ -201,6 +233,6 @@ def contact(
         }
         typer.echo(json.dumps(payload, sort_keys=True, ensure_ascii=False, indent=2))
     else:
-        _print(verdict, guardrails, case, next_text, obligations)
+        _print(verdict, guardrails, case, next_text, obligations, lang)
     if not verdict.allowed:
         raise typer.Exit(1)

@@ -11,6 +11,8 @@ from rich.table import Table
 from collectrules.cli import app
 from collectrules.cli._common import (
     DEFAULT_BACKEND,
+    DEFAULT_LANG,
+    DEFAULT_UNKNOWN_SIGNALS,
     AsOf,
     BackendOption,
     ColumnsOption,
@@ -23,9 +25,12 @@ from collectrules.cli._common import (
     PolicyOption,
     PolicyPathOption,
     SignalsOption,
+    UnknownSignalsOption,
+    case_from_row,
     console,
     echo_json_lines,
     engine_for,
+    ignored_line,
     label,
     one_line,
     progress,
@@ -37,7 +42,6 @@ from collectrules.cli._common import (
 from collectrules.cli.clauses import clause_line
 from collectrules.errors import CollectRulesError, FieldProblem, InputError
 from collectrules.io import case_files, read_rows
-from collectrules.model.case import Case
 from collectrules.model.decision import Decision, LevelResult
 from collectrules.policy.clauses import registry
 
@@ -71,7 +75,8 @@ def decide(
         Format, typer.Option("--format", help="table, or json: JSON Lines, one decision a line.")
     ] = Format.TABLE,
     backend: BackendOption = DEFAULT_BACKEND,
-    lang: LangOption = Lang.EN,
+    lang: LangOption = DEFAULT_LANG,
+    unknown_signals: UnknownSignalsOption = DEFAULT_UNKNOWN_SIGNALS,
     columns: ColumnsOption = None,
     money_unit: MoneyUnitOption = MoneyUnit.MAJOR,
     signals: SignalsOption = None,
@@ -82,16 +87,17 @@ def decide(
     With --format json the output is JSON Lines: one decision per line, for one case or
     many. Extra CSV and Parquet columns are ignored with a warning, or mapped with
     --columns. Bad rows are reported, one line each, and the good rows are still
-    decided. Exit status: 0 all decided, 1 some rows bad, 2 unusable input (a missing
-    file, an unknown policy), 3 an I/O failure.
+    decided. A signal of a kind the policy does not know makes its row bad, unless
+    --unknown-signals ignore: then it is left out and counted on standard error. Exit
+    status: 0 all decided, 1 some rows bad, 2 unusable input (a missing file, an unknown
+    policy), 3 an I/O failure.
     """
     when = resolve_as_of(as_of)
-    engine = engine_for(policy, backend, policy_path)
+    engine = engine_for(policy, backend, policy_path, unknown_signals)
     files = case_files(cases)
     shape = shape_for(columns, money_unit, signals, events)
     decisions: list[Decision] = []
     bad = 0
-    kinds = tuple(engine.policy.signals)
     with progress(None, "deciding") as advance:
         for row in read_rows(files, shape=shape, on_warning=warn):
             advance(1)
@@ -100,12 +106,7 @@ def decide(
                 report_row(row.where, row.error)
                 continue
             try:
-                case = Case.from_dict(
-                    row.data,
-                    signal_kinds=kinds,
-                    source=row.where,
-                    products=engine.policy.products,
-                )
+                case = case_from_row(engine, row.data, row.where)
                 decisions.append(engine.decide(case, as_of=when))
             except CollectRulesError as exc:
                 bad += 1
@@ -130,7 +131,13 @@ def decide(
             )
         console().print(table)
         if bad:
-            typer.echo(f"{len(decisions)} decided, {bad} bad row(s)", err=True)
+            typer.echo(
+                f"{len(decisions)} {label('decided', lang)}, {bad} {label('bad row(s)', lang)}",
+                err=True,
+            )
+    ignored = ignored_line(engine, lang)
+    if ignored is not None:
+        typer.echo(ignored, err=True)
     if bad:
         raise typer.Exit(1)
 
@@ -141,27 +148,25 @@ def explain(
     policy: PolicyOption = None,
     policy_path: PolicyPathOption = None,
     as_of: AsOf = None,
-    lang: LangOption = Lang.EN,
+    lang: LangOption = DEFAULT_LANG,
     backend: BackendOption = DEFAULT_BACKEND,
+    unknown_signals: UnknownSignalsOption = DEFAULT_UNKNOWN_SIGNALS,
 ) -> None:
     """Explain one decision: every rule that fired, in order, with its citations.
 
     After the trace and the remedies, each clause cited (by a rule that fired or by a
     blocked remedy) is printed once, in the order first cited, with its statement and
-    its source, in the language of --lang. Exit status: 0 explained, 2 unusable input.
+    its source, in the language of --lang. With --unknown-signals ignore, a signal of a
+    kind the policy does not know is left out and the count printed. Exit status: 0
+    explained, 2 unusable input.
     """
     when = resolve_as_of(as_of)
-    engine = engine_for(policy, backend, policy_path)
+    engine = engine_for(policy, backend, policy_path, unknown_signals)
     rows = list(read_rows(case_files([case_file])))
     if len(rows) != 1 or rows[0].data is None:
         reason = one_line(rows[0].error) if rows and rows[0].error else "expected one case"
         raise InputError([FieldProblem("", reason, source=str(case_file))])
-    case = Case.from_dict(
-        rows[0].data,
-        signal_kinds=tuple(engine.policy.signals),
-        source=str(case_file),
-        products=engine.policy.products,
-    )
+    case = case_from_row(engine, rows[0].data, str(case_file))
     d = engine.decide(case, as_of=when)
     out = console()
     first, second = (
@@ -194,3 +199,6 @@ def explain(
             clause = known.get(cid)
             line = clause_line(clause, lang.value) if clause else f"{cid}: (not a known clause)"
             out.print(f"  {line}", markup=False, highlight=False)
+    ignored = ignored_line(engine, lang)
+    if ignored is not None:
+        out.print(ignored, markup=False, highlight=False)

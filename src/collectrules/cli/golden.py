@@ -13,16 +13,23 @@ from collectrules.authoring.golden import GOLDEN_PATTERNS, GoldenEntry, golden_t
 from collectrules.cli import app
 from collectrules.cli._common import (
     DEFAULT_BACKEND,
+    DEFAULT_LANG,
+    DEFAULT_UNKNOWN_SIGNALS,
     AsOf,
     BackendOption,
     ColumnsOption,
     EventsOption,
+    LangOption,
     MoneyUnit,
     MoneyUnitOption,
     PolicyOption,
     PolicyPathOption,
     SignalsOption,
+    UnknownSignalsOption,
+    case_from_row,
     engine_for,
+    ignored_line,
+    label,
     progress,
     report_row,
     resolve_as_of,
@@ -31,7 +38,6 @@ from collectrules.cli._common import (
 )
 from collectrules.errors import CollectRulesError, FieldProblem, InputError
 from collectrules.io import case_files, read_rows
-from collectrules.model.case import Case
 
 __all__ = ["golden"]
 
@@ -63,6 +69,8 @@ def golden(
     money_unit: MoneyUnitOption = MoneyUnit.MAJOR,
     signals: SignalsOption = None,
     events: EventsOption = None,
+    lang: LangOption = DEFAULT_LANG,
+    unknown_signals: UnknownSignalsOption = DEFAULT_UNKNOWN_SIGNALS,
 ) -> None:
     """Write a golden-case file whose expectations are the current decisions.
 
@@ -70,7 +78,9 @@ def golden(
     remedy allowed and blocked. Review the file before committing it; the pytest plugin
     then runs each case as a test. Bad rows are reported, one line each, and the good
     ones are still written; the exit status is then 1. An existing file is kept unless
-    ``--force`` is given. Exit status: 0 written, 1 some rows bad, 2 unusable input,
+    ``--force`` is given. With ``--unknown-signals ignore``, a signal of a kind the
+    policy does not know is left out of the case's input (the decision did not read
+    it), and counted. Exit status: 0 written, 1 some rows bad, 2 unusable input,
     3 the file could not be written.
     """
     if out.exists() and not force:
@@ -79,10 +89,10 @@ def golden(
             subject="arguments",
         )
     when = resolve_as_of(as_of)
-    engine = engine_for(policy, backend, policy_path)
+    engine = engine_for(policy, backend, policy_path, unknown_signals)
     files = case_files(cases)
     shape = shape_for(columns, money_unit, signals, events)
-    kinds = tuple(engine.policy.signals)
+    known = engine.policy.signals
     entries: list[GoldenEntry] = []
     bad = 0
     with progress(None, "deciding") as advance:
@@ -93,19 +103,28 @@ def golden(
                 report_row(row.where, row.error)
                 continue
             try:
-                case = Case.from_dict(row.data, signal_kinds=kinds, source=row.where)
+                case = case_from_row(engine, row.data, row.where)
                 decision = engine.decide(case, as_of=when)
             except CollectRulesError as exc:
                 bad += 1
                 report_row(row.where, exc)
                 continue
-            entries.append(GoldenEntry(case.case_id, row.data, decision))
+            data = row.data
+            if decision.ignored_signals and isinstance(data.get("signals"), list):
+                kept = [
+                    s for s in data["signals"] if not isinstance(s, dict) or s.get("kind") in known
+                ]
+                data = {**data, "signals": kept}
+            entries.append(GoldenEntry(case.case_id, data, decision))
     fmt = "json" if out.suffix.lower() == ".json" else "toml"
     text = golden_text(
         entries, policy=_policy_ref(policy, out), as_of=when, backend=backend.value, fmt=fmt
     )
     out.write_text(text, encoding="utf-8")
-    typer.echo(f"wrote {len(entries)} golden case(s) to {out}")
+    typer.echo(f"{label('wrote', lang)} {len(entries)} {label('golden case(s) to', lang)} {out}")
+    ignored = ignored_line(engine, lang)
+    if ignored is not None:
+        typer.echo(ignored, err=True)
     if not any(fnmatch.fnmatchcase(out.name, p) for p in GOLDEN_PATTERNS):
         patterns = " or ".join(GOLDEN_PATTERNS)
         typer.echo(

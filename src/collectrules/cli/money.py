@@ -16,11 +16,19 @@ from rich.table import Table
 from collectrules.cli import app
 from collectrules.cli._common import (
     DEFAULT_BACKEND,
+    DEFAULT_LANG,
+    DEFAULT_UNKNOWN_SIGNALS,
     AsOf,
     BackendOption,
+    LangOption,
     PolicyOption,
+    PolicyPathOption,
+    UnknownSignalsOption,
+    case_from_row,
     echo_json,
     engine_for,
+    ignored_line,
+    label,
     one_line,
     report_row,
     resolve_as_of,
@@ -28,7 +36,6 @@ from collectrules.cli._common import (
 from collectrules.cli._common import console as terminal
 from collectrules.errors import CollectRulesError, FieldProblem, InputError
 from collectrules.io import case_files, read_rows
-from collectrules.model.case import Case
 from collectrules.money import Method, PlanTerms, money_section, propose_plan
 from collectrules.money.kpis import (
     GroupBy,
@@ -96,21 +103,24 @@ def plan(
     ] = PlanFormat.MARKDOWN,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Write here.")] = None,
     backend: BackendOption = DEFAULT_BACKEND,
+    policy_path: PolicyPathOption = None,
+    lang: LangOption = DEFAULT_LANG,
+    unknown_signals: UnknownSignalsOption = DEFAULT_UNKNOWN_SIGNALS,
 ) -> None:
     """Decide a case, then propose the repayment plan of an allowed remedy.
 
     A plan the decision blocks, or one over a cap of the policy's [money] section, is
-    refused with the rule, the figure and the cap (exit status 2).
+    refused with the rule, the figure and the cap (exit status 2). The Markdown and HTML
+    drafts are bilingual (Chinese and English, as the agreement is signed); --lang sets
+    the language of the command's own lines.
     """
     when = resolve_as_of(as_of)
-    engine = engine_for(policy, backend)
+    engine = engine_for(policy, backend, policy_path, unknown_signals)
     rows = list(read_rows([case_file]))
     if len(rows) != 1 or rows[0].data is None:
         reason = one_line(rows[0].error) if rows and rows[0].error else "expected one case"
         raise InputError([FieldProblem("", reason, source=str(case_file))])
-    case = Case.from_dict(
-        rows[0].data, signal_kinds=tuple(engine.policy.signals), source=str(case_file)
-    )
+    case = case_from_row(engine, rows[0].data, str(case_file))
     terms = PlanTerms(
         months=months,
         annual_rate=rate,
@@ -134,7 +144,13 @@ def plan(
         typer.echo(text, nl=False)
     else:
         out.write_text(text, encoding="utf-8")
-        typer.echo(f"plan for {case.case_id} ({kind}, {months} months) in {out}")
+        typer.echo(
+            f"{label('plan for', lang)} {case.case_id} ({kind}, {months} "
+            f"{label('months', lang)}) {label('in', lang)} {out}"
+        )
+    ignored = ignored_line(engine, lang)
+    if ignored is not None:
+        typer.echo(ignored, err=True)
 
 
 def _good_rows(paths: Sequence[Path], bad: list[int]) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -165,29 +181,32 @@ def _fmt(r: Ratio | None) -> str:
     return f"{shown} ({r.numerator}/{r.denominator})"
 
 
-def _table(title: str, k: Kpis, console: Console) -> None:
-    table = Table(title=f"{title}: {k.cases} case(s)")
-    table.add_column("KPI")
-    table.add_column("value (numerator/denominator)")
+def _table(title: str, k: Kpis, console: Console, lang: str) -> None:
+    def t(text: str) -> str:
+        return label(text, lang)
+
+    table = Table(title=f"{title}: {k.cases} {t('case(s)')}")
+    table.add_column(t("KPI"))
+    table.add_column(t("value (numerator/denominator)"))
     for cur, r in sorted((k.recovery_rate_amount or {}).items()):
-        table.add_row(f"recovery rate by amount ({cur})", _fmt(r))
-    table.add_row("recovery rate by count", _fmt(k.recovery_rate_count))
-    table.add_row("cure rate", _fmt(k.cure_rate))
+        table.add_row(f"{t('recovery rate by amount')} ({cur})", _fmt(r))
+    table.add_row(t("recovery rate by count"), _fmt(k.recovery_rate_count))
+    table.add_row(t("cure rate"), _fmt(k.cure_rate))
     for bset, matrix in (k.roll_rates or {}).items():
         for frm, row in matrix.items():
             for to, r in row.items():
-                table.add_row(f"roll {bset}: {frm} → {to}", _fmt(r))
-    table.add_row("promise-kept rate", _fmt(k.promise_kept_rate))
-    table.add_row("contact rate", _fmt(k.contact_rate))
-    table.add_row("breached-step rate", _fmt(k.breached_step_rate))
-    for t in k.targets:
+                table.add_row(f"{t('roll')} {bset}: {frm} → {to}", _fmt(r))
+    table.add_row(t("promise-kept rate"), _fmt(k.promise_kept_rate))
+    table.add_row(t("contact rate"), _fmt(k.contact_rate))
+    table.add_row(t("breached-step rate"), _fmt(k.breached_step_rate))
+    for tg in k.targets:
         table.add_row(
-            f"target {t.target} ({t.currency})",
-            f"target {t.target_amount}, actual {t.actual}, gap {t.gap}",
+            f"{t('target')} {tg.target} ({tg.currency})",
+            f"{t('target')} {tg.target_amount}, {t('actual')} {tg.actual}, {t('gap')} {tg.gap}",
         )
     console.print(table)
     for note in k.notes:
-        console.print(f"note: {note}")
+        console.print(f"{t('note')}: {note}", markup=False, highlight=False)
 
 
 @app.command()
@@ -215,6 +234,7 @@ def kpis(
     ] = None,
     policy: PolicyOption = None,
     output: Annotated[KpiFormat, typer.Option("--format")] = KpiFormat.TABLE,
+    lang: LangOption = DEFAULT_LANG,
 ) -> None:
     """Collection KPIs of a portfolio: recovery, cure, roll, promise, contact, targets.
 
@@ -265,9 +285,9 @@ def kpis(
         echo_json(report.to_dict())
     else:
         console = terminal()
-        _table("portfolio", report.total, console)
+        _table(label("portfolio", lang), report.total, console, lang)
         for group, k in sorted(report.groups.items()):
-            _table(f"{report.by.value if report.by else ''} {group}", k, console)
+            _table(f"{report.by.value if report.by else ''} {group}", k, console, lang)
     if bad:
         raise typer.Exit(1)
 

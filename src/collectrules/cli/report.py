@@ -2,27 +2,19 @@
 
 from __future__ import annotations
 
-import enum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from collectrules.cli import app
-from collectrules.cli._common import report_row
+from collectrules.cli._common import DEFAULT_LANG, LangOption, label, report_row
 from collectrules.io import case_files, read_rows
 from collectrules.operations.changes import read_run
 from collectrules.operations.report import build_report
 from collectrules.operations.rows import DecisionRow
 
 __all__ = ["report"]
-
-
-class Lang(enum.StrEnum):
-    """The languages of the report's labels."""
-
-    EN = "en"
-    ZH = "zh"
 
 
 def _read(paths: list[Path], bad: list[int]) -> dict[str, DecisionRow]:
@@ -50,7 +42,7 @@ def report(
         list[Path] | None,
         typer.Option("--previous", help="An earlier run of the same portfolio, as above."),
     ] = None,
-    lang: Annotated[Lang, typer.Option("--lang", help="Labels in en or zh.")] = Lang.EN,
+    lang: LangOption = DEFAULT_LANG,
 ) -> None:
     """Write the portfolio report: counts and amounts by quadrant, class and bucket, a
     quadrant × bucket heat map, remedies allowed and blocked, steps late or breached by
@@ -66,6 +58,7 @@ def report(
     before = None if not previous else _read(list(previous), bad)
     text = build_report(rows, previous=before, lang=lang.value)
     out.write_text(text, encoding="utf-8")
-    typer.echo(f"report of {len(rows)} case(s) in {out}", err=True)
+    cases = f"{len(rows)} {label('case(s)', lang)}"
+    typer.echo(f"{label('report of', lang)} {cases} {label('in', lang)} {out}", err=True)
     if bad:
         raise typer.Exit(1)

@@ -15,20 +15,28 @@ from rich.text import Text
 from collectrules.cli import app
 from collectrules.cli._common import (
     DEFAULT_BACKEND,
+    DEFAULT_LANG,
+    DEFAULT_UNKNOWN_SIGNALS,
     AsOf,
     BackendOption,
     Format,
+    Lang,
+    LangOption,
     PolicyOption,
     PolicyPathOption,
+    UnknownSignalsOption,
+    case_from_row,
     console,
     echo_json_lines,
     engine_for,
+    ignored_line,
+    label,
     report_row,
     resolve_as_of,
 )
 from collectrules.errors import CollectRulesError, FieldProblem, InputError
 from collectrules.io import case_files, read_rows
-from collectrules.model.case import Case
+from collectrules.policy import Policy
 from collectrules.timeline import Step, StepStatus, Timeline
 from collectrules.timeline.deadlines import Deadline, DeadlineStatus
 
@@ -56,23 +64,39 @@ def _when(at: pendulum.DateTime | None) -> str:
     return "-" if at is None else at.format("YYYY-MM-DD HH:mm")
 
 
-def _window(step: Step) -> str:
+def _window(step: Step, lang: Lang) -> str:
     window = step.contact_window
     if window is None:
         return "-"
     text = f"{_when(window.first_at)} → {_when(window.last_at)}"
-    return text if window.feasible else f"{text} (no allowed time)"
+    return text if window.feasible else f"{text} ({label('no allowed time', lang)})"
 
 
-def _done(step: Step) -> str:
+def _done(step: Step, lang: Lang) -> str:
     if step.done_at is None or step.done_by is None:
         return "-"
-    timing = "on time" if step.on_time else "late"
+    timing = label("on time" if step.on_time else "late", lang)
     return f"{_when(step.done_at)} {step.done_by.kind.value} ({timing})"
 
 
-def _steps_table(tl: Timeline) -> Table:
-    table = Table(title=f"steps of plan {tl.plan or '(none)'}", title_justify="left")
+def _status(value: str, lang: Lang) -> str:
+    """A step's or a deadline's status in ``lang``; in Chinese with its value beside it."""
+    shown = label(value, lang)
+    return value if shown == value else f"{shown} {value}"
+
+
+def _product(policy: Policy, product: str, lang: Lang) -> str:
+    """The product with its label from the policy's catalogue, in ``lang``."""
+    spec = policy.products.get(product)
+    if spec is None:
+        return product
+    text = spec.label_zh if lang is Lang.ZH else spec.label_en
+    return product if text == product else f"{product}, {text}"
+
+
+def _steps_table(tl: Timeline, lang: Lang) -> Table:
+    title = f"{label('steps of plan', lang)} {tl.plan or '(none)'}"
+    table = Table(title=title, title_justify="left")
     for column in (
         "step",
         "status",
@@ -85,16 +109,16 @@ def _steps_table(tl: Timeline) -> Table:
         "owner",
         "note",
     ):
-        table.add_column(column, overflow="fold")
+        table.add_column(label(column, lang), overflow="fold")
     for step in tl.steps:
         table.add_row(
             step.id,
-            Text(step.status.value, style=_STEP_STYLES[step.status]),
+            Text(_status(step.status.value, lang), style=_STEP_STYLES[step.status]),
             _when(step.opens_at),
             _when(step.due_at),
             _when(step.limit_at),
-            _done(step),
-            _window(step),
+            _done(step, lang),
+            _window(step, lang),
             Text(f"[{step.channel}] {step.action}"),
             Text(step.owner),
             Text(step.reason or ""),
@@ -102,7 +126,7 @@ def _steps_table(tl: Timeline) -> Table:
     return table
 
 
-def _deadline_row(deadline: Deadline, timezone: str) -> list[str | Text]:
+def _deadline_row(deadline: Deadline, timezone: str, lang: Lang) -> list[str | Text]:
     interrupted = ", ".join(
         f"{e.kind.value} {e.at.in_timezone(timezone).date().isoformat()}"
         for e in deadline.interruptions
@@ -114,7 +138,7 @@ def _deadline_row(deadline: Deadline, timezone: str) -> list[str | Text]:
         last += " (long stop)"
     return [
         Text(deadline.title),
-        Text(deadline.status.value, style=_DEADLINE_STYLES[deadline.status]),
+        Text(_status(deadline.status.value, lang), style=_DEADLINE_STYLES[deadline.status]),
         deadline.period,
         Text(deadline.started_by),
         interrupted or "-",
@@ -124,8 +148,8 @@ def _deadline_row(deadline: Deadline, timezone: str) -> list[str | Text]:
     ]
 
 
-def _deadlines_table(tl: Timeline) -> Table:
-    table = Table(title="legal deadlines", title_justify="left")
+def _deadlines_table(tl: Timeline, lang: Lang) -> Table:
+    table = Table(title=label("legal deadlines", lang), title_justify="left")
     for column in (
         "deadline",
         "status",
@@ -136,45 +160,49 @@ def _deadlines_table(tl: Timeline) -> Table:
         "warning",
         "cites",
     ):
-        table.add_column(column, overflow="fold")
+        table.add_column(label(column, lang), overflow="fold")
     for deadline in tl.deadlines:
-        table.add_row(*_deadline_row(deadline, tl.timezone))
+        table.add_row(*_deadline_row(deadline, tl.timezone, lang))
     return table
 
 
-def _print_timeline(console: Console, tl: Timeline) -> None:
+def _print_timeline(console: Console, tl: Timeline, policy: Policy, lang: Lang) -> None:
+    def t(text: str) -> str:
+        return label(text, lang)
+
     console.print(
-        f"[bold]{escape(tl.case_id)}[/bold] ({tl.product}) under {tl.policy} at "
-        f"{tl.as_of.format('YYYY-MM-DD HH:mm')} {tl.timezone}; calendar {tl.calendar}"
-        + (f", contact hours {tl.contact_hours}" if tl.contact_hours else "")
-        + "; times are local"
+        f"[bold]{escape(tl.case_id)}[/bold] ({escape(_product(policy, tl.product, lang))}) "
+        f"{t('under')} {tl.policy} {t('at')} "
+        f"{tl.as_of.format('YYYY-MM-DD HH:mm')} {tl.timezone}; {t('calendar')} {tl.calendar}"
+        + (f", {t('contact hours')} {tl.contact_hours}" if tl.contact_hours else "")
+        + f"; {t('times are local')}"
     )
-    console.print(f"overdue since {_when(tl.overdue_start)}")
+    console.print(f"{t('overdue since')} {_when(tl.overdue_start)}")
     if tl.steps:
-        console.print(_steps_table(tl))
+        console.print(_steps_table(tl, lang))
     else:
-        console.print(f"the policy has no stage plan for product {tl.product!r}")
+        console.print(f"{t('the policy has no stage plan for product')} {tl.product!r}")
     if tl.deadlines:
-        console.print(_deadlines_table(tl))
-    console.print("[bold]what to do next[/bold]")
+        console.print(_deadlines_table(tl, lang))
+    console.print(f"[bold]{t('what to do next')}[/bold]")
     actions = tl.next_actions
     if not actions:
-        console.print("  nothing is open, late or breached")
+        console.print(f"  {t('nothing is open, late or breached')}")
     for number, step in enumerate(actions, start=1):
         when = (
-            f"due {_when(step.due_at)}"
+            f"{t('due')} {_when(step.due_at)}"
             if step.due_at is not None
-            else f"open since {_when(step.opens_at)}"
+            else f"{t('open since')} {_when(step.opens_at)}"
         )
         if step.status is StepStatus.LATE:
-            when = f"late since {_when(step.due_at)}, limit {_when(step.limit_at)}"
+            when = f"{t('late since')} {_when(step.due_at)}, {t('limit')} {_when(step.limit_at)}"
         elif step.status is StepStatus.BREACHED:
-            when = f"breached since {_when(step.limit_at or step.due_at)}"
+            when = f"{t('breached since')} {_when(step.limit_at or step.due_at)}"
         window = step.contact_window
         if window is not None and window.last_at is not None and step.status is StepStatus.OPEN:
-            when += f", last contact {_when(window.last_at)}"
+            when += f", {t('last contact')} {_when(window.last_at)}"
         line = Text(f"  {number}. {step.id} ")
-        line.append(step.status.value, style=_STEP_STYLES[step.status])
+        line.append(_status(step.status.value, lang), style=_STEP_STYLES[step.status])
         line.append(f" ({when}): {step.action} [{step.owner}, {step.channel}]")
         console.print(line)
     for warning in tl.warnings:
@@ -191,15 +219,17 @@ def timeline(
         Format, typer.Option("--format", help="table, or json: JSON Lines, one timeline a line.")
     ] = Format.TABLE,
     backend: BackendOption = DEFAULT_BACKEND,
+    lang: LangOption = DEFAULT_LANG,
+    unknown_signals: UnknownSignalsOption = DEFAULT_UNKNOWN_SIGNALS,
 ) -> None:
     """Plan the collection timeline of a case: steps and their status, legal deadlines,
     and what to do next (open, late and breached steps, soonest first).
 
-    With --format json the output is JSON Lines, one timeline per line. Exit status: 0
+    With --format json the output is JSON Lines, one timeline per line; --lang zh
+    prints the table headers, statuses and product label in Chinese. Exit status: 0
     planned, 1 some rows bad, 2 unusable input (one bad case, a missing file)."""
     when = resolve_as_of(as_of)
-    engine = engine_for(policy, backend, policy_path)
-    kinds = tuple(engine.policy.signals)
+    engine = engine_for(policy, backend, policy_path, unknown_signals)
     timelines: list[Timeline] = []
     bad = 0
     rows = list(read_rows(case_files([case_file])))
@@ -209,9 +239,7 @@ def timeline(
         try:
             if row.error is not None or row.data is None:
                 raise row.error or InputError([FieldProblem("", "unreadable row")])
-            case = Case.from_dict(
-                row.data, signal_kinds=kinds, source=row.where, products=engine.policy.products
-            )
+            case = case_from_row(engine, row.data, row.where)
             timelines.append(engine.timeline(case, as_of=when))
         except CollectRulesError as exc:
             if len(rows) == 1:
@@ -223,6 +251,9 @@ def timeline(
     else:
         out = console()
         for tl in timelines:
-            _print_timeline(out, tl)
+            _print_timeline(out, tl, engine.policy, lang)
+    ignored = ignored_line(engine, lang)
+    if ignored is not None:
+        typer.echo(ignored, err=True)
     if bad:
         raise typer.Exit(1)

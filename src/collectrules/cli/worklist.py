@@ -13,20 +13,31 @@ from typing import IO, Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from collectrules.cli import app
 from collectrules.cli._common import (
+    DEFAULT_BACKEND,
+    DEFAULT_LANG,
+    DEFAULT_UNKNOWN_SIGNALS,
     AsOf,
+    BackendOption,
+    Lang,
+    LangOption,
     PolicyOption,
     PolicyPathOption,
+    UnknownSignalsOption,
     engine_for,
+    ignored_line,
+    label,
     one_line,
     report_row,
     resolve_as_of,
 )
 from collectrules.io import case_files, read_rows
 from collectrules.operations.worklist import CSV_FIELDS, RowFailure, WorkItem
+from collectrules.policy import Policy
 
 __all__ = ["worklist"]
 
@@ -43,7 +54,30 @@ def _when(value: Any) -> str:
     return "-" if value is None else value.strftime("%Y-%m-%d %H:%M")
 
 
-def _table(items: list[WorkItem], console: Console) -> None:
+def _status(value: str, lang: Lang) -> str:
+    shown = label(value, lang)
+    return value if shown == value else f"{shown} {value}"
+
+
+#: A step's remedy's status in the decision, in Chinese.
+_REMEDY_STATUS_ZH = {"allowed": "允许", "blocked": "禁止", "not_granted": "未授予", "none": "无"}
+
+
+def _remedy(item: WorkItem, policy: Policy, lang: Lang) -> str:
+    """The step's remedy with its label from the policy's catalogue, and its status."""
+    if item.remedy is None:
+        return "-"
+    name = item.remedy
+    if lang is Lang.ZH and (spec := policy.remedies.get(name)) is not None and spec.label_zh:
+        name = f"{name} {spec.label_zh}"
+    status = item.remedy_status
+    if lang is Lang.ZH and status in _REMEDY_STATUS_ZH:
+        status = f"{_REMEDY_STATUS_ZH[status]} {status}"
+    text = f"{name}: {status}"
+    return text + (f" ({item.blocking_rule})" if item.blocking_rule else "")
+
+
+def _table(items: list[WorkItem], console: Console, policy: Policy, lang: Lang) -> None:
     by_owner: dict[str, list[WorkItem]] = defaultdict(list)
     spilled: dict[str, list[WorkItem]] = defaultdict(list)
     for item in items:
@@ -51,25 +85,25 @@ def _table(items: list[WorkItem], console: Console) -> None:
     for owner in dict.fromkeys([*by_owner, *spilled]):
         listed = by_owner.get(owner, [])
         over = sorted(spilled.get(owner, []), key=lambda i: i.urgency)
-        title = f"{owner}: {len(listed)} line(s)" + (f", {len(over)} over capacity" if over else "")
+        title = f"{owner}: {len(listed)} {label('line(s)', lang)}" + (
+            f", {len(over)} {label('over capacity', lang)}" if over else ""
+        )
         table = Table(title=title, title_justify="left")
         for column in ("#", "case", "step", "status", "channel", "due", "limit", "contact from",
                        "remedy", "amount"):  # fmt: skip
-            table.add_column(column)
+            table.add_column(label(column, lang))
         for item in [*listed, *over]:
-            remedy = "-" if item.remedy is None else f"{item.remedy}: {item.remedy_status}"
-            if item.blocking_rule:
-                remedy += f" ({item.blocking_rule})"
+            emergency = f" [{label('emergency', lang)}]" if item.emergency else ""
             table.add_row(
-                "over" if item.overflow else str(item.rank),
+                label("over", lang) if item.overflow else str(item.rank),
                 item.case_id,
-                item.step_id + (" [emergency]" if item.emergency else ""),
-                item.status.value,
+                escape(item.step_id + emergency),
+                _status(item.status.value, lang),
                 item.channel,
                 _when(item.due_at),
                 _when(item.limit_at),
                 _when(item.next_contact_at),
-                remedy,
+                escape(_remedy(item, policy, lang)),
                 f"{item.amount} {item.currency}",
             )
         console.print(table)
@@ -91,8 +125,10 @@ def worklist(
         WorklistFormat, typer.Option("--format", help="table, jsonl or csv.")
     ] = WorklistFormat.TABLE,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Write here.")] = None,
-    backend: Annotated[str, typer.Option(help="durable (Rete) or python (compiled)")] = "python",
+    backend: BackendOption = DEFAULT_BACKEND,
     encoding: Annotated[str, typer.Option(help="Encoding of the input files.")] = "utf-8",
+    lang: LangOption = DEFAULT_LANG,
+    unknown_signals: UnknownSignalsOption = DEFAULT_UNKNOWN_SIGNALS,
 ) -> None:
     """Every step that is open, late or breached across a portfolio, most urgent first.
 
@@ -100,10 +136,13 @@ def worklist(
     the next time the guardrails allow a contact, the status of the step's remedy in the
     decision, and the owner from the team file. Lines past an owner's capacity are
     listed as overflow, never dropped. Bad rows are reported on standard error and the
-    others are listed. Exit status: 0; 2 when an input is missing; 1 when some rows were bad.
+    others are listed; with --unknown-signals ignore, a signal of a kind the policy does
+    not know is left out and counted in the summary. --lang zh prints the headers,
+    statuses and remedy labels in Chinese. Exit status: 0; 2 when an input is missing; 1
+    when some rows were bad.
     """
     case_files(list(cases))  # a missing input is unusable: exit 2
-    engine = engine_for(policy, backend, policy_path)
+    engine = engine_for(policy, backend, policy_path, unknown_signals)
     when = resolve_as_of(as_of)
     if as_of is None:
         typer.echo(f"note: no --as-of given; listing at {when.isoformat()}", err=True)
@@ -137,22 +176,31 @@ def worklist(
         else:
             items = list(wl)
             console = Console(file=sink, width=200) if out is not None else Console(width=200)
-            _table(items, console)
+            _table(items, console, engine.policy, lang)
     finally:
         if out is not None:
             sink.close()
     summary = wl.summary
+
+    def t(text: str) -> str:
+        return label(text, lang)
+
     typer.echo(
-        f"{summary.lines} line(s) from {summary.cases_with_lines} of {summary.cases} case(s); "
-        f"{summary.overflow} over capacity; {bad[0]} bad row(s)",
+        f"{summary.lines} {t('line(s)')} {t('from')} {summary.cases_with_lines} {t('of')} "
+        f"{summary.cases} {t('case(s)')}; {summary.overflow} {t('over capacity')}; "
+        f"{bad[0]} {t('bad row(s)')}",
         err=True,
     )
     for tally in summary.owners:
-        cap = "no cap" if tally.capacity is None else f"capacity {tally.capacity}"
+        cap = t("no cap") if tally.capacity is None else f"{t('capacity')} {tally.capacity}"
         typer.echo(
-            f"  {tally.owner}: {tally.listed} listed, {tally.overflow} over ({cap})", err=True
+            f"  {tally.owner}: {tally.listed} {t('listed')}, {tally.overflow} {t('over')} ({cap})",
+            err=True,
         )
+    ignored = ignored_line(engine, lang)
+    if ignored is not None:
+        typer.echo(ignored, err=True)
     if out is not None:
-        typer.echo(f"worklist in {out}", err=True)
+        typer.echo(f"{t('worklist in')} {out}", err=True)
     if bad[0]:
         raise typer.Exit(1)

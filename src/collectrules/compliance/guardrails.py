@@ -59,6 +59,13 @@ The rule kinds:
     (CARD): an obligation due ``days`` after the first overdue day, satisfied by a
     ``credit_bureau_reported`` event.
 
+The last two are keyed by products, and a policy may add its own in
+``[catalogue.products]``. Such a rule covers a product it names; a policy's own
+product whose ``category`` (a standard product) it names; and a policy's own product
+that declares no category, or one the catalogue does not hold: for those the strictest
+default applies (every such rule, so only the channels every rule allows, and every
+duty), and the reason says so. A product is never left without limits by omission.
+
 The history is the case's prior contact events; only events strictly before the
 contact's instant count. An event without a ``party`` is taken as a contact with the
 debtor, and a ``contact_attempt`` without a ``channel`` as a phone call. Events do not
@@ -84,7 +91,14 @@ from collectrules.calendars import BusinessCalendar, ContactHours
 from collectrules.compliance._packs import Figure, PackReader, start_of_local_day
 from collectrules.conditions import FieldSpec, FieldType, Scalar
 from collectrules.errors import FieldProblem, InputError, PolicyError, did_you_mean, quote
-from collectrules.model.case import Case, ContactOutcome, Event, EventKind, Product
+from collectrules.model.case import (
+    Case,
+    ContactOutcome,
+    Event,
+    EventKind,
+    Product,
+    product_name,
+)
 from collectrules.model.limits import MAX_EVENTS, MAX_KIND_LENGTH
 from collectrules.model.time import require_aware, require_case
 from collectrules.policy import Policy, load_policy
@@ -954,35 +968,76 @@ class ContactRecordRule(_Rule):
         )
 
 
+def _covers(
+    products: frozenset[str], own: tuple[tuple[str, str | None], ...], product: str
+) -> tuple[bool, str]:
+    """Whether a rule keyed by ``products`` covers a case of ``product``, and a note
+    that says why when it covers it through the policy's catalogue.
+
+    A product the rule names is covered. A product of the policy's own catalogue
+    (``own``: each with its ``category``) is covered when its category is one the rule
+    names; one with no category, and a product the catalogue does not hold, is covered
+    by every such rule: the strictest default, never a silent "no limits".
+    """
+    if product in products:
+        return True, ""
+    categories = dict(own)
+    category = categories.get(product)
+    if category is not None:
+        if category in products:
+            return True, f" ({product} is a kind of {category}, its category)"
+        return False, ""
+    if product in _STANDARD_NAMES:
+        return False, ""
+    where = "declares no category" if product in categories else "is not in the catalogue"
+    return True, (
+        f" (product {product} {where} in [catalogue.products], so the strictest default "
+        f"applies: this rule, as for {', '.join(sorted(products))})"
+    )
+
+
+_STANDARD_NAMES = frozenset(p.value for p in Product)
+
+
 @attrs.frozen(kw_only=True)
 class ProductChannelsRule(_Rule):
-    """Cases of ``products`` are contacted only on the ``allowed`` channels."""
+    """Cases of ``products`` are contacted only on the ``allowed`` channels.
 
-    products: frozenset[Product]
+    ``own`` lists the policy's own products with their categories: see :func:`_covers`
+    for how a custom product is covered.
+    """
+
+    products: frozenset[str]
     allowed: frozenset[ContactChannel]
+    own: tuple[tuple[str, str | None], ...] = ()
 
     def assess(self, ctx: _Ctx) -> Reason | None:
-        product = ctx.case.product
-        if product not in self.products:
+        product = str(ctx.case.product)
+        covered, note = _covers(self.products, self.own, product)
+        if not covered:
             return None
         channel = ctx.contact.channel
         names = ", ".join(sorted(c.value for c in self.allowed))
         if channel in self.allowed:
             return self.reason_for(
-                ReasonEffect.ALLOW, f"{channel.value} is a channel of {product} cases"
+                ReasonEffect.ALLOW, f"{channel.value} is a channel of {product} cases{note}"
             )
         return self.reason_for(
             ReasonEffect.BLOCK,
-            f"{product} cases are contacted by {names}, not by {channel.value}",
+            f"{product} cases are contacted by {names}, not by {channel.value}{note}",
         )
 
 
 @attrs.frozen(kw_only=True)
 class CreditBureauRule(_Rule):
-    """Report the repayment status of ``products`` cases to the credit bureau."""
+    """Report the repayment status of ``products`` cases to the credit bureau.
 
-    products: frozenset[Product]
+    ``own`` lists the policy's own products with their categories: see :func:`_covers`.
+    """
+
+    products: frozenset[str]
     days: Figure
+    own: tuple[tuple[str, str | None], ...] = ()
 
     def figures(self) -> tuple[tuple[str, Figure], ...]:
         return (("days", self.days),)
@@ -993,7 +1048,8 @@ class CreditBureauRule(_Rule):
     def status(self, ctx: _Ctx) -> Reason | None:
         """The reporting duty at the context's instant, for a case of ``products``."""
         case = ctx.case
-        if case.product not in self.products or case.overdue_amount <= 0:
+        covered, note = _covers(self.products, self.own, str(case.product))
+        if not covered or case.overdue_amount <= 0:
             return None
         start = ctx.day_start(case.due_date + dt.timedelta(days=1))
         if ctx.contact.at < start:
@@ -1005,14 +1061,14 @@ class CreditBureauRule(_Rule):
             return self.reason_for(
                 ReasonEffect.ALLOW,
                 f"the repayment status was reported to the credit bureau on "
-                f"{ctx.fmt(reported[-1].at)}",
+                f"{ctx.fmt(reported[-1].at)}{note}",
             )
         due = start.add(days=self.days.as_int)
         late = "; it is overdue" if ctx.contact.at > due else ""
         return self.reason_for(
             ReasonEffect.OBLIGATION,
             f"report the repayment status to the credit bureau within {self.days.describe()} "
-            f"days of the first overdue day: by {due.isoformat()}{late}",
+            f"days of the first overdue day: by {due.isoformat()}{late}{note}",
             due=due,
         )
 
@@ -1325,12 +1381,14 @@ def _parse_rule(
     elif kind in (RuleKind.PRODUCT_CHANNELS, RuleKind.CREDIT_BUREAU):
         if "products" not in table:
             reader.fail(f"{path}.products", "required", rule_id=rule_id, key="products")
+        catalogue = reader.products
         products = frozenset(
-            Product(p)
+            product_name(p)
             for p in reader.choices(
-                table, "products", path, [p.value for p in Product], default=(), rule_id=rule_id
+                table, "products", path, [str(p) for p in catalogue], default=(), rule_id=rule_id
             )
         )
+        own = tuple((str(n), spec.category) for n, spec in catalogue.items() if not spec.standard)
         if kind is RuleKind.PRODUCT_CHANNELS:
             if "allowed" not in table:
                 reader.fail(f"{path}.allowed", "required", rule_id=rule_id, key="allowed")
@@ -1345,11 +1403,11 @@ def _parse_rule(
                     rule_id=rule_id,
                 )
             )
-            rule = ProductChannelsRule(**common, products=products, allowed=allowed)
+            rule = ProductChannelsRule(**common, products=products, allowed=allowed, own=own)
         else:
             days = fig("days", "int", minimum=0, maximum=366)
             if days is not None:
-                rule = CreditBureauRule(**common, products=products, days=days)
+                rule = CreditBureauRule(**common, products=products, days=days, own=own)
     else:
         years = fig("years", "int", minimum=1, maximum=100)
         kinds = reader.choices(

@@ -33,7 +33,7 @@ from collectrules.engine.generated import generated_policy
 from collectrules.engine.session import CaseSession
 from collectrules.errors import CollectRulesError, EngineError, FieldProblem, InputError
 from collectrules.io.arrow import is_frame, table_rows
-from collectrules.model.case import Case
+from collectrules.model.case import Case, Signal
 from collectrules.model.decision import (
     BucketResult,
     Decision,
@@ -182,9 +182,31 @@ class Engine:
     def timeline(self, case: Case, *, as_of: dt.datetime | str) -> Timeline:
         """The collection timeline of ``case`` at ``as_of``: steps, deadlines, promises.
 
-        See :mod:`collectrules.timeline`; the policy needs a ``[timeline]`` section.
+        See :mod:`collectrules.timeline`; the policy needs a ``[timeline]`` section. With
+        ``unknown_signals="ignore"``, signals whose kind the policy does not know are left
+        out and counted in :attr:`stats`, as when deciding.
         """
-        return build_timeline(require_case(case), as_of=as_of, policy=self.policy)
+        known, ignored = self._known_signals(require_case(case))
+        self._count_ignored(ignored)
+        return build_timeline(known, as_of=as_of, policy=self.policy)
+
+    def _known_signals(self, case: Case) -> tuple[Case, tuple[Signal, ...]]:
+        """``case`` without the signals this engine ignores, and those signals; with
+        ``unknown_signals="error"``, the case as it is (an unknown kind is an error)."""
+        if self.unknown_signals == "error":
+            return case, ()
+        kinds = self.policy.signals
+        ignored = tuple(s for s in case.signals if s.kind not in kinds)
+        if not ignored:
+            return case, ()
+        kept = tuple(s for s in case.signals if s.kind in kinds)
+        return attrs.evolve(case, signals=kept), ignored
+
+    def _count_ignored(self, ignored: tuple[Signal, ...]) -> None:
+        for signal in ignored:
+            self.stats.ignored_signals += 1
+            counts = self.stats.ignored_kinds
+            counts[signal.kind] = counts.get(signal.kind, 0) + 1
 
     def worklist(
         self,
@@ -230,10 +252,16 @@ class Engine:
                 else:
                     raw_id = row.get("case_id") if isinstance(row, Mapping) else None
                     case_id = raw_id if isinstance(raw_id, str) else None
-                    case = Case.from_dict(row, signal_kinds=kinds)
+                    case = Case.from_dict(
+                        row,
+                        signal_kinds=self._kinds_for(row, kinds),
+                        products=self.policy.products,
+                    )
                 case_id = case.case_id
-                decision = self.decide(case, as_of=when)
-                timeline = build_timeline(case, as_of=when, policy=self.policy)
+                decision = self.decide(case, as_of=when)  # counts the ignored signals
+                timeline = build_timeline(
+                    self._known_signals(case)[0], as_of=when, policy=self.policy
+                )
                 yield PlannedCase(case, decision, timeline)
             except CollectRulesError as exc:
                 yield RowFailure(index, case_id, exc)
@@ -318,10 +346,7 @@ class Engine:
 
     def _decision(self, case: Case, derived: Derived, outcome: Outcome) -> Decision:
         self.stats.decided += 1
-        for signal in derived.ignored:
-            self.stats.ignored_signals += 1
-            counts = self.stats.ignored_kinds
-            counts[signal.kind] = counts.get(signal.kind, 0) + 1
+        self._count_ignored(derived.ignored)
         levels: dict[str, LevelResult] = {}
         policy = self.policy
         for resolved in outcome.levels:

@@ -102,13 +102,21 @@ _PRODUCT_LABELS = {
 
 @attrs.frozen
 class ProductSpec:
-    """One product of a catalogue: its name, labels and citations."""
+    """One product of a catalogue: its name, labels and citations.
+
+    ``category`` is the standard product a policy's own product is a kind of (a
+    ``mortgage`` is a ``loan``): the contact guardrails keyed by products (card
+    channels, the credit-bureau duty) treat it as that product. ``None`` for a standard
+    product, and for an own product that declares none, to which those guardrails
+    apply their strictest default.
+    """
 
     name: str
     label_en: str
     label_zh: str
     cites: tuple[str, ...] = ()
     standard: bool = False
+    category: str | None = None
 
 
 #: The standard product catalogue, in the order of :class:`Product`: every policy has it.

@@ -106,7 +106,7 @@ _ENVELOPE_KEYS = ("remedies", "cites", "doc")
 _CONDITION_KEYS = ("when", "or", "doc", "cites")
 _CATALOGUE_KEYS = ("remedies", "products")
 _REMEDY_SPEC_KEYS = ("label_en", "label_zh", "category", "cites", "coercive", "envelopes")
-_PRODUCT_SPEC_KEYS = ("label_en", "label_zh", "cites")
+_PRODUCT_SPEC_KEYS = ("label_en", "label_zh", "cites", "category")
 #: A ``{field}`` placeholder in a remedy rule's reason or conditions: filled with the
 #: case's fact (a deadline's last day, the days left), or a parameter's value, when the
 #: decision is made.
@@ -1064,7 +1064,23 @@ class _Loader:
                         self.get_str(spec, "label_en", path),
                         self.get_str(spec, "label_zh", path),
                         self.get_strs(spec, "cites", path),
+                        category=self.product_category(spec, path),
                     )
+
+    def product_category(self, spec: Mapping[str, Any], path: str) -> str | None:
+        """An own product's ``category``: the standard product it is a kind of."""
+        if "category" not in spec:
+            return None
+        text = spec["category"]
+        standard = [str(p) for p in STANDARD_PRODUCTS]
+        if not isinstance(text, str) or text not in standard:
+            self.fail(
+                f"{path}.category",
+                f"expected a standard product ({', '.join(standard)}), got {text!r}",
+                suggestion=did_you_mean(str(text), standard),
+            )
+            return None
+        return text
 
     def remedy_spec(self, name: str, spec: Mapping[str, Any], path: str) -> RemedySpec:
         """One of the policy's own remedies."""

@@ -293,6 +293,12 @@ _CATALOGUE_PRODUCT = {
     "label_en": {**TEXT, "description": "The English label."},
     "label_zh": {**TEXT, "description": "The Chinese label."},
     "cites": {**CITES, "description": "Clause ids about the product."},
+    "category": {
+        "enum": [p.value for p in Product],
+        "description": "The standard product this one is a kind of: the contact guardrails "
+        "keyed by products treat it as that product (default: none, and those guardrails "
+        "apply their strictest default).",
+    },
 }
 _TOP = {
     "schema_version": {
