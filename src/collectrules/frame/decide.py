@@ -226,12 +226,6 @@ def decide_rows(
     if events_only.height:
         reasons["has events"] = events_only.height
         reasons_rows.append(events_only)
-    cured = _cured_rows(sigs.filter(pl.col("__ok")), policy, when).join(
-        pl.concat([outside, events_only]).unique(), on=ROW, how="anti"
-    )
-    if cured.height:
-        reasons["a cure beside a negative sign"] = cured.height
-        reasons_rows.append(cured)
     keys = core_names(policy)
     if sections is None:
         sections = section_keys(policy, when, keys)
@@ -310,12 +304,12 @@ def _facts(
     end = plain_when.astimezone(dt.UTC)
     start = (plain_when - dt.timedelta(days=days)).astimezone(dt.UTC)
     # The evidence model (policy.derive): a negative sign of willingness or contact stays
-    # in force whatever its age, until a cure (rows with both go per case); every other
-    # signal counts within the lookback window.
+    # in force whatever its age, until a later cure lifts it; every other signal counts
+    # within the lookback window.
     lasting = _lasting_kinds(policy)
+    signals = _with_lifted(signals.filter(pl.col("observed_at") <= end), policy)
     window = signals.filter(
-        (pl.col("observed_at") <= end)
-        & ((pl.col("observed_at") > start) | pl.col("kind").is_in(lasting))
+        ~pl.col("__lifted") & ((pl.col("observed_at") > start) | pl.col("kind").is_in(lasting))
     )
     counted = [k for k, spec in policy.signals.items() if not spec.measured]
     measured = [k for k, spec in policy.signals.items() if spec.measured]
@@ -342,16 +336,23 @@ def _facts(
         .cast(pl.Int64),
     )
     frame = _with_contacted(frame, signals, policy, end)
-    # The trace opens with each negative sign in force, by when it was first seen.
+    # The trace opens with each negative sign in force, by when it was first seen, then
+    # each sign a cure lifted, by when it was observed.
     evidence = (
-        signals.filter(pl.col("kind").is_in(lasting) & (pl.col("observed_at") <= end))
+        signals.filter(pl.col("kind").is_in(lasting) & ~pl.col("__lifted"))
         .group_by([ROW, "kind"])
         .agg(pl.col("observed_at").min().alias("__since"))
         .sort([ROW, "__since", "kind"])
         .group_by(ROW, maintain_order=True)
         .agg(("evidence." + pl.col("kind")).alias("__evidence"))
     )
-    frame = frame.join(evidence, on=ROW, how="left")
+    cured = (
+        signals.filter(pl.col("__lifted"))
+        .sort([ROW, "observed_at", "kind"])
+        .group_by(ROW, maintain_order=True)
+        .agg(("evidence." + pl.col("kind")).alias("__cured"))
+    )
+    frame = frame.join(evidence, on=ROW, how="left").join(cured, on=ROW, how="left")
     if counts is not None:
         frame = frame.join(counts, on=ROW, how="left").with_columns(
             [pl.col(k).fill_null(0) for k in counted]
@@ -373,23 +374,28 @@ def _lasting_kinds(policy: Policy) -> list[str]:
     ]
 
 
-def _cured_rows(signals: pl.DataFrame, policy: Policy, when: pendulum.DateTime) -> pl.DataFrame:
-    """The rows with both a cure signal and a negative sign it may lift, up to ``when``:
-    which signs are in force then depends on their order, so they go per case."""
+def _with_lifted(signals: pl.LazyFrame, policy: Policy) -> pl.LazyFrame:
+    """The signals (observed by ``as_of``) with ``__lifted``: a negative sign of
+    willingness or contact observed before the row's latest cure signal (a kept promise,
+    a signed commitment, a payment), which lifts every such sign before it
+    (policy.derive)."""
     lasting = _lasting_kinds(policy)
     cures = [k for k in sorted(CURE_SIGNALS) if k in policy.signals]
-    if not lasting or not cures or not signals.height:
-        return pl.DataFrame({ROW: []}, schema={ROW: signals.schema[ROW]})
-    end = when.astimezone(dt.UTC)
-    return (
-        signals.filter(pl.col("observed_at") <= end)
+    if not lasting or not cures:
+        return signals.with_columns(__lifted=pl.lit(value=False))
+    latest = (
+        signals.filter(pl.col("kind").is_in(cures))
         .group_by(ROW)
-        .agg(
-            cure=pl.col("kind").is_in(cures).any(),
-            negative=pl.col("kind").is_in(lasting).any(),
+        .agg(pl.col("observed_at").max().alias("__cure_at"))
+    )
+    return (
+        signals.join(latest, on=ROW, how="left")
+        .with_columns(
+            __lifted=(
+                pl.col("kind").is_in(lasting) & (pl.col("observed_at") < pl.col("__cure_at"))
+            ).fill_null(value=False)
         )
-        .filter(pl.col("cure") & pl.col("negative"))
-        .select(ROW)
+        .drop("__cure_at")
     )
 
 
@@ -483,7 +489,10 @@ def _compact(done: pl.DataFrame, policy: Policy, when: pendulum.DateTime) -> pl.
         pl.col("allowed"),
         pl.col("blocked"),
         pl.concat_list(
-            pl.col("__evidence").fill_null([]), "__fired", pl.col("__sfired").fill_null([])
+            pl.col("__evidence").fill_null([]),
+            pl.col("__cured").fill_null([]),
+            "__fired",
+            pl.col("__sfired").fill_null([]),
         ).alias("fired"),
         pl.col("__classes").fill_null([]).alias("classes"),
         pl.col("__buckets").fill_null([]).alias("buckets"),
