@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import attrs
+import numpy as np
 import pendulum
 import polars as pl
 
@@ -241,7 +242,10 @@ def decide_rows(
             reasons["unknown section"] = good.height
         per_case = pl.concat([per_case, good.get_column(ROW)])
         good = good.clear()
-    facts = _facts(good.lazy(), sigs.filter(pl.col("__ok")).lazy(), policy, when)
+    # The kinds as an enum in name order: comparisons, group-bys and sorts on integers.
+    kind = pl.col("kind").cast(pl.Enum(sorted(kinds)))
+    fit = sigs.lazy().filter(pl.col("__ok")).with_columns(kind)
+    facts = _facts(good.lazy(), fit, policy, when)
     key_count = 0
     if known and sections is not None and good.height:
         facts, key_count = _join_sections(facts, sections, when, keys)
@@ -313,8 +317,7 @@ def _facts(
     )
     counted = [k for k, spec in policy.signals.items() if not spec.measured]
     measured = [k for k, spec in policy.signals.items() if spec.measured]
-    aggs = [(pl.col("kind") == k).sum().cast(pl.Int64).alias(k) for k in counted]
-    counts = window.group_by(ROW).agg(aggs) if aggs else None
+    counts = _signal_counts(window, counted) if counted else None
     latest = None
     if measured:
         valued = window.filter(pl.col("kind").is_in(measured) & pl.col("value").is_not_null()).sort(
@@ -344,24 +347,53 @@ def _facts(
         .agg(pl.col("observed_at").min().alias("__since"))
         .sort([ROW, "__since", "kind"])
         .group_by(ROW, maintain_order=True)
-        .agg(("evidence." + pl.col("kind")).alias("__evidence"))
+        .agg(("evidence." + pl.col("kind").cast(pl.String)).alias("__evidence"))
     )
     cured = (
         signals.filter(pl.col("__lifted"))
         .sort([ROW, "observed_at", "kind"])
         .group_by(ROW, maintain_order=True)
-        .agg(("evidence." + pl.col("kind")).alias("__cured"))
+        .agg(("evidence." + pl.col("kind").cast(pl.String)).alias("__cured"))
     )
     frame = frame.join(evidence, on=ROW, how="left").join(cured, on=ROW, how="left")
     if counts is not None:
-        frame = frame.join(counts, on=ROW, how="left").with_columns(
-            [pl.col(k).fill_null(0) for k in counted]
-        )
+        frame = frame.join(
+            counts.with_columns(pl.col(ROW).cast(frame.collect_schema()[ROW])), on=ROW, how="left"
+        ).with_columns([pl.col(k).fill_null(0) for k in counted])
     if latest is not None:
         frame = frame.join(latest, on=ROW, how="left").with_columns(
             [pl.col(k).is_not_null().alias(f"has_{k}") for k in measured]
         )
     return frame
+
+
+def _signal_counts(window: pl.LazyFrame, counted: Sequence[str]) -> pl.LazyFrame:
+    """The count of each kind in ``counted`` per row of the window, one column per kind.
+
+    One pass: each signal's (row, kind) pair is a cell of a rows × kinds table, and
+    ``numpy.bincount`` counts the cells (a group-by per kind would pass over the
+    signals once per kind).
+    """
+    codes = {kind: i for i, kind in enumerate(counted)}
+    pairs = (
+        window.filter(pl.col("kind").is_in(list(counted)))
+        .select(
+            pl.col(ROW).cast(pl.Int64),
+            pl.col("kind").replace_strict(codes, return_dtype=pl.Int64).alias("__k"),
+        )
+        .collect()
+    )
+    if not pairs.height:
+        schema = {ROW: pl.Int64, **dict.fromkeys(counted, pl.Int64)}
+        return pl.LazyFrame(schema=schema)
+    rows = pairs.get_column(ROW).to_numpy()
+    first = int(rows.min())
+    span = int(rows.max()) - first + 1
+    cells = (rows - first) * len(counted) + pairs.get_column("__k").to_numpy()
+    table = np.bincount(cells, minlength=span * len(counted)).reshape(span, len(counted))
+    columns: dict[str, Any] = {ROW: np.arange(first, first + span, dtype=np.int64)}
+    columns.update({kind: table[:, i].astype(np.int64) for kind, i in codes.items()})
+    return pl.LazyFrame(columns)
 
 
 def _lasting_kinds(policy: Policy) -> list[str]:
