@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import attrs
@@ -242,27 +243,75 @@ def decide_rows(
             reasons["unknown section"] = good.height
         per_case = pl.concat([per_case, good.get_column(ROW)])
         good = good.clear()
+    source = originals if originals is not None else cases
+    # The rows already known to go per case are decided on a thread of their own while
+    # the columns are computed: Polars releases the interpreter while it works.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        early = pool.submit(_per_case, source, raw_signals, events, per_case, policy, when)
+        return _columns(
+            cases,
+            checked,
+            good,
+            sigs,
+            events,
+            raw_signals,
+            source,
+            per_case,
+            early,
+            reasons=reasons,
+            policy=policy,
+            when=when,
+            sections=sections,
+            orphans=orphans,
+        )
+
+
+def _columns(
+    cases: pl.DataFrame,
+    checked: pl.DataFrame,
+    good: pl.DataFrame,
+    sigs: pl.DataFrame,
+    events: pl.DataFrame | None,
+    raw_signals: pl.DataFrame,
+    source: pl.DataFrame,
+    per_case: pl.Series,
+    early: Future[tuple[pl.DataFrame, tuple[RowError, ...]]],
+    *,
+    reasons: dict[str, int],
+    policy: Policy,
+    when: pendulum.DateTime,
+    sections: SectionKeys | None,
+    orphans: int,
+) -> FrameResult:
+    """The rest of :func:`decide_rows`: the columnar rows, then the rows the columns
+    could not decide, with those of ``early`` (decided per case meanwhile)."""
+    kinds = tuple(policy.signals)
+    known = sections is not None
     # The kinds as an enum in name order: comparisons, group-bys and sorts on integers.
     kind = pl.col("kind").cast(pl.Enum(sorted(kinds)))
     fit = sigs.lazy().filter(pl.col("__ok")).with_columns(kind)
     facts = _facts(good.lazy(), fit, policy, when)
     key_count = 0
     if known and sections is not None and good.height:
-        facts, key_count = _join_sections(facts, sections, when, keys)
+        facts, key_count = _join_sections(facts, sections, when, core_names(policy))
     compiled = compile_frame(policy)
     decided = compiled.apply(_with_missing(facts, policy))
     undecided = decided.filter(pl.col("__undecided") | pl.col("__sbad"))
+    late = undecided.get_column(ROW)
     if undecided.height:
         bad_keys = undecided.filter(pl.col("__sbad")).height
         if bad_keys:
             reasons["section key failed"] = bad_keys
         if undecided.height - bad_keys:
             reasons["undecided by the columns"] = undecided.height - bad_keys
-        per_case = pl.concat([per_case, undecided.get_column(ROW)])
     done = decided.filter(~(pl.col("__undecided") | pl.col("__sbad")))
     columnar = _compact(done, policy, when)
-    source = originals if originals is not None else cases
-    slow, errors = _per_case(source, raw_signals, events, per_case, policy, when)
+    slow, errors = early.result()
+    if late.len():
+        slow_late, errors_late = _per_case(source, raw_signals, events, late, policy, when)
+        slow = pl.concat([slow, slow_late])
+        errors = tuple(sorted((*errors, *errors_late), key=lambda e: e.row))
+    per_case = pl.concat([per_case, late])
     out = pl.concat([columnar, slow]).sort("row")
     counts = _counts(out)
     summary = FrameSummary(
