@@ -21,7 +21,7 @@ import polars as pl
 from collectrules.batch.compact import FIELDS, compact_row
 from collectrules.engine import Engine
 from collectrules.errors import CollectRulesError, EngineError, FieldProblem, InputError
-from collectrules.frame._compile import DTYPES, compile_frame
+from collectrules.frame._compile import DTYPES, SEPARATOR, compile_frame
 from collectrules.frame._inputs import (
     MAX_COLUMNAR_SIGNALS,
     ROW,
@@ -396,13 +396,13 @@ def _facts(
         .agg(pl.col("observed_at").min().alias("__since"))
         .sort([ROW, "__since", "kind"])
         .group_by(ROW, maintain_order=True)
-        .agg(("evidence." + pl.col("kind").cast(pl.String)).alias("__evidence"))
+        .agg(("evidence." + pl.col("kind").cast(pl.String)).str.join(SEPARATOR).alias("__evidence"))
     )
     cured = (
         signals.filter(pl.col("__lifted"))
         .sort([ROW, "observed_at", "kind"])
         .group_by(ROW, maintain_order=True)
-        .agg(("evidence." + pl.col("kind").cast(pl.String)).alias("__cured"))
+        .agg(("evidence." + pl.col("kind").cast(pl.String)).str.join(SEPARATOR).alias("__cured"))
     )
     frame = frame.join(evidence, on=ROW, how="left").join(cured, on=ROW, how="left")
     if counts is not None:
@@ -530,7 +530,9 @@ def _join_sections(
         needed
     )
     before = len(sections.evaluated)
-    results = sections.evaluate(distinct, when, core)
+    results = sections.evaluate(distinct, when, core).with_columns(
+        pl.col("__sfired").list.join(SEPARATOR).replace("", None)
+    )
     joined = keyed.lazy().join(results.lazy(), on=list(sections.key), how="left", nulls_equal=True)
     return joined, len(sections.evaluated) - before
 
@@ -547,13 +549,27 @@ def _with_missing(frame: pl.LazyFrame, policy: Policy) -> pl.LazyFrame:
     for name, dtype in (
         ("__classes", _PAIRS),
         ("__buckets", _PAIRS),
-        ("__sfired", pl.List(pl.String)),
     ):
         if name not in present:
             extra.append(pl.lit([], dtype=dtype).alias(name))
+    if "__sfired" not in present:
+        extra.append(pl.lit(None, dtype=pl.String).alias("__sfired"))
     if "__sbad" not in present:
         extra.append(pl.lit(value=False).alias("__sbad"))
     return frame.with_columns([*missing, *extra])
+
+
+def _trace() -> pl.Expr:
+    """The trace's ids: the evidence in force, the signs cured, the layers' and
+    remedies' entries, the sections' own; each part is a text of ids joined by
+    :data:`SEPARATOR`, and the whole is split once."""
+    parts = ["__evidence", "__cured", "__fired", "__sfired"]
+    text = pl.concat_str([pl.col(p) for p in parts], separator=SEPARATOR, ignore_nulls=True)
+    return (
+        pl.when(text.is_null() | (text == ""))
+        .then(pl.lit([], dtype=pl.List(pl.String)))
+        .otherwise(text.str.split(SEPARATOR))
+    )
 
 
 def _compact(done: pl.DataFrame, policy: Policy, when: pendulum.DateTime) -> pl.DataFrame:
@@ -569,12 +585,7 @@ def _compact(done: pl.DataFrame, policy: Policy, when: pendulum.DateTime) -> pl.
         (pl.col("ability") if "ability" in levels else pl.lit(None, pl.String)).alias("ability"),
         pl.col("allowed"),
         pl.col("blocked"),
-        pl.concat_list(
-            pl.col("__evidence").fill_null([]),
-            pl.col("__cured").fill_null([]),
-            "__fired",
-            pl.col("__sfired").fill_null([]),
-        ).alias("fired"),
+        _trace().alias("fired"),
         pl.col("__classes").fill_null([]).alias("classes"),
         pl.col("__buckets").fill_null([]).alias("buckets"),
         pl.lit(policy.id).alias("policy_id"),

@@ -91,7 +91,7 @@ def _long(table: pl.DataFrame, column: str) -> pl.DataFrame | None:
 
 
 #: Rows decided together: memory stays bounded whatever the size of a file.
-CHUNK_ROWS = 250_000
+CHUNK_ROWS = 50_000
 
 
 def _chunks(path: Path) -> Iterator[pl.DataFrame]:
