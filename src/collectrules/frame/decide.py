@@ -9,7 +9,7 @@ per case, in the order of the cases table. See docs/engine.md, "The columnar eng
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
@@ -43,6 +43,7 @@ __all__ = [
     "RowError",
     "decide",
     "decide_rows",
+    "frame_counts",
     "section_plan",
 ]
 
@@ -185,6 +186,7 @@ def decide_rows(
     orphans: int = 0,
     originals: pl.DataFrame | None = None,
     sections: SectionKeys | None = None,
+    row_data: RowData | None = None,
 ) -> FrameResult:
     """:func:`decide` on tables already keyed by ``__row`` (the case's position): the
     door the batch runner uses for files whose rows nest their signals.
@@ -192,7 +194,8 @@ def decide_rows(
     ``originals`` (default: ``cases``) holds the rows as read, for the per-case engine:
     a file's rows with their nested signals and events. ``sections`` (from
     :func:`section_plan`) carries the sections' results from one chunk of a run to the
-    next.
+    next. ``row_data`` (default: the row of ``originals`` as a dict) gives the per-case
+    engine a row's data, or the error reading it gave (a CSV file's rows).
     """
     when = as_of
     kinds = tuple(policy.signals)
@@ -247,7 +250,9 @@ def decide_rows(
     # The rows already known to go per case are decided on a thread of their own while
     # the columns are computed: Polars releases the interpreter while it works.
     with ThreadPoolExecutor(max_workers=1) as pool:
-        early = pool.submit(_per_case, source, raw_signals, events, per_case, policy, when)
+        early = pool.submit(
+            _per_case, source, raw_signals, events, per_case, policy, when, row_data
+        )
         return _columns(
             cases,
             checked,
@@ -259,6 +264,7 @@ def decide_rows(
             per_case,
             early,
             reasons=reasons,
+            row_data=row_data,
             policy=policy,
             when=when,
             sections=sections,
@@ -278,6 +284,7 @@ def _columns(
     early: Future[tuple[pl.DataFrame, tuple[RowError, ...]]],
     *,
     reasons: dict[str, int],
+    row_data: RowData | None,
     policy: Policy,
     when: pendulum.DateTime,
     sections: SectionKeys | None,
@@ -308,12 +315,14 @@ def _columns(
     columnar = _compact(done, policy, when)
     slow, errors = early.result()
     if late.len():
-        slow_late, errors_late = _per_case(source, raw_signals, events, late, policy, when)
+        slow_late, errors_late = _per_case(
+            source, raw_signals, events, late, policy, when, row_data
+        )
         slow = pl.concat([slow, slow_late])
         errors = tuple(sorted((*errors, *errors_late), key=lambda e: e.row))
     per_case = pl.concat([per_case, late])
     out = pl.concat([columnar, slow]).sort("row")
-    counts = _counts(out)
+    counts = frame_counts(out)
     summary = FrameSummary(
         rows=cases.height,
         decided=out.height,
@@ -607,6 +616,35 @@ def _dicts(frame: pl.DataFrame, rows: pl.Series) -> dict[int, list[dict[str, Any
     return out
 
 
+#: A row's data for the per-case engine, from its index: a dict, or the error reading it
+#: gave.
+RowData = Callable[[int], tuple[dict[str, Any] | None, CollectRulesError | None]]
+
+
+def _row_dicts(
+    cases: pl.DataFrame,
+    signals: pl.DataFrame,
+    events: pl.DataFrame | None,
+    rows: pl.Series,
+    row_data: RowData | None,
+) -> Iterator[tuple[int, dict[str, Any] | None, CollectRulesError | None]]:
+    """Each of ``rows`` (sorted) as the per-case engine reads it."""
+    if row_data is not None:
+        for index in rows.to_list():
+            yield (int(index), *row_data(int(index)))
+        return
+    sig = _dicts(signals, rows)
+    evs = _dicts(events, rows) if events is not None else {}
+    chosen = cases.join(rows.to_frame(), on=ROW, how="semi").sort(ROW)
+    for item in chosen.iter_rows(named=True):
+        index = int(item[ROW])
+        data = {k: plain(v) for k, v in item.items() if k != ROW and v is not None}
+        data.setdefault("signals", sig.get(index, []))
+        if index in evs:
+            data.setdefault("events", evs[index])
+        yield index, data, None
+
+
 def _per_case(
     cases: pl.DataFrame,
     signals: pl.DataFrame,
@@ -614,23 +652,20 @@ def _per_case(
     rows: pl.Series,
     policy: Policy,
     when: pendulum.DateTime,
+    row_data: RowData | None = None,
 ) -> tuple[pl.DataFrame, tuple[RowError, ...]]:
     """Decide ``rows`` one at a time with the per-case engine (generated back end)."""
     if not rows.len():
         return pl.DataFrame(schema={"row": pl.Int64, **COMPACT_SCHEMA}), ()
     rows = rows.unique().sort()
     engine = Engine(policy, backend="python")
-    sig = _dicts(signals, rows)
-    evs = _dicts(events, rows) if events is not None else {}
-    chosen = cases.join(rows.to_frame(), on=ROW, how="semi").sort(ROW)
     out: list[dict[str, Any]] = []
     errors: list[RowError] = []
-    for item in chosen.iter_rows(named=True):
-        index = int(item[ROW])
-        data = {k: plain(v) for k, v in item.items() if k != ROW and v is not None}
-        data.setdefault("signals", sig.get(index, []))
-        if index in evs:
-            data.setdefault("events", evs[index])
+    for index, data, failure in _row_dicts(cases, signals, events, rows, row_data):
+        if data is None:
+            assert failure is not None
+            errors.append(RowError(index, None, failure))
+            continue
         raw_id = data.get("case_id")
         case_id = raw_id if isinstance(raw_id, str) else None
         result = next(engine.decide_many([data], as_of=when))
@@ -652,7 +687,8 @@ def _per_case(
     return frame.select("row", *FIELDS), tuple(errors)
 
 
-def _counts(out: pl.DataFrame) -> dict[str, dict[str, int]]:
+def frame_counts(out: pl.DataFrame) -> dict[str, dict[str, int]]:
+    """The decisions counted by quadrant, and by class and bucket per pack or set."""
     counts: dict[str, dict[str, int]] = {}
     if not out.height:
         return counts
