@@ -330,3 +330,43 @@ def test_cures_lift_the_signs_before_them_in_the_columns() -> None:
     traces = fired.get_column("fired").to_list()
     assert "evidence.refused_to_pay" in traces[0]  # the lifted sign is in the trace
     assert traces[3].count("evidence.unreachable") == 2
+
+
+PHASE_PROBE = """
+id = "phase-probe"
+version = "1"
+extends = "default"
+
+[[remedies.rules]]
+id = "R-PHASE-P3"
+effect = "block"
+remedies = ["restructure"]
+when = "phase == 'P3'"
+reason = "Past the escalation point."
+"""
+
+
+def test_a_rule_reading_the_timeline_phase_agrees(tmp_path: Any) -> None:
+    path = tmp_path / "phase-probe.toml"
+    path.write_text(PHASE_PROBE, encoding="utf-8")
+    start = dt.date(2026, 6, 30)
+    rows = [
+        {
+            "case_id": f"PH-{i}",
+            "product": ("loan", "credit_card", "receivable")[i % 3],
+            "currency": "CNY",
+            "principal": "20000",
+            "overdue_amount": "0" if i % 7 == 0 else "1500",
+            "due_date": (start - dt.timedelta(days=i * 9)).isoformat(),
+            "timezone": "Asia/Shanghai",
+            "signals": [{"kind": "refused_to_pay", "observed_at": "2026-06-01T10:00:00+08:00"}][
+                : i % 2
+            ],
+        }
+        for i in range(45)
+    ]
+    result = assert_agree(str(path), rows)
+    assert result.summary.per_case == 0
+    fired = [("R-PHASE-P3" in f) for f in result.decisions.get_column("fired").to_list()]
+    assert any(fired)  # past the escalation point
+    assert not all(fired)  # before it

@@ -16,6 +16,7 @@ import datetime as dt
 import json
 import os
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -289,7 +290,6 @@ def run_columnar(
     partial_err = err_path.with_name(err_path.name + ".partial")
     summaries: list[FrameSummary] = []
     counts: dict[str, dict[str, int]] = {}
-    rows = decided = bad = 0
     with (
         partial_err.open("wb") as err_fh,
         pq.ParquetWriter(
@@ -302,28 +302,52 @@ def run_columnar(
         ) as writer,
     ):
         plan = section_plan(policy, when)
-        for part in (d for p in files for d in _decided(p, policy, when, plan)):
-            decisions, lines, summary = part
-            writer.write_table(to_arrow(decisions.select(columns), schema))
-            err_fh.writelines(lines)
-            if on_bad is not None:
-                for e_line in lines:
-                    record = _record(e_line)
-                    on_bad(record["where"], record["error"])
-            summaries.append(summary)
-            rows += summary.rows
-            decided += summary.decided
-            bad += summary.bad
-            for key, tally in summary.counts.items():
-                mine = counts.setdefault(key, {})
-                for value, n in tally.items():
-                    mine[value] = mine.get(value, 0) + n
+        # A chunk is written on a thread of its own while the next one is decided
+        # (Arrow releases the interpreter while it encodes); one write waits at most.
+        pending: Future[None] | None = None
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            for part in (d for p in files for d in _decided(p, policy, when, plan)):
+                decisions = part[0]
+                if pending is not None:
+                    pending.result()
+                pending = pool.submit(_write, writer, decisions.select(columns), schema)
+                _tally(part, err_fh, on_bad, summaries, counts)
+            if pending is not None:
+                pending.result()
     os.replace(partial_err, err_path)
     os.replace(partial_out, out_path)
+    rows = sum(s.rows for s in summaries)
+    decided = sum(s.decided for s in summaries)
+    bad = sum(s.bad for s in summaries)
     batch = BatchSummary(
         rows=rows, decided=decided, bad=bad, counts=counts, out=out_path, errors=err_path
     )
     return ColumnarRun(batch, tuple(summaries))
+
+
+def _write(writer: Any, decisions: pl.DataFrame, schema: Any) -> None:
+    writer.write_table(to_arrow(decisions, schema))
+
+
+def _tally(
+    part: _Decided,
+    err_fh: Any,
+    on_bad: Callable[[str, str], None] | None,
+    summaries: list[FrameSummary],
+    counts: dict[str, dict[str, int]],
+) -> None:
+    """Write a chunk's bad rows and add its summary and counts to the run's."""
+    _, lines, summary = part
+    err_fh.writelines(lines)
+    if on_bad is not None:
+        for e_line in lines:
+            record = _record(e_line)
+            on_bad(record["where"], record["error"])
+    summaries.append(summary)
+    for key, tally in summary.counts.items():
+        mine = counts.setdefault(key, {})
+        for value, n in tally.items():
+            mine[value] = mine.get(value, 0) + n
 
 
 def _decided(path: Path, policy: Policy, when: Any, plan: SectionKeys | None) -> Iterator[_Decided]:
