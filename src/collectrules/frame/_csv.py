@@ -173,23 +173,32 @@ def _signals(table: pl.DataFrame) -> pl.DataFrame:
             pl.when(cell.is_not_null()).then(pl.col(ROW)).otherwise(None).alias("__unread_signals"),
             pl.lit(None, dtype=pl.List(_SIGNAL)).alias("signals"),
         )
-    fields = pl.col("__decoded").list.eval(
-        pl.element().struct.field("kind").is_not_null().cast(pl.Int64)
-        + pl.element().struct.field("observed_at").is_not_null().cast(pl.Int64)
-        + pl.element().struct.field("value").is_not_null().cast(pl.Int64)
-        + pl.element().struct.field("note").is_not_null().cast(pl.Int64)
+    # The keys each row's signals hold: one row per signal, its non-null fields summed.
+    held = (
+        table.select(ROW, decoded.alias("__decoded"))
+        .explode("__decoded")
+        .select(
+            ROW,
+            pl.sum_horizontal(
+                pl.col("__decoded").struct.field(name).is_not_null().cast(pl.Int64)
+                for name in _SIGNAL.to_schema()
+            ).alias("__held"),
+        )
+        .group_by(ROW)
+        .agg(pl.col("__held").sum())
     )
     keys = cell.str.count_matches(r'"\s*:')
     # Every key is one of the four, with a text value (a string in JSON): the count of
     # keys read matches the count of keys written, and no value is a bare literal.
     plain = (
         pl.col("__decoded").is_not_null()
-        & (fields.list.sum() == keys)
+        & (pl.col("__held") == keys)
         & ~cell.str.contains(r'"\s*:\s*[^"\s]')
         & cell.str.starts_with("[")
     )
     return (
         table.with_columns(__decoded=decoded)
+        .join(held, on=ROW, how="left", maintain_order="left")
         .with_columns(
             pl.when(cell.is_not_null() & ~plain.fill_null(value=False))
             .then(pl.col(ROW))
@@ -202,5 +211,5 @@ def _signals(table: pl.DataFrame) -> pl.DataFrame:
             .otherwise(None)
             .alias("signals")
         )
-        .drop("__decoded")
+        .drop("__decoded", "__held")
     )

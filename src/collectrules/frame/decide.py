@@ -68,6 +68,7 @@ REASONS = (
     "section key failed",
     "undecided by the columns",
     "unknown section",
+    "file the columns cannot read",
 )
 
 
