@@ -292,3 +292,81 @@ def test_signals_for_unknown_cases_are_counted_and_ignored() -> None:
     result = frame.decide(pl.DataFrame(rows), signals, policy="default", as_of=AS_OF)
     assert result.summary.orphans == 1
     assert columnar(result) == per_case("default", rows, AS_OF)
+
+
+def test_cures_lift_the_signs_before_them_in_the_columns() -> None:
+    def row(i: int, signals: list[tuple[str, str]]) -> dict[str, Any]:
+        return {
+            "case_id": f"CU-{i}",
+            "product": "loan",
+            "currency": "CNY",
+            "principal": "1000",
+            "overdue_amount": "500",
+            "due_date": "2026-03-01",
+            "timezone": "Asia/Shanghai",
+            "signals": [{"kind": k, "observed_at": at} for k, at in signals],
+        }
+
+    early, mid, late = (
+        "2025-06-01T10:00:00+08:00",  # older than the lookback window
+        "2026-05-01T10:00:00+08:00",
+        "2026-06-01T10:00:00+08:00",
+    )
+    future = "2026-07-01T10:00:00+08:00"  # after as_of: neither counted nor a cure
+    rows = [
+        row(0, [("refused_to_pay", early), ("promise_kept", mid)]),  # lifted
+        row(1, [("promise_kept", mid), ("refused_to_pay", late)]),  # after the cure: in force
+        row(2, [("refused_to_pay", mid), ("promise_kept", mid)]),  # same instant: in force
+        row(3, [("unreachable", early), ("unreachable", mid), ("partial_payment", late)]),
+        row(4, [("refused_to_pay", mid), ("promise_kept", future)]),  # a cure yet to come
+        row(5, [("refused_to_pay", early), ("commitment_signed", mid), ("fraud_suspected", late)]),
+        row(6, [("asset_transfer", late), ("refused_to_pay", mid), ("promise_kept", late)]),
+    ]
+    for name in SHIPPED:
+        result = assert_agree(name, rows)
+        if name != "ifrs9":  # CNY has no materiality threshold in the EU pack
+            assert result.summary.per_case == 0
+    fired = frame.decide(*tables(rows)[:2], policy="default", as_of=AS_OF).decisions
+    traces = fired.get_column("fired").to_list()
+    assert "evidence.refused_to_pay" in traces[0]  # the lifted sign is in the trace
+    assert traces[3].count("evidence.unreachable") == 2
+
+
+PHASE_PROBE = """
+id = "phase-probe"
+version = "1"
+extends = "default"
+
+[[remedies.rules]]
+id = "R-PHASE-P3"
+effect = "block"
+remedies = ["restructure"]
+when = "phase == 'P3'"
+reason = "Past the escalation point."
+"""
+
+
+def test_a_rule_reading_the_timeline_phase_agrees(tmp_path: Any) -> None:
+    path = tmp_path / "phase-probe.toml"
+    path.write_text(PHASE_PROBE, encoding="utf-8")
+    start = dt.date(2026, 6, 30)
+    rows = [
+        {
+            "case_id": f"PH-{i}",
+            "product": ("loan", "credit_card", "receivable")[i % 3],
+            "currency": "CNY",
+            "principal": "20000",
+            "overdue_amount": "0" if i % 7 == 0 else "1500",
+            "due_date": (start - dt.timedelta(days=i * 9)).isoformat(),
+            "timezone": "Asia/Shanghai",
+            "signals": [{"kind": "refused_to_pay", "observed_at": "2026-06-01T10:00:00+08:00"}][
+                : i % 2
+            ],
+        }
+        for i in range(45)
+    ]
+    result = assert_agree(str(path), rows)
+    assert result.summary.per_case == 0
+    fired = [("R-PHASE-P3" in f) for f in result.decisions.get_column("fired").to_list()]
+    assert any(fired)  # past the escalation point
+    assert not all(fired)  # before it

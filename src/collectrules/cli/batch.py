@@ -117,8 +117,9 @@ def batch(
         str | None,
         typer.Option(
             "--engine",
-            help="columnar (Polars: Parquet in, the Parquet decision table out; the default"
-            " for those) or per-case (every format, full decisions, --resume, --jobs).",
+            help="columnar (Polars: Parquet or UTF-8 CSV in, the Parquet decision table out;"
+            " the default for those) or per-case (every format, full decisions, --resume,"
+            " --jobs).",
         ),
     ] = None,
     columns: ColumnsOption = None,
@@ -147,6 +148,7 @@ def batch(
         or bool(signals)
         or bool(events)
         or str(unknown_signals) == "ignore"
+        or encoding.lower().replace("_", "-") not in ("utf-8", "utf8")
     )
     if _columnar(engine_name, cases, out, resume, data_options):
         _run_columnar(cases, engine.policy, out, errors, as_of, fields, started)
@@ -254,8 +256,9 @@ def _columnar(
     name: str | None, cases: list[Path], out: Path, resume: bool, data_options: bool = False
 ) -> bool:
     """Whether this run uses the columnar engine: asked for, or by default for Parquet
-    input and output when the engine is installed, no --resume is asked and no data
-    option (--columns, --money-unit minor, --signals, --events) reshapes the rows."""
+    or CSV input and Parquet output when the engine is installed, no --resume is asked
+    and no data option (--columns, --money-unit minor, --signals, --events, an
+    --encoding other than UTF-8) reshapes the rows."""
     if name not in (None, "columnar", "per-case"):
         problem = FieldProblem("--engine", f"expected columnar or per-case, got {name!r}")
         raise InputError([problem])
@@ -264,8 +267,9 @@ def _columnar(
     if data_options:
         if name == "columnar":
             msg = (
-                "the columnar engine reads the cases table as it is; --columns, --money-unit "
-                "minor, --signals, --events and --unknown-signals ignore need --engine per-case"
+                "the columnar engine reads the cases table as it is, in UTF-8; --columns,"
+                " --money-unit minor, --signals, --events, --encoding and --unknown-signals"
+                " ignore need --engine per-case"
             )
             raise InputError([FieldProblem("--engine", msg)])
         return False

@@ -38,7 +38,15 @@ from collectrules.errors import EngineError
 from collectrules.model.decision import Quadrant
 from collectrules.policy import ConflictRule, HitPolicy, Layer, Policy, RemedyEffect
 
-__all__ = ["DTYPES", "CompiledFrame", "compile_frame", "condition_expr", "dtype_of"]
+__all__ = [
+    "DTYPES",
+    "SEPARATOR",
+    "CompiledFrame",
+    "compile_frame",
+    "condition_expr",
+    "dtype_of",
+    "ids_text",
+]
 
 #: The Polars type of each fact field type.
 DTYPES: Mapping[FieldType, Any] = {
@@ -110,14 +118,27 @@ def _any(exprs: Sequence[pl.Expr]) -> pl.Expr:
 
 
 def _ids(entries: Sequence[tuple[pl.Expr, str]]) -> pl.Expr:
-    """A list column of the ids whose flag holds, in order.
+    """A list column of the ids whose flag holds, in order (see :func:`ids_text`)."""
+    if not entries:
+        return pl.lit([], dtype=pl.List(pl.String))
+    text = ids_text(entries)
+    return (
+        pl.when(text.is_null())
+        .then(pl.lit([], dtype=pl.List(pl.String)))
+        .otherwise(text.str.split(SEPARATOR))
+    )
+
+
+def ids_text(entries: Sequence[tuple[pl.Expr, str]]) -> pl.Expr:
+    """The ids whose flag holds, in order, as one text joined by :data:`SEPARATOR`
+    (null when none holds).
 
     The flags are taken eight at a time as a byte; a table made once per policy gives
     each byte's ids as one string, the strings are joined and split again. Every step
     is a native Polars one, and much faster than building a list from a column per id.
     """
     if not entries:
-        return pl.lit([], dtype=pl.List(pl.String))
+        return pl.lit(None, dtype=pl.String)
     parts = []
     for start in range(0, len(entries), 8):
         chunk = entries[start : start + 8]
@@ -126,20 +147,16 @@ def _ids(entries: Sequence[tuple[pl.Expr, str]]) -> pl.Expr:
             (flag.cast(pl.Int64) * (1 << i) for i, (flag, _) in enumerate(chunk)),
         )
         table = {
-            value: _SEPARATOR.join(i for bit, (_, i) in enumerate(chunk) if value >> bit & 1)
-            or None
+            value: SEPARATOR.join(i for bit, (_, i) in enumerate(chunk) if value >> bit & 1) or None
             for value in range(1 << len(chunk))
         }
         parts.append(byte.replace_strict(table, return_dtype=pl.String))
-    text = pl.concat_str(parts, separator=_SEPARATOR, ignore_nulls=True)
-    return (
-        pl.when(text == "")
-        .then(pl.lit([], dtype=pl.List(pl.String)))
-        .otherwise(text.str.split(_SEPARATOR))
-    )
+    text = pl.concat_str(parts, separator=SEPARATOR, ignore_nulls=True)
+    return pl.when(text == "").then(pl.lit(None, dtype=pl.String)).otherwise(text)
 
 
-_SEPARATOR = "\x1f"
+#: Joins the ids of a trace held as one text (no id holds it).
+SEPARATOR = "\x1f"
 
 
 @attrs.frozen
@@ -151,7 +168,8 @@ class CompiledFrame:
     ``unique`` layer, no match and no default, a score in no band, a quadrant outside
     Q1–Q4): the per-case engine gives those rows their error. Then it adds the
     allowed and blocked remedies as list columns in the order of the policy's remedy catalogue, and
-    ``__fired``, the ids of the trace's layer and remedy entries, in firing order.
+    ``__fired``, the ids of the trace's layer and remedy entries, in firing order, as
+    one text (:func:`ids_text`).
     """
 
     policy: Policy
@@ -198,7 +216,7 @@ class CompiledFrame:
         return [
             _ids(allowed).alias("allowed"),
             _ids(blocked).alias("blocked"),
-            _ids(fired).alias("__fired"),
+            ids_text(fired).alias("__fired"),
         ]
 
 
@@ -313,7 +331,7 @@ def compile_frame(policy: Policy) -> CompiledFrame:
     remedies = tuple(compile_condition(r.when, params, schema) for r in policy.remedy_rules)
     ids = [r.id for layer in policy.layers for r in layer.rules]
     ids += [layer.id for layer in policy.layers] + [r.id for r in policy.remedy_rules]
-    if any(_SEPARATOR in i or not i for i in ids):
+    if any(SEPARATOR in i or not i for i in ids):
         msg = f"policy {policy.id!r}: a rule or layer id is empty or holds a control character"
         raise EngineError(msg)
     return CompiledFrame(policy, layers, remedies)

@@ -156,7 +156,9 @@ def instant(column: str, frame: pl.DataFrame) -> tuple[pl.Expr, pl.Expr]:
         at = raw.dt.convert_time_zone("UTC").dt.cast_time_unit("us")
         readable = raw.is_not_null()
     elif dtype == pl.String:
-        at = raw.str.replace(r"Z$", "+00:00").str.to_datetime(
+        zulu = raw.str.ends_with("Z")
+        offset = pl.when(zulu).then(raw.str.head(-1) + "+00:00").otherwise(raw)
+        at = offset.str.to_datetime(
             "%Y-%m-%dT%H:%M:%S%.f%:z", time_zone="UTC", time_unit="us", strict=False
         )
         readable = raw.str.contains(_INSTANT).fill_null(value=False) & at.is_not_null()
@@ -228,27 +230,33 @@ def check_cases(cases: pl.DataFrame, extra_null: Iterable[str] = ()) -> pl.DataF
     for name in (*others, *extra_null):
         if name in cases.columns:
             ok = ok & pl.col(name).is_null()
-    return cases.with_columns(
-        principal=principal,
-        overdue_amount=overdue,
-        due_date=due,
-        maturity_date=pl.when(sentinel).then(None).otherwise(maturity),
-        sicr_rebutted=sicr,
-        default_rebutted=default,
-        __ok=ok.fill_null(value=False),
-    ).select(
-        ROW,
-        "case_id",
-        "product",
-        "currency",
-        "principal",
-        "overdue_amount",
-        "due_date",
-        "timezone",
-        "maturity_date",
-        "sicr_rebutted",
-        "default_rebutted",
-        "__ok",
+    # Lazily, so that the subexpressions shared by several checks are computed once.
+    return (
+        cases.lazy()
+        .with_columns(
+            principal=principal,
+            overdue_amount=overdue,
+            due_date=due,
+            maturity_date=pl.when(sentinel).then(None).otherwise(maturity),
+            sicr_rebutted=sicr,
+            default_rebutted=default,
+            __ok=ok.fill_null(value=False),
+        )
+        .select(
+            ROW,
+            "case_id",
+            "product",
+            "currency",
+            "principal",
+            "overdue_amount",
+            "due_date",
+            "timezone",
+            "maturity_date",
+            "sicr_rebutted",
+            "default_rebutted",
+            "__ok",
+        )
+        .collect()
     )
 
 
@@ -283,13 +291,18 @@ def check_signals(signals: pl.DataFrame, kinds: Iterable[str]) -> pl.DataFrame:
     for name in others:
         ok = ok & pl.col(name).is_null()
     seq = pl.col("__seq") if "__seq" in signals.columns else pl.int_range(pl.len()).alias("__seq")
-    return signals.select(
-        pl.col(ROW),
-        seq.cast(pl.Int64),
-        kind.alias("kind"),
-        at.alias("observed_at"),
-        value.alias("value"),
-        ok.fill_null(value=False).alias("__ok"),
+    # Lazily, so that the subexpressions shared by several checks are computed once.
+    return (
+        signals.lazy()
+        .select(
+            pl.col(ROW),
+            seq.cast(pl.Int64),
+            kind.alias("kind"),
+            at.alias("observed_at"),
+            value.alias("value"),
+            ok.fill_null(value=False).alias("__ok"),
+        )
+        .collect()
     )
 
 

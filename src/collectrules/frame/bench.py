@@ -1,7 +1,8 @@
 """The columnar engine end to end: ``python -m collectrules.frame.bench --rows N``.
 
 Generates ``N`` cases (the batch benchmark's generator, one bad row in 100) into a
-Parquet file with nested signals, then times :func:`~collectrules.frame.files.run_columnar`
+Parquet file with nested signals (or, with ``--csv``, a CSV file with a JSON signals
+cell), then times :func:`~collectrules.frame.files.run_columnar`
 from that file to a Parquet decision table, I/O included, on every core of the
 machine; and prints the rate, the rows the per-case engine took, and the peak resident
 memory of the process. ``python -m collectrules.bench`` runs it in a child process.
@@ -10,6 +11,8 @@ memory of the process. ``python -m collectrules.bench`` runs it in a child proce
 from __future__ import annotations
 
 import argparse
+import csv
+import json
 import os
 import resource
 import sys
@@ -24,9 +27,23 @@ from collectrules.batch.bench import AS_OF, generate_rows
 from collectrules.engine import Engine
 from collectrules.frame.files import run_columnar
 
-__all__ = ["main", "write_portfolio"]
+__all__ = ["main", "write_csv_portfolio", "write_portfolio"]
 
 _BATCH = 50_000
+
+
+def write_csv_portfolio(path: Path, rows: int, policy: str) -> None:
+    """Write ``rows`` generated cases to ``path`` as CSV, the signals as a JSON cell."""
+    columns = [
+        *("case_id", "product", "currency", "principal", "overdue_amount"),
+        *("due_date", "timezone", "signals"),
+    ]
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh, lineterminator="\n")
+        writer.writerow(columns)
+        for row in generate_rows(Engine(policy, backend="python"), rows, bad_every=100):
+            cells = [row.get(c) for c in columns]
+            writer.writerow([json.dumps(c) if isinstance(c, list) else c for c in cells])
 
 
 def write_portfolio(path: Path, rows: int, policy: str) -> None:
@@ -53,15 +70,19 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m collectrules.frame.bench")
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--policy", default="default")
-    parser.add_argument("--input", type=Path, help="an existing Parquet portfolio to reuse")
+    parser.add_argument("--input", type=Path, help="an existing portfolio file to reuse")
+    parser.add_argument(
+        "--csv", action="store_true", help="generate the portfolio as CSV rather than Parquet"
+    )
     args = parser.parse_args(argv)
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, range(os.cpu_count() or 1))  # every core
     with tempfile.TemporaryDirectory(prefix="collectrules-frame-bench-") as folder:
-        source = args.input or Path(folder) / "portfolio.parquet"
+        suffix = "csv" if args.csv else "parquet"
+        source = args.input or Path(folder) / f"portfolio.{suffix}"
         if args.input is None:
             started = time.perf_counter()
-            write_portfolio(source, args.rows, args.policy)
+            (write_csv_portfolio if args.csv else write_portfolio)(source, args.rows, args.policy)
             print(f"generated {args.rows:,} rows in {time.perf_counter() - started:.1f} s")
         before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         started = time.perf_counter()
@@ -77,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     per_case = sum(f.per_case for f in run.frames)
     keys = sum(f.section_keys for f in run.frames)
     print(
-        f"columnar end to end, Parquet cases to the Parquet decision table, policy "
+        f"columnar end to end, {source.suffix[1:]} cases to the Parquet decision table, policy "
         f"{args.policy}, {os.cpu_count()} cores: {summary.rows:,} rows "
         f"({summary.decided:,} decided, {summary.bad:,} bad) in {elapsed:.1f} s = "
         f"{summary.rows / elapsed:,.0f} rows/s"

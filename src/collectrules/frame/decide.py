@@ -9,17 +9,19 @@ per case, in the order of the cases table. See docs/engine.md, "The columnar eng
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import attrs
+import numpy as np
 import pendulum
 import polars as pl
 
 from collectrules.batch.compact import FIELDS, compact_row
 from collectrules.engine import Engine
 from collectrules.errors import CollectRulesError, EngineError, FieldProblem, InputError
-from collectrules.frame._compile import DTYPES, compile_frame
+from collectrules.frame._compile import DTYPES, SEPARATOR, compile_frame
 from collectrules.frame._inputs import (
     MAX_COLUMNAR_SIGNALS,
     ROW,
@@ -41,6 +43,7 @@ __all__ = [
     "RowError",
     "decide",
     "decide_rows",
+    "frame_counts",
     "section_plan",
 ]
 
@@ -65,6 +68,7 @@ REASONS = (
     "section key failed",
     "undecided by the columns",
     "unknown section",
+    "file the columns cannot read",
 )
 
 
@@ -183,6 +187,7 @@ def decide_rows(
     orphans: int = 0,
     originals: pl.DataFrame | None = None,
     sections: SectionKeys | None = None,
+    row_data: RowData | None = None,
 ) -> FrameResult:
     """:func:`decide` on tables already keyed by ``__row`` (the case's position): the
     door the batch runner uses for files whose rows nest their signals.
@@ -190,7 +195,8 @@ def decide_rows(
     ``originals`` (default: ``cases``) holds the rows as read, for the per-case engine:
     a file's rows with their nested signals and events. ``sections`` (from
     :func:`section_plan`) carries the sections' results from one chunk of a run to the
-    next.
+    next. ``row_data`` (default: the row of ``originals`` as a dict) gives the per-case
+    engine a row's data, or the error reading it gave (a CSV file's rows).
     """
     when = as_of
     kinds = tuple(policy.signals)
@@ -226,12 +232,6 @@ def decide_rows(
     if events_only.height:
         reasons["has events"] = events_only.height
         reasons_rows.append(events_only)
-    cured = _cured_rows(sigs.filter(pl.col("__ok")), policy, when).join(
-        pl.concat([outside, events_only]).unique(), on=ROW, how="anti"
-    )
-    if cured.height:
-        reasons["a cure beside a negative sign"] = cured.height
-        reasons_rows.append(cured)
     keys = core_names(policy)
     if sections is None:
         sections = section_keys(policy, when, keys)
@@ -247,26 +247,83 @@ def decide_rows(
             reasons["unknown section"] = good.height
         per_case = pl.concat([per_case, good.get_column(ROW)])
         good = good.clear()
-    facts = _facts(good.lazy(), sigs.filter(pl.col("__ok")).lazy(), policy, when)
+    source = originals if originals is not None else cases
+    # The rows already known to go per case are decided on a thread of their own while
+    # the columns are computed: Polars releases the interpreter while it works.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        early = pool.submit(
+            _per_case, source, raw_signals, events, per_case, policy, when, row_data
+        )
+        return _columns(
+            cases,
+            checked,
+            good,
+            sigs,
+            events,
+            raw_signals,
+            source,
+            per_case,
+            early,
+            reasons=reasons,
+            row_data=row_data,
+            policy=policy,
+            when=when,
+            sections=sections,
+            orphans=orphans,
+        )
+
+
+def _columns(
+    cases: pl.DataFrame,
+    checked: pl.DataFrame,
+    good: pl.DataFrame,
+    sigs: pl.DataFrame,
+    events: pl.DataFrame | None,
+    raw_signals: pl.DataFrame,
+    source: pl.DataFrame,
+    per_case: pl.Series,
+    early: Future[tuple[pl.DataFrame, tuple[RowError, ...]]],
+    *,
+    reasons: dict[str, int],
+    row_data: RowData | None,
+    policy: Policy,
+    when: pendulum.DateTime,
+    sections: SectionKeys | None,
+    orphans: int,
+) -> FrameResult:
+    """The rest of :func:`decide_rows`: the columnar rows, then the rows the columns
+    could not decide, with those of ``early`` (decided per case meanwhile)."""
+    kinds = tuple(policy.signals)
+    known = sections is not None
+    # The kinds as an enum in name order: comparisons, group-bys and sorts on integers.
+    kind = pl.col("kind").cast(pl.Enum(sorted(kinds)))
+    fit = sigs.lazy().filter(pl.col("__ok")).with_columns(kind)
+    facts = _facts(good.lazy(), fit, policy, when)
     key_count = 0
     if known and sections is not None and good.height:
-        facts, key_count = _join_sections(facts, sections, when, keys)
+        facts, key_count = _join_sections(facts, sections, when, core_names(policy))
     compiled = compile_frame(policy)
     decided = compiled.apply(_with_missing(facts, policy))
     undecided = decided.filter(pl.col("__undecided") | pl.col("__sbad"))
+    late = undecided.get_column(ROW)
     if undecided.height:
         bad_keys = undecided.filter(pl.col("__sbad")).height
         if bad_keys:
             reasons["section key failed"] = bad_keys
         if undecided.height - bad_keys:
             reasons["undecided by the columns"] = undecided.height - bad_keys
-        per_case = pl.concat([per_case, undecided.get_column(ROW)])
     done = decided.filter(~(pl.col("__undecided") | pl.col("__sbad")))
     columnar = _compact(done, policy, when)
-    source = originals if originals is not None else cases
-    slow, errors = _per_case(source, raw_signals, events, per_case, policy, when)
+    slow, errors = early.result()
+    if late.len():
+        slow_late, errors_late = _per_case(
+            source, raw_signals, events, late, policy, when, row_data
+        )
+        slow = pl.concat([slow, slow_late])
+        errors = tuple(sorted((*errors, *errors_late), key=lambda e: e.row))
+    per_case = pl.concat([per_case, late])
     out = pl.concat([columnar, slow]).sort("row")
-    counts = _counts(out)
+    counts = frame_counts(out)
     summary = FrameSummary(
         rows=cases.height,
         decided=out.height,
@@ -310,17 +367,16 @@ def _facts(
     end = plain_when.astimezone(dt.UTC)
     start = (plain_when - dt.timedelta(days=days)).astimezone(dt.UTC)
     # The evidence model (policy.derive): a negative sign of willingness or contact stays
-    # in force whatever its age, until a cure (rows with both go per case); every other
-    # signal counts within the lookback window.
+    # in force whatever its age, until a later cure lifts it; every other signal counts
+    # within the lookback window.
     lasting = _lasting_kinds(policy)
+    signals = _with_lifted(signals.filter(pl.col("observed_at") <= end), policy)
     window = signals.filter(
-        (pl.col("observed_at") <= end)
-        & ((pl.col("observed_at") > start) | pl.col("kind").is_in(lasting))
+        ~pl.col("__lifted") & ((pl.col("observed_at") > start) | pl.col("kind").is_in(lasting))
     )
     counted = [k for k, spec in policy.signals.items() if not spec.measured]
     measured = [k for k, spec in policy.signals.items() if spec.measured]
-    aggs = [(pl.col("kind") == k).sum().cast(pl.Int64).alias(k) for k in counted]
-    counts = window.group_by(ROW).agg(aggs) if aggs else None
+    counts = _signal_counts(window, counted) if counted else None
     latest = None
     if measured:
         valued = window.filter(pl.col("kind").is_in(measured) & pl.col("value").is_not_null()).sort(
@@ -342,25 +398,61 @@ def _facts(
         .cast(pl.Int64),
     )
     frame = _with_contacted(frame, signals, policy, end)
-    # The trace opens with each negative sign in force, by when it was first seen.
+    # The trace opens with each negative sign in force, by when it was first seen, then
+    # each sign a cure lifted, by when it was observed.
     evidence = (
-        signals.filter(pl.col("kind").is_in(lasting) & (pl.col("observed_at") <= end))
+        signals.filter(pl.col("kind").is_in(lasting) & ~pl.col("__lifted"))
         .group_by([ROW, "kind"])
         .agg(pl.col("observed_at").min().alias("__since"))
         .sort([ROW, "__since", "kind"])
         .group_by(ROW, maintain_order=True)
-        .agg(("evidence." + pl.col("kind")).alias("__evidence"))
+        .agg(("evidence." + pl.col("kind").cast(pl.String)).str.join(SEPARATOR).alias("__evidence"))
     )
-    frame = frame.join(evidence, on=ROW, how="left")
+    cured = (
+        signals.filter(pl.col("__lifted"))
+        .sort([ROW, "observed_at", "kind"])
+        .group_by(ROW, maintain_order=True)
+        .agg(("evidence." + pl.col("kind").cast(pl.String)).str.join(SEPARATOR).alias("__cured"))
+    )
+    frame = frame.join(evidence, on=ROW, how="left").join(cured, on=ROW, how="left")
     if counts is not None:
-        frame = frame.join(counts, on=ROW, how="left").with_columns(
-            [pl.col(k).fill_null(0) for k in counted]
-        )
+        frame = frame.join(
+            counts.with_columns(pl.col(ROW).cast(frame.collect_schema()[ROW])), on=ROW, how="left"
+        ).with_columns([pl.col(k).fill_null(0) for k in counted])
     if latest is not None:
         frame = frame.join(latest, on=ROW, how="left").with_columns(
             [pl.col(k).is_not_null().alias(f"has_{k}") for k in measured]
         )
     return frame
+
+
+def _signal_counts(window: pl.LazyFrame, counted: Sequence[str]) -> pl.LazyFrame:
+    """The count of each kind in ``counted`` per row of the window, one column per kind.
+
+    One pass: each signal's (row, kind) pair is a cell of a rows × kinds table, and
+    ``numpy.bincount`` counts the cells (a group-by per kind would pass over the
+    signals once per kind).
+    """
+    codes = {kind: i for i, kind in enumerate(counted)}
+    pairs = (
+        window.filter(pl.col("kind").is_in(list(counted)))
+        .select(
+            pl.col(ROW).cast(pl.Int64),
+            pl.col("kind").replace_strict(codes, return_dtype=pl.Int64).alias("__k"),
+        )
+        .collect()
+    )
+    if not pairs.height:
+        schema = {ROW: pl.Int64, **dict.fromkeys(counted, pl.Int64)}
+        return pl.LazyFrame(schema=schema)
+    rows = pairs.get_column(ROW).to_numpy()
+    first = int(rows.min())
+    span = int(rows.max()) - first + 1
+    cells = (rows - first) * len(counted) + pairs.get_column("__k").to_numpy()
+    table = np.bincount(cells, minlength=span * len(counted)).reshape(span, len(counted))
+    columns: dict[str, Any] = {ROW: np.arange(first, first + span, dtype=np.int64)}
+    columns.update({kind: table[:, i].astype(np.int64) for kind, i in codes.items()})
+    return pl.LazyFrame(columns)
 
 
 def _lasting_kinds(policy: Policy) -> list[str]:
@@ -373,23 +465,28 @@ def _lasting_kinds(policy: Policy) -> list[str]:
     ]
 
 
-def _cured_rows(signals: pl.DataFrame, policy: Policy, when: pendulum.DateTime) -> pl.DataFrame:
-    """The rows with both a cure signal and a negative sign it may lift, up to ``when``:
-    which signs are in force then depends on their order, so they go per case."""
+def _with_lifted(signals: pl.LazyFrame, policy: Policy) -> pl.LazyFrame:
+    """The signals (observed by ``as_of``) with ``__lifted``: a negative sign of
+    willingness or contact observed before the row's latest cure signal (a kept promise,
+    a signed commitment, a payment), which lifts every such sign before it
+    (policy.derive)."""
     lasting = _lasting_kinds(policy)
     cures = [k for k in sorted(CURE_SIGNALS) if k in policy.signals]
-    if not lasting or not cures or not signals.height:
-        return pl.DataFrame({ROW: []}, schema={ROW: signals.schema[ROW]})
-    end = when.astimezone(dt.UTC)
-    return (
-        signals.filter(pl.col("observed_at") <= end)
+    if not lasting or not cures:
+        return signals.with_columns(__lifted=pl.lit(value=False))
+    latest = (
+        signals.filter(pl.col("kind").is_in(cures))
         .group_by(ROW)
-        .agg(
-            cure=pl.col("kind").is_in(cures).any(),
-            negative=pl.col("kind").is_in(lasting).any(),
+        .agg(pl.col("observed_at").max().alias("__cure_at"))
+    )
+    return (
+        signals.join(latest, on=ROW, how="left")
+        .with_columns(
+            __lifted=(
+                pl.col("kind").is_in(lasting) & (pl.col("observed_at") < pl.col("__cure_at"))
+            ).fill_null(value=False)
         )
-        .filter(pl.col("cure") & pl.col("negative"))
-        .select(ROW)
+        .drop("__cure_at")
     )
 
 
@@ -443,7 +540,9 @@ def _join_sections(
         needed
     )
     before = len(sections.evaluated)
-    results = sections.evaluate(distinct, when, core)
+    results = sections.evaluate(distinct, when, core).with_columns(
+        pl.col("__sfired").list.join(SEPARATOR).replace("", None)
+    )
     joined = keyed.lazy().join(results.lazy(), on=list(sections.key), how="left", nulls_equal=True)
     return joined, len(sections.evaluated) - before
 
@@ -460,13 +559,27 @@ def _with_missing(frame: pl.LazyFrame, policy: Policy) -> pl.LazyFrame:
     for name, dtype in (
         ("__classes", _PAIRS),
         ("__buckets", _PAIRS),
-        ("__sfired", pl.List(pl.String)),
     ):
         if name not in present:
             extra.append(pl.lit([], dtype=dtype).alias(name))
+    if "__sfired" not in present:
+        extra.append(pl.lit(None, dtype=pl.String).alias("__sfired"))
     if "__sbad" not in present:
         extra.append(pl.lit(value=False).alias("__sbad"))
     return frame.with_columns([*missing, *extra])
+
+
+def _trace() -> pl.Expr:
+    """The trace's ids: the evidence in force, the signs cured, the layers' and
+    remedies' entries, the sections' own; each part is a text of ids joined by
+    :data:`SEPARATOR`, and the whole is split once."""
+    parts = ["__evidence", "__cured", "__fired", "__sfired"]
+    text = pl.concat_str([pl.col(p) for p in parts], separator=SEPARATOR, ignore_nulls=True)
+    return (
+        pl.when(text.is_null() | (text == ""))
+        .then(pl.lit([], dtype=pl.List(pl.String)))
+        .otherwise(text.str.split(SEPARATOR))
+    )
 
 
 def _compact(done: pl.DataFrame, policy: Policy, when: pendulum.DateTime) -> pl.DataFrame:
@@ -482,9 +595,7 @@ def _compact(done: pl.DataFrame, policy: Policy, when: pendulum.DateTime) -> pl.
         (pl.col("ability") if "ability" in levels else pl.lit(None, pl.String)).alias("ability"),
         pl.col("allowed"),
         pl.col("blocked"),
-        pl.concat_list(
-            pl.col("__evidence").fill_null([]), "__fired", pl.col("__sfired").fill_null([])
-        ).alias("fired"),
+        _trace().alias("fired"),
         pl.col("__classes").fill_null([]).alias("classes"),
         pl.col("__buckets").fill_null([]).alias("buckets"),
         pl.lit(policy.id).alias("policy_id"),
@@ -506,6 +617,35 @@ def _dicts(frame: pl.DataFrame, rows: pl.Series) -> dict[int, list[dict[str, Any
     return out
 
 
+#: A row's data for the per-case engine, from its index: a dict, or the error reading it
+#: gave.
+RowData = Callable[[int], tuple[dict[str, Any] | None, CollectRulesError | None]]
+
+
+def _row_dicts(
+    cases: pl.DataFrame,
+    signals: pl.DataFrame,
+    events: pl.DataFrame | None,
+    rows: pl.Series,
+    row_data: RowData | None,
+) -> Iterator[tuple[int, dict[str, Any] | None, CollectRulesError | None]]:
+    """Each of ``rows`` (sorted) as the per-case engine reads it."""
+    if row_data is not None:
+        for index in rows.to_list():
+            yield (int(index), *row_data(int(index)))
+        return
+    sig = _dicts(signals, rows)
+    evs = _dicts(events, rows) if events is not None else {}
+    chosen = cases.join(rows.to_frame(), on=ROW, how="semi").sort(ROW)
+    for item in chosen.iter_rows(named=True):
+        index = int(item[ROW])
+        data = {k: plain(v) for k, v in item.items() if k != ROW and v is not None}
+        data.setdefault("signals", sig.get(index, []))
+        if index in evs:
+            data.setdefault("events", evs[index])
+        yield index, data, None
+
+
 def _per_case(
     cases: pl.DataFrame,
     signals: pl.DataFrame,
@@ -513,23 +653,20 @@ def _per_case(
     rows: pl.Series,
     policy: Policy,
     when: pendulum.DateTime,
+    row_data: RowData | None = None,
 ) -> tuple[pl.DataFrame, tuple[RowError, ...]]:
     """Decide ``rows`` one at a time with the per-case engine (generated back end)."""
     if not rows.len():
         return pl.DataFrame(schema={"row": pl.Int64, **COMPACT_SCHEMA}), ()
     rows = rows.unique().sort()
     engine = Engine(policy, backend="python")
-    sig = _dicts(signals, rows)
-    evs = _dicts(events, rows) if events is not None else {}
-    chosen = cases.join(rows.to_frame(), on=ROW, how="semi").sort(ROW)
     out: list[dict[str, Any]] = []
     errors: list[RowError] = []
-    for item in chosen.iter_rows(named=True):
-        index = int(item[ROW])
-        data = {k: plain(v) for k, v in item.items() if k != ROW and v is not None}
-        data.setdefault("signals", sig.get(index, []))
-        if index in evs:
-            data.setdefault("events", evs[index])
+    for index, data, failure in _row_dicts(cases, signals, events, rows, row_data):
+        if data is None:
+            assert failure is not None
+            errors.append(RowError(index, None, failure))
+            continue
         raw_id = data.get("case_id")
         case_id = raw_id if isinstance(raw_id, str) else None
         result = next(engine.decide_many([data], as_of=when))
@@ -551,7 +688,8 @@ def _per_case(
     return frame.select("row", *FIELDS), tuple(errors)
 
 
-def _counts(out: pl.DataFrame) -> dict[str, dict[str, int]]:
+def frame_counts(out: pl.DataFrame) -> dict[str, dict[str, int]]:
+    """The decisions counted by quadrant, and by class and bucket per pack or set."""
     counts: dict[str, dict[str, int]] = {}
     if not out.height:
         return counts

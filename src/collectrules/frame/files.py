@@ -16,6 +16,7 @@ import datetime as dt
 import json
 import os
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -24,13 +25,22 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from collectrules.batch.compact import check_fields
+from collectrules.batch.compact import check_fields, compact_row
 from collectrules.batch.runner import BatchSummary, bad_row_line, default_errors_path
+from collectrules.engine import Engine
 from collectrules.errors import FieldProblem, InputError
+from collectrules.frame._csv import LINE, csv_columns, read_csv
 from collectrules.frame._inputs import ROW
 from collectrules.frame._sections import SectionKeys
-from collectrules.frame.decide import FrameSummary, decide_rows, section_plan
+from collectrules.frame.decide import (
+    COMPACT_SCHEMA,
+    FrameSummary,
+    decide_rows,
+    frame_counts,
+    section_plan,
+)
 from collectrules.io import case_files
+from collectrules.io.reader import csv_row, read_rows
 from collectrules.model.time import require_aware
 from collectrules.policy import Policy
 
@@ -64,11 +74,18 @@ class ColumnarRun:
         return out
 
 
+#: A chunk's decisions, error lines and summary.
+_Decided = tuple[pl.DataFrame, list[bytes], FrameSummary]
+
+#: The case files the columnar engine reads.
+COLUMNAR_SUFFIXES = (".parquet", ".csv")
+
+
 def columnar_inputs(inputs: Sequence[str | Path]) -> list[Path] | None:
-    """The input files when every one is Parquet (the columnar engine reads them), else
-    None."""
+    """The input files when every one is Parquet or CSV (the columnar engine reads
+    them), else None."""
     files = case_files(inputs)
-    if files and all(f.suffix.lower() == ".parquet" for f in files):
+    if files and all(f.suffix.lower() in COLUMNAR_SUFFIXES for f in files):
         return files
     return None
 
@@ -91,11 +108,12 @@ def _long(table: pl.DataFrame, column: str) -> pl.DataFrame | None:
 
 
 #: Rows decided together: memory stays bounded whatever the size of a file.
-CHUNK_ROWS = 250_000
+CHUNK_ROWS = 50_000
 
 
-def _chunks(path: Path) -> Iterator[pl.DataFrame]:
-    """The file's rows, :data:`CHUNK_ROWS` at a time, each with ``__row`` (its index)."""
+def _chunks(path: Path) -> Iterator[_Chunk]:
+    """The Parquet file's rows, :data:`CHUNK_ROWS` at a time, each with ``__row`` (its
+    index)."""
     try:
         reader = pq.ParquetFile(path)
         batches = reader.iter_batches(batch_size=CHUNK_ROWS)
@@ -103,19 +121,94 @@ def _chunks(path: Path) -> Iterator[pl.DataFrame]:
         for batch in batches:
             table = pl.from_arrow(batch)
             assert isinstance(table, pl.DataFrame)
-            yield table.with_row_index(ROW, offset=start)
+            yield _Chunk(table.with_row_index(ROW, offset=start))
             start += table.height
     except (OSError, pa.ArrowException) as exc:
         msg = f"not a readable Parquet file: {str(exc)[:200]}"
         raise InputError([FieldProblem("", msg, source=str(path))]) from None
 
 
+@attrs.frozen
+class _Chunk:
+    """Rows of one file to decide together: the table ``decide_rows`` reads and, for a
+    CSV file, the rows as read (text cells, with ``__line``)."""
+
+    table: pl.DataFrame
+    raw: pl.DataFrame | None = None
+
+
+def _csv_chunks(path: Path) -> Iterator[_Chunk] | None:
+    """The CSV file's rows, :data:`CHUNK_ROWS` at a time, or None when the columns
+    cannot read it as the per-case reader does."""
+    raw = read_csv(path)
+    if raw is None:
+        return None
+    return (_Chunk(csv_columns(part), part) for part in raw.iter_slices(CHUNK_ROWS) if part.height)
+
+
+def _csv_row_data(raw: pl.DataFrame, source: str) -> Callable[[int], tuple[Any, Any]]:
+    """A CSV row's data (or reading error) by index, as the per-case reader gives it."""
+    cells = [c for c in raw.columns if c not in (ROW, LINE)]
+
+    def row_data(index: int) -> tuple[Any, Any]:
+        item = raw.row(index - int(raw.item(0, ROW)), named=True)
+        record = {c: item[c] if item[c] is not None else "" for c in cells}
+        row = csv_row(source, int(item[LINE]), record)
+        return row.data, row.error
+
+    return row_data
+
+
+def _per_case_file(path: Path, policy: Policy, when: Any) -> _Decided:
+    """A file the columns cannot read, decided row by row by the per-case engine, as
+    the per-case batch reads it."""
+    engine = Engine(policy, backend="python")
+    out: list[dict[str, Any]] = []
+    lines: list[bytes] = []
+    rows = 0
+    for index, row in enumerate(read_rows([path])):
+        rows += 1
+        if row.data is None:
+            error = row.error or InputError([FieldProblem("", "unreadable row")])
+            lines.append(bad_row_line(row.source, row.line, row.index, None, error))
+            continue
+        result = next(engine.decide_many([row.data], as_of=when))
+        if result.decision is None:
+            assert result.error is not None
+            lines.append(
+                bad_row_line(row.source, row.line, row.index, result.case_id, result.error)
+            )
+            continue
+        compact = compact_row(result.decision)
+        compact["row"] = index
+        for name in ("classes", "buckets"):
+            compact[name] = [{"key": k, "value": v} for k, v in compact[name]]
+        out.append(compact)
+    decisions = pl.DataFrame(out, schema={"row": pl.Int64, **COMPACT_SCHEMA})
+    summary = FrameSummary(
+        rows=rows,
+        decided=decisions.height,
+        bad=len(lines),
+        columnar=0,
+        per_case=rows,
+        fallback={"file the columns cannot read": rows} if rows else {},
+        section_keys=0,
+        orphans=0,
+        counts=frame_counts(decisions),
+    )
+    return decisions, lines, summary
+
+
 def _decide_chunk(
-    table: pl.DataFrame, source: str, policy: Policy, when: Any, plan: SectionKeys | None
-) -> tuple[pl.DataFrame, list[bytes], FrameSummary]:
+    chunk: _Chunk, source: str, policy: Policy, when: Any, plan: SectionKeys | None
+) -> _Decided:
+    table = chunk.table
     nested = [c for c in ("signals", "events") if c in table.columns]
     signals = _long(table, "signals")
     events = _long(table, "events")
+    if events is None and table.schema.get("events") == pl.String:
+        # A CSV file's events cell, as text: its rows go per case, as rows with events.
+        events = table.filter(pl.col("events").is_not_null()).select(ROW)
     checked = table.drop(nested)
     # A nested column Polars cannot read as a list of records: such rows go per case.
     for name in nested:
@@ -123,10 +216,25 @@ def _decide_chunk(
             checked = checked.with_columns(pl.col(ROW).alias(f"__unread_{name}"))
     if events is not None:
         events = events.select(ROW)
+    raw = chunk.raw
     result = decide_rows(
-        checked, signals, events, policy=policy, as_of=when, originals=table, sections=plan
+        checked,
+        signals,
+        events,
+        policy=policy,
+        as_of=when,
+        originals=table,
+        sections=plan,
+        row_data=None if raw is None else _csv_row_data(raw, source),
     )
-    errors = [bad_row_line(source, None, e.row, e.case_id, e.error) for e in result.errors]
+    if raw is None:
+        errors = [bad_row_line(source, None, e.row, e.case_id, e.error) for e in result.errors]
+    else:
+        first = int(raw.item(0, ROW))
+        errors = [
+            bad_row_line(source, int(raw.item(e.row - first, LINE)), None, e.case_id, e.error)
+            for e in result.errors
+        ]
     return result.decisions, errors, result.summary
 
 
@@ -158,8 +266,8 @@ def run_columnar(
     files = columnar_inputs(inputs)
     if files is None:
         msg = (
-            "the columnar engine reads Parquet case files; use --engine per-case for"
-            " JSON Lines or CSV"
+            "the columnar engine reads Parquet and CSV case files; use --engine per-case"
+            " for JSON or JSON Lines"
         )
         raise InputError([FieldProblem("--engine", msg)])
     if out_path.absolute() == err_path.absolute():
@@ -182,34 +290,77 @@ def run_columnar(
     partial_err = err_path.with_name(err_path.name + ".partial")
     summaries: list[FrameSummary] = []
     counts: dict[str, dict[str, int]] = {}
-    rows = decided = bad = 0
     with (
         partial_err.open("wb") as err_fh,
-        pq.ParquetWriter(partial_out, schema, compression="zstd") as writer,
+        pq.ParquetWriter(
+            partial_out,
+            schema,
+            compression="zstd",
+            # Statistics of the list and map columns cost a quarter of the writing and
+            # serve no reader's filter: only the plain columns get them.
+            write_statistics=[f.name for f in schema if f.type == pa.string()],
+        ) as writer,
     ):
         plan = section_plan(policy, when)
-        for path, table in ((p, t) for p in files for t in _chunks(p)):
-            decisions, lines, summary = _decide_chunk(table, str(path), policy, when, plan)
-            writer.write_table(to_arrow(decisions.select(columns), schema))
-            err_fh.writelines(lines)
-            if on_bad is not None:
-                for e_line in lines:
-                    record = _record(e_line)
-                    on_bad(record["where"], record["error"])
-            summaries.append(summary)
-            rows += summary.rows
-            decided += summary.decided
-            bad += summary.bad
-            for key, tally in summary.counts.items():
-                mine = counts.setdefault(key, {})
-                for value, n in tally.items():
-                    mine[value] = mine.get(value, 0) + n
+        # A chunk is written on a thread of its own while the next one is decided
+        # (Arrow releases the interpreter while it encodes); one write waits at most.
+        pending: Future[None] | None = None
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            for part in (d for p in files for d in _decided(p, policy, when, plan)):
+                decisions = part[0]
+                if pending is not None:
+                    pending.result()
+                pending = pool.submit(_write, writer, decisions.select(columns), schema)
+                _tally(part, err_fh, on_bad, summaries, counts)
+            if pending is not None:
+                pending.result()
     os.replace(partial_err, err_path)
     os.replace(partial_out, out_path)
+    rows = sum(s.rows for s in summaries)
+    decided = sum(s.decided for s in summaries)
+    bad = sum(s.bad for s in summaries)
     batch = BatchSummary(
         rows=rows, decided=decided, bad=bad, counts=counts, out=out_path, errors=err_path
     )
     return ColumnarRun(batch, tuple(summaries))
+
+
+def _write(writer: Any, decisions: pl.DataFrame, schema: Any) -> None:
+    writer.write_table(to_arrow(decisions, schema))
+
+
+def _tally(
+    part: _Decided,
+    err_fh: Any,
+    on_bad: Callable[[str, str], None] | None,
+    summaries: list[FrameSummary],
+    counts: dict[str, dict[str, int]],
+) -> None:
+    """Write a chunk's bad rows and add its summary and counts to the run's."""
+    _, lines, summary = part
+    err_fh.writelines(lines)
+    if on_bad is not None:
+        for e_line in lines:
+            record = _record(e_line)
+            on_bad(record["where"], record["error"])
+    summaries.append(summary)
+    for key, tally in summary.counts.items():
+        mine = counts.setdefault(key, {})
+        for value, n in tally.items():
+            mine[value] = mine.get(value, 0) + n
+
+
+def _decided(path: Path, policy: Policy, when: Any, plan: SectionKeys | None) -> Iterator[_Decided]:
+    """The file's decisions, error lines and summary, a chunk at a time."""
+    if path.suffix.lower() == ".csv":
+        chunks = _csv_chunks(path)
+        if chunks is None:
+            yield _per_case_file(path, policy, when)
+            return
+    else:
+        chunks = _chunks(path)
+    for chunk in chunks:
+        yield _decide_chunk(chunk, str(path), policy, when, plan)
 
 
 def to_arrow(decisions: pl.DataFrame, schema: Any) -> Any:

@@ -38,6 +38,7 @@ __all__ = [
     "Row",
     "case_files",
     "check_encoding",
+    "csv_row",
     "read_rows",
 ]
 
@@ -303,6 +304,13 @@ class _Item:
         if not isinstance(data, dict):
             return self._bad(f"expected a JSON object, got {type(data).__name__}")
         return Row(self.source, self.line, data, None, self.index)
+
+
+def csv_row(source: str, line: int, record: dict[str, str]) -> Row:
+    """The row a CSV record (header name to cell text) starting on ``line`` gives, as
+    :func:`read_rows` reads it: empty cells absent, ``true``/``false`` booleans, the
+    signals, events and guarantors cells JSON."""
+    return _Item(source, line, None, record, "csv").row()
 
 
 def _csv_value(key: str, value: str) -> Any:

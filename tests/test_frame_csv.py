@@ -1,0 +1,155 @@
+"""The columnar batch reads CSV as the per-case batch does: the same table, the same
+error file (each bad row named by its file and line)."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+pl = pytest.importorskip("polars")
+pq = pytest.importorskip("pyarrow.parquet")
+
+from collectrules.batch import run_batch  # noqa: E402
+from collectrules.batch.bench import generate_rows  # noqa: E402
+from collectrules.cli import main  # noqa: E402
+from collectrules.engine import Engine  # noqa: E402
+from collectrules.frame.files import run_columnar  # noqa: E402
+from collectrules.policy import load_policy  # noqa: E402
+from collectrules.testing.strategies import cases  # noqa: E402
+
+AS_OF = "2026-06-30T12:00:00+08:00"
+SHIPPED = ("default", "cn_bank_loan", "cn_credit_card", "us_regf", "uk", "ifrs9")
+_COLUMNS = (
+    "case_id",
+    "product",
+    "currency",
+    "principal",
+    "overdue_amount",
+    "due_date",
+    "timezone",
+    "maturity_date",
+    "sicr_rebutted",
+    "default_rebutted",
+    "signals",
+    "events",
+    "guarantors",
+)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list | dict):
+        return json.dumps(value) if value else ""
+    return str(value)
+
+
+def write_csv(path: Path, rows: list[dict[str, Any]], columns: tuple[str, ...] = _COLUMNS) -> None:
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh, lineterminator="\n")
+        writer.writerow(columns)
+        for row in rows:
+            writer.writerow([_cell(row.get(c)) for c in columns])
+
+
+def both(tmp_path: Path, inputs: list[Path], policy: str) -> tuple[Any, Any, Any]:
+    """The columnar and per-case tables and error files, and the columnar run."""
+    col_out, case_out = tmp_path / "col.parquet", tmp_path / "case.parquet"
+    run = run_columnar(inputs, policy=load_policy(policy), out=col_out, as_of=AS_OF)
+    run_batch(inputs, engine=Engine(policy, backend="python"), out=case_out, as_of=AS_OF)
+    col = (pq.read_table(col_out), (tmp_path / "col.errors.jsonl").read_text())
+    case = (pq.read_table(case_out), (tmp_path / "case.errors.jsonl").read_text())
+    return col, case, run
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+@settings(
+    max_examples=6,
+    deadline=None,
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+        HealthCheck.function_scoped_fixture,
+    ],
+)
+@given(data=st.data())
+def test_generated_csv_gives_the_per_case_table_and_errors(
+    tmp_path: Path, name: str, data: Any
+) -> None:
+    policy = load_policy(name)
+    with_events = data.draw(st.booleans())
+    portfolio = data.draw(
+        st.lists(cases(policy, as_of=AS_OF, with_events=with_events), min_size=1, max_size=6)
+    )
+    rows = [{**c.to_dict(), "case_id": f"{c.case_id}-{i}"} for i, c in enumerate(portfolio)]
+    path = tmp_path / "cases.csv"
+    write_csv(path, rows)
+    col, case, _ = both(tmp_path, [path], name)
+    assert col[0].equals(case[0])
+    assert col[1] == case[1]
+
+
+def test_a_csv_portfolio_is_decided_by_the_columns(tmp_path: Path) -> None:
+    rows = list(generate_rows(Engine("default", backend="python"), 400, bad_every=37))
+    rows[3]["case_id"] = "true"  # a boolean in a text cell: per case, which refuses it
+    rows[4]["signals"] = [{"kind": "no_such_kind", "observed_at": "2026-06-01T10:00:00+08:00"}]
+    rows[5]["events"] = [
+        {"kind": "contact_attempt", "at": "2026-06-01T10:00:00+08:00", "outcome": "reached"}
+    ]
+    rows[6]["signals"] = [{"kind": "refused_to_pay", "observed_at": "2026-06-01T10:00:00Z", "x": 1}]
+    rows[7]["sicr_rebutted"] = True
+    rows[8]["currency"] = "CN\nY"  # a quoted line break: later rows start a line further
+    folder = tmp_path / "in"
+    folder.mkdir()
+    write_csv(folder / "a.csv", rows[:250])
+    write_csv(folder / "b.csv", rows[250:])
+    col, case, run = both(tmp_path, [folder], "default")
+    assert col[0].equals(case[0])
+    assert col[1] == case[1]
+    assert '"line": 11' in col[1]  # the row after the line break, named by its own line
+    columnar = sum(f.columnar for f in run.frames)
+    per_case = sum(f.per_case for f in run.frames)
+    assert columnar + per_case == 400
+    assert per_case <= 400 // 37 + 8
+
+
+@pytest.mark.parametrize(
+    "spoil",
+    [
+        lambda text: "\ufeff" + text,  # a byte order mark
+        lambda text: text.replace("\n", "\n\n", 3),  # blank lines
+        lambda text: text.replace("\n", "\r", 1),  # a carriage return alone
+        lambda text: text + "X,loan,CNY,1,1,2026-01-01,UTC,,,,,,,extra\n",  # too many values
+    ],
+)
+def test_a_csv_file_the_columns_cannot_read_goes_per_case_whole(tmp_path: Path, spoil: Any) -> None:
+    rows = list(generate_rows(Engine("default", backend="python"), 30, bad_every=7))
+    path = tmp_path / "cases.csv"
+    write_csv(path, rows)
+    path.write_text(spoil(path.read_text(encoding="utf-8")), encoding="utf-8")
+    col, case, run = both(tmp_path, [path], "default")
+    assert col[0].equals(case[0])
+    assert col[1] == case[1]
+    assert run.frames[0].fallback == {"file the columns cannot read": run.batch.rows}
+
+
+def test_csv_in_parquet_out_uses_the_columnar_engine_by_default(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rows = list(generate_rows(Engine("default", backend="python"), 50, bad_every=10))
+    path = tmp_path / "cases.csv"
+    write_csv(path, rows)
+    out = tmp_path / "d.parquet"
+    assert main(["batch", str(path), "--out", str(out), "--as-of", AS_OF]) == 1
+    assert "columnar engine: 45 rows by the columns" in capsys.readouterr().err
+    main(["batch", str(path), "--out", str(tmp_path / "e.parquet"), "--as-of", AS_OF,
+          "--encoding", "gbk"])  # fmt: skip
+    assert "columnar engine:" not in capsys.readouterr().err
