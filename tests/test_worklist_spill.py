@@ -176,13 +176,12 @@ def test_with_a_team_the_spill_keeps_each_owner_in_order(
     got = list(spilled)
     assert spilled.spilled_runs > 3
     expected = _in_memory(engine, rows, team)
+
     # Overflow lines come out as they fall out of a capacity: compare them as a set.
     def by_urgency(items: Any) -> list[tuple[Any, ...]]:
         return _lines(sorted(items, key=lambda i: i.urgency))
 
-    assert by_urgency(i for i in got if i.overflow) == by_urgency(
-        i for i in expected if i.overflow
-    )
+    assert by_urgency(i for i in got if i.overflow) == by_urgency(i for i in expected if i.overflow)
     assert _lines(i for i in got if not i.overflow) == _lines(i for i in expected if not i.overflow)
     owners = [i.owner for i in got if not i.overflow]
     assert owners == sorted(owners, key=["q1", "q2.capped", "visits", "q3", UNASSIGNED].index)
