@@ -37,8 +37,11 @@ THREAT = (
 id = "threat"
 fired = { R-E-THREAT-NO-VISIT = ["E-THREAT", "CH-VISIT", "CONDUCT"] }
 facts = { emergency_open = true, emergency_kind = "threat_to_staff" }
-steps = { "threat_to_staff:E-REPORT" = { status = "late", cites = ["E-RESPONSE", "E-THREAT", "CONDUCT"] } }
 obligations = { "E-THREAT-VISITS" = { effect = "obligation", cites = ["E-THREAT", "E-RESPONSE"] } }
+
+[cases.steps."threat_to_staff:E-REPORT"]
+status = "late"
+cites = ["E-RESPONSE", "E-THREAT", "CONDUCT"]
 """
     + THREAT_INPUT
     + """
@@ -137,7 +140,8 @@ def test_update_rewrites_remedies_but_never_hides_a_failed_check(
             "'CH-VISIT-ARRANGED'?)",
         ),
         (
-            '[[cases.contacts]]\nchannel = "pigeon"\nat = 2026-04-03T15:00:00+08:00\nallowed = true',
+            '[[cases.contacts]]\nchannel = "pigeon"\nat = 2026-04-03T15:00:00+08:00\n'
+            "allowed = true",
             "pigeon",
         ),
         ('[[cases.contacts]]\nchannel = "visit"\nallowed = true', "missing required key 'at'"),
