@@ -228,7 +228,8 @@ def test_the_report_renders_in_chromium(
     if lang == "zh":
         assert "催收" in title_text
         # Every glyph of the title came from a font that covers Chinese: no empty boxes.
-        assert drawn and {f["familyName"] for f in drawn} <= cjk, drawn
+        assert drawn
+        assert {f["familyName"] for f in drawn} <= cjk, drawn
         assert sum(f["glyphCount"] for f in drawn) == len(title_text.replace(" ", "")), drawn
     by_id = {c["id"]: c for c in charts}
     expected_ids = {
