@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 import collectrules.engine.engine as engine_module
 import collectrules.timeline.evaluate as evaluate_module
 from collectrules import Case, Engine, Guardrails, InputError
+from collectrules.cli import main
 from collectrules.compliance.guardrails import guardrails_of
 from collectrules.model.time import require_aware
 from collectrules.operations._spill import SpillSort
@@ -27,7 +28,7 @@ from collectrules.operations.worklist import (
 )
 from collectrules.policy.derive import derive
 from collectrules.timeline.evaluate import build_timeline
-from operations_helpers import OPENING, portfolio
+from operations_helpers import OPENING, portfolio, write_jsonl
 
 AS_OF = require_aware(OPENING)
 
@@ -223,3 +224,23 @@ def test_a_derivation_at_another_instant_is_refused(engine: Engine) -> None:
     same = derive(case, AS_OF, engine.policy)
     shared = build_timeline(case, as_of=AS_OF, policy=engine.policy, derived=same)
     assert shared == build_timeline(case, as_of=AS_OF, policy=engine.policy)
+
+
+def test_cli_run_size_spills_and_lists_the_same_lines(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cases = write_jsonl(tmp_path / "cases.jsonl", portfolio(30, seed=5))
+    outputs = []
+    for extra in ([], ["--run-size", "3", "--spill-dir", str(tmp_path)]):
+        out = tmp_path / f"lines{len(extra)}.jsonl"
+        args = ["worklist", str(cases), "--as-of", OPENING, "--policy", "cn_bank_loan"]
+        code = main([*args, "--format", "jsonl", "--out", str(out), *extra])
+        assert code == 0, capsys.readouterr().err
+        outputs.append(out.read_text(encoding="utf-8"))
+    assert outputs[0] == outputs[1]
+    assert outputs[0].count("\n") > 20
+    code = main(["worklist", str(cases), "--as-of", OPENING, "--run-size", "0"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "run_size" in err
+    assert "whole number of at least 1" in err

@@ -26,7 +26,7 @@ from collectrules.cli._common import (
     resolve_as_of,
 )
 from collectrules.io import case_files, read_rows
-from collectrules.operations.worklist import CSV_FIELDS, RowFailure, WorkItem
+from collectrules.operations.worklist import CSV_FIELDS, DEFAULT_RUN_SIZE, RowFailure, WorkItem
 
 __all__ = ["worklist"]
 
@@ -93,6 +93,18 @@ def worklist(
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Write here.")] = None,
     backend: Annotated[str, typer.Option(help="durable (Rete) or python (compiled)")] = "python",
     encoding: Annotated[str, typer.Option(help="Encoding of the input files.")] = "utf-8",
+    run_size: Annotated[
+        int,
+        typer.Option(
+            "--run-size",
+            help="Lines of owners without a capacity held in memory before a sorted run "
+            "goes to a temporary file.",
+        ),
+    ] = DEFAULT_RUN_SIZE,
+    spill_dir: Annotated[
+        Path | None,
+        typer.Option("--spill-dir", help="Where the sorted runs go (default: the system's temp)."),
+    ] = None,
 ) -> None:
     """Every step that is open, late or breached across a portfolio, most urgent first.
 
@@ -100,7 +112,9 @@ def worklist(
     the next time the guardrails allow a contact, the status of the step's remedy in the
     decision, and the owner from the team file. Lines past an owner's capacity are
     listed as overflow, never dropped. Bad rows are reported on standard error and the
-    others are listed. Exit status: 0; 2 when an input is missing; 1 when some rows were bad.
+    others are listed. The lines are sorted in bounded memory (sorted runs of
+    --run-size lines in temporary files, then merged); the table, for people, holds them
+    all. Exit status: 0; 2 when an input is missing; 1 when some rows were bad.
     """
     case_files(list(cases))  # a missing input is unusable: exit 2
     engine = engine_for(policy, backend, policy_path)
@@ -123,7 +137,14 @@ def worklist(
         bad[0] += 1
         typer.echo(f"error: {where[0]}: {one_line(failure.error)}", err=True)
 
-    wl = engine.worklist(rows(), as_of=when, team=team, on_failure=on_failure)
+    wl = engine.worklist(
+        rows(),
+        as_of=when,
+        team=team,
+        on_failure=on_failure,
+        run_size=run_size,
+        spill_dir=spill_dir,
+    )
     sink: IO[str] = sys.stdout if out is None else out.open("w", encoding="utf-8", newline="")
     try:
         if output is WorklistFormat.JSONL:
