@@ -174,7 +174,8 @@ def test_the_plugin_can_be_turned_off_and_cases_carry_a_marker(pytester: pytest.
         ),
         (
             golden(("a", "", "refused_to_pay")),
-            "*case 'a': expects nothing; give quadrant, allows or blocks*",
+            "*case 'a': expects nothing; give quadrant, allows, blocks, fired, facts, steps, "
+            "contacts or obligations*",
         ),
         ('policy = "default"\ncases = []\n', "*missing required key 'as_of'*"),
         (

@@ -1,13 +1,16 @@
 """The portfolio report (issue 13 §6), opened in a real browser.
 
 The browser test drives Debian's chromium (``apt-get install chromium``, done by
-.ci/run) through Playwright. It fails, never skips, when chromium is missing.
+.ci/run) through Playwright, in English and in Chinese; the Chinese labels need a font
+with CJK glyphs (``apt-get install fonts-noto-cjk``, done by .ci/run too). It fails,
+never skips, when chromium or the font is missing.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import subprocess
 import tempfile
 from collections import Counter
 from decimal import Decimal
@@ -33,7 +36,14 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-SCREENSHOT = Path(__file__).resolve().parent.parent / "docs" / "img" / "report.png"
+IMAGES = Path(__file__).resolve().parent.parent / "docs" / "img"
+#: The screenshot of the report in each language, shown in docs/howto-report.md.
+SCREENSHOTS = {"en": IMAGES / "report.png", "zh": IMAGES / "report-zh.png"}
+#: The names of the traces of the steps and remedies charts, in each language.
+TRACE_NAMES = {
+    "en": ("steps late", "steps breached", "allowed", "blocked"),
+    "zh": ("逾期步骤", "超时步骤", "允许", "禁止"),
+}
 
 
 def _later(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -129,12 +139,32 @@ def test_bad_lines_are_reported_and_the_others_shown(
     assert f'data-total="cases">{len(decisions)}<' in out.read_text(encoding="utf-8")
 
 
+def _cjk_families() -> set[str]:
+    """The font families fontconfig says cover Chinese."""
+    listed = subprocess.run(
+        ["fc-list", ":lang=zh", "family"], capture_output=True, text=True, check=False
+    ).stdout
+    return {name.strip() for line in listed.splitlines() for name in line.split(",")}
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
 def test_the_report_renders_in_chromium(
-    runs: tuple[Path, Path, list[dict[str, Any]]], report_file: Path
+    runs: tuple[Path, Path, list[dict[str, Any]]],
+    report_file: Path,
+    lang: str,
+    tmp_path: Path,
 ) -> None:
     assert CHROMIUM.exists(), "chromium is missing: apt-get install -y chromium (see .ci/run)"
     from playwright.sync_api import sync_playwright
 
+    cjk = _cjk_families()
+    if lang == "zh":
+        assert cjk, "no font covers Chinese: apt-get install -y fonts-noto-cjk (see .ci/run)"
+        old, new, _ = runs
+        report_file = tmp_path / "report-zh.html"
+        args = ["report", str(new), "--previous", str(old), "--lang", "zh"]
+        assert main([*args, "--out", str(report_file)]) == 0
+    screenshot = SCREENSHOTS[lang]
     _, _, decisions = runs
     old_rows = [json.loads(line) for line in runs[0].read_text(encoding="utf-8").splitlines()]
     errors: list[str] = []
@@ -181,12 +211,26 @@ def test_the_report_renders_in_chromium(
                 """() => Object.fromEntries(Array.from(document.querySelectorAll('[data-total]'))
                     .map(e => [e.dataset.total, e.textContent.trim()]))"""
             )
-            SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(SCREENSHOT), full_page=True)
+            # The fonts chromium drew the title with: a CJK one for the Chinese labels.
+            cdp = context.new_cdp_session(page)
+            cdp.send("DOM.enable")
+            cdp.send("CSS.enable")
+            root = cdp.send("DOM.getDocument")["root"]["nodeId"]
+            title = cdp.send("DOM.querySelector", {"nodeId": root, "selector": "h1"})["nodeId"]
+            drawn = cdp.send("CSS.getPlatformFontsForNode", {"nodeId": title})["fonts"]
+            title_text = page.inner_text("h1")
+            screenshot.parent.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(screenshot), full_page=True)
         finally:
             context.close()
 
     assert errors == []
+    if lang == "zh":
+        assert "催收" in title_text
+        # Every glyph of the title came from a font that covers Chinese: no empty boxes.
+        assert drawn
+        assert {f["familyName"] for f in drawn} <= cjk, drawn
+        assert sum(f["glyphCount"] for f in drawn) == len(title_text.replace(" ", "")), drawn
     by_id = {c["id"]: c for c in charts}
     expected_ids = {
         "chart-quadrant-count", "chart-quadrant-amount", "chart-class-0", "chart-bucket-0",
@@ -212,15 +256,13 @@ def test_the_report_renders_in_chromium(
         assert sum(map(sum, by_id[f"chart-heatmap-{i}"]["data"][0]["z"])) == n
         assert sum(by_id[f"chart-bucket-{i}"]["data"][0]["y"]) == n
     assert sum(by_id["chart-class-0"]["data"][0]["y"]) == n
+    late, breached, allowed, blocked = TRACE_NAMES[lang]
     steps = {t["name"]: sum(t["y"]) for t in by_id["chart-steps-age"]["data"]}
-    assert steps == {
-        "steps late": int(expected["late"]),
-        "steps breached": int(expected["breached"]),
-    }
+    assert steps == {late: int(expected["late"]), breached: int(expected["breached"])}
     remedies = {t["name"]: sum(t["y"]) for t in by_id["chart-remedies"]["data"]}
     assert remedies == {
-        "allowed": sum(len(d["allowed"]) for d in decisions),
-        "blocked": sum(len(d["blocked"]) for d in decisions),
+        allowed: sum(len(d["allowed"]) for d in decisions),
+        blocked: sum(len(d["blocked"]) for d in decisions),
     }
     quadrant_of = {d["case_id"]: d["quadrant"]["value"] for d in old_rows}
     moved = sum(quadrant_of[d["case_id"]] != d["quadrant"]["value"] for d in decisions)
@@ -232,4 +274,4 @@ def test_the_report_renders_in_chromium(
     assert by_id["chart-quadrant-count"]["data"][0]["y"] == [
         counts[q] for q in ("Q1", "Q2", "Q3", "Q4")
     ]
-    assert SCREENSHOT.stat().st_size > 10_000
+    assert screenshot.stat().st_size > 10_000

@@ -18,7 +18,12 @@ each line saying what it takes and what it produces:
 * resident memory sampled across a long run of decisions, to show that it stays flat;
 * the columnar engine end to end on ``--end-to-end-rows`` cases (1,000,000 by default),
   a Parquet file to the Parquet decision table on every core, in a child process
-  (``python -m collectrules.frame.bench``), with its peak resident memory.
+  (``python -m collectrules.frame.bench``), with its peak resident memory;
+* with ``--worklist-rows N``, the worklist of N generated cases read from a JSON Lines
+  file, written as JSON Lines, each run in a child process of its own: once with one
+  list and no capacity (every line through the external merge sort) and once with a
+  team whose owners all have capacities; with the time per case, resident memory
+  sampled as the cases are read, and the peak.
 
 Every label line is checked against the engine's quadrant on the whole portfolio, and
 the back ends against each other; the benchmark says how many agree.
@@ -34,8 +39,9 @@ import random
 import resource
 import subprocess
 import sys
+import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -57,7 +63,9 @@ from collectrules.conditions.python import compile_condition
 from collectrules.engine import Engine, _durable
 from collectrules.engine.compiled import CompiledPolicy
 from collectrules.engine.generated import generated_policy, label_function
+from collectrules.io import read_rows
 from collectrules.model.case import Case, Signal
+from collectrules.operations import team_from_dict
 from collectrules.policy import HitPolicy, Policy, load_policy
 
 try:
@@ -76,7 +84,7 @@ except ImportError:  # the frame extra is not installed
     polars = None  # type: ignore[assignment, unused-ignore]
     frame = None  # type: ignore[assignment, unused-ignore]
 
-__all__ = ["generate_cases", "main"]
+__all__ = ["generate_cases", "iter_cases", "main"]
 
 AS_OF = pendulum.datetime(2026, 6, 30, 12, tz="Asia/Shanghai")
 
@@ -85,9 +93,15 @@ def generate_cases(
     policy: Policy, count: int, *, signals: int = 5, seed: int = 20261129
 ) -> list[Case]:
     """``count`` cases with ``signals`` signals each, drawn from the policy's catalogue."""
+    return list(iter_cases(policy, count, signals=signals, seed=seed))
+
+
+def iter_cases(
+    policy: Policy, count: int, *, signals: int = 5, seed: int = 20261129
+) -> Iterator[Case]:
+    """The cases of :func:`generate_cases`, one at a time."""
     rng = random.Random(seed)
     kinds = sorted(policy.signals)
-    out: list[Case] = []
     for i in range(count):
         chosen: list[Signal] = []
         for _ in range(signals):
@@ -97,19 +111,16 @@ def generate_cases(
             if policy.signals[kind].measured:
                 value = Decimal(rng.choice(["0.3", "0.9", "1", "1.5", "6", "12", "24", "36"]))
             chosen.append(Signal(kind=kind, observed_at=at, value=value))
-        out.append(
-            Case(
-                case_id=f"B-{i}",
-                product=rng.choice(["loan", "credit_card", "receivable", "property_fee"]),
-                currency="CNY",
-                principal=Decimal(rng.randrange(1_000, 2_000_000)),
-                overdue_amount=Decimal(rng.randrange(0, 100_000)),
-                due_date=AS_OF.date().subtract(days=rng.randrange(-10, 720)),
-                timezone="Asia/Shanghai",
-                signals=tuple(chosen),
-            )
+        yield Case(
+            case_id=f"B-{i}",
+            product=rng.choice(["loan", "credit_card", "receivable", "property_fee"]),
+            currency="CNY",
+            principal=Decimal(rng.randrange(1_000, 2_000_000)),
+            overdue_amount=Decimal(rng.randrange(0, 100_000)),
+            due_date=AS_OF.date().subtract(days=rng.randrange(-10, 720)),
+            timezone="Asia/Shanghai",
+            signals=tuple(chosen),
         )
-    return out
 
 
 def _columnar_line(
@@ -262,6 +273,71 @@ def rule_engine_label_function(policy: Policy) -> Callable[[dict[str, Any]], str
     return _labeller(policy, test)  # type: ignore[no-any-return]
 
 
+#: The team of the worklist run with capacities: every line has an owner with a cap.
+_CAPPED_TEAM: dict[str, Any] = {
+    "owner": [
+        {"id": "q1", "capacity": 500, "quadrants": ["Q1"]},
+        {"id": "q2", "capacity": 500, "quadrants": ["Q2"]},
+        {"id": "q3", "capacity": 500, "quadrants": ["Q3"]},
+        {"id": "q4", "capacity": 500, "quadrants": ["Q4"]},
+        {"id": "desk", "capacity": 1_000},
+    ]
+}
+
+
+def _worklist_child(path: str, policy: str, capped: bool) -> int:
+    """One worklist run on the cases of ``path``, in this process: print its figures."""
+    engine = Engine(policy, backend="python")
+    total = sum(1 for _ in open(path, encoding="utf-8"))  # noqa: SIM115 - read once
+    every = max(1, total // 5)
+    samples: list[tuple[int, float]] = []
+
+    def rows() -> Iterator[dict[str, Any]]:
+        for n, row in enumerate(read_rows([path]), start=1):
+            assert row.data is not None, row.error
+            yield row.data
+            if n % every == 0:
+                samples.append((n, _rss_mib()))
+
+    team = team_from_dict(_CAPPED_TEAM) if capped else None
+    start = time.process_time()
+    worklist = engine.worklist(rows(), as_of=AS_OF, team=team)
+    lines = 0
+    with open(os.devnull, "w", encoding="utf-8") as sink:
+        for item in worklist:
+            sink.write(json.dumps(item.to_dict(), ensure_ascii=False, sort_keys=True) + "\n")
+            lines += 1
+    seconds = time.process_time() - start
+    summary = worklist.summary
+    what = "a team with capacities" if capped else "one list, no capacity"
+    print(
+        f"  {what}: {summary.cases:,} cases, {lines:,} lines ({summary.overflow:,} over "
+        f"capacity), {worklist.spilled_runs} sorted run(s) spilled; "
+        f"{seconds / max(1, summary.cases) * 1e3:.2f} ms CPU per case"
+    )
+    print("    resident MiB after N cases: " + ", ".join(f"{n:,}: {m:.0f}" for n, m in samples))
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"    peak resident memory: {peak:.1f} MiB")
+    return 0
+
+
+def _worklist_runs(policy: Policy, count: int, name: str) -> None:
+    """Write ``count`` generated cases to a file, then run the worklist on it twice."""
+    print(f"worklist of {count:,} generated cases (policy {policy.ref}), JSON Lines in and out:")
+    with tempfile.TemporaryDirectory(prefix="collectrules-bench-") as tmp:
+        path = os.path.join(tmp, "cases.jsonl")
+        with open(path, "w", encoding="utf-8") as out:
+            for case in iter_cases(policy, count):
+                out.write(json.dumps(case.to_dict(), ensure_ascii=False) + "\n")
+        for capped in (False, True):
+            sys.stdout.flush()
+            subprocess.run(
+                [sys.executable, "-m", "collectrules.bench", "--policy", name,
+                 "--worklist-child", path] + (["--worklist-capped"] if capped else []),
+                check=True,
+            )  # fmt: skip
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark and print its figures."""
     parser = argparse.ArgumentParser(prog="python -m collectrules.bench", description=__doc__)
@@ -277,7 +353,21 @@ def main(argv: list[str] | None = None) -> int:
         default=1_000_000,
         help="rows of the columnar end-to-end run, Parquet to Parquet, on every core (0: skip it)",
     )
+    parser.add_argument(
+        "--worklist-rows",
+        type=int,
+        default=0,
+        help="cases of the worklist runs, with and without capacities (0: skip them)",
+    )
+    parser.add_argument("--worklist-only", action="store_true", help="only the worklist runs")
+    parser.add_argument("--worklist-child", help=argparse.SUPPRESS)
+    parser.add_argument("--worklist-capped", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.worklist_child:
+        return _worklist_child(args.worklist_child, args.policy, args.worklist_capped)
+    if args.worklist_only:
+        _worklist_runs(load_policy(args.policy), args.worklist_rows, args.policy)
+        return 0
 
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})  # one core
@@ -378,6 +468,9 @@ def main(argv: list[str] | None = None) -> int:
              str(args.end_to_end_rows), "--policy", args.policy],
             check=True,
         )  # fmt: skip
+
+    if args.worklist_rows:
+        _worklist_runs(policy, args.worklist_rows, args.policy)
 
     target = 1_500
     print(

@@ -36,7 +36,7 @@ from collectrules.cli._common import (
     resolve_as_of,
 )
 from collectrules.io import case_files, read_rows
-from collectrules.operations.worklist import CSV_FIELDS, RowFailure, WorkItem
+from collectrules.operations.worklist import CSV_FIELDS, DEFAULT_RUN_SIZE, RowFailure, WorkItem
 from collectrules.policy import Policy
 
 __all__ = ["worklist"]
@@ -129,6 +129,18 @@ def worklist(
     encoding: Annotated[str, typer.Option(help="Encoding of the input files.")] = "utf-8",
     lang: LangOption = DEFAULT_LANG,
     unknown_signals: UnknownSignalsOption = DEFAULT_UNKNOWN_SIGNALS,
+    run_size: Annotated[
+        int,
+        typer.Option(
+            "--run-size",
+            help="Lines of owners without a capacity held in memory before a sorted run "
+            "goes to a temporary file.",
+        ),
+    ] = DEFAULT_RUN_SIZE,
+    spill_dir: Annotated[
+        Path | None,
+        typer.Option("--spill-dir", help="Where the sorted runs go (default: the system's temp)."),
+    ] = None,
 ) -> None:
     """Every step that is open, late or breached across a portfolio, most urgent first.
 
@@ -138,8 +150,9 @@ def worklist(
     listed as overflow, never dropped. Bad rows are reported on standard error and the
     others are listed; with --unknown-signals ignore, a signal of a kind the policy does
     not know is left out and counted in the summary. --lang zh prints the headers,
-    statuses and remedy labels in Chinese. Exit status: 0; 2 when an input is missing; 1
-    when some rows were bad.
+    statuses and remedy labels in Chinese. The lines are sorted in bounded memory (sorted
+    runs of --run-size lines in temporary files, then merged); the table, for people,
+    holds them all. Exit status: 0; 2 when an input is missing; 1 when some rows were bad.
     """
     case_files(list(cases))  # a missing input is unusable: exit 2
     engine = engine_for(policy, backend, policy_path, unknown_signals)
@@ -162,7 +175,14 @@ def worklist(
         bad[0] += 1
         typer.echo(f"error: {where[0]}: {one_line(failure.error)}", err=True)
 
-    wl = engine.worklist(rows(), as_of=when, team=team, on_failure=on_failure)
+    wl = engine.worklist(
+        rows(),
+        as_of=when,
+        team=team,
+        on_failure=on_failure,
+        run_size=run_size,
+        spill_dir=spill_dir,
+    )
     sink: IO[str] = sys.stdout if out is None else out.open("w", encoding="utf-8", newline="")
     try:
         if output is WorklistFormat.JSONL:

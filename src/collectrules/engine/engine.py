@@ -45,10 +45,15 @@ from collectrules.model.decision import (
 )
 from collectrules.model.time import require_aware, require_case
 from collectrules.operations.team import Team
-from collectrules.operations.worklist import PlannedCase, RowFailure, Worklist
+from collectrules.operations.worklist import (
+    DEFAULT_RUN_SIZE,
+    PlannedCase,
+    RowFailure,
+    Worklist,
+)
 from collectrules.policy import Policy, load_policy
 from collectrules.policy.derive import Derived, UnknownSignals, derive
-from collectrules.timeline.evaluate import Timeline, build_timeline
+from collectrules.timeline.evaluate import Timeline, build_timeline, timeline_section
 from collectrules.timeline.urgency import Urgency, urgency_of
 
 __all__ = [
@@ -160,6 +165,10 @@ class Engine:
         derived = derive(
             require_case(case), when, self.policy, unknown_signals=self.unknown_signals
         )
+        return self._decided(case, derived)
+
+    def _decided(self, case: Case, derived: Derived) -> Decision:
+        """The decision of ``case`` from its derivation."""
         if self._generated is not None:
             outcome = self._generated.run(derived.facts)
         else:
@@ -186,9 +195,21 @@ class Engine:
         ``unknown_signals="ignore"``, signals whose kind the policy does not know are left
         out and counted in :attr:`stats`, as when deciding.
         """
+        when = require_aware(as_of)
+        timeline_section(self.policy)  # a policy without a plan is the first error
         known, ignored = self._known_signals(require_case(case))
         self._count_ignored(ignored)
-        return build_timeline(known, as_of=as_of, policy=self.policy)
+        derived = self.derive(known, as_of=when)
+        return build_timeline(known, as_of=when, policy=self.policy, derived=derived)
+
+    def _plan(self, case: Case, when: dt.datetime) -> PlannedCase:
+        """The decision and the timeline of ``case`` at ``when``, from one derivation:
+        the timeline reads the facts the decision was made on."""
+        derived = self.derive(case, as_of=when)
+        decision = self._decided(case, derived)  # counts the ignored signals
+        known = self._known_signals(case)[0]
+        timeline = build_timeline(known, as_of=when, policy=self.policy, derived=derived)
+        return PlannedCase(case, decision, timeline)
 
     def _known_signals(self, case: Case) -> tuple[Case, tuple[Signal, ...]]:
         """``case`` without the signals this engine ignores, and those signals; with
@@ -215,6 +236,8 @@ class Engine:
         as_of: dt.datetime | str,
         team: Team | str | Path | None = None,
         on_failure: Callable[[RowFailure], None] | None = None,
+        run_size: int = DEFAULT_RUN_SIZE,
+        spill_dir: str | Path | None = None,
     ) -> Worklist:
         """The worklist of a portfolio at ``as_of``: every open, late or breached step.
 
@@ -222,7 +245,10 @@ class Engine:
         them), decided and planned one at a time as the worklist is iterated; a row that
         fails is listed in :attr:`Worklist.failures` (and given to ``on_failure`` as it
         happens) and the others go on. ``team`` is a
-        :class:`~collectrules.operations.team.Team` or the path of a team file. See
+        :class:`~collectrules.operations.team.Team` or the path of a team file. Each case
+        is derived once: its decision and its timeline read the same facts. The lines of
+        owners without a capacity are sorted holding at most ``run_size`` of them in
+        memory, the rest in sorted runs in temporary files in ``spill_dir``. See
         :mod:`collectrules.operations.worklist` for the lines, the urgency and the memory
         model, and docs/howto-worklist.md.
         """
@@ -233,6 +259,8 @@ class Engine:
             policy=self.policy,
             team=team,
             on_failure=on_failure,
+            run_size=run_size,
+            spill_dir=spill_dir,
         )
 
     def _planned(
@@ -258,11 +286,7 @@ class Engine:
                         products=self.policy.products,
                     )
                 case_id = case.case_id
-                decision = self.decide(case, as_of=when)  # counts the ignored signals
-                timeline = build_timeline(
-                    self._known_signals(case)[0], as_of=when, policy=self.policy
-                )
-                yield PlannedCase(case, decision, timeline)
+                yield self._plan(case, when)
             except CollectRulesError as exc:
                 yield RowFailure(index, case_id, exc)
             except Exception as exc:  # one row's failure must not stop the others

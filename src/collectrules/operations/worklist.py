@@ -28,12 +28,22 @@ Ties are broken by case id, then the step's place in the plan, so the order is t
 and the same on every run. Since the ``emergency`` criterion only ever moves a line
 forward, an emergency never lowers a line's urgency, whatever the order.
 
-**Memory.** Cases are read and decided one at a time, in input order. An owner with a
-capacity keeps only its ``capacity`` most urgent lines (a bounded heap); a line pushed
-out is yielded at once as overflow (``overflow=True``), so it is counted and shown,
-never dropped. An owner without a capacity (and ``unassigned``) holds all its lines to
-sort them at the end. Memory is therefore bounded by the sum of the capacities plus the
-lines of uncapped owners; with a capped team it is flat in the size of the portfolio.
+**Memory.** Cases are read, decided and planned one at a time, in input order, and
+each case's lines are dealt out at once, so nothing holds the portfolio:
+
+* an owner with a capacity keeps only its ``capacity`` most urgent lines (a bounded
+  heap); a line pushed out is yielded at once as overflow (``overflow=True``), so it is
+  counted and shown, never dropped;
+* the lines of owners without a capacity (``unassigned``, and ``all`` without a team)
+  go through one external merge sort (:class:`~collectrules.operations._spill.SpillSort`):
+  at most ``run_size`` lines are held at once; each full buffer is sorted and written to
+  an anonymous temporary file, and at the end the sorted runs are merged with
+  :func:`heapq.merge`, reading each back a chunk at a time.
+
+Memory is therefore bounded by the sum of the capacities plus ``run_size`` lines,
+whatever the size of the portfolio, with or without a team. The order is exactly that
+of sorting every line in memory: the sort key is total, the runs are sorted stably and
+merged in the order they were written.
 """
 
 from __future__ import annotations
@@ -54,6 +64,7 @@ from collectrules.model.case import Case
 from collectrules.model.decision import Decision
 from collectrules.model.remedies import Remedy
 from collectrules.model.time import require_aware
+from collectrules.operations._spill import DEFAULT_RUN_SIZE, SpillSort
 from collectrules.operations.team import UNASSIGNED, Team, load_team
 from collectrules.policy import Policy
 from collectrules.timeline.evaluate import ACTIONABLE, Step, StepStatus, Timeline, timeline_section
@@ -61,6 +72,7 @@ from collectrules.timeline.evaluate import ACTIONABLE, Step, StepStatus, Timelin
 __all__ = [
     "CHANNELS",
     "CSV_FIELDS",
+    "DEFAULT_RUN_SIZE",
     "DEFAULT_URGENCY",
     "EVERYONE",
     "STEP_CHANNELS",
@@ -525,21 +537,24 @@ class _Urgent:
 
 
 class _Pile:
-    def __init__(self, owner: str, role: str, capacity: int | None) -> None:
-        self.owner, self.role, self.capacity = owner, role, capacity
+    """One owner's lines: a bounded heap with a capacity, else a count (the lines
+    themselves go to the worklist's one :class:`SpillSort`)."""
+
+    def __init__(self, index: int, owner: str, role: str, capacity: int | None) -> None:
+        self.index, self.owner, self.role, self.capacity = index, owner, role, capacity
         self.heap: list[_Urgent] = []
+        self.listed = 0
         self.overflow = 0
 
     def add(self, item: WorkItem) -> WorkItem | None:
-        """Add ``item``; the line that no longer fits (if any) is returned."""
-        if self.capacity is None:
-            self.heap.append(_Urgent(item))
-            return None
+        """Add ``item`` to a capped pile; the line that no longer fits (if any) is returned."""
+        assert self.capacity is not None
         if self.capacity == 0:
             self.overflow += 1
             return item
         if len(self.heap) < self.capacity:
             heapq.heappush(self.heap, _Urgent(item))
+            self.listed += 1
             return None
         self.overflow += 1
         least = self.heap[0].item
@@ -553,6 +568,14 @@ class _Pile:
         return [_replaced(item, rank=n) for n, item in enumerate(items, start=1)]
 
 
+def _pack(item: WorkItem) -> tuple[Any, ...]:
+    return tuple(getattr(item, name) for name in _ITEM_FIELDS)
+
+
+def _unpack(fields: tuple[Any, ...]) -> WorkItem:
+    return WorkItem(*fields)
+
+
 class Worklist:
     """The worklist of a portfolio at ``as_of``: iterate it once for its lines.
 
@@ -563,6 +586,11 @@ class Worklist:
     ended; :attr:`failures` lists the rows that gave no decision or timeline (the
     others are still listed), and ``on_failure`` is
     called with each as it happens.
+
+    The lines of owners without a capacity are sorted in bounded memory: at most
+    ``run_size`` of them are held at once, the rest wait in sorted runs in temporary
+    files (in ``spill_dir``, by default the system's temporary directory) until they
+    are merged; the order is the same as sorting them all in memory.
     """
 
     def __init__(
@@ -573,6 +601,8 @@ class Worklist:
         policy: Policy,
         team: Team | str | Path | None = None,
         on_failure: Callable[[RowFailure], None] | None = None,
+        run_size: int = DEFAULT_RUN_SIZE,
+        spill_dir: str | Path | None = None,
     ) -> None:
         self.contact_hours = timeline_section(policy).contact_hours  # a clear error now
         self.as_of = require_aware(as_of)
@@ -588,13 +618,28 @@ class Worklist:
         self._cases = 0
         self._with_lines = 0
         self._lines = 0
-        self._piles: dict[str, _Pile] = {}
-        if self.team is None:
-            self._piles[EVERYONE] = _Pile(EVERYONE, "", None)
-        else:
-            for owner in self.team.owners:
-                self._piles[owner.id] = _Pile(owner.id, owner.role, owner.capacity)
-            self._piles[UNASSIGNED] = _Pile(UNASSIGNED, "", None)
+        owners = (
+            [(EVERYONE, "", None)]
+            if self.team is None
+            else [(o.id, o.role, o.capacity) for o in self.team.owners] + [(UNASSIGNED, "", None)]
+        )
+        self._piles: dict[str, _Pile] = {
+            owner: _Pile(index, owner, role, capacity)
+            for index, (owner, role, capacity) in enumerate(owners)
+        }
+        piles = self._piles
+        self._uncapped: SpillSort[WorkItem] = SpillSort(
+            lambda item: (piles[item.owner].index, item.urgency),
+            run_size=run_size,
+            pack=_pack,
+            unpack=_unpack,
+            directory=spill_dir,
+        )
+
+    @property
+    def spilled_runs(self) -> int:
+        """How many sorted runs of lines went to temporary files (0: all fit in memory)."""
+        return self._uncapped.runs_written
 
     def __iter__(self) -> Iterator[WorkItem]:
         if self._started:
@@ -622,17 +667,32 @@ class Worklist:
                 self._with_lines += 1
             for item in items:
                 self._lines += 1
-                out = self._piles[item.owner].add(item)
+                pile = self._piles[item.owner]
+                if pile.capacity is None:
+                    pile.listed += 1
+                    self._uncapped.add(item)
+                    continue
+                out = pile.add(item)
                 if out is not None:
                     yield _replaced(out, overflow=True, rank=None)
+        # The uncapped lines come out of the sort by owner (in pile order), then urgency.
+        uncapped = self._uncapped.drain()
+        pending: WorkItem | None = next(uncapped, None)
         for pile in self._piles.values():
-            yield from pile.ranked()
+            if pile.capacity is not None:
+                yield from pile.ranked()
+                continue
+            rank = 0
+            while pending is not None and pending.owner == pile.owner:
+                rank += 1
+                yield _replaced(pending, rank=rank)
+                pending = next(uncapped, None)
 
     @property
     def summary(self) -> WorklistSummary:
         """The counts so far (final once iteration has ended)."""
         owners = tuple(
-            OwnerTally(p.owner, p.role, p.capacity, len(p.heap), p.overflow)
+            OwnerTally(p.owner, p.role, p.capacity, p.listed, p.overflow)
             for p in self._piles.values()
         )
         return WorklistSummary(

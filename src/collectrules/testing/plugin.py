@@ -23,6 +23,12 @@ expected ``quadrant``, ``allows`` and ``blocks``::
     product = "loan"
     …
 
+A case may also check the rules that fired with their citations (``fired``), facts
+(``facts``), the steps of its timeline (``steps``), the guardrails' verdict on
+planned contacts (``contacts``) and the guardrails' obligations (``obligations``):
+see :mod:`collectrules.testing._golden_checks`. With ``backend = "both"`` each case
+runs on both back ends, as ``<case id>[python]`` and ``<case id>[durable]``.
+
 A failing item is reported as ``<file>::<case id>`` with the unmet expectations and
 the trace of the rules that fired. After review, ``pytest --collectrules-update``
 rewrites, in place, the expectations of the cases that no longer hold (see
@@ -54,6 +60,7 @@ from collectrules.errors import CollectRulesError
 
 if TYPE_CHECKING:
     from collectrules.policy import Policy
+    from collectrules.testing._golden_checks import Checks
     from collectrules.testing.assertions import Expectation
 
 __all__ = [
@@ -72,7 +79,21 @@ __all__ = [
 DEFAULT_PATTERNS = ("golden_*.toml", "golden_*.json")
 
 _FILE_KEYS = ("policy", "as_of", "backend", "description", "cases")
-_CASE_KEYS = ("id", "description", "as_of", "input", "quadrant", "allows", "blocks")
+_CASE_KEYS = (
+    "id",
+    "description",
+    "as_of",
+    "input",
+    "quadrant",
+    "allows",
+    "blocks",
+    "fired",
+    "facts",
+    "steps",
+    "contacts",
+    "obligations",
+)
+_EXPECTS = ("quadrant", "allows", "blocks", "fired", "facts", "steps", "contacts", "obligations")
 _INI = "collectrules_golden"
 _MARK = "collectrules_golden"
 _UPDATE = "--collectrules-update"
@@ -170,6 +191,7 @@ class GoldenFile(pytest.File):
         return data, text
 
     def _cases(self, data: Mapping[str, Any], text: str) -> Iterator[GoldenCase]:
+        from collectrules.testing._golden_checks import GoldenCheckError, parse_checks
         from collectrules.testing.assertions import Expectation
 
         problems = [
@@ -184,8 +206,11 @@ class GoldenFile(pytest.File):
             raise GoldenFileError("; ".join(problems))
         policy = self._policy(data["policy"])
         backend = data.get("backend", "python")
-        if backend not in ("python", "durable"):
-            raise GoldenFileError(f"backend: expected 'python' or 'durable', got {backend!r}")
+        if backend not in ("python", "durable", "both"):
+            raise GoldenFileError(
+                f"backend: expected 'python', 'durable' or 'both', got {backend!r}"
+            )
+        backends = ("python", "durable") if backend == "both" else (backend,)
         as_of = _instant(data["as_of"], "as_of")
         cases = data["cases"]
         if not isinstance(cases, list) or not cases:
@@ -208,8 +233,11 @@ class GoldenFile(pytest.File):
             ]
             if unknown:
                 raise GoldenFileError(f"{where}: {'; '.join(unknown)}")
-            if not any(key in case for key in ("quadrant", "allows", "blocks")):
-                raise GoldenFileError(f"{where}: expects nothing; give quadrant, allows or blocks")
+            if not any(key in case for key in _EXPECTS):
+                raise GoldenFileError(
+                    f"{where}: expects nothing; give quadrant, allows, blocks, fired, facts, "
+                    "steps, contacts or obligations"
+                )
             allows = _names(case.get("allows", []), "allows", where)
             blocks = _names(case.get("blocks", []), "blocks", where)
             try:
@@ -217,22 +245,27 @@ class GoldenFile(pytest.File):
                     quadrant=case.get("quadrant"), allows=allows, blocks=blocks
                 )
                 expectation.check(policy.remedies)
-            except CollectRulesError as exc:
+                checks = parse_checks(case, policy)
+            except (CollectRulesError, GoldenCheckError) as exc:
                 raise GoldenFileError(f"{where}: {exc}") from None
             case_as_of = _instant(case["as_of"], f"{where}: as_of") if "as_of" in case else as_of
-            item: GoldenCase = GoldenCase.from_parent(
-                self,
-                name=case_id,
-                policy=policy,
-                backend=backend,
-                as_of=case_as_of,
-                data=self._input(case.get("input"), where, case_id),
-                expectation=expectation,
-                line=_line_of(text, case_id),
-                stated={k: case[k] for k in ("quadrant", "allows", "blocks") if k in case},
-            )
-            item.add_marker(_MARK)
-            yield item
+            data = self._input(case.get("input"), where, case_id)
+            for name in backends:
+                item: GoldenCase = GoldenCase.from_parent(
+                    self,
+                    name=case_id if len(backends) == 1 else f"{case_id}[{name}]",
+                    case_id=case_id,
+                    policy=policy,
+                    backend=name,
+                    as_of=case_as_of,
+                    data=data,
+                    expectation=expectation,
+                    checks=checks,
+                    line=_line_of(text, case_id),
+                    stated={k: case[k] for k in ("quadrant", "allows", "blocks") if k in case},
+                )
+                item.add_marker(_MARK)
+                yield item
 
     def _policy(self, ref: object) -> Policy:
         from collectrules.testing._policies import resolve_policy
@@ -303,9 +336,13 @@ class GoldenCase(pytest.Item):
         expectation: Expectation,
         line: int,
         stated: Mapping[str, Any] | None = None,
+        case_id: str | None = None,
+        checks: Checks | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        self.case_id = self.name if case_id is None else case_id
+        self.checks = checks
         self.stated = dict(stated or {})
         self.policy = policy
         self.backend = backend
@@ -329,14 +366,16 @@ class GoldenCase(pytest.Item):
         engine = engine_for(self.policy, "durable" if self.backend == "durable" else "python")
         decision = engine.decide(case, as_of=self.as_of)
         problems = self.expectation.problems(decision)
+        # The rules fired, facts, steps and contacts are checked, never rewritten.
+        checked = self.checks.problems(engine, case, decision, self.as_of) if self.checks else []
         if problems and self.config.getoption(_UPDATE):
             from collectrules.authoring.golden import updated_expectation
 
             pending = self.config.stash[_UPDATES].setdefault(self.path, {})
-            pending[self.name] = updated_expectation(self.stated, decision)
-            return
-        if problems:
-            raise DecisionMismatch(problems, decision, self.expectation)
+            pending[self.case_id] = updated_expectation(self.stated, decision)
+            problems = ()
+        if problems or checked:
+            raise DecisionMismatch([*problems, *checked], decision, self.expectation)
 
     def repr_failure(
         self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None

@@ -47,7 +47,7 @@ from collectrules.errors import (
 from collectrules.model.case import Case, ContactOutcome, Event, EventKind, Signal
 from collectrules.model.time import local_midnight, require_aware, require_case
 from collectrules.policy import Policy
-from collectrules.policy.derive import derive
+from collectrules.policy.derive import Derived, derive
 from collectrules.timeline.deadlines import (
     Deadline,
     DeadlineKind,
@@ -665,15 +665,33 @@ class _Builder:
         return attrs.evolve(timed, status=status)
 
 
-def build_timeline(case: Case, *, as_of: dt.datetime | str, policy: Policy) -> Timeline:
+def build_timeline(
+    case: Case,
+    *,
+    as_of: dt.datetime | str,
+    policy: Policy,
+    derived: Derived | None = None,
+) -> Timeline:
     """The timeline of ``case`` at ``as_of`` under ``policy`` (see the module docstring).
 
-    ``Engine.timeline(case, as_of=…)`` calls this with the engine's policy.
+    ``Engine.timeline(case, as_of=…)`` calls this with the engine's policy. ``derived``
+    is the case's derivation at the same ``as_of`` under the same policy, when the
+    caller has it (``Engine.worklist`` decides the case from it too): the stage
+    conditions read its facts, and the case is not derived a second time.
     """
     when = require_aware(as_of)
     require_case(case)
     section = timeline_section(policy)
-    builder = _Builder(case, when, policy, section)
+    facts: Mapping[str, Any] | None = None
+    if derived is not None:
+        if derived.as_of != when:
+            msg = (
+                f"the derivation is at {derived.as_of.isoformat()}, the timeline at "
+                f"{when.isoformat()}: derive the case at the timeline's as_of"
+            )
+            raise InputError([FieldProblem("derived.as_of", msg)])
+        facts = derived.facts
+    builder = _Builder(case, when, policy, section, facts)
     plan = section.plan_for(case.product)
     steps: list[Step] = []
     for stage in plan.stages if plan is not None else ():
