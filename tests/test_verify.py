@@ -189,6 +189,7 @@ def test_the_default_policy_has_no_finding_at_all() -> None:
         "guarantee_running",
         "limitation_days_left",
         "limitation_expired",
+        "phase",
         "plan_litigate",
         "plan_remind",
         "plan_visit",
@@ -196,10 +197,12 @@ def test_the_default_policy_has_no_finding_at_all() -> None:
     assert rest.startswith("computed by the policy's sections from the case")
     # The reachable combinations of what the remedy rules read: willingness (3 values)
     # and ability (4), the presumption (4), the product (4), the days-past-due cells of
-    # the escalation points and the presumption line (12), and whether hardship documents
-    # were provided (the Q2 fraud guard). Measured with the evidence model in place; a
-    # change here means the remedy rules read something new.
-    assert report.stats["final_situations"] == 1040
+    # the rules' thresholds, the timeline's phase (P1, P2, P3: the presumption reads it,
+    # and the verifier explores it with the days past due that give it), and whether
+    # hardship documents were provided (the Q2 fraud guard). Measured once the
+    # presumption read the phase (1,040 when it restated the escalation points in days);
+    # a change here means the remedy rules read something new.
+    assert report.stats["final_situations"] == 1888
 
 
 def test_report_is_json_ready(reports: dict[str, VerificationReport]) -> None:
