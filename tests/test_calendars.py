@@ -233,7 +233,7 @@ def test_windows_keep_their_wall_clock_hours_across_dst() -> None:
 
 @settings(max_examples=200, deadline=None)
 @given(minutes=st.integers(min_value=0, max_value=366 * 24 * 60))
-@example(minutes=437_581)  # 1 November 2026, 01:01, the night the clocks go back
+@example(minutes=437_581)  # 31 October 2026, 22:01: the night the clocks go back
 def test_first_and_last_allowed_are_allowed_all_year_in_new_york(minutes: int) -> None:
     instant = pendulum.datetime(2026, 1, 1, tz=NY).add(minutes=minutes)
     first = HOURS.first_allowed(instant, NY)
