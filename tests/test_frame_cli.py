@@ -14,6 +14,10 @@ pq = pytest.importorskip("pyarrow.parquet")
 from collectrules.batch.bench import generate_rows  # noqa: E402
 from collectrules.cli import main  # noqa: E402
 from collectrules.engine import Engine  # noqa: E402
+from collectrules.errors import InputError  # noqa: E402
+from collectrules.frame import files  # noqa: E402
+from collectrules.frame.files import run_columnar  # noqa: E402
+from collectrules.policy import load_policy  # noqa: E402
 
 AS_OF = "2026-06-30T12:00:00+08:00"
 
@@ -80,3 +84,58 @@ def test_an_unknown_engine_is_refused(tmp_path: Path, portfolio: Path) -> None:
          "--engine", "turbo"]
     )  # fmt: skip
     assert code == 2
+
+
+def test_worker_processes_write_the_same_table_and_errors_in_order(
+    tmp_path: Path, portfolio: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``--jobs 2``: the chunks (here 64 rows each, so several per worker) are decided
+    in two worker processes and written in input order, byte for byte as one job."""
+    monkeypatch.setattr(files, "CHUNK_ROWS", 64)
+    outs = {}
+    for jobs in ("1", "2"):
+        out = tmp_path / f"jobs{jobs}.parquet"
+        code = main(
+            ["batch", str(portfolio), "--out", str(out), "--as-of", AS_OF, "--policy",
+             "cn_bank_loan", "--jobs", jobs]
+        )  # fmt: skip
+        assert code == 1  # some rows are bad
+        outs[jobs] = (pq.read_table(out), (tmp_path / f"jobs{jobs}.errors.jsonl").read_text())
+    assert outs["2"][0].equals(outs["1"][0])
+    assert outs["2"][1] == outs["1"][1]
+    assert outs["2"][0].num_rows + len(outs["2"][1].splitlines()) == 300
+    cases = outs["2"][0].column("case_id").to_pylist()
+    assert cases == sorted(cases, key=lambda c: int(c.split("-")[1]))
+
+
+def test_worker_processes_decide_under_a_policy_from_a_file(
+    tmp_path: Path, portfolio: Path
+) -> None:
+    """A policy file that extends a shipped one and changes a threshold: the workers
+    rebuild it from its data, and decide as one job does."""
+    policy = tmp_path / "mine.toml"
+    policy.write_text(
+        'extends = "default"\nid = "mine"\nversion = "1.0.0"\n'
+        "[parameters.lookback_days]\nvalue = 30\n",
+        encoding="utf-8",
+    )
+    tables = []
+    for jobs in ("1", "2"):
+        out = tmp_path / f"mine{jobs}.parquet"
+        main(
+            ["batch", str(portfolio), "--out", str(out), "--as-of", AS_OF, "--policy",
+             str(policy), "--jobs", jobs]
+        )  # fmt: skip
+        tables.append(pq.read_table(out))
+    assert tables[1].equals(tables[0])
+    assert set(tables[1].column("policy_id").to_pylist()) == {"mine"}
+
+
+@pytest.mark.parametrize("jobs", [0, -1, 65, True, 1.5])
+def test_a_bad_number_of_jobs_is_refused(tmp_path: Path, portfolio: Path, jobs: Any) -> None:
+    with pytest.raises(InputError, match="--jobs"):
+        run_columnar(
+            [portfolio], policy=load_policy("default"), out=tmp_path / "d.parquet", as_of=AS_OF,
+            jobs=jobs,
+        )  # fmt: skip
+    assert not (tmp_path / "d.parquet").exists()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import reprlib
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 import attrs
 
@@ -109,7 +110,25 @@ class FieldProblem:
 
 
 class CollectRulesError(Exception):
-    """The root of every error that collectrules raises on purpose."""
+    """The root of every error that collectrules raises on purpose.
+
+    Every one pickles whole (its message and its attributes), so that an error raised
+    in a worker process reaches the caller as it was raised.
+    """
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_restore_error, (type(self), self.args, dict(self.__dict__)))
+
+
+def _restore_error(
+    cls: type[CollectRulesError], args: tuple[Any, ...], state: dict[str, Any]
+) -> CollectRulesError:
+    """The error ``cls`` with ``args`` and the attributes ``state``, without running its
+    own ``__init__`` (whose signature differs from the arguments it passes on)."""
+    error = cls.__new__(cls)
+    Exception.__init__(error, *args)
+    error.__dict__.update(state)
+    return error
 
 
 class InputError(CollectRulesError, ValueError):

@@ -118,8 +118,8 @@ def batch(
         typer.Option(
             "--engine",
             help="columnar (Polars: Parquet or UTF-8 CSV in, the Parquet decision table out;"
-            " the default for those) or per-case (every format, full decisions, --resume,"
-            " --jobs).",
+            " the default for those; --jobs) or per-case (every format, full decisions,"
+            " --resume, --jobs).",
         ),
     ] = None,
     columns: ColumnsOption = None,
@@ -151,7 +151,7 @@ def batch(
         or encoding.lower().replace("_", "-") not in ("utf-8", "utf8")
     )
     if _columnar(engine_name, cases, out, resume, data_options):
-        _run_columnar(cases, engine.policy, out, errors, as_of, fields, started)
+        _run_columnar(cases, engine.policy, out, errors, as_of, fields, jobs, started)
         return
     err_path = errors if errors is not None else default_errors_path(out)
     pending = BatchFiles(out, err_path).pending() if resume else None
@@ -292,6 +292,7 @@ def _run_columnar(
     errors: Path | None,
     as_of: str | None,
     fields: str | None,
+    jobs: int,
     started: float,
 ) -> None:
     assert run_columnar is not None
@@ -311,6 +312,7 @@ def _run_columnar(
         as_of=resolve_as_of(as_of),
         fields=None if fields is None else [f.strip() for f in fields.split(",")],
         on_bad=on_bad,
+        jobs=jobs,
     )
     elapsed = time.perf_counter() - started
     if shown > SHOWN_BAD_ROWS:

@@ -26,7 +26,7 @@ import polars as pl
 
 from collectrules.compliance.regulatory import MaterialityPack, regulation_of
 from collectrules.conditions import Condition, FieldSpec
-from collectrules.frame._compile import condition_expr, dtype_of
+from collectrules.frame._compile import SEPARATOR, condition_expr, dtype_of
 from collectrules.model.case import Case, Product
 from collectrules.policy import Policy
 from collectrules.timeline.evaluate import promise_rules, timeline_facts
@@ -53,7 +53,7 @@ _BASE_KEY = (
     "dpd",
 )
 
-#: The most keys a run remembers; past it, a key is evaluated each time it occurs.
+#: The most keys a run remembers; past it, a new key is evaluated in each chunk it occurs in.
 CACHE_LIMIT = 200_000
 
 _PAIRS = pl.List(pl.Struct({"key": pl.String, "value": pl.String}))
@@ -69,8 +69,9 @@ class SectionKeys:
     stages: tuple[Condition, ...]
     amounts: bool
     fields: Mapping[str, FieldSpec]
-    #: The results by key, kept across the chunks of one run (same policy and as_of).
-    cache: dict[tuple[Any, ...], dict[str, Any]] = attrs.field(factory=dict, eq=False)
+    #: The results by key, kept across the chunks of one run (same policy and as_of):
+    #: ``known["table"]``, a frame with a row per key, up to :data:`CACHE_LIMIT` rows.
+    known: dict[str, pl.DataFrame] = attrs.field(factory=dict, eq=False)
     #: One entry per key the sections' code ran on (a key found in the cache adds none).
     evaluated: list[int] = attrs.field(factory=list, eq=False)
 
@@ -106,30 +107,50 @@ class SectionKeys:
     def evaluate(
         self, keys: pl.DataFrame, as_of: pendulum.DateTime, core: Sequence[str]
     ) -> pl.DataFrame:
-        """Run the sections on one case per row of ``keys``: the key columns, the
-        sections' facts, ``__classes``, ``__buckets``, ``__sfired`` and ``__sbad``."""
+        """The sections' results for every distinct key of ``keys``: the key columns, the
+        sections' facts, ``__classes``, ``__buckets``, ``__sfired`` (the trace entries,
+        joined by :data:`~collectrules.frame._compile.SEPARATOR`) and ``__sbad``.
+
+        The sections' code runs only on the keys no earlier call of the run has seen; the
+        results of the others come from the run's table of known keys (a join).
+        """
+        key = list(self.key)
+        known = self.known.get("table")
+        fresh = keys if known is None else keys.join(known, on=key, how="anti", nulls_equal=True)
+        results = self._run_keys(fresh, as_of, core)
+        if known is None:
+            table = results
+        elif results.height:
+            table = pl.concat([known, results])
+        else:
+            table = known
+        if table.height <= CACHE_LIMIT:
+            self.known["table"] = table
+        return table
+
+    def _run_keys(
+        self, keys: pl.DataFrame, as_of: pendulum.DateTime, core: Sequence[str]
+    ) -> pl.DataFrame:
+        """Run the sections on one case per row of ``keys`` (each a new key)."""
+        names = self.key
         rows: list[dict[str, Any]] = []
         for row in keys.iter_rows(named=True):
-            out: dict[str, Any] = {name: row[name] for name in self.key}
-            marker = tuple(out.values())
-            found = self.cache.get(marker)
-            if found is None:
-                self.evaluated.append(1)
-                try:
-                    found = {**self.run(row, as_of, core), "__sbad": False}
-                except Exception:  # the per-case engine gives the row its error
-                    found = {"__classes": [], "__buckets": [], "__sfired": [], "__sbad": True}
-                if len(self.cache) < CACHE_LIMIT:
-                    self.cache[marker] = found
+            out: dict[str, Any] = {name: row[name] for name in names}
+            self.evaluated.append(1)
+            try:
+                found = {**self.run(row, as_of, core), "__sbad": False}
+            except Exception:  # the per-case engine gives the row its error
+                found = {"__classes": [], "__buckets": [], "__sfired": [], "__sbad": True}
             out.update(found)
             rows.append(out)
-        schema: dict[str, Any] = {name: keys.schema[name] for name in self.key}
+        schema: dict[str, Any] = {name: keys.schema[name] for name in names}
         for name, spec in self.fields.items():
             schema[name] = dtype_of(spec)
         schema.update(
             __classes=_PAIRS, __buckets=_PAIRS, __sfired=pl.List(pl.String), __sbad=pl.Boolean
         )
-        return pl.DataFrame(rows, schema=schema, orient="row" if not rows else None)
+        frame = pl.DataFrame(rows, schema=schema, orient="row" if not rows else None)
+        return frame.with_columns(pl.col("__sfired").list.join(SEPARATOR).replace("", None))
 
     def run(
         self, row: Mapping[str, Any], as_of: pendulum.DateTime, core: Sequence[str]

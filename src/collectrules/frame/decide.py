@@ -448,10 +448,11 @@ def _signal_counts(window: pl.LazyFrame, counted: Sequence[str]) -> pl.LazyFrame
     rows = pairs.get_column(ROW).to_numpy()
     first = int(rows.min())
     span = int(rows.max()) - first + 1
-    cells = (rows - first) * len(counted) + pairs.get_column("__k").to_numpy()
-    table = np.bincount(cells, minlength=span * len(counted)).reshape(span, len(counted))
+    # Kind-major cells: each kind's counts are one contiguous row of the table.
+    cells = pairs.get_column("__k").to_numpy() * span + (rows - first)
+    table = np.bincount(cells, minlength=span * len(counted)).reshape(len(counted), span)
     columns: dict[str, Any] = {ROW: np.arange(first, first + span, dtype=np.int64)}
-    columns.update({kind: table[:, i].astype(np.int64) for kind, i in codes.items()})
+    columns.update({kind: table[i] for kind, i in codes.items()})
     return pl.LazyFrame(columns)
 
 
@@ -540,9 +541,7 @@ def _join_sections(
         needed
     )
     before = len(sections.evaluated)
-    results = sections.evaluate(distinct, when, core).with_columns(
-        pl.col("__sfired").list.join(SEPARATOR).replace("", None)
-    )
+    results = sections.evaluate(distinct, when, core)
     joined = keyed.lazy().join(results.lazy(), on=list(sections.key), how="left", nulls_equal=True)
     return joined, len(sections.evaluated) - before
 

@@ -14,9 +14,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import multiprocessing
 import os
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections import deque
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +31,7 @@ import pyarrow.parquet as pq
 from collectrules.batch.compact import check_fields, compact_row
 from collectrules.batch.runner import BatchSummary, bad_row_line, default_errors_path
 from collectrules.engine import Engine
-from collectrules.errors import FieldProblem, InputError
+from collectrules.errors import CollectRulesError, EngineError, FieldProblem, InputError
 from collectrules.frame._csv import LINE, csv_columns, read_csv
 from collectrules.frame._inputs import ROW
 from collectrules.frame._sections import SectionKeys
@@ -42,7 +45,7 @@ from collectrules.frame.decide import (
 from collectrules.io import case_files
 from collectrules.io.reader import csv_row, read_rows
 from collectrules.model.time import require_aware
-from collectrules.policy import Policy
+from collectrules.policy import Policy, Section, policy_from_dict
 
 __all__ = ["ColumnarRun", "columnar_inputs", "run_columnar"]
 
@@ -247,13 +250,20 @@ def run_columnar(
     as_of: dt.datetime | str,
     fields: Sequence[str] | None = None,
     on_bad: Callable[[str, str], None] | None = None,
+    jobs: int = 1,
 ) -> ColumnarRun:
     """Decide every row of the Parquet ``inputs`` into the compact table ``out``.
 
     ``out`` must end in ``.parquet``; bad rows go to ``errors`` (JSON Lines; default
     next to ``out``), each naming its file and index. ``on_bad(where, reason)`` is
-    called for each bad row.
+    called for each bad row. With ``jobs`` above 1, that many worker processes decide
+    the chunks (each rebuilds the policy from its data, and evaluates the sections on
+    the keys it meets); this process reads the files and writes the decisions in
+    input order.
     """
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or not 1 <= jobs <= MAX_JOBS:
+        msg = f"expected a whole number of worker processes from 1 to {MAX_JOBS}, got {jobs!r}"
+        raise InputError([FieldProblem("--jobs", msg)])
     when = require_aware(as_of)
     out_path = Path(out)
     err_path = Path(errors) if errors is not None else default_errors_path(out_path)
@@ -301,12 +311,17 @@ def run_columnar(
             write_statistics=[f.name for f in schema if f.type == pa.string()],
         ) as writer,
     ):
-        plan = section_plan(policy, when)
+        parts: Iterator[_Decided]
+        if jobs == 1:
+            plan = section_plan(policy, when)
+            parts = (d for p in files for d in _decided(p, policy, when, plan))
+        else:
+            parts = _decided_in_workers(files, policy, when, jobs)
         # A chunk is written on a thread of its own while the next one is decided
         # (Arrow releases the interpreter while it encodes); one write waits at most.
         pending: Future[None] | None = None
         with ThreadPoolExecutor(max_workers=1) as pool:
-            for part in (d for p in files for d in _decided(p, policy, when, plan)):
+            for part in parts:
                 decisions = part[0]
                 if pending is not None:
                     pending.result()
@@ -350,17 +365,92 @@ def _tally(
             mine[value] = mine.get(value, 0) + n
 
 
+def _file_chunks(path: Path) -> Iterator[_Chunk] | None:
+    """The file's chunks, or None when the columns cannot read it (a CSV file the
+    per-case reader alone reads)."""
+    if path.suffix.lower() == ".csv":
+        return _csv_chunks(path)
+    return _chunks(path)
+
+
 def _decided(path: Path, policy: Policy, when: Any, plan: SectionKeys | None) -> Iterator[_Decided]:
     """The file's decisions, error lines and summary, a chunk at a time."""
-    if path.suffix.lower() == ".csv":
-        chunks = _csv_chunks(path)
-        if chunks is None:
-            yield _per_case_file(path, policy, when)
-            return
-    else:
-        chunks = _chunks(path)
+    chunks = _file_chunks(path)
+    if chunks is None:
+        yield _per_case_file(path, policy, when)
+        return
     for chunk in chunks:
         yield _decide_chunk(chunk, str(path), policy, when, plan)
+
+
+#: The most worker processes a columnar run starts.
+MAX_JOBS = 64
+
+
+def _decided_in_workers(
+    files: Sequence[Path], policy: Policy, when: Any, jobs: int
+) -> Iterator[_Decided]:
+    """:func:`_decided` over ``files``, the chunks decided by ``jobs`` worker processes,
+    in input order. At most two chunks per worker are in flight: memory stays bounded.
+
+    The workers are spawned, not forked: a forked copy of Polars' thread pool can
+    deadlock. Each rebuilds the policy from its data and checks its content hash.
+    """
+    context = multiprocessing.get_context("spawn")
+    start = (dict(policy.data), tuple(policy.plugins), policy.content_hash, when)
+    with ProcessPoolExecutor(
+        max_workers=jobs, mp_context=context, initializer=_start_worker, initargs=start
+    ) as pool:
+        in_flight: deque[Future[_Decided]] = deque()
+        for path in files:
+            chunks = _file_chunks(path)
+            if chunks is None:
+                while in_flight:
+                    yield _result(in_flight.popleft())
+                yield _per_case_file(path, policy, when)
+                continue
+            for chunk in chunks:
+                in_flight.append(pool.submit(_worker_chunk, chunk, str(path)))
+                if len(in_flight) >= 2 * jobs:
+                    yield _result(in_flight.popleft())
+        while in_flight:
+            yield _result(in_flight.popleft())
+
+
+def _result(future: Future[_Decided]) -> _Decided:
+    """A worker's chunk; a worker that died (killed, out of memory) is an EngineError."""
+    try:
+        return future.result()
+    except BrokenProcessPool as exc:
+        msg = f"a worker process of the columnar run stopped: {exc}"
+        raise EngineError(msg) from None
+
+
+#: A worker process's policy, its sections' plan and ``as_of`` (set by _start_worker).
+_WORKER: dict[str, Any] = {}
+
+
+def _start_worker(
+    data: Mapping[str, Any], plugins: tuple[Section, ...], content_hash: str, when: Any
+) -> None:
+    """Set up a worker: an error here is raised by each of its chunks, not by the pool."""
+    try:
+        policy = policy_from_dict(data, sections=plugins)
+        if policy.content_hash != content_hash:
+            msg = (
+                f"a worker process rebuilt the policy with content hash"
+                f" {policy.content_hash[:12]}, not {content_hash[:12]}: run with one job"
+            )
+            raise EngineError(msg)
+        _WORKER.update(policy=policy, when=when, plan=section_plan(policy, when))
+    except CollectRulesError as exc:
+        _WORKER["error"] = exc
+
+
+def _worker_chunk(chunk: _Chunk, source: str) -> _Decided:
+    if "error" in _WORKER:
+        raise _WORKER["error"]
+    return _decide_chunk(chunk, source, _WORKER["policy"], _WORKER["when"], _WORKER["plan"])
 
 
 def to_arrow(decisions: pl.DataFrame, schema: Any) -> Any:
