@@ -4,8 +4,9 @@ Generates ``N`` cases (the batch benchmark's generator, one bad row in 100) into
 Parquet file with nested signals (or, with ``--csv``, a CSV file with a JSON signals
 cell), then times :func:`~collectrules.frame.files.run_columnar`
 from that file to a Parquet decision table, I/O included, on every core of the
-machine; and prints the rate, the rows the per-case engine took, and the peak resident
-memory of the process. ``python -m collectrules.bench`` runs it in a child process.
+machine (``--jobs``: one worker process per core by default); and prints the rate, the
+rows the per-case engine took, the CPU time and the peak resident memory of the process
+and of one worker. ``python -m collectrules.bench`` runs it in a child process.
 """
 
 from __future__ import annotations
@@ -74,6 +75,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--csv", action="store_true", help="generate the portfolio as CSV rather than Parquet"
     )
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="worker processes (default: one per core; 1 decides in this process)",
+    )
     args = parser.parse_args(argv)
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, range(os.cpu_count() or 1))  # every core
@@ -91,20 +98,30 @@ def main(argv: list[str] | None = None) -> int:
             policy=Engine(args.policy, backend="python").policy,
             out=Path(folder) / "decisions.parquet",
             as_of=AS_OF,
+            jobs=args.jobs,
         )
         elapsed = time.perf_counter() - started
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        worker = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        cpu = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     summary = run.batch
     per_case = sum(f.per_case for f in run.frames)
     keys = sum(f.section_keys for f in run.frames)
     print(
         f"columnar end to end, {source.suffix[1:]} cases to the Parquet decision table, policy "
-        f"{args.policy}, {os.cpu_count()} cores: {summary.rows:,} rows "
+        f"{args.policy}, {os.cpu_count()} cores, {args.jobs} job(s): {summary.rows:,} rows "
         f"({summary.decided:,} decided, {summary.bad:,} bad) in {elapsed:.1f} s = "
         f"{summary.rows / elapsed:,.0f} rows/s"
     )
     print(f"  rows by the per-case engine: {per_case:,}; section keys: {keys:,}")
+    used = sum(u.ru_utime + u.ru_stime for u in cpu)
+    print(f"  CPU time (user + system, this process and its workers): {used:.1f} s")
     print(f"  peak resident memory: {peak:,.0f} MiB (before the run: {before:,.0f} MiB)")
+    if args.jobs > 1:
+        print(
+            f"  peak resident memory of one worker process: {worker:,.0f} MiB"
+            f" (at most {peak + args.jobs * worker:,.0f} MiB in all)"
+        )
     target = 10.0
     if summary.rows >= 1_000_000:
         verdict = "met" if elapsed <= target else "NOT met"
