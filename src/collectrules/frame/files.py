@@ -77,8 +77,9 @@ class ColumnarRun:
         return out
 
 
-#: A chunk's decisions, error lines and summary.
-_Decided = tuple[pl.DataFrame, list[bytes], FrameSummary]
+#: A chunk's decisions (a frame; from a worker process, the Arrow table to write), error
+#: lines and summary.
+_Decided = tuple[pl.DataFrame | pa.Table, list[bytes], FrameSummary]
 
 #: The case files the columnar engine reads.
 COLUMNAR_SUFFIXES = (".parquet", ".csv")
@@ -114,18 +115,16 @@ def _long(table: pl.DataFrame, column: str) -> pl.DataFrame | None:
 CHUNK_ROWS = 50_000
 
 
-def _chunks(path: Path) -> Iterator[_Chunk]:
-    """The Parquet file's rows, :data:`CHUNK_ROWS` at a time, each with ``__row`` (its
-    index)."""
+def _chunks(path: Path) -> Iterator[_Wire]:
+    """The Parquet file's rows, :data:`CHUNK_ROWS` at a time, as read (``__row``, each
+    row's index, is added on loading)."""
     try:
         reader = pq.ParquetFile(path)
         batches = reader.iter_batches(batch_size=CHUNK_ROWS)
         start = 0
         for batch in batches:
-            table = pl.from_arrow(batch)
-            assert isinstance(table, pl.DataFrame)
-            yield _Chunk(table.with_row_index(ROW, offset=start))
-            start += table.height
+            yield _Wire(batch, start)
+            start += batch.num_rows
     except (OSError, pa.ArrowException) as exc:
         msg = f"not a readable Parquet file: {str(exc)[:200]}"
         raise InputError([FieldProblem("", msg, source=str(path))]) from None
@@ -138,6 +137,43 @@ class _Chunk:
 
     table: pl.DataFrame
     raw: pl.DataFrame | None = None
+
+    def load(self) -> _Chunk:
+        """The chunk itself."""
+        return self
+
+    def wire(self) -> _Wire:
+        """The chunk as Arrow tables, to send to a worker process."""
+        raw = None if self.raw is None else self.raw.to_arrow()
+        return _Wire(self.table.to_arrow(), None, raw)
+
+
+@attrs.frozen
+class _Wire:
+    """A chunk as Arrow data, which pickles as its buffers (a Polars frame pickles
+    several times slower): ``table`` with ``__row`` (``start`` None), or the rows of a
+    Parquet batch whose first row has the index ``start``."""
+
+    table: pa.Table | pa.RecordBatch
+    start: int | None
+    raw: pa.Table | None = None
+
+    def load(self) -> _Chunk:
+        """The chunk as Polars frames."""
+        table = _polars(self.table)
+        if self.start is not None:
+            table = table.with_row_index(ROW, offset=self.start)
+        return _Chunk(table, None if self.raw is None else _polars(self.raw))
+
+    def wire(self) -> _Wire:
+        """The chunk itself."""
+        return self
+
+
+def _polars(data: pa.Table | pa.RecordBatch) -> pl.DataFrame:
+    frame = pl.from_arrow(data)
+    assert isinstance(frame, pl.DataFrame)
+    return frame
 
 
 def _csv_chunks(path: Path) -> Iterator[_Chunk] | None:
@@ -283,19 +319,7 @@ def run_columnar(
     if out_path.absolute() == err_path.absolute():
         raise InputError([FieldProblem("--errors", "must not be the same file as --out")])
     columns = check_fields(fields)
-    schema = pa.schema(
-        [
-            pa.field(
-                name,
-                pa.list_(pa.string())
-                if name in ("allowed", "blocked", "fired")
-                else _PAIRS_ARROW
-                if name in ("classes", "buckets")
-                else pa.string(),
-            )
-            for name in columns
-        ]
-    )
+    schema = compact_schema(columns)
     partial_out = out_path.with_name(out_path.name + ".partial")
     partial_err = err_path.with_name(err_path.name + ".partial")
     summaries: list[FrameSummary] = []
@@ -316,7 +340,7 @@ def run_columnar(
             plan = section_plan(policy, when)
             parts = (d for p in files for d in _decided(p, policy, when, plan))
         else:
-            parts = _decided_in_workers(files, policy, when, jobs)
+            parts = _decided_in_workers(files, policy, when, jobs, columns)
         # A chunk is written on a thread of its own while the next one is decided
         # (Arrow releases the interpreter while it encodes); one write waits at most.
         pending: Future[None] | None = None
@@ -325,7 +349,7 @@ def run_columnar(
                 decisions = part[0]
                 if pending is not None:
                     pending.result()
-                pending = pool.submit(_write, writer, decisions.select(columns), schema)
+                pending = pool.submit(_write, writer, decisions, columns, schema)
                 _tally(part, err_fh, on_bad, summaries, counts)
             if pending is not None:
                 pending.result()
@@ -340,8 +364,28 @@ def run_columnar(
     return ColumnarRun(batch, tuple(summaries))
 
 
-def _write(writer: Any, decisions: pl.DataFrame, schema: Any) -> None:
-    writer.write_table(to_arrow(decisions, schema))
+def compact_schema(columns: Sequence[str]) -> pa.Schema:
+    """The Arrow schema of the compact decision table's ``columns``."""
+    return pa.schema(
+        [
+            pa.field(
+                name,
+                pa.list_(pa.string())
+                if name in ("allowed", "blocked", "fired")
+                else _PAIRS_ARROW
+                if name in ("classes", "buckets")
+                else pa.string(),
+            )
+            for name in columns
+        ]
+    )
+
+
+def _write(
+    writer: Any, decisions: pl.DataFrame | pa.Table, columns: Sequence[str], schema: Any
+) -> None:
+    table = decisions if isinstance(decisions, pa.Table) else to_arrow(decisions, columns, schema)
+    writer.write_table(table)
 
 
 def _tally(
@@ -365,7 +409,7 @@ def _tally(
             mine[value] = mine.get(value, 0) + n
 
 
-def _file_chunks(path: Path) -> Iterator[_Chunk] | None:
+def _file_chunks(path: Path) -> Iterator[_Chunk | _Wire] | None:
     """The file's chunks, or None when the columns cannot read it (a CSV file the
     per-case reader alone reads)."""
     if path.suffix.lower() == ".csv":
@@ -380,7 +424,7 @@ def _decided(path: Path, policy: Policy, when: Any, plan: SectionKeys | None) ->
         yield _per_case_file(path, policy, when)
         return
     for chunk in chunks:
-        yield _decide_chunk(chunk, str(path), policy, when, plan)
+        yield _decide_chunk(chunk.load(), str(path), policy, when, plan)
 
 
 #: The most worker processes a columnar run starts.
@@ -388,7 +432,7 @@ MAX_JOBS = 64
 
 
 def _decided_in_workers(
-    files: Sequence[Path], policy: Policy, when: Any, jobs: int
+    files: Sequence[Path], policy: Policy, when: Any, jobs: int, columns: tuple[str, ...]
 ) -> Iterator[_Decided]:
     """:func:`_decided` over ``files``, the chunks decided by ``jobs`` worker processes,
     in input order. At most two chunks per worker are in flight: memory stays bounded.
@@ -410,7 +454,7 @@ def _decided_in_workers(
                 yield _per_case_file(path, policy, when)
                 continue
             for chunk in chunks:
-                in_flight.append(pool.submit(_worker_chunk, chunk, str(path)))
+                in_flight.append(pool.submit(_worker_chunk, chunk.wire(), str(path), columns))
                 if len(in_flight) >= 2 * jobs:
                     yield _result(in_flight.popleft())
         while in_flight:
@@ -447,15 +491,20 @@ def _start_worker(
         _WORKER["error"] = exc
 
 
-def _worker_chunk(chunk: _Chunk, source: str) -> _Decided:
+def _worker_chunk(chunk: _Wire, source: str, columns: tuple[str, ...]) -> _Decided:
+    """A chunk decided in a worker process; its decisions come back as the Arrow table
+    to write (it pickles as its buffers)."""
     if "error" in _WORKER:
         raise _WORKER["error"]
-    return _decide_chunk(chunk, source, _WORKER["policy"], _WORKER["when"], _WORKER["plan"])
+    policy, when, plan = _WORKER["policy"], _WORKER["when"], _WORKER["plan"]
+    decisions, lines, summary = _decide_chunk(chunk.load(), source, policy, when, plan)
+    return to_arrow(decisions, columns, compact_schema(columns)), lines, summary
 
 
-def to_arrow(decisions: pl.DataFrame, schema: Any) -> Any:
-    """The compact decisions as an Arrow table of ``schema`` (lists of key/value pairs
-    become Arrow maps, as the per-case batch writes them)."""
+def to_arrow(decisions: pl.DataFrame, columns: Sequence[str], schema: Any) -> Any:
+    """The ``columns`` of the compact decisions as an Arrow table of ``schema`` (lists of
+    key/value pairs become Arrow maps, as the per-case batch writes them)."""
+    decisions = decisions.select(columns)
     arrays = []
     for field in schema:
         column = decisions.get_column(field.name).to_arrow()
