@@ -19,6 +19,7 @@ from collectrules.batch import run_batch  # noqa: E402
 from collectrules.batch.bench import generate_rows  # noqa: E402
 from collectrules.cli import main  # noqa: E402
 from collectrules.engine import Engine  # noqa: E402
+from collectrules.frame import files  # noqa: E402
 from collectrules.frame.files import run_columnar  # noqa: E402
 from collectrules.policy import load_policy  # noqa: E402
 from collectrules.testing.strategies import cases  # noqa: E402
@@ -153,3 +154,32 @@ def test_csv_in_parquet_out_uses_the_columnar_engine_by_default(
     main(["batch", str(path), "--out", str(tmp_path / "e.parquet"), "--as-of", AS_OF,
           "--encoding", "gbk"])  # fmt: skip
     assert "columnar engine:" not in capsys.readouterr().err
+
+
+def test_csv_files_decided_in_worker_processes_give_the_same_table_and_errors(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``jobs=2`` over a folder of CSV files (one the columns cannot read, decided per
+    case between the others), in chunks of 40 rows: the same table and error file, with
+    the same ``file:line``, as one job."""
+    monkeypatch.setattr(files, "CHUNK_ROWS", 40)
+    rows = list(generate_rows(Engine("default", backend="python"), 300, bad_every=23))
+    rows[8]["currency"] = "CN\nY"  # a quoted line break: later rows start a line further
+    folder = tmp_path / "in"
+    folder.mkdir()
+    write_csv(folder / "a.csv", rows[:120])
+    write_csv(folder / "b.csv", rows[120:150])
+    spoilt = folder / "b.csv"
+    spoilt.write_text("\ufeff" + spoilt.read_text(encoding="utf-8"), encoding="utf-8")
+    write_csv(folder / "c.csv", rows[150:])
+    outputs = []
+    for jobs in (1, 2):
+        out = tmp_path / f"jobs{jobs}.parquet"
+        run = run_columnar([folder], policy=load_policy("default"), out=out, as_of=AS_OF, jobs=jobs)
+        errors = (tmp_path / f"jobs{jobs}.errors.jsonl").read_text()
+        outputs.append((pq.read_table(out), errors, run.batch.rows, run.batch.bad))
+    assert outputs[1][0].equals(outputs[0][0])
+    assert outputs[1][1] == outputs[0][1]
+    assert outputs[1][2:] == outputs[0][2:] == (300, outputs[0][3])
+    assert 'a.csv:25"' in outputs[1][1]  # B-22, a line further for the line break
+    assert 'b.csv:19"' in outputs[1][1]  # B-137, from the file decided per case
