@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from concurrent.futures import Future
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +16,7 @@ pq = pytest.importorskip("pyarrow.parquet")
 from collectrules.batch.bench import generate_rows  # noqa: E402
 from collectrules.cli import main  # noqa: E402
 from collectrules.engine import Engine  # noqa: E402
-from collectrules.errors import InputError  # noqa: E402
+from collectrules.errors import EngineError, InputError  # noqa: E402
 from collectrules.frame import files  # noqa: E402
 from collectrules.frame.files import run_columnar  # noqa: E402
 from collectrules.policy import load_policy  # noqa: E402
@@ -139,3 +141,23 @@ def test_a_bad_number_of_jobs_is_refused(tmp_path: Path, portfolio: Path, jobs: 
             jobs=jobs,
         )  # fmt: skip
     assert not (tmp_path / "d.parquet").exists()
+
+
+def test_a_worker_that_rebuilds_another_policy_refuses_to_decide(portfolio: Path) -> None:
+    """A worker rebuilds the policy from its data and checks the content hash: on a
+    mismatch each of its chunks raises an EngineError (the pool itself stays usable)."""
+    policy = load_policy("default")
+    files._start_worker(dict(policy.data), tuple(policy.plugins), "0" * 64, AS_OF)
+    try:
+        chunk = next(files._chunks(portfolio))
+        with pytest.raises(EngineError, match="content hash"):
+            files._worker_chunk(chunk, str(portfolio), ("case_id",))
+    finally:
+        files._WORKER.clear()
+
+
+def test_a_worker_that_died_is_an_engine_error() -> None:
+    future: Future[Any] = Future()
+    future.set_exception(BrokenProcessPool("a child process terminated abruptly"))
+    with pytest.raises(EngineError, match="worker process of the columnar run stopped"):
+        files._result(future)
