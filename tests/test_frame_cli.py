@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
@@ -13,6 +14,7 @@ pl = pytest.importorskip("polars")
 pa = pytest.importorskip("pyarrow")
 pq = pytest.importorskip("pyarrow.parquet")
 
+from collectrules.batch import run_batch  # noqa: E402
 from collectrules.batch.bench import generate_rows  # noqa: E402
 from collectrules.cli import main  # noqa: E402
 from collectrules.engine import Engine  # noqa: E402
@@ -143,21 +145,27 @@ def test_a_bad_number_of_jobs_is_refused(tmp_path: Path, portfolio: Path, jobs: 
     assert not (tmp_path / "d.parquet").exists()
 
 
-def test_a_worker_that_rebuilds_another_policy_refuses_to_decide(portfolio: Path) -> None:
-    """A worker rebuilds the policy from its data and checks the content hash: on a
-    mismatch each of its chunks raises an EngineError (the pool itself stays usable)."""
-    policy = load_policy("default")
-    files._start_worker(dict(policy.data), tuple(policy.plugins), "0" * 64, AS_OF)
-    try:
-        chunk = next(files._chunks(portfolio))
-        with pytest.raises(EngineError, match="content hash"):
-            files._worker_chunk(chunk, str(portfolio), ("case_id",))
-    finally:
-        files._WORKER.clear()
-
-
 def test_a_worker_that_died_is_an_engine_error() -> None:
     future: Future[Any] = Future()
     future.set_exception(BrokenProcessPool("a child process terminated abruptly"))
     with pytest.raises(EngineError, match="worker process of the columnar run stopped"):
         files._result(future)
+
+
+def test_jobs_from_a_program_on_standard_input_are_refused(
+    tmp_path: Path, portfolio: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Spawned workers import the main module again; a program read from standard input
+    cannot be: an InputError before any worker starts, on either engine."""
+    monkeypatch.setattr(sys.modules["__main__"], "__file__", "<stdin>", raising=False)
+    policy = load_policy("default")
+    tmp_path = tmp_path / "out"
+    tmp_path.mkdir()
+    with pytest.raises(InputError, match="is not a file"):
+        run_columnar([portfolio], policy=policy, out=tmp_path / "d.parquet", as_of=AS_OF, jobs=2)
+    with pytest.raises(InputError, match="is not a file"):
+        run_batch(
+            [portfolio], engine=Engine(policy, backend="python"), out=tmp_path / "d.jsonl",
+            as_of=AS_OF, jobs=2,
+        )  # fmt: skip
+    assert sorted(p.name for p in tmp_path.iterdir()) == []  # not even a partial file

@@ -19,6 +19,8 @@ import datetime as dt
 import json
 import logging
 import multiprocessing
+import os
+import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
@@ -28,12 +30,13 @@ import attrs
 
 from collectrules.batch.compact import ParquetSink, check_fields, compact_row
 from collectrules.batch.output import BatchFiles, Progress
-from collectrules.engine import Engine
+from collectrules.engine import Backend, Engine, UnknownSignals
 from collectrules.errors import CollectRulesError, FieldProblem, InputError
 from collectrules.io import Row, RowShape, case_files, check_encoding, read_rows
 from collectrules.io.arrow import require_pyarrow
 from collectrules.model.decision import Decision, canonical_json
 from collectrules.model.time import require_aware
+from collectrules.policy import Policy
 
 __all__ = [
     "DEFAULT_CHUNK_ROWS",
@@ -42,6 +45,7 @@ __all__ = [
     "default_errors_path",
     "error_reason",
     "run_batch",
+    "spawn_context",
 ]
 
 DEFAULT_CHUNK_ROWS = 1000
@@ -146,6 +150,8 @@ def run_batch(
     if jobs < 1 or chunk_rows < 1:
         problem = FieldProblem("--jobs" if jobs < 1 else "--chunk-rows", "must be at least 1")
         raise InputError([problem])
+    if jobs > 1:
+        spawn_context()  # can workers start here at all? Asked before any file is written
     columns = _columns(out_path, fields, resume)
     stats = [(str(f.absolute()), f.stat().st_size, f.stat().st_mtime_ns) for f in files]
     outputs = BatchFiles(out_path, err_path)
@@ -386,12 +392,15 @@ def _decided_chunks(
         for chunk in chunks:
             yield _decide_chunk(engine, when, chunk, fields)
         return
-    context = multiprocessing.get_context("fork")
+    # Spawned, not forked: a fork copies the parent's threads' locks as they stand (the
+    # interpreter warns about it on 3.12 and later). Each worker builds its engine.
+    context = spawn_context()
+    recipe = (engine.policy, engine.backend, engine.unknown_signals)
     with ProcessPoolExecutor(
         max_workers=jobs,
         mp_context=context,
         initializer=_start_worker,
-        initargs=(engine, when, fields),
+        initargs=(recipe, when, fields),
     ) as pool:
         in_flight: collections.deque[Future[list[_Out]]] = collections.deque()
         for chunk in chunks:
@@ -402,6 +411,24 @@ def _decided_chunks(
             yield in_flight.popleft().result()
 
 
+def spawn_context() -> Any:
+    """The multiprocessing context worker processes are spawned in.
+
+    A spawned worker imports the main module again: a script, ``-m`` or ``-c`` can be,
+    a program read from standard input cannot (the worker would die at once). That is
+    an :class:`InputError` here, before any worker starts.
+    """
+    main = sys.modules.get("__main__")
+    path = getattr(main, "__file__", None)
+    if isinstance(path, str) and not os.path.isfile(path):
+        msg = (
+            f"worker processes import the main module again, and {path!r} is not a file:"
+            " run the program from a file, or with one job"
+        )
+        raise InputError([FieldProblem("jobs", msg)])
+    return multiprocessing.get_context("spawn")
+
+
 class _Worker:
     """The engine and instant of a worker process, set once when the worker starts."""
 
@@ -410,8 +437,13 @@ class _Worker:
     fields: tuple[str, ...] | None = None
 
 
-def _start_worker(engine: Engine, when: dt.datetime, fields: tuple[str, ...] | None) -> None:
-    _Worker.engine = engine
+def _start_worker(
+    recipe: tuple[Policy, Backend, UnknownSignals],
+    when: dt.datetime,
+    fields: tuple[str, ...] | None,
+) -> None:
+    policy, backend, unknown_signals = recipe
+    _Worker.engine = Engine(policy, backend=backend, unknown_signals=unknown_signals)
     _Worker.when = when
     _Worker.fields = fields
 

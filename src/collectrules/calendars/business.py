@@ -274,6 +274,12 @@ class BusinessCalendar:
         init=False, repr=False, eq=False, hash=False, default=None
     )
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle the calendar as its arguments: the holidays source and the caches
+        are built again on unpickling (a lock does not pickle)."""
+        values = {f.alias: getattr(self, f.name) for f in attrs.fields(BusinessCalendar) if f.init}
+        return (_calendar_from_fields, (values,))
+
     def __attrs_post_init__(self) -> None:
         try:
             source = holidays.country_holidays(self.country, subdiv=self.subdivision)
@@ -613,3 +619,8 @@ class ContactHours:
         first = self.first_allowed(opens_at, timezone)
         last = None if due_at is None else self.last_allowed(due_at, timezone)
         return ContactWindow(first, last)
+
+
+def _calendar_from_fields(values: dict[str, Any]) -> BusinessCalendar:
+    """The calendar of :meth:`BusinessCalendar.__reduce__`."""
+    return BusinessCalendar(**values)

@@ -90,8 +90,9 @@ class FrameSummary:
     (``fallback``); ``section_keys`` the distinct keys on which the sections' own
     Python ran (see :mod:`collectrules.frame._sections`; a key already evaluated in an
     earlier chunk of the same run, in the same process, is not counted again: each
-    worker process of a run with several jobs evaluates the keys it meets); ``orphans`` the signals and
-    events whose ``case_id`` is not in the cases table (ignored).
+    worker process of a run with several jobs evaluates the keys it meets);
+    ``orphans`` the signals and events whose ``case_id`` is not in the cases table
+    (ignored).
     """
 
     rows: int

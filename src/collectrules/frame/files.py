@@ -14,10 +14,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import multiprocessing
 import os
 from collections import deque
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
@@ -29,9 +28,14 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from collectrules.batch.compact import check_fields, compact_row
-from collectrules.batch.runner import BatchSummary, bad_row_line, default_errors_path
+from collectrules.batch.runner import (
+    BatchSummary,
+    bad_row_line,
+    default_errors_path,
+    spawn_context,
+)
 from collectrules.engine import Engine
-from collectrules.errors import CollectRulesError, EngineError, FieldProblem, InputError
+from collectrules.errors import EngineError, FieldProblem, InputError
 from collectrules.frame._csv import LINE, csv_columns, read_csv
 from collectrules.frame._inputs import ROW
 from collectrules.frame._sections import SectionKeys
@@ -45,7 +49,7 @@ from collectrules.frame.decide import (
 from collectrules.io import case_files
 from collectrules.io.reader import csv_row, read_rows
 from collectrules.model.time import require_aware
-from collectrules.policy import Policy, Section, policy_from_dict
+from collectrules.policy import Policy
 
 __all__ = ["ColumnarRun", "columnar_inputs", "run_columnar"]
 
@@ -319,6 +323,8 @@ def run_columnar(
     if out_path.absolute() == err_path.absolute():
         raise InputError([FieldProblem("--errors", "must not be the same file as --out")])
     columns = check_fields(fields)
+    if jobs > 1:
+        spawn_context()  # can workers start here at all? Asked before any file is written
     schema = compact_schema(columns)
     partial_out = out_path.with_name(out_path.name + ".partial")
     partial_err = err_path.with_name(err_path.name + ".partial")
@@ -438,10 +444,10 @@ def _decided_in_workers(
     in input order. At most two chunks per worker are in flight: memory stays bounded.
 
     The workers are spawned, not forked: a forked copy of Polars' thread pool can
-    deadlock. Each rebuilds the policy from its data and checks its content hash.
+    deadlock. Each receives the policy pickled (see :meth:`Policy.__reduce__`).
     """
-    context = multiprocessing.get_context("spawn")
-    start = (dict(policy.data), tuple(policy.plugins), policy.content_hash, when)
+    context = spawn_context()
+    start = (policy, when)
     with ProcessPoolExecutor(
         max_workers=jobs, mp_context=context, initializer=_start_worker, initargs=start
     ) as pool:
@@ -474,28 +480,13 @@ def _result(future: Future[_Decided]) -> _Decided:
 _WORKER: dict[str, Any] = {}
 
 
-def _start_worker(
-    data: Mapping[str, Any], plugins: tuple[Section, ...], content_hash: str, when: Any
-) -> None:
-    """Set up a worker: an error here is raised by each of its chunks, not by the pool."""
-    try:
-        policy = policy_from_dict(data, sections=plugins)
-        if policy.content_hash != content_hash:
-            msg = (
-                f"a worker process rebuilt the policy with content hash"
-                f" {policy.content_hash[:12]}, not {content_hash[:12]}: run with one job"
-            )
-            raise EngineError(msg)
-        _WORKER.update(policy=policy, when=when, plan=section_plan(policy, when))
-    except CollectRulesError as exc:
-        _WORKER["error"] = exc
+def _start_worker(policy: Policy, when: Any) -> None:
+    _WORKER.update(policy=policy, when=when, plan=section_plan(policy, when))
 
 
 def _worker_chunk(chunk: _Wire, source: str, columns: tuple[str, ...]) -> _Decided:
     """A chunk decided in a worker process; its decisions come back as the Arrow table
     to write (it pickles as its buffers)."""
-    if "error" in _WORKER:
-        raise _WORKER["error"]
     policy, when, plan = _WORKER["policy"], _WORKER["when"], _WORKER["plan"]
     decisions, lines, summary = _decide_chunk(chunk.load(), source, policy, when, plan)
     return to_arrow(decisions, columns, compact_schema(columns)), lines, summary

@@ -442,6 +442,12 @@ class Policy:
     )
     _memo: dict[str, Any] = attrs.field(factory=dict, init=False, repr=False)
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle the policy as its fields (its caches are rebuilt on use): a worker
+        process receives the same policy, every rule's origin included."""
+        values = {f.alias: getattr(self, f.name) for f in attrs.fields(Policy) if f.init}
+        return (_policy_from_fields, (values,))
+
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Policy) and other.content_hash == self.content_hash
 
@@ -569,3 +575,8 @@ def signal_fields(signals: Iterable[SignalSpec]) -> dict[str, FieldSpec]:
                 spec.kind, FieldType.INT, f"count of {spec.kind} signals in the window"
             )
     return out
+
+
+def _policy_from_fields(values: dict[str, Any]) -> Policy:
+    """The policy of :meth:`Policy.__reduce__`."""
+    return Policy(**values)
