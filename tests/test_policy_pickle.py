@@ -64,3 +64,15 @@ def test_a_calendar_pickles_with_its_extra_days() -> None:
     assert again == calendar
     for day in (dt.date(2026, 3, 3), dt.date(2026, 3, 7), dt.date(2026, 2, 14)):
         assert again.is_working_day(day) == calendar.is_working_day(day)
+
+
+def test_a_calendar_copy_shares_its_source_and_a_pickle_does_not() -> None:
+    """The timeline copies the calendar for every case (``recording``): a copy must not
+    rebuild the holidays source, as unpickling does."""
+    calendar = BusinessCalendar("CN")
+    clone, years = calendar.recording()
+    assert clone == calendar
+    assert clone._source is calendar._source
+    assert clone._consulted is years
+    assert calendar._consulted is None
+    assert pickle.loads(pickle.dumps(calendar))._source is not calendar._source

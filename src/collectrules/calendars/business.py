@@ -274,9 +274,17 @@ class BusinessCalendar:
         init=False, repr=False, eq=False, hash=False, default=None
     )
 
+    def __copy__(self) -> BusinessCalendar:
+        """A shallow copy: the same holidays source, caches and lock."""
+        clone = object.__new__(BusinessCalendar)
+        for field in attrs.fields(BusinessCalendar):
+            object.__setattr__(clone, field.name, getattr(self, field.name))
+        return clone
+
     def __reduce__(self) -> tuple[Any, ...]:
         """Pickle the calendar as its arguments: the holidays source and the caches
-        are built again on unpickling (a lock does not pickle)."""
+        are built again on unpickling (a lock does not pickle). A copy shares them
+        (:meth:`__copy__`)."""
         values = {f.alias: getattr(self, f.name) for f in attrs.fields(BusinessCalendar) if f.init}
         return (_calendar_from_fields, (values,))
 
