@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
 from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
@@ -169,3 +171,26 @@ def test_jobs_from_a_program_on_standard_input_are_refused(
             as_of=AS_OF, jobs=2,
         )  # fmt: skip
     assert sorted(p.name for p in tmp_path.iterdir()) == []  # not even a partial file
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [(None, "dirty_decay_ms:-1,muzzy_decay_ms:-1"), ("narenas:2", "narenas:2")],
+)
+def test_the_command_line_keeps_freed_pages_unless_told_otherwise(
+    given: str | None, expected: str
+) -> None:
+    """The command line sets Polars' allocator variable before Polars loads (Polars puts
+    its own defaults first, and the last setting of a key wins); a setting in the
+    environment is left as it is."""
+    env = {k: v for k, v in os.environ.items() if k != "_RJEM_MALLOC_CONF"}
+    if given is not None:
+        env["_RJEM_MALLOC_CONF"] = given
+    code = (
+        "import os, sys; import collectrules.cli; import polars;"
+        " print(os.environ['_RJEM_MALLOC_CONF'])"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip().endswith("," + expected)

@@ -18,6 +18,10 @@ import typer
 
 from collectrules import __version__
 from collectrules.errors import CollectRulesError
+from collectrules.frame._allocator import keep_freed_pages
+
+# Before any command module loads Polars: see collectrules.frame._allocator.
+keep_freed_pages()
 
 __all__ = ["app", "main"]
 

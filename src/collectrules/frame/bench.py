@@ -21,12 +21,16 @@ import tempfile
 import time
 from pathlib import Path
 
-import pyarrow as pa
-import pyarrow.parquet as pq
+from collectrules.frame._allocator import keep_freed_pages
 
-from collectrules.batch.bench import AS_OF, generate_rows
-from collectrules.engine import Engine
-from collectrules.frame.files import run_columnar
+keep_freed_pages()  # as the command line does, before Polars loads
+
+import pyarrow as pa  # noqa: E402
+import pyarrow.parquet as pq  # noqa: E402
+
+from collectrules.batch.bench import AS_OF, generate_rows  # noqa: E402
+from collectrules.engine import Engine  # noqa: E402
+from collectrules.frame.files import run_columnar  # noqa: E402
 
 __all__ = ["main", "write_csv_portfolio", "write_portfolio"]
 

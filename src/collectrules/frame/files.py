@@ -476,7 +476,7 @@ def _result(future: Future[_Decided]) -> _Decided:
         raise EngineError(msg) from None
 
 
-#: A worker process's policy, its sections' plan and ``as_of`` (set by _start_worker).
+#: A worker process's policy, ``as_of`` and sections' plan (set by :func:`_start_worker`).
 _WORKER: dict[str, Any] = {}
 
 
