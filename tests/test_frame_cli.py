@@ -194,3 +194,18 @@ def test_the_command_line_keeps_freed_pages_unless_told_otherwise(
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
     )
     assert out.stdout.strip().endswith("," + expected)
+
+
+def test_the_end_to_end_benchmark_runs_with_one_job_and_with_one_per_core() -> None:
+    """``python -m collectrules.frame.bench`` stays runnable (its figures are printed,
+    not asserted): a small portfolio, timed with 1 job and with one per core."""
+    out = subprocess.run(
+        [sys.executable, "-m", "collectrules.frame.bench", "--rows", "300"],
+        capture_output=True, text=True, check=True, timeout=300,
+    ).stdout  # fmt: skip
+    runs = [line for line in out.splitlines() if line.startswith("columnar end to end")]
+    jobs = sorted({1, os.cpu_count() or 1})
+    assert [
+        f"{n} job(s): 300 rows (297 decided, 3 bad)" in line
+        for line, n in zip(runs, jobs, strict=True)
+    ] == [True] * len(jobs)

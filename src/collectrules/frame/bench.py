@@ -4,9 +4,10 @@ Generates ``N`` cases (the batch benchmark's generator, one bad row in 100) into
 Parquet file with nested signals (or, with ``--csv``, a CSV file with a JSON signals
 cell), then times :func:`~collectrules.frame.files.run_columnar`
 from that file to a Parquet decision table, I/O included, on every core of the
-machine (``--jobs``: one worker process per core by default); and prints the rate, the
-rows the per-case engine took, the CPU time and the peak resident memory of the process
-and of one worker. ``python -m collectrules.bench`` runs it in a child process.
+machine, once in this process and once with a worker process per core (each run in a
+child process; ``--jobs N`` times one run here); and prints the rate, the rows the
+per-case engine took, the CPU time and the peak resident memory of the process and of
+one worker. ``python -m collectrules.bench`` runs it in a child process.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import csv
 import json
 import os
 import resource
+import subprocess
 import sys
 import tempfile
 import time
@@ -82,8 +84,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--jobs",
         type=int,
-        default=os.cpu_count() or 1,
-        help="worker processes (default: one per core; 1 decides in this process)",
+        help="worker processes (1 decides in this process); by default the run is timed"
+        " twice, each in a child process: with 1 and with one worker per core",
     )
     args = parser.parse_args(argv)
     if hasattr(os, "sched_setaffinity"):
@@ -95,6 +97,13 @@ def main(argv: list[str] | None = None) -> int:
             started = time.perf_counter()
             (write_csv_portfolio if args.csv else write_portfolio)(source, args.rows, args.policy)
             print(f"generated {args.rows:,} rows in {time.perf_counter() - started:.1f} s")
+        if args.jobs is None:
+            cores = os.cpu_count() or 1
+            for jobs in sorted({1, cores}):
+                command = [sys.executable, "-m", "collectrules.frame.bench", "--input"]
+                command += [str(source), "--policy", args.policy, "--jobs", str(jobs)]
+                subprocess.run(command, check=True)
+            return 0
         before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         started = time.perf_counter()
         run = run_columnar(
