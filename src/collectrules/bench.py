@@ -461,7 +461,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"live durable sessions after the run: {_durable.live_sessions(policy)}")
 
     if args.end_to_end_rows and frame is not None:
-        print(f"columnar end to end, {args.end_to_end_rows:,} rows (a child process, every core):")
+        print(
+            f"columnar end to end, {args.end_to_end_rows:,} rows (child processes: one job,"
+            " then one worker per core):"
+        )
         sys.stdout.flush()
         subprocess.run(
             [sys.executable, "-m", "collectrules.frame.bench", "--rows",
