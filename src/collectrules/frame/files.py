@@ -297,8 +297,8 @@ def run_columnar(
     ``out`` must end in ``.parquet``; bad rows go to ``errors`` (JSON Lines; default
     next to ``out``), each naming its file and index. ``on_bad(where, reason)`` is
     called for each bad row. With ``jobs`` above 1, that many worker processes decide
-    the chunks (each rebuilds the policy from its data, and evaluates the sections on
-    the keys it meets); this process reads the files and writes the decisions in
+    the chunks (each receives the policy pickled, and evaluates the sections on the
+    keys it meets); this process reads the files and writes the decisions in
     input order.
     """
     if isinstance(jobs, bool) or not isinstance(jobs, int) or not 1 <= jobs <= MAX_JOBS:
