@@ -17,10 +17,10 @@ import sys
 import typer
 
 from collectrules import __version__
+from collectrules._allocator import keep_freed_pages
 from collectrules.errors import CollectRulesError
-from collectrules.frame._allocator import keep_freed_pages
 
-# Before any command module loads Polars: see collectrules.frame._allocator.
+# Before any command module loads Polars: see collectrules._allocator.
 keep_freed_pages()
 
 __all__ = ["app", "main"]

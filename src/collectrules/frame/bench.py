@@ -7,7 +7,9 @@ from that file to a Parquet decision table, I/O included, on every core of the
 machine, once in this process and once with a worker process per core (each run in a
 child process; ``--jobs N`` times one run here); and prints the rate, the rows the
 per-case engine took, the CPU time and the peak resident memory of the process and of
-one worker. ``python -m collectrules.bench`` runs it in a child process.
+one worker. The child processes get the allocator setting of the command line
+(:mod:`collectrules._allocator`); ``--jobs N`` runs with the environment as it is.
+``python -m collectrules.bench`` runs it in a child process.
 """
 
 from __future__ import annotations
@@ -23,16 +25,13 @@ import tempfile
 import time
 from pathlib import Path
 
-from collectrules.frame._allocator import keep_freed_pages
+import pyarrow as pa
+import pyarrow.parquet as pq
 
-keep_freed_pages()  # as the command line does, before Polars loads
-
-import pyarrow as pa  # noqa: E402
-import pyarrow.parquet as pq  # noqa: E402
-
-from collectrules.batch.bench import AS_OF, generate_rows  # noqa: E402
-from collectrules.engine import Engine  # noqa: E402
-from collectrules.frame.files import run_columnar  # noqa: E402
+from collectrules._allocator import ALLOCATOR, ALLOCATOR_VARIABLE
+from collectrules.batch.bench import AS_OF, generate_rows
+from collectrules.engine import Engine
+from collectrules.frame.files import run_columnar
 
 __all__ = ["main", "write_csv_portfolio", "write_portfolio"]
 
@@ -102,7 +101,10 @@ def main(argv: list[str] | None = None) -> int:
             for jobs in sorted({1, cores}):
                 command = [sys.executable, "-m", "collectrules.frame.bench", "--input"]
                 command += [str(source), "--policy", args.policy, "--jobs", str(jobs)]
-                subprocess.run(command, check=True)
+                # Polars' allocator set up as the command line sets it up (see
+                # collectrules._allocator), unless the environment says otherwise.
+                env = {ALLOCATOR_VARIABLE: ALLOCATOR, **os.environ}
+                subprocess.run(command, check=True, env=env)
             return 0
         before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         started = time.perf_counter()

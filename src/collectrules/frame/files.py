@@ -429,8 +429,23 @@ def _decided(path: Path, policy: Policy, when: Any, plan: SectionKeys | None) ->
     if chunks is None:
         yield _per_case_file(path, policy, when)
         return
-    for chunk in chunks:
-        yield _decide_chunk(chunk.load(), str(path), policy, when, plan)
+    for chunk in _read_ahead(chunks):
+        yield _decide_chunk(chunk, str(path), policy, when, plan)
+
+
+def _read_ahead(chunks: Iterator[_Chunk | _Wire]) -> Iterator[_Chunk]:
+    """The chunks, loaded; each next one read and loaded on a thread while the caller
+    decides the current one (Arrow and Polars release the interpreter as they read)."""
+
+    def fetch() -> _Chunk | None:
+        chunk = next(chunks, None)
+        return None if chunk is None else chunk.load()
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        future = pool.submit(fetch)
+        while (chunk := future.result()) is not None:
+            future = pool.submit(fetch)
+            yield chunk
 
 
 #: The most worker processes a columnar run starts.
