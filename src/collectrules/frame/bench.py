@@ -8,7 +8,8 @@ machine, once in this process and once with a worker process per core (each run 
 child process; ``--jobs N`` times one run here); and prints the rate, the rows the
 per-case engine took, the CPU time and the peak resident memory of the process and of
 one worker. The child processes get the allocator setting of the command line
-(:mod:`collectrules._allocator`); ``--jobs N`` runs with the environment as it is.
+(:mod:`collectrules._allocator`, whatever the environment says); ``--jobs N`` runs with
+the environment as it is.
 ``python -m collectrules.bench`` runs it in a child process.
 """
 
@@ -102,8 +103,9 @@ def main(argv: list[str] | None = None) -> int:
                 command = [sys.executable, "-m", "collectrules.frame.bench", "--input"]
                 command += [str(source), "--policy", args.policy, "--jobs", str(jobs)]
                 # Polars' allocator set up as the command line sets it up (see
-                # collectrules._allocator), unless the environment says otherwise.
-                env = {ALLOCATOR_VARIABLE: ALLOCATOR, **os.environ}
+                # collectrules._allocator). Not from this process's environment: Polars,
+                # loaded here, has written its own settings into it.
+                env = {**os.environ, ALLOCATOR_VARIABLE: ALLOCATOR}
                 subprocess.run(command, check=True, env=env)
             return 0
         before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
