@@ -16,6 +16,7 @@ with one sends every row to the per-case engine.
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
@@ -72,8 +73,8 @@ class SectionKeys:
     #: The results by key, kept across the chunks of one run (same policy and as_of):
     #: ``known["table"]``, a frame with a row per key, up to :data:`CACHE_LIMIT` rows.
     known: dict[str, pl.DataFrame] = attrs.field(factory=dict, eq=False)
-    #: One entry per key the sections' code ran on (a key found in the cache adds none).
-    evaluated: list[int] = attrs.field(factory=list, eq=False)
+    #: Held while the known keys are read and extended.
+    lock: threading.Lock = attrs.field(factory=threading.Lock, eq=False, repr=False)
 
     @property
     def key(self) -> tuple[str, ...]:
@@ -106,14 +107,21 @@ class SectionKeys:
 
     def evaluate(
         self, keys: pl.DataFrame, as_of: pendulum.DateTime, core: Sequence[str]
-    ) -> pl.DataFrame:
-        """The sections' results for every distinct key of ``keys``: the key columns, the
+    ) -> tuple[pl.DataFrame, int]:
+        """The sections' results for every distinct key of ``keys`` (the key columns, the
         sections' facts, ``__classes``, ``__buckets``, ``__sfired`` (the trace entries,
-        joined by :data:`~collectrules.frame._compile.SEPARATOR`) and ``__sbad``.
+        joined by :data:`~collectrules.frame._compile.SEPARATOR`) and ``__sbad``), and
+        the number of keys the sections' code ran on.
 
         The sections' code runs only on the keys no earlier call of the run has seen; the
         results of the others come from the run's table of known keys (a join).
         """
+        with self.lock:  # chunks decided on two threads share the table
+            return self._evaluate(keys, as_of, core)
+
+    def _evaluate(
+        self, keys: pl.DataFrame, as_of: pendulum.DateTime, core: Sequence[str]
+    ) -> tuple[pl.DataFrame, int]:
         key = list(self.key)
         known = self.known.get("table")
         fresh = keys if known is None else keys.join(known, on=key, how="anti", nulls_equal=True)
@@ -126,7 +134,7 @@ class SectionKeys:
             table = known
         if table.height <= CACHE_LIMIT:
             self.known["table"] = table
-        return table
+        return table, results.height
 
     def _run_keys(
         self, keys: pl.DataFrame, as_of: pendulum.DateTime, core: Sequence[str]
@@ -136,7 +144,6 @@ class SectionKeys:
         rows: list[dict[str, Any]] = []
         for row in keys.iter_rows(named=True):
             out: dict[str, Any] = {name: row[name] for name in names}
-            self.evaluated.append(1)
             try:
                 found = {**self.run(row, as_of, core), "__sbad": False}
             except Exception:  # the per-case engine gives the row its error

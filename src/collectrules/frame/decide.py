@@ -542,10 +542,9 @@ def _join_sections(
     distinct = keyed.unique(subset=list(sections.key), keep="first", maintain_order=True).select(
         needed
     )
-    before = len(sections.evaluated)
-    results = sections.evaluate(distinct, when, core)
+    results, evaluated = sections.evaluate(distinct, when, core)
     joined = keyed.lazy().join(results.lazy(), on=list(sections.key), how="left", nulls_equal=True)
-    return joined, len(sections.evaluated) - before
+    return joined, evaluated
 
 
 def _with_missing(frame: pl.LazyFrame, policy: Policy) -> pl.LazyFrame:

@@ -423,29 +423,32 @@ def _file_chunks(path: Path) -> Iterator[_Chunk | _Wire] | None:
     return _chunks(path)
 
 
+#: Chunks decided at once in one process: a chunk's Python work (the sections on new
+#: keys, the per-case rows, building the expressions) overlaps the other's Polars work.
+#: Measured on a million rows and 2 cores: 10.5 s to decide with one, 9.0 s with two.
+THREADS = 2
+
+
 def _decided(path: Path, policy: Policy, when: Any, plan: SectionKeys | None) -> Iterator[_Decided]:
-    """The file's decisions, error lines and summary, a chunk at a time."""
+    """The file's decisions, error lines and summary, a chunk at a time, in order:
+    :data:`THREADS` chunks are decided at once while the next one is read."""
     chunks = _file_chunks(path)
     if chunks is None:
         yield _per_case_file(path, policy, when)
         return
-    for chunk in _read_ahead(chunks):
-        yield _decide_chunk(chunk, str(path), policy, when, plan)
+    source = str(path)
 
+    def decided(chunk: _Chunk | _Wire) -> _Decided:
+        return _decide_chunk(chunk.load(), source, policy, when, plan)
 
-def _read_ahead(chunks: Iterator[_Chunk | _Wire]) -> Iterator[_Chunk]:
-    """The chunks, loaded; each next one read and loaded on a thread while the caller
-    decides the current one (Arrow and Polars release the interpreter as they read)."""
-
-    def fetch() -> _Chunk | None:
-        chunk = next(chunks, None)
-        return None if chunk is None else chunk.load()
-
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        future = pool.submit(fetch)
-        while (chunk := future.result()) is not None:
-            future = pool.submit(fetch)
-            yield chunk
+    with ThreadPoolExecutor(max_workers=THREADS) as pool:
+        in_flight: deque[Future[_Decided]] = deque()
+        for chunk in chunks:
+            in_flight.append(pool.submit(decided, chunk))
+            if len(in_flight) >= THREADS:
+                yield in_flight.popleft().result()
+        while in_flight:
+            yield in_flight.popleft().result()
 
 
 #: The most worker processes a columnar run starts.
