@@ -8,6 +8,7 @@ out a :class:`VerifiedReports`.
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import pickle
 import re
 from collections.abc import Sequence
@@ -35,7 +36,9 @@ class VerifiedReports:
 
     def __call__(self, target: str | Path) -> VerificationReport:
         """The report of one policy (waiting for another worker computing it)."""
-        return self._get(target, wait=True)  # type: ignore[return-value]
+        report = self._get(target, wait=True)
+        assert report is not None  # waiting, it is always found or computed
+        return report
 
     def many(self, targets: Sequence[str | Path]) -> dict[str | Path, VerificationReport]:
         """The reports of several policies: those no other worker is computing first, so
@@ -50,14 +53,16 @@ class VerifiedReports:
         return {t: done[t] for t in targets}
 
     def _get(self, target: str | Path, *, wait: bool) -> VerificationReport | None:
-        key = re.sub(r"[^A-Za-z0-9_.-]", "_", str(target))
+        key = str(target)
         if key in self._memory:
             return self._memory[key]
         if self._folder is None:
             report = self._memory[key] = verify(target)
             return report
-        path = self._folder / f"{key}.pickle"
-        with (self._folder / f"{key}.lock").open("w") as lock:
+        digest = hashlib.sha256(key.encode()).hexdigest()[:12]
+        name = f"{re.sub(r'[^A-Za-z0-9_.-]', '_', key)[-60:]}-{digest}"
+        path = self._folder / f"{name}.pickle"
+        with (self._folder / f"{name}.lock").open("w") as lock:
             try:
                 fcntl.flock(lock, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
             except BlockingIOError:
@@ -66,7 +71,9 @@ class VerifiedReports:
                 report = pickle.loads(path.read_bytes())
             else:
                 report = verify(target)
-                path.write_bytes(pickle.dumps(report))
+                partial = path.with_suffix(".partial")
+                partial.write_bytes(pickle.dumps(report))
+                partial.replace(path)  # whole or not at all, should a worker die
         assert isinstance(report, VerificationReport)
         self._memory[key] = report
         return report
