@@ -2,16 +2,22 @@
 
 ``--fuzz-long`` raises the fuzz suite (tests/test_fuzz.py) from a few hundred examples,
 sized for CI, to thousands.
+
+The verifier's reports of the shipped and broken policies are computed once per test run
+(:func:`verified`): several tests read the same report, and under xdist the report one
+worker computed is read from a file by the other (tests/verified_reports.py).
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import pytest
 
 from collectrules import Engine, EngineUnavailableError, Policy, load_policy
 from collectrules.engine._durable import unavailable_reason
+from verified_reports import VerifiedReports
 
 #: Why durable_rules does not import on this Python (empty when it does). On 3.13 it
 #: imports only when built from source with the define in the README; where that build
@@ -85,3 +91,13 @@ def durable_engine(default_policy: Policy) -> Engine:
 @pytest.fixture(scope="session")
 def python_engine(default_policy: Policy) -> Engine:
     return Engine(default_policy, backend="python")
+
+
+@pytest.fixture(scope="session")
+def verified(tmp_path_factory: pytest.TempPathFactory) -> VerifiedReports:
+    """The verifier's reports, computed once per test run (see :class:`VerifiedReports`)."""
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        return VerifiedReports(None)
+    folder = tmp_path_factory.getbasetemp().parent / "verified"
+    folder.mkdir(exist_ok=True)
+    return VerifiedReports(folder)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,7 @@ import pytest
 from collectrules import Engine, InputError, load_policy
 from collectrules.cli import main
 from collectrules.money.kpis import compute_kpis, portfolio_from_rows
-from collectrules.operations.changes import compare_runs, read_run
+from collectrules.operations.changes import Moves, compare_runs, read_run
 from collectrules.timeline.stages import step_field
 from operations_helpers import CLOSING, OPENING, portfolio, write_jsonl
 
@@ -35,11 +36,17 @@ def engine() -> Engine:
     return Engine("cn_bank_loan", backend="python")
 
 
-@pytest.fixture(scope="module")
-def runs(engine: Engine) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def _opening_cases() -> list[dict[str, Any]]:
+    """The portfolio at the opening run."""
     cases = portfolio(150, seed=3)
     for row in cases[:40]:  # some cases fall due close to the opening run
         row["due_date"] = "2026-04-01"
+    return cases
+
+
+@pytest.fixture(scope="module")
+def runs(engine: Engine) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    cases = _opening_cases()
     old = [r.decision.to_dict() for r in engine.decide_many(cases, as_of=OPENING)]  # type: ignore[union-attr]
     new = [r.decision.to_dict() for r in engine.decide_many(_later(cases), as_of=CLOSING)]  # type: ignore[union-attr]
     return old, new
@@ -47,6 +54,35 @@ def runs(engine: Engine) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
 
 def _lines(rows: list[dict[str, Any]], name: str) -> list[tuple[str, dict[str, Any]]]:
     return [(f"{name}:{n + 1}", r) for n, r in enumerate(rows)]
+
+
+def _values(
+    rows: list[dict[str, Any]], field: str, group: str, value: str
+) -> dict[tuple[str, str], str]:
+    """Each case's ``value`` per ``group`` (a bucket set, a pack) in the list ``field``."""
+    return {(d["case_id"], x[group]): x[value] for d in rows for x in d[field]}
+
+
+def _expected_moves(
+    old: list[dict[str, Any]], new: list[dict[str, Any]], field: str, group: str, value: str
+) -> Counter[tuple[str, str, str]]:
+    """(group, value in the old run, value in the new run) per case, counted."""
+    before = _values(old, field, group, value)
+    return Counter(
+        (x[group], before[(d["case_id"], x[group])], x[value]) for d in new for x in d[field]
+    )
+
+
+def _counted_moves(groups: Mapping[str, Moves]) -> Counter[tuple[str, str, str]]:
+    """The same triples, counted from what ``compare_runs`` reports."""
+    return Counter(
+        {
+            (g, f, t): n
+            for g, moves in groups.items()
+            for f, row in moves.counts.items()
+            for t, n in row.items()
+        }
+    )
 
 
 def test_quadrant_moves_case_by_case(
@@ -84,42 +120,19 @@ def test_bucket_roll_rates_are_the_kpi_roll_rates(
     for bset, moves in result.buckets.items():
         assert moves.rates() == {f: dict(row) for f, row in kpis[bset].items()}
     # and the counts are the cases' own bucket moves
-    bucket = {(d["case_id"], b["bucket_set"]): b["bucket"] for d in old for b in d["buckets"]}
-    expected = Counter(
-        (b["bucket_set"], bucket[(d["case_id"], b["bucket_set"])], b["bucket"])
-        for d in new
-        for b in d["buckets"]
+    assert _counted_moves(result.buckets) == _expected_moves(
+        old, new, "buckets", "bucket_set", "bucket"
     )
-    got = Counter(
-        {
-            (s, f, t): n
-            for s, m in result.buckets.items()
-            for f, row in m.counts.items()
-            for t, n in row.items()
-        }
-    )
-    assert got == expected
     assert result.buckets["M"].moved > 0
 
 
 def test_class_moves_per_pack(runs: tuple[list[dict[str, Any]], list[dict[str, Any]]]) -> None:
     old, new = runs
     result = compare_runs(_lines(old, "old"), _lines(new, "new"))
-    before = {(d["case_id"], c["pack"]): c["value"] for d in old for c in d["regulatory"]}
-    expected = Counter(
-        (c["pack"], before[(d["case_id"], c["pack"])], c["value"])
-        for d in new
-        for c in d["regulatory"]
+    before = _values(old, "regulatory", "pack", "value")
+    assert _counted_moves(result.classes) == _expected_moves(
+        old, new, "regulatory", "pack", "value"
     )
-    got = Counter(
-        {
-            (p, f, t): n
-            for p, m in result.classes.items()
-            for f, row in m.counts.items()
-            for t, n in row.items()
-        }
-    )
-    assert got == expected
     assert result.classes["CN-5LVL"].moved > 0
     changed = {(c.case_id, p): (a, b) for c in result.cases for p, a, b in c.classes}
     for (case_id, pack), (a, b) in changed.items():
@@ -159,9 +172,7 @@ def test_steps_newly_breached_agree_with_the_timelines(
 
     old, new = runs
     result = compare_runs(_lines(old, "old"), _lines(new, "new"), policy=engine.policy)
-    cases = portfolio(150, seed=3)
-    for row in cases[:40]:
-        row["due_date"] = "2026-04-01"
+    cases = _opening_cases()
     later = _later(cases)
     kinds = tuple(engine.policy.signals)
     by_case = {c.case_id: c for c in result.cases}

@@ -134,21 +134,25 @@ def test_a_category_decides_which_rules_apply(guardrails: Guardrails) -> None:
     assert "(" not in reason.message  # no note for a product the rule names
 
 
-def test_a_rule_may_name_a_policy_s_own_product(tmp_path: Path) -> None:
-    path = tmp_path / "letters.toml"
+def _by_letter(path: Path, product: str, extra: str = "") -> Path:
+    """The policy above and a rule that collects ``product`` by letter only, in ``path``."""
     path.write_text(
         POLICY
-        + """
+        + f"""
 [[guardrails.CHANNELS.rules]]
 id = "MORTGAGE-BY-LETTER"
 kind = "product_channels"
-products = ["mortgage"]
+products = ["{product}"]
 allowed = ["letter"]
 reason = "Mortgages are collected in writing."
-cites = ["CARD"]
-""",
+{extra}""",
         encoding="utf-8",
     )
+    return path
+
+
+def test_a_rule_may_name_a_policy_s_own_product(tmp_path: Path) -> None:
+    path = _by_letter(tmp_path / "letters.toml", "mortgage", 'cites = ["CARD"]\n')
     guardrails = Guardrails(load_policy(path))
     case = case_of("mortgage", guardrails)
     phone = guardrails.check(case, Contact("phone", "debtor", NOON))
@@ -180,19 +184,7 @@ def test_a_bad_category_names_the_field_and_the_choices() -> None:
 
 
 def test_a_rule_naming_an_unknown_product_is_a_load_error(tmp_path: Path) -> None:
-    path = tmp_path / "typo.toml"
-    path.write_text(
-        POLICY
-        + """
-[[guardrails.CHANNELS.rules]]
-id = "MORTGAGE-BY-LETTER"
-kind = "product_channels"
-products = ["mortgag"]
-allowed = ["letter"]
-reason = "Mortgages are collected in writing."
-""",
-        encoding="utf-8",
-    )
+    path = _by_letter(tmp_path / "typo.toml", "mortgag")
     with pytest.raises(PolicyError) as info:
         load_policy(path)
     text = str(info.value)

@@ -10,6 +10,7 @@ from tests.helpers import AS_OF, case_dict, make_case
 from collectrules import Case, Engine, PolicyError, load_policy
 from collectrules.authoring.verify import FindingKind, verify
 from collectrules.conditions import parse
+from verified_reports import VerifiedReports
 
 BASE = """
 id = "named"
@@ -176,7 +177,9 @@ def test_or_without_a_base_is_an_error(tmp_path: Path) -> None:
     assert any("'or' adds an alternative to a base policy's" in p for p in problems(path))
 
 
-def test_the_verifier_reports_unused_named_conditions(tmp_path: Path) -> None:
+def test_the_verifier_reports_unused_named_conditions(
+    tmp_path: Path, verified: VerifiedReports
+) -> None:
     conds = 'impaired = "sales_decline >= 1"\nspare = "income_loss >= 1"\nonly_spare = "spare"'
     policy = load_policy(write(tmp_path, policy_text(conds)))
     report = verify(policy)
@@ -185,4 +188,4 @@ def test_the_verifier_reports_unused_named_conditions(tmp_path: Path) -> None:
         "conditions.spare: no rule or stage uses the named condition 'spare'",
         "conditions.only_spare: no rule or stage uses the named condition 'only_spare'",
     ]
-    assert not verify(load_policy("default")).of_kind(FindingKind.UNUSED_CONDITION)
+    assert not verified("default").of_kind(FindingKind.UNUSED_CONDITION)

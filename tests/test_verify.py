@@ -27,6 +27,7 @@ from collectrules.authoring.verify._space import _integer_points, _real_points
 from collectrules.authoring.verify._values import _subst
 from collectrules.model.remedies import COERCIVE_REMEDIES, Remedy
 from collectrules.policy import policy_from_dict
+from verified_reports import VerifiedReports
 
 POLICIES = Path(__file__).parent / "policies"
 
@@ -82,8 +83,9 @@ BROKEN = [
 
 
 @pytest.fixture(scope="module")
-def reports() -> dict[str, VerificationReport]:
-    return {name: verify(POLICIES / name) for name, *_ in BROKEN}
+def reports(verified: VerifiedReports) -> dict[str, VerificationReport]:
+    found = verified.many([POLICIES / name for name, *_ in BROKEN])
+    return {name: found[POLICIES / name] for name, *_ in BROKEN}
 
 
 def _errors(report: VerificationReport) -> list[Finding]:
@@ -163,19 +165,19 @@ def test_a_monotonicity_counterexample_is_a_before_and_after_pair(
 
 
 @pytest.mark.parametrize("name", available_policies())
-def test_shipped_policies_verify_clean(name: str) -> None:
-    report = verify(name)
+def test_shipped_policies_verify_clean(name: str, verified: VerifiedReports) -> None:
+    report = verified(name)
     assert report.ok, [str(f) for f in report.errors]
     assert not [f for f in report.findings if "verifier defect" in f.message]
     assert not report.of_kind(FindingKind.DEAD_PARAMETER)
     assert not report.of_kind(FindingKind.DEAD_SIGNAL)
 
 
-def test_the_default_policy_has_no_finding_at_all() -> None:
+def test_the_default_policy_has_no_finding_at_all(verified: VerifiedReports) -> None:
     # Its remedy rules read the timeline's state, which the verifier can only probe from
     # cases without events, and the emergency and asset facts, which only events give
     # and which it explores as free values: said once each, the only findings.
-    report = verify("default")
+    report = verified("default")
     warning, free = report.findings
     assert warning.kind is FindingKind.UNVERIFIED
     assert free.kind is FindingKind.UNVERIFIED
@@ -538,8 +540,8 @@ def test_worsening_a_measured_ability_value_must_not_soften() -> None:
         assert reproduces(finding, Engine(_policy(rules=rules), backend="python"))
 
 
-def test_fields_a_section_computes_are_probed() -> None:
-    report = verify("cn_bank_loan")
+def test_fields_a_section_computes_are_probed(verified: VerifiedReports) -> None:
+    report = verified("cn_bank_loan")
     assert report.ok
     warning, free = report.findings
     assert warning.kind is FindingKind.UNVERIFIED

@@ -18,9 +18,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from collectrules.cli._labels import ZH
 from collectrules.engine import Engine
 from collectrules.errors import FieldProblem, InputError
-from collectrules.io import RowShape, load_column_map
+from collectrules.io import RowShape, load_column_map, read_rows
 from collectrules.model.case import Case, currency_exponent
 from collectrules.model.time import require_aware
+from collectrules.operations.changes import read_run
+from collectrules.operations.rows import DecisionRow
 from collectrules.policy import Policy, load_policy
 
 __all__ = [
@@ -56,6 +58,7 @@ __all__ = [
     "load_for",
     "one_line",
     "progress",
+    "read_decision_rows",
     "report_row",
     "resolve_as_of",
     "shape_for",
@@ -141,6 +144,26 @@ def one_line(exc: BaseException | None) -> str:
 def report_row(where: str, exc: BaseException | None) -> None:
     """Report one bad input row on standard error, on one unwrapped line."""
     typer.echo(f"error: {where}: {one_line(exc)}", err=True)
+
+
+def read_decision_rows(paths: list[Path], bad: list[int]) -> dict[str, DecisionRow]:
+    """The decision rows of a batch run (JSON Lines files or folders), keyed by case id.
+
+    Each row that cannot be read, or is not a decision, is reported on standard error
+    (:func:`report_row`) and counted in ``bad``; the good rows are still returned.
+    """
+    good = []
+    for row in read_rows(paths):
+        if row.data is None:
+            report_row(row.where, row.error)
+            bad.append(1)
+        else:
+            good.append((row.where, row.data))
+    rows, problems = read_run(good)
+    for problem in problems:
+        report_row(problem.where, problem.error)
+        bad.append(1)
+    return rows
 
 
 def echo_json(payload: Any) -> None:

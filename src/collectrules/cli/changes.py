@@ -19,29 +19,13 @@ from collectrules.cli._common import (
     PolicyOption,
     label,
     load_for,
-    report_row,
+    read_decision_rows,
 )
-from collectrules.io import case_files, read_rows
-from collectrules.operations.changes import Moves, RunChanges, compare_runs, read_run
-from collectrules.operations.rows import DecisionRow
+from collectrules.io import case_files
+from collectrules.operations.changes import Moves, RunChanges, compare_runs
 from collectrules.policy import available_policies
 
 __all__ = ["changes"]
-
-
-def _read(path: Path, bad: list[int]) -> dict[str, DecisionRow]:
-    good = []
-    for row in read_rows([path]):
-        if row.data is None:
-            report_row(row.where, row.error)
-            bad.append(1)
-        else:
-            good.append((row.where, row.data))
-    rows, problems = read_run(good)
-    for problem in problems:
-        report_row(problem.where, problem.error)
-        bad.append(1)
-    return rows
 
 
 def _matrix(title: str, moves: Moves, console: Console, lang: Lang) -> None:
@@ -120,7 +104,7 @@ def changes(
     """
     case_files([old, new])  # a missing input is unusable: exit 2
     bad: list[int] = []
-    before, after = _read(old, bad), _read(new, bad)
+    before, after = read_decision_rows([old], bad), read_decision_rows([new], bad)
     named = policy
     if named is None:
         ids = {r.policy_id for r in (*before.values(), *after.values())}

@@ -8,28 +8,11 @@ from typing import Annotated
 import typer
 
 from collectrules.cli import app
-from collectrules.cli._common import DEFAULT_LANG, LangOption, label, report_row
-from collectrules.io import case_files, read_rows
-from collectrules.operations.changes import read_run
+from collectrules.cli._common import DEFAULT_LANG, LangOption, label, read_decision_rows
+from collectrules.io import case_files
 from collectrules.operations.report import build_report
-from collectrules.operations.rows import DecisionRow
 
 __all__ = ["report"]
-
-
-def _read(paths: list[Path], bad: list[int]) -> dict[str, DecisionRow]:
-    good = []
-    for row in read_rows(paths):
-        if row.data is None:
-            report_row(row.where, row.error)
-            bad.append(1)
-        else:
-            good.append((row.where, row.data))
-    rows, problems = read_run(good)
-    for problem in problems:
-        report_row(problem.where, problem.error)
-        bad.append(1)
-    return rows
 
 
 @app.command()
@@ -54,8 +37,8 @@ def report(
     """
     case_files([*decisions, *(previous or [])])  # a missing input is unusable: exit 2
     bad: list[int] = []
-    rows = _read(list(decisions), bad)
-    before = None if not previous else _read(list(previous), bad)
+    rows = read_decision_rows(list(decisions), bad)
+    before = None if not previous else read_decision_rows(list(previous), bad)
     text = build_report(rows, previous=before, lang=lang.value)
     out.write_text(text, encoding="utf-8")
     cases = f"{len(rows)} {label('case(s)', lang)}"

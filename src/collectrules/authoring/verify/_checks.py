@@ -34,6 +34,7 @@ from collectrules.authoring.verify._space import (
     _W1,
     _base,
     _describe,
+    _in_any_world,
     _Situation,
     _Varied,
 )
@@ -401,6 +402,7 @@ def check_pairs(
     for i, _ in coercive_rules:
         remedy_reads |= ctx.remedy_conds[i].fields()
     remedy_reads |= {ctx.links[f] for f in remedy_reads if f in ctx.links}
+    remedy_reads_any = _in_any_world(remedy_reads)
     # The same for every situation: the coercive rules, once as they are and once renamed
     # to the worse world.
     spec = [
@@ -430,7 +432,7 @@ def check_pairs(
             if reads_varied
             else (
                 "remedies",
-                frozenset((k, v) for k, v in sit.env.items() if _base(k) in remedy_reads),
+                frozenset((k, v) for k, v in sit.env.items() if k in remedy_reads_any),
             )
         )
         results = vf._remedy_cache.get(key) if key is not None else None

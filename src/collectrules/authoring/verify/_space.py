@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import re
@@ -614,8 +615,18 @@ def _split(name: str) -> tuple[str, str]:
     return name, ""
 
 
+def _in_any_world(names: Iterable[str]) -> frozenset[str]:
+    """Every name whose :func:`_base` is one of ``names``, in either world: ``k in`` this
+    set says ``_base(k) in names`` without splitting ``k``."""
+    named = set(names)
+    return frozenset({n for n in named if not n.endswith(_W1)} | {n + _W1 for n in named})
+
+
+@functools.lru_cache(maxsize=4096)
 def _base(name: str) -> str:
-    return _split(name)[0]
+    """The field's name without the world suffix (cached: the search asks millions of
+    times about the few names of a policy)."""
+    return name[: -len(_W1)] if name.endswith(_W1) else name
 
 
 def _integer_points(constants: Iterable[int | float], *, minimum: int | None) -> list[int]:

@@ -34,6 +34,7 @@ from collectrules.authoring.verify._space import (
     _base,
     _Context,
     _describe,
+    _in_any_world,
     _Situation,
 )
 from collectrules.authoring.verify._values import (
@@ -143,7 +144,7 @@ class _Verifier:
             per_layer.append(situations)
             conds = ctx.layer_conds[li]
             live = ctx.live_after[li]
-            keep_outputs = set(ctx.outputs[: li + 1])
+            kept = _in_any_world(live | set(ctx.outputs[: li + 1]))
             reads: set[str] = set()
             for cond in conds:
                 reads |= cond.fields()
@@ -155,11 +156,7 @@ class _Verifier:
                     ):
                         if outcomes is None:
                             continue
-                        new_env = {
-                            k: v
-                            for k, v in env.items()
-                            if _base(k) in live or _base(k) in keep_outputs
-                        }
+                        new_env = {k: v for k, v in env.items() if k in kept}
                         for w, value in enumerate(outcomes):
                             new_env[layer.output + (_W1 if w else "")] = value
                         key = frozenset(new_env.items())
@@ -213,7 +210,8 @@ class _Verifier:
         if not differs:
             key = (li, frozenset((k, v) for k, v in sit.env.items() if k in near))
         elif varied is None or not any(_base(f) in reads for f in varied.fields):
-            key = (li, "pair", frozenset((k, v) for k, v in sit.env.items() if _base(k) in near))
+            near_any = _in_any_world(near)
+            key = (li, "pair", frozenset((k, v) for k, v in sit.env.items() if k in near_any))
         cached = self._cache.get(key) if key is not None else None
         if cached is None:
             all_reads: set[str] = set()
