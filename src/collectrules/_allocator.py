@@ -16,7 +16,6 @@ the same variable.
 from __future__ import annotations
 
 import os
-import sys
 
 __all__ = ["ALLOCATOR", "ALLOCATOR_VARIABLE", "keep_freed_pages"]
 
@@ -27,9 +26,8 @@ ALLOCATOR = "dirty_decay_ms:-1,muzzy_decay_ms:-1"
 ALLOCATOR_VARIABLE = "_RJEM_MALLOC_CONF"
 
 
-def keep_freed_pages() -> bool:
+def keep_freed_pages() -> None:
     """Set :data:`ALLOCATOR` for Polars loaded from now on (in this process and in the
-    worker processes it starts), unless the variable is set; whether it now applies
-    here (False once Polars has loaded: the setting then reaches new processes only)."""
+    worker processes it starts), unless the variable is set. Polars loaded earlier keeps
+    its settings."""
     os.environ.setdefault(ALLOCATOR_VARIABLE, ALLOCATOR)
-    return "polars" not in sys.modules

@@ -242,20 +242,7 @@ def check_cases(cases: pl.DataFrame, extra_null: Iterable[str] = ()) -> pl.DataF
             default_rebutted=default,
             __ok=ok.fill_null(value=False),
         )
-        .select(
-            ROW,
-            "case_id",
-            "product",
-            "currency",
-            "principal",
-            "overdue_amount",
-            "due_date",
-            "timezone",
-            "maturity_date",
-            "sicr_rebutted",
-            "default_rebutted",
-            "__ok",
-        )
+        .select(ROW, *CASE_COLUMNS, "__ok")
         .collect()
     )
 

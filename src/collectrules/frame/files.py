@@ -323,8 +323,8 @@ def run_columnar(
     if out_path.absolute() == err_path.absolute():
         raise InputError([FieldProblem("--errors", "must not be the same file as --out")])
     columns = check_fields(fields)
-    if jobs > 1:
-        spawn_context()  # can workers start here at all? Asked before any file is written
+    # Can workers start here at all? Asked before any file is written.
+    context = spawn_context() if jobs > 1 else None
     schema = compact_schema(columns)
     partial_out = out_path.with_name(out_path.name + ".partial")
     partial_err = err_path.with_name(err_path.name + ".partial")
@@ -346,7 +346,8 @@ def run_columnar(
             plan = section_plan(policy, when)
             parts = (d for p in files for d in _decided(p, policy, when, plan))
         else:
-            parts = _decided_in_workers(files, policy, when, jobs, columns)
+            assert context is not None
+            parts = _decided_in_workers(files, policy, when, context, jobs, columns)
         # A chunk is written on a thread of its own while the next one is decided
         # (Arrow releases the interpreter while it encodes); one write waits at most.
         pending: Future[None] | None = None
@@ -456,7 +457,12 @@ MAX_JOBS = 64
 
 
 def _decided_in_workers(
-    files: Sequence[Path], policy: Policy, when: Any, jobs: int, columns: tuple[str, ...]
+    files: Sequence[Path],
+    policy: Policy,
+    when: Any,
+    context: Any,
+    jobs: int,
+    columns: tuple[str, ...],
 ) -> Iterator[_Decided]:
     """:func:`_decided` over ``files``, the chunks decided by ``jobs`` worker processes,
     in input order. At most two chunks per worker are in flight: memory stays bounded.
@@ -464,7 +470,6 @@ def _decided_in_workers(
     The workers are spawned, not forked: a forked copy of Polars' thread pool can
     deadlock. Each receives the policy pickled (see :meth:`Policy.__reduce__`).
     """
-    context = spawn_context()
     start = (policy, when)
     with ProcessPoolExecutor(
         max_workers=jobs, mp_context=context, initializer=_start_worker, initargs=start
