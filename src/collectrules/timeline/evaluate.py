@@ -791,13 +791,15 @@ def state_facts(
     if not isinstance(section, TimelineSection) or not needed:
         return {}
     out: dict[str, Any] = {}
-    # Without events, the state is a function of the case's dates, product and the few
-    # facts the stage conditions read: cases of one batch share it (bounded cache).
+    # Without events, the state is a function of the case's dates, product, dpd and
+    # whether each stage's condition holds: the facts reach the steps only through
+    # those conditions (``_Builder.step``), so cases of one batch share it (bounded
+    # cache) even when a condition reads a fact of their own, such as an amount.
     cache: dict[Any, dict[str, Any]] | None = (
         None if case.events else policy.memo("timeline_state_cache", dict)
     )
     if any(not name.startswith(("limitation_", "guarantee_")) for name in needed):
-        reads = policy.memo("timeline_stage_reads", lambda: _stage_reads(section))
+        plan = section.plan_for(case.product)
         key: tuple[Any, ...] = (
             "steps",
             case.product,
@@ -805,7 +807,7 @@ def state_facts(
             case.timezone,
             as_of,
             facts.get("dpd"),
-            tuple(facts.get(name) for name in reads),
+            () if plan is None else tuple(stage.when.evaluate(facts) for stage in plan.stages),
         )
         out.update(_cached(cache, key, lambda: _step_facts(case, as_of, policy, section, facts)))
     if any(name.startswith(("limitation_", "guarantee_")) for name in needed):
@@ -836,15 +838,6 @@ def _cached(cache: dict[Any, dict[str, Any]] | None, key: Any, build: Any) -> di
             cache.clear()
         cache[key] = found
     return found
-
-
-def _stage_reads(section: TimelineSection) -> tuple[str, ...]:
-    """The fields some stage condition reads, sorted."""
-    found: set[str] = set()
-    for plan in section.plans.values():
-        for stage in plan.stages:
-            found |= stage.when.fields()
-    return tuple(sorted(found))
 
 
 def _step_facts(
