@@ -87,6 +87,10 @@ except ImportError:  # the frame extra is not installed
 __all__ = ["generate_cases", "iter_cases", "main"]
 
 AS_OF = pendulum.datetime(2026, 6, 30, 12, tz="Asia/Shanghai")
+#: The issue's targets on one core (decisions per second), printed met or not.
+FACTS_TARGET = 100_000  # from the derived facts to a Decision
+JSON_TARGET = 40_000  # from a case's dict to its decision JSON
+DURABLE_TARGET = 1_500  # from a case to a Decision on the durable back end
 
 
 def generate_cases(
@@ -426,6 +430,15 @@ def main(argv: list[str] | None = None) -> int:
     rate, _ = _timed(reference.run, facts)
     line("reference evaluator (CompiledPolicy)", "facts", "levels, trace, remedies", rate)
 
+    derived = [(c, python.derive(c, as_of=AS_OF)) for c in cases]
+    from_facts: dict[str, float] = {}
+    for name, engine in (("durable", durable), ("generated python", python)):
+        # The engine's own step after derivation (Engine.decide is derive, then this).
+        rate, _ = _timed(lambda pair, e=engine: e._decided(*pair), derived)  # type: ignore[misc]
+        from_facts[name] = rate
+        line(f"collectrules {name}, facts to Decision", "facts", "a Decision, trace on use", rate)
+    del derived
+
     warm = generate_cases(policy, 500, seed=1)  # other cases than the timed ones
     durable_rate = _rate(durable, cases, warm)
     python_rate = _rate(python, cases, warm)
@@ -433,18 +446,21 @@ def main(argv: list[str] | None = None) -> int:
     line("collectrules generated python back end", "a case", "a Decision with its trace",
          python_rate)  # fmt: skip
     kinds = tuple(policy.signals)
+    to_json: dict[str, float] = {}
     for name, engine in (("durable", durable), ("generated python", python)):
         _fresh(engine, warm)
         start = time.perf_counter()
         for data in dicts:
             engine.decide(Case.from_dict(data, signal_kinds=kinds), as_of=AS_OF).to_json()
         rate = len(dicts) / (time.perf_counter() - start)
+        to_json[name] = rate
         line(f"collectrules {name}, dict to JSON", "a dict", "the decision's JSON", rate)
+    first = cases[:2_000]
     agree = all(
         durable.decide(c, as_of=AS_OF).to_json() == python.decide(c, as_of=AS_OF).to_json()
-        for c in cases[:2_000]
+        for c in first
     )
-    print(f"back ends agree on the first 2,000 decisions: {agree}")
+    print(f"back ends agree on the first {len(first):,} decisions: {agree}")
     if frame is not None:
         _columnar_line(policy, dicts, python, line)
     else:
@@ -488,11 +504,21 @@ def main(argv: list[str] | None = None) -> int:
     if args.worklist_rows:
         _worklist_runs(policy, args.worklist_rows, args.policy)
 
-    target = 1_500
+    def verdict(rate: float, target: int) -> str:
+        return f"{rate:,.0f}/s, {'met' if rate >= target else 'NOT met'}"
+
+    print("targets on one core:")
     print(
-        f"target {target:,} decisions/s on one core: durable "
-        f"{'met' if durable_rate >= target else 'NOT met'}, compiled Python "
-        f"{'met' if python_rate >= target else 'NOT met'}"
+        f"  >= {FACTS_TARGET:,}/s facts to a Decision: generated python "
+        f"{verdict(from_facts['generated python'], FACTS_TARGET)}"
+    )
+    print(
+        f"  >= {JSON_TARGET:,}/s dict to decision JSON: generated python "
+        f"{verdict(to_json['generated python'], JSON_TARGET)}"
+    )
+    print(
+        f"  >= {DURABLE_TARGET:,}/s case to Decision on the durable back end: "
+        f"{verdict(durable_rate, DURABLE_TARGET)} (generated python {python_rate:,.0f}/s)"
     )
     return 0
 

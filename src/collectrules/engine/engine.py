@@ -136,9 +136,15 @@ class Engine:
             }
             for layer in self.policy.layers
         }
+        self._presumed = {
+            layer.id: frozenset(r.id for r in layer.rules if r.presumed)
+            for layer in self.policy.layers
+        }
         self._money_fields = frozenset(
             name for name, spec in self.policy.schema().items() if spec.type is FieldType.MONEY
         )
+        ref = self.policy
+        self._policy_ref = PolicyRef(ref.id, ref.version, ref.content_hash)
         self._ruleset = _durable.compile_ruleset(self.policy) if backend == "durable" else None
         try:
             self._quadrant_layer = self.policy.layer("quadrant")
@@ -369,16 +375,69 @@ class Engine:
         return (*kinds, *(k for k in own if isinstance(k, str)))
 
     def _decision(self, case: Case, derived: Derived, outcome: Outcome) -> Decision:
+        """The decision of ``case``: what the caller may act on (the quadrant, the
+        remedies, the sections' classes, buckets and amounts) now, and its levels, trace
+        and display facts on first use (:meth:`Decision.lazily`)."""
         self.stats.decided += 1
         self._count_ignored(derived.ignored)
-        levels: dict[str, LevelResult] = {}
         policy = self.policy
+        quadrant = _quadrant(policy, outcome)
+        regulatory: tuple[RegulatoryClass, ...] = ()
+        buckets: tuple[BucketResult, ...] = ()
+        section_firings: tuple[Firing, ...] = ()
+        amounts: dict[str, Any] = {}
+        settles = []
+        for plugin in policy.plugins:
+            part = plugin.contribute(case, derived.facts, derived.as_of, policy)
+            regulatory += part.regulatory
+            buckets += part.buckets
+            section_firings += part.firings
+            amounts.update(part.amounts)
+            if part.settle is not None:
+                settles.append(part.settle)
+        shown = _Shown(
+            derived.facts,
+            self._money_fields,
+            policy.memo("placeholder_parameters", lambda: policy.parameter_values),
+        )
+        allowed, blocked = fill_placeholders(outcome.allowed, outcome.blocked, shown)
+        buckets = tuple(b.judged(allowed, blocked) for b in buckets)
+        for settle in settles:
+            amounts.update(settle(quadrant, allowed))
+
+        def parts() -> dict[str, Any]:
+            return {
+                "levels": self._levels(derived, outcome),
+                "trace": fill_firings(
+                    (*_evidence_firings(policy, derived), *outcome.firings, *section_firings),
+                    shown,
+                ),
+                "facts": shown.facts,
+            }
+
+        return Decision.lazily(
+            parts,
+            case_id=case.case_id,
+            as_of=derived.as_of,
+            policy=self._policy_ref,
+            quadrant=quadrant,
+            allowed=allowed,
+            blocked=blocked,
+            regulatory=regulatory,
+            buckets=buckets,
+            engine=self.backend,
+            amounts=amounts,
+            ignored_signals=len(derived.ignored),
+        )
+
+    def _levels(self, derived: Derived, outcome: Outcome) -> dict[str, LevelResult]:
+        levels: dict[str, LevelResult] = {}
         for resolved in outcome.levels:
             layer = resolved.layer
             reads = self._signals_read[layer.id]
             kinds = frozenset(kind for rule_id in resolved.used for kind in reads[rule_id])
             label = layer.labels.get(resolved.value, ("", ""))
-            presumed = any(r.presumed for r in layer.rules if r.id in resolved.used)
+            presumed = not self._presumed[layer.id].isdisjoint(resolved.used)
             if presumed:
                 label = (f"{label[0]} (presumed)", f"{label[1]}（推定）")
             signals = derived.signals_of(kinds)
@@ -396,49 +455,53 @@ class Engine:
                     k: derived.in_force[k].isoformat() for k in signals if k in derived.in_force
                 },
             )
-        try:
-            quadrant = Quadrant(levels["quadrant"].value)
-        except (KeyError, ValueError):
-            msg = f"policy {policy.id!r}: the quadrant layer must give Q1, Q2, Q3 or Q4"
-            raise EngineError(msg) from None
-        regulatory: tuple[RegulatoryClass, ...] = ()
-        buckets: tuple[BucketResult, ...] = ()
-        section_firings: tuple[Firing, ...] = ()
-        amounts: dict[str, Any] = {}
-        settles = []
-        for plugin in policy.plugins:
-            part = plugin.contribute(case, derived.facts, derived.as_of, policy)
-            regulatory += part.regulatory
-            buckets += part.buckets
-            section_firings += part.firings
-            amounts.update(part.amounts)
-            if part.settle is not None:
-                settles.append(part.settle)
-        shown = _display(derived.facts, self._money_fields)
-        values = policy.memo("placeholder_parameters", lambda: policy.parameter_values)
-        allowed, blocked = fill_placeholders(outcome.allowed, outcome.blocked, {**values, **shown})
-        buckets = tuple(b.judged(allowed, blocked) for b in buckets)
-        for settle in settles:
-            amounts.update(settle(quadrant, allowed))
-        return Decision(
-            case_id=case.case_id,
-            as_of=derived.as_of,
-            policy=PolicyRef(policy.id, policy.version, policy.content_hash),
-            quadrant=quadrant,
-            levels=levels,
-            allowed=allowed,
-            blocked=blocked,
-            trace=fill_firings(
-                (*_evidence_firings(policy, derived), *outcome.firings, *section_firings),
-                {**values, **shown},
-            ),
-            facts=shown,
-            regulatory=regulatory,
-            buckets=buckets,
-            engine=self.backend,
-            amounts=amounts,
-            ignored_signals=len(derived.ignored),
-        )
+        return levels
+
+
+def _quadrant(policy: Policy, outcome: Outcome) -> Quadrant:
+    """The quadrant the policy's ``quadrant`` output gives (the last layer giving it)."""
+    value = next((r.value for r in reversed(outcome.levels) if r.layer.output == "quadrant"), "")
+    try:
+        return Quadrant(value)
+    except ValueError:
+        msg = f"policy {policy.id!r}: the quadrant layer must give Q1, Q2, Q3 or Q4"
+        raise EngineError(msg) from None
+
+
+class _Shown(Mapping[str, Any]):
+    """The values a ``{field}`` placeholder reads: the policy's parameters, then the
+    case's display facts (money in major units), built on the first lookup; most
+    reasons have no placeholder, and then nothing is built until the trace is."""
+
+    def __init__(
+        self, facts: Mapping[str, Any], money: frozenset[str], parameters: Mapping[str, Any]
+    ) -> None:
+        self._facts = facts
+        self._money = money
+        self._parameters = parameters
+        self._shown: dict[str, Any] | None = None
+        self._merged: dict[str, Any] | None = None
+
+    @property
+    def facts(self) -> dict[str, Any]:
+        """The case's facts for people (see :func:`display_facts`)."""
+        if self._shown is None:
+            self._shown = _display(self._facts, self._money)
+        return self._shown
+
+    def _values(self) -> dict[str, Any]:
+        if self._merged is None:
+            self._merged = {**self._parameters, **self.facts}
+        return self._merged
+
+    def __getitem__(self, key: str) -> Any:
+        return self._values()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values())
+
+    def __len__(self) -> int:
+        return len(self._values())
 
 
 MONEY_EXPONENT = len(str(MONEY_SCALE)) - 1

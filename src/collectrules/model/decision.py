@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import enum
 import json
-from collections.abc import Collection, Mapping
-from typing import Any
+from collections.abc import Callable, Collection, Mapping
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import orjson
@@ -21,6 +21,7 @@ from collectrules.model import decision_io
 from collectrules.model.remedies import STANDARD_REMEDIES, Remedy, remedy_name
 
 __all__ = [
+    "LAZY_PARTS",
     "SCHEMA_VERSION",
     "BucketResult",
     "Decision",
@@ -251,6 +252,10 @@ class Decision:
     ``ignored_signals`` counts the case's signals whose kind the policy does not know,
     when the engine was told to ignore them (``Engine(…, unknown_signals="ignore")``);
     it is in the JSON only when it is not 0.
+
+    A decision from the engine builds its levels, trace and display facts when one of
+    them is first read (:meth:`lazily`), and keeps its compact JSON once written: a
+    caller that reads only the quadrant and the remedies does not pay for the trace.
     """
 
     case_id: str
@@ -267,6 +272,49 @@ class Decision:
     engine: str = "durable"
     amounts: Mapping[str, Any] = attrs.field(factory=dict)
     ignored_signals: int = 0
+    # Builds the lazy parts of a decision made by :meth:`lazily`; ``None`` once built.
+    _build: Callable[[], Mapping[str, Any]] | None = attrs.field(
+        default=None, init=False, eq=False, repr=False, hash=False
+    )
+    # The compact JSON, kept on first use (the decision is immutable).
+    _json: str | None = attrs.field(default=None, init=False, eq=False, repr=False, hash=False)
+
+    @classmethod
+    def lazily(cls, build: Callable[[], Mapping[str, Any]], **given: Any) -> Decision:
+        """A decision whose parts :data:`LAZY_PARTS` (the levels, the trace and the
+        display facts) are built by ``build`` on first use; ``given`` are the others,
+        every one of them.
+
+        The engine decides this way: a caller that reads only the quadrant or the
+        remedies never pays for the trace. Once built, the decision equals, prints,
+        pickles and serialises as one built whole by the constructor.
+        """
+        missing = _EAGER_PARTS - given.keys()
+        unknown = given.keys() - _EAGER_PARTS
+        if missing or unknown:
+            msg = f"Decision.lazily: missing {sorted(missing)}, unknown {sorted(unknown)}"
+            raise TypeError(msg)
+        decision = object.__new__(cls)
+        for name, value in given.items():
+            object.__setattr__(decision, name, value)
+        object.__setattr__(decision, "_build", build)
+        object.__setattr__(decision, "_json", None)
+        return decision
+
+    if not TYPE_CHECKING:  # mypy keeps checking attribute names
+
+        def __getattr__(self, name: str) -> Any:
+            # Called only for a slot not set yet: a lazy part before it is built.
+            if name in LAZY_PARTS:
+                build = self._build
+                if build is not None:
+                    parts = build()
+                    for part in LAZY_PARTS:
+                        object.__setattr__(self, part, parts[part])
+                    object.__setattr__(self, "_build", None)
+                    return parts[name]
+            msg = f"{type(self).__name__!r} object has no attribute {name!r}"
+            raise AttributeError(msg)
 
     @property
     def willingness(self) -> LevelResult:
@@ -349,9 +397,12 @@ class Decision:
 
     def to_json(self, *, indent: int | None = None) -> str:
         """The decision as JSON: identical inputs give identical bytes."""
-        data = self.to_dict()
         if indent is None:
-            return canonical_json(data)
+            if self._json is None:
+                object.__setattr__(self, "_json", canonical_json(self.to_dict()))
+            assert self._json is not None
+            return self._json
+        data = self.to_dict()
         return json.dumps(
             data,
             sort_keys=True,
@@ -406,6 +457,12 @@ class Decision:
             remedies=remedies,
         )
 
+
+#: The parts of a decision that :meth:`Decision.lazily` builds on first use.
+LAZY_PARTS = ("levels", "trace", "facts")
+_EAGER_PARTS = frozenset(
+    a.name for a in attrs.fields(Decision) if a.init and a.name not in LAZY_PARTS
+)
 
 _NAMES: dict[type, tuple[str, ...]] = {}
 

@@ -119,6 +119,8 @@ class _Walker:
         props: dict[str, Any] = {}
         required: list[str] = []
         for field in fields:
+            if not field.init:
+                continue  # kept by the object for itself (a decision's built JSON), not data
             special = _FIELD_SCHEMAS.get((name, field.name))
             props[field.name] = special if special is not None else self.type(field.type)
             if field.default is attrs.NOTHING:

@@ -1,0 +1,98 @@
+"""Decisions built lazily: the levels, trace and display facts on first use.
+
+A decision from the engine carries what a caller acts on (the quadrant, the remedies,
+the sections' classes, buckets and amounts) at once, and builds the rest when it is
+first read. Built or not, it equals, prints, pickles and serialises as a decision
+built whole by the constructor.
+"""
+
+from __future__ import annotations
+
+import pickle
+
+import attrs
+import pytest
+from hypothesis import given, settings
+
+from collectrules import Decision, Engine, load_policy
+from collectrules.bench import generate_cases
+from collectrules.model.case import Case
+from collectrules.model.decision import LAZY_PARTS
+from collectrules.testing import strategies as cst
+
+AS_OF = "2026-03-15T10:00:00+08:00"
+POLICY = load_policy("default")
+CASE = generate_cases(POLICY, 1)[0]
+ENGINES = {backend: Engine(POLICY, backend=backend) for backend in ("durable", "python")}
+
+
+def _pending(decision: Decision) -> bool:
+    return decision._build is not None
+
+
+def _whole(decision: Decision) -> Decision:
+    """The same decision built by the constructor, from every field."""
+    return Decision(**{a.name: getattr(decision, a.name) for a in attrs.fields(Decision) if a.init})
+
+
+@pytest.mark.parametrize("backend", ["durable", "python"])
+@settings(max_examples=40, deadline=None)
+@given(case=cst.cases(POLICY, as_of=AS_OF, with_events=True))
+def test_a_lazy_decision_is_the_decision_built_whole(backend: str, case: Case) -> None:
+    engine = ENGINES[backend]
+    lazy = engine.decide(case, as_of=AS_OF)
+    assert _pending(lazy)
+    # What a caller acts on is there without building the trace.
+    assert lazy.quadrant.value in {"Q1", "Q2", "Q3", "Q4"}
+    assert isinstance(lazy.allowed_remedies, frozenset)
+    assert _pending(lazy)
+    text = lazy.to_json()
+    assert not _pending(lazy)
+    whole = _whole(lazy)
+    assert whole == lazy
+    assert repr(whole) == repr(lazy)
+    assert whole.to_json() == text
+    assert whole.to_dict() == lazy.to_dict()
+    again = engine.decide(case, as_of=AS_OF)
+    assert again == lazy, "equality builds the parts it compares"
+    assert again.to_json(indent=2) == whole.to_json(indent=2)
+
+
+def test_each_lazy_part_is_built_on_first_read_of_any() -> None:
+    case = CASE
+    for part in LAZY_PARTS:
+        decision = ENGINES["python"].decide(case, as_of=AS_OF)
+        assert _pending(decision)
+        getattr(decision, part)
+        assert not _pending(decision)
+        assert {p: getattr(decision, p) for p in LAZY_PARTS} == {
+            p: getattr(_whole(decision), p) for p in LAZY_PARTS
+        }
+
+
+def test_a_pending_decision_pickles_copies_and_evolves_whole() -> None:
+    case = CASE
+    engine = ENGINES["python"]
+    reference = engine.decide(case, as_of=AS_OF).to_json()
+    restored = pickle.loads(pickle.dumps(engine.decide(case, as_of=AS_OF)))
+    assert not _pending(restored)
+    assert restored.to_json() == reference
+    evolved = attrs.evolve(engine.decide(case, as_of=AS_OF), case_id="other")
+    assert evolved.case_id == "other"
+    assert evolved.trace == restored.trace
+
+
+def test_json_is_kept_and_the_same_bytes() -> None:
+    case = CASE
+    decision = ENGINES["python"].decide(case, as_of=AS_OF)
+    first = decision.to_json()
+    assert decision.to_json() is first
+    assert Decision.from_json(first, engine="python").to_json() == first
+
+
+def test_lazily_needs_every_other_field() -> None:
+    with pytest.raises(TypeError, match="missing"):
+        Decision.lazily(dict, case_id="C1")
+    decision = ENGINES["python"].decide(CASE, as_of=AS_OF)
+    with pytest.raises(AttributeError, match="no attribute 'nothing'"):
+        decision.nothing  # type: ignore[attr-defined]  # noqa: B018
