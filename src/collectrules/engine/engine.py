@@ -22,6 +22,7 @@ from collectrules.assets.checklist import AssetPlan, asset_plan_of
 from collectrules.conditions import MONEY_SCALE, FieldType
 from collectrules.engine import _durable
 from collectrules.engine.compiled import (
+    LayerOutcome,
     Outcome,
     fill_firings,
     fill_placeholders,
@@ -136,6 +137,8 @@ class Engine:
             }
             for layer in self.policy.layers
         }
+        # Per (layer, value, rules used): see :meth:`_level_part` (bounded).
+        self._level_parts: dict[tuple[str, str, tuple[str, ...]], _LevelPart] = {}
         self._presumed = {
             layer.id: frozenset(r.id for r in layer.rules if r.presumed)
             for layer in self.policy.layers
@@ -432,14 +435,16 @@ class Engine:
 
     def _levels(self, derived: Derived, outcome: Outcome) -> dict[str, LevelResult]:
         levels: dict[str, LevelResult] = {}
+        in_force = derived.in_force
         for resolved in outcome.levels:
             layer = resolved.layer
-            reads = self._signals_read[layer.id]
-            kinds = frozenset(kind for rule_id in resolved.used for kind in reads[rule_id])
-            label = layer.labels.get(resolved.value, ("", ""))
-            presumed = not self._presumed[layer.id].isdisjoint(resolved.used)
-            if presumed:
-                label = (f"{label[0]} (presumed)", f"{label[1]}（推定）")
+            key = (layer.id, resolved.value, resolved.used)
+            found = self._level_parts.get(key)
+            if found is None:
+                if len(self._level_parts) >= _LEVEL_PARTS_SIZE:
+                    self._level_parts.clear()
+                found = self._level_parts[key] = self._level_part(resolved)
+            kinds, (label_en, label_zh), presumed = found
             signals = derived.signals_of(kinds)
             levels[layer.output] = LevelResult(
                 layer=layer.id,
@@ -448,14 +453,31 @@ class Engine:
                 signals=signals,
                 score=resolved.score,
                 defaulted=resolved.defaulted,
-                label_en=label[0],
-                label_zh=label[1],
+                label_en=label_en,
+                label_zh=label_zh,
                 presumed=presumed,
-                in_force={
-                    k: derived.in_force[k].isoformat() for k in signals if k in derived.in_force
-                },
+                in_force={k: in_force[k].isoformat() for k in signals if k in in_force},
             )
         return levels
+
+    def _level_part(self, resolved: LayerOutcome) -> _LevelPart:
+        """What a level owes to its layer, value and rules alone (the same for every case
+        that resolves them alike): the signal kinds its rules read, its labels, and
+        whether a presumption gave it."""
+        layer = resolved.layer
+        reads = self._signals_read[layer.id]
+        kinds = frozenset(kind for rule_id in resolved.used for kind in reads[rule_id])
+        label = layer.labels.get(resolved.value, ("", ""))
+        presumed = not self._presumed[layer.id].isdisjoint(resolved.used)
+        if presumed:
+            label = (f"{label[0]} (presumed)", f"{label[1]}（推定）")
+        return kinds, label, presumed
+
+
+#: A level's signal kinds read, labels (English, Chinese) and presumed flag.
+_LevelPart = tuple[frozenset[str], tuple[str, str], bool]
+#: At most this many level parts are kept per engine (a scoring layer's rule subsets).
+_LEVEL_PARTS_SIZE = 4096
 
 
 def _quadrant(policy: Policy, outcome: Outcome) -> Quadrant:
