@@ -718,9 +718,17 @@ class Case:
 
     def local_date(self, at: dt.datetime) -> dt.date:
         """The calendar date of an instant in the case's time zone."""
-        if at.tzinfo is None or at.utcoffset() is None:
-            raise InputError([FieldProblem("at", "naive datetime; give an offset or a zone")])
-        return at.astimezone(zone(self.timezone)).date()
+        return _local_date(at, self.timezone)
+
+
+@functools.lru_cache(maxsize=4096)
+def _local_date(at: dt.datetime, timezone: str) -> dt.date:
+    """The date of ``at`` in ``timezone``; remembered for the most recent instants (equal
+    instants have one date in a zone), as a batch asks it of one ``as_of`` again and
+    again. A naive ``at`` is an error, never remembered."""
+    if at.tzinfo is None or at.utcoffset() is None:
+        raise InputError([FieldProblem("at", "naive datetime; give an offset or a zone")])
+    return at.astimezone(zone(timezone)).date()
 
 
 # --------------------------------------------------------------------------- structuring
