@@ -270,6 +270,10 @@ FAST = [
     pytest.param(_with("principal", "1234567890.1234567890"), id="twenty-digits"),
     pytest.param(_with("principal", "100.000000000000000000000"), id="trailing-zeros"),
     pytest.param(_with("maturity_date", "9999-12-31"), id="sentinel"),
+    pytest.param(_with("maturity_date", dt.date(9999, 12, 31)), id="sentinel-object"),
+    pytest.param(_with("due_date", dt.date(2026, 5, 1)), id="date-object"),
+    pytest.param(_with("due_date", pendulum.date(2026, 5, 1)), id="pendulum-date"),
+    pytest.param(_with("principal", Decimal("10000.00")), id="decimal-money"),
     pytest.param(_with("product", "mortgage"), id="own-product"),
     pytest.param(_with("signals[0].note", "客户称下周还款"), id="unicode-note"),
     pytest.param(_with("case_id", "x" * 200), id="longest-id"),
@@ -322,6 +326,10 @@ GIVE_UP = [
     pytest.param(_with("principal", 2**64), id="huge-int"),
     pytest.param(_with("principal", "1" * 65), id="long-number"),
     pytest.param(_with("due_date", "2026-05-01T00:00:00"), id="datetime-as-date"),
+    pytest.param(
+        _with("due_date", dt.datetime(2026, 5, 1, tzinfo=dt.UTC)), id="datetime-object-as-date"
+    ),
+    pytest.param(_with("due_date", 20260501), id="date-as-number"),
     pytest.param(_with("due_date", "2201-01-01"), id="date-out-of-range"),
     pytest.param(_with("due_date", ...), id="missing-due-date"),
     pytest.param(_with("maturity_date", "9999-12-30"), id="maturity-out-of-range"),
