@@ -28,8 +28,9 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import functools
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -38,6 +39,7 @@ import pendulum
 
 from collectrules.calendars import ContactWindow
 from collectrules.conditions import MONEY_SCALE
+from collectrules.conditions.python import predicate
 from collectrules.errors import (
     FieldProblem,
     InputError,
@@ -382,6 +384,9 @@ def _events(case: Case, at: dt.datetime) -> list[Event]:
     return sorted((e for e in case.events if e.at <= at), key=lambda e: e.at)
 
 
+_OUTCOMES = tuple(ContactOutcome)
+
+
 def timeline_facts(
     case: Case, at: pendulum.DateTime, rules: PromiseRules, *, standing: bool = True
 ) -> dict[str, Any]:
@@ -391,7 +396,7 @@ def timeline_facts(
     false: enough for the :data:`~collectrules.timeline.stages.EVENT_FIELDS` that a
     condition anchor reads, at a cost linear in the events rather than quadratic.
     """
-    counts = dict.fromkeys(ContactOutcome, 0)
+    counts = dict.fromkeys(_OUTCOMES, 0)
     attempts = streak = promises_made = 0
     paid = Decimal(0)
     due_start = local_midnight(case.due_date, case.timezone) if case.events else None
@@ -798,8 +803,8 @@ def state_facts(
     cache: dict[Any, dict[str, Any]] | None = (
         None if case.events else policy.memo("timeline_state_cache", dict)
     )
-    if any(not name.startswith(("limitation_", "guarantee_")) for name in needed):
-        plan = section.plan_for(case.product)
+    steps, deadlines = _wanted(needed)
+    if steps:
         key: tuple[Any, ...] = (
             "steps",
             case.product,
@@ -807,10 +812,10 @@ def state_facts(
             case.timezone,
             as_of,
             facts.get("dpd"),
-            () if plan is None else tuple(stage.when.evaluate(facts) for stage in plan.stages),
+            tuple(test(facts) for test in _stage_tests(policy, section, case.product)),
         )
         out.update(_cached(cache, key, lambda: _step_facts(case, as_of, policy, section, facts)))
-    if any(name.startswith(("limitation_", "guarantee_")) for name in needed):
+    if deadlines:
         key = (
             "deadlines",
             case.due_date,
@@ -821,6 +826,32 @@ def state_facts(
         )
         out.update(_cached(cache, key, lambda: _deadline_facts(case, as_of, section)))
     return out
+
+
+@functools.lru_cache(maxsize=64)
+def _wanted(needed: frozenset[str]) -> tuple[bool, bool]:
+    """Whether the state fields ``needed`` include a step, plan or phase field, and
+    whether they include a deadline field (one answer per policy)."""
+    deadline = ("limitation_", "guarantee_")
+    return (
+        any(not name.startswith(deadline) for name in needed),
+        any(name.startswith(deadline) for name in needed),
+    )
+
+
+def _stage_tests(
+    policy: Policy, section: TimelineSection, product: str
+) -> tuple[Callable[[Mapping[str, Any]], bool], ...]:
+    """Each stage condition of the plan ``product`` follows, as a predicate (it agrees
+    with ``Condition.evaluate``), compiled once per policy and product."""
+    tests: dict[str, Any] = policy.memo("timeline_stage_tests", dict)
+    found = tests.get(product)
+    if found is None:
+        plan = section.plan_for(product)
+        found = tests[product] = (
+            () if plan is None else tuple(predicate(stage.when) for stage in plan.stages)
+        )
+    return found
 
 
 #: At most this many timeline states are kept per policy (see :func:`state_facts`).
