@@ -261,20 +261,28 @@ def fill_placeholders(
     """The grants and blocks with each ``{field}`` of their reasons and conditions
     replaced by the case's fact (a deadline's last day, the days left): the same case
     and ``as_of`` give the same text on both back ends."""
-    grants = tuple(
-        attrs.evolve(
-            g,
-            reason=_fill(g.reason, facts),
-            conditions=tuple(_fill(c, facts) for c in g.conditions),
+    if any(map(_grant_placeholders, allowed)):
+        allowed = tuple(
+            attrs.evolve(
+                g,
+                reason=_fill(g.reason, facts),
+                conditions=tuple(_fill(c, facts) for c in g.conditions),
+            )
+            if _grant_placeholders(g)
+            else g
+            for g in allowed
         )
-        if "{" in g.reason or any("{" in c for c in g.conditions)
-        else g
-        for g in allowed
-    )
-    blocks = tuple(
-        attrs.evolve(b, reason=_fill(b.reason, facts)) if "{" in b.reason else b for b in blocked
-    )
-    return grants, blocks
+    if any("{" in b.reason for b in blocked):
+        blocked = tuple(
+            attrs.evolve(b, reason=_fill(b.reason, facts)) if "{" in b.reason else b
+            for b in blocked
+        )
+    return allowed, blocked
+
+
+def _grant_placeholders(grant: RemedyGrant) -> bool:
+    """Whether the grant's reason or one of its conditions holds a ``{``."""
+    return "{" in grant.reason or "{" in "".join(grant.conditions)
 
 
 class CompiledPolicy:

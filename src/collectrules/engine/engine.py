@@ -54,6 +54,7 @@ from collectrules.operations.worklist import (
 )
 from collectrules.policy import Policy, load_policy
 from collectrules.policy.derive import Derived, UnknownSignals, derive
+from collectrules.policy.section import plugins_doing
 from collectrules.timeline.evaluate import Timeline, build_timeline, timeline_section
 from collectrules.timeline.urgency import Urgency, urgency_of
 
@@ -390,7 +391,7 @@ class Engine:
         section_firings: tuple[Firing, ...] = ()
         amounts: dict[str, Any] = {}
         settles = []
-        for plugin in policy.plugins:
+        for plugin in plugins_doing(policy, "contribute"):
             part = plugin.contribute(case, derived.facts, derived.as_of, policy)
             regulatory += part.regulatory
             buckets += part.buckets
@@ -482,12 +483,17 @@ _LEVEL_PARTS_SIZE = 4096
 
 def _quadrant(policy: Policy, outcome: Outcome) -> Quadrant:
     """The quadrant the policy's ``quadrant`` output gives (the last layer giving it)."""
-    value = next((r.value for r in reversed(outcome.levels) if r.layer.output == "quadrant"), "")
-    try:
-        return Quadrant(value)
-    except ValueError:
-        msg = f"policy {policy.id!r}: the quadrant layer must give Q1, Q2, Q3 or Q4"
-        raise EngineError(msg) from None
+    for resolved in reversed(outcome.levels):
+        if resolved.layer.output == "quadrant":
+            found = _QUADRANTS.get(resolved.value)
+            if found is not None:
+                return found
+            break
+    msg = f"policy {policy.id!r}: the quadrant layer must give Q1, Q2, Q3 or Q4"
+    raise EngineError(msg)
+
+
+_QUADRANTS = {q.value: q for q in Quadrant}
 
 
 class _Shown(Mapping[str, Any]):

@@ -289,9 +289,8 @@ class Decision:
         remedies never pays for the trace. Once built, the decision equals, prints,
         pickles and serialises as one built whole by the constructor.
         """
-        missing = _EAGER_PARTS - given.keys()
-        unknown = given.keys() - _EAGER_PARTS
-        if missing or unknown:
+        if given.keys() != _EAGER_PARTS:
+            missing, unknown = _EAGER_PARTS - given.keys(), given.keys() - _EAGER_PARTS
             msg = f"Decision.lazily: missing {sorted(missing)}, unknown {sorted(unknown)}"
             raise TypeError(msg)
         decision = object.__new__(cls)

@@ -37,6 +37,7 @@ from collectrules.errors import FieldProblem, InputError, did_you_mean
 from collectrules.model.case import Case, ContactOutcome, EventKind, Signal
 from collectrules.model.time import days_past_due, local_midnight, require_aware
 from collectrules.policy.model import Policy
+from collectrules.policy.section import plugins_doing
 
 __all__ = [
     "CURE_SIGNALS",
@@ -266,9 +267,8 @@ def derive(
     plain = dt.datetime(*when.timetuple()[:6], when.microsecond, tzinfo=dt.timezone(offset))
     start = plain - dt.timedelta(days=days)
 
-    plugins = policy.plugins
     extra_signals: tuple[Signal, ...] = event_signals(case, when, policy)
-    for plugin in plugins:
+    for plugin in plugins_doing(policy, "derived_signals"):
         extra_signals += plugin.derived_signals(case, when, policy)
     specs = policy.signals
     known = tuple(
@@ -332,7 +332,7 @@ def derive(
         if found is not None and found.value is not None:
             facts[kind] = _number(found.value)
     extra: dict[str, Any] = {}
-    for plugin in plugins:
+    for plugin in plugins_doing(policy, "facts"):
         extra.update(plugin.facts(case, when, policy, facts))
     facts.update(extra)
     return Derived(
