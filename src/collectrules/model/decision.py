@@ -417,10 +417,8 @@ def _remedy_record(item: RemedyGrant | RemedyBlock) -> dict[str, Any]:
     decision carries none)."""
     out = _record(item)
     out["remedy"] = str(item.remedy)
-    if not item.label_en:
-        out["label_en"] = _label(item.remedy, item.label_en, 0)
-    if not item.label_zh:
-        out["label_zh"] = _label(item.remedy, item.label_zh, 1)
+    out["label_en"] = item.label_en or _label(item.remedy, item.label_en, 0)
+    out["label_zh"] = item.label_zh or _label(item.remedy, item.label_zh, 1)
     return out
 
 
