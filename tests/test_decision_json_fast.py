@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import decimal
+import functools
 import json
 import math
 from typing import Any
@@ -109,7 +110,7 @@ def _same_as_reference(decision: Decision) -> None:
 
 @pytest.mark.parametrize("backend", ["durable", "python"])
 @pytest.mark.parametrize("name", SHIPPED)
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_decision_json_is_the_reference_bytes_on_both_back_ends(
     name: str, backend: str, data: st.DataObject
@@ -128,7 +129,7 @@ def test_decision_json_is_the_reference_bytes_on_both_back_ends(
 
 
 @pytest.mark.parametrize("name", SHIPPED)
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_both_back_ends_write_the_same_bytes(name: str, data: st.DataObject) -> None:
     durable, python = _engine(name, "durable"), _engine(name, "python")
@@ -144,6 +145,7 @@ def test_both_back_ends_write_the_same_bytes(name: str, data: st.DataObject) -> 
     assert first.to_dict() == second.to_dict()
 
 
+@functools.cache
 def _decision() -> Decision:
     return Engine("default", backend="python").decide(make_case(), as_of=AS_OF)
 

@@ -413,47 +413,71 @@ def _record(obj: Any) -> dict[str, Any]:
 
 def _remedy_record(item: RemedyGrant | RemedyBlock) -> dict[str, Any]:
     """A grant or a block as the decision writes it: its record, with the remedy's name
-    (a :class:`Remedy` member as its value) and its labels (the standard ones when the
-    decision carries none)."""
-    out = _record(item)
-    out["remedy"] = str(item.remedy)
-    out["label_en"] = item.label_en or _label(item.remedy, item.label_en, 0)
-    out["label_zh"] = item.label_zh or _label(item.remedy, item.label_zh, 1)
-    return out
+    (a :class:`Remedy` member as its value) and its labels (``_label``'s: the standard
+    ones when the decision carries none)."""
+    cls = type(item)
+    convert = _REMEDY_CONVERTERS.get(cls)
+    if convert is None:
+        convert = _REMEDY_CONVERTERS[cls] = _converter(cls, remedy=True)
+    return convert(item)
 
 
 _CONVERTERS: dict[type, Callable[[Any], dict[str, Any]]] = {}
 """The conversion function of each attrs class met, written on first use."""
 
+_REMEDY_CONVERTERS: dict[type, Callable[[Any], dict[str, Any]]] = {}
+"""The conversion function of each class of grant or block, as the decision writes it."""
+
 _LEAVES: set[type] = {type(None), str, bool, int, float}
 """Types ``attrs.asdict`` keeps as they are (learnt as they are met: enums, datetimes)."""
 
 
-def _converter(cls: type) -> Callable[[Any], dict[str, Any]]:
+def _converter(cls: type, *, remedy: bool = False) -> Callable[[Any], dict[str, Any]]:
     """The function that gives ``attrs.asdict(obj)`` for an instance of ``cls``.
 
     It reads each field once and keeps a value whose type is a known leaf (a tuple whose
     items all are, for a field declared as a tuple), and hands any other value to
-    :func:`_value`: the fast case is checked, never assumed. The source is generated from
-    the field names only, compiled, and the function made from its code object; a class
-    with a field name that is not a plain identifier gets a generic function instead.
+    :func:`_value`: the fast case is checked, never assumed. With ``remedy`` (a grant or
+    a block), ``remedy`` is written as ``str(remedy)`` and the labels as :func:`_label`
+    gives them. The source is generated from the field names only, compiled, and the
+    function made from its code object; a class with a field name that is not a plain
+    identifier gets a generic function instead.
     """
-    names = tuple(f.name for f in attrs.fields(cls))
+    fields = attrs.fields(cls)
+    names = tuple(f.name for f in fields)
     if not all(n.isidentifier() and not keyword.iskeyword(n) for n in names):
+        if remedy:
+            return functools.partial(_generic_remedy_record, names)
         return functools.partial(_generic_record, names)
-    reads = [f"    v{i} = o.{name}" for i, name in enumerate(names)]
+    local = {name: f"v{i}" for i, name in enumerate(names)}
     items = []
-    for i, field in enumerate(attrs.fields(cls)):
-        v = f"v{i}"
+    for field in fields:
+        v = local[field.name]
+        if remedy and field.name == "remedy":
+            items.append(f"'remedy': str({v})")
+            continue
+        if remedy and field.name in ("label_en", "label_zh"):
+            index = 0 if field.name == "label_en" else 1
+            items.append(f"{field.name!r}: {v} or label({local['remedy']}, {v}, {index})")
+            continue
         if _declared_tuple(field.type):
             keep = f"type({v}) is tuple and leaves.issuperset(map(type, {v}))"
         else:
             keep = f"type({v}) in leaves"
         items.append(f"{field.name!r}: {v} if {keep} else value({v})")
+    reads = [f"    {local[name]} = o.{name}" for name in names]
     source = "\n".join(["def convert(o):", *reads, f"    return {{{', '.join(items)}}}", ""])
     code = compile(source, f"<collectrules.model.decision record of {cls.__qualname__}>", "exec")
     (body,) = [c for c in code.co_consts if isinstance(c, types.CodeType)]
-    namespace = {"leaves": _LEAVES, "value": _value, "type": type, "map": map, "tuple": tuple}
+    namespace = {
+        "leaves": _LEAVES,
+        "value": _value,
+        "label": _label,
+        "type": type,
+        "map": map,
+        "tuple": tuple,
+        "str": str,
+    }
     convert: Callable[[Any], dict[str, Any]] = types.FunctionType(body, namespace, "convert")
     return convert
 
@@ -466,6 +490,14 @@ def _declared_tuple(annotation: Any) -> bool:
 
 def _generic_record(names: tuple[str, ...], obj: Any) -> dict[str, Any]:
     return {name: _value(getattr(obj, name)) for name in names}
+
+
+def _generic_remedy_record(names: tuple[str, ...], obj: Any) -> dict[str, Any]:
+    out = _generic_record(names, obj)
+    out["remedy"] = str(obj.remedy)
+    out["label_en"] = _label(obj.remedy, obj.label_en, 0)
+    out["label_zh"] = _label(obj.remedy, obj.label_zh, 1)
+    return out
 
 
 def _value(value: Any) -> Any:
