@@ -9,7 +9,10 @@ enum, then the policy's own), and nothing depends on the clock, the process or t
 from __future__ import annotations
 
 import enum
+import functools
 import json
+import keyword
+import types
 from collections.abc import Callable, Collection, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -359,6 +362,8 @@ class Decision:
         return out
 
     def _core_dict(self) -> dict[str, Any]:
+        levels = self.levels
+        facts = self.facts
         return {
             "schema_version": SCHEMA_VERSION,
             "case_id": self.case_id,
@@ -369,27 +374,11 @@ class Decision:
                 "label_en": self.quadrant.label_en,
                 "label_zh": self.quadrant.label_zh,
             },
-            "levels": {name: _record(level) for name, level in sorted(self.levels.items())},
-            "allowed": [
-                {
-                    **_record(g),
-                    "remedy": str(g.remedy),
-                    "label_en": _label(g.remedy, g.label_en, 0),
-                    "label_zh": _label(g.remedy, g.label_zh, 1),
-                }
-                for g in self.allowed
-            ],
-            "blocked": [
-                {
-                    **_record(b),
-                    "remedy": str(b.remedy),
-                    "label_en": _label(b.remedy, b.label_en, 0),
-                    "label_zh": _label(b.remedy, b.label_zh, 1),
-                }
-                for b in self.blocked
-            ],
+            "levels": {name: _record(levels[name]) for name in sorted(levels)},
+            "allowed": [_remedy_record(g) for g in self.allowed],
+            "blocked": [_remedy_record(b) for b in self.blocked],
             "trace": [_record(f) for f in self.trace],
-            "facts": dict(sorted(self.facts.items())),
+            "facts": {name: facts[name] for name in sorted(facts)},
             "regulatory": [_record(r) for r in self.regulatory],
             "buckets": [_record(b) for b in self.buckets],
         }
@@ -463,39 +452,127 @@ _EAGER_PARTS = frozenset(
     a.name for a in attrs.fields(Decision) if a.init and a.name not in LAZY_PARTS
 )
 
-_NAMES: dict[type, tuple[str, ...]] = {}
-
 
 def _record(obj: Any) -> dict[str, Any]:
     """``attrs.asdict(obj)``, equal to it for every value, and several times faster.
 
-    The field names of each class are looked up once; values are converted as
-    ``attrs.asdict`` converts them: attrs instances to dicts, tuples, lists and sets
-    rebuilt as the same type with their items converted, dicts copied, every other
-    value kept as it is.
+    Each class gets its own conversion function, written once for its fields (see
+    :func:`_converter`); values are converted as ``attrs.asdict`` converts them: attrs
+    instances to dicts, tuples, lists and sets rebuilt as the same type with their items
+    converted, dicts copied, every other value kept as it is.
     """
     cls = type(obj)
-    names = _NAMES.get(cls)
-    if names is None:
-        names = _NAMES[cls] = tuple(f.name for f in attrs.fields(cls))
-    return {name: _value(getattr(obj, name)) for name in names}
+    convert = _CONVERTERS.get(cls)
+    if convert is None:
+        convert = _CONVERTERS[cls] = _converter(cls)
+    return convert(obj)
 
+
+def _remedy_record(item: RemedyGrant | RemedyBlock) -> dict[str, Any]:
+    """A grant or a block as the decision writes it: its record, with the remedy's name
+    (a :class:`Remedy` member as its value) and its labels (``_label``'s: the standard
+    ones when the decision carries none)."""
+    cls = type(item)
+    convert = _REMEDY_CONVERTERS.get(cls)
+    if convert is None:
+        convert = _REMEDY_CONVERTERS[cls] = _converter(cls, remedy=True)
+    return convert(item)
+
+
+_CONVERTERS: dict[type, Callable[[Any], dict[str, Any]]] = {}
+"""The conversion function of each attrs class met, written on first use."""
+
+_REMEDY_CONVERTERS: dict[type, Callable[[Any], dict[str, Any]]] = {}
+"""The conversion function of each class of grant or block, as the decision writes it."""
 
 _LEAVES: set[type] = {type(None), str, bool, int, float}
 """Types ``attrs.asdict`` keeps as they are (learnt as they are met: enums, datetimes)."""
 
 
+def _converter(cls: type, *, remedy: bool = False) -> Callable[[Any], dict[str, Any]]:
+    """The function that gives ``attrs.asdict(obj)`` for an instance of ``cls``.
+
+    It reads each field once and keeps a value whose type is a known leaf (a tuple whose
+    items all are, for a field declared as a tuple), and hands any other value to
+    :func:`_value`: the fast case is checked, never assumed. With ``remedy`` (a grant or
+    a block), ``remedy`` is written as ``str(remedy)`` and the labels as :func:`_label`
+    gives them. The source is generated from the field names only, compiled, and the
+    function made from its code object; a class with a field name that is not a plain
+    identifier gets a generic function instead.
+    """
+    fields = attrs.fields(cls)
+    names = tuple(f.name for f in fields)
+    if not all(n.isidentifier() and not keyword.iskeyword(n) for n in names):
+        if remedy:
+            return functools.partial(_generic_remedy_record, names)
+        return functools.partial(_generic_record, names)
+    local = {name: f"v{i}" for i, name in enumerate(names)}
+    items = []
+    for field in fields:
+        v = local[field.name]
+        if remedy and field.name == "remedy":
+            items.append(f"'remedy': str({v})")
+            continue
+        if remedy and field.name in ("label_en", "label_zh"):
+            index = 0 if field.name == "label_en" else 1
+            items.append(f"{field.name!r}: {v} or label({local['remedy']}, {v}, {index})")
+            continue
+        if _declared_tuple(field.type):
+            keep = f"type({v}) is tuple and leaves.issuperset(map(type, {v}))"
+        else:
+            keep = f"type({v}) in leaves"
+        items.append(f"{field.name!r}: {v} if {keep} else value({v})")
+    reads = [f"    {local[name]} = o.{name}" for name in names]
+    source = "\n".join(["def convert(o):", *reads, f"    return {{{', '.join(items)}}}", ""])
+    code = compile(source, f"<collectrules.model.decision record of {cls.__qualname__}>", "exec")
+    (body,) = [c for c in code.co_consts if isinstance(c, types.CodeType)]
+    namespace = {
+        "leaves": _LEAVES,
+        "value": _value,
+        "label": _label,
+        "type": type,
+        "map": map,
+        "tuple": tuple,
+        "str": str,
+    }
+    convert: Callable[[Any], dict[str, Any]] = types.FunctionType(body, namespace, "convert")
+    return convert
+
+
+def _declared_tuple(annotation: Any) -> bool:
+    """Whether a field's annotation (a string under postponed evaluation) is a tuple."""
+    text = annotation if isinstance(annotation, str) else repr(annotation)
+    return text.startswith("tuple[")
+
+
+def _generic_record(names: tuple[str, ...], obj: Any) -> dict[str, Any]:
+    return {name: _value(getattr(obj, name)) for name in names}
+
+
+def _generic_remedy_record(names: tuple[str, ...], obj: Any) -> dict[str, Any]:
+    out = _generic_record(names, obj)
+    out["remedy"] = str(obj.remedy)
+    out["label_en"] = _label(obj.remedy, obj.label_en, 0)
+    out["label_zh"] = _label(obj.remedy, obj.label_zh, 1)
+    return out
+
+
 def _value(value: Any) -> Any:
+    """One value as ``attrs.asdict`` converts it (see :func:`_record`)."""
     cls = type(value)
     if cls in _LEAVES:
         return value
-    if cls in _NAMES:
-        return _record(value)
+    convert = _CONVERTERS.get(cls)
+    if convert is not None:
+        return convert(value)
     if cls is tuple:
-        for item in value:
-            if type(item) not in _LEAVES:
-                return tuple(_value(i) for i in value)
-        return value  # immutable, and equal to the copy attrs.asdict would make
+        if _LEAVES.issuperset(map(type, value)):
+            return value  # immutable, and equal to the copy attrs.asdict would make
+        return tuple(_value(i) for i in value)
+    if cls is dict:
+        if _LEAVES.issuperset(map(type, value)) and _LEAVES.issuperset(map(type, value.values())):
+            return dict(value)
+        return {_value(k): _value(v) for k, v in value.items()}
     if cls is list or cls is set or cls is frozenset:
         return cls(_value(item) for item in value)
     if attrs.has(cls):
@@ -540,18 +617,26 @@ def canonical_json(data: dict[str, Any]) -> str:
     return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
+_ORJSON_OPTIONS = (
+    orjson.OPT_SORT_KEYS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+)
+"""Sorted keys; datetimes and dataclasses refused, as ``json.dumps`` refuses them."""
+
+
 def _fast_json(data: dict[str, Any]) -> str | None:
     """``data`` as compact, key-sorted JSON by orjson, when it gives ``json.dumps``' bytes.
 
     orjson writes every string, integer and dict exactly as ``json.dumps(...,
-    sort_keys=True, ensure_ascii=False, separators=(",", ":"))`` does, and floats alike
-    except below 1e-4, where Python writes ``1e-05`` and orjson ``0.00001``. Output that
-    may hold such a number (a digit, ``e-`` and a digit, or ``0.0000``, even inside a
-    string), and anything orjson refuses (integers past 64
-    bits, lone surrogates, other types), goes back to ``json.dumps``: None.
+    sort_keys=True, ensure_ascii=False, separators=(",", ":"))`` does (keys sorted by code
+    point, non-ASCII text as UTF-8, the same escapes), and floats alike except below
+    1e-4, where Python writes ``1e-05`` and orjson ``0.00001``. Output that may hold such
+    a number (a digit, ``e-`` and a digit, or ``0.0000``, even inside a string), and
+    anything orjson refuses (integers past 64 bits, lone surrogates, keys that are not
+    plain strings, datetimes, dataclasses and other types that ``json.dumps`` refuses
+    too), goes back to ``json.dumps``: None.
     """
     try:
-        out = orjson.dumps(data, option=orjson.OPT_SORT_KEYS)
+        out = orjson.dumps(data, option=_ORJSON_OPTIONS)
     except TypeError:
         return None
     if _may_hold_small_float(out):

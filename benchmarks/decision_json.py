@@ -1,0 +1,78 @@
+"""What writing a decision costs: ``Decision.to_dict`` and ``Decision.to_json``.
+
+Run ``python benchmarks/decision_json.py [POLICY] [CASES]`` (default: ``default``,
+5,000 cases). It decides the generated portfolio of ``collectrules.bench`` once on each
+back end, then prints, per decision, the best of several passes of:
+
+* ``to_dict``: the decision as plain data;
+* ``to_json``: the same data as canonical JSON (orjson where it gives ``json.dumps``'
+  bytes), and the parts of it: orjson itself, the scan for numbers orjson writes
+  differently, and the decoding of its bytes;
+* ``json.dumps`` of the same data: what ``to_json`` would cost without orjson.
+
+Nothing here is a test: it prints figures for people to judge. The machine's load
+moves them; compare figures taken in one run.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import orjson
+
+from collectrules.bench import AS_OF, generate_cases
+from collectrules.engine import Engine
+from collectrules.model.decision import _may_hold_small_float
+from collectrules.policy import load_policy
+
+PASSES = 5
+
+
+def _best(items: Sequence[Any], work: Callable[[Any], object]) -> float:
+    """The best time of one item, over several passes, in microseconds."""
+    best = float("inf")
+    for _ in range(PASSES):
+        start = time.perf_counter()
+        for item in items:
+            work(item)
+        best = min(best, (time.perf_counter() - start) / len(items))
+    return best * 1e6
+
+
+def main(argv: Sequence[str]) -> None:
+    name = argv[0] if argv else "default"
+    count = int(argv[1]) if len(argv) > 1 else 5000
+    policy = load_policy(name)
+    cases = generate_cases(policy, count)
+    for backend in ("durable", "python"):
+        engine = Engine(policy, backend=backend)  # type: ignore[arg-type]
+        decisions = [engine.decide(c, as_of=AS_OF) for c in cases]
+        data = [d.to_dict() for d in decisions]
+        written = [orjson.dumps(d, option=orjson.OPT_SORT_KEYS) for d in data]
+        rows = [
+            ("to_dict", _best(decisions, lambda d: d.to_dict())),
+            ("to_json", _best(decisions, lambda d: d.to_json())),
+            ("  orjson.dumps", _best(data, lambda d: orjson.dumps(d, option=orjson.OPT_SORT_KEYS))),
+            ("  the scan for small floats", _best(written, _may_hold_small_float)),
+            ("  decoding", _best(written, lambda b: b.decode("utf-8"))),
+            (
+                "json.dumps of to_dict()",
+                _best(
+                    data,
+                    lambda d: json.dumps(
+                        d, sort_keys=True, ensure_ascii=False, separators=(",", ":")
+                    ),
+                ),
+            ),
+        ]
+        print(f"== {name}, {backend} back end, {count:,} decisions, best of {PASSES} passes")
+        for label, micros in rows:
+            print(f"{label:30s} {micros:8.1f} µs   {1e6 / micros:10,.0f} /s")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

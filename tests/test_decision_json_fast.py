@@ -1,0 +1,320 @@
+"""The decision's plain data and JSON are those of a straightforward reference.
+
+``Decision.to_dict`` converts each part with a function written for its class, and
+``Decision.to_json`` writes with orjson where that gives ``json.dumps``' bytes. The
+reference here is what the schema says, built the slow, obvious way: ``attrs.asdict``
+of each part, the remedies' standard labels, the facts sorted, then ``json.dumps``. It
+is compared on generated cases of every shipped policy on both back ends, and on
+decisions whose parts hold values of unexpected types (the fast paths check each value's
+type; what they do not expect goes the general way, to the same result or the same
+error).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import decimal
+import functools
+import json
+import math
+from typing import Any
+
+import attrs
+import pendulum
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from collectrules.engine import Engine
+from collectrules.errors import CollectRulesError
+from collectrules.model.decision import (
+    SCHEMA_VERSION,
+    Decision,
+    Firing,
+    LevelResult,
+    PolicyRef,
+    Quadrant,
+    RemedyBlock,
+    RemedyGrant,
+    _record,
+    canonical_json,
+)
+from collectrules.model.remedies import STANDARD_REMEDIES, Remedy
+from collectrules.policy import load_policy
+from collectrules.testing import strategies as kit
+from test_generated import SHIPPED, make_case
+
+AS_OF = pendulum.datetime(2026, 6, 30, 12, tz="Asia/Shanghai")
+_ENGINES: dict[tuple[str, str], Engine] = {}
+
+
+def _engine(name: str, backend: str) -> Engine:
+    key = (name, backend)
+    if key not in _ENGINES:
+        _ENGINES[key] = Engine(load_policy(name), backend=backend)  # type: ignore[arg-type]
+    return _ENGINES[key]
+
+
+def _remedy(item: RemedyGrant | RemedyBlock) -> dict[str, Any]:
+    out = attrs.asdict(item)
+    name = str(item.remedy)
+    spec = STANDARD_REMEDIES.get(name)
+    out["remedy"] = name
+    out["label_en"] = item.label_en or (spec.label_en if spec is not None else name)
+    out["label_zh"] = item.label_zh or (spec.label_zh if spec is not None else name)
+    return out
+
+
+def reference_dict(decision: Decision) -> dict[str, Any]:
+    """The decision's plain data as docs/decision-schema.md describes it."""
+    out: dict[str, Any] = {
+        "schema_version": SCHEMA_VERSION,
+        "case_id": decision.case_id,
+        "as_of": decision.as_of.isoformat(),
+        "policy": attrs.asdict(decision.policy),
+        "quadrant": {
+            "value": decision.quadrant.value,
+            "label_en": decision.quadrant.label_en,
+            "label_zh": decision.quadrant.label_zh,
+        },
+        "levels": {name: attrs.asdict(level) for name, level in decision.levels.items()},
+        "allowed": [_remedy(g) for g in decision.allowed],
+        "blocked": [_remedy(b) for b in decision.blocked],
+        "trace": [attrs.asdict(f) for f in decision.trace],
+        "facts": dict(decision.facts),
+        "regulatory": [attrs.asdict(r) for r in decision.regulatory],
+        "buckets": [attrs.asdict(b) for b in decision.buckets],
+    }
+    if decision.amounts:
+        out["amounts"] = dict(decision.amounts)
+    if decision.ignored_signals:
+        out["ignored_signals"] = decision.ignored_signals
+    return out
+
+
+def reference_json(decision: Decision) -> str:
+    return json.dumps(
+        reference_dict(decision), sort_keys=True, ensure_ascii=False, separators=(",", ":")
+    )
+
+
+def _same_as_reference(decision: Decision) -> None:
+    data = decision.to_dict()
+    assert data == reference_dict(decision)
+    assert list(data) == list(reference_dict(decision))  # the schema's key order
+    assert list(data["facts"]) == sorted(decision.facts)
+    assert list(data["levels"]) == sorted(decision.levels)
+    assert decision.to_json() == reference_json(decision)
+
+
+@pytest.mark.parametrize("backend", ["durable", "python"])
+@pytest.mark.parametrize("name", SHIPPED)
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_decision_json_is_the_reference_bytes_on_both_back_ends(
+    name: str, backend: str, data: st.DataObject
+) -> None:
+    engine = _engine(name, backend)
+    case = data.draw(kit.cases(engine.policy, as_of=AS_OF, with_events=True))
+    try:
+        decision = engine.decide(case, as_of=AS_OF)
+    except CollectRulesError:
+        return
+    _same_as_reference(decision)
+    assert Decision.from_dict(decision.to_dict(), engine=decision.engine) == decision
+    back = Decision.from_json(decision.to_json(), engine=decision.engine)
+    assert back == decision
+    assert back.to_json() == decision.to_json()
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_both_back_ends_write_the_same_bytes(name: str, data: st.DataObject) -> None:
+    durable, python = _engine(name, "durable"), _engine(name, "python")
+    case = data.draw(kit.cases(durable.policy, as_of=AS_OF, with_events=True))
+    try:
+        first = durable.decide(case, as_of=AS_OF)
+    except CollectRulesError as exc:
+        with pytest.raises(type(exc)):
+            python.decide(case, as_of=AS_OF)
+        return
+    second = python.decide(case, as_of=AS_OF)
+    assert first.to_json() == second.to_json() == reference_json(second)
+    assert first.to_dict() == second.to_dict()
+
+
+@functools.cache
+def _decision() -> Decision:
+    return Engine("default", backend="python").decide(make_case(), as_of=AS_OF)
+
+
+@attrs.frozen
+class _Odd:
+    a: Any
+    b: tuple[Any, ...] = ()
+
+
+@dataclasses.dataclass(frozen=True)
+class _Data:
+    a: int
+
+
+class _Tuple(tuple[Any, ...]):
+    pass
+
+
+class _Text(str):
+    pass
+
+
+_scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.floats(),
+    st.text(max_size=8),
+    st.sampled_from(
+        [
+            Remedy.LITIGATE,
+            Quadrant.Q3,
+            decimal.Decimal("1.5"),
+            dt.date(2026, 1, 2),
+            pendulum.datetime(2026, 1, 2, tz="UTC"),
+            _Data(1),
+            _Text("t"),
+            PolicyRef("p", "1", "h"),
+            1e-05,
+            -3.5e-09,
+            float("nan"),
+        ]
+    ),
+)
+_odd_values = st.recursive(
+    _scalars,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3),
+        st.lists(inner, max_size=3).map(tuple),
+        st.lists(inner, max_size=3).map(_Tuple),
+        st.dictionaries(st.one_of(st.text(max_size=4), st.integers(0, 3)), inner, max_size=3),
+        st.builds(_Odd, inner, st.lists(inner, max_size=2).map(tuple)),
+        st.frozensets(st.text(max_size=3), max_size=2),
+    ),
+    max_leaves=6,
+)
+
+
+def _outcome(write: Any) -> tuple[str, Any]:
+    """What writing gives: its text, or the kind of error it raises."""
+    try:
+        return ("text", write())
+    except (TypeError, ValueError) as exc:
+        return ("error", type(exc))
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    value=_odd_values,
+    part=st.sampled_from(["firing", "level", "grant", "block", "policy", "facts"]),
+    field=st.integers(0, 20),
+)
+def test_values_of_any_type_anywhere_give_the_reference_data_and_bytes(
+    value: Any, part: str, field: int
+) -> None:
+    decision = _decision()
+    if part == "facts":
+        odd = attrs.evolve(decision, facts={**decision.facts, "odd": value})
+    elif part == "policy":
+        name = ("id", "version", "content_hash")[field % 3]
+        odd = attrs.evolve(decision, policy=attrs.evolve(decision.policy, **{name: value}))
+    elif part == "level":
+        names = [f.name for f in attrs.fields(LevelResult)]
+        level = attrs.evolve(decision.willingness, **{names[field % len(names)]: value})
+        odd = attrs.evolve(decision, levels={**decision.levels, "willingness": level})
+    elif part == "firing":
+        names = [f.name for f in attrs.fields(Firing)]
+        firing = attrs.evolve(decision.trace[0], **{names[field % len(names)]: value})
+        odd = attrs.evolve(decision, trace=(firing, *decision.trace[1:]))
+    else:
+        cls, items = (
+            (RemedyGrant, decision.allowed) if part == "grant" else (RemedyBlock, decision.blocked)
+        )
+        names = [f.name for f in attrs.fields(cls) if f.name != "remedy"]
+        item = attrs.evolve(items[0], **{names[field % len(names)]: value})
+        changes: dict[str, Any] = {"allowed" if part == "grant" else "blocked": (item,)}
+        odd = attrs.evolve(decision, **changes)
+    assert odd.to_dict() == reference_dict(odd)
+    if not _has_non_finite(value):
+        assert _outcome(odd.to_json) == _outcome(lambda: reference_json(odd))
+
+
+def _has_non_finite(value: Any) -> bool:
+    """Whether ``value`` holds NaN or an infinity (see the test below)."""
+    if isinstance(value, float):
+        return not math.isfinite(value)
+    if attrs.has(type(value)):
+        return any(_has_non_finite(v) for v in attrs.astuple(value, recurse=False))
+    if isinstance(value, dict):
+        return any(_has_non_finite(v) for v in value.values())
+    if isinstance(value, list | tuple | frozenset):
+        return any(_has_non_finite(v) for v in value)
+    return False
+
+
+def test_the_record_of_a_class_whose_field_names_are_not_identifiers() -> None:
+    cls = attrs.make_class("Odd", {"a-b": attrs.field(alias="a"), "c": attrs.field()}, frozen=True)
+    value = cls(a=(PolicyRef("p", "1", "h"),), c={"k": [1]})
+    assert (
+        _record(value)
+        == attrs.asdict(value)
+        == {
+            "a-b": ({"id": "p", "version": "1", "content_hash": "h"},),
+            "c": {"k": [1]},
+        }
+    )
+
+
+def test_to_dict_gives_fresh_containers() -> None:
+    decision = _decision()
+    level = attrs.evolve(decision.willingness, in_force={"W-1": "2026-01-01T00:00:00+00:00"})
+    decision = attrs.evolve(decision, levels={**decision.levels, "willingness": level})
+    data = decision.to_dict()
+    data["levels"]["willingness"]["in_force"]["W-2"] = "x"
+    data["facts"]["dpd"] = -1
+    data["trace"][0]["rule_id"] = "changed"
+    assert decision.to_dict() == reference_dict(decision)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        pendulum.datetime(2026, 1, 2, tz="UTC"),
+        dt.date(2026, 1, 2),
+        _Data(1),
+        decimal.Decimal("1"),
+        {1: "a", "b": 2},
+        {("t",): 1},
+    ],
+)
+def test_values_json_dumps_refuses_are_refused_alike(value: Any) -> None:
+    data = {"facts": {"odd": value}}
+    with pytest.raises(TypeError) as expected:
+        json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    with pytest.raises(TypeError) as got:
+        canonical_json(data)
+    assert str(got.value) == str(expected.value)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"b": "二", "a": "一", "c": {"z": [1, '\n\t"\\', "\u2028", "\x7f"], "y": None}},
+        {"é": 1, "e": 2, "中": 3, "\U0001f600": 4, "Z": 5},
+        {"n": [0.1, -0.0, 1e16, 1.5e300, 123456.789, 0.0001, 2**63, -(2**63)]},
+    ],
+)
+def test_canonical_json_is_the_json_dumps_bytes(data: dict[str, Any]) -> None:
+    assert canonical_json(data) == json.dumps(
+        data, sort_keys=True, ensure_ascii=False, separators=(",", ":")
+    )
