@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
+
+BENCHMARKS = Path(__file__).parent.parent / "benchmarks"
 
 
 def test_the_benchmark_runs_and_prints_every_line_and_target() -> None:
@@ -33,3 +36,23 @@ def test_the_benchmark_runs_and_prints_every_line_and_target() -> None:
     ):
         assert what in out, what
     assert "quadrant agrees on 300/300" in out
+
+
+def _script(*args: str) -> str:
+    done = subprocess.run(
+        [sys.executable, *args], capture_output=True, text=True, timeout=600, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_the_from_dict_benchmark_runs_and_both_paths_agree() -> None:
+    out = _script(str(BENCHMARKS / "from_dict.py"), "--cases", "200")
+    assert out.count("identical cases             200 of 200") == 2, out
+
+
+def test_the_decision_json_benchmark_runs_on_both_back_ends() -> None:
+    out = _script(str(BENCHMARKS / "decision_json.py"), "default", "100")
+    for backend in ("durable", "python"):
+        assert f"== default, {backend} back end, 100 decisions" in out
+    assert out.count("to_json") == 2

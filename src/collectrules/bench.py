@@ -398,10 +398,10 @@ def main(argv: list[str] | None = None) -> int:
     facts = [dict(python.derive(c, as_of=AS_OF).facts) for c in cases]
     dicts = [c.to_dict() for c in cases]
     quadrants = [python.decide(c, as_of=AS_OF).quadrant.value for c in cases]
-    print(f"{'what':<44} {'takes':<6} {'gives':<26} {'per second':>12}")
+    print(f"{'what':<50} {'takes':<6} {'gives':<26} {'per second':>12}")
 
     def line(what: str, takes: str, gives: str, rate: float, note: str = "") -> None:
-        print(f"{what:<44} {takes:<6} {gives:<26} {rate:12,.0f}{note}")
+        print(f"{what:<50} {takes:<6} {gives:<26} {rate:12,.0f}{note}")
 
     def agreement(labels: list[str]) -> str:
         same = sum(a == b for a, b in zip(labels, quadrants, strict=True))
