@@ -433,8 +433,12 @@ def main(argv: list[str] | None = None) -> int:
     derived = [(c, python.derive(c, as_of=AS_OF)) for c in cases]
     from_facts: dict[str, float] = {}
     for name, engine in (("durable", durable), ("generated python", python)):
-        # The engine's own step after derivation (Engine.decide is derive, then this).
-        rate, _ = _timed(lambda pair, e=engine: e._decided(*pair), derived)  # type: ignore[misc]
+        # The engine's own step after derivation (Engine.decide is derive, then this);
+        # each decision dropped as a batch drops it once written.
+        start = time.perf_counter()
+        for case, derivation in derived:
+            engine._decided(case, derivation)
+        rate = len(derived) / (time.perf_counter() - start)
         from_facts[name] = rate
         line(f"collectrules {name}, facts to Decision", "facts", "a Decision, trace on use", rate)
     del derived
