@@ -734,14 +734,18 @@ class Case:
 
     def local_date(self, at: dt.datetime) -> dt.date:
         """The calendar date of an instant in the case's time zone."""
-        return _local_date(at, self.timezone)
+        return _local_date(at, at.fold, self.timezone)
 
 
 @functools.lru_cache(maxsize=4096)
-def _local_date(at: dt.datetime, timezone: str) -> dt.date:
+def _local_date(at: dt.datetime, fold: int, timezone: str) -> dt.date:
     """The date of ``at`` in ``timezone``; remembered for the most recent instants (equal
     instants have one date in a zone), as a batch asks it of one ``as_of`` again and
-    again. A naive ``at`` is an error, never remembered."""
+    again. A naive ``at`` is an error, never remembered.
+
+    ``fold`` is in the key because two datetimes of one ``tzinfo`` compare by their wall
+    time alone: 01:30 before and after a clock goes back are equal, yet an hour apart.
+    """
     if at.tzinfo is None or at.utcoffset() is None:
         raise InputError([FieldProblem("at", "naive datetime; give an offset or a zone")])
     return at.astimezone(zone(timezone)).date()
