@@ -508,7 +508,7 @@ class _Builder:
     def times(
         self, stage: Stage, anchor: pendulum.DateTime
     ) -> tuple[pendulum.DateTime, pendulum.DateTime | None, pendulum.DateTime | None]:
-        key = (stage.plan, stage.id, anchor, self.tz)
+        key = (stage.plan, stage.id, anchor, anchor.fold, self.tz)  # fold: see state_facts
         found = self.times_cache.get(key)
         if found is not None:
             result, by_rule = found
@@ -811,6 +811,7 @@ def state_facts(
             case.due_date,
             case.timezone,
             as_of,
+            as_of.fold,  # one tzinfo compares wall times: 01:30 twice would be equal
             facts.get("dpd"),
             tuple(test(facts) for test in _stage_tests(policy, section, case.product)),
         )
@@ -822,6 +823,7 @@ def state_facts(
             case.maturity_date,
             case.timezone,
             as_of,
+            as_of.fold,
             tuple((g.id, g.name, g.agreed_period_months) for g in case.guarantors),
         )
         out.update(_cached(cache, key, lambda: _deadline_facts(case, as_of, section)))
