@@ -96,3 +96,14 @@ def test_lazily_needs_every_other_field() -> None:
     decision = ENGINES["python"].decide(CASE, as_of=AS_OF)
     with pytest.raises(AttributeError, match="no attribute 'nothing'"):
         decision.nothing  # type: ignore[attr-defined]  # noqa: B018
+
+
+def test_a_decision_pickled_before_decisions_kept_their_json_still_writes_it() -> None:
+    decision = ENGINES["python"].decide(CASE, as_of=AS_OF)
+    text = decision.to_json()
+    state: dict[str, object] = getattr(decision, "__getstate__")()  # noqa: B009
+    del state["_build"], state["_json"]  # what an older release pickled
+    older = object.__new__(Decision)
+    getattr(older, "__setstate__")(state)  # noqa: B009
+    assert older == decision
+    assert older.to_json() == text

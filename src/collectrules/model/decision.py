@@ -315,6 +315,8 @@ class Decision:
                         object.__setattr__(self, part, parts[part])
                     object.__setattr__(self, "_build", None)
                     return parts[name]
+            elif name in ("_build", "_json"):
+                return None  # unpickled from a release without them: built, not written
             msg = f"{type(self).__name__!r} object has no attribute {name!r}"
             raise AttributeError(msg)
 
