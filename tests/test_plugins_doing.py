@@ -8,12 +8,15 @@ from importlib import resources
 from typing import Any
 
 import pendulum
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from collectrules import Engine
 from collectrules.model.case import Case, Signal
-from collectrules.policy import Policy, policy_from_dict
-from collectrules.policy.model import Contribution
+from collectrules.policy import Policy, load_policy, policy_from_dict
+from collectrules.policy.model import NO_CONTRIBUTION, Contribution
 from collectrules.policy.section import BaseSection, installed_sections, plugins_doing
+from collectrules.testing.strategies import cases
 
 AS_OF = pendulum.datetime(2026, 3, 15, 10, tz="Asia/Shanghai")
 
@@ -101,3 +104,32 @@ def test_the_facts_of_a_custom_section_reach_the_derivation() -> None:
     facts = Engine(policy, backend="python").derive(case, as_of=AS_OF).facts
     assert facts["facts_only_seen"] is True
     assert facts["duck_seen"] is True
+
+
+def test_a_table_only_section_is_left_out_where_the_policy_has_no_table() -> None:
+    without = load_policy("default")  # no [regulation], no [buckets]
+    with_tables = load_policy("cn_bank_loan")
+    for hook in ("facts", "contribute"):
+        kept = {p.key for p in plugins_doing(without, hook)}
+        assert not kept & {"regulation", "buckets"}, hook
+        assert {"regulation", "buckets"} <= {p.key for p in plugins_doing(with_tables, hook)}
+    # The guardrails section is in both policies: kept in both.
+    assert "guardrails" in {p.key for p in plugins_doing(without, "facts")}
+
+
+@settings(max_examples=40, deadline=None)
+@given(data=st.data())
+def test_a_table_only_section_adds_nothing_without_its_table(data: st.DataObject) -> None:
+    """What skipping it relies on: its hooks, called anyway, add nothing."""
+    policy = load_policy("default")
+    case = data.draw(cases(policy))
+    facts = Engine(policy, backend="python").derive(case, as_of=AS_OF).facts
+    marked = [p for p in policy.plugins if getattr(p, "table_only", False)]
+    assert {p.key for p in marked} == {"regulation", "guardrails", "buckets"}
+    for plugin in marked:
+        if plugin.key in policy.sections:
+            continue
+        assert plugin.facts(case, AS_OF, policy, facts) == {}
+        assert plugin.derived_signals(case, AS_OF, policy) == ()
+        part = plugin.contribute(case, facts, AS_OF, policy)
+        assert part is NO_CONTRIBUTION or part == Contribution()

@@ -16,7 +16,12 @@ from collectrules.compliance import _schema, buckets, guardrails, regulatory
 from collectrules.conditions import FieldSpec, Scalar
 from collectrules.model.case import Case
 from collectrules.policy.model import Policy
-from collectrules.policy.section import BaseSection, Contribution, SectionLoader
+from collectrules.policy.section import (
+    NO_CONTRIBUTION,
+    BaseSection,
+    Contribution,
+    SectionLoader,
+)
 
 __all__ = [
     "BUCKETS",
@@ -32,6 +37,7 @@ class RegulationPlugin(BaseSection):
     """The ``[regulation]`` section: regulatory classification packs."""
 
     key = "regulation"
+    table_only = True
     doc = "Regulatory classification packs, keyed by pack id: see docs/howto-compliance.md."
 
     def parse(
@@ -56,7 +62,7 @@ class RegulationPlugin(BaseSection):
         """The case's class under each pack, with its trace entry."""
         classes = regulatory.classify(case, facts, as_of, policy)
         if not classes:
-            return Contribution()
+            return NO_CONTRIBUTION
         return Contribution(
             regulatory=classes, firings=tuple(regulatory.firing(c) for c in classes)
         )
@@ -66,6 +72,7 @@ class GuardrailsPlugin(BaseSection):
     """The ``[guardrails]`` section: contact guardrail packs."""
 
     key = "guardrails"
+    table_only = True
     doc = "Contact guardrails, keyed by pack id: see docs/howto-compliance.md."
 
     def parse(
@@ -89,6 +96,7 @@ class BucketsPlugin(BaseSection):
     """The ``[buckets]`` section: delinquency bucket sets."""
 
     key = "buckets"
+    table_only = True
     doc = "Delinquency bucket sets, keyed by set id: see docs/howto-compliance.md."
 
     def parse(
@@ -113,7 +121,7 @@ class BucketsPlugin(BaseSection):
         """The case's bucket in each set, with its trace entry."""
         results = buckets.classify(case, facts, as_of, policy)
         if not results:
-            return Contribution()
+            return NO_CONTRIBUTION
         return Contribution(buckets=results, firings=tuple(buckets.firing(b) for b in results))
 
 

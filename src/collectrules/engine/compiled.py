@@ -59,6 +59,10 @@ class Outcome:
     firings: list[Firing] = attrs.field(factory=list)
     allowed: tuple[RemedyGrant, ...] = ()
     blocked: tuple[RemedyBlock, ...] = ()
+    #: True when it is known that no grant or block holds a ``{field}`` placeholder
+    #: (the generated evaluator works it out once per remedy match set); False: look.
+    #: A hint, not a part of what was found: outcomes compare without it.
+    plain: bool = attrs.field(default=False, eq=False)
 
 
 def resolve_layer(layer: Layer, matched: Sequence[LayerRule]) -> LayerOutcome:
@@ -255,12 +259,24 @@ def fill_firings(firings: Sequence[Firing], facts: Mapping[str, Any]) -> tuple[F
     )
 
 
+def holds_placeholders(allowed: tuple[RemedyGrant, ...], blocked: tuple[RemedyBlock, ...]) -> bool:
+    """Whether a grant's reason or condition, or a block's reason, holds a ``{``."""
+    return any(map(_grant_placeholders, allowed)) or any("{" in b.reason for b in blocked)
+
+
 def fill_placeholders(
-    allowed: tuple[RemedyGrant, ...], blocked: tuple[RemedyBlock, ...], facts: Mapping[str, Any]
+    allowed: tuple[RemedyGrant, ...],
+    blocked: tuple[RemedyBlock, ...],
+    facts: Mapping[str, Any],
+    *,
+    plain: bool = False,
 ) -> tuple[tuple[RemedyGrant, ...], tuple[RemedyBlock, ...]]:
     """The grants and blocks with each ``{field}`` of their reasons and conditions
     replaced by the case's fact (a deadline's last day, the days left): the same case
-    and ``as_of`` give the same text on both back ends."""
+    and ``as_of`` give the same text on both back ends. ``plain`` says that none holds
+    a placeholder (:attr:`Outcome.plain`): they are returned as they are."""
+    if plain:
+        return allowed, blocked
     if any(map(_grant_placeholders, allowed)):
         allowed = tuple(
             attrs.evolve(

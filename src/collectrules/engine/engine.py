@@ -54,7 +54,7 @@ from collectrules.operations.worklist import (
 )
 from collectrules.policy import Policy, load_policy
 from collectrules.policy.derive import Derived, UnknownSignals, derive
-from collectrules.policy.section import plugins_doing
+from collectrules.policy.section import NO_CONTRIBUTION, plugins_doing
 from collectrules.timeline.evaluate import Timeline, build_timeline, timeline_section
 from collectrules.timeline.urgency import Urgency, urgency_of
 
@@ -148,7 +148,12 @@ class Engine:
             name for name, spec in self.policy.schema().items() if spec.type is FieldType.MONEY
         )
         ref = self.policy
+        # What a ``{field}`` placeholder may name besides the facts (see :class:`_Shown`).
+        self._parameters: Mapping[str, Any] = ref.memo(
+            "placeholder_parameters", lambda: ref.parameter_values
+        )
         self._policy_ref = PolicyRef(ref.id, ref.version, ref.content_hash)
+        self._contributors = plugins_doing(ref, "contribute")
         self._ruleset = _durable.compile_ruleset(self.policy) if backend == "durable" else None
         try:
             self._quadrant_layer = self.policy.layer("quadrant")
@@ -383,7 +388,8 @@ class Engine:
         remedies, the sections' classes, buckets and amounts) now, and its levels, trace
         and display facts on first use (:meth:`Decision.lazily`)."""
         self.stats.decided += 1
-        self._count_ignored(derived.ignored)
+        if derived.ignored:
+            self._count_ignored(derived.ignored)
         policy = self.policy
         quadrant = _quadrant(policy, outcome)
         regulatory: tuple[RegulatoryClass, ...] = ()
@@ -391,20 +397,20 @@ class Engine:
         section_firings: tuple[Firing, ...] = ()
         amounts: dict[str, Any] = {}
         settles = []
-        for plugin in plugins_doing(policy, "contribute"):
+        for plugin in self._contributors:
             part = plugin.contribute(case, derived.facts, derived.as_of, policy)
+            if part is NO_CONTRIBUTION:
+                continue
             regulatory += part.regulatory
             buckets += part.buckets
             section_firings += part.firings
             amounts.update(part.amounts)
             if part.settle is not None:
                 settles.append(part.settle)
-        shown = _Shown(
-            derived.facts,
-            self._money_fields,
-            policy.memo("placeholder_parameters", lambda: policy.parameter_values),
+        shown = _Shown(derived.facts, self._money_fields, self._parameters)
+        allowed, blocked = fill_placeholders(
+            outcome.allowed, outcome.blocked, shown, plain=outcome.plain
         )
-        allowed, blocked = fill_placeholders(outcome.allowed, outcome.blocked, shown)
         buckets = tuple(b.judged(allowed, blocked) for b in buckets)
         for settle in settles:
             amounts.update(settle(quadrant, allowed))

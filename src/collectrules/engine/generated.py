@@ -60,6 +60,7 @@ from collectrules.engine.compiled import (
     CompiledPolicy,
     LayerOutcome,
     Outcome,
+    holds_placeholders,
     layer_firings,
     resolve_layer,
     resolve_remedies,
@@ -83,7 +84,8 @@ MEMO_LIMIT = 16_384
 _MODULE_NAME = "collectrules_generated"
 
 _LayerResult = tuple[LayerOutcome, tuple[Firing, ...]]
-_RemedyResult = tuple[tuple[RemedyGrant, ...], tuple[RemedyBlock, ...], tuple[Firing, ...]]
+#: The grants, the blocks, the firings, and whether no grant or block holds a placeholder.
+_RemedyResult = tuple[tuple[RemedyGrant, ...], tuple[RemedyBlock, ...], tuple[Firing, ...], bool]
 
 _OPS = {Op.LT: "<", Op.LE: "<=", Op.GT: ">", Op.GE: ">=", Op.EQ: "==", Op.NE: "!="}
 
@@ -195,7 +197,7 @@ def generate_source(policy: Policy) -> str:
     for field, name in writer.locals.items():
         head.append(f"    {name} = get({_constant(field, 'field name')}, _M)")
     tail = [
-        f"    return _Outcome([{', '.join(levels)}], [{', '.join(firings)}], rm[0], rm[1])",
+        f"    return _Outcome([{', '.join(levels)}], [{', '.join(firings)}], rm[0], rm[1], rm[3])",
         "",
     ]
     return "\n".join([*head, *body, *tail])
@@ -321,7 +323,8 @@ class GeneratedPolicy:
         rules: Sequence[Any] = self.policy.remedy_rules
         matched = [rules[i] for i in _bits(mask, len(rules))]
         allowed, blocked, firings = resolve_remedies(self.policy, matched)
-        result = (allowed, blocked, self._intern(firings))
+        plain = not holds_placeholders(allowed, blocked)
+        result = (allowed, blocked, self._intern(firings), plain)
         with self._lock:
             if len(self._remedy_memo) < MEMO_LIMIT:
                 self._remedy_memo[mask] = result

@@ -282,26 +282,18 @@ class Decision:
     # The compact JSON, kept on first use (the decision is immutable).
     _json: str | None = attrs.field(default=None, init=False, eq=False, repr=False, hash=False)
 
-    @classmethod
-    def lazily(cls, build: Callable[[], Mapping[str, Any]], **given: Any) -> Decision:
-        """A decision whose parts :data:`LAZY_PARTS` (the levels, the trace and the
-        display facts) are built by ``build`` on first use; ``given`` are the others,
-        every one of them.
+    if TYPE_CHECKING:  # written after the class, from its fields: see _lazily
 
-        The engine decides this way: a caller that reads only the quadrant or the
-        remedies never pays for the trace. Once built, the decision equals, prints,
-        pickles and serialises as one built whole by the constructor.
-        """
-        if given.keys() != _EAGER_PARTS:
-            missing, unknown = _EAGER_PARTS - given.keys(), given.keys() - _EAGER_PARTS
-            msg = f"Decision.lazily: missing {sorted(missing)}, unknown {sorted(unknown)}"
-            raise TypeError(msg)
-        decision = object.__new__(cls)
-        for name, value in given.items():
-            object.__setattr__(decision, name, value)
-        object.__setattr__(decision, "_build", build)
-        object.__setattr__(decision, "_json", None)
-        return decision
+        @classmethod
+        def lazily(cls, build: Callable[[], Mapping[str, Any]], **given: Any) -> Decision:
+            """A decision whose parts :data:`LAZY_PARTS` (the levels, the trace and the
+            display facts) are built by ``build`` on first use; ``given`` are the others,
+            every one of them, by keyword (a missing or unknown one is a ``TypeError``).
+
+            The engine decides this way: a caller that reads only the quadrant or the
+            remedies never pays for the trace. Once built, the decision equals, prints,
+            pickles and serialises as one built whole by the constructor.
+            """
 
     if not TYPE_CHECKING:  # mypy keeps checking attribute names
 
@@ -450,9 +442,38 @@ class Decision:
 
 #: The parts of a decision that :meth:`Decision.lazily` builds on first use.
 LAZY_PARTS = ("levels", "trace", "facts")
-_EAGER_PARTS = frozenset(
-    a.name for a in attrs.fields(Decision) if a.init and a.name not in LAZY_PARTS
-)
+
+
+def _lazily() -> classmethod[Decision, ..., Decision]:
+    """``Decision.lazily``, written from the decision's fields: each other field a
+    keyword-only parameter (Python itself refuses a missing or unknown one), each set
+    on a new instance in one pass, without building a dict of them first."""
+    eager = [a.name for a in attrs.fields(Decision) if a.init and a.name not in LAZY_PARTS]
+    assert all(n.isidentifier() and not keyword.iskeyword(n) for n in eager)
+    lines = [
+        f"def lazily(cls, build, *, {', '.join(eager)}):",
+        "    decision = new(cls)",
+        *(f"    put(decision, {name!r}, {name})" for name in eager),
+        "    put(decision, '_build', build)",
+        "    put(decision, '_json', None)",
+        "    return decision",
+        "",
+    ]
+    code = compile("\n".join(lines), "<collectrules.model.decision Decision.lazily>", "exec")
+    (body,) = [c for c in code.co_consts if isinstance(c, types.CodeType)]
+    namespace = {"new": object.__new__, "put": object.__setattr__}
+    function = types.FunctionType(body, namespace, "lazily")
+    function.__qualname__ = "Decision.lazily"
+    function.__module__ = __name__
+    function.__doc__ = _LAZILY_DOC
+    return classmethod(function)
+
+
+_LAZILY_DOC = """A decision whose levels, trace and display facts ``build`` makes on first use,
+the other fields given by keyword (see ``Decision.lazily`` in the API reference and
+"Decisions built lazily" in docs/engine.md)."""
+
+Decision.lazily = _lazily()  # type: ignore[method-assign, assignment]
 
 
 def _record(obj: Any) -> dict[str, Any]:

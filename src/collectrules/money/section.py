@@ -20,7 +20,12 @@ from collectrules.money._schema import money_defs
 from collectrules.money.charges import amounts_due, reductions_open
 from collectrules.money.terms import MoneySection, parse_money_section
 from collectrules.policy.model import Policy
-from collectrules.policy.section import BaseSection, Contribution, SectionLoader
+from collectrules.policy.section import (
+    NO_CONTRIBUTION,
+    BaseSection,
+    Contribution,
+    SectionLoader,
+)
 
 __all__ = ["MONEY", "MoneyPlugin"]
 
@@ -47,7 +52,7 @@ class MoneyPlugin(BaseSection):
         """The amounts due, when the case carries contract terms (else nothing); once
         the decision's remedies are known, the reductions it allows and the largest."""
         if not case.has_contract_terms:
-            return Contribution()
+            return NO_CONTRIBUTION
         due = amounts_due(case, as_of, policy=policy)
 
         def settle(quadrant: Quadrant, allowed: tuple[RemedyGrant, ...]) -> dict[str, Any]:

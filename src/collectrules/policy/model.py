@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import enum
 import math
+import types
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Literal, Protocol, runtime_checkable
 
@@ -52,6 +53,7 @@ from collectrules.model.remedies import STANDARD_REMEDIES, RemedySpec
 
 __all__ = [
     "CORE_PARAMETERS",
+    "NO_CONTRIBUTION",
     "SIGNAL_DIMENSIONS",
     "Contribution",
     "Envelope",
@@ -356,6 +358,11 @@ class Contribution:
     firings: tuple[Firing, ...] = ()
     amounts: Mapping[str, Any] = attrs.field(factory=dict)
     settle: Callable[[Quadrant, tuple[RemedyGrant, ...]], Mapping[str, Any]] | None = None
+
+
+#: The empty contribution, one shared, immutable instance: what a section returns for
+#: a case it adds nothing to (the engine skips it without reading its parts).
+NO_CONTRIBUTION = Contribution(amounts=types.MappingProxyType({}))
 
 
 @runtime_checkable

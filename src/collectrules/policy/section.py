@@ -24,6 +24,7 @@ from collectrules.conditions import FieldSpec, Scalar
 from collectrules.errors import FieldProblem, PolicyError
 from collectrules.model.case import Case, Signal
 from collectrules.policy.model import (
+    NO_CONTRIBUTION,
     Contribution,
     ParameterSpec,
     Policy,
@@ -33,6 +34,7 @@ from collectrules.policy.model import (
 
 __all__ = [
     "ENTRY_POINT_GROUP",
+    "NO_CONTRIBUTION",
     "BaseSection",
     "Contribution",
     "Section",
@@ -42,9 +44,6 @@ __all__ = [
 ]
 
 
-_NOTHING = Contribution()
-
-
 class BaseSection(abc.ABC):
     """A section that adds nothing beyond its parsed table; subclasses override."""
 
@@ -52,6 +51,10 @@ class BaseSection(abc.ABC):
     doc: str = ""
     parameters: frozenset[str] = frozenset()
     parameter_specs: Mapping[str, ParameterSpec] = types.MappingProxyType({})
+    #: True when every hook of the section adds nothing to a policy without its table
+    #: (``key`` not in ``policy.sections``): the per-case loops then skip the section
+    #: for such a policy (:func:`plugins_doing`). False: its hooks are always called.
+    table_only: bool = False
 
     @abc.abstractmethod
     def parse(
@@ -83,7 +86,7 @@ class BaseSection(abc.ABC):
         self, case: Case, facts: Mapping[str, Any], as_of: pendulum.DateTime, policy: Policy
     ) -> Contribution:
         """Nothing."""
-        return _NOTHING
+        return NO_CONTRIBUTION
 
     def __repr__(self) -> str:
         return f"<section {self.key!r}>"
@@ -92,12 +95,18 @@ class BaseSection(abc.ABC):
 def plugins_doing(policy: Policy, hook: str) -> tuple[Section, ...]:
     """The policy's plug-ins, in order, whose ``hook`` (``derived_signals``, ``facts``
     or ``contribute``) does something: leaving out those that inherit
-    :class:`BaseSection`'s, which add nothing, changes no result and saves a call per
-    case. Worked out once per policy."""
+    :class:`BaseSection`'s, which add nothing, and those marked
+    :attr:`~BaseSection.table_only` whose table the policy does not have, changes no
+    result and saves a call per case. Worked out once per policy."""
 
     def doing() -> tuple[Section, ...]:
         default = getattr(BaseSection, hook)
-        return tuple(p for p in policy.plugins if getattr(type(p), hook, None) is not default)
+        return tuple(
+            p
+            for p in policy.plugins
+            if getattr(type(p), hook, None) is not default
+            and not (getattr(p, "table_only", False) and p.key not in policy.sections)
+        )
 
     found: tuple[Section, ...] = policy.memo(f"plugins_doing_{hook}", doing)
     return found
