@@ -28,6 +28,7 @@ from hypothesis import strategies as st
 
 from collectrules.engine import Engine
 from collectrules.errors import CollectRulesError
+from collectrules.model import decision as decision_module
 from collectrules.model.decision import (
     SCHEMA_VERSION,
     Decision,
@@ -318,3 +319,38 @@ def test_canonical_json_is_the_json_dumps_bytes(data: dict[str, Any]) -> None:
     assert canonical_json(data) == json.dumps(
         data, sort_keys=True, ensure_ascii=False, separators=(",", ":")
     )
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_the_kept_json_of_shared_parts_is_right_however_often_it_is_dropped(
+    data: st.DataObject,
+) -> None:
+    """The JSON of the trace entries, grants and blocks that decisions share is kept by
+    object; with room for only a few, kept parts are dropped and written again all the
+    time, and every decision still writes the reference bytes."""
+    engine = _engine("cn_bank_loan", "python")
+    cases = data.draw(st.lists(kit.cases(engine.policy, as_of=AS_OF), min_size=2, max_size=6))
+    limit = decision_module._FRAGMENTS_LIMIT
+    decision_module._FRAGMENTS_LIMIT = data.draw(st.integers(1, 8))
+    try:
+        for case in cases:
+            try:
+                decision = engine.decide(case, as_of=AS_OF)
+            except CollectRulesError:
+                continue
+            assert decision.to_json() == reference_json(decision)
+            assert len(decision_module._FRAGMENTS) <= decision_module._FRAGMENTS_LIMIT
+    finally:
+        decision_module._FRAGMENTS_LIMIT = limit
+
+
+def test_a_part_changed_after_its_json_was_kept_is_written_as_it_now_is() -> None:
+    """The kept JSON belongs to one object: an equal-looking part made anew (as
+    ``attrs.evolve`` makes one) is written from its own fields."""
+    decision = _decision()
+    first = decision.to_json()
+    changed = attrs.evolve(decision.trace[0], reason="another reason")
+    other = attrs.evolve(decision, trace=(changed, *decision.trace[1:]))
+    assert other.to_json() == reference_json(other) != first
+    assert decision.to_json() == first

@@ -411,7 +411,8 @@ class Engine:
         allowed, blocked = fill_placeholders(
             outcome.allowed, outcome.blocked, shown, plain=outcome.plain
         )
-        buckets = tuple(b.judged(allowed, blocked) for b in buckets)
+        if buckets:
+            buckets = tuple(b.judged(allowed, blocked) for b in buckets)
         for settle in settles:
             amounts.update(settle(quadrant, allowed))
 

@@ -381,7 +381,7 @@ class Decision:
         """The decision as JSON: identical inputs give identical bytes."""
         if indent is None:
             if self._json is None:
-                object.__setattr__(self, "_json", canonical_json(self.to_dict()))
+                object.__setattr__(self, "_json", self._compact_json())
             assert self._json is not None
             return self._json
         data = self.to_dict()
@@ -392,6 +392,46 @@ class Decision:
             indent=indent,
             separators=(",", ":") if indent is None else (",", ": "),
         )
+
+    def _compact_json(self) -> str:
+        """``canonical_json(self.to_dict())``, written without building what the JSON
+        does not need: the grants, blocks, trace entries and policy reference whose
+        fields are all text are each written once, kept (:func:`_fragment`) and put
+        into the output as they are; the rest is the record ``to_dict`` gives, and
+        orjson sorts every object's keys as ``to_dict`` and ``json.dumps`` do.
+
+        The output is orjson's only where ``json.dumps`` gives the same bytes: with no
+        float below 1e-4 outside the kept parts (which hold none) and nothing orjson
+        refuses. Anything else, and any error, takes ``canonical_json(self.to_dict())``,
+        to its bytes or its error.
+        """
+        try:
+            levels, facts, quadrant = self.levels, self.facts, self.quadrant
+            data: dict[str, Any] = {
+                "schema_version": SCHEMA_VERSION,
+                "case_id": self.case_id,
+                "as_of": _iso(self.as_of),
+                "policy": _fragment(self.policy, _record),
+                "quadrant": _QUADRANT_JSON[quadrant]
+                if type(quadrant) is Quadrant
+                else self._core_dict()["quadrant"],
+                "levels": {name: _record(levels[name]) for name in levels},
+                "allowed": [_fragment(g, _remedy_record) for g in self.allowed],
+                "blocked": [_fragment(b, _remedy_record) for b in self.blocked],
+                "trace": [_fragment(f, _record) for f in self.trace],
+                "facts": facts if type(facts) is dict else dict(facts),
+                "regulatory": [_record(r) for r in self.regulatory],
+                "buckets": [_record(b) for b in self.buckets],
+            }
+            if self.amounts:
+                data["amounts"] = dict(self.amounts)
+            if self.ignored_signals:
+                data["ignored_signals"] = self.ignored_signals
+            if not _holds_small_float(data):
+                return orjson.dumps(data, option=_ORJSON_OPTIONS).decode("utf-8")
+        except Exception:  # the general way gives the same bytes or error
+            pass
+        return canonical_json(self.to_dict())
 
     @classmethod
     def from_dict(
@@ -611,6 +651,72 @@ def _value(value: Any) -> Any:
 @attrs.frozen
 class _Holder:
     value: Any
+
+
+_FRAGMENTS: dict[int, tuple[Any, orjson.Fragment]] = {}
+"""The JSON of grants, blocks, trace entries and policy references met, by identity
+(each kept with its object, so an id is never reused while its entry lives)."""
+
+_FRAGMENTS_LIMIT = 16_384
+"""At most this many are kept; past it, all are dropped and written again as met."""
+
+
+def _fragment(obj: Any, record: Callable[[Any], dict[str, Any]]) -> Any:
+    """``record(obj)`` as pre-written JSON (``orjson.Fragment``) when every field is
+    text, a flag, None or a tuple of text (so no float, nothing orjson writes unlike
+    ``json.dumps``), kept for the next decision that holds the same object: the
+    engine's trace entries, grants and blocks are shared by every decision that gets
+    them. Else the record itself."""
+    key = id(obj)
+    hit = _FRAGMENTS.get(key)
+    if hit is not None and hit[0] is obj:
+        return hit[1]
+    data = record(obj)
+    for value in data.values():
+        cls = type(value)
+        if cls is tuple:
+            if not all(type(item) is str for item in value):
+                return data
+        elif cls is not str and cls is not bool and value is not None:
+            return data
+    written = orjson.Fragment(orjson.dumps(data, option=_ORJSON_OPTIONS))
+    if len(_FRAGMENTS) >= _FRAGMENTS_LIMIT:
+        _FRAGMENTS.clear()
+    _FRAGMENTS[key] = (obj, written)
+    return written
+
+
+_QUADRANT_JSON = {
+    q: orjson.Fragment(
+        orjson.dumps(
+            {"value": q.value, "label_en": q.label_en, "label_zh": q.label_zh},
+            option=orjson.OPT_SORT_KEYS,
+        )
+    )
+    for q in Quadrant
+}
+
+
+def _holds_small_float(value: Any) -> bool:
+    """Whether ``value`` holds, in a dict, list or tuple, a float whose magnitude is
+    below 1e-4 but not zero: one that orjson writes unlike ``json.dumps``."""
+    cls = type(value)
+    if cls is float or (cls not in _NO_FLOAT and isinstance(value, float)):
+        return bool(value != 0 and -1e-4 < value < 1e-4)
+    if cls is dict or (cls not in _NO_FLOAT and isinstance(value, dict)):
+        items = value.values()
+    elif cls is list or cls is tuple or isinstance(value, list | tuple):
+        items = value
+    else:
+        return False
+    for item in items:  # noqa: SIM110  # a plain loop: no generator per container
+        if type(item) not in _NO_FLOAT and _holds_small_float(item):
+            return True
+    return False
+
+
+_NO_FLOAT = frozenset({str, int, bool, type(None), orjson.Fragment})
+"""Types that neither are nor hold a float."""
 
 
 _DIGITS = frozenset(b"0123456789")
