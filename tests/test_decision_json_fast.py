@@ -123,6 +123,7 @@ def test_decision_json_is_the_reference_bytes_on_both_back_ends(
     except CollectRulesError:
         return
     _same_as_reference(decision)
+    assert decision.to_json_bytes() == decision.to_json().encode("utf-8")
     assert Decision.from_dict(decision.to_dict(), engine=decision.engine) == decision
     back = Decision.from_json(decision.to_json(), engine=decision.engine)
     assert back == decision
@@ -354,3 +355,30 @@ def test_a_part_changed_after_its_json_was_kept_is_written_as_it_now_is() -> Non
     other = attrs.evolve(decision, trace=(changed, *decision.trace[1:]))
     assert other.to_json() == reference_json(other) != first
     assert decision.to_json() == first
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(value=_odd_values, key=st.sampled_from(["input", "zz", "a", "levels_note"]))
+def test_json_bytes_with_extra_keys_are_the_reference_bytes(value: Any, key: str) -> None:
+    """``to_json_bytes(extra=…)`` writes what ``json.dumps`` writes for the decision's
+    data with the extra keys in their sorted places, or raises what it raises."""
+    decision = Engine("default", backend="python").decide(make_case(), as_of=AS_OF)
+
+    def reference() -> bytes:
+        data = reference_dict(decision)
+        data[key] = value
+        text = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        return text.encode("utf-8")
+
+    if not _has_non_finite(value):
+        got = _outcome(lambda: decision.to_json_bytes(extra={key: value}))
+        assert got == _outcome(reference)
+    # the decision's own JSON is untouched by it
+    assert decision.to_json() == reference_json(decision)
+
+
+def test_extra_keys_may_not_replace_the_decisions_own() -> None:
+    decision = _decision()
+    with pytest.raises(ValueError, match="case_id"):
+        decision.to_json_bytes(extra={"case_id": "other"})
+    assert decision.to_json_bytes(extra={}) == decision.to_json().encode("utf-8")

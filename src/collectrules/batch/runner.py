@@ -34,7 +34,7 @@ from collectrules.engine import Backend, Engine, UnknownSignals
 from collectrules.errors import CollectRulesError, FieldProblem, InputError
 from collectrules.io import Row, RowShape, case_files, check_encoding, read_rows
 from collectrules.io.arrow import require_pyarrow
-from collectrules.model.decision import Decision, canonical_json
+from collectrules.model.decision import Decision
 from collectrules.model.time import require_aware
 from collectrules.policy import Policy
 
@@ -524,9 +524,7 @@ def _location(source: str, line: int | None, index: int | None) -> dict[str, Any
 
 
 def _decision_line(decision: Decision, location: dict[str, Any]) -> bytes:
-    data = decision.to_dict()
-    data["input"] = location
-    return (canonical_json(data) + "\n").encode("utf-8")
+    return decision.to_json_bytes(extra={"input": location}) + b"\n"
 
 
 def _tallies(decision: Decision) -> tuple[tuple[str, str], ...]:

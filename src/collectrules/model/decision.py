@@ -381,7 +381,7 @@ class Decision:
         """The decision as JSON: identical inputs give identical bytes."""
         if indent is None:
             if self._json is None:
-                object.__setattr__(self, "_json", self._compact_json())
+                object.__setattr__(self, "_json", self._compact_bytes(None).decode("utf-8"))
             assert self._json is not None
             return self._json
         data = self.to_dict()
@@ -393,17 +393,33 @@ class Decision:
             separators=(",", ":") if indent is None else (",", ": "),
         )
 
-    def _compact_json(self) -> str:
-        """``canonical_json(self.to_dict())``, written without building what the JSON
-        does not need: the grants, blocks, trace entries and policy reference whose
-        fields are all text are each written once, kept (:func:`_fragment`) and put
-        into the output as they are; the rest is the record ``to_dict`` gives, and
-        orjson sorts every object's keys as ``to_dict`` and ``json.dumps`` do.
+    def to_json_bytes(self, *, extra: Mapping[str, Any] | None = None) -> bytes:
+        """The compact JSON as UTF-8 bytes: ``to_json().encode()``, without the text in
+        between, for a file or a queue. ``extra`` adds top-level keys, each in its
+        sorted place (a batch adds the row's ``input``); a key the decision's JSON
+        has (``case_id``, ``trace`` …) is a ``ValueError``."""
+        if extra:
+            taken = _TOP_KEYS.intersection(extra)
+            if taken:
+                msg = f"extra keys the decision's JSON has: {sorted(taken)}"
+                raise ValueError(msg)
+            return self._compact_bytes(extra)
+        if self._json is not None:
+            return self._json.encode("utf-8")
+        return self._compact_bytes(None)
+
+    def _compact_bytes(self, extra: Mapping[str, Any] | None) -> bytes:
+        """``canonical_json({**self.to_dict(), **extra})`` as UTF-8, written without
+        building what the JSON does not need: the grants, blocks, trace entries and
+        policy reference whose fields are all text are each written once, kept
+        (:func:`_fragment`) and put into the output as they are; the rest is the
+        record ``to_dict`` gives, and orjson sorts every object's keys as ``to_dict``
+        and ``json.dumps`` do.
 
         The output is orjson's only where ``json.dumps`` gives the same bytes: with no
         float below 1e-4 outside the kept parts (which hold none) and nothing orjson
-        refuses. Anything else, and any error, takes ``canonical_json(self.to_dict())``,
-        to its bytes or its error.
+        refuses. Anything else, and any error, takes ``canonical_json``, to its bytes
+        or its error.
         """
         try:
             levels, facts, quadrant = self.levels, self.facts, self.quadrant
@@ -427,11 +443,16 @@ class Decision:
                 data["amounts"] = dict(self.amounts)
             if self.ignored_signals:
                 data["ignored_signals"] = self.ignored_signals
+            if extra:
+                data.update(extra)
             if not _holds_small_float(data):
-                return orjson.dumps(data, option=_ORJSON_OPTIONS).decode("utf-8")
+                return orjson.dumps(data, option=_ORJSON_OPTIONS)
         except Exception:  # the general way gives the same bytes or error
             pass
-        return canonical_json(self.to_dict())
+        whole = self.to_dict()
+        if extra:
+            whole.update(extra)
+        return canonical_json(whole).encode("utf-8")
 
     @classmethod
     def from_dict(
@@ -479,6 +500,26 @@ class Decision:
             remedies=remedies,
         )
 
+
+#: The top-level keys of a decision's JSON (``amounts`` and ``ignored_signals`` when set).
+_TOP_KEYS = frozenset(
+    {
+        "schema_version",
+        "case_id",
+        "as_of",
+        "policy",
+        "quadrant",
+        "levels",
+        "allowed",
+        "blocked",
+        "trace",
+        "facts",
+        "regulatory",
+        "buckets",
+        "amounts",
+        "ignored_signals",
+    }
+)
 
 #: The parts of a decision that :meth:`Decision.lazily` builds on first use.
 LAZY_PARTS = ("levels", "trace", "facts")
@@ -653,25 +694,32 @@ class _Holder:
     value: Any
 
 
-_FRAGMENTS: dict[int, tuple[Any, orjson.Fragment]] = {}
-"""The JSON of grants, blocks, trace entries and policy references met, by identity
-(each kept with its object, so an id is never reused while its entry lives)."""
+_FRAGMENTS: dict[int, tuple[Any, orjson.Fragment | None]] = {}
+"""The JSON of grants, blocks, trace entries and policy references met twice, by
+identity (None: met once), each kept with its object, so that an id is never reused
+while its entry lives."""
 
 _FRAGMENTS_LIMIT = 16_384
 """At most this many are kept; past it, all are dropped and written again as met."""
 
 
 def _fragment(obj: Any, record: Callable[[Any], dict[str, Any]]) -> Any:
-    """``record(obj)`` as pre-written JSON (``orjson.Fragment``) when every field is
-    text, a flag, None or a tuple of text (so no float, nothing orjson writes unlike
-    ``json.dumps``), kept for the next decision that holds the same object: the
-    engine's trace entries, grants and blocks are shared by every decision that gets
-    them. Else the record itself."""
+    """``record(obj)``, or, from the second time the same object is met, its JSON
+    written once and kept (an ``orjson.Fragment``), when every field is text, a flag,
+    None or a tuple of text (so no float, nothing orjson writes unlike ``json.dumps``):
+    the engine's trace entries, grants and blocks are shared by every decision that
+    gets them, while a case's own evidence entries are met once and never written
+    apart."""
     key = id(obj)
     hit = _FRAGMENTS.get(key)
-    if hit is not None and hit[0] is obj:
+    if hit is not None and hit[0] is obj and hit[1] is not None:
         return hit[1]
     data = record(obj)
+    if len(_FRAGMENTS) >= _FRAGMENTS_LIMIT:
+        _FRAGMENTS.clear()
+    if hit is None or hit[0] is not obj:
+        _FRAGMENTS[key] = (obj, None)
+        return data
     for value in data.values():
         cls = type(value)
         if cls is tuple:
@@ -680,8 +728,6 @@ def _fragment(obj: Any, record: Callable[[Any], dict[str, Any]]) -> Any:
         elif cls is not str and cls is not bool and value is not None:
             return data
     written = orjson.Fragment(orjson.dumps(data, option=_ORJSON_OPTIONS))
-    if len(_FRAGMENTS) >= _FRAGMENTS_LIMIT:
-        _FRAGMENTS.clear()
     _FRAGMENTS[key] = (obj, written)
     return written
 
@@ -709,8 +755,22 @@ def _holds_small_float(value: Any) -> bool:
         items = value
     else:
         return False
-    for item in items:  # noqa: SIM110  # a plain loop: no generator per container
-        if type(item) not in _NO_FLOAT and _holds_small_float(item):
+    if _NO_FLOAT.issuperset(map(type, items)):  # no float and no container in it
+        return False
+    for item in items:  # floats, and containers of plain items, checked without a call
+        kind = type(item)
+        if kind in _NO_FLOAT:
+            continue
+        if kind is float:
+            if item != 0 and -1e-4 < item < 1e-4:
+                return True
+            continue
+        if kind is tuple or kind is list:
+            if _NO_FLOAT.issuperset(map(type, item)):
+                continue
+        elif kind is dict and _NO_FLOAT.issuperset(map(type, item.values())):
+            continue
+        if _holds_small_float(item):
             return True
     return False
 
