@@ -444,6 +444,8 @@ class Engine:
     def _levels(self, derived: Derived, outcome: Outcome) -> dict[str, LevelResult]:
         levels: dict[str, LevelResult] = {}
         in_force = derived.in_force
+        # The kinds observed in the window, once (Derived.signals_of per level).
+        counted = frozenset(s.kind for s in derived.counted)
         for resolved in outcome.levels:
             layer = resolved.layer
             key = (layer.id, resolved.value, resolved.used)
@@ -453,7 +455,7 @@ class Engine:
                     self._level_parts.clear()
                 found = self._level_parts[key] = self._level_part(resolved)
             kinds, (label_en, label_zh), presumed = found
-            signals = derived.signals_of(kinds)
+            signals = tuple(sorted(counted & kinds)) if counted else ()
             levels[layer.output] = LevelResult(
                 layer=layer.id,
                 value=resolved.value,
@@ -603,6 +605,25 @@ def _display(facts: Mapping[str, Any], money: frozenset[str]) -> dict[str, Any]:
     for name in money:
         value = out.get(name)
         if isinstance(value, int):
-            text = format(Decimal(value).scaleb(-MONEY_EXPONENT), "f")
-            out[name] = text.rstrip("0").rstrip(".") if "." in text else text
+            out[name] = _major_units(value)
     return out
+
+
+def _major_units(value: int) -> str:
+    """Minor units (``MONEY_SCALE`` to the unit) as a decimal string in major units,
+    without trailing zeros: ``150`` is ``"0.015"``, ``-20000`` is ``"-2"``. Integer
+    arithmetic, as ``Decimal(value).scaleb(-MONEY_EXPONENT)`` formats it wherever the
+    decimal context's 28 digits hold the value exactly (far past any amount a case
+    may carry); past that, that formatting itself."""
+    if not -_EXACT < value < _EXACT:
+        text = format(Decimal(value).scaleb(-MONEY_EXPONENT), "f")
+        return text.rstrip("0").rstrip(".") if "." in text else text
+    whole, part = divmod(-value if value < 0 else value, MONEY_SCALE)
+    sign = "-" if value < 0 else ""
+    if not part:
+        return f"{sign}{whole}"
+    return f"{sign}{whole}.{part:0{MONEY_EXPONENT}d}".rstrip("0")
+
+
+#: Below this magnitude, minor units are formatted with integers (see :func:`_major_units`).
+_EXACT = 10**24
