@@ -27,7 +27,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from collectrules.engine import Engine
-from collectrules.errors import CollectRulesError
+from collectrules.errors import CollectRulesError, InputError
 from collectrules.model import decision as decision_module
 from collectrules.model.decision import (
     SCHEMA_VERSION,
@@ -379,6 +379,6 @@ def test_json_bytes_with_extra_keys_are_the_reference_bytes(value: Any, key: str
 
 def test_extra_keys_may_not_replace_the_decisions_own() -> None:
     decision = _decision()
-    with pytest.raises(ValueError, match="case_id"):
+    with pytest.raises(InputError, match="case_id"):
         decision.to_json_bytes(extra={"case_id": "other"})
     assert decision.to_json_bytes(extra={}) == decision.to_json().encode("utf-8")

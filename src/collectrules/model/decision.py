@@ -20,6 +20,7 @@ import attrs
 import orjson
 import pendulum
 
+from collectrules.errors import FieldProblem, InputError
 from collectrules.model import decision_io
 from collectrules.model.remedies import STANDARD_REMEDIES, Remedy, remedy_name
 
@@ -397,12 +398,12 @@ class Decision:
         """The compact JSON as UTF-8 bytes: ``to_json().encode()``, without the text in
         between, for a file or a queue. ``extra`` adds top-level keys, each in its
         sorted place (a batch adds the row's ``input``); a key the decision's JSON
-        has (``case_id``, ``trace`` …) is a ``ValueError``."""
+        has (``case_id``, ``trace`` …) is an :class:`~collectrules.errors.InputError`."""
         if extra:
             taken = _TOP_KEYS.intersection(extra)
             if taken:
-                msg = f"extra keys the decision's JSON has: {sorted(taken)}"
-                raise ValueError(msg)
+                msg = f"keys of the decision's own JSON may not be added: {sorted(taken)}"
+                raise InputError([FieldProblem("extra", msg)])
             return self._compact_bytes(extra)
         if self._json is not None:
             return self._json.encode("utf-8")
