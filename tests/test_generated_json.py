@@ -89,6 +89,11 @@ def test_values_orjson_writes_differently_fall_back_to_json_dumps(value: Any) ->
     decision = engine.decide(make_case(), as_of=AS_OF)
     odd = attrs.evolve(decision, facts={**decision.facts, "odd": value, "nested": [value]})
     assert odd.to_json() == _plain_json(odd)
+    if value == "\ud800":  # text UTF-8 cannot hold: as from to_json().encode()
+        with pytest.raises(UnicodeEncodeError):
+            odd.to_json_bytes()
+    else:
+        assert odd.to_json_bytes() == odd.to_json().encode("utf-8")
 
 
 @settings(max_examples=300, deadline=None)

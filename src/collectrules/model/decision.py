@@ -382,7 +382,9 @@ class Decision:
         """The decision as JSON: identical inputs give identical bytes."""
         if indent is None:
             if self._json is None:
-                object.__setattr__(self, "_json", self._compact_bytes(None).decode("utf-8"))
+                written = self._compact(None)
+                text = written.decode("utf-8") if isinstance(written, bytes) else written
+                object.__setattr__(self, "_json", text)
             assert self._json is not None
             return self._json
         data = self.to_dict()
@@ -398,19 +400,22 @@ class Decision:
         """The compact JSON as UTF-8 bytes: ``to_json().encode()``, without the text in
         between, for a file or a queue. ``extra`` adds top-level keys, each in its
         sorted place (a batch adds the row's ``input``); a key the decision's JSON
-        has (``case_id``, ``trace`` …) is an :class:`~collectrules.errors.InputError`."""
+        has (``case_id``, ``trace`` …) is an :class:`~collectrules.errors.InputError`.
+        Text UTF-8 cannot hold (a lone surrogate) is a ``UnicodeEncodeError``, as from
+        ``to_json().encode()``."""
         if extra:
             taken = _TOP_KEYS.intersection(extra)
             if taken:
                 msg = f"keys of the decision's own JSON may not be added: {sorted(taken)}"
                 raise InputError([FieldProblem("extra", msg)])
-            return self._compact_bytes(extra)
-        if self._json is not None:
-            return self._json.encode("utf-8")
-        return self._compact_bytes(None)
+            written = self._compact(extra)
+        else:
+            written = self._compact(None) if self._json is None else self._json
+        return written if isinstance(written, bytes) else written.encode("utf-8")
 
-    def _compact_bytes(self, extra: Mapping[str, Any] | None) -> bytes:
-        """``canonical_json({**self.to_dict(), **extra})`` as UTF-8, written without
+    def _compact(self, extra: Mapping[str, Any] | None) -> bytes | str:
+        """``canonical_json({**self.to_dict(), **extra})``, as UTF-8 bytes when orjson
+        wrote it and as the text of ``json.dumps`` when it did not, written without
         building what the JSON does not need: the grants, blocks, trace entries and
         policy reference whose fields are all text are each written once, kept
         (:func:`_fragment`) and put into the output as they are; the rest is the
@@ -453,7 +458,7 @@ class Decision:
         whole = self.to_dict()
         if extra:
             whole.update(extra)
-        return canonical_json(whole).encode("utf-8")
+        return canonical_json(whole)
 
     @classmethod
     def from_dict(
