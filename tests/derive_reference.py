@@ -82,8 +82,11 @@ BAD_AS_OFS: tuple[tuple[str, Any], ...] = (
 
 def _when(as_of: Any) -> pendulum.DateTime:
     if isinstance(as_of, str):
-        return pendulum.parse(as_of)  # type: ignore[return-value]
-    return pendulum.instance(as_of)
+        parsed = pendulum.parse(as_of)
+        assert isinstance(parsed, pendulum.DateTime)
+        return parsed
+    instant: pendulum.DateTime = pendulum.instance(as_of)
+    return instant
 
 
 def _random_case(rng: random.Random, policy: Policy, index: int) -> Case:
@@ -259,8 +262,7 @@ def write(path: Path = REFERENCE) -> int:
     """Write the reference file; the number of records."""
     lines = [canonical(r) for r in records()]
     path.parent.mkdir(parents=True, exist_ok=True)
-    with gzip.GzipFile(path, "wb", mtime=0, compresslevel=9) as out:
-        out.write(("\n".join(lines) + "\n").encode())
+    path.write_bytes(gzip.compress(("\n".join(lines) + "\n").encode(), 9, mtime=0))
     return len(lines)
 
 

@@ -68,7 +68,7 @@ def test_cold_caches_and_the_reverse_order_give_the_same(name: str) -> None:
             engine = engines[mode] = Engine(
                 load_policy(name),
                 backend="python",
-                unknown_signals=mode,  # type: ignore[arg-type]
+                unknown_signals=mode,
             )
         # the policy object is shared: empty its caches on the way to make them cold
         if i % 50 == 0:
