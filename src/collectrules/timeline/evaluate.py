@@ -396,6 +396,18 @@ def timeline_facts(
     false: enough for the :data:`~collectrules.timeline.stages.EVENT_FIELDS` that a
     condition anchor reads, at a cost linear in the events rather than quadratic.
     """
+    if not case.events:
+        return {
+            "contact_attempts": 0,
+            "contact_reached": 0,
+            "contact_no_answer": 0,
+            "contact_invalid_number": 0,
+            "contact_refused": 0,
+            "contact_unanswered_streak": 0,
+            "promises_made": 0,
+            "promise_standing": False,
+            "paid_since_due": 0,
+        }
     counts = dict.fromkeys(_OUTCOMES, 0)
     attempts = streak = promises_made = 0
     paid = Decimal(0)
