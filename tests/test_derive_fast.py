@@ -5,13 +5,18 @@ clock changes, with caches cold and warm, in either order."""
 
 from __future__ import annotations
 
+import datetime as dt
 import gzip
 import json
 from typing import Any
 
+import pendulum
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from collectrules import Engine, load_policy
+from collectrules.policy.derive import _Instants
 from derive_reference import (
     POLICIES,
     REFERENCE,
@@ -79,3 +84,57 @@ def test_cold_caches_and_the_reverse_order_give_the_same(name: str) -> None:
         except Exception as exc:
             got = {"error": [type(exc).__name__, str(exc)]}
         assert {**want, **got} == want, (name, mode, i, label)
+
+
+_ZONES = ("Europe/London", "America/New_York", "Asia/Shanghai", "Australia/Lord_Howe", "UTC")
+
+
+@st.composite
+def _instants_near(draw: st.DrawFn) -> tuple[dt.datetime, int, list[pendulum.DateTime]]:
+    """An ``as_of`` (often on a clock change), a window, and instants of several zones
+    within a few days of ``as_of`` and of the window's start (folds included)."""
+    zone = draw(st.sampled_from(_ZONES))
+    changes = [
+        pendulum.datetime(2026, 3, 29, 1, 30, tz="Europe/London"),
+        pendulum.datetime(2026, 10, 25, 1, 30, tz="Europe/London").replace(fold=1),
+        pendulum.datetime(2026, 11, 1, 1, 30, tz="America/New_York"),
+        pendulum.datetime(2026, 4, 5, 1, 45, tz="Australia/Lord_Howe"),
+    ]
+    base = draw(st.sampled_from(changes)).add(minutes=draw(st.integers(-180, 180)))
+    as_of: dt.datetime = base.in_timezone(zone)
+    if draw(st.booleans()):
+        as_of = dt.datetime.fromisoformat(as_of.isoformat())  # a stdlib fixed offset
+    days = draw(st.sampled_from((1, 2, 30, 180, 214)))
+    others = []
+    for _ in range(draw(st.integers(1, 8))):
+        around = draw(st.sampled_from((0, days)))
+        minutes = draw(st.integers(-3 * 24 * 60, 3 * 24 * 60))
+        moment = pendulum.instance(as_of).subtract(days=around).add(minutes=minutes)
+        local = moment.in_timezone(draw(st.sampled_from((zone, *_ZONES))))
+        if draw(st.booleans()):
+            local = local.replace(fold=1 - local.fold)
+        others.append(local)
+    return as_of, days, others
+
+
+def _utc(at: dt.datetime) -> dt.datetime:
+    """``at`` as a naive UTC datetime, by its wall time and its offset."""
+    offset = at.utcoffset()
+    assert offset is not None
+    wall = dt.datetime(at.year, at.month, at.day, at.hour, at.minute, at.second, at.microsecond)
+    return wall - offset
+
+
+@settings(max_examples=300, deadline=None)
+@given(_instants_near())
+def test_the_window_comparisons_are_exact_comparisons_of_instants(
+    drawn: tuple[dt.datetime, int, list[pendulum.DateTime]],
+) -> None:
+    as_of, days, others = drawn
+    window = dt.timedelta(days=days)
+    instants = _Instants(as_of, window)
+    utc = _utc(as_of)
+    for at in others:
+        moment = _utc(at)
+        assert instants.not_after(at) == (moment <= utc)
+        assert instants.after_start(at) == (utc - window < moment)

@@ -321,8 +321,7 @@ def derive(
         _check_retractions(case, policy)
     # The window is `days` whole days of elapsed time before as_of; the arithmetic is
     # done on a plain fixed-offset datetime, which is exact and fast.
-    plain = _plain(when)
-    start = plain - plan.window
+    at = _instants(when, plan.window)
     due_start = local_midnight(case.due_date, case.timezone)
 
     extra_signals: tuple[Signal, ...] = (
@@ -333,7 +332,7 @@ def derive(
     known = tuple(
         s
         for s in ((*signals, *extra_signals) if extra_signals else signals)
-        if s.kind in specs and s.observed_at <= plain
+        if s.kind in specs and at.not_after(s.observed_at)
     )
     negative = plan.negative
     cures = _cures(case, known, when) if any(s.kind in negative for s in known) else []
@@ -352,7 +351,7 @@ def derive(
             prior = in_force.get(signal.kind)
             if prior is None or signal.observed_at < prior:
                 in_force[signal.kind] = signal.observed_at
-        elif start < signal.observed_at:
+        elif at.after_start(signal.observed_at):
             counted_list.append(signal)
     counted = tuple(counted_list)
     today = case.local_date(when)
@@ -416,6 +415,90 @@ def derive(
 
 def _cured_order(c: tuple[str, pendulum.DateTime, Cure]) -> tuple[pendulum.DateTime, str]:
     return c[1], c[0]
+
+
+#: More than any UTC offset: Python holds every offset strictly within a day of UTC.
+_DAY = dt.timedelta(days=1)
+
+
+class _Instants:
+    """``as_of`` and the start of the lookback window, for comparing many instants with.
+
+    An instant compares with them exactly (as instants) through :meth:`not_after` and
+    :meth:`after_start`. Most comparisons are settled by the wall time alone: two
+    datetimes of one ``tzinfo`` object compare by their wall times, which is cheap, and
+    an instant's wall time is within a day of its UTC time (Python holds every offset
+    strictly within a day). Only an instant within a day of a bound, or of a time zone
+    not yet seen, needs its UTC offset, which for a zone is the costly part.
+    """
+
+    __slots__ = ("_bounds", "plain", "start", "when", "window")
+
+    def __init__(self, when: dt.datetime, window: dt.timedelta) -> None:
+        self.when = when
+        self.window = window
+        self.plain = _plain(when)
+        self.start = self.plain - window
+        #: Per tzinfo (by id, with the object): the wall-time bounds at that tzinfo.
+        self._bounds: dict[int, tuple[object, dt.datetime, dt.datetime, dt.datetime]] = {}
+
+    def _bounds_at(
+        self, tz: dt.tzinfo | None
+    ) -> tuple[object, dt.datetime, dt.datetime, dt.datetime] | None:
+        if tz is None:
+            return None
+        found = self._bounds.get(id(tz))
+        if found is not None and found[0] is tz:
+            return found
+        offset = self.plain.utcoffset()
+        assert offset is not None
+        utc = self.plain.replace(tzinfo=None) - offset
+        start = utc - self.window
+        found = (
+            tz,
+            # a wall time at or before this is an instant before as_of
+            (utc - _DAY).replace(tzinfo=tz),
+            # ... at or before this: before the window's start
+            (start - _DAY).replace(tzinfo=tz),
+            # ... at or after this: after the window's start
+            (start + _DAY).replace(tzinfo=tz),
+        )
+        if len(self._bounds) >= _MAX_ZONES:
+            self._bounds.clear()
+        self._bounds[id(tz)] = found
+        return found
+
+    def not_after(self, at: dt.datetime) -> bool:
+        """``at <= as_of``, as instants."""
+        bounds = self._bounds_at(at.tzinfo)
+        if bounds is not None and at <= bounds[1]:
+            return True
+        return at <= self.plain
+
+    def after_start(self, at: dt.datetime) -> bool:
+        """``start < at``, as instants, where ``start`` is the window's start."""
+        bounds = self._bounds_at(at.tzinfo)
+        if bounds is not None:
+            if at >= bounds[3]:
+                return True
+            if at <= bounds[2]:
+                return False
+        return self.start < at
+
+
+#: At most this many time zones' bounds are kept per instant (see :class:`_Instants`).
+_MAX_ZONES = 64
+#: The instants of the latest ``as_of`` and window: a batch derives every case at one.
+_last_instants: _Instants | None = None
+
+
+def _instants(when: dt.datetime, window: dt.timedelta) -> _Instants:
+    global _last_instants
+    last = _last_instants
+    if last is not None and last.when is when and last.window == window:
+        return last
+    last = _last_instants = _Instants(when, window)
+    return last
 
 
 def _plain(when: dt.datetime) -> dt.datetime:
