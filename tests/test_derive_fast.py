@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import json
+import zoneinfo
 from typing import Any
 
 import pendulum
@@ -16,7 +17,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from collectrules import Engine, load_policy
+from collectrules.calendars import BusinessCalendar
 from collectrules.policy.derive import _Instants
+from collectrules.timeline.stages import Offset, OffsetUnit
 from derive_reference import (
     POLICIES,
     REFERENCE,
@@ -138,3 +141,66 @@ def test_the_window_comparisons_are_exact_comparisons_of_instants(
         moment = _utc(at)
         assert instants.not_after(at) == (moment <= utc)
         assert instants.after_start(at) == (utc - window < moment)
+
+
+def _direct(offset: Offset, at: dt.datetime, timezone: str) -> pendulum.DateTime:
+    """What ``Offset.apply`` computed before it remembered its results."""
+    local = pendulum.instance(at).in_timezone(timezone)
+    unit = {"hours": "hours", "days": "days", "weeks": "weeks", "months": "months"}
+    result: pendulum.DateTime = local.add(**{unit[offset.unit.value]: offset.amount})
+    return result
+
+
+def _same(a: dt.datetime, b: dt.datetime) -> bool:
+    wall = (a.year, a.month, a.day, a.hour, a.minute, a.second, a.microsecond)
+    other = (b.year, b.month, b.day, b.hour, b.minute, b.second, b.microsecond)
+    return (wall, a.fold, type(a), a.tzinfo) == (other, b.fold, type(b), b.tzinfo)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    zone=st.sampled_from(_ZONES),
+    target=st.sampled_from(_ZONES),
+    minutes=st.integers(-26 * 60, 26 * 60),
+    change=st.sampled_from(
+        (
+            dt.datetime(2026, 3, 29, 1, 0),
+            dt.datetime(2026, 10, 25, 1, 30),
+            dt.datetime(2026, 3, 8, 2, 30),
+            dt.datetime(2026, 11, 1, 1, 30),
+            dt.datetime(2026, 4, 5, 1, 45),
+            dt.datetime(2026, 1, 31, 0, 0),
+        )
+    ),
+    fold=st.integers(0, 1),
+    stdlib=st.booleans(),
+    offset=st.builds(
+        Offset,
+        st.sampled_from((0, 1, 2, 3, 7, 24, 30, 48)),
+        st.sampled_from((OffsetUnit.HOURS, OffsetUnit.DAYS, OffsetUnit.WEEKS, OffsetUnit.MONTHS)),
+    ),
+)
+def test_a_remembered_stage_offset_is_what_pendulum_computes_across_clock_changes(
+    zone: str,
+    target: str,
+    minutes: int,
+    change: dt.datetime,
+    fold: int,
+    stdlib: bool,
+    offset: Offset,
+) -> None:
+    wall = (change + dt.timedelta(minutes=minutes)).replace(fold=fold)
+    # wall times in a gap or a repeated hour, with either fold, of either type
+    at: dt.datetime = wall.replace(tzinfo=zoneinfo.ZoneInfo(zone))
+    if not stdlib:
+        at = pendulum.DateTime(*wall.timetuple()[:6], tzinfo=pendulum.timezone(zone), fold=fold)
+    calendar = BusinessCalendar("CN")
+    want = _direct(offset, at, target)
+    assert _same(offset.apply(at, calendar, target), want)
+    assert _same(offset.apply(at, calendar, target), want)  # remembered
+    # the other fold of the same wall time (another instant in a repeated hour)
+    other = at.replace(fold=1 - fold)
+    assert _same(offset.apply(other, calendar, target), _direct(offset, other, target))
+    # the same instant in another zone meets the remembered one: its own answer still
+    elsewhere = pendulum.instance(at).in_timezone("Asia/Tokyo")
+    assert _same(offset.apply(elsewhere, calendar, target), _direct(offset, elsewhere, target))
