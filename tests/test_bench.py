@@ -56,3 +56,11 @@ def test_the_decision_json_benchmark_runs_on_both_back_ends() -> None:
     for backend in ("durable", "python"):
         assert f"== default, {backend} back end, 100 decisions" in out
     assert out.count("to_json") == 2
+
+
+def test_the_derive_benchmark_runs_and_both_passes_agree() -> None:
+    out = _script(str(BENCHMARKS / "derive.py"), "--cases", "200")
+    for what in ("cases built in Python", "cases read from JSON"):
+        assert f"== default: 200 {what}, five signals each" in out, out
+    assert out.count("first pass (caches cold)") == 2
+    assert out.count("identical facts             200 of 200") == 2, out
