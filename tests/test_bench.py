@@ -58,3 +58,11 @@ def test_the_decision_json_benchmark_runs_on_both_back_ends() -> None:
     lines = out.splitlines()
     for label in ("to_json ", "to_json_bytes ", "canonical_json(to_dict()) "):
         assert sum(line.startswith(label) for line in lines) == 2, label
+
+
+def test_the_derive_benchmark_runs_and_both_passes_agree() -> None:
+    out = _script(str(BENCHMARKS / "derive.py"), "--cases", "200")
+    for what in ("cases built in Python", "cases read from JSON"):
+        assert f"== default: 200 {what}, five signals each" in out, out
+    assert out.count("first pass (caches cold)") == 2
+    assert out.count("identical facts             200 of 200") == 2, out

@@ -387,6 +387,8 @@ def _covers(found: Decimal, claim: Decimal, pct: Decimal) -> bool:
 
 def asset_facts(case: Case, as_of: dt.datetime, section: AssetSection) -> dict[str, Any]:
     """``assets_found_value`` (integer money units) and ``assets_cover_claim``."""
+    if not case.events:  # assets are found by events
+        return {"assets_found_value": 0, "assets_cover_claim": False}
     total = sum((f.value for f in findings(case, as_of, section)), Decimal(0))
     return {
         "assets_found_value": int((total * MONEY_SCALE).to_integral_value()),

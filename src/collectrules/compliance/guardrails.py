@@ -1440,8 +1440,16 @@ def extra_facts(
     case: Case, as_of: pendulum.DateTime, policy: Policy, facts: Mapping[str, Any]
 ) -> dict[str, Any]:
     """The ``time_barred`` fact, when the policy has a limitation rule."""
+    bars: tuple[TimeBarRule, ...] = policy.memo("guardrails_time_bars", lambda: _bars(policy))
+    if not bars:
+        return {}
+    return {"time_barred": any(r.barred(case, as_of) for r in bars)}
+
+
+def _bars(policy: Policy) -> tuple[TimeBarRule, ...]:
+    """The limitation rules of the policy's packs (what ``GuardrailsSection.facts`` reads)."""
     section = guardrails_of(policy)
-    return section.facts(case, as_of) if section is not None else {}
+    return section.time_bars() if section is not None else ()
 
 
 #: The furthest ``Guardrails.next_allowed`` looks ahead, in days (ten years).

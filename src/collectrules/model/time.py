@@ -22,13 +22,26 @@ def require_aware(as_of: object) -> pendulum.DateTime:
     ``as_of`` must also fall in the years :data:`~collectrules.model.limits.MIN_AS_OF_YEAR`
     to :data:`~collectrules.model.limits.MAX_AS_OF_YEAR`.
     """
+    global _last_good
+    last = _last_good
+    if as_of is last and last is not None:  # a batch asks of one instant again and again
+        return last
     if isinstance(as_of, str):
         return parse_as_of(as_of)
     if not isinstance(as_of, dt.datetime):
         raise InputError(
             [FieldProblem("as_of", f"expected an aware datetime, got {type(as_of).__name__}")]
         )
-    return parse_as_of(as_of)
+    checked = parse_as_of(as_of)
+    if checked is as_of and type(checked) is pendulum.DateTime:
+        _last_good = checked
+    return checked
+
+
+#: The last instant :func:`require_aware` found good and returned as given: a
+#: ``pendulum.DateTime`` is immutable, and this reference keeps its identity from being
+#: reused, so the same object needs no second check.
+_last_good: pendulum.DateTime | None = None
 
 
 def require_case(case: object) -> Case:

@@ -25,6 +25,7 @@ number) an ``unreachable`` signal.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any, Literal
@@ -34,9 +35,9 @@ import pendulum
 
 from collectrules.conditions import MONEY_SCALE
 from collectrules.errors import FieldProblem, InputError, did_you_mean
-from collectrules.model.case import Case, ContactOutcome, EventKind, Signal
-from collectrules.model.time import days_past_due, local_midnight, require_aware
-from collectrules.policy.model import Policy
+from collectrules.model.case import Case, ContactOutcome, Event, EventKind, Signal
+from collectrules.model.time import local_midnight, require_aware
+from collectrules.policy.model import Policy, Section, SignalSpec
 from collectrules.policy.section import plugins_doing
 
 __all__ = [
@@ -194,9 +195,15 @@ def event_signals(case: Case, as_of: pendulum.DateTime, policy: Policy) -> tuple
     attempts = _whole(policy, "unreachable_attempts", DEFAULT_UNREACHABLE_ATTEMPTS)
     needed = max(1, attempts if attempts is not None else DEFAULT_UNREACHABLE_ATTEMPTS)
     due_start = local_midnight(case.due_date, case.timezone)
+    return _event_signals(case, as_of, due_start, needed)
+
+
+def _event_signals(
+    case: Case, as_of: dt.datetime, due_start: dt.datetime, needed: int
+) -> tuple[Signal, ...]:
     out: list[Signal] = []
     streak, flagged = 0, False
-    for event in sorted((e for e in case.events if e.at <= as_of), key=lambda e: e.at):
+    for event in sorted((e for e in case.events if e.at <= as_of), key=_event_time):
         kind = event.kind
         if kind is EventKind.PAYMENT and event.at >= due_start and event.amount:
             note = f"derived: payment of {case.currency} {event.amount} on {event.at.date()}"
@@ -220,6 +227,10 @@ def event_signals(case: Case, as_of: pendulum.DateTime, policy: Policy) -> tuple
     return tuple(out)
 
 
+def _event_time(event: Event) -> pendulum.DateTime:
+    return event.at
+
+
 def _cures(case: Case, signals: tuple[Signal, ...], as_of: pendulum.DateTime) -> list[Cure]:
     cures: list[Cure] = []
     for event in case.events:
@@ -238,6 +249,51 @@ def _cures(case: Case, signals: tuple[Signal, ...], as_of: pendulum.DateTime) ->
     return cures
 
 
+@attrs.frozen
+class _Plan:
+    """What deriving a case under one policy reads of the policy: worked out once per
+    policy (the policy is immutable), rather than looked up again for every case."""
+
+    specs: Mapping[str, SignalSpec]
+    window: dt.timedelta
+    unreachable_needed: int
+    signal_plugins: tuple[Section, ...]
+    fact_plugins: tuple[Section, ...]
+    #: Every counted kind at 0, in the policy's order: the counts of a case start here.
+    zeros: Mapping[str, int]
+    measured: tuple[tuple[str, str], ...]
+    negative: frozenset[str]
+    #: The negative kinds that stay in force until a cure, with their dimension.
+    held: Mapping[str, str]
+    willingness: frozenset[str]
+
+
+def _plan(policy: Policy) -> _Plan:
+    specs = policy.signals
+    lookback = policy.parameters.get("lookback_days")
+    days = int(lookback.value) if lookback is not None else DEFAULT_LOOKBACK_DAYS
+    attempts = _whole(policy, "unreachable_attempts", DEFAULT_UNREACHABLE_ATTEMPTS)
+    measured, counted_kinds = policy.memo("signal_partition", lambda: _partition(policy))
+    return _Plan(
+        specs=specs,
+        window=dt.timedelta(days=days),
+        unreachable_needed=max(
+            1, attempts if attempts is not None else DEFAULT_UNREACHABLE_ATTEMPTS
+        ),
+        signal_plugins=plugins_doing(policy, "derived_signals"),
+        fact_plugins=plugins_doing(policy, "facts"),
+        zeros=dict.fromkeys(counted_kinds, 0),
+        measured=measured,
+        negative=frozenset(k for k, spec in specs.items() if spec.negative),
+        held={
+            k: spec.dimension
+            for k, spec in specs.items()
+            if spec.negative and spec.dimension in ("willingness", "contact")
+        },
+        willingness=frozenset(k for k, spec in specs.items() if spec.dimension == "willingness"),
+    )
+
+
 def derive(
     case: Case,
     as_of: dt.datetime,
@@ -252,36 +308,42 @@ def derive(
     """
     when = require_aware(as_of)
     check_product(case, policy)
+    plan: _Plan = policy.memo("derive_plan", lambda: _plan(policy))
+    specs = plan.specs
+    signals = case.signals
+    events = case.events
     ignored: tuple[Signal, ...] = ()
     if unknown_signals == "ignore":
-        ignored = tuple(s for s in case.signals if s.kind not in policy.signals)
-    else:
+        ignored = tuple(s for s in signals if s.kind not in specs)
+    elif any(s.kind not in specs for s in signals):
         check_signal_kinds(case, policy)
-    _check_retractions(case, policy)
-    lookback = policy.parameters.get("lookback_days")
-    days = int(lookback.value) if lookback is not None else DEFAULT_LOOKBACK_DAYS
+    if events:
+        _check_retractions(case, policy)
     # The window is `days` whole days of elapsed time before as_of; the arithmetic is
     # done on a plain fixed-offset datetime, which is exact and fast.
-    offset = when.utcoffset()
-    assert offset is not None
-    plain = dt.datetime(*when.timetuple()[:6], when.microsecond, tzinfo=dt.timezone(offset))
-    start = plain - dt.timedelta(days=days)
+    at = _instants(when, plan.window)
+    due_start = local_midnight(case.due_date, case.timezone)
 
-    extra_signals: tuple[Signal, ...] = event_signals(case, when, policy)
-    for plugin in plugins_doing(policy, "derived_signals"):
-        extra_signals += plugin.derived_signals(case, when, policy)
-    specs = policy.signals
-    known = tuple(
-        s for s in (*case.signals, *extra_signals) if s.observed_at <= plain and s.kind in specs
+    extra_signals: tuple[Signal, ...] = (
+        _event_signals(case, when, due_start, plan.unreachable_needed) if events else ()
     )
-    cures = _cures(case, known, when) if any(specs[s.kind].negative for s in known) else []
+    for plugin in plan.signal_plugins:
+        extra_signals += plugin.derived_signals(case, when, policy)
+    known = tuple(
+        s
+        for s in ((*signals, *extra_signals) if extra_signals else signals)
+        if s.kind in specs and at.not_after(s.observed_at)
+    )
+    negative = plan.negative
+    cures = _cures(case, known, when) if any(s.kind in negative for s in known) else []
     counted_list: list[Signal] = []
     in_force: dict[str, pendulum.DateTime] = {}
     cured: list[tuple[str, pendulum.DateTime, Cure]] = []
+    held = plan.held
     for signal in known:
-        spec = specs[signal.kind]
-        if spec.negative and spec.dimension in ("willingness", "contact"):
-            cure = next((c for c in cures if c.lifts(signal, spec.dimension)), None)
+        dimension = held.get(signal.kind)
+        if dimension is not None:
+            cure = next((c for c in cures if c.lifts(signal, dimension)), None)
             if cure is not None:
                 cured.append((signal.kind, signal.observed_at, cure))
                 continue
@@ -289,20 +351,24 @@ def derive(
             prior = in_force.get(signal.kind)
             if prior is None or signal.observed_at < prior:
                 in_force[signal.kind] = signal.observed_at
-        elif start < signal.observed_at:
+        elif at.after_start(signal.observed_at):
             counted_list.append(signal)
     counted = tuple(counted_list)
-    dpd = days_past_due(case, when)
-    due_start = local_midnight(case.due_date, case.timezone)
-    contacted = any(
-        e.at >= due_start
-        and (
-            e.kind in _CONTACT_EVENTS
-            or (e.kind is EventKind.CONTACT_ATTEMPT and e.outcome in _REACHED)
+    today = case.local_date(when)
+    dpd = max(0, today.toordinal() - case.due_date.toordinal()) if case.overdue_amount > 0 else 0
+    willingness = plan.willingness
+    contacted = (
+        events
+        and any(
+            e.at >= due_start
+            and (
+                e.kind in _CONTACT_EVENTS
+                or (e.kind is EventKind.CONTACT_ATTEMPT and e.outcome in _REACHED)
+            )
+            for e in events
+            if e.at <= when
         )
-        for e in case.events
-        if e.at <= when
-    ) or any(s.observed_at >= due_start and specs[s.kind].dimension == "willingness" for s in known)
+    ) or any(s.kind in willingness and s.observed_at >= due_start for s in known)
     facts: dict[str, Any] = {
         "dpd": dpd,
         "product": str(case.product),
@@ -311,36 +377,146 @@ def derive(
         "overdue_amount": int(case.overdue_amount * MONEY_SCALE),
         "guarantors": len(case.guarantors),
         "has_maturity_date": case.maturity_date is not None,
-        "debtor_contacted": contacted,
+        "debtor_contacted": bool(contacted),
     }
     if case.maturity_date is not None:
-        facts["days_to_maturity"] = (case.maturity_date - case.local_date(when)).days
+        facts["days_to_maturity"] = (case.maturity_date - today).days
+    facts.update(plan.zeros)
     latest: dict[str, Signal] = {}
-    counts: dict[str, int] = {}
+    zeros = plan.zeros
     for signal in counted:
-        counts[signal.kind] = counts.get(signal.kind, 0) + 1
+        kind = signal.kind
+        if kind in zeros:
+            facts[kind] += 1
         if signal.value is not None:
-            prior_signal = latest.get(signal.kind)
+            prior_signal = latest.get(kind)
             if prior_signal is None or signal.observed_at >= prior_signal.observed_at:
-                latest[signal.kind] = signal
-    measured, counted_kinds = policy.memo("signal_partition", lambda: _partition(policy))
-    for kind in counted_kinds:
-        facts[kind] = counts.get(kind, 0)
-    for kind, has in measured:
+                latest[kind] = signal
+    for kind, has in plan.measured:
         found = latest.get(kind)
         facts[has] = found is not None
         if found is not None and found.value is not None:
             facts[kind] = _number(found.value)
-    extra: dict[str, Any] = {}
-    for plugin in plugins_doing(policy, "facts"):
-        extra.update(plugin.facts(case, when, policy, facts))
-    facts.update(extra)
+    if plan.fact_plugins:
+        extra: dict[str, Any] = {}
+        for plugin in plan.fact_plugins:
+            extra.update(plugin.facts(case, when, policy, facts))
+        facts.update(extra)
     return Derived(
         facts=facts,
         as_of=when,
         counted=counted,
         derived_signals=extra_signals,
         in_force=in_force,
-        cured=tuple(sorted(cured, key=lambda c: (c[1], c[0]))),
+        cured=tuple(sorted(cured, key=_cured_order)) if cured else (),
         ignored=ignored,
     )
+
+
+def _cured_order(c: tuple[str, pendulum.DateTime, Cure]) -> tuple[pendulum.DateTime, str]:
+    return c[1], c[0]
+
+
+#: More than any UTC offset: Python holds every offset strictly within a day of UTC.
+_DAY = dt.timedelta(days=1)
+
+
+class _Instants:
+    """``as_of`` and the start of the lookback window, for comparing many instants with.
+
+    An instant compares with them exactly (as instants) through :meth:`not_after` and
+    :meth:`after_start`. Most comparisons are settled by the wall time alone: two
+    datetimes of one ``tzinfo`` object compare by their wall times, which is cheap, and
+    an instant's wall time is within a day of its UTC time (Python holds every offset
+    strictly within a day). Only an instant within a day of a bound, or of a time zone
+    not yet seen, needs its UTC offset, which for a zone is the costly part.
+    """
+
+    __slots__ = ("_bounds", "plain", "start", "when", "window")
+
+    def __init__(self, when: dt.datetime, window: dt.timedelta) -> None:
+        self.when = when
+        self.window = window
+        self.plain = _plain(when)
+        self.start = self.plain - window
+        #: Per tzinfo (by id, with the object): the wall-time bounds at that tzinfo.
+        self._bounds: dict[int, tuple[object, dt.datetime, dt.datetime, dt.datetime]] = {}
+
+    def _bounds_at(
+        self, tz: dt.tzinfo | None
+    ) -> tuple[object, dt.datetime, dt.datetime, dt.datetime] | None:
+        if tz is None:
+            return None
+        found = self._bounds.get(id(tz))
+        if found is not None and found[0] is tz:
+            return found
+        offset = self.plain.utcoffset()
+        assert offset is not None
+        utc = self.plain.replace(tzinfo=None) - offset
+        start = utc - self.window
+        found = (
+            tz,
+            # a wall time at or before this is an instant before as_of
+            (utc - _DAY).replace(tzinfo=tz),
+            # ... at or before this: before the window's start
+            (start - _DAY).replace(tzinfo=tz),
+            # ... at or after this: after the window's start
+            (start + _DAY).replace(tzinfo=tz),
+        )
+        if len(self._bounds) >= _MAX_ZONES:
+            self._bounds.clear()
+        self._bounds[id(tz)] = found
+        return found
+
+    def not_after(self, at: dt.datetime) -> bool:
+        """``at <= as_of``, as instants."""
+        bounds = self._bounds_at(at.tzinfo)
+        if bounds is not None and at <= bounds[1]:
+            return True
+        return at <= self.plain
+
+    def after_start(self, at: dt.datetime) -> bool:
+        """``start < at``, as instants, where ``start`` is the window's start."""
+        bounds = self._bounds_at(at.tzinfo)
+        if bounds is not None:
+            if at >= bounds[3]:
+                return True
+            if at <= bounds[2]:
+                return False
+        return self.start < at
+
+
+#: At most this many time zones' bounds are kept per instant (see :class:`_Instants`).
+_MAX_ZONES = 64
+#: The instants of the latest ``as_of`` and window: a batch derives every case at one.
+_last_instants: _Instants | None = None
+
+
+def _instants(when: dt.datetime, window: dt.timedelta) -> _Instants:
+    global _last_instants
+    last = _last_instants
+    if last is not None and last.when is when and last.window == window:
+        return last
+    last = _last_instants = _Instants(when, window)
+    return last
+
+
+def _plain(when: dt.datetime) -> dt.datetime:
+    """``when`` as a plain datetime at its own fixed offset (the same instant)."""
+    offset = when.utcoffset()
+    assert offset is not None
+    return dt.datetime(
+        when.year,
+        when.month,
+        when.day,
+        when.hour,
+        when.minute,
+        when.second,
+        when.microsecond,
+        tzinfo=_fixed(offset),
+    )
+
+
+@functools.lru_cache(maxsize=256)
+def _fixed(offset: dt.timedelta) -> dt.timezone:
+    return dt.timezone(offset)

@@ -475,6 +475,8 @@ def open_emergencies(
 
 def emergency_facts(case: Case, as_of: dt.datetime, section: EmergencySection) -> dict[str, Any]:
     """``emergency_open`` and ``emergency_kind`` (the latest open one's) at ``as_of``."""
+    if not case.events:  # an emergency opens on an event
+        return {"emergency_open": False, "emergency_kind": "none"}
     opened = [e for e in open_emergencies(case, as_of, section) if e.open]
     return {
         "emergency_open": bool(opened),

@@ -396,6 +396,18 @@ def timeline_facts(
     false: enough for the :data:`~collectrules.timeline.stages.EVENT_FIELDS` that a
     condition anchor reads, at a cost linear in the events rather than quadratic.
     """
+    if not case.events:
+        return {
+            "contact_attempts": 0,
+            "contact_reached": 0,
+            "contact_no_answer": 0,
+            "contact_invalid_number": 0,
+            "contact_refused": 0,
+            "contact_unanswered_streak": 0,
+            "promises_made": 0,
+            "promise_standing": False,
+            "paid_since_due": 0,
+        }
     counts = dict.fromkeys(_OUTCOMES, 0)
     attempts = streak = promises_made = 0
     paid = Decimal(0)
@@ -630,44 +642,56 @@ class _Builder:
         if stage.contact and hours is not None and self.windows:
             window = hours.window(opens, due, self.tz)
         resumed = spans[-1].resume_note() if spans else None
-        timed = Step(
-            stage,
-            StepStatus.UPCOMING,
-            moved,
-            opens,
-            due,
-            limit,
-            reason=resumed,
-            contact_window=window,
-        )
+        # Each step is built once, with its status (as ``attrs.evolve`` of an upcoming
+        # step with the times would give it, at less cost).
         if done is not None:
             done_at = done.at.in_timezone(self.tz)
-            return attrs.evolve(
-                timed,
-                status=StepStatus.DONE,
+            return Step(
+                stage,
+                StepStatus.DONE,
+                moved,
+                opens,
+                due,
+                limit,
                 done_at=done_at,
                 done_by=done,
                 on_time=due is None or done_at <= due,
+                reason=resumed,
+                contact_window=window,
             )
         if not applies:
-            return attrs.evolve(timed, status=StepStatus.SKIPPED, reason=stage.reason)
+            return Step(
+                stage,
+                StepStatus.SKIPPED,
+                moved,
+                opens,
+                due,
+                limit,
+                reason=stage.reason,
+                contact_window=window,
+            )
         current = next((s for s in spans if s.start <= self.as_of < s.end), None)
         if current is not None:
-            return attrs.evolve(
-                timed,
-                status=StepStatus.PAUSED,
+            return Step(
+                stage,
+                StepStatus.PAUSED,
+                moved,
+                opens,
+                due,
+                limit,
                 reason=current.pause_note(),
                 paused_until=current.end,
+                contact_window=window,
             )
         if self.as_of < opens:
-            return timed
-        if due is None or self.as_of <= due:
+            status = StepStatus.UPCOMING
+        elif due is None or self.as_of <= due:
             status = StepStatus.OPEN
         elif limit is not None and self.as_of <= limit:
             status = StepStatus.LATE
         else:
             status = StepStatus.BREACHED
-        return attrs.evolve(timed, status=status)
+        return Step(stage, status, moved, opens, due, limit, reason=resumed, contact_window=window)
 
 
 def build_timeline(

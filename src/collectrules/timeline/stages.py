@@ -189,16 +189,13 @@ class Offset:
         self, at: dt.datetime, calendar: BusinessCalendar, timezone: str
     ) -> pendulum.DateTime:
         """The instant this offset after ``at``, computed in ``timezone``."""
-        local = pendulum.instance(at).in_timezone(timezone)
-        if self.unit is OffsetUnit.HOURS:
-            return local.add(hours=self.amount)
-        if self.unit is OffsetUnit.DAYS:
-            return local.add(days=self.amount)
-        if self.unit is OffsetUnit.WEEKS:
-            return local.add(weeks=self.amount)
-        if self.unit is OffsetUnit.MONTHS:
-            return local.add(months=self.amount)
-        return calendar.add_business_days(local, self.amount, timezone)
+        if self.unit is OffsetUnit.BUSINESS_DAYS:
+            local = pendulum.instance(at).in_timezone(timezone)
+            return calendar.add_business_days(local, self.amount, timezone)
+        # The calendar plays no part: the same ``at`` (its wall time, fold, tzinfo
+        # object and type) gives the same instant, remembered for a batch's anchors.
+        pendulums = isinstance(at, pendulum.DateTime)
+        return _shifted(self, at, at.fold, id(at.tzinfo), pendulums, timezone)
 
     def comparable(self, other: Offset) -> bool:
         """Whether the two offsets can be ordered without a date (same kind of unit)."""
@@ -212,6 +209,28 @@ class Offset:
         if self.unit is OffsetUnit.WEEKS:
             return OffsetUnit.DAYS.value, self.amount * 7
         return self.unit.value, self.amount
+
+
+@functools.lru_cache(maxsize=8192)
+def _shifted(
+    offset: Offset, at: dt.datetime, fold: int, zone_id: int, pendulums: bool, timezone: str
+) -> pendulum.DateTime:
+    """``offset`` (in hours, days, weeks or months) after ``at``, in ``timezone``.
+
+    ``fold``, the identity of ``at``'s tzinfo and whether it is a pendulum DateTime are
+    in the key as well as ``at``: datetimes of one tzinfo compare equal by their wall
+    time alone, and converting to the zone an instant is already in keeps its wall time
+    and fold. The key holds ``at``, and with it its tzinfo, so that the identity is never
+    reused.
+    """
+    local = pendulum.instance(at).in_timezone(timezone)
+    if offset.unit is OffsetUnit.HOURS:
+        return local.add(hours=offset.amount)
+    if offset.unit is OffsetUnit.DAYS:
+        return local.add(days=offset.amount)
+    if offset.unit is OffsetUnit.WEEKS:
+        return local.add(weeks=offset.amount)
+    return local.add(months=offset.amount)
 
 
 @attrs.frozen
