@@ -382,3 +382,7 @@ def test_extra_keys_may_not_replace_the_decisions_own() -> None:
     with pytest.raises(InputError, match="case_id"):
         decision.to_json_bytes(extra={"case_id": "other"})
     assert decision.to_json_bytes(extra={}) == decision.to_json().encode("utf-8")
+    with pytest.raises(InputError, match="text keys, got int"):
+        decision.to_json_bytes(extra={1: "a", "b": 2})  # type: ignore[dict-item]
+    with pytest.raises(InputError, match="mapping of text keys, got list"):
+        decision.to_json_bytes(extra=[("input", 1)])  # type: ignore[arg-type]

@@ -400,10 +400,20 @@ class Decision:
         """The compact JSON as UTF-8 bytes: ``to_json().encode()``, without the text in
         between, for a file or a queue. ``extra`` adds top-level keys, each in its
         sorted place (a batch adds the row's ``input``); a key the decision's JSON
-        has (``case_id``, ``trace`` …) is an :class:`~collectrules.errors.InputError`.
-        Text UTF-8 cannot hold (a lone surrogate) is a ``UnicodeEncodeError``, as from
+        has (``case_id``, ``trace`` …), a key that is not text, or an ``extra`` that is
+        not a mapping is an :class:`~collectrules.errors.InputError`; a value
+        ``json.dumps`` refuses is its ``TypeError``, as from :meth:`to_json`. Text UTF-8
+        cannot hold (a lone surrogate) is a ``UnicodeEncodeError``, as from
         ``to_json().encode()``."""
+        if extra is not None and not isinstance(extra, Mapping):
+            msg = f"expected a mapping of text keys, got {type(extra).__name__}"
+            raise InputError([FieldProblem("extra", msg)])
         if extra:
+            if not all(isinstance(key, str) for key in extra):
+                msg = "expected text keys, got " + ", ".join(
+                    sorted({type(k).__name__ for k in extra if not isinstance(k, str)})
+                )
+                raise InputError([FieldProblem("extra", msg)])
             taken = _TOP_KEYS.intersection(extra)
             if taken:
                 msg = f"keys of the decision's own JSON may not be added: {sorted(taken)}"
