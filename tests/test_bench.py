@@ -66,3 +66,13 @@ def test_the_derive_benchmark_runs_and_both_passes_agree() -> None:
         assert f"== default: 200 {what}, five signals each" in out, out
     assert out.count("first pass (caches cold)") == 2
     assert out.count("identical facts             200 of 200") == 2, out
+
+
+def test_the_per_case_benchmark_times_every_stage_both_ways() -> None:
+    out = _script(str(BENCHMARKS / "per_case.py"), "--cases", "100")
+    assert "== default@" in out, out
+    assert "100 fresh dicts to JSON" in out, out
+    lines = out.splitlines()
+    for stage in ("from_dict", "derivation", "evaluation and Decision", "to_json", "total"):
+        (line,) = [line for line in lines if line.startswith(stage)]
+        assert line.count("µs") == 2, line
