@@ -1131,10 +1131,7 @@ class GuardrailsSection:
 
     def facts(self, case: Case, as_of: dt.datetime) -> dict[str, Scalar]:
         """``time_barred`` at ``as_of``, when a pack has a limitation rule."""
-        bars = self.time_bars()
-        if not bars:
-            return {}
-        return {"time_barred": any(r.barred(case, as_of) for r in bars)}
+        return _time_barred(self.time_bars(), case, as_of)
 
 
 # --------------------------------------------------------------------------- parsing
@@ -1441,6 +1438,13 @@ def extra_facts(
 ) -> dict[str, Any]:
     """The ``time_barred`` fact, when the policy has a limitation rule."""
     bars: tuple[TimeBarRule, ...] = policy.memo("guardrails_time_bars", lambda: _bars(policy))
+    return _time_barred(bars, case, as_of)
+
+
+def _time_barred(
+    bars: tuple[TimeBarRule, ...], case: Case, as_of: dt.datetime
+) -> dict[str, Scalar]:
+    """``time_barred`` under the limitation rules ``bars``; nothing without one."""
     if not bars:
         return {}
     return {"time_barred": any(r.barred(case, as_of) for r in bars)}

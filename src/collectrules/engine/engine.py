@@ -444,8 +444,6 @@ class Engine:
     def _levels(self, derived: Derived, outcome: Outcome) -> dict[str, LevelResult]:
         levels: dict[str, LevelResult] = {}
         in_force = derived.in_force
-        # The kinds observed in the window, once (Derived.signals_of per level).
-        counted = frozenset(s.kind for s in derived.counted)
         for resolved in outcome.levels:
             layer = resolved.layer
             key = (layer.id, resolved.value, resolved.used)
@@ -455,7 +453,7 @@ class Engine:
                     self._level_parts.clear()
                 found = self._level_parts[key] = self._level_part(resolved)
             kinds, (label_en, label_zh), presumed = found
-            signals = tuple(sorted(counted & kinds)) if counted else ()
+            signals = derived.signals_of(kinds)
             levels[layer.output] = LevelResult(
                 layer=layer.id,
                 value=resolved.value,

@@ -13,7 +13,7 @@ import pendulum
 from collectrules.errors import FieldProblem, InputError
 from collectrules.model.case import Case, parse_as_of
 
-__all__ = ["days_past_due", "local_midnight", "require_aware", "require_case"]
+__all__ = ["days_past_due", "days_past_due_on", "local_midnight", "require_aware", "require_case"]
 
 
 def require_aware(as_of: object) -> pendulum.DateTime:
@@ -60,8 +60,14 @@ def days_past_due(case: Case, as_of: dt.datetime) -> int:
     require_case(case)
     if case.overdue_amount <= 0:
         return 0
-    local = case.local_date(require_aware(as_of))
-    return max(0, local.toordinal() - case.due_date.toordinal())
+    return days_past_due_on(case, case.local_date(require_aware(as_of)))
+
+
+def days_past_due_on(case: Case, today: dt.date) -> int:
+    """Days past due on ``today``, a date in the case's zone (see :func:`days_past_due`)."""
+    if case.overdue_amount <= 0:
+        return 0
+    return max(0, today.toordinal() - case.due_date.toordinal())
 
 
 @functools.lru_cache(maxsize=8192)

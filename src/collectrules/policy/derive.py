@@ -36,7 +36,7 @@ import pendulum
 from collectrules.conditions import MONEY_SCALE
 from collectrules.errors import FieldProblem, InputError, did_you_mean
 from collectrules.model.case import Case, ContactOutcome, Event, EventKind, Signal
-from collectrules.model.time import local_midnight, require_aware
+from collectrules.model.time import days_past_due_on, local_midnight, require_aware
 from collectrules.policy.model import Policy, Section, SignalSpec
 from collectrules.policy.section import plugins_doing
 
@@ -355,7 +355,7 @@ def derive(
             counted_list.append(signal)
     counted = tuple(counted_list)
     today = case.local_date(when)
-    dpd = max(0, today.toordinal() - case.due_date.toordinal()) if case.overdue_amount > 0 else 0
+    dpd = days_past_due_on(case, today)
     willingness = plan.willingness
     contacted = (
         events
