@@ -29,9 +29,11 @@ def test_the_benchmark_runs_and_prints_every_line_and_target() -> None:
         "collectrules durable back end",
         "collectrules generated python back end",
         "collectrules generated python, dict to JSON",
+        "collectrules generated python, dict to JSON bytes",
         "back ends agree on the first 300 decisions: True",
         ">= 100,000/s facts to a Decision: generated python",
         ">= 40,000/s dict to decision JSON: generated python",
+        "(as UTF-8 bytes, as the batch writes it:",
         ">= 1,500/s case to Decision on the durable back end",
     ):
         assert what in out, what
