@@ -30,6 +30,7 @@ import datetime as dt
 import enum
 import functools
 import json
+from calendar import monthrange
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
@@ -37,7 +38,7 @@ from typing import Any
 import attrs
 import pendulum
 
-from collectrules.calendars import ContactWindow
+from collectrules.calendars import BusinessCalendar, ContactWindow
 from collectrules.conditions import MONEY_SCALE
 from collectrules.conditions.python import predicate
 from collectrules.errors import (
@@ -74,6 +75,7 @@ from collectrules.timeline.stages import (
     PromiseRules,
     Semantic,
     Stage,
+    StagePlan,
     TimelineSection,
     step_field,
 )
@@ -460,6 +462,42 @@ def _later_by_whole_days(at: pendulum.DateTime, held: dt.timedelta) -> pendulum.
     return moved if moved >= target else at.add(days=days + 1)
 
 
+def _ordered(
+    stage: Stage,
+    opens: pendulum.DateTime,
+    due: pendulum.DateTime | None,
+    limit: pendulum.DateTime | None,
+    calendar: BusinessCalendar,
+    tz: str,
+) -> tuple[pendulum.DateTime, pendulum.DateTime | None, pendulum.DateTime | None]:
+    """Keep ``opens <= due <= limit``; a time pushed later stays on a working day.
+
+    A later time replaces an earlier one when units are mixed ("48 hours" against
+    "1 business day") or when a step resumes after a promise; a time set by a
+    business-day offset that is pushed onto a rest day moves to 00:00 of the next
+    working day, so that business-day offsets always land on working days.
+    """
+    opens = _working(stage.after, opens, calendar, tz)
+    if due is not None:
+        due = _working(stage.within, max(due, opens), calendar, tz)
+    if limit is not None:
+        limit = _working(stage.limit, limit if due is None else max(limit, due), calendar, tz)
+    return opens, due, limit
+
+
+def _working(
+    offset: Offset | None, at: pendulum.DateTime, calendar: BusinessCalendar, tz: str
+) -> pendulum.DateTime:
+    """``at``, moved to 00:00 of the next working day when ``offset`` counts business
+    days and ``at`` is not on a working day."""
+    if offset is None or offset.unit is not OffsetUnit.BUSINESS_DAYS:
+        return at
+    day = at.in_timezone(tz).date()
+    if calendar.is_working_day(day):
+        return at
+    return local_midnight(calendar.next_working_day(day), tz)
+
+
 class _Builder:
     def __init__(
         self,
@@ -545,30 +583,8 @@ class _Builder:
         due: pendulum.DateTime | None,
         limit: pendulum.DateTime | None,
     ) -> tuple[pendulum.DateTime, pendulum.DateTime | None, pendulum.DateTime | None]:
-        """Keep ``opens <= due <= limit``; a time pushed later stays on a working day.
-
-        A later time replaces an earlier one when units are mixed ("48 hours" against
-        "1 business day") or when a step resumes after a promise; a time set by a
-        business-day offset that is pushed onto a rest day moves to 00:00 of the next
-        working day, so that business-day offsets always land on working days.
-        """
-        opens = self.working(stage.after, opens)
-        if due is not None:
-            due = self.working(stage.within, max(due, opens))
-        if limit is not None:
-            limit = self.working(stage.limit, limit if due is None else max(limit, due))
-        return opens, due, limit
-
-    def working(self, offset: Offset | None, at: pendulum.DateTime) -> pendulum.DateTime:
-        """``at``, moved to 00:00 of the next working day when ``offset`` counts business
-        days and ``at`` is not on a working day."""
-        if offset is None or offset.unit is not OffsetUnit.BUSINESS_DAYS:
-            return at
-        calendar = self.section.calendar
-        day = at.in_timezone(self.tz).date()
-        if calendar.is_working_day(day):
-            return at
-        return local_midnight(calendar.next_working_day(day), self.tz)
+        """Keep ``opens <= due <= limit`` (see :func:`_ordered`)."""
+        return _ordered(stage, opens, due, limit, self.section.calendar, self.tz)
 
     def completion(self, stage: Stage, anchor: pendulum.DateTime) -> Event | None:
         for event in self.events:
@@ -904,10 +920,12 @@ def _step_facts(
     section: TimelineSection,
     facts: Mapping[str, Any],
 ) -> dict[str, Any]:
+    plan = section.plan_for(case.product)
+    if not case.events:
+        return _plain_step_facts(case, as_of, policy, section, facts, plan)
     out: dict[str, Any] = dict(policy.memo("timeline_state_base", lambda: _state_base(section)))
     counts = dict.fromkeys(StepStatus, 0)
     escalated = False
-    plan = section.plan_for(case.product)
     if plan is not None:
         # The statuses do not depend on the contact windows: they are left out.
         builder = _Builder(case, as_of, policy, section, facts, windows=False)
@@ -928,6 +946,175 @@ def _step_facts(
     dpd = facts.get("dpd", 0)
     out["phase"] = "P1" if not dpd else ("P3" if escalated else "P2")
     return out
+
+
+def _plain_step_facts(
+    case: Case,
+    as_of: pendulum.DateTime,
+    policy: Policy,
+    section: TimelineSection,
+    facts: Mapping[str, Any],
+    plan: StagePlan | None,
+) -> dict[str, Any]:
+    """:func:`_step_facts` of a case without events: each step's status alone.
+
+    Without events there is no completion, no promise, no pause and no emergency: a
+    stage anchored on the due date or the first day overdue counts from it, one
+    anchored on its condition counts from the first day overdue if the condition holds
+    then (on the event facts, which are all zero), and one anchored on an event waits.
+    This is what :meth:`_Builder.step` gives, without building the step, the builder or
+    its recording calendar: the same times, compared with the same ``as_of``.
+    """
+    out: dict[str, Any] = dict(policy.memo("timeline_state_base", lambda: _state_base(section)))
+    opened = late = breached = 0
+    escalated = False
+    if plan is not None:
+        tz = case.timezone
+        at = _local_as_of(policy, as_of, tz)
+        due_start = local_midnight(case.due_date, tz)
+        overdue_start = local_midnight(dt.date.fromordinal(case.due_date.toordinal() + 1), tz)
+        calendar = section.calendar
+        for stage, field, test, anchor_kind, plan_field in _plain_stages(
+            policy, section, case, case.product
+        ):
+            anchor: pendulum.DateTime | None
+            if anchor_kind is AnchorKind.DUE_DATE:
+                anchor = due_start
+            elif anchor_kind is AnchorKind.OVERDUE_START or (
+                anchor_kind is AnchorKind.CONDITION and overdue_start <= at
+            ):
+                anchor = overdue_start
+            else:  # an event anchor, or a condition that does not hold without events
+                anchor = None
+            applies = test(facts)
+            if anchor is None:
+                out[field] = "upcoming" if applies else "skipped"
+                continue
+            opens, due, limit = _plain_times(stage, anchor, calendar, tz)
+            if stage.escalation and (
+                (due is not None and at > due) if stage.within is not None else at >= opens
+            ):
+                escalated = True
+            if not applies:
+                out[field] = "skipped"
+            elif at < opens:
+                out[field] = "upcoming"
+            else:
+                if due is None or at <= due:
+                    out[field] = "open"
+                    opened += 1
+                elif limit is not None and at <= limit:
+                    out[field] = "late"
+                    late += 1
+                else:
+                    out[field] = "breached"
+                    breached += 1
+                if plan_field is not None:
+                    out[plan_field] = True
+    out["steps_open"] = opened
+    out["steps_late"] = late
+    out["steps_breached"] = breached
+    dpd = facts.get("dpd", 0)
+    out["phase"] = "P1" if not dpd else ("P3" if escalated else "P2")
+    return out
+
+
+#: A stage as :func:`_plain_step_facts` reads it: the stage, its step field, its
+#: condition as a predicate, its anchor kind (a condition anchor that cannot hold
+#: without events counts as an event anchor: it waits) and its plan field.
+_PlainStage = tuple[Stage, str, Callable[[Mapping[str, Any]], bool], AnchorKind, str | None]
+
+
+def _plain_stages(
+    policy: Policy, section: TimelineSection, case: Case, product: str
+) -> tuple[_PlainStage, ...]:
+    """The stages of the plan ``product`` follows, for cases without events (once per
+    policy and product)."""
+    table: dict[str, tuple[_PlainStage, ...]] = policy.memo("timeline_plain_stages", dict)
+    found = table.get(product)
+    if found is None:
+        plan = section.plan_for(product)
+        # What a condition anchor reads when there are no events: the same for all.
+        # (Only cases without events come here.)
+        quiet = timeline_facts(case, _EPOCH, section.promises)
+        rows: list[_PlainStage] = []
+        for stage, test in zip(
+            () if plan is None else plan.stages,
+            _stage_tests(policy, section, product),
+            strict=True,
+        ):
+            kind = stage.anchor.kind
+            if kind is AnchorKind.CONDITION and not stage.when.evaluate(quiet):
+                kind = AnchorKind.EVENT
+            remedy = None if stage.remedy is None else f"plan_{stage.remedy}"
+            rows.append((stage, step_field(stage.id), test, kind, remedy))
+        found = table[product] = tuple(rows)
+    return found
+
+
+_EPOCH = pendulum.datetime(2000, 1, 1)
+
+
+def _local_as_of(policy: Policy, as_of: pendulum.DateTime, tz: str) -> pendulum.DateTime:
+    """``as_of`` in the zone ``tz``, as :class:`_Builder` has it (remembered per policy)."""
+    seen: dict[Any, pendulum.DateTime] = policy.memo("timeline_local_as_of", dict)
+    key = (as_of, as_of.fold, tz)  # fold: see state_facts
+    found = seen.get(key)
+    if found is None:
+        if len(seen) >= 64:
+            seen.clear()
+        found = seen[key] = as_of.in_timezone(tz)
+    return found
+
+
+def _plain_times(
+    stage: Stage, anchor: pendulum.DateTime, calendar: BusinessCalendar, tz: str
+) -> tuple[pendulum.DateTime, pendulum.DateTime | None, pendulum.DateTime | None]:
+    """:meth:`_Builder.times` for ``anchor``, a local midnight in ``tz``, to compare with
+    an instant in ``tz`` (wall times: see :func:`_shift`)."""
+    opens = _shift(stage.after, anchor, calendar, tz) if stage.after is not None else anchor
+    due = _shift(stage.within, anchor, calendar, tz) if stage.within is not None else None
+    limit = _shift(stage.limit, anchor, calendar, tz) if stage.limit is not None else None
+    return _ordered(stage, opens, due, limit, calendar, tz)
+
+
+def _shift(
+    offset: Offset, anchor: pendulum.DateTime, calendar: BusinessCalendar, tz: str
+) -> pendulum.DateTime:
+    """``offset.apply(anchor, calendar, tz)``, or an instant of the same wall time in
+    the same zone object, for ``anchor`` a local midnight of ``tz``.
+
+    Days, weeks and months from a midnight land on the midnight that many days later:
+    ``DateTime.add`` builds it as :func:`local_midnight` does (the same call, fold and
+    zone), which remembers it. Whole days of elapsed hours land there too when the zone
+    has the same UTC offset at both midnights; such a time may differ from
+    ``DateTime.add``'s in its ``fold`` alone, which comparisons in one zone ignore.
+    """
+    unit = offset.unit
+    if unit is OffsetUnit.BUSINESS_DAYS or anchor.hour or anchor.minute or anchor.second:
+        return offset.apply(anchor, calendar, tz)
+    if anchor.microsecond:
+        return offset.apply(anchor, calendar, tz)
+    ordinal = anchor.toordinal()
+    if unit is OffsetUnit.DAYS:
+        return local_midnight(dt.date.fromordinal(ordinal + offset.amount), tz)
+    if unit is OffsetUnit.WEEKS:
+        return local_midnight(dt.date.fromordinal(ordinal + 7 * offset.amount), tz)
+    if unit is OffsetUnit.MONTHS:
+        # ``add_duration``'s months: the same day of the month, or the month's last.
+        months = anchor.month - 1 + offset.amount
+        year, month = anchor.year + months // 12, months % 12 + 1
+        day = min(anchor.day, monthrange(year, month)[1])
+        return local_midnight(dt.date(year, month, day), tz)
+    days, hours = divmod(offset.amount, 24)
+    if not hours:
+        landed = local_midnight(dt.date.fromordinal(ordinal + days), tz)
+        if (
+            not (landed.hour or landed.minute or landed.second or landed.microsecond)
+            and landed.utcoffset() == anchor.utcoffset()
+        ):
+            return landed
+    return offset.apply(anchor, calendar, tz)
 
 
 def _state_base(section: TimelineSection) -> dict[str, Any]:

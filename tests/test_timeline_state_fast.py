@@ -1,0 +1,271 @@
+"""The timeline's state facts agree with the timeline itself.
+
+``state_facts`` (what remedy rules read: each step's status, the plan flags, the step
+counts and the phase) is computed without building the timeline: for a case without
+events, from the step times alone. Whatever the case, its facts must be what
+``build_timeline`` (the full steps, as ``Engine.timeline`` and the worklist give them)
+says: on cases with and without events, promises and emergencies, in zones with
+daylight-saving changes (``as_of`` in either fold of a repeated hour), under every
+shipped policy with a ``[timeline]`` and a plan with every kind of offset and anchor.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from functools import cache
+from typing import Any
+
+import attrs
+import pendulum
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from collectrules import Case, Event, Guarantor, Policy, load_policy
+from collectrules.errors import CollectRulesError
+from collectrules.policy.derive import derive
+from collectrules.timeline.evaluate import (
+    ACTIONABLE,
+    StepStatus,
+    _escalation_passed,
+    _step_facts,
+    build_timeline,
+    timeline_section,
+)
+from collectrules.timeline.stages import step_field
+from timeline_helpers import OUTCOMES, stage, with_plan
+
+SHIPPED = ("default", "cn_bank_loan", "cn_credit_card", "us_regf", "uk", "ifrs9")
+CURRENCY = {"us_regf": "USD", "uk": "GBP", "ifrs9": "EUR"}
+
+#: Zones with daylight-saving changes (two at midnight: Santiago, Havana), and two
+#: without.
+ZONES = (
+    "Asia/Shanghai",
+    "America/New_York",
+    "Europe/London",
+    "America/Santiago",
+    "America/Havana",
+    "UTC",
+)
+
+#: Event kinds with the fields they need drawn below, emergencies included.
+KINDS = (
+    "payment", "contact_attempt", "visit", "demand_letter_signed", "report_filed",
+    "plan_issued", "notice_sent", "lawyer_letter_sent", "demand_delivered", "promise_made",
+    "debtor_acknowledged", "suit_filed", "emergency_refusal", "absconded",
+    "court_proceeding", "agreement_ended", "threat_to_staff", "emergency_reported",
+    "emergency_meeting", "escalation_decided",
+)  # fmt: skip
+
+
+@cache
+def _every_offset() -> Policy:
+    """The default policy with a loan plan of every offset unit and anchor kind."""
+    return with_plan(
+        stage(id="S-BD", anchor="due_date", after="2 business days", within="5 business days"),
+        stage(id="S-H", within="30 hours", limit="3 business days", escalation=True),
+        stage(id="S-W", after="1 week", within="2 weeks", limit="1 month"),
+        stage(id="S-MO", anchor="due_date", after="1 month", within="2 months"),
+        stage(id="S-EV", anchor="promise_made", within="72 hours"),
+        stage(id="S-REACH", anchor="contact_attempt:reached", after="1 day", within="2 days"),
+        stage(
+            id="S-COND",
+            anchor="condition",
+            when="contact_attempts == 0",
+            reason="Only while no attempt was made.",
+            within="48 hours",
+            escalation=True,
+        ),
+        stage(id="S-24", within="24 hours", limit="48 hours", escalation=True),
+        stage(
+            id="S-OWED",
+            after="2 days",
+            when="overdue_amount > 0",
+            reason="Only while something is owed.",
+        ),
+    )
+
+
+@cache
+def _policy(name: str) -> Policy:
+    return _every_offset() if name == "every_offset" else load_policy(name)
+
+
+@st.composite
+def _events(draw: st.DrawFn, due: pendulum.DateTime) -> Event:
+    at = due.add(minutes=draw(st.integers(min_value=-3 * 24 * 60, max_value=80 * 24 * 60)))
+    kind = draw(st.sampled_from(KINDS))
+    fields: dict[str, Any] = {}
+    if kind == "contact_attempt":
+        fields["outcome"] = draw(st.sampled_from((*OUTCOMES, "unreachable")))
+    if kind == "payment":
+        fields["amount"] = Decimal(draw(st.integers(min_value=0, max_value=6000)))
+    if kind == "promise_made":
+        fields["amount"] = Decimal(draw(st.integers(min_value=0, max_value=6000)))
+        days = draw(st.integers(min_value=0, max_value=10))
+        fields["promised_date"] = at.date() + dt.timedelta(days=days)
+    if kind == "threat_to_staff":
+        fields["staff"] = "collector-1"
+    return Event(kind=kind, at=at, **fields)
+
+
+def _repeated_hour(zone: str, year: int) -> pendulum.DateTime | None:
+    """The first instant of the hour a zone repeats in ``year`` (fold 0), if any."""
+    start = pendulum.datetime(year, 1, 1, tz="UTC")
+    previous = start.in_timezone(zone).utcoffset()
+    for hours in range(0, 366 * 24, 1):
+        local = start.add(hours=hours).in_timezone(zone)
+        offset = local.utcoffset()
+        if previous is not None and offset is not None and offset < previous:
+            return local.subtract(hours=1)
+        previous = offset
+    return None
+
+
+@cache
+def _changes(zone: str, year: int) -> tuple[dt.date, ...]:
+    """The local dates on which ``zone`` changes its UTC offset in ``year``."""
+    start = pendulum.datetime(year, 1, 1, tz="UTC")
+    found: list[dt.date] = []
+    previous = start.in_timezone(zone).utcoffset()
+    for hours in range(366 * 24):
+        local = start.add(hours=hours).in_timezone(zone)
+        if local.utcoffset() != previous:
+            found.append(local.date())
+        previous = local.utcoffset()
+    return tuple(found)
+
+
+@st.composite
+def _near_a_change(draw: st.DrawFn, zone: str) -> tuple[dt.date, pendulum.DateTime] | None:
+    """A due date a few days before an offset change of ``zone``, and an instant within
+    an hour and a half of a midnight a few days after it: where elapsed hours and
+    calendar days part."""
+    changes = _changes(zone, 2026)
+    if not changes:
+        return None
+    change = draw(st.sampled_from(changes))
+    due_date = change - dt.timedelta(days=draw(st.integers(min_value=0, max_value=3)))
+    day = due_date + dt.timedelta(days=draw(st.integers(min_value=1, max_value=5)))
+    midnight = pendulum.datetime(day.year, day.month, day.day, tz=zone)
+    return due_date, midnight.add(minutes=draw(st.integers(min_value=-90, max_value=90)))
+
+
+@st.composite
+def _scenarios(draw: st.DrawFn, name: str) -> tuple[Case, pendulum.DateTime]:
+    policy = _policy(name)
+    section = timeline_section(policy)
+    zone = draw(st.sampled_from(ZONES))
+    repeated = _repeated_hour(zone, 2026)
+    near = draw(_near_a_change(zone)) if draw(st.booleans()) else None
+    if near is not None:
+        due_date, as_of = near
+    elif repeated is not None and draw(st.booleans()):
+        # ``as_of`` in either fold of the repeated hour, the due date shortly before.
+        minute = draw(st.integers(min_value=0, max_value=59))
+        wall = repeated.add(minutes=minute)
+        fold = draw(st.sampled_from([0, 1]))
+        as_of = pendulum.datetime(
+            wall.year, wall.month, wall.day, wall.hour, wall.minute, tz=zone, fold=fold
+        )
+        due_date = wall.date() - dt.timedelta(days=draw(st.integers(min_value=-2, max_value=40)))
+    else:
+        due_date = dt.date(2026, 1, 1) + dt.timedelta(days=draw(st.integers(0, 364)))
+        start = pendulum.datetime(due_date.year, due_date.month, due_date.day, tz=zone)
+        as_of = start.add(
+            minutes=draw(st.integers(min_value=-2 * 24 * 60, max_value=200 * 24 * 60))
+        )
+    due = pendulum.datetime(due_date.year, due_date.month, due_date.day, tz=zone)
+    happened = draw(st.lists(_events(due), max_size=6)) if draw(st.booleans()) else []
+    case = Case(
+        case_id="F-1",
+        product=draw(st.sampled_from(sorted(section.products))),
+        currency=CURRENCY.get(name, "CNY"),
+        principal=Decimal(100000),
+        overdue_amount=Decimal(draw(st.sampled_from([0, 5000]))),
+        due_date=due_date,
+        timezone=zone,
+        events=tuple(happened),
+        guarantors=(Guarantor("G-1"),) if draw(st.booleans()) else (),
+    )
+    return case, as_of
+
+
+def _expected(case: Case, as_of: pendulum.DateTime, policy: Policy) -> dict[str, Any]:
+    """The state facts, read off ``build_timeline``'s steps."""
+    derived = derive(case, as_of, policy)
+    timeline = build_timeline(case, as_of=as_of, policy=policy, derived=derived)
+    plan = timeline_section(policy).plan_for(case.product)
+    stages = () if plan is None else plan.stages
+    steps = timeline.steps[: len(stages)]
+    out: dict[str, Any] = {}
+    flags: dict[str, bool] = {}
+    escalated = False
+    for stage_, step in zip(stages, steps, strict=True):
+        assert step.stage is stage_
+        out[step_field(stage_.id)] = step.status.value
+        if stage_.remedy is not None:
+            flags[f"plan_{stage_.remedy}"] = flags.get(f"plan_{stage_.remedy}", False) or (
+                step.status in ACTIONABLE
+            )
+        escalated = escalated or (stage_.escalation and _escalation_passed(step, timeline.as_of))
+    out.update({k: v for k, v in flags.items() if v})
+    out["steps_open"] = sum(s.status is StepStatus.OPEN for s in steps)
+    out["steps_late"] = sum(s.status is StepStatus.LATE for s in steps)
+    out["steps_breached"] = sum(s.status is StepStatus.BREACHED for s in steps)
+    dpd = derived.facts.get("dpd", 0)
+    out["phase"] = "P1" if not dpd else ("P3" if escalated else "P2")
+    return out
+
+
+def _check(name: str, case: Case, as_of: pendulum.DateTime) -> None:
+    policy = _policy(name)
+    section = timeline_section(policy)
+    try:
+        expected = _expected(case, as_of, policy)
+    except CollectRulesError as error:
+        # The same error from the state facts (such as a calendar without the year).
+        with pytest.raises(type(error)):
+            _step_facts(case, as_of, policy, section, derive(case, as_of, policy).facts)
+        return
+    facts = _step_facts(case, as_of, policy, section, derive(case, as_of, policy).facts)
+    got = {k: v for k, v in facts.items() if k in expected or (k.startswith("plan_") and v)}
+    assert got == expected
+
+
+@pytest.mark.parametrize("name", [*SHIPPED, "every_offset"])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_state_facts_are_what_the_timeline_says(name: str, data: st.DataObject) -> None:
+    case, as_of = data.draw(_scenarios(name))
+    _check(name, case, as_of)
+
+
+@pytest.mark.parametrize("name", [*SHIPPED, "every_offset"])
+@settings(max_examples=40, deadline=None)
+@given(data=st.data())
+def test_cases_without_events_too(name: str, data: st.DataObject) -> None:
+    case, as_of = data.draw(_scenarios(name))
+    _check(name, attrs.evolve(case, events=()), as_of)
+
+
+@pytest.mark.parametrize("fold", [0, 1])
+@pytest.mark.parametrize("minute", [0, 29, 59])
+def test_either_fold_of_the_repeated_hour(fold: int, minute: int) -> None:
+    # New York repeats 01:00-02:00 on 2026-11-01; a 24-hour stage from the first day
+    # overdue, due at 00:00 on 2026-11-01 in wall time, is seen from both folds.
+    as_of = pendulum.datetime(2026, 11, 1, 1, minute, tz="America/New_York", fold=fold)
+    for due_date in (dt.date(2026, 10, 30), dt.date(2026, 10, 31), dt.date(2026, 11, 1)):
+        case = Case(
+            case_id="F-2",
+            product="loan",
+            currency="CNY",
+            principal=Decimal(100000),
+            overdue_amount=Decimal(5000),
+            due_date=due_date,
+            timezone="America/New_York",
+        )
+        for name in ("default", "every_offset"):
+            _check(name, case, as_of)
