@@ -10,6 +10,11 @@ tests/test_derive_fast.py asserts that today's derivation gives the same, record
 record. Regenerate (only when a change to the derived facts is intended) with::
 
     python tests/derive_reference.py
+
+tests/data/derive_key_orders.json.gz holds the order of each record's fact keys (the
+records compare sorted facts), written from the same code as it was before the
+timeline's state facts were made faster, with ``python tests/derive_reference.py
+--key-orders``.
 """
 
 from __future__ import annotations
@@ -45,6 +50,9 @@ from collectrules.policy.derive import Cure, Derived
 from collectrules.policy.model import Policy
 
 REFERENCE = Path(__file__).parent / "data" / "derive_reference.json.gz"
+#: The order of each record's fact keys, as the derivation before it was made faster
+#: gave them (written with ``python tests/derive_reference.py --key-orders``).
+KEY_ORDERS = Path(__file__).parent / "data" / "derive_key_orders.json.gz"
 POLICIES = ("default", "cn_bank_loan", "cn_credit_card", "us_regf", "uk", "ifrs9")
 ZONES = ("Asia/Shanghai", "Europe/London", "America/New_York", "UTC", "Asia/Kolkata")
 
@@ -253,6 +261,36 @@ def records() -> Iterator[dict[str, Any]]:
         }
 
 
+def key_orders() -> Iterator[list[str] | None]:
+    """The order of the fact keys of each derivation of :func:`inputs` (``None`` for an
+    error), derived as :func:`records` derives them."""
+    engines: dict[tuple[str, str], Engine] = {}
+    for name, mode, _, _, case, as_of in inputs():
+        engine = engines.get((name, mode))
+        if engine is None:
+            engine = engines[(name, mode)] = Engine(
+                load_policy(name),
+                backend="python",
+                unknown_signals=mode,  # type: ignore[arg-type]
+            )
+        try:
+            yield list(engine.derive(case, as_of=as_of).facts)
+        except CollectRulesError:
+            yield None
+
+
+def write_key_orders(path: Path = KEY_ORDERS) -> int:
+    """Write the key orders file: each distinct order once, and per record its index
+    (``-1`` for an error); the number of distinct orders."""
+    distinct: dict[tuple[str, ...], int] = {}
+    indexes = []
+    for order in key_orders():
+        indexes.append(-1 if order is None else distinct.setdefault(tuple(order), len(distinct)))
+    data = {"orders": [list(o) for o in distinct], "records": indexes}
+    path.write_bytes(gzip.compress(json.dumps(data).encode(), 9, mtime=0))
+    return len(distinct)
+
+
 def canonical(record: dict[str, Any]) -> str:
     """One record as canonical JSON text."""
     return json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
@@ -267,5 +305,8 @@ def write(path: Path = REFERENCE) -> int:
 
 
 if __name__ == "__main__":
-    written = write(Path(sys.argv[1]) if len(sys.argv) > 1 else REFERENCE)
-    print(f"{written} records written")
+    if sys.argv[1:2] == ["--key-orders"]:
+        print(f"{write_key_orders()} distinct key orders written")
+    else:
+        written = write(Path(sys.argv[1]) if len(sys.argv) > 1 else REFERENCE)
+        print(f"{written} records written")

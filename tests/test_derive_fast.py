@@ -21,10 +21,12 @@ from collectrules.calendars import BusinessCalendar
 from collectrules.policy.derive import _Instants
 from collectrules.timeline.stages import Offset, OffsetUnit
 from derive_reference import (
+    KEY_ORDERS,
     POLICIES,
     REFERENCE,
     canonical,
     inputs,
+    key_orders,
     records,
     snapshot,
 )
@@ -53,6 +55,20 @@ def test_the_derivation_gives_the_reference_record_for_record() -> None:
     )
     differences = _differences(expected, got)
     assert not differences, f"{len(differences)} differ; first:\n" + "\n".join(differences[:3])
+
+
+def test_the_facts_keep_the_reference_key_order() -> None:
+    # The reference compares sorted facts; the order in which derivation adds them (what
+    # a reader of ``Derived.facts`` sees) is frozen beside it, from the same code.
+    with gzip.open(KEY_ORDERS, "rt", encoding="utf-8") as text:
+        frozen = json.load(text)
+    expected = [None if i < 0 else frozen["orders"][i] for i in frozen["records"]]
+    got = list(key_orders())
+    assert len(got) == len(expected) == len(_reference())
+    assert [o is None for o in got] == ["error" in r for r in _reference()]
+    wrong = [i for i, (want, have) in enumerate(zip(expected, got, strict=True)) if want != have]
+    assert not wrong, f"{len(wrong)} differ in order; first: record {wrong[0]}"
+    assert len(frozen["orders"]) > 10  # many policies, products and plans: many orders
 
 
 def test_the_reference_covers_errors_dst_folds_and_every_policy() -> None:
