@@ -508,13 +508,21 @@ class _Builder:
         facts: Mapping[str, Any] | None = None,
         *,
         windows: bool = True,
+        record: bool = True,
     ) -> None:
         self.case = case
         self.windows = windows
         self.tz = case.timezone
         self.as_of = as_of.in_timezone(self.tz)
-        calendar, self.by_rule = section.calendar.recording()
-        self.section = attrs.evolve(section, calendar=calendar)
+        self.section = section
+        #: A recording builder notes the years its calendar computes by rule (for the
+        #: calendar warnings); one that does not gives the step statuses alone.
+        self.record = record
+        #: The years the calendar computed by rule since the last :meth:`noting`.
+        self.by_rule: set[int] = set()
+        if record:
+            calendar, self.by_rule = section.calendar.recording()
+            self.section = attrs.evolve(section, calendar=calendar)
         #: Each year computed by rule without official data, with what used it.
         self.unpublished: dict[int, list[str]] = {}
         self.events = _events(case, as_of)
@@ -523,7 +531,11 @@ class _Builder:
         self.facts = derive(case, as_of, policy).facts if facts is None else facts
         # A stage's times depend only on the stage and its anchor: shared by the cases
         # of one policy (a batch shares due dates), and bounded.
-        self.times_cache: dict[Any, Any] = policy.memo("timeline_stage_times", dict)
+        # (A builder that does not record keeps its own: the recording builders' entries
+        # carry the years computed by rule, which it would not have noted.)
+        self.times_cache: dict[Any, Any] = policy.memo(
+            "timeline_stage_times" if record else "timeline_stage_times_unrecorded", dict
+        )
         self.promises = evaluate_promises(case, as_of, section.promises)
         self.spans = pause_spans(self.promises)
         self.due_start = local_midnight(case.due_date, self.tz)
@@ -638,10 +650,18 @@ class _Builder:
             for year, used in sorted(self.unpublished.items())
         )
 
-    def step(self, stage: Stage, at: pendulum.DateTime | None = None) -> Step:
-        """The step of ``stage``; ``at`` anchors it there instead of at its own anchor."""
+    def step(
+        self,
+        stage: Stage,
+        at: pendulum.DateTime | None = None,
+        test: Callable[[Mapping[str, Any]], bool] | None = None,
+    ) -> Step:
+        """The step of ``stage``; ``at`` anchors it there instead of at its own anchor.
+
+        ``test`` is the stage's condition as a predicate, when the caller has it.
+        """
         anchor, waiting = (at, None) if at is not None else self.anchor(stage)
-        applies = stage.when.evaluate(self.facts)
+        applies = stage.when.evaluate(self.facts) if test is None else test(self.facts)
         if anchor is None:
             status = StepStatus.UPCOMING if applies else StepStatus.SKIPPED
             return Step(
@@ -927,11 +947,13 @@ def _step_facts(
     counts = dict.fromkeys(StepStatus, 0)
     escalated = False
     if plan is not None:
-        # The statuses do not depend on the contact windows: they are left out.
-        builder = _Builder(case, as_of, policy, section, facts, windows=False)
-        emergencies = _emergencies(case, builder.as_of, policy) if case.events else ()
-        for stage in plan.stages:
-            step = builder.step(stage)
+        # The statuses depend neither on the contact windows nor on the calendar
+        # warnings: they are left out.
+        builder = _Builder(case, as_of, policy, section, facts, windows=False, record=False)
+        emergencies = _emergencies(case, builder.as_of, policy)
+        tests = _stage_tests(policy, section, case.product)
+        for stage, test in zip(plan.stages, tests, strict=True):
+            step = builder.step(stage, test=test)
             if emergencies:
                 step = _held(step, emergencies, builder.as_of)
             out[step_field(stage.id)] = step.status.value
@@ -1070,8 +1092,8 @@ def _local_as_of(policy: Policy, as_of: pendulum.DateTime, tz: str) -> pendulum.
 def _plain_times(
     stage: Stage, anchor: pendulum.DateTime, calendar: BusinessCalendar, tz: str
 ) -> tuple[pendulum.DateTime, pendulum.DateTime | None, pendulum.DateTime | None]:
-    """:meth:`_Builder.times` for ``anchor``, a local midnight in ``tz``, to compare with
-    an instant in ``tz`` (wall times: see :func:`_shift`)."""
+    """:meth:`_Builder.times` for ``anchor``, an instant in the zone ``tz``, to compare
+    with other instants in ``tz`` (by wall time: see :func:`_shift`)."""
     opens = _shift(stage.after, anchor, calendar, tz) if stage.after is not None else anchor
     due = _shift(stage.within, anchor, calendar, tz) if stage.within is not None else None
     limit = _shift(stage.limit, anchor, calendar, tz) if stage.limit is not None else None
@@ -1081,8 +1103,8 @@ def _plain_times(
 def _shift(
     offset: Offset, anchor: pendulum.DateTime, calendar: BusinessCalendar, tz: str
 ) -> pendulum.DateTime:
-    """``offset.apply(anchor, calendar, tz)``, or an instant of the same wall time in
-    the same zone object, for ``anchor`` a local midnight of ``tz``.
+    """``offset.apply(anchor, calendar, tz)``, or, for ``anchor`` a local midnight in the
+    zone ``tz``, an instant of the same wall time in the same zone object.
 
     Days, weeks and months from a midnight land on the midnight that many days later:
     ``DateTime.add`` builds it as :func:`local_midnight` does (the same call, fold and
