@@ -14,6 +14,11 @@ for the cases as built in Python and as read back from JSON (``Case.from_dict``,
 batch reads them: their times carry fixed offsets). It also prints how many of the
 cases gave identical facts in both passes.
 
+Then the timeline's state facts alone (the step statuses, plan flags and phase that
+remedy rules read), computed afresh for each case as on a miss of their cache: for the
+cases as they are (without events), and for the same cases with a few events each
+(contact attempts, payments, visits, promises to pay), which the cache never holds.
+
 CPU time (``time.process_time``) with the garbage collector off while timing, best of
 three rounds: the machine is shared, and wall time would measure the neighbours. Nothing
 here is a test: it prints figures.
@@ -22,21 +27,32 @@ here is a test: it prints figures.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import gc
 import json
+import random
 import time
+from decimal import Decimal
 from typing import Any
+
+import attrs
+import pendulum
 
 from collectrules import Engine
 from collectrules.bench import AS_OF, generate_cases
 from collectrules.model import case as model
 from collectrules.model import time as model_time
 from collectrules.policy import load_policy
-from collectrules.timeline import stages
+from collectrules.timeline import evaluate, stages
 
 
 def _empty_caches(engine: Engine) -> None:
-    for name in ("timeline_state_cache", "timeline_stage_times"):
+    for name in (
+        "timeline_state_cache",
+        "timeline_stage_times",
+        "timeline_stage_times_unrecorded",
+        "timeline_local_as_of",
+    ):
         engine.policy.memo(name, dict).clear()
     stages._shifted.cache_clear()
     model_time.local_midnight.cache_clear()
@@ -88,6 +104,66 @@ def main() -> None:
             f"second pass (caches warm)   {min(second):7.1f} µs/case  {1e6 / min(second):9,.0f}/s"
         )
         print(f"identical facts             {same:,} of {len(cases):,}")
+    _state_facts(engine, built[:5000])
+
+
+def _with_events(cases: list[model.Case], as_of: pendulum.DateTime) -> list[model.Case]:
+    """``cases``, each with one to five events in the 90 days before ``as_of``."""
+    rng = random.Random(5)
+    out = []
+    for case in cases:
+        events = []
+        for _ in range(rng.randrange(1, 6)):
+            at = as_of.subtract(minutes=rng.randrange(0, 90 * 24 * 60))
+            kind = rng.choice(("contact", "contact", "payment", "visit", "promise"))
+            if kind == "contact":
+                outcome = rng.choice(list(model.ContactOutcome))
+                events.append(model.Event(model.EventKind.CONTACT_ATTEMPT, at, outcome=outcome))
+            elif kind == "payment":
+                amount = Decimal(rng.randrange(1, 5000))
+                events.append(model.Event(model.EventKind.PAYMENT, at, amount=amount))
+            elif kind == "visit":
+                events.append(model.Event(model.EventKind.VISIT, at))
+            else:
+                promised = at.date() + dt.timedelta(days=rng.randrange(0, 10))
+                events.append(
+                    model.Event(
+                        model.EventKind.PROMISE_MADE,
+                        at,
+                        amount=Decimal(1000),
+                        promised_date=promised,
+                    )
+                )
+        out.append(attrs.evolve(case, events=tuple(events)))
+    return out
+
+
+def _state_facts(engine: Engine, cases: list[model.Case]) -> None:
+    """Print the CPU time per case of the timeline's state facts on a miss."""
+    policy = engine.policy
+    section = policy.sections.get("timeline")
+    if section is None:
+        return
+    as_of = model_time.require_aware(AS_OF)
+    for name, batch in (
+        ("without events", cases),
+        ("with 1-5 events", _with_events(cases, as_of)),
+    ):
+        derived = [engine.derive(c, as_of=as_of).facts for c in batch]
+        rounds = []
+        for _ in range(3):
+            _empty_caches(engine)
+            gc.collect()
+            gc.disable()
+            try:
+                start = time.process_time()
+                for case, facts in zip(batch, derived, strict=True):
+                    evaluate._step_facts(case, as_of, policy, section, facts)
+                rounds.append(time.process_time() - start)
+            finally:
+                gc.enable()
+        per_case = min(rounds) / len(batch) * 1e6
+        print(f"timeline state facts on a miss, {name:<16} {per_case:7.1f} µs/case")
 
 
 if __name__ == "__main__":
