@@ -498,6 +498,11 @@ def _working(
     return local_midnight(calendar.next_working_day(day), tz)
 
 
+def _next_day(day: dt.date) -> dt.date:
+    """The day after ``day``, as a plain date (a pendulum ``Date`` adds more slowly)."""
+    return dt.date.fromordinal(day.toordinal() + 1)
+
+
 class _Builder:
     def __init__(
         self,
@@ -513,7 +518,7 @@ class _Builder:
         self.case = case
         self.windows = windows
         self.tz = case.timezone
-        self.as_of = as_of.in_timezone(self.tz)
+        self.as_of = _local_as_of(policy, as_of, self.tz)
         self.section = section
         #: A recording builder notes the years its calendar computes by rule (for the
         #: calendar warnings); one that does not gives the step statuses alone.
@@ -536,10 +541,14 @@ class _Builder:
         self.times_cache: dict[Any, Any] = policy.memo(
             "timeline_stage_times" if record else "timeline_stage_times_unrecorded", dict
         )
-        self.promises = evaluate_promises(case, as_of, section.promises)
+        self.promises = (
+            evaluate_promises(case, as_of, section.promises)
+            if any(e.kind is EventKind.PROMISE_MADE for e in self.events)
+            else ()
+        )
         self.spans = pause_spans(self.promises)
         self.due_start = local_midnight(case.due_date, self.tz)
-        self.overdue_start = local_midnight(case.due_date + dt.timedelta(days=1), self.tz)
+        self.overdue_start = local_midnight(_next_day(case.due_date), self.tz)
 
     def anchor(self, stage: Stage) -> tuple[pendulum.DateTime | None, str | None]:
         anchor = stage.anchor
@@ -994,7 +1003,7 @@ def _plain_step_facts(
         tz = case.timezone
         at = _local_as_of(policy, as_of, tz)
         due_start = local_midnight(case.due_date, tz)
-        overdue_start = local_midnight(dt.date.fromordinal(case.due_date.toordinal() + 1), tz)
+        overdue_start = local_midnight(_next_day(case.due_date), tz)
         calendar = section.calendar
         for stage, field, test, anchor_kind, plan_field in _plain_stages(
             policy, section, case, case.product
