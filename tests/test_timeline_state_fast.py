@@ -111,6 +111,7 @@ def _events(draw: st.DrawFn, due: pendulum.DateTime) -> Event:
     return Event(kind=kind, at=at, **fields)
 
 
+@cache
 def _repeated_hour(zone: str, year: int) -> pendulum.DateTime | None:
     """The first instant of the hour a zone repeats in ``year`` (fold 0), if any."""
     start = pendulum.datetime(year, 1, 1, tz="UTC")
@@ -236,7 +237,7 @@ def _check(name: str, case: Case, as_of: pendulum.DateTime) -> None:
 
 
 @pytest.mark.parametrize("name", [*SHIPPED, "every_offset"])
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_state_facts_are_what_the_timeline_says(name: str, data: st.DataObject) -> None:
     case, as_of = data.draw(_scenarios(name))
@@ -244,7 +245,7 @@ def test_state_facts_are_what_the_timeline_says(name: str, data: st.DataObject) 
 
 
 @pytest.mark.parametrize("name", [*SHIPPED, "every_offset"])
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(data=st.data())
 def test_cases_without_events_too(name: str, data: st.DataObject) -> None:
     case, as_of = data.draw(_scenarios(name))
