@@ -882,7 +882,7 @@ def state_facts(
             as_of,
             as_of.fold,  # one tzinfo compares wall times: 01:30 twice would be equal
             facts.get("dpd"),
-            tuple(test(facts) for test in _stage_tests(policy, section, case.product)),
+            tuple([test(facts) for test in _stage_tests(policy, section, case.product)]),
         )
         out.update(_cached(cache, key, lambda: _step_facts(case, as_of, policy, section, facts)))
     if deadlines:
