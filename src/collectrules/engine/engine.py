@@ -140,6 +140,13 @@ class Engine:
         }
         # Per (layer, value, rules used): see :meth:`_level_part` (bounded).
         self._level_parts: dict[tuple[str, str, tuple[str, ...]], _LevelPart] = {}
+        #: The signal kinds any layer's rules read.
+        self._kinds_read = frozenset(
+            kind
+            for reads in self._signals_read.values()
+            for kinds in reads.values()
+            for kind in kinds
+        )
         self._presumed = {
             layer.id: frozenset(r.id for r in layer.rules if r.presumed)
             for layer in self.policy.layers
@@ -417,10 +424,15 @@ class Engine:
             amounts.update(settle(quadrant, allowed))
 
         def parts() -> dict[str, Any]:
+            since = {k: v.isoformat() for k, v in derived.in_force.items()}
             return {
-                "levels": self._levels(derived, outcome),
+                "levels": self._levels(derived, outcome, since),
                 "trace": fill_firings(
-                    (*_evidence_firings(policy, derived), *outcome.firings, *section_firings),
+                    (
+                        *_evidence_firings(policy, derived, since),
+                        *outcome.firings,
+                        *section_firings,
+                    ),
                     shown,
                 ),
                 "facts": shown.facts,
@@ -441,31 +453,56 @@ class Engine:
             ignored_signals=len(derived.ignored),
         )
 
-    def _levels(self, derived: Derived, outcome: Outcome) -> dict[str, LevelResult]:
+    def _levels(
+        self, derived: Derived, outcome: Outcome, since: Mapping[str, str]
+    ) -> dict[str, LevelResult]:
+        """Each layer's level. ``since`` gives the instant (ISO 8601) each negative sign
+        in force has been in force since. A level that names no sign in force is the
+        same for every case that resolves its layer alike and reads the same signals:
+        it is made once and shared (:class:`_LevelPart`), so its JSON is written once."""
         levels: dict[str, LevelResult] = {}
-        in_force = derived.in_force
+        parts = self._level_parts
+        observed: tuple[str, ...] | None = None
         for resolved in outcome.levels:
             layer = resolved.layer
             key = (layer.id, resolved.value, resolved.used)
-            found = self._level_parts.get(key)
-            if found is None:
-                if len(self._level_parts) >= _LEVEL_PARTS_SIZE:
-                    self._level_parts.clear()
-                found = self._level_parts[key] = self._level_part(resolved)
-            kinds, (label_en, label_zh), presumed = found
-            signals = derived.signals_of(kinds)
-            levels[layer.output] = LevelResult(
+            part = parts.get(key)
+            if part is None:
+                if len(parts) >= _LEVEL_PARTS_SIZE:
+                    parts.clear()
+                part = parts[key] = self._level_part(resolved)
+            if not part.kinds:
+                signals: tuple[str, ...] = ()
+            else:
+                if observed is None:  # the kinds observed that any level reads, once
+                    observed = derived.signals_of(self._kinds_read)
+                kinds = part.kinds
+                signals = tuple(k for k in observed if k in kinds)
+            in_force = {k: since[k] for k in signals if k in since} if since else {}
+            if not in_force:
+                level = part.shared.get(signals)
+                if (
+                    level is not None
+                    and level.score == resolved.score
+                    and level.defaulted is resolved.defaulted
+                ):
+                    levels[layer.output] = level
+                    continue
+            level = LevelResult(
                 layer=layer.id,
                 value=resolved.value,
                 rules=resolved.used,
                 signals=signals,
                 score=resolved.score,
                 defaulted=resolved.defaulted,
-                label_en=label_en,
-                label_zh=label_zh,
-                presumed=presumed,
-                in_force={k: in_force[k].isoformat() for k in signals if k in in_force},
+                label_en=part.label_en,
+                label_zh=part.label_zh,
+                presumed=part.presumed,
+                in_force=in_force,
             )
+            if not in_force and len(part.shared) < _SHARED_LEVELS_SIZE:
+                part.shared[signals] = level
+            levels[layer.output] = level
         return levels
 
     def _level_part(self, resolved: LayerOutcome) -> _LevelPart:
@@ -479,13 +516,31 @@ class Engine:
         presumed = not self._presumed[layer.id].isdisjoint(resolved.used)
         if presumed:
             label = (f"{label[0]} (presumed)", f"{label[1]}（推定）")
-        return kinds, label, presumed
+        return _LevelPart(kinds, label[0], label[1], presumed)
 
 
-#: A level's signal kinds read, labels (English, Chinese) and presumed flag.
-_LevelPart = tuple[frozenset[str], tuple[str, str], bool]
+class _LevelPart:
+    """What a level owes to its layer, value and rules used: the signal kinds its rules
+    read, its labels (English, Chinese), whether a presumption gave it, and the levels
+    already made with them that name no sign in force, by the signals they list."""
+
+    __slots__ = ("kinds", "label_en", "label_zh", "presumed", "shared")
+
+    def __init__(self, kinds: frozenset[str], label_en: str, label_zh: str, presumed: bool):
+        self.kinds = kinds
+        self.label_en = label_en
+        self.label_zh = label_zh
+        self.presumed = presumed
+        self.shared: dict[tuple[str, ...], LevelResult] = {}
+
+    def __repr__(self) -> str:
+        return f"_LevelPart(kinds={sorted(self.kinds)}, shared={len(self.shared)})"
+
+
 #: At most this many level parts are kept per engine (a scoring layer's rule subsets).
 _LEVEL_PARTS_SIZE = 4096
+#: At most this many shared levels are kept per level part (one per signals listed).
+_SHARED_LEVELS_SIZE = 64
 
 
 def _quadrant(policy: Policy, outcome: Outcome) -> Quadrant:
@@ -562,16 +617,19 @@ def replay_outcome(policy: Policy, fired: Collection[str]) -> Outcome:
     return outcome
 
 
-def _evidence_firings(policy: Policy, derived: Derived) -> tuple[Firing, ...]:
-    """One trace entry per negative sign in force, and per sign a cure lifted."""
+def _evidence_firings(
+    policy: Policy, derived: Derived, since: Mapping[str, str]
+) -> tuple[Firing, ...]:
+    """One trace entry per negative sign in force, and per sign a cure lifted.
+    ``since`` is each sign's ``derived.in_force`` instant in ISO 8601."""
     out: list[Firing] = []
-    for kind, since in sorted(derived.in_force.items(), key=lambda item: (item[1], item[0])):
+    for kind, instant in sorted(derived.in_force.items(), key=lambda item: (item[1], item[0])):
         spec = policy.signals[kind]
         out.append(
             Firing(
                 f"evidence.{kind}",
                 "evidence",
-                f"{kind} in force since {since.isoformat()}",
+                f"{kind} in force since {since[kind]}",
                 "A negative sign stays in force until a later cure: a payment, a kept "
                 "promise, a signed commitment or a retraction."
                 if spec.dimension == "willingness"

@@ -12,6 +12,7 @@ import enum
 import functools
 import json
 import keyword
+import math
 import types
 from collections.abc import Callable, Collection, Mapping
 from typing import TYPE_CHECKING, Any
@@ -81,8 +82,35 @@ _QUADRANT_LABELS = {
 }
 
 
+class _Written:
+    """A slot for a part's own compact JSON, written the first time a decision writes
+    the part and kept with it (:func:`_written`): the trace entries, grants, blocks,
+    levels and policy reference the engine gives are shared by every decision that
+    gets them, so each is written once, not once per decision.
+
+    The slot is not an attrs field: equality, hashing, ``repr``, ``attrs.asdict``,
+    ``attrs.evolve`` (a new part, written anew), pickling and copying never see it. An
+    unset slot reads as None.
+    """
+
+    __slots__ = ("_written",)
+
+    if TYPE_CHECKING:
+        #: The part's JSON as UTF-8 bytes; ``b""`` when it is not written apart (a
+        #: value orjson does not write as ``json.dumps`` does); None: not written yet.
+        _written: bytes | None
+    else:
+
+        def __getattr__(self, name: str) -> Any:
+            # Called only for an attribute not found: the slot before it is written.
+            if name == "_written":
+                return None
+            msg = f"{type(self).__name__!r} object has no attribute {name!r}"
+            raise AttributeError(msg)
+
+
 @attrs.frozen
-class PolicyRef:
+class PolicyRef(_Written):
     """Which policy decided: its id, version and content hash."""
 
     id: str
@@ -91,7 +119,7 @@ class PolicyRef:
 
 
 @attrs.frozen
-class Firing:
+class Firing(_Written):
     """One rule that fired, in firing order, with what it concluded and why."""
 
     rule_id: str
@@ -103,7 +131,7 @@ class Firing:
 
 
 @attrs.frozen
-class LevelResult:
+class LevelResult(_Written):
     """The value one layer gave (willingness, ability …), with what produced it.
 
     ``presumed`` is true when the value is a presumption drawn from silence (a rule
@@ -135,7 +163,7 @@ def _label(remedy: str, given: str, index: int) -> str:
 
 
 @attrs.frozen
-class RemedyGrant:
+class RemedyGrant(_Written):
     """A remedy the lender may use (or, when ``required``, must use).
 
     ``remedy`` is a :class:`~collectrules.model.remedies.Remedy` member for a standard
@@ -154,7 +182,7 @@ class RemedyGrant:
 
 
 @attrs.frozen
-class RemedyBlock:
+class RemedyBlock(_Written):
     """A remedy the lender may not use, with the reason.
 
     ``rule_id`` and ``reason`` are those of the first rule (in file order) that blocks
@@ -426,43 +454,46 @@ class Decision:
     def _compact(self, extra: Mapping[str, Any] | None) -> bytes | str:
         """``canonical_json({**self.to_dict(), **extra})``, as UTF-8 bytes when orjson
         wrote it and as the text of ``json.dumps`` when it did not, written without
-        building what the JSON does not need: the grants, blocks, trace entries and
-        policy reference whose fields are all text are each written once, kept
-        (:func:`_fragment`) and put into the output as they are; the rest is the
-        record ``to_dict`` gives, and orjson sorts every object's keys as ``to_dict``
-        and ``json.dumps`` do.
+        building what the JSON does not need: the policy reference, levels, grants,
+        blocks and trace entries are each written once and kept with the part
+        (:func:`_written`), a list of them joined as it is; the facts are written by
+        orjson and their bytes scanned for a float it writes unlike ``json.dumps``;
+        the rest is the record ``to_dict`` gives, and orjson sorts every object's keys
+        as ``to_dict`` and ``json.dumps`` do.
 
-        The output is orjson's only where ``json.dumps`` gives the same bytes: with no
-        float below 1e-4 outside the kept parts (which hold none) and nothing orjson
-        refuses. Anything else, and any error, takes ``canonical_json``, to its bytes
-        or its error.
+        The output is orjson's only where ``json.dumps`` gives the same bytes: no part
+        is written apart unless it does, and the rest holds no float below 1e-4 and
+        nothing orjson refuses. Anything else, and any error, takes ``canonical_json``,
+        to its bytes or its error.
         """
         try:
-            levels, facts, quadrant = self.levels, self.facts, self.quadrant
-            data: dict[str, Any] = {
-                "schema_version": SCHEMA_VERSION,
-                "case_id": self.case_id,
-                "as_of": _iso(self.as_of),
-                "policy": _fragment(self.policy, _record),
-                "quadrant": _QUADRANT_JSON[quadrant]
-                if type(quadrant) is Quadrant
-                else self._core_dict()["quadrant"],
-                "levels": {name: _record(levels[name]) for name in levels},
-                "allowed": [_fragment(g, _remedy_record) for g in self.allowed],
-                "blocked": [_fragment(b, _remedy_record) for b in self.blocked],
-                "trace": [_fragment(f, _record) for f in self.trace],
-                "facts": facts if type(facts) is dict else dict(facts),
-                "regulatory": [_record(r) for r in self.regulatory],
-                "buckets": [_record(b) for b in self.buckets],
-            }
-            if self.amounts:
-                data["amounts"] = dict(self.amounts)
-            if self.ignored_signals:
-                data["ignored_signals"] = self.ignored_signals
-            if extra:
-                data.update(extra)
-            if not _holds_small_float(data):
-                return orjson.dumps(data, option=_ORJSON_OPTIONS)
+            levels, quadrant = self.levels, self.quadrant
+            facts = _facts_json(self.facts)
+            if facts is not None:
+                data: dict[str, Any] = {
+                    "schema_version": SCHEMA_VERSION,
+                    "case_id": self.case_id,
+                    "as_of": _iso(self.as_of),
+                    "policy": _part_json(self.policy, _record),
+                    "quadrant": _QUADRANT_JSON[quadrant]
+                    if type(quadrant) is Quadrant
+                    else self._core_dict()["quadrant"],
+                    "levels": {name: _part_json(levels[name], _record) for name in levels},
+                    "allowed": _parts_json(self.allowed, _remedy_record),
+                    "blocked": _parts_json(self.blocked, _remedy_record),
+                    "trace": _parts_json(self.trace, _record),
+                    "facts": facts,
+                    "regulatory": [_record(r) for r in self.regulatory],
+                    "buckets": [_record(b) for b in self.buckets],
+                }
+                if self.amounts:
+                    data["amounts"] = dict(self.amounts)
+                if self.ignored_signals:
+                    data["ignored_signals"] = self.ignored_signals
+                if extra:
+                    data.update(extra)
+                if not _holds_small_float(data):
+                    return orjson.dumps(data, option=_ORJSON_OPTIONS)
         except Exception:  # the general way gives the same bytes or error
             pass
         whole = self.to_dict()
@@ -710,42 +741,73 @@ class _Holder:
     value: Any
 
 
-_FRAGMENTS: dict[int, tuple[Any, orjson.Fragment | None]] = {}
-"""The JSON of grants, blocks, trace entries and policy references met twice, by
-identity (None: met once), each kept with its object, so that an id is never reused
-while its entry lives."""
+def _written(part: Any, record: Callable[[Any], dict[str, Any]]) -> bytes:
+    """The compact JSON of ``part`` (``canonical_json(record(part))`` as UTF-8), kept
+    in its slot (:class:`_Written`) once written; ``b""`` when orjson would not write
+    it as ``json.dumps`` does, so it is not written apart.
 
-_FRAGMENTS_LIMIT = 16_384
-"""At most this many are kept; past it, all are dropped and written again as met."""
+    A part is written apart when every value of its record is text, a flag, None, an
+    integer (orjson refuses one past 64 bits: then not), a finite float of magnitude
+    0 or at least 1e-4, or a list, tuple or text-keyed dict of those: values orjson
+    writes exactly as ``json.dumps`` does. Anything else (text with a lone surrogate,
+    a float below 1e-4, another type) leaves the part to the general way, to the
+    bytes or the error ``json.dumps`` gives.
+    """
+    kept = part._written
+    if kept is None:
+        data = record(part)
+        kept = b""
+        if all(map(_writes_alike, data.values())):
+            try:
+                kept = orjson.dumps(data, option=_ORJSON_OPTIONS)
+            except TypeError:  # a lone surrogate, an integer past 64 bits
+                kept = b""
+        object.__setattr__(part, "_written", kept)
+    return kept
 
 
-def _fragment(obj: Any, record: Callable[[Any], dict[str, Any]]) -> Any:
-    """``record(obj)``, or, from the second time the same object is met, its JSON
-    written once and kept (an ``orjson.Fragment``), when every field is text, a flag,
-    None or a tuple of text (so no float, nothing orjson writes unlike ``json.dumps``):
-    the engine's trace entries, grants and blocks are shared by every decision that
-    gets them, while a case's own evidence entries are met once and never written
-    apart."""
-    key = id(obj)
-    hit = _FRAGMENTS.get(key)
-    if hit is not None and hit[0] is obj and hit[1] is not None:
-        return hit[1]
-    data = record(obj)
-    if len(_FRAGMENTS) >= _FRAGMENTS_LIMIT:
-        _FRAGMENTS.clear()
-    if hit is None or hit[0] is not obj:
-        _FRAGMENTS[key] = (obj, None)
-        return data
-    for value in data.values():
-        cls = type(value)
-        if cls is tuple:
-            if not all(type(item) is str for item in value):
-                return data
-        elif cls is not str and cls is not bool and value is not None:
-            return data
-    written = orjson.Fragment(orjson.dumps(data, option=_ORJSON_OPTIONS))
-    _FRAGMENTS[key] = (obj, written)
-    return written
+def _writes_alike(value: Any) -> bool:
+    """Whether orjson writes ``value`` exactly as ``json.dumps`` does (see
+    :func:`_written`; text and integers are checked by orjson itself)."""
+    cls = type(value)
+    if cls is str or cls is bool or cls is int or value is None:
+        return True
+    if cls is tuple or cls is list:
+        return all(map(_writes_alike, value))
+    if cls is float:
+        return math.isfinite(value) and (value == 0 or not -1e-4 < value < 1e-4)
+    if cls is dict:
+        return all(type(k) is str for k in value) and all(map(_writes_alike, value.values()))
+    return False
+
+
+def _part_json(part: Any, record: Callable[[Any], dict[str, Any]]) -> Any:
+    """One part for orjson: its fragment when written apart, else its record."""
+    written = part._written or _written(part, record)
+    return orjson.Fragment(written) if written else record(part)
+
+
+def _parts_json(parts: tuple[Any, ...], record: Callable[[Any], dict[str, Any]]) -> Any:
+    """A list of parts for orjson: one ``orjson.Fragment`` of the whole list when each
+    part is written apart (:func:`_written`), else each part as its fragment or its
+    record."""
+    if not parts:
+        return []
+    written = [part._written or _written(part, record) for part in parts]
+    if all(written):
+        return orjson.Fragment(b"[" + b",".join(written) + b"]")
+    return [
+        orjson.Fragment(w) if w else record(part) for part, w in zip(parts, written, strict=True)
+    ]
+
+
+def _facts_json(facts: Mapping[str, Any]) -> orjson.Fragment | None:
+    """The facts as orjson writes them, when that is what ``json.dumps`` writes: None
+    when the bytes may hold a float below 1e-4 (:func:`_may_hold_small_float`)."""
+    out = orjson.dumps(facts if type(facts) is dict else dict(facts), option=_ORJSON_OPTIONS)
+    if (b"e-" in out or b"0.0000" in out) and _may_hold_small_float(out):
+        return None
+    return orjson.Fragment(out)
 
 
 _QUADRANT_JSON = {
