@@ -803,9 +803,10 @@ def _parts_json(parts: tuple[Any, ...], record: Callable[[Any], dict[str, Any]])
 
 def _facts_json(facts: Mapping[str, Any]) -> orjson.Fragment | None:
     """The facts as orjson writes them, when that is what ``json.dumps`` writes: None
-    when the bytes may hold a float below 1e-4 (:func:`_may_hold_small_float`)."""
+    when the bytes may hold a float below 1e-4 (:func:`_few_signs_may_hold_small_float`:
+    a scan of the bytes costs a third of a walk over the values)."""
     out = orjson.dumps(facts if type(facts) is dict else dict(facts), option=_ORJSON_OPTIONS)
-    if (b"e-" in out or b"0.0000" in out) and _may_hold_small_float(out):
+    if _few_signs_may_hold_small_float(out):
         return None
     return orjson.Fragment(out)
 
@@ -870,6 +871,32 @@ def _may_hold_small_float(out: bytes) -> bool:
             return True
         at = out.find(b"e-", at + 2)
     return False
+
+
+def _few_signs_may_hold_small_float(out: bytes) -> bool:
+    """:func:`_may_hold_small_float`, by single-byte searches: each ``-`` and each
+    ``.`` is looked at. Several times faster on text with few of them (the facts:
+    dates, money, few words) and slower on text with many (reasons, rule ids)."""
+    find = out.find
+    at = find(b"-")
+    while at != -1:
+        if (
+            at > 1
+            and out[at - 1] == 0x65
+            and out[at - 2] in _DIGITS
+            and out[at + 1 : at + 2] in _DIGIT_BYTES
+        ):
+            return True
+        at = find(b"-", at + 1)
+    at = find(b".")
+    while at != -1:
+        if at and out[at - 1] == 0x30 and out[at + 1 : at + 5] == b"0000":
+            return True
+        at = find(b".", at + 1)
+    return False
+
+
+_DIGIT_BYTES = frozenset(bytes([d]) for d in b"0123456789")
 
 
 def canonical_json(data: dict[str, Any]) -> str:
