@@ -26,6 +26,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from collectrules.bench import generate_cases
 from collectrules.engine import Engine
 from collectrules.errors import CollectRulesError, InputError
 from collectrules.model import decision as decision_module
@@ -469,7 +470,8 @@ def test_decisions_share_their_parts_and_each_is_written_once(backend: str) -> N
         for a, b in zip(first.trace, second.trace, strict=True)
         if not a.rule_id.startswith("evidence.")
     ]
-    assert shared and all(a is b for a, b in shared)
+    assert shared
+    assert all(a is b for a, b in shared)
     assert all(a is b for a, b in zip(first.allowed, second.allowed, strict=True))
     assert all(a is b for a, b in zip(first.blocked, second.blocked, strict=True))
     plain_levels = [name for name, level in first.levels.items() if not level.in_force]
@@ -549,3 +551,76 @@ def test_extra_keys_may_not_replace_the_decisions_own() -> None:
         decision.to_json_bytes(extra={1: "a", "b": 2})  # type: ignore[dict-item]
     with pytest.raises(InputError, match="mapping of text keys, got list"):
         decision.to_json_bytes(extra=[("input", 1)])  # type: ignore[arg-type]
+
+
+_open_fields = st.sampled_from(
+    [
+        (Firing("evidence.x", "evidence", "", "why", ("W-SIGNS",)), "outcome"),
+        (Firing("R-1", "remedies", "allow remind", "第一类", ("A", "B"), "<default>"), "reason"),
+        (Firing("R-1", "layer", "x", "", ()), "cites"),
+        (LevelResult("willingness", "unwilling", ("W-1",), ("refused_to_pay",)), "in_force"),
+        (LevelResult("ability", "able", (), (), 1.5, True, "able", "有"), "score"),
+        (LevelResult("quadrant", "Q1", ("Q-1",), ()), "label_zh"),
+        (PolicyRef("p", "1", "h"), "version"),
+        (RemedyGrant(Remedy.REMIND, "R-1", "why", ("A",)), "reason"),
+        (RemedyBlock("own_remedy", "R-2", "why", ("A",), ("R-2",)), "cites"),
+    ]
+)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(template=_open_fields, value=_any_value, first=st.booleans())
+def test_a_part_made_from_a_template_is_the_evolved_part_and_writes_its_bytes(
+    template: tuple[Any, str], value: Any, first: bool
+) -> None:
+    """``Template(part, name)(value)`` equals ``attrs.evolve(part, name=value)``, and
+    its JSON, written from the template's, is what the evolved part's would be:
+    the reference bytes in a decision, or the reference error."""
+    part, name = template
+    part = attrs.evolve(part)  # a fresh part: nothing written yet
+    if first:
+        decision_module._written(part, _record)  # written before the template is made
+    made = decision_module.Template(part, name)(value)
+    evolved = attrs.evolve(part, **{name: value})
+    assert made == evolved
+    assert repr(made) == repr(evolved)
+    if made._written:
+        assert made._written == decision_module._written(evolved, _record) != b""
+        assert made._written == canonical_json(_plain_data(evolved)).encode("utf-8")
+    decision = _decision()
+    if isinstance(made, Firing):
+        odd = attrs.evolve(decision, trace=(*decision.trace, made))
+    elif isinstance(made, LevelResult):
+        odd = attrs.evolve(decision, levels={**decision.levels, "extra": made})
+    elif isinstance(made, PolicyRef):
+        odd = attrs.evolve(decision, policy=made)
+    elif isinstance(made, RemedyGrant):
+        odd = attrs.evolve(decision, allowed=(made,))
+    else:
+        odd = attrs.evolve(decision, blocked=(made,))
+    if not _has_non_finite(_plain_data(made)):
+        assert _outcome(odd.to_json) == _outcome(lambda: reference_json(odd))
+
+
+def test_a_template_names_a_field_of_a_part() -> None:
+    firing = Firing("R-1", "layer", "x", "", ())
+    with pytest.raises(TypeError, match="'nope' of Firing"):
+        decision_module.Template(firing, "nope")
+    with pytest.raises(TypeError, match="of _Odd"):
+        decision_module.Template(_Odd(1), "a")  # type: ignore[type-var]
+    assert repr(decision_module.Template(firing, "outcome")).startswith("Template(Firing(")
+
+
+def test_the_engine_writes_a_cases_own_evidence_and_levels_from_templates() -> None:
+    """A case's evidence entries and the levels naming signs in force are written from
+    the engine's templates: kept before the decision is first written, and right."""
+    engine = Engine("default", backend="python")
+    decisions = [engine.decide(case, as_of=AS_OF) for case in generate_cases(engine.policy, 20)]
+    decision = next(d for d in decisions if any(level.in_force for level in d.levels.values()))
+    evidence = [f for f in decision.trace if f.rule_id.startswith("evidence.")]
+    in_force = [level for level in decision.levels.values() if level.in_force]
+    assert evidence
+    assert in_force
+    for part in (*evidence, *in_force):
+        assert part._written == canonical_json(_plain_data(part)).encode("utf-8")
+    assert decision.to_json() == reference_json(decision)

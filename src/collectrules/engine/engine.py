@@ -43,6 +43,7 @@ from collectrules.model.decision import (
     PolicyRef,
     Quadrant,
     RegulatoryClass,
+    Template,
 )
 from collectrules.model.time import require_aware, require_case
 from collectrules.operations.team import Team
@@ -140,6 +141,8 @@ class Engine:
         }
         # Per (layer, value, rules used): see :meth:`_level_part` (bounded).
         self._level_parts: dict[tuple[str, str, tuple[str, ...]], _LevelPart] = {}
+        # Per signal kind, in force or cured: the evidence trace entry (see _evidence_firings).
+        self._evidence: dict[tuple[str, bool], Template[Firing]] = {}
         #: The signal kinds any layer's rules read.
         self._kinds_read = frozenset(
             kind
@@ -429,7 +432,7 @@ class Engine:
                 "levels": self._levels(derived, outcome, since),
                 "trace": fill_firings(
                     (
-                        *_evidence_firings(policy, derived, since),
+                        *_evidence_firings(policy, derived, since, self._evidence),
                         *outcome.firings,
                         *section_firings,
                     ),
@@ -459,7 +462,9 @@ class Engine:
         """Each layer's level. ``since`` gives the instant (ISO 8601) each negative sign
         in force has been in force since. A level that names no sign in force is the
         same for every case that resolves its layer alike and reads the same signals:
-        it is made once and shared (:class:`_LevelPart`), so its JSON is written once."""
+        it is made once and shared (:class:`_LevelPart`), so its JSON is written once;
+        one that names some is made from it (:class:`Template`), and only its
+        ``in_force`` is written for the case."""
         levels: dict[str, LevelResult] = {}
         parts = self._level_parts
         observed: tuple[str, ...] | None = None
@@ -479,15 +484,14 @@ class Engine:
                 kinds = part.kinds
                 signals = tuple(k for k in observed if k in kinds)
             in_force = {k: since[k] for k in signals if k in since} if since else {}
-            if not in_force:
-                level = part.shared.get(signals)
-                if (
-                    level is not None
-                    and level.score == resolved.score
-                    and level.defaulted is resolved.defaulted
-                ):
-                    levels[layer.output] = level
-                    continue
+            template = part.shared.get(signals)
+            if (
+                template is not None
+                and template.part.score == resolved.score
+                and template.part.defaulted is resolved.defaulted
+            ):
+                levels[layer.output] = template(in_force) if in_force else template.part
+                continue
             level = LevelResult(
                 layer=layer.id,
                 value=resolved.value,
@@ -498,10 +502,13 @@ class Engine:
                 label_en=part.label_en,
                 label_zh=part.label_zh,
                 presumed=part.presumed,
-                in_force=in_force,
+                in_force={},
             )
-            if not in_force and len(part.shared) < _SHARED_LEVELS_SIZE:
-                part.shared[signals] = level
+            if len(part.shared) < _SHARED_LEVELS_SIZE:
+                template = part.shared[signals] = Template(level, "in_force")
+                level = template(in_force) if in_force else level
+            elif in_force:  # no room: made for this case alone
+                level = attrs.evolve(level, in_force=in_force)
             levels[layer.output] = level
         return levels
 
@@ -521,8 +528,9 @@ class Engine:
 
 class _LevelPart:
     """What a level owes to its layer, value and rules used: the signal kinds its rules
-    read, its labels (English, Chinese), whether a presumption gave it, and the levels
-    already made with them that name no sign in force, by the signals they list."""
+    read, its labels (English, Chinese), whether a presumption gave it, and, by the
+    signals they list, the levels already made with them that name no sign in force
+    (each the template of the levels that name some: only their ``in_force`` differs)."""
 
     __slots__ = ("kinds", "label_en", "label_zh", "presumed", "shared")
 
@@ -531,7 +539,7 @@ class _LevelPart:
         self.label_en = label_en
         self.label_zh = label_zh
         self.presumed = presumed
-        self.shared: dict[tuple[str, ...], LevelResult] = {}
+        self.shared: dict[tuple[str, ...], Template[LevelResult]] = {}
 
     def __repr__(self) -> str:
         return f"_LevelPart(kinds={sorted(self.kinds)}, shared={len(self.shared)})"
@@ -540,7 +548,7 @@ class _LevelPart:
 #: At most this many level parts are kept per engine (a scoring layer's rule subsets).
 _LEVEL_PARTS_SIZE = 4096
 #: At most this many shared levels are kept per level part (one per signals listed).
-_SHARED_LEVELS_SIZE = 64
+_SHARED_LEVELS_SIZE = 256
 
 
 def _quadrant(policy: Policy, outcome: Outcome) -> Quadrant:
@@ -618,36 +626,47 @@ def replay_outcome(policy: Policy, fired: Collection[str]) -> Outcome:
 
 
 def _evidence_firings(
-    policy: Policy, derived: Derived, since: Mapping[str, str]
+    policy: Policy,
+    derived: Derived,
+    since: Mapping[str, str],
+    templates: dict[tuple[str, bool], Template[Firing]],
 ) -> tuple[Firing, ...]:
     """One trace entry per negative sign in force, and per sign a cure lifted.
-    ``since`` is each sign's ``derived.in_force`` instant in ISO 8601."""
+    ``since`` is each sign's ``derived.in_force`` instant in ISO 8601; ``templates``
+    keeps, per signal kind, in force or cured, the entry they are made from (the
+    engine's: bounded by the policy's signal kinds), so that only their outcome is
+    written anew for each case."""
     out: list[Firing] = []
-    for kind, instant in sorted(derived.in_force.items(), key=lambda item: (item[1], item[0])):
-        spec = policy.signals[kind]
-        out.append(
-            Firing(
-                f"evidence.{kind}",
-                "evidence",
-                f"{kind} in force since {since[kind]}",
-                "A negative sign stays in force until a later cure: a payment, a kept "
-                "promise, a signed commitment or a retraction."
-                if spec.dimension == "willingness"
-                else "The debtor stays unreachable until reached again.",
-                spec.cites,
-            )
-        )
+    for kind, _instant in sorted(derived.in_force.items(), key=lambda item: (item[1], item[0])):
+        template = templates.get((kind, False))
+        if template is None:
+            template = templates[kind, False] = _evidence_template(policy, kind, cured=False)
+        out.append(template(f"{kind} in force since {since[kind]}"))
     for kind, observed, cure in derived.cured:
+        template = templates.get((kind, True))
+        if template is None:
+            template = templates[kind, True] = _evidence_template(policy, kind, cured=True)
         out.append(
-            Firing(
-                f"evidence.{kind}",
-                "evidence",
-                f"{kind} of {observed.isoformat()} cured by {cure.by} at {cure.at.isoformat()}",
-                "A later cure lifts a negative sign.",
-                policy.signals[kind].cites,
+            template(
+                f"{kind} of {observed.isoformat()} cured by {cure.by} at {cure.at.isoformat()}"
             )
         )
     return tuple(out)
+
+
+def _evidence_template(policy: Policy, kind: str, *, cured: bool) -> Template[Firing]:
+    """The trace entry of a sign of ``kind`` in force (or cured), its outcome left open."""
+    spec = policy.signals[kind]
+    if cured:
+        reason = "A later cure lifts a negative sign."
+    elif spec.dimension == "willingness":
+        reason = (
+            "A negative sign stays in force until a later cure: a payment, a kept "
+            "promise, a signed commitment or a retraction."
+        )
+    else:
+        reason = "The debtor stays unreachable until reached again."
+    return Template(Firing(f"evidence.{kind}", "evidence", "", reason, spec.cites), "outcome")
 
 
 def display_facts(policy: Policy, facts: Mapping[str, Any]) -> dict[str, Any]:

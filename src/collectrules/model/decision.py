@@ -15,7 +15,7 @@ import keyword
 import math
 import types
 from collections.abc import Callable, Collection, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import attrs
 import orjson
@@ -37,6 +37,7 @@ __all__ = [
     "RegulatoryClass",
     "RemedyBlock",
     "RemedyGrant",
+    "Template",
     "TreatmentResult",
     "canonical_json",
 ]
@@ -198,6 +199,77 @@ class RemedyBlock(_Written):
     rules: tuple[str, ...] = ()
     label_en: str = attrs.field(default="", eq=False)
     label_zh: str = attrs.field(default="", eq=False)
+
+
+P = TypeVar("P", bound=_Written)
+
+
+class Template(Generic[P]):
+    """Parts of a decision alike but for one field: ``Template(part, "outcome")(text)``
+    equals ``attrs.evolve(part, outcome=text)``, and its compact JSON, kept with it, is
+    ``part``'s with that one value written anew, not the whole part again.
+
+    The engine makes a case's own trace entries (a sign in force since an instant) and
+    levels (the signs in force they read) from shared ones this way. ``part`` is a
+    trace entry, level or policy reference (a grant or a block is written with its
+    labels: its parts are written whole). When the new value is not one orjson writes
+    as ``json.dumps`` does, the new part is written whole, as any other, when first
+    written.
+    """
+
+    __slots__ = ("_after", "_before", "_cls", "_head", "_make", "_name", "_tail", "part")
+
+    def __init__(self, part: P, name: str) -> None:
+        cls = type(part)
+        fields = attrs.fields_dict(cls) if attrs.has(cls) else {}
+        field = fields.get(name)
+        if field is None or not field.init or not isinstance(part, _Written):
+            msg = f"expected a field of a decision's part, got {name!r} of {cls.__name__}"
+            raise TypeError(msg)
+        #: The part the others are made from.
+        self.part = part
+        self._name = str(field.alias)
+        given = [f for f in fields.values() if f.init]
+        at = given.index(field)
+        self._cls: Callable[..., P] = cls
+        self._before = tuple(getattr(part, f.name) for f in given[:at])
+        self._after = tuple(getattr(part, f.name) for f in given[at + 1 :])
+        self._make: Callable[..., P] | None = None
+        if any(f.kw_only for f in given):  # not all positional: by keyword
+            others = {str(f.alias): getattr(part, f.name) for f in given if f is not field}
+            self._make = functools.partial(cls, **others)
+        self._head: bytes | None = None
+        self._tail = b""
+        if isinstance(part, RemedyGrant | RemedyBlock):
+            return
+        kept = _written(part, _record)
+        if not kept:
+            return
+        key = orjson.dumps(name) + b":"
+        marker = key + orjson.dumps(_record(part)[name], option=_ORJSON_OPTIONS)
+        if kept.count(marker) == 1:  # the part's own key: a nested one would be a second
+            at = kept.index(marker)
+            self._head = kept[: at + len(key)]
+            self._tail = kept[at + len(marker) :]
+
+    def __call__(self, value: Any) -> P:
+        """The part with ``value`` in the field, its JSON written from the template's."""
+        make = self._make
+        if make is None:
+            made: P = self._cls(*self._before, value, *self._after)
+        else:
+            made = make(**{self._name: value})
+        head = self._head
+        if head is not None and (type(value) is str or _writes_alike(value)):
+            try:
+                text = orjson.dumps(value, option=_ORJSON_OPTIONS)
+            except TypeError:  # a lone surrogate, an integer past 64 bits
+                return made
+            object.__setattr__(made, "_written", head + text + self._tail)
+        return made
+
+    def __repr__(self) -> str:
+        return f"Template({self.part!r}, {self._name!r})"
 
 
 @attrs.frozen
@@ -753,7 +825,7 @@ def _written(part: Any, record: Callable[[Any], dict[str, Any]]) -> bytes:
     a float below 1e-4, another type) leaves the part to the general way, to the
     bytes or the error ``json.dumps`` gives.
     """
-    kept = part._written
+    kept: bytes | None = part._written
     if kept is None:
         data = record(part)
         kept = b""
