@@ -141,6 +141,16 @@ class Engine:
         }
         # Per (layer, value, rules used): see :meth:`_level_part` (bounded).
         self._level_parts: dict[tuple[str, str, tuple[str, ...]], _LevelPart] = {}
+        # Whether no rule's reason holds a ``{field}`` placeholder: then the trace
+        # entries of the layers and remedies (their reasons, or the engine's own
+        # texts) and of the evidence (fixed reasons) have none to fill.
+        self._plain_rules = not any(
+            "{" in rule.reason
+            for rule in (
+                *(r for layer in self.policy.layers for r in layer.rules),
+                *self.policy.remedy_rules,
+            )
+        )
         # Per signal kind, in force or cured: the evidence trace entry (see _evidence_firings).
         self._evidence: dict[tuple[str, bool], Template[Firing]] = {}
         #: The signal kinds any layer's rules read.
@@ -428,16 +438,14 @@ class Engine:
 
         def parts() -> dict[str, Any]:
             since = {k: v.isoformat() for k, v in derived.in_force.items()}
+            evidence = _evidence_firings(policy, derived, since, self._evidence)
+            if self._plain_rules:  # only a section's entries may hold a placeholder
+                trace = (*evidence, *outcome.firings, *fill_firings(section_firings, shown))
+            else:
+                trace = fill_firings((*evidence, *outcome.firings, *section_firings), shown)
             return {
                 "levels": self._levels(derived, outcome, since),
-                "trace": fill_firings(
-                    (
-                        *_evidence_firings(policy, derived, since, self._evidence),
-                        *outcome.firings,
-                        *section_firings,
-                    ),
-                    shown,
-                ),
+                "trace": trace,
                 "facts": shown.facts,
             }
 
