@@ -145,12 +145,10 @@ class Engine:
         # entries of the layers and remedies (their reasons, or the engine's own
         # texts) and of the evidence (fixed reasons) have none to fill.
         self._plain_rules = not any(
-            "{" in rule.reason
-            for rule in (
-                *(r for layer in self.policy.layers for r in layer.rules),
-                *self.policy.remedy_rules,
-            )
-        )
+            "{" in rule.reason for layer in self.policy.layers for rule in layer.rules
+        ) and not any("{" in rule.reason for rule in self.policy.remedy_rules)
+        # The last instant decided at, and its ISO 8601 text (see Decision.lazily).
+        self._as_of_text: tuple[dt.datetime, str] | None = None
         # Per signal kind, in force or cured: the evidence trace entry (see _evidence_firings).
         self._evidence: dict[tuple[str, bool], Template[Firing]] = {}
         #: The signal kinds any layer's rules read.
@@ -449,8 +447,13 @@ class Engine:
                 "facts": shown.facts,
             }
 
+        when = derived.as_of
+        known = self._as_of_text
+        if known is None or known[0] is not when:  # a batch decides at one instant
+            known = self._as_of_text = (when, when.isoformat())
         return Decision.lazily(
             parts,
+            as_of_text=known[1],
             case_id=case.case_id,
             as_of=derived.as_of,
             policy=self._policy_ref,

@@ -382,14 +382,26 @@ class Decision:
     )
     # The compact JSON, kept on first use (the decision is immutable).
     _json: str | None = attrs.field(default=None, init=False, eq=False, repr=False, hash=False)
+    # ``as_of`` in ISO 8601, when :meth:`lazily` was given it (a batch's one instant).
+    _as_of_text: str | None = attrs.field(
+        default=None, init=False, eq=False, repr=False, hash=False
+    )
 
     if TYPE_CHECKING:  # written after the class, from its fields: see _lazily
 
         @classmethod
-        def lazily(cls, build: Callable[[], Mapping[str, Any]], **given: Any) -> Decision:
+        def lazily(
+            cls,
+            build: Callable[[], Mapping[str, Any]],
+            *,
+            as_of_text: str | None = None,
+            **given: Any,
+        ) -> Decision:
             """A decision whose parts :data:`LAZY_PARTS` (the levels, the trace and the
             display facts) are built by ``build`` on first use; ``given`` are the others,
             every one of them, by keyword (a missing or unknown one is a ``TypeError``).
+            ``as_of_text``, when given, must be ``as_of.isoformat()``: the JSON then
+            takes it as it is (a batch decides many cases at one instant).
 
             The engine decides this way: a caller that reads only the quadrant or the
             remedies never pays for the trace. Once built, the decision equals, prints,
@@ -408,7 +420,7 @@ class Decision:
                         object.__setattr__(self, part, parts[part])
                     object.__setattr__(self, "_build", None)
                     return parts[name]
-            elif name in ("_build", "_json"):
+            elif name in ("_build", "_json", "_as_of_text"):
                 return None  # unpickled from a release without them: built, not written
             msg = f"{type(self).__name__!r} object has no attribute {name!r}"
             raise AttributeError(msg)
@@ -462,7 +474,7 @@ class Decision:
         return {
             "schema_version": SCHEMA_VERSION,
             "case_id": self.case_id,
-            "as_of": _iso(self.as_of),
+            "as_of": self._as_of_text or _iso(self.as_of),
             "policy": _record(self.policy),
             "quadrant": {
                 "value": self.quadrant.value,
@@ -545,7 +557,7 @@ class Decision:
                 data: dict[str, Any] = {
                     "schema_version": SCHEMA_VERSION,
                     "case_id": self.case_id,
-                    "as_of": _iso(self.as_of),
+                    "as_of": self._as_of_text or _iso(self.as_of),
                     "policy": _part_json(self.policy, _record),
                     "quadrant": _QUADRANT_JSON[quadrant]
                     if type(quadrant) is Quadrant
@@ -651,11 +663,12 @@ def _lazily() -> classmethod[Decision, ..., Decision]:
     eager = [a.name for a in attrs.fields(Decision) if a.init and a.name not in LAZY_PARTS]
     assert all(n.isidentifier() and not keyword.iskeyword(n) for n in eager)
     lines = [
-        f"def lazily(cls, build, *, {', '.join(eager)}):",
+        f"def lazily(cls, build, *, {', '.join(eager)}, as_of_text=None):",
         "    decision = new(cls)",
         *(f"    put(decision, {name!r}, {name})" for name in eager),
         "    put(decision, '_build', build)",
         "    put(decision, '_json', None)",
+        "    put(decision, '_as_of_text', as_of_text)",
         "    return decision",
         "",
     ]
@@ -663,6 +676,7 @@ def _lazily() -> classmethod[Decision, ..., Decision]:
     (body,) = [c for c in code.co_consts if isinstance(c, types.CodeType)]
     namespace = {"new": object.__new__, "put": object.__setattr__}
     function = types.FunctionType(body, namespace, "lazily")
+    function.__kwdefaults__ = {"as_of_text": None}  # the code object does not hold them
     function.__qualname__ = "Decision.lazily"
     function.__module__ = __name__
     function.__doc__ = _LAZILY_DOC
@@ -670,8 +684,9 @@ def _lazily() -> classmethod[Decision, ..., Decision]:
 
 
 _LAZILY_DOC = """A decision whose levels, trace and display facts ``build`` makes on first use,
-the other fields given by keyword (see ``Decision.lazily`` in the API reference and
-"Decisions built lazily" in docs/engine.md)."""
+the other fields given by keyword; ``as_of_text``, when given, is ``as_of.isoformat()``
+(see ``Decision.lazily`` in the API reference and "Decisions built lazily" in
+docs/engine.md)."""
 
 Decision.lazily = _lazily()  # type: ignore[method-assign, assignment]
 
