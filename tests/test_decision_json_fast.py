@@ -582,8 +582,9 @@ def test_a_part_made_from_a_template_is_the_evolved_part_and_writes_its_bytes(
         decision_module._written(part, _record)  # written before the template is made
     made = decision_module.Template(part, name)(value)
     evolved = attrs.evolve(part, **{name: value})
-    assert made == evolved
     assert repr(made) == repr(evolved)
+    if not _has_non_finite(value):  # NaN is not equal to itself
+        assert made == evolved
     if made._written:
         assert made._written == decision_module._written(evolved, _record) != b""
         assert made._written == canonical_json(_plain_data(evolved)).encode("utf-8")
