@@ -141,6 +141,8 @@ class Engine:
         }
         # Per (layer, value, rules used): see :meth:`_level_part` (bounded).
         self._level_parts: dict[tuple[str, str, tuple[str, ...]], _LevelPart] = {}
+        # How many levels the level parts share, all together (bounded).
+        self._shared_levels = 0
         # Whether no rule's reason holds a ``{field}`` placeholder: then the trace
         # entries of the layers and remedies (their reasons, or the engine's own
         # texts) and of the evidence (fixed reasons) have none to fill.
@@ -486,6 +488,7 @@ class Engine:
             if part is None:
                 if len(parts) >= _LEVEL_PARTS_SIZE:
                     parts.clear()
+                    self._shared_levels = 0
                 part = parts[key] = self._level_part(resolved)
             if not part.kinds:
                 signals: tuple[str, ...] = ()
@@ -515,7 +518,11 @@ class Engine:
                 presumed=part.presumed,
                 in_force={},
             )
-            if len(part.shared) < _SHARED_LEVELS_SIZE:
+            if (
+                len(part.shared) < _SHARED_LEVELS_SIZE
+                and self._shared_levels < _SHARED_LEVELS_TOTAL
+            ):
+                self._shared_levels += 1
                 template = part.shared[signals] = Template(level, "in_force")
                 level = template(in_force) if in_force else level
             elif in_force:  # no room: made for this case alone
@@ -558,8 +565,10 @@ class _LevelPart:
 
 #: At most this many level parts are kept per engine (a scoring layer's rule subsets).
 _LEVEL_PARTS_SIZE = 4096
-#: At most this many shared levels are kept per level part (one per signals listed).
+#: At most this many shared levels are kept per level part (one per signals listed),
+#: and at most ``_SHARED_LEVELS_TOTAL`` per engine; past that, levels are made per case.
 _SHARED_LEVELS_SIZE = 256
+_SHARED_LEVELS_TOTAL = 16_384
 
 
 def _quadrant(policy: Policy, outcome: Outcome) -> Quadrant:
