@@ -6,9 +6,11 @@ back end, then prints, per decision, the best of several passes of:
 
 * ``to_dict``: the decision as plain data;
 * ``to_json``: the decision's compact JSON as on its first call (a decision keeps its
-  JSON once written): the shared parts written once and kept, the rest walked for
-  floats orjson writes differently and written by orjson, then decoded;
-  ``to_json_bytes`` without the decoding;
+  JSON once written): the parts put in as the JSON each keeps (shared parts written
+  once, a case's own evidence entries and levels written from the engine's templates),
+  the facts written by orjson and their bytes scanned for floats it writes unlike
+  ``json.dumps``, the rest walked for them, then decoded; ``to_json_bytes`` without
+  the decoding;
 * what it replaced: ``canonical_json(to_dict())`` (``to_dict``, then orjson over all
   of it, a scan of its bytes for such floats, and decoding), with those parts;
 * ``json.dumps`` of the same data: what ``to_json`` would cost without orjson.

@@ -99,6 +99,20 @@ def test_bad_decision_data_names_every_invalid_field() -> None:
     assert "extra: unknown key" in text
 
 
+@pytest.mark.parametrize("key", ["_json", "_build", "_written"])
+def test_what_a_decision_keeps_for_itself_is_not_data(key: str) -> None:
+    """The fields and slots a decision and its parts keep for themselves (the written
+    JSON, the pending build) are unknown keys in data, as any other."""
+    data = _decision()
+    data[key] = "x"
+    data["trace"][0][key] = "x"
+    with pytest.raises(InputError) as info:
+        Decision.from_dict(data)
+    text = str(info.value)
+    assert f"{key}: unknown key" in text
+    assert f"trace[0].{key}: unknown key" in text
+
+
 def test_another_schema_version_or_non_json_is_refused() -> None:
     data = _decision()
     other = str(int(SCHEMA_VERSION) + 1)

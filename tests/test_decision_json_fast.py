@@ -26,6 +26,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from collectrules.bench import generate_cases
 from collectrules.engine import Engine
 from collectrules.errors import CollectRulesError, InputError
 from collectrules.model import decision as decision_module
@@ -124,6 +125,10 @@ def test_decision_json_is_the_reference_bytes_on_both_back_ends(
         return
     _same_as_reference(decision)
     assert decision.to_json_bytes() == decision.to_json().encode("utf-8")
+    # the fast path against the general one, the parts written apart or not yet
+    assert decision.to_json() == canonical_json(decision.to_dict())
+    fresh = engine.decide(case, as_of=AS_OF)
+    assert fresh.to_json_bytes() == canonical_json(fresh.to_dict()).encode("utf-8")
     assert Decision.from_dict(decision.to_dict(), engine=decision.engine) == decision
     back = Decision.from_json(decision.to_json(), engine=decision.engine)
     assert back == decision
@@ -322,28 +327,188 @@ def test_canonical_json_is_the_json_dumps_bytes(data: dict[str, Any]) -> None:
     )
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(data=st.data())
-def test_the_kept_json_of_shared_parts_is_right_however_often_it_is_dropped(
-    data: st.DataObject,
-) -> None:
-    """The JSON of the trace entries, grants and blocks that decisions share is kept by
-    object; with room for only a few, kept parts are dropped and written again all the
-    time, and every decision still writes the reference bytes."""
-    engine = _engine("cn_bank_loan", "python")
-    cases = data.draw(st.lists(kit.cases(engine.policy, as_of=AS_OF), min_size=2, max_size=6))
-    limit = decision_module._FRAGMENTS_LIMIT
-    decision_module._FRAGMENTS_LIMIT = data.draw(st.integers(1, 8))
-    try:
-        for case in cases:
-            try:
-                decision = engine.decide(case, as_of=AS_OF)
-            except CollectRulesError:
-                continue
-            assert decision.to_json() == reference_json(decision)
-            assert len(decision_module._FRAGMENTS) <= decision_module._FRAGMENTS_LIMIT
-    finally:
-        decision_module._FRAGMENTS_LIMIT = limit
+# Text of every kind: ASCII, escapes, non-ASCII, astral characters and lone surrogates.
+_texts = st.one_of(
+    st.text(max_size=6),
+    st.text(alphabet=st.characters(codec="utf-8"), max_size=6),
+    st.sampled_from(
+        ["", "第一类", '"\\\n\t', "\u2028\x7f", "\U0001f600", "\ud800", "a\udfffb", "1e-05"]
+    ),
+)
+# Numbers of every kind: floats orjson writes unlike json.dumps, NaN, integers past 64 bits.
+_numbers = st.one_of(
+    st.floats(),
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.sampled_from([1e-05, -2.5e-05, 1.5e-07, 1e-4, 0.0, -0.0, 1e16, 5e-324, float("inf")]),
+)
+_any_value = st.one_of(
+    _texts,
+    _numbers,
+    st.none(),
+    st.booleans(),
+    st.lists(st.one_of(_texts, _numbers), max_size=3).map(tuple),
+    st.dictionaries(_texts, st.one_of(_texts, _numbers), max_size=2),
+)
+
+
+def _field(value: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    """A field's value: mostly of its declared kind, sometimes anything."""
+    return st.one_of(value, value, value, _any_value)
+
+
+_cites = _field(st.lists(_texts, max_size=3).map(tuple))
+_parts = st.one_of(
+    st.builds(Firing, _field(_texts), _field(_texts), _field(_texts), _field(_texts), _cites),
+    st.builds(Firing, _texts, _texts, _texts, _texts, _cites, origin=_field(_texts)),
+    st.builds(PolicyRef, _field(_texts), _field(_texts), _field(_texts)),
+    st.builds(
+        RemedyGrant,
+        st.one_of(st.sampled_from(list(Remedy)), st.sampled_from(["own_remedy", "x"])),
+        _field(_texts),
+        _field(_texts),
+        _cites,
+        conditions=_cites,
+        required=_field(st.booleans()),
+        label_en=_field(_texts),
+        label_zh=_field(_texts),
+    ),
+    st.builds(
+        RemedyBlock,
+        st.one_of(st.sampled_from(list(Remedy)), st.sampled_from(["own_remedy"])),
+        _field(_texts),
+        _field(_texts),
+        _cites,
+        rules=_cites,
+        label_en=_field(_texts),
+    ),
+    st.builds(
+        LevelResult,
+        layer=_field(_texts),
+        value=_field(_texts),
+        rules=_cites,
+        signals=_cites,
+        score=_field(st.one_of(st.none(), _numbers)),
+        defaulted=_field(st.booleans()),
+        label_en=_field(_texts),
+        presumed=_field(st.booleans()),
+        in_force=_field(st.dictionaries(_texts, _texts, max_size=3)),
+    ),
+)
+
+
+def _plain_data(part: Any) -> dict[str, Any]:
+    """The part as the decision writes it (a grant or block with its labels)."""
+    if isinstance(part, RemedyGrant | RemedyBlock):
+        return _remedy(part)
+    data: dict[str, Any] = attrs.asdict(part)
+    return data
+
+
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(part=_parts)
+def test_a_part_written_apart_is_exactly_its_canonical_json(part: Any) -> None:
+    """A part's kept JSON is the bytes ``canonical_json`` gives for its plain data,
+    whatever its values; a part orjson would write otherwise is not written apart,
+    and a decision holding it gives the reference bytes, or raises what they raise."""
+    record = (
+        decision_module._remedy_record if isinstance(part, RemedyGrant | RemedyBlock) else _record
+    )
+    written = decision_module._written(part, record)
+    assert part._written is written  # kept with the part
+    assert decision_module._written(part, record) is written  # and not written again
+    reference = _outcome(
+        lambda: json.dumps(
+            _plain_data(part), sort_keys=True, ensure_ascii=False, separators=(",", ":")
+        )
+    )
+    if written:
+        assert reference == ("text", written.decode("utf-8"))
+        assert canonical_json(_plain_data(part)).encode("utf-8") == written
+    decision = _decision()
+    if isinstance(part, Firing):
+        odd = attrs.evolve(decision, trace=(*decision.trace, part, part))
+    elif isinstance(part, RemedyGrant):
+        odd = attrs.evolve(decision, allowed=(part, *decision.allowed))
+    elif isinstance(part, RemedyBlock):
+        odd = attrs.evolve(decision, blocked=(*decision.blocked, part))
+    elif isinstance(part, PolicyRef):
+        odd = attrs.evolve(decision, policy=part)
+    else:
+        odd = attrs.evolve(decision, levels={**decision.levels, "extra": part})
+    if _has_non_finite(_plain_data(part)):
+        return  # NaN and the infinities are not looked for outside kept parts (docs)
+    got = _outcome(odd.to_json)
+    assert got == _outcome(lambda: reference_json(odd))
+    if got[0] == "text":
+        assert _outcome(odd.to_json_bytes) == _outcome(lambda: odd.to_json().encode("utf-8"))
+
+
+def test_lone_surrogates_give_the_same_text_and_error_as_before() -> None:
+    """Text UTF-8 cannot hold is never written apart: ``to_json`` gives ``json.dumps``'
+    text, and ``to_json_bytes`` the ``UnicodeEncodeError`` of encoding it."""
+    decision = _decision()
+    firing = attrs.evolve(decision.trace[0], reason="a\ud800b")
+    for _ in range(2):  # the second time too: nothing wrong is kept
+        odd = attrs.evolve(decision, trace=(firing, *decision.trace))
+        assert odd.to_json() == reference_json(odd)
+        assert firing._written == b""
+        with pytest.raises(UnicodeEncodeError):
+            odd.to_json_bytes()
+
+
+@pytest.mark.parametrize("backend", ["durable", "python"])
+def test_decisions_share_their_parts_and_each_is_written_once(backend: str) -> None:
+    """Two decisions that match alike hold the very same trace entries, grants, blocks
+    and levels (the engine's per-policy memory of match sets, on both back ends), so the
+    JSON written for the first is kept with the part and put into the second."""
+    engine = Engine("default", backend=backend)  # type: ignore[arg-type]
+    first = engine.decide(make_case(), as_of=AS_OF)
+    second = engine.decide(make_case(), as_of=AS_OF)
+    assert first is not second
+    shared = [
+        (a, b)
+        for a, b in zip(first.trace, second.trace, strict=True)
+        if not a.rule_id.startswith("evidence.")
+    ]
+    assert shared
+    assert all(a is b for a, b in shared)
+    assert all(a is b for a, b in zip(first.allowed, second.allowed, strict=True))
+    assert all(a is b for a, b in zip(first.blocked, second.blocked, strict=True))
+    plain_levels = [name for name, level in first.levels.items() if not level.in_force]
+    assert plain_levels
+    assert all(first.levels[n] is second.levels[n] for n in plain_levels)
+    text = first.to_json()
+    for part in (*first.allowed, *first.blocked, *first.trace, first.policy):
+        assert part._written  # each written apart, and kept
+    assert second.to_json() == text == reference_json(second)
+
+
+def test_writing_decisions_keeps_nothing_in_the_module() -> None:
+    """The JSON of shared parts is kept by the parts: once the writer has met each
+    class, writing more decisions grows no dict, list or set of the decision module."""
+    engine = Engine("cn_bank_loan", backend="python")
+    cases = kit.cases(engine.policy, as_of=AS_OF, with_events=True)
+
+    def sizes() -> dict[str, int]:
+        return {
+            name: len(value)
+            for name, value in vars(decision_module).items()
+            if isinstance(value, dict | list | set)
+        }
+
+    @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(case=cases)
+    def write(case: Any) -> None:
+        try:
+            decision = engine.decide(case, as_of=AS_OF)
+        except CollectRulesError:
+            return
+        assert decision.to_json() == reference_json(decision)
+
+    write()  # every class met once
+    before = sizes()
+    write()
+    assert sizes() == before
 
 
 def test_a_part_changed_after_its_json_was_kept_is_written_as_it_now_is() -> None:
@@ -386,3 +551,77 @@ def test_extra_keys_may_not_replace_the_decisions_own() -> None:
         decision.to_json_bytes(extra={1: "a", "b": 2})  # type: ignore[dict-item]
     with pytest.raises(InputError, match="mapping of text keys, got list"):
         decision.to_json_bytes(extra=[("input", 1)])  # type: ignore[arg-type]
+
+
+_open_fields = st.sampled_from(
+    [
+        (Firing("evidence.x", "evidence", "", "why", ("W-SIGNS",)), "outcome"),
+        (Firing("R-1", "remedies", "allow remind", "第一类", ("A", "B"), "<default>"), "reason"),
+        (Firing("R-1", "layer", "x", "", ()), "cites"),
+        (LevelResult("willingness", "unwilling", ("W-1",), ("refused_to_pay",)), "in_force"),
+        (LevelResult("ability", "able", (), (), 1.5, True, "able", "有"), "score"),
+        (LevelResult("quadrant", "Q1", ("Q-1",), ()), "label_zh"),
+        (PolicyRef("p", "1", "h"), "version"),
+        (RemedyGrant(Remedy.REMIND, "R-1", "why", ("A",)), "reason"),
+        (RemedyBlock("own_remedy", "R-2", "why", ("A",), ("R-2",)), "cites"),
+    ]
+)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(template=_open_fields, value=_any_value, first=st.booleans())
+def test_a_part_made_from_a_template_is_the_evolved_part_and_writes_its_bytes(
+    template: tuple[Any, str], value: Any, first: bool
+) -> None:
+    """``Template(part, name)(value)`` equals ``attrs.evolve(part, name=value)``, and
+    its JSON, written from the template's, is what the evolved part's would be:
+    the reference bytes in a decision, or the reference error."""
+    part, name = template
+    part = attrs.evolve(part)  # a fresh part: nothing written yet
+    if first:
+        decision_module._written(part, _record)  # written before the template is made
+    made = decision_module.Template(part, name)(value)
+    evolved = attrs.evolve(part, **{name: value})
+    assert repr(made) == repr(evolved)
+    if not _has_non_finite(value):  # NaN is not equal to itself
+        assert made == evolved
+    if made._written:
+        assert made._written == decision_module._written(evolved, _record) != b""
+        assert made._written == canonical_json(_plain_data(evolved)).encode("utf-8")
+    decision = _decision()
+    if isinstance(made, Firing):
+        odd = attrs.evolve(decision, trace=(*decision.trace, made))
+    elif isinstance(made, LevelResult):
+        odd = attrs.evolve(decision, levels={**decision.levels, "extra": made})
+    elif isinstance(made, PolicyRef):
+        odd = attrs.evolve(decision, policy=made)
+    elif isinstance(made, RemedyGrant):
+        odd = attrs.evolve(decision, allowed=(made,))
+    else:
+        odd = attrs.evolve(decision, blocked=(made,))
+    if not _has_non_finite(_plain_data(made)):
+        assert _outcome(odd.to_json) == _outcome(lambda: reference_json(odd))
+
+
+def test_a_template_names_a_field_of_a_part() -> None:
+    firing = Firing("R-1", "layer", "x", "", ())
+    with pytest.raises(TypeError, match="'nope' of Firing"):
+        decision_module.Template(firing, "nope")
+    with pytest.raises(TypeError, match="of _Odd"):
+        decision_module.Template(_Odd(1), "a")  # type: ignore[type-var]
+    assert repr(decision_module.Template(firing, "outcome")).startswith("Template(Firing(")
+
+
+def test_the_engine_writes_a_cases_own_evidence_and_levels_from_templates() -> None:
+    """A case's evidence entries and the levels naming signs in force are written from
+    the engine's templates: kept before the decision is first written, and right."""
+    engine = Engine("default", backend="python")
+    decisions = [engine.decide(case, as_of=AS_OF) for case in generate_cases(engine.policy, 20)]
+    decision = next(d for d in decisions if any(level.in_force for level in d.levels.values()))
+    evidence = [f for f in decision.trace if f.rule_id.startswith("evidence.")]
+    in_force = [level for level in decision.levels.values() if level.in_force]
+    assert evidence
+    assert in_force
+    for part in (*evidence, *in_force):
+        assert part._written == canonical_json(_plain_data(part)).encode("utf-8")
+    assert decision.to_json() == reference_json(decision)

@@ -36,14 +36,22 @@ from decimal import Decimal
 from typing import Any
 
 from collectrules.conditions import Condition, predicate, to_durable
-from collectrules.engine.compiled import Outcome, layer_firings, resolve_layer, resolve_remedies
+from collectrules.engine.compiled import (
+    LayerOutcome,
+    Outcome,
+    holds_placeholders,
+    layer_firings,
+    resolve_layer,
+    resolve_remedies,
+)
 from collectrules.errors import (
     CollectRulesError,
     EngineError,
     EngineUnavailableError,
     RuleActionError,
 )
-from collectrules.policy import LayerRule, Policy, RemedyRule
+from collectrules.model.decision import Firing, RemedyBlock, RemedyGrant
+from collectrules.policy import Layer, LayerRule, Policy, RemedyRule
 from collectrules.policy._limits import check_policy, durable_plan
 
 # durable_rules is imported on first use, never by `import collectrules`.
@@ -72,6 +80,13 @@ __all__ = ["CompiledRuleset", "available", "compile_ruleset", "unavailable_reaso
 
 _RESOLVE_PRIORITY = 9
 _RULE_PRIORITY = 1
+#: How many distinct match sets each layer (and the remedies) remembers; past it, a new
+#: match set is resolved each time it occurs, never stored, so memory stays bounded.
+_MEMO_LIMIT = 16_384
+
+_LayerResult = tuple[LayerOutcome, tuple[Firing, ...]]
+#: The grants, the blocks, the firings, and whether no grant or block holds a placeholder.
+_RemedyResult = tuple[tuple[RemedyGrant, ...], tuple[RemedyBlock, ...], tuple[Firing, ...], bool]
 
 
 def available() -> bool:
@@ -263,7 +278,39 @@ class CompiledRuleset:
         ]
         self.remedy_stage = len(self.stages)
         self.remedy_order = {id(r): i for i, r in enumerate(policy.remedy_rules)}
+        # What each layer's match set, and the remedies', resolve to: it depends on the
+        # rules matched alone, so decisions that match alike share one outcome, the
+        # same trace entries, grants and blocks (whose JSON is then written once).
+        self.layer_memo: dict[tuple[str, tuple[str, ...]], _LayerResult] = {}
+        self.remedy_memo: dict[tuple[str, ...], _RemedyResult] = {}
         self.definition = self._define()
+
+    def resolve(self, layer: Layer, hits: list[LayerRule]) -> _LayerResult:
+        """The outcome and trace entries of ``layer`` when ``hits`` matched (file order),
+        remembered per match set; an error (a ``unique`` layer with two matches, no
+        default) is raised each time, never remembered."""
+        key = (layer.id, tuple(r.id for r in hits))
+        found = self.layer_memo.get(key)
+        if found is None:
+            outcome = resolve_layer(layer, hits)
+            found = (outcome, tuple(layer_firings(outcome, hits)))
+            if len(self.layer_memo) < _MEMO_LIMIT:
+                self.layer_memo[key] = found
+        return found
+
+    def remedies(self, hits: list[RemedyRule]) -> _RemedyResult:
+        """The grants, blocks and trace entries when the remedy rules ``hits`` matched
+        (file order), and whether none holds a ``{field}`` placeholder, remembered per
+        match set."""
+        key = tuple(r.id for r in hits)
+        found = self.remedy_memo.get(key)
+        if found is None:
+            allowed, blocked, firings = resolve_remedies(self.policy, hits)
+            plain = not holds_placeholders(allowed, blocked)
+            found = (allowed, blocked, tuple(firings), plain)
+            if len(self.remedy_memo) < _MEMO_LIMIT:
+                self.remedy_memo[key] = found
+        return found
 
     def stage_fact(self, run: _Run, stage: int, sid: str) -> dict[str, Any]:
         """The fact of ``stage``: its tag, a unique id (#6), the fields it reads, and the
@@ -353,6 +400,7 @@ class CompiledRuleset:
         group = self.stages[stage]
         order = {id(rule): i for layer in group for i, rule in enumerate(layer.rules)}
         engine = _require()
+        resolve = self.resolve
 
         def action(c: _Call) -> None:
             run = runs.get(c.fact["sid"])
@@ -367,9 +415,9 @@ class CompiledRuleset:
                     # Hit policies are defined on file order; the engine fires rules of
                     # equal priority in that order too, and this makes it explicit.
                     hits = sorted((r for r in matched if id(r) in own), key=lambda r: order[id(r)])
-                    outcome = resolve_layer(layer, hits)
+                    outcome, firings = resolve(layer, hits)
                     run.outcome.levels.append(outcome)
-                    run.outcome.firings.extend(layer_firings(outcome, hits))
+                    run.outcome.firings.extend(firings)
                     run.facts[layer.output] = outcome.value
                 # (#7) no rule of the next stage applying is a result, not a failure.
                 with contextlib.suppress(engine.MessageNotHandledException):
@@ -435,9 +483,10 @@ class CompiledRuleset:
                 hits = sorted(
                     run.matched.get(self.remedy_stage, []), key=lambda r: self.remedy_order[id(r)]
                 )
-                allowed, blocked, firings = resolve_remedies(self.policy, hits)
+                allowed, blocked, firings, plain = self.remedies(hits)
                 run.outcome.allowed, run.outcome.blocked = allowed, blocked
                 run.outcome.firings.extend(firings)
+                run.outcome.plain = plain
             except BaseException:
                 del self.runs[sid]
                 # The first error wins: cleaning up (error 309 when durable never

@@ -43,6 +43,7 @@ from collectrules.model.decision import (
     PolicyRef,
     Quadrant,
     RegulatoryClass,
+    Template,
 )
 from collectrules.model.time import require_aware, require_case
 from collectrules.operations.team import Team
@@ -140,6 +141,25 @@ class Engine:
         }
         # Per (layer, value, rules used): see :meth:`_level_part` (bounded).
         self._level_parts: dict[tuple[str, str, tuple[str, ...]], _LevelPart] = {}
+        # How many levels the level parts share, all together (bounded).
+        self._shared_levels = 0
+        # Whether no rule's reason holds a ``{field}`` placeholder: then the trace
+        # entries of the layers and remedies (their reasons, or the engine's own
+        # texts) and of the evidence (fixed reasons) have none to fill.
+        self._plain_rules = not any(
+            "{" in rule.reason for layer in self.policy.layers for rule in layer.rules
+        ) and not any("{" in rule.reason for rule in self.policy.remedy_rules)
+        # The last instant decided at, and its ISO 8601 text (see Decision.lazily).
+        self._as_of_text: tuple[dt.datetime, str] | None = None
+        # Per signal kind, in force or cured: the evidence trace entry (see _evidence_firings).
+        self._evidence: dict[tuple[str, bool], Template[Firing]] = {}
+        #: The signal kinds any layer's rules read.
+        self._kinds_read = frozenset(
+            kind
+            for reads in self._signals_read.values()
+            for kinds in reads.values()
+            for kind in kinds
+        )
         self._presumed = {
             layer.id: frozenset(r.id for r in layer.rules if r.presumed)
             for layer in self.policy.layers
@@ -417,17 +437,25 @@ class Engine:
             amounts.update(settle(quadrant, allowed))
 
         def parts() -> dict[str, Any]:
+            since = {k: v.isoformat() for k, v in derived.in_force.items()}
+            evidence = _evidence_firings(policy, derived, since, self._evidence)
+            if self._plain_rules:  # only a section's entries may hold a placeholder
+                trace = (*evidence, *outcome.firings, *fill_firings(section_firings, shown))
+            else:
+                trace = fill_firings((*evidence, *outcome.firings, *section_firings), shown)
             return {
-                "levels": self._levels(derived, outcome),
-                "trace": fill_firings(
-                    (*_evidence_firings(policy, derived), *outcome.firings, *section_firings),
-                    shown,
-                ),
+                "levels": self._levels(derived, outcome, since),
+                "trace": trace,
                 "facts": shown.facts,
             }
 
+        when = derived.as_of
+        known = self._as_of_text
+        if known is None or known[0] is not when:  # a batch decides at one instant
+            known = self._as_of_text = (when, when.isoformat())
         return Decision.lazily(
             parts,
+            as_of_text=known[1],
             case_id=case.case_id,
             as_of=derived.as_of,
             policy=self._policy_ref,
@@ -441,31 +469,65 @@ class Engine:
             ignored_signals=len(derived.ignored),
         )
 
-    def _levels(self, derived: Derived, outcome: Outcome) -> dict[str, LevelResult]:
+    def _levels(
+        self, derived: Derived, outcome: Outcome, since: Mapping[str, str]
+    ) -> dict[str, LevelResult]:
+        """Each layer's level. ``since`` gives the instant (ISO 8601) each negative sign
+        in force has been in force since. A level that names no sign in force is the
+        same for every case that resolves its layer alike and reads the same signals:
+        it is made once and shared (:class:`_LevelPart`), so its JSON is written once;
+        one that names some is made from it (:class:`Template`), and only its
+        ``in_force`` is written for the case."""
         levels: dict[str, LevelResult] = {}
-        in_force = derived.in_force
+        parts = self._level_parts
+        observed: tuple[str, ...] | None = None
         for resolved in outcome.levels:
             layer = resolved.layer
             key = (layer.id, resolved.value, resolved.used)
-            found = self._level_parts.get(key)
-            if found is None:
-                if len(self._level_parts) >= _LEVEL_PARTS_SIZE:
-                    self._level_parts.clear()
-                found = self._level_parts[key] = self._level_part(resolved)
-            kinds, (label_en, label_zh), presumed = found
-            signals = derived.signals_of(kinds)
-            levels[layer.output] = LevelResult(
+            part = parts.get(key)
+            if part is None:
+                if len(parts) >= _LEVEL_PARTS_SIZE:
+                    parts.clear()
+                    self._shared_levels = 0
+                part = parts[key] = self._level_part(resolved)
+            if not part.kinds:
+                signals: tuple[str, ...] = ()
+            else:
+                if observed is None:  # the kinds observed that any level reads, once
+                    observed = derived.signals_of(self._kinds_read)
+                kinds = part.kinds
+                signals = tuple(k for k in observed if k in kinds)
+            in_force = {k: since[k] for k in signals if k in since} if since else {}
+            template = part.shared.get(signals)
+            if (
+                template is not None
+                and template.part.score == resolved.score
+                and template.part.defaulted is resolved.defaulted
+            ):
+                levels[layer.output] = template(in_force) if in_force else template.part
+                continue
+            level = LevelResult(
                 layer=layer.id,
                 value=resolved.value,
                 rules=resolved.used,
                 signals=signals,
                 score=resolved.score,
                 defaulted=resolved.defaulted,
-                label_en=label_en,
-                label_zh=label_zh,
-                presumed=presumed,
-                in_force={k: in_force[k].isoformat() for k in signals if k in in_force},
+                label_en=part.label_en,
+                label_zh=part.label_zh,
+                presumed=part.presumed,
+                in_force={},
             )
+            if (
+                len(part.shared) < _SHARED_LEVELS_SIZE
+                and self._shared_levels < _SHARED_LEVELS_TOTAL
+            ):
+                self._shared_levels += 1
+                template = part.shared[signals] = Template(level, "in_force")
+                level = template(in_force) if in_force else level
+            elif in_force:  # no room: made for this case alone
+                level = attrs.evolve(level, in_force=in_force)
+            levels[layer.output] = level
         return levels
 
     def _level_part(self, resolved: LayerOutcome) -> _LevelPart:
@@ -479,13 +541,34 @@ class Engine:
         presumed = not self._presumed[layer.id].isdisjoint(resolved.used)
         if presumed:
             label = (f"{label[0]} (presumed)", f"{label[1]}（推定）")
-        return kinds, label, presumed
+        return _LevelPart(kinds, label[0], label[1], presumed)
 
 
-#: A level's signal kinds read, labels (English, Chinese) and presumed flag.
-_LevelPart = tuple[frozenset[str], tuple[str, str], bool]
+class _LevelPart:
+    """What a level owes to its layer, value and rules used: the signal kinds its rules
+    read, its labels (English, Chinese), whether a presumption gave it, and, by the
+    signals they list, the levels already made with them that name no sign in force
+    (each the template of the levels that name some: only their ``in_force`` differs)."""
+
+    __slots__ = ("kinds", "label_en", "label_zh", "presumed", "shared")
+
+    def __init__(self, kinds: frozenset[str], label_en: str, label_zh: str, presumed: bool):
+        self.kinds = kinds
+        self.label_en = label_en
+        self.label_zh = label_zh
+        self.presumed = presumed
+        self.shared: dict[tuple[str, ...], Template[LevelResult]] = {}
+
+    def __repr__(self) -> str:
+        return f"_LevelPart(kinds={sorted(self.kinds)}, shared={len(self.shared)})"
+
+
 #: At most this many level parts are kept per engine (a scoring layer's rule subsets).
 _LEVEL_PARTS_SIZE = 4096
+#: At most this many shared levels are kept per level part (one per signals listed),
+#: and at most ``_SHARED_LEVELS_TOTAL`` per engine; past that, levels are made per case.
+_SHARED_LEVELS_SIZE = 256
+_SHARED_LEVELS_TOTAL = 16_384
 
 
 def _quadrant(policy: Policy, outcome: Outcome) -> Quadrant:
@@ -562,34 +645,48 @@ def replay_outcome(policy: Policy, fired: Collection[str]) -> Outcome:
     return outcome
 
 
-def _evidence_firings(policy: Policy, derived: Derived) -> tuple[Firing, ...]:
-    """One trace entry per negative sign in force, and per sign a cure lifted."""
+def _evidence_firings(
+    policy: Policy,
+    derived: Derived,
+    since: Mapping[str, str],
+    templates: dict[tuple[str, bool], Template[Firing]],
+) -> tuple[Firing, ...]:
+    """One trace entry per negative sign in force, and per sign a cure lifted.
+    ``since`` is each sign's ``derived.in_force`` instant in ISO 8601; ``templates``
+    keeps, per signal kind, in force or cured, the entry they are made from (the
+    engine's: bounded by the policy's signal kinds), so that only their outcome is
+    written anew for each case."""
     out: list[Firing] = []
-    for kind, since in sorted(derived.in_force.items(), key=lambda item: (item[1], item[0])):
-        spec = policy.signals[kind]
-        out.append(
-            Firing(
-                f"evidence.{kind}",
-                "evidence",
-                f"{kind} in force since {since.isoformat()}",
-                "A negative sign stays in force until a later cure: a payment, a kept "
-                "promise, a signed commitment or a retraction."
-                if spec.dimension == "willingness"
-                else "The debtor stays unreachable until reached again.",
-                spec.cites,
-            )
-        )
+    for kind, _instant in sorted(derived.in_force.items(), key=lambda item: (item[1], item[0])):
+        template = templates.get((kind, False))
+        if template is None:
+            template = templates[kind, False] = _evidence_template(policy, kind, cured=False)
+        out.append(template(f"{kind} in force since {since[kind]}"))
     for kind, observed, cure in derived.cured:
+        template = templates.get((kind, True))
+        if template is None:
+            template = templates[kind, True] = _evidence_template(policy, kind, cured=True)
         out.append(
-            Firing(
-                f"evidence.{kind}",
-                "evidence",
-                f"{kind} of {observed.isoformat()} cured by {cure.by} at {cure.at.isoformat()}",
-                "A later cure lifts a negative sign.",
-                policy.signals[kind].cites,
+            template(
+                f"{kind} of {observed.isoformat()} cured by {cure.by} at {cure.at.isoformat()}"
             )
         )
     return tuple(out)
+
+
+def _evidence_template(policy: Policy, kind: str, *, cured: bool) -> Template[Firing]:
+    """The trace entry of a sign of ``kind`` in force (or cured), its outcome left open."""
+    spec = policy.signals[kind]
+    if cured:
+        reason = "A later cure lifts a negative sign."
+    elif spec.dimension == "willingness":
+        reason = (
+            "A negative sign stays in force until a later cure: a payment, a kept "
+            "promise, a signed commitment or a retraction."
+        )
+    else:
+        reason = "The debtor stays unreachable until reached again."
+    return Template(Firing(f"evidence.{kind}", "evidence", "", reason, spec.cites), "outcome")
 
 
 def display_facts(policy: Policy, facts: Mapping[str, Any]) -> dict[str, Any]:

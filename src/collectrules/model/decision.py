@@ -12,9 +12,10 @@ import enum
 import functools
 import json
 import keyword
+import math
 import types
 from collections.abc import Callable, Collection, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import attrs
 import orjson
@@ -36,6 +37,7 @@ __all__ = [
     "RegulatoryClass",
     "RemedyBlock",
     "RemedyGrant",
+    "Template",
     "TreatmentResult",
     "canonical_json",
 ]
@@ -81,8 +83,35 @@ _QUADRANT_LABELS = {
 }
 
 
+class _Written:
+    """A slot for a part's own compact JSON, written the first time a decision writes
+    the part and kept with it (:func:`_written`): the trace entries, grants, blocks,
+    levels and policy reference the engine gives are shared by every decision that
+    gets them, so each is written once, not once per decision.
+
+    The slot is not an attrs field: equality, hashing, ``repr``, ``attrs.asdict``,
+    ``attrs.evolve`` (a new part, written anew), pickling and copying never see it. An
+    unset slot reads as None.
+    """
+
+    __slots__ = ("_written",)
+
+    if TYPE_CHECKING:
+        #: The part's JSON as UTF-8 bytes; ``b""`` when it is not written apart (a
+        #: value orjson does not write as ``json.dumps`` does); None: not written yet.
+        _written: bytes | None
+    else:
+
+        def __getattr__(self, name: str) -> Any:
+            # Called only for an attribute not found: the slot before it is written.
+            if name == "_written":
+                return None
+            msg = f"{type(self).__name__!r} object has no attribute {name!r}"
+            raise AttributeError(msg)
+
+
 @attrs.frozen
-class PolicyRef:
+class PolicyRef(_Written):
     """Which policy decided: its id, version and content hash."""
 
     id: str
@@ -91,7 +120,7 @@ class PolicyRef:
 
 
 @attrs.frozen
-class Firing:
+class Firing(_Written):
     """One rule that fired, in firing order, with what it concluded and why."""
 
     rule_id: str
@@ -103,7 +132,7 @@ class Firing:
 
 
 @attrs.frozen
-class LevelResult:
+class LevelResult(_Written):
     """The value one layer gave (willingness, ability …), with what produced it.
 
     ``presumed`` is true when the value is a presumption drawn from silence (a rule
@@ -135,7 +164,7 @@ def _label(remedy: str, given: str, index: int) -> str:
 
 
 @attrs.frozen
-class RemedyGrant:
+class RemedyGrant(_Written):
     """A remedy the lender may use (or, when ``required``, must use).
 
     ``remedy`` is a :class:`~collectrules.model.remedies.Remedy` member for a standard
@@ -154,7 +183,7 @@ class RemedyGrant:
 
 
 @attrs.frozen
-class RemedyBlock:
+class RemedyBlock(_Written):
     """A remedy the lender may not use, with the reason.
 
     ``rule_id`` and ``reason`` are those of the first rule (in file order) that blocks
@@ -170,6 +199,77 @@ class RemedyBlock:
     rules: tuple[str, ...] = ()
     label_en: str = attrs.field(default="", eq=False)
     label_zh: str = attrs.field(default="", eq=False)
+
+
+P = TypeVar("P", bound=_Written)
+
+
+class Template(Generic[P]):
+    """Parts of a decision alike but for one field: ``Template(part, "outcome")(text)``
+    equals ``attrs.evolve(part, outcome=text)``, and its compact JSON, kept with it, is
+    ``part``'s with that one value written anew, not the whole part again.
+
+    The engine makes a case's own trace entries (a sign in force since an instant) and
+    levels (the signs in force they read) from shared ones this way. ``part`` is a
+    trace entry, level or policy reference (a grant or a block is written with its
+    labels: its parts are written whole). When the new value is not one orjson writes
+    as ``json.dumps`` does, the new part is written whole, as any other, when first
+    written.
+    """
+
+    __slots__ = ("_after", "_before", "_cls", "_head", "_make", "_name", "_tail", "part")
+
+    def __init__(self, part: P, name: str) -> None:
+        cls = type(part)
+        fields = attrs.fields_dict(cls) if attrs.has(cls) else {}
+        field = fields.get(name)
+        if field is None or not field.init or not isinstance(part, _Written):
+            msg = f"expected a field of a decision's part, got {name!r} of {cls.__name__}"
+            raise TypeError(msg)
+        #: The part the others are made from.
+        self.part = part
+        self._name = str(field.alias)
+        given = [f for f in fields.values() if f.init]
+        at = given.index(field)
+        self._cls: Callable[..., P] = cls
+        self._before = tuple(getattr(part, f.name) for f in given[:at])
+        self._after = tuple(getattr(part, f.name) for f in given[at + 1 :])
+        self._make: Callable[..., P] | None = None
+        if any(f.kw_only for f in given):  # not all positional: by keyword
+            others = {str(f.alias): getattr(part, f.name) for f in given if f is not field}
+            self._make = functools.partial(cls, **others)
+        self._head: bytes | None = None
+        self._tail = b""
+        if isinstance(part, RemedyGrant | RemedyBlock):
+            return
+        kept = _written(part, _record)
+        if not kept:
+            return
+        key = orjson.dumps(name) + b":"
+        marker = key + orjson.dumps(_record(part)[name], option=_ORJSON_OPTIONS)
+        if kept.count(marker) == 1:  # the part's own key: a nested one would be a second
+            at = kept.index(marker)
+            self._head = kept[: at + len(key)]
+            self._tail = kept[at + len(marker) :]
+
+    def __call__(self, value: Any) -> P:
+        """The part with ``value`` in the field, its JSON written from the template's."""
+        make = self._make
+        if make is None:
+            made: P = self._cls(*self._before, value, *self._after)
+        else:
+            made = make(**{self._name: value})
+        head = self._head
+        if head is not None and (type(value) is str or _writes_alike(value)):
+            try:
+                text = orjson.dumps(value, option=_ORJSON_OPTIONS)
+            except TypeError:  # a lone surrogate, an integer past 64 bits
+                return made
+            object.__setattr__(made, "_written", head + text + self._tail)
+        return made
+
+    def __repr__(self) -> str:
+        return f"Template({self.part!r}, {self._name!r})"
 
 
 @attrs.frozen
@@ -282,14 +382,26 @@ class Decision:
     )
     # The compact JSON, kept on first use (the decision is immutable).
     _json: str | None = attrs.field(default=None, init=False, eq=False, repr=False, hash=False)
+    # ``as_of`` in ISO 8601, when :meth:`lazily` was given it (a batch's one instant).
+    _as_of_text: str | None = attrs.field(
+        default=None, init=False, eq=False, repr=False, hash=False
+    )
 
     if TYPE_CHECKING:  # written after the class, from its fields: see _lazily
 
         @classmethod
-        def lazily(cls, build: Callable[[], Mapping[str, Any]], **given: Any) -> Decision:
+        def lazily(
+            cls,
+            build: Callable[[], Mapping[str, Any]],
+            *,
+            as_of_text: str | None = None,
+            **given: Any,
+        ) -> Decision:
             """A decision whose parts :data:`LAZY_PARTS` (the levels, the trace and the
             display facts) are built by ``build`` on first use; ``given`` are the others,
             every one of them, by keyword (a missing or unknown one is a ``TypeError``).
+            ``as_of_text``, when given, must be ``as_of.isoformat()``: the JSON then
+            takes it as it is (a batch decides many cases at one instant).
 
             The engine decides this way: a caller that reads only the quadrant or the
             remedies never pays for the trace. Once built, the decision equals, prints,
@@ -308,7 +420,7 @@ class Decision:
                         object.__setattr__(self, part, parts[part])
                     object.__setattr__(self, "_build", None)
                     return parts[name]
-            elif name in ("_build", "_json"):
+            elif name in ("_build", "_json", "_as_of_text"):
                 return None  # unpickled from a release without them: built, not written
             msg = f"{type(self).__name__!r} object has no attribute {name!r}"
             raise AttributeError(msg)
@@ -362,7 +474,7 @@ class Decision:
         return {
             "schema_version": SCHEMA_VERSION,
             "case_id": self.case_id,
-            "as_of": _iso(self.as_of),
+            "as_of": self._as_of_text or _iso(self.as_of),
             "policy": _record(self.policy),
             "quadrant": {
                 "value": self.quadrant.value,
@@ -426,43 +538,46 @@ class Decision:
     def _compact(self, extra: Mapping[str, Any] | None) -> bytes | str:
         """``canonical_json({**self.to_dict(), **extra})``, as UTF-8 bytes when orjson
         wrote it and as the text of ``json.dumps`` when it did not, written without
-        building what the JSON does not need: the grants, blocks, trace entries and
-        policy reference whose fields are all text are each written once, kept
-        (:func:`_fragment`) and put into the output as they are; the rest is the
-        record ``to_dict`` gives, and orjson sorts every object's keys as ``to_dict``
-        and ``json.dumps`` do.
+        building what the JSON does not need: the policy reference, levels, grants,
+        blocks and trace entries are each written once and kept with the part
+        (:func:`_written`), a list of them joined as it is; the facts are written by
+        orjson and their bytes scanned for a float it writes unlike ``json.dumps``;
+        the rest is the record ``to_dict`` gives, and orjson sorts every object's keys
+        as ``to_dict`` and ``json.dumps`` do.
 
-        The output is orjson's only where ``json.dumps`` gives the same bytes: with no
-        float below 1e-4 outside the kept parts (which hold none) and nothing orjson
-        refuses. Anything else, and any error, takes ``canonical_json``, to its bytes
-        or its error.
+        The output is orjson's only where ``json.dumps`` gives the same bytes: no part
+        is written apart unless it does, and the rest holds no float below 1e-4 and
+        nothing orjson refuses. Anything else, and any error, takes ``canonical_json``,
+        to its bytes or its error.
         """
         try:
-            levels, facts, quadrant = self.levels, self.facts, self.quadrant
-            data: dict[str, Any] = {
-                "schema_version": SCHEMA_VERSION,
-                "case_id": self.case_id,
-                "as_of": _iso(self.as_of),
-                "policy": _fragment(self.policy, _record),
-                "quadrant": _QUADRANT_JSON[quadrant]
-                if type(quadrant) is Quadrant
-                else self._core_dict()["quadrant"],
-                "levels": {name: _record(levels[name]) for name in levels},
-                "allowed": [_fragment(g, _remedy_record) for g in self.allowed],
-                "blocked": [_fragment(b, _remedy_record) for b in self.blocked],
-                "trace": [_fragment(f, _record) for f in self.trace],
-                "facts": facts if type(facts) is dict else dict(facts),
-                "regulatory": [_record(r) for r in self.regulatory],
-                "buckets": [_record(b) for b in self.buckets],
-            }
-            if self.amounts:
-                data["amounts"] = dict(self.amounts)
-            if self.ignored_signals:
-                data["ignored_signals"] = self.ignored_signals
-            if extra:
-                data.update(extra)
-            if not _holds_small_float(data):
-                return orjson.dumps(data, option=_ORJSON_OPTIONS)
+            levels, quadrant = self.levels, self.quadrant
+            facts = _facts_json(self.facts)
+            if facts is not None:
+                data: dict[str, Any] = {
+                    "schema_version": SCHEMA_VERSION,
+                    "case_id": self.case_id,
+                    "as_of": self._as_of_text or _iso(self.as_of),
+                    "policy": _part_json(self.policy, _record),
+                    "quadrant": _QUADRANT_JSON[quadrant]
+                    if type(quadrant) is Quadrant
+                    else self._core_dict()["quadrant"],
+                    "levels": {name: _part_json(levels[name], _record) for name in levels},
+                    "allowed": _parts_json(self.allowed, _remedy_record),
+                    "blocked": _parts_json(self.blocked, _remedy_record),
+                    "trace": _parts_json(self.trace, _record),
+                    "facts": facts,
+                    "regulatory": [_record(r) for r in self.regulatory],
+                    "buckets": [_record(b) for b in self.buckets],
+                }
+                if self.amounts:
+                    data["amounts"] = dict(self.amounts)
+                if self.ignored_signals:
+                    data["ignored_signals"] = self.ignored_signals
+                if extra:
+                    data.update(extra)
+                if not _holds_small_float(data):
+                    return orjson.dumps(data, option=_ORJSON_OPTIONS)
         except Exception:  # the general way gives the same bytes or error
             pass
         whole = self.to_dict()
@@ -548,11 +663,12 @@ def _lazily() -> classmethod[Decision, ..., Decision]:
     eager = [a.name for a in attrs.fields(Decision) if a.init and a.name not in LAZY_PARTS]
     assert all(n.isidentifier() and not keyword.iskeyword(n) for n in eager)
     lines = [
-        f"def lazily(cls, build, *, {', '.join(eager)}):",
+        f"def lazily(cls, build, *, {', '.join(eager)}, as_of_text=None):",
         "    decision = new(cls)",
         *(f"    put(decision, {name!r}, {name})" for name in eager),
         "    put(decision, '_build', build)",
         "    put(decision, '_json', None)",
+        "    put(decision, '_as_of_text', as_of_text)",
         "    return decision",
         "",
     ]
@@ -560,6 +676,7 @@ def _lazily() -> classmethod[Decision, ..., Decision]:
     (body,) = [c for c in code.co_consts if isinstance(c, types.CodeType)]
     namespace = {"new": object.__new__, "put": object.__setattr__}
     function = types.FunctionType(body, namespace, "lazily")
+    function.__kwdefaults__ = {"as_of_text": None}  # the code object does not hold them
     function.__qualname__ = "Decision.lazily"
     function.__module__ = __name__
     function.__doc__ = _LAZILY_DOC
@@ -567,8 +684,9 @@ def _lazily() -> classmethod[Decision, ..., Decision]:
 
 
 _LAZILY_DOC = """A decision whose levels, trace and display facts ``build`` makes on first use,
-the other fields given by keyword (see ``Decision.lazily`` in the API reference and
-"Decisions built lazily" in docs/engine.md)."""
+the other fields given by keyword; ``as_of_text``, when given, is ``as_of.isoformat()``
+(see ``Decision.lazily`` in the API reference and "Decisions built lazily" in
+docs/engine.md)."""
 
 Decision.lazily = _lazily()  # type: ignore[method-assign, assignment]
 
@@ -710,42 +828,74 @@ class _Holder:
     value: Any
 
 
-_FRAGMENTS: dict[int, tuple[Any, orjson.Fragment | None]] = {}
-"""The JSON of grants, blocks, trace entries and policy references met twice, by
-identity (None: met once), each kept with its object, so that an id is never reused
-while its entry lives."""
+def _written(part: Any, record: Callable[[Any], dict[str, Any]]) -> bytes:
+    """The compact JSON of ``part`` (``canonical_json(record(part))`` as UTF-8), kept
+    in its slot (:class:`_Written`) once written; ``b""`` when orjson would not write
+    it as ``json.dumps`` does, so it is not written apart.
 
-_FRAGMENTS_LIMIT = 16_384
-"""At most this many are kept; past it, all are dropped and written again as met."""
+    A part is written apart when every value of its record is text, a flag, None, an
+    integer (orjson refuses one past 64 bits: then not), a finite float of magnitude
+    0 or at least 1e-4, or a list, tuple or text-keyed dict of those: values orjson
+    writes exactly as ``json.dumps`` does. Anything else (text with a lone surrogate,
+    a float below 1e-4, another type) leaves the part to the general way, to the
+    bytes or the error ``json.dumps`` gives.
+    """
+    kept: bytes | None = part._written
+    if kept is None:
+        data = record(part)
+        kept = b""
+        if all(map(_writes_alike, data.values())):
+            try:
+                kept = orjson.dumps(data, option=_ORJSON_OPTIONS)
+            except TypeError:  # a lone surrogate, an integer past 64 bits
+                kept = b""
+        object.__setattr__(part, "_written", kept)
+    return kept
 
 
-def _fragment(obj: Any, record: Callable[[Any], dict[str, Any]]) -> Any:
-    """``record(obj)``, or, from the second time the same object is met, its JSON
-    written once and kept (an ``orjson.Fragment``), when every field is text, a flag,
-    None or a tuple of text (so no float, nothing orjson writes unlike ``json.dumps``):
-    the engine's trace entries, grants and blocks are shared by every decision that
-    gets them, while a case's own evidence entries are met once and never written
-    apart."""
-    key = id(obj)
-    hit = _FRAGMENTS.get(key)
-    if hit is not None and hit[0] is obj and hit[1] is not None:
-        return hit[1]
-    data = record(obj)
-    if len(_FRAGMENTS) >= _FRAGMENTS_LIMIT:
-        _FRAGMENTS.clear()
-    if hit is None or hit[0] is not obj:
-        _FRAGMENTS[key] = (obj, None)
-        return data
-    for value in data.values():
-        cls = type(value)
-        if cls is tuple:
-            if not all(type(item) is str for item in value):
-                return data
-        elif cls is not str and cls is not bool and value is not None:
-            return data
-    written = orjson.Fragment(orjson.dumps(data, option=_ORJSON_OPTIONS))
-    _FRAGMENTS[key] = (obj, written)
-    return written
+def _writes_alike(value: Any) -> bool:
+    """Whether orjson writes ``value`` exactly as ``json.dumps`` does (see
+    :func:`_written`; text and integers are checked by orjson itself)."""
+    cls = type(value)
+    if cls is str or cls is bool or cls is int or value is None:
+        return True
+    if cls is tuple or cls is list:
+        return all(map(_writes_alike, value))
+    if cls is float:
+        return math.isfinite(value) and (value == 0 or not -1e-4 < value < 1e-4)
+    if cls is dict:
+        return all(type(k) is str for k in value) and all(map(_writes_alike, value.values()))
+    return False
+
+
+def _part_json(part: Any, record: Callable[[Any], dict[str, Any]]) -> Any:
+    """One part for orjson: its fragment when written apart, else its record."""
+    written = part._written or _written(part, record)
+    return orjson.Fragment(written) if written else record(part)
+
+
+def _parts_json(parts: tuple[Any, ...], record: Callable[[Any], dict[str, Any]]) -> Any:
+    """A list of parts for orjson: one ``orjson.Fragment`` of the whole list when each
+    part is written apart (:func:`_written`), else each part as its fragment or its
+    record."""
+    if not parts:
+        return []
+    written = [part._written or _written(part, record) for part in parts]
+    if all(written):
+        return orjson.Fragment(b"[" + b",".join(written) + b"]")
+    return [
+        orjson.Fragment(w) if w else record(part) for part, w in zip(parts, written, strict=True)
+    ]
+
+
+def _facts_json(facts: Mapping[str, Any]) -> orjson.Fragment | None:
+    """The facts as orjson writes them, when that is what ``json.dumps`` writes: None
+    when the bytes may hold a float below 1e-4 (:func:`_few_signs_may_hold_small_float`:
+    a scan of the bytes costs a third of a walk over the values)."""
+    out = orjson.dumps(facts if type(facts) is dict else dict(facts), option=_ORJSON_OPTIONS)
+    if _few_signs_may_hold_small_float(out):
+        return None
+    return orjson.Fragment(out)
 
 
 _QUADRANT_JSON = {
@@ -808,6 +958,32 @@ def _may_hold_small_float(out: bytes) -> bool:
             return True
         at = out.find(b"e-", at + 2)
     return False
+
+
+def _few_signs_may_hold_small_float(out: bytes) -> bool:
+    """:func:`_may_hold_small_float`, by single-byte searches: each ``-`` and each
+    ``.`` is looked at. Several times faster on text with few of them (the facts:
+    dates, money, few words) and slower on text with many (reasons, rule ids)."""
+    find = out.find
+    at = find(b"-")
+    while at != -1:
+        if (
+            at > 1
+            and out[at - 1] == 0x65
+            and out[at - 2] in _DIGITS
+            and out[at + 1 : at + 2] in _DIGIT_BYTES
+        ):
+            return True
+        at = find(b"-", at + 1)
+    at = find(b".")
+    while at != -1:
+        if at and out[at - 1] == 0x30 and out[at + 1 : at + 5] == b"0000":
+            return True
+        at = find(b".", at + 1)
+    return False
+
+
+_DIGIT_BYTES = frozenset(bytes([d]) for d in b"0123456789")
 
 
 def canonical_json(data: dict[str, Any]) -> str:

@@ -62,7 +62,8 @@ class _Reader:
     ) -> Any:
         if not isinstance(data, Mapping):
             return self.fail(path, f"expected an object, got {_kind(data)}")
-        fields = attrs.fields_dict(attrs.resolve_types(cls))
+        # A field the constructor does not take (a decision's kept JSON) is not data.
+        fields = {n: f for n, f in attrs.fields_dict(attrs.resolve_types(cls)).items() if f.init}
         allowed = set(fields) | _DERIVED.get(cls.__name__, frozenset())
         for key in data:
             if key not in allowed:
