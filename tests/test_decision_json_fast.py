@@ -12,12 +12,14 @@ error).
 
 from __future__ import annotations
 
+import copy as copymod
 import dataclasses
 import datetime as dt
 import decimal
 import functools
 import json
 import math
+import pickle
 from typing import Any
 
 import attrs
@@ -480,6 +482,42 @@ def test_decisions_share_their_parts_and_each_is_written_once(backend: str) -> N
     text = first.to_json()
     for part in (*first.allowed, *first.blocked, *first.trace, first.policy):
         assert part._written  # each written apart, and kept
+    assert second.to_json() == text == reference_json(second)
+
+
+@pytest.mark.parametrize("backend", ["durable", "python"])
+def test_a_shared_levels_empty_in_force_cannot_be_changed(backend: str) -> None:
+    """A level shared by many decisions names no sign in force with one empty mapping:
+    writing to it is refused (it would change every decision that shares it), and
+    another decision stays as it was. Copied or unpickled, it is a plain empty dict."""
+    engine = Engine("default", backend=backend)  # type: ignore[arg-type]
+    first = engine.decide(make_case(), as_of=AS_OF)
+    second = engine.decide(make_case(), as_of=AS_OF)
+    text = second.to_json()
+    shared = [n for n, level in first.levels.items() if level is second.levels[n]]
+    assert shared
+    for name in shared:
+        in_force: Any = first.levels[name].in_force
+        assert in_force == {}
+        for method, args in (
+            ("__setitem__", ("promise_broken", "2026-06-01T00:00:00+08:00")),
+            ("__delitem__", ("promise_broken",)),
+            ("update", ({"promise_broken": "x"},)),
+            ("setdefault", ("promise_broken", "x")),
+            ("pop", ("promise_broken",)),
+            ("popitem", ()),
+            ("clear", ()),
+        ):
+            with pytest.raises(TypeError, match="read-only"):
+                getattr(in_force, method)(*args)
+        with pytest.raises(TypeError, match="read-only"):
+            in_force |= {"promise_broken": "x"}
+        assert in_force == {}
+        for copy in (pickle.loads(pickle.dumps(first.levels[name])), copymod.deepcopy(first)):
+            level = copy if isinstance(copy, LevelResult) else copy.levels[name]
+            assert type(level.in_force) is dict
+            assert level.in_force == {}
+            level.in_force["promise_broken"] = "x"  # a copy is the caller's own
     assert second.to_json() == text == reference_json(second)
 
 

@@ -37,12 +37,12 @@ from typing import Any
 
 from collectrules.conditions import Condition, predicate, to_durable
 from collectrules.engine.compiled import (
-    LayerOutcome,
+    MEMO_LIMIT,
+    LayerResult,
     Outcome,
-    holds_placeholders,
-    layer_firings,
-    resolve_layer,
-    resolve_remedies,
+    RemedyResult,
+    layer_result,
+    remedy_result,
 )
 from collectrules.errors import (
     CollectRulesError,
@@ -50,7 +50,6 @@ from collectrules.errors import (
     EngineUnavailableError,
     RuleActionError,
 )
-from collectrules.model.decision import Firing, RemedyBlock, RemedyGrant
 from collectrules.policy import Layer, LayerRule, Policy, RemedyRule
 from collectrules.policy._limits import check_policy, durable_plan
 
@@ -80,13 +79,6 @@ __all__ = ["CompiledRuleset", "available", "compile_ruleset", "unavailable_reaso
 
 _RESOLVE_PRIORITY = 9
 _RULE_PRIORITY = 1
-#: How many distinct match sets each layer (and the remedies) remembers; past it, a new
-#: match set is resolved each time it occurs, never stored, so memory stays bounded.
-_MEMO_LIMIT = 16_384
-
-_LayerResult = tuple[LayerOutcome, tuple[Firing, ...]]
-#: The grants, the blocks, the firings, and whether no grant or block holds a placeholder.
-_RemedyResult = tuple[tuple[RemedyGrant, ...], tuple[RemedyBlock, ...], tuple[Firing, ...], bool]
 
 
 def available() -> bool:
@@ -281,34 +273,31 @@ class CompiledRuleset:
         # What each layer's match set, and the remedies', resolve to: it depends on the
         # rules matched alone, so decisions that match alike share one outcome, the
         # same trace entries, grants and blocks (whose JSON is then written once).
-        self.layer_memo: dict[tuple[str, tuple[str, ...]], _LayerResult] = {}
-        self.remedy_memo: dict[tuple[str, ...], _RemedyResult] = {}
+        self.layer_memo: dict[tuple[str, tuple[str, ...]], LayerResult] = {}
+        self.remedy_memo: dict[tuple[str, ...], RemedyResult] = {}
         self.definition = self._define()
 
-    def resolve(self, layer: Layer, hits: list[LayerRule]) -> _LayerResult:
+    def resolve(self, layer: Layer, hits: list[LayerRule]) -> LayerResult:
         """The outcome and trace entries of ``layer`` when ``hits`` matched (file order),
         remembered per match set; an error (a ``unique`` layer with two matches, no
         default) is raised each time, never remembered."""
         key = (layer.id, tuple(r.id for r in hits))
         found = self.layer_memo.get(key)
         if found is None:
-            outcome = resolve_layer(layer, hits)
-            found = (outcome, tuple(layer_firings(outcome, hits)))
-            if len(self.layer_memo) < _MEMO_LIMIT:
+            found = layer_result(layer, hits)
+            if len(self.layer_memo) < MEMO_LIMIT:
                 self.layer_memo[key] = found
         return found
 
-    def remedies(self, hits: list[RemedyRule]) -> _RemedyResult:
+    def remedies(self, hits: list[RemedyRule]) -> RemedyResult:
         """The grants, blocks and trace entries when the remedy rules ``hits`` matched
         (file order), and whether none holds a ``{field}`` placeholder, remembered per
         match set."""
         key = tuple(r.id for r in hits)
         found = self.remedy_memo.get(key)
         if found is None:
-            allowed, blocked, firings = resolve_remedies(self.policy, hits)
-            plain = not holds_placeholders(allowed, blocked)
-            found = (allowed, blocked, tuple(firings), plain)
-            if len(self.remedy_memo) < _MEMO_LIMIT:
+            found = remedy_result(self.policy, hits)
+            if len(self.remedy_memo) < MEMO_LIMIT:
                 self.remedy_memo[key] = found
         return found
 

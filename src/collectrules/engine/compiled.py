@@ -30,11 +30,16 @@ from collectrules.policy import (
 )
 
 __all__ = [
+    "MEMO_LIMIT",
     "CompiledPolicy",
     "LayerOutcome",
+    "LayerResult",
     "Outcome",
+    "RemedyResult",
     "fill_firings",
     "fill_placeholders",
+    "layer_result",
+    "remedy_result",
     "resolve_layer",
     "resolve_remedies",
 ]
@@ -235,6 +240,41 @@ def resolve_remedies(
     allowed = tuple(sorted(grants.values(), key=lambda g: order[g.remedy]))
     blocked = tuple(sorted(blocks.values(), key=lambda b: order[b.remedy]))
     return allowed, blocked, firings
+
+
+#: How many distinct match sets each layer (and the remedies) remembers, in either back
+#: end; past it, a new match set is resolved each time it occurs, never stored, so
+#: memory stays bounded.
+MEMO_LIMIT = 16_384
+
+#: What a layer's match set resolves to: the layer's outcome and its trace entries.
+LayerResult = tuple[LayerOutcome, tuple[Firing, ...]]
+
+#: What the remedy rules' match set resolves to: the grants, the blocks, the trace
+#: entries, and whether no grant or block holds a ``{field}`` placeholder.
+RemedyResult = tuple[tuple[RemedyGrant, ...], tuple[RemedyBlock, ...], tuple[Firing, ...], bool]
+
+
+def layer_result(
+    layer: Layer,
+    matched: Sequence[LayerRule],
+    keep: Callable[[Sequence[Firing]], tuple[Firing, ...]] = tuple,
+) -> LayerResult:
+    """What ``layer`` resolves to when the rules ``matched`` (file order) matched, for
+    a back end to remember per match set; ``keep`` makes the trace entries' tuple."""
+    outcome = resolve_layer(layer, matched)
+    return outcome, keep(layer_firings(outcome, matched))
+
+
+def remedy_result(
+    policy: Policy,
+    matched: Sequence[RemedyRule],
+    keep: Callable[[Sequence[Firing]], tuple[Firing, ...]] = tuple,
+) -> RemedyResult:
+    """What the remedy rules ``matched`` (file order) resolve to, for a back end to
+    remember per match set; ``keep`` makes the trace entries' tuple."""
+    allowed, blocked, firings = resolve_remedies(policy, matched)
+    return allowed, blocked, keep(firings), not holds_placeholders(allowed, blocked)
 
 
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")

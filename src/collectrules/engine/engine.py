@@ -36,6 +36,7 @@ from collectrules.errors import CollectRulesError, EngineError, FieldProblem, In
 from collectrules.io.arrow import is_frame, table_rows
 from collectrules.model.case import Case, Signal
 from collectrules.model.decision import (
+    NO_SIGNS_IN_FORCE,
     BucketResult,
     Decision,
     Firing,
@@ -516,7 +517,7 @@ class Engine:
                 label_en=part.label_en,
                 label_zh=part.label_zh,
                 presumed=part.presumed,
-                in_force={},
+                in_force=NO_SIGNS_IN_FORCE,
             )
             if (
                 len(part.shared) < _SHARED_LEVELS_SIZE

@@ -57,16 +57,16 @@ from collectrules.conditions import (
 from collectrules.conditions.python import compile_condition
 from collectrules.engine._durable import ruleset_key
 from collectrules.engine.compiled import (
+    MEMO_LIMIT,
     CompiledPolicy,
-    LayerOutcome,
+    LayerResult,
     Outcome,
-    holds_placeholders,
-    layer_firings,
-    resolve_layer,
-    resolve_remedies,
+    RemedyResult,
+    layer_result,
+    remedy_result,
 )
 from collectrules.errors import EngineError
-from collectrules.model.decision import Firing, RemedyBlock, RemedyGrant
+from collectrules.model.decision import Firing
 from collectrules.policy import HitPolicy, Layer, Policy
 
 __all__ = [
@@ -77,15 +77,8 @@ __all__ = [
     "label_source",
 ]
 
-#: How many distinct match sets each layer (and the remedies) remembers; past it, a new
-#: match set is resolved each time it occurs, never stored, so memory stays bounded.
-MEMO_LIMIT = 16_384
-
 _MODULE_NAME = "collectrules_generated"
 
-_LayerResult = tuple[LayerOutcome, tuple[Firing, ...]]
-#: The grants, the blocks, the firings, and whether no grant or block holds a placeholder.
-_RemedyResult = tuple[tuple[RemedyGrant, ...], tuple[RemedyBlock, ...], tuple[Firing, ...], bool]
 
 _OPS = {Op.LT: "<", Op.LE: "<=", Op.GT: ">", Op.GE: ">=", Op.EQ: "==", Op.NE: "!="}
 
@@ -277,8 +270,8 @@ class GeneratedPolicy:
         self.policy = policy
         self.source = generate_source(policy)
         self._lock = threading.Lock()
-        self._layer_memo: list[dict[int, _LayerResult]] = [{} for _ in policy.layers]
-        self._remedy_memo: dict[int, _RemedyResult] = {}
+        self._layer_memo: list[dict[int, LayerResult]] = [{} for _ in policy.layers]
+        self._remedy_memo: dict[int, RemedyResult] = {}
         self._firings: dict[Firing, Firing] = {}
         namespace: dict[str, Any] = {
             "__builtins__": {"True": True, "False": False},
@@ -308,23 +301,20 @@ class GeneratedPolicy:
                 return tuple(firings)
             return tuple(self._firings.setdefault(f, f) for f in firings)
 
-    def _resolve_layer(self, index: int, mask: int) -> _LayerResult:
+    def _resolve_layer(self, index: int, mask: int) -> LayerResult:
         layer: Layer = self.policy.layers[index]
         matched = [layer.rules[i] for i in _bits(mask, len(layer.rules))]
-        outcome = resolve_layer(layer, matched)
-        result = (outcome, self._intern(layer_firings(outcome, matched)))
+        result = layer_result(layer, matched, self._intern)
         memo = self._layer_memo[index]
         with self._lock:
             if len(memo) < MEMO_LIMIT:
                 memo[mask] = result
         return result
 
-    def _resolve_remedies(self, mask: int) -> _RemedyResult:
+    def _resolve_remedies(self, mask: int) -> RemedyResult:
         rules: Sequence[Any] = self.policy.remedy_rules
         matched = [rules[i] for i in _bits(mask, len(rules))]
-        allowed, blocked, firings = resolve_remedies(self.policy, matched)
-        plain = not holds_placeholders(allowed, blocked)
-        result = (allowed, blocked, self._intern(firings), plain)
+        result = remedy_result(self.policy, matched, self._intern)
         with self._lock:
             if len(self._remedy_memo) < MEMO_LIMIT:
                 self._remedy_memo[mask] = result

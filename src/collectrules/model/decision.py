@@ -27,6 +27,7 @@ from collectrules.model.remedies import STANDARD_REMEDIES, Remedy, remedy_name
 
 __all__ = [
     "LAZY_PARTS",
+    "NO_SIGNS_IN_FORCE",
     "SCHEMA_VERSION",
     "BucketResult",
     "Decision",
@@ -129,6 +130,30 @@ class Firing(_Written):
     reason: str
     cites: tuple[str, ...]
     origin: str = ""
+
+
+class _ReadOnlyDict(dict[str, str]):
+    """A dict nothing can change: the empty ``in_force`` of the levels that many
+    decisions share (:data:`NO_SIGNS_IN_FORCE`). It compares, writes and copies as a
+    plain dict; a copy or an unpickled one is a plain, empty dict."""
+
+    __slots__ = ()
+
+    def _refuse(self, *args: object, **kwargs: object) -> Any:
+        msg = "a decision's level is shared with other decisions and is read-only"
+        raise TypeError(msg)
+
+    __setitem__ = __delitem__ = _refuse
+    clear = pop = popitem = setdefault = update = __ior__ = _refuse
+
+    def __reduce__(self) -> tuple[type[dict[str, str]], tuple[()]]:
+        return (dict, ())
+
+
+#: The ``in_force`` of a level that names no sign in force, when the level is shared by
+#: the decisions that resolve its layer alike: empty, and read-only, so that no caller
+#: can change another decision through it.
+NO_SIGNS_IN_FORCE: Mapping[str, str] = _ReadOnlyDict()
 
 
 @attrs.frozen
