@@ -10,6 +10,7 @@ grow with the number of rows.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import random
 import resource
@@ -22,18 +23,34 @@ from typing import Any
 
 from collectrules.batch.runner import DEFAULT_CHUNK_ROWS, run_batch
 from collectrules.engine import Engine
+from collectrules.model.case import ContactOutcome
 
-__all__ = ["generate_rows", "main"]
+__all__ = ["generate_events", "generate_rows", "main"]
 
 AS_OF = "2026-06-30T12:00:00+08:00"
+_AS_OF_INSTANT = dt.datetime.fromisoformat(AS_OF)
+_OUTCOMES = [outcome.value for outcome in ContactOutcome]
 _VALUES = ["0.3", "0.9", "1", "1.5", "6", "12", "24", "36"]
 
 
 def generate_rows(
-    engine: Engine, count: int, *, signals: int = 5, bad_every: int = 0, seed: int = 20261130
+    engine: Engine,
+    count: int,
+    *,
+    signals: int = 5,
+    bad_every: int = 0,
+    events_every: int = 0,
+    seed: int = 20261130,
 ) -> Iterator[dict[str, Any]]:
-    """``count`` case dicts, one at a time, with ``signals`` signals from the catalogue."""
+    """``count`` case dicts, one at a time, with ``signals`` signals from the catalogue.
+
+    One row in ``bad_every`` has a negative overdue amount (a bad row); one in
+    ``events_every`` has one to five events of a collector's work (contact attempts,
+    payments, visits, promises to pay; :func:`generate_events`). The other rows are the
+    same whatever ``events_every`` is: the events are drawn apart.
+    """
     rng = random.Random(seed)
+    events_rng = random.Random(seed + 1)
     catalogue = engine.policy.signals
     kinds = sorted(catalogue)
     for i in range(count):
@@ -58,9 +75,33 @@ def generate_rows(
             "timezone": "Asia/Shanghai",
             "signals": chosen,
         }
+        if events_every and i % events_every == 0:
+            row["events"] = generate_events(events_rng)
         if bad_every and i % bad_every == bad_every - 1:
             row["overdue_amount"] = "-1"
         yield row
+
+
+def generate_events(rng: random.Random) -> list[dict[str, Any]]:
+    """One to five events of a collector's work in the 90 days before :data:`AS_OF`, as
+    a case file writes them: contact attempts (each outcome), payments, visits and
+    promises to pay."""
+    events: list[dict[str, Any]] = []
+    for _ in range(rng.randrange(1, 6)):
+        at = _AS_OF_INSTANT - dt.timedelta(minutes=rng.randrange(0, 90 * 24 * 60))
+        event: dict[str, Any] = {"at": at.isoformat()}
+        kind = rng.choice(("contact", "contact", "payment", "visit", "promise"))
+        if kind == "contact":
+            event.update(kind="contact_attempt", outcome=rng.choice(_OUTCOMES))
+        elif kind == "payment":
+            event.update(kind="payment", amount=str(rng.randrange(1, 5000)))
+        elif kind == "visit":
+            event.update(kind="visit")
+        else:
+            promised = at.date() + dt.timedelta(days=rng.randrange(0, 10))
+            event.update(kind="promise_made", amount="1000", promised_date=promised.isoformat())
+        events.append(event)
+    return events
 
 
 def _peak_mib(who: int) -> float:
@@ -75,6 +116,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--backend", choices=["python", "durable"], default="python")
     parser.add_argument("--policy", default="default")
     parser.add_argument("--bad-every", type=int, default=100)
+    parser.add_argument(
+        "--events-every",
+        type=int,
+        default=0,
+        help="give one row in N one to five events (0, the default: no row has events)",
+    )
     parser.add_argument("--chunk-rows", type=int, default=DEFAULT_CHUNK_ROWS)
     parser.add_argument(
         "--out-format",
@@ -89,7 +136,10 @@ def main(argv: list[str] | None = None) -> int:
         source = Path(folder) / "portfolio.jsonl"
         started = time.perf_counter()
         with source.open("w", encoding="utf-8") as fh:
-            for row in generate_rows(engine, args.rows, bad_every=args.bad_every):
+            rows = generate_rows(
+                engine, args.rows, bad_every=args.bad_every, events_every=args.events_every
+            )
+            for row in rows:
                 fh.write(json.dumps(row) + "\n")
         generated = time.perf_counter() - started
         before = _peak_mib(resource.RUSAGE_SELF)
@@ -107,6 +157,7 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"policy {engine.policy.ref}, backend {args.backend}, jobs {args.jobs}, "
         f"chunk {args.chunk_rows} rows, output {args.out_format}"
+        + (f", events on one row in {args.events_every}" if args.events_every else "")
     )
     print(f"generated {args.rows:,} rows in {generated:.1f} s")
     print(

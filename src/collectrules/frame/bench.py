@@ -1,7 +1,7 @@
 """The columnar engine end to end: ``python -m collectrules.frame.bench --rows N``.
 
-Generates ``N`` cases (the batch benchmark's generator, one bad row in 100) into a
-Parquet file with nested signals (or, with ``--csv``, a CSV file with a JSON signals
+Generates ``N`` cases (the batch benchmark's generator, one bad row in 100; with
+``--events-every K``, one row in ``K`` with events) into a Parquet file with nested signals (or, with ``--csv``, a CSV file with a JSON signals
 cell), then times :func:`~collectrules.frame.files.run_columnar`
 from that file to a Parquet decision table, I/O included, on every core of the
 machine, once in this process and once with a worker process per core (each run in a
@@ -39,25 +39,30 @@ __all__ = ["main", "write_csv_portfolio", "write_portfolio"]
 _BATCH = 50_000
 
 
-def write_csv_portfolio(path: Path, rows: int, policy: str) -> None:
-    """Write ``rows`` generated cases to ``path`` as CSV, the signals as a JSON cell."""
+def write_csv_portfolio(path: Path, rows: int, policy: str, events_every: int = 0) -> None:
+    """Write ``rows`` generated cases to ``path`` as CSV, the signals (and the events of
+    one row in ``events_every``) as JSON cells."""
     columns = [
         *("case_id", "product", "currency", "principal", "overdue_amount"),
         *("due_date", "timezone", "signals"),
+        *(("events",) if events_every else ()),
     ]
     with path.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh, lineterminator="\n")
         writer.writerow(columns)
-        for row in generate_rows(Engine(policy, backend="python"), rows, bad_every=100):
+        engine = Engine(policy, backend="python")
+        for row in generate_rows(engine, rows, bad_every=100, events_every=events_every):
             cells = [row.get(c) for c in columns]
             writer.writerow([json.dumps(c) if isinstance(c, list) else c for c in cells])
 
 
-def write_portfolio(path: Path, rows: int, policy: str) -> None:
-    """Write ``rows`` generated cases to ``path`` as Parquet, a row group at a time."""
+def write_portfolio(path: Path, rows: int, policy: str, events_every: int = 0) -> None:
+    """Write ``rows`` generated cases to ``path`` as Parquet, a row group at a time (one
+    row in ``events_every`` with events)."""
     writer = None
     batch = []
-    for row in generate_rows(Engine(policy, backend="python"), rows, bad_every=100):
+    engine = Engine(policy, backend="python")
+    for row in generate_rows(engine, rows, bad_every=100, events_every=events_every):
         batch.append(row)
         if len(batch) >= _BATCH:
             table = pa.Table.from_pylist(batch)
@@ -82,6 +87,13 @@ def main(argv: list[str] | None = None) -> int:
         "--csv", action="store_true", help="generate the portfolio as CSV rather than Parquet"
     )
     parser.add_argument(
+        "--events-every",
+        type=int,
+        default=0,
+        help="give one generated row in N one to five events (0, the default: none); the"
+        " columnar engine hands rows with events to the per-case engine",
+    )
+    parser.add_argument(
         "--jobs",
         type=int,
         help="worker processes (1 decides in this process); by default the run is timed"
@@ -95,7 +107,8 @@ def main(argv: list[str] | None = None) -> int:
         source = args.input or Path(folder) / f"portfolio.{suffix}"
         if args.input is None:
             started = time.perf_counter()
-            (write_csv_portfolio if args.csv else write_portfolio)(source, args.rows, args.policy)
+            write = write_csv_portfolio if args.csv else write_portfolio
+            write(source, args.rows, args.policy, args.events_every)
             print(f"generated {args.rows:,} rows in {time.perf_counter() - started:.1f} s")
         if args.jobs is None:
             cores = os.cpu_count() or 1
