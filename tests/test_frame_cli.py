@@ -23,6 +23,7 @@ from collectrules.engine import Engine  # noqa: E402
 from collectrules.errors import EngineError, InputError  # noqa: E402
 from collectrules.frame import files  # noqa: E402
 from collectrules.frame.files import run_columnar  # noqa: E402
+from collectrules.model.case import Case  # noqa: E402
 from collectrules.policy import load_policy  # noqa: E402
 
 AS_OF = "2026-06-30T12:00:00+08:00"
@@ -209,3 +210,32 @@ def test_the_end_to_end_benchmark_runs_with_one_job_and_with_one_per_core() -> N
         f"{n} job(s): 300 rows (297 decided, 3 bad)" in line
         for line, n in zip(runs, jobs, strict=True)
     ] == [True] * len(jobs)
+
+
+def test_the_end_to_end_benchmark_generates_rows_with_events() -> None:
+    """``--events-every 3`` gives one row in three events, which the columnar engine
+    hands to the per-case engine: they are counted, and every row is decided or bad."""
+    out = subprocess.run(
+        [sys.executable, "-m", "collectrules.frame.bench", "--rows", "300", "--jobs", "1",
+         "--events-every", "3"],
+        capture_output=True, text=True, check=True, timeout=300,
+    ).stdout  # fmt: skip
+    assert "1 job(s): 300 rows (297 decided, 3 bad)" in out
+    # rows 0, 3, 6 … have events (100 rows, bad row 99 among them), and the bad rows
+    # 199 and 299 go to the per-case engine for their exact errors
+    assert "rows by the per-case engine: 102;" in out
+
+
+def test_generated_events_are_valid_and_leave_the_other_rows_alone() -> None:
+    engine = Engine("default", backend="python")
+    plain = list(generate_rows(engine, 60, bad_every=100))
+    with_events = list(generate_rows(engine, 60, bad_every=100, events_every=4))
+    assert [i for i, row in enumerate(with_events) if "events" in row] == list(range(0, 60, 4))
+    assert [{k: v for k, v in row.items() if k != "events"} for row in with_events] == plain
+    kinds = {e["kind"] for row in with_events for e in row.get("events", [])}
+    assert kinds == {"contact_attempt", "payment", "visit", "promise_made"}
+    for row in with_events:
+        case = Case.from_dict(row)
+        assert len(case.events) == len(row.get("events", []))
+        assert 0 < len(case.events) <= 5 or "events" not in row
+        engine.decide(case, as_of=AS_OF)

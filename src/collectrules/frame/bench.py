@@ -1,11 +1,12 @@
 """The columnar engine end to end: ``python -m collectrules.frame.bench --rows N``.
 
 Generates ``N`` cases (the batch benchmark's generator, one bad row in 100; with
-``--events-every K``, one row in ``K`` with events) into a Parquet file with nested signals (or, with ``--csv``, a CSV file with a JSON signals
-cell), then times :func:`~collectrules.frame.files.run_columnar`
-from that file to a Parquet decision table, I/O included, on every core of the
-machine, once in this process and once with a worker process per core (each run in a
-child process; ``--jobs N`` times one run here); and prints the rate, the rows the
+``--events-every K``, one row in ``K`` with events) into a Parquet file with nested
+signals (or, with ``--csv``, a CSV file with a JSON signals cell), then times
+:func:`~collectrules.frame.files.run_columnar` from that file to a Parquet decision
+table, I/O included, on every core of the machine, once in this process and once
+with a worker process per core (each run in a child process; ``--jobs N`` times one
+run here); and prints the rate, the rows the
 per-case engine took, the CPU time and the peak resident memory of the process and of
 one worker. The child processes get the allocator setting of the command line
 (:mod:`collectrules._allocator`, whatever the environment says); ``--jobs N`` runs with
@@ -63,6 +64,8 @@ def write_portfolio(path: Path, rows: int, policy: str, events_every: int = 0) -
     batch = []
     engine = Engine(policy, backend="python")
     for row in generate_rows(engine, rows, bad_every=100, events_every=events_every):
+        if events_every:  # pyarrow takes the columns from a batch's first row
+            row.setdefault("events", None)
         batch.append(row)
         if len(batch) >= _BATCH:
             table = pa.Table.from_pylist(batch)
