@@ -1,9 +1,10 @@
 """Where the time goes per case, from a dict to the decision's JSON.
 
 Run ``python benchmarks/per_case.py [--cases N] [--policy NAME] [--backend B]``. On the
-benchmark's portfolio (``collectrules.bench.generate_cases``: five signals a case), as a
-batch meets its cases (the timeline's per-policy caches emptied and warmed on 500 other
-cases first), it times each stage of the per-case path for every case:
+benchmark's portfolio (``collectrules.bench.generate_cases``: five signals a case; with
+``--events-every N``, one case in N also has one to five events), as a batch meets its
+cases (the timeline's per-policy caches emptied and warmed on 500 other cases first), it
+times each stage of the per-case path for every case:
 
 * ``Case.from_dict``;
 * the fact derivation (``Engine.derive``);
@@ -22,10 +23,12 @@ from __future__ import annotations
 
 import argparse
 import gc
+import random
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from collectrules.batch.bench import generate_events
 from collectrules.bench import AS_OF, _fresh, generate_cases
 from collectrules.engine import Engine
 from collectrules.model.case import Case
@@ -79,13 +82,26 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--cases", type=int, default=20_000)
     parser.add_argument("--policy", default="default")
     parser.add_argument("--backend", choices=("python", "durable"), default="python")
+    parser.add_argument(
+        "--events-every",
+        type=int,
+        default=0,
+        help="give one case in N one to five events (collectrules.batch.bench.generate_events)",
+    )
     args = parser.parse_args(argv)
     policy = load_policy(args.policy)
     engine = Engine(policy, backend=args.backend)
     kinds = tuple(policy.signals)
     dicts = [c.to_dict() for c in generate_cases(policy, args.cases)]
+    if args.events_every:
+        rng = random.Random(7)
+        for data in dicts[:: args.events_every]:
+            data["events"] = generate_events(rng)
     warm = generate_cases(policy, 500, seed=1)
-    print(f"== {policy.ref}, {args.backend} back end, {len(dicts):,} fresh dicts to JSON")
+    with_events = f", events on one in {args.events_every}" if args.events_every else ""
+    print(
+        f"== {policy.ref}, {args.backend} back end, {len(dicts):,} fresh dicts to JSON{with_events}"
+    )
     print(f"{'stage':28s} {'one loop':>12s} {'stage by stage':>16s}")
     timings = []
     for measure in (_one_loop, _stage_by_stage):
