@@ -46,6 +46,7 @@ __all__ = [
     "condition_expr",
     "dtype_of",
     "ids_text",
+    "lower_condition",
 ]
 
 #: The Polars type of each fact field type.
@@ -64,53 +65,100 @@ def dtype_of(spec: FieldSpec) -> Any:
     return DTYPES[spec.type]
 
 
+class _Column(Protocol):
+    """A column of either engine, as the condition IR is lowered to it: a Polars
+    expression or a Spark column (each operator gives a column of the same engine)."""
+
+    def __lt__(self, other: Any, /) -> Any: ...
+    def __le__(self, other: Any, /) -> Any: ...
+    def __gt__(self, other: Any, /) -> Any: ...
+    def __ge__(self, other: Any, /) -> Any: ...
+    def __eq__(self, other: Any, /) -> Any: ...
+    def __ne__(self, other: Any, /) -> Any: ...
+    def __and__(self, other: Any, /) -> Any: ...
+    def __or__(self, other: Any, /) -> Any: ...
+    def __invert__(self) -> Any: ...
+
+
+C = TypeVar("C", bound=_Column)
+
+
+def _compare(column: C, op: Op, value: C) -> C:
+    result: C
+    if op is Op.LT:
+        result = column < value
+    elif op is Op.LE:
+        result = column <= value
+    elif op is Op.GT:
+        result = column > value
+    elif op is Op.GE:
+        result = column >= value
+    elif op is Op.EQ:
+        result = column == value
+    else:
+        result = column != value
+    return result
+
+
+def lower_condition(
+    cond: Condition,
+    col: Callable[[str], C],
+    lit: Callable[[Any], C],
+    leaf: Callable[[C], C],
+) -> C:
+    """A resolved condition as a boolean column of one engine, never null: ``col``
+    names a fact's column, ``lit`` makes a literal and ``leaf`` makes a comparison
+    false where its field is null (Polars here, Spark in :mod:`collectrules.spark`).
+    A fact a case lacks is null, so ``not`` is plain negation, as in the reference
+    semantics."""
+
+    def lower(node: Condition) -> C:
+        if isinstance(node, Always):
+            return lit(True)
+        if isinstance(node, Compare):
+            return leaf(_compare(col(node.field), node.op, lit(node.value)))
+        if isinstance(node, Between):
+            column = col(node.field)
+            low: C = column >= lit(node.low)
+            high: C = column <= lit(node.high)
+            return leaf(low & high)
+        if isinstance(node, In):
+            if not node.values:
+                return lit(False)
+            column = col(node.field)
+            equal: list[C] = [column == lit(v) for v in node.values]
+            return leaf(functools.reduce(operator.or_, equal))
+        if isinstance(node, Truth):
+            truth: C = col(node.field) == lit(True)
+            return leaf(truth)
+        if isinstance(node, All):
+            if not node.parts:
+                return lit(True)
+            return functools.reduce(operator.and_, (lower(p) for p in node.parts))
+        if isinstance(node, AnyOf):
+            if not node.parts:
+                return lit(False)
+            return functools.reduce(operator.or_, (lower(p) for p in node.parts))
+        if isinstance(node, Not):
+            negated: C = ~lower(node.part)
+            return negated
+        msg = f"not a condition node: {type(node).__name__}"
+        raise EngineError(msg)
+
+    return lower(cond)
+
+
 def _leaf(expr: pl.Expr) -> pl.Expr:
     return expr.fill_null(value=False)
 
 
-def _compare(column: pl.Expr, op: Op, value: Any) -> pl.Expr:
-    literal = pl.lit(value)
-    if op is Op.LT:
-        return column < literal
-    if op is Op.LE:
-        return column <= literal
-    if op is Op.GT:
-        return column > literal
-    if op is Op.GE:
-        return column >= literal
-    if op is Op.EQ:
-        return column == literal
-    return column != literal
+def _lit(value: Any) -> pl.Expr:
+    return pl.lit(value)
 
 
 def condition_expr(cond: Condition) -> pl.Expr:
     """A resolved condition as a boolean Polars expression, never null."""
-    if isinstance(cond, Always):
-        return pl.lit(value=True)
-    if isinstance(cond, Compare):
-        return _leaf(_compare(pl.col(cond.field), cond.op, cond.value))
-    if isinstance(cond, Between):
-        column = pl.col(cond.field)
-        return _leaf((column >= pl.lit(cond.low)) & (column <= pl.lit(cond.high)))
-    if isinstance(cond, In):
-        if not cond.values:
-            return pl.lit(value=False)
-        column = pl.col(cond.field)
-        return _leaf(functools.reduce(operator.or_, (column == pl.lit(v) for v in cond.values)))
-    if isinstance(cond, Truth):
-        return _leaf(pl.col(cond.field) == pl.lit(value=True))
-    if isinstance(cond, All):
-        if not cond.parts:
-            return pl.lit(value=True)
-        return functools.reduce(operator.and_, (condition_expr(p) for p in cond.parts))
-    if isinstance(cond, AnyOf):
-        if not cond.parts:
-            return pl.lit(value=False)
-        return functools.reduce(operator.or_, (condition_expr(p) for p in cond.parts))
-    if isinstance(cond, Not):
-        return ~condition_expr(cond.part)
-    msg = f"not a condition node: {type(cond).__name__}"
-    raise EngineError(msg)
+    return lower_condition(cond, pl.col, _lit, _leaf)
 
 
 def _any(exprs: Sequence[pl.Expr]) -> pl.Expr:
@@ -271,34 +319,24 @@ def _layer(layer: Layer, names: Sequence[str]) -> tuple[pl.Expr, pl.Expr]:
     return value, bad
 
 
-class _Flag(Protocol):
-    """A boolean column of either engine: a Polars expression or a Spark column."""
-
-    def __and__(self, other: Any, /) -> Any: ...
-    def __invert__(self) -> Any: ...
-
-
-E = TypeVar("E", bound=_Flag)
-
-
 def remedy_flags(
     policy: Policy,
     names: Sequence[str],
-    col: Callable[[str], E],
-    any_of: Callable[[Sequence[E]], E],
-) -> tuple[list[tuple[E, str]], list[tuple[E, str]]]:
+    col: Callable[[str], C],
+    any_of: Callable[[Sequence[C]], C],
+) -> tuple[list[tuple[C, str]], list[tuple[C, str]]]:
     """The allowed and blocked remedies as (flag, remedy) pairs, in the order of the
     policy's remedy catalogue: one flag per remedy from the columns ``names`` of the
     remedy rules, with the policy's conflict rule applied. ``col`` and ``any_of`` make
     the columns of one engine (Polars here, Spark in :mod:`collectrules.spark`)."""
-    grants: dict[str, list[E]] = {}
-    blocks: dict[str, list[E]] = {}
+    grants: dict[str, list[C]] = {}
+    blocks: dict[str, list[C]] = {}
     for rule, name in zip(policy.remedy_rules, names, strict=True):
         target = blocks if rule.effect is RemedyEffect.BLOCK else grants
         for remedy in rule.remedies:
             target.setdefault(remedy, []).append(col(name))
-    allowed: list[tuple[E, str]] = []
-    blocked: list[tuple[E, str]] = []
+    allowed: list[tuple[C, str]] = []
+    blocked: list[tuple[C, str]] = []
     allow_wins = policy.conflict is ConflictRule.ALLOW_WINS
     for remedy in policy.remedies:  # the catalogue's order: standard, then the policy's own
         granted = any_of(grants.get(remedy, []))

@@ -18,20 +18,10 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from collectrules.conditions import (
-    All,
-    Always,
-    AnyOf,
-    Between,
-    Compare,
     Condition,
-    In,
-    Not,
-    Op,
-    Truth,
 )
 from collectrules.conditions.python import compile_condition
-from collectrules.errors import EngineError
-from collectrules.frame._compile import remedy_flags
+from collectrules.frame._compile import lower_condition, remedy_flags
 from collectrules.model.decision import Quadrant
 from collectrules.policy import HitPolicy, Layer, Policy
 
@@ -42,49 +32,18 @@ def _leaf(column: Column) -> Column:
     return F.coalesce(column, F.lit(False))
 
 
-def _compare(column: Column, op: Op, value: Any) -> Column:
-    literal = F.lit(value)
-    if op is Op.LT:
-        return column < literal
-    if op is Op.LE:
-        return column <= literal
-    if op is Op.GT:
-        return column > literal
-    if op is Op.GE:
-        return column >= literal
-    if op is Op.EQ:
-        return column == literal
-    return column != literal
+def _lit(value: Any) -> Column:
+    return F.lit(value)
+
+
+def _col(name: str) -> Column:
+    return F.col(name)
 
 
 def condition_column(cond: Condition) -> Column:
-    """A resolved condition as a boolean Spark column, never null."""
-    if isinstance(cond, Always):
-        return F.lit(True)
-    if isinstance(cond, Compare):
-        return _leaf(_compare(F.col(cond.field), cond.op, cond.value))
-    if isinstance(cond, Between):
-        column = F.col(cond.field)
-        return _leaf((column >= F.lit(cond.low)) & (column <= F.lit(cond.high)))
-    if isinstance(cond, In):
-        if not cond.values:
-            return F.lit(False)
-        column = F.col(cond.field)
-        return _leaf(functools.reduce(operator.or_, (column == F.lit(v) for v in cond.values)))
-    if isinstance(cond, Truth):
-        return _leaf(F.col(cond.field) == F.lit(True))
-    if isinstance(cond, All):
-        if not cond.parts:
-            return F.lit(True)
-        return functools.reduce(operator.and_, (condition_column(p) for p in cond.parts))
-    if isinstance(cond, AnyOf):
-        if not cond.parts:
-            return F.lit(False)
-        return functools.reduce(operator.or_, (condition_column(p) for p in cond.parts))
-    if isinstance(cond, Not):
-        return ~condition_column(cond.part)
-    msg = f"not a condition node: {type(cond).__name__}"
-    raise EngineError(msg)
+    """A resolved condition as a boolean Spark column, never null (the same lowering
+    as the columnar engine's, :func:`collectrules.frame._compile.lower_condition`)."""
+    return lower_condition(cond, _col, _lit, _leaf)
 
 
 def _any(columns: Sequence[Column]) -> Column:
