@@ -26,6 +26,7 @@ from decimal import Decimal
 from typing import Any
 
 import attrs
+import pendulum
 import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
@@ -497,6 +498,54 @@ def test_what_the_fast_reader_is_unsure_of_goes_the_full_way(data: dict[str, Any
     answered = fast_problems(data, options)
     if answered is not None:  # a fault it reads exactly: the shape, an unknown item key
         assert outcome(lambda: full(data, options))[1][3] == tuple(answered)
+
+
+def _accepts(read: Callable[[Any], object], value: Any) -> bool:
+    try:
+        read(value)
+    except (case_module._NotCommon, LookupError, TypeError, ValueError, ArithmeticError):
+        return False
+    return True
+
+
+@_SETTINGS
+@given(
+    st.one_of(
+        st.sampled_from(_INSTANTS),
+        st.sampled_from(
+            [
+                "1900-01-01T00:30:00+01:00",
+                "1899-12-31T23:30:00-01:00",
+                "2200-12-31T23:30:00-01:00",
+                "2201-01-01T00:30:00+01:00",
+                "2026-06-01T10:00:00+08:00",
+                "2026-06-01T10:00:00.5+05:45",
+                "2026-06-01T10:00:00+01:00:00.5",
+                "2026-06-01T10:00:00-00:00",
+            ]
+        ),
+        st.datetimes(timezones=st.timezones()).map(dt.datetime.isoformat),
+        st.datetimes(
+            min_value=dt.datetime(1899, 12, 30), max_value=dt.datetime(2201, 1, 2)
+        ).flatmap(
+            lambda at: st.builds(
+                lambda m, s: at.replace(
+                    tzinfo=dt.timezone(dt.timedelta(minutes=m, seconds=s))
+                ).isoformat(),
+                st.integers(-23 * 60 - 59, 23 * 60 + 59),
+                st.sampled_from([0, 0, 30]),
+            )
+        ),
+        st.datetimes(min_value=dt.datetime(1899, 12, 30), max_value=dt.datetime(2201, 1, 2)).map(
+            lambda at: pendulum.instance(at, tz="Asia/Shanghai")
+        ),
+        st.datetimes().map(lambda at: at.isoformat().replace("T", " ") + "Z"),
+    )
+)
+def test_an_instant_is_read_without_building_it_exactly_when_the_fast_path_reads_it(
+    value: Any,
+) -> None:
+    assert _accepts(case_module._instant_fine, value) == _accepts(case_module._instant, value)
 
 
 def test_valid_rows_find_no_problem() -> None:
