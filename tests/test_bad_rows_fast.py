@@ -33,7 +33,7 @@ from hypothesis import strategies as st
 
 from collectrules.batch.bench import generate_rows
 from collectrules.engine import Engine
-from collectrules.errors import InputError
+from collectrules.errors import InputError, did_you_mean
 from collectrules.model import case as case_module
 from collectrules.model.case import (
     DEFAULT_SIGNAL_KINDS,
@@ -547,6 +547,47 @@ def test_an_instant_is_read_without_building_it_exactly_when_the_fast_path_reads
     value: Any,
 ) -> None:
     assert _accepts(case_module._instant_fine, value) == _accepts(case_module._instant, value)
+
+
+@_SETTINGS
+@given(
+    name=st.one_of(
+        st.sampled_from(_KNOWN_KINDS).flatmap(typo),
+        st.text(max_size=70),
+        st.sampled_from(["loan", "credit_crad", "overdue_amt", "paymnet", "x" * 65]),
+    ),
+    known=st.one_of(
+        st.just(frozenset(_POLICY_KINDS)),
+        st.just(tuple(k.value for k in EventKind)),
+        st.just(case_module._PRODUCT_VALUES),
+        st.lists(st.text(max_size=12), max_size=8).map(tuple),
+        st.lists(st.text(max_size=12), max_size=8).map(frozenset),
+        st.lists(st.text(max_size=12), max_size=8),
+    ),
+)
+def test_a_remembered_suggestion_is_the_one_did_you_mean_gives(name: str, known: Any) -> None:
+    expected = did_you_mean(name, known)
+    assert case_module._suggest(name, known) == expected
+    assert case_module._suggest(name, known) == expected  # remembered, the same
+
+
+def test_an_unknown_zone_is_refused_the_same_way_each_time() -> None:
+    errors = []
+    for _ in range(3):
+        with pytest.raises(InputError) as caught:
+            Case.from_dict(_with(timezone="Asia/Shangai"))
+        errors.append(caught.value)
+    assert {(str(e), e.problems) for e in errors} == {
+        ("timezone: unknown IANA time zone 'Asia/Shangai'", errors[0].problems)
+    }
+    assert all(e.__cause__ is None for e in errors)  # as the full path gives it
+    case = Case.from_dict(_with(timezone="Asia/Shanghai"))
+    assert case.timezone == "Asia/Shanghai"
+    # Built directly, the case's validator keeps pendulum's failure as the cause.
+    for _ in range(2):
+        with pytest.raises(InputError, match="unknown IANA time zone") as caught:
+            attrs.evolve(case, timezone="Asia/Shangai")
+        assert type(caught.value.__cause__).__name__ == "InvalidTimezone"
 
 
 def test_valid_rows_find_no_problem() -> None:
