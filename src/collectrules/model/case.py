@@ -1725,10 +1725,13 @@ class _Unsure(Exception):
 
 #: The types of the values a JSON, CSV or Parquet row holds, besides lists and objects.
 _SCALAR_TYPES = frozenset({str, int, float, bool, type(None)})
-#: Unknown keys named as they are: the full path splits a list of them on commas.
+#: Unknown keys this reader names as the full path does: that path joins their names
+#: with commas and splits them again, after the last " @ " of cattrs' line, so a key
+#: with a comma or an at sign (or an empty one) is left to it.
 _PLAIN_KEY = re.compile(r"[A-Za-z0-9_.\-]{1,64}")
-#: Lists no longer than this are within ``check_nesting``'s limit on items.
-_FEWEST_MOST_ITEMS = min(MAX_SIGNALS, MAX_EVENTS, MAX_FEES, MAX_GUARANTORS)
+#: Lists no longer than this are within ``check_nesting``'s limit on items (the largest
+#: of the lists' maxima, so at least any one of them).
+_FEWEST_MOST_ITEMS = min(MAX_SIGNALS, MAX_EVENTS, MAX_FEES)
 
 #: The problem of one field's value, as cattrs words it; None when there is none.
 _Check = Callable[[Any], "str | None"]
