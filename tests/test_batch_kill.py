@@ -1,7 +1,9 @@
 """A batch killed at random points, and one whose disk fills up, loses and repeats nothing.
 
 Each test runs ``collectrules batch`` in a subprocess. The kill points are random but
-seeded; ``COLLECTRULES_KILLS`` raises the number of kills (the default keeps CI short).
+seeded, most within the time a run takes once begun, measured first (a faster batch
+gets no fewer kills during its runs); ``COLLECTRULES_KILLS`` raises the number of kills
+(the default keeps CI short).
 """
 
 from __future__ import annotations
@@ -63,6 +65,24 @@ def reference(source: Path, python_engine: Engine) -> tuple[bytes, bytes]:
     return out.read_bytes(), source.with_name("reference.errors.jsonl").read_bytes()
 
 
+@pytest.fixture(scope="module")
+def run_seconds(source: Path) -> float:
+    """How long a run goes on once it has begun (its progress file written): the kills
+    land in that window, whatever the speed of the batch and of the machine."""
+    out = source.with_name("timed.jsonl")
+    progress = source.with_name("timed.jsonl.progress")
+    child = subprocess.Popen(
+        command(source, out, "--as-of", AS_OF), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    deadline = time.monotonic() + 60
+    while not progress.exists() and child.poll() is None:
+        assert time.monotonic() < deadline, "the batch never started"
+        time.sleep(0.005)
+    begun = time.monotonic()
+    child.wait()
+    return time.monotonic() - begun
+
+
 def every_row_once(out: Path, errors: Path) -> None:
     lines = [
         json.loads(text)["input"]["line"]
@@ -74,7 +94,7 @@ def every_row_once(out: Path, errors: Path) -> None:
 
 
 def test_sigkill_at_random_points_then_resume(
-    source: Path, reference: tuple[bytes, bytes], tmp_path: Path
+    source: Path, reference: tuple[bytes, bytes], run_seconds: float, tmp_path: Path
 ) -> None:
     out = tmp_path / "decisions.jsonl"
     errors = tmp_path / "decisions.errors.jsonl"
@@ -93,7 +113,7 @@ def test_sigkill_at_random_points_then_resume(
                 while not progress.exists() and child.poll() is None:
                     assert time.monotonic() < deadline, "the batch never started"
                     time.sleep(0.01)
-                time.sleep(rng.uniform(0.0, 1.5))
+                time.sleep(rng.uniform(0.0, 1.5 * run_seconds))
             child.send_signal(signal.SIGKILL)
             kills += 1
             code = child.wait()

@@ -9,7 +9,7 @@ per case, in the order of the cases table. See docs/engine.md, "The columnar eng
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
@@ -607,12 +607,35 @@ def _compact(done: pl.DataFrame, policy: Policy, when: pendulum.DateTime) -> pl.
 # --------------------------------------------------------------------------- per case
 
 
+_SIMPLE = frozenset({str, int, float, bool})
+
+
+def _plain_value(value: Any) -> Any:
+    """``plain(value)``, sooner for the values rows mostly hold: scalars, and lists of
+    records (a row's nested signals) whose fields are scalars."""
+    if type(value) in _SIMPLE:
+        return value
+    if type(value) is list and value and type(value[0]) is dict:
+        # Not an Arrow map (a list of key/value tuples): plain gives a list of each item.
+        return [_plain_record(item) if type(item) is dict else plain(item) for item in value]
+    return plain(value)
+
+
+def _plain_record(record: dict[Any, Any]) -> dict[str, Any]:
+    """``plain(record)`` for a dict: its fields but the nulls, each made plain."""
+    return {
+        k if type(k) is str else str(k): v if type(v) in _SIMPLE else plain(v)
+        for k, v in record.items()
+        if v is not None
+    }
+
+
 def _dicts(frame: pl.DataFrame, rows: pl.Series) -> dict[int, list[dict[str, Any]]]:
     chosen = frame.join(rows.to_frame(), on=ROW, how="semi")
     out: dict[int, list[dict[str, Any]]] = {}
     drop = {ROW, "__seq", "case_id"}
     for item in chosen.iter_rows(named=True):
-        value = {k: plain(v) for k, v in item.items() if k not in drop and v is not None}
+        value = {k: _plain_value(v) for k, v in item.items() if k not in drop and v is not None}
         out.setdefault(int(item[ROW]), []).append(value)
     return out
 
@@ -628,22 +651,35 @@ def _row_dicts(
     events: pl.DataFrame | None,
     rows: pl.Series,
     row_data: RowData | None,
-) -> Iterator[tuple[int, dict[str, Any] | None, CollectRulesError | None]]:
-    """Each of ``rows`` (sorted) as the per-case engine reads it."""
+) -> list[tuple[int, dict[str, Any] | None, CollectRulesError | None]]:
+    """Each of ``rows`` (sorted) as the per-case engine reads it.
+
+    A row's signals (events) come from its own nested list when ``cases`` has one, else
+    from the long table: only the rows without are looked up there.
+    """
     if row_data is not None:
-        for index in rows.to_list():
-            yield (int(index), *row_data(int(index)))
-        return
-    sig = _dicts(signals, rows)
-    evs = _dicts(events, rows) if events is not None else {}
+        return [(int(index), *row_data(int(index))) for index in rows.to_list()]
     chosen = cases.join(rows.to_frame(), on=ROW, how="semi").sort(ROW)
-    for item in chosen.iter_rows(named=True):
-        index = int(item[ROW])
-        data = {k: plain(v) for k, v in item.items() if k != ROW and v is not None}
+    read: list[tuple[int, dict[str, Any]]] = [
+        (
+            int(item[ROW]),
+            {k: _plain_value(v) for k, v in item.items() if k != ROW and v is not None},
+        )
+        for item in chosen.iter_rows(named=True)
+    ]
+    without = pl.Series(ROW, [i for i, data in read if "signals" not in data], dtype=rows.dtype)
+    sig = _dicts(signals, without) if without.len() else {}
+    unread = [i for i, data in read if "events" not in data]
+    evs = (
+        _dicts(events, pl.Series(ROW, unread, dtype=rows.dtype))
+        if events is not None and unread
+        else {}
+    )
+    for index, data in read:
         data.setdefault("signals", sig.get(index, []))
         if index in evs:
             data.setdefault("events", evs[index])
-        yield index, data, None
+    return [(index, data, None) for index, data in read]
 
 
 def _per_case(
@@ -662,14 +698,17 @@ def _per_case(
     engine = Engine(policy, backend="python")
     out: list[dict[str, Any]] = []
     errors: list[RowError] = []
-    for index, data, failure in _row_dicts(cases, signals, events, rows, row_data):
+    read = _row_dicts(cases, signals, events, rows, row_data)
+    # One run of decide_many over every row read: its results, one a row, in order.
+    results = engine.decide_many([data for _, data, _ in read if data is not None], as_of=when)
+    for index, data, failure in read:
         if data is None:
             assert failure is not None
             errors.append(RowError(index, None, failure))
             continue
         raw_id = data.get("case_id")
         case_id = raw_id if isinstance(raw_id, str) else None
-        result = next(engine.decide_many([data], as_of=when))
+        result = next(results)
         if result.decision is None:
             assert result.error is not None
             errors.append(RowError(index, result.case_id or case_id, result.error))
