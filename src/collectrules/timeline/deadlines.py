@@ -546,6 +546,23 @@ def deadline_facts(
     return out
 
 
+def deadline_kinds(section: TimelineSection) -> frozenset[EventKind]:
+    """The kinds of the events :func:`deadline_reads` may keep: of an event of any
+    other kind, the legal deadlines read nothing."""
+    rules = section.deadlines
+    kinds: set[EventKind] = set()
+    for rule, matchers in (
+        (rules.limitation, rules.limitation.interrupted_by),
+        (rules.guarantee, rules.guarantee.satisfied_by),
+        (rules.enforcement, rules.enforcement.interrupted_by),
+    ):
+        if _enabled(rule):
+            kinds.update(m.kind for m in matchers)
+    if _enabled(rules.enforcement):
+        kinds.add(EventKind.JUDGMENT_EFFECTIVE)
+    return frozenset(kinds)
+
+
 def deadline_reads(
     case: Case, events: Sequence[Event], section: TimelineSection
 ) -> tuple[tuple[Any, ...], ...]:

@@ -47,6 +47,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from collections.abc import Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from typing import Any
 
 import attrs
@@ -452,7 +453,9 @@ def _may_open(events: Sequence[Event], section: EmergencySection) -> bool:
     """Whether any emergency may open on ``events``: one is of a kind the section
     knows, or there are enough contact attempts to make the debtor unreachable."""
     kinds = section.kinds
-    if any(e.kind.value in kinds for e in events):
+    # EmergencyKind and EventKind are both StrEnums: equal values are equal members.
+    names: AbstractSet[str] = kinds.keys()
+    if any(e.kind in names for e in events):
         return True
     attempts = section.unreachable_attempts
     return (

@@ -47,7 +47,7 @@ from collectrules.errors import (
     PolicyError,
     did_you_mean,
 )
-from collectrules.model.case import Case, ContactOutcome, Event, EventKind, Signal
+from collectrules.model.case import Case, ContactOutcome, Event, EventKind, Signal, zone
 from collectrules.model.time import local_midnight, require_aware, require_case
 from collectrules.policy import Policy
 from collectrules.policy.derive import Derived, derive
@@ -56,6 +56,7 @@ from collectrules.timeline.deadlines import (
     Deadline,
     DeadlineKind,
     deadline_facts,
+    deadline_kinds,
     deadline_reads,
     legal_deadlines,
 )
@@ -542,7 +543,7 @@ def _event_anchor(
     """The time of the first of ``events`` that ``matcher`` matches, in the zone ``tz``."""
     for event in events:
         if matcher.matches(event):
-            return event.at.in_timezone(tz)
+            return event.at.in_timezone(zone(tz))
     return None
 
 
@@ -565,7 +566,7 @@ def _condition_anchor(
         if event.at > overdue_start and stage.when.evaluate(
             timeline_facts(case, event.at, rules, standing=False)
         ):
-            return event.at.in_timezone(case.timezone)
+            return event.at.in_timezone(zone(case.timezone))
     return None
 
 
@@ -970,6 +971,10 @@ def state_facts(
         # are in the key (``deadline_reads``), and a case whose events no deadline
         # reads shares the entry of the cases without events.
         events = case_events(policy, case, as_of).events if case.events else ()
+        kinds: frozenset[EventKind] = policy.memo(
+            "timeline_deadline_kinds", lambda: deadline_kinds(section)
+        )
+        read = deadline_reads(case, events, section) if any(e.kind in kinds for e in events) else ()
         key = (
             "deadlines",
             case.due_date,
@@ -978,7 +983,7 @@ def state_facts(
             as_of,
             as_of.fold,
             tuple((g.id, g.name, g.agreed_period_months) for g in case.guarantors),
-            deadline_reads(case, events, section),
+            read,
         )
         out.update(_cached(cache, key, lambda: deadline_facts(case, as_of, section, events)))
     return out
@@ -1149,7 +1154,7 @@ def _event_step_facts(
         known = _plan_times(policy, case.product, case.due_date, tz, len(plan.stages))
 
         def times(stage: Stage, anchor: pendulum.DateTime) -> _Times:
-            return _stage_times(stage, anchor, calendar, tz)
+            return _plain_times(stage, anchor, calendar, tz)
 
         for index, (stage, field, test, plan_field, kinds, pairs) in enumerate(
             _event_stages(policy, section, case.product)
@@ -1171,14 +1176,13 @@ def _event_step_facts(
                 status = StepStatus.UPCOMING if applies else StepStatus.SKIPPED
             else:
                 # The first completing event from the anchor on (``_completion``).
-                done = next(
-                    (
-                        e
-                        for e in events
-                        if (e.kind in kinds or (e.kind, e.outcome) in pairs) and e.at >= anchor
-                    ),
-                    None,
-                )
+                done = None
+                for event in events:
+                    if (
+                        event.kind in kinds or (event.kind, event.outcome) in pairs
+                    ) and event.at >= anchor:
+                        done = event
+                        break
                 moved, applied = (
                     _pauses(stage, anchor, done, spans, promises, times)
                     if spans and stage.pauses
@@ -1197,7 +1201,7 @@ def _event_step_facts(
                     status = StepStatus.DONE
                 elif not applies:
                     status = StepStatus.SKIPPED
-                elif any(s.start <= at < s.end for s in applied):
+                elif applied and any(s.start <= at < s.end for s in applied):
                     status = StepStatus.PAUSED
                 elif at < opens:
                     status = StepStatus.UPCOMING
@@ -1255,17 +1259,6 @@ def _plan_times(
             table.clear()
         found = table[key] = [None] * stages
     return found
-
-
-def _stage_times(
-    stage: Stage, anchor: pendulum.DateTime, calendar: BusinessCalendar, tz: str
-) -> _Times:
-    """The stage's times from ``anchor``, as :meth:`_Builder.times` computes them (with a
-    calendar that does not record)."""
-    opens = stage.after.apply(anchor, calendar, tz) if stage.after is not None else anchor
-    due = stage.within.apply(anchor, calendar, tz) if stage.within is not None else None
-    limit = stage.limit.apply(anchor, calendar, tz) if stage.limit is not None else None
-    return _ordered(stage, opens, due, limit, calendar, tz)
 
 
 def _held_status(

@@ -29,7 +29,7 @@ from typing import Any
 import attrs
 import pendulum
 
-from collectrules.model.case import Case, Event, EventKind, Signal
+from collectrules.model.case import Case, Event, EventKind, Signal, zone
 from collectrules.model.time import local_midnight
 from collectrules.policy import Policy
 from collectrules.timeline._case import case_events, events_until
@@ -134,7 +134,8 @@ def _judged(
 ) -> tuple[Promise, ...]:
     """The promises among ``events`` (those of ``case`` at or before ``as_of``, in time
     order), judged at ``as_of``."""
-    tz = case.timezone
+    # The zone object itself: ``in_timezone`` of its name looks the same object up.
+    tz = zone(case.timezone)
     promises = [e for e in events if e.kind is EventKind.PROMISE_MADE]
     payments = [e for e in events if e.kind is EventKind.PAYMENT]
     out: list[Promise] = []
@@ -143,7 +144,7 @@ def _judged(
         assert event.amount is not None
         made = event.at.in_timezone(tz)
         last_day = event.promised_date + dt.timedelta(days=rules.grace_days)
-        ends_at = max(local_midnight(last_day + dt.timedelta(days=1), tz), made)
+        ends_at = max(local_midnight(last_day + dt.timedelta(days=1), case.timezone), made)
         threshold = rules.threshold(event.amount)
         paid = Decimal(0)
         kept_at: pendulum.DateTime | None = made if threshold <= 0 else None
