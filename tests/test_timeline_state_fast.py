@@ -107,7 +107,9 @@ PARTIES = (None, "debtor", "G-1", "Guarantor One", "a neighbour")
 
 @st.composite
 def _events(draw: st.DrawFn, due: pendulum.DateTime, retractable: tuple[str, ...] = ()) -> Event:
-    at = due.add(minutes=draw(st.integers(min_value=-3 * 24 * 60, max_value=80 * 24 * 60)))
+    # Now and then at a midnight: at the due date's, the first day overdue's, or later.
+    minutes = st.integers(min_value=-3 * 24 * 60, max_value=80 * 24 * 60)
+    at = due.add(minutes=draw(minutes | st.sampled_from([0, 24 * 60, 3 * 24 * 60])))
     if draw(st.booleans()):
         # As a case read from JSON has it: the same instant at a fixed offset.
         offset = at.utcoffset()
@@ -355,6 +357,36 @@ def test_all_the_state_facts_are_what_the_timeline_says(name: str, data: st.Data
 def test_cases_without_events_too(name: str, data: st.DataObject) -> None:
     case, as_of = data.draw(_scenarios(name))
     _check(name, attrs.evolve(case, events=()), as_of)
+
+
+@pytest.mark.parametrize("zone", ["Asia/Shanghai", "UTC"])
+@pytest.mark.parametrize("days", [0, 1])
+def test_an_event_at_the_anchor_completes_the_step(zone: str, days: int) -> None:
+    # Reached at 00:00 of the due date (L-DUE's anchor) or of the first day overdue
+    # (L-24H's), read from JSON at a fixed offset or in the zone: done, either way.
+    due_date = dt.date(2026, 3, 31)
+    midnight = pendulum.datetime(2026, 3, 31, tz=zone).add(days=days)
+    for at in (midnight, midnight.in_timezone(fixed_timezone(3600))):
+        case = Case(
+            case_id="F-3",
+            product="loan",
+            currency="CNY",
+            principal=Decimal(100000),
+            overdue_amount=Decimal(5000),
+            due_date=due_date,
+            timezone=zone,
+            events=(Event(kind="contact_attempt", at=at, outcome="reached"),),
+        )
+        as_of = midnight.add(hours=30)
+        _check("default", case, as_of)
+        facts = _step_facts(
+            case,
+            as_of,
+            _policy("default"),
+            timeline_section(_policy("default")),
+            derive(case, as_of, _policy("default")).facts,
+        )
+        assert facts["step_l_24h" if days else "step_l_due"] == "done"
 
 
 @pytest.mark.parametrize("fold", [0, 1])
