@@ -1156,9 +1156,11 @@ def _event_step_facts(
         def times(stage: Stage, anchor: pendulum.DateTime) -> _Times:
             return _plain_times(stage, anchor, calendar, tz)
 
-        for index, (stage, field, test, plan_field, kinds, pairs) in enumerate(
-            _event_stages(policy, section, case.product)
-        ):
+        rows, groups = _event_stages(policy, section, case.product)
+        # The events that complete the stages of each group (same ``completed_by``), in
+        # time order: most events complete no stage, and stages share their events.
+        completing: list[list[Event] | None] = [None] * len(groups)
+        for index, (stage, field, test, plan_field, group) in enumerate(rows):
             anchor: pendulum.DateTime | None
             kind = stage.anchor.kind
             if kind is AnchorKind.DUE_DATE:
@@ -1176,11 +1178,15 @@ def _event_step_facts(
                 status = StepStatus.UPCOMING if applies else StepStatus.SKIPPED
             else:
                 # The first completing event from the anchor on (``_completion``).
+                candidates = completing[group]
+                if candidates is None:
+                    kinds, pairs = groups[group]
+                    candidates = completing[group] = [
+                        e for e in events if e.kind in kinds or (e.kind, e.outcome) in pairs
+                    ]
                 done = None
-                for event in events:
-                    if (
-                        event.kind in kinds or (event.kind, event.outcome) in pairs
-                    ) and event.at >= anchor:
+                for event in candidates:
+                    if event.at >= anchor:
                         done = event
                         break
                 moved, applied = (
@@ -1276,42 +1282,39 @@ def _held_status(
 
 
 #: A stage as :func:`_event_step_facts` reads it: the stage, its step field, its
-#: condition as a predicate, its plan field, and what completes it: the event kinds
-#: that do whatever their outcome, and the (kind, outcome) pairs that do.
-_EventStage = tuple[
-    Stage,
-    str,
-    Callable[[Mapping[str, Any]], bool],
-    str | None,
-    frozenset[EventKind],
-    frozenset[tuple[EventKind, ContactOutcome]],
-]
+#: condition as a predicate, its plan field, and its group: the index of what completes
+#: it among the plan's ``_Completions``.
+_EventStage = tuple[Stage, str, Callable[[Mapping[str, Any]], bool], str | None, int]
+
+#: What completes the stages of a group: the event kinds that do whatever their outcome,
+#: and the (kind, outcome) pairs that do.
+_Completions = tuple[frozenset[EventKind], frozenset[tuple[EventKind, ContactOutcome]]]
 
 
 def _event_stages(
     policy: Policy, section: TimelineSection, product: str
-) -> tuple[_EventStage, ...]:
-    """The stages of the plan ``product`` follows, for cases with events (once per
-    policy and product)."""
-    table: dict[str, tuple[_EventStage, ...]] = policy.memo("timeline_event_stages", dict)
-    found = table.get(product)
+) -> tuple[tuple[_EventStage, ...], tuple[_Completions, ...]]:
+    """The stages of the plan ``product`` follows, for cases with events, and what
+    completes each group of them (once per policy and product)."""
+    table: dict[str, Any] = policy.memo("timeline_event_stages", dict)
+    found: tuple[tuple[_EventStage, ...], tuple[_Completions, ...]] | None = table.get(product)
     if found is None:
         plan = section.plan_for(product)
-        found = table[product] = tuple(
-            (
-                stage,
-                step_field(stage.id),
-                test,
-                None if stage.remedy is None else f"plan_{stage.remedy}",
+        groups: dict[_Completions, int] = {}
+        rows: list[_EventStage] = []
+        for stage, test in zip(
+            () if plan is None else plan.stages,
+            _stage_tests(policy, section, product),
+            strict=True,
+        ):
+            completions = (
                 frozenset(m.kind for m in stage.completed_by if m.outcome is None),
                 frozenset((m.kind, m.outcome) for m in stage.completed_by if m.outcome is not None),
             )
-            for stage, test in zip(
-                () if plan is None else plan.stages,
-                _stage_tests(policy, section, product),
-                strict=True,
-            )
-        )
+            group = groups.setdefault(completions, len(groups))
+            remedy = None if stage.remedy is None else f"plan_{stage.remedy}"
+            rows.append((stage, step_field(stage.id), test, remedy, group))
+        found = table[product] = (tuple(rows), tuple(groups))
     return found
 
 
