@@ -947,7 +947,10 @@ def state_facts(
     # cache) even when a condition reads a fact of their own, such as an amount.
     cache: dict[Any, dict[str, Any]] = policy.memo("timeline_state_cache", dict)
     steps, deadlines = _wanted(needed)
-    if steps:
+    if steps and case.events:
+        # The steps of a case with events read the events: computed afresh.
+        out.update(_step_facts(case, as_of, policy, section, facts))
+    elif steps:
         key: tuple[Any, ...] = (
             "steps",
             case.product,
@@ -958,14 +961,7 @@ def state_facts(
             facts.get("dpd"),
             tuple([test(facts) for test in _stage_tests(policy, section, case.product)]),
         )
-        # (The steps of a case with events read the events: computed afresh.)
-        out.update(
-            _cached(
-                None if case.events else cache,
-                key,
-                lambda: _step_facts(case, as_of, policy, section, facts),
-            )
-        )
+        out.update(_cached(cache, key, lambda: _step_facts(case, as_of, policy, section, facts)))
     if deadlines:
         # The deadlines read only some events, and only some of their fields: those
         # are in the key (``deadline_reads``), and a case whose events no deadline
@@ -1019,10 +1015,7 @@ def _stage_tests(
 _STATE_CACHE_SIZE = 4096
 
 
-def _cached(cache: dict[Any, dict[str, Any]] | None, key: Any, build: Any) -> dict[str, Any]:
-    if cache is None:
-        result: dict[str, Any] = build()
-        return result
+def _cached(cache: dict[Any, dict[str, Any]], key: Any, build: Any) -> dict[str, Any]:
     found = cache.get(key)
     if found is None:
         found = build()
