@@ -554,18 +554,17 @@ def _condition_anchor(
     overdue_start: pendulum.DateTime,
     as_of: pendulum.DateTime,
     rules: PromiseRules,
+    holds: Callable[[Mapping[str, Any]], bool] | None = None,
 ) -> pendulum.DateTime | None:
     """The first instant from ``overdue_start`` on at which the stage's condition holds
-    (``events`` are the case's at or before ``as_of``, in time order)."""
+    (``events`` are the case's at or before ``as_of``, in time order); ``holds`` is the
+    condition as a predicate, when the caller has it."""
+    test = stage.when.evaluate if holds is None else holds
     # A condition anchor reads only EVENT_FIELDS (checked at load), never promises.
-    if overdue_start <= as_of and stage.when.evaluate(
-        timeline_facts(case, overdue_start, rules, standing=False)
-    ):
+    if overdue_start <= as_of and test(timeline_facts(case, overdue_start, rules, standing=False)):
         return overdue_start
     for event in events:
-        if event.at > overdue_start and stage.when.evaluate(
-            timeline_facts(case, event.at, rules, standing=False)
-        ):
+        if event.at > overdue_start and test(timeline_facts(case, event.at, rules, standing=False)):
             return event.at.in_timezone(zone(case.timezone))
     return None
 
@@ -1164,7 +1163,7 @@ def _event_step_facts(
                 assert stage.anchor.event is not None
                 anchor = _event_anchor(events, stage.anchor.event, tz)
             else:
-                anchor = _condition_anchor(case, events, stage, overdue_start, at, rules)
+                anchor = _condition_anchor(case, events, stage, overdue_start, at, rules, test)
             applies = test(facts)
             passed = False
             if anchor is None:
