@@ -1,12 +1,16 @@
 """The timeline's state facts agree with the timeline itself.
 
 ``state_facts`` (what remedy rules read: each step's status, the plan flags, the step
-counts and the phase) is computed without building the timeline: for a case without
-events, from the step times alone. Whatever the case, its facts must be what
-``build_timeline`` (the full steps, as ``Engine.timeline`` and the worklist give them)
-says: on cases with and without events, promises and emergencies, in zones with
-daylight-saving changes (``as_of`` in either fold of a repeated hour), under every
-shipped policy with a ``[timeline]`` and a plan with every kind of offset and anchor.
+counts and the phase; the legal deadlines' days) is computed without building the
+timeline: for a case without events, from the step times alone; for a case with events,
+without the builder or its steps, and with the deadline facts remembered under the
+events they read. Whatever the case, its facts must be what ``build_timeline`` (the
+full steps and deadlines, as ``Engine.timeline`` and the worklist give them) says: on
+cases with and without events (of every kind, with parties, amounts of nothing,
+retractions, times at fixed offsets as read from JSON or in the case's zone), promises
+and emergencies, guarantors and maturity dates, in zones with daylight-saving changes
+(``as_of`` in either fold of a repeated hour), under every shipped policy with a
+``[timeline]`` and a plan with every kind of offset and anchor.
 """
 
 from __future__ import annotations
@@ -21,19 +25,23 @@ import pendulum
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pendulum.tz import fixed_timezone
 
 from collectrules import Case, Event, Guarantor, Policy, load_policy
 from collectrules.errors import CollectRulesError
+from collectrules.model.case import EVENT_REQUIRED_FIELDS, EventKind
 from collectrules.policy.derive import derive
+from collectrules.timeline import Deadline, DeadlineKind, DeadlineStatus, Timeline
 from collectrules.timeline.evaluate import (
     ACTIONABLE,
     StepStatus,
     _escalation_passed,
     _step_facts,
     build_timeline,
+    state_facts,
     timeline_section,
 )
-from collectrules.timeline.stages import step_field
+from collectrules.timeline.stages import state_fields, step_field
 from timeline_helpers import OUTCOMES, stage, with_plan
 
 SHIPPED = ("default", "cn_bank_loan", "cn_credit_card", "us_regf", "uk", "ifrs9")
@@ -93,21 +101,47 @@ def _policy(name: str) -> Policy:
     return _every_offset() if name == "every_offset" else load_policy(name)
 
 
+#: Who an event may name: nobody, the debtor, the guarantor by id or by name, another.
+PARTIES = (None, "debtor", "G-1", "Guarantor One", "a neighbour")
+
+
 @st.composite
-def _events(draw: st.DrawFn, due: pendulum.DateTime) -> Event:
-    at = due.add(minutes=draw(st.integers(min_value=-3 * 24 * 60, max_value=80 * 24 * 60)))
-    kind = draw(st.sampled_from(KINDS))
+def _events(draw: st.DrawFn, due: pendulum.DateTime, retractable: tuple[str, ...] = ()) -> Event:
+    # Now and then at a midnight: at the due date's, the first day overdue's, or later.
+    minutes = st.integers(min_value=-3 * 24 * 60, max_value=80 * 24 * 60)
+    at = due.add(minutes=draw(minutes | st.sampled_from([0, 24 * 60, 3 * 24 * 60])))
+    if draw(st.booleans()):
+        # As a case read from JSON has it: the same instant at a fixed offset.
+        offset = at.utcoffset()
+        assert offset is not None
+        at = at.in_timezone(fixed_timezone(int(offset.total_seconds())))
+    # Mostly the kinds a timeline reads; any kind at all, now and then.
+    kind = draw(
+        st.sampled_from(KINDS)
+        | st.sampled_from([k.value for k in EventKind if k is not EventKind.RETRACTION])
+    )
+    if retractable and draw(st.integers(min_value=0, max_value=9)) == 0:
+        kind = "retraction"
     fields: dict[str, Any] = {}
     if kind == "contact_attempt":
         fields["outcome"] = draw(st.sampled_from((*OUTCOMES, "unreachable")))
-    if kind == "payment":
-        fields["amount"] = Decimal(draw(st.integers(min_value=0, max_value=6000)))
+    if kind in ("payment", "asset_found") or (kind != "promise_made" and draw(st.booleans())):
+        # An amount on any event now and then; a payment of nothing too.
+        fields["amount"] = Decimal(draw(st.sampled_from([0, 1, 250, 6000])))
     if kind == "promise_made":
         fields["amount"] = Decimal(draw(st.integers(min_value=0, max_value=6000)))
         days = draw(st.integers(min_value=0, max_value=10))
         fields["promised_date"] = at.date() + dt.timedelta(days=days)
-    if kind == "threat_to_staff":
+    if kind == "asset_found":
+        fields["asset_class"] = "real_estate"
+    if kind == "retraction":
+        fields["retracts"] = draw(st.sampled_from(retractable))
+    if kind == "threat_to_staff" or draw(st.booleans()):
         fields["staff"] = "collector-1"
+    party = draw(st.sampled_from(PARTIES))
+    if party is not None:
+        fields["party"] = party
+    assert set(EVENT_REQUIRED_FIELDS.get(EventKind(kind), ())) <= set(fields)
     return Event(kind=kind, at=at, **fields)
 
 
@@ -179,7 +213,23 @@ def _scenarios(draw: st.DrawFn, name: str) -> tuple[Case, pendulum.DateTime]:
             minutes=draw(st.integers(min_value=-2 * 24 * 60, max_value=200 * 24 * 60))
         )
     due = pendulum.datetime(due_date.year, due_date.month, due_date.day, tz=zone)
-    happened = draw(st.lists(_events(due), max_size=6)) if draw(st.booleans()) else []
+    retractable = tuple(sorted(policy.signals))
+    happened = draw(st.lists(_events(due, retractable), max_size=6)) if draw(st.booleans()) else []
+    maturity = (
+        due_date + dt.timedelta(days=draw(st.sampled_from([-30, 0, 90, 400])))
+        if draw(st.booleans())
+        else None
+    )
+    guarantors = draw(
+        st.sampled_from(
+            [
+                (),
+                (Guarantor("G-1"),),
+                (Guarantor("G-1", name="Guarantor One", agreed_period_months=2),),
+                (Guarantor("G-2", agreed_period_months=1), Guarantor("G-1", name="Guarantor One")),
+            ]
+        )
+    )
     case = Case(
         case_id="F-1",
         product=draw(st.sampled_from(sorted(section.products))),
@@ -189,7 +239,8 @@ def _scenarios(draw: st.DrawFn, name: str) -> tuple[Case, pendulum.DateTime]:
         due_date=due_date,
         timezone=zone,
         events=tuple(happened),
-        guarantors=(Guarantor("G-1"),) if draw(st.booleans()) else (),
+        guarantors=guarantors,
+        maturity_date=maturity,
     )
     return case, as_of
 
@@ -221,6 +272,33 @@ def _expected(case: Case, as_of: pendulum.DateTime, policy: Policy) -> dict[str,
     return out
 
 
+def _expected_deadlines(case: Case, timeline: Timeline) -> dict[str, Any]:
+    """The deadline facts, read off ``build_timeline``'s deadlines."""
+    today = timeline.as_of.date()
+    out: dict[str, Any] = {"limitation_expired": False, "guarantee_running": False}
+    guarantee: Deadline | None = None
+    for deadline in timeline.deadlines:
+        last = deadline.last_day
+        if deadline.kind is DeadlineKind.LIMITATION and last is not None:
+            expired = deadline.status is DeadlineStatus.EXPIRED
+            out["limitation_expired"] = expired
+            out["limitation_days_left"] = 0 if expired else max(0, (last - today).days + 1)
+            out["limitation_last_day"] = last.isoformat()
+        elif (
+            deadline.kind is DeadlineKind.GUARANTEE
+            and deadline.status is DeadlineStatus.RUNNING
+            and last is not None
+            and (guarantee is None or guarantee.last_day is None or last < guarantee.last_day)
+        ):
+            guarantee = deadline
+    if guarantee is not None and guarantee.last_day is not None:
+        out["guarantee_running"] = True
+        out["guarantee_days_left"] = max(0, (guarantee.last_day - today).days + 1)
+        out["guarantee_last_day"] = guarantee.last_day.isoformat()
+    assert today == case.local_date(timeline.as_of)
+    return out
+
+
 def _check(name: str, case: Case, as_of: pendulum.DateTime) -> None:
     policy = _policy(name)
     section = timeline_section(policy)
@@ -236,6 +314,27 @@ def _check(name: str, case: Case, as_of: pendulum.DateTime) -> None:
     assert got == expected
 
 
+def _check_state(name: str, case: Case, as_of: pendulum.DateTime) -> None:
+    """All of ``state_facts`` (steps and deadlines, through their caches) against the
+    timeline; the same error when the timeline has one."""
+    policy = _policy(name)
+    section = timeline_section(policy)
+    needed = frozenset(state_fields(section.plans))
+    try:
+        derived = derive(case, as_of, policy)
+        timeline = build_timeline(case, as_of=as_of, policy=policy, derived=derived)
+        expected = {**_expected(case, as_of, policy), **_expected_deadlines(case, timeline)}
+    except CollectRulesError as error:
+        with pytest.raises(type(error)):
+            state_facts(case, as_of, policy, derive(case, as_of, policy).facts, needed)
+        return
+    for _ in range(2):  # afresh, then (for a case without events) from the cache
+        facts = state_facts(case, as_of, policy, derived.facts, needed)
+        got = {k: v for k, v in facts.items() if k in expected or (k.startswith("plan_") and v)}
+        assert got == expected
+        assert not {k for k in facts if k.startswith(("limitation_", "guarantee_"))} - set(expected)
+
+
 @pytest.mark.parametrize("name", [*SHIPPED, "every_offset"])
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
@@ -245,11 +344,49 @@ def test_state_facts_are_what_the_timeline_says(name: str, data: st.DataObject) 
 
 
 @pytest.mark.parametrize("name", [*SHIPPED, "every_offset"])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_all_the_state_facts_are_what_the_timeline_says(name: str, data: st.DataObject) -> None:
+    case, as_of = data.draw(_scenarios(name))
+    _check_state(name, case, as_of)
+
+
+@pytest.mark.parametrize("name", [*SHIPPED, "every_offset"])
 @settings(max_examples=100, deadline=None)
 @given(data=st.data())
 def test_cases_without_events_too(name: str, data: st.DataObject) -> None:
     case, as_of = data.draw(_scenarios(name))
     _check(name, attrs.evolve(case, events=()), as_of)
+
+
+@pytest.mark.parametrize("zone", ["Asia/Shanghai", "UTC"])
+@pytest.mark.parametrize("days", [0, 1])
+def test_an_event_at_the_anchor_completes_the_step(zone: str, days: int) -> None:
+    # Reached at 00:00 of the due date (L-DUE's anchor) or of the first day overdue
+    # (L-24H's), read from JSON at a fixed offset or in the zone: done, either way.
+    due_date = dt.date(2026, 3, 31)
+    midnight = pendulum.datetime(2026, 3, 31, tz=zone).add(days=days)
+    for at in (midnight, midnight.in_timezone(fixed_timezone(3600))):
+        case = Case(
+            case_id="F-3",
+            product="loan",
+            currency="CNY",
+            principal=Decimal(100000),
+            overdue_amount=Decimal(5000),
+            due_date=due_date,
+            timezone=zone,
+            events=(Event(kind="contact_attempt", at=at, outcome="reached"),),
+        )
+        as_of = midnight.add(hours=30)
+        _check("default", case, as_of)
+        facts = _step_facts(
+            case,
+            as_of,
+            _policy("default"),
+            timeline_section(_policy("default")),
+            derive(case, as_of, _policy("default")).facts,
+        )
+        assert facts["step_l_24h" if days else "step_l_due"] == "done"
 
 
 @pytest.mark.parametrize("fold", [0, 1])

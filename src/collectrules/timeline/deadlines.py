@@ -43,6 +43,7 @@ import pendulum
 from collectrules.calendars import BusinessCalendar
 from collectrules.model.case import Case, Event, EventKind, Guarantor
 from collectrules.model.time import local_midnight
+from collectrules.timeline._case import events_until
 from collectrules.timeline.stages import EventMatcher, PeriodRule, TimelineSection
 
 __all__ = [
@@ -221,13 +222,20 @@ def _words(matchers: Iterable[EventMatcher]) -> str:
 
 
 class _Builder:
-    def __init__(self, case: Case, as_of: pendulum.DateTime, section: TimelineSection) -> None:
+    def __init__(
+        self,
+        case: Case,
+        as_of: pendulum.DateTime,
+        section: TimelineSection,
+        events: Sequence[Event] | None = None,
+    ) -> None:
         self.case = case
         self.tz = case.timezone
         self.as_of = as_of
         self.rules = section.deadlines
         self.calendar = section.calendar if section.deadlines.extend_to_working_day else None
-        self.events = sorted((e for e in case.events if e.at <= as_of), key=lambda e: e.at)
+        # The events at or before as_of in time order (given by a caller that has them).
+        self.events = events_until(case, as_of) if events is None else events
         self.today = case.local_date(as_of)
 
     def last_day(
@@ -289,16 +297,16 @@ class _Builder:
 
     # -- the three deadlines
 
-    def limitation(self) -> Deadline:
+    def limitation_end(
+        self,
+    ) -> tuple[dt.date, dt.date, Event | None, tuple[Event, ...], dt.date, bool, dt.date]:
+        """The limitation period's first start, its last start and the event that made
+        it, the interruptions, the nominal last day, whether the long stop caps it, and
+        its real last day: what :meth:`limitation` reports, without the words."""
         rule = self.rules.limitation
         case = self.case
         instalments = case.maturity_date is not None and case.maturity_date > case.due_date
         start0 = case.maturity_date if instalments and case.maturity_date else case.due_date
-        origin = (
-            f"the due date of the last instalment, {start0.isoformat()}"
-            if instalments
-            else f"the due date, {start0.isoformat()}"
-        )
         longstop = rule.longstop_years
         cap = self.last_day(start0, years=longstop)[1] if longstop else None
         guarantors = frozenset(
@@ -309,6 +317,19 @@ class _Builder:
         )
         capped = cap is not None and cap < last
         final = cap if capped and cap is not None else last
+        return start0, current, event, interruptions, nominal, capped, final
+
+    def limitation(self) -> Deadline:
+        rule = self.rules.limitation
+        case = self.case
+        start0, current, event, interruptions, nominal, capped, final = self.limitation_end()
+        instalments = case.maturity_date is not None and case.maturity_date > case.due_date
+        origin = (
+            f"the due date of the last instalment, {start0.isoformat()}"
+            if instalments
+            else f"the due date, {start0.isoformat()}"
+        )
+        longstop = rule.longstop_years
         expires_at = self.end_of(final)
         status = self.status(start0, expires_at)
         started_by = (
@@ -348,7 +369,12 @@ class _Builder:
             note=note,
         )
 
-    def guarantee(self, guarantor: Guarantor) -> Deadline:
+    def guarantee_end(
+        self, guarantor: Guarantor
+    ) -> tuple[dt.date, int, dt.date, dt.date, pendulum.DateTime, Event | None, DeadlineStatus]:
+        """The guarantee period of ``guarantor``: its start, months, nominal and real last
+        days, its end, the event that satisfied it and its status (what
+        :meth:`guarantee` reports, without the words)."""
         rule = self.rules.guarantee
         case = self.case
         start = case.maturity_date or case.due_date
@@ -367,6 +393,12 @@ class _Builder:
         status = (
             DeadlineStatus.SATISFIED if satisfied is not None else self.status(start, expires_at)
         )
+        return start, months, nominal, last, expires_at, satisfied, status
+
+    def guarantee(self, guarantor: Guarantor) -> Deadline:
+        rule = self.rules.guarantee
+        case = self.case
+        start, months, nominal, last, expires_at, satisfied, status = self.guarantee_end(guarantor)
         label = guarantor.name or guarantor.id
         what = (
             f"Nothing interrupts it: {_words(rule.satisfied_by)} naming guarantor {label} "
@@ -393,11 +425,28 @@ class _Builder:
             note=f"{months} months ({agreed}); never suspended or interrupted",
         )
 
+    def enforcement_end(
+        self,
+    ) -> tuple[Event, dt.date, dt.date, Event | None, tuple[Event, ...], dt.date, dt.date] | None:
+        """The enforcement period, when a judgment has taken effect: the latest judgment,
+        its day, the last start and the event that made it, the interruptions, and the
+        nominal and real last days (what :meth:`enforcement` reports, without the words)."""
+        judgments = [e for e in self.events if e.kind is EventKind.JUDGMENT_EFFECTIVE]
+        if not judgments:
+            return None
+        rule = self.rules.enforcement
+        judgment = judgments[-1]
+        start = self.case.local_date(judgment.at)
+        current, event, interruptions, nominal, last = self.restarts(
+            start, rule.interrupted_by, years=rule.years, cap=None
+        )
+        return judgment, start, current, event, interruptions, nominal, last
+
     def enforcement(self) -> Deadline:
         rule = self.rules.enforcement
-        judgments = [e for e in self.events if e.kind is EventKind.JUDGMENT_EFFECTIVE]
         title = _TITLES[DeadlineKind.ENFORCEMENT]
-        if not judgments:
+        found = self.enforcement_end()
+        if found is None:
             return Deadline(
                 kind=DeadlineKind.ENFORCEMENT,
                 title=title,
@@ -408,11 +457,7 @@ class _Builder:
                 started_by="no judgment has taken effect",
                 note="starts on the day a judgment takes effect (judgment_effective)",
             )
-        judgment = judgments[-1]
-        start = self.case.local_date(judgment.at)
-        current, event, interruptions, nominal, last = self.restarts(
-            start, rule.interrupted_by, years=rule.years, cap=None
-        )
+        judgment, start, current, event, interruptions, nominal, last = found
         expires_at = self.end_of(last)
         status = self.status(start, expires_at)
         what = "Apply to the court for enforcement before then."
@@ -457,4 +502,108 @@ def legal_deadlines(
         out.extend(builder.guarantee(g) for g in case.guarantors)
     if _enabled(rules.enforcement):
         out.append(builder.enforcement())
+    return tuple(out)
+
+
+def deadline_facts(
+    case: Case,
+    as_of: pendulum.DateTime,
+    section: TimelineSection,
+    events: Sequence[Event] | None = None,
+) -> dict[str, Any]:
+    """The legal deadlines as the facts remedy rules read, at ``as_of``.
+
+    ``limitation_expired``, ``limitation_days_left`` and ``limitation_last_day`` (when
+    the limitation period applies); ``guarantee_running`` and, for the guarantee period
+    that ends first among those running, ``guarantee_days_left`` and
+    ``guarantee_last_day``. What :func:`legal_deadlines` says of them, without its words
+    (warnings, titles, notes); the enforcement period, which no fact reads, is counted
+    only for the errors it may raise (a calendar without its year). ``events`` are the
+    case's events at or before ``as_of`` in time order, when the caller has them.
+    """
+    builder = _Builder(case, as_of, section, events)
+    rules = section.deadlines
+    today = builder.today
+    out: dict[str, Any] = {"limitation_expired": False, "guarantee_running": False}
+    if _enabled(rules.limitation):
+        start, *_, final = builder.limitation_end()
+        expired = builder.status(start, builder.end_of(final)) is DeadlineStatus.EXPIRED
+        out["limitation_expired"] = expired
+        out["limitation_days_left"] = 0 if expired else max(0, (final - today).days + 1)
+        out["limitation_last_day"] = final.isoformat()
+    first: dt.date | None = None
+    if _enabled(rules.guarantee):
+        for guarantor in case.guarantors:
+            *_, last, _, _, status = builder.guarantee_end(guarantor)
+            if status is DeadlineStatus.RUNNING and (first is None or last < first):
+                first = last
+    if _enabled(rules.enforcement):
+        builder.enforcement_end()
+    if first is not None:
+        out["guarantee_running"] = True
+        out["guarantee_days_left"] = max(0, (first - today).days + 1)
+        out["guarantee_last_day"] = first.isoformat()
+    return out
+
+
+def deadline_kinds(section: TimelineSection) -> frozenset[EventKind]:
+    """The kinds of the events :func:`deadline_reads` may keep: of an event of any
+    other kind, the legal deadlines read nothing."""
+    rules = section.deadlines
+    kinds: set[EventKind] = set()
+    for rule, matchers in (
+        (rules.limitation, rules.limitation.interrupted_by),
+        (rules.guarantee, rules.guarantee.satisfied_by),
+        (rules.enforcement, rules.enforcement.interrupted_by),
+    ):
+        if _enabled(rule):
+            kinds.update(m.kind for m in matchers)
+    if _enabled(rules.enforcement):
+        kinds.add(EventKind.JUDGMENT_EFFECTIVE)
+    return frozenset(kinds)
+
+
+def deadline_reads(
+    case: Case, events: Sequence[Event], section: TimelineSection
+) -> tuple[tuple[Any, ...], ...]:
+    """What the legal deadlines read of ``events`` (the case's events at or before
+    ``as_of``, in time order): for each event that one of them can read, in order, every
+    field that it reads. Two cases that agree on this, on their dates, zone and
+    guarantors have the same :func:`deadline_facts` at one ``as_of``.
+
+    An event is read when an enabled deadline's matchers match it and it is not set
+    aside before anything else of it is read: by the limitation period, unless a
+    guarantor is its party or it is a payment of nothing; by a guarantee period, when a
+    guarantor is its party; by the enforcement period, when it is a judgment, or
+    interrupts unless it is a payment of nothing. Of such an event the deadlines read
+    its kind and outcome (the matchers), its party, whether it has an amount, and its
+    time: the instant with its fold and its zone object, as comparisons with times of
+    one zone read the wall time alone.
+    """
+    if not events:
+        return ()
+    rules = section.deadlines
+    limitation = rules.limitation.interrupted_by if _enabled(rules.limitation) else ()
+    guarantee = rules.guarantee.satisfied_by if _enabled(rules.guarantee) else ()
+    enforcement = _enabled(rules.enforcement)
+    interrupts = rules.enforcement.interrupted_by if enforcement else ()
+    parties = frozenset(
+        name for g in case.guarantors for name in (g.id, g.name) if name is not None
+    )
+    out: list[tuple[Any, ...]] = []
+    for event in events:
+        nothing = event.kind is EventKind.PAYMENT and not event.amount
+        party = event.party
+        if (
+            (
+                not nothing
+                and (party is None or party not in parties)
+                and any(m.matches(event) for m in limitation)
+            )
+            or (party in parties and any(m.matches(event) for m in guarantee))
+            or (enforcement and event.kind is EventKind.JUDGMENT_EFFECTIVE)
+            or (not nothing and any(m.matches(event) for m in interrupts))
+        ):
+            at = event.at
+            out.append((event.kind, event.outcome, party, not nothing, at, at.fold, id(at.tzinfo)))
     return tuple(out)

@@ -47,6 +47,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from collections.abc import Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from typing import Any
 
 import attrs
@@ -448,6 +449,22 @@ def _done(spec: EmergencySpec, start: dt.datetime, events: Sequence[Event]) -> b
     )
 
 
+def _may_open(events: Sequence[Event], section: EmergencySection) -> bool:
+    """Whether any emergency may open on ``events``: one is of a kind the section
+    knows, or there are enough contact attempts to make the debtor unreachable."""
+    kinds = section.kinds
+    # EmergencyKind and EventKind are both StrEnums: equal values are equal members.
+    names: AbstractSet[str] = kinds.keys()
+    if any(e.kind in names for e in events):
+        return True
+    attempts = section.unreachable_attempts
+    return (
+        attempts is not None
+        and EmergencyKind.ABSCONDED in kinds
+        and sum(e.kind is EventKind.CONTACT_ATTEMPT for e in events) >= attempts
+    )
+
+
 def open_emergencies(
     case: Case, as_of: dt.datetime, section: EmergencySection
 ) -> tuple[Emergency, ...]:
@@ -457,6 +474,8 @@ def open_emergencies(
     event (for ``absconded``: or the attempt that made the debtor unreachable, whichever
     came first); it is open until every step of its plan is done.
     """
+    if not _may_open(case.events, section):
+        return ()
     events = sorted((e for e in case.events if e.at <= as_of), key=lambda e: e.at)
     found: list[Emergency] = []
     for kind, spec in section.kinds.items():

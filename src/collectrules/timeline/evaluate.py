@@ -31,7 +31,7 @@ import enum
 import functools
 import json
 from calendar import monthrange
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -47,14 +47,17 @@ from collectrules.errors import (
     PolicyError,
     did_you_mean,
 )
-from collectrules.model.case import Case, ContactOutcome, Event, EventKind, Signal
+from collectrules.model.case import Case, ContactOutcome, Event, EventKind, Signal, zone
 from collectrules.model.time import local_midnight, require_aware, require_case
 from collectrules.policy import Policy
 from collectrules.policy.derive import Derived, derive
+from collectrules.timeline._case import case_events, events_until
 from collectrules.timeline.deadlines import (
     Deadline,
     DeadlineKind,
-    DeadlineStatus,
+    deadline_facts,
+    deadline_kinds,
+    deadline_reads,
     legal_deadlines,
 )
 from collectrules.timeline.emergencies import Emergency, emergencies_of, open_emergencies
@@ -65,11 +68,13 @@ from collectrules.timeline.promises import (
     evaluate_promises,
     pause_spans,
     promise_signals,
+    promises_at,
 )
 from collectrules.timeline.stages import (
     STATE_FIELDS,
     STEP_STATES,
     AnchorKind,
+    EventMatcher,
     Offset,
     OffsetUnit,
     PromiseRules,
@@ -86,6 +91,7 @@ __all__ = [
     "StepStatus",
     "Timeline",
     "build_timeline",
+    "current_timeline_facts",
     "derived_promise_signals",
     "promise_rules",
     "state_facts",
@@ -379,11 +385,10 @@ def derived_promise_signals(
     """``promise_kept`` and ``promise_broken`` signals derived from the case's events."""
     if not any(e.kind is EventKind.PROMISE_MADE for e in case.events):
         return ()
-    return promise_signals(evaluate_promises(case, as_of, promise_rules(policy)))
+    return promise_signals(promises_at(policy, case, as_of, promise_rules(policy)))
 
 
-def _events(case: Case, at: dt.datetime) -> list[Event]:
-    return sorted((e for e in case.events if e.at <= at), key=lambda e: e.at)
+_events = events_until
 
 
 _OUTCOMES = tuple(ContactOutcome)
@@ -399,22 +404,53 @@ def timeline_facts(
     condition anchor reads, at a cost linear in the events rather than quadratic.
     """
     if not case.events:
-        return {
-            "contact_attempts": 0,
-            "contact_reached": 0,
-            "contact_no_answer": 0,
-            "contact_invalid_number": 0,
-            "contact_refused": 0,
-            "contact_unanswered_streak": 0,
-            "promises_made": 0,
-            "promise_standing": False,
-            "paid_since_due": 0,
-        }
+        return dict(_QUIET)
+    promises: Callable[[], tuple[Promise, ...]] | None = (
+        (lambda: evaluate_promises(case, at, rules)) if standing else None
+    )
+    return _timeline_facts(case, _events(case, at), promises)
+
+
+def current_timeline_facts(case: Case, as_of: pendulum.DateTime, policy: Policy) -> dict[str, Any]:
+    """:func:`timeline_facts` at ``as_of`` under the policy's promise rules, for the case
+    being derived: its events sorted, and its promises judged, once for the derivation
+    (see :func:`collectrules.timeline.promises.promises_at`)."""
+    if not case.events:
+        return dict(_QUIET)
+    rules = promise_rules(policy)
+    return _timeline_facts(
+        case,
+        case_events(policy, case, as_of).events,
+        lambda: promises_at(policy, case, as_of, rules),
+    )
+
+
+#: The fact fields of :func:`timeline_facts` for a case without events.
+_QUIET: Mapping[str, Any] = {
+    "contact_attempts": 0,
+    "contact_reached": 0,
+    "contact_no_answer": 0,
+    "contact_invalid_number": 0,
+    "contact_refused": 0,
+    "contact_unanswered_streak": 0,
+    "promises_made": 0,
+    "promise_standing": False,
+    "paid_since_due": 0,
+}
+
+
+def _timeline_facts(
+    case: Case,
+    events: Sequence[Event],
+    promises: Callable[[], tuple[Promise, ...]] | None,
+) -> dict[str, Any]:
+    """:func:`timeline_facts` of ``events`` (the case's events at or before the instant,
+    in time order); ``promises`` judges the promises at that instant, when they are."""
     counts = dict.fromkeys(_OUTCOMES, 0)
     attempts = streak = promises_made = 0
     paid = Decimal(0)
-    due_start = local_midnight(case.due_date, case.timezone) if case.events else None
-    for event in _events(case, at):
+    due_start = local_midnight(case.due_date, case.timezone)
+    for event in events:
         if event.kind is EventKind.CONTACT_ATTEMPT and event.outcome is not None:
             attempts += 1
             counts[event.outcome] += 1
@@ -424,12 +460,7 @@ def timeline_facts(
                 streak += 1
         elif event.kind is EventKind.PROMISE_MADE:
             promises_made += 1
-        elif (
-            event.kind is EventKind.PAYMENT
-            and event.amount is not None
-            and due_start is not None
-            and event.at >= due_start
-        ):
+        elif event.kind is EventKind.PAYMENT and event.amount is not None and event.at >= due_start:
             paid += event.amount
     facts: dict[str, Any] = {
         "contact_attempts": attempts,
@@ -442,8 +473,8 @@ def timeline_facts(
         "promise_standing": False,
         "paid_since_due": int((paid * MONEY_SCALE).to_integral_value()),
     }
-    if promises_made and standing:
-        held = [p for p in evaluate_promises(case, at, rules) if p.status is PromiseStatus.STANDING]
+    if promises_made and promises is not None:
+        held = [p for p in promises() if p.status is PromiseStatus.STANDING]
         if held:
             latest = held[-1]
             facts["promise_standing"] = True
@@ -503,6 +534,91 @@ def _next_day(day: dt.date) -> dt.date:
     return dt.date.fromordinal(day.toordinal() + 1)
 
 
+# What a step reads of the events: shared by the builder and the state facts' own path.
+
+
+def _event_anchor(
+    events: Sequence[Event], matcher: EventMatcher, tz: str
+) -> pendulum.DateTime | None:
+    """The time of the first of ``events`` that ``matcher`` matches, in the zone ``tz``."""
+    for event in events:
+        if matcher.matches(event):
+            return event.at.in_timezone(zone(tz))
+    return None
+
+
+def _condition_anchor(
+    case: Case,
+    events: Sequence[Event],
+    stage: Stage,
+    overdue_start: pendulum.DateTime,
+    as_of: pendulum.DateTime,
+    rules: PromiseRules,
+    holds: Callable[[Mapping[str, Any]], bool] | None = None,
+) -> pendulum.DateTime | None:
+    """The first instant from ``overdue_start`` on at which the stage's condition holds
+    (``events`` are the case's at or before ``as_of``, in time order); ``holds`` is the
+    condition as a predicate, when the caller has it."""
+    test = stage.when.evaluate if holds is None else holds
+    # A condition anchor reads only EVENT_FIELDS (checked at load), never promises.
+    if overdue_start <= as_of and test(timeline_facts(case, overdue_start, rules, standing=False)):
+        return overdue_start
+    for event in events:
+        if event.at > overdue_start and test(timeline_facts(case, event.at, rules, standing=False)):
+            return event.at.in_timezone(zone(case.timezone))
+    return None
+
+
+def _completion(events: Sequence[Event], stage: Stage, anchor: pendulum.DateTime) -> Event | None:
+    """The first of ``events`` from ``anchor`` on that completes the stage."""
+    for event in events:
+        if event.at >= anchor and stage.completed_by_event(event):
+            return event
+    return None
+
+
+_Times = tuple[pendulum.DateTime, pendulum.DateTime | None, pendulum.DateTime | None]
+
+
+def _pauses(
+    stage: Stage,
+    anchor: pendulum.DateTime,
+    done: Event | None,
+    spans: Sequence[PauseSpan],
+    promises: Sequence[Promise],
+    times: Callable[[Stage, pendulum.DateTime], _Times],
+) -> tuple[pendulum.DateTime, list[PauseSpan]]:
+    """Stop the step's clock while promises hold it up.
+
+    A promise holds a pausable step from when it is made (or the step's anchor, if
+    later) to its end; the anchor moves later by that time, rounded up to whole days,
+    so the step resumes with at least the time it had left. A step done before the
+    promise, already breached when it was made, or opening only after it ends, is
+    not held. ``spans`` are the pause spans of ``promises``; ``times`` gives the stage's
+    times from an anchor.
+    """
+    applied: list[PauseSpan] = []
+    if not stage.pauses:
+        return anchor, applied
+    if stage.promise_wait_days is not None:
+        wait = stage.promise_wait_days
+        spans = pause_spans(
+            [p for p in promises if (p.promised_date - p.made_at.date()).days <= wait]
+        )
+    for span in spans:
+        if done is not None and done.at <= span.start:
+            break
+        opens, due, limit = times(stage, anchor)
+        final = limit if limit is not None else due
+        if final is not None and final < span.start:
+            continue  # already breached when the promise was made
+        if opens >= span.end:
+            continue  # opens after the pause anyway
+        anchor = _later_by_whole_days(anchor, span.end - max(span.start, anchor))
+        applied.append(span)
+    return anchor, applied
+
+
 class _Builder:
     def __init__(
         self,
@@ -558,23 +674,12 @@ class _Builder:
             return self.overdue_start, None
         if anchor.kind is AnchorKind.EVENT:
             assert anchor.event is not None
-            for event in self.events:
-                if anchor.event.matches(event):
-                    return event.at.in_timezone(self.tz), None
-            return None, f"waits for the first {anchor.event} event"
-        # the first instant from overdue_start on at which the condition holds
-        rules = self.section.promises
-        # A condition anchor reads only EVENT_FIELDS (checked at load), never promises.
-        if self.overdue_start <= self.as_of and stage.when.evaluate(
-            timeline_facts(self.case, self.overdue_start, rules, standing=False)
-        ):
-            return self.overdue_start, None
-        for event in self.events:
-            if event.at > self.overdue_start and stage.when.evaluate(
-                timeline_facts(self.case, event.at, rules, standing=False)
-            ):
-                return event.at.in_timezone(self.tz), None
-        return None, "waits for its condition to hold"
+            found = _event_anchor(self.events, anchor.event, self.tz)
+            return found, None if found is not None else f"waits for the first {anchor.event} event"
+        found = _condition_anchor(
+            self.case, self.events, stage, self.overdue_start, self.as_of, self.section.promises
+        )
+        return found, None if found is not None else "waits for its condition to hold"
 
     def times(
         self, stage: Stage, anchor: pendulum.DateTime
@@ -608,43 +713,13 @@ class _Builder:
         return _ordered(stage, opens, due, limit, self.section.calendar, self.tz)
 
     def completion(self, stage: Stage, anchor: pendulum.DateTime) -> Event | None:
-        for event in self.events:
-            if event.at >= anchor and stage.completed_by_event(event):
-                return event
-        return None
+        return _completion(self.events, stage, anchor)
 
     def pauses(
         self, stage: Stage, anchor: pendulum.DateTime, done: Event | None
     ) -> tuple[pendulum.DateTime, list[PauseSpan]]:
-        """Stop the step's clock while promises hold it up.
-
-        A promise holds a pausable step from when it is made (or the step's anchor, if
-        later) to its end; the anchor moves later by that time, rounded up to whole days,
-        so the step resumes with at least the time it had left. A step done before the
-        promise, already breached when it was made, or opening only after it ends, is
-        not held.
-        """
-        applied: list[PauseSpan] = []
-        if not stage.pauses:
-            return anchor, applied
-        spans = self.spans
-        if stage.promise_wait_days is not None:
-            wait = stage.promise_wait_days
-            spans = pause_spans(
-                [p for p in self.promises if (p.promised_date - p.made_at.date()).days <= wait]
-            )
-        for span in spans:
-            if done is not None and done.at <= span.start:
-                break
-            opens, due, limit = self.times(stage, anchor)
-            final = limit if limit is not None else due
-            if final is not None and final < span.start:
-                continue  # already breached when the promise was made
-            if opens >= span.end:
-                continue  # opens after the pause anyway
-            anchor = _later_by_whole_days(anchor, span.end - max(span.start, anchor))
-            applied.append(span)
-        return anchor, applied
+        """Stop the step's clock while promises hold it up (see :func:`_pauses`)."""
+        return _pauses(stage, anchor, done, self.spans, self.promises, self.times)
 
     def noting(self, what: str) -> None:
         """Note that ``what`` (a step, the deadlines) used the years just computed by rule."""
@@ -869,11 +944,12 @@ def state_facts(
     # whether each stage's condition holds: the facts reach the steps only through
     # those conditions (``_Builder.step``), so cases of one batch share it (bounded
     # cache) even when a condition reads a fact of their own, such as an amount.
-    cache: dict[Any, dict[str, Any]] | None = (
-        None if case.events else policy.memo("timeline_state_cache", dict)
-    )
+    cache: dict[Any, dict[str, Any]] = policy.memo("timeline_state_cache", dict)
     steps, deadlines = _wanted(needed)
-    if steps:
+    if steps and case.events:
+        # The steps of a case with events read the events: computed afresh.
+        out.update(_step_facts(case, as_of, policy, section, facts))
+    elif steps:
         key: tuple[Any, ...] = (
             "steps",
             case.product,
@@ -886,6 +962,14 @@ def state_facts(
         )
         out.update(_cached(cache, key, lambda: _step_facts(case, as_of, policy, section, facts)))
     if deadlines:
+        # The deadlines read only some events, and only some of their fields: those
+        # are in the key (``deadline_reads``), and a case whose events no deadline
+        # reads shares the entry of the cases without events.
+        events = case_events(policy, case, as_of).events if case.events else ()
+        kinds: frozenset[EventKind] = policy.memo(
+            "timeline_deadline_kinds", lambda: deadline_kinds(section)
+        )
+        read = deadline_reads(case, events, section) if any(e.kind in kinds for e in events) else ()
         key = (
             "deadlines",
             case.due_date,
@@ -894,8 +978,9 @@ def state_facts(
             as_of,
             as_of.fold,
             tuple((g.id, g.name, g.agreed_period_months) for g in case.guarantors),
+            read,
         )
-        out.update(_cached(cache, key, lambda: _deadline_facts(case, as_of, section)))
+        out.update(_cached(cache, key, lambda: deadline_facts(case, as_of, section, events)))
     return out
 
 
@@ -929,10 +1014,7 @@ def _stage_tests(
 _STATE_CACHE_SIZE = 4096
 
 
-def _cached(cache: dict[Any, dict[str, Any]] | None, key: Any, build: Any) -> dict[str, Any]:
-    if cache is None:
-        result: dict[str, Any] = build()
-        return result
+def _cached(cache: dict[Any, dict[str, Any]], key: Any, build: Any) -> dict[str, Any]:
     found = cache.get(key)
     if found is None:
         found = build()
@@ -952,31 +1034,7 @@ def _step_facts(
     plan = section.plan_for(case.product)
     if not case.events:
         return _plain_step_facts(case, as_of, policy, section, facts, plan)
-    out: dict[str, Any] = dict(policy.memo("timeline_state_base", lambda: _state_base(section)))
-    counts = dict.fromkeys(StepStatus, 0)
-    escalated = False
-    if plan is not None:
-        # The statuses depend neither on the contact windows nor on the calendar
-        # warnings: they are left out.
-        builder = _Builder(case, as_of, policy, section, facts, windows=False, record=False)
-        emergencies = _emergencies(case, builder.as_of, policy)
-        tests = _stage_tests(policy, section, case.product)
-        for stage, test in zip(plan.stages, tests, strict=True):
-            step = builder.step(stage, test=test)
-            if emergencies:
-                step = _held(step, emergencies, builder.as_of)
-            out[step_field(stage.id)] = step.status.value
-            counts[step.status] += 1
-            if stage.remedy is not None and step.status in ACTIONABLE:
-                out[f"plan_{stage.remedy}"] = True
-            if stage.escalation and _escalation_passed(step, builder.as_of):
-                escalated = True
-    out["steps_open"] = counts[StepStatus.OPEN]
-    out["steps_late"] = counts[StepStatus.LATE]
-    out["steps_breached"] = counts[StepStatus.BREACHED]
-    dpd = facts.get("dpd", 0)
-    out["phase"] = "P1" if not dpd else ("P3" if escalated else "P2")
-    return out
+    return _event_step_facts(case, as_of, policy, section, facts, plan)
 
 
 def _plain_step_facts(
@@ -1048,6 +1106,208 @@ def _plain_step_facts(
     dpd = facts.get("dpd", 0)
     out["phase"] = "P1" if not dpd else ("P3" if escalated else "P2")
     return out
+
+
+def _event_step_facts(
+    case: Case,
+    as_of: pendulum.DateTime,
+    policy: Policy,
+    section: TimelineSection,
+    facts: Mapping[str, Any],
+    plan: StagePlan | None,
+) -> dict[str, Any]:
+    """:func:`_step_facts` of a case with events: each step's status alone.
+
+    The same anchors, completions, pauses and times as :meth:`_Builder.step`, the same
+    statuses, and the same holds by emergencies as :func:`_held`; without the builder,
+    the :class:`Step` objects and what only the timeline shows (reasons, notes, contact
+    windows, calendar warnings). The events are sorted, and the promises judged, once
+    for the derivation; the times of the stages that count from the due date or the
+    first day overdue are remembered per product, due date and zone.
+    """
+    out: dict[str, Any] = dict(policy.memo("timeline_state_base", lambda: _state_base(section)))
+    opened = late = breached = 0
+    escalated = False
+    if plan is not None:
+        tz = case.timezone
+        at = _local_as_of(policy, as_of, tz)
+        events = case_events(policy, case, as_of).events
+        rules = section.promises
+        promises = (
+            promises_at(policy, case, as_of, rules)
+            if any(e.kind is EventKind.PROMISE_MADE for e in events)
+            else ()
+        )
+        spans = pause_spans(promises)
+        emergencies = _emergencies(case, at, policy)
+        due_start = local_midnight(case.due_date, tz)
+        overdue_start = local_midnight(_next_day(case.due_date), tz)
+        calendar = section.calendar
+        known = _plan_times(policy, case.product, case.due_date, tz, len(plan.stages))
+
+        def times(stage: Stage, anchor: pendulum.DateTime) -> _Times:
+            return _plain_times(stage, anchor, calendar, tz)
+
+        rows, groups = _event_stages(policy, section, case.product)
+        # The events that complete the stages of each group (same ``completed_by``), in
+        # time order: most events complete no stage, and stages share their events.
+        completing: list[list[Event] | None] = [None] * len(groups)
+        for index, (stage, field, test, plan_field, group) in enumerate(rows):
+            anchor: pendulum.DateTime | None
+            kind = stage.anchor.kind
+            if kind is AnchorKind.DUE_DATE:
+                anchor = due_start
+            elif kind is AnchorKind.OVERDUE_START:
+                anchor = overdue_start
+            elif kind is AnchorKind.EVENT:
+                assert stage.anchor.event is not None
+                anchor = _event_anchor(events, stage.anchor.event, tz)
+            else:
+                anchor = _condition_anchor(case, events, stage, overdue_start, at, rules, test)
+            applies = test(facts)
+            passed = False
+            if anchor is None:
+                status = StepStatus.UPCOMING if applies else StepStatus.SKIPPED
+            else:
+                # The first completing event from the anchor on (``_completion``).
+                candidates = completing[group]
+                if candidates is None:
+                    kinds, pairs = groups[group]
+                    candidates = completing[group] = [
+                        e for e in events if e.kind in kinds or (e.kind, e.outcome) in pairs
+                    ]
+                done = None
+                for event in candidates:
+                    if event.at >= anchor:
+                        done = event
+                        break
+                moved, applied = (
+                    _pauses(stage, anchor, done, spans, promises, times)
+                    if spans and stage.pauses
+                    else (anchor, ())
+                )
+                if moved is anchor and kind in _FIXED_ANCHORS:
+                    found = known[index]
+                    if found is None:
+                        found = known[index] = times(stage, anchor)
+                    opens, due, limit = found
+                else:
+                    opens, due, limit = times(stage, moved)
+                if applied and opens < applied[-1].end:
+                    opens, due, limit = _ordered(stage, applied[-1].end, due, limit, calendar, tz)
+                if done is not None:
+                    status = StepStatus.DONE
+                elif not applies:
+                    status = StepStatus.SKIPPED
+                elif applied and any(s.start <= at < s.end for s in applied):
+                    status = StepStatus.PAUSED
+                elif at < opens:
+                    status = StepStatus.UPCOMING
+                elif due is None or at <= due:
+                    status = StepStatus.OPEN
+                elif limit is not None and at <= limit:
+                    status = StepStatus.LATE
+                else:
+                    status = StepStatus.BREACHED
+                # ``_escalation_passed``: the step's times are the same when held.
+                passed = (due is not None and at > due) if stage.within is not None else at >= opens
+            if emergencies:
+                status = _held_status(status, stage, emergencies)
+            out[field] = status.value
+            if status in ACTIONABLE:
+                if status is StepStatus.OPEN:
+                    opened += 1
+                elif status is StepStatus.LATE:
+                    late += 1
+                else:
+                    breached += 1
+                if plan_field is not None:
+                    out[plan_field] = True
+            if passed and stage.escalation:
+                escalated = True
+    out["steps_open"] = opened
+    out["steps_late"] = late
+    out["steps_breached"] = breached
+    dpd = facts.get("dpd", 0)
+    out["phase"] = "P1" if not dpd else ("P3" if escalated else "P2")
+    return out
+
+
+#: The anchors whose instant is a function of the due date and the zone alone.
+_FIXED_ANCHORS = frozenset({AnchorKind.DUE_DATE, AnchorKind.OVERDUE_START})
+
+#: At most this many products, due dates and zones have their stage times remembered
+#: per policy (see :func:`_plan_times`).
+_PLAN_TIMES_SIZE = 4096
+
+
+def _plan_times(
+    policy: Policy, product: str, due_date: dt.date, tz: str, stages: int
+) -> list[_Times | None]:
+    """The times of each stage of the plan ``product`` follows that counts from the due
+    date or the first day overdue, for cases due on ``due_date`` in the zone ``tz``, as
+    far as worked out (``None`` for the others, and those not yet needed): the anchors
+    are the same instants for all such cases (:func:`local_midnight`), and so are
+    their times."""
+    table: dict[Any, list[_Times | None]] = policy.memo("timeline_event_plan_times", dict)
+    key = (product, due_date, tz)
+    found = table.get(key)
+    if found is None:
+        if len(table) >= _PLAN_TIMES_SIZE:
+            table.clear()
+        found = table[key] = [None] * stages
+    return found
+
+
+def _held_status(
+    status: StepStatus, stage: Stage, emergencies: tuple[Emergency, ...]
+) -> StepStatus:
+    """The status :func:`_held` leaves a step of ``stage`` with ``status``."""
+    if status is StepStatus.DONE or status is StepStatus.SKIPPED:
+        return status
+    channel = stage.channel
+    if any(channel in emergency.spec.stops for emergency in emergencies):
+        return StepStatus.SKIPPED
+    if any(emergency.open and channel in emergency.spec.pauses for emergency in emergencies):
+        return StepStatus.PAUSED
+    return status
+
+
+#: A stage as :func:`_event_step_facts` reads it: the stage, its step field, its
+#: condition as a predicate, its plan field, and its group: the index of what completes
+#: it among the plan's ``_Completions``.
+_EventStage = tuple[Stage, str, Callable[[Mapping[str, Any]], bool], str | None, int]
+
+#: What completes the stages of a group: the event kinds that do whatever their outcome,
+#: and the (kind, outcome) pairs that do.
+_Completions = tuple[frozenset[EventKind], frozenset[tuple[EventKind, ContactOutcome]]]
+
+
+def _event_stages(
+    policy: Policy, section: TimelineSection, product: str
+) -> tuple[tuple[_EventStage, ...], tuple[_Completions, ...]]:
+    """The stages of the plan ``product`` follows, for cases with events, and what
+    completes each group of them (once per policy and product)."""
+    table: dict[str, Any] = policy.memo("timeline_event_stages", dict)
+    found: tuple[tuple[_EventStage, ...], tuple[_Completions, ...]] | None = table.get(product)
+    if found is None:
+        plan = section.plan_for(product)
+        groups: dict[_Completions, int] = {}
+        rows: list[_EventStage] = []
+        for stage, test in zip(
+            () if plan is None else plan.stages,
+            _stage_tests(policy, section, product),
+            strict=True,
+        ):
+            completions = (
+                frozenset(m.kind for m in stage.completed_by if m.outcome is None),
+                frozenset((m.kind, m.outcome) for m in stage.completed_by if m.outcome is not None),
+            )
+            group = groups.setdefault(completions, len(groups))
+            remedy = None if stage.remedy is None else f"plan_{stage.remedy}"
+            rows.append((stage, step_field(stage.id), test, remedy, group))
+        found = table[product] = (tuple(rows), tuple(groups))
+    return found
 
 
 #: A stage as :func:`_plain_step_facts` reads it: the stage, its step field, its
@@ -1161,31 +1421,4 @@ def _state_base(section: TimelineSection) -> dict[str, Any]:
         for stage in plan.stages:
             if stage.remedy is not None:
                 out[f"plan_{stage.remedy}"] = False
-    return out
-
-
-def _deadline_facts(
-    case: Case, as_of: pendulum.DateTime, section: TimelineSection
-) -> dict[str, Any]:
-    today = case.local_date(as_of)
-    out: dict[str, Any] = {"limitation_expired": False, "guarantee_running": False}
-    guarantee: Deadline | None = None
-    for deadline in legal_deadlines(case, as_of, section):
-        last = deadline.last_day
-        if deadline.kind is DeadlineKind.LIMITATION and last is not None:
-            expired = deadline.status is DeadlineStatus.EXPIRED
-            out["limitation_expired"] = expired
-            out["limitation_days_left"] = 0 if expired else max(0, (last - today).days + 1)
-            out["limitation_last_day"] = last.isoformat()
-        elif (
-            deadline.kind is DeadlineKind.GUARANTEE
-            and deadline.status is DeadlineStatus.RUNNING
-            and last is not None
-            and (guarantee is None or guarantee.last_day is None or last < guarantee.last_day)
-        ):
-            guarantee = deadline
-    if guarantee is not None and guarantee.last_day is not None:
-        out["guarantee_running"] = True
-        out["guarantee_days_left"] = max(0, (guarantee.last_day - today).days + 1)
-        out["guarantee_last_day"] = guarantee.last_day.isoformat()
     return out

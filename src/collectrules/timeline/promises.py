@@ -29,8 +29,10 @@ from typing import Any
 import attrs
 import pendulum
 
-from collectrules.model.case import Case, Event, EventKind, Signal
+from collectrules.model.case import Case, Event, EventKind, Signal, zone
 from collectrules.model.time import local_midnight
+from collectrules.policy import Policy
+from collectrules.timeline._case import case_events, events_until
 from collectrules.timeline.stages import PromiseRules
 
 __all__ = [
@@ -40,6 +42,7 @@ __all__ = [
     "evaluate_promises",
     "pause_spans",
     "promise_signals",
+    "promises_at",
 ]
 
 
@@ -105,16 +108,34 @@ class Promise:
         }
 
 
-def _events_until(case: Case, as_of: pendulum.DateTime) -> list[Event]:
-    return sorted((e for e in case.events if e.at <= as_of), key=lambda e: e.at)
-
-
 def evaluate_promises(
     case: Case, as_of: pendulum.DateTime, rules: PromiseRules
 ) -> tuple[Promise, ...]:
     """Every promise to pay made at or before ``as_of``, judged at ``as_of``, in order."""
-    tz = case.timezone
-    events = _events_until(case, as_of)
+    return _judged(case, as_of, rules, events_until(case, as_of))
+
+
+def promises_at(
+    policy: Policy, case: Case, as_of: pendulum.DateTime, rules: PromiseRules
+) -> tuple[Promise, ...]:
+    """:func:`evaluate_promises`, judged once for the case being derived: the derived
+    signals, the promise facts and the steps' pauses all read them (see
+    :func:`collectrules.timeline._case.case_events`)."""
+    seen = case_events(policy, case, as_of)
+    key = ("promises", rules)
+    found: tuple[Promise, ...] | None = seen.judged.get(key)
+    if found is None:
+        found = seen.judged[key] = _judged(case, as_of, rules, seen.events)
+    return found
+
+
+def _judged(
+    case: Case, as_of: pendulum.DateTime, rules: PromiseRules, events: Sequence[Event]
+) -> tuple[Promise, ...]:
+    """The promises among ``events`` (those of ``case`` at or before ``as_of``, in time
+    order), judged at ``as_of``."""
+    # The zone object itself: ``in_timezone`` of its name looks the same object up.
+    tz = zone(case.timezone)
     promises = [e for e in events if e.kind is EventKind.PROMISE_MADE]
     payments = [e for e in events if e.kind is EventKind.PAYMENT]
     out: list[Promise] = []
@@ -123,7 +144,7 @@ def evaluate_promises(
         assert event.amount is not None
         made = event.at.in_timezone(tz)
         last_day = event.promised_date + dt.timedelta(days=rules.grace_days)
-        ends_at = max(local_midnight(last_day + dt.timedelta(days=1), tz), made)
+        ends_at = max(local_midnight(last_day + dt.timedelta(days=1), case.timezone), made)
         threshold = rules.threshold(event.amount)
         paid = Decimal(0)
         kept_at: pendulum.DateTime | None = made if threshold <= 0 else None

@@ -19,10 +19,9 @@ from collectrules.policy.model import Policy
 from collectrules.policy.section import BaseSection, SectionLoader
 from collectrules.timeline._schema import timeline_defs
 from collectrules.timeline.evaluate import (
+    current_timeline_facts,
     derived_promise_signals,
-    promise_rules,
     state_facts,
-    timeline_facts,
 )
 from collectrules.timeline.stages import (
     TIMELINE_FIELDS,
@@ -66,7 +65,7 @@ class TimelinePlugin(BaseSection):
         and the timeline's state, when the policy's rules read it."""
         if self.key not in policy.sections:
             return {}
-        out = timeline_facts(case, as_of, promise_rules(policy))
+        out = current_timeline_facts(case, as_of, policy)
         needed: frozenset[str] = policy.memo("timeline_state_reads", lambda: _state_reads(policy))
         if needed:
             out.update(state_facts(case, as_of, policy, {**facts, **out}, needed))

@@ -1,0 +1,66 @@
+"""The events of the case being derived, sorted once, with what is judged from them.
+
+Deriving one case at one ``as_of`` reads its events from several places: the promises
+to pay (for the derived signals, the promise facts and the steps' pauses), the contact
+counts, the steps and the legal deadlines. Each used to sort the events again and to
+judge the promises again. :func:`case_events` gives them the same :class:`CaseEvents`:
+the events at or before ``as_of`` in time order, as each of them sorted them, and a
+place for what is worked out from them once (see
+:func:`collectrules.timeline.promises.promises_at`).
+
+It is remembered for the latest case and ``as_of`` of a policy only, by identity (a
+case is immutable, and the entry holds both, so neither identity is reused): the calls
+of one derivation share it, and nothing is kept for longer.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pendulum
+
+from collectrules.model.case import Case, Event
+from collectrules.policy import Policy
+
+__all__ = ["CaseEvents", "case_events", "events_until"]
+
+
+def _at(event: Event) -> pendulum.DateTime:
+    return event.at
+
+
+def events_until(case: Case, at: dt.datetime) -> list[Event]:
+    """The events of ``case`` at or before ``at``, in time order (equal times in the
+    order the case lists them)."""
+    return sorted((e for e in case.events if e.at <= at), key=_at)
+
+
+class CaseEvents:
+    """The events of ``case`` at or before ``as_of``, in time order, and what is judged
+    from them at ``as_of`` (``judged``, by what judges them)."""
+
+    __slots__ = ("as_of", "case", "events", "judged")
+
+    def __init__(self, case: Case, as_of: dt.datetime) -> None:
+        self.case = case
+        self.as_of = as_of
+        self.events: tuple[Event, ...] = tuple(events_until(case, as_of))
+        self.judged: dict[Any, Any] = {}
+
+
+class _Latest:
+    __slots__ = ("entry",)
+
+    def __init__(self) -> None:
+        self.entry: CaseEvents | None = None
+
+
+def case_events(policy: Policy, case: Case, as_of: dt.datetime) -> CaseEvents:
+    """The :class:`CaseEvents` of ``case`` at ``as_of`` (this very ``as_of`` object: an
+    equal instant in another zone compares differently with times in a repeated hour)."""
+    latest: _Latest = policy.memo("timeline_case_events", _Latest)
+    entry = latest.entry
+    if entry is None or entry.case is not case or entry.as_of is not as_of:
+        entry = latest.entry = CaseEvents(case, as_of)
+    return entry
