@@ -52,7 +52,6 @@ def _empty_caches(engine: Engine) -> None:
     for name in (
         "timeline_state_cache",
         "timeline_stage_times",
-        "timeline_stage_times_unrecorded",
         "timeline_event_plan_times",
         "timeline_local_as_of",
     ):

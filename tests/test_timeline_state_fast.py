@@ -34,8 +34,8 @@ from collectrules.policy.derive import derive
 from collectrules.timeline import Deadline, DeadlineKind, DeadlineStatus, Timeline
 from collectrules.timeline.evaluate import (
     ACTIONABLE,
+    Step,
     StepStatus,
-    _escalation_passed,
     _step_facts,
     build_timeline,
     state_facts,
@@ -407,3 +407,11 @@ def test_either_fold_of_the_repeated_hour(fold: int, minute: int) -> None:
         )
         for name in ("default", "every_offset"):
             _check(name, case, as_of)
+
+
+def _escalation_passed(step: Step, at: pendulum.DateTime) -> bool:
+    """Whether the escalation point of ``step`` has passed at ``at`` (the reference): its
+    deadline for a stage with one, else the moment it opens."""
+    if step.stage.within is not None:
+        return step.due_at is not None and at > step.due_at
+    return step.opens_at is not None and at >= step.opens_at

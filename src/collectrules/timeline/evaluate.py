@@ -627,23 +627,15 @@ class _Builder:
         policy: Policy,
         section: TimelineSection,
         facts: Mapping[str, Any] | None = None,
-        *,
-        windows: bool = True,
-        record: bool = True,
     ) -> None:
         self.case = case
-        self.windows = windows
         self.tz = case.timezone
         self.as_of = _local_as_of(policy, as_of, self.tz)
         self.section = section
-        #: A recording builder notes the years its calendar computes by rule (for the
-        #: calendar warnings); one that does not gives the step statuses alone.
-        self.record = record
-        #: The years the calendar computed by rule since the last :meth:`noting`.
-        self.by_rule: set[int] = set()
-        if record:
-            calendar, self.by_rule = section.calendar.recording()
-            self.section = attrs.evolve(section, calendar=calendar)
+        #: The years the calendar computed by rule since the last :meth:`noting` (for
+        #: the calendar warnings).
+        calendar, self.by_rule = section.calendar.recording()
+        self.section = attrs.evolve(section, calendar=calendar)
         #: Each year computed by rule without official data, with what used it.
         self.unpublished: dict[int, list[str]] = {}
         self.events = _events(case, as_of)
@@ -652,11 +644,7 @@ class _Builder:
         self.facts = derive(case, as_of, policy).facts if facts is None else facts
         # A stage's times depend only on the stage and its anchor: shared by the cases
         # of one policy (a batch shares due dates), and bounded.
-        # (A builder that does not record keeps its own: the recording builders' entries
-        # carry the years computed by rule, which it would not have noted.)
-        self.times_cache: dict[Any, Any] = policy.memo(
-            "timeline_stage_times" if record else "timeline_stage_times_unrecorded", dict
-        )
+        self.times_cache: dict[Any, Any] = policy.memo("timeline_stage_times", dict)
         self.promises = (
             evaluate_promises(case, as_of, section.promises)
             if any(e.kind is EventKind.PROMISE_MADE for e in self.events)
@@ -759,7 +747,7 @@ class _Builder:
             opens, due, limit = self.ordered(stage, spans[-1].end, due, limit)
         window = None
         hours = self.section.contact_hours
-        if stage.contact and hours is not None and self.windows:
+        if stage.contact and hours is not None:
             window = hours.window(opens, due, self.tz)
         resumed = spans[-1].resume_note() if spans else None
         # Each step is built once, with its status (as ``attrs.evolve`` of an upcoming
@@ -912,14 +900,6 @@ def _held(step: Step, emergencies: tuple[Emergency, ...], as_of: pendulum.DateTi
 # --------------------------------------------------------------------------- state facts
 
 assert (*(s.value for s in StepStatus), "none") == STEP_STATES
-
-
-def _escalation_passed(step: Step, at: pendulum.DateTime) -> bool:
-    """Whether the escalation point of ``step`` has passed at ``at``: its deadline for a
-    stage with one, else the moment it opens."""
-    if step.stage.within is not None:
-        return step.due_at is not None and at > step.due_at
-    return step.opens_at is not None and at >= step.opens_at
 
 
 def state_facts(
@@ -1209,7 +1189,8 @@ def _event_step_facts(
                     status = StepStatus.LATE
                 else:
                     status = StepStatus.BREACHED
-                # ``_escalation_passed``: the step's times are the same when held.
+                # the escalation point (the deadline of a stage with one, else the
+                # moment it opens) has passed: the step's times are the same when held.
                 passed = (due is not None and at > due) if stage.within is not None else at >= opens
             if emergencies:
                 status = _held_status(status, stage, emergencies)
