@@ -17,6 +17,7 @@ import attrs
 import numpy as np
 import pendulum
 import polars as pl
+import pyarrow as pa
 
 from collectrules.batch.compact import FIELDS, compact_row
 from collectrules.engine import Engine
@@ -723,8 +724,32 @@ def _per_case(
         for name in ("classes", "buckets"):
             row[name] = [{"key": k, "value": v} for k, v in row[name]]
         out.append(row)
-    frame = pl.DataFrame(out, schema={"row": pl.Int64, **COMPACT_SCHEMA})
-    return frame.select("row", *FIELDS), tuple(errors)
+    # Through Arrow: a few times faster than Polars' own reading of a list of dicts.
+    frame = pl.from_arrow(pa.Table.from_pylist(out, schema=_PER_CASE_ARROW))
+    assert isinstance(frame, pl.DataFrame)
+    return frame, tuple(errors)
+
+
+_PAIRS_STRUCT = pa.struct([("key", pa.string()), ("value", pa.string())])
+
+#: The Arrow schema of :func:`_per_case`'s rows: ``row``, then the compact columns, each
+#: of the Arrow type Polars reads as its type in :data:`COMPACT_SCHEMA`.
+_PER_CASE_ARROW = pa.schema(
+    [
+        ("row", pa.int64()),
+        *(
+            (
+                name,
+                pa.list_(pa.string())
+                if name in ("allowed", "blocked", "fired")
+                else pa.list_(_PAIRS_STRUCT)
+                if name in ("classes", "buckets")
+                else pa.string(),
+            )
+            for name in FIELDS
+        ),
+    ]
+)
 
 
 def frame_counts(out: pl.DataFrame) -> dict[str, dict[str, int]]:
