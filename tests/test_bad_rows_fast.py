@@ -682,3 +682,32 @@ def test_the_columnar_engine_gives_the_same_errors_without_the_fast_reader(
     assert pl.read_parquet(tmp_path / "fast.parquet").equals(
         pl.read_parquet(tmp_path / "slow.parquet")
     )
+
+
+@pytest.mark.parametrize(
+    ("extra", "paths"),
+    [
+        ({"a,b": 1, "curency": 2}, ["a,b", "curency"]),
+        ({1: "one", "bogus": 2}, ["bogus", "1"]),
+        ({(1, 2): "pair", "x @ y": 1}, ["x @ y", "(1, 2)"]),
+    ],
+    ids=["comma", "not-text", "tuple-and-at"],
+)
+def test_unknown_keys_of_any_name_are_each_one_problem(
+    extra: dict[Any, Any], paths: list[str]
+) -> None:
+    """An unknown key is one problem named by its text, whatever it holds (a comma, an
+    at sign) and whatever it is (an integer, a tuple): an ``InputError``, never a
+    ``TypeError`` from sorting names of mixed types."""
+    data: dict[Any, Any] = {**_with(), **extra}
+    with pytest.raises(InputError) as caught:
+        Case.from_dict(data)
+    problems = caught.value.problems
+    assert [p.path for p in problems] == paths
+    assert all(p.message == "unknown field" for p in problems)
+    if "curency" in paths:
+        assert problems[paths.index("curency")].suggestion == "currency"
+    signal_data: dict[Any, Any] = {**_BASE["signals"][0], 7: "x"}
+    with pytest.raises(InputError) as caught:
+        Case.from_dict(_with(signals=[signal_data]))
+    assert [p.path for p in caught.value.problems] == ["signals[0].7"]

@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import functools
+import json
 import operator
 import re
 import typing
@@ -1077,7 +1078,9 @@ def _cattrs_problems(exc: BaseException, source: str | None) -> list[FieldProble
         if isinstance(err, KeyError):
             return "required field missing"
         if isinstance(err, ForbiddenExtraKeysError):
-            return "\0" + ",".join(sorted(err.extra_fields))
+            # The names as JSON: a name may hold a comma, and need not be text.
+            names = sorted(err.extra_fields, key=_name_order)
+            return "\0" + json.dumps([n if isinstance(n, str) else str(n) for n in names])
         return str(err)
 
     assert isinstance(exc, ClassValidationError | IterableValidationError)
@@ -1085,7 +1088,7 @@ def _cattrs_problems(exc: BaseException, source: str | None) -> list[FieldProble
         message, _, path = line.rpartition(" @ ")
         path = _format_path(path)
         if message.startswith("\0"):
-            for name in message[1:].split(","):
+            for name in json.loads(message[1:]):
                 problems.append(
                     FieldProblem(
                         f"{path}.{name}" if path else name,
@@ -1097,6 +1100,11 @@ def _cattrs_problems(exc: BaseException, source: str | None) -> list[FieldProble
         else:
             problems.append(FieldProblem(path, message, source=source))
     return problems
+
+
+def _name_order(name: object) -> tuple[bool, str]:
+    """Unknown names in order: text by itself, then any other key by its text."""
+    return (not isinstance(name, str), name if isinstance(name, str) else str(name))
 
 
 def _known_keys(path: str) -> tuple[str, ...]:
