@@ -17,9 +17,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from collectrules.cli._labels import ZH
 from collectrules.engine import Engine
-from collectrules.errors import FieldProblem, InputError
+from collectrules.errors import CollectRulesError, FieldProblem, InputError
 from collectrules.io import RowShape, load_column_map, read_rows
 from collectrules.model.case import Case, currency_exponent
+from collectrules.model.decision import Decision
 from collectrules.model.time import require_aware
 from collectrules.operations.changes import read_run
 from collectrules.operations.rows import DecisionRow
@@ -50,6 +51,7 @@ __all__ = [
     "UnknownSignalsOption",
     "case_from_row",
     "console",
+    "decided_rows",
     "echo_json",
     "echo_json_lines",
     "engine_for",
@@ -362,6 +364,34 @@ def case_from_row(engine: Engine, data: Mapping[str, Any], where: str) -> Case:
     return Case.from_dict(
         dict(data), signal_kinds=kinds, source=where, products=engine.policy.products
     )
+
+
+def decided_rows(
+    engine: Engine,
+    files: list[Path],
+    shape: RowShape | None,
+    when: pendulum.DateTime,
+    bad: list[int],
+) -> Iterator[tuple[dict[str, Any], Case, Decision]]:
+    """Each good row of ``files`` with its case and its decision at ``when``, in input
+    order, under a progress bar. A row that cannot be read, or gives no case or no
+    decision, is reported on standard error (:func:`report_row`) and counted in ``bad``;
+    the rows after it are still decided."""
+    with progress(None, "deciding") as advance:
+        for row in read_rows(files, shape=shape, on_warning=warn):
+            advance(1)
+            if row.error is not None or row.data is None:
+                bad.append(1)
+                report_row(row.where, row.error)
+                continue
+            try:
+                case = case_from_row(engine, row.data, row.where)
+                decision = engine.decide(case, as_of=when)
+            except CollectRulesError as exc:
+                bad.append(1)
+                report_row(row.where, exc)
+                continue
+            yield row.data, case, decision
 
 
 def ignored_line(engine: Engine, lang: Lang | str = DEFAULT_LANG) -> str | None:

@@ -28,19 +28,17 @@ from collectrules.cli._common import (
     UnknownSignalsOption,
     case_from_row,
     console,
+    decided_rows,
     echo_json_lines,
     engine_for,
     ignored_line,
     label,
     one_line,
-    progress,
-    report_row,
     resolve_as_of,
     shape_for,
-    warn,
 )
 from collectrules.cli.clauses import clause_line
-from collectrules.errors import CollectRulesError, FieldProblem, InputError
+from collectrules.errors import FieldProblem, InputError
 from collectrules.io import case_files, read_rows
 from collectrules.model.decision import Decision, LevelResult
 from collectrules.policy.clauses import registry
@@ -96,21 +94,9 @@ def decide(
     engine = engine_for(policy, backend, policy_path, unknown_signals)
     files = case_files(cases)
     shape = shape_for(columns, money_unit, signals, events)
-    decisions: list[Decision] = []
-    bad = 0
-    with progress(None, "deciding") as advance:
-        for row in read_rows(files, shape=shape, on_warning=warn):
-            advance(1)
-            if row.error is not None or row.data is None:
-                bad += 1
-                report_row(row.where, row.error)
-                continue
-            try:
-                case = case_from_row(engine, row.data, row.where)
-                decisions.append(engine.decide(case, as_of=when))
-            except CollectRulesError as exc:
-                bad += 1
-                report_row(row.where, exc)
+    counted: list[int] = []
+    decisions = [d for _, _, d in decided_rows(engine, files, shape, when, counted)]
+    bad = len(counted)
     if fmt is Format.JSON:
         echo_json_lines(d.to_dict() for d in decisions)
     else:

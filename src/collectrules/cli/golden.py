@@ -26,18 +26,15 @@ from collectrules.cli._common import (
     PolicyPathOption,
     SignalsOption,
     UnknownSignalsOption,
-    case_from_row,
+    decided_rows,
     engine_for,
     ignored_line,
     label,
-    progress,
-    report_row,
     resolve_as_of,
     shape_for,
-    warn,
 )
-from collectrules.errors import CollectRulesError, FieldProblem, InputError
-from collectrules.io import case_files, read_rows
+from collectrules.errors import FieldProblem, InputError
+from collectrules.io import case_files
 
 __all__ = ["golden"]
 
@@ -94,28 +91,13 @@ def golden(
     shape = shape_for(columns, money_unit, signals, events)
     known = engine.policy.signals
     entries: list[GoldenEntry] = []
-    bad = 0
-    with progress(None, "deciding") as advance:
-        for row in read_rows(files, shape=shape, on_warning=warn):
-            advance(1)
-            if row.error is not None or row.data is None:
-                bad += 1
-                report_row(row.where, row.error)
-                continue
-            try:
-                case = case_from_row(engine, row.data, row.where)
-                decision = engine.decide(case, as_of=when)
-            except CollectRulesError as exc:
-                bad += 1
-                report_row(row.where, exc)
-                continue
-            data = row.data
-            if decision.ignored_signals and isinstance(data.get("signals"), list):
-                kept = [
-                    s for s in data["signals"] if not isinstance(s, dict) or s.get("kind") in known
-                ]
-                data = {**data, "signals": kept}
-            entries.append(GoldenEntry(case.case_id, data, decision))
+    counted: list[int] = []
+    for data, case, decision in decided_rows(engine, files, shape, when, counted):
+        if decision.ignored_signals and isinstance(data.get("signals"), list):
+            kept = [s for s in data["signals"] if not isinstance(s, dict) or s.get("kind") in known]
+            data = {**data, "signals": kept}
+        entries.append(GoldenEntry(case.case_id, data, decision))
+    bad = len(counted)
     fmt = "json" if out.suffix.lower() == ".json" else "toml"
     text = golden_text(
         entries, policy=_policy_ref(policy, out), as_of=when, backend=backend.value, fmt=fmt

@@ -1088,18 +1088,19 @@ def _cattrs_problems(exc: BaseException, source: str | None) -> list[FieldProble
         message, _, path = line.rpartition(" @ ")
         path = _format_path(path)
         if message.startswith("\0"):
-            for name in json.loads(message[1:]):
-                problems.append(
-                    FieldProblem(
-                        f"{path}.{name}" if path else name,
-                        "unknown field",
-                        source=source,
-                        suggestion=_suggest(name, _known_keys(path)),
-                    )
-                )
+            problems.extend(_unknown_field(path, n, source) for n in json.loads(message[1:]))
         else:
             problems.append(FieldProblem(path, message, source=source))
     return problems
+
+
+def _unknown_field(path: str, name: str, source: str | None) -> FieldProblem:
+    """The problem of the unknown key ``name`` at ``path``, with the known name it may
+    be a misspelling of."""
+    where = f"{path}.{name}" if path else name
+    return FieldProblem(
+        where, "unknown field", source=source, suggestion=_suggest(name, _known_keys(path))
+    )
 
 
 def _name_order(name: object) -> tuple[bool, str]:
@@ -1885,15 +1886,7 @@ def _record_problems(
     extra = item.keys() - known
     if not all(type(k) is str and _PLAIN_KEY.fullmatch(k) for k in extra):
         raise _Unsure
-    for name in sorted(extra):
-        problems.append(
-            FieldProblem(
-                f"{path}.{name}" if path else name,
-                "unknown field",
-                source=source,
-                suggestion=_suggest(name, _known_keys(path)),
-            )
-        )
+    problems.extend(_unknown_field(path, name, source) for name in sorted(extra))
 
 
 def _items_problems(
