@@ -248,12 +248,20 @@ def decision_from_json(
     remedies: Collection[str] | None = None,
 ) -> D:
     """The decision whose ``to_json()`` is ``text``; see :func:`decision_from_dict`."""
+    if not isinstance(text, str | bytes | bytearray):
+        msg = f"expected the decision's JSON as text or bytes, got {type(text).__name__}"
+        raise InputError([FieldProblem("", msg, source=source)])
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise InputError(
             [FieldProblem("", f"not JSON: {exc.msg}", source=source, line=exc.lineno)]
         ) from None
+    except UnicodeDecodeError as exc:
+        msg = f"not UTF-8 text: a byte {exc.object[exc.start]:#04x} at byte {exc.start}"
+        raise InputError([FieldProblem("", msg, source=source)]) from None
+    except RecursionError:
+        raise InputError([FieldProblem("", "nested too deep to read", source=source)]) from None
     return decision_from_dict(
         cls, data, schema_version=schema_version, engine=engine, source=source, remedies=remedies
     )

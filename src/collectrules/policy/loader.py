@@ -149,6 +149,8 @@ def _read_file(path: Path, label: str) -> str:
         info = os.stat(path)
     except OSError as exc:
         raise _refuse(f"cannot read policy file: {exc.strerror}", label) from None
+    except ValueError:  # NUL in the path
+        raise _refuse("cannot read policy file: the path holds a NUL character", label) from None
     if not stat.S_ISREG(info.st_mode):
         raise _refuse("cannot read policy file: not a regular file", label)
     if info.st_size > MAX_POLICY_BYTES:
@@ -185,9 +187,21 @@ def _read_file(path: Path, label: str) -> str:
 def _read_text(name_or_path: str | Path) -> tuple[str, str, Path | None]:
     """Return (text, source label, path) for a shipped name or a file path the caller
     chose. A path that ``extends`` names goes through :class:`_Files` instead."""
+    if not isinstance(name_or_path, str | os.PathLike) or isinstance(
+        os.fspath(name_or_path), bytes
+    ):
+        msg = (
+            "expected a shipped policy's name or a policy file's path,"
+            f" got {type(name_or_path).__name__}"
+        )
+        raise PolicyError([FieldProblem("policy", msg)])
     candidate = Path(name_or_path)
     text_name = str(name_or_path)
-    if candidate.suffix.lower() in _SUFFIXES or candidate.exists():
+    try:
+        exists = candidate.exists()
+    except (OSError, ValueError):  # a name too long for the file system, a NUL …
+        exists = False
+    if candidate.suffix.lower() in _SUFFIXES or exists:
         return _read_file(candidate, str(candidate)), str(candidate), candidate
     if text_name in available_policies():
         res = resources.files("collectrules") / "policies" / f"{text_name}.toml"
@@ -383,6 +397,9 @@ def policy_from_dict(
     ``extends`` resolves as for :func:`load_policy`: a shipped name, or a file inside
     ``base_dir`` or ``search_path``.
     """
+    if not isinstance(data, Mapping):
+        msg = f"expected a policy as a table of keys, got {type(data).__name__}"
+        raise PolicyError([FieldProblem("", msg, source=source)])
     files = _Files(search_path, sections)
     if source is not None and text is not None:
         files.texts[source] = text
