@@ -149,3 +149,36 @@ def test_bad_rows_get_the_per_case_error(session: SparkSession) -> None:
         {**good, "case_id": "S-2", "principal": "0.29"},
     ]
     assert_agree(session, "cn_bank_loan", rows)
+
+
+@pytest.mark.parametrize(
+    ("columns", "expected"),
+    [
+        ({"kind": "refused_to_pay"}, "the signals table needs a case_id column"),
+        ({"case_id": 5, "kind": "refused_to_pay"}, "signals.case_id: expected text case ids"),
+    ],
+    ids=["no case_id", "whole-number case_id"],
+)
+def test_a_long_table_without_text_case_ids_is_an_input_error(
+    session: SparkSession, columns: dict[str, Any], expected: str
+) -> None:
+    from collectrules.errors import InputError
+
+    cases_df = session.createDataFrame(
+        [
+            {
+                "case_id": "A",
+                "product": "loan",
+                "currency": "CNY",
+                "principal": "1000",
+                "overdue_amount": "100",
+                "due_date": "2026-05-01",
+                "timezone": "Asia/Shanghai",
+            }
+        ]
+    )
+    signals_df = session.createDataFrame([{**columns, "observed_at": "2026-06-01T00:00:00+08:00"}])
+    with pytest.raises(InputError, match=expected):
+        spark.decide(cases_df, signals_df, as_of=AS_OF, policy="default")
+    with pytest.raises(InputError, match=expected.replace("signals", "events")):
+        spark.decide(cases_df, None, signals_df, as_of=AS_OF, policy="default")

@@ -396,6 +396,16 @@ def _with_missing(frame: DataFrame, policy: Policy) -> DataFrame:
     return frame.withColumns(extra) if extra else frame
 
 
+def _check_long_ids(long: DataFrame, label: str) -> None:
+    """A long table of signals or events must carry text case ids, to join the cases by."""
+    if "case_id" not in long.columns:
+        raise InputError([FieldProblem(label, f"the {label} table needs a case_id column")])
+    dtype = long.schema["case_id"].dataType
+    if not isinstance(dtype, T.StringType | T.NullType):
+        msg = f"expected text case ids, got a column of {dtype.simpleString()}"
+        raise InputError([FieldProblem(f"{label}.case_id", msg)])
+
+
 def decide(
     cases_df: DataFrame,
     signals_df: DataFrame | None = None,
@@ -416,6 +426,9 @@ def decide(
     spark = cases_df.sparkSession
     if "case_id" not in cases_df.columns:
         raise InputError([FieldProblem("case_id", "the cases table needs a case_id column")])
+    for label, long in (("signals", signals_df), ("events", events_df)):
+        if long is not None:
+            _check_long_ids(long, label)
     checked = _cases(cases_df).cache()
     kinds = tuple(chosen.signals)
     sigs = (
