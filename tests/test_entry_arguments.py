@@ -90,3 +90,15 @@ def _cases() -> Any:
             }
         ]
     )
+
+
+@pytest.mark.parametrize("label", ["signals", "events"])
+def test_a_long_table_with_case_ids_that_are_not_text_is_an_input_error(label: str) -> None:
+    import polars as pl
+
+    long = pl.DataFrame({"case_id": [5], "kind": ["refused_to_pay"]})
+    tables = (long, None) if label == "signals" else (None, long)
+    with pytest.raises(
+        InputError, match=f"{label}.case_id: expected text case ids, got a column of Int64"
+    ):
+        frame_decide(_cases(), *tables, as_of=AS_OF)

@@ -173,6 +173,9 @@ def decide(
         long = as_polars(frame, label)
         if "case_id" not in long.columns:
             raise InputError([FieldProblem(label, f"the {label} table needs a case_id column")])
+        if long.schema["case_id"] not in (pl.String, pl.Null):
+            msg = f"expected text case ids, got a column of {long.schema['case_id']}"
+            raise InputError([FieldProblem(f"{label}.case_id", msg)])
         long = long.with_row_index("__seq")
         joined = long.join(ids, on="case_id", how="inner").sort([ROW, "__seq"])
         orphans += long.height - long.join(ids, on="case_id", how="semi").height
