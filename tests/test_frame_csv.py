@@ -20,6 +20,7 @@ from collectrules.batch.bench import generate_rows  # noqa: E402
 from collectrules.cli import main  # noqa: E402
 from collectrules.engine import Engine  # noqa: E402
 from collectrules.frame import files  # noqa: E402
+from collectrules.frame._csv import LINE, read_csv  # noqa: E402
 from collectrules.frame.files import run_columnar  # noqa: E402
 from collectrules.policy import load_policy  # noqa: E402
 from collectrules.testing.strategies import cases  # noqa: E402
@@ -183,3 +184,42 @@ def test_csv_files_decided_in_worker_processes_give_the_same_table_and_errors(
     assert outputs[1][2:] == outputs[0][2:] == (300, outputs[0][3])
     assert 'a.csv:25"' in outputs[1][1]  # B-22, a line further for the line break
     assert 'b.csv:19"' in outputs[1][1]  # B-137, from the file decided per case
+
+
+def test_a_csv_file_is_read_a_chunk_at_a_time_with_its_rows_and_lines(tmp_path: Path) -> None:
+    """The file is given in chunks of the size asked (never whole), each row with its
+    index and the line it starts on across the chunks, quoted line breaks counted."""
+    path = tmp_path / "cases.csv"
+    body = [f'C{i},loan,"a\nb"' if i % 3 == 0 else f"C{i},loan,x" for i in range(100)]
+    path.write_text("case_id,product,note\n" + "\n".join(body) + "\n", encoding="utf-8")
+    parts = read_csv(path, 7)
+    assert parts is not None
+    chunks = list(parts)
+    assert [c.height for c in chunks] == [7] * 14 + [2]
+    rows = pl.concat(chunks)
+    assert rows.get_column("__row").to_list() == list(range(100))
+    lines, line = [], 2
+    for i in range(100):
+        lines.append(line)
+        line += 2 if i % 3 == 0 else 1
+    assert rows.get_column(LINE).to_list() == lines
+    assert rows.get_column("case_id").to_list() == [f"C{i}" for i in range(100)]
+
+
+def test_a_csv_portfolio_in_small_chunks_gives_the_per_case_table_and_errors(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Chunks of 7 rows, quoted line breaks in every fifth row (so chunks start inside
+    a run of them) and bad rows: the same table and error file, ``file:line`` included,
+    as the per-case batch."""
+    monkeypatch.setattr(files, "CHUNK_ROWS", 7)
+    rows = list(generate_rows(Engine("default", backend="python"), 120, bad_every=11))
+    for row in rows[::5]:
+        row["currency"] = "CN\nY"  # a bad row whose record spans two lines
+    path = tmp_path / "cases.csv"
+    write_csv(path, rows)
+    col, case, run = both(tmp_path, [path], "default")
+    assert col[0].equals(case[0])
+    assert col[1] == case[1]
+    assert sum(f.columnar for f in run.frames) > 60
+    assert len(run.frames) == 18  # 120 rows, 7 at a time

@@ -1,6 +1,7 @@
 """CSV case files read as columns, for the columnar batch.
 
-A CSV file is read whole by Polars, every cell as text, and made into the columns
+A CSV file is read by Polars a chunk at a time (after a first pass has checked it
+whole), every cell as text, and made into the columns
 :func:`~collectrules.frame.decide.decide_rows` reads, exactly as the per-case reader
 (:func:`collectrules.io.read_rows`) reads each row: an empty cell is absent, ``true``
 and ``false`` are booleans, and the ``signals`` cell is a JSON list of signals. Each row
@@ -22,10 +23,12 @@ file by file:
 from __future__ import annotations
 
 import codecs
+from collections.abc import Iterator
 from pathlib import Path
 
 import polars as pl
 
+from collectrules.errors import FieldProblem, InputError
 from collectrules.frame._inputs import ROW
 from collectrules.io.reader import MAX_LINE_BYTES
 
@@ -39,7 +42,9 @@ _NESTED = ("signals", "events", "guarantors")
 _SIGNAL = pl.Struct(
     {"kind": pl.String, "observed_at": pl.String, "value": pl.String, "note": pl.String}
 )
-_BLOCK = 1 << 24
+#: The bytes read at a time; a line inside one block is shorter than any line refused.
+_BLOCK = 1 << 22
+assert _BLOCK + 2 <= MAX_LINE_BYTES
 
 
 def _plain_lines(path: Path) -> int | None:
@@ -58,15 +63,16 @@ def _plain_lines(path: Path) -> int | None:
                 return None
             if block.count(b"\r") != block.count(b"\r\n") or block.endswith(b"\r"):
                 return None  # a carriage return alone, or one a block boundary splits
-            parts = block.split(b"\n")
-            if len(parts) == 1:
-                carry += len(parts[0])
+            # A line within one block is shorter than the limit: only the lines that
+            # cross a block's ends are measured.
+            first = block.find(b"\n")
+            if first < 0:
+                carry += len(block)
             else:
-                inner = max((len(p) for p in parts[1:-1]), default=0)
-                longest = max(longest, carry + len(parts[0]), inner)
-                carry = len(parts[-1])
+                longest = max(longest, carry + first)
+                carry = len(block) - block.rfind(b"\n") - 1
             longest = max(longest, carry)
-            newlines += len(parts) - 1
+            newlines += block.count(b"\n")
             last = block[-1:]
     try:
         decoder.decode(b"", final=True)
@@ -79,46 +85,72 @@ def _plain_lines(path: Path) -> int | None:
     return newlines + (0 if last == b"\n" else 1)
 
 
-def read_csv(path: Path) -> pl.DataFrame | None:
+def read_csv(path: Path, rows: int) -> Iterator[pl.DataFrame] | None:
     """The CSV file as text columns plus ``__row`` (the row's index) and ``__line`` (the
-    line it starts on), or None when the columns cannot read it as the per-case reader
-    does (the file then goes per case)."""
+    line it starts on), about ``rows`` rows at a time, or None when the columns cannot
+    read it as the per-case reader does (the file then goes per case).
+
+    The file is checked whole before any of it is given: a first streaming pass counts
+    what Polars reads (rows, newlines inside cells, blank rows) against the lines of
+    the file; the second gives the rows. Memory stays bounded by the chunks, whatever
+    the size of the file.
+    """
     lines = _plain_lines(path)
     if lines is None:
         return None
+    scan = pl.scan_csv(
+        path,
+        infer_schema=False,
+        raise_if_empty=False,
+        truncate_ragged_lines=False,
+        quote_char='"',
+    )
     try:
-        table = pl.read_csv(
-            path,
-            infer_schema=False,
-            raise_if_empty=False,
-            truncate_ragged_lines=False,
-            quote_char='"',
-        )
+        names = scan.collect_schema().names()
+        if not names:
+            return None if lines else iter(())
+        if any("\n" in name or "\r" in name for name in names):
+            return None
+        empty = pl.all_horizontal(pl.col(c).is_null() | (pl.col(c) == "") for c in names)
+        counted = scan.select(
+            pl.len().alias("rows"),
+            _embedded(names).sum().alias("inside"),
+            empty.any().alias("blank"),
+        ).collect(engine="streaming")
     except (pl.exceptions.PolarsError, OSError, ValueError):
         return None
-    if any("\n" in name or "\r" in name for name in table.columns):
-        return None
-    if not table.width:
-        return (
-            None
-            if lines
-            else table.with_columns(
-                pl.lit(None, pl.UInt32).alias(ROW), pl.lit(None, pl.Int64).alias(LINE)
-            )
-        )
-    empty = pl.all_horizontal(pl.col(c).is_null() | (pl.col(c) == "") for c in table.columns)
-    if table.select(empty.any()).item():
+    if counted.item(0, "blank"):
         return None  # a blank line (Polars reads a row of nulls, Python's csv none)
-    embedded = pl.sum_horizontal(
-        pl.col(name).str.count_matches("\n", literal=True).fill_null(0).cast(pl.Int64)
-        for name in table.columns
-    )
-    table = table.with_row_index(ROW).with_columns(__embedded=embedded)
-    inside = int(table.get_column("__embedded").sum() or 0)
-    if 1 + table.height + inside != lines:
+    if 1 + counted.item(0, "rows") + int(counted.item(0, "inside") or 0) != lines:
         return None  # a blank line, or something the two readers split differently
-    start = 2 + pl.int_range(pl.len(), dtype=pl.Int64) + pl.col("__embedded").cum_sum()
-    return table.with_columns((start - pl.col("__embedded")).alias(LINE)).drop("__embedded")
+    return _chunks(scan, names, rows, path)
+
+
+def _embedded(names: list[str]) -> pl.Expr:
+    """The newlines inside a row's cells."""
+    return pl.sum_horizontal(
+        pl.col(name).str.count_matches("\n", literal=True).fill_null(0).cast(pl.Int64)
+        for name in names
+    )
+
+
+def _chunks(scan: pl.LazyFrame, names: list[str], rows: int, path: Path) -> Iterator[pl.DataFrame]:
+    """The rows of a checked file, each with its index and the line it starts on."""
+    done = 0  # rows given so far
+    inside = 0  # newlines inside the cells of those rows
+    try:
+        for batch in scan.collect_batches(chunk_size=rows):
+            if not batch.height:
+                continue
+            embedded = batch.select(_embedded(names).alias("__embedded")).get_column("__embedded")
+            before = embedded.cum_sum() - embedded
+            line = 2 + done + inside + pl.int_range(pl.len(), dtype=pl.Int64) + before
+            yield batch.with_row_index(ROW, offset=done).with_columns(line.alias(LINE))
+            done += batch.height
+            inside += int(embedded.sum() or 0)
+    except (pl.exceptions.PolarsError, OSError) as exc:  # the file changed under the run
+        msg = f"the CSV file could not be read again as first read: {str(exc)[:200]}"
+        raise InputError([FieldProblem("", msg, source=str(path))]) from None
 
 
 def csv_columns(raw: pl.DataFrame) -> pl.DataFrame:

@@ -183,10 +183,10 @@ def _polars(data: pa.Table | pa.RecordBatch) -> pl.DataFrame:
 def _csv_chunks(path: Path) -> Iterator[_Chunk] | None:
     """The CSV file's rows, :data:`CHUNK_ROWS` at a time, or None when the columns
     cannot read it as the per-case reader does."""
-    raw = read_csv(path)
-    if raw is None:
+    parts = read_csv(path, CHUNK_ROWS)
+    if parts is None:
         return None
-    return (_Chunk(csv_columns(part), part) for part in raw.iter_slices(CHUNK_ROWS) if part.height)
+    return (_Chunk(csv_columns(part), part) for part in parts)
 
 
 def _csv_row_data(raw: pl.DataFrame, source: str) -> Callable[[int], tuple[Any, Any]]:
