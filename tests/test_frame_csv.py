@@ -223,3 +223,25 @@ def test_a_csv_portfolio_in_small_chunks_gives_the_per_case_table_and_errors(
     assert col[1] == case[1]
     assert sum(f.columnar for f in run.frames) > 60
     assert len(run.frames) == 18  # 120 rows, 7 at a time
+
+
+@pytest.mark.parametrize(
+    ("text", "lines"),
+    [
+        (b"case_id\n\xe4\xb8\xad" + b"b" * 20 + b"\n", 2),  # a character split by a block end
+        (b"case_id\n\xe4" + b"b" * 20 + b"\n", None),  # a lead byte, then ASCII blocks
+        # a lead byte, an ASCII block, then the bytes that would have completed it
+        (b"case_id\n\xe4" + b"b" * 9 + b"\xb8\xad\n", None),
+        (b"case_id\n" + b"b" * 20 + b"\n\x80", None),  # a stray continuation byte at the end
+    ],
+    ids=["split character", "lead byte then ASCII", "lead byte, ASCII, rest", "stray byte"],
+)
+def test_the_first_pass_checks_utf8_across_blocks_it_skips_as_ascii(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text: bytes, lines: int | None
+) -> None:
+    from collectrules.frame import _csv
+
+    monkeypatch.setattr(_csv, "_BLOCK", 9)  # the character straddles the first block's end
+    path = tmp_path / "cases.csv"
+    path.write_bytes(text)
+    assert _csv._plain_lines(path) == lines

@@ -57,10 +57,13 @@ def _plain_lines(path: Path) -> int | None:
         while block := fh.read(_BLOCK):
             if not last and block.startswith(codecs.BOM_UTF8):
                 return None
-            try:
-                decoder.decode(block)
-            except UnicodeDecodeError:
-                return None
+            # ASCII is UTF-8: only a block with other bytes, or after a character a
+            # block boundary split, needs decoding.
+            if not block.isascii() or decoder.getstate()[0]:
+                try:
+                    decoder.decode(block)
+                except UnicodeDecodeError:
+                    return None
             if block.count(b"\r") != block.count(b"\r\n") or block.endswith(b"\r"):
                 return None  # a carriage return alone, or one a block boundary splits
             # A line within one block is shorter than the limit: only the lines that
