@@ -311,6 +311,9 @@ def test_bad_input_is_an_input_error_naming_the_field(bank: Engine) -> None:
         ({"months": 12, "annual_rate": "0.05", "penalty_rate": "-1"}, "terms.penalty_rate"),
         ({"months": 2, "annual_rate": "0", "method": "custom"}, "terms.custom_principal"),
         ({"months": 1, "annual_rate": "0", "custom_principal": [1]}, "terms.custom_principal"),
+        ({"months": 12, "annual_rate": "0.05", "principal": "1e30"}, "terms.principal"),
+        ({"months": 12, "annual_rate": "0.05", "method": "nope"}, "terms.method"),
+        ({"months": 12, "annual_rate": "0.05", "start": dt.date(9999, 6, 1)}, "terms.start"),
     ],
 )
 def test_invalid_terms_name_the_field(kwargs: dict[str, object], field: str) -> None:
@@ -524,3 +527,40 @@ def test_a_plan_says_which_years_its_calendar_computed_by_rule(bank: Engine) -> 
     for warning in plan.warnings:
         assert warning in plan.to_markdown()
         assert warning in plan.to_html()
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"months": 0}, "terms.months"),  # was a DivisionByZero
+        ({"months": 10**7}, "terms.months"),  # was unbounded time
+        ({"principal": Decimal(-1000)}, "terms.principal"),  # was a schedule of debts
+        ({"principal": Decimal("1e30")}, "terms.principal"),  # was an InvalidOperation
+        ({"annual_rate": Decimal("Infinity")}, "terms.annual_rate"),  # InvalidOperation
+        ({"currency": "ZZZ"}, "terms.currency"),  # was read as two decimals
+        ({"start": dt.date(9999, 6, 1)}, "terms.start"),  # was a ValueError
+        ({"method": "nope"}, "terms.method"),  # was a ValueError
+        ({"method": Method.CUSTOM, "custom_principal": [Decimal(1)]}, "terms.custom_principal"),
+    ],
+    ids=repr,
+)
+def test_build_schedule_checks_its_arguments_as_plan_terms_does(
+    changes: dict[str, object], field: str
+) -> None:
+    arguments: dict[str, object] = {
+        "principal": Decimal(1000),
+        "annual_rate": Decimal("0.05"),
+        "months": 12,
+        "currency": "CNY",
+        "start": dt.date(2026, 1, 1),
+        **changes,
+    }
+    with pytest.raises(InputError) as info:
+        build_schedule(**arguments)  # type: ignore[arg-type]
+    assert [p.path for p in info.value.problems] == [field]
+
+
+@pytest.mark.parametrize("months", [10**9, -(10**6)])
+def test_add_months_past_the_calendar_is_an_input_error(months: int) -> None:
+    with pytest.raises(InputError, match="outside the calendar's years 1 to 9999"):
+        add_months(dt.date(2026, 1, 31), months)

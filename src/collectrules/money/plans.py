@@ -34,8 +34,9 @@ import pendulum
 
 from collectrules.calendars import BusinessCalendar
 from collectrules.errors import CollectRulesError, FieldProblem, InputError
-from collectrules.model.case import Case, currency_exponent
+from collectrules.model.case import Case, currency_exponent, currency_problem
 from collectrules.model.decision import Decision, RemedyGrant
+from collectrules.model.limits import MAX_YEAR, MIN_YEAR, MONEY
 from collectrules.model.remedies import Remedy
 from collectrules.model.time import require_aware
 from collectrules.money.terms import MoneySection
@@ -115,9 +116,22 @@ def quantum(currency: str) -> Decimal:
 
 
 def add_months(start: dt.date, months: int) -> dt.date:
-    """``start`` plus ``months`` calendar months; a missing day becomes the month's last."""
-    d = pendulum.Date(start.year, start.month, start.day).add(months=months)
-    return dt.date(d.year, d.month, d.day)
+    """``start`` plus ``months`` calendar months; a missing day becomes the month's last.
+    A date past the calendar's years 1 to 9999 is an :class:`InputError`."""
+    try:
+        d = pendulum.Date(start.year, start.month, start.day).add(months=months)
+        return dt.date(d.year, d.month, d.day)
+    except (ValueError, OverflowError):
+        msg = f"{start} plus {months} months is outside the calendar's years 1 to 9999"
+        raise InputError([FieldProblem("months", msg)]) from None
+
+
+def _method(value: object) -> Method:
+    try:
+        return Method(value)  # type: ignore[arg-type]  # a member, or its value
+    except ValueError:
+        choices = ", ".join(repr(m.value) for m in Method)
+        raise _problem("method", f"expected one of {choices}, got {value!r}") from None
 
 
 def _decimal(value: object) -> Decimal:
@@ -163,7 +177,7 @@ class PlanTerms:
 
     months: int
     annual_rate: Decimal = attrs.field(converter=_decimal)
-    method: Method = attrs.field(default=Method.ANNUITY, converter=Method)
+    method: Method = attrs.field(default=Method.ANNUITY, converter=_method)
     principal: Decimal | None = attrs.field(default=None, converter=_opt_decimal)
     start: dt.date | None = None
     penalty_rate: Decimal | None = attrs.field(default=None, converter=_opt_decimal)
@@ -183,12 +197,19 @@ class PlanTerms:
             rate = getattr(self, name)
             if rate is not None and (not rate.is_finite() or not 0 <= rate < 10):
                 bad(name, f"expected an annual rate as a fraction from 0 (0.06 is 6 %), got {rate}")
-        if self.principal is not None and (not self.principal.is_finite() or self.principal <= 0):
-            bad("principal", f"expected a positive amount, got {self.principal}")
+        if self.principal is not None and (
+            not self.principal.is_finite() or not 0 < self.principal <= MONEY.maximum
+        ):
+            bad(
+                "principal",
+                f"expected a positive amount of at most {MONEY.maximum:,}, got {self.principal}",
+            )
         if self.start is not None and (
             isinstance(self.start, dt.datetime) or not isinstance(self.start, dt.date)
         ):
             bad("start", f"expected a date, got {self.start!r}")
+        elif self.start is not None and not MIN_YEAR <= self.start.year <= MAX_YEAR:
+            bad("start", f"date {self.start} is outside the years {MIN_YEAR}–{MAX_YEAR}")
         if self.method is Method.CUSTOM:
             if isinstance(self.months, int) and len(self.custom_principal) != self.months:
                 bad(
@@ -196,8 +217,8 @@ class PlanTerms:
                     f"expected {self.months} amounts (one per instalment), "
                     f"got {len(self.custom_principal)}",
                 )
-            if any(not a.is_finite() or a < 0 for a in self.custom_principal):
-                bad("custom_principal", "expected amounts of 0 or more")
+            if any(not a.is_finite() or not 0 <= a <= MONEY.maximum for a in self.custom_principal):
+                bad("custom_principal", f"expected amounts from 0 to {MONEY.maximum:,}")
         elif self.custom_principal:
             bad("custom_principal", "only for method 'custom'")
         if problems:
@@ -243,9 +264,27 @@ def build_schedule(
 ) -> tuple[Instalment, ...]:
     """The instalments of a plan (see the module docstring for the conventions).
 
-    The principal of the instalments sums exactly to ``principal``; a principal with
-    more decimals than the currency has is an :class:`InputError`.
+    The principal of the instalments sums exactly to ``principal``. The arguments are
+    checked as :class:`PlanTerms` checks them (1 to 600 months, a positive principal of
+    at most :data:`~collectrules.model.limits.MONEY`'s maximum, a rate from 0 below
+    10, a start within the supported years, custom amounts one per instalment); those
+    and a principal with more decimals than the currency has, or a currency that is not
+    an ISO 4217 code, are an :class:`InputError`.
     """
+    terms = PlanTerms(
+        months=months,
+        annual_rate=annual_rate,
+        method=method,
+        principal=principal,
+        start=start,
+        custom_principal=tuple(custom_principal),
+    )
+    problem = currency_problem(currency)
+    if problem is not None:
+        raise _problem("currency", problem)
+    assert terms.principal is not None
+    principal, annual_rate, method = terms.principal, terms.annual_rate, terms.method
+    custom_principal = terms.custom_principal
     q = quantum(currency)
     if principal != principal.quantize(q):
         raise _problem("principal", f"{principal} has more decimals than {currency} allows")
