@@ -250,3 +250,26 @@ def test_first_and_last_allowed_are_allowed_all_year_in_new_york(minutes: int) -
         # night they go forward.
         wall = first.in_timezone(NY).naive() - last.in_timezone(NY).naive()
         assert wall.in_hours() <= 10
+
+
+def test_counts_and_spans_past_the_supported_years_are_input_errors_not_endless() -> None:
+    """A count or span of working days is bounded by the supported years (1900–2200):
+    larger ones were loops of millions of days; a day past the year 9999 was an
+    ``OverflowError``; an unknown zone a pendulum error."""
+    cn = BusinessCalendar("CN")
+    with pytest.raises(InputError, match="count: expected at most 110,166 working days"):
+        cn.add_working_days(dt.date(2026, 1, 1), 10_000_000)
+    with pytest.raises(InputError, match="end: expected a span of at most 110,166 days"):
+        cn.working_days_between(dt.date(1, 1, 1), dt.date(9999, 12, 31))
+    assert cn.working_days_between(dt.date(1900, 1, 1), dt.date(2200, 12, 31)) > 70_000
+    assert cn.add_working_days(dt.date(2026, 1, 1), 110_166).year < 2500
+    last = BusinessCalendar("CN", extra_holidays=[dt.date(9999, 12, 31)])
+    with pytest.raises(InputError, match="no working day after 9999-12-31 before the year 10000"):
+        last.next_working_day(dt.date(9999, 12, 31))
+
+
+def test_local_midnight_in_an_unknown_zone_is_an_input_error() -> None:
+    from collectrules.model import local_midnight
+
+    with pytest.raises(InputError, match="timezone: unknown IANA time zone 'Nope/Nope'"):
+        local_midnight(dt.date(2026, 1, 1), "Nope/Nope")

@@ -46,6 +46,7 @@ import holidays
 import pendulum
 
 from collectrules.errors import FieldProblem, InputError, did_you_mean, quote
+from collectrules.model.limits import MAX_YEAR, MIN_YEAR
 from collectrules.model.time import local_midnight
 
 if TYPE_CHECKING:
@@ -91,6 +92,10 @@ class BeyondKnown(enum.StrEnum):
 
 #: A loop guard: no calendar has a year without a working day.
 _MAX_SCAN_DAYS = 400
+
+#: The most days a count or a span of working days covers: the supported years'
+#: (:data:`~collectrules.model.limits.MIN_YEAR` to ``MAX_YEAR``), which bounds the time.
+_MAX_SPAN_DAYS = 366 * (MAX_YEAR - MIN_YEAR + 1)
 
 _HHMM = re.compile(r"^([01]\d|2[0-4]):([0-5]\d)$")
 
@@ -423,11 +428,15 @@ class BusinessCalendar:
 
     def next_working_day(self, day: dt.date, *, strict: bool = False) -> dt.date:
         """The first working day on or after ``day`` (after it, when ``strict``)."""
-        current = day + dt.timedelta(days=1) if strict else day
-        for _ in range(_MAX_SCAN_DAYS):
-            if self.is_working_day(current):
-                return current
-            current += dt.timedelta(days=1)
+        try:
+            current = day + dt.timedelta(days=1) if strict else day
+            for _ in range(_MAX_SCAN_DAYS):
+                if self.is_working_day(current):
+                    return current
+                current += dt.timedelta(days=1)
+        except OverflowError:
+            msg = f"calendar {self.name}: no working day after {day} before the year 10000"
+            raise InputError([FieldProblem("calendar", msg)]) from None
         msg = f"calendar {self.name}: no working day within {_MAX_SCAN_DAYS} days of {day}"
         raise InputError([FieldProblem("calendar", msg)])
 
@@ -438,6 +447,9 @@ class BusinessCalendar:
         """
         if count < 0:
             raise InputError([FieldProblem("count", f"must not be negative, got {count}")])
+        if count > _MAX_SPAN_DAYS:
+            msg = f"expected at most {_MAX_SPAN_DAYS:,} working days, got {count:,}"
+            raise InputError([FieldProblem("count", msg)])
         current = self.next_working_day(day)
         for _ in range(count):
             current = self.next_working_day(current, strict=True)
@@ -463,7 +475,11 @@ class BusinessCalendar:
         )  # fmt: skip
 
     def working_days_between(self, start: dt.date, end: dt.date) -> int:
-        """The working days in ``[start, end)``."""
+        """The working days in ``[start, end)``, a span of at most
+        :data:`_MAX_SPAN_DAYS` days."""
+        if (end - start).days > _MAX_SPAN_DAYS:
+            msg = f"expected a span of at most {_MAX_SPAN_DAYS:,} days, got {start} to {end}"
+            raise InputError([FieldProblem("end", msg)])
         count = 0
         current = start
         while current < end:

@@ -75,6 +75,11 @@ def local_midnight(day: dt.date, timezone: str) -> pendulum.DateTime:
     """00:00 of ``day`` in ``timezone`` (the first instant of that local day).
 
     Remembered for the most recent days and zones: the result is immutable, and a
-    portfolio asks for the same few midnights again and again.
+    portfolio asks for the same few midnights again and again. A zone that is not an
+    IANA name is an :class:`~collectrules.errors.InputError`.
     """
-    return pendulum.datetime(day.year, day.month, day.day, tz=timezone)
+    try:
+        return pendulum.datetime(day.year, day.month, day.day, tz=timezone)
+    except (pendulum.tz.exceptions.InvalidTimezone, ValueError):
+        msg = f"unknown IANA time zone {timezone!r}"[:200]
+        raise InputError([FieldProblem("timezone", msg)]) from None
