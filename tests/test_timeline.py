@@ -862,3 +862,13 @@ def test_results_do_not_depend_on_the_machines_time_zone(zone: str) -> None:
     )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     assert " passed" in result.stdout
+
+
+def test_build_timeline_takes_a_policy_by_name_or_path_as_the_engine_does() -> None:
+    """A name gave an ``AttributeError``; it is read as ``load_policy`` reads it."""
+    case = loan()
+    by_object = build_timeline(case, as_of=at("2026-04-02 10:00"), policy=default())
+    by_name = build_timeline(case, as_of=at("2026-04-02 10:00"), policy="default")
+    assert by_name == by_object
+    with pytest.raises(PolicyError, match="got int"):
+        build_timeline(case, as_of=at("2026-04-02 10:00"), policy=5)  # type: ignore[arg-type]

@@ -33,6 +33,7 @@ import json
 from calendar import monthrange
 from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import attrs
@@ -49,7 +50,7 @@ from collectrules.errors import (
 )
 from collectrules.model.case import Case, ContactOutcome, Event, EventKind, Signal, zone
 from collectrules.model.time import local_midnight, require_aware, require_case
-from collectrules.policy import Policy
+from collectrules.policy import Policy, load_policy
 from collectrules.policy.derive import Derived, derive
 from collectrules.timeline._case import case_events, events_until
 from collectrules.timeline.deadlines import (
@@ -806,10 +807,12 @@ def build_timeline(
     case: Case,
     *,
     as_of: dt.datetime | str,
-    policy: Policy,
+    policy: Policy | str | Path,
     derived: Derived | None = None,
 ) -> Timeline:
-    """The timeline of ``case`` at ``as_of`` under ``policy`` (see the module docstring).
+    """The timeline of ``case`` at ``as_of`` under ``policy`` (see the module docstring):
+    a :class:`~collectrules.policy.Policy`, or a shipped policy's name or a policy
+    file's path, as :func:`~collectrules.policy.load_policy` reads it.
 
     ``Engine.timeline(case, as_of=…)`` calls this with the engine's policy. ``derived``
     is the case's derivation at the same ``as_of`` under the same policy, when the
@@ -818,6 +821,8 @@ def build_timeline(
     """
     when = require_aware(as_of)
     require_case(case)
+    if not isinstance(policy, Policy):
+        policy = load_policy(policy)
     section = timeline_section(policy)
     facts: Mapping[str, Any] | None = None
     if derived is not None:
