@@ -102,3 +102,13 @@ def test_a_long_table_with_case_ids_that_are_not_text_is_an_input_error(label: s
         InputError, match=f"{label}.case_id: expected text case ids, got a column of Int64"
     ):
         frame_decide(_cases(), *tables, as_of=AS_OF)
+
+
+@pytest.mark.parametrize("team", [5, ["a"], b"team.toml"], ids=repr)
+def test_a_worklist_team_of_the_wrong_kind_is_an_input_error(team: Any) -> None:
+    # It was an AttributeError once the worklist read the team's owners.
+    with pytest.raises(
+        InputError,
+        match=f"team: expected a Team, a team file's path or None, got {type(team).__name__}",
+    ):
+        Engine("default").worklist([], as_of=AS_OF, team=team)

@@ -59,7 +59,13 @@ import attrs
 
 from collectrules.calendars import ContactHours
 from collectrules.compliance.guardrails import ContactChannel, Guardrails, Party, guardrails_of
-from collectrules.errors import CollectRulesError, FieldProblem, PolicyError, did_you_mean
+from collectrules.errors import (
+    CollectRulesError,
+    FieldProblem,
+    InputError,
+    PolicyError,
+    did_you_mean,
+)
 from collectrules.model.case import Case
 from collectrules.model.decision import Decision
 from collectrules.model.remedies import Remedy
@@ -607,6 +613,9 @@ class Worklist:
         self.contact_hours = timeline_section(policy).contact_hours  # a clear error now
         self.as_of = require_aware(as_of)
         self.policy = policy
+        if not isinstance(team, Team | str | Path | None):
+            msg = f"expected a Team, a team file's path or None, got {type(team).__name__}"
+            raise InputError([FieldProblem("team", msg)])
         self.team: Team | None = load_team(team) if isinstance(team, str | Path) else team
         self.order = urgency_order(policy)
         section = guardrails_of(policy)
