@@ -14,7 +14,8 @@ file by file:
   ``guarantors`` cell is set, or with ``true``/``false`` in a cell that is not a flag;
 * a **file** that is not plain UTF-8 CSV as both readers see it the same way: a byte
   order mark, a carriage return outside a line end, a blank line or a row of empty
-  cells, a line longer than
+  cells, a header naming a column twice or a column starting with ``__``, a line
+  longer than
   :data:`~collectrules.io.reader.MAX_LINE_BYTES`, a row with more values than the
   header, or anything Polars refuses (:func:`read_csv` then returns None).
 """
@@ -22,6 +23,7 @@ file by file:
 from __future__ import annotations
 
 import codecs
+import re
 from pathlib import Path
 
 import polars as pl
@@ -40,6 +42,8 @@ _SIGNAL = pl.Struct(
     {"kind": pl.String, "observed_at": pl.String, "value": pl.String, "note": pl.String}
 )
 _BLOCK = 1 << 24
+#: How Polars renames a column whose name the header repeats (or a column so named).
+_DUPLICATED = re.compile(r"_duplicated_\d+$")
 
 
 def _plain_lines(path: Path) -> int | None:
@@ -97,6 +101,11 @@ def read_csv(path: Path) -> pl.DataFrame | None:
     except (pl.exceptions.PolarsError, OSError, ValueError):
         return None
     if any("\n" in name or "\r" in name for name in table.columns):
+        return None
+    if any(_DUPLICATED.search(name) or name.startswith("__") for name in table.columns):
+        # A header naming a column twice: Polars renames the second, the per-case reader
+        # keeps the last value under the one name. A name starting with ``__``: the
+        # columns keep such names for themselves.
         return None
     if not table.width:
         return (

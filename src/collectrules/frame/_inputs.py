@@ -24,6 +24,7 @@ from collections.abc import Iterable
 from typing import Any
 
 import polars as pl
+import pyarrow as pa
 
 from collectrules.errors import FieldProblem, InputError
 from collectrules.model.case import Product, zone
@@ -80,20 +81,61 @@ _MEASURE_MAX = 1e12
 
 
 def as_polars(frame: Any, name: str) -> pl.DataFrame:
-    """``frame`` as a Polars DataFrame: Polars as is; pandas and pyarrow converted."""
+    """``frame`` as a Polars DataFrame: Polars as is; pandas and pyarrow converted.
+
+    A pandas column that Arrow cannot hold (Python objects of no Arrow type, or of
+    several) is an :class:`InputError` naming the table and the column.
+    """
     if isinstance(frame, pl.DataFrame):
         return frame
     if isinstance(frame, pl.LazyFrame):
         return frame.collect()
     module = type(frame).__module__
-    if module.startswith("pyarrow"):
-        converted = pl.from_arrow(frame)
-        assert isinstance(converted, pl.DataFrame)
-        return converted
-    if module.startswith("pandas"):
-        return pl.from_pandas(frame)
+    if module.startswith("pyarrow") and isinstance(frame, pa.Table | pa.RecordBatch):
+        return arrow_frame(frame)
+    if module.startswith("pandas") and hasattr(frame, "columns"):
+        return _from_pandas(frame, name)
     msg = f"expected a Polars, pandas or pyarrow table, got {type(frame).__name__}"
     raise InputError([FieldProblem(name, msg)])
+
+
+def arrow_frame(table: pa.Table | pa.RecordBatch) -> pl.DataFrame:
+    """An Arrow table as a Polars frame. A name the table repeats keeps its last column,
+    in the place of its first, as the per-case reader's row dicts do."""
+    names = table.schema.names
+    if len(set(names)) != len(names):
+        last = {column: i for i, column in enumerate(names)}
+        table = pa.table([table.column(i) for i in last.values()], names=list(last))
+    frame = pl.from_arrow(table)
+    assert isinstance(frame, pl.DataFrame)
+    return frame
+
+
+_PANDAS_FAILURES = (pa.ArrowException, pl.exceptions.PolarsError, TypeError, ValueError)
+
+
+def _from_pandas(frame: Any, name: str) -> pl.DataFrame:
+    try:
+        return pl.from_pandas(frame)
+    except _PANDAS_FAILURES:
+        pass
+    problems = []
+    for position in range(frame.shape[1]):
+        column = frame.iloc[:, position]
+        try:
+            pl.from_pandas(column)
+        except _PANDAS_FAILURES as exc:
+            kinds = sorted({type(v).__name__ for v in column.dropna().head(1000)})
+            msg = (
+                "expected values of one type Arrow can hold (text, numbers, booleans,"
+                f" dates, lists, records), got {', '.join(kinds) or 'none'}:"
+                f" {str(exc)[:120]}"
+            )
+            problems.append(FieldProblem(f"{name}.{column.name}", msg))
+    if not problems:
+        msg = "expected a table Arrow can hold (columns named once, of one type each)"
+        problems.append(FieldProblem(name, msg))
+    raise InputError(problems, subject=f"the {name} table")
 
 
 def _text(column: str, frame: pl.DataFrame) -> pl.Expr:
@@ -230,6 +272,13 @@ def check_cases(cases: pl.DataFrame, extra_null: Iterable[str] = ()) -> pl.DataF
     for name in (*others, *extra_null):
         if name in cases.columns:
             ok = ok & pl.col(name).is_null()
+    # A column the table lacks is null in every row: ``ok`` is then false for a required
+    # one (case_id, product, …), and the per-case engine names it missing, row by row.
+    absent = [
+        pl.lit(None, dtype=pl.String).alias(name)
+        for name in ("case_id", "product", "currency", "timezone")
+        if name not in cases.columns
+    ]
     # Lazily, so that the subexpressions shared by several checks are computed once.
     return (
         cases.lazy()
@@ -242,6 +291,7 @@ def check_cases(cases: pl.DataFrame, extra_null: Iterable[str] = ()) -> pl.DataF
             default_rebutted=default,
             __ok=ok.fill_null(value=False),
         )
+        .with_columns(absent)
         .select(ROW, *CASE_COLUMNS, "__ok")
         .collect()
     )

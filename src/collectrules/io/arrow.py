@@ -25,7 +25,15 @@ from typing import Any
 
 from collectrules.errors import FieldProblem, InputError
 
-__all__ = ["BATCH_ROWS", "is_frame", "parquet_rows", "plain", "require_pyarrow", "table_rows"]
+__all__ = [
+    "BATCH_ROWS",
+    "batch_row",
+    "is_frame",
+    "parquet_rows",
+    "plain",
+    "require_pyarrow",
+    "table_rows",
+]
 
 BATCH_ROWS = 4_096
 """Rows converted at a time."""
@@ -70,22 +78,80 @@ def plain(value: Any) -> Any:
     return str(value)
 
 
+def _plain_row(row: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: plain(v) for k, v in row.items() if v is not None}
+
+
+def _unreadable() -> tuple[type[BaseException], ...]:
+    """What Arrow raises for a value Python cannot hold (a date past year 9999, …)."""
+    pa, _ = require_pyarrow("Arrow data")
+    return (ArithmeticError, ValueError, TypeError, NotImplementedError, pa.ArrowException)
+
+
 def _rows_of(batches: Any) -> Iterator[dict[str, Any]]:
     for batch in batches:
         for row in batch.to_pylist():
-            yield {k: plain(v) for k, v in row.items() if v is not None}
+            yield _plain_row(row)
 
 
-def parquet_rows(path: Path) -> Iterator[dict[str, Any]]:
-    """The rows of a Parquet file as plain dicts, in order, a record batch at a time."""
+def batch_row(batch: Any, index: int) -> dict[str, Any] | InputError:
+    """Row ``index`` of an Arrow table or record batch as a plain dict, or the error
+    naming each column whose value Python cannot hold (a date past the year 9999)."""
+    one = batch.slice(index, 1)
+    failures = _unreadable()
+    try:
+        return _plain_row(one.to_pylist()[0])
+    except failures:
+        pass
+    problems = []
+    for name, column in zip(one.schema.names, one.columns, strict=True):
+        try:
+            column.to_pylist()
+        except failures as exc:
+            message = f"a value Python cannot read: {str(exc)[:120]}"
+            problems.append(FieldProblem(str(name), message))
+    return InputError(problems or [FieldProblem("", "a row Python cannot read")])
+
+
+def _rows_or_errors(batches: Any) -> Iterator[dict[str, Any] | InputError]:
+    """Each row as a plain dict; a row holding a value Python cannot hold as its error."""
+    failures = _unreadable()
+    for batch in batches:
+        try:
+            rows = batch.to_pylist()
+        except failures:
+            yield from (batch_row(batch, i) for i in range(batch.num_rows))
+            continue
+        for row in rows:
+            yield _plain_row(row)
+
+
+def parquet_rows(path: Path) -> Iterator[dict[str, Any] | InputError]:
+    """The rows of a Parquet file as plain dicts, in order, a record batch at a time; a
+    row holding a value Python cannot hold (a date past the year 9999) is its error."""
     pa, pq = require_pyarrow(str(path))
+
+    def unreadable(exc: Exception) -> InputError:
+        message = f"not a readable Parquet file: {str(exc)[:200]}"
+        return InputError([FieldProblem("", message, source=str(path))])
+
     try:
         reader = pq.ParquetFile(path)
     except (OSError, pa.ArrowException) as exc:
-        raise InputError(
-            [FieldProblem("", f"not a readable Parquet file: {str(exc)[:200]}", source=str(path))]
-        ) from None
-    yield from _rows_of(reader.iter_batches(batch_size=BATCH_ROWS))
+        raise unreadable(exc) from None
+
+    def batches() -> Iterator[Any]:
+        pages = reader.iter_batches(batch_size=BATCH_ROWS)
+        while True:
+            try:
+                batch = next(pages)
+            except StopIteration:
+                return
+            except (OSError, pa.ArrowException) as exc:  # a page that does not decode
+                raise unreadable(exc) from None
+            yield batch
+
+    yield from _rows_or_errors(batches())
 
 
 def is_frame(rows: object) -> bool:
