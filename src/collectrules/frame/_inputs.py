@@ -145,9 +145,15 @@ def _text(column: str, frame: pl.DataFrame) -> pl.Expr:
     dtype = frame.schema[column]
     if dtype == pl.String:
         return pl.col(column)
-    if dtype.is_numeric() or isinstance(dtype, pl.Decimal):
+    if _is_text(dtype) or dtype.is_numeric() or isinstance(dtype, pl.Decimal):
         return pl.col(column).cast(pl.String)
     return pl.lit(None, dtype=pl.String)
+
+
+def _is_text(dtype: pl.DataType) -> bool:
+    """Whether the column holds text: a string, or a dictionary of strings (Arrow's
+    dictionary type, a Polars categorical), which Python reads as strings too."""
+    return dtype == pl.String or isinstance(dtype, pl.Categorical | pl.Enum)
 
 
 def _money(column: str, frame: pl.DataFrame) -> tuple[pl.Expr, pl.Expr]:
@@ -248,14 +254,14 @@ def check_cases(cases: pl.DataFrame, extra_null: Iterable[str] = ()) -> pl.DataF
     sentinel = maturity.is_in(list(NO_DATE_SENTINELS)).fill_null(value=False)
     sicr, sicr_ok = _flag("sicr_rebutted", cases)
     default, default_ok = _flag("default_rebutted", cases)
+    text = {name: _text(name, cases) for name in ("case_id", "product", "currency", "timezone")}
     zones = (
-        valid_zones(cases.get_column("timezone").unique().to_list())
-        if "timezone" in cases.columns and cases.schema["timezone"] == pl.String
+        valid_zones(cases.select(text["timezone"].unique()).to_series().to_list())
+        if "timezone" in cases.columns and _is_text(cases.schema["timezone"])
         else []
     )
-    text = {name: _text(name, cases) for name in ("case_id", "product", "currency", "timezone")}
     ok = (
-        pl.lit(cases.schema.get("case_id") == pl.String)
+        pl.lit("case_id" in cases.columns and _is_text(cases.schema["case_id"]))
         & text["case_id"].str.contains(_ID).fill_null(value=False)
         & (text["case_id"].str.len_chars() <= MAX_ID_LENGTH).fill_null(value=False)
         & text["product"].is_in([p.value for p in Product]).fill_null(value=False)
@@ -272,13 +278,9 @@ def check_cases(cases: pl.DataFrame, extra_null: Iterable[str] = ()) -> pl.DataF
     for name in (*others, *extra_null):
         if name in cases.columns:
             ok = ok & pl.col(name).is_null()
-    # A column the table lacks is null in every row: ``ok`` is then false for a required
-    # one (case_id, product, …), and the per-case engine names it missing, row by row.
-    absent = [
-        pl.lit(None, dtype=pl.String).alias(name)
-        for name in ("case_id", "product", "currency", "timezone")
-        if name not in cases.columns
-    ]
+    # The text columns as strings; one the table lacks is null in every row (``ok`` is
+    # then false for a required one, and the per-case engine names it missing).
+    texts = [expr.alias(name) for name, expr in text.items()]
     # Lazily, so that the subexpressions shared by several checks are computed once.
     return (
         cases.lazy()
@@ -291,7 +293,7 @@ def check_cases(cases: pl.DataFrame, extra_null: Iterable[str] = ()) -> pl.DataF
             default_rebutted=default,
             __ok=ok.fill_null(value=False),
         )
-        .with_columns(absent)
+        .with_columns(texts)
         .select(ROW, *CASE_COLUMNS, "__ok")
         .collect()
     )
