@@ -95,7 +95,7 @@ def write_csv(path: Path, header: list[str], rows: list[list[str]]) -> None:
 @pytest.mark.parametrize(
     "rows",
     [
-        [{k: v for k, v in BASE.items() if k != "product"}, BASE],
+        [{k: v for k, v in BASE.items() if k != "product"} | {"case_id": c} for c in "AB"],
         [{"case_id": "A"}, {"case_id": "B"}],
         [{"product": "loan"}],
     ],
@@ -117,14 +117,15 @@ def test_a_file_lacking_a_case_column_gives_the_per_case_bad_rows(
 
 
 def test_a_cases_table_lacking_a_column_gives_the_per_case_errors() -> None:
-    rows = [{k: v for k, v in BASE.items() if k != "product"}, {**BASE, "case_id": "B"}]
-    result = frame.decide(pl.DataFrame(rows), as_of=AS_OF)
-    expected = list(Engine("default", backend="python").decide_many(rows, as_of=AS_OF))
-    assert [(e.row, e.case_id, str(e.error)) for e in result.errors] == [
-        (0, "A", str(expected[0].error))
-    ]
-    assert "product: required field missing" in str(result.errors[0].error)
-    assert result.decisions.get_column("case_id").to_list() == ["B"]
+    rows = [{k: v for k, v in BASE.items() if k != "product"} | {"case_id": c} for c in "AB"]
+    for cases in (pl.DataFrame(rows), pl.DataFrame({"case_id": ["A", "B"]})):
+        result = frame.decide(cases, as_of=AS_OF)
+        expected = Engine("default", backend="python").decide_many(cases.to_dicts(), as_of=AS_OF)
+        assert [(e.row, e.case_id, str(e.error)) for e in result.errors] == [
+            (r.index, r.case_id, str(r.error)) for r in expected
+        ]
+        assert "product: required field missing" in str(result.errors[0].error)
+        assert result.decisions.height == 0
 
 
 def test_a_csv_header_naming_a_column_twice_keeps_the_last_value(tmp_path: Path) -> None:
