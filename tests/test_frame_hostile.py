@@ -45,7 +45,8 @@ SIGNAL = {"kind": "refused_to_pay", "observed_at": "2026-06-01T00:00:00+08:00"}
 
 
 def _errors(path: Path) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in path.read_text().splitlines()]
+    # JSON Lines end at "\n" alone: splitlines would split on U+2028, U+0085, … too.
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").split("\n") if line]
 
 
 def columnar_and_per_case(tmp_path: Path, source: Path) -> tuple[Any, Any] | None:
@@ -349,7 +350,7 @@ def _signal_struct(draw: Any, event: bool) -> tuple[Any, dict[str, Any]]:
                     pa.timestamp("us"),
                     st.datetimes(dt.datetime(1900, 1, 1), dt.datetime(2200, 1, 1)),
                 ),
-                (pa.int64(), st.integers()),
+                (pa.int64(), st.integers(-(2**63), 2**63 - 1)),
             ]
         )
     )
@@ -645,3 +646,35 @@ def test_generated_csv_files_give_the_per_case_answer(
     col, case = both
     assert col[0].equals(case[0])
     assert col[1] == case[1]
+
+
+def _per_case_errors(table: Any) -> dict[int, tuple[str | None, str]]:
+    results = Engine("default", backend="python").decide_many(table, as_of=AS_OF)
+    return {r.index: (r.case_id, str(r.error)) for r in results if r.error is not None}
+
+
+def test_a_date_python_cannot_hold_is_a_bad_row_of_frame_decide() -> None:
+    late = pa.array([2**31 - 1, None], pa.int32()).cast(pa.date32())
+    cases = pa.table({**{k: [v, v] for k, v in BASE.items()}, "maturity_date": late})
+    result = frame.decide(cases, as_of=AS_OF)
+    assert {e.row: (e.case_id, str(e.error)) for e in result.errors} == _per_case_errors(cases)
+    assert str(result.errors[0].error).startswith("maturity_date: a value Python cannot read")
+    assert result.decisions.get_column("row").to_list() == [1]
+    at = pa.array([2**62], pa.int64()).cast(pa.timestamp("us", "UTC"))
+    signals = pa.table({"case_id": ["A"], "kind": ["refused_to_pay"], "observed_at": at})
+    result = frame.decide(cases.slice(1), signals, as_of=AS_OF)
+    assert [str(e.error) for e in result.errors] == [
+        "signals.observed_at: a value Python cannot read: date value out of range"
+    ]
+
+
+@_SETTINGS
+@given(table=parquet_tables())
+def test_generated_tables_give_frame_decide_the_per_case_errors(table: Any) -> None:
+    try:
+        result = frame.decide(table, as_of=AS_OF)
+    except CollectRulesError:
+        return
+    errors = {e.row: (e.case_id, str(e.error)) for e in result.errors}
+    assert errors == _per_case_errors(table)
+    assert result.decisions.height + len(errors) == table.num_rows

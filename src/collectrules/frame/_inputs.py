@@ -27,6 +27,7 @@ import polars as pl
 import pyarrow as pa
 
 from collectrules.errors import FieldProblem, InputError
+from collectrules.io.arrow import last_columns
 from collectrules.model.case import Product, zone
 from collectrules.model.limits import (
     MAX_ID_LENGTH,
@@ -102,11 +103,7 @@ def as_polars(frame: Any, name: str) -> pl.DataFrame:
 def arrow_frame(table: pa.Table | pa.RecordBatch) -> pl.DataFrame:
     """An Arrow table as a Polars frame. A name the table repeats keeps its last column,
     in the place of its first, as the per-case reader's row dicts do."""
-    names = table.schema.names
-    if len(set(names)) != len(names):
-        last = {column: i for i, column in enumerate(names)}
-        table = pa.table([table.column(i) for i in last.values()], names=list(last))
-    frame = pl.from_arrow(table)
+    frame = pl.from_arrow(last_columns(table))
     assert isinstance(frame, pl.DataFrame)
     return frame
 

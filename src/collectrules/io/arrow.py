@@ -27,8 +27,10 @@ from collectrules.errors import FieldProblem, InputError
 
 __all__ = [
     "BATCH_ROWS",
+    "arrow_rows",
     "batch_row",
     "is_frame",
+    "last_columns",
     "parquet_rows",
     "plain",
     "require_pyarrow",
@@ -88,16 +90,21 @@ def _unreadable() -> tuple[type[BaseException], ...]:
     return (ArithmeticError, ValueError, TypeError, NotImplementedError, pa.ArrowException)
 
 
-def _rows_of(batches: Any) -> Iterator[dict[str, Any]]:
-    for batch in batches:
-        for row in batch.to_pylist():
-            yield _plain_row(row)
+def last_columns(table: Any) -> Any:
+    """The Arrow table (or record batch) with each name once: a name it repeats keeps
+    its last column, in the place of its first, as a row's dict does."""
+    names = table.schema.names
+    if len(set(names)) == len(names):
+        return table
+    pa, _ = require_pyarrow("Arrow data")
+    last = {name: i for i, name in enumerate(names)}
+    return pa.table([table.column(i) for i in last.values()], names=list(last))
 
 
 def batch_row(batch: Any, index: int) -> dict[str, Any] | InputError:
     """Row ``index`` of an Arrow table or record batch as a plain dict, or the error
     naming each column whose value Python cannot hold (a date past the year 9999)."""
-    one = batch.slice(index, 1)
+    one = last_columns(batch.slice(index, 1))
     failures = _unreadable()
     try:
         return _plain_row(one.to_pylist()[0])
@@ -116,7 +123,7 @@ def batch_row(batch: Any, index: int) -> dict[str, Any] | InputError:
 def _rows_or_errors(batches: Any) -> Iterator[dict[str, Any] | InputError]:
     """Each row as a plain dict; a row holding a value Python cannot hold as its error."""
     failures = _unreadable()
-    for batch in batches:
+    for batch in map(last_columns, batches):
         try:
             rows = batch.to_pylist()
         except failures:
@@ -124,6 +131,12 @@ def _rows_or_errors(batches: Any) -> Iterator[dict[str, Any] | InputError]:
             continue
         for row in rows:
             yield _plain_row(row)
+
+
+def arrow_rows(table: Any) -> Iterator[dict[str, Any] | InputError]:
+    """The rows of a pyarrow Table as plain dicts; a row holding a value Python cannot
+    hold (a date past the year 9999) is its error, naming the column."""
+    return _rows_or_errors(table.to_batches(max_chunksize=BATCH_ROWS))
 
 
 def parquet_rows(path: Path) -> Iterator[dict[str, Any] | InputError]:
@@ -162,9 +175,10 @@ def is_frame(rows: object) -> bool:
     )
 
 
-def table_rows(frame: Any) -> Iterator[dict[str, Any]]:
-    """The rows of a pyarrow Table or RecordBatch, or a pandas DataFrame, as plain dicts."""
+def table_rows(frame: Any) -> Iterator[dict[str, Any] | InputError]:
+    """The rows of a pyarrow Table or RecordBatch, or a pandas DataFrame, as plain dicts;
+    a row holding a value Python cannot hold (a date past the year 9999) is its error."""
     pa, _ = require_pyarrow(type(frame).__name__)
     if type(frame).__module__.startswith("pandas"):
         frame = pa.Table.from_pandas(frame, preserve_index=False)
-    yield from _rows_of(frame.to_batches(max_chunksize=BATCH_ROWS))
+    yield from _rows_or_errors(frame.to_batches(max_chunksize=BATCH_ROWS))
