@@ -678,3 +678,36 @@ def test_generated_tables_give_frame_decide_the_per_case_errors(table: Any) -> N
     errors = {e.row: (e.case_id, str(e.error)) for e in result.errors}
     assert errors == _per_case_errors(table)
     assert result.decisions.height + len(errors) == table.num_rows
+
+
+def _cases(**columns: Any) -> Any:
+    return pl.DataFrame({k: [v] for k, v in BASE.items()}).with_columns(
+        pl.Series(name, values, dtype=dtype) for name, (values, dtype) in columns.items()
+    )
+
+
+@pytest.mark.parametrize(
+    ("cases", "signals", "path"),
+    [
+        (_cases(note=([object()], pl.Object)), None, "cases.note"),
+        (_cases(principal=([2**100], pl.Int128)), None, "cases.principal"),
+        (_cases(__row=([3], pl.Int64)), None, "cases.__row"),
+        (
+            _cases(),
+            pl.DataFrame({**SIGNAL, "case_id": "A", "__seq": 9}),
+            "signals.__seq",
+        ),
+        (
+            _cases(),
+            pl.DataFrame({**SIGNAL, "case_id": 1}),
+            "signals.case_id",
+        ),
+    ],
+    ids=["object", "int128", "__row", "signal __seq", "signal case_id of another type"],
+)
+def test_a_table_the_columns_cannot_read_is_an_input_error_naming_the_column(
+    cases: Any, signals: Any, path: str
+) -> None:
+    with pytest.raises(InputError) as info:
+        frame.decide(cases, signals, as_of=AS_OF)
+    assert [p.path for p in info.value.problems] == [path]

@@ -84,20 +84,46 @@ _MEASURE_MAX = 1e12
 def as_polars(frame: Any, name: str) -> pl.DataFrame:
     """``frame`` as a Polars DataFrame: Polars as is; pandas and pyarrow converted.
 
-    A pandas column that Arrow cannot hold (Python objects of no Arrow type, or of
-    several) is an :class:`InputError` naming the table and the column.
+    A column that Arrow cannot hold (Python objects of no Arrow type, or of several), or
+    whose name starts with ``__``, is an :class:`InputError` naming the table and the
+    column.
     """
-    if isinstance(frame, pl.DataFrame):
-        return frame
     if isinstance(frame, pl.LazyFrame):
-        return frame.collect()
+        frame = frame.collect()
+    if isinstance(frame, pl.DataFrame):
+        return _checked_polars(frame, name)
     module = type(frame).__module__
     if module.startswith("pyarrow") and isinstance(frame, pa.Table | pa.RecordBatch):
-        return arrow_frame(frame)
+        return _checked_polars(arrow_frame(frame), name)
     if module.startswith("pandas") and hasattr(frame, "columns"):
-        return _from_pandas(frame, name)
+        return _checked_polars(_from_pandas(frame, name), name)
     msg = f"expected a Polars, pandas or pyarrow table, got {type(frame).__name__}"
     raise InputError([FieldProblem(name, msg)])
+
+
+def _checked_polars(frame: pl.DataFrame, name: str) -> pl.DataFrame:
+    """``frame``, when each of its columns has a type Arrow holds (the rows sent per case
+    are read through Arrow), and no name starts with ``__`` (the columnar engine's own);
+    else an :class:`InputError` naming each such column."""
+    problems = []
+    for column, dtype in frame.schema.items():
+        if column.startswith("__"):
+            msg = "a column name starting with __ (the columnar engine keeps those names)"
+            problems.append(FieldProblem(f"{name}.{column}", msg))
+            continue
+        try:
+            if dtype == pl.Object:
+                raise TypeError(dtype)
+            frame.select(column).head(0).to_arrow()
+        except (TypeError, ValueError, pa.ArrowException, pl.exceptions.PolarsError):
+            msg = (
+                "expected values of a type Arrow can hold (text, numbers, booleans,"
+                f" dates, lists, records), got {dtype}"
+            )
+            problems.append(FieldProblem(f"{name}.{column}", msg))
+    if problems:
+        raise InputError(problems, subject=f"the {name} table")
+    return frame
 
 
 def arrow_frame(table: pa.Table | pa.RecordBatch) -> pl.DataFrame:

@@ -173,6 +173,10 @@ def decide(
         long = as_polars(frame, label)
         if "case_id" not in long.columns:
             raise InputError([FieldProblem(label, f"the {label} table needs a case_id column")])
+        mine, theirs = long.schema["case_id"], ids.schema["case_id"]
+        if mine != theirs:
+            msg = f"expected the type of the cases table's case_id ({theirs}), got {mine}"
+            raise InputError([FieldProblem(f"{label}.case_id", msg)])
         long = long.with_row_index("__seq")
         joined = long.join(ids, on="case_id", how="inner").sort([ROW, "__seq"])
         orphans += long.height - long.join(ids, on="case_id", how="semi").height
