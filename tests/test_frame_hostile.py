@@ -711,3 +711,22 @@ def test_a_table_the_columns_cannot_read_is_an_input_error_naming_the_column(
     with pytest.raises(InputError) as info:
         frame.decide(cases, signals, as_of=AS_OF)
     assert [p.path for p in info.value.problems] == [path]
+
+
+def test_worker_processes_give_the_per_case_answer_on_hostile_files(tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    columns = {k: pa.array([v, v, v]) for k, v in BASE.items()}
+    columns["due_date"] = pa.array([2**31 - 1, 20000, None], pa.int32()).cast(pa.date32())
+    names = [*columns, "case_id"]
+    table = pa.Table.from_arrays([*columns.values(), pa.array(["B", None, "C"])], names=names)
+    pq.write_table(table, folder / "a.parquet")
+    (folder / "b.csv").write_text("case_id,case_id\nA,B\n")
+    pq.write_table(pa.Table.from_pylist([{**BASE, "__x": 1}, BASE]), folder / "c.parquet")
+    col_out, case_out = tmp_path / "col.parquet", tmp_path / "case.parquet"
+    policy = load_policy("default")
+    run_columnar([folder], policy=policy, out=col_out, as_of=AS_OF, jobs=2)
+    run_batch([folder], engine=Engine(policy, backend="python"), out=case_out, as_of=AS_OF)
+    assert pq.read_table(col_out).equals(pq.read_table(case_out))
+    assert _errors(tmp_path / "col.errors.jsonl") == _errors(tmp_path / "case.errors.jsonl")
+    assert len(_errors(tmp_path / "col.errors.jsonl")) == 5
