@@ -390,6 +390,7 @@ def arrow_column(draw: Any, name: str, rows: int) -> Any:
         "int",
         "float",
         "decimal",
+        "decimal256",
         "date32",
         "timestamp",
         "binary",
@@ -413,7 +414,7 @@ def arrow_column(draw: Any, name: str, rows: int) -> Any:
     if kind == "float":
         floats = st.one_of(st.floats(), st.floats(0, 1e13), nulls)
         return pa.array(draw(st.lists(floats, min_size=rows, max_size=rows)), pa.float64())
-    if kind == "decimal":
+    if kind in ("decimal", "decimal256"):
         scale = draw(st.integers(0, 12))
         top = decimal.Decimal(10) ** (25 - scale)
         decimals = st.one_of(
@@ -422,7 +423,9 @@ def arrow_column(draw: Any, name: str, rows: int) -> Any:
             nulls,
         )
         values = draw(st.lists(decimals, min_size=rows, max_size=rows))
-        return pa.array(values, pa.decimal128(38, scale))
+        return pa.array(
+            values, pa.decimal128(38, scale) if kind == "decimal" else pa.decimal256(60, scale)
+        )
     if kind == "date32":
         days = draw(st.lists(st.one_of(_DATES, nulls), min_size=rows, max_size=rows))
         return pa.array(days, pa.int32()).cast(pa.date32())
@@ -494,7 +497,7 @@ def good_column(draw: Any, name: str, rows: int) -> Any:
             return pa.array(values(st.integers(0, 10**6)), pa.int64())
         if kind == "float":
             return pa.array(values(st.sampled_from([0.0, 100.25, 1000.0, 0.1, 1e-5])))
-        if kind == "decimal":
+        if kind in ("decimal", "decimal256"):
             amounts = st.decimals(0, 10**6, places=2, allow_nan=False, allow_infinity=False)
             return pa.array(values(amounts), pa.decimal128(20, 2))
         return pa.array(values(st.sampled_from(["1000", "100.5", "0", "250.1234"])))
@@ -730,3 +733,17 @@ def test_worker_processes_give_the_per_case_answer_on_hostile_files(tmp_path: Pa
     assert pq.read_table(col_out).equals(pq.read_table(case_out))
     assert _errors(tmp_path / "col.errors.jsonl") == _errors(tmp_path / "case.errors.jsonl")
     assert len(_errors(tmp_path / "col.errors.jsonl")) == 5
+
+
+def test_a_256_bit_decimal_goes_per_case_in_a_file_and_is_refused_by_frame_decide(
+    tmp_path: Path,
+) -> None:
+    wide = pa.array([decimal.Decimal("1000.50"), None], pa.decimal256(60, 2))
+    cases = pa.table({**{k: [v, v] for k, v in BASE.items()}, "principal": wide})
+    source = tmp_path / "cases.parquet"
+    pq.write_table(cases, source)
+    assert [e["input"]["index"] for e in assert_same(tmp_path, source)] == [1]
+    assert pq.read_table(tmp_path / "col.parquet").num_rows == 1
+    with pytest.raises(InputError) as info:
+        frame.decide(cases, as_of=AS_OF)
+    assert [p.path for p in info.value.problems] == ["cases.principal"]

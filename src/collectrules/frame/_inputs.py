@@ -94,7 +94,7 @@ def as_polars(frame: Any, name: str) -> pl.DataFrame:
         return _checked_polars(frame, name)
     module = type(frame).__module__
     if module.startswith("pyarrow") and isinstance(frame, pa.Table | pa.RecordBatch):
-        return _checked_polars(arrow_frame(frame), name)
+        return _checked_polars(arrow_frame(frame, name), name)
     if module.startswith("pandas") and hasattr(frame, "columns"):
         return _checked_polars(_from_pandas(frame, name), name)
     msg = f"expected a Polars, pandas or pyarrow table, got {type(frame).__name__}"
@@ -126,12 +126,27 @@ def _checked_polars(frame: pl.DataFrame, name: str) -> pl.DataFrame:
     return frame
 
 
-def arrow_frame(table: pa.Table | pa.RecordBatch) -> pl.DataFrame:
+def arrow_frame(table: pa.Table | pa.RecordBatch, label: str = "") -> pl.DataFrame:
     """An Arrow table as a Polars frame. A name the table repeats keeps its last column,
-    in the place of its first, as the per-case reader's row dicts do."""
-    frame = pl.from_arrow(last_columns(table))
+    in the place of its first, as the per-case reader's row dicts do. A column holding a
+    256-bit decimal is an :class:`InputError` naming it (after ``label``, the table)."""
+    table = last_columns(table)
+    wide = [f.name for f in table.schema if _holds_decimal256(f.type)]
+    if wide:  # Polars panics on reading them
+        msg = "expected a type the columns can read, got a 256-bit decimal"
+        paths = [f"{label}.{name}" if label else name for name in wide]
+        raise InputError([FieldProblem(path, msg) for path in paths])
+    frame = pl.from_arrow(table)
     assert isinstance(frame, pl.DataFrame)
     return frame
+
+
+def _holds_decimal256(dtype: pa.DataType) -> bool:
+    if pa.types.is_decimal256(dtype):
+        return True
+    if pa.types.is_dictionary(dtype):
+        return _holds_decimal256(dtype.value_type)
+    return any(_holds_decimal256(dtype.field(i).type) for i in range(dtype.num_fields))
 
 
 _PANDAS_FAILURES = (pa.ArrowException, pl.exceptions.PolarsError, TypeError, ValueError)

@@ -193,6 +193,7 @@ class _Wire:
         try:
             table = _polars(self.table)
         except (pl.exceptions.PolarsError, pa.ArrowException, TypeError, ValueError):
+            # (InputError is a ValueError: a type the columns refuse.)
             table = pl.DataFrame({"__unread_table": [True] * self.table.num_rows})
         table = table.with_row_index(ROW, offset=self.start)
         return _Chunk(table, None, self.table, self.start)
