@@ -749,3 +749,16 @@ def test_a_256_bit_decimal_goes_per_case_in_a_file_and_is_refused_by_frame_decid
     with pytest.raises(InputError) as info:
         frame.decide(cases, as_of=AS_OF)
     assert [p.path for p in info.value.problems] == ["cases.principal"]
+
+
+@pytest.mark.parametrize(
+    "data", [b"", b"PAR1garbagePAR1", b"case_id\nA\n"], ids=["empty", "garbage", "text"]
+)
+def test_a_file_that_is_not_parquet_is_one_bad_row_as_per_case(tmp_path: Path, data: bytes) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a.parquet").write_bytes(data)
+    pq.write_table(pa.Table.from_pylist([BASE]), folder / "b.parquet")
+    errors = assert_same(tmp_path, folder)
+    assert [e["error"].startswith("not a readable Parquet file") for e in errors] == [True]
+    assert pq.read_table(tmp_path / "col.parquet").num_rows == 1

@@ -130,13 +130,15 @@ def _unreadable_parquet(path: Path, exc: Exception) -> InputError:
 
 def _chunks(path: Path) -> Iterator[_Wire] | None:
     """The Parquet file's rows, :data:`CHUNK_ROWS` at a time, as read (``__row``, each
-    row's index, is added on loading), or None when a column's name starts with ``__``
-    (the names the columns keep for themselves: the file goes per case)."""
+    row's index, is added on loading), or None when the file goes per case: a column's
+    name starts with ``__`` (the names the columns keep for themselves), or the file is
+    not readable Parquet (the per-case reader makes it one bad row, as the per-case
+    batch does)."""
     try:
         reader = pq.ParquetFile(path)
         names = reader.schema_arrow.names
-    except (OSError, pa.ArrowException) as exc:
-        raise _unreadable_parquet(path, exc) from None
+    except (OSError, pa.ArrowException):
+        return None
     if any(name.startswith("__") for name in names):
         return None
     return _batches(path, reader)
