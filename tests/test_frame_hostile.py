@@ -8,6 +8,7 @@ numbers and dates out of range, and nested signals and events of odd shapes.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
 import decimal
@@ -762,3 +763,30 @@ def test_a_file_that_is_not_parquet_is_one_bad_row_as_per_case(tmp_path: Path, d
     errors = assert_same(tmp_path, folder)
     assert [e["error"].startswith("not a readable Parquet file") for e in errors] == [True]
     assert pq.read_table(tmp_path / "col.parquet").num_rows == 1
+
+
+_BYTES = st.sampled_from(
+    [b"\x00", b"\r", b"\r\n", b"\n", b"\n\n", b'"', codecs.BOM_UTF8, b"\xff", b",", b"\xe6\x98"]
+)
+
+
+@_SETTINGS
+@given(file=csv_files(), cuts=st.lists(st.tuples(st.integers(0, 10**6), _BYTES), max_size=3))
+def test_generated_csv_bytes_give_the_per_case_answer(
+    tmp_path: Path, file: tuple[list[str], list[list[str]]], cuts: list[tuple[int, bytes]]
+) -> None:
+    """A CSV file with stray bytes (NUL, carriage returns, quotes, byte order marks,
+    bytes that are not UTF-8, blank lines) inserted anywhere."""
+    source = tmp_path / "cases.csv"
+    write_csv(source, *file)
+    raw = bytearray(source.read_bytes())
+    for at, data in cuts:
+        at %= len(raw) + 1
+        raw[at:at] = data
+    source.write_bytes(bytes(raw))
+    both = columnar_and_per_case(tmp_path, source)
+    if both is None:
+        return  # the columnar engine refused the file with a CollectRulesError
+    col, case = both
+    assert col[0].equals(case[0])
+    assert col[1] == case[1]
