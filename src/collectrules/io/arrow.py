@@ -10,6 +10,11 @@ naive, and the case is refused for it, as in JSON), dates ISO dates, decimals th
 exact text, nulls are left out (as an empty CSV cell). Lists and structs (a case's
 signals and events) are converted the same way, inside. Rows are read in record
 batches, so a large file is never held whole in memory.
+
+A column name the table repeats keeps its last column (as a JSON object's repeated key
+does). A row holding a value Python cannot hold (a date or timestamp past the year 9999)
+is that row's :class:`~collectrules.errors.InputError`, naming the column; the next row
+is read.
 """
 
 from __future__ import annotations
