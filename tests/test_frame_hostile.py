@@ -171,6 +171,14 @@ def test_a_pandas_column_of_python_objects_is_an_input_error() -> None:
     assert "expected values of one type" in str(info.value)
 
 
+def test_a_pandas_column_of_python_objects_is_an_input_error_per_case_too() -> None:
+    pd = pytest.importorskip("pandas")
+    cases = pd.DataFrame([{**BASE, "principal": object()}])
+    with pytest.raises(InputError) as info:
+        list(Engine("default", backend="python").decide_many(cases, as_of=AS_OF))
+    assert "principal" in str(info.value)
+
+
 @pytest.mark.parametrize(
     "column",
     [

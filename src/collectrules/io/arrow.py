@@ -185,5 +185,9 @@ def table_rows(frame: Any) -> Iterator[dict[str, Any] | InputError]:
     a row holding a value Python cannot hold (a date past the year 9999) is its error."""
     pa, _ = require_pyarrow(type(frame).__name__)
     if type(frame).__module__.startswith("pandas"):
-        frame = pa.Table.from_pandas(frame, preserve_index=False)
+        try:
+            frame = pa.Table.from_pandas(frame, preserve_index=False)
+        except (pa.ArrowException, TypeError, ValueError) as exc:
+            message = f"expected columns Arrow can hold: {str(exc)[:200]}"
+            raise InputError([FieldProblem("rows", message)]) from None
     yield from _rows_or_errors(frame.to_batches(max_chunksize=BATCH_ROWS))
