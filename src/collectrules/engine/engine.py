@@ -303,14 +303,17 @@ class Engine:
         self, rows: Iterable[Case | Mapping[str, Any]], when: dt.datetime
     ) -> Iterator[PlannedCase | RowFailure]:
         kinds = tuple(self.policy.signals)
-        if is_frame(rows):
-            rows = table_rows(rows)
-        if isinstance(rows, str | bytes | Mapping) or not isinstance(rows, Iterable):
-            msg = f"expected an iterable of cases or dicts, got {type(rows).__name__}"
+        items: Iterable[Case | Mapping[str, Any] | InputError] = (
+            table_rows(rows) if is_frame(rows) else rows
+        )
+        if isinstance(items, str | bytes | Mapping) or not isinstance(items, Iterable):
+            msg = f"expected an iterable of cases or dicts, got {type(items).__name__}"
             raise InputError([FieldProblem("cases", msg)])
-        for index, row in enumerate(rows):
+        for index, row in enumerate(items):
             case_id = row.case_id if isinstance(row, Case) else None
             try:
+                if isinstance(row, InputError):  # a table's row Python cannot read
+                    raise row
                 if isinstance(row, Case):
                     case = row
                 else:
@@ -369,14 +372,17 @@ class Engine:
         when = require_aware(as_of)
         kinds = tuple(self.policy.signals)
         products = self.policy.products
-        if is_frame(rows):
-            rows = table_rows(rows)
-        if isinstance(rows, str | bytes | Mapping) or not isinstance(rows, Iterable):
-            msg = f"expected an iterable of cases or dicts, got {type(rows).__name__}"
+        items: Iterable[Case | Mapping[str, Any] | InputError] = (
+            table_rows(rows) if is_frame(rows) else rows
+        )
+        if isinstance(items, str | bytes | Mapping) or not isinstance(items, Iterable):
+            msg = f"expected an iterable of cases or dicts, got {type(items).__name__}"
             raise InputError([FieldProblem("rows", msg)])
-        for index, row in enumerate(rows):
+        for index, row in enumerate(items):
             case_id = None
             try:
+                if isinstance(row, InputError):  # a table's row Python cannot read
+                    raise row
                 if isinstance(row, Case):
                     case = row
                 else:

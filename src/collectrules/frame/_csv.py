@@ -15,7 +15,8 @@ file by file:
   ``guarantors`` cell is set, or with ``true``/``false`` in a cell that is not a flag;
 * a **file** that is not plain UTF-8 CSV as both readers see it the same way: a byte
   order mark, a carriage return outside a line end, a blank line or a row of empty
-  cells, a line longer than
+  cells, a header naming a column twice or a column starting with ``__``, a line
+  longer than
   :data:`~collectrules.io.reader.MAX_LINE_BYTES`, a row with more values than the
   header, or anything Polars refuses (:func:`read_csv` then returns None).
 """
@@ -23,6 +24,7 @@ file by file:
 from __future__ import annotations
 
 import codecs
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -45,6 +47,8 @@ _SIGNAL = pl.Struct(
 #: The bytes read at a time; a line inside one block is shorter than any line refused.
 _BLOCK = 1 << 22
 assert _BLOCK + 2 <= MAX_LINE_BYTES
+#: How Polars renames a column whose name the header repeats (or a column so named).
+_DUPLICATED = re.compile(r"_duplicated_\d+$")
 
 
 def _plain_lines(path: Path) -> int | None:
@@ -113,6 +117,11 @@ def read_csv(path: Path, rows: int) -> Iterator[pl.DataFrame] | None:
         if not names:
             return None if lines else iter(())
         if any("\n" in name or "\r" in name for name in names):
+            return None
+        if any(_DUPLICATED.search(name) or name.startswith("__") for name in names):
+            # A header naming a column twice: Polars renames the second, the per-case
+            # reader keeps the last value under the one name. A name starting with
+            # ``__``: the columns keep such names for themselves.
             return None
         empty = pl.all_horizontal(pl.col(c).is_null() | (pl.col(c) == "") for c in names)
         counted = scan.select(

@@ -24,8 +24,10 @@ from collections.abc import Iterable
 from typing import Any
 
 import polars as pl
+import pyarrow as pa
 
 from collectrules.errors import FieldProblem, InputError
+from collectrules.io.arrow import last_columns
 from collectrules.model.case import Product, zone
 from collectrules.model.limits import (
     MAX_ID_LENGTH,
@@ -80,20 +82,98 @@ _MEASURE_MAX = 1e12
 
 
 def as_polars(frame: Any, name: str) -> pl.DataFrame:
-    """``frame`` as a Polars DataFrame: Polars as is; pandas and pyarrow converted."""
-    if isinstance(frame, pl.DataFrame):
-        return frame
+    """``frame`` as a Polars DataFrame: Polars as is; pandas and pyarrow converted.
+
+    A column that Arrow cannot hold (Python objects of no Arrow type, or of several), or
+    whose name starts with ``__``, is an :class:`InputError` naming the table and the
+    column.
+    """
     if isinstance(frame, pl.LazyFrame):
-        return frame.collect()
+        frame = frame.collect()
+    if isinstance(frame, pl.DataFrame):
+        return _checked_polars(frame, name)
     module = type(frame).__module__
-    if module.startswith("pyarrow"):
-        converted = pl.from_arrow(frame)
-        assert isinstance(converted, pl.DataFrame)
-        return converted
-    if module.startswith("pandas"):
-        return pl.from_pandas(frame)
+    if module.startswith("pyarrow") and isinstance(frame, pa.Table | pa.RecordBatch):
+        return _checked_polars(arrow_frame(frame, name), name)
+    if module.startswith("pandas") and hasattr(frame, "columns"):
+        return _checked_polars(_from_pandas(frame, name), name)
     msg = f"expected a Polars, pandas or pyarrow table, got {type(frame).__name__}"
     raise InputError([FieldProblem(name, msg)])
+
+
+def _checked_polars(frame: pl.DataFrame, name: str) -> pl.DataFrame:
+    """``frame``, when each of its columns has a type Arrow holds (the rows sent per case
+    are read through Arrow), and no name starts with ``__`` (the columnar engine's own);
+    else an :class:`InputError` naming each such column."""
+    problems = []
+    for column, dtype in frame.schema.items():
+        if column.startswith("__"):
+            msg = "a column name starting with __ (the columnar engine keeps those names)"
+            problems.append(FieldProblem(f"{name}.{column}", msg))
+            continue
+        try:
+            if dtype == pl.Object:
+                raise TypeError(dtype)
+            frame.select(column).head(0).to_arrow()
+        except (TypeError, ValueError, pa.ArrowException, pl.exceptions.PolarsError):
+            msg = (
+                "expected values of a type Arrow can hold (text, numbers, booleans,"
+                f" dates, lists, records), got {dtype}"
+            )
+            problems.append(FieldProblem(f"{name}.{column}", msg))
+    if problems:
+        raise InputError(problems, subject=f"the {name} table")
+    return frame
+
+
+def arrow_frame(table: pa.Table | pa.RecordBatch, label: str = "") -> pl.DataFrame:
+    """An Arrow table as a Polars frame. A name the table repeats keeps its last column,
+    in the place of its first, as the per-case reader's row dicts do. A column holding a
+    256-bit decimal is an :class:`InputError` naming it (after ``label``, the table)."""
+    table = last_columns(table)
+    wide = [f.name for f in table.schema if _holds_decimal256(f.type)]
+    if wide:  # Polars panics on reading them
+        msg = "expected a type the columns can read, got a 256-bit decimal"
+        paths = [f"{label}.{name}" if label else name for name in wide]
+        raise InputError([FieldProblem(path, msg) for path in paths])
+    frame = pl.from_arrow(table)
+    assert isinstance(frame, pl.DataFrame)
+    return frame
+
+
+def _holds_decimal256(dtype: pa.DataType) -> bool:
+    if pa.types.is_decimal256(dtype):
+        return True
+    if pa.types.is_dictionary(dtype):
+        return _holds_decimal256(dtype.value_type)
+    return any(_holds_decimal256(dtype.field(i).type) for i in range(dtype.num_fields))
+
+
+_PANDAS_FAILURES = (pa.ArrowException, pl.exceptions.PolarsError, TypeError, ValueError)
+
+
+def _from_pandas(frame: Any, name: str) -> pl.DataFrame:
+    try:
+        return pl.from_pandas(frame)
+    except _PANDAS_FAILURES:
+        pass
+    problems = []
+    for position in range(frame.shape[1]):
+        column = frame.iloc[:, position]
+        try:
+            pl.from_pandas(column)
+        except _PANDAS_FAILURES as exc:
+            kinds = sorted({type(v).__name__ for v in column.dropna().head(1000)})
+            msg = (
+                "expected values of one type Arrow can hold (text, numbers, booleans,"
+                f" dates, lists, records), got {', '.join(kinds) or 'none'}:"
+                f" {str(exc)[:120]}"
+            )
+            problems.append(FieldProblem(f"{name}.{column.name}", msg))
+    if not problems:
+        msg = "expected a table Arrow can hold (columns named once, of one type each)"
+        problems.append(FieldProblem(name, msg))
+    raise InputError(problems, subject=f"the {name} table")
 
 
 def _text(column: str, frame: pl.DataFrame) -> pl.Expr:
@@ -103,9 +183,15 @@ def _text(column: str, frame: pl.DataFrame) -> pl.Expr:
     dtype = frame.schema[column]
     if dtype == pl.String:
         return pl.col(column)
-    if dtype.is_numeric() or isinstance(dtype, pl.Decimal):
+    if _is_text(dtype) or dtype.is_numeric() or isinstance(dtype, pl.Decimal):
         return pl.col(column).cast(pl.String)
     return pl.lit(None, dtype=pl.String)
+
+
+def _is_text(dtype: pl.DataType) -> bool:
+    """Whether the column holds text: a string, or a dictionary of strings (Arrow's
+    dictionary type, a Polars categorical), which Python reads as strings too."""
+    return dtype == pl.String or isinstance(dtype, pl.Categorical | pl.Enum)
 
 
 def _money(column: str, frame: pl.DataFrame) -> tuple[pl.Expr, pl.Expr]:
@@ -206,14 +292,14 @@ def check_cases(cases: pl.DataFrame, extra_null: Iterable[str] = ()) -> pl.DataF
     sentinel = maturity.is_in(list(NO_DATE_SENTINELS)).fill_null(value=False)
     sicr, sicr_ok = _flag("sicr_rebutted", cases)
     default, default_ok = _flag("default_rebutted", cases)
+    text = {name: _text(name, cases) for name in ("case_id", "product", "currency", "timezone")}
     zones = (
-        valid_zones(cases.get_column("timezone").unique().to_list())
-        if "timezone" in cases.columns and cases.schema["timezone"] == pl.String
+        valid_zones(cases.select(text["timezone"].unique()).to_series().to_list())
+        if "timezone" in cases.columns and _is_text(cases.schema["timezone"])
         else []
     )
-    text = {name: _text(name, cases) for name in ("case_id", "product", "currency", "timezone")}
     ok = (
-        pl.lit(cases.schema.get("case_id") == pl.String)
+        pl.lit("case_id" in cases.columns and _is_text(cases.schema["case_id"]))
         & text["case_id"].str.contains(_ID).fill_null(value=False)
         & (text["case_id"].str.len_chars() <= MAX_ID_LENGTH).fill_null(value=False)
         & text["product"].is_in([p.value for p in Product]).fill_null(value=False)
@@ -230,6 +316,9 @@ def check_cases(cases: pl.DataFrame, extra_null: Iterable[str] = ()) -> pl.DataF
     for name in (*others, *extra_null):
         if name in cases.columns:
             ok = ok & pl.col(name).is_null()
+    # The text columns as strings; one the table lacks is null in every row (``ok`` is
+    # then false for a required one, and the per-case engine names it missing).
+    texts = [expr.alias(name) for name, expr in text.items()]
     # Lazily, so that the subexpressions shared by several checks are computed once.
     return (
         cases.lazy()
@@ -242,6 +331,7 @@ def check_cases(cases: pl.DataFrame, extra_null: Iterable[str] = ()) -> pl.DataF
             default_rebutted=default,
             __ok=ok.fill_null(value=False),
         )
+        .with_columns(texts)
         .select(ROW, *CASE_COLUMNS, "__ok")
         .collect()
     )

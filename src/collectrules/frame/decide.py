@@ -31,7 +31,7 @@ from collectrules.frame._inputs import (
     check_signals,
 )
 from collectrules.frame._sections import SectionKeys, core_names, section_keys
-from collectrules.io.arrow import plain
+from collectrules.io.arrow import arrow_rows
 from collectrules.model.case import zone
 from collectrules.model.time import local_midnight, require_aware
 from collectrules.policy import Policy, load_policy
@@ -173,8 +173,12 @@ def decide(
         long = as_polars(frame, label)
         if "case_id" not in long.columns:
             raise InputError([FieldProblem(label, f"the {label} table needs a case_id column")])
-        if long.schema["case_id"] not in (pl.String, pl.Null):
-            msg = f"expected text case ids, got a column of {long.schema['case_id']}"
+        mine, theirs = long.schema["case_id"], ids.schema["case_id"]
+        if mine not in (pl.String, pl.Null):
+            msg = f"expected text case ids, got a column of {mine}"
+            raise InputError([FieldProblem(f"{label}.case_id", msg)])
+        if mine != theirs:
+            msg = f"expected the type of the cases table's case_id ({theirs}), got {mine}"
             raise InputError([FieldProblem(f"{label}.case_id", msg)])
         long = long.with_row_index("__seq")
         joined = long.join(ids, on="case_id", how="inner").sort([ROW, "__seq"])
@@ -611,37 +615,30 @@ def _compact(done: pl.DataFrame, policy: Policy, when: pendulum.DateTime) -> pl.
 # --------------------------------------------------------------------------- per case
 
 
-_SIMPLE = frozenset({str, int, float, bool})
+def _python_rows(frame: pl.DataFrame) -> list[dict[str, Any] | InputError]:
+    """The rows of ``frame`` as the per-case reader reads a pyarrow table's: plain dicts,
+    through Arrow (a value Python cannot hold, such as a date past the year 9999, makes
+    its row an :class:`InputError` naming the column)."""
+    return list(arrow_rows(frame.to_arrow()))
 
 
-def _plain_value(value: Any) -> Any:
-    """``plain(value)``, sooner for the values rows mostly hold: scalars, and lists of
-    records (a row's nested signals) whose fields are scalars."""
-    if type(value) in _SIMPLE:
-        return value
-    if type(value) is list and value and type(value[0]) is dict:
-        # Not an Arrow map (a list of key/value tuples): plain gives a list of each item.
-        return [_plain_record(item) if type(item) is dict else plain(item) for item in value]
-    return plain(value)
-
-
-def _plain_record(record: dict[Any, Any]) -> dict[str, Any]:
-    """``plain(record)`` for a dict: its fields but the nulls, each made plain."""
-    return {
-        k if type(k) is str else str(k): v if type(v) in _SIMPLE else plain(v)
-        for k, v in record.items()
-        if v is not None
-    }
-
-
-def _dicts(frame: pl.DataFrame, rows: pl.Series) -> dict[int, list[dict[str, Any]]]:
+def _dicts(
+    frame: pl.DataFrame, rows: pl.Series, label: str
+) -> tuple[dict[int, list[dict[str, Any]]], dict[int, InputError]]:
+    """The long table's rows for ``rows``, as lists of dicts by row; and, for a row one of
+    whose signals (events) holds a value Python cannot hold, its error."""
     chosen = frame.join(rows.to_frame(), on=ROW, how="semi")
+    indices = chosen.get_column(ROW).to_list()
+    drop = [name for name in (ROW, "__seq", "case_id") if name in chosen.columns]
     out: dict[int, list[dict[str, Any]]] = {}
-    drop = {ROW, "__seq", "case_id"}
-    for item in chosen.iter_rows(named=True):
-        value = {k: _plain_value(v) for k, v in item.items() if k not in drop and v is not None}
-        out.setdefault(int(item[ROW]), []).append(value)
-    return out
+    errors: dict[int, InputError] = {}
+    for index, value in zip(indices, _python_rows(chosen.drop(drop)), strict=True):
+        if isinstance(value, InputError):
+            problems = [attrs.evolve(p, path=f"{label}.{p.path}") for p in value.problems]
+            errors.setdefault(int(index), InputError(problems))
+            continue
+        out.setdefault(int(index), []).append(value)
+    return out, errors
 
 
 #: A row's data for the per-case engine, from its index: a dict, or the error reading it
@@ -664,26 +661,34 @@ def _row_dicts(
     if row_data is not None:
         return [(int(index), *row_data(int(index))) for index in rows.to_list()]
     chosen = cases.join(rows.to_frame(), on=ROW, how="semi").sort(ROW)
-    read: list[tuple[int, dict[str, Any]]] = [
-        (
-            int(item[ROW]),
-            {k: _plain_value(v) for k, v in item.items() if k != ROW and v is not None},
-        )
-        for item in chosen.iter_rows(named=True)
-    ]
-    without = pl.Series(ROW, [i for i, data in read if "signals" not in data], dtype=rows.dtype)
-    sig = _dicts(signals, without) if without.len() else {}
-    unread = [i for i, data in read if "events" not in data]
-    evs = (
-        _dicts(events, pl.Series(ROW, unread, dtype=rows.dtype))
-        if events is not None and unread
-        else {}
+    indices = [int(i) for i in chosen.get_column(ROW).to_list()]
+    read = list(zip(indices, _python_rows(chosen.drop(ROW)), strict=True))
+    readable = [(i, data) for i, data in read if not isinstance(data, InputError)]
+    without = [i for i, data in readable if "signals" not in data]
+    sig, sig_errors = (
+        _dicts(signals, pl.Series(ROW, without, dtype=rows.dtype), "signals")
+        if without
+        else ({}, {})
     )
+    unread = [i for i, data in readable if "events" not in data]
+    evs, ev_errors = (
+        _dicts(events, pl.Series(ROW, unread, dtype=rows.dtype), "events")
+        if events is not None and unread
+        else ({}, {})
+    )
+    out: list[tuple[int, dict[str, Any] | None, CollectRulesError | None]] = []
     for index, data in read:
+        failure = data if isinstance(data, InputError) else sig_errors.get(index)
+        failure = failure or ev_errors.get(index)
+        if failure is not None:
+            out.append((index, None, failure))
+            continue
+        assert not isinstance(data, InputError)
         data.setdefault("signals", sig.get(index, []))
         if index in evs:
             data.setdefault("events", evs[index])
-    return [(index, data, None) for index, data in read]
+        out.append((index, data, None))
+    return out
 
 
 def _per_case(

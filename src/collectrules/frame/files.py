@@ -37,16 +37,18 @@ from collectrules.batch.runner import (
 from collectrules.engine import Engine
 from collectrules.errors import EngineError, FieldProblem, InputError
 from collectrules.frame._csv import LINE, csv_columns, read_csv
-from collectrules.frame._inputs import ROW
+from collectrules.frame._inputs import ROW, arrow_frame
 from collectrules.frame._sections import SectionKeys
 from collectrules.frame.decide import (
     COMPACT_SCHEMA,
     FrameSummary,
+    RowData,
     decide_rows,
     frame_counts,
     section_plan,
 )
 from collectrules.io import case_files
+from collectrules.io.arrow import batch_row
 from collectrules.io.reader import csv_row, read_rows
 from collectrules.model.time import require_aware
 from collectrules.policy import Policy
@@ -105,6 +107,8 @@ def _long(table: pl.DataFrame, column: str) -> pl.DataFrame | None:
     dtype = table.schema[column]
     if not (isinstance(dtype, pl.List) and isinstance(dtype.inner, pl.Struct)):
         return None
+    if any(f.name == "case_id" or f.name.startswith("__") for f in dtype.inner.fields):
+        return None  # a field the long table keeps for itself: per case, which names it
     long = (
         table.select(ROW, column)
         .filter(pl.col(column).list.len() > 0)
@@ -119,28 +123,48 @@ def _long(table: pl.DataFrame, column: str) -> pl.DataFrame | None:
 CHUNK_ROWS = 50_000
 
 
-def _chunks(path: Path) -> Iterator[_Wire]:
+def _unreadable_parquet(path: Path, exc: Exception) -> InputError:
+    msg = f"not a readable Parquet file: {str(exc)[:200]}"
+    return InputError([FieldProblem("", msg, source=str(path))])
+
+
+def _chunks(path: Path) -> Iterator[_Wire] | None:
     """The Parquet file's rows, :data:`CHUNK_ROWS` at a time, as read (``__row``, each
-    row's index, is added on loading)."""
+    row's index, is added on loading), or None when the file goes per case: a column's
+    name starts with ``__`` (the names the columns keep for themselves), or the file is
+    not readable Parquet (the per-case reader makes it one bad row, as the per-case
+    batch does)."""
     try:
         reader = pq.ParquetFile(path)
+        names = reader.schema_arrow.names
+    except (OSError, pa.ArrowException):
+        return None
+    if any(name.startswith("__") for name in names):
+        return None
+    return _batches(path, reader)
+
+
+def _batches(path: Path, reader: pq.ParquetFile) -> Iterator[_Wire]:
+    try:
         batches = reader.iter_batches(batch_size=CHUNK_ROWS)
         start = 0
         for batch in batches:
             yield _Wire(batch, start)
             start += batch.num_rows
     except (OSError, pa.ArrowException) as exc:
-        msg = f"not a readable Parquet file: {str(exc)[:200]}"
-        raise InputError([FieldProblem("", msg, source=str(path))]) from None
+        raise _unreadable_parquet(path, exc) from None
 
 
 @attrs.frozen
 class _Chunk:
     """Rows of one file to decide together: the table ``decide_rows`` reads and, for a
-    CSV file, the rows as read (text cells, with ``__line``)."""
+    CSV file, the rows as read (text cells, with ``__line``); for a Parquet file, the
+    record batch as read, whose first row has the index ``start``."""
 
     table: pl.DataFrame
     raw: pl.DataFrame | None = None
+    batch: pa.Table | pa.RecordBatch | None = None
+    start: int = 0
 
     def load(self) -> _Chunk:
         """The chunk itself."""
@@ -163,11 +187,18 @@ class _Wire:
     raw: pa.Table | None = None
 
     def load(self) -> _Chunk:
-        """The chunk as Polars frames."""
-        table = _polars(self.table)
-        if self.start is not None:
-            table = table.with_row_index(ROW, offset=self.start)
-        return _Chunk(table, None if self.raw is None else _polars(self.raw))
+        """The chunk as Polars frames. A Parquet batch Polars cannot hold (a type it
+        lacks) is a table of its rows' indices alone, marked unread: every row goes per
+        case, read from the batch."""
+        if self.start is None:
+            return _Chunk(_polars(self.table), None if self.raw is None else _polars(self.raw))
+        try:
+            table = _polars(self.table)
+        except (pl.exceptions.PolarsError, pa.ArrowException, TypeError, ValueError):
+            # (InputError is a ValueError: a type the columns refuse.)
+            table = pl.DataFrame({"__unread_table": [True] * self.table.num_rows})
+        table = table.with_row_index(ROW, offset=self.start)
+        return _Chunk(table, None, self.table, self.start)
 
     def wire(self) -> _Wire:
         """The chunk itself."""
@@ -175,9 +206,7 @@ class _Wire:
 
 
 def _polars(data: pa.Table | pa.RecordBatch) -> pl.DataFrame:
-    frame = pl.from_arrow(data)
-    assert isinstance(frame, pl.DataFrame)
-    return frame
+    return arrow_frame(data)
 
 
 def _csv_chunks(path: Path) -> Iterator[_Chunk] | None:
@@ -198,6 +227,17 @@ def _csv_row_data(raw: pl.DataFrame, source: str) -> Callable[[int], tuple[Any, 
         record = {c: item[c] if item[c] is not None else "" for c in cells}
         row = csv_row(source, int(item[LINE]), record)
         return row.data, row.error
+
+    return row_data
+
+
+def _batch_row_data(batch: pa.Table | pa.RecordBatch, start: int) -> RowData:
+    """A Parquet row's data (or the error reading it gave) by index, as the per-case
+    reader gives it: from the record batch, not from the Polars frame."""
+
+    def row_data(index: int) -> tuple[dict[str, Any] | None, InputError | None]:
+        data = batch_row(batch, index - start)
+        return (None, data) if isinstance(data, InputError) else (data, None)
 
     return row_data
 
@@ -260,6 +300,11 @@ def _decide_chunk(
     if events is not None:
         events = events.select(ROW)
     raw = chunk.raw
+    row_data = None
+    if raw is not None:
+        row_data = _csv_row_data(raw, source)
+    elif chunk.batch is not None:
+        row_data = _batch_row_data(chunk.batch, chunk.start)
     result = decide_rows(
         checked,
         signals,
@@ -268,7 +313,7 @@ def _decide_chunk(
         as_of=when,
         originals=table,
         sections=plan,
-        row_data=None if raw is None else _csv_row_data(raw, source),
+        row_data=row_data,
     )
     if raw is None:
         errors = [bad_row_line(source, None, e.row, e.case_id, e.error) for e in result.errors]

@@ -10,6 +10,11 @@ naive, and the case is refused for it, as in JSON), dates ISO dates, decimals th
 exact text, nulls are left out (as an empty CSV cell). Lists and structs (a case's
 signals and events) are converted the same way, inside. Rows are read in record
 batches, so a large file is never held whole in memory.
+
+A column name the table repeats keeps its last column (as a JSON object's repeated key
+does). A row holding a value Python cannot hold (a date or timestamp past the year 9999)
+is that row's :class:`~collectrules.errors.InputError`, naming the column; the next row
+is read.
 """
 
 from __future__ import annotations
@@ -25,7 +30,17 @@ from typing import Any
 
 from collectrules.errors import FieldProblem, InputError
 
-__all__ = ["BATCH_ROWS", "is_frame", "parquet_rows", "plain", "require_pyarrow", "table_rows"]
+__all__ = [
+    "BATCH_ROWS",
+    "arrow_rows",
+    "batch_row",
+    "is_frame",
+    "last_columns",
+    "parquet_rows",
+    "plain",
+    "require_pyarrow",
+    "table_rows",
+]
 
 BATCH_ROWS = 4_096
 """Rows converted at a time."""
@@ -70,22 +85,91 @@ def plain(value: Any) -> Any:
     return str(value)
 
 
-def _rows_of(batches: Any) -> Iterator[dict[str, Any]]:
-    for batch in batches:
-        for row in batch.to_pylist():
-            yield {k: plain(v) for k, v in row.items() if v is not None}
+def _plain_row(row: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: plain(v) for k, v in row.items() if v is not None}
 
 
-def parquet_rows(path: Path) -> Iterator[dict[str, Any]]:
-    """The rows of a Parquet file as plain dicts, in order, a record batch at a time."""
+def _unreadable() -> tuple[type[BaseException], ...]:
+    """What Arrow raises for a value Python cannot hold (a date past year 9999, …)."""
+    pa, _ = require_pyarrow("Arrow data")
+    return (ArithmeticError, ValueError, TypeError, NotImplementedError, pa.ArrowException)
+
+
+def last_columns(table: Any) -> Any:
+    """The Arrow table (or record batch) with each name once: a name it repeats keeps
+    its last column, in the place of its first, as a row's dict does."""
+    names = table.schema.names
+    if len(set(names)) == len(names):
+        return table
+    pa, _ = require_pyarrow("Arrow data")
+    last = {name: i for i, name in enumerate(names)}
+    return pa.table([table.column(i) for i in last.values()], names=list(last))
+
+
+def batch_row(batch: Any, index: int) -> dict[str, Any] | InputError:
+    """Row ``index`` of an Arrow table or record batch as a plain dict, or the error
+    naming each column whose value Python cannot hold (a date past the year 9999)."""
+    one = last_columns(batch.slice(index, 1))
+    failures = _unreadable()
+    try:
+        return _plain_row(one.to_pylist()[0])
+    except failures:
+        pass
+    problems = []
+    for name, column in zip(one.schema.names, one.columns, strict=True):
+        try:
+            column.to_pylist()
+        except failures as exc:
+            message = f"a value Python cannot read: {str(exc)[:120]}"
+            problems.append(FieldProblem(str(name), message))
+    return InputError(problems or [FieldProblem("", "a row Python cannot read")])
+
+
+def _rows_or_errors(batches: Any) -> Iterator[dict[str, Any] | InputError]:
+    """Each row as a plain dict; a row holding a value Python cannot hold as its error."""
+    failures = _unreadable()
+    for batch in map(last_columns, batches):
+        try:
+            rows = batch.to_pylist()
+        except failures:
+            yield from (batch_row(batch, i) for i in range(batch.num_rows))
+            continue
+        for row in rows:
+            yield _plain_row(row)
+
+
+def arrow_rows(table: Any) -> Iterator[dict[str, Any] | InputError]:
+    """The rows of a pyarrow Table as plain dicts; a row holding a value Python cannot
+    hold (a date past the year 9999) is its error, naming the column."""
+    return _rows_or_errors(table.to_batches(max_chunksize=BATCH_ROWS))
+
+
+def parquet_rows(path: Path) -> Iterator[dict[str, Any] | InputError]:
+    """The rows of a Parquet file as plain dicts, in order, a record batch at a time; a
+    row holding a value Python cannot hold (a date past the year 9999) is its error."""
     pa, pq = require_pyarrow(str(path))
+
+    def unreadable(exc: Exception) -> InputError:
+        message = f"not a readable Parquet file: {str(exc)[:200]}"
+        return InputError([FieldProblem("", message, source=str(path))])
+
     try:
         reader = pq.ParquetFile(path)
     except (OSError, pa.ArrowException) as exc:
-        raise InputError(
-            [FieldProblem("", f"not a readable Parquet file: {str(exc)[:200]}", source=str(path))]
-        ) from None
-    yield from _rows_of(reader.iter_batches(batch_size=BATCH_ROWS))
+        raise unreadable(exc) from None
+
+    def batches() -> Iterator[Any]:
+        pages = reader.iter_batches(batch_size=BATCH_ROWS)
+        while True:
+            try:
+                batch = next(pages)
+            except StopIteration:
+                return
+            except (OSError, pa.ArrowException) as exc:  # a page that does not decode
+                raise unreadable(exc) from None
+            yield batch
+
+    yield from _rows_or_errors(batches())
 
 
 def is_frame(rows: object) -> bool:
@@ -96,9 +180,14 @@ def is_frame(rows: object) -> bool:
     )
 
 
-def table_rows(frame: Any) -> Iterator[dict[str, Any]]:
-    """The rows of a pyarrow Table or RecordBatch, or a pandas DataFrame, as plain dicts."""
+def table_rows(frame: Any) -> Iterator[dict[str, Any] | InputError]:
+    """The rows of a pyarrow Table or RecordBatch, or a pandas DataFrame, as plain dicts;
+    a row holding a value Python cannot hold (a date past the year 9999) is its error."""
     pa, _ = require_pyarrow(type(frame).__name__)
     if type(frame).__module__.startswith("pandas"):
-        frame = pa.Table.from_pandas(frame, preserve_index=False)
-    yield from _rows_of(frame.to_batches(max_chunksize=BATCH_ROWS))
+        try:
+            frame = pa.Table.from_pandas(frame, preserve_index=False)
+        except (pa.ArrowException, TypeError, ValueError) as exc:
+            message = f"expected columns Arrow can hold: {str(exc)[:200]}"
+            raise InputError([FieldProblem("rows", message)]) from None
+    yield from _rows_or_errors(frame.to_batches(max_chunksize=BATCH_ROWS))

@@ -1,0 +1,800 @@
+"""Hostile case files through the columnar engine: the same decisions and bad rows as the
+per-case engine, or a :class:`CollectRulesError`, never a Polars or Arrow exception.
+
+Each example is a file the columns once crashed on; the property tests generate files
+with missing, unknown and repeated columns, odd Arrow types, nulls, empty strings,
+numbers and dates out of range, and nested signals and events of odd shapes.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import decimal
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+pl = pytest.importorskip("polars")
+pa = pytest.importorskip("pyarrow")
+pq = pytest.importorskip("pyarrow.parquet")
+
+from collectrules import frame  # noqa: E402
+from collectrules.batch import run_batch  # noqa: E402
+from collectrules.cli import main  # noqa: E402
+from collectrules.engine import Engine  # noqa: E402
+from collectrules.errors import CollectRulesError, InputError  # noqa: E402
+from collectrules.frame.files import run_columnar  # noqa: E402
+from collectrules.policy import load_policy  # noqa: E402
+
+AS_OF = "2026-06-30T12:00:00+08:00"
+BASE = {
+    "case_id": "A",
+    "product": "credit_card",
+    "currency": "CNY",
+    "principal": "1000",
+    "overdue_amount": "100",
+    "due_date": "2026-05-01",
+    "timezone": "Asia/Shanghai",
+}
+SIGNAL = {"kind": "refused_to_pay", "observed_at": "2026-06-01T00:00:00+08:00"}
+
+
+def _errors(path: Path) -> list[dict[str, Any]]:
+    # JSON Lines end at "\n" alone: splitlines would split on U+2028, U+0085, … too.
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").split("\n") if line]
+
+
+def columnar_and_per_case(tmp_path: Path, source: Path) -> tuple[Any, Any] | None:
+    """The columnar and per-case (table, error records) of ``source``; None when the
+    columnar run refused the file with a CollectRulesError."""
+    col_out, case_out = tmp_path / "col.parquet", tmp_path / "case.parquet"
+    per_case = run_batch(
+        [source], engine=Engine("default", backend="python"), out=case_out, as_of=AS_OF
+    )
+    case = (pq.read_table(case_out), _errors(tmp_path / "case.errors.jsonl"))
+    try:
+        run = run_columnar([source], policy=load_policy("default"), out=col_out, as_of=AS_OF)
+    except CollectRulesError:
+        return None
+    col = (pq.read_table(col_out), _errors(tmp_path / "col.errors.jsonl"))
+    assert (run.batch.rows, run.batch.decided, run.batch.bad) == (
+        per_case.rows,
+        per_case.decided,
+        per_case.bad,
+    )
+    return col, case
+
+
+def assert_same(tmp_path: Path, source: Path) -> list[dict[str, Any]]:
+    """The columnar run of ``source`` gives the per-case table and bad rows; the bad rows."""
+    both = columnar_and_per_case(tmp_path, source)
+    assert both is not None, "the columnar run refused a file the per-case run reads"
+    col, case = both
+    assert col[0].equals(case[0])
+    fields = ("case_id", "error", "kind", "input")
+    assert [{k: e[k] for k in fields} for e in col[1]] == [
+        {k: e[k] for k in fields} for e in case[1]
+    ]
+    return col[1]
+
+
+def write_csv(path: Path, header: list[str], rows: list[list[str]]) -> None:
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh, lineterminator="\n")
+        writer.writerow(header)
+        writer.writerows(rows)
+
+
+# --------------------------------------------------------------------------- examples
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [
+        [{k: v for k, v in BASE.items() if k != "product"} | {"case_id": c} for c in "AB"],
+        [{"case_id": "A"}, {"case_id": "B"}],
+        [{"product": "loan"}],
+    ],
+    ids=["no product", "only case_id", "no case_id"],
+)
+@pytest.mark.parametrize("suffix", [".parquet", ".csv"])
+def test_a_file_lacking_a_case_column_gives_the_per_case_bad_rows(
+    tmp_path: Path, rows: list[dict[str, str]], suffix: str
+) -> None:
+    source = tmp_path / f"cases{suffix}"
+    if suffix == ".parquet":
+        pq.write_table(pa.Table.from_pylist(rows), source)
+    else:
+        header = list(dict.fromkeys(k for row in rows for k in row))
+        write_csv(source, header, [[row.get(k, "") for k in header] for row in rows])
+    errors = assert_same(tmp_path, source)
+    assert errors
+    assert "required field missing" in errors[0]["error"]
+
+
+def test_a_cases_table_lacking_a_column_gives_the_per_case_errors() -> None:
+    rows = [{k: v for k, v in BASE.items() if k != "product"} | {"case_id": c} for c in "AB"]
+    for cases in (pl.DataFrame(rows), pl.DataFrame({"case_id": ["A", "B"]})):
+        result = frame.decide(cases, as_of=AS_OF)
+        expected = Engine("default", backend="python").decide_many(cases.to_dicts(), as_of=AS_OF)
+        assert [(e.row, e.case_id, str(e.error)) for e in result.errors] == [
+            (r.index, r.case_id, str(r.error)) for r in expected
+        ]
+        assert "product: required field missing" in str(result.errors[0].error)
+        assert result.decisions.height == 0
+
+
+def test_a_csv_header_naming_a_column_twice_keeps_the_last_value(tmp_path: Path) -> None:
+    source = tmp_path / "cases.csv"
+    header = [*BASE, "case_id"]
+    write_csv(source, header, [[*BASE.values(), "B"], [*BASE.values(), ""]])
+    errors = assert_same(tmp_path, source)
+    table = pq.read_table(tmp_path / "col.parquet")
+    assert table.column("case_id").to_pylist() == ["B"]
+    assert [e["input"]["line"] for e in errors] == [3]
+
+
+def test_a_csv_cell_holding_nul_gives_the_per_case_answer(tmp_path: Path) -> None:
+    source = tmp_path / "cases.csv"
+    source.write_bytes(b"case_id,product\nA\x00,loan\n")
+    assert assert_same(tmp_path, source)
+    good = ",".join(BASE.values()).encode()
+    source.write_bytes(
+        b"%s\n%s\n%s\n" % (",".join(BASE).encode(), good.replace(b"A,", b"A\0,"), good)
+    )
+    assert not assert_same(tmp_path, source)  # the per-case engine decides both rows
+    assert pq.read_table(tmp_path / "col.parquet").column("case_id").to_pylist() == ["A\x00", "A"]
+
+
+def test_a_parquet_file_naming_a_column_twice_keeps_the_last(tmp_path: Path) -> None:
+    source = tmp_path / "cases.parquet"
+    arrays = [pa.array([v, v]) for v in BASE.values()]
+    table = pa.Table.from_arrays([*arrays, pa.array(["B", None])], names=[*BASE, "case_id"])
+    pq.write_table(table, source)
+    errors = assert_same(tmp_path, source)
+    assert pq.read_table(tmp_path / "col.parquet").column("case_id").to_pylist() == ["B"]
+    assert [e["input"]["index"] for e in errors] == [1]  # its case_id is null
+
+
+def test_a_pandas_column_of_python_objects_is_an_input_error() -> None:
+    pd = pytest.importorskip("pandas")
+    cases = pd.DataFrame([{**BASE, "principal": object()}])
+    with pytest.raises(InputError) as info:
+        frame.decide(cases, as_of=AS_OF)
+    assert info.value.problems[0].path == "cases.principal"
+    assert "expected values of one type" in str(info.value)
+
+
+def test_a_pandas_column_of_python_objects_is_an_input_error_per_case_too() -> None:
+    pd = pytest.importorskip("pandas")
+    cases = pd.DataFrame([{**BASE, "principal": object()}])
+    with pytest.raises(InputError) as info:
+        list(Engine("default", backend="python").decide_many(cases, as_of=AS_OF))
+    assert "principal" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "column",
+    [
+        pa.array([2**31 - 1], pa.int32()).cast(pa.date32()),
+        pa.array([2**62], pa.int64()).cast(pa.timestamp("us")),
+    ],
+    ids=["date32 past 9999", "timestamp past 9999"],
+)
+def test_a_date_python_cannot_hold_is_a_bad_row_in_both_engines(
+    tmp_path: Path, column: Any
+) -> None:
+    source = tmp_path / "cases.parquet"
+    columns = {k: pa.array([v, v]) for k, v in BASE.items()}
+    columns["due_date"] = pa.concat_arrays([column, pa.nulls(1, column.type)])
+    pq.write_table(pa.table(columns), source)
+    errors = assert_same(tmp_path, source)
+    assert errors[0]["error"].startswith("due_date: a value Python cannot read")
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"__row": 5},
+        {"signals": [{**SIGNAL, "__row": 3}]},
+        {"signals": [{**SIGNAL, "case_id": "Z"}]},
+        {"events": [{"kind": "payment", "at": SIGNAL["observed_at"], "__seq": 1}]},
+    ],
+    ids=["__row column", "signal field __row", "signal field case_id", "event field __seq"],
+)
+def test_names_the_columns_keep_for_themselves_give_the_per_case_errors(
+    tmp_path: Path, extra: dict[str, Any]
+) -> None:
+    source = tmp_path / "cases.parquet"
+    pq.write_table(pa.Table.from_pylist([{**BASE, **extra}, {**BASE, "case_id": "B"}]), source)
+    errors = assert_same(tmp_path, source)
+    assert "unknown field" in errors[0]["error"]
+
+
+def test_a_csv_column_named_like_the_columns_own_gives_the_per_case_errors(
+    tmp_path: Path,
+) -> None:
+    source = tmp_path / "cases.csv"
+    write_csv(source, [*BASE, "__line"], [[*BASE.values(), "7"], [*BASE.values(), ""]])
+    errors = assert_same(tmp_path, source)
+    assert errors[0]["error"] == "__line: unknown field"
+
+
+@pytest.mark.parametrize(
+    "label",
+    ["no product", "csv duplicate header", "csv nul", "parquet duplicate", "date past 9999"],
+)
+@pytest.mark.parametrize("engine", ["columnar", "per-case"])
+def test_the_batch_command_prints_no_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], label: str, engine: str
+) -> None:
+    if label == "no product":
+        source = tmp_path / "cases.parquet"
+        pq.write_table(pa.Table.from_pylist([{"case_id": "A"}]), source)
+    elif label == "csv duplicate header":
+        source = tmp_path / "cases.csv"
+        source.write_text("case_id,case_id\nA,B\n")
+    elif label == "csv nul":
+        source = tmp_path / "cases.csv"
+        source.write_bytes(b"case_id,product\nA\x00,loan\n")
+    elif label == "parquet duplicate":
+        source = tmp_path / "cases.parquet"
+        names = ["case_id", "case_id"]
+        pq.write_table(
+            pa.Table.from_arrays([pa.array(["A"]), pa.array(["B"])], names=names), source
+        )
+    else:
+        source = tmp_path / "cases.parquet"
+        dates = pa.array([2**31 - 1], pa.int32()).cast(pa.date32())
+        pq.write_table(pa.table({**{k: [v] for k, v in BASE.items()}, "due_date": dates}), source)
+    out_path = str(tmp_path / "d.parquet")
+    code = main(["batch", str(source), "--out", out_path, "--as-of", AS_OF, "--engine", engine])
+    out, err = capsys.readouterr()
+    assert code == 1, out[-500:] + err[-500:]  # the row is bad
+    assert "Traceback" not in out + err
+    assert ("columnar engine:" in err) == (engine == "columnar")
+
+
+# --------------------------------------------------------------------------- generated
+
+CASE_COLUMNS = (
+    "case_id",
+    "product",
+    "currency",
+    "principal",
+    "overdue_amount",
+    "due_date",
+    "timezone",
+    "maturity_date",
+    "sicr_rebutted",
+    "default_rebutted",
+)
+GOOD_TEXT = {
+    **BASE,
+    "maturity_date": "2030-01-01",
+    "sicr_rebutted": "true",
+    "default_rebutted": "false",
+}
+ODD_TEXT = st.sampled_from(
+    [
+        "",
+        " ",
+        "true",
+        "false",
+        "null",
+        "0",
+        "-5",
+        "1e400",
+        "0.00001",
+        "1000.12345",
+        "NaN",
+        "inf",
+        "9999-12-31",
+        "0001-01-01",
+        "2026-02-30",
+        "2026-05-01T00:00:00",
+        "2026-05-01T00:00:00+08:00",
+        "Mars/Base",
+        "UTC",
+        "loan",
+        "cny",
+        "A\x00",
+        "x" * 300,
+        "春节",
+        '"',
+        "a,b",
+        "line\nbreak",
+        "[]",
+        "{}",
+    ]
+)
+
+
+def _text_value(name: str) -> st.SearchStrategy[str | None]:
+    good = GOOD_TEXT.get(name, "x")
+    return st.one_of(st.just(good), st.just(good), ODD_TEXT, st.text(max_size=6), st.none())
+
+
+_DATES = st.one_of(
+    st.integers(-(2**31), 2**31 - 1),
+    st.dates(dt.date(1800, 1, 1), dt.date(2300, 1, 1)).map(
+        lambda d: (d - dt.date(1970, 1, 1)).days
+    ),
+)
+_MICROS = st.one_of(
+    st.integers(-(2**63), 2**63 - 1),
+    st.integers(-(10**16), 10**16),
+)
+_ZONES = st.sampled_from([None, "UTC", "+08:00", "Asia/Shanghai"])
+
+
+def _signal_struct(draw: Any, event: bool) -> tuple[Any, dict[str, Any]]:
+    """An odd struct type for a signal (or an event) and a strategy per field."""
+    fields: dict[str, tuple[Any, st.SearchStrategy[Any]]] = {}
+    kinds = ["payment", "contact_attempt"] if event else ["refused_to_pay", "income_loss", "x"]
+    fields["kind"] = draw(
+        st.sampled_from(
+            [
+                (pa.string(), st.one_of(st.sampled_from(kinds), st.none())),
+                (pa.int64(), st.integers(-5, 5)),
+            ]
+        )
+    )
+    at = "at" if event else "observed_at"
+    fields[at] = draw(
+        st.sampled_from(
+            [
+                (pa.string(), st.sampled_from([SIGNAL["observed_at"], "2026-06-01", "", "x"])),
+                (
+                    pa.timestamp("us", "UTC"),
+                    st.datetimes(
+                        dt.datetime(1900, 1, 1), dt.datetime(2200, 1, 1), timezones=st.just(dt.UTC)
+                    ),
+                ),
+                (
+                    pa.timestamp("us"),
+                    st.datetimes(dt.datetime(1900, 1, 1), dt.datetime(2200, 1, 1)),
+                ),
+                (pa.int64(), st.integers(-(2**63), 2**63 - 1)),
+            ]
+        )
+    )
+    extras = draw(
+        st.lists(
+            st.sampled_from(["value", "note", "amount", "outcome", "case_id", "__seq", "zz"]),
+            max_size=2,
+            unique=True,
+        )
+    )
+    for name in extras:
+        fields[name] = draw(
+            st.sampled_from(
+                [
+                    (
+                        pa.string(),
+                        st.one_of(st.sampled_from(["1", "0.5", "-1e20", "", "reached"]), st.none()),
+                    ),
+                    (pa.float64(), st.floats()),
+                    (pa.int64(), st.integers(-(2**63), 2**63 - 1)),
+                    (pa.list_(pa.int64()), st.lists(st.integers(0, 3), max_size=2)),
+                ]
+            )
+        )
+    struct = pa.struct([(name, t) for name, (t, _) in fields.items()])
+    return struct, {name: s for name, (_, s) in fields.items()}
+
+
+@st.composite
+def arrow_column(draw: Any, name: str, rows: int) -> Any:
+    """An Arrow array of ``rows`` values of an odd type for the column ``name``."""
+    nested = name in ("signals", "events")
+    kinds = [
+        "string",
+        "large_string",
+        "dictionary",
+        "int",
+        "float",
+        "decimal",
+        "decimal256",
+        "date32",
+        "timestamp",
+        "binary",
+        "bool",
+        "null",
+        "list",
+        "struct",
+        "map",
+    ]
+    if nested:
+        kinds = ["records", "records", "records", "string", "list", "null", "struct"]
+    kind = draw(st.sampled_from(kinds))
+    nulls = st.none()
+    if kind in ("string", "large_string", "dictionary"):
+        values = draw(st.lists(_text_value(name), min_size=rows, max_size=rows))
+        array = pa.array(values, pa.large_string() if kind == "large_string" else pa.string())
+        return array.dictionary_encode() if kind == "dictionary" else array
+    if kind == "int":
+        ints = st.one_of(st.integers(-(2**63), 2**63 - 1), st.integers(-3, 2000), nulls)
+        return pa.array(draw(st.lists(ints, min_size=rows, max_size=rows)), pa.int64())
+    if kind == "float":
+        floats = st.one_of(st.floats(), st.floats(0, 1e13), nulls)
+        return pa.array(draw(st.lists(floats, min_size=rows, max_size=rows)), pa.float64())
+    if kind in ("decimal", "decimal256"):
+        scale = draw(st.integers(0, 12))
+        top = decimal.Decimal(10) ** (25 - scale)
+        decimals = st.one_of(
+            st.decimals(-top, top, places=scale, allow_nan=False, allow_infinity=False),
+            st.just(decimal.Decimal("1000").scaleb(0)),
+            nulls,
+        )
+        values = draw(st.lists(decimals, min_size=rows, max_size=rows))
+        return pa.array(
+            values, pa.decimal128(38, scale) if kind == "decimal" else pa.decimal256(60, scale)
+        )
+    if kind == "date32":
+        days = draw(st.lists(st.one_of(_DATES, nulls), min_size=rows, max_size=rows))
+        return pa.array(days, pa.int32()).cast(pa.date32())
+    if kind == "timestamp":
+        micros = draw(st.lists(st.one_of(_MICROS, nulls), min_size=rows, max_size=rows))
+        return pa.array(micros, pa.int64()).cast(pa.timestamp("us", draw(_ZONES)))
+    if kind == "binary":
+        blobs = st.one_of(st.binary(max_size=4), st.just(b"loan"), st.just(b"\xff"), nulls)
+        return pa.array(draw(st.lists(blobs, min_size=rows, max_size=rows)), pa.binary())
+    if kind == "bool":
+        flags = st.one_of(st.booleans(), nulls)
+        return pa.array(draw(st.lists(flags, min_size=rows, max_size=rows)), pa.bool_())
+    if kind == "null":
+        return pa.nulls(rows)
+    if kind == "list":
+        items = st.one_of(st.lists(st.text(max_size=3), max_size=2), nulls)
+        return pa.array(draw(st.lists(items, min_size=rows, max_size=rows)), pa.list_(pa.string()))
+    if kind == "struct":
+        records = st.one_of(
+            st.fixed_dictionaries({"a": st.one_of(st.text(max_size=3), nulls)}), nulls
+        )
+        values = draw(st.lists(records, min_size=rows, max_size=rows))
+        return pa.array(values, pa.struct([("a", pa.string())]))
+    if kind == "map":
+        pairs = st.one_of(
+            st.lists(st.tuples(st.text(max_size=3), st.text(max_size=3)), max_size=2), nulls
+        )
+        values = draw(st.lists(pairs, min_size=rows, max_size=rows))
+        return pa.array(values, pa.map_(pa.string(), pa.string()))
+    # A list of records: signals or events of an odd shape.
+    struct, fields = _signal_struct(draw, event=name == "events")
+    record = st.fixed_dictionaries({k: st.one_of(s, nulls) for k, s in fields.items()})
+    lists = st.one_of(st.lists(st.one_of(record, nulls), max_size=3), nulls)
+    return pa.array(draw(st.lists(lists, min_size=rows, max_size=rows)), pa.list_(struct))
+
+
+_UNKNOWN = st.sampled_from(["note", "extra", "row", "guarantors", "events", "signals"])
+_GOOD_KINDS = ["refused_to_pay", "promise_kept", "income_loss", "cash_coverage", "unreachable"]
+_GOOD_AT = st.datetimes(
+    dt.datetime(2025, 1, 1), dt.datetime(2026, 7, 30), timezones=st.sampled_from([dt.UTC])
+)
+
+
+@st.composite
+def good_signals(draw: Any, timestamps: bool) -> dict[str, Any]:
+    """A valid signal: its instant a timestamp or ISO text."""
+    kind = draw(st.sampled_from(_GOOD_KINDS))
+    at = draw(_GOOD_AT)
+    signal: dict[str, Any] = {"kind": kind, "observed_at": at if timestamps else at.isoformat()}
+    if kind == "cash_coverage":
+        signal["value"] = draw(st.sampled_from(["0.5", "2", "-1", "1e3", "12.25"]))
+    return signal
+
+
+@st.composite
+def good_column(draw: Any, name: str, rows: int) -> Any:
+    """A column of mostly valid values for ``name``, of one of the types that hold them."""
+    null = st.sampled_from([False] * 29 + [True])  # one value in thirty is null
+
+    def values(strategy: st.SearchStrategy[Any]) -> list[Any]:
+        drawn = draw(st.lists(st.tuples(strategy, null), min_size=rows, max_size=rows))
+        return [None if n else v for v, n in drawn]
+
+    if name == "case_id":
+        return pa.array([f"C{i}" for i in range(rows)])
+    if name in ("principal", "overdue_amount"):
+        kind = draw(st.sampled_from(["string", "int", "float", "decimal"]))
+        if kind == "int":
+            return pa.array(values(st.integers(0, 10**6)), pa.int64())
+        if kind == "float":
+            return pa.array(values(st.sampled_from([0.0, 100.25, 1000.0, 0.1, 1e-5])))
+        if kind in ("decimal", "decimal256"):
+            amounts = st.decimals(0, 10**6, places=2, allow_nan=False, allow_infinity=False)
+            return pa.array(values(amounts), pa.decimal128(20, 2))
+        return pa.array(values(st.sampled_from(["1000", "100.5", "0", "250.1234"])))
+    if name in ("due_date", "maturity_date"):
+        days = st.dates(dt.date(2020, 1, 1), dt.date(2031, 1, 1))
+        if draw(st.booleans()):
+            return pa.array(values(days), pa.date32())
+        return pa.array(values(days.map(dt.date.isoformat)), pa.string())
+    if name in ("sicr_rebutted", "default_rebutted"):
+        return pa.array(values(st.booleans()), pa.bool_())
+    if name == "signals":
+        timestamps = draw(st.booleans())
+        signals = st.lists(good_signals(timestamps), max_size=3)
+        return pa.array(values(signals))
+    options = {
+        "product": ["loan", "credit_card", "receivable"],
+        "currency": ["CNY", "USD"],
+        "timezone": ["Asia/Shanghai", "UTC", "America/New_York"],
+    }
+    array = pa.array(values(st.sampled_from(options[name])), pa.string())
+    kind = draw(st.sampled_from(["string", "string", "large_string", "dictionary"]))
+    if kind == "large_string":
+        return array.cast(pa.large_string())
+    return array.dictionary_encode() if kind == "dictionary" else array
+
+
+_OPTIONAL = ("maturity_date", "sicr_rebutted", "default_rebutted", "signals")
+
+
+@st.composite
+def parquet_tables(draw: Any) -> Any:
+    """A table of 1 to 4 rows: the case columns, mostly valid, a few of them dropped,
+    repeated or of an odd type, and some unknown columns."""
+    rows = draw(st.integers(1, 4))
+    names = [*CASE_COLUMNS[:7], *draw(st.lists(st.sampled_from(_OPTIONAL), unique=True))]
+    mode = draw(st.sampled_from(["good", "odd", "dropped", "unknown", "all"]))
+    odd: set[str] = set()
+    if mode in ("odd", "all"):
+        odd = set(draw(st.lists(st.sampled_from(names), min_size=1, max_size=2)))
+    arrays = [
+        draw(arrow_column(n, rows)) if n in odd else draw(good_column(n, rows)) for n in names
+    ]
+    if mode in ("dropped", "all"):
+        index = draw(st.integers(0, len(names) - 1))
+        del names[index], arrays[index]
+    if mode in ("unknown", "all"):
+        more = st.one_of(_UNKNOWN, st.sampled_from(CASE_COLUMNS))
+        for name in draw(st.lists(more, min_size=1, max_size=2)):
+            names.append(name)
+            arrays.append(draw(arrow_column(name, rows)))
+    return pa.Table.from_arrays(arrays, names=names)
+
+
+_SETTINGS = settings(
+    max_examples=int(__import__("os").environ.get("HOSTILE_EXAMPLES", "45")),
+    deadline=None,
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+        HealthCheck.function_scoped_fixture,
+    ],
+)
+
+
+@_SETTINGS
+@given(table=parquet_tables())
+def test_generated_parquet_files_give_the_per_case_answer(tmp_path: Path, table: Any) -> None:
+    source = tmp_path / "cases.parquet"
+    pq.write_table(table, source)
+    both = columnar_and_per_case(tmp_path, source)
+    if both is None:
+        return  # the columnar engine refused the file with a CollectRulesError
+    col, case = both
+    assert col[0].equals(case[0])
+    assert col[1] == case[1]
+
+
+_SIGNAL_TEXTS = st.sampled_from(
+    [
+        json.dumps([SIGNAL]),
+        json.dumps([{**SIGNAL, "value": "1"}]),
+        json.dumps([{**SIGNAL, "value": 1}]),
+        json.dumps([{**SIGNAL, "x": "y"}]),
+        json.dumps([{"kind": 5}]),
+        "[1, 2]",
+        "[]",
+        "{}",
+        "[",
+        "null",
+        '[{"kind": "refused_to_pay", "observed_at": "2026-06-01T00:00:00"}]',
+    ]
+)
+
+
+def _python(column: Any) -> list[Any]:
+    """The column's values in Python; a date Python cannot hold as Arrow's text of it."""
+    try:
+        values: list[Any] = column.to_pylist()
+    except (ValueError, OverflowError):
+        values = column.cast(pa.string()).to_pylist()
+    return values
+
+
+def _json_default(value: Any) -> str:
+    return value.isoformat() if isinstance(value, dt.date) else str(value)
+
+
+def _csv_cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return json.dumps(value, default=_json_default) if value else ""
+    return str(value)
+
+
+@st.composite
+def csv_files(draw: Any) -> tuple[list[str], list[list[str]]]:
+    """A header and 1 to 4 rows: the case columns, mostly valid, a few of them dropped,
+    repeated or of odd text, and some unknown columns."""
+    table = draw(parquet_tables())
+    header = [str(n) for n in table.column_names]
+    rows: list[list[str]] = []
+    for record in zip(*(_python(column) for column in table.columns), strict=True):
+        row = []
+        for name, value in zip(header, record, strict=True):
+            if not draw(st.integers(0, 5)):
+                value = draw(
+                    st.one_of(_SIGNAL_TEXTS, ODD_TEXT)
+                    if name in ("signals", "events", "guarantors")
+                    else _text_value(name)
+                )
+            row.append(_csv_cell(value))
+        rows.append(row)
+    return header, rows
+
+
+@_SETTINGS
+@given(file=csv_files())
+def test_generated_csv_files_give_the_per_case_answer(
+    tmp_path: Path, file: tuple[list[str], list[list[str]]]
+) -> None:
+    source = tmp_path / "cases.csv"
+    write_csv(source, *file)
+    both = columnar_and_per_case(tmp_path, source)
+    if both is None:
+        return  # the columnar engine refused the file with a CollectRulesError
+    col, case = both
+    assert col[0].equals(case[0])
+    assert col[1] == case[1]
+
+
+def _per_case_errors(table: Any) -> dict[int, tuple[str | None, str]]:
+    results = Engine("default", backend="python").decide_many(table, as_of=AS_OF)
+    return {r.index: (r.case_id, str(r.error)) for r in results if r.error is not None}
+
+
+def test_a_date_python_cannot_hold_is_a_bad_row_of_frame_decide() -> None:
+    late = pa.array([2**31 - 1, None], pa.int32()).cast(pa.date32())
+    cases = pa.table({**{k: [v, v] for k, v in BASE.items()}, "maturity_date": late})
+    result = frame.decide(cases, as_of=AS_OF)
+    assert {e.row: (e.case_id, str(e.error)) for e in result.errors} == _per_case_errors(cases)
+    assert str(result.errors[0].error).startswith("maturity_date: a value Python cannot read")
+    assert result.decisions.get_column("row").to_list() == [1]
+    at = pa.array([2**62], pa.int64()).cast(pa.timestamp("us", "UTC"))
+    signals = pa.table({"case_id": ["A"], "kind": ["refused_to_pay"], "observed_at": at})
+    result = frame.decide(cases.slice(1), signals, as_of=AS_OF)
+    assert [str(e.error) for e in result.errors] == [
+        "signals.observed_at: a value Python cannot read: date value out of range"
+    ]
+
+
+@_SETTINGS
+@given(table=parquet_tables())
+def test_generated_tables_give_frame_decide_the_per_case_errors(table: Any) -> None:
+    try:
+        result = frame.decide(table, as_of=AS_OF)
+    except CollectRulesError:
+        return
+    errors = {e.row: (e.case_id, str(e.error)) for e in result.errors}
+    assert errors == _per_case_errors(table)
+    assert result.decisions.height + len(errors) == table.num_rows
+
+
+def _cases(**columns: Any) -> Any:
+    return pl.DataFrame({k: [v] for k, v in BASE.items()}).with_columns(
+        pl.Series(name, values, dtype=dtype) for name, (values, dtype) in columns.items()
+    )
+
+
+@pytest.mark.parametrize(
+    ("cases", "signals", "path"),
+    [
+        (_cases(note=([object()], pl.Object)), None, "cases.note"),
+        (_cases(principal=([2**100], pl.Int128)), None, "cases.principal"),
+        (_cases(__row=([3], pl.Int64)), None, "cases.__row"),
+        (
+            _cases(),
+            pl.DataFrame({**SIGNAL, "case_id": "A", "__seq": 9}),
+            "signals.__seq",
+        ),
+        (
+            _cases(),
+            pl.DataFrame({**SIGNAL, "case_id": 1}),
+            "signals.case_id",
+        ),
+    ],
+    ids=["object", "int128", "__row", "signal __seq", "signal case_id of another type"],
+)
+def test_a_table_the_columns_cannot_read_is_an_input_error_naming_the_column(
+    cases: Any, signals: Any, path: str
+) -> None:
+    with pytest.raises(InputError) as info:
+        frame.decide(cases, signals, as_of=AS_OF)
+    assert [p.path for p in info.value.problems] == [path]
+
+
+def test_worker_processes_give_the_per_case_answer_on_hostile_files(tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    columns = {k: pa.array([v, v, v]) for k, v in BASE.items()}
+    columns["due_date"] = pa.array([2**31 - 1, 20000, None], pa.int32()).cast(pa.date32())
+    names = [*columns, "case_id"]
+    table = pa.Table.from_arrays([*columns.values(), pa.array(["B", None, "C"])], names=names)
+    pq.write_table(table, folder / "a.parquet")
+    (folder / "b.csv").write_text("case_id,case_id\nA,B\n")
+    pq.write_table(pa.Table.from_pylist([{**BASE, "__x": 1}, BASE]), folder / "c.parquet")
+    col_out, case_out = tmp_path / "col.parquet", tmp_path / "case.parquet"
+    policy = load_policy("default")
+    run_columnar([folder], policy=policy, out=col_out, as_of=AS_OF, jobs=2)
+    run_batch([folder], engine=Engine(policy, backend="python"), out=case_out, as_of=AS_OF)
+    assert pq.read_table(col_out).equals(pq.read_table(case_out))
+    assert _errors(tmp_path / "col.errors.jsonl") == _errors(tmp_path / "case.errors.jsonl")
+    assert len(_errors(tmp_path / "col.errors.jsonl")) == 5
+
+
+def test_a_256_bit_decimal_goes_per_case_in_a_file_and_is_refused_by_frame_decide(
+    tmp_path: Path,
+) -> None:
+    wide = pa.array([decimal.Decimal("1000.50"), None], pa.decimal256(60, 2))
+    cases = pa.table({**{k: [v, v] for k, v in BASE.items()}, "principal": wide})
+    source = tmp_path / "cases.parquet"
+    pq.write_table(cases, source)
+    assert [e["input"]["index"] for e in assert_same(tmp_path, source)] == [1]
+    assert pq.read_table(tmp_path / "col.parquet").num_rows == 1
+    with pytest.raises(InputError) as info:
+        frame.decide(cases, as_of=AS_OF)
+    assert [p.path for p in info.value.problems] == ["cases.principal"]
+
+
+@pytest.mark.parametrize(
+    "data", [b"", b"PAR1garbagePAR1", b"case_id\nA\n"], ids=["empty", "garbage", "text"]
+)
+def test_a_file_that_is_not_parquet_is_one_bad_row_as_per_case(tmp_path: Path, data: bytes) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a.parquet").write_bytes(data)
+    pq.write_table(pa.Table.from_pylist([BASE]), folder / "b.parquet")
+    errors = assert_same(tmp_path, folder)
+    assert [e["error"].startswith("not a readable Parquet file") for e in errors] == [True]
+    assert pq.read_table(tmp_path / "col.parquet").num_rows == 1
+
+
+_BYTES = st.sampled_from(
+    [b"\x00", b"\r", b"\r\n", b"\n", b"\n\n", b'"', codecs.BOM_UTF8, b"\xff", b",", b"\xe6\x98"]
+)
+
+
+@_SETTINGS
+@given(file=csv_files(), cuts=st.lists(st.tuples(st.integers(0, 10**6), _BYTES), max_size=3))
+def test_generated_csv_bytes_give_the_per_case_answer(
+    tmp_path: Path, file: tuple[list[str], list[list[str]]], cuts: list[tuple[int, bytes]]
+) -> None:
+    """A CSV file with stray bytes (NUL, carriage returns, quotes, byte order marks,
+    bytes that are not UTF-8, blank lines) inserted anywhere."""
+    source = tmp_path / "cases.csv"
+    write_csv(source, *file)
+    raw = bytearray(source.read_bytes())
+    for at, data in cuts:
+        at %= len(raw) + 1
+        raw[at:at] = data
+    source.write_bytes(bytes(raw))
+    both = columnar_and_per_case(tmp_path, source)
+    if both is None:
+        return  # the columnar engine refused the file with a CollectRulesError
+    col, case = both
+    assert col[0].equals(case[0])
+    assert col[1] == case[1]
