@@ -29,6 +29,7 @@ from collectrules.batch import run_batch  # noqa: E402
 from collectrules.cli import main  # noqa: E402
 from collectrules.engine import Engine  # noqa: E402
 from collectrules.errors import CollectRulesError, InputError  # noqa: E402
+from collectrules.frame._inputs import CASE_COLUMNS  # noqa: E402
 from collectrules.frame.files import run_columnar  # noqa: E402
 from collectrules.policy import load_policy  # noqa: E402
 
@@ -82,6 +83,17 @@ def assert_same(tmp_path: Path, source: Path) -> list[dict[str, Any]]:
         {k: e[k] for k in fields} for e in case[1]
     ]
     return col[1]
+
+
+def assert_per_case_or_refused(tmp_path: Path, source: Path) -> None:
+    """The columnar run of ``source`` gives the per-case table and error lines, or it
+    refused the file with a CollectRulesError."""
+    both = columnar_and_per_case(tmp_path, source)
+    if both is None:
+        return
+    col, case = both
+    assert col[0].equals(case[0])
+    assert col[1] == case[1]
 
 
 def write_csv(path: Path, header: list[str], rows: list[list[str]]) -> None:
@@ -263,18 +275,6 @@ def test_the_batch_command_prints_no_traceback(
 
 # --------------------------------------------------------------------------- generated
 
-CASE_COLUMNS = (
-    "case_id",
-    "product",
-    "currency",
-    "principal",
-    "overdue_amount",
-    "due_date",
-    "timezone",
-    "maturity_date",
-    "sicr_rebutted",
-    "default_rebutted",
-)
 GOOD_TEXT = {
     **BASE,
     "maturity_date": "2030-01-01",
@@ -578,12 +578,7 @@ _SETTINGS = settings(
 def test_generated_parquet_files_give_the_per_case_answer(tmp_path: Path, table: Any) -> None:
     source = tmp_path / "cases.parquet"
     pq.write_table(table, source)
-    both = columnar_and_per_case(tmp_path, source)
-    if both is None:
-        return  # the columnar engine refused the file with a CollectRulesError
-    col, case = both
-    assert col[0].equals(case[0])
-    assert col[1] == case[1]
+    assert_per_case_or_refused(tmp_path, source)
 
 
 _SIGNAL_TEXTS = st.sampled_from(
@@ -654,12 +649,7 @@ def test_generated_csv_files_give_the_per_case_answer(
 ) -> None:
     source = tmp_path / "cases.csv"
     write_csv(source, *file)
-    both = columnar_and_per_case(tmp_path, source)
-    if both is None:
-        return  # the columnar engine refused the file with a CollectRulesError
-    col, case = both
-    assert col[0].equals(case[0])
-    assert col[1] == case[1]
+    assert_per_case_or_refused(tmp_path, source)
 
 
 def _per_case_errors(table: Any) -> dict[int, tuple[str | None, str]]:
@@ -792,9 +782,4 @@ def test_generated_csv_bytes_give_the_per_case_answer(
         at %= len(raw) + 1
         raw[at:at] = data
     source.write_bytes(bytes(raw))
-    both = columnar_and_per_case(tmp_path, source)
-    if both is None:
-        return  # the columnar engine refused the file with a CollectRulesError
-    col, case = both
-    assert col[0].equals(case[0])
-    assert col[1] == case[1]
+    assert_per_case_or_refused(tmp_path, source)

@@ -283,13 +283,23 @@ def build_schedule(
     if problem is not None:
         raise _problem("currency", problem)
     assert terms.principal is not None
-    principal, annual_rate, method = terms.principal, terms.annual_rate, terms.method
-    custom_principal = terms.custom_principal
+    return _schedule(terms, terms.principal, start, currency, calendar)
+
+
+def _schedule(
+    terms: PlanTerms,
+    principal: Decimal,
+    start: dt.date,
+    currency: str,
+    calendar: BusinessCalendar | None,
+) -> tuple[Instalment, ...]:
+    """The instalments of checked ``terms`` on ``principal`` from ``start``."""
+    months, method = terms.months, terms.method
     q = quantum(currency)
     if principal != principal.quantize(q):
         raise _problem("principal", f"{principal} has more decimals than {currency} allows")
-    monthly = annual_rate / 12
-    parts = _principal_parts(principal, monthly, months, method, custom_principal, q)
+    monthly = terms.annual_rate / 12
+    parts = _principal_parts(principal, monthly, months, method, terms.custom_principal, q)
     out: list[Instalment] = []
     balance = principal
     for k, part in enumerate(parts, start=1):
@@ -733,16 +743,7 @@ def propose_plan(
     start = terms.start or case.local_date(when)
     money = money_section(policy) or MoneySection()
     calendar, by_rule = (None, set[int]()) if money.calendar is None else money.calendar.recording()
-    instalments = build_schedule(
-        principal,
-        terms.annual_rate,
-        terms.months,
-        currency=case.currency,
-        start=start,
-        method=terms.method,
-        custom_principal=terms.custom_principal,
-        calendar=calendar,
-    )
+    instalments = _schedule(terms, principal, start, case.currency, calendar)
     warnings = tuple(
         f"calendar {calendar.name} for {year} not published; computed by rule "
         "(instalment due dates)"
