@@ -131,6 +131,24 @@ def _restore_error(
     return error
 
 
+def _as_text(value: object) -> str:
+    """``value`` when it is a ``str``; anything else quoted (an error's message is built
+    from what the caller gave, and building it must not fail)."""
+    return value if isinstance(value, str) else quote(value)
+
+
+def _as_problems(problems: object) -> tuple[FieldProblem, ...]:
+    """``problems`` as field problems: a text or a lone problem is one; each item that is
+    not a :class:`FieldProblem` becomes one with its text as the message."""
+    if isinstance(problems, FieldProblem):
+        return (problems,)
+    if isinstance(problems, str) or not isinstance(problems, Iterable):
+        return (FieldProblem("", _as_text(problems)),)
+    return tuple(
+        p if isinstance(p, FieldProblem) else FieldProblem("", _as_text(p)) for p in problems
+    )
+
+
 class InputError(CollectRulesError, ValueError):
     """Invalid input: a case, a signal, an event, a date or an argument.
 
@@ -138,8 +156,8 @@ class InputError(CollectRulesError, ValueError):
     """
 
     def __init__(self, problems: Sequence[FieldProblem], *, subject: str = "input") -> None:
-        self.problems: tuple[FieldProblem, ...] = tuple(problems)
-        self.subject = subject
+        self.problems: tuple[FieldProblem, ...] = _as_problems(problems)
+        self.subject = subject = _as_text(subject)
         if len(self.problems) == 1:
             msg = str(self.problems[0])
         else:
@@ -180,6 +198,7 @@ class ConditionError(CollectRulesError, ValueError):
         field: str | None = None,
         suggestion: str | None = None,
     ) -> None:
+        message = _as_text(message)
         self.text = text
         self.column = column
         self.field = field

@@ -32,7 +32,6 @@ The format::
 from __future__ import annotations
 
 import datetime as dt
-import enum
 import json
 from collections.abc import Mapping
 from decimal import Decimal
@@ -41,6 +40,7 @@ from typing import Any
 import attrs
 import pendulum
 
+from collectrules._choice import Choice
 from collectrules.conditions import MONEY_SCALE, FieldSpec, FieldType, Scalar
 from collectrules.errors import FieldProblem, InputError, PolicyError, did_you_mean
 from collectrules.model.case import Case, Event, EventKind
@@ -66,7 +66,7 @@ __all__ = [
 ]
 
 
-class Need(enum.StrEnum):
+class Need(Choice):
     """What a source needs before it answers."""
 
     COURT_ORDER = "court_order"

@@ -20,6 +20,7 @@ from typing import Any
 
 import attrs
 
+from collectrules._arguments import require_instance, wrong_kind
 from collectrules.engine import Backend, Engine, UnknownSignals
 from collectrules.errors import CollectRulesError, FieldProblem, InputError
 from collectrules.io import Row
@@ -204,6 +205,8 @@ def _compare(
 
 def diff_policies(old: Policy, new: Policy) -> PolicyDiff:
     """The differences between two policies, after ``extends`` on both sides."""
+    require_instance(old, Policy, "old", "a Policy")
+    require_instance(new, Policy, "new", "a Policy")
     changes: list[Change] = []
     ident = _fields(
         {"id": old.id, "version": old.version, "title": old.title},
@@ -408,6 +411,8 @@ def impact(
         msg = f"expected 'error' or 'ignore', got {unknown_signals!r}"
         raise InputError([FieldProblem("unknown_signals", msg)])
     when = require_aware(as_of)
+    if isinstance(cases, str | bytes | Mapping) or not isinstance(cases, Iterable):
+        raise wrong_kind("cases", cases, "an iterable of rows, cases or mappings")
     champion = Engine(old, backend=backend, unknown_signals="ignore")
     challenger = Engine(new, backend=backend, unknown_signals="ignore")
     kinds = tuple(dict.fromkeys([*champion.policy.signals, *challenger.policy.signals]))

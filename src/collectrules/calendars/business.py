@@ -33,7 +33,6 @@ from __future__ import annotations
 import contextlib
 import copy
 import datetime as dt
-import enum
 import re
 import threading
 import tomllib
@@ -45,9 +44,19 @@ import attrs
 import holidays
 import pendulum
 
+from collectrules._arguments import (
+    require_date,
+    require_int,
+    require_mapping,
+    require_optional_text,
+    require_text,
+    require_texts,
+    wrong_kind,
+)
+from collectrules._choice import Choice
 from collectrules.errors import FieldProblem, InputError, did_you_mean, quote
 from collectrules.model.limits import MAX_YEAR, MIN_YEAR
-from collectrules.model.time import local_midnight
+from collectrules.model.time import local_midnight, require_zone
 
 if TYPE_CHECKING:
     from collectrules.policy import Parameter
@@ -78,7 +87,7 @@ DEFAULT_LANGUAGE = "en_US"
 MAX_SCHEDULE_BYTES = 1_000_000
 
 
-class BeyondKnown(enum.StrEnum):
+class BeyondKnown(Choice):
     """What a calendar does for a year whose official working days it does not have.
 
     ``rule``: compute by the standing rule (weekends and the package's holidays) and
@@ -102,17 +111,44 @@ _HHMM = re.compile(r"^([01]\d|2[0-4]):([0-5]\d)$")
 
 def _local(at: dt.datetime, timezone: str) -> pendulum.DateTime:
     if not isinstance(at, dt.datetime) or at.tzinfo is None or at.utcoffset() is None:
-        raise InputError([FieldProblem("at", "expected an aware datetime")])
-    return pendulum.instance(at).in_timezone(timezone)
+        raise wrong_kind("at", at, "an aware datetime")
+    return pendulum.instance(at).in_timezone(require_zone(timezone))
+
+
+def _day(day: object, name: str = "day") -> dt.date:
+    """``day`` as a date (a datetime gives its date); anything else is an InputError."""
+    if type(day) is dt.date:
+        return day
+    return require_date(day, name)
 
 
 def _dates(values: Iterable[Any]) -> frozenset[dt.date]:
+    if isinstance(values, str | bytes) or not isinstance(values, Iterable):
+        raise wrong_kind("calendar", values, "a collection of dates")
     out: set[dt.date] = set()
     for value in values:
         if isinstance(value, dt.datetime) or not isinstance(value, dt.date):
             raise InputError([FieldProblem("calendar", f"expected a date, got {value!r}")])
         out.add(value)
     return frozenset(out)
+
+
+def _a_text(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    require_text(value, attribute.name)
+
+
+def _a_text_or_none(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    require_optional_text(value, attribute.name)
+
+
+def _an_int(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    require_int(value, attribute.name)
+
+
+def _items(values: object, name: str) -> Iterable[Any]:
+    if isinstance(values, str | bytes) or not isinstance(values, Iterable):
+        raise wrong_kind(name, values, "a collection")
+    return values
 
 
 def _schedule_error(source: str | None, path: str, message: str) -> InputError:
@@ -230,6 +266,8 @@ class CalendarSchedule:
 
 
 def _schedules(values: Iterable[CalendarSchedule]) -> tuple[CalendarSchedule, ...]:
+    if isinstance(values, str | bytes) or not isinstance(values, Iterable):
+        raise wrong_kind("schedules", values, "a collection of CalendarSchedule objects")
     out = tuple(values)
     for value in out:
         if not isinstance(value, CalendarSchedule):
@@ -261,13 +299,13 @@ class BusinessCalendar:
     (True, False)
     """
 
-    country: str
-    subdivision: str | None = None
+    country: str = attrs.field(validator=_a_text)
+    subdivision: str | None = attrs.field(default=None, validator=_a_text_or_none)
     extra_holidays: frozenset[dt.date] = attrs.field(default=frozenset(), converter=_dates)
     extra_working_days: frozenset[dt.date] = attrs.field(default=frozenset(), converter=_dates)
     schedules: tuple[CalendarSchedule, ...] = attrs.field(default=(), converter=_schedules)
     beyond_known: BeyondKnown = attrs.field(default=BeyondKnown.RULE, converter=BeyondKnown)
-    language: str | None = None
+    language: str | None = attrs.field(default=None, validator=_a_text_or_none)
     _source: holidays.HolidayBase = attrs.field(init=False, repr=False, eq=False, hash=False)
     _lock: threading.Lock = attrs.field(
         init=False, repr=False, eq=False, hash=False, factory=threading.Lock
@@ -357,6 +395,7 @@ class BusinessCalendar:
 
     def is_known_year(self, year: int) -> bool:
         """Whether the official working days of ``year`` are known (see :attr:`known_years`)."""
+        require_int(year, "year")
         known = self.known_years
         return known is None or year in known
 
@@ -374,7 +413,7 @@ class BusinessCalendar:
     def note_by_rule(self, years: Iterable[int]) -> None:
         """Note ``years`` as computed by rule, as if this calendar had computed them."""
         if self._consulted is not None:
-            self._consulted.update(years)
+            self._consulted.update(require_int(y, "years[]") for y in _items(years, "years"))
 
     def _by_rule(self, day: dt.date) -> None:
         """Note (or refuse) a day computed by rule in a year without official data."""
@@ -397,8 +436,7 @@ class BusinessCalendar:
 
     def is_working_day(self, day: dt.date) -> bool:
         """Whether ``day`` is a working day: not a weekend day or holiday, or made one."""
-        if isinstance(day, dt.datetime):
-            day = day.date()
+        day = _day(day)
         if day in self.extra_working_days:
             return True
         if day in self.extra_holidays:
@@ -413,6 +451,7 @@ class BusinessCalendar:
 
     def holiday_name(self, day: dt.date) -> str | None:
         """The name of the holiday on ``day``, if it is one (not weekends)."""
+        day = _day(day)
         if day in self.extra_working_days:
             return None
         if day in self.extra_holidays:
@@ -428,6 +467,7 @@ class BusinessCalendar:
 
     def next_working_day(self, day: dt.date, *, strict: bool = False) -> dt.date:
         """The first working day on or after ``day`` (after it, when ``strict``)."""
+        day = _day(day)
         try:
             current = day + dt.timedelta(days=1) if strict else day
             for _ in range(_MAX_SCAN_DAYS):
@@ -445,6 +485,8 @@ class BusinessCalendar:
 
         ``add_working_days(d, 0)`` is the first working day on or after ``d``.
         """
+        day = _day(day)
+        require_int(count, "count")
         if count < 0:
             raise InputError([FieldProblem("count", f"must not be negative, got {count}")])
         if count > _MAX_SPAN_DAYS:
@@ -463,6 +505,7 @@ class BusinessCalendar:
         of the next working day. Either way the result falls on a working day: with the
         anchor at 00:00, the ``count`` whole working days from the anchor lie before it.
         """
+        require_int(count, "count")
         local = _local(at, timezone)
         day: dt.date = local.date()
         if not self.is_working_day(day):
@@ -477,6 +520,7 @@ class BusinessCalendar:
     def working_days_between(self, start: dt.date, end: dt.date) -> int:
         """The working days in ``[start, end)``, a span of at most
         :data:`_MAX_SPAN_DAYS` days."""
+        start, end = _day(start, "start"), _day(end, "end")
         if (end - start).days > _MAX_SPAN_DAYS:
             msg = f"expected a span of at most {_MAX_SPAN_DAYS:,} days, got {start} to {end}"
             raise InputError([FieldProblem("end", msg)])
@@ -525,6 +569,10 @@ def _minutes(text: object, what: str) -> int:
     return hours * 60 + minutes
 
 
+def _cites(values: object) -> tuple[str, ...]:
+    return require_texts(values, "cites", "a list of citations")
+
+
 def _hhmm(minutes: int) -> str:
     return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
@@ -545,9 +593,9 @@ class ContactHours:
     '2026-04-01T22:00:00+08:00'
     """
 
-    start: int
-    end: int
-    cites: tuple[str, ...] = ()
+    start: int = attrs.field(validator=_an_int)
+    end: int = attrs.field(validator=_an_int)
+    cites: tuple[str, ...] = attrs.field(default=(), converter=_cites)
 
     def __attrs_post_init__(self) -> None:
         if not (0 <= self.start < self.end <= 24 * 60):
@@ -561,7 +609,7 @@ class ContactHours:
     def parse(cls, start: str, end: str, *, cites: Iterable[str] = ()) -> ContactHours:
         """Contact hours from two ``HH:MM`` texts, such as ``"08:00"`` and ``"22:00"``."""
         return cls(
-            _minutes(start, "contact_hours_start"), _minutes(end, "contact_hours_end"), tuple(cites)
+            _minutes(start, "contact_hours_start"), _minutes(end, "contact_hours_end"), cites
         )
 
     @classmethod
@@ -579,6 +627,9 @@ class ContactHours:
         the two parameters cite. ``start`` and ``end`` name other parameters, for a pack
         that keeps different hours (``"regf_hours_start"``…).
         """
+        require_mapping(parameters, "parameters", "a policy's parameters")
+        require_text(start, "start", "a parameter's name")
+        require_text(end, "end", "a parameter's name")
         first, last = parameters.get(start), parameters.get(end)
         if first is None or last is None:
             return None
@@ -592,6 +643,7 @@ class ContactHours:
 
     def window_on(self, day: dt.date, timezone: str) -> tuple[pendulum.DateTime, pendulum.DateTime]:
         """The first and last allowed instants of the local day ``day``."""
+        day = _day(day)
         midnight = local_midnight(day, timezone)
         return self._at(midnight, self.start, timezone), self._at(midnight, self.end, timezone)
 

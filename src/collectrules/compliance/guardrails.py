@@ -87,6 +87,7 @@ from typing import Any, TypeAlias
 import attrs
 import pendulum
 
+from collectrules._choice import Choice
 from collectrules.calendars import BusinessCalendar, ContactHours
 from collectrules.compliance._packs import Figure, PackReader, start_of_local_day
 from collectrules.conditions import FieldSpec, FieldType, Scalar
@@ -127,7 +128,7 @@ __all__ = [
 ]
 
 
-class ContactChannel(enum.StrEnum):
+class ContactChannel(Choice):
     """How the lender reaches a party."""
 
     PHONE = "phone"
@@ -140,7 +141,7 @@ class ContactChannel(enum.StrEnum):
     COURT = "court"
 
 
-class Party(enum.StrEnum):
+class Party(Choice):
     """Whom the contact is with."""
 
     DEBTOR = "debtor"
@@ -151,7 +152,7 @@ class Party(enum.StrEnum):
     THIRD_PARTY = "third_party"
 
 
-class Purpose(enum.StrEnum):
+class Purpose(Choice):
     """Why a party is contacted."""
 
     COLLECT = "collect"
@@ -159,7 +160,7 @@ class Purpose(enum.StrEnum):
     MESSAGE = "message"
 
 
-class ReasonEffect(enum.StrEnum):
+class ReasonEffect(Choice):
     """What a reason does to the verdict."""
 
     BLOCK = "block"
@@ -168,7 +169,7 @@ class ReasonEffect(enum.StrEnum):
     ALLOW = "allow"
 
 
-class RuleKind(enum.StrEnum):
+class RuleKind(Choice):
     """The kinds of guardrail rule (see the module docstring)."""
 
     HOURS = "hours"

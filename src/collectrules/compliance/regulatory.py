@@ -27,13 +27,13 @@ worse class wins, so a stricter custom pack tightens the shipped one.
 from __future__ import annotations
 
 import datetime as dt
-import enum
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, TypeAlias
 
 import attrs
 import pendulum
 
+from collectrules._choice import Choice
 from collectrules.compliance._packs import Figure, PackReader
 from collectrules.conditions import FieldSpec, FieldType, Scalar
 from collectrules.errors import FieldProblem, InputError, did_you_mean
@@ -67,7 +67,7 @@ REBUTTAL_FIELDS = ("sicr_rebutted", "default_rebutted")
 _ANY_TYPE = "*"
 
 
-class PackKind(enum.StrEnum):
+class PackKind(Choice):
     """The kinds of classification pack."""
 
     DPD_LADDER = "dpd_ladder"

@@ -6,6 +6,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+from collectrules._arguments import require_instance, require_mapping
 from collectrules.conditions.ir import (
     MAX_CONSTANT,
     MONEY_SCALE,
@@ -42,6 +43,7 @@ def check_value(spec: FieldSpec, op: Op, value: object) -> None:
 
     durable_rules would match ``'3' > 1.5``; this refuses it (DURABLE_RULES.md #14).
     """
+    require_instance(spec, FieldSpec, "spec", "a FieldSpec")
     kind = spec.type
     if spec.numeric:
         if isinstance(value, bool) or not isinstance(value, int | float):
@@ -89,6 +91,9 @@ def _show(value: object) -> str:
 
 def check(cond: Condition, schema: Mapping[str, FieldSpec], params: Mapping[str, Scalar]) -> None:
     """Check a condition built in Python against a schema, as ``parse`` does for text."""
+    require_instance(cond, Condition, "cond", "a Condition")
+    require_mapping(schema, "schema", "a mapping of field names to FieldSpec")
+    require_mapping(params, "params", "a mapping of parameter names to values")
     for node in cond.walk():
         if not isinstance(node, _Leaf):
             continue

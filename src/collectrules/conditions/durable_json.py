@@ -13,6 +13,7 @@ from typing import Any
 
 import attrs
 
+from collectrules._arguments import require_instance, require_mapping, require_texts
 from collectrules.conditions.ir import (
     All,
     Always,
@@ -51,6 +52,11 @@ def to_durable(
     on the Python side and posts it as the boolean fact named there, so the expression
     is a single test of that fact. Returns ``None`` for :class:`Always`.
     """
+    require_instance(cond, Condition, "cond", "a Condition")
+    if lowered is not None:
+        require_mapping(lowered, "lowered", "a mapping of conditions to fact names")
+    if not isinstance(optional, frozenset | set):
+        optional = frozenset(require_texts(optional, "optional", "a set of field names"))
     if isinstance(cond, Always):
         return None
     return _durable(cond, negate=False, optional=optional, lowered=lowered or {})

@@ -9,12 +9,12 @@ Both back ends implement exactly this.
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Iterator, Mapping
 from typing import Any, TypeAlias
 
 import attrs
 
+from collectrules._choice import Choice
 from collectrules.errors import ConditionError, did_you_mean
 
 __all__ = [
@@ -54,7 +54,7 @@ Facts: TypeAlias = Mapping[str, Any]
 MAX_TEXT = 4_000
 
 
-class FieldType(enum.StrEnum):
+class FieldType(Choice):
     """The type of a fact field, which decides what it may be compared with."""
 
     INT = "int"
@@ -85,7 +85,7 @@ class FieldSpec:
         return self.type in (FieldType.INT, FieldType.NUMBER, FieldType.MONEY)
 
 
-class Op(enum.StrEnum):
+class Op(Choice):
     """A comparison operator."""
 
     LT = "<"

@@ -11,6 +11,7 @@ import warnings
 from collections.abc import Mapping
 from typing import Any
 
+from collectrules._arguments import require_mapping
 from collectrules.conditions.check import ParameterTypeError, check_value
 from collectrules.conditions.ir import (
     MAX_TEXT,
@@ -82,6 +83,9 @@ def parse(
     if not isinstance(text, str):
         msg = f"a condition must be a string, got {type(text).__name__}"
         raise ConditionError(msg)
+    for name, value in (("schema", schema), ("params", params), ("named", named)):
+        if value is not None:
+            require_mapping(value, name, "a mapping or None")
     if len(text) > MAX_TEXT:
         msg = f"condition longer than {MAX_TEXT} characters"
         raise ConditionError(msg, text=text[:60] + "…")

@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
 
+from collectrules._arguments import require_instance, require_mapping
 from collectrules.conditions.ir import (
     MONEY_SCALE,
     All,
@@ -75,6 +76,9 @@ def compile_condition(
     cond: Condition, params: Mapping[str, Scalar], schema: Mapping[str, FieldSpec]
 ) -> Condition:
     """Resolve parameters and scale money constants to the facts' integer units."""
+    require_instance(cond, Condition, "cond", "a Condition")
+    require_mapping(params, "params", "a mapping of parameter names to values")
+    require_mapping(schema, "schema", "a mapping of field names to FieldSpec")
     resolved = cond.resolve(params)
     return _scale_money(resolved, schema)
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import attrs
 
+from collectrules._arguments import require_instance
 from collectrules.conditions import (
     predicate,
 )
@@ -349,7 +350,7 @@ class CompiledPolicy:
     """
 
     def __init__(self, policy: Policy) -> None:
-        self.policy = policy
+        self.policy = require_instance(policy, Policy, "policy", "a Policy")
         params = policy.parameter_values
         schema = policy.schema()
         self.layers: list[tuple[Layer, list[tuple[LayerRule, Callable[[Any], bool]]]]] = [

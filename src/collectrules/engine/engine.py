@@ -18,6 +18,7 @@ from typing import Any, Literal
 
 import attrs
 
+from collectrules._arguments import require_instance, require_mapping, require_texts
 from collectrules.assets.checklist import AssetPlan, asset_plan_of
 from collectrules.conditions import MONEY_SCALE, FieldType
 from collectrules.engine import _durable
@@ -221,7 +222,10 @@ class Engine:
         a decision's trace it rebuilds that decision, byte for byte.
         """
         when = require_aware(as_of)
-        derived = derive(case, when, self.policy, unknown_signals=self.unknown_signals)
+        fired = require_texts(fired, "fired", "the ids of the rules that fired")
+        derived = derive(
+            require_case(case), when, self.policy, unknown_signals=self.unknown_signals
+        )
         return self._decision(case, derived, replay_outcome(self.policy, fired))
 
     def timeline(self, case: Case, *, as_of: dt.datetime | str) -> Timeline:
@@ -698,6 +702,8 @@ def _evidence_template(policy: Policy, kind: str, *, cured: bool) -> Template[Fi
 
 def display_facts(policy: Policy, facts: Mapping[str, Any]) -> dict[str, Any]:
     """The flat facts for people: money back in major units, as decimal strings."""
+    require_instance(policy, Policy, "policy", "a Policy")
+    require_mapping(facts, "facts", "a mapping of facts")
     money = frozenset(n for n, spec in policy.schema().items() if spec.type is FieldType.MONEY)
     return _display(facts, money)
 

@@ -31,6 +31,8 @@ import cattrs
 import pendulum
 from cattrs.errors import ClassValidationError, ForbiddenExtraKeysError, IterableValidationError
 
+from collectrules._arguments import wrong_kind
+from collectrules._choice import Choice
 from collectrules.errors import FieldProblem, InputError, did_you_mean, quote
 from collectrules.model.limits import (
     MAX_AS_OF_YEAR,
@@ -81,7 +83,7 @@ __all__ = [
 ]
 
 
-class Product(enum.StrEnum):
+class Product(Choice):
     """The kind of credit a case is about: the standard catalogue.
 
     Products are an open vocabulary: a policy may add its own in
@@ -145,7 +147,7 @@ def product_name(name: str) -> str:
     return _PRODUCTS_BY_NAME.get(name, name)
 
 
-class EventKind(enum.StrEnum):
+class EventKind(Choice):
     """What happened on a case, at a time: the input of the timeline."""
 
     PAYMENT = "payment"
@@ -191,7 +193,7 @@ class EventKind(enum.StrEnum):
     CREDIT_BUREAU_REPORTED = "credit_bureau_reported"
 
 
-class ContactOutcome(enum.StrEnum):
+class ContactOutcome(Choice):
     """How a contact attempt ended."""
 
     REACHED = "reached"
@@ -721,6 +723,13 @@ class Case:
         1900–2200, bounded numbers, strings, lists and nesting. Whatever the data, the
         only exception is an :class:`~collectrules.errors.InputError`.
         """
+        if (
+            signal_kinds is not None
+            or products is not None
+            or source is not None
+            or no_date_sentinels is not NO_DATE_SENTINELS
+        ):
+            _check_options(signal_kinds, products, source, no_date_sentinels)
         case = _fast_case(
             data,
             signal_kinds=signal_kinds,
@@ -772,7 +781,10 @@ class Case:
         return out
 
     def local_date(self, at: dt.datetime) -> dt.date:
-        """The calendar date of an instant in the case's time zone."""
+        """The calendar date of an instant in the case's time zone (an aware datetime;
+        anything else is an :class:`~collectrules.errors.InputError`)."""
+        if not isinstance(at, dt.datetime):
+            raise wrong_kind("at", at, "an aware datetime")
         return _local_date(at, at.fold, self.timezone)
 
 
@@ -1657,6 +1669,29 @@ def _flag_value(value: object) -> bool:
     if type(value) is not bool:
         raise _NotCommon
     return value
+
+
+#: The collection types an option of ``Case.from_dict`` is usually given as: checked by
+#: their type alone, without the cost of an ``isinstance`` against an ABC.
+_PLAIN_COLLECTIONS = (frozenset, tuple, set, list, dict)
+
+
+def _check_options(
+    signal_kinds: object, products: object, source: object, no_date_sentinels: object
+) -> None:
+    """The options of ``Case.from_dict``, checked: collections of names (or ``None``),
+    a text (or ``None``) and a collection of dates."""
+    for name, value in (("signal_kinds", signal_kinds), ("products", products)):
+        if value is None or type(value) in _PLAIN_COLLECTIONS:
+            continue
+        if isinstance(value, str | bytes) or not isinstance(value, Collection):
+            raise wrong_kind(name, value, "a collection of names or None")
+    if source is not None and not isinstance(source, str):
+        raise wrong_kind("source", source, "a file's name or None")
+    if type(no_date_sentinels) not in _PLAIN_COLLECTIONS and (
+        isinstance(no_date_sentinels, str | bytes) or not isinstance(no_date_sentinels, Collection)
+    ):
+        raise wrong_kind("no_date_sentinels", no_date_sentinels, "a collection of dates")
 
 
 def _fast_case(

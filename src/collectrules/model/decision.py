@@ -8,7 +8,6 @@ enum, then the policy's own), and nothing depends on the clock, the process or t
 
 from __future__ import annotations
 
-import enum
 import functools
 import json
 import keyword
@@ -21,6 +20,8 @@ import attrs
 import orjson
 import pendulum
 
+from collectrules._arguments import require_indent
+from collectrules._choice import Choice
 from collectrules.errors import FieldProblem, InputError
 from collectrules.model import decision_io
 from collectrules.model.remedies import STANDARD_REMEDIES, Remedy, remedy_name
@@ -47,7 +48,7 @@ __all__ = [
 SCHEMA_VERSION = "2"
 
 
-class Quadrant(enum.StrEnum):
+class Quadrant(Choice):
     """The four types of overdue customer (DOMAIN.md §1)."""
 
     Q1 = "Q1"
@@ -516,7 +517,11 @@ class Decision:
         }
 
     def to_json(self, *, indent: int | None = None) -> str:
-        """The decision as JSON: identical inputs give identical bytes."""
+        """The decision as JSON: identical inputs give identical bytes.
+
+        ``indent`` is ``None`` (compact) or 0 to 16 spaces."""
+        if indent is not None:
+            require_indent(indent)
         if indent is None:
             if self._json is None:
                 written = self._compact(None)

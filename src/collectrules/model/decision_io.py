@@ -28,6 +28,7 @@ from typing import Any
 import attrs
 import pendulum
 
+from collectrules._arguments import require_optional_text, require_text, wrong_kind
 from collectrules.errors import FieldProblem, InputError, did_you_mean
 from collectrules.model.case import parse_as_of
 
@@ -43,6 +44,17 @@ _DERIVED: dict[str, frozenset[str]] = {
 }
 _MISSING = object()
 _REMEDY_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+def _check_options(engine: object, source: object, remedies: object) -> None:
+    """The options of reading a decision, checked: texts (``source`` may be ``None``)
+    and a collection of remedy names (or ``None``)."""
+    require_text(engine, "engine", "a back end's name")
+    require_optional_text(source, "source", "a file's name")
+    if remedies is not None and (
+        isinstance(remedies, str | bytes) or not isinstance(remedies, Collection)
+    ):
+        raise wrong_kind("remedies", remedies, "a collection of remedy names or None")
 
 
 class _Reader:
@@ -207,6 +219,7 @@ def decision_from_dict(
     ``source`` (a file name) is named in each problem. With ``remedies`` (a policy's
     remedy catalogue), every remedy must be one of them; without, any snake_case name.
     """
+    _check_options(engine, source, remedies)
     reader = _Reader(source, remedies)
     if not isinstance(data, Mapping):
         raise InputError([FieldProblem("", f"expected an object, got {_kind(data)}", source)])
@@ -248,6 +261,7 @@ def decision_from_json(
     remedies: Collection[str] | None = None,
 ) -> D:
     """The decision whose ``to_json()`` is ``text``; see :func:`decision_from_dict`."""
+    _check_options(engine, source, remedies)
     if not isinstance(text, str | bytes | bytearray):
         msg = f"expected the decision's JSON as text or bytes, got {type(text).__name__}"
         raise InputError([FieldProblem("", msg, source=source)])

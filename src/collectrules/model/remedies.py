@@ -14,10 +14,12 @@ Adding a remedy to the standard catalogue is one change, here: a member of
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Mapping
 
 import attrs
+
+from collectrules._arguments import wrong_kind
+from collectrules._choice import Choice
 
 __all__ = [
     "CATEGORY_QUADRANTS",
@@ -32,7 +34,7 @@ __all__ = [
 ]
 
 
-class Remedy(enum.StrEnum):
+class Remedy(Choice):
     """One remedy of the standard catalogue.
 
     ``claim_guarantor`` is the lawful demand on a guarantor within the guarantee period
@@ -86,7 +88,7 @@ class Remedy(enum.StrEnum):
         return REMEDY_CHANNELS[self]
 
 
-class RemedyCategory(enum.StrEnum):
+class RemedyCategory(Choice):
     """What kind of remedy it is; for a policy's own remedy, the category also gives
     the quadrant envelopes it belongs to by default (:data:`CATEGORY_QUADRANTS`)."""
 
@@ -180,8 +182,12 @@ _BY_NAME: Mapping[str, Remedy] = {r.value: r for r in Remedy}
 
 def remedy_name(name: str) -> str:
     """``name`` as remedies are held: the :class:`Remedy` member for a standard one,
-    the plain string for any other (a policy's own remedy)."""
-    return _BY_NAME.get(name, name)
+    the plain string for any other (a policy's own remedy). A value that cannot be a
+    name (a list, a dict) is an :class:`~collectrules.errors.InputError`."""
+    try:
+        return _BY_NAME.get(name, name)
+    except TypeError:  # unhashable: no dictionary lookup of it is possible
+        raise wrong_kind("remedy", name, "a remedy's name") from None
 
 
 #: The channels of DOMAIN.md §8 (CH-*), and ``internal`` for what the lender does

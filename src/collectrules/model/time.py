@@ -10,10 +10,18 @@ import functools
 
 import pendulum
 
-from collectrules.errors import FieldProblem, InputError
+from collectrules._arguments import wrong_kind
+from collectrules.errors import FieldProblem, InputError, quote
 from collectrules.model.case import Case, parse_as_of
 
-__all__ = ["days_past_due", "days_past_due_on", "local_midnight", "require_aware", "require_case"]
+__all__ = [
+    "days_past_due",
+    "days_past_due_on",
+    "local_midnight",
+    "require_aware",
+    "require_case",
+    "require_zone",
+]
 
 
 def require_aware(as_of: object) -> pendulum.DateTime:
@@ -70,16 +78,48 @@ def days_past_due_on(case: Case, today: dt.date) -> int:
     return max(0, today.toordinal() - case.due_date.toordinal())
 
 
-@functools.lru_cache(maxsize=8192)
 def local_midnight(day: dt.date, timezone: str) -> pendulum.DateTime:
     """00:00 of ``day`` in ``timezone`` (the first instant of that local day).
 
     Remembered for the most recent days and zones: the result is immutable, and a
-    portfolio asks for the same few midnights again and again. A zone that is not an
-    IANA name is an :class:`~collectrules.errors.InputError`.
+    portfolio asks for the same few midnights again and again. A ``day`` that is not a
+    date, or a zone that is not an IANA name, is an
+    :class:`~collectrules.errors.InputError`.
     """
+    if type(day) is not dt.date or type(timezone) is not str:  # a cheap test, then the rare
+        if not isinstance(day, dt.date):
+            raise wrong_kind("day", day, "a date")
+        if isinstance(day, dt.datetime):
+            day = day.date()
+        require_zone(timezone)
+    return _local_midnight(day, timezone)
+
+
+@functools.lru_cache(maxsize=8192)
+def _local_midnight(day: dt.date, timezone: str) -> pendulum.DateTime:
     try:
         return pendulum.datetime(day.year, day.month, day.day, tz=timezone)
     except (pendulum.tz.exceptions.InvalidTimezone, ValueError):
-        msg = f"unknown IANA time zone {timezone!r}"[:200]
+        msg = f"unknown IANA time zone {quote(timezone)}"
         raise InputError([FieldProblem("timezone", msg)]) from None
+
+
+def require_zone(timezone: object, name: str = "timezone") -> str:
+    """``timezone`` when it is the text of an IANA time zone; anything else is an
+    InputError."""
+    if not isinstance(timezone, str):
+        raise wrong_kind(name, timezone, "an IANA time zone's name")
+    if not _known_zone(timezone):
+        raise InputError([FieldProblem(name, f"unknown IANA time zone {quote(timezone)}")])
+    return timezone
+
+
+@functools.lru_cache(maxsize=1024)
+def _known_zone(timezone: str) -> bool:
+    if len(timezone) > 100 or "\0" in timezone:
+        return False
+    try:
+        pendulum.timezone(timezone)
+    except (pendulum.tz.exceptions.InvalidTimezone, ValueError):
+        return False
+    return True

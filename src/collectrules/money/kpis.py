@@ -13,7 +13,6 @@ currencies: amount KPIs are given per currency.
 from __future__ import annotations
 
 import datetime as dt
-import enum
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
@@ -21,6 +20,7 @@ from typing import Any
 
 import attrs
 
+from collectrules._choice import Choice
 from collectrules.errors import FieldProblem, InputError
 from collectrules.model.case import (
     ContactOutcome,
@@ -50,7 +50,7 @@ DUE_STATUSES = frozenset({"done", "late", "breached"})
 _RATE_PLACES = Decimal("0.0001")
 
 
-class GroupBy(enum.StrEnum):
+class GroupBy(Choice):
     """How the portfolio is split."""
 
     QUADRANT = "quadrant"

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import enum
 import html
 import io
 from collections.abc import Iterable, Sequence
@@ -32,13 +31,15 @@ from typing import Any
 import attrs
 import pendulum
 
+from collectrules._arguments import require_date, require_instance, require_int
+from collectrules._choice import Choice
 from collectrules.calendars import BusinessCalendar
-from collectrules.errors import CollectRulesError, FieldProblem, InputError
+from collectrules.errors import CollectRulesError, FieldProblem, InputError, quote
 from collectrules.model.case import Case, currency_exponent, currency_problem
 from collectrules.model.decision import Decision, RemedyGrant
 from collectrules.model.limits import MAX_YEAR, MIN_YEAR, MONEY
 from collectrules.model.remedies import Remedy
-from collectrules.model.time import require_aware
+from collectrules.model.time import require_aware, require_case
 from collectrules.money.terms import MoneySection
 from collectrules.policy.loader import available_policies, load_policy
 from collectrules.policy.model import Policy
@@ -62,7 +63,7 @@ __all__ = [
 PLAN_KINDS: tuple[Remedy, ...] = (Remedy.EXTEND, Remedy.REPLAN, Remedy.RESTRUCTURE)
 
 
-class Method(enum.StrEnum):
+class Method(Choice):
     """How the principal is repaid over the instalments."""
 
     ANNUITY = "annuity"
@@ -117,7 +118,10 @@ def quantum(currency: str) -> Decimal:
 
 def add_months(start: dt.date, months: int) -> dt.date:
     """``start`` plus ``months`` calendar months; a missing day becomes the month's last.
-    A date past the calendar's years 1 to 9999 is an :class:`InputError`."""
+    A date past the calendar's years 1 to 9999, or arguments of another kind, is an
+    :class:`InputError`."""
+    start = require_date(start, "start")
+    require_int(months, "months")
     try:
         d = pendulum.Date(start.year, start.month, start.day).add(months=months)
         return dt.date(d.year, d.month, d.day)
@@ -131,12 +135,12 @@ def _method(value: object) -> Method:
         return Method(value)  # type: ignore[arg-type]  # a member, or its value
     except ValueError:
         choices = ", ".join(repr(m.value) for m in Method)
-        raise _problem("method", f"expected one of {choices}, got {value!r}") from None
+        raise _problem("method", f"expected one of {choices}, got {quote(value)}") from None
 
 
 def _decimal(value: object) -> Decimal:
     if isinstance(value, bool):
-        msg = f"expected a number, got {value!r}"
+        msg = f"expected a number, got {quote(value)}"
         raise InputError([FieldProblem("terms", msg)])
     if isinstance(value, float):
         return Decimal(repr(value))
@@ -147,7 +151,7 @@ def _decimal(value: object) -> Decimal:
             pass
     if isinstance(value, Decimal):
         return value
-    msg = f"expected a number, got {value!r}"
+    msg = f"expected a number, got {quote(value)}"
     raise InputError([FieldProblem("terms", msg)])
 
 
@@ -156,6 +160,8 @@ def _opt_decimal(value: object) -> Decimal | None:
 
 
 def _amounts(values: Iterable[object]) -> tuple[Decimal, ...]:
+    if isinstance(values, str | bytes) or not isinstance(values, Iterable):
+        raise _problem("custom_principal", f"expected a list of amounts, got {quote(values)}")
     return tuple(_decimal(v) for v in values)
 
 
@@ -190,7 +196,7 @@ class PlanTerms:
             problems.append(FieldProblem(f"terms.{name}", message))
 
         if isinstance(self.months, bool) or not isinstance(self.months, int):
-            bad("months", f"expected a whole number of months, got {self.months!r}")
+            bad("months", f"expected a whole number of months, got {quote(self.months)}")
         elif not 1 <= self.months <= 600:
             bad("months", f"expected 1 to 600 months, got {self.months}")
         for name in ("annual_rate", "penalty_rate"):
@@ -271,13 +277,17 @@ def build_schedule(
     and a principal with more decimals than the currency has, or a currency that is not
     an ISO 4217 code, are an :class:`InputError`.
     """
+    if principal is None:
+        raise _problem("principal", "required: the principal the instalments repay")
+    if calendar is not None:
+        require_instance(calendar, BusinessCalendar, "calendar", "a BusinessCalendar or None")
     terms = PlanTerms(
         months=months,
         annual_rate=annual_rate,
         method=method,
         principal=principal,
         start=start,
-        custom_principal=tuple(custom_principal),
+        custom_principal=_amounts(custom_principal),
     )
     problem = currency_problem(currency)
     if problem is not None:
@@ -662,6 +672,7 @@ def _render(blocks: list[_Block], *, markdown: bool) -> str:
 
 def money_section(policy: Policy) -> MoneySection | None:
     """The policy's parsed ``[money]`` section, if it has one."""
+    require_instance(policy, Policy, "policy", "a Policy")
     section = policy.sections.get("money")
     return section if isinstance(section, MoneySection) else None
 
@@ -712,13 +723,18 @@ def propose_plan(
     the penalty rate exceeds a cap; :class:`InputError` for inconsistent input.
     """
     when = require_aware(as_of)
+    case = require_case(case)
+    require_instance(decision, Decision, "decision", "a Decision")
+    require_instance(terms, PlanTerms, "terms", "PlanTerms")
+    if policy is not None:
+        require_instance(policy, Policy, "policy", "a Policy or None")
     try:
         remedy = Remedy(kind)
     except ValueError:
         remedy = None
     if remedy not in PLAN_KINDS:
         choices = ", ".join(k.value for k in PLAN_KINDS)
-        raise InputError([FieldProblem("kind", f"expected one of {choices}, got {kind!r}")])
+        raise InputError([FieldProblem("kind", f"expected one of {choices}, got {quote(kind)}")])
     assert remedy is not None
     if decision.case_id != case.case_id:
         msg = f"the decision is about case {decision.case_id!r}, not {case.case_id!r}"

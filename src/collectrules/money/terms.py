@@ -10,7 +10,6 @@ Problems are reported through the policy loader, each with its key path and line
 from __future__ import annotations
 
 import datetime as dt
-import enum
 import re
 from collections.abc import Mapping
 from decimal import Decimal
@@ -18,6 +17,7 @@ from typing import Any
 
 import attrs
 
+from collectrules._choice import Choice
 from collectrules.calendars import BusinessCalendar
 from collectrules.conditions import Scalar
 from collectrules.errors import did_you_mean
@@ -47,7 +47,7 @@ _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _ID = re.compile(r"^[A-Za-z][A-Za-z0-9_.\-]*$")
 
 
-class Component(enum.StrEnum):
+class Component(Choice):
     """A component of the amount due, in the default allocation order of payments."""
 
     FEES = "fees"

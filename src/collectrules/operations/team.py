@@ -28,6 +28,7 @@ from typing import Any
 
 import attrs
 
+from collectrules._arguments import require_path
 from collectrules.errors import FieldProblem, InputError, did_you_mean
 
 __all__ = ["UNASSIGNED", "Owner", "Team", "load_team", "team_from_dict"]
@@ -123,6 +124,7 @@ class Team:
 
 def load_team(path: str | Path) -> Team:
     """Read a team file (TOML); errors name the file and the field."""
+    path = require_path(path, "path")
     where = str(path)
     try:
         text = Path(path).read_text(encoding="utf-8")

@@ -57,6 +57,7 @@ from typing import Any
 
 import attrs
 
+from collectrules._arguments import require_callable, require_instance, require_path
 from collectrules.calendars import ContactHours
 from collectrules.compliance.guardrails import ContactChannel, Guardrails, Party, guardrails_of
 from collectrules.errors import (
@@ -610,6 +611,11 @@ class Worklist:
         run_size: int = DEFAULT_RUN_SIZE,
         spill_dir: str | Path | None = None,
     ) -> None:
+        require_instance(policy, Policy, "policy", "a Policy")
+        if on_failure is not None:
+            require_callable(on_failure, "on_failure")
+        if spill_dir is not None:
+            spill_dir = require_path(spill_dir, "spill_dir")
         self.contact_hours = timeline_section(policy).contact_hours  # a clear error now
         self.as_of = require_aware(as_of)
         self.policy = policy

@@ -22,7 +22,6 @@ or, briefly, ``ACME-COURTESY-CALL = "A courtesy call before any demand letter"``
 
 from __future__ import annotations
 
-import enum
 import functools
 import re
 import tomllib
@@ -33,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from collectrules._choice import Choice
 from collectrules.errors import FieldProblem, PolicyError, did_you_mean
 from collectrules.policy.schema import TEXT, table
 from collectrules.policy.section import BaseSection
@@ -63,7 +63,7 @@ CLAUSE_KEYS = ("title", "source", "section")
 LANGS = ("en", "zh")
 
 
-class ClauseKind(enum.StrEnum):
+class ClauseKind(Choice):
     """Where a clause comes from."""
 
     DOMAIN = "domain"

@@ -72,7 +72,7 @@ def _identity(label: str) -> str:
         return label
     try:
         return str(Path(label).resolve())
-    except (OSError, RuntimeError):
+    except (OSError, RuntimeError, ValueError):  # ValueError: a label holding NUL
         return label
 
 

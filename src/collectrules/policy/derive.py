@@ -33,10 +33,11 @@ from typing import Any, Literal
 import attrs
 import pendulum
 
+from collectrules._arguments import require_instance
 from collectrules.conditions import MONEY_SCALE
 from collectrules.errors import FieldProblem, InputError, did_you_mean
 from collectrules.model.case import Case, ContactOutcome, Event, EventKind, Signal
-from collectrules.model.time import days_past_due_on, local_midnight, require_aware
+from collectrules.model.time import days_past_due_on, local_midnight, require_aware, require_case
 from collectrules.policy.model import Policy, Section, SignalSpec
 from collectrules.policy.section import plugins_doing
 
@@ -307,6 +308,10 @@ def derive(
     ``unknown_signals="ignore"``, left out and listed in :attr:`Derived.ignored`.
     """
     when = require_aware(as_of)
+    if type(case) is not Case:
+        require_case(case)
+    if type(policy) is not Policy:
+        require_instance(policy, Policy, "policy", "a Policy")
     check_product(case, policy)
     plan: _Plan = policy.memo("derive_plan", lambda: _plan(policy))
     specs = plan.specs

@@ -36,7 +36,7 @@ from collectrules.conditions import (
     parse,
 )
 from collectrules.conditions.check import ParameterTypeError
-from collectrules.errors import ConditionError, FieldProblem, PolicyError, did_you_mean
+from collectrules.errors import ConditionError, FieldProblem, PolicyError, did_you_mean, quote
 from collectrules.model.case import STANDARD_PRODUCTS, ProductSpec
 from collectrules.model.remedies import (
     CATEGORY_QUADRANTS,
@@ -368,6 +368,7 @@ def load_policy(
     out) is refused before it is opened. Every file is read once: a regular file of at
     most :data:`MAX_POLICY_BYTES`, never a device, FIFO or directory.
     """
+    sections, search_path = _load_options(sections, search_path)
     text, source, path = _read_text(name_or_path)
     data = _parse_text(text, source, path)
     _check_looks_like_a_policy(data, source, sections, strict=False)
@@ -399,7 +400,13 @@ def policy_from_dict(
     """
     if not isinstance(data, Mapping):
         msg = f"expected a policy as a table of keys, got {type(data).__name__}"
-        raise PolicyError([FieldProblem("", msg, source=source)])
+        raise PolicyError([FieldProblem("", msg, source=_plain_text(source))])
+    sections, search_path = _load_options(sections, search_path)
+    for name, value in (("source", source), ("text", text)):
+        if value is not None and not isinstance(value, str):
+            raise _wrong_option(name, value, "a text or None")
+    if base_dir is not None:
+        base_dir = _option_path("base_dir", base_dir)
     files = _Files(search_path, sections)
     if source is not None and text is not None:
         files.texts[source] = text
@@ -408,6 +415,46 @@ def policy_from_dict(
     )
     plugins = installed_sections() if sections is None else tuple(sections)
     return _Loader(resolution, source=source, text=text, plugins=plugins, files=files).build()
+
+
+def _wrong_option(name: str, value: object, expected: str) -> PolicyError:
+    msg = f"expected {expected}, got {type(value).__name__} {quote(value)}"
+    return PolicyError([FieldProblem(name, msg)])
+
+
+def _plain_text(value: object) -> str | None:
+    return value if value is None or isinstance(value, str) else quote(value)
+
+
+def _option_path(name: str, value: object) -> Path:
+    if isinstance(value, os.PathLike):
+        value = os.fspath(value)
+    if not isinstance(value, str) or "\0" in value:
+        raise _wrong_option(name, value, "a folder's path")
+    return Path(value)
+
+
+def _load_options(
+    sections: object, search_path: object
+) -> tuple[tuple[Section, ...] | None, tuple[Path, ...]]:
+    """The ``sections`` and ``search_path`` arguments of a load, checked: a collection
+    of section plug-ins (or ``None``) and a collection of folders' paths."""
+    plugins: tuple[Section, ...] | None = None
+    if sections is not None:
+        if isinstance(sections, str | bytes | Mapping) or not isinstance(sections, Iterable):
+            raise _wrong_option("sections", sections, "a list of section plug-ins or None")
+        plugins = tuple(sections)
+        for index, plugin in enumerate(plugins):
+            if not isinstance(getattr(plugin, "key", None), str):
+                raise _wrong_option(
+                    f"sections[{index}]", plugin, "a section plug-in (an object with a key)"
+                )
+    if isinstance(search_path, str | bytes | Mapping) or not isinstance(search_path, Iterable):
+        raise _wrong_option("search_path", search_path, "a list of folders' paths")
+    folders = tuple(
+        _option_path(f"search_path[{index}]", folder) for index, folder in enumerate(search_path)
+    )
+    return plugins, folders
 
 
 def policy_chain(

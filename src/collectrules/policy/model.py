@@ -25,7 +25,6 @@ A layer with no match takes its ``default``; with no default, deciding fails cle
 
 from __future__ import annotations
 
-import enum
 import math
 import types
 from collections.abc import Callable, Iterable, Mapping
@@ -34,6 +33,14 @@ from typing import Any, Literal, Protocol, runtime_checkable
 import attrs
 import pendulum
 
+from collectrules._arguments import (
+    require_callable,
+    require_instance,
+    require_text,
+    require_texts,
+    wrong_kind,
+)
+from collectrules._choice import Choice
 from collectrules.conditions import (
     Condition,
     FieldSpec,
@@ -74,7 +81,7 @@ __all__ = [
 ]
 
 
-class HitPolicy(enum.StrEnum):
+class HitPolicy(Choice):
     """How the matching rules of one layer combine (see the module docstring)."""
 
     FIRST = "first"
@@ -83,7 +90,7 @@ class HitPolicy(enum.StrEnum):
     UNIQUE = "unique"
 
 
-class RemedyEffect(enum.StrEnum):
+class RemedyEffect(Choice):
     """What a remedy rule does to its remedies."""
 
     ALLOW = "allow"
@@ -91,7 +98,7 @@ class RemedyEffect(enum.StrEnum):
     REQUIRE = "require"
 
 
-class ConflictRule(enum.StrEnum):
+class ConflictRule(Choice):
     """What happens when one remedy is both allowed and blocked for a case."""
 
     BLOCK_WINS = "block_wins"
@@ -473,6 +480,7 @@ class Policy:
 
     def param(self, name: str) -> Scalar:
         """The value of a parameter; a clear error names the known ones."""
+        require_text(name, "name", "a parameter's name")
         try:
             return self.parameters[name].value
         except KeyError:
@@ -494,7 +502,9 @@ class Policy:
 
     def memo(self, key: str, build: Callable[[], Any]) -> Any:
         """A value derived from the (immutable) policy, computed once."""
+        require_text(key, "key")
         if key not in self._memo:
+            require_callable(build, "build")
             self._memo[key] = build()
         return self._memo[key]
 
@@ -510,6 +520,7 @@ class Policy:
 
     def layer(self, output: str) -> Layer:
         """The layer that produces ``output``."""
+        require_text(output, "output", "a layer's output")
         for layer in self.layers:
             if layer.output == output:
                 return layer
@@ -540,6 +551,7 @@ class Policy:
 def base_fields(products: Iterable[str] = STANDARD_PRODUCTS) -> dict[str, FieldSpec]:
     """The case facts every policy can read, whatever its signals; ``product`` takes
     the names of ``products`` (the policy's product catalogue)."""
+    products = require_texts(products, "products", "a collection of product names")
     specs = [
         FieldSpec("dpd", FieldType.INT, "days past due at as_of; 0 when nothing is overdue"),
         FieldSpec(
@@ -568,8 +580,11 @@ def signal_fields(signals: Iterable[SignalSpec]) -> dict[str, FieldSpec]:
     measured kind gives an optional number field (its latest value in the window) and a
     bool ``has_<kind>``.
     """
+    if isinstance(signals, str | bytes | Mapping) or not isinstance(signals, Iterable):
+        raise wrong_kind("signals", signals, "an iterable of SignalSpec")
     out: dict[str, FieldSpec] = {}
     for spec in signals:
+        require_instance(spec, SignalSpec, "signals[]", "a SignalSpec")
         if spec.measured:
             out[spec.kind] = FieldSpec(
                 spec.kind, FieldType.NUMBER, f"latest {spec.kind} in the window", optional=True

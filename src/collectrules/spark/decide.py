@@ -21,6 +21,7 @@ from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
+from collectrules._arguments import wrong_kind
 from collectrules.batch.compact import FIELDS, compact_row
 from collectrules.engine import Engine
 from collectrules.errors import CollectRulesError, FieldProblem, InputError
@@ -406,6 +407,14 @@ def _check_long_ids(long: DataFrame, label: str) -> None:
         raise InputError([FieldProblem(f"{label}.case_id", msg)])
 
 
+def _is_spark_frame(table: object) -> bool:
+    """Whether ``table`` is a Spark DataFrame, classic or Spark Connect (whose class is
+    not the classic one's)."""
+    return isinstance(table, DataFrame) or (
+        type(table).__module__.startswith("pyspark.") and hasattr(table, "sparkSession")
+    )
+
+
 def decide(
     cases_df: DataFrame,
     signals_df: DataFrame | None = None,
@@ -423,6 +432,14 @@ def decide(
     """
     when = require_aware(as_of)
     chosen = policy if isinstance(policy, Policy) else load_policy(policy)
+    for label, table in (
+        ("cases_df", cases_df),
+        ("signals_df", signals_df),
+        ("events_df", events_df),
+    ):
+        if not isinstance(table, DataFrame) and (table is not None or label == "cases_df"):
+            expected = "a Spark DataFrame" + ("" if label == "cases_df" else " or None")
+            raise wrong_kind(label, table, expected)
     spark = cases_df.sparkSession
     if "case_id" not in cases_df.columns:
         raise InputError([FieldProblem("case_id", "the cases table needs a case_id column")])

@@ -16,8 +16,9 @@ from typing import Any
 
 import attrs
 
+from collectrules._arguments import require_instance, require_texts
 from collectrules.engine import Backend, UnknownSignals
-from collectrules.errors import FieldProblem, InputError, did_you_mean
+from collectrules.errors import FieldProblem, InputError, did_you_mean, quote
 from collectrules.model.case import Case
 from collectrules.model.decision import Decision, Quadrant
 from collectrules.model.remedies import Remedy, remedy_name
@@ -36,6 +37,11 @@ def _remedies(values: Iterable[Remedy | str] | Remedy | str, what: str) -> tuple
     (checked against the policy by :meth:`Expectation.check`)."""
     if isinstance(values, str):  # a single name, not its letters
         values = (values,)
+    if isinstance(values, bytes | Mapping) or not isinstance(values, Iterable):
+        raise InputError(
+            [FieldProblem(what, f"expected a remedy or a list of remedies, got {quote(values)}")],
+            subject="expectation",
+        )
     out: list[str] = []
     problems: list[FieldProblem] = []
     known = [r.value for r in Remedy]
@@ -43,7 +49,9 @@ def _remedies(values: Iterable[Remedy | str] | Remedy | str, what: str) -> tuple
         if not isinstance(value, str) or not _REMEDY_NAME.match(value):
             problems.append(
                 FieldProblem(
-                    what, f"unknown remedy {value!r}", suggestion=did_you_mean(str(value), known)
+                    what,
+                    f"unknown remedy {quote(value)}",
+                    suggestion=did_you_mean(value, known) if isinstance(value, str) else None,
                 )
             )
             continue
@@ -61,7 +69,7 @@ def _quadrant(value: Quadrant | str | None) -> Quadrant | None:
     try:
         return Quadrant(value)
     except ValueError:
-        msg = f"unknown quadrant {value!r}; expected one of Q1, Q2, Q3, Q4"
+        msg = f"unknown quadrant {quote(value)}; expected one of Q1, Q2, Q3, Q4"
         raise InputError([FieldProblem("quadrant", msg)], subject="expectation") from None
 
 
@@ -143,9 +151,13 @@ class DecisionMismatch(AssertionError):
     def __init__(
         self, problems: Sequence[str], decision: Decision, expectation: Expectation
     ) -> None:
-        self.problems = tuple(problems)
-        self.decision = decision
-        self.expectation = expectation
+        self.problems = (
+            (problems,) if isinstance(problems, str) else require_texts(problems, "problems")
+        )
+        self.decision = require_instance(decision, Decision, "decision", "a Decision")
+        self.expectation = require_instance(
+            expectation, Expectation, "expectation", "an Expectation"
+        )
         ref = f"{decision.policy.id}@{decision.policy.version}#{decision.policy.content_hash[:12]}"
         head = (
             f"case {decision.case_id!r} at {decision.as_of.isoformat()} under {ref} "
@@ -161,6 +173,7 @@ class DecisionMismatch(AssertionError):
 
 def format_decision(decision: Decision) -> str:
     """The decision as readable text: levels, remedies, the trace, and the facts read."""
+    require_instance(decision, Decision, "decision", "a Decision")
     lines = ["decision:"]
     width = max((len(name) for name in decision.levels), default=0)
     for name, level in decision.levels.items():

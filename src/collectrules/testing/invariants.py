@@ -41,12 +41,13 @@ import functools
 import itertools
 import json
 import random
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
 import attrs
 
+from collectrules._arguments import require_instance, require_mapping, wrong_kind
 from collectrules.authoring.verify import (
     REFERENCE_AS_OF,
     VerificationReport,
@@ -153,8 +154,13 @@ class InvariantViolation(AssertionError):
         *,
         exhaustive: bool,
     ) -> None:
-        self.policy = policy
-        self.counterexamples = tuple(counterexamples)
+        self.policy = require_instance(policy, Policy, "policy", "a Policy")
+        if isinstance(counterexamples, str | bytes) or not isinstance(counterexamples, Iterable):
+            raise wrong_kind("counterexamples", counterexamples, "a list of Counterexample")
+        self.counterexamples = tuple(
+            require_instance(c, Counterexample, "counterexamples[]", "a Counterexample")
+            for c in counterexamples
+        )
         self.exhaustive = exhaustive
         shown = self.counterexamples[:_MAX_REPORTED]
         more = len(self.counterexamples) - len(shown)
@@ -864,6 +870,9 @@ def check_monotonic(
     """
     when = _check_args(max_cells, as_of, method)
     resolved = resolve_policy(policy)
+    if measured_worse is not None:
+        expected = "a mapping of kinds to 'lower' or 'higher'"
+        require_mapping(measured_worse, "measured_worse", expected)
     worse = dict(MEASURED_WORSE if measured_worse is None else measured_worse)
     bad = [k for k, v in worse.items() if v not in ("lower", "higher")]
     if bad:

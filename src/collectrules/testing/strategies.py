@@ -25,8 +25,9 @@ from typing import Any
 import pendulum
 from hypothesis import strategies as st
 
+from collectrules._arguments import require_int, require_text, require_texts, wrong_kind
 from collectrules.assets.checklist import assets_of
-from collectrules.errors import FieldProblem, InputError, did_you_mean
+from collectrules.errors import FieldProblem, InputError, did_you_mean, quote
 from collectrules.model.case import (
     EVENT_REQUIRED_FIELDS,
     Case,
@@ -74,7 +75,7 @@ def _as_of(value: dt.datetime | str | None) -> pendulum.DateTime:
 
 
 def _zones(timezones: Sequence[str]) -> tuple[str, ...]:
-    zones = tuple(timezones)
+    zones = require_texts(timezones, "timezones", "a list of IANA zones' names")
     if not zones:
         raise InputError([FieldProblem("timezones", "give at least one IANA zone")])
     problems = []
@@ -82,7 +83,7 @@ def _zones(timezones: Sequence[str]) -> tuple[str, ...]:
         try:
             zoneinfo.ZoneInfo(zone)
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            problems.append(FieldProblem("timezones", f"unknown IANA time zone {zone!r}"))
+            problems.append(FieldProblem("timezones", f"unknown IANA time zone {quote(zone)}"))
     if problems:
         raise InputError(problems)
     return zones
@@ -148,12 +149,12 @@ def _kinds(
     vocabulary = policy.signals if known is None else known
     if kinds is None:
         return tuple(vocabulary)
-    chosen = tuple(kinds)
+    chosen = require_texts(kinds, "kinds", "a collection of signal kinds or None")
     whose = f"policy {policy.id!r}" if known is None else "any of the policies"
     problems = [
         FieldProblem(
             "kinds",
-            f"unknown signal kind {k!r} for {whose}",
+            f"unknown signal kind {quote(k)} for {whose}",
             suggestion=did_you_mean(k, vocabulary),
         )
         for k in chosen
@@ -202,7 +203,7 @@ def signals(
     resolved = resolve_policy(policy)
     when = _as_of(as_of)
     chosen = _kinds(resolved, kinds)
-    (zone,) = _zones((timezone,))
+    (zone,) = _zones((require_text(timezone, "timezone", "an IANA zone's name"),))
     bounds = boundary_values(resolved)
     max_age = _window(resolved)
     if max_age < 0:
@@ -232,7 +233,9 @@ def events(
     date and amount."""
     resolved = resolve_policy(policy)
     when = _as_of(as_of)
-    (zone,) = _zones((timezone,))
+    (zone,) = _zones((require_text(timezone, "timezone", "an IANA zone's name"),))
+    if kinds is not None:
+        kinds = require_texts(kinds, "kinds", "a collection of event kinds or None")
     try:
         chosen = tuple(EventKind(k) for k in (kinds if kinds is not None else EventKind))
     except ValueError as exc:
@@ -300,6 +303,7 @@ def cases(
     every = (resolved, *_others(also))
     when = _as_of(as_of)
     zones = _zones(timezones)
+    require_int(max_kinds, "max_kinds")
     if max_kinds < 0:
         raise InputError([FieldProblem("max_kinds", f"must not be negative, got {max_kinds}")])
     bounds = _merged(boundary_values(p) for p in every)
@@ -401,6 +405,8 @@ def _others(also: PolicyLike | Sequence[PolicyLike]) -> tuple[Policy, ...]:
     """The policies of ``also``: one, or a sequence of them."""
     if also is None or isinstance(also, Policy | str | Path):
         return () if also is None else (resolve_policy(also),)
+    if not isinstance(also, Iterable):
+        raise wrong_kind("also", also, "a policy, its name or path, or a list of them")
     return tuple(resolve_policy(p) for p in also)
 
 
@@ -429,6 +435,9 @@ def dated_cases(
     then a case drawn by :func:`cases` at that instant (``also`` as there)."""
     resolved = resolve_policy(policy)
     others = _others(also)
+    if instants is not None and not isinstance(instants, st.SearchStrategy):
+        raise wrong_kind("instants", instants, "a hypothesis strategy of instants or None")
+    require_int(max_kinds, "max_kinds", minimum=0)
     source = instants if instants is not None else as_ofs(timezones=timezones)
     return source.flatmap(
         lambda when: st.tuples(

@@ -32,7 +32,6 @@ events at or before ``as_of`` count.
 from __future__ import annotations
 
 import datetime as dt
-import enum
 import functools
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -40,6 +39,7 @@ from typing import Any
 import attrs
 import pendulum
 
+from collectrules._choice import Choice
 from collectrules.calendars import BusinessCalendar
 from collectrules.model.case import Case, Event, EventKind, Guarantor
 from collectrules.model.time import local_midnight
@@ -55,7 +55,7 @@ __all__ = [
 ]
 
 
-class DeadlineKind(enum.StrEnum):
+class DeadlineKind(Choice):
     """Which legal deadline."""
 
     LIMITATION = "limitation"
@@ -63,7 +63,7 @@ class DeadlineKind(enum.StrEnum):
     ENFORCEMENT = "enforcement"
 
 
-class DeadlineStatus(enum.StrEnum):
+class DeadlineStatus(Choice):
     """Where a legal deadline stands at ``as_of``.
 
     ``satisfied`` is for a guarantee period within which the guarantor was claimed

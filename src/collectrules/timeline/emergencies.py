@@ -45,7 +45,6 @@ The format::
 from __future__ import annotations
 
 import datetime as dt
-import enum
 from collections.abc import Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from typing import Any
@@ -53,6 +52,7 @@ from typing import Any
 import attrs
 import pendulum
 
+from collectrules._choice import Choice
 from collectrules.conditions import FieldSpec, FieldType, Scalar
 from collectrules.errors import did_you_mean
 from collectrules.model.case import Case, ContactOutcome, Event, EventKind
@@ -79,7 +79,7 @@ __all__ = [
 ]
 
 
-class EmergencyKind(enum.StrEnum):
+class EmergencyKind(Choice):
     """The emergencies of DOMAIN.md §10, named by the event kind that records each."""
 
     EMERGENCY_REFUSAL = EventKind.EMERGENCY_REFUSAL.value
@@ -99,7 +99,7 @@ EMERGENCY_KINDS: Mapping[EmergencyKind, str] = {
 }
 
 
-class Role(enum.StrEnum):
+class Role(Choice):
     """Who carries out a step of an escalation plan."""
 
     COLLECTOR = "collector"

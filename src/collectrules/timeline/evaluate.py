@@ -27,7 +27,6 @@ Nothing here reads the clock.
 from __future__ import annotations
 
 import datetime as dt
-import enum
 import functools
 import json
 from calendar import monthrange
@@ -39,6 +38,13 @@ from typing import Any
 import attrs
 import pendulum
 
+from collectrules._arguments import (
+    require_indent,
+    require_instance,
+    require_optional_text,
+    require_text,
+)
+from collectrules._choice import Choice
 from collectrules.calendars import BusinessCalendar, ContactWindow
 from collectrules.conditions import MONEY_SCALE
 from collectrules.conditions.python import predicate
@@ -47,6 +53,7 @@ from collectrules.errors import (
     InputError,
     PolicyError,
     did_you_mean,
+    quote,
 )
 from collectrules.model.case import Case, ContactOutcome, Event, EventKind, Signal, zone
 from collectrules.model.time import local_midnight, require_aware, require_case
@@ -104,7 +111,7 @@ __all__ = [
 TIMELINE_SCHEMA_VERSION = "1"
 
 
-class StepStatus(enum.StrEnum):
+class StepStatus(Choice):
     """Where a step stands at ``as_of``.
 
     ``upcoming``: before ``opens_at`` (or its anchor has not happened). ``open``: opened
@@ -266,21 +273,23 @@ class Timeline:
 
     def step(self, stage_id: str) -> Step:
         """The step of stage ``stage_id``."""
+        require_text(stage_id, "stage_id", "a stage's id")
         for step in self.steps:
             if step.id == stage_id:
                 return step
-        msg = f"the timeline has no step {stage_id!r}"
+        msg = f"the timeline has no step {quote(stage_id)}"
         hint = did_you_mean(stage_id, [s.id for s in self.steps])
         raise InputError([FieldProblem("stage", msg, suggestion=hint)])
 
     def deadline(self, kind: DeadlineKind | str, party: str | None = None) -> Deadline:
         """The deadline of ``kind`` (and, for a guarantee, of guarantor ``party``)."""
+        require_optional_text(party, "party", "a guarantor's id")
         try:
             wanted = DeadlineKind(kind)
         except ValueError:
             known = [k.value for k in DeadlineKind]
-            msg = f"unknown deadline kind {kind!r}; expected one of {', '.join(known)}"
-            hint = did_you_mean(str(kind), known)
+            msg = f"unknown deadline kind {quote(kind)}; expected one of {', '.join(known)}"
+            hint = did_you_mean(kind, known) if isinstance(kind, str) else None
             raise InputError([FieldProblem("deadline", msg, suggestion=hint)]) from None
         for deadline in self.deadlines:
             if deadline.kind is wanted and (party is None or deadline.party == party):
@@ -345,7 +354,10 @@ class Timeline:
         }
 
     def to_json(self, *, indent: int | None = 2) -> str:
-        """The timeline as JSON: the same bytes for the same case, ``as_of`` and policy."""
+        """The timeline as JSON: the same bytes for the same case, ``as_of`` and policy.
+
+        ``indent`` is ``None`` (compact) or 0 to 16 spaces."""
+        indent = require_indent(indent)
         return json.dumps(self.to_dict(), sort_keys=True, ensure_ascii=False, indent=indent)
 
 
@@ -826,6 +838,7 @@ def build_timeline(
     section = timeline_section(policy)
     facts: Mapping[str, Any] | None = None
     if derived is not None:
+        require_instance(derived, Derived, "derived", "the case's Derived facts or None")
         if derived.as_of != when:
             msg = (
                 f"the derivation is at {derived.as_of.isoformat()}, the timeline at "

@@ -21,7 +21,6 @@ recorded signal.
 from __future__ import annotations
 
 import datetime as dt
-import enum
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
@@ -29,6 +28,7 @@ from typing import Any
 import attrs
 import pendulum
 
+from collectrules._choice import Choice
 from collectrules.model.case import Case, Event, EventKind, Signal, zone
 from collectrules.model.time import local_midnight
 from collectrules.policy import Policy
@@ -46,7 +46,7 @@ __all__ = [
 ]
 
 
-class PromiseStatus(enum.StrEnum):
+class PromiseStatus(Choice):
     """Where a promise to pay stands at ``as_of``."""
 
     STANDING = "standing"

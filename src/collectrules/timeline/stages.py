@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import enum
 import functools
 import re
 from collections.abc import Mapping
@@ -26,6 +25,7 @@ from typing import Any
 import attrs
 import pendulum
 
+from collectrules._choice import Choice
 from collectrules.calendars import BeyondKnown, BusinessCalendar, CalendarSchedule, ContactHours
 from collectrules.conditions import Always, Condition, FieldSpec, FieldType, Scalar
 from collectrules.conditions.python import compile_condition
@@ -74,7 +74,7 @@ __all__ = [
 ]
 
 
-class Channel(enum.StrEnum):
+class Channel(Choice):
     """How a stage's action is carried out."""
 
     PHONE = "phone"
@@ -97,7 +97,7 @@ DEFAULT_CONTACT_CHANNELS: frozenset[Channel] = frozenset(
 )
 
 
-class OffsetUnit(enum.StrEnum):
+class OffsetUnit(Choice):
     """The unit of a stage offset."""
 
     HOURS = "hours"
@@ -278,7 +278,7 @@ class EventMatcher:
         return f"{self.kind.value}:{self.outcome.value}"
 
 
-class AnchorKind(enum.StrEnum):
+class AnchorKind(Choice):
     """What a stage's offsets count from."""
 
     DUE_DATE = "due_date"
@@ -317,7 +317,7 @@ class Anchor:
         return str(self.event) if self.event is not None else self.kind.value
 
 
-class Semantic(enum.StrEnum):
+class Semantic(Choice):
     """What a stage's offsets set."""
 
     WITHIN = "within"

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Mapping
 from typing import Any
 
 import attrs
+
+from collectrules._choice import Choice
 
 #: The instant at which counterexample cases are decided, unless ``verify`` is given one.
 REFERENCE_AS_OF = "2026-01-15T12:00:00+00:00"
@@ -16,7 +17,7 @@ REFERENCE_AS_OF = "2026-01-15T12:00:00+00:00"
 MAX_STEPS = 2_000_000
 
 
-class FindingKind(enum.StrEnum):
+class FindingKind(Choice):
     """What a finding is about."""
 
     GAP = "gap"
@@ -34,7 +35,7 @@ class FindingKind(enum.StrEnum):
     UNVERIFIED = "unverified"
 
 
-class Severity(enum.StrEnum):
+class Severity(Choice):
     """``error`` makes ``collectrules check`` fail; ``warning`` is reported only."""
 
     ERROR = "error"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collectrules._arguments import require_bool
+
 __all__ = ["verify", "verify_coherence"]
 
 import datetime as dt
@@ -34,6 +36,7 @@ def verify(
     ``confirm`` (the default), every counterexample is decided with the compiled
     evaluator before it is reported.
     """
+    require_bool(confirm, "confirm")
     loaded = policy if isinstance(policy, Policy) else load_policy(policy)
     when = as_of if isinstance(as_of, str) else require_aware(as_of).isoformat()
     require_aware(when)

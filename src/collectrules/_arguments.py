@@ -1,0 +1,160 @@
+"""Cheap checks of a public entry point's arguments.
+
+Each returns the argument (or its plain form) when it is of the kind expected, and
+raises an :class:`~collectrules.errors.InputError` naming the parameter, what was given
+and what was expected otherwise: a caller who passes an integer for a date, or a
+``Policy`` for a ``Case``, reads which argument is wrong instead of a ``TypeError`` or
+an ``AttributeError`` from deep inside the library.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import os
+from collections.abc import Callable, Collection, Iterable, Mapping
+from pathlib import Path
+from typing import Any, TypeVar
+
+from collectrules.errors import FieldProblem, InputError, quote
+
+__all__ = [
+    "require_bool",
+    "require_callable",
+    "require_date",
+    "require_indent",
+    "require_instance",
+    "require_int",
+    "require_mapping",
+    "require_optional_text",
+    "require_path",
+    "require_text",
+    "require_texts",
+    "wrong_kind",
+]
+
+T = TypeVar("T")
+
+#: The widest indent a JSON writer takes.
+MAX_INDENT = 16
+
+#: The most items of an iterable argument read before it is refused as too long: an
+#: endless generator given for a list of names ends here.
+MAX_ITEMS = 1_000_000
+
+
+def wrong_kind(name: str, value: object, expected: str) -> InputError:
+    """The InputError for ``value`` given as ``name`` where ``expected`` was expected."""
+    msg = f"expected {expected}, got {type(value).__name__} {quote(value)}"
+    return InputError([FieldProblem(name, msg)])
+
+
+def require_instance(value: object, kind: type[T], name: str, expected: str) -> T:
+    """``value`` when it is a ``kind``; anything else is an InputError."""
+    if not isinstance(value, kind):
+        raise wrong_kind(name, value, expected)
+    return value
+
+
+def require_text(value: object, name: str, expected: str = "a text") -> str:
+    """``value`` when it is a ``str``; anything else is an InputError."""
+    if not isinstance(value, str):
+        raise wrong_kind(name, value, expected)
+    return value
+
+
+def require_optional_text(value: object, name: str, expected: str = "a text") -> str | None:
+    """``value`` when it is a ``str`` or ``None``; anything else is an InputError."""
+    if value is not None and not isinstance(value, str):
+        raise wrong_kind(name, value, f"{expected} or None")
+    return value
+
+
+def require_bool(value: object, name: str) -> bool:
+    """``value`` when it is ``True`` or ``False``; anything else is an InputError."""
+    if not isinstance(value, bool):
+        raise wrong_kind(name, value, "true or false")
+    return value
+
+
+def require_int(
+    value: object, name: str, *, minimum: int | None = None, maximum: int | None = None
+) -> int:
+    """``value`` when it is an integer (not a bool) within the bounds given."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise wrong_kind(name, value, "an integer")
+    if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
+        low = "" if minimum is None else f"at least {minimum}"
+        high = "" if maximum is None else f"at most {maximum}"
+        bounds = " and ".join(b for b in (low, high) if b)
+        raise InputError([FieldProblem(name, f"expected an integer {bounds}, got {quote(value)}")])
+    return value
+
+
+def require_indent(indent: object) -> int | None:
+    """``indent`` when it is ``None`` or an integer from 0 to 16; anything else is an
+    InputError."""
+    if indent is None:
+        return None
+    return require_int(indent, "indent", minimum=0, maximum=MAX_INDENT)
+
+
+def require_date(value: object, name: str) -> dt.date:
+    """``value`` when it is a date (a datetime gives its date); anything else is an
+    InputError."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if not isinstance(value, dt.date):
+        raise wrong_kind(name, value, "a date")
+    return value
+
+
+def require_mapping(value: object, name: str, expected: str = "a mapping") -> Mapping[Any, Any]:
+    """``value`` when it is a mapping; anything else is an InputError."""
+    if not isinstance(value, Mapping):
+        raise wrong_kind(name, value, expected)
+    return value
+
+
+def require_callable(value: object, name: str) -> Callable[..., Any]:
+    """``value`` when it can be called; anything else is an InputError."""
+    if not callable(value):
+        raise wrong_kind(name, value, "a callable")
+    return value
+
+
+def require_texts(value: object, name: str, expected: str = "a list of texts") -> tuple[str, ...]:
+    """The texts of ``value``, a collection of ``str`` (not one ``str``); anything else,
+    or an item that is not a ``str``, is an InputError."""
+    if isinstance(value, str | bytes) or not isinstance(value, Iterable):
+        raise wrong_kind(name, value, expected)
+    items = []
+    for index, item in enumerate(value):
+        if index >= MAX_ITEMS:
+            raise InputError([FieldProblem(name, f"more than {MAX_ITEMS:,} items")])
+        if not isinstance(item, str):
+            raise wrong_kind(f"{name}[{index}]", item, "a text")
+        items.append(item)
+    return tuple(items)
+
+
+def require_path(value: object, name: str) -> Path:
+    """``value`` as a Path, when it is a text or a path holding no NUL; anything else is
+    an InputError."""
+    if isinstance(value, os.PathLike):
+        value = os.fspath(value)
+    if not isinstance(value, str):
+        raise wrong_kind(name, value, "a file's path")
+    if "\0" in value:
+        raise InputError([FieldProblem(name, f"a path cannot hold NUL: {quote(value)}")])
+    return Path(value)
+
+
+def finite(value: float) -> bool:
+    """Whether ``value`` is neither infinite nor NaN."""
+    return math.isfinite(value)
+
+
+def is_collection(value: object) -> bool:
+    """Whether ``value`` is a collection of items other than a text."""
+    return isinstance(value, Collection) and not isinstance(value, str | bytes)
