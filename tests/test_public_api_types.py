@@ -16,6 +16,7 @@ import enum
 import functools
 import importlib
 import inspect
+import json
 import signal
 from collections.abc import Callable, Iterator
 from decimal import Decimal
@@ -32,7 +33,7 @@ from collectrules.errors import CollectRulesError, quote
 from helpers import AS_OF, case_dict
 
 #: The public packages walked: the root and each public subpackage but the command
-#: line (``cli``) and the benchmark (``bench``).
+#: line (``cli``) and the benchmark (``bench``), and the report module.
 PACKAGES = (
     "collectrules",
     "collectrules.assets",
@@ -51,6 +52,8 @@ PACKAGES = (
     "collectrules.spark",
     "collectrules.testing",
     "collectrules.timeline",
+    # A public module whose names its package does not re-export: the CLI's report.
+    "collectrules.operations.report",
 )
 
 #: The most seconds one call may take.
@@ -131,6 +134,7 @@ def _objects() -> dict[str, Any]:
     from collectrules.engine.session import CaseSession
     from collectrules.money import PlanTerms, propose_plan
     from collectrules.operations import team_from_dict
+    from collectrules.operations.changes import read_run
     from collectrules.testing import Expectation
 
     policy = cr.load_policy("default")
@@ -143,6 +147,8 @@ def _objects() -> dict[str, Any]:
         plan = propose_plan(case, decision, kind="restructure", as_of=AS_OF, terms=terms)
     team = team_from_dict({"owner": [{"id": "ana", "capacity": 10}]})
     contact = cr.Contact(channel="phone", party="debtor", at=AS_OF)
+    line = json.loads(decision.to_json_bytes(extra={"input": case.to_dict()}))
+    decision_rows, _ = read_run([("line 1", line)])
     return {
         "remedy": "restructure",
         "policy": policy,
@@ -164,6 +170,7 @@ def _objects() -> dict[str, Any]:
             policy="default", findings=(cr.Finding(kind="gap", severity="error", message="m"),)
         ),
         "expectation": Expectation(),
+        "decision_rows": decision_rows,
     }
 
 
@@ -240,6 +247,7 @@ def _samples() -> dict[str, Callable[[], Any]]:
         "value": lambda: 1,
         "spec": lambda: o["policy"].schema()["dpd"],
         "facts": lambda: {},
+        "decisions": lambda: o["decision_rows"],
         "encoding": lambda: "utf-8",
         "day_count": lambda: 3,
         "signals": lambda: [],
@@ -542,6 +550,33 @@ def test_garbage_anywhere_at_the_main_entry_points_is_a_collectrules_error(value
         lambda: o["guardrails"].check(value, o["contact"]),
         lambda: cr.build_timeline(value, as_of=AS_OF, policy=o["policy"]),
         lambda: cr.build_timeline(o["case"], as_of=value, policy=o["policy"]),
+    ]
+    for call in calls:
+        assert _outcome(call) is None
+
+
+@_SETTINGS
+@given(value=GARBAGE_VALUES)
+def test_garbage_in_an_option_of_the_main_entry_points_is_a_collectrules_error(
+    value: Any,
+) -> None:
+    o = _objects()
+    calls: list[Callable[[], Any]] = [
+        lambda: cr.Case.from_dict(case_dict(), signal_kinds=value),
+        lambda: cr.Case.from_dict(case_dict(), products=value),
+        lambda: cr.Decision.from_dict(_decision_dict(), remedies=value),
+        lambda: cr.Decision.from_json(o["decision"].to_json(), source=value),
+        lambda: o["decision"].to_json(indent=value),
+        lambda: o["timeline"].to_json(indent=value),
+        lambda: o["timeline"].deadline(value),
+        lambda: o["timeline"].step(value),
+        lambda: o["engine"].replay(o["case"], as_of=AS_OF, fired=value),
+        lambda: o["engine"].decide_many(value, as_of=AS_OF),
+        lambda: o["guardrails"].next_allowed(o["case"], value, "debtor", after=AS_OF),
+        lambda: o["guardrails"].next_allowed(o["case"], "phone", value, after=AS_OF),
+        lambda: o["policy"].param(value),
+        lambda: o["case"].local_date(value),
+        lambda: cr.bucket_history(o["case"], value, policy=o["bank"], bucket_set="M"),
     ]
     for call in calls:
         assert _outcome(call) is None

@@ -1675,17 +1675,27 @@ def _flag_value(value: object) -> bool:
 #: their type alone, without the cost of an ``isinstance`` against an ABC.
 _PLAIN_COLLECTIONS = (frozenset, tuple, set, list, dict)
 
+#: The last immutable collection of names :func:`_check_options` found good: a batch
+#: passes one policy's kinds with every row, and they need no second check.
+_last_names: object = None
+
 
 def _check_options(
     signal_kinds: object, products: object, source: object, no_date_sentinels: object
 ) -> None:
     """The options of ``Case.from_dict``, checked: collections of names (or ``None``),
     a text (or ``None``) and a collection of dates."""
+    global _last_names
     for name, value in (("signal_kinds", signal_kinds), ("products", products)):
-        if value is None or type(value) in _PLAIN_COLLECTIONS:
+        if value is None or value is _last_names:
             continue
         if isinstance(value, str | bytes) or not isinstance(value, Collection):
             raise wrong_kind(name, value, "a collection of names or None")
+        for item in value:
+            if not isinstance(item, str):
+                raise wrong_kind(f"{name}[]", item, "a name")
+        if type(value) in (tuple, frozenset):
+            _last_names = value
     if source is not None and not isinstance(source, str):
         raise wrong_kind("source", source, "a file's name or None")
     if type(no_date_sentinels) not in _PLAIN_COLLECTIONS and (

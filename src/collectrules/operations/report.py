@@ -27,7 +27,8 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
-from collectrules.errors import FieldProblem, InputError
+from collectrules._arguments import require_mapping, wrong_kind
+from collectrules.errors import FieldProblem, InputError, quote
 from collectrules.operations.changes import compare_runs
 from collectrules.operations.rows import DecisionRow
 
@@ -163,8 +164,20 @@ def _ordered(values_dpd: Mapping[str, list[int]]) -> list[str]:
     return sorted(values_dpd, key=lambda v: (min(values_dpd[v]), v))
 
 
+def _require_rows(decisions: object, name: str) -> Mapping[str, DecisionRow]:
+    """``decisions`` when it maps case ids to :class:`DecisionRow` objects (as
+    :func:`~collectrules.operations.changes.read_run` gives them); else an InputError."""
+    expected = "a mapping of case ids to decision rows (see read_run)"
+    rows = require_mapping(decisions, name, expected)
+    for key, row in rows.items():
+        if not isinstance(row, DecisionRow):
+            raise wrong_kind(f"{name}[{quote(key)}]", row, "a DecisionRow")
+    return rows
+
+
 def report_totals(decisions: Mapping[str, DecisionRow]) -> dict[str, Any]:
     """The totals the report shows: cases, amount per currency, steps late and breached."""
+    _require_rows(decisions, "decisions")
     amounts: dict[str, Decimal] = defaultdict(Decimal)
     late = breached = 0
     for row in decisions.values():
@@ -242,6 +255,9 @@ def build_report(
     ``previous`` is an earlier run of the same portfolio (adds the quadrant moves and
     roll rates); ``lang`` is ``"en"`` or ``"zh"``.
     """
+    _require_rows(decisions, "decisions")
+    if previous is not None:
+        _require_rows(previous, "previous")
     _require_plotly()
     if lang not in LANGUAGES:
         msg = f"expected one of {', '.join(LANGUAGES)}, got {lang!r}"
