@@ -21,8 +21,10 @@ import functools
 import json
 import operator
 import re
+import types
 import typing
 from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Set as AbstractSet
 from decimal import Decimal
 from typing import Any, NewType, TypeGuard, TypeVar
 
@@ -1675,6 +1677,9 @@ def _flag_value(value: object) -> bool:
 #: their type alone, without the cost of an ``isinstance`` against an ABC.
 _PLAIN_COLLECTIONS = (frozenset, tuple, set, list, dict)
 
+#: The plain collections whose items are hashable: a name is looked up in them safely.
+_HASHED_COLLECTIONS = (frozenset, set, dict, types.MappingProxyType)
+
 #: The last immutable collection of names :func:`_check_options` found good: a batch
 #: passes one policy's kinds with every row, and they need no second check.
 _last_names: object = None
@@ -1687,14 +1692,16 @@ def _check_options(
     a text (or ``None``) and a collection of dates."""
     global _last_names
     for name, value in (("signal_kinds", signal_kinds), ("products", products)):
-        if value is None or value is _last_names:
-            continue
+        if value is None or value is _last_names or type(value) in _HASHED_COLLECTIONS:
+            continue  # a mapping's keys and a set's items are hashable: membership works
         if isinstance(value, str | bytes) or not isinstance(value, Collection):
             raise wrong_kind(name, value, "a collection of names or None")
+        if isinstance(value, Mapping | AbstractSet):
+            continue
         for item in value:
             if not isinstance(item, str):
                 raise wrong_kind(f"{name}[]", item, "a name")
-        if type(value) in (tuple, frozenset):
+        if type(value) is tuple:
             _last_names = value
     if source is not None and not isinstance(source, str):
         raise wrong_kind("source", source, "a file's name or None")

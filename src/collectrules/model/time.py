@@ -86,11 +86,9 @@ def local_midnight(day: dt.date, timezone: str) -> pendulum.DateTime:
     date, or a zone that is not an IANA name, is an
     :class:`~collectrules.errors.InputError`.
     """
-    if type(day) is not dt.date or type(timezone) is not str:  # a cheap test, then the rare
-        if not isinstance(day, dt.date):
-            raise wrong_kind("day", day, "a date")
-        if isinstance(day, dt.datetime):
-            day = day.date()
+    if not isinstance(day, dt.date):
+        raise wrong_kind("day", day, "a date")
+    if type(timezone) is not str:
         require_zone(timezone)
     return _local_midnight(day, timezone)
 

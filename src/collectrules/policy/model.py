@@ -480,10 +480,10 @@ class Policy:
 
     def param(self, name: str) -> Scalar:
         """The value of a parameter; a clear error names the known ones."""
-        require_text(name, "name", "a parameter's name")
         try:
             return self.parameters[name].value
-        except KeyError:
+        except (KeyError, TypeError):  # checked only on a miss: a section asks per case
+            require_text(name, "name", "a parameter's name")
             msg = f"unknown parameter {name!r}"
             raise PolicyError(
                 [
@@ -502,8 +502,12 @@ class Policy:
 
     def memo(self, key: str, build: Callable[[], Any]) -> Any:
         """A value derived from the (immutable) policy, computed once."""
-        require_text(key, "key")
-        if key not in self._memo:
+        try:
+            known = key in self._memo
+        except TypeError:  # unhashable
+            known = False
+        if not known:  # the arguments are checked only on a miss: sections ask per case
+            require_text(key, "key")
             require_callable(build, "build")
             self._memo[key] = build()
         return self._memo[key]
