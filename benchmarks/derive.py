@@ -57,7 +57,7 @@ def _empty_caches(engine: Engine) -> None:
     ):
         engine.policy.memo(name, dict).clear()
     stages._shifted.cache_clear()
-    model_time.local_midnight.cache_clear()
+    model_time._local_midnight.cache_clear()
     model._local_date.cache_clear()
 
 

@@ -10,9 +10,8 @@ an ``AttributeError`` from deep inside the library.
 from __future__ import annotations
 
 import datetime as dt
-import math
 import os
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -148,13 +147,3 @@ def require_path(value: object, name: str) -> Path:
     if "\0" in value:
         raise InputError([FieldProblem(name, f"a path cannot hold NUL: {quote(value)}")])
     return Path(value)
-
-
-def finite(value: float) -> bool:
-    """Whether ``value`` is neither infinite nor NaN."""
-    return math.isfinite(value)
-
-
-def is_collection(value: object) -> bool:
-    """Whether ``value`` is a collection of items other than a text."""
-    return isinstance(value, Collection) and not isinstance(value, str | bytes)

@@ -28,5 +28,5 @@ class Choice(enum.StrEnum):
         suggestion = None
         if isinstance(value, str) and len(value) <= _SUGGEST_UP_TO:
             suggestion = did_you_mean(value, known)
-        msg = f"{quote(value)} is not a {cls.__name__}; expected one of {', '.join(known)}"
+        msg = f"expected one of {', '.join(known)}, got {quote(value)}"
         raise InputError([FieldProblem(cls.__name__, msg, suggestion=suggestion)])

@@ -152,7 +152,9 @@ def _as_problems(problems: object) -> tuple[FieldProblem, ...]:
 class InputError(CollectRulesError, ValueError):
     """Invalid input: a case, a signal, an event, a date or an argument.
 
-    ``problems`` lists every invalid field, not only the first.
+    ``problems`` lists every invalid field, not only the first. Building the error never
+    fails: a text given for ``problems``, or an item that is not a
+    :class:`FieldProblem`, becomes a problem with no path whose message is its text.
     """
 
     def __init__(self, problems: Sequence[FieldProblem], *, subject: str = "input") -> None:
@@ -186,7 +188,8 @@ class ConditionError(CollectRulesError, ValueError):
     """A condition that cannot be parsed or type-checked.
 
     ``column`` is 1-based, within ``text``; ``field`` names the offending field when
-    there is one, and ``suggestion`` the closest known field.
+    there is one, and ``suggestion`` the closest known field. A ``message`` that is not
+    text is quoted.
     """
 
     def __init__(

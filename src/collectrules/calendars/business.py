@@ -436,7 +436,8 @@ class BusinessCalendar:
 
     def is_working_day(self, day: dt.date) -> bool:
         """Whether ``day`` is a working day: not a weekend day or holiday, or made one."""
-        day = _day(day)
+        if type(day) is not dt.date:  # the timeline asks for every day: one test first
+            day = _day(day)
         if day in self.extra_working_days:
             return True
         if day in self.extra_holidays:
