@@ -25,8 +25,10 @@ __all__ = [
     "require_instance",
     "require_int",
     "require_mapping",
+    "require_optional_callable",
     "require_optional_text",
     "require_path",
+    "require_paths",
     "require_text",
     "require_texts",
     "wrong_kind",
@@ -122,6 +124,13 @@ def require_callable(value: object, name: str) -> Callable[..., Any]:
     return value
 
 
+def require_optional_callable(value: object, name: str) -> Callable[..., Any] | None:
+    """``value`` when it is ``None`` or can be called; anything else is an InputError."""
+    if value is not None and not callable(value):
+        raise wrong_kind(name, value, "a callable or None")
+    return value
+
+
 def require_texts(value: object, name: str, expected: str = "a list of texts") -> tuple[str, ...]:
     """The texts of ``value``, a collection of ``str`` (not one ``str``); anything else,
     or an item that is not a ``str``, is an InputError."""
@@ -147,3 +156,23 @@ def require_path(value: object, name: str) -> Path:
     if "\0" in value:
         raise InputError([FieldProblem(name, f"a path cannot hold NUL: {quote(value)}")])
     return Path(value)
+
+
+def require_paths(
+    value: object, name: str, *, also: Callable[[object], bool] | None = None
+) -> list[Any]:
+    """The items of ``value``, a list of paths (texts or ``os.PathLike``, holding no
+    NUL), each made a Path; an item for which ``also`` is true (a table, for a reader of
+    tables too) is kept as it is. One text or path alone, anything that is not a
+    collection, or an item of another kind, is an InputError."""
+    if isinstance(value, str | bytes | os.PathLike) or not isinstance(value, Iterable):
+        raise wrong_kind(name, value, "a list of paths")
+    items: list[Any] = []
+    for index, item in enumerate(value):
+        if index >= MAX_ITEMS:
+            raise InputError([FieldProblem(name, f"more than {MAX_ITEMS:,} items")])
+        if also is not None and also(item):
+            items.append(item)
+        else:
+            items.append(require_path(item, f"{name}[{index}]"))
+    return items

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, BinaryIO
 
+from collectrules._arguments import require_texts
 from collectrules.engine import Engine
 from collectrules.errors import FieldProblem, InputError, did_you_mean
 from collectrules.io.arrow import require_pyarrow
@@ -70,6 +71,7 @@ def check_fields(fields: Sequence[str] | None) -> tuple[str, ...]:
     """
     if fields is None:
         return FIELDS
+    fields = require_texts(fields, "--fields", "a list of column names")
     problems = []
     for name in fields:
         if name not in FIELDS:

@@ -30,7 +30,8 @@ from typing import Any, BinaryIO
 
 import attrs
 
-from collectrules.errors import CollectRulesError, FieldProblem, InputError
+from collectrules._arguments import require_path
+from collectrules.errors import CollectRulesError, FieldProblem, InputError, quote
 
 __all__ = ["PROGRESS_VERSION", "BatchFiles", "OutputError", "Progress"]
 
@@ -47,17 +48,25 @@ class OutputError(CollectRulesError, OSError):
 
     def __init__(self, path: Path, exc: OSError) -> None:
         self.path = path
-        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-            reason = "the disk is full (no space left on device)"
-        elif exc.errno == errno.EFBIG:
-            reason = "the file is too large for this system or its limits"
-        else:
-            reason = (exc.strerror or type(exc).__name__).lower()
-        self.reason = reason
-        super().__init__(exc.errno or 0, f"cannot write {path}: {reason}")
+        self.reason = reason = _reason(exc)
+        code = exc.errno if isinstance(exc, OSError) and isinstance(exc.errno, int) else 0
+        super().__init__(code, f"cannot write {path}: {reason}")
 
     def __str__(self) -> str:
         return f"cannot write {self.path}: {self.reason}"
+
+
+def _reason(exc: object) -> str:
+    """What the system reported, in words; given anything but an ``OSError`` (a caller
+    building the error itself), that thing as text."""
+    if not isinstance(exc, OSError):
+        return exc if isinstance(exc, str) else quote(exc)
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return "the disk is full (no space left on device)"
+    if exc.errno == errno.EFBIG:
+        return "the file is too large for this system or its limits"
+    told = exc.strerror if isinstance(exc.strerror, str) and exc.strerror else None
+    return (told or type(exc).__name__).lower()
 
 
 @attrs.frozen
@@ -131,8 +140,8 @@ class BatchFiles:
     """
 
     def __init__(self, out: Path, errors: Path) -> None:
-        self.out = out
-        self.errors = errors
+        self.out = out = require_path(out, "out")
+        self.errors = errors = require_path(errors, "errors")
         self.out_partial = out.with_name(out.name + ".partial")
         self.err_partial = errors.with_name(errors.name + ".partial")
         self.progress_path = out.with_name(out.name + ".progress")

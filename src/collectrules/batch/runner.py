@@ -28,6 +28,13 @@ from typing import Any
 
 import attrs
 
+from collectrules._arguments import (
+    require_bool,
+    require_instance,
+    require_int,
+    require_optional_callable,
+    require_path,
+)
 from collectrules.batch.compact import ParquetSink, check_fields, compact_row
 from collectrules.batch.output import BatchFiles, Progress
 from collectrules.engine import Backend, Engine, UnknownSignals
@@ -91,6 +98,7 @@ class BatchSummary:
 def default_errors_path(out: Path) -> Path:
     """Where bad rows go when no error file is named: ``decisions.errors.jsonl`` next to
     ``decisions.jsonl``."""
+    out = require_path(out, "out")
     stem = out.name[: -len(out.suffix)] if out.suffix else out.name
     return out.with_name(f"{stem}.errors.jsonl")
 
@@ -142,14 +150,29 @@ def run_batch(
     units and joins long tables of signals and events; ``on_warning`` hears of extra
     columns dropped and long-table rows no case claimed.
     """
-    out_path = Path(out)
-    err_path = Path(errors) if errors is not None else default_errors_path(out_path)
+    require_instance(engine, Engine, "engine", "an Engine")
+    out_path = require_path(out, "out")
+    err_path = (
+        require_path(errors, "errors") if errors is not None else default_errors_path(out_path)
+    )
     codec = check_encoding(encoding)
     files = case_files(inputs)
     _check_paths(files, out_path, err_path)
+    resume = require_bool(resume, "resume")
+    jobs = require_int(jobs, "--jobs")
+    chunk_rows = require_int(chunk_rows, "--chunk-rows")
     if jobs < 1 or chunk_rows < 1:
         problem = FieldProblem("--jobs" if jobs < 1 else "--chunk-rows", "must be at least 1")
         raise InputError([problem])
+    for name, hook in (
+        ("on_bad", on_bad),
+        ("on_progress", on_progress),
+        ("on_metrics", on_metrics),
+        ("on_warning", on_warning),
+    ):
+        require_optional_callable(hook, name)
+    if shape is not None:
+        require_instance(shape, RowShape, "shape", "a RowShape or None")
     if jobs > 1:
         spawn_context()  # can workers start here at all? Asked before any file is written
     columns = _columns(out_path, fields, resume)

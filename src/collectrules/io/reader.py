@@ -27,6 +27,13 @@ from typing import Any, BinaryIO
 
 import attrs
 
+from collectrules._arguments import (
+    require_instance,
+    require_int,
+    require_optional_callable,
+    require_paths,
+    wrong_kind,
+)
 from collectrules.errors import FieldProblem, InputError
 from collectrules.io.arrow import is_frame, parquet_rows, table_rows
 from collectrules.io.shapes import RowShape
@@ -85,11 +92,14 @@ class Row:
 def check_encoding(encoding: str) -> codecs.CodecInfo:
     """The codec named ``encoding`` (``utf-8``, ``gbk``, ``gb18030``, ``utf-16``, …).
 
-    Raises :class:`InputError` for an unknown name or a codec that does not decode text.
+    Raises :class:`InputError` for an unknown name, a name that is not a text, or a
+    codec that does not decode text.
     """
+    if not isinstance(encoding, str):
+        raise wrong_kind("--encoding", encoding, "the name of a text encoding")
     try:
         info = codecs.lookup(encoding)
-    except LookupError:
+    except (LookupError, ValueError):  # ValueError: a name holding NUL
         problem = FieldProblem("--encoding", f"unknown encoding {encoding[:60]!r}")
         raise InputError([problem]) from None
     if not getattr(info, "_is_text_encoding", True):
@@ -102,12 +112,12 @@ def case_files(paths: Sequence[str | Path]) -> list[Path]:
     """The case files behind ``paths``, in order; a directory gives its case files, sorted.
 
     Raises :class:`InputError` naming every path that is missing, unreadable, not a
-    regular file, or a directory without case files: the input is unusable as a whole.
+    regular file, or a directory without case files: the input is unusable as a whole;
+    and ``paths`` that is not a list of paths (one path alone is refused too).
     """
     files: list[Path] = []
     problems: list[FieldProblem] = []
-    for raw in paths:
-        path = Path(raw)
+    for path in require_paths(paths, "paths"):
         try:
             found = list(_expand(path))
         except _Unusable as exc:
@@ -157,6 +167,11 @@ def read_rows(
     rows that no case claimed are named through ``on_warning`` at the end.
     """
     codec = check_encoding(encoding)
+    paths = require_paths(paths, "paths", also=is_frame)
+    skip = require_int(skip, "skip", minimum=0)
+    if shape is not None:
+        require_instance(shape, RowShape, "shape", "a RowShape or None")
+    require_optional_callable(on_warning, "on_warning")
     ordinal = 0
     if shape is not None and shape.is_plain:
         shape = None
