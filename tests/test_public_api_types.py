@@ -99,19 +99,6 @@ GARBAGE: tuple[Any, ...] = (
     OTHER,
 )
 
-#: The entry points of the file readers and the batch (``collectrules.io``,
-#: ``collectrules.batch``, ``collectrules.frame.decide_rows``), whose argument checks
-#: are still to come: each still raises Python's own error for some argument of the
-#: wrong kind. Listed so that the walk passes over them knowingly (not strict: each
-#: passes once fixed).
-READERS_TO_DO = frozenset(
-    {
-        "collectrules.frame.decide_rows",
-        "collectrules.io.RowShape",
-        "collectrules.io.load_column_map",
-    }
-)
-
 #: Callables, methods and parameters that the walk cannot call, each with the reason.
 UNSAMPLED: dict[str, str] = {
     "collectrules.spark.decide": "needs a Spark session; the kinds of its tables and its"
@@ -180,6 +167,13 @@ def _cases_file() -> str:
     """A file of one case in the current directory (each test's own), by name."""
     path = Path("cases.jsonl")
     path.write_text(json.dumps(case_dict()) + "\n", encoding="utf-8")
+    return path.name
+
+
+def _column_map() -> str:
+    """A column map in the current directory, by name."""
+    path = Path("columns.toml")
+    path.write_text('[columns]\nid = "case_id"\n', encoding="utf-8")
     return path.name
 
 
@@ -297,6 +291,10 @@ def _samples() -> dict[str, Callable[[], Any]]:
         "errors": lambda: "decisions.errors.jsonl",
         "collectrules.batch.OutputError.path": lambda: Path("decisions.jsonl"),
         "collectrules.io.read_rows.paths": lambda: [_cases_file()],
+        "collectrules.io.load_column_map.path": _column_map,
+        "collectrules.frame.decide_rows.cases": lambda: _frame().with_row_index("__row"),
+        "collectrules.frame.decide_rows.signals": lambda: None,
+        "collectrules.frame.decide_rows.events": lambda: None,
     }
 
 
@@ -475,18 +473,7 @@ def _in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
 
 
-@pytest.mark.parametrize(
-    "target",
-    [
-        pytest.param(
-            t,
-            marks=pytest.mark.xfail(reason="the readers' argument checks", strict=False),
-        )
-        if t in READERS_TO_DO
-        else t
-        for t in _targets()
-    ],
-)
+@pytest.mark.parametrize("target", _targets())
 def test_a_wrong_kind_of_argument_is_a_collectrules_error(target: str) -> None:
     if target in UNSAMPLED:
         pytest.skip(UNSAMPLED[target])
@@ -500,7 +487,7 @@ def test_a_wrong_kind_of_argument_is_a_collectrules_error(target: str) -> None:
 
 
 def test_the_lists_of_exceptions_name_only_real_targets() -> None:
-    assert set(UNSAMPLED) | READERS_TO_DO <= set(_targets())
+    assert set(UNSAMPLED) <= set(_targets())
 
 
 def test_spark_decide_checks_its_arguments() -> None:

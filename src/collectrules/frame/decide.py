@@ -19,6 +19,12 @@ import pendulum
 import polars as pl
 import pyarrow as pa
 
+from collectrules._arguments import (
+    require_instance,
+    require_int,
+    require_optional_callable,
+    wrong_kind,
+)
 from collectrules.batch.compact import FIELDS, compact_row
 from collectrules.engine import Engine
 from collectrules.errors import CollectRulesError, EngineError, FieldProblem, InputError
@@ -208,7 +214,8 @@ def decide_rows(
     next. ``row_data`` (default: the row of ``originals`` as a dict) gives the per-case
     engine a row's data, or the error reading it gave (a CSV file's rows).
     """
-    when = as_of
+    when = require_aware(as_of)
+    _check_rows_arguments(cases, signals, events, originals, policy, orphans, sections, row_data)
     kinds = tuple(policy.signals)
     empty_signals = pl.DataFrame(
         {ROW: [], "__seq": [], "kind": [], "observed_at": []},
@@ -281,6 +288,37 @@ def decide_rows(
             sections=sections,
             orphans=orphans,
         )
+
+
+def _check_rows_arguments(
+    cases: object,
+    signals: object,
+    events: object,
+    originals: object,
+    policy: object,
+    orphans: object,
+    sections: object,
+    row_data: object,
+) -> None:
+    """The arguments of :func:`decide_rows`, checked for their kinds."""
+    keyed = f"a Polars DataFrame with a {ROW} column"
+    for name, table in (
+        ("cases", cases),
+        ("signals", signals),
+        ("events", events),
+        ("originals", originals),
+    ):
+        if table is None and name != "cases":
+            continue
+        if not isinstance(table, pl.DataFrame):
+            raise wrong_kind(name, table, f"{keyed} or None" if name != "cases" else keyed)
+        if name != "originals" and ROW not in table.columns:
+            raise InputError([FieldProblem(name, f"expected {keyed}, got none")])
+    require_instance(policy, Policy, "policy", "a Policy")
+    require_int(orphans, "orphans", minimum=0)
+    if sections is not None:
+        require_instance(sections, SectionKeys, "sections", "the plan of section_plan or None")
+    require_optional_callable(row_data, "row_data")
 
 
 def _columns(

@@ -41,7 +41,15 @@ from typing import Any, Literal
 
 import attrs
 
-from collectrules.errors import FieldProblem, InputError, did_you_mean
+from collectrules._arguments import (
+    require_optional_callable,
+    require_path,
+    require_paths,
+    require_text,
+    require_texts,
+    wrong_kind,
+)
+from collectrules.errors import FieldProblem, InputError, did_you_mean, quote
 
 __all__ = [
     "LONG_TABLE_KEY",
@@ -67,15 +75,29 @@ _LISTS = ("signals", "events")
 
 
 def _frozen_map(value: Mapping[str, str] | None) -> Mapping[str, str]:
-    return dict(value or {})
+    if value is None:
+        return {}
+    expected = "a mapping of column names to case fields"
+    if not isinstance(value, Mapping):
+        raise wrong_kind("columns", value, expected)
+    for column, field in value.items():
+        if not isinstance(column, str) or not isinstance(field, str):
+            raise wrong_kind(f"columns.{column}", field, "a case field's name")
+    return dict(value)
 
 
 def _fields(value: Collection[str] | None) -> frozenset[str] | None:
-    return None if value is None else frozenset(value)
+    if value is None:
+        return None
+    return frozenset(require_texts(value, "fields", "a collection of case field names"))
 
 
-def _paths(value: Sequence[str | Path] | None) -> tuple[Path, ...]:
-    return tuple(Path(p) for p in value or ())
+def _signal_paths(value: Sequence[str | Path] | None) -> tuple[Path, ...]:
+    return () if value is None else tuple(require_paths(value, "signals"))
+
+
+def _event_paths(value: Sequence[str | Path] | None) -> tuple[Path, ...]:
+    return () if value is None else tuple(require_paths(value, "events"))
 
 
 @attrs.frozen
@@ -94,8 +116,8 @@ class RowShape:
     fields: frozenset[str] | None = attrs.field(default=None, converter=_fields)
     money_unit: MoneyUnit = "major"
     exponent: Callable[[str], int] | None = None
-    signals: tuple[Path, ...] = attrs.field(factory=tuple, converter=_paths)
-    events: tuple[Path, ...] = attrs.field(factory=tuple, converter=_paths)
+    signals: tuple[Path, ...] = attrs.field(factory=tuple, converter=_signal_paths)
+    events: tuple[Path, ...] = attrs.field(factory=tuple, converter=_event_paths)
     encoding: str = "utf-8"
     _long: dict[str, dict[str, list[_LongRow]]] | None = attrs.field(
         default=None, init=False, repr=False
@@ -104,11 +126,13 @@ class RowShape:
     _warned: set[str] = attrs.field(factory=set, init=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
-        if self.money_unit not in ("major", "minor"):
+        if not isinstance(self.money_unit, str) or self.money_unit not in ("major", "minor"):
             problem = FieldProblem(
-                "--money-unit", f"expected major or minor, got {self.money_unit!r}"
+                "--money-unit", f"expected major or minor, got {quote(self.money_unit)}"
             )
             raise InputError([problem])
+        require_optional_callable(self.exponent, "exponent")
+        require_text(self.encoding, "encoding", "the name of a text encoding")
         if self.money_unit == "minor" and self.exponent is None:
             problem = FieldProblem("--money-unit", "minor units need the currency exponents")
             raise InputError([problem])
@@ -317,7 +341,9 @@ def load_column_map(path: str | Path, *, fields: Collection[str] | None = None) 
 
     Errors name the file, the line, and (with ``fields``) the closest case field.
     """
-    path = Path(path)
+    path = require_path(path, "path")
+    if fields is not None:
+        fields = require_texts(fields, "fields", "a collection of case field names")
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
