@@ -783,3 +783,104 @@ def test_generated_csv_bytes_give_the_per_case_answer(
         raw[at:at] = data
     source.write_bytes(bytes(raw))
     assert_per_case_or_refused(tmp_path, source)
+
+
+# --------------------------------------------------------------------------- corrupt Parquet
+
+
+def assert_per_case_answer(tmp_path: Path, source: Path) -> list[dict[str, Any]]:
+    """The columnar run of ``source`` gives the per-case table and error lines, byte for
+    byte; the error records."""
+    both = columnar_and_per_case(tmp_path, source)
+    assert both is not None, "the columnar run refused a file the per-case run reads"
+    col, case = both
+    assert col[0].equals(case[0])
+    assert (tmp_path / "col.errors.jsonl").read_bytes() == (
+        tmp_path / "case.errors.jsonl"
+    ).read_bytes()
+    errors: list[dict[str, Any]] = col[1]
+    return errors
+
+
+def _portfolio(rows: int) -> Any:
+    """``rows`` cases, one in seven with a signal and one in eleven bad (a negative
+    overdue amount)."""
+    return pa.Table.from_pylist(
+        [
+            {
+                **BASE,
+                "case_id": f"C{i}",
+                "principal": str(1000 + i),
+                "overdue_amount": "-1" if i % 11 == 5 else "100",
+                "signals": [SIGNAL] if i % 7 == 3 else [],
+            }
+            for i in range(rows)
+        ]
+    )
+
+
+def _corrupt(path: Path, at: int, data: bytes) -> None:
+    """Overwrite the bytes of ``path`` from ``at`` (within the file) with ``data``."""
+    raw = bytearray(path.read_bytes())
+    at %= len(raw)
+    raw[at : at + len(data)] = data
+    path.write_bytes(bytes(raw))
+
+
+def test_a_parquet_file_corrupt_past_its_footer_gives_the_per_case_rows(tmp_path: Path) -> None:
+    """A file whose footer reads but a row group in its middle does not: the rows read
+    before it are decided, the rest of the file is one bad row, as per case."""
+    source = tmp_path / "cases.parquet"
+    pq.write_table(_portfolio(10_000), source, row_group_size=500)
+    size = source.stat().st_size
+    _corrupt(source, size // 2, b"\xff" * 16)
+    assert pq.ParquetFile(source).metadata.num_rows == 10_000  # the footer reads
+    errors = assert_per_case_answer(tmp_path, source)
+    assert errors[-1]["error"].startswith("not a readable Parquet file")
+    assert errors[-1]["input"] == {"line": None, "source": str(source)}
+    decided = pq.read_table(tmp_path / "col.parquet").num_rows
+    assert 0 < decided < 10_000
+    # With worker processes too, and a good file after it.
+    folder = tmp_path / "in"
+    folder.mkdir()
+    source.rename(folder / "a.parquet")
+    pq.write_table(_portfolio(30), folder / "b.parquet")
+    col_out, case_out = tmp_path / "jobs.parquet", tmp_path / "one.parquet"
+    policy = load_policy("default")
+    run = run_columnar([folder], policy=policy, out=col_out, as_of=AS_OF, jobs=2)
+    run_batch([folder], engine=Engine(policy, backend="python"), out=case_out, as_of=AS_OF)
+    assert pq.read_table(col_out).equals(pq.read_table(case_out))
+    assert (tmp_path / "jobs.errors.jsonl").read_bytes() == (
+        tmp_path / "one.errors.jsonl"
+    ).read_bytes()
+    assert run.batch.rows == decided + len(errors) + 30
+
+
+@_SETTINGS
+@given(
+    rows=st.integers(1, 120),
+    group=st.integers(1, 40),
+    compression=st.sampled_from(["snappy", "zstd", "none"]),
+    at=st.integers(0, 10**6),
+    data=st.one_of(st.binary(min_size=1, max_size=24), st.sampled_from([b"\xff" * 8, b"\0" * 8])),
+)
+def test_parquet_files_corrupt_anywhere_give_the_per_case_answer(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    rows: int,
+    group: int,
+    compression: str,
+    at: int,
+    data: bytes,
+) -> None:
+    """Bytes overwritten anywhere in a file of many row groups, read in small batches and
+    chunks (so that a chunk holds several batches and a batch several row groups)."""
+    import collectrules.frame.files as files
+    import collectrules.io.arrow as arrow_io
+
+    monkeypatch.setattr(arrow_io, "BATCH_ROWS", 8)
+    monkeypatch.setattr(files, "CHUNK_ROWS", 20)
+    source = tmp_path / "cases.parquet"
+    pq.write_table(_portfolio(rows), source, row_group_size=group, compression=compression)
+    _corrupt(source, at, data)
+    assert_per_case_answer(tmp_path, source)

@@ -1,8 +1,8 @@
 """The columnar batch: Parquet case files to a Parquet compact decision table.
 
 ``collectrules batch --engine columnar`` (the default for Parquet input and output)
-runs :func:`run_columnar`: each input file is read whole with Polars, its nested
-``signals`` and ``events`` lists are exploded into long tables, and
+runs :func:`run_columnar`: each input file is read in chunks of record batches, its
+nested ``signals`` and ``events`` lists are exploded into long tables, and
 :func:`~collectrules.frame.decide.decide_rows` decides it. The contract of the
 per-case batch holds: every row lands in exactly one of the decision table and the
 error file (JSON Lines, each line naming the file and the row's index), in input
@@ -47,6 +47,7 @@ from collectrules.frame.decide import (
     frame_counts,
     section_plan,
 )
+from collectrules.io import arrow as arrow_io
 from collectrules.io import case_files
 from collectrules.io.arrow import batch_row
 from collectrules.io.reader import csv_row, read_rows
@@ -123,43 +124,88 @@ def _long(table: pl.DataFrame, column: str) -> pl.DataFrame | None:
 CHUNK_ROWS = 50_000
 
 
-def _unreadable_parquet(path: Path, exc: Exception) -> InputError:
-    msg = f"not a readable Parquet file: {str(exc)[:200]}"
-    return InputError([FieldProblem("", msg, source=str(path))])
-
-
-def _chunks(path: Path) -> Iterator[_Wire] | None:
-    """The Parquet file's rows, :data:`CHUNK_ROWS` at a time, as read (``__row``, each
-    row's index, is added on loading), or None when the file goes per case: a column's
-    name starts with ``__`` (the names the columns keep for themselves), or the file is
-    not readable Parquet (the per-case reader makes it one bad row, as the per-case
-    batch does)."""
+def _chunks(path: Path) -> Iterator[_Wire | _Unread] | None:
+    """The Parquet file's rows, about :data:`CHUNK_ROWS` at a time, as read (``__row``,
+    each row's index, is added on loading), or None when the file goes per case: a
+    column's name starts with ``__`` (the names the columns keep for themselves), or the
+    file is not readable Parquet (the per-case reader makes it one bad row, as the
+    per-case batch does)."""
     try:
         reader = pq.ParquetFile(path)
         names = reader.schema_arrow.names
-    except (OSError, pa.ArrowException):
+    except arrow_io.parquet_failures():
         return None
     if any(name.startswith("__") for name in names):
         return None
     return _batches(path, reader)
 
 
-def _batches(path: Path, reader: pq.ParquetFile) -> Iterator[_Wire]:
-    try:
-        batches = reader.iter_batches(batch_size=CHUNK_ROWS)
-        start = 0
-        for batch in batches:
-            yield _Wire(batch, start)
-            start += batch.num_rows
-    except (OSError, pa.ArrowException) as exc:
-        raise _unreadable_parquet(path, exc) from None
+def _batches(path: Path, reader: pq.ParquetFile) -> Iterator[_Wire | _Unread]:
+    """The file's rows in chunks of whole record batches of the per-case reader's size
+    (:data:`~collectrules.io.arrow.BATCH_ROWS`). Where a batch does not decode (a page
+    corrupt past a footer that reads), the rows read before it are the last chunk and
+    the rest of the file is one bad row: the per-case reader reads the same batches, so
+    it stops at the same row with the same error."""
+    pages = reader.iter_batches(batch_size=arrow_io.BATCH_ROWS)
+    start = 0
+    held: list[pa.RecordBatch] = []
+    rows = 0
+    while True:
+        try:
+            batch = next(pages)
+        except StopIteration:
+            break
+        except arrow_io.parquet_failures() as exc:
+            if held:
+                yield _Wire(pa.Table.from_batches(held), start)
+            yield _Unread(arrow_io.unreadable_parquet(path, exc))
+            return
+        held.append(batch)
+        rows += batch.num_rows
+        if rows >= CHUNK_ROWS:
+            yield _Wire(pa.Table.from_batches(held), start)
+            start += rows
+            held, rows = [], 0
+    if held:
+        yield _Wire(pa.Table.from_batches(held), start)
+
+
+@attrs.frozen
+class _Unread:
+    """The rest of a Parquet file, from a record batch that does not decode: one bad row
+    with the file's error, as the per-case reader reports it."""
+
+    error: InputError
+
+    def decided(self, source: str) -> _Decided:
+        """The bad row's empty decisions, its error line and its summary."""
+        decisions = pl.DataFrame(schema={"row": pl.Int64, **COMPACT_SCHEMA})
+        summary = FrameSummary(
+            rows=1,
+            decided=0,
+            bad=1,
+            columnar=0,
+            per_case=1,
+            fallback={"part of a file that does not read": 1},
+            section_keys=0,
+            orphans=0,
+            counts={},
+        )
+        return decisions, [bad_row_line(source, None, None, None, self.error)], summary
+
+
+def _done(part: _Decided) -> Future[_Decided]:
+    """A chunk's result, already known, to queue in order among those being decided."""
+    future: Future[_Decided] = Future()
+    future.set_result(part)
+    return future
 
 
 @attrs.frozen
 class _Chunk:
     """Rows of one file to decide together: the table ``decide_rows`` reads and, for a
     CSV file, the rows as read (text cells, with ``__line``); for a Parquet file, the
-    record batch as read, whose first row has the index ``start``."""
+    record batches as read, whose first row has the index ``start``."""
 
     table: pl.DataFrame
     raw: pl.DataFrame | None = None
@@ -179,20 +225,24 @@ class _Chunk:
 @attrs.frozen
 class _Wire:
     """A chunk as Arrow data, which pickles as its buffers (a Polars frame pickles
-    several times slower): ``table`` with ``__row`` (``start`` None), or the rows of a
-    Parquet batch whose first row has the index ``start``."""
+    several times slower): ``table`` with ``__row`` (``start`` None), or the record
+    batches of a Parquet file as read, whose first row has the index ``start``."""
 
     table: pa.Table | pa.RecordBatch
     start: int | None
     raw: pa.Table | None = None
 
     def load(self) -> _Chunk:
-        """The chunk as Polars frames. A Parquet batch Polars cannot hold (a type it
-        lacks) is a table of its rows' indices alone, marked unread: every row goes per
-        case, read from the batch."""
+        """The chunk as Polars frames. Parquet batches Polars cannot hold (a type it
+        lacks, or data Arrow finds invalid, such as text that is not UTF-8 in a damaged
+        file) are a table of their rows' indices alone, marked unread: every row goes
+        per case, read from the batches."""
         if self.start is None:
             return _Chunk(_polars(self.table), None if self.raw is None else _polars(self.raw))
         try:
+            # Arrow's Parquet reader does not check what an undamaged file never holds
+            # (text that is not UTF-8, offsets out of bounds): Polars would panic on it.
+            self.table.validate(full=True)
             table = _polars(self.table)
         except (pl.exceptions.PolarsError, pa.ArrowException, TypeError, ValueError):
             # (InputError is a ValueError: a type the columns refuse.)
@@ -461,7 +511,7 @@ def _tally(
             mine[value] = mine.get(value, 0) + n
 
 
-def _file_chunks(path: Path) -> Iterator[_Chunk | _Wire] | None:
+def _file_chunks(path: Path) -> Iterator[_Chunk | _Wire | _Unread] | None:
     """The file's chunks, or None when the columns cannot read it (a CSV file the
     per-case reader alone reads)."""
     if path.suffix.lower() == ".csv":
@@ -490,6 +540,9 @@ def _decided(path: Path, policy: Policy, when: Any, plan: SectionKeys | None) ->
     with ThreadPoolExecutor(max_workers=THREADS) as pool:
         in_flight: deque[Future[_Decided]] = deque()
         for chunk in chunks:
+            if isinstance(chunk, _Unread):
+                in_flight.append(_done(chunk.decided(source)))
+                continue
             in_flight.append(pool.submit(decided, chunk))
             if len(in_flight) >= THREADS:
                 yield in_flight.popleft().result()
@@ -528,6 +581,9 @@ def _decided_in_workers(
                 yield _per_case_file(path, policy, when)
                 continue
             for chunk in chunks:
+                if isinstance(chunk, _Unread):
+                    in_flight.append(_done(chunk.decided(str(path))))
+                    continue
                 in_flight.append(pool.submit(_worker_chunk, chunk.wire(), str(path), columns))
                 if len(in_flight) >= 2 * jobs:
                     yield _result(in_flight.popleft())

@@ -36,10 +36,12 @@ __all__ = [
     "batch_row",
     "is_frame",
     "last_columns",
+    "parquet_failures",
     "parquet_rows",
     "plain",
     "require_pyarrow",
     "table_rows",
+    "unreadable_parquet",
 ]
 
 BATCH_ROWS = 4_096
@@ -144,19 +146,28 @@ def arrow_rows(table: Any) -> Iterator[dict[str, Any] | InputError]:
     return _rows_or_errors(table.to_batches(max_chunksize=BATCH_ROWS))
 
 
+def parquet_failures() -> tuple[type[BaseException], ...]:
+    """What reading a damaged Parquet file raises: Arrow's errors, ``OSError``, and a
+    footer's names that are not UTF-8 (``UnicodeDecodeError``, a ``ValueError``)."""
+    pa, _ = require_pyarrow("Parquet")
+    return (OSError, ValueError, pa.ArrowException)
+
+
+def unreadable_parquet(path: Path | str, exc: BaseException) -> InputError:
+    """The error of a Parquet file, or of its rest, that does not read."""
+    message = f"not a readable Parquet file: {str(exc)[:200]}"
+    return InputError([FieldProblem("", message, source=str(path))])
+
+
 def parquet_rows(path: Path) -> Iterator[dict[str, Any] | InputError]:
     """The rows of a Parquet file as plain dicts, in order, a record batch at a time; a
     row holding a value Python cannot hold (a date past the year 9999) is its error."""
-    pa, pq = require_pyarrow(str(path))
-
-    def unreadable(exc: Exception) -> InputError:
-        message = f"not a readable Parquet file: {str(exc)[:200]}"
-        return InputError([FieldProblem("", message, source=str(path))])
-
+    _, pq = require_pyarrow(str(path))
+    failures = parquet_failures()
     try:
         reader = pq.ParquetFile(path)
-    except (OSError, pa.ArrowException) as exc:
-        raise unreadable(exc) from None
+    except failures as exc:
+        raise unreadable_parquet(path, exc) from None
 
     def batches() -> Iterator[Any]:
         pages = reader.iter_batches(batch_size=BATCH_ROWS)
@@ -165,8 +176,8 @@ def parquet_rows(path: Path) -> Iterator[dict[str, Any] | InputError]:
                 batch = next(pages)
             except StopIteration:
                 return
-            except (OSError, pa.ArrowException) as exc:  # a page that does not decode
-                raise unreadable(exc) from None
+            except failures as exc:  # a page that does not decode
+                raise unreadable_parquet(path, exc) from None
             yield batch
 
     yield from _rows_or_errors(batches())
