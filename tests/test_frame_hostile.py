@@ -884,3 +884,24 @@ def test_parquet_files_corrupt_anywhere_give_the_per_case_answer(
     pq.write_table(_portfolio(rows), source, row_group_size=group, compression=compression)
     _corrupt(source, at, data)
     assert_per_case_answer(tmp_path, source)
+
+
+@_SETTINGS
+@given(table=parquet_tables(), data=st.data())
+def test_per_case_rows_read_together_are_read_as_one_at_a_time(table: Any, data: Any) -> None:
+    """The rows a columnar chunk sends per case are converted together; each gives the
+    data, or the error, that reading it alone gives."""
+    from collectrules.frame.files import _batch_row_data
+    from collectrules.io.arrow import batch_row
+
+    start = data.draw(st.integers(0, 10**6))
+    positions = data.draw(st.lists(st.integers(0, table.num_rows - 1), unique=True).map(sorted))
+    indices = [start + p for p in positions]
+    table.validate(full=True)
+    together = _batch_row_data(table, start, valid=True)(indices)
+    alone = [batch_row(table, p) for p in positions]
+
+    def shown(read: Any) -> Any:
+        return (type(read).__name__, str(read)) if isinstance(read, InputError) else read
+
+    assert [shown(d if e is None else e) for d, e in together] == [shown(r) for r in alone]

@@ -43,13 +43,14 @@ from collectrules.frame.decide import (
     COMPACT_SCHEMA,
     FrameSummary,
     RowData,
+    RowRead,
     decide_rows,
     frame_counts,
     section_plan,
 )
 from collectrules.io import arrow as arrow_io
 from collectrules.io import case_files
-from collectrules.io.arrow import batch_row
+from collectrules.io.arrow import arrow_rows, batch_row
 from collectrules.io.reader import csv_row, read_rows
 from collectrules.model.time import require_aware
 from collectrules.policy import Policy
@@ -268,26 +269,43 @@ def _csv_chunks(path: Path) -> Iterator[_Chunk] | None:
     return (_Chunk(csv_columns(part), part) for part in parts)
 
 
-def _csv_row_data(raw: pl.DataFrame, source: str) -> Callable[[int], tuple[Any, Any]]:
-    """A CSV row's data (or reading error) by index, as the per-case reader gives it."""
+def _csv_row_data(raw: pl.DataFrame, source: str) -> RowData:
+    """CSV rows' data (or reading errors) by index, as the per-case reader gives them."""
     cells = [c for c in raw.columns if c not in (ROW, LINE)]
 
-    def row_data(index: int) -> tuple[Any, Any]:
-        item = raw.row(index - int(raw.item(0, ROW)), named=True)
-        record = {c: item[c] if item[c] is not None else "" for c in cells}
-        row = csv_row(source, int(item[LINE]), record)
-        return row.data, row.error
+    def row_data(indices: list[int]) -> list[RowRead]:
+        first = int(raw.item(0, ROW))
+        out: list[RowRead] = []
+        for item in raw[[index - first for index in indices]].iter_rows(named=True):
+            record = {c: item[c] if item[c] is not None else "" for c in cells}
+            row = csv_row(source, int(item[LINE]), record)
+            out.append((row.data, row.error))
+        return out
 
     return row_data
 
 
-def _batch_row_data(batch: pa.Table | pa.RecordBatch, start: int) -> RowData:
-    """A Parquet row's data (or the error reading it gave) by index, as the per-case
-    reader gives it: from the record batch, not from the Polars frame."""
+def _batch_row_data(batch: pa.Table | pa.RecordBatch, start: int, *, valid: bool) -> RowData:
+    """Parquet rows' data (or the errors reading them gave) by index, as the per-case
+    reader gives them: from the record batches, not from the Polars frame. The rows are
+    taken from a ``valid`` table (one Arrow checked whole) and converted together; from
+    another, each is read alone, as the per-case reader reads a batch it cannot convert.
+    """
 
-    def row_data(index: int) -> tuple[dict[str, Any] | None, InputError | None]:
-        data = batch_row(batch, index - start)
-        return (None, data) if isinstance(data, InputError) else (data, None)
+    def row_data(indices: list[int]) -> list[RowRead]:
+        positions = [index - start for index in indices]
+        read: list[dict[str, Any] | InputError] | None = None
+        if valid:
+            try:
+                taken = batch.take(pa.array(positions, pa.int64()))
+            except (pa.ArrowException, TypeError, ValueError):
+                pass  # a type Arrow cannot take from: each row alone
+            else:
+                table = taken if isinstance(taken, pa.Table) else pa.Table.from_batches([taken])
+                read = list(arrow_rows(table))
+        if read is None:
+            read = [batch_row(batch, position) for position in positions]
+        return [(None, data) if isinstance(data, InputError) else (data, None) for data in read]
 
     return row_data
 
@@ -354,7 +372,8 @@ def _decide_chunk(
     if raw is not None:
         row_data = _csv_row_data(raw, source)
     elif chunk.batch is not None:
-        row_data = _batch_row_data(chunk.batch, chunk.start)
+        valid = "__unread_table" not in table.columns
+        row_data = _batch_row_data(chunk.batch, chunk.start, valid=valid)
     result = decide_rows(
         checked,
         signals,

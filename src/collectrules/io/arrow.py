@@ -68,8 +68,24 @@ def require_pyarrow(what: str) -> tuple[Any, Any]:
     return modules
 
 
+#: The types :func:`plain` passes through; looked up by exact type first, as almost every
+#: value Arrow gives is one of them.
+_SCALARS = frozenset({str, bool, int, float, type(None)})
+
+
 def plain(value: Any) -> Any:
     """An Arrow value as JSON-like data (see the module docstring); None stays None."""
+    kind = type(value)
+    if kind in _SCALARS:
+        return value
+    if kind is dict:  # a struct: a signal, an event
+        return {
+            k if type(k) is str else str(k): v if type(v) in _SCALARS else plain(v)
+            for k, v in value.items()
+            if v is not None
+        }
+    if kind is list and not (value and isinstance(value[0], tuple)):  # not an Arrow map
+        return [v if type(v) in _SCALARS else plain(v) for v in value]
     if value is None or isinstance(value, str | bool | int | float):
         return value
     if isinstance(value, dt.datetime | dt.date | dt.time):
@@ -88,7 +104,7 @@ def plain(value: Any) -> Any:
 
 
 def _plain_row(row: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: plain(v) for k, v in row.items() if v is not None}
+    return {k: v if type(v) in _SCALARS else plain(v) for k, v in row.items() if v is not None}
 
 
 def _unreadable() -> tuple[type[BaseException], ...]:
