@@ -189,6 +189,51 @@ def test_a_pandas_column_of_python_objects_is_an_input_error_per_case_too() -> N
     with pytest.raises(InputError) as info:
         list(Engine("default", backend="python").decide_many(cases, as_of=AS_OF))
     assert "principal" in str(info.value)
+    # The column, after the table as decide_many takes it; the types found, not Arrow's
+    # text (which quoted the object and its memory address).
+    assert [p.path for p in info.value.problems] == ["rows.principal"]
+    assert str(info.value) == (
+        "rows.principal: expected values of one type Arrow can hold (text, numbers,"
+        " booleans, dates, lists, records), got object"
+    )
+
+
+def test_a_pandas_column_of_mixed_values_names_the_column_and_the_types() -> None:
+    pd = pytest.importorskip("pandas")
+    cases = pd.DataFrame([{**BASE, "principal": 5}, {**BASE, "principal": "5"}])
+    with pytest.raises(InputError) as info:
+        frame.decide(cases, as_of=AS_OF)
+    assert [p.path for p in info.value.problems] == ["cases.principal"]
+    assert str(info.value).endswith("got int, str")
+    with pytest.raises(InputError) as info:
+        list(Engine("default", backend="python").decide_many(cases, as_of=AS_OF))
+    assert [p.path for p in info.value.problems] == ["rows.principal"]
+    assert str(info.value).endswith("got int, str")
+    assert "0x" not in str(info.value)
+
+
+@pytest.mark.parametrize("table", ["cases", "signals"])
+def test_a_pandas_frame_naming_a_column_twice_names_it(table: str) -> None:
+    pd = pytest.importorskip("pandas")
+    cases = pd.DataFrame([BASE])
+    signals = pd.DataFrame([{"case_id": "A", **SIGNAL}])
+    if table == "cases":
+        cases = pd.DataFrame([[*BASE.values(), "B", "CNY"]], columns=[*BASE, "case_id", "currency"])
+    else:
+        signals = pd.DataFrame([["A", "x", *SIGNAL.values()]], columns=["case_id", *SIGNAL, "kind"])
+    with pytest.raises(InputError) as info:
+        frame.decide(cases, signals, as_of=AS_OF)
+    named = [f"{table}.case_id", f"{table}.currency"] if table == "cases" else ["signals.kind"]
+    assert [p.path for p in info.value.problems] == named
+    assert all(
+        p.message == "a column name given to 2 columns: expected each column named once"
+        for p in info.value.problems
+    )
+    if table == "cases":
+        with pytest.raises(InputError) as info:
+            list(Engine("default", backend="python").decide_many(cases, as_of=AS_OF))
+        assert [p.path for p in info.value.problems] == ["rows.case_id", "rows.currency"]
+        assert "expected each column named once" in str(info.value)
 
 
 @pytest.mark.parametrize(

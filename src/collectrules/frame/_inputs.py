@@ -27,7 +27,7 @@ import polars as pl
 import pyarrow as pa
 
 from collectrules.errors import FieldProblem, InputError
-from collectrules.io.arrow import last_columns
+from collectrules.io.arrow import last_columns, pandas_problems, repeated_columns
 from collectrules.model.case import Product, zone
 from collectrules.model.limits import (
     MAX_ID_LENGTH,
@@ -176,26 +176,14 @@ _PANDAS_FAILURES = (pa.ArrowException, pl.exceptions.PolarsError, TypeError, Val
 
 
 def _from_pandas(frame: Any, name: str) -> pl.DataFrame:
+    twice = repeated_columns(frame, name)
+    if twice:
+        raise InputError(twice, subject=f"the {name} table")
     try:
         return pl.from_pandas(frame)
     except _PANDAS_FAILURES:
         pass
-    problems = []
-    for position in range(frame.shape[1]):
-        column = frame.iloc[:, position]
-        try:
-            pl.from_pandas(column)
-        except _PANDAS_FAILURES as exc:
-            kinds = sorted({type(v).__name__ for v in column.dropna().head(1000)})
-            msg = (
-                "expected values of one type Arrow can hold (text, numbers, booleans,"
-                f" dates, lists, records), got {', '.join(kinds) or 'none'}:"
-                f" {str(exc)[:120]}"
-            )
-            problems.append(FieldProblem(f"{name}.{column.name}", msg))
-    if not problems:
-        msg = "expected a table Arrow can hold (columns named once, of one type each)"
-        problems.append(FieldProblem(name, msg))
+    problems = pandas_problems(frame, name, pl.from_pandas, _PANDAS_FAILURES)
     raise InputError(problems, subject=f"the {name} table")
 
 

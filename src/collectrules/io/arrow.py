@@ -36,9 +36,11 @@ __all__ = [
     "batch_row",
     "is_frame",
     "last_columns",
+    "pandas_problems",
     "parquet_failures",
     "parquet_rows",
     "plain",
+    "repeated_columns",
     "require_pyarrow",
     "table_rows",
     "unreadable_parquet",
@@ -207,14 +209,67 @@ def is_frame(rows: object) -> bool:
     )
 
 
-def table_rows(frame: Any) -> Iterator[dict[str, Any] | InputError]:
+def table_rows(frame: Any, label: str = "rows") -> Iterator[dict[str, Any] | InputError]:
     """The rows of a pyarrow Table or RecordBatch, or a pandas DataFrame, as plain dicts;
-    a row holding a value Python cannot hold (a date past the year 9999) is its error."""
+    a row holding a value Python cannot hold (a date past the year 9999) is its error.
+
+    A pandas DataFrame that names a column twice, or holds a column Arrow cannot hold,
+    is an :class:`InputError` naming each such column after ``label`` (the table, as the
+    caller passed it).
+    """
     pa, _ = require_pyarrow(type(frame).__name__)
     if type(frame).__module__.startswith("pandas"):
+        twice = repeated_columns(frame, label)
+        if twice:
+            raise InputError(twice, subject=f"the {label} table")
         try:
             frame = pa.Table.from_pandas(frame, preserve_index=False)
-        except (pa.ArrowException, TypeError, ValueError) as exc:
-            message = f"expected columns Arrow can hold: {str(exc)[:200]}"
-            raise InputError([FieldProblem("rows", message)]) from None
+        except (pa.ArrowException, TypeError, ValueError):
+            failures = (pa.ArrowException, TypeError, ValueError)
+            problems = pandas_problems(frame, label, pa.Array.from_pandas, failures)
+            raise InputError(problems, subject=f"the {label} table") from None
     yield from _rows_or_errors(frame.to_batches(max_chunksize=BATCH_ROWS))
+
+
+def repeated_columns(frame: Any, label: str) -> list[FieldProblem]:
+    """A problem for each column name a pandas DataFrame gives more than one column."""
+    counts: dict[Any, int] = {}
+    for name in frame.columns:
+        counts[name] = counts.get(name, 0) + 1
+    return [
+        FieldProblem(
+            f"{label}.{name}",
+            f"a column name given to {n} columns: expected each column named once",
+        )
+        for name, n in counts.items()
+        if n > 1
+    ]
+
+
+#: What the columns of a pandas DataFrame hold, said in an error.
+_ARROW_KINDS = "text, numbers, booleans, dates, lists, records"
+
+
+def pandas_problems(
+    frame: Any, label: str, convert: Any, failures: tuple[type[BaseException], ...]
+) -> list[FieldProblem]:
+    """A problem for each column of a pandas DataFrame (named once each) that
+    ``convert`` fails on (raising one of ``failures``), naming the column after
+    ``label`` and the Python types of its values (not the converter's text, which
+    quotes the values, and the memory addresses of objects)."""
+    problems = []
+    for position in range(frame.shape[1]):
+        column = frame.iloc[:, position]
+        try:
+            convert(column)
+        except failures:
+            kinds = sorted({type(v).__name__ for v in column.dropna().head(1000)})
+            message = (
+                f"expected values of one type Arrow can hold ({_ARROW_KINDS}),"
+                f" got {', '.join(kinds) or 'none'}"
+            )
+            problems.append(FieldProblem(f"{label}.{column.name}", message))
+    if not problems:
+        message = f"expected a table Arrow can hold (columns of one type each: {_ARROW_KINDS})"
+        problems.append(FieldProblem(label, message))
+    return problems
