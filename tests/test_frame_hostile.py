@@ -950,3 +950,22 @@ def test_per_case_rows_read_together_are_read_as_one_at_a_time(table: Any, data:
         return (type(read).__name__, str(read)) if isinstance(read, InputError) else read
 
     assert [shown(d if e is None else e) for d, e in together] == [shown(r) for r in alone]
+
+
+@pytest.mark.parametrize(
+    "cell",
+    [
+        '"[{""kind"": ""x"", ""at"": "\x00"2025"", ""value"": null}]"',  # closed early
+        '"a,"b"',  # closed after a comma inside, then text
+        'ab"c,d',  # a quote inside an unquoted field
+        '"ab""',  # never closed
+    ],
+    ids=["closed before a NUL", "closed before text", "in an unquoted field", "unclosed"],
+)
+def test_a_csv_quote_out_of_place_gives_the_per_case_answer(tmp_path: Path, cell: str) -> None:
+    """Python's csv goes on unquoted after a quote that closes a field early; Polars
+    quoted again, and split the row into other cells."""
+    source = tmp_path / "cases.csv"
+    good = ",".join(BASE.values())
+    source.write_text(f"{','.join(BASE)},note\n{good},{cell}\n{good},\n", encoding="utf-8")
+    assert_per_case_answer(tmp_path, source)
