@@ -969,3 +969,94 @@ def test_a_csv_quote_out_of_place_gives_the_per_case_answer(tmp_path: Path, cell
     good = ",".join(BASE.values())
     source.write_text(f"{','.join(BASE)},note\n{good},{cell}\n{good},\n", encoding="utf-8")
     assert_per_case_answer(tmp_path, source)
+
+
+# --------------------------------------------------------------------------- the command
+
+
+def assert_command_same(
+    tmp_path: Path, source: Path, capsys: pytest.CaptureFixture[str]
+) -> tuple[str, str]:
+    """``collectrules batch`` with ``--engine columnar`` and with ``--engine per-case``
+    on ``source``: the same table, error file (byte for byte) and exit status; the
+    warnings each printed."""
+    warnings = []
+    codes = []
+    for engine in ("columnar", "per-case"):
+        out = tmp_path / f"{engine}.parquet"
+        argv = ["batch", str(source), "--out", str(out), "--as-of", AS_OF, "--engine", engine]
+        codes.append(main(argv))
+        err = capsys.readouterr().err
+        assert "Traceback" not in err
+        warnings.append("\n".join(line for line in err.splitlines() if line.startswith("warning")))
+    assert codes[0] == codes[1]
+    col, case = tmp_path / "columnar.parquet", tmp_path / "per-case.parquet"
+    assert pq.read_table(col).equals(pq.read_table(case))
+    assert (tmp_path / "columnar.errors.jsonl").read_bytes() == (
+        tmp_path / "per-case.errors.jsonl"
+    ).read_bytes()
+    return warnings[0], warnings[1]
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".csv"])
+def test_the_command_ignores_columns_that_are_not_case_fields_with_either_engine(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], suffix: str
+) -> None:
+    """The per-case batch drops them with a warning; the columnar one made every row
+    holding a value in one bad ('note: unknown field')."""
+    rows = [
+        {**BASE, "case_id": "A", "note": "hi", "branch": None},
+        {**BASE, "case_id": "B", "note": None, "branch": "north"},
+        {**BASE, "case_id": "C", "note": None, "branch": None, "overdue_amount": "-1"},
+    ]
+    source = tmp_path / f"cases{suffix}"
+    if suffix == ".parquet":
+        pq.write_table(pa.Table.from_pylist(rows), source)
+    else:
+        header = list(rows[0])
+        write_csv(source, header, [[row[k] or "" for k in header] for row in rows])
+    columnar, per_case = assert_command_same(tmp_path, source, capsys)
+    assert (
+        columnar
+        == per_case
+        == (
+            f"warning: {source}: ignoring column note: not case fields (map them to case"
+            " fields with --columns MAP.toml)"
+        )
+    )
+    assert pq.read_table(tmp_path / "columnar.parquet").num_rows == 2
+
+
+def test_the_command_reads_a_value_python_cannot_hold_in_an_ignored_column_as_per_case(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    late = pa.array([2**31 - 1, None], pa.int32()).cast(pa.date32())
+    table = pa.table({**{k: [v, v] for k, v in BASE.items()}, "opened": late})
+    source = tmp_path / "cases.parquet"
+    pq.write_table(table, source)
+    assert_command_same(tmp_path, source, capsys)
+    errors = _errors(tmp_path / "columnar.errors.jsonl")
+    assert [e["error"][:36] for e in errors] == ["opened: a value Python cannot read: "]
+
+
+_COMMAND_SETTINGS = settings(_SETTINGS, max_examples=max(5, _SETTINGS.max_examples // 3))
+
+
+@_COMMAND_SETTINGS
+@given(table=parquet_tables())
+def test_the_command_gives_the_same_answer_with_either_engine_on_generated_parquet(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], table: Any
+) -> None:
+    source = tmp_path / "cases.parquet"
+    pq.write_table(table, source)
+    assert_command_same(tmp_path, source, capsys)
+
+
+@_COMMAND_SETTINGS
+@given(file=csv_files())
+def test_the_command_gives_the_same_answer_with_either_engine_on_generated_csv(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], file: tuple[list[str], list[list[str]]]
+) -> None:
+    source = tmp_path / "cases.csv"
+    write_csv(source, *file)
+    assert_command_same(tmp_path, source, capsys)

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import os
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
@@ -50,8 +51,9 @@ from collectrules.frame.decide import (
 )
 from collectrules.io import arrow as arrow_io
 from collectrules.io import case_files
-from collectrules.io.arrow import arrow_rows, batch_row
+from collectrules.io.arrow import arrow_rows, batch_row, last_columns
 from collectrules.io.reader import csv_row, read_rows
+from collectrules.io.shapes import RowShape, ignored_columns
 from collectrules.model.time import require_aware
 from collectrules.policy import Policy
 
@@ -310,14 +312,70 @@ def _batch_row_data(batch: pa.Table | pa.RecordBatch, start: int, *, valid: bool
     return row_data
 
 
-def _per_case_file(path: Path, policy: Policy, when: Any) -> _Decided:
+def _keeping(row_data: RowData, keep: frozenset[str]) -> RowData:
+    """``row_data`` with only the ``keep`` fields of each row read."""
+
+    def kept(indices: list[int]) -> list[RowRead]:
+        return [
+            (None if data is None else {k: v for k, v in data.items() if k in keep}, error)
+            for data, error in row_data(indices)
+        ]
+
+    return kept
+
+
+#: Column types whose every value Python reads (text, numbers, booleans): such a
+#: column can be dropped before the rows are read without changing what they give.
+_PLAIN_TYPES = (pl.String, pl.Binary, pl.Boolean, pl.Null, pl.Categorical, pl.Enum)
+
+
+def _never_spoils(dtype: pl.DataType) -> bool:
+    return isinstance(dtype, _PLAIN_TYPES) or dtype.is_numeric()
+
+
+def _first_ignored(chunk: _Chunk | _Wire, keep: frozenset[str]) -> list[str]:
+    """The columns, not in ``keep``, that hold a value in the chunk's first row holding
+    one in any such column (the per-case batch names them in its warning)."""
+    if isinstance(chunk, _Wire):
+        if chunk.start is None:
+            return []
+        table = last_columns(chunk.table)
+        names = [n for n in table.schema.names if n not in keep]
+        if not names:
+            return []
+        held = pl.DataFrame({n: table.column(n).is_valid() for n in names})
+    else:
+        if chunk.raw is None:
+            return []
+        names = [n for n in chunk.raw.columns if n not in keep and not n.startswith("__")]
+        if not names:
+            return []
+        held = chunk.raw.select(
+            (pl.col(n).is_not_null() & (pl.col(n) != "")).fill_null(value=False) for n in names
+        )
+    rows = held.with_row_index("__at").filter(pl.any_horizontal(names))
+    if not rows.height:
+        return []
+    first = rows.row(0, named=True)
+    return [n for n in names if first[n]]
+
+
+def _per_case_file(
+    path: Path,
+    policy: Policy,
+    when: Any,
+    keep: frozenset[str] | None = None,
+    on_warning: Callable[[str], None] | None = None,
+) -> _Decided:
     """A file the columns cannot read, decided row by row by the per-case engine, as
-    the per-case batch reads it."""
+    the per-case batch reads it (with ``keep``, the columns it keeps; see
+    :func:`run_columnar`)."""
     engine = Engine(policy, backend="python")
     out: list[dict[str, Any]] = []
     lines: list[bytes] = []
     rows = 0
-    for index, row in enumerate(read_rows([path])):
+    shape = None if keep is None else RowShape(fields=keep)
+    for index, row in enumerate(read_rows([path], shape=shape, on_warning=on_warning)):
         rows += 1
         if row.data is None:
             error = row.error or InputError([FieldProblem("", "unreadable row")])
@@ -351,9 +409,23 @@ def _per_case_file(path: Path, policy: Policy, when: Any) -> _Decided:
 
 
 def _decide_chunk(
-    chunk: _Chunk, source: str, policy: Policy, when: Any, plan: SectionKeys | None
+    chunk: _Chunk,
+    source: str,
+    policy: Policy,
+    when: Any,
+    plan: SectionKeys | None,
+    keep: frozenset[str] | None = None,
 ) -> _Decided:
     table = chunk.table
+    if keep is not None:
+        # Columns that are not case fields are ignored, as the per-case batch ignores
+        # them: dropped here when no value of theirs can spoil a row's reading (a row
+        # with a value in another goes per case, read whole, and loses them there).
+        table = table.drop(
+            c
+            for c, dtype in table.schema.items()
+            if c not in keep and not c.startswith("__") and _never_spoils(dtype)
+        )
     nested = [c for c in ("signals", "events") if c in table.columns]
     signals = _long(table, "signals")
     events = _long(table, "events")
@@ -374,6 +446,8 @@ def _decide_chunk(
     elif chunk.batch is not None:
         valid = "__unread_table" not in table.columns
         row_data = _batch_row_data(chunk.batch, chunk.start, valid=valid)
+    if row_data is not None and keep is not None:
+        row_data = _keeping(row_data, keep)
     result = decide_rows(
         checked,
         signals,
@@ -405,6 +479,8 @@ def run_columnar(
     fields: Sequence[str] | None = None,
     on_bad: Callable[[str, str], None] | None = None,
     jobs: int = 1,
+    case_fields: Collection[str] | None = None,
+    on_warning: Callable[[str], None] | None = None,
 ) -> ColumnarRun:
     """Decide every row of the Parquet ``inputs`` into the compact table ``out``.
 
@@ -414,6 +490,12 @@ def run_columnar(
     the chunks (each receives the policy pickled, and evaluates the sections on the
     keys it meets); this process reads the files and writes the decisions in
     input order.
+
+    With ``case_fields``, the columns of a file that are not among them are ignored,
+    as ``collectrules batch`` ignores them (the per-case batch's
+    :class:`~collectrules.io.RowShape` drops them from each row): each file naming
+    such a column in a row is named once through ``on_warning``, with the columns of
+    its first such row.
     """
     if isinstance(jobs, bool) or not isinstance(jobs, int) or not 1 <= jobs <= MAX_JOBS:
         msg = f"expected a whole number of worker processes from 1 to {MAX_JOBS}, got {jobs!r}"
@@ -437,6 +519,8 @@ def run_columnar(
     if out_path.absolute() == err_path.absolute():
         raise InputError([FieldProblem("--errors", "must not be the same file as --out")])
     columns = check_fields(fields)
+    keep = None if case_fields is None else frozenset(case_fields)
+    reading = _Reading(keep, on_warning)
     # Can workers start here at all? Asked before any file is written.
     context = spawn_context() if jobs > 1 else None
     schema = compact_schema(columns)
@@ -458,10 +542,10 @@ def run_columnar(
         parts: Iterator[_Decided]
         if jobs == 1:
             plan = section_plan(policy, when)
-            parts = (d for p in files for d in _decided(p, policy, when, plan))
+            parts = (d for p in files for d in _decided(p, policy, when, plan, reading))
         else:
             assert context is not None
-            parts = _decided_in_workers(files, policy, when, context, jobs, columns)
+            parts = _decided_in_workers(files, policy, when, context, jobs, columns, reading)
         # A chunk is written on a thread of its own while the next one is decided
         # (Arrow releases the interpreter while it encodes); one write waits at most.
         pending: Future[None] | None = None
@@ -530,6 +614,32 @@ def _tally(
             mine[value] = mine.get(value, 0) + n
 
 
+@attrs.frozen
+class _Reading:
+    """How a run reads its files: the case fields it keeps (None: every column), and
+    where it says, once per file, which columns it ignores."""
+
+    keep: frozenset[str] | None
+    on_warning: Callable[[str], None] | None
+
+    def watch(
+        self, source: str, chunks: Iterator[_Chunk | _Wire | _Unread]
+    ) -> Iterator[_Chunk | _Wire | _Unread]:
+        """The chunks of ``source``; on reading the first that holds a value in a
+        column it ignores, the warning naming that row's such columns."""
+        warned = self.keep is None
+        for chunk in chunks:
+            if not warned and self.keep is not None and not isinstance(chunk, _Unread):
+                extra = _first_ignored(chunk, self.keep)
+                if extra:
+                    warned = True
+                    message = ignored_columns(source, extra)
+                    logging.getLogger("collectrules").warning(message)
+                    if self.on_warning is not None:
+                        self.on_warning(message)
+            yield chunk
+
+
 def _file_chunks(path: Path) -> Iterator[_Chunk | _Wire | _Unread] | None:
     """The file's chunks, or None when the columns cannot read it (a CSV file the
     per-case reader alone reads)."""
@@ -544,21 +654,23 @@ def _file_chunks(path: Path) -> Iterator[_Chunk | _Wire | _Unread] | None:
 THREADS = 2
 
 
-def _decided(path: Path, policy: Policy, when: Any, plan: SectionKeys | None) -> Iterator[_Decided]:
+def _decided(
+    path: Path, policy: Policy, when: Any, plan: SectionKeys | None, reading: _Reading
+) -> Iterator[_Decided]:
     """The file's decisions, error lines and summary, a chunk at a time, in order:
     :data:`THREADS` chunks are decided at once while the next one is read."""
     chunks = _file_chunks(path)
     if chunks is None:
-        yield _per_case_file(path, policy, when)
+        yield _per_case_file(path, policy, when, reading.keep, reading.on_warning)
         return
     source = str(path)
 
     def decided(chunk: _Chunk | _Wire) -> _Decided:
-        return _decide_chunk(chunk.load(), source, policy, when, plan)
+        return _decide_chunk(chunk.load(), source, policy, when, plan, reading.keep)
 
     with ThreadPoolExecutor(max_workers=THREADS) as pool:
         in_flight: deque[Future[_Decided]] = deque()
-        for chunk in chunks:
+        for chunk in reading.watch(source, chunks):
             if isinstance(chunk, _Unread):
                 in_flight.append(_done(chunk.decided(source)))
                 continue
@@ -580,6 +692,7 @@ def _decided_in_workers(
     context: Any,
     jobs: int,
     columns: tuple[str, ...],
+    reading: _Reading,
 ) -> Iterator[_Decided]:
     """:func:`_decided` over ``files``, the chunks decided by ``jobs`` worker processes,
     in input order. At most two chunks per worker are in flight: memory stays bounded.
@@ -587,7 +700,7 @@ def _decided_in_workers(
     The workers are spawned, not forked: a forked copy of Polars' thread pool can
     deadlock. Each receives the policy pickled (see :meth:`Policy.__reduce__`).
     """
-    start = (policy, when)
+    start = (policy, when, reading.keep)
     with ProcessPoolExecutor(
         max_workers=jobs, mp_context=context, initializer=_start_worker, initargs=start
     ) as pool:
@@ -597,9 +710,9 @@ def _decided_in_workers(
             if chunks is None:
                 while in_flight:
                     yield _result(in_flight.popleft())
-                yield _per_case_file(path, policy, when)
+                yield _per_case_file(path, policy, when, reading.keep, reading.on_warning)
                 continue
-            for chunk in chunks:
+            for chunk in reading.watch(str(path), chunks):
                 if isinstance(chunk, _Unread):
                     in_flight.append(_done(chunk.decided(str(path))))
                     continue
@@ -623,15 +736,16 @@ def _result(future: Future[_Decided]) -> _Decided:
 _WORKER: dict[str, Any] = {}
 
 
-def _start_worker(policy: Policy, when: Any) -> None:
-    _WORKER.update(policy=policy, when=when, plan=section_plan(policy, when))
+def _start_worker(policy: Policy, when: Any, keep: frozenset[str] | None) -> None:
+    _WORKER.update(policy=policy, when=when, plan=section_plan(policy, when), keep=keep)
 
 
 def _worker_chunk(chunk: _Wire, source: str, columns: tuple[str, ...]) -> _Decided:
     """A chunk decided in a worker process; its decisions come back as the Arrow table
     to write (it pickles as its buffers)."""
     policy, when, plan = _WORKER["policy"], _WORKER["when"], _WORKER["plan"]
-    decisions, lines, summary = _decide_chunk(chunk.load(), source, policy, when, plan)
+    keep = _WORKER["keep"]
+    decisions, lines, summary = _decide_chunk(chunk.load(), source, policy, when, plan, keep)
     return to_arrow(decisions, columns, compact_schema(columns)), lines, summary
 
 
