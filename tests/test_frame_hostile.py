@@ -1060,3 +1060,21 @@ def test_the_command_gives_the_same_answer_with_either_engine_on_generated_csv(
     source = tmp_path / "cases.csv"
     write_csv(source, *file)
     assert_command_same(tmp_path, source, capsys)
+
+
+@_COMMAND_SETTINGS
+@given(file=csv_files(), cuts=st.lists(st.tuples(st.integers(0, 10**6), _BYTES), max_size=3))
+def test_the_command_gives_the_same_answer_with_either_engine_on_csv_with_stray_bytes(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    file: tuple[list[str], list[list[str]]],
+    cuts: list[tuple[int, bytes]],
+) -> None:
+    source = tmp_path / "cases.csv"
+    write_csv(source, *file)
+    raw = bytearray(source.read_bytes())
+    for at, data in cuts:
+        at %= len(raw) + 1
+        raw[at:at] = data
+    source.write_bytes(bytes(raw))
+    assert_command_same(tmp_path, source, capsys)
