@@ -189,6 +189,51 @@ def test_a_pandas_column_of_python_objects_is_an_input_error_per_case_too() -> N
     with pytest.raises(InputError) as info:
         list(Engine("default", backend="python").decide_many(cases, as_of=AS_OF))
     assert "principal" in str(info.value)
+    # The column, after the table as decide_many takes it; the types found, not Arrow's
+    # text (which quoted the object and its memory address).
+    assert [p.path for p in info.value.problems] == ["rows.principal"]
+    assert str(info.value) == (
+        "rows.principal: expected values of one type Arrow can hold (text, numbers,"
+        " booleans, dates, lists, records), got object"
+    )
+
+
+def test_a_pandas_column_of_mixed_values_names_the_column_and_the_types() -> None:
+    pd = pytest.importorskip("pandas")
+    cases = pd.DataFrame([{**BASE, "principal": 5}, {**BASE, "principal": "5"}])
+    with pytest.raises(InputError) as info:
+        frame.decide(cases, as_of=AS_OF)
+    assert [p.path for p in info.value.problems] == ["cases.principal"]
+    assert str(info.value).endswith("got int, str")
+    with pytest.raises(InputError) as info:
+        list(Engine("default", backend="python").decide_many(cases, as_of=AS_OF))
+    assert [p.path for p in info.value.problems] == ["rows.principal"]
+    assert str(info.value).endswith("got int, str")
+    assert "0x" not in str(info.value)
+
+
+@pytest.mark.parametrize("table", ["cases", "signals"])
+def test_a_pandas_frame_naming_a_column_twice_names_it(table: str) -> None:
+    pd = pytest.importorskip("pandas")
+    cases = pd.DataFrame([BASE])
+    signals = pd.DataFrame([{"case_id": "A", **SIGNAL}])
+    if table == "cases":
+        cases = pd.DataFrame([[*BASE.values(), "B", "CNY"]], columns=[*BASE, "case_id", "currency"])
+    else:
+        signals = pd.DataFrame([["A", "x", *SIGNAL.values()]], columns=["case_id", *SIGNAL, "kind"])
+    with pytest.raises(InputError) as info:
+        frame.decide(cases, signals, as_of=AS_OF)
+    named = [f"{table}.case_id", f"{table}.currency"] if table == "cases" else ["signals.kind"]
+    assert [p.path for p in info.value.problems] == named
+    assert all(
+        p.message == "a column name given to 2 columns: expected each column named once"
+        for p in info.value.problems
+    )
+    if table == "cases":
+        with pytest.raises(InputError) as info:
+            list(Engine("default", backend="python").decide_many(cases, as_of=AS_OF))
+        assert [p.path for p in info.value.problems] == ["rows.case_id", "rows.currency"]
+        assert "expected each column named once" in str(info.value)
 
 
 @pytest.mark.parametrize(
@@ -783,3 +828,253 @@ def test_generated_csv_bytes_give_the_per_case_answer(
         raw[at:at] = data
     source.write_bytes(bytes(raw))
     assert_per_case_or_refused(tmp_path, source)
+
+
+# --------------------------------------------------------------------------- corrupt Parquet
+
+
+def assert_per_case_answer(tmp_path: Path, source: Path) -> list[dict[str, Any]]:
+    """The columnar run of ``source`` gives the per-case table and error lines, byte for
+    byte; the error records."""
+    both = columnar_and_per_case(tmp_path, source)
+    assert both is not None, "the columnar run refused a file the per-case run reads"
+    col, case = both
+    assert col[0].equals(case[0])
+    assert (tmp_path / "col.errors.jsonl").read_bytes() == (
+        tmp_path / "case.errors.jsonl"
+    ).read_bytes()
+    errors: list[dict[str, Any]] = col[1]
+    return errors
+
+
+def _portfolio(rows: int) -> Any:
+    """``rows`` cases, one in seven with a signal and one in eleven bad (a negative
+    overdue amount)."""
+    return pa.Table.from_pylist(
+        [
+            {
+                **BASE,
+                "case_id": f"C{i}",
+                "principal": str(1000 + i),
+                "overdue_amount": "-1" if i % 11 == 5 else "100",
+                "signals": [SIGNAL] if i % 7 == 3 else [],
+            }
+            for i in range(rows)
+        ]
+    )
+
+
+def _corrupt(path: Path, at: int, data: bytes) -> None:
+    """Overwrite the bytes of ``path`` from ``at`` (within the file) with ``data``."""
+    raw = bytearray(path.read_bytes())
+    at %= len(raw)
+    raw[at : at + len(data)] = data
+    path.write_bytes(bytes(raw))
+
+
+def test_a_parquet_file_corrupt_past_its_footer_gives_the_per_case_rows(tmp_path: Path) -> None:
+    """A file whose footer reads but a row group in its middle does not: the rows read
+    before it are decided, the rest of the file is one bad row, as per case."""
+    source = tmp_path / "cases.parquet"
+    pq.write_table(_portfolio(10_000), source, row_group_size=500)
+    size = source.stat().st_size
+    _corrupt(source, size // 2, b"\xff" * 16)
+    assert pq.ParquetFile(source).metadata.num_rows == 10_000  # the footer reads
+    errors = assert_per_case_answer(tmp_path, source)
+    assert errors[-1]["error"].startswith("not a readable Parquet file")
+    assert errors[-1]["input"] == {"line": None, "source": str(source)}
+    decided = pq.read_table(tmp_path / "col.parquet").num_rows
+    assert 0 < decided < 10_000
+    # With worker processes too, and a good file after it.
+    folder = tmp_path / "in"
+    folder.mkdir()
+    source.rename(folder / "a.parquet")
+    pq.write_table(_portfolio(30), folder / "b.parquet")
+    col_out, case_out = tmp_path / "jobs.parquet", tmp_path / "one.parquet"
+    policy = load_policy("default")
+    run = run_columnar([folder], policy=policy, out=col_out, as_of=AS_OF, jobs=2)
+    run_batch([folder], engine=Engine(policy, backend="python"), out=case_out, as_of=AS_OF)
+    assert pq.read_table(col_out).equals(pq.read_table(case_out))
+    assert (tmp_path / "jobs.errors.jsonl").read_bytes() == (
+        tmp_path / "one.errors.jsonl"
+    ).read_bytes()
+    assert run.batch.rows == decided + len(errors) + 30
+
+
+@_SETTINGS
+@given(
+    rows=st.integers(1, 120),
+    group=st.integers(1, 40),
+    compression=st.sampled_from(["snappy", "zstd", "none"]),
+    at=st.integers(0, 10**6),
+    data=st.one_of(st.binary(min_size=1, max_size=24), st.sampled_from([b"\xff" * 8, b"\0" * 8])),
+)
+def test_parquet_files_corrupt_anywhere_give_the_per_case_answer(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    rows: int,
+    group: int,
+    compression: str,
+    at: int,
+    data: bytes,
+) -> None:
+    """Bytes overwritten anywhere in a file of many row groups, read in small batches and
+    chunks (so that a chunk holds several batches and a batch several row groups)."""
+    import collectrules.frame.files as files
+    import collectrules.io.arrow as arrow_io
+
+    monkeypatch.setattr(arrow_io, "BATCH_ROWS", 8)
+    monkeypatch.setattr(files, "CHUNK_ROWS", 20)
+    source = tmp_path / "cases.parquet"
+    pq.write_table(_portfolio(rows), source, row_group_size=group, compression=compression)
+    _corrupt(source, at, data)
+    assert_per_case_answer(tmp_path, source)
+
+
+@_SETTINGS
+@given(table=parquet_tables(), data=st.data())
+def test_per_case_rows_read_together_are_read_as_one_at_a_time(table: Any, data: Any) -> None:
+    """The rows a columnar chunk sends per case are converted together; each gives the
+    data, or the error, that reading it alone gives."""
+    from collectrules.frame.files import _batch_row_data
+    from collectrules.io.arrow import batch_row
+
+    start = data.draw(st.integers(0, 10**6))
+    positions = data.draw(st.lists(st.integers(0, table.num_rows - 1), unique=True).map(sorted))
+    indices = [start + p for p in positions]
+    table.validate(full=True)
+    together = _batch_row_data(table, start, valid=True)(indices)
+    alone = [batch_row(table, p) for p in positions]
+
+    def shown(read: Any) -> Any:
+        return (type(read).__name__, str(read)) if isinstance(read, InputError) else read
+
+    assert [shown(d if e is None else e) for d, e in together] == [shown(r) for r in alone]
+
+
+@pytest.mark.parametrize(
+    "cell",
+    [
+        '"[{""kind"": ""x"", ""at"": "\x00"2025"", ""value"": null}]"',  # closed early
+        '"a,"b"',  # closed after a comma inside, then text
+        'ab"c,d',  # a quote inside an unquoted field
+        '"ab""',  # never closed
+    ],
+    ids=["closed before a NUL", "closed before text", "in an unquoted field", "unclosed"],
+)
+def test_a_csv_quote_out_of_place_gives_the_per_case_answer(tmp_path: Path, cell: str) -> None:
+    """Python's csv goes on unquoted after a quote that closes a field early; Polars
+    quoted again, and split the row into other cells."""
+    source = tmp_path / "cases.csv"
+    good = ",".join(BASE.values())
+    source.write_text(f"{','.join(BASE)},note\n{good},{cell}\n{good},\n", encoding="utf-8")
+    assert_per_case_answer(tmp_path, source)
+
+
+# --------------------------------------------------------------------------- the command
+
+
+def assert_command_same(
+    tmp_path: Path, source: Path, capsys: pytest.CaptureFixture[str]
+) -> tuple[str, str]:
+    """``collectrules batch`` with ``--engine columnar`` and with ``--engine per-case``
+    on ``source``: the same table, error file (byte for byte) and exit status; the
+    warnings each printed."""
+    warnings = []
+    codes = []
+    for engine in ("columnar", "per-case"):
+        out = tmp_path / f"{engine}.parquet"
+        argv = ["batch", str(source), "--out", str(out), "--as-of", AS_OF, "--engine", engine]
+        codes.append(main(argv))
+        err = capsys.readouterr().err
+        assert "Traceback" not in err
+        warnings.append("\n".join(line for line in err.splitlines() if line.startswith("warning")))
+    assert codes[0] == codes[1]
+    col, case = tmp_path / "columnar.parquet", tmp_path / "per-case.parquet"
+    assert pq.read_table(col).equals(pq.read_table(case))
+    assert (tmp_path / "columnar.errors.jsonl").read_bytes() == (
+        tmp_path / "per-case.errors.jsonl"
+    ).read_bytes()
+    return warnings[0], warnings[1]
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".csv"])
+def test_the_command_ignores_columns_that_are_not_case_fields_with_either_engine(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], suffix: str
+) -> None:
+    """The per-case batch drops them with a warning; the columnar one made every row
+    holding a value in one bad ('note: unknown field')."""
+    rows = [
+        {**BASE, "case_id": "A", "note": "hi", "branch": None},
+        {**BASE, "case_id": "B", "note": None, "branch": "north"},
+        {**BASE, "case_id": "C", "note": None, "branch": None, "overdue_amount": "-1"},
+    ]
+    source = tmp_path / f"cases{suffix}"
+    if suffix == ".parquet":
+        pq.write_table(pa.Table.from_pylist(rows), source)
+    else:
+        header = list(rows[0])
+        write_csv(source, header, [[row[k] or "" for k in header] for row in rows])
+    columnar, per_case = assert_command_same(tmp_path, source, capsys)
+    assert (
+        columnar
+        == per_case
+        == (
+            f"warning: {source}: ignoring column note: not case fields (map them to case"
+            " fields with --columns MAP.toml)"
+        )
+    )
+    assert pq.read_table(tmp_path / "columnar.parquet").num_rows == 2
+
+
+def test_the_command_reads_a_value_python_cannot_hold_in_an_ignored_column_as_per_case(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    late = pa.array([2**31 - 1, None], pa.int32()).cast(pa.date32())
+    table = pa.table({**{k: [v, v] for k, v in BASE.items()}, "opened": late})
+    source = tmp_path / "cases.parquet"
+    pq.write_table(table, source)
+    assert_command_same(tmp_path, source, capsys)
+    errors = _errors(tmp_path / "columnar.errors.jsonl")
+    assert [e["error"][:36] for e in errors] == ["opened: a value Python cannot read: "]
+
+
+_COMMAND_SETTINGS = settings(_SETTINGS, max_examples=max(5, _SETTINGS.max_examples // 3))
+
+
+@_COMMAND_SETTINGS
+@given(table=parquet_tables())
+def test_the_command_gives_the_same_answer_with_either_engine_on_generated_parquet(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], table: Any
+) -> None:
+    source = tmp_path / "cases.parquet"
+    pq.write_table(table, source)
+    assert_command_same(tmp_path, source, capsys)
+
+
+@_COMMAND_SETTINGS
+@given(file=csv_files())
+def test_the_command_gives_the_same_answer_with_either_engine_on_generated_csv(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], file: tuple[list[str], list[list[str]]]
+) -> None:
+    source = tmp_path / "cases.csv"
+    write_csv(source, *file)
+    assert_command_same(tmp_path, source, capsys)
+
+
+@_COMMAND_SETTINGS
+@given(file=csv_files(), cuts=st.lists(st.tuples(st.integers(0, 10**6), _BYTES), max_size=3))
+def test_the_command_gives_the_same_answer_with_either_engine_on_csv_with_stray_bytes(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    file: tuple[list[str], list[list[str]]],
+    cuts: list[tuple[int, bytes]],
+) -> None:
+    source = tmp_path / "cases.csv"
+    write_csv(source, *file)
+    raw = bytearray(source.read_bytes())
+    for at, data in cuts:
+        at %= len(raw) + 1
+        raw[at:at] = data
+    source.write_bytes(bytes(raw))
+    assert_command_same(tmp_path, source, capsys)

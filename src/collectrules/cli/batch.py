@@ -9,6 +9,7 @@ written (a full disk, for example), 4 the run stopped on an unexpected error.
 from __future__ import annotations
 
 import time
+from collections.abc import Collection
 from pathlib import Path
 from typing import Annotated
 
@@ -151,7 +152,7 @@ def batch(
         or encoding.lower().replace("_", "-") not in ("utf-8", "utf8")
     )
     if _columnar(engine_name, cases, out, resume, data_options):
-        _run_columnar(cases, engine.policy, out, errors, as_of, fields, jobs, started)
+        _run_columnar(cases, engine.policy, out, errors, as_of, fields, jobs, started, shape.fields)
         return
     err_path = errors if errors is not None else default_errors_path(out)
     pending = BatchFiles(out, err_path).pending() if resume else None
@@ -294,6 +295,7 @@ def _run_columnar(
     fields: str | None,
     jobs: int,
     started: float,
+    case_fields: Collection[str] | None,
 ) -> None:
     assert run_columnar is not None
     shown = 0
@@ -313,6 +315,8 @@ def _run_columnar(
         fields=None if fields is None else [f.strip() for f in fields.split(",")],
         on_bad=on_bad,
         jobs=jobs,
+        case_fields=case_fields,
+        on_warning=warn,
     )
     elapsed = time.perf_counter() - started
     if shown > SHOWN_BAD_ROWS:

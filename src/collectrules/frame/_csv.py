@@ -14,9 +14,10 @@ file by file:
   text values (a number, a null or an unknown key in it), whose ``events`` or
   ``guarantors`` cell is set, or with ``true``/``false`` in a cell that is not a flag;
 * a **file** that is not plain UTF-8 CSV as both readers see it the same way: a byte
-  order mark, a carriage return outside a line end, a blank line or a row of empty
-  cells, a header naming a column twice or a column starting with ``__``, a line
-  longer than
+  order mark, a carriage return outside a line end, a quote where RFC 4180 puts none
+  (closing a field before something other than a comma or a line end, or inside an
+  unquoted field), a blank line or a row of empty cells, a header naming a column
+  twice or a column starting with ``__``, a line longer than
   :data:`~collectrules.io.reader.MAX_LINE_BYTES`, a row with more values than the
   header, or anything Polars refuses (:func:`read_csv` then returns None).
 """
@@ -51,10 +52,69 @@ assert _BLOCK + 2 <= MAX_LINE_BYTES
 _DUPLICATED = re.compile(r"_duplicated_\d+$")
 
 
+#: A field, unquoted (no quote in it) or quoted (its quotes doubled), as RFC 4180 has it.
+_FIELD = r'(?:[^",]*|"(?:[^"]|"")*")'
+#: A quoted field that a line ends inside (it goes on after the newline).
+_OPEN = r'"(?:[^"]|"")*'
+#: A line that starts outside quotes: fields separated by commas, the last one maybe
+#: open.
+_STARTS_OUTSIDE = rf"^(?:{_FIELD},)*(?:{_FIELD}\r?|{_OPEN})$"
+#: A line that starts inside a quoted field: the rest of it, maybe closed and followed
+#: by more fields.
+_STARTS_INSIDE = rf'^(?:[^"]|"")*(?:"(?:,{_FIELD})*(?:\r?|,{_OPEN}))?$'
+
+
+class _Quotes:
+    """Whether every quote of a file stands where RFC 4180 puts it: opening a field,
+    doubled inside one, or closing one before a comma or a line end. Python's ``csv``
+    and Polars split such a file the same way; elsewhere they part (Python's reader
+    goes on with the field unquoted after a quote that closes it early, Polars quotes
+    again), and the file goes per case.
+
+    Fed the file's bytes a block at a time; each line is matched in Polars, knowing from
+    the count of quotes before it whether it starts inside a quoted field.
+    """
+
+    def __init__(self) -> None:
+        self.tail = b""
+        self.quotes = 0
+        self.conform = True
+
+    def feed(self, block: bytes, *, final: bool = False) -> None:
+        """Check the whole lines of ``block`` (the file's next bytes); the last, partial
+        line waits for the next block, or for ``final``."""
+        data = self.tail + block
+        cut = len(data) if final else data.rfind(b"\n")
+        if cut < 0 or not self.conform:
+            self.tail = data if self.conform else b""
+            return
+        self.tail = data[cut + 1 :]
+        whole = data[:cut]
+        if b'"' not in whole:
+            return
+        lines = pl.Series(whole.decode("utf-8").split("\n"), dtype=pl.String)
+        counts = lines.str.count_matches('"', literal=True).cast(pl.Int64)
+        inside = ((counts.cum_sum() - counts + self.quotes) % 2) == 1
+        # Each line against the one pattern of the state it starts in.
+        matched = (
+            lines.filter(~inside).str.contains(_STARTS_OUTSIDE).all()
+            and lines.filter(inside).str.contains(_STARTS_INSIDE).all()
+        )
+        self.quotes += int(counts.sum())
+        self.conform = bool(matched)
+
+    def done(self) -> bool:
+        """Whether the file conforms, its last line checked and every quote closed."""
+        if self.tail:
+            self.feed(b"", final=True)
+        return self.conform and self.quotes % 2 == 0
+
+
 def _plain_lines(path: Path) -> int | None:
     """The number of lines of ``path`` when it is plain UTF-8 text that both CSV readers
-    split into the same lines (see the module docstring), else None."""
+    split into the same lines and fields (see the module docstring), else None."""
     decoder = codecs.getincrementaldecoder("utf-8")()
+    quotes = _Quotes()
     newlines = longest = carry = 0
     last = b""
     with path.open("rb") as fh:
@@ -81,9 +141,14 @@ def _plain_lines(path: Path) -> int | None:
             longest = max(longest, carry)
             newlines += block.count(b"\n")
             last = block[-1:]
+            quotes.feed(block)
+            if not quotes.conform:
+                return None
     try:
         decoder.decode(b"", final=True)
     except UnicodeDecodeError:
+        return None
+    if not quotes.done():
         return None
     if longest + 2 > MAX_LINE_BYTES:
         return None

@@ -27,7 +27,7 @@ import polars as pl
 import pyarrow as pa
 
 from collectrules.errors import FieldProblem, InputError
-from collectrules.io.arrow import last_columns
+from collectrules.io.arrow import last_columns, pandas_problems, repeated_columns
 from collectrules.model.case import Product, zone
 from collectrules.model.limits import (
     MAX_ID_LENGTH,
@@ -131,14 +131,37 @@ def arrow_frame(table: pa.Table | pa.RecordBatch, label: str = "") -> pl.DataFra
     in the place of its first, as the per-case reader's row dicts do. A column holding a
     256-bit decimal is an :class:`InputError` naming it (after ``label``, the table)."""
     table = last_columns(table)
+    if table.schema.metadata is not None:
+        # The columns read none of it (pandas' or Arrow's own schema, as a Parquet file
+        # keeps them), and Polars panics on metadata that is not UTF-8 (a damaged file).
+        table = table.replace_schema_metadata(None)
     wide = [f.name for f in table.schema if _holds_decimal256(f.type)]
     if wide:  # Polars panics on reading them
         msg = "expected a type the columns can read, got a 256-bit decimal"
         paths = [f"{label}.{name}" if label else name for name in wide]
         raise InputError([FieldProblem(path, msg) for path in paths])
+    odd = [f.name for f in table.schema if not _utf8_metadata(f)]
+    if odd:  # Polars panics on reading them too
+        msg = "expected a column whose metadata is UTF-8 text"
+        paths = [f"{label}.{name}" if label else name for name in odd]
+        raise InputError([FieldProblem(path, msg) for path in paths])
     frame = pl.from_arrow(table)
     assert isinstance(frame, pl.DataFrame)
     return frame
+
+
+def _utf8_metadata(field: pa.Field) -> bool:
+    """Whether the metadata of ``field``, and of every field inside its type, is UTF-8."""
+    try:
+        for key, value in (field.metadata or {}).items():
+            key.decode("utf-8")
+            value.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    dtype = field.type
+    if pa.types.is_dictionary(dtype):
+        return _utf8_metadata(pa.field("", dtype.value_type))
+    return all(_utf8_metadata(dtype.field(i)) for i in range(dtype.num_fields))
 
 
 def _holds_decimal256(dtype: pa.DataType) -> bool:
@@ -153,26 +176,14 @@ _PANDAS_FAILURES = (pa.ArrowException, pl.exceptions.PolarsError, TypeError, Val
 
 
 def _from_pandas(frame: Any, name: str) -> pl.DataFrame:
+    twice = repeated_columns(frame, name)
+    if twice:
+        raise InputError(twice, subject=f"the {name} table")
     try:
         return pl.from_pandas(frame)
     except _PANDAS_FAILURES:
         pass
-    problems = []
-    for position in range(frame.shape[1]):
-        column = frame.iloc[:, position]
-        try:
-            pl.from_pandas(column)
-        except _PANDAS_FAILURES as exc:
-            kinds = sorted({type(v).__name__ for v in column.dropna().head(1000)})
-            msg = (
-                "expected values of one type Arrow can hold (text, numbers, booleans,"
-                f" dates, lists, records), got {', '.join(kinds) or 'none'}:"
-                f" {str(exc)[:120]}"
-            )
-            problems.append(FieldProblem(f"{name}.{column.name}", msg))
-    if not problems:
-        msg = "expected a table Arrow can hold (columns named once, of one type each)"
-        problems.append(FieldProblem(name, msg))
+    problems = pandas_problems(frame, name, pl.from_pandas, _PANDAS_FAILURES)
     raise InputError(problems, subject=f"the {name} table")
 
 

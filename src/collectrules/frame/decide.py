@@ -679,9 +679,12 @@ def _dicts(
     return out, errors
 
 
-#: A row's data for the per-case engine, from its index: a dict, or the error reading it
-#: gave.
-RowData = Callable[[int], tuple[dict[str, Any] | None, CollectRulesError | None]]
+#: A row's data, or the error reading it gave.
+RowRead = tuple[dict[str, Any] | None, CollectRulesError | None]
+#: The rows' data for the per-case engine, from their indices (sorted), in their order:
+#: each a dict, or the error reading it gave. Read together: a file's per-case rows are
+#: converted in one pass, not one at a time.
+RowData = Callable[[list[int]], list[RowRead]]
 
 
 def _row_dicts(
@@ -697,7 +700,8 @@ def _row_dicts(
     from the long table: only the rows without are looked up there.
     """
     if row_data is not None:
-        return [(int(index), *row_data(int(index))) for index in rows.to_list()]
+        indices = [int(index) for index in rows.to_list()]
+        return [(i, *read) for i, read in zip(indices, row_data(indices), strict=True)]
     chosen = cases.join(rows.to_frame(), on=ROW, how="semi").sort(ROW)
     indices = [int(i) for i in chosen.get_column(ROW).to_list()]
     read = list(zip(indices, _python_rows(chosen.drop(ROW)), strict=True))

@@ -1,8 +1,8 @@
 """The columnar batch: Parquet case files to a Parquet compact decision table.
 
 ``collectrules batch --engine columnar`` (the default for Parquet input and output)
-runs :func:`run_columnar`: each input file is read whole with Polars, its nested
-``signals`` and ``events`` lists are exploded into long tables, and
+runs :func:`run_columnar`: each input file is read in chunks of record batches, its
+nested ``signals`` and ``events`` lists are exploded into long tables, and
 :func:`~collectrules.frame.decide.decide_rows` decides it. The contract of the
 per-case batch holds: every row lands in exactly one of the decision table and the
 error file (JSON Lines, each line naming the file and the row's index), in input
@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import os
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
@@ -43,13 +44,16 @@ from collectrules.frame.decide import (
     COMPACT_SCHEMA,
     FrameSummary,
     RowData,
+    RowRead,
     decide_rows,
     frame_counts,
     section_plan,
 )
+from collectrules.io import arrow as arrow_io
 from collectrules.io import case_files
-from collectrules.io.arrow import batch_row
+from collectrules.io.arrow import arrow_rows, batch_row, last_columns
 from collectrules.io.reader import csv_row, read_rows
+from collectrules.io.shapes import RowShape, ignored_columns
 from collectrules.model.time import require_aware
 from collectrules.policy import Policy
 
@@ -123,43 +127,88 @@ def _long(table: pl.DataFrame, column: str) -> pl.DataFrame | None:
 CHUNK_ROWS = 50_000
 
 
-def _unreadable_parquet(path: Path, exc: Exception) -> InputError:
-    msg = f"not a readable Parquet file: {str(exc)[:200]}"
-    return InputError([FieldProblem("", msg, source=str(path))])
-
-
-def _chunks(path: Path) -> Iterator[_Wire] | None:
-    """The Parquet file's rows, :data:`CHUNK_ROWS` at a time, as read (``__row``, each
-    row's index, is added on loading), or None when the file goes per case: a column's
-    name starts with ``__`` (the names the columns keep for themselves), or the file is
-    not readable Parquet (the per-case reader makes it one bad row, as the per-case
-    batch does)."""
+def _chunks(path: Path) -> Iterator[_Wire | _Unread] | None:
+    """The Parquet file's rows, about :data:`CHUNK_ROWS` at a time, as read (``__row``,
+    each row's index, is added on loading), or None when the file goes per case: a
+    column's name starts with ``__`` (the names the columns keep for themselves), or the
+    file is not readable Parquet (the per-case reader makes it one bad row, as the
+    per-case batch does)."""
     try:
         reader = pq.ParquetFile(path)
         names = reader.schema_arrow.names
-    except (OSError, pa.ArrowException):
+    except arrow_io.parquet_failures():
         return None
     if any(name.startswith("__") for name in names):
         return None
     return _batches(path, reader)
 
 
-def _batches(path: Path, reader: pq.ParquetFile) -> Iterator[_Wire]:
-    try:
-        batches = reader.iter_batches(batch_size=CHUNK_ROWS)
-        start = 0
-        for batch in batches:
-            yield _Wire(batch, start)
-            start += batch.num_rows
-    except (OSError, pa.ArrowException) as exc:
-        raise _unreadable_parquet(path, exc) from None
+def _batches(path: Path, reader: pq.ParquetFile) -> Iterator[_Wire | _Unread]:
+    """The file's rows in chunks of whole record batches of the per-case reader's size
+    (:data:`~collectrules.io.arrow.BATCH_ROWS`). Where a batch does not decode (a page
+    corrupt past a footer that reads), the rows read before it are the last chunk and
+    the rest of the file is one bad row: the per-case reader reads the same batches, so
+    it stops at the same row with the same error."""
+    pages = reader.iter_batches(batch_size=arrow_io.BATCH_ROWS)
+    start = 0
+    held: list[pa.RecordBatch] = []
+    rows = 0
+    while True:
+        try:
+            batch = next(pages)
+        except StopIteration:
+            break
+        except arrow_io.parquet_failures() as exc:
+            if held:
+                yield _Wire(pa.Table.from_batches(held), start)
+            yield _Unread(arrow_io.unreadable_parquet(path, exc))
+            return
+        held.append(batch)
+        rows += batch.num_rows
+        if rows >= CHUNK_ROWS:
+            yield _Wire(pa.Table.from_batches(held), start)
+            start += rows
+            held, rows = [], 0
+    if held:
+        yield _Wire(pa.Table.from_batches(held), start)
+
+
+@attrs.frozen
+class _Unread:
+    """The rest of a Parquet file, from a record batch that does not decode: one bad row
+    with the file's error, as the per-case reader reports it."""
+
+    error: InputError
+
+    def decided(self, source: str) -> _Decided:
+        """The bad row's empty decisions, its error line and its summary."""
+        decisions = pl.DataFrame(schema={"row": pl.Int64, **COMPACT_SCHEMA})
+        summary = FrameSummary(
+            rows=1,
+            decided=0,
+            bad=1,
+            columnar=0,
+            per_case=1,
+            fallback={"part of a file that does not read": 1},
+            section_keys=0,
+            orphans=0,
+            counts={},
+        )
+        return decisions, [bad_row_line(source, None, None, None, self.error)], summary
+
+
+def _done(part: _Decided) -> Future[_Decided]:
+    """A chunk's result, already known, to queue in order among those being decided."""
+    future: Future[_Decided] = Future()
+    future.set_result(part)
+    return future
 
 
 @attrs.frozen
 class _Chunk:
     """Rows of one file to decide together: the table ``decide_rows`` reads and, for a
     CSV file, the rows as read (text cells, with ``__line``); for a Parquet file, the
-    record batch as read, whose first row has the index ``start``."""
+    record batches as read, whose first row has the index ``start``."""
 
     table: pl.DataFrame
     raw: pl.DataFrame | None = None
@@ -179,20 +228,24 @@ class _Chunk:
 @attrs.frozen
 class _Wire:
     """A chunk as Arrow data, which pickles as its buffers (a Polars frame pickles
-    several times slower): ``table`` with ``__row`` (``start`` None), or the rows of a
-    Parquet batch whose first row has the index ``start``."""
+    several times slower): ``table`` with ``__row`` (``start`` None), or the record
+    batches of a Parquet file as read, whose first row has the index ``start``."""
 
     table: pa.Table | pa.RecordBatch
     start: int | None
     raw: pa.Table | None = None
 
     def load(self) -> _Chunk:
-        """The chunk as Polars frames. A Parquet batch Polars cannot hold (a type it
-        lacks) is a table of its rows' indices alone, marked unread: every row goes per
-        case, read from the batch."""
+        """The chunk as Polars frames. Parquet batches Polars cannot hold (a type it
+        lacks, or data Arrow finds invalid, such as text that is not UTF-8 in a damaged
+        file) are a table of their rows' indices alone, marked unread: every row goes
+        per case, read from the batches."""
         if self.start is None:
             return _Chunk(_polars(self.table), None if self.raw is None else _polars(self.raw))
         try:
+            # Arrow's Parquet reader does not check what an undamaged file never holds
+            # (text that is not UTF-8, offsets out of bounds): Polars would panic on it.
+            self.table.validate(full=True)
             table = _polars(self.table)
         except (pl.exceptions.PolarsError, pa.ArrowException, TypeError, ValueError):
             # (InputError is a ValueError: a type the columns refuse.)
@@ -218,38 +271,111 @@ def _csv_chunks(path: Path) -> Iterator[_Chunk] | None:
     return (_Chunk(csv_columns(part), part) for part in parts)
 
 
-def _csv_row_data(raw: pl.DataFrame, source: str) -> Callable[[int], tuple[Any, Any]]:
-    """A CSV row's data (or reading error) by index, as the per-case reader gives it."""
+def _csv_row_data(raw: pl.DataFrame, source: str) -> RowData:
+    """CSV rows' data (or reading errors) by index, as the per-case reader gives them."""
     cells = [c for c in raw.columns if c not in (ROW, LINE)]
 
-    def row_data(index: int) -> tuple[Any, Any]:
-        item = raw.row(index - int(raw.item(0, ROW)), named=True)
-        record = {c: item[c] if item[c] is not None else "" for c in cells}
-        row = csv_row(source, int(item[LINE]), record)
-        return row.data, row.error
+    def row_data(indices: list[int]) -> list[RowRead]:
+        first = int(raw.item(0, ROW))
+        out: list[RowRead] = []
+        for item in raw[[index - first for index in indices]].iter_rows(named=True):
+            record = {c: item[c] if item[c] is not None else "" for c in cells}
+            row = csv_row(source, int(item[LINE]), record)
+            out.append((row.data, row.error))
+        return out
 
     return row_data
 
 
-def _batch_row_data(batch: pa.Table | pa.RecordBatch, start: int) -> RowData:
-    """A Parquet row's data (or the error reading it gave) by index, as the per-case
-    reader gives it: from the record batch, not from the Polars frame."""
+def _batch_row_data(batch: pa.Table | pa.RecordBatch, start: int, *, valid: bool) -> RowData:
+    """Parquet rows' data (or the errors reading them gave) by index, as the per-case
+    reader gives them: from the record batches, not from the Polars frame. The rows are
+    taken from a ``valid`` table (one Arrow checked whole) and converted together; from
+    another, each is read alone, as the per-case reader reads a batch it cannot convert.
+    """
 
-    def row_data(index: int) -> tuple[dict[str, Any] | None, InputError | None]:
-        data = batch_row(batch, index - start)
-        return (None, data) if isinstance(data, InputError) else (data, None)
+    def row_data(indices: list[int]) -> list[RowRead]:
+        positions = [index - start for index in indices]
+        read: list[dict[str, Any] | InputError] | None = None
+        if valid:
+            try:
+                taken = batch.take(pa.array(positions, pa.int64()))
+            except (pa.ArrowException, TypeError, ValueError):
+                pass  # a type Arrow cannot take from: each row alone
+            else:
+                table = taken if isinstance(taken, pa.Table) else pa.Table.from_batches([taken])
+                read = list(arrow_rows(table))
+        if read is None:
+            read = [batch_row(batch, position) for position in positions]
+        return [(None, data) if isinstance(data, InputError) else (data, None) for data in read]
 
     return row_data
 
 
-def _per_case_file(path: Path, policy: Policy, when: Any) -> _Decided:
+def _keeping(row_data: RowData, keep: frozenset[str]) -> RowData:
+    """``row_data`` with only the ``keep`` fields of each row read."""
+
+    def kept(indices: list[int]) -> list[RowRead]:
+        return [
+            (None if data is None else {k: v for k, v in data.items() if k in keep}, error)
+            for data, error in row_data(indices)
+        ]
+
+    return kept
+
+
+#: Column types whose every value Python reads (text, numbers, booleans): such a
+#: column can be dropped before the rows are read without changing what they give.
+_PLAIN_TYPES = (pl.String, pl.Binary, pl.Boolean, pl.Null, pl.Categorical, pl.Enum)
+
+
+def _never_spoils(dtype: pl.DataType) -> bool:
+    return isinstance(dtype, _PLAIN_TYPES) or dtype.is_numeric()
+
+
+def _first_ignored(chunk: _Chunk | _Wire, keep: frozenset[str]) -> list[str]:
+    """The columns, not in ``keep``, that hold a value in the chunk's first row holding
+    one in any such column (the per-case batch names them in its warning)."""
+    if isinstance(chunk, _Wire):
+        if chunk.start is None:
+            return []
+        table = last_columns(chunk.table)
+        names = [n for n in table.schema.names if n not in keep]
+        if not names:
+            return []
+        held = pl.DataFrame({n: table.column(n).is_valid() for n in names})
+    else:
+        if chunk.raw is None:
+            return []
+        names = [n for n in chunk.raw.columns if n not in keep and not n.startswith("__")]
+        if not names:
+            return []
+        held = chunk.raw.select(
+            (pl.col(n).is_not_null() & (pl.col(n) != "")).fill_null(value=False) for n in names
+        )
+    rows = held.with_row_index("__at").filter(pl.any_horizontal(names))
+    if not rows.height:
+        return []
+    first = rows.row(0, named=True)
+    return [n for n in names if first[n]]
+
+
+def _per_case_file(
+    path: Path,
+    policy: Policy,
+    when: Any,
+    keep: frozenset[str] | None = None,
+    on_warning: Callable[[str], None] | None = None,
+) -> _Decided:
     """A file the columns cannot read, decided row by row by the per-case engine, as
-    the per-case batch reads it."""
+    the per-case batch reads it (with ``keep``, the columns it keeps; see
+    :func:`run_columnar`)."""
     engine = Engine(policy, backend="python")
     out: list[dict[str, Any]] = []
     lines: list[bytes] = []
     rows = 0
-    for index, row in enumerate(read_rows([path])):
+    shape = None if keep is None else RowShape(fields=keep)
+    for index, row in enumerate(read_rows([path], shape=shape, on_warning=on_warning)):
         rows += 1
         if row.data is None:
             error = row.error or InputError([FieldProblem("", "unreadable row")])
@@ -283,9 +409,23 @@ def _per_case_file(path: Path, policy: Policy, when: Any) -> _Decided:
 
 
 def _decide_chunk(
-    chunk: _Chunk, source: str, policy: Policy, when: Any, plan: SectionKeys | None
+    chunk: _Chunk,
+    source: str,
+    policy: Policy,
+    when: Any,
+    plan: SectionKeys | None,
+    keep: frozenset[str] | None = None,
 ) -> _Decided:
     table = chunk.table
+    if keep is not None:
+        # Columns that are not case fields are ignored, as the per-case batch ignores
+        # them: dropped here when no value of theirs can spoil a row's reading (a row
+        # with a value in another goes per case, read whole, and loses them there).
+        table = table.drop(
+            c
+            for c, dtype in table.schema.items()
+            if c not in keep and not c.startswith("__") and _never_spoils(dtype)
+        )
     nested = [c for c in ("signals", "events") if c in table.columns]
     signals = _long(table, "signals")
     events = _long(table, "events")
@@ -304,7 +444,10 @@ def _decide_chunk(
     if raw is not None:
         row_data = _csv_row_data(raw, source)
     elif chunk.batch is not None:
-        row_data = _batch_row_data(chunk.batch, chunk.start)
+        valid = "__unread_table" not in table.columns
+        row_data = _batch_row_data(chunk.batch, chunk.start, valid=valid)
+    if row_data is not None and keep is not None:
+        row_data = _keeping(row_data, keep)
     result = decide_rows(
         checked,
         signals,
@@ -336,6 +479,8 @@ def run_columnar(
     fields: Sequence[str] | None = None,
     on_bad: Callable[[str, str], None] | None = None,
     jobs: int = 1,
+    case_fields: Collection[str] | None = None,
+    on_warning: Callable[[str], None] | None = None,
 ) -> ColumnarRun:
     """Decide every row of the Parquet ``inputs`` into the compact table ``out``.
 
@@ -345,6 +490,12 @@ def run_columnar(
     the chunks (each receives the policy pickled, and evaluates the sections on the
     keys it meets); this process reads the files and writes the decisions in
     input order.
+
+    With ``case_fields``, the columns of a file that are not among them are ignored,
+    as ``collectrules batch`` ignores them (the per-case batch's
+    :class:`~collectrules.io.RowShape` drops them from each row): each file naming
+    such a column in a row is named once through ``on_warning``, with the columns of
+    its first such row.
     """
     if isinstance(jobs, bool) or not isinstance(jobs, int) or not 1 <= jobs <= MAX_JOBS:
         msg = f"expected a whole number of worker processes from 1 to {MAX_JOBS}, got {jobs!r}"
@@ -368,6 +519,8 @@ def run_columnar(
     if out_path.absolute() == err_path.absolute():
         raise InputError([FieldProblem("--errors", "must not be the same file as --out")])
     columns = check_fields(fields)
+    keep = None if case_fields is None else frozenset(case_fields)
+    reading = _Reading(keep, on_warning)
     # Can workers start here at all? Asked before any file is written.
     context = spawn_context() if jobs > 1 else None
     schema = compact_schema(columns)
@@ -389,10 +542,10 @@ def run_columnar(
         parts: Iterator[_Decided]
         if jobs == 1:
             plan = section_plan(policy, when)
-            parts = (d for p in files for d in _decided(p, policy, when, plan))
+            parts = (d for p in files for d in _decided(p, policy, when, plan, reading))
         else:
             assert context is not None
-            parts = _decided_in_workers(files, policy, when, context, jobs, columns)
+            parts = _decided_in_workers(files, policy, when, context, jobs, columns, reading)
         # A chunk is written on a thread of its own while the next one is decided
         # (Arrow releases the interpreter while it encodes); one write waits at most.
         pending: Future[None] | None = None
@@ -461,7 +614,33 @@ def _tally(
             mine[value] = mine.get(value, 0) + n
 
 
-def _file_chunks(path: Path) -> Iterator[_Chunk | _Wire] | None:
+@attrs.frozen
+class _Reading:
+    """How a run reads its files: the case fields it keeps (None: every column), and
+    where it says, once per file, which columns it ignores."""
+
+    keep: frozenset[str] | None
+    on_warning: Callable[[str], None] | None
+
+    def watch(
+        self, source: str, chunks: Iterator[_Chunk | _Wire | _Unread]
+    ) -> Iterator[_Chunk | _Wire | _Unread]:
+        """The chunks of ``source``; on reading the first that holds a value in a
+        column it ignores, the warning naming that row's such columns."""
+        warned = self.keep is None
+        for chunk in chunks:
+            if not warned and self.keep is not None and not isinstance(chunk, _Unread):
+                extra = _first_ignored(chunk, self.keep)
+                if extra:
+                    warned = True
+                    message = ignored_columns(source, extra)
+                    logging.getLogger("collectrules").warning(message)
+                    if self.on_warning is not None:
+                        self.on_warning(message)
+            yield chunk
+
+
+def _file_chunks(path: Path) -> Iterator[_Chunk | _Wire | _Unread] | None:
     """The file's chunks, or None when the columns cannot read it (a CSV file the
     per-case reader alone reads)."""
     if path.suffix.lower() == ".csv":
@@ -475,21 +654,26 @@ def _file_chunks(path: Path) -> Iterator[_Chunk | _Wire] | None:
 THREADS = 2
 
 
-def _decided(path: Path, policy: Policy, when: Any, plan: SectionKeys | None) -> Iterator[_Decided]:
+def _decided(
+    path: Path, policy: Policy, when: Any, plan: SectionKeys | None, reading: _Reading
+) -> Iterator[_Decided]:
     """The file's decisions, error lines and summary, a chunk at a time, in order:
     :data:`THREADS` chunks are decided at once while the next one is read."""
     chunks = _file_chunks(path)
     if chunks is None:
-        yield _per_case_file(path, policy, when)
+        yield _per_case_file(path, policy, when, reading.keep, reading.on_warning)
         return
     source = str(path)
 
     def decided(chunk: _Chunk | _Wire) -> _Decided:
-        return _decide_chunk(chunk.load(), source, policy, when, plan)
+        return _decide_chunk(chunk.load(), source, policy, when, plan, reading.keep)
 
     with ThreadPoolExecutor(max_workers=THREADS) as pool:
         in_flight: deque[Future[_Decided]] = deque()
-        for chunk in chunks:
+        for chunk in reading.watch(source, chunks):
+            if isinstance(chunk, _Unread):
+                in_flight.append(_done(chunk.decided(source)))
+                continue
             in_flight.append(pool.submit(decided, chunk))
             if len(in_flight) >= THREADS:
                 yield in_flight.popleft().result()
@@ -508,6 +692,7 @@ def _decided_in_workers(
     context: Any,
     jobs: int,
     columns: tuple[str, ...],
+    reading: _Reading,
 ) -> Iterator[_Decided]:
     """:func:`_decided` over ``files``, the chunks decided by ``jobs`` worker processes,
     in input order. At most two chunks per worker are in flight: memory stays bounded.
@@ -515,7 +700,7 @@ def _decided_in_workers(
     The workers are spawned, not forked: a forked copy of Polars' thread pool can
     deadlock. Each receives the policy pickled (see :meth:`Policy.__reduce__`).
     """
-    start = (policy, when)
+    start = (policy, when, reading.keep)
     with ProcessPoolExecutor(
         max_workers=jobs, mp_context=context, initializer=_start_worker, initargs=start
     ) as pool:
@@ -525,9 +710,12 @@ def _decided_in_workers(
             if chunks is None:
                 while in_flight:
                     yield _result(in_flight.popleft())
-                yield _per_case_file(path, policy, when)
+                yield _per_case_file(path, policy, when, reading.keep, reading.on_warning)
                 continue
-            for chunk in chunks:
+            for chunk in reading.watch(str(path), chunks):
+                if isinstance(chunk, _Unread):
+                    in_flight.append(_done(chunk.decided(str(path))))
+                    continue
                 in_flight.append(pool.submit(_worker_chunk, chunk.wire(), str(path), columns))
                 if len(in_flight) >= 2 * jobs:
                     yield _result(in_flight.popleft())
@@ -548,15 +736,16 @@ def _result(future: Future[_Decided]) -> _Decided:
 _WORKER: dict[str, Any] = {}
 
 
-def _start_worker(policy: Policy, when: Any) -> None:
-    _WORKER.update(policy=policy, when=when, plan=section_plan(policy, when))
+def _start_worker(policy: Policy, when: Any, keep: frozenset[str] | None) -> None:
+    _WORKER.update(policy=policy, when=when, plan=section_plan(policy, when), keep=keep)
 
 
 def _worker_chunk(chunk: _Wire, source: str, columns: tuple[str, ...]) -> _Decided:
     """A chunk decided in a worker process; its decisions come back as the Arrow table
     to write (it pickles as its buffers)."""
     policy, when, plan = _WORKER["policy"], _WORKER["when"], _WORKER["plan"]
-    decisions, lines, summary = _decide_chunk(chunk.load(), source, policy, when, plan)
+    keep = _WORKER["keep"]
+    decisions, lines, summary = _decide_chunk(chunk.load(), source, policy, when, plan, keep)
     return to_arrow(decisions, columns, compact_schema(columns)), lines, summary
 
 

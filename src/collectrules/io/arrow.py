@@ -36,10 +36,14 @@ __all__ = [
     "batch_row",
     "is_frame",
     "last_columns",
+    "pandas_problems",
+    "parquet_failures",
     "parquet_rows",
     "plain",
+    "repeated_columns",
     "require_pyarrow",
     "table_rows",
+    "unreadable_parquet",
 ]
 
 BATCH_ROWS = 4_096
@@ -66,8 +70,24 @@ def require_pyarrow(what: str) -> tuple[Any, Any]:
     return modules
 
 
+#: The types :func:`plain` passes through; looked up by exact type first, as almost every
+#: value Arrow gives is one of them.
+_SCALARS = frozenset({str, bool, int, float, type(None)})
+
+
 def plain(value: Any) -> Any:
     """An Arrow value as JSON-like data (see the module docstring); None stays None."""
+    kind = type(value)
+    if kind in _SCALARS:
+        return value
+    if kind is dict:  # a struct: a signal, an event
+        return {
+            k if type(k) is str else str(k): v if type(v) in _SCALARS else plain(v)
+            for k, v in value.items()
+            if v is not None
+        }
+    if kind is list and not (value and isinstance(value[0], tuple)):  # not an Arrow map
+        return [v if type(v) in _SCALARS else plain(v) for v in value]
     if value is None or isinstance(value, str | bool | int | float):
         return value
     if isinstance(value, dt.datetime | dt.date | dt.time):
@@ -86,7 +106,7 @@ def plain(value: Any) -> Any:
 
 
 def _plain_row(row: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: plain(v) for k, v in row.items() if v is not None}
+    return {k: v if type(v) in _SCALARS else plain(v) for k, v in row.items() if v is not None}
 
 
 def _unreadable() -> tuple[type[BaseException], ...]:
@@ -144,19 +164,28 @@ def arrow_rows(table: Any) -> Iterator[dict[str, Any] | InputError]:
     return _rows_or_errors(table.to_batches(max_chunksize=BATCH_ROWS))
 
 
+def parquet_failures() -> tuple[type[BaseException], ...]:
+    """What reading a damaged Parquet file raises: Arrow's errors, ``OSError``, and a
+    footer's names that are not UTF-8 (``UnicodeDecodeError``, a ``ValueError``)."""
+    pa, _ = require_pyarrow("Parquet")
+    return (OSError, ValueError, pa.ArrowException)
+
+
+def unreadable_parquet(path: Path | str, exc: BaseException) -> InputError:
+    """The error of a Parquet file, or of its rest, that does not read."""
+    message = f"not a readable Parquet file: {str(exc)[:200]}"
+    return InputError([FieldProblem("", message, source=str(path))])
+
+
 def parquet_rows(path: Path) -> Iterator[dict[str, Any] | InputError]:
     """The rows of a Parquet file as plain dicts, in order, a record batch at a time; a
     row holding a value Python cannot hold (a date past the year 9999) is its error."""
-    pa, pq = require_pyarrow(str(path))
-
-    def unreadable(exc: Exception) -> InputError:
-        message = f"not a readable Parquet file: {str(exc)[:200]}"
-        return InputError([FieldProblem("", message, source=str(path))])
-
+    _, pq = require_pyarrow(str(path))
+    failures = parquet_failures()
     try:
         reader = pq.ParquetFile(path)
-    except (OSError, pa.ArrowException) as exc:
-        raise unreadable(exc) from None
+    except failures as exc:
+        raise unreadable_parquet(path, exc) from None
 
     def batches() -> Iterator[Any]:
         pages = reader.iter_batches(batch_size=BATCH_ROWS)
@@ -165,8 +194,8 @@ def parquet_rows(path: Path) -> Iterator[dict[str, Any] | InputError]:
                 batch = next(pages)
             except StopIteration:
                 return
-            except (OSError, pa.ArrowException) as exc:  # a page that does not decode
-                raise unreadable(exc) from None
+            except failures as exc:  # a page that does not decode
+                raise unreadable_parquet(path, exc) from None
             yield batch
 
     yield from _rows_or_errors(batches())
@@ -180,14 +209,67 @@ def is_frame(rows: object) -> bool:
     )
 
 
-def table_rows(frame: Any) -> Iterator[dict[str, Any] | InputError]:
+def table_rows(frame: Any, label: str = "rows") -> Iterator[dict[str, Any] | InputError]:
     """The rows of a pyarrow Table or RecordBatch, or a pandas DataFrame, as plain dicts;
-    a row holding a value Python cannot hold (a date past the year 9999) is its error."""
+    a row holding a value Python cannot hold (a date past the year 9999) is its error.
+
+    A pandas DataFrame that names a column twice, or holds a column Arrow cannot hold,
+    is an :class:`InputError` naming each such column after ``label`` (the table, as the
+    caller passed it).
+    """
     pa, _ = require_pyarrow(type(frame).__name__)
     if type(frame).__module__.startswith("pandas"):
+        twice = repeated_columns(frame, label)
+        if twice:
+            raise InputError(twice, subject=f"the {label} table")
         try:
             frame = pa.Table.from_pandas(frame, preserve_index=False)
-        except (pa.ArrowException, TypeError, ValueError) as exc:
-            message = f"expected columns Arrow can hold: {str(exc)[:200]}"
-            raise InputError([FieldProblem("rows", message)]) from None
+        except (pa.ArrowException, TypeError, ValueError):
+            failures = (pa.ArrowException, TypeError, ValueError)
+            problems = pandas_problems(frame, label, pa.Array.from_pandas, failures)
+            raise InputError(problems, subject=f"the {label} table") from None
     yield from _rows_or_errors(frame.to_batches(max_chunksize=BATCH_ROWS))
+
+
+def repeated_columns(frame: Any, label: str) -> list[FieldProblem]:
+    """A problem for each column name a pandas DataFrame gives more than one column."""
+    counts: dict[Any, int] = {}
+    for name in frame.columns:
+        counts[name] = counts.get(name, 0) + 1
+    return [
+        FieldProblem(
+            f"{label}.{name}",
+            f"a column name given to {n} columns: expected each column named once",
+        )
+        for name, n in counts.items()
+        if n > 1
+    ]
+
+
+#: What the columns of a pandas DataFrame hold, said in an error.
+_ARROW_KINDS = "text, numbers, booleans, dates, lists, records"
+
+
+def pandas_problems(
+    frame: Any, label: str, convert: Any, failures: tuple[type[BaseException], ...]
+) -> list[FieldProblem]:
+    """A problem for each column of a pandas DataFrame (named once each) that
+    ``convert`` fails on (raising one of ``failures``), naming the column after
+    ``label`` and the Python types of its values (not the converter's text, which
+    quotes the values, and the memory addresses of objects)."""
+    problems = []
+    for position in range(frame.shape[1]):
+        column = frame.iloc[:, position]
+        try:
+            convert(column)
+        except failures:
+            kinds = sorted({type(v).__name__ for v in column.dropna().head(1000)})
+            message = (
+                f"expected values of one type Arrow can hold ({_ARROW_KINDS}),"
+                f" got {', '.join(kinds) or 'none'}"
+            )
+            problems.append(FieldProblem(f"{label}.{column.name}", message))
+    if not problems:
+        message = f"expected a table Arrow can hold (columns of one type each: {_ARROW_KINDS})"
+        problems.append(FieldProblem(label, message))
+    return problems

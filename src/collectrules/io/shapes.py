@@ -56,6 +56,7 @@ __all__ = [
     "MONEY_FIELDS",
     "MoneyUnit",
     "RowShape",
+    "ignored_columns",
     "load_column_map",
 ]
 
@@ -222,11 +223,7 @@ class RowShape:
         if source in self._warned:
             return
         self._warned.add(source)
-        names = ", ".join(extra)
-        message = (
-            f"{source}: ignoring column{'s' if len(extra) != 1 else ''} {names}: not case"
-            " fields (map them to case fields with --columns MAP.toml)"
-        )
+        message = ignored_columns(source, extra)
         _log.warning(message)
         if on_warning is not None:
             on_warning(message)
@@ -405,3 +402,13 @@ def _line_of(text: str, key: str) -> int | None:
             if stripped.startswith(spelled) and stripped[len(spelled) :].lstrip().startswith("="):
                 return number
     return None
+
+
+def ignored_columns(source: str, extra: Sequence[str]) -> str:
+    """The warning that the ``extra`` columns of ``source`` (not case fields) are
+    ignored, as the batch gives it once per file."""
+    names = ", ".join(extra)
+    return (
+        f"{source}: ignoring column{'s' if len(extra) != 1 else ''} {names}: not case"
+        " fields (map them to case fields with --columns MAP.toml)"
+    )
