@@ -103,6 +103,21 @@ def write_csv(path: Path, header: list[str], rows: list[list[str]]) -> None:
         writer.writerows(rows)
 
 
+def _stray_csv(
+    tmp_path: Path, file: tuple[list[str], list[list[str]]], cuts: list[tuple[int, bytes]]
+) -> Path:
+    """``file`` written as ``cases.csv`` with each of ``cuts`` (an offset, bytes)
+    inserted into its bytes."""
+    source = tmp_path / "cases.csv"
+    write_csv(source, *file)
+    raw = bytearray(source.read_bytes())
+    for at, data in cuts:
+        at %= len(raw) + 1
+        raw[at:at] = data
+    source.write_bytes(bytes(raw))
+    return source
+
+
 # --------------------------------------------------------------------------- examples
 
 
@@ -820,13 +835,7 @@ def test_generated_csv_bytes_give_the_per_case_answer(
 ) -> None:
     """A CSV file with stray bytes (NUL, carriage returns, quotes, byte order marks,
     bytes that are not UTF-8, blank lines) inserted anywhere."""
-    source = tmp_path / "cases.csv"
-    write_csv(source, *file)
-    raw = bytearray(source.read_bytes())
-    for at, data in cuts:
-        at %= len(raw) + 1
-        raw[at:at] = data
-    source.write_bytes(bytes(raw))
+    source = _stray_csv(tmp_path, file, cuts)
     assert_per_case_or_refused(tmp_path, source)
 
 
@@ -1070,11 +1079,5 @@ def test_the_command_gives_the_same_answer_with_either_engine_on_csv_with_stray_
     file: tuple[list[str], list[list[str]]],
     cuts: list[tuple[int, bytes]],
 ) -> None:
-    source = tmp_path / "cases.csv"
-    write_csv(source, *file)
-    raw = bytearray(source.read_bytes())
-    for at, data in cuts:
-        at %= len(raw) + 1
-        raw[at:at] = data
-    source.write_bytes(bytes(raw))
+    source = _stray_csv(tmp_path, file, cuts)
     assert_command_same(tmp_path, source, capsys)
