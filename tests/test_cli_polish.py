@@ -122,3 +122,33 @@ def test_both_back_ends_decide_the_same_from_the_command_line(
             ]
         )
     assert outs[0] == outs[1]
+
+
+def _words(text: str) -> str:
+    return " ".join(re.sub("[│╭╮╰╯─]", " ", ANSI.sub("", text)).split())
+
+
+def test_help_flows_each_paragraph_and_keeps_bracketed_text() -> None:
+    """Help is Markdown: a docstring's paragraph is one paragraph, however its source is
+    wrapped, and text in square brackets (a TOML table's name) is shown, not taken as
+    Rich markup."""
+    from typer.main import get_command
+
+    group = get_command(app)
+    wide = {"COLUMNS": "400"}
+    listing = cli("--help", env=wide)
+    assert listing.returncode == 0, listing.stderr
+    lines = [_words(line) for line in listing.stdout.splitlines()]
+    commands = getattr(group, "commands", {})
+    assert len(commands) >= 15
+    for name, command in commands.items():
+        summary = " ".join(inspect.cleandoc(command.help or "").split("\n\n")[0].split())
+        summary = summary.replace("``", "")
+        # The command's summary on the one line of the listing that names it.
+        assert any(line.startswith(f"{name} {summary}") for line in lines), (name, summary)
+    batch = _words(cli("batch", "--help", env=wide).stdout)
+    assert "Exit status: 0 all rows decided, 1 some rows bad, 2 unusable input," in batch
+    assert "[columns] loan_no = 'case_id'" in batch
+    assert ".parquet, or directories of them" in batch
+    money = _words(cli("plan", "--help", env=wide).stdout)
+    assert "[money] section" in money
