@@ -73,7 +73,8 @@ SHOWN_BAD_ROWS = 10
 @app.command()
 def batch(
     cases: Annotated[
-        list[Path], typer.Argument(help="Case files: .jsonl, .csv, .json, .parquet, or directories of them.")
+        list[Path],
+        typer.Argument(help="Case files: .jsonl, .csv, .json, .parquet, or directories of them."),
     ],
     out: Annotated[
         Path,

@@ -99,8 +99,8 @@ def changes(
 
     Steps are read from the decisions' ``step_*`` facts (one per step); --policy
     (default: the policy the decisions name, when it is a shipped one) names them by
-    stage id. Bad lines are reported on standard error and the others compared. Exit status: 0; 2 when an input
-    is missing; 1 when some lines were bad.
+    stage id. Bad lines are reported on standard error and the others compared. Exit
+    status: 0; 2 when an input is missing; 1 when some lines were bad.
     """
     case_files([old, new])  # a missing input is unusable: exit 2
     bad: list[int] = []

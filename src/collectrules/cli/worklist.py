@@ -112,7 +112,8 @@ def _table(items: list[WorkItem], console: Console, policy: Policy, lang: Lang) 
 @app.command()
 def worklist(
     cases: Annotated[
-        list[Path], typer.Argument(help="Case files: .jsonl, .csv, .json, .parquet, or directories of them.")
+        list[Path],
+        typer.Argument(help="Case files: .jsonl, .csv, .json, .parquet, or directories of them."),
     ],
     as_of: AsOf = None,
     policy: PolicyOption = None,
