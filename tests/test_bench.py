@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -30,6 +31,7 @@ def test_the_benchmark_runs_and_prints_every_line_and_target() -> None:
         "collectrules generated python back end",
         "collectrules generated python, dict to JSON",
         "collectrules generated python, dict to JSON bytes",
+        "orjson alone, a decision's dict built (floor)",
         "back ends agree on the first 300 decisions: True",
         ">= 100,000/s facts to a Decision: generated python",
         ">= 40,000/s dict to decision JSON: generated python",
@@ -38,6 +40,9 @@ def test_the_benchmark_runs_and_prints_every_line_and_target() -> None:
     ):
         assert what in out, what
     assert "quadrant agrees on 300/300" in out
+    floor = next(line for line in out.splitlines() if line.startswith("orjson alone"))
+    assert re.search(r"[\d,]+  \([\d,]+ bytes a decision\)$", floor), floor
+    assert "orjson alone writes" in out
 
 
 def _script(*args: str) -> str:

@@ -415,3 +415,35 @@ def test_a_session_refuses_what_is_not_a_signal_or_event(case: Case) -> None:
         session.assert_event({"kind": "visit"})  # type: ignore[arg-type]
     with pytest.raises(InputError, match="at most 1,000"):
         session.assert_signal(*[Signal("uncooperative", _seen())] * 1_001)
+
+
+def test_numpy_numbers_count_as_the_numbers_they_hold() -> None:
+    """A pandas frame's ``to_dict`` gives NumPy scalars: each is the int or float it
+    holds, on both back ends, with the same decision as the plain number; NumPy's bool
+    is no number, and its NaN no finite one."""
+    np = pytest.importorskip("numpy")
+    plain = case_dict(("recovery_months", 6.5), principal=120000, overdue_amount=5000.25)
+    numpy = case_dict(
+        ("recovery_months", np.float32(6.5)),
+        principal=np.int64(120000),
+        overdue_amount=np.float64(5000.25),
+    )
+    numpy["events"] = [{"kind": "payment", "at": SEEN, "amount": np.uint16(300)}]
+    plain["events"] = [{"kind": "payment", "at": SEEN, "amount": 300}]
+    case = Case.from_dict(numpy)
+    assert case == Case.from_dict(plain)
+    assert (case.principal, case.overdue_amount) == (Decimal(120000), Decimal("5000.25"))
+    assert type(case.principal) is Decimal
+    assert case.signals[0].value == Decimal("6.5")
+    for backend in ("python", "durable"):
+        engine = Engine("default", backend=backend)
+        [row] = engine.decide_many([numpy], as_of=AS_OF)
+        assert row.decision is not None, row.error
+        assert row.decision.to_json() == engine.decide(Case.from_dict(plain), as_of=AS_OF).to_json()
+    with pytest.raises(InputError) as info:
+        Case.from_dict(case_dict(principal=np.True_))
+    assert "principal: expected a number, got bool" in str(info.value)
+    with pytest.raises(InputError, match="principal: expected a finite number, got nan"):
+        Case.from_dict(case_dict(principal=np.float64("nan")))
+    with pytest.raises(InputError, match=r"principal: money amount .* is too large"):
+        Case.from_dict(case_dict(principal=np.uint64(2**64 - 1)))

@@ -14,6 +14,8 @@ the field.
 from __future__ import annotations
 
 import datetime as dt
+import numbers
+import operator
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -127,12 +129,19 @@ MEASURE = NumberLimit(
 def check_number(value: object, limit: NumberLimit) -> Decimal:
     """``value`` (an int, a float, a decimal or a numeric string) as a checked Decimal.
 
+    Other integers and binary floats (NumPy's ``int64`` and ``float64``, as a pandas
+    frame's ``to_dict`` gives them) count as the ``int`` or ``float`` of their value; a
+    bool, of any library, is not a number.
     Raises :class:`TypeError` for a non-number and :class:`ValueError` for a number
     outside ``limit``, each with a short message that quotes at most a little of it.
     """
-    if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
+    if isinstance(value, bool):
         msg = f"expected a number, got {type(value).__name__} {quote(value)}"
         raise TypeError(msg)
+    if not isinstance(value, int | float | str | Decimal):
+        value = _plain_number(value)
+    elif isinstance(value, float) and type(value) is not float:
+        value = float(value)  # its repr is the subclass's (numpy: 'np.float64(1.5)')
     if isinstance(value, int) and value.bit_length() > 64:
         msg = f"{limit.what} {quote(value)} is too large: {limit.describe()}"
         raise ValueError(msg)
@@ -169,6 +178,25 @@ def check_number(value: object, limit: NumberLimit) -> Decimal:
         msg = f"{limit.what} {quote(value)} has {digits} significant digits: {limit.describe()}"
         raise ValueError(msg)
     return number
+
+
+def _plain_number(value: object) -> int | float:
+    """An integer or real number of another library as a Python ``int`` or ``float``."""
+    if isinstance(value, numbers.Integral):
+        try:
+            return operator.index(value)
+        except Exception:  # an Integral that is no index; reported as not a number
+            pass
+    elif isinstance(value, numbers.Real):
+        try:
+            plain = float(value)
+        except Exception:  # a Real that gives no float
+            pass
+        else:
+            if type(plain) is float:
+                return plain
+    msg = f"expected a number, got {type(value).__name__} {quote(value)}"
+    raise TypeError(msg)
 
 
 def _year_range(day: dt.date, first: int, last: int, what: str) -> None:
