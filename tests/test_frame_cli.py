@@ -16,7 +16,7 @@ pl = pytest.importorskip("polars")
 pa = pytest.importorskip("pyarrow")
 pq = pytest.importorskip("pyarrow.parquet")
 
-from collectrules.batch import run_batch  # noqa: E402
+from collectrules.batch import compact, run_batch  # noqa: E402
 from collectrules.batch.bench import generate_rows  # noqa: E402
 from collectrules.cli import main  # noqa: E402
 from collectrules.engine import Engine  # noqa: E402
@@ -47,8 +47,12 @@ def portfolio(tmp_path: Path) -> Path:
 
 @pytest.mark.parametrize("policy", ["default", "cn_bank_loan"])
 def test_both_engines_write_the_same_table_and_errors(
-    tmp_path: Path, portfolio: Path, policy: str
+    tmp_path: Path, portfolio: Path, policy: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """The same table, byte for byte, in row groups of the same rows (here 37, so that
+    they cut across the columnar engine's chunks and the per-case batch's)."""
+    monkeypatch.setattr(compact, "ROW_GROUP_ROWS", 37)
+    monkeypatch.setattr(files, "CHUNK_ROWS", 100)
     outs = {}
     for engine in ("columnar", "per-case"):
         out = tmp_path / f"{engine}.parquet"
@@ -57,11 +61,15 @@ def test_both_engines_write_the_same_table_and_errors(
              "--engine", engine]
         )  # fmt: skip
         assert code == 1  # some rows are bad
-        outs[engine] = (pq.read_table(out), (tmp_path / f"{engine}.errors.jsonl").read_text())
+        outs[engine] = (out.read_bytes(), (tmp_path / f"{engine}.errors.jsonl").read_text())
     columnar, per_case = outs["columnar"], outs["per-case"]
-    assert columnar[0].equals(per_case[0])
+    assert columnar[0] == per_case[0]
     assert columnar[1] == per_case[1]
-    assert columnar[0].num_rows + len(columnar[1].splitlines()) == 300
+    meta = pq.ParquetFile(tmp_path / "columnar.parquet").metadata
+    groups = [meta.row_group(i).num_rows for i in range(meta.num_row_groups)]
+    assert groups[:-1] == [37] * (len(groups) - 1)
+    assert 0 < groups[-1] <= 37
+    assert sum(groups) + len(columnar[1].splitlines()) == 300
 
 
 def test_parquet_in_and_out_uses_the_columnar_engine_by_default(
@@ -109,6 +117,7 @@ def test_worker_processes_write_the_same_table_and_errors_in_order(
         assert code == 1  # some rows are bad
         outs[jobs] = (pq.read_table(out), (tmp_path / f"jobs{jobs}.errors.jsonl").read_text())
     assert outs["2"][0].equals(outs["1"][0])
+    assert (tmp_path / "jobs2.parquet").read_bytes() == (tmp_path / "jobs1.parquet").read_bytes()
     assert outs["2"][1] == outs["1"][1]
     assert outs["2"][0].num_rows + len(outs["2"][1].splitlines()) == 300
     cases = outs["2"][0].column("case_id").to_pylist()

@@ -254,3 +254,46 @@ def test_workers_write_the_same_table(tmp_path: Path) -> None:
     one = pq.read_table(tmp_path / "one.parquet").to_pylist()
     assert pq.read_table(tmp_path / "two.parquet").to_pylist() == one
     assert len(one) == 39
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    sizes=st.lists(st.integers(0, 60), max_size=12),
+    group=st.integers(1, 25),
+)
+def test_the_table_writer_cuts_the_same_row_groups_however_rows_arrive(
+    sizes: list[int], group: int
+) -> None:
+    """Rows written in any pieces give row groups of exactly ``ROW_GROUP_ROWS`` (the
+    last one fewer), and the same bytes as all of them written at once: so the
+    per-case batch, the columnar engine and their worker processes write the same file."""
+    from collectrules.batch import compact
+
+    rows = [
+        {"case_id": f"C-{i}", "quadrant": "Q1", "fired": ["R-1"] * (i % 3), "classes": []}
+        for i in range(sum(sizes))
+    ]
+    fields = ("case_id", "quadrant", "fired", "classes")
+    schema = compact.table_schema(fields)
+    table = pa.Table.from_pylist(rows, schema=schema)
+    written = []
+    old = compact.ROW_GROUP_ROWS
+    compact.ROW_GROUP_ROWS = group
+    try:
+        for pieces in (sizes, [sum(sizes)]):
+            buffer = io.BytesIO()
+            with compact.TableWriter(buffer, fields) as writer:
+                start = 0
+                for size in pieces:
+                    writer.write(table.slice(start, size))
+                    start += size
+            written.append(buffer.getvalue())
+    finally:
+        compact.ROW_GROUP_ROWS = old
+    assert written[0] == written[1]
+    back = pq.ParquetFile(io.BytesIO(written[0]))
+    groups = [back.metadata.row_group(i).num_rows for i in range(back.metadata.num_row_groups)]
+    assert sum(groups) == len(rows)
+    assert all(g == group for g in groups[:-1])
+    assert not groups or 0 < groups[-1] <= group
+    assert back.read().to_pylist() == table.to_pylist()

@@ -15,6 +15,7 @@ again; no condition is evaluated). It checks that the row agrees with what it re
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any, BinaryIO
 
 from collectrules._arguments import require_texts
@@ -35,9 +36,11 @@ __all__ = [
     "FIELDS",
     "ROW_GROUP_ROWS",
     "ParquetSink",
+    "TableWriter",
     "check_fields",
     "compact_row",
     "rebuild_decision",
+    "table_schema",
 ]
 
 FIELDS: tuple[str, ...] = (
@@ -61,7 +64,7 @@ _LISTS = frozenset({"allowed", "blocked", "fired"})
 _MAPS = frozenset({"classes", "buckets"})
 
 ROW_GROUP_ROWS = 16_384
-"""Rows buffered before a Parquet row group is written."""
+"""Rows of each row group of the decision table (the last one may hold fewer)."""
 
 
 def check_fields(fields: Sequence[str] | None) -> tuple[str, ...]:
@@ -113,7 +116,10 @@ def compact_row(decision: Decision, fields: Sequence[str] = FIELDS) -> dict[str,
     return {name: full[name] for name in fields}
 
 
-def _schema(fields: Sequence[str]) -> Any:
+def table_schema(fields: Sequence[str] = FIELDS) -> Any:
+    """The Arrow schema of the compact decision table's ``fields`` (checked names, as
+    :func:`check_fields` gives them)."""
+
     def kind(name: str) -> Any:
         if name in _LISTS:
             return pa.list_(pa.string())
@@ -124,36 +130,86 @@ def _schema(fields: Sequence[str]) -> Any:
     return pa.schema([pa.field(name, kind(name), nullable=True) for name in fields])
 
 
+class TableWriter:
+    """The compact decision table, written to ``sink`` (a path or an open binary file)
+    in row groups of exactly :data:`ROW_GROUP_ROWS` rows, the last one fewer, however
+    the rows arrive; zstd, with statistics on the plain columns only. So the same rows
+    give the same bytes from either batch engine, in one process or in workers.
+
+    Statistics of the list and map columns cost a quarter of the writing and serve no
+    reader's filter. The file is complete (readable) only after :meth:`close`.
+    """
+
+    def __init__(self, sink: str | Path | BinaryIO, fields: Sequence[str] = FIELDS) -> None:
+        require_pyarrow("Parquet output")
+        self.fields = tuple(fields)
+        self.schema = table_schema(self.fields)
+        plain = [f.name for f in self.schema if f.type == pa.string()]
+        self._writer = pq.ParquetWriter(
+            sink, self.schema, compression="zstd", write_statistics=plain
+        )
+        self._held: list[Any] = []
+        self._rows = 0
+
+    def write(self, table: Any) -> None:
+        """Add ``table``'s rows (an Arrow table of :attr:`schema`): each full row group
+        is written, the rest held for the next."""
+        if not table.num_rows:
+            return
+        self._held.append(table)
+        self._rows += table.num_rows
+        if self._rows < ROW_GROUP_ROWS:
+            return
+        whole = pa.concat_tables(self._held)
+        full = self._rows - self._rows % ROW_GROUP_ROWS
+        self._writer.write_table(whole.slice(0, full), row_group_size=ROW_GROUP_ROWS)
+        rest = whole.slice(full)
+        self._held = [rest] if rest.num_rows else []
+        self._rows = rest.num_rows
+
+    def close(self) -> None:
+        """Write the rows held and the footer."""
+        if self._rows:
+            self._writer.write_table(pa.concat_tables(self._held))
+        self._held, self._rows = [], 0
+        self._writer.close()
+
+    def __enter__(self) -> TableWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
 class ParquetSink:
-    """Writes compact rows to an open binary file as Parquet, a row group at a time.
+    """Writes compact rows (dicts, as :func:`compact_row` gives them) to an open binary
+    file as the compact decision table (:class:`TableWriter`).
 
     The file is complete (readable) only after :meth:`close`, which writes the footer.
     """
 
     def __init__(self, fh: BinaryIO, fields: Sequence[str] = FIELDS) -> None:
-        require_pyarrow("Parquet output")
-        self.fields = tuple(fields)
-        self.schema = _schema(self.fields)
-        self._writer = pq.ParquetWriter(fh, self.schema, compression="zstd")
+        self._table = TableWriter(fh, fields)
+        self.fields = self._table.fields
+        self.schema = self._table.schema
         self._rows: list[dict[str, Any]] = []
 
     def add(self, rows: Sequence[Mapping[str, Any]]) -> None:
-        """Buffer rows; a full buffer becomes a row group."""
+        """Buffer rows; a row group's worth is handed to the writer."""
         self._rows.extend(dict(r) for r in rows)
         if len(self._rows) >= ROW_GROUP_ROWS:
             self.flush()
 
     def flush(self) -> None:
-        """Write the buffered rows as one row group."""
+        """Hand the buffered rows to the writer, which writes each full row group."""
         if self._rows:
-            table = pa.Table.from_pylist(self._rows, schema=self.schema)
-            self._writer.write_table(table)
+            self._table.write(pa.Table.from_pylist(self._rows, schema=self.schema))
             self._rows = []
 
     def close(self) -> None:
         """Write what is buffered and the footer."""
         self.flush()
-        self._writer.close()
+        self._table.close()
 
 
 def _plain_maps(row: Mapping[str, Any]) -> dict[str, Any]:

@@ -28,7 +28,7 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from collectrules.batch.compact import check_fields, compact_row
+from collectrules.batch.compact import TableWriter, check_fields, compact_row, table_schema
 from collectrules.batch.runner import (
     BatchSummary,
     bad_row_line,
@@ -523,21 +523,14 @@ def run_columnar(
     reading = _Reading(keep, on_warning)
     # Can workers start here at all? Asked before any file is written.
     context = spawn_context() if jobs > 1 else None
-    schema = compact_schema(columns)
+    schema = table_schema(columns)
     partial_out = out_path.with_name(out_path.name + ".partial")
     partial_err = err_path.with_name(err_path.name + ".partial")
     summaries: list[FrameSummary] = []
     counts: dict[str, dict[str, int]] = {}
     with (
         partial_err.open("wb") as err_fh,
-        pq.ParquetWriter(
-            partial_out,
-            schema,
-            compression="zstd",
-            # Statistics of the list and map columns cost a quarter of the writing and
-            # serve no reader's filter: only the plain columns get them.
-            write_statistics=[f.name for f in schema if f.type == pa.string()],
-        ) as writer,
+        TableWriter(partial_out, columns) as writer,  # the per-case batch's row groups
     ):
         parts: Iterator[_Decided]
         if jobs == 1:
@@ -569,28 +562,11 @@ def run_columnar(
     return ColumnarRun(batch, tuple(summaries))
 
 
-def compact_schema(columns: Sequence[str]) -> pa.Schema:
-    """The Arrow schema of the compact decision table's ``columns``."""
-    return pa.schema(
-        [
-            pa.field(
-                name,
-                pa.list_(pa.string())
-                if name in ("allowed", "blocked", "fired")
-                else _PAIRS_ARROW
-                if name in ("classes", "buckets")
-                else pa.string(),
-            )
-            for name in columns
-        ]
-    )
-
-
 def _write(
-    writer: Any, decisions: pl.DataFrame | pa.Table, columns: Sequence[str], schema: Any
+    writer: TableWriter, decisions: pl.DataFrame | pa.Table, columns: Sequence[str], schema: Any
 ) -> None:
     table = decisions if isinstance(decisions, pa.Table) else to_arrow(decisions, columns, schema)
-    writer.write_table(table)
+    writer.write(table)
 
 
 def _tally(
@@ -746,7 +722,7 @@ def _worker_chunk(chunk: _Wire, source: str, columns: tuple[str, ...]) -> _Decid
     policy, when, plan = _WORKER["policy"], _WORKER["when"], _WORKER["plan"]
     keep = _WORKER["keep"]
     decisions, lines, summary = _decide_chunk(chunk.load(), source, policy, when, plan, keep)
-    return to_arrow(decisions, columns, compact_schema(columns)), lines, summary
+    return to_arrow(decisions, columns, table_schema(columns)), lines, summary
 
 
 def to_arrow(decisions: pl.DataFrame, columns: Sequence[str], schema: Any) -> Any:
