@@ -86,6 +86,64 @@ def test_a_row_that_disagrees_is_refused(tmp_path: Path) -> None:
         rebuild_decision({k: v for k, v in row.items() if k != "fired"}, engine, case)
 
 
+@pytest.mark.parametrize(
+    ("column", "value", "message"),
+    [
+        ("fired", 5, "fired: expected a list of rule ids, got int 5"),
+        ("fired", "R-1", "fired: expected a list of rule ids, got str"),
+        ("fired", [5], "fired[0]: expected a text, got int 5"),
+        ("classes", 7, "classes: expected a list of (key, value) pairs or a mapping"),
+        ("buckets", [5], "buckets: expected a list of (key, value) pairs or a mapping"),
+        ("as_of", "noon", "as_of: expected an ISO 8601 datetime with an offset"),
+    ],
+)
+def test_a_row_of_the_wrong_shape_is_an_input_error(column: str, value: Any, message: str) -> None:
+    engine = _engine("default")
+    case = make_case()
+    row = compact_row(engine.decide(case, as_of=AS_OF))
+    with pytest.raises(InputError) as info:
+        rebuild_decision({**row, column: value}, engine, case)
+    assert message in str(info.value)
+    with pytest.raises(InputError, match="row: expected a compact row"):
+        rebuild_decision([row], engine, case)  # type: ignore[arg-type]
+    with pytest.raises(InputError, match="engine: expected an Engine"):
+        rebuild_decision(row, engine.policy, case)  # type: ignore[arg-type]
+
+
+def test_a_row_read_back_with_pandas_rebuilds_its_decision() -> None:
+    """pandas reads the list columns as NumPy arrays: the row still rebuilds, and still
+    agrees with its decision column for column."""
+    pytest.importorskip("pandas")
+    engine = _engine("cn_bank_loan")
+    case = make_case()
+    decision = engine.decide(case, as_of=AS_OF)
+    buffer = io.BytesIO()
+    sink = ParquetSink(buffer)
+    sink.add([compact_row(decision)])
+    sink.close()
+    row = pq.read_table(io.BytesIO(buffer.getvalue())).to_pandas().iloc[0].to_dict()
+    assert type(row["fired"]).__name__ == "ndarray"
+    assert rebuild_decision(row, engine, case).to_json() == decision.to_json()
+
+
+def test_the_table_writer_refuses_what_it_cannot_write_to(tmp_path: Path) -> None:
+    from collectrules.batch import OutputError
+    from collectrules.batch.compact import TableWriter
+
+    with pytest.raises(InputError, match="sink: cannot write Parquet to it"):
+        TableWriter(io.StringIO())
+    with pytest.raises(InputError, match="sink: expected a file's path or a binary file"):
+        TableWriter(5)  # type: ignore[arg-type]
+    with pytest.raises(OutputError, match="no such file or directory"):
+        TableWriter(tmp_path / "missing" / "d.parquet")
+    with pytest.raises(InputError, match="--fields"):
+        TableWriter(io.BytesIO(), ["quadrant", "qaudrant"])
+    writer = TableWriter(io.BytesIO(), ["case_id"])
+    with pytest.raises(InputError, match="table: expected an Arrow table of the decision"):
+        writer.write(pa.table({"case_id": [1]}))
+    writer.close()
+
+
 def make_case(case_id: str = "P-1", **extra: Any) -> Case:
     return Case.from_dict(case_dict(case_id, **extra))
 

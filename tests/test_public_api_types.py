@@ -17,6 +17,7 @@ import functools
 import importlib
 import importlib.util
 import inspect
+import io
 import json
 import signal
 import types
@@ -31,6 +32,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import collectrules as cr
+from collectrules.batch.compact import compact_row
 from collectrules.errors import CollectRulesError, quote
 from helpers import AS_OF, case_dict
 
@@ -54,8 +56,10 @@ PACKAGES = (
     "collectrules.spark",
     "collectrules.testing",
     "collectrules.timeline",
-    # A public module whose names its package does not re-export: the CLI's report.
+    # Public modules whose names their package does not re-export: the CLI's report,
+    # and the compact decision table (rebuilding a decision from its row).
     "collectrules.operations.report",
+    "collectrules.batch.compact",
 )
 
 #: The most seconds one call may take.
@@ -296,6 +300,10 @@ def _samples() -> dict[str, Callable[[], Any]]:
         "collectrules.frame.decide_rows.cases": lambda: _frame().with_row_index("__row"),
         "collectrules.frame.decide_rows.signals": lambda: None,
         "collectrules.frame.decide_rows.events": lambda: None,
+        "row": lambda: compact_row(o["decision"]),
+        "fields": lambda: None,
+        "fh": io.BytesIO,
+        "sink": io.BytesIO,
     }
 
 

@@ -14,13 +14,21 @@ again; no condition is evaluated). It checks that the row agrees with what it re
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import os
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from collectrules._arguments import require_texts
+from collectrules._arguments import (
+    require_instance,
+    require_mapping,
+    require_path,
+    require_texts,
+    wrong_kind,
+)
+from collectrules.batch.output import OutputError
 from collectrules.engine import Engine
-from collectrules.errors import FieldProblem, InputError, did_you_mean
+from collectrules.errors import FieldProblem, InputError, did_you_mean, quote
 from collectrules.io.arrow import require_pyarrow
 from collectrules.model.case import Case
 from collectrules.model.decision import Decision
@@ -96,7 +104,12 @@ def check_fields(fields: Sequence[str] | None) -> tuple[str, ...]:
 
 
 def compact_row(decision: Decision, fields: Sequence[str] = FIELDS) -> dict[str, Any]:
-    """The compact row of ``decision``, with the columns ``fields``."""
+    """The compact row of ``decision``, with the columns ``fields``, in their order.
+
+    A ``fields`` :func:`check_fields` refuses is its :class:`InputError`.
+    """
+    if type(decision) is not Decision:
+        require_instance(decision, Decision, "decision", "a Decision")
     levels = decision.levels
     full: dict[str, Any] = {
         "case_id": decision.case_id,
@@ -113,12 +126,18 @@ def compact_row(decision: Decision, fields: Sequence[str] = FIELDS) -> dict[str,
         "policy_version": decision.policy.version,
         "policy_hash": decision.policy.content_hash,
     }
-    return {name: full[name] for name in fields}
+    try:
+        return {name: full[name] for name in fields}
+    except (KeyError, TypeError):  # not a list of the columns' names
+        check_fields(fields)  # raises, naming the column
+        raise wrong_kind("fields", fields, "a list of column names") from None
 
 
-def table_schema(fields: Sequence[str] = FIELDS) -> Any:
-    """The Arrow schema of the compact decision table's ``fields`` (checked names, as
-    :func:`check_fields` gives them)."""
+def table_schema(fields: Sequence[str] | None = None) -> Any:
+    """The Arrow schema of the compact decision table with the columns ``fields``
+    (default: all), in :data:`FIELDS` order, as :func:`check_fields` gives them."""
+    require_pyarrow("Parquet output")
+    fields = check_fields(fields)
 
     def kind(name: str) -> Any:
         if name in _LISTS:
@@ -140,20 +159,41 @@ class TableWriter:
     reader's filter. The file is complete (readable) only after :meth:`close`.
     """
 
-    def __init__(self, sink: str | Path | BinaryIO, fields: Sequence[str] = FIELDS) -> None:
+    def __init__(
+        self,
+        sink: str | Path | BinaryIO,
+        fields: Sequence[str] | None = None,
+        *,
+        name: str = "sink",
+    ) -> None:
         require_pyarrow("Parquet output")
-        self.fields = tuple(fields)
+        self.fields = check_fields(fields)
         self.schema = table_schema(self.fields)
         plain = [f.name for f in self.schema if f.type == pa.string()]
-        self._writer = pq.ParquetWriter(
-            sink, self.schema, compression="zstd", write_statistics=plain
-        )
+        if isinstance(sink, str | os.PathLike):
+            target: Any = require_path(sink, name)
+        elif callable(getattr(sink, "write", None)):
+            target = sink
+        else:
+            raise wrong_kind(name, sink, "a file's path or a binary file open for writing")
+        try:
+            self._writer = pq.ParquetWriter(
+                target, self.schema, compression="zstd", write_statistics=plain
+            )
+        except OSError as exc:
+            raise OutputError(Path(str(target)), exc) from None
+        except (TypeError, ValueError, pa.ArrowException) as exc:  # a text-mode file
+            msg = f"cannot write Parquet to it: {quote(str(exc))}"
+            raise InputError([FieldProblem(name, msg)]) from None
         self._held: list[Any] = []
         self._rows = 0
 
     def write(self, table: Any) -> None:
         """Add ``table``'s rows (an Arrow table of :attr:`schema`): each full row group
-        is written, the rest held for the next."""
+        is written, the rest held for the next. A table of another schema is an
+        :class:`InputError`."""
+        if not isinstance(table, pa.Table) or not table.schema.equals(self.schema):
+            raise wrong_kind("table", table, "an Arrow table of the decision table's schema")
         if not table.num_rows:
             return
         self._held.append(table)
@@ -188,8 +228,8 @@ class ParquetSink:
     The file is complete (readable) only after :meth:`close`, which writes the footer.
     """
 
-    def __init__(self, fh: BinaryIO, fields: Sequence[str] = FIELDS) -> None:
-        self._table = TableWriter(fh, fields)
+    def __init__(self, fh: BinaryIO, fields: Sequence[str] | None = None) -> None:
+        self._table = TableWriter(fh, fields, name="fh")
         self.fields = self._table.fields
         self.schema = self._table.schema
         self._rows: list[dict[str, Any]] = []
@@ -217,9 +257,12 @@ def _plain_maps(row: Mapping[str, Any]) -> dict[str, Any]:
     out = dict(row)
     for name in _MAPS & set(out):
         value = out[name]
-        out[name] = [
-            tuple(pair) for pair in (value.items() if isinstance(value, Mapping) else value)
-        ]
+        try:
+            out[name] = [
+                tuple(pair) for pair in (value.items() if isinstance(value, Mapping) else value)
+            ]
+        except TypeError:
+            raise wrong_kind(name, value, "a list of (key, value) pairs or a mapping") from None
     return out
 
 
@@ -231,6 +274,8 @@ def rebuild_decision(row: Mapping[str, Any], engine: Engine, case: Case) -> Deci
     every column the row has is checked against it: :class:`InputError` names the
     columns that disagree (another case, another policy, an edited row).
     """
+    require_mapping(row, "row", "a compact row (a mapping of columns)")
+    require_instance(engine, Engine, "engine", "an Engine")
     missing = [name for name in ("fired", "as_of") if row.get(name) is None]
     if missing:
         msg = "a compact row needs the columns fired and as_of to rebuild its decision"
@@ -239,7 +284,10 @@ def rebuild_decision(row: Mapping[str, Any], engine: Engine, case: Case) -> Deci
     if row.get("policy_hash") not in (None, policy.content_hash):
         msg = f"the row was decided under another policy than {policy.ref}"
         raise InputError([FieldProblem("policy_hash", msg)])
-    decision = engine.replay(case, as_of=str(row["as_of"]), fired=list(row["fired"]))
+    fired = row["fired"]
+    if isinstance(fired, str | bytes | Mapping) or not isinstance(fired, Iterable):
+        raise wrong_kind("fired", fired, "a list of rule ids")
+    decision = engine.replay(case, as_of=str(row["as_of"]), fired=list(fired))
     given = _plain_maps({k: v for k, v in row.items() if k in FIELDS})
     rebuilt = _plain_maps(compact_row(decision, tuple(given)))
     wrong = [name for name in given if _listish(given[name]) != _listish(rebuilt[name])]
@@ -250,4 +298,8 @@ def rebuild_decision(row: Mapping[str, Any], engine: Engine, case: Case) -> Deci
 
 
 def _listish(value: Any) -> Any:
-    return list(value) if isinstance(value, list | tuple) else value
+    """A list column's value as a list, whatever sequence it was read back as (a
+    NumPy array from pandas, a tuple); any other value as it is."""
+    if isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
+        return value
+    return list(value)
