@@ -6,9 +6,9 @@ signals (or, with ``--csv``, a CSV file with a JSON signals cell), then times
 :func:`~collectrules.frame.files.run_columnar` from that file to a Parquet decision
 table, I/O included, on every core of the machine, once in this process and once
 with a worker process per core (each run in a child process; ``--jobs N`` times one
-run here); and prints the rate, the rows the
-per-case engine took, the CPU time and the peak resident memory of the process and of
-one worker. The child processes get the allocator setting of the command line
+run here; ``--chunk-rows N`` sets the rows decided together); and prints the rate, the
+rows the per-case engine took, the CPU time and the peak resident memory of the
+process and of one worker. The child processes get the allocator setting of the command line
 (:mod:`collectrules._allocator`, whatever the environment says); ``--jobs N`` runs with
 the environment as it is.
 ``python -m collectrules.bench`` runs it in a child process.

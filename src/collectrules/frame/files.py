@@ -150,10 +150,10 @@ def _chunks(path: Path, rows: int) -> Iterator[_Wire | _Unread] | None:
 def _batches(path: Path, reader: pq.ParquetFile, chunk_rows: int) -> Iterator[_Wire | _Unread]:
     """The file's rows in chunks of whole record batches of the per-case reader's size
     (:data:`~collectrules.io.arrow.BATCH_ROWS`): the fewest batches holding at least
-    ``chunk_rows`` rows, so a chunk is at least one batch. Where a batch does not decode (a page
-    corrupt past a footer that reads), the rows read before it are the last chunk and
-    the rest of the file is one bad row: the per-case reader reads the same batches, so
-    it stops at the same row with the same error."""
+    ``chunk_rows`` rows, so a chunk is at least one batch. Where a batch does not decode
+    (a page corrupt past a footer that reads), the rows read before it are the last
+    chunk and the rest of the file is one bad row: the per-case reader reads the same
+    batches, so it stops at the same row with the same error."""
     pages = reader.iter_batches(batch_size=arrow_io.BATCH_ROWS)
     start = 0
     held: list[pa.RecordBatch] = []
