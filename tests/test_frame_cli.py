@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+import importlib
+import json
 import os
 import subprocess
 import sys
@@ -11,18 +14,21 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from typer.testing import CliRunner
 
 pl = pytest.importorskip("polars")
 pa = pytest.importorskip("pyarrow")
 pq = pytest.importorskip("pyarrow.parquet")
 
-from collectrules.batch import compact, run_batch  # noqa: E402
+from collectrules.batch import DEFAULT_CHUNK_ROWS, compact, run_batch  # noqa: E402
 from collectrules.batch.bench import generate_rows  # noqa: E402
-from collectrules.cli import main  # noqa: E402
+from collectrules.cli import app, main  # noqa: E402
 from collectrules.engine import Engine  # noqa: E402
 from collectrules.errors import EngineError, InputError  # noqa: E402
 from collectrules.frame import files  # noqa: E402
+from collectrules.frame.bench import write_csv_portfolio, write_portfolio  # noqa: E402
 from collectrules.frame.files import run_columnar  # noqa: E402
+from collectrules.io import arrow as arrow_io  # noqa: E402
 from collectrules.model.case import Case  # noqa: E402
 from collectrules.policy import load_policy  # noqa: E402
 
@@ -50,15 +56,14 @@ def test_both_engines_write_the_same_table_and_errors(
     tmp_path: Path, portfolio: Path, policy: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The same table, byte for byte, in row groups of the same rows (here 37, so that
-    they cut across the columnar engine's chunks and the per-case batch's)."""
+    they cut across the per-case batch's chunks of 100 rows)."""
     monkeypatch.setattr(compact, "ROW_GROUP_ROWS", 37)
-    monkeypatch.setattr(files, "CHUNK_ROWS", 100)
     outs = {}
     for engine in ("columnar", "per-case"):
         out = tmp_path / f"{engine}.parquet"
         code = main(
             ["batch", str(portfolio), "--out", str(out), "--as-of", AS_OF, "--policy", policy,
-             "--engine", engine]
+             "--engine", engine, "--chunk-rows", "100"]
         )  # fmt: skip
         assert code == 1  # some rows are bad
         outs[engine] = (out.read_bytes(), (tmp_path / f"{engine}.errors.jsonl").read_text())
@@ -104,15 +109,16 @@ def test_an_unknown_engine_is_refused(tmp_path: Path, portfolio: Path) -> None:
 def test_worker_processes_write_the_same_table_and_errors_in_order(
     tmp_path: Path, portfolio: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """``--jobs 2``: the chunks (here 64 rows each, so several per worker) are decided
-    in two worker processes and written in input order, byte for byte as one job."""
-    monkeypatch.setattr(files, "CHUNK_ROWS", 64)
+    """``--jobs 2``: the chunks (here 64 rows each, record batches of 16 rows, so
+    several chunks per worker) are decided in two worker processes and written in input
+    order, byte for byte as one job."""
+    monkeypatch.setattr(arrow_io, "BATCH_ROWS", 16)
     outs = {}
     for jobs in ("1", "2"):
         out = tmp_path / f"jobs{jobs}.parquet"
         code = main(
             ["batch", str(portfolio), "--out", str(out), "--as-of", AS_OF, "--policy",
-             "cn_bank_loan", "--jobs", jobs]
+             "cn_bank_loan", "--jobs", jobs, "--chunk-rows", "64"]
         )  # fmt: skip
         assert code == 1  # some rows are bad
         outs[jobs] = (pq.read_table(out), (tmp_path / f"jobs{jobs}.errors.jsonl").read_text())
@@ -248,3 +254,180 @@ def test_generated_events_are_valid_and_leave_the_other_rows_alone() -> None:
         assert len(case.events) == len(row.get("events", []))
         assert 0 < len(case.events) <= 5 or "events" not in row
         engine.decide(case, as_of=AS_OF)
+
+
+# The rows decided together (``chunk_rows``, ``--chunk-rows``): memory against speed.
+
+
+def _decided(source: Path, out: Path, **options: Any) -> tuple[Any, bytes, files.ColumnarRun]:
+    """The decision table, the error file's bytes and the run of ``source``."""
+    run = run_columnar([source], policy=load_policy("default"), out=out, as_of=AS_OF, **options)
+    return pq.read_table(out), run.batch.errors.read_bytes(), run
+
+
+@pytest.fixture(scope="module")
+def chunked(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, Any, bytes]]:
+    """A Parquet file and a CSV file of 10,000 generated rows (one in 100 bad: rows 99,
+    199, …, in every chunk), each with its decisions and error file in the default
+    chunks: one chunk of the whole file."""
+    folder = tmp_path_factory.mktemp("chunked")
+    made = {}
+    for suffix, write in ((".parquet", write_portfolio), (".csv", write_csv_portfolio)):
+        source = folder / f"cases{suffix}"
+        write(source, 10_000, "default")
+        table, errors, run = _decided(source, folder / f"default-{suffix[1:]}.parquet")
+        assert (len(run.frames), run.batch.rows, run.batch.bad) == (1, 10_000, 100)
+        made[suffix] = (source, table, errors)
+    return made
+
+
+def chunked_bytes(source: Path) -> bytes:
+    """The bytes of the decision table of ``source`` in the default chunks."""
+    suffix = source.suffix[1:]
+    return (source.parent / f"default-{suffix}.parquet").read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("suffix", "chunk_rows", "jobs", "chunks"),
+    [
+        # Parquet: whole record batches of 4,096 rows (4,096 + 4,096 + 1,808)
+        (".parquet", 4096, 1, 3),
+        (".parquet", 5000, 1, 2),  # 8,192 + 1,808
+        (".parquet", 1, 1, 3),  # one batch, at least
+        (".parquet", 5000, 2, 2),
+        (".csv", 4096, 1, 3),
+        (".csv", 5000, 1, 2),
+        (".csv", 4096, 2, 3),
+    ],
+)
+def test_chunks_of_any_size_give_the_same_table_and_errors(
+    tmp_path: Path,
+    chunked: dict[str, tuple[Path, Any, bytes]],
+    suffix: str,
+    chunk_rows: int,
+    jobs: int,
+    chunks: int,
+) -> None:
+    source, table, errors = chunked[suffix]
+    got, got_errors, run = _decided(
+        source, tmp_path / "d.parquet", chunk_rows=chunk_rows, jobs=jobs
+    )
+    assert len(run.frames) == chunks
+    assert got.equals(table)
+    assert (tmp_path / "d.parquet").read_bytes() == chunked_bytes(source)
+    assert got_errors == errors
+
+
+def test_a_csv_file_one_row_a_chunk_gives_the_same_table_and_errors(tmp_path: Path) -> None:
+    source = tmp_path / "cases.csv"
+    columns = ("case_id", "product", "currency", "principal", "overdue_amount", "due_date")
+    columns += ("timezone", "signals")
+    with source.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh, lineterminator="\n")
+        writer.writerow(columns)
+        for row in generate_rows(Engine("default", backend="python"), 40, bad_every=9):
+            cells = [row.get(c) for c in columns]
+            writer.writerow([json.dumps(c) if isinstance(c, list) else c for c in cells])
+    table, errors, _ = _decided(source, tmp_path / "whole.parquet")
+    got, got_errors, run = _decided(source, tmp_path / "rows.parquet", chunk_rows=1)
+    assert len(run.frames) == 40
+    assert got.equals(table)
+    assert (tmp_path / "rows.parquet").read_bytes() == (tmp_path / "whole.parquet").read_bytes()
+    assert got_errors == errors
+    assert errors.count(b"\n") == 4  # rows 8, 17, 26 and 35
+
+
+@pytest.mark.parametrize("chunk_rows", [0, -1, True, "10", 10.5, 10**30, None])
+def test_a_bad_number_of_rows_a_chunk_is_refused(
+    tmp_path: Path, portfolio: Path, chunk_rows: Any
+) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    with pytest.raises(InputError, match="--chunk-rows") as refused:
+        _decided(portfolio, out / "d.parquet", chunk_rows=chunk_rows)
+    expected = f"expected a whole number of rows from 1 to 10,000,000, got {chunk_rows!r}"
+    assert expected in str(refused.value)
+    assert sorted(p.name for p in out.iterdir()) == []  # not even a partial file
+
+
+@pytest.mark.parametrize(
+    ("engine", "given"),
+    [
+        ("columnar", "0"),
+        ("columnar", "-1"),
+        ("columnar", "10.5"),
+        ("columnar", "ten"),
+        ("columnar", str(10**30)),
+        ("per-case", "0"),
+        ("per-case", "10.5"),
+    ],
+)
+def test_a_bad_number_of_rows_a_chunk_is_refused_on_the_command_line(
+    tmp_path: Path, portfolio: Path, capsys: pytest.CaptureFixture[str], engine: str, given: str
+) -> None:
+    """As a bad --jobs is: exit status 2, the option named, no file written."""
+    out = tmp_path / "out"
+    out.mkdir()
+    code = main(
+        ["batch", str(portfolio), "--out", str(out / "d.parquet"), "--as-of", AS_OF,
+         "--engine", engine, "--chunk-rows", given]
+    )  # fmt: skip
+    assert code == 2
+    assert "--chunk-rows" in capsys.readouterr().err
+    assert sorted(p.name for p in out.iterdir()) == []
+
+
+def test_the_command_line_gives_each_engine_its_rows_a_chunk(
+    tmp_path: Path,
+    portfolio: Path,
+    chunked: dict[str, tuple[Path, Any, bytes]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """--chunk-rows sets the rows of a columnar chunk (the run is decided in that many
+    chunks) and of a per-case checkpoint; without it, each engine has its own default."""
+    cli_batch = importlib.import_module("collectrules.cli.batch")
+    columnar: list[files.ColumnarRun] = []
+    per_case: list[int] = []
+
+    def columnar_spy(*args: Any, **kwargs: Any) -> files.ColumnarRun:
+        columnar.append(run_columnar(*args, **kwargs))
+        return columnar[-1]
+
+    def per_case_spy(*args: Any, **kwargs: Any) -> Any:
+        per_case.append(kwargs["chunk_rows"])
+        return run_batch(*args, **kwargs)
+
+    monkeypatch.setattr(cli_batch, "run_columnar", columnar_spy)
+    monkeypatch.setattr(cli_batch, "run_batch", per_case_spy)
+    source, table, errors = chunked[".parquet"]
+    for engine, given in [("columnar", ["--chunk-rows", "5000"]), ("columnar", [])]:
+        out = tmp_path / f"{len(columnar)}.parquet"
+        main(["batch", str(source), "--out", str(out), "--as-of", AS_OF, "--engine", engine,
+              *given])  # fmt: skip
+        assert pq.read_table(out).equals(table)
+        assert Path(f"{out}"[: -len(".parquet")] + ".errors.jsonl").read_bytes() == errors
+    assert [len(run.frames) for run in columnar] == [2, 1]
+    for given in (["--chunk-rows", "7"], []):
+        out = tmp_path / f"per-case{len(per_case)}.jsonl"
+        main(["batch", str(portfolio), "--out", str(out), "--as-of", AS_OF, "--engine",
+              "per-case", *given])  # fmt: skip
+    assert per_case == [7, DEFAULT_CHUNK_ROWS]
+
+
+def test_the_chunk_rows_help_names_each_engines_default() -> None:
+    cli_batch = importlib.import_module("collectrules.cli.batch")
+    assert cli_batch._COLUMNAR_CHUNK_ROWS == files.CHUNK_ROWS
+    result = CliRunner().invoke(app, ["batch", "--help"], terminal_width=100)
+    text = " ".join(result.output.replace("│", " ").split())
+    assert f"(per-case; default {DEFAULT_CHUNK_ROWS:,})" in text
+    assert f"(columnar; default {files.CHUNK_ROWS:,}:" in text
+
+
+def test_the_end_to_end_benchmark_takes_the_rows_a_chunk() -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "collectrules.frame.bench", "--rows", "300", "--jobs", "1",
+         "--chunk-rows", "100"],
+        capture_output=True, text=True, check=True, timeout=300,
+    ).stdout  # fmt: skip
+    assert "1 job(s): 300 rows (297 decided, 3 bad)" in out
+    assert "chunks of 100 rows" in out

@@ -62,10 +62,15 @@ def write_csv(path: Path, rows: list[dict[str, Any]], columns: tuple[str, ...] =
             writer.writerow([_cell(row.get(c)) for c in columns])
 
 
-def both(tmp_path: Path, inputs: list[Path], policy: str) -> tuple[Any, Any, Any]:
-    """The columnar and per-case tables and error files, and the columnar run."""
+def both(
+    tmp_path: Path, inputs: list[Path], policy: str, chunk_rows: int = files.CHUNK_ROWS
+) -> tuple[Any, Any, Any]:
+    """The columnar (in chunks of ``chunk_rows``) and per-case tables and error files,
+    and the columnar run."""
     col_out, case_out = tmp_path / "col.parquet", tmp_path / "case.parquet"
-    run = run_columnar(inputs, policy=load_policy(policy), out=col_out, as_of=AS_OF)
+    run = run_columnar(
+        inputs, policy=load_policy(policy), out=col_out, as_of=AS_OF, chunk_rows=chunk_rows
+    )
     run_batch(inputs, engine=Engine(policy, backend="python"), out=case_out, as_of=AS_OF)
     col = (pq.read_table(col_out), (tmp_path / "col.errors.jsonl").read_text())
     case = (pq.read_table(case_out), (tmp_path / "case.errors.jsonl").read_text())
@@ -158,12 +163,11 @@ def test_csv_in_parquet_out_uses_the_columnar_engine_by_default(
 
 
 def test_csv_files_decided_in_worker_processes_give_the_same_table_and_errors(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
 ) -> None:
     """``jobs=2`` over a folder of CSV files (one the columns cannot read, decided per
     case between the others), in chunks of 40 rows: the same table and error file, with
     the same ``file:line``, as one job."""
-    monkeypatch.setattr(files, "CHUNK_ROWS", 40)
     rows = list(generate_rows(Engine("default", backend="python"), 300, bad_every=23))
     rows[8]["currency"] = "CN\nY"  # a quoted line break: later rows start a line further
     folder = tmp_path / "in"
@@ -176,7 +180,10 @@ def test_csv_files_decided_in_worker_processes_give_the_same_table_and_errors(
     outputs = []
     for jobs in (1, 2):
         out = tmp_path / f"jobs{jobs}.parquet"
-        run = run_columnar([folder], policy=load_policy("default"), out=out, as_of=AS_OF, jobs=jobs)
+        run = run_columnar(
+            [folder], policy=load_policy("default"), out=out, as_of=AS_OF, jobs=jobs,
+            chunk_rows=40,
+        )  # fmt: skip
         errors = (tmp_path / f"jobs{jobs}.errors.jsonl").read_text()
         outputs.append((pq.read_table(out), errors, run.batch.rows, run.batch.bad))
     assert outputs[1][0].equals(outputs[0][0])
@@ -207,18 +214,17 @@ def test_a_csv_file_is_read_a_chunk_at_a_time_with_its_rows_and_lines(tmp_path: 
 
 
 def test_a_csv_portfolio_in_small_chunks_gives_the_per_case_table_and_errors(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
 ) -> None:
     """Chunks of 7 rows, quoted line breaks in every fifth row (so chunks start inside
     a run of them) and bad rows: the same table and error file, ``file:line`` included,
     as the per-case batch."""
-    monkeypatch.setattr(files, "CHUNK_ROWS", 7)
     rows = list(generate_rows(Engine("default", backend="python"), 120, bad_every=11))
     for row in rows[::5]:
         row["currency"] = "CN\nY"  # a bad row whose record spans two lines
     path = tmp_path / "cases.csv"
     write_csv(path, rows)
-    col, case, run = both(tmp_path, [path], "default")
+    col, case, run = both(tmp_path, [path], "default", chunk_rows=7)
     assert col[0].equals(case[0])
     assert col[1] == case[1]
     assert sum(f.columnar for f in run.frames) > 60

@@ -30,7 +30,7 @@ from collectrules.cli import main  # noqa: E402
 from collectrules.engine import Engine  # noqa: E402
 from collectrules.errors import CollectRulesError, InputError  # noqa: E402
 from collectrules.frame._inputs import CASE_COLUMNS  # noqa: E402
-from collectrules.frame.files import run_columnar  # noqa: E402
+from collectrules.frame.files import CHUNK_ROWS, run_columnar  # noqa: E402
 from collectrules.policy import load_policy  # noqa: E402
 
 AS_OF = "2026-06-30T12:00:00+08:00"
@@ -51,16 +51,21 @@ def _errors(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").split("\n") if line]
 
 
-def columnar_and_per_case(tmp_path: Path, source: Path) -> tuple[Any, Any] | None:
-    """The columnar and per-case (table, error records) of ``source``; None when the
-    columnar run refused the file with a CollectRulesError."""
+def columnar_and_per_case(
+    tmp_path: Path, source: Path, chunk_rows: int = CHUNK_ROWS
+) -> tuple[Any, Any] | None:
+    """The columnar (in chunks of ``chunk_rows``) and per-case (table, error records) of
+    ``source``; None when the columnar run refused the file with a CollectRulesError."""
     col_out, case_out = tmp_path / "col.parquet", tmp_path / "case.parquet"
     per_case = run_batch(
         [source], engine=Engine("default", backend="python"), out=case_out, as_of=AS_OF
     )
     case = (pq.read_table(case_out), _errors(tmp_path / "case.errors.jsonl"))
     try:
-        run = run_columnar([source], policy=load_policy("default"), out=col_out, as_of=AS_OF)
+        run = run_columnar(
+            [source], policy=load_policy("default"), out=col_out, as_of=AS_OF,
+            chunk_rows=chunk_rows,
+        )  # fmt: skip
     except CollectRulesError:
         return None
     col = (pq.read_table(col_out), _errors(tmp_path / "col.errors.jsonl"))
@@ -842,10 +847,12 @@ def test_generated_csv_bytes_give_the_per_case_answer(
 # --------------------------------------------------------------------------- corrupt Parquet
 
 
-def assert_per_case_answer(tmp_path: Path, source: Path) -> list[dict[str, Any]]:
-    """The columnar run of ``source`` gives the per-case table and error lines, byte for
-    byte; the error records."""
-    both = columnar_and_per_case(tmp_path, source)
+def assert_per_case_answer(
+    tmp_path: Path, source: Path, chunk_rows: int = CHUNK_ROWS
+) -> list[dict[str, Any]]:
+    """The columnar run of ``source`` (in chunks of ``chunk_rows``) gives the per-case
+    table and error lines, byte for byte; the error records."""
+    both = columnar_and_per_case(tmp_path, source, chunk_rows)
     assert both is not None, "the columnar run refused a file the per-case run reads"
     col, case = both
     assert col[0].equals(case[0])
@@ -929,15 +936,13 @@ def test_parquet_files_corrupt_anywhere_give_the_per_case_answer(
 ) -> None:
     """Bytes overwritten anywhere in a file of many row groups, read in small batches and
     chunks (so that a chunk holds several batches and a batch several row groups)."""
-    import collectrules.frame.files as files
     import collectrules.io.arrow as arrow_io
 
     monkeypatch.setattr(arrow_io, "BATCH_ROWS", 8)
-    monkeypatch.setattr(files, "CHUNK_ROWS", 20)
     source = tmp_path / "cases.parquet"
     pq.write_table(_portfolio(rows), source, row_group_size=group, compression=compression)
     _corrupt(source, at, data)
-    assert_per_case_answer(tmp_path, source)
+    assert_per_case_answer(tmp_path, source, chunk_rows=20)
 
 
 @_SETTINGS

@@ -69,6 +69,10 @@ EXIT_INTERNAL = 4
 SHOWN_BAD_ROWS = 10
 """Bad rows echoed on standard error; all of them are in the error file."""
 
+_COLUMNAR_CHUNK_ROWS = 50_000
+"""The columnar engine's rows in a chunk by default (its ``CHUNK_ROWS``, named here
+where Polars is not installed)."""
+
 
 @app.command()
 def batch(
@@ -104,8 +108,14 @@ def batch(
     ] = False,
     jobs: Annotated[int, typer.Option("--jobs", "-j", help="Worker processes.")] = 1,
     chunk_rows: Annotated[
-        int, typer.Option("--chunk-rows", help="Rows decided between two checkpoints.")
-    ] = DEFAULT_CHUNK_ROWS,
+        int | None,
+        typer.Option(
+            "--chunk-rows",
+            help="Rows decided together: between two checkpoints (per-case; default"
+            f" {DEFAULT_CHUNK_ROWS:,}) or in one chunk (columnar; default"
+            f" {_COLUMNAR_CHUNK_ROWS:,}: fewer rows, less memory and a slower run).",
+        ),
+    ] = None,
     fields: Annotated[
         str | None,
         typer.Option(
@@ -153,7 +163,18 @@ def batch(
         or encoding.lower().replace("_", "-") not in ("utf-8", "utf8")
     )
     if _columnar(engine_name, cases, out, resume, data_options):
-        _run_columnar(cases, engine.policy, out, errors, as_of, fields, jobs, started, shape.fields)
+        _run_columnar(
+            cases,
+            engine.policy,
+            out,
+            errors,
+            as_of,
+            fields,
+            jobs,
+            chunk_rows,
+            started,
+            shape.fields,
+        )
         return
     err_path = errors if errors is not None else default_errors_path(out)
     pending = BatchFiles(out, err_path).pending() if resume else None
@@ -186,7 +207,7 @@ def batch(
                 encoding=encoding,
                 resume=resume,
                 jobs=jobs,
-                chunk_rows=chunk_rows,
+                chunk_rows=DEFAULT_CHUNK_ROWS if chunk_rows is None else chunk_rows,
                 on_bad=on_bad,
                 on_progress=lambda rows: bar.update(task, completed=rows),
                 fields=None if fields is None else [f.strip() for f in fields.split(",")],
@@ -295,6 +316,7 @@ def _run_columnar(
     as_of: str | None,
     fields: str | None,
     jobs: int,
+    chunk_rows: int | None,
     started: float,
     case_fields: Collection[str] | None,
 ) -> None:
@@ -318,6 +340,7 @@ def _run_columnar(
         jobs=jobs,
         case_fields=case_fields,
         on_warning=warn,
+        chunk_rows=_COLUMNAR_CHUNK_ROWS if chunk_rows is None else chunk_rows,
     )
     elapsed = time.perf_counter() - started
     if shown > SHOWN_BAD_ROWS:

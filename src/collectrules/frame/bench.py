@@ -6,9 +6,9 @@ signals (or, with ``--csv``, a CSV file with a JSON signals cell), then times
 :func:`~collectrules.frame.files.run_columnar` from that file to a Parquet decision
 table, I/O included, on every core of the machine, once in this process and once
 with a worker process per core (each run in a child process; ``--jobs N`` times one
-run here); and prints the rate, the rows the
-per-case engine took, the CPU time and the peak resident memory of the process and of
-one worker. The child processes get the allocator setting of the command line
+run here; ``--chunk-rows N`` sets the rows decided together); and prints the rate, the
+rows the per-case engine took, the CPU time and the peak resident memory of the
+process and of one worker. The child processes get the allocator setting of the command line
 (:mod:`collectrules._allocator`, whatever the environment says); ``--jobs N`` runs with
 the environment as it is.
 ``python -m collectrules.bench`` runs it in a child process.
@@ -33,7 +33,7 @@ import pyarrow.parquet as pq
 from collectrules._allocator import ALLOCATOR, ALLOCATOR_VARIABLE
 from collectrules.batch.bench import AS_OF, generate_rows
 from collectrules.engine import Engine
-from collectrules.frame.files import run_columnar
+from collectrules.frame.files import CHUNK_ROWS, THREADS, run_columnar
 
 __all__ = ["main", "write_csv_portfolio", "write_portfolio"]
 
@@ -102,6 +102,13 @@ def main(argv: list[str] | None = None) -> int:
         help="worker processes (1 decides in this process); by default the run is timed"
         " twice, each in a child process: with 1 and with one worker per core",
     )
+    parser.add_argument(
+        "--chunk-rows",
+        type=int,
+        default=CHUNK_ROWS,
+        help=f"rows decided together (default {CHUNK_ROWS:,}): fewer rows, less memory"
+        " and a slower run",
+    )
     args = parser.parse_args(argv)
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, range(os.cpu_count() or 1))  # every core
@@ -118,6 +125,7 @@ def main(argv: list[str] | None = None) -> int:
             for jobs in sorted({1, cores}):
                 command = [sys.executable, "-m", "collectrules.frame.bench", "--input"]
                 command += [str(source), "--policy", args.policy, "--jobs", str(jobs)]
+                command += ["--chunk-rows", str(args.chunk_rows)]
                 # Polars' allocator set up as the command line sets it up (see
                 # collectrules._allocator). Not from this process's environment: Polars,
                 # loaded here, has written its own settings into it.
@@ -132,6 +140,7 @@ def main(argv: list[str] | None = None) -> int:
             out=Path(folder) / "decisions.parquet",
             as_of=AS_OF,
             jobs=args.jobs,
+            chunk_rows=args.chunk_rows,
         )
         elapsed = time.perf_counter() - started
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -147,6 +156,8 @@ def main(argv: list[str] | None = None) -> int:
         f"{summary.rows / elapsed:,.0f} rows/s"
     )
     print(f"  rows by the per-case engine: {per_case:,}; section keys: {keys:,}")
+    at_once = f"{THREADS} at a time" if args.jobs == 1 else f"{2 * args.jobs} in flight"
+    print(f"  chunks of {args.chunk_rows:,} rows, {at_once}")
     used = sum(u.ru_utime + u.ru_stime for u in cpu)
     print(f"  CPU time (user + system, this process and its workers): {used:.1f} s")
     print(f"  peak resident memory: {peak:,.0f} MiB (before the run: {before:,.0f} MiB)")

@@ -123,12 +123,16 @@ def _long(table: pl.DataFrame, column: str) -> pl.DataFrame | None:
     return long
 
 
-#: Rows decided together: memory stays bounded whatever the size of a file.
+#: Rows decided together by default: memory stays bounded whatever the size of a file
+#: (``chunk_rows`` of :func:`run_columnar` sets it; fewer rows, less memory, less speed).
 CHUNK_ROWS = 50_000
 
+#: The most rows :func:`run_columnar` decides together.
+MAX_CHUNK_ROWS = 10_000_000
 
-def _chunks(path: Path) -> Iterator[_Wire | _Unread] | None:
-    """The Parquet file's rows, about :data:`CHUNK_ROWS` at a time, as read (``__row``,
+
+def _chunks(path: Path, rows: int) -> Iterator[_Wire | _Unread] | None:
+    """The Parquet file's rows, about ``rows`` at a time, as read (``__row``,
     each row's index, is added on loading), or None when the file goes per case: a
     column's name starts with ``__`` (the names the columns keep for themselves), or the
     file is not readable Parquet (the per-case reader makes it one bad row, as the
@@ -140,15 +144,16 @@ def _chunks(path: Path) -> Iterator[_Wire | _Unread] | None:
         return None
     if any(name.startswith("__") for name in names):
         return None
-    return _batches(path, reader)
+    return _batches(path, reader, rows)
 
 
-def _batches(path: Path, reader: pq.ParquetFile) -> Iterator[_Wire | _Unread]:
+def _batches(path: Path, reader: pq.ParquetFile, chunk_rows: int) -> Iterator[_Wire | _Unread]:
     """The file's rows in chunks of whole record batches of the per-case reader's size
-    (:data:`~collectrules.io.arrow.BATCH_ROWS`). Where a batch does not decode (a page
-    corrupt past a footer that reads), the rows read before it are the last chunk and
-    the rest of the file is one bad row: the per-case reader reads the same batches, so
-    it stops at the same row with the same error."""
+    (:data:`~collectrules.io.arrow.BATCH_ROWS`): the fewest batches holding at least
+    ``chunk_rows`` rows, so a chunk is at least one batch. Where a batch does not decode
+    (a page corrupt past a footer that reads), the rows read before it are the last
+    chunk and the rest of the file is one bad row: the per-case reader reads the same
+    batches, so it stops at the same row with the same error."""
     pages = reader.iter_batches(batch_size=arrow_io.BATCH_ROWS)
     start = 0
     held: list[pa.RecordBatch] = []
@@ -165,7 +170,7 @@ def _batches(path: Path, reader: pq.ParquetFile) -> Iterator[_Wire | _Unread]:
             return
         held.append(batch)
         rows += batch.num_rows
-        if rows >= CHUNK_ROWS:
+        if rows >= chunk_rows:
             yield _Wire(pa.Table.from_batches(held), start)
             start += rows
             held, rows = [], 0
@@ -262,10 +267,10 @@ def _polars(data: pa.Table | pa.RecordBatch) -> pl.DataFrame:
     return arrow_frame(data)
 
 
-def _csv_chunks(path: Path) -> Iterator[_Chunk] | None:
-    """The CSV file's rows, :data:`CHUNK_ROWS` at a time, or None when the columns
-    cannot read it as the per-case reader does."""
-    parts = read_csv(path, CHUNK_ROWS)
+def _csv_chunks(path: Path, rows: int) -> Iterator[_Chunk] | None:
+    """The CSV file's rows, ``rows`` at a time, or None when the columns cannot read it
+    as the per-case reader does."""
+    parts = read_csv(path, rows)
     if parts is None:
         return None
     return (_Chunk(csv_columns(part), part) for part in parts)
@@ -481,6 +486,7 @@ def run_columnar(
     jobs: int = 1,
     case_fields: Collection[str] | None = None,
     on_warning: Callable[[str], None] | None = None,
+    chunk_rows: int = CHUNK_ROWS,
 ) -> ColumnarRun:
     """Decide every row of the Parquet ``inputs`` into the compact table ``out``.
 
@@ -496,10 +502,21 @@ def run_columnar(
     :class:`~collectrules.io.RowShape` drops them from each row): each file naming
     such a column in a row is named once through ``on_warning``, with the columns of
     its first such row.
+
+    ``chunk_rows`` rows of a file are decided together (memory against speed: fewer
+    rows, less memory and a slower run); a Parquet chunk is whole record batches of
+    :data:`~collectrules.io.arrow.BATCH_ROWS` rows, so at least one batch.
     """
     if isinstance(jobs, bool) or not isinstance(jobs, int) or not 1 <= jobs <= MAX_JOBS:
         msg = f"expected a whole number of worker processes from 1 to {MAX_JOBS}, got {jobs!r}"
         raise InputError([FieldProblem("--jobs", msg)])
+    if (
+        isinstance(chunk_rows, bool)
+        or not isinstance(chunk_rows, int)
+        or not 1 <= chunk_rows <= MAX_CHUNK_ROWS
+    ):
+        msg = f"expected a whole number of rows from 1 to {MAX_CHUNK_ROWS:,}, got {chunk_rows!r}"
+        raise InputError([FieldProblem("--chunk-rows", msg)])
     when = require_aware(as_of)
     out_path = Path(out)
     err_path = Path(errors) if errors is not None else default_errors_path(out_path)
@@ -520,7 +537,7 @@ def run_columnar(
         raise InputError([FieldProblem("--errors", "must not be the same file as --out")])
     columns = check_fields(fields)
     keep = None if case_fields is None else frozenset(case_fields)
-    reading = _Reading(keep, on_warning)
+    reading = _Reading(keep, on_warning, chunk_rows)
     # Can workers start here at all? Asked before any file is written.
     context = spawn_context() if jobs > 1 else None
     schema = table_schema(columns)
@@ -592,11 +609,12 @@ def _tally(
 
 @attrs.frozen
 class _Reading:
-    """How a run reads its files: the case fields it keeps (None: every column), and
-    where it says, once per file, which columns it ignores."""
+    """How a run reads its files: the case fields it keeps (None: every column), where
+    it says, once per file, which columns it ignores, and the rows of a chunk."""
 
     keep: frozenset[str] | None
     on_warning: Callable[[str], None] | None
+    rows: int
 
     def watch(
         self, source: str, chunks: Iterator[_Chunk | _Wire | _Unread]
@@ -616,12 +634,12 @@ class _Reading:
             yield chunk
 
 
-def _file_chunks(path: Path) -> Iterator[_Chunk | _Wire | _Unread] | None:
-    """The file's chunks, or None when the columns cannot read it (a CSV file the
-    per-case reader alone reads)."""
+def _file_chunks(path: Path, rows: int) -> Iterator[_Chunk | _Wire | _Unread] | None:
+    """The file's chunks of about ``rows`` rows, or None when the columns cannot read it
+    (a CSV file the per-case reader alone reads)."""
     if path.suffix.lower() == ".csv":
-        return _csv_chunks(path)
-    return _chunks(path)
+        return _csv_chunks(path, rows)
+    return _chunks(path, rows)
 
 
 #: Chunks decided at once in one process: a chunk's Python work (the sections on new
@@ -635,7 +653,7 @@ def _decided(
 ) -> Iterator[_Decided]:
     """The file's decisions, error lines and summary, a chunk at a time, in order:
     :data:`THREADS` chunks are decided at once while the next one is read."""
-    chunks = _file_chunks(path)
+    chunks = _file_chunks(path, reading.rows)
     if chunks is None:
         yield _per_case_file(path, policy, when, reading.keep, reading.on_warning)
         return
@@ -682,7 +700,7 @@ def _decided_in_workers(
     ) as pool:
         in_flight: deque[Future[_Decided]] = deque()
         for path in files:
-            chunks = _file_chunks(path)
+            chunks = _file_chunks(path, reading.rows)
             if chunks is None:
                 while in_flight:
                     yield _result(in_flight.popleft())
