@@ -215,10 +215,7 @@ def test_the_command_line_keeps_freed_pages_unless_told_otherwise(
 def test_the_end_to_end_benchmark_runs_with_one_job_and_with_one_per_core() -> None:
     """``python -m collectrules.frame.bench`` stays runnable (its figures are printed,
     not asserted): a small portfolio, timed with 1 job and with one per core."""
-    out = subprocess.run(
-        [sys.executable, "-m", "collectrules.frame.bench", "--rows", "300"],
-        capture_output=True, text=True, check=True, timeout=300,
-    ).stdout  # fmt: skip
+    out = _frame_bench()
     runs = [line for line in out.splitlines() if line.startswith("columnar end to end")]
     jobs = sorted({1, os.cpu_count() or 1})
     assert [
@@ -227,14 +224,16 @@ def test_the_end_to_end_benchmark_runs_with_one_job_and_with_one_per_core() -> N
     ] == [True] * len(jobs)
 
 
+def _frame_bench(*args: str) -> str:
+    """What ``python -m collectrules.frame.bench --rows 300 ARGS`` prints."""
+    command = [sys.executable, "-m", "collectrules.frame.bench", "--rows", "300", *args]
+    return subprocess.run(command, capture_output=True, text=True, check=True, timeout=300).stdout
+
+
 def test_the_end_to_end_benchmark_generates_rows_with_events() -> None:
     """``--events-every 3`` gives one row in three events, which the columnar engine
     hands to the per-case engine: they are counted, and every row is decided or bad."""
-    out = subprocess.run(
-        [sys.executable, "-m", "collectrules.frame.bench", "--rows", "300", "--jobs", "1",
-         "--events-every", "3"],
-        capture_output=True, text=True, check=True, timeout=300,
-    ).stdout  # fmt: skip
+    out = _frame_bench("--jobs", "1", "--events-every", "3")
     assert "1 job(s): 300 rows (297 decided, 3 bad)" in out
     # rows 0, 3, 6 … have events (100 rows, bad row 99 among them), and the bad rows
     # 199 and 299 go to the per-case engine for their exact errors
@@ -424,10 +423,6 @@ def test_the_chunk_rows_help_names_each_engines_default() -> None:
 
 
 def test_the_end_to_end_benchmark_takes_the_rows_a_chunk() -> None:
-    out = subprocess.run(
-        [sys.executable, "-m", "collectrules.frame.bench", "--rows", "300", "--jobs", "1",
-         "--chunk-rows", "100"],
-        capture_output=True, text=True, check=True, timeout=300,
-    ).stdout  # fmt: skip
+    out = _frame_bench("--jobs", "1", "--chunk-rows", "100")
     assert "1 job(s): 300 rows (297 decided, 3 bad)" in out
     assert "chunks of 100 rows" in out
