@@ -645,7 +645,7 @@ def test_a_template_names_a_field_of_a_part() -> None:
     firing = Firing("R-1", "layer", "x", "", ())
     with pytest.raises(InputError, match="name: expected a field of Firing, got 'nope'"):
         decision_module.Template(firing, "nope")
-    with pytest.raises(InputError, match="part: expected a trace entry.*got _Odd"):
+    with pytest.raises(InputError, match=r"part: expected a trace entry.*got _Odd"):
         decision_module.Template(_Odd(1), "a")  # type: ignore[type-var]
     assert repr(decision_module.Template(firing, "outcome")).startswith("Template(Firing(")
 

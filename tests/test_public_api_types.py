@@ -570,6 +570,38 @@ def test_the_lists_of_exceptions_name_only_real_targets() -> None:
     assert named <= set(_targets())
 
 
+def test_the_documented_names_are_found_in_the_docs() -> None:
+    documented = set(_documented())
+    assert ("collectrules.money.kpis", "compute_kpis") in documented
+    assert ("collectrules.policy.clauses", "registry") in documented
+    assert not any("._" in module for module, _ in documented)
+    assert {"collectrules.money.kpis.compute_kpis", "collectrules.model.decision.Template"} <= set(
+        _targets()
+    )
+
+
+@pytest.mark.parametrize(
+    ("row", "path"),
+    [
+        (5, "rows[0]"),
+        ("ab", "rows[0]"),
+        (("a", "b", "c"), "rows[0]"),
+        ((5, {}), "rows[0][0]"),
+        (("line 1", 5), "rows[0][1]"),
+        (["line 1", []], "rows[0][1]"),
+    ],
+)
+def test_a_row_of_another_shape_is_an_input_error_naming_it(row: Any, path: str) -> None:
+    from collectrules.errors import InputError
+    from collectrules.money.kpis import events_from_rows, timelines_from_rows
+    from collectrules.operations.changes import read_run
+
+    for read in (read_run, portfolio_from_rows, events_from_rows, timelines_from_rows):
+        with pytest.raises(InputError) as caught:
+            read([row])
+        assert [p.path for p in caught.value.problems] == [path]
+
+
 def test_spark_decide_checks_its_arguments() -> None:
     pytest.importorskip("pyspark")
     from collectrules.spark import decide
