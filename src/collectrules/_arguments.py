@@ -185,7 +185,9 @@ def require_rows(value: object, name: str) -> Iterator[tuple[str, Mapping[str, A
     them. One text, a mapping, or anything that is not a collection is an InputError at
     once; a row of another shape is an InputError when it is reached, so that rows read
     from a file are still read one at a time."""
-    if isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
+    if type(value) is not list and (
+        isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable)
+    ):
         raise wrong_kind(name, value, "a list of (where, data) pairs")
     return _pairs(value, name)
 
