@@ -643,9 +643,9 @@ def test_a_part_made_from_a_template_is_the_evolved_part_and_writes_its_bytes(
 
 def test_a_template_names_a_field_of_a_part() -> None:
     firing = Firing("R-1", "layer", "x", "", ())
-    with pytest.raises(TypeError, match="'nope' of Firing"):
+    with pytest.raises(InputError, match="name: expected a field of Firing, got 'nope'"):
         decision_module.Template(firing, "nope")
-    with pytest.raises(TypeError, match="of _Odd"):
+    with pytest.raises(InputError, match=r"part: expected a trace entry.*got _Odd"):
         decision_module.Template(_Odd(1), "a")  # type: ignore[type-var]
     assert repr(decision_module.Template(firing, "outcome")).startswith("Template(Firing(")
 

@@ -4,9 +4,13 @@
 
 The walk covers every callable in the ``__all__`` of ``collectrules`` and of each public
 subpackage (not the command line or the benchmark), and every public method of the
-main objects. Each is called once per parameter and per value of the wrong kind, with
-every other parameter valid (from :data:`SAMPLES`, by parameter name). What cannot be
-sampled is listed in :data:`UNSAMPLED`, with the reason.
+main objects. It also covers every name that the documentation imports from a public
+module whose package does not re-export it (``from collectrules.money.kpis import
+compute_kpis`` in ``docs/``, ``README.md`` or ``examples/``; see :func:`_documented`), by
+that name alone: such a module's ``__all__`` also holds helpers that are no entry point.
+Each is called once per parameter and per value of the wrong kind, with every other
+parameter valid (from :data:`SAMPLES`, by parameter name). What cannot be sampled is
+listed in :data:`UNSAMPLED`, with the reason.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import importlib.util
 import inspect
 import io
 import json
+import re
 import signal
 import types
 from collections.abc import Callable, Iterator
@@ -34,6 +39,8 @@ from hypothesis import strategies as st
 import collectrules as cr
 from collectrules.batch.compact import compact_row
 from collectrules.errors import CollectRulesError, quote
+from collectrules.money.charges import amounts_due
+from collectrules.money.kpis import portfolio_from_rows
 from helpers import AS_OF, case_dict
 
 #: The public packages walked: the root and each public subpackage but the command
@@ -304,6 +311,18 @@ def _samples() -> dict[str, Callable[[], Any]]:
         "fields": lambda: None,
         "fh": io.BytesIO,
         "sink": io.BytesIO,
+        "finding": lambda: cr.Finding(kind="gap", severity="error", message="m"),
+        "amounts": lambda: amounts_due(o["case"], AS_OF, policy=o["policy"]),
+        "collectrules.model.decision.Template.part": lambda: o["decision"].trace[0],
+        "collectrules.model.decision.Template.name": lambda: "outcome",
+        "collectrules.model.schema.shipped_model_schema.kind": lambda: "case",
+        "collectrules.money.kpis.compute_kpis.decisions": lambda: portfolio_from_rows(
+            [("line 1", o["decision"].to_dict())]
+        ),
+        "collectrules.operations.changes.compare_runs.old": lambda: [
+            ("line 1", o["decision"].to_dict())
+        ],
+        "collectrules.operations.changes.compare_runs.new": lambda: o["decision_rows"],
     }
 
 
@@ -329,18 +348,62 @@ def _walked_packages() -> tuple[str, ...]:
     return tuple(p for p in PACKAGES if HAS_SPARK or p != "collectrules.spark")
 
 
+#: The root of the repository, whose documentation names the documented entry points.
+ROOT = Path(__file__).resolve().parent.parent
+
+#: ``from collectrules.<module> import <names>``: the names on one line, or in
+#: parentheses over several.
+_IMPORT = re.compile(
+    r"^[ \t>]*from[ \t]+(collectrules(?:\.\w+)+)[ \t]+import[ \t]+(\([^)]*\)|[^\n]*)",
+    re.MULTILINE,
+)
+
+
+def _documentation() -> list[Path]:
+    """The files whose imports name the documented entry points: the docs, the README
+    and the examples (their Markdown and their Python)."""
+    examples = sorted(p for p in (ROOT / "examples").rglob("*") if p.suffix in (".md", ".py"))
+    return [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md")), *examples]
+
+
+@functools.cache
+def _documented() -> tuple[tuple[str, str], ...]:
+    """Each ``(module, name)`` that the documentation imports from a module of
+    collectrules below the root, but a private one (a segment starting with ``_``).
+    ``as`` aliases give the name imported, and a comment after a name is left out."""
+    found: set[tuple[str, str]] = set()
+    for path in _documentation():
+        for match in _IMPORT.finditer(path.read_text(encoding="utf-8")):
+            module, names = match.groups()
+            if any(segment.startswith("_") for segment in module.split(".")):
+                continue
+            for line in names.strip("()").splitlines():
+                for part in line.split("#", 1)[0].split(","):
+                    if words := part.split():
+                        found.add((module, words[0]))
+    return tuple(sorted(found))
+
+
 def _public_callables() -> dict[str, Any]:
-    """Every callable in the walked ``__all__``, once each, by its first dotted name."""
+    """Every callable in the walked ``__all__``, then every documented callable that is
+    not walked already under another name (see :func:`_documented`), once each, by its
+    first dotted name."""
     found: dict[str, Any] = {}
     seen: set[int] = set()
+
+    def add(target: str, value: Any) -> None:
+        if callable(value) and id(value) not in seen:
+            seen.add(id(value))
+            found[target] = value
+
     for package in _walked_packages():
         module = importlib.import_module(package)
         for name in module.__all__:
-            value = getattr(module, name)
-            if not callable(value) or id(value) in seen:
-                continue
-            seen.add(id(value))
-            found[f"{package}.{name}"] = value
+            add(f"{package}.{name}", getattr(module, name))
+    for module_name, name in _documented():
+        if module_name == "collectrules.spark" and not HAS_SPARK:
+            continue
+        add(f"{module_name}.{name}", getattr(importlib.import_module(module_name), name))
     return found
 
 
@@ -505,6 +568,38 @@ def test_a_wrong_kind_of_argument_is_a_collectrules_error(target: str) -> None:
 def test_the_lists_of_exceptions_name_only_real_targets() -> None:
     named = set(UNSAMPLED) if HAS_SPARK else set(UNSAMPLED) - {"collectrules.spark.decide"}
     assert named <= set(_targets())
+
+
+def test_the_documented_names_are_found_in_the_docs() -> None:
+    documented = set(_documented())
+    assert ("collectrules.money.kpis", "compute_kpis") in documented
+    assert ("collectrules.policy.clauses", "registry") in documented
+    assert not any("._" in module for module, _ in documented)
+    assert {"collectrules.money.kpis.compute_kpis", "collectrules.model.decision.Template"} <= set(
+        _targets()
+    )
+
+
+@pytest.mark.parametrize(
+    ("row", "path"),
+    [
+        (5, "rows[0]"),
+        ("ab", "rows[0]"),
+        (("a", "b", "c"), "rows[0]"),
+        ((5, {}), "rows[0][0]"),
+        (("line 1", 5), "rows[0][1]"),
+        (["line 1", []], "rows[0][1]"),
+    ],
+)
+def test_a_row_of_another_shape_is_an_input_error_naming_it(row: Any, path: str) -> None:
+    from collectrules.errors import InputError
+    from collectrules.money.kpis import events_from_rows, timelines_from_rows
+    from collectrules.operations.changes import read_run
+
+    for read in (read_run, portfolio_from_rows, events_from_rows, timelines_from_rows):
+        with pytest.raises(InputError) as caught:
+            read([row])
+        assert [p.path for p in caught.value.problems] == [path]
 
 
 def test_spark_decide_checks_its_arguments() -> None:

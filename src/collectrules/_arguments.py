@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -29,6 +29,7 @@ __all__ = [
     "require_optional_text",
     "require_path",
     "require_paths",
+    "require_rows",
     "require_text",
     "require_texts",
     "wrong_kind",
@@ -176,3 +177,30 @@ def require_paths(
         else:
             items.append(require_path(item, f"{name}[{index}]"))
     return items
+
+
+def require_rows(value: object, name: str) -> Iterator[tuple[str, Mapping[str, Any]]]:
+    """The rows of ``value``, a collection of ``(where, data)`` pairs (``where`` a text
+    saying where the row was read, ``data`` a mapping), as the readers of JSON Lines give
+    them. One text, a mapping, or anything that is not a collection is an InputError at
+    once; a row of another shape is an InputError when it is reached, so that rows read
+    from a file are still read one at a time."""
+    if type(value) is not list and (
+        isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable)
+    ):
+        raise wrong_kind(name, value, "a list of (where, data) pairs")
+    return _pairs(value, name)
+
+
+def _pairs(rows: Iterable[Any], name: str) -> Iterator[tuple[str, Mapping[str, Any]]]:
+    for index, row in enumerate(rows):
+        if type(row) is not tuple or len(row) != 2:
+            if isinstance(row, str | bytes) or not isinstance(row, tuple | list) or len(row) != 2:
+                raise wrong_kind(f"{name}[{index}]", row, "a (where, data) pair")
+            row = tuple(row)
+        where, data = row
+        if type(where) is not str:
+            require_text(where, f"{name}[{index}][0]", "a text saying where the row was read")
+        if type(data) is not dict:
+            require_mapping(data, f"{name}[{index}][1]", "a mapping (one row's data)")
+        yield row

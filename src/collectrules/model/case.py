@@ -294,7 +294,9 @@ def currency_codes() -> frozenset[str]:
 def currency_exponent(currency: str) -> int:
     """The number of minor-unit digits of an ISO 4217 currency (``JPY`` 0, ``CNY`` 2,
     ``KWD`` 3, ``CLF`` 4), from the ISO table; 2 for a code without minor units (gold,
-    ``XXX``) or unknown to it."""
+    ``XXX``) or unknown to it. Anything but a text is an InputError."""
+    if type(currency) is not str and not isinstance(currency, str):
+        raise wrong_kind("currency", currency, "an ISO 4217 code such as 'CNY'")
     exponent = _iso4217().get(currency)
     return 2 if exponent is None else exponent
 

@@ -20,9 +20,9 @@ import attrs
 import orjson
 import pendulum
 
-from collectrules._arguments import require_indent
+from collectrules._arguments import require_indent, wrong_kind
 from collectrules._choice import Choice
-from collectrules.errors import FieldProblem, InputError
+from collectrules.errors import FieldProblem, InputError, quote
 from collectrules.model import decision_io
 from collectrules.model.remedies import STANDARD_REMEDIES, Remedy, remedy_name
 
@@ -247,11 +247,14 @@ class Template(Generic[P]):
 
     def __init__(self, part: P, name: str) -> None:
         cls = type(part)
+        if not isinstance(part, _Written):
+            msg = "a trace entry, a level or a policy reference of a decision"
+            raise wrong_kind("part", part, msg)
         fields = attrs.fields_dict(cls) if attrs.has(cls) else {}
-        field = fields.get(name)
-        if field is None or not field.init or not isinstance(part, _Written):
-            msg = f"expected a field of a decision's part, got {name!r} of {cls.__name__}"
-            raise TypeError(msg)
+        field = fields.get(name) if isinstance(name, str) else None
+        if field is None or not field.init:
+            msg = f"expected a field of {cls.__name__}, got {quote(name)}"
+            raise InputError([FieldProblem("name", msg)])
         #: The part the others are made from.
         self.part = part
         self._name = str(field.alias)

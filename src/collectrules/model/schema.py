@@ -27,6 +27,7 @@ from typing import Any
 import attrs
 import pendulum
 
+from collectrules.errors import FieldProblem, InputError, quote
 from collectrules.model import case as _case
 from collectrules.model.decision import SCHEMA_VERSION, Decision, Quadrant
 from collectrules.model.remedies import Remedy
@@ -261,8 +262,9 @@ def model_schema_text(kind: str) -> str:
 
 def shipped_model_schema(kind: str) -> dict[str, Any]:
     """The ``case`` or ``decision`` schema file shipped in the package."""
-    if kind not in _GENERATORS:
-        raise ValueError(f"unknown schema kind {kind!r}; expected case or decision")
+    if not isinstance(kind, str) or kind not in _GENERATORS:
+        msg = f"expected case or decision, got {quote(kind)}"
+        raise InputError([FieldProblem("kind", msg)])
     res = resources.files("collectrules") / "schema" / f"{kind}.schema.json"
     data: dict[str, Any] = json.loads(res.read_text(encoding="utf-8"))
     return data

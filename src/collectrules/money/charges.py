@@ -33,6 +33,7 @@ from typing import Any
 
 import attrs
 
+from collectrules._arguments import require_instance
 from collectrules.model.case import Case, EventKind
 from collectrules.model.decision import Decision, Quadrant, RemedyGrant
 from collectrules.model.time import require_aware
@@ -169,6 +170,8 @@ def _capped(
 
 def amounts_due(case: Case, as_of: dt.datetime | str, *, policy: Policy) -> AmountsDue:
     """What ``case`` owes at ``as_of`` under its contract terms and ``policy``'s caps."""
+    if type(case) is not Case:
+        require_instance(case, Case, "case", "a Case")
     when = require_aware(as_of)
     today = case.local_date(when)
     money = money_section(policy) or MoneySection()
@@ -263,6 +266,8 @@ def reductions_allowed(
     remedy (so no block applies) and the quadrant is one of its quadrants. Its amount is
     ``max_share`` × the components it applies to, rounded down to the minor unit.
     """
+    require_instance(amounts, AmountsDue, "amounts", "AmountsDue (from amounts_due)")
+    require_instance(decision, Decision, "decision", "a Decision")
     return reductions_open(amounts, decision.quadrant, decision.allowed, policy=policy)
 
 

@@ -20,8 +20,14 @@ from typing import Any
 
 import attrs
 
+from collectrules._arguments import (
+    require_mapping,
+    require_optional_text,
+    require_rows,
+    wrong_kind,
+)
 from collectrules._choice import Choice
-from collectrules.errors import FieldProblem, InputError
+from collectrules.errors import FieldProblem, InputError, quote
 from collectrules.model.case import (
     ContactOutcome,
     Event,
@@ -237,7 +243,7 @@ def _case_of(data: Mapping[str, Any], where: str) -> PortfolioCase:
 def portfolio_from_rows(rows: Iterable[tuple[str, Mapping[str, Any]]]) -> dict[str, PortfolioCase]:
     """Decisions (``where``, decision dict) by case id; a repeated case id is an error."""
     out: dict[str, PortfolioCase] = {}
-    for where, data in rows:
+    for where, data in require_rows(rows, "rows"):
         case = _case_of(data, where)
         if case.case_id in out:
             msg = f"case {case.case_id!r} appears twice"
@@ -251,7 +257,7 @@ def events_from_rows(
 ) -> dict[str, tuple[Event, ...]]:
     """Events (``where``, dict with ``case_id`` and the event's fields) by case id."""
     out: dict[str, list[Event]] = defaultdict(list)
-    for where, data in rows:
+    for where, data in require_rows(rows, "rows"):
         fields = dict(data)
         case_id = fields.pop("case_id", None)
         if not isinstance(case_id, str) or not case_id:
@@ -284,7 +290,7 @@ def timelines_from_rows(
 ) -> dict[str, tuple[str, ...]]:
     """Timelines (``collectrules timeline --format json``) as step statuses by case id."""
     out: dict[str, tuple[str, ...]] = {}
-    for where, data in rows:
+    for where, data in require_rows(rows, "rows"):
         case_id, steps = data.get("case_id"), data.get("steps")
         if not isinstance(case_id, str) or not isinstance(steps, list):
             msg = "expected a timeline with case_id and steps (collectrules timeline --format json)"
@@ -338,8 +344,19 @@ def compute_kpis(
     ``by="bucket"`` uses ``bucket_set`` (default: the first bucket set of the first
     case); ``by="owner"`` uses ``owners``.
     """
+    _require_cases(decisions, "decisions")
+    if previous is not None:
+        _require_cases(previous, "previous")
+    if events is not None:
+        _require_by_case(events, "events", Event, ("events", "an Event"))
+    if timelines is not None:
+        _require_by_case(timelines, "timelines", str, ("step statuses", "a step status"))
     group_by = None if by is None else GroupBy(by)
+    if owners is not None:
+        require_mapping(owners, "owners", "a mapping of case ids to owners, or None")
     owners = owners or {}
+    require_optional_text(bucket_set, "bucket_set", "a bucket set's name")
+    targets = _require_targets(targets)
     cohort = previous if previous is not None else decisions
     if group_by is GroupBy.BUCKET and bucket_set is None:
         bucket_set = next((s for c in cohort.values() for s in c.buckets), "")
@@ -353,6 +370,37 @@ def compute_kpis(
         total,
         {g: _kpis(ids, *args) for g, ids in groups.items()} if group_by is not None else {},
     )
+
+
+def _require_cases(value: object, name: str) -> None:
+    """``value`` is decisions by case id, as :func:`portfolio_from_rows` gives them."""
+    expected = "decisions by case id (the result of portfolio_from_rows)"
+    for case_id, case in require_mapping(value, name, expected).items():
+        if type(case) is not PortfolioCase:
+            raise wrong_kind(f"{name}[{quote(case_id)}]", case, "a PortfolioCase")
+
+
+def _require_by_case(value: object, name: str, kind: type, what: tuple[str, str]) -> None:
+    """``value`` is lists of ``kind`` by case id; ``what`` names a list and one item."""
+    items_of, one = what
+    for case_id, items in require_mapping(value, name, f"{items_of} by case id").items():
+        where = f"{name}[{quote(case_id)}]"
+        if isinstance(items, str | bytes | Mapping) or not isinstance(items, Sequence):
+            raise wrong_kind(where, items, f"a list of {items_of}")
+        for index, item in enumerate(items):
+            if not isinstance(item, kind):
+                raise wrong_kind(f"{where}[{index}]", item, one)
+
+
+def _require_targets(value: object) -> tuple[Target, ...]:
+    """``value`` is a collection of Targets."""
+    if isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
+        raise wrong_kind("targets", value, "a list of Targets")
+    targets = tuple(value)
+    for index, target in enumerate(targets):
+        if type(target) is not Target:
+            raise wrong_kind(f"targets[{index}]", target, "a Target")
+    return targets
 
 
 def _recovered(

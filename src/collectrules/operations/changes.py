@@ -30,7 +30,8 @@ from typing import Any
 
 import attrs
 
-from collectrules.errors import CollectRulesError, FieldProblem, InputError
+from collectrules._arguments import require_instance, require_rows, wrong_kind
+from collectrules.errors import CollectRulesError, FieldProblem, InputError, quote
 from collectrules.money.kpis import Ratio, compute_kpis
 from collectrules.operations.rows import DecisionRow, decision_row, step_names
 from collectrules.policy import Policy
@@ -195,7 +196,7 @@ def read_run(
     """
     out: dict[str, DecisionRow] = {}
     problems: list[RowProblem] = []
-    for where, data in rows:
+    for where, data in require_rows(rows, "rows"):
         try:
             row = decision_row(data, where)
         except CollectRulesError as exc:
@@ -214,6 +215,24 @@ def _one_as_of(rows: Mapping[str, DecisionRow]) -> str | None:
     return None if not found else found[0] if len(found) == 1 else f"{found[0]}…{found[-1]}"
 
 
+def _run(
+    value: Iterable[tuple[str, Mapping[str, Any]]] | Mapping[str, DecisionRow], name: str
+) -> tuple[Mapping[str, DecisionRow], list[RowProblem]]:
+    """A run given to :func:`compare_runs`: read from its lines, or as :func:`read_run`
+    gave it (checked to be rows by case id)."""
+    if not isinstance(value, Mapping):
+        try:
+            return read_run(value)
+        except InputError as exc:  # named as the argument it was given as
+            raise InputError(
+                [attrs.evolve(p, path=name + p.path.removeprefix("rows")) for p in exc.problems]
+            ) from None
+    for case_id, row in value.items():
+        if type(row) is not DecisionRow:
+            raise wrong_kind(f"{name}[{quote(case_id)}]", row, "a DecisionRow (from read_run)")
+    return value, []
+
+
 def compare_runs(
     old: Iterable[tuple[str, Mapping[str, Any]]] | Mapping[str, DecisionRow],
     new: Iterable[tuple[str, Mapping[str, Any]]] | Mapping[str, DecisionRow],
@@ -224,17 +243,13 @@ def compare_runs(
     or the results of :func:`read_run`. ``policy`` names the steps by stage id.
     Unreadable lines are listed in :attr:`RunChanges.problems`; the others are compared.
     """
+    if policy is not None:
+        require_instance(policy, Policy, "policy", "a Policy or None")
     problems: list[RowProblem] = []
-    if isinstance(old, Mapping):
-        before: Mapping[str, DecisionRow] = old
-    else:
-        before, bad = read_run(old)
-        problems += bad
-    if isinstance(new, Mapping):
-        after: Mapping[str, DecisionRow] = new
-    else:
-        after, bad = read_run(new)
-        problems += bad
+    before, bad = _run(old, "old")
+    problems += bad
+    after, bad = _run(new, "new")
+    problems += bad
     names = step_names(policy)
     both = sorted(set(before) & set(after))
     changes: list[CaseChange] = []

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from collectrules._arguments import require_instance
 from collectrules._choice import Choice
 from collectrules.errors import FieldProblem, PolicyError, did_you_mean
 from collectrules.policy.schema import TEXT, table
@@ -255,6 +256,9 @@ def registry(policy: Policy | None = None) -> ClauseRegistry:
     """The clauses that ``policy`` may cite (the built-in ones without a policy)."""
     merged = dict(builtin_clauses())
     if policy is not None:
+        from collectrules.policy.model import Policy  # the model imports this module
+
+        require_instance(policy, Policy, "policy", "a Policy or None")
         merged.update(policy_clauses(policy))
     return ClauseRegistry(merged)
 

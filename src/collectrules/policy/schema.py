@@ -16,10 +16,11 @@ on the rules together.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from importlib import resources
 from typing import Any
 
+from collectrules._arguments import wrong_kind
 from collectrules.conditions import MAX_TEXT
 from collectrules.model.case import ContactOutcome, EventKind, Product
 from collectrules.model.remedies import Remedy, RemedyCategory
@@ -494,13 +495,29 @@ def pack(
     return out
 
 
+def _require_sections(value: object) -> tuple[Section, ...]:
+    """``value`` is a collection of section plug-ins, each with its key and schema."""
+    if isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
+        raise wrong_kind("sections", value, "a list of section plug-ins or None")
+    plugins = tuple(value)
+    for index, plugin in enumerate(plugins):
+        if not (
+            isinstance(getattr(plugin, "key", None), str)
+            and callable(getattr(plugin, "schema_property", None))
+            and callable(getattr(plugin, "schema_defs", None))
+        ):
+            expected = "a section plug-in (with a key, schema_property and schema_defs)"
+            raise wrong_kind(f"sections[{index}]", plugin, expected)
+    return plugins
+
+
 def policy_schema(sections: Sequence[Section] | None = None) -> dict[str, Any]:
     """The JSON Schema (draft 2020-12) of a policy file, as a dict.
 
     ``sections`` are the section plug-ins whose tables the schema describes; by default,
     the installed ones. Each contributes its top-level property and its ``$defs``.
     """
-    plugins = installed_sections() if sections is None else tuple(sections)
+    plugins = installed_sections() if sections is None else _require_sections(sections)
     top_spec = dict(_TOP)
     keys = set(_policy._TOP_KEYS)
     section_defs: dict[str, Any] = {}

@@ -39,8 +39,10 @@ from typing import Any
 import attrs
 import pendulum
 
+from collectrules._arguments import require_date, require_instance, require_int
 from collectrules._choice import Choice
 from collectrules.calendars import BusinessCalendar
+from collectrules.errors import FieldProblem, InputError
 from collectrules.model.case import Case, Event, EventKind, Guarantor
 from collectrules.model.time import local_midnight
 from collectrules.timeline._case import events_until
@@ -181,10 +183,20 @@ def period_last_day(
     ``start`` is not counted (art. 201); the nominal last day is the same-numbered day
     ``years`` and ``months`` later, or the month's last day (art. 202). With a
     ``calendar``, a last day that is not a working day moves to the next working day
-    (art. 203).
+    (art. 203). A last day past the calendar's years 1 to 9999, or arguments of another
+    kind, is an :class:`~collectrules.errors.InputError`.
     """
-    moved = pendulum.Date(start.year, start.month, start.day).add(years=years, months=months)
-    nominal = dt.date(moved.year, moved.month, moved.day)
+    start = require_date(start, "start")
+    require_int(years, "years")
+    require_int(months, "months")
+    if calendar is not None:
+        require_instance(calendar, BusinessCalendar, "calendar", "a BusinessCalendar or None")
+    try:
+        moved = pendulum.Date(start.year, start.month, start.day).add(years=years, months=months)
+        nominal = dt.date(moved.year, moved.month, moved.day)
+    except (ValueError, OverflowError):
+        msg = f"{start} plus {years} years and {months} months is outside the years 1 to 9999"
+        raise InputError([FieldProblem("months" if months else "years", msg)]) from None
     last = calendar.next_working_day(nominal) if calendar is not None else nominal
     return nominal, last
 

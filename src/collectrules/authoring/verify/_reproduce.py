@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from collectrules._arguments import require_instance
 from collectrules.authoring.verify._findings import (
     Counterexample,
     Finding,
@@ -124,6 +125,8 @@ def reproduces(finding: Finding, engine: Engine) -> bool:
     calls for its remedy while the decision does not allow it. A finding without a
     counterexample never reproduces.
     """
+    require_instance(finding, Finding, "finding", "a Finding (from verify)")
+    require_instance(engine, Engine, "engine", "an Engine")
     cx = finding.counterexample
     if cx is None:
         return False
