@@ -350,6 +350,37 @@ def test_a_bad_number_of_rows_a_chunk_is_refused(
 
 
 @pytest.mark.parametrize(
+    ("option", "value", "expected"),
+    [
+        ("jobs", 65, "--jobs: expected a whole number of worker processes from 1 to 64, got 65"),
+        ("jobs", 10**6, "--jobs: expected a whole number of worker processes from 1 to 64"),
+        ("jobs", 0, "--jobs: expected a whole number of worker processes from 1 to 64, got 0"),
+        ("chunk_rows", 10**7 + 1, "--chunk-rows: expected a whole number of rows from 1 to"),
+        ("chunk_rows", 0, "--chunk-rows: expected a whole number of rows from 1 to 10,000,000"),
+        ("chunk_rows", True, "--chunk-rows: expected a whole number of rows"),
+    ],
+)
+def test_both_engines_bound_their_workers_and_rows_alike(
+    tmp_path: Path, portfolio: Path, option: str, value: Any, expected: str
+) -> None:
+    """A batch's processes and the rows it holds stay bounded whatever it is asked: the
+    per-case batch refuses what the columnar one refuses, with the same words."""
+    out = tmp_path / "out"
+    out.mkdir()
+    policy = load_policy("default")
+    for run in (
+        lambda: run_columnar([portfolio], policy=policy, out=out / "c.parquet", as_of=AS_OF,
+                             **{option: value}),
+        lambda: run_batch([portfolio], engine=Engine(policy, backend="python"),
+                          out=out / "p.parquet", as_of=AS_OF, **{option: value}),
+    ):  # fmt: skip
+        with pytest.raises(InputError) as refused:
+            run()
+        assert expected in str(refused.value)
+    assert sorted(p.name for p in out.iterdir()) == []
+
+
+@pytest.mark.parametrize(
     ("engine", "given"),
     [
         ("columnar", "0"),

@@ -31,7 +31,6 @@ import attrs
 from collectrules._arguments import (
     require_bool,
     require_instance,
-    require_int,
     require_optional_callable,
     require_path,
 )
@@ -47,8 +46,11 @@ from collectrules.policy import Policy
 
 __all__ = [
     "DEFAULT_CHUNK_ROWS",
+    "MAX_CHUNK_ROWS",
+    "MAX_JOBS",
     "BatchSummary",
     "bad_row_line",
+    "check_workload",
     "default_errors_path",
     "error_reason",
     "run_batch",
@@ -57,6 +59,31 @@ __all__ = [
 
 DEFAULT_CHUNK_ROWS = 1000
 """Rows decided between two checkpoints."""
+
+MAX_JOBS = 64
+"""The most worker processes a batch starts, on either engine."""
+
+MAX_CHUNK_ROWS = 10_000_000
+"""The most rows a batch decides together, on either engine."""
+
+
+def check_workload(jobs: object, chunk_rows: object) -> tuple[int, int]:
+    """``jobs`` and ``chunk_rows`` as a batch takes them: whole numbers from 1 to
+    :data:`MAX_JOBS` and :data:`MAX_CHUNK_ROWS`. Anything else is an :class:`InputError`
+    naming ``--jobs`` or ``--chunk-rows``: a batch's processes and the rows it holds
+    stay bounded whatever it is asked."""
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or not 1 <= jobs <= MAX_JOBS:
+        msg = f"expected a whole number of worker processes from 1 to {MAX_JOBS}, got {jobs!r}"
+        raise InputError([FieldProblem("--jobs", msg)])
+    if (
+        isinstance(chunk_rows, bool)
+        or not isinstance(chunk_rows, int)
+        or not 1 <= chunk_rows <= MAX_CHUNK_ROWS
+    ):
+        msg = f"expected a whole number of rows from 1 to {MAX_CHUNK_ROWS:,}, got {chunk_rows!r}"
+        raise InputError([FieldProblem("--chunk-rows", msg)])
+    return jobs, chunk_rows
+
 
 _MAX_REASON = 1000
 _log = logging.getLogger(__name__)
@@ -159,11 +186,7 @@ def run_batch(
     files = case_files(inputs)
     _check_paths(files, out_path, err_path)
     resume = require_bool(resume, "resume")
-    jobs = require_int(jobs, "--jobs")
-    chunk_rows = require_int(chunk_rows, "--chunk-rows")
-    if jobs < 1 or chunk_rows < 1:
-        problem = FieldProblem("--jobs" if jobs < 1 else "--chunk-rows", "must be at least 1")
-        raise InputError([problem])
+    jobs, chunk_rows = check_workload(jobs, chunk_rows)
     for name, hook in (
         ("on_bad", on_bad),
         ("on_progress", on_progress),

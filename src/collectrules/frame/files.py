@@ -32,6 +32,7 @@ from collectrules.batch.compact import TableWriter, check_fields, compact_row, t
 from collectrules.batch.runner import (
     BatchSummary,
     bad_row_line,
+    check_workload,
     default_errors_path,
     spawn_context,
 )
@@ -126,9 +127,6 @@ def _long(table: pl.DataFrame, column: str) -> pl.DataFrame | None:
 #: Rows decided together by default: memory stays bounded whatever the size of a file
 #: (``chunk_rows`` of :func:`run_columnar` sets it; fewer rows, less memory, less speed).
 CHUNK_ROWS = 50_000
-
-#: The most rows :func:`run_columnar` decides together.
-MAX_CHUNK_ROWS = 10_000_000
 
 
 def _chunks(path: Path, rows: int) -> Iterator[_Wire | _Unread] | None:
@@ -507,16 +505,7 @@ def run_columnar(
     rows, less memory and a slower run); a Parquet chunk is whole record batches of
     :data:`~collectrules.io.arrow.BATCH_ROWS` rows, so at least one batch.
     """
-    if isinstance(jobs, bool) or not isinstance(jobs, int) or not 1 <= jobs <= MAX_JOBS:
-        msg = f"expected a whole number of worker processes from 1 to {MAX_JOBS}, got {jobs!r}"
-        raise InputError([FieldProblem("--jobs", msg)])
-    if (
-        isinstance(chunk_rows, bool)
-        or not isinstance(chunk_rows, int)
-        or not 1 <= chunk_rows <= MAX_CHUNK_ROWS
-    ):
-        msg = f"expected a whole number of rows from 1 to {MAX_CHUNK_ROWS:,}, got {chunk_rows!r}"
-        raise InputError([FieldProblem("--chunk-rows", msg)])
+    jobs, chunk_rows = check_workload(jobs, chunk_rows)
     when = require_aware(as_of)
     out_path = Path(out)
     err_path = Path(errors) if errors is not None else default_errors_path(out_path)
@@ -673,10 +662,6 @@ def _decided(
                 yield in_flight.popleft().result()
         while in_flight:
             yield in_flight.popleft().result()
-
-
-#: The most worker processes a columnar run starts.
-MAX_JOBS = 64
 
 
 def _decided_in_workers(
