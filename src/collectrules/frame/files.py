@@ -529,7 +529,6 @@ def run_columnar(
     reading = _Reading(keep, on_warning, chunk_rows)
     # Can workers start here at all? Asked before any file is written.
     context = spawn_context() if jobs > 1 else None
-    schema = table_schema(columns)
     partial_out = out_path.with_name(out_path.name + ".partial")
     partial_err = err_path.with_name(err_path.name + ".partial")
     summaries: list[FrameSummary] = []
@@ -553,7 +552,7 @@ def run_columnar(
                 decisions = part[0]
                 if pending is not None:
                     pending.result()
-                pending = pool.submit(_write, writer, decisions, columns, schema)
+                pending = pool.submit(_write, writer, decisions)
                 _tally(part, err_fh, on_bad, summaries, counts)
             if pending is not None:
                 pending.result()
@@ -568,11 +567,10 @@ def run_columnar(
     return ColumnarRun(batch, tuple(summaries))
 
 
-def _write(
-    writer: TableWriter, decisions: pl.DataFrame | pa.Table, columns: Sequence[str], schema: Any
-) -> None:
-    table = decisions if isinstance(decisions, pa.Table) else to_arrow(decisions, columns, schema)
-    writer.write(table)
+def _write(writer: TableWriter, decisions: pl.DataFrame | pa.Table) -> None:
+    if not isinstance(decisions, pa.Table):
+        decisions = to_arrow(decisions, writer.fields, writer.schema)
+    writer.write(decisions)
 
 
 def _tally(
