@@ -13,8 +13,10 @@ import pickle
 import attrs
 import pytest
 from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from collectrules import Decision, Engine, load_policy
+from collectrules.batch.compact import compact_row
 from collectrules.bench import generate_cases
 from collectrules.model.case import Case
 from collectrules.model.decision import LAZY_PARTS
@@ -107,3 +109,36 @@ def test_a_decision_pickled_before_decisions_kept_their_json_still_writes_it() -
     getattr(older, "__setstate__")(state)  # noqa: B009
     assert older == decision
     assert older.to_json() == text
+
+
+OUTLINE_POLICIES = {name: load_policy(name) for name in ("default", "cn_bank_loan", "ifrs9", "uk")}
+OUTLINE_ENGINES = {
+    (name, backend): Engine(policy, backend=backend)
+    for name, policy in OUTLINE_POLICIES.items()
+    for backend in ("durable", "python")
+}
+
+
+@pytest.mark.parametrize("backend", ["durable", "python"])
+@pytest.mark.parametrize("name", sorted(OUTLINE_POLICIES))
+@settings(max_examples=25, deadline=None)
+@given(data=st.data())
+def test_the_outline_and_compact_row_need_no_build_and_match_the_built_parts(
+    backend: str, name: str, data: st.DataObject
+) -> None:
+    policy = OUTLINE_POLICIES[name]
+    case = data.draw(cst.cases(policy, as_of=AS_OF, with_events=True))
+    if name == "ifrs9":  # its pack sets the materiality threshold in EUR only
+        case = attrs.evolve(case, currency="EUR")
+    engine = OUTLINE_ENGINES[name, backend]
+    lazy = engine.decide(case, as_of=AS_OF)
+    outline = lazy.outline()
+    row = compact_row(lazy)
+    assert _pending(lazy), "the outline and the compact row leave the trace unbuilt"
+    built = _whole(lazy)  # reads every part
+    assert not _pending(lazy)
+    assert lazy.outline() == outline == built.outline()
+    assert outline.fired == tuple(f.rule_id for f in built.trace)
+    assert dict(outline.levels) == {k: v.value for k, v in built.levels.items()}
+    assert compact_row(built) == row
+    assert row["fired"] == [f.rule_id for f in built.trace]

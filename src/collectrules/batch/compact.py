@@ -110,16 +110,17 @@ def compact_row(decision: Decision, fields: Sequence[str] = FIELDS) -> dict[str,
     """
     if type(decision) is not Decision:
         require_instance(decision, Decision, "decision", "a Decision")
-    levels = decision.levels
+    outline = decision.outline()  # without building the levels and trace
+    levels = outline.levels
     full: dict[str, Any] = {
         "case_id": decision.case_id,
         "as_of": decision.as_of.isoformat(),
         "quadrant": decision.quadrant.value,
-        "willingness": levels["willingness"].value if "willingness" in levels else None,
-        "ability": levels["ability"].value if "ability" in levels else None,
+        "willingness": levels.get("willingness"),
+        "ability": levels.get("ability"),
         "allowed": [str(g.remedy) for g in decision.allowed],
         "blocked": [str(b.remedy) for b in decision.blocked],
-        "fired": [f.rule_id for f in decision.trace],
+        "fired": list(outline.fired),
         "classes": [(c.pack, c.value) for c in decision.regulatory],
         "buckets": [(b.bucket_set, b.bucket) for b in decision.buckets],
         "policy_id": decision.policy.id,

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import attrs
+import pendulum
 
 from collectrules._arguments import require_instance, require_mapping, require_texts
 from collectrules.assets.checklist import AssetPlan, asset_plan_of
@@ -42,6 +43,7 @@ from collectrules.model.decision import (
     Decision,
     Firing,
     LevelResult,
+    Outline,
     PolicyRef,
     Quadrant,
     RegulatoryClass,
@@ -56,7 +58,7 @@ from collectrules.operations.worklist import (
     Worklist,
 )
 from collectrules.policy import Policy, load_policy
-from collectrules.policy.derive import Derived, UnknownSignals, derive
+from collectrules.policy.derive import Cure, Derived, UnknownSignals, derive
 from collectrules.policy.section import NO_CONTRIBUTION, plugins_doing
 from collectrules.timeline.evaluate import Timeline, build_timeline, timeline_section
 from collectrules.timeline.urgency import Urgency, urgency_of
@@ -460,6 +462,13 @@ class Engine:
                 "facts": shown.facts,
             }
 
+        def outline() -> Outline:
+            levels = {resolved.layer.output: resolved.value for resolved in outcome.levels}
+            fired = [f"evidence.{kind}" for kind, _ in _evidence_order(derived)]
+            fired.extend(f.rule_id for f in outcome.firings)
+            fired.extend(f.rule_id for f in section_firings)
+            return Outline(levels, tuple(fired))
+
         when = derived.as_of
         known = self._as_of_text
         if known is None or known[0] is not when:  # a batch decides at one instant
@@ -467,6 +476,7 @@ class Engine:
         return Decision.lazily(
             parts,
             as_of_text=known[1],
+            outline=outline,
             case_id=case.case_id,
             as_of=derived.as_of,
             policy=self._policy_ref,
@@ -668,21 +678,35 @@ def _evidence_firings(
     engine's: bounded by the policy's signal kinds), so that only their outcome is
     written anew for each case."""
     out: list[Firing] = []
-    for kind, _instant in sorted(derived.in_force.items(), key=lambda item: (item[1], item[0])):
-        template = templates.get((kind, False))
+    for kind, cured in _evidence_order(derived):
+        template = templates.get((kind, cured is not None))
         if template is None:
-            template = templates[kind, False] = _evidence_template(policy, kind, cured=False)
-        out.append(template(f"{kind} in force since {since[kind]}"))
-    for kind, observed, cure in derived.cured:
-        template = templates.get((kind, True))
-        if template is None:
-            template = templates[kind, True] = _evidence_template(policy, kind, cured=True)
-        out.append(
-            template(
-                f"{kind} of {observed.isoformat()} cured by {cure.by} at {cure.at.isoformat()}"
+            template = templates[kind, cured is not None] = _evidence_template(
+                policy, kind, cured=cured is not None
             )
-        )
+        if cured is None:
+            out.append(template(f"{kind} in force since {since[kind]}"))
+        else:
+            observed, cure = cured
+            out.append(
+                template(
+                    f"{kind} of {observed.isoformat()} cured by {cure.by} at {cure.at.isoformat()}"
+                )
+            )
     return tuple(out)
+
+
+def _evidence_order(
+    derived: Derived,
+) -> Iterator[tuple[str, tuple[pendulum.DateTime, Cure] | None]]:
+    """The trace's evidence entries in order, each a signal kind and, for a sign a cure
+    lifted, when it was observed and its cure: first each negative sign in force, by
+    the instant it has been in force since, then each sign cured, in ``derived``'s
+    order."""
+    for kind, _instant in sorted(derived.in_force.items(), key=lambda item: (item[1], item[0])):
+        yield kind, None
+    for kind, observed, cure in derived.cured:
+        yield kind, (observed, cure)
 
 
 def _evidence_template(policy: Policy, kind: str, *, cured: bool) -> Template[Firing]:

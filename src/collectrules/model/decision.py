@@ -34,6 +34,7 @@ __all__ = [
     "Decision",
     "Firing",
     "LevelResult",
+    "Outline",
     "PolicyRef",
     "Quadrant",
     "RegulatoryClass",
@@ -375,6 +376,15 @@ def _iso(value: pendulum.DateTime) -> str:
 
 
 @attrs.frozen
+class Outline:
+    """A decision's outline (:meth:`Decision.outline`): ``levels``, each level's value
+    by its output; ``fired``, the ids of the trace's entries, in firing order."""
+
+    levels: Mapping[str, str]
+    fired: tuple[str, ...]
+
+
+@attrs.frozen
 class Decision:
     """What the policy decided for one case at ``as_of``, and why.
 
@@ -415,6 +425,11 @@ class Decision:
     _as_of_text: str | None = attrs.field(
         default=None, init=False, eq=False, repr=False, hash=False
     )
+    # Gives, before the lazy parts are built, each level's value by output and the
+    # trace's rule ids (see :meth:`outline`); ``None`` once they are built.
+    _outline: Callable[[], Outline] | None = attrs.field(
+        default=None, init=False, eq=False, repr=False, hash=False
+    )
 
     if TYPE_CHECKING:  # written after the class, from its fields: see _lazily
 
@@ -424,6 +439,7 @@ class Decision:
             build: Callable[[], Mapping[str, Any]],
             *,
             as_of_text: str | None = None,
+            outline: Callable[[], Outline] | None = None,
             **given: Any,
         ) -> Decision:
             """A decision whose parts :data:`LAZY_PARTS` (the levels, the trace and the
@@ -431,6 +447,8 @@ class Decision:
             every one of them, by keyword (a missing or unknown one is a ``TypeError``).
             ``as_of_text``, when given, must be ``as_of.isoformat()``: the JSON then
             takes it as it is (a batch decides many cases at one instant).
+            ``outline``, when given, must give what :meth:`outline` reads from the
+            built parts, without building them.
 
             The engine decides this way: a caller that reads only the quadrant or the
             remedies never pays for the trace. Once built, the decision equals, prints,
@@ -448,11 +466,24 @@ class Decision:
                     for part in LAZY_PARTS:
                         object.__setattr__(self, part, parts[part])
                     object.__setattr__(self, "_build", None)
+                    object.__setattr__(self, "_outline", None)
                     return parts[name]
-            elif name in ("_build", "_json", "_as_of_text"):
+            elif name in ("_build", "_json", "_as_of_text", "_outline"):
                 return None  # unpickled from a release without them: built, not written
             msg = f"{type(self).__name__!r} object has no attribute {name!r}"
             raise AttributeError(msg)
+
+    def outline(self) -> Outline:
+        """Each level's value by its output, and the ids of the trace's entries in
+        firing order: what a compact decision table keeps. A decision made lazily
+        gives them without building its levels, trace and facts."""
+        outline = self._outline
+        if outline is not None and self._build is not None:
+            return outline()
+        return Outline(
+            {name: level.value for name, level in self.levels.items()},
+            tuple(f.rule_id for f in self.trace),
+        )
 
     @property
     def willingness(self) -> LevelResult:
@@ -696,12 +727,13 @@ def _lazily() -> classmethod[Decision, ..., Decision]:
     eager = [a.name for a in attrs.fields(Decision) if a.init and a.name not in LAZY_PARTS]
     assert all(n.isidentifier() and not keyword.iskeyword(n) for n in eager)
     lines = [
-        f"def lazily(cls, build, *, {', '.join(eager)}, as_of_text=None):",
+        f"def lazily(cls, build, *, {', '.join(eager)}, as_of_text=None, outline=None):",
         "    decision = new(cls)",
         *(f"    put(decision, {name!r}, {name})" for name in eager),
         "    put(decision, '_build', build)",
         "    put(decision, '_json', None)",
         "    put(decision, '_as_of_text', as_of_text)",
+        "    put(decision, '_outline', outline)",
         "    return decision",
         "",
     ]
@@ -709,7 +741,10 @@ def _lazily() -> classmethod[Decision, ..., Decision]:
     (body,) = [c for c in code.co_consts if isinstance(c, types.CodeType)]
     namespace = {"new": object.__new__, "put": object.__setattr__}
     function = types.FunctionType(body, namespace, "lazily")
-    function.__kwdefaults__ = {"as_of_text": None}  # the code object does not hold them
+    function.__kwdefaults__ = {
+        "as_of_text": None,
+        "outline": None,
+    }  # the code object does not hold them
     function.__qualname__ = "Decision.lazily"
     function.__module__ = __name__
     function.__doc__ = _LAZILY_DOC
@@ -717,7 +752,8 @@ def _lazily() -> classmethod[Decision, ..., Decision]:
 
 
 _LAZILY_DOC = """A decision whose levels, trace and display facts ``build`` makes on first use,
-the other fields given by keyword; ``as_of_text``, when given, is ``as_of.isoformat()``
+the other fields given by keyword; ``as_of_text``, when given, is ``as_of.isoformat()``;
+``outline``, when given, gives ``Decision.outline()`` without building them
 (see ``Decision.lazily`` in the API reference and "Decisions built lazily" in
 docs/engine.md)."""
 
