@@ -218,54 +218,63 @@ class CompiledFrame:
     allowed and blocked remedies as list columns in the order of the policy's remedy catalogue, and
     ``__fired``, the ids of the trace's layer and remedy entries, in firing order, as
     one text (:func:`ids_text`).
+
+    The expressions of every stage are built once, by :func:`compile_frame`, and the
+    same ones are applied to every chunk of a run (a Polars expression holds no data).
     """
 
     policy: Policy
-    layer_conds: tuple[tuple[Condition, ...], ...]
-    remedy_conds: tuple[Condition, ...]
+    stages: tuple[tuple[pl.Expr, ...], ...]
+    drop: tuple[str, ...]
 
     def apply(self, frame: pl.LazyFrame) -> pl.DataFrame:
-        """The frame with the layers, remedies, trace ids and ``__undecided`` added.
+        """The frame with the layers, remedies, trace ids and ``__undecided`` added."""
+        for stage in self.stages:
+            frame = frame.with_columns(stage)
+        return frame.drop(self.drop).collect()
 
-        The lists (allowed, blocked, the trace ids) depend only on which rules matched:
-        they are built once per distinct set of matches (packed into ``__mask*``
-        integers) and joined back, which is much faster than building a list per row.
-        """
-        undecided: list[pl.Expr] = []
-        matches: list[str] = []
-        for li, (layer, conds) in enumerate(zip(self.policy.layers, self.layer_conds, strict=True)):
-            names = [f"__m{li}_{ri}" for ri in range(len(conds))]
-            matches.extend(names)
-            frame = frame.with_columns(
-                [condition_expr(c).alias(n) for c, n in zip(conds, names, strict=True)]
-            )
-            value, bad = _layer(layer, names)
-            frame = frame.with_columns(value.alias(layer.output), bad.alias(f"__bad{li}"))
-            undecided.append(pl.col(f"__bad{li}"))
-        quadrant = self.policy.layer("quadrant").output
-        undecided.append(~pl.col(quadrant).is_in([q.value for q in Quadrant]).fill_null(value=True))
-        rnames = [f"__r{ri}" for ri in range(len(self.remedy_conds))]
-        matches.extend(rnames)
-        frame = frame.with_columns(
-            [condition_expr(c).alias(n) for c, n in zip(self.remedy_conds, rnames, strict=True)]
-        )
-        frame = frame.with_columns(_any(undecided).alias("__undecided"))
-        return frame.with_columns(self._lists(rnames)).drop(matches).collect()
 
-    def _lists(self, rnames: Sequence[str]) -> list[pl.Expr]:
-        fired: list[tuple[pl.Expr, str]] = []
-        for li, layer in enumerate(self.policy.layers):
-            names = [f"__m{li}_{ri}" for ri in range(len(layer.rules))]
-            fired.extend(_entries(layer, names))
-        allowed, blocked = _remedies(self.policy, rnames)
-        fired.extend(
-            (pl.col(n), rule.id) for rule, n in zip(self.policy.remedy_rules, rnames, strict=True)
-        )
-        return [
-            _ids(allowed).alias("allowed"),
-            _ids(blocked).alias("blocked"),
-            ids_text(fired).alias("__fired"),
-        ]
+def _stages(
+    policy: Policy,
+    layer_conds: Sequence[Sequence[Condition]],
+    remedy_conds: Sequence[Condition],
+) -> CompiledFrame:
+    """The stages of :class:`CompiledFrame`: each layer's matches, then its value and
+    undecided flag; the remedies' matches; ``__undecided``; the lists."""
+    stages: list[tuple[pl.Expr, ...]] = []
+    undecided: list[pl.Expr] = []
+    matches: list[str] = []
+    for li, (layer, conds) in enumerate(zip(policy.layers, layer_conds, strict=True)):
+        names = [f"__m{li}_{ri}" for ri in range(len(conds))]
+        matches.extend(names)
+        stages.append(tuple(condition_expr(c).alias(n) for c, n in zip(conds, names, strict=True)))
+        value, bad = _layer(layer, names)
+        stages.append((value.alias(layer.output), bad.alias(f"__bad{li}")))
+        undecided.append(pl.col(f"__bad{li}"))
+    quadrant = policy.layer("quadrant").output
+    undecided.append(~pl.col(quadrant).is_in([q.value for q in Quadrant]).fill_null(value=True))
+    rnames = [f"__r{ri}" for ri in range(len(remedy_conds))]
+    matches.extend(rnames)
+    stages.append(
+        tuple(condition_expr(c).alias(n) for c, n in zip(remedy_conds, rnames, strict=True))
+    )
+    stages.append((_any(undecided).alias("__undecided"),))
+    stages.append(tuple(_lists(policy, rnames)))
+    return CompiledFrame(policy, tuple(stages), tuple(matches))
+
+
+def _lists(policy: Policy, rnames: Sequence[str]) -> list[pl.Expr]:
+    fired: list[tuple[pl.Expr, str]] = []
+    for li, layer in enumerate(policy.layers):
+        names = [f"__m{li}_{ri}" for ri in range(len(layer.rules))]
+        fired.extend(_entries(layer, names))
+    allowed, blocked = _remedies(policy, rnames)
+    fired.extend((pl.col(n), rule.id) for rule, n in zip(policy.remedy_rules, rnames, strict=True))
+    return [
+        _ids(allowed).alias("allowed"),
+        _ids(blocked).alias("blocked"),
+        ids_text(fired).alias("__fired"),
+    ]
 
 
 def _entries(layer: Layer, names: Sequence[str]) -> list[tuple[pl.Expr, str]]:
@@ -359,7 +368,12 @@ def _remedies(
 
 def compile_frame(policy: Policy) -> CompiledFrame:
     """Compile ``policy``'s layer and remedy conditions (parameters resolved, types
-    checked) for :meth:`CompiledFrame.apply`."""
+    checked) for :meth:`CompiledFrame.apply`, once per policy."""
+    compiled: CompiledFrame = policy.memo("frame_compiled", lambda: _compile_frame(policy))
+    return compiled
+
+
+def _compile_frame(policy: Policy) -> CompiledFrame:
     params = policy.parameter_values
     schema = policy.schema()
     layers = tuple(
@@ -372,4 +386,4 @@ def compile_frame(policy: Policy) -> CompiledFrame:
     if any(SEPARATOR in i or not i for i in ids):
         msg = f"policy {policy.id!r}: a rule or layer id is empty or holds a control character"
         raise EngineError(msg)
-    return CompiledFrame(policy, layers, remedies)
+    return _stages(policy, layers, remedies)
