@@ -1048,9 +1048,38 @@ def test_the_command_reads_a_value_python_cannot_hold_in_an_ignored_column_as_pe
     table = pa.table({**{k: [v, v] for k, v in BASE.items()}, "opened": late})
     source = tmp_path / "cases.parquet"
     pq.write_table(table, source)
-    assert_command_same(tmp_path, source, capsys)
+    columnar, per_case = assert_command_same(tmp_path, source, capsys)
+    assert columnar == per_case == ""  # the one row holding an ignored value is bad
     errors = _errors(tmp_path / "columnar.errors.jsonl")
     assert [e["error"][:36] for e in errors] == ["opened: a value Python cannot read: "]
+
+
+def test_the_warning_names_the_ignored_columns_of_the_first_row_python_can_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The per-case batch never reads a row holding a value Python cannot hold (it is
+    a bad row): the columnar batch's warning skips it too."""
+    late = pa.array([2**31 - 1, None, None], pa.int32()).cast(pa.date32())
+    table = pa.table(
+        {
+            **{k: [v, v, v] for k, v in BASE.items()},
+            "case_id": ["A", "B", "C"],
+            "opened": late,
+            "note": ["x", None, "y"],
+            "branch": [None, "north", "south"],
+        }
+    )
+    source = tmp_path / "cases.parquet"
+    pq.write_table(table, source)
+    columnar, per_case = assert_command_same(tmp_path, source, capsys)
+    assert (
+        columnar
+        == per_case
+        == (
+            f"warning: {source}: ignoring column branch: not case fields (map them to case"
+            " fields with --columns MAP.toml)"
+        )
+    )
 
 
 _COMMAND_SETTINGS = settings(_SETTINGS, max_examples=max(5, _SETTINGS.max_examples // 3))
@@ -1063,7 +1092,8 @@ def test_the_command_gives_the_same_answer_with_either_engine_on_generated_parqu
 ) -> None:
     source = tmp_path / "cases.parquet"
     pq.write_table(table, source)
-    assert_command_same(tmp_path, source, capsys)
+    columnar, per_case = assert_command_same(tmp_path, source, capsys)
+    assert columnar == per_case
 
 
 @_COMMAND_SETTINGS
@@ -1073,7 +1103,8 @@ def test_the_command_gives_the_same_answer_with_either_engine_on_generated_csv(
 ) -> None:
     source = tmp_path / "cases.csv"
     write_csv(source, *file)
-    assert_command_same(tmp_path, source, capsys)
+    columnar, per_case = assert_command_same(tmp_path, source, capsys)
+    assert columnar == per_case
 
 
 @_COMMAND_SETTINGS

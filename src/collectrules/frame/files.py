@@ -338,29 +338,38 @@ def _never_spoils(dtype: pl.DataType) -> bool:
 
 def _first_ignored(chunk: _Chunk | _Wire, keep: frozenset[str]) -> list[str]:
     """The columns, not in ``keep``, that hold a value in the chunk's first row holding
-    one in any such column (the per-case batch names them in its warning)."""
+    one in any such column (the per-case batch names them in its warning). Of a
+    Parquet chunk, the first such row that Python can read: the per-case batch never
+    sees the others (each is a bad row)."""
     if isinstance(chunk, _Wire):
-        if chunk.start is None:
-            return []
-        table = last_columns(chunk.table)
-        names = [n for n in table.schema.names if n not in keep]
-        if not names:
-            return []
-        held = pl.DataFrame({n: table.column(n).is_valid() for n in names})
-    else:
-        if chunk.raw is None:
-            return []
-        names = [n for n in chunk.raw.columns if n not in keep and not n.startswith("__")]
-        if not names:
-            return []
-        held = chunk.raw.select(
-            (pl.col(n).is_not_null() & (pl.col(n) != "")).fill_null(value=False) for n in names
-        )
+        return [] if chunk.start is None else _first_ignored_parquet(chunk.table, keep)
+    if chunk.raw is None:
+        return []
+    names = [n for n in chunk.raw.columns if n not in keep and not n.startswith("__")]
+    if not names:
+        return []
+    held = chunk.raw.select(
+        (pl.col(n).is_not_null() & (pl.col(n) != "")).fill_null(value=False) for n in names
+    )
     rows = held.with_row_index("__at").filter(pl.any_horizontal(names))
     if not rows.height:
         return []
     first = rows.row(0, named=True)
     return [n for n in names if first[n]]
+
+
+def _first_ignored_parquet(batch: pa.Table | pa.RecordBatch, keep: frozenset[str]) -> list[str]:
+    table = last_columns(batch)
+    names = [n for n in table.schema.names if n not in keep]
+    if not names:
+        return []
+    held = pl.DataFrame({n: table.column(n).is_valid() for n in names})
+    rows = held.with_row_index("__at").filter(pl.any_horizontal(names)).get_column("__at")
+    for index in rows:  # the first, unless a value in its row cannot be read
+        data = batch_row(table, int(index))
+        if not isinstance(data, InputError):
+            return [n for n in names if n in data]
+    return []
 
 
 def _per_case_file(
