@@ -99,6 +99,20 @@ def test_bad_decision_data_names_every_invalid_field() -> None:
     assert "extra: unknown key" in text
 
 
+@pytest.mark.parametrize(
+    "score", [10**400, -(10**400), 10**100_000], ids=["400 digits", "-400 digits", "100,001 digits"]
+)
+def test_a_score_past_a_floats_range_is_named(score: int) -> None:
+    data = _decision()
+    data["levels"]["quadrant"]["score"] = score
+    with pytest.raises(InputError) as info:
+        Decision.from_dict(data)
+    assert str(info.value) == (
+        "levels.quadrant.score: expected a number within a float's range (about ±1.8e308),"
+        " got a larger one"
+    )
+
+
 @pytest.mark.parametrize("key", ["_json", "_build", "_written"])
 def test_what_a_decision_keeps_for_itself_is_not_data(key: str) -> None:
     """The fields and slots a decision and its parts keep for themselves (the written

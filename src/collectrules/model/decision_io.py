@@ -175,7 +175,13 @@ class _Reader:
         if tp is float:
             if isinstance(data, bool) or not isinstance(data, int | float):
                 return self.fail(path, f"expected a number, got {_kind(data)}")
-            return float(data)
+            try:
+                return float(data)
+            except OverflowError:  # an integer past a float's range
+                return self.fail(
+                    path,
+                    "expected a number within a float's range (about ±1.8e308), got a larger one",
+                )
         if tp is int:
             if isinstance(data, bool) or not isinstance(data, int):
                 return self.fail(path, f"expected an integer, got {_kind(data)}")
