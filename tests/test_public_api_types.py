@@ -15,6 +15,7 @@ listed in :data:`UNSAMPLED`, with the reason.
 
 from __future__ import annotations
 
+import ast
 import datetime as dt
 import enum
 import functools
@@ -351,37 +352,165 @@ def _walked_packages() -> tuple[str, ...]:
 #: The root of the repository, whose documentation names the documented entry points.
 ROOT = Path(__file__).resolve().parent.parent
 
-#: ``from collectrules.<module> import <names>``: the names on one line, or in
-#: parentheses over several.
-_IMPORT = re.compile(
-    r"^[ \t>]*from[ \t]+(collectrules(?:\.\w+)+)[ \t]+import[ \t]+(\([^)]*\)|[^\n]*)",
-    re.MULTILINE,
-)
+#: The info words of a Markdown code fence whose block is Python.
+PYTHON_FENCES = frozenset({"python", "py", "python3"})
+
+#: A line opening or closing a Markdown code fence: its indent, its fence and its info.
+_FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})[ \t]*(?P<info>[^`\n]*)$")
 
 
 def _documentation() -> list[Path]:
-    """The files whose imports name the documented entry points: the docs, the README
+    """The files whose Python names the documented entry points: the docs, the README
     and the examples (their Markdown and their Python)."""
     examples = sorted(p for p in (ROOT / "examples").rglob("*") if p.suffix in (".md", ".py"))
     return [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md")), *examples]
 
 
+def _python_blocks(path: Path) -> Iterator[tuple[str, str]]:
+    """The Python of ``path`` as ``(where, code)``: a ``.py`` file whole; each fenced
+    ``python`` block of a Markdown file, less its fence's indent (a block in a list)."""
+    text = path.read_text(encoding="utf-8")
+    if path.suffix == ".py":
+        yield path.name, text
+        return
+    lines = text.splitlines()
+    number = 0
+    while number < len(lines):
+        opening = _FENCE.match(lines[number])
+        number += 1
+        if opening is None:
+            continue
+        indent, fence = opening["indent"], opening["fence"]
+        info = opening["info"].split()
+        first = number
+        while number < len(lines):
+            closing = _FENCE.match(lines[number])
+            if closing and closing["fence"].startswith(fence) and not closing["info"].strip():
+                break
+            number += 1
+        body = [line.removeprefix(indent) for line in lines[first:number]]
+        number += 1
+        if info and info[0].lower() in PYTHON_FENCES:
+            yield f"{path.name}:{first + 1}", "\n".join(body)
+
+
+def _submodule(module: str, name: str) -> str | None:
+    """The real name of the module that ``name`` of ``module`` is (``from module import
+    name``, ``module.name``), or ``None`` when it is not a module: an attribute wins
+    over a submodule of the same name, as in Python (``collectrules.frame.decide`` is
+    the function, not the module ``collectrules/frame/decide.py``)."""
+    try:
+        value = getattr(importlib.import_module(module), name, None)
+    except ImportError:  # collectrules.spark without pyspark
+        value = None
+    if isinstance(value, types.ModuleType):
+        return value.__name__
+    if value is not None:
+        return None
+    try:
+        spec = importlib.util.find_spec(f"{module}.{name}")
+    except ImportError:
+        return None
+    return None if spec is None else spec.name
+
+
+class _Uses(ast.NodeVisitor):
+    """The names of collectrules that one piece of Python code uses, as ``(module,
+    name)`` with the module's real path: imported (``from collectrules.x import name``),
+    or read as an attribute of a module it bound (``import collectrules.x as y`` then
+    ``y.name``; ``import collectrules.x`` then ``collectrules.x.name``; ``from
+    collectrules import x`` then ``x.name``; ``cr.x.name`` through a submodule)."""
+
+    def __init__(self) -> None:
+        self.modules: dict[str, str] = {}  # a local name bound to a module of collectrules
+        self.found: set[tuple[str, str]] = set()
+
+    def visit_Import(self, node: ast.Import) -> None:
+        for alias in node.names:
+            local = alias.asname or alias.name.split(".")[0]
+            if alias.name.split(".")[0] != "collectrules":
+                self.modules.pop(local, None)
+            else:
+                self.modules[local] = alias.name if alias.asname else "collectrules"
+
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+        module = node.module or ""
+        ours = node.level == 0 and module.split(".")[0] == "collectrules"
+        for alias in node.names:
+            local = alias.asname or alias.name
+            self.modules.pop(local, None)
+            if not ours or alias.name == "*":
+                continue
+            if (sub := _submodule(module, alias.name)) is not None:
+                self.modules[local] = sub
+            else:
+                self.found.add((module, alias.name))
+
+    def visit_Attribute(self, node: ast.Attribute) -> None:
+        chain: list[str] = []
+        base: ast.expr = node
+        while isinstance(base, ast.Attribute):
+            chain.insert(0, base.attr)
+            base = base.value
+        if not (isinstance(base, ast.Name) and base.id in self.modules):
+            self.generic_visit(node)
+            return
+        module = self.modules[base.id]
+        for name in chain:
+            if (sub := _submodule(module, name)) is None:
+                self.found.add((module, name))
+                return
+            module = sub
+
+
+@attrs.frozen
+class _Scan:
+    """What the scan of the documentation read: the names used, the code blocks read
+    and those that do not parse (each by file and line)."""
+
+    names: frozenset[tuple[str, str]]
+    read: tuple[str, ...]
+    unparsed: tuple[str, ...]
+
+
+def _scan_files(paths: list[Path]) -> _Scan:
+    """The names of collectrules that the Python of ``paths`` uses (see :class:`_Uses`),
+    each block read on its own; a block that does not parse is counted and left out."""
+    names: set[tuple[str, str]] = set()
+    read: list[str] = []
+    unparsed: list[str] = []
+    for path in paths:
+        for where, code in _python_blocks(path):
+            try:
+                tree = ast.parse(code, filename=where)
+            except SyntaxError:
+                unparsed.append(where)
+                continue
+            uses = _Uses()
+            uses.visit(tree)
+            names |= uses.found
+            read.append(where)
+    return _Scan(frozenset(names), tuple(read), tuple(unparsed))
+
+
+@functools.cache
+def _scan() -> _Scan:
+    return _scan_files(_documentation())
+
+
 @functools.cache
 def _documented() -> tuple[tuple[str, str], ...]:
-    """Each ``(module, name)`` that the documentation imports from a module of
-    collectrules below the root, but a private one (a segment starting with ``_``).
-    ``as`` aliases give the name imported, and a comment after a name is left out."""
-    found: set[tuple[str, str]] = set()
-    for path in _documentation():
-        for match in _IMPORT.finditer(path.read_text(encoding="utf-8")):
-            module, names = match.groups()
-            if any(segment.startswith("_") for segment in module.split(".")):
-                continue
-            for line in names.strip("()").splitlines():
-                for part in line.split("#", 1)[0].split(","):
-                    if words := part.split():
-                        found.add((module, words[0]))
-    return tuple(sorted(found))
+    """Each public ``(module, name)`` that the Python of the docs, the README and the
+    examples uses (see :class:`_Uses`): not a private module (a segment starting with
+    ``_``) nor a private name."""
+    return tuple(
+        sorted(
+            (module, name)
+            for module, name in _scan().names
+            if not name.startswith("_")
+            and not any(segment.startswith("_") for segment in module.split("."))
+        )
+    )
 
 
 def _public_callables() -> dict[str, Any]:
@@ -574,10 +703,97 @@ def test_the_documented_names_are_found_in_the_docs() -> None:
     documented = set(_documented())
     assert ("collectrules.money.kpis", "compute_kpis") in documented
     assert ("collectrules.policy.clauses", "registry") in documented
-    assert not any("._" in module for module, _ in documented)
+    # Read only as attributes of a module: `from collectrules import frame` then
+    # `frame.decide`, `from collectrules import spark as crspark` then `crspark.decide`,
+    # `import collectrules as cr` then `cr.BusinessCalendar`, `import collectrules.testing
+    # as kit` then `kit.cases`.
+    assert {
+        ("collectrules.frame", "decide"),
+        ("collectrules.spark", "decide"),
+        ("collectrules", "BusinessCalendar"),
+        ("collectrules.testing", "cases"),
+    } <= documented
+    assert not any("._" in module or name.startswith("_") for module, name in documented)
     assert {"collectrules.money.kpis.compute_kpis", "collectrules.model.decision.Template"} <= set(
         _targets()
     )
+
+
+def test_the_scan_reads_the_python_of_every_page_that_has_some() -> None:
+    scan = _scan()
+    with_python = {
+        path.name
+        for path in _documentation()
+        if path.suffix == ".py"
+        or any(
+            (m := _FENCE.match(line)) and m["info"].split()[:1] in (["python"], ["py"])
+            for line in path.read_text(encoding="utf-8").splitlines()
+        )
+    }
+    read_from = {where.split(":")[0] for where in scan.read}
+    assert "README.md" in with_python
+    assert with_python == read_from, f"no block read from {sorted(with_python - read_from)}"
+    assert len(scan.read) > 10 * len(scan.unparsed), f"unparsed: {scan.unparsed}"
+
+
+def test_the_scan_resolves_each_way_of_importing(tmp_path: Path) -> None:
+    page = tmp_path / "page.md"
+    page.write_text(
+        "\n".join(
+            [
+                "```python",
+                "import collectrules.money.kpis as k",
+                "import collectrules.operations.changes",
+                "from collectrules import frame",
+                "from collectrules.money import charges as ch",
+                "from collectrules.policy.clauses import registry",
+                "k.compute_kpis({})",
+                "collectrules.operations.changes.read_run([])",
+                "frame.decide(None, as_of=None)",
+                "print(ch.amounts_due)",
+                "```",
+                "",
+                "- in a list:",
+                "",
+                "  ```py",
+                "  import collectrules as cr",
+                "  cr.money.kpis.events_from_rows([])",
+                "  cr.Case.from_dict({})",
+                "  ```",
+                "",
+                "```python",
+                "this is not( Python",
+                "```",
+                "",
+                "```toml",
+                "from collectrules.io import read_rows",
+                "```",
+                "",
+                "```python",
+                "import json as cr",
+                "cr.dumps({})",
+                "```",
+            ]
+        ),
+        encoding="utf-8",
+    )
+    example = tmp_path / "example.py"
+    example.write_text(
+        "from collectrules import testing as kit\nkit.check_complete\n", encoding="utf-8"
+    )
+    scan = _scan_files([page, example])
+    assert scan.names == {
+        ("collectrules.money.kpis", "compute_kpis"),
+        ("collectrules.operations.changes", "read_run"),
+        ("collectrules.frame", "decide"),
+        ("collectrules.money.charges", "amounts_due"),
+        ("collectrules.policy.clauses", "registry"),
+        ("collectrules.money.kpis", "events_from_rows"),
+        ("collectrules", "Case"),
+        ("collectrules.testing", "check_complete"),
+    }
+    assert scan.read == ("page.md:2", "page.md:16", "page.md:30", "example.py")
+    assert scan.unparsed == ("page.md:22",)
 
 
 @pytest.mark.parametrize(
