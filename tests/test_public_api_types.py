@@ -27,7 +27,7 @@ import json
 import re
 import signal
 import types
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -816,6 +816,135 @@ def test_a_row_of_another_shape_is_an_input_error_naming_it(row: Any, path: str)
         with pytest.raises(InputError) as caught:
             read([row])
         assert [p.path for p in caught.value.problems] == [path]
+
+
+# -- inside the documented structures -------------------------------------------------
+
+
+def _inside(value: Any, where: str) -> Iterator[tuple[str, Any]]:
+    """Each way to put one value of :data:`GARBAGE` inside ``value``, a structure of
+    mappings, lists and tuples, as ``(where it went, the new value)``: in place of each
+    item and each value at any depth, added to each list and tuple (``[+]``), and as a
+    new key of each mapping (``{key}``, holding the value of its first key). ``value``
+    itself is left to the walk above."""
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            place = f"{where}[{quote(key)}]"
+            for garbage in GARBAGE:
+                yield f"{place}={quote(garbage)}", {**value, key: _garbage_for("", garbage)}
+            for label, new in _inside(item, place):
+                yield label, {**value, key: new}
+        first = next(iter(value.values()), None)
+        for garbage in GARBAGE:
+            key = _garbage_for("", garbage)
+            if isinstance(key, list | dict) or key in value:
+                continue
+            yield f"{where}{{key {quote(garbage)}}}", {**value, key: first}
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            place = f"{where}[{index}]"
+            for garbage in GARBAGE:
+                new = [*value[:index], _garbage_for("", garbage), *value[index + 1 :]]
+                yield f"{place}={quote(garbage)}", type(value)(new)
+            for label, nested in _inside(item, place):
+                yield label, type(value)([*value[:index], nested, *value[index + 1 :]])
+        for garbage in GARBAGE:
+            yield f"{where}[+]={quote(garbage)}", type(value)([*value, _garbage_for("", garbage)])
+
+
+def _nested() -> dict[str, tuple[Callable[..., Any], dict[str, Any], tuple[str, ...]]]:
+    """The documented entry points whose arguments are structures (rows, mappings by
+    case id, owners, a team): each with valid keyword arguments, taken together, and the
+    parameters the walk puts garbage inside, one place at a time."""
+    from collectrules.money.kpis import (
+        compute_kpis,
+        events_from_rows,
+        timelines_from_rows,
+    )
+    from collectrules.money.terms import MoneyFigure, Target
+    from collectrules.operations import team_from_dict
+    from collectrules.operations.changes import compare_runs, read_run
+    from collectrules.operations.report import build_report
+
+    o = _objects()
+    # A decision of the bank's policy, which puts the case in buckets.
+    banked = cr.Engine(o["bank"], backend="python").decide(o["case"], as_of=AS_OF)
+    decision = banked.to_dict()
+    line = json.loads(banked.to_json_bytes(extra={"input": o["case"].to_dict()}))
+    case_id = o["case"].case_id
+    event = {"case_id": case_id, "kind": "payment", "at": "2026-04-01T00:00:00+00:00"}
+    timeline = json.loads(o["timeline"].to_json())
+    portfolio = portfolio_from_rows([("line 1", decision)])
+    return {
+        "compute_kpis": (
+            compute_kpis,
+            {
+                "decisions": portfolio,
+                "previous": portfolio,
+                "events": {
+                    case_id: list(events_from_rows([("e", {**event, "amount": "9"})])[case_id])
+                },
+                "timelines": {case_id: ["done", "breached"]},
+                "owners": {case_id: "ana"},
+                "by": "owner",
+                "targets": [
+                    Target("overdue_recovery", "overdue_amount", MoneyFigure(Decimal("0.5")))
+                ],
+            },
+            ("decisions", "previous", "events", "timelines", "owners", "targets"),
+        ),
+        "portfolio_from_rows": (portfolio_from_rows, {"rows": [("line 1", decision)]}, ("rows",)),
+        "events_from_rows": (
+            events_from_rows,
+            {"rows": [("e", {**event, "amount": "9"})]},
+            ("rows",),
+        ),
+        "timelines_from_rows": (timelines_from_rows, {"rows": [("t", timeline)]}, ("rows",)),
+        "read_run": (read_run, {"rows": [("line 1", line)]}, ("rows",)),
+        "compare_runs": (
+            compare_runs,
+            {"old": [("line 1", line)], "new": [("line 1", line)]},
+            ("old", "new"),
+        ),
+        "build_report": (
+            build_report,
+            {"decisions": o["decision_rows"], "previous": o["decision_rows"]},
+            ("decisions", "previous"),
+        ),
+        "team_from_dict": (
+            team_from_dict,
+            {
+                "raw": {
+                    "owner": [
+                        {
+                            "id": "ana",
+                            "role": "agent",
+                            "capacity": 10,
+                            "quadrants": ["Q1", "Q2"],
+                            "step_roles": ["agent"],
+                            "channels": ["phone"],
+                            "buckets": {"M": ["M1"]},
+                            "min_amount": "1",
+                            "max_amount": "90000",
+                        }
+                    ]
+                }
+            },
+            ("raw",),
+        ),
+    }
+
+
+@pytest.mark.parametrize("name", sorted(_nested()))
+def test_garbage_inside_a_documented_structure_is_a_collectrules_error(name: str) -> None:
+    func, valid, parameters = _nested()[name]
+    bad = []
+    for parameter in parameters:
+        for where, value in _inside(valid[parameter], parameter):
+            call = functools.partial(func, **{**valid, parameter: value})
+            if (problem := _outcome(call)) is not None:
+                bad.append(f"{where}: {problem}")
+    assert not bad, f"{name}: {len(bad)} calls\n" + "\n".join(bad)
 
 
 def test_spark_decide_checks_its_arguments() -> None:
