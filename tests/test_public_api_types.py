@@ -4,13 +4,21 @@
 
 The walk covers every callable in the ``__all__`` of ``collectrules`` and of each public
 subpackage (not the command line or the benchmark), and every public method of the
-main objects. It also covers every name that the documentation imports from a public
-module whose package does not re-export it (``from collectrules.money.kpis import
-compute_kpis`` in ``docs/``, ``README.md`` or ``examples/``; see :func:`_documented`), by
-that name alone: such a module's ``__all__`` also holds helpers that are no entry point.
-Each is called once per parameter and per value of the wrong kind, with every other
-parameter valid (from :data:`SAMPLES`, by parameter name). What cannot be sampled is
-listed in :data:`UNSAMPLED`, with the reason.
+main objects. It also covers every name that the Python of the documentation uses from
+a public module (the ``python`` blocks of ``docs/`` and ``README.md``, and
+``examples/``, read with :mod:`ast`): imported (``from collectrules.money.kpis import
+compute_kpis``) or read from a module it bound (``import collectrules.x as y`` then
+``y.name``, ``import collectrules.x`` then ``collectrules.x.name``, ``from collectrules
+import x`` then ``x.name``; see :class:`_Uses`), by that name alone: such a module's
+``__all__`` also holds helpers that are no entry point. Each is called once per
+parameter and per value of the wrong kind, with every other parameter valid (from
+:data:`SAMPLES`, by parameter name). What cannot be sampled is listed in
+:data:`UNSAMPLED`, with the reason.
+
+The documented entry points that take structures (rows, mappings by case id, owners, a
+team; see :func:`_nested`) are also called with each value of the wrong kind put inside
+a valid argument, one place at a time: in place of each item and value at any depth,
+added to each list, and as a new key of each mapping.
 """
 
 from __future__ import annotations
