@@ -711,15 +711,13 @@ def test_the_documented_names_are_found_in_the_docs() -> None:
     documented = set(_documented())
     assert ("collectrules.money.kpis", "compute_kpis") in documented
     assert ("collectrules.policy.clauses", "registry") in documented
-    # Read only as attributes of a module: `from collectrules import frame` then
+    # Used only as attributes of a module: `from collectrules import frame` then
     # `frame.decide`, `from collectrules import spark as crspark` then `crspark.decide`,
-    # `import collectrules as cr` then `cr.BusinessCalendar`, `import collectrules.testing
-    # as kit` then `kit.cases`.
+    # `import collectrules as cr` then `cr.BusinessCalendar`.
     assert {
         ("collectrules.frame", "decide"),
         ("collectrules.spark", "decide"),
         ("collectrules", "BusinessCalendar"),
-        ("collectrules.testing", "cases"),
     } <= documented
     assert not any("._" in module or name.startswith("_") for module, name in documented)
     assert {"collectrules.money.kpis.compute_kpis", "collectrules.model.decision.Template"} <= set(
