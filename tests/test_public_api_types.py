@@ -24,6 +24,7 @@ added to each list, and as a new key of each mapping.
 from __future__ import annotations
 
 import ast
+import contextlib
 import datetime as dt
 import enum
 import functools
@@ -34,6 +35,7 @@ import io
 import json
 import re
 import signal
+import tempfile
 import types
 from collections.abc import Callable, Iterator, Mapping
 from decimal import Decimal
@@ -647,6 +649,19 @@ def _calls(target: str, func: Any) -> Iterator[tuple[str, Callable[[], Any]]]:
         for value in GARBAGE:
             yield f"{quote(value)}", functools.partial(func, _garbage_for("", value))
         return
+    params, sample = _sampler(target, func, sig)
+    for p in params:
+        for value in GARBAGE:
+            if value is None and p.default is None:  # None is this parameter's default
+                continue
+            call = _call_with(func, params, sample, p, _garbage_for(p.name, value))
+            yield f"{p.name}={quote(value)}", call
+
+
+def _sampler(
+    target: str, func: Any, sig: inspect.Signature
+) -> tuple[list[inspect.Parameter], Callable[[inspect.Parameter], Any]]:
+    """The parameters of ``func`` that the walk gives, and a valid value for each."""
     samples = _samples()
     plain = _is_plain_record(func)
     params = [
@@ -665,24 +680,32 @@ def _calls(target: str, func: Any) -> Iterator[tuple[str, Callable[[], Any]]]:
         msg = f"no sample for {target}({p.name}); add one to _samples or to UNSAMPLED"
         raise LookupError(msg)
 
-    for p in params:
-        for value in GARBAGE:
-            if value is None and p.default is None:  # None is this parameter's default
-                continue
-            args: list[Any] = []
-            kwargs: dict[str, Any] = {}
-            for q in params:
-                if q is p:
-                    given_value = _garbage_for(q.name, value)
-                elif q.default is not q.empty:
-                    continue
-                else:
-                    given_value = sample(q)
-                if q.kind is q.POSITIONAL_ONLY:
-                    args.append(given_value)
-                else:
-                    kwargs[q.name] = given_value
-            yield f"{p.name}={quote(value)}", functools.partial(func, *args, **kwargs)
+    return params, sample
+
+
+def _call_with(
+    func: Any,
+    params: list[inspect.Parameter],
+    sample: Callable[[inspect.Parameter], Any],
+    p: inspect.Parameter,
+    value: Any,
+) -> Callable[[], Any]:
+    """``func`` called with ``value`` for ``p`` and a valid value for each other
+    parameter without a default."""
+    args: list[Any] = []
+    kwargs: dict[str, Any] = {}
+    for q in params:
+        if q is p:
+            given_value = value
+        elif q.default is not q.empty:
+            continue
+        else:
+            given_value = sample(q)
+        if q.kind is q.POSITIONAL_ONLY:
+            args.append(given_value)
+        else:
+            kwargs[q.name] = given_value
+    return functools.partial(func, *args, **kwargs)
 
 
 @pytest.fixture(autouse=True)
@@ -951,6 +974,68 @@ def test_garbage_inside_a_documented_structure_is_a_collectrules_error(name: str
             if (problem := _outcome(call)) is not None:
                 bad.append(f"{where}: {problem}")
     assert not bad, f"{name}: {len(bad)} calls\n" + "\n".join(bad)
+
+
+def _structured() -> list[tuple[str, str]]:
+    """Each walked target and parameter whose valid sample is a structure (a non-empty
+    mapping, list or tuple), whose insides the walk can fill with garbage. The samples
+    that are files are made in a scratch directory, removed after."""
+    with tempfile.TemporaryDirectory() as scratch, contextlib.chdir(scratch):
+        return _structured_here()
+
+
+def _structured_here() -> list[tuple[str, str]]:
+    found = []
+    for target in _targets():
+        if target in UNSAMPLED:
+            continue
+        func = _resolve(target)
+        try:
+            sig = inspect.signature(func)
+        except ValueError:
+            continue
+        params, sample = _sampler(target, func, sig)
+        for p in params:
+            try:
+                value = sample(p)
+            except LookupError:
+                continue
+            if isinstance(value, Mapping | list | tuple) and value and not _is_plain_record(func):
+                found.append((target, p.name))
+    return found
+
+
+#: Known failures inside a structure, in code the walk's fixes may not touch: each with
+#: the call that fails. A strict xfail: the test fails once the code is fixed.
+NESTED_KNOWN = {
+    ("Decision.from_dict", "data"): "Decision.from_dict(data) with a 400-digit integer for"
+    " levels.quadrant.score raises OverflowError: int too large to convert to float"
+    " (src/collectrules/model/decision.py)",
+}
+
+
+@pytest.mark.parametrize(
+    ("target", "parameter"),
+    [
+        pytest.param(*key, marks=[pytest.mark.xfail(strict=True, reason=NESTED_KNOWN[key])])
+        if key in NESTED_KNOWN
+        else key
+        for key in _structured()
+    ],
+)
+def test_garbage_inside_any_sampled_structure_is_a_collectrules_error(
+    target: str, parameter: str
+) -> None:
+    func = _resolve(target)
+    params, sample = _sampler(target, func, inspect.signature(func))
+    (p,) = (p for p in params if p.name == parameter)
+    bad = [
+        f"{where}: {problem}"
+        for where, value in _inside(sample(p), parameter)
+        if (problem := _outcome(_call_with(func, params, sample, p, value), heavy=target in HEAVY))
+        is not None
+    ]
+    assert not bad, f"{target}: {len(bad)} calls\n" + "\n".join(bad)
 
 
 def test_spark_decide_checks_its_arguments() -> None:
