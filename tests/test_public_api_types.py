@@ -18,7 +18,8 @@ parameter and per value of the wrong kind, with every other parameter valid (fro
 The documented entry points that take structures (rows, mappings by case id, owners, a
 team; see :func:`_nested`) are also called with each value of the wrong kind put inside
 a valid argument, one place at a time: in place of each item and value at any depth,
-added to each list, and as a new key of each mapping.
+added to each list, and as a new key of each mapping; and so is every other argument
+whose sample is a structure (see :func:`_structured`).
 """
 
 from __future__ import annotations
