@@ -485,22 +485,24 @@ class _Scan:
 
 
 def _scan_files(paths: list[Path]) -> _Scan:
-    """The names of collectrules that the Python of ``paths`` uses (see :class:`_Uses`),
-    each block read on its own; a block that does not parse is counted and left out."""
+    """The names of collectrules that the Python of ``paths`` uses (see :class:`_Uses`).
+    The blocks of a file are read in order, as one program (``tests/test_docs.py`` runs
+    them so): a module bound in one block is known in the next. A block that does not
+    parse is counted and left out."""
     names: set[tuple[str, str]] = set()
     read: list[str] = []
     unparsed: list[str] = []
     for path in paths:
+        uses = _Uses()
         for where, code in _python_blocks(path):
             try:
                 tree = ast.parse(code, filename=where)
             except SyntaxError:
                 unparsed.append(where)
                 continue
-            uses = _Uses()
             uses.visit(tree)
-            names |= uses.found
             read.append(where)
+        names |= uses.found
     return _Scan(frozenset(names), tuple(read), tuple(unparsed))
 
 
@@ -800,6 +802,7 @@ def test_the_scan_resolves_each_way_of_importing(tmp_path: Path) -> None:
                 "```",
                 "",
                 "```python",
+                "k.portfolio_from_rows([])",
                 "import json as cr",
                 "cr.dumps({})",
                 "```",
@@ -819,6 +822,7 @@ def test_the_scan_resolves_each_way_of_importing(tmp_path: Path) -> None:
         ("collectrules.money.charges", "amounts_due"),
         ("collectrules.policy.clauses", "registry"),
         ("collectrules.money.kpis", "events_from_rows"),
+        ("collectrules.money.kpis", "portfolio_from_rows"),
         ("collectrules", "Case"),
         ("collectrules.testing", "check_complete"),
     }
