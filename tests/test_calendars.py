@@ -220,6 +220,14 @@ def test_contact_hours_from_policy_parameters() -> None:
     assert ContactHours.from_parameters({}) is None
 
 
+@pytest.mark.parametrize("value", [5, "08:00", {"value": "08:00"}])
+def test_contact_hours_name_a_parameter_of_another_kind(value: object) -> None:
+    parameters = {**default().parameters, "contact_hours_end": value}
+    with pytest.raises(InputError) as info:
+        ContactHours.from_parameters(parameters)
+    assert [p.path for p in info.value.problems] == ["parameters['contact_hours_end']"]
+
+
 def test_windows_keep_their_wall_clock_hours_across_dst() -> None:
     # 2026-03-08: New York springs forward at 02:00; the window is still 08:00–22:00 local.
     opens, closes = HOURS.window_on(D(2026, 3, 8), NY)

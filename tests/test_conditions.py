@@ -263,3 +263,13 @@ def test_syntax_errors_say_what_is_wrong(text: str, message: str, column: int | 
     assert message in str(info.value)
     if column is not None:
         assert info.value.column == column
+
+
+@pytest.mark.parametrize("spec", [5, "money", {"type": "money"}])
+def test_compiling_names_a_field_of_the_schema_of_another_kind(spec: object) -> None:
+    from collectrules import InputError
+    from collectrules.conditions import compile_condition
+
+    with pytest.raises(InputError) as info:
+        compile_condition(parse("dpd > 30"), {}, {**SCHEMA, "dpd": spec})
+    assert [p.path for p in info.value.problems] == ["schema['dpd']"]

@@ -199,12 +199,59 @@ def test_a_kpi_without_its_input_is_none_with_the_reason() -> None:
         ([{**CLOSING[0], "facts": {**CLOSING[0]["facts"], "overdue_amount": "?"}}],
          "facts.overdue_amount"),
         ([CLOSING[0], CLOSING[0]], "case_id"),
+        ([{**CLOSING[0], "buckets": 5}], "buckets"),
+        ([{**CLOSING[0], "buckets": None}], "buckets"),
+        ([{**CLOSING[0], "buckets": [5]}], "buckets[0]"),
+        ([{**CLOSING[0], "buckets": [{"bucket_set": "M", "bucket": None}]}], "buckets[0]"),
+        ([{**CLOSING[0], "facts": {**CLOSING[0]["facts"], 5: 1}}], "facts"),
+        ([{**CLOSING[0], "facts": {**CLOSING[0]["facts"], "contact_attempts": "4"}}],
+         "facts.contact_attempts"),
+        ([{**CLOSING[0], "facts": {**CLOSING[0]["facts"], "promise_kept": 1.5}}],
+         "facts.promise_kept"),
+        ([{**CLOSING[0], "facts": {**CLOSING[0]["facts"], "contact_reached": True}}],
+         "facts.contact_reached"),
     ],
 )  # fmt: skip
 def test_bad_decisions_name_the_field(rows: list[dict[str, Any]], path: str) -> None:
     with pytest.raises(InputError) as info:
         portfolio_from_rows(_rows(rows))
     assert info.value.problems[0].path == path
+
+
+def test_a_null_count_in_the_facts_counts_nothing() -> None:
+    rows = [{**CLOSING[0], "facts": {**CLOSING[0]["facts"], "contact_reached": None}}]
+    k = compute_kpis(portfolio_from_rows(_rows([*rows, *CLOSING[1:]]))).total
+    assert _r(k.contact_rate) == (1, 8)  # 0 + 0 + 1 of 4 + 3 + 1
+
+
+#: A wrong kind inside an argument of compute_kpis, by the argument: the keys of each
+#: mapping are case ids (texts), the owners' ids are texts.
+_INSIDE_KPIS: list[tuple[str, Any, str]] = [
+    ("owners", {"A": 5}, "owners['A']"),
+    ("owners", {"A": ["li"]}, "owners['A']"),
+    ("owners", {"A": None}, "owners['A']"),
+    ("owners", {"A": "li", 5: "li"}, "owners[5]"),
+    ("owners", {None: "li"}, "owners[None]"),
+    ("decisions", "closing+5", "decisions[5]"),
+    ("previous", "closing+5", "previous[5]"),
+    ("events", {5: ()}, "events[5]"),
+    ("events", {"A": [5]}, "events['A'][0]"),
+    ("timelines", {b"A": ("done",)}, "timelines[b'A']"),
+    ("timelines", {"A": ("done", 5)}, "timelines['A'][1]"),
+    ("targets", [TARGET, "x"], "targets[1]"),
+]
+
+
+@pytest.mark.parametrize(("parameter", "value", "path"), _INSIDE_KPIS)
+def test_a_wrong_kind_inside_an_argument_of_compute_kpis_is_named(
+    parameter: str, value: Any, path: str
+) -> None:
+    closing = portfolio_from_rows(_rows(CLOSING))
+    if value == "closing+5":
+        value = {**closing, 5: closing["A"]}
+    with pytest.raises(InputError) as info:
+        compute_kpis(**{"decisions": closing, "by": "owner", parameter: value})
+    assert [p.path for p in info.value.problems] == [path]
 
 
 @pytest.mark.parametrize(

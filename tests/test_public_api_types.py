@@ -4,17 +4,28 @@
 
 The walk covers every callable in the ``__all__`` of ``collectrules`` and of each public
 subpackage (not the command line or the benchmark), and every public method of the
-main objects. It also covers every name that the documentation imports from a public
-module whose package does not re-export it (``from collectrules.money.kpis import
-compute_kpis`` in ``docs/``, ``README.md`` or ``examples/``; see :func:`_documented`), by
-that name alone: such a module's ``__all__`` also holds helpers that are no entry point.
-Each is called once per parameter and per value of the wrong kind, with every other
-parameter valid (from :data:`SAMPLES`, by parameter name). What cannot be sampled is
-listed in :data:`UNSAMPLED`, with the reason.
+main objects. It also covers every name that the Python of the documentation uses from
+a public module (the ``python`` blocks of ``docs/`` and ``README.md``, and
+``examples/``, read with :mod:`ast`): imported (``from collectrules.money.kpis import
+compute_kpis``) or read from a module it bound (``import collectrules.x as y`` then
+``y.name``, ``import collectrules.x`` then ``collectrules.x.name``, ``from collectrules
+import x`` then ``x.name``; see :class:`_Uses`), by that name alone: such a module's
+``__all__`` also holds helpers that are no entry point. Each is called once per
+parameter and per value of the wrong kind, with every other parameter valid (from
+:data:`SAMPLES`, by parameter name). What cannot be sampled is listed in
+:data:`UNSAMPLED`, with the reason.
+
+The documented entry points that take structures (rows, mappings by case id, owners, a
+team; see :func:`_nested`) are also called with each value of the wrong kind put inside
+a valid argument, one place at a time: in place of each item and value at any depth,
+added to each list, and as a new key of each mapping; and so is every other argument
+whose sample is a structure (see :func:`_structured`).
 """
 
 from __future__ import annotations
 
+import ast
+import contextlib
 import datetime as dt
 import enum
 import functools
@@ -25,8 +36,9 @@ import io
 import json
 import re
 import signal
+import tempfile
 import types
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -351,37 +363,167 @@ def _walked_packages() -> tuple[str, ...]:
 #: The root of the repository, whose documentation names the documented entry points.
 ROOT = Path(__file__).resolve().parent.parent
 
-#: ``from collectrules.<module> import <names>``: the names on one line, or in
-#: parentheses over several.
-_IMPORT = re.compile(
-    r"^[ \t>]*from[ \t]+(collectrules(?:\.\w+)+)[ \t]+import[ \t]+(\([^)]*\)|[^\n]*)",
-    re.MULTILINE,
-)
+#: The info words of a Markdown code fence whose block is Python.
+PYTHON_FENCES = frozenset({"python", "py", "python3"})
+
+#: A line opening or closing a Markdown code fence: its indent, its fence and its info.
+_FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})[ \t]*(?P<info>[^`\n]*)$")
 
 
 def _documentation() -> list[Path]:
-    """The files whose imports name the documented entry points: the docs, the README
+    """The files whose Python names the documented entry points: the docs, the README
     and the examples (their Markdown and their Python)."""
     examples = sorted(p for p in (ROOT / "examples").rglob("*") if p.suffix in (".md", ".py"))
     return [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md")), *examples]
 
 
+def _python_blocks(path: Path) -> Iterator[tuple[str, str]]:
+    """The Python of ``path`` as ``(where, code)``: a ``.py`` file whole; each fenced
+    ``python`` block of a Markdown file, less its fence's indent (a block in a list)."""
+    text = path.read_text(encoding="utf-8")
+    if path.suffix == ".py":
+        yield path.name, text
+        return
+    lines = text.splitlines()
+    number = 0
+    while number < len(lines):
+        opening = _FENCE.match(lines[number])
+        number += 1
+        if opening is None:
+            continue
+        indent, fence = opening["indent"], opening["fence"]
+        info = opening["info"].split()
+        first = number
+        while number < len(lines):
+            closing = _FENCE.match(lines[number])
+            if closing and closing["fence"].startswith(fence) and not closing["info"].strip():
+                break
+            number += 1
+        body = [line.removeprefix(indent) for line in lines[first:number]]
+        number += 1
+        if info and info[0].lower() in PYTHON_FENCES:
+            yield f"{path.name}:{first + 1}", "\n".join(body)
+
+
+def _submodule(module: str, name: str) -> str | None:
+    """The real name of the module that ``name`` of ``module`` is (``from module import
+    name``, ``module.name``), or ``None`` when it is not a module: an attribute wins
+    over a submodule of the same name, as in Python (``collectrules.frame.decide`` is
+    the function, not the module ``collectrules/frame/decide.py``)."""
+    try:
+        value = getattr(importlib.import_module(module), name, None)
+    except ImportError:  # collectrules.spark without pyspark
+        value = None
+    if isinstance(value, types.ModuleType):
+        return value.__name__
+    if value is not None:
+        return None
+    try:
+        spec = importlib.util.find_spec(f"{module}.{name}")
+    except ImportError:
+        return None
+    return None if spec is None else spec.name
+
+
+class _Uses(ast.NodeVisitor):
+    """The names of collectrules that one piece of Python code uses, as ``(module,
+    name)`` with the module's real path: imported (``from collectrules.x import name``),
+    or read as an attribute of a module it bound (``import collectrules.x as y`` then
+    ``y.name``; ``import collectrules.x`` then ``collectrules.x.name``; ``from
+    collectrules import x`` then ``x.name``; ``cr.x.name`` through a submodule)."""
+
+    def __init__(self) -> None:
+        self.modules: dict[str, str] = {}  # a local name bound to a module of collectrules
+        self.found: set[tuple[str, str]] = set()
+
+    def visit_Import(self, node: ast.Import) -> None:
+        for alias in node.names:
+            local = alias.asname or alias.name.split(".")[0]
+            if alias.name.split(".")[0] != "collectrules":
+                self.modules.pop(local, None)
+            else:
+                self.modules[local] = alias.name if alias.asname else "collectrules"
+
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+        module = node.module or ""
+        ours = node.level == 0 and module.split(".")[0] == "collectrules"
+        for alias in node.names:
+            local = alias.asname or alias.name
+            self.modules.pop(local, None)
+            if not ours or alias.name == "*":
+                continue
+            if (sub := _submodule(module, alias.name)) is not None:
+                self.modules[local] = sub
+            else:
+                self.found.add((module, alias.name))
+
+    def visit_Attribute(self, node: ast.Attribute) -> None:
+        chain: list[str] = []
+        base: ast.expr = node
+        while isinstance(base, ast.Attribute):
+            chain.insert(0, base.attr)
+            base = base.value
+        if not (isinstance(base, ast.Name) and base.id in self.modules):
+            self.generic_visit(node)
+            return
+        module = self.modules[base.id]
+        for name in chain:
+            if (sub := _submodule(module, name)) is None:
+                self.found.add((module, name))
+                return
+            module = sub
+
+
+@attrs.frozen
+class _Scan:
+    """What the scan of the documentation read: the names used, the code blocks read
+    and those that do not parse (each by file and line)."""
+
+    names: frozenset[tuple[str, str]]
+    read: tuple[str, ...]
+    unparsed: tuple[str, ...]
+
+
+def _scan_files(paths: list[Path]) -> _Scan:
+    """The names of collectrules that the Python of ``paths`` uses (see :class:`_Uses`).
+    The blocks of a file are read in order, as one program (``tests/test_docs.py`` runs
+    them so): a module bound in one block is known in the next. A block that does not
+    parse is counted and left out."""
+    names: set[tuple[str, str]] = set()
+    read: list[str] = []
+    unparsed: list[str] = []
+    for path in paths:
+        uses = _Uses()
+        for where, code in _python_blocks(path):
+            try:
+                tree = ast.parse(code, filename=where)
+            except SyntaxError:
+                unparsed.append(where)
+                continue
+            uses.visit(tree)
+            read.append(where)
+        names |= uses.found
+    return _Scan(frozenset(names), tuple(read), tuple(unparsed))
+
+
+@functools.cache
+def _scan() -> _Scan:
+    return _scan_files(_documentation())
+
+
 @functools.cache
 def _documented() -> tuple[tuple[str, str], ...]:
-    """Each ``(module, name)`` that the documentation imports from a module of
-    collectrules below the root, but a private one (a segment starting with ``_``).
-    ``as`` aliases give the name imported, and a comment after a name is left out."""
-    found: set[tuple[str, str]] = set()
-    for path in _documentation():
-        for match in _IMPORT.finditer(path.read_text(encoding="utf-8")):
-            module, names = match.groups()
-            if any(segment.startswith("_") for segment in module.split(".")):
-                continue
-            for line in names.strip("()").splitlines():
-                for part in line.split("#", 1)[0].split(","):
-                    if words := part.split():
-                        found.add((module, words[0]))
-    return tuple(sorted(found))
+    """Each public ``(module, name)`` that the Python of the docs, the README and the
+    examples uses (see :class:`_Uses`): not a private module (a segment starting with
+    ``_``) nor a private name."""
+    return tuple(
+        sorted(
+            (module, name)
+            for module, name in _scan().names
+            if not name.startswith("_")
+            and not any(segment.startswith("_") for segment in module.split("."))
+        )
+    )
 
 
 def _public_callables() -> dict[str, Any]:
@@ -510,6 +652,19 @@ def _calls(target: str, func: Any) -> Iterator[tuple[str, Callable[[], Any]]]:
         for value in GARBAGE:
             yield f"{quote(value)}", functools.partial(func, _garbage_for("", value))
         return
+    params, sample = _sampler(target, func, sig)
+    for p in params:
+        for value in GARBAGE:
+            if value is None and p.default is None:  # None is this parameter's default
+                continue
+            call = _call_with(func, params, sample, p, _garbage_for(p.name, value))
+            yield f"{p.name}={quote(value)}", call
+
+
+def _sampler(
+    target: str, func: Any, sig: inspect.Signature
+) -> tuple[list[inspect.Parameter], Callable[[inspect.Parameter], Any]]:
+    """The parameters of ``func`` that the walk gives, and a valid value for each."""
     samples = _samples()
     plain = _is_plain_record(func)
     params = [
@@ -528,24 +683,32 @@ def _calls(target: str, func: Any) -> Iterator[tuple[str, Callable[[], Any]]]:
         msg = f"no sample for {target}({p.name}); add one to _samples or to UNSAMPLED"
         raise LookupError(msg)
 
-    for p in params:
-        for value in GARBAGE:
-            if value is None and p.default is None:  # None is this parameter's default
-                continue
-            args: list[Any] = []
-            kwargs: dict[str, Any] = {}
-            for q in params:
-                if q is p:
-                    given_value = _garbage_for(q.name, value)
-                elif q.default is not q.empty:
-                    continue
-                else:
-                    given_value = sample(q)
-                if q.kind is q.POSITIONAL_ONLY:
-                    args.append(given_value)
-                else:
-                    kwargs[q.name] = given_value
-            yield f"{p.name}={quote(value)}", functools.partial(func, *args, **kwargs)
+    return params, sample
+
+
+def _call_with(
+    func: Any,
+    params: list[inspect.Parameter],
+    sample: Callable[[inspect.Parameter], Any],
+    p: inspect.Parameter,
+    value: Any,
+) -> Callable[[], Any]:
+    """``func`` called with ``value`` for ``p`` and a valid value for each other
+    parameter without a default."""
+    args: list[Any] = []
+    kwargs: dict[str, Any] = {}
+    for q in params:
+        if q is p:
+            given_value = value
+        elif q.default is not q.empty:
+            continue
+        else:
+            given_value = sample(q)
+        if q.kind is q.POSITIONAL_ONLY:
+            args.append(given_value)
+        else:
+            kwargs[q.name] = given_value
+    return functools.partial(func, *args, **kwargs)
 
 
 @pytest.fixture(autouse=True)
@@ -574,10 +737,97 @@ def test_the_documented_names_are_found_in_the_docs() -> None:
     documented = set(_documented())
     assert ("collectrules.money.kpis", "compute_kpis") in documented
     assert ("collectrules.policy.clauses", "registry") in documented
-    assert not any("._" in module for module, _ in documented)
+    # Used only as attributes of a module: `from collectrules import frame` then
+    # `frame.decide`, `from collectrules import spark as crspark` then `crspark.decide`,
+    # `import collectrules as cr` then `cr.BusinessCalendar`.
+    assert {
+        ("collectrules.frame", "decide"),
+        ("collectrules.spark", "decide"),
+        ("collectrules", "BusinessCalendar"),
+    } <= documented
+    assert not any("._" in module or name.startswith("_") for module, name in documented)
     assert {"collectrules.money.kpis.compute_kpis", "collectrules.model.decision.Template"} <= set(
         _targets()
     )
+
+
+def test_the_scan_reads_the_python_of_every_page_that_has_some() -> None:
+    scan = _scan()
+    with_python = {
+        path.name
+        for path in _documentation()
+        if path.suffix == ".py"
+        or any(
+            (m := _FENCE.match(line)) and m["info"].split()[:1] in (["python"], ["py"])
+            for line in path.read_text(encoding="utf-8").splitlines()
+        )
+    }
+    read_from = {where.split(":")[0] for where in scan.read}
+    assert "README.md" in with_python
+    assert with_python == read_from, f"no block read from {sorted(with_python - read_from)}"
+    assert len(scan.read) > 10 * len(scan.unparsed), f"unparsed: {scan.unparsed}"
+
+
+def test_the_scan_resolves_each_way_of_importing(tmp_path: Path) -> None:
+    page = tmp_path / "page.md"
+    page.write_text(
+        "\n".join(
+            [
+                "```python",
+                "import collectrules.money.kpis as k",
+                "import collectrules.operations.changes",
+                "from collectrules import frame",
+                "from collectrules.money import charges as ch",
+                "from collectrules.policy.clauses import registry",
+                "k.compute_kpis({})",
+                "collectrules.operations.changes.read_run([])",
+                "frame.decide(None, as_of=None)",
+                "print(ch.amounts_due)",
+                "```",
+                "",
+                "- in a list:",
+                "",
+                "  ```py",
+                "  import collectrules as cr",
+                "  cr.money.kpis.events_from_rows([])",
+                "  cr.Case.from_dict({})",
+                "  ```",
+                "",
+                "```python",
+                "this is not( Python",
+                "```",
+                "",
+                "```toml",
+                "from collectrules.io import read_rows",
+                "```",
+                "",
+                "```python",
+                "k.portfolio_from_rows([])",
+                "import json as cr",
+                "cr.dumps({})",
+                "```",
+            ]
+        ),
+        encoding="utf-8",
+    )
+    example = tmp_path / "example.py"
+    example.write_text(
+        "from collectrules import testing as kit\nkit.check_complete\n", encoding="utf-8"
+    )
+    scan = _scan_files([page, example])
+    assert scan.names == {
+        ("collectrules.money.kpis", "compute_kpis"),
+        ("collectrules.operations.changes", "read_run"),
+        ("collectrules.frame", "decide"),
+        ("collectrules.money.charges", "amounts_due"),
+        ("collectrules.policy.clauses", "registry"),
+        ("collectrules.money.kpis", "events_from_rows"),
+        ("collectrules.money.kpis", "portfolio_from_rows"),
+        ("collectrules", "Case"),
+        ("collectrules.testing", "check_complete"),
+    }
+    assert scan.read == ("page.md:2", "page.md:16", "page.md:30", "example.py")
+    assert scan.unparsed == ("page.md:22",)
 
 
 @pytest.mark.parametrize(
@@ -600,6 +850,197 @@ def test_a_row_of_another_shape_is_an_input_error_naming_it(row: Any, path: str)
         with pytest.raises(InputError) as caught:
             read([row])
         assert [p.path for p in caught.value.problems] == [path]
+
+
+# -- inside the documented structures -------------------------------------------------
+
+
+def _inside(value: Any, where: str) -> Iterator[tuple[str, Any]]:
+    """Each way to put one value of :data:`GARBAGE` inside ``value``, a structure of
+    mappings, lists and tuples, as ``(where it went, the new value)``: in place of each
+    item and each value at any depth, added to each list and tuple (``[+]``), and as a
+    new key of each mapping (``{key}``, holding the value of its first key). ``value``
+    itself is left to the walk above."""
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            place = f"{where}[{quote(key)}]"
+            for garbage in GARBAGE:
+                yield f"{place}={quote(garbage)}", {**value, key: _garbage_for("", garbage)}
+            for label, new in _inside(item, place):
+                yield label, {**value, key: new}
+        first = next(iter(value.values()), None)
+        for garbage in GARBAGE:
+            key = _garbage_for("", garbage)
+            if isinstance(key, list | dict) or key in value:
+                continue
+            yield f"{where}{{key {quote(garbage)}}}", {**value, key: first}
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            place = f"{where}[{index}]"
+            for garbage in GARBAGE:
+                new = [*value[:index], _garbage_for("", garbage), *value[index + 1 :]]
+                yield f"{place}={quote(garbage)}", type(value)(new)
+            for label, nested in _inside(item, place):
+                yield label, type(value)([*value[:index], nested, *value[index + 1 :]])
+        for garbage in GARBAGE:
+            yield f"{where}[+]={quote(garbage)}", type(value)([*value, _garbage_for("", garbage)])
+
+
+def _nested() -> dict[str, tuple[Callable[..., Any], dict[str, Any], tuple[str, ...]]]:
+    """The documented entry points whose arguments are structures (rows, mappings by
+    case id, owners, a team): each with valid keyword arguments, taken together, and the
+    parameters the walk puts garbage inside, one place at a time."""
+    from collectrules.money.kpis import (
+        compute_kpis,
+        events_from_rows,
+        timelines_from_rows,
+    )
+    from collectrules.money.terms import MoneyFigure, Target
+    from collectrules.operations import team_from_dict
+    from collectrules.operations.changes import compare_runs, read_run
+    from collectrules.operations.report import build_report
+
+    o = _objects()
+    # A decision of the bank's policy, which puts the case in buckets.
+    banked = cr.Engine(o["bank"], backend="python").decide(o["case"], as_of=AS_OF)
+    decision = banked.to_dict()
+    line = json.loads(banked.to_json_bytes(extra={"input": o["case"].to_dict()}))
+    case_id = o["case"].case_id
+    event = {"case_id": case_id, "kind": "payment", "at": "2026-04-01T00:00:00+00:00"}
+    timeline = json.loads(o["timeline"].to_json())
+    portfolio = portfolio_from_rows([("line 1", decision)])
+    return {
+        "compute_kpis": (
+            compute_kpis,
+            {
+                "decisions": portfolio,
+                "previous": portfolio,
+                "events": {
+                    case_id: list(events_from_rows([("e", {**event, "amount": "9"})])[case_id])
+                },
+                "timelines": {case_id: ["done", "breached"]},
+                "owners": {case_id: "ana"},
+                "by": "owner",
+                "targets": [
+                    Target("overdue_recovery", "overdue_amount", MoneyFigure(Decimal("0.5")))
+                ],
+            },
+            ("decisions", "previous", "events", "timelines", "owners", "targets"),
+        ),
+        "portfolio_from_rows": (portfolio_from_rows, {"rows": [("line 1", decision)]}, ("rows",)),
+        "events_from_rows": (
+            events_from_rows,
+            {"rows": [("e", {**event, "amount": "9"})]},
+            ("rows",),
+        ),
+        "timelines_from_rows": (timelines_from_rows, {"rows": [("t", timeline)]}, ("rows",)),
+        "read_run": (read_run, {"rows": [("line 1", line)]}, ("rows",)),
+        "compare_runs": (
+            compare_runs,
+            {"old": [("line 1", line)], "new": [("line 1", line)]},
+            ("old", "new"),
+        ),
+        "build_report": (
+            build_report,
+            {"decisions": o["decision_rows"], "previous": o["decision_rows"]},
+            ("decisions", "previous"),
+        ),
+        "team_from_dict": (
+            team_from_dict,
+            {
+                "raw": {
+                    "owner": [
+                        {
+                            "id": "ana",
+                            "role": "agent",
+                            "capacity": 10,
+                            "quadrants": ["Q1", "Q2"],
+                            "step_roles": ["agent"],
+                            "channels": ["phone"],
+                            "buckets": {"M": ["M1"]},
+                            "min_amount": "1",
+                            "max_amount": "90000",
+                        }
+                    ]
+                }
+            },
+            ("raw",),
+        ),
+    }
+
+
+@pytest.mark.parametrize("name", sorted(_nested()))
+def test_garbage_inside_a_documented_structure_is_a_collectrules_error(name: str) -> None:
+    func, valid, parameters = _nested()[name]
+    bad = []
+    for parameter in parameters:
+        for where, value in _inside(valid[parameter], parameter):
+            call = functools.partial(func, **{**valid, parameter: value})
+            if (problem := _outcome(call)) is not None:
+                bad.append(f"{where}: {problem}")
+    assert not bad, f"{name}: {len(bad)} calls\n" + "\n".join(bad)
+
+
+def _structured() -> list[tuple[str, str]]:
+    """Each walked target and parameter whose valid sample is a structure (a non-empty
+    mapping, list or tuple), whose insides the walk can fill with garbage. The samples
+    that are files are made in a scratch directory, removed after."""
+    with tempfile.TemporaryDirectory() as scratch, contextlib.chdir(scratch):
+        return _structured_here()
+
+
+def _structured_here() -> list[tuple[str, str]]:
+    found = []
+    for target in _targets():
+        if target in UNSAMPLED:
+            continue
+        func = _resolve(target)
+        try:
+            sig = inspect.signature(func)
+        except ValueError:
+            continue
+        params, sample = _sampler(target, func, sig)
+        for p in params:
+            try:
+                value = sample(p)
+            except LookupError:
+                continue
+            if isinstance(value, Mapping | list | tuple) and value and not _is_plain_record(func):
+                found.append((target, p.name))
+    return found
+
+
+#: Known failures inside a structure, in code the walk's fixes may not touch: each with
+#: the call that fails. A strict xfail: the test fails once the code is fixed.
+NESTED_KNOWN = {
+    ("Decision.from_dict", "data"): "Decision.from_dict(data) with a 400-digit integer for"
+    " levels.quadrant.score raises OverflowError: int too large to convert to float"
+    " (src/collectrules/model/decision.py)",
+}
+
+
+@pytest.mark.parametrize(
+    ("target", "parameter"),
+    [
+        pytest.param(*key, marks=[pytest.mark.xfail(strict=True, reason=NESTED_KNOWN[key])])
+        if key in NESTED_KNOWN
+        else key
+        for key in _structured()
+    ],
+)
+def test_garbage_inside_any_sampled_structure_is_a_collectrules_error(
+    target: str, parameter: str
+) -> None:
+    func = _resolve(target)
+    params, sample = _sampler(target, func, inspect.signature(func))
+    (p,) = (p for p in params if p.name == parameter)
+    bad = [
+        f"{where}: {problem}"
+        for where, value in _inside(sample(p), parameter)
+        if (problem := _outcome(_call_with(func, params, sample, p, value), heavy=target in HEAVY))
+        is not None
+    ]
+    assert not bad, f"{target}: {len(bad)} calls\n" + "\n".join(bad)
 
 
 def test_spark_decide_checks_its_arguments() -> None:

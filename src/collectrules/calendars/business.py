@@ -634,6 +634,11 @@ class ContactHours:
         first, last = parameters.get(start), parameters.get(end)
         if first is None or last is None:
             return None
+        from collectrules.policy import Parameter  # the policy package is below calendars
+
+        for name, parameter in ((start, first), (end, last)):
+            if not isinstance(parameter, Parameter):
+                raise wrong_kind(f"parameters[{quote(name)}]", parameter, "a Parameter")
         cites = tuple(dict.fromkeys((*first.cites, *last.cites)))
         return cls(_minutes(first.value, start), _minutes(last.value, end), cites)
 

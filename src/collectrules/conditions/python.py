@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
 
-from collectrules._arguments import require_instance, require_mapping
+from collectrules._arguments import require_instance, require_mapping, wrong_kind
 from collectrules.conditions.ir import (
     MONEY_SCALE,
     All,
@@ -25,7 +25,7 @@ from collectrules.conditions.ir import (
     Truth,
     _plain,
 )
-from collectrules.errors import ConditionError
+from collectrules.errors import ConditionError, quote
 
 
 def predicate(cond: Condition) -> Callable[[Facts], bool]:
@@ -93,6 +93,8 @@ def _scale(value: Any) -> Any:
 def _scale_money(cond: Condition, schema: Mapping[str, FieldSpec]) -> Condition:
     def money(name: str) -> bool:
         spec = schema.get(name)
+        if spec is not None and not isinstance(spec, FieldSpec):
+            raise wrong_kind(f"schema[{quote(name)}]", spec, "a FieldSpec")
         return spec is not None and spec.type is FieldType.MONEY
 
     if isinstance(cond, Compare) and money(cond.field):

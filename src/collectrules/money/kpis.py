@@ -53,6 +53,9 @@ __all__ = [
 #: The step statuses of a step whose time has come: it was done, or it is late or breached.
 DUE_STATUSES = frozenset({"done", "late", "breached"})
 
+#: The facts of a decision that count promises and contacts: each a whole number, or null.
+COUNT_FACTS = ("promise_kept", "promise_broken", "contact_attempts", "contact_reached")
+
 _RATE_PLACES = Decimal("0.0001")
 
 
@@ -215,13 +218,18 @@ def _case_of(data: Mapping[str, Any], where: str) -> PortfolioCase:
     quadrant = need(data, "quadrant")
     if not isinstance(facts, Mapping) or not isinstance(quadrant, Mapping):
         raise InputError([FieldProblem("facts", "expected an object", source=where)])
+    for name in facts:
+        if type(name) is not str:
+            msg = f"expected facts named by texts, got the name {quote(name)}"
+            raise InputError([FieldProblem("facts", msg, source=where)], subject="decision")
     dpd = need(facts, "dpd", "facts.")
     if isinstance(dpd, bool) or not isinstance(dpd, int):
         raise InputError([FieldProblem("facts.dpd", f"expected a whole number, got {dpd!r}")])
-    buckets: dict[str, str] = {}
-    for b in data.get("buckets", []):
-        if isinstance(b, Mapping):
-            buckets[str(b.get("bucket_set"))] = str(b.get("bucket"))
+    for name in COUNT_FACTS:
+        count = facts.get(name)
+        if count is not None and (isinstance(count, bool) or not isinstance(count, int)):
+            msg = f"expected a whole number or null, got {quote(count)}"
+            raise InputError([FieldProblem(f"facts.{name}", msg, source=where)], subject="decision")
     try:
         return PortfolioCase(
             case_id=str(need(data, "case_id")),
@@ -231,13 +239,32 @@ def _case_of(data: Mapping[str, Any], where: str) -> PortfolioCase:
             overdue_amount=_money(need(facts, "overdue_amount", "facts."), "facts.overdue_amount"),
             principal=_money(need(facts, "principal", "facts."), "facts.principal"),
             dpd=dpd,
-            buckets=buckets,
+            buckets=_buckets_of(data.get("buckets", []), where),
             facts=facts,
         )
     except InputError as exc:
         raise InputError(
             [attrs.evolve(p, source=p.source or where) for p in exc.problems], subject="decision"
         ) from None
+
+
+def _buckets_of(value: object, where: str) -> dict[str, str]:
+    """Each bucket set's bucket, from a decision's ``buckets``: a list of objects, each
+    with a ``bucket_set`` and a ``bucket``."""
+    expected = "a list of objects, each with a bucket_set and a bucket"
+    if not isinstance(value, list | tuple):
+        msg = f"expected {expected}, got {quote(value)}"
+        raise InputError([FieldProblem("buckets", msg, source=where)], subject="decision")
+    buckets: dict[str, str] = {}
+    for index, item in enumerate(value):
+        if not isinstance(item, Mapping) or not all(
+            isinstance(item.get(key), str) for key in ("bucket_set", "bucket")
+        ):
+            msg = f"expected an object with a bucket_set and a bucket, got {quote(item)}"
+            problem = FieldProblem(f"buckets[{index}]", msg, source=where)
+            raise InputError([problem], subject="decision")
+        buckets[item["bucket_set"]] = item["bucket"]
+    return buckets
 
 
 def portfolio_from_rows(rows: Iterable[tuple[str, Mapping[str, Any]]]) -> dict[str, PortfolioCase]:
@@ -353,7 +380,11 @@ def compute_kpis(
         _require_by_case(timelines, "timelines", str, ("step statuses", "a step status"))
     group_by = None if by is None else GroupBy(by)
     if owners is not None:
-        require_mapping(owners, "owners", "a mapping of case ids to owners, or None")
+        expected = "a mapping of case ids to owners, or None"
+        for case_id, owner in require_mapping(owners, "owners", expected).items():
+            _require_case_id(case_id, "owners")
+            if type(owner) is not str:
+                raise wrong_kind(f"owners[{quote(case_id)}]", owner, "an owner's id (a text)")
     owners = owners or {}
     require_optional_text(bucket_set, "bucket_set", "a bucket set's name")
     targets = _require_targets(targets)
@@ -376,14 +407,22 @@ def _require_cases(value: object, name: str) -> None:
     """``value`` is decisions by case id, as :func:`portfolio_from_rows` gives them."""
     expected = "decisions by case id (the result of portfolio_from_rows)"
     for case_id, case in require_mapping(value, name, expected).items():
+        _require_case_id(case_id, name)
         if type(case) is not PortfolioCase:
             raise wrong_kind(f"{name}[{quote(case_id)}]", case, "a PortfolioCase")
+
+
+def _require_case_id(case_id: object, name: str) -> None:
+    """``case_id``, a key of the mapping ``name``, is a case id: a text."""
+    if type(case_id) is not str:
+        raise wrong_kind(f"{name}[{quote(case_id)}]", case_id, "a case id (a text) as the key")
 
 
 def _require_by_case(value: object, name: str, kind: type, what: tuple[str, str]) -> None:
     """``value`` is lists of ``kind`` by case id; ``what`` names a list and one item."""
     items_of, one = what
     for case_id, items in require_mapping(value, name, f"{items_of} by case id").items():
+        _require_case_id(case_id, name)
         where = f"{name}[{quote(case_id)}]"
         if isinstance(items, str | bytes | Mapping) or not isinstance(items, Sequence):
             raise wrong_kind(where, items, f"a list of {items_of}")
@@ -517,8 +556,8 @@ def _kpis(
         reached = sum(e.outcome is ContactOutcome.REACHED for e in attempts)
         contact = Ratio(Decimal(reached), Decimal(len(attempts)))
     elif all("contact_attempts" in c.facts for c in closing) and closing:
-        reached = sum(int(c.facts.get("contact_reached", 0)) for c in closing)
-        tried = sum(int(c.facts.get("contact_attempts", 0)) for c in closing)
+        reached = sum(int(c.facts.get("contact_reached", 0) or 0) for c in closing)
+        tried = sum(int(c.facts.get("contact_attempts", 0) or 0) for c in closing)
         contact = Ratio(Decimal(reached), Decimal(tried))
     else:
         contact = None

@@ -170,6 +170,8 @@ def _require_rows(decisions: object, name: str) -> Mapping[str, DecisionRow]:
     expected = "a mapping of case ids to decision rows (see read_run)"
     rows = require_mapping(decisions, name, expected)
     for key, row in rows.items():
+        if type(key) is not str:
+            raise wrong_kind(f"{name}[{quote(key)}]", key, "a case id (a text) as the key")
         if not isinstance(row, DecisionRow):
             raise wrong_kind(f"{name}[{quote(key)}]", row, "a DecisionRow")
     return rows

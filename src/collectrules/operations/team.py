@@ -29,7 +29,7 @@ from typing import Any
 import attrs
 
 from collectrules._arguments import require_path
-from collectrules.errors import FieldProblem, InputError, did_you_mean
+from collectrules.errors import FieldProblem, InputError, did_you_mean, quote
 
 __all__ = ["UNASSIGNED", "Owner", "Team", "load_team", "team_from_dict"]
 
@@ -178,7 +178,7 @@ def team_from_dict(
 
     if not isinstance(raw, Mapping):
         raise InputError([FieldProblem("", "expected a table", source=source)], subject="team")
-    unknown = [k for k in raw if k != "owner"]
+    unknown = [k if isinstance(k, str) else quote(k) for k in raw if k != "owner"]
     for key in unknown:
         msg = "unknown key; a team file has only [[owner]] tables"
         problems.append(FieldProblem(key, msg, source, None, did_you_mean(key, ["owner"])))
