@@ -1010,24 +1010,7 @@ def _structured_here() -> list[tuple[str, str]]:
     return found
 
 
-#: Known failures inside a structure, in code the walk's fixes may not touch: each with
-#: the call that fails. A strict xfail: the test fails once the code is fixed.
-NESTED_KNOWN = {
-    ("Decision.from_dict", "data"): "Decision.from_dict(data) with a 400-digit integer for"
-    " levels.quadrant.score raises OverflowError: int too large to convert to float"
-    " (src/collectrules/model/decision.py)",
-}
-
-
-@pytest.mark.parametrize(
-    ("target", "parameter"),
-    [
-        pytest.param(*key, marks=[pytest.mark.xfail(strict=True, reason=NESTED_KNOWN[key])])
-        if key in NESTED_KNOWN
-        else key
-        for key in _structured()
-    ],
-)
+@pytest.mark.parametrize(("target", "parameter"), _structured())
 def test_garbage_inside_any_sampled_structure_is_a_collectrules_error(
     target: str, parameter: str
 ) -> None:

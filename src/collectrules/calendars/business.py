@@ -57,6 +57,7 @@ from collectrules._choice import Choice
 from collectrules.errors import FieldProblem, InputError, did_you_mean, quote
 from collectrules.model.limits import MAX_YEAR, MIN_YEAR
 from collectrules.model.time import local_midnight, require_zone
+from collectrules.policy import Parameter
 
 if TYPE_CHECKING:
     from collectrules.policy import Parameter
@@ -634,8 +635,6 @@ class ContactHours:
         first, last = parameters.get(start), parameters.get(end)
         if first is None or last is None:
             return None
-        from collectrules.policy import Parameter  # the policy package is below calendars
-
         for name, parameter in ((start, first), (end, last)):
             if not isinstance(parameter, Parameter):
                 raise wrong_kind(f"parameters[{quote(name)}]", parameter, "a Parameter")
