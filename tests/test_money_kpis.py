@@ -218,10 +218,15 @@ def test_bad_decisions_name_the_field(rows: list[dict[str, Any]], path: str) -> 
     assert info.value.problems[0].path == path
 
 
-def test_a_null_count_in_the_facts_counts_nothing() -> None:
-    rows = [{**CLOSING[0], "facts": {**CLOSING[0]["facts"], "contact_reached": None}}]
-    k = compute_kpis(portfolio_from_rows(_rows([*rows, *CLOSING[1:]]))).total
-    assert _r(k.contact_rate) == (1, 8)  # 0 + 0 + 1 of 4 + 3 + 1
+@pytest.mark.parametrize("name", ["contact_reached", "contact_attempts"])
+def test_a_null_contact_count_makes_the_contact_rate_unknown(name: str) -> None:
+    """Missing evidence is unknown: a null count is not counted as no contact."""
+    rows = [{**CLOSING[0], "facts": {**CLOSING[0]["facts"], name: None}}]
+    kpis = compute_kpis(portfolio_from_rows(_rows([*rows, *CLOSING[1:]])))
+    assert kpis.total.contact_rate is None
+    assert any(note.startswith("contact rate unknown: 1 decision(s)") for note in kpis.total.notes)
+    known = compute_kpis(portfolio_from_rows(_rows(CLOSING))).total
+    assert known.contact_rate is not None
 
 
 #: A wrong kind inside an argument of compute_kpis, by the argument: the keys of each

@@ -556,9 +556,21 @@ def _kpis(
         reached = sum(e.outcome is ContactOutcome.REACHED for e in attempts)
         contact = Ratio(Decimal(reached), Decimal(len(attempts)))
     elif all("contact_attempts" in c.facts for c in closing) and closing:
-        reached = sum(int(c.facts.get("contact_reached", 0) or 0) for c in closing)
-        tried = sum(int(c.facts.get("contact_attempts", 0) or 0) for c in closing)
-        contact = Ratio(Decimal(reached), Decimal(tried))
+        unknown = [
+            c.case_id
+            for c in closing
+            if c.facts["contact_attempts"] is None or c.facts.get("contact_reached", 0) is None
+        ]
+        if unknown:  # missing evidence is unknown, not no contact
+            contact = None
+            notes.append(
+                f"contact rate unknown: {len(unknown)} decision(s) count no contacts"
+                f" (null), first {unknown[0]}"
+            )
+        else:
+            reached = sum(int(c.facts.get("contact_reached", 0)) for c in closing)
+            tried = sum(int(c.facts["contact_attempts"]) for c in closing)
+            contact = Ratio(Decimal(reached), Decimal(tried))
     else:
         contact = None
         notes.append("contact rate needs --events or a policy with a [timeline] section")
