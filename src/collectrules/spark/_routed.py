@@ -79,6 +79,7 @@ class RoutedRows:
         read = [self._data(row) for row in _rows(batch)]
         datas = [data for data in read if not isinstance(data, _Failed)]
         results = engine.decide_many(datas, as_of=self.as_of)
+        done = 0  # the rows of ``datas`` given to the engine so far
         out: list[dict[str, Any]] = []
         for data in read:
             if isinstance(data, _Failed):
@@ -86,10 +87,12 @@ class RoutedRows:
                 continue
             raw_id = data.get("case_id")
             case_id = raw_id if isinstance(raw_id, str) else None
+            done += 1
             try:
                 result = next(results)
-            except Exception as exc:  # decide_many gives each row its result; guard all the same
+            except Exception as exc:  # decide_many keeps each row's failure its own; all the same
                 out.append(_error_row(case_id, _internal(exc)))
+                results = engine.decide_many(datas[done:], as_of=self.as_of)
                 continue
             if result.decision is None:
                 error: CollectRulesError | None = result.error
