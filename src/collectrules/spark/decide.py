@@ -492,7 +492,7 @@ def decide(
         facts, key_count = _sections(spark, facts, sections, when, core)
     decided = compile_spark(chosen).apply(_with_missing(facts, chosen)).cache()
     undecided = decided.where(F.col("__undecided") | F.col("__sbad")).select("case_id")
-    routed = routed.union(undecided).distinct()
+    routed = routed.union(undecided).distinct().cache()
     done = decided.where(~(F.col("__undecided") | F.col("__sbad")))
     columnar = _compact(done, chosen, when)
     slow, errors, per_case = _per_case(cases_df, signals_df, events_df, routed, chosen, when)
