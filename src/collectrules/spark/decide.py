@@ -71,6 +71,7 @@ _INSTANT = (
     r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}"
     r"(\.[0-9]{1,6})?(Z|[+-][0-9]{2}:[0-9]{2})$"
 )
+_ROUTED = "__routed"
 _PYTHON_ERROR = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception): ")
 _TYPES = {"int": "bigint", "number": "double", "money": "bigint", "bool": "boolean"}
 _DATA_TYPES: dict[str, T.DataType] = {
@@ -494,9 +495,24 @@ def decide(
     undecided = decided.where(F.col("__undecided") | F.col("__sbad")).select("case_id")
     routed = routed.union(undecided).distinct().cache()
     done = decided.where(~(F.col("__undecided") | F.col("__sbad")))
-    columnar = _compact(done, chosen, when)
-    slow, errors, per_case = _per_case(cases_df, signals_df, events_df, routed, chosen, when)
-    return SparkResult(columnar.unionByName(slow), errors, per_case, key_count)
+    columnar = _compact(done, chosen, when).withColumns(
+        {ERROR: F.lit(None).cast("string"), KIND: F.lit(None).cast("string"), _ROUTED: F.lit(False)}
+    )
+    slow = _per_case(cases_df, signals_df, events_df, routed, chosen, when)
+    # Every row's decision or error, persisted and counted once: the decisions and the
+    # errors are filters of it, so neither decides a row again (a persisted output of
+    # the Python step alone is not found again by Spark under a union).
+    both = slow.withColumn(_ROUTED, F.lit(True)).unionByName(columnar).persist()
+    try:
+        per_case = both.where(F.col(_ROUTED)).count()
+    except Exception as exc:  # a job that fails in Spark is reported as the engine's error
+        raise _spark_failure(exc) from exc
+    failed = F.col(ERROR).isNotNull()
+    decisions = both.where(~failed).select(*COMPACT_SPARK_SCHEMA.names)
+    errors = both.where(failed).select(
+        F.col("case_id"), F.col(ERROR).alias("error"), F.col(KIND).alias("kind")
+    )
+    return SparkResult(decisions, errors, per_case, key_count)
 
 
 def _compact(done: DataFrame, policy: Policy, when: pendulum.DateTime) -> DataFrame:
@@ -576,13 +592,12 @@ def _per_case(
     routed: DataFrame,
     policy: Policy,
     when: pendulum.DateTime,
-) -> tuple[DataFrame, DataFrame, int]:
-    """Decide the routed rows on the executors, with the per-case engine in each
-    partition's Python worker (:class:`RoutedRows`); nothing of them reaches the driver.
+) -> DataFrame:
+    """The routed rows decided on the executors, with the per-case engine in each
+    partition's Python worker (:class:`RoutedRows`): nothing of them reaches the driver.
 
-    Returns their compact decisions, their errors, and how many there were. The output
-    of the Python step is persisted, so that the decisions and the errors do not decide
-    the rows twice.
+    Each row comes out as its compact decision or as its error (:data:`ERROR`,
+    :data:`KIND`); the step runs when the result is computed.
     """
     # Null-safe: a case without an id is routed (a bad row) and gets its error too.
     key = _fresh("__routed_id", cases.columns)
@@ -603,14 +618,4 @@ def _per_case(
             T.StructField(KIND, T.StringType()),
         ]
     )
-    out = chosen.mapInArrow(decide_rows, schema).persist()
-    try:
-        count = out.count()
-    except Exception as exc:  # a job that fails in Spark is reported as the engine's error
-        raise _spark_failure(exc) from exc
-    failed = F.col(ERROR).isNotNull()
-    slow = out.where(~failed).select(*COMPACT_SPARK_SCHEMA.names)
-    bad = out.where(failed).select(
-        F.col("case_id"), F.col(ERROR).alias("error"), F.col(KIND).alias("kind")
-    )
-    return slow, bad, count
+    return chosen.mapInArrow(decide_rows, schema)
