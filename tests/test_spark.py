@@ -326,24 +326,24 @@ def test_a_policy_from_a_file_reaches_the_executors(session: SparkSession, tmp_p
 def test_routed_rows_are_decided_on_the_executors_not_collected(
     session: SparkSession, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from pyspark.sql import DataFrame
-
     rows = _with_events(8)
     _, _, _, cases_sp, signals_sp, events_sp = tables(session, rows)
     collected: list[Any] = []
-    original = DataFrame.collect
+    frame_class = type(cases_sp)  # the classic DataFrame, which defines its own collect
+    original = frame_class.collect
 
-    def spy(self: DataFrame) -> list[Any]:
+    def spy(self: Any) -> list[Any]:
         out = original(self)
         collected.extend(out)
         return out
 
-    monkeypatch.setattr(DataFrame, "collect", spy)
+    monkeypatch.setattr(frame_class, "collect", spy)
     result = spark.decide(cases_sp, signals_sp, events_sp, policy="cn_bank_loan", as_of=AS_OF)
     monkeypatch.undo()
     # Every row went per case (they all have events), and none of them reached the
     # driver: what decide collects holds no case (only zones and section keys).
     assert result.per_case == len(rows)
+    assert collected, "the spy saw nothing: decide collects the time zones"
     assert not [r for r in collected if "case_id" in r.asDict()]
     result.decisions.explain()
     result.errors.explain()
