@@ -381,3 +381,28 @@ def test_a_case_without_an_id_gets_its_error(session: SparkSession) -> None:
     errors = result.errors.collect()
     assert result.per_case == len(rows)
     assert [(r.case_id, r.kind) for r in errors if r.case_id != "E-BAD"] == [(None, "InputError")]
+
+
+def test_a_routed_case_reads_timestamp_signals_with_their_offset(session: SparkSession) -> None:
+    """A timestamp column reaches the per-case engine as an instant with its offset (the
+    columns accept it too), not as a naive datetime it would refuse."""
+    import datetime as dt
+
+    cases_df = session.createDataFrame(
+        [("T-1", "loan", "CNY", "1000", "100", "2026-04-01", "Asia/Shanghai")],
+        "case_id string, product string, currency string, principal string,"
+        " overdue_amount string, due_date string, timezone string",
+    )
+    at = dt.datetime(2026, 6, 1, 2, 0, tzinfo=dt.UTC)
+    signals_df = session.createDataFrame(
+        [("T-1", "refused_to_pay", at)], "case_id string, kind string, observed_at timestamp"
+    )
+    events_df = session.createDataFrame(
+        [("T-1", "visit", "2026-06-02T10:00:00+08:00")], "case_id string, kind string, at string"
+    )
+    result = spark.decide(cases_df, signals_df, events_df, policy="cn_bank_loan", as_of=AS_OF)
+    assert result.per_case == 1
+    assert result.errors.collect() == []
+    (row,) = result.decisions.collect()
+    assert row.willingness == "unwilling"
+    assert "evidence.refused_to_pay" in row.fired

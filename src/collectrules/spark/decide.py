@@ -573,14 +573,15 @@ def _nested(table: DataFrame, routed: DataFrame, name: str) -> DataFrame:
 
 
 def _spark_failure(exc: Exception) -> EngineError:
-    """A failed Spark job deciding the routed rows, with its cause: the last Python
-    error its message names (a worker's traceback ends with it), else its first line."""
+    """A failed Spark job deciding the portfolio, with its cause: the last Python error
+    its message names (a worker's traceback ends with it), else its first line."""
     lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
     named = [line for line in lines if _PYTHON_ERROR.match(line)]
     cause = (named[-1] if named else lines[0] if lines else type(exc).__name__)[:300]
     msg = (
-        "the Spark job deciding the per-case rows failed (the executors' Python needs"
-        f" collectrules at the driver's version; see docs/howto-spark.md): {cause}"
+        f"the Spark job deciding the portfolio failed: {cause} (the per-case rows are"
+        " decided in the executors' Python, which needs collectrules at the driver's"
+        " version; see docs/howto-spark.md)"
     )
     return EngineError(msg)
 
