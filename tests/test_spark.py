@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
+from collections import Counter
 from collections.abc import Iterator, Sequence
+from enum import Enum
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,7 +23,7 @@ if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
 from pyspark.sql import SparkSession  # noqa: E402
 
 from collectrules import frame, spark  # noqa: E402
-from collectrules.policy import load_policy  # noqa: E402
+from collectrules.policy import Policy, load_policy  # noqa: E402
 from collectrules.testing.strategies import cases  # noqa: E402
 
 AS_OF = "2026-06-30T12:00:00+08:00"
@@ -28,6 +32,10 @@ POLICIES = ("cn_bank_loan", "ifrs9")
 
 @pytest.fixture(scope="module")
 def session() -> Iterator[SparkSession]:
+    # The executors' Python workers decide the per-case rows: they must run this
+    # interpreter, which has collectrules installed (Spark's default is "python3").
+    previous = os.environ.get("PYSPARK_PYTHON")
+    os.environ["PYSPARK_PYTHON"] = sys.executable
     built = (
         SparkSession.builder.master("local[2]")
         .appName("collectrules-tests")
@@ -38,6 +46,16 @@ def session() -> Iterator[SparkSession]:
     )
     yield built
     built.stop()
+    if previous is None:
+        os.environ.pop("PYSPARK_PYTHON", None)
+    else:
+        os.environ["PYSPARK_PYTHON"] = previous
+
+
+def _text(value: Any) -> Any:
+    if value is None or isinstance(value, bool):
+        return value
+    return value.value if isinstance(value, Enum) else str(value)
 
 
 def _string_rows(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -45,7 +63,7 @@ def _string_rows(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     for r in rows:
         out.append(
             {
-                k: (str(v) if v is not None and not isinstance(v, bool) else v)
+                k: _text(v)
                 for k, v in r.items()
                 if k not in ("signals", "events", "guarantors", "fees")
             }
@@ -53,8 +71,9 @@ def _string_rows(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-def tables(session: SparkSession, rows: Sequence[dict[str, Any]]) -> tuple[Any, Any, Any, Any, Any]:
-    """Polars and Spark tables with the same (string) values."""
+def tables(session: SparkSession, rows: Sequence[dict[str, Any]]) -> tuple[Any, ...]:
+    """Polars and Spark tables with the same (string) values: cases, signals and events
+    (None for both when no row has events)."""
     flat = _string_rows(rows)
     columns = sorted({k for r in flat for k in r})
     flat = [{c: r.get(c) for c in columns} for r in flat]
@@ -80,7 +99,21 @@ def tables(session: SparkSession, rows: Sequence[dict[str, Any]]) -> tuple[Any, 
     signals_sp = session.createDataFrame(
         [tuple(s[c] for c in ("case_id", "kind", "observed_at", "value")) for s in sigs], schema
     )
-    return cases_pl, signals_pl, cases_sp, signals_sp, None
+    evs = [
+        {"case_id": r["case_id"], **{k: _text(v) for k, v in e.items()}}
+        for r in rows
+        for e in r.get("events", [])
+    ]
+    if not evs:
+        return cases_pl, signals_pl, None, cases_sp, signals_sp, None
+    names = ["case_id", *sorted({k for e in evs for k in e} - {"case_id"})]
+    events_pl = pl.DataFrame(
+        [{c: e.get(c) for c in names} for e in evs], schema=dict.fromkeys(names, pl.String)
+    )
+    events_sp = session.createDataFrame(
+        [tuple(e.get(c) for c in names) for e in evs], ", ".join(f"`{c}` string" for c in names)
+    )
+    return cases_pl, signals_pl, events_pl, cases_sp, signals_sp, events_sp
 
 
 def _polars_rows(result: frame.FrameResult) -> dict[str, dict[str, Any]]:
@@ -95,24 +128,42 @@ def _polars_rows(result: frame.FrameResult) -> dict[str, dict[str, Any]]:
 
 def _spark_rows(result: spark.SparkResult) -> dict[str, dict[str, Any]]:
     out = {}
-    for row in result.decisions.collect():
+    collected = result.decisions.collect()
+    for row in collected:
         data = row.asDict(recursive=True)
         data["classes"] = dict(data["classes"])
         data["buckets"] = dict(data["buckets"])
         out[data["case_id"]] = data
+    assert len(out) == len(collected), "a case decided twice"
     return out
 
 
-def assert_agree(session: SparkSession, name: str, rows: Sequence[dict[str, Any]]) -> None:
-    cases_pl, signals_pl, cases_sp, signals_sp, _ = tables(session, rows)
-    polars_result = frame.decide(cases_pl, signals_pl, policy=name, as_of=AS_OF)
-    spark_result = spark.decide(cases_sp, signals_sp, policy=name, as_of=AS_OF)
-    assert _spark_rows(spark_result) == _polars_rows(polars_result)
-    spark_errors = {(r.case_id, r.error, r.kind) for r in spark_result.errors.collect()}
-    polars_errors = {
+def assert_agree(
+    session: SparkSession, policy: str | Policy, rows: Sequence[dict[str, Any]]
+) -> spark.SparkResult:
+    """Spark and Polars give the same compact rows and the same errors, each case once."""
+    cases_pl, signals_pl, events_pl, cases_sp, signals_sp, events_sp = tables(session, rows)
+    polars_result = frame.decide(cases_pl, signals_pl, events_pl, policy=policy, as_of=AS_OF)
+    spark_result = spark.decide(cases_sp, signals_sp, events_sp, policy=policy, as_of=AS_OF)
+    decided = _spark_rows(spark_result)
+    assert decided == _polars_rows(polars_result)
+    spark_errors = Counter((r.case_id, r.error, r.kind) for r in spark_result.errors.collect())
+    polars_errors = Counter(
         (e.case_id, str(e.error), type(e.error).__name__) for e in polars_result.errors
-    }
+    )
     assert spark_errors == polars_errors
+    # Every case comes out once, as a decision or as an error.
+    out = Counter([*decided, *(case_id for case_id, _, _ in spark_errors.elements())])
+    assert out == Counter(r.get("case_id") for r in rows)
+    return spark_result
+
+
+@pytest.fixture(autouse=True)
+def _release(session: SparkSession) -> Iterator[None]:
+    """Each test starts without the tables the ones before cached (decide caches its
+    intermediate tables and the per-case output; a local JVM has little room)."""
+    yield
+    session.catalog.clearCache()
 
 
 @pytest.mark.parametrize("name", POLICIES)
@@ -129,6 +180,7 @@ def test_generated_portfolios_agree_with_the_polars_engine(
     portfolio = data.draw(st.lists(cases(policy, as_of=AS_OF), min_size=1, max_size=12))
     rows = [{**c.to_dict(), "case_id": f"{c.case_id}-{i}"} for i, c in enumerate(portfolio)]
     assert_agree(session, name, rows)
+    session.catalog.clearCache()
 
 
 def test_bad_rows_get_the_per_case_error(session: SparkSession) -> None:
@@ -182,3 +234,175 @@ def test_a_long_table_without_text_case_ids_is_an_input_error(
         spark.decide(cases_df, signals_df, as_of=AS_OF, policy="default")
     with pytest.raises(InputError, match=expected.replace("signals", "events")):
         spark.decide(cases_df, None, signals_df, as_of=AS_OF, policy="default")
+
+
+#: Values that make a generated case a bad row: each is a row the per-case engine refuses.
+_BAD_VALUES = (
+    ("overdue_amount", "-1"),
+    ("timezone", "Mars/Olympus"),
+    ("principal", "12.345678"),
+    ("due_date", "2026-13-01"),
+    ("product", "yacht"),
+)
+
+
+@pytest.mark.parametrize("name", POLICIES)
+@settings(
+    max_examples=2,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(data=st.data())
+def test_portfolios_with_events_and_bad_rows_agree_with_the_polars_engine(
+    session: SparkSession, name: str, data: Any
+) -> None:
+    policy = load_policy(name)
+    drawn = data.draw(
+        st.lists(
+            st.tuples(
+                cases(policy, as_of=AS_OF, with_events=True),
+                st.none() | st.sampled_from(_BAD_VALUES),
+            ),
+            min_size=4,
+            max_size=12,
+        )
+    )
+    rows = []
+    for i, (case, bad) in enumerate(drawn):
+        row = {**case.to_dict(), "case_id": f"{case.case_id}-{i}"}
+        if i == 0:  # at least one case with events, one bad row
+            row["events"] = row.get("events") or [
+                {"kind": "visit", "at": "2026-06-01T10:00:00+08:00"}
+            ]
+        if bad is not None or i == 1:
+            field, value = bad or _BAD_VALUES[0]
+            row[field] = value
+        rows.append(row)
+    result = assert_agree(session, name, rows)
+    assert result.per_case >= 2
+    session.catalog.clearCache()
+
+
+def _policy_file(tmp_path: Path) -> Policy:
+    """cn_bank_loan, loaded from a file of its own (not by a shipped name)."""
+    source = Path(load_policy.__code__.co_filename).parent.parent / "policies"
+    path = tmp_path / "bank.toml"
+    path.write_text((source / "cn_bank_loan.toml").read_text(encoding="utf-8"), encoding="utf-8")
+    return load_policy(path)
+
+
+def _with_events(count: int) -> list[dict[str, Any]]:
+    base = {
+        "product": "loan",
+        "currency": "CNY",
+        "principal": "100000",
+        "overdue_amount": "2500",
+        "due_date": "2026-04-01",
+        "timezone": "Asia/Shanghai",
+        "signals": [
+            {"kind": "promise_broken", "observed_at": "2026-06-10T10:00:00+08:00"},
+            {"kind": "refused_to_pay", "observed_at": "2026-06-12T10:00:00+08:00"},
+        ],
+    }
+    rows = []
+    for i in range(count):
+        events = [
+            {"kind": "contact_attempt", "at": "2026-06-20T10:00:00+08:00", "outcome": "reached"},
+            {"kind": "payment", "at": f"2026-06-{10 + i % 15:02d}T09:00:00+08:00", "amount": "300"},
+        ]
+        rows.append({**base, "case_id": f"E-{i}", "events": events[: 1 + i % 2]})
+    rows.append({**base, "case_id": "E-BAD", "overdue_amount": "-1", "events": events})
+    return rows
+
+
+def test_a_policy_from_a_file_reaches_the_executors(session: SparkSession, tmp_path: Path) -> None:
+    policy = _policy_file(tmp_path)
+    result = assert_agree(session, policy, _with_events(6))
+    assert result.per_case == 7
+    hashes = {r.policy_hash for r in result.decisions.collect()}
+    assert hashes == {policy.content_hash}
+
+
+def test_routed_rows_are_decided_on_the_executors_not_collected(
+    session: SparkSession, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rows = _with_events(8)
+    _, _, _, cases_sp, signals_sp, events_sp = tables(session, rows)
+    collected: list[Any] = []
+    frame_class = type(cases_sp)  # the classic DataFrame, which defines its own collect
+    original = frame_class.collect
+
+    def spy(self: Any) -> list[Any]:
+        out = original(self)
+        collected.extend(out)
+        return out
+
+    monkeypatch.setattr(frame_class, "collect", spy)
+    result = spark.decide(cases_sp, signals_sp, events_sp, policy="cn_bank_loan", as_of=AS_OF)
+    monkeypatch.undo()
+    # Every row went per case (they all have events), and none of them reached the
+    # driver: what decide collects holds no case (only zones and section keys).
+    assert result.per_case == len(rows)
+    assert collected, "the spy saw nothing: decide collects the time zones"
+    assert not [r for r in collected if "case_id" in r.asDict()]
+    result.decisions.explain()
+    result.errors.explain()
+    plans = capsys.readouterr().out
+    assert plans.count("MapInArrow") >= 2
+    assert result.decisions.count() == len(rows) - 1
+    assert [r.case_id for r in result.errors.collect()] == ["E-BAD"]
+
+
+def test_the_per_case_output_is_persisted_and_read_by_both_tables(
+    session: SparkSession, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The decisions and the errors read the cached output of the Python step (its
+    ``__error`` column), so the rows are not decided again for each of them."""
+    rows = _with_events(5)
+    _, _, _, cases_sp, signals_sp, events_sp = tables(session, rows)
+    result = spark.decide(cases_sp, signals_sp, events_sp, policy="cn_bank_loan", as_of=AS_OF)
+    for table in (result.decisions, result.errors):
+        table.explain()
+        cached = [
+            line
+            for line in capsys.readouterr().out.splitlines()
+            if "InMemoryTableScan" in line and "__error" in line
+        ]
+        assert cached, "the per-case output is not read from the cache"
+    decided, failed = result.decisions.collect(), result.errors.collect()
+    assert len(decided) + len(failed) == result.per_case == len(rows)
+
+
+def test_a_case_without_an_id_gets_its_error(session: SparkSession) -> None:
+    rows = _with_events(2)
+    rows.append({**rows[0], "case_id": None})
+    _, _, _, cases_sp, signals_sp, events_sp = tables(session, rows)
+    result = spark.decide(cases_sp, signals_sp, events_sp, policy="cn_bank_loan", as_of=AS_OF)
+    errors = result.errors.collect()
+    assert result.per_case == len(rows)
+    assert [(r.case_id, r.kind) for r in errors if r.case_id != "E-BAD"] == [(None, "InputError")]
+
+
+def test_a_routed_case_reads_timestamp_signals_with_their_offset(session: SparkSession) -> None:
+    """A timestamp column reaches the per-case engine as an instant with its offset (the
+    columns accept it too), not as a naive datetime it would refuse."""
+    import datetime as dt
+
+    cases_df = session.createDataFrame(
+        [("T-1", "loan", "CNY", "1000", "100", "2026-04-01", "Asia/Shanghai")],
+        "case_id string, product string, currency string, principal string,"
+        " overdue_amount string, due_date string, timezone string",
+    )
+    at = dt.datetime(2026, 6, 1, 2, 0, tzinfo=dt.UTC)
+    signals_df = session.createDataFrame(
+        [("T-1", "refused_to_pay", at)], "case_id string, kind string, observed_at timestamp"
+    )
+    events_df = session.createDataFrame(
+        [("T-1", "visit", "2026-06-02T10:00:00+08:00")], "case_id string, kind string, at string"
+    )
+    result = spark.decide(cases_df, signals_df, events_df, policy="cn_bank_loan", as_of=AS_OF)
+    assert result.per_case == 1
+    assert result.errors.collect() == []
+    (row,) = result.decisions.collect()
+    assert row.willingness == "unwilling"
+    assert "evidence.refused_to_pay" in row.fired

@@ -4,14 +4,15 @@
 inputs, the same derivation as group-by work, the same IR compiled to Spark Column
 expressions (evaluated in the JVM, no Python UDF), the sections once per distinct key
 on the driver, and the same compact decision columns. Rows outside the subset (and
-those the columns cannot decide) are collected to the driver and decided by the
-per-case engine, which gives them their exact decision or error: keep them few. See
-docs/howto-spark.md.
+those the columns cannot decide) are decided on the executors by the per-case engine
+(Python, per partition, with ``mapInArrow``), which gives them their exact decision or
+error. See docs/howto-spark.md.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -22,12 +23,10 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from collectrules._arguments import wrong_kind
-from collectrules.batch.compact import FIELDS, compact_row
-from collectrules.engine import Engine
-from collectrules.errors import CollectRulesError, FieldProblem, InputError
+from collectrules.batch.compact import FIELDS
+from collectrules.errors import EngineError, FieldProblem, InputError
 from collectrules.frame._inputs import CASE_COLUMNS, valid_zones
 from collectrules.frame._sections import SectionKeys, core_names, section_keys
-from collectrules.io.arrow import plain
 from collectrules.model.case import Product, zone
 from collectrules.model.limits import (
     MAX_ID_LENGTH,
@@ -41,6 +40,7 @@ from collectrules.model.time import require_aware
 from collectrules.policy import Policy, load_policy
 from collectrules.policy.derive import CURE_SIGNALS, DEFAULT_LOOKBACK_DAYS
 from collectrules.spark._compile import compile_spark, condition_column
+from collectrules.spark._routed import ERROR, KIND, RoutedRows
 
 __all__ = ["COMPACT_SPARK_SCHEMA", "SparkResult", "decide"]
 
@@ -71,6 +71,8 @@ _INSTANT = (
     r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}"
     r"(\.[0-9]{1,6})?(Z|[+-][0-9]{2}:[0-9]{2})$"
 )
+_ROUTED = "__routed"
+_PYTHON_ERROR = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception): ")
 _TYPES = {"int": "bigint", "number": "double", "money": "bigint", "bool": "boolean"}
 _DATA_TYPES: dict[str, T.DataType] = {
     "bigint": T.LongType(),
@@ -491,11 +493,26 @@ def decide(
         facts, key_count = _sections(spark, facts, sections, when, core)
     decided = compile_spark(chosen).apply(_with_missing(facts, chosen)).cache()
     undecided = decided.where(F.col("__undecided") | F.col("__sbad")).select("case_id")
-    routed = routed.union(undecided).distinct()
+    routed = routed.union(undecided).distinct().cache()
     done = decided.where(~(F.col("__undecided") | F.col("__sbad")))
-    columnar = _compact(done, chosen, when)
-    slow, errors, per_case = _per_case(spark, cases_df, signals_df, events_df, routed, chosen, when)
-    return SparkResult(columnar.unionByName(slow), errors, per_case, key_count)
+    columnar = _compact(done, chosen, when).withColumns(
+        {ERROR: F.lit(None).cast("string"), KIND: F.lit(None).cast("string"), _ROUTED: F.lit(False)}
+    )
+    slow = _per_case(cases_df, signals_df, events_df, routed, chosen, when)
+    # Every row's decision or error, persisted and counted once: the decisions and the
+    # errors are filters of it, so neither decides a row again (a persisted output of
+    # the Python step alone is not found again by Spark under a union).
+    both = slow.withColumn(_ROUTED, F.lit(True)).unionByName(columnar).persist()
+    try:
+        per_case = both.where(F.col(_ROUTED)).count()
+    except Exception as exc:  # a job that fails in Spark is reported as the engine's error
+        raise _spark_failure(exc) from exc
+    failed = F.col(ERROR).isNotNull()
+    decisions = both.where(~failed).select(*COMPACT_SPARK_SCHEMA.names)
+    errors = both.where(failed).select(
+        F.col("case_id"), F.col(ERROR).alias("error"), F.col(KIND).alias("kind")
+    )
+    return SparkResult(decisions, errors, per_case, key_count)
 
 
 def _compact(done: DataFrame, policy: Policy, when: pendulum.DateTime) -> DataFrame:
@@ -527,46 +544,79 @@ def _compact(done: DataFrame, policy: Policy, when: pendulum.DateTime) -> DataFr
     )
 
 
+def _quoted(name: str) -> Column:
+    """The column ``name``, whatever characters it holds (dots, backticks)."""
+    return F.col("`" + name.replace("`", "``") + "`")
+
+
+def _fresh(name: str, taken: Sequence[str]) -> str:
+    """``name``, prefixed with underscores until no column of ``taken`` bears it."""
+    while name in taken:
+        name = "_" + name
+    return name
+
+
+def _nested(table: DataFrame, routed: DataFrame, name: str) -> DataFrame:
+    """``table``'s rows of the routed cases, one row per ``case_id``: a list ``name`` of
+    ``(seq, item)`` structs, ``item`` the row but its ``case_id``, ``seq`` its place in
+    the table (the lists' own order is not kept by the shuffle)."""
+    fields = [c for c in table.columns if c != "case_id"]
+    entries = table.select(
+        F.col("case_id"),
+        F.struct(
+            F.monotonically_increasing_id().alias("seq"),
+            F.struct(*(_quoted(c) for c in fields)).alias("item"),
+        ).alias("__entry"),
+    )
+    chosen = entries.join(routed, on="case_id", how="left_semi")
+    return chosen.groupBy("case_id").agg(F.collect_list("__entry").alias(name))
+
+
+def _spark_failure(exc: Exception) -> EngineError:
+    """A failed Spark job deciding the portfolio, with its cause: the last Python error
+    its message names (a worker's traceback ends with it), else its first line."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    named = [line for line in lines if _PYTHON_ERROR.match(line)]
+    cause = (named[-1] if named else lines[0] if lines else type(exc).__name__)[:300]
+    msg = (
+        f"the Spark job deciding the portfolio failed: {cause} (the per-case rows are"
+        " decided in the executors' Python, which needs collectrules at the driver's"
+        " version; see docs/howto-spark.md)"
+    )
+    return EngineError(msg)
+
+
 def _per_case(
-    spark: SparkSession,
     cases: DataFrame,
     signals: DataFrame | None,
     events: DataFrame | None,
     routed: DataFrame,
     policy: Policy,
     when: pendulum.DateTime,
-) -> tuple[DataFrame, DataFrame, int]:
-    """Collect the routed rows to the driver and decide them one at a time."""
-    chosen = cases.join(routed, on="case_id", how="left_semi").collect()
-    lists: dict[str, dict[str, list[dict[str, Any]]]] = {"signals": {}, "events": {}}
-    for name, table in (("signals", signals), ("events", events)):
+) -> DataFrame:
+    """The routed rows decided on the executors, with the per-case engine in each
+    partition's Python worker (:class:`RoutedRows`): nothing of them reaches the driver.
+
+    Each row comes out as its compact decision or as its error (:data:`ERROR`,
+    :data:`KIND`); the step runs when the result is computed.
+    """
+    # Null-safe: a case without an id is routed (a bad row) and gets its error too.
+    key = _fresh("__routed_id", cases.columns)
+    ids = routed.select(F.col("case_id").alias(key))
+    chosen = cases.join(ids, F.col("case_id").eqNullSafe(F.col(key)), "left_semi")
+    names: dict[str, str | None] = {"signals": None, "events": None}
+    for label, table in (("signals", signals), ("events", events)):
         if table is None:
             continue
-        for row in table.join(routed, on="case_id", how="left_semi").collect():
-            data = row.asDict(recursive=True)
-            key = data.pop("case_id")
-            item = {k: plain(v) for k, v in data.items() if v is not None}
-            lists[name].setdefault(key, []).append(item)
-    engine = Engine(policy, backend="python")
-    rows: list[dict[str, Any]] = []
-    errors: list[tuple[str | None, str, str]] = []
-    for row in chosen:
-        data = {k: plain(v) for k, v in row.asDict(recursive=True).items() if v is not None}
-        raw_id = data.get("case_id")
-        case_id = raw_id if isinstance(raw_id, str) else None
-        data["signals"] = lists["signals"].get(case_id or "", [])
-        if case_id is not None and case_id in lists["events"]:
-            data["events"] = lists["events"][case_id]
-        result = next(engine.decide_many([data], as_of=when))
-        if result.decision is None:
-            error: CollectRulesError | None = result.error
-            assert error is not None
-            errors.append((result.case_id or case_id, str(error), type(error).__name__))
-            continue
-        compact = compact_row(result.decision)
-        compact["classes"] = dict(compact["classes"])
-        compact["buckets"] = dict(compact["buckets"])
-        rows.append(compact)
-    slow = spark.createDataFrame(rows, COMPACT_SPARK_SCHEMA)
-    bad = spark.createDataFrame(errors, "case_id string, error string, kind string")
-    return slow, bad, len(chosen)
+        name = _fresh(f"__{label}", chosen.columns)
+        chosen = chosen.join(_nested(table, routed, name), on="case_id", how="left")
+        names[label] = name
+    decide_rows = RoutedRows(policy, when, names["signals"], names["events"])
+    schema = T.StructType(
+        [
+            *COMPACT_SPARK_SCHEMA.fields,
+            T.StructField(ERROR, T.StringType()),
+            T.StructField(KIND, T.StringType()),
+        ]
+    )
+    return chosen.mapInArrow(decide_rows, schema)
