@@ -556,16 +556,16 @@ def _kpis(
         reached = sum(e.outcome is ContactOutcome.REACHED for e in attempts)
         contact = Ratio(Decimal(reached), Decimal(len(attempts)))
     elif all("contact_attempts" in c.facts for c in closing) and closing:
-        unknown = [
+        uncounted = [
             c.case_id
             for c in closing
             if c.facts["contact_attempts"] is None or c.facts.get("contact_reached", 0) is None
         ]
-        if unknown:  # missing evidence is unknown, not no contact
+        if uncounted:  # missing evidence is unknown, not no contact
             contact = None
             notes.append(
-                f"contact rate unknown: {len(unknown)} decision(s) count no contacts"
-                f" (null), first {unknown[0]}"
+                f"contact rate unknown: {len(uncounted)} decision(s) count no contacts"
+                f" (null), first {uncounted[0]}"
             )
         else:
             reached = sum(int(c.facts.get("contact_reached", 0)) for c in closing)
