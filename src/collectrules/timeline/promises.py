@@ -29,7 +29,8 @@ import attrs
 import pendulum
 
 from collectrules._choice import Choice
-from collectrules.model.case import Case, Event, EventKind, Signal, zone
+from collectrules.model.case import Case, Event, EventKind, Signal, _new_signal, zone
+from collectrules.model.limits import MAX_TEXT_LENGTH, MAX_YEAR, MIN_YEAR
 from collectrules.model.time import local_midnight
 from collectrules.policy import Policy
 from collectrules.timeline._case import case_events, events_until
@@ -195,25 +196,31 @@ def promise_signals(promises: Sequence[Promise]) -> tuple[Signal, ...]:
     """The derived ``promise_kept`` / ``promise_broken`` signals, at their resolution."""
     out: list[Signal] = []
     for promise in promises:
-        if promise.resolved_at is None:
+        resolved = promise.resolved_at
+        if resolved is None:
             continue
         if promise.status is PromiseStatus.KEPT:
-            out.append(
-                Signal(
-                    "promise_kept",
-                    promise.resolved_at,
-                    note=f"derived: {promise.describe()} was kept",
-                )
-            )
+            note = f"derived: {promise.describe()} was kept"
+            out.append(_signal("promise_kept", resolved, note))
         elif promise.status is PromiseStatus.BROKEN:
-            out.append(
-                Signal(
-                    "promise_broken",
-                    promise.resolved_at,
-                    note=f"derived: {promise.describe()} was broken",
-                )
-            )
+            note = f"derived: {promise.describe()} was broken"
+            out.append(_signal("promise_broken", resolved, note))
     return tuple(out)
+
+
+def _signal(kind: str, at: pendulum.DateTime, note: str) -> Signal:
+    """``Signal(kind, at, note=note)`` for a valid ``kind``: built without running the
+    validators when they would pass anyway (an aware pendulum instant in the years a
+    signal may have, a short ASCII note), as most derived signals are."""
+    if (
+        type(at) is pendulum.DateTime
+        and MIN_YEAR <= at.year <= MAX_YEAR
+        and at.utcoffset() is not None
+        and len(note) <= MAX_TEXT_LENGTH
+        and note.isascii()
+    ):
+        return _new_signal(kind, at, None, note)
+    return Signal(kind, at, note=note)
 
 
 @attrs.frozen
