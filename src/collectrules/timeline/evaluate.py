@@ -1186,7 +1186,7 @@ def _event_step_facts(
             if any(e.kind is EventKind.PROMISE_MADE for e in events)
             else ()
         )
-        spans = pause_spans(promises)
+        spans = pause_spans(promises) if promises else ()
         emergencies = _emergencies(case, at, policy)
         due_start = local_midnight(case.due_date, tz)
         overdue_start = local_midnight(_next_day(case.due_date), tz)
@@ -1264,7 +1264,7 @@ def _event_step_facts(
                 passed = (due is not None and at > due) if stage.within is not None else at >= opens
             if emergencies:
                 status = _held_status(status, stage, emergencies)
-            out[field] = status.value
+            out[field] = status._value_  # the value, without the cost of the property
             if status in ACTIONABLE:
                 if status is StepStatus.OPEN:
                     opened += 1
