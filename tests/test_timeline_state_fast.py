@@ -19,6 +19,7 @@ import datetime as dt
 from decimal import Decimal
 from functools import cache
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import attrs
 import pendulum
@@ -30,11 +31,11 @@ from pendulum.tz import fixed_timezone
 from collectrules import Case, Event, Guarantor, Policy, load_policy
 from collectrules.conditions import parse as parse_condition
 from collectrules.errors import CollectRulesError
-from collectrules.model.case import EVENT_REQUIRED_FIELDS, EventKind
+from collectrules.model.case import EVENT_REQUIRED_FIELDS, EventKind, zone
 from collectrules.model.time import local_midnight
 from collectrules.policy.derive import derive
 from collectrules.timeline import Deadline, DeadlineKind, DeadlineStatus, Timeline
-from collectrules.timeline._case import events_until
+from collectrules.timeline._case import events_until, in_zone
 from collectrules.timeline.evaluate import (
     ACTIONABLE,
     Step,
@@ -518,3 +519,50 @@ def test_a_condition_anchor_is_found_on_the_sorted_events(
                 expected.fold,
                 expected.tzinfo,
             )
+
+
+# --------------------------------------------------------------------------- instants in a zone
+
+
+#: Days with a daylight-saving change in New York or London (in their wall time too).
+_CHANGES = tuple(
+    pendulum.datetime(*day, tz="UTC")
+    for day in ((2026, 3, 8), (2026, 3, 29), (2026, 10, 25), (2026, 11, 1), (2027, 11, 7))
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    start=st.sampled_from([pendulum.datetime(2025, 1, 1, tz="UTC"), *_CHANGES]),
+    minutes=st.integers(min_value=0, max_value=12 * 60) | st.integers(0, 4 * 366 * 24 * 60),
+    source=st.sampled_from([*_OFFSETS, *ZONES, "fixed-stdlib", "zoneinfo"]),
+    target=st.sampled_from(ZONES),
+    fold=st.integers(min_value=0, max_value=1),
+)
+def test_an_instant_in_a_zone_is_what_pendulum_gives(
+    start: pendulum.DateTime, minutes: int, source: Any, target: str, fold: int
+) -> None:
+    # Around the daylight-saving changes of 2025-2028, either fold, from a zone, a
+    # pendulum offset, UTC, or a standard-library offset or zone.
+    at = start.add(minutes=minutes)
+    if source in ("fixed-stdlib", "zoneinfo"):
+        # The wall time in a tzinfo of the standard library's, kept as it is (pendulum's
+        # replace would swap it for its own); in a zone of its, pendulum reads fold 1.
+        tzinfo = (
+            dt.timezone(dt.timedelta(hours=-3))
+            if source == "fixed-stdlib"
+            else ZoneInfo("America/New_York")
+        )
+        fields = (at.year, at.month, at.day, at.hour, at.minute, at.second, at.microsecond)
+        at = pendulum.DateTime(*fields, tzinfo=tzinfo, fold=fold)
+    else:
+        at = at.in_timezone(source).replace(fold=fold)
+    tz = zone(target)
+    got, expected = in_zone(at, tz), at.in_timezone(tz)
+    assert type(got) is type(expected)
+    assert got == expected
+    assert (got.isoformat(), got.fold, got.tzinfo) == (
+        expected.isoformat(),
+        expected.fold,
+        expected.tzinfo,
+    )

@@ -59,7 +59,7 @@ from collectrules.model.case import Case, ContactOutcome, Event, EventKind, Sign
 from collectrules.model.time import local_midnight, require_aware, require_case
 from collectrules.policy import Policy, load_policy
 from collectrules.policy.derive import Derived, derive
-from collectrules.timeline._case import case_events, events_until
+from collectrules.timeline._case import case_events, events_until, in_zone
 from collectrules.timeline.deadlines import (
     Deadline,
     DeadlineKind,
@@ -556,7 +556,7 @@ def _event_anchor(
     """The time of the first of ``events`` that ``matcher`` matches, in the zone ``tz``."""
     for event in events:
         if matcher.matches(event):
-            return event.at.in_timezone(zone(tz))
+            return in_zone(event.at, zone(tz))
     return None
 
 
@@ -580,7 +580,7 @@ def _condition_anchor(
         return overdue_start
     for event in events:
         if event.at > overdue_start and test(timeline_facts(case, event.at, rules, standing=False)):
-            return event.at.in_timezone(zone(case.timezone))
+            return in_zone(event.at, zone(case.timezone))
     return None
 
 
@@ -625,7 +625,7 @@ def _sorted_condition_anchor(
             while end < count and events[end].at <= at:
                 end += 1
             if test(_timeline_facts(case, events[:end], None)):
-                return at.in_timezone(zone(case.timezone))
+                return in_zone(at, zone(case.timezone))
     return None
 
 
@@ -1017,7 +1017,11 @@ def state_facts(
         kinds: frozenset[EventKind] = policy.memo(
             "timeline_deadline_kinds", lambda: deadline_kinds(section)
         )
-        read = deadline_reads(case, events, section) if any(e.kind in kinds for e in events) else ()
+        read = (
+            deadline_reads(case, events, section, kinds=kinds)
+            if any(e.kind in kinds for e in events)
+            else ()
+        )
         key = (
             "deadlines",
             case.due_date,

@@ -33,7 +33,7 @@ from collectrules.model.case import Case, Event, EventKind, Signal, _new_signal,
 from collectrules.model.limits import MAX_TEXT_LENGTH, MAX_YEAR, MIN_YEAR
 from collectrules.model.time import local_midnight
 from collectrules.policy import Policy
-from collectrules.timeline._case import case_events, events_until
+from collectrules.timeline._case import case_events, events_until, in_zone
 from collectrules.timeline.stages import PromiseRules
 
 __all__ = [
@@ -143,7 +143,7 @@ def _judged(
     for index, event in enumerate(promises):
         assert event.promised_date is not None  # required of a promise_made event
         assert event.amount is not None
-        made = event.at.in_timezone(tz)
+        made = in_zone(event.at, tz)
         last_day = event.promised_date + dt.timedelta(days=rules.grace_days)
         ends_at = max(local_midnight(last_day + dt.timedelta(days=1), case.timezone), made)
         threshold = rules.threshold(event.amount)
@@ -157,7 +157,7 @@ def _judged(
             assert payment.amount is not None
             paid += payment.amount
             if kept_at is None and paid >= threshold:
-                kept_at = payment.at.in_timezone(tz)
+                kept_at = in_zone(payment.at, tz)
         superseded_at: pendulum.DateTime | None = None
         if index + 1 < len(promises):
             following = promises[index + 1]
@@ -166,7 +166,7 @@ def _judged(
                 and following.at < ends_at
                 and case.local_date(following.at) <= event.promised_date
             ):
-                superseded_at = following.at.in_timezone(tz)
+                superseded_at = in_zone(following.at, tz)
         if superseded_at is not None:
             status, resolved = PromiseStatus.SUPERSEDED, superseded_at
         elif kept_at is not None:
