@@ -251,16 +251,20 @@ def _event_time(event: Event) -> pendulum.DateTime:
 def _cures(case: Case, signals: tuple[Signal, ...], as_of: pendulum.DateTime) -> list[Cure]:
     cures: list[Cure] = []
     for event in case.events:
-        if event.at > as_of:
+        kind = event.kind
+        if kind is EventKind.PAYMENT and event.amount:
+            by, retracts, willingness = "payment", None, True
+        elif kind is EventKind.RETRACTION:
+            by, retracts, willingness = "retraction", event.retracts, True
+        elif kind is EventKind.CONTACT_ATTEMPT and event.outcome in _REACHED:
+            by, retracts, willingness = "contact_attempt", None, False
+        elif kind in _REACHING_EVENTS:
+            by, retracts, willingness = kind.value, None, False
+        else:
             continue
-        if event.kind is EventKind.PAYMENT and event.amount:
-            cures.append(Cure(event.at, "payment"))
-        elif event.kind is EventKind.RETRACTION:
-            cures.append(Cure(event.at, "retraction", retracts=event.retracts))
-        elif event.kind is EventKind.CONTACT_ATTEMPT and event.outcome in _REACHED:
-            cures.append(Cure(event.at, "contact_attempt", willingness=False))
-        elif event.kind in _REACHING_EVENTS:
-            cures.append(Cure(event.at, event.kind.value, willingness=False))
+        # Only an event at or before as_of cures (compared last: it costs the most).
+        if event.at <= as_of:
+            cures.append(Cure(event.at, by, retracts=retracts, willingness=willingness))
     cures.extend(Cure(s.observed_at, s.kind) for s in signals if s.kind in CURE_SIGNALS)
     cures.sort(key=lambda c: (c.at, c.by))
     return cures
@@ -379,13 +383,14 @@ def derive(
     contacted = (
         events
         and any(
-            e.at >= due_start
-            and (
+            # the kind first: the times cost more to compare
+            (
                 e.kind in _CONTACT_EVENTS
                 or (e.kind is EventKind.CONTACT_ATTEMPT and e.outcome in _REACHED)
             )
+            and e.at >= due_start
+            and e.at <= when
             for e in events
-            if e.at <= when
         )
     ) or any(s.kind in willingness and s.observed_at >= due_start for s in known)
     facts: dict[str, Any] = {
