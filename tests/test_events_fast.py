@@ -36,7 +36,12 @@ from collectrules.model.case import EventKind
 from collectrules.policy.derive import derive
 from collectrules.timeline import DeadlineStatus
 from collectrules.timeline._case import case_events
-from collectrules.timeline.deadlines import deadline_facts, deadline_reads, legal_deadlines
+from collectrules.timeline.deadlines import (
+    deadline_facts,
+    deadline_kinds,
+    deadline_reads,
+    legal_deadlines,
+)
 from collectrules.timeline.emergencies import emergencies_of, open_emergencies
 from collectrules.timeline.evaluate import (
     derived_promise_signals,
@@ -239,6 +244,24 @@ def test_the_deadline_key_holds_all_that_the_deadlines_read(name: str, data: st.
     # (Only deadline fields are needed: the steps, which read the facts, are left out.)
     for one, expected in ((case, first), (other, second), (case, first)):
         assert state_facts(one, as_of, policy, {}, needed) == expected
+
+
+@pytest.mark.parametrize("name", ["default", "cn_bank_loan", "us_regf", "uk"])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_the_deadline_kinds_pass_over_only_what_no_deadline_reads(
+    name: str, data: st.DataObject
+) -> None:
+    policy = _policy(name)
+    if "loan" not in policy.products:
+        pytest.skip(f"{name} has no loan product")
+    case, _, as_of = data.draw(_pairs(name))
+    section = timeline_section(policy)
+    events = sorted((e for e in case.events if e.at <= as_of), key=lambda e: e.at)
+    kinds = deadline_kinds(section)
+    assert deadline_reads(case, events, section, kinds=kinds) == deadline_reads(
+        case, events, section
+    )
 
 
 def test_a_case_whose_events_no_deadline_reads_shares_the_entry() -> None:

@@ -19,6 +19,7 @@ import datetime as dt
 from decimal import Decimal
 from functools import cache
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import attrs
 import pendulum
@@ -28,20 +29,25 @@ from hypothesis import strategies as st
 from pendulum.tz import fixed_timezone
 
 from collectrules import Case, Event, Guarantor, Policy, load_policy
+from collectrules.conditions import parse as parse_condition
 from collectrules.errors import CollectRulesError
-from collectrules.model.case import EVENT_REQUIRED_FIELDS, EventKind
+from collectrules.model.case import EVENT_REQUIRED_FIELDS, EventKind, zone
+from collectrules.model.time import local_midnight
 from collectrules.policy.derive import derive
 from collectrules.timeline import Deadline, DeadlineKind, DeadlineStatus, Timeline
+from collectrules.timeline._case import events_until, in_zone
 from collectrules.timeline.evaluate import (
     ACTIONABLE,
     Step,
     StepStatus,
+    _condition_anchor,
     _step_facts,
     build_timeline,
     state_facts,
+    timeline_facts,
     timeline_section,
 )
-from collectrules.timeline.stages import state_fields, step_field
+from collectrules.timeline.stages import AnchorKind, Stage, state_fields, step_field
 from timeline_helpers import OUTCOMES, stage, with_plan
 
 SHIPPED = ("default", "cn_bank_loan", "cn_credit_card", "us_regf", "uk", "ifrs9")
@@ -415,3 +421,148 @@ def _escalation_passed(step: Step, at: pendulum.DateTime) -> bool:
     if step.stage.within is not None:
         return step.due_at is not None and at > step.due_at
     return step.opens_at is not None and at >= step.opens_at
+
+
+# --------------------------------------------------------------------------- condition anchors
+#
+# A case whose events all lie at or before ``as_of``, each at a fixed offset (as read from
+# JSON), has its condition anchors found on prefixes of its sorted events rather than on
+# the events sorted again at each instant: the same anchor, by the definition.
+
+#: Fixed offsets as the events of a case may carry them: pendulum's, the standard
+#: library's, and UTC (pendulum's zone, which has no repeated hour either).
+_OFFSETS = (
+    fixed_timezone(8 * 3600),
+    fixed_timezone(-5 * 3600),
+    dt.timezone(dt.timedelta(hours=1)),
+    pendulum.UTC,
+)
+_OUTCOME_KINDS = ("reached", "no_answer", "invalid_number", "refused", "unreachable")
+
+
+@st.composite
+def _anchor_cases(draw: st.DrawFn) -> tuple[Case, pendulum.DateTime]:
+    zone = draw(st.sampled_from(ZONES))
+    due = pendulum.datetime(2026, 3, 6, tz=zone)
+    events = []
+    # Few distinct instants, so that events often share one (at different offsets).
+    instants = [due.add(hours=h) for h in (-30, 0, 20, 24, 30, 47, 48, 75, 200)]
+    for _ in range(draw(st.integers(min_value=1, max_value=8))):
+        at = draw(st.sampled_from(instants)).in_timezone(draw(st.sampled_from(_OFFSETS)))
+        kind = draw(st.sampled_from(("contact_attempt", "contact_attempt", "payment", "visit")))
+        if kind == "contact_attempt":
+            events.append(Event(kind=kind, at=at, outcome=draw(st.sampled_from(_OUTCOME_KINDS))))
+        elif kind == "payment":
+            events.append(Event(kind=kind, at=at, amount=Decimal(draw(st.integers(0, 900)))))
+        else:
+            events.append(Event(kind=kind, at=at))
+    case = Case(
+        case_id="F-4",
+        product="loan",
+        currency="CNY",
+        principal=Decimal(100000),
+        overdue_amount=Decimal(5000),
+        due_date=due.date(),
+        timezone=zone,
+        events=tuple(events),
+    )
+    as_of = due.add(hours=draw(st.sampled_from([10, 24, 30, 47, 48, 100, 300])))
+    if draw(st.booleans()):
+        as_of = as_of.in_timezone(draw(st.sampled_from(_OFFSETS)))
+    return case, as_of
+
+
+def _reference_anchor(
+    case: Case, anchored: Stage, overdue_start: pendulum.DateTime, as_of: pendulum.DateTime
+) -> pendulum.DateTime | None:
+    """The first instant from ``overdue_start`` on at which the stage's condition holds
+    on the facts of the events at or before that instant: by the definition."""
+    rules = timeline_section(_policy("default")).promises
+    test = anchored.when.evaluate
+    if overdue_start <= as_of and test(timeline_facts(case, overdue_start, rules, standing=False)):
+        return overdue_start
+    for event in events_until(case, as_of):
+        if event.at > overdue_start and test(timeline_facts(case, event.at, rules, standing=False)):
+            return event.at.in_timezone(case.timezone)
+    return None
+
+
+@settings(max_examples=400, deadline=None)
+@given(drawn=_anchor_cases(), threshold=st.integers(min_value=0, max_value=3))
+def test_a_condition_anchor_is_found_on_the_sorted_events(
+    drawn: tuple[Case, pendulum.DateTime], threshold: int
+) -> None:
+    case, as_of = drawn
+    section = timeline_section(_policy("default"))
+    plan = section.plan_for("loan")
+    assert plan is not None
+    (unreachable,) = (s for s in plan.stages if s.anchor.kind is AnchorKind.CONDITION)
+    stages = [
+        unreachable,
+        attrs.evolve(unreachable, when=parse_condition(f"contact_attempts >= {threshold}")),
+        attrs.evolve(unreachable, when=parse_condition(f"paid_since_due > {threshold * 100}")),
+        # Conditions that a later event can make false again.
+        attrs.evolve(unreachable, when=parse_condition(f"contact_attempts == {threshold}")),
+        attrs.evolve(unreachable, when=parse_condition("contact_unanswered_streak >= 1")),
+    ]
+    overdue_start = local_midnight(case.due_date + dt.timedelta(days=1), case.timezone)
+    local = as_of.in_timezone(case.timezone)
+    for anchored in stages:
+        got = _condition_anchor(
+            case, events_until(case, as_of), anchored, overdue_start, local, section.promises
+        )
+        expected = _reference_anchor(case, anchored, overdue_start, local)
+        assert got == expected
+        if got is not None and expected is not None:
+            assert (got.isoformat(), got.fold, got.tzinfo) == (
+                expected.isoformat(),
+                expected.fold,
+                expected.tzinfo,
+            )
+
+
+# --------------------------------------------------------------------------- instants in a zone
+
+
+#: Days with a daylight-saving change in New York or London (in their wall time too).
+_CHANGES = tuple(
+    pendulum.datetime(*day, tz="UTC")
+    for day in ((2026, 3, 8), (2026, 3, 29), (2026, 10, 25), (2026, 11, 1), (2027, 11, 7))
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    start=st.sampled_from([pendulum.datetime(2025, 1, 1, tz="UTC"), *_CHANGES]),
+    minutes=st.integers(min_value=0, max_value=12 * 60) | st.integers(0, 4 * 366 * 24 * 60),
+    source=st.sampled_from([*_OFFSETS, *ZONES, "fixed-stdlib", "zoneinfo"]),
+    target=st.sampled_from(ZONES),
+    fold=st.integers(min_value=0, max_value=1),
+)
+def test_an_instant_in_a_zone_is_what_pendulum_gives(
+    start: pendulum.DateTime, minutes: int, source: Any, target: str, fold: int
+) -> None:
+    # Around the daylight-saving changes of 2025-2028, either fold, from a zone, a
+    # pendulum offset, UTC, or a standard-library offset or zone.
+    at = start.add(minutes=minutes)
+    if source in ("fixed-stdlib", "zoneinfo"):
+        # The wall time in a tzinfo of the standard library's, kept as it is (pendulum's
+        # replace would swap it for its own); in a zone of its, pendulum reads fold 1.
+        tzinfo = (
+            dt.timezone(dt.timedelta(hours=-3))
+            if source == "fixed-stdlib"
+            else ZoneInfo("America/New_York")
+        )
+        fields = (at.year, at.month, at.day, at.hour, at.minute, at.second, at.microsecond)
+        at = pendulum.DateTime(*fields, tzinfo=tzinfo, fold=fold)
+    else:
+        at = at.in_timezone(source).replace(fold=fold)
+    tz = zone(target)
+    got, expected = in_zone(at, tz), at.in_timezone(tz)
+    assert type(got) is type(expected)
+    assert got == expected
+    assert (got.isoformat(), got.fold, got.tzinfo) == (
+        expected.isoformat(),
+        expected.fold,
+        expected.tzinfo,
+    )

@@ -1460,10 +1460,6 @@ def _money(value: object) -> Decimal:
     return _number(value, MONEY, _MONEY_RANGE)
 
 
-def _optional_money(value: object) -> Decimal | None:
-    return None if value is None else _number(value, MONEY, _MONEY_RANGE)
-
-
 def _optional_rate(value: object) -> Decimal | None:
     if value is None:
         return None
@@ -1598,8 +1594,56 @@ def _trusted_signal() -> Callable[[str, pendulum.DateTime, Decimal | None, str |
     return build
 
 
+def _trusted_event() -> Callable[..., Event]:
+    """``_trusted(Event)`` with its fields set one by one rather than in a loop: a case
+    with events has several, and most of their fields are absent."""
+    (
+        set_kind,
+        set_at,
+        set_outcome,
+        set_amount,
+        set_promised_date,
+        set_channel,
+        set_party,
+        set_note,
+        set_retracts,
+        set_staff,
+        set_asset_class,
+    ) = (Event.__dict__[a.name].__set__ for a in attrs.fields(Event))
+    new = object.__new__
+
+    def build(
+        kind: EventKind,
+        at: pendulum.DateTime,
+        outcome: ContactOutcome | None,
+        amount: Decimal | None,
+        promised_date: dt.date | None,
+        channel: str | None,
+        party: str | None,
+        note: str | None,
+        retracts: str | None,
+        staff: str | None,
+        asset_class: str | None,
+    ) -> Event:
+        event = new(Event)
+        set_kind(event, kind)
+        set_at(event, at)
+        set_outcome(event, outcome)
+        set_amount(event, amount)
+        set_promised_date(event, promised_date)
+        set_channel(event, channel)
+        set_party(event, party)
+        set_note(event, note)
+        set_retracts(event, retracts)
+        set_staff(event, staff)
+        set_asset_class(event, asset_class)
+        return event
+
+    return build
+
+
 _new_signal = _trusted_signal()
-_new_event = _trusted(Event)
+_new_event = _trusted_event()
 _new_guarantor = _trusted(Guarantor)
 _new_fee = _trusted(Fee)
 _new_case = _trusted(Case)
@@ -1627,26 +1671,52 @@ def _fast_event(data: object) -> Event:
     if type(raw_kind) not in _EVENT_KIND_TYPES:
         raise _NotCommon
     kind = _EVENT_KINDS[raw_kind]
-    outcome = item.get("outcome")
+    get = item.get
+    outcome = get("outcome")
     if outcome is not None:
         if type(outcome) not in _OUTCOME_TYPES:
             raise _NotCommon
         outcome = _OUTCOMES[outcome]
-    retracts = item.get("retracts")
+    retracts = get("retracts")
     if retracts is not None and (kind is not EventKind.RETRACTION):
         raise _NotCommon
+    at = _instant(item["at"])
+    # The optional fields, each checked only when present (most are not).
+    amount = get("amount")
+    if amount is not None:
+        amount = _number(amount, MONEY, _MONEY_RANGE)
+    promised_date = get("promised_date")
+    if promised_date is not None:
+        promised_date = _date(promised_date)
+    channel = get("channel")
+    if channel is not None:
+        channel = _text(channel, MAX_KIND_LENGTH)
+    party = get("party")
+    if party is not None:
+        party = _text(party, MAX_KIND_LENGTH)
+    note = get("note")
+    if note is not None:
+        note = _text(note, MAX_TEXT_LENGTH)
+    if retracts is not None:
+        retracts = _text(retracts, MAX_KIND_LENGTH)
+    staff = get("staff")
+    if staff is not None:
+        staff = _text(staff, MAX_KIND_LENGTH)
+    asset_class = get("asset_class")
+    if asset_class is not None:
+        asset_class = _text(asset_class, MAX_KIND_LENGTH)
     event = _new_event(
         kind,
-        _instant(item["at"]),
+        at,
         outcome,
-        _optional_money(item.get("amount")),
-        _optional_date_value(item.get("promised_date")),
-        _optional_text(item.get("channel"), MAX_KIND_LENGTH),
-        _optional_text(item.get("party"), MAX_KIND_LENGTH),
-        _optional_text(item.get("note"), MAX_TEXT_LENGTH),
-        _optional_text(retracts, MAX_KIND_LENGTH),
-        _optional_text(item.get("staff"), MAX_KIND_LENGTH),
-        _optional_text(item.get("asset_class"), MAX_KIND_LENGTH),
+        amount,
+        promised_date,
+        channel,
+        party,
+        note,
+        retracts,
+        staff,
+        asset_class,
     )
     for name in EVENT_REQUIRED_FIELDS.get(kind, ()):
         if getattr(event, name) is None:

@@ -36,7 +36,8 @@ import pendulum
 from collectrules._arguments import require_instance
 from collectrules.conditions import MONEY_SCALE
 from collectrules.errors import FieldProblem, InputError, did_you_mean
-from collectrules.model.case import Case, ContactOutcome, Event, EventKind, Signal
+from collectrules.model.case import Case, ContactOutcome, Event, EventKind, Signal, _new_signal
+from collectrules.model.limits import MAX_TEXT_LENGTH, MAX_YEAR, MIN_YEAR
 from collectrules.model.time import days_past_due_on, local_midnight, require_aware, require_case
 from collectrules.policy.model import Policy, Section, SignalSpec
 from collectrules.policy.section import plugins_doing
@@ -208,9 +209,9 @@ def _event_signals(
         kind = event.kind
         if kind is EventKind.PAYMENT and event.at >= due_start and event.amount:
             note = f"derived: payment of {case.currency} {event.amount} on {event.at.date()}"
-            out.append(Signal("partial_payment", event.at, note=note))
+            out.append(_signal("partial_payment", event.at, note))
         elif kind in (EventKind.COMMITMENT_SIGNED, EventKind.REFUSED_DISPOSAL):
-            out.append(Signal(kind.value, event.at, note=f"derived: {kind.value} event"))
+            out.append(_signal(kind.value, event.at, f"derived: {kind.value} event"))
         elif kind is EventKind.CONTACT_ATTEMPT and event.outcome is not None:
             if event.outcome in _REACHED:
                 streak, flagged = 0, False
@@ -224,8 +225,23 @@ def _event_signals(
                     if event.outcome is ContactOutcome.INVALID_NUMBER
                     else f"{streak} attempts in a row went unanswered"
                 )
-                out.append(Signal("unreachable", event.at, note=f"derived: {why}"))
+                out.append(_signal("unreachable", event.at, f"derived: {why}"))
     return tuple(out)
+
+
+def _signal(kind: str, at: pendulum.DateTime, note: str) -> Signal:
+    """``Signal(kind, at, note=note)`` for a valid ``kind``: built without running the
+    validators when they would pass anyway (an aware pendulum instant in the years a
+    signal may have, a short ASCII note), as most derived signals are."""
+    if (
+        type(at) is pendulum.DateTime
+        and MIN_YEAR <= at.year <= MAX_YEAR
+        and at.utcoffset() is not None
+        and len(note) <= MAX_TEXT_LENGTH
+        and note.isascii()
+    ):
+        return _new_signal(kind, at, None, note)
+    return Signal(kind, at, note=note)
 
 
 def _event_time(event: Event) -> pendulum.DateTime:
@@ -235,16 +251,20 @@ def _event_time(event: Event) -> pendulum.DateTime:
 def _cures(case: Case, signals: tuple[Signal, ...], as_of: pendulum.DateTime) -> list[Cure]:
     cures: list[Cure] = []
     for event in case.events:
-        if event.at > as_of:
+        kind = event.kind
+        if kind is EventKind.PAYMENT and event.amount:
+            by, retracts, willingness = "payment", None, True
+        elif kind is EventKind.RETRACTION:
+            by, retracts, willingness = "retraction", event.retracts, True
+        elif kind is EventKind.CONTACT_ATTEMPT and event.outcome in _REACHED:
+            by, retracts, willingness = "contact_attempt", None, False
+        elif kind in _REACHING_EVENTS:
+            by, retracts, willingness = kind.value, None, False
+        else:
             continue
-        if event.kind is EventKind.PAYMENT and event.amount:
-            cures.append(Cure(event.at, "payment"))
-        elif event.kind is EventKind.RETRACTION:
-            cures.append(Cure(event.at, "retraction", retracts=event.retracts))
-        elif event.kind is EventKind.CONTACT_ATTEMPT and event.outcome in _REACHED:
-            cures.append(Cure(event.at, "contact_attempt", willingness=False))
-        elif event.kind in _REACHING_EVENTS:
-            cures.append(Cure(event.at, event.kind.value, willingness=False))
+        # Only an event at or before as_of cures (compared last: it costs the most).
+        if event.at <= as_of:
+            cures.append(Cure(event.at, by, retracts=retracts, willingness=willingness))
     cures.extend(Cure(s.observed_at, s.kind) for s in signals if s.kind in CURE_SIGNALS)
     cures.sort(key=lambda c: (c.at, c.by))
     return cures
@@ -263,7 +283,6 @@ class _Plan:
     #: Every counted kind at 0, in the policy's order: the counts of a case start here.
     zeros: Mapping[str, int]
     measured: tuple[tuple[str, str], ...]
-    negative: frozenset[str]
     #: The negative kinds that stay in force until a cure, with their dimension.
     held: Mapping[str, str]
     willingness: frozenset[str]
@@ -285,7 +304,6 @@ def _plan(policy: Policy) -> _Plan:
         fact_plugins=plugins_doing(policy, "facts"),
         zeros=dict.fromkeys(counted_kinds, 0),
         measured=measured,
-        negative=frozenset(k for k, spec in specs.items() if spec.negative),
         held={
             k: spec.dimension
             for k, spec in specs.items()
@@ -339,12 +357,12 @@ def derive(
         for s in ((*signals, *extra_signals) if extra_signals else signals)
         if s.kind in specs and at.not_after(s.observed_at)
     )
-    negative = plan.negative
-    cures = _cures(case, known, when) if any(s.kind in negative for s in known) else []
+    held = plan.held
+    # Only a sign that stays in force until a cure reads the cures.
+    cures = _cures(case, known, when) if any(s.kind in held for s in known) else []
     counted_list: list[Signal] = []
     in_force: dict[str, pendulum.DateTime] = {}
     cured: list[tuple[str, pendulum.DateTime, Cure]] = []
-    held = plan.held
     for signal in known:
         dimension = held.get(signal.kind)
         if dimension is not None:
@@ -365,13 +383,14 @@ def derive(
     contacted = (
         events
         and any(
-            e.at >= due_start
-            and (
+            # the kind first: the times cost more to compare
+            (
                 e.kind in _CONTACT_EVENTS
                 or (e.kind is EventKind.CONTACT_ATTEMPT and e.outcome in _REACHED)
             )
+            and e.at >= due_start
+            and e.at <= when
             for e in events
-            if e.at <= when
         )
     ) or any(s.kind in willingness and s.observed_at >= due_start for s in known)
     facts: dict[str, Any] = {

@@ -23,7 +23,42 @@ import pendulum
 from collectrules.model.case import Case, Event
 from collectrules.policy import Policy
 
-__all__ = ["CaseEvents", "case_events", "events_until"]
+__all__ = ["CaseEvents", "case_events", "events_until", "in_zone"]
+
+
+#: pendulum's own zones and offsets: an instant in one is converted as it is.
+_PENDULUM_ZONES = (pendulum.Timezone, pendulum.FixedTimezone)
+
+
+def in_zone(at: pendulum.DateTime, tz: pendulum.Timezone) -> pendulum.DateTime:
+    """``at.in_timezone(tz)`` for the zone object ``tz``: the same instant in ``tz``, built
+    as pendulum builds it (a plain datetime converted with ``astimezone``, then a
+    pendulum ``DateTime`` of its fields and fold), without its look-ups and wrappers."""
+    if type(at) is not pendulum.DateTime or not isinstance(at.tzinfo, _PENDULUM_ZONES):
+        # Another tzinfo pendulum swaps for its own first (at fold 1): as it does.
+        return at.in_timezone(tz)
+    local = dt.datetime(
+        at.year,
+        at.month,
+        at.day,
+        at.hour,
+        at.minute,
+        at.second,
+        at.microsecond,
+        tzinfo=at.tzinfo,
+        fold=at.fold,
+    ).astimezone(tz)
+    return pendulum.DateTime(
+        local.year,
+        local.month,
+        local.day,
+        local.hour,
+        local.minute,
+        local.second,
+        local.microsecond,
+        fold=local.fold,
+        tzinfo=local.tzinfo,
+    )
 
 
 def _at(event: Event) -> pendulum.DateTime:

@@ -576,7 +576,11 @@ def deadline_kinds(section: TimelineSection) -> frozenset[EventKind]:
 
 
 def deadline_reads(
-    case: Case, events: Sequence[Event], section: TimelineSection
+    case: Case,
+    events: Sequence[Event],
+    section: TimelineSection,
+    *,
+    kinds: frozenset[EventKind] | None = None,
 ) -> tuple[tuple[Any, ...], ...]:
     """What the legal deadlines read of ``events`` (the case's events at or before
     ``as_of``, in time order): for each event that one of them can read, in order, every
@@ -591,6 +595,9 @@ def deadline_reads(
     its kind and outcome (the matchers), its party, whether it has an amount, and its
     time: the instant with its fold and its zone object, as comparisons with times of
     one zone read the wall time alone.
+
+    ``kinds`` are the section's :func:`deadline_kinds`, when the caller has them: the
+    events of other kinds are passed over at once.
     """
     if not events:
         return ()
@@ -604,6 +611,8 @@ def deadline_reads(
     )
     out: list[tuple[Any, ...]] = []
     for event in events:
+        if kinds is not None and event.kind not in kinds:
+            continue  # no deadline reads it (see deadline_kinds)
         nothing = event.kind is EventKind.PAYMENT and not event.amount
         party = event.party
         if (

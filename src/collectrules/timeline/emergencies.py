@@ -55,10 +55,11 @@ import pendulum
 from collectrules._choice import Choice
 from collectrules.conditions import FieldSpec, FieldType, Scalar
 from collectrules.errors import did_you_mean
-from collectrules.model.case import Case, ContactOutcome, Event, EventKind
+from collectrules.model.case import Case, ContactOutcome, Event, EventKind, zone
 from collectrules.policy._tables import TableReader
 from collectrules.policy.model import Policy
 from collectrules.policy.section import BaseSection, SectionLoader
+from collectrules.timeline._case import in_zone
 from collectrules.timeline.stages import Anchor, AnchorKind, Channel, EventMatcher, Offset, Stage
 
 __all__ = [
@@ -477,9 +478,14 @@ def open_emergencies(
     if not _may_open(case.events, section):
         return ()
     events = sorted((e for e in case.events if e.at <= as_of), key=lambda e: e.at)
+    # The time of the first event of each kind, by its value (an EmergencyKind's too).
+    first: dict[str, pendulum.DateTime] = {}
+    for event in events:
+        first.setdefault(event.kind._value_, event.at)
+    tz = zone(case.timezone)
     found: list[Emergency] = []
     for kind, spec in section.kinds.items():
-        start: dt.datetime | None = next((e.at for e in events if e.kind.value == kind), None)
+        start: dt.datetime | None = first.get(kind._value_)
         derived = False
         if kind is EmergencyKind.ABSCONDED and section.unreachable_attempts is not None:
             lost = _unreachable_at(events, section.unreachable_attempts)
@@ -487,7 +493,7 @@ def open_emergencies(
                 start, derived = lost, True
         if start is None:
             continue
-        at = pendulum.instance(start).in_timezone(case.timezone)
+        at = in_zone(pendulum.instance(start), tz)
         found.append(Emergency(kind, at, spec, not _done(spec, start, events), derived))
     return tuple(sorted(found, key=lambda e: (e.at, e.kind.value)))
 

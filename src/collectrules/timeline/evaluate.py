@@ -59,7 +59,7 @@ from collectrules.model.case import Case, ContactOutcome, Event, EventKind, Sign
 from collectrules.model.time import local_midnight, require_aware, require_case
 from collectrules.policy import Policy, load_policy
 from collectrules.policy.derive import Derived, derive
-from collectrules.timeline._case import case_events, events_until
+from collectrules.timeline._case import case_events, events_until, in_zone
 from collectrules.timeline.deadlines import (
     Deadline,
     DeadlineKind,
@@ -556,7 +556,7 @@ def _event_anchor(
     """The time of the first of ``events`` that ``matcher`` matches, in the zone ``tz``."""
     for event in events:
         if matcher.matches(event):
-            return event.at.in_timezone(zone(tz))
+            return in_zone(event.at, zone(tz))
     return None
 
 
@@ -573,12 +573,59 @@ def _condition_anchor(
     (``events`` are the case's at or before ``as_of``, in time order); ``holds`` is the
     condition as a predicate, when the caller has it."""
     test = stage.when.evaluate if holds is None else holds
+    if events and len(events) == len(case.events) and _fixed_offsets(events):
+        return _sorted_condition_anchor(case, events, overdue_start, as_of, test)
     # A condition anchor reads only EVENT_FIELDS (checked at load), never promises.
     if overdue_start <= as_of and test(timeline_facts(case, overdue_start, rules, standing=False)):
         return overdue_start
     for event in events:
         if event.at > overdue_start and test(timeline_facts(case, event.at, rules, standing=False)):
-            return event.at.in_timezone(zone(case.timezone))
+            return in_zone(event.at, zone(case.timezone))
+    return None
+
+
+def _fixed_offsets(events: Sequence[Event]) -> bool:
+    """Whether every one of ``events`` is at a fixed UTC offset (or in UTC): then its
+    time compares with any instant as an instant (no wall time of such a zone is
+    repeated), and the events at or before an instant are a prefix of them in time
+    order."""
+    utc = pendulum.UTC
+    for event in events:
+        tz = event.at.tzinfo
+        if type(tz) not in _FIXED_OFFSET_TYPES and tz is not utc:
+            return False
+    return True
+
+
+#: The types of the fixed UTC offsets an instant may carry.
+_FIXED_OFFSET_TYPES = (pendulum.FixedTimezone, dt.timezone)
+
+
+def _sorted_condition_anchor(
+    case: Case,
+    events: Sequence[Event],
+    overdue_start: pendulum.DateTime,
+    as_of: pendulum.DateTime,
+    test: Callable[[Mapping[str, Any]], bool],
+) -> pendulum.DateTime | None:
+    """:func:`_condition_anchor` of a case all of whose ``events`` are at or before
+    ``as_of``, each at a fixed offset (:func:`_fixed_offsets`): the events at or before
+    each instant are a prefix of ``events``, read from them rather than sorted again."""
+    count = len(events)
+    if overdue_start <= as_of:
+        end = 0
+        while end < count and events[end].at <= overdue_start:
+            end += 1
+        if test(_timeline_facts(case, events[:end], None)):
+            return overdue_start
+    for index, event in enumerate(events):
+        at = event.at
+        if at > overdue_start:
+            end = index + 1
+            while end < count and events[end].at <= at:
+                end += 1
+            if test(_timeline_facts(case, events[:end], None)):
+                return in_zone(at, zone(case.timezone))
     return None
 
 
@@ -600,6 +647,8 @@ def _pauses(
     spans: Sequence[PauseSpan],
     promises: Sequence[Promise],
     times: Callable[[Stage, pendulum.DateTime], _Times],
+    *,
+    first: _Times | None = None,
 ) -> tuple[pendulum.DateTime, list[PauseSpan]]:
     """Stop the step's clock while promises hold it up.
 
@@ -608,7 +657,7 @@ def _pauses(
     so the step resumes with at least the time it had left. A step done before the
     promise, already breached when it was made, or opening only after it ends, is
     not held. ``spans`` are the pause spans of ``promises``; ``times`` gives the stage's
-    times from an anchor.
+    times from an anchor; ``first`` is its times from ``anchor``, when the caller has them.
     """
     applied: list[PauseSpan] = []
     if not stage.pauses:
@@ -618,10 +667,11 @@ def _pauses(
         spans = pause_spans(
             [p for p in promises if (p.promised_date - p.made_at.date()).days <= wait]
         )
+    start = anchor
     for span in spans:
         if done is not None and done.at <= span.start:
             break
-        opens, due, limit = times(stage, anchor)
+        opens, due, limit = first if first is not None and anchor is start else times(stage, anchor)
         final = limit if limit is not None else due
         if final is not None and final < span.start:
             continue  # already breached when the promise was made
@@ -967,7 +1017,11 @@ def state_facts(
         kinds: frozenset[EventKind] = policy.memo(
             "timeline_deadline_kinds", lambda: deadline_kinds(section)
         )
-        read = deadline_reads(case, events, section) if any(e.kind in kinds for e in events) else ()
+        read = (
+            deadline_reads(case, events, section, kinds=kinds)
+            if any(e.kind in kinds for e in events)
+            else ()
+        )
         key = (
             "deadlines",
             case.due_date,
@@ -1136,7 +1190,7 @@ def _event_step_facts(
             if any(e.kind is EventKind.PROMISE_MADE for e in events)
             else ()
         )
-        spans = pause_spans(promises)
+        spans = pause_spans(promises) if promises else ()
         emergencies = _emergencies(case, at, policy)
         due_start = local_midnight(case.due_date, tz)
         overdue_start = local_midnight(_next_day(case.due_date), tz)
@@ -1179,15 +1233,17 @@ def _event_step_facts(
                     if event.at >= anchor:
                         done = event
                         break
-                moved, applied = (
-                    _pauses(stage, anchor, done, spans, promises, times)
-                    if spans and stage.pauses
-                    else (anchor, ())
-                )
-                if moved is anchor and kind in _FIXED_ANCHORS:
+                found = None
+                if kind in _FIXED_ANCHORS:
                     found = known[index]
                     if found is None:
                         found = known[index] = times(stage, anchor)
+                moved, applied = (
+                    _pauses(stage, anchor, done, spans, promises, times, first=found)
+                    if spans and stage.pauses
+                    else (anchor, ())
+                )
+                if moved is anchor and found is not None:
                     opens, due, limit = found
                 else:
                     opens, due, limit = times(stage, moved)
@@ -1212,7 +1268,7 @@ def _event_step_facts(
                 passed = (due is not None and at > due) if stage.within is not None else at >= opens
             if emergencies:
                 status = _held_status(status, stage, emergencies)
-            out[field] = status.value
+            out[field] = status._value_  # the value, without the cost of the property
             if status in ACTIONABLE:
                 if status is StepStatus.OPEN:
                     opened += 1

@@ -29,10 +29,11 @@ import attrs
 import pendulum
 
 from collectrules._choice import Choice
-from collectrules.model.case import Case, Event, EventKind, Signal, zone
+from collectrules.model.case import Case, Event, EventKind, Signal, _new_signal, zone
+from collectrules.model.limits import MAX_TEXT_LENGTH, MAX_YEAR, MIN_YEAR
 from collectrules.model.time import local_midnight
 from collectrules.policy import Policy
-from collectrules.timeline._case import case_events, events_until
+from collectrules.timeline._case import case_events, events_until, in_zone
 from collectrules.timeline.stages import PromiseRules
 
 __all__ = [
@@ -142,7 +143,7 @@ def _judged(
     for index, event in enumerate(promises):
         assert event.promised_date is not None  # required of a promise_made event
         assert event.amount is not None
-        made = event.at.in_timezone(tz)
+        made = in_zone(event.at, tz)
         last_day = event.promised_date + dt.timedelta(days=rules.grace_days)
         ends_at = max(local_midnight(last_day + dt.timedelta(days=1), case.timezone), made)
         threshold = rules.threshold(event.amount)
@@ -156,7 +157,7 @@ def _judged(
             assert payment.amount is not None
             paid += payment.amount
             if kept_at is None and paid >= threshold:
-                kept_at = payment.at.in_timezone(tz)
+                kept_at = in_zone(payment.at, tz)
         superseded_at: pendulum.DateTime | None = None
         if index + 1 < len(promises):
             following = promises[index + 1]
@@ -165,7 +166,7 @@ def _judged(
                 and following.at < ends_at
                 and case.local_date(following.at) <= event.promised_date
             ):
-                superseded_at = following.at.in_timezone(tz)
+                superseded_at = in_zone(following.at, tz)
         if superseded_at is not None:
             status, resolved = PromiseStatus.SUPERSEDED, superseded_at
         elif kept_at is not None:
@@ -195,25 +196,31 @@ def promise_signals(promises: Sequence[Promise]) -> tuple[Signal, ...]:
     """The derived ``promise_kept`` / ``promise_broken`` signals, at their resolution."""
     out: list[Signal] = []
     for promise in promises:
-        if promise.resolved_at is None:
+        resolved = promise.resolved_at
+        if resolved is None:
             continue
         if promise.status is PromiseStatus.KEPT:
-            out.append(
-                Signal(
-                    "promise_kept",
-                    promise.resolved_at,
-                    note=f"derived: {promise.describe()} was kept",
-                )
-            )
+            note = f"derived: {promise.describe()} was kept"
+            out.append(_signal("promise_kept", resolved, note))
         elif promise.status is PromiseStatus.BROKEN:
-            out.append(
-                Signal(
-                    "promise_broken",
-                    promise.resolved_at,
-                    note=f"derived: {promise.describe()} was broken",
-                )
-            )
+            note = f"derived: {promise.describe()} was broken"
+            out.append(_signal("promise_broken", resolved, note))
     return tuple(out)
+
+
+def _signal(kind: str, at: pendulum.DateTime, note: str) -> Signal:
+    """``Signal(kind, at, note=note)`` for a valid ``kind``: built without running the
+    validators when they would pass anyway (an aware pendulum instant in the years a
+    signal may have, a short ASCII note), as most derived signals are."""
+    if (
+        type(at) is pendulum.DateTime
+        and MIN_YEAR <= at.year <= MAX_YEAR
+        and at.utcoffset() is not None
+        and len(note) <= MAX_TEXT_LENGTH
+        and note.isascii()
+    ):
+        return _new_signal(kind, at, None, note)
+    return Signal(kind, at, note=note)
 
 
 @attrs.frozen
