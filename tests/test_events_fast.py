@@ -31,7 +31,7 @@ from pendulum.tz import fixed_timezone
 
 from collectrules import Case, Engine, Event, Guarantor, Policy, load_policy
 from collectrules.conditions import MONEY_SCALE
-from collectrules.errors import CollectRulesError
+from collectrules.errors import CollectRulesError, InputError
 from collectrules.model.case import EventKind
 from collectrules.policy.derive import derive
 from collectrules.timeline import DeadlineStatus
@@ -450,3 +450,41 @@ def test_absconded_counts_the_attempts_before_the_quick_look_gives_up() -> None:
     assert open_emergencies(case, as_of, section) == ()
     found = open_emergencies(attrs.evolve(case, events=tuple(attempts)), as_of, section)
     assert [(e.kind.value, e.derived) for e in found] == [("absconded", True)]
+
+
+_KINDS = st.one_of(
+    st.sampled_from(["partial_payment", "unreachable", "promise_kept", "commitment_signed"]),
+    st.text(max_size=70),
+)
+_AT = st.one_of(
+    st.datetimes(
+        min_value=dt.datetime(1, 1, 2),
+        max_value=dt.datetime(9999, 12, 30),
+        timezones=st.sampled_from([dt.UTC, dt.timezone(dt.timedelta(hours=8))]),
+    ).map(pendulum.instance),
+    st.datetimes(min_value=dt.datetime(1899, 12, 30), max_value=dt.datetime(2201, 1, 2)),
+)
+_NOTES = st.one_of(st.text(max_size=50), st.text(min_size=1990, max_size=2100))
+
+
+@settings(max_examples=300, deadline=None)
+@given(kind=_KINDS, at=_AT, note=_NOTES)
+def test_a_derived_signal_is_the_signal_the_constructor_makes_or_its_error(
+    kind: str, at: dt.datetime, note: str
+) -> None:
+    from collectrules.model.case import Signal, derived_signal
+
+    refused: str | None = None
+    try:
+        expected = Signal(kind, at, note=note)  # type: ignore[arg-type]
+    except InputError as exc:
+        refused = str(exc)
+    if refused is not None:
+        with pytest.raises(InputError) as info:
+            derived_signal(kind, at, note)  # type: ignore[arg-type]
+        assert str(info.value) == refused
+        return
+    made = derived_signal(kind, at, note)  # type: ignore[arg-type]
+    assert made == expected
+    assert type(made.observed_at) is type(expected.observed_at)
+    assert made.observed_at.isoformat() == expected.observed_at.isoformat()

@@ -78,6 +78,7 @@ __all__ = [
     "currency_exponent",
     "currency_problem",
     "currency_suggestion",
+    "derived_signal",
     "parse_as_of",
     "product_name",
     "to_minor_units",
@@ -1647,6 +1648,33 @@ _new_event = _trusted_event()
 _new_guarantor = _trusted(Guarantor)
 _new_fee = _trusted(Fee)
 _new_case = _trusted(Case)
+
+
+def derived_signal(kind: str, at: pendulum.DateTime, note: str) -> Signal:
+    """``Signal(kind, at, note=note)``: a signal the library derives from a case's
+    events (a payment, an unreachable streak, a promise kept or broken). When every
+    validator would pass (a snake_case kind, an aware pendulum instant in the years a
+    signal may have, a short ASCII note), it is built without running them; otherwise
+    the constructor runs them, and raises what it raises."""
+    if (
+        type(kind) is str
+        and type(at) is pendulum.DateTime
+        and type(note) is str
+        and _plain_kind(kind)
+        and MIN_YEAR <= at.year <= MAX_YEAR
+        and at.utcoffset() is not None
+        and len(note) <= MAX_TEXT_LENGTH
+        and note.isascii()
+    ):
+        return _new_signal(kind, at, None, note)
+    return Signal(kind, at, note=note)
+
+
+@functools.lru_cache(maxsize=256)
+def _plain_kind(kind: str) -> bool:
+    """Whether ``kind`` passes the signal kind's validator (remembered: the derived
+    kinds are a handful)."""
+    return len(kind) <= MAX_KIND_LENGTH and re.match(r"^[a-z][a-z0-9_]*$", kind) is not None
 
 
 def _fast_signal(item: object, kinds: frozenset[str]) -> Signal:

@@ -36,8 +36,7 @@ import pendulum
 from collectrules._arguments import require_instance
 from collectrules.conditions import MONEY_SCALE
 from collectrules.errors import FieldProblem, InputError, did_you_mean
-from collectrules.model.case import Case, ContactOutcome, Event, EventKind, Signal, _new_signal
-from collectrules.model.limits import MAX_TEXT_LENGTH, MAX_YEAR, MIN_YEAR
+from collectrules.model.case import Case, ContactOutcome, Event, EventKind, Signal, derived_signal
 from collectrules.model.time import days_past_due_on, local_midnight, require_aware, require_case
 from collectrules.policy.model import Policy, Section, SignalSpec
 from collectrules.policy.section import plugins_doing
@@ -209,9 +208,9 @@ def _event_signals(
         kind = event.kind
         if kind is EventKind.PAYMENT and event.at >= due_start and event.amount:
             note = f"derived: payment of {case.currency} {event.amount} on {event.at.date()}"
-            out.append(_signal("partial_payment", event.at, note))
+            out.append(derived_signal("partial_payment", event.at, note))
         elif kind in (EventKind.COMMITMENT_SIGNED, EventKind.REFUSED_DISPOSAL):
-            out.append(_signal(kind.value, event.at, f"derived: {kind.value} event"))
+            out.append(derived_signal(kind.value, event.at, f"derived: {kind.value} event"))
         elif kind is EventKind.CONTACT_ATTEMPT and event.outcome is not None:
             if event.outcome in _REACHED:
                 streak, flagged = 0, False
@@ -225,23 +224,8 @@ def _event_signals(
                     if event.outcome is ContactOutcome.INVALID_NUMBER
                     else f"{streak} attempts in a row went unanswered"
                 )
-                out.append(_signal("unreachable", event.at, f"derived: {why}"))
+                out.append(derived_signal("unreachable", event.at, f"derived: {why}"))
     return tuple(out)
-
-
-def _signal(kind: str, at: pendulum.DateTime, note: str) -> Signal:
-    """``Signal(kind, at, note=note)`` for a valid ``kind``: built without running the
-    validators when they would pass anyway (an aware pendulum instant in the years a
-    signal may have, a short ASCII note), as most derived signals are."""
-    if (
-        type(at) is pendulum.DateTime
-        and MIN_YEAR <= at.year <= MAX_YEAR
-        and at.utcoffset() is not None
-        and len(note) <= MAX_TEXT_LENGTH
-        and note.isascii()
-    ):
-        return _new_signal(kind, at, None, note)
-    return Signal(kind, at, note=note)
 
 
 def _event_time(event: Event) -> pendulum.DateTime:

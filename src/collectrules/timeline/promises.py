@@ -29,8 +29,7 @@ import attrs
 import pendulum
 
 from collectrules._choice import Choice
-from collectrules.model.case import Case, Event, EventKind, Signal, _new_signal, zone
-from collectrules.model.limits import MAX_TEXT_LENGTH, MAX_YEAR, MIN_YEAR
+from collectrules.model.case import Case, Event, EventKind, Signal, derived_signal, zone
 from collectrules.model.time import local_midnight
 from collectrules.policy import Policy
 from collectrules.timeline._case import case_events, events_until, in_zone
@@ -201,26 +200,11 @@ def promise_signals(promises: Sequence[Promise]) -> tuple[Signal, ...]:
             continue
         if promise.status is PromiseStatus.KEPT:
             note = f"derived: {promise.describe()} was kept"
-            out.append(_signal("promise_kept", resolved, note))
+            out.append(derived_signal("promise_kept", resolved, note))
         elif promise.status is PromiseStatus.BROKEN:
             note = f"derived: {promise.describe()} was broken"
-            out.append(_signal("promise_broken", resolved, note))
+            out.append(derived_signal("promise_broken", resolved, note))
     return tuple(out)
-
-
-def _signal(kind: str, at: pendulum.DateTime, note: str) -> Signal:
-    """``Signal(kind, at, note=note)`` for a valid ``kind``: built without running the
-    validators when they would pass anyway (an aware pendulum instant in the years a
-    signal may have, a short ASCII note), as most derived signals are."""
-    if (
-        type(at) is pendulum.DateTime
-        and MIN_YEAR <= at.year <= MAX_YEAR
-        and at.utcoffset() is not None
-        and len(note) <= MAX_TEXT_LENGTH
-        and note.isascii()
-    ):
-        return _new_signal(kind, at, None, note)
-    return Signal(kind, at, note=note)
 
 
 @attrs.frozen
