@@ -32,17 +32,11 @@ from pyspark.sql import SparkSession
 from collectrules import spark
 from collectrules.batch.bench import generate_rows
 from collectrules.engine import Engine
+from collectrules.frame._inputs import CASE_COLUMNS
 
 AS_OF = "2026-06-30T12:00:00+08:00"
-_CASE_COLUMNS = (
-    "case_id",
-    "product",
-    "currency",
-    "principal",
-    "overdue_amount",
-    "due_date",
-    "timezone",
-)
+#: The generated rows' own columns: the columnar route's, without those they lack.
+_CASE_COLUMNS = CASE_COLUMNS[: CASE_COLUMNS.index("timezone") + 1]
 _SIGNAL_COLUMNS = ("kind", "observed_at", "value")
 _EVENT_COLUMNS = ("kind", "at", "amount", "outcome", "promised_date")
 
