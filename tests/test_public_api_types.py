@@ -18,8 +18,18 @@ parameter and per value of the wrong kind, with every other parameter valid (fro
 The documented entry points that take structures (rows, mappings by case id, owners, a
 team; see :func:`_nested`) are also called with each value of the wrong kind put inside
 a valid argument, one place at a time: in place of each item and value at any depth,
-added to each list, and as a new key of each mapping; and so is every other argument
-whose sample is a structure (see :func:`_structured`).
+added to each list, as a new key of each mapping, and in place of each field of each
+attrs object (a ``PortfolioCase`` of the KPIs, a ``DecisionRow`` of the report, a
+``Target``, an ``Event``), the object rebuilt as its class builds it (see
+:func:`_places`); and so is every other argument whose sample is a structure (see
+:func:`_structured`).
+
+The same entry points are also given values of the right kind and the wrong content,
+one leaf at a time (see :func:`_contents`): text that is no known value, numbers out of
+range, a naive time. Each gives a sound result (no rate below 0 or above 1) or an
+``InputError`` naming a field; where the entry point reads a closed set (a quadrant, a
+currency, a step status) or a count or an amount (see :data:`READ`), it refuses the
+value, as missing evidence is unknown and never silently good.
 """
 
 from __future__ import annotations
@@ -52,7 +62,8 @@ import collectrules as cr
 from collectrules.batch.compact import compact_row
 from collectrules.errors import CollectRulesError, quote
 from collectrules.money.charges import amounts_due
-from collectrules.money.kpis import portfolio_from_rows
+from collectrules.money.kpis import COUNT_FACTS, portfolio_from_rows
+from collectrules.money.terms import MoneyFigure
 from helpers import AS_OF, case_dict
 
 #: The public packages walked: the root and each public subpackage but the command
@@ -335,6 +346,9 @@ def _samples() -> dict[str, Callable[[], Any]]:
             ("line 1", o["decision"].to_dict())
         ],
         "collectrules.operations.changes.compare_runs.new": lambda: o["decision_rows"],
+        "collectrules.money.terms.Target.id": lambda: "overdue_recovery",
+        "collectrules.money.terms.Target.basis": lambda: "overdue_amount",
+        "collectrules.money.terms.Target.rate": lambda: MoneyFigure(Decimal("0.5")),
     }
 
 
@@ -855,19 +869,82 @@ def test_a_row_of_another_shape_is_an_input_error_naming_it(row: Any, path: str)
 # -- inside the documented structures -------------------------------------------------
 
 
+@attrs.frozen
+class _Unbuilt:
+    """A place the walk could not fill: the attrs class of the object refused the value
+    with an exception that is no ``CollectRulesError`` (``problem`` says which)."""
+
+    problem: str
+
+
+def _rebuilt(instance: Any, field: attrs.Attribute[Any], value: Any) -> Any:
+    """``instance`` (an attrs object) with ``value`` as its ``field``, built as the class
+    builds it (``attrs.evolve`` runs its converters and validators): ``None`` when the
+    class refuses the value with a ``CollectRulesError`` (such an object cannot exist),
+    an :class:`_Unbuilt` when it refuses it with another exception."""
+    try:
+        return attrs.evolve(instance, **{field.alias: value})
+    except CollectRulesError:
+        return None
+    except Exception as error:
+        return _Unbuilt(f"{type(instance).__name__}({field.alias}=…): {type(error).__name__}")
+
+
+def _fields(instance: Any) -> Iterator[attrs.Attribute[Any]]:
+    """The fields of an attrs object that its class takes as arguments."""
+    yield from (f for f in attrs.fields(type(instance)) if f.init)
+
+
+def _wrapped(nested: Any, wrap: Callable[[Any], Any]) -> Any:
+    """``wrap(nested)``, but an :class:`_Unbuilt` or refused place (``None``) as it is."""
+    return nested if nested is None or isinstance(nested, _Unbuilt) else wrap(nested)
+
+
 def _inside(value: Any, where: str) -> Iterator[tuple[str, Any]]:
+    """What :func:`_places` yields, less the places whose object refused its value."""
+    return ((label, new) for label, new in _places(value, where) if new is not None)
+
+
+#: A mapping field of an attrs object with more keys than this is walked at some of
+#: them (:func:`_walked_keys`): a decision's ``facts`` hold about a hundred, and each
+#: call of the report takes tens of milliseconds.
+MAX_KEYS_INSIDE = 12
+
+#: The facts of a decision that the KPIs and the report read, walked always.
+READ_FACTS = frozenset({*COUNT_FACTS, "dpd", "currency", "overdue_amount", "principal"})
+
+
+def _walked_keys(mapping: Mapping[Any, Any]) -> list[Any]:
+    """The keys of ``mapping`` (a field of an attrs object) that the walk goes into: all
+    of them when there are at most :data:`MAX_KEYS_INSIDE`, else the facts read
+    (:data:`READ_FACTS`), two ``step_`` facts, and the others evenly spaced."""
+    keys = list(mapping)
+    if len(keys) <= MAX_KEYS_INSIDE:
+        return keys
+    read = [k for k in keys if k in READ_FACTS]
+    steps = [k for k in keys if isinstance(k, str) and k.startswith("step_")][:2]
+    rest = sorted((k for k in keys if k not in read and k not in steps), key=repr)
+    room = max(1, MAX_KEYS_INSIDE - len(read) - len(steps))
+    return [*read, *steps, *rest[:: max(1, len(rest) // room)][:room]]
+
+
+def _places(value: Any, where: str, keys: list[Any] | None = None) -> Iterator[tuple[str, Any]]:
     """Each way to put one value of :data:`GARBAGE` inside ``value``, a structure of
-    mappings, lists and tuples, as ``(where it went, the new value)``: in place of each
-    item and each value at any depth, added to each list and tuple (``[+]``), and as a
-    new key of each mapping (``{key}``, holding the value of its first key). ``value``
-    itself is left to the walk above."""
+    mappings, lists, tuples and attrs objects, as ``(where it went, the new value)``: in
+    place of each item and each value at any depth, added to each list and tuple
+    (``[+]``), as a new key of each mapping (``{key}``, holding the value of its first
+    key), and in place of each field of each attrs object (``.field``, the object
+    rebuilt by :func:`_rebuilt`; a value its class refuses with a ``CollectRulesError``
+    is left out, one it refuses otherwise is an :class:`_Unbuilt`). ``value`` itself is
+    left to the walk above."""
     if isinstance(value, Mapping):
-        for key, item in value.items():
+        for key in value if keys is None else keys:
+            item = value[key]
             place = f"{where}[{quote(key)}]"
             for garbage in GARBAGE:
                 yield f"{place}={quote(garbage)}", {**value, key: _garbage_for("", garbage)}
-            for label, new in _inside(item, place):
-                yield label, {**value, key: new}
+            for label, new in _places(item, place):
+                yield label, _wrapped(new, lambda n, key=key: {**value, key: n})
         first = next(iter(value.values()), None)
         for garbage in GARBAGE:
             key = _garbage_for("", garbage)
@@ -880,10 +957,34 @@ def _inside(value: Any, where: str) -> Iterator[tuple[str, Any]]:
             for garbage in GARBAGE:
                 new = [*value[:index], _garbage_for("", garbage), *value[index + 1 :]]
                 yield f"{place}={quote(garbage)}", type(value)(new)
-            for label, nested in _inside(item, place):
-                yield label, type(value)([*value[:index], nested, *value[index + 1 :]])
+            for label, nested in _places(item, place):
+                yield (
+                    label,
+                    _wrapped(
+                        nested,
+                        lambda n, i=index: type(value)([*value[:i], n, *value[i + 1 :]]),
+                    ),
+                )
         for garbage in GARBAGE:
             yield f"{where}[+]={quote(garbage)}", type(value)([*value, _garbage_for("", garbage)])
+    elif attrs.has(type(value)):
+        for field in _fields(value):
+            place = f"{where}.{field.name}"
+            for garbage in GARBAGE:
+                new = _rebuilt(value, field, _garbage_for(field.name, garbage))
+                if new is not None:
+                    yield f"{place}={quote(garbage)}", new
+            inner = getattr(value, field.name)
+            walked = _walked_keys(inner) if isinstance(inner, Mapping) else None
+            for label, nested in _places(inner, place, walked):
+                yield label, _wrapped(nested, lambda n, f=field: _rebuilt(value, f, n))
+
+
+def _problem_of(value: Any, call: Callable[[], Any], *, heavy: bool = False) -> str | None:
+    """What went wrong building ``value`` (an :class:`_Unbuilt`) or in ``call``."""
+    if isinstance(value, _Unbuilt):
+        return f"refused by its class: {value.problem}"
+    return _outcome(call, heavy=heavy)
 
 
 def _nested() -> dict[str, tuple[Callable[..., Any], dict[str, Any], tuple[str, ...]]]:
@@ -895,7 +996,7 @@ def _nested() -> dict[str, tuple[Callable[..., Any], dict[str, Any], tuple[str, 
         events_from_rows,
         timelines_from_rows,
     )
-    from collectrules.money.terms import MoneyFigure, Target
+    from collectrules.money.terms import Target
     from collectrules.operations import team_from_dict
     from collectrules.operations.changes import compare_runs, read_run
     from collectrules.operations.report import build_report
@@ -976,20 +1077,28 @@ def test_garbage_inside_a_documented_structure_is_a_collectrules_error(name: str
     for parameter in parameters:
         for where, value in _inside(valid[parameter], parameter):
             call = functools.partial(func, **{**valid, parameter: value})
-            if (problem := _outcome(call)) is not None:
+            if (problem := _problem_of(value, call)) is not None:
                 bad.append(f"{where}: {problem}")
     assert not bad, f"{name}: {len(bad)} calls\n" + "\n".join(bad)
 
 
 def _structured() -> list[tuple[str, str]]:
     """Each walked target and parameter whose valid sample is a structure (a non-empty
-    mapping, list or tuple), whose insides the walk can fill with garbage. The samples
+    mapping, list or tuple), whose insides the walk can fill with garbage, but those
+    that :func:`_nested` walks already. The samples
     that are files are made in a scratch directory, removed after."""
     with tempfile.TemporaryDirectory() as scratch, contextlib.chdir(scratch):
         return _structured_here()
 
 
+def _unwrapped(func: Any) -> Any:
+    """The function behind a bound method, or ``func``."""
+    return getattr(func, "__func__", func)
+
+
 def _structured_here() -> list[tuple[str, str]]:
+    # What the walk of the documented structures covers already is left out.
+    nested = {(_unwrapped(f), p) for f, _, params in _nested().values() for p in params}
     found = []
     for target in _targets():
         if target in UNSAMPLED:
@@ -1005,7 +1114,12 @@ def _structured_here() -> list[tuple[str, str]]:
                 value = sample(p)
             except LookupError:
                 continue
-            if isinstance(value, Mapping | list | tuple) and value and not _is_plain_record(func):
+            if (
+                isinstance(value, Mapping | list | tuple)
+                and value
+                and not _is_plain_record(func)
+                and (_unwrapped(func), p.name) not in nested
+            ):
                 found.append((target, p.name))
     return found
 
@@ -1020,7 +1134,11 @@ def test_garbage_inside_any_sampled_structure_is_a_collectrules_error(
     bad = [
         f"{where}: {problem}"
         for where, value in _inside(sample(p), parameter)
-        if (problem := _outcome(_call_with(func, params, sample, p, value), heavy=target in HEAVY))
+        if (
+            problem := _problem_of(
+                value, _call_with(func, params, sample, p, value), heavy=target in HEAVY
+            )
+        )
         is not None
     ]
     assert not bad, f"{target}: {len(bad)} calls\n" + "\n".join(bad)
@@ -1133,3 +1251,188 @@ def test_a_decision_with_one_field_of_garbage_is_a_decision_or_an_input_error(
     data: dict[str, Any],
 ) -> None:
     assert _outcome(lambda: cr.Decision.from_dict(data)) is None
+
+
+# -- values of the right kind and the wrong content -----------------------------------
+
+#: Texts that are no known value of any field.
+WRONG_TEXTS: tuple[str, ...] = ("no-such-value", "", "x" * 10_000, "no\x00such")
+
+#: Numbers out of the range of a count or an amount, by the kind of number they replace.
+WRONG_NUMBERS: dict[type, tuple[Any, ...]] = {
+    int: (-1, 0, 10**30, float("nan"), float("inf")),
+    float: (-1.0, 0.0, 1e30, float("nan"), float("inf")),
+    Decimal: (Decimal(-1), Decimal(0), Decimal(10**30), Decimal("NaN"), Decimal("Infinity")),
+}
+
+_COUNTS = "|".join(COUNT_FACTS)
+
+#: The places of a decision's row that are read, as a pattern: its quadrant, currency
+#: and ``as_of``, and (``step``) the statuses of its steps. (A row holds much that the
+#: KPIs and the report do not read, such as its trace.)
+_ROW = r"^\w+\[\d+\]\[1\]"
+_ROW_TEXT = rf"{_ROW}\['quadrant'\]\['value'\]$|{_ROW}\['facts'\]\['currency'\]$|{_ROW}\['as_of'\]$"
+_ROW_STEP = rf"{_ROW}\['facts'\]\['step_\w+'\]$"
+_ROW_QUANTITY = rf"{_ROW}\['facts'\]\['(dpd|overdue_amount|principal|{_COUNTS})'\]$"
+_CASE_TEXT = r"\.(quadrant|currency|as_of)$"
+_CASE_QUANTITY = rf"\.(dpd|overdue_amount|principal)$|\.facts\['({_COUNTS})'\]$"
+
+#: For each entry point of :func:`_nested`, the places it reads whose text is one of a
+#: closed set (a quadrant, a currency, a step status, a basis...) or a time, and those
+#: that hold a count or an amount (a number, or a number as text). Any of
+#: :data:`WRONG_TEXTS` at either, a naive datetime at the first, and a negative or not
+#: finite number at the second must be refused: not counted, not grouped under.
+READ: dict[str, tuple[str, str]] = {
+    "compute_kpis": (
+        rf"^(decisions|previous)\[[^]]*\]{_CASE_TEXT}|^timelines\[[^]]*\]\[\d+\]$"
+        r"|^events\[[^]]*\]\[\d+\]\.(kind|at|outcome)$|^targets\[\d+\]\.basis$",
+        rf"^(decisions|previous)\[[^]]*\]({_CASE_QUANTITY})"
+        r"|^events\[[^]]*\]\[\d+\]\.amount$|^targets\[\d+\]\.rate\.value$",
+    ),
+    "portfolio_from_rows": (_ROW_TEXT, _ROW_QUANTITY),
+    "read_run": (f"{_ROW_TEXT}|{_ROW_STEP}", _ROW_QUANTITY),
+    "compare_runs": (f"{_ROW_TEXT}|{_ROW_STEP}", _ROW_QUANTITY),
+    "build_report": (
+        rf"^\w+\[[^]]*\]\.case{_CASE_TEXT}|^\w+\[[^]]*\]\.steps\[[^]]*\]$",
+        rf"^\w+\[[^]]*\]\.case({_CASE_QUANTITY})",
+    ),
+    "events_from_rows": (rf"{_ROW}\['(kind|at|outcome)'\]$", rf"{_ROW}\['amount'\]$"),
+    "timelines_from_rows": (rf"{_ROW}\['steps'\]\[\d+\]\['status'\]$", "$^"),
+    "team_from_dict": (
+        r"\['quadrants'\]\[\d+\]$",
+        r"\['(capacity|min_amount|max_amount)'\]$",
+    ),
+}
+
+
+def _leaf_values(leaf: Any) -> tuple[Any, ...]:
+    """The values of the wrong content for ``leaf``: none for a value that is no leaf."""
+    if isinstance(leaf, bool):
+        return ()
+    if isinstance(leaf, str):
+        return WRONG_TEXTS
+    if isinstance(leaf, dt.datetime):
+        return (leaf.replace(tzinfo=None),) if leaf.tzinfo is not None else ()
+    return WRONG_NUMBERS.get(type(leaf), ())
+
+
+def _contents(value: Any, where: str, keys: list[Any] | None = None) -> Iterator[tuple[str, Any]]:
+    """Each way to put one value of the wrong content in place of one leaf of ``value``
+    (see :func:`_leaf_values`), as ``(where it went, the value put, the new value)``:
+    in mappings (not their keys), lists, tuples and the fields of attrs objects (rebuilt
+    as :func:`_places` rebuilds them), at any depth."""
+    if isinstance(value, Mapping):
+        for key in value if keys is None else keys:
+            for label, new in _contents(value[key], f"{where}[{quote(key)}]"):
+                yield label, _wrapped(new, lambda n, key=key: {**value, key: n})
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            for label, nested in _contents(item, f"{where}[{index}]"):
+                yield (
+                    label,
+                    _wrapped(
+                        nested,
+                        lambda n, i=index: type(value)([*value[:i], n, *value[i + 1 :]]),
+                    ),
+                )
+    elif attrs.has(type(value)):
+        for field in _fields(value):
+            inner = getattr(value, field.name)
+            walked = _walked_keys(inner) if isinstance(inner, Mapping) else None
+            for label, nested in _contents(inner, f"{where}.{field.name}", walked):
+                yield label, _wrapped(nested, lambda n, f=field: _rebuilt(value, f, n))
+    else:
+        for wrong in _leaf_values(value):
+            yield f"{where}={quote(wrong, limit=48)}", wrong
+
+
+def _must_refuse(name: str, label: str) -> bool:
+    """Whether the wrong content of ``label`` (``place=value``) given to the entry point
+    ``name`` must be refused (see :data:`READ`)."""
+    place, _, shown = label.rpartition("=")
+    closed, quantity = READ[name]
+    if re.search(closed, place):
+        return True
+    if re.search(quantity, place):
+        return not shown.startswith(("0", "Decimal('0')", "100000", "1e+30", "Decimal('1000"))
+    return False
+
+
+def _problems_of(result: Any) -> Any:
+    """The rows a result reports as refused: ``read_run`` gives them second, and
+    ``compare_runs`` as ``problems``."""
+    if isinstance(result, tuple) and len(result) == 2 and isinstance(result[1], list):
+        return result[1]
+    return getattr(result, "problems", None)
+
+
+def _ratios(value: Any) -> Iterator[Any]:
+    """Each :class:`~collectrules.money.kpis.Ratio` in a result, at any depth."""
+    from collectrules.money.kpis import Ratio
+
+    if isinstance(value, Ratio):
+        yield value
+    elif isinstance(value, Mapping):
+        for item in value.values():
+            yield from _ratios(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from _ratios(item)
+    elif attrs.has(type(value)):
+        for field in attrs.fields(type(value)):
+            yield from _ratios(getattr(value, field.name))
+
+
+def _content_outcome(call: Callable[[], Any], *, refuse: bool) -> str | None:
+    """``None`` when ``call`` gives a sound result (each rate within 0 and 1 of finite
+    parts; when ``refuse``, only a result that reports the row refused) or an InputError
+    naming a field."""
+    from collectrules.errors import InputError
+
+    _on_alarm()
+    try:
+        signal.setitimer(signal.ITIMER_REAL, TIME_BOUND, 0.05)
+        try:
+            result = call()
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+    except InputError as error:
+        if not any(p.path for p in error.problems):
+            return f"an InputError that names no field: {str(error)[:160]}"
+        return None
+    except CollectRulesError as error:
+        return f"a {type(error).__name__} that names no field: {str(error)[:160]}"
+    except _TimeBoundError:
+        return f"took more than {TIME_BOUND:g} s"
+    except Exception as error:
+        return f"{type(error).__name__}: {str(error)[:160]}"
+    if refuse and not _problems_of(result):
+        return f"accepted: {quote(result, limit=80)}"
+    for ratio in _ratios(result):
+        n, d = ratio.numerator, ratio.denominator
+        if not (n.is_finite() and d.is_finite() and 0 <= n <= d):
+            return f"accepted, and counted it: a rate of {n} / {d}"
+    return None
+
+
+@pytest.mark.parametrize("name", sorted(_nested()))
+def test_wrong_content_inside_a_documented_structure_is_refused_or_not_counted(
+    name: str,
+) -> None:
+    """At each leaf of a valid structure, text that is no known value or a number out of
+    range gives a sound result or an InputError naming the field; where the text is one
+    of a closed set, or the number a count or an amount, it is refused."""
+    func, valid, parameters = _nested()[name]
+    bad = []
+    for parameter in parameters:
+        for where, value in _contents(valid[parameter], parameter):
+            if value is None:
+                continue  # the object's own class refused it
+            call = functools.partial(func, **{**valid, parameter: value})
+            if isinstance(value, _Unbuilt):
+                problem: str | None = f"refused by its class: {value.problem}"
+            else:
+                problem = _content_outcome(call, refuse=_must_refuse(name, where))
+            if problem is not None:
+                bad.append(f"{where}: {problem}")
+    assert not bad, f"{name}: {len(bad)} calls\n" + "\n".join(bad)

@@ -100,13 +100,16 @@ class FieldProblem:
     suggestion: str | None = None
 
     def __str__(self) -> str:
+        # Each field quoted when it is not a text: a message built from what a caller
+        # gave must not fail.
         where = ""
         if self.source is not None:
-            where = self.source if self.line is None else f"{self.source}:{self.line}"
+            source = _as_text(self.source)
+            where = source if self.line is None else f"{source}:{_as_text(self.line)}"
             where += ": "
-        hint = f" (did you mean {self.suggestion!r}?)" if self.suggestion else ""
-        path = f"{self.path}: " if self.path else ""
-        return f"{where}{path}{self.message}{hint}"
+        hint = f" (did you mean {_as_text(self.suggestion)!r}?)" if self.suggestion else ""
+        path = f"{_as_text(self.path)}: " if self.path else ""
+        return f"{where}{path}{_as_text(self.message)}{hint}"
 
 
 class CollectRulesError(Exception):

@@ -638,7 +638,8 @@ class ContactHours:
         for name, parameter in ((start, first), (end, last)):
             if not isinstance(parameter, Parameter):
                 raise wrong_kind(f"parameters[{quote(name)}]", parameter, "a Parameter")
-        cites = tuple(dict.fromkeys((*first.cites, *last.cites)))
+        cited = (_cites(p.cites) for p in (first, last))
+        cites = tuple(dict.fromkeys(c for each in cited for c in each))
         return cls(_minutes(first.value, start), _minutes(last.value, end), cites)
 
     @property

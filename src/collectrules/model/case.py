@@ -360,6 +360,13 @@ def _number_validator(limit: NumberLimit) -> Any:
 _non_negative = _number_validator(MONEY)
 
 
+def _required_amount(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    """An amount the case cannot go without: ``None`` is refused, as any non-number."""
+    if value is None:
+        raise InputError([FieldProblem(attribute.name, "expected a decimal number, got None")])
+    _non_negative(instance, attribute, value)
+
+
 def _optional_date(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
     if value is None:
         return
@@ -674,8 +681,8 @@ class Case:
     #: A :class:`Product` member, or the name of a product of the policy's catalogue.
     product: str = attrs.field(converter=_product)
     currency: str = attrs.field(validator=_currency)
-    principal: Decimal = attrs.field(converter=_to_decimal, validator=_non_negative)
-    overdue_amount: Decimal = attrs.field(converter=_to_decimal, validator=_non_negative)
+    principal: Decimal = attrs.field(converter=_to_decimal, validator=_required_amount)
+    overdue_amount: Decimal = attrs.field(converter=_to_decimal, validator=_required_amount)
     due_date: dt.date = attrs.field()
     timezone: str = attrs.field(validator=_timezone_name)
     maturity_date: dt.date | None = attrs.field(default=None, validator=_optional_date)

@@ -33,8 +33,11 @@ from collectrules.model.case import (
     Event,
     EventKind,
     currency_exponent,
+    currency_problem,
+    currency_suggestion,
     parse_as_of,
 )
+from collectrules.model.limits import MONEY
 from collectrules.money.terms import Target
 
 __all__ = [
@@ -52,6 +55,14 @@ __all__ = [
 
 #: The step statuses of a step whose time has come: it was done, or it is late or breached.
 DUE_STATUSES = frozenset({"done", "late", "breached"})
+
+#: The quadrants a decision puts a case in.
+QUADRANTS = ("Q1", "Q2", "Q3", "Q4")
+
+#: The statuses a timeline's step may have (``StepStatus`` of the timeline).
+STEP_STATUSES = frozenset({"upcoming", "open", "late", "breached", "done", "skipped", "paused"})
+
+_STATUSES_TEXT = ", ".join(sorted(STEP_STATUSES))
 
 #: The facts of a decision that count promises and contacts: each a whole number, or null.
 COUNT_FACTS = ("promise_kept", "promise_broken", "contact_attempts", "contact_reached")
@@ -91,19 +102,90 @@ class Ratio:
         }
 
 
+def _problem(attribute: attrs.Attribute[Any], message: str) -> InputError:
+    return InputError([FieldProblem(attribute.name, message)], subject="decision")
+
+
+def _case_id(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if type(value) is not str or not value:
+        raise _problem(attribute, f"expected a case id (a non-empty text), got {quote(value)}")
+
+
+def _aware(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if not isinstance(value, dt.datetime) or value.utcoffset() is None:
+        raise _problem(attribute, f"expected an aware datetime, got {quote(value)}")
+
+
+def _quadrant(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if not isinstance(value, str) or value not in QUADRANTS:
+        raise _problem(attribute, f"expected one of {', '.join(QUADRANTS)}, got {quote(value)}")
+
+
+def _currency(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if (problem := currency_problem(value)) is not None:
+        hint = currency_suggestion(value)
+        raise InputError(
+            [FieldProblem(attribute.name, problem, suggestion=hint)], subject="decision"
+        )
+
+
+def _amount(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if not isinstance(value, Decimal) or not value.is_finite() or not 0 <= value <= MONEY.maximum:
+        msg = f"expected an amount from 0 to {MONEY.maximum}, got {quote(value)}"
+        raise _problem(attribute, msg)
+
+
+def _whole(value: object) -> bool:
+    """Whether ``value`` is a whole number of 0 or more (a bool is not)."""
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _dpd(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if not _whole(value):
+        raise _problem(attribute, f"expected a whole number of 0 or more, got {quote(value)}")
+
+
+def _buckets(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if not isinstance(value, Mapping) or not all(
+        type(k) is str and type(v) is str for k, v in value.items()
+    ):
+        raise _problem(attribute, f"expected bucket names by bucket set, got {quote(value)}")
+
+
+def _facts(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if not isinstance(value, Mapping):
+        raise _problem(attribute, f"expected facts by name, got {quote(value)}")
+    for name in value:
+        if type(name) is not str:
+            raise _problem(attribute, f"expected facts named by texts, got the name {quote(name)}")
+    for name in COUNT_FACTS:
+        count = value.get(name)
+        if count is not None and not _whole(count):
+            msg = f"expected a whole number of 0 or more, or null, got {quote(count)}"
+            raise InputError([FieldProblem(f"facts.{name}", msg)], subject="decision")
+
+
 @attrs.frozen
 class PortfolioCase:
-    """What the KPIs read of one decision."""
+    """What the KPIs read of one decision.
 
-    case_id: str
-    as_of: dt.datetime
-    quadrant: str
-    currency: str
-    overdue_amount: Decimal
-    principal: Decimal
-    dpd: int
-    buckets: Mapping[str, str]
-    facts: Mapping[str, Any]
+    Each field is checked when the case is built: an aware ``as_of``, a ``quadrant`` of
+    ``Q1`` to ``Q4``, an ISO 4217 ``currency``, amounts within the limits of a case's
+    (:data:`~collectrules.model.limits.MONEY`), a ``dpd`` of 0 or more,
+    ``buckets`` as texts by text, ``facts`` named by texts whose counts
+    (:data:`COUNT_FACTS`) are whole numbers of 0 or more, or null. A field of another
+    kind is an :class:`~collectrules.errors.InputError` naming it.
+    """
+
+    case_id: str = attrs.field(validator=_case_id)
+    as_of: dt.datetime = attrs.field(validator=_aware)
+    quadrant: str = attrs.field(validator=_quadrant)
+    currency: str = attrs.field(validator=_currency)
+    overdue_amount: Decimal = attrs.field(validator=_amount)
+    principal: Decimal = attrs.field(validator=_amount)
+    dpd: int = attrs.field(validator=_dpd)
+    buckets: Mapping[str, str] = attrs.field(validator=_buckets)
+    facts: Mapping[str, Any] = attrs.field(validator=_facts)
 
 
 @attrs.frozen
@@ -225,11 +307,6 @@ def _case_of(data: Mapping[str, Any], where: str) -> PortfolioCase:
     dpd = need(facts, "dpd", "facts.")
     if isinstance(dpd, bool) or not isinstance(dpd, int):
         raise InputError([FieldProblem("facts.dpd", f"expected a whole number, got {dpd!r}")])
-    for name in COUNT_FACTS:
-        count = facts.get(name)
-        if count is not None and (isinstance(count, bool) or not isinstance(count, int)):
-            msg = f"expected a whole number or null, got {quote(count)}"
-            raise InputError([FieldProblem(f"facts.{name}", msg, source=where)], subject="decision")
     try:
         return PortfolioCase(
             case_id=str(need(data, "case_id")),
@@ -244,8 +321,22 @@ def _case_of(data: Mapping[str, Any], where: str) -> PortfolioCase:
         )
     except InputError as exc:
         raise InputError(
-            [attrs.evolve(p, source=p.source or where) for p in exc.problems], subject="decision"
+            [
+                attrs.evolve(p, path=_ROW_PATHS.get(p.path, p.path), source=p.source or where)
+                for p in exc.problems
+            ],
+            subject="decision",
         ) from None
+
+
+#: Where in a decision's row each field of a PortfolioCase is read from.
+_ROW_PATHS = {
+    "quadrant": "quadrant.value",
+    "currency": "facts.currency",
+    "overdue_amount": "facts.overdue_amount",
+    "principal": "facts.principal",
+    "dpd": "facts.dpd",
+}
 
 
 def _buckets_of(value: object, where: str) -> dict[str, str]:
@@ -325,8 +416,8 @@ def timelines_from_rows(
         statuses = []
         for i, step in enumerate(steps):
             status = step.get("status") if isinstance(step, Mapping) else None
-            if not isinstance(status, str):
-                msg = "expected a step with a status"
+            if not isinstance(status, str) or status not in STEP_STATUSES:
+                msg = f"expected a step with a status, one of {_STATUSES_TEXT}, got {quote(status)}"
                 raise InputError(
                     [FieldProblem(f"steps[{i}].status", msg, source=where)], subject="timeline"
                 )
@@ -378,6 +469,7 @@ def compute_kpis(
         _require_by_case(events, "events", Event, ("events", "an Event"))
     if timelines is not None:
         _require_by_case(timelines, "timelines", str, ("step statuses", "a step status"))
+        _require_statuses(timelines)
     group_by = None if by is None else GroupBy(by)
     if owners is not None:
         expected = "a mapping of case ids to owners, or None"
@@ -429,6 +521,16 @@ def _require_by_case(value: object, name: str, kind: type, what: tuple[str, str]
         for index, item in enumerate(items):
             if not isinstance(item, kind):
                 raise wrong_kind(f"{where}[{index}]", item, one)
+
+
+def _require_statuses(timelines: Mapping[str, Sequence[str]]) -> None:
+    """Each step status of ``timelines`` is a known one: an unknown status is neither
+    due nor not due, and is refused rather than counted as either."""
+    for case_id, statuses in timelines.items():
+        for index, status in enumerate(statuses):
+            if status not in STEP_STATUSES:
+                where = f"timelines[{quote(case_id)}][{index}]"
+                raise wrong_kind(where, status, f"a step status, one of {_STATUSES_TEXT}")
 
 
 def _require_targets(value: object) -> tuple[Target, ...]:

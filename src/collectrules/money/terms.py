@@ -20,7 +20,7 @@ import attrs
 from collectrules._choice import Choice
 from collectrules.calendars import BusinessCalendar
 from collectrules.conditions import Scalar
-from collectrules.errors import did_you_mean
+from collectrules.errors import FieldProblem, InputError, did_you_mean, quote
 from collectrules.model.remedies import Remedy
 from collectrules.policy._tables import TableReader
 from collectrules.policy.model import SectionLoader
@@ -88,12 +88,55 @@ TARGET_BASES = ("overdue_amount", "principal")
 _PLAN_KINDS = (Remedy.EXTEND.value, Remedy.REPLAN.value, Remedy.RESTRUCTURE.value)
 
 
+def _problem(attribute: attrs.Attribute[Any], expected: str, value: object) -> InputError:
+    return InputError([FieldProblem(attribute.name, f"expected {expected}, got {quote(value)}")])
+
+
+def _finite(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if not isinstance(value, Decimal) or not value.is_finite():
+        raise _problem(attribute, "a finite decimal number", value)
+
+
+def _optional_name(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is not None and (type(value) is not str or not value):
+        raise _problem(attribute, "a parameter's name, or None", value)
+
+
+def _name(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if type(value) is not str or not value:
+        raise _problem(attribute, "a non-empty text", value)
+
+
+def _text(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if type(value) is not str:
+        raise _problem(attribute, "a text", value)
+
+
+def _cites(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if not isinstance(value, tuple) or not all(type(c) is str for c in value):
+        raise _problem(attribute, "a tuple of citations (texts)", value)
+
+
+def _basis(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if not isinstance(value, str) or value not in TARGET_BASES:
+        raise _problem(attribute, f"one of {', '.join(TARGET_BASES)}", value)
+
+
+def _share(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if type(value) is not MoneyFigure or not Decimal(0) <= value.value <= Decimal(1):
+        raise _problem(attribute, "a MoneyFigure from 0 to 1 (a share)", value)
+
+
 @attrs.frozen
 class MoneyFigure:
-    """A figure of the section: its value, and the parameter it was read from (if any)."""
+    """A figure of the section: its value, and the parameter it was read from (if any).
 
-    value: Decimal
-    param: str | None = None
+    ``value`` is a finite Decimal and ``param`` a parameter's name or ``None``; anything
+    else is an :class:`~collectrules.errors.InputError` naming the field.
+    """
+
+    value: Decimal = attrs.field(validator=_finite)
+    param: str | None = attrs.field(default=None, validator=_optional_name)
 
     def describe(self) -> str:
         """``4 (parameter private_rate_multiple)`` or ``4``."""
@@ -164,14 +207,18 @@ class Reduction:
 
 @attrs.frozen
 class Target:
-    """A collection target (催收目标): a share of the opening ``basis`` to recover."""
+    """A collection target (催收目标): a share of the opening ``basis`` to recover.
 
-    id: str
-    basis: str
-    rate: MoneyFigure
-    label_en: str = ""
-    label_zh: str = ""
-    cites: tuple[str, ...] = ()
+    ``basis`` is one of :data:`TARGET_BASES` and ``rate`` a share from 0 to 1; a field
+    of another kind is an :class:`~collectrules.errors.InputError` naming it.
+    """
+
+    id: str = attrs.field(validator=_name)
+    basis: str = attrs.field(validator=_basis)
+    rate: MoneyFigure = attrs.field(validator=_share)
+    label_en: str = attrs.field(default="", validator=_text)
+    label_zh: str = attrs.field(default="", validator=_text)
+    cites: tuple[str, ...] = attrs.field(default=(), validator=_cites)
 
 
 @attrs.frozen

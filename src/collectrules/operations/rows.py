@@ -20,12 +20,55 @@ from typing import Any
 
 import attrs
 
-from collectrules.errors import FieldProblem, InputError
+from collectrules.errors import FieldProblem, InputError, quote
 from collectrules.money.kpis import PortfolioCase, portfolio_from_rows
 from collectrules.policy import Policy
-from collectrules.timeline.stages import TimelineSection, step_field
+from collectrules.timeline.stages import STEP_STATES, TimelineSection, step_field
 
 __all__ = ["DecisionRow", "decision_row", "step_names"]
+
+
+def _problem(attribute: attrs.Attribute[Any], expected: str, value: object) -> InputError:
+    msg = f"expected {expected}, got {quote(value)}"
+    return InputError([FieldProblem(attribute.name, msg)], subject="decision")
+
+
+def _portfolio_case(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if type(value) is not PortfolioCase:
+        raise _problem(attribute, "a PortfolioCase", value)
+
+
+def _texts_by_text(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if not isinstance(value, Mapping) or not all(
+        type(k) is str and type(v) is str for k, v in value.items()
+    ):
+        raise _problem(attribute, "a mapping of texts to texts", value)
+
+
+def _remedies(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if not isinstance(value, frozenset) or not all(type(r) is str for r in value):
+        raise _problem(attribute, "a frozenset of remedies (texts)", value)
+
+
+def _statuses(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    _texts_by_text(instance, attribute, value)
+    for name, status in value.items():  # type: ignore[attr-defined]  # a Mapping, checked
+        if status not in STEP_STATES:
+            raise InputError(
+                [
+                    FieldProblem(
+                        f"{attribute.name}[{quote(name)}]",
+                        f"expected a step status, one of {', '.join(STEP_STATES)},"
+                        f" got {quote(status)}",
+                    )
+                ],
+                subject="decision",
+            )
+
+
+def _optional_text(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is not None and type(value) is not str:
+        raise _problem(attribute, "a policy's id (a text), or None", value)
 
 
 @attrs.frozen
@@ -35,15 +78,17 @@ class DecisionRow:
     ``classes`` maps each regulatory pack to the case's class, ``buckets`` each bucket
     set to its bucket; ``allowed`` are the allowed remedies and ``blocked`` the blocked
     ones with the first blocking rule; ``steps`` maps each ``step_<id>`` fact to the
-    step's status; ``policy_id`` is the id of the policy that decided.
+    step's status; ``policy_id`` is the id of the policy that decided. Each field is
+    checked when the row is built: one of another kind, or a step status that is no
+    known one, is an :class:`~collectrules.errors.InputError` naming it.
     """
 
-    case: PortfolioCase
-    classes: Mapping[str, str]
-    allowed: frozenset[str]
-    blocked: Mapping[str, str]
-    steps: Mapping[str, str]
-    policy_id: str | None = None
+    case: PortfolioCase = attrs.field(validator=_portfolio_case)
+    classes: Mapping[str, str] = attrs.field(validator=_texts_by_text)
+    allowed: frozenset[str] = attrs.field(validator=_remedies)
+    blocked: Mapping[str, str] = attrs.field(validator=_texts_by_text)
+    steps: Mapping[str, str] = attrs.field(validator=_statuses)
+    policy_id: str | None = attrs.field(default=None, validator=_optional_text)
 
     @property
     def case_id(self) -> str:
@@ -106,6 +151,13 @@ def decision_row(data: Mapping[str, Any], where: str) -> DecisionRow:
         for name, value in portfolio_case.facts.items()
         if name.startswith("step_") and isinstance(value, str)
     }
+    for name, status in steps.items():
+        if status not in STEP_STATES:
+            msg = f"expected a step status, one of {', '.join(STEP_STATES)}, got"
+            raise InputError(
+                [FieldProblem(f"facts.{name}", f"{msg} {quote(status)}", source=where)],
+                subject="decision",
+            )
     ref = data.get("policy")
     policy_id = ref.get("id") if isinstance(ref, Mapping) else None
     return DecisionRow(
