@@ -15,7 +15,7 @@ from typing import Any, TypeAlias
 import attrs
 
 from collectrules._choice import Choice
-from collectrules.errors import ConditionError, did_you_mean
+from collectrules.errors import ConditionError, did_you_mean, quote
 
 __all__ = [
     "MAX_CONSTANT",
@@ -173,12 +173,27 @@ class Always(Condition):
         return "Always()"
 
 
+def _field_name(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    """A leaf's field is a field's name: a non-empty text."""
+    if type(value) is not str or not value:
+        msg = f"{type(instance).__name__}.{attribute.name}: expected a field's name, got"
+        raise ConditionError(f"{msg} {quote(value)}")
+
+
+def _op(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    """A comparison's operator is an :class:`Op`."""
+    if not isinstance(value, Op):
+        msg = f"{type(instance).__name__}.{attribute.name}: expected an Op, got {quote(value)}"
+        raise ConditionError(msg)
+
+
 @attrs.frozen
 class Compare(Condition):
-    """``field op value``."""
+    """``field op value``; a ``field`` that is no name, or an ``op`` that is no
+    :class:`Op`, is a :class:`~collectrules.errors.ConditionError`."""
 
-    field: str
-    op: Op
+    field: str = attrs.field(validator=_field_name)
+    op: Op = attrs.field(validator=_op)
     value: Value
 
 
@@ -186,7 +201,7 @@ class Compare(Condition):
 class Between(Condition):
     """``low <= field <= high``, both ends included."""
 
-    field: str
+    field: str = attrs.field(validator=_field_name)
     low: Value
     high: Value
 
@@ -195,7 +210,7 @@ class Between(Condition):
 class In(Condition):
     """``field in (v1, v2, ...)``."""
 
-    field: str
+    field: str = attrs.field(validator=_field_name)
     values: tuple[Value, ...]
 
 
@@ -203,7 +218,7 @@ class In(Condition):
 class Truth(Condition):
     """A bare boolean field: ``has_recovery_months``."""
 
-    field: str
+    field: str = attrs.field(validator=_field_name)
 
 
 @attrs.frozen

@@ -8,6 +8,7 @@ from typing import Any
 import attrs
 
 from collectrules._choice import Choice
+from collectrules.errors import FieldProblem, InputError, quote
 
 #: The instant at which counterexample cases are decided, unless ``verify`` is given one.
 REFERENCE_AS_OF = "2026-01-15T12:00:00+00:00"
@@ -68,15 +69,22 @@ class Counterexample:
         return out
 
 
+def _counterexample(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is not None and not isinstance(value, Counterexample):
+        msg = f"expected a Counterexample or None, got {quote(value)}"
+        raise InputError([FieldProblem(attribute.name, msg)])
+
+
 @attrs.frozen
 class Finding:
-    """One problem the verifier found."""
+    """One problem the verifier found; a ``counterexample`` that is no
+    :class:`Counterexample` is an :class:`~collectrules.errors.InputError`."""
 
     kind: FindingKind
     severity: Severity
     message: str
     rule_ids: tuple[str, ...] = ()
-    counterexample: Counterexample | None = None
+    counterexample: Counterexample | None = attrs.field(default=None, validator=_counterexample)
     layer: str | None = None
 
     def __str__(self) -> str:
