@@ -942,8 +942,10 @@ def _places(value: Any, where: str, keys: list[Any] | None = None) -> Iterator[t
     (``[+]``), as a new key of each mapping (``{key}``, holding the value of its first
     key), and in place of each field of each attrs object (``.field``, the object
     rebuilt by :func:`_rebuilt`; a value its class refuses with a ``CollectRulesError``
-    is left out, one it refuses otherwise is an :class:`_Unbuilt`). ``value`` itself is
-    left to the walk above."""
+    gives ``None``, which :func:`_inside` leaves out, and one it refuses otherwise an
+    :class:`_Unbuilt`; a mapping field is walked at :func:`_walked_keys`). A mapping is
+    walked only at ``keys`` when they are given. ``value`` itself is left to the walk
+    above."""
     if isinstance(value, Mapping):
         for key in value if keys is None else keys:
             item = value[key]
@@ -1335,9 +1337,11 @@ def _leaf_values(leaf: Any) -> tuple[Any, ...]:
 
 def _contents(value: Any, where: str, keys: list[Any] | None = None) -> Iterator[tuple[str, Any]]:
     """Each way to put one value of the wrong content in place of one leaf of ``value``
-    (see :func:`_leaf_values`), as ``(where it went, the value put, the new value)``:
-    in mappings (not their keys), lists, tuples and the fields of attrs objects (rebuilt
-    as :func:`_places` rebuilds them), at any depth."""
+    (see :func:`_leaf_values`), as ``(where it went=the value put, the new value)``: in
+    mappings (not their keys; only at ``keys`` when given), lists, tuples and the fields
+    of attrs objects (rebuilt as :func:`_places` rebuilds them, a mapping field walked
+    at :func:`_walked_keys`), at any depth. A place whose object refused the value with
+    a ``CollectRulesError`` gives ``None``."""
     if isinstance(value, Mapping):
         for key in value if keys is None else keys:
             for label, new in _contents(value[key], f"{where}[{quote(key)}]"):
