@@ -7,6 +7,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 
 from collectrules import InputError
@@ -210,6 +211,17 @@ def test_a_kpi_without_its_input_is_none_with_the_reason() -> None:
          "facts.promise_kept"),
         ([{**CLOSING[0], "facts": {**CLOSING[0]["facts"], "contact_reached": True}}],
          "facts.contact_reached"),
+        # Of the right kind, the wrong content: counted, each would skew a rate.
+        ([{**CLOSING[0], "facts": {**CLOSING[0]["facts"], "dpd": -1}}], "facts.dpd"),
+        ([{**CLOSING[0], "facts": {**CLOSING[0]["facts"], "promise_kept": -1}}],
+         "facts.promise_kept"),
+        ([{**CLOSING[0], "facts": {**CLOSING[0]["facts"], "overdue_amount": "-5"}}],
+         "facts.overdue_amount"),
+        ([{**CLOSING[0], "facts": {**CLOSING[0]["facts"], "principal": "1E+30"}}],
+         "facts.principal"),
+        ([{**CLOSING[0], "facts": {**CLOSING[0]["facts"], "currency": "XYZ"}}],
+         "facts.currency"),
+        ([{**CLOSING[0], "quadrant": {"value": "Q5"}}], "quadrant.value"),
     ],
 )  # fmt: skip
 def test_bad_decisions_name_the_field(rows: list[dict[str, Any]], path: str) -> None:
@@ -244,6 +256,9 @@ _INSIDE_KPIS: list[tuple[str, Any, str]] = [
     ("timelines", {b"A": ("done",)}, "timelines[b'A']"),
     ("timelines", {"A": ("done", 5)}, "timelines['A'][1]"),
     ("targets", [TARGET, "x"], "targets[1]"),
+    # An unknown step status is neither due nor not due: refused, not left out.
+    ("timelines", {"A": ("done", "nonsense")}, "timelines['A'][1]"),
+    ("timelines", {"A": ("",)}, "timelines['A'][0]"),
 ]
 
 
@@ -349,3 +364,35 @@ def test_the_command_reports_a_bad_row_and_measures_the_rest(
     captured = capsys.readouterr()
     assert "d.jsonl:2" in captured.err
     assert json.loads(captured.out)["total"]["cases"] == 1
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("dpd", -1),
+        ("dpd", "40"),
+        ("quadrant", "Q5"),
+        ("currency", "XYZ"),
+        ("overdue_amount", Decimal(-1)),
+        ("overdue_amount", Decimal("NaN")),
+        ("principal", "10000"),
+        ("as_of", "2026-05-01"),
+        ("buckets", {"M": 1}),
+        ("facts", {"contact_attempts": -2}),
+    ],
+)
+def test_a_portfolio_case_of_the_wrong_content_is_refused_when_built(
+    field: str, value: Any
+) -> None:
+    """Built by hand, as by portfolio_from_rows: compute_kpis never sees it."""
+    case = portfolio_from_rows(_rows(CLOSING))["A"]
+    with pytest.raises(InputError) as info:
+        attrs.evolve(case, **{field: value})
+    assert info.value.problems[0].path.split(".")[-1] in (field, "contact_attempts")
+
+
+def test_a_timeline_with_an_unknown_step_status_is_refused() -> None:
+    row = {"case_id": "A", "steps": [{"status": "done"}, {"status": "finished"}]}
+    with pytest.raises(InputError) as info:
+        timelines_from_rows(_rows([row]))
+    assert info.value.problems[0].path == "steps[1].status"
