@@ -25,6 +25,7 @@ from pyspark.sql import SparkSession  # noqa: E402
 from collectrules import frame, spark  # noqa: E402
 from collectrules.policy import Policy, load_policy  # noqa: E402
 from collectrules.testing.strategies import cases  # noqa: E402
+from helpers import case_dict  # noqa: E402
 
 AS_OF = "2026-06-30T12:00:00+08:00"
 POLICIES = ("cn_bank_loan", "ifrs9")
@@ -292,18 +293,11 @@ def _policy_file(tmp_path: Path) -> Policy:
 
 
 def _with_events(count: int) -> list[dict[str, Any]]:
-    base = {
-        "product": "loan",
-        "currency": "CNY",
-        "principal": "100000",
-        "overdue_amount": "2500",
-        "due_date": "2026-04-01",
-        "timezone": "Asia/Shanghai",
-        "signals": [
-            {"kind": "promise_broken", "observed_at": "2026-06-10T10:00:00+08:00"},
-            {"kind": "refused_to_pay", "observed_at": "2026-06-12T10:00:00+08:00"},
-        ],
-    }
+    signals = [
+        {"kind": "promise_broken", "observed_at": "2026-06-10T10:00:00+08:00"},
+        {"kind": "refused_to_pay", "observed_at": "2026-06-12T10:00:00+08:00"},
+    ]
+    base = case_dict(signals=signals)
     rows = []
     for i in range(count):
         events = [

@@ -18,6 +18,7 @@ from collectrules.model.time import require_aware  # noqa: E402
 from collectrules.policy import Policy, load_policy  # noqa: E402
 from collectrules.spark import _routed  # noqa: E402
 from collectrules.spark._routed import ERROR, KIND, RoutedRows, routed_schema  # noqa: E402
+from helpers import case_dict  # noqa: E402
 
 AS_OF = "2026-06-30T12:00:00+08:00"
 
@@ -45,12 +46,7 @@ _SCHEMA = pa.schema(
 )
 
 _CASE = {
-    "product": "loan",
-    "currency": "CNY",
-    "principal": "100000",
-    "overdue_amount": "2500",
-    "due_date": "2026-04-01",
-    "timezone": "Asia/Shanghai",
+    **{k: v for k, v in case_dict().items() if k not in ("case_id", "signals")},
     "maturity_date": None,
 }
 _SIGNALS = [
