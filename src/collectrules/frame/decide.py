@@ -11,8 +11,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from itertools import accumulate, chain
-from operator import itemgetter
 from typing import Any
 
 import attrs
@@ -27,6 +25,7 @@ from collectrules._arguments import (
     require_optional_callable,
     wrong_kind,
 )
+from collectrules.batch._arrow import table_from_rows
 from collectrules.batch.compact import FIELDS, compact_row
 from collectrules.engine import Engine
 from collectrules.errors import CollectRulesError, EngineError, FieldProblem, InputError
@@ -774,47 +773,11 @@ def _per_case(
             continue
         row["row"] = index
         out.append(row)
-    frame = pl.from_arrow(_arrow_table(out))
+    # Through Arrow: many times faster than Polars reading a list of dicts (its struct
+    # lists), and without loading pandas (see collectrules.batch._arrow).
+    frame = pl.from_arrow(table_from_rows(out, _PER_CASE_ARROW))
     assert isinstance(frame, pl.DataFrame)
     return frame, tuple(errors)
-
-
-def _arrow_table(rows: Sequence[Mapping[str, Any]]) -> pa.Table:
-    """Compact rows with ``row`` (their index; maps as lists of key/value pairs, as
-    :func:`~collectrules.batch.compact.compact_row` gives them) as an Arrow table of
-    :data:`_PER_CASE_ARROW`, built a column at a time from flat Polars series.
-
-    Many times faster than Polars reading the rows (its struct lists), and without
-    pyarrow's own converters from Python lists, which load pandas when it is installed
-    (about 33 MiB and a few tenths of a second in every process that decides a row per
-    case)."""
-    names = _PER_CASE_ARROW.names
-    columns = zip(*map(itemgetter(*names), rows), strict=True) if rows else ([] for _ in names)
-    arrays: list[pa.Array] = []
-    for field, values in zip(_PER_CASE_ARROW, columns, strict=True):
-        if field.type == pa.int64():
-            arrays.append(_flat(values, pl.Int64))
-        elif field.type == pa.large_string():
-            arrays.append(_flat(values, pl.String))
-        elif field.type == pa.large_list(pa.large_string()):
-            flat = _flat(list(chain.from_iterable(values)))
-            arrays.append(pa.LargeListArray.from_arrays(_offsets(values), flat))
-        else:  # lists of (key, value) pairs
-            pairs = list(chain.from_iterable(values))
-            keys, items = zip(*pairs, strict=True) if pairs else ((), ())
-            entries = pa.StructArray.from_arrays(
-                [_flat(keys), _flat(items)], fields=list(_PAIRS_STRUCT)
-            )
-            arrays.append(pa.LargeListArray.from_arrays(_offsets(values), entries))
-    return pa.Table.from_arrays(arrays, schema=_PER_CASE_ARROW)
-
-
-def _flat(values: Sequence[Any], dtype: Any = pl.String) -> pa.Array:
-    return pl.Series(values=values, dtype=dtype).to_arrow()
-
-
-def _offsets(lists: Sequence[Sequence[Any]]) -> pa.Array:
-    return _flat(list(accumulate(map(len, lists), initial=0)), pl.Int64)
 
 
 _PAIRS_STRUCT = pa.struct([("key", pa.large_string()), ("value", pa.large_string())])
