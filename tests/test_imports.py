@@ -105,3 +105,28 @@ def test_the_pytest_plugin_loads_no_engine_and_no_hypothesis() -> None:
         "collectrules.testing.plugin",
     }, sorted(ours)
     assert not {m.split(".")[0] for m in new} & {"hypothesis", "pendulum", "cattrs", "holidays"}
+
+
+def test_a_columnar_run_never_loads_pandas(tmp_path: pytest.TempPathFactory) -> None:
+    """The columnar batch builds its Arrow data without pyarrow's converters from
+    Python lists, which load pandas (about 33 MiB) when it is installed: a run deciding
+    columns, bad rows and rows with events (per case) leaves pandas unloaded."""
+    pytest.importorskip("polars")
+    from pathlib import Path
+
+    from collectrules.frame.bench import write_portfolio
+
+    cases = Path(str(tmp_path)) / "cases.parquet"
+    write_portfolio(cases, 600, "default", events_every=3)
+    loaded = _loaded_after(
+        "from collectrules.engine import Engine\n"
+        "from collectrules.frame.files import run_columnar\n"
+        f"run = run_columnar([{str(cases)!r}], policy=Engine('default').policy,"
+        f" out={str(Path(str(tmp_path)) / 'out.parquet')!r},"
+        " as_of='2026-04-03T12:00:00+08:00')\n"
+        "frames = run.frames\n"
+        "assert run.batch.bad and sum(f.per_case for f in frames) > run.batch.bad\n"
+        "assert sum(f.columnar for f in frames)\n"
+    )
+    assert "polars" in loaded
+    assert "pandas" not in loaded

@@ -144,6 +144,118 @@ def test_the_table_writer_refuses_what_it_cannot_write_to(tmp_path: Path) -> Non
     writer.close()
 
 
+@pytest.mark.parametrize(
+    ("rows", "where", "message"),
+    [
+        ("rows", "rows", "expected a list of compact rows"),
+        (["x"], "rows[0]", "expected a compact row"),
+        ([{"case_id": 5}], "rows[0].case_id", "expected a text, got int 5"),
+        ([{"allowed": "extension"}], "rows[0].allowed", "expected a list of texts"),
+        ([{"fired": ["a", 7]}], "rows[0].fired[1]", "expected a text"),
+        ([{"classes": "cn"}], "rows[0].classes", "expected a mapping of texts"),
+        ([{"buckets": [("dpd",)]}], "rows[0].buckets[0]", "a (key, value) pair of texts"),
+        ([{"buckets": {"dpd": 30}}], "rows[0].buckets[0]", "a (key, value) pair of texts"),
+        ([{}, {"qaudrant": "x"}], "rows[1].qaudrant", "unknown column 'qaudrant'"),
+        ([{5: "x"}], "rows[0].5", "unknown column '5'"),
+        ([{"case_id": "A\ud800"}], "rows[0].case_id", "a lone surrogate"),
+        ([{"fired": ["ok", "\udcff"]}], "rows[0].fired[1]", "a lone surrogate"),
+        ([{"classes": {"cn": "\ud800"}}], "rows[0].classes[0]", "a lone surrogate"),
+    ],
+)
+def test_the_sink_refuses_a_row_of_the_wrong_shape(rows: Any, where: str, message: str) -> None:
+    """Each row is checked when added, before any is kept: a value Arrow would have
+    refused at the end (an integer id), or written as something else (a text as a list
+    of its letters), or a column no table has, is an InputError naming its place."""
+    buffer = io.BytesIO()
+    sink = ParquetSink(buffer)
+    with pytest.raises(InputError) as caught:
+        sink.add([{"case_id": "kept-before"}, *rows] if isinstance(rows, list) else rows)
+    shifted = where.replace("rows[1]", "rows[2]").replace("rows[0]", "rows[1]")
+    assert caught.value.problems[0].path == (shifted if isinstance(rows, list) else where)
+    assert message in str(caught.value)
+    sink.close()  # nothing of the refused call was kept
+    assert pq.read_table(io.BytesIO(buffer.getvalue())).num_rows == 0
+
+
+def test_the_sink_writes_maps_given_as_mappings_or_pairs_and_nulls() -> None:
+    buffer = io.BytesIO()
+    sink = ParquetSink(buffer, ["case_id", "fired", "classes", "buckets"])
+    sink.add(
+        [
+            {"case_id": "A", "fired": ("r1", "r2"), "classes": {"cn": "M1"}, "buckets": []},
+            {"case_id": None, "quadrant": "ignored: not a column of this sink"},
+        ]
+    )
+    sink.close()
+    assert pq.read_table(io.BytesIO(buffer.getvalue())).to_pylist() == [
+        {"case_id": "A", "fired": ["r1", "r2"], "classes": [("cn", "M1")], "buckets": []},
+        {"case_id": None, "fired": None, "classes": None, "buckets": None},
+    ]
+
+
+_TEXT = st.text(st.characters(codec="utf-8"), max_size=12)
+_PAIRS = st.lists(st.tuples(_TEXT, _TEXT), max_size=4)
+
+
+@st.composite
+def _compact_rows(draw: st.DrawFn) -> dict[str, Any]:
+    row: dict[str, Any] = {"row": draw(st.integers(-(2**63), 2**63 - 1))}
+    for name in FIELDS:
+        if name in ("allowed", "blocked", "fired"):
+            value: Any = st.lists(_TEXT, max_size=5)
+        elif name in ("classes", "buckets"):
+            value = _PAIRS
+        else:
+            value = _TEXT
+        row[name] = draw(st.none() | value)
+    return row
+
+
+@settings(max_examples=60, deadline=None)
+@given(rows=st.lists(_compact_rows(), max_size=8), polars=st.booleans())
+def test_rows_become_the_table_pyarrow_makes_of_them(
+    rows: list[dict[str, Any]], polars: bool
+) -> None:
+    """The pandas-free builder (flat Polars series, when Polars is loaded) gives the
+    table pyarrow's own converter gives, for the decision table's schema and the
+    columnar engine's (large types, key/value structs), with nulls, empty lists and any
+    text; where Polars is not loaded it is pyarrow's converter."""
+    import importlib
+    import sys
+
+    from collectrules.batch import _arrow
+    from collectrules.batch.compact import table_schema
+
+    schemas = [table_schema(), table_schema(["case_id", "buckets"])]
+    if importlib.util.find_spec("polars") is not None:
+        frame_decide = importlib.import_module("collectrules.frame.decide")
+        schemas.append(frame_decide._PER_CASE_ARROW)
+    elif polars:
+        return  # nothing more to compare without Polars
+    with pytest.MonkeyPatch.context() as patched:
+        if not polars:
+            patched.delitem(sys.modules, "polars", raising=False)
+        for schema in schemas:
+            expected = pa.Table.from_pylist(
+                [_as_pyarrow_reads(r, schema) for r in rows], schema=schema
+            )
+            assert _arrow.table_from_rows(rows, schema).equals(expected)
+
+
+def _as_pyarrow_reads(row: dict[str, Any], schema: Any) -> dict[str, Any]:
+    """A row as ``Table.from_pylist`` reads it: pairs as key/value dicts for a struct."""
+    out = dict(row)
+    for field in schema:
+        value = out[field.name]
+        if (
+            value is not None
+            and pa.types.is_large_list(field.type)
+            and pa.types.is_struct(field.type.value_type)
+        ):
+            out[field.name] = [{"key": k, "value": v} for k, v in value]
+    return out
+
+
 def make_case(case_id: str = "P-1", **extra: Any) -> Case:
     return Case.from_dict(case_dict(case_id, **extra))
 

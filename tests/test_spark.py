@@ -23,8 +23,10 @@ if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
 from pyspark.sql import SparkSession  # noqa: E402
 
 from collectrules import frame, spark  # noqa: E402
+from collectrules.errors import EngineError  # noqa: E402
 from collectrules.policy import Policy, load_policy  # noqa: E402
 from collectrules.testing.strategies import cases  # noqa: E402
+from helpers import case_dict  # noqa: E402
 
 AS_OF = "2026-06-30T12:00:00+08:00"
 POLICIES = ("cn_bank_loan", "ifrs9")
@@ -292,18 +294,11 @@ def _policy_file(tmp_path: Path) -> Policy:
 
 
 def _with_events(count: int) -> list[dict[str, Any]]:
-    base = {
-        "product": "loan",
-        "currency": "CNY",
-        "principal": "100000",
-        "overdue_amount": "2500",
-        "due_date": "2026-04-01",
-        "timezone": "Asia/Shanghai",
-        "signals": [
-            {"kind": "promise_broken", "observed_at": "2026-06-10T10:00:00+08:00"},
-            {"kind": "refused_to_pay", "observed_at": "2026-06-12T10:00:00+08:00"},
-        ],
-    }
+    signals = [
+        {"kind": "promise_broken", "observed_at": "2026-06-10T10:00:00+08:00"},
+        {"kind": "refused_to_pay", "observed_at": "2026-06-12T10:00:00+08:00"},
+    ]
+    base = case_dict(signals=signals)
     rows = []
     for i in range(count):
         events = [
@@ -406,3 +401,45 @@ def test_a_routed_case_reads_timestamp_signals_with_their_offset(session: SparkS
     (row,) = result.decisions.collect()
     assert row.willingness == "unwilling"
     assert "evidence.refused_to_pay" in row.fired
+
+
+def test_the_result_releases_exactly_the_tables_decide_cached(session: SparkSession) -> None:
+    """``unpersist`` (and the end of a ``with`` block) releases every table ``decide``
+    cached, and leaves a table of the caller's own cached; the decisions stay readable."""
+    from pyspark import StorageLevel
+
+    _, _, _, cases_sp, signals_sp, events_sp = tables(session, _with_events(4))
+    mine = session.range(3).cache()
+    mine.count()
+    with spark.decide(
+        cases_sp, signals_sp, events_sp, policy="cn_bank_loan", as_of=AS_OF
+    ) as result:
+        assert len(result.cached) == 6
+        assert all(t.storageLevel != StorageLevel.NONE for t in result.cached)
+        decided = sorted(r.case_id for r in result.decisions.collect())
+    assert all(t.storageLevel == StorageLevel.NONE for t in result.cached)
+    assert mine.storageLevel != StorageLevel.NONE
+    assert sorted(r.case_id for r in result.decisions.collect()) == decided
+    assert decided == sorted(f"E-{i}" for i in range(4))
+
+
+def test_a_decide_that_fails_leaves_nothing_cached(
+    session: SparkSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import importlib
+
+    from pyspark import StorageLevel
+
+    module = importlib.import_module("collectrules.spark.decide")
+    _, _, _, cases_sp, signals_sp, events_sp = tables(session, _with_events(2))
+    seen: list[Any] = []
+
+    def failing(*args: Any) -> Any:
+        seen.extend(t for t in args if isinstance(t, type(cases_sp)) and t.is_cached)
+        raise EngineError("the per-case step failed")
+
+    monkeypatch.setattr(module, "_per_case", failing)
+    with pytest.raises(EngineError, match="per-case step failed"):
+        spark.decide(cases_sp, signals_sp, events_sp, policy="cn_bank_loan", as_of=AS_OF)
+    assert seen  # the routed rows were cached when the step failed
+    assert all(t.storageLevel == StorageLevel.NONE for t in seen)

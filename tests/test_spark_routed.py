@@ -18,6 +18,7 @@ from collectrules.model.time import require_aware  # noqa: E402
 from collectrules.policy import Policy, load_policy  # noqa: E402
 from collectrules.spark import _routed  # noqa: E402
 from collectrules.spark._routed import ERROR, KIND, RoutedRows, routed_schema  # noqa: E402
+from helpers import case_dict  # noqa: E402
 
 AS_OF = "2026-06-30T12:00:00+08:00"
 
@@ -45,12 +46,7 @@ _SCHEMA = pa.schema(
 )
 
 _CASE = {
-    "product": "loan",
-    "currency": "CNY",
-    "principal": "100000",
-    "overdue_amount": "2500",
-    "due_date": "2026-04-01",
-    "timezone": "Asia/Shanghai",
+    **{k: v for k, v in case_dict().items() if k not in ("case_id", "signals")},
     "maturity_date": None,
 }
 _SIGNALS = [
@@ -193,3 +189,30 @@ def test_a_row_whose_value_does_not_convert_is_its_error(monkeypatch: pytest.Mon
     out = _rows(_step(policy), [_batch()])
     assert _shape(out[0]) == ("R-1", "internal error: ValueError: not plain", "EngineError")
     assert [_shape(r) for r in out[1:]] == _expected(policy)[1:]
+
+
+def test_a_worker_decides_each_task_with_the_policy_an_earlier_task_warmed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Each task receives the step pickled, so a new policy object; the worker decides
+    with the first equal one it met (its caches warm), keeps at most a few policies, and
+    a task's rows are decided as before."""
+    monkeypatch.setattr(_routed, "_WARM", {})
+    engines: list[Any] = []
+    original = _routed.Engine
+
+    def spy(policy: Policy, **kwargs: Any) -> Any:
+        engines.append(policy)
+        return original(policy, **kwargs)
+
+    monkeypatch.setattr(_routed, "Engine", spy)
+    policy = load_policy("cn_bank_loan")
+    first, second = (pickle.loads(pickle.dumps(_step(policy))) for _ in range(2))
+    assert first.policy is not second.policy
+    for step in (first, second):
+        assert [_shape(r) for r in _rows(step, [_batch()])] == _expected(policy)
+    assert engines[0] is engines[1] is first.policy
+    for name in ("default", "ifrs9", "uk", "us_regf", "cn_bank_loan"):
+        _routed._warm(load_policy(name))
+    assert len(_routed._WARM) == _routed._WARM_POLICIES
+    assert list(_routed._WARM)[-1] == policy.content_hash

@@ -15,23 +15,27 @@ again; no condition is evaluated). It checks that the row agrees with what it re
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from collectrules._arguments import (
+    MAX_ITEMS,
     require_instance,
     require_mapping,
     require_path,
     require_texts,
     wrong_kind,
 )
+from collectrules.batch._arrow import table_from_rows
 from collectrules.batch.output import OutputError
 from collectrules.engine import Engine
 from collectrules.errors import FieldProblem, InputError, did_you_mean, quote
 from collectrules.io.arrow import require_pyarrow
 from collectrules.model.case import Case
 from collectrules.model.decision import Decision
+from collectrules.model.limits import check_text
 
 try:
     import pyarrow as pa
@@ -236,21 +240,132 @@ class ParquetSink:
         self._rows: list[dict[str, Any]] = []
 
     def add(self, rows: Sequence[Mapping[str, Any]]) -> None:
-        """Buffer rows; a row group's worth is handed to the writer."""
-        self._rows.extend(dict(r) for r in rows)
+        """Buffer rows; a row group's worth is handed to the writer.
+
+        Each row is checked before any is kept: a row that is not a mapping, a column
+        :data:`FIELDS` does not name, or a value not of its column's kind (a text, or
+        ``None``; a list of texts for ``allowed``, ``blocked`` and ``fired``; a mapping
+        of texts, or a list of (key, value) pairs of texts, for ``classes`` and
+        ``buckets``) is an :class:`InputError` naming ``rows[i].column``. Columns of
+        :data:`FIELDS` the sink does not write are ignored; one it writes and the row
+        lacks is null.
+        """
+        if isinstance(rows, str | bytes | Mapping) or not isinstance(rows, Iterable):
+            raise wrong_kind("rows", rows, "a list of compact rows")
+        self._add_compact([_sink_row(row, f"rows[{i}]", self.fields) for i, row in enumerate(rows)])
+
+    def _add_compact(self, rows: list[dict[str, Any]]) -> None:
+        """:meth:`add` without the checks: rows :func:`compact_row` gave, with the
+        sink's columns (the batch's own)."""
+        self._rows.extend(rows)
         if len(self._rows) >= ROW_GROUP_ROWS:
             self.flush()
 
     def flush(self) -> None:
         """Hand the buffered rows to the writer, which writes each full row group."""
         if self._rows:
-            self._table.write(pa.Table.from_pylist(self._rows, schema=self.schema))
+            self._table.write(table_from_rows(self._rows, self.schema))
             self._rows = []
 
     def close(self) -> None:
         """Write what is buffered and the footer."""
         self.flush()
         self._table.close()
+
+
+def _sink_row(row: object, where: str, fields: tuple[str, ...]) -> dict[str, Any]:
+    """``row``'s ``fields``, checked for :meth:`ParquetSink.add` (maps as lists of pairs).
+
+    The rows :func:`compact_row` gives (ASCII texts, lists, lists of pairs) pass the
+    first test of each column; anything else is checked in full, for its message."""
+    if not isinstance(row, Mapping):
+        raise wrong_kind(where, row, "a compact row (a mapping of columns)")
+    if not _FIELD_SET.issuperset(row):
+        _unknown_column(row, where)
+    out: dict[str, Any] = {}
+    for name in fields:
+        value = row.get(name)
+        if value is None:
+            out[name] = None
+        elif name in _LISTS:
+            if type(value) is list and _ascii_texts(value):
+                out[name] = value
+            else:
+                place = f"{where}.{name}"
+                texts = require_texts(value, place)
+                out[name] = [_unicode(t, f"{place}[{i}]") for i, t in enumerate(texts)]
+        elif name in _MAPS:
+            if type(value) is list and all(map(_ascii_pair, value)):
+                out[name] = value
+            else:
+                out[name] = _text_pairs(value, f"{where}.{name}")
+        elif type(value) is str and value.isascii():
+            out[name] = value
+        else:
+            out[name] = _unicode(value, f"{where}.{name}")
+    return out
+
+
+_FIELD_SET = frozenset(FIELDS)
+
+
+def _ascii_texts(values: list[Any]) -> bool:
+    try:
+        return all(map(str.isascii, values))
+    except TypeError:  # an item that is not a text
+        return False
+
+
+def _ascii_pair(pair: object) -> bool:
+    return (
+        type(pair) is tuple
+        and len(pair) == 2
+        and type(pair[0]) is str
+        and type(pair[1]) is str
+        and pair[0].isascii()
+        and pair[1].isascii()
+    )
+
+
+def _unknown_column(row: Mapping[Any, Any], where: str) -> None:
+    """Raise the InputError naming ``row``'s first column that :data:`FIELDS` lacks."""
+    name = next(n for n in row if n not in _FIELD_SET)
+    text = name if isinstance(name, str) else repr(name)
+    msg = f"unknown column {quote(text)}; the columns are {', '.join(FIELDS)}"
+    suggestion = did_you_mean(text, FIELDS)
+    raise InputError([FieldProblem(f"{where}.{text}", msg, suggestion=suggestion)])
+
+
+def _unicode(value: object, where: str) -> str:
+    """``value``, a text that UTF-8 can hold (Parquet's text; not a lone surrogate)."""
+    try:
+        return check_text(value, maximum=sys.maxsize, what="text")
+    except (TypeError, ValueError) as exc:
+        raise InputError([FieldProblem(where, str(exc))]) from None
+
+
+def _text_pairs(value: object, where: str) -> list[tuple[str, str]]:
+    """A mapping of texts, or a list of (key, value) pairs of texts, as a list of pairs."""
+    expected = "a mapping of texts or a list of (key, value) pairs of texts"
+    if isinstance(value, Mapping):
+        pairs: Iterable[Any] = value.items()
+    elif isinstance(value, str | bytes) or not isinstance(value, Iterable):
+        raise wrong_kind(where, value, expected)
+    else:
+        pairs = value
+    out: list[tuple[str, str]] = []
+    for index, pair in enumerate(pairs):
+        if index >= MAX_ITEMS:
+            raise InputError([FieldProblem(where, f"more than {MAX_ITEMS:,} items")])
+        if (
+            isinstance(pair, str | bytes | Mapping)
+            or not isinstance(pair, Sequence)
+            or len(pair) != 2
+            or not all(isinstance(part, str) for part in pair)
+        ):
+            raise wrong_kind(f"{where}[{index}]", pair, "a (key, value) pair of texts")
+        out.append((_unicode(pair[0], f"{where}[{index}]"), _unicode(pair[1], f"{where}[{index}]")))
+    return out
 
 
 def _plain_maps(row: Mapping[str, Any]) -> dict[str, Any]:

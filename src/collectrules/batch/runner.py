@@ -416,7 +416,7 @@ def _run(
                 if on_bad is not None:
                     on_bad(where, reason)
         if sink is not None:
-            sink.add(out_rows)
+            sink._add_compact(out_rows)  # compact_row's own rows: checked by construction
         outputs.write(out_lines, err_lines)
         done += len(decided)
         progress = outputs.checkpoint(attrs.evolve(progress, rows=done, counts=counts))

@@ -25,6 +25,7 @@ from collectrules._arguments import (
     require_optional_callable,
     wrong_kind,
 )
+from collectrules.batch._arrow import table_from_rows
 from collectrules.batch.compact import FIELDS, compact_row
 from collectrules.engine import Engine
 from collectrules.errors import CollectRulesError, EngineError, FieldProblem, InputError
@@ -771,30 +772,30 @@ def _per_case(
             errors.append(RowError(index, case_id, EngineError(message)))
             continue
         row["row"] = index
-        for name in ("classes", "buckets"):
-            row[name] = [{"key": k, "value": v} for k, v in row[name]]
         out.append(row)
-    # Through Arrow: a few times faster than Polars' own reading of a list of dicts.
-    frame = pl.from_arrow(pa.Table.from_pylist(out, schema=_PER_CASE_ARROW))
+    # Through Arrow: many times faster than Polars reading a list of dicts (its struct
+    # lists), and without loading pandas (see collectrules.batch._arrow).
+    frame = pl.from_arrow(table_from_rows(out, _PER_CASE_ARROW))
     assert isinstance(frame, pl.DataFrame)
     return frame, tuple(errors)
 
 
-_PAIRS_STRUCT = pa.struct([("key", pa.string()), ("value", pa.string())])
+_PAIRS_STRUCT = pa.struct([("key", pa.large_string()), ("value", pa.large_string())])
 
 #: The Arrow schema of :func:`_per_case`'s rows: ``row``, then the compact columns, each
-#: of the Arrow type Polars reads as its type in :data:`COMPACT_SCHEMA`.
+#: of the Arrow type Polars reads as its type in :data:`COMPACT_SCHEMA` (the large
+#: types, which Polars gives its series as).
 _PER_CASE_ARROW = pa.schema(
     [
         ("row", pa.int64()),
         *(
             (
                 name,
-                pa.list_(pa.string())
+                pa.large_list(pa.large_string())
                 if name in ("allowed", "blocked", "fired")
-                else pa.list_(_PAIRS_STRUCT)
+                else pa.large_list(_PAIRS_STRUCT)
                 if name in ("classes", "buckets")
-                else pa.string(),
+                else pa.large_string(),
             )
             for name in FIELDS
         ),

@@ -302,7 +302,8 @@ def _batch_row_data(batch: pa.Table | pa.RecordBatch, start: int, *, valid: bool
         read: list[dict[str, Any] | InputError] | None = None
         if valid:
             try:
-                taken = batch.take(pa.array(positions, pa.int64()))
+                # (Polars builds the indices: pyarrow's pa.array loads pandas.)
+                taken = batch.take(pl.Series(values=positions, dtype=pl.Int64).to_arrow())
             except (pa.ArrowException, TypeError, ValueError):
                 pass  # a type Arrow cannot take from: each row alone
             else:

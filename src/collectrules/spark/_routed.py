@@ -42,6 +42,28 @@ def routed_schema() -> pa.Schema:
     return compact.append(pa.field(ERROR, pa.string())).append(pa.field(KIND, pa.string()))
 
 
+#: The policies this Python worker has decided with, by content hash (at most
+#: :data:`_WARM_POLICIES`, the oldest dropped first). Each task receives its policy
+#: pickled, a new object whose caches (derivation, sections, deadlines) start empty;
+#: Spark reuses a worker for task after task, so a task deciding with the policy an
+#: earlier one warmed starts with those caches (about 12 % of the per-case time on a
+#: first 2,500 rows with events).
+_WARM: dict[str, Policy] = {}
+_WARM_POLICIES = 4
+
+
+def _warm(policy: Policy) -> Policy:
+    """The policy equal to ``policy`` this worker has already decided with, if any."""
+    key = policy.content_hash
+    known = _WARM.get(key)
+    if known is not None:
+        return known
+    while len(_WARM) >= _WARM_POLICIES:
+        del _WARM[next(iter(_WARM))]
+    _WARM[key] = policy
+    return policy
+
+
 def _internal(exc: Exception) -> EngineError:
     """A failure that is no :class:`CollectRulesError`, as ``Engine.decide_many`` words it."""
     return EngineError(f"internal error: {type(exc).__name__}: {str(exc)[:300]}")
@@ -69,7 +91,7 @@ class RoutedRows:
     events: str | None
 
     def __call__(self, batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        engine = Engine(self.policy, backend="python")
+        engine = Engine(_warm(self.policy), backend="python")
         schema = routed_schema()
         for batch in batches:
             yield pa.RecordBatch.from_pylist(self.decide(engine, batch), schema=schema)

@@ -85,12 +85,36 @@ _DATA_TYPES: dict[str, T.DataType] = {
 @attrs.frozen
 class SparkResult:
     """The compact decisions (a Spark DataFrame), the bad rows (a DataFrame of
-    ``case_id``, ``error``, ``kind``), and the rows the per-case engine decided."""
+    ``case_id``, ``error``, ``kind``), and the rows the per-case engine decided.
+
+    :func:`decide` caches its intermediate tables and every row's decision or error
+    (Spark's memory and disk), so that writing ``decisions`` and ``errors`` decides no
+    row again. :meth:`unpersist` releases exactly those tables (no other table of the
+    session); a ``with`` block releases them when it ends::
+
+        with spark.decide(cases, signals, policy="default", as_of=AS_OF) as result:
+            result.decisions.write.parquet("decisions")
+            result.errors.write.parquet("errors")
+    """
 
     decisions: DataFrame
     errors: DataFrame
     per_case: int
     section_keys: int
+    cached: tuple[DataFrame, ...] = attrs.field(default=(), repr=False, eq=False)
+    """The tables :func:`decide` cached, which :meth:`unpersist` releases."""
+
+    def unpersist(self) -> None:
+        """Release the tables :func:`decide` cached; ``decisions`` and ``errors`` stay
+        usable (Spark computes them again if they are read afterwards)."""
+        for table in self.cached:
+            table.unpersist()
+
+    def __enter__(self) -> SparkResult:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.unpersist()
 
 
 def _text(frame: DataFrame, name: str) -> Column:
@@ -442,13 +466,36 @@ def decide(
         if not isinstance(table, DataFrame) and (table is not None or label == "cases_df"):
             expected = "a Spark DataFrame" + ("" if label == "cases_df" else " or None")
             raise wrong_kind(label, table, expected)
-    spark = cases_df.sparkSession
     if "case_id" not in cases_df.columns:
         raise InputError([FieldProblem("case_id", "the cases table needs a case_id column")])
     for label, long in (("signals", signals_df), ("events", events_df)):
         if long is not None:
             _check_long_ids(long, label)
-    checked = _cases(cases_df).cache()
+    cached: list[DataFrame] = []
+    try:
+        return _decide(cases_df, signals_df, events_df, chosen, when, cached)
+    except BaseException:
+        for table in cached:  # a failed run leaves nothing cached
+            table.unpersist()
+        raise
+
+
+def _decide(
+    cases_df: DataFrame,
+    signals_df: DataFrame | None,
+    events_df: DataFrame | None,
+    chosen: Policy,
+    when: pendulum.DateTime,
+    cached: list[DataFrame],
+) -> SparkResult:
+    """:func:`decide` on checked arguments; each table it caches is added to ``cached``."""
+
+    def keep(table: DataFrame, *, persist: bool = False) -> DataFrame:
+        cached.append(table.persist() if persist else table.cache())
+        return cached[-1]
+
+    spark = cases_df.sparkSession
+    checked = keep(_cases(cases_df))
     kinds = tuple(chosen.signals)
     sigs = (
         _signals(signals_df, kinds)
@@ -458,7 +505,8 @@ def decide(
             "case_id string, __seq bigint, kind string, observed_at timestamp,"
             " value double, __ok boolean",
         )
-    ).cache()
+    )
+    sigs = keep(sigs)
     bad_ids = (
         sigs.groupBy("case_id")
         .agg(F.max(~F.col("__ok")).alias("bad"), F.count("*").alias("n"))
@@ -477,7 +525,7 @@ def decide(
         routed = routed.union(sigs.where(F.col("kind").isin(evidence_kinds)).select("case_id"))
     if events_df is not None:
         routed = routed.union(events_df.select("case_id"))
-    routed = routed.distinct().cache()
+    routed = keep(routed.distinct())
     core = core_names(chosen)
     sections = section_keys(chosen, when, core)
     good = checked.where(F.col("__ok")).join(routed, on="case_id", how="left_anti")
@@ -491,9 +539,9 @@ def decide(
     key_count = 0
     if sections is not None:
         facts, key_count = _sections(spark, facts, sections, when, core)
-    decided = compile_spark(chosen).apply(_with_missing(facts, chosen)).cache()
+    decided = keep(compile_spark(chosen).apply(_with_missing(facts, chosen)))
     undecided = decided.where(F.col("__undecided") | F.col("__sbad")).select("case_id")
-    routed = routed.union(undecided).distinct().cache()
+    routed = keep(routed.union(undecided).distinct())
     done = decided.where(~(F.col("__undecided") | F.col("__sbad")))
     columnar = _compact(done, chosen, when).withColumns(
         {ERROR: F.lit(None).cast("string"), KIND: F.lit(None).cast("string"), _ROUTED: F.lit(False)}
@@ -502,7 +550,7 @@ def decide(
     # Every row's decision or error, persisted and counted once: the decisions and the
     # errors are filters of it, so neither decides a row again (a persisted output of
     # the Python step alone is not found again by Spark under a union).
-    both = slow.withColumn(_ROUTED, F.lit(True)).unionByName(columnar).persist()
+    both = keep(slow.withColumn(_ROUTED, F.lit(True)).unionByName(columnar), persist=True)
     try:
         per_case = both.where(F.col(_ROUTED)).count()
     except Exception as exc:  # a job that fails in Spark is reported as the engine's error
@@ -512,7 +560,7 @@ def decide(
     errors = both.where(failed).select(
         F.col("case_id"), F.col(ERROR).alias("error"), F.col(KIND).alias("kind")
     )
-    return SparkResult(decisions, errors, per_case, key_count)
+    return SparkResult(decisions, errors, per_case, key_count, tuple(cached))
 
 
 def _compact(done: DataFrame, policy: Policy, when: pendulum.DateTime) -> DataFrame:
