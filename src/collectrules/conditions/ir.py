@@ -175,7 +175,7 @@ class Always(Condition):
 
 def _field_name(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
     """A leaf's field is a field's name: a non-empty text."""
-    if type(value) is not str or not value:
+    if not isinstance(value, str) or not value:
         msg = f"{type(instance).__name__}.{attribute.name}: expected a field's name, got"
         raise ConditionError(f"{msg} {quote(value)}")
 
