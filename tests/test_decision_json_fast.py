@@ -650,6 +650,27 @@ def test_a_template_names_a_field_of_a_part() -> None:
     assert repr(decision_module.Template(firing, "outcome")).startswith("Template(Firing(")
 
 
+@attrs.frozen
+class _Loop:
+    """An attrs object that holds itself, as a policy holds its columnar engine's
+    compiled expressions, which hold the policy."""
+
+    inner: list[Any] = attrs.Factory(list)
+
+
+def test_a_part_holding_a_value_that_holds_itself_is_not_written_apart() -> None:
+    """A part whose record would never end (an attrs object holding itself where a
+    text belongs) is left to the general way, as any value orjson would not write: the
+    template is made, and makes its parts."""
+    loop = _Loop()
+    loop.inner.append(loop)
+    part = Firing(loop, "layer", "x", "", ())  # type: ignore[arg-type]
+    assert decision_module._written(part, _record) == b""
+    made = decision_module.Template(attrs.evolve(part), "outcome")("y")
+    assert made.outcome == "y"
+    assert made.rule_id is loop
+
+
 def test_the_engine_writes_a_cases_own_evidence_and_levels_from_templates() -> None:
     """A case's evidence entries and the levels naming signs in force are written from
     the engine's templates: kept before the decision is first written, and right."""

@@ -155,6 +155,11 @@ def _objects() -> dict[str, Any]:
     from collectrules.testing import Expectation
 
     policy = cr.load_policy("default")
+    if importlib.util.find_spec("polars") is not None:
+        # The policy as a process that used the columnar engine holds it, whatever ran
+        # before: with its compiled expressions, which hold the policy (a value that
+        # holds itself, where a walk may put it).
+        importlib.import_module("collectrules.frame._compile").compile_frame(policy)
     engine = cr.Engine(policy, backend="python")
     case = cr.Case.from_dict(case_dict(("income_loss", None)))
     decision = engine.decide(case, as_of=AS_OF)

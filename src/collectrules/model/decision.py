@@ -906,13 +906,17 @@ def _written(part: Any, record: Callable[[Any], dict[str, Any]]) -> bytes:
     integer (orjson refuses one past 64 bits: then not), a finite float of magnitude
     0 or at least 1e-4, or a list, tuple or text-keyed dict of those: values orjson
     writes exactly as ``json.dumps`` does. Anything else (text with a lone surrogate,
-    a float below 1e-4, another type) leaves the part to the general way, to the
-    bytes or the error ``json.dumps`` gives.
+    a float below 1e-4, another type, a value that holds itself) leaves the part to
+    the general way, to the bytes or the error ``json.dumps`` gives.
     """
     kept: bytes | None = part._written
     if kept is None:
-        data = record(part)
         kept = b""
+        try:
+            data = record(part)
+        except RecursionError:  # a value holding itself (an object of the library's own)
+            object.__setattr__(part, "_written", kept)
+            return kept
         if all(map(_writes_alike, data.values())):
             try:
                 kept = orjson.dumps(data, option=_ORJSON_OPTIONS)
