@@ -30,7 +30,7 @@ from hypothesis import strategies as st
 
 from collectrules.bench import generate_cases
 from collectrules.engine import Engine
-from collectrules.errors import CollectRulesError, InputError
+from collectrules.errors import CollectRulesError, InputError, UnwritableError
 from collectrules.model import decision as decision_module
 from collectrules.model.decision import (
     SCHEMA_VERSION,
@@ -99,7 +99,11 @@ def reference_dict(decision: Decision) -> dict[str, Any]:
 
 def reference_json(decision: Decision) -> str:
     return json.dumps(
-        reference_dict(decision), sort_keys=True, ensure_ascii=False, separators=(",", ":")
+        reference_dict(decision),
+        sort_keys=True,
+        ensure_ascii=False,
+        separators=(",", ":"),
+        allow_nan=False,
     )
 
 
@@ -215,11 +219,22 @@ _odd_values = st.recursive(
 
 
 def _outcome(write: Any) -> tuple[str, Any]:
-    """What writing gives: its text, or the kind of error it raises."""
+    """What writing with ``json.dumps`` gives: its text, or that it refused (as the
+    decision's writer refuses: one problem, with a path)."""
     try:
         return ("text", write())
-    except (TypeError, ValueError) as exc:
-        return ("error", type(exc))
+    except (TypeError, ValueError, RecursionError):
+        return ("refused", [True])
+
+
+def _decision_outcome(write: Any) -> tuple[str, Any]:
+    """What the decision's writer gives: its text, or that it refused, only ever with
+    an :class:`UnwritableError`, its problems' paths given or not (any other error
+    fails the test)."""
+    try:
+        return ("text", write())
+    except UnwritableError as exc:
+        return ("refused", [bool(p.path) for p in exc.problems])
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -254,8 +269,12 @@ def test_values_of_any_type_anywhere_give_the_reference_data_and_bytes(
         changes: dict[str, Any] = {"allowed" if part == "grant" else "blocked": (item,)}
         odd = attrs.evolve(decision, **changes)
     assert odd.to_dict() == reference_dict(odd)
-    if not _has_non_finite(value):
-        assert _outcome(odd.to_json) == _outcome(lambda: reference_json(odd))
+    got = _decision_outcome(odd.to_json)
+    assert got == _outcome(lambda: reference_json(odd))
+    if got[0] == "text":
+        assert _decision_outcome(odd.to_json_bytes) == _outcome(
+            lambda: odd.to_json().encode("utf-8")
+        )
 
 
 def _has_non_finite(value: Any) -> bool:
@@ -420,7 +439,11 @@ def test_a_part_written_apart_is_exactly_its_canonical_json(part: Any) -> None:
     assert decision_module._written(part, record) is written  # and not written again
     reference = _outcome(
         lambda: json.dumps(
-            _plain_data(part), sort_keys=True, ensure_ascii=False, separators=(",", ":")
+            _plain_data(part),
+            sort_keys=True,
+            ensure_ascii=False,
+            separators=(",", ":"),
+            allow_nan=False,
         )
     )
     if written:
@@ -437,25 +460,96 @@ def test_a_part_written_apart_is_exactly_its_canonical_json(part: Any) -> None:
         odd = attrs.evolve(decision, policy=part)
     else:
         odd = attrs.evolve(decision, levels={**decision.levels, "extra": part})
-    if _has_non_finite(_plain_data(part)):
-        return  # NaN and the infinities are not looked for outside kept parts (docs)
-    got = _outcome(odd.to_json)
+    got = _decision_outcome(odd.to_json)
     assert got == _outcome(lambda: reference_json(odd))
     if got[0] == "text":
-        assert _outcome(odd.to_json_bytes) == _outcome(lambda: odd.to_json().encode("utf-8"))
+        assert _decision_outcome(odd.to_json_bytes) == _outcome(
+            lambda: odd.to_json().encode("utf-8")
+        )
 
 
 def test_lone_surrogates_give_the_same_text_and_error_as_before() -> None:
     """Text UTF-8 cannot hold is never written apart: ``to_json`` gives ``json.dumps``'
-    text, and ``to_json_bytes`` the ``UnicodeEncodeError`` of encoding it."""
+    text, and ``to_json_bytes`` an :class:`UnwritableError` naming where it is."""
     decision = _decision()
     firing = attrs.evolve(decision.trace[0], reason="a\ud800b")
     for _ in range(2):  # the second time too: nothing wrong is kept
         odd = attrs.evolve(decision, trace=(firing, *decision.trace))
         assert odd.to_json() == reference_json(odd)
         assert firing._written == b""
-        with pytest.raises(UnicodeEncodeError):
+        with pytest.raises(UnwritableError, match=r"trace\[0\]\.reason: text UTF-8"):
             odd.to_json_bytes()
+
+
+@pytest.mark.parametrize(
+    ("where", "value", "message"),
+    [
+        ("facts", object(), r"facts\.odd: a value of type object"),
+        ("facts", decimal.Decimal("1.5"), r"facts\.odd: a value of type Decimal"),
+        ("facts", float("nan"), r"facts\.odd: nan; JSON has no form"),
+        ("facts", float("-inf"), r"facts\.odd: -inf; JSON has no form"),
+        ("facts", [1, {"k": float("inf")}], r"facts\.odd\[1\]\.k: inf"),
+        ("facts", 10**5000, r"facts\.odd: an integer of more than 4,300 digits"),
+        ("facts", {1: "a", "b": 2}, r"facts\.odd: a key that is not text: 1"),
+        ("amounts", dt.date(2026, 1, 2), r"amounts\.odd: a value of type date"),
+        ("extra", pendulum.datetime(2026, 1, 2), r"^odd: a value of type DateTime"),
+        ("extra", {"a": [0.5, float("nan")]}, r"odd\.a\[1\]: nan"),
+    ],
+    ids=[
+        "object",
+        "decimal",
+        "nan",
+        "-inf",
+        "nested-inf",
+        "long-int",
+        "int-key",
+        "date",
+        "extra-datetime",
+        "extra-nan",
+    ],
+)
+def test_a_value_json_cannot_hold_is_an_unwritable_error_naming_its_path(
+    where: str, value: Any, message: str
+) -> None:
+    """Written by orjson or by ``json.dumps``, by ``to_json`` or ``to_json_bytes``, a
+    value JSON has no form for is one error, a :class:`CollectRulesError` (and still a
+    ``TypeError`` and a ``ValueError``), whose problem names the value's path."""
+    decision = _decision()
+    if where == "extra":
+        writers = [functools.partial(decision.to_json_bytes, extra={"odd": value})]
+    else:
+        odd = attrs.evolve(decision, **{where: {**getattr(decision, where), "odd": value}})
+        writers = [odd.to_json, odd.to_json_bytes, functools.partial(odd.to_json, indent=2)]
+    for write in writers:
+        with pytest.raises(UnwritableError, match=message) as raised:
+            write()
+        assert isinstance(raised.value, CollectRulesError | TypeError | ValueError)
+
+
+def test_a_value_that_holds_itself_is_named_not_a_recursion_error() -> None:
+    decision = _decision()
+    loop: list[Any] = []
+    loop.append(loop)
+    odd = attrs.evolve(decision, facts={**decision.facts, "loop": loop})
+    for write in (odd.to_json, odd.to_json_bytes):
+        with pytest.raises(UnwritableError, match=r"facts\.loop\[0\]: a container that holds"):
+            write()
+    deep: list[Any] = []
+    for _ in range(5_000):
+        deep = [deep]
+    odd = attrs.evolve(decision, facts={**decision.facts, "deep": deep})
+    with pytest.raises(UnwritableError, match=r"facts\.deep(\[0\])+: nested more than 200"):
+        odd.to_json()
+
+
+def test_an_error_that_is_not_a_values_fault_is_not_renamed() -> None:
+    """A fault of the decision itself (not a value inside it) keeps its own error: the
+    writer does not dress a bug up as the caller's bad value."""
+    decision = _decision()
+    odd = attrs.evolve(decision, trace=(object(),))  # not a trace entry at all
+    with pytest.raises((AttributeError, TypeError, ValueError)) as raised:
+        odd.to_json()
+    assert not isinstance(raised.value, UnwritableError)
 
 
 @pytest.mark.parametrize("backend", ["durable", "python"])
@@ -570,12 +664,13 @@ def test_json_bytes_with_extra_keys_are_the_reference_bytes(value: Any, key: str
     def reference() -> bytes:
         data = reference_dict(decision)
         data[key] = value
-        text = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        text = json.dumps(
+            data, sort_keys=True, ensure_ascii=False, separators=(",", ":"), allow_nan=False
+        )
         return text.encode("utf-8")
 
-    if not _has_non_finite(value):
-        got = _outcome(lambda: decision.to_json_bytes(extra={key: value}))
-        assert got == _outcome(reference)
+    got = _decision_outcome(lambda: decision.to_json_bytes(extra={key: value}))
+    assert got == _outcome(reference)
     # the decision's own JSON is untouched by it
     assert decision.to_json() == reference_json(decision)
 
@@ -637,8 +732,7 @@ def test_a_part_made_from_a_template_is_the_evolved_part_and_writes_its_bytes(
         odd = attrs.evolve(decision, allowed=(made,))
     else:
         odd = attrs.evolve(decision, blocked=(made,))
-    if not _has_non_finite(_plain_data(made)):
-        assert _outcome(odd.to_json) == _outcome(lambda: reference_json(odd))
+    assert _decision_outcome(odd.to_json) == _outcome(lambda: reference_json(odd))
 
 
 def test_a_template_names_a_field_of_a_part() -> None:

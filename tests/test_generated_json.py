@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from collectrules.engine import Engine
-from collectrules.errors import CollectRulesError
+from collectrules.errors import CollectRulesError, UnwritableError
 from collectrules.model.decision import Decision, _record
 from collectrules.policy import load_policy
 from collectrules.testing import strategies as kit
@@ -89,8 +89,8 @@ def test_values_orjson_writes_differently_fall_back_to_json_dumps(value: Any) ->
     decision = engine.decide(make_case(), as_of=AS_OF)
     odd = attrs.evolve(decision, facts={**decision.facts, "odd": value, "nested": [value]})
     assert odd.to_json() == _plain_json(odd)
-    if value == "\ud800":  # text UTF-8 cannot hold: as from to_json().encode()
-        with pytest.raises(UnicodeEncodeError):
+    if value == "\ud800":  # text UTF-8 cannot hold, named at its first place
+        with pytest.raises(UnwritableError, match=r"facts\.nested\[0\]: text UTF-8"):
             odd.to_json_bytes()
     else:
         assert odd.to_json_bytes() == odd.to_json().encode("utf-8")

@@ -53,6 +53,7 @@ if _typing.TYPE_CHECKING:
         InputError,
         PolicyError,
         RuleActionError,
+        UnwritableError,
     )
     from collectrules.model.case import (
         Case,
@@ -136,6 +137,7 @@ _LAZY: dict[str, str] = {
     "InputError": "collectrules.errors",
     "PolicyError": "collectrules.errors",
     "RuleActionError": "collectrules.errors",
+    "UnwritableError": "collectrules.errors",
     "Case": "collectrules.model.case",
     "ContactOutcome": "collectrules.model.case",
     "Event": "collectrules.model.case",
@@ -265,6 +267,7 @@ __all__ = [
     "StepStatus",
     "Timeline",
     "TreatmentResult",
+    "UnwritableError",
     "Urgency",
     "Verdict",
     "VerificationReport",

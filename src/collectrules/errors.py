@@ -27,6 +27,7 @@ __all__ = [
     "InputError",
     "PolicyError",
     "RuleActionError",
+    "UnwritableError",
     "did_you_mean",
     "quote",
 ]
@@ -185,6 +186,17 @@ class PolicyError(InputError):
 
     def __init__(self, problems: Sequence[FieldProblem], *, subject: str = "policy") -> None:
         super().__init__(problems, subject=subject)
+
+
+class UnwritableError(InputError, TypeError):
+    """A value that cannot be written as JSON: an object JSON has no form for, a
+    container that holds itself, text UTF-8 cannot hold (a lone surrogate). Raised by
+    ``Decision.to_json`` and ``to_json_bytes`` on a decision built by hand with such a
+    value; its problem's path names where the value is (``facts.x``, ``trace[2].reason``).
+
+    It is also a ``TypeError`` and a ``ValueError``: code that caught what ``json.dumps``
+    raised for such a value catches it still.
+    """
 
 
 class ConditionError(CollectRulesError, ValueError):

@@ -12,6 +12,7 @@ import functools
 import json
 import keyword
 import math
+import sys
 import types
 from collections.abc import Callable, Collection, Mapping
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
@@ -22,7 +23,7 @@ import pendulum
 
 from collectrules._arguments import require_indent, wrong_kind
 from collectrules._choice import Choice
-from collectrules.errors import FieldProblem, InputError, quote
+from collectrules.errors import FieldProblem, InputError, UnwritableError, quote
 from collectrules.model import decision_io
 from collectrules.model.remedies import STANDARD_REMEDIES, Remedy, remedy_name
 
@@ -553,9 +554,18 @@ class Decision:
     def to_json(self, *, indent: int | None = None) -> str:
         """The decision as JSON: identical inputs give identical bytes.
 
-        ``indent`` is ``None`` (compact) or 0 to 16 spaces."""
+        ``indent`` is ``None`` (compact) or 0 to 16 spaces. A decision built by hand
+        with a value JSON has no form for (an object, a ``Decimal``, NaN, a container
+        that holds itself) is an :class:`~collectrules.errors.UnwritableError` naming
+        where the value is."""
         if indent is not None:
             require_indent(indent)
+        try:
+            return self._text(indent)
+        except (TypeError, ValueError, RecursionError) as exc:
+            raise _unwritable(self, None, exc, utf8=False) from None
+
+    def _text(self, indent: int | None) -> str:
         if indent is None:
             if self._json is None:
                 written = self._compact(None)
@@ -570,6 +580,7 @@ class Decision:
             ensure_ascii=False,
             indent=indent,
             separators=(",", ":") if indent is None else (",", ": "),
+            allow_nan=False,
         )
 
     def to_json_bytes(self, *, extra: Mapping[str, Any] | None = None) -> bytes:
@@ -577,10 +588,10 @@ class Decision:
         between, for a file or a queue. ``extra`` adds top-level keys, each in its
         sorted place (a batch adds the row's ``input``); a key the decision's JSON
         has (``case_id``, ``trace`` …), a key that is not text, or an ``extra`` that is
-        not a mapping is an :class:`~collectrules.errors.InputError`; a value
-        ``json.dumps`` refuses is its ``TypeError``, as from :meth:`to_json`. Text UTF-8
-        cannot hold (a lone surrogate) is a ``UnicodeEncodeError``, as from
-        ``to_json().encode()``."""
+        not a mapping is an :class:`~collectrules.errors.InputError`. A value JSON has
+        no form for, as from :meth:`to_json`, and text UTF-8 cannot hold (a lone
+        surrogate) are an :class:`~collectrules.errors.UnwritableError` naming where the
+        value is."""
         if extra is not None and not isinstance(extra, Mapping):
             msg = f"expected a mapping of text keys, got {type(extra).__name__}"
             raise InputError([FieldProblem("extra", msg)])
@@ -594,10 +605,14 @@ class Decision:
             if taken:
                 msg = f"keys of the decision's own JSON may not be added: {sorted(taken)}"
                 raise InputError([FieldProblem("extra", msg)])
-            written = self._compact(extra)
-        else:
-            written = self._compact(None) if self._json is None else self._json
-        return written if isinstance(written, bytes) else written.encode("utf-8")
+        try:
+            if extra:
+                written = self._compact(extra)
+            else:
+                written = self._compact(None) if self._json is None else self._json
+            return written if isinstance(written, bytes) else written.encode("utf-8")
+        except (TypeError, ValueError, RecursionError) as exc:
+            raise _unwritable(self, extra, exc, utf8=True) from None
 
     def _compact(self, extra: Mapping[str, Any] | None) -> bytes | str:
         """``canonical_json({**self.to_dict(), **extra})``, as UTF-8 bytes when orjson
@@ -966,7 +981,7 @@ def _facts_json(facts: Mapping[str, Any]) -> orjson.Fragment | None:
     when the bytes may hold a float below 1e-4 (:func:`_few_signs_may_hold_small_float`:
     a scan of the bytes costs a third of a walk over the values)."""
     out = orjson.dumps(facts if type(facts) is dict else dict(facts), option=_ORJSON_OPTIONS)
-    if _few_signs_may_hold_small_float(out):
+    if _few_signs_may_hold_small_float(out) or (b"null" in out and _holds_small_float(facts)):
         return None
     return orjson.Fragment(out)
 
@@ -984,10 +999,12 @@ _QUADRANT_JSON = {
 
 def _holds_small_float(value: Any) -> bool:
     """Whether ``value`` holds, in a dict, list or tuple, a float whose magnitude is
-    below 1e-4 but not zero: one that orjson writes unlike ``json.dumps``."""
+    below 1e-4 but not zero, or that is not finite: one that orjson writes unlike
+    ``json.dumps`` (orjson writes NaN and infinities as ``null``; the decision's JSON
+    refuses them)."""
     cls = type(value)
     if cls is float or (cls not in _NO_FLOAT and isinstance(value, float)):
-        return bool(value != 0 and -1e-4 < value < 1e-4)
+        return bool((value != 0 and -1e-4 < value < 1e-4) or value - value != 0)
     if cls is dict or (cls not in _NO_FLOAT and isinstance(value, dict)):
         items = value.values()
     elif cls is list or cls is tuple or isinstance(value, list | tuple):
@@ -1001,7 +1018,7 @@ def _holds_small_float(value: Any) -> bool:
         if kind in _NO_FLOAT:
             continue
         if kind is float:
-            if item != 0 and -1e-4 < item < 1e-4:
+            if (item != 0 and -1e-4 < item < 1e-4) or item - item != 0:  # or not finite
                 return True
             continue
         if kind is tuple or kind is list:
@@ -1059,16 +1076,101 @@ def _few_signs_may_hold_small_float(out: bytes) -> bool:
 _DIGIT_BYTES = frozenset(bytes([d]) for d in b"0123456789")
 
 
+def _unwritable(
+    decision: Decision, extra: Mapping[str, Any] | None, error: Exception, *, utf8: bool
+) -> Exception:
+    """What :meth:`Decision.to_json` (``utf8`` false) or ``to_json_bytes`` raises for
+    ``error``: an :class:`UnwritableError` at the first value of the decision's JSON
+    that cannot be written, or ``error`` itself when no value is at fault."""
+    for name in ("levels", "facts", "amounts"):  # keys the record sorts
+        keys = getattr(decision, name, None)
+        if isinstance(keys, Mapping) and not all(isinstance(key, str) for key in keys):
+            odd = next(key for key in keys if not isinstance(key, str))
+            problem = FieldProblem(name, f"a key that is not text: {quote(odd)}")
+            return UnwritableError([problem], subject="the decision's JSON")
+    try:
+        data = decision.to_dict()
+        if extra:
+            data.update(extra)
+        found = _first_unwritable(data, utf8=utf8, deep=isinstance(error, RecursionError))
+    except (TypeError, ValueError, RecursionError):  # the record itself cannot be read
+        return error
+    if found is None:
+        return error
+    path, what = found
+    return UnwritableError([FieldProblem(path, what)], subject="the decision's JSON")
+
+
+#: How deep a value may nest before it is named as the cause of a ``RecursionError``.
+_DEEPEST = 200
+
+
+def _first_unwritable(data: Any, *, utf8: bool, deep: bool) -> tuple[str, str] | None:
+    """The path of the first value in ``data`` that JSON cannot hold (written as the
+    decision's JSON is: keys sorted, floats finite, and as UTF-8 when ``utf8``), and
+    what is wrong with it; ``deep`` also names a value nested past :data:`_DEEPEST`."""
+    stack: list[tuple[str, Any, tuple[int, ...]]] = [("", data, ())]
+    while stack:
+        path, value, above = stack.pop()
+        cls = type(value)
+        if value is None or cls is bool or cls is str:
+            if utf8 and cls is str and not _encodes(value):
+                return path, "text UTF-8 cannot hold (a lone surrogate)"
+            continue
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            if isinstance(value, float) and not math.isfinite(value):
+                return path, f"{value!r}; JSON has no form for a number that is not finite"
+            limit = sys.get_int_max_str_digits()
+            if isinstance(value, int) and limit and value.bit_length() > limit * 3.32:
+                return path, f"an integer of more than {limit:,} digits, too long to write"
+            continue
+        if id(value) in above:
+            return path, "a container that holds itself"
+        if deep and len(above) >= _DEEPEST:
+            return path, f"nested more than {_DEEPEST} deep"
+        inner = (*above, id(value))
+        if isinstance(value, dict):
+            keys = list(value)
+            if not all(isinstance(k, str) for k in keys):
+                odd = next(k for k in keys if not isinstance(k, str))
+                return path, f"a key that is not text: {quote(odd)}"
+            if utf8 and not all(map(_encodes, keys)):
+                odd = next(k for k in keys if not _encodes(k))
+                return path, f"a key UTF-8 cannot hold (a lone surrogate): {quote(odd)}"
+            for key in sorted(keys, reverse=True):
+                stack.append((f"{path}.{key}" if path else key, value[key], inner))
+        elif isinstance(value, list | tuple):
+            for index in range(len(value) - 1, -1, -1):
+                stack.append((f"{path}[{index}]", value[index], inner))
+        elif isinstance(value, str):
+            continue
+        else:
+            return path, f"a value of type {cls.__name__}; JSON has no form for it"
+    return None
+
+
+def _encodes(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def canonical_json(data: dict[str, Any]) -> str:
     """``data`` as the compact decision JSON: sorted keys, no ASCII escaping.
 
     The bytes of ``json.dumps(data, sort_keys=True, ensure_ascii=False,
-    separators=(",", ":"))``, written by orjson wherever that gives the same bytes.
+    separators=(",", ":"), allow_nan=False)``, written by orjson wherever that gives the
+    same bytes; a value JSON has no form for (NaN and the infinities among them) is
+    ``json.dumps``' ``TypeError`` or ``ValueError``.
     """
     fast = _fast_json(data)
     if fast is not None:
         return fast
-    return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return json.dumps(
+        data, sort_keys=True, ensure_ascii=False, separators=(",", ":"), allow_nan=False
+    )
 
 
 _ORJSON_OPTIONS = (
@@ -1093,6 +1195,6 @@ def _fast_json(data: dict[str, Any]) -> str | None:
         out = orjson.dumps(data, option=_ORJSON_OPTIONS)
     except TypeError:
         return None
-    if _may_hold_small_float(out):
+    if _may_hold_small_float(out) or (b"null" in out and _holds_small_float(data)):
         return None
     return out.decode("utf-8")
