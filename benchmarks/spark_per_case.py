@@ -4,6 +4,9 @@ carry events (each such case is decided by the per-case engine).
 Run ``python benchmarks/spark_per_case.py [--rows N] [--events-every K] [--master M]``.
 It builds the cases, signals and events tables of
 ``collectrules.batch.bench.generate_rows`` (policy ``default``, every value a string),
+writes them to Parquet in a temporary folder and reads them back, as a cluster reads
+its tables (with ``--in-memory``, decides the tables made from Python lists instead:
+Spark then re-reads those rows through Python each time a table is scanned),
 decides them with :func:`collectrules.spark.decide`, writes the decisions and the errors
 to Spark's ``noop`` sink (every row computed, nothing stored), and prints:
 
@@ -23,6 +26,7 @@ import argparse
 import os
 import resource
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -79,6 +83,11 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=20_000)
     parser.add_argument("--events-every", type=int, default=2)
     parser.add_argument("--master", default="local[2]")
+    parser.add_argument(
+        "--in-memory",
+        action="store_true",
+        help="decide the tables made from Python lists, not read back from Parquet",
+    )
     args = parser.parse_args()
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     session = (
@@ -94,6 +103,14 @@ def main() -> None:
     rows = list(generate_rows(engine, args.rows, events_every=args.events_every))
     cases, signals, events = _tables(session, rows)
     del rows
+    folder = tempfile.TemporaryDirectory()
+    if not args.in_memory:
+        tables = []
+        for name, table in (("cases", cases), ("signals", signals), ("events", events)):
+            path = str(Path(folder.name) / name)
+            table.write.parquet(path)
+            tables.append(session.read.parquet(path))
+        cases, signals, events = tables
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     start = time.perf_counter()
     result = spark.decide(cases, signals, events, policy="default", as_of=AS_OF)
@@ -102,7 +119,11 @@ def main() -> None:
     result.errors.write.format("noop").mode("overwrite").save()
     written = time.perf_counter()
     print(f"module: {spark.decide.__module__} from {sys.modules['collectrules'].__file__}")
-    print(f"rows: {args.rows:,}, events on one in {args.events_every}, master {args.master}")
+    source = "Python lists" if args.in_memory else "Parquet"
+    print(
+        f"rows: {args.rows:,}, events on one in {args.events_every}, master {args.master},"
+        f" tables from {source}"
+    )
     print(
         f"per case: {result.per_case:,}; decisions {result.decisions.count():,};"
         f" errors {result.errors.count():,}"
@@ -116,6 +137,7 @@ def main() -> None:
         f" JVM {jvm_text}"
     )
     session.stop()
+    folder.cleanup()
 
 
 if __name__ == "__main__":
