@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 BENCHMARKS = Path(__file__).parent.parent / "benchmarks"
 
 
@@ -83,3 +85,16 @@ def test_the_per_case_benchmark_times_every_stage_both_ways() -> None:
     for stage in ("from_dict", "derivation", "evaluation and Decision", "to_json", "total"):
         (line,) = [line for line in lines if line.startswith(stage)]
         assert line.count("µs") == 2, line
+
+
+def test_the_spark_benchmark_decides_its_tables_from_parquet() -> None:
+    """``benchmarks/spark_per_case.py`` runs (on a real local Spark), reads its tables
+    back from Parquet, and decides every case, those with events per case."""
+    pytest.importorskip("pyspark")
+    out = _script(str(BENCHMARKS / "spark_per_case.py"), "--rows", "120", "--events-every", "2")
+    assert "tables from Parquet" in out, out
+    (counts,) = [line for line in out.splitlines() if line.startswith("per case:")]
+    per_case, decided, errors = (int(n.replace(",", "")) for n in re.findall(r"[\d,]+", counts))
+    assert (decided, errors) == (120, 0), counts
+    assert 60 <= per_case <= 120, counts  # every case with events goes per case
+    assert re.search(r"decide: [\d.]+ s; decide and write: [\d.]+ s", out), out
