@@ -162,14 +162,20 @@ def test_a_cases_table_lacking_a_column_gives_the_per_case_errors() -> None:
         assert result.decisions.height == 0
 
 
-def test_a_csv_header_naming_a_column_twice_keeps_the_last_value(tmp_path: Path) -> None:
+def test_a_csv_header_naming_a_column_twice_makes_every_row_bad(tmp_path: Path) -> None:
+    """Which of the two values a row holds would be a guess: no row is decided, and
+    every row is in the error file, with the header's problem, on both engines."""
     source = tmp_path / "cases.csv"
     header = [*BASE, "case_id"]
     write_csv(source, header, [[*BASE.values(), "B"], [*BASE.values(), ""]])
     errors = assert_same(tmp_path, source)
-    table = pq.read_table(tmp_path / "col.parquet")
-    assert table.column("case_id").to_pylist() == ["B"]
-    assert [e["input"]["line"] for e in errors] == [3]
+    assert pq.read_table(tmp_path / "col.parquet").num_rows == 0
+    assert [e["input"]["line"] for e in errors] == [2, 3]
+    place = len(BASE) + 1
+    assert {e["error"] for e in errors} == {
+        f"the header (line 1) names 'case_id' twice (columns 1, {place}): expected each"
+        " column named once"
+    }
 
 
 def test_a_csv_cell_holding_nul_gives_the_per_case_answer(tmp_path: Path) -> None:
@@ -184,14 +190,33 @@ def test_a_csv_cell_holding_nul_gives_the_per_case_answer(tmp_path: Path) -> Non
     assert pq.read_table(tmp_path / "col.parquet").column("case_id").to_pylist() == ["A\x00", "A"]
 
 
-def test_a_parquet_file_naming_a_column_twice_keeps_the_last(tmp_path: Path) -> None:
+def test_a_parquet_file_naming_a_column_twice_makes_every_row_bad(tmp_path: Path) -> None:
     source = tmp_path / "cases.parquet"
     arrays = [pa.array([v, v]) for v in BASE.values()]
     table = pa.Table.from_arrays([*arrays, pa.array(["B", None])], names=[*BASE, "case_id"])
     pq.write_table(table, source)
     errors = assert_same(tmp_path, source)
-    assert pq.read_table(tmp_path / "col.parquet").column("case_id").to_pylist() == ["B"]
-    assert [e["input"]["index"] for e in errors] == [1]  # its case_id is null
+    assert pq.read_table(tmp_path / "col.parquet").num_rows == 0
+    assert [e["input"]["index"] for e in errors] == [0, 1]
+    place = len(BASE) + 1
+    assert {e["error"] for e in errors} == {
+        f"case_id: a name given to 2 columns (columns 1, {place}): expected each column named once"
+    }
+
+
+@pytest.mark.parametrize("kind", ["table", "batch"])
+def test_an_arrow_table_naming_a_column_twice_names_it(kind: str) -> None:
+    arrays = [pa.array([v]) for v in BASE.values()]
+    table = pa.Table.from_arrays([*arrays, pa.array(["B"])], names=[*BASE, "case_id"])
+    given = table if kind == "table" else table.to_batches()[0]
+    message = "a name given to 2 columns (columns 1, 8): expected each column named once"
+    with pytest.raises(InputError) as info:
+        frame.decide(given, as_of=AS_OF)
+    assert [(p.path, p.message) for p in info.value.problems] == [("cases.case_id", message)]
+    if kind == "table":  # decide_many reads tables, not record batches
+        with pytest.raises(InputError) as info:
+            list(Engine("default", backend="python").decide_many(given, as_of=AS_OF))
+        assert [(p.path, p.message) for p in info.value.problems] == [("rows.case_id", message)]
 
 
 def test_a_pandas_column_of_python_objects_is_an_input_error() -> None:
@@ -245,9 +270,13 @@ def test_a_pandas_frame_naming_a_column_twice_names_it(table: str) -> None:
         frame.decide(cases, signals, as_of=AS_OF)
     named = [f"{table}.case_id", f"{table}.currency"] if table == "cases" else ["signals.kind"]
     assert [p.path for p in info.value.problems] == named
-    assert all(
-        p.message == "a column name given to 2 columns: expected each column named once"
-        for p in info.value.problems
+    assert [p.message for p in info.value.problems] == (
+        [
+            "a name given to 2 columns (columns 1, 8): expected each column named once",
+            "a name given to 2 columns (columns 3, 9): expected each column named once",
+        ]
+        if table == "cases"
+        else ["a name given to 2 columns (columns 2, 4): expected each column named once"]
     )
     if table == "cases":
         with pytest.raises(InputError) as info:

@@ -238,6 +238,34 @@ def test_a_long_table_without_text_case_ids_is_an_input_error(
         spark.decide(cases_df, None, signals_df, as_of=AS_OF, policy="default")
 
 
+@pytest.mark.parametrize("second", ["principal", "Principal"])
+def test_a_table_naming_a_column_twice_is_an_input_error(
+    session: SparkSession, second: str
+) -> None:
+    """Spark would refuse the ambiguous reference with its own AnalysisException; the
+    column is named instead, as ``frame.decide`` names it. Names that differ only in case
+    are one name to Spark unless the session is case-sensitive."""
+    from collectrules.errors import InputError
+
+    columns = ["case_id", "product", "currency", "principal", "overdue_amount", "due_date"]
+    values = ("A", "loan", "CNY", "1000", "100", "2026-05-01", "Asia/Shanghai", "9")
+    cases_df = session.createDataFrame([values], [*columns, "timezone", second])
+    with pytest.raises(InputError) as info:
+        spark.decide(cases_df, as_of=AS_OF, policy="default")
+    assert [(p.path, p.message) for p in info.value.problems] == [
+        (
+            "cases.principal",
+            "a name given to 2 columns (columns 4, 8): expected each column named once",
+        )
+    ]
+    signals_df = session.createDataFrame(
+        [("A", "refused_to_pay", "2026-06-01T00:00:00+08:00", "x")],
+        ["case_id", "kind", "observed_at", "KIND"],
+    )
+    with pytest.raises(InputError, match=r"signals\.kind: a name given to 2 columns"):
+        spark.decide(cases_df.drop(second), signals_df, as_of=AS_OF, policy="default")
+
+
 #: Values that make a generated case a bad row: each is a row the per-case engine refuses.
 _BAD_VALUES = (
     ("overdue_amount", "-1"),

@@ -184,8 +184,8 @@ def read_csv(path: Path, rows: int) -> Iterator[pl.DataFrame] | None:
         if any("\n" in name or "\r" in name for name in names):
             return None
         if any(_DUPLICATED.search(name) or name.startswith("__") for name in names):
-            # A header naming a column twice: Polars renames the second, the per-case
-            # reader keeps the last value under the one name. A name starting with
+            # A header naming a column twice: Polars renames the second; the per-case
+            # reader makes every row a bad row naming it. A name starting with
             # ``__``: the columns keep such names for themselves.
             return None
         empty = pl.all_horizontal(pl.col(c).is_null() | (pl.col(c) == "") for c in names)

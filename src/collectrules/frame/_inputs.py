@@ -27,7 +27,7 @@ import polars as pl
 import pyarrow as pa
 
 from collectrules.errors import FieldProblem, InputError
-from collectrules.io.arrow import last_columns, pandas_problems, repeated_columns
+from collectrules.io.arrow import pandas_problems, repeated_columns
 from collectrules.model.case import Product, zone
 from collectrules.model.limits import (
     MAX_ID_LENGTH,
@@ -127,10 +127,12 @@ def _checked_polars(frame: pl.DataFrame, name: str) -> pl.DataFrame:
 
 
 def arrow_frame(table: pa.Table | pa.RecordBatch, label: str = "") -> pl.DataFrame:
-    """An Arrow table as a Polars frame. A name the table repeats keeps its last column,
-    in the place of its first, as the per-case reader's row dicts do. A column holding a
-    256-bit decimal is an :class:`InputError` naming it (after ``label``, the table)."""
-    table = last_columns(table)
+    """An Arrow table as a Polars frame. A name the table gives two columns, and a
+    column holding a 256-bit decimal, are an :class:`InputError` naming the column
+    (after ``label``, the table)."""
+    twice = repeated_columns(table, label)
+    if twice:
+        raise InputError(twice, subject=f"the {label or 'given'} table")
     if table.schema.metadata is not None:
         # The columns read none of it (pandas' or Arrow's own schema, as a Parquet file
         # keeps them), and Polars panics on metadata that is not UTF-8 (a damaged file).

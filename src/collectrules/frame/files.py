@@ -52,7 +52,7 @@ from collectrules.frame.decide import (
 )
 from collectrules.io import arrow as arrow_io
 from collectrules.io import case_files
-from collectrules.io.arrow import arrow_rows, batch_row, last_columns
+from collectrules.io.arrow import arrow_rows, batch_row
 from collectrules.io.reader import csv_row, read_rows
 from collectrules.io.shapes import RowShape, ignored_columns
 from collectrules.model.time import require_aware
@@ -132,7 +132,8 @@ CHUNK_ROWS = 50_000
 def _chunks(path: Path, rows: int) -> Iterator[_Wire | _Unread] | None:
     """The Parquet file's rows, about ``rows`` at a time, as read (``__row``,
     each row's index, is added on loading), or None when the file goes per case: a
-    column's name starts with ``__`` (the names the columns keep for themselves), or the
+    column's name starts with ``__`` (the names the columns keep for themselves), a
+    name is given to two columns (the per-case reader makes each row its error), or the
     file is not readable Parquet (the per-case reader makes it one bad row, as the
     per-case batch does)."""
     try:
@@ -140,7 +141,7 @@ def _chunks(path: Path, rows: int) -> Iterator[_Wire | _Unread] | None:
         names = reader.schema_arrow.names
     except arrow_io.parquet_failures():
         return None
-    if any(name.startswith("__") for name in names):
+    if any(name.startswith("__") for name in names) or len(set(names)) < len(names):
         return None
     return _batches(path, reader, rows)
 
@@ -360,14 +361,13 @@ def _first_ignored(chunk: _Chunk | _Wire, keep: frozenset[str]) -> list[str]:
 
 
 def _first_ignored_parquet(batch: pa.Table | pa.RecordBatch, keep: frozenset[str]) -> list[str]:
-    table = last_columns(batch)
-    names = [n for n in table.schema.names if n not in keep]
+    names = [n for n in batch.schema.names if n not in keep]
     if not names:
         return []
-    held = pl.DataFrame({n: table.column(n).is_valid() for n in names})
+    held = pl.DataFrame({n: batch.column(n).is_valid() for n in names})
     rows = held.with_row_index("__at").filter(pl.any_horizontal(names)).get_column("__at")
     for index in rows:  # the first, unless a value in its row cannot be read
-        data = batch_row(table, int(index))
+        data = batch_row(batch, int(index))
         if not isinstance(data, InputError):
             return [n for n in names if n in data]
     return []

@@ -11,10 +11,11 @@ exact text, nulls are left out (as an empty CSV cell). Lists and structs (a case
 signals and events) are converted the same way, inside. Rows are read in record
 batches, so a large file is never held whole in memory.
 
-A column name the table repeats keeps its last column (as a JSON object's repeated key
-does). A row holding a value Python cannot hold (a date or timestamp past the year 9999)
-is that row's :class:`~collectrules.errors.InputError`, naming the column; the next row
-is read.
+A table naming a column twice is refused (which of the two values a row holds would be a
+guess): a Parquet file's every row is that error, a table given in Python an
+:class:`~collectrules.errors.InputError` naming the column. A row holding a value
+Python cannot hold (a date or timestamp past the year 9999) is that row's
+:class:`~collectrules.errors.InputError`, naming the column; the next row is read.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import importlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
 from types import ModuleType
@@ -35,7 +36,6 @@ __all__ = [
     "arrow_rows",
     "batch_row",
     "is_frame",
-    "last_columns",
     "pandas_problems",
     "parquet_failures",
     "parquet_rows",
@@ -115,21 +115,10 @@ def _unreadable() -> tuple[type[BaseException], ...]:
     return (ArithmeticError, ValueError, TypeError, NotImplementedError, pa.ArrowException)
 
 
-def last_columns(table: Any) -> Any:
-    """The Arrow table (or record batch) with each name once: a name it repeats keeps
-    its last column, in the place of its first, as a row's dict does."""
-    names = table.schema.names
-    if len(set(names)) == len(names):
-        return table
-    pa, _ = require_pyarrow("Arrow data")
-    last = {name: i for i, name in enumerate(names)}
-    return pa.table([table.column(i) for i in last.values()], names=list(last))
-
-
 def batch_row(batch: Any, index: int) -> dict[str, Any] | InputError:
     """Row ``index`` of an Arrow table or record batch as a plain dict, or the error
     naming each column whose value Python cannot hold (a date past the year 9999)."""
-    one = last_columns(batch.slice(index, 1))
+    one = batch.slice(index, 1)
     failures = _unreadable()
     try:
         return _plain_row(one.to_pylist()[0])
@@ -148,7 +137,7 @@ def batch_row(batch: Any, index: int) -> dict[str, Any] | InputError:
 def _rows_or_errors(batches: Any) -> Iterator[dict[str, Any] | InputError]:
     """Each row as a plain dict; a row holding a value Python cannot hold as its error."""
     failures = _unreadable()
-    for batch in map(last_columns, batches):
+    for batch in batches:
         try:
             rows = batch.to_pylist()
         except failures:
@@ -179,13 +168,21 @@ def unreadable_parquet(path: Path | str, exc: BaseException) -> InputError:
 
 def parquet_rows(path: Path) -> Iterator[dict[str, Any] | InputError]:
     """The rows of a Parquet file as plain dicts, in order, a record batch at a time; a
-    row holding a value Python cannot hold (a date past the year 9999) is its error."""
+    row holding a value Python cannot hold (a date past the year 9999) is its error.
+    In a file naming a column twice, every row is that error (which of the two values
+    the row holds would be a guess)."""
     _, pq = require_pyarrow(str(path))
     failures = parquet_failures()
     try:
         reader = pq.ParquetFile(path)
+        twice = repeated_columns(reader.schema_arrow, "")
+        count = reader.metadata.num_rows
     except failures as exc:
         raise unreadable_parquet(path, exc) from None
+    if twice:
+        error = InputError(twice, subject=f"the columns of {path}")
+        yield from (error for _ in range(count))
+        return
 
     def batches() -> Iterator[Any]:
         pages = reader.iter_batches(batch_size=BATCH_ROWS)
@@ -213,15 +210,15 @@ def table_rows(frame: Any, label: str = "rows") -> Iterator[dict[str, Any] | Inp
     """The rows of a pyarrow Table or RecordBatch, or a pandas DataFrame, as plain dicts;
     a row holding a value Python cannot hold (a date past the year 9999) is its error.
 
-    A pandas DataFrame that names a column twice, or holds a column Arrow cannot hold,
-    is an :class:`InputError` naming each such column after ``label`` (the table, as the
-    caller passed it).
+    A table that names a column twice, or a pandas DataFrame holding a column Arrow
+    cannot hold, is an :class:`InputError` naming each such column after ``label`` (the
+    table, as the caller passed it).
     """
     pa, _ = require_pyarrow(type(frame).__name__)
+    twice = repeated_columns(frame, label)
+    if twice:
+        raise InputError(twice, subject=f"the {label} table")
     if type(frame).__module__.startswith("pandas"):
-        twice = repeated_columns(frame, label)
-        if twice:
-            raise InputError(twice, subject=f"the {label} table")
         try:
             frame = pa.Table.from_pandas(frame, preserve_index=False)
         except (pa.ArrowException, TypeError, ValueError):
@@ -232,17 +229,34 @@ def table_rows(frame: Any, label: str = "rows") -> Iterator[dict[str, Any] | Inp
 
 
 def repeated_columns(frame: Any, label: str) -> list[FieldProblem]:
-    """A problem for each column name a pandas DataFrame gives more than one column."""
-    counts: dict[Any, int] = {}
-    for name in frame.columns:
-        counts[name] = counts.get(name, 0) + 1
+    """A problem for each column name a table (a pandas DataFrame, an Arrow table,
+    record batch or schema) gives more than one column: which value a row holds would be a guess.
+    Each is named after ``label`` (``cases.principal``; the bare name when ``label`` is
+    empty), with the columns' places, counted from 1."""
+    if type(frame).__module__.startswith("pandas"):
+        names = list(frame.columns)
+    else:  # an Arrow schema, or a table or record batch holding one
+        names = list(getattr(frame, "schema", frame).names)
+    return repeated_names(names, label)
+
+
+def repeated_names(names: Sequence[Any], label: str, *, fold: bool = False) -> list[FieldProblem]:
+    """:func:`repeated_columns` on a table's column ``names``; with ``fold``, names
+    that differ only in case are the same name (as Spark resolves them by default)."""
+    places: dict[Any, list[int]] = {}
+    first: dict[Any, Any] = {}
+    for place, name in enumerate(names, start=1):
+        key = name.casefold() if fold and isinstance(name, str) else name
+        places.setdefault(key, []).append(place)
+        first.setdefault(key, name)
     return [
         FieldProblem(
-            f"{label}.{name}",
-            f"a column name given to {n} columns: expected each column named once",
+            f"{label}.{first[key]}" if label else str(first[key]),
+            f"a name given to {len(at)} columns (columns {', '.join(map(str, at))}):"
+            " expected each column named once",
         )
-        for name, n in counts.items()
-        if n > 1
+        for key, at in places.items()
+        if len(at) > 1
     ]
 
 

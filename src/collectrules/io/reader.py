@@ -34,7 +34,7 @@ from collectrules._arguments import (
     require_paths,
     wrong_kind,
 )
-from collectrules.errors import FieldProblem, InputError
+from collectrules.errors import FieldProblem, InputError, quote
 from collectrules.io.arrow import is_frame, parquet_rows, table_rows
 from collectrules.io.shapes import RowShape
 
@@ -521,10 +521,13 @@ def _csv(fh: BinaryIO, codec: codecs.CodecInfo, name: str) -> Iterator[_Item]:
             bad.pop(n, None)
         if header is None:
             header = record
+            twice = _named_twice(header)
             if spoiled is not None:
                 header_error = _error(
                     f"the header (line {start}) has {spoiled.problems[0].message}", name, start
                 )
+            elif twice:
+                header_error = _error(f"the header (line {start}) {twice}", name, start)
             continue
         if spoiled is not None:
             yield _Item(name, start, None, spoiled)
@@ -535,6 +538,23 @@ def _csv(fh: BinaryIO, codec: codecs.CodecInfo, name: str) -> Iterator[_Item]:
             yield _Item(name, start, None, _error(message, name, start))
         else:
             yield _Item(name, start, None, dict(zip(header, record, strict=False)), "csv")
+
+
+def _named_twice(header: list[str]) -> str:
+    """What is wrong with a header naming a column more than once (which of the values
+    a row holds would be a guess), or ``""``."""
+    places: dict[str, list[int]] = {}
+    for place, column in enumerate(header, start=1):
+        places.setdefault(column, []).append(place)
+    repeated = [
+        f"{quote(column)} {'twice' if len(at) == 2 else f'{len(at)} times'}"
+        f" (columns {', '.join(map(str, at))})"
+        for column, at in places.items()
+        if len(at) > 1
+    ]
+    if not repeated:
+        return ""
+    return f"names {'; '.join(repeated)}: expected each column named once"
 
 
 def _json(fh: BinaryIO, codec: codecs.CodecInfo, name: str) -> Iterator[_Item]:

@@ -27,6 +27,7 @@ from collectrules.batch.compact import FIELDS
 from collectrules.errors import EngineError, FieldProblem, InputError
 from collectrules.frame._inputs import CASE_COLUMNS, valid_zones
 from collectrules.frame._sections import SectionKeys, core_names, section_keys
+from collectrules.io.arrow import repeated_names
 from collectrules.model.case import Product, zone
 from collectrules.model.limits import (
     MAX_ID_LENGTH,
@@ -423,6 +424,16 @@ def _with_missing(frame: DataFrame, policy: Policy) -> DataFrame:
     return frame.withColumns(extra) if extra else frame
 
 
+def _check_names(table: DataFrame, label: str) -> None:
+    """A table naming a column twice (Spark's reference to it would be ambiguous, and
+    which value a row holds a guess) is an :class:`InputError` naming the column; names
+    differing only in case are one name unless the session is case-sensitive."""
+    sensitive = table.sparkSession.conf.get("spark.sql.caseSensitive", "false")
+    twice = repeated_names(table.columns, label, fold=str(sensitive).lower() != "true")
+    if twice:
+        raise InputError(twice, subject=f"the {label} table")
+
+
 def _check_long_ids(long: DataFrame, label: str) -> None:
     """A long table of signals or events must carry text case ids, to join the cases by."""
     if "case_id" not in long.columns:
@@ -466,6 +477,9 @@ def decide(
         if not isinstance(table, DataFrame) and (table is not None or label == "cases_df"):
             expected = "a Spark DataFrame" + ("" if label == "cases_df" else " or None")
             raise wrong_kind(label, table, expected)
+    for label, table in (("cases", cases_df), ("signals", signals_df), ("events", events_df)):
+        if table is not None:
+            _check_names(table, label)
     if "case_id" not in cases_df.columns:
         raise InputError([FieldProblem("case_id", "the cases table needs a case_id column")])
     for label, long in (("signals", signals_df), ("events", events_df)):
