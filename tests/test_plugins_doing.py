@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import tomllib
 from collections.abc import Mapping
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import pendulum
@@ -12,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from collectrules import Engine
+from collectrules.batch.runner import run_batch
 from collectrules.model.case import Case, Signal
 from collectrules.policy import Policy, load_policy, policy_from_dict
 from collectrules.policy.model import NO_CONTRIBUTION, Contribution
@@ -133,3 +136,53 @@ def test_a_table_only_section_adds_nothing_without_its_table(data: st.DataObject
         assert plugin.derived_signals(case, AS_OF, policy) == ()
         part = plugin.contribute(case, facts, AS_OF, policy)
         assert part is NO_CONTRIBUTION or part == Contribution()
+
+
+class _NotANumber(BaseSection):
+    """A section whose fact JSON cannot hold, for some cases: NaN for a zero principal
+    share, as a careless ratio would give."""
+
+    key = "ratio"
+
+    def parse(self, raw: Any, loader: Any, params: Any) -> tuple[Any, Mapping[str, Any]]:
+        return raw, {}
+
+    def facts(
+        self, case: Case, as_of: pendulum.DateTime, policy: Policy, facts: Mapping[str, Any]
+    ) -> Mapping[str, Any]:
+        share = float(case.overdue_amount) if case.case_id == "NAN" else 0.5
+        return {"overdue_ratio": share * float("nan") if case.case_id == "NAN" else share}
+
+
+def test_a_sections_fact_json_cannot_hold_is_its_rows_error_in_a_batch(tmp_path: Path) -> None:
+    """The other rows are decided; the row whose decision holds NaN is a bad row naming
+    the fact, of its own kind (not an internal error), and both files hold every row."""
+    text = resources.files("collectrules.policies").joinpath("default.toml").read_text("utf-8")
+    policy = policy_from_dict(tomllib.loads(text), sections=(*installed_sections(), _NotANumber()))
+    rows = [
+        {
+            "case_id": case_id,
+            "product": "loan",
+            "currency": "CNY",
+            "due_date": "2026-01-10",
+            "principal": "10000",
+            "overdue_amount": "2500",
+            "timezone": "Asia/Shanghai",
+        }
+        for case_id in ("A", "NAN", "B")
+    ]
+    source = tmp_path / "cases.jsonl"
+    source.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    out, errors = tmp_path / "d.jsonl", tmp_path / "e.jsonl"
+    summary = run_batch(
+        [source], engine=Engine(policy, backend="python"), out=out, errors=errors, as_of=AS_OF
+    )
+    decided = [json.loads(line) for line in out.read_text("utf-8").splitlines()]
+    bad = [json.loads(line) for line in errors.read_text("utf-8").splitlines()]
+    assert [d["case_id"] for d in decided] == ["A", "B"]
+    assert [d["facts"]["overdue_ratio"] for d in decided] == [0.5, 0.5]
+    assert [(b["case_id"], b["kind"]) for b in bad] == [("NAN", "UnwritableError")]
+    assert bad[0]["error"] == (
+        "facts.overdue_ratio: nan; JSON has no form for a number that is not finite"
+    )
+    assert (summary.decided, summary.bad) == (2, 1)

@@ -531,6 +531,9 @@ def _decide_chunk(
                 if fields is None
                 else compact_row(result.decision, fields)
             )
+        except CollectRulesError as exc:  # a decision JSON cannot hold (a section's NaN)
+            out.append(_bad(location, where, case_id, _reason(exc), type(exc).__name__))
+            continue
         except Exception as exc:  # any failure on one row is that row's error
             message = f"internal error: {type(exc).__name__}: {str(exc)[:300]}"
             out.append(_bad(location, where, case_id, message, "EngineError"))
