@@ -130,3 +130,39 @@ def test_a_columnar_run_never_loads_pandas(tmp_path: pytest.TempPathFactory) -> 
     )
     assert "polars" in loaded
     assert "pandas" not in loaded
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".jsonl"])
+def test_a_per_case_run_to_a_decision_table_never_loads_pandas(
+    tmp_path: pytest.TempPathFactory, suffix: str
+) -> None:
+    """The per-case batch writing the compact Parquet table (from Parquet and from JSON
+    Lines, with bad rows and rows with events) builds its Arrow data from buffers:
+    neither pandas nor Polars is loaded."""
+    pytest.importorskip("pyarrow")
+    import json
+    from pathlib import Path
+
+    from collectrules.batch.bench import generate_rows
+    from collectrules.engine import Engine
+
+    folder = Path(str(tmp_path))
+    rows = list(generate_rows(Engine("default", backend="python"), 300, events_every=3))
+    rows[5]["overdue_amount"] = "-1"  # a bad row
+    source = folder / f"cases{suffix}"
+    if suffix == ".jsonl":
+        source.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    else:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        pq.write_table(pa.Table.from_pylist(rows), source)
+    loaded = _loaded_after(
+        "from collectrules.batch.runner import run_batch\n"
+        "from collectrules.engine import Engine\n"
+        f"summary = run_batch([{str(source)!r}], engine=Engine('default', backend='python'),"
+        f" out={str(folder / 'out.parquet')!r}, as_of='2026-04-03T12:00:00+08:00')\n"
+        "assert summary.bad == 1 and summary.decided == 299, summary\n"
+    )
+    assert "pyarrow" in loaded
+    assert not loaded & {"pandas", "polars"}

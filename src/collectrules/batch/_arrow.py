@@ -3,10 +3,9 @@
 pyarrow's converters from Python lists (``pa.array``, ``Table.from_pylist``) import
 pandas whenever it is installed, to ask whether a list is a pandas object: about 33 MiB
 resident and a few tenths of a second in every process that writes a decision table.
-:func:`table_from_rows` builds each column from flat Polars series instead (when Polars
-is loaded: the columnar engine's processes), at about the same speed. Where Polars is
-not loaded (the per-case batch), ``Table.from_pylist`` builds the table: loading Polars
-would cost more memory than pandas.
+:func:`table_from_rows` builds each column from its buffers instead (a validity bitmap,
+offsets, the UTF-8 bytes of the texts), which pyarrow takes as they are: no converter
+runs, so nothing is imported, in the per-case batch and in the columnar engine alike.
 
 The rows must hold values of the schema's types already (their callers check them):
 integers, texts, lists of texts, and lists of (key, value) text pairs for a list of
@@ -15,11 +14,11 @@ key/value structs or a map; ``None`` is null.
 
 from __future__ import annotations
 
-import sys
+from array import array
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from itertools import accumulate, chain
+from itertools import accumulate, chain, compress
 from operator import itemgetter
-from typing import Any
+from typing import Any, cast
 
 __all__ = ["table_from_rows"]
 
@@ -28,9 +27,6 @@ def table_from_rows(rows: Sequence[Mapping[str, Any]], schema: Any) -> Any:
     """``rows`` (each holding every column of ``schema``) as an Arrow table of ``schema``."""
     import pyarrow as pa
 
-    pl = sys.modules.get("polars")
-    if pl is None:  # not loaded (loading it costs more than pandas): pyarrow's converters
-        return pa.Table.from_pylist(list(rows), schema=schema)
     names = schema.names
     pick: Callable[[Mapping[str, Any]], Any] = (
         itemgetter(*names) if len(names) > 1 else (lambda row: (row[names[0]],))
@@ -39,38 +35,84 @@ def table_from_rows(rows: Sequence[Mapping[str, Any]], schema: Any) -> Any:
         zip(*map(pick, rows), strict=True) if rows else ([] for _ in names)
     )
     arrays = [
-        _column(pa, pl, field.type, values) for field, values in zip(schema, columns, strict=True)
+        _column(pa, field.type, values) for field, values in zip(schema, columns, strict=True)
     ]
     return pa.Table.from_arrays(arrays, schema=schema)
 
 
-def _column(pa: Any, pl: Any, kind: Any, values: Sequence[Any]) -> Any:
+def _column(pa: Any, kind: Any, values: Sequence[Any]) -> Any:
     if pa.types.is_integer(kind):
-        return pl.Series(values=values, dtype=pl.Int64).to_arrow().cast(kind)
+        return _integers(pa, values).cast(kind)
     if pa.types.is_string(kind) or pa.types.is_large_string(kind):
-        return _texts(pa, pl, values).cast(kind)
+        return _texts(pa, values).cast(kind)
     present = [v if v is not None else () for v in values]
-    offsets = pl.Series(values=list(accumulate(map(len, present), initial=0)), dtype=pl.Int64)
-    mask = None
-    if any(v is None for v in values):
-        mask = pl.Series(values=[v is None for v in values], dtype=pl.Boolean).to_arrow()
+    offsets = _offsets(pa, map(len, present), len(present))
+    nulls = _validity(pa, values)
+    mask = None if nulls is None else _booleans(pa, [v is None for v in values])
     flat = list(chain.from_iterable(present))
     if pa.types.is_map(kind):
-        keys = _texts(pa, pl, [k for k, _ in flat]).cast(kind.key_type)
-        items = _texts(pa, pl, [v for _, v in flat]).cast(kind.item_type)
-        small = offsets.cast(pl.Int32).to_arrow()
-        return pa.MapArray.from_arrays(small, keys, items, type=kind, mask=mask)
+        keys = _texts(pa, [k for k, _ in flat]).cast(kind.key_type)
+        items = _texts(pa, [v for _, v in flat]).cast(kind.item_type)
+        return pa.MapArray.from_arrays(offsets.cast(pa.int32()), keys, items, type=kind, mask=mask)
     item = kind.value_type
     if pa.types.is_struct(item):  # (key, value) pairs
-        keys = _texts(pa, pl, [k for k, _ in flat]).cast(item.field(0).type)
-        items = _texts(pa, pl, [v for _, v in flat]).cast(item.field(1).type)
+        keys = _texts(pa, [k for k, _ in flat]).cast(item.field(0).type)
+        items = _texts(pa, [v for _, v in flat]).cast(item.field(1).type)
         inner = pa.StructArray.from_arrays([keys, items], fields=list(item))
     else:
-        inner = _texts(pa, pl, flat).cast(item)
-    large = pa.LargeListArray.from_arrays(offsets.to_arrow(), inner, mask=mask)
+        inner = _texts(pa, flat).cast(item)
+    large = pa.LargeListArray.from_arrays(offsets, inner, mask=mask)
     return large.cast(kind)
 
 
-def _texts(pa: Any, pl: Any, values: Sequence[Any]) -> Any:
-    array = pl.Series(values=values, dtype=pl.String).to_arrow()
-    return array if array.type == pa.large_string() else array.cast(pa.large_string())
+def _validity(pa: Any, values: Sequence[Any]) -> tuple[Any, int] | None:
+    """The validity bitmap of ``values`` (a bit set for each value not None) and the
+    count of nulls, or None when there is no null."""
+    nulls = values.count(None) if isinstance(values, list | tuple) else list(values).count(None)
+    if not nulls:
+        return None
+    bits = bytearray((len(values) + 7) // 8)
+    for index in compress(range(len(values)), [v is not None for v in values]):
+        bits[index >> 3] |= 1 << (index & 7)
+    return pa.py_buffer(bytes(bits)), nulls
+
+
+def _texts(pa: Any, values: Sequence[str | None]) -> Any:
+    """A large string array of ``values``, from its offsets and UTF-8 bytes (ASCII text,
+    the common case, is measured and encoded whole)."""
+    validity = _validity(pa, values)
+    bitmap, nulls = (None, 0) if validity is None else validity
+    texts = cast("Sequence[str]", values) if not nulls else ["" if v is None else v for v in values]
+    whole = "".join(texts)
+    if whole.isascii():
+        data, lengths = whole.encode("ascii"), map(len, texts)
+    else:
+        encoded = [text.encode("utf-8") for text in texts]
+        data, lengths = b"".join(encoded), map(len, encoded)
+    ends = array("q", accumulate(lengths, initial=0))
+    buffers = [bitmap, pa.py_buffer(ends), pa.py_buffer(data)]
+    return pa.Array.from_buffers(pa.large_string(), len(values), buffers, null_count=nulls)
+
+
+def _integers(pa: Any, values: Sequence[int | None]) -> Any:
+    """An int64 array of ``values``."""
+    validity = _validity(pa, values)
+    bitmap, nulls = (None, 0) if validity is None else validity
+    data = array("q", (0 if v is None else v for v in values))
+    return pa.Array.from_buffers(
+        pa.int64(), len(values), [bitmap, pa.py_buffer(data)], null_count=nulls
+    )
+
+
+def _offsets(pa: Any, lengths: Iterable[int], count: int) -> Any:
+    """The int64 offsets array of ``count`` lists of ``lengths``."""
+    ends = array("q", accumulate(lengths, initial=0))
+    return pa.Array.from_buffers(pa.int64(), count + 1, [None, pa.py_buffer(ends)])
+
+
+def _booleans(pa: Any, flags: Sequence[bool]) -> Any:
+    """A boolean array (no nulls) of ``flags``."""
+    bits = bytearray((len(flags) + 7) // 8)
+    for index in compress(range(len(flags)), flags):
+        bits[index >> 3] |= 1 << (index & 7)
+    return pa.Array.from_buffers(pa.bool_(), len(flags), [None, pa.py_buffer(bytes(bits))])
