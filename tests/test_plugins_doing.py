@@ -69,10 +69,23 @@ class _Duck:
         return Contribution()
 
 
-def _policy() -> Policy:
+_ROW = {
+    "case_id": "C1",
+    "product": "loan",
+    "currency": "CNY",
+    "due_date": "2026-01-10",
+    "principal": "10000",
+    "overdue_amount": "2500",
+    "timezone": "Asia/Shanghai",
+}
+
+
+def _policy(*sections: Any) -> Policy:
+    """The default policy with ``sections`` installed (default: the two above)."""
     text = resources.files("collectrules.policies").joinpath("default.toml").read_text("utf-8")
     data = tomllib.loads(text)
-    return policy_from_dict(data, sections=(*installed_sections(), _FactsOnly(), _Duck()))
+    extra = sections or (_FactsOnly(), _Duck())
+    return policy_from_dict(data, sections=(*installed_sections(), *extra))
 
 
 def test_only_the_hooks_inherited_from_base_section_are_left_out() -> None:
@@ -93,17 +106,7 @@ def test_only_the_hooks_inherited_from_base_section_are_left_out() -> None:
 
 def test_the_facts_of_a_custom_section_reach_the_derivation() -> None:
     policy = _policy()
-    case = Case.from_dict(
-        {
-            "case_id": "C1",
-            "product": "loan",
-            "currency": "CNY",
-            "due_date": "2026-01-10",
-            "principal": "10000",
-            "overdue_amount": "2500",
-            "timezone": "Asia/Shanghai",
-        }
-    )
+    case = Case.from_dict(_ROW)
     facts = Engine(policy, backend="python").derive(case, as_of=AS_OF).facts
     assert facts["facts_only_seen"] is True
     assert facts["duck_seen"] is True
@@ -138,39 +141,23 @@ def test_a_table_only_section_adds_nothing_without_its_table(data: st.DataObject
         assert part is NO_CONTRIBUTION or part == Contribution()
 
 
-class _NotANumber(BaseSection):
-    """A section whose fact JSON cannot hold, for some cases: NaN for a zero principal
-    share, as a careless ratio would give."""
+class _NotANumber(_FactsOnly):
+    """A section whose fact JSON cannot hold, for one case: NaN, as a careless ratio
+    would give."""
 
     key = "ratio"
-
-    def parse(self, raw: Any, loader: Any, params: Any) -> tuple[Any, Mapping[str, Any]]:
-        return raw, {}
 
     def facts(
         self, case: Case, as_of: pendulum.DateTime, policy: Policy, facts: Mapping[str, Any]
     ) -> Mapping[str, Any]:
-        share = float(case.overdue_amount) if case.case_id == "NAN" else 0.5
-        return {"overdue_ratio": share * float("nan") if case.case_id == "NAN" else share}
+        return {"overdue_ratio": float("nan") if case.case_id == "NAN" else 0.5}
 
 
 def test_a_sections_fact_json_cannot_hold_is_its_rows_error_in_a_batch(tmp_path: Path) -> None:
     """The other rows are decided; the row whose decision holds NaN is a bad row naming
     the fact, of its own kind (not an internal error), and both files hold every row."""
-    text = resources.files("collectrules.policies").joinpath("default.toml").read_text("utf-8")
-    policy = policy_from_dict(tomllib.loads(text), sections=(*installed_sections(), _NotANumber()))
-    rows = [
-        {
-            "case_id": case_id,
-            "product": "loan",
-            "currency": "CNY",
-            "due_date": "2026-01-10",
-            "principal": "10000",
-            "overdue_amount": "2500",
-            "timezone": "Asia/Shanghai",
-        }
-        for case_id in ("A", "NAN", "B")
-    ]
+    policy = _policy(_NotANumber())
+    rows = [{**_ROW, "case_id": case_id} for case_id in ("A", "NAN", "B")]
     source = tmp_path / "cases.jsonl"
     source.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     out, errors = tmp_path / "d.jsonl", tmp_path / "e.jsonl"
