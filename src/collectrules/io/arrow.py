@@ -41,6 +41,7 @@ __all__ = [
     "parquet_rows",
     "plain",
     "repeated_columns",
+    "repeated_names",
     "require_pyarrow",
     "table_rows",
     "unreadable_parquet",
