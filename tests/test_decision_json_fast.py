@@ -534,12 +534,21 @@ def test_a_value_that_holds_itself_is_named_not_a_recursion_error() -> None:
     for write in (odd.to_json, odd.to_json_bytes):
         with pytest.raises(UnwritableError, match=r"facts\.loop\[0\]: a container that holds"):
             write()
+    # Nested past what json.dumps can write (its depth depends on the Python version):
+    # named by its depth; anything it can write is written as it writes it.
     deep: list[Any] = []
-    for _ in range(5_000):
+    for _ in range(100_000):
         deep = [deep]
     odd = attrs.evolve(decision, facts={**decision.facts, "deep": deep})
-    with pytest.raises(UnwritableError, match=r"facts\.deep(\[0\])+: nested more than 200"):
-        odd.to_json()
+    try:
+        expected: str | None = reference_json(odd)
+    except RecursionError:
+        expected = None
+    if expected is None:
+        with pytest.raises(UnwritableError, match=r"facts\.deep(\[0\])+: nested more than 200"):
+            odd.to_json()
+    else:
+        assert odd.to_json() == expected
 
 
 def test_an_error_that_is_not_a_values_fault_is_not_renamed() -> None:
