@@ -47,8 +47,7 @@ def _column(pa: Any, kind: Any, values: Sequence[Any]) -> Any:
         return _texts(pa, values).cast(kind)
     present = [v if v is not None else () for v in values]
     offsets = _offsets(pa, map(len, present), len(present))
-    nulls = _validity(pa, values)
-    mask = None if nulls is None else _booleans(pa, [v is None for v in values])
+    mask = _booleans(pa, [v is None for v in values]) if None in values else None
     flat = list(chain.from_iterable(present))
     if pa.types.is_map(kind):
         keys = _texts(pa, [k for k, _ in flat]).cast(kind.key_type)
@@ -71,10 +70,7 @@ def _validity(pa: Any, values: Sequence[Any]) -> tuple[Any, int] | None:
     nulls = values.count(None) if isinstance(values, list | tuple) else list(values).count(None)
     if not nulls:
         return None
-    bits = bytearray((len(values) + 7) // 8)
-    for index in compress(range(len(values)), [v is not None for v in values]):
-        bits[index >> 3] |= 1 << (index & 7)
-    return pa.py_buffer(bytes(bits)), nulls
+    return _bitmap(pa, [v is not None for v in values]), nulls
 
 
 def _texts(pa: Any, values: Sequence[str | None]) -> Any:
@@ -112,7 +108,12 @@ def _offsets(pa: Any, lengths: Iterable[int], count: int) -> Any:
 
 def _booleans(pa: Any, flags: Sequence[bool]) -> Any:
     """A boolean array (no nulls) of ``flags``."""
+    return pa.Array.from_buffers(pa.bool_(), len(flags), [None, _bitmap(pa, flags)])
+
+
+def _bitmap(pa: Any, flags: Sequence[bool]) -> Any:
+    """An Arrow bitmap buffer: bit ``i`` (least significant first) set when ``flags[i]``."""
     bits = bytearray((len(flags) + 7) // 8)
     for index in compress(range(len(flags)), flags):
         bits[index >> 3] |= 1 << (index & 7)
-    return pa.Array.from_buffers(pa.bool_(), len(flags), [None, pa.py_buffer(bytes(bits))])
+    return pa.py_buffer(bytes(bits))
