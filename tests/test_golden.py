@@ -203,6 +203,23 @@ def test_update_rewrites_a_json_golden_file(pytester: pytest.Pytester) -> None:
     run(pytester).assert_outcomes(passed=1)
 
 
+def test_a_json_golden_file_naming_a_key_twice_is_a_collection_error(
+    pytester: pytest.Pytester,
+) -> None:
+    """The last ``quadrant`` would have been checked and the first dropped unread."""
+    (pytester.path / "golden_twice.json").write_text(
+        f'{{"policy": "default", "as_of": "{AS_OF}", "cases": [\n'
+        ' {"id": "refuses", "quadrant": "Q3", "quadrant": "Q2",\n'
+        f'  "input": "{CASES / "q3_refuses.json"}"}}]}}',
+        encoding="utf-8",
+    )
+    result = run(pytester)
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(
+        ["*golden_twice.json: cases?0?.quadrant: named twice in one object (line 2, column 38)*"]
+    )
+
+
 def test_updated_expectation_keeps_the_selection_and_fixes_what_is_wrong() -> None:
     policy = load_policy("default")
     raw = json.loads((CASES / "q3_refuses.json").read_text(encoding="utf-8"))

@@ -24,6 +24,7 @@ from typing import Any
 import attrs
 import tomlkit
 
+from collectrules import _json as strict_json
 from collectrules.errors import FieldProblem, InputError
 from collectrules.model.decision import Decision
 
@@ -182,7 +183,12 @@ def update_file(path: Path, updates: Mapping[str, Mapping[str, Any]]) -> list[st
     """
     text = path.read_text(encoding="utf-8")
     if path.suffix.lower() == ".json":
-        data = json.loads(text)
+        try:
+            data = strict_json.loads(text)
+        except strict_json.RepeatedKeyError as exc:
+            message = exc.described(line=False)
+            problem = FieldProblem(exc.path, message, source=str(path), line=exc.line)
+            raise InputError([problem]) from None
         done = _apply(data["cases"], updates, path)
         path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         return done

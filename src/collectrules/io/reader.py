@@ -27,6 +27,7 @@ from typing import Any, BinaryIO
 
 import attrs
 
+from collectrules import _json as strict_json
 from collectrules._arguments import (
     require_instance,
     require_int,
@@ -291,7 +292,9 @@ class _Item:
         if self.kind == "jsonl":
             assert isinstance(self.payload, str)
             try:
-                data = json.loads(self.payload)
+                data = strict_json.loads(self.payload)
+            except strict_json.RepeatedKeyError as exc:
+                return self._repeated(exc.path, exc.described(line=False))
             except json.JSONDecodeError as exc:
                 return self._bad(f"invalid JSON, column {exc.colno}: {exc.msg}")
             except ValueError as exc:
@@ -303,12 +306,23 @@ class _Item:
             assert isinstance(self.payload, dict)
             try:
                 cells = {k: _csv_value(k, v) for k, v in self.payload.items()}
+            except _Cell as cell:
+                repeated = cell.error
+                return self._repeated(
+                    f"{cell.key}{repeated.path}", repeated.described(line=False, column=False)
+                )
             except json.JSONDecodeError as exc:
                 return self._bad(f"invalid JSON in a cell, column {exc.colno}: {exc.msg}")
             except (ValueError, RecursionError) as exc:
                 return self._bad(f"invalid JSON in a cell: {str(exc)[:200] or 'too deep'}")
             return self._checked({k: v for k, v in cells.items() if v is not None})
         return self._checked(self.payload)
+
+    def _repeated(self, path: str, message: str) -> Row:
+        """The row with a key named twice in one object: refused, as a header naming a
+        column twice is (the last value is not silently kept)."""
+        problem = FieldProblem(path, message, source=self.source, line=self.line)
+        return Row(self.source, self.line, None, InputError([problem]), self.index)
 
     def _bad(self, message: str) -> Row:
         return Row(
@@ -328,11 +342,23 @@ def csv_row(source: str, line: int, record: dict[str, str]) -> Row:
     return _Item(source, line, None, record, "csv").row()
 
 
+class _Cell(Exception):
+    """A JSON cell names a key twice in one object."""
+
+    def __init__(self, key: str, error: strict_json.RepeatedKeyError) -> None:
+        super().__init__(key)
+        self.key = key
+        self.error = error
+
+
 def _csv_value(key: str, value: str) -> Any:
     if value == "":
         return None
     if key in ("signals", "events", "guarantors"):
-        return json.loads(value)
+        try:
+            return strict_json.loads(value)
+        except strict_json.RepeatedKeyError as exc:
+            raise _Cell(key, exc) from None
     if value in ("true", "false"):
         return value == "true"
     return value
@@ -574,7 +600,7 @@ def _json(fh: BinaryIO, codec: codecs.CodecInfo, name: str) -> Iterator[_Item]:
         yield _Item(name, None, None, _error(message, name))
         return
     try:
-        data = json.loads(text)
+        data, repeats = strict_json.loads_with_repeats(text)
     except json.JSONDecodeError as exc:
         message = f"invalid JSON, column {exc.colno}: {exc.msg}"
         yield _Item(name, None, None, _error(message, name, exc.lineno))
@@ -582,8 +608,27 @@ def _json(fh: BinaryIO, codec: codecs.CodecInfo, name: str) -> Iterator[_Item]:
     except (ValueError, RecursionError) as exc:
         yield _Item(name, None, None, _error(f"invalid JSON: {str(exc)[:200] or 'too deep'}", name))
         return
+    refused = _repeats_by_row(repeats, name, many=isinstance(data, list))
     if isinstance(data, list):
         for index, item in enumerate(data):
-            yield _Item(name, None, index, item, "json")
+            yield _Item(name, None, index, refused.get(index, item), "json")
     else:
-        yield _Item(name, None, None, data, "json")
+        yield _Item(name, None, None, refused.get(None, data), "json")
+
+
+def _repeats_by_row(
+    repeats: Sequence[strict_json.RepeatedKeyError], name: str, *, many: bool
+) -> dict[int | None, InputError]:
+    """Each row of a JSON file that names a key twice in one object (its index in the
+    array, or None for a file of one object), with its error: every repeated key the
+    row holds, by its path within the row and its line in the file."""
+    problems: dict[int | None, list[FieldProblem]] = {}
+    for exc in repeats:
+        path, row = exc.path, None
+        if many:
+            head, _, rest = path.partition("]")
+            row = int(head[1:])
+            path = rest[1:] if rest.startswith(".") else rest
+        problem = FieldProblem(path, exc.described(line=False), source=name, line=exc.line)
+        problems.setdefault(row, []).append(problem)
+    return {row: InputError(found) for row, found in problems.items()}

@@ -28,6 +28,7 @@ from typing import Any
 import attrs
 import pendulum
 
+from collectrules import _json as strict_json
 from collectrules._arguments import require_optional_text, require_text, wrong_kind
 from collectrules.errors import FieldProblem, InputError, did_you_mean
 from collectrules.model.case import parse_as_of
@@ -272,7 +273,10 @@ def decision_from_json(
         msg = f"expected the decision's JSON as text or bytes, got {type(text).__name__}"
         raise InputError([FieldProblem("", msg, source=source)])
     try:
-        data = json.loads(text)
+        data = strict_json.loads(text)
+    except strict_json.RepeatedKeyError as exc:
+        problem = FieldProblem(exc.path, exc.described(line=False), source=source, line=exc.line)
+        raise InputError([problem]) from None
     except json.JSONDecodeError as exc:
         raise InputError(
             [FieldProblem("", f"not JSON: {exc.msg}", source=source, line=exc.lineno)]

@@ -20,6 +20,7 @@ from typing import Any, TypeGuard
 
 import attrs
 
+from collectrules import _json as strict_json
 from collectrules.conditions import (
     All,
     Always,
@@ -217,6 +218,16 @@ class _YamlTooBig(Exception):
     """A YAML file past the alias, node or nesting limits."""
 
 
+class _YamlRepeated(Exception):
+    """A YAML mapping names a key twice (PyYAML would keep the last value silently)."""
+
+    def __init__(self, key: str, line: int, column: int) -> None:
+        super().__init__(key)
+        self.key = key
+        self.line = line
+        self.column = column
+
+
 def _yaml_loader(yaml: Any) -> Any:
     """A safe YAML loader that counts aliases, expanded nodes and nesting as it composes."""
 
@@ -252,7 +263,25 @@ def _yaml_loader(yaml: Any) -> Any:
             self.sizes[id(node)] = size
             return node
 
+        def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+            # The mapping's own keys, before merge keys (``<<``) add theirs: a key given
+            # beside a merge overrides the merged one, as YAML means it to.
+            if isinstance(node, yaml.MappingNode):
+                seen: set[tuple[str, str]] = set()
+                for key_node, _ in node.value:
+                    if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == _MERGE:
+                        continue
+                    key = (key_node.tag, key_node.value)
+                    if key in seen:
+                        mark = key_node.start_mark
+                        raise _YamlRepeated(key_node.value, mark.line + 1, mark.column + 1)
+                    seen.add(key)
+            return super().construct_mapping(node, deep=deep)
+
     return Loader
+
+
+_MERGE = "tag:yaml.org,2002:merge"
 
 
 def _too_deep(data: object) -> bool:
@@ -307,6 +336,11 @@ def _decode(text: str, source: str, suffix: str) -> Any:
             return yaml.load(text, Loader=_yaml_loader(yaml))
         except _YamlTooBig as exc:
             raise _refuse(f"YAML refused: the file {exc}", source) from None
+        except _YamlRepeated as exc:
+            message = f"named twice in one mapping (column {exc.column}): expected each key once"
+            raise PolicyError(
+                [FieldProblem(exc.key, message, source=source, line=exc.line)]
+            ) from None
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             line = mark.line + 1 if mark is not None else None
@@ -325,7 +359,12 @@ def _decode(text: str, source: str, suffix: str) -> Any:
             ) from None
     if suffix == ".json":
         try:
-            return json.loads(text)
+            return strict_json.loads(text)
+        except strict_json.RepeatedKeyError as exc:
+            problem = FieldProblem(
+                exc.path, exc.described(line=False), source=source, line=exc.line
+            )
+            raise PolicyError([problem]) from None
         except json.JSONDecodeError as exc:
             raise PolicyError(
                 [

@@ -56,6 +56,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from collectrules import _json as strict_json
 from collectrules.errors import CollectRulesError
 
 if TYPE_CHECKING:
@@ -183,7 +184,9 @@ class GoldenFile(pytest.File):
             raise GoldenFileError(f"cannot read: {exc.strerror}") from None
         try:
             is_json = self.path.suffix.lower() == ".json"
-            data = json.loads(text) if is_json else tomllib.loads(text)
+            data = strict_json.loads(text) if is_json else tomllib.loads(text)
+        except strict_json.RepeatedKeyError as exc:
+            raise GoldenFileError(str(exc)) from None
         except (json.JSONDecodeError, tomllib.TOMLDecodeError) as exc:
             raise GoldenFileError(f"syntax error: {exc}") from None
         if not isinstance(data, dict):
@@ -282,7 +285,9 @@ class GoldenFile(pytest.File):
         if isinstance(value, str):
             path = self.path.parent / value
             try:
-                loaded = json.loads(path.read_text(encoding="utf-8"))
+                loaded = strict_json.loads(path.read_text(encoding="utf-8"))
+            except strict_json.RepeatedKeyError as exc:
+                raise GoldenFileError(f"{where}: input {value!r}: {exc}") from None
             except OSError as exc:
                 raise GoldenFileError(f"{where}: input {value!r}: {exc.strerror}") from None
             except json.JSONDecodeError as exc:

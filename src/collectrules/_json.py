@@ -1,0 +1,212 @@
+"""JSON text as the library reads it: an object that names a key twice is refused.
+
+``json.loads`` keeps the last value of a key an object names twice and drops the
+others without a word, so a row ``{"principal": "100", ..., "principal": "100000"}``
+would be decided on one of two amounts the file gives. CSV headers and Parquet files
+that name a column twice are refused (:mod:`collectrules.io.reader`); :func:`loads`
+refuses the same fault in JSON: a :class:`RepeatedKeyError` naming the key by its path,
+with the line and column of its second naming.
+
+The check rides the C decoder (an ``object_pairs_hook`` on a decoder built once: about
+1 µs on a case's row); only text that has a repeated key is read a second time, to
+find where.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+from typing import Any
+
+from collectrules.errors import quote
+
+__all__ = ["RepeatedKeyError", "loads", "loads_with_repeats"]
+
+
+class RepeatedKeyError(ValueError):
+    """An object of the JSON text names a key twice.
+
+    ``path`` is the key's path (``signals[2].kind``; the key alone at the top level),
+    ``key`` the key, and ``line`` and ``column`` (1-based, or None when the text could
+    not be read a second time) where it is named the second time. A ``ValueError``, as
+    ``json.loads``' own errors are.
+    """
+
+    def __init__(self, key: str, path: str, line: int | None, column: int | None) -> None:
+        self.key = key
+        self.path = path
+        self.line = line
+        self.column = column
+        super().__init__(f"{path}: {self.reason}")
+
+    @property
+    def reason(self) -> str:
+        """What is wrong and what was expected, without the path."""
+        return self.described()
+
+    def described(self, *, line: bool = True, column: bool = True) -> str:
+        """:attr:`reason`, saying the line and the column only where asked (a reader
+        that knows the line of the text in its file says that line itself)."""
+        where = []
+        if line and self.line is not None:
+            where.append(f"line {self.line}")
+        if column and self.column is not None:
+            where.append(f"column {self.column}")
+        at = f" ({', '.join(where)})" if where else ""
+        return f"named twice in one object{at}: expected each key once"
+
+
+class _Repeated(Exception):
+    """Raised by the decoder's hook: the object's pairs name a key twice."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    data = dict(pairs)
+    if len(data) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _Repeated(key)
+            seen.add(key)
+    return data
+
+
+_DECODER = json.JSONDecoder(object_pairs_hook=_unique)
+
+
+def loads(text: str | bytes | bytearray) -> Any:
+    """``json.loads(text)``, except that an object naming a key twice is a
+    :class:`RepeatedKeyError`. Every other error is ``json.loads``' own."""
+    if not isinstance(text, str):
+        text = text.decode(json.detect_encoding(text), "surrogatepass")
+    try:
+        return _DECODER.decode(text)
+    except _Repeated as exc:
+        found = _first_repeat(text)
+        if found is None:  # not found again (cannot happen on text the decoder read)
+            raise RepeatedKeyError(exc.key, _step("", exc.key), None, None) from None
+        raise _error(text, *found) from None
+
+
+def loads_with_repeats(text: str) -> tuple[Any, list[RepeatedKeyError]]:
+    """``json.loads(text)`` (the last value of a repeated key kept) and every key named
+    twice in one object, in the order of the text: for a reader that refuses only the
+    parts of the text that hold one (the rows of a JSON array). Every other error is
+    ``json.loads``' own."""
+    seen: list[str] = []
+
+    def marked(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        data = dict(pairs)
+        if len(data) != len(pairs):
+            seen.append(next(k for i, (k, _) in enumerate(pairs) if k in dict(pairs[:i])))
+        return data
+
+    data = json.JSONDecoder(object_pairs_hook=marked).decode(text)
+    if not seen:
+        return data, []
+    found: list[tuple[str, str, str, int]] = []
+    with contextlib.suppress(ValueError, IndexError, RecursionError):
+        _value(text, _skip(text, 0), "", 0, found)
+    if len({where[0] for where in found}) < len(seen):
+        # Not every object found again (text nested past _MAX_DEPTH): the whole text is
+        # refused rather than one of its values silently kept.
+        raise RepeatedKeyError(seen[0], _step("", seen[0]), None, None)
+    return data, [_error(text, *where[1:]) for where in found]
+
+
+def _error(text: str, path: str, key: str, at: int) -> RepeatedKeyError:
+    line = text.count("\n", 0, at) + 1
+    return RepeatedKeyError(key, path, line, at - text.rfind("\n", 0, at))
+
+
+_SPACE = re.compile(r"[ \t\n\r]*")
+_PLAIN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+#: The deepest nesting searched for the repeated key (deeper text is reported without
+#: its place).
+_MAX_DEPTH = 1_000
+_SCALARS = json.JSONDecoder()
+
+
+def _step(path: str, key: str) -> str:
+    if _PLAIN_NAME.fullmatch(key):
+        return f"{path}.{key}" if path else key
+    return f"{path}[{quote(key)}]"
+
+
+class _Found(Exception):
+    def __init__(self, path: str, key: str, at: int) -> None:
+        super().__init__(path)
+        self.found = (path, key, at)
+
+
+def _first_repeat(text: str) -> tuple[str, str, int] | None:
+    """The first key named twice in one object, in the order of the text: its path,
+    the key, and the offset of its second naming; None when there is none (or the
+    text is not JSON, or nests past :data:`_MAX_DEPTH`)."""
+    try:
+        _value(text, _skip(text, 0), "", 0, None)
+    except _Found as exc:
+        return exc.found
+    except (ValueError, IndexError, RecursionError):
+        return None
+    return None
+
+
+def _skip(text: str, at: int) -> int:
+    return _SPACE.match(text, at).end()  # type: ignore[union-attr]
+
+
+def _value(
+    text: str, at: int, path: str, depth: int, found: list[tuple[str, str, str, int]] | None
+) -> int:
+    """Read the value at ``at`` (no space before it): the offset after it. A key named
+    twice is added to ``found`` (the object's path, the key's, the key, its offset),
+    or, without it, raised (:class:`_Found`)."""
+    if depth > _MAX_DEPTH:
+        raise ValueError("too deep")
+    first = text[at]
+    if first == "{":
+        at = _skip(text, at + 1)
+        if text[at] == "}":
+            return at + 1
+        seen: set[str] = set()
+        while True:
+            if text[at] != '"':
+                raise ValueError("expected a key")
+            start = at
+            key, at = json.decoder.scanstring(text, at + 1)  # type: ignore[attr-defined]
+            if key in seen:
+                if found is None:
+                    raise _Found(_step(path, key), key, start)
+                found.append((path, _step(path, key), key, start))
+            seen.add(key)
+            at = _skip(text, at)
+            if text[at] != ":":
+                raise ValueError("expected a colon")
+            at = _value(text, _skip(text, at + 1), _step(path, key), depth + 1, found)
+            at = _skip(text, at)
+            if text[at] == "}":
+                return at + 1
+            if text[at] != ",":
+                raise ValueError("expected a comma")
+            at = _skip(text, at + 1)
+    if first == "[":
+        at = _skip(text, at + 1)
+        if text[at] == "]":
+            return at + 1
+        index = 0
+        while True:
+            at = _skip(text, _value(text, at, f"{path}[{index}]", depth + 1, found))
+            if text[at] == "]":
+                return at + 1
+            if text[at] != ",":
+                raise ValueError("expected a comma")
+            at = _skip(text, at + 1)
+            index += 1
+    _, end = _SCALARS.raw_decode(text, at)
+    return int(end)
