@@ -179,6 +179,20 @@ def test_by_quadrant_groups_the_opening_cohort() -> None:
     assert {g: k.cases for g, k in owners.groups.items()} == {"li": 2, "(no owner)": 1}
     buckets = compute_kpis(portfolio_from_rows(_rows(CLOSING)), by="bucket")
     assert {g: k.cases for g, k in buckets.groups.items()} == {"M0": 2, "M3": 1}
+    named = compute_kpis(portfolio_from_rows(_rows(CLOSING)), by="bucket", bucket_set="M")
+    assert named.groups == buckets.groups
+
+
+def test_a_bucket_set_no_case_has_is_refused_not_grouped_as_no_bucket() -> None:
+    """A misspelt set put every case under "(no bucket)" without a word."""
+    with pytest.raises(InputError) as caught:
+        compute_kpis(portfolio_from_rows(_rows(CLOSING)), by="bucket", bucket_set="MM")
+    (problem,) = caught.value.problems
+    assert problem.path == "bucket_set"
+    assert problem.message == "no case has the bucket set 'MM': expected one of theirs ('M')"
+    assert problem.suggestion == "M"
+    # An empty portfolio has no set to name: nothing is refused.
+    assert compute_kpis({}, by="bucket", bucket_set="m").groups == {}
 
 
 def test_a_kpi_without_its_input_is_none_with_the_reason() -> None:

@@ -27,7 +27,7 @@ from collectrules._arguments import (
     wrong_kind,
 )
 from collectrules._choice import Choice
-from collectrules.errors import FieldProblem, InputError, quote
+from collectrules.errors import FieldProblem, InputError, did_you_mean, quote
 from collectrules.model.case import (
     ContactOutcome,
     Event,
@@ -483,6 +483,8 @@ def compute_kpis(
     cohort = previous if previous is not None else decisions
     if group_by is GroupBy.BUCKET and bucket_set is None:
         bucket_set = next((s for c in cohort.values() for s in c.buckets), "")
+    elif group_by is GroupBy.BUCKET and cohort:
+        _require_bucket_set(bucket_set or "", cohort)
     groups: dict[str, list[str]] = defaultdict(list)
     for case_id in sorted(cohort):
         groups[_group_of(cohort[case_id], group_by, owners, bucket_set or "")].append(case_id)
@@ -493,6 +495,17 @@ def compute_kpis(
         total,
         {g: _kpis(ids, *args) for g, ids in groups.items()} if group_by is not None else {},
     )
+
+
+def _require_bucket_set(name: str, cohort: Mapping[str, PortfolioCase]) -> None:
+    """``name`` is the bucket set of at least one case of ``cohort``: a name no case
+    has would put every case under "(no bucket)" without a word."""
+    known = sorted({s for case in cohort.values() for s in case.buckets})
+    if name in known:
+        return
+    listed = ", ".join(quote(k) for k in known[:20]) or "none"
+    message = f"no case has the bucket set {quote(name)}: expected one of theirs ({listed})"
+    raise InputError([FieldProblem("bucket_set", message, suggestion=did_you_mean(name, known))])
 
 
 def _require_cases(value: object, name: str) -> None:
