@@ -83,6 +83,8 @@ CASES_BY_COMMAND: list[tuple[str, list[str], int]] = [
     ("kpis", ["kpis", "{decisions}"], OK),
     ("kpis", ["kpis", "{mixed}"], BAD),
     ("kpis", ["kpis", "{missing}"], UNUSABLE),
+    ("kpis", ["kpis", "{decisions}", "--by", "owner"], UNUSABLE),
+    ("kpis", ["kpis", "{decisions}", "--by", "bucket", "--bucket-set", "NO-SUCH-SET"], UNUSABLE),
     ("worklist", ["worklist", "{case}", "--as-of", AS_OF], OK),
     ("worklist", ["worklist", "{mixed}", "--as-of", AS_OF], BAD),
     ("worklist", ["worklist", "{missing}", "--as-of", AS_OF], UNUSABLE),

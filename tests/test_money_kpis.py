@@ -195,6 +195,14 @@ def test_a_bucket_set_no_case_has_is_refused_not_grouped_as_no_bucket() -> None:
     assert compute_kpis({}, by="bucket", bucket_set="m").groups == {}
 
 
+def test_grouping_by_owner_without_owners_is_refused() -> None:
+    """Every case went under "(no owner)"; an empty mapping is still an answer."""
+    with pytest.raises(InputError, match=r"^owners: grouping by owner needs the owners"):
+        compute_kpis(portfolio_from_rows(_rows(CLOSING)), by="owner")
+    report = compute_kpis(portfolio_from_rows(_rows(CLOSING)), by="owner", owners={})
+    assert {g: k.cases for g, k in report.groups.items()} == {"(no owner)": 3}
+
+
 def test_a_kpi_without_its_input_is_none_with_the_reason() -> None:
     k = compute_kpis(portfolio_from_rows(_rows(CLOSING))).total
     assert k.recovery_rate_amount is None

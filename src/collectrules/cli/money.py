@@ -276,7 +276,7 @@ def kpis(
         previous=opening,
         events=found,
         by=by,
-        owners=owner_map,
+        owners=owner_map if owners is not None else None,
         bucket_set=bucket_set,
         targets=targets,
         timelines=steps,

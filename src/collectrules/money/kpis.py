@@ -477,9 +477,15 @@ def compute_kpis(
             _require_case_id(case_id, "owners")
             if type(owner) is not str:
                 raise wrong_kind(f"owners[{quote(case_id)}]", owner, "an owner's id (a text)")
-    owners = owners or {}
     require_optional_text(bucket_set, "bucket_set", "a bucket set's name")
     targets = _require_targets(targets)
+    if group_by is GroupBy.OWNER and owners is None:
+        message = (
+            "grouping by owner needs the owners (--owners on the command line): expected a"
+            " mapping of case ids to owners"
+        )
+        raise InputError([FieldProblem("owners", message)])
+    owners = owners or {}
     cohort = previous if previous is not None else decisions
     if group_by is GroupBy.BUCKET and bucket_set is None:
         bucket_set = next((s for c in cohort.values() for s in c.buckets), "")
