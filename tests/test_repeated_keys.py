@@ -105,6 +105,16 @@ def test_a_repeated_key_is_named_by_its_path_line_and_column(
     ]
 
 
+@pytest.mark.parametrize("text", ["\ufeff{}", '{"a": 1', "[1, 2", "", "{'a': 1}", "NaN1"])
+def test_other_faults_are_json_loads_own_errors(text: str) -> None:
+    with pytest.raises(json.JSONDecodeError) as expected:
+        json.loads(text)
+    for read in (loads, lambda t: loads_with_repeats(t)[0]):
+        with pytest.raises(json.JSONDecodeError) as caught:
+            read(text)
+        assert str(caught.value) == str(expected.value)
+
+
 def test_every_repeat_is_listed_and_a_deep_one_refuses_the_whole_text(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -65,15 +65,31 @@ class _Repeated(Exception):
         self.key = key
 
 
+def _repeated(pairs: list[tuple[str, Any]]) -> str:
+    """The first key ``pairs`` name a second time (they name one: a linear scan)."""
+    seen: set[str] = set()
+    for key, _ in pairs:
+        if key in seen:
+            return key
+        seen.add(key)
+    raise AssertionError("no key is repeated")
+
+
 def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     data = dict(pairs)
     if len(data) != len(pairs):
-        seen: set[str] = set()
-        for key, _ in pairs:
-            if key in seen:
-                raise _Repeated(key)
-            seen.add(key)
+        raise _Repeated(_repeated(pairs))
     return data
+
+
+def _text(text: str | bytes | bytearray) -> str:
+    """``text`` as ``json.loads`` reads it: bytes decoded as it decodes them, and a
+    text starting with a byte order mark refused as it refuses it."""
+    if not isinstance(text, str):
+        return text.decode(json.detect_encoding(text), "surrogatepass")
+    if text.startswith("\ufeff"):
+        raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", text, 0)
+    return text
 
 
 _DECODER = json.JSONDecoder(object_pairs_hook=_unique)
@@ -82,8 +98,7 @@ _DECODER = json.JSONDecoder(object_pairs_hook=_unique)
 def loads(text: str | bytes | bytearray) -> Any:
     """``json.loads(text)``, except that an object naming a key twice is a
     :class:`RepeatedKeyError`. Every other error is ``json.loads``' own."""
-    if not isinstance(text, str):
-        text = text.decode(json.detect_encoding(text), "surrogatepass")
+    text = _text(text)
     try:
         return _DECODER.decode(text)
     except _Repeated as exc:
@@ -103,10 +118,10 @@ def loads_with_repeats(text: str) -> tuple[Any, list[RepeatedKeyError]]:
     def marked(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
         data = dict(pairs)
         if len(data) != len(pairs):
-            seen.append(next(k for i, (k, _) in enumerate(pairs) if k in dict(pairs[:i])))
+            seen.append(_repeated(pairs))
         return data
 
-    data = json.JSONDecoder(object_pairs_hook=marked).decode(text)
+    data = json.JSONDecoder(object_pairs_hook=marked).decode(_text(text))
     if not seen:
         return data, []
     found: list[tuple[str, str, str, int]] = []
