@@ -388,6 +388,25 @@ def test_the_command_reports_a_bad_row_and_measures_the_rest(
     assert json.loads(captured.out)["total"]["cases"] == 1
 
 
+def test_the_command_refuses_a_second_owner_for_a_case(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The second owner replaced the first without a word; now its row is a bad row."""
+    decisions, owners = tmp_path / "d.jsonl", tmp_path / "owners.jsonl"
+    decisions.write_text("".join(json.dumps(row) + "\n" for row in CLOSING), encoding="utf-8")
+    rows = [("A", "li"), ("B", "li"), ("A", "wang")]
+    owners.write_text(
+        "".join(json.dumps({"case_id": c, "owner": o}) + "\n" for c, o in rows), encoding="utf-8"
+    )
+    argv = ["kpis", str(decisions), "--by", "owner", "--owners", str(owners), "--format", "json"]
+    assert main(argv) == 1
+    captured = capsys.readouterr()
+    assert "owners.jsonl:3" in captured.err
+    assert "case 'A' is given an owner again: expected one owner per case" in captured.err
+    groups = json.loads(captured.out)["groups"]
+    assert {g: k["cases"] for g, k in groups.items()} == {"li": 2, "(no owner)": 1}
+
+
 @pytest.mark.parametrize(
     ("field", "value"),
     [

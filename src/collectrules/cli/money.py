@@ -261,7 +261,12 @@ def kpis(
     if owners is not None:
         for where, data in _good_rows([owners], bad):
             cid, who = data.get("case_id"), data.get("owner")
-            if isinstance(cid, str) and isinstance(who, str):
+            if isinstance(cid, str) and isinstance(who, str) and cid in owner_map:
+                # A second owner would silently replace the first: the row is refused.
+                message = f"case {cid!r} is given an owner again: expected one owner per case"
+                report_row(where, InputError([FieldProblem("case_id", message)]))
+                bad.append(1)
+            elif isinstance(cid, str) and isinstance(who, str):
                 owner_map[cid] = who
             else:
                 report_row(where, InputError([FieldProblem("owner", "expected case_id and owner")]))
