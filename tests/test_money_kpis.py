@@ -375,6 +375,17 @@ def test_the_command_reads_timelines(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert main(["kpis", str(new), "--timelines", str(timelines), "--format", "json"]) == 0
     rate = json.loads(capsys.readouterr().out)["total"]["breached_step_rate"]
     assert (rate["numerator"], rate["denominator"]) == (str(breached), str(due))
+    # A case's timeline given again (here with every step done) is a bad row: the first
+    # is kept, not silently replaced.
+    again = json.loads(lines[0])
+    again["steps"] = [{**step, "status": "done"} for step in again["steps"]]
+    timelines.write_text("\n".join([*lines, json.dumps(again)]) + "\n", encoding="utf-8")
+    assert main(["kpis", str(new), "--timelines", str(timelines), "--format", "json"]) == 1
+    captured = capsys.readouterr()
+    assert f"timelines.jsonl:{len(lines) + 1}" in captured.err
+    assert f"case {again['case_id']!r} appears twice" in captured.err
+    rate = json.loads(captured.out)["total"]["breached_step_rate"]
+    assert (rate["numerator"], rate["denominator"]) == (str(breached), str(due))
 
 
 def test_the_command_reports_a_bad_row_and_measures_the_rest(

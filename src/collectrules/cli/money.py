@@ -253,7 +253,13 @@ def kpis(
         steps = {}
         for where, data in _good_rows(timelines, bad):
             try:
-                steps.update(timelines_from_rows([(where, data)]))
+                read = timelines_from_rows([(where, data)])
+                again = sorted(set(read) & set(steps))
+                if again:  # it would silently replace the first timeline of the case
+                    message = f"case {again[0]!r} appears twice"
+                    problem = FieldProblem("case_id", message, source=where)
+                    raise InputError([problem], subject="timelines")
+                steps.update(read)
             except CollectRulesError as exc:
                 report_row(where, exc)
                 bad.append(1)
