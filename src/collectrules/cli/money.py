@@ -248,7 +248,7 @@ def kpis(
     if events:
         rows = list(_good_rows(events, bad))
         found = events_from_rows(rows)
-    steps = None
+    steps: dict[str, tuple[str, ...]] | None = None
     if timelines:
         steps = {}
         for where, data in _good_rows(timelines, bad):
