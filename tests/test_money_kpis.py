@@ -399,6 +399,24 @@ def test_the_command_reports_a_bad_row_and_measures_the_rest(
     assert json.loads(captured.out)["total"]["cases"] == 1
 
 
+def test_the_command_refuses_a_case_decided_twice(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Read one row at a time, the second decision of a case replaced the first silently."""
+    path = tmp_path / "d.jsonl"
+    rows = [*CLOSING, {**CLOSING[0], "quadrant": {**CLOSING[0]["quadrant"], "value": "Q4"}}]
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+    assert main(["kpis", str(path), "--by", "quadrant", "--format", "json"]) == 1
+    captured = capsys.readouterr()
+    assert f"d.jsonl:{len(rows)}" in captured.err
+    assert f"case {CLOSING[0]['case_id']!r} appears twice" in captured.err
+    first = compute_kpis(portfolio_from_rows(_rows(CLOSING)), by="quadrant")
+    groups = json.loads(captured.out)["groups"]
+    assert {g: k["cases"] for g, k in groups.items()} == {
+        g: k.cases for g, k in first.groups.items()
+    }
+
+
 def test_the_command_refuses_a_second_owner_for_a_case(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

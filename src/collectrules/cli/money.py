@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -162,11 +162,21 @@ def _good_rows(paths: Sequence[Path], bad: list[int]) -> Iterator[tuple[str, dic
         yield row.where, row.data
 
 
+def _add_once(into: dict[str, Any], read: Mapping[str, Any], where: str, subject: str) -> None:
+    """Add one row's entries (by case id) to ``into``. A case already there is an
+    ``InputError``: the row would silently replace the earlier one."""
+    again = sorted(set(read) & set(into))
+    if again:
+        problem = FieldProblem("case_id", f"case {again[0]!r} appears twice", source=where)
+        raise InputError([problem], subject=subject)
+    into.update(read)
+
+
 def _decisions(paths: Sequence[Path], bad: list[int]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for where, data in _good_rows(paths, bad):
         try:
-            out.update(portfolio_from_rows([(where, data)]))
+            _add_once(out, portfolio_from_rows([(where, data)]), where, "decisions")
         except CollectRulesError as exc:
             report_row(where, exc)
             bad.append(1)
@@ -253,13 +263,7 @@ def kpis(
         steps = {}
         for where, data in _good_rows(timelines, bad):
             try:
-                read = timelines_from_rows([(where, data)])
-                again = sorted(set(read) & set(steps))
-                if again:  # it would silently replace the first timeline of the case
-                    message = f"case {again[0]!r} appears twice"
-                    problem = FieldProblem("case_id", message, source=where)
-                    raise InputError([problem], subject="timelines")
-                steps.update(read)
+                _add_once(steps, timelines_from_rows([(where, data)]), where, "timelines")
             except CollectRulesError as exc:
                 report_row(where, exc)
                 bad.append(1)
