@@ -34,7 +34,13 @@ def engine() -> Engine:
 # --------------------------------------------------------------------------- the reader
 
 _keys = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=6)
-_scalars = st.none() | st.booleans() | st.integers() | st.text(max_size=8)
+_scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=8)
+)
 _values = st.recursive(
     _scalars,
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_keys, inner, max_size=4),

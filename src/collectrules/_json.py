@@ -1,4 +1,5 @@
-"""JSON text as the library reads it: an object that names a key twice is refused.
+"""JSON text as the library reads it: an object that names a key twice is refused, and
+so is a number that is not zero but reads as zero.
 
 ``json.loads`` keeps the last value of a key an object names twice and drops the
 others without a word, so a row ``{"principal": "100", ..., "principal": "100000"}``
@@ -21,7 +22,13 @@ from typing import Any
 
 from collectrules.errors import quote
 
-__all__ = ["RepeatedKeyError", "loads", "loads_with_repeats"]
+__all__ = [
+    "RepeatedKeyError",
+    "loads",
+    "loads_with_repeats",
+    "reads_as_zero",
+    "too_small_message",
+]
 
 
 class RepeatedKeyError(ValueError):
@@ -92,15 +99,59 @@ def _text(text: str | bytes | bytearray) -> str:
     return text
 
 
-_DECODER = json.JSONDecoder(object_pairs_hook=_unique)
+class _Underflow(Exception):
+    """Raised by the decoder's float hook: a number that is not zero reads as 0.0."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.text = text
+
+
+def _float(text: str) -> float:
+    """``float(text)``, as ``json.loads`` reads a number with a fraction or an exponent;
+    but a number that is not zero and that a float cannot hold (``1e-400``) is refused
+    (:class:`_Underflow`), where ``json.loads`` would read it as 0.0 (``1e400`` it
+    reads as infinity, which every field refuses)."""
+    value = float(text)
+    if value == 0.0 and reads_as_zero(text):
+        raise _Underflow(text)
+    return value
+
+
+def reads_as_zero(text: str) -> bool:
+    """Whether the number written ``text`` is not zero although its float is 0.0
+    (``1e-400``): its digits before any exponent are not all zeros. For a text whose
+    float is 0.0."""
+    return _NONZERO.search(text.lower().partition("e")[0]) is not None
+
+
+def too_small_message(text: str) -> str:
+    """What is wrong with a number that :func:`reads_as_zero`."""
+    return f"the number {text[:40]} is not zero but too small to hold (it would read as 0)"
+
+
+_NONZERO = re.compile(r"[1-9]")
+_DECODER = json.JSONDecoder(object_pairs_hook=_unique, parse_float=_float)
+
+
+def _underflow_error(text: str, number: str) -> json.JSONDecodeError:
+    """The ``json.JSONDecodeError`` of a number too small to hold, at its place."""
+    message = too_small_message(number)
+    # The number where it stands as a number, not inside a text.
+    found = re.search(rf'(?<![\w".+-]){re.escape(number)}(?![\w".])', text)
+    return json.JSONDecodeError(message, text, found.start() if found else 0)
 
 
 def loads(text: str | bytes | bytearray) -> Any:
     """``json.loads(text)``, except that an object naming a key twice is a
-    :class:`RepeatedKeyError`. Every other error is ``json.loads``' own."""
+    :class:`RepeatedKeyError`, and a number that is not zero but that a float cannot
+    hold (``1e-400``, which ``json.loads`` reads as 0.0) a ``json.JSONDecodeError`` at
+    its place. Every other error is ``json.loads``' own."""
     text = _text(text)
     try:
         return _DECODER.decode(text)
+    except _Underflow as exc:
+        raise _underflow_error(text, exc.text) from None
     except _Repeated as exc:
         found = _first_repeat(text)
         if found is None:  # not found again (cannot happen on text the decoder read)
@@ -121,7 +172,11 @@ def loads_with_repeats(text: str) -> tuple[Any, list[RepeatedKeyError]]:
             seen.append(_repeated(pairs))
         return data
 
-    data = json.JSONDecoder(object_pairs_hook=marked).decode(_text(text))
+    text = _text(text)
+    try:
+        data = json.JSONDecoder(object_pairs_hook=marked, parse_float=_float).decode(text)
+    except _Underflow as exc:
+        raise _underflow_error(text, exc.text) from None
     if not seen:
         return data, []
     found: list[tuple[str, str, str, int]] = []

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from collectrules._arguments import require_mapping
+from collectrules._json import reads_as_zero, too_small_message
 from collectrules.conditions.check import ParameterTypeError, check_value
 from collectrules.conditions.ir import (
     MAX_TEXT,
@@ -150,6 +151,14 @@ class _Builder:
         self.params = params or {}
         self.named: Mapping[str, Condition] = named or {}
 
+    def _held(self, node: ast.Constant) -> None:
+        """A float constant that is not zero but that a float cannot hold (``1e-400``,
+        which Python reads as 0.0) is refused, as one too large (``1e999``) is."""
+        if type(node.value) is float and node.value == 0.0:
+            written = ast.get_source_segment(self.text, node) or ""
+            if reads_as_zero(written):
+                raise self.fail(node, too_small_message(written))
+
     def fail(self, node: ast.AST, message: str, **kw: Any) -> ConditionError:
         col = getattr(node, "col_offset", None)
         return ConditionError(
@@ -265,6 +274,7 @@ class _Builder:
 
     def value(self, node: ast.expr, field: str) -> Value:
         if isinstance(node, ast.Constant) and isinstance(node.value, bool | int | float | str):
+            self._held(node)
             return node.value
         if (
             isinstance(node, ast.UnaryOp)
@@ -273,6 +283,7 @@ class _Builder:
             and isinstance(node.operand.value, int | float)
             and not isinstance(node.operand.value, bool)
         ):
+            self._held(node.operand)
             return -node.operand.value
         if isinstance(node, ast.Name):
             if node.id in _BOOL_NAMES:
