@@ -56,7 +56,6 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from collectrules import _json as strict_json
 from collectrules.errors import CollectRulesError
 
 if TYPE_CHECKING:
@@ -178,6 +177,8 @@ class GoldenFile(pytest.File):
             raise self.CollectError(f"{self.path}: {exc}") from None
 
     def _read(self) -> tuple[dict[str, Any], str]:
+        from collectrules import _json as strict_json  # read only when a file is collected
+
         try:
             text = self.path.read_text(encoding="utf-8")
         except OSError as exc:
@@ -282,6 +283,8 @@ class GoldenFile(pytest.File):
             raise GoldenFileError(f"policy {ref!r}: {exc}") from None
 
     def _input(self, value: object, where: str, case_id: str) -> dict[str, Any]:
+        from collectrules import _json as strict_json
+
         if isinstance(value, str):
             path = self.path.parent / value
             try:
