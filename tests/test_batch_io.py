@@ -128,6 +128,26 @@ def test_an_overlong_line_is_a_bad_row_not_a_memory_spike(tmp_path: Path) -> Non
     assert rows[1].line == 2
 
 
+def test_a_json_file_past_its_limit_is_refused_whole_not_read_into_memory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A JSON file is one document: past the limit it is one bad row saying to use JSON
+    Lines, and the files beside it are read."""
+    rows = [{"case_id": f"C{i}"} for i in range(20)]
+    text = json.dumps(rows)
+    monkeypatch.setattr("collectrules.io.reader.MAX_JSON_FILE_BYTES", len(text))
+    (tmp_path / "a.json").write_text(text, encoding="utf-8")
+    (tmp_path / "b.json").write_text(text + " ", encoding="utf-8")
+    (tmp_path / "c.jsonl").write_text('{"case_id": "after"}\n', encoding="utf-8")
+    read = rows_of(tmp_path)
+    assert [r.data for r in read[:20]] == rows  # at the limit: read
+    (big,) = [r for r in read if r.source.endswith("b.json")]
+    assert big.data is None
+    assert f"the file is larger than {len(text):,} bytes" in str(big.error)
+    assert "write its rows as JSON Lines" in str(big.error)
+    assert read[-1].data == {"case_id": "after"}
+
+
 def test_a_directory_gives_csv_jsonl_and_json_files_sorted(tmp_path: Path) -> None:
     (tmp_path / "b.csv").write_text("case_id\nB\n")
     (tmp_path / "a.jsonl").write_text(jsonl({"case_id": "A"}))

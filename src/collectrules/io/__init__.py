@@ -10,6 +10,7 @@ from __future__ import annotations
 from collectrules.io.reader import (
     CASE_SUFFIXES,
     FRAME_SOURCE,
+    MAX_JSON_FILE_BYTES,
     MAX_LINE_BYTES,
     Row,
     case_files,
@@ -21,6 +22,7 @@ from collectrules.io.shapes import MONEY_FIELDS, MoneyUnit, RowShape, load_colum
 __all__ = [
     "CASE_SUFFIXES",
     "FRAME_SOURCE",
+    "MAX_JSON_FILE_BYTES",
     "MAX_LINE_BYTES",
     "MONEY_FIELDS",
     "MoneyUnit",

@@ -42,6 +42,7 @@ from collectrules.io.shapes import RowShape
 __all__ = [
     "CASE_SUFFIXES",
     "FRAME_SOURCE",
+    "MAX_JSON_FILE_BYTES",
     "MAX_LINE_BYTES",
     "Row",
     "case_files",
@@ -55,6 +56,11 @@ CASE_SUFFIXES = (".csv", ".json", ".jsonl", ".parquet")
 
 MAX_LINE_BYTES = 16 * 2**20
 """The longest JSON Lines or CSV line read; a longer one is a bad row, not a memory spike."""
+
+MAX_JSON_FILE_BYTES = 256 * 2**20
+"""The largest ``.json`` file read. A JSON file is one document, read and parsed whole
+(its Python objects take several times its size); a larger one is refused, with the
+advice to write its rows as JSON Lines, which are read one at a time."""
 
 _CHUNK = 1 << 16
 _UTF8_BOM = codecs.BOM_UTF8
@@ -584,7 +590,15 @@ def _named_twice(header: list[str]) -> str:
 
 
 def _json(fh: BinaryIO, codec: codecs.CodecInfo, name: str) -> Iterator[_Item]:
-    raw = fh.read()
+    raw = fh.read(MAX_JSON_FILE_BYTES + 1)
+    if len(raw) > MAX_JSON_FILE_BYTES:
+        message = (
+            f"the file is larger than {MAX_JSON_FILE_BYTES:,} bytes: a JSON file is read"
+            " whole; write its rows as JSON Lines (.jsonl, one case per line), read one at"
+            " a time"
+        )
+        yield _Item(name, None, None, _error(message, name))
+        return
     decoder, skip, foreign = _resolve(codec, raw[:4])
     if foreign:
         message = (
