@@ -148,6 +148,20 @@ def test_a_json_file_past_its_limit_is_refused_whole_not_read_into_memory(
     assert read[-1].data == {"case_id": "after"}
 
 
+def test_json_lines_in_a_file_named_json_is_one_bad_row_that_says_so(tmp_path: Path) -> None:
+    path = tmp_path / "decisions.json"
+    path.write_text('{"case_id": "A"}\n{"case_id": "B"}\n', encoding="utf-8")
+    (row,) = rows_of(path)
+    assert str(row.error) == (
+        f"{path}:2: invalid JSON, column 1: Extra data; the file holds a JSON document on"
+        " each line: JSON Lines, which are read as such from a file named .jsonl"
+    )
+    other = tmp_path / "other.json"
+    other.write_text('{"case_id": "A"} x', encoding="utf-8")
+    (row,) = rows_of(other)
+    assert str(row.error) == f"{other}:1: invalid JSON, column 18: Extra data"
+
+
 def test_a_directory_gives_csv_jsonl_and_json_files_sorted(tmp_path: Path) -> None:
     (tmp_path / "b.csv").write_text("case_id\nB\n")
     (tmp_path / "a.jsonl").write_text(jsonl({"case_id": "A"}))

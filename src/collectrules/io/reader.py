@@ -617,6 +617,12 @@ def _json(fh: BinaryIO, codec: codecs.CodecInfo, name: str) -> Iterator[_Item]:
         data, repeats = strict_json.loads_with_repeats(text)
     except json.JSONDecodeError as exc:
         message = f"invalid JSON, column {exc.colno}: {exc.msg}"
+        if exc.msg == "Extra data" and exc.lineno > 1 and exc.colno == 1:
+            # A document on each line: JSON Lines, named as a JSON file.
+            message += (
+                "; the file holds a JSON document on each line: JSON Lines, which are read"
+                " as such from a file named .jsonl"
+            )
         yield _Item(name, None, None, _error(message, name, exc.lineno))
         return
     except (ValueError, RecursionError) as exc:
