@@ -132,6 +132,10 @@ def test_every_repeat_is_listed_and_a_deep_one_refuses_the_whole_text(
         ("[0].a", 1, 19),
         ("[1].b.c", 2, 17),
     ]
+    # A key written with an escape is the same key.
+    with pytest.raises(RepeatedKeyError) as caught:
+        loads('{"a": 1, "\\u0061": 2}')
+    assert (caught.value.path, caught.value.column) == ("a", 10)
     # Past the depth searched for the place, the key is still refused, without one.
     monkeypatch.setattr("collectrules._json._MAX_DEPTH", 5)
     deep = "[" * 10 + '{"x": 1, "x": 2}' + "]" * 10
