@@ -24,8 +24,11 @@ from collectrules.errors import quote
 
 __all__ = [
     "RepeatedKeyError",
+    "TooSmallNumber",
+    "checked_float",
     "loads",
     "loads_with_repeats",
+    "number_offset",
     "reads_as_zero",
     "too_small_message",
 ]
@@ -99,22 +102,24 @@ def _text(text: str | bytes | bytearray) -> str:
     return text
 
 
-class _Underflow(Exception):
-    """Raised by the decoder's float hook: a number that is not zero reads as 0.0."""
+class TooSmallNumber(Exception):
+    """A number that is not zero but reads as 0.0 (``1e-400``), as written (``text``),
+    with its ``line`` where the reader knows it."""
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, line: int | None = None) -> None:
         super().__init__(text)
         self.text = text
+        self.line = line
 
 
-def _float(text: str) -> float:
-    """``float(text)``, as ``json.loads`` reads a number with a fraction or an exponent;
-    but a number that is not zero and that a float cannot hold (``1e-400``) is refused
-    (:class:`_Underflow`), where ``json.loads`` would read it as 0.0 (``1e400`` it
-    reads as infinity, which every field refuses)."""
+def checked_float(text: str) -> float:
+    """``float(text)``, as ``json.loads`` and tomllib read a number with a fraction or an
+    exponent; but a number that is not zero and that a float cannot hold (``1e-400``)
+    is refused (:class:`TooSmallNumber`), where they would read it as 0.0 (``1e400``
+    they read as infinity, which every field refuses)."""
     value = float(text)
     if value == 0.0 and reads_as_zero(text):
-        raise _Underflow(text)
+        raise TooSmallNumber(text)
     return value
 
 
@@ -131,15 +136,19 @@ def too_small_message(text: str) -> str:
 
 
 _NONZERO = re.compile(r"[1-9]")
-_DECODER = json.JSONDecoder(object_pairs_hook=_unique, parse_float=_float)
+_DECODER = json.JSONDecoder(object_pairs_hook=_unique, parse_float=checked_float)
+
+
+def number_offset(text: str, number: str) -> int | None:
+    """Where ``number`` first stands in ``text`` as a number, not inside a text (JSON's
+    or TOML's quotes), or None."""
+    found = re.search(r"(?<![\w\"'.+-])" + re.escape(number) + r"(?![\w\"'.])", text)
+    return None if found is None else found.start()
 
 
 def _underflow_error(text: str, number: str) -> json.JSONDecodeError:
     """The ``json.JSONDecodeError`` of a number too small to hold, at its place."""
-    message = too_small_message(number)
-    # The number where it stands as a number, not inside a text.
-    found = re.search(rf'(?<![\w".+-]){re.escape(number)}(?![\w".])', text)
-    return json.JSONDecodeError(message, text, found.start() if found else 0)
+    return json.JSONDecodeError(too_small_message(number), text, number_offset(text, number) or 0)
 
 
 def loads(text: str | bytes | bytearray) -> Any:
@@ -150,7 +159,7 @@ def loads(text: str | bytes | bytearray) -> Any:
     text = _text(text)
     try:
         return _DECODER.decode(text)
-    except _Underflow as exc:
+    except TooSmallNumber as exc:
         raise _underflow_error(text, exc.text) from None
     except _Repeated as exc:
         found = _first_repeat(text)
@@ -174,8 +183,8 @@ def loads_with_repeats(text: str) -> tuple[Any, list[RepeatedKeyError]]:
 
     text = _text(text)
     try:
-        data = json.JSONDecoder(object_pairs_hook=marked, parse_float=_float).decode(text)
-    except _Underflow as exc:
+        data = json.JSONDecoder(object_pairs_hook=marked, parse_float=checked_float).decode(text)
+    except TooSmallNumber as exc:
         raise _underflow_error(text, exc.text) from None
     if not seen:
         return data, []

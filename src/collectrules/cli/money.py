@@ -271,16 +271,16 @@ def kpis(
     if owners is not None:
         for where, data in _good_rows([owners], bad):
             cid, who = data.get("case_id"), data.get("owner")
-            if isinstance(cid, str) and isinstance(who, str) and cid in owner_map:
+            if isinstance(cid, str) and isinstance(who, str):
+                if cid not in owner_map:
+                    owner_map[cid] = who
+                    continue
                 # A second owner would silently replace the first: the row is refused.
                 message = f"case {cid!r} is given an owner again: expected one owner per case"
                 report_row(where, InputError([FieldProblem("case_id", message)]))
-                bad.append(1)
-            elif isinstance(cid, str) and isinstance(who, str):
-                owner_map[cid] = who
             else:
                 report_row(where, InputError([FieldProblem("owner", "expected case_id and owner")]))
-                bad.append(1)
+            bad.append(1)
     targets: tuple[Target, ...] = ()
     chosen = policy or _policy_named(decisions)
     if chosen is not None:

@@ -218,30 +218,6 @@ class _YamlTooBig(Exception):
     """A YAML file past the alias, node or nesting limits."""
 
 
-class _TooSmall(Exception):
-    """A number that is not zero but reads as 0.0 (``1e-400``); ``line`` where known."""
-
-    def __init__(self, text: str, line: int | None = None) -> None:
-        super().__init__(text)
-        self.text = text
-        self.line = line
-
-
-def _toml_float(text: str) -> float:
-    """``float(text)``, as tomllib reads a float; a number that is not zero but that a
-    float cannot hold is refused (:class:`_TooSmall`), not read as 0.0."""
-    value = float(text)
-    if value == 0.0 and strict_json.reads_as_zero(text):
-        raise _TooSmall(text)
-    return value
-
-
-def _line_of_number(text: str, number: str) -> int | None:
-    """The line where ``number`` first stands as a number (not inside a text)."""
-    found = re.search(r"(?<![\w\"'.+-])" + re.escape(number) + r"(?![\w\"'.])", text)
-    return None if found is None else text.count("\n", 0, found.start()) + 1
-
-
 class _YamlRepeated(Exception):
     """A YAML mapping names a key twice (PyYAML would keep the last value silently)."""
 
@@ -290,7 +266,7 @@ def _yaml_loader(yaml: Any) -> Any:
         def construct_yaml_float(self, node: Any) -> Any:
             value = super().construct_yaml_float(node)
             if value == 0.0 and strict_json.reads_as_zero(node.value):
-                raise _TooSmall(node.value, node.start_mark.line + 1)
+                raise strict_json.TooSmallNumber(node.value, node.start_mark.line + 1)
             return value
 
         def construct_mapping(self, node: Any, deep: bool = False) -> Any:
@@ -367,7 +343,7 @@ def _decode(text: str, source: str, suffix: str) -> Any:
             return yaml.load(text, Loader=_yaml_loader(yaml))
         except _YamlTooBig as exc:
             raise _refuse(f"YAML refused: the file {exc}", source) from None
-        except _TooSmall as exc:
+        except strict_json.TooSmallNumber as exc:
             message = strict_json.too_small_message(exc.text)
             raise PolicyError([FieldProblem("", message, source=source, line=exc.line)]) from None
         except _YamlRepeated as exc:
@@ -411,18 +387,12 @@ def _decode(text: str, source: str, suffix: str) -> Any:
                 ]
             ) from None
     try:
-        return tomllib.loads(text, parse_float=_toml_float)
-    except _TooSmall as exc:
-        raise PolicyError(
-            [
-                FieldProblem(
-                    "",
-                    strict_json.too_small_message(exc.text),
-                    source=source,
-                    line=_line_of_number(text, exc.text),
-                )
-            ]
-        ) from None
+        return tomllib.loads(text, parse_float=strict_json.checked_float)
+    except strict_json.TooSmallNumber as exc:
+        at = strict_json.number_offset(text, exc.text)
+        line = None if at is None else text.count("\n", 0, at) + 1
+        message = strict_json.too_small_message(exc.text)
+        raise PolicyError([FieldProblem("", message, source=source, line=line)]) from None
     except tomllib.TOMLDecodeError as exc:
         message = str(exc)
         m = re.search(r"\(at line (\d+), column (\d+)\)", message)
