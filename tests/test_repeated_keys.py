@@ -235,11 +235,29 @@ def test_a_yaml_policy_naming_a_key_twice_is_refused_with_its_line(tmp_path: Pat
     text = _HEAD + "  lookback_days: 90\n  lookback_days: 30\n"
     problem = _refused(tmp_path / "p.yaml", text)
     assert (problem.path, problem.source, problem.line) == (
-        "lookback_days",
+        "parameters.lookback_days",
         str(tmp_path / "p.yaml"),
         6,
     )
     assert problem.message == "named twice in one mapping (column 3): expected each key once"
+
+
+def test_a_yaml_repeated_key_is_named_by_its_whole_path(tmp_path: Path) -> None:
+    # Through a list, a key that is not a plain name, and an anchor used twice: the
+    # path is the first way the mapping is reached, as the JSON reader names it.
+    pytest.importorskip("yaml")
+    text = (
+        'id: p\nversion: "1.0.0"\nextends: default\n'
+        "rules:\n"
+        "  - id: R-A\n"
+        "  - id: R-B\n"
+        "    'odd key':\n"
+        "      - &twice {when: dpd > 3, when: dpd > 9}\n"
+        "      - *twice\n"
+    )
+    problem = _refused(tmp_path / "p.yaml", text)
+    assert (problem.path, problem.line) == ("rules[1]['odd key'][0].when", 8)
+    assert problem.message == "named twice in one mapping (column 32): expected each key once"
 
 
 def test_a_yaml_merge_key_may_still_be_overridden(tmp_path: Path) -> None:

@@ -26,6 +26,7 @@ __all__ = [
     "RepeatedKeyError",
     "TooSmallNumber",
     "checked_float",
+    "key_step",
     "loads",
     "loads_with_repeats",
     "number_offset",
@@ -164,7 +165,7 @@ def loads(text: str | bytes | bytearray) -> Any:
     except _Repeated as exc:
         found = _first_repeat(text)
         if found is None:  # not found again (cannot happen on text the decoder read)
-            raise RepeatedKeyError(exc.key, _step("", exc.key), None, None) from None
+            raise RepeatedKeyError(exc.key, key_step("", exc.key), None, None) from None
         raise _error(text, *found) from None
 
 
@@ -194,7 +195,7 @@ def loads_with_repeats(text: str) -> tuple[Any, list[RepeatedKeyError]]:
     if len({where[0] for where in found}) < len(seen):
         # Not every object found again (text nested past _MAX_DEPTH): the whole text is
         # refused rather than one of its values silently kept.
-        raise RepeatedKeyError(seen[0], _step("", seen[0]), None, None)
+        raise RepeatedKeyError(seen[0], key_step("", seen[0]), None, None)
     return data, [_error(text, *where[1:]) for where in found]
 
 
@@ -211,7 +212,9 @@ _MAX_DEPTH = 1_000
 _SCALARS = json.JSONDecoder()
 
 
-def _step(path: str, key: str) -> str:
+def key_step(path: str, key: str) -> str:
+    """``path`` followed by the object key ``key``: ``a.b`` for a plain name, ``a['b c']``
+    otherwise (the top level: the key alone, or ``['b c']``)."""
     if _PLAIN_NAME.fullmatch(key):
         return f"{path}.{key}" if path else key
     return f"{path}[{quote(key)}]"
@@ -261,13 +264,13 @@ def _value(
             key, at = json.decoder.scanstring(text, at + 1)  # type: ignore[attr-defined]
             if key in seen:
                 if found is None:
-                    raise _Found(_step(path, key), key, start)
-                found.append((path, _step(path, key), key, start))
+                    raise _Found(key_step(path, key), key, start)
+                found.append((path, key_step(path, key), key, start))
             seen.add(key)
             at = _skip(text, at)
             if text[at] != ":":
                 raise ValueError("expected a colon")
-            at = _value(text, _skip(text, at + 1), _step(path, key), depth + 1, found)
+            at = _value(text, _skip(text, at + 1), key_step(path, key), depth + 1, found)
             at = _skip(text, at)
             if text[at] == "}":
                 return at + 1

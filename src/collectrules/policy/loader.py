@@ -221,11 +221,39 @@ class _YamlTooBig(Exception):
 class _YamlRepeated(Exception):
     """A YAML mapping names a key twice (PyYAML would keep the last value silently)."""
 
-    def __init__(self, key: str, line: int, column: int) -> None:
+    def __init__(self, key: str, path: str, line: int, column: int) -> None:
         super().__init__(key)
         self.key = key
+        self.path = path
         self.line = line
         self.column = column
+
+
+def _node_path(root: Any, target: Any, yaml: Any) -> str | None:
+    """The path (``parameters.lookback_days``, ``rules[2].when``) of the mapping node
+    ``target`` in the composed document ``root``, the first way it is reached; ``None``
+    when it is not (the walk is bounded: composing already refused a file of more than
+    :data:`MAX_YAML_NODES` nodes, and a node reached twice, by an alias, is walked once).
+    """
+    seen: set[int] = set()
+    stack: list[tuple[Any, str]] = [(root, "")]
+    while stack:
+        node, path = stack.pop()
+        if node is target:
+            return path
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            for key_node, value in reversed(node.value):
+                if isinstance(key_node, yaml.ScalarNode) and key_node.tag != _MERGE:
+                    stack.append((value, strict_json.key_step(path, key_node.value)))
+                else:
+                    stack.append((value, path))
+        elif isinstance(node, yaml.SequenceNode):
+            items = list(enumerate(node.value))
+            stack.extend((item, f"{path}[{i}]") for i, item in reversed(items))
+    return None
 
 
 def _yaml_loader(yaml: Any) -> Any:
@@ -237,6 +265,11 @@ def _yaml_loader(yaml: Any) -> Any:
             self.aliases = 0
             self.depth = 0
             self.sizes: dict[int, int] = {}
+            self.root: Any = None
+
+        def construct_document(self, node: Any) -> Any:
+            self.root = node
+            return super().construct_document(node)
 
         def compose_node(self, parent: Any, index: Any) -> Any:
             if self.check_event(yaml.AliasEvent):
@@ -280,7 +313,9 @@ def _yaml_loader(yaml: Any) -> Any:
                     key = (key_node.tag, key_node.value)
                     if key in seen:
                         mark = key_node.start_mark
-                        raise _YamlRepeated(key_node.value, mark.line + 1, mark.column + 1)
+                        where = _node_path(self.root, node, yaml)
+                        path = strict_json.key_step(where or "", key_node.value)
+                        raise _YamlRepeated(key_node.value, path, mark.line + 1, mark.column + 1)
                     seen.add(key)
             return super().construct_mapping(node, deep=deep)
 
@@ -349,7 +384,7 @@ def _decode(text: str, source: str, suffix: str) -> Any:
         except _YamlRepeated as exc:
             message = f"named twice in one mapping (column {exc.column}): expected each key once"
             raise PolicyError(
-                [FieldProblem(exc.key, message, source=source, line=exc.line)]
+                [FieldProblem(exc.path, message, source=source, line=exc.line)]
             ) from None
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
