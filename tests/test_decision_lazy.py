@@ -142,3 +142,52 @@ def test_the_outline_and_compact_row_need_no_build_and_match_the_built_parts(
     assert dict(outline.levels) == {k: v.value for k, v in built.levels.items()}
     assert compact_row(built) == row
     assert row["fired"] == [f.rule_id for f in built.trace]
+
+
+def test_a_part_read_while_another_thread_builds_them_is_the_built_part() -> None:
+    # The interleaving of two threads reading one pending decision: the second's lookup
+    # finds its slot unset, then the first builds the parts and drops the builder, then
+    # the second asks for the part. It read an AttributeError ("no attribute 'trace'").
+    decision = ENGINES["python"].decide(CASE, as_of=AS_OF)
+    levels = decision.levels  # the "first thread": built, the builder dropped
+    assert not _pending(decision)
+    for name in LAZY_PARTS:
+        assert decision.__getattr__(name) is getattr(decision, name)
+    assert decision.levels is levels
+
+
+@pytest.mark.parametrize("backend", ["durable", "python"])
+def test_one_decision_read_from_many_threads_at_once(backend: str) -> None:
+    import sys
+    import threading
+
+    engine = ENGINES[backend]
+    cases = generate_cases(POLICY, 60, seed=5)
+    expected = [engine.decide(c, as_of=AS_OF).to_json() for c in cases]
+    failures: list[str] = []
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as the interpreter can
+    try:
+        for _ in range(5):
+            decisions = [engine.decide(c, as_of=AS_OF) for c in cases]
+            barrier = threading.Barrier(len(LAZY_PARTS) + 1)
+
+            def read(
+                name: str, ds: list[Decision] = decisions, b: threading.Barrier = barrier
+            ) -> None:
+                b.wait()
+                for d in ds:
+                    try:
+                        getattr(d, name) if name != "json" else d.to_json()
+                    except Exception as exc:  # collected and asserted below
+                        failures.append(f"{name}: {exc!r}")
+
+            threads = [threading.Thread(target=read, args=(n,)) for n in (*LAZY_PARTS, "json")]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            assert [d.to_json() for d in decisions] == expected
+    finally:
+        sys.setswitchinterval(interval)
+    assert failures == []

@@ -459,7 +459,10 @@ class Decision:
     if not TYPE_CHECKING:  # mypy keeps checking attribute names
 
         def __getattr__(self, name: str) -> Any:
-            # Called only for a slot not set yet: a lazy part before it is built.
+            # Called only for a slot not set yet: a lazy part before it is built. Two
+            # threads may read one decision's parts at once: each that finds them unbuilt
+            # builds them (equal parts; the last written stays), and one that finds the
+            # builder gone reads what the other thread has just set, never an error.
             if name in LAZY_PARTS:
                 build = self._build
                 if build is not None:
@@ -469,6 +472,10 @@ class Decision:
                     object.__setattr__(self, "_build", None)
                     object.__setattr__(self, "_outline", None)
                     return parts[name]
+                try:  # built by another thread since this lookup found the slot unset
+                    return object.__getattribute__(self, name)
+                except AttributeError:
+                    pass
             elif name in ("_build", "_json", "_as_of_text", "_outline"):
                 return None  # unpickled from a release without them: built, not written
             msg = f"{type(self).__name__!r} object has no attribute {name!r}"
