@@ -67,3 +67,66 @@ def test_an_as_of_out_of_range_is_one_line(capsys: pytest.CaptureFixture[str], a
     _, err = capsys.readouterr()
     assert code == 2
     assert err.strip() == f"error: as_of: instant {as_of[:10]} is outside the years 1900–2200"
+
+
+NO_FILE = ["/", ".", "cases/..", ""]
+
+
+@pytest.mark.parametrize("option", ["--out", "--errors"])
+@pytest.mark.parametrize("engine", ["per-case", "columnar"])
+@pytest.mark.parametrize("named", NO_FILE, ids=repr)
+def test_a_batch_output_that_names_no_file_is_one_line(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    option: str,
+    engine: str,
+    named: str,
+) -> None:
+    # `--out /` gave a traceback: "ValueError: PosixPath('/') has an empty name".
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    monkeypatch.chdir(tmp_path)
+    source = tmp_path / "cases.parquet"
+    pq.write_table(pa.Table.from_pylist([case_dict()]), source)
+    outputs = {"--out": "d.parquet", "--errors": "e.jsonl", option: named}
+    argv = ["batch", str(source), "--as-of", AS_OF, "--engine", engine]
+    for name, value in outputs.items():
+        argv += [name, value]
+    code = main(argv)
+    _, err = capsys.readouterr()
+    assert code == 2
+    shown = "." if named == "" else named  # the command line reads an empty path as "."
+    assert err == f"error: {option}: expected a file's path, got '{shown}', which names no file\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cases.parquet"]
+
+
+@pytest.mark.parametrize("named", NO_FILE, ids=repr)
+def test_the_library_refuses_an_output_that_names_no_file(tmp_path: Path, named: str) -> None:
+    from collectrules import Engine, InputError
+    from collectrules.batch import BatchFiles, default_errors_path, run_batch
+    from collectrules.frame.files import run_columnar
+
+    source = tmp_path / "cases.jsonl"
+    source.write_text(json.dumps(case_dict()) + "\n", encoding="utf-8")
+    engine = Engine("default", backend="python")
+    calls = {
+        "run_batch out": lambda: run_batch([source], engine=engine, out=named, as_of=AS_OF),
+        "run_batch errors": lambda: run_batch(
+            [source], engine=engine, out=tmp_path / "d.jsonl", errors=named, as_of=AS_OF
+        ),
+        "run_columnar out": lambda: run_columnar(
+            [source], policy=engine.policy, out=named, as_of=AS_OF
+        ),
+        "default_errors_path": lambda: default_errors_path(Path(named)),
+        "BatchFiles": lambda: BatchFiles(tmp_path / "d.jsonl", Path(named)),
+    }
+    for label, call in calls.items():
+        with pytest.raises(InputError) as caught:
+            call()
+        (problem,) = caught.value.problems
+        assert problem.path in ("out", "errors"), label
+        assert problem.message.startswith("expected a file's path, got "), label
+        assert problem.message.endswith(", which names no file"), label
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cases.jsonl"]

@@ -159,6 +159,19 @@ def require_path(value: object, name: str) -> Path:
     return Path(value)
 
 
+def require_file_path(value: object, name: str) -> Path:
+    """``value`` as a Path (:func:`require_path`) that names a file: its last part is a
+    name, not empty (``""``, the root ``/``), ``.`` or ``..``. An output named so
+    (``--out /``) would be a directory, and the files written beside it (``.partial``,
+    ``.errors.jsonl``) could not be named; it is an InputError."""
+    path = require_path(value, name)
+    if path.name in ("", ".", ".."):
+        text = os.fspath(value) if isinstance(value, os.PathLike) else value
+        msg = f"expected a file's path, got {quote(str(text))}, which names no file"
+        raise InputError([FieldProblem(name, msg)])
+    return path
+
+
 def require_paths(
     value: object, name: str, *, also: Callable[[object], bool] | None = None
 ) -> list[Any]:

@@ -30,7 +30,7 @@ from typing import Any, BinaryIO
 
 import attrs
 
-from collectrules._arguments import require_path
+from collectrules._arguments import require_file_path
 from collectrules.errors import CollectRulesError, FieldProblem, InputError, quote
 
 __all__ = ["PROGRESS_VERSION", "BatchFiles", "OutputError", "Progress"]
@@ -140,8 +140,8 @@ class BatchFiles:
     """
 
     def __init__(self, out: Path, errors: Path) -> None:
-        self.out = out = require_path(out, "out")
-        self.errors = errors = require_path(errors, "errors")
+        self.out = out = require_file_path(out, "out")
+        self.errors = errors = require_file_path(errors, "errors")
         self.out_partial = out.with_name(out.name + ".partial")
         self.err_partial = errors.with_name(errors.name + ".partial")
         self.progress_path = out.with_name(out.name + ".progress")

@@ -30,9 +30,9 @@ import attrs
 
 from collectrules._arguments import (
     require_bool,
+    require_file_path,
     require_instance,
     require_optional_callable,
-    require_path,
 )
 from collectrules.batch.compact import ParquetSink, check_fields, compact_row
 from collectrules.batch.output import BatchFiles, Progress
@@ -125,7 +125,7 @@ class BatchSummary:
 def default_errors_path(out: Path) -> Path:
     """Where bad rows go when no error file is named: ``decisions.errors.jsonl`` next to
     ``decisions.jsonl``."""
-    out = require_path(out, "out")
+    out = require_file_path(out, "out")
     stem = out.name[: -len(out.suffix)] if out.suffix else out.name
     return out.with_name(f"{stem}.errors.jsonl")
 
@@ -178,9 +178,9 @@ def run_batch(
     columns dropped and long-table rows no case claimed.
     """
     require_instance(engine, Engine, "engine", "an Engine")
-    out_path = require_path(out, "out")
+    out_path = require_file_path(out, "out")
     err_path = (
-        require_path(errors, "errors") if errors is not None else default_errors_path(out_path)
+        require_file_path(errors, "errors") if errors is not None else default_errors_path(out_path)
     )
     codec = check_encoding(encoding)
     files = case_files(inputs)

@@ -17,6 +17,7 @@ import typer
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+from collectrules._arguments import require_file_path
 from collectrules.batch import (
     DEFAULT_CHUNK_ROWS,
     BatchFiles,
@@ -152,6 +153,9 @@ def batch(
     unusable input, 3 the outputs could not be written, 4 an unexpected error.
     """
     started = time.perf_counter()
+    require_file_path(out, "--out")
+    if errors is not None:
+        require_file_path(errors, "--errors")
     engine = engine_for(policy, backend, policy_path, unknown_signals)
     shape = shape_for(columns, money_unit, signals, events, encoding)
     data_options = (
