@@ -112,3 +112,65 @@ def test_a_worklist_team_of_the_wrong_kind_is_an_input_error(team: Any) -> None:
         match=f"team: expected a Team, a team file's path or None, got {type(team).__name__}",
     ):
         Engine("default").worklist([], as_of=AS_OF, team=team)
+
+
+_POLICY = load_policy("default")
+
+
+@pytest.mark.parametrize(
+    ("args", "kwargs", "field", "text"),
+    [
+        (("default", AS_OF, {}), {}, "policy", "expected a Policy, got str"),
+        ((_POLICY, 5, {}), {}, "as_of", "expected"),
+        ((_POLICY, AS_OF, ["dpd"]), {}, "witness", "expected a mapping of fact names"),
+        ((_POLICY, AS_OF, {}, 5), {}, "world", "expected a text, got int"),
+        ((_POLICY, AS_OF, {}), {"case_id": None}, "case_id", "expected a text, got NoneType"),
+        (
+            (_POLICY, AS_OF, {"dpd": 10**9}),
+            {},
+            "witness.dpd",
+            "-1,000,000,000 days from 2026-06-30 is outside the years 1900 to 2200",
+        ),
+        (
+            (_POLICY, AS_OF, {"days_to_maturity": 10**6}),
+            {},
+            "witness.days_to_maturity",
+            "1,000,000 days from 2026-06-30 is outside the years 1900 to 2200",
+        ),
+        (
+            (_POLICY, AS_OF, {"refused_to_pay": 10**9}),
+            {},
+            "witness.refused_to_pay",
+            "expected at most 1,000 signals in all, got 1,000,000,000",
+        ),
+        (
+            (_POLICY, AS_OF, {"guarantors": 10**9}),
+            {},
+            "witness.guarantors",
+            "expected at most 50 guarantors, got 1,000,000,000",
+        ),
+    ],
+    ids=[
+        "policy",
+        "as_of",
+        "witness",
+        "world",
+        "case_id",
+        "dpd",
+        "maturity",
+        "count",
+        "guarantors",
+    ],
+)
+def test_the_verifiers_case_builder_refuses_what_it_cannot_build(
+    args: tuple[Any, ...], kwargs: dict[str, Any], field: str, text: str
+) -> None:
+    # Each was an AttributeError, an OverflowError ("date value out of range"), or a list
+    # of a billion signals built in memory.
+    from collectrules.authoring.verify import build_case
+
+    with pytest.raises(InputError) as caught:
+        build_case(*args, **kwargs)
+    (problem,) = caught.value.problems
+    assert problem.path == field
+    assert text in problem.message

@@ -67,6 +67,12 @@ BROKEN = [
         ("R-Q4-OUTSOURCE",),
     ),
     (
+        "far_dpd.toml",
+        FindingKind.UNREACHABLE,
+        "remedies[R-SUE-THE-ANCIENT]: the rule can never fire: its condition holds for no case",
+        ("R-SUE-THE-ANCIENT",),
+    ),
+    (
         "litigate_q1.toml",
         FindingKind.ORDERING,
         "remedies[R-SUE-EVERYONE] allows litigation for a Q1 debtor",

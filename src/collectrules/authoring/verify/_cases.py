@@ -7,14 +7,18 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
+from collectrules._arguments import require_instance, require_mapping, require_text
 from collectrules.authoring.verify._values import (
     ABSENT,
 )
 from collectrules.conditions import (
     MONEY_SCALE,
 )
+from collectrules.errors import FieldProblem, InputError
 from collectrules.model.case import Product
 from collectrules.model.decision import Quadrant
+from collectrules.model.limits import MAX_GUARANTORS, MAX_SIGNALS, MAX_YEAR, MIN_YEAR
+from collectrules.model.time import require_aware
 from collectrules.policy import Policy
 
 
@@ -29,13 +33,21 @@ def build_case(
     """A JSON-ready case whose flat facts at ``as_of`` have the witness's values.
 
     Fields the witness does not set take neutral values: a loan in CNY, 100,000 lent,
-    10,000 overdue, no guarantor, no maturity date, no signal.
+    10,000 overdue, no guarantor, no maturity date, no signal. ``Case.from_dict``
+    checks what the witness gives (an amount, a product); arguments of another kind, a
+    ``dpd`` or ``days_to_maturity`` that puts a date outside the supported years, and
+    more signals or guarantors than a case may hold are an :class:`InputError` here.
     """
+    require_instance(policy, Policy, "policy", "a Policy")
+    when = require_aware(as_of).in_timezone("UTC")
+    require_mapping(witness, "witness", "a mapping of fact names to values")
+    require_text(world, "world")
+    require_text(case_id, "case_id")
     get = _world_getter(witness, world)
-    when = as_of.in_timezone("UTC")
     today = when.date()
     dpd = get("dpd", 0)
     dpd = dpd if isinstance(dpd, int) and dpd > 0 else 0
+    _days_within("dpd", today, -dpd)
     overdue = get("overdue_amount", 10_000 * MONEY_SCALE)
     principal = get("principal", 100_000 * MONEY_SCALE)
     case: dict[str, Any] = {
@@ -49,11 +61,13 @@ def build_case(
     }
     dtm = get("days_to_maturity", ABSENT)
     if dtm is not ABSENT and isinstance(dtm, int):
+        _days_within("days_to_maturity", today, dtm)
         case["maturity_date"] = (today + dt.timedelta(days=dtm)).isoformat()
     elif get("has_maturity_date", False) is True:
         case["maturity_date"] = (today + dt.timedelta(days=365)).isoformat()
     guarantors = get("guarantors", 0)
     if isinstance(guarantors, int) and guarantors > 0:
+        _at_most("guarantors", guarantors, MAX_GUARANTORS, "guarantors")
         case["guarantors"] = [{"id": f"G{i + 1}"} for i in range(guarantors)]
     observed = when.isoformat()
     signals: list[dict[str, Any]] = []
@@ -66,7 +80,8 @@ def build_case(
                 signals.append({"kind": kind, "observed_at": observed, "value": value})
         else:
             count = get(kind, 0)
-            if isinstance(count, int):
+            if isinstance(count, int) and count > 0:
+                _at_most(kind, len(signals) + count, MAX_SIGNALS, "signals in all")
                 signals += [{"kind": kind, "observed_at": observed}] * count
     case["signals"] = signals
     # The debtor reached at as_of (on or after the due date): debtor_contacted.
@@ -75,6 +90,20 @@ def build_case(
         [{"kind": "contact_attempt", "at": observed, "outcome": "reached"}] if reached else []
     )
     return case
+
+
+def _days_within(name: str, today: dt.date, days: int) -> None:
+    """Refuse ``days`` from ``today`` landing outside the supported years."""
+    lowest, highest = dt.date(MIN_YEAR, 1, 1), dt.date(MAX_YEAR, 12, 31)
+    if not (lowest - today).days <= days <= (highest - today).days:
+        msg = f"{days:,} days from {today} is outside the years {MIN_YEAR} to {MAX_YEAR}"
+        raise InputError([FieldProblem(f"witness.{name}", msg)])
+
+
+def _at_most(name: str, count: int, limit: int, what: str = "items") -> None:
+    if count > limit:
+        msg = f"expected at most {limit:,} {what}, got {count:,}"
+        raise InputError([FieldProblem(f"witness.{name}", msg)])
 
 
 def _world_getter(witness: Mapping[str, Any], world: str) -> Any:

@@ -114,8 +114,8 @@ def _step_points(policy: Policy, as_of: Any, product: str, reference: int) -> se
     """The days past due, near which a step of the product's plan opens, falls due or
     reaches its limit, read off a reference case ``reference`` days past due (months
     differ in length, hence the margin of two days)."""
-    data = build_case(policy, as_of, {"dpd": reference, "product": product}, case_id="x")
     try:
+        data = build_case(policy, as_of, {"dpd": reference, "product": product}, case_id="x")
         case = Case.from_dict(data, signal_kinds=tuple(policy.signals))
         timeline = build_timeline(case, as_of=as_of, policy=policy)
     except CollectRulesError:
@@ -163,8 +163,8 @@ def check_coherence(vf: _Verifier, finals: Sequence[_Situation]) -> None:
         for product in products:
             for dpd in sorted(p for p in points if p >= 0):
                 witness = {**profile, "dpd": dpd, "product": product}
-                data = build_case(policy, vf.ctx.as_of_dt, witness, case_id="coherence")
                 try:
+                    data = build_case(policy, vf.ctx.as_of_dt, witness, case_id="coherence")
                     case = Case.from_dict(data, signal_kinds=tuple(policy.signals))
                     decision = engine.decide(case, as_of=as_of)
                     key = (

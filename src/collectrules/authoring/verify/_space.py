@@ -364,8 +364,8 @@ class _Context:
             cached = self._probes[key]
             return None if cached is None else {f: cached[f] for f in self.probed}
 
-        data = build_case(self.policy, self.as_of_dt, assignment, case_id="probe")
         try:
+            data = build_case(self.policy, self.as_of_dt, assignment, case_id="probe")
             case = Case.from_dict(data, signal_kinds=tuple(self.policy.signals))
             facts = derive(case, self.as_of_dt, self.policy).facts
         except CollectRulesError:
