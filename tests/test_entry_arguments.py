@@ -115,6 +115,12 @@ def test_a_worklist_team_of_the_wrong_kind_is_an_input_error(team: Any) -> None:
 
 
 _POLICY = load_policy("default")
+_WITNESSES = [
+    ({"dpd": 10**9}, "witness.dpd", "-1,000,000,000 days from 2026-06-30 is outside the years"),
+    ({"days_to_maturity": 10**6}, "witness.days_to_maturity", "1,000,000 days from 2026-06-30"),
+    ({"refused_to_pay": 10**9}, "witness.refused_to_pay", "at most 1,000 signals in all, got"),
+    ({"guarantors": 10**9}, "witness.guarantors", "expected at most 50 guarantors, got 1,000"),
+]
 
 
 @pytest.mark.parametrize(
@@ -125,30 +131,7 @@ _POLICY = load_policy("default")
         ((_POLICY, AS_OF, ["dpd"]), {}, "witness", "expected a mapping of fact names"),
         ((_POLICY, AS_OF, {}, 5), {}, "world", "expected a text, got int"),
         ((_POLICY, AS_OF, {}), {"case_id": None}, "case_id", "expected a text, got NoneType"),
-        (
-            (_POLICY, AS_OF, {"dpd": 10**9}),
-            {},
-            "witness.dpd",
-            "-1,000,000,000 days from 2026-06-30 is outside the years 1900 to 2200",
-        ),
-        (
-            (_POLICY, AS_OF, {"days_to_maturity": 10**6}),
-            {},
-            "witness.days_to_maturity",
-            "1,000,000 days from 2026-06-30 is outside the years 1900 to 2200",
-        ),
-        (
-            (_POLICY, AS_OF, {"refused_to_pay": 10**9}),
-            {},
-            "witness.refused_to_pay",
-            "expected at most 1,000 signals in all, got 1,000,000,000",
-        ),
-        (
-            (_POLICY, AS_OF, {"guarantors": 10**9}),
-            {},
-            "witness.guarantors",
-            "expected at most 50 guarantors, got 1,000,000,000",
-        ),
+        *(((_POLICY, AS_OF, witness), {}, field, text) for witness, field, text in _WITNESSES),
     ],
     ids=[
         "policy",
