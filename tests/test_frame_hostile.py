@@ -1127,6 +1127,39 @@ def test_the_warning_names_the_ignored_columns_of_the_first_row_python_can_read(
     )
 
 
+@pytest.mark.parametrize(
+    ("cells", "warned"),
+    [
+        (["{'a': None}"], None),  # the example hypothesis found: no row is read
+        (["{'a': None}", "[]"], "note"),
+        (['[{"a": 1}', ""], "note"),  # the second row, whose events cell is empty
+        (['{"kind": "a", "kind": "b"}', "[]"], "note"),  # a key named twice in a cell
+    ],
+    ids=["only a bad cell", "bad then good", "cut JSON then empty", "repeated key"],
+)
+def test_the_warning_skips_csv_rows_whose_json_cells_cannot_be_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], cells: list[str], warned: str | None
+) -> None:
+    """A CSV row whose events cell is not JSON is a bad row the per-case batch never
+    reads: the columnar batch's warning skips its ignored columns too (it named
+    ``note, branch`` of the first row, or warned where the per-case batch did not)."""
+    header = [*BASE, "events", "note", "branch"]
+    rows = [  # only the rows that cannot be read hold a branch
+        [*{**BASE, "case_id": f"C{n}"}.values(), cell, "x", "" if cell in ("", "[]") else "b"]
+        for n, cell in enumerate(cells)
+    ]
+    source = tmp_path / "cases.csv"
+    write_csv(source, header, rows)
+    columnar, per_case = assert_command_same(tmp_path, source, capsys)
+    expected = (
+        ""
+        if warned is None
+        else f"warning: {source}: ignoring column {warned}: not case fields (map them to"
+        " case fields with --columns MAP.toml)"
+    )
+    assert columnar == per_case == expected
+
+
 _COMMAND_SETTINGS = settings(_SETTINGS, max_examples=max(5, _SETTINGS.max_examples // 3))
 
 

@@ -339,11 +339,12 @@ def _never_spoils(dtype: pl.DataType) -> bool:
     return isinstance(dtype, _PLAIN_TYPES) or dtype.is_numeric()
 
 
-def _first_ignored(chunk: _Chunk | _Wire, keep: frozenset[str]) -> list[str]:
+def _first_ignored(chunk: _Chunk | _Wire, keep: frozenset[str], source: str) -> list[str]:
     """The columns, not in ``keep``, that hold a value in the chunk's first row holding
-    one in any such column (the per-case batch names them in its warning). Of a
-    Parquet chunk, the first such row that Python can read: the per-case batch never
-    sees the others (each is a bad row)."""
+    one in any such column (the per-case batch names them in its warning): the first
+    such row that the per-case reader can read (a Parquet row whose values Python can
+    hold, a CSV row whose JSON cells parse). The per-case batch never sees the others'
+    columns: each is a bad row."""
     if isinstance(chunk, _Wire):
         return [] if chunk.start is None else _first_ignored_parquet(chunk.table, keep)
     if chunk.raw is None:
@@ -351,14 +352,19 @@ def _first_ignored(chunk: _Chunk | _Wire, keep: frozenset[str]) -> list[str]:
     names = [n for n in chunk.raw.columns if n not in keep and not n.startswith("__")]
     if not names:
         return []
-    held = chunk.raw.select(
+    raw = chunk.raw
+    held = raw.select(
         (pl.col(n).is_not_null() & (pl.col(n) != "")).fill_null(value=False) for n in names
     )
-    rows = held.with_row_index("__at").filter(pl.any_horizontal(names))
-    if not rows.height:
-        return []
-    first = rows.row(0, named=True)
-    return [n for n in names if first[n]]
+    rows = held.with_row_index("__at").filter(pl.any_horizontal(names)).get_column("__at")
+    cells = [c for c in raw.columns if c not in (ROW, LINE)]
+    for index in rows:  # the first, unless a JSON cell of its row cannot be read
+        item = raw.row(int(index), named=True)
+        record = {c: item[c] if item[c] is not None else "" for c in cells}
+        data = csv_row(source, int(item[LINE]), record).data
+        if data is not None:
+            return [n for n in names if n in data]
+    return []
 
 
 def _first_ignored_parquet(batch: pa.Table | pa.RecordBatch, keep: frozenset[str]) -> list[str]:
@@ -624,7 +630,7 @@ class _Reading:
         warned = self.keep is None
         for chunk in chunks:
             if not warned and self.keep is not None and not isinstance(chunk, _Unread):
-                extra = _first_ignored(chunk, self.keep)
+                extra = _first_ignored(chunk, self.keep, source)
                 if extra:
                     warned = True
                     message = ignored_columns(source, extra)
