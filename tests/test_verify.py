@@ -758,3 +758,27 @@ def test_the_verifier_agrees_with_the_engine(
                 assert any(
                     f"'{kind}'" in f.message for f in report.of_kind(FindingKind.MONOTONICITY)
                 ), (kind, case)
+
+
+@pytest.mark.parametrize("paired", [False, True])
+def test_a_finding_whose_witness_no_case_can_carry_is_unverified_not_raised(
+    paired: bool,
+) -> None:
+    """A witness whose dates fall outside the years a case holds cannot be built (the
+    builder raises InputError); the finding is held as one the verifier could not
+    confirm, named by the field, and the run goes on (the InputError stopped it)."""
+    from collectrules.authoring.verify._findings import FindingKind, Severity
+    from collectrules.authoring.verify._verifier import _Verifier
+
+    vf = _Verifier(load_policy("default"), AS_OF, confirm=True)
+    vf.report(
+        FindingKind.GAP,
+        Severity.ERROR,
+        "layer 'ability': no rule matches",
+        layer="ability",
+        witness={"dpd": 900_000},
+        expect={"error": "gap", "layer": "ability"},
+        paired=paired,
+    )
+    assert vf.findings == []
+    assert vf.unconfirmed == {("ability", "dpd"): ["gap: layer 'ability': no rule matches"]}

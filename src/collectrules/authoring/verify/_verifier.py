@@ -44,7 +44,7 @@ from collectrules.conditions import (
     Condition,
 )
 from collectrules.engine import Engine
-from collectrules.errors import CollectRulesError
+from collectrules.errors import CollectRulesError, InputError
 from collectrules.model.decision import Decision
 from collectrules.policy import HitPolicy, Layer, Policy
 
@@ -110,13 +110,15 @@ class _Verifier:
         self.seen.add(key)
         cx: Counterexample | None = None
         if witness is not None and expect is not None:
-            if paired:
-                before = self.case_dict(witness, "")
-                after = self.case_dict(witness, _W1)
-                after["case_id"] = before["case_id"] + "-after"
-                cx = Counterexample(after, self.ctx.as_of, expect, before)
-            else:
-                cx = Counterexample(self.case_dict(witness), self.ctx.as_of, expect)
+            try:
+                cx = self._counterexample(witness, expect, paired=paired)
+            except InputError as exc:
+                # A witness no case can carry (a date outside the years a case holds):
+                # the finding cannot be confirmed by a case, so it is not reported as one.
+                fields = ", ".join(sorted({p.path.removeprefix("witness.") for p in exc.problems}))
+                where = (layer or "remedies", fields)
+                self.unconfirmed.setdefault(where, []).append(f"{kind}: {message}")
+                return
             tainted = self.ctx.unsupported(witness) + sorted(
                 f for f in witness if _base(f) in self.ctx.probed
             )
@@ -130,6 +132,17 @@ class _Verifier:
                     self.unconfirmed.setdefault(where, []).append(f"{kind}: {message}")
                     return
         self.findings.append(Finding(kind, severity, message, tuple(rule_ids), cx, layer))
+
+    def _counterexample(
+        self, witness: Mapping[str, Any], expect: Mapping[str, Any], *, paired: bool
+    ) -> Counterexample:
+        """The case (a pair of cases, when ``paired``) carrying the witness's values."""
+        if paired:
+            before = self.case_dict(witness, "")
+            after = self.case_dict(witness, _W1)
+            after["case_id"] = before["case_id"] + "-after"
+            return Counterexample(after, self.ctx.as_of, expect, before)
+        return Counterexample(self.case_dict(witness), self.ctx.as_of, expect)
 
     def run(self, worlds: int) -> tuple[list[list[_Situation]], list[_Situation]] | None:
         """Propagate the reachable situations through every layer.
