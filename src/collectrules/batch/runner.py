@@ -130,6 +130,16 @@ def default_errors_path(out: Path) -> Path:
     return out.with_name(f"{stem}.errors.jsonl")
 
 
+def output_paths(out: str | Path, errors: str | Path | None) -> tuple[Path, Path]:
+    """The decisions' file and the bad rows' file of a run writing to ``out`` (the
+    bad rows next to it, when ``errors`` is None); an ``InputError`` naming ``out`` or
+    ``errors`` when either names no file."""
+    out_path = require_file_path(out, "out")
+    if errors is None:
+        return out_path, default_errors_path(out_path)
+    return out_path, require_file_path(errors, "errors")
+
+
 def run_batch(
     inputs: Sequence[str | Path],
     *,
@@ -178,10 +188,7 @@ def run_batch(
     columns dropped and long-table rows no case claimed.
     """
     require_instance(engine, Engine, "engine", "an Engine")
-    out_path = require_file_path(out, "out")
-    err_path = (
-        require_file_path(errors, "errors") if errors is not None else default_errors_path(out_path)
-    )
+    out_path, err_path = output_paths(out, errors)
     codec = check_encoding(encoding)
     files = case_files(inputs)
     _check_paths(files, out_path, err_path)

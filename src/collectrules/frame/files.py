@@ -28,13 +28,12 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from collectrules._arguments import require_file_path
 from collectrules.batch.compact import TableWriter, check_fields, compact_row, table_schema
 from collectrules.batch.runner import (
     BatchSummary,
     bad_row_line,
     check_workload,
-    default_errors_path,
+    output_paths,
     spawn_context,
 )
 from collectrules.engine import Engine
@@ -524,10 +523,7 @@ def run_columnar(
     """
     jobs, chunk_rows = check_workload(jobs, chunk_rows)
     when = require_aware(as_of)
-    out_path = require_file_path(out, "out")
-    err_path = (
-        require_file_path(errors, "errors") if errors is not None else default_errors_path(out_path)
-    )
+    out_path, err_path = output_paths(out, errors)
     if out_path.suffix.lower() != ".parquet":
         msg = (
             "the columnar engine writes the compact Parquet table: name an --out ending"
