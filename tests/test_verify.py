@@ -73,6 +73,13 @@ BROKEN = [
         ("R-SUE-THE-ANCIENT",),
     ),
     (
+        "many_refusals.toml",
+        FindingKind.UNREACHABLE,
+        "remedies[R-SUE-AFTER-MANY-REFUSALS]: the rule can never fire: its condition holds "
+        "for no case",
+        ("R-SUE-AFTER-MANY-REFUSALS",),
+    ),
+    (
         "litigate_q1.toml",
         FindingKind.ORDERING,
         "remedies[R-SUE-EVERYONE] allows litigation for a Q1 debtor",

@@ -48,6 +48,7 @@ from collectrules.conditions import (
 from collectrules.conditions.python import compile_condition
 from collectrules.errors import CollectRulesError
 from collectrules.model.case import Case, Product
+from collectrules.model.limits import MAX_EVENTS, MAX_SIGNALS
 from collectrules.model.time import require_aware
 from collectrules.policy import Layer, Policy
 from collectrules.policy.derive import derive
@@ -86,6 +87,10 @@ _MONEY_FIELDS = {"principal", "overdue_amount"}
 
 
 _CURRENCY_FILLERS = ("CNY", "USD", "EUR", "GBP", "JPY", "HKD")
+#: The most signals of one kind a case can count: the signals it carries and one derived
+#: from each of its events (a payment, a commitment, a promise kept or broken, …). A
+#: condition needing more can never hold.
+MAX_COUNT = MAX_SIGNALS + MAX_EVENTS
 
 
 _W1 = "@1"
@@ -265,7 +270,10 @@ class _Context:
             for b in self.breaks():
                 points |= {b - 1, b}
             return sorted(points)
-        if role in ("count", "int", "money"):
+        if role == "count":
+            counts = _integer_points(self._numbers(name), minimum=0)
+            return [c for c in counts if c <= MAX_COUNT]
+        if role in ("int", "money"):
             return _integer_points(self._numbers(name), minimum=0)
         if role == "maturity":
             return [ABSENT, *_integer_points(self._numbers(name), minimum=None)]

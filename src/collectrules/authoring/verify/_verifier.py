@@ -113,8 +113,9 @@ class _Verifier:
             try:
                 cx = self._counterexample(witness, expect, paired=paired)
             except InputError as exc:
-                # A witness no case can carry (a date outside the years a case holds):
-                # the finding cannot be confirmed by a case, so it is not reported as one.
+                # A witness no case can carry (a date outside the years a case holds,
+                # more signals than a case carries): no case confirms the finding, so it
+                # is held as unconfirmed, as one a case refused is.
                 fields = ", ".join(sorted({p.path.removeprefix("witness.") for p in exc.problems}))
                 where = (layer or "remedies", fields)
                 self.unconfirmed.setdefault(where, []).append(f"{kind}: {message}")
