@@ -130,3 +130,107 @@ def test_the_library_refuses_an_output_that_names_no_file(tmp_path: Path, named:
         assert problem.message.startswith("expected a file's path, got "), label
         assert problem.message.endswith(", which names no file"), label
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cases.jsonl"]
+
+
+# --------------------------------------------- file names that are not UTF-8, ASCII output
+
+_LATIN1 = "caf\udce9"  # the bytes b"caf\xe9": a Latin-1 name, as Python holds it
+
+
+def _rows_file(tmp_path: Path, suffix: str) -> Path:
+    """A case file named ``café`` in Latin-1 with a good row (A) and a bad one (B)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    good = {k: v for k, v in case_dict(case_id="A").items() if k != "signals"}
+    rows = [good, {**good, "case_id": "B", "principal": "-1"}]
+    path = tmp_path / f"{_LATIN1}{suffix}"
+    if suffix == ".parquet":
+        with path.open("wb") as fh:  # Arrow cannot open such a name
+            pq.write_table(pa.Table.from_pylist(rows), fh)
+    elif suffix == ".csv":
+        lines = [",".join(good), *(",".join(row.values()) for row in rows)]
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    else:
+        path.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("suffix", "engine", "jobs", "out_suffix"),
+    [
+        (".jsonl", "per-case", "1", ".jsonl"),
+        (".csv", "per-case", "1", ".jsonl"),
+        (".csv", "per-case", "1", ".parquet"),
+        (".csv", "columnar", "1", ".parquet"),
+        (".csv", "columnar", "2", ".parquet"),
+        (".parquet", "per-case", "1", ".parquet"),
+        (".parquet", "columnar", "1", ".parquet"),
+    ],
+)
+def test_a_case_file_whose_name_is_not_utf8_is_decided(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    suffix: str,
+    engine: str,
+    jobs: str,
+    out_suffix: str,
+) -> None:
+    """Its rows name it with ``\\xe9`` escapes. The good row was a bad row (its
+    decision's input.source could not be written as UTF-8), the columnar engine ended
+    in a traceback from Polars (``Object does not have a .read() method``), and an
+    output named so could not be written by Arrow."""
+    source = _rows_file(tmp_path, suffix)
+    out = tmp_path / f"out-{_LATIN1}{out_suffix}"
+    argv = ["batch", str(source), "--out", str(out), "--as-of", AS_OF, "--engine", engine]
+    code = main([*argv, "--jobs", jobs])
+    err = capsys.readouterr().err
+    assert code == 1, err
+    assert "Traceback" not in err
+    named = str(tmp_path / "caf\\xe9") + suffix
+    (bad,) = [json.loads(line) for line in (tmp_path / f"out-{_LATIN1}.errors.jsonl").open()]
+    assert bad["case_id"] == "B"
+    assert bad["input"]["source"] == named
+    assert bad["where"].startswith(named)
+    if out_suffix == ".jsonl":
+        (decision,) = [json.loads(line) for line in out.open(encoding="utf-8")]
+        assert decision["case_id"] == "A"
+        assert decision["input"]["source"] == named
+    else:
+        import pyarrow.parquet as pq
+
+        with out.open("rb") as fh:
+            assert pq.read_table(fh).column("case_id").to_pylist() == ["A"]
+
+
+@pytest.mark.parametrize("encoding", ["ascii", "latin-1"])
+def test_text_the_terminal_cannot_show_is_written_as_escapes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, encoding: str
+) -> None:
+    """A case id in Chinese on an ASCII or Latin-1 terminal ended in a
+    UnicodeEncodeError traceback (exit status 1) when the table was printed."""
+    import io
+    import sys
+
+    path = tmp_path / "cases.jsonl"
+    path.write_text(json.dumps(case_dict(case_id="客户-1")) + "\n", encoding="utf-8")
+    stdout = io.TextIOWrapper(io.BytesIO(), encoding=encoding)
+    stderr = io.TextIOWrapper(io.BytesIO(), encoding=encoding)
+    monkeypatch.setattr(sys, "stdout", stdout)
+    monkeypatch.setattr(sys, "stderr", stderr)
+    codes = [
+        main(["decide", str(path), "--as-of", AS_OF]),
+        main(["batch", str(path), "--out", str(tmp_path / "d.jsonl"), "--as-of", AS_OF,
+              "--lang", "zh"]),
+    ]  # fmt: skip
+    stdout.flush()
+    stderr.flush()
+    printed = stdout.buffer.getvalue().decode(encoding)  # type: ignore[attr-defined]
+    # The summary's lines go through click, which writes UTF-8 to a stream it finds
+    # ASCII (and so misconfigured): only on Latin-1 are they escaped.
+    summary = stderr.buffer.getvalue().decode("utf-8" if encoding == "ascii" else encoding)  # type: ignore[attr-defined]
+    assert codes == [0, 0], summary
+    assert "\\u5ba2\\u6237-1" in printed
+    said = "1 行: 1 已决定" if encoding == "ascii" else "1 \\u884c: 1 \\u5df2\\u51b3\\u5b9a"
+    assert said in summary
+    assert stdout.errors == stderr.errors == "strict"  # as they were before the command

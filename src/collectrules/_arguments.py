@@ -32,6 +32,7 @@ __all__ = [
     "require_rows",
     "require_text",
     "require_texts",
+    "source_name",
     "wrong_kind",
 ]
 
@@ -217,3 +218,19 @@ def _pairs(rows: Iterable[Any], name: str) -> Iterator[tuple[str, Mapping[str, A
         if type(data) is not dict:
             require_mapping(data, f"{name}[{index}][1]", "a mapping (one row's data)")
         yield row
+
+
+def source_name(path: Path | str) -> str:
+    """The name a file's rows give as their ``source``: the path as text UTF-8 can
+    hold. A name's bytes that are not UTF-8 (a Latin-1 ``café.jsonl``), which Python
+    holds as lone surrogates, are written as ``\\xNN`` escapes (``caf\\xe9.jsonl``):
+    the decision's ``input.source`` could not be written otherwise, and every row of
+    the file was a bad row."""
+    text = str(path)
+    if text.isascii():
+        return text
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return os.fsencode(text).decode("utf-8", "backslashreplace")
+    return text

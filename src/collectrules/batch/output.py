@@ -97,7 +97,9 @@ class Progress:
                 "phase": self.phase,
             },
             sort_keys=True,
-            ensure_ascii=False,
+            # A path's bytes that are not UTF-8 are lone surrogates in Python
+            # (surrogateescape): written as \udcxx escapes, they read back as they were.
+            ensure_ascii=True,
         )
 
     @classmethod

@@ -12,7 +12,10 @@ load); 3 an I/O failure (an output that cannot be written).
 
 from __future__ import annotations
 
+import contextlib
+import io
 import sys
+from collections.abc import Iterator
 
 import typer
 
@@ -62,7 +65,8 @@ def main(argv: list[str] | None = None) -> int:
     file that cannot be written or read is one line with exit status 3 (I/O failure).
     """
     try:
-        app(args=argv, prog_name="collectrules")
+        with _escaped_output():
+            app(args=argv, prog_name="collectrules")
     except SystemExit as exc:
         code = exc.code
         return code if isinstance(code, int) else (0 if code is None else 1)
@@ -76,6 +80,26 @@ def main(argv: list[str] | None = None) -> int:
         typer.echo(f"error: {where}{reason}", err=True)
         return 3
     return 0
+
+
+@contextlib.contextmanager
+def _escaped_output() -> Iterator[None]:
+    """Standard output and error write what their encoding cannot hold as escapes
+    (``\\u5ba2``), for the command's run: a case id in Chinese on an ASCII terminal
+    (``PYTHONIOENCODING=ascii``, a Latin-1 locale), or a file name whose bytes are
+    not UTF-8, ended in a ``UnicodeEncodeError`` traceback."""
+    changed: list[io.TextIOWrapper] = []
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper) and stream.errors == "strict":
+            with contextlib.suppress(ValueError, OSError):
+                stream.reconfigure(errors="backslashreplace")
+                changed.append(stream)
+    try:
+        yield
+    finally:
+        for stream in changed:
+            with contextlib.suppress(ValueError, OSError):
+                stream.reconfigure(errors="strict")
 
 
 def _entry() -> None:

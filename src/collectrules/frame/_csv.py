@@ -33,7 +33,7 @@ import polars as pl
 
 from collectrules.errors import FieldProblem, InputError
 from collectrules.frame._inputs import ROW
-from collectrules.io.reader import MAX_LINE_BYTES
+from collectrules.io.reader import MAX_LINE_BYTES, source_name
 
 __all__ = ["LINE", "csv_columns", "read_csv"]
 
@@ -167,6 +167,8 @@ def read_csv(path: Path, rows: int) -> Iterator[pl.DataFrame] | None:
     the file; the second gives the rows. Memory stays bounded by the chunks, whatever
     the size of the file.
     """
+    if source_name(path) != str(path):
+        return None  # a name whose bytes are not UTF-8, which Polars cannot open
     lines = _plain_lines(path)
     if lines is None:
         return None

@@ -53,7 +53,7 @@ from collectrules.frame.decide import (
 from collectrules.io import arrow as arrow_io
 from collectrules.io import case_files
 from collectrules.io.arrow import arrow_rows, batch_row
-from collectrules.io.reader import csv_row, read_rows
+from collectrules.io.reader import csv_row, read_rows, source_name
 from collectrules.io.shapes import RowShape, ignored_columns
 from collectrules.model.time import require_aware
 from collectrules.policy import Policy
@@ -550,7 +550,9 @@ def run_columnar(
     counts: dict[str, dict[str, int]] = {}
     with (
         partial_err.open("wb") as err_fh,
-        TableWriter(partial_out, columns) as writer,  # the per-case batch's row groups
+        # Opened here, not by Arrow, which cannot open a name whose bytes are not UTF-8.
+        partial_out.open("wb") as out_fh,
+        TableWriter(out_fh, columns, name="out") as writer,  # the per-case batch's row groups
     ):
         parts: Iterator[_Decided]
         if jobs == 1:
@@ -659,7 +661,7 @@ def _decided(
     if chunks is None:
         yield _per_case_file(path, policy, when, reading.keep, reading.on_warning)
         return
-    source = str(path)
+    source = source_name(path)
 
     def decided(chunk: _Chunk | _Wire) -> _Decided:
         return _decide_chunk(chunk.load(), source, policy, when, plan, reading.keep)
@@ -704,11 +706,12 @@ def _decided_in_workers(
                     yield _result(in_flight.popleft())
                 yield _per_case_file(path, policy, when, reading.keep, reading.on_warning)
                 continue
-            for chunk in reading.watch(str(path), chunks):
+            source = source_name(path)
+            for chunk in reading.watch(source, chunks):
                 if isinstance(chunk, _Unread):
-                    in_flight.append(_done(chunk.decided(str(path))))
+                    in_flight.append(_done(chunk.decided(source)))
                     continue
-                in_flight.append(pool.submit(_worker_chunk, chunk.wire(), str(path), columns))
+                in_flight.append(pool.submit(_worker_chunk, chunk.wire(), source, columns))
                 if len(in_flight) >= 2 * jobs:
                     yield _result(in_flight.popleft())
         while in_flight:

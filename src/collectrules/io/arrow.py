@@ -20,6 +20,7 @@ Python cannot hold (a date or timestamp past the year 9999) is that row's
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import importlib
@@ -29,6 +30,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from collectrules._arguments import source_name
 from collectrules.errors import FieldProblem, InputError
 
 __all__ = [
@@ -174,12 +176,22 @@ def parquet_rows(path: Path) -> Iterator[dict[str, Any] | InputError]:
     the row holds would be a guess)."""
     _, pq = require_pyarrow(str(path))
     failures = parquet_failures()
-    try:
-        reader = pq.ParquetFile(path)
-        twice = repeated_columns(reader.schema_arrow, "")
-        count = reader.metadata.num_rows
-    except failures as exc:
-        raise unreadable_parquet(path, exc) from None
+    with contextlib.ExitStack() as stack:
+        try:
+            # Arrow cannot open a name whose bytes are not UTF-8: Python opens it.
+            plain = source_name(path) == str(path)
+            reader = pq.ParquetFile(path if plain else stack.enter_context(path.open("rb")))
+            twice = repeated_columns(reader.schema_arrow, "")
+            count = reader.metadata.num_rows
+        except failures as exc:
+            raise unreadable_parquet(path, exc) from None
+        yield from _parquet_file_rows(reader, path, twice, count)
+
+
+def _parquet_file_rows(
+    reader: Any, path: Path, twice: list[FieldProblem], count: int
+) -> Iterator[dict[str, Any] | InputError]:
+    failures = parquet_failures()
     if twice:
         error = InputError(twice, subject=f"the columns of {path}")
         yield from (error for _ in range(count))

@@ -33,6 +33,7 @@ from collectrules._arguments import (
     require_int,
     require_optional_callable,
     require_paths,
+    source_name,
     wrong_kind,
 )
 from collectrules.errors import FieldProblem, InputError, quote
@@ -49,6 +50,7 @@ __all__ = [
     "check_encoding",
     "csv_row",
     "read_rows",
+    "source_name",
 ]
 
 CASE_SUFFIXES = (".csv", ".json", ".jsonl", ".parquet")
@@ -199,7 +201,7 @@ def read_rows(
             try:
                 files = list(_expand(path))
             except _Unusable as exc:
-                items = [_Item(str(path), None, None, _error(exc.reason, path))]
+                items = [_Item(source_name(path), None, None, _error(exc.reason, path))]
                 files = []
             else:
                 items = ()
@@ -479,7 +481,7 @@ def _resolve(codec: codecs.CodecInfo, head: bytes) -> tuple[str, int, str | None
 
 
 def _read_file(path: Path, codec: codecs.CodecInfo) -> Iterator[_Item]:
-    name = str(path)
+    name = source_name(path)
     try:
         fh = path.open("rb")
     except OSError as exc:
@@ -499,7 +501,7 @@ def _read_file(path: Path, codec: codecs.CodecInfo) -> Iterator[_Item]:
 
 def _parquet(path: Path) -> Iterator[_Item]:
     """Each row of a Parquet file, numbered from 0 as ``index``."""
-    name = str(path)
+    name = source_name(path)
     rows = parquet_rows(path)
     index = 0
     while True:
