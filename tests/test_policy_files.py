@@ -3,6 +3,7 @@ read and how much, what errors may quote, and bounded work on hostile files."""
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from pathlib import Path
@@ -251,3 +252,96 @@ def test_a_cycle_is_refused_with_the_chain(tmp_path: Path) -> None:
     assert "extends cycle" in text
     assert "a.toml -> " in text
     assert "b.toml" in text
+
+
+@pytest.mark.parametrize("backend", ["python", "durable"])
+def test_a_policy_file_whose_name_is_not_utf8_decides(tmp_path: Path, backend: str) -> None:
+    """A Latin-1 name (the byte 0xE9, a lone surrogate in Python) is named with an
+    escape where a decision's trace names the file; building the engine raised
+    UnicodeEncodeError (hashing the rules' origins), and no decision could be written."""
+    from collectrules import Case, Engine
+
+    folder = tmp_path / "r\udce9gles"  # the folder of the file extended, named so too
+    folder.mkdir()
+    (folder / "base.toml").write_text(
+        'extends = "default"\nid = "base"\nversion = "1"\n', encoding="utf-8"
+    )
+    path = folder / "pol\udce9.toml"
+    path.write_text(
+        'extends = "base.toml"\nid = "latin"\nversion = "1"\n\n'
+        '[[remedies.rules]]\nid = "R-ALWAYS-NEGOTIATE"\neffect = "allow"\n'
+        'remedies = ["negotiate"]\nwhen = "dpd >= 0"\nreason = "Talk."\ncites = ["Q1"]\n',
+        encoding="utf-8",
+    )
+    policy = load_policy(path)
+    assert policy.source == str(path)  # the path, to find the files it names
+    named = str(tmp_path / "r\\xe9gles" / "pol\\xe9.toml")
+    assert policy.remedy_rules[-1].origin == named
+    engine = Engine(policy, backend=backend)
+    case = Case.from_dict(
+        {"case_id": "A", "product": "loan", "currency": "CNY", "principal": "1000",
+         "overdue_amount": "100", "due_date": "2026-03-31", "timezone": "Asia/Shanghai"}
+    )  # fmt: skip
+    decision = engine.decide(case, as_of="2026-04-03T12:00:00+08:00")
+    fired = [e for e in decision.trace if e.rule_id == "R-ALWAYS-NEGOTIATE"]
+    assert [e.origin for e in fired] == [named]
+    written = json.loads(decision.to_json_bytes())
+    assert [e["origin"] for e in written["trace"] if e["rule_id"] == "R-ALWAYS-NEGOTIATE"] == [
+        named
+    ]
+
+
+_SURROGATE_MESSAGE = "text UTF-8 cannot hold (a lone surrogate, such as the escape \\udcff)"
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "path"),
+    [
+        (
+            "title.json",
+            '{"extends": "default", "id": "x", "version": "1", "title": "a\\udcff"}',
+            "title",
+        ),
+        ("title.yaml", 'extends: default\nid: x\nversion: "1"\ntitle: "a\\udcff"\n', "title"),
+        (
+            "key.json",
+            '{"extends": "default", "id": "x", "version": "1", "remedies": {"rules": [{"id": "R-X",'
+            ' "effect": "allow", "remedies": ["negotiate"], "when": "dpd >= 0", "reason": "ok",'
+            ' "cites": ["Q1"], "\\udcffkey": 1}]}}',
+            "remedies.rules[0]['\\udcffkey']",
+        ),
+    ],
+    ids=["JSON value", "YAML value", "JSON key"],
+)
+def test_an_escaped_lone_surrogate_in_a_policy_file_is_a_policy_error(
+    tmp_path: Path, name: str, text: str, path: str
+) -> None:
+    """JSON and YAML can spell a lone surrogate as an escape; loading such a file raised
+    UnicodeEncodeError (hashing the policy's content), not a PolicyError."""
+    file = tmp_path / name
+    file.write_text(text, encoding="utf-8")
+    with pytest.raises(PolicyError) as caught:
+        load_policy(file)
+    (problem,) = caught.value.problems
+    assert (problem.path, problem.source) == (path, str(file))
+    assert problem.message.startswith(_SURROGATE_MESSAGE)
+    # Reached by extends, the file is refused without saying what it holds.
+    child = tmp_path / "child.toml"
+    child.write_text(f'extends = "{name}"\nid = "y"\nversion = "1"\n', encoding="utf-8")
+    with pytest.raises(PolicyError) as caught:
+        load_policy(child)
+    assert "it holds text UTF-8 cannot hold" in str(caught.value)
+    assert "udcff" not in str(caught.value)
+
+
+def test_policy_from_dict_refuses_a_lone_surrogate_by_its_path() -> None:
+    from collectrules.policy import policy_from_dict
+
+    rule = {"id": "R-X", "effect": "allow", "remedies": ["negotiate"], "when": "dpd >= 0",
+            "reason": "a\udcff", "cites": ["Q1"]}  # fmt: skip
+    data = {"extends": "default", "id": "x", "version": "1", "remedies": {"rules": [rule]}}
+    with pytest.raises(PolicyError) as caught:
+        policy_from_dict(data)
+    (problem,) = caught.value.problems
+    assert problem.path == "remedies.rules[0].reason"
+    assert problem.message.startswith(_SURROGATE_MESSAGE)

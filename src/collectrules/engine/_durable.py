@@ -592,7 +592,8 @@ def ruleset_key(policy: Policy) -> str:
         "fields": sorted((n, str(f.type), f.optional) for n, f in policy.schema().items()),
     }
     text = json.dumps(shown, sort_keys=True, ensure_ascii=False)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    # A source named by bytes that are not UTF-8 holds lone surrogates: kept as they are.
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def compile_ruleset(policy: Policy) -> CompiledRuleset:

@@ -21,6 +21,7 @@ from typing import Any, TypeGuard
 import attrs
 
 from collectrules import _json as strict_json
+from collectrules._arguments import source_name
 from collectrules.conditions import (
     All,
     Always,
@@ -340,6 +341,52 @@ def _too_deep(data: object) -> bool:
     return False
 
 
+def _unwritable_text(data: object) -> str | None:
+    """The path (``remedies.rules[0].reason``) of the first text of ``data``, key or
+    value, that UTF-8 cannot hold: a lone surrogate, as a JSON or YAML escape
+    (``"\\udcff"``) or a Python caller can give. ``""`` for the top level; None when
+    every text is whole. No recursion: deep data was refused before, or is walked by a
+    stack."""
+    stack: list[tuple[object, str]] = [(data, "")]
+    while stack:
+        node, path = stack.pop()
+        if isinstance(node, str):
+            if not _utf8(node):
+                return path
+        elif isinstance(node, Mapping):
+            items = []
+            for key, value in node.items():
+                if isinstance(key, str) and not _utf8(key):
+                    return f"{path}[{quote(key)}]"
+                items.append((value, strict_json.key_step(path, str(key))))
+            stack.extend(reversed(items))
+        elif isinstance(node, list | tuple):
+            stack.extend((v, f"{path}[{i}]") for i, v in reversed(list(enumerate(node))))
+    return None
+
+
+def _utf8(text: str) -> bool:
+    if text.isascii():
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _refuse_unwritable(data: object, source: str | None, *, foreign: bool = False) -> None:
+    """A :class:`PolicyError` naming the first text of ``data`` UTF-8 cannot hold (for
+    a ``foreign`` file, one that says where no more than the file)."""
+    path = _unwritable_text(data)
+    if path is None:
+        return
+    if foreign:
+        raise _refuse("not a policy file: it holds text UTF-8 cannot hold", source)
+    msg = "text UTF-8 cannot hold (a lone surrogate, such as the escape \\udcff): expected text"
+    raise PolicyError([FieldProblem(path, msg, source=source)])
+
+
 def _parse_text(
     text: str, source: str, path: Path | None, *, foreign: bool = False
 ) -> dict[str, Any]:
@@ -364,6 +411,7 @@ def _parse_text(
         )
     if not isinstance(data, dict):
         raise PolicyError([FieldProblem("", "a policy must be a table of keys", source=source)])
+    _refuse_unwritable(data, source, foreign=foreign)
     return data
 
 
@@ -494,6 +542,7 @@ def policy_from_dict(
     for name, value in (("source", source), ("text", text)):
         if value is not None and not isinstance(value, str):
             raise _wrong_option(name, value, "a text or None")
+    _refuse_unwritable(data, source)
     if base_dir is not None:
         base_dir = _option_path("base_dir", base_dir)
     files = _Files(search_path, sections)
@@ -905,6 +954,12 @@ class _Loader:
         return []
 
     # -- sections
+
+    def _origin(self, rule_id: str) -> str:
+        """Where the rule was written, as a decision's trace names it: a file name's
+        bytes that are not UTF-8 as escapes (``pol\\xe9.toml``), since the decision's
+        JSON could not hold them."""
+        return source_name(self.origins.get(rule_id, self.source or ""))
 
     def build(self) -> Policy:
         data = self.data
@@ -1496,7 +1551,7 @@ class _Loader:
                         priority=priority,
                         reason=reason,
                         cites=self.get_strs(rt, "cites", rpath, rule_id=rid),
-                        origin=self.origins.get(rid, self.source or ""),
+                        origin=self._origin(rid),
                         presumed=self.flag(rt, "presumed", rpath, rid),
                         chosen=self.flag(rt, "chosen", rpath, rid),
                         doc=str(rt.get("doc", "")),
@@ -1605,7 +1660,7 @@ class _Loader:
                     reason=reason,
                     conditions=conditions,
                     cites=cites,
-                    origin=self.origins.get(rid, self.source or ""),
+                    origin=self._origin(rid),
                     overrides_quadrant=overrides,
                     chosen=self.flag(rt, "chosen", path, rid),
                     doc=str(rt.get("doc", "")),
