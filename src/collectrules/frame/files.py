@@ -352,10 +352,9 @@ def _first_ignored(chunk: _Chunk | _Wire, keep: frozenset[str], source: str) -> 
     if not names:
         return []
     raw = chunk.raw
-    held = raw.select(
-        (pl.col(n).is_not_null() & (pl.col(n) != "")).fill_null(value=False) for n in names
-    )
-    rows = held.with_row_index("__at").filter(pl.any_horizontal(names)).get_column("__at")
+    cell = pl.col(names)  # one expression over the columns, not one per column
+    held = raw.select((cell.is_not_null() & (cell != "")).fill_null(value=False))
+    rows = held.with_row_index("__at").filter(pl.any_horizontal(pl.col(names))).get_column("__at")
     cells = [c for c in raw.columns if c not in (ROW, LINE)]
     for index in rows:  # the first, unless a JSON cell of its row cannot be read
         item = raw.row(int(index), named=True)

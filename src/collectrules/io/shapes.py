@@ -404,10 +404,17 @@ def _line_of(text: str, key: str) -> int | None:
     return None
 
 
+#: The most ignored columns a warning names; it counts the others.
+SHOWN_IGNORED_COLUMNS = 20
+
+
 def ignored_columns(source: str, extra: Sequence[str]) -> str:
     """The warning that the ``extra`` columns of ``source`` (not case fields) are
-    ignored, as the batch gives it once per file."""
-    names = ", ".join(extra)
+    ignored, as the batch gives it once per file: the first
+    :data:`SHOWN_IGNORED_COLUMNS` by name, the others counted."""
+    names = ", ".join(extra[:SHOWN_IGNORED_COLUMNS])
+    if len(extra) > SHOWN_IGNORED_COLUMNS:
+        names += f" and {len(extra) - SHOWN_IGNORED_COLUMNS:,} more"
     return (
         f"{source}: ignoring column{'s' if len(extra) != 1 else ''} {names}: not case"
         " fields (map them to case fields with --columns MAP.toml)"
