@@ -234,3 +234,21 @@ def test_text_the_terminal_cannot_show_is_written_as_escapes(
     said = "1 行: 1 已决定" if encoding == "ascii" else "1 \\u884c: 1 \\u5df2\\u51b3\\u5b9a"
     assert said in summary
     assert stdout.errors == stderr.errors == "strict"  # as they were before the command
+
+
+@pytest.mark.parametrize("columns", ["0", "5", "20"])
+def test_a_terminal_too_narrow_still_shows_the_decisions(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    columns: str,
+) -> None:
+    """On a terminal of COLUMNS=0 rich printed nothing (exit status 0); at 5 or 20 the
+    table's seven columns were squeezed empty. Tables print at least 80 wide."""
+    monkeypatch.setenv("FORCE_COLOR", "1")  # rich takes the capture for a terminal
+    monkeypatch.setenv("COLUMNS", columns)
+    path = tmp_path / "cases.jsonl"
+    path.write_text(json.dumps(case_dict(case_id="KEEP-ME")) + "\n", encoding="utf-8")
+    assert main(["decide", str(path), "--as-of", AS_OF]) == 0
+    out = capsys.readouterr().out
+    assert "KEEP-ME" in out

@@ -184,11 +184,19 @@ def warn(message: str) -> None:
     typer.echo(f"warning: {message}", err=True)
 
 
+#: The narrowest console tables print on; a narrower terminal wraps their lines.
+#: ``COLUMNS=0`` gave a width of 0, on which rich prints nothing at all (the decisions
+#: vanished, with exit status 0), and at 20 the seven columns of ``decide`` were empty.
+MIN_WIDTH = 80
+
+
 def console() -> Console:
-    """The console tables print on: on a terminal, its width (COLUMNS, when set, wins);
-    piped or to a file, wide enough that rows stay whole."""
+    """The console tables print on: on a terminal, its width (COLUMNS, when set, wins),
+    at least :data:`MIN_WIDTH`; piped or to a file, wide enough that rows stay whole."""
     out = Console(soft_wrap=False)
-    return out if out.is_terminal else Console(soft_wrap=False, width=_PIPED_WIDTH)
+    if not out.is_terminal:
+        return Console(soft_wrap=False, width=_PIPED_WIDTH)
+    return out if out.width >= MIN_WIDTH else Console(soft_wrap=False, width=MIN_WIDTH)
 
 
 @contextlib.contextmanager
