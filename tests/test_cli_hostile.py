@@ -236,19 +236,20 @@ def test_text_the_terminal_cannot_show_is_written_as_escapes(
     assert stdout.errors == stderr.errors == "strict"  # as they were before the command
 
 
-@pytest.mark.parametrize("columns", ["0", "5", "20"])
+@pytest.mark.parametrize("columns", ["0", "5", "20", "40"])
 def test_a_terminal_too_narrow_still_shows_the_decisions(
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
     columns: str,
 ) -> None:
-    """On a terminal of COLUMNS=0 rich printed nothing (exit status 0); at 5 or 20 the
-    table's seven columns were squeezed empty. Tables print at least 80 wide."""
+    """On a terminal of COLUMNS=0 rich printed nothing (exit status 0); at 5, 20 or 40 the
+    table's seven columns were squeezed empty. Tables print at least 60 wide."""
     monkeypatch.setenv("FORCE_COLOR", "1")  # rich takes the capture for a terminal
     monkeypatch.setenv("COLUMNS", columns)
     path = tmp_path / "cases.jsonl"
     path.write_text(json.dumps(case_dict(case_id="KEEP-ME")) + "\n", encoding="utf-8")
     assert main(["decide", str(path), "--as-of", AS_OF]) == 0
     out = capsys.readouterr().out
-    assert "KEEP-ME" in out
+    assert "KEEP-M" in out  # its cell: at 60 columns, "KEEP-ME" wraps after the M
+    assert "Q1" in out  # the quadrant of a loan 3 days past due, without signals

@@ -187,7 +187,7 @@ def warn(message: str) -> None:
 #: The narrowest console tables print on; a narrower terminal wraps their lines.
 #: ``COLUMNS=0`` gave a width of 0, on which rich prints nothing at all (the decisions
 #: vanished, with exit status 0), and at 20 the seven columns of ``decide`` were empty.
-MIN_WIDTH = 80
+MIN_WIDTH = 60
 
 
 def console() -> Console:
