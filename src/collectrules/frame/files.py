@@ -12,6 +12,7 @@ run cannot be resumed; it is short enough to run again.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import logging
@@ -21,7 +22,7 @@ from collections.abc import Callable, Collection, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import attrs
 import polars as pl
@@ -549,9 +550,8 @@ def run_columnar(
     counts: dict[str, dict[str, int]] = {}
     with (
         partial_err.open("wb") as err_fh,
-        # Opened here, not by Arrow, which cannot open a name whose bytes are not UTF-8.
-        partial_out.open("wb") as out_fh,
-        TableWriter(out_fh, columns, name="out") as writer,  # the per-case batch's row groups
+        _sink(partial_out) as sink,
+        TableWriter(sink, columns, name="out") as writer,  # the per-case batch's row groups
     ):
         parts: Iterator[_Decided]
         if jobs == 1:
@@ -581,6 +581,19 @@ def run_columnar(
         rows=rows, decided=decided, bad=bad, counts=counts, out=out_path, errors=err_path
     )
     return ColumnarRun(batch, tuple(summaries))
+
+
+@contextlib.contextmanager
+def _sink(path: Path) -> Iterator[Path | BinaryIO]:
+    """Where the table is written: the path, which Arrow opens and writes without
+    Python (through a Python file, 1,000,000 rows took 0.4 to 0.6 s longer in two
+    alternating runs); a name whose bytes are not UTF-8, which Arrow cannot open, is
+    opened here."""
+    if source_name(path) == str(path):
+        yield path
+        return
+    with path.open("wb") as fh:
+        yield fh
 
 
 def _write(writer: TableWriter, decisions: pl.DataFrame | pa.Table) -> None:
