@@ -7,6 +7,7 @@ import json
 import os
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -345,3 +346,21 @@ def test_policy_from_dict_refuses_a_lone_surrogate_by_its_path() -> None:
     (problem,) = caught.value.problems
     assert problem.path == "remedies.rules[0].reason"
     assert problem.message.startswith(_SURROGATE_MESSAGE)
+
+
+def test_the_text_check_ends_on_data_that_holds_itself_or_repeats() -> None:
+    """The walk looking for such texts visits each list once: a list holding itself, or
+    one list in 2**40 places, is refused by the notes' own check, as before the walk
+    (a walk without that never ended)."""
+    from collectrules.policy import policy_from_dict
+
+    looped: list[Any] = []
+    looped.append(looped)
+    repeated: list[Any] = ["a\udcff"]
+    for _ in range(40):
+        repeated = [repeated, repeated]
+    for notes, path in ((looped, ".notes"), (repeated, "notes" + "[0]" * 41)):
+        data = {"extends": "default", "id": "x", "version": "1", "notes": notes}
+        with pytest.raises(PolicyError) as caught:
+            policy_from_dict(data)
+        assert caught.value.problems[0].path == path

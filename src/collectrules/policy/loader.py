@@ -345,23 +345,30 @@ def _unwritable_text(data: object) -> str | None:
     """The path (``remedies.rules[0].reason``) of the first text of ``data``, key or
     value, that UTF-8 cannot hold: a lone surrogate, as a JSON or YAML escape
     (``"\\udcff"``) or a Python caller can give. ``""`` for the top level; None when
-    every text is whole. No recursion: deep data was refused before, or is walked by a
-    stack."""
-    stack: list[tuple[object, str]] = [(data, "")]
+    every text is whole. Walked by a stack, without recursion, each container once (a
+    list holding itself, or one list in many places, is walked once) and no deeper than
+    :data:`MAX_NESTING` (deeper data is refused on its own)."""
+    stack: list[tuple[object, str, int]] = [(data, "", 1)]
+    walked: set[int] = set()  # each container once: a list holding itself ends
     while stack:
-        node, path = stack.pop()
+        node, path, depth = stack.pop()
         if isinstance(node, str):
             if not _utf8(node):
                 return path
-        elif isinstance(node, Mapping):
+            continue
+        if depth > MAX_NESTING or id(node) in walked:
+            continue  # deeper data is refused on its own
+        if isinstance(node, Mapping | list | tuple):
+            walked.add(id(node))
+        if isinstance(node, Mapping):
             items = []
             for key, value in node.items():
                 if isinstance(key, str) and not _utf8(key):
                     return f"{path}[{quote(key)}]"
-                items.append((value, strict_json.key_step(path, str(key))))
+                items.append((value, strict_json.key_step(path, str(key)), depth + 1))
             stack.extend(reversed(items))
         elif isinstance(node, list | tuple):
-            stack.extend((v, f"{path}[{i}]") for i, v in reversed(list(enumerate(node))))
+            stack.extend((v, f"{path}[{i}]", depth + 1) for i, v in reversed(list(enumerate(node))))
     return None
 
 
@@ -1034,7 +1041,13 @@ class _Loader:
         canonical = json.dumps(
             _canonical(data), sort_keys=True, ensure_ascii=False, separators=(",", ":")
         )
-        digest = hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+        try:
+            digest = hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+        except UnicodeEncodeError:
+            # Past the checks of the data as given (a text nested deeper than they
+            # walk): named by its place in the policy as resolved.
+            _refuse_unwritable(data, self.source)
+            raise
         policy = Policy(
             id=pid,
             version=version,
