@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 from collectrules.errors import FieldProblem, InputError, quote
 
 __all__ = [
+    "is_utf8",
     "require_bool",
     "require_callable",
     "require_date",
@@ -227,10 +228,16 @@ def source_name(path: Path | str) -> str:
     the decision's ``input.source`` could not be written otherwise, and every row of
     the file was a bad row."""
     text = str(path)
+    return text if is_utf8(text) else os.fsencode(text).decode("utf-8", "backslashreplace")
+
+
+def is_utf8(text: str) -> bool:
+    """Whether UTF-8 can hold ``text``: it holds no lone surrogate (a file name's byte
+    that is not UTF-8, or a JSON or YAML escape such as ``"\\udcff"``)."""
     if text.isascii():
-        return text
+        return True
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
-        return os.fsencode(text).decode("utf-8", "backslashreplace")
-    return text
+        return False
+    return True

@@ -21,7 +21,7 @@ from typing import Any, TypeGuard
 import attrs
 
 from collectrules import _json as strict_json
-from collectrules._arguments import source_name
+from collectrules._arguments import is_utf8, source_name
 from collectrules.conditions import (
     All,
     Always,
@@ -353,7 +353,7 @@ def _unwritable_text(data: object) -> str | None:
     while stack:
         node, path, depth = stack.pop()
         if isinstance(node, str):
-            if not _utf8(node):
+            if not is_utf8(node):
                 return path
             continue
         if depth > MAX_NESTING or id(node) in walked:
@@ -363,23 +363,13 @@ def _unwritable_text(data: object) -> str | None:
         if isinstance(node, Mapping):
             items = []
             for key, value in node.items():
-                if isinstance(key, str) and not _utf8(key):
+                if isinstance(key, str) and not is_utf8(key):
                     return f"{path}[{quote(key)}]"
                 items.append((value, strict_json.key_step(path, str(key)), depth + 1))
             stack.extend(reversed(items))
         elif isinstance(node, list | tuple):
             stack.extend((v, f"{path}[{i}]", depth + 1) for i, v in reversed(list(enumerate(node))))
     return None
-
-
-def _utf8(text: str) -> bool:
-    if text.isascii():
-        return True
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def _refuse_unwritable(data: object, source: str | None, *, foreign: bool = False) -> None:
