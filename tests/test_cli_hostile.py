@@ -253,3 +253,33 @@ def test_a_terminal_too_narrow_still_shows_the_decisions(
     out = capsys.readouterr().out
     assert "KEEP-M" in out  # its cell: at 60 columns, "KEEP-ME" wraps after the M
     assert "Q1" in out  # the quadrant of a loan 3 days past due, without signals
+
+
+@pytest.mark.parametrize("errors", ["strict", "backslashreplace"])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["show", f"{_LATIN1}.toml"],
+        ["decide", f"{_LATIN1}.jsonl", "--as-of", AS_OF],
+        ["batch", f"{_LATIN1}.jsonl", "--out", "d.jsonl", "--as-of", AS_OF],
+    ],
+    ids=["show", "decide", "batch"],
+)
+def test_an_error_names_a_file_that_is_not_utf8_as_its_rows_do(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, argv: list[str], errors: str
+) -> None:
+    """A missing ``café.toml`` (Latin-1) was ``caf\\udce9.toml`` in the error line (the
+    error was printed once the streams were set back; standard error's own handler is
+    backslashreplace), where the rows of such a file say ``caf\\xe9``."""
+    import io
+    import sys
+
+    monkeypatch.chdir(tmp_path)
+    stderr = io.TextIOWrapper(io.BytesIO(), encoding="utf-8", errors=errors)
+    monkeypatch.setattr(sys, "stderr", stderr)
+    assert main(argv) == 2
+    stderr.flush()
+    said = stderr.buffer.getvalue().decode("utf-8")  # type: ignore[attr-defined]
+    assert f"caf\\xe9.{argv[1].rsplit('.', 1)[1]}" in said, said
+    assert "udce9" not in said
+    assert stderr.errors == errors  # as it was before the command

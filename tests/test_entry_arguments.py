@@ -157,3 +157,64 @@ def test_the_verifiers_case_builder_refuses_what_it_cannot_build(
     (problem,) = caught.value.problems
     assert problem.path == field
     assert text in problem.message
+
+
+# ------------------------------------------------ paths no file system can encode
+
+#: A lone surrogate below U+DC80: no file name's byte reads as one (Python holds a byte
+#: that is not UTF-8 as U+DC80 to U+DCFF), and the file system cannot be asked for it.
+_UNENCODABLE = "a\ud800"
+
+
+def _path_entry_points(tmp_path: Path) -> dict[str, Any]:
+    """Each public entry point that takes a file's path, called with ``name``."""
+    from collectrules.batch import run_batch
+    from collectrules.calendars import CalendarSchedule
+    from collectrules.frame.files import run_columnar
+    from collectrules.io import case_files, load_column_map, read_rows
+    from collectrules.operations import load_team
+
+    good = tmp_path / "cases.jsonl"
+    good.write_text("", encoding="utf-8")
+    engine = Engine("default", backend="python")
+    out = tmp_path / "out.jsonl"
+    return {
+        "read_rows": lambda name: list(read_rows([name])),
+        "case_files": lambda name: case_files([name]),
+        "load_column_map": load_column_map,
+        "load_team": load_team,
+        "CalendarSchedule.load": CalendarSchedule.load,
+        "run_batch inputs": lambda name: run_batch([name], engine=engine, out=out, as_of=AS_OF),
+        "run_batch out": lambda name: run_batch([good], engine=engine, out=name, as_of=AS_OF),
+        "run_batch errors": lambda name: run_batch(
+            [good], engine=engine, out=out, errors=name, as_of=AS_OF
+        ),
+        "run_columnar out": lambda name: run_columnar(
+            [good], policy=engine.policy, out=name, as_of=AS_OF
+        ),
+    }
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".csv", ".parquet", ".toml", ""])
+def test_a_path_no_file_system_can_encode_is_an_input_error(tmp_path: Path, suffix: str) -> None:
+    """Each raised ``UnicodeEncodeError`` from the file system call (``Path.stat``)."""
+    for label, call in _path_entry_points(tmp_path).items():
+        with pytest.raises(InputError) as caught:
+            call(str(tmp_path / f"{_UNENCODABLE}{suffix}"))
+        assert "a path cannot hold a lone surrogate no file name holds" in str(caught.value), label
+
+
+def test_a_policy_path_no_file_system_can_encode_is_not_called_a_nul() -> None:
+    with pytest.raises(PolicyError) as caught:
+        load_policy(f"{_UNENCODABLE}.toml")
+    assert "lone surrogate" in str(caught.value)
+    assert "NUL" not in str(caught.value)
+
+
+@pytest.mark.parametrize("value", [5, None, b"x.toml", "a\0b.toml"], ids=repr)
+def test_a_calendar_schedule_path_of_the_wrong_kind_is_an_input_error(value: Any) -> None:
+    """``CalendarSchedule.load(5)`` raised ``TypeError`` from ``Path(5)``."""
+    from collectrules.calendars import CalendarSchedule
+
+    with pytest.raises(InputError, match=r"^path: "):
+        CalendarSchedule.load(value)

@@ -158,6 +158,12 @@ def require_path(value: object, name: str) -> Path:
         raise wrong_kind(name, value, "a file's path")
     if "\0" in value:
         raise InputError([FieldProblem(name, f"a path cannot hold NUL: {quote(value)}")])
+    if not is_utf8(value):
+        try:  # a name's bytes that are not UTF-8 come back as they were read
+            os.fsencode(value)
+        except UnicodeEncodeError:  # a lone surrogate no file name's byte gives
+            msg = f"a path cannot hold a lone surrogate no file name holds: {quote(value)}"
+            raise InputError([FieldProblem(name, msg)]) from None
     return Path(value)
 
 

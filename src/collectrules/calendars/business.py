@@ -49,8 +49,10 @@ from collectrules._arguments import (
     require_int,
     require_mapping,
     require_optional_text,
+    require_path,
     require_text,
     require_texts,
+    source_name,
     wrong_kind,
 )
 from collectrules._choice import Choice
@@ -241,8 +243,8 @@ class CalendarSchedule:
     def load(cls, path: str | Path) -> CalendarSchedule:
         """A schedule from a TOML file (see ``docs/calendars.md``): a regular file of at
         most :data:`MAX_SCHEDULE_BYTES` bytes, UTF-8."""
-        file = Path(path)
-        name = str(path)
+        file = require_path(path, "path")
+        name = source_name(file)
         try:
             if not file.is_file():
                 raise _schedule_error(name, "", "not a regular file")

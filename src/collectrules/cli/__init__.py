@@ -12,6 +12,7 @@ load); 3 an I/O failure (an output that cannot be written).
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import io
 import sys
@@ -64,9 +65,14 @@ def main(argv: list[str] | None = None) -> int:
     line on standard error, never a traceback, with exit status 2 (unusable input); a
     file that cannot be written or read is one line with exit status 3 (I/O failure).
     """
+    with _escaped_output():  # the error lines too: they may name such a file
+        return _run(argv)
+
+
+def _run(argv: list[str] | None) -> int:
+    """:func:`main`'s run of the command, its errors made exit statuses."""
     try:
-        with _escaped_output():
-            app(args=argv, prog_name="collectrules")
+        app(args=argv, prog_name="collectrules")
     except SystemExit as exc:
         code = exc.code
         return code if isinstance(code, int) else (0 if code is None else 1)
@@ -88,18 +94,43 @@ def _escaped_output() -> Iterator[None]:
     (``\\u5ba2``), for the command's run: a case id in Chinese on an ASCII terminal
     (``PYTHONIOENCODING=ascii``, a Latin-1 locale), or a file name whose bytes are
     not UTF-8, ended in a ``UnicodeEncodeError`` traceback."""
-    changed: list[io.TextIOWrapper] = []
+    changed: list[tuple[io.TextIOWrapper, str]] = []
     for stream in (sys.stdout, sys.stderr):
-        if isinstance(stream, io.TextIOWrapper) and stream.errors == "strict":
+        # Standard error's own handler is backslashreplace, which wrote such a byte as
+        # ``\\udce9``; another handler (surrogateescape) was chosen by the user.
+        if isinstance(stream, io.TextIOWrapper) and stream.errors in _REPLACED:
             with contextlib.suppress(ValueError, OSError):
-                stream.reconfigure(errors="backslashreplace")
-                changed.append(stream)
+                errors = stream.errors
+                stream.reconfigure(errors=_ESCAPE)
+                changed.append((stream, errors))
     try:
         yield
     finally:
-        for stream in changed:
+        for stream, errors in changed:
             with contextlib.suppress(ValueError, OSError):
-                stream.reconfigure(errors="strict")
+                stream.reconfigure(errors=errors)
+
+
+def _escape(exc: UnicodeError) -> tuple[str, int]:
+    """The error handler of :func:`_escaped_output`: ``backslashreplace``, except that a
+    file name's byte that is not UTF-8 (which Python holds as a lone surrogate from
+    ``\\udc80`` to ``\\udcff``) is written as the byte (``caf\\xe9.jsonl``), as the rows
+    of such a file name it (:func:`collectrules._arguments.source_name`)."""
+    if not isinstance(exc, UnicodeEncodeError):
+        raise exc
+    out = []
+    for char in exc.object[exc.start : exc.end]:
+        code = ord(char)
+        if 0xDC80 <= code <= 0xDCFF:
+            out.append(f"\\x{code - 0xDC00:02x}")
+        else:
+            out.append(char.encode("ascii", "backslashreplace").decode("ascii"))
+    return "".join(out), exc.end
+
+
+_ESCAPE = "collectrules.escape"
+_REPLACED = ("strict", "backslashreplace")
+codecs.register_error(_ESCAPE, _escape)
 
 
 def _entry() -> None:

@@ -130,17 +130,18 @@ def case_files(paths: Sequence[str | Path]) -> list[Path]:
         try:
             found = list(_expand(path))
         except _Unusable as exc:
-            problems.append(FieldProblem("", exc.reason, source=str(path)))
+            problems.append(FieldProblem("", exc.reason, source=source_name(path)))
             continue
         if not found:
-            problems.append(FieldProblem("", "a directory without case files", source=str(path)))
+            msg = "a directory without case files"
+            problems.append(FieldProblem("", msg, source=source_name(path)))
         for file in found:
             try:
                 with file.open("rb"):
                     pass
             except OSError as exc:
                 problems.append(
-                    FieldProblem("", f"cannot read: {_strerror(exc)}", source=str(file))
+                    FieldProblem("", f"cannot read: {_strerror(exc)}", source=source_name(file))
                 )
                 continue
             files.append(file)

@@ -151,6 +151,9 @@ def _read_file(path: Path, label: str) -> str:
         info = os.stat(path)
     except OSError as exc:
         raise _refuse(f"cannot read policy file: {exc.strerror}", label) from None
+    except UnicodeEncodeError:  # a lone surrogate no file name's byte gives
+        msg = "cannot read policy file: the path holds a lone surrogate no file name holds"
+        raise _refuse(msg, label) from None
     except ValueError:  # NUL in the path
         raise _refuse("cannot read policy file: the path holds a NUL character", label) from None
     if not stat.S_ISREG(info.st_mode):
