@@ -147,7 +147,7 @@ def test_a_policy_names_its_schedule_file_beside_it(tmp_path: Path) -> None:
         ("../cn_2027.toml", "inside the policy file's folder"),
         ("/etc/passwd", "inside the policy file's folder"),
         ("link.toml", "leads outside the policy file's folder"),
-        ("missing.toml", "not a regular file"),
+        ("missing.toml", "cannot read: no such file or directory"),
         ("bad.toml", "TOML syntax error"),
         ("gbk.toml", "not UTF-8"),
         ("stray.toml", "2028-01-01 is not in the years covered"),

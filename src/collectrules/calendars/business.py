@@ -56,6 +56,7 @@ from collectrules._arguments import (
     wrong_kind,
 )
 from collectrules._choice import Choice
+from collectrules._files import UnreadableFile, read_small_file
 from collectrules.errors import FieldProblem, InputError, did_you_mean, quote
 from collectrules.model.limits import MAX_YEAR, MIN_YEAR
 from collectrules.model.time import local_midnight, require_zone
@@ -246,13 +247,10 @@ class CalendarSchedule:
         file = require_path(path, "path")
         name = source_name(file)
         try:
-            if not file.is_file():
-                raise _schedule_error(name, "", "not a regular file")
-            if file.stat().st_size > MAX_SCHEDULE_BYTES:
-                raise _schedule_error(name, "", f"larger than {MAX_SCHEDULE_BYTES:,} bytes")
-            data = tomllib.loads(file.read_bytes()[: MAX_SCHEDULE_BYTES + 1].decode("utf-8"))
-        except OSError as exc:
-            raise _schedule_error(name, "", f"cannot read: {exc.strerror}") from None
+            data = tomllib.loads(read_small_file(file, MAX_SCHEDULE_BYTES).decode("utf-8"))
+        except UnreadableFile as exc:
+            reason = exc.reason if exc.too_large else f"cannot read: {exc.reason}"
+            raise _schedule_error(name, "", reason) from None
         except UnicodeDecodeError as exc:
             raise _schedule_error(name, "", f"not UTF-8 text (byte {exc.start})") from None
         except tomllib.TOMLDecodeError as exc:

@@ -490,14 +490,18 @@ def _read_file(path: Path, codec: codecs.CodecInfo) -> Iterator[_Item]:
         return
     with fh:
         suffix = path.suffix.lower()
-        if suffix == ".parquet":
-            yield from _parquet(path)
-        elif suffix == ".jsonl":
-            yield from _jsonl(fh, codec, name)
-        elif suffix == ".csv":
-            yield from _csv(fh, codec, name)
-        else:
-            yield from _json(fh, codec, name)
+        try:
+            if suffix == ".parquet":
+                yield from _parquet(path)
+            elif suffix == ".jsonl":
+                yield from _jsonl(fh, codec, name)
+            elif suffix == ".csv":
+                yield from _csv(fh, codec, name)
+            else:
+                yield from _json(fh, codec, name)
+        except OSError as exc:  # a read that failed part way (a disk's EIO): the rest
+            reason = f"cannot read the rest of the file: {_strerror(exc)}"
+            yield _Item(name, None, None, _error(reason, name))
 
 
 def _parquet(path: Path) -> Iterator[_Item]:

@@ -47,8 +47,10 @@ from collectrules._arguments import (
     require_paths,
     require_text,
     require_texts,
+    source_name,
     wrong_kind,
 )
+from collectrules._files import MAX_SMALL_FILE_BYTES, UnreadableFile, read_small_file
 from collectrules.errors import FieldProblem, InputError, did_you_mean, quote
 
 __all__ = [
@@ -342,12 +344,12 @@ def load_column_map(path: str | Path, *, fields: Collection[str] | None = None) 
     if fields is not None:
         fields = require_texts(fields, "fields", "a collection of case field names")
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        reason = (exc.strerror or type(exc).__name__).lower()
-        raise InputError([FieldProblem("", f"cannot read: {reason}", source=str(path))]) from None
+        text = read_small_file(path, MAX_SMALL_FILE_BYTES).decode("utf-8")
+    except UnreadableFile as exc:
+        problem = FieldProblem("", f"cannot read: {exc.reason}", source=source_name(path))
+        raise InputError([problem]) from None
     except UnicodeDecodeError:
-        problem = FieldProblem("", "not UTF-8 text", source=str(path))
+        problem = FieldProblem("", "not UTF-8 text", source=source_name(path))
         raise InputError([problem]) from None
     try:
         data = tomllib.loads(text)

@@ -28,7 +28,8 @@ from typing import Any
 
 import attrs
 
-from collectrules._arguments import require_path
+from collectrules._arguments import require_path, source_name
+from collectrules._files import MAX_SMALL_FILE_BYTES, UnreadableFile, read_small_file
 from collectrules.errors import FieldProblem, InputError, did_you_mean, quote
 
 __all__ = ["UNASSIGNED", "Owner", "Team", "load_team", "team_from_dict"]
@@ -125,12 +126,11 @@ class Team:
 def load_team(path: str | Path) -> Team:
     """Read a team file (TOML); errors name the file and the field."""
     path = require_path(path, "path")
-    where = str(path)
+    where = source_name(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        reason = (exc.strerror or type(exc).__name__).lower()
-        raise InputError([FieldProblem("", f"cannot read: {reason}", source=where)]) from None
+        text = read_small_file(path, MAX_SMALL_FILE_BYTES).decode("utf-8")
+    except UnreadableFile as exc:
+        raise InputError([FieldProblem("", f"cannot read: {exc.reason}", source=where)]) from None
     except UnicodeDecodeError:
         msg = "expected a UTF-8 text file (TOML)"
         raise InputError([FieldProblem("", msg, source=where)]) from None

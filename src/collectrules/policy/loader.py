@@ -11,7 +11,6 @@ import json
 import math
 import os
 import re
-import stat
 import tomllib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from importlib import resources
@@ -22,6 +21,7 @@ import attrs
 
 from collectrules import _json as strict_json
 from collectrules._arguments import is_utf8, source_name
+from collectrules._files import UnreadableFile, read_small_file
 from collectrules.conditions import (
     All,
     Always,
@@ -142,47 +142,17 @@ def _refuse(message: str, source: str | None) -> PolicyError:
 
 
 def _read_file(path: Path, label: str) -> str:
-    """The text of a regular file of at most :data:`MAX_POLICY_BYTES`, read once.
-
-    A directory, device (``/dev/zero``), FIFO or socket is refused before it is read;
-    the file is opened without blocking, and checked again once open.
-    """
+    """The text of a regular file of at most :data:`MAX_POLICY_BYTES`, read once
+    (:func:`~collectrules._files.read_small_file`: a directory, device, FIFO or socket
+    is refused before it is read)."""
     try:
-        info = os.stat(path)
-    except OSError as exc:
-        raise _refuse(f"cannot read policy file: {exc.strerror}", label) from None
-    except UnicodeEncodeError:  # a lone surrogate no file name's byte gives
-        msg = "cannot read policy file: the path holds a lone surrogate no file name holds"
-        raise _refuse(msg, label) from None
-    except ValueError:  # NUL in the path
-        raise _refuse("cannot read policy file: the path holds a NUL character", label) from None
-    if not stat.S_ISREG(info.st_mode):
-        raise _refuse("cannot read policy file: not a regular file", label)
-    if info.st_size > MAX_POLICY_BYTES:
-        raise _refuse(f"policy file larger than {MAX_POLICY_BYTES} bytes", label)
+        data = read_small_file(path, MAX_POLICY_BYTES)
+    except UnreadableFile as exc:
+        if exc.too_large:
+            raise _refuse(f"policy file larger than {MAX_POLICY_BYTES} bytes", label) from None
+        raise _refuse(f"cannot read policy file: {exc.reason}", label) from None
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    except OSError as exc:
-        raise _refuse(f"cannot read policy file: {exc.strerror}", label) from None
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise _refuse("cannot read policy file: not a regular file", label)
-        chunks: list[bytes] = []
-        size = 0
-        while size <= MAX_POLICY_BYTES:
-            chunk = os.read(fd, MAX_POLICY_BYTES + 1 - size)
-            if not chunk:
-                break
-            chunks.append(chunk)
-            size += len(chunk)
-    except OSError as exc:
-        raise _refuse(f"cannot read policy file: {exc.strerror}", label) from None
-    finally:
-        os.close(fd)
-    if size > MAX_POLICY_BYTES:
-        raise _refuse(f"policy file larger than {MAX_POLICY_BYTES} bytes", label)
-    try:
-        return b"".join(chunks).decode("utf-8")
+        return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise _refuse(
             f"cannot read policy file: not UTF-8 text (byte {exc.start})", label
