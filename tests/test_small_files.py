@@ -22,7 +22,7 @@ from collectrules._files import MAX_SMALL_FILE_BYTES
 from collectrules.batch import run_batch
 from collectrules.calendars import CalendarSchedule
 from collectrules.calendars.business import MAX_SCHEDULE_BYTES
-from collectrules.io import load_column_map, read_rows
+from collectrules.io import case_files, load_column_map, read_rows
 from collectrules.operations import load_team
 from collectrules.policy.loader import MAX_POLICY_BYTES
 from helpers import case_dict
@@ -123,3 +123,59 @@ def test_a_batch_with_a_file_whose_read_fails_decides_the_others(tmp_path: Path)
     assert [json.loads(line)["case_id"] for line in out.open(encoding="utf-8")] == ["A"]
     (bad,) = [json.loads(line) for line in (tmp_path / "d.errors.jsonl").open()]
     assert "cannot read the rest of the file: input/output error" in bad["error"]
+
+
+def _directory_with_odd_entries(tmp_path: Path) -> Path:
+    """A folder with one good case file and four entries named as case files that are
+    not regular files: a FIFO, a link to a device, a link to nothing, a folder."""
+    folder = tmp_path / "cases"
+    folder.mkdir()
+    (folder / "ok.jsonl").write_text(json.dumps(case_dict(case_id="A")) + "\n", encoding="utf-8")
+    os.mkfifo(folder / "fifo.jsonl")
+    (folder / "zero.jsonl").symlink_to("/dev/zero")
+    (folder / "gone.csv").symlink_to(tmp_path / "nowhere.csv")
+    (folder / "folder.jsonl").mkdir()
+    return folder
+
+
+ODD = {
+    "fifo.jsonl": "not a regular file",
+    "folder.jsonl": "not a regular file",
+    "gone.csv": "no such file (a link to nothing)",
+    "zero.jsonl": "not a regular file",
+}
+
+
+def test_a_directory_entry_named_as_a_case_file_that_is_not_one_is_reported(
+    tmp_path: Path,
+) -> None:
+    """Each was skipped without a word, and the rows of a file behind a broken link
+    were lost with it."""
+    folder = _directory_with_odd_entries(tmp_path)
+    with _within(20), pytest.raises(CollectRulesError) as caught:
+        case_files([folder])
+    said = {Path(p.source or "").name: p.message for p in caught.value.problems}  # type: ignore[attr-defined]
+    assert said == ODD
+    with _within(20):
+        rows = list(read_rows([folder]))
+    assert {Path(r.source).name: str(r.error).split(": ", 1)[1] for r in rows if r.error} == ODD
+    assert [r.data["case_id"] for r in rows if r.data is not None] == ["A"]
+
+
+@pytest.mark.parametrize("engine", ["per-case", "columnar"])
+def test_the_batch_refuses_such_a_directory_before_writing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], engine: str
+) -> None:
+    from collectrules.cli import main
+
+    folder = _directory_with_odd_entries(tmp_path)
+    (folder / "ok.jsonl").unlink()  # the columnar engine reads CSV and Parquet alone
+    (folder / "ok.csv").write_text("case_id\nA\n", encoding="utf-8")
+    out = tmp_path / "d.parquet"
+    with _within(30):
+        code = main(["batch", str(folder), "--out", str(out), "--as-of", AS_OF, "--engine", engine])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    for name, reason in ODD.items():
+        assert f"{folder / name}: {reason}" in err
+    assert not out.exists()

@@ -136,6 +136,10 @@ def case_files(paths: Sequence[str | Path]) -> list[Path]:
             msg = "a directory without case files"
             problems.append(FieldProblem("", msg, source=source_name(path)))
         for file in found:
+            reason = _not_regular(file)
+            if reason is not None:
+                problems.append(FieldProblem("", reason, source=source_name(file)))
+                continue
             try:
                 with file.open("rb"):
                     pass
@@ -261,10 +265,11 @@ def _expand(path: Path) -> Iterator[Path]:
     if stat.S_ISDIR(info.st_mode):
         try:
             with os.scandir(path) as entries:
+                # Every entry named as a case file: one that is not a regular file
+                # (a FIFO, a device, a broken link) is reported by its readers, where
+                # it was skipped without a word, its rows with it.
                 names = sorted(
-                    e.name
-                    for e in entries
-                    if Path(e.name).suffix.lower() in CASE_SUFFIXES and e.is_file()
+                    e.name for e in entries if Path(e.name).suffix.lower() in CASE_SUFFIXES
                 )
         except OSError as exc:
             raise _Unusable(f"cannot list the directory: {_strerror(exc)}") from None
@@ -481,8 +486,24 @@ def _resolve(codec: codecs.CodecInfo, head: bytes) -> tuple[str, int, str | None
     return name, 0, None
 
 
+def _not_regular(path: Path) -> str | None:
+    """Why the directory entry ``path``, named as a case file, cannot be read as one
+    (checked before it is opened: opening a FIFO waits for a writer), or None."""
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        return "no such file (a link to nothing)"
+    except OSError as exc:
+        return f"cannot read: {_strerror(exc)}"
+    return None if stat.S_ISREG(info.st_mode) else "not a regular file"
+
+
 def _read_file(path: Path, codec: codecs.CodecInfo) -> Iterator[_Item]:
     name = source_name(path)
+    reason = _not_regular(path)
+    if reason is not None:
+        yield _Item(name, None, None, _error(reason, name))
+        return
     try:
         fh = path.open("rb")
     except OSError as exc:
