@@ -331,6 +331,7 @@ def _samples() -> dict[str, Callable[[], Any]]:
         "out": lambda: "decisions.jsonl",
         "errors": lambda: "decisions.errors.jsonl",
         "collectrules.batch.OutputError.path": lambda: Path("decisions.jsonl"),
+        "collectrules.OutputError.path": lambda: Path("decisions.jsonl"),
         "collectrules.io.read_rows.paths": lambda: [_cases_file()],
         "collectrules.io.load_column_map.path": _column_map,
         "collectrules.frame.decide_rows.cases": lambda: _frame().with_row_index("__row"),

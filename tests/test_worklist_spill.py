@@ -244,3 +244,78 @@ def test_cli_run_size_spills_and_lists_the_same_lines(
     assert code == 2
     assert "run_size" in err
     assert "whole number of at least 1" in err
+
+
+# --------------------------------------------------------------------------- where runs go
+
+
+@pytest.mark.parametrize("where", ["a file", "/dev/null", "a missing folder"])
+def test_a_spill_folder_that_is_not_one_is_an_input_error_at_once(
+    engine: Engine, rows: list[dict[str, Any]], tmp_path: Path, where: str
+) -> None:
+    """It was a ``NotADirectoryError`` or ``FileNotFoundError`` from ``tempfile`` when
+    the first run was written, after every case before it was decided."""
+    spill = {
+        "a file": tmp_path / "cases.jsonl",
+        "/dev/null": Path("/dev/null"),
+        "a missing folder": tmp_path / "gone" / "deeper",
+    }[where]
+    (tmp_path / "cases.jsonl").write_text("", encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        engine.worklist(rows, as_of=AS_OF, run_size=2, spill_dir=spill)
+    assert str(caught.value) == f"spill_dir: expected an existing folder, got {str(spill)!r}"
+
+
+_FULL_DISK = """
+import resource, signal, sys
+from collectrules import Engine, OutputError
+from operations_helpers import OPENING, portfolio
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+resource.setrlimit(resource.RLIMIT_FSIZE, (4_000, 4_000))
+engine = Engine("cn_bank_loan", backend="python")
+try:
+    list(engine.worklist(portfolio(80, seed=23), as_of=OPENING, run_size=40, spill_dir=sys.argv[1]))
+except OutputError as exc:
+    print(type(exc).__name__, exc.errno, exc)
+"""
+
+
+def test_a_run_that_cannot_be_written_is_an_output_error(tmp_path: Path) -> None:
+    """A full disk (here a file-size limit: ``EFBIG``) raised ``OSError`` from pickle."""
+    import errno
+    import subprocess
+    import sys
+
+    here = Path(__file__).parent
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(here), os.environ.get("PYTHONPATH", "")]),
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", _FULL_DISK, str(tmp_path)],
+        capture_output=True, text=True, check=False, env=env, timeout=300,
+    )  # fmt: skip
+    assert done.stdout.strip() == (
+        f"OutputError {errno.EFBIG} cannot write {tmp_path}: "
+        "the file is too large for this system or its limits"
+    ), done.stderr
+    assert list(tmp_path.iterdir()) == []  # the runs are anonymous, and gone
+
+
+def test_the_command_line_exits_3_when_a_run_cannot_be_written(
+    tmp_path: Path, rows: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    import tempfile
+
+    def full(*_: object, **__: object) -> Any:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(tempfile, "TemporaryFile", full)
+    cases = tmp_path / "cases.jsonl"
+    write_jsonl(cases, rows)
+    code = main(["worklist", str(cases), "--policy", "cn_bank_loan", "--as-of", OPENING,
+                 "--run-size", "2", "--spill-dir", str(tmp_path)])  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 3, err
+    assert f"error: cannot write {tmp_path}: the disk is full (no space left on device)" in err

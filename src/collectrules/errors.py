@@ -9,6 +9,8 @@ so that callers can report it without parsing the message.
 from __future__ import annotations
 
 import difflib
+import errno
+import os
 import reprlib
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -25,6 +27,7 @@ __all__ = [
     "EngineUnavailableError",
     "FieldProblem",
     "InputError",
+    "OutputError",
     "PolicyError",
     "RuleActionError",
     "UnwritableError",
@@ -261,3 +264,36 @@ class RuleActionError(EngineError):
         self.rule_id = rule_id
         self.cause = cause
         super().__init__(f"rule {rule_id!r} failed in its action: {cause}")
+
+
+class OutputError(CollectRulesError, OSError):
+    """Writing an output failed: a full disk, a missing folder, no permission.
+
+    ``path`` names the file (or, for a temporary file without a name, its folder);
+    ``reason`` says what the system reported. Of a batch's outputs, whatever was
+    written stays in ``*.partial`` files that never look complete; a worklist's sorted
+    runs (:class:`~collectrules.operations.Worklist`) are temporary files that vanish.
+    Also an ``OSError``, with the system's ``errno``.
+    """
+
+    def __init__(self, path: os.PathLike[str] | str, exc: OSError) -> None:
+        self.path = path
+        self.reason = reason = _reason(exc)
+        code = exc.errno if isinstance(exc, OSError) and isinstance(exc.errno, int) else 0
+        super().__init__(code, f"cannot write {path}: {reason}")
+
+    def __str__(self) -> str:
+        return f"cannot write {self.path}: {self.reason}"
+
+
+def _reason(exc: object) -> str:
+    """What the system reported, in words; given anything but an ``OSError`` (a caller
+    building the error itself), that thing as text."""
+    if not isinstance(exc, OSError):
+        return exc if isinstance(exc, str) else quote(exc)
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return "the disk is full (no space left on device)"
+    if exc.errno == errno.EFBIG:
+        return "the file is too large for this system or its limits"
+    told = exc.strerror if isinstance(exc.strerror, str) and exc.strerror else None
+    return (told or type(exc).__name__).lower()

@@ -21,7 +21,6 @@ run's outputs looking current.
 from __future__ import annotations
 
 import contextlib
-import errno
 import json
 import os
 from collections.abc import Iterator, Mapping
@@ -31,42 +30,12 @@ from typing import Any, BinaryIO
 import attrs
 
 from collectrules._arguments import require_file_path
-from collectrules.errors import CollectRulesError, FieldProblem, InputError, quote
+from collectrules.errors import FieldProblem, InputError, OutputError
 
 __all__ = ["PROGRESS_VERSION", "BatchFiles", "OutputError", "Progress"]
 
 PROGRESS_VERSION = 1
 """The version of the progress file's format."""
-
-
-class OutputError(CollectRulesError, OSError):
-    """Writing the batch's outputs failed: a full disk, a missing folder, no permission.
-
-    ``path`` names the file; ``reason`` says what the system reported. Whatever was
-    written stays in ``*.partial`` files that never look complete.
-    """
-
-    def __init__(self, path: Path, exc: OSError) -> None:
-        self.path = path
-        self.reason = reason = _reason(exc)
-        code = exc.errno if isinstance(exc, OSError) and isinstance(exc.errno, int) else 0
-        super().__init__(code, f"cannot write {path}: {reason}")
-
-    def __str__(self) -> str:
-        return f"cannot write {self.path}: {self.reason}"
-
-
-def _reason(exc: object) -> str:
-    """What the system reported, in words; given anything but an ``OSError`` (a caller
-    building the error itself), that thing as text."""
-    if not isinstance(exc, OSError):
-        return exc if isinstance(exc, str) else quote(exc)
-    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-        return "the disk is full (no space left on device)"
-    if exc.errno == errno.EFBIG:
-        return "the file is too large for this system or its limits"
-    told = exc.strerror if isinstance(exc.strerror, str) and exc.strerror else None
-    return (told or type(exc).__name__).lower()
 
 
 @attrs.frozen

@@ -22,7 +22,7 @@ import typer
 
 from collectrules import __version__
 from collectrules._allocator import keep_freed_pages
-from collectrules.errors import CollectRulesError
+from collectrules.errors import CollectRulesError, OutputError
 
 # Before any command module loads Polars: see collectrules._allocator.
 keep_freed_pages()
@@ -76,6 +76,9 @@ def _run(argv: list[str] | None) -> int:
     except SystemExit as exc:
         code = exc.code
         return code if isinstance(code, int) else (0 if code is None else 1)
+    except OutputError as exc:  # an output that cannot be written: an I/O failure
+        typer.echo(f"error: {exc}", err=True)
+        return 3
     except CollectRulesError as exc:
         message = str(exc).replace("\n", " ")
         typer.echo(f"error: {message}", err=True)

@@ -18,6 +18,7 @@ closed or when the process ends.
 
 from __future__ import annotations
 
+import contextlib
 import heapq
 import itertools
 import pickle
@@ -26,7 +27,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any, Generic, TypeVar
 
-from collectrules.errors import FieldProblem, InputError
+from collectrules.errors import FieldProblem, InputError, OutputError
 
 __all__ = ["DEFAULT_FAN_IN", "DEFAULT_RUN_SIZE", "SpillSort"]
 
@@ -112,11 +113,22 @@ class SpillSort(Generic[T]):
             self._close(runs)
 
     def _write(self, items: Iterable[T]) -> IO[bytes]:
-        run = tempfile.TemporaryFile(dir=self._directory)  # noqa: SIM115 - closed in _close
-        packed = map(self._pack, items)
-        while chunk := list(itertools.islice(packed, _CHUNK)):
-            pickle.dump(chunk, run, protocol=pickle.HIGHEST_PROTOCOL)
-        run.seek(0)
+        """A run holding ``items``, read from its start. A run that cannot be written (a
+        full disk, a folder that is gone) is an :class:`OutputError` naming the folder."""
+        try:
+            run = tempfile.TemporaryFile(dir=self._directory)  # noqa: SIM115 - closed in _close
+        except OSError as exc:
+            raise OutputError(self._folder(), exc) from None
+        try:
+            packed = map(self._pack, items)
+            while chunk := list(itertools.islice(packed, _CHUNK)):
+                pickle.dump(chunk, run, protocol=pickle.HIGHEST_PROTOCOL)
+            run.flush()
+            run.seek(0)
+        except OSError as exc:
+            with contextlib.suppress(OSError):  # closing flushes what could not be written
+                run.close()
+            raise OutputError(self._folder(), exc) from None
         self._written += 1
         return run
 
@@ -127,8 +139,14 @@ class SpillSort(Generic[T]):
                 chunk = pickle.load(run)
             except EOFError:
                 return
+            except OSError as exc:  # a run that cannot be read back (EIO)
+                raise OutputError(self._folder(), exc) from None
             for packed in chunk:
                 yield unpack(packed)
+
+    def _folder(self) -> str:
+        """Where the runs go: ``directory``, or the system's temporary directory."""
+        return self._directory if self._directory is not None else tempfile.gettempdir()
 
     @staticmethod
     def _close(runs: list[IO[bytes]]) -> None:

@@ -66,6 +66,7 @@ from collectrules.errors import (
     InputError,
     PolicyError,
     did_you_mean,
+    quote,
 )
 from collectrules.model.case import Case
 from collectrules.model.decision import Decision
@@ -616,6 +617,9 @@ class Worklist:
             require_callable(on_failure, "on_failure")
         if spill_dir is not None:
             spill_dir = require_path(spill_dir, "spill_dir")
+            if not spill_dir.is_dir():  # checked now, not when the first run is written
+                msg = f"expected an existing folder, got {quote(str(spill_dir))}"
+                raise InputError([FieldProblem("spill_dir", msg)])
         self.contact_hours = timeline_section(policy).contact_hours  # a clear error now
         self.as_of = require_aware(as_of)
         self.policy = policy
