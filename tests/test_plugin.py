@@ -235,3 +235,39 @@ def test_the_example_golden_file_is_collected_by_the_project_run() -> None:
     assert "examples" in config["tool"]["pytest"]["ini_options"]["testpaths"]
     golden_files = sorted((ROOT / "examples").rglob("golden_*.toml"))
     assert golden_files
+
+
+@pytest.mark.parametrize(
+    ("input_line", "said"),
+    [
+        ('input = "fifo.json"', "input 'fifo.json': not a regular file"),
+        ('input = "/dev/zero"', "input '/dev/zero': not a regular file"),
+        ('input = "latin1.json"', "input 'latin1.json': not UTF-8 text (byte 16)"),
+    ],
+    ids=["fifo", "device", "not UTF-8"],
+)
+def test_an_input_that_is_not_a_case_file_beside_it_fails_collection(
+    pytester: pytest.Pytester, input_line: str, said: str
+) -> None:
+    """A FIFO waited forever for a writer, ``/dev/zero`` was read until memory ran out,
+    and a file that is not UTF-8 ended collection in a ``UnicodeDecodeError``."""
+    import os
+
+    os.mkfifo(pytester.path / "fifo.json")
+    (pytester.path / "latin1.json").write_bytes(b'{"case_id": "caf\xe9"}')
+    head = 'policy = "default"\nas_of = 2026-04-03T12:00:00+08:00\n'
+    pytester.makefile(
+        ".toml", golden_odd=f'{head}\n[[cases]]\nid = "odd"\nquadrant = "Q1"\n{input_line}\n'
+    )
+    result = run(pytester)
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines([f"*golden_odd.toml: case 'odd': {said}*"])
+
+
+def test_a_golden_file_that_is_not_utf8_fails_collection(pytester: pytest.Pytester) -> None:
+    """It ended collection in a ``UnicodeDecodeError`` traceback."""
+    text = golden(("refuses", *Q3)).encode("utf-8") + b"\n# caf\xe9\n"
+    (pytester.path / "golden_latin1.toml").write_bytes(text)
+    result = run(pytester)
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines([f"*golden_latin1.toml: not UTF-8 text (byte {len(text) - 2})*"])

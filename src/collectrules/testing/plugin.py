@@ -56,6 +56,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from collectrules._files import MAX_SMALL_FILE_BYTES, UnreadableFile, read_small_file
 from collectrules.errors import CollectRulesError
 
 if TYPE_CHECKING:
@@ -77,6 +78,9 @@ __all__ = [
 
 #: The file names collected by default.
 DEFAULT_PATTERNS = ("golden_*.toml", "golden_*.json")
+#: The largest golden file read, in bytes (as a ``.json`` case file); a case file an
+#: ``input`` names is read up to :data:`collectrules._files.MAX_SMALL_FILE_BYTES`.
+MAX_GOLDEN_BYTES = 256 * 1024 * 1024
 
 _FILE_KEYS = ("policy", "as_of", "backend", "description", "cases")
 _CASE_KEYS = (
@@ -180,9 +184,11 @@ class GoldenFile(pytest.File):
         from collectrules import _json as strict_json  # read only when a file is collected
 
         try:
-            text = self.path.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise GoldenFileError(f"cannot read: {exc.strerror}") from None
+            text = read_small_file(self.path, MAX_GOLDEN_BYTES).decode("utf-8")
+        except UnreadableFile as exc:
+            raise GoldenFileError(f"cannot read: {exc.reason}") from None
+        except UnicodeDecodeError as exc:
+            raise GoldenFileError(f"not UTF-8 text (byte {exc.start})") from None
         try:
             is_json = self.path.suffix.lower() == ".json"
             data = strict_json.loads(text) if is_json else tomllib.loads(text)
@@ -288,11 +294,16 @@ class GoldenFile(pytest.File):
         if isinstance(value, str):
             path = self.path.parent / value
             try:
-                loaded = strict_json.loads(path.read_text(encoding="utf-8"))
+                loaded = strict_json.loads(
+                    read_small_file(path, MAX_SMALL_FILE_BYTES).decode("utf-8")
+                )
             except strict_json.RepeatedKeyError as exc:
                 raise GoldenFileError(f"{where}: input {value!r}: {exc}") from None
-            except OSError as exc:
-                raise GoldenFileError(f"{where}: input {value!r}: {exc.strerror}") from None
+            except UnreadableFile as exc:
+                raise GoldenFileError(f"{where}: input {value!r}: {exc.reason}") from None
+            except UnicodeDecodeError as exc:
+                msg = f"{where}: input {value!r}: not UTF-8 text (byte {exc.start})"
+                raise GoldenFileError(msg) from None
             except json.JSONDecodeError as exc:
                 raise GoldenFileError(f"{where}: input {value!r}: invalid JSON: {exc}") from None
             value = loaded
