@@ -218,3 +218,12 @@ def test_a_calendar_schedule_path_of_the_wrong_kind_is_an_input_error(value: Any
 
     with pytest.raises(InputError, match=r"^path: "):
         CalendarSchedule.load(value)
+
+
+def test_a_search_folder_no_file_system_can_encode_is_a_policy_error(tmp_path: Path) -> None:
+    """``load_policy(..., search_path=["a\\ud800"])`` raised ``UnicodeEncodeError`` while
+    looking for the policy an ``extends`` names."""
+    child = tmp_path / "child.toml"
+    child.write_text('extends = "base"\nid = "child"\nversion = "1"\n', encoding="utf-8")
+    with pytest.raises(PolicyError, match=r"search_path\[0\]: expected a folder's path"):
+        load_policy(child, search_path=[_UNENCODABLE])

@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 from collectrules.errors import FieldProblem, InputError, quote
 
 __all__ = [
+    "fs_encodable",
     "is_utf8",
     "require_bool",
     "require_callable",
@@ -158,13 +159,23 @@ def require_path(value: object, name: str) -> Path:
         raise wrong_kind(name, value, "a file's path")
     if "\0" in value:
         raise InputError([FieldProblem(name, f"a path cannot hold NUL: {quote(value)}")])
-    if not is_utf8(value):
-        try:  # a name's bytes that are not UTF-8 come back as they were read
-            os.fsencode(value)
-        except UnicodeEncodeError:  # a lone surrogate no file name's byte gives
-            msg = f"a path cannot hold a lone surrogate no file name holds: {quote(value)}"
-            raise InputError([FieldProblem(name, msg)]) from None
+    if not fs_encodable(value):
+        msg = f"a path cannot hold a lone surrogate no file name holds: {quote(value)}"
+        raise InputError([FieldProblem(name, msg)])
     return Path(value)
+
+
+def fs_encodable(path: str) -> bool:
+    """Whether the file system can be asked for ``path``: a name's bytes that are not
+    UTF-8 come back as they were read (U+DC80 to U+DCFF), but another lone surrogate
+    (``"a\\ud800"``) no file name holds, and ``os.stat`` raises ``UnicodeEncodeError``."""
+    if is_utf8(path):
+        return True
+    try:
+        os.fsencode(path)
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def require_file_path(value: object, name: str) -> Path:

@@ -20,7 +20,7 @@ from typing import Any, TypeGuard
 import attrs
 
 from collectrules import _json as strict_json
-from collectrules._arguments import is_utf8, source_name
+from collectrules._arguments import fs_encodable, is_utf8, source_name
 from collectrules._files import UnreadableFile, read_small_file
 from collectrules.conditions import (
     All,
@@ -537,7 +537,7 @@ def _plain_text(value: object) -> str | None:
 def _option_path(name: str, value: object) -> Path:
     if isinstance(value, os.PathLike):
         value = os.fspath(value)
-    if not isinstance(value, str) or "\0" in value:
+    if not isinstance(value, str) or "\0" in value or not fs_encodable(value):
         raise _wrong_option(name, value, "a folder's path")
     return Path(value)
 
