@@ -16,8 +16,7 @@ from pathlib import Path
 
 __all__ = ["MAX_SMALL_FILE_BYTES", "UnreadableFile", "read_small_file"]
 
-#: The largest team file or column map read, in bytes: a team of 10,000 owners takes
-#: about 1 MB.
+#: The largest team file, column map or golden case input read, in bytes.
 MAX_SMALL_FILE_BYTES = 16 * 1024 * 1024
 
 
