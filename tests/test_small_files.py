@@ -179,3 +179,17 @@ def test_the_batch_refuses_such_a_directory_before_writing(
     for name, reason in ODD.items():
         assert f"{folder / name}: {reason}" in err
     assert not out.exists()
+
+
+def test_updating_a_golden_file_reads_it_as_the_plugin_does(tmp_path: Path) -> None:
+    """``update_file`` (``--collectrules-update``) read the file with ``read_text``."""
+    from collectrules.authoring.golden import update_file
+
+    fifo = tmp_path / "golden_fifo.toml"
+    os.mkfifo(fifo)
+    latin1 = tmp_path / "golden_latin1.toml"
+    latin1.write_bytes(b"# caf\xe9\n")
+    with _within(20), pytest.raises(CollectRulesError, match="not a regular file"):
+        update_file(fifo, {})
+    with pytest.raises(CollectRulesError, match=r"not UTF-8 text \(byte 5\)"):
+        update_file(latin1, {})

@@ -14,10 +14,12 @@ import os
 import stat
 from pathlib import Path
 
-__all__ = ["MAX_SMALL_FILE_BYTES", "UnreadableFile", "read_small_file"]
+__all__ = ["MAX_GOLDEN_BYTES", "MAX_SMALL_FILE_BYTES", "UnreadableFile", "read_small_file"]
 
 #: The largest team file, column map or golden case input read, in bytes.
 MAX_SMALL_FILE_BYTES = 16 * 1024 * 1024
+#: The largest golden file read, in bytes (as a ``.json`` case file).
+MAX_GOLDEN_BYTES = 256 * 1024 * 1024
 
 
 class UnreadableFile(Exception):

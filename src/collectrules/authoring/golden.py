@@ -25,6 +25,7 @@ import attrs
 import tomlkit
 
 from collectrules import _json as strict_json
+from collectrules._files import MAX_GOLDEN_BYTES, UnreadableFile, read_small_file
 from collectrules.errors import FieldProblem, InputError
 from collectrules.model.decision import Decision
 
@@ -181,7 +182,14 @@ def update_file(path: Path, updates: Mapping[str, Mapping[str, Any]]) -> list[st
     Every other key, and in TOML every comment and the layout, is kept. Returns the ids
     updated. A case id not in the file is an :class:`~collectrules.errors.InputError`.
     """
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = read_small_file(path, MAX_GOLDEN_BYTES).decode("utf-8")
+    except UnreadableFile as exc:
+        problem = FieldProblem("", f"cannot read: {exc.reason}", source=str(path))
+        raise InputError([problem]) from None
+    except UnicodeDecodeError as exc:
+        problem = FieldProblem("", f"not UTF-8 text (byte {exc.start})", source=str(path))
+        raise InputError([problem]) from None
     if path.suffix.lower() == ".json":
         try:
             data = strict_json.loads(text)

@@ -56,7 +56,12 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from collectrules._files import MAX_SMALL_FILE_BYTES, UnreadableFile, read_small_file
+from collectrules._files import (
+    MAX_GOLDEN_BYTES,
+    MAX_SMALL_FILE_BYTES,
+    UnreadableFile,
+    read_small_file,
+)
 from collectrules.errors import CollectRulesError
 
 if TYPE_CHECKING:
@@ -78,9 +83,6 @@ __all__ = [
 
 #: The file names collected by default.
 DEFAULT_PATTERNS = ("golden_*.toml", "golden_*.json")
-#: The largest golden file read, in bytes (as a ``.json`` case file); a case file an
-#: ``input`` names is read up to :data:`collectrules._files.MAX_SMALL_FILE_BYTES`.
-MAX_GOLDEN_BYTES = 256 * 1024 * 1024
 
 _FILE_KEYS = ("policy", "as_of", "backend", "description", "cases")
 _CASE_KEYS = (
