@@ -243,6 +243,68 @@ def test_resume_refuses_a_changed_input_or_policy(tmp_path: Path, engine: Engine
         run_batch([source], engine=engine, out=out, resume=True)
 
 
+def _interrupted_after_10_of_30(
+    tmp_path: Path, engine: Engine
+) -> tuple[Path, Path, Path, dict[str, Any]]:
+    """A run of 30 rows stopped after its first checkpoint (10 rows): its input, its
+    output, its progress file and what that holds."""
+    source = write_jsonl(tmp_path / "in.jsonl", portfolio(30))
+    out = tmp_path / "d.jsonl"
+    with pytest.raises(KeyboardInterrupt):
+        run_batch([source], engine=engine, out=out, as_of=AS_OF, chunk_rows=10,
+                  on_progress=interrupted(1))  # fmt: skip
+    progress = tmp_path / "d.jsonl.progress"
+    return source, out, progress, json.loads(progress.read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize(
+    ("change", "said"),
+    [
+        ({"rows": -5}, "rows: expected a whole number from 0, got -5"),
+        ({"rows": 10**30}, "rows: expected a whole number from 0, got 1000000000000000000"),
+        ({"rows": 1e308}, "rows: expected a whole number from 0, got 1e+308"),
+        ({"rows": "12"}, "rows: expected a whole number from 0, got '12'"),
+        ({"rows": True}, "rows: expected a whole number from 0, got True"),
+        ({"out_bytes": -1}, "out_bytes: expected a whole number from 0, got -1"),
+        ({"phase": "weird"}, "phase: expected one of ('running', 'commit'), got 'weird'"),
+        ({"counts": {"quadrant": {"Q1": -5}}}, "counts.quadrant.Q1: expected a whole number"),
+        ({"counts": {"quadrant": {"Q1": 10**6}}}, "1000000 rows decided, more than the 10 read"),
+        ({"out_bytes": 0, "err_bytes": 0}, "0 and 0 bytes cannot hold the lines of"),
+    ],
+    ids=repr,
+)
+def test_resume_refuses_a_progress_file_no_run_writes(
+    tmp_path: Path, engine: Engine, change: dict[str, Any], said: str
+) -> None:
+    """Each was read as it was: a negative count reached ``read_rows`` (``skip: expected
+    an integer at least 0``) or ``truncate`` (``cannot write …: invalid argument``), a
+    phase or a tally no run writes was kept, and a row count past the inputs', or partial
+    files too short for the rows counted, published a decision file without those rows."""
+    source, out, progress, data = _interrupted_after_10_of_30(tmp_path, engine)
+    assert data["rows"] == 10
+    progress.write_text(json.dumps({**data, **change}), encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        run_batch([source], engine=engine, out=out, resume=True)
+    assert "not a batch progress file (" in str(caught.value)
+    assert said in str(caught.value)
+    assert not out.exists()
+
+
+def test_resume_refuses_a_progress_file_counting_rows_the_inputs_lack(
+    tmp_path: Path, engine: Engine
+) -> None:
+    """Resumed after row 31 of 30, the run read nothing and published a decision file
+    without the 30 rows."""
+    source, out, progress, data = _interrupted_after_10_of_30(tmp_path, engine)
+    data["rows"], data["err_bytes"] = 31, data["err_bytes"] + 21
+    with (tmp_path / "d.errors.jsonl.partial").open("ab") as fh:
+        fh.write(b"\n" * 21)
+    progress.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(InputError, match="skip: expected at most the 30 rows the inputs hold"):
+        run_batch([source], engine=engine, out=out, resume=True)
+    assert not out.exists()
+
+
 def test_resume_without_an_interrupted_run_starts_fresh(tmp_path: Path, engine: Engine) -> None:
     source = write_jsonl(tmp_path / "in.jsonl", portfolio(5))
     out = tmp_path / "d.jsonl"
@@ -451,3 +513,12 @@ def test_cli_a_crash_is_exit_4_not_some_rows_bad(
     assert "internal error: RuntimeError: worker vanished" in err
     assert "--resume" in err
     assert not (tmp_path / "d.jsonl").exists()
+
+
+def test_a_progress_file_nested_past_reading_is_not_one() -> None:
+    """``json.loads`` raised ``RecursionError`` through ``Progress.from_json``."""
+    from collectrules.batch.output import Progress
+
+    text = '{"version": 1, "header": ' + "[" * 200_000 + "]" * 200_000 + "}"
+    with pytest.raises(InputError, match=r"^p: not a batch progress file \(maximum recursion"):
+        Progress.from_json(text, source="p")

@@ -30,7 +30,7 @@ from typing import Any, BinaryIO
 import attrs
 
 from collectrules._arguments import require_file_path
-from collectrules.errors import FieldProblem, InputError, OutputError
+from collectrules.errors import FieldProblem, InputError, OutputError, quote
 
 __all__ = ["PROGRESS_VERSION", "BatchFiles", "OutputError", "Progress"]
 
@@ -73,25 +73,55 @@ class Progress:
 
     @classmethod
     def from_json(cls, text: str, *, source: str) -> Progress:
-        """Read a progress file; :class:`InputError` when it is not one."""
+        """Read a progress file; :class:`InputError` when it is not one, or when its
+        figures are not what a run writes: counts that are not whole numbers from 0, a
+        phase other than ``running`` or ``commit``, more rows decided than read, or
+        partial files too short to hold a line per row."""
         try:
             data = json.loads(text)
             if data.get("version") != PROGRESS_VERSION:
                 raise ValueError("unknown version")
-            return cls(
+            progress = cls(
                 header=dict(data["header"]),
-                rows=int(data["rows"]),
-                out_bytes=int(data["out_bytes"]),
-                err_bytes=int(data["err_bytes"]),
+                rows=_count(data["rows"], "rows"),
+                out_bytes=_count(data["out_bytes"], "out_bytes"),
+                err_bytes=_count(data["err_bytes"], "err_bytes"),
                 counts={
-                    str(k): {str(a): int(b) for a, b in v.items()}
+                    str(k): {str(a): _count(b, f"counts.{k}.{a}") for a, b in v.items()}
                     for k, v in data["counts"].items()
                 },
-                phase=str(data["phase"]),
+                phase=data["phase"],
             )
-        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            if progress.phase not in PHASES:
+                raise ValueError(f"phase: expected one of {PHASES}, got {quote(progress.phase)}")
+            decided = sum(progress.counts.get("quadrant", {}).values())
+            if decided > progress.rows:
+                raise ValueError(f"{decided} rows decided, more than the {progress.rows} read")
+            bad = progress.rows - decided
+            if progress.out_bytes < decided or progress.err_bytes < bad:
+                # each decided row is a line of the decisions, each bad row one of the
+                # errors: a line is at least its newline
+                raise ValueError(
+                    f"{progress.out_bytes} and {progress.err_bytes} bytes cannot hold the lines"
+                    f" of {decided} decisions and {bad} bad rows"
+                )
+        except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
             problem = FieldProblem("", f"not a batch progress file ({exc})", source=source)
             raise InputError([problem]) from None
+        return progress
+
+
+#: The phases a progress file records: deciding rows, or publishing the outputs.
+PHASES = ("running", "commit")
+#: The largest count a progress file may hold (rows, bytes, tallies).
+MAX_COUNT = 2**63 - 1
+
+
+def _count(value: object, name: str) -> int:
+    """``value`` when it is a whole number from 0 to :data:`MAX_COUNT`, else ValueError."""
+    if type(value) is not int or not 0 <= value <= MAX_COUNT:
+        raise ValueError(f"{name}: expected a whole number from 0, got {quote(value)}")
+    return value
 
 
 def _fsync_dir(path: Path) -> None:

@@ -172,7 +172,8 @@ def read_rows(
     extra): its rows are numbered from 0 as their ``index``, with source ``<frame>``.
     A path that cannot be read gives one row with its error. ``encoding`` names the
     codec of every file (a UTF-8 byte order mark is accepted whatever it is). ``skip``
-    passes over that many rows first without parsing them, to resume a batch.
+    passes over that many rows first without parsing them, to resume a batch; more rows
+    than the inputs hold is an :class:`InputError`, raised once they are read.
 
     ``shape`` (:class:`~collectrules.io.RowShape`) maps columns, drops extra columns of
     CSV and Parquet files (naming them once per file through ``on_warning``), reads money
@@ -225,6 +226,9 @@ def read_rows(
                 )
                 row = attrs.evolve(row, data=data, error=error)
             yield row
+    if ordinal < skip:  # a resumed batch whose progress file counts rows its inputs lack
+        msg = f"expected at most the {ordinal:,} rows the inputs hold, got {skip:,} to skip"
+        raise InputError([FieldProblem("skip", msg)])
     if shape is not None:
         unclaimed = shape.unclaimed()
         if unclaimed:
