@@ -56,12 +56,6 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from collectrules._files import (
-    MAX_GOLDEN_BYTES,
-    MAX_SMALL_FILE_BYTES,
-    UnreadableFile,
-    read_small_file,
-)
 from collectrules.errors import CollectRulesError
 
 if TYPE_CHECKING:
@@ -183,7 +177,9 @@ class GoldenFile(pytest.File):
             raise self.CollectError(f"{self.path}: {exc}") from None
 
     def _read(self) -> tuple[dict[str, Any], str]:
-        from collectrules import _json as strict_json  # read only when a file is collected
+        # read only when a file is collected: the plugin loads in every pytest run
+        from collectrules import _json as strict_json
+        from collectrules._files import MAX_GOLDEN_BYTES, UnreadableFile, read_small_file
 
         try:
             text = read_small_file(self.path, MAX_GOLDEN_BYTES).decode("utf-8")
@@ -292,6 +288,7 @@ class GoldenFile(pytest.File):
 
     def _input(self, value: object, where: str, case_id: str) -> dict[str, Any]:
         from collectrules import _json as strict_json
+        from collectrules._files import MAX_SMALL_FILE_BYTES, UnreadableFile, read_small_file
 
         if isinstance(value, str):
             path = self.path.parent / value
