@@ -14,7 +14,13 @@ import os
 import stat
 from pathlib import Path
 
-__all__ = ["MAX_GOLDEN_BYTES", "MAX_SMALL_FILE_BYTES", "UnreadableFile", "read_small_file"]
+__all__ = [
+    "MAX_GOLDEN_BYTES",
+    "MAX_SMALL_FILE_BYTES",
+    "UnreadableFile",
+    "read_small_file",
+    "strerror",
+]
 
 #: The largest team file, column map or golden case input read, in bytes.
 MAX_SMALL_FILE_BYTES = 16 * 1024 * 1024
@@ -43,7 +49,7 @@ def read_small_file(path: Path | str, limit: int) -> bytes:
     try:
         info = os.stat(path)
     except OSError as exc:
-        raise UnreadableFile(_strerror(exc)) from None
+        raise UnreadableFile(strerror(exc)) from None
     except UnicodeEncodeError:  # a lone surrogate no file name's byte gives
         raise UnreadableFile("the path holds a lone surrogate no file name holds") from None
     except ValueError:  # NUL in the path
@@ -55,7 +61,7 @@ def read_small_file(path: Path | str, limit: int) -> bytes:
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except OSError as exc:
-        raise UnreadableFile(_strerror(exc)) from None
+        raise UnreadableFile(strerror(exc)) from None
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             raise UnreadableFile("not a regular file")
@@ -68,7 +74,7 @@ def read_small_file(path: Path | str, limit: int) -> bytes:
             chunks.append(chunk)
             size += len(chunk)
     except OSError as exc:
-        raise UnreadableFile(_strerror(exc)) from None
+        raise UnreadableFile(strerror(exc)) from None
     finally:
         os.close(fd)
     if size > limit:
@@ -76,6 +82,6 @@ def read_small_file(path: Path | str, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def _strerror(exc: OSError) -> str:
+def strerror(exc: OSError) -> str:
     """The system's words for ``exc``, in lower case (``no such file or directory``)."""
     return (exc.strerror or type(exc).__name__).lower()

@@ -22,6 +22,7 @@ import typer
 
 from collectrules import __version__
 from collectrules._allocator import keep_freed_pages
+from collectrules._files import strerror
 from collectrules.errors import CollectRulesError, OutputError
 
 # Before any command module loads Polars: see collectrules._allocator.
@@ -85,8 +86,7 @@ def _run(argv: list[str] | None) -> int:
         return 2
     except OSError as exc:
         where = f"{exc.filename}: " if exc.filename else ""
-        reason = (exc.strerror or type(exc).__name__).lower()
-        typer.echo(f"error: {where}{reason}", err=True)
+        typer.echo(f"error: {where}{strerror(exc)}", err=True)
         return 3
     return 0
 

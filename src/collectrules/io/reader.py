@@ -36,6 +36,7 @@ from collectrules._arguments import (
     source_name,
     wrong_kind,
 )
+from collectrules._files import strerror
 from collectrules.errors import FieldProblem, InputError, quote
 from collectrules.io.arrow import is_frame, parquet_rows, table_rows
 from collectrules.io.shapes import RowShape
@@ -145,7 +146,7 @@ def case_files(paths: Sequence[str | Path]) -> list[Path]:
                     pass
             except OSError as exc:
                 problems.append(
-                    FieldProblem("", f"cannot read: {_strerror(exc)}", source=source_name(file))
+                    FieldProblem("", f"cannot read: {strerror(exc)}", source=source_name(file))
                 )
                 continue
             files.append(file)
@@ -255,17 +256,13 @@ class _Unusable(Exception):
         self.reason = reason
 
 
-def _strerror(exc: OSError) -> str:
-    return (exc.strerror or type(exc).__name__).lower()
-
-
 def _expand(path: Path) -> Iterator[Path]:
     try:
         info = path.stat()
     except FileNotFoundError:
         raise _Unusable("no such file or directory") from None
     except OSError as exc:
-        raise _Unusable(f"cannot read: {_strerror(exc)}") from None
+        raise _Unusable(f"cannot read: {strerror(exc)}") from None
     if stat.S_ISDIR(info.st_mode):
         try:
             with os.scandir(path) as entries:
@@ -276,7 +273,7 @@ def _expand(path: Path) -> Iterator[Path]:
                     e.name for e in entries if Path(e.name).suffix.lower() in CASE_SUFFIXES
                 )
         except OSError as exc:
-            raise _Unusable(f"cannot list the directory: {_strerror(exc)}") from None
+            raise _Unusable(f"cannot list the directory: {strerror(exc)}") from None
         for name in names:
             yield path / name
     elif stat.S_ISREG(info.st_mode):
@@ -498,7 +495,7 @@ def _not_regular(path: Path) -> str | None:
     except FileNotFoundError:
         return "no such file (a link to nothing)"
     except OSError as exc:
-        return f"cannot read: {_strerror(exc)}"
+        return f"cannot read: {strerror(exc)}"
     return None if stat.S_ISREG(info.st_mode) else "not a regular file"
 
 
@@ -511,7 +508,7 @@ def _read_file(path: Path, codec: codecs.CodecInfo) -> Iterator[_Item]:
     try:
         fh = path.open("rb")
     except OSError as exc:
-        yield _Item(name, None, None, _error(f"cannot read: {_strerror(exc)}", name))
+        yield _Item(name, None, None, _error(f"cannot read: {strerror(exc)}", name))
         return
     with fh:
         suffix = path.suffix.lower()
@@ -525,7 +522,7 @@ def _read_file(path: Path, codec: codecs.CodecInfo) -> Iterator[_Item]:
             else:
                 yield from _json(fh, codec, name)
         except OSError as exc:  # a read that failed part way (a disk's EIO): the rest
-            reason = f"cannot read the rest of the file: {_strerror(exc)}"
+            reason = f"cannot read the rest of the file: {strerror(exc)}"
             yield _Item(name, None, None, _error(reason, name))
 
 
