@@ -305,6 +305,77 @@ def test_resume_refuses_a_progress_file_counting_rows_the_inputs_lack(
     assert not out.exists()
 
 
+def _decided_lines(out: Path) -> list[str]:
+    return [json.loads(line)["case_id"] for line in out.read_text(encoding="utf-8").splitlines()]
+
+
+def test_resume_refuses_byte_counts_holding_more_rows_than_counted(
+    tmp_path: Path, engine: Engine
+) -> None:
+    """A progress file whose rows say 5 while its byte counts cover the 10 rows written:
+    resumed, the run went on from row 6 after the 10 lines, and published rows 6 to 10
+    twice (35 decisions for 30 rows), with exit status 0."""
+    source, out, progress, data = _interrupted_after_10_of_30(tmp_path, engine)
+    quadrants = data["counts"]["quadrant"]
+    assert sum(quadrants.values()) == 10  # no bad row among the first 10
+    first = next(iter(quadrants))
+    data["rows"], data["counts"] = 5, {"quadrant": {first: 5}}
+    progress.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        run_batch([source], engine=engine, out=out, resume=True)
+    message = str(caught.value)
+    assert message.startswith("--resume: the first ")
+    assert "hold 10 lines, but the last checkpoint recorded 5 decided rows, a line each" in message
+    assert message.endswith("; run again without --resume")
+    assert not out.exists()
+    # Nothing was cut: a run started over decides the 30 rows once each.
+    run_batch([source], engine=engine, out=out, as_of=AS_OF)
+    assert _decided_lines(out) == [row["case_id"] for row in portfolio(30)]
+
+
+def test_resume_refuses_a_checkpoint_inside_a_line(tmp_path: Path, engine: Engine) -> None:
+    """A byte count one short of the lines written: resumed, the tenth decision lost its
+    newline and the eleventh was written on the same line, a line no reader can read."""
+    source, out, progress, data = _interrupted_after_10_of_30(tmp_path, engine)
+    data["out_bytes"] -= 1
+    progress.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        run_batch([source], engine=engine, out=out, resume=True)
+    assert "hold 9 lines, the last of them cut short, but the last checkpoint recorded 10" in (
+        str(caught.value)
+    )
+    assert not out.exists()
+
+
+def test_resume_refuses_an_error_file_holding_other_lines_than_its_bad_rows(
+    tmp_path: Path, engine: Engine
+) -> None:
+    """Two rows of ten bad, and an error file whose recorded bytes hold three lines."""
+    source = write_jsonl(tmp_path / "in.jsonl", portfolio(30, bad_every=5))
+    out = tmp_path / "d.jsonl"
+    with pytest.raises(KeyboardInterrupt):
+        run_batch([source], engine=engine, out=out, as_of=AS_OF, chunk_rows=10,
+                  on_progress=interrupted(1))  # fmt: skip
+    progress = tmp_path / "d.jsonl.progress"
+    data = json.loads(progress.read_text(encoding="utf-8"))
+    assert data["rows"] - sum(data["counts"]["quadrant"].values()) == 2
+    partial = tmp_path / "d.errors.jsonl.partial"
+    held = partial.read_bytes()
+    assert len(held) == data["err_bytes"]
+    partial.write_bytes(held[:5] + b"\n" + held[6:])  # a line broken in two, as long
+    assert partial.read_bytes().count(b"\n") == 3
+    with pytest.raises(InputError, match=r"hold 3 lines, but the last checkpoint recorded 2 bad"):
+        run_batch([source], engine=engine, out=out, resume=True)
+
+
+def test_a_resumed_run_decides_each_row_once(tmp_path: Path, engine: Engine) -> None:
+    """The check passes a checkpoint as the run wrote it: 30 rows, once each, in order."""
+    source, out, _, _ = _interrupted_after_10_of_30(tmp_path, engine)
+    summary = run_batch([source], engine=engine, out=out, resume=True)
+    assert (summary.rows, summary.resumed_at) == (30, 10)
+    assert _decided_lines(out) == [row["case_id"] for row in portfolio(30)]
+
+
 def test_resume_without_an_interrupted_run_starts_fresh(tmp_path: Path, engine: Engine) -> None:
     source = write_jsonl(tmp_path / "in.jsonl", portfolio(5))
     out = tmp_path / "d.jsonl"

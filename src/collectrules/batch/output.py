@@ -25,7 +25,7 @@ import json
 import os
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, NoReturn
 
 import attrs
 
@@ -94,7 +94,7 @@ class Progress:
             )
             if progress.phase not in PHASES:
                 raise ValueError(f"phase: expected one of {PHASES}, got {quote(progress.phase)}")
-            decided = sum(progress.counts.get("quadrant", {}).values())
+            decided = progress.decided
             if decided > progress.rows:
                 raise ValueError(f"{decided} rows decided, more than the {progress.rows} read")
             bad = progress.rows - decided
@@ -109,6 +109,12 @@ class Progress:
             problem = FieldProblem("", f"not a batch progress file ({exc})", source=source)
             raise InputError([problem]) from None
         return progress
+
+    @property
+    def decided(self) -> int:
+        """The rows decided so far: one line each in the decisions file (the rest of
+        :attr:`rows` are bad rows, one line each in the error file)."""
+        return sum(self.counts.get("quadrant", {}).values())
 
 
 #: The phases a progress file records: deciding rows, or publishing the outputs.
@@ -181,9 +187,21 @@ class BatchFiles:
         return Progress.from_json(text, source=str(self.progress_path))
 
     def resume(self, progress: Progress) -> None:
-        """Reopen the partial files of ``progress``'s run, cut back to its checkpoint."""
-        self._out = self._reopen(self.out_partial, progress.out_bytes)
-        self._err = self._reopen(self.err_partial, progress.err_bytes)
+        """Reopen the partial files of ``progress``'s run, cut back to its checkpoint.
+
+        Each file's first bytes, up to the length recorded, must hold exactly the lines
+        of the rows recorded, the last one whole: one a decided row in the decisions
+        file, one a bad row in the error file. Otherwise the resumed run would repeat
+        rows or lose them, and it is refused (:class:`InputError`) before either file
+        is cut. Checking reads both files up to their checkpoint once.
+        """
+        decided = progress.decided
+        out_size = self._checked(self.out_partial, progress.out_bytes, decided, "decided rows")
+        err_size = self._checked(
+            self.err_partial, progress.err_bytes, progress.rows - decided, "bad rows"
+        )
+        self._out = self._reopen(self.out_partial, progress.out_bytes, out_size)
+        self._err = self._reopen(self.err_partial, progress.err_bytes, err_size)
         self.out_bytes, self.err_bytes = progress.out_bytes, progress.err_bytes
 
     def finish_commit(self) -> None:
@@ -196,19 +214,30 @@ class BatchFiles:
             _unlink(self.progress_path)
         self._sync_dirs()
 
-    def _reopen(self, path: Path, length: int) -> BinaryIO:
+    def _checked(self, path: Path, length: int, lines: int, what: str) -> int:
+        """The size of ``path`` (-1: missing), once its first ``length`` bytes are found
+        to hold ``lines`` whole lines; else :class:`InputError`."""
         try:
             size = path.stat().st_size
         except FileNotFoundError:
             size = -1
+        except OSError as exc:
+            raise OutputError(path, exc) from None
         if max(size, 0) < length:
             held = "is missing" if size < 0 else f"holds {size} bytes"
-            problem = FieldProblem(
-                "--resume",
-                f"{path} {held} but the last checkpoint recorded {length} bytes;"
-                " run again without --resume",
+            _refuse(f"{path} {held} but the last checkpoint recorded {length} bytes")
+        if length == 0:
+            return size
+        found, last = _lines(path, length)
+        if found != lines or last != b"\n":
+            whole = "" if last == b"\n" else ", the last of them cut short"
+            _refuse(
+                f"the first {length} bytes of {path} hold {found} lines{whole}, but the last"
+                f" checkpoint recorded {lines} {what}, a line each"
             )
-            raise InputError([problem])
+        return size
+
+    def _reopen(self, path: Path, length: int, size: int) -> BinaryIO:
         with _writing(path):
             if size < 0:  # killed after the first checkpoint was recorded, before this file
                 path.touch()
@@ -291,6 +320,31 @@ class BatchFiles:
         for folder in sorted({self.out.parent, self.errors.parent}):
             with _writing(folder):
                 _fsync_dir(folder)
+
+
+def _refuse(why: str) -> NoReturn:
+    raise InputError([FieldProblem("--resume", f"{why}; run again without --resume")])
+
+
+#: The bytes read at a time when counting a partial file's lines.
+_BLOCK = 1 << 20
+
+
+def _lines(path: Path, length: int) -> tuple[int, bytes]:
+    """The newlines in the first ``length`` bytes of ``path`` (at least that long), and
+    the last of those bytes."""
+    found = 0
+    last = b""
+    with _writing(path), path.open("rb") as fh:
+        left = length
+        while left:
+            block = fh.read(min(left, _BLOCK))
+            if not block:  # the file shrank under us
+                break
+            found += block.count(b"\n")
+            last = block[-1:]
+            left -= len(block)
+    return found, last
 
 
 def _unlink(path: Path) -> None:
