@@ -269,9 +269,46 @@ _T = TypeVar("_T")
 _ID_RE = re.compile(r"^\S(.*\S)?$")
 
 
+@functools.cache
+def iana_zones() -> frozenset[str]:
+    """The names of the IANA time zones (zones and links), as the ``tzdata`` package
+    lists them: the names a case's ``timezone`` may hold.
+
+    Python's zone loader also reads any file of the machine's own zone database, among
+    them ``localtime`` (this machine's configured zone), ``posixrules`` and the
+    ``posix/`` and ``right/`` copies. Those are not IANA names: ``localtime`` would make
+    a decision depend on the machine it runs on, and the others exist on some machines
+    and not on others. They are refused as unknown.
+    """
+    from importlib import resources  # read once, on the first zone checked
+
+    text = resources.files("tzdata").joinpath("zones").read_text(encoding="utf-8")
+    return frozenset(text.split())
+
+
+#: Files of a machine's zone database that are not IANA zones (``posix/`` and
+#: ``right/`` hold copies of the zones).
+_MACHINE_ZONE_FILES = ("localtime", "posixrules", "posix/", "right/")
+
+
+def unknown_zone(field: str, value: object) -> FieldProblem:
+    """The problem of a time zone name that :func:`iana_zones` does not list, in
+    ``field``; a name only a machine's own zone database holds says so."""
+    msg = f"unknown IANA time zone {quote(value)}"
+    if isinstance(value, str) and value.startswith(_MACHINE_ZONE_FILES):
+        msg += (
+            " (a file of this machine's zone database, not an IANA zone: name the zone"
+            " itself, such as 'Asia/Shanghai')"
+        )
+    return FieldProblem(field, msg)
+
+
 @functools.lru_cache(maxsize=512)
 def zone(name: str) -> pendulum.Timezone:
-    """The pendulum time zone of an IANA name, loaded once per process."""
+    """The pendulum time zone of an IANA name, loaded once per process; a name
+    :func:`iana_zones` does not list raises pendulum's ``InvalidTimezone``."""
+    if name not in iana_zones():
+        raise pendulum.tz.exceptions.InvalidTimezone(name)
     return pendulum.timezone(name)
 
 
@@ -418,9 +455,7 @@ def _timezone_name(instance: object, attribute: attrs.Attribute[Any], value: str
     _checked(attribute.name, check_text, value, maximum=MAX_KIND_LENGTH, what="time zone name")
     failure = _zone_failure(value)
     if failure is not None:
-        raise InputError(
-            [FieldProblem(attribute.name, f"unknown IANA time zone {quote(value)}")]
-        ) from failure
+        raise InputError([unknown_zone(attribute.name, value)]) from failure
 
 
 def _currency(instance: object, attribute: attrs.Attribute[Any], value: str) -> None:

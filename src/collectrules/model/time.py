@@ -11,8 +11,8 @@ import functools
 import pendulum
 
 from collectrules._arguments import wrong_kind
-from collectrules.errors import FieldProblem, InputError, quote
-from collectrules.model.case import Case, parse_as_of
+from collectrules.errors import FieldProblem, InputError
+from collectrules.model.case import Case, parse_as_of, unknown_zone, zone
 
 __all__ = [
     "days_past_due",
@@ -96,10 +96,9 @@ def local_midnight(day: dt.date, timezone: str) -> pendulum.DateTime:
 @functools.lru_cache(maxsize=8192)
 def _local_midnight(day: dt.date, timezone: str) -> pendulum.DateTime:
     try:
-        return pendulum.datetime(day.year, day.month, day.day, tz=timezone)
+        return pendulum.datetime(day.year, day.month, day.day, tz=zone(timezone))
     except (pendulum.tz.exceptions.InvalidTimezone, ValueError):
-        msg = f"unknown IANA time zone {quote(timezone)}"
-        raise InputError([FieldProblem("timezone", msg)]) from None
+        raise InputError([unknown_zone("timezone", timezone)]) from None
 
 
 def require_zone(timezone: object, name: str = "timezone") -> str:
@@ -108,7 +107,7 @@ def require_zone(timezone: object, name: str = "timezone") -> str:
     if not isinstance(timezone, str):
         raise wrong_kind(name, timezone, "an IANA time zone's name")
     if not _known_zone(timezone):
-        raise InputError([FieldProblem(name, f"unknown IANA time zone {quote(timezone)}")])
+        raise InputError([unknown_zone(name, timezone)])
     return timezone
 
 
@@ -117,7 +116,7 @@ def _known_zone(timezone: str) -> bool:
     if len(timezone) > 100 or "\0" in timezone:
         return False
     try:
-        pendulum.timezone(timezone)
+        zone(timezone)
     except (pendulum.tz.exceptions.InvalidTimezone, ValueError):
         return False
     return True

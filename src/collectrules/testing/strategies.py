@@ -36,7 +36,9 @@ from collectrules.model.case import (
     EventKind,
     Guarantor,
     Signal,
+    iana_zones,
     product_name,
+    unknown_zone,
 )
 from collectrules.policy import Policy, SignalSpec
 from collectrules.testing import _space
@@ -79,11 +81,9 @@ def _zones(timezones: Sequence[str]) -> tuple[str, ...]:
     if not zones:
         raise InputError([FieldProblem("timezones", "give at least one IANA zone")])
     problems = []
-    for zone in zones:
-        try:
-            zoneinfo.ZoneInfo(zone)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            problems.append(FieldProblem("timezones", f"unknown IANA time zone {quote(zone)}"))
+    for name in zones:
+        if name not in iana_zones():
+            problems.append(unknown_zone("timezones", name))
     if problems:
         raise InputError(problems)
     return zones
