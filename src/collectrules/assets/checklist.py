@@ -41,6 +41,7 @@ import attrs
 import pendulum
 
 from collectrules._choice import Choice
+from collectrules._decimal import exact
 from collectrules.conditions import MONEY_SCALE, FieldSpec, FieldType, Scalar
 from collectrules.errors import FieldProblem, InputError, PolicyError, did_you_mean
 from collectrules.model.case import Case, Event, EventKind
@@ -167,6 +168,7 @@ class AssetClassItem:
     found: tuple[AssetFinding, ...] = ()
 
     @property
+    @exact
     def found_value(self) -> Decimal:
         """The value found in this class."""
         return sum((f.value for f in self.found), Decimal(0))
@@ -385,6 +387,7 @@ def _covers(found: Decimal, claim: Decimal, pct: Decimal) -> bool:
     return found > 0 and found * 100 >= claim * pct
 
 
+@exact
 def asset_facts(case: Case, as_of: dt.datetime, section: AssetSection) -> dict[str, Any]:
     """``assets_found_value`` (integer money units) and ``assets_cover_claim``."""
     if not case.events:  # assets are found by events
@@ -396,6 +399,7 @@ def asset_facts(case: Case, as_of: dt.datetime, section: AssetSection) -> dict[s
     }
 
 
+@exact
 def asset_plan_of(
     case: Case,
     as_of: pendulum.DateTime,

@@ -21,6 +21,7 @@ from typing import Any
 import attrs
 
 from collectrules._arguments import require_instance, wrong_kind
+from collectrules._decimal import exact
 from collectrules.engine import Backend, Engine, UnknownSignals
 from collectrules.errors import CollectRulesError, FieldProblem, InputError
 from collectrules.io import Row
@@ -387,6 +388,7 @@ def _one_line(exc: CollectRulesError) -> str:
     return str(exc).replace("\n", " ")
 
 
+@exact
 def impact(
     old: Policy | str,
     new: Policy | str,

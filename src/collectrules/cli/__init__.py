@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import decimal
 import io
 import sys
 from collections.abc import Iterator
@@ -22,6 +23,7 @@ import typer
 
 from collectrules import __version__
 from collectrules._allocator import keep_freed_pages
+from collectrules._decimal import CONTEXT
 from collectrules._files import strerror
 from collectrules.errors import CollectRulesError, OutputError
 
@@ -65,8 +67,12 @@ def main(argv: list[str] | None = None) -> int:
     Usage errors are reported by typer (exit status 2); a collectrules error is one
     line on standard error, never a traceback, with exit status 2 (unusable input); a
     file that cannot be written or read is one line with exit status 3 (I/O failure).
+    Its arithmetic runs in :data:`collectrules._decimal.CONTEXT`, whatever decimal
+    context the calling process set.
     """
-    with _escaped_output():  # the error lines too: they may name such a file
+    # The library's decimal context, whatever the process set (see collectrules._decimal):
+    # the command's figures (rates, percentages, amounts) are formatted in it too.
+    with _escaped_output(), decimal.localcontext(CONTEXT):
         return _run(argv)
 
 

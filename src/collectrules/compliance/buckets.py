@@ -29,6 +29,7 @@ from typing import Any
 import attrs
 import pendulum
 
+from collectrules._decimal import exact
 from collectrules.compliance._packs import Figure, PackReader
 from collectrules.conditions import FieldSpec, FieldType, Scalar
 from collectrules.errors import FieldProblem, InputError, PolicyError, did_you_mean
@@ -379,6 +380,7 @@ def _dpd(case: Case, as_of: pendulum.DateTime, facts: Mapping[str, Any]) -> int:
 # --------------------------------------------------------------------------- history
 
 
+@exact
 def dpd_at(case: Case, as_of: dt.datetime | str) -> int:
     """Days past due at ``as_of``, from the case and its payment events.
 

@@ -34,6 +34,7 @@ import attrs
 import pendulum
 
 from collectrules._choice import Choice
+from collectrules._decimal import exact
 from collectrules.compliance._packs import Figure, PackReader
 from collectrules.conditions import FieldSpec, FieldType, Scalar
 from collectrules.errors import FieldProblem, InputError, did_you_mean
@@ -142,6 +143,7 @@ class LadderPack:
             return False
         return not self.product_types or str(case.product) in self.product_types
 
+    @exact
     def assess(self, case: Case, dpd: int) -> Assessment:
         """The class of ``case`` at ``dpd``, and when the next, worse class begins."""
         ptype = self.product_types.get(str(case.product), _ANY_TYPE)
@@ -241,6 +243,7 @@ class MaterialityPack:
             raise InputError([FieldProblem("currency", msg)], subject=f"case {case.case_id}")
         return figure
 
+    @exact
     def assess(self, case: Case, dpd: int) -> Assessment:
         """Default or not, with the reason and when default begins if nothing is paid."""
         absolute = self.absolute_for(case)
@@ -400,6 +403,7 @@ class RegulationSection:
                     out[name] = FieldSpec(name, FieldType.BOOL, doc, optional=optional)
         return out
 
+    @exact
     def assess(self, case: Case, dpd: int) -> tuple[Assessment, ...]:
         """Every applicable pack's assessment, in the policy's order."""
         return tuple(p.assess(case, dpd) for p in self.packs if p.applies_to(case))

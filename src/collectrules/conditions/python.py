@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from collectrules._arguments import require_instance, require_mapping, wrong_kind
+from collectrules._decimal import exact
 from collectrules.conditions.ir import (
     MONEY_SCALE,
     All,
@@ -83,6 +84,7 @@ def compile_condition(
     return _scale_money(resolved, schema)
 
 
+@exact
 def _scale(value: Any) -> Any:
     if isinstance(value, int | float) and not isinstance(value, bool):
         scaled = Decimal(repr(value)) * MONEY_SCALE

@@ -20,6 +20,7 @@ import attrs
 import pendulum
 
 from collectrules._arguments import require_instance, require_mapping, require_texts
+from collectrules._decimal import CONTEXT, exact
 from collectrules.assets.checklist import AssetPlan, asset_plan_of
 from collectrules.conditions import MONEY_SCALE, FieldType
 from collectrules.engine import _durable
@@ -416,6 +417,7 @@ class Engine:
         own = [i.get("kind") for i in items if isinstance(i, Mapping)]
         return (*kinds, *(k for k in own if isinstance(k, str)))
 
+    @exact
     def _decision(self, case: Case, derived: Derived, outcome: Outcome) -> Decision:
         """The decision of ``case``: what the caller may act on (the quadrant, the
         remedies, the sections' classes, buckets and amounts) now, and its levels, trace
@@ -449,6 +451,7 @@ class Engine:
         for settle in settles:
             amounts.update(settle(quadrant, allowed))
 
+        @exact
         def parts() -> dict[str, Any]:
             since = {k: v.isoformat() for k, v in derived.in_force.items()}
             evidence = _evidence_firings(policy, derived, since, self._evidence)
@@ -462,6 +465,7 @@ class Engine:
                 "facts": shown.facts,
             }
 
+        @exact
         def outline() -> Outline:
             levels = {resolved.layer.output: resolved.value for resolved in outcome.levels}
             fired = [f"evidence.{kind}" for kind, _ in _evidence_order(derived)]
@@ -748,7 +752,7 @@ def _major_units(value: int) -> str:
     decimal context's 28 digits hold the value exactly (far past any amount a case
     may carry); past that, that formatting itself."""
     if not -_EXACT < value < _EXACT:
-        text = format(Decimal(value).scaleb(-MONEY_EXPONENT), "f")
+        text = format(Decimal(value).scaleb(-MONEY_EXPONENT, context=CONTEXT), "f")
         return text.rstrip("0").rstrip(".") if "." in text else text
     whole, part = divmod(-value if value < 0 else value, MONEY_SCALE)
     sign = "-" if value < 0 else ""

@@ -25,6 +25,7 @@ import attrs
 import pendulum
 import polars as pl
 
+from collectrules._decimal import exact
 from collectrules.compliance.regulatory import MaterialityPack, regulation_of
 from collectrules.conditions import Condition, FieldSpec
 from collectrules.frame._compile import SEPARATOR, condition_expr, dtype_of
@@ -159,6 +160,7 @@ class SectionKeys:
         frame = pl.DataFrame(rows, schema=schema, orient="row" if not rows else None)
         return frame.with_columns(pl.col("__sfired").list.join(SEPARATOR).replace("", None))
 
+    @exact
     def run(
         self, row: Mapping[str, Any], as_of: pendulum.DateTime, core: Sequence[str]
     ) -> dict[str, Any]:

@@ -50,6 +50,7 @@ from collectrules._arguments import (
     source_name,
     wrong_kind,
 )
+from collectrules._decimal import exact
 from collectrules._files import MAX_SMALL_FILE_BYTES, UnreadableFile, read_small_file
 from collectrules.errors import FieldProblem, InputError, did_you_mean, quote
 
@@ -254,6 +255,7 @@ class RowShape:
         digits = self.exponent(currency)
         problems: list[FieldProblem] = []
 
+        @exact
         def convert(path: str, value: Any) -> Any:
             if value is None:
                 return None

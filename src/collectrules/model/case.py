@@ -35,6 +35,7 @@ from cattrs.errors import ClassValidationError, ForbiddenExtraKeysError, Iterabl
 
 from collectrules._arguments import wrong_kind
 from collectrules._choice import Choice
+from collectrules._decimal import exact
 from collectrules.errors import FieldProblem, InputError, did_you_mean, quote
 from collectrules.model.limits import (
     MAX_AS_OF_YEAR,
@@ -356,6 +357,7 @@ def currency_suggestion(value: object) -> str | None:
     return text if text in _iso4217() else None
 
 
+@exact
 def to_minor_units(amount: Decimal, currency: str) -> int:
     """Convert an amount to integer minor units, rounding half up (cents, fen, …)."""
     scaled = amount.scaleb(currency_exponent(currency))

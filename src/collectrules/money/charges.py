@@ -34,6 +34,7 @@ from typing import Any
 import attrs
 
 from collectrules._arguments import require_instance
+from collectrules._decimal import exact
 from collectrules.model.case import Case, EventKind
 from collectrules.model.decision import Decision, Quadrant, RemedyGrant
 from collectrules.model.time import require_aware
@@ -90,6 +91,7 @@ class AmountsDue:
     caps: tuple[CapApplied, ...] = ()
 
     @property
+    @exact
     def total(self) -> Decimal:
         """Every component still owed."""
         return sum(self.due.values(), Decimal(0))
@@ -168,6 +170,7 @@ def _capped(
     }, cuts
 
 
+@exact
 def amounts_due(case: Case, as_of: dt.datetime | str, *, policy: Policy) -> AmountsDue:
     """What ``case`` owes at ``as_of`` under its contract terms and ``policy``'s caps."""
     if type(case) is not Case:
@@ -257,6 +260,7 @@ class ReductionOffer:
         }
 
 
+@exact
 def reductions_allowed(
     amounts: AmountsDue, decision: Decision, *, policy: Policy
 ) -> tuple[ReductionOffer, ...]:
@@ -271,6 +275,7 @@ def reductions_allowed(
     return reductions_open(amounts, decision.quadrant, decision.allowed, policy=policy)
 
 
+@exact
 def reductions_open(
     amounts: AmountsDue,
     quadrant: Quadrant,

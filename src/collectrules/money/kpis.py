@@ -27,6 +27,7 @@ from collectrules._arguments import (
     wrong_kind,
 )
 from collectrules._choice import Choice
+from collectrules._decimal import exact
 from collectrules.errors import FieldProblem, InputError, did_you_mean, quote
 from collectrules.model.case import (
     ContactOutcome,
@@ -86,6 +87,7 @@ class Ratio:
     denominator: Decimal
 
     @property
+    @exact
     def value(self) -> Decimal | None:
         """numerator / denominator to 4 places; ``None`` when the denominator is 0."""
         if self.denominator == 0:
@@ -200,6 +202,7 @@ class TargetResult:
     label_zh: str = ""
 
     @property
+    @exact
     def gap(self) -> Decimal:
         """How much is still to recover to meet the target (negative: exceeded)."""
         return self.target_amount - self.actual
@@ -442,6 +445,7 @@ def _group_of(case: PortfolioCase, by: GroupBy | None, owners: Mapping[str, str]
     return owners.get(case.case_id, "(no owner)")
 
 
+@exact
 def compute_kpis(
     decisions: Mapping[str, PortfolioCase],
     *,
@@ -563,6 +567,7 @@ def _require_targets(value: object) -> tuple[Target, ...]:
     return targets
 
 
+@exact
 def _recovered(
     case_id: str,
     decisions: Mapping[str, PortfolioCase],
@@ -590,6 +595,7 @@ def _recovered(
     return None
 
 
+@exact
 def _kpis(
     ids: Sequence[str],
     decisions: Mapping[str, PortfolioCase],

@@ -33,6 +33,7 @@ import pendulum
 
 from collectrules._arguments import require_date, require_instance, require_int
 from collectrules._choice import Choice
+from collectrules._decimal import exact
 from collectrules.calendars import BusinessCalendar
 from collectrules.errors import CollectRulesError, FieldProblem, InputError, quote
 from collectrules.model.case import Case, currency_exponent, currency_problem
@@ -111,6 +112,7 @@ class PlanRefusedError(CollectRulesError, ValueError):
         super().__init__(message)
 
 
+@exact
 def quantum(currency: str) -> Decimal:
     """The currency's minor unit as a decimal: ``0.01`` for CNY, ``1`` for JPY."""
     return Decimal(1).scaleb(-currency_exponent(currency))
@@ -257,6 +259,7 @@ class Instalment:
         }
 
 
+@exact
 def build_schedule(
     principal: Decimal,
     annual_rate: Decimal,
@@ -296,6 +299,7 @@ def build_schedule(
     return _schedule(terms, terms.principal, start, currency, calendar)
 
 
+@exact
 def _schedule(
     terms: PlanTerms,
     principal: Decimal,
@@ -324,6 +328,7 @@ def _schedule(
     return tuple(out)
 
 
+@exact
 def _principal_parts(
     principal: Decimal,
     monthly: Decimal,
@@ -425,11 +430,13 @@ class Plan:
         return self.instalments[-1].due_date
 
     @property
+    @exact
     def total_interest(self) -> Decimal:
         """The interest of every instalment."""
         return sum((i.interest for i in self.instalments), Decimal(0))
 
     @property
+    @exact
     def total_payment(self) -> Decimal:
         """Principal plus interest."""
         return sum((i.payment for i in self.instalments), Decimal(0))
@@ -497,6 +504,7 @@ class Plan:
 _Block = tuple[str, Any]
 
 
+@exact
 def _pct(rate: Decimal) -> str:
     return f"{(rate * 100).normalize():f} %"
 
@@ -703,6 +711,7 @@ def _months_between(start: dt.date, end: dt.date) -> int:
     return months
 
 
+@exact
 def propose_plan(
     case: Case,
     decision: Decision,

@@ -18,6 +18,7 @@ from typing import Any
 import attrs
 
 from collectrules._choice import Choice
+from collectrules._decimal import exact
 from collectrules.calendars import BusinessCalendar
 from collectrules.conditions import Scalar
 from collectrules.errors import FieldProblem, InputError, did_you_mean, quote
@@ -156,6 +157,7 @@ class RateCap:
     note: str = ""
 
     @property
+    @exact
     def value(self) -> Decimal:
         """The cap, as an annual rate (a fraction: 0.138 is 13.8 %)."""
         return self.lpr.value * self.multiple.value
@@ -182,6 +184,7 @@ class PenaltyCap:
     cites: tuple[str, ...] = ()
     note: str = ""
 
+    @exact
     def cap_for(self, contract_rate: Decimal) -> Decimal:
         """The highest penalty rate allowed on a contract rate."""
         return contract_rate * (1 + self.excess.value)

@@ -28,6 +28,7 @@ from decimal import Decimal
 from typing import Any
 
 from collectrules._arguments import require_mapping, wrong_kind
+from collectrules._decimal import exact
 from collectrules.errors import FieldProblem, InputError, quote
 from collectrules.operations.changes import compare_runs
 from collectrules.operations.rows import DecisionRow
@@ -177,6 +178,7 @@ def _require_rows(decisions: object, name: str) -> Mapping[str, DecisionRow]:
     return rows
 
 
+@exact
 def report_totals(decisions: Mapping[str, DecisionRow]) -> dict[str, Any]:
     """The totals the report shows: cases, amount per currency, steps late and breached."""
     _require_rows(decisions, "decisions")
@@ -246,6 +248,7 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[str]], cls: str = "")
     return f'<table class="{cls}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
 
 
+@exact
 def build_report(
     decisions: Mapping[str, DecisionRow],
     *,

@@ -58,6 +58,7 @@ from typing import Any
 import attrs
 
 from collectrules._arguments import require_callable, require_instance, require_path
+from collectrules._decimal import exact
 from collectrules.calendars import ContactHours
 from collectrules.compliance.guardrails import ContactChannel, Guardrails, Party, guardrails_of
 from collectrules.errors import (
@@ -325,6 +326,7 @@ def urgency_key(item: WorkItem, order: Sequence[str] = DEFAULT_URGENCY) -> tuple
     )
 
 
+@exact
 def _key(
     order: Sequence[str],
     *,

@@ -34,6 +34,7 @@ import attrs
 import pendulum
 
 from collectrules._arguments import require_instance
+from collectrules._decimal import exact
 from collectrules.conditions import MONEY_SCALE
 from collectrules.errors import FieldProblem, InputError, did_you_mean
 from collectrules.model.case import Case, ContactOutcome, Event, EventKind, Signal, derived_signal
@@ -297,6 +298,7 @@ def _plan(policy: Policy) -> _Plan:
     )
 
 
+@exact
 def derive(
     case: Case,
     as_of: dt.datetime,

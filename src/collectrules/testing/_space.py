@@ -26,6 +26,7 @@ from typing import Any
 import attrs
 import pendulum
 
+from collectrules._decimal import exact
 from collectrules.conditions import (
     MONEY_SCALE,
     Between,
@@ -245,6 +246,7 @@ def int_ladder(
     return tuple(starts), tuple(ends)
 
 
+@exact
 def real_classes(field_cuts: set[Cut], lower: Decimal | None, step: Decimal) -> tuple[Decimal, ...]:
     """One value in each class of a real-valued field, in increasing order.
 
@@ -269,6 +271,7 @@ def real_classes(field_cuts: set[Cut], lower: Decimal | None, step: Decimal) -> 
     return tuple(r for r in reps if lower is None or r >= lower)
 
 
+@exact
 def neighbours(field_cuts: set[Cut], *, integer: bool, lower: Decimal | None) -> tuple[Any, ...]:
     """The boundary values of a field: each threshold, and the values right around it.
 
@@ -310,6 +313,7 @@ class Var:
         return _facts(self, value)
 
 
+@exact
 def _facts(var: Var, value: Any) -> dict[str, Any]:
     kind = var.kind
     if kind in ("count", "guarantors", "dpd"):
@@ -345,6 +349,7 @@ def variables(policy: Policy) -> dict[str, Var]:
     def ints(field: str, lower: int | None) -> tuple[tuple[int, ...], tuple[int | None, ...]]:
         return int_ladder(all_cuts.get(field, set()), lower)
 
+    @exact
     def money(field: str) -> tuple[Decimal, ...]:
         return real_classes(all_cuts.get(field, set()), Decimal(0), _CENT)
 

@@ -48,6 +48,7 @@ from typing import Any, Literal
 import attrs
 
 from collectrules._arguments import require_instance, require_mapping, wrong_kind
+from collectrules._decimal import exact
 from collectrules.authoring.verify import (
     REFERENCE_AS_OF,
     VerificationReport,
@@ -743,6 +744,7 @@ def _check_args(max_cells: int, as_of: dt.datetime | str | None, method: str) ->
 # --------------------------------------------------------------------------- the checks
 
 
+@exact
 def check_complete(
     policy: PolicyLike,
     *,
@@ -847,6 +849,7 @@ def _steps(
     return steps
 
 
+@exact
 def check_monotonic(
     policy: PolicyLike,
     *,
@@ -978,6 +981,7 @@ def _contents_check(
     return CheckResult(resolved.ref, True, len(report.findings))
 
 
+@exact
 def check_coherent(policy: PolicyLike, *, as_of: dt.datetime | str | None = None) -> CheckResult:
     """Fail unless the decision never contradicts the timeline.
 
@@ -995,6 +999,7 @@ def check_coherent(policy: PolicyLike, *, as_of: dt.datetime | str | None = None
     return _contents_check(policy, as_of, envelopes=False, what="coherent with its timeline")
 
 
+@exact
 def check_envelopes(policy: PolicyLike, *, as_of: dt.datetime | str | None = None) -> CheckResult:
     """Fail when a rule not marked ``overrides_quadrant`` grants a remedy outside the
     envelope of the case's quadrant (``[envelopes]``), and no block takes it away.

@@ -26,6 +26,7 @@ import pendulum
 from hypothesis import strategies as st
 
 from collectrules._arguments import require_int, require_text, require_texts, wrong_kind
+from collectrules._decimal import exact
 from collectrules.assets.checklist import assets_of
 from collectrules.errors import FieldProblem, InputError, did_you_mean, quote
 from collectrules.model.case import (
@@ -94,6 +95,7 @@ def _pinned(values: Sequence[Any], other: st.SearchStrategy[Any]) -> st.SearchSt
     return st.one_of(st.sampled_from(values), other) if values else other
 
 
+@exact
 def boundary_values(policy: PolicyLike = None) -> dict[str, tuple[Any, ...]]:
     """The values the strategies pin for each numeric field the policy compares.
 

@@ -45,6 +45,7 @@ from collectrules._arguments import (
     require_text,
 )
 from collectrules._choice import Choice
+from collectrules._decimal import exact
 from collectrules.calendars import BusinessCalendar, ContactWindow
 from collectrules.conditions import MONEY_SCALE
 from collectrules.conditions.python import predicate
@@ -452,6 +453,7 @@ _QUIET: Mapping[str, Any] = {
 }
 
 
+@exact
 def _timeline_facts(
     case: Case,
     events: Sequence[Event],

@@ -29,6 +29,7 @@ import attrs
 import pendulum
 
 from collectrules._choice import Choice
+from collectrules._decimal import exact
 from collectrules.model.case import Case, Event, EventKind, Signal, derived_signal, zone
 from collectrules.model.time import local_midnight
 from collectrules.policy import Policy
@@ -129,6 +130,7 @@ def promises_at(
     return found
 
 
+@exact
 def _judged(
     case: Case, as_of: pendulum.DateTime, rules: PromiseRules, events: Sequence[Event]
 ) -> tuple[Promise, ...]:

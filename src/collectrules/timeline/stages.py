@@ -26,6 +26,7 @@ import attrs
 import pendulum
 
 from collectrules._choice import Choice
+from collectrules._decimal import exact
 from collectrules.calendars import BeyondKnown, BusinessCalendar, CalendarSchedule, ContactHours
 from collectrules.conditions import Always, Condition, FieldSpec, FieldType, Scalar
 from collectrules.conditions.python import compile_condition
@@ -414,6 +415,7 @@ class PromiseRules:
     grace_days: int = 0
     tolerance_pct: Decimal = Decimal(0)
 
+    @exact
     def threshold(self, amount: Decimal) -> Decimal:
         """The payments that keep a promise of ``amount``."""
         return amount * (Decimal(100) - self.tolerance_pct) / Decimal(100)

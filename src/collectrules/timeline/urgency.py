@@ -25,6 +25,7 @@ from typing import Any
 import attrs
 import pendulum
 
+from collectrules._decimal import exact
 from collectrules.model.case import Case
 from collectrules.timeline.evaluate import ACTIONABLE, Step, StepStatus, Timeline
 
@@ -50,6 +51,7 @@ class Urgency:
     steps: tuple[str, ...] = ()
 
     @property
+    @exact
     def key(self) -> tuple[int, int, int, Decimal, str]:
         """The ordering key: ``sorted(urgencies, key=lambda u: u.key)`` is most urgent first."""
         limit = _FAR if self.hard_limit is None else int(self.hard_limit.timestamp())

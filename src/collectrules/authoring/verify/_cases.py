@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from collectrules._arguments import require_instance, require_mapping, require_text
+from collectrules._decimal import exact
 from collectrules.authoring.verify._values import (
     ABSENT,
 )
@@ -115,6 +116,7 @@ def _world_getter(witness: Mapping[str, Any], world: str) -> Any:
     return get
 
 
+@exact
 def _money_text(scaled: Any) -> str:
     value = Decimal(int(scaled)) / Decimal(MONEY_SCALE) if isinstance(scaled, int) else Decimal(0)
     return format(value.normalize(), "f")

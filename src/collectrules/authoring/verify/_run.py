@@ -9,6 +9,7 @@ __all__ = ["verify", "verify_coherence"]
 import datetime as dt
 from pathlib import Path
 
+from collectrules._decimal import exact
 from collectrules.authoring.verify._checks import run_checks
 from collectrules.authoring.verify._coherence import check_coherence, check_envelopes
 from collectrules.authoring.verify._findings import (
@@ -24,6 +25,7 @@ from collectrules.model.time import require_aware
 from collectrules.policy import Policy, load_policy
 
 
+@exact
 def verify(
     policy: Policy | str | Path,
     *,
@@ -43,6 +45,7 @@ def verify(
     return run_checks(_Verifier(loaded, when, confirm=confirm))
 
 
+@exact
 def verify_coherence(
     policy: Policy | str | Path,
     *,

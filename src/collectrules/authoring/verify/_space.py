@@ -12,6 +12,7 @@ from typing import Any
 
 import attrs
 
+from collectrules._decimal import exact
 from collectrules.authoring.verify._cases import (
     _money_text,
     build_case,
@@ -650,6 +651,7 @@ def _integer_points(constants: Iterable[int | float], *, minimum: int | None) ->
     return sorted(points, key=lambda p: (abs(p), p))
 
 
+@exact
 def _real_points(constants: Iterable[int | float]) -> list[int | float]:
     values = sorted({_dec(c) for c in constants})
     if not values:
