@@ -152,6 +152,34 @@ def test_money_does_not_depend_on_the_callers_context() -> None:
     _same_in_every_context(work)
 
 
+def test_amounts_written_as_text_do_not_depend_on_the_callers_context() -> None:
+    """``str()`` of a ``Decimal`` in exponent form follows the context's ``capitals``
+    (``1E+5`` or ``1e+5``), and a formatted amount (``{:,.2f}``) its rounding: a case's
+    data, a plan's figures and a promise's description were written in the caller's."""
+    engine = Engine("cn_bank_loan", backend="python")
+    data = {**TERMS, "principal": "1.2345678E+5", "overdue_amount": "3.65E+4"}
+    data["events"] = [
+        *TERMS["events"],
+        {
+            "kind": "promise_made",
+            "at": "2026-04-01T09:40:00+08:00",
+            "promised_date": "2026-04-08",
+            "amount": "2E+3",
+        },
+    ]
+
+    def work() -> list[Any]:
+        case = Case.from_dict(data)
+        return [
+            json.dumps(case.to_dict()),
+            engine.decide(case, as_of=AS_OF).to_json(),
+            engine.timeline(case, as_of=AS_OF).to_json(),
+        ]
+
+    assert '"overdue_amount": "3.65E+4"' in work()[0]
+    _same_in_every_context(work)
+
+
 def test_the_testing_kits_boundary_values_do_not_depend_on_the_callers_context() -> None:
     _same_in_every_context(lambda: boundary_values("cn_bank_loan"))
 

@@ -105,6 +105,7 @@ class AssetSource:
     provides: str = ""
     cites: tuple[str, ...] = ()
 
+    @exact
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready data."""
         return {
@@ -149,6 +150,7 @@ class AssetFinding:
     at: pendulum.DateTime
     note: str | None = None
 
+    @exact
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready data."""
         return {
@@ -173,6 +175,7 @@ class AssetClassItem:
         """The value found in this class."""
         return sum((f.value for f in self.found), Decimal(0))
 
+    @exact
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready data."""
         cls = self.asset_class
@@ -220,6 +223,7 @@ class AssetPlan:
             [FieldProblem("asset_class", msg, suggestion=did_you_mean(class_id, known))]
         )
 
+    @exact
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready data, in a stable layout."""
         return {

@@ -35,7 +35,7 @@ from cattrs.errors import ClassValidationError, ForbiddenExtraKeysError, Iterabl
 
 from collectrules._arguments import wrong_kind
 from collectrules._choice import Choice
-from collectrules._decimal import exact
+from collectrules._decimal import CONTEXT, exact
 from collectrules.errors import FieldProblem, InputError, did_you_mean, quote
 from collectrules.model.limits import (
     MAX_AS_OF_YEAR,
@@ -1094,7 +1094,8 @@ def _make_converter() -> cattrs.Converter:
     conv.register_structure_hook(ContactOutcome, _enum_hook(ContactOutcome))
     conv.register_unstructure_hook(pendulum.DateTime, lambda v: v.isoformat())
     conv.register_unstructure_hook(dt.date, lambda v: v.isoformat())
-    conv.register_unstructure_hook(Decimal, str)
+    # as str() writes it in the default context (E, not e, for an exponent)
+    conv.register_unstructure_hook(Decimal, CONTEXT.to_sci_string)
     for target, maximum in (
         (_SignalIn, MAX_SIGNALS),
         (_EventIn, MAX_EVENTS),

@@ -65,6 +65,7 @@ class CapApplied:
     cap: Decimal
     status: str | None = None
 
+    @exact
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready."""
         return {
@@ -96,6 +97,7 @@ class AmountsDue:
         """Every component still owed."""
         return sum(self.due.values(), Decimal(0))
 
+    @exact
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: amounts as decimal strings, components in allocation order."""
         return {
@@ -248,6 +250,7 @@ class ReductionOffer:
     reason: str
     cites: tuple[str, ...]
 
+    @exact
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready."""
         return {

@@ -94,6 +94,7 @@ class Ratio:
             return None
         return (self.numerator / self.denominator).quantize(_RATE_PLACES, ROUND_HALF_EVEN)
 
+    @exact
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: decimals as strings."""
         value = self.value
@@ -207,6 +208,7 @@ class TargetResult:
         """How much is still to recover to meet the target (negative: exceeded)."""
         return self.target_amount - self.actual
 
+    @exact
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready."""
         return {
@@ -235,6 +237,7 @@ class Kpis:
     targets: tuple[TargetResult, ...]
     notes: tuple[str, ...] = ()
 
+    @exact
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready."""
 
@@ -270,6 +273,7 @@ class KpiReport:
     total: Kpis
     groups: Mapping[str, Kpis]
 
+    @exact
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready."""
         return {

@@ -246,6 +246,7 @@ class Instalment:
     #: The due date before it was moved to a working day.
     nominal_date: dt.date
 
+    @exact
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: dates as ISO strings, amounts as decimal strings."""
         return {
@@ -386,6 +387,7 @@ class CapCheck:
         """Whether the figure is within the cap."""
         return self.figure <= self.cap
 
+    @exact
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready."""
         return {
@@ -441,6 +443,7 @@ class Plan:
         """Principal plus interest."""
         return sum((i.payment for i in self.instalments), Decimal(0))
 
+    @exact
     def to_dict(self) -> dict[str, Any]:
         """The plan as JSON-ready data."""
         return {
@@ -509,6 +512,7 @@ def _pct(rate: Decimal) -> str:
     return f"{(rate * 100).normalize():f} %"
 
 
+@exact
 def _agreement(plan: Plan) -> list[_Block]:
     cur = plan.currency
     blocks: list[_Block] = [
@@ -598,6 +602,7 @@ def _agreement(plan: Plan) -> list[_Block]:
     return blocks
 
 
+@exact
 def _breach_terms(plan: Plan) -> list[str]:
     terms = []
     if plan.penalty_rate is not None:

@@ -139,6 +139,7 @@ class MoneyFigure:
     value: Decimal = attrs.field(validator=_finite)
     param: str | None = attrs.field(default=None, validator=_optional_name)
 
+    @exact
     def describe(self) -> str:
         """``4 (parameter private_rate_multiple)`` or ``4``."""
         return f"{self.value} (parameter {self.param})" if self.param else str(self.value)
@@ -162,6 +163,7 @@ class RateCap:
         """The cap, as an annual rate (a fraction: 0.138 is 13.8 %)."""
         return self.lpr.value * self.multiple.value
 
+    @exact
     def describe(self) -> str:
         """``4 × LPR 0.0345 (2026-11-20) = 0.138``."""
         return (

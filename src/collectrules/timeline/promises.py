@@ -56,6 +56,7 @@ class PromiseStatus(Choice):
     SUPERSEDED = "superseded"
 
 
+@exact
 def _money(amount: Decimal, currency: str) -> str:
     return f"{currency} {amount:,.2f}"
 
@@ -88,6 +89,7 @@ class Promise:
             return self.resolved_at
         return self.ends_at
 
+    @exact
     def describe(self) -> str:
         """``the promise made on 2026-04-01 to pay CNY 5,000.00 by 2026-04-03``."""
         return (
@@ -95,6 +97,7 @@ class Promise:
             f"{_money(self.amount, self.currency)} by {self.promised_date.isoformat()}"
         )
 
+    @exact
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready data."""
         return {
