@@ -97,8 +97,12 @@ def test_a_batch_output_that_names_no_file_is_one_line(
     code = main(argv)
     _, err = capsys.readouterr()
     assert code == 2
-    shown = "." if named == "" else named  # the command line reads an empty path as "."
-    assert err == f"error: {option}: expected a file's path, got '{shown}', which names no file\n"
+    if named == "":  # refused before the command runs (typer would read it as ".")
+        position = argv.index(option) + 2
+        assert err == f"error: argument {position} (after '{option}') is empty: expected a value\n"
+    else:
+        said = f"expected a file's path, got '{named}', which names no file"
+        assert err == f"error: {option}: {said}\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cases.parquet"]
 
 
@@ -283,3 +287,49 @@ def test_an_error_names_a_file_that_is_not_utf8_as_its_rows_do(
     assert f"caf\\xe9.{argv[1].rsplit('.', 1)[1]}" in said, said
     assert "udce9" not in said
     assert stderr.errors == errors  # as it was before the command
+
+
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        (["check", ""], "argument 2 (after 'check') is empty"),
+        (["show", ""], "argument 2 (after 'show') is empty"),
+        (["decide", "", "--as-of", AS_OF], "argument 2 (after 'decide') is empty"),
+        (["decide", "{case}", "--policy", "", "--as-of", AS_OF], "(after '--policy') is empty"),
+        (["decide", "{case}", "--policy=", "--as-of", AS_OF], "--policy: expected a value after"),
+        (["impact", "", "default", "{case}", "--as-of", AS_OF], "(after 'impact') is empty"),
+    ],
+    ids=repr,
+)
+def test_an_empty_argument_is_refused(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    argv: list[str],
+    said: str,
+) -> None:
+    """An empty path read as ".", the current folder: ``decide "$CASES"`` with the
+    variable unset decided every case file there. An empty policy read as the default
+    policy: ``check "$POLICY"`` checked the shipped default and exited 0."""
+    case = tmp_path / "case.json"
+    case.write_text(json.dumps(case_dict()), encoding="utf-8")
+    monkeypatch.chdir(tmp_path)  # a folder of case files, as "." reads it
+    code = main([str(case) if a == "{case}" else a for a in argv])
+    out, err = capsys.readouterr()
+    assert code == 2
+    assert out == ""
+    assert err.startswith("error: ")
+    assert said in err
+    assert err.count("\n") == 1
+
+
+def test_the_library_refuses_an_empty_policy_name() -> None:
+    """``load_policy("")`` said ``.: cannot read policy file: not a regular file``."""
+    from collectrules import Engine, PolicyError, load_policy
+
+    for load in (load_policy, Engine):
+        with pytest.raises(PolicyError) as caught:
+            load("")
+        assert str(caught.value) == (
+            "policy: expected a shipped policy's name or a policy file's path, got an empty text"
+        )

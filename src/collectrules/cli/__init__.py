@@ -78,6 +78,10 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run(argv: list[str] | None) -> int:
     """:func:`main`'s run of the command, its errors made exit statuses."""
+    empty = _empty_argument(sys.argv[1:] if argv is None else argv)
+    if empty is not None:
+        typer.echo(f"error: {empty}", err=True)
+        return 2
     try:
         app(args=argv, prog_name="collectrules")
     except SystemExit as exc:
@@ -95,6 +99,23 @@ def _run(argv: list[str] | None) -> int:
         typer.echo(f"error: {where}{strerror(exc)}", err=True)
         return 3
     return 0
+
+
+def _empty_argument(args: list[str]) -> str | None:
+    """What is wrong with the first empty argument among ``args``, or None.
+
+    No argument of any command may be empty. A path given as ``""`` reads as ``.``, the
+    current folder: ``decide "$CASES"`` with the variable unset decided every case file
+    there; a policy given as ``""`` read as the default policy: ``check "$POLICY"``
+    checked the shipped default and passed.
+    """
+    for number, arg in enumerate(args, start=1):
+        if arg == "":
+            after = f" (after {args[number - 2]!r})" if number > 1 else ""
+            return f"argument {number}{after} is empty: expected a value"
+        if arg.startswith("--") and arg.endswith("="):
+            return f"{arg[:-1]}: expected a value after '=', got an empty text"
+    return None
 
 
 @contextlib.contextmanager

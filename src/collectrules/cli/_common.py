@@ -335,7 +335,8 @@ def resolve_as_of(as_of: str | None) -> pendulum.DateTime:
 def load_for(policy: str | None, policy_path: list[Path] | None = None) -> Policy:
     """The policy of ``--policy`` (default: the embedded default policy), whose
     ``extends`` may also read from the ``--policy-path`` folders."""
-    return load_policy(policy or "default", search_path=tuple(policy_path or ()))
+    name = "default" if policy is None else policy  # "" is refused, not the default
+    return load_policy(name, search_path=tuple(policy_path or ()))
 
 
 def engine_for(

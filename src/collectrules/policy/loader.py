@@ -170,6 +170,9 @@ def _read_text(name_or_path: str | Path) -> tuple[str, str, Path | None]:
             f" got {type(name_or_path).__name__}"
         )
         raise PolicyError([FieldProblem("policy", msg)])
+    if not os.fspath(name_or_path):  # Path("") is ".", the current folder
+        msg = "expected a shipped policy's name or a policy file's path, got an empty text"
+        raise PolicyError([FieldProblem("policy", msg)])
     candidate = Path(name_or_path)
     text_name = str(name_or_path)
     try:
