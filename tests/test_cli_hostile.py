@@ -333,3 +333,35 @@ def test_the_library_refuses_an_empty_policy_name() -> None:
         assert str(caught.value) == (
             "policy: expected a shipped policy's name or a policy file's path, got an empty text"
         )
+
+
+def test_the_library_refuses_an_empty_input_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``read_rows([""])``, ``case_files([""])`` and ``run_batch([""], …)`` read every
+    case file of the current folder, as ``Path("")`` is ``"."``."""
+    from collectrules import Engine, InputError
+    from collectrules.batch import run_batch
+    from collectrules.frame.files import run_columnar
+    from collectrules.io import case_files, read_rows
+
+    (tmp_path / "case.json").write_text(json.dumps(case_dict()), encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    engine = Engine("default", backend="python")
+    out = tmp_path / "out" / "d.parquet"
+    out.parent.mkdir()
+    calls = {
+        "read_rows": lambda: list(read_rows([""])),
+        "case_files": lambda: case_files(["case.json", ""]),
+        "run_batch": lambda: run_batch([""], engine=engine, out=out, as_of=AS_OF),
+        "run_columnar": lambda: run_columnar([""], policy=engine.policy, out=out, as_of=AS_OF),
+    }
+    for label, call in calls.items():
+        with pytest.raises(InputError) as caught:
+            call()
+        (problem,) = caught.value.problems
+        assert problem.path in ("paths[0]", "paths[1]"), label
+        assert problem.message == (
+            "expected a path, got an empty text (it would read the current folder)"
+        ), label
+    assert not list(out.parent.iterdir())

@@ -197,7 +197,7 @@ def require_paths(
     """The items of ``value``, a list of paths (texts or ``os.PathLike``, holding no
     NUL), each made a Path; an item for which ``also`` is true (a table, for a reader of
     tables too) is kept as it is. One text or path alone, anything that is not a
-    collection, or an item of another kind, is an InputError."""
+    collection, an empty text, or an item of another kind, is an InputError."""
     if isinstance(value, str | bytes | os.PathLike) or not isinstance(value, Iterable):
         raise wrong_kind(name, value, "a list of paths")
     items: list[Any] = []
@@ -206,6 +206,10 @@ def require_paths(
             raise InputError([FieldProblem(name, f"more than {MAX_ITEMS:,} items")])
         if also is not None and also(item):
             items.append(item)
+        elif item == "":
+            # Path("") is ".": the rows of every case file in the current folder
+            msg = "expected a path, got an empty text (it would read the current folder)"
+            raise InputError([FieldProblem(f"{name}[{index}]", msg)])
         else:
             items.append(require_path(item, f"{name}[{index}]"))
     return items
