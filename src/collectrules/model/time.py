@@ -12,7 +12,7 @@ import pendulum
 
 from collectrules._arguments import wrong_kind
 from collectrules.errors import FieldProblem, InputError
-from collectrules.model.case import Case, parse_as_of, unknown_zone, zone
+from collectrules.model.case import Case, _zone_failure, parse_as_of, unknown_zone, zone
 
 __all__ = [
     "days_past_due",
@@ -106,17 +106,6 @@ def require_zone(timezone: object, name: str = "timezone") -> str:
     InputError."""
     if not isinstance(timezone, str):
         raise wrong_kind(name, timezone, "an IANA time zone's name")
-    if not _known_zone(timezone):
+    if _zone_failure(timezone) is not None:
         raise InputError([unknown_zone(name, timezone)])
     return timezone
-
-
-@functools.lru_cache(maxsize=1024)
-def _known_zone(timezone: str) -> bool:
-    if len(timezone) > 100 or "\0" in timezone:
-        return False
-    try:
-        zone(timezone)
-    except (pendulum.tz.exceptions.InvalidTimezone, ValueError):
-        return False
-    return True
