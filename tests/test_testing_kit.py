@@ -232,7 +232,10 @@ def test_signals_respect_kinds_window_and_zone(signal: Signal, default_policy: P
     start, end = window(default_policy, pendulum.parse(AS_OF))
     assert signal.kind in ("cash_coverage", "promise_broken")
     assert start < signal.observed_at <= end
-    assert signal.observed_at.timezone_name == "Europe/London"
+    # Written in London's local time: its wall clock and offset there (a case keeps
+    # each instant at its own fixed offset, so the zone object itself is not kept).
+    london = signal.observed_at.in_timezone("Europe/London")
+    assert signal.observed_at.isoformat() == london.isoformat()
     assert (signal.value is not None) == (signal.kind == "cash_coverage")
 
 

@@ -425,11 +425,39 @@ def _text_validator(maximum: int, *, optional: bool = True) -> Any:
 
 
 def _to_pendulum(value: dt.datetime) -> pendulum.DateTime:
-    if isinstance(value, pendulum.DateTime):
-        return value
-    if isinstance(value, dt.datetime) and value.tzinfo is not None:
-        return pendulum.instance(value)
+    if isinstance(value, dt.datetime) and value.utcoffset() is not None:
+        return fixed_offset(value)
     return value  # type: ignore[return-value]  # rejected by the validator
+
+
+def fixed_offset(value: dt.datetime) -> pendulum.DateTime:
+    """The instant ``value`` (aware) as a pendulum ``DateTime`` at its own UTC offset.
+
+    Python compares and subtracts two datetimes that share one zone object by their
+    wall clocks, not as instants: on the night a zone's clocks go back, 01:59-04:00
+    reads as after 01:00-05:00, an hour later. Every instant of a case, and ``as_of``,
+    is kept at a fixed offset, as JSON, CSV and Parquet give it, so that the same
+    instant decides the same whatever zone object it came in.
+    """
+    tz = value.tzinfo
+    if type(value) is pendulum.DateTime and (
+        type(tz) is pendulum.FixedTimezone or tz is pendulum.UTC
+    ):
+        return value
+    offset = value.utcoffset()
+    assert offset is not None  # the callers take only aware datetimes
+    fixed = _offset_zone(dt.timezone(offset))
+    # The same wall clock at the same offset: the same instant, with no arithmetic.
+    return pendulum.DateTime(
+        value.year,
+        value.month,
+        value.day,
+        value.hour,
+        value.minute,
+        value.second,
+        value.microsecond,
+        fixed if fixed is not None else pendulum.FixedTimezone(int(offset.total_seconds())),
+    )
 
 
 def _to_decimal(value: object) -> object:
@@ -886,7 +914,7 @@ def _parse_datetime(value: object) -> dt.datetime:
 
 
 def _structure_datetime(value: object, _: type) -> pendulum.DateTime:
-    return pendulum.instance(check_instant(_parse_datetime(value)))
+    return fixed_offset(check_instant(_parse_datetime(value)))
 
 
 #: The longest text a date or datetime may be written as.
@@ -1372,7 +1400,7 @@ def _parse_as_of(value: str | dt.datetime) -> pendulum.DateTime:
     try:
         parsed = _parse_datetime(value)
         check_instant(parsed, what="instant", first=MIN_AS_OF_YEAR, last=MAX_AS_OF_YEAR)
-        return parsed if isinstance(parsed, pendulum.DateTime) else pendulum.instance(parsed)
+        return fixed_offset(parsed)
     except (TypeError, ValueError) as exc:
         raise InputError([FieldProblem("as_of", str(exc))]) from None
 
@@ -1572,7 +1600,7 @@ def _instant(value: object) -> pendulum.DateTime:
             tz,
         )
     elif type(value) is pendulum.DateTime and value.utcoffset() is not None:
-        at = value
+        at = fixed_offset(value)
     else:
         raise _NotCommon
     if not MIN_YEAR <= at.year <= MAX_YEAR:
