@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import re
+from decimal import Decimal
 from typing import Any
 
 from collectrules.errors import quote
@@ -32,6 +34,7 @@ __all__ = [
     "number_offset",
     "reads_as_zero",
     "too_small_message",
+    "unheld",
 ]
 
 
@@ -104,24 +107,59 @@ def _text(text: str | bytes | bytearray) -> str:
 
 
 class TooSmallNumber(Exception):
-    """A number that is not zero but reads as 0.0 (``1e-400``), as written (``text``),
-    with its ``line`` where the reader knows it."""
+    """A number that a float does not hold as written, as written (``text``), with its
+    ``line`` where the reader knows it: one that is not zero but reads as 0.0
+    (``1e-400``), or one with more digits than a float keeps, which it would round
+    (``12345678901234567.89``). :attr:`message` says which."""
 
-    def __init__(self, text: str, line: int | None = None) -> None:
+    def __init__(self, text: str, line: int | None = None, message: str | None = None) -> None:
         super().__init__(text)
         self.text = text
         self.line = line
+        self.message = message if message is not None else too_small_message(text)
 
 
 def checked_float(text: str) -> float:
     """``float(text)``, as ``json.loads`` and tomllib read a number with a fraction or an
-    exponent; but a number that is not zero and that a float cannot hold (``1e-400``)
-    is refused (:class:`TooSmallNumber`), where they would read it as 0.0 (``1e400``
-    they read as infinity, which every field refuses)."""
+    exponent; but a number that a float does not hold as written is refused
+    (:class:`TooSmallNumber`): one that is not zero and reads as 0.0 (``1e-400``), and
+    one a float would round to another number (``12345678901234567.89``), where they
+    would read it as that float (``1e400`` they read as infinity, which every field
+    refuses)."""
     value = float(text)
-    if value == 0.0 and reads_as_zero(text):
-        raise TooSmallNumber(text)
+    problem = unheld(text, value)
+    if problem is not None:
+        raise TooSmallNumber(text, message=problem)
     return value
+
+
+def unheld(text: str, value: float) -> str | None:
+    """What is wrong with reading the number written ``text`` as the float ``value``
+    (``float(text)``), or None when the float holds it as written: its shortest form
+    (``repr``) is the same number (``0.1``, ``1.10``, ``1e22``)."""
+    if value == 0.0:
+        return too_small_message(text) if reads_as_zero(text) else None
+    mantissa = text.lower().partition("e")[0]
+    if len(mantissa) <= _HELD_DIGITS or not math.isfinite(value):
+        return None  # a float holds any number of 15 significant digits
+    if len(_DIGITS.sub("", mantissa).lstrip("0")) <= _HELD_DIGITS:
+        return None
+    try:
+        written = Decimal(text.replace("_", ""))
+    except ArithmeticError:
+        return None  # not a decimal (a YAML sexagesimal 1:30.5): left as its reader reads it
+    if written == Decimal(repr(value)):
+        return None
+    return (
+        f"the number {text[:40]} has more digits than a float keeps (it would read as "
+        f"{value!r}): expected at most {_HELD_DIGITS} significant digits, or the number "
+        "as a text where the field takes one"
+    )
+
+
+#: The significant digits every double holds as written (DBL_DIG).
+_HELD_DIGITS = 15
+_DIGITS = re.compile(r"[^0-9]")
 
 
 def reads_as_zero(text: str) -> bool:
@@ -147,9 +185,10 @@ def number_offset(text: str, number: str) -> int | None:
     return None if found is None else found.start()
 
 
-def _underflow_error(text: str, number: str) -> json.JSONDecodeError:
-    """The ``json.JSONDecodeError`` of a number too small to hold, at its place."""
-    return json.JSONDecodeError(too_small_message(number), text, number_offset(text, number) or 0)
+def _underflow_error(text: str, number: TooSmallNumber) -> json.JSONDecodeError:
+    """The ``json.JSONDecodeError`` of a number a float does not hold, at its place."""
+    at = number_offset(text, number.text) or 0
+    return json.JSONDecodeError(number.message, text, at)
 
 
 def loads(text: str | bytes | bytearray) -> Any:
@@ -161,7 +200,7 @@ def loads(text: str | bytes | bytearray) -> Any:
     try:
         return _DECODER.decode(text)
     except TooSmallNumber as exc:
-        raise _underflow_error(text, exc.text) from None
+        raise _underflow_error(text, exc) from None
     except _Repeated as exc:
         found = _first_repeat(text)
         if found is None:  # not found again (cannot happen on text the decoder read)
@@ -186,7 +225,7 @@ def loads_with_repeats(text: str) -> tuple[Any, list[RepeatedKeyError]]:
     try:
         data = json.JSONDecoder(object_pairs_hook=marked, parse_float=checked_float).decode(text)
     except TooSmallNumber as exc:
-        raise _underflow_error(text, exc.text) from None
+        raise _underflow_error(text, exc) from None
     if not seen:
         return data, []
     found: list[tuple[str, str, str, int]] = []

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from collectrules._arguments import require_mapping
-from collectrules._json import reads_as_zero, too_small_message
+from collectrules._json import unheld
 from collectrules.conditions.check import ParameterTypeError, check_value
 from collectrules.conditions.ir import (
     MAX_TEXT,
@@ -152,12 +152,14 @@ class _Builder:
         self.named: Mapping[str, Condition] = named or {}
 
     def _held(self, node: ast.Constant) -> None:
-        """A float constant that is not zero but that a float cannot hold (``1e-400``,
-        which Python reads as 0.0) is refused, as one too large (``1e999``) is."""
-        if type(node.value) is float and node.value == 0.0:
+        """A float constant that a float does not hold as written is refused, as one too
+        large (``1e999``) is: one that is not zero but reads as 0.0 (``1e-400``), and
+        one with more digits than a float keeps (``0.10000000000000000001``)."""
+        if type(node.value) is float:
             written = ast.get_source_segment(self.text, node) or ""
-            if reads_as_zero(written):
-                raise self.fail(node, too_small_message(written))
+            problem = unheld(written, node.value) if written else None
+            if problem is not None:
+                raise self.fail(node, problem)
 
     def fail(self, node: ast.AST, message: str, **kw: Any) -> ConditionError:
         col = getattr(node, "col_offset", None)

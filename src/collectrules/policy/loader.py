@@ -275,8 +275,9 @@ def _yaml_loader(yaml: Any) -> Any:
 
         def construct_yaml_float(self, node: Any) -> Any:
             value = super().construct_yaml_float(node)
-            if value == 0.0 and strict_json.reads_as_zero(node.value):
-                raise strict_json.TooSmallNumber(node.value, node.start_mark.line + 1)
+            problem = strict_json.unheld(node.value, value) if type(value) is float else None
+            if problem is not None:
+                raise strict_json.TooSmallNumber(node.value, node.start_mark.line + 1, problem)
             return value
 
         def construct_mapping(self, node: Any, deep: bool = False) -> Any:
@@ -400,8 +401,8 @@ def _decode(text: str, source: str, suffix: str) -> Any:
         except _YamlTooBig as exc:
             raise _refuse(f"YAML refused: the file {exc}", source) from None
         except strict_json.TooSmallNumber as exc:
-            message = strict_json.too_small_message(exc.text)
-            raise PolicyError([FieldProblem("", message, source=source, line=exc.line)]) from None
+            unheld = FieldProblem("", exc.message, source=source, line=exc.line)
+            raise PolicyError([unheld]) from None
         except _YamlRepeated as exc:
             message = f"named twice in one mapping (column {exc.column}): expected each key once"
             raise PolicyError(
@@ -447,8 +448,7 @@ def _decode(text: str, source: str, suffix: str) -> Any:
     except strict_json.TooSmallNumber as exc:
         at = strict_json.number_offset(text, exc.text)
         line = None if at is None else text.count("\n", 0, at) + 1
-        message = strict_json.too_small_message(exc.text)
-        raise PolicyError([FieldProblem("", message, source=source, line=line)]) from None
+        raise PolicyError([FieldProblem("", exc.message, source=source, line=line)]) from None
     except tomllib.TOMLDecodeError as exc:
         message = str(exc)
         m = re.search(r"\(at line (\d+), column (\d+)\)", message)
