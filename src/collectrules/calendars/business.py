@@ -514,6 +514,8 @@ class BusinessCalendar:
             day = self.next_working_day(day)
             local = local_midnight(day, timezone)
         target = self.add_working_days(day, count)
+        if not (local.hour or local.minute or local.second or local.microsecond):
+            return local_midnight(target, timezone)  # the day's first instant
         return pendulum.datetime(
             target.year, target.month, target.day,
             local.hour, local.minute, local.second, local.microsecond, tz=timezone,

@@ -79,7 +79,8 @@ def days_past_due_on(case: Case, today: dt.date) -> int:
 
 
 def local_midnight(day: dt.date, timezone: str) -> pendulum.DateTime:
-    """00:00 of ``day`` in ``timezone`` (the first instant of that local day).
+    """00:00 of ``day`` in ``timezone`` (the first instant of that local day: the first
+    00:00 where it comes twice, and the instant the clocks jump to where it never comes).
 
     Remembered for the most recent days and zones: the result is immutable, and a
     portfolio asks for the same few midnights again and again. A ``day`` that is not a
@@ -96,9 +97,19 @@ def local_midnight(day: dt.date, timezone: str) -> pendulum.DateTime:
 @functools.lru_cache(maxsize=8192)
 def _local_midnight(day: dt.date, timezone: str) -> pendulum.DateTime:
     try:
-        return pendulum.datetime(day.year, day.month, day.day, tz=zone(timezone))
+        tz = zone(timezone)
+        later = pendulum.datetime(day.year, day.month, day.day, tz=tz)
     except (pendulum.tz.exceptions.InvalidTimezone, ValueError):
         raise InputError([unknown_zone("timezone", timezone)]) from None
+    # Where the clocks go back at midnight (Havana, the Azores, Santiago), 00:00 comes
+    # twice, and pendulum gives the second: the day starts at the first, an hour
+    # earlier. (Where they go forward at midnight, 00:00 never comes, and pendulum
+    # gives the instant the day starts, 01:00; its first 00:00 then falls the day
+    # before.)
+    first = pendulum.datetime(day.year, day.month, day.day, tz=tz, fold=0)
+    if first.date() == day and first.timestamp() < later.timestamp():
+        return first
+    return later
 
 
 def require_zone(timezone: object, name: str = "timezone") -> str:

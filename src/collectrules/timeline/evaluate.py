@@ -1432,9 +1432,10 @@ def _shift(
     """``offset.apply(anchor, calendar, tz)``, or, for ``anchor`` a local midnight in the
     zone ``tz``, an instant of the same wall time in the same zone object.
 
-    Days, weeks and months from a midnight land on the midnight that many days later:
-    ``DateTime.add`` builds it as :func:`local_midnight` does (the same call, fold and
-    zone), which remembers it. Whole days of elapsed hours land there too when the zone
+    Days, weeks and months from a midnight land on the midnight that many days later,
+    the day's first instant, as :func:`local_midnight` gives it (and remembers it).
+    ``DateTime.add`` builds the same, except on a day whose 00:00 comes twice, where it
+    gives the second. Whole days of elapsed hours land there too when the zone
     has the same UTC offset at both midnights; such a time may differ from
     ``DateTime.add``'s in its ``fold`` alone, which comparisons in one zone ignore.
     """

@@ -1,0 +1,104 @@
+"""A local day starts at its first instant, also where the clocks change at midnight.
+
+Where the clocks go back at midnight (Havana, the Azores, Santiago, Cairo …), 00:00
+comes twice; pendulum builds the second, an hour after the day began. A case due on
+such a day had its due date's start, and every deadline counted from a midnight on such
+a day, an hour late: a payment in the day's first hour fell before its start. Where the
+clocks go forward at midnight (Tehran, Santiago in September), 00:00 never comes, and
+the day starts when the clocks jump.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from decimal import Decimal
+
+import pendulum
+import pytest
+
+from collectrules import Engine
+from collectrules.calendars import BusinessCalendar
+from collectrules.model import Case, Event, local_midnight
+from collectrules.model.case import iana_zones
+
+
+def _midnights() -> tuple[list[tuple[str, dt.date]], list[tuple[str, dt.date]]]:
+    """The days of 2015–2027 whose 00:00 comes twice, and those whose 00:00 never
+    comes, in every IANA zone."""
+    repeated, skipped = [], []
+    days = [dt.date(2015, 1, 1) + dt.timedelta(days=n) for n in range(13 * 366)]
+    for name in iana_zones():
+        tz = zoneinfo.ZoneInfo(name)
+        for day in days:
+            first = dt.datetime(day.year, day.month, day.day, tzinfo=tz)
+            if first.utcoffset() != first.replace(fold=1).utcoffset():
+                back = first.astimezone(dt.UTC).astimezone(tz).replace(tzinfo=None)
+                found = skipped if back != first.replace(tzinfo=None) else repeated
+                found.append((name, day))
+    return repeated, skipped
+
+
+REPEATED, SKIPPED = _midnights()
+
+
+def _starts(day: dt.date, name: str, at: pendulum.DateTime) -> bool:
+    """Whether ``at`` is the first instant whose local date in ``name`` is ``day``."""
+    tz = zoneinfo.ZoneInfo(name)
+    before = dt.datetime.fromtimestamp(at.timestamp() - 1e-6, tz)
+    return dt.datetime.fromtimestamp(at.timestamp(), tz).date() == day and before.date() < day
+
+
+def test_there_are_such_days_to_test() -> None:
+    assert len(REPEATED) > 50
+    assert len(SKIPPED) > 100
+    assert ("America/Havana", dt.date(2024, 11, 3)) in REPEATED
+
+
+@pytest.mark.parametrize(("name", "day"), REPEATED)
+def test_a_repeated_midnight_is_its_first(name: str, day: dt.date) -> None:
+    assert _starts(day, name, local_midnight(day, name))
+
+
+@pytest.mark.parametrize(("name", "day"), SKIPPED)
+def test_a_skipped_midnight_is_when_the_clocks_jump(name: str, day: dt.date) -> None:
+    assert _starts(day, name, local_midnight(day, name))
+
+
+def test_business_days_land_on_a_days_first_instant() -> None:
+    # Havana's repeated midnight is Sunday 3 November 2024. Over a calendar that works
+    # that weekend, two working days from Friday's midnight land on it.
+    every_day = BusinessCalendar(
+        "US", extra_working_days=frozenset({dt.date(2024, 11, 2), dt.date(2024, 11, 3)})
+    )
+    start = local_midnight(dt.date(2024, 11, 1), "America/Havana")
+    landed = every_day.add_business_days(start, 2, "America/Havana")
+    assert landed.isoformat() == "2024-11-03T00:00:00-04:00"
+    assert _starts(dt.date(2024, 11, 3), "America/Havana", landed)
+
+
+def test_a_case_due_on_such_a_day_is_due_from_its_first_instant() -> None:
+    case = Case(
+        case_id="HAV-1",
+        product="loan",
+        currency="USD",
+        principal=Decimal(1000),
+        overdue_amount=Decimal(100),
+        due_date=dt.date(2024, 11, 3),
+        timezone="America/Havana",
+        # Paid in the due date's first hour: 00:30 the first time round.
+        events=(
+            Event(
+                kind="payment",
+                at=pendulum.parse("2024-11-03T00:30:00-04:00"),
+                amount=Decimal(100),
+            ),
+        ),
+    )
+    as_of = pendulum.parse("2024-11-20T12:00:00-05:00")
+    for backend in ("python", "durable"):
+        engine = Engine("default", backend=backend)
+        timeline = engine.timeline(case, as_of=as_of).to_dict()
+        due = next(s for s in timeline["steps"] if s["anchor"] == "due_date")
+        assert due["anchor_at"] == "2024-11-03T00:00:00-04:00", backend
+        assert engine.decide(case, as_of=as_of).facts["paid_since_due"] == "100", backend
