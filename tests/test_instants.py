@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from collectrules import Engine
-from collectrules.model import Case, Event, Signal
+from collectrules.model import Case, Event, Signal, require_aware
 from collectrules.testing import as_ofs, cases
 
 NEW_YORK = "America/New_York"
@@ -130,3 +130,14 @@ def test_zoned_and_fixed_offset_forms_decide_alike(drawn: tuple[pendulum.DateTim
             engine.timeline(case, as_of=as_of).to_dict()
             == engine.timeline(fixed, as_of=as_of.isoformat()).to_dict()
         ), backend
+
+
+def test_the_same_zoned_as_of_gives_back_the_same_instant() -> None:
+    # A batch decides every case at one as_of; the derivation and the decision keep
+    # per-instant work keyed on the object require_aware returns.
+    first = require_aware(AS_OF)
+    assert first is require_aware(AS_OF)
+    assert first.isoformat() == AS_OF.isoformat()
+    other = AS_OF.add(seconds=1)
+    assert require_aware(other) is not first
+    assert require_aware(other).timestamp() == AS_OF.timestamp() + 1

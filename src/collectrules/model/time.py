@@ -32,8 +32,8 @@ def require_aware(as_of: object) -> pendulum.DateTime:
     """
     global _last_good
     last = _last_good
-    if as_of is last and last is not None:  # a batch asks of one instant again and again
-        return last
+    if last is not None and as_of is last[0]:  # a batch asks of one instant again and again
+        return last[1]
     if isinstance(as_of, str):
         return parse_as_of(as_of)
     if not isinstance(as_of, dt.datetime):
@@ -41,15 +41,16 @@ def require_aware(as_of: object) -> pendulum.DateTime:
             [FieldProblem("as_of", f"expected an aware datetime, got {type(as_of).__name__}")]
         )
     checked = parse_as_of(as_of)
-    if checked is as_of and type(checked) is pendulum.DateTime:
-        _last_good = checked
+    if type(as_of) is pendulum.DateTime:
+        _last_good = (as_of, checked)
     return checked
 
 
-#: The last instant :func:`require_aware` found good and returned as given: a
-#: ``pendulum.DateTime`` is immutable, and this reference keeps its identity from being
-#: reused, so the same object needs no second check.
-_last_good: pendulum.DateTime | None = None
+#: The last instant :func:`require_aware` found good, and what it returned for it (the
+#: same instant at its fixed offset): a ``pendulum.DateTime`` is immutable, and this
+#: reference keeps its identity from being reused, so the same object needs no second
+#: check, and gives the same object back (which later caches key on).
+_last_good: tuple[pendulum.DateTime, pendulum.DateTime] | None = None
 
 
 def require_case(case: object) -> Case:
