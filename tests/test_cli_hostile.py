@@ -365,3 +365,42 @@ def test_the_library_refuses_an_empty_input_path(
             "expected a path, got an empty text (it would read the current folder)"
         ), label
     assert not list(out.parent.iterdir())
+
+
+def test_a_single_path_given_as_an_empty_text_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``Path("")`` is ``"."``: a team, column map or calendar schedule named ``""``
+    was reported as the unreadable file ``.``, and ``spill_dir=""`` spilled a
+    worklist's runs into the current folder."""
+    from collectrules import InputError, load_policy
+    from collectrules.calendars import CalendarSchedule
+    from collectrules.io import load_column_map
+    from collectrules.operations import Worklist, load_team
+
+    monkeypatch.chdir(tmp_path)
+    policy = load_policy("default")
+    calls = {
+        "load_team": (lambda: load_team(""), "path", "a file's path"),
+        "load_column_map": (lambda: load_column_map(""), "path", "a file's path"),
+        "CalendarSchedule.load": (lambda: CalendarSchedule.load(""), "path", "a file's path"),
+        "Worklist team": (
+            lambda: Worklist([], as_of=AS_OF, policy=policy, team=""),
+            "path",
+            "a file's path",
+        ),
+        "Worklist spill_dir": (
+            lambda: Worklist([], as_of=AS_OF, policy=policy, spill_dir=""),
+            "spill_dir",
+            "a folder's path",
+        ),
+    }
+    for label, (call, path, what) in calls.items():
+        with pytest.raises(InputError) as caught:
+            call()
+        (problem,) = caught.value.problems
+        assert problem.path == path, label
+        assert problem.message == (
+            f"expected {what}, got an empty text (it would name the current folder)"
+        ), label
+    assert not list(tmp_path.iterdir())

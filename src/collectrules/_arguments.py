@@ -165,6 +165,15 @@ def require_path(value: object, name: str) -> Path:
     return Path(value)
 
 
+def require_named_path(value: object, name: str, what: str = "a file's path") -> Path:
+    """:func:`require_path`, for a path read or written as given; an empty text, which
+    ``Path`` reads as ``.`` (the current folder), is an InputError that says so."""
+    if value == "":
+        msg = f"expected {what}, got an empty text (it would name the current folder)"
+        raise InputError([FieldProblem(name, msg)])
+    return require_path(value, name)
+
+
 def fs_encodable(path: str) -> bool:
     """Whether the file system can be asked for ``path``: a name's bytes that are not
     UTF-8 come back as they were read (U+DC80 to U+DCFF), but another lone surrogate

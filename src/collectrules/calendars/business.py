@@ -48,8 +48,8 @@ from collectrules._arguments import (
     require_date,
     require_int,
     require_mapping,
+    require_named_path,
     require_optional_text,
-    require_path,
     require_text,
     require_texts,
     source_name,
@@ -244,7 +244,7 @@ class CalendarSchedule:
     def load(cls, path: str | Path) -> CalendarSchedule:
         """A schedule from a TOML file (see ``docs/calendars.md``): a regular file of at
         most :data:`MAX_SCHEDULE_BYTES` bytes, UTF-8."""
-        file = require_path(path, "path")
+        file = require_named_path(path, "path")
         name = source_name(file)
         try:
             data = tomllib.loads(read_small_file(file, MAX_SCHEDULE_BYTES).decode("utf-8"))

@@ -42,8 +42,8 @@ from typing import Any, Literal
 import attrs
 
 from collectrules._arguments import (
+    require_named_path,
     require_optional_callable,
-    require_path,
     require_paths,
     require_text,
     require_texts,
@@ -342,7 +342,7 @@ def load_column_map(path: str | Path, *, fields: Collection[str] | None = None) 
 
     Errors name the file, the line, and (with ``fields``) the closest case field.
     """
-    path = require_path(path, "path")
+    path = require_named_path(path, "path")
     if fields is not None:
         fields = require_texts(fields, "fields", "a collection of case field names")
     try:

@@ -28,7 +28,7 @@ from typing import Any
 
 import attrs
 
-from collectrules._arguments import require_path, source_name
+from collectrules._arguments import require_named_path, source_name
 from collectrules._files import MAX_SMALL_FILE_BYTES, UnreadableFile, read_small_file
 from collectrules.errors import FieldProblem, InputError, did_you_mean, quote
 
@@ -125,7 +125,7 @@ class Team:
 
 def load_team(path: str | Path) -> Team:
     """Read a team file (TOML); errors name the file and the field."""
-    path = require_path(path, "path")
+    path = require_named_path(path, "path")
     where = source_name(path)
     try:
         text = read_small_file(path, MAX_SMALL_FILE_BYTES).decode("utf-8")

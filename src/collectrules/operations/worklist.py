@@ -57,7 +57,7 @@ from typing import Any
 
 import attrs
 
-from collectrules._arguments import require_callable, require_instance, require_path
+from collectrules._arguments import require_callable, require_instance, require_named_path
 from collectrules._decimal import exact
 from collectrules.calendars import ContactHours
 from collectrules.compliance.guardrails import ContactChannel, Guardrails, Party, guardrails_of
@@ -618,7 +618,7 @@ class Worklist:
         if on_failure is not None:
             require_callable(on_failure, "on_failure")
         if spill_dir is not None:
-            spill_dir = require_path(spill_dir, "spill_dir")
+            spill_dir = require_named_path(spill_dir, "spill_dir", "a folder's path")
             if not spill_dir.is_dir():  # checked now, not when the first run is written
                 msg = f"expected an existing folder, got {quote(str(spill_dir))}"
                 raise InputError([FieldProblem("spill_dir", msg)])
