@@ -137,6 +137,10 @@ def test_the_same_zoned_as_of_gives_back_the_same_instant() -> None:
     # per-instant work keyed on the object require_aware returns.
     first = require_aware(AS_OF)
     assert first is require_aware(AS_OF)
+    # Engine.decide passes what it got on to derive, which asks again: the instant
+    # returned gives itself back, and the zoned one still gives the same.
+    assert require_aware(first) is first
+    assert require_aware(AS_OF) is first
     assert first.isoformat() == AS_OF.isoformat()
     other = AS_OF.add(seconds=1)
     assert require_aware(other) is not first

@@ -32,7 +32,8 @@ def require_aware(as_of: object) -> pendulum.DateTime:
     """
     global _last_good
     last = _last_good
-    if last is not None and as_of is last[0]:  # a batch asks of one instant again and again
+    # A batch asks of one instant again and again, as given and as returned.
+    if last is not None and (as_of is last[0] or as_of is last[1]):
         return last[1]
     if isinstance(as_of, str):
         return parse_as_of(as_of)
@@ -47,9 +48,10 @@ def require_aware(as_of: object) -> pendulum.DateTime:
 
 
 #: The last instant :func:`require_aware` found good, and what it returned for it (the
-#: same instant at its fixed offset): a ``pendulum.DateTime`` is immutable, and this
-#: reference keeps its identity from being reused, so the same object needs no second
-#: check, and gives the same object back (which later caches key on).
+#: same instant at its fixed offset, which it returns for itself): a
+#: ``pendulum.DateTime`` is immutable, and this reference keeps their identities from
+#: being reused, so either object needs no second check and gives the same object back,
+#: which later caches key on (``Engine.decide`` passes what it got on to ``derive``).
 _last_good: tuple[pendulum.DateTime, pendulum.DateTime] | None = None
 
 
