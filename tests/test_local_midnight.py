@@ -1,6 +1,6 @@
 """A local day starts at its first instant, also where the clocks change at midnight.
 
-Where the clocks go back at midnight (Havana, the Azores, Santiago, Cairo …), 00:00
+Where the clocks go back at midnight (Havana, the Azores, Amman, Gaza …), 00:00
 comes twice; pendulum builds the second, an hour after the day began. A case due on
 such a day had its due date's start, and every deadline counted from a midnight on such
 a day, an hour late: a payment in the day's first hour fell before its start. Where the

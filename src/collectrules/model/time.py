@@ -104,7 +104,7 @@ def _local_midnight(day: dt.date, timezone: str) -> pendulum.DateTime:
         later = pendulum.datetime(day.year, day.month, day.day, tz=tz)
     except (pendulum.tz.exceptions.InvalidTimezone, ValueError):
         raise InputError([unknown_zone("timezone", timezone)]) from None
-    # Where the clocks go back at midnight (Havana, the Azores, Santiago), 00:00 comes
+    # Where the clocks go back at midnight (Havana, the Azores, Amman, Gaza), 00:00 comes
     # twice, and pendulum gives the second: the day starts at the first, an hour
     # earlier. (Where they go forward at midnight, 00:00 never comes, and pendulum
     # gives the instant the day starts, 01:00; its first 00:00 then falls the day
