@@ -102,3 +102,20 @@ def test_a_case_due_on_such_a_day_is_due_from_its_first_instant() -> None:
         due = next(s for s in timeline["steps"] if s["anchor"] == "due_date")
         assert due["anchor_at"] == "2024-11-03T00:00:00-04:00", backend
         assert engine.decide(case, as_of=as_of).facts["paid_since_due"] == "100", backend
+
+
+def test_business_days_from_a_skipped_midnight_land_on_the_days_start() -> None:
+    # Tehran's clocks went forward at 00:00 on Friday 22 March 2019: that day started
+    # at 01:00. One working day on (over a calendar that works that weekend) is
+    # Saturday's first instant, 00:00, not 01:00.
+    works = BusinessCalendar(
+        "US", extra_working_days=frozenset({dt.date(2019, 3, 23), dt.date(2019, 3, 24)})
+    )
+    start = local_midnight(dt.date(2019, 3, 22), "Asia/Tehran")
+    assert start.isoformat() == "2019-03-22T01:00:00+04:30"
+    landed = works.add_business_days(start, 1, "Asia/Tehran")
+    assert landed.isoformat() == "2019-03-23T00:00:00+04:30"
+    onto = works.add_business_days(
+        local_midnight(dt.date(2019, 3, 21), "Asia/Tehran"), 1, "Asia/Tehran"
+    )
+    assert onto.isoformat() == "2019-03-22T01:00:00+04:30"

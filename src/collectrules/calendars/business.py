@@ -503,8 +503,9 @@ class BusinessCalendar:
         """``count`` business days after the instant ``at``, in ``timezone``.
 
         When ``at`` falls on a working day, the result keeps its local time of day on
-        the ``count``-th working day after it. When it does not, counting starts at 00:00
-        of the next working day. Either way the result falls on a working day: with the
+        the ``count``-th working day after it (from the day's first instant, the target
+        day's first instant). When it does not, counting starts at 00:00 of the next
+        working day. Either way the result falls on a working day: with the
         anchor at 00:00, the ``count`` whole working days from the anchor lie before it.
         """
         require_int(count, "count")
@@ -514,8 +515,10 @@ class BusinessCalendar:
             day = self.next_working_day(day)
             local = local_midnight(day, timezone)
         target = self.add_working_days(day, count)
-        if not (local.hour or local.minute or local.second or local.microsecond):
-            return local_midnight(target, timezone)  # the day's first instant
+        if local.timestamp() == local_midnight(day, timezone).timestamp():
+            # From a day's first instant to the target day's: its first 00:00 where
+            # 00:00 comes twice, and the instant the clocks jump to where it never comes.
+            return local_midnight(target, timezone)
         return pendulum.datetime(
             target.year, target.month, target.day,
             local.hour, local.minute, local.second, local.microsecond, tz=timezone,
