@@ -279,3 +279,23 @@ def test_no_generator_is_run_in_the_librarys_context() -> None:
     assert len(wrapped) >= 40
     running = [f.__qualname__ for f in wrapped.values() if inspect.isgeneratorfunction(f)]
     assert not running
+
+
+def test_a_thunk_runs_in_the_librarys_context_and_gives_the_callers_back() -> None:
+    """``exact_thunk`` (the engine's per-decision closures: a decision's lazy parts, its
+    outline) computes in the library's context, whatever the caller's, and restores the
+    caller's on return and on error."""
+    from collectrules._decimal import exact_thunk
+
+    third = exact_thunk(lambda: Decimal(1) / Decimal(3))
+    with decimal.localcontext(decimal.Context(prec=3, traps=[decimal.Inexact])) as caller:
+        assert third() == Decimal("0.3333333333333333333333333333")
+        assert decimal.getcontext() is caller
+        assert not caller.flags[decimal.Inexact]
+
+        def failing() -> Decimal:
+            raise LookupError("from the thunk")
+
+        with pytest.raises(LookupError):
+            exact_thunk(failing)()
+        assert decimal.getcontext() is caller

@@ -20,7 +20,7 @@ import attrs
 import pendulum
 
 from collectrules._arguments import require_instance, require_mapping, require_texts
-from collectrules._decimal import CONTEXT, exact
+from collectrules._decimal import CONTEXT, exact, exact_thunk
 from collectrules.assets.checklist import AssetPlan, asset_plan_of
 from collectrules.conditions import MONEY_SCALE, FieldType
 from collectrules.engine import _durable
@@ -451,7 +451,7 @@ class Engine:
         for settle in settles:
             amounts.update(settle(quadrant, allowed))
 
-        @exact
+        @exact_thunk
         def parts() -> dict[str, Any]:
             since = {k: v.isoformat() for k, v in derived.in_force.items()}
             evidence = _evidence_firings(policy, derived, since, self._evidence)
@@ -465,7 +465,7 @@ class Engine:
                 "facts": shown.facts,
             }
 
-        @exact
+        @exact_thunk
         def outline() -> Outline:
             levels = {resolved.layer.output: resolved.value for resolved in outcome.levels}
             fired = [f"evidence.{kind}" for kind, _ in _evidence_order(derived)]
