@@ -418,9 +418,11 @@ def test_either_fold_of_the_repeated_hour(fold: int, minute: int) -> None:
 def _escalation_passed(step: Step, at: pendulum.DateTime) -> bool:
     """Whether the escalation point of ``step`` has passed at ``at`` (the reference): its
     deadline for a stage with one, else the moment it opens."""
+    # As instants: the step's times and the timeline's ``as_of`` share the case's zone
+    # object, which compares them by wall clock in the hour the clocks repeat.
     if step.stage.within is not None:
-        return step.due_at is not None and at > step.due_at
-    return step.opens_at is not None and at >= step.opens_at
+        return step.due_at is not None and at.timestamp() > step.due_at.timestamp()
+    return step.opens_at is not None and at.timestamp() >= step.opens_at.timestamp()
 
 
 # --------------------------------------------------------------------------- condition anchors

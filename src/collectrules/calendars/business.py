@@ -58,6 +58,7 @@ from collectrules._arguments import (
 from collectrules._choice import Choice
 from collectrules._files import UnreadableFile, read_small_file
 from collectrules.errors import FieldProblem, InputError, did_you_mean, quote
+from collectrules.model.case import fixed_offset
 from collectrules.model.limits import MAX_YEAR, MIN_YEAR
 from collectrules.model.time import local_midnight, require_zone
 from collectrules.policy import Parameter
@@ -563,7 +564,9 @@ class ContactWindow:
     @property
     def feasible(self) -> bool:
         """Whether any allowed contact time lies between ``first_at`` and ``last_at``."""
-        return self.last_at is None or self.first_at <= self.last_at
+        # As instants: both are in one zone object, which compares them by wall clock,
+        # 01:40 the first time round the clocks go back as after 01:10 the second.
+        return self.last_at is None or fixed_offset(self.first_at) <= self.last_at
 
 
 def _minutes(text: object, what: str) -> int:

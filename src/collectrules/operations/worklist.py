@@ -69,7 +69,7 @@ from collectrules.errors import (
     did_you_mean,
     quote,
 )
-from collectrules.model.case import Case
+from collectrules.model.case import Case, fixed_offset
 from collectrules.model.decision import Decision
 from collectrules.model.remedies import Remedy
 from collectrules.model.time import require_aware
@@ -388,12 +388,13 @@ def work_items(
         channel = worklist_channel(step)
         after = as_of if step.opens_at is None or step.opens_at <= as_of else step.opens_at
         # The same contact at the same instant has the same answer: ask once per case.
+        # Keyed by the instant at its fixed offset: two times of the case's zone object
+        # are equal by wall clock, 01:30 the first time round as 01:30 the second.
         contact = _CONTACT.get(channel)
-        seen = contacts.get((contact, after))
+        key = (contact, fixed_offset(after))
+        seen = contacts.get(key)
         if seen is None:
-            seen = contacts[(contact, after)] = _next_contact(
-                case, contact, after, guardrails, contact_hours
-            )
+            seen = contacts[key] = _next_contact(case, contact, after, guardrails, contact_hours)
         next_at, note = seen
         remedy = step.stage.remedy
         blocking: str | None = None

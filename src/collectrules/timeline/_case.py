@@ -20,10 +20,10 @@ from typing import Any
 
 import pendulum
 
-from collectrules.model.case import Case, Event
+from collectrules.model.case import Case, Event, fixed_offset
 from collectrules.policy import Policy
 
-__all__ = ["CaseEvents", "case_events", "events_until", "in_zone"]
+__all__ = ["CaseEvents", "case_events", "events_until", "in_zone", "instant", "later"]
 
 
 #: pendulum's own zones and offsets: an instant in one is converted as it is.
@@ -59,6 +59,26 @@ def in_zone(at: pendulum.DateTime, tz: pendulum.Timezone) -> pendulum.DateTime:
         fold=local.fold,
         tzinfo=local.tzinfo,
     )
+
+
+def instant(at: dt.datetime) -> pendulum.DateTime:
+    """``at`` at its own fixed UTC offset (:func:`~collectrules.model.case.fixed_offset`):
+    what to compare, sort, take the least or greatest of, or key by.
+
+    The times of a timeline are in the case's zone, one zone object, and Python compares
+    two datetimes of one zone object by their wall clocks: on the night the clocks go
+    back, 01:30 the first time round reads as after 01:10 the second, an hour later, and
+    01:30 as equal to 01:30 an hour later. Their fixed-offset forms compare as instants
+    with each other and with any time in the zone (and, unlike a zoned time in the
+    repeated hour, an equal instant in another zone object is equal).
+    """
+    return fixed_offset(at)
+
+
+def later(first: pendulum.DateTime, second: pendulum.DateTime) -> pendulum.DateTime:
+    """The later instant of the two (``first`` when they are the same instant), as
+    ``max(first, second)`` would give it if it compared instants (see :func:`instant`)."""
+    return second if instant(second) > first else first
 
 
 def _at(event: Event) -> pendulum.DateTime:

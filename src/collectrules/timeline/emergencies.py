@@ -59,7 +59,7 @@ from collectrules.model.case import Case, ContactOutcome, Event, EventKind, zone
 from collectrules.policy._tables import TableReader
 from collectrules.policy.model import Policy
 from collectrules.policy.section import BaseSection, SectionLoader
-from collectrules.timeline._case import in_zone
+from collectrules.timeline._case import in_zone, instant
 from collectrules.timeline.stages import Anchor, AnchorKind, Channel, EventMatcher, Offset, Stage
 
 __all__ = [
@@ -495,7 +495,9 @@ def open_emergencies(
             continue
         at = in_zone(pendulum.instance(start), tz)
         found.append(Emergency(kind, at, spec, not _done(spec, start, events), derived))
-    return tuple(sorted(found, key=lambda e: (e.at, e.kind.value)))
+    # As instants: ``at`` is in the case's zone object, whose repeated hour reads by wall
+    # clock in the wrong order (and ``emergency_kind`` is the last open one's).
+    return tuple(sorted(found, key=lambda e: (instant(e.at), e.kind.value)))
 
 
 def emergency_facts(case: Case, as_of: dt.datetime, section: EmergencySection) -> dict[str, Any]:

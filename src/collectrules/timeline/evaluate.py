@@ -60,7 +60,7 @@ from collectrules.model.case import Case, ContactOutcome, Event, EventKind, Sign
 from collectrules.model.time import local_midnight, require_aware, require_case
 from collectrules.policy import Policy, load_policy
 from collectrules.policy.derive import Derived, derive
-from collectrules.timeline._case import case_events, events_until, in_zone
+from collectrules.timeline._case import case_events, events_until, in_zone, instant, later
 from collectrules.timeline.deadlines import (
     Deadline,
     DeadlineKind,
@@ -313,10 +313,15 @@ class Timeline:
         """
         far = pendulum.datetime(9999, 1, 1, tz="UTC")
         order = {s.id: i for i, s in enumerate(self.steps)}
+        # As instants: the steps' times share the case's zone object (see ``instant``).
         return tuple(
             sorted(
                 (s for s in self.steps if s.status in ACTIONABLE),
-                key=lambda s: (s.deadline or far, s.opens_at or far, order[s.id]),
+                key=lambda s: (
+                    far if s.deadline is None else instant(s.deadline),
+                    far if s.opens_at is None else instant(s.opens_at),
+                    order[s.id],
+                ),
             )
         )
 
@@ -505,7 +510,8 @@ def _later_by_whole_days(at: pendulum.DateTime, held: dt.timedelta) -> pendulum.
     target = at + held
     days = (target.date() - at.date()).days
     moved = at.add(days=days)
-    return moved if moved >= target else at.add(days=days + 1)
+    # As instants: both are in ``at``'s zone, and may fall in the hour the clocks repeat.
+    return moved if instant(moved) >= target else at.add(days=days + 1)
 
 
 def _ordered(
@@ -521,13 +527,15 @@ def _ordered(
     A later time replaces an earlier one when units are mixed ("48 hours" against
     "1 business day") or when a step resumes after a promise; a time set by a
     business-day offset that is pushed onto a rest day moves to 00:00 of the next
-    working day, so that business-day offsets always land on working days.
+    working day, so that business-day offsets always land on working days. The times
+    are compared as instants (``later``): "1 day" and "24 hours" after 01:30 on the eve
+    of the night the clocks go back read 01:30 both, an hour apart.
     """
     opens = _working(stage.after, opens, calendar, tz)
     if due is not None:
-        due = _working(stage.within, max(due, opens), calendar, tz)
+        due = _working(stage.within, later(due, opens), calendar, tz)
     if limit is not None:
-        limit = _working(stage.limit, limit if due is None else max(limit, due), calendar, tz)
+        limit = _working(stage.limit, limit if due is None else later(limit, due), calendar, tz)
     return opens, due, limit
 
 
@@ -675,11 +683,12 @@ def _pauses(
             break
         opens, due, limit = first if first is not None and anchor is start else times(stage, anchor)
         final = limit if limit is not None else due
-        if final is not None and final < span.start:
+        # As instants: the step's times and the span's share the case's zone object.
+        if final is not None and instant(final) < span.start:
             continue  # already breached when the promise was made
-        if opens >= span.end:
+        if instant(opens) >= span.end:
             continue  # opens after the pause anyway
-        anchor = _later_by_whole_days(anchor, span.end - max(span.start, anchor))
+        anchor = _later_by_whole_days(anchor, span.end - later(span.start, anchor))
         applied.append(span)
     return anchor, applied
 
@@ -696,6 +705,9 @@ class _Builder:
         self.case = case
         self.tz = case.timezone
         self.as_of = _local_as_of(policy, as_of, self.tz)
+        #: ``as_of`` at its fixed offset, to compare with the steps' times: ``self.as_of``,
+        #: in the case's zone object, would be compared with them by wall clock.
+        self.now = instant(as_of)
         self.section = section
         #: The years the calendar computed by rule since the last :meth:`noting` (for
         #: the calendar warnings).
@@ -730,7 +742,7 @@ class _Builder:
             found = _event_anchor(self.events, anchor.event, self.tz)
             return found, None if found is not None else f"waits for the first {anchor.event} event"
         found = _condition_anchor(
-            self.case, self.events, stage, self.overdue_start, self.as_of, self.section.promises
+            self.case, self.events, stage, self.overdue_start, self.now, self.section.promises
         )
         return found, None if found is not None else "waits for its condition to hold"
 
@@ -807,7 +819,7 @@ class _Builder:
         done = self.completion(stage, anchor)
         moved, spans = self.pauses(stage, anchor, done)
         opens, due, limit = self.times(stage, moved)
-        if spans and opens < spans[-1].end:
+        if spans and instant(opens) < spans[-1].end:
             # It resumes when the promise ends: nothing about it is earlier than that.
             opens, due, limit = self.ordered(stage, spans[-1].end, due, limit)
         window = None
@@ -828,7 +840,7 @@ class _Builder:
                 limit,
                 done_at=done_at,
                 done_by=done,
-                on_time=due is None or done_at <= due,
+                on_time=due is None or instant(done.at) <= due,
                 reason=resumed,
                 contact_window=window,
             )
@@ -843,7 +855,8 @@ class _Builder:
                 reason=stage.reason,
                 contact_window=window,
             )
-        current = next((s for s in spans if s.start <= self.as_of < s.end), None)
+        now = self.now
+        current = next((s for s in spans if s.start <= now < s.end), None)
         if current is not None:
             return Step(
                 stage,
@@ -856,11 +869,11 @@ class _Builder:
                 paused_until=current.end,
                 contact_window=window,
             )
-        if self.as_of < opens:
+        if now < opens:
             status = StepStatus.UPCOMING
-        elif due is None or self.as_of <= due:
+        elif due is None or now <= due:
             status = StepStatus.OPEN
-        elif limit is not None and self.as_of <= limit:
+        elif limit is not None and now <= limit:
             status = StepStatus.LATE
         else:
             status = StepStatus.BREACHED
@@ -904,9 +917,9 @@ def build_timeline(
     for stage in plan.stages if plan is not None else ():
         steps.append(builder.step(stage))
         builder.noting(stage.id)
-    emergencies = _emergencies(case, builder.as_of, policy)
+    emergencies = _emergencies(case, builder.now, policy)
     if emergencies:
-        steps = [_held(step, emergencies, builder.as_of) for step in steps]
+        steps = [_held(step, emergencies, builder.now) for step in steps]
         for emergency in emergencies:
             for stage in emergency.spec.stages:
                 steps.append(builder.step(stage, emergency.at))
@@ -1113,7 +1126,9 @@ def _plain_step_facts(
     escalated = False
     if plan is not None:
         tz = case.timezone
-        at = _local_as_of(policy, as_of, tz)
+        # At its fixed offset: compared with the steps' times, in the case's zone object,
+        # as an instant (``_Builder.now``).
+        at = instant(as_of)
         due_start = local_midnight(case.due_date, tz)
         overdue_start = local_midnight(_next_day(case.due_date), tz)
         calendar = section.calendar
@@ -1184,7 +1199,7 @@ def _event_step_facts(
     escalated = False
     if plan is not None:
         tz = case.timezone
-        at = _local_as_of(policy, as_of, tz)
+        at = instant(as_of)  # as in _plain_step_facts
         events = case_events(policy, case, as_of).events
         rules = section.promises
         promises = (
@@ -1249,7 +1264,7 @@ def _event_step_facts(
                     opens, due, limit = found
                 else:
                     opens, due, limit = times(stage, moved)
-                if applied and opens < applied[-1].end:
+                if applied and instant(opens) < applied[-1].end:
                     opens, due, limit = _ordered(stage, applied[-1].end, due, limit, calendar, tz)
                 if done is not None:
                     status = StepStatus.DONE
@@ -1418,8 +1433,8 @@ def _local_as_of(policy: Policy, as_of: pendulum.DateTime, tz: str) -> pendulum.
 def _plain_times(
     stage: Stage, anchor: pendulum.DateTime, calendar: BusinessCalendar, tz: str
 ) -> tuple[pendulum.DateTime, pendulum.DateTime | None, pendulum.DateTime | None]:
-    """:meth:`_Builder.times` for ``anchor``, an instant in the zone ``tz``, to compare
-    with other instants in ``tz`` (by wall time: see :func:`_shift`)."""
+    """:meth:`_Builder.times` for ``anchor``, an instant in the zone ``tz``: the same
+    instants (see :func:`_shift`), compared as instants."""
     opens = _shift(stage.after, anchor, calendar, tz) if stage.after is not None else anchor
     due = _shift(stage.within, anchor, calendar, tz) if stage.within is not None else None
     limit = _shift(stage.limit, anchor, calendar, tz) if stage.limit is not None else None
@@ -1433,11 +1448,15 @@ def _shift(
     zone ``tz``, an instant of the same wall time in the same zone object.
 
     Days, weeks and months from a midnight land on the midnight that many days later,
-    the day's first instant, as :func:`local_midnight` gives it (and remembers it).
-    ``DateTime.add`` builds the same, except on a day whose 00:00 comes twice, where it
-    gives the second. Whole days of elapsed hours land there too when the zone
-    has the same UTC offset at both midnights; such a time may differ from
-    ``DateTime.add``'s in its ``fold`` alone, which comparisons in one zone ignore.
+    as :func:`local_midnight` gives it (and remembers it), the same instant as
+    ``DateTime.add`` gives; except on a day whose 00:00 comes twice, where
+    :func:`local_midnight` gives the first and ``DateTime.add`` the second, which
+    the timeline shows and its statuses are judged by: there it is ``offset.apply``'s
+    (a :func:`local_midnight` with ``fold`` 0 is such a first 00:00). Whole days of
+    elapsed hours land on the midnight when the zone has the same UTC offset at both
+    midnights; such a time may differ from
+    ``DateTime.add``'s in its ``fold`` alone, where that does not change the instant
+    (the callers compare the times as instants, with ``instant``).
     """
     unit = offset.unit
     if unit is OffsetUnit.BUSINESS_DAYS or anchor.hour or anchor.minute or anchor.second:
@@ -1445,16 +1464,19 @@ def _shift(
     if anchor.microsecond:
         return offset.apply(anchor, calendar, tz)
     ordinal = anchor.toordinal()
+    midnight: pendulum.DateTime | None = None
     if unit is OffsetUnit.DAYS:
-        return local_midnight(dt.date.fromordinal(ordinal + offset.amount), tz)
-    if unit is OffsetUnit.WEEKS:
-        return local_midnight(dt.date.fromordinal(ordinal + 7 * offset.amount), tz)
-    if unit is OffsetUnit.MONTHS:
+        midnight = local_midnight(dt.date.fromordinal(ordinal + offset.amount), tz)
+    elif unit is OffsetUnit.WEEKS:
+        midnight = local_midnight(dt.date.fromordinal(ordinal + 7 * offset.amount), tz)
+    elif unit is OffsetUnit.MONTHS:
         # ``add_duration``'s months: the same day of the month, or the month's last.
         months = anchor.month - 1 + offset.amount
         year, month = anchor.year + months // 12, months % 12 + 1
         day = min(anchor.day, monthrange(year, month)[1])
-        return local_midnight(dt.date(year, month, day), tz)
+        midnight = local_midnight(dt.date(year, month, day), tz)
+    if midnight is not None:
+        return midnight if midnight.fold else offset.apply(anchor, calendar, tz)
     days, hours = divmod(offset.amount, 24)
     if not hours:
         landed = local_midnight(dt.date.fromordinal(ordinal + days), tz)

@@ -33,7 +33,7 @@ from collectrules._decimal import exact
 from collectrules.model.case import Case, Event, EventKind, Signal, derived_signal, zone
 from collectrules.model.time import local_midnight
 from collectrules.policy import Policy
-from collectrules.timeline._case import case_events, events_until, in_zone
+from collectrules.timeline._case import case_events, events_until, in_zone, instant, later
 from collectrules.timeline.stages import PromiseRules
 
 __all__ = [
@@ -141,6 +141,7 @@ def _judged(
     order), judged at ``as_of``."""
     # The zone object itself: ``in_timezone`` of its name looks the same object up.
     tz = zone(case.timezone)
+    as_of = instant(as_of)  # compared with ``ends_at``, in the case's zone object
     promises = [e for e in events if e.kind is EventKind.PROMISE_MADE]
     payments = [e for e in events if e.kind is EventKind.PAYMENT]
     out: list[Promise] = []
@@ -149,7 +150,9 @@ def _judged(
         assert event.amount is not None
         made = in_zone(event.at, tz)
         last_day = event.promised_date + dt.timedelta(days=rules.grace_days)
-        ends_at = max(local_midnight(last_day + dt.timedelta(days=1), case.timezone), made)
+        # As instants: where 00:00 comes twice, a promise made at the second is made
+        # after the first, the end of its promised day.
+        ends_at = later(local_midnight(last_day + dt.timedelta(days=1), case.timezone), made)
         threshold = rules.threshold(event.amount)
         paid = Decimal(0)
         kept_at: pendulum.DateTime | None = made if threshold <= 0 else None
@@ -247,15 +250,20 @@ class PauseSpan:
 
 
 def pause_spans(promises: Sequence[Promise]) -> tuple[PauseSpan, ...]:
-    """The pause spans of the promises, merged where they overlap, in time order."""
+    """The pause spans of the promises, merged where they overlap, in time order.
+
+    The times, all in the case's zone object, are compared as instants (``instant``):
+    by wall clock, a promise made at 01:30 the first time round would come after one
+    made at 01:10 the second.
+    """
     spans: list[PauseSpan] = []
-    for promise in sorted(promises, key=lambda p: p.made_at):
+    for promise in sorted(promises, key=lambda p: instant(p.made_at)):
         start, end = promise.made_at, promise.pause_until
-        if end <= start:
+        if instant(end) <= start:
             continue
-        if spans and start <= spans[-1].end:
+        if spans and instant(start) <= spans[-1].end:
             last = spans[-1]
-            if end >= last.end:
+            if instant(end) >= last.end:
                 spans[-1] = PauseSpan(last.start, end, promise)
             continue
         spans.append(PauseSpan(start, end, promise))

@@ -27,6 +27,7 @@ import pendulum
 
 from collectrules._decimal import exact
 from collectrules.model.case import Case
+from collectrules.timeline._case import instant
 from collectrules.timeline.evaluate import ACTIONABLE, Step, StepStatus, Timeline
 
 __all__ = ["Urgency", "urgency_of"]
@@ -87,8 +88,9 @@ def urgency_of(timeline: Timeline, case: Case) -> Urgency:
     """The urgency of ``case`` from its ``timeline`` (see the module docstring)."""
     acting = [s for s in timeline.steps if _status(s) in ACTIONABLE]
     breached = [s for s in acting if _status(s) is StepStatus.BREACHED]
-    limits = [(limit, s.id) for s in acting if (limit := _limit(s)) is not None]
-    earliest = min(limits)[0] if limits else None
+    # As instants: the steps' times share the case's zone object (see ``instant``).
+    limits = [(instant(limit), s.id, limit) for s in acting if (limit := _limit(s)) is not None]
+    earliest = min(limits)[2] if limits else None
     ordered = sorted(
         acting,
         key=lambda s: (
