@@ -191,6 +191,10 @@ def _underflow_error(text: str, number: TooSmallNumber) -> json.JSONDecodeError:
     return json.JSONDecodeError(number.message, text, at)
 
 
+#: A run of more digits than Python reads as an integer by default (4,300).
+LONG_DIGITS = re.compile(r"\d{4301,}")
+
+
 def loads(text: str | bytes | bytearray) -> Any:
     """``json.loads(text)``, except that an object naming a key twice is a
     :class:`RepeatedKeyError`, and a number that is not zero but that a float cannot
@@ -201,6 +205,14 @@ def loads(text: str | bytes | bytearray) -> Any:
         return _DECODER.decode(text)
     except TooSmallNumber as exc:
         raise _underflow_error(text, exc) from None
+    except json.JSONDecodeError:
+        raise
+    except ValueError:  # an integer past Python's digit limit for text
+        long = LONG_DIGITS.search(text)
+        if long is None:
+            raise
+        msg = f"a number of {len(long.group()):,} digits, more than can be read"
+        raise json.JSONDecodeError(msg, text, long.start()) from None
     except _Repeated as exc:
         found = _first_repeat(text)
         if found is None:  # not found again (cannot happen on text the decoder read)

@@ -32,6 +32,7 @@ __all__ = [
     "RuleActionError",
     "UnwritableError",
     "did_you_mean",
+    "figure",
     "quote",
 ]
 
@@ -77,6 +78,15 @@ def quote(value: object, *, limit: int = QUOTE_LIMIT) -> str:
     """
     text = _BoundedRepr(limit).repr(value)
     return text if len(text) <= limit + 3 else text[:limit] + "…"
+
+
+def figure(value: int) -> str:
+    """An integer for an error message, with thousands separators (``1,000,001``); one
+    with more digits than Python writes as text (4,300 by default) is quoted short, as
+    :func:`quote` quotes it, where formatting it would raise ``ValueError``."""
+    if type(value) is int and -(10**60) < value < 10**60:
+        return f"{value:,}"
+    return quote(value)  # anything else as well: an error message never fails
 
 
 def did_you_mean(name: str, known: Iterable[str]) -> str | None:

@@ -57,7 +57,7 @@ from collectrules._arguments import (
 )
 from collectrules._choice import Choice
 from collectrules._files import UnreadableFile, read_small_file
-from collectrules.errors import FieldProblem, InputError, did_you_mean, quote
+from collectrules.errors import FieldProblem, InputError, did_you_mean, figure, quote
 from collectrules.model.case import fixed_offset
 from collectrules.model.limits import MAX_YEAR, MIN_YEAR
 from collectrules.model.time import local_midnight, require_zone
@@ -491,9 +491,9 @@ class BusinessCalendar:
         day = _day(day)
         require_int(count, "count")
         if count < 0:
-            raise InputError([FieldProblem("count", f"must not be negative, got {count}")])
+            raise InputError([FieldProblem("count", f"must not be negative, got {figure(count)}")])
         if count > _MAX_SPAN_DAYS:
-            msg = f"expected at most {_MAX_SPAN_DAYS:,} working days, got {count:,}"
+            msg = f"expected at most {_MAX_SPAN_DAYS:,} working days, got {figure(count)}"
             raise InputError([FieldProblem("count", msg)])
         current = self.next_working_day(day)
         for _ in range(count):

@@ -30,7 +30,7 @@ import pendulum
 
 from collectrules import _json as strict_json
 from collectrules._arguments import require_optional_text, require_text, wrong_kind
-from collectrules.errors import FieldProblem, InputError, did_you_mean
+from collectrules.errors import FieldProblem, InputError, did_you_mean, quote
 from collectrules.model.case import parse_as_of
 
 __all__ = ["decision_from_dict", "decision_from_json"]
@@ -112,7 +112,7 @@ class _Reader:
             self.fail(path, f"unknown remedy {name!r}", did_you_mean(name, known))
             return False
         if not _REMEDY_NAME.match(name):
-            self.fail(path, f"expected a snake_case remedy name, got {name!r}")
+            self.fail(path, f"expected a snake_case remedy name, got {quote(name)}")
             return False
         return True
 
@@ -168,7 +168,7 @@ class _Reader:
             try:
                 return dt.date.fromisoformat(data)
             except ValueError:
-                return self.fail(path, f"expected a date as YYYY-MM-DD, got {data!r}")
+                return self.fail(path, f"expected a date as YYYY-MM-DD, got {quote(data)}")
         if tp is bool:
             if not isinstance(data, bool):
                 return self.fail(path, f"expected true or false, got {_kind(data)}")
@@ -234,7 +234,7 @@ def decision_from_dict(
     if version is _MISSING:
         reader.fail("schema_version", "required")
     elif version != schema_version:
-        reader.fail("schema_version", f"expected {schema_version!r}, got {version!r}")
+        reader.fail("schema_version", f"expected {schema_version!r}, got {quote(version)}")
     kwargs = reader.obj(cls, data, "", skip=frozenset({"quadrant", "engine"}))
     model: Any = cls
     quadrant_type = attrs.fields_dict(attrs.resolve_types(model))["quadrant"].type

@@ -35,7 +35,7 @@ from collectrules._arguments import require_date, require_instance, require_int
 from collectrules._choice import Choice
 from collectrules._decimal import exact
 from collectrules.calendars import BusinessCalendar
-from collectrules.errors import CollectRulesError, FieldProblem, InputError, quote
+from collectrules.errors import CollectRulesError, FieldProblem, InputError, figure, quote
 from collectrules.model.case import Case, currency_exponent, currency_problem
 from collectrules.model.decision import Decision, RemedyGrant
 from collectrules.model.limits import MAX_YEAR, MIN_YEAR, MONEY
@@ -128,7 +128,7 @@ def add_months(start: dt.date, months: int) -> dt.date:
         d = pendulum.Date(start.year, start.month, start.day).add(months=months)
         return dt.date(d.year, d.month, d.day)
     except (ValueError, OverflowError):
-        msg = f"{start} plus {months} months is outside the calendar's years 1 to 9999"
+        msg = f"{start} plus {figure(months)} months is outside the calendar's years 1 to 9999"
         raise InputError([FieldProblem("months", msg)]) from None
 
 
@@ -354,11 +354,9 @@ def _principal_parts(
     # Annuity: the level payment, then each month's principal is payment - interest.
     with localcontext() as ctx:
         ctx.prec = 50
-        if monthly == 0:
-            payment = principal / months
-        else:
-            growth = (1 + monthly) ** months
-            payment = principal * monthly * growth / (growth - 1)
+        growth = (1 + monthly) ** months if monthly != 0 else Decimal(1)
+        # No rate, or one too small to move 50 digits (1e-400): an equal split.
+        payment = principal / months if growth == 1 else principal * monthly * growth / (growth - 1)
         payment = payment.quantize(q, rounding=ROUND_HALF_UP)
         parts = []
         balance = principal

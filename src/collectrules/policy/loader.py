@@ -408,6 +408,8 @@ def _decode(text: str, source: str, suffix: str) -> Any:
             raise PolicyError(
                 [FieldProblem(exc.path, message, source=source, line=exc.line)]
             ) from None
+        except ValueError as exc:  # an integer past Python's digit limit for text
+            raise _too_long_number(text, source, exc) from None
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             line = mark.line + 1 if mark is not None else None
@@ -458,6 +460,20 @@ def _decode(text: str, source: str, suffix: str) -> Any:
         raise PolicyError(
             [FieldProblem("", f"TOML syntax error{col}: {detail}", source=source, line=line)]
         ) from None
+    except ValueError as exc:  # an integer past Python's digit limit for text
+        raise _too_long_number(text, source, exc) from None
+
+
+def _too_long_number(text: str, source: str | None, exc: ValueError) -> PolicyError:
+    """The error of a policy text holding an integer with more digits than Python reads
+    (4,300 by default), at its line; ``exc`` itself, re-raised, when there is none (a
+    ``ValueError`` of another cause)."""
+    long = strict_json.LONG_DIGITS.search(text)
+    if long is None:
+        raise exc
+    line = text.count("\n", 0, long.start()) + 1
+    msg = f"a number of {len(long.group()):,} digits: expected a number of at most 4,300 digits"
+    return PolicyError([FieldProblem("", msg, source=source, line=line)])
 
 
 def load_policy(
