@@ -151,6 +151,8 @@ def test_a_policy_names_its_schedule_file_beside_it(tmp_path: Path) -> None:
         ("bad.toml", "TOML syntax error"),
         ("gbk.toml", "not UTF-8"),
         ("stray.toml", "2028-01-01 is not in the years covered"),
+        ("cn\\u0000.toml", "or a NUL character"),
+        ("x" * 300 + ".toml", "cannot read"),
     ],
 )
 def test_a_bad_schedule_file_is_a_policy_error(tmp_path: Path, name: str, message: str) -> None:

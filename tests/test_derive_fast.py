@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from collectrules import Engine, load_policy
 from collectrules.calendars import BusinessCalendar
+from collectrules.model.time import local_midnight
 from collectrules.policy.derive import _Instants
 from collectrules.timeline.stages import Offset, OffsetUnit
 from derive_reference import (
@@ -105,7 +106,14 @@ def test_cold_caches_and_the_reverse_order_give_the_same(name: str) -> None:
         assert {**want, **got} == want, (name, mode, i, label)
 
 
-_ZONES = ("Europe/London", "America/New_York", "Asia/Shanghai", "Australia/Lord_Howe", "UTC")
+_ZONES = (
+    "Europe/London",
+    "America/New_York",
+    "Asia/Shanghai",
+    "Australia/Lord_Howe",
+    "America/Havana",
+    "UTC",
+)
 
 
 @st.composite
@@ -164,7 +172,11 @@ def _direct(offset: Offset, at: dt.datetime, timezone: str) -> pendulum.DateTime
     local = pendulum.instance(at).in_timezone(timezone)
     unit = {"hours": "hours", "days": "days", "weeks": "weeks", "months": "months"}
     result: pendulum.DateTime = local.add(**{unit[offset.unit.value]: offset.amount})
-    return result
+    if offset.unit is OffsetUnit.HOURS or local.time() != dt.time(0):
+        return result
+    # whole days from a midnight: the target day's first 00:00 where it comes twice
+    first = local_midnight(result.date(), timezone)
+    return first if first.timestamp() < result.timestamp() else result
 
 
 def _same(a: dt.datetime, b: dt.datetime) -> bool:
@@ -186,6 +198,7 @@ def _same(a: dt.datetime, b: dt.datetime) -> bool:
             dt.datetime(2026, 11, 1, 1, 30),
             dt.datetime(2026, 4, 5, 1, 45),
             dt.datetime(2026, 1, 31, 0, 0),
+            dt.datetime(2026, 11, 1, 0, 30),
         )
     ),
     fold=st.integers(0, 1),

@@ -21,6 +21,7 @@ from collectrules import Engine
 from collectrules.calendars import BusinessCalendar
 from collectrules.model import Case, Event, local_midnight
 from collectrules.model.case import iana_zones
+from collectrules.timeline.stages import Offset
 
 
 def _midnights() -> tuple[list[tuple[str, dt.date]], list[tuple[str, dt.date]]]:
@@ -119,3 +120,48 @@ def test_business_days_from_a_skipped_midnight_land_on_the_days_start() -> None:
         local_midnight(dt.date(2019, 3, 21), "Asia/Tehran"), 1, "Asia/Tehran"
     )
     assert onto.isoformat() == "2019-03-22T01:00:00+04:30"
+
+
+@pytest.mark.parametrize(("name", "day"), REPEATED)
+def test_whole_days_weeks_and_months_from_a_midnight_land_on_a_days_first_instant(
+    name: str, day: dt.date
+) -> None:
+    calendar = BusinessCalendar("US")
+    for text, start in (
+        ("3 days", day - dt.timedelta(days=3)),
+        ("1 week", day - dt.timedelta(weeks=1)),
+        ("1 month", (day.replace(day=1) - dt.timedelta(days=1)).replace(day=min(day.day, 28))),
+    ):
+        if text == "1 month" and day.day > 28:
+            continue
+        landed = Offset.parse(text).apply(local_midnight(start, name), calendar, name)
+        assert _starts(day, name, landed), (text, landed.isoformat())
+        # the same count in hours from the same midnight lands on the same instant
+        if text != "1 month":
+            hours = (day - start).days * 24
+            by_hours = Offset.parse(f"{hours} hours").apply(
+                local_midnight(start, name), calendar, name
+            )
+            if by_hours.date() == day:
+                assert by_hours.timestamp() == landed.timestamp()
+
+
+def test_a_stage_due_on_such_a_day_is_breached_from_its_first_instant() -> None:
+    # L-3D is due three days after the overdue start, Thursday 29 October 2026:
+    # Havana's 00:00 of Sunday 1 November comes twice, and the stage is due at the first.
+    case = Case(
+        case_id="HAV-2",
+        product="loan",
+        currency="USD",
+        principal=Decimal(1000),
+        overdue_amount=Decimal(100),
+        due_date=dt.date(2026, 10, 28),
+        timezone="America/Havana",
+    )
+    as_of = pendulum.parse("2026-11-01T00:30:00-04:00")  # between the two midnights
+    for backend in ("python", "durable"):
+        engine = Engine("default", backend=backend)
+        steps = {s["id"]: s for s in engine.timeline(case, as_of=as_of).to_dict()["steps"]}
+        assert steps["L-3D"]["due_at"] == "2026-11-01T00:00:00-04:00", backend
+        assert steps["L-3D"]["status"] == "breached", backend
+        assert engine.decide(case, as_of=as_of).facts["step_l_3d"] == "breached", backend

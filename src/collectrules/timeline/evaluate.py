@@ -1448,11 +1448,8 @@ def _shift(
     zone ``tz``, an instant of the same wall time in the same zone object.
 
     Days, weeks and months from a midnight land on the midnight that many days later,
-    as :func:`local_midnight` gives it (and remembers it), the same instant as
-    ``DateTime.add`` gives; except on a day whose 00:00 comes twice, where
-    :func:`local_midnight` gives the first and ``DateTime.add`` the second, which
-    the timeline shows and its statuses are judged by: there it is ``offset.apply``'s
-    (a :func:`local_midnight` with ``fold`` 0 is such a first 00:00). Whole days of
+    as :func:`local_midnight` gives it (and remembers it): the target day's first
+    instant, as ``offset.apply`` gives it too. Whole days of
     elapsed hours land on the midnight when the zone has the same UTC offset at both
     midnights; such a time may differ from
     ``DateTime.add``'s in its ``fold`` alone, where that does not change the instant
@@ -1476,7 +1473,7 @@ def _shift(
         day = min(anchor.day, monthrange(year, month)[1])
         midnight = local_midnight(dt.date(year, month, day), tz)
     if midnight is not None:
-        return midnight if midnight.fold else offset.apply(anchor, calendar, tz)
+        return midnight
     days, hours = divmod(offset.amount, 24)
     if not hours:
         landed = local_midnight(dt.date.fromordinal(ordinal + days), tz)

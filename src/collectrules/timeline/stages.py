@@ -39,6 +39,7 @@ from collectrules.model.case import (
     product_name,
 )
 from collectrules.model.remedies import Remedy, remedy_name
+from collectrules.model.time import local_midnight
 from collectrules.policy import base_fields, signal_fields
 from collectrules.policy._tables import TableReader
 from collectrules.policy.model import ParameterSpec, SignalSpec
@@ -147,7 +148,9 @@ class Offset:
     Hours are elapsed hours (24 hours is always 86 400 seconds, across daylight-saving
     changes); days, weeks and months are calendar days, weeks and months in the case's
     zone, keeping the local time of day (a month from 31 January is the last day of
-    February). Business days follow :meth:`BusinessCalendar.add_business_days`.
+    February); from a midnight they land on the target day's first instant, the first
+    00:00 where it comes twice. Business days follow
+    :meth:`BusinessCalendar.add_business_days`.
     """
 
     amount: int
@@ -228,10 +231,18 @@ def _shifted(
     if offset.unit is OffsetUnit.HOURS:
         return local.add(hours=offset.amount)
     if offset.unit is OffsetUnit.DAYS:
-        return local.add(days=offset.amount)
-    if offset.unit is OffsetUnit.WEEKS:
-        return local.add(weeks=offset.amount)
-    return local.add(months=offset.amount)
+        landed = local.add(days=offset.amount)
+    elif offset.unit is OffsetUnit.WEEKS:
+        landed = local.add(weeks=offset.amount)
+    else:
+        landed = local.add(months=offset.amount)
+    if local.hour or local.minute or local.second or local.microsecond:
+        return landed
+    # Whole days from a midnight land on the target day's first instant: where 00:00
+    # comes twice (Havana, the Azores), the first, an hour before the wall-clock
+    # arithmetic's second, as a count of hours from the same midnight gives.
+    first = local_midnight(landed.date(), timezone)
+    return first if first.timestamp() < landed.timestamp() else landed
 
 
 @attrs.frozen
@@ -925,11 +936,16 @@ class _Parser(TableReader):
         out: list[CalendarSchedule] = []
         for name in names:
             relative = PurePosixPath(name)
-            if relative.is_absolute() or ".." in relative.parts or not name.strip():
+            if (
+                relative.is_absolute()
+                or ".." in relative.parts
+                or not name.strip()
+                or "\x00" in name
+            ):
                 self.fail(
                     path,
                     f"{name[:200]!r}: name a file inside the policy file's folder, "
-                    "without '..' or an absolute path",
+                    "without '..', an absolute path or a NUL character",
                     key="schedule",
                 )
                 continue
