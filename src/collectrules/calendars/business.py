@@ -114,10 +114,68 @@ _MAX_SPAN_DAYS = 366 * (MAX_YEAR - MIN_YEAR + 1)
 _HHMM = re.compile(r"^([01]\d|2[0-4]):([0-5]\d)$")
 
 
+#: What a date past Python's calendar is called in errors.
+_OUTSIDE = "outside the calendar's years 1 to 9999"
+
+
 def _local(at: dt.datetime, timezone: str) -> pendulum.DateTime:
     if not isinstance(at, dt.datetime) or at.tzinfo is None or at.utcoffset() is None:
         raise wrong_kind("at", at, "an aware datetime")
-    return pendulum.instance(at).in_timezone(require_zone(timezone))
+    zone = require_zone(timezone)
+    moment = pendulum.instance(at)
+    with contextlib.suppress(OverflowError, ValueError):
+        return moment.in_timezone(zone)
+    local = _local_at_the_ends(moment, zone)
+    if local is None:
+        # 9999-12-31T23:00Z is 10000-01-01 east of UTC; 0001-01-01T00:00Z the year 0
+        # west of it.
+        end = "after 9999-12-31" if at.year > 1 else "before 0001-01-01"
+        msg = f"{at.isoformat()} falls {end} in {zone}, {_OUTSIDE}"
+        raise InputError([FieldProblem("at", msg)])
+    return local
+
+
+def _local_at_the_ends(at: pendulum.DateTime, zone: str) -> pendulum.DateTime | None:
+    """``at`` in ``zone`` when its UTC time is past the calendar but its wall clock in
+    ``zone`` is not (9999-12-31T21:00-11:00, at Pago Pago), else ``None``.
+
+    Converting goes through UTC, so the zone's offset is read two days nearer the
+    calendar's middle, and kept only if it is the zone's offset at ``at`` too.
+    """
+    offset = at.utcoffset()
+    assert offset is not None  # _local takes only aware datetimes
+    naive = at.naive()
+    # Plain datetimes: pendulum adds and subtracts through UTC.
+    nearer = naive + dt.timedelta(days=-2 if at.year > 1 else 2)
+    try:
+        moment = pendulum.instance(nearer.replace(tzinfo=dt.timezone(offset)))
+        near = moment.in_timezone(zone).utcoffset()
+        assert near is not None  # a zone's offset
+        wall = naive + (near - offset)
+        local = pendulum.datetime(
+            wall.year, wall.month, wall.day,
+            wall.hour, wall.minute, wall.second, wall.microsecond, tz=zone,
+        )  # fmt: skip
+    except (OverflowError, ValueError):
+        return None
+    # The same instant: the same wall clock, at the offset read.
+    return local if local.naive() == wall and local.utcoffset() == near else None
+
+
+def _next_day(day: dt.date, path: str, what: str) -> dt.date:
+    """The day after ``day``; past 9999-12-31, an InputError on ``path`` saying ``what``
+    falls there."""
+    if day == dt.date.max:
+        raise InputError([FieldProblem(path, f"{what} falls after 9999-12-31, {_OUTSIDE}")])
+    return day + dt.timedelta(days=1)
+
+
+def _previous_day(day: dt.date, path: str, what: str) -> dt.date:
+    """The day before ``day``; before 0001-01-01, an InputError on ``path`` saying
+    ``what`` falls there."""
+    if day == dt.date.min:
+        raise InputError([FieldProblem(path, f"{what} falls before 0001-01-01, {_OUTSIDE}")])
+    return day - dt.timedelta(days=1)
 
 
 def _day(day: object, name: str = "day") -> dt.date:
@@ -656,15 +714,25 @@ class ContactHours:
         return f"{_hhmm(self.start)}–{_hhmm(self.end)}"
 
     def window_on(self, day: dt.date, timezone: str) -> tuple[pendulum.DateTime, pendulum.DateTime]:
-        """The first and last allowed instants of the local day ``day``."""
+        """The first and last allowed instants of the local day ``day``.
+
+        Hours that end at 24:00 close at the next day's first instant: on 9999-12-31,
+        past the calendar, an :class:`~collectrules.errors.InputError`.
+        """
         day = _day(day)
-        midnight = local_midnight(day, timezone)
-        return self._at(midnight, self.start, timezone), self._at(midnight, self.end, timezone)
+        return self._opens(day, timezone), self._closes(day, timezone)
+
+    def _opens(self, day: dt.date, timezone: str) -> pendulum.DateTime:
+        return self._at(local_midnight(day, timezone), self.start, timezone)
+
+    def _closes(self, day: dt.date, timezone: str) -> pendulum.DateTime:
+        return self._at(local_midnight(day, timezone), self.end, timezone)
 
     @staticmethod
     def _at(midnight: pendulum.DateTime, minutes: int, timezone: str) -> pendulum.DateTime:
         if minutes == 24 * 60:
-            return local_midnight(midnight.date() + dt.timedelta(days=1), timezone)
+            what = "the end of the hours (24:00, the first instant of the next day)"
+            return local_midnight(_next_day(midnight.date(), "day", what), timezone)
         return pendulum.datetime(
             midnight.year, midnight.month, midnight.day, minutes // 60, minutes % 60, tz=timezone
         )
@@ -672,31 +740,45 @@ class ContactHours:
     def allows(self, at: dt.datetime, timezone: str) -> bool:
         """Whether contact at the instant ``at`` is within the hours, in ``timezone``."""
         local = _local(at, timezone)
-        opens, closes = self.window_on(local.date(), timezone)
-        if opens <= local <= closes:
-            return True
-        # 00:00 is the closing instant of the previous day when the hours end at 24:00.
-        return self.end == 24 * 60 and local == local_midnight(local.date(), timezone)
+        midnight = local_midnight(local.date(), timezone)
+        if local < self._at(midnight, self.start, timezone):
+            # 00:00 is the closing instant of the previous day when the hours end at 24:00.
+            return self.end == 24 * 60 and local == midnight
+        # Hours that end at 24:00 end at the next day's first instant, after every time
+        # of this day (on 9999-12-31 too, whose next day is past the calendar).
+        return self.end == 24 * 60 or local <= self._at(midnight, self.end, timezone)
 
     def first_allowed(self, at: dt.datetime, timezone: str) -> pendulum.DateTime:
         """The first allowed contact instant at or after ``at`` (local time of ``timezone``)."""
         local = _local(at, timezone)
         if self.allows(local, timezone):
             return local
-        opens, _ = self.window_on(local.date(), timezone)
+        day = local.date()
+        opens = self._opens(day, timezone)
         if local < opens:
             return opens
-        return self.window_on(local.date() + dt.timedelta(days=1), timezone)[0]
+        what = f"the first allowed time after {local.isoformat()}"
+        return self._opens(_next_day(day, "at", what), timezone)
 
     def last_allowed(self, at: dt.datetime, timezone: str) -> pendulum.DateTime:
         """The last allowed contact instant at or before ``at`` (local time of ``timezone``)."""
         local = _local(at, timezone)
         if self.allows(local, timezone):
             return local
-        _, closes = self.window_on(local.date(), timezone)
+        day = local.date()
+        if self.end == 24 * 60:
+            # Not allowed, so before the day's opening: the previous day's 24:00 is this
+            # day's first instant (0001-01-01's too, and after a day the zone skipped).
+            return local_midnight(day, timezone)
+        closes = self._closes(day, timezone)
         if local > closes:
             return closes
-        return self.window_on(local.date() - dt.timedelta(days=1), timezone)[1]
+        what = f"the last allowed time before {local.isoformat()}"
+        previous = _previous_day(day, "at", what)
+        if local_midnight(previous, timezone).date() != previous:
+            # A day the zone skipped (Apia's 30 December 2011): the day before it.
+            previous = _previous_day(previous, "at", what)
+        return self._closes(previous, timezone)
 
     def next_allowed(self, at: dt.datetime, timezone: str) -> pendulum.DateTime:
         """Alias of :meth:`first_allowed`: when contact may next happen."""

@@ -20,6 +20,7 @@ import pendulum
 
 from collectrules.conditions import Scalar
 from collectrules.errors import did_you_mean
+from collectrules.model.time import local_midnight
 from collectrules.policy._tables import TableReader
 from collectrules.policy.section import SectionLoader
 
@@ -227,5 +228,7 @@ class PackReader(TableReader):
 
 
 def start_of_local_day(day: dt.date, zone: str) -> pendulum.DateTime:
-    """The first instant of ``day`` in ``zone``."""
-    return pendulum.datetime(day.year, day.month, day.day, tz=zone)
+    """The first instant of ``day`` in ``zone``: the first 00:00 where the clocks go
+    back at midnight and it comes twice (Havana on 1 November 2026), and the instant
+    the clocks jump to where it never comes."""
+    return local_midnight(day, zone)

@@ -98,6 +98,7 @@ from collectrules.model.case import (
     Event,
     EventKind,
     Product,
+    fixed_offset,
     product_name,
 )
 from collectrules.model.limits import MAX_EVENTS, MAX_KIND_LENGTH
@@ -1588,12 +1589,15 @@ class Guardrails:
             lifts = [f.until for f in verdict.blocks]
             if any(u is None for u in lifts):
                 return None
-            later = max(u for u in lifts if u is not None)
+            # As instants: the lifts are in the case's zone, one zone object, which
+            # compares them by wall clock (00:40 the first time round the clocks go
+            # back as after 00:10 the second, half an hour later).
+            later = max(fixed_offset(u) for u in lifts if u is not None)
             if later <= at:  # pragma: no cover - every rule lifts strictly later
                 later = at.add(seconds=1)
             if later > horizon:
                 return None
-            at = pendulum.instance(later)
+            at = later
         return None  # pragma: no cover - bounded by the horizon
 
     def obligations(
