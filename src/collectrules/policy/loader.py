@@ -6,11 +6,14 @@ can be found, the rule id and the key path.
 
 from __future__ import annotations
 
+import datetime as dt
+import errno
 import hashlib
 import json
 import math
 import os
 import re
+import sys
 import tomllib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from importlib import resources
@@ -195,15 +198,27 @@ class _YamlTooBig(Exception):
     """A YAML file past the alias, node or nesting limits."""
 
 
-class _YamlRepeated(Exception):
-    """A YAML mapping names a key twice (PyYAML would keep the last value silently)."""
+class _YamlProblem(Exception):
+    """A key or value of a YAML file that a policy cannot hold, found as it is built: a
+    key named twice in one mapping (PyYAML would keep the last value silently), a key
+    that is not text, an integer too long to write as text, a date no calendar has."""
 
-    def __init__(self, key: str, path: str, line: int, column: int) -> None:
-        super().__init__(key)
-        self.key = key
+    def __init__(self, path: str, message: str, line: int) -> None:
+        super().__init__(message)
         self.path = path
+        self.message = message
         self.line = line
-        self.column = column
+
+
+#: What a YAML key that is not text reads as, by its tag.
+_YAML_KINDS = {
+    "int": "a number",
+    "float": "a number",
+    "bool": "a boolean",
+    "null": "null",
+    "timestamp": "a date",
+    "binary": "bytes",
+}
 
 
 def _node_path(root: Any, target: Any, yaml: Any) -> str | None:
@@ -280,85 +295,250 @@ def _yaml_loader(yaml: Any) -> Any:
                 raise strict_json.TooSmallNumber(node.value, node.start_mark.line + 1, problem)
             return value
 
+        def construct_yaml_int(self, node: Any) -> Any:
+            try:
+                value = super().construct_yaml_int(node)
+            except ValueError:  # a decimal past the digit limit: int() refuses to read it
+                digits = len(node.value.lstrip("+-").replace("_", "").lstrip("0"))
+            else:
+                if not _too_long(value):
+                    return value
+                digits = _digits(value)
+            raise self.problem(node, _too_long_message(digits))
+
+        def construct_yaml_timestamp(self, node: Any) -> Any:
+            try:
+                return super().construct_yaml_timestamp(node)
+            except ValueError as exc:  # 2024-13-45: the form of a date, but none
+                raise self.problem(node, f"expected a date, got {node.value} ({exc})") from None
+
         def construct_mapping(self, node: Any, deep: bool = False) -> Any:
             # The mapping's own keys, before merge keys (``<<``) add theirs: a key given
             # beside a merge overrides the merged one, as YAML means it to.
             if isinstance(node, yaml.MappingNode):
-                seen: set[tuple[str, str]] = set()
+                seen: set[str] = set()
                 for key_node, _ in node.value:
-                    if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == _MERGE:
+                    if isinstance(key_node, yaml.ScalarNode) and key_node.tag == _MERGE:
                         continue
-                    key = (key_node.tag, key_node.value)
+                    if not isinstance(key_node, yaml.ScalarNode) or key_node.tag != _TEXT:
+                        raise self.not_text(node, key_node)
+                    key = key_node.value
                     if key in seen:
-                        mark = key_node.start_mark
-                        where = _node_path(self.root, node, yaml)
-                        path = strict_json.key_step(where or "", key_node.value)
-                        raise _YamlRepeated(key_node.value, path, mark.line + 1, mark.column + 1)
+                        column = key_node.start_mark.column + 1
+                        message = (
+                            f"named twice in one mapping (column {column}): expected each key once"
+                        )
+                        raise self.problem(node, message, key=key_node.value, at=key_node)
                     seen.add(key)
             return super().construct_mapping(node, deep=deep)
 
+        def not_text(self, node: Any, key_node: Any) -> _YamlProblem:
+            """The problem of a key of mapping ``node`` that is not text."""
+            column = key_node.start_mark.column + 1
+            if not isinstance(key_node, yaml.ScalarNode):
+                what = "a mapping" if isinstance(key_node, yaml.MappingNode) else "a list"
+                message = f"expected a text key, got {what} (column {column})"
+                return self.problem(node, message, key="?", at=key_node)
+            tag = key_node.tag.rsplit(":", 1)[-1]
+            text = key_node.value
+            if len(text) > 40 or not text.isprintable():
+                text = quote(text, limit=40)
+            message = (
+                f"expected a text key, got {text}, read as {_YAML_KINDS.get(tag, tag)}"
+                f" (column {column}); put the key in quotes to make it text"
+            )
+            return self.problem(node, message, key=text, at=key_node)
+
+        def problem(
+            self, node: Any, message: str, *, key: str | None = None, at: Any = None
+        ) -> _YamlProblem:
+            """The problem ``message`` of ``node``, or of its key ``key`` (the node
+            ``at``), with its path and line."""
+            path = _node_path(self.root, node, yaml) or ""
+            if key is not None:
+                path = strict_json.key_step(path, key) if at.tag == _TEXT else f"{path}[{key}]"
+            return _YamlProblem(path, message, (at or node).start_mark.line + 1)
+
     Loader.add_constructor("tag:yaml.org,2002:float", Loader.construct_yaml_float)
+    Loader.add_constructor("tag:yaml.org,2002:int", Loader.construct_yaml_int)
+    Loader.add_constructor("tag:yaml.org,2002:timestamp", Loader.construct_yaml_timestamp)
     return Loader
 
 
 _MERGE = "tag:yaml.org,2002:merge"
+_TEXT = "tag:yaml.org,2002:str"
+
+
+def _branches(node: object) -> list[Any]:
+    """The values a table or an array holds (nothing for any other value)."""
+    if isinstance(node, Mapping):
+        return list(node.values())
+    if isinstance(node, list | tuple):
+        return list(node)
+    return []
 
 
 def _too_deep(data: object) -> bool:
-    """Whether tables and arrays nest deeper than :data:`MAX_NESTING` (no recursion)."""
-    stack: list[tuple[object, int]] = [(data, 1)]
+    """Whether tables and arrays nest deeper than :data:`MAX_NESTING`, a value inside
+    the deepest counted as one more level. Walked by a stack, without recursion, each
+    table or array once, however many places hold it (a list held twice in each of 60
+    lists is 61 lists deep, not 2**60 lists wide); one that holds a table or array
+    around it adds no depth (:func:`_holding_itself` finds it)."""
+    heights: dict[int, int] = {}  # the levels of each table or array walked, its own included
+    around: set[int] = set()  # the tables and arrays around the one walked now
+    stack: list[tuple[object, bool]] = [(data, False)]
     while stack:
-        node, depth = stack.pop()
-        if depth > MAX_NESTING:
-            return True
-        if isinstance(node, Mapping):
-            stack.extend((v, depth + 1) for v in node.values())
-        elif isinstance(node, list):
-            stack.extend((v, depth + 1) for v in node)
+        node, leaving = stack.pop()
+        if leaving:
+            around.discard(id(node))
+            height = 1 + max((heights.get(id(b), 1) for b in _branches(node)), default=0)
+            if height > MAX_NESTING:
+                return True
+            heights[id(node)] = height
+        elif isinstance(node, Mapping | list | tuple) and id(node) not in around | heights.keys():
+            around.add(id(node))
+            if len(around) > MAX_NESTING:
+                return True
+            stack.append((node, True))
+            stack.extend((b, False) for b in _branches(node))
     return False
 
 
-def _unwritable_text(data: object) -> str | None:
-    """The path (``remedies.rules[0].reason``) of the first text of ``data``, key or
-    value, that UTF-8 cannot hold: a lone surrogate, as a JSON or YAML escape
-    (``"\\udcff"``) or a Python caller can give. ``""`` for the top level; None when
-    every text is whole. Walked by a stack, without recursion, each container once (a
-    list holding itself, or one list in many places, is walked once) and no deeper than
-    :data:`MAX_NESTING` (deeper data is refused on its own)."""
-    stack: list[tuple[object, str, int]] = [(data, "", 1)]
-    walked: set[int] = set()  # each container once: a list holding itself ends
+def _holding_itself(data: object) -> tuple[str, str] | None:
+    """Where a table or array of ``data`` holds one around it again, which nests without
+    end (a list that holds itself): its path, and that of the one held again; None when
+    none does. Walked by a stack, without recursion, each table or array once."""
+    around: dict[int, str] = {}  # the tables and arrays around the one walked now
+    walked: set[int] = set()
+    stack: list[tuple[object, str, bool]] = [(data, "", False)]
     while stack:
-        node, path, depth = stack.pop()
-        if isinstance(node, str):
-            if not is_utf8(node):
-                return path
-            continue
-        if depth > MAX_NESTING or id(node) in walked:
-            continue  # deeper data is refused on its own
-        if isinstance(node, Mapping | list | tuple):
+        node, path, leaving = stack.pop()
+        if leaving:
+            del around[id(node)]
             walked.add(id(node))
-        if isinstance(node, Mapping):
-            items = []
-            for key, value in node.items():
-                if isinstance(key, str) and not is_utf8(key):
-                    return f"{path}[{quote(key)}]"
-                items.append((value, strict_json.key_step(path, str(key)), depth + 1))
+        elif id(node) in around:
+            return path, around[id(node)]
+        elif isinstance(node, Mapping | list | tuple) and id(node) not in walked:
+            around[id(node)] = path
+            stack.append((node, path, True))
+            if isinstance(node, Mapping):
+                items = [(v, strict_json.key_step(path, str(k)), False) for k, v in node.items()]
+            else:
+                items = [(v, f"{path}[{i}]", False) for i, v in enumerate(node)]
             stack.extend(reversed(items))
-        elif isinstance(node, list | tuple):
-            stack.extend((v, f"{path}[{i}]", depth + 1) for i, v in reversed(list(enumerate(node))))
     return None
 
 
-def _refuse_unwritable(data: object, source: str | None, *, foreign: bool = False) -> None:
-    """A :class:`PolicyError` naming the first text of ``data`` UTF-8 cannot hold (for
-    a ``foreign`` file, one that says where no more than the file)."""
-    path = _unwritable_text(data)
-    if path is None:
+#: What each kind of value that a policy cannot hold is, said without quoting it (for a
+#: file that ``extends`` reached, not yet known to be a policy).
+_UNFIT_KINDS = {
+    "key": "a key that is not text",
+    "text": "text UTF-8 cannot hold",
+    "number": "a number too long to write as text",
+    "value": "a value that is not plain data",
+}
+
+#: The values a policy holds: what a TOML, YAML or JSON file gives.
+_PLAIN = (str, int, float, bool, type(None), dt.date, dt.time, Condition)
+_UNWRITABLE = "text UTF-8 cannot hold (a lone surrogate, such as the escape \\udcff): expected text"
+
+
+@attrs.frozen
+class _Unfit:
+    """A key or value that a policy cannot hold: where it is, what is wrong with it, and
+    which of :data:`_UNFIT_KINDS` it is."""
+
+    path: str
+    message: str
+    kind: str
+
+
+def _digits(value: int) -> int:
+    """How many decimal digits ``value`` has, counted without writing it as text (which
+    Python refuses past its digit limit), and without a power of ten as long as it (a
+    second for a policy file's 2 MiB hexadecimal literal)."""
+    value = abs(value)
+    if value == 0:
+        return 1
+    shift = max(value.bit_length() - 64, 0)
+    log = math.log10(value >> shift) + shift * math.log10(2)  # to within 1e-8
+    power = round(log)
+    if abs(log - power) > 1e-6:
+        return math.floor(log) + 1
+    return power + 1 if value >= 10**power else power  # next to a power of ten: exactly
+
+
+def _too_long(value: int) -> bool:
+    """Whether Python refuses to write ``value`` as text: it has more digits than
+    ``sys.get_int_max_str_digits()`` (4,300 by default; 0 lifts the limit)."""
+    limit = sys.get_int_max_str_digits()
+    # Under 8**limit, a number has fewer than 10**limit: no digits need counting.
+    return limit > 0 and value.bit_length() > 3 * limit and _digits(value) > limit
+
+
+def _too_long_message(digits: int | None) -> str:
+    limit = sys.get_int_max_str_digits()
+    found = f"{digits:,}" if digits is not None else f"more than {limit:,}"
+    return f"a number of {found} digits: expected a number of at most {limit:,} digits"
+
+
+def _unfit(data: object) -> _Unfit | None:
+    """The first key or value of ``data``, in the order written, that a policy cannot
+    hold: a key that is not text, a text UTF-8 cannot hold (a lone surrogate, as a JSON
+    or YAML escape ``"\\udcff"`` or a Python caller can give), or an integer with more
+    digits than Python writes as text (``0x`` and 4,000 ``f``); None when there is none.
+    Its path is ``remedies.rules[0].reason``, ``""`` for the top level. Walked by a
+    stack, without recursion, each table or array once (a list holding itself ends)."""
+    stack: list[tuple[object, str]] = [(data, "")]
+    walked: set[int] = set()
+    while stack:
+        node, path = stack.pop()
+        if isinstance(node, str):
+            if not is_utf8(node):
+                return _Unfit(path, _UNWRITABLE, "text")
+        elif isinstance(node, int):
+            if _too_long(node):
+                return _Unfit(path, _too_long_message(_digits(node)), "number")
+        elif id(node) in walked:
+            continue
+        elif isinstance(node, Mapping):
+            walked.add(id(node))
+            items = []
+            for key, value in node.items():
+                if not isinstance(key, str):
+                    message = f"expected a text key, got {type(key).__name__} {quote(key)}"
+                    return _Unfit(f"{path}[{quote(key)}]", message, "key")
+                if not is_utf8(key):
+                    return _Unfit(f"{path}[{quote(key)}]", _UNWRITABLE, "text")
+                items.append((value, strict_json.key_step(path, key)))
+            stack.extend(reversed(items))
+        elif isinstance(node, list | tuple):
+            walked.add(id(node))
+            stack.extend((v, f"{path}[{i}]") for i, v in reversed(list(enumerate(node))))
+        elif not isinstance(node, _PLAIN):
+            message = (
+                "expected text, a number, true or false, a date, a table or an array, "
+                f"got a Python {type(node).__name__}"
+            )
+            return _Unfit(path, message, "value")
+    return None
+
+
+def _refuse_unfit(
+    data: object, source: str | None, *, text: str | None = None, foreign: bool = False
+) -> None:
+    """A :class:`PolicyError` naming the first key or value of ``data`` that a policy
+    cannot hold (:func:`_unfit`), at its line in ``text`` where it can be found; for a
+    ``foreign`` file, one that says where no more than the file."""
+    found = _unfit(data)
+    if found is None:
         return
     if foreign:
-        raise _refuse("not a policy file: it holds text UTF-8 cannot hold", source)
-    msg = "text UTF-8 cannot hold (a lone surrogate, such as the escape \\udcff): expected text"
-    raise PolicyError([FieldProblem(path, msg, source=source)])
+        raise _refuse(f"not a policy file: it holds {_UNFIT_KINDS[found.kind]}", source)
+    line = None
+    if found.kind == "number" and text is not None:
+        line, _ = _long_integer(text) or (None, None)
+    raise PolicyError([FieldProblem(found.path, found.message, source=source, line=line)])
 
 
 def _parse_text(
@@ -385,7 +565,7 @@ def _parse_text(
         )
     if not isinstance(data, dict):
         raise PolicyError([FieldProblem("", "a policy must be a table of keys", source=source)])
-    _refuse_unwritable(data, source, foreign=foreign)
+    _refuse_unfit(data, source, text=text, foreign=foreign)
     return data
 
 
@@ -403,13 +583,10 @@ def _decode(text: str, source: str, suffix: str) -> Any:
         except strict_json.TooSmallNumber as exc:
             unheld = FieldProblem("", exc.message, source=source, line=exc.line)
             raise PolicyError([unheld]) from None
-        except _YamlRepeated as exc:
-            message = f"named twice in one mapping (column {exc.column}): expected each key once"
+        except _YamlProblem as exc:
             raise PolicyError(
-                [FieldProblem(exc.path, message, source=source, line=exc.line)]
+                [FieldProblem(exc.path, exc.message, source=source, line=exc.line)]
             ) from None
-        except ValueError as exc:  # an integer past Python's digit limit for text
-            raise _too_long_number(text, source, exc) from None
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             line = mark.line + 1 if mark is not None else None
@@ -460,20 +637,42 @@ def _decode(text: str, source: str, suffix: str) -> Any:
         raise PolicyError(
             [FieldProblem("", f"TOML syntax error{col}: {detail}", source=source, line=line)]
         ) from None
-    except ValueError as exc:  # an integer past Python's digit limit for text
-        raise _too_long_number(text, source, exc) from None
+    except ValueError:  # a decimal integer past Python's digit limit, as int() says
+        raise _too_long_number(text, source) from None
 
 
-def _too_long_number(text: str, source: str | None, exc: ValueError) -> PolicyError:
-    """The error of a policy text holding an integer with more digits than Python reads
-    (4,300 by default), at its line; ``exc`` itself, re-raised, when there is none (a
-    ``ValueError`` of another cause)."""
-    long = strict_json.LONG_DIGITS.search(text)
-    if long is None:
-        raise exc
-    line = text.count("\n", 0, long.start()) + 1
-    msg = f"a number of {len(long.group()):,} digits: expected a number of at most 4,300 digits"
-    return PolicyError([FieldProblem("", msg, source=source, line=line)])
+#: An integer literal of TOML or YAML: a decimal with its sign, or a hexadecimal, octal
+#: or binary one, each with the underscores that may part its digits.
+_INTEGER_LITERAL = re.compile(r"[+-]?(?:0[xX][0-9A-Fa-f_]+|0[oO][0-7_]+|0[bB][01_]+|[0-9][0-9_]*)")
+_BASES = {"x": 16, "o": 8, "b": 2}
+
+
+def _long_integer(text: str) -> tuple[int, int] | None:
+    """The line of the first integer literal of ``text`` with more digits than Python
+    writes as text (:func:`_too_long`), and how many it has; None when there is none."""
+    limit = sys.get_int_max_str_digits()
+    if limit <= 0:
+        return None
+    # The shortest literal past the limit is a hexadecimal one, at 1.204 digits a
+    # character: a shorter one is not counted.
+    shortest = limit * 4 // 5
+    for match in _INTEGER_LITERAL.finditer(text):
+        literal = match.group().lstrip("+-").replace("_", "")
+        if len(literal) < shortest:
+            continue
+        base = _BASES.get(literal[1:2].lower())
+        # A decimal is counted as written: Python would refuse to read it.
+        digits = len(literal.lstrip("0")) if base is None else _digits(int(literal[2:], base))
+        if digits > limit:
+            return text.count("\n", 0, match.start()) + 1, digits
+    return None
+
+
+def _too_long_number(text: str, source: str | None) -> PolicyError:
+    """The error of a TOML text holding a decimal integer with more digits than Python
+    reads (``tomllib`` raises the ``ValueError`` of :func:`int`), at its line."""
+    line, digits = _long_integer(text) or (None, None)
+    return PolicyError([FieldProblem("", _too_long_message(digits), source=source, line=line)])
 
 
 def load_policy(
@@ -531,7 +730,10 @@ def policy_from_dict(
     for name, value in (("source", source), ("text", text)):
         if value is not None and not isinstance(value, str):
             raise _wrong_option(name, value, "a text or None")
-    _refuse_unwritable(data, source)
+    if _too_deep(data):
+        msg = f"a policy may nest tables and arrays at most {MAX_NESTING} deep"
+        raise _refuse(msg, _plain_text(source))
+    _refuse_unfit(data, source)
     if base_dir is not None:
         base_dir = _option_path("base_dir", base_dir)
     files = _Files(search_path, sections)
@@ -672,12 +874,13 @@ class _Files:
             text, source, path = _read_text(ref)
             self.texts[source] = text
             return _parse_text(text, source, path), source, path
+        if "\x00" in ref or not fs_encodable(ref):
+            raise _invalid_name(ref)
         as_path = Path(ref)
         if (
             as_path.is_absolute()
             or ref.startswith(("~", "/", "\\"))
             or re.match(r"^[A-Za-z]:", ref)
-            or "\x00" in ref
         ):
             raise _refuse(
                 f"extends {ref!r}: an absolute path is refused; name a shipped policy, or a "
@@ -693,7 +896,13 @@ class _Files:
                 continue
             if not _inside(target, root):
                 continue
-            if target.exists():
+            try:
+                found = target.exists()
+            except OSError as exc:
+                if exc.errno == errno.ENAMETOOLONG:
+                    raise _invalid_name(ref) from None
+                found = True  # reading it says why it cannot be read
+            if found:
                 label = str(folder / as_path)
                 text = _read_file(target, label)
                 data = _parse_text(text, label, target, foreign=True)
@@ -723,6 +932,18 @@ class _Files:
                 )
             ]
         )
+
+
+def _invalid_name(ref: str) -> PolicyError:
+    """The error of an ``extends`` that no file can be named: a NUL, a name longer than
+    the file system allows, a lone surrogate it cannot hold."""
+    known = available_policies()
+    msg = (
+        f"extends {quote(ref)}: not a valid policy name; expected the name of a shipped "
+        f"policy ({', '.join(known)}) or of a file inside the extending file's folder or a "
+        "folder of the search path"
+    )
+    return PolicyError([FieldProblem("extends", msg, suggestion=did_you_mean(ref, known))])
 
 
 def _load_raw(name_or_path: str, base_dir: Path | None) -> tuple[dict[str, Any], str, Path | None]:
@@ -1020,6 +1241,11 @@ class _Loader:
                 found.append(FieldProblem("", more, source=self.source))
             raise PolicyError(found, subject=f"policy {self.source or pid}")
 
+        looped = _holding_itself(data)
+        if looped is not None:
+            path, outer = looped
+            msg = f"holds {outer or 'the policy'} again, without end: expected data that ends"
+            raise PolicyError([FieldProblem(path, msg, source=self.source)])
         canonical = json.dumps(
             _canonical(data), sort_keys=True, ensure_ascii=False, separators=(",", ":")
         )
@@ -1028,7 +1254,7 @@ class _Loader:
         except UnicodeEncodeError:
             # Past the checks of the data as given (a text nested deeper than they
             # walk): named by its place in the policy as resolved.
-            _refuse_unwritable(data, self.source)
+            _refuse_unfit(data, self.source)
             raise
         policy = Policy(
             id=pid,
@@ -1884,4 +2110,6 @@ def _canonical(value: Any) -> Any:
         return value
     if hasattr(value, "isoformat"):
         return value.isoformat()
+    if isinstance(value, Condition):  # built in Python: hashed as the text it reads as
+        return value.to_text()
     return value
