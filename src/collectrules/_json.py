@@ -25,6 +25,7 @@ from typing import Any
 from collectrules.errors import quote
 
 __all__ = [
+    "NotUtf8",
     "RepeatedKeyError",
     "TooSmallNumber",
     "checked_float",
@@ -96,11 +97,31 @@ def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return data
 
 
+class NotUtf8(UnicodeDecodeError):
+    """JSON bytes in UTF-16 or UTF-32, which ``json.loads`` would read and the library
+    does not: ``found`` names the encoding (``utf-16-le``), as ``json.detect_encoding``
+    tells it from the first bytes. A ``UnicodeDecodeError``, as bytes that are not UTF-8
+    are."""
+
+    def __init__(self, data: bytes, found: str) -> None:
+        self.found = found
+        reason = f"the bytes are {found.upper()}, expected UTF-8"
+        super().__init__("utf-8", data[:4], 0, min(len(data), 4), reason)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.object, self.found))
+
+
 def _text(text: str | bytes | bytearray) -> str:
-    """``text`` as ``json.loads`` reads it: bytes decoded as it decodes them, and a
-    text starting with a byte order mark refused as it refuses it."""
+    """``text`` as the library reads JSON: bytes as UTF-8, a byte order mark before
+    them skipped as ``json.loads`` skips it; bytes in UTF-16 or UTF-32, which it would
+    read, are :class:`NotUtf8`, and bytes that are not UTF-8 a ``UnicodeDecodeError``.
+    A text starting with a byte order mark is refused, as ``json.loads`` refuses it."""
     if not isinstance(text, str):
-        return text.decode(json.detect_encoding(text), "surrogatepass")
+        found = json.detect_encoding(text)
+        if found not in ("utf-8", "utf-8-sig"):
+            raise NotUtf8(bytes(text[:4]), found)
+        return text.decode(found)
     if text.startswith("\ufeff"):
         raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", text, 0)
     return text
@@ -197,9 +218,10 @@ LONG_DIGITS = re.compile(r"\d{4301,}")
 
 def loads(text: str | bytes | bytearray) -> Any:
     """``json.loads(text)``, except that an object naming a key twice is a
-    :class:`RepeatedKeyError`, and a number that is not zero but that a float cannot
+    :class:`RepeatedKeyError`, a number that is not zero but that a float cannot
     hold (``1e-400``, which ``json.loads`` reads as 0.0) a ``json.JSONDecodeError`` at
-    its place. Every other error is ``json.loads``' own."""
+    its place, and bytes are read as UTF-8 only (:func:`_text`: UTF-16 and UTF-32 are
+    :class:`NotUtf8`). Every other error is ``json.loads``' own."""
     text = _text(text)
     try:
         return _DECODER.decode(text)

@@ -23,10 +23,12 @@ from typing import Any
 
 import attrs
 import tomlkit
+import tomlkit.exceptions
 
 from collectrules import _json as strict_json
+from collectrules._arguments import require_instance, require_path, wrong_kind
 from collectrules._files import MAX_GOLDEN_BYTES, UnreadableFile, read_small_file
-from collectrules.errors import FieldProblem, InputError
+from collectrules.errors import FieldProblem, InputError, OutputError, quote
 from collectrules.model.decision import Decision
 
 __all__ = [
@@ -76,15 +78,25 @@ def updated_expectation(case: Mapping[str, Any], decision: Decision) -> dict[str
     named in ``allows`` or ``blocks`` goes to the list of its current state, in the
     order named; a remedy that is now neither allowed nor blocked is dropped. A list
     left empty is dropped unless the case stated it. A case that would expect nothing
-    expects the decided quadrant.
+    expects the decided quadrant. A ``case`` that is not a mapping, or whose ``allows``
+    or ``blocks`` is not a remedy's name or a list of them, is an
+    :class:`~collectrules.errors.InputError`.
     """
+    if not isinstance(case, Mapping):
+        raise wrong_kind("case", case, "a golden case (a table)")
+    require_instance(decision, Decision, "decision", "a Decision")
     out: dict[str, Any] = {}
     if "quadrant" in case:
         out["quadrant"] = decision.quadrant.value
     lists: dict[str, list[str]] = {"allows": [], "blocks": []}
     for key in ("allows", "blocks"):
         named = case.get(key, [])
-        for remedy in [named] if isinstance(named, str) else named:
+        names = [named] if isinstance(named, str) else named
+        if not isinstance(names, list | tuple):
+            raise wrong_kind(key, named, "a remedy's name or a list of them")
+        for index, remedy in enumerate(names):
+            if not isinstance(remedy, str):
+                raise wrong_kind(f"{key}[{index}]", remedy, "a remedy's name")
             state = _state(decision, str(remedy))
             if state is not None and remedy not in lists[state]:
                 lists[state].append(str(remedy))
@@ -180,30 +192,133 @@ def update_file(path: Path, updates: Mapping[str, Mapping[str, Any]]) -> list[st
     """Rewrite, in ``path``, the expectation keys of each case id in ``updates``.
 
     Every other key, and in TOML every comment and the layout, is kept. Returns the ids
-    updated. A case id not in the file is an :class:`~collectrules.errors.InputError`.
+    updated. A file that is not a golden file (not UTF-8, not TOML or JSON, not a table
+    with a list of cases each with an id), and a case id not in the file, are an
+    :class:`~collectrules.errors.InputError` naming the file (and the line, for a
+    syntax error), before the file is touched; ``updates`` that are not a mapping of
+    case ids to expectations (``quadrant`` a text, ``allows`` and ``blocks`` lists of
+    texts) are one too. A file that cannot be written is an
+    :class:`~collectrules.errors.OutputError`.
     """
+    path = require_path(path, "path")
+    _check_updates(updates)
+    source = str(path)
     try:
         text = read_small_file(path, MAX_GOLDEN_BYTES).decode("utf-8")
     except UnreadableFile as exc:
-        problem = FieldProblem("", f"cannot read: {exc.reason}", source=str(path))
-        raise InputError([problem]) from None
+        raise _refused(f"cannot read: {exc.reason}", source) from None
     except UnicodeDecodeError as exc:
-        problem = FieldProblem("", f"not UTF-8 text (byte {exc.start})", source=str(path))
-        raise InputError([problem]) from None
-    if path.suffix.lower() == ".json":
-        try:
-            data = strict_json.loads(text)
-        except strict_json.RepeatedKeyError as exc:
-            message = exc.described(line=False)
-            problem = FieldProblem(exc.path, message, source=str(path), line=exc.line)
-            raise InputError([problem]) from None
-        done = _apply(data["cases"], updates, path)
-        path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-        return done
-    doc = tomlkit.parse(text)
-    done = _apply(doc["cases"], updates, path)
-    path.write_text(tomlkit.dumps(doc), encoding="utf-8")
+        raise _refused(f"not UTF-8 text (byte {exc.start})", source) from None
+    is_json = path.suffix.lower() == ".json"
+    data = _parsed_json(text, source) if is_json else _parsed_toml(text, source)
+    done = _apply(_cases(data, source), updates, path)
+    new = json.dumps(data, indent=2, ensure_ascii=False) + "\n" if is_json else tomlkit.dumps(data)
+    try:
+        path.write_text(new, encoding="utf-8")
+    except OSError as exc:
+        raise OutputError(path, exc) from None
     return done
+
+
+def _refused(message: str, source: str, path: str = "", line: int | None = None) -> InputError:
+    return InputError([FieldProblem(path, message, source=source, line=line)])
+
+
+def _parsed_json(text: str, source: str) -> Any:
+    try:
+        return strict_json.loads(text)
+    except strict_json.RepeatedKeyError as exc:
+        raise _refused(exc.described(line=False), source, exc.path, exc.line) from None
+    except json.JSONDecodeError as exc:
+        raise _refused(f"not JSON: {exc.msg}", source, line=exc.lineno) from None
+    except RecursionError:
+        raise _refused("nested too deep to read", source) from None
+
+
+def _parsed_toml(text: str, source: str) -> Any:
+    try:
+        return tomlkit.parse(text)
+    except tomlkit.exceptions.ParseError as exc:
+        # its message ends "at line 5 col 7": the line is said apart, the column kept
+        message = str(exc).rsplit(f" at line {exc.line} ", 1)[0].rstrip(".")
+        column = exc.col + 1  # tomlkit counts columns from 0
+        raise _refused(f"not TOML: {message} (column {column})", source, line=exc.line) from None
+    except (tomlkit.exceptions.TOMLKitError, ValueError) as exc:
+        raise _refused(f"not TOML: {exc}", source) from None
+    except RecursionError:
+        raise _refused("nested too deep to read", source) from None
+
+
+def _cases(data: Any, source: str) -> list[Any]:
+    """The cases of a golden file's ``data``, each a table with a non-empty text ``id``;
+    anything else is an :class:`InputError` naming the file."""
+    if not isinstance(data, Mapping):
+        raise _refused(f"expected a table (an object) at the top level, got {_kind(data)}", source)
+    if "cases" not in data:
+        raise _refused("required: the list of cases ([[cases]])", source, "cases")
+    cases = data["cases"]
+    if not isinstance(cases, list):
+        message = f"expected a list of cases ([[cases]]), got {_kind(cases)}"
+        raise _refused(message, source, "cases")
+    problems = []
+    for index, case in enumerate(cases):
+        if not isinstance(case, Mapping):
+            message = f"expected a table (an object), got {_kind(case)}"
+            problems.append(FieldProblem(f"cases[{index}]", message, source=source))
+            continue
+        case_id = case.get("id")
+        if not isinstance(case_id, str) or not case_id.strip():
+            message = f"expected a non-empty text, got {quote(_unwrapped(case_id))}"
+            problems.append(FieldProblem(f"cases[{index}].id", message, source=source))
+    if problems:
+        raise InputError(problems, subject=source)
+    return cases
+
+
+def _unwrapped(value: Any) -> Any:
+    """A TOML value as plain data (tomlkit's items are subclasses of the builtins)."""
+    unwrap = getattr(value, "unwrap", None)
+    return unwrap() if callable(unwrap) else value
+
+
+def _kind(value: object) -> str:
+    """What ``value`` is, in a golden file's words."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a text"
+    if isinstance(value, Mapping):
+        return "a table (an object)"
+    if isinstance(value, list | tuple):
+        return "a list"
+    if isinstance(value, dt.date | dt.time):
+        return "a date or a time"
+    return type(value).__name__
+
+
+def _check_updates(updates: object) -> None:
+    """``updates`` as :func:`update_file` takes them, or an :class:`InputError`."""
+    if not isinstance(updates, Mapping):
+        raise wrong_kind("updates", updates, "a mapping of case ids to expectations")
+    for case_id, new in updates.items():
+        if not isinstance(case_id, str):
+            raise wrong_kind("updates", case_id, "text case ids")
+        where = f"updates[{quote(case_id)}]"
+        if not isinstance(new, Mapping):
+            raise wrong_kind(where, new, "a mapping of expectation keys")
+        quadrant = new.get("quadrant")
+        if "quadrant" in new and not isinstance(quadrant, str):
+            raise wrong_kind(f"{where}.quadrant", quadrant, "a text")
+        for key in ("allows", "blocks"):
+            named = new.get(key)
+            if key in new and (
+                not isinstance(named, list | tuple) or not all(isinstance(r, str) for r in named)
+            ):
+                raise wrong_kind(f"{where}.{key}", named, "a list of remedies' names")
 
 
 def _apply(cases: Iterable[Any], updates: Mapping[str, Mapping[str, Any]], path: Path) -> list[str]:
@@ -214,7 +329,7 @@ def _apply(cases: Iterable[Any], updates: Mapping[str, Mapping[str, Any]], path:
             continue
         for key in _EXPECTATION_KEYS:
             if key in new:
-                case[key] = new[key]
+                case[key] = list(new[key]) if key != "quadrant" else new[key]
             elif key in case:
                 del case[key]
         done.append(str(case["id"]))

@@ -21,8 +21,10 @@ run's outputs looking current.
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
+import stat
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, BinaryIO, NoReturn
@@ -161,6 +163,47 @@ class BatchFiles:
         return f"BatchFiles({str(self.out)!r}, {str(self.errors)!r})"
 
     # -- opening ------------------------------------------------------------------
+
+    def check(self, *, resumable: bool = True) -> None:
+        """Refuse, before anything is written, outputs that no run could write.
+
+        An output that exists and is not a regular file (a folder, a device) is an
+        :class:`InputError` naming ``--out`` or ``--errors``: outputs are published by
+        rename. An output whose folder is missing or is not a folder, or whose name the
+        file system refuses (too long), alone or with a suffix of the files written
+        beside it (``.partial``, and for a ``resumable`` run ``.progress`` and
+        ``.progress.tmp``), is an :class:`OutputError` naming the output and the
+        reason; so is a file beside it that exists and is not a regular file.
+        """
+        beside = (".partial", ".progress", ".progress.tmp") if resumable else (".partial",)
+        for option, path, suffixes in (
+            ("--out", self.out, beside),
+            ("--errors", self.errors, (".partial",)),
+        ):
+            try:
+                folder = os.stat(path.parent)
+            except OSError as exc:
+                raise OutputError(path, exc) from None
+            if not stat.S_ISDIR(folder.st_mode):
+                raise OutputError(path, NotADirectoryError(errno.ENOTDIR, "not a directory"))
+            for suffix in ("", *suffixes):
+                name = path.with_name(path.name + suffix)
+                try:
+                    mode = os.stat(name).st_mode
+                except FileNotFoundError:
+                    continue
+                except OSError as exc:
+                    if exc.errno == errno.ENAMETOOLONG and suffix:
+                        why = f"file name too long once {suffix!r} is added (a file the run writes)"
+                        exc = OSError(exc.errno, why)
+                    raise OutputError(path, exc) from None
+                if stat.S_ISREG(mode):
+                    continue
+                if not suffix:
+                    problem = FieldProblem(option, f"{path} exists and is not a regular file")
+                    raise InputError([problem])
+                exists = FileExistsError(errno.EEXIST, "exists and is not a regular file")
+                raise OutputError(name, exists)
 
     def start(self, header: Mapping[str, Any]) -> Progress:
         """Begin a fresh run: record it, remove the previous outputs, open empty partials."""

@@ -169,7 +169,9 @@ def run_batch(
     Raises :class:`InputError` when the input is unusable as a whole (a missing file,
     an unknown encoding, a run that cannot be resumed) before any output is touched, and
     :class:`~collectrules.batch.OutputError` when writing fails (a full disk): what was
-    written stays in ``*.partial`` files that ``resume=True`` can continue.
+    written stays in ``*.partial`` files that ``resume=True`` can continue. An output
+    that cannot be written at all (its folder missing, its name, or a name of the files
+    written beside it, too long) is an ``OutputError`` before anything is written.
     ``on_bad(where, reason)`` is called for each bad row, ``on_progress(rows)`` after
     each chunk.
 
@@ -307,9 +309,7 @@ def _check_paths(files: Sequence[Path], out: Path, errors: Path) -> None:
         if path.absolute() in sources:
             problem = FieldProblem(option, f"{path} is an input file; it would be overwritten")
             raise InputError([problem])
-        if path.exists() and not path.is_file():
-            problem = FieldProblem(option, f"{path} exists and is not a regular file")
-            raise InputError([problem])
+    BatchFiles(out, errors).check()
 
 
 def _as_of(as_of: dt.datetime | str | None, pending: Progress | None) -> dt.datetime:

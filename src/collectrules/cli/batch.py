@@ -8,10 +8,11 @@ written (a full disk, for example), 4 the run stopped on an unexpected error.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Collection
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -166,7 +167,13 @@ def batch(
         or str(unknown_signals) == "ignore"
         or encoding.lower().replace("_", "-") not in ("utf-8", "utf8")
     )
-    if _columnar(engine_name, cases, out, resume, data_options):
+    columnar = _columnar(engine_name, cases, out, resume, data_options)
+    err_path = errors if errors is not None else default_errors_path(out)
+    try:
+        BatchFiles(out, err_path).check(resumable=not columnar)
+    except OutputError as exc:
+        _unwritten(exc)
+    if columnar:
         _run_columnar(
             cases,
             engine.policy,
@@ -180,7 +187,6 @@ def batch(
             shape.fields,
         )
         return
-    err_path = errors if errors is not None else default_errors_path(out)
     pending = BatchFiles(out, err_path).pending() if resume else None
     when = None if pending is not None and as_of is None else resolve_as_of(as_of)
     shown = 0
@@ -226,6 +232,8 @@ def batch(
             )
             raise typer.Exit(130) from None
         except OutputError as exc:
+            if not os.path.exists(BatchFiles(out, err_path).progress_path):
+                _unwritten(exc)  # failed before its first checkpoint: nothing to resume
             typer.echo(
                 f"error: {exc}. Nothing was published: the rows written so far are in "
                 f"{out.name}.partial and {err_path.name}.partial; once the problem is fixed, "
@@ -252,6 +260,17 @@ def batch(
     typer.echo(f"{label('time taken', lang)}: {elapsed:.1f} s{rate}", err=True)
     if summary.bad:
         raise typer.Exit(1)
+
+
+def _unwritten(exc: OutputError) -> NoReturn:
+    """Report an output the run could not write before it recorded a checkpoint (a
+    missing folder, a name too long), and exit with :data:`EXIT_IO`."""
+    typer.echo(
+        f"error: {exc}. Nothing was published and no checkpoint was recorded, so there is"
+        " nothing to --resume; once the problem is fixed, run the command again.",
+        err=True,
+    )
+    raise typer.Exit(EXIT_IO) from None
 
 
 def _summary_lines(summary: BatchSummary, lang: Lang) -> list[str]:

@@ -562,9 +562,10 @@ class Decision:
         """The decision as JSON: identical inputs give identical bytes.
 
         ``indent`` is ``None`` (compact) or 0 to 16 spaces. A decision built by hand
-        with a value JSON has no form for (an object, a ``Decimal``, NaN, a container
-        that holds itself) is an :class:`~collectrules.errors.UnwritableError` naming
-        where the value is."""
+        with a value JSON has no form for (an object, a ``Decimal``, a ``UUID``, an enum
+        member that is not text or a number, NaN, a container that holds itself) is an
+        :class:`~collectrules.errors.UnwritableError` naming where the value is, whether
+        written compact or indented: the two write the same values."""
         if indent is not None:
             require_indent(indent)
         try:
@@ -632,9 +633,11 @@ class Decision:
         as ``to_dict`` and ``json.dumps`` do.
 
         The output is orjson's only where ``json.dumps`` gives the same bytes: no part
-        is written apart unless it does, and the rest holds no float below 1e-4 and
-        nothing orjson refuses. Anything else, and any error, takes ``canonical_json``,
-        to its bytes or its error.
+        is written apart unless it does, and the rest holds no float below 1e-4, nothing
+        orjson refuses and no value of another type than JSON's own (:func:`_foreign`:
+        a UUID or an enum member, which orjson writes and ``json.dumps`` refuses, or a
+        subclass). Anything else, and any error, takes ``canonical_json``, to its bytes
+        or its error.
         """
         try:
             levels, quadrant = self.levels, self.quadrant
@@ -642,26 +645,26 @@ class Decision:
             if facts is not None:
                 data: dict[str, Any] = {
                     "schema_version": SCHEMA_VERSION,
-                    "case_id": self.case_id,
-                    "as_of": self._as_of_text or _iso(self.as_of),
+                    "case_id": self.case_id if type(self.case_id) is str else _plain(self.case_id),
+                    "as_of": _plain(self._as_of_text or _iso(self.as_of)),
                     "policy": _part_json(self.policy, _record),
                     "quadrant": _QUADRANT_JSON[quadrant]
                     if type(quadrant) is Quadrant
-                    else self._core_dict()["quadrant"],
+                    else _plain(self._core_dict()["quadrant"]),
                     "levels": {name: _part_json(levels[name], _record) for name in levels},
                     "allowed": _parts_json(self.allowed, _remedy_record),
                     "blocked": _parts_json(self.blocked, _remedy_record),
                     "trace": _parts_json(self.trace, _record),
                     "facts": facts,
-                    "regulatory": [_record(r) for r in self.regulatory],
-                    "buckets": [_record(b) for b in self.buckets],
+                    "regulatory": _plain([_record(r) for r in self.regulatory]),
+                    "buckets": _plain([_record(b) for b in self.buckets]),
                 }
                 if self.amounts:
-                    data["amounts"] = dict(self.amounts)
+                    data["amounts"] = _plain(dict(self.amounts))
                 if self.ignored_signals:
-                    data["ignored_signals"] = self.ignored_signals
+                    data["ignored_signals"] = _plain(self.ignored_signals)
                 if extra:
-                    data.update(extra)
+                    data.update(_plain(extra if type(extra) is dict else dict(extra)))
                 if not _holds_small_float(data):
                     return orjson.dumps(data, option=_ORJSON_OPTIONS)
         except Exception:  # the general way gives the same bytes or error
@@ -707,7 +710,11 @@ class Decision:
         source: str | None = None,
         remedies: Collection[str] | None = None,
     ) -> Decision:
-        """The decision whose :meth:`to_json` is ``text``; see :meth:`from_dict`."""
+        """The decision whose :meth:`to_json` is ``text``; see :meth:`from_dict`.
+
+        Bytes are read as UTF-8, with or without a byte order mark; bytes in another
+        encoding (UTF-16 or UTF-32, which ``json.loads`` would read) are an
+        :class:`~collectrules.errors.InputError`, as text that is not JSON is."""
         return decision_io.decision_from_json(
             cls,
             text,
@@ -966,7 +973,7 @@ def _writes_alike(value: Any) -> bool:
 def _part_json(part: Any, record: Callable[[Any], dict[str, Any]]) -> Any:
     """One part for orjson: its fragment when written apart, else its record."""
     written = part._written or _written(part, record)
-    return orjson.Fragment(written) if written else record(part)
+    return orjson.Fragment(written) if written else _plain(record(part))
 
 
 def _parts_json(parts: tuple[Any, ...], record: Callable[[Any], dict[str, Any]]) -> Any:
@@ -979,15 +986,20 @@ def _parts_json(parts: tuple[Any, ...], record: Callable[[Any], dict[str, Any]])
     if all(written):
         return orjson.Fragment(b"[" + b",".join(written) + b"]")
     return [
-        orjson.Fragment(w) if w else record(part) for part, w in zip(parts, written, strict=True)
+        orjson.Fragment(w) if w else _plain(record(part))
+        for part, w in zip(parts, written, strict=True)
     ]
 
 
 def _facts_json(facts: Mapping[str, Any]) -> orjson.Fragment | None:
     """The facts as orjson writes them, when that is what ``json.dumps`` writes: None
-    when the bytes may hold a float below 1e-4 (:func:`_few_signs_may_hold_small_float`:
-    a scan of the bytes costs a third of a walk over the values)."""
-    out = orjson.dumps(facts if type(facts) is dict else dict(facts), option=_ORJSON_OPTIONS)
+    when they hold a value of another type than JSON's own (:func:`_foreign`), or when
+    the bytes may hold a float below 1e-4 (:func:`_few_signs_may_hold_small_float`: a
+    scan of the bytes costs a third of a walk over the values)."""
+    plain = facts if type(facts) is dict else dict(facts)
+    if _foreign(plain):
+        return None
+    out = orjson.dumps(plain, option=_ORJSON_OPTIONS)
     if _few_signs_may_hold_small_float(out) or (b"null" in out and _holds_small_float(facts)):
         return None
     return orjson.Fragment(out)
@@ -1040,6 +1052,49 @@ def _holds_small_float(value: Any) -> bool:
 
 _NO_FLOAT = frozenset({str, int, bool, type(None), orjson.Fragment})
 """Types that neither are nor hold a float."""
+
+_JSON_LEAVES = frozenset({str, int, float, bool, type(None)})
+"""The types of JSON's own values that hold no other value."""
+
+
+def _foreign(value: Any, depth: int = 0) -> bool:
+    """Whether ``value`` is or holds, in a dict, list or tuple, a value of another type
+    than JSON's own: text, a number, a flag, None.
+
+    orjson writes some values that ``json.dumps`` refuses (a ``uuid.UUID``, an enum
+    member that is not text or a number, an ``orjson.Fragment``), and a subclass of a
+    JSON type as it likes: such data is left to ``json.dumps``, which writes it or
+    refuses it. Plain data, as a decision's is, is told apart in one pass over each
+    container's types. Data nested past :data:`_DEEPEST` is left to ``json.dumps`` too.
+    """
+    cls = type(value)
+    if cls is dict:  # its keys orjson checks itself: it refuses any but plain text
+        items: Any = value.values()
+    elif cls is list or cls is tuple:
+        items = value
+    else:
+        return cls not in _JSON_LEAVES
+    if _JSON_LEAVES.issuperset(map(type, items)):
+        return False
+    if depth >= _DEEPEST:
+        return True
+    for item in items:  # noqa: SIM110 - a loop, not any(): no generator made per call
+        if type(item) not in _JSON_LEAVES and _foreign(item, depth + 1):
+            return True
+    return False
+
+
+class _ForeignValue(TypeError):
+    """A part of a decision holds a value of another type than JSON's own: the
+    decision is written the general way (:meth:`Decision._compact`)."""
+
+
+def _plain(value: Any) -> Any:
+    """``value`` when it holds only JSON's own types (:func:`_foreign`), else
+    :class:`_ForeignValue`."""
+    if _foreign(value):
+        raise _ForeignValue(type(value).__name__)
+    return value
 
 
 _DIGITS = frozenset(b"0123456789")
@@ -1196,8 +1251,12 @@ def _fast_json(data: dict[str, Any]) -> str | None:
     a number (a digit, ``e-`` and a digit, or ``0.0000``, even inside a string), and
     anything orjson refuses (integers past 64 bits, lone surrogates, keys that are not
     plain strings, datetimes, dataclasses and other types that ``json.dumps`` refuses
-    too), goes back to ``json.dumps``: None.
+    too), goes back to ``json.dumps``: None. So does data holding a value of another
+    type than JSON's own (:func:`_foreign`), which orjson may write where ``json.dumps``
+    refuses it (a UUID, an enum member, an ``orjson.Fragment``).
     """
+    if _foreign(data):
+        return None
     try:
         out = orjson.dumps(data, option=_ORJSON_OPTIONS)
     except TypeError:

@@ -267,7 +267,11 @@ def decision_from_json(
     source: str | None = None,
     remedies: Collection[str] | None = None,
 ) -> D:
-    """The decision whose ``to_json()`` is ``text``; see :func:`decision_from_dict`."""
+    """The decision whose ``to_json()`` is ``text``; see :func:`decision_from_dict`.
+
+    Bytes are read as UTF-8, with or without a byte order mark, as the library's other
+    readers read files; bytes in another encoding (UTF-16 and UTF-32, which
+    ``json.loads`` would read, among them) are an :class:`InputError`."""
     _check_options(engine, source, remedies)
     if not isinstance(text, str | bytes | bytearray):
         msg = f"expected the decision's JSON as text or bytes, got {type(text).__name__}"
@@ -280,6 +284,10 @@ def decision_from_json(
     except json.JSONDecodeError as exc:
         raise InputError(
             [FieldProblem("", f"not JSON: {exc.msg}", source=source, line=exc.lineno)]
+        ) from None
+    except strict_json.NotUtf8 as exc:  # UTF-16 or UTF-32, which json.loads reads
+        raise InputError(
+            [FieldProblem("", f"not UTF-8 text: {exc.reason}", source=source)]
         ) from None
     except UnicodeDecodeError as exc:
         msg = f"not UTF-8 text: a byte {exc.object[exc.start]:#04x} at byte {exc.start}"
