@@ -20,13 +20,16 @@ lets through is a valid case: the checks cannot make a good row bad or a bad row
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
 import polars as pl
 import pyarrow as pa
+import pyarrow.compute as pc
 
-from collectrules.errors import FieldProblem, InputError
+from collectrules.errors import FieldProblem, InputError, quote
 from collectrules.io.arrow import pandas_problems, repeated_columns
 from collectrules.model.case import Product, zone
 from collectrules.model.limits import (
@@ -147,9 +150,122 @@ def arrow_frame(table: pa.Table | pa.RecordBatch, label: str = "") -> pl.DataFra
         msg = "expected a column whose metadata is UTF-8 text"
         paths = [f"{label}.{name}" if label else name for name in odd]
         raise InputError([FieldProblem(path, msg) for path in paths])
-    frame = pl.from_arrow(table)
+    zoned = [f for f in table.schema if _time_zones(f.type) and not _zones_read(f.type)]
+    if zoned:
+        problems = []
+        for field in zoned:
+            zones = ", ".join(quote(z) for z in sorted(set(_time_zones(field.type))))
+            msg = (
+                "expected timestamps in a time zone of the IANA database or at an offset"
+                f" (such as 'Asia/Shanghai', 'UTC' or '+08:00'), got {zones}"
+            )
+            problems.append(FieldProblem(f"{label}.{field.name}" if label else field.name, msg))
+        raise InputError(problems, subject=f"the {label or 'given'} table")
+    table = _in_polars_units(table, label)
+    try:
+        frame = pl.from_arrow(table)
+    except (pl.exceptions.PolarsError, pa.ArrowException):
+        raise InputError(
+            _unreadable_columns(table, label), subject=f"the {label or 'given'} table"
+        ) from None
     assert isinstance(frame, pl.DataFrame)
     return frame
+
+
+#: The days since 1970 that a Polars date holds (a 32-bit count), in milliseconds.
+_DATE64_LIMIT = (2**31 - 1) * 86_400_000
+
+
+def _in_polars_units(table: pa.Table | pa.RecordBatch, label: str) -> pa.Table | pa.RecordBatch:
+    """``table`` with its timestamps in seconds as milliseconds, which Polars reads them
+    as, and its ``date64`` columns of whole days as ``date32`` (which Polars reads as
+    dates, as Python does, not as instants). Polars wraps an instant whose milliseconds
+    overflow (the year 146,000,000,000 read as 1970), and a ``date64`` past its 32-bit
+    days: such a column is an :class:`InputError` naming it."""
+    problems = []
+    for index, field in enumerate(table.schema):
+        column = table.column(index)
+        if pa.types.is_date64(field.type):
+            lowest, highest = pc.min_max(column.cast(pa.int64())).values()
+            if lowest.is_valid and not (
+                -_DATE64_LIMIT <= lowest.as_py() <= highest.as_py() <= _DATE64_LIMIT
+            ):
+                problems.append(FieldProblem(_path(label, field.name), _FAR))
+                continue
+            with contextlib.suppress(pa.ArrowInvalid):  # whole days: dates, as Python reads
+                table = table.set_column(index, field.name, column.cast(pa.date32(), safe=True))
+            continue
+        target = _in_milliseconds(field.type)
+        if target == field.type:
+            continue
+        try:
+            table = table.set_column(index, field.name, column.cast(target, safe=True))
+        except pa.ArrowInvalid:
+            problems.append(FieldProblem(_path(label, field.name), _FAR))
+        except pa.ArrowNotImplementedError:  # a type Arrow casts no further; Polars refuses it
+            continue
+    if problems:
+        raise InputError(problems, subject=f"the {label or 'given'} table")
+    return table
+
+
+_FAR = "expected dates and instants within the years 1–9999, got one millions of years away"
+
+
+def _path(label: str, name: str) -> str:
+    return f"{label}.{name}" if label else name
+
+
+def _in_milliseconds(dtype: pa.DataType) -> pa.DataType:
+    """``dtype`` with every timestamp in seconds, also inside lists and records, in
+    milliseconds."""
+    if pa.types.is_timestamp(dtype):
+        return pa.timestamp("ms", dtype.tz) if dtype.unit == "s" else dtype
+    if pa.types.is_struct(dtype):
+        return pa.struct([f.with_type(_in_milliseconds(f.type)) for f in dtype])
+    if pa.types.is_large_list(dtype):
+        return pa.large_list(dtype.value_field.with_type(_in_milliseconds(dtype.value_type)))
+    if pa.types.is_list(dtype):
+        return pa.list_(dtype.value_field.with_type(_in_milliseconds(dtype.value_type)))
+    if pa.types.is_fixed_size_list(dtype):
+        field = dtype.value_field.with_type(_in_milliseconds(dtype.value_type))
+        return pa.list_(field, dtype.list_size)
+    return dtype
+
+
+def _unreadable_columns(table: pa.Table | pa.RecordBatch, label: str) -> list[FieldProblem]:
+    """A problem for each column of ``table`` that Polars cannot read (a union, a
+    decimal of negative scale, …)."""
+    problems = []
+    for index, field in enumerate(table.schema):
+        try:
+            pl.from_arrow(pa.table({"probe": table.column(index)}))
+        except (pl.exceptions.PolarsError, pa.ArrowException):
+            msg = f"expected a type the columns can read, got {field.type}"
+            problems.append(FieldProblem(_path(label, field.name), msg))
+    return problems or [FieldProblem(label, "expected a table the columns can read")]
+
+
+def _zones_read(dtype: pa.DataType) -> bool:
+    """Whether both Polars (tried on one null) and Python (through Arrow, on one instant)
+    read the timestamps of ``dtype``: Polars and Arrow each know zones the other does not
+    (Polars reads ``+0800``, Arrow ``+23:59``)."""
+    try:
+        pl.from_arrow(pa.table({"probe": pa.nulls(1, dtype)}))
+        for name in _time_zones(dtype):
+            pa.scalar(0, pa.timestamp("us", name)).as_py()
+    except (pl.exceptions.PolarsError, pa.ArrowException, ValueError, TypeError, LookupError):
+        return False
+    return True
+
+
+def _time_zones(dtype: pa.DataType) -> list[str]:
+    """The time zones of the timestamps in ``dtype``, and in every type inside it."""
+    if pa.types.is_timestamp(dtype):
+        return [dtype.tz] if dtype.tz else []
+    if pa.types.is_dictionary(dtype):
+        return _time_zones(dtype.value_type)
+    return [zone for i in range(dtype.num_fields) for zone in _time_zones(dtype.field(i).type)]
 
 
 def _utf8_metadata(field: pa.Field) -> bool:
@@ -252,7 +368,11 @@ def instant(column: str, frame: pl.DataFrame) -> tuple[pl.Expr, pl.Expr]:
     dtype = frame.schema[column]
     raw = pl.col(column)
     if isinstance(dtype, pl.Datetime) and dtype.time_zone is not None:
-        at = raw.dt.convert_time_zone("UTC").dt.cast_time_unit("us")
+        # An instant far outside the years read is null before its unit changes: Polars
+        # panics on one the microsecond cannot hold (the year 146,000,000).
+        first, last = _epoch_bounds(dtype.time_unit)
+        inside = pl.when(raw.cast(pl.Int64).is_between(first, last)).then(raw)
+        at = inside.dt.convert_time_zone("UTC").dt.cast_time_unit("us")
         readable = raw.is_not_null()
     elif dtype == pl.String:
         zulu = raw.str.ends_with("Z")
@@ -266,6 +386,19 @@ def instant(column: str, frame: pl.DataFrame) -> tuple[pl.Expr, pl.Expr]:
     # The year at the instant's own offset must lie in range too: a day's margin.
     years = at.dt.year().is_between(MIN_YEAR + 1, MAX_YEAR - 1).fill_null(value=False)
     return at, readable & years
+
+
+def _epoch_bounds(unit: str) -> tuple[int, int]:
+    """The instants that start the year before :data:`MIN_YEAR` and end the year after
+    :data:`MAX_YEAR`, in ``unit`` (``ms``, ``us`` or ``ns``) since the epoch."""
+    per_second = {"ms": 10**3, "us": 10**6, "ns": 10**9}[unit]
+    epoch = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+    first = dt.datetime(MIN_YEAR - 1, 1, 1, tzinfo=dt.UTC) - epoch
+    last = dt.datetime(MAX_YEAR + 2, 1, 1, tzinfo=dt.UTC) - epoch
+    return (
+        int(first.total_seconds()) * per_second,
+        int(last.total_seconds()) * per_second,
+    )
 
 
 def valid_zones(names: Iterable[object]) -> list[str]:

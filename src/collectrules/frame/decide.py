@@ -181,15 +181,20 @@ def decide(
         if "case_id" not in long.columns:
             raise InputError([FieldProblem(label, f"the {label} table needs a case_id column")])
         mine, theirs = long.schema["case_id"], ids.schema["case_id"]
+        keys = ids
         if mine not in (pl.String, pl.Null):
             msg = f"expected text case ids, got a column of {mine}"
             raise InputError([FieldProblem(f"{label}.case_id", msg)])
+        if mine == pl.Null:  # no case id at all (a column of nulls): every row an orphan
+            long, mine = long.with_columns(pl.col("case_id").cast(theirs)), theirs
+        elif isinstance(theirs, pl.Categorical | pl.Enum):  # text ids too, coded
+            keys, theirs = ids.with_columns(pl.col("case_id").cast(pl.String)), pl.String()
         if mine != theirs:
             msg = f"expected the type of the cases table's case_id ({theirs}), got {mine}"
             raise InputError([FieldProblem(f"{label}.case_id", msg)])
         long = long.with_row_index("__seq")
-        joined = long.join(ids, on="case_id", how="inner").sort([ROW, "__seq"])
-        orphans += long.height - long.join(ids, on="case_id", how="semi").height
+        joined = long.join(keys, on="case_id", how="inner").sort([ROW, "__seq"])
+        orphans += long.height - long.join(keys, on="case_id", how="semi").height
         longs.append(joined.drop("case_id"))
     return decide_rows(table, longs[0], longs[1], policy=chosen, as_of=when, orphans=orphans)
 

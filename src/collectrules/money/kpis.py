@@ -288,12 +288,20 @@ class KpiReport:
 
 def _money(value: object, path: str) -> Decimal:
     try:
-        number = Decimal(str(value))
+        # An int as it is: the text of one of more than 4,300 digits cannot be written.
+        number = Decimal(value if type(value) is int else str(value))
     except InvalidOperation:
         number = Decimal("NaN")
-    if isinstance(value, bool) or not number.is_finite():
-        raise InputError([FieldProblem(path, f"expected an amount, got {value!r}")])
+    if isinstance(value, bool) or not number.is_finite() or number.copy_abs() > MONEY.maximum:
+        msg = f"expected an amount of at most {MONEY.maximum:,} in magnitude, got {quote(value)}"
+        raise InputError([FieldProblem(path, msg)])
     return number
+
+
+def _text(value: object) -> str:
+    """``value`` as text: a text as it is, anything else quoted (an integer of 5,000
+    digits has no text Python writes)."""
+    return value if isinstance(value, str) else quote(value)
 
 
 def _case_of(data: Mapping[str, Any], where: str) -> PortfolioCase:
@@ -313,13 +321,14 @@ def _case_of(data: Mapping[str, Any], where: str) -> PortfolioCase:
             raise InputError([FieldProblem("facts", msg, source=where)], subject="decision")
     dpd = need(facts, "dpd", "facts.")
     if isinstance(dpd, bool) or not isinstance(dpd, int):
-        raise InputError([FieldProblem("facts.dpd", f"expected a whole number, got {dpd!r}")])
+        msg = f"expected a whole number, got {quote(dpd)}"
+        raise InputError([FieldProblem("facts.dpd", msg)])
     try:
         return PortfolioCase(
-            case_id=str(need(data, "case_id")),
-            as_of=parse_as_of(str(need(data, "as_of"))),
-            quadrant=str(need(quadrant, "value", "quadrant.")),
-            currency=str(need(facts, "currency", "facts.")),
+            case_id=_text(need(data, "case_id")),
+            as_of=parse_as_of(_text(need(data, "as_of"))),
+            quadrant=_text(need(quadrant, "value", "quadrant.")),
+            currency=_text(need(facts, "currency", "facts.")),
             overdue_amount=_money(need(facts, "overdue_amount", "facts."), "facts.overdue_amount"),
             principal=_money(need(facts, "principal", "facts."), "facts.principal"),
             dpd=dpd,

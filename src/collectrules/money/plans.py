@@ -167,6 +167,19 @@ def _amounts(values: Iterable[object]) -> tuple[Decimal, ...]:
     return tuple(_decimal(v) for v in values)
 
 
+#: The most characters of a number that a message shows.
+_SHOWN = 40
+
+
+def _shown(value: Decimal) -> str:
+    """``value`` as text for a message: cut short, with its length, when it is long (a
+    principal of 5,000 digits)."""
+    text = str(value)
+    if len(text) <= _SHOWN:
+        return text
+    return f"{text[:_SHOWN]}… ({figure(len(text))} characters)"
+
+
 def _problem(name: str, message: str) -> InputError:
     return InputError([FieldProblem(f"terms.{name}", message)], subject="plan terms")
 
@@ -200,18 +213,17 @@ class PlanTerms:
         if isinstance(self.months, bool) or not isinstance(self.months, int):
             bad("months", f"expected a whole number of months, got {quote(self.months)}")
         elif not 1 <= self.months <= 600:
-            bad("months", f"expected 1 to 600 months, got {self.months}")
+            bad("months", f"expected 1 to 600 months, got {figure(self.months)}")
         for name in ("annual_rate", "penalty_rate"):
             rate = getattr(self, name)
             if rate is not None and (not rate.is_finite() or not 0 <= rate < 10):
-                bad(name, f"expected an annual rate as a fraction from 0 (0.06 is 6 %), got {rate}")
+                msg = "expected an annual rate as a fraction from 0 (0.06 is 6 %)"
+                bad(name, f"{msg}, got {_shown(rate)}")
         if self.principal is not None and (
             not self.principal.is_finite() or not 0 < self.principal <= MONEY.maximum
         ):
-            bad(
-                "principal",
-                f"expected a positive amount of at most {MONEY.maximum:,}, got {self.principal}",
-            )
+            msg = f"expected a positive amount of at most {MONEY.maximum:,}"
+            bad("principal", f"{msg}, got {_shown(self.principal)}")
         if self.start is not None and (
             isinstance(self.start, dt.datetime) or not isinstance(self.start, dt.date)
         ):
@@ -312,7 +324,7 @@ def _schedule(
     months, method = terms.months, terms.method
     q = quantum(currency)
     if principal != principal.quantize(q):
-        raise _problem("principal", f"{principal} has more decimals than {currency} allows")
+        raise _problem("principal", f"{_shown(principal)} has more decimals than {currency} allows")
     monthly = terms.annual_rate / 12
     parts = _principal_parts(principal, monthly, months, method, terms.custom_principal, q)
     out: list[Instalment] = []
@@ -345,7 +357,9 @@ def _principal_parts(
             raise _problem("custom_principal", "an amount has more decimals than the currency")
         if sum(parts, Decimal(0)) != principal:
             total = sum(parts, Decimal(0))
-            raise _problem("custom_principal", f"the amounts sum to {total}, not {principal}")
+            raise _problem(
+                "custom_principal", f"the amounts sum to {_shown(total)}, not {_shown(principal)}"
+            )
         return parts
     if method is Method.INTEREST_ONLY:
         return [Decimal(0)] * months
