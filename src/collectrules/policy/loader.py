@@ -395,7 +395,11 @@ def _too_deep(data: object) -> bool:
             if height > MAX_NESTING:
                 return True
             heights[id(node)] = height
-        elif isinstance(node, Mapping | list | tuple) and id(node) not in around | heights.keys():
+        elif (
+            isinstance(node, Mapping | list | tuple)
+            and id(node) not in around
+            and id(node) not in heights
+        ):
             around.add(id(node))
             if len(around) > MAX_NESTING:
                 return True
