@@ -5,6 +5,7 @@ an answer, never Python's own ``ValueError`` or ``decimal.DivisionByZero``."""
 from __future__ import annotations
 
 import datetime as dt
+import sys
 from decimal import Decimal
 from pathlib import Path
 
@@ -78,3 +79,17 @@ def test_a_rate_too_small_to_move_a_payment_splits_the_principal_equally() -> No
         (i.payment, i.principal, i.interest) for i in none
     ]
     assert sum(i.principal for i in tiny) == Decimal("10000")
+
+
+@pytest.mark.parametrize("limit", [640, 1000])
+def test_a_lowered_digit_limit_is_an_input_error_at_the_number(limit: int) -> None:
+    """An application may lower Python's limit (``sys.set_int_max_str_digits``): a
+    number past the limit in force is an InputError naming its digits, not ValueError."""
+    digits = limit + 60
+    old = sys.get_int_max_str_digits()
+    sys.set_int_max_str_digits(limit)
+    try:
+        with pytest.raises(InputError, match=f"{digits:,} digits"):
+            Decision.from_json('{"schema_version": ' + "1" * digits + "}")
+    finally:
+        sys.set_int_max_str_digits(old)

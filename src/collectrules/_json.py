@@ -19,6 +19,7 @@ import contextlib
 import json
 import math
 import re
+import sys
 from decimal import Decimal
 from typing import Any
 
@@ -212,8 +213,11 @@ def _underflow_error(text: str, number: TooSmallNumber) -> json.JSONDecodeError:
     return json.JSONDecodeError(number.message, text, at)
 
 
-#: A run of more digits than Python reads as an integer by default (4,300).
-LONG_DIGITS = re.compile(r"\d{4301,}")
+def _long_digits(text: str) -> re.Match[str] | None:
+    """The first run of more digits than Python reads as an integer under its current
+    limit (``sys.get_int_max_str_digits()``: 4,300 by default, 0 for none)."""
+    limit = sys.get_int_max_str_digits()
+    return re.search(rf"\d{{{limit + 1},}}", text) if limit else None
 
 
 def loads(text: str | bytes | bytearray) -> Any:
@@ -230,7 +234,7 @@ def loads(text: str | bytes | bytearray) -> Any:
     except json.JSONDecodeError:
         raise
     except ValueError:  # an integer past Python's digit limit for text
-        long = LONG_DIGITS.search(text)
+        long = _long_digits(text)
         if long is None:
             raise
         msg = f"a number of {len(long.group()):,} digits, more than can be read"
