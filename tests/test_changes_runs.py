@@ -274,3 +274,6 @@ def test_cli_reports_bad_lines_and_compares_the_rest(
     assert f"{b}:3" in captured.err
     assert f"{b}:4" in captured.err
     assert json.loads(captured.out)["compared"] == 2
+    bad = json.loads(captured.out)["bad_rows"]
+    assert [row["where"] for row in bad] == [f"{b}:3", f"{b}:4"]
+    assert all(row["error"] for row in bad)

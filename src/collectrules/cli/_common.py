@@ -22,7 +22,7 @@ from collectrules.io import RowShape, load_column_map, read_rows
 from collectrules.model.case import Case, currency_exponent
 from collectrules.model.decision import Decision
 from collectrules.model.time import require_aware
-from collectrules.operations.changes import read_run
+from collectrules.operations.changes import RowProblem, read_run
 from collectrules.operations.rows import DecisionRow
 from collectrules.policy import Policy, load_policy
 
@@ -148,23 +148,26 @@ def report_row(where: str, exc: BaseException | None) -> None:
     typer.echo(f"error: {where}: {one_line(exc)}", err=True)
 
 
-def read_decision_rows(paths: list[Path], bad: list[int]) -> dict[str, DecisionRow]:
+def read_decision_rows(paths: list[Path], bad: list[RowProblem]) -> dict[str, DecisionRow]:
     """The decision rows of a batch run (JSON Lines files or folders), keyed by case id.
 
     Each row that cannot be read, or is not a decision, is reported on standard error
-    (:func:`report_row`) and counted in ``bad``; the good rows are still returned.
+    (:func:`report_row`) and added to ``bad``; the good rows are still returned.
     """
     good = []
     for row in read_rows(paths):
         if row.data is None:
-            report_row(row.where, row.error)
-            bad.append(1)
+            error = row.error or InputError(
+                [FieldProblem("", "the row could not be read", row.where)]
+            )
+            report_row(row.where, error)
+            bad.append(RowProblem(row.where, error))
         else:
             good.append((row.where, row.data))
     rows, problems = read_run(good)
     for problem in problems:
         report_row(problem.where, problem.error)
-        bad.append(1)
+        bad.append(problem)
     return rows
 
 

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Annotated
 
+import attrs
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -22,7 +23,7 @@ from collectrules.cli._common import (
     read_decision_rows,
 )
 from collectrules.io import case_files
-from collectrules.operations.changes import Moves, RunChanges, compare_runs
+from collectrules.operations.changes import Moves, RowProblem, RunChanges, compare_runs
 from collectrules.policy import available_policies
 
 __all__ = ["changes"]
@@ -99,11 +100,12 @@ def changes(
 
     Steps are read from the decisions' ``step_*`` facts (one per step); --policy
     (default: the policy the decisions name, when it is a shipped one) names them by
-    stage id. Bad lines are reported on standard error and the others compared. Exit
+    stage id. Bad lines are reported on standard error (and listed under ``bad_rows``
+    with --format json) and the others compared. Exit
     status: 0; 2 when an input is missing; 1 when some lines were bad.
     """
     case_files([old, new])  # a missing input is unusable: exit 2
-    bad: list[int] = []
+    bad: list[RowProblem] = []
     before, after = read_decision_rows([old], bad), read_decision_rows([new], bad)
     named = policy
     if named is None:
@@ -111,6 +113,7 @@ def changes(
         only = next(iter(ids)) if len(ids) == 1 else None
         named = only if only is not None and only in available_policies() else None
     result = compare_runs(before, after, policy=None if named is None else load_for(named))
+    result = attrs.evolve(result, problems=(*bad, *result.problems))  # listed in --format json
     if output is Format.JSON:
         typer.echo(json.dumps(result.to_dict(), ensure_ascii=False, sort_keys=True, indent=2))
     else:

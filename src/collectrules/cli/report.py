@@ -10,6 +10,7 @@ import typer
 from collectrules.cli import app
 from collectrules.cli._common import DEFAULT_LANG, LangOption, label, read_decision_rows
 from collectrules.io import case_files
+from collectrules.operations.changes import RowProblem
 from collectrules.operations.report import build_report
 
 __all__ = ["report"]
@@ -36,7 +37,7 @@ def report(
     when some lines were bad.
     """
     case_files([*decisions, *(previous or [])])  # a missing input is unusable: exit 2
-    bad: list[int] = []
+    bad: list[RowProblem] = []
     rows = read_decision_rows(list(decisions), bad)
     before = None if not previous else read_decision_rows(list(previous), bad)
     text = build_report(rows, previous=before, lang=lang.value)

@@ -47,11 +47,30 @@ class RowProblem:
     error: CollectRulesError
 
 
+def _counts(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    """Counts by from-value and to-value: texts to texts to whole numbers from 0."""
+    expected = "a mapping of texts to mappings of texts to whole numbers from 0"
+    if not isinstance(value, Mapping):
+        raise InputError([FieldProblem("counts", f"expected {expected}, got {quote(value)}")])
+    for frm, row in value.items():
+        path = f"counts[{quote(frm)}]"
+        if type(frm) is not str or not isinstance(row, Mapping):
+            raise InputError([FieldProblem(path, f"expected {expected}, got {quote(row)}")])
+        for to, n in row.items():
+            if type(to) is not str or type(n) is not int or n < 0:
+                msg = f"expected a whole number from 0 by a text, got {quote(to)}: {quote(n)}"
+                raise InputError([FieldProblem(path, msg)])
+
+
 @attrs.frozen
 class Moves:
-    """A from→to matrix: how many cases went from each value to each value."""
+    """A from→to matrix: how many cases went from each value to each value.
 
-    counts: Mapping[str, Mapping[str, int]]
+    ``counts`` is checked when the matrix is built (texts to texts to whole numbers
+    from 0); anything else is an :class:`~collectrules.errors.InputError`.
+    """
+
+    counts: Mapping[str, Mapping[str, int]] = attrs.field(validator=_counts)
 
     @property
     def total(self) -> int:
@@ -230,6 +249,11 @@ def _run(
     for case_id, row in value.items():
         if type(row) is not DecisionRow:
             raise wrong_kind(f"{name}[{quote(case_id)}]", row, "a DecisionRow (from read_run)")
+        if case_id != row.case_id:  # a key of another kind, or another case's id
+            msg = (
+                f"expected the row's case id {quote(row.case_id)} as its key, got {quote(case_id)}"
+            )
+            raise InputError([FieldProblem(f"{name}[{quote(case_id)}]", msg)])
     return value, []
 
 

@@ -120,11 +120,23 @@ def _list_of_objects(data: Mapping[str, Any], key: str, where: str) -> list[Mapp
 
 
 def decision_row(data: Mapping[str, Any], where: str) -> DecisionRow:
-    """One decision line (``where`` names its file and line) as a :class:`DecisionRow`."""
+    """One decision line (``where`` names its file and line) as a :class:`DecisionRow`.
+
+    Every error names ``where``.
+    """
+    if not isinstance(where, str):
+        msg = f"expected a text saying where the line was read, got {quote(where)}"
+        raise InputError([FieldProblem("where", msg)], subject="decision")
     if not isinstance(data, Mapping):
         msg = f"expected a decision object, got {type(data).__name__}"
         raise InputError([FieldProblem("", msg, source=where)], subject="decision")
-    case = portfolio_from_rows([(where, data)])
+    try:
+        case = portfolio_from_rows([(where, data)])
+    except InputError as exc:  # each problem named by the line (facts.dpd was not)
+        problems = [
+            p if p.source is not None else attrs.evolve(p, source=where) for p in exc.problems
+        ]
+        raise InputError(problems, subject="decision") from None
     (portfolio_case,) = case.values()
     classes: dict[str, str] = {}
     for i, item in enumerate(_list_of_objects(data, "regulatory", where)):
@@ -172,6 +184,9 @@ def decision_row(data: Mapping[str, Any], where: str) -> DecisionRow:
 
 def step_names(policy: Policy | None) -> dict[str, str]:
     """The stage id of each ``step_<id>`` fact of ``policy``'s timeline (empty without one)."""
+    if policy is not None and not isinstance(policy, Policy):
+        msg = f"expected a Policy or None, got {type(policy).__name__} {quote(policy)}"
+        raise InputError([FieldProblem("policy", msg)])
     section = None if policy is None else policy.sections.get("timeline")
     if not isinstance(section, TimelineSection):
         return {}

@@ -49,6 +49,65 @@ _OWNER_KEYS = (
     "max_amount",
 )
 _MAX_CAPACITY = 10_000_000
+_QUADRANTS = frozenset({"Q1", "Q2", "Q3", "Q4"})
+#: The longest whole amount read (about 4,300 digits, as long as Python writes as text).
+_MAX_AMOUNT_BITS = 14_000
+
+
+def _problem(attribute: attrs.Attribute[Any], expected: str, value: object) -> InputError:
+    msg = f"expected {expected}, got {quote(value)}"
+    return InputError([FieldProblem(attribute.name, msg)], subject="owner")
+
+
+def _owner_id(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if type(value) is not str or not value.strip():
+        raise _problem(attribute, "a non-empty text", value)
+
+
+def _text(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if type(value) is not str:
+        raise _problem(attribute, "a text", value)
+
+
+def _capacity(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is not None and (type(value) is not int or not 0 <= value <= _MAX_CAPACITY):
+        raise _problem(attribute, f"a whole number from 0 to {_MAX_CAPACITY:,}, or None", value)
+
+
+def _texts(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is not None and (
+        type(value) is not frozenset or not all(type(v) is str for v in value)
+    ):
+        raise _problem(attribute, "a frozenset of texts, or None", value)
+
+
+def _quadrants(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    _texts(instance, attribute, value)
+    if value is not None and not value <= _QUADRANTS:  # type: ignore[operator]  # a frozenset
+        raise _problem(attribute, "quadrants among Q1, Q2, Q3 and Q4, or None", value)
+
+
+def _bucket_filter(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is not None and (
+        not isinstance(value, Mapping)
+        or not all(
+            type(k) is str and type(v) is frozenset and all(type(b) is str for b in v)
+            for k, v in value.items()
+        )
+    ):
+        raise _problem(attribute, "a mapping of bucket sets to frozensets of buckets", value)
+
+
+def _amount(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is not None and (type(value) is not Decimal or not value.is_finite() or value < 0):
+        raise _problem(attribute, "a non-negative finite Decimal, or None", value)
+
+
+def _above_min(instance: Owner, attribute: attrs.Attribute[Any], value: object) -> None:
+    _amount(instance, attribute, value)
+    low = instance.min_amount
+    if value is not None and low is not None and low >= value:  # type: ignore[operator]
+        raise _problem(attribute, f"more than min_amount ({low})", value)
 
 
 @attrs.frozen
@@ -57,18 +116,23 @@ class Owner:
 
     ``capacity`` caps the owner's list (``None``: no cap); the lines past it are the
     owner's overflow, reported and never dropped. Each filter left as ``None`` matches
-    everything; ``min_amount`` is inclusive and ``max_amount`` exclusive.
+    everything; ``min_amount`` is inclusive and ``max_amount`` exclusive. Each field is
+    checked when the owner is built: a capacity that is no whole number from 0 to
+    10,000,000, or a filter of another kind, is an :class:`~collectrules.errors.InputError`
+    naming it.
     """
 
-    id: str
-    role: str = ""
-    capacity: int | None = None
-    quadrants: frozenset[str] | None = None
-    buckets: Mapping[str, frozenset[str]] | None = None
-    step_roles: frozenset[str] | None = None
-    channels: frozenset[str] | None = None
-    min_amount: Decimal | None = None
-    max_amount: Decimal | None = None
+    id: str = attrs.field(validator=_owner_id)
+    role: str = attrs.field(default="", validator=_text)
+    capacity: int | None = attrs.field(default=None, validator=_capacity)
+    quadrants: frozenset[str] | None = attrs.field(default=None, validator=_quadrants)
+    buckets: Mapping[str, frozenset[str]] | None = attrs.field(
+        default=None, validator=_bucket_filter
+    )
+    step_roles: frozenset[str] | None = attrs.field(default=None, validator=_texts)
+    channels: frozenset[str] | None = attrs.field(default=None, validator=_texts)
+    min_amount: Decimal | None = attrs.field(default=None, validator=_amount)
+    max_amount: Decimal | None = attrs.field(default=None, validator=_above_min)
 
     def takes(
         self,
@@ -95,11 +159,42 @@ class Owner:
         return not (self.max_amount is not None and amount >= self.max_amount)
 
 
+def _as_tuple(value: object) -> object:
+    """A list of owners as a tuple (a team is hashable); anything else as it is."""
+    return tuple(value) if type(value) is list else value
+
+
+def _owners(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if type(value) is not tuple or not value:
+        msg = f"expected a tuple of one Owner or more, got {quote(value)}"
+        raise InputError([FieldProblem("owners", msg)], subject="team")
+    problems: list[FieldProblem] = []
+    seen: set[str] = set()
+    for index, owner in enumerate(value):
+        path = f"owners[{index}]"
+        if type(owner) is not Owner:
+            problems.append(FieldProblem(path, f"expected an Owner, got {quote(owner)}"))
+        elif owner.id == UNASSIGNED:
+            problems.append(
+                FieldProblem(f"{path}.id", f"{UNASSIGNED!r} is reserved for lines no owner takes")
+            )
+        elif owner.id in seen:
+            problems.append(FieldProblem(f"{path}.id", f"owner id {quote(owner.id)} is repeated"))
+        else:
+            seen.add(owner.id)
+    if problems:
+        raise InputError(problems, subject="team")
+
+
 @attrs.frozen
 class Team:
-    """The owners of a team file, in order; the first whose segment matches takes a line."""
+    """The owners of a team file, in order; the first whose segment matches takes a line.
 
-    owners: tuple[Owner, ...]
+    ``owners`` is a tuple (a list is made one) of one owner or more, each id once and
+    none ``unassigned``; anything else is an :class:`~collectrules.errors.InputError`.
+    """
+
+    owners: tuple[Owner, ...] = attrs.field(converter=_as_tuple, validator=_owners)
 
     def owner_for(
         self,
@@ -140,6 +235,12 @@ def load_team(path: str | Path) -> Team:
         line = getattr(exc, "lineno", None)
         msg = f"not valid TOML: {exc}"
         raise InputError([FieldProblem("", msg, source=where, line=line)], subject="team") from None
+    except RecursionError:  # arrays or inline tables nested thousands deep
+        msg = "not valid TOML for a team file: arrays or tables nested too deeply"
+        raise InputError([FieldProblem("", msg, source=where)], subject="team") from None
+    except ValueError as exc:  # tomllib's int() of an integer of over 4,300 digits
+        msg = f"not valid TOML for a team file: {exc}"
+        raise InputError([FieldProblem("", msg, source=where)], subject="team") from None
     return team_from_dict(raw, source=where, text=text)
 
 
@@ -168,12 +269,22 @@ def _line_of(text: str | None, owner_index: int, key: str | None) -> int | None:
 def team_from_dict(
     raw: Mapping[str, Any], *, source: str | None = None, text: str | None = None
 ) -> Team:
-    """A team from the parsed TOML of a team file (see the module docs)."""
+    """A team from the parsed TOML of a team file (see the module docs).
+
+    ``source`` names the file in the errors and ``text``, the file's text, gives their
+    lines. Every problem of every owner is listed in one
+    :class:`~collectrules.errors.InputError`; a bad value is quoted short.
+    """
+    for name, given in (("source", source), ("text", text)):
+        if given is not None and not isinstance(given, str):
+            msg = f"expected a text or None, got {type(given).__name__}"
+            raise InputError([FieldProblem(name, msg)], subject="team")
     problems: list[FieldProblem] = []
 
-    def bad(index: int, key: str | None, message: str, suggestion: str | None = None) -> None:
-        path = f"owner[{index}]" + ("" if key is None else f".{key}")
-        line = _line_of(text, index, key)
+    def bad(index: int, key: object, message: str, suggestion: str | None = None) -> None:
+        name = None if key is None else key if isinstance(key, str) else quote(key)
+        path = f"owner[{index}]" + ("" if name is None else f".{name}")
+        line = _line_of(text, index, name)
         problems.append(FieldProblem(path, message, source, line, suggestion))
 
     if not isinstance(raw, Mapping):
@@ -190,74 +301,68 @@ def team_from_dict(
     ids: set[str] = set()
     for index, table in enumerate(tables):
         if not isinstance(table, Mapping):
-            bad(index, None, "expected a table")
+            bad(index, None, f"expected a table, got {quote(table)}")
             continue
+        found = len(problems)
         for key in table:
             if key not in _OWNER_KEYS:
-                bad(index, key, "unknown key", did_you_mean(str(key), list(_OWNER_KEYS)))
+                name = key if isinstance(key, str) else quote(key)
+                bad(index, key, "unknown key", did_you_mean(name, list(_OWNER_KEYS)))
         owner_id = table.get("id")
         if not isinstance(owner_id, str) or not owner_id.strip():
-            bad(index, "id", f"expected a non-empty string, got {owner_id!r}")
+            bad(index, "id", f"expected a non-empty string, got {quote(owner_id)}")
             continue
         if owner_id in ids or owner_id == UNASSIGNED:
             why = "reserved for lines no owner takes" if owner_id == UNASSIGNED else "repeated"
-            bad(index, "id", f"owner id {owner_id!r} is {why}")
+            bad(index, "id", f"owner id {quote(owner_id)} is {why}")
             continue
         ids.add(owner_id)
         role = table.get("role", "")
         if not isinstance(role, str):
-            bad(index, "role", f"expected a string, got {role!r}")
-            role = ""
+            bad(index, "role", f"expected a string, got {quote(role)}")
         capacity = table.get("capacity")
         if capacity is not None and (
             isinstance(capacity, bool)
             or not isinstance(capacity, int)
             or not 0 <= capacity <= _MAX_CAPACITY
         ):
-            bad(index, "capacity", f"expected a whole number from 0 to {_MAX_CAPACITY:,}")
-            capacity = None
+            expected = f"expected a whole number from 0 to {_MAX_CAPACITY:,}"
+            bad(index, "capacity", f"{expected}, got {quote(capacity)}")
         sets: dict[str, frozenset[str] | None] = {}
         for key in ("quadrants", "step_roles", "channels"):
             value = table.get(key)
+            sets[key] = None
             if value is None:
-                sets[key] = None
-            elif isinstance(value, list) and all(isinstance(v, str) for v in value):
+                continue
+            if isinstance(value, list) and all(isinstance(v, str) for v in value):
                 sets[key] = frozenset(value)
             else:
-                bad(index, key, f"expected a list of strings, got {value!r}")
-                sets[key] = None
+                bad(index, key, f"expected a list of strings, got {quote(value)}")
         quadrants = sets["quadrants"]
         if quadrants is not None:
-            for q in sorted(quadrants - {"Q1", "Q2", "Q3", "Q4"}):
-                bad(index, "quadrants", f"unknown quadrant {q!r}; expected Q1, Q2, Q3 or Q4")
+            for q in sorted(quadrants - _QUADRANTS):
+                bad(index, "quadrants", f"unknown quadrant {quote(q)}; expected Q1, Q2, Q3 or Q4")
         buckets_raw = table.get("buckets")
         buckets: dict[str, frozenset[str]] | None = None
         if buckets_raw is not None:
             if isinstance(buckets_raw, Mapping) and all(
-                isinstance(v, list) and all(isinstance(b, str) for b in v)
-                for v in buckets_raw.values()
+                isinstance(k, str) and isinstance(v, list) and all(isinstance(b, str) for b in v)
+                for k, v in buckets_raw.items()
             ):
-                buckets = {str(k): frozenset(v) for k, v in buckets_raw.items()}
+                buckets = {k: frozenset(v) for k, v in buckets_raw.items()}
             else:
                 msg = "expected a table of bucket set = [buckets], such as { M = ['M1'] }"
-                bad(index, "buckets", msg)
+                bad(index, "buckets", f"{msg}, got {quote(buckets_raw)}")
         amounts: dict[str, Decimal | None] = {}
         for key in ("min_amount", "max_amount"):
-            value = table.get(key)
-            amounts[key] = None
-            if value is None:
-                continue
-            try:
-                number = Decimal(str(value))
-            except InvalidOperation:
-                number = Decimal("NaN")
-            if isinstance(value, bool) or not number.is_finite() or number < 0:
-                bad(index, key, f"expected a non-negative amount, got {value!r}")
-            else:
-                amounts[key] = number
+            amounts[key] = number = _amount_of(table.get(key))
+            if number is not None and (not number.is_finite() or number < 0):
+                bad(index, key, f"expected a non-negative amount, got {quote(table.get(key))}")
         low, high = amounts["min_amount"], amounts["max_amount"]
-        if low is not None and high is not None and low >= high:
+        if len(problems) == found and low is not None and high is not None and low >= high:
             bad(index, "max_amount", f"expected more than min_amount ({low}), got {high}")
+        if len(problems) > found:  # this owner is listed in the error; build no Owner
+            continue
         owners.append(
             Owner(
                 id=owner_id,
@@ -274,6 +379,21 @@ def team_from_dict(
     if problems:
         raise InputError(problems, subject="team file")
     return Team(tuple(owners))
+
+
+def _amount_of(value: object) -> Decimal | None:
+    """``value`` as a Decimal: ``None`` when left out, NaN when it is no amount (a
+    boolean, a list, a text that is no number, an integer too long to write)."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return Decimal("NaN")
+    if isinstance(value, int):  # not through str(): over 4,300 digits, it raises
+        return Decimal(value) if value.bit_length() <= _MAX_AMOUNT_BITS else Decimal("NaN")
+    try:
+        return Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return Decimal("NaN")
 
 
 def owner_ids(team: Team | None) -> Sequence[str]:

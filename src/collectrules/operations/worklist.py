@@ -41,7 +41,8 @@ each case's lines are dealt out at once, so nothing holds the portfolio:
   :func:`heapq.merge`, reading each back a chunk at a time.
 
 Memory is therefore bounded by the sum of the capacities plus ``run_size`` lines,
-whatever the size of the portfolio, with or without a team. The order is exactly that
+whatever the size of the portfolio, with or without a team; of the rows that fail,
+the first :data:`MAX_KEPT_FAILURES` are kept and the others only counted. The order is exactly that
 of sorting every line in memory: the sort key is total, the runs are sorted stably and
 merged in the order they were written.
 """
@@ -63,6 +64,7 @@ from collectrules.calendars import ContactHours
 from collectrules.compliance.guardrails import ContactChannel, Guardrails, Party, guardrails_of
 from collectrules.errors import (
     CollectRulesError,
+    EngineError,
     FieldProblem,
     InputError,
     PolicyError,
@@ -84,6 +86,7 @@ __all__ = [
     "DEFAULT_RUN_SIZE",
     "DEFAULT_URGENCY",
     "EVERYONE",
+    "MAX_KEPT_FAILURES",
     "STEP_CHANNELS",
     "URGENCY_CRITERIA",
     "OwnerTally",
@@ -165,6 +168,10 @@ CSV_FIELDS: tuple[str, ...] = (
 
 _FAR = float("inf")
 
+#: The most failed rows a :class:`Worklist` keeps in :attr:`Worklist.failures`; the
+#: others are counted and given to ``on_failure``, and not held.
+MAX_KEPT_FAILURES = 1_000
+
 
 def worklist_channel(step: Step) -> str:
     """The worklist channel of ``step`` (see :data:`STEP_CHANNELS`)."""
@@ -215,7 +222,11 @@ class PlannedCase:
 
 @attrs.frozen
 class RowFailure:
-    """A portfolio row that gave no decision or timeline, with the reason."""
+    """A portfolio row that gave no decision or timeline, or no lines, with the reason.
+
+    ``index`` is the row's place in the portfolio (from 0), ``case_id`` its case id when
+    it was read, ``error`` what went wrong.
+    """
 
     index: int
     case_id: str | None
@@ -467,12 +478,16 @@ def _next_contact(
 ) -> tuple[dt.datetime | None, str]:
     if contact is None:
         return None, "not a contact with the debtor"
-    if guardrails is None:
-        if hours is not None:
-            opens = hours.next_allowed(after, case.timezone)
-            return opens, "the timeline's contact hours (the policy has no guardrails)"
-        return after, "the policy has no guardrails or contact hours"
-    allowed = guardrails.next_allowed(case, contact, Party.DEBTOR, after=after)
+    try:
+        if guardrails is None:
+            if hours is not None:
+                opens = hours.next_allowed(after, case.timezone)
+                return opens, "the timeline's contact hours (the policy has no guardrails)"
+            return after, "the policy has no guardrails or contact hours"
+        allowed = guardrails.next_allowed(case, contact, Party.DEBTOR, after=after)
+    except InputError as exc:  # the search ran past the instants supported (year 2200)
+        reason = "; ".join(p.message for p in exc.problems)
+        return None, f"no next contact within the instants supported ({reason})"
     if allowed is None:
         return None, "the guardrails allow no contact on this channel within 400 days"
     return allowed, ""
@@ -493,9 +508,19 @@ class OwnerTally:
         return attrs.asdict(self)
 
 
+def _failures_count(summary: WorklistSummary) -> int:
+    """The default of ``failed_rows``: the failures given (none when they are no list)."""
+    failures: object = summary.failures
+    return len(failures) if isinstance(failures, tuple | list) else 0
+
+
 @attrs.frozen
 class WorklistSummary:
-    """What a worklist run counted: cases, lines, owners, and the rows that failed."""
+    """What a worklist run counted: cases, lines, owners, and the rows that failed.
+
+    ``failed_rows`` counts every row that failed; ``failures`` holds the first
+    :data:`MAX_KEPT_FAILURES` of them (by default, when built by hand, all of them).
+    """
 
     as_of: str
     policy: str
@@ -505,6 +530,9 @@ class WorklistSummary:
     lines: int
     owners: tuple[OwnerTally, ...]
     failures: tuple[RowFailure, ...]
+    failed_rows: int = attrs.field(
+        default=attrs.Factory(_failures_count, takes_self=True), kw_only=True
+    )
 
     @property
     def overflow(self) -> int:
@@ -521,7 +549,7 @@ class WorklistSummary:
             "cases_with_lines": self.cases_with_lines,
             "lines": self.lines,
             "overflow": self.overflow,
-            "failed_rows": len(self.failures),
+            "failed_rows": self.failed_rows,
             "owners": [o.to_dict() for o in self.owners],
         }
 
@@ -587,6 +615,20 @@ def _unpack(fields: tuple[Any, ...]) -> WorkItem:
     return WorkItem(*fields)
 
 
+def _not_planned(entry: object) -> str | None:
+    """What is wrong with an entry given to a :class:`Worklist` that is no
+    :class:`RowFailure`: ``None`` when it is a :class:`PlannedCase` of a case, a
+    decision and a timeline."""
+    if not isinstance(entry, PlannedCase):
+        return f"expected a PlannedCase or a RowFailure, got {type(entry).__name__} {quote(entry)}"
+    for name, kind in (("case", Case), ("decision", Decision), ("timeline", Timeline)):
+        value = getattr(entry, name)
+        if not isinstance(value, kind):
+            got = f"{type(value).__name__} {quote(value)}"
+            return f"expected a PlannedCase whose {name} is a {kind.__name__}, got {got}"
+    return None
+
+
 class Worklist:
     """The worklist of a portfolio at ``as_of``: iterate it once for its lines.
 
@@ -594,9 +636,11 @@ class Worklist:
     capacity, then each owner's list in order of urgency (owners in team-file order,
     ``unassigned`` last; without a team, one list owned by ``all``), each line with
     its ``owner`` and ``rank``. :attr:`summary` is complete once the iteration has
-    ended; :attr:`failures` lists the rows that gave no decision or timeline (the
-    others are still listed), and ``on_failure`` is
-    called with each as it happens.
+    ended; :attr:`failures` lists the rows that gave no decision, timeline or lines
+    (the others are still listed), and ``on_failure`` is called with each as it
+    happens. Only the first :data:`MAX_KEPT_FAILURES` failures are kept in
+    :attr:`failures`, so that a portfolio of bad rows does not fill the memory; every
+    one is given to ``on_failure`` and counted in :attr:`failed_rows`.
 
     The lines of owners without a capacity are sorted in bounded memory: at most
     ``run_size`` of them are held at once, the rest wait in sorted runs in temporary
@@ -633,10 +677,14 @@ class Worklist:
         self.order = urgency_order(policy)
         section = guardrails_of(policy)
         self.guardrails = Guardrails(policy) if section is not None and section.packs else None
+        if isinstance(planned, str | bytes | Mapping) or not isinstance(planned, Iterable):
+            msg = f"expected an iterable of PlannedCase and RowFailure, got {quote(planned)}"
+            raise InputError([FieldProblem("planned", msg)])
         self._planned = planned
         self._on_failure = on_failure
         self._started = False
         self.failures: list[RowFailure] = []
+        self.failed_rows = 0
         self._cases = 0
         self._with_lines = 0
         self._lines = 0
@@ -669,15 +717,18 @@ class Worklist:
         self._started = True
         return self._run()
 
-    def _run(self) -> Iterator[WorkItem]:
-        for entry in self._planned:
-            if isinstance(entry, RowFailure):
-                self.failures.append(entry)
-                if self._on_failure is not None:
-                    self._on_failure(entry)
-                continue
-            self._cases += 1
-            items = work_items(
+    def _fail(self, failure: RowFailure) -> None:
+        self.failed_rows += 1
+        if len(self.failures) < MAX_KEPT_FAILURES:
+            self.failures.append(failure)
+        if self._on_failure is not None:
+            self._on_failure(failure)
+
+    def _lines_of(self, index: int, entry: PlannedCase) -> list[WorkItem] | None:
+        """The lines of one planned case, or ``None`` when it failed (listed as such):
+        one case whose lines cannot be built must not stop the others."""
+        try:
+            return work_items(
                 entry,
                 as_of=self.as_of,
                 guardrails=self.guardrails,
@@ -685,6 +736,28 @@ class Worklist:
                 team=self.team,
                 contact_hours=self.contact_hours,
             )
+        except CollectRulesError as exc:
+            error = exc
+        except Exception as exc:  # one case's failure must not stop the others
+            error = EngineError(f"internal error: {type(exc).__name__}: {str(exc)[:300]}")
+        self._fail(RowFailure(index, entry.case.case_id, error))
+        return None
+
+    def _run(self) -> Iterator[WorkItem]:
+        for index, entry in enumerate(self._planned):
+            if isinstance(entry, RowFailure):
+                self._fail(entry)
+                continue
+            msg = _not_planned(entry)
+            if msg is not None:
+                self._fail(
+                    RowFailure(index, None, InputError([FieldProblem(f"planned[{index}]", msg)]))
+                )
+                continue
+            items = self._lines_of(index, entry)
+            if items is None:
+                continue
+            self._cases += 1
             if items:
                 self._with_lines += 1
             for item in items:
@@ -726,4 +799,5 @@ class Worklist:
             lines=self._lines,
             owners=owners,
             failures=tuple(self.failures),
+            failed_rows=self.failed_rows,
         )
