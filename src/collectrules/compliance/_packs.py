@@ -31,9 +31,9 @@ __all__ = [
     "start_of_local_day",
 ]
 
-_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
-_CLOCK = re.compile(r"^([01]\d|2[0-4]):([0-5]\d)$")
-PACK_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_.\-]*$")
+_NAME = re.compile(r"^[a-z][a-z0-9_]*\Z")
+_CLOCK = re.compile(r"^([01]\d|2[0-4]):([0-5]\d)\Z")
+PACK_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_.\-]*\Z")
 
 
 @attrs.frozen

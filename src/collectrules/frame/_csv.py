@@ -49,7 +49,7 @@ _SIGNAL = pl.Struct(
 _BLOCK = 1 << 22
 assert _BLOCK + 2 <= MAX_LINE_BYTES
 #: How Polars renames a column whose name the header repeats (or a column so named).
-_DUPLICATED = re.compile(r"_duplicated_\d+$")
+_DUPLICATED = re.compile(r"_duplicated_\d+\Z")
 
 
 #: A field, unquoted (no quote in it) or quoted (its quotes doubled), as RFC 4180 has it.

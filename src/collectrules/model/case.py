@@ -267,7 +267,7 @@ CURRENCY_ALIASES: Mapping[str, str] = {
 #: The longest guarantee period a contract may agree, in months (a century).
 _MAX_GUARANTEE_MONTHS = 1200
 _T = TypeVar("_T")
-_ID_RE = re.compile(r"^\S(.*\S)?$")
+_ID_RE = re.compile(r"^\S(.*\S)?\Z")
 
 
 @functools.cache
@@ -505,7 +505,7 @@ def _identifier(instance: object, attribute: attrs.Attribute[Any], value: str) -
 
 def _signal_kind(instance: object, attribute: attrs.Attribute[Any], value: str) -> None:
     _checked(attribute.name, check_text, value, maximum=MAX_KIND_LENGTH, what="signal kind")
-    if not re.match(r"^[a-z][a-z0-9_]*$", value):
+    if not re.match(r"^[a-z][a-z0-9_]*\Z", value):
         raise InputError(
             [FieldProblem(attribute.name, f"expected a snake_case signal kind, got {quote(value)}")]
         )
@@ -701,7 +701,7 @@ def _guarantors(items: Iterable[Guarantor]) -> tuple[Guarantor, ...]:
     return _guarantor_items(items)
 
 
-_PRODUCT_NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+_PRODUCT_NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}\Z")
 _PRODUCT_VALUES = tuple(p.value for p in Product)
 
 
@@ -1307,6 +1307,9 @@ def _semantic_problems(
                     suggestion=_suggest(kind, known),
                 )
             )
+        elif _short(kind) and not _SNAKE.match(kind):  # known only as the row's own kind
+            msg = f"expected a snake_case signal kind, got {quote(kind)}"
+            problems.append(FieldProblem(f"signals[{i}].kind", msg, source=source))
     for i, item in enumerate(_as_list(data.get("events"))):
         if not isinstance(item, Mapping):
             continue
@@ -1334,7 +1337,7 @@ def _semantic_problems(
                 pass
     for i, item in enumerate(_as_list(data.get("fees"))):
         kind = item.get("kind") if isinstance(item, Mapping) else None
-        if isinstance(kind, str) and not re.match(r"^[a-z][a-z0-9_]*$", kind):
+        if isinstance(kind, str) and not re.match(r"^[a-z][a-z0-9_]*\Z", kind):
             problems.append(
                 FieldProblem(f"fees[{i}].kind", f"expected a snake_case fee kind, got {kind!r}")
             )
@@ -1429,7 +1432,7 @@ class _NotCommon(Exception):
 #: The exceptions by which the fast path gives up, leaving the data to the full path.
 _GIVE_UP = (_NotCommon, LookupError, TypeError, ValueError, ArithmeticError)
 
-_SNAKE = re.compile(r"^[a-z][a-z0-9_]*$")
+_SNAKE = re.compile(r"^[a-z][a-z0-9_]*\Z")
 _CASE_KEYS = frozenset(a.name for a in attrs.fields(_CaseIn))
 _SIGNAL_KEYS = frozenset(a.name for a in attrs.fields(_SignalIn))
 _EVENT_KEYS = frozenset(a.name for a in attrs.fields(_EventIn))
@@ -1747,7 +1750,7 @@ def derived_signal(kind: str, at: pendulum.DateTime, note: str) -> Signal:
 def _plain_kind(kind: str) -> bool:
     """Whether ``kind`` passes the signal kind's validator (remembered: the derived
     kinds are a handful)."""
-    return len(kind) <= MAX_KIND_LENGTH and re.match(r"^[a-z][a-z0-9_]*$", kind) is not None
+    return len(kind) <= MAX_KIND_LENGTH and re.match(r"^[a-z][a-z0-9_]*\Z", kind) is not None
 
 
 def _fast_signal(item: object, kinds: frozenset[str]) -> Signal:

@@ -44,7 +44,7 @@ _DERIVED: dict[str, frozenset[str]] = {
     "Decision": frozenset({"schema_version", "quadrant"}),
 }
 _MISSING = object()
-_REMEDY_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+_REMEDY_NAME = re.compile(r"^[a-z][a-z0-9_]*\Z")
 
 
 def _check_options(engine: object, source: object, remedies: object) -> None:

@@ -27,16 +27,18 @@ losing a cent: the allocated parts and the credit always sum to the payments.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Set
 from decimal import ROUND_DOWN, Decimal, localcontext
 from typing import Any
 
 import attrs
 
-from collectrules._arguments import require_instance
+from collectrules._arguments import require_instance, wrong_kind
 from collectrules._decimal import exact
-from collectrules.model.case import Case, EventKind
+from collectrules.errors import FieldProblem, InputError, quote
+from collectrules.model.case import Case, EventKind, currency_problem, currency_suggestion
 from collectrules.model.decision import Decision, Quadrant, RemedyGrant
+from collectrules.model.limits import MONEY
 from collectrules.model.time import require_aware
 from collectrules.money.plans import money_section, quantum
 from collectrules.money.terms import Component, MoneySection
@@ -286,20 +288,74 @@ def reductions_open(
     *,
     policy: Policy,
 ) -> tuple[ReductionOffer, ...]:
-    """:func:`reductions_allowed` for a decision in the making: its quadrant and the
-    remedies it allows."""
+    """:func:`reductions_allowed` for a decision in the making: its quadrant (a
+    :class:`~collectrules.model.decision.Quadrant` or its value) and the remedies it
+    allows. Arguments of another kind, and amounts due in a currency that is not an ISO
+    4217 code or that are not amounts, are an :class:`InputError` naming them."""
+    require_instance(amounts, AmountsDue, "amounts", "AmountsDue (from amounts_due)")
+    quadrant_value = _quadrant(quadrant)
+    granted = _granted(allowed)
     money = money_section(policy)
+    q = _quantum_of(amounts)
+    due = _due_of(amounts)
     if money is None:
         return ()
-    granted = {g.remedy for g in allowed}
-    q = quantum(amounts.currency)
     out = []
     for r in money.reductions:
-        if r.remedy not in granted or quadrant.value not in r.quadrants:
+        if r.remedy not in granted or quadrant_value not in r.quadrants:
             continue
-        base = sum((amounts.due.get(c, Decimal(0)) for c in r.applies_to), Decimal(0))
+        base = sum((due.get(c, Decimal(0)) for c in r.applies_to), Decimal(0))
         amount = (base * r.max_share.value).quantize(q, rounding=ROUND_DOWN)
         out.append(
             ReductionOffer(r.id, r.remedy.value, r.max_share.value, amount, r.reason, r.cites)
         )
     return tuple(out)
+
+
+_QUADRANTS = tuple(q.value for q in Quadrant)
+
+
+def _quadrant(value: object) -> str:
+    """The value of a quadrant given as a member or as its value (``'Q2'``)."""
+    if isinstance(value, str) and value in _QUADRANTS:
+        return str(value)
+    msg = f"expected a Quadrant, one of {', '.join(_QUADRANTS)}, got {quote(value)}"
+    raise InputError([FieldProblem("quadrant", msg)])
+
+
+def _granted(allowed: object) -> set[str]:
+    """The remedies of ``allowed``, an iterable of :class:`RemedyGrant`."""
+    if isinstance(allowed, str | bytes | Mapping | Set) or not isinstance(allowed, Iterable):
+        raise wrong_kind("allowed", allowed, "a list of RemedyGrant (a decision's allowed)")
+    granted: set[str] = set()
+    for index, grant in enumerate(allowed):
+        if not isinstance(grant, RemedyGrant):
+            raise wrong_kind(f"allowed[{index}]", grant, "a RemedyGrant")
+        granted.add(grant.remedy)
+    return granted
+
+
+def _quantum_of(amounts: AmountsDue) -> Decimal:
+    """The minor unit of the currency of ``amounts``: one built or changed by hand may
+    hold a code that is none (read as two decimals, it would round a yen to sen)."""
+    if (problem := currency_problem(amounts.currency)) is not None:
+        hint = currency_suggestion(amounts.currency)
+        raise InputError([FieldProblem("amounts.currency", problem, suggestion=hint)])
+    return quantum(amounts.currency)
+
+
+def _due_of(amounts: AmountsDue) -> Mapping[Component, Decimal]:
+    """The amounts still owed, each checked: a finite decimal from 0 to the most an
+    amount may be."""
+    due = amounts.due
+    if not isinstance(due, Mapping):
+        raise wrong_kind("amounts.due", due, "amounts by component (a mapping)")
+    for component, value in due.items():
+        if not (isinstance(value, Decimal) and value.is_finite() and 0 <= value <= MONEY.maximum):
+            msg = f"expected an amount from 0 to {MONEY.maximum:,}, got {quote(value)}"
+            raise InputError([FieldProblem(f"amounts.due.{_as_text(component)}", msg)])
+    return due
+
+
+def _as_text(value: object) -> str:
+    return value if isinstance(value, str) else quote(value)

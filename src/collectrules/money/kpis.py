@@ -12,7 +12,9 @@ currencies: amount KPIs are given per currency.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
@@ -28,7 +30,7 @@ from collectrules._arguments import (
 )
 from collectrules._choice import Choice
 from collectrules._decimal import exact
-from collectrules.errors import FieldProblem, InputError, did_you_mean, quote
+from collectrules.errors import FieldProblem, InputError, did_you_mean, figure, quote
 from collectrules.model.case import (
     ContactOutcome,
     Event,
@@ -38,7 +40,7 @@ from collectrules.model.case import (
     currency_suggestion,
     parse_as_of,
 )
-from collectrules.model.limits import MONEY
+from collectrules.model.limits import MAX_ID_LENGTH, MONEY, check_text
 from collectrules.money.terms import Target
 
 __all__ = [
@@ -79,12 +81,33 @@ class GroupBy(Choice):
     OWNER = "owner"
 
 
+def _part(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if not isinstance(value, Decimal) or not value.is_finite() or value < 0:
+        msg = f"expected a finite decimal of 0 or more, got {quote(value)}"
+        raise InputError([FieldProblem(attribute.name, msg)], subject="ratio")
+
+
+def _share(instance: Ratio, attribute: attrs.Attribute[Any], value: Decimal) -> None:
+    _part(instance, attribute, value)
+    if instance.numerator > value:
+        msg = (
+            f"expected a denominator of at least the numerator ({quote(instance.numerator)}),"
+            f" got {quote(value)}: a rate is a share of its denominator"
+        )
+        raise InputError([FieldProblem(attribute.name, msg)], subject="ratio")
+
+
 @attrs.frozen
 class Ratio:
-    """A rate with the numerator and denominator it was computed from."""
+    """A rate with the numerator and denominator it was computed from.
 
-    numerator: Decimal
-    denominator: Decimal
+    Both are finite decimals of 0 or more, the numerator at most the denominator (each
+    KPI is a share: of the cases, of the amount, of the attempts); anything else is an
+    :class:`~collectrules.errors.InputError` naming the field.
+    """
+
+    numerator: Decimal = attrs.field(validator=_part)
+    denominator: Decimal = attrs.field(validator=_share)
 
     @property
     @exact
@@ -109,9 +132,33 @@ def _problem(attribute: attrs.Attribute[Any], message: str) -> InputError:
     return InputError([FieldProblem(attribute.name, message)], subject="decision")
 
 
+#: A case id as a :class:`~collectrules.model.case.Case` holds one: on one line, with
+#: no space at either end (the pattern of ``Case.case_id``).
+_CASE_ID = re.compile(r"^\S(.*\S)?\Z")
+
+
+def _case_id_problem(value: object) -> str | None:
+    """Why ``value`` is not a case id as a :class:`~collectrules.model.case.Case` holds
+    one (a non-empty text of at most :data:`~collectrules.model.limits.MAX_ID_LENGTH`
+    characters, valid Unicode, without a space at either end), or ``None`` when it is.
+    A value of another kind is named with its type, never turned into text."""
+    if type(value) is not str:
+        return f"expected a case id (a non-empty text), got {type(value).__name__} {quote(value)}"
+    if not value:
+        return "expected a case id (a non-empty text), got ''"
+    try:
+        check_text(value, maximum=MAX_ID_LENGTH, what="case id")
+    except ValueError as exc:
+        text = str(exc)
+        return text if text.startswith("expected") else f"expected a case id: {text}"
+    if not _CASE_ID.match(value):
+        return f"expected a case id on one line, without spaces at either end, got {quote(value)}"
+    return None
+
+
 def _case_id(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if type(value) is not str or not value:
-        raise _problem(attribute, f"expected a case id (a non-empty text), got {quote(value)}")
+    if (problem := _case_id_problem(value)) is not None:
+        raise _problem(attribute, problem)
 
 
 def _aware(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
@@ -166,6 +213,11 @@ def _facts(instance: object, attribute: attrs.Attribute[Any], value: object) -> 
         if count is not None and not _whole(count):
             msg = f"expected a whole number of 0 or more, or null, got {quote(count)}"
             raise InputError([FieldProblem(f"facts.{name}", msg)], subject="decision")
+    attempts, reached = value.get("contact_attempts"), value.get("contact_reached")
+    if attempts is not None and reached is not None and reached > attempts:
+        # Each contact reached is one of the attempts: more would make a rate over 100 %.
+        msg = f"expected at most contact_attempts ({figure(attempts)}), got {figure(reached)}"
+        raise InputError([FieldProblem("facts.contact_reached", msg)], subject="decision")
 
 
 @attrs.frozen
@@ -287,21 +339,17 @@ class KpiReport:
 
 
 def _money(value: object, path: str) -> Decimal:
-    try:
-        # An int as it is: the text of one of more than 4,300 digits cannot be written.
-        number = Decimal(value if type(value) is int else str(value))
-    except InvalidOperation:
-        number = Decimal("NaN")
+    number = Decimal("NaN")
+    # Only a number or a text is read: ``str`` of anything else may fail (a foreign
+    # object) or recurse (a deeply nested list). An int is read as it is: the text of
+    # one of more than 4,300 digits cannot be written.
+    if isinstance(value, int | float | str | Decimal):
+        with contextlib.suppress(InvalidOperation):
+            number = Decimal(value if isinstance(value, int) else str(value))
     if isinstance(value, bool) or not number.is_finite() or number.copy_abs() > MONEY.maximum:
         msg = f"expected an amount of at most {MONEY.maximum:,} in magnitude, got {quote(value)}"
         raise InputError([FieldProblem(path, msg)])
     return number
-
-
-def _text(value: object) -> str:
-    """``value`` as text: a text as it is, anything else quoted (an integer of 5,000
-    digits has no text Python writes)."""
-    return value if isinstance(value, str) else quote(value)
 
 
 def _case_of(data: Mapping[str, Any], where: str) -> PortfolioCase:
@@ -324,11 +372,13 @@ def _case_of(data: Mapping[str, Any], where: str) -> PortfolioCase:
         msg = f"expected a whole number, got {quote(dpd)}"
         raise InputError([FieldProblem("facts.dpd", msg)])
     try:
+        # Each field as it is: a value that is not text is refused by its check, named
+        # with its kind, rather than read as the text of its repr (5 as '5').
         return PortfolioCase(
-            case_id=_text(need(data, "case_id")),
-            as_of=parse_as_of(_text(need(data, "as_of"))),
-            quadrant=_text(need(quadrant, "value", "quadrant.")),
-            currency=_text(need(facts, "currency", "facts.")),
+            case_id=need(data, "case_id"),
+            as_of=parse_as_of(need(data, "as_of")),
+            quadrant=need(quadrant, "value", "quadrant."),
+            currency=need(facts, "currency", "facts."),
             overdue_amount=_money(need(facts, "overdue_amount", "facts."), "facts.overdue_amount"),
             principal=_money(need(facts, "principal", "facts."), "facts.principal"),
             dpd=dpd,
@@ -394,8 +444,11 @@ def events_from_rows(
     for where, data in require_rows(rows, "rows"):
         fields = dict(data)
         case_id = fields.pop("case_id", None)
-        if not isinstance(case_id, str) or not case_id:
-            raise InputError([FieldProblem("case_id", "required", source=where)], subject="event")
+        if case_id is None:
+            msg = "required: the case the event is about"
+            raise InputError([FieldProblem("case_id", msg, source=where)], subject="event")
+        if (problem := _case_id_problem(case_id)) is not None:
+            raise InputError([FieldProblem("case_id", problem, source=where)], subject="event")
         if "at" not in fields:
             raise InputError([FieldProblem("at", "required", source=where)], subject="event")
         try:
@@ -426,9 +479,12 @@ def timelines_from_rows(
     out: dict[str, tuple[str, ...]] = {}
     for where, data in require_rows(rows, "rows"):
         case_id, steps = data.get("case_id"), data.get("steps")
+        if "case_id" in data and (problem := _case_id_problem(case_id)) is not None:
+            raise InputError([FieldProblem("case_id", problem, source=where)], subject="timeline")
         if not isinstance(case_id, str) or not isinstance(steps, list):
             msg = "expected a timeline with case_id and steps (collectrules timeline --format json)"
-            raise InputError([FieldProblem("steps", msg, source=where)], subject="timeline")
+            path = "steps" if isinstance(case_id, str) else "case_id"
+            raise InputError([FieldProblem(path, msg, source=where)], subject="timeline")
         statuses = []
         for i, step in enumerate(steps):
             status = step.get("status") if isinstance(step, Mapping) else None
@@ -487,7 +543,7 @@ def compute_kpis(
     if timelines is not None:
         _require_by_case(timelines, "timelines", str, ("step statuses", "a step status"))
         _require_statuses(timelines)
-    group_by = None if by is None else GroupBy(by)
+    group_by = _group_by(by)
     if owners is not None:
         expected = "a mapping of case ids to owners, or None"
         for case_id, owner in require_mapping(owners, "owners", expected).items():
@@ -518,6 +574,20 @@ def compute_kpis(
         total,
         {g: _kpis(ids, *args) for g, ids in groups.items()} if group_by is not None else {},
     )
+
+
+def _group_by(value: object) -> GroupBy | None:
+    """``by`` as a :class:`GroupBy`: a member, its value, or ``None``. Anything else is
+    an InputError naming ``by``, checked before the enum is asked (which writes the
+    ``repr`` of a value it does not know, and fails on one that has none)."""
+    if value is None or isinstance(value, GroupBy):
+        return value
+    known = [g.value for g in GroupBy]
+    if isinstance(value, str) and value in known:
+        return GroupBy(value)
+    suggestion = did_you_mean(value, known) if isinstance(value, str) and len(value) < 100 else None
+    msg = f"expected one of {', '.join(known)}, or None, got {quote(value)}"
+    raise InputError([FieldProblem("by", msg, suggestion=suggestion)])
 
 
 def _require_bucket_set(name: str, cohort: Mapping[str, PortfolioCase]) -> None:

@@ -20,11 +20,12 @@ Conventions, each chosen so that a property can be proved rather than hoped for:
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import html
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence, Set
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, localcontext
 from typing import Any
 
@@ -36,7 +37,12 @@ from collectrules._choice import Choice
 from collectrules._decimal import exact
 from collectrules.calendars import BusinessCalendar
 from collectrules.errors import CollectRulesError, FieldProblem, InputError, figure, quote
-from collectrules.model.case import Case, currency_exponent, currency_problem
+from collectrules.model.case import (
+    Case,
+    currency_exponent,
+    currency_problem,
+    currency_suggestion,
+)
 from collectrules.model.decision import Decision, RemedyGrant
 from collectrules.model.limits import MAX_YEAR, MIN_YEAR, MONEY
 from collectrules.model.remedies import Remedy
@@ -114,7 +120,14 @@ class PlanRefusedError(CollectRulesError, ValueError):
 
 @exact
 def quantum(currency: str) -> Decimal:
-    """The currency's minor unit as a decimal: ``0.01`` for CNY, ``1`` for JPY."""
+    """The currency's minor unit as a decimal: ``0.01`` for CNY, ``1`` for JPY.
+
+    A value that is not a current ISO 4217 code (``'XYZ'``, ``'cny'``, ``5``) is an
+    :class:`InputError` naming ``currency``, with the code it probably meant: it is not
+    read as a currency of two decimals."""
+    if (problem := currency_problem(currency)) is not None:
+        suggestion = currency_suggestion(currency)
+        raise InputError([FieldProblem("currency", problem, suggestion=suggestion)])
     return Decimal(1).scaleb(-currency_exponent(currency))
 
 
@@ -133,38 +146,52 @@ def add_months(start: dt.date, months: int) -> dt.date:
 
 
 def _method(value: object) -> Method:
-    try:
-        return Method(value)  # type: ignore[arg-type]  # a member, or its value
-    except ValueError:
-        choices = ", ".join(repr(m.value) for m in Method)
-        raise _problem("method", f"expected one of {choices}, got {quote(value)}") from None
-
-
-def _decimal(value: object) -> Decimal:
-    if isinstance(value, bool):
-        msg = f"expected a number, got {quote(value)}"
-        raise InputError([FieldProblem("terms", msg)])
-    if isinstance(value, float):
-        return Decimal(repr(value))
-    if isinstance(value, int | str):
-        try:
-            return Decimal(value)
-        except ArithmeticError:
-            pass
-    if isinstance(value, Decimal):
+    # The values are compared before the enum is asked: it writes the repr of a value it
+    # does not know, which fails on one that has none (or one too deep to write).
+    if isinstance(value, Method):
         return value
-    msg = f"expected a number, got {quote(value)}"
-    raise InputError([FieldProblem("terms", msg)])
+    if isinstance(value, str) and value in _METHOD_VALUES:
+        return Method(value)
+    choices = ", ".join(repr(m) for m in _METHOD_VALUES)
+    raise _problem("method", f"expected one of {choices}, got {quote(value)}")
 
 
-def _opt_decimal(value: object) -> Decimal | None:
-    return None if value is None else _decimal(value)
+_METHOD_VALUES = tuple(m.value for m in Method)
+
+
+def _decimal(value: object, name: str) -> Decimal:
+    """``value`` as a decimal for the term ``name``; a negative zero as zero."""
+    number: Decimal | None = None
+    if isinstance(value, Decimal):
+        number = value
+    elif isinstance(value, float):
+        number = Decimal(repr(value))
+    elif isinstance(value, int | str) and not isinstance(value, bool):
+        with contextlib.suppress(ArithmeticError):
+            number = Decimal(value)
+    if number is None:
+        raise _problem(name, f"expected a number, got {quote(value)}")
+    # -0 is 0: written as "-0" in a schedule, a CSV and an agreement otherwise.
+    return number.copy_abs() if number.is_zero() else number
+
+
+def _annual_rate(value: object) -> Decimal:
+    return _decimal(value, "annual_rate")
+
+
+def _principal(value: object) -> Decimal | None:
+    return None if value is None else _decimal(value, "principal")
+
+
+def _penalty_rate(value: object) -> Decimal | None:
+    return None if value is None else _decimal(value, "penalty_rate")
 
 
 def _amounts(values: Iterable[object]) -> tuple[Decimal, ...]:
-    if isinstance(values, str | bytes) or not isinstance(values, Iterable):
+    # A mapping or a set has no order of instalments (a mapping's keys were read).
+    if isinstance(values, str | bytes | Mapping | Set) or not isinstance(values, Iterable):
         raise _problem("custom_principal", f"expected a list of amounts, got {quote(values)}")
-    return tuple(_decimal(v) for v in values)
+    return tuple(_decimal(v, "custom_principal") for v in values)
 
 
 #: The most characters of a number that a message shows.
@@ -197,11 +224,11 @@ class PlanTerms:
     """
 
     months: int
-    annual_rate: Decimal = attrs.field(converter=_decimal)
+    annual_rate: Decimal = attrs.field(converter=_annual_rate)
     method: Method = attrs.field(default=Method.ANNUITY, converter=_method)
-    principal: Decimal | None = attrs.field(default=None, converter=_opt_decimal)
+    principal: Decimal | None = attrs.field(default=None, converter=_principal)
     start: dt.date | None = None
-    penalty_rate: Decimal | None = attrs.field(default=None, converter=_opt_decimal)
+    penalty_rate: Decimal | None = attrs.field(default=None, converter=_penalty_rate)
     custom_principal: tuple[Decimal, ...] = attrs.field(default=(), converter=_amounts)
 
     def __attrs_post_init__(self) -> None:
@@ -227,7 +254,7 @@ class PlanTerms:
         if self.start is not None and (
             isinstance(self.start, dt.datetime) or not isinstance(self.start, dt.date)
         ):
-            bad("start", f"expected a date, got {self.start!r}")
+            bad("start", f"expected a date, got {quote(self.start, limit=_SHOWN)}")
         elif self.start is not None and not MIN_YEAR <= self.start.year <= MAX_YEAR:
             bad("start", f"date {self.start} is outside the years {MIN_YEAR}–{MAX_YEAR}")
         if self.method is Method.CUSTOM:
@@ -754,10 +781,9 @@ def propose_plan(
     require_instance(terms, PlanTerms, "terms", "PlanTerms")
     if policy is not None:
         require_instance(policy, Policy, "policy", "a Policy or None")
-    try:
-        remedy = Remedy(kind)
-    except ValueError:
-        remedy = None
+    # Compared before the enum is asked, which writes the repr of a value it does not
+    # know (and fails on one that has none).
+    remedy = next((k for k in PLAN_KINDS if isinstance(kind, str) and kind == k.value), None)
     if remedy not in PLAN_KINDS:
         choices = ", ".join(k.value for k in PLAN_KINDS)
         raise InputError([FieldProblem("kind", f"expected one of {choices}, got {quote(kind)}")])

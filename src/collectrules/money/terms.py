@@ -21,7 +21,7 @@ from collectrules._choice import Choice
 from collectrules._decimal import exact
 from collectrules.calendars import BusinessCalendar
 from collectrules.conditions import Scalar
-from collectrules.errors import FieldProblem, InputError, did_you_mean, quote
+from collectrules.errors import QUOTE_LIMIT, FieldProblem, InputError, did_you_mean, quote
 from collectrules.model.remedies import Remedy
 from collectrules.policy._tables import TableReader
 from collectrules.policy.model import SectionLoader
@@ -44,8 +44,8 @@ __all__ = [
     "parse_money_section",
 ]
 
-_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
-_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_.\-]*$")
+_NAME = re.compile(r"^[a-z][a-z0-9_]*\Z")
+_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_.\-]*\Z")
 
 
 class Component(Choice):
@@ -268,7 +268,7 @@ class _Reader(TableReader):
             if raw not in self.params:
                 self.fail(
                     path,
-                    f"unknown parameter {raw!r}",
+                    f"unknown parameter {quote(raw)}",
                     suggestion=did_you_mean(raw, self.params),
                 )
                 return None, None
@@ -293,29 +293,27 @@ class _Reader(TableReader):
             ok = ok and isinstance(value, int)
         if not ok:
             what = "a whole number" if whole else "a number"
-            self.fail(path, f"{where}: expected {what}, got {value!r}")
+            self.fail(path, f"{where}: expected {what}, got {quote(value)}")
             return None
         assert isinstance(value, int | float)
         number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
         if not number.is_finite() or number < minimum or (maximum is not None and number > maximum):
             bound = f"from {minimum}" + (f" to {maximum}" if maximum is not None else " up")
-            self.fail(path, f"{where}: expected a number {bound}, got {value!r}")
+            self.fail(path, f"{where}: expected a number {bound}, got {quote(value)}")
             return None
         return MoneyFigure(number, param)
 
     def date(self, raw: object, path: str) -> dt.date | None:
         value, param = self.resolve(raw, path)
         where = f"parameter {param!r}" if param else "the value"
-        if isinstance(value, dt.datetime):
-            value = None
-        if isinstance(value, dt.date):
+        if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
             return value
         if isinstance(value, str):
             try:
                 return dt.date.fromisoformat(value)
             except ValueError:
                 pass
-        self.fail(path, f"{where}: expected a date as YYYY-MM-DD, got {value!r}")
+        self.fail(path, f"{where}: expected a date as YYYY-MM-DD, got {quote(value)}")
         return None
 
     def status(self, table: Mapping[str, Any], path: str) -> str | None:
@@ -323,14 +321,16 @@ class _Reader(TableReader):
         if value is None:
             return None
         if value not in ("V", "S"):
-            self.fail(f"{path}.status", f"expected 'V' or 'S', got {value!r}")
+            self.fail(f"{path}.status", f"expected 'V' or 'S', got {quote(value)}")
             return None
         return str(value)
 
     def rule_id(self, table: Mapping[str, Any], path: str) -> str:
         value = self.string(table, "rule", path)
         if value and not _ID.match(value):
-            self.fail(f"{path}.rule", f"expected a clause id such as 'CN-PENALTY', got {value!r}")
+            self.fail(
+                f"{path}.rule", f"expected a clause id such as 'CN-PENALTY', got {quote(value)}"
+            )
         return value
 
     def components(self, raw: object, path: str, *, every: bool) -> tuple[Component, ...]:
@@ -342,11 +342,12 @@ class _Reader(TableReader):
             if value not in ALLOCATION_PARTS:
                 self.fail(
                     path,
-                    f"unknown component {value!r}; expected one of {', '.join(ALLOCATION_PARTS)}",
+                    f"unknown component {quote(value)}; "
+                    f"expected one of {', '.join(ALLOCATION_PARTS)}",
                     suggestion=did_you_mean(value, ALLOCATION_PARTS),
                 )
             elif Component(value) in out:
-                self.fail(path, f"{value!r} is listed twice")
+                self.fail(path, f"{quote(value)} is listed twice")
             else:
                 out.append(Component(value))
         if every and len(out) != len(ALLOCATION_PARTS) and len(out) == len(raw):
@@ -375,7 +376,9 @@ def _calendar(reader: _Reader, raw: object, path: str) -> BusinessCalendar | Non
     try:
         return BusinessCalendar(country=country, subdivision=sub)
     except Exception as exc:  # the holidays package raises its own errors
-        reader.fail(f"{path}.country", f"unknown calendar {country!r}: {exc}")
+        reason = str(exc)  # which names the country again: cut short, as quote cuts it
+        reason = reason if len(reason) <= QUOTE_LIMIT else reason[:QUOTE_LIMIT] + "…"
+        reader.fail(f"{path}.country", f"unknown calendar {quote(country)}: {reason}")
         return None
 
 
@@ -433,7 +436,7 @@ def _reductions(reader: _Reader, raw: object, path: str) -> tuple[Reduction, ...
         else:
             reader.fail(
                 f"{rpath}.remedy",
-                f"unknown remedy {remedy_text!r}",
+                f"unknown remedy {quote(remedy_text)}",
                 rule_id=rid,
                 suggestion=did_you_mean(remedy_text, [r.value for r in Remedy]),
             )
@@ -446,7 +449,7 @@ def _reductions(reader: _Reader, raw: object, path: str) -> tuple[Reduction, ...
             if q not in _QUADRANTS:
                 reader.fail(
                     f"{rpath}.quadrants",
-                    f"unknown quadrant {q!r}; expected Q1, Q2, Q3 or Q4",
+                    f"unknown quadrant {quote(q)}; expected Q1, Q2, Q3 or Q4",
                     rule_id=rid,
                 )
         reason = reader.string(spec, "reason", rpath, rule_id=rid)
@@ -476,7 +479,7 @@ def _targets(reader: _Reader, raw: object, path: str) -> tuple[Target, ...]:
         if basis not in TARGET_BASES:
             reader.fail(
                 f"{tpath}.basis",
-                f"unknown basis {basis!r}; expected one of {', '.join(TARGET_BASES)}",
+                f"unknown basis {quote(basis)}; expected one of {', '.join(TARGET_BASES)}",
                 suggestion=did_you_mean(basis, TARGET_BASES),
             )
         rate = reader.number(spec.get("rate"), f"{tpath}.rate", maximum=Decimal(1))
@@ -526,7 +529,7 @@ def parse_money_section(
         else:
             reader.fail(
                 "money.horizon_kinds",
-                f"unknown plan kind {kind!r}; expected one of {', '.join(_PLAN_KINDS)}",
+                f"unknown plan kind {quote(kind)}; expected one of {', '.join(_PLAN_KINDS)}",
                 suggestion=did_you_mean(kind, _PLAN_KINDS),
             )
     max_months = None

@@ -57,7 +57,7 @@ __all__ = [
     "registry",
 ]
 
-CLAUSE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
+CLAUSE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*\Z")
 #: The keys of a policy's own clause (``collectrules.policy.schema`` builds its schema from them).
 CLAUSE_KEYS = ("title", "source", "section")
 #: The languages a built-in clause is stated in.

@@ -83,8 +83,8 @@ __all__ = [
 
 # --------------------------------------------------------------------------- loading
 
-_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_.\-]*$")
-_KIND = re.compile(r"^[a-z][a-z0-9_]*$")
+_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_.\-]*\Z")
+_KIND = re.compile(r"^[a-z][a-z0-9_]*\Z")
 # The core's keys; each installed section adds its own (timeline, regulation …).
 _TOP_KEYS = {
     "id", "version", "title", "description", "notes", "extends", "parameters", "signals",

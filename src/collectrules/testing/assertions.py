@@ -29,7 +29,7 @@ from collectrules.testing._policies import engine_for, resolve_policy
 __all__ = ["DecisionMismatch", "Expectation", "assert_decision", "format_decision"]
 
 
-_REMEDY_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+_REMEDY_NAME = re.compile(r"^[a-z][a-z0-9_]*\Z")
 
 
 def _remedies(values: Iterable[Remedy | str] | Remedy | str, what: str) -> tuple[str, ...]:

@@ -118,7 +118,7 @@ _UNIT_WORDS: Mapping[str, OffsetUnit] = {
     "w": OffsetUnit.WEEKS, "week": OffsetUnit.WEEKS, "weeks": OffsetUnit.WEEKS,
     "mo": OffsetUnit.MONTHS, "month": OffsetUnit.MONTHS, "months": OffsetUnit.MONTHS,
 }  # fmt: skip
-_OFFSET_RE = re.compile(r"^\s*(\d{1,5})\s*([A-Za-z_ ]+?)\s*$")
+_OFFSET_RE = re.compile(r"^\s*(\d{1,5})\s*([A-Za-z_ ]+?)\s*\Z")
 #: The longest offset a stage may have, per unit: ten years. Collection stages run in
 #: days and months; anything longer is a typo, and would run off the calendar.
 _MAX_OFFSET: Mapping[OffsetUnit, int] = {
@@ -128,7 +128,7 @@ _MAX_OFFSET: Mapping[OffsetUnit, int] = {
     OffsetUnit.WEEKS: 10 * 53,
     OffsetUnit.MONTHS: 10 * 12,
 }
-_PLAN_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+_PLAN_NAME = re.compile(r"^[a-z][a-z0-9_]*\Z")
 
 
 class _SpecError(ValueError):

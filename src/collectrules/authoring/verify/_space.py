@@ -289,7 +289,7 @@ class _Context:
                 {
                     c
                     for c in self._constants(name)
-                    if isinstance(c, str) and re.match(r"^[A-Z]{3}$", c)
+                    if isinstance(c, str) and re.match(r"^[A-Z]{3}\Z", c)
                 }
             )
             filler = next(c for c in _CURRENCY_FILLERS if c not in consts)
