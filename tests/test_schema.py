@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from tests.policy_strategies import policies
 
 from collectrules import PolicyError, available_policies
+from collectrules._json import schema_pattern
 from collectrules.cli import main
 from collectrules.compliance import buckets, guardrails, regulatory
 from collectrules.model.remedies import Remedy
@@ -50,7 +51,8 @@ def test_the_schema_has_exactly_the_keys_the_loader_accepts() -> None:
     assert tuple(defs["remedy_rule"]["properties"]) == policy_module._REMEDY_RULE_KEYS
     # The standard remedies, or a snake_case name of the policy's own catalogue.
     assert defs["remedy"]["anyOf"][0]["enum"] == [r.value for r in Remedy]
-    assert defs["remedy"]["anyOf"][1]["pattern"] == policy_module._KIND.pattern
+    assert defs["remedy"]["anyOf"][1]["pattern"] == schema_pattern(policy_module._KIND)
+    assert schema_pattern(policy_module._KIND) == "^[a-z][a-z0-9_]*$"  # ECMA-262 has no \Z
     assert tuple(defs["catalogue_remedy"]["properties"]) == policy_module._REMEDY_SPEC_KEYS
     assert tuple(defs["catalogue_product"]["properties"]) == policy_module._PRODUCT_SPEC_KEYS
     assert tuple(defs["named_condition"]["oneOf"][1]["properties"]) == (

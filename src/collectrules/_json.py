@@ -369,3 +369,11 @@ def _value(
             index += 1
     _, end = _SCALARS.raw_decode(text, at)
     return int(end)
+
+
+def schema_pattern(pattern: re.Pattern[str]) -> str:
+    """``pattern`` as a JSON Schema ``pattern`` (ECMA-262): anchored at the end of the
+    text with ``$``, which there matches only at the end, where Python's checks end in
+    ``\\Z`` (Python's ``$`` also matches before a final line break)."""
+    text = pattern.pattern
+    return text[:-2] + "$" if text.endswith("\\Z") else text

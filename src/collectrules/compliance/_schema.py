@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from collectrules._json import schema_pattern
 from collectrules.compliance import buckets as _buckets
 from collectrules.compliance import guardrails as _guardrails
 from collectrules.compliance import regulatory as _regulatory
@@ -34,7 +35,7 @@ _REGULATION_PACK = {
     "title": {**TEXT, "description": "A short title (default: the pack id)."},
     "fact": {
         "type": "string",
-        "pattern": _PARAM_NAME.pattern,
+        "pattern": schema_pattern(_PARAM_NAME),
         "description": "The fact field the pack gives (snake_case).",
     },
     "classes": {
@@ -89,7 +90,11 @@ _THRESHOLD = {
     ]
 }
 _LADDER_CLASS = {
-    "value": {"type": "string", "pattern": _PARAM_NAME.pattern, "description": "The class."},
+    "value": {
+        "type": "string",
+        "pattern": schema_pattern(_PARAM_NAME),
+        "description": "The class.",
+    },
     "label_en": {**TEXT, "description": "English label."},
     "label_zh": {**TEXT, "description": "Chinese label."},
     "rule": {**TEXT, "minLength": 1, "description": "The rule id, unique in the policy."},
@@ -200,7 +205,7 @@ _BUCKET_SET = {
     "title": {**TEXT, "description": "A short title (default: the set id)."},
     "fact": {
         "type": "string",
-        "pattern": _PARAM_NAME.pattern,
+        "pattern": schema_pattern(_PARAM_NAME),
         "description": "The fact field the set gives (snake_case).",
     },
     "ranges": {

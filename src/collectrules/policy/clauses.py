@@ -34,6 +34,7 @@ import attrs
 
 from collectrules._arguments import require_instance
 from collectrules._choice import Choice
+from collectrules._json import schema_pattern
 from collectrules.errors import FieldProblem, PolicyError, did_you_mean
 from collectrules.policy.schema import TEXT, table
 from collectrules.policy.section import BaseSection
@@ -321,7 +322,7 @@ class ClausesSection(BaseSection):
         """The ``clauses`` table: clause ids to a title, or to a clause table."""
         return {
             "type": "object",
-            "propertyNames": {"pattern": CLAUSE_ID.pattern},
+            "propertyNames": {"pattern": schema_pattern(CLAUSE_ID)},
             "additionalProperties": {"oneOf": [{"type": "string"}, {"$ref": "#/$defs/clause"}]},
             "description": self.doc,
         }

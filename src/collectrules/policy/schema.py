@@ -21,6 +21,7 @@ from importlib import resources
 from typing import Any
 
 from collectrules._arguments import wrong_kind
+from collectrules._json import schema_pattern
 from collectrules.conditions import MAX_TEXT
 from collectrules.model.case import ContactOutcome, EventKind, Product
 from collectrules.model.remedies import Remedy, RemedyCategory
@@ -114,7 +115,7 @@ _LAYER = {
     },
     "output": {
         "type": "string",
-        "pattern": _policy._KIND.pattern,
+        "pattern": schema_pattern(_policy._KIND),
         "description": "The field the layer gives, which later layers and the "
         "remedies read (default: the id).",
     },
@@ -162,7 +163,7 @@ _LAYER = {
 _LAYER_RULE = {
     "id": {
         "type": "string",
-        "pattern": _policy._ID.pattern,
+        "pattern": schema_pattern(_policy._ID),
         "description": "The rule's id, unique in the policy; traces name it.",
     },
     "when": {**CONDITION, "description": "The condition; empty or missing: always."},
@@ -219,7 +220,7 @@ _REMEDY_NAMES = {
 _REMEDY_RULE = {
     "id": {
         "type": "string",
-        "pattern": _policy._ID.pattern,
+        "pattern": schema_pattern(_policy._ID),
         "description": "The rule's id, unique in the policy.",
     },
     "effect": {
@@ -308,7 +309,7 @@ _TOP = {
     },
     "id": {
         "type": "string",
-        "pattern": _policy._ID.pattern,
+        "pattern": schema_pattern(_policy._ID),
         "description": "The policy's id; decisions name it. A child policy inherits its "
         "base's id unless it gives one.",
     },
@@ -332,7 +333,7 @@ _TOP = {
     },
     "parameters": {
         "type": "object",
-        "propertyNames": {"pattern": _policy._KIND.pattern},
+        "propertyNames": {"pattern": schema_pattern(_policy._KIND)},
         "additionalProperties": {
             "oneOf": [{"type": ["number", "string", "boolean"]}, {"$ref": "#/$defs/parameter"}]
         },
@@ -340,7 +341,7 @@ _TOP = {
     },
     "signals": {
         "type": "object",
-        "propertyNames": {"pattern": _policy._KIND.pattern},
+        "propertyNames": {"pattern": schema_pattern(_policy._KIND)},
         "additionalProperties": {"$ref": "#/$defs/signal"},
         "description": "The signal kinds the policy knows: its vocabulary.",
     },
@@ -353,7 +354,7 @@ _TOP = {
     "remedies": {"$ref": "#/$defs/remedies"},
     "conditions": {
         "type": "object",
-        "propertyNames": {"pattern": _policy._KIND.pattern},
+        "propertyNames": {"pattern": schema_pattern(_policy._KIND)},
         "additionalProperties": {"$ref": "#/$defs/named_condition"},
         "description": "Named conditions: rules and stages use them by name, as if the "
         "name were a field that is true or false.",
@@ -363,13 +364,13 @@ _TOP = {
         "properties": {
             "remedies": {
                 "type": "object",
-                "propertyNames": {"pattern": _policy._KIND.pattern},
+                "propertyNames": {"pattern": schema_pattern(_policy._KIND)},
                 "additionalProperties": {"$ref": "#/$defs/catalogue_remedy"},
                 "description": "The policy's own remedies, after the standard ones.",
             },
             "products": {
                 "type": "object",
-                "propertyNames": {"pattern": _policy._KIND.pattern},
+                "propertyNames": {"pattern": schema_pattern(_policy._KIND)},
                 "additionalProperties": {"$ref": "#/$defs/catalogue_product"},
                 "description": "The policy's own products, after the standard ones.",
             },
@@ -447,7 +448,7 @@ EVENT_MATCHERS = [k.value for k in EventKind] + [
 PRODUCT_NAME: dict[str, Any] = {
     "anyOf": [
         {"enum": [p.value for p in Product]},
-        {"type": "string", "pattern": _policy._KIND.pattern},
+        {"type": "string", "pattern": schema_pattern(_policy._KIND)},
     ],
     "description": "A product: a standard one, or one of the policy's [catalogue.products].",
 }
@@ -460,7 +461,7 @@ def by_id(item: str, description: str) -> dict[str, Any]:
     return {
         "type": "object",
         "description": description,
-        "propertyNames": {"pattern": _policy._ID.pattern},
+        "propertyNames": {"pattern": schema_pattern(_policy._ID)},
         "additionalProperties": {"$ref": f"#/$defs/{item}"},
     }
 
@@ -552,7 +553,10 @@ def policy_schema(sections: Sequence[Section] | None = None) -> dict[str, Any]:
             "examples": ["dpd > 30 and promise_broken >= 1", "quadrant in ('Q3', 'Q4')"],
         },
         "remedy": {
-            "anyOf": [{"enum": remedies}, {"type": "string", "pattern": _policy._KIND.pattern}],
+            "anyOf": [
+                {"enum": remedies},
+                {"type": "string", "pattern": schema_pattern(_policy._KIND)},
+            ],
             "description": "A remedy: a standard one, or one of the policy's [catalogue.remedies].",
         },
         "named_condition": {
@@ -608,7 +612,7 @@ def policy_schema(sections: Sequence[Section] | None = None) -> dict[str, Any]:
         ),
         "parameter_name": {
             "type": "string",
-            "pattern": _policy._KIND.pattern,
+            "pattern": schema_pattern(_policy._KIND),
             "description": "The name of a policy parameter that holds the figure.",
         },
         "event_matcher": {

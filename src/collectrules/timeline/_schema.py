@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from collectrules._json import schema_pattern
 from collectrules.policy.schema import (
     CITES,
     CONDITION,
@@ -39,7 +40,7 @@ _TIMELINE = {
     },
     "plans": {
         "type": "object",
-        "propertyNames": {"pattern": _stages._PLAN_NAME.pattern},
+        "propertyNames": {"pattern": schema_pattern(_stages._PLAN_NAME)},
         "additionalProperties": {
             "type": "array",
             "items": {"$ref": "#/$defs/stage"},
