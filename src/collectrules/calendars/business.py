@@ -33,10 +33,11 @@ from __future__ import annotations
 import contextlib
 import copy
 import datetime as dt
+import functools
 import re
 import threading
 import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -119,7 +120,13 @@ _OUTSIDE = "outside the calendar's years 1 to 9999"
 
 
 def _local(at: dt.datetime, timezone: str) -> pendulum.DateTime:
-    if not isinstance(at, dt.datetime) or at.tzinfo is None or at.utcoffset() is None:
+    if not isinstance(at, dt.datetime) or at.tzinfo is None:
+        raise wrong_kind("at", at, "an aware datetime")
+    try:
+        offset = at.utcoffset()
+    except Exception:  # a caller's own tzinfo that fails, or gives no timedelta
+        raise wrong_kind("at", at, "an aware datetime whose UTC offset can be read") from None
+    if offset is None:
         raise wrong_kind("at", at, "an aware datetime")
     zone = require_zone(timezone)
     moment = pendulum.instance(at)
@@ -168,14 +175,6 @@ def _next_day(day: dt.date, path: str, what: str) -> dt.date:
     if day == dt.date.max:
         raise InputError([FieldProblem(path, f"{what} falls after 9999-12-31, {_OUTSIDE}")])
     return day + dt.timedelta(days=1)
-
-
-def _previous_day(day: dt.date, path: str, what: str) -> dt.date:
-    """The day before ``day``; before 0001-01-01, an InputError on ``path`` saying
-    ``what`` falls there."""
-    if day == dt.date.min:
-        raise InputError([FieldProblem(path, f"{what} falls before 0001-01-01, {_OUTSIDE}")])
-    return day - dt.timedelta(days=1)
 
 
 def _day(day: object, name: str = "day") -> dt.date:
@@ -645,6 +644,178 @@ def _hhmm(minutes: int) -> str:
     return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
 
+#: One microsecond, the finest step of a datetime.
+_TICK = dt.timedelta(microseconds=1)
+
+#: The span of elapsed time that the search for an allowed time looks through at a
+#: time. tzdata's changes of UTC offset lie days apart (3.99 at the closest, Freetown
+#: in 1939), so that such a span holds one at most.
+_SCAN_SPAN = dt.timedelta(days=1)
+
+#: The most spans searched: the next allowed time is at most about three days away
+#: (a night outside the hours, and a day the zone skips).
+_MAX_SCAN_SPANS = 8
+
+#: The first and last instants a datetime holds, at any offset.
+_FIRST = dt.datetime.min.replace(tzinfo=dt.timezone(dt.timedelta(hours=23, minutes=59)))
+_LAST = dt.datetime.max.replace(tzinfo=dt.timezone(-dt.timedelta(hours=23, minutes=59)))
+
+
+def _plain(at: dt.datetime) -> dt.datetime:
+    """The instant ``at`` (aware) as a standard datetime at its own UTC offset: added
+    to and compared as an instant, whatever its zone and fold."""
+    if type(at) is dt.datetime and type(at.tzinfo) is dt.timezone:
+        return at
+    offset = at.utcoffset()
+    assert offset is not None  # only aware datetimes come here
+    return dt.datetime(
+        at.year, at.month, at.day, at.hour, at.minute, at.second, at.microsecond,
+        tzinfo=_fixed(offset),
+    )  # fmt: skip
+
+
+@functools.lru_cache(maxsize=256)
+def _fixed(offset: dt.timedelta) -> dt.timezone:
+    return dt.timezone(offset)
+
+
+def _offset_in(at: dt.datetime, timezone: str) -> dt.timedelta | None:
+    """The UTC offset of ``timezone`` at the instant ``at``; ``None`` outside the
+    calendar."""
+    try:
+        return at.astimezone(pendulum.timezone(timezone)).utcoffset()
+    except (OverflowError, ValueError):  # near the calendar's ends
+        found = _in_zone(at, timezone)
+        return None if found is None else found.utcoffset()
+
+
+def _wall(at: dt.datetime) -> dt.datetime:
+    """The wall-clock reading of ``at``, naive."""
+    return dt.datetime(at.year, at.month, at.day, at.hour, at.minute, at.second, at.microsecond)
+
+
+def _offset(at: dt.datetime) -> dt.timedelta:
+    offset = at.utcoffset()
+    assert offset is not None  # only aware datetimes come here
+    return offset
+
+
+def _later(at: dt.datetime) -> tuple[dt.datetime, bool]:
+    """A span after ``at``, and whether it was cut at the last instant a datetime holds."""
+    try:
+        return at + _SCAN_SPAN, False
+    except OverflowError:
+        return _LAST, True
+
+
+def _earlier(at: dt.datetime) -> tuple[dt.datetime, bool]:
+    """A span before ``at``, and whether it was cut at the first instant a datetime holds."""
+    try:
+        return at - _SCAN_SPAN, False
+    except OverflowError:
+        return _FIRST, True
+
+
+def _before(at: dt.datetime) -> dt.datetime:
+    """The instant a microsecond before ``at`` (``at`` itself, the first one a datetime
+    holds)."""
+    try:
+        return at - _TICK
+    except OverflowError:
+        return at
+
+
+def _in_zone(at: dt.datetime, timezone: str) -> pendulum.DateTime | None:
+    """The instant ``at`` on the wall clock of ``timezone``; ``None`` outside the calendar."""
+    try:
+        return _local(at, timezone)
+    except InputError:
+        return None
+
+
+def _readings(day: dt.date, minutes: int, timezone: str) -> list[pendulum.DateTime]:
+    """The instants the wall clock of ``timezone`` reads ``minutes`` (before 24:00) on
+    ``day``, in time order: none where the clocks jump over it, two where they go back
+    over it, and none past the calendar."""
+    wall = dt.datetime(day.year, day.month, day.day, minutes // 60, minutes % 60)
+    found: list[pendulum.DateTime] = []
+    for fold in (0, 1):
+        try:
+            at = pendulum.datetime(
+                day.year, day.month, day.day, minutes // 60, minutes % 60,
+                tz=timezone, fold=fold,
+            )  # fmt: skip
+            _plain(at)  # its offset too: past the calendar it has none
+        except (OverflowError, ValueError):
+            continue
+        if _wall(at) == wall and not any(_plain(f) == _plain(at) for f in found):
+            found.append(at)
+    return sorted(found, key=_plain)
+
+
+def _jump(before: dt.datetime, after: dt.datetime, timezone: str) -> pendulum.DateTime | None:
+    """The instant the UTC offset of ``timezone`` changes after the instant ``before``,
+    at or before ``after`` (a span without two changes), or ``None`` when it does not
+    change there."""
+    first, last = _offset_in(before, timezone), _offset_in(after, timezone)
+    if first is None or last is None or first == last:
+        return None
+    low, high = _plain(before), _plain(after)
+    while high - low > _TICK:  # about 37 halvings a day
+        middle = low + (high - low) // 2
+        if _offset_in(middle, timezone) == first:
+            low = middle
+        else:
+            high = middle
+    return _in_zone(high, timezone)
+
+
+def _reading_before(local: pendulum.DateTime, timezone: str) -> dt.datetime | None:
+    """What the wall clock of ``timezone`` read just before the instant ``local``: its
+    own reading, but where the clocks change at it; ``None`` past the calendar."""
+    wall = _wall(local)
+    if local.microsecond:  # tzdata changes offsets on whole seconds
+        return wall
+    try:
+        earlier = _plain(local) - _TICK
+    except OverflowError:
+        return wall  # the first instant a datetime holds
+    previous = _offset_in(earlier, timezone)
+    if previous is None:
+        return wall  # the calendar's first instant in the zone
+    change = previous - _offset(local)
+    try:
+        return wall + change
+    except OverflowError:  # pragma: no cover - a change at the calendar's ends
+        return None
+
+
+def _turns(
+    low: dt.datetime, high: dt.datetime, minutes: int, timezone: str
+) -> Iterator[pendulum.DateTime]:
+    """The instants from ``low`` to ``high`` (a span of a day at most) where hours that
+    open or close at ``minutes`` can open or close, but for a change of offset: where
+    the wall clock reads it, and each local midnight. Some lie outside the span."""
+    first, last = _in_zone(low, timezone), _in_zone(high, timezone)
+    if first is None and last is None:
+        return
+    # The local days the span touches, and the one before (a wall clock can go back
+    # across midnight).
+    end = last.date() if last is not None else dt.date.max
+    begin = first.date() if first is not None else end
+    day = begin if begin == dt.date.min else begin - dt.timedelta(days=1)
+    if (end - day).days > 4:  # past the calendar at one end
+        end = day + dt.timedelta(days=4)
+    while True:
+        if minutes < 24 * 60:
+            yield from _readings(day, minutes, timezone)
+        with contextlib.suppress(InputError, OverflowError, ValueError):
+            yield local_midnight(day, timezone)
+        if day >= end:
+            break
+        day += dt.timedelta(days=1)
+
+
 @attrs.frozen
 class ContactHours:
     """The daily hours in which the debtor may be contacted, in the debtor's local time.
@@ -654,6 +825,15 @@ class ContactHours:
     policy's ``contact_hours_start`` / ``contact_hours_end`` parameters with
     :meth:`from_parameters`. The window is closed: ``end`` is the last allowed instant
     of each day. Windows that cross midnight are not supported.
+
+    An instant is allowed when the local wall clock reads from ``start`` to ``end``,
+    and at the instant the clocks change (or a day begins) when the times they read
+    just before it are allowed. So where the clocks go back, hours that open in the
+    repeated span open at its first pass (and the times it repeats are allowed or not
+    by what the clock reads); a time the clocks jump over opens or closes the hours
+    at the jump; 24:00 is the next day's first instant. Each answer is an instant on
+    the zone's clock, found by looking only at the times the hours can begin or end,
+    so in bounded time.
 
     >>> hours = ContactHours.parse("08:00", "22:00")
     >>> at = pendulum.datetime(2026, 4, 2, 0, 0, tz="Asia/Shanghai")
@@ -716,69 +896,195 @@ class ContactHours:
     def window_on(self, day: dt.date, timezone: str) -> tuple[pendulum.DateTime, pendulum.DateTime]:
         """The first and last allowed instants of the local day ``day``.
 
-        Hours that end at 24:00 close at the next day's first instant: on 9999-12-31,
-        past the calendar, an :class:`~collectrules.errors.InputError`.
+        The first is when the wall clock first reads ``start`` that day, the last when
+        it last reads ``end`` (where the clocks go back, a time can come twice). A time
+        the clocks jump over is the instant they jump. Hours that end at 24:00 close at
+        the next day's first instant: on 9999-12-31, past the calendar, an
+        :class:`~collectrules.errors.InputError`. On a day with no allowed time (one the
+        zone skipped, such as Apia's 30 December 2011, or hours the clocks jump right
+        over) both are the instant the clocks jump, which is not allowed.
         """
         day = _day(day)
-        return self._opens(day, timezone), self._closes(day, timezone)
-
-    def _opens(self, day: dt.date, timezone: str) -> pendulum.DateTime:
-        return self._at(local_midnight(day, timezone), self.start, timezone)
-
-    def _closes(self, day: dt.date, timezone: str) -> pendulum.DateTime:
-        return self._at(local_midnight(day, timezone), self.end, timezone)
-
-    @staticmethod
-    def _at(midnight: pendulum.DateTime, minutes: int, timezone: str) -> pendulum.DateTime:
-        if minutes == 24 * 60:
-            what = "the end of the hours (24:00, the first instant of the next day)"
-            return local_midnight(_next_day(midnight.date(), "day", what), timezone)
-        return pendulum.datetime(
-            midnight.year, midnight.month, midnight.day, minutes // 60, minutes % 60, tz=timezone
+        require_zone(timezone)
+        return (
+            self._reading(day, self.start, timezone, last=False),
+            self._reading(day, self.end, timezone, last=True),
         )
 
+    def _reading(
+        self, day: dt.date, minutes: int, timezone: str, *, last: bool
+    ) -> pendulum.DateTime:
+        """The instant the wall clock reads ``minutes`` on ``day``: the first or the
+        ``last`` time where it reads it twice, the instant the clocks jump where it
+        never does; 24:00 is the next day's first instant."""
+        if minutes == 24 * 60:
+            what = "the end of the hours (24:00, the first instant of the next day)"
+            return local_midnight(_next_day(day, "day", what), timezone)
+        if minutes == 0:
+            return local_midnight(day, timezone)
+        found = _readings(day, minutes, timezone)
+        if found:
+            return found[-1] if last else found[0]
+        # Skipped: pendulum puts the time at the offset after the change (before the
+        # jump) with fold=0, at the offset before it (after the jump) with fold=1.
+        wall = _hhmm(minutes)
+        early: pendulum.DateTime | None
+        late: pendulum.DateTime | None
+        try:
+            early = pendulum.datetime(
+                day.year, day.month, day.day, minutes // 60, minutes % 60, tz=timezone, fold=0
+            )
+            late = pendulum.datetime(
+                day.year, day.month, day.day, minutes // 60, minutes % 60, tz=timezone, fold=1
+            )
+        except (OverflowError, ValueError):
+            early = late = None
+        jump = None if early is None or late is None else _jump(early, late, timezone)
+        if jump is None:
+            msg = f"{day} {wall} falls outside the calendar's years 1 to 9999 in {timezone}"
+            raise InputError([FieldProblem("day", msg)])
+        return jump
+
     def allows(self, at: dt.datetime, timezone: str) -> bool:
-        """Whether contact at the instant ``at`` is within the hours, in ``timezone``."""
-        local = _local(at, timezone)
-        midnight = local_midnight(local.date(), timezone)
-        if local < self._at(midnight, self.start, timezone):
-            # 00:00 is the closing instant of the previous day when the hours end at 24:00.
-            return self.end == 24 * 60 and local == midnight
-        # Hours that end at 24:00 end at the next day's first instant, after every time
-        # of this day (on 9999-12-31 too, whose next day is past the calendar).
-        return self.end == 24 * 60 or local <= self._at(midnight, self.end, timezone)
+        """Whether contact at the instant ``at`` is within the hours, in ``timezone``.
+
+        It is when the wall clock then reads from ``start`` to ``end``; and at the
+        instant the clocks change (or a day begins), when the times they read just
+        before it are allowed: hours whose ``end`` the clocks jump over close at the
+        jump, and 24:00 is the next day's first instant.
+        """
+        return self._allows(_local(at, timezone), timezone)
+
+    def _allows(self, local: pendulum.DateTime, timezone: str) -> bool:
+        if self._reads_within(_wall(local)):
+            return True
+        before = _reading_before(local, timezone)
+        return before is not None and self._reads_within(before, limit=True)
+
+    def _reads_within(self, wall: dt.datetime, *, limit: bool = False) -> bool:
+        """Whether the wall-clock reading ``wall`` is within the hours; or, as a
+        ``limit`` the clock approaches from before, whether the readings just before it
+        are (00:00 is then the previous day's 24:00)."""
+        since = wall - wall.replace(hour=0, minute=0, second=0, microsecond=0)
+        if limit and not since:
+            return self.end == 24 * 60
+        opens, closes = dt.timedelta(minutes=self.start), dt.timedelta(minutes=self.end)
+        return (opens < since if limit else opens <= since) and since <= closes
 
     def first_allowed(self, at: dt.datetime, timezone: str) -> pendulum.DateTime:
         """The first allowed contact instant at or after ``at`` (local time of ``timezone``)."""
         local = _local(at, timezone)
-        if self.allows(local, timezone):
+        if self._allows(local, timezone):
             return local
-        day = local.date()
-        opens = self._opens(day, timezone)
-        if local < opens:
-            return opens
+        low = _plain(local)
+        for _ in range(_MAX_SCAN_SPANS):
+            high, capped = _later(low)
+            found = self._first_between(low, high, timezone)
+            if found is not None:
+                return found
+            if capped or _in_zone(high, timezone) is None:
+                break
+            low = high
+        else:  # pragma: no cover - every day has its hours, the zone skips one at most
+            msg = f"no allowed time within {_MAX_SCAN_SPANS} days after {local.isoformat()}"
+            raise InputError([FieldProblem("at", msg)])
         what = f"the first allowed time after {local.isoformat()}"
-        return self._opens(_next_day(day, "at", what), timezone)
+        raise InputError([FieldProblem("at", f"{what} falls after 9999-12-31, {_OUTSIDE}")])
 
     def last_allowed(self, at: dt.datetime, timezone: str) -> pendulum.DateTime:
         """The last allowed contact instant at or before ``at`` (local time of ``timezone``)."""
         local = _local(at, timezone)
-        if self.allows(local, timezone):
+        if self._allows(local, timezone):
             return local
-        day = local.date()
-        if self.end == 24 * 60:
-            # Not allowed, so before the day's opening: the previous day's 24:00 is this
-            # day's first instant (0001-01-01's too, and after a day the zone skipped).
-            return local_midnight(day, timezone)
-        closes = self._closes(day, timezone)
-        if local > closes:
-            return closes
+        high = _plain(local)
+        for _ in range(_MAX_SCAN_SPANS):
+            low, capped = _earlier(high)
+            found = self._last_between(low, high, timezone)
+            if found is not None:
+                return found
+            if capped or _in_zone(low, timezone) is None:
+                break
+            high = low
+        else:  # pragma: no cover - every day has its hours, the zone skips one at most
+            msg = f"no allowed time within {_MAX_SCAN_SPANS} days before {local.isoformat()}"
+            raise InputError([FieldProblem("at", msg)])
         what = f"the last allowed time before {local.isoformat()}"
-        previous = _previous_day(day, "at", what)
-        if local_midnight(previous, timezone).date() != previous:
-            # A day the zone skipped (Apia's 30 December 2011): the day before it.
-            previous = _previous_day(previous, "at", what)
-        return self._closes(previous, timezone)
+        raise InputError([FieldProblem("at", f"{what} falls before 0001-01-01, {_OUTSIDE}")])
+
+    def _first_between(
+        self, low: dt.datetime, high: dt.datetime, timezone: str
+    ) -> pendulum.DateTime | None:
+        """The first allowed instant after ``low``, at or before ``high``, if any."""
+        steady = self._steady(low, high, timezone, first=True)
+        if steady is not None:
+            return steady
+        turns = sorted(
+            (c for c in _turns(low, high, self.start, timezone) if low < _plain(c) <= high),
+            key=_plain,
+        )
+        found = next((c for c in turns if self._allows(c, timezone)), None)
+        # A change of offset before it can make the hours open (the clocks going back
+        # into them, or jumping over ``start``).
+        jump = _jump(low, high if found is None else _plain(found), timezone)
+        if jump is not None and self._allows(jump, timezone):
+            return jump
+        return found
+
+    def _last_between(
+        self, low: dt.datetime, high: dt.datetime, timezone: str
+    ) -> pendulum.DateTime | None:
+        """The last allowed instant at or after ``low``, before ``high``, if any."""
+        steady = self._steady(low, high, timezone, first=False)
+        if steady is not None:
+            return steady
+        turns = sorted(
+            (c for c in _turns(low, high, self.end, timezone) if low <= _plain(c) < high),
+            key=_plain,
+            reverse=True,
+        )
+        found = next((c for c in turns if self._allows(c, timezone)), None)
+        # A change of offset after it can close the hours (the clocks going back out of
+        # them, or jumping over ``end``); one at ``low`` itself is in the span.
+        since = _before(low) if found is None else _plain(found)
+        jump = _jump(since, high, timezone)
+        if jump is not None and _plain(jump) < high and self._allows(jump, timezone):
+            return jump
+        return found
+
+    def _steady(
+        self, low: dt.datetime, high: dt.datetime, timezone: str, *, first: bool
+    ) -> pendulum.DateTime | None:
+        """Where the offset is the same at both ends of the span (so the same all
+        through it) and its ``first`` or last end is not allowed: the first allowed
+        instant after ``low`` or the last before ``high``, found on the wall clock;
+        ``None`` when this does not apply."""
+        offset = _offset_in(low, timezone)
+        if offset is None or _offset_in(high, timezone) != offset:
+            return None
+        start, end = dt.timedelta(minutes=self.start), dt.timedelta(minutes=self.end)
+        edge = low if first else high
+        try:
+            wall = edge.replace(tzinfo=None) - _offset(edge) + offset
+            midnight = wall.replace(hour=0, minute=0, second=0, microsecond=0)
+            since = wall - midnight
+            if first and since < start:
+                target = midnight + start
+            elif first and since > end:
+                target = midnight + dt.timedelta(days=1) + start
+            elif not first and since > end:
+                target = midnight + end
+            elif not first and since < start:
+                # The previous day's 24:00 is this day's first instant.
+                target = midnight if self.end == 24 * 60 else midnight - dt.timedelta(days=1) + end
+            else:
+                return None
+            found = _in_zone(edge + (target - wall), timezone)
+        except OverflowError:  # near the calendar's ends
+            return None
+        if found is None or _wall(found) != target:
+            return None
+        inside = low < _plain(found) <= high if first else low <= _plain(found) < high
+        return found if inside else None
 
     def next_allowed(self, at: dt.datetime, timezone: str) -> pendulum.DateTime:
         """Alias of :meth:`first_allowed`: when contact may next happen."""
