@@ -15,7 +15,12 @@ A table naming a column twice is refused (which of the two values a row holds wo
 guess): a Parquet file's every row is that error, a table given in Python an
 :class:`~collectrules.errors.InputError` naming the column. A row holding a value
 Python cannot hold (a date or timestamp past the year 9999) is that row's
-:class:`~collectrules.errors.InputError`, naming the column; the next row is read.
+:class:`~collectrules.errors.InputError`, naming the column; the next row is read. So is
+a timestamp in a time zone Python does not know (the error names the zone), a ``date64``
+holding a time of day (a date is a whole number of days: the time is not dropped
+without a word), a map naming a key twice or a record naming a field twice (which value
+is meant would be a guess, as in JSON), a value nested more than :data:`MAX_DEPTH`
+levels deep, and a pandas ``Period`` (Arrow holds it as a count of periods since 1970).
 """
 
 from __future__ import annotations
@@ -24,20 +29,25 @@ import contextlib
 import datetime as dt
 import functools
 import importlib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
+from os import PathLike
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from collectrules._arguments import source_name
-from collectrules.errors import FieldProblem, InputError
+from collectrules._arguments import require_paths, source_name
+from collectrules.errors import FieldProblem, InputError, figure, quote
 
 __all__ = [
     "BATCH_ROWS",
+    "MAX_DEPTH",
     "arrow_rows",
     "batch_row",
+    "checked_paths",
+    "is_data",
     "is_frame",
+    "not_a_path",
     "pandas_problems",
     "parquet_failures",
     "parquet_rows",
@@ -51,6 +61,13 @@ __all__ = [
 
 BATCH_ROWS = 4_096
 """Rows converted at a time."""
+
+MAX_DEPTH = 64
+"""The deepest nesting of a column's type read (a case's data nests 4 levels deep): a
+value of a column nested deeper is its row's error, not a ``RecursionError``."""
+
+#: Milliseconds in a day: a ``date64`` value is a whole number of them.
+_DAY_MS = 86_400_000
 
 
 @functools.cache
@@ -79,18 +96,33 @@ _SCALARS = frozenset({str, bool, int, float, type(None)})
 
 
 def plain(value: Any) -> Any:
-    """An Arrow value as JSON-like data (see the module docstring); None stays None."""
+    """An Arrow value as JSON-like data (see the module docstring); None stays None.
+
+    A map naming a key twice keeps the last value; the rows of a table are read
+    strictly, and such a map is the row's error."""
+    return _plain(value, strict=False)
+
+
+class _Repeated(Exception):
+    """A map of a row names a key twice (read strictly)."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _plain(value: Any, *, strict: bool) -> Any:
     kind = type(value)
     if kind in _SCALARS:
         return value
     if kind is dict:  # a struct: a signal, an event
         return {
-            k if type(k) is str else str(k): v if type(v) in _SCALARS else plain(v)
+            k if type(k) is str else str(k): v if type(v) in _SCALARS else _plain(v, strict=strict)
             for k, v in value.items()
             if v is not None
         }
     if kind is list and not (value and isinstance(value[0], tuple)):  # not an Arrow map
-        return [v if type(v) in _SCALARS else plain(v) for v in value]
+        return [v if type(v) in _SCALARS else _plain(v, strict=strict) for v in value]
     if value is None or isinstance(value, str | bool | int | float):
         return value
     if isinstance(value, dt.datetime | dt.date | dt.time):
@@ -98,18 +130,41 @@ def plain(value: Any) -> Any:
     if isinstance(value, Decimal):
         return format(value, "f")
     if isinstance(value, Mapping):
-        return {str(k): plain(v) for k, v in value.items() if v is not None}
+        return {str(k): _plain(v, strict=strict) for k, v in value.items() if v is not None}
     if isinstance(value, list | tuple):
         if value and all(isinstance(v, tuple) and len(v) == 2 for v in value):
-            return {str(k): plain(v) for k, v in value if v is not None}  # an Arrow map
-        return [plain(v) for v in value]
+            if strict:  # an Arrow map: a key named twice is refused, as in JSON
+                seen: set[str] = set()
+                for key, _ in value:
+                    if str(key) in seen:
+                        raise _Repeated(str(key))
+                    seen.add(str(key))
+            return {str(k): _plain(v, strict=strict) for k, v in value if v is not None}
+        return [_plain(v, strict=strict) for v in value]
     if isinstance(value, bytes):
         return value.decode("utf-8", errors="replace")
     return str(value)
 
 
-def _plain_row(row: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: v if type(v) in _SCALARS else plain(v) for k, v in row.items() if v is not None}
+def _plain_row(row: Mapping[str, Any]) -> dict[str, Any] | InputError:
+    """A row Arrow gave as plain data, or the error naming each column holding a map
+    that names a key twice."""
+    try:
+        return {
+            k: v if type(v) in _SCALARS else _plain(v, strict=True)
+            for k, v in row.items()
+            if v is not None
+        }
+    except _Repeated:
+        pass
+    problems = []
+    for name, value in row.items():
+        try:
+            _plain(value, strict=True)
+        except _Repeated as exc:
+            message = f"a map naming the key {quote(exc.key)} twice: expected each key once"
+            problems.append(FieldProblem(str(name), message))
+    return InputError(problems)
 
 
 def _unreadable() -> tuple[type[BaseException], ...]:
@@ -120,7 +175,33 @@ def _unreadable() -> tuple[type[BaseException], ...]:
 
 def batch_row(batch: Any, index: int) -> dict[str, Any] | InputError:
     """Row ``index`` of an Arrow table or record batch as a plain dict, or the error
-    naming each column whose value Python cannot hold (a date past the year 9999)."""
+    naming each column whose value cannot be read (a date past the year 9999, a
+    ``date64`` holding a time of day, …), as :func:`arrow_rows` reads it."""
+    return next(_batch_rows(batch.slice(index, 1)))
+
+
+def _batch_rows(batch: Any) -> Iterator[dict[str, Any] | InputError]:
+    """Each row of an Arrow table or record batch as a plain dict, or its error."""
+    failures = _unreadable()
+    spoiled, keep = _spoiled(batch)
+    readable = batch if keep is None else batch.select(keep)
+    try:
+        rows = readable.to_pylist()
+    except failures:
+        rows = None
+    for index in range(batch.num_rows):
+        read = _plain_row(rows[index]) if rows is not None else _one_row(readable, index)
+        problems = spoiled.get(index)
+        if problems:
+            named = {p.path for p in problems}
+            more = read.problems if isinstance(read, InputError) else ()
+            read = InputError([*problems, *(p for p in more if p.path not in named)])
+        yield read
+
+
+def _one_row(batch: Any, index: int) -> dict[str, Any] | InputError:
+    """Row ``index`` of a table Arrow could not convert whole: the row, or the error
+    naming each of its columns Python cannot read, and why."""
     one = batch.slice(index, 1)
     failures = _unreadable()
     try:
@@ -132,28 +213,206 @@ def batch_row(batch: Any, index: int) -> dict[str, Any] | InputError:
         try:
             column.to_pylist()
         except failures as exc:
-            message = f"a value Python cannot read: {str(exc)[:120]}"
+            message = f"a value Python cannot read: {_unread(_array(column), exc)}"
             problems.append(FieldProblem(str(name), message))
     return InputError(problems or [FieldProblem("", "a row Python cannot read")])
 
 
 def _rows_or_errors(batches: Any) -> Iterator[dict[str, Any] | InputError]:
     """Each row as a plain dict; a row holding a value Python cannot hold as its error."""
-    failures = _unreadable()
     for batch in batches:
-        try:
-            rows = batch.to_pylist()
-        except failures:
-            yield from (batch_row(batch, i) for i in range(batch.num_rows))
-            continue
-        for row in rows:
-            yield _plain_row(row)
+        yield from _batch_rows(batch)
 
 
 def arrow_rows(table: Any) -> Iterator[dict[str, Any] | InputError]:
     """The rows of a pyarrow Table as plain dicts; a row holding a value Python cannot
     hold (a date past the year 9999) is its error, naming the column."""
     return _rows_or_errors(table.to_batches(max_chunksize=BATCH_ROWS))
+
+
+# -- what the types of a table hold ---------------------------------------------------
+
+
+def _array(column: Any) -> Any:
+    """A column of a record batch or table as one Arrow array."""
+    return column.combine_chunks() if hasattr(column, "combine_chunks") else column
+
+
+def _children(kind: Any) -> list[Any]:
+    """The types an Arrow type holds, one level down."""
+    pa, _ = require_pyarrow("Arrow data")
+    if isinstance(kind, pa.BaseExtensionType):
+        return [kind.storage_type]
+    if pa.types.is_dictionary(kind):
+        return [kind.value_type]
+    return [kind.field(i).type for i in range(kind.num_fields)]
+
+
+def _walk(kind: Any) -> Iterator[tuple[Any, int]]:
+    """Each type within ``kind`` (itself first), with its depth, without recursion; a
+    type nested past :data:`MAX_DEPTH` is given, not its children."""
+    stack = [(kind, 1)]
+    while stack:
+        kind, depth = stack.pop()
+        yield kind, depth
+        if depth <= MAX_DEPTH:
+            stack.extend((child, depth + 1) for child in _children(kind))
+
+
+def _spoiled(batch: Any) -> tuple[dict[int, list[FieldProblem]], list[int] | None]:
+    """The rows of a batch that hold a value read as something it is not (a ``date64``
+    with a time of day, a pandas ``Period``) or nested too deep to read, with a problem
+    for each such column; and the columns to convert (None: all), without those nested
+    too deep."""
+    pa, _ = require_pyarrow("Arrow data")
+    spoiled: dict[int, list[FieldProblem]] = {}
+    keep: list[int] | None = None
+    for position, field in enumerate(batch.schema):
+        kinds = list(_walk(field.type))
+        deepest = max(depth for _, depth in kinds)
+        if deepest > MAX_DEPTH:
+            _spoil(spoiled, _valid_rows(batch.column(position)), str(field.name), _nested())
+            held = range(batch.num_columns) if keep is None else keep
+            keep = [i for i in held if i != position]
+            continue
+        if any(_is_period(kind) for kind, _ in kinds):
+            message = (
+                "a pandas Period, which Arrow holds as a count of periods since 1970:"
+                " expected a date or a timestamp (convert the column with .dt.to_timestamp())"
+            )
+            _spoil(spoiled, _valid_rows(batch.column(position)), str(field.name), message)
+        elif any(pa.types.is_date64(kind) for kind, _ in kinds):
+            for row, ms in _part_days(_array(batch.column(position))).items():
+                _spoil(spoiled, [row], str(field.name), _part_day(ms))
+    return spoiled, keep
+
+
+def _spoil(
+    spoiled: dict[int, list[FieldProblem]], rows: Iterable[int], name: str, message: str
+) -> None:
+    for row in rows:
+        problems = spoiled.setdefault(row, [])
+        if all(p.path != name for p in problems):
+            problems.append(FieldProblem(name, message))
+
+
+def _valid_rows(column: Any) -> list[int]:
+    """The rows where a column holds a value."""
+    valid = _array(column).is_valid()
+    return [i for i, held in enumerate(valid.to_pylist()) if held]
+
+
+def _is_period(kind: Any) -> bool:
+    pa, _ = require_pyarrow("Arrow data")
+    return isinstance(kind, pa.BaseExtensionType) and kind.extension_name == "pandas.period"
+
+
+def _leaves(array: Any, rows: Any) -> Iterator[tuple[Any, Any]]:
+    """Each array of values (not of lists, records, maps) within ``array``, with the row
+    each of its values is in (``rows`` gives the row of each value of ``array``); a
+    union's values are not given."""
+    pa, _ = require_pyarrow("Arrow data")
+    pc = importlib.import_module("pyarrow.compute")
+    kind = array.type
+    try:
+        if isinstance(kind, pa.BaseExtensionType):
+            yield from _leaves(array.storage, rows)
+        elif pa.types.is_dictionary(kind):
+            yield from _leaves(array.dictionary_decode(), rows)
+        elif pa.types.is_map(kind):
+            # (list_parent_indices aborts the process on a map: a list of its entries.)
+            entries = pa.list_(pa.struct([kind.key_field, kind.item_field]))
+            yield from _leaves(array.cast(entries), rows)
+        elif kind.num_fields == 0:
+            yield rows, array
+        elif pa.types.is_struct(kind):
+            for child in array.flatten():  # each field, null where its record is
+                yield from _leaves(child, rows)
+        elif _is_list(kind):
+            parents = pc.list_parent_indices(array)
+            yield from _leaves(pc.list_flatten(array), rows.take(parents))
+        elif getattr(pa.types, "is_run_end_encoded", lambda _: False)(kind):
+            yield from _leaves(pc.run_end_decode(array), rows)
+    except (pa.ArrowException, TypeError, ValueError):
+        return  # a layout Arrow cannot take apart here: its values are read as they are
+
+
+def _is_list(kind: Any) -> bool:
+    pa, _ = require_pyarrow("Arrow data")
+    checks = ("is_list", "is_large_list", "is_fixed_size_list", "is_list_view")
+    return any(getattr(pa.types, check, lambda _: False)(kind) for check in checks) or getattr(
+        pa.types, "is_large_list_view", lambda _: False
+    )(kind)
+
+
+def _part_days(array: Any) -> dict[int, int]:
+    """The rows of a column holding a ``date64`` value that is not a whole number of
+    days, each with the first such value (in milliseconds since 1970)."""
+    pa, _ = require_pyarrow("Arrow data")
+    pc = importlib.import_module("pyarrow.compute")
+    found: dict[int, int] = {}
+    every = pa.array(range(len(array)), pa.int64())
+    for rows, leaf in _leaves(array, every):
+        if not pa.types.is_date64(leaf.type):
+            continue
+        ms = leaf.cast(pa.int64())
+        rest = pc.subtract(ms, pc.multiply(pc.divide(ms, _DAY_MS), _DAY_MS))
+        off = pc.fill_null(pc.not_equal(rest, 0), False)
+        for row, value in zip(
+            rows.filter(off).to_pylist(), ms.filter(off).to_pylist(), strict=True
+        ):
+            found.setdefault(row, value)
+    return found
+
+
+def _part_day(ms: int) -> str:
+    """What is wrong with a ``date64`` value of ``ms`` milliseconds, not a whole day."""
+    hours, rest = divmod(ms % _DAY_MS, 3_600_000)
+    minutes, rest = divmod(rest, 60_000)
+    seconds, millis = divmod(rest, 1_000)
+    time = f"{hours:02}:{minutes:02}:{seconds:02}" + (f".{millis:03}" if millis else "")
+    return (
+        f"a date64 holding the time of day {time} ({figure(ms)} ms since 1970): expected a"
+        f" whole day, a multiple of {_DAY_MS:,} ms, as a date is"
+    )
+
+
+def _unread(array: Any, exc: BaseException) -> str:
+    """Why Python cannot read a value of ``array`` (one row of a column), which raised
+    ``exc``: the time zone it does not know, the range it holds (where Python's error
+    speaks of C integers instead), or a record naming a field twice; else the text of
+    ``exc`` (``date value out of range``), cut short."""
+    pa, _ = require_pyarrow("Arrow data")
+    failures = _unreadable()
+    for kind, _ in _walk(array.type):
+        if pa.types.is_timestamp(kind) and kind.tz is not None:
+            try:
+                pa.lib.string_to_tzinfo(kind.tz)
+            except failures:
+                return (
+                    f"a timestamp in the time zone {quote(kind.tz, limit=60)}, which is not a"
+                    " time zone Python knows: expected an IANA name (Asia/Shanghai) or an"
+                    " offset (+08:00)"
+                )
+        if pa.types.is_struct(kind):
+            names = [kind.field(i).name for i in range(kind.num_fields)]
+            twice = next((n for n in names if names.count(n) > 1), None)
+            if twice is not None:
+                named = quote(twice, limit=60)
+                return f"a record naming the field {named} twice: expected each field named once"
+    every = pa.array(range(len(array)), pa.int64())
+    # Python's "date value out of range" says it; its texts of C integers and magnitudes
+    # ("Python int too large to convert to C int") do not: the type's range does.
+    said = "out of range" in str(exc)
+    for _, leaf in () if said else _leaves(array, every):
+        try:
+            leaf.to_pylist()
+        except failures:
+            if pa.types.is_duration(leaf.type):
+                return f"a {leaf.type} beyond the ±999,999,999 days Python holds"
+            if pa.types.is_timestamp(leaf.type) or pa.types.is_date(leaf.type):
+                return f"a {leaf.type} outside the years 1 to 9999 that Python holds"
+    return str(exc)[:120]
 
 
 def parquet_failures() -> tuple[type[BaseException], ...]:
@@ -214,9 +473,66 @@ def _parquet_file_rows(
 def is_frame(rows: object) -> bool:
     """Whether ``rows`` is a pyarrow Table or RecordBatch, or a pandas DataFrame."""
     module = type(rows).__module__
-    return (module.startswith("pyarrow") and hasattr(rows, "to_batches")) or (
-        module.startswith("pandas") and hasattr(rows, "itertuples")
+    if module.startswith("pyarrow"):
+        return type(rows).__name__ in ("Table", "RecordBatch")
+    return module.startswith("pandas") and hasattr(rows, "itertuples")
+
+
+#: The libraries whose tables and arrays are not paths: compared with a text, such an
+#: object answers with an array, or raises.
+_DATA_LIBRARIES = frozenset({"numpy", "pandas", "polars", "pyarrow"})
+
+
+def is_data(item: object) -> bool:
+    """Whether ``item`` is an object of a data library (a pandas or polars DataFrame, an
+    Arrow array, a NumPy array), not a text or a path."""
+    if isinstance(item, str | bytes | PathLike):
+        return False
+    return type(item).__module__.partition(".")[0] in _DATA_LIBRARIES
+
+
+def _data_kind(item: object) -> str:
+    """``a pandas DataFrame``: the library and the type of an object, for an error."""
+    return f"a {type(item).__module__.partition('.')[0]} {type(item).__name__}"
+
+
+def _is_table(item: object) -> bool:
+    """Whether ``item`` is a table of rows: a pandas, Arrow or polars one."""
+    module = type(item).__module__
+    return is_frame(item) or (
+        module.startswith("polars") and type(item).__name__ in ("DataFrame", "LazyFrame")
     )
+
+
+def not_a_path(item: object, *, tables: bool = False) -> str:
+    """Why an object of a data library is refused where a path (or, with ``tables``, a
+    pandas DataFrame or an Arrow table) is expected."""
+    expected = "a file's path, a pandas DataFrame or a pyarrow Table" if tables else "a file's path"
+    message = f"expected {expected}, got {_data_kind(item)}"
+    if tables and type(item).__module__.startswith("polars") and _is_table(item):
+        message += f": pass frame{'.collect()' if hasattr(item, 'collect') else ''}.to_arrow()"
+    return message
+
+
+def checked_paths(value: object, name: str, *, tables: bool = False) -> list[Any]:
+    """The items of ``value``, a list of paths, each made a Path (see
+    :func:`~collectrules._arguments.require_paths`); with ``tables``, a pandas
+    DataFrame or an Arrow table among them is kept as it is.
+
+    A table given alone (its column names would be read as paths), or an item that is
+    another object of a data library (a polars DataFrame, a pandas Series, an Arrow
+    array), is an :class:`InputError` naming its library and type."""
+    if _is_table(value):
+        what = "paths and tables" if tables else "paths"
+        hint = ": pass [frame] to read its rows" if tables and is_frame(value) else ""
+        message = f"expected a list of {what}, got {_data_kind(value)} alone{hint}"
+        raise InputError([FieldProblem(name, message)])
+    items = require_paths(value, name, also=is_data)
+    for index, item in enumerate(items):
+        if is_data(item) and not (tables and is_frame(item)):
+            problem = FieldProblem(f"{name}[{index}]", not_a_path(item, tables=tables))
+            raise InputError([problem])
+    return items
 
 
 def table_rows(frame: Any, label: str = "rows") -> Iterator[dict[str, Any] | InputError]:
@@ -227,18 +543,103 @@ def table_rows(frame: Any, label: str = "rows") -> Iterator[dict[str, Any] | Inp
     cannot hold, is an :class:`InputError` naming each such column after ``label`` (the
     table, as the caller passed it).
     """
-    pa, _ = require_pyarrow(type(frame).__name__)
+    require_pyarrow(type(frame).__name__)
     twice = repeated_columns(frame, label)
     if twice:
         raise InputError(twice, subject=f"the {label} table")
     if type(frame).__module__.startswith("pandas"):
-        try:
-            frame = pa.Table.from_pandas(frame, preserve_index=False)
-        except (pa.ArrowException, TypeError, ValueError):
-            failures = (pa.ArrowException, TypeError, ValueError)
-            problems = pandas_problems(frame, label, pa.Array.from_pandas, failures)
-            raise InputError(problems, subject=f"the {label} table") from None
-    yield from _rows_or_errors(frame.to_batches(max_chunksize=BATCH_ROWS))
+        yield from _pandas_rows(frame, label)
+    elif hasattr(frame, "to_batches"):
+        yield from _rows_or_errors(frame.to_batches(max_chunksize=BATCH_ROWS))
+    else:  # a record batch
+        starts = range(0, frame.num_rows, BATCH_ROWS)
+        yield from _rows_or_errors(frame.slice(start, BATCH_ROWS) for start in starts)
+
+
+def _pandas_rows(frame: Any, label: str) -> Iterator[dict[str, Any] | InputError]:
+    """:func:`table_rows` of a pandas DataFrame."""
+    pa, _ = require_pyarrow(type(frame).__name__)
+    subject = f"the {label} table"
+    twice = _arrow_names(list(frame.columns), label)
+    if twice:
+        raise InputError(twice, subject=subject)
+    if frame.shape[1] == 0:  # rows without columns: each an empty row, as in JSON
+        yield from ({} for _ in range(frame.shape[0]))
+        return
+    failures = (pa.ArrowException, TypeError, ValueError, *_CONVERTER_FAILURES)
+    try:
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+    except failures:
+        problems = pandas_problems(frame, label, pa.Array.from_pandas, failures)
+        raise InputError(problems, subject=subject) from None
+    problems = repeated_columns(table, label) or _mixed_zones(frame, table, label)
+    if problems:
+        raise InputError(problems, subject=subject)
+    yield from _rows_or_errors(table.to_batches(max_chunksize=BATCH_ROWS))
+
+
+def _arrow_names(names: Sequence[Any], label: str) -> list[FieldProblem]:
+    """A problem for each name Arrow gives more than one column of a pandas DataFrame
+    whose names differ (``1`` and ``"1"``, two NaNs): Arrow names a column the text of
+    its name."""
+    places: dict[str, list[tuple[int, Any]]] = {}
+    for place, name in enumerate(names, start=1):
+        places.setdefault(_arrow_name(name), []).append((place, name))
+    return [
+        FieldProblem(
+            f"{label}.{text}",
+            f"the name Arrow gives {len(found)} columns (columns"
+            f" {_listed([str(place) for place, _ in found])}, named"
+            f" {_listed([quote(name, limit=40) for _, name in found])}):"
+            " expected each column named once",
+        )
+        for text, found in places.items()
+        if len(found) > 1
+    ]
+
+
+def _listed(items: Sequence[str], most: int = 5) -> str:
+    """The first ``most`` of ``items``, and how many others."""
+    shown = ", ".join(items[:most])
+    return shown if len(items) <= most else f"{shown} and {len(items) - most:,} more"
+
+
+def _arrow_name(name: Any) -> str:
+    """The name Arrow gives a pandas column named ``name`` (as pyarrow names it)."""
+    if isinstance(name, str):
+        return name
+    if isinstance(name, bytes):
+        return name.decode("utf-8", errors="replace")
+    if isinstance(name, tuple):  # a level of a MultiIndex
+        return str(tuple(map(_arrow_name, name)))
+    return str(name)
+
+
+def _mixed_zones(frame: Any, table: Any, label: str) -> list[FieldProblem]:
+    """A problem for each column of Python objects that Arrow read as timestamps
+    although it mixes timestamps with a time zone and without one: Arrow gives them all
+    one zone, or none, where the case needs each one's own."""
+    pa, _ = require_pyarrow(type(frame).__name__)
+    problems = []
+    for position, field in enumerate(table.schema):
+        column = frame.iloc[:, position]
+        if column.dtype != object or not pa.types.is_timestamp(field.type):
+            continue
+        aware = naive = None
+        for row, value in enumerate(column):
+            if isinstance(value, dt.datetime):
+                if value.utcoffset() is None:
+                    naive = row if naive is None else naive
+                else:
+                    aware = row if aware is None else aware
+            if aware is not None and naive is not None:
+                message = (
+                    f"timestamps with a time zone and without a time zone (row {naive} has"
+                    " none): expected each timestamp with its time zone"
+                )
+                problems.append(FieldProblem(f"{label}.{column.name}", message))
+                break
+    return problems
 
 
 def repeated_columns(frame: Any, label: str) -> list[FieldProblem]:
@@ -276,27 +677,141 @@ def repeated_names(names: Sequence[Any], label: str, *, fold: bool = False) -> l
 #: What the columns of a pandas DataFrame hold, said in an error.
 _ARROW_KINDS = "text, numbers, booleans, dates, lists, records"
 
+#: What a converter of pandas columns raises besides its own errors: an integer past 64
+#: bits (``OverflowError``), a value nested past the stack (``RecursionError``, and the
+#: ``KeyError`` pyarrow raises while handling it).
+_CONVERTER_FAILURES: tuple[type[BaseException], ...] = (
+    ArithmeticError,
+    RecursionError,
+    LookupError,
+)
+
+#: The integers Arrow holds: 64 bits, signed or not.
+_SMALLEST_INTEGER, _LARGEST_INTEGER = -(2**63), 2**64 - 1
+
+#: The most digits of a decimal Arrow holds (``decimal256``).
+_DECIMAL_DIGITS = 76
+
 
 def pandas_problems(
     frame: Any, label: str, convert: Any, failures: tuple[type[BaseException], ...]
 ) -> list[FieldProblem]:
     """A problem for each column of a pandas DataFrame (named once each) that
-    ``convert`` fails on (raising one of ``failures``), naming the column after
-    ``label`` and the Python types of its values (not the converter's text, which
-    quotes the values, and the memory addresses of objects)."""
+    ``convert`` fails on (raising one of ``failures``, an integer past 64 bits or a
+    value nested too deep), naming the column after ``label`` and what it holds that
+    cannot be held: a sparse column, text that is not Unicode, an integer past 64 bits,
+    values of several Python types (not the converter's text, which quotes the values,
+    and the memory addresses of objects)."""
     problems = []
+    caught = (*failures, *_CONVERTER_FAILURES)
     for position in range(frame.shape[1]):
         column = frame.iloc[:, position]
         try:
             convert(column)
-        except failures:
-            kinds = sorted({type(v).__name__ for v in column.dropna().head(1000)})
-            message = (
-                f"expected values of one type Arrow can hold ({_ARROW_KINDS}),"
-                f" got {', '.join(kinds) or 'none'}"
-            )
-            problems.append(FieldProblem(f"{label}.{column.name}", message))
+        except caught as exc:
+            problems.append(FieldProblem(f"{label}.{column.name}", _unheld(column, exc)))
+    if not problems:  # each column converts alone: one nested too deep for the table's
+        problems = [
+            FieldProblem(f"{label}.{column.name}", _nested(row))
+            for column in (frame.iloc[:, i] for i in range(frame.shape[1]))
+            if column.dtype == object
+            for row in [next((r for r, v in enumerate(column) if _too_deep(v)), None)]
+            if row is not None
+        ]
     if not problems:
         message = f"expected a table Arrow can hold (columns of one type each: {_ARROW_KINDS})"
         problems.append(FieldProblem(label, message))
     return problems
+
+
+def _unheld(column: Any, exc: BaseException) -> str:
+    """What a pandas column that does not convert holds that Arrow cannot hold."""
+    if type(column.dtype).__name__ == "SparseDtype":
+        return (
+            f"a sparse column ({column.dtype}): expected a dense one (convert the frame"
+            " with DataFrame.sparse.to_dense())"
+        )
+    if isinstance(exc, RecursionError | LookupError):
+        for row, value in enumerate(column):
+            if _too_deep(value):
+                return _nested(row)
+    for row, value in enumerate(column):
+        found = _unheld_value(value, row)
+        if found is not None:
+            return found
+    sample = column.dropna().head(1_000)
+    kinds = sorted({type(v).__name__ for v in sample})
+    what = ", ".join(kinds) or "none"
+    if kinds == ["dict"]:
+        what = _records(list(sample)) or what
+    elif kinds == ["list"]:
+        inner = sorted({type(v).__name__ for item in sample for v in item if v is not None})
+        what = f"lists holding {', '.join(inner)}" if len(inner) > 1 else what
+    return f"expected values of one type Arrow can hold ({_ARROW_KINDS}), got {what}"
+
+
+def _unheld_value(value: Any, row: int) -> str | None:
+    """What is wrong with one value of a pandas column Arrow cannot hold, or None."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        if not _SMALLEST_INTEGER <= value <= _LARGEST_INTEGER:
+            return (
+                f"a whole number past 64 bits ({figure(value)} in row {row}): expected"
+                " integers Arrow holds (-2**63 to 2**64 - 1); write larger numbers as text"
+            )
+    elif isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            return (
+                f"text holding a lone surrogate, U+{ord(value[exc.start]):04X} (row {row},"
+                f" character {exc.start + 1}): expected text UTF-8 can encode"
+            )
+    elif isinstance(value, Decimal):
+        digits = value.as_tuple()
+        exponent = digits.exponent
+        if not value.is_finite() or (
+            isinstance(exponent, int)
+            and max(len(digits.digits), -exponent, len(digits.digits) + exponent) > _DECIMAL_DIGITS
+        ):
+            return (
+                f"the decimal {quote(value, limit=40)} (row {row}): expected a finite"
+                f" decimal of at most {_DECIMAL_DIGITS} digits; write others as text"
+            )
+    return None
+
+
+def _nested(row: int | None = None) -> str:
+    """The problem of a value nested past :data:`MAX_DEPTH` (in ``row`` of a column)."""
+    where = "" if row is None else f" (row {row})"
+    return f"a value nested more than {MAX_DEPTH} levels deep{where}: expected at most {MAX_DEPTH}"
+
+
+def _too_deep(value: Any) -> bool:
+    """Whether a value nests lists or mappings more than :data:`MAX_DEPTH` deep."""
+    stack = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return True
+        if isinstance(item, Mapping):
+            stack.extend((v, depth + 1) for v in item.values())
+        elif isinstance(item, list | tuple):
+            stack.extend((v, depth + 1) for v in item)
+    return False
+
+
+def _records(values: list[dict[Any, Any]]) -> str | None:
+    """What records mix that Arrow cannot hold in one column: keys that are not text,
+    or a field holding values of several types; None when neither is found."""
+    keys = sorted({type(k).__name__ for v in values for k in v if not isinstance(k, str)})
+    if keys:
+        return f"records whose keys are not text ({', '.join(keys)})"
+    fields: dict[str, set[str]] = {}
+    for record in values:
+        for key, item in record.items():
+            if item is not None:
+                fields.setdefault(key, set()).add(type(item).__name__)
+    for key, kinds in fields.items():
+        if len(kinds) > 1:
+            return f"records whose field {quote(key, limit=40)} holds {', '.join(sorted(kinds))}"
+    return None

@@ -32,13 +32,12 @@ from collectrules._arguments import (
     require_instance,
     require_int,
     require_optional_callable,
-    require_paths,
     source_name,
     wrong_kind,
 )
 from collectrules._files import strerror
 from collectrules.errors import FieldProblem, InputError, quote
-from collectrules.io.arrow import is_frame, parquet_rows, table_rows
+from collectrules.io.arrow import checked_paths, is_frame, parquet_rows, table_rows
 from collectrules.io.shapes import RowShape
 
 __all__ = [
@@ -123,11 +122,12 @@ def case_files(paths: Sequence[str | Path]) -> list[Path]:
 
     Raises :class:`InputError` naming every path that is missing, unreadable, not a
     regular file, or a directory without case files: the input is unusable as a whole;
-    and ``paths`` that is not a list of paths (one path alone is refused too).
+    and ``paths`` that is not a list of paths (one path alone is refused too, and so is
+    a table, or a table or an array in the list).
     """
     files: list[Path] = []
     problems: list[FieldProblem] = []
-    for path in require_paths(paths, "paths"):
+    for path in checked_paths(paths, "paths"):
         try:
             found = list(_expand(path))
         except _Unusable as exc:
@@ -169,8 +169,10 @@ def read_rows(
 ) -> Iterator[Row]:
     """Every row of every path, in order; a directory gives its case files, sorted.
 
-    A path may also be a pandas DataFrame or a pyarrow Table (with the ``parquet``
-    extra): its rows are numbered from 0 as their ``index``, with source ``<frame>``.
+    A path may also be a pandas DataFrame, or a pyarrow Table or RecordBatch (with the
+    ``parquet`` extra): its rows are numbered from 0 as their ``index``, with source
+    ``<frame>``. A table given alone, not in a list, and another library's table or
+    array (a polars DataFrame: pass ``frame.to_arrow()``) are an :class:`InputError`.
     A path that cannot be read gives one row with its error. ``encoding`` names the
     codec of every file (a UTF-8 byte order mark is accepted whatever it is). ``skip``
     passes over that many rows first without parsing them, to resume a batch; more rows
@@ -183,7 +185,7 @@ def read_rows(
     rows that no case claimed are named through ``on_warning`` at the end.
     """
     codec = check_encoding(encoding)
-    paths = require_paths(paths, "paths", also=is_frame)
+    paths = checked_paths(paths, "paths", tables=True)
     skip = require_int(skip, "skip", minimum=0)
     if shape is not None:
         require_instance(shape, RowShape, "shape", "a RowShape or None")

@@ -44,7 +44,6 @@ import attrs
 from collectrules._arguments import (
     require_named_path,
     require_optional_callable,
-    require_paths,
     require_text,
     require_texts,
     source_name,
@@ -53,6 +52,7 @@ from collectrules._arguments import (
 from collectrules._decimal import exact
 from collectrules._files import MAX_SMALL_FILE_BYTES, UnreadableFile, read_small_file
 from collectrules.errors import FieldProblem, InputError, did_you_mean, quote
+from collectrules.io.arrow import checked_paths, is_data, not_a_path
 
 __all__ = [
     "LONG_TABLE_KEY",
@@ -97,11 +97,11 @@ def _fields(value: Collection[str] | None) -> frozenset[str] | None:
 
 
 def _signal_paths(value: Sequence[str | Path] | None) -> tuple[Path, ...]:
-    return () if value is None else tuple(require_paths(value, "signals"))
+    return () if value is None else tuple(checked_paths(value, "signals"))
 
 
 def _event_paths(value: Sequence[str | Path] | None) -> tuple[Path, ...]:
-    return () if value is None else tuple(require_paths(value, "events"))
+    return () if value is None else tuple(checked_paths(value, "events"))
 
 
 @attrs.frozen
@@ -342,6 +342,8 @@ def load_column_map(path: str | Path, *, fields: Collection[str] | None = None) 
 
     Errors name the file, the line, and (with ``fields``) the closest case field.
     """
+    if is_data(path):  # compared with a text, a table answers with a table, or raises
+        raise InputError([FieldProblem("path", not_a_path(path))])
     path = require_named_path(path, "path")
     if fields is not None:
         fields = require_texts(fields, "fields", "a collection of case field names")
