@@ -30,7 +30,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from collectrules.errors import FieldProblem, InputError, quote
-from collectrules.io.arrow import pandas_problems, repeated_columns
+from collectrules.io.arrow import deep_pandas_values, pandas_problems, repeated_columns
 from collectrules.model.case import Product, zone
 from collectrules.model.limits import (
     MAX_ID_LENGTH,
@@ -294,12 +294,12 @@ _PANDAS_FAILURES = (pa.ArrowException, pl.exceptions.PolarsError, TypeError, Val
 
 
 def _from_pandas(frame: Any, name: str) -> pl.DataFrame:
-    twice = repeated_columns(frame, name)
+    twice = repeated_columns(frame, name) or deep_pandas_values(frame, name)
     if twice:
         raise InputError(twice, subject=f"the {name} table")
     try:
         return pl.from_pandas(frame)
-    except _PANDAS_FAILURES:
+    except (*_PANDAS_FAILURES, OverflowError, RecursionError):  # pandas_problems names it
         pass
     problems = pandas_problems(frame, name, pl.from_pandas, _PANDAS_FAILURES)
     raise InputError(problems, subject=f"the {name} table")

@@ -566,6 +566,9 @@ def _pandas_rows(frame: Any, label: str) -> Iterator[dict[str, Any] | InputError
     if frame.shape[1] == 0:  # rows without columns: each an empty row, as in JSON
         yield from ({} for _ in range(frame.shape[0]))
         return
+    deep = deep_pandas_values(frame, label)
+    if deep:
+        raise InputError(deep, subject=subject)
     failures = (pa.ArrowException, TypeError, ValueError, *_CONVERTER_FAILURES)
     try:
         table = pa.Table.from_pandas(frame, preserve_index=False)
@@ -784,6 +787,27 @@ def _nested(row: int | None = None) -> str:
     """The problem of a value nested past :data:`MAX_DEPTH` (in ``row`` of a column)."""
     where = "" if row is None else f" (row {row})"
     return f"a value nested more than {MAX_DEPTH} levels deep{where}: expected at most {MAX_DEPTH}"
+
+
+_CONTAINERS = (list, tuple, dict)
+
+
+def deep_pandas_values(frame: Any, label: str) -> list[FieldProblem]:
+    """A problem for each object column of a pandas DataFrame holding a value nested
+    past :data:`MAX_DEPTH`, at its first such row: checked before pyarrow or Polars
+    convert the frame, whose converters recurse natively (a list nested 100,000 deep
+    crashed the process) or raise ``RecursionError`` (3,000 deep). Only lists, tuples
+    and mappings are walked: a column of text costs a type test per row."""
+    problems = []
+    for position in range(frame.shape[1]):
+        column = frame.iloc[:, position]
+        if column.dtype != object:
+            continue
+        for row, value in enumerate(column):
+            if isinstance(value, _CONTAINERS) and _too_deep(value):
+                problems.append(FieldProblem(f"{label}.{column.name}", _nested(row)))
+                break
+    return problems
 
 
 def _too_deep(value: Any) -> bool:
