@@ -50,8 +50,9 @@ MAX_ITEMS = 1_000_000
 
 def wrong_kind(name: str, value: object, expected: str) -> InputError:
     """The InputError for ``value`` given as ``name`` where ``expected`` was expected."""
-    msg = f"expected {expected}, got {type(value).__name__} {quote(value)}"
-    return InputError([FieldProblem(name, msg)])
+    kind, shown = type(value).__name__, quote(value)
+    got = kind if shown == f"<{kind}>" else f"{kind} {shown}"  # an object named by its type
+    return InputError([FieldProblem(name, f"expected {expected}, got {got}")])
 
 
 def require_instance(value: object, kind: type[T], name: str, expected: str) -> T:

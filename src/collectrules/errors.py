@@ -8,9 +8,11 @@ so that callers can report it without parsing the message.
 
 from __future__ import annotations
 
+import builtins
 import difflib
 import errno
 import os
+import re
 import reprlib
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -64,10 +66,25 @@ class _BoundedRepr(reprlib.Repr):
         return super().repr_int(x, level)
 
     def repr_instance(self, x: object, level: int) -> str:
+        # A foreign object's own repr, when it is one short line that depends on the
+        # value alone. Otherwise its type only: a repr that fails, one of several lines
+        # (a pandas or Polars frame), or one with a memory address (``<… at 0x7f…>``),
+        # which would make the same error differ from run to run.
         try:
-            return super().repr_instance(x, level)
-        except Exception:  # a foreign object whose repr fails: name its type only
+            text = builtins.repr(x)
+        except Exception:
             return f"<{type(x).__name__}>"
+        if "\n" in text or "\r" in text or _ADDRESS.search(text):
+            return f"<{type(x).__name__}>"
+        if len(text) > self.maxother:
+            i = max(0, (self.maxother - 3) // 2)
+            j = max(0, self.maxother - 3 - i)
+            text = text[:i] + "..." + text[len(text) - j :]
+        return text
+
+
+#: A memory address in a repr (``<Foo object at 0x7f3a…>``).
+_ADDRESS = re.compile(r"\bat 0x[0-9a-fA-F]+")
 
 
 def quote(value: object, *, limit: int = QUOTE_LIMIT) -> str:
