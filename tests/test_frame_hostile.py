@@ -747,6 +747,19 @@ def test_generated_csv_files_give_the_per_case_answer(
     assert_per_case_or_refused(tmp_path, source)
 
 
+@pytest.mark.parametrize("cells", [[" "], ["\t"], [" ", "  "]], ids=repr)
+def test_signals_cells_of_white_space_give_the_per_case_answer(
+    tmp_path: Path, cells: list[str]
+) -> None:
+    """Polars decodes a column whose cells are all white space to no row at all (its
+    ShapeError escaped): such rows go to the per-case reader."""
+    header = [*BASE, "signals"]
+    source = tmp_path / "cases.csv"
+    write_csv(source, header, [[*BASE.values(), cell] for cell in cells])
+    assert columnar_and_per_case(tmp_path, source) is not None
+    assert_per_case_or_refused(tmp_path, source)
+
+
 def _per_case_errors(table: Any) -> dict[int, tuple[str | None, str]]:
     results = Engine("default", backend="python").decide_many(table, as_of=AS_OF)
     return {r.index: (r.case_id, str(r.error)) for r in results if r.error is not None}

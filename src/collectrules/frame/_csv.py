@@ -292,6 +292,10 @@ def _signals(table: pl.DataFrame) -> pl.DataFrame:
     try:
         decoded = table.select(cell.str.json_decode(pl.List(_SIGNAL))).get_column("signals")
     except pl.exceptions.PolarsError:
+        decoded = None
+    if decoded is None or len(decoded) != table.height:
+        # Polars failed, or lost rows: a cell of white space alone decodes to no row at
+        # all (Polars 2.1). Every row with a cell goes to the per-case reader.
         return table.with_columns(
             pl.when(cell.is_not_null()).then(pl.col(ROW)).otherwise(None).alias("__unread_signals"),
             pl.lit(None, dtype=pl.List(_SIGNAL)).alias("signals"),
