@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import json
 import math
+import re
 from decimal import Decimal
 from importlib import resources
 from typing import Any
@@ -17,7 +18,18 @@ from hypothesis import strategies as st
 
 from collectrules import Case
 from collectrules.cli import main
-from collectrules.conditions import All, AnyOf, Between, Compare, Condition, In, Not, Op, Truth
+from collectrules.conditions import (
+    All,
+    Always,
+    AnyOf,
+    Between,
+    Compare,
+    Condition,
+    In,
+    Not,
+    Op,
+    Truth,
+)
 from collectrules.conditions.python import compile_condition
 from collectrules.engine import Engine
 from collectrules.engine.compiled import CompiledPolicy, holds_placeholders
@@ -187,7 +199,7 @@ def _check_source(source: str, constants: set[Any]) -> None:
             assert (
                 node.id in _FREE
                 or node.id in {"facts", "get", "km", "rm"}
-                or (node.id[0] in "xkrs" and node.id[1:].isdigit())
+                or (node.id[0] in "xkrsc" and node.id[1:].isdigit())
             ), node.id
         if isinstance(node, ast.Attribute):
             assert node.attr in {"get", "value"}, node.attr
@@ -339,6 +351,64 @@ def test_a_str_subclass_is_refused_even_with_a_harmless_repr() -> None:
     )
     with pytest.raises(EngineError, match="must be an int, float, str or bool"):
         generate_source(changed)
+
+
+# --------------------------------------------------------------------------- shared tests
+
+
+def _with_remedy_tests(policy: Policy, *conds: Condition) -> Policy:
+    """``policy`` with its first remedy rule repeated, under each of ``conds``."""
+    rule = policy.remedy_rules[0]
+    rules = tuple(attrs.evolve(rule, id=f"{rule.id}-{i}", when=c) for i, c in enumerate(conds))
+    return attrs.evolve(policy, remedy_rules=rules, content_hash=repr(conds))
+
+
+def test_a_sub_expression_rules_share_is_evaluated_once() -> None:
+    policy = load_policy("default")
+    q2 = Compare("quadrant", Op.EQ, "Q2")
+    late = Compare("probe", Op.GT, 30)
+    changed = _with_remedy_tests(policy, All((late, q2)), q2, All((q2, late)), Not(q2))
+    source = generate_source(changed)
+    remedies = source[source.index("# remedies") :]
+    # the quadrant test and the dpd test, each written once, then read by name
+    assert remedies.count("== 'Q2'") == 1
+    assert remedies.count("> 30") == 1
+    assert re.search(r"^    c\d+ = ", remedies, re.MULTILINE)
+    # the quadrant is a layer's output: it is never missing, so it is not checked
+    quadrant = source[source.index("# remedies") :].split("== 'Q2'")[0].rsplit("(", 1)[1]
+    assert "is not _M" not in quadrant
+    facts = dict(Engine(policy, backend="python").derive(make_case(), as_of=AS_OF).facts)
+    for probe in (0, 30, 31, "thirty"):
+        facts["probe"] = probe
+        assert _run(GeneratedPolicy(changed), facts) == _run(CompiledPolicy(changed), facts)
+
+
+def _run(evaluator: GeneratedPolicy | CompiledPolicy, facts: dict[str, Any]) -> object:
+    """The outcome, or the error raised as its type and message."""
+    try:
+        return evaluator.run(facts)
+    except TypeError as exc:
+        return (type(exc), str(exc))
+
+
+@pytest.mark.parametrize("value", ["thirty", None, (1,)])
+def test_a_shared_test_that_could_raise_is_not_evaluated_where_the_reference_skips_it(
+    value: Any,
+) -> None:
+    # "probe > 30" on a text raises TypeError; behind "product == 'none'" (false) the
+    # reference never evaluates it, so the generated function must not either
+    policy = load_policy("default")
+    guarded = All((Compare("product", Op.EQ, "none"), Compare("probe", Op.GT, 30)))
+    changed = _with_remedy_tests(policy, guarded, guarded, AnyOf((Always(), guarded)))
+    facts = dict(Engine(policy, backend="python").derive(make_case(), as_of=AS_OF).facts)
+    facts["probe"] = value
+    assert GeneratedPolicy(changed).run(facts) == CompiledPolicy(changed).run(facts)
+    # where the reference does evaluate it, both raise
+    exposed = _with_remedy_tests(policy, Compare("probe", Op.GT, 30), guarded)
+    with pytest.raises(TypeError):
+        CompiledPolicy(exposed).run(facts)
+    with pytest.raises(TypeError):
+        GeneratedPolicy(exposed).run(facts)
 
 
 # --------------------------------------------------------------------------- the CLI

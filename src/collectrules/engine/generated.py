@@ -19,6 +19,10 @@ How the source is made, and why it is safe:
   ``GeneratedPolicy.fallback`` says why.
 * Facts become locals, read once each with ``facts.get(name, _M)``; a missing field
   makes every comparison on it false, as in the reference semantics.
+* A sub-expression several rules of one layer (or of the remedies) share is evaluated
+  once, into a generated local (``c0``, ``c1`` …), and only where the rules' own
+  order of evaluation would have evaluated it, or where it cannot raise; a layer's
+  output is never missing, so its tests skip that check (see :class:`_Tests`).
 * Each layer's matches become one integer (bit *i* set when rule *i* matched), and
   the hit policy is resolved from it: the layer's outcome and trace entries depend
   only on which rules matched, so they are computed once per distinct match set by
@@ -151,36 +155,132 @@ def _conditions(policy: Policy) -> tuple[list[list[Condition]], list[Condition]]
     return layers, remedies
 
 
+def _cannot_raise(cond: Condition) -> bool:
+    """Whether evaluating ``cond`` can never raise: equality, membership and identity
+    tests on any values (an ordering comparison raises on values of unlike types)."""
+    if isinstance(cond, Compare):
+        return cond.op is Op.EQ or cond.op is Op.NE
+    if isinstance(cond, All | AnyOf):
+        return all(_cannot_raise(p) for p in cond.parts)
+    if isinstance(cond, Not):
+        return _cannot_raise(cond.part)
+    return isinstance(cond, In | Truth | Always)
+
+
+class _Tests:
+    """The rule tests of ``run``, each sub-expression met twice evaluated once.
+
+    The rules of one layer (or the remedies) are one group: within it no local is
+    reassigned, so a sub-expression whose text recurs has one value. At its first
+    occurrence it is assigned to a generated local (``c0``, ``c1`` …) before that
+    rule's ``if``, and read from it after. It is hoisted only where it was evaluated
+    anyway (a whole test, the first operand of an ``and`` or ``or``, the operand of a
+    ``not``, recursively) or where evaluating it cannot raise (:func:`_cannot_raise`),
+    so ``run`` gives the same outcomes and raises the same errors as without. A local
+    a layer has assigned never holds ``_M``, so its tests skip that check.
+    """
+
+    def __init__(self, writer: _Writer) -> None:
+        self.writer = writer
+        self.assigned: set[str] = set()
+        self.hoisted = 0
+        self._keys: dict[int, str] = {}
+        self._counts: dict[str, int] = {}
+        self._cache: dict[str, str] = {}
+
+    def group(self, conds: Sequence[Condition], where: str) -> None:
+        """Start a group of rule tests: count each sub-expression's occurrences."""
+        self._keys, self._counts, self._cache = {}, {}, {}
+        for ri, cond in enumerate(conds):
+            self._count(cond, f"{where} {ri}")
+
+    def test(self, cond: Condition, where: str, lines: list[str]) -> str:
+        """The source of one rule's test; hoisted sub-expressions go to ``lines``."""
+        return self._emit(cond, where, lines, definite=True)
+
+    def _count(self, cond: Condition, where: str) -> str:
+        key = self._build(cond, where, lambda part, _definite: self._count(part, where))
+        self._keys[id(cond)] = key
+        self._counts[key] = self._counts.get(key, 0) + 1
+        return key
+
+    def _emit(self, cond: Condition, where: str, lines: list[str], *, definite: bool) -> str:
+        key = self._keys[id(cond)]
+        name = self._cache.get(key)
+        if name is not None:
+            return name
+
+        def part(operand: Condition, first: bool) -> str:
+            return self._emit(operand, where, lines, definite=definite and first)
+
+        text = self._build(cond, where, part)
+        if self._counts[key] < 2 or text in ("True", "False"):
+            return text
+        if not (definite or _cannot_raise(cond)):
+            return text
+        name = self._cache[key] = f"c{self.hoisted}"
+        self.hoisted += 1
+        lines.append(f"    {name} = {text}")
+        return name
+
+    def _build(self, cond: Condition, where: str, part: Callable[[Condition, bool], str]) -> str:
+        """The source of ``cond``, its operands' from ``part(operand, first)`` (``first``:
+        the operand is evaluated whenever ``cond`` is)."""
+        if isinstance(cond, Compare | Between | In):
+            x = self.writer.local(cond.field)
+            guard = "" if x in self.assigned else f"{x} is not _M and "
+            if isinstance(cond, Compare):
+                return f"({guard}{x} {_OPS[cond.op]} {_constant(cond.value, where)})"
+            if isinstance(cond, Between):
+                low, high = _constant(cond.low, where), _constant(cond.high, where)
+                return f"({guard}{low} <= {x} <= {high})"
+            values = "".join(f"{_constant(v, where)}, " for v in cond.values)
+            return f"({guard}{x} in ({values}))"
+        if isinstance(cond, All | AnyOf) and cond.parts:
+            word = " and " if isinstance(cond, All) else " or "
+            return "(" + word.join(part(p, i == 0) for i, p in enumerate(cond.parts)) + ")"
+        if isinstance(cond, Not):
+            return f"(not {part(cond.part, True)})"
+        return self.writer.expr(cond, where)
+
+
 def generate_source(policy: Policy) -> str:
     """The Python source of ``policy``'s evaluator: one function, ``run(facts)``.
 
     Its free names are bound by :class:`GeneratedPolicy`: ``_M`` (the missing-field
     marker), ``_L`` (per layer, the remembered outcomes by match set), ``_layer`` (the
     resolver of a new match set), ``_R`` and ``_remedies`` (the same for remedies) and
-    ``_Outcome``.
+    ``_Outcome``. Sub-expressions a layer's rules share are evaluated once (see
+    :class:`_Tests`).
     """
     layer_conds, remedy_conds = _conditions(policy)
     writer = _Writer()
+    tests = _Tests(writer)
     body: list[str] = []
     levels: list[str] = []
     firings: list[str] = []
     for li, (layer, conds) in enumerate(zip(policy.layers, layer_conds, strict=True)):
         body.append(f"    # layer {li}: hit policy {layer.hit_policy.value}, {len(conds)} rule(s)")
         body.append(f"    k{li} = 0")
+        tests.group(conds, f"layer {li} rule")
         for ri, cond in enumerate(conds):
-            body.append(f"    if {writer.expr(cond, f'layer {li} rule {ri}')}:")
+            test = tests.test(cond, f"layer {li} rule {ri}", body)
+            body.append(f"    if {test}:")
             body.append(f"        k{li} |= {1 << ri}")
         body.append(f"    r{li} = _L[{li}].get(k{li})")
         body.append(f"    if r{li} is None:")
         body.append(f"        r{li} = _layer({li}, k{li})")
         out = writer.local(layer.output)
         body.append(f"    {out} = r{li}[0].value")
+        tests.assigned.add(out)
         levels.append(f"r{li}[0]")
         firings.append(f"*r{li}[1]")
     body.append(f"    # remedies: {len(remedy_conds)} rule(s)")
     body.append("    km = 0")
+    tests.group(remedy_conds, "remedy rule")
     for ri, cond in enumerate(remedy_conds):
-        body.append(f"    if {writer.expr(cond, f'remedy rule {ri}')}:")
+        test = tests.test(cond, f"remedy rule {ri}", body)
+        body.append(f"    if {test}:")
         body.append(f"        km |= {1 << ri}")
     body.append("    rm = _R.get(km)")
     body.append("    if rm is None:")
