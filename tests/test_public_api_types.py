@@ -60,7 +60,7 @@ from hypothesis import strategies as st
 
 import collectrules as cr
 from collectrules.batch.compact import compact_row
-from collectrules.conditions.ir import Op
+from collectrules.conditions.ir import FieldType, Op
 from collectrules.errors import CollectRulesError, quote
 from collectrules.money.charges import amounts_due
 from collectrules.money.kpis import COUNT_FACTS, portfolio_from_rows
@@ -119,6 +119,11 @@ class _Other:
 
 OTHER = _Other()
 
+#: A list that holds one list a thousand times, which holds one list of a thousand
+#: numbers a thousand times: small in memory, a billion numbers to a walk that goes down
+#: every place (a walk must visit each list once, or stop early).
+_SHARED = [[[1] * 1000] * 1000] * 1000
+
 #: Values of the wrong kind, one of which replaces one argument at a time.
 GARBAGE: tuple[Any, ...] = (
     5,
@@ -133,6 +138,7 @@ GARBAGE: tuple[Any, ...] = (
     float("inf"),
     10**400,
     OTHER,
+    _SHARED,
 )
 
 #: Callables, methods and parameters that the walk cannot call, each with the reason.
@@ -282,6 +288,11 @@ def _samples() -> dict[str, Callable[[], Any]]:
         "field": lambda: "dpd",
         "value": lambda: 1,
         "spec": lambda: o["policy"].schema()["dpd"],
+        "collectrules.conditions.FieldSpec.name": lambda: "dpd",
+        "collectrules.conditions.FieldSpec.type": lambda: FieldType.INT,
+        "collectrules.conditions.FieldSpec.doc": lambda: "days past due",
+        "collectrules.conditions.FieldSpec.optional": lambda: False,
+        "collectrules.conditions.FieldSpec.choices": lambda: (),
         "facts": lambda: {},
         "decisions": lambda: o["decision_rows"],
         "encoding": lambda: "utf-8",

@@ -174,7 +174,7 @@ def unheld(text: str, value: float) -> str | None:
         return None
     return (
         f"the number {text[:40]} has more digits than a float keeps (it would read as "
-        f"{value!r}): expected at most {_HELD_DIGITS} significant digits, or the number "
+        f"{quote(value)}): expected at most {_HELD_DIGITS} significant digits, or the number "
         "as a text where the field takes one"
     )
 

@@ -66,6 +66,20 @@ class _BoundedRepr(reprlib.Repr):
         return super().repr_int(x, level)
 
     def repr_instance(self, x: object, level: int) -> str:
+        # An attrs object as its repr writes it, each field bounded as any value: its
+        # own repr writes its fields whole (a list held a thousand times in a field is
+        # a billion items to write).
+        cls = type(x)
+        if attrs.has(cls) and _attrs_repr(cls):
+            if level <= 0:
+                return f"{cls.__qualname__}(...)"
+            shown = [
+                f"{f.name}={self.repr1(getattr(x, f.name, None), level - 1)}"
+                for f in attrs.fields(cls)[: self.maxdict]
+                if f.repr
+            ]
+            more = ", ..." if len(attrs.fields(cls)) > self.maxdict else ""
+            return f"{cls.__qualname__}({', '.join(shown)}{more})"
         # A foreign object's own repr, when it is one short line that depends on the
         # value alone. Otherwise its type only: a repr that fails, one of several lines
         # (a pandas or Polars frame), or one with a memory address (``<… at 0x7f…>``),
@@ -81,6 +95,12 @@ class _BoundedRepr(reprlib.Repr):
             j = max(0, self.maxother - 3 - i)
             text = text[:i] + "..." + text[len(text) - j :]
         return text
+
+
+def _attrs_repr(cls: type) -> bool:
+    """Whether ``cls`` has the repr attrs writes (not one of its own)."""
+    code = getattr(cls.__repr__, "__code__", None)
+    return code is not None and code.co_filename.startswith("<attrs generated")
 
 
 #: A memory address in a repr (``<Foo object at 0x7f3a…>``).
@@ -138,7 +158,7 @@ class FieldProblem:
             source = _as_text(self.source)
             where = source if self.line is None else f"{source}:{_as_text(self.line)}"
             where += ": "
-        hint = f" (did you mean {_as_text(self.suggestion)!r}?)" if self.suggestion else ""
+        hint = f" (did you mean {quote(_as_text(self.suggestion))}?)" if self.suggestion else ""
         path = f"{_as_text(self.path)}: " if self.path else ""
         return f"{where}{path}{_as_text(self.message)}{hint}"
 
@@ -254,12 +274,12 @@ class ConditionError(CollectRulesError, ValueError):
         self.reason = message
         parts = [message]
         if suggestion:
-            parts.append(f"(did you mean {suggestion!r}?)")
+            parts.append(f"(did you mean {quote(suggestion)}?)")
         if column is not None:
-            parts.append(f"at column {column}")
+            parts.append(f"at column {figure(column)}")
         full = " ".join(parts)
         if text is not None:
-            full = f"{full} in {text!r}"
+            full = f"{full} in {quote(text)}"
         super().__init__(full)
 
 
@@ -290,7 +310,7 @@ class RuleActionError(EngineError):
     def __init__(self, rule_id: str, cause: str) -> None:
         self.rule_id = rule_id
         self.cause = cause
-        super().__init__(f"rule {rule_id!r} failed in its action: {cause}")
+        super().__init__(f"rule {quote(rule_id)} failed in its action: {_as_text(cause)}")
 
 
 class OutputError(CollectRulesError, OSError):
@@ -307,10 +327,21 @@ class OutputError(CollectRulesError, OSError):
         self.path = path
         self.reason = reason = _reason(exc)
         code = exc.errno if isinstance(exc, OSError) and isinstance(exc.errno, int) else 0
-        super().__init__(code, f"cannot write {path}: {reason}")
+        super().__init__(code, f"cannot write {_path_text(path)}: {reason}")
 
     def __str__(self) -> str:
-        return f"cannot write {self.path}: {self.reason}"
+        return f"cannot write {_path_text(self.path)}: {self.reason}"
+
+
+def _path_text(path: object) -> str:
+    """A path as an error names it: a ``str`` or a path object as it is, anything else
+    quoted (building the message must not fail, nor take long)."""
+    if isinstance(path, str):
+        return path
+    try:
+        return _as_text(os.fsdecode(path)) if isinstance(path, os.PathLike) else quote(path)
+    except Exception:  # a path object whose __fspath__ fails or gives no text
+        return quote(path)
 
 
 def _reason(exc: object) -> str:

@@ -43,7 +43,7 @@ import pendulum
 from collectrules._choice import Choice
 from collectrules._decimal import exact
 from collectrules.conditions import MONEY_SCALE, FieldSpec, FieldType, Scalar
-from collectrules.errors import FieldProblem, InputError, PolicyError, did_you_mean
+from collectrules.errors import FieldProblem, InputError, PolicyError, did_you_mean, quote
 from collectrules.model.case import Case, Event, EventKind
 from collectrules.model.remedies import Remedy
 from collectrules.policy._tables import TableReader
@@ -218,7 +218,7 @@ class AssetPlan:
             if item.asset_class.id == class_id:
                 return item
         known = [i.asset_class.id for i in self.items]
-        msg = f"the asset plan has no class {class_id!r}"
+        msg = f"the asset plan has no class {quote(class_id)}"
         raise InputError(
             [FieldProblem("asset_class", msg, suggestion=did_you_mean(class_id, known))]
         )
@@ -281,7 +281,7 @@ def parse_assets(
         if need_text not in needs:
             reader.fail(
                 f"{path}.needs",
-                f"expected one of {', '.join(needs)}, got {need_text!r}",
+                f"expected one of {', '.join(needs)}, got {quote(need_text)}",
                 key="needs",
                 suggestion=did_you_mean(str(need_text), needs),
             )
@@ -305,7 +305,10 @@ def parse_assets(
             if name not in sources:
                 reader.fail(
                     f"{path}.sources",
-                    f"unknown source {name!r}; the section's sources: {', '.join(sorted(sources))}",
+                    (
+                        f"unknown source {quote(name)}; the section's "
+                        f"sources: {', '.join(sorted(sources))}"
+                    ),
                     key="sources",
                     suggestion=did_you_mean(name, list(sources)),
                 )
@@ -325,7 +328,7 @@ def parse_assets(
         else:
             reader.fail(
                 "assets.remedies",
-                f"unknown remedy {name!r}",
+                f"unknown remedy {quote(name)}",
                 key="remedies",
                 suggestion=did_you_mean(name, known),
             )
@@ -333,7 +336,9 @@ def parse_assets(
     if isinstance(pct, str) and pct in params:
         pct = params[pct]
     if isinstance(pct, bool) or not isinstance(pct, int | float) or not 0 < pct <= 1000:
-        reader.fail("assets.cover_pct", f"expected a percentage above 0, up to 1000, got {pct!r}")
+        reader.fail(
+            "assets.cover_pct", f"expected a percentage above 0, up to 1000, got {quote(pct)}"
+        )
         pct = 100
     section = AssetSection(
         classes=classes,
@@ -367,7 +372,7 @@ def findings(case: Case, as_of: dt.datetime, section: AssetSection) -> tuple[Ass
             problems.append(
                 FieldProblem(
                     f"events[{i}].asset_class",
-                    f"unknown asset class {found.asset_class!r}; expected one of "
+                    f"unknown asset class {quote(found.asset_class)}; expected one of "
                     + ", ".join(known),
                     suggestion=did_you_mean(found.asset_class, known),
                 )
@@ -415,7 +420,7 @@ def asset_plan_of(
     section = assets_of(policy)
     if section is None:
         msg = (
-            f"policy {policy.id!r} has no [assets] section: it needs the asset classes and "
+            f"policy {quote(policy.id)} has no [assets] section: it needs the asset classes and "
             "sources to give an asset plan (see docs/howto-emergencies.md#assets)"
         )
         raise PolicyError([FieldProblem("assets", msg, source=policy.source)])

@@ -23,7 +23,7 @@ import attrs
 from collectrules._arguments import require_instance, wrong_kind
 from collectrules._decimal import exact
 from collectrules.engine import Backend, Engine, UnknownSignals
-from collectrules.errors import CollectRulesError, FieldProblem, InputError
+from collectrules.errors import CollectRulesError, FieldProblem, InputError, quote
 from collectrules.io import Row
 from collectrules.model.case import Case
 from collectrules.model.decision import Decision, Quadrant
@@ -410,7 +410,7 @@ def impact(
     it, and count it.
     """
     if unknown_signals not in ("error", "ignore"):
-        msg = f"expected 'error' or 'ignore', got {unknown_signals!r}"
+        msg = f"expected 'error' or 'ignore', got {quote(unknown_signals)}"
         raise InputError([FieldProblem("unknown_signals", msg)])
     when = require_aware(as_of)
     if isinstance(cases, str | bytes | Mapping) or not isinstance(cases, Iterable):

@@ -139,7 +139,7 @@ def golden_text(
     duplicates = sorted({i for i in ids if ids.count(i) > 1})
     if duplicates:
         raise InputError(
-            [FieldProblem("case_id", f"duplicate case id {i!r}") for i in duplicates],
+            [FieldProblem("case_id", f"duplicate case id {quote(i)}") for i in duplicates],
             subject="golden cases",
         )
     if not entries:

@@ -14,6 +14,7 @@ again; no condition is evaluated). It checks that the row agrees with what it re
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import sys
 from collections.abc import Iterable, Mapping, Sequence
@@ -93,7 +94,7 @@ def check_fields(fields: Sequence[str] | None) -> tuple[str, ...]:
             problems.append(
                 FieldProblem(
                     "--fields",
-                    f"unknown column {name!r}; the columns are {', '.join(FIELDS)}",
+                    f"unknown column {quote(name)}; the columns are {', '.join(FIELDS)}",
                     suggestion=did_you_mean(name, FIELDS),
                 )
             )
@@ -403,7 +404,10 @@ def rebuild_decision(row: Mapping[str, Any], engine: Engine, case: Case) -> Deci
     fired = row["fired"]
     if isinstance(fired, str | bytes | Mapping) or not isinstance(fired, Iterable):
         raise wrong_kind("fired", fired, "a list of rule ids")
-    decision = engine.replay(case, as_of=str(row["as_of"]), fired=list(fired))
+    as_of = row["as_of"]
+    if not isinstance(as_of, str | dt.datetime):
+        raise wrong_kind("as_of", as_of, "an instant as ISO 8601 text, with its offset")
+    decision = engine.replay(case, as_of=as_of, fired=list(fired))
     given = _plain_maps({k: v for k, v in row.items() if k in FIELDS})
     rebuilt = _plain_maps(compact_row(decision, tuple(given)))
     wrong = [name for name in given if _listish(given[name]) != _listish(rebuilt[name])]

@@ -160,7 +160,7 @@ class BatchFiles:
         self.err_bytes = 0
 
     def __repr__(self) -> str:
-        return f"BatchFiles({str(self.out)!r}, {str(self.errors)!r})"
+        return f"BatchFiles({quote(str(self.out))}, {quote(str(self.errors))})"
 
     # -- opening ------------------------------------------------------------------
 
@@ -194,7 +194,10 @@ class BatchFiles:
                     continue
                 except OSError as exc:
                     if exc.errno == errno.ENAMETOOLONG and suffix:
-                        why = f"file name too long once {suffix!r} is added (a file the run writes)"
+                        why = (
+                            f"file name too long once {quote(suffix)} "
+                            "is added (a file the run writes)"
+                        )
                         exc = OSError(exc.errno, why)
                     raise OutputError(path, exc) from None
                 if stat.S_ISREG(mode):

@@ -37,7 +37,7 @@ from collectrules._arguments import (
 from collectrules.batch.compact import ParquetSink, check_fields, compact_row
 from collectrules.batch.output import BatchFiles, Progress
 from collectrules.engine import Backend, Engine, UnknownSignals
-from collectrules.errors import CollectRulesError, FieldProblem, InputError
+from collectrules.errors import CollectRulesError, FieldProblem, InputError, quote
 from collectrules.io import Row, RowShape, case_files, check_encoding, read_rows
 from collectrules.io.arrow import require_pyarrow
 from collectrules.model.decision import Decision
@@ -73,14 +73,16 @@ def check_workload(jobs: object, chunk_rows: object) -> tuple[int, int]:
     naming ``--jobs`` or ``--chunk-rows``: a batch's processes and the rows it holds
     stay bounded whatever it is asked."""
     if isinstance(jobs, bool) or not isinstance(jobs, int) or not 1 <= jobs <= MAX_JOBS:
-        msg = f"expected a whole number of worker processes from 1 to {MAX_JOBS}, got {jobs!r}"
+        msg = f"expected a whole number of worker processes from 1 to {MAX_JOBS}, got {quote(jobs)}"
         raise InputError([FieldProblem("--jobs", msg)])
     if (
         isinstance(chunk_rows, bool)
         or not isinstance(chunk_rows, int)
         or not 1 <= chunk_rows <= MAX_CHUNK_ROWS
     ):
-        msg = f"expected a whole number of rows from 1 to {MAX_CHUNK_ROWS:,}, got {chunk_rows!r}"
+        msg = (
+            f"expected a whole number of rows from 1 to {MAX_CHUNK_ROWS:,}, got {quote(chunk_rows)}"
+        )
         raise InputError([FieldProblem("--chunk-rows", msg)])
     return jobs, chunk_rows
 
@@ -475,7 +477,7 @@ def spawn_context() -> Any:
     path = getattr(main, "__file__", None)
     if isinstance(path, str) and not os.path.isfile(path):
         msg = (
-            f"worker processes import the main module again, and {path!r} is not a file:"
+            f"worker processes import the main module again, and {quote(path)} is not a file:"
             " run the program from a file, or with one job"
         )
         raise InputError([FieldProblem("jobs", msg)])
@@ -610,7 +612,7 @@ def _reason(exc: BaseException | None) -> str:
     if isinstance(exc, InputError) and exc.problems:
         text = "; ".join(
             (f"{p.path}: {p.message}" if p.path else p.message)
-            + (f" (did you mean {p.suggestion!r}?)" if p.suggestion else "")
+            + (f" (did you mean {quote(p.suggestion)}?)" if p.suggestion else "")
             for p in exc.problems
         )
     elif isinstance(exc, CollectRulesError):

@@ -190,7 +190,7 @@ def _dates(values: Iterable[Any]) -> frozenset[dt.date]:
     out: set[dt.date] = set()
     for value in values:
         if isinstance(value, dt.datetime) or not isinstance(value, dt.date):
-            raise InputError([FieldProblem("calendar", f"expected a date, got {value!r}")])
+            raise InputError([FieldProblem("calendar", f"expected a date, got {quote(value)}")])
         out.add(value)
     return frozenset(out)
 
@@ -398,7 +398,7 @@ class BusinessCalendar:
             if self.country not in supported:
                 problem = FieldProblem(
                     "country",
-                    f"the holidays package has no calendar for country {self.country!r}",
+                    f"the holidays package has no calendar for country {quote(self.country)}",
                     suggestion=did_you_mean(self.country, supported),
                 )
             else:
@@ -406,7 +406,7 @@ class BusinessCalendar:
                 known = ", ".join(subdivisions) if subdivisions else "none"
                 problem = FieldProblem(
                     "subdivision",
-                    f"country {self.country!r} has no subdivision {self.subdivision!r}; "
+                    f"country {quote(self.country)} has no subdivision {quote(self.subdivision)}; "
                     f"known: {known}",
                     suggestion=did_you_mean(str(self.subdivision), subdivisions),
                 )
@@ -628,11 +628,11 @@ class ContactWindow:
 
 def _minutes(text: object, what: str) -> int:
     if not isinstance(text, str) or not _HHMM.match(text):
-        msg = f"expected a local time as HH:MM (00:00 to 24:00), got {text!r}"
+        msg = f"expected a local time as HH:MM (00:00 to 24:00), got {quote(text)}"
         raise InputError([FieldProblem(what, msg)])
     hours, minutes = int(text[:2]), int(text[3:])
     if hours == 24 and minutes:
-        raise InputError([FieldProblem(what, f"{text!r} is past 24:00")])
+        raise InputError([FieldProblem(what, f"{quote(text)} is past 24:00")])
     return hours * 60 + minutes
 
 

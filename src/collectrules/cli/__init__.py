@@ -25,7 +25,7 @@ from collectrules import __version__
 from collectrules._allocator import keep_freed_pages
 from collectrules._decimal import CONTEXT
 from collectrules._files import strerror
-from collectrules.errors import CollectRulesError, OutputError
+from collectrules.errors import CollectRulesError, OutputError, quote
 
 # Before any command module loads Polars: see collectrules._allocator.
 keep_freed_pages()
@@ -111,7 +111,7 @@ def _empty_argument(args: list[str]) -> str | None:
     """
     for number, arg in enumerate(args, start=1):
         if arg == "":
-            after = f" (after {args[number - 2]!r})" if number > 1 else ""
+            after = f" (after {quote(args[number - 2])})" if number > 1 else ""
             return f"argument {number}{after} is empty: expected a value"
         if arg.startswith("--") and arg.endswith("="):
             return f"{arg[:-1]}: expected a value after '=', got an empty text"

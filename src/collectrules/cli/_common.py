@@ -17,7 +17,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from collectrules.cli._labels import ZH
 from collectrules.engine import Engine
-from collectrules.errors import CollectRulesError, FieldProblem, InputError
+from collectrules.errors import CollectRulesError, FieldProblem, InputError, quote
 from collectrules.io import RowShape, load_column_map, read_rows
 from collectrules.model.case import Case, currency_exponent
 from collectrules.model.decision import Decision
@@ -137,7 +137,7 @@ def one_line(exc: BaseException | None) -> str:
     if isinstance(exc, InputError):
         return "; ".join(
             (f"{p.path}: {p.message}" if p.path else p.message)
-            + (f" (did you mean {p.suggestion!r}?)" if p.suggestion else "")
+            + (f" (did you mean {quote(p.suggestion)}?)" if p.suggestion else "")
             for p in exc.problems
         )
     return str(exc).replace("\n", " ")
@@ -352,10 +352,10 @@ def engine_for(
     ``--backend`` and treating unknown signal kinds as ``--unknown-signals`` says."""
     if backend not in ("durable", "python"):
         raise InputError(
-            [FieldProblem("--backend", f"expected durable or python, got {backend!r}")]
+            [FieldProblem("--backend", f"expected durable or python, got {quote(backend)}")]
         )
     if unknown_signals not in ("error", "ignore"):
-        msg = f"expected error or ignore, got {unknown_signals!r}"
+        msg = f"expected error or ignore, got {quote(unknown_signals)}"
         raise InputError([FieldProblem("--unknown-signals", msg)])
     return Engine(
         load_for(policy, policy_path),

@@ -44,7 +44,7 @@ from collectrules.cli._common import (
     warn,
 )
 from collectrules.engine.generated import generate_source
-from collectrules.errors import EngineLimitError, FieldProblem, InputError, PolicyError
+from collectrules.errors import EngineLimitError, FieldProblem, InputError, PolicyError, quote
 from collectrules.io import Row, case_files, read_rows
 from collectrules.model.decision import Quadrant
 from collectrules.model.schema import model_schema_text
@@ -296,7 +296,7 @@ def show(
     out.append("")
     out.append(f"{t('parameters')}:")
     for p in payload["parameters"]:
-        out.append(f"  {p['name']} = {p['value']!r}  [{p['from']}]")
+        out.append(f"  {p['name']} = {quote(p['value'])}  [{p['from']}]")
     kinds = ", ".join(
         f"{s['kind']} ({s['dimension']}, {s['polarity']})" for s in payload["signals"]
     )

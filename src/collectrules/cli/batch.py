@@ -51,7 +51,7 @@ from collectrules.cli._common import (
     shape_for,
     warn,
 )
-from collectrules.errors import CollectRulesError, FieldProblem, InputError
+from collectrules.errors import CollectRulesError, FieldProblem, InputError, quote
 from collectrules.policy import Policy
 
 try:
@@ -306,7 +306,7 @@ def _columnar(
     and no data option (--columns, --money-unit minor, --signals, --events, an
     --encoding other than UTF-8) reshapes the rows."""
     if name not in (None, "columnar", "per-case"):
-        problem = FieldProblem("--engine", f"expected columnar or per-case, got {name!r}")
+        problem = FieldProblem("--engine", f"expected columnar or per-case, got {quote(name)}")
         raise InputError([problem])
     if name == "per-case":
         return False

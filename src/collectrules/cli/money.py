@@ -34,7 +34,7 @@ from collectrules.cli._common import (
     resolve_as_of,
 )
 from collectrules.cli._common import console as terminal
-from collectrules.errors import CollectRulesError, FieldProblem, InputError
+from collectrules.errors import CollectRulesError, FieldProblem, InputError, quote
 from collectrules.io import case_files, read_rows
 from collectrules.money import Method, PlanTerms, money_section, propose_plan
 from collectrules.money.kpis import (
@@ -74,7 +74,9 @@ def _date(text: str | None, option: str) -> dt.date | None:
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
-        raise InputError([FieldProblem(option, f"expected YYYY-MM-DD, got {text!r}")]) from None
+        raise InputError(
+            [FieldProblem(option, f"expected YYYY-MM-DD, got {quote(text)}")]
+        ) from None
 
 
 @app.command()
@@ -167,7 +169,7 @@ def _add_once(into: dict[str, Any], read: Mapping[str, Any], where: str, subject
     ``InputError``: the row would silently replace the earlier one."""
     again = sorted(set(read) & set(into))
     if again:
-        problem = FieldProblem("case_id", f"case {again[0]!r} appears twice", source=where)
+        problem = FieldProblem("case_id", f"case {quote(again[0])} appears twice", source=where)
         raise InputError([problem], subject=subject)
     into.update(read)
 
@@ -276,7 +278,7 @@ def kpis(
                     owner_map[cid] = who
                     continue
                 # A second owner would silently replace the first: the row is refused.
-                message = f"case {cid!r} is given an owner again: expected one owner per case"
+                message = f"case {quote(cid)} is given an owner again: expected one owner per case"
                 report_row(where, InputError([FieldProblem("case_id", message)]))
             else:
                 report_row(where, InputError([FieldProblem("owner", "expected case_id and owner")]))

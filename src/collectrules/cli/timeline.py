@@ -34,7 +34,7 @@ from collectrules.cli._common import (
     report_row,
     resolve_as_of,
 )
-from collectrules.errors import CollectRulesError, FieldProblem, InputError
+from collectrules.errors import CollectRulesError, FieldProblem, InputError, quote
 from collectrules.io import case_files, read_rows
 from collectrules.policy import Policy
 from collectrules.timeline import Step, StepStatus, Timeline
@@ -181,7 +181,7 @@ def _print_timeline(console: Console, tl: Timeline, policy: Policy, lang: Lang) 
     if tl.steps:
         console.print(_steps_table(tl, lang))
     else:
-        console.print(f"{t('the policy has no stage plan for product')} {tl.product!r}")
+        console.print(f"{t('the policy has no stage plan for product')} {quote(tl.product)}")
     if tl.deadlines:
         console.print(_deadlines_table(tl, lang))
     console.print(f"[bold]{t('what to do next')}[/bold]")

@@ -19,7 +19,7 @@ import attrs
 import pendulum
 
 from collectrules.conditions import Scalar
-from collectrules.errors import did_you_mean
+from collectrules.errors import did_you_mean, quote
 from collectrules.model.time import local_midnight
 from collectrules.policy._tables import TableReader
 from collectrules.policy.section import SectionLoader
@@ -126,7 +126,7 @@ class PackReader(TableReader):
         if value and not _NAME.match(value):
             self.fail(
                 f"{path}.{key}",
-                f"expected a snake_case name, got {value!r}",
+                f"expected a snake_case name, got {quote(value)}",
                 rule_id=rule_id,
                 key=key,
             )
@@ -151,7 +151,7 @@ class PackReader(TableReader):
             if value not in known:
                 self.fail(
                     f"{path}.{key}",
-                    f"unknown value {value!r}; expected one of {', '.join(known)}",
+                    f"unknown value {quote(value)}; expected one of {', '.join(known)}",
                     rule_id=rule_id,
                     key=key,
                     suggestion=did_you_mean(value, known),
@@ -180,7 +180,7 @@ class PackReader(TableReader):
             if raw not in self.params:
                 self.fail(
                     path,
-                    f"unknown parameter {raw!r}",
+                    f"unknown parameter {quote(raw)}",
                     rule_id=rule_id,
                     key=key,
                     suggestion=did_you_mean(raw, self.params),
@@ -189,29 +189,34 @@ class PackReader(TableReader):
             param = raw
             value = self.params[raw]
             self.used.add(raw)
-        where = f"parameter {param!r}" if param else "the value"
+        where = f"parameter {quote(param)}" if param else "the value"
         if kind == "clock":
             if not isinstance(value, str) or parse_clock(value) is None:
                 self.fail(
                     path,
-                    f"{where}: expected a time of day as 'HH:MM', got {value!r}",
+                    f"{where}: expected a time of day as 'HH:MM', got {quote(value)}",
                     rule_id=rule_id,
                     key=key,
                 )
                 return None
             return Figure(value, param)
         if isinstance(value, bool) or not isinstance(value, int | float):
-            self.fail(path, f"{where}: expected a number, got {value!r}", rule_id=rule_id, key=key)
+            self.fail(
+                path, f"{where}: expected a number, got {quote(value)}", rule_id=rule_id, key=key
+            )
             return None
         if kind == "int" and not isinstance(value, int):
             self.fail(
-                path, f"{where}: expected a whole number, got {value!r}", rule_id=rule_id, key=key
+                path,
+                f"{where}: expected a whole number, got {quote(value)}",
+                rule_id=rule_id,
+                key=key,
             )
             return None
         if minimum is not None and value < minimum:
             self.fail(
                 path,
-                f"{where}: must be at least {minimum:g}, got {value!r}",
+                f"{where}: must be at least {minimum:g}, got {quote(value)}",
                 rule_id=rule_id,
                 key=key,
             )
@@ -219,7 +224,7 @@ class PackReader(TableReader):
         if maximum is not None and value > maximum:
             self.fail(
                 path,
-                f"{where}: must be at most {maximum:g}, got {value!r}",
+                f"{where}: must be at most {maximum:g}, got {quote(value)}",
                 rule_id=rule_id,
                 key=key,
             )

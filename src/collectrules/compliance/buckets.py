@@ -32,7 +32,7 @@ import pendulum
 from collectrules._decimal import exact
 from collectrules.compliance._packs import Figure, PackReader
 from collectrules.conditions import FieldSpec, FieldType, Scalar
-from collectrules.errors import FieldProblem, InputError, PolicyError, did_you_mean
+from collectrules.errors import FieldProblem, InputError, PolicyError, did_you_mean, quote
 from collectrules.model.case import Case, EventKind
 from collectrules.model.decision import BucketResult, Firing
 from collectrules.model.remedies import remedy_name
@@ -145,13 +145,11 @@ class BucketsSection:
                 return bucket_set
         known = [s.id for s in self.sets]
         msg = (
-            f"no bucket set {set_id!r}; the policy has {', '.join(known) or 'none'}"
+            f"no bucket set {quote(set_id)}; the policy has {', '.join(known) or 'none'}"
             if set_id is not None
             else f"the policy has several bucket sets ({', '.join(known)}); name one"
         )
-        raise InputError(
-            [FieldProblem("bucket_set", msg, suggestion=did_you_mean(str(set_id), known))]
-        )
+        raise InputError([FieldProblem("bucket_set", msg, suggestion=_suggestion(set_id, known))])
 
     def fields(self) -> dict[str, FieldSpec]:
         """The fact fields the sets add, one enum per set."""
@@ -187,6 +185,11 @@ SET_KEYS = (
 RANGE_KEYS = ("id", "label", "min_dpd", "max_dpd", "treatments", "cites", "doc")
 
 
+def _suggestion(set_id: object, known: list[str]) -> str | None:
+    """The known set id closest to ``set_id``, when that is text."""
+    return did_you_mean(set_id, known) if isinstance(set_id, str) else None
+
+
 def parse_section(
     raw: Any, loader: SectionLoader, params: Mapping[str, Scalar]
 ) -> tuple[BucketsSection, dict[str, FieldSpec]]:
@@ -201,10 +204,13 @@ def parse_section(
         if parsed is None:
             continue
         if parsed.fact in base:
-            reader.fail(f"{path}.fact", f"{parsed.fact!r} is already a fact field of every case")
+            reader.fail(
+                f"{path}.fact", f"{quote(parsed.fact)} is already a fact field of every case"
+            )
         elif parsed.fact in facts:
             reader.fail(
-                f"{path}.fact", f"set {facts[parsed.fact]!r} already gives the fact {parsed.fact!r}"
+                f"{path}.fact",
+                f"set {quote(facts[parsed.fact])} already gives the fact {quote(parsed.fact)}",
             )
         facts[parsed.fact] = set_id
         sets.append(parsed)
@@ -234,7 +240,7 @@ def _parse_set(
         rpath = f"{path}.ranges[{bid or i}]"
         reader.keys(rtable, RANGE_KEYS, rpath, rule_id=bid or None)
         if bid in seen:
-            reader.fail(f"{rpath}.id", f"duplicate bucket id {bid!r}", rule_id=bid or None)
+            reader.fail(f"{rpath}.id", f"duplicate bucket id {quote(bid)}", rule_id=bid or None)
         seen.add(bid)
         low = reader.figure(
             rtable.get("min_dpd"),
@@ -271,7 +277,7 @@ def _parse_set(
             else:
                 reader.fail(
                     f"{rpath}.treatments",
-                    f"unknown remedy {name!r}",
+                    f"unknown remedy {quote(name)}",
                     rule_id=bid or None,
                     key="treatments",
                     suggestion=did_you_mean(name, known_remedies),
@@ -291,18 +297,21 @@ def _parse_set(
         if prev.max_dpd is None:
             reader.fail(
                 npath,
-                f"bucket {prev.id!r} is open-ended ({prev.describe()}), so "
-                f"{nxt.id!r} overlaps it; only the last range may be open-ended",
+                f"bucket {quote(prev.id)} is open-ended ({prev.describe()}), so "
+                f"{quote(nxt.id)} overlaps it; only the last range may be open-ended",
             )
         elif nxt.min_dpd.as_int <= prev.max_dpd.as_int:
             reader.fail(
                 npath,
-                f"bucket {nxt.id!r} ({nxt.describe()}) overlaps {prev.id!r} ({prev.describe()})",
+                (
+                    f"bucket {quote(nxt.id)} ({nxt.describe()}) "
+                    f"overlaps {quote(prev.id)} ({prev.describe()})"
+                ),
             )
         elif nxt.min_dpd.as_int > prev.max_dpd.as_int + 1:
             reader.fail(
                 npath,
-                f"gap between {prev.id!r} ({prev.describe()}) and {nxt.id!r} "
+                f"gap between {quote(prev.id)} ({prev.describe()}) and {quote(nxt.id)} "
                 f"({nxt.describe()}): dpd {prev.max_dpd.as_int + 1} falls in no "
                 "bucket",
             )
@@ -310,7 +319,7 @@ def _parse_set(
         last, lpath = ordered[-1]
         reader.fail(
             f"{lpath}.max_dpd",
-            f"the last range {last.id!r} must be open-ended: remove its max_dpd",
+            f"the last range {quote(last.id)} must be open-ended: remove its max_dpd",
             rule_id=last.id or None,
         )
     if reader.failures > mark:
@@ -474,7 +483,7 @@ def bucket_history(
     loaded = policy if isinstance(policy, Policy) else load_policy(policy)
     section = buckets_of(loaded)
     if section is None:
-        msg = f"policy {loaded.id!r} has no [buckets] section"
+        msg = f"policy {quote(loaded.id)} has no [buckets] section"
         raise PolicyError([FieldProblem("buckets", msg)])
     chosen = section.set(bucket_set)
     require_case(case)

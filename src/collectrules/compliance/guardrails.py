@@ -1221,7 +1221,7 @@ def _parse_rule(
     path = f"guardrails.{pack_id}.rules[{rid or path.rsplit('[', 1)[-1][:-1]}]"
     rule_id = rid or None
     if rid in seen:
-        reader.fail(f"{path}.id", f"duplicate guardrail rule id {rid!r}", rule_id=rule_id)
+        reader.fail(f"{path}.id", f"duplicate guardrail rule id {quote(rid)}", rule_id=rule_id)
     seen.add(rid)
     kind_text = table.get("kind")
     try:
@@ -1230,7 +1230,7 @@ def _parse_rule(
         choices = [k.value for k in RuleKind]
         reader.fail(
             f"{path}.kind",
-            f"expected one of {', '.join(choices)}, got {kind_text!r}",
+            f"expected one of {', '.join(choices)}, got {quote(kind_text)}",
             rule_id=rule_id,
             key="kind",
             suggestion=did_you_mean(str(kind_text), choices),
@@ -1497,7 +1497,7 @@ class Guardrails:
         section = guardrails_of(self.policy)
         if section is None or not section.packs:
             msg = (
-                f"policy {self.policy.id!r} has no contact guardrails; give it a "
+                f"policy {quote(self.policy.id)} has no contact guardrails; give it a "
                 "[guardrails.<PACK>] section, or use a pack policy such as "
                 "cn_bank_loan, us_regf or uk"
             )
@@ -1506,7 +1506,7 @@ class Guardrails:
 
     def __repr__(self) -> str:
         packs = ", ".join(p.id for p in self.section.packs)
-        return f"Guardrails({self.policy.ref!r}, packs=[{packs}])"
+        return f"Guardrails({quote(self.policy.ref)}, packs=[{packs}])"
 
     @property
     def packs(self) -> tuple[str, ...]:

@@ -37,7 +37,7 @@ from collectrules._choice import Choice
 from collectrules._decimal import exact
 from collectrules.compliance._packs import Figure, PackReader
 from collectrules.conditions import FieldSpec, FieldType, Scalar
-from collectrules.errors import FieldProblem, InputError, did_you_mean
+from collectrules.errors import FieldProblem, InputError, did_you_mean, quote
 from collectrules.model.case import STANDARD_PRODUCTS, Case
 from collectrules.model.decision import Firing, RegulatoryClass
 from collectrules.model.time import days_past_due
@@ -360,7 +360,7 @@ class RegulationSection:
         for pack in self.packs:
             if pack.id == pack_id:
                 return pack
-        msg = f"no regulation pack {pack_id!r}"
+        msg = f"no regulation pack {quote(pack_id)}"
         raise InputError(
             [
                 FieldProblem(
@@ -497,7 +497,7 @@ def parse_section(
             choices = [k.value for k in PackKind]
             reader.fail(
                 f"{path}.kind",
-                f"expected one of {', '.join(choices)}, got {kind_text!r}",
+                f"expected one of {', '.join(choices)}, got {quote(kind_text)}",
                 suggestion=did_you_mean(str(kind_text), choices),
             )
             continue
@@ -512,14 +512,15 @@ def parse_section(
     for fact, group in _by_fact(packs).items():
         if fact in base:
             reader.fail(
-                f"regulation.{group[0].id}.fact", f"{fact!r} is already a fact field of every case"
+                f"regulation.{group[0].id}.fact",
+                f"{quote(fact)} is already a fact field of every case",
             )
         kinds = {p.kind for p in group}
         if len(kinds) > 1 or (isinstance(group[0], MaterialityPack) and len(group) > 1):
             ids = ", ".join(p.id for p in group)
             reader.fail(
                 f"regulation.{group[-1].id}.fact",
-                f"packs {ids} all give {fact!r}; only ladder packs with the same "
+                f"packs {ids} all give {quote(fact)}; only ladder packs with the same "
                 "classes may share a fact",
             )
             continue
@@ -528,14 +529,14 @@ def parse_section(
             ids = ", ".join(p.id for p in group)
             reader.fail(
                 f"regulation.{group[-1].id}.classes",
-                f"packs {ids} share the fact {fact!r}, so they must list the same "
+                f"packs {ids} share the fact {quote(fact)}, so they must list the same "
                 "classes in the same order",
             )
     section = RegulationSection(tuple(packs), frozenset(reader.used))
     fields = section.fields(reader.products)
     flag_names = {n for p in packs if isinstance(p, LadderPack) for n in p.flags}
     for name in sorted(flag_names & ({p.fact for p in packs} | set(base))):
-        reader.fail("regulation", f"the flag {name!r} has the name of another fact field")
+        reader.fail("regulation", f"the flag {quote(name)} has the name of another fact field")
     return section, fields
 
 
@@ -582,11 +583,11 @@ def _parse_ladder(
         reader.keys(ctable, LADDER_CLASS_KEYS, cpath, rule_id=rule_id or None)
         if rule_id:
             if rule_id in rule_ids:
-                reader.fail(f"{cpath}.rule", f"duplicate rule id {rule_id!r}", key="rule")
+                reader.fail(f"{cpath}.rule", f"duplicate rule id {quote(rule_id)}", key="rule")
             rule_ids.add(rule_id)
         value = reader.name(ctable, "value", cpath)
         if value in seen_values:
-            reader.fail(f"{cpath}.value", f"duplicate class {value!r}")
+            reader.fail(f"{cpath}.value", f"duplicate class {quote(value)}")
         seen_values.add(value)
         thresholds: dict[str, Threshold] = {}
         given = [k for k in ("over_dpd", "from_dpd") if k in ctable]
@@ -611,7 +612,7 @@ def _parse_ladder(
         if rebut is not None and rebut not in REBUTTAL_FIELDS:
             reader.fail(
                 f"{cpath}.rebuttable_by",
-                f"expected one of {', '.join(REBUTTAL_FIELDS)}, got {rebut!r}",
+                f"expected one of {', '.join(REBUTTAL_FIELDS)}, got {quote(rebut)}",
                 rule_id=rule_id or None,
                 key="rebuttable_by",
                 suggestion=did_you_mean(str(rebut), REBUTTAL_FIELDS),
@@ -643,8 +644,8 @@ def _parse_ladder(
                 which = "" if ptype == _ANY_TYPE else f" for {ptype}"
                 reader.fail(
                     f"{path}.classes",
-                    f"class {klass.value!r} begins at dpd "
-                    f"{threshold.first_dpd}{which}, not after {previous.value!r} "
+                    f"class {quote(klass.value)} begins at dpd "
+                    f"{threshold.first_dpd}{which}, not after {quote(previous.value)} "
                     f"(dpd {prior.first_dpd}); list classes best first, with "
                     "increasing thresholds",
                 )
@@ -656,7 +657,7 @@ def _parse_ladder(
         if not isinstance(value, str) or value not in seen_values:
             reader.fail(
                 f"{path}.flags.{name}",
-                f"expected one of the classes, got {value!r}",
+                f"expected one of the classes, got {quote(value)}",
                 suggestion=did_you_mean(str(value), sorted(seen_values)),
             )
         elif not name.isidentifier() or not name.islower():

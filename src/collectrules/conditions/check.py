@@ -23,7 +23,7 @@ from collectrules.conditions.ir import (
     _Leaf,
     _leaf_values,
 )
-from collectrules.errors import ConditionError, did_you_mean
+from collectrules.errors import ConditionError, did_you_mean, quote
 
 
 class ParameterTypeError(ConditionError):
@@ -47,37 +47,42 @@ def check_value(spec: FieldSpec, op: Op, value: object) -> None:
     kind = spec.type
     if spec.numeric:
         if isinstance(value, bool) or not isinstance(value, int | float):
-            msg = f"field {spec.name!r} is {kind}; compare it with a number, not {_show(value)}"
+            msg = (
+                f"field {quote(spec.name)} is {kind}; compare it with a number, not {_show(value)}"
+            )
             raise ConditionError(msg, field=spec.name)
         if isinstance(value, float) and not math.isfinite(value):
-            msg = f"{value!r} is not a finite number"
+            msg = f"{quote(value)} is not a finite number"
             raise ConditionError(msg, field=spec.name)
         scale = MONEY_SCALE if kind is FieldType.MONEY else 1
         if not abs(value) * scale <= MAX_CONSTANT:
             limit = "2**53" if scale == 1 else f"2**53 / {MONEY_SCALE}"
             msg = (
-                f"field {spec.name!r}: {_show(value)} is too large to compare exactly; "
+                f"field {quote(spec.name)}: {_show(value)} is too large to compare exactly; "
                 f"constants are limited to ±{limit}"
             )
             raise ConditionError(msg, field=spec.name)
         return
     if kind is FieldType.BOOL:
         if not isinstance(value, bool):
-            msg = f"field {spec.name!r} is bool; compare it with true or false, not {_show(value)}"
+            msg = (
+                f"field {quote(spec.name)} is bool; compare "
+                f"it with true or false, not {_show(value)}"
+            )
             raise ConditionError(msg, field=spec.name)
         if op not in (Op.EQ, Op.NE):
-            msg = f"field {spec.name!r} is bool; only == and != apply"
+            msg = f"field {quote(spec.name)} is bool; only == and != apply"
             raise ConditionError(msg, field=spec.name)
         return
     if not isinstance(value, str):
-        msg = f"field {spec.name!r} is {kind}; compare it with a string, not {_show(value)}"
+        msg = f"field {quote(spec.name)} is {kind}; compare it with a string, not {_show(value)}"
         raise ConditionError(msg, field=spec.name)
     if op not in (Op.EQ, Op.NE):
-        msg = f"field {spec.name!r} is {kind}; only ==, != and 'in' apply"
+        msg = f"field {quote(spec.name)} is {kind}; only ==, != and 'in' apply"
         raise ConditionError(msg, field=spec.name)
     if kind is FieldType.ENUM and spec.choices and value not in spec.choices:
         msg = (
-            f"{_show(value)} is not a value of {spec.name!r}; "
+            f"{_show(value)} is not a value of {quote(spec.name)}; "
             f"expected one of {', '.join(spec.choices)}"
         )
         raise ConditionError(msg, field=spec.name, suggestion=did_you_mean(value, spec.choices))
@@ -85,8 +90,7 @@ def check_value(spec: FieldSpec, op: Op, value: object) -> None:
 
 def _show(value: object) -> str:
     """A constant as an error quotes it: at most 60 characters of it."""
-    text = repr(value)
-    return text if len(text) <= 60 else f"{text[:57]}..."
+    return quote(value, limit=60)
 
 
 def check(cond: Condition, schema: Mapping[str, FieldSpec], params: Mapping[str, Scalar]) -> None:
@@ -98,14 +102,14 @@ def check(cond: Condition, schema: Mapping[str, FieldSpec], params: Mapping[str,
         if not isinstance(node, _Leaf):
             continue
         if node.field not in schema:
-            msg = f"unknown field {node.field!r}"
+            msg = f"unknown field {quote(node.field)}"
             raise ConditionError(msg, field=node.field, suggestion=did_you_mean(node.field, schema))
         spec = schema[node.field]
         if isinstance(node, Between) and not spec.numeric:
-            msg = f"a range needs a numeric field; {node.field!r} is {spec.type}"
+            msg = f"a range needs a numeric field; {quote(node.field)} is {spec.type}"
             raise ConditionError(msg, field=node.field)
         if isinstance(node, Truth) and spec.type is not FieldType.BOOL:
-            msg = f"field {node.field!r} is {spec.type}, not bool"
+            msg = f"field {quote(node.field)} is {spec.type}, not bool"
             raise ConditionError(msg, field=node.field)
         op = node.op if isinstance(node, Compare) else Op.EQ if isinstance(node, In) else Op.GE
         for v in _leaf_values(node):
@@ -113,10 +117,10 @@ def check(cond: Condition, schema: Mapping[str, FieldSpec], params: Mapping[str,
                 check_value(spec, op, v)
                 continue
             if v.name not in params:
-                msg = f"unknown parameter {v.name!r}"
+                msg = f"unknown parameter {quote(v.name)}"
                 raise ConditionError(msg, field=v.name, suggestion=did_you_mean(v.name, params))
             try:
                 check_value(spec, op, params[v.name])
             except ConditionError as exc:
-                msg = f"parameter {v.name!r}: {exc.reason}"
+                msg = f"parameter {quote(v.name)}: {exc.reason}"
                 raise ParameterTypeError(msg, parameter=v.name, field=node.field) from None

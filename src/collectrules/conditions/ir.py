@@ -65,6 +65,14 @@ class FieldType(Choice):
     STR = "str"
 
 
+def _field_type(value: object) -> None:
+    """A field's type is a :class:`FieldType`."""
+    if not isinstance(value, FieldType):
+        known = ", ".join(t.value for t in FieldType)
+        msg = f"FieldSpec.type: expected a FieldType ({known}), got {quote(value)}"
+        raise ConditionError(msg)
+
+
 @attrs.frozen
 class FieldSpec:
     """One field of the fact schema that conditions may read.
@@ -74,7 +82,7 @@ class FieldSpec:
     """
 
     name: str
-    type: FieldType
+    type: FieldType = attrs.field(validator=lambda _, __, v: _field_type(v))
     doc: str = ""
     optional: bool = False
     choices: tuple[str, ...] = ()
@@ -270,7 +278,7 @@ def _resolve(node: Condition, params: Mapping[str, Scalar]) -> Condition:
     def val(v: Value) -> Value:
         if isinstance(v, Param):
             if v.name not in params:
-                msg = f"unknown parameter {v.name!r}"
+                msg = f"unknown parameter {quote(v.name)}"
                 raise ConditionError(msg, field=v.name, suggestion=did_you_mean(v.name, params))
             return params[v.name]
         return v
@@ -329,13 +337,13 @@ def _evaluate(node: Condition, facts: Facts) -> bool:
         return not _evaluate(node.part, facts)
     if isinstance(node, Always):
         return True
-    msg = f"not a condition: {node!r}"
+    msg = f"not a condition: {quote(node)}"
     raise ConditionError(msg)
 
 
 def _plain(v: Value) -> Any:
     if isinstance(v, Param):
-        msg = f"unresolved parameter {v.name!r}; call resolve() first"
+        msg = f"unresolved parameter {quote(v.name)}; call resolve() first"
         raise ConditionError(msg, field=v.name)
     return v
 
@@ -371,5 +379,5 @@ def _to_text(node: Condition, *, top: bool = False) -> str:
         word = " and " if isinstance(node, All) else " or "
         text = word.join(_to_text(p) for p in node.parts)
         return text if top else f"({text})"
-    msg = f"not a condition: {node!r}"
+    msg = f"not a condition: {quote(node)}"
     raise ConditionError(msg)

@@ -32,7 +32,7 @@ from collectrules.conditions.ir import (
     Truth,
     Value,
 )
-from collectrules.errors import ConditionError, did_you_mean
+from collectrules.errors import ConditionError, did_you_mean, quote
 
 # --------------------------------------------------------------------------- parser
 
@@ -130,7 +130,7 @@ def _syntax_message(text: str, exc: SyntaxError) -> tuple[str, int | None]:
     dangling = _DANGLING.search(stripped)
     if dangling is not None:
         token = dangling.group(1)
-        return f"syntax error: nothing follows {token!r}", dangling.start(1) + 1
+        return f"syntax error: nothing follows {quote(token)}", dangling.start(1) + 1
     if stripped.count("(") != stripped.count(")"):
         return "syntax error: unbalanced parentheses", column
     if re.search(r"(?<![<>=!])=(?!=)", stripped):
@@ -260,7 +260,7 @@ class _Builder:
         if name in self.named and (self.schema is None or name not in self.schema):
             raise self.fail(
                 node,
-                f"{name!r} is a named condition, true or false: use it alone "
+                f"{quote(name)} is a named condition, true or false: use it alone "
                 f"({name}, not {name}), not in a comparison",
                 field=name,
             )
@@ -268,7 +268,7 @@ class _Builder:
             known = list(self.schema) + list(self.params) + list(self.named)
             raise self.fail(
                 node,
-                f"unknown field {name!r}",
+                f"unknown field {quote(name)}",
                 field=name,
                 suggestion=did_you_mean(name, known),
             )
@@ -296,7 +296,7 @@ class _Builder:
                 known = list(self.params)
                 raise self.fail(
                     node,
-                    f"unknown parameter {node.id!r}",
+                    f"unknown parameter {quote(node.id)}",
                     field=node.id,
                     suggestion=did_you_mean(node.id, known),
                 )
@@ -311,14 +311,14 @@ class _Builder:
     def check_numeric(self, node: ast.AST, name: str, what: str) -> None:
         spec = self.spec(name)
         if spec is not None and not spec.numeric:
-            raise self.fail(node, f"{what} needs a numeric field; {name!r} is {spec.type}")
+            raise self.fail(node, f"{what} needs a numeric field; {quote(name)} is {spec.type}")
 
     def check_bool_field(self, node: ast.AST, name: str) -> None:
         spec = self.spec(name)
         if spec is not None and spec.type is not FieldType.BOOL:
             raise self.fail(
                 node,
-                f"field {name!r} is {spec.type}, not bool; compare it: {name} > 0",
+                f"field {quote(name)} is {spec.type}, not bool; compare it: {name} > 0",
                 field=name,
             )
 
@@ -333,7 +333,7 @@ class _Builder:
             if isinstance(value, Param):
                 col = getattr(node, "col_offset", None)
                 raise ParameterTypeError(
-                    f"parameter {value.name!r}: {exc.reason}",
+                    f"parameter {quote(value.name)}: {exc.reason}",
                     parameter=value.name,
                     text=self.text,
                     column=None if col is None else col + 1,

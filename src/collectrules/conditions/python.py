@@ -69,7 +69,7 @@ def predicate(cond: Condition) -> Callable[[Facts], bool]:
     if isinstance(cond, Not):
         inner = predicate(cond.part)
         return lambda f: not inner(f)
-    msg = f"not a condition: {cond!r}"
+    msg = f"not a condition: {quote(cond)}"
     raise ConditionError(msg)
 
 

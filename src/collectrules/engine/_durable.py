@@ -49,6 +49,7 @@ from collectrules.errors import (
     EngineError,
     EngineUnavailableError,
     RuleActionError,
+    quote,
 )
 from collectrules.policy import Layer, LayerRule, Policy, RemedyRule
 from collectrules.policy._limits import check_policy, durable_plan
@@ -219,7 +220,7 @@ class _HostHolder:
                     def register_rulesets(self, definitions: dict[str, Any]) -> list[str]:
                         for name, definition in definitions.items():
                             if name in self._ruleset_directory:
-                                msg = f"ruleset {name!r} is already registered"
+                                msg = f"ruleset {quote(name)} is already registered"
                                 raise EngineError(msg)
                             ruleset = _Ruleset(name, self, definition)
                             self._ruleset_directory[name] = ruleset
@@ -436,7 +437,7 @@ class CompiledRuleset:
         engine = _require()
         host = _HOLDER.get()
         ruleset = host.get_ruleset(self.name)
-        what = f"case {case_id!r}" if case_id is not None else "a case"
+        what = f"case {quote(case_id)}" if case_id is not None else "a case"
         with _HOLDER.lock:
             sid = f"d{next(_SESSION_IDS)}"
             run = _Run(facts)
@@ -446,7 +447,7 @@ class CompiledRuleset:
                 try:
                     state = host.assert_fact(self.name, fact)
                 except engine.MessageNotHandledException:  # (#7) cannot happen: resolvers
-                    msg = f"policy {self.policy.id!r}: no rule handled the first stage fact"
+                    msg = f"policy {quote(self.policy.id)}: no rule handled the first stage fact"
                     raise EngineError(msg) from None
                 except engine.MessageObservedException:  # (#6) ids are unique
                     msg = f"durable_rules saw fact {fact['id']} twice"
@@ -455,7 +456,7 @@ class CompiledRuleset:
                     raise
                 except Exception as exc:
                     msg = (
-                        f"policy {self.policy.id!r}: durable_rules failed on {what} "
+                        f"policy {quote(self.policy.id)}: durable_rules failed on {what} "
                         f"at the first stage: {type(exc).__name__}: {exc}"
                     )
                     raise EngineError(msg) from None
@@ -467,7 +468,7 @@ class CompiledRuleset:
                     raise RuleActionError("unknown", f"{state['exception']} (on {what})")
                 if len(run.outcome.levels) != len(self.policy.layers):
                     done = len(run.outcome.levels)
-                    msg = f"policy {self.policy.id!r}: the engine stopped after layer {done}"
+                    msg = f"policy {quote(self.policy.id)}: the engine stopped after layer {done}"
                     raise EngineError(msg)
                 hits = sorted(
                     run.matched.get(self.remedy_stage, []), key=lambda r: self.remedy_order[id(r)]
@@ -488,7 +489,7 @@ class CompiledRuleset:
                 ruleset.delete_state(sid)
             except Exception as exc:
                 msg = (
-                    f"policy {self.policy.id!r}: durable_rules could not delete the session "
+                    f"policy {quote(self.policy.id)}: durable_rules could not delete the session "
                     f"of {what}: {type(exc).__name__}: {exc}"
                 )
                 raise EngineError(msg) from None
@@ -517,7 +518,7 @@ def _number(value: float, *, clamp: bool) -> str:
     if isinstance(value, int):
         return str(value)
     if not math.isfinite(value):
-        msg = f"{value!r} is not a finite number, which durable_rules cannot read"
+        msg = f"{quote(value)} is not a finite number, which durable_rules cannot read"
         raise EngineError(msg)
     text = format(Decimal(repr(value)), "f")
     return text if "." in text else f"{text}.0"

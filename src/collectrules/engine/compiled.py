@@ -18,7 +18,7 @@ from collectrules.conditions import (
     predicate,
 )
 from collectrules.conditions.python import compile_condition
-from collectrules.errors import EngineError
+from collectrules.errors import EngineError, quote
 from collectrules.model.decision import Firing, RemedyBlock, RemedyGrant
 from collectrules.policy import (
     ConflictRule,
@@ -82,7 +82,8 @@ def resolve_layer(layer: Layer, matched: Sequence[LayerRule]) -> LayerOutcome:
                 value = band_value
         if value is None:
             msg = (
-                f"layer {layer.id!r}: score {score:g} reaches no band and the layer has no default"
+                f"layer {quote(layer.id)}: score {score:g} "
+                "reaches no band and the layer has no default"
             )
             raise EngineError(msg)
         return LayerOutcome(
@@ -90,12 +91,12 @@ def resolve_layer(layer: Layer, matched: Sequence[LayerRule]) -> LayerOutcome:
         )
     if not matched:
         if layer.default is None:
-            msg = f"layer {layer.id!r}: no rule matched and the layer has no default"
+            msg = f"layer {quote(layer.id)}: no rule matched and the layer has no default"
             raise EngineError(msg)
         return LayerOutcome(layer, layer.default, None, (), defaulted=True)
     if hit is HitPolicy.UNIQUE and len(matched) > 1:
         ids = ", ".join(r.id for r in matched)
-        msg = f"layer {layer.id!r} is unique, but several rules matched: {ids}"
+        msg = f"layer {quote(layer.id)} is unique, but several rules matched: {ids}"
         raise EngineError(msg)
     if hit is HitPolicy.PRIORITY:
         order = {r.id: i for i, r in enumerate(layer.rules)}

@@ -35,7 +35,7 @@ from collectrules.engine.compiled import (
 )
 from collectrules.engine.generated import generated_policy
 from collectrules.engine.session import CaseSession
-from collectrules.errors import CollectRulesError, EngineError, FieldProblem, InputError
+from collectrules.errors import CollectRulesError, EngineError, FieldProblem, InputError, quote
 from collectrules.io.arrow import is_frame, table_rows
 from collectrules.model.case import Case, Signal
 from collectrules.model.decision import (
@@ -127,10 +127,10 @@ class Engine:
         self.policy = policy if isinstance(policy, Policy) else load_policy(policy)
         if backend not in ("durable", "python"):
             raise InputError(
-                [FieldProblem("backend", f"expected 'durable' or 'python', got {backend!r}")]
+                [FieldProblem("backend", f"expected 'durable' or 'python', got {quote(backend)}")]
             )
         if unknown_signals not in ("error", "ignore"):
-            msg = f"expected 'error' or 'ignore', got {unknown_signals!r}"
+            msg = f"expected 'error' or 'ignore', got {quote(unknown_signals)}"
             raise InputError([FieldProblem("unknown_signals", msg)])
         self.backend: Backend = backend
         self.unknown_signals: UnknownSignals = unknown_signals
@@ -184,11 +184,11 @@ class Engine:
             self._quadrant_layer = self.policy.layer("quadrant")
         except CollectRulesError:
             raise EngineError(
-                f"policy {self.policy.id!r} has no layer whose output is 'quadrant'"
+                f"policy {quote(self.policy.id)} has no layer whose output is 'quadrant'"
             ) from None
 
     def __repr__(self) -> str:
-        return f"Engine({self.policy.ref!r}, backend={self.backend!r})"
+        return f"Engine({quote(self.policy.ref)}, backend={quote(self.backend)})"
 
     def derive(self, case: Case, *, as_of: dt.datetime) -> Derived:
         """The flat facts of ``case`` at ``as_of`` that the rules read."""
@@ -604,7 +604,7 @@ def _quadrant(policy: Policy, outcome: Outcome) -> Quadrant:
             if found is not None:
                 return found
             break
-    msg = f"policy {policy.id!r}: the quadrant layer must give Q1, Q2, Q3 or Q4"
+    msg = f"policy {quote(policy.id)}: the quadrant layer must give Q1, Q2, Q3 or Q4"
     raise EngineError(msg)
 
 

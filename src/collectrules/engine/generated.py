@@ -69,7 +69,7 @@ from collectrules.engine.compiled import (
     layer_result,
     remedy_result,
 )
-from collectrules.errors import EngineError
+from collectrules.errors import EngineError, quote
 from collectrules.model.decision import Firing
 from collectrules.policy import HitPolicy, Layer, Policy
 
@@ -95,7 +95,7 @@ def _constant(value: object, where: str) -> str:
     if kind is float:
         assert isinstance(value, float)
         if not math.isfinite(value):
-            msg = f"{where}: a constant must be a finite number, got {value!r}"
+            msg = f"{where}: a constant must be a finite number, got {quote(value)}"
             raise EngineError(msg)
         return repr(value)
     msg = f"{where}: a constant must be an int, float, str or bool, got a {type(value).__name__}"
@@ -355,7 +355,7 @@ def _function(source: str, name: str, namespace: dict[str, Any]) -> Any:
     for const in code.co_consts:
         if isinstance(const, types.CodeType) and const.co_name == name:
             return types.FunctionType(const, namespace, name)
-    msg = f"the generated source defines no function {name!r}"
+    msg = f"the generated source defines no function {quote(name)}"
     raise EngineError(msg)
 
 

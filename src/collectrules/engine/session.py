@@ -17,7 +17,7 @@ from typing import Protocol, TypeVar
 
 import attrs
 
-from collectrules.errors import FieldProblem, InputError
+from collectrules.errors import FieldProblem, InputError, quote
 from collectrules.model.case import Case, Event, Signal
 from collectrules.model.decision import Decision
 from collectrules.model.remedies import Remedy
@@ -71,7 +71,7 @@ class CaseSession:
         self._last: Decision | None = None
 
     def __repr__(self) -> str:
-        return f"CaseSession({self._case.case_id!r}, {self.engine!r})"
+        return f"CaseSession({quote(self._case.case_id)}, {quote(self.engine)})"
 
     @property
     def case(self) -> Case:
@@ -91,7 +91,7 @@ class CaseSession:
         problems = [
             FieldProblem(
                 "signal.kind",
-                f"unknown signal kind {s.kind!r}; known kinds: {', '.join(sorted(known))}",
+                f"unknown signal kind {quote(s.kind)}; known kinds: {', '.join(sorted(known))}",
             )
             for s in signals
             if s.kind not in known
@@ -154,4 +154,4 @@ def _without(items: tuple[T, ...], item: T, what: str) -> tuple[T, ...]:
     for i, existing in enumerate(items):
         if existing == item:
             return (*items[:i], *items[i + 1 :])
-    raise InputError([FieldProblem(what, f"no such {what} in the case to retract: {item!r}")])
+    raise InputError([FieldProblem(what, f"no such {what} in the case to retract: {quote(item)}")])

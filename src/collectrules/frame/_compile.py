@@ -34,7 +34,7 @@ from collectrules.conditions import (
     Truth,
 )
 from collectrules.conditions.python import compile_condition
-from collectrules.errors import EngineError
+from collectrules.errors import EngineError, quote
 from collectrules.model.decision import Quadrant
 from collectrules.policy import ConflictRule, HitPolicy, Layer, Policy, RemedyEffect
 
@@ -384,6 +384,6 @@ def _compile_frame(policy: Policy) -> CompiledFrame:
     ids = [r.id for layer in policy.layers for r in layer.rules]
     ids += [layer.id for layer in policy.layers] + [r.id for r in policy.remedy_rules]
     if any(SEPARATOR in i or not i for i in ids):
-        msg = f"policy {policy.id!r}: a rule or layer id is empty or holds a control character"
+        msg = f"policy {quote(policy.id)}: a rule or layer id is empty or holds a control character"
         raise EngineError(msg)
     return _stages(policy, layers, remedies)

@@ -794,29 +794,70 @@ _CONTAINERS = (list, tuple, dict)
 
 def deep_pandas_values(frame: Any, label: str) -> list[FieldProblem]:
     """A problem for each object column of a pandas DataFrame holding a value nested
-    past :data:`MAX_DEPTH`, at its first such row: checked before pyarrow or Polars
-    convert the frame, whose converters recurse natively (a list nested 100,000 deep
-    crashed the process) or raise ``RecursionError`` (3,000 deep). Only lists, tuples
-    and mappings are walked: a column of text costs a type test per row."""
+    past :data:`MAX_DEPTH`, or holding more than :data:`MAX_CELL_VALUES` values, at its
+    first such row: checked before pyarrow or Polars convert the frame, whose
+    converters recurse natively (a list nested 100,000 deep crashed the process) or
+    raise ``RecursionError`` (3,000 deep), and copy a list as often as it is held (a
+    list holding one list a thousand times, which holds one list of a thousand numbers
+    a thousand times, is a few kilobytes in Python and a billion numbers to convert).
+    Only lists, tuples and mappings are walked: a column of text costs a type test per
+    row."""
     problems = []
     for position in range(frame.shape[1]):
         column = frame.iloc[:, position]
         if column.dtype != object:
             continue
         for row, value in enumerate(column):
-            if isinstance(value, _CONTAINERS) and _too_deep(value):
-                problems.append(FieldProblem(f"{label}.{column.name}", _nested(row)))
+            if isinstance(value, _CONTAINERS) and (found := _cell_problem(value, row)):
+                problems.append(FieldProblem(f"{label}.{column.name}", found))
                 break
     return problems
 
 
-def _too_deep(value: Any) -> bool:
-    """Whether a value nests lists or mappings more than :data:`MAX_DEPTH` deep."""
+#: The most values (items of lists, values of mappings, at any depth, each counted as
+#: often as it is held) one cell of a pandas frame may hold: a case's signals or events
+#: at their most (1,000 each) with some fifty fields each.
+MAX_CELL_VALUES = 100_000
+
+
+def _cell_problem(value: Any, row: int) -> str | None:
+    """Why one cell cannot be converted: nested past :data:`MAX_DEPTH`, or holding more
+    than :data:`MAX_CELL_VALUES` values; None when neither. At most that many steps."""
     stack = [(value, 0)]
+    held = 0
+    while stack:
+        item, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return _nested(row)
+        if isinstance(item, Mapping):
+            children: Any = item.values()
+        elif isinstance(item, list | tuple):
+            children = item
+        else:
+            continue
+        held += len(children)
+        if held > MAX_CELL_VALUES:
+            return (
+                f"a value holding more than {MAX_CELL_VALUES:,} values (row {row}; a list "
+                f"held in several places counts each time): expected at most {MAX_CELL_VALUES:,}"
+            )
+        stack.extend((v, depth + 1) for v in children)
+    return None
+
+
+def _too_deep(value: Any) -> bool:
+    """Whether a value nests lists or mappings more than :data:`MAX_DEPTH` deep. A list
+    or mapping held in several places is walked again only from a greater depth than
+    before (at most ``MAX_DEPTH + 1`` times), not once per place."""
+    stack = [(value, 0)]
+    deepest: dict[int, int] = {}
     while stack:
         item, depth = stack.pop()
         if depth > MAX_DEPTH:
             return True
+        if not isinstance(item, Mapping | list | tuple) or deepest.get(id(item), -1) >= depth:
+            continue
+        deepest[id(item)] = depth
         if isinstance(item, Mapping):
             stack.extend((v, depth + 1) for v in item.values())
         elif isinstance(item, list | tuple):

@@ -109,10 +109,10 @@ def check_encoding(encoding: str) -> codecs.CodecInfo:
     try:
         info = codecs.lookup(encoding)
     except (LookupError, ValueError):  # ValueError: a name holding NUL
-        problem = FieldProblem("--encoding", f"unknown encoding {encoding[:60]!r}")
+        problem = FieldProblem("--encoding", f"unknown encoding {quote(encoding[:60])}")
         raise InputError([problem]) from None
     if not getattr(info, "_is_text_encoding", True):
-        problem = FieldProblem("--encoding", f"{encoding!r} is not a text encoding")
+        problem = FieldProblem("--encoding", f"{quote(encoding)} is not a text encoding")
         raise InputError([problem])
     return info
 

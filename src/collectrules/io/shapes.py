@@ -147,7 +147,7 @@ class RowShape:
                     [
                         FieldProblem(
                             f"columns.{k}",
-                            f"maps to {v!r}, which is not a case field",
+                            f"maps to {quote(v)}, which is not a case field",
                             suggestion=did_you_mean(v, self.fields),
                         )
                         for k, v in self.columns.items()
@@ -268,7 +268,7 @@ class RowShape:
                     FieldProblem(
                         path,
                         f"expected a whole number of minor units of {currency}"
-                        f" (--money-unit minor), got {str(value)[:40]!r}",
+                        f" (--money-unit minor), got {quote(str(value)[:40])}",
                         source=where,
                     )
                 )
@@ -381,7 +381,7 @@ def load_column_map(path: str | Path, *, fields: Collection[str] | None = None) 
             problems.append(
                 FieldProblem(
                     f"columns.{column}",
-                    f"{field!r} is not a case field",
+                    f"{quote(field)} is not a case field",
                     source=str(path),
                     line=line,
                     suggestion=did_you_mean(field, fields),
@@ -393,7 +393,9 @@ def load_column_map(path: str | Path, *, fields: Collection[str] | None = None) 
     for field in sorted({f for f in targets if targets.count(f) > 1}):
         named = ", ".join(c for c, f in out.items() if f == field)
         problems.append(
-            FieldProblem("columns", f"{named} all map to {field!r}", source=str(path), line=None)
+            FieldProblem(
+                "columns", f"{named} all map to {quote(field)}", source=str(path), line=None
+            )
         )
     if problems:
         raise InputError(problems, subject="the column map")

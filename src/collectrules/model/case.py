@@ -597,7 +597,7 @@ class Event:
 
     def __attrs_post_init__(self) -> None:
         missing = [
-            FieldProblem(name, f"required for a {self.kind.value!r} event")
+            FieldProblem(name, f"required for a {quote(self.kind.value)} event")
             for name in EVENT_REQUIRED_FIELDS.get(self.kind, ())
             if getattr(self, name) is None
         ]
@@ -652,7 +652,10 @@ def _rate(instance: object, attribute: attrs.Attribute[Any], value: Decimal | No
     if value is None:
         return
     if not isinstance(value, Decimal) or not value.is_finite() or not 0 <= value < 10:
-        msg = f"expected an annual rate as a fraction from 0 up to 10 (0.06 is 6 %), got {value!r}"
+        msg = (
+            "expected an annual rate as a fraction from "
+            f"0 up to 10 (0.06 is 6 %), got {quote(value)}"
+        )
         raise InputError([FieldProblem(attribute.name, msg)])
 
 
@@ -724,7 +727,7 @@ def _structure_product(value: object, _: type) -> str:
         return _product(value)
     except InputError as exc:
         problem = exc.problems[0]
-        hint = f" (did you mean {problem.suggestion!r}?)" if problem.suggestion else ""
+        hint = f" (did you mean {quote(problem.suggestion)}?)" if problem.suggestion else ""
         raise ValueError(f"{problem.message}{hint}") from None
 
 
@@ -923,7 +926,7 @@ _MAX_DATE_TEXT = 64
 
 def _parse_date(value: object) -> dt.date:
     if isinstance(value, dt.datetime):
-        msg = f"expected a date, got a datetime {value.isoformat()!r}"
+        msg = f"expected a date, got a datetime {quote(value.isoformat())}"
         raise TypeError(msg)
     if isinstance(value, dt.date):
         return value
@@ -1041,7 +1044,7 @@ def _enum_hook(enum_type: type[enum.StrEnum]) -> Any:
             msg = f"unknown value {quote(value)}; expected one of {choices}"
             hint = _suggest(value, values) if _short(value) else None
             if hint is not None:
-                msg += f" (did you mean {hint!r}?)"
+                msg += f" (did you mean {quote(hint)}?)"
             raise ValueError(msg) from None
 
     return hook
@@ -1322,7 +1325,7 @@ def _semantic_problems(
                 problems.append(
                     FieldProblem(
                         f"events[{i}].{name}",
-                        f"required for a {kind.value!r} event",
+                        f"required for a {quote(kind.value)} event",
                         source=source,
                     )
                 )
@@ -1339,7 +1342,9 @@ def _semantic_problems(
         kind = item.get("kind") if isinstance(item, Mapping) else None
         if isinstance(kind, str) and not re.match(r"^[a-z][a-z0-9_]*\Z", kind):
             problems.append(
-                FieldProblem(f"fees[{i}].kind", f"expected a snake_case fee kind, got {kind!r}")
+                FieldProblem(
+                    f"fees[{i}].kind", f"expected a snake_case fee kind, got {quote(kind)}"
+                )
             )
     for name in ("timezone", "currency", "case_id"):
         value = data.get(name)

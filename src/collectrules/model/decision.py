@@ -25,6 +25,7 @@ from collectrules._arguments import require_indent, wrong_kind
 from collectrules._choice import Choice
 from collectrules.errors import FieldProblem, InputError, UnwritableError, quote
 from collectrules.model import decision_io
+from collectrules.model.limits import holds_at_most
 from collectrules.model.remedies import STANDARD_REMEDIES, Remedy, remedy_name
 
 __all__ = [
@@ -121,6 +122,11 @@ class PolicyRef(_Written):
     id: str
     version: str
     content_hash: str
+
+
+#: The most values a part a :class:`Template` is made from may hold (a level names at
+#: most a case's signals, 1,000, in force).
+_MOST_PART_VALUES = 100_000
 
 
 @attrs.frozen
@@ -257,6 +263,9 @@ class Template(Generic[P]):
         if field is None or not field.init:
             msg = f"expected a field of {cls.__name__}, got {quote(name)}"
             raise InputError([FieldProblem("name", msg)])
+        if not holds_at_most([getattr(part, f) for f in fields], _MOST_PART_VALUES):
+            msg = f"holds more than {_MOST_PART_VALUES:,} values: expected a decision's part"
+            raise InputError([FieldProblem("part", msg)])
         #: The part the others are made from.
         self.part = part
         self._name = str(field.alias)
@@ -1181,7 +1190,7 @@ def _first_unwritable(data: Any, *, utf8: bool, deep: bool) -> tuple[str, str] |
             continue
         if isinstance(value, int | float) and not isinstance(value, bool):
             if isinstance(value, float) and not math.isfinite(value):
-                return path, f"{value!r}; JSON has no form for a number that is not finite"
+                return path, f"{quote(value)}; JSON has no form for a number that is not finite"
             limit = sys.get_int_max_str_digits()
             if isinstance(value, int) and limit and value.bit_length() > limit * 3.32:
                 return path, f"an integer of more than {limit:,} digits, too long to write"

@@ -56,6 +56,10 @@ def _check_options(engine: object, source: object, remedies: object) -> None:
         isinstance(remedies, str | bytes) or not isinstance(remedies, Collection)
     ):
         raise wrong_kind("remedies", remedies, "a collection of remedy names or None")
+    if remedies is not None:
+        for item in remedies:
+            if not isinstance(item, str):
+                raise wrong_kind("remedies[]", item, "a remedy's name")
 
 
 class _Reader:
@@ -109,7 +113,7 @@ class _Reader:
         """A remedy is a name of the catalogue given, or else any snake_case name."""
         if self.remedies is not None and name not in self.remedies:
             known = [str(r) for r in self.remedies]
-            self.fail(path, f"unknown remedy {name!r}", did_you_mean(name, known))
+            self.fail(path, f"unknown remedy {quote(name)}", did_you_mean(name, known))
             return False
         if not _REMEDY_NAME.match(name):
             self.fail(path, f"expected a snake_case remedy name, got {quote(name)}")
@@ -152,7 +156,7 @@ class _Reader:
             known = [str(m.value) for m in tp]
             if data not in known:
                 hint = did_you_mean(data, known)
-                return self.fail(path, f"unknown {tp.__name__.lower()} {data!r}", hint)
+                return self.fail(path, f"unknown {tp.__name__.lower()} {quote(data)}", hint)
             return tp(data)
         if tp is pendulum.DateTime:
             if not isinstance(data, str):
@@ -191,7 +195,7 @@ class _Reader:
             if not isinstance(data, str):
                 return self.fail(path, f"expected a string, got {_kind(data)}")
             return data
-        raise TypeError(f"no reader for {tp!r} at {path}")  # a model the reader does not know
+        raise TypeError(f"no reader for {quote(tp)} at {path}")  # a model the reader does not know
 
 
 def _join(path: str, key: str) -> str:
@@ -234,7 +238,7 @@ def decision_from_dict(
     if version is _MISSING:
         reader.fail("schema_version", "required")
     elif version != schema_version:
-        reader.fail("schema_version", f"expected {schema_version!r}, got {quote(version)}")
+        reader.fail("schema_version", f"expected {quote(schema_version)}, got {quote(version)}")
     kwargs = reader.obj(cls, data, "", skip=frozenset({"quadrant", "engine"}))
     model: Any = cls
     quadrant_type = attrs.fields_dict(attrs.resolve_types(model))["quadrant"].type

@@ -48,6 +48,7 @@ __all__ = [
     "check_nesting",
     "check_number",
     "check_text",
+    "holds_at_most",
 ]
 
 #: The first year a date or instant of a case may fall in. Older dates are typos
@@ -268,20 +269,54 @@ def _path(link: tuple[Any, ...] | None) -> str:
 _SCALARS = (str, int, float, Decimal, dt.date, type(None))
 
 
+def holds_at_most(value: Any, most: int) -> bool:
+    """Whether ``value`` holds at most ``most`` values: items of lists, tuples and sets,
+    keys and values of mappings, at any depth, each counted as often as it is held (a
+    list held in several places is written, copied and converted once per place).
+    Walked without recursion, in at most ``most`` steps."""
+    stack = [value]
+    held = 0
+    while stack:
+        item = stack.pop()
+        if isinstance(item, _SCALARS):
+            continue
+        if isinstance(item, Mapping):
+            held += 2 * len(item)
+            children: Any = (*item.keys(), *item.values()) if held <= most else ()
+        elif isinstance(item, list | tuple | set | frozenset):
+            held += len(item)
+            children = item
+        else:
+            continue
+        if held > most:
+            return False
+        stack.extend(children)
+    return True
+
+
 def check_nesting(data: Any, *, maximum: int = MAX_NESTING_DEPTH) -> list[tuple[str, str]]:
     """The places where ``data`` is nested deeper than ``maximum`` or is too wide.
 
     Walks the data without recursion, so a 5,000-deep value costs ``maximum`` steps,
-    not a ``RecursionError``. Returns ``(path, message)`` pairs, at most one per
-    offending branch; an empty list when the data is within the limits.
+    not a ``RecursionError``. A list or mapping held in several places (as a Python
+    caller may build: a list holding one list a thousand times) is walked again only
+    from a greater depth than before, so at most ``maximum + 1`` times, not once per
+    place. Returns ``(path, message)`` pairs, at most one per offending branch; an empty
+    list when the data is within the limits.
     """
     found: list[tuple[str, str]] = []
     # Each entry: the value, its depth, and its path as a link (parent link, key).
     stack: list[tuple[Any, int, tuple[Any, ...] | None]] = [(data, 0, None)]
+    # The greatest depth each list or mapping was walked from (by id: all are held by
+    # ``data`` until the walk ends); from there or less deep, nothing new is below it.
+    deepest: dict[int, int] = {}
     while stack and len(found) < 20:
         value, depth, link = stack.pop()
         if isinstance(value, _SCALARS):
             continue
+        if deepest.get(id(value), -1) >= depth:
+            continue
+        deepest[id(value)] = depth
         children: Any
         if isinstance(value, Mapping):
             if len(value) > MAX_KEYS:

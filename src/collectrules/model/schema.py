@@ -183,7 +183,7 @@ class _Walker:
             return {"type": "number"}
         if tp is str:
             return {"type": "string"}
-        raise TypeError(f"no schema for {tp!r}")  # a model type the generator does not know
+        raise TypeError(f"no schema for {quote(tp)}")  # a model type the generator does not know
 
 
 def _top(

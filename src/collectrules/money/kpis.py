@@ -430,7 +430,7 @@ def portfolio_from_rows(rows: Iterable[tuple[str, Mapping[str, Any]]]) -> dict[s
     for where, data in require_rows(rows, "rows"):
         case = _case_of(data, where)
         if case.case_id in out:
-            msg = f"case {case.case_id!r} appears twice"
+            msg = f"case {quote(case.case_id)} appears twice"
             raise InputError([FieldProblem("case_id", msg, source=where)], subject="decisions")
         out[case.case_id] = case
     return out
@@ -495,7 +495,7 @@ def timelines_from_rows(
                 )
             statuses.append(status)
         if case_id in out:
-            msg = f"case {case_id!r} appears twice"
+            msg = f"case {quote(case_id)} appears twice"
             raise InputError([FieldProblem("case_id", msg, source=where)], subject="timelines")
         out[case_id] = tuple(statuses)
     return out

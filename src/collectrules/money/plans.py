@@ -733,7 +733,7 @@ def _policy_of(decision: Decision, policy: Policy | None) -> Policy:
     if policy is None:
         if decision.policy.id not in available_policies():
             msg = (
-                f"the decision was made under policy {decision.policy.id!r}, which is not "
+                f"the decision was made under policy {quote(decision.policy.id)}, which is not "
                 "shipped; pass policy="
             )
             raise InputError([FieldProblem("policy", msg)])
@@ -789,7 +789,7 @@ def propose_plan(
         raise InputError([FieldProblem("kind", f"expected one of {choices}, got {quote(kind)}")])
     assert remedy is not None
     if decision.case_id != case.case_id:
-        msg = f"the decision is about case {decision.case_id!r}, not {case.case_id!r}"
+        msg = f"the decision is about case {quote(decision.case_id)}, not {quote(case.case_id)}"
         raise InputError([FieldProblem("decision", msg)])
     policy = _policy_of(decision, policy)
     block = decision.block(remedy)
@@ -798,7 +798,7 @@ def propose_plan(
         raise PlanRefusedError(msg, rule_id=block.rule_id)
     grant = decision.grant(remedy)
     if grant is None:
-        msg = f"the decision does not allow {remedy.value} for case {case.case_id!r}"
+        msg = f"the decision does not allow {remedy.value} for case {quote(case.case_id)}"
         raise PlanRefusedError(msg, rule_id=None)
 
     principal = terms.principal

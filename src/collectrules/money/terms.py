@@ -287,7 +287,7 @@ class _Reader(TableReader):
         value, param = self.resolve(raw, path)
         if value is None and param is None and isinstance(raw, str) and _NAME.match(raw):
             return None
-        where = f"parameter {param!r}" if param else "the value"
+        where = f"parameter {quote(param)}" if param else "the value"
         ok = isinstance(value, int | float) and not isinstance(value, bool)
         if whole:
             ok = ok and isinstance(value, int)
@@ -305,7 +305,7 @@ class _Reader(TableReader):
 
     def date(self, raw: object, path: str) -> dt.date | None:
         value, param = self.resolve(raw, path)
-        where = f"parameter {param!r}" if param else "the value"
+        where = f"parameter {quote(param)}" if param else "the value"
         if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
             return value
         if isinstance(value, str):

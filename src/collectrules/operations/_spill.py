@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any, Generic, TypeVar
 
-from collectrules.errors import FieldProblem, InputError, OutputError
+from collectrules.errors import FieldProblem, InputError, OutputError, quote
 
 __all__ = ["DEFAULT_FAN_IN", "DEFAULT_RUN_SIZE", "SpillSort"]
 
@@ -62,7 +62,7 @@ class SpillSort(Generic[T]):
     ) -> None:
         for name, value, least in (("run_size", run_size, 1), ("fan_in", fan_in, 2)):
             if isinstance(value, bool) or not isinstance(value, int) or value < least:
-                msg = f"expected a whole number of at least {least}, got {value!r}"
+                msg = f"expected a whole number of at least {least}, got {quote(value)}"
                 raise InputError([FieldProblem(name, msg)])
         self._key = key
         self._run_size = run_size

@@ -222,7 +222,7 @@ def read_run(
             problems.append(RowProblem(where, exc))
             continue
         if row.case_id in out:
-            msg = f"case {row.case_id!r} appears twice in the same run"
+            msg = f"case {quote(row.case_id)} appears twice in the same run"
             problems.append(RowProblem(where, InputError([FieldProblem("case_id", msg, where)])))
             continue
         out[row.case_id] = row

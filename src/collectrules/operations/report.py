@@ -265,7 +265,7 @@ def build_report(
         _require_rows(previous, "previous")
     _require_plotly()
     if lang not in LANGUAGES:
-        msg = f"expected one of {', '.join(LANGUAGES)}, got {lang!r}"
+        msg = f"expected one of {', '.join(LANGUAGES)}, got {quote(lang)}"
         raise InputError([FieldProblem("lang", msg)])
     t = _TEXT[lang]
     qlabel = _QUADRANT_LABELS[lang]

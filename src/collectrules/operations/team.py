@@ -176,7 +176,9 @@ def _owners(instance: object, attribute: attrs.Attribute[Any], value: object) ->
             problems.append(FieldProblem(path, f"expected an Owner, got {quote(owner)}"))
         elif owner.id == UNASSIGNED:
             problems.append(
-                FieldProblem(f"{path}.id", f"{UNASSIGNED!r} is reserved for lines no owner takes")
+                FieldProblem(
+                    f"{path}.id", f"{quote(UNASSIGNED)} is reserved for lines no owner takes"
+                )
             )
         elif owner.id in seen:
             problems.append(FieldProblem(f"{path}.id", f"owner id {quote(owner.id)} is repeated"))

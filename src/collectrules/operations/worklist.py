@@ -190,13 +190,13 @@ def urgency_order(policy: Policy) -> tuple[str, ...]:
         return DEFAULT_URGENCY
     where = "parameters.worklist_urgency"
     if not isinstance(value, str):
-        msg = f"expected the criteria as text, such as {','.join(DEFAULT_URGENCY)!r}"
+        msg = f"expected the criteria as text, such as {quote(','.join(DEFAULT_URGENCY))}"
         raise PolicyError([FieldProblem(where, msg, source=policy.source)])
     names = tuple(part.strip() for part in value.split(",") if part.strip())
     problems = [
         FieldProblem(
             where,
-            f"unknown urgency criterion {name!r}; expected {', '.join(URGENCY_CRITERIA)}",
+            f"unknown urgency criterion {quote(name)}; expected {', '.join(URGENCY_CRITERIA)}",
             source=policy.source,
             suggestion=did_you_mean(name, list(URGENCY_CRITERIA)),
         )
@@ -204,7 +204,7 @@ def urgency_order(policy: Policy) -> tuple[str, ...]:
         if name not in URGENCY_CRITERIA
     ]
     if not problems and sorted(names) != sorted(URGENCY_CRITERIA):
-        msg = f"expected each of {', '.join(URGENCY_CRITERIA)} exactly once, got {value!r}"
+        msg = f"expected each of {', '.join(URGENCY_CRITERIA)} exactly once, got {quote(value)}"
         problems.append(FieldProblem(where, msg, source=policy.source))
     if problems:
         raise PolicyError(problems)
@@ -362,7 +362,7 @@ def _key(
         elif name == "amount":
             parts.append(-amount)
         else:
-            msg = f"unknown urgency criterion {name!r}; expected {', '.join(URGENCY_CRITERIA)}"
+            msg = f"unknown urgency criterion {quote(name)}; expected {', '.join(URGENCY_CRITERIA)}"
             raise PolicyError([FieldProblem("worklist_urgency", msg)])
     return (*parts, case_id, position, step_id)
 

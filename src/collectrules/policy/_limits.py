@@ -29,7 +29,7 @@ import attrs
 from collectrules.conditions import Always, Condition, FieldSpec
 from collectrules.conditions.durable_json import DurableShape, durable_nodes, shape, to_durable
 from collectrules.conditions.python import compile_condition
-from collectrules.errors import EngineLimitError
+from collectrules.errors import EngineLimitError, quote
 
 if TYPE_CHECKING:
     from collectrules.policy.model import Layer, LayerRule, Policy, RemedyRule
@@ -146,8 +146,8 @@ class _Planner:
         for other in self.units:
             self.measure(other)
         self.notes.append(
-            f"rule {unit.rule.id!r}: {_describe(node)} is evaluated on the Python side "
-            f"and posted to durable_rules as the boolean fact {name!r}"
+            f"rule {quote(unit.rule.id)}: {_describe(node)} is evaluated on the Python side "
+            f"and posted to durable_rules as the boolean fact {quote(name)}"
         )
         return True
 
@@ -215,7 +215,7 @@ def _plan(policy: Policy) -> DurablePlan:
         if properties > MAX_PROPERTIES:
             what = "the remedies" if index == len(stages) else f"stage {index}"
             msg = (
-                f"policy {policy.id!r}: the fact of {what} needs {properties} properties; "
+                f"policy {quote(policy.id)}: the fact of {what} needs {properties} properties; "
                 f"durable_rules fails past about 253 (DURABLE_RULES.md #5), and collectrules "
                 f"refuses more than {MAX_PROPERTIES}"
             )
@@ -242,10 +242,10 @@ def _too_many_at_once(policy: Policy, scope: str, units: list[_Unit]) -> None:
         if running > MAX_MATCHES_AT_ONCE:
             culprit = unit.rule.id
             break
-    what = "the remedy rules" if scope == "remedies" else f"layer {scope!r}"
+    what = "the remedy rules" if scope == "remedies" else f"layer {quote(scope)}"
     msg = (
-        f"policy {policy.id!r}: {what} can match one fact {total} times at once (its "
-        f"{len(units)} rules and the stage's resolver), from rule {culprit!r} on past the "
+        f"policy {quote(policy.id)}: {what} can match one fact {total} times at once (its "
+        f"{len(units)} rules and the stage's resolver), from rule {quote(culprit)} on past the "
         f"limit; durable_rules fails when more than {MAX_MATCHES_AT_ONCE} conditions match "
         f"one fact at once (DURABLE_RULES.md #4), so a layer may hold at most "
         f"{MAX_MATCHES_AT_ONCE - 1} rules; split it into layers"
@@ -263,8 +263,8 @@ def _too_many_alternatives(policy: Policy, units: list[_Unit], resolvers: int) -
             culprit = unit.rule.id
             break
     msg = (
-        f"policy {policy.id!r} compiles to {total} top-level conditions ({len(units)} rules "
-        f"and {resolvers} stage resolvers), past the limit from rule {culprit!r} on; "
+        f"policy {quote(policy.id)} compiles to {total} top-level conditions ({len(units)} rules "
+        f"and {resolvers} stage resolvers), past the limit from rule {quote(culprit)} on; "
         f"durable_rules hangs at 512 top-level conditions (DURABLE_RULES.md #3), and "
         f"collectrules refuses more than {MAX_TOP_LEVEL_RULES}"
     )
@@ -305,7 +305,8 @@ def check_policy(policy: Policy) -> None:
     properties = len(policy.schema()) + ENGINE_PROPERTIES
     if properties > MAX_PROPERTIES:
         msg = (
-            f"policy {policy.id!r} needs {properties} properties per fact; durable_rules fails "
+            f"policy {quote(policy.id)} needs {properties} "
+            "properties per fact; durable_rules fails "
             f"past about 253 (DURABLE_RULES.md #5), and collectrules refuses more than "
             f"{MAX_PROPERTIES}; use fewer signal kinds or fields"
         )

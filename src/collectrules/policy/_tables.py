@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from collectrules.conditions import Scalar
-from collectrules.errors import did_you_mean
+from collectrules.errors import did_you_mean, quote
 from collectrules.model.case import STANDARD_PRODUCTS, ProductSpec
 from collectrules.model.remedies import STANDARD_REMEDIES, RemedySpec
 from collectrules.policy.section import SectionLoader
@@ -122,7 +122,10 @@ class TableReader:
         value = table.get(key, default)
         if not isinstance(value, bool):
             self.fail(
-                f"{path}.{key}", f"expected true or false, got {value!r}", rule_id=rule_id, key=key
+                f"{path}.{key}",
+                f"expected true or false, got {quote(value)}",
+                rule_id=rule_id,
+                key=key,
             )
             return default
         return value

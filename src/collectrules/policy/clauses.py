@@ -35,7 +35,7 @@ import attrs
 from collectrules._arguments import require_instance
 from collectrules._choice import Choice
 from collectrules._json import schema_pattern
-from collectrules.errors import FieldProblem, PolicyError, did_you_mean
+from collectrules.errors import FieldProblem, PolicyError, did_you_mean, quote
 from collectrules.policy.schema import TEXT, table
 from collectrules.policy.section import BaseSection
 
@@ -95,7 +95,7 @@ class Clause:
     def text(self, lang: str = "en") -> str:
         """The statement in ``lang`` (``"en"`` or ``"zh"``), else the title."""
         if lang not in LANGS:
-            raise ValueError(f"unknown language {lang!r}; expected one of {', '.join(LANGS)}")
+            raise ValueError(f"unknown language {quote(lang)}; expected one of {', '.join(LANGS)}")
         return (self.zh if lang == "zh" else self.en) or self.title
 
     def to_dict(self) -> dict[str, Any]:
@@ -190,7 +190,10 @@ def _parse_policy_clauses(
         if cid in builtin_clauses():
             report(
                 path,
-                f"{cid!r} is already a built-in clause; give the policy's own clause another id",
+                (
+                    f"{quote(cid)} is already a built-in clause; "
+                    "give the policy's own clause another id"
+                ),
                 None,
             )
             continue

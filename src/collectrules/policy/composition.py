@@ -32,7 +32,7 @@ from typing import Any
 
 import attrs
 
-from collectrules.errors import FieldProblem, PolicyError, did_you_mean
+from collectrules.errors import FieldProblem, PolicyError, did_you_mean, quote
 
 __all__ = ["MAX_EXTENDS_DEPTH", "Resolution", "resolve"]
 
@@ -304,7 +304,7 @@ def _merge(
     problems = tuple(
         FieldProblem(
             "disable",
-            f"no rule {rid!r} to disable",
+            f"no rule {quote(rid)} to disable",
             source=source,
             suggestion=did_you_mean(rid, known),
         )

@@ -36,7 +36,7 @@ import pendulum
 from collectrules._arguments import require_instance
 from collectrules._decimal import exact
 from collectrules.conditions import MONEY_SCALE
-from collectrules.errors import FieldProblem, InputError, did_you_mean
+from collectrules.errors import FieldProblem, InputError, did_you_mean, quote
 from collectrules.model.case import Case, ContactOutcome, Event, EventKind, Signal, derived_signal
 from collectrules.model.time import days_past_due_on, local_midnight, require_aware, require_case
 from collectrules.policy.model import Policy, Section, SignalSpec
@@ -139,7 +139,7 @@ def check_signal_kinds(case: Case, policy: Policy) -> None:
     problems = [
         FieldProblem(
             f"signals[{i}].kind",
-            f"unknown signal kind {s.kind!r} for policy {policy.id!r}; known kinds: "
+            f"unknown signal kind {quote(s.kind)} for policy {quote(policy.id)}; known kinds: "
             + ", ".join(sorted(known)),
             suggestion=did_you_mean(s.kind, known),
         )
@@ -157,7 +157,7 @@ def check_product(case: Case, policy: Policy) -> None:
         known = list(policy.products)
         problem = FieldProblem(
             "product",
-            f"unknown product {product!r} for policy {policy.id!r}; known products: "
+            f"unknown product {quote(product)} for policy {quote(policy.id)}; known products: "
             + ", ".join(known),
             suggestion=did_you_mean(product, known),
         )
@@ -174,7 +174,7 @@ def _check_retractions(case: Case, policy: Policy) -> None:
     problems = [
         FieldProblem(
             f"events[{i}].retracts",
-            f"unknown signal kind {e.retracts!r} for policy {policy.id!r}",
+            f"unknown signal kind {quote(e.retracts)} for policy {quote(policy.id)}",
             suggestion=did_you_mean(e.retracts, policy.signals),
         )
         for i, e in enumerate(case.events)

@@ -188,7 +188,9 @@ def _read_text(name_or_path: str | Path) -> tuple[str, str, Path | None]:
         res = resources.files("collectrules") / "policies" / f"{text_name}.toml"
         return res.read_text(encoding="utf-8"), f"<{text_name}>", None
     known = available_policies()
-    msg = f"no shipped policy named {text_name!r} and no such file; shipped: {', '.join(known)}"
+    msg = (
+        f"no shipped policy named {quote(text_name)} and no such file; shipped: {', '.join(known)}"
+    )
     raise PolicyError(
         [FieldProblem("", msg, source=text_name, suggestion=did_you_mean(text_name, known))]
     )
@@ -887,7 +889,7 @@ class _Files:
             or re.match(r"^[A-Za-z]:", ref)
         ):
             raise _refuse(
-                f"extends {ref!r}: an absolute path is refused; name a shipped policy, or a "
+                f"extends {quote(ref)}: an absolute path is refused; name a shipped policy, or a "
                 "file inside the extending file's folder or a folder of the search path",
                 None,
             )
@@ -915,20 +917,20 @@ class _Files:
                 return data, label, folder / as_path
         if any(_leads_out(f, as_path) for f in folders):
             raise _refuse(
-                f"extends {ref!r}: the path leads out of the extending file's folder and the "
+                f"extends {quote(ref)}: the path leads out of the extending file's folder and the "
                 "search path, and is refused",
                 None,
             )
         known = available_policies()
         if not folders:
             msg = (
-                f"extends {ref!r}: no shipped policy of that name; a path needs the "
+                f"extends {quote(ref)}: no shipped policy of that name; a path needs the "
                 "extending file's folder or a search path"
             )
             raise PolicyError([FieldProblem("extends", msg, suggestion=did_you_mean(ref, known))])
         others = ", ".join(str(f) for f in folders[1:])
         also = f" (nor in {others})" if others else ""
-        msg = f"cannot read policy file: no such file{also}, and no shipped policy {ref!r}"
+        msg = f"cannot read policy file: no such file{also}, and no shipped policy {quote(ref)}"
         raise PolicyError(
             [
                 FieldProblem(
@@ -1182,12 +1184,17 @@ class _Loader:
         if format_version != FORMAT_VERSION:
             self.fail(
                 "schema_version",
-                f"this collectrules reads policy format {FORMAT_VERSION!r}, got {format_version!r}",
+                (
+                    "this collectrules reads policy format "
+                    f"{quote(FORMAT_VERSION)}, got {quote(format_version)}"
+                ),
                 key="schema_version",
             )
         pid = self.get_str(data, "id", "")
         if pid and not _ID.match(pid):
-            self.fail("id", f"expected letters, digits, '.', '-' or '_', got {pid!r}", key="id")
+            self.fail(
+                "id", f"expected letters, digits, '.', '-' or '_', got {quote(pid)}", key="id"
+            )
         version = self.get_str(data, "version", "", default="0")
         title = self.get_str(data, "title", "", default=pid)
         description = self.get_str(data, "description", "", default="")
@@ -1204,7 +1211,9 @@ class _Loader:
         schema.update(extra_fields)
         for name in params:
             if name in schema:
-                self.fail(f"parameters.{name}", f"parameter {name!r} has the name of a fact field")
+                self.fail(
+                    f"parameters.{name}", f"parameter {quote(name)} has the name of a fact field"
+                )
 
         layers = self.layers(data.get("layers", []), schema, params)
         for layer in layers:
@@ -1221,7 +1230,7 @@ class _Loader:
             choices = ", ".join(c.value for c in ConflictRule)
             self.fail(
                 "remedies.conflict",
-                f"expected one of {choices}, got {conflict_text!r}",
+                f"expected one of {choices}, got {quote(conflict_text)}",
                 key="conflict",
             )
             conflict = ConflictRule.UNSPECIFIED
@@ -1233,7 +1242,7 @@ class _Loader:
         seen: set[str] = set()
         for rid in all_ids:
             if rid in seen:
-                self.fail(f"rules[{rid}]", f"duplicate rule id {rid!r}", rule_id=rid)
+                self.fail(f"rules[{rid}]", f"duplicate rule id {quote(rid)}", rule_id=rid)
             seen.add(rid)
 
         self.check_stages(layers)
@@ -1292,7 +1301,7 @@ class _Loader:
         }
         for plugin in self.plugins:
             for name, spec in getattr(plugin, "parameter_specs", {}).items():
-                specs.setdefault(name, (spec, spec.reader or f"the {plugin.key!r} section"))
+                specs.setdefault(name, (spec, spec.reader or f"the {quote(plugin.key)} section"))
         return specs
 
     def uses(self, name: str, reader: str | None) -> str:
@@ -1319,7 +1328,7 @@ class _Loader:
             rule_id, reason = misfits[0]
             self.fail(
                 f"parameters.{name}",
-                f"rule {rule_id!r} cannot use it: {reason} ({self.uses(name, None)})",
+                f"rule {quote(rule_id)} cannot use it: {reason} ({self.uses(name, None)})",
                 key=name,
             )
         specs = self.parameter_specs()
@@ -1355,7 +1364,7 @@ class _Loader:
                 continue
             status = spec.get("status")
             if status is not None and status not in ("V", "S"):
-                self.fail(f"{path}.status", f"expected 'V' or 'S', got {status!r}")
+                self.fail(f"{path}.status", f"expected 'V' or 'S', got {quote(status)}")
                 status = None
             out[name] = Parameter(
                 name=name,
@@ -1385,13 +1394,13 @@ class _Loader:
             if dimension not in SIGNAL_DIMENSIONS:
                 self.fail(
                     f"{path}.dimension",
-                    f"expected 'willingness', 'ability' or 'contact', got {dimension!r}",
+                    f"expected 'willingness', 'ability' or 'contact', got {quote(dimension)}",
                 )
             polarity = spec.get("polarity")
             if polarity not in ("negative", "positive", "measured"):
                 self.fail(
                     f"{path}.polarity",
-                    f"expected 'negative', 'positive' or 'measured', got {polarity!r}",
+                    f"expected 'negative', 'positive' or 'measured', got {quote(polarity)}",
                 )
             out[kind] = SignalSpec(
                 kind=kind,
@@ -1483,7 +1492,7 @@ class _Loader:
                 elif name in standard:
                     self.fail(
                         path,
-                        f"{name!r} is a standard {what}; a policy adds {part} of its own, "
+                        f"{quote(name)} is a standard {what}; a policy adds {part} of its own, "
                         "it does not redefine the standard ones",
                     )
                 elif not isinstance(spec, Mapping):
@@ -1509,7 +1518,7 @@ class _Loader:
         if not isinstance(text, str) or text not in standard:
             self.fail(
                 f"{path}.category",
-                f"expected a standard product ({', '.join(standard)}), got {text!r}",
+                f"expected a standard product ({', '.join(standard)}), got {quote(text)}",
                 suggestion=did_you_mean(str(text), standard),
             )
             return None
@@ -1525,7 +1534,7 @@ class _Loader:
         except ValueError:
             self.fail(
                 f"{path}.category",
-                f"expected one of {', '.join(categories)}, got {text!r}",
+                f"expected one of {', '.join(categories)}, got {quote(text)}",
                 suggestion=did_you_mean(str(text), categories),
             )
             category = RemedyCategory.OTHER
@@ -1566,7 +1575,7 @@ class _Loader:
             if "or" in entry:
                 self.fail(
                     f"{path}.or",
-                    f"'or' adds an alternative to a base policy's named condition {name!r}, "
+                    f"'or' adds an alternative to a base policy's named condition {quote(name)}, "
                     "and no base policy (extends) names it; give the whole condition "
                     'as when = "…"',
                 )
@@ -1594,7 +1603,8 @@ class _Loader:
             if name in schema or name in params:
                 what = "a fact field" if name in schema else "a parameter"
                 self.fail(
-                    path, f"{name!r} is already {what}; give the named condition a name of its own"
+                    path,
+                    f"{quote(name)} is already {what}; give the named condition a name of its own",
                 )
                 continue
             try:
@@ -1602,7 +1612,7 @@ class _Loader:
                 when = parse(text, schema=schema, params=params, named=named)
             except ConditionError as exc:
                 reason = exc.reason
-                prefix = f"named condition {name!r}: "
+                prefix = f"named condition {quote(name)}: "
                 reason = reason[len(prefix) :] if reason.startswith(prefix) else reason
                 col = (
                     f" (column {exc.column})"
@@ -1672,7 +1682,7 @@ class _Loader:
                 choices = ", ".join(h.value for h in HitPolicy)
                 self.fail(
                     f"{path}.hit_policy",
-                    f"expected one of {choices}, got {hp_text!r}",
+                    f"expected one of {choices}, got {quote(hp_text)}",
                     rule_id=lid,
                     key="hit_policy",
                     suggestion=did_you_mean(str(hp_text), [h.value for h in HitPolicy]),
@@ -1682,7 +1692,7 @@ class _Loader:
             if default is not None and default not in values:
                 self.fail(
                     f"{path}.default",
-                    f"{default!r} is not one of the layer's values",
+                    f"{quote(default)} is not one of the layer's values",
                     rule_id=lid,
                     key="default",
                     suggestion=did_you_mean(str(default), values),
@@ -1747,7 +1757,7 @@ class _Loader:
                     if value not in values:
                         self.fail(
                             f"{rpath}.value",
-                            f"expected one of {', '.join(values)}, got {value!r}",
+                            f"expected one of {', '.join(values)}, got {quote(value)}",
                             rule_id=rid,
                             key="value",
                             suggestion=did_you_mean(str(value), values),
@@ -1760,7 +1770,7 @@ class _Loader:
                 if output in when.fields():
                     self.fail(
                         f"{rpath}.when",
-                        f"a rule cannot read its own layer's output {output!r}",
+                        f"a rule cannot read its own layer's output {quote(output)}",
                         rule_id=rid,
                         key="when",
                     )
@@ -1784,7 +1794,10 @@ class _Loader:
                 )
             if output in schema:
                 self.fail(
-                    f"{path}.output", f"{output!r} is already a field", rule_id=lid, key="output"
+                    f"{path}.output",
+                    f"{quote(output)} is already a field",
+                    rule_id=lid,
+                    key="output",
                 )
             layer = Layer(
                 id=lid,
@@ -1823,7 +1836,7 @@ class _Loader:
             except ValueError:
                 self.fail(
                     f"{path}.effect",
-                    f"expected allow, block or require, got {effect_text!r}",
+                    f"expected allow, block or require, got {quote(effect_text)}",
                     rule_id=rid,
                     key="effect",
                     suggestion=did_you_mean(str(effect_text), [e.value for e in RemedyEffect]),
@@ -1847,7 +1860,7 @@ class _Loader:
                 else:
                     self.fail(
                         f"{path}.remedy",
-                        f"unknown remedy {name!r}",
+                        f"unknown remedy {quote(name)}",
                         rule_id=rid,
                         key="remedies" if "remedies" in rt else "remedy",
                         suggestion=did_you_mean(str(name), known),
@@ -1911,7 +1924,7 @@ class _Loader:
             if name not in quadrants:
                 self.fail(
                     path,
-                    f"unknown quadrant {name!r}; expected one of {', '.join(quadrants)}",
+                    f"unknown quadrant {quote(name)}; expected one of {', '.join(quadrants)}",
                     suggestion=did_you_mean(str(name), quadrants),
                 )
                 continue
@@ -1930,7 +1943,7 @@ class _Loader:
                 else:
                     self.fail(
                         f"{path}.remedies",
-                        f"unknown remedy {item!r}",
+                        f"unknown remedy {quote(item)}",
                         suggestion=did_you_mean(item, known),
                     )
             cites = self.get_strs(table, "cites", path)
@@ -1966,7 +1979,10 @@ class _Loader:
                 if quadrant not in quadrants:
                     self.fail(
                         f"catalogue.remedies.{name}.envelopes",
-                        f"unknown quadrant {quadrant!r}; expected one of {', '.join(quadrants)}",
+                        (
+                            f"unknown quadrant {quote(quadrant)}; "
+                            f"expected one of {', '.join(quadrants)}"
+                        ),
                         suggestion=did_you_mean(quadrant, quadrants),
                     )
                     continue
@@ -1991,7 +2007,7 @@ class _Loader:
                     if name not in earlier:
                         self.fail(
                             f"layers[{layer.id}]",
-                            f"reads {name!r}, which a later layer produces; "
+                            f"reads {quote(name)}, which a later layer produces; "
                             "order layers so that inputs come first",
                             rule_id=layer.id,
                         )
@@ -2045,7 +2061,7 @@ class _Named(Mapping[str, Condition]):
             if exc.reason.startswith("named condition"):
                 raise
             raise ConditionError(
-                f"named condition {name!r}: {exc.reason}",
+                f"named condition {quote(name)}: {exc.reason}",
                 field=exc.field,
                 suggestion=exc.suggestion,
             ) from None
@@ -2091,7 +2107,7 @@ def _shape_problem(condition: Condition) -> str | None:
             )
             for value in values:
                 if isinstance(value, float) and not math.isfinite(value):
-                    return f"{value!r} is not a finite number"
+                    return f"{quote(value)} is not a finite number"
     return None
 
 

@@ -47,7 +47,7 @@ from collectrules.conditions import (
     FieldType,
     Scalar,
 )
-from collectrules.errors import FieldProblem, PolicyError, did_you_mean
+from collectrules.errors import FieldProblem, PolicyError, did_you_mean, quote
 from collectrules.model.case import STANDARD_PRODUCTS, Case, ProductSpec, Signal
 from collectrules.model.decision import (
     BucketResult,
@@ -484,7 +484,7 @@ class Policy:
             return self.parameters[name].value
         except (KeyError, TypeError):  # checked only on a miss: a section asks per case
             require_text(name, "name", "a parameter's name")
-            msg = f"unknown parameter {name!r}"
+            msg = f"unknown parameter {quote(name)}"
             raise PolicyError(
                 [
                     FieldProblem(
@@ -528,7 +528,7 @@ class Policy:
         for layer in self.layers:
             if layer.output == output:
                 return layer
-        msg = f"policy {self.id!r} has no layer producing {output!r}"
+        msg = f"policy {quote(self.id)} has no layer producing {quote(output)}"
         raise PolicyError([FieldProblem("layers", msg)])
 
     @property

@@ -23,6 +23,7 @@ from typing import Any
 from collectrules._arguments import wrong_kind
 from collectrules._json import schema_pattern
 from collectrules.conditions import MAX_TEXT
+from collectrules.errors import quote
 from collectrules.model.case import ContactOutcome, EventKind, Product
 from collectrules.model.remedies import Remedy, RemedyCategory
 from collectrules.policy import loader as _policy
@@ -397,7 +398,7 @@ def table(
     extra = [k for k in spec if k not in keys]
     if missing or extra:
         msg = (
-            f"the schema of {description!r} is out of step with the loader: "
+            f"the schema of {quote(description)} is out of step with the loader: "
             f"missing {missing}, extra {extra}"
         )
         raise AssertionError(msg)

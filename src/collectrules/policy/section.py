@@ -21,7 +21,7 @@ from typing import Any
 import pendulum
 
 from collectrules.conditions import FieldSpec, Scalar
-from collectrules.errors import FieldProblem, PolicyError
+from collectrules.errors import FieldProblem, PolicyError, quote
 from collectrules.model.case import Case, Signal
 from collectrules.policy.model import (
     NO_CONTRIBUTION,
@@ -89,7 +89,7 @@ class BaseSection(abc.ABC):
         return NO_CONTRIBUTION
 
     def __repr__(self) -> str:
-        return f"<section {self.key!r}>"
+        return f"<section {quote(self.key)}>"
 
 
 def plugins_doing(policy: Policy, hook: str) -> tuple[Section, ...]:
@@ -132,7 +132,7 @@ def installed_sections() -> tuple[Section, ...]:
         try:
             offered = ep.load()
         except Exception as exc:  # a broken third-party plug-in must not break loading
-            msg = f"the section plug-ins {ep.value!r} could not be loaded: {exc}"
+            msg = f"the section plug-ins {quote(ep.value)} could not be loaded: {exc}"
             raise PolicyError([FieldProblem("sections", msg)]) from None
         chosen.extend(offered)
     keys = [s.key for s in chosen]
@@ -162,7 +162,10 @@ def parse_sections(
                 if name in owner and owner[name] != key:
                     loader.fail(
                         key,
-                        f"the fact field {name!r} is already given by the {owner[name]!r} section",
+                        (
+                            f"the fact field {quote(name)} is already "
+                            f"given by the {quote(owner[name])} section"
+                        ),
                     )
                 owner.setdefault(name, key)
             fields.update(extra)

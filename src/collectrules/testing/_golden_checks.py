@@ -31,7 +31,7 @@ import attrs
 
 from collectrules.compliance.guardrails import Contact, Guardrails, ReasonEffect, Verdict
 from collectrules.engine import Engine
-from collectrules.errors import CollectRulesError, did_you_mean
+from collectrules.errors import CollectRulesError, did_you_mean, quote
 from collectrules.model.case import Case
 from collectrules.model.decision import Decision
 from collectrules.policy import Policy
@@ -127,9 +127,11 @@ class Checks:
                 out.append(f"{rule_id}: expected cites {_list(cites)}, got {got}")
         for name, value in self.facts.items():
             if name not in decision.facts:
-                out.append(f"fact {name}: expected {value!r}, not among the decision's facts")
+                out.append(f"fact {name}: expected {quote(value)}, not among the decision's facts")
             elif decision.facts[name] != value:
-                out.append(f"fact {name}: expected {value!r}, got {decision.facts[name]!r}")
+                out.append(
+                    f"fact {name}: expected {quote(value)}, got {quote(decision.facts[name])}"
+                )
         if self.steps:
             timeline = engine.timeline(case, as_of=as_of)
             by_id = {s.id: s for s in timeline.steps}
@@ -214,7 +216,7 @@ def _contact(raw: object, where: str, policy: Policy) -> ContactCheck:
     _known(spec, _CONTACT_KEYS, where)
     for key in ("channel", "at", "allowed"):
         if key not in spec:
-            raise GoldenCheckError(f"{where}: missing required key {key!r}")
+            raise GoldenCheckError(f"{where}: missing required key {quote(key)}")
     if not isinstance(spec["allowed"], bool):
         raise GoldenCheckError(f"{where}.allowed: expected true or false")
     fields = {k: spec[k] for k in _CONTACT_FIELDS if k in spec}
@@ -246,8 +248,8 @@ def _guardrail_rule(rule_id: str, where: str, policy: Policy) -> None:
         raise GoldenCheckError(f"{where}: {exc}") from None
     if rule_id not in rules:
         hint = did_you_mean(rule_id, sorted(rules))
-        more = f" (did you mean {hint!r}?)" if hint else ""
-        msg = f"{where}: no guardrail rule {rule_id!r} in policy {policy.id!r}{more}"
+        more = f" (did you mean {quote(hint)}?)" if hint else ""
+        msg = f"{where}: no guardrail rule {quote(rule_id)} in policy {quote(policy.id)}{more}"
         raise GoldenCheckError(msg)
 
 
@@ -256,7 +258,7 @@ def _effect(value: object, where: str) -> ReasonEffect:
         return ReasonEffect(str(value))
     except ValueError:
         known = ", ".join(e.value for e in ReasonEffect)
-        raise GoldenCheckError(f"{where}: expected one of {known}, got {value!r}") from None
+        raise GoldenCheckError(f"{where}: expected one of {known}, got {quote(value)}") from None
 
 
 def _table(value: object, where: str) -> Mapping[str, Any]:
@@ -275,8 +277,8 @@ def _known(spec: Mapping[str, Any], keys: tuple[str, ...], where: str) -> None:
     for key in spec:
         if key not in keys:
             hint = did_you_mean(key, list(keys))
-            more = f" (did you mean {hint!r}?)" if hint else ""
-            raise GoldenCheckError(f"{where}: unknown key {key!r}{more}")
+            more = f" (did you mean {quote(hint)}?)" if hint else ""
+            raise GoldenCheckError(f"{where}: unknown key {quote(key)}{more}")
 
 
 def _list(items: tuple[str, ...]) -> str:

@@ -12,7 +12,7 @@ import functools
 from pathlib import Path
 
 from collectrules.engine import Backend, Engine, UnknownSignals
-from collectrules.errors import FieldProblem, InputError
+from collectrules.errors import FieldProblem, InputError, quote
 from collectrules.policy import Policy, load_policy
 
 __all__ = ["engine_for", "resolve_policy"]
@@ -45,10 +45,10 @@ def engine_for(
     """An engine for ``policy`` on ``backend``, compiled once per content hash."""
     if backend not in ("durable", "python"):
         raise InputError(
-            [FieldProblem("backend", f"expected 'durable' or 'python', got {backend!r}")]
+            [FieldProblem("backend", f"expected 'durable' or 'python', got {quote(backend)}")]
         )
     if unknown_signals not in ("error", "ignore"):
-        msg = f"expected 'error' or 'ignore', got {unknown_signals!r}"
+        msg = f"expected 'error' or 'ignore', got {quote(unknown_signals)}"
         raise InputError([FieldProblem("unknown_signals", msg)])
     return _engine(policy, backend, unknown_signals)
 

@@ -106,7 +106,7 @@ class Expectation:
         and own): an unknown one is an :class:`~collectrules.errors.InputError`."""
         known = [str(r) for r in remedies]
         problems = [
-            FieldProblem(what, f"unknown remedy {r!r}", suggestion=did_you_mean(str(r), known))
+            FieldProblem(what, f"unknown remedy {quote(r)}", suggestion=did_you_mean(str(r), known))
             for what, names in (("allows", self.allows), ("blocks", self.blocks))
             for r in names
             if r not in remedies
@@ -160,7 +160,7 @@ class DecisionMismatch(AssertionError):
         )
         ref = f"{decision.policy.id}@{decision.policy.version}#{decision.policy.content_hash[:12]}"
         head = (
-            f"case {decision.case_id!r} at {decision.as_of.isoformat()} under {ref} "
+            f"case {quote(decision.case_id)} at {decision.as_of.isoformat()} under {ref} "
             f"({decision.engine} back end) does not match:"
         )
         lines = [head, *(f"  {p}" for p in self.problems), "", format_decision(decision)]

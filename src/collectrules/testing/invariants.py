@@ -57,7 +57,7 @@ from collectrules.authoring.verify import (
 )
 from collectrules.engine import display_facts
 from collectrules.engine.compiled import CompiledPolicy, resolve_remedies
-from collectrules.errors import CollectRulesError, FieldProblem, InputError
+from collectrules.errors import CollectRulesError, FieldProblem, InputError, quote
 from collectrules.model.case import Case
 from collectrules.model.decision import Decision, Quadrant
 from collectrules.model.time import require_aware
@@ -165,7 +165,10 @@ class InvariantViolation(AssertionError):
         self.exhaustive = exhaustive
         shown = self.counterexamples[:_MAX_REPORTED]
         more = len(self.counterexamples) - len(shown)
-        lines = [f"policy {policy.ref} is not {what}: {len(self.counterexamples)} violation(s)"]
+        shown_what = what if isinstance(what, str) else quote(what)
+        lines = [
+            f"policy {policy.ref} is not {shown_what}: {len(self.counterexamples)} violation(s)"
+        ]
         lines += [c.describe() for c in shown]
         if more:
             lines.append(f"… and {more} more")
@@ -731,11 +734,11 @@ def _verifier_findings(
 
 def _check_args(max_cells: int, as_of: dt.datetime | str | None, method: str) -> dt.datetime:
     if method not in ("both", "search", "verifier"):
-        msg = f"expected 'both', 'search' or 'verifier', got {method!r}"
+        msg = f"expected 'both', 'search' or 'verifier', got {quote(method)}"
         raise InputError([FieldProblem("method", msg)])
     if isinstance(max_cells, bool) or not isinstance(max_cells, int) or max_cells < 1:
         raise InputError(
-            [FieldProblem("max_cells", f"expected a positive whole number, got {max_cells!r}")]
+            [FieldProblem("max_cells", f"expected a positive whole number, got {quote(max_cells)}")]
         )
     when: dt.datetime = _space.DEFAULT_AS_OF if as_of is None else require_aware(as_of)
     return when
@@ -779,7 +782,7 @@ def check_complete(
         for kind, layer, witness, facts, detail in search.findings:
             by_place.setdefault((kind, layer.id), []).append((layer, witness, facts, detail))
         for (kind, layer_id), candidates in by_place.items():
-            named = f"layer {layer_id!r}"
+            named = f"layer {quote(layer_id)}"
 
             def shows(result: Any, named: str = named) -> bool:
                 return isinstance(result, CollectRulesError) and named in str(result)
@@ -835,7 +838,7 @@ def _steps(
                         var.domain[i + 1],
                         var.upper[i],
                         var.domain[i + 1],
-                        f"one more {name!r} signal",
+                        f"one more {quote(name)} signal",
                     )
                 )
         elif var.kind == "measured" and name in worse and spec.dimension == "ability":

@@ -56,7 +56,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from collectrules.errors import CollectRulesError
+from collectrules.errors import CollectRulesError, quote
 
 if TYPE_CHECKING:
     from collectrules.policy import Policy
@@ -162,7 +162,7 @@ def _did_you_mean(name: str, known: tuple[str, ...]) -> str:
     from collectrules.errors import did_you_mean
 
     hint = did_you_mean(name, known)
-    return f" (did you mean {hint!r}?)" if hint else ""
+    return f" (did you mean {quote(hint)}?)" if hint else ""
 
 
 class GoldenFile(pytest.File):
@@ -203,20 +203,20 @@ class GoldenFile(pytest.File):
         from collectrules.testing.assertions import Expectation
 
         problems = [
-            f"unknown key {key!r}{_did_you_mean(key, _FILE_KEYS)}"
+            f"unknown key {quote(key)}{_did_you_mean(key, _FILE_KEYS)}"
             for key in data
             if key not in _FILE_KEYS
         ]
         for key in ("policy", "as_of", "cases"):
             if key not in data:
-                problems.append(f"missing required key {key!r}")
+                problems.append(f"missing required key {quote(key)}")
         if problems:
             raise GoldenFileError("; ".join(problems))
         policy = self._policy(data["policy"])
         backend = data.get("backend", "python")
         if backend not in ("python", "durable", "both"):
             raise GoldenFileError(
-                f"backend: expected 'python', 'durable' or 'both', got {backend!r}"
+                f"backend: expected 'python', 'durable' or 'both', got {quote(backend)}"
             )
         backends = ("python", "durable") if backend == "both" else (backend,)
         as_of = _instant(data["as_of"], "as_of")
@@ -228,14 +228,14 @@ class GoldenFile(pytest.File):
             if not isinstance(case, Mapping):
                 raise GoldenFileError(f"cases[{index}]: expected a table")
             case_id = case.get("id")
-            where = f"cases[{index}]" if not isinstance(case_id, str) else f"case {case_id!r}"
+            where = f"cases[{index}]" if not isinstance(case_id, str) else f"case {quote(case_id)}"
             if not isinstance(case_id, str) or not case_id.strip():
                 raise GoldenFileError(f"{where}: missing 'id' (a non-empty string)")
             if case_id in seen:
                 raise GoldenFileError(f"{where}: duplicate case id")
             seen.add(case_id)
             unknown = [
-                f"unknown key {key!r}{_did_you_mean(key, _CASE_KEYS)}"
+                f"unknown key {quote(key)}{_did_you_mean(key, _CASE_KEYS)}"
                 for key in case
                 if key not in _CASE_KEYS
             ]
@@ -284,7 +284,7 @@ class GoldenFile(pytest.File):
         try:
             return resolve_policy(local if local.is_file() else ref)
         except CollectRulesError as exc:
-            raise GoldenFileError(f"policy {ref!r}: {exc}") from None
+            raise GoldenFileError(f"policy {quote(ref)}: {exc}") from None
 
     def _input(self, value: object, where: str, case_id: str) -> dict[str, Any]:
         from collectrules import _json as strict_json
@@ -297,14 +297,16 @@ class GoldenFile(pytest.File):
                     read_small_file(path, MAX_SMALL_FILE_BYTES).decode("utf-8")
                 )
             except strict_json.RepeatedKeyError as exc:
-                raise GoldenFileError(f"{where}: input {value!r}: {exc}") from None
+                raise GoldenFileError(f"{where}: input {quote(value)}: {exc}") from None
             except UnreadableFile as exc:
-                raise GoldenFileError(f"{where}: input {value!r}: {exc.reason}") from None
+                raise GoldenFileError(f"{where}: input {quote(value)}: {exc.reason}") from None
             except UnicodeDecodeError as exc:
-                msg = f"{where}: input {value!r}: not UTF-8 text (byte {exc.start})"
+                msg = f"{where}: input {quote(value)}: not UTF-8 text (byte {exc.start})"
                 raise GoldenFileError(msg) from None
             except json.JSONDecodeError as exc:
-                raise GoldenFileError(f"{where}: input {value!r}: invalid JSON: {exc}") from None
+                raise GoldenFileError(
+                    f"{where}: input {quote(value)}: invalid JSON: {exc}"
+                ) from None
             value = loaded
         if not isinstance(value, Mapping):
             raise GoldenFileError(

@@ -152,7 +152,7 @@ def _kinds(
     if kinds is None:
         return tuple(vocabulary)
     chosen = require_texts(kinds, "kinds", "a collection of signal kinds or None")
-    whose = f"policy {policy.id!r}" if known is None else "any of the policies"
+    whose = f"policy {quote(policy.id)}" if known is None else "any of the policies"
     problems = [
         FieldProblem(
             "kinds",
@@ -209,7 +209,7 @@ def signals(
     bounds = boundary_values(resolved)
     max_age = _window(resolved)
     if max_age < 0:
-        msg = f"policy {resolved.id!r} has an empty lookback window; no signal can count"
+        msg = f"policy {quote(resolved.id)} has an empty lookback window; no signal can count"
         raise InputError([FieldProblem("lookback_days", msg)])
 
     @st.composite

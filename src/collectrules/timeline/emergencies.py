@@ -54,7 +54,7 @@ import pendulum
 
 from collectrules._choice import Choice
 from collectrules.conditions import FieldSpec, FieldType, Scalar
-from collectrules.errors import did_you_mean
+from collectrules.errors import did_you_mean, quote
 from collectrules.model.case import Case, ContactOutcome, Event, EventKind, zone
 from collectrules.policy._tables import TableReader
 from collectrules.policy.model import Policy
@@ -273,7 +273,7 @@ class _Parser(TableReader):
             else:
                 self.fail(
                     f"{path}.{key}",
-                    f"unknown channel {name!r}; expected one of {', '.join(known)}",
+                    f"unknown channel {quote(name)}; expected one of {', '.join(known)}",
                     key=key,
                     suggestion=did_you_mean(name, known),
                 )
@@ -285,13 +285,15 @@ class _Parser(TableReader):
             if raw not in self.params:
                 self.fail(
                     path,
-                    f"unknown parameter {raw!r}",
+                    f"unknown parameter {quote(raw)}",
                     suggestion=did_you_mean(raw, list(self.params)),
                 )
                 return None
             value = self.params[raw]
         if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 1000:
-            self.fail(path, f"expected a whole number of attempts from 1 to 1000, got {value!r}")
+            self.fail(
+                path, f"expected a whole number of attempts from 1 to 1000, got {quote(value)}"
+            )
             return None
         return value
 
@@ -304,7 +306,7 @@ class _Parser(TableReader):
         if sid:
             path = f"{path.rsplit('[', 1)[0]}[{sid}]"
             if sid in seen:
-                self.fail(f"{path}.id", f"duplicate step id {sid!r}", key="id")
+                self.fail(f"{path}.id", f"duplicate step id {quote(sid)}", key="id")
             seen.add(sid)
         self.keys(item, _STEP_KEYS, path)
         role_text = item.get("role")
@@ -315,7 +317,7 @@ class _Parser(TableReader):
         else:
             self.fail(
                 f"{path}.role",
-                f"expected one of {', '.join(known)}, got {role_text!r}",
+                f"expected one of {', '.join(known)}, got {quote(role_text)}",
                 key="role",
                 suggestion=did_you_mean(str(role_text), known),
             )
@@ -380,7 +382,7 @@ def parse_emergencies(
         if name not in known:
             reader.fail(
                 path,
-                f"unknown emergency kind {name!r}; expected one of {', '.join(known)}",
+                f"unknown emergency kind {quote(name)}; expected one of {', '.join(known)}",
                 suggestion=did_you_mean(str(name), known),
             )
             continue
@@ -392,7 +394,10 @@ def parse_emergencies(
         if plan and plan not in plans:
             reader.fail(
                 f"{path}.plan",
-                f"unknown plan {plan!r}; the section's plans: {', '.join(sorted(plans)) or 'none'}",
+                (
+                    f"unknown plan {quote(plan)}; the section's "
+                    f"plans: {', '.join(sorted(plans)) or 'none'}"
+                ),
                 key="plan",
                 suggestion=did_you_mean(plan, list(plans)),
             )

@@ -375,7 +375,7 @@ def timeline_section(policy: Policy) -> TimelineSection:
     section = policy.sections.get("timeline")
     if not isinstance(section, TimelineSection):
         msg = (
-            f"policy {policy.id!r} has no [timeline] section: it needs a calendar and stage "
+            f"policy {quote(policy.id)} has no [timeline] section: it needs a calendar and stage "
             "plans to compute a timeline (see docs/reference-stages.md)"
         )
         raise PolicyError([FieldProblem("timeline", msg, source=policy.source)])

@@ -30,7 +30,7 @@ from collectrules._decimal import exact
 from collectrules.calendars import BeyondKnown, BusinessCalendar, CalendarSchedule, ContactHours
 from collectrules.conditions import Always, Condition, FieldSpec, FieldType, Scalar
 from collectrules.conditions.python import compile_condition
-from collectrules.errors import ConditionError, FieldProblem, InputError, did_you_mean
+from collectrules.errors import ConditionError, FieldProblem, InputError, did_you_mean, quote
 from collectrules.model.case import (
     STANDARD_PRODUCTS,
     ContactOutcome,
@@ -161,12 +161,12 @@ class Offset:
         """Read ``"24 hours"``, ``"3 days"``, ``"5 business days"``, ``"2 weeks"``,
         ``"1 month"`` (or the short forms ``24h``, ``3d``, ``5bd``, ``2w``, ``1mo``)."""
         if not isinstance(text, str):
-            raise _SpecError(f'expected an offset such as "24 hours", got {text!r}')
+            raise _SpecError(f'expected an offset such as "24 hours", got {quote(text)}')
         match = _OFFSET_RE.match(text)
         units = "hours, days, business days, weeks or months"
         if match is None:
             raise _SpecError(
-                f"cannot read offset {text!r}: expected a whole number and a unit ({units}), "
+                f"cannot read offset {quote(text)}: expected a whole number and a unit ({units}), "
                 'such as "24 hours"'
             )
         word = " ".join(match.group(2).lower().split())
@@ -174,14 +174,14 @@ class Offset:
         if unit is None:
             canonical = ["hours", "days", "business days", "weeks", "months"]
             raise _SpecError(
-                f"unknown unit {match.group(2)!r} in offset {text!r}; use {units}",
+                f"unknown unit {quote(match.group(2))} in offset {quote(text)}; use {units}",
                 did_you_mean(word, canonical) or did_you_mean(word, _UNIT_WORDS),
             )
         amount = int(match.group(1))
         if amount > _MAX_OFFSET[unit]:
             word = unit.value.replace("_", " ")
             raise _SpecError(
-                f"offset {text!r} is too long: at most {_MAX_OFFSET[unit]} {word} (ten years)"
+                f"offset {quote(text)} is too long: at most {_MAX_OFFSET[unit]} {word} (ten years)"
             )
         return cls(amount, unit)
 
@@ -259,24 +259,26 @@ class EventMatcher:
     def parse(cls, text: object) -> EventMatcher:
         """Read ``"kind"`` or ``"kind:outcome"``."""
         if not isinstance(text, str):
-            raise _SpecError(f"expected an event kind, got {text!r}")
+            raise _SpecError(f"expected an event kind, got {quote(text)}")
         kind_text, _, outcome_text = text.partition(":")
         try:
             kind = EventKind(kind_text)
         except ValueError:
             raise _SpecError(
-                f"unknown event kind {kind_text!r}",
+                f"unknown event kind {quote(kind_text)}",
                 did_you_mean(kind_text, [k.value for k in EventKind]),
             ) from None
         if not outcome_text:
             return cls(kind)
         if kind is not EventKind.CONTACT_ATTEMPT:
-            raise _SpecError(f"only contact_attempt events have an outcome, not {kind.value!r}")
+            raise _SpecError(
+                f"only contact_attempt events have an outcome, not {quote(kind.value)}"
+            )
         try:
             return cls(kind, ContactOutcome(outcome_text))
         except ValueError:
             raise _SpecError(
-                f"unknown contact outcome {outcome_text!r}",
+                f"unknown contact outcome {quote(outcome_text)}",
                 did_you_mean(outcome_text, [o.value for o in ContactOutcome]),
             ) from None
 
@@ -316,14 +318,14 @@ class Anchor:
     def parse(cls, text: object) -> Anchor:
         """Read an anchor name."""
         if not isinstance(text, str):
-            raise _SpecError(f"expected an anchor name, got {text!r}")
+            raise _SpecError(f"expected an anchor name, got {quote(text)}")
         if text in (AnchorKind.DUE_DATE, AnchorKind.OVERDUE_START, AnchorKind.CONDITION):
             return cls(AnchorKind(text))
         try:
             return cls(AnchorKind.EVENT, EventMatcher.parse(text))
         except _SpecError:
             known = ["due_date", "overdue_start", "condition", *(k.value for k in EventKind)]
-            raise _SpecError(f"unknown anchor {text!r}", did_you_mean(text, known)) from None
+            raise _SpecError(f"unknown anchor {quote(text)}", did_you_mean(text, known)) from None
 
     def __str__(self) -> str:
         return str(self.event) if self.event is not None else self.kind.value
@@ -405,7 +407,7 @@ class StagePlan:
         for stage in self.stages:
             if stage.id == stage_id:
                 return stage
-        msg = f"plan {self.name!r} has no stage {stage_id!r}"
+        msg = f"plan {quote(self.name)} has no stage {quote(stage_id)}"
         raise InputError([FieldProblem("stage", msg, suggestion=did_you_mean(stage_id, self.ids))])
 
     @property
@@ -763,7 +765,7 @@ class _Parser(TableReader):
         if not isinstance(value, str) or (required and not value.strip()):
             self.fail(
                 f"{path}.{key}",
-                f"expected a non-empty string, got {value!r}",
+                f"expected a non-empty string, got {quote(value)}",
                 rule_id=rule_id,
                 key=key,
             )
@@ -807,7 +809,7 @@ class _Parser(TableReader):
         if not isinstance(name, str) or name not in self.params:
             self.fail(
                 f"{path}.promise_wait",
-                f"expected the name of a parameter giving whole days, got {name!r}",
+                f"expected the name of a parameter giving whole days, got {quote(name)}",
                 rule_id=sid,
                 key="promise_wait",
                 suggestion=did_you_mean(str(name), self.params),
@@ -819,7 +821,7 @@ class _Parser(TableReader):
         if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 366:
             self.fail(
                 f"parameters.{name}",
-                f"expected a whole number of days from 0 to 366, got {value!r}",
+                f"expected a whole number of days from 0 to 366, got {quote(value)}",
                 key=name,
             )
             return None
@@ -879,7 +881,7 @@ class _Parser(TableReader):
         country = self.text(raw, "country", path)
         subdivision = raw.get("subdivision")
         if subdivision is not None and not isinstance(subdivision, str):
-            self.fail(f"{path}.subdivision", f"expected a string, got {subdivision!r}")
+            self.fail(f"{path}.subdivision", f"expected a string, got {quote(subdivision)}")
             subdivision = None
         extra: dict[str, frozenset[dt.date]] = {}
         for key in ("extra_holidays", "extra_working_days"):
@@ -888,13 +890,16 @@ class _Parser(TableReader):
         if beyond not in [b.value for b in BeyondKnown]:
             choices = " or ".join(repr(b.value) for b in BeyondKnown)
             self.fail(
-                f"{path}.beyond_known", f"expected {choices}, got {beyond!r}", key="beyond_known"
+                f"{path}.beyond_known",
+                f"expected {choices}, got {quote(beyond)}",
+                key="beyond_known",
             )
             beyond = BeyondKnown.RULE.value
         language = raw.get("language")
         if language is not None and not isinstance(language, str):
             self.fail(
-                f"{path}.language", f"expected a language code such as 'en_US', got {language!r}"
+                f"{path}.language",
+                f"expected a language code such as 'en_US', got {quote(language)}",
             )
             language = None
         schedules = self.schedules(raw.get("schedule"), f"{path}.schedule")
@@ -944,7 +949,7 @@ class _Parser(TableReader):
             ):
                 self.fail(
                     path,
-                    f"{name[:200]!r}: name a file inside the policy file's folder, "
+                    f"{quote(name[:200])}: name a file inside the policy file's folder, "
                     "without '..', an absolute path or a NUL character",
                     key="schedule",
                 )
@@ -952,7 +957,9 @@ class _Parser(TableReader):
             target = (folder / relative).resolve()
             if not target.is_relative_to(folder):
                 self.fail(
-                    path, f"{name[:200]!r} leads outside the policy file's folder", key="schedule"
+                    path,
+                    f"{quote(name[:200])} leads outside the policy file's folder",
+                    key="schedule",
                 )
                 continue
             try:
@@ -973,7 +980,7 @@ class _Parser(TableReader):
                 with contextlib.suppress(ValueError):
                     value = dt.date.fromisoformat(value)
             if isinstance(value, dt.datetime) or not isinstance(value, dt.date):
-                self.fail(path, f"expected a date as YYYY-MM-DD, got {value!r}", key=key)
+                self.fail(path, f"expected a date as YYYY-MM-DD, got {quote(value)}", key=key)
                 continue
             out.add(value)
         return frozenset(out)
@@ -992,7 +999,7 @@ class _Parser(TableReader):
             except ValueError:
                 self.fail(
                     path,
-                    f"unknown channel {value!r}",
+                    f"unknown channel {quote(value)}",
                     key="contact_channels",
                     suggestion=did_you_mean(str(value), [c.value for c in Channel]),
                 )
@@ -1023,7 +1030,7 @@ class _Parser(TableReader):
                 if stage.id in seen:
                     self.fail(
                         f"{plan_path}[{stage.id}]",
-                        f"duplicate stage id {stage.id!r} in plan {name!r}",
+                        f"duplicate stage id {quote(stage.id)} in plan {quote(name)}",
                         rule_id=stage.id,
                     )
                     continue
@@ -1128,7 +1135,7 @@ class _Parser(TableReader):
             message = (
                 "required: one of " + ", ".join(known)
                 if channel_text is None
-                else f"unknown channel {channel_text!r}"
+                else f"unknown channel {quote(channel_text)}"
             )
             self.fail(
                 f"{path}.channel",
@@ -1201,7 +1208,7 @@ class _Parser(TableReader):
             else:
                 self.fail(
                     f"{path}.remedy",
-                    f"unknown remedy {table['remedy']!r}",
+                    f"unknown remedy {quote(table['remedy'])}",
                     rule_id=sid,
                     key="remedy",
                     suggestion=did_you_mean(str(table["remedy"]), list(remedies)),
@@ -1251,7 +1258,7 @@ class _Parser(TableReader):
             if name not in known:
                 self.fail(
                     f"{path}.{name}",
-                    f"unknown product {name!r}",
+                    f"unknown product {quote(name)}",
                     key=str(name),
                     suggestion=did_you_mean(str(name), list(known)),
                 )
@@ -1260,7 +1267,7 @@ class _Parser(TableReader):
             if not isinstance(plan, str) or plan not in plans:
                 self.fail(
                     f"{path}.{name}",
-                    f"no plan named {plan!r}",
+                    f"no plan named {quote(plan)}",
                     key=str(name),
                     suggestion=did_you_mean(str(plan), plans),
                 )
@@ -1291,7 +1298,7 @@ class _Parser(TableReader):
             if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= most:
                 self.fail(
                     f"{path}.warning_days",
-                    f"expected a non-negative whole number up to {most}, got {value!r}",
+                    f"expected a non-negative whole number up to {most}, got {quote(value)}",
                     key="warning_days",
                 )
             else:
@@ -1404,8 +1411,8 @@ def parse_timeline_section(
             if owners.setdefault(name, stage.id) != stage.id:
                 parser.fail(
                     f"timeline.plans.{plan.name}[{stage.id}].id",
-                    f"stage ids {owners[name]!r} and {stage.id!r} give the same fact "
-                    f"field {name!r}; rename one",
+                    f"stage ids {quote(owners[name])} and {quote(stage.id)} give the same fact "
+                    f"field {quote(name)}; rename one",
                     rule_id=stage.id,
                 )
     if calendar is None:

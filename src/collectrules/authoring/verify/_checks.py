@@ -46,7 +46,7 @@ from collectrules.authoring.verify._values import (
 from collectrules.authoring.verify._verifier import (
     _Verifier,
 )
-from collectrules.errors import PolicyError
+from collectrules.errors import PolicyError, quote
 from collectrules.model.decision import Quadrant
 from collectrules.model.remedies import Remedy
 from collectrules.policy import ConflictRule, HitPolicy, Layer, Policy, RemedyEffect
@@ -65,11 +65,11 @@ def check_citations(vf: _Verifier) -> None:
         if cid in known:
             continue
         hint = known.suggest(cid)
-        tail = f" (did you mean {hint!r}?)" if hint else ""
+        tail = f" (did you mean {quote(hint)}?)" if hint else ""
         vf.report(
             FindingKind.CITATION,
             Severity.ERROR,
-            f"{path}: unknown clause {cid!r}{tail}; cite an id of DOMAIN.md or "
+            f"{path}: unknown clause {quote(cid)}{tail}; cite an id of DOMAIN.md or "
             "REGULATION.md, or declare it in the policy's [clauses] table",
             rule_ids=(rid,) if rid else (),
         )
@@ -99,7 +99,7 @@ def check_dead(vf: _Verifier) -> None:
         vf.report(
             FindingKind.DEAD_PARAMETER,
             Severity.WARNING,
-            f"parameters.{name}: no rule uses parameter {name!r}",
+            f"parameters.{name}: no rule uses parameter {quote(name)}",
         )
     for kind in policy.signals:
         if kind in read or f"has_{kind}" in read or kind in words:
@@ -109,7 +109,7 @@ def check_dead(vf: _Verifier) -> None:
         vf.report(
             FindingKind.DEAD_SIGNAL,
             Severity.WARNING,
-            f"signals.{kind}: no rule reads signal kind {kind!r}; cases that "
+            f"signals.{kind}: no rule reads signal kind {quote(kind)}; cases that "
             "carry it are decided as if it were absent",
         )
 
@@ -142,7 +142,7 @@ def check_unused_conditions(vf: _Verifier) -> None:
         vf.report(
             FindingKind.UNUSED_CONDITION,
             Severity.WARNING,
-            f"conditions.{name}: no rule or stage uses the named condition {name!r}",
+            f"conditions.{name}: no rule or stage uses the named condition {quote(name)}",
         )
 
 
@@ -181,7 +181,7 @@ def unreachable(vf: _Verifier, situations_per_layer: list[list[_Situation]]) -> 
                 vf.report(
                     FindingKind.UNREACHABLE,
                     Severity.ERROR,
-                    f"layer {layer.id!r}: rule {rule.id!r} can never fire: its "
+                    f"layer {quote(layer.id)}: rule {quote(rule.id)} can never fire: its "
                     "condition holds for no case that reaches the layer",
                     rule_ids=(rule.id,),
                     layer=layer.id,
@@ -194,7 +194,7 @@ def unreachable(vf: _Verifier, situations_per_layer: list[list[_Situation]]) -> 
                 else "a rule of higher priority (or equal priority and earlier)"
             )
             message = (
-                f"layer {layer.id!r}: rule {rule.id!r} is shadowed: whenever it "
+                f"layer {quote(layer.id)}: rule {quote(rule.id)} is shadowed: whenever it "
                 f"matches, {why} takes the case: {', '.join(repr(n) for n in names)}"
             )
             # A case that shows it must also get through the layers after this one.
@@ -238,7 +238,7 @@ def unreachable(vf: _Verifier, situations_per_layer: list[list[_Situation]]) -> 
                     vf.report(
                         FindingKind.UNREACHABLE,
                         Severity.WARNING,
-                        f"layer {layer.id!r}: value {value!r} is never given to any case",
+                        f"layer {quote(layer.id)}: value {quote(value)} is never given to any case",
                         layer=layer.id,
                     )
 
@@ -451,12 +451,12 @@ def check_pairs(
             if varied.ability_worse:
                 old, new = witness.get(varied.kind), witness.get(varied.kind + _W1)
                 change = (
-                    f"changing {varied.kind!r} from {_show(old)} to {_show(new)} "
+                    f"changing {quote(varied.kind)} from {_show(old)} to {_show(new)} "
                     f"(ability {sit.env.get('ability')} -> "
                     f"{sit.env.get('ability' + _W1)})"
                 )
             else:
-                change = f"adding one {varied.kind!r} signal"
+                change = f"adding one {quote(varied.kind)} signal"
             what = []
             if softer:
                 what.append(f"softens the quadrant from {q0} to {q1}")

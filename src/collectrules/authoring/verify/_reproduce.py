@@ -11,7 +11,7 @@ from collectrules.authoring.verify._findings import (
     Finding,
 )
 from collectrules.engine import Engine
-from collectrules.errors import CollectRulesError, EngineError, InputError
+from collectrules.errors import CollectRulesError, EngineError, InputError, quote
 from collectrules.model.case import Case
 from collectrules.model.decision import Decision
 from collectrules.model.remedies import remedy_name
@@ -70,7 +70,7 @@ def _check(policy: Policy, cx: Counterexample, decide: Any) -> bool:
         if not isinstance(result, EngineError):
             return False
         text = str(result)
-        if f"layer {expect['layer']!r}" not in text:
+        if f"layer {quote(expect['layer'])}" not in text:
             return False
         if expect["error"] == "gap":
             return "no rule matched" in text or "reaches no band" in text

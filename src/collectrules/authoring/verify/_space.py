@@ -47,7 +47,7 @@ from collectrules.conditions import (
     Op,
 )
 from collectrules.conditions.python import compile_condition
-from collectrules.errors import CollectRulesError
+from collectrules.errors import CollectRulesError, quote
 from collectrules.model.case import Case, Product
 from collectrules.model.limits import MAX_EVENTS, MAX_SIGNALS
 from collectrules.model.time import require_aware
@@ -689,5 +689,5 @@ def _describe(
         elif role == "money" and isinstance(value, int):
             parts.append(f"{name} = {_money_text(value)}")
         else:
-            parts.append(f"{name} = {value!r}")
+            parts.append(f"{name} = {quote(value)}")
     return ", ".join(parts) if parts else "every case"

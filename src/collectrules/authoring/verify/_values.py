@@ -18,6 +18,7 @@ from collectrules.conditions import (
     Truth,
     compare,
 )
+from collectrules.errors import quote
 
 
 class _Absent:
@@ -47,7 +48,7 @@ def _leaf_holds(leaf: Condition, value: Any) -> bool:
         return bool(leaf.low <= value <= leaf.high)
     if isinstance(leaf, In):
         return value in leaf.values
-    msg = f"not a leaf: {leaf!r}"
+    msg = f"not a leaf: {quote(leaf)}"
     raise TypeError(msg)
 
 
@@ -89,7 +90,7 @@ def _subst(cond: Condition, env: Mapping[str, Any]) -> bool | Condition:
         return cond if r is cond.part else Not(r)
     if isinstance(cond, Always):
         return True
-    msg = f"not a condition: {cond!r}"
+    msg = f"not a condition: {quote(cond)}"
     raise TypeError(msg)
 
 

@@ -44,7 +44,7 @@ from collectrules.conditions import (
     Condition,
 )
 from collectrules.engine import Engine
-from collectrules.errors import CollectRulesError, InputError
+from collectrules.errors import CollectRulesError, InputError, quote
 from collectrules.model.decision import Decision
 from collectrules.policy import HitPolicy, Layer, Policy
 
@@ -180,7 +180,7 @@ class _Verifier:
                 self.report(
                     FindingKind.UNVERIFIED,
                     Severity.WARNING,
-                    f"layer {layer.id!r}: the search went past {MAX_STEPS} steps; "
+                    f"layer {quote(layer.id)}: the search went past {MAX_STEPS} steps; "
                     "the layer and those after it were not verified",
                     layer=layer.id,
                 )
@@ -326,12 +326,13 @@ class _Verifier:
             region = _describe(env, witness, self.ctx, conds)
             if layer.hit_policy is HitPolicy.COLLECT_SUM:
                 message = (
-                    f"layer {layer.id!r}: a score of {outcome[1]} reaches no band and the "
+                    f"layer {quote(layer.id)}: a score of {outcome[1]} reaches no band and the "
                     f"layer has no default ({region})"
                 )
             else:
                 message = (
-                    f"layer {layer.id!r}: no rule matches and the layer has no default ({region})"
+                    f"layer {quote(layer.id)}: no rule matches "
+                    f"and the layer has no default ({region})"
                 )
             self.report(
                 FindingKind.GAP,
@@ -358,7 +359,8 @@ class _Verifier:
                 self.report(
                     FindingKind.OVERLAP,
                     Severity.ERROR,
-                    f"layer {layer.id!r} is unique, but rules {a!r} and {b!r} both match "
+                    f"layer {quote(layer.id)} is unique, but "
+                    f"rules {quote(a)} and {quote(b)} both match "
                     f"({_describe(env, full, self.ctx, (conds[i], conds[j]))})",
                     rule_ids=(a, b),
                     layer=layer.id,
@@ -404,7 +406,7 @@ class _Verifier:
                 else set()
             )
             if bad:
-                out.append((f"layer {layer.id!r}", ", ".join(bad)))
+                out.append((f"layer {quote(layer.id)}", ", ".join(bad)))
         bad = ctx.unsupported(
             set().union(*(c.fields() for c in ctx.remedy_conds)) if ctx.remedy_conds else set()
         )
