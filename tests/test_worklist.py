@@ -195,6 +195,25 @@ def test_a_bad_row_is_reported_and_the_others_listed(engine: Engine) -> None:
     assert {i.case_id for i in items} == {r["case_id"] for r in rows} - {"BAD-1"}
 
 
+def test_a_case_listed_twice_is_a_failed_row_and_its_steps_are_listed_once(
+    engine: Engine,
+) -> None:
+    rows = portfolio(4)
+    again = {**rows[1], "overdue_amount": "1"}  # the same case id, other figures
+    rows += [dict(rows[1]), again]
+    wl = engine.worklist(rows, as_of=AS_OF)
+    items = list(wl)
+    once = list(engine.worklist(portfolio(4), as_of=AS_OF))
+    # the lines are those of the four cases, each once, from each case's first row
+    assert [i.to_dict() for i in items] == [i.to_dict() for i in once]
+    repeated = rows[1]["case_id"]
+    assert [(f.index, f.case_id) for f in wl.failures] == [(4, repeated), (5, repeated)]
+    assert all(isinstance(f.error, InputError) for f in wl.failures)
+    assert "listed again (first at row 1)" in str(wl.failures[0].error)
+    summary = wl.summary
+    assert (summary.cases, summary.failed_rows) == (4, 2)
+
+
 def test_a_worklist_is_iterated_once(engine: Engine) -> None:
     wl = engine.worklist(portfolio(2), as_of=AS_OF)
     list(wl)

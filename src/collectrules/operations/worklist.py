@@ -40,7 +40,8 @@ each case's lines are dealt out at once, so nothing holds the portfolio:
   an anonymous temporary file, and at the end the sorted runs are merged with
   :func:`heapq.merge`, reading each back a chunk at a time.
 
-Memory is therefore bounded by the sum of the capacities plus ``run_size`` lines,
+Memory is therefore bounded by the sum of the capacities plus ``run_size`` lines, and
+the case ids seen (a case id met again is a failed row, its steps listed once),
 whatever the size of the portfolio, with or without a team; of the rows that fail,
 the first :data:`MAX_KEPT_FAILURES` are kept and the others only counted. The order is exactly that
 of sorting every line in memory: the sort key is total, the runs are sorted stably and
@@ -629,6 +630,15 @@ def _not_planned(entry: object) -> str | None:
     return None
 
 
+def _repeated(entry: PlannedCase, first: int) -> InputError:
+    """The error of a case met again: its steps are listed once, from its first row."""
+    msg = (
+        f"case {quote(entry.case.case_id)} is listed again (first at row {first}): expected"
+        " each case once; its steps are listed from its first row"
+    )
+    return InputError([FieldProblem("case_id", msg)])
+
+
 class Worklist:
     """The worklist of a portfolio at ``as_of``: iterate it once for its lines.
 
@@ -640,7 +650,9 @@ class Worklist:
     (the others are still listed), and ``on_failure`` is called with each as it
     happens. Only the first :data:`MAX_KEPT_FAILURES` failures are kept in
     :attr:`failures`, so that a portfolio of bad rows does not fill the memory; every
-    one is given to ``on_failure`` and counted in :attr:`failed_rows`.
+    one is given to ``on_failure`` and counted in :attr:`failed_rows`. A case id met
+    again is such a failure: the case's steps are listed once, from its first row (so
+    the worklist keeps each case id seen, some 130 bytes each).
 
     The lines of owners without a capacity are sorted in bounded memory: at most
     ``run_size`` of them are held at once, the rest wait in sorted runs in temporary
@@ -687,6 +699,8 @@ class Worklist:
         self.failed_rows = 0
         self._cases = 0
         self._with_lines = 0
+        #: The row each case id was first met at: a case listed again is a failed row.
+        self._first_row: dict[str, int] = {}
         self._lines = 0
         owners = (
             [(EVERYONE, "", None)]
@@ -753,6 +767,10 @@ class Worklist:
                 self._fail(
                     RowFailure(index, None, InputError([FieldProblem(f"planned[{index}]", msg)]))
                 )
+                continue
+            first = self._first_row.setdefault(entry.case.case_id, index)
+            if first != index:
+                self._fail(RowFailure(index, entry.case.case_id, _repeated(entry, first)))
                 continue
             items = self._lines_of(index, entry)
             if items is None:
