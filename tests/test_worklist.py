@@ -160,6 +160,17 @@ def test_next_contact_is_the_guardrails_answer(engine: Engine, cases: list[dict[
     assert checked > 10
 
 
+def test_a_channel_blocked_with_no_end_says_which_rule_blocks_it(engine: Engine) -> None:
+    # cn_bank_loan's visits are lawful only once arranged (CH-VISIT-ARRANGED), which no
+    # time lifts: the note names that rule, not a horizon of days
+    visits = [i for i in engine.worklist(portfolio(6), as_of=AS_OF) if i.channel == "visit"]
+    assert visits
+    for item in visits:
+        assert item.next_contact_at is None
+        assert item.contact_note.startswith("the guardrails block this channel until")
+        assert "CH-VISIT-ARRANGED: no visit_arranged event with the debtor" in item.contact_note
+
+
 def test_contact_hours_move_the_next_contact_past_the_night(engine: Engine) -> None:
     night = require_aware("2026-04-03T23:30:00+08:00")
     items = [i for i in engine.worklist(portfolio(20), as_of=night) if i.channel == "phone"]

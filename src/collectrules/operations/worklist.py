@@ -62,7 +62,13 @@ import attrs
 from collectrules._arguments import require_callable, require_instance, require_named_path
 from collectrules._decimal import exact
 from collectrules.calendars import ContactHours
-from collectrules.compliance.guardrails import ContactChannel, Guardrails, Party, guardrails_of
+from collectrules.compliance.guardrails import (
+    Contact,
+    ContactChannel,
+    Guardrails,
+    Party,
+    guardrails_of,
+)
 from collectrules.errors import (
     CollectRulesError,
     EngineError,
@@ -485,13 +491,34 @@ def _next_contact(
                 opens = hours.next_allowed(after, case.timezone)
                 return opens, "the timeline's contact hours (the policy has no guardrails)"
             return after, "the policy has no guardrails or contact hours"
-        allowed = guardrails.next_allowed(case, contact, Party.DEBTOR, after=after)
+        allowed = guardrails.next_allowed(
+            case, contact, Party.DEBTOR, after=after, horizon_days=_HORIZON_DAYS
+        )
     except InputError as exc:  # the search ran past the instants supported (year 2200)
         reason = "; ".join(p.message for p in exc.problems)
         return None, f"no next contact within the instants supported ({reason})"
     if allowed is None:
-        return None, "the guardrails allow no contact on this channel within 400 days"
+        return None, _never_allowed(case, contact, after, guardrails)
     return allowed, ""
+
+
+def _never_allowed(
+    case: Case, contact: ContactChannel, after: dt.datetime, guardrails: Guardrails
+) -> str:
+    """Why the guardrails allow no contact on ``contact``: the rules that block it now
+    and lift at no known time (a visit arranged with no one, a product that has no such
+    channel), else that none lifts within the search's horizon."""
+    verdict = guardrails.check(case, Contact(contact, Party.DEBTOR, after))
+    lasting = [f"{r.rule_id}: {r.message}" for r in verdict.blocks if r.until is None]
+    if lasting:
+        return (
+            "the guardrails block this channel until something changes (" + "; ".join(lasting) + ")"
+        )
+    return f"the guardrails allow no contact on this channel within {_HORIZON_DAYS} days"
+
+
+#: The days ``Guardrails.next_allowed`` searches for a time the guardrails allow.
+_HORIZON_DAYS = 400
 
 
 @attrs.frozen
