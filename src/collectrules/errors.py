@@ -276,7 +276,7 @@ class ConditionError(CollectRulesError, ValueError):
         if suggestion:
             parts.append(f"(did you mean {quote(suggestion)}?)")
         if column is not None:
-            parts.append(f"at column {figure(column)}")
+            parts.append(f"at column {column if type(column) is int else quote(column)}")
         full = " ".join(parts)
         if text is not None:
             full = f"{full} in {quote(text)}"

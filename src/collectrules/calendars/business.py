@@ -973,43 +973,43 @@ class ContactHours:
 
     def first_allowed(self, at: dt.datetime, timezone: str) -> pendulum.DateTime:
         """The first allowed contact instant at or after ``at`` (local time of ``timezone``)."""
-        local = _local(at, timezone)
-        if self._allows(local, timezone):
-            return local
-        low = _plain(local)
-        for _ in range(_MAX_SCAN_SPANS):
-            high, capped = _later(low)
-            found = self._first_between(low, high, timezone)
-            if found is not None:
-                return found
-            if capped or _in_zone(high, timezone) is None:
-                break
-            low = high
-        else:  # pragma: no cover - every day has its hours, the zone skips one at most
-            msg = f"no allowed time within {_MAX_SCAN_SPANS} days after {local.isoformat()}"
-            raise InputError([FieldProblem("at", msg)])
-        what = f"the first allowed time after {local.isoformat()}"
-        raise InputError([FieldProblem("at", f"{what} falls after 9999-12-31, {_OUTSIDE}")])
+        return self._nearest_allowed(at, timezone, forward=True)
 
     def last_allowed(self, at: dt.datetime, timezone: str) -> pendulum.DateTime:
         """The last allowed contact instant at or before ``at`` (local time of ``timezone``)."""
+        return self._nearest_allowed(at, timezone, forward=False)
+
+    def _nearest_allowed(
+        self, at: dt.datetime, timezone: str, *, forward: bool
+    ) -> pendulum.DateTime:
+        """``at`` when allowed, else the allowed instant nearest it on one side: after it
+        when ``forward``, else before it. Scanned a span at a time (a day, or up to a
+        clock change), never past the instants Python's datetime holds."""
         local = _local(at, timezone)
         if self._allows(local, timezone):
             return local
-        high = _plain(local)
+        near = _plain(local)
         for _ in range(_MAX_SCAN_SPANS):
-            low, capped = _earlier(high)
-            found = self._last_between(low, high, timezone)
+            if forward:
+                far, capped = _later(near)
+                found = self._first_between(near, far, timezone)
+            else:
+                far, capped = _earlier(near)
+                found = self._last_between(far, near, timezone)
             if found is not None:
                 return found
-            if capped or _in_zone(low, timezone) is None:
+            if capped or _in_zone(far, timezone) is None:
                 break
-            high = low
+            near = far
         else:  # pragma: no cover - every day has its hours, the zone skips one at most
-            msg = f"no allowed time within {_MAX_SCAN_SPANS} days before {local.isoformat()}"
+            side = "after" if forward else "before"
+            msg = f"no allowed time within {_MAX_SCAN_SPANS} days {side} {local.isoformat()}"
             raise InputError([FieldProblem("at", msg)])
-        what = f"the last allowed time before {local.isoformat()}"
-        raise InputError([FieldProblem("at", f"{what} falls before 0001-01-01, {_OUTSIDE}")])
+        if forward:
+            what = f"the first allowed time after {local.isoformat()} falls after 9999-12-31"
+        else:
+            what = f"the last allowed time before {local.isoformat()} falls before 0001-01-01"
+        raise InputError([FieldProblem("at", f"{what}, {_OUTSIDE}")])
 
     def _first_between(
         self, low: dt.datetime, high: dt.datetime, timezone: str
