@@ -10,6 +10,18 @@ AS_OF = "2026-04-03T12:00:00+08:00"
 SEEN = "2026-04-02T10:30:00+08:00"
 
 
+#: The fields every case needs, for a credit card in Shanghai, and nothing else.
+CARD_CASE: dict[str, Any] = {
+    "case_id": "A",
+    "product": "credit_card",
+    "currency": "CNY",
+    "principal": "1000",
+    "overdue_amount": "100",
+    "due_date": "2026-05-01",
+    "timezone": "Asia/Shanghai",
+}
+
+
 def case_dict(*signals: tuple[str, float | None], **overrides: Any) -> dict[str, Any]:
     """A loan due 2026-03-31 in Shanghai with the given (kind, value) signals."""
     data: dict[str, Any] = {

@@ -33,17 +33,10 @@ from collectrules.frame._csv import MAX_COLUMNS  # noqa: E402
 from collectrules.frame._inputs import CASE_COLUMNS  # noqa: E402
 from collectrules.frame.files import CHUNK_ROWS, run_columnar  # noqa: E402
 from collectrules.policy import load_policy  # noqa: E402
+from helpers import CARD_CASE  # noqa: E402
 
 AS_OF = "2026-06-30T12:00:00+08:00"
-BASE = {
-    "case_id": "A",
-    "product": "credit_card",
-    "currency": "CNY",
-    "principal": "1000",
-    "overdue_amount": "100",
-    "due_date": "2026-05-01",
-    "timezone": "Asia/Shanghai",
-}
+BASE = CARD_CASE
 SIGNAL = {"kind": "refused_to_pay", "observed_at": "2026-06-01T00:00:00+08:00"}
 
 

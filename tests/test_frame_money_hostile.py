@@ -21,17 +21,10 @@ from collectrules.errors import CollectRulesError, InputError  # noqa: E402
 from collectrules.model.case import Case  # noqa: E402
 from collectrules.money import PlanTerms, build_schedule  # noqa: E402
 from collectrules.money.kpis import events_from_rows, portfolio_from_rows  # noqa: E402
+from helpers import CARD_CASE  # noqa: E402
 
 AS_OF = "2026-06-30T12:00:00+08:00"
-BASE = {
-    "case_id": "A",
-    "product": "credit_card",
-    "currency": "CNY",
-    "principal": "1000",
-    "overdue_amount": "100",
-    "due_date": "2026-05-01",
-    "timezone": "Asia/Shanghai",
-}
+BASE = CARD_CASE
 REFUSED = "refused_to_pay"
 
 

@@ -6,24 +6,16 @@ id, a clause id, a pack's clock time)."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from collectrules import Case, Engine
 from collectrules.errors import InputError, PolicyError
 from collectrules.policy import load_policy
+from helpers import CARD_CASE
 
 AS_OF = "2026-06-30T12:00:00+08:00"
-BASE: dict[str, Any] = {
-    "case_id": "A",
-    "product": "credit_card",
-    "currency": "CNY",
-    "principal": "1000",
-    "overdue_amount": "100",
-    "due_date": "2026-05-01",
-    "timezone": "Asia/Shanghai",
-}
+BASE = CARD_CASE
 
 
 @pytest.mark.parametrize("newline", ["\n", "\r\n"], ids=["LF", "CRLF"])
