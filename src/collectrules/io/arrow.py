@@ -29,6 +29,7 @@ import contextlib
 import datetime as dt
 import functools
 import importlib
+import itertools
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from os import PathLike
@@ -715,11 +716,11 @@ def pandas_problems(
             problems.append(FieldProblem(f"{label}.{column.name}", _unheld(column, exc)))
     if not problems:  # each column converts alone: one nested too deep for the table's
         problems = [
-            FieldProblem(f"{label}.{column.name}", _nested(row))
+            FieldProblem(f"{label}.{column.name}", found)
             for column in (frame.iloc[:, i] for i in range(frame.shape[1]))
             if column.dtype == object
-            for row in [next((r for r, v in enumerate(column) if _too_deep(v)), None)]
-            if row is not None
+            for found in [next(filter(None, map(_cell_problem, column, itertools.count())), None)]
+            if found is not None
         ]
     if not problems:
         message = f"expected a table Arrow can hold (columns of one type each: {_ARROW_KINDS})"
@@ -736,8 +737,8 @@ def _unheld(column: Any, exc: BaseException) -> str:
         )
     if isinstance(exc, RecursionError | LookupError):
         for row, value in enumerate(column):
-            if _too_deep(value):
-                return _nested(row)
+            if found := _cell_problem(value, row):
+                return found
     for row, value in enumerate(column):
         found = _unheld_value(value, row)
         if found is not None:
@@ -843,26 +844,6 @@ def _cell_problem(value: Any, row: int) -> str | None:
             )
         stack.extend((v, depth + 1) for v in children)
     return None
-
-
-def _too_deep(value: Any) -> bool:
-    """Whether a value nests lists or mappings more than :data:`MAX_DEPTH` deep. A list
-    or mapping held in several places is walked again only from a greater depth than
-    before (at most ``MAX_DEPTH + 1`` times), not once per place."""
-    stack = [(value, 0)]
-    deepest: dict[int, int] = {}
-    while stack:
-        item, depth = stack.pop()
-        if depth > MAX_DEPTH:
-            return True
-        if not isinstance(item, Mapping | list | tuple) or deepest.get(id(item), -1) >= depth:
-            continue
-        deepest[id(item)] = depth
-        if isinstance(item, Mapping):
-            stack.extend((v, depth + 1) for v in item.values())
-        elif isinstance(item, list | tuple):
-            stack.extend((v, depth + 1) for v in item)
-    return False
 
 
 def _records(values: list[dict[Any, Any]]) -> str | None:
