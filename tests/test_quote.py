@@ -4,11 +4,12 @@ are named by their type."""
 
 from __future__ import annotations
 
+import attrs
 import pandas as pd
 import polars as pl
 
 from collectrules._arguments import wrong_kind
-from collectrules.errors import quote
+from collectrules.errors import QUOTE_LIMIT, FieldProblem, quote
 
 
 class Plain:
@@ -43,3 +44,28 @@ def test_a_wrong_kind_names_an_object_once_and_the_same_each_time() -> None:
     first, second = (str(wrong_kind("skip", Plain(), "a count")) for _ in range(2))
     assert first == second == "skip: expected a count, got Plain"
     assert str(wrong_kind("skip", "x", "a count")) == "skip: expected a count, got str 'x'"
+
+
+def test_an_attrs_object_is_quoted_field_by_field_bounded() -> None:
+    # attrs' own repr writes each field whole: a list held a thousand times in a field
+    # is a billion numbers to write. quote bounds each field as any value.
+    shared = [[[1] * 1000] * 1000] * 1000
+    problem = FieldProblem(shared, "bad")  # type: ignore[arg-type]
+    text = quote(problem)
+    assert text.startswith("FieldProblem(path=[[[")
+    assert len(text) <= QUOTE_LIMIT + 1
+    # a small one reads as its own repr
+    assert quote(FieldProblem("a", "b")) == repr(FieldProblem("a", "b"))
+
+
+def test_an_attrs_field_that_cannot_be_read_is_quoted_as_unknown() -> None:
+    @attrs.define
+    class Broken:
+        value: int
+
+        def __getattribute__(self, name: str) -> object:
+            if name == "value":
+                raise RuntimeError("unreadable")
+            return object.__getattribute__(self, name)
+
+    assert quote(Broken(1)).endswith(".<locals>.Broken(value=<?>)")

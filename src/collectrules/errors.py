@@ -74,7 +74,7 @@ class _BoundedRepr(reprlib.Repr):
             if level <= 0:
                 return f"{cls.__qualname__}(...)"
             shown = [
-                f"{f.name}={self.repr1(getattr(x, f.name, None), level - 1)}"
+                f"{f.name}={self._field(x, f.name, level - 1)}"
                 for f in attrs.fields(cls)[: self.maxdict]
                 if f.repr
             ]
@@ -95,6 +95,13 @@ class _BoundedRepr(reprlib.Repr):
             j = max(0, self.maxother - 3 - i)
             text = text[:i] + "..." + text[len(text) - j :]
         return text
+
+    def _field(self, x: object, name: str, level: int) -> str:
+        """One field of an attrs object, bounded; ``<?>`` when reading it fails."""
+        try:
+            return self.repr1(getattr(x, name), level)
+        except Exception:
+            return "<?>"
 
 
 def _attrs_repr(cls: type) -> bool:
