@@ -23,6 +23,7 @@ pa = pytest.importorskip("pyarrow")
 pq = pytest.importorskip("pyarrow.parquet")
 pd = pytest.importorskip("pandas")
 
+from collectrules.engine import Engine  # noqa: E402
 from collectrules.errors import QUOTE_LIMIT, InputError  # noqa: E402
 from collectrules.io import (  # noqa: E402
     FRAME_SOURCE,
@@ -33,6 +34,7 @@ from collectrules.io import (  # noqa: E402
     read_rows,
 )
 from collectrules.io.arrow import BATCH_ROWS, batch_row  # noqa: E402
+from helpers import CARD_CASE  # noqa: E402
 
 #: The longest message a problem of these tests may have: a quoted value and the words
 #: around it.
@@ -253,6 +255,22 @@ def test_a_map_naming_a_key_twice_is_that_rows_error() -> None:
     assert path == "extra"
     assert "'k' twice" in message
     assert second.data == {"extra": {"k": 1}}
+
+
+def test_an_empty_map_is_read_as_an_empty_object_not_a_list() -> None:
+    # Arrow gives an empty map as an empty list: a map column of signals decided its
+    # empty rows as cases without signals, and refused the others ("got dict")
+    kind = pa.map_(pa.string(), pa.string())
+    empty, full = _rows(pa.table({"signals": pa.array([[], [("kind", "x")]], kind)}))
+    assert empty.data == {"signals": {}}
+    assert full.data == {"signals": {"kind": "x"}}
+    engine = Engine("default", backend="python")
+    table = pa.table(
+        {**{k: [v, v] for k, v in CARD_CASE.items()}, "signals": pa.array([[], []], kind)}
+    )
+    for result in engine.decide_many(table, as_of="2026-06-30T12:00:00+08:00"):
+        assert isinstance(result.error, InputError)
+        assert str(result.error) == "signals: expected a list, got dict"
 
 
 def test_a_record_naming_a_field_twice_says_so() -> None:

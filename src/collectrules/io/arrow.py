@@ -147,17 +147,25 @@ def _plain(value: Any, *, strict: bool) -> Any:
     return str(value)
 
 
-def _plain_row(row: Mapping[str, Any]) -> dict[str, Any] | InputError:
+def _plain_row(
+    row: Mapping[str, Any], maps: frozenset[str] = frozenset()
+) -> dict[str, Any] | InputError:
     """A row Arrow gave as plain data, or the error naming each column holding a map
-    that names a key twice."""
+    that names a key twice. ``maps`` names the columns of a map type: Arrow gives an
+    empty map as an empty list, which is read as the empty object it is."""
     try:
-        return {
+        plain = {
             k: v if type(v) in _SCALARS else _plain(v, strict=True)
             for k, v in row.items()
             if v is not None
         }
     except _Repeated:
         pass
+    else:
+        for name in maps:
+            if plain.get(name) == []:
+                plain[name] = {}
+        return plain
     problems = []
     for name, value in row.items():
         try:
@@ -186,12 +194,17 @@ def _batch_rows(batch: Any) -> Iterator[dict[str, Any] | InputError]:
     failures = _unreadable()
     spoiled, keep = _spoiled(batch)
     readable = batch if keep is None else batch.select(keep)
+    pa, _ = require_pyarrow("Arrow data")
+    maps = frozenset(f.name for f in readable.schema if pa.types.is_map(f.type))
     try:
         rows = readable.to_pylist()
     except failures:
         rows = None
     for index in range(batch.num_rows):
-        read = _plain_row(rows[index]) if rows is not None else _one_row(readable, index)
+        if rows is not None:
+            read = _plain_row(rows[index], maps)
+        else:
+            read = _one_row(readable, index, maps)
         problems = spoiled.get(index)
         if problems:
             named = {p.path for p in problems}
@@ -200,13 +213,13 @@ def _batch_rows(batch: Any) -> Iterator[dict[str, Any] | InputError]:
         yield read
 
 
-def _one_row(batch: Any, index: int) -> dict[str, Any] | InputError:
+def _one_row(batch: Any, index: int, maps: frozenset[str]) -> dict[str, Any] | InputError:
     """Row ``index`` of a table Arrow could not convert whole: the row, or the error
     naming each of its columns Python cannot read, and why."""
     one = batch.slice(index, 1)
     failures = _unreadable()
     try:
-        return _plain_row(one.to_pylist()[0])
+        return _plain_row(one.to_pylist()[0], maps)
     except failures:
         pass
     problems = []
