@@ -451,22 +451,25 @@ def test_the_benchmark_label_function_gives_the_quadrant(name: str, data: st.Dat
     _check_source(label_source(generated.policy), _ir_constants(generated.policy))
 
 
-def test_a_condition_nested_past_the_parser_limit_runs_on_the_reference() -> None:
+def test_a_policy_whose_source_cannot_be_generated_runs_on_the_reference(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Conditions nest at most MAX_DEPTH levels, within Python's parser and recursion
+    # limits; a Python with lower limits would fail while writing or compiling the
+    # source, and the reference evaluator then runs.
     policy = load_policy("default")
-    deep: Condition = Compare("dpd", Op.GT, 30)
-    for _ in range(260):
-        deep = Not(deep)  # an even number of negations: the same as dpd > 30
-    rule = policy.remedy_rules[0]
-    changed = attrs.evolve(
-        policy,
-        remedy_rules=(attrs.evolve(rule, when=deep), *policy.remedy_rules[1:]),
-        content_hash="deep",
-    )
+    changed = attrs.evolve(policy, content_hash="no-source")
+
+    def too_deep(policy: Policy) -> str:
+        raise RecursionError("maximum recursion depth exceeded")
+
+    monkeypatch.setattr("collectrules.engine.generated.generate_source", too_deep)
     generated = GeneratedPolicy(changed)
-    assert generated.fallback is not None
-    assert "nested" in generated.fallback or "Recursion" in generated.fallback
+    assert generated.fallback == "RecursionError: maximum recursion depth exceeded"
+    assert generated.source == ""
     facts = Engine(policy, backend="python").derive(make_case(), as_of=AS_OF).facts
     for dpd in (0, 31):
         changed_facts = {**facts, "dpd": dpd}
         assert generated.run(changed_facts) == CompiledPolicy(changed).run(changed_facts)
+    monkeypatch.undo()
     assert GeneratedPolicy(policy).fallback is None

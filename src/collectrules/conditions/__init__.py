@@ -30,6 +30,7 @@ from collectrules.conditions.check import check, check_value
 from collectrules.conditions.durable_json import to_durable
 from collectrules.conditions.ir import (
     MAX_CONSTANT,
+    MAX_DEPTH,
     MAX_TEXT,
     MONEY_SCALE,
     All,
@@ -53,6 +54,7 @@ from collectrules.conditions.python import compile_condition, predicate
 
 __all__ = [
     "MAX_CONSTANT",
+    "MAX_DEPTH",
     "MAX_TEXT",
     "MONEY_SCALE",
     "All",

@@ -19,6 +19,7 @@ from collectrules.errors import ConditionError, did_you_mean, quote
 
 __all__ = [
     "MAX_CONSTANT",
+    "MAX_DEPTH",
     "MAX_TEXT",
     "MONEY_SCALE",
     "All",
@@ -48,6 +49,14 @@ MONEY_SCALE = 10_000
 #: units): every integer up to it is exact as a double, so both back ends compare it
 #: exactly, and durable_rules, which reads 64-bit integers and doubles, reads it as is.
 MAX_CONSTANT = 2**53
+
+#: How deeply a condition may nest (``and``, ``or`` and ``not`` each add a level, a leaf
+#: is one): a deeper one is a :class:`~collectrules.errors.ConditionError` when it is
+#: built. Every walk over a condition (its evaluation, its text, its equality, the
+#: evaluators compiled from it) goes down the tree level by level, and Python's
+#: recursion limit ends one that goes a thousand levels down. A policy allows fewer
+#: (32, ``MAX_CONDITION_DEPTH`` of the loader).
+MAX_DEPTH = 100
 
 Scalar: TypeAlias = int | float | str | bool
 Facts: TypeAlias = Mapping[str, Any]
@@ -131,6 +140,15 @@ class Condition:
     """The base of every IR node. Combine with ``&``, ``|`` and ``~``."""
 
     __slots__ = ()
+
+    #: The levels of the condition, its own included (set when a group is built).
+    _depth: int = 1
+
+    def __copy__(self) -> Condition:
+        return self  # immutable
+
+    def __deepcopy__(self, memo: Any) -> Condition:
+        return self  # immutable: a copy would walk the tree for nothing
 
     def __and__(self, other: Condition) -> Condition:
         return All((self, other))
@@ -229,25 +247,70 @@ class Truth(Condition):
     field: str = attrs.field(validator=_field_name)
 
 
+def _parts(value: object) -> tuple[Condition, ...]:
+    """A group's parts: a tuple (or list) of conditions."""
+    if not isinstance(value, tuple | list):
+        msg = f"expected the parts as a tuple of conditions, got {quote(value)}"
+        raise ConditionError(msg)
+    for index, part in enumerate(value):
+        if not isinstance(part, Condition):
+            msg = f"part {index}: expected a condition, got {quote(part)}"
+            raise ConditionError(msg)
+    return tuple(value)
+
+
+def _part(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    """A negation's part is a condition."""
+    if not isinstance(value, Condition):
+        msg = f"{type(instance).__name__}.{attribute.name}: expected a condition, got"
+        raise ConditionError(f"{msg} {quote(value)}")
+
+
+def _set_depth(node: All | AnyOf | Not, parts: tuple[Condition, ...]) -> None:
+    """Give a group its depth, one more than its deepest part's; past :data:`MAX_DEPTH`
+    it is a :class:`ConditionError`."""
+    depth = 1 + max((p._depth for p in parts), default=0)
+    if depth > MAX_DEPTH:
+        msg = (
+            f"the condition nests more than {MAX_DEPTH} levels deep ('and', 'or', 'not'):"
+            " simplify it"
+        )
+        raise ConditionError(msg)
+    object.__setattr__(node, "_depth", depth)
+
+
 @attrs.frozen
 class All(Condition):
-    """Every part holds (``and``)."""
+    """Every part holds (``and``). ``parts`` are conditions; a group nested more than
+    :data:`MAX_DEPTH` levels deep is a :class:`~collectrules.errors.ConditionError`."""
 
-    parts: tuple[Condition, ...]
+    parts: tuple[Condition, ...] = attrs.field(converter=_parts)
+    _depth: int = attrs.field(init=False, repr=False, eq=False, hash=False)
+
+    def __attrs_post_init__(self) -> None:
+        _set_depth(self, self.parts)
 
 
 @attrs.frozen
 class AnyOf(Condition):
-    """At least one part holds (``or``)."""
+    """At least one part holds (``or``); its parts as those of :class:`All`."""
 
-    parts: tuple[Condition, ...]
+    parts: tuple[Condition, ...] = attrs.field(converter=_parts)
+    _depth: int = attrs.field(init=False, repr=False, eq=False, hash=False)
+
+    def __attrs_post_init__(self) -> None:
+        _set_depth(self, self.parts)
 
 
 @attrs.frozen
 class Not(Condition):
-    """The part does not hold."""
+    """The part does not hold; its depth is bounded as that of :class:`All`."""
 
-    part: Condition
+    part: Condition = attrs.field(validator=_part)
+    _depth: int = attrs.field(init=False, repr=False, eq=False, hash=False)
+
+    def __attrs_post_init__(self) -> None:
+        _set_depth(self, (self.part,))
 
 
 _Leaf = Compare | Between | In | Truth

@@ -368,7 +368,6 @@ class GeneratedPolicy:
 
     def __init__(self, policy: Policy) -> None:
         self.policy = policy
-        self.source = generate_source(policy)
         self._lock = threading.Lock()
         self._layer_memo: list[dict[int, LayerResult]] = [{} for _ in policy.layers]
         self._remedy_memo: dict[int, RemedyResult] = {}
@@ -386,11 +385,16 @@ class GeneratedPolicy:
         #: Why the reference evaluator runs instead of the generated source, or None.
         self.fallback: str | None = None
         self.run: Callable[[Mapping[str, Any]], Outcome]
+        #: The generated source ("" when it could not be written).
+        self.source = ""
         try:
+            self.source = generate_source(policy)
             self.run = _function(self.source, "run", namespace)
         except (SyntaxError, RecursionError, MemoryError) as exc:
-            # Python's parser has limits (200 nested parentheses) that a deeply nested
-            # condition can pass: the reference evaluator gives the same outcomes.
+            # Python's parser and compiler have limits (200 nested parentheses, the
+            # recursion limit) that a deeply nested condition could pass on some Python
+            # (conditions nest at most MAX_DEPTH levels): the reference evaluator gives
+            # the same outcomes.
             self.fallback = f"{type(exc).__name__}: {exc}"
             self.run = CompiledPolicy(policy).run
 
