@@ -43,7 +43,7 @@ from __future__ import annotations
 import math
 import threading
 import types
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
 from collectrules.conditions import (
@@ -117,30 +117,43 @@ class _Writer:
             name = self.locals[field] = f"x{len(self.locals)}"
         return name
 
-    def expr(self, cond: Condition, where: str) -> str:
+    def expr(
+        self,
+        cond: Condition,
+        where: str,
+        part: Callable[[Condition, bool], str] | None = None,
+        assigned: Collection[str] = (),
+    ) -> str:
+        """The source of ``cond``. Its operands' source is ``part(operand, first)``
+        (``first``: the operand is evaluated whenever ``cond`` is), this method's own
+        by default; a local in ``assigned`` never holds ``_M``, so its tests skip that
+        check."""
+        if part is None:
+
+            def part(operand: Condition, first: bool) -> str:
+                return self.expr(operand, where)
+
         if isinstance(cond, Always):
             return "True"
-        if isinstance(cond, Compare):
+        if isinstance(cond, Compare | Between | In):
             x = self.local(cond.field)
-            value = _constant(cond.value, where)
-            return f"({x} is not _M and {x} {_OPS[cond.op]} {value})"
-        if isinstance(cond, Between):
-            x = self.local(cond.field)
-            low, high = _constant(cond.low, where), _constant(cond.high, where)
-            return f"({x} is not _M and {low} <= {x} <= {high})"
-        if isinstance(cond, In):
-            x = self.local(cond.field)
+            guard = "" if x in assigned else f"{x} is not _M and "
+            if isinstance(cond, Compare):
+                return f"({guard}{x} {_OPS[cond.op]} {_constant(cond.value, where)})"
+            if isinstance(cond, Between):
+                low, high = _constant(cond.low, where), _constant(cond.high, where)
+                return f"({guard}{low} <= {x} <= {high})"
             values = "".join(f"{_constant(v, where)}, " for v in cond.values)
-            return f"({x} is not _M and {x} in ({values}))"
+            return f"({guard}{x} in ({values}))"
         if isinstance(cond, Truth):
             return f"({self.local(cond.field)} is True)"
         if isinstance(cond, All | AnyOf):
             if not cond.parts:
                 return "True" if isinstance(cond, All) else "False"
             word = " and " if isinstance(cond, All) else " or "
-            return "(" + word.join(self.expr(p, where) for p in cond.parts) + ")"
+            return "(" + word.join(part(p, i == 0) for i, p in enumerate(cond.parts)) + ")"
         if isinstance(cond, Not):
-            return f"(not {self.expr(cond.part, where)})"
+            return f"(not {part(cond.part, True)})"
         msg = f"{where}: not a condition node: {type(cond).__name__}"
         raise EngineError(msg)
 
@@ -224,24 +237,8 @@ class _Tests:
         return name
 
     def _build(self, cond: Condition, where: str, part: Callable[[Condition, bool], str]) -> str:
-        """The source of ``cond``, its operands' from ``part(operand, first)`` (``first``:
-        the operand is evaluated whenever ``cond`` is)."""
-        if isinstance(cond, Compare | Between | In):
-            x = self.writer.local(cond.field)
-            guard = "" if x in self.assigned else f"{x} is not _M and "
-            if isinstance(cond, Compare):
-                return f"({guard}{x} {_OPS[cond.op]} {_constant(cond.value, where)})"
-            if isinstance(cond, Between):
-                low, high = _constant(cond.low, where), _constant(cond.high, where)
-                return f"({guard}{low} <= {x} <= {high})"
-            values = "".join(f"{_constant(v, where)}, " for v in cond.values)
-            return f"({guard}{x} in ({values}))"
-        if isinstance(cond, All | AnyOf) and cond.parts:
-            word = " and " if isinstance(cond, All) else " or "
-            return "(" + word.join(part(p, i == 0) for i, p in enumerate(cond.parts)) + ")"
-        if isinstance(cond, Not):
-            return f"(not {part(cond.part, True)})"
-        return self.writer.expr(cond, where)
+        """The source of ``cond``, its operands' from ``part`` (see :meth:`_Writer.expr`)."""
+        return self.writer.expr(cond, where, part, self.assigned)
 
 
 def generate_source(policy: Policy) -> str:
