@@ -267,7 +267,8 @@ CURRENCY_ALIASES: Mapping[str, str] = {
 #: The longest guarantee period a contract may agree, in months (a century).
 _MAX_GUARANTEE_MONTHS = 1200
 _T = TypeVar("_T")
-_ID_RE = re.compile(r"^\S(.*\S)?\Z")
+#: A case or guarantor id: on one line, without a space at either end.
+ID_PATTERN = re.compile(r"^\S(.*\S)?\Z")
 
 
 @functools.cache
@@ -497,7 +498,7 @@ def _currency(instance: object, attribute: attrs.Attribute[Any], value: str) -> 
 
 def _identifier(instance: object, attribute: attrs.Attribute[Any], value: str) -> None:
     _checked(attribute.name, check_text, value, maximum=MAX_ID_LENGTH, what="non-empty string")
-    if not _ID_RE.match(value):
+    if not ID_PATTERN.match(value):
         raise InputError(
             [FieldProblem(attribute.name, f"expected a non-empty string, got {quote(value)}")]
         )
@@ -1491,7 +1492,7 @@ def _snake(value: object) -> str:
 def _identifier_text(value: object) -> str:
     """A case or guarantor id: what ``_identifier`` accepts."""
     text = _text(value, MAX_ID_LENGTH)
-    if not _ID_RE.match(text):
+    if not ID_PATTERN.match(text):
         raise _NotCommon
     return text
 

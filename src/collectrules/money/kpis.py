@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
@@ -32,6 +31,7 @@ from collectrules._choice import Choice
 from collectrules._decimal import exact
 from collectrules.errors import FieldProblem, InputError, did_you_mean, figure, quote
 from collectrules.model.case import (
+    ID_PATTERN,
     ContactOutcome,
     Event,
     EventKind,
@@ -132,11 +132,6 @@ def _problem(attribute: attrs.Attribute[Any], message: str) -> InputError:
     return InputError([FieldProblem(attribute.name, message)], subject="decision")
 
 
-#: A case id as a :class:`~collectrules.model.case.Case` holds one: on one line, with
-#: no space at either end (the pattern of ``Case.case_id``).
-_CASE_ID = re.compile(r"^\S(.*\S)?\Z")
-
-
 def _case_id_problem(value: object) -> str | None:
     """Why ``value`` is not a case id as a :class:`~collectrules.model.case.Case` holds
     one (a non-empty text of at most :data:`~collectrules.model.limits.MAX_ID_LENGTH`
@@ -151,7 +146,7 @@ def _case_id_problem(value: object) -> str | None:
     except ValueError as exc:
         text = str(exc)
         return text if text.startswith("expected") else f"expected a case id: {text}"
-    if not _CASE_ID.match(value):
+    if not ID_PATTERN.match(value):
         return f"expected a case id on one line, without spaces at either end, got {quote(value)}"
     return None
 
