@@ -16,7 +16,8 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Callable
+import tomllib
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,8 @@ from collectrules.cli import main
 from collectrules.money import PlanTerms, build_schedule, propose_plan
 from collectrules.money.charges import amounts_due
 from collectrules.policy import policy_from_dict
+from collectrules.policy.model import NO_CONTRIBUTION, Contribution
+from collectrules.policy.section import BaseSection, installed_sections
 from collectrules.testing import boundary_values
 
 ROOT = Path(__file__).parent.parent
@@ -299,3 +302,56 @@ def test_a_thunk_runs_in_the_librarys_context_and_gives_the_callers_back() -> No
         with pytest.raises(LookupError):
             exact_thunk(failing)()
         assert decimal.getcontext() is caller
+
+
+class _Precision(BaseSection):
+    """A section that records the decimal precision its ``contribute`` runs in."""
+
+    key = "precision"
+
+    def __init__(self, own: bool) -> None:
+        self.own_decimal_context = own
+        self.seen: list[int] = []
+
+    def parse(self, raw: Any, loader: Any, params: Any) -> tuple[Any, Mapping[str, Any]]:
+        return raw, {}
+
+    def contribute(
+        self, case: Case, facts: Mapping[str, Any], as_of: Any, policy: Any
+    ) -> Contribution:
+        self.seen.append(decimal.getcontext().prec)
+        return NO_CONTRIBUTION
+
+
+@pytest.mark.parametrize("backend", ["python", "durable"])
+def test_a_sections_contribution_runs_in_the_librarys_context_unless_it_enters_its_own(
+    backend: str,
+) -> None:
+    text = (ROOT / "src" / "collectrules" / "policies" / "default.toml").read_text("utf-8")
+    case = Case.from_dict(TERMS)
+    for own, expected in ((False, 28), (True, 3)):
+        section = _Precision(own)
+        policy = policy_from_dict(tomllib.loads(text), sections=(*installed_sections(), section))
+        engine = Engine(policy, backend=backend)
+        plain = Case.from_dict({k: v for k, v in TERMS.items() if k != "events"} | {"fees": []})
+        with decimal.localcontext(decimal.Context(prec=3)):
+            engine.decide(case, as_of=AS_OF)
+            engine.decide(plain, as_of=AS_OF)
+            assert decimal.getcontext().prec == 3
+        assert section.seen == [expected, expected], own
+
+
+def test_the_money_section_enters_the_librarys_context_itself() -> None:
+    # What lets the engine call it as it is: its amounts in a caller's context of 3
+    # digits are those of the default context (test_decisions_and_timelines_... above
+    # compares whole decisions).
+    policy = load_policy("default")
+    (money,) = [p for p in policy.plugins if p.key == "money"]
+    assert money.own_decimal_context is True
+    case = Case.from_dict(TERMS)
+    with decimal.localcontext(decimal.Context()):
+        expected = Engine(policy, backend="python").decide(case, as_of=AS_OF).amounts
+    with decimal.localcontext(decimal.Context(prec=3, rounding=decimal.ROUND_DOWN)):
+        got = Engine(policy, backend="python").decide(case, as_of=AS_OF).amounts
+    assert got == expected
+    assert expected["total_due"] == "35729.88"  # 7 digits: 3 would round them

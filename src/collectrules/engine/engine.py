@@ -179,6 +179,11 @@ class Engine:
         )
         self._policy_ref = PolicyRef(ref.id, ref.version, ref.content_hash)
         self._contributors = plugins_doing(ref, "contribute")
+        # Whether a section's contribution must run in the library's decimal context
+        # (see BaseSection.own_decimal_context).
+        self._contributions_exact = any(
+            getattr(p, "own_decimal_context", False) is not True for p in self._contributors
+        )
         self._ruleset = _durable.compile_ruleset(self.policy) if backend == "durable" else None
         try:
             self._quadrant_layer = self.policy.layer("quadrant")
@@ -417,8 +422,16 @@ class Engine:
         own = [i.get("kind") for i in items if isinstance(i, Mapping)]
         return (*kinds, *(k for k in own if isinstance(k, str)))
 
-    @exact
     def _decision(self, case: Case, derived: Derived, outcome: Outcome) -> Decision:
+        """The decision of ``case`` (:meth:`_built_decision`), in the library's decimal
+        context where a section's contribution or a placeholder's value may need it:
+        entering it costs about as much as the rest of this step on a case without
+        contract terms."""
+        if self._contributions_exact or not outcome.plain:
+            return self._exact_decision(case, derived, outcome)
+        return self._built_decision(case, derived, outcome)
+
+    def _built_decision(self, case: Case, derived: Derived, outcome: Outcome) -> Decision:
         """The decision of ``case``: what the caller may act on (the quadrant, the
         remedies, the sections' classes, buckets and amounts) now, and its levels, trace
         and display facts on first use (:meth:`Decision.lazily`)."""
@@ -493,6 +506,8 @@ class Engine:
             amounts=amounts,
             ignored_signals=len(derived.ignored),
         )
+
+    _exact_decision = exact(_built_decision)
 
     def _levels(
         self, derived: Derived, outcome: Outcome, since: Mapping[str, str]

@@ -35,6 +35,9 @@ class MoneyPlugin(BaseSection):
 
     key = "money"
     doc = "Repayment plans, charges, legal caps and collection targets: see docs/charges.md."
+    #: ``amounts_due``, ``reductions_open`` and the ``to_dict`` of what they give each
+    #: run in the library's decimal context; the rest compares amounts, which needs none.
+    own_decimal_context = True
 
     def parse(
         self, raw: Any, loader: SectionLoader, params: Mapping[str, Scalar]

@@ -55,6 +55,11 @@ class BaseSection(abc.ABC):
     #: (``key`` not in ``policy.sections``): the per-case loops then skip the section
     #: for such a policy (:func:`plugins_doing`). False: its hooks are always called.
     table_only: bool = False
+    #: True when the section's ``contribute`` and the ``settle`` it returns enter the
+    #: library's decimal context themselves wherever they compute with ``Decimal`` (as
+    #: the money section's, through ``amounts_due`` and ``reductions_open``): the engine
+    #: then calls them as they are. False: the engine runs them in that context.
+    own_decimal_context: bool = False
 
     @abc.abstractmethod
     def parse(
