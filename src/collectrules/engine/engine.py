@@ -455,10 +455,12 @@ class Engine:
             amounts.update(part.amounts)
             if part.settle is not None:
                 settles.append(part.settle)
-        shown = _Shown(derived.facts, self._money_fields, self._parameters)
-        allowed, blocked = fill_placeholders(
-            outcome.allowed, outcome.blocked, shown, plain=outcome.plain
-        )
+        # The values a placeholder reads; made here only for reasons that hold one.
+        placed = None
+        allowed, blocked = outcome.allowed, outcome.blocked
+        if not outcome.plain:
+            placed = _Shown(derived.facts, self._money_fields, self._parameters)
+            allowed, blocked = fill_placeholders(allowed, blocked, placed)
         if buckets:
             buckets = tuple(b.judged(allowed, blocked) for b in buckets)
         for settle in settles:
@@ -466,6 +468,9 @@ class Engine:
 
         @exact_thunk
         def parts() -> dict[str, Any]:
+            shown = placed
+            if shown is None:
+                shown = _Shown(derived.facts, self._money_fields, self._parameters)
             since = {k: v.isoformat() for k, v in derived.in_force.items()}
             evidence = _evidence_firings(policy, derived, since, self._evidence)
             if self._plain_rules:  # only a section's entries may hold a placeholder
@@ -478,8 +483,7 @@ class Engine:
                 "facts": shown.facts,
             }
 
-        @exact_thunk
-        def outline() -> Outline:
+        def outline() -> Outline:  # rule ids and level values: no decimal arithmetic
             levels = {resolved.layer.output: resolved.value for resolved in outcome.levels}
             fired = [f"evidence.{kind}" for kind, _ in _evidence_order(derived)]
             fired.extend(f.rule_id for f in outcome.firings)
