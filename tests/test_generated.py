@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from collectrules import Case
 from collectrules.cli import main
 from collectrules.conditions import (
+    MAX_TEXT,
     All,
     Always,
     AnyOf,
@@ -32,6 +33,7 @@ from collectrules.conditions import (
 )
 from collectrules.conditions.python import compile_condition
 from collectrules.engine import Engine
+from collectrules.engine import generated as generated_module
 from collectrules.engine.compiled import CompiledPolicy, holds_placeholders
 from collectrules.engine.generated import (
     GeneratedPolicy,
@@ -40,7 +42,7 @@ from collectrules.engine.generated import (
     label_function,
     label_source,
 )
-from collectrules.errors import CollectRulesError, EngineError
+from collectrules.errors import CollectRulesError, ConditionError, EngineError
 from collectrules.policy import Layer, Policy, load_policy
 from collectrules.testing import strategies as kit
 
@@ -235,15 +237,17 @@ def _ir_constants(policy: Policy) -> set[Any]:
 def _injected(policy: Policy, text: str) -> tuple[Policy, set[Any]]:
     """``policy`` with ``text`` in its id, rule ids, values, reasons and constants."""
     constants: set[Any] = _ir_constants(policy)
+    constant = text[:MAX_TEXT]  # a leaf's text constant holds at most MAX_TEXT characters
     layers = []
     for la in policy.layers:
         rules = []
         for i, rule in enumerate(la.rules):
             when: Condition = rule.when
             if i == 0:
-                when = AnyOf((when, Compare("product", Op.EQ, text)))
+                when = AnyOf((when, Compare("product", Op.EQ, constant)))
+                constants.add(constant)
             if i == 1:
-                when = All((when, Not(In(text, (text, 1, 2.5, True)))))
+                when = All((when, Not(In(text, (constant, 1, 2.5, True)))))
                 constants.add(text)
             rules.append(
                 attrs.evolve(rule, id=f"{text}{i}", reason=text, when=when, when_text=text)
@@ -322,35 +326,59 @@ def test_any_constant_compiles_to_its_repr_and_compares_as_the_reference(
     assert GeneratedPolicy(changed).run(facts) == CompiledPolicy(changed).run(facts)
 
 
+def _forced(value: Any) -> Compare:
+    """``dpd == value`` with a ``value`` its constructor refuses, set past it: compiling
+    the condition rebuilds it, which refuses or normalises the value again, and the
+    generator checks each constant it writes besides."""
+    cond = Compare("dpd", Op.EQ, 0)
+    object.__setattr__(cond, "value", value)
+    return cond
+
+
 @pytest.mark.parametrize(
     "value", [Decimal("1.5"), math.inf, math.nan, None, (1, 2), b"bytes", ["x"]]
 )
 def test_constants_of_other_types_are_refused(value: Any) -> None:
+    with pytest.raises(ConditionError):
+        Compare("dpd", Op.EQ, value)
     policy = load_policy("default")
     rule = policy.remedy_rules[0]
     changed = attrs.evolve(
         policy,
-        remedy_rules=(attrs.evolve(rule, when=Compare("dpd", Op.EQ, value)),),
+        remedy_rules=(attrs.evolve(rule, when=_forced(value)),),
         content_hash="refused",
     )
-    with pytest.raises(EngineError, match="remedy rule 0"):
+    with pytest.raises(CollectRulesError):
         generate_source(changed)
 
 
-def test_a_str_subclass_is_refused_even_with_a_harmless_repr() -> None:
+@pytest.mark.parametrize("value", [Decimal("1.5"), math.inf, None, (1, 2), "x".__class__])
+def test_the_generator_writes_no_constant_of_another_type(value: Any) -> None:
+    # Its own check, behind the conditions' (which no condition gets past): a value
+    # whose repr is not a Python literal of the four types never reaches the source.
+    with pytest.raises(EngineError, match="remedy rule 0: a constant must be"):
+        generated_module._constant(value, "remedy rule 0")
+
+
+def test_a_str_subclass_is_held_as_plain_text_and_refused_if_forced_in() -> None:
     class Sneaky(str):
         def __repr__(self) -> str:
             return "__import__('os')"
 
+    held = Compare("product", Op.EQ, Sneaky("loan"))
+    assert type(held.value) is str
+    assert repr(held.value) == "'loan'"
     policy = load_policy("default")
     rule = policy.remedy_rules[0]
     changed = attrs.evolve(
         policy,
-        remedy_rules=(attrs.evolve(rule, when=Compare("product", Op.EQ, Sneaky("loan"))),),
+        remedy_rules=(attrs.evolve(rule, when=_forced(Sneaky("loan"))),),
         content_hash="sneaky",
     )
-    with pytest.raises(EngineError, match="must be an int, float, str or bool"):
-        generate_source(changed)
+    source = generate_source(changed)
+    assert "__import__" not in source
+    assert "== 'loan')" in source
+    _check_source(source, {*_ir_constants(policy), "loan"})
 
 
 # --------------------------------------------------------------------------- shared tests

@@ -9,6 +9,7 @@ Both back ends implement exactly this.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Mapping
 from typing import Any, TypeAlias
 
@@ -123,11 +124,18 @@ class Op(Choice):
         }[self]  # fmt: skip
 
 
+def _param_name(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    """A parameter's name is a non-empty text."""
+    if not isinstance(value, str) or not value:
+        msg = f"Param.{attribute.name}: expected a parameter's name, got {quote(value)}"
+        raise ConditionError(msg)
+
+
 @attrs.frozen
 class Param:
     """A reference to a policy parameter, resolved to its value when compiled."""
 
-    name: str
+    name: str = attrs.field(validator=_param_name)
 
 
 Value: TypeAlias = Scalar | Param
@@ -183,7 +191,13 @@ class Condition:
         return _resolve(self, params)
 
     def evaluate(self, facts: Facts) -> bool:
-        """Evaluate on a flat fact dict (the reference semantics)."""
+        """Evaluate on a flat fact dict (the reference semantics). Facts that are no
+        mapping, or a fact whose value does not compare with its leaf's constant (a text
+        where a number is compared), are a :class:`~collectrules.errors.ConditionError`
+        naming the field."""
+        if not isinstance(facts, Mapping):
+            msg = f"expected the facts as a mapping of field names to values, got {quote(facts)}"
+            raise ConditionError(msg)
         return _evaluate(self, facts)
 
     def to_text(self) -> str:
@@ -213,31 +227,85 @@ def _op(instance: object, attribute: attrs.Attribute[Any], value: object) -> Non
         raise ConditionError(msg)
 
 
+#: The largest magnitude of an integer constant a leaf holds: far past any a comparison
+#: could hold exactly (a policy refuses more than :data:`MAX_CONSTANT`), and short enough
+#: to be written as text (Python refuses to write an integer of more than 4,300 digits).
+_MAX_INTEGER = 10**100
+
+
+def _constant(value: object) -> Value:
+    """A leaf's constant as the IR holds it: a number, a text, ``True`` or ``False``, or
+    a :class:`Param`; a subclass (an ``IntEnum``, a ``str`` enum) is read as its plain
+    type. Anything else is a :class:`~collectrules.errors.ConditionError`."""
+    if isinstance(value, Param):
+        return value
+    if isinstance(value, bool):
+        return bool(value)
+    if isinstance(value, int):
+        if -_MAX_INTEGER <= value <= _MAX_INTEGER:
+            return int(value)
+        msg = f"expected a number of at most 100 digits, got {quote(value)}"
+    elif isinstance(value, float):
+        if math.isfinite(value):
+            return float(value)
+        msg = f"{quote(value)} is not a finite number"
+    elif isinstance(value, str):
+        text = str(value)
+        if len(text) > MAX_TEXT:
+            msg = f"expected a text of at most {MAX_TEXT:,} characters, got {len(text):,}"
+        elif not _encodes(text):
+            msg = f"expected valid Unicode text, got {quote(text)}"
+        else:
+            return text
+    else:
+        msg = f"expected a number, a text, true or false, or a Param, got {quote(value)}"
+    raise ConditionError(msg)
+
+
+def _encodes(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate
+        return False
+    return True
+
+
+def _constants(value: object) -> tuple[Value, ...]:
+    """The constants of a membership test: a tuple (or list), each read by :func:`_constant`."""
+    if not isinstance(value, tuple | list):
+        msg = f"expected the values as a tuple, got {quote(value)}"
+        raise ConditionError(msg)
+    return tuple(map(_constant, value))
+
+
 @attrs.frozen
 class Compare(Condition):
-    """``field op value``; a ``field`` that is no name, or an ``op`` that is no
-    :class:`Op`, is a :class:`~collectrules.errors.ConditionError`."""
+    """``field op value``; a ``field`` that is no name, an ``op`` that is no :class:`Op`,
+    or a ``value`` that is no constant (a number, a text, ``True``, ``False`` or a
+    :class:`Param`; a float finite) is a :class:`~collectrules.errors.ConditionError`."""
 
     field: str = attrs.field(validator=_field_name)
     op: Op = attrs.field(validator=_op)
-    value: Value
+    value: Value = attrs.field(converter=_constant)
 
 
 @attrs.frozen
 class Between(Condition):
-    """``low <= field <= high``, both ends included."""
+    """``low <= field <= high``, both ends included; the ends are constants as a
+    :class:`Compare`'s value is."""
 
     field: str = attrs.field(validator=_field_name)
-    low: Value
-    high: Value
+    low: Value = attrs.field(converter=_constant)
+    high: Value = attrs.field(converter=_constant)
 
 
 @attrs.frozen
 class In(Condition):
-    """``field in (v1, v2, ...)``."""
+    """``field in (v1, v2, ...)``; the values are constants as a :class:`Compare`'s
+    value is (a list is read as a tuple)."""
 
     field: str = attrs.field(validator=_field_name)
-    values: tuple[Value, ...]
+    values: tuple[Value, ...] = attrs.field(converter=_constants)
 
 
 @attrs.frozen
@@ -362,25 +430,44 @@ def _resolve(node: Condition, params: Mapping[str, Scalar]) -> Condition:
 
 
 def compare(op: Op, a: Any, b: Any) -> bool:
-    """``a op b``: the one implementation of the comparison operators."""
-    if op is Op.LT:
-        return bool(a < b)
-    if op is Op.LE:
-        return bool(a <= b)
-    if op is Op.GT:
-        return bool(a > b)
-    if op is Op.GE:
-        return bool(a >= b)
-    if op is Op.EQ:
-        return bool(a == b)
-    return bool(a != b)
+    """``a op b``: the one implementation of the comparison operators. An ``op`` that is
+    no :class:`Op`, or values that do not compare (a text with a number), is a
+    :class:`~collectrules.errors.ConditionError`."""
+    if not isinstance(op, Op):
+        raise ConditionError(f"expected an Op, got {quote(op)}")
+    try:
+        return _compared(op, a, b)
+    except (TypeError, ArithmeticError):  # ArithmeticError: decimal's InvalidOperation
+        msg = f"{quote(a)} does not compare with {quote(b)} by {op.value}"
+        raise ConditionError(msg) from None
 
 
 def _evaluate(node: Condition, facts: Facts) -> bool:
+    try:
+        return _evaluated(node, facts)
+    except (TypeError, ArithmeticError):
+        pass
+    # A fact whose value does not compare with its leaf's constant: named, leaf by leaf.
+    for leaf in node.walk():
+        if not isinstance(leaf, _Leaf):
+            continue
+        try:
+            _evaluated(leaf, facts)
+        except (TypeError, ArithmeticError):
+            value = facts[leaf.field]
+            msg = (
+                f"cannot evaluate {quote(leaf.to_text())}: the fact holds {quote(value)}"
+                f" ({type(value).__name__}), which does not compare with it"
+            )
+            raise ConditionError(msg, field=leaf.field) from None
+    raise ConditionError(f"cannot evaluate {quote(node.to_text())} on these facts")
+
+
+def _evaluated(node: Condition, facts: Facts) -> bool:
     if isinstance(node, Compare):
         if node.field not in facts:
             return False
-        return compare(node.op, facts[node.field], _plain(node.value))
+        return _compared(node.op, facts[node.field], _plain(node.value))
     if isinstance(node, Between):
         if node.field not in facts:
             return False
@@ -393,15 +480,30 @@ def _evaluate(node: Condition, facts: Facts) -> bool:
     if isinstance(node, Truth):
         return facts.get(node.field) is True
     if isinstance(node, All):
-        return all(_evaluate(p, facts) for p in node.parts)
+        return all(_evaluated(p, facts) for p in node.parts)
     if isinstance(node, AnyOf):
-        return any(_evaluate(p, facts) for p in node.parts)
+        return any(_evaluated(p, facts) for p in node.parts)
     if isinstance(node, Not):
-        return not _evaluate(node.part, facts)
+        return not _evaluated(node.part, facts)
     if isinstance(node, Always):
         return True
     msg = f"not a condition: {quote(node)}"
     raise ConditionError(msg)
+
+
+def _compared(op: Op, a: Any, b: Any) -> bool:
+    """``a op b`` for an :class:`Op`, raising what the comparison raises."""
+    if op is Op.LT:
+        return bool(a < b)
+    if op is Op.LE:
+        return bool(a <= b)
+    if op is Op.GT:
+        return bool(a > b)
+    if op is Op.GE:
+        return bool(a >= b)
+    if op is Op.EQ:
+        return bool(a == b)
+    return bool(a != b)
 
 
 def _plain(v: Value) -> Any:

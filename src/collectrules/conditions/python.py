@@ -32,9 +32,30 @@ from collectrules.errors import ConditionError, quote
 def predicate(cond: Condition) -> Callable[[Facts], bool]:
     """Compile a resolved condition into a fast Python predicate on flat facts.
 
-    It agrees with :meth:`Condition.evaluate` on every input; no ``eval`` is involved,
-    only nested closures.
+    It agrees with :meth:`Condition.evaluate` on every input, errors included: facts
+    that are no mapping, or a fact whose value does not compare with its leaf's
+    constant, are a :class:`~collectrules.errors.ConditionError` naming the field. No
+    ``eval`` is involved, only nested closures.
     """
+    test = unchecked_predicate(cond)
+
+    def checked(facts: Facts) -> bool:
+        if type(facts) is dict or isinstance(facts, Mapping):
+            try:
+                return test(facts)
+            except (TypeError, ArithmeticError):
+                pass
+        cond.evaluate(facts)  # the reference: raises the error naming the field
+        msg = f"cannot evaluate {quote(cond.to_text())} on these facts"
+        raise ConditionError(msg)
+
+    return checked
+
+
+def unchecked_predicate(cond: Condition) -> Callable[[Facts], bool]:
+    """:func:`predicate` without its check: a fact that does not compare raises Python's
+    own ``TypeError``. For the engine's evaluators, whose facts are typed by the
+    derivation."""
     if isinstance(cond, Always):
         return lambda facts: True
     if isinstance(cond, Compare):
@@ -61,13 +82,13 @@ def predicate(cond: Condition) -> Callable[[Facts], bool]:
         name = cond.field
         return lambda f: f.get(name) is True
     if isinstance(cond, All):
-        parts = tuple(predicate(p) for p in cond.parts)
+        parts = tuple(unchecked_predicate(p) for p in cond.parts)
         return lambda f: all(p(f) for p in parts)
     if isinstance(cond, AnyOf):
-        parts = tuple(predicate(p) for p in cond.parts)
+        parts = tuple(unchecked_predicate(p) for p in cond.parts)
         return lambda f: any(p(f) for p in parts)
     if isinstance(cond, Not):
-        inner = predicate(cond.part)
+        inner = unchecked_predicate(cond.part)
         return lambda f: not inner(f)
     msg = f"not a condition: {quote(cond)}"
     raise ConditionError(msg)

@@ -35,7 +35,8 @@ from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
 
-from collectrules.conditions import Condition, predicate, to_durable
+from collectrules.conditions import Condition, to_durable
+from collectrules.conditions.python import unchecked_predicate
 from collectrules.engine.compiled import (
     MEMO_LIMIT,
     LayerResult,
@@ -266,7 +267,7 @@ class CompiledRuleset:
         self.reads.append(tuple(sorted({f for r in policy.remedy_rules for f in r.when.fields()})))
         # The parts evaluated on the Python side, per stage: (fact name, predicate).
         self.lowered: list[tuple[tuple[str, Callable[[Mapping[str, Any]], bool]], ...]] = [
-            tuple((name, predicate(node)) for name, node in stage)
+            tuple((name, unchecked_predicate(node)) for name, node in stage)
             for stage in self.plan.stage_lowered
         ]
         self.remedy_stage = len(self.stages)

@@ -14,10 +14,7 @@ from typing import Any
 import attrs
 
 from collectrules._arguments import require_instance
-from collectrules.conditions import (
-    predicate,
-)
-from collectrules.conditions.python import compile_condition
+from collectrules.conditions.python import compile_condition, unchecked_predicate
 from collectrules.errors import EngineError, quote
 from collectrules.model.decision import Firing, RemedyBlock, RemedyGrant
 from collectrules.policy import (
@@ -357,12 +354,16 @@ class CompiledPolicy:
         self.layers: list[tuple[Layer, list[tuple[LayerRule, Callable[[Any], bool]]]]] = [
             (
                 layer,
-                [(r, predicate(compile_condition(r.when, params, schema))) for r in layer.rules],
+                [
+                    (r, unchecked_predicate(compile_condition(r.when, params, schema)))
+                    for r in layer.rules
+                ],
             )
             for layer in policy.layers
         ]
         self.remedies: list[tuple[RemedyRule, Callable[[Any], bool]]] = [
-            (r, predicate(compile_condition(r.when, params, schema))) for r in policy.remedy_rules
+            (r, unchecked_predicate(compile_condition(r.when, params, schema)))
+            for r in policy.remedy_rules
         ]
 
     def run(self, facts: Mapping[str, Any]) -> Outcome:

@@ -48,7 +48,7 @@ from collectrules._choice import Choice
 from collectrules._decimal import exact
 from collectrules.calendars import BusinessCalendar, ContactWindow
 from collectrules.conditions import MONEY_SCALE
-from collectrules.conditions.python import predicate
+from collectrules.conditions.python import unchecked_predicate
 from collectrules.errors import (
     FieldProblem,
     InputError,
@@ -1072,7 +1072,7 @@ def _stage_tests(
     if found is None:
         plan = section.plan_for(product)
         found = tests[product] = (
-            () if plan is None else tuple(predicate(stage.when) for stage in plan.stages)
+            () if plan is None else tuple(unchecked_predicate(stage.when) for stage in plan.stages)
         )
     return found
 
