@@ -17,6 +17,7 @@ import attrs
 
 from collectrules._choice import Choice
 from collectrules.errors import ConditionError, did_you_mean, quote
+from collectrules.model.limits import check_text
 
 __all__ = [
     "MAX_CONSTANT",
@@ -250,24 +251,13 @@ def _constant(value: object) -> Value:
             return float(value)
         msg = f"{quote(value)} is not a finite number"
     elif isinstance(value, str):
-        text = str(value)
-        if len(text) > MAX_TEXT:
-            msg = f"expected a text of at most {MAX_TEXT:,} characters, got {len(text):,}"
-        elif not _encodes(text):
-            msg = f"expected valid Unicode text, got {quote(text)}"
-        else:
-            return text
+        try:
+            return check_text(str(value), maximum=MAX_TEXT, what="text")
+        except ValueError as exc:
+            msg = str(exc)
     else:
         msg = f"expected a number, a text, true or false, or a Param, got {quote(value)}"
     raise ConditionError(msg)
-
-
-def _encodes(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:  # a lone surrogate
-        return False
-    return True
 
 
 def _constants(value: object) -> tuple[Value, ...]:
