@@ -981,6 +981,47 @@ def test_parquet_files_corrupt_anywhere_give_the_per_case_answer(
     assert_per_case_answer(tmp_path, source, chunk_rows=20)
 
 
+@given(
+    sizes=st.lists(st.integers(0, 6), min_size=1, max_size=5),
+    data=st.data(),
+)
+def test_per_case_rows_are_taken_batch_by_batch_as_from_the_whole_table(
+    sizes: list[int], data: Any
+) -> None:
+    """A chunk of several record batches gives the rows at the positions asked, in
+    order, as Arrow's own take over the whole table gives them; positions out of order
+    or past the rows are refused (the caller then reads each row alone)."""
+    from collectrules.frame.files import _taken
+
+    signal = pa.struct([("kind", pa.string()), ("observed_at", pa.string())])
+    schema = pa.schema([("case_id", pa.string()), ("signals", pa.list_(signal))])
+    batches, start = [], 0
+    for size in sizes:
+        ids = [f"C{start + i}" for i in range(size)]
+        signals = [
+            [{"kind": "promise_kept", "observed_at": f"2026-06-0{1 + i % 9}"}] for i in range(size)
+        ]
+        batches.append(
+            pa.record_batch([pa.array(ids), pa.array(signals, pa.list_(signal))], schema=schema)
+        )
+        start += size
+    table = pa.Table.from_batches(batches, schema=schema)
+    total = table.num_rows
+    positions = (
+        data.draw(st.lists(st.integers(0, max(0, total - 1)), unique=True).map(sorted))
+        if total
+        else []
+    )
+    expected = table.take(pa.array(positions, pa.int64()))
+    assert _taken(table, positions).equals(expected)
+    assert _taken(table, positions).column("case_id").to_pylist() == [f"C{p}" for p in positions]
+    if len(positions) > 1:
+        with pytest.raises(ValueError, match="out of order"):
+            _taken(table, positions[::-1])
+    with pytest.raises(ValueError, match="past the"):
+        _taken(table, [*positions, total])
+
+
 @_SETTINGS
 @given(table=parquet_tables(), data=st.data())
 def test_per_case_rows_read_together_are_read_as_one_at_a_time(table: Any, data: Any) -> None:

@@ -35,6 +35,7 @@ from collectrules.conditions import (
 )
 from collectrules.conditions.python import compile_condition
 from collectrules.errors import EngineError, quote
+from collectrules.frame._inputs import COLLECT_ENGINE
 from collectrules.model.decision import Quadrant
 from collectrules.policy import ConflictRule, HitPolicy, Layer, Policy, RemedyEffect
 
@@ -231,7 +232,7 @@ class CompiledFrame:
         """The frame with the layers, remedies, trace ids and ``__undecided`` added."""
         for stage in self.stages:
             frame = frame.with_columns(stage)
-        return frame.drop(self.drop).collect()
+        return frame.drop(self.drop).collect(engine=COLLECT_ENGINE)
 
 
 def _stages(

@@ -31,6 +31,7 @@ from collectrules.engine import Engine
 from collectrules.errors import CollectRulesError, EngineError, FieldProblem, InputError
 from collectrules.frame._compile import DTYPES, SEPARATOR, compile_frame
 from collectrules.frame._inputs import (
+    COLLECT_ENGINE,
     MAX_COLUMNAR_SIGNALS,
     ROW,
     as_polars,
@@ -409,7 +410,12 @@ def _facts(
     cases: pl.LazyFrame, signals: pl.LazyFrame, policy: Policy, when: pendulum.DateTime
 ) -> pl.LazyFrame:
     """The core facts of the columnar rows: dpd, amounts, signal counts and latest values."""
-    zones = cases.select(pl.col("timezone").unique()).collect().get_column("timezone").to_list()
+    zones = (
+        cases.select(pl.col("timezone").unique())
+        .collect(engine=COLLECT_ENGINE)
+        .get_column("timezone")
+        .to_list()
+    )
     today = pl.col("timezone").replace_strict(
         _local_dates(zones, when), return_dtype=pl.Date, default=None
     )
@@ -494,7 +500,7 @@ def _signal_counts(window: pl.LazyFrame, counted: Sequence[str]) -> pl.LazyFrame
             pl.col(ROW).cast(pl.Int64),
             pl.col("kind").replace_strict(codes, return_dtype=pl.Int64).alias("__k"),
         )
-        .collect()
+        .collect(engine=COLLECT_ENGINE)
     )
     if not pairs.height:
         schema = {ROW: pl.Int64, **dict.fromkeys(counted, pl.Int64)}
@@ -550,7 +556,7 @@ def _with_contacted(
 ) -> pl.LazyFrame:
     """``debtor_contacted`` for rows without events: a willingness sign observed since
     the local midnight that starts the due date (policy.derive)."""
-    dated = frame.select(["due_date", "timezone"]).unique().collect()
+    dated = frame.select(["due_date", "timezone"]).unique().collect(engine=COLLECT_ENGINE)
     starts = pl.DataFrame(
         {
             "due_date": dated.get_column("due_date"),
@@ -588,7 +594,7 @@ def _with_contacted(
 def _join_sections(
     facts: pl.LazyFrame, sections: SectionKeys, when: pendulum.DateTime, core: Sequence[str]
 ) -> tuple[pl.LazyFrame, int]:
-    keyed = sections.with_key(facts).collect()
+    keyed = sections.with_key(facts).collect(engine=COLLECT_ENGINE)
     needed = list(dict.fromkeys([*sections.key, *core, "principal", "overdue_amount"]))
     needed = [n for n in needed if n in keyed.columns]
     distinct = keyed.unique(subset=list(sections.key), keep="first", maintain_order=True).select(

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import itertools
 import json
 import logging
 import os
@@ -304,18 +305,44 @@ def _batch_row_data(batch: pa.Table | pa.RecordBatch, start: int, *, valid: bool
         read: list[dict[str, Any] | InputError] | None = None
         if valid:
             try:
-                # (Polars builds the indices: pyarrow's pa.array loads pandas.)
-                taken = batch.take(pl.Series(values=positions, dtype=pl.Int64).to_arrow())
+                table = _taken(batch, positions)
             except (pa.ArrowException, TypeError, ValueError):
                 pass  # a type Arrow cannot take from: each row alone
             else:
-                table = taken if isinstance(taken, pa.Table) else pa.Table.from_batches([taken])
                 read = list(arrow_rows(table))
         if read is None:
             read = [batch_row(batch, position) for position in positions]
         return [(None, data) if isinstance(data, InputError) else (data, None) for data in read]
 
     return row_data
+
+
+def _taken(batch: pa.Table | pa.RecordBatch, positions: list[int]) -> pa.Table:
+    """The rows at ``positions`` (strictly ascending) of ``batch``, as a table, taken
+    from each record batch of a table apart; positions out of order or past the rows
+    are a ``ValueError``. Arrow's ``Table.take`` joins a nested column's chunks first:
+    taking 500 rows of a 50,000-row table of five batches with nested signals took
+    0.28 s that way, and 1 ms batch by batch."""
+    if any(b <= a for a, b in itertools.pairwise(positions)) or (
+        positions and not 0 <= positions[0] <= positions[-1] < batch.num_rows
+    ):
+        msg = f"row positions out of order or past the {batch.num_rows:,} rows read"
+        raise ValueError(msg)
+    batches = batch.to_batches() if isinstance(batch, pa.Table) else [batch]
+    parts: list[pa.RecordBatch] = []
+    start = 0
+    at = 0
+    for part in batches:
+        end = start + part.num_rows
+        first = at
+        while at < len(positions) and positions[at] < end:
+            at += 1
+        if at > first:
+            # (Polars builds the indices: pyarrow's pa.array loads pandas.)
+            wanted = pl.Series(values=positions[first:at], dtype=pl.Int64) - start
+            parts.append(part.take(wanted.to_arrow()))
+        start = end
+    return pa.Table.from_batches(parts, schema=batch.schema)
 
 
 def _keeping(row_data: RowData, keep: frozenset[str]) -> RowData:
