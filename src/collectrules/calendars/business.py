@@ -248,8 +248,13 @@ class CalendarSchedule:
     def from_dict(cls, data: Mapping[str, Any], *, source: str | None = None) -> CalendarSchedule:
         """A schedule from plain data: ``country``, ``years``, ``holidays``,
         ``working_days`` and optionally ``names``; every day must fall in ``years``."""
+        source = require_optional_text(source, "source", "the name of the schedule's file")
         if not isinstance(data, Mapping):
             raise _schedule_error(source, "", "expected a table of keys")
+        for key in data:
+            if not isinstance(key, str):
+                msg = f"expected a text key, got {type(key).__name__} {quote(key)}"
+                raise _schedule_error(source, f"[{quote(key)}]", msg)
         unknown = sorted(set(data) - {"country", "years", "holidays", "working_days", "names"})
         if unknown:
             raise _schedule_error(source, str(unknown[0])[:64], "unknown key")
@@ -317,6 +322,8 @@ class CalendarSchedule:
 
     def is_working_day(self, day: dt.date) -> bool | None:
         """Whether ``day`` is a working day, or ``None`` when its year is not covered."""
+        if type(day) is not dt.date:  # the calendar asks with dates: one test first
+            day = _day(day)
         if day.year not in self.years:
             return None
         if day in self.working_days:

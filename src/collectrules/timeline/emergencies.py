@@ -60,7 +60,15 @@ from collectrules.policy._tables import TableReader
 from collectrules.policy.model import Policy
 from collectrules.policy.section import BaseSection, SectionLoader
 from collectrules.timeline._case import in_zone, instant
-from collectrules.timeline.stages import Anchor, AnchorKind, Channel, EventMatcher, Offset, Stage
+from collectrules.timeline.stages import (
+    _SUGGESTED,
+    Anchor,
+    AnchorKind,
+    Channel,
+    EventMatcher,
+    Offset,
+    Stage,
+)
 
 __all__ = [
     "EMERGENCIES",
@@ -252,10 +260,12 @@ class _Parser(TableReader):
             self.fail(f"{path}.completed_by", "required: a list of event kinds", key="completed_by")
             return ()
         out: list[EventMatcher] = []
+        bad = 0
         for item in raw:
             try:
-                out.append(EventMatcher.parse(item))
+                out.append(EventMatcher.parse(item, suggest=bad < _SUGGESTED))
             except ValueError as exc:
+                bad += 1
                 self.fail(
                     f"{path}.completed_by",
                     str(exc),
@@ -267,15 +277,17 @@ class _Parser(TableReader):
     def channels(self, table: Mapping[str, Any], key: str, path: str) -> frozenset[Channel]:
         out: set[Channel] = set()
         known = [c.value for c in Channel]
+        bad = 0
         for name in self.texts(table, key, path):
             if name in known:
                 out.add(Channel(name))
             else:
+                bad += 1
                 self.fail(
                     f"{path}.{key}",
                     f"unknown channel {quote(name)}; expected one of {', '.join(known)}",
                     key=key,
-                    suggestion=did_you_mean(name, known),
+                    suggestion=did_you_mean(name, known) if bad <= _SUGGESTED else None,
                 )
         return frozenset(out)
 
