@@ -40,6 +40,7 @@ from typing import Any
 import attrs
 import pendulum
 
+from collectrules._arguments import require_indent, require_text
 from collectrules._choice import Choice
 from collectrules._decimal import exact
 from collectrules.conditions import MONEY_SCALE, FieldSpec, FieldType, Scalar
@@ -214,6 +215,7 @@ class AssetPlan:
 
     def item(self, class_id: str) -> AssetClassItem:
         """The checklist line of asset class ``class_id``."""
+        require_text(class_id, "class_id", "an asset class id, a text")
         for item in self.items:
             if item.asset_class.id == class_id:
                 return item
@@ -241,7 +243,10 @@ class AssetPlan:
         }
 
     def to_json(self, *, indent: int | None = 2) -> str:
-        """The plan as JSON: the same bytes for the same case, ``as_of`` and policy."""
+        """The plan as JSON: the same bytes for the same case, ``as_of`` and policy.
+
+        ``indent`` is ``None`` (compact) or 0 to 16 spaces."""
+        indent = require_indent(indent)
         return json.dumps(self.to_dict(), sort_keys=True, ensure_ascii=False, indent=indent)
 
 

@@ -18,6 +18,7 @@ in full is current from the instant of the payment that cleared them.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import itertools
 import json
@@ -398,6 +399,7 @@ def dpd_at(case: Case, as_of: dt.datetime | str) -> int:
     0; otherwise days are counted from ``due_date`` in the case's zone.
     """
 
+    require_case(case)
     when = require_aware(as_of)
     owed = case.overdue_amount + sum(
         (
@@ -410,6 +412,46 @@ def dpd_at(case: Case, as_of: dt.datetime | str) -> int:
     if owed <= 0:
         return 0
     return max(0, (case.local_date(when) - case.due_date).days)
+
+
+class _Arrears:
+    """What was overdue at any instant, as :func:`dpd_at` counts it, for many instants.
+
+    The payments are sorted once, with the sum of those at and after each one, so that
+    each instant costs a search of them rather than a pass over every event.
+    """
+
+    @exact
+    def __init__(self, case: Case) -> None:
+        payments = sorted(
+            (
+                (e.at, e.amount)
+                for e in case.events
+                if e.kind is EventKind.PAYMENT and e.amount is not None
+            ),
+            key=lambda p: p[0],
+        )
+        self.case = case
+        self.instants = [at for at, _ in payments]
+        self.paid_from = list(
+            itertools.accumulate(
+                (amount for _, amount in reversed(payments)),
+                initial=Decimal(0),
+            )
+        )[::-1]
+
+    @exact
+    def dpd(self, when: pendulum.DateTime) -> int:
+        """Days past due at ``when``: as ``dpd_at(case, when)``."""
+        later = self.paid_from[bisect.bisect_right(self.instants, when)]
+        if self.case.overdue_amount + later <= 0:
+            return 0
+        return max(0, (self.case.local_date(when) - self.case.due_date).days)
+
+
+#: The most ``as_of`` instants :func:`bucket_history` reads: one a day for 27 years,
+#: or one an hour for a year.
+MAX_INSTANTS = 10_000
 
 
 @attrs.frozen
@@ -490,12 +532,17 @@ def bucket_history(
     if isinstance(as_of, str | dt.datetime) or not isinstance(as_of, Iterable):
         msg = f"expected a list of as_of instants, got {type(as_of).__name__}"
         raise InputError([FieldProblem("as_of", msg)])
-    instants = sorted({require_aware(a) for a in as_of})
+    given = tuple(itertools.islice(as_of, MAX_INSTANTS + 1))
+    if len(given) > MAX_INSTANTS:
+        msg = f"more than {MAX_INSTANTS:,} as_of instants; at most {MAX_INSTANTS:,}"
+        raise InputError([FieldProblem("as_of", msg)])
+    instants = sorted({require_aware(a) for a in given})
     if not instants:
         raise InputError([FieldProblem("as_of", "give at least one as_of instant")])
+    arrears = _Arrears(case)
     observations = []
     for when in instants:
-        dpd = dpd_at(case, when)
+        dpd = arrears.dpd(when)
         observations.append(BucketObservation(when, dpd, chosen.value_for(dpd)))
     labels = {b.id: b.label for b in chosen.buckets}
     labels[chosen.current] = chosen.current_label

@@ -87,6 +87,7 @@ from typing import Any, TypeAlias
 import attrs
 import pendulum
 
+from collectrules._arguments import require_indent
 from collectrules._choice import Choice
 from collectrules.calendars import BusinessCalendar, ContactHours
 from collectrules.compliance._packs import Figure, PackReader, start_of_local_day
@@ -251,6 +252,30 @@ def _optional_staff(value: object) -> str | None:
     return value
 
 
+def _flag(name: str, value: object) -> bool:
+    # Only True or False: a text "false" or a 0 read as a truth value would grant a
+    # consent, or an opt-out, that the caller never recorded.
+    if not isinstance(value, bool):
+        msg = f"expected true or false, got {quote(value)}"
+        raise InputError([FieldProblem(name, msg)], subject="contact")
+    return value
+
+
+def _consent(value: object) -> bool:
+    return _flag("consent", value)
+
+
+def _mentions_suit(value: object) -> bool:
+    return _flag("mentions_suit", value)
+
+
+def _opt_out(value: object) -> bool | None:
+    if value is not None and not isinstance(value, bool):
+        msg = f"expected true, false or None (not yet written), got {quote(value)}"
+        raise InputError([FieldProblem("opt_out", msg)], subject="contact")
+    return value
+
+
 def _aware(value: object) -> pendulum.DateTime:
 
     try:
@@ -275,9 +300,9 @@ class Contact:
     party: Party = attrs.field(converter=_to_party)
     at: pendulum.DateTime = attrs.field(converter=_aware)
     purpose: Purpose | None = attrs.field(default=None, converter=_optional_purpose)
-    consent: bool = False
-    opt_out: bool | None = None
-    mentions_suit: bool = False
+    consent: bool = attrs.field(default=False, converter=_consent)
+    opt_out: bool | None = attrs.field(default=None, converter=_opt_out)
+    mentions_suit: bool = attrs.field(default=False, converter=_mentions_suit)
     staff: str | None = attrs.field(default=None, converter=_optional_staff)
 
     def to_dict(self) -> dict[str, Any]:
@@ -367,7 +392,8 @@ class Verdict:
         }
 
     def to_json(self, *, indent: int | None = None) -> str:
-        """Deterministic JSON."""
+        """Deterministic JSON; ``indent`` is ``None`` (compact) or 0 to 16 spaces."""
+        indent = require_indent(indent)
         return json.dumps(
             self.to_dict(),
             sort_keys=True,
