@@ -20,7 +20,7 @@ from typing import Any
 
 import attrs
 
-from collectrules._arguments import require_instance, wrong_kind
+from collectrules._arguments import require_instance, require_int, wrong_kind
 from collectrules._decimal import exact
 from collectrules.engine import Backend, Engine, UnknownSignals
 from collectrules.errors import CollectRulesError, FieldProblem, InputError, quote
@@ -407,12 +407,13 @@ def impact(
     signal whose kind only one policy knows is ignored by the other and counted in
     :attr:`ImpactReport.ignored`. A signal whose kind neither policy knows makes its
     row an ``input`` error, unless ``unknown_signals="ignore"``: then both sides ignore
-    it, and count it.
+    it, and count it. ``sample`` is how many changed cases to keep, a whole number from 0.
     """
     if unknown_signals not in ("error", "ignore"):
         msg = f"expected 'error' or 'ignore', got {quote(unknown_signals)}"
         raise InputError([FieldProblem("unknown_signals", msg)])
     when = require_aware(as_of)
+    require_int(sample, "sample", minimum=0)
     if isinstance(cases, str | bytes | Mapping) or not isinstance(cases, Iterable):
         raise wrong_kind("cases", cases, "an iterable of rows, cases or mappings")
     champion = Engine(old, backend=backend, unknown_signals="ignore")

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -26,10 +28,18 @@ import tomlkit
 import tomlkit.exceptions
 
 from collectrules import _json as strict_json
-from collectrules._arguments import require_instance, require_path, wrong_kind
+from collectrules._arguments import (
+    require_instance,
+    require_mapping,
+    require_optional_text,
+    require_path,
+    require_text,
+    wrong_kind,
+)
 from collectrules._files import MAX_GOLDEN_BYTES, UnreadableFile, read_small_file
 from collectrules.errors import FieldProblem, InputError, OutputError, quote
 from collectrules.model.decision import Decision
+from collectrules.model.time import require_aware
 
 __all__ = [
     "GOLDEN_PATTERNS",
@@ -56,6 +66,7 @@ class GoldenEntry:
 
 def expectation_of(decision: Decision) -> dict[str, Any]:
     """The full expectation of a decision: its quadrant, and every remedy allowed and blocked."""
+    require_instance(decision, Decision, "decision", "a Decision")
     return {
         "quadrant": decision.quadrant.value,
         "allows": [str(g.remedy) for g in decision.allowed],
@@ -133,10 +144,25 @@ def golden_text(
     """The text of a golden file (``fmt``: ``"toml"`` or ``"json"``) for ``entries``.
 
     ``policy`` is written as given: a shipped name, or a path relative to the file.
-    Two entries with one id are an :class:`~collectrules.errors.InputError`.
+    Two entries with one id are an :class:`~collectrules.errors.InputError`, and so are
+    arguments of the wrong kind (``entries`` that are not :class:`GoldenEntry` objects
+    with a text id, a mapping input and a decision; a naive ``as_of``; an unknown
+    ``fmt`` or ``backend``) and an input the file cannot hold (a value TOML or JSON has
+    no form for, a text UTF-8 cannot hold, nesting too deep to write).
     """
+    _check_entries(entries)
+    if not isinstance(policy, str) or not policy:
+        raise wrong_kind("policy", policy, "a shipped policy's name or a path relative to the file")
+    if not isinstance(as_of, dt.datetime):
+        raise wrong_kind("as_of", as_of, "an aware datetime")
+    require_aware(as_of)
+    if backend not in _BACKENDS:
+        raise wrong_kind("backend", backend, "'python', 'durable' or 'both'")
+    if fmt not in ("toml", "json"):
+        raise wrong_kind("fmt", fmt, "'toml' or 'json'")
+    require_optional_text(description, "description")
     ids = [e.id for e in entries]
-    duplicates = sorted({i for i in ids if ids.count(i) > 1})
+    duplicates = sorted(i for i, n in Counter(ids).items() if n > 1)
     if duplicates:
         raise InputError(
             [FieldProblem("case_id", f"duplicate case id {quote(i)}") for i in duplicates],
@@ -145,17 +171,65 @@ def golden_text(
     if not entries:
         raise InputError([FieldProblem("cases", "no case to write")], subject="golden cases")
     cases = []
-    for e in entries:
-        data = _plain(dict(e.input))
+    for index, e in enumerate(entries):
+        try:
+            data = _plain(dict(e.input))
+        except RecursionError:
+            raise _unwritable(index, "nested too deep to write") from None
         if data.get("case_id") == e.id:
             del data["case_id"]
         cases.append({"id": e.id, **expectation_of(e.decision), "input": data})
     head: dict[str, Any] = {"policy": policy}
     if description:
         head["description"] = description
-    if fmt == "json":
-        payload = {**head, "as_of": as_of.isoformat(), "backend": backend, "cases": cases}
-        return json.dumps(payload, indent=2, ensure_ascii=False) + "\n"
+    try:
+        if fmt == "json":
+            text = _golden_json(head, as_of, backend, cases)
+        else:
+            text = _golden_toml(head, as_of, backend, cases)
+        text.encode("utf-8")
+    except _WRITE_ERRORS:
+        bad = _first_unwritable(cases, json_only=fmt == "json")
+        if bad is None:
+            raise InputError(
+                [FieldProblem("", "the golden file cannot be written as UTF-8 " + fmt.upper())],
+                subject="golden cases",
+            ) from None
+        raise _unwritable(bad, f"cannot be written as UTF-8 {fmt.upper()}") from None
+    return text
+
+
+#: The back ends a golden file names.
+_BACKENDS = ("python", "durable", "both")
+
+#: What writing a value JSON or TOML has no form for raises: ``json`` a ``TypeError``
+#: or a ``ValueError`` (a list that holds itself), ``tomlkit`` its ``ConvertError`` (a
+#: ``TypeError`` and a ``ValueError``); a text UTF-8 cannot hold, ``UnicodeEncodeError``.
+_WRITE_ERRORS = (TypeError, ValueError, RecursionError, tomlkit.exceptions.TOMLKitError)
+
+
+def _check_entries(entries: object) -> None:
+    """``entries`` as :func:`golden_text` takes them, or an :class:`InputError`."""
+    if isinstance(entries, str | bytes | Mapping) or not isinstance(entries, Sequence):
+        raise wrong_kind("entries", entries, "a list of GoldenEntry")
+    for index, entry in enumerate(entries):
+        where = f"entries[{index}]"
+        require_instance(entry, GoldenEntry, where, "a GoldenEntry")
+        require_text(entry.id, f"{where}.id", "a case id (a text)")
+        require_mapping(entry.input, f"{where}.input", "the case's data (a mapping)")
+        require_instance(entry.decision, Decision, f"{where}.decision", "a Decision")
+
+
+def _golden_json(
+    head: Mapping[str, Any], as_of: dt.datetime, backend: str, cases: list[dict[str, Any]]
+) -> str:
+    payload = {**head, "as_of": as_of.isoformat(), "backend": backend, "cases": cases}
+    return json.dumps(payload, indent=2, ensure_ascii=False) + "\n"
+
+
+def _golden_toml(
+    head: Mapping[str, Any], as_of: dt.datetime, backend: str, cases: list[dict[str, Any]]
+) -> str:
     doc = tomlkit.document()
     for key, value in head.items():
         doc[key] = value
@@ -170,6 +244,25 @@ def golden_text(
         table.append(item)
     doc["cases"] = table
     return tomlkit.dumps(doc)
+
+
+def _first_unwritable(cases: Sequence[Mapping[str, Any]], *, json_only: bool) -> int | None:
+    """The index of the first case whose id or input cannot be written."""
+    for index, case in enumerate(cases):
+        try:
+            json.dumps(case, ensure_ascii=False).encode("utf-8")
+            if not json_only:
+                tomlkit.dumps({"case": _input_table(case["input"]), "id": case["id"]})
+        except _WRITE_ERRORS:
+            return index
+    return None
+
+
+def _unwritable(index: int, why: str) -> InputError:
+    return InputError(
+        [FieldProblem(f"entries[{index}]", f"the case's id or input {why}")],
+        subject="golden cases",
+    )
 
 
 def _input_table(data: Mapping[str, Any]) -> Any:
@@ -213,11 +306,23 @@ def update_file(path: Path, updates: Mapping[str, Mapping[str, Any]]) -> list[st
     data = _parsed_json(text, source) if is_json else _parsed_toml(text, source)
     done = _apply(_cases(data, source), updates, path)
     new = json.dumps(data, indent=2, ensure_ascii=False) + "\n" if is_json else tomlkit.dumps(data)
+    # A text JSON read from an escape (``"\ud800"``) is a lone surrogate UTF-8 cannot
+    # hold: it is written back as the escape it was read from. The text is encoded in
+    # full before the file is opened, so a failure never leaves it empty.
+    content = _LONE_SURROGATE.sub(_escaped, new).encode("utf-8")
     try:
-        path.write_text(new, encoding="utf-8")
+        path.write_bytes(content)
     except OSError as exc:
         raise OutputError(path, exc) from None
     return done
+
+
+#: A lone surrogate in a text (the only surrogates a ``str`` read from JSON holds).
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _escaped(match: re.Match[str]) -> str:
+    return f"\\u{ord(match.group()):04x}"
 
 
 def _refused(message: str, source: str, path: str = "", line: int | None = None) -> InputError:

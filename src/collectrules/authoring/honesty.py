@@ -19,6 +19,7 @@ from collections.abc import Iterator
 
 import attrs
 
+from collectrules._arguments import require_instance
 from collectrules.policy.clauses import ClauseKind, registry
 from collectrules.policy.model import Policy
 
@@ -89,11 +90,13 @@ def _items(policy: Policy) -> Iterator[_Item]:
 
 def chosen_items(policy: Policy) -> tuple[str, ...]:
     """The paths of every item the policy marks ``chosen``, in file order."""
+    require_instance(policy, Policy, "policy", "a Policy")
     return tuple(item.path for item in _items(policy) if item.chosen)
 
 
 def chosen_problems(policy: Policy) -> tuple[ChosenProblem, ...]:
     """Every item whose ``chosen`` mark, ``doc`` and citations disagree (see the module)."""
+    require_instance(policy, Policy, "policy", "a Policy")
     clauses = registry(policy)
     out: list[ChosenProblem] = []
     for item in _items(policy):

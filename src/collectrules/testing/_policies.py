@@ -28,8 +28,11 @@ def resolve_policy(policy: Policy | str | Path | None) -> Policy:
         msg = f"expected a Policy, a shipped policy name or a path, got {type(policy).__name__}"
         raise InputError([FieldProblem("policy", msg)])
     path = Path(policy)
-    if path.is_file():
-        stat = path.stat()
+    try:
+        stat = path.stat() if path.is_file() else None
+    except OSError:  # a name longer than the file system allows: the loader says so
+        stat = None
+    if stat is not None:
         return _load(str(path.resolve()), stat.st_mtime_ns, stat.st_size)
     return _load(str(policy), 0, 0)
 

@@ -194,11 +194,16 @@ class GoldenFile(pytest.File):
             raise GoldenFileError(str(exc)) from None
         except (json.JSONDecodeError, tomllib.TOMLDecodeError) as exc:
             raise GoldenFileError(f"syntax error: {exc}") from None
+        except RecursionError:
+            raise GoldenFileError("syntax error: nested too deep to read") from None
+        except ValueError:  # a TOML integer of more digits than Python reads as a number
+            raise GoldenFileError(_TOO_LONG_NUMBER) from None
         if not isinstance(data, dict):
             raise GoldenFileError("expected a table (an object) at the top level")
         return data, text
 
     def _cases(self, data: Mapping[str, Any], text: str) -> Iterator[GoldenCase]:
+        from collectrules._arguments import is_utf8
         from collectrules.testing._golden_checks import GoldenCheckError, parse_checks
         from collectrules.testing.assertions import Expectation
 
@@ -231,6 +236,11 @@ class GoldenFile(pytest.File):
             where = f"cases[{index}]" if not isinstance(case_id, str) else f"case {quote(case_id)}"
             if not isinstance(case_id, str) or not case_id.strip():
                 raise GoldenFileError(f"{where}: missing 'id' (a non-empty string)")
+            if not is_utf8(case_id):  # a JSON escape such as "\ud800": no test id holds it
+                raise GoldenFileError(
+                    f"cases[{index}].id: expected a text UTF-8 can hold, got {quote(case_id)} "
+                    "(a lone surrogate)"
+                )
             if case_id in seen:
                 raise GoldenFileError(f"{where}: duplicate case id")
             seen.add(case_id)
@@ -282,7 +292,7 @@ class GoldenFile(pytest.File):
             raise GoldenFileError("policy: expected a shipped policy name or a path")
         local = self.path.parent / ref
         try:
-            return resolve_policy(local if local.is_file() else ref)
+            return resolve_policy(local if _is_file(local) else ref)
         except CollectRulesError as exc:
             raise GoldenFileError(f"policy {quote(ref)}: {exc}") from None
 
@@ -307,6 +317,9 @@ class GoldenFile(pytest.File):
                 raise GoldenFileError(
                     f"{where}: input {quote(value)}: invalid JSON: {exc}"
                 ) from None
+            except RecursionError:
+                msg = f"{where}: input {quote(value)}: invalid JSON: nested too deep to read"
+                raise GoldenFileError(msg) from None
             value = loaded
         if not isinstance(value, Mapping):
             raise GoldenFileError(
@@ -315,6 +328,19 @@ class GoldenFile(pytest.File):
         data = dict(value)
         data.setdefault("case_id", case_id)
         return data
+
+
+#: What a golden file holding a number too long to read is told.
+_TOO_LONG_NUMBER = "syntax error: a number with more digits than can be read"
+
+
+def _is_file(path: Path) -> bool:
+    """Whether ``path`` names a regular file; a path the file system refuses (a name
+    longer than it allows, a folder that cannot be searched) names none."""
+    try:
+        return path.is_file()
+    except OSError:
+        return False
 
 
 def _names(value: object, key: str, where: str) -> list[str]:

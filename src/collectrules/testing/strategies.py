@@ -41,6 +41,7 @@ from collectrules.model.case import (
     product_name,
     unknown_zone,
 )
+from collectrules.model.limits import MAX_YEAR, MIN_YEAR
 from collectrules.policy import Policy, SignalSpec
 from collectrules.testing import _space
 from collectrules.testing._policies import resolve_policy
@@ -88,6 +89,21 @@ def _zones(timezones: Sequence[str]) -> tuple[str, ...]:
     if problems:
         raise InputError(problems)
     return zones
+
+
+def _wall_time(value: object, name: str) -> None:
+    """Refuse a bound of :func:`as_ofs` that is not a naive datetime (a local wall time)
+    in the supported years."""
+    if not isinstance(value, dt.datetime):
+        raise wrong_kind(name, value, "a naive datetime (a local wall time)")
+    if value.tzinfo is not None:
+        msg = (
+            f"expected a naive datetime (a local wall time; the zones are given apart), got {value}"
+        )
+        raise InputError([FieldProblem(name, msg)])
+    if not MIN_YEAR <= value.year <= MAX_YEAR:
+        msg = f"expected a time in the years {MIN_YEAR} to {MAX_YEAR}, got {value}"
+        raise InputError([FieldProblem(name, msg)])
 
 
 def _pinned(values: Sequence[Any], other: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
@@ -179,9 +195,16 @@ def as_ofs(
     """Aware instants between ``min_value`` and ``max_value`` (naive, local wall time).
 
     Each is in one of ``timezones``; times that a daylight-saving change skips are
-    never generated, and times it repeats are.
+    never generated, and times it repeats are. Each bound must be a naive datetime in
+    the supported years, ``min_value`` at or before ``max_value``: anything else is an
+    :class:`~collectrules.errors.InputError` when the strategy is made.
     """
     zones = [zoneinfo.ZoneInfo(z) for z in _zones(timezones)]
+    _wall_time(min_value, "min_value")
+    _wall_time(max_value, "max_value")
+    if min_value > max_value:
+        msg = f"expected a time at or before max_value ({max_value}), got {min_value}"
+        raise InputError([FieldProblem("min_value", msg)])
     return st.datetimes(
         min_value=min_value,
         max_value=max_value,

@@ -15,7 +15,7 @@ from collectrules.authoring.verify._values import (
 from collectrules.conditions import (
     MONEY_SCALE,
 )
-from collectrules.errors import FieldProblem, InputError
+from collectrules.errors import FieldProblem, InputError, figure
 from collectrules.model.case import Product
 from collectrules.model.decision import Quadrant
 from collectrules.model.limits import MAX_GUARANTORS, MAX_SIGNALS, MAX_YEAR, MIN_YEAR
@@ -97,13 +97,13 @@ def _days_within(name: str, today: dt.date, days: int) -> None:
     """Refuse ``days`` from ``today`` landing outside the supported years."""
     lowest, highest = dt.date(MIN_YEAR, 1, 1), dt.date(MAX_YEAR, 12, 31)
     if not (lowest - today).days <= days <= (highest - today).days:
-        msg = f"{days:,} days from {today} is outside the years {MIN_YEAR} to {MAX_YEAR}"
+        msg = f"{figure(days)} days from {today} is outside the years {MIN_YEAR} to {MAX_YEAR}"
         raise InputError([FieldProblem(f"witness.{name}", msg)])
 
 
 def _at_most(name: str, count: int, limit: int, what: str = "items") -> None:
     if count > limit:
-        msg = f"expected at most {limit:,} {what}, got {count:,}"
+        msg = f"expected at most {limit:,} {what}, got {figure(count)}"
         raise InputError([FieldProblem(f"witness.{name}", msg)])
 
 

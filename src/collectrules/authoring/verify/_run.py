@@ -58,6 +58,8 @@ def verify_coherence(
     :mod:`collectrules.authoring.verify._coherence`. Every finding carries a case and the
     ``as_of`` to decide it at, confirmed with the compiled evaluator.
     """
+    require_bool(envelopes, "envelopes")
+    require_bool(timeline, "timeline")
     loaded = policy if isinstance(policy, Policy) else load_policy(policy)
     when = as_of if isinstance(as_of, str) else require_aware(as_of).isoformat()
     require_aware(when)
