@@ -21,6 +21,7 @@ import attrs
 
 __all__ = [
     "MAX_LISTED_PROBLEMS",
+    "MAX_WHERE_LENGTH",
     "QUOTE_LIMIT",
     "CollectRulesError",
     "ConditionError",
@@ -162,12 +163,25 @@ class FieldProblem:
         # gave must not fail.
         where = ""
         if self.source is not None:
-            source = _as_text(self.source)
+            source = _shortened(_as_text(self.source))
             where = source if self.line is None else f"{source}:{_as_text(self.line)}"
             where += ": "
         hint = f" (did you mean {quote(_as_text(self.suggestion))}?)" if self.suggestion else ""
-        path = f"{_as_text(self.path)}: " if self.path else ""
+        path = f"{_shortened(_as_text(self.path))}: " if self.path else ""
         return f"{where}{path}{_as_text(self.message)}{hint}"
+
+
+#: The longest source or path a message writes whole: a file path is at most 4,096
+#: bytes on Linux; a longer one (a policy "name" of 100,000 characters) is no file's.
+MAX_WHERE_LENGTH = 4_096
+
+
+def _shortened(text: str) -> str:
+    """``text``, its middle cut out past :data:`MAX_WHERE_LENGTH` characters."""
+    if len(text) <= MAX_WHERE_LENGTH:
+        return text
+    half = MAX_WHERE_LENGTH // 2
+    return f"{text[:half]}…({len(text) - 2 * half:,} characters)…{text[-half:]}"
 
 
 class CollectRulesError(Exception):

@@ -76,6 +76,7 @@ same party, which is never looser than counting per number.
 from __future__ import annotations
 
 import abc
+import bisect
 import datetime as dt
 import enum
 import itertools
@@ -559,21 +560,11 @@ class CallsInWindowRule(_Rule):
     def figures(self) -> tuple[tuple[str, Figure], ...]:
         return (("max", self.max), ("days", self.days))
 
-    def _count(self, ctx: _Ctx, events: Iterable[Event], last_day: dt.date) -> int:
-        first_day = last_day - dt.timedelta(days=self.days.as_int - 1)
-        party = ctx.contact.party.value
-        return sum(
-            1
-            for e in events
-            if _is_call(e, self.channels)
-            and _party(e) == party
-            and first_day <= ctx.day(e.at) <= last_day
-        )
-
     def assess(self, ctx: _Ctx) -> Reason | None:
         today = ctx.day(ctx.contact.at)
         days, limit = self.days.as_int, self.max.as_int
-        count = self._count(ctx, ctx.prior(), today)
+        calls = _Calls(ctx, self.channels)
+        count = calls.count(before=ctx.contact.at, since=today - dt.timedelta(days=days - 1))
         first = today - dt.timedelta(days=days - 1)
         what = (
             f"{count} call(s) to the {ctx.contact.party.value} from {first.isoformat()} to "
@@ -586,12 +577,33 @@ class CallsInWindowRule(_Rule):
         for offset in range(1, days + 1):
             day = today + dt.timedelta(days=offset)
             start = ctx.day_start(day)
-            if self._count(ctx, ctx.prior(start), day) < limit:
+            if calls.count(before=start, since=day - dt.timedelta(days=days - 1)) < limit:
                 until = start
                 break
         return self.reason_for(
             ReasonEffect.BLOCK, f"{what}; next allowed from {until.isoformat()}", until=until
         )
+
+
+class _Calls:
+    """The calls of a history to the contact's party, for counting them in windows.
+
+    The history is sorted by instant, so the calls' local days are sorted too: a
+    window's count is two searches, not a pass over every event.
+    """
+
+    __slots__ = ("days", "instants")
+
+    def __init__(self, ctx: _Ctx, channels: frozenset[ContactChannel]) -> None:
+        party = ctx.contact.party.value
+        calls = [e.at for e in ctx.history if _is_call(e, channels) and _party(e) == party]
+        self.instants = calls
+        self.days = [ctx.day(at) for at in calls]
+
+    def count(self, *, before: dt.datetime, since: dt.date) -> int:
+        """The calls before the instant ``before`` on the local day ``since`` or later."""
+        taken = bisect.bisect_left(self.instants, before)
+        return max(0, taken - bisect.bisect_left(self.days, since, hi=taken))
 
 
 @attrs.frozen(kw_only=True)
@@ -636,6 +648,32 @@ class QuietAfterConversationRule(_Rule):
         return self.reason_for(ReasonEffect.ALLOW, f"{what}: that period has ended")
 
 
+class _Reach:
+    """The debtor's contact attempts since the debtor was last reached, as events come
+    in order: how many failed, and when the last one found the number invalid."""
+
+    __slots__ = ("failed", "invalid_at")
+
+    def __init__(self) -> None:
+        self.failed = 0
+        self.invalid_at: dt.datetime | None = None
+
+    def add(self, event: Event) -> None:
+        if (
+            event.kind is not EventKind.CONTACT_ATTEMPT
+            or _party(event) != Party.DEBTOR.value
+            or event.outcome is None
+        ):
+            return
+        if event.outcome in _REACHED:
+            self.failed, self.invalid_at = 0, None
+            return
+        if event.outcome in _FAILED:
+            self.failed += 1
+        if event.outcome is ContactOutcome.INVALID_NUMBER:
+            self.invalid_at = event.at
+
+
 @attrs.frozen(kw_only=True)
 class ThirdPartyRule(_Rule):
     """Third parties: never to collect, only for some purposes, maybe only if unreachable."""
@@ -650,23 +688,38 @@ class ThirdPartyRule(_Rule):
 
     def unreachable(self, events: Sequence[Event]) -> str | None:
         """Why the debtor cannot be reached, from ``events``; ``None`` if reachable."""
-        attempts = [
-            e
-            for e in events
-            if e.kind is EventKind.CONTACT_ATTEMPT
-            and _party(e) == Party.DEBTOR.value
-            and e.outcome is not None
-        ]
-        since: list[Event] = []
-        for e in attempts:
-            since = [] if e.outcome in _REACHED else [*since, e]
-        invalid = [e for e in since if e.outcome is ContactOutcome.INVALID_NUMBER]
-        if invalid:
-            return f"the debtor's number was found invalid on {invalid[-1].at.isoformat()}"
-        failed = [e for e in since if e.outcome in _FAILED]
+        reach = _Reach()
+        for event in events:
+            reach.add(event)
+        return self._why(reach)
+
+    def _why(self, reach: _Reach) -> str | None:
+        if reach.invalid_at is not None:
+            return f"the debtor's number was found invalid on {reach.invalid_at.isoformat()}"
         needed = self.failed_attempts.as_int if self.failed_attempts is not None else 0
-        if len(failed) >= needed:
-            return f"{len(failed)} failed attempt(s) to reach the debtor since last reached"
+        if reach.failed >= needed:
+            return f"{reach.failed} failed attempt(s) to reach the debtor since last reached"
+        return None
+
+    def _unreachable_from(self, ctx: _Ctx) -> pendulum.DateTime | None:
+        """The first instant, at or after the contact's, from which the history says
+        the debtor cannot be reached; ``None`` if it never does.
+
+        One pass over the history (sorted by instant): each event at or after the
+        contact is judged on every event up to its instant, as :meth:`unreachable`
+        judges them.
+        """
+        reach = _Reach()
+        history = ctx.history
+        taken = 0
+        for event in history:
+            if event.at < ctx.contact.at:
+                continue
+            while taken < len(history) and history[taken].at <= event.at:
+                reach.add(history[taken])
+                taken += 1
+            if self._why(reach) is not None:
+                return pendulum.instance(event.at).add(seconds=1).in_timezone(ctx.zone)
         return None
 
     def assess(self, ctx: _Ctx) -> Reason | None:
@@ -691,12 +744,7 @@ class ThirdPartyRule(_Rule):
                 ReasonEffect.CONDITION,
                 f"the debtor cannot be reached ({why}); the {party} may be contacted: {terms}",
             )
-        until: pendulum.DateTime | None = None
-        later = [e for e in ctx.history if e.at >= contact.at]
-        for event in later:
-            if self.unreachable([e for e in ctx.history if e.at <= event.at]) is not None:
-                until = pendulum.instance(event.at).add(seconds=1).in_timezone(ctx.zone)
-                break
+        until = self._unreachable_from(ctx)
         need = self.failed_attempts.describe() if self.failed_attempts is not None else "0"
         return self.reason_for(
             ReasonEffect.BLOCK,
