@@ -90,6 +90,25 @@ def test_the_last_allowed_time_before_the_second_pass_is_the_change() -> None:
     assert hours.allows(last, NY)
 
 
+def test_hours_to_midnight_close_at_a_midnight_the_clocks_go_back_across() -> None:
+    # St John's, 29 October 2000: at 00:01 NDT (-02:30) the clocks went back to 23:01
+    # NST (-03:30) on the 28th, so the wall clock read the 29th for a minute and then
+    # the 28th again. Hours to 24:00 close at that midnight, 02:30 UTC: the search
+    # back from the change looked only at the days the span's ends read (the 27th and
+    # 28th) and answered the midnight before, a day early. Found by the property below.
+    zone = "America/St_Johns"
+    hours = ContactHours.parse("23:59", "24:00")
+    change = pendulum.datetime(2000, 10, 29, 2, 31, tz="UTC")
+    assert not hours.allows(change, zone)
+    last = hours.last_allowed(change, zone)
+    assert _iso(last) == "2000-10-29T00:00:00-02:30"
+    assert hours.allows(last, zone)
+    assert not hours.allows(last.add(microseconds=1), zone)
+    # Forward from before that minute, the hours open at 23:59 NDT on the 28th.
+    early = pendulum.datetime(2000, 10, 29, 0, 0, tz="UTC")
+    assert _iso(hours.first_allowed(early, zone)) == "2000-10-28T23:59:00-02:30"
+
+
 def test_lord_howe_hours_opening_in_its_repeated_half_hour_open_at_the_first_pass() -> None:
     # Lord Howe Island, 5 April 2026: 02:00 +11:00 goes back to 01:30 +10:30.
     zone = "Australia/Lord_Howe"

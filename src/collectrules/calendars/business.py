@@ -806,10 +806,14 @@ def _turns(
     first, last = _in_zone(low, timezone), _in_zone(high, timezone)
     if first is None and last is None:
         return
-    # The local days the span touches, and the one before (a wall clock can go back
-    # across midnight).
+    # The local days the span touches, and the one before and the one after: a wall
+    # clock can go back across midnight, so that it reads a later day inside the span
+    # than at its end (St John's, 29 October 2000: 00:00 to 00:01, then 23:01 again),
+    # and an earlier one than at its start.
     end = last.date() if last is not None else dt.date.max
     begin = first.date() if first is not None else end
+    if end < dt.date.max:
+        end += dt.timedelta(days=1)
     day = begin if begin == dt.date.min else begin - dt.timedelta(days=1)
     if (end - day).days > 4:  # past the calendar at one end
         end = day + dt.timedelta(days=4)
