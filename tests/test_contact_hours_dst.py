@@ -109,6 +109,21 @@ def test_hours_to_midnight_close_at_a_midnight_the_clocks_go_back_across() -> No
     assert _iso(hours.first_allowed(early, zone)) == "2000-10-28T23:59:00-02:30"
 
 
+def test_hours_to_midnight_close_again_at_a_midnight_that_comes_twice() -> None:
+    # Goose Bay, 25 October 1987: at 00:01 ADT (-03:00) the clocks went back to 23:01
+    # AST (-04:00) on the 24th, so 23:59 to 24:00 came twice and midnight too (03:00
+    # and 04:00 UTC). Just after the second midnight, the last allowed time is that
+    # midnight, not the first: the search looked only at a day's first midnight.
+    # Found by a scan of every change of offset across midnight in 1970-2030.
+    zone = "America/Goose_Bay"
+    hours = ContactHours.parse("23:59", "24:00")
+    after = pendulum.datetime(1987, 10, 25, 4, 1, tz="UTC")
+    last = hours.last_allowed(after, zone)
+    assert last.in_timezone("UTC").isoformat() == "1987-10-25T04:00:00+00:00"
+    assert hours.allows(last, zone)
+    assert hours.allows(pendulum.datetime(1987, 10, 25, 3, 59, 30, tz="UTC"), zone)
+
+
 def test_lord_howe_hours_opening_in_its_repeated_half_hour_open_at_the_first_pass() -> None:
     # Lord Howe Island, 5 April 2026: 02:00 +11:00 goes back to 01:30 +10:30.
     zone = "Australia/Lord_Howe"

@@ -802,7 +802,8 @@ def _turns(
 ) -> Iterator[pendulum.DateTime]:
     """The instants from ``low`` to ``high`` (a span of a day at most) where hours that
     open or close at ``minutes`` can open or close, but for a change of offset: where
-    the wall clock reads it, and each local midnight. Some lie outside the span."""
+    the wall clock reads it, and each local midnight (each time the clock reads 00:00).
+    Some lie outside the span."""
     first, last = _in_zone(low, timezone), _in_zone(high, timezone)
     if first is None and last is None:
         return
@@ -822,6 +823,10 @@ def _turns(
             yield from _readings(day, minutes, timezone)
         with contextlib.suppress(InputError, OverflowError, ValueError):
             yield local_midnight(day, timezone)
+        # Where the clocks go back across midnight, it comes twice (Goose Bay, 25
+        # October 1987: 00:01 ADT back to 23:01 AST): hours to 24:00 close again at
+        # the second.
+        yield from _readings(day, 0, timezone)
         if day >= end:
             break
         day += dt.timedelta(days=1)
