@@ -821,12 +821,16 @@ def _turns(
     while True:
         if minutes < 24 * 60:
             yield from _readings(day, minutes, timezone)
-        with contextlib.suppress(InputError, OverflowError, ValueError):
-            yield local_midnight(day, timezone)
-        # Where the clocks go back across midnight, it comes twice (Goose Bay, 25
-        # October 1987: 00:01 ADT back to 23:01 AST): hours to 24:00 close again at
-        # the second.
-        yield from _readings(day, 0, timezone)
+        # Each time the clock reads 00:00: twice where the clocks go back across
+        # midnight (Goose Bay, 25 October 1987: 00:01 ADT back to 23:01 AST), so that
+        # hours to 24:00 close again at the second; where they jump over it, the day
+        # begins at the jump.
+        midnights = _readings(day, 0, timezone)
+        if midnights:
+            yield from midnights
+        else:
+            with contextlib.suppress(InputError, OverflowError, ValueError):
+                yield local_midnight(day, timezone)
         if day >= end:
             break
         day += dt.timedelta(days=1)

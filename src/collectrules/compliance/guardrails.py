@@ -564,8 +564,8 @@ class CallsInWindowRule(_Rule):
         today = ctx.day(ctx.contact.at)
         days, limit = self.days.as_int, self.max.as_int
         calls = _Calls(ctx, self.channels)
-        count = calls.count(before=ctx.contact.at, since=today - dt.timedelta(days=days - 1))
         first = today - dt.timedelta(days=days - 1)
+        count = calls.count(before=ctx.contact.at, since=first)
         what = (
             f"{count} call(s) to the {ctx.contact.party.value} from {first.isoformat()} to "
             f"{today.isoformat()}; at most {self.max.describe()} in "
@@ -603,7 +603,7 @@ class _Calls:
     def count(self, *, before: dt.datetime, since: dt.date) -> int:
         """The calls before the instant ``before`` on the local day ``since`` or later."""
         taken = bisect.bisect_left(self.instants, before)
-        return max(0, taken - bisect.bisect_left(self.days, since, hi=taken))
+        return taken - bisect.bisect_left(self.days, since, hi=taken)
 
 
 @attrs.frozen(kw_only=True)
