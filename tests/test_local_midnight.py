@@ -165,3 +165,62 @@ def test_a_stage_due_on_such_a_day_is_breached_from_its_first_instant() -> None:
         assert steps["L-3D"]["due_at"] == "2026-11-01T00:00:00-04:00", backend
         assert steps["L-3D"]["status"] == "breached", backend
         assert engine.decide(case, as_of=as_of).facts["step_l_3d"] == "breached", backend
+
+
+# Days the clocks skipped whole, each zone's clocks jumping a day ahead across the date
+# line: no instant of them exists, so no business day may be counted on one.
+SKIPPED_DAYS = [
+    ("Pacific/Apia", dt.date(2011, 12, 30)),
+    ("Pacific/Fakaofo", dt.date(2011, 12, 30)),
+    ("Pacific/Kwajalein", dt.date(1993, 8, 21)),
+    ("Pacific/Kiritimati", dt.date(1994, 12, 31)),
+]
+
+
+@pytest.mark.parametrize(("name", "day"), SKIPPED_DAYS)
+def test_a_day_the_clocks_skipped_is_not_counted_as_a_business_day(name: str, day: dt.date) -> None:
+    # Samoa went from UTC-10 to UTC+14 after Thursday 29 December 2011: Friday 30
+    # December never came in Apia. Counting business days over it (a calendar that
+    # works every day of the week, so that only the skipped day is left out) lands on
+    # the days that came, keeping the time of day: 22:30 on the day before plus one
+    # business day is 22:30 of the day after the skipped one, and plus two the day
+    # after that.
+    zone = zoneinfo.ZoneInfo(name)
+    every_day = BusinessCalendar(
+        "US", extra_working_days=frozenset(day + dt.timedelta(days=n) for n in range(-3, 6))
+    )
+    assert local_midnight(day, name).date() == day + dt.timedelta(days=1)
+    before = dt.datetime.combine(day - dt.timedelta(days=1), dt.time(22, 30), zone)
+    for count, expected in ((1, 1), (2, 2), (3, 3)):
+        landed = every_day.add_business_days(before, count, name)
+        assert landed.astimezone(zone).date() == day + dt.timedelta(days=expected), count
+        assert landed.astimezone(zone).time() == dt.time(22, 30)
+    # From the first instant of the day before: first instants.
+    first = local_midnight(day - dt.timedelta(days=1), name)
+    landed = every_day.add_business_days(first, 1, name)
+    assert landed == local_midnight(day + dt.timedelta(days=1), name)
+    # The day itself, given as a date, is still a working day of the calendar: the
+    # calendar has no zone; the count by dates is the calendar's own.
+    assert every_day.add_working_days(day - dt.timedelta(days=1), 1) == day
+
+
+@pytest.mark.parametrize(("name", "day"), SKIPPED_DAYS)
+def test_business_days_over_a_skipped_day_land_on_a_working_day_that_came(
+    name: str, day: dt.date
+) -> None:
+    # The United States calendar: weekends and New York's holidays off. From every
+    # quarter hour of the week before the skipped day, each count of 0 to 4 business
+    # days lands on a working day that came, later for each more day counted.
+    zone = zoneinfo.ZoneInfo(name)
+    calendar = BusinessCalendar("US", subdivision="NY")
+    start = dt.datetime.combine(day - dt.timedelta(days=7), dt.time(), zone)
+    for step in range(0, 8 * 24 * 4):
+        at = start + dt.timedelta(minutes=15 * step)
+        previous = None
+        for count in range(5):
+            landed = calendar.add_business_days(at, count, name).astimezone(zone)
+            assert calendar.is_working_day(landed.date()), (at, count, landed)
+            assert landed.date() != day
+            assert landed >= at
+            assert previous is None or landed > previous
+            previous = landed

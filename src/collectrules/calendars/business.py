@@ -129,7 +129,10 @@ def _local(at: dt.datetime, timezone: str) -> pendulum.DateTime:
     if offset is None:
         raise wrong_kind("at", at, "an aware datetime")
     zone = require_zone(timezone)
-    moment = pendulum.instance(at)
+    # The instant Python reads: where the wall clock falls in a gap of its zone (02:30
+    # on the night New York's clocks go forward), pendulum.instance reads the other
+    # side of the gap, an hour away.
+    moment = fixed_offset(at)
     with contextlib.suppress(OverflowError, ValueError):
         return moment.in_timezone(zone)
     local = _local_at_the_ends(moment, zone)
@@ -554,15 +557,27 @@ class BusinessCalendar:
         """
         day = _day(day)
         require_int(count, "count")
+        return self._count_on(day, count, None)
+
+    def _count_on(self, day: dt.date, count: int, timezone: str | None) -> dt.date:
+        """The ``count``-th working day after ``day`` (first rolled forward to one), each
+        a day the clocks of ``timezone`` show (see :func:`_skipped`)."""
         if count < 0:
             raise InputError([FieldProblem("count", f"must not be negative, got {figure(count)}")])
         if count > _MAX_SPAN_DAYS:
             msg = f"expected at most {_MAX_SPAN_DAYS:,} working days, got {figure(count)}"
             raise InputError([FieldProblem("count", msg)])
-        current = self.next_working_day(day)
+        current = self._next_shown(day, timezone, strict=False)
         for _ in range(count):
-            current = self.next_working_day(current, strict=True)
+            current = self._next_shown(current, timezone, strict=True)
         return current
+
+    def _next_shown(self, day: dt.date, timezone: str | None, *, strict: bool) -> dt.date:
+        """:meth:`next_working_day`, passing over the days ``timezone`` skipped."""
+        found = self.next_working_day(day, strict=strict)
+        while timezone is not None and _skipped(found, timezone):
+            found = self.next_working_day(found, strict=True)
+        return found
 
     def add_business_days(self, at: dt.datetime, count: int, timezone: str) -> pendulum.DateTime:
         """``count`` business days after the instant ``at``, in ``timezone``.
@@ -572,14 +587,16 @@ class BusinessCalendar:
         day's first instant). When it does not, counting starts at 00:00 of the next
         working day. Either way the result falls on a working day: with the
         anchor at 00:00, the ``count`` whole working days from the anchor lie before it.
+        A day the zone's clocks skipped whole (Apia's 30 December 2011, when Samoa moved
+        from UTC−10 to UTC+14) holds no instant, so it is not a working day there.
         """
         require_int(count, "count")
         local = _local(at, timezone)
         day: dt.date = local.date()
         if not self.is_working_day(day):
-            day = self.next_working_day(day)
+            day = self._next_shown(day, timezone, strict=False)
             local = local_midnight(day, timezone)
-        target = self.add_working_days(day, count)
+        target = self._count_on(day, count, timezone)
         if local.timestamp() == local_midnight(day, timezone).timestamp():
             # From a day's first instant to the target day's: its first 00:00 where
             # 00:00 comes twice, and the instant the clocks jump to where it never comes.
@@ -602,6 +619,14 @@ class BusinessCalendar:
             count += self.is_working_day(current)
             current += dt.timedelta(days=1)
         return count
+
+
+@functools.lru_cache(maxsize=4096)
+def _skipped(day: dt.date, timezone: str) -> bool:
+    """Whether the clocks of ``timezone`` skipped ``day`` whole, so that no instant
+    falls on it (Apia, 30 December 2011; Kwajalein, 21 August 1993): its first instant
+    is then the next day's."""
+    return local_midnight(day, timezone).date() != day
 
 
 def _span(years: frozenset[int] | None) -> str:

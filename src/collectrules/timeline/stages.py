@@ -36,6 +36,7 @@ from collectrules.model.case import (
     ContactOutcome,
     Event,
     EventKind,
+    fixed_offset,
     product_name,
 )
 from collectrules.model.remedies import Remedy, remedy_name
@@ -200,8 +201,7 @@ class Offset:
     ) -> pendulum.DateTime:
         """The instant this offset after ``at``, computed in ``timezone``."""
         if self.unit is OffsetUnit.BUSINESS_DAYS:
-            local = pendulum.instance(at).in_timezone(timezone)
-            return calendar.add_business_days(local, self.amount, timezone)
+            return calendar.add_business_days(at, self.amount, timezone)
         # The calendar plays no part: the same ``at`` (its wall time, fold, tzinfo
         # object and type) gives the same instant, remembered for a batch's anchors.
         pendulums = isinstance(at, pendulum.DateTime)
@@ -233,7 +233,9 @@ def _shifted(
     and fold. The key holds ``at``, and with it its tzinfo, so that the identity is never
     reused.
     """
-    local = pendulum.instance(at).in_timezone(timezone)
+    # fixed_offset, not pendulum.instance: a wall clock in a gap of its zone is the
+    # instant Python reads (see collectrules.calendars.business._local).
+    local = fixed_offset(at).in_timezone(timezone)
     if offset.unit is OffsetUnit.HOURS:
         return local.add(hours=offset.amount)
     if offset.unit is OffsetUnit.DAYS:
