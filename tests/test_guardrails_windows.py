@@ -169,3 +169,44 @@ def test_third_party_reachability_is_judged_as_before(
         assert rule.unreachable(ctx.prior()) == _unreachable_before(rule, ctx.prior())
         assert rule.unreachable(ctx.history) == _unreachable_before(rule, ctx.history)
         assert rule._unreachable_from(ctx) == _until_before(rule, ctx)
+
+
+def test_calls_around_clocks_going_back_across_midnight_are_counted_as_before() -> None:
+    # St John's, 29 October 2000: at 00:01 NDT the clocks went back to 23:01 NST of the
+    # 28th, so a call at 00:30 on the 29th came before one at 23:30 on the 28th, and the
+    # calls' local days were not in the order of their instants. The one-pass count
+    # searched them as if they were (a window took a call of the 29th as of the 28th's
+    # window, or left one out). Calls every 20 minutes from 21:00 NDT on the 28th to
+    # 03:00 NST on the 29th; a contact every 15 minutes over the same hours, and over
+    # the week after, each judged as the rule judged it before.
+    zone = "America/St_Johns"
+    start = pendulum.parse("2000-10-28T21:00:00-02:30")
+    calls = [start.add(minutes=20 * n) for n in range(0, 22)]
+    assert [c.in_timezone(zone).day for c in calls] != sorted(
+        c.in_timezone(zone).day for c in calls
+    )
+    case = Case.from_dict(
+        {
+            "case_id": "W-2",
+            "product": "credit_card",
+            "principal": "10000",
+            "overdue_amount": "1000",
+            "currency": "USD",
+            "due_date": "2000-10-01",
+            "timezone": zone,
+            "events": [
+                {"kind": "contact_attempt", "at": c.isoformat(), "outcome": "no_answer",
+                 "party": "debtor", "channel": "phone"}
+                for c in calls
+            ],
+        }
+    )  # fmt: skip
+    contacts = [start.add(minutes=15 * n) for n in range(0, 30)]
+    contacts += [start.add(hours=6 * n) for n in range(1, 30)]
+    rules = _rules("us_regf", gr.CallsInWindowRule)
+    for at in contacts:
+        contact = gr.Contact(channel="phone", party="debtor", at=at)
+        ctx = gr._Ctx(case, contact, gr._history(case, None))
+        for rule in rules:
+            before = _CallsBefore(**{a.name: getattr(rule, a.name) for a in rule.__attrs_attrs__})
+            assert rule.assess(ctx) == before.assess(ctx), at.isoformat()

@@ -565,7 +565,7 @@ class CallsInWindowRule(_Rule):
         days, limit = self.days.as_int, self.max.as_int
         calls = _Calls(ctx, self.channels)
         first = today - dt.timedelta(days=days - 1)
-        count = calls.count(before=ctx.contact.at, since=first)
+        count = calls.count(before=ctx.contact.at, since=first, last=today)
         what = (
             f"{count} call(s) to the {ctx.contact.party.value} from {first.isoformat()} to "
             f"{today.isoformat()}; at most {self.max.describe()} in "
@@ -577,7 +577,7 @@ class CallsInWindowRule(_Rule):
         for offset in range(1, days + 1):
             day = today + dt.timedelta(days=offset)
             start = ctx.day_start(day)
-            if calls.count(before=start, since=day - dt.timedelta(days=days - 1)) < limit:
+            if calls.count(before=start, since=day - dt.timedelta(days=days - 1), last=day) < limit:
                 until = start
                 break
         return self.reason_for(
@@ -588,22 +588,31 @@ class CallsInWindowRule(_Rule):
 class _Calls:
     """The calls of a history to the contact's party, for counting them in windows.
 
-    The history is sorted by instant, so the calls' local days are sorted too: a
-    window's count is two searches, not a pass over every event.
+    The history is sorted by instant, so the calls' local days are sorted too, and a
+    window's count is a few searches, not a pass over every event; except where the
+    clocks went back across midnight (St John's, 29 October 2000: 00:01 back to 23:01 of
+    the day before), where a later call can fall on an earlier day, and the count
+    passes over the calls.
     """
 
-    __slots__ = ("days", "instants")
+    __slots__ = ("days", "instants", "sorted")
 
     def __init__(self, ctx: _Ctx, channels: frozenset[ContactChannel]) -> None:
         party = ctx.contact.party.value
         calls = [e.at for e in ctx.history if _is_call(e, channels) and _party(e) == party]
         self.instants = calls
         self.days = [ctx.day(at) for at in calls]
+        self.sorted = all(a <= b for a, b in itertools.pairwise(self.days))
 
-    def count(self, *, before: dt.datetime, since: dt.date) -> int:
-        """The calls before the instant ``before`` on the local day ``since`` or later."""
+    def count(self, *, before: dt.datetime, since: dt.date, last: dt.date) -> int:
+        """The calls before the instant ``before`` on the local days ``since`` to
+        ``last``. (A call before an instant falls on its local day or earlier, except
+        where the clocks went back across midnight.)"""
         taken = bisect.bisect_left(self.instants, before)
-        return taken - bisect.bisect_left(self.days, since, hi=taken)
+        if not self.sorted:
+            return sum(since <= day <= last for day in self.days[:taken])
+        days = self.days
+        return bisect.bisect_right(days, last, hi=taken) - bisect.bisect_left(days, since, hi=taken)
 
 
 @attrs.frozen(kw_only=True)
