@@ -209,18 +209,20 @@ def test_business_days_over_a_skipped_day_land_on_a_working_day_that_came(
     name: str, day: dt.date
 ) -> None:
     # The United States calendar: weekends and New York's holidays off. From every
-    # quarter hour of the week before the skipped day, each count of 0 to 4 business
-    # days lands on a working day that came, later for each more day counted.
+    # quarter hour (as instants) of the week before the skipped day to the day after,
+    # each count of 0 to 4 business days lands on a working day that came, no earlier
+    # than the start, later for each more day counted.
     zone = zoneinfo.ZoneInfo(name)
     calendar = BusinessCalendar("US", subdivision="NY")
-    start = dt.datetime.combine(day - dt.timedelta(days=7), dt.time(), zone)
-    for step in range(0, 8 * 24 * 4):
-        at = start + dt.timedelta(minutes=15 * step)
+    start = local_midnight(day - dt.timedelta(days=7), name)
+    for step in range(0, 9 * 24 * 4):
+        at = start.add(minutes=15 * step)
         previous = None
         for count in range(5):
-            landed = calendar.add_business_days(at, count, name).astimezone(zone)
-            assert calendar.is_working_day(landed.date()), (at, count, landed)
-            assert landed.date() != day
-            assert landed >= at
-            assert previous is None or landed > previous
-            previous = landed
+            landed = calendar.add_business_days(at, count, name)
+            local = landed.astimezone(zone)
+            assert calendar.is_working_day(local.date()), (at, count, landed)
+            assert local.date() != day
+            assert landed.timestamp() >= at.timestamp()
+            assert previous is None or landed.timestamp() > previous
+            previous = landed.timestamp()
