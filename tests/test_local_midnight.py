@@ -226,3 +226,20 @@ def test_business_days_over_a_skipped_day_land_on_a_working_day_that_came(
             assert landed.timestamp() >= at.timestamp()
             assert previous is None or landed.timestamp() > previous
             previous = landed.timestamp()
+
+
+def test_a_time_of_day_kept_onto_a_day_of_a_clock_change() -> None:
+    # The time of day is kept on the target day; where it never comes there (New York,
+    # 8 March 2026, 02:00 to 03:00) it is moved on by the gap, and where it comes twice
+    # (1 November 2026, 01:00 to 02:00 twice) it is the later of the two.
+    ny = "America/New_York"
+    works = BusinessCalendar(
+        "US",
+        extra_working_days=frozenset(
+            {dt.date(2026, 3, 7), dt.date(2026, 3, 8), dt.date(2026, 10, 31), dt.date(2026, 11, 1)}
+        ),
+    )
+    gap = works.add_business_days(pendulum.datetime(2026, 3, 7, 2, 30, tz=ny), 1, ny)
+    assert gap.isoformat() == "2026-03-08T03:30:00-04:00"
+    twice = works.add_business_days(pendulum.datetime(2026, 10, 31, 1, 30, tz=ny), 1, ny)
+    assert twice.isoformat() == "2026-11-01T01:30:00-05:00"

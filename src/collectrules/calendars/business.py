@@ -588,7 +588,10 @@ class BusinessCalendar:
         working day. Either way the result falls on a working day: with the
         anchor at 00:00, the ``count`` whole working days from the anchor lie before it.
         A day the zone's clocks skipped whole (Apia's 30 December 2011, when Samoa moved
-        from UTC−10 to UTC+14) holds no instant, so it is not a working day there.
+        from UTC−10 to UTC+14) holds no instant, so it is not a working day there. Where
+        the time of day kept never comes on the target day (the clocks skip it), the
+        result is moved on by the gap (02:30 becomes 03:30); where it comes twice, it
+        is the later of the two.
         """
         require_int(count, "count")
         local = _local(at, timezone)
