@@ -624,11 +624,10 @@ class BusinessCalendar:
         return count
 
 
-@functools.lru_cache(maxsize=4096)
 def _skipped(day: dt.date, timezone: str) -> bool:
     """Whether the clocks of ``timezone`` skipped ``day`` whole, so that no instant
     falls on it (Apia, 30 December 2011; Kwajalein, 21 August 1993): its first instant
-    is then the next day's."""
+    is then the next day's. (``local_midnight`` remembers its answers.)"""
     return local_midnight(day, timezone).date() != day
 
 
