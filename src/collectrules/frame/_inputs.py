@@ -75,10 +75,17 @@ SIGNAL_COLUMNS = ("kind", "observed_at", "value", "note")
 EVENT_COLUMNS = ("kind", "at", "outcome", "amount", "promised_date", "channel", "party", "note")
 
 _ID = r"^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$"
-_MONEY = r"^\d{1,13}(?:\.\d+)?$"
-_MEASURE = r"^-?\d{1,13}(?:\.\d{1,12})?$"
-_DATE = r"^\d{4}-\d{2}-\d{2}$"
-_INSTANT = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?(?:Z|[+-]\d{2}:\d{2})$"
+#: ASCII digits only: a regex's ``\d`` matches every Unicode digit, which Polars
+#: casts to no number while ``Decimal`` reads it (``"0.\u0665"`` is 0.5).
+_MONEY = r"^[0-9]{1,13}(?:\.[0-9]+)?$"
+_MEASURE = r"^-?[0-9]{1,13}(?:\.[0-9]{1,12})?$"
+_DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+#: The seconds stop at 59: Polars reads a leap second (``23:59:60``) as the next
+#: minute, where ``Case.from_dict`` refuses it.
+_INSTANT = (
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-5][0-9](?:\.[0-9]{1,6})?"
+    r"(?:Z|[+-][0-9]{2}:[0-9]{2})$"
+)
 _SCALE_DIGITS = 4
 _MONEY_MAX = 10**12
 _MEASURE_MAX = 1e12
@@ -340,8 +347,8 @@ def _money(column: str, frame: pl.DataFrame) -> tuple[pl.Expr, pl.Expr]:
     10^12, not negative.
     """
     text = _text(column, frame)
-    whole = text.str.extract(r"^(\d+)", 1)
-    frac = text.str.extract(r"\.(\d+)$", 1).fill_null("").str.strip_chars_end("0")
+    whole = text.str.extract(r"^([0-9]+)", 1)
+    frac = text.str.extract(r"\.([0-9]+)$", 1).fill_null("").str.strip_chars_end("0")
     good = text.str.contains(_MONEY).fill_null(value=False) & (
         frac.str.len_chars() <= _SCALE_DIGITS
     )
