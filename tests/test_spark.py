@@ -201,6 +201,15 @@ def test_bad_rows_get_the_per_case_error(session: SparkSession) -> None:
         {**good, "case_id": "S-NEG", "overdue_amount": "-1"},
         {**good, "case_id": "S-ZONE", "timezone": "Mars/Olympus"},
         {**good, "case_id": "S-2", "principal": "0.29"},
+        # Digits that are not ASCII, and a leap second: the per-case reading, as the
+        # Polars engine gives it.
+        {**good, "case_id": "S-DIGIT", "overdue_amount": "0.\u0665"},
+        {**good, "case_id": "S-DIGIT-DAY", "due_date": "2026-03-\u0660\u0661"},
+        {
+            **good,
+            "case_id": "S-LEAP",
+            "signals": [{"kind": "refused_to_pay", "observed_at": "2026-06-30T11:59:60+08:00"}],
+        },
     ]
     assert_agree(session, "cn_bank_loan", rows)
 
