@@ -55,6 +55,9 @@ __all__ = [
 
 _YEAR = Decimal(365)
 
+#: Digits enough to subtract accruals of 50 significant digits exactly.
+_EXACT_DIGITS = 160
+
 
 @attrs.frozen
 class CapApplied:
@@ -128,11 +131,16 @@ class _Accrual:
 
 def _capped(
     accrual: _Accrual, fees: Decimal, money: MoneySection, q: Decimal
-) -> tuple[dict[Component, Decimal], list[CapApplied]]:
-    """The cumulative charges after the caps, rounded down to the minor unit.
+) -> tuple[dict[Component, Decimal], list[CapApplied], Decimal]:
+    """The cumulative charges after the caps, rounded down to the minor unit, and the
+    fees a payment may pay now.
 
-    Each capped charge only grows with time, so a payment never pays more of a
-    component than is finally charged.
+    Interest and penalty interest only grow with time. The fees within the rate cap
+    (the cap less interest and penalty interest, each rounded down on its own) can
+    fall back by a cent or two when the interest crosses a cent before the cap does;
+    the fees a payment may pay are what the exact charges leave of the exact cap,
+    rounded down once, which only grows and never exceeds them. So a payment never
+    pays more of a component than is finally charged.
     """
 
     def down(x: Decimal) -> Decimal:
@@ -167,11 +175,24 @@ def _capped(
         if fee_total > room:
             cuts.append(CapApplied(cap.rule, Component.FEES, fee_total, room, most, cap.status))
             fee_total = room
-    return {
-        Component.FEES: fee_total,
-        Component.PENALTY_INTEREST: penalty,
-        Component.INTEREST: interest,
-    }, cuts
+        with localcontext() as ctx:
+            ctx.prec = _EXACT_DIGITS
+            spent = accrual.penalty_capped
+            if pcap is not None:
+                spent = min(spent, accrual.interest_capped * pcap.excess.value)
+            left = accrual.capacity - accrual.interest_capped - spent
+        payable = max(Decimal(0), min(fee_total, down(left)))
+    else:
+        payable = fee_total
+    return (
+        {
+            Component.FEES: fee_total,
+            Component.PENALTY_INTEREST: penalty,
+            Component.INTEREST: interest,
+        },
+        cuts,
+        payable,
+    )
 
 
 @exact
@@ -200,6 +221,9 @@ def amounts_due(case: Case, as_of: dt.datetime | str, *, policy: Policy) -> Amou
     paid = dict.fromkeys(Component, Decimal(0))
     charged = dict.fromkeys(Component, Decimal(0))
     charged[Component.PRINCIPAL] = case.overdue_amount
+    # What a payment may pay of each component: the charges, but of the fees only the
+    # part that stays charged at every later date (see ``_capped``).
+    payable = dict(charged)
     credit = Decimal(0)
     acc = [Decimal(0)] * 5  # interest, penalty, interest capped, penalty capped, capacity
     last = case.due_date
@@ -215,14 +239,16 @@ def amounts_due(case: Case, as_of: dt.datetime | str, *, policy: Policy) -> Amou
                 acc[i] += outstanding * r * days / _YEAR
         last = max(last, on)
         fees = sum((f.amount for f in case.fees if f.charged_on <= on), Decimal(0))
-        capped, cuts = _capped(_Accrual(*acc), fees, money, q)
+        capped, cuts, fees_payable = _capped(_Accrual(*acc), fees, money, q)
         charged.update(capped)
+        payable.update(capped)
+        payable[Component.FEES] = fees_payable
 
     for on, _, amount in payments:
         settle(on)
         left = amount
         for component in order:
-            owed = charged[component] - paid[component]
+            owed = payable[component] - paid[component]
             part = min(owed, left) if owed > 0 else Decimal(0)
             paid[component] += part
             left -= part
