@@ -80,8 +80,11 @@ __all__ = [
     "currency_problem",
     "currency_suggestion",
     "derived_signal",
+    "minor_unit",
     "parse_as_of",
+    "pays",
     "product_name",
+    "promises",
     "to_minor_units",
     "zone",
 ]
@@ -339,6 +342,38 @@ def currency_exponent(currency: str) -> int:
         raise wrong_kind("currency", currency, "an ISO 4217 code such as 'CNY'")
     exponent = _iso4217().get(currency)
     return 2 if exponent is None else exponent
+
+
+@functools.cache
+def minor_unit(currency: str) -> Decimal:
+    """The currency's smallest amount: ``0.01`` for CNY, ``1`` for JPY, ``0.001`` for
+    KWD (see :func:`currency_exponent`)."""
+    return Decimal(1).scaleb(-currency_exponent(currency))
+
+
+def pays(event: Event, currency: str) -> bool:
+    """Whether ``event`` is a payment of at least one minor unit of ``currency``.
+
+    A payment of nothing, or of less than a fen or a yen (``0.004`` CNY), is no
+    payment: it cures no sign of unwillingness, restarts no limitation period, keeps no
+    promise and is not a partial payment. Its amount still counts in the sums of money
+    paid (``paid_since_due``, the amounts due).
+    """
+    return event.kind is EventKind.PAYMENT and _of_substance(event.amount, currency)
+
+
+def promises(event: Event, currency: str) -> bool:
+    """Whether ``event`` is a promise to pay at least one minor unit of ``currency``.
+
+    A promise of less (``0`` or ``0.004`` CNY) is no promise: it is not judged kept or
+    broken, gives no sign either way, pauses no step and is not counted in
+    ``promises_made``.
+    """
+    return event.kind is EventKind.PROMISE_MADE and _of_substance(event.amount, currency)
+
+
+def _of_substance(amount: Decimal | None, currency: str) -> bool:
+    return amount is not None and amount >= minor_unit(currency)
 
 
 def currency_problem(value: object) -> str | None:

@@ -37,7 +37,15 @@ from collectrules._arguments import require_instance
 from collectrules._decimal import exact
 from collectrules.conditions import MONEY_SCALE
 from collectrules.errors import FieldProblem, InputError, did_you_mean, quote
-from collectrules.model.case import Case, ContactOutcome, Event, EventKind, Signal, derived_signal
+from collectrules.model.case import (
+    Case,
+    ContactOutcome,
+    Event,
+    EventKind,
+    Signal,
+    derived_signal,
+    pays,
+)
 from collectrules.model.time import days_past_due_on, local_midnight, require_aware, require_case
 from collectrules.policy.model import Policy, Section, SignalSpec
 from collectrules.policy.section import plugins_doing
@@ -207,7 +215,7 @@ def _event_signals(
     streak, flagged = 0, False
     for event in sorted((e for e in case.events if e.at <= as_of), key=_event_time):
         kind = event.kind
-        if kind is EventKind.PAYMENT and event.at >= due_start and event.amount:
+        if kind is EventKind.PAYMENT and event.at >= due_start and pays(event, case.currency):
             note = f"derived: payment of {case.currency} {event.amount} on {event.at.date()}"
             out.append(derived_signal("partial_payment", event.at, note))
         elif kind in (EventKind.COMMITMENT_SIGNED, EventKind.REFUSED_DISPOSAL):
@@ -237,7 +245,7 @@ def _cures(case: Case, signals: tuple[Signal, ...], as_of: pendulum.DateTime) ->
     cures: list[Cure] = []
     for event in case.events:
         kind = event.kind
-        if kind is EventKind.PAYMENT and event.amount:
+        if kind is EventKind.PAYMENT and pays(event, case.currency):
             by, retracts, willingness = "payment", None, True
         elif kind is EventKind.RETRACTION:
             by, retracts, willingness = "retraction", event.retracts, True

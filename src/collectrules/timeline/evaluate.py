@@ -57,6 +57,7 @@ from collectrules.errors import (
     quote,
 )
 from collectrules.model.case import Case, ContactOutcome, Event, EventKind, Signal, zone
+from collectrules.model.case import promises as is_promise
 from collectrules.model.time import local_midnight, require_aware, require_case
 from collectrules.policy import Policy, load_policy
 from collectrules.policy.derive import Derived, derive
@@ -478,7 +479,7 @@ def _timeline_facts(
                 streak = 0
             elif event.outcome in (ContactOutcome.NO_ANSWER, ContactOutcome.UNREACHABLE):
                 streak += 1
-        elif event.kind is EventKind.PROMISE_MADE:
+        elif event.kind is EventKind.PROMISE_MADE and is_promise(event, case.currency):
             promises_made += 1
         elif event.kind is EventKind.PAYMENT and event.amount is not None and event.at >= due_start:
             paid += event.amount

@@ -30,7 +30,8 @@ import pendulum
 
 from collectrules._choice import Choice
 from collectrules._decimal import exact
-from collectrules.model.case import Case, Event, EventKind, Signal, derived_signal, zone
+from collectrules.model.case import Case, Event, Signal, derived_signal, pays, zone
+from collectrules.model.case import promises as is_promise
 from collectrules.model.time import local_midnight
 from collectrules.policy import Policy
 from collectrules.timeline._case import case_events, events_until, in_zone, instant, later
@@ -142,8 +143,10 @@ def _judged(
     # The zone object itself: ``in_timezone`` of its name looks the same object up.
     tz = zone(case.timezone)
     as_of = instant(as_of)  # compared with ``ends_at``, in the case's zone object
-    promises = [e for e in events if e.kind is EventKind.PROMISE_MADE]
-    payments = [e for e in events if e.kind is EventKind.PAYMENT]
+    # A promise or a payment of less than one minor unit is none (model.case.pays).
+    currency = case.currency
+    promises = [e for e in events if is_promise(e, currency)]
+    payments = [e for e in events if pays(e, currency)]
     out: list[Promise] = []
     for index, event in enumerate(promises):
         assert event.promised_date is not None  # required of a promise_made event
