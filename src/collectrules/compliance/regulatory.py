@@ -403,6 +403,17 @@ class RegulationSection:
                     out[name] = FieldSpec(name, FieldType.BOOL, doc, optional=optional)
         return out
 
+    def currencies(self) -> frozenset[str] | None:
+        """The currencies a case may be in: those every materiality pack has an
+        absolute threshold for (a case in another is an error), or None when no pack
+        limits them."""
+        out: frozenset[str] | None = None
+        for pack in self.packs:
+            if isinstance(pack, MaterialityPack):
+                known = frozenset(pack.absolute)
+                out = known if out is None else out & known
+        return out
+
     @exact
     def assess(self, case: Case, dpd: int) -> tuple[Assessment, ...]:
         """Every applicable pack's assessment, in the policy's order."""

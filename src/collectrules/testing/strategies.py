@@ -28,6 +28,7 @@ from hypothesis import strategies as st
 from collectrules._arguments import require_int, require_text, require_texts, wrong_kind
 from collectrules._decimal import exact
 from collectrules.assets.checklist import assets_of
+from collectrules.compliance.regulatory import regulation_of
 from collectrules.errors import FieldProblem, InputError, did_you_mean, quote
 from collectrules.model.case import (
     EVENT_REQUIRED_FIELDS,
@@ -345,6 +346,13 @@ def cases(
         if isinstance(c, str) and len(c) == 3 and c.isupper() and c.isalpha()
     ]
     currencies = tuple(dict.fromkeys([*named, *_space.FALLBACK_CURRENCIES]))
+    # A materiality pack refuses a case in a currency it has no threshold for: only
+    # the currencies every policy's packs accept (ifrs9: EUR).
+    for one in every:
+        section = regulation_of(one)
+        accepted = section.currencies() if section is not None else None
+        if accepted:
+            currencies = tuple(c for c in currencies if c in accepted) or tuple(sorted(accepted))
     # A signal one policy does not know is ignored by it; a product is not: only the
     # products every policy knows.
     products = tuple(
