@@ -205,6 +205,30 @@ def test_a_replan_finances_the_overdue_amount(bank: Engine) -> None:
     assert plan.method is Method.EQUAL_PRINCIPAL
 
 
+@pytest.mark.parametrize(
+    ("kind", "field", "changes"),
+    [
+        ("replan", "overdue_amount", {"currency": "JPY", "overdue_amount": "8500.5"}),
+        ("extend", "principal", {"currency": "JPY", "principal": "60000.5"}),
+    ],
+)
+def test_a_case_amount_finer_than_its_currency_is_named_as_the_case_field(
+    bank: Engine, kind: str, field: str, changes: dict[str, str]
+) -> None:
+    # The plan's principal defaults to the case's amount: the error names that field of
+    # the case, not terms.principal, which the caller never gave.
+    case = _case("q2_health_short.json", **changes)
+    with pytest.raises(InputError) as info:
+        propose_plan(
+            case, bank.decide(case, as_of=AS_OF), kind=kind, as_of=AS_OF,
+            terms=PlanTerms(months=6, annual_rate="0.05"),
+        )  # fmt: skip
+    [problem] = info.value.problems
+    assert problem.path == field
+    assert "more decimals than JPY allows" in problem.message
+    assert "give terms.principal" in problem.message
+
+
 def test_a_blocked_remedy_is_refused_with_the_blocking_rule(bank: Engine) -> None:
     case = _case("q4_moving_assets.json")
     decision = bank.decide(case, as_of=AS_OF)

@@ -805,9 +805,17 @@ def propose_plan(
     if principal is None:
         if remedy is Remedy.RESTRUCTURE:
             raise _problem("principal", "required for a restructuring: the new principal")
+        field = "principal" if remedy is Remedy.EXTEND else "overdue_amount"
         principal = case.principal if remedy is Remedy.EXTEND else case.overdue_amount
         if principal <= 0:
             raise _problem("principal", f"the case's amount is {principal}; give a principal")
+        if principal != principal.quantize(quantum(case.currency)):
+            # The case's own amount, not a term the caller gave, is the one at fault.
+            msg = (
+                f"{_shown(principal)} has more decimals than {case.currency} allows, and the"
+                f" plan's principal defaults to it; give terms.principal"
+            )
+            raise InputError([FieldProblem(field, msg)], subject=f"case {quote(case.case_id)}")
     start = terms.start or case.local_date(when)
     money = money_section(policy) or MoneySection()
     calendar, by_rule = (None, set[int]()) if money.calendar is None else money.calendar.recording()
