@@ -229,6 +229,30 @@ def test_a_case_amount_finer_than_its_currency_is_named_as_the_case_field(
     assert "give terms.principal" in problem.message
 
 
+@pytest.mark.parametrize(
+    ("start", "refused"),
+    [(dt.date(2000, 1, 1), True), (dt.date(2026, 4, 30), True), (dt.date(2026, 5, 1), False)],
+)
+def test_a_proposed_plan_starts_no_earlier_than_the_day_it_is_proposed(
+    bank: Engine, start: dt.date, refused: bool
+) -> None:
+    # A start in 2000 made every instalment overdue at once, and its recovery horizon
+    # check (Q2-SHORT) counted -292 months against 24 and passed.
+    case = _case("q2_health_short.json")
+    decision = bank.decide(case, as_of=AS_OF)
+    terms = PlanTerms(months=24, annual_rate="0.06", start=start)
+    if not refused:
+        plan = propose_plan(case, decision, kind="extend", as_of=AS_OF, terms=terms)
+        assert plan.start == start
+        assert all(c.figure >= 0 for c in plan.checks)
+        return
+    with pytest.raises(InputError) as info:
+        propose_plan(case, decision, kind="extend", as_of=AS_OF, terms=terms)
+    [problem] = info.value.problems
+    assert problem.path == "terms.start"
+    assert f"{start.isoformat()} is before 2026-05-01" in problem.message
+
+
 def test_a_blocked_remedy_is_refused_with_the_blocking_rule(bank: Engine) -> None:
     case = _case("q4_moving_assets.json")
     decision = bank.decide(case, as_of=AS_OF)

@@ -93,7 +93,7 @@ def plan(
         str | None, typer.Option(help="Annual penalty rate on overdue instalments.")
     ] = None,
     start: Annotated[
-        str | None, typer.Option(help="Plan start date (default: as-of's date).")
+        str | None, typer.Option(help="Plan start date: as-of's date (the default) or later.")
     ] = None,
     custom: Annotated[
         str | None, typer.Option(help="Custom method: principal per instalment, comma-separated.")

@@ -768,7 +768,8 @@ def propose_plan(
     """Build the plan of an allowed ``extend``, ``replan`` or ``restructure``.
 
     ``as_of`` is an aware datetime or an ISO string with an offset; the plan starts on
-    its local date unless ``terms.start`` says otherwise. ``policy`` is the policy the
+    its local date unless ``terms.start`` says otherwise (that day or later: an earlier
+    start is an :class:`InputError`). ``policy`` is the policy the
     decision was made under (default: the shipped policy
     of that name; its content hash must match). Raises :class:`PlanRefusedError` when
     the decision blocks or does not allow the remedy, when the plan runs past the
@@ -816,7 +817,16 @@ def propose_plan(
                 f" plan's principal defaults to it; give terms.principal"
             )
             raise InputError([FieldProblem(field, msg)], subject=f"case {quote(case.case_id)}")
-    start = terms.start or case.local_date(when)
+    today = case.local_date(when)
+    if terms.start is not None and terms.start < today:
+        # Every instalment of such a plan could fall due before it was proposed, and its
+        # recovery horizon would count back from as_of.
+        msg = (
+            f"{terms.start.isoformat()} is before {today.isoformat()}, the date of as_of in"
+            f" the case's zone: a plan proposed then starts on that day or later"
+        )
+        raise _problem("start", msg)
+    start = terms.start or today
     money = money_section(policy) or MoneySection()
     calendar, by_rule = (None, set[int]()) if money.calendar is None else money.calendar.recording()
     instalments = _schedule(terms, principal, start, case.currency, calendar)
@@ -826,7 +836,7 @@ def propose_plan(
         for year in sorted(by_rule)
         if calendar is not None
     )
-    checks = _check(money, remedy, terms, case.local_date(when), instalments)
+    checks = _check(money, remedy, terms, today, instalments)
     return Plan(
         case_id=case.case_id,
         currency=case.currency,
