@@ -52,6 +52,7 @@ __all__ = [
     "case_from_row",
     "console",
     "decided_rows",
+    "decided_rows_at",
     "echo_json",
     "echo_json_lines",
     "engine_for",
@@ -389,6 +390,18 @@ def decided_rows(
     order, under a progress bar. A row that cannot be read, or gives no case or no
     decision, is reported on standard error (:func:`report_row`) and counted in ``bad``;
     the rows after it are still decided."""
+    for _, data, case, decision in decided_rows_at(engine, files, shape, when, bad):
+        yield data, case, decision
+
+
+def decided_rows_at(
+    engine: Engine,
+    files: list[Path],
+    shape: RowShape | None,
+    when: pendulum.DateTime,
+    bad: list[int],
+) -> Iterator[tuple[str, dict[str, Any], Case, Decision]]:
+    """:func:`decided_rows`, each row with where it came from (``file:line``)."""
     with progress(None, "deciding") as advance:
         for row in read_rows(files, shape=shape, on_warning=warn):
             advance(1)
@@ -403,7 +416,7 @@ def decided_rows(
                 bad.append(1)
                 report_row(row.where, exc)
                 continue
-            yield row.data, case, decision
+            yield row.where, row.data, case, decision
 
 
 def ignored_line(engine: Engine, lang: Lang | str = DEFAULT_LANG) -> str | None:

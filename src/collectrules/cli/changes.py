@@ -22,6 +22,7 @@ from collectrules.cli._common import (
     load_for,
     read_decision_rows,
 )
+from collectrules.cli._common import console as terminal
 from collectrules.io import case_files
 from collectrules.operations.changes import Moves, RowProblem, RunChanges, compare_runs
 from collectrules.policy import available_policies
@@ -117,6 +118,6 @@ def changes(
     if output is Format.JSON:
         typer.echo(json.dumps(result.to_dict(), ensure_ascii=False, sort_keys=True, indent=2))
     else:
-        _tables(result, Console(width=160), lang)
+        _tables(result, terminal(), lang)  # the terminal's width, 200 when piped
     if bad:
         raise typer.Exit(1)

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Annotated, Any
 
+import attrs
 import pendulum
 import typer
 from rich.markup import escape
@@ -27,7 +28,7 @@ from collectrules.cli._common import (
 from collectrules.cli._common import console as terminal
 from collectrules.compliance.guardrails import Contact, Guardrails, ReasonEffect, Verdict
 from collectrules.errors import FieldProblem, InputError
-from collectrules.io import read_rows
+from collectrules.io import case_files, read_rows
 from collectrules.model.case import Case, Event
 
 __all__ = ["contact"]
@@ -57,7 +58,9 @@ def _read_history(path: Path, base: dict[str, Any], kinds: tuple[str, ...]) -> l
     shell = {k: v for k, v in base.items() if k not in ("events", "signals")}
     events: list[Event] = []
     problems: list[FieldProblem] = []
-    for row in read_rows([path]):
+    # A folder without case files is unusable input (exit 2), as for every other
+    # command's inputs: read as no history, it made a blocked contact look allowed.
+    for row in read_rows(case_files([path])):
         if row.error is not None or row.data is None:
             problems.append(
                 FieldProblem(
@@ -184,7 +187,13 @@ def contact(
     --lang zh prints the headers, the verdict and the effects in Chinese.
     The exit status is 0 when the contact is allowed and 1 when it is blocked.
     """
-    when = resolve_as_of(at)
+    try:
+        when = resolve_as_of(at)
+    except InputError as exc:  # named as the option is: there is no --as-of here
+        raise InputError(
+            [attrs.evolve(p, path="--at" if p.path == "as_of" else p.path) for p in exc.problems],
+            subject="arguments",
+        ) from None
     guardrails = Guardrails(load_for(policy, policy_path))
     case, data = _read_case(case_file, guardrails)
     events = list(case.events)

@@ -6,6 +6,7 @@ import datetime as dt
 import enum
 import json
 from collections.abc import Iterator, Mapping, Sequence
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -36,6 +37,7 @@ from collectrules.cli._common import (
 from collectrules.cli._common import console as terminal
 from collectrules.errors import CollectRulesError, FieldProblem, InputError, quote
 from collectrules.io import case_files, read_rows
+from collectrules.model.limits import NumberLimit, check_number
 from collectrules.money import Method, PlanTerms, money_section, propose_plan
 from collectrules.money.kpis import (
     GroupBy,
@@ -77,6 +79,28 @@ def _date(text: str | None, option: str) -> dt.date | None:
         raise InputError(
             [FieldProblem(option, f"expected YYYY-MM-DD, got {quote(text)}")]
         ) from None
+
+
+#: The precision an annual rate is written to on the command line: none non-zero below
+#: 10⁻¹² (a ten-billionth of a per cent), at most 20 significant digits, 64 characters.
+_RATE = NumberLimit("annual rate", maximum=Decimal(10), smallest=Decimal("1E-12"), digits=20)
+
+
+def _rate(text: str, option: str) -> str:
+    """``text`` of ``option``, refused when past :data:`_RATE`'s precision. ``--rate
+    1e-400`` was taken, and the agreement stated a rate of 0.000…0001 % in 400
+    characters (100,000 for ``1e-100000``). Other mistakes (not a number, negative, 10
+    or more) are left to :class:`PlanTerms`, which names them."""
+    try:
+        number = Decimal(text)
+    except ArithmeticError:
+        return text
+    if number.is_finite() and 0 <= number < _RATE.maximum:
+        try:
+            check_number(text, _RATE)
+        except ValueError as exc:
+            raise InputError([FieldProblem(option, str(exc))], subject="arguments") from None
+    return text
 
 
 @app.command()
@@ -125,10 +149,10 @@ def plan(
     case = case_from_row(engine, rows[0].data, str(case_file))
     terms = PlanTerms(
         months=months,
-        annual_rate=rate,
+        annual_rate=_rate(rate, "--rate"),
         method=method,
         principal=principal,
-        penalty_rate=penalty_rate,
+        penalty_rate=None if penalty_rate is None else _rate(penalty_rate, "--penalty-rate"),
         start=_date(start, "--start"),
         custom_principal=tuple(c.strip() for c in custom.split(",")) if custom else (),
     )

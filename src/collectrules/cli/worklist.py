@@ -35,6 +35,7 @@ from collectrules.cli._common import (
     report_row,
     resolve_as_of,
 )
+from collectrules.cli._common import console as terminal
 from collectrules.io import case_files, read_rows
 from collectrules.operations.worklist import CSV_FIELDS, DEFAULT_RUN_SIZE, RowFailure, WorkItem
 from collectrules.policy import Policy
@@ -196,7 +197,8 @@ def worklist(
                 writer.writerow(item.csv_row())
         else:
             items = list(wl)
-            console = Console(file=sink, width=200) if out is not None else Console(width=200)
+            # On a terminal, its width, as every table (docs/cli.md); 200 in a file or pipe.
+            console = Console(file=sink, width=200) if out is not None else terminal()
             _table(items, console, engine.policy, lang)
     finally:
         if out is not None:

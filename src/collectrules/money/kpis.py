@@ -40,7 +40,7 @@ from collectrules.model.case import (
     currency_suggestion,
     parse_as_of,
 )
-from collectrules.model.limits import MAX_ID_LENGTH, MONEY, check_text
+from collectrules.model.limits import MAX_ID_LENGTH, MONEY, check_number, check_text
 from collectrules.money.terms import Target
 
 __all__ = [
@@ -344,7 +344,13 @@ def _money(value: object, path: str) -> Decimal:
     if isinstance(value, bool) or not number.is_finite() or number.copy_abs() > MONEY.maximum:
         msg = f"expected an amount of at most {MONEY.maximum:,} in magnitude, got {quote(value)}"
         raise InputError([FieldProblem(path, msg)])
-    return number
+    # The rest of a case's money limits: no amount a case could not hold ('1e-400' was
+    # summed into a recovery of 5000.000000000000000000000000), no text past 64
+    # characters.
+    try:
+        return check_number(value, MONEY)
+    except (TypeError, ValueError) as exc:
+        raise InputError([FieldProblem(path, str(exc))]) from None
 
 
 def _case_of(data: Mapping[str, Any], where: str) -> PortfolioCase:
@@ -356,8 +362,10 @@ def _case_of(data: Mapping[str, Any], where: str) -> PortfolioCase:
 
     facts = need(data, "facts")
     quadrant = need(data, "quadrant")
-    if not isinstance(facts, Mapping) or not isinstance(quadrant, Mapping):
-        raise InputError([FieldProblem("facts", "expected an object", source=where)])
+    for name, value in (("facts", facts), ("quadrant", quadrant)):
+        if not isinstance(value, Mapping):
+            msg = f"expected an object, got {quote(value)}"
+            raise InputError([FieldProblem(name, msg, source=where)], subject="decision")
     for name in facts:
         if type(name) is not str:
             msg = f"expected facts named by texts, got the name {quote(name)}"
@@ -692,8 +700,15 @@ def _kpis(
     paid_total: dict[str, Decimal] = defaultdict(Decimal)
     count_num = count_den = 0
     unknown = 0
+    switched: list[str] = []
     for case_id in ids:
         base = cohort[case_id]
+        closing_case = decisions.get(case_id)
+        if events is None and closing_case is not None and closing_case.currency != base.currency:
+            # Amounts in two currencies do not subtract: 5,000 CNY owed, then 10 JPY,
+            # read as 4,990 CNY recovered.
+            switched.append(case_id)
+            continue
         got = _recovered(case_id, decisions, previous, events)
         if got is None:
             unknown += 1
@@ -712,6 +727,11 @@ def _kpis(
         recovery_count = Ratio(Decimal(count_num), Decimal(count_den))
         if unknown:
             notes.append(f"{unknown} case(s) without a closing decision left out of recovery")
+        if switched:
+            notes.append(
+                f"{len(switched)} case(s) whose currency differs between the opening and "
+                f"closing decisions left out of recovery, first {switched[0]}"
+            )
 
     # Cure and roll rates compare the opening and closing decisions.
     cure: Ratio | None = None

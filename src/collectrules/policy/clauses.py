@@ -168,8 +168,17 @@ class ClauseRegistry:
         return self.clauses.get(clause_id)
 
     def suggest(self, clause_id: str) -> str | None:
-        """The known id closest to ``clause_id``, for a did-you-mean hint."""
-        return did_you_mean(clause_id, self.clauses)
+        """The known id closest to ``clause_id``, for a did-you-mean hint.
+
+        Case is not held against it: ids are written in capitals, and ``q1`` or
+        ``cn-limitation`` got no hint at all (``difflib`` weighs each letter's case)."""
+        hint = did_you_mean(clause_id, self.clauses)
+        if hint is None and isinstance(clause_id, str):
+            folded = {str(cid).casefold(): str(cid) for cid in self.clauses}
+            hint = folded.get(clause_id.casefold())
+            if hint is None:
+                hint = did_you_mean(clause_id.upper(), self.clauses)
+        return hint
 
 
 def _parse_policy_clauses(

@@ -640,6 +640,9 @@ def _decode(text: str, source: str, suffix: str) -> Any:
         line = int(m.group(1)) if m else None
         detail = message[: m.start()].strip() if m else message
         col = f", column {m.group(2)}" if m else ""
+        if text.startswith("\ufeff") and line == 1 and m is not None and m.group(2) == "1":
+            # What Notepad and Excel write first; tomllib says only "Invalid statement".
+            detail = "the file starts with a byte order mark (U+FEFF): save it as UTF-8 without one"
         raise PolicyError(
             [FieldProblem("", f"TOML syntax error{col}: {detail}", source=source, line=line)]
         ) from None
@@ -1191,9 +1194,14 @@ class _Loader:
                 key="schema_version",
             )
         pid = self.get_str(data, "id", "")
-        if pid and not _ID.match(pid):
+        # An empty id is refused too (the schema's pattern needs a letter): decisions,
+        # golden files and runs name their policy by it. A missing or non-text id is
+        # already reported by get_str.
+        if isinstance(data.get("id"), str) and not _ID.match(pid):
             self.fail(
-                "id", f"expected letters, digits, '.', '-' or '_', got {quote(pid)}", key="id"
+                "id",
+                f"expected a letter, then letters, digits, '.', '-' or '_', got {quote(pid)}",
+                key="id",
             )
         version = self.get_str(data, "version", "", default="0")
         title = self.get_str(data, "title", "", default=pid)
