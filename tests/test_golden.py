@@ -182,6 +182,8 @@ def test_update_rewrites_only_the_stale_expectations_in_place(pytester: pytest.P
 
 
 def test_update_rewrites_a_json_golden_file(pytester: pytest.Pytester) -> None:
+    # an input inside the project: a golden file reads nothing outside it
+    (pytester.path / "refuses.json").write_bytes((CASES / "q3_refuses.json").read_bytes())
     (pytester.path / "golden_stale.json").write_text(
         json.dumps(
             {
@@ -189,7 +191,7 @@ def test_update_rewrites_a_json_golden_file(pytester: pytest.Pytester) -> None:
                 "as_of": AS_OF,
                 "cases": [
                     {"id": "refuses", "quadrant": "Q2", "blocks": ["litigate"],
-                     "input": str(CASES / "q3_refuses.json")}
+                     "input": "refuses.json"}
                 ],
             }
         ),
@@ -207,10 +209,11 @@ def test_a_json_golden_file_naming_a_key_twice_is_a_collection_error(
     pytester: pytest.Pytester,
 ) -> None:
     """The last ``quadrant`` would have been checked and the first dropped unread."""
+    (pytester.path / "refuses.json").write_bytes((CASES / "q3_refuses.json").read_bytes())
     (pytester.path / "golden_twice.json").write_text(
         f'{{"policy": "default", "as_of": "{AS_OF}", "cases": [\n'
         ' {"id": "refuses", "quadrant": "Q3", "quadrant": "Q2",\n'
-        f'  "input": "{CASES / "q3_refuses.json"}"}}]}}',
+        '  "input": "refuses.json"}]}',
         encoding="utf-8",
     )
     result = run(pytester)

@@ -15,6 +15,7 @@ import os
 import re
 import sys
 import tomllib
+import unicodedata
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from importlib import resources
 from pathlib import Path
@@ -76,6 +77,7 @@ __all__ = [
     "FORMAT_VERSION",
     "MAX_POLICY_BYTES",
     "available_policies",
+    "is_shipped_name",
     "load_policy",
     "policy_chain",
     "policy_from_dict",
@@ -178,15 +180,19 @@ def _read_text(name_or_path: str | Path) -> tuple[str, str, Path | None]:
         raise PolicyError([FieldProblem("policy", msg)])
     candidate = Path(name_or_path)
     text_name = str(name_or_path)
+    if isinstance(name_or_path, str) and is_shipped_name(text_name):
+        # A shipped name is the shipped policy wherever the process runs: a file or a
+        # folder of that name in the working directory neither replaces nor hides it
+        # (``./default`` names such a file).
+        return _shipped_text(text_name), f"<{text_name}>", None
     try:
         exists = candidate.exists()
     except (OSError, ValueError):  # a name too long for the file system, a NUL …
         exists = False
     if candidate.suffix.lower() in _SUFFIXES or exists:
         return _read_file(candidate, str(candidate)), str(candidate), candidate
-    if text_name in available_policies():
-        res = resources.files("collectrules") / "policies" / f"{text_name}.toml"
-        return res.read_text(encoding="utf-8"), f"<{text_name}>", None
+    if text_name in available_policies():  # Path("default") with no such file
+        return _shipped_text(text_name), f"<{text_name}>", None
     known = available_policies()
     msg = (
         f"no shipped policy named {quote(text_name)} and no such file; shipped: {', '.join(known)}"
@@ -194,6 +200,19 @@ def _read_text(name_or_path: str | Path) -> tuple[str, str, Path | None]:
     raise PolicyError(
         [FieldProblem("", msg, source=text_name, suggestion=did_you_mean(text_name, known))]
     )
+
+
+def is_shipped_name(name: str) -> bool:
+    """Whether ``name`` is a shipped policy's name, written as a name (no folder, no
+    file suffix): it then loads the packaged policy and never reads a file of the
+    working directory (``./default`` names such a file)."""
+    return not _looks_like_a_path(name) and name in available_policies()
+
+
+def _shipped_text(name: str) -> str:
+    """The text of the shipped policy ``name``, from the package."""
+    res = resources.files("collectrules") / "policies" / f"{name}.toml"
+    return res.read_text(encoding="utf-8")
 
 
 class _YamlTooBig(Exception):
@@ -879,10 +898,11 @@ class _Files:
         """Read the policy that ``extends`` names: a shipped name, or a relative path
         inside the extending file's folder (``base_dir``) or a folder of the search path."""
         ref = name_or_path
-        if not _looks_like_a_path(ref) and ref in available_policies():
-            text, source, path = _read_text(ref)
+        if is_shipped_name(ref):
+            # from the package, never from a file of that name in the working directory
+            text, source = _shipped_text(ref), f"<{ref}>"
             self.texts[source] = text
-            return _parse_text(text, source, path), source, path
+            return _parse_text(text, source, None), source, None
         if "\x00" in ref or not fs_encodable(ref):
             raise _invalid_name(ref)
         as_path = Path(ref)
@@ -1146,6 +1166,13 @@ class _Loader:
         self, table: Mapping[str, Any], key: str, path: str, rule_id: str | None = None
     ) -> tuple[str, ...]:
         return self.reader.texts(table, key, path, rule_id)
+
+    def check_rule_id(self, table: Mapping[str, Any], path: str) -> None:
+        """Refuse a rule id that is text but names nothing visible (see
+        :func:`_bad_rule_id`); one that is no text at all ``get_str`` reports."""
+        rid = table.get("id")
+        if isinstance(rid, str) and (why := _bad_rule_id(rid)) is not None:
+            self.fail(f"{path}.id", why, rule_id=rid, key="id")
 
     def check_keys(
         self,
@@ -1747,6 +1774,7 @@ class _Loader:
                     self.fail(f"{path}.rules[{j}]", "expected a table")
                     continue
                 rid = self.get_str(rt, "id", f"{path}.rules[{j}]")
+                self.check_rule_id(rt, f"{path}.rules[{j}]")
                 rpath = f"{path}.rules[{rid or j}]"
                 self.check_keys(rt, _LAYER_RULE_KEYS, rpath, rule_id=rid)
                 value = rt.get("value")
@@ -1836,6 +1864,7 @@ class _Loader:
                 self.fail(f"remedies.rules[{j}]", "expected a table")
                 continue
             rid = self.get_str(rt, "id", f"remedies.rules[{j}]")
+            self.check_rule_id(rt, f"remedies.rules[{j}]")
             path = f"remedies[{rid or j}]"
             self.check_keys(rt, _REMEDY_RULE_KEYS, path, rule_id=rid)
             effect_text = rt.get("effect")
@@ -2116,6 +2145,38 @@ def _shape_problem(condition: Condition) -> str | None:
             for value in values:
                 if isinstance(value, float) and not math.isfinite(value):
                     return f"{quote(value)} is not a finite number"
+    return None
+
+
+#: The longest rule id: as long as a case id may be (``model.limits.MAX_ID_LENGTH``).
+MAX_RULE_ID_LENGTH = 200
+#: Unicode categories no rule id holds: controls (a line end, NUL), format characters
+#: (a right-to-left override, a zero-width space), line and paragraph separators,
+#: surrogates, private-use and unassigned code points.
+_UNSEEN_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
+
+
+def _bad_rule_id(rid: str) -> str | None:
+    """Why ``rid`` cannot be a rule's id, or ``None``.
+
+    A rule id is shown in traces, in ``collectrules check`` and ``show``, and matched by
+    ``disable`` and by a child policy's rule of the same id: an empty one names nothing,
+    and one holding a line end or an invisible character prints as another id (or as
+    another line of a report) while it matches no other.
+    """
+    expected = (
+        f"expected a visible name such as 'R-Q2-EXTEND', at most {MAX_RULE_ID_LENGTH} characters"
+    )
+    if not rid.strip():
+        return f"{expected}, got {'an empty' if not rid else 'a blank'} id"
+    if len(rid) > MAX_RULE_ID_LENGTH:
+        return f"{expected}, got {len(rid)} characters"
+    if rid != rid.strip():
+        return f"{expected}, got {quote(rid)} (spaces at an end)"
+    for char in rid:
+        if unicodedata.category(char) in _UNSEEN_CATEGORIES:
+            unseen = f"U+{ord(char):04X}"
+            return f"{expected}, got {quote(rid)} (it holds {unseen}, not a visible character)"
     return None
 
 

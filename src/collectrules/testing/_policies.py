@@ -14,6 +14,7 @@ from pathlib import Path
 from collectrules.engine import Backend, Engine, UnknownSignals
 from collectrules.errors import FieldProblem, InputError, quote
 from collectrules.policy import Policy, load_policy
+from collectrules.policy.loader import is_shipped_name
 
 __all__ = ["engine_for", "resolve_policy"]
 
@@ -27,6 +28,8 @@ def resolve_policy(policy: Policy | str | Path | None) -> Policy:
     if not isinstance(policy, str | Path):
         msg = f"expected a Policy, a shipped policy name or a path, got {type(policy).__name__}"
         raise InputError([FieldProblem("policy", msg)])
+    if isinstance(policy, str) and is_shipped_name(policy):
+        return _load(policy, 0, 0)  # never a file of that name in the working directory
     path = Path(policy)
     try:
         stat = path.stat() if path.is_file() else None

@@ -6,7 +6,8 @@ It collects only files whose names match the ``collectrules_golden`` ini option
 (default: ``golden_*.toml golden_*.json``) in the directories pytest walks. Every other
 file is left alone.
 
-A golden file names a policy (a shipped name, or a path relative to the file), an
+A golden file names a policy (a shipped name, or a path relative to the file; like an
+``input`` path, it must stay inside the file's folder or pytest's rootdir), an
 ``as_of`` instant, and a list of cases, each with an ``id``, an ``input`` case and the
 expected ``quadrant``, ``allows`` and ``blocks``::
 
@@ -286,22 +287,69 @@ class GoldenFile(pytest.File):
                 yield item
 
     def _policy(self, ref: object) -> Policy:
+        from collectrules.errors import did_you_mean
+        from collectrules.policy.loader import available_policies, is_shipped_name
         from collectrules.testing._policies import resolve_policy
 
         if not isinstance(ref, str) or not ref:
             raise GoldenFileError("policy: expected a shipped policy name or a path")
-        local = self.path.parent / ref
+        if is_shipped_name(ref):  # the shipped policy, whatever files lie about
+            target: str | Path = ref
+        else:
+            target = self._confined(ref, f"policy {quote(ref)}")
+            if not _is_file(target) and "/" not in ref and "\\" not in ref:
+                known = available_policies()
+                hint = did_you_mean(ref, known)
+                also = f" (did you mean {quote(hint)}?)" if hint else ""
+                raise GoldenFileError(
+                    f"policy {quote(ref)}: no shipped policy named {quote(ref)} and no such file "
+                    f"beside the golden file{also}; shipped: {', '.join(known)}"
+                )
         try:
-            return resolve_policy(local if _is_file(local) else ref)
+            return resolve_policy(target)
         except CollectRulesError as exc:
             raise GoldenFileError(f"policy {quote(ref)}: {exc}") from None
+
+    def _confined(self, ref: str, what: str) -> Path:
+        """The file that ``ref`` names, relative to this golden file's folder.
+
+        As ``extends`` is for a policy file, it must stay inside that folder or inside
+        pytest's rootdir (the project being tested): an absolute path, a ``~``, a
+        drive letter, or a ``../`` or symbolic link that leads out of both is refused
+        before anything is opened. The check is on the resolved path.
+        """
+        from collectrules._arguments import fs_encodable
+
+        if "\x00" in ref or not fs_encodable(ref):
+            raise GoldenFileError(f"{what}: not a valid file name (a NUL or a lone surrogate)")
+        if (
+            Path(ref).is_absolute()
+            or ref.startswith(("~", "/", "\\"))
+            or re.match(r"^[A-Za-z]:", ref)
+        ):
+            raise GoldenFileError(
+                f"{what}: an absolute path is refused; name a file relative to the golden "
+                "file, inside its folder or the project's rootdir"
+            )
+        folder = self.path.parent
+        try:
+            target = (folder / ref).resolve()
+            roots = (folder.resolve(), Path(self.config.rootpath).resolve())
+        except (OSError, RuntimeError):  # a name too long, a loop of symbolic links
+            raise GoldenFileError(f"{what}: cannot be resolved to a file") from None
+        if not any(target.is_relative_to(root) for root in roots):
+            raise GoldenFileError(
+                f"{what}: the path leads out of the golden file's folder and the project's "
+                f"rootdir ({self.config.rootpath}), and is refused"
+            )
+        return target
 
     def _input(self, value: object, where: str, case_id: str) -> dict[str, Any]:
         from collectrules import _json as strict_json
         from collectrules._files import MAX_SMALL_FILE_BYTES, UnreadableFile, read_small_file
 
         if isinstance(value, str):
-            path = self.path.parent / value
+            path = self._confined(value, f"{where}: input {quote(value)}")
             try:
                 loaded = strict_json.loads(
                     read_small_file(path, MAX_SMALL_FILE_BYTES).decode("utf-8")
