@@ -105,6 +105,21 @@ def test_a_payment_of_nothing_restarts_no_limitation_period(amount: str, expired
     assert decision.facts["limitation_expired"] is expired
 
 
+@pytest.mark.parametrize(("amount", "expired"), [("0.004", True), ("0", True), ("0.01", False)])
+def test_a_promise_of_nothing_restarts_no_limitation_period(amount: str, expired: bool) -> None:
+    # A promise to pay is the debtor agreeing to pay (CN-LIMITATION-INTERRUPT); a promise
+    # of less than one minor unit is none.
+    promise = {
+        "kind": "promise_made",
+        "at": "2023-06-01T10:00:00+08:00",
+        "amount": amount,
+        "promised_date": "2023-06-10",
+    }
+    case = _case("CNY", [promise], due_date="2021-01-01")
+    decision = Engine("default").decide(case, as_of="2024-06-01T12:00:00+08:00")
+    assert decision.facts["limitation_expired"] is expired
+
+
 @pytest.mark.parametrize(("amount", "barred"), [("0.004", True), ("0", True), ("0.01", False)])
 def test_the_time_bar_guardrail_and_the_decision_agree_on_a_payment_of_nothing(
     amount: str, barred: bool

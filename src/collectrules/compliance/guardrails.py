@@ -101,7 +101,7 @@ from collectrules.model.case import (
     EventKind,
     Product,
     fixed_offset,
-    pays,
+    of_nothing,
     product_name,
 )
 from collectrules.model.limits import MAX_EVENTS, MAX_KIND_LENGTH
@@ -877,15 +877,16 @@ class TimeBarRule(_Rule):
 
         ``events`` defaults to the case's own; the period runs from the due date, or
         from the latest restarting event (a payment, an acknowledgment) at or before ``at``.
-        A payment of less than one minor unit restarts nothing (:func:`pays`), as in the
-        timeline's limitation period.
+        A payment or a promise of less than one minor unit restarts nothing
+        (:func:`~collectrules.model.case.of_nothing`), as in the timeline's limitation
+        period.
         """
         start = case.due_date
         for event in case.events if events is None else events:
             if (
                 event.kind in self.restarted_by
                 and event.at <= at
-                and (event.kind is not EventKind.PAYMENT or pays(event, case.currency))
+                and not of_nothing(event, case.currency)
             ):
                 start = max(start, case.local_date(event.at))
         return pendulum.date(start.year, start.month, start.day).add(years=self.years.as_int)

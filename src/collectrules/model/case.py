@@ -81,6 +81,7 @@ __all__ = [
     "currency_suggestion",
     "derived_signal",
     "minor_unit",
+    "of_nothing",
     "parse_as_of",
     "pays",
     "product_name",
@@ -370,6 +371,15 @@ def promises(event: Event, currency: str) -> bool:
     ``promises_made``.
     """
     return event.kind is EventKind.PROMISE_MADE and _of_substance(event.amount, currency)
+
+
+def of_nothing(event: Event, currency: str) -> bool:
+    """Whether ``event`` is a payment or a promise of less than one minor unit of
+    ``currency`` (see :func:`pays` and :func:`promises`): it restarts no period."""
+    kind = event.kind
+    if kind is EventKind.PAYMENT:
+        return not pays(event, currency)
+    return kind is EventKind.PROMISE_MADE and not promises(event, currency)
 
 
 def _of_substance(amount: Decimal | None, currency: str) -> bool:

@@ -43,7 +43,7 @@ from collectrules._arguments import require_date, require_instance, require_int
 from collectrules._choice import Choice
 from collectrules.calendars import BusinessCalendar
 from collectrules.errors import FieldProblem, InputError
-from collectrules.model.case import Case, Event, EventKind, Guarantor, pays
+from collectrules.model.case import Case, Event, EventKind, Guarantor, of_nothing
 from collectrules.model.time import local_midnight
 from collectrules.timeline._case import events_until
 from collectrules.timeline.stages import EventMatcher, PeriodRule, TimelineSection
@@ -86,7 +86,10 @@ _TITLES = {
 
 _EVENT_WORDS = {
     EventKind.DEMAND_DELIVERED: "a demand for payment delivered to the debtor",
+    EventKind.DEMAND_LETTER_SIGNED: "a demand letter the debtor signed for",
     EventKind.DEBTOR_ACKNOWLEDGED: "the debtor acknowledging the debt",
+    EventKind.COMMITMENT_SIGNED: "a written commitment to pay signed by the debtor",
+    EventKind.PROMISE_MADE: "a promise to pay",
     EventKind.PAYMENT: "a payment, even a partial one",
     EventKind.SUIT_FILED: "a suit",
     EventKind.ARBITRATION_FILED: "an arbitration filing",
@@ -296,7 +299,7 @@ class _Builder:
                 continue
             if event.party is not None and event.party in exclude_parties:
                 continue
-            if event.kind is EventKind.PAYMENT and not pays(event, self.case.currency):
+            if of_nothing(event, self.case.currency):
                 continue
             day = self.case.local_date(event.at)
             if day <= current or event.at > self.end_of(end):
@@ -589,10 +592,10 @@ def deadline_reads(
 
     An event is read when an enabled deadline's matchers match it and it is not set
     aside before anything else of it is read: by the limitation period, unless a
-    guarantor is its party or it is a payment of nothing (less than one minor unit, see
-    :func:`~collectrules.model.case.pays`); by a guarantee period, when a guarantor is
-    its party; by the enforcement period, when it is a judgment, or interrupts unless it
-    is a payment of nothing. Of such an event the deadlines read
+    guarantor is its party or it is a payment or a promise of nothing (less than one minor
+    unit, see :func:`~collectrules.model.case.pays`); by a guarantee period, when a
+    guarantor is its party; by the enforcement period, when it is a judgment, or
+    interrupts unless it is a payment or a promise of nothing. Of such an event the deadlines read
     its kind and outcome (the matchers), its party, whether it has an amount, and its
     time: the instant with its fold and its zone object, as comparisons with times of
     one zone read the wall time alone.
@@ -614,7 +617,7 @@ def deadline_reads(
     for event in events:
         if kinds is not None and event.kind not in kinds:
             continue  # no deadline reads it (see deadline_kinds)
-        nothing = event.kind is EventKind.PAYMENT and not pays(event, case.currency)
+        nothing = of_nothing(event, case.currency)
         party = event.party
         if (
             (

@@ -700,7 +700,10 @@ TIMELINE_PARAMETERS: Mapping[str, ParameterSpec] = {
         3, 1, "limitation_years", "length of the limitation period, in years"
     ),
     "limitation_longstop_years": _whole(
-        20, 1, "limitation_longstop_years", "long stop of the limitation period, in years"
+        20,
+        0,
+        "limitation_longstop_years",
+        "long stop of the limitation period, in years (0: none, as for an English claim)",
     ),
     "guarantee_period_months": _whole(
         6, 1, "guarantee_period_months", "guarantee period where none is agreed, in months"
@@ -1333,7 +1336,7 @@ class _Parser(TableReader):
                 "limitation",
                 enabled=self.flag(lim, "enabled", f"{path}.limitation", default=True),
                 years=self.whole("limitation_years", minimum=1),
-                longstop_years=self.whole("limitation_longstop_years", minimum=1),
+                longstop_years=self.whole("limitation_longstop_years", minimum=0),
                 interrupted_by=self.matchers(
                     lim.get("interrupted_by", list(_DEFAULT_INTERRUPTS)),
                     f"{path}.limitation.interrupted_by",
