@@ -345,7 +345,6 @@ def currency_exponent(currency: str) -> int:
     return 2 if exponent is None else exponent
 
 
-@functools.cache
 def minor_unit(currency: str) -> Decimal:
     """The currency's smallest amount: ``0.01`` for CNY, ``1`` for JPY, ``0.001`` for
     KWD (see :func:`currency_exponent`)."""
