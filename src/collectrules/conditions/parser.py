@@ -229,7 +229,9 @@ class _Builder:
         if type(op_node) not in _CMP_OPS:
             raise self.fail(node, f"operator {type(op_node).__name__} is not allowed")
         op = _CMP_OPS[type(op_node)]
-        if self.is_field(left):
+        # With a schema, a known field on the right makes an unknown name on the left
+        # the value side: 'extension_max_dpdd < dpd' is a misspelt parameter.
+        if self.is_field(left) and (self.is_known_field(left) or not self.is_known_field(right)):
             name, value_node = self.field(left), right
         elif self.is_field(right):
             name, value_node, op = self.field(right), left, op.flipped()
@@ -238,6 +240,11 @@ class _Builder:
                 self.field(left)  # raises with a suggestion
             raise self.fail(node, "a comparison needs a field on one side")
         if self.is_field(value_node):
+            assert isinstance(value_node, ast.Name)  # is_field holds only of a name
+            if not self.is_known_field(value_node) and self.schema is not None:
+                if value_node.id in self.named:
+                    self.field(value_node)  # raises: a named condition is not a value
+                raise self.unknown_value(value_node, name)
             raise self.fail(
                 value_node, "compare a field with a constant or a parameter, not with another field"
             )
@@ -250,6 +257,25 @@ class _Builder:
             return False
         is_param = node.id in self.params
         return not (is_param and (self.schema is None or node.id not in self.schema))
+
+    def is_known_field(self, node: ast.expr) -> bool:
+        """Whether ``node`` names a field of the schema (never true without one)."""
+        return self.schema is not None and isinstance(node, ast.Name) and node.id in self.schema
+
+    def unknown_value(self, node: ast.Name, field: str) -> ConditionError:
+        """The error of a name compared with ``field`` that is neither a parameter nor a
+        field: most often a misspelt parameter (``dpd > extension_max_dpdd``). The
+        closest parameter or field is suggested."""
+        name = node.id
+        fields = self.schema if self.schema is not None else {}
+        suggestion = did_you_mean(name, [*self.params, *fields])
+        return self.fail(
+            node,
+            f"unknown name {quote(name)}: neither a parameter of the policy nor a fact field; "
+            f"expected a constant or a parameter to compare {quote(field)} with",
+            field=name,
+            suggestion=suggestion,
+        )
 
     def field(self, node: ast.expr) -> str:
         if not isinstance(node, ast.Name):

@@ -64,6 +64,9 @@ class Resolution:
     problems: tuple[FieldProblem, ...] = ()
     #: The file that holds each named condition's text (``[conditions]``).
     condition_sources: dict[str, str] = attrs.field(factory=dict)
+    #: The file that gives each top-level key: the nearest file of the chain that has it,
+    #: so that an unknown key of a base policy names the base policy's file.
+    key_sources: dict[str, str] = attrs.field(factory=dict)
 
 
 def _identity(label: str) -> str:
@@ -99,6 +102,7 @@ def resolve(
     own_rules = dict.fromkeys(_rule_ids(own), label)
     own_params = dict.fromkeys(_names(own.get("parameters")), label)
     own_conditions = dict.fromkeys(_names(own.get("conditions")), label)
+    own_keys = dict.fromkeys(_key_paths(own), label)
     if parent_ref is None:
         disabled = own.pop("disable", [])
         problems: tuple[FieldProblem, ...] = ()
@@ -106,7 +110,7 @@ def resolve(
             msg = "'disable' needs 'extends': there is nothing to disable"
             problems = (FieldProblem("disable", msg, source=source),)
         return Resolution(
-            own, dict(own_rules), dict(own_rules), own_params, problems, own_conditions
+            own, dict(own_rules), dict(own_rules), own_params, problems, own_conditions, own_keys
         )
     if not isinstance(parent_ref, str):
         raise PolicyError(
@@ -140,7 +144,17 @@ def resolve(
         {**parent.parameter_sources, **own_params},
         (*parent.problems, *problems),
         {**parent.condition_sources, **own_conditions},
+        {**parent.key_sources, **own_keys},
     )
+
+
+def _key_paths(data: Mapping[str, Any]) -> list[str]:
+    """The file's top-level keys, and the keys of its top-level tables as ``table.key``:
+    the depth to which ``_merge`` merges a section it does not know."""
+    paths = _names(data)
+    for key, value in data.items():
+        paths.extend(f"{key}.{name}" for name in _names(value))
+    return paths
 
 
 def _names(table: object) -> list[str]:

@@ -998,6 +998,7 @@ class _Loader:
         self.sources = resolution.sources
         self.parameter_sources = resolution.parameter_sources
         self.condition_sources = resolution.condition_sources
+        self.key_sources = resolution.key_sources
         #: The named conditions' texts, docs and cites (``[conditions]``), by name.
         self.named_raw: dict[str, tuple[str, str, tuple[str, ...]]] = {}
         #: Who uses each named condition: rule and stage ids, ``conditions.<name>``.
@@ -1029,7 +1030,8 @@ class _Loader:
 
     def source_of(self, path: str, rule_id: str | None) -> str | None:
         """The file that holds the text a problem is about: a rule's or a parameter's
-        own file when it came from a base policy, this file otherwise."""
+        own file, or the file of a top-level key (or of a key of a top-level table), when
+        it came from a base policy; this file otherwise."""
         if rule_id is not None and rule_id in self.sources:
             return self.sources[rule_id]
         m = re.match(r"parameters\.([^.]+)", path)
@@ -1038,6 +1040,8 @@ class _Loader:
         m = re.match(r"conditions\.([^.]+)", path)
         if m is not None and m.group(1) in self.condition_sources:
             return self.condition_sources[m.group(1)]
+        if rule_id is None and path in self.key_sources:
+            return self.key_sources[path]
         return self.source
 
     def line_of(
@@ -1067,6 +1071,23 @@ class _Loader:
             if key_pat.search(lines[i]):
                 return i + 1
         return start + 1 if rule_id is not None else None
+
+    def top_key_line(self, key: str, source: str | None) -> int | None:
+        """The line that gives top-level key ``key``: its table (``[key]``, ``[key.…]``,
+        ``[[key]]``), or ``key = …`` (``key: …``) at the start of a line before any
+        table; else the first line that gives a key of that name (JSON)."""
+        lines = self.lines_of(source)
+        esc = re.escape(key)
+        header = re.compile(rf"""^\s*\[\[?\s*["']?{esc}["']?\s*[\].]""")
+        entry = re.compile(rf"""^["']?{esc}["']?\s*[=:]""")
+        in_table = False
+        for i, line in enumerate(lines):
+            if header.search(line):
+                return i + 1
+            in_table = in_table or line.lstrip().startswith("[")
+            if not in_table and entry.search(line):
+                return i + 1
+        return self.line_of(None, key, source)
 
     def parameter_line(self, name: str, source: str | None) -> int | None:
         """The line that gives parameter ``name``: ``name = …``, ``[parameters.name]``."""
@@ -1136,7 +1157,10 @@ class _Loader:
             self.overflow += 1
             return
         source = self.source_of(path, rule_id)
-        line = self.line_of(rule_id, key, source)
+        if rule_id is None and key is not None and path == key:
+            line = self.top_key_line(key, source)
+        else:
+            line = self.line_of(rule_id, key, source)
         m = re.match(r"parameters\.([^.]+)", path)
         if line is None and rule_id is None and m is not None:
             line = self.parameter_line(m.group(1), source)
@@ -2177,6 +2201,67 @@ def _bad_rule_id(rid: str) -> str | None:
         if unicodedata.category(char) in _UNSEEN_CATEGORIES:
             unseen = f"U+{ord(char):04X}"
             return f"{expected}, got {quote(rid)} (it holds {unseen}, not a visible character)"
+    return _look_alike(rid)
+
+
+#: The scripts a rule id may write its letters in together with Latin: Chinese, Japanese
+#: and Korean (Han, kana, Hangul, Bopomofo), as Unicode TS #39's "highly restrictive"
+#: identifiers may. Each is the first word of its letters' Unicode names.
+_WITH_LATIN = frozenset(
+    {"LATIN", "CJK", "IDEOGRAPHIC", "HIRAGANA", "KATAKANA", "KATAKANA-HIRAGANA", "HANGUL"}
+    | {"BOPOMOFO"}
+)
+
+
+def _script(char: str) -> str:
+    """The script of a letter, as the first word of its Unicode name: ``LATIN``,
+    ``CYRILLIC``, ``GREEK``, ``CJK`` (a Han ideograph), ``HIRAGANA`` …"""
+    return unicodedata.name(char, "?").split(" ", 1)[0]
+
+
+def _look_alike(rid: str) -> str | None:
+    """Why ``rid`` could read as another rule id, or ``None``.
+
+    Refused: a character that Unicode's compatibility form writes otherwise (a
+    fullwidth ``'Ｒ'``, a ligature, a superscript), a digit other than 0 to 9, and
+    letters of two scripts, such as a Cyrillic ``'А'`` (U+0410) among Latin letters,
+    which prints as ``'A'`` and matches no ``'A'``. Letters of one script load, and so
+    do Latin letters with Chinese, Japanese or Korean ones (``'R-逾期-1'``).
+    """
+    expected = (
+        "expected a rule id such as 'R-Q2-EXTEND' whose letters are of one script (or "
+        "Latin with Chinese, Japanese or Korean) and whose digits are 0-9"
+    )
+
+    def named(char: str) -> str:
+        return f"{quote(char)} is U+{ord(char):04X} {unicodedata.name(char, '')}".rstrip()
+
+    plain = unicodedata.normalize("NFKC", rid)
+    if plain != rid:
+        changed = [c for c in rid if unicodedata.normalize("NFKC", c) != c]
+        if changed:
+            char = changed[0]
+            reads = f"which reads as {quote(unicodedata.normalize('NFKC', char))}"
+        else:  # a letter and its accent apart: 'e' and U+0301 read as 'é'
+            char = next((c for c in rid if unicodedata.combining(c)), rid[0])
+            reads = f"written apart from its letter: write {quote(plain)}"
+        return f"{expected}, got {quote(rid)} ({named(char)}, {reads})"
+    first: str | None = None
+    for char in rid:
+        category = unicodedata.category(char)
+        if category == "Nd" and not "0" <= char <= "9":
+            return f"{expected}, got {quote(rid)} ({named(char)})"
+        if not category.startswith("L"):
+            continue
+        if first is None:
+            first = char
+            continue
+        one, other = _script(first), _script(char)
+        if one != other and not {one, other} <= _WITH_LATIN:
+            return (
+                f"{expected}, got {quote(rid)}, which mixes {one.title()} and "
+                f"{other.title()} letters ({named(char)})"
+            )
     return None
 
 
