@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from collectrules import Case, Engine, Event, EventKind
-from collectrules.model.case import minor_unit, pays, promises
+from collectrules.model.case import is_promise, minor_unit, pays
 from collectrules.testing.strategies import cases
 
 AS_OF = "2026-06-20T12:00:00+08:00"
@@ -152,7 +152,7 @@ def test_minor_units_follow_iso_4217() -> None:
     payment = Event(kind=EventKind.PAYMENT, at=at, amount=Decimal("0.01"))
     assert pays(payment, "CNY")
     assert not pays(payment, "JPY")
-    assert not promises(payment, "CNY")
+    assert not is_promise(payment, "CNY")
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -105,8 +105,16 @@ def test_credit_cards_follow_the_card_plan_with_no_visit() -> None:
 
 
 def test_a_month_from_the_31st_is_the_last_day_of_the_next_month() -> None:
+    policy = with_plan(stage(id="S-MO", anchor="due_date", after="1 month", within=None))
+    tl = timeline(loan(due_date="2026-01-31"), "2026-02-01 12:00", policy)
+    assert tl.step("S-MO").opens_at == at("2026-02-28 00:00")  # 2026-01-31 + 1 month
+
+
+def test_a_month_overdue_counts_from_the_due_date() -> None:
+    # AR-4, "over one month overdue": the day after 2026-01-30 + 1 month (2026-02-28), not
+    # 2026-01-31 (the first day overdue) + 1 month, which is 2026-02-28 itself.
     tl = timeline(loan(product="receivable", due_date="2026-01-30"), "2026-02-01 12:00")
-    assert tl.step("AR-4").opens_at == at("2026-02-28 00:00")  # 2026-01-31 + 1 month
+    assert tl.step("AR-4").opens_at == at("2026-03-01 00:00")
 
 
 # --------------------------------------------------------------------------- statuses

@@ -86,21 +86,23 @@ def _date(text: str | None, option: str) -> dt.date | None:
 _RATE = NumberLimit("annual rate", maximum=Decimal(10), smallest=Decimal("1E-12"), digits=20)
 
 
-def _rate(text: str, option: str) -> str:
-    """``text`` of ``option``, refused when past :data:`_RATE`'s precision. ``--rate
-    1e-400`` was taken, and the agreement stated a rate of 0.000…0001 % in 400
+def _rate(text: str, option: str) -> Decimal | str:
+    """``text`` of ``option`` as a decimal, refused when past :data:`_RATE`'s precision.
+    ``--rate 1e-400`` was taken, and the agreement stated a rate of 0.000…0001 % in 400
     characters (100,000 for ``1e-100000``). Other mistakes (not a number, negative, 10
-    or more) are left to :class:`PlanTerms`, which names them."""
+    or more) are left to :class:`PlanTerms`, which names them: a text that is no number
+    is passed on as it is, for its message to quote it."""
     try:
         number = Decimal(text)
     except ArithmeticError:
         return text
     if number.is_finite() and 0 <= number < _RATE.maximum:
         try:
+            # The text, not the number: its length is checked, and the message quotes it.
             check_number(text, _RATE)
         except ValueError as exc:
             raise InputError([FieldProblem(option, str(exc))], subject="arguments") from None
-    return text
+    return number
 
 
 @app.command()

@@ -80,12 +80,12 @@ __all__ = [
     "currency_problem",
     "currency_suggestion",
     "derived_signal",
+    "is_promise",
     "minor_unit",
     "of_nothing",
     "parse_as_of",
     "pays",
     "product_name",
-    "promises",
     "to_minor_units",
     "zone",
 ]
@@ -362,7 +362,7 @@ def pays(event: Event, currency: str) -> bool:
     return event.kind is EventKind.PAYMENT and _of_substance(event.amount, currency)
 
 
-def promises(event: Event, currency: str) -> bool:
+def is_promise(event: Event, currency: str) -> bool:
     """Whether ``event`` is a promise to pay at least one minor unit of ``currency``.
 
     A promise of less (``0`` or ``0.004`` CNY) is no promise: it is not judged kept or
@@ -374,11 +374,11 @@ def promises(event: Event, currency: str) -> bool:
 
 def of_nothing(event: Event, currency: str) -> bool:
     """Whether ``event`` is a payment or a promise of less than one minor unit of
-    ``currency`` (see :func:`pays` and :func:`promises`): it restarts no period."""
+    ``currency`` (see :func:`pays` and :func:`is_promise`): it restarts no period."""
     kind = event.kind
     if kind is EventKind.PAYMENT:
         return not pays(event, currency)
-    return kind is EventKind.PROMISE_MADE and not promises(event, currency)
+    return kind is EventKind.PROMISE_MADE and not is_promise(event, currency)
 
 
 def _of_substance(amount: Decimal | None, currency: str) -> bool:

@@ -346,7 +346,9 @@ def _money(value: object, path: str) -> Decimal:
         raise InputError([FieldProblem(path, msg)])
     # The rest of a case's money limits: no amount a case could not hold ('1e-400' was
     # summed into a recovery of 5000.000000000000000000000000), no text past 64
-    # characters.
+    # characters, no negative amount. check_number refuses all the above too, but in its
+    # own words ("money amount '1e13' is too large"), and takes a NumPy integer: the test
+    # above is what names the maximum, and keeps to the builtin numbers and texts.
     try:
         return check_number(value, MONEY)
     except (TypeError, ValueError) as exc:

@@ -349,9 +349,7 @@ def _schedule(
 ) -> tuple[Instalment, ...]:
     """The instalments of checked ``terms`` on ``principal`` from ``start``."""
     months, method = terms.months, terms.method
-    q = quantum(currency)
-    if principal != principal.quantize(q):
-        raise _problem("principal", f"{_shown(principal)} has more decimals than {currency} allows")
+    q = _quantum_of(principal, currency)
     monthly = terms.annual_rate / 12
     parts = _principal_parts(principal, monthly, months, method, terms.custom_principal, q)
     out: list[Instalment] = []
@@ -366,6 +364,25 @@ def _schedule(
         due = calendar.next_working_day(nominal) if calendar is not None else nominal
         out.append(Instalment(k, due, part + interest, part, interest, balance, nominal))
     return tuple(out)
+
+
+def _quantum_of(
+    principal: Decimal, currency: str, *, default_of: tuple[Case, str] | None = None
+) -> Decimal:
+    """The ``currency``'s quantum, once ``principal`` is found a whole number of it.
+
+    ``default_of`` is the case and its field that the principal defaults to: the case's
+    own amount, not a term the caller gave, is then the one at fault, and the error
+    names that field of the case."""
+    q = quantum(currency)
+    if principal == principal.quantize(q):
+        return q
+    msg = f"{_shown(principal)} has more decimals than {currency} allows"
+    if default_of is None:
+        raise _problem("principal", msg)
+    case, field = default_of
+    msg += ", and the plan's principal defaults to it; give terms.principal"
+    raise InputError([FieldProblem(field, msg)], subject=f"case {quote(case.case_id)}")
 
 
 @exact
@@ -810,13 +827,7 @@ def propose_plan(
         principal = case.principal if remedy is Remedy.EXTEND else case.overdue_amount
         if principal <= 0:
             raise _problem("principal", f"the case's amount is {principal}; give a principal")
-        if principal != principal.quantize(quantum(case.currency)):
-            # The case's own amount, not a term the caller gave, is the one at fault.
-            msg = (
-                f"{_shown(principal)} has more decimals than {case.currency} allows, and the"
-                f" plan's principal defaults to it; give terms.principal"
-            )
-            raise InputError([FieldProblem(field, msg)], subject=f"case {quote(case.case_id)}")
+        _quantum_of(principal, case.currency, default_of=(case, field))
     today = case.local_date(when)
     if terms.start is not None and terms.start < today:
         # Every instalment of such a plan could fall due before it was proposed, and its

@@ -14,7 +14,9 @@ Exact semantics, all computed with pendulum in the case's zone:
 * ``due_date`` anchors at 00:00 of the due date; ``overdue_start`` at 00:00 of the day
   after it (the first day overdue);
 * hours are elapsed hours; days, weeks and months are calendar days, weeks and months;
-  business days land on working days of the policy's calendar;
+  months from ``overdue_start`` are months overdue, counted from the due date (the day
+  after the date that many months after it); business days land on working days of the
+  policy's calendar;
 * ``due_at`` is the last instant at which the step is on time: a step is ``late`` only
   after it, and ``breached`` only after ``limit_at`` (or after ``due_at`` when there is
   no limit);
@@ -56,8 +58,7 @@ from collectrules.errors import (
     did_you_mean,
     quote,
 )
-from collectrules.model.case import Case, ContactOutcome, Event, EventKind, Signal, zone
-from collectrules.model.case import promises as is_promise
+from collectrules.model.case import Case, ContactOutcome, Event, EventKind, Signal, is_promise, zone
 from collectrules.model.time import local_midnight, require_aware, require_case
 from collectrules.policy import Policy, load_policy
 from collectrules.policy.derive import Derived, derive
@@ -759,9 +760,7 @@ class _Builder:
             return result  # type: ignore[no-any-return]
         cal, tz = self.section.calendar, self.tz
         before = set(self.by_rule)
-        opens = stage.after.apply(anchor, cal, tz) if stage.after is not None else anchor
-        due = stage.within.apply(anchor, cal, tz) if stage.within is not None else None
-        limit = stage.limit.apply(anchor, cal, tz) if stage.limit is not None else None
+        opens, due, limit = _offset_times(stage, anchor, lambda o, at: o.apply(at, cal, tz))
         result = self.ordered(stage, opens, due, limit)
         if len(self.times_cache) >= _TIMES_CACHE_SIZE:
             self.times_cache.clear()
@@ -1436,10 +1435,50 @@ def _plain_times(
 ) -> tuple[pendulum.DateTime, pendulum.DateTime | None, pendulum.DateTime | None]:
     """:meth:`_Builder.times` for ``anchor``, an instant in the zone ``tz``: the same
     instants (see :func:`_shift`), compared as instants."""
-    opens = _shift(stage.after, anchor, calendar, tz) if stage.after is not None else anchor
-    due = _shift(stage.within, anchor, calendar, tz) if stage.within is not None else None
-    limit = _shift(stage.limit, anchor, calendar, tz) if stage.limit is not None else None
+    opens, due, limit = _offset_times(stage, anchor, lambda o, at: _shift(o, at, calendar, tz))
     return _ordered(stage, opens, due, limit, calendar, tz)
+
+
+#: A day back, and a day on: months overdue count from the due date (:func:`_offset_times`).
+_DAY_BACK = Offset(-1, OffsetUnit.DAYS)
+_DAY_ON = Offset(1, OffsetUnit.DAYS)
+
+
+def _offset_times(
+    stage: Stage,
+    anchor: pendulum.DateTime,
+    apply: Callable[[Offset, pendulum.DateTime], pendulum.DateTime],
+) -> tuple[pendulum.DateTime, pendulum.DateTime | None, pendulum.DateTime | None]:
+    """The stage's ``after``, ``within`` and ``limit`` from ``anchor``, before they are
+    ordered, with ``apply`` (``Offset.apply`` or :func:`_shift`, the same instants).
+
+    Months from ``overdue_start`` are months overdue, counted from the due date: the day
+    after the date that many calendar months after the due date (AR-4, "over one month
+    overdue", 逾期时间超过一个月). Counted from the first day overdue instead, a month fell
+    short where that day is past the end of the month it lands in: due 30 January, a
+    month from 31 January is 28 February, one month after the due date and not over it.
+    Hours, days and weeks give the same either way; a step moved later by a promise
+    counts from its moved anchor as from the first day overdue.
+    """
+    overdue = stage.anchor.kind is AnchorKind.OVERDUE_START
+    after, within, limit = stage.after, stage.within, stage.limit
+    return (
+        anchor if after is None else _offset_time(after, anchor, apply, overdue),
+        None if within is None else _offset_time(within, anchor, apply, overdue),
+        None if limit is None else _offset_time(limit, anchor, apply, overdue),
+    )
+
+
+def _offset_time(
+    offset: Offset,
+    anchor: pendulum.DateTime,
+    apply: Callable[[Offset, pendulum.DateTime], pendulum.DateTime],
+    overdue: bool,
+) -> pendulum.DateTime:
+    """``offset`` from ``anchor``; ``overdue``: from ``overdue_start`` (:func:`_offset_times`)."""
+    if overdue and offset.unit is OffsetUnit.MONTHS:
+        return apply(_DAY_ON, apply(offset, apply(_DAY_BACK, anchor)))
+    return apply(offset, anchor)
 
 
 def _shift(

@@ -30,8 +30,7 @@ import pendulum
 
 from collectrules._choice import Choice
 from collectrules._decimal import exact
-from collectrules.model.case import Case, Event, Signal, derived_signal, pays, zone
-from collectrules.model.case import promises as is_promise
+from collectrules.model.case import Case, Event, Signal, derived_signal, is_promise, pays, zone
 from collectrules.model.time import local_midnight
 from collectrules.policy import Policy
 from collectrules.timeline._case import case_events, events_until, in_zone, instant, later

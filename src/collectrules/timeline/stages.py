@@ -156,8 +156,9 @@ class Offset:
     changes); days, weeks and months are calendar days, weeks and months in the case's
     zone, keeping the local time of day (a month from 31 January is the last day of
     February); from a midnight they land on the target day's first instant, the first
-    00:00 where it comes twice. Business days follow
-    :meth:`BusinessCalendar.add_business_days`.
+    00:00 where it comes twice. A stage counts months from the anchor ``overdue_start``
+    as months overdue, from the due date (:mod:`collectrules.timeline.evaluate`).
+    Business days follow :meth:`BusinessCalendar.add_business_days`.
     """
 
     amount: int
