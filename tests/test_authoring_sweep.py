@@ -206,10 +206,10 @@ def test_duplicate_ids_among_many_entries_are_found_in_linear_time(decision: Any
     """Each id was counted along the whole list: 50,000 entries took about 50 seconds."""
     entries = [GoldenEntry(f"case-{i}", {}, decision) for i in range(50_000)]
     entries.append(GoldenEntry("case-7", {}, decision))
-    started = time.perf_counter()
+    started = time.process_time()
     with pytest.raises(InputError, match="duplicate case id 'case-7'"):
         golden_text(entries, policy="default", as_of=load_as_of())
-    assert time.perf_counter() - started < 2.0
+    assert time.process_time() - started < 2.0
 
 
 @pytest.mark.parametrize("value", GARBAGE, ids=_id)

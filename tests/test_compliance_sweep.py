@@ -201,10 +201,10 @@ def test_an_indent_that_is_not_0_to_16_is_refused(what: str, indent: Any) -> Non
     # Before: TypeError "can't multiply sequence by non-int", OverflowError "cannot fit
     # 'int' into an index-sized integer", or a gigabyte of spaces for 10**9.
     made = _verdict() if what == "verdict" else _plan()
-    started = time.perf_counter()
+    started = time.process_time()
     with pytest.raises(InputError) as exc:
         made.to_json(indent=indent)
-    assert time.perf_counter() - started < 1
+    assert time.process_time() - started < 1
     _refused(exc, "indent", "expected an integer")
 
 
@@ -246,12 +246,12 @@ def test_bucket_history_refuses_more_instants_than_its_limit() -> None:
 
 def test_bucket_history_of_an_endless_iterable_is_refused_at_once() -> None:
     # Before: itertools.repeat(AS_OF) never returned.
-    started = time.perf_counter()
+    started = time.process_time()
     with pytest.raises(InputError) as exc:
         cr.bucket_history(
             _case(), itertools.repeat(AS_OF), policy=_policy("cn_bank_loan"), bucket_set="M"
         )
-    assert time.perf_counter() - started < 2
+    assert time.process_time() - started < 2
     _refused(exc, "as_of", "more than")
 
 
@@ -270,9 +270,9 @@ def test_bucket_history_of_many_payments_and_instants_is_quick() -> None:
     case = cr.Case.from_dict(data)
     start = pendulum.datetime(2026, 1, 1, tz="UTC")
     instants = [start.add(hours=i) for i in range(1000)]
-    started = time.perf_counter()
+    started = time.process_time()
     history = cr.bucket_history(case, instants, policy=_policy("cn_bank_loan"), bucket_set="M")
-    assert time.perf_counter() - started < 2
+    assert time.process_time() - started < 2
     sample = history.observations[::50]
     assert [o.dpd for o in sample] == [dpd_at(case, o.as_of) for o in sample]
 

@@ -131,10 +131,10 @@ HOSTILE: list[tuple[str, dict[str, Any], str, str]] = [
 def test_hostile_values_are_refused_at_the_boundary(
     label: str, data: dict[str, Any], path: str, text: str
 ) -> None:
-    start = time.perf_counter()
+    start = time.process_time()
     with pytest.raises(InputError) as info:
         Case.from_dict(data)
-    elapsed = time.perf_counter() - start
+    elapsed = time.process_time() - start
     assert path in info.value.paths, str(info.value)[:500]
     assert text in str(info.value)
     assert len(str(info.value)) < 1_000
@@ -395,9 +395,9 @@ def test_the_largest_case_allowed_is_worked_in_bounded_time() -> None:
     ]
     case = Case.from_dict(case_dict(events=promises, due_date="2025-12-01"))
     engine = Engine("cn_bank_loan", backend="python")
-    start = time.perf_counter()
+    start = time.process_time()
     timeline = engine.timeline(case, as_of=AS_OF)
-    assert time.perf_counter() - start < 5.0
+    assert time.process_time() - start < 5.0
     assert len(timeline.promises) == limits.MAX_EVENTS
 
 

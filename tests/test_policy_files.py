@@ -197,9 +197,9 @@ def test_yaml_billion_laughs_is_refused_quickly(tmp_path: Path) -> None:
         lines.append(f"lol{i}: &l{i} [{refs}]")
     lines.append("id: laughs")
     path = write(tmp_path / "laughs.yaml", "\n".join(lines) + "\n")
-    start = time.monotonic()
+    start = time.process_time()
     text = refused(path)
-    assert time.monotonic() - start < 5
+    assert time.process_time() - start < 5
     assert "YAML refused" in text
 
 
@@ -221,10 +221,10 @@ def test_deep_nesting_is_refused_in_every_format(tmp_path: Path) -> None:
 def test_twenty_thousand_unknown_keys_give_a_bounded_error(tmp_path: Path) -> None:
     lines = ['extends = "default"', 'id = "keys"'] + [f'k{i} = "v"' for i in range(20_000)]
     path = write(tmp_path / "keys.toml", "\n".join(lines) + "\n")
-    start = time.monotonic()
+    start = time.process_time()
     with pytest.raises(PolicyError) as info:
         load_policy(path)
-    assert time.monotonic() - start < 10
+    assert time.process_time() - start < 10
     problems = info.value.problems
     assert len(problems) == 51
     assert problems[-1].message == "and 19950 more problems, not listed"

@@ -36,10 +36,10 @@ def _load(change: Callable[[dict[str, Any]], None]) -> tuple[PolicyError, float]
     """Load the default policy with ``change`` made to its data: the error and the time."""
     data = copy.deepcopy(_default())
     change(data)
-    start = time.perf_counter()
+    start = time.process_time()
     with pytest.raises(PolicyError) as caught:
         policy_from_dict(data)
-    return caught.value, time.perf_counter() - start
+    return caught.value, time.process_time() - start
 
 
 def _first_stage(data: dict[str, Any]) -> dict[str, Any]:
@@ -89,10 +89,10 @@ def test_any_offset_text_is_read_or_refused_in_linear_time(text: str, spaces: in
     from collectrules.timeline.stages import Offset
 
     hostile = text + " " * spaces + "!" + text
-    start = time.perf_counter()
+    start = time.process_time()
     with pytest.raises(ValueError, match="offset"):
         Offset.parse(hostile)
-    assert time.perf_counter() - start < 0.5
+    assert time.process_time() - start < 0.5
 
 
 def test_valid_offsets_read_as_before() -> None:
