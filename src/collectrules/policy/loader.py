@@ -1169,6 +1169,9 @@ class _Loader:
             line = self.condition_line(named.group(1), source) or line
         if rule_id is None and path.startswith("catalogue."):
             line = self.table_line(path, source) or line
+        if rule_id is None and path.startswith("timeline.deadlines."):
+            # Every period's table has an ``enabled`` and a ``cites``: look in its own.
+            line = self.table_line(path, source) or line
         self.problems.append(
             FieldProblem(path, message, source=source, line=line, suggestion=suggestion)
         )

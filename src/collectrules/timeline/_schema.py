@@ -157,8 +157,15 @@ _PERIOD = {
     "enabled": {"type": "boolean", "default": True, "description": "false: not tracked."},
     "interrupted_by": {**_MATCHERS, "description": "The events that restart the period."},
     "satisfied_by": {**_MATCHERS, "description": "The events that preserve the claim."},
+    "activity": {
+        **_MATCHERS,
+        "description": "The events that count as collection activity: the records are kept "
+        "from the latest of them.",
+    },
     "cites": {**CITES, "description": "Clause ids of the period."},
 }
+#: The periods a policy must switch on: the rest are tracked unless ``enabled = false``.
+_OFF_BY_DEFAULT = frozenset({"records"})
 
 
 def timeline_defs() -> dict[str, Any]:
@@ -166,7 +173,11 @@ def timeline_defs() -> dict[str, Any]:
     periods = {
         name: table(
             keys,
-            {k: v for k, v in _PERIOD.items() if k in keys},
+            {
+                k: {**v, "default": False} if k == "enabled" and name in _OFF_BY_DEFAULT else v
+                for k, v in _PERIOD.items()
+                if k in keys
+            },
             [],
             f"The {name} period of the legal deadlines.",
         )

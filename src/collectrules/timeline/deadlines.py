@@ -1,4 +1,5 @@
-"""Legal deadlines: the limitation period, the guarantee period, the enforcement period.
+"""Legal deadlines: the limitation period, the guarantee period, the enforcement period,
+and how long the records of collection are kept.
 
 How each is counted (Civil Code arts. 200–204, CN-PERIOD-CALC):
 
@@ -11,7 +12,7 @@ How each is counted (Civil Code arts. 200–204, CN-PERIOD-CALC):
 * a period ends at 24:00 of its last day, in the case's zone: ``expires_at`` is 00:00
   of the following day, and the deadline has expired only after that instant.
 
-The three deadlines:
+The four deadlines:
 
 ``limitation`` (CN-LIMITATION, CN-LIMITATION-INSTALMENT, CN-LIMITATION-INTERRUPT)
     ``limitation_years`` (3) from the due date, or for an instalment debt from the due
@@ -24,6 +25,10 @@ The three deadlines:
     ``party``) within it satisfies it.
 ``enforcement`` (CN-ENFORCEMENT)
     ``enforcement_years`` (2) from the day the latest judgment took effect.
+``records`` (US-REGF-RECORDS, CN-CARD-CONDUCT), off unless the policy enables it
+    ``records_retention_years`` from the day of the latest collection activity (the
+    events the policy lists in ``activity``): the last day the records of collection
+    must be kept. Each later activity moves it forward; with none, it is unknown.
 
 Nothing here reads the clock: everything is judged at the ``as_of`` given, and only
 events at or before ``as_of`` count.
@@ -63,6 +68,7 @@ class DeadlineKind(Choice):
     LIMITATION = "limitation"
     GUARANTEE = "guarantee"
     ENFORCEMENT = "enforcement"
+    RECORDS = "records"
 
 
 class DeadlineStatus(Choice):
@@ -82,6 +88,7 @@ _TITLES = {
     DeadlineKind.LIMITATION: "limitation period (诉讼时效)",
     DeadlineKind.GUARANTEE: "guarantee period (保证期间)",
     DeadlineKind.ENFORCEMENT: "enforcement application period (申请执行期间)",
+    DeadlineKind.RECORDS: "records retention period (记录保存期限)",
 }
 
 _EVENT_WORDS = {
@@ -310,7 +317,7 @@ class _Builder:
             end = min(last, cap) if cap is not None else last
         return current, started_by, tuple(interruptions), nominal, last
 
-    # -- the three deadlines
+    # -- the four deadlines
 
     def limitation_end(
         self,
@@ -462,15 +469,11 @@ class _Builder:
         title = _TITLES[DeadlineKind.ENFORCEMENT]
         found = self.enforcement_end()
         if found is None:
-            return Deadline(
-                kind=DeadlineKind.ENFORCEMENT,
-                title=title,
-                status=DeadlineStatus.NOT_STARTED,
-                cites=rule.cites,
-                period=rule.length,
-                started_on=None,
-                started_by="no judgment has taken effect",
-                note="starts on the day a judgment takes effect (judgment_effective)",
+            return _unstarted(
+                DeadlineKind.ENFORCEMENT,
+                rule,
+                "no judgment has taken effect",
+                "starts on the day a judgment takes effect (judgment_effective)",
             )
         judgment, start, current, event, interruptions, nominal, last = found
         expires_at = self.end_of(last)
@@ -499,6 +502,69 @@ class _Builder:
             note=f"{rule.length} from the day the latest judgment took effect",
         )
 
+    def records_end(self) -> tuple[Event, dt.date, dt.date, dt.date] | None:
+        """The records deadline, when the case has collection activity: the latest
+        activity, its day, and the nominal and real last days the records are kept
+        (what :meth:`records` reports, without the words)."""
+        rule = self.rules.records
+        latest = next(
+            (e for e in reversed(self.events) if any(m.matches(e) for m in rule.activity)),
+            None,
+        )
+        if latest is None:
+            return None
+        start = self.case.local_date(latest.at)
+        nominal, last = self.last_day(start, years=rule.years)
+        return latest, start, nominal, last
+
+    def records(self) -> Deadline:
+        rule = self.rules.records
+        title = _TITLES[DeadlineKind.RECORDS]
+        activity = ", ".join(str(m) for m in rule.activity) or "none listed"
+        found = self.records_end()
+        if found is None:
+            return _unstarted(
+                DeadlineKind.RECORDS,
+                rule,
+                "no collection activity on the case",
+                f"unknown until the first collection activity ({activity}); records are "
+                f"then kept {rule.length} from the latest one",
+            )
+        latest, start, nominal, last = found
+        expires_at = self.end_of(last)
+        return Deadline(
+            kind=DeadlineKind.RECORDS,
+            title=title,
+            status=self.status(start, expires_at),
+            cites=rule.cites,
+            period=rule.length,
+            started_on=start,
+            started_by=f"{latest.kind.value} on {start.isoformat()}",
+            start_event=latest,
+            nominal_last_day=nominal,
+            last_day=last,
+            expires_at=expires_at,
+            note=(
+                f"keep the records of collection until the end of {last.isoformat()}: "
+                f"{rule.length} from the latest collection activity; a later one moves it "
+                "forward"
+            ),
+        )
+
+
+def _unstarted(kind: DeadlineKind, rule: PeriodRule, started_by: str, note: str) -> Deadline:
+    """A deadline whose start the case does not show yet: its day and end unknown."""
+    return Deadline(
+        kind=kind,
+        title=_TITLES[kind],
+        status=DeadlineStatus.NOT_STARTED,
+        cites=rule.cites,
+        period=rule.length,
+        started_on=None,
+        started_by=started_by,
+        note=note,
+    )
+
 
 def _enabled(rule: PeriodRule) -> bool:
     return rule.enabled
@@ -507,7 +573,8 @@ def _enabled(rule: PeriodRule) -> bool:
 def legal_deadlines(
     case: Case, as_of: pendulum.DateTime, section: TimelineSection
 ) -> tuple[Deadline, ...]:
-    """The legal deadlines of ``case`` at ``as_of``: limitation, each guarantee, enforcement."""
+    """The legal deadlines of ``case`` at ``as_of``: limitation, each guarantee,
+    enforcement, records (each when the policy enables it)."""
     builder = _Builder(case, as_of, section)
     rules = section.deadlines
     out: list[Deadline] = []
@@ -517,6 +584,8 @@ def legal_deadlines(
         out.extend(builder.guarantee(g) for g in case.guarantors)
     if _enabled(rules.enforcement):
         out.append(builder.enforcement())
+    if _enabled(rules.records):
+        out.append(builder.records())
     return tuple(out)
 
 
@@ -532,8 +601,8 @@ def deadline_facts(
     the limitation period applies); ``guarantee_running`` and, for the guarantee period
     that ends first among those running, ``guarantee_days_left`` and
     ``guarantee_last_day``. What :func:`legal_deadlines` says of them, without its words
-    (warnings, titles, notes); the enforcement period, which no fact reads, is counted
-    only for the errors it may raise (a calendar without its year). ``events`` are the
+    (warnings, titles, notes); the enforcement and records periods, which no fact reads,
+    are counted only for the errors they may raise (a calendar without its year). ``events`` are the
     case's events at or before ``as_of`` in time order, when the caller has them.
     """
     builder = _Builder(case, as_of, section, events)
@@ -554,6 +623,8 @@ def deadline_facts(
                 first = last
     if _enabled(rules.enforcement):
         builder.enforcement_end()
+    if _enabled(rules.records):
+        builder.records_end()
     if first is not None:
         out["guarantee_running"] = True
         out["guarantee_days_left"] = max(0, (first - today).days + 1)
@@ -575,6 +646,8 @@ def deadline_kinds(section: TimelineSection) -> frozenset[EventKind]:
             kinds.update(m.kind for m in matchers)
     if _enabled(rules.enforcement):
         kinds.add(EventKind.JUDGMENT_EFFECTIVE)
+    if _enabled(rules.records):
+        kinds.update(m.kind for m in rules.records.activity)
     return frozenset(kinds)
 
 
@@ -598,7 +671,8 @@ def deadline_reads(
     interrupts unless it is a payment or a promise of nothing. Of such an event the deadlines read
     its kind and outcome (the matchers), its party, whether it has an amount, and its
     time: the instant with its fold and its zone object, as comparisons with times of
-    one zone read the wall time alone.
+    one zone read the wall time alone. The records period reads only the time of the
+    latest collection activity: it comes last, marked ``"records"``.
 
     ``kinds`` are the section's :func:`deadline_kinds`, when the caller has them: the
     events of other kinds are passed over at once.
@@ -610,6 +684,8 @@ def deadline_reads(
     guarantee = rules.guarantee.satisfied_by if _enabled(rules.guarantee) else ()
     enforcement = _enabled(rules.enforcement)
     interrupts = rules.enforcement.interrupted_by if enforcement else ()
+    activity = rules.records.activity if _enabled(rules.records) else ()
+    latest: Event | None = None
     parties = frozenset(
         name for g in case.guarantors for name in (g.id, g.name) if name is not None
     )
@@ -617,6 +693,8 @@ def deadline_reads(
     for event in events:
         if kinds is not None and event.kind not in kinds:
             continue  # no deadline reads it (see deadline_kinds)
+        if activity and any(m.matches(event) for m in activity):
+            latest = event
         nothing = of_nothing(event, case.currency)
         party = event.party
         if (
@@ -631,4 +709,7 @@ def deadline_reads(
         ):
             at = event.at
             out.append((event.kind, event.outcome, party, not nothing, at, at.fold, id(at.tzinfo)))
+    if latest is not None:
+        at = latest.at
+        out.append(("records", at, at.fold, id(at.tzinfo)))
     return tuple(out)

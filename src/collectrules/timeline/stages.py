@@ -452,7 +452,11 @@ class PromiseRules:
 
 @attrs.frozen
 class PeriodRule:
-    """How one legal deadline is computed: its length, and what interrupts or satisfies it."""
+    """How one legal deadline is computed: its length, and what interrupts or satisfies it.
+
+    ``activity`` (the records deadline): the events that count as collection activity;
+    the period runs from the latest of them.
+    """
 
     name: str
     enabled: bool = True
@@ -461,6 +465,7 @@ class PeriodRule:
     longstop_years: int | None = None
     interrupted_by: tuple[EventMatcher, ...] = ()
     satisfied_by: tuple[EventMatcher, ...] = ()
+    activity: tuple[EventMatcher, ...] = ()
     cites: tuple[str, ...] = ()
 
     @property
@@ -480,6 +485,9 @@ class DeadlineRules:
 
     ``extend_to_working_day``: a period whose last day is not a working day ends on the
     next working day (art. 203). ``warning_days``: how long before expiry to warn.
+    ``records``: how long the records of collection are kept after the latest
+    collection activity (US-REGF-RECORDS, CN-CARD-CONDUCT); off unless a policy enables
+    it.
     """
 
     limitation: PeriodRule
@@ -487,6 +495,7 @@ class DeadlineRules:
     enforcement: PeriodRule
     warning_days: int = 90
     extend_to_working_day: bool = True
+    records: PeriodRule = PeriodRule("records", enabled=False)
 
 
 @attrs.frozen
@@ -662,6 +671,7 @@ _PARAMETER_MAX: Mapping[str, int] = {
     "limitation_longstop_years": 100,
     "guarantee_period_months": 1200,
     "enforcement_years": 100,
+    "records_retention_years": 100,
     "deadline_warning_days": 3660,
 }
 
@@ -712,6 +722,13 @@ TIMELINE_PARAMETERS: Mapping[str, ParameterSpec] = {
     "enforcement_years": _whole(
         2, 1, "enforcement_years", "period for applying to enforce a judgment, in years"
     ),
+    "records_retention_years": _whole(
+        3,
+        1,
+        "records_retention_years",
+        "how long records are kept after the latest collection activity, in years (when "
+        "[timeline.deadlines.records] is enabled)",
+    ),
     "deadline_warning_days": _whole(
         90, 0, "deadline_warning_days", "days before a legal deadline expires to warn"
     ),
@@ -735,12 +752,15 @@ CALENDAR_KEYS = (
     "language",
 )  # fmt: skip
 #: The keys of ``[timeline.deadlines]``.
-DEADLINE_KEYS = ("warning_days", "extend_to_working_day", "limitation", "guarantee", "enforcement")
+DEADLINE_KEYS = (
+    "warning_days", "extend_to_working_day", "limitation", "guarantee", "enforcement", "records",
+)  # fmt: skip
 #: The keys of each legal period of ``[timeline.deadlines]``.
 PERIOD_KEYS: Mapping[str, tuple[str, ...]] = {
     "limitation": ("enabled", "interrupted_by", "cites"),
     "guarantee": ("enabled", "satisfied_by", "cites"),
     "enforcement": ("enabled", "interrupted_by", "cites"),
+    "records": ("enabled", "activity", "cites"),
 }
 _DEFAULT_INTERRUPTS = (
     "demand_delivered",
@@ -750,6 +770,24 @@ _DEFAULT_INTERRUPTS = (
     "arbitration_filed",
 )
 _DEFAULT_SATISFIERS = ("demand_delivered", "suit_filed")
+#: What counts as collection activity for the records deadline: the collector's own acts
+#: towards the debtor or a guarantor (a communication or an attempt at one, a visit, a
+#: notice or letter, a claim in court or arbitration). Left out: what the debtor does
+#: (a payment, a promise, an acknowledgment, which a contact records anyway), the
+#: lender's internal steps (reports, plans, emergency meetings, asset searches), the
+#: court's acts, and reports to the credit bureau.
+_DEFAULT_ACTIVITY = (
+    "contact_attempt",
+    "visit",
+    "visit_arranged",
+    "notice_sent",
+    "validation_notice_sent",
+    "demand_delivered",
+    "demand_letter_signed",
+    "lawyer_letter_sent",
+    "suit_filed",
+    "arbitration_filed",
+)
 _DEFAULT_CITES: Mapping[str, tuple[str, ...]] = {
     "limitation": (
         "CN-LIMITATION",
@@ -1332,6 +1370,23 @@ class _Parser(TableReader):
             else:
                 warning = value
         lim, gua, enf = tables["limitation"], tables["guarantee"], tables["enforcement"]
+        rec = tables["records"]
+        keeping = self.flag(rec, "enabled", f"{path}.records", default=False)
+        record_cites = self.texts(rec, "cites", f"{path}.records")
+        if keeping and not record_cites:
+            self.fail(
+                f"{path}.records.cites",
+                "required when the records deadline is enabled: name the clause that sets "
+                "how long records are kept (such as US-REGF-RECORDS)",
+                key="cites",
+            )
+        if keeping and rec.get("activity") == []:
+            self.fail(
+                f"{path}.records.activity",
+                "empty: list the events that count as collection activity, or leave the key "
+                "out for the usual list",
+                key="activity",
+            )
         return DeadlineRules(
             limitation=PeriodRule(
                 "limitation",
@@ -1371,6 +1426,17 @@ class _Parser(TableReader):
             ),
             warning_days=warning,
             extend_to_working_day=self.flag(raw, "extend_to_working_day", path, default=True),
+            records=PeriodRule(
+                "records",
+                enabled=keeping,
+                years=self.whole("records_retention_years", minimum=1),
+                activity=self.matchers(
+                    rec.get("activity", list(_DEFAULT_ACTIVITY)),
+                    f"{path}.records.activity",
+                    key="activity",
+                ),
+                cites=record_cites,
+            ),
         )
 
 
