@@ -35,7 +35,6 @@ from collectrules.conditions import (
 )
 from collectrules.conditions.python import compile_condition
 from collectrules.errors import EngineError, quote
-from collectrules.frame._inputs import COLLECT_ENGINE
 from collectrules.model.decision import Quadrant
 from collectrules.policy import ConflictRule, HitPolicy, Layer, Policy, RemedyEffect
 
@@ -228,11 +227,12 @@ class CompiledFrame:
     stages: tuple[tuple[pl.Expr, ...], ...]
     drop: tuple[str, ...]
 
-    def apply(self, frame: pl.LazyFrame) -> pl.DataFrame:
-        """The frame with the layers, remedies, trace ids and ``__undecided`` added."""
+    def apply(self, frame: pl.LazyFrame) -> pl.LazyFrame:
+        """The frame with the layers, remedies, trace ids and ``__undecided`` added (a
+        plan: the caller selects what it keeps and collects it once)."""
         for stage in self.stages:
             frame = frame.with_columns(stage)
-        return frame.drop(self.drop).collect(engine=COLLECT_ENGINE)
+        return frame.drop(self.drop)
 
 
 def _stages(

@@ -358,17 +358,21 @@ def _columns(
     if known and sections is not None and good.height:
         facts, key_count = _join_sections(facts, sections, when, core_names(policy))
     compiled = compile_frame(policy)
-    decided = compiled.apply(_with_missing(facts, policy))
-    undecided = decided.filter(pl.col("__undecided") | pl.col("__sbad"))
-    late = undecided.get_column(ROW)
+    # One plan from the facts to the compact table, collected once: only the columns the
+    # table needs are held (the facts and the rules' matches are not).
+    decided = _compact(compiled.apply(_with_missing(facts, policy)), policy, when).collect(
+        engine=COLLECT_ENGINE
+    )
+    late_rows = pl.col("__undecided") | pl.col("__sbad")
+    undecided = decided.filter(late_rows)
+    late = undecided.get_column("row").cast(checked.schema[ROW]).alias(ROW)
     if undecided.height:
         bad_keys = undecided.filter(pl.col("__sbad")).height
         if bad_keys:
             reasons["section key failed"] = bad_keys
         if undecided.height - bad_keys:
             reasons["undecided by the columns"] = undecided.height - bad_keys
-    done = decided.filter(~(pl.col("__undecided") | pl.col("__sbad")))
-    columnar = _compact(done, policy, when)
+    columnar = decided.filter(~late_rows).drop("__undecided", "__sbad")
     slow, errors = early.result()
     if late.len():
         slow_late, errors_late = _per_case(
@@ -640,9 +644,11 @@ def _trace() -> pl.Expr:
     )
 
 
-def _compact(done: pl.DataFrame, policy: Policy, when: pendulum.DateTime) -> pl.DataFrame:
+def _compact(decided: pl.LazyFrame, policy: Policy, when: pendulum.DateTime) -> pl.LazyFrame:
+    """The compact table's columns, with the flags of the rows the columns could not
+    decide (``__undecided``, ``__sbad``)."""
     levels = {layer.output for layer in policy.layers}
-    return done.select(
+    return decided.select(
         pl.col(ROW).cast(pl.Int64).alias("row"),
         pl.col("case_id"),
         pl.lit(when.isoformat()).alias("as_of"),
@@ -659,6 +665,8 @@ def _compact(done: pl.DataFrame, policy: Policy, when: pendulum.DateTime) -> pl.
         pl.lit(policy.id).alias("policy_id"),
         pl.lit(policy.version).alias("policy_version"),
         pl.lit(policy.content_hash).alias("policy_hash"),
+        pl.col("__undecided"),
+        pl.col("__sbad"),
     ).cast(pl.Schema(COMPACT_SCHEMA))
 
 
