@@ -69,7 +69,8 @@ def test_check_reports_errors_then_warnings_with_the_case(
         ("unknown_citation.toml", "[citation] remedies[R-Q4-OUTSOURCE].cites: unknown clause 'Q5'"),
         (
             "field_typo.toml",
-            "remedies[R-Q2-extend].when: unknown field 'recovery_month' "
+            "remedies[R-Q2-extend].when: unknown name 'recovery_month': "
+            "neither a fact field nor a parameter of the policy "
             "(did you mean 'recovery_months'?)",
         ),
         ("cycle_a.toml", "extends: extends cycle:"),

@@ -80,7 +80,9 @@ def test_unknown_name_in_a_named_condition_names_file_and_line(tmp_path: Path) -
     found = problems(path)
     line = path.read_text().splitlines().index('impaired = "sales_decilne >= 1"') + 1
     assert any(
-        f"{path}:{line}: conditions.impaired: unknown field 'sales_decilne'" in p
+        f"{path}:{line}: conditions.impaired: unknown name 'sales_decilne': neither a fact "
+        "field nor a parameter of the policy"
+        in p
         and "did you mean 'sales_decline'" in p
         for p in found
     ), found

@@ -1,19 +1,27 @@
 """A mistake in a policy is named where it is: the unknown name, the file and the line
 that hold it, what was expected there, and the closest known name.
 
-- a misspelt parameter compared with a field (``dpd > extension_max_dpdd``);
-- an unknown top-level key in a base policy that another policy ``extends``;
-- a rule id whose letters could print as another id (a Cyrillic 'А' among Latin ones).
+- a misspelt parameter compared with a field (``dpd > extension_max_dpdd``) or with a
+  constant (``extension_max_dpdd > 3``);
+- an unknown key in a base policy that another policy ``extends``, at any depth
+  (``titel``, ``[remedies] conflikt``, ``[timeline.deadlines.limitation] yeers``);
+- a rule id whose letters could print as another id (a Cyrillic 'А' among Latin ones,
+  or Cyrillic or Greek letters that all print as Latin ones: 'ВАТ' as 'BAT').
 """
 
 from __future__ import annotations
 
+import unicodedata
 from pathlib import Path
+from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from collectrules import ConditionError, PolicyError, load_policy, parse
-from collectrules.conditions import FieldSpec, FieldType
+from collectrules.conditions import FieldSpec, FieldType, Truth
+from collectrules.policy import composition, policy_from_dict
 
 
 def write(path: Path, text: str) -> Path:
@@ -122,6 +130,80 @@ def test_parse_names_an_unknown_name_compared_with_a_field(
     assert info.value.reason.startswith(f"unknown name '{name}': neither a parameter")
 
 
+@pytest.mark.parametrize(
+    ("when", "column"),
+    [
+        ("extension_max_dpdd > 3", 1),
+        ("3 < extension_max_dpdd", 5),
+        ("extension_max_dpdd in (30, 60)", 1),
+        ("1 <= extension_max_dpdd <= 3", 6),
+        ("dpd > 3 and extension_max_dpdd >= 3", 13),
+    ],
+    ids=["name-left", "name-right", "in", "range", "inside-and"],
+)
+def test_a_misspelt_parameter_compared_with_a_constant_is_named_as_neither(
+    tmp_path: Path, when: str, column: int
+) -> None:
+    path = write(tmp_path / "policy.toml", LIMIT_POLICY.format(when=when))
+    with pytest.raises(PolicyError) as info:
+        load_policy(path)
+    [problem] = info.value.problems
+    assert (problem.source, problem.line) == (str(path), line_holding(path, "when ="))
+    assert problem.path == "remedies[R-EXTENSION-LIMIT].when"
+    assert problem.message == (
+        "unknown name 'extension_max_dpdd': neither a fact field nor a parameter of the policy"
+    )
+    assert problem.suggestion == "extension_max_dpd"
+    assert str(info.value) == (
+        f"{path}:{problem.line}: remedies[R-EXTENSION-LIMIT].when: unknown name "
+        "'extension_max_dpdd': neither a fact field nor a parameter of the policy "
+        "(did you mean 'extension_max_dpd'?)"
+    )
+    with pytest.raises(ConditionError) as parsed:
+        parse(when, schema=SCHEMA, params=PARAMS)
+    assert (parsed.value.field, parsed.value.column) == ("extension_max_dpdd", column)
+
+
+@pytest.mark.parametrize(
+    ("text", "suggestion"),
+    [
+        ("extension_max_dpdd > 3", "extension_max_dpd"),  # a parameter is closest
+        ("promise_brokn >= 1", "promise_broken"),  # a field is closest
+        ("dpdd > 3", "dpd"),
+        ("zzzz > 3", None),
+        ("impared > 3", None),  # a named condition is no value to compare
+    ],
+)
+def test_a_name_compared_with_a_constant_suggests_the_closest_field_or_parameter(
+    text: str, suggestion: str | None
+) -> None:
+    with pytest.raises(ConditionError) as info:
+        parse(text, schema=SCHEMA, params=PARAMS, named={"impaired": Truth("promise_broken")})
+    name = text.split()[0]
+    assert info.value.reason == (
+        f"unknown name '{name}': neither a fact field nor a parameter of the policy"
+    )
+    assert info.value.suggestion == suggestion
+
+
+def test_a_parameter_compared_with_a_constant_is_named_as_a_parameter() -> None:
+    for text in ("extension_max_dpd > 3", "3 < extension_max_dpd"):
+        with pytest.raises(ConditionError) as info:
+            parse(text, schema=SCHEMA, params=PARAMS)
+        assert info.value.reason == (
+            "a comparison needs a field on one side: 'extension_max_dpd' is a parameter of "
+            "the policy, not a fact field"
+        )
+        assert info.value.suggestion is None
+
+
+def test_an_unknown_name_standing_alone_is_still_an_unknown_field() -> None:
+    with pytest.raises(ConditionError) as info:
+        parse("promise_brokn", schema=SCHEMA, params=PARAMS)
+    assert info.value.reason == "unknown field 'promise_brokn'"
+    assert info.value.suggestion == "promise_broken"
+
+
 def test_two_known_fields_are_still_refused_as_a_comparison_of_fields() -> None:
     with pytest.raises(ConditionError, match="not with another field"):
         parse("dpd > promise_broken", schema=SCHEMA, params=PARAMS)
@@ -211,6 +293,138 @@ def test_a_key_given_by_both_files_names_the_extending_file(tmp_path: Path) -> N
     assert (problem.source, problem.line) == (str(child), line_holding(child, "titel ="))
 
 
+DEEP = [
+    (
+        "\n[timeline.deadlines.limitation]\nyeers = 3\n",
+        "timeline.deadlines.limitation.yeers",
+        "yeers =",
+        None,
+    ),
+    (
+        '\n[timeline.deadlines.limitation]\ninterupted_by = ["payment"]\n',
+        "timeline.deadlines.limitation.interupted_by",
+        "interupted_by =",
+        "interrupted_by",
+    ),
+    (
+        "\n[timeline.deadlines]\nextend_to_working_dy = false\n",
+        "timeline.deadlines.extend_to_working_dy",
+        "extend_to_working_dy =",
+        "extend_to_working_day",
+    ),
+    (
+        '\n[signals.promise_broken]\ndimension = "willingness"\npolarty = "negative"\n',
+        "signals.promise_broken.polarty",
+        "polarty =",
+        "polarity",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("extra", "key", "found", "suggestion"),
+    DEEP,
+    ids=["deadline-key", "deadline-key-suggested", "deadlines-key", "signal-key"],
+)
+def test_an_unknown_key_deep_in_a_base_policy_names_the_base_file_and_line(
+    tmp_path: Path, extra: str, key: str, found: str, suggestion: str | None
+) -> None:
+    base = write(tmp_path / "base.toml", BASE.format(extra=extra))
+    child = write(tmp_path / "child.toml", CHILD)
+    for loaded in (base, child):
+        with pytest.raises(PolicyError) as info:
+            load_policy(loaded)
+        [problem] = info.value.problems
+        assert problem.path == key
+        assert problem.message == "unknown key"
+        assert (problem.source, problem.line) == (str(base), line_holding(base, found))
+        assert problem.suggestion == suggestion
+        assert str(info.value).startswith(f"{base}:{problem.line}: {key}: unknown key")
+
+
+def test_an_unknown_key_of_a_table_named_by_its_key_in_a_base_names_the_base_line(
+    tmp_path: Path,
+) -> None:
+    """A reduction's table is named by its key, not by an ``id = …`` line."""
+    base = write(
+        tmp_path / "base.toml",
+        'extends = "cn_bank_loan"\nid = "lender-base"\n\n[money.reductions.hardship]\n'
+        'remedy = "reduce"\nmax_share = "hardship_reduction_max_share"\n'
+        'applies_to = ["fees"]\nreasn = "typo"\nreason = "r"\ncites = ["NPL-6M"]\n',
+    )
+    child = write(tmp_path / "child.toml", CHILD)
+    for loaded in (base, child):
+        with pytest.raises(PolicyError) as info:
+            load_policy(loaded)
+        [problem] = info.value.problems
+        assert problem.path == "money.reductions.hardship.reasn"
+        assert (problem.source, problem.line) == (str(base), line_holding(base, "reasn ="))
+        assert problem.suggestion == "reason"
+
+
+def test_an_unknown_key_deep_in_both_files_names_the_extending_file(tmp_path: Path) -> None:
+    extra = "\n[timeline.deadlines.limitation]\nyeers = 3\n"
+    write(tmp_path / "base.toml", BASE.format(extra=extra))
+    child = write(tmp_path / "child.toml", CHILD + extra)
+    with pytest.raises(PolicyError) as info:
+        load_policy(child)
+    [problem] = info.value.problems
+    assert (problem.source, problem.line) == (str(child), line_holding(child, "yeers ="))
+
+
+def test_an_unknown_key_deep_in_the_middle_of_a_chain_names_that_file(tmp_path: Path) -> None:
+    middle = write(
+        tmp_path / "base.toml",
+        BASE.format(extra="\n[timeline.deadlines.limitation]\nyeers = 3\n").replace(
+            'extends = "default"', 'extends = "root.toml"'
+        ),
+    )
+    write(tmp_path / "root.toml", BASE.format(extra="").replace("lender-base", "lender-root"))
+    child = write(tmp_path / "child.toml", CHILD)
+    with pytest.raises(PolicyError) as info:
+        load_policy(child)
+    [problem] = info.value.problems
+    assert (problem.source, problem.line) == (str(middle), line_holding(middle, "yeers ="))
+
+
+def fake_loader(files: dict[str, dict[str, Any]]) -> composition.RawLoader:
+    def load(ref: str, base_dir: Path | None) -> tuple[dict[str, Any], str, Path | None]:
+        return files[ref], ref, None
+
+    return load
+
+
+def test_the_keys_of_a_table_shared_by_two_keys_are_the_extending_files() -> None:
+    """A table given twice (one dict under two keys, or a YAML alias) is the extending
+    file's under both, so no key of it is blamed on the base."""
+    shared = {"k": 2}
+    base = {"timeline": {"a": {"k": 1}, "b": {"k": 1}}, "other": {"deep": {"k": 1}}}
+    child = {"extends": "base.toml", "timeline": {"a": shared, "b": shared}}
+    resolved = composition.resolve(
+        child, source="child.toml", base_dir=None, chain=(), loader=fake_loader({"base.toml": base})
+    )
+    # A key that no base file gives is the extending file's, named or not.
+    assert resolved.key_sources.get("timeline.a.k", "child.toml") == "child.toml"
+    assert resolved.key_sources.get("timeline.b.k", "child.toml") == "child.toml"
+    assert resolved.key_sources["other.deep.k"] == "base.toml"
+
+
+def test_keys_are_recorded_at_any_depth_and_a_table_that_holds_itself_once() -> None:
+    looped: dict[str, Any] = {"k": 1}
+    looped["again"] = looped
+    child = {"extends": "base.toml", "x": looped}
+    resolved = composition.resolve(
+        child,
+        source="child.toml",
+        base_dir=None,
+        chain=(),
+        loader=fake_loader({"base.toml": {"x": {"again": {"k": 1}}, "y": {"a.b": {"c": 1}}}}),
+    )
+    assert resolved.key_sources["x.again"] == "child.toml"
+    assert resolved.key_sources.get("x.again.k", "child.toml") == "child.toml"
+    assert resolved.key_sources["y.a.b.c"] == "base.toml"  # a key that holds a dot
+
+
 # --- rule ids that could print as another id -------------------------------------------
 
 RULE = """\
@@ -295,8 +509,125 @@ def test_a_layer_rule_id_of_mixed_scripts_is_refused_too(tmp_path: Path) -> None
         "R-Größe",
         "ПРАВИЛО-1",
         "Κανόνας-1",
+        "ΚΑΝΟΝΑΣ-Λ",
+        "ПОРОГ-90",
+        "Р-ПРАВИЛО",
     ],
 )
 def test_rule_ids_of_one_script_or_latin_with_cjk_still_load(tmp_path: Path, rid: str) -> None:
     path = write(tmp_path / "policy.toml", RULE.format(rid=rid))
     assert load_policy(path).remedy_rules[-1].id == rid
+
+
+@pytest.mark.parametrize(
+    ("rid", "latin", "said"),
+    [
+        ("\u0412\u0410\u0422", "BAT", "'\u0412' is U+0412 CYRILLIC CAPITAL LETTER VE"),
+        ("\u0420\u041e\u0421", "POC", "'\u0420' is U+0420 CYRILLIC CAPITAL LETTER ER"),
+        ("\u0391\u0392\u0395", "ABE", "'\u0391' is U+0391 GREEK CAPITAL LETTER ALPHA"),
+        ("\u0391\u0412\u0395", "ABE", "'\u0391' is U+0391 GREEK CAPITAL LETTER ALPHA"),
+        ("\u0440\u043e\u0441-1", "poc-1", "'\u0440' is U+0440 CYRILLIC SMALL LETTER ER"),
+        ("\u0395\u03a7\u03a4-2.\u039f", "EXT-2.O", "'\u0395' is U+0395 GREEK CAPITAL LETTER"),
+    ],
+    ids=["cyrillic", "cyrillic-poc", "greek", "greek-and-cyrillic", "small", "with-digits"],
+)
+def test_a_rule_id_that_reads_as_a_latin_id_is_refused_where_it_is_set(
+    tmp_path: Path, rid: str, latin: str, said: str
+) -> None:
+    path = write(tmp_path / "policy.toml", RULE.format(rid=rid))
+    with pytest.raises(PolicyError) as info:
+        load_policy(path)
+    [problem] = info.value.problems
+    assert problem.path.startswith("remedies.rules[")
+    assert problem.path.endswith("].id")
+    assert (problem.source, problem.line) == (str(path), line_holding(path, f'id = "{rid}"'))
+    assert problem.message.startswith(
+        "expected a rule id such as 'R-Q2-EXTEND' whose letters are of one script (or Latin "
+        "with Chinese, Japanese or Korean) and whose digits are 0-9, not one whose every "
+        f"letter prints as a Latin one, got '{rid}', which reads as the Latin '{latin}' ("
+    )
+    assert said in problem.message
+    assert f"{path}:{problem.line}: " in str(info.value)
+
+
+def test_a_layer_rule_id_that_reads_as_a_latin_id_is_refused_too(tmp_path: Path) -> None:
+    path = write(
+        tmp_path / "policy.toml",
+        'extends = "default"\nid = "lender"\n\n[[layers]]\nid = "quadrant"\n\n'
+        '[[layers.rules]]\nid = "\u0420-\u0410"\nwhen = "dpd > 3"\nvalue = "Q1"\nreason = "r"\n',
+    )
+    with pytest.raises(PolicyError) as info:
+        load_policy(path)
+    [problem] = info.value.problems
+    assert problem.path.startswith("layers[quadrant].rules[")
+    assert (problem.source, problem.line) == (str(path), 8)
+    assert "which reads as the Latin 'P-A'" in problem.message
+
+
+#: Letters that print as Latin ones, and letters that print as none, of each script.
+CYRILLIC_ALIKES = (
+    "\u0410\u0412\u0415\u041a\u041c\u041d\u041e\u0420\u0421\u0422\u0425"
+    "\u0430\u0435\u043e\u0440\u0441\u0445"
+)
+CYRILLIC_OWN = "\u0411\u0414\u0416\u0418\u041b\u041f\u0424\u0426\u0427\u0428\u042d\u042f"
+GREEK_ALIKES = (
+    "\u0391\u0392\u0395\u0396\u0397\u0399\u039a\u039c\u039d\u039f\u03a1\u03a4\u03a5\u03a7\u03bf"
+)
+GREEK_OWN = "\u0393\u0394\u0398\u039b\u039e\u03a0\u03a3\u03a6\u03a8\u03a9"
+
+
+def rule_policy(rid: str) -> dict[str, Any]:
+    rule = {"id": rid, "effect": "block", "remedies": ["extend"], "when": "dpd > 3"}
+    return {"extends": "default", "id": "lender", "remedies": {"rules": [{**rule, "reason": "r"}]}}
+
+
+@st.composite
+def written_with(draw: st.DrawFn, alikes: str, own: str = "") -> str:
+    """An id of letters drawn from ``alikes`` (and one of ``own``, if given), with
+    digits and separators among them."""
+    parts = draw(st.lists(st.text(alikes, min_size=1, max_size=4), min_size=1, max_size=3))
+    if own:
+        at = draw(st.integers(0, len(parts) - 1))
+        parts[at] += draw(st.sampled_from(own))
+    digits = draw(st.sampled_from(["", "-1", "-90", ".2"]))
+    return "-".join(parts) + digits
+
+
+@settings(max_examples=40, deadline=None, database=None, derandomize=True)
+@given(rid=st.one_of(written_with(CYRILLIC_ALIKES), written_with(GREEK_ALIKES)))
+def test_ids_whose_letters_all_print_as_latin_ones_are_refused(rid: str) -> None:
+    with pytest.raises(PolicyError) as info:
+        policy_from_dict(rule_policy(rid))
+    [problem] = info.value.problems
+    assert "which reads as the Latin '" in problem.message
+    first = next(c for c in rid if c.isalpha())
+    assert f"{first!r} is U+{ord(first):04X} {unicodedata.name(first)}" in problem.message
+
+
+@settings(max_examples=40, deadline=None, database=None, derandomize=True)
+@given(
+    rid=st.one_of(
+        written_with(CYRILLIC_ALIKES, CYRILLIC_OWN), written_with(GREEK_ALIKES, GREEK_OWN)
+    )
+)
+def test_ids_of_one_script_with_a_letter_of_its_own_load(rid: str) -> None:
+    assert policy_from_dict(rule_policy(rid)).remedy_rules[-1].id == rid
+
+
+def test_the_look_alike_table_holds_cyrillic_and_greek_letters_that_print_as_latin() -> None:
+    from collectrules.policy import loader
+
+    table: dict[int, str] = loader._AS_LATIN
+    assert len(table) > 50
+    for point, latin in table.items():
+        char = chr(point)
+        assert unicodedata.name(char).split()[0] in {"CYRILLIC", "GREEK"}
+        assert unicodedata.category(char) in {"Lu", "Ll"}
+        assert unicodedata.normalize("NFKC", char) == char  # NFKC's are refused before
+        assert latin.isascii()
+        assert latin.isalpha()
+        assert len(latin) == 1
+    for alike in CYRILLIC_ALIKES + GREEK_ALIKES:
+        assert ord(alike) in table
+    for own in CYRILLIC_OWN + GREEK_OWN:
+        assert ord(own) not in table

@@ -39,7 +39,8 @@ def test_a_field_typo_names_the_rule_and_the_key_path() -> None:
     (problem,) = info.value.problems
     path = POLICIES / "field_typo.toml"
     assert str(problem) == (
-        f"{path}:11: remedies[R-Q2-extend].when: unknown field 'recovery_month' "
+        f"{path}:11: remedies[R-Q2-extend].when: unknown name 'recovery_month': "
+        "neither a fact field nor a parameter of the policy "
         "(did you mean 'recovery_months'?)"
     )
     assert problem.suggestion == "recovery_months"
@@ -228,7 +229,8 @@ remedies:
         load_policy(path)
     (problem,) = info.value.problems
     assert str(problem) == (
-        f"{path}:9: remedies[R-Q2-extend].when: unknown field 'recovery_month' "
+        f"{path}:9: remedies[R-Q2-extend].when: unknown name 'recovery_month': "
+        "neither a fact field nor a parameter of the policy "
         "(did you mean 'recovery_months'?)"
     )
 

@@ -3,7 +3,9 @@ CN-CARD-CONDUCT)."""
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
+import tomllib
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -27,7 +29,14 @@ from collectrules import (
     build_timeline,
     load_policy,
 )
-from collectrules.timeline.deadlines import deadline_kinds, deadline_reads
+from collectrules.policy import policy_from_dict
+from collectrules.timeline._case import events_until
+from collectrules.timeline.deadlines import (
+    deadline_facts,
+    deadline_kinds,
+    deadline_reads,
+    legal_deadlines,
+)
 from collectrules.timeline.evaluate import timeline_section
 from collectrules.timeline.stages import EventMatcher
 from timeline_helpers import NY, SH, at, event, events, loan, variant
@@ -380,3 +389,394 @@ def test_never_before_the_last_activity_and_only_forward(
     if before.last_day is not None and before.expires_at is not None:
         assert after.last_day >= before.last_day
         assert after.expires_at >= before.expires_at
+
+
+# --------------------------------------------------------------------------- products
+#
+# CN-CARD-CONDUCT is a credit-card rule: cn_credit_card lists ``products =
+# ["credit_card"]`` in its records table, so that the loans, receivables and property
+# fees it also decides (it extends cn_bank_loan) have no records deadline. A deadline
+# that does not apply to a case's product is absent, as a disabled one is.
+
+PRODUCTS = ("loan", "credit_card", "receivable", "property_fee")
+PERIODS = ("limitation", "guarantee", "enforcement", "records")
+#: Collection activity in 2027, as in the card examples above.
+ACTIVE = (
+    event("visit", "2027-02-10 10:00"),
+    event("contact_attempt", "2027-03-31 10:00", outcome="refused"),
+)
+
+
+def of(product: str, *evs: dict[str, Any]) -> Case:
+    """A case of ``product`` due 2026-03-31 in Shanghai, with a guarantor."""
+    return loan(*evs, product=product, guarantors=[{"id": "G-1"}])
+
+
+def kinds_of(case: Case, name: str | Policy, when: str = "2027-06-01 12:00") -> list[str]:
+    """The kinds of the case's deadlines, in order."""
+    pol = policy(name) if isinstance(name, str) else name
+    tl = build_timeline(case, as_of=at(when), policy=pol)
+    return [d.kind.value for d in tl.deadlines]
+
+
+@cache
+def card_tables() -> dict[str, Any]:
+    """cn_credit_card's ``[timeline.deadlines]``, as the pack writes it."""
+    folder = Path(load_policy.__code__.co_filename).parent.parent / "policies"
+    data = tomllib.loads((folder / "cn_credit_card.toml").read_text(encoding="utf-8"))
+    tables: dict[str, Any] = data["timeline"]["deadlines"]
+    return tables
+
+
+@cache
+def scoped(period: str, products: tuple[str, ...] | None, enabled: bool = True) -> Policy:
+    """cn_credit_card with the ``period`` table listing ``products`` (``None``: the key
+    left out, for every product), or switched off."""
+    tables = copy.deepcopy(card_tables())
+    table = tables[period]
+    table.pop("products", None)
+    if products is not None:
+        table["products"] = list(products)
+    if not enabled:
+        table["enabled"] = False
+    data = {"extends": "cn_credit_card", "id": "scoped", "version": "1"}
+    return policy_from_dict({**data, "timeline": {"deadlines": tables}}, source="scoped.toml")
+
+
+@cache
+def strict_calendar() -> Policy:
+    """cn_credit_card counting the records deadline alone, on a calendar that refuses a
+    year without official working days (CN has them up to 2026)."""
+    tables = copy.deepcopy(card_tables())
+    for name in ("limitation", "guarantee", "enforcement"):
+        tables[name]["enabled"] = False
+    timeline = {"calendar": {"country": "CN", "beyond_known": "error"}, "deadlines": tables}
+    data = {"extends": "cn_credit_card", "id": "strict", "version": "1", "timeline": timeline}
+    return policy_from_dict(data, source="strict.toml")
+
+
+def test_the_card_pack_keeps_records_for_card_cases_only() -> None:
+    rules = timeline_section(policy("cn_credit_card")).deadlines
+    assert rules.records.products == ("credit_card",)
+    assert rules.records.applies_to("credit_card")
+    assert not rules.records.applies_to("loan")
+    # The other deadlines apply to every product, as in the bank-loan pack.
+    assert rules.limitation.products == rules.guarantee.products == ()
+    assert rules.enforcement.products == ()
+    full = ["limitation", "guarantee", "enforcement", "records"]
+    assert kinds_of(of("credit_card", *ACTIVE), "cn_credit_card") == full
+    for product in ("loan", "receivable", "property_fee"):
+        assert kinds_of(of(product, *ACTIVE), "cn_credit_card") == full[:-1], product
+
+
+@pytest.mark.parametrize("product", ["loan", "receivable", "property_fee"])
+def test_a_loan_under_the_card_pack_has_no_records_deadline(product: str) -> None:
+    case = of(product, *ACTIVE)
+    when = at("2027-06-01 12:00")
+    tl = build_timeline(case, as_of=when, policy=policy("cn_credit_card"))
+    # Absent, as a disabled deadline is: not listed as unknown, not in the JSON.
+    with pytest.raises(InputError, match="the timeline has no records deadline"):
+        tl.deadline("records")
+    assert "records" not in [d["kind"] for d in tl.to_dict()["deadlines"]]
+    # Every other deadline is the bank-loan pack's, to the letter.
+    bank = build_timeline(case, as_of=when, policy=policy("cn_bank_loan"))
+    assert tl.deadlines == bank.deadlines
+    # A card with the same history keeps its records deadline.
+    card_case = attrs.evolve(case, product="credit_card")
+    d = records(card_case, "2027-06-01 12:00", "cn_credit_card")
+    assert (d.started_by, d.last_day) == ("contact_attempt on 2027-03-31", D(2029, 4, 2))
+
+
+@pytest.mark.parametrize("product", ["loan", "credit_card"])
+def test_the_bank_loan_pack_keeps_no_records(product: str) -> None:
+    assert "records" not in kinds_of(of(product, *ACTIVE), "cn_bank_loan")
+
+
+@pytest.mark.parametrize("product", PRODUCTS)
+def test_without_products_a_deadline_is_for_every_product(product: str) -> None:
+    # us_regf lists no products: Regulation F keeps the records of every consumer debt.
+    assert timeline_section(policy("us_regf")).deadlines.records.products == ()
+    case = loan(
+        event("visit", "2027-05-11 10:00", NY), product=product, currency="USD", timezone=NY
+    )
+    assert records(case, "2027-06-01 12:00", "us_regf", NY).last_day == D(2030, 5, 11)
+
+
+@pytest.mark.parametrize(("name", "product"), [(n, p) for n in PERIODS for p in PRODUCTS])
+def test_each_deadline_table_takes_products(name: str, product: str) -> None:
+    # The key is read alike in the four tables: a case of a listed product has the
+    # deadline, with the dates it has when every product has it; another has none.
+    case = of(product, *ACTIVE, event("judgment_effective", "2027-04-15 10:00"))
+    listed = ("credit_card", "receivable")
+    when = at("2027-06-01 12:00")
+    mine = build_timeline(case, as_of=when, policy=scoped(name, listed)).deadlines
+    every = build_timeline(case, as_of=when, policy=scoped(name, None)).deadlines
+    assert (name in {d.kind.value for d in mine}) is (product in listed)
+    assert mine == tuple(d for d in every if d.kind.value != name or product in listed)
+    assert name in {d.kind.value for d in every}
+
+
+# --------------------------------------------------------------------------- decisions
+
+
+def _decide(pol: Policy, case: Case, when: str, backend: str) -> dict[str, Any] | str:
+    """The decision as JSON-ready data, or the input error it gives."""
+    try:
+        return Engine(pol, backend=backend).decide(case, as_of=at(when)).to_dict()
+    except InputError as exc:
+        return f"InputError: {exc}"
+
+
+@pytest.mark.parametrize("name", ["cn_credit_card", "cn_bank_loan"])
+@pytest.mark.parametrize("product", ["loan", "credit_card"])
+def test_both_back_ends_agree_on_cards_and_loans(name: str, product: str) -> None:
+    case = of(product, *ACTIVE)
+    decided = [_decide(policy(name), case, "2027-06-01 12:00", b) for b in ("python", "durable")]
+    assert isinstance(decided[0], dict)
+    assert decided[0] == decided[1]
+
+
+def test_a_loan_is_never_decided_on_the_card_records_deadline() -> None:
+    # A card's records deadline runs into 2028, a year this calendar refuses: deciding
+    # the card fails, on both back ends alike. A loan has no records deadline, nothing
+    # of it is counted, and the loan is decided.
+    visit = event("visit", "2026-04-10 10:00")
+    card_case, loan_case = of("credit_card", visit), of("loan", visit)
+    loans = []
+    for backend in ("python", "durable"):
+        failed = _decide(strict_calendar(), card_case, "2026-05-01 12:00", backend)
+        assert isinstance(failed, str)
+        assert "calendar for 2028 not published" in failed
+        loans.append(_decide(strict_calendar(), loan_case, "2026-05-01 12:00", backend))
+    assert isinstance(loans[0], dict), loans[0]
+    assert loans[0] == loans[1]
+
+
+@pytest.mark.parametrize("backend", ["python", "durable"])
+def test_a_scoped_limitation_period_reaches_the_rules_of_its_products_only(
+    backend: str,
+) -> None:
+    # Near the end of the limitation period the remedy rules warn of it; with the period
+    # scoped to loans, a card of the same dates is not warned. One engine decides both,
+    # in either order: the deadline facts it remembers are the product's own.
+    engine = Engine(scoped("limitation", ("loan",)), backend=backend)
+    when = at("2029-03-01 12:00")
+    for order in (("loan", "credit_card"), ("credit_card", "loan")):
+        decided = {product: engine.decide(of(product), as_of=when) for product in order}
+        loan_facts, card_facts = decided["loan"].facts, decided["credit_card"].facts
+        assert loan_facts["limitation_last_day"] == "2029-04-02"
+        assert "limitation_last_day" not in card_facts
+        assert card_facts["limitation_expired"] is False
+        fired = {p: {t.rule_id for t in d.trace} for p, d in decided.items()}
+        assert "R-LIMITATION-INTERRUPT" in fired["loan"]
+        assert "R-LIMITATION-INTERRUPT" not in fired["credit_card"]
+
+
+@pytest.mark.parametrize(
+    ("name", "when", "history"),
+    [
+        ("cn_credit_card", "2027-06-01 12:00", ACTIVE),
+        ("limitation for loans", "2029-03-01 12:00", ACTIVE),
+        ("strict calendar", "2026-05-01 12:00", (event("visit", "2026-04-10 10:00"),)),
+    ],
+)
+def test_the_columnar_engine_agrees_on_cards_and_loans(
+    name: str, when: str, history: tuple[dict[str, Any], ...]
+) -> None:
+    pl = pytest.importorskip("polars")
+    from collectrules import frame
+    from collectrules.batch.compact import compact_row
+
+    pol = {
+        "cn_credit_card": policy("cn_credit_card"),
+        "limitation for loans": scoped("limitation", ("loan",)),
+        "strict calendar": strict_calendar(),
+    }[name]
+    rows = []
+    for i, product in enumerate(PRODUCTS):
+        rows.append({**loan(product=product).to_dict(), "case_id": f"N-{i}"})  # by the columns
+        rows.append({**loan(*history, product=product).to_dict(), "case_id": f"E-{i}"})
+    flat = [{k: v for k, v in r.items() if k not in ("signals", "events")} for r in rows]
+    evs = [{"case_id": r["case_id"], **e} for r in rows for e in r["events"]]
+    result = frame.decide(
+        pl.DataFrame(flat, infer_schema_length=None),
+        None,
+        pl.DataFrame(evs, infer_schema_length=None),
+        policy=pol,
+        as_of=at(when),
+    )
+    columns = {}
+    for row in result.decisions.to_dicts():
+        index = row.pop("row")
+        for key in ("classes", "buckets"):
+            row[key] = [(p["key"], p["value"]) for p in row[key]]
+        columns[index] = row
+    errors = {e.row: f"{type(e.error).__name__}: {e.error}" for e in result.errors}
+    per_case: dict[int, Any] = {}
+    per_case_errors: dict[int, str] = {}
+    for found in Engine(pol).decide_many(rows, as_of=at(when)):
+        if found.decision is not None:
+            per_case[found.index] = compact_row(found.decision)
+        else:
+            per_case_errors[found.index] = f"{type(found.error).__name__}: {found.error}"
+    assert (columns, errors) == (per_case, per_case_errors)
+    assert result.summary.columnar == len(PRODUCTS)
+    if name == "strict calendar":  # the card with activity fails, and it alone
+        assert list(errors) == [3]
+        assert "calendar for 2028 not published" in errors[3]
+
+
+# --------------------------------------------------------------------------- loader
+
+CATALOGUE = "expected one of 'loan', 'credit_card', 'receivable', 'property_fee'"
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "expected"),
+    [
+        (
+            '[timeline.deadlines.records]\nenabled = true\nproducts = ["credit_crad"]\n'
+            'cites = ["CN-CARD-CONDUCT"]\n',
+            6,
+            "timeline.deadlines.records.products: unknown product 'credit_crad'; "
+            f"{CATALOGUE} (did you mean 'credit_card'?)",
+        ),
+        (
+            '[timeline.deadlines.records]\nenabled = true\nproducts = ["credit_card", 7]\n'
+            'cites = ["CN-CARD-CONDUCT"]\n',
+            6,
+            f"timeline.deadlines.records.products: unknown product 7; {CATALOGUE}",
+        ),
+        (
+            '[timeline.deadlines.records]\nenabled = true\nproducts = []\ncites = ["CONDUCT"]\n',
+            6,
+            "timeline.deadlines.records.products: empty: list the products the deadline "
+            "applies to, or leave the key out for every product",
+        ),
+        (
+            "[timeline.deadlines.records]\nenabled = true\nproducts = { card = true }\n"
+            'cites = ["CONDUCT"]\n',
+            6,
+            "timeline.deadlines.records.products: expected a list of products",
+        ),
+        (
+            '[timeline.deadlines.enforcement]\ncites = ["CN-ENFORCEMENT"]\n\n'
+            '[timeline.deadlines.limitation]\nproducts = ["lone"]\n',
+            8,
+            f"timeline.deadlines.limitation.products: unknown product 'lone'; {CATALOGUE} "
+            "(did you mean 'loan'?)",
+        ),
+        (
+            '[catalogue.products.mortgage]\nlabel_en = "mortgage"\nlabel_zh = "按揭"\n\n'
+            '[timeline.deadlines.guarantee]\nproducts = ["mortgag"]\n',
+            9,
+            f"timeline.deadlines.guarantee.products: unknown product 'mortgag'; {CATALOGUE}, "
+            "'mortgage' (did you mean 'mortgage'?)",
+        ),
+    ],
+    ids=["misspelt", "not-a-name", "empty", "not-a-list", "limitation", "own-product"],
+)
+def test_an_unknown_product_names_file_line_value_and_the_catalogue(
+    tmp_path: Path, text: str, line: int, expected: str
+) -> None:
+    path = tmp_path / "mine.toml"
+    path.write_text(BASE + text, encoding="utf-8")
+    with pytest.raises(PolicyError) as info:
+        load_policy(path)
+    (problem,) = info.value.problems
+    assert problem.line == line
+    assert str(problem).endswith(f"mine.toml:{line}: {expected}"), str(problem)
+
+
+def test_a_policys_own_product_is_listed_by_its_name() -> None:
+    tables = card_tables()
+    catalogue = {
+        name: {"label_en": name.replace("_", " "), "label_zh": "信用卡", "category": "credit_card"}
+        for name in ("gold_card", "store_card")
+    }
+    records_table = {**tables["records"], "products": ["credit_card", "gold_card", "credit_card"]}
+    mine = policy_from_dict(
+        {
+            "extends": "cn_credit_card",
+            "id": "mine",
+            "version": "1",
+            "catalogue": {"products": catalogue},
+            "timeline": {"deadlines": {**tables, "records": records_table}},
+        },
+        source="mine.toml",
+    )
+    # In the order given, each once.
+    assert timeline_section(mine).deadlines.records.products == ("credit_card", "gold_card")
+    assert "records" in kinds_of(of("gold_card", *ACTIVE), mine)
+    # A category does not stand for the products of it: a card product the table does
+    # not name has no records deadline.
+    assert "records" not in kinds_of(of("store_card", *ACTIVE), mine)
+
+
+# --------------------------------------------------------------------------- properties
+
+history_events = st.one_of(
+    events(start=D(2026, 3, 20), days=3 * 366, kinds=(*ACTIVITY, *NOT_ACTIVITY[:-1])),
+    events(start=D(2026, 3, 20), days=3 * 366),
+)
+products_lists = st.lists(st.sampled_from(PRODUCTS), min_size=1, max_size=4, unique=True)
+
+
+def drawn_case(product: str, history: list[Event], guarantor: bool) -> Case:
+    return attrs.evolve(
+        loan(product=product, guarantors=[{"id": "G-1"}] if guarantor else []),
+        events=tuple(history),
+    )
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    product=st.sampled_from(PRODUCTS),
+    history=st.lists(history_events, max_size=6),
+    guarantor=st.booleans(),
+    minutes=st.integers(min_value=0, max_value=4 * 366 * 24 * 60),
+)
+def test_the_card_pack_never_keeps_records_of_another_product(
+    product: str, history: list[Event], guarantor: bool, minutes: int
+) -> None:
+    case = drawn_case(product, history, guarantor)
+    when = at("2026-03-20 00:00").add(minutes=minutes)
+    card_tl = build_timeline(case, as_of=when, policy=policy("cn_credit_card"))
+    kinds = [d.kind for d in card_tl.deadlines]
+    assert (DeadlineKind.RECORDS in kinds) is (product == "credit_card")
+    if product != "credit_card":
+        # Whatever the case, its deadlines are those of the bank-loan pack.
+        bank_tl = build_timeline(case, as_of=when, policy=policy("cn_bank_loan"))
+        assert card_tl.deadlines == bank_tl.deadlines
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    name=st.sampled_from(PERIODS),
+    listed=products_lists,
+    product=st.sampled_from(PRODUCTS),
+    history=st.lists(history_events, max_size=6),
+    guarantor=st.booleans(),
+    minutes=st.integers(min_value=0, max_value=4 * 366 * 24 * 60),
+)
+def test_a_deadline_outside_its_products_is_as_though_switched_off(
+    name: str,
+    listed: list[str],
+    product: str,
+    history: list[Event],
+    guarantor: bool,
+    minutes: int,
+) -> None:
+    case = drawn_case(product, history, guarantor)
+    when = at("2026-03-20 00:00").add(minutes=minutes)
+    inside = product in listed
+    # Listed: the deadline every product gets. Not listed: none, as when switched off.
+    mine = timeline_section(scoped(name, tuple(sorted(listed))))
+    other = timeline_section(scoped(name, None, enabled=inside))
+    got = legal_deadlines(case, when, mine)
+    assert got == legal_deadlines(case, when, other)
+    has = name in {d.kind.value for d in got}
+    assert has is (inside and (name != "guarantee" or guarantor))
+    assert deadline_facts(case, when, mine) == deadline_facts(case, when, other)
+    seen = events_until(case, when)
+    assert deadline_reads(case, seen, mine) == deadline_reads(case, seen, other)

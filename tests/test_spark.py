@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+import tomllib
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from enum import Enum
@@ -24,7 +25,7 @@ from pyspark.sql import SparkSession  # noqa: E402
 
 from collectrules import frame, spark  # noqa: E402
 from collectrules.errors import EngineError  # noqa: E402
-from collectrules.policy import Policy, load_policy  # noqa: E402
+from collectrules.policy import Policy, load_policy, policy_from_dict  # noqa: E402
 from collectrules.testing.strategies import cases  # noqa: E402
 from helpers import case_dict  # noqa: E402
 
@@ -480,3 +481,31 @@ def test_a_decide_that_fails_leaves_nothing_cached(
         spark.decide(cases_sp, signals_sp, events_sp, policy="cn_bank_loan", as_of=AS_OF)
     assert seen  # the routed rows were cached when the step failed
     assert all(t.storageLevel == StorageLevel.NONE for t in seen)
+
+
+def test_deadlines_for_some_products_agree_with_the_polars_engine(session: SparkSession) -> None:
+    # cn_credit_card with its limitation period scoped to loans (and its records deadline,
+    # as shipped, to credit cards): the section keys of the rows without events hold the
+    # product, and the rows with events are decided per case. A loan near the end of the
+    # period is warned of it; a card of the same dates is not.
+    shipped = Path(load_policy.__code__.co_filename).parent.parent / "policies"
+    data = tomllib.loads((shipped / "cn_credit_card.toml").read_text(encoding="utf-8"))
+    deadlines = data["timeline"]["deadlines"]
+    deadlines["limitation"]["products"] = ["loan"]
+    policy = policy_from_dict(
+        {"extends": "cn_credit_card", "id": "scoped", "version": "1", "timeline": data["timeline"]},
+        source="scoped.toml",
+    )
+    visit = {"kind": "visit", "at": "2026-06-01T10:00:00+08:00"}
+    rows = [
+        case_dict(case_id=f"{product}-{events}", product=product, due_date="2023-07-15")
+        | ({"events": [visit]} if events else {})
+        for product in ("loan", "credit_card", "receivable", "property_fee")
+        for events in (0, 1)
+    ]
+    result = assert_agree(session, policy, rows)
+    assert result.per_case == 4
+    fired = {r.case_id: set(r.fired) for r in result.decisions.collect()}
+    for events in (0, 1):
+        assert "R-LIMITATION-INTERRUPT" in fired[f"loan-{events}"]
+        assert "R-LIMITATION-INTERRUPT" not in fired[f"credit_card-{events}"]

@@ -490,7 +490,8 @@ def problems_of(policy_thunk: Any) -> list[str]:
         (stage(action=None), "timeline.plans.loan[S-1].action: required"),
         (
             stage(when="contact_atempts >= 2", reason="r"),
-            "timeline.plans.loan[S-1].when: unknown field 'contact_atempts'",
+            "timeline.plans.loan[S-1].when: unknown name 'contact_atempts': neither a fact field "
+            "nor a parameter of the policy",
         ),
         (
             stage(when="contact_attempts >= 2"),

@@ -205,7 +205,7 @@ class _Builder:
             low, mid, high = operands
             if not all(isinstance(o, ast.LtE) for o in ops):
                 raise self.fail(node, "a range must use <= at both ends: low <= field <= high")
-            name = self.field(mid)
+            name = self.field(mid, compared=True)
             lo, hi = self.value(low, name), self.value(high, name)
             self.check_numeric(mid, name, "a range")
             # Both bounds are type-checked like any comparison: '3' <= dpd is an error.
@@ -216,7 +216,7 @@ class _Builder:
             raise self.fail(node, "chain comparisons only as low <= field <= high")
         op_node, left, right = ops[0], operands[0], operands[1]
         if isinstance(op_node, ast.In | ast.NotIn):
-            name = self.field(left)
+            name = self.field(left, compared=True)
             if not isinstance(right, ast.Tuple | ast.List | ast.Set):
                 raise self.fail(right, "'in' needs a list of constants: x in ('a', 'b')")
             values = tuple(self.value(e, name) for e in right.elts)
@@ -232,13 +232,19 @@ class _Builder:
         # With a schema, a known field on the right makes an unknown name on the left
         # the value side: 'extension_max_dpdd < dpd' is a misspelt parameter.
         if self.is_field(left) and (self.is_known_field(left) or not self.is_known_field(right)):
-            name, value_node = self.field(left), right
+            name, value_node = self.field(left, compared=True), right
         elif self.is_field(right):
-            name, value_node, op = self.field(right), left, op.flipped()
+            name, value_node, op = self.field(right, compared=True), left, op.flipped()
         else:
-            if isinstance(left, ast.Name) and left.id not in _BOOL_NAMES:
-                self.field(left)  # raises with a suggestion
-            raise self.fail(node, "a comparison needs a field on one side")
+            # No field on either side: constants, or a parameter (``extension_max_dpd > 3``).
+            sides = (left, right)
+            param = next(
+                (n.id for n in sides if isinstance(n, ast.Name) and n.id in self.params), None
+            )
+            why = (
+                f": {quote(param)} is a parameter of the policy, not a fact field" if param else ""
+            )
+            raise self.fail(node, f"a comparison needs a field on one side{why}")
         if self.is_field(value_node):
             assert isinstance(value_node, ast.Name)  # is_field holds only of a name
             if not self.is_known_field(value_node) and self.schema is not None:
@@ -277,7 +283,11 @@ class _Builder:
             suggestion=suggestion,
         )
 
-    def field(self, node: ast.expr) -> str:
+    def field(self, node: ast.expr, *, compared: bool = False) -> str:
+        """The field that ``node`` names. An unknown name is an error that suggests the
+        closest field, parameter or named condition; one ``compared`` with a value
+        (``extension_max_dpdd > 3``) may be a misspelt parameter as well as a misspelt
+        field, and says so, suggesting the closest field or parameter."""
         if not isinstance(node, ast.Name):
             if type(node) in _FORBIDDEN:
                 raise self.fail(node, f"{_FORBIDDEN[type(node)]} is not allowed in a condition")
@@ -291,13 +301,14 @@ class _Builder:
                 field=name,
             )
         if self.schema is not None and name not in self.schema:
-            known = list(self.schema) + list(self.params) + list(self.named)
-            raise self.fail(
-                node,
-                f"unknown field {quote(name)}",
-                field=name,
-                suggestion=did_you_mean(name, known),
-            )
+            known = [*self.schema, *self.params]
+            if compared:
+                what = "neither a fact field nor a parameter of the policy"
+                message = f"unknown name {quote(name)}: {what}"
+            else:
+                known += self.named
+                message = f"unknown field {quote(name)}"
+            raise self.fail(node, message, field=name, suggestion=did_you_mean(name, known))
         return name
 
     def value(self, node: ast.expr, field: str) -> Value:

@@ -64,8 +64,9 @@ class Resolution:
     problems: tuple[FieldProblem, ...] = ()
     #: The file that holds each named condition's text (``[conditions]``).
     condition_sources: dict[str, str] = attrs.field(factory=dict)
-    #: The file that gives each top-level key: the nearest file of the chain that has it,
-    #: so that an unknown key of a base policy names the base policy's file.
+    #: The file that gives each key, at any depth, as a dotted path (``timeline``,
+    #: ``timeline.deadlines.limitation.years``): the nearest file of the chain that has
+    #: it, so that an unknown key of a base policy names the base policy's file.
     key_sources: dict[str, str] = attrs.field(factory=dict)
 
 
@@ -102,7 +103,8 @@ def resolve(
     own_rules = dict.fromkeys(_rule_ids(own), label)
     own_params = dict.fromkeys(_names(own.get("parameters")), label)
     own_conditions = dict.fromkeys(_names(own.get("conditions")), label)
-    own_keys = dict.fromkeys(_key_paths(own), label)
+    own_paths, shared = _key_paths(own)
+    own_keys = dict.fromkeys(own_paths, label)
     if parent_ref is None:
         disabled = own.pop("disable", [])
         problems: tuple[FieldProblem, ...] = ()
@@ -137,6 +139,9 @@ def resolve(
     merged, problems = _merge(parent.data, own, origins, label, source)
     sources = {rid: src for rid, src in parent.sources.items() if rid in origins}
     sources.update({rid: label for rid in own_rules if rid in origins})
+    base_keys = parent.key_sources
+    if shared:  # a route to a table that _key_paths did not walk: ask the data itself
+        base_keys = {p: s for p, s in base_keys.items() if not _holds(own, p)}
     return Resolution(
         merged,
         origins,
@@ -144,17 +149,54 @@ def resolve(
         {**parent.parameter_sources, **own_params},
         (*parent.problems, *problems),
         {**parent.condition_sources, **own_conditions},
-        {**parent.key_sources, **own_keys},
+        {**base_keys, **own_keys},
     )
 
 
-def _key_paths(data: Mapping[str, Any]) -> list[str]:
-    """The file's top-level keys, and the keys of its top-level tables as ``table.key``:
-    the depth to which ``_merge`` merges a section it does not know."""
-    paths = _names(data)
-    for key, value in data.items():
-        paths.extend(f"{key}.{name}" for name in _names(value))
-    return paths
+def _key_paths(data: Mapping[str, Any]) -> tuple[list[str], bool]:
+    """The file's keys at every depth of its tables, as dotted paths (``timeline``,
+    ``timeline.deadlines``, ``timeline.deadlines.limitation.years``), and whether a
+    table of it is held twice; not the keys of a table inside an array (a rule's keys),
+    whose file ``sources`` names by its id.
+
+    Walked by a stack, each table once: a table that two keys hold (a YAML alias, or
+    one dict given twice) gives its keys under one of its paths only, and one that
+    holds a table around it is not walked again."""
+    paths: list[str] = []
+    seen: set[int] = set()
+    shared = False
+    stack: list[tuple[str, Mapping[str, Any]]] = [("", data)]
+    while stack:
+        prefix, table = stack.pop()
+        if id(table) in seen:
+            shared = True
+            continue
+        seen.add(id(table))
+        for key, value in table.items():
+            path = f"{prefix}{key}"
+            paths.append(path)
+            if isinstance(value, Mapping):
+                stack.append((f"{path}.", value))
+    return paths, shared
+
+
+def _holds(data: Mapping[str, Any], path: str) -> bool:
+    """Whether ``data`` has a key at dotted ``path``, by any route (a key may hold a
+    dot itself: ``"a.b"``), so that a base's key that the extending file also gives is
+    the extending file's where :func:`_key_paths` did not walk every route to it."""
+    parts = path.split(".")
+    stack: list[tuple[object, int]] = [(data, 0)]
+    while stack:
+        table, start = stack.pop()
+        if not isinstance(table, Mapping):
+            continue
+        for end in range(start + 1, len(parts) + 1):
+            key = ".".join(parts[start:end])
+            if key in table:
+                if end == len(parts):
+                    return True
+                stack.append((table[key], end))
+    return False
 
 
 def _names(table: object) -> list[str]:

@@ -1030,8 +1030,9 @@ class _Loader:
 
     def source_of(self, path: str, rule_id: str | None) -> str | None:
         """The file that holds the text a problem is about: a rule's or a parameter's
-        own file, or the file of a top-level key (or of a key of a top-level table), when
-        it came from a base policy; this file otherwise."""
+        own file, or the file of a key at any depth of the tables
+        (``timeline.deadlines.limitation.years``), when it came from a base policy; this
+        file otherwise."""
         if rule_id is not None and rule_id in self.sources:
             return self.sources[rule_id]
         m = re.match(r"parameters\.([^.]+)", path)
@@ -1040,9 +1041,9 @@ class _Loader:
         m = re.match(r"conditions\.([^.]+)", path)
         if m is not None and m.group(1) in self.condition_sources:
             return self.condition_sources[m.group(1)]
-        if rule_id is None and path in self.key_sources:
-            return self.key_sources[path]
-        return self.source
+        # A table named by its key ([money.reductions.hardship]) is not a rule: its
+        # name, given as ``rule_id``, is in no ``sources``, and its keys are in these.
+        return self.key_sources.get(path, self.source)
 
     def line_of(
         self, rule_id: str | None, key: str | None, source: str | None = None
@@ -1172,6 +1173,9 @@ class _Loader:
         if rule_id is None and path.startswith("timeline.deadlines."):
             # Every period's table has an ``enabled`` and a ``cites``: look in its own.
             line = self.table_line(path, source) or line
+        if line is None and "[" not in path:
+            # A key of a table named by its path, whose name is no ``id = …`` line.
+            line = self.table_line(path, source)
         self.problems.append(
             FieldProblem(path, message, source=source, line=line, suggestion=suggestion)
         )
@@ -2216,6 +2220,56 @@ _WITH_LATIN = frozenset(
 )
 
 
+#: The Cyrillic and Greek letters that print as a Latin letter, by that letter: those
+#: whose skeleton in Unicode's confusables (UTS #39, ``confusables.txt``) is one ASCII
+#: letter, less those that Unicode's compatibility form writes otherwise (``'ϲ'``), which
+#: are refused before this is read. A capital iota, the Ukrainian ``'І'`` and the
+#: palochka print as ``'I'``, where the skeleton writes ``'l'``.
+_LOOK_ALIKES_OF = {
+    "A": "\u0391\u0410",  # GREEK CAPITAL ALPHA, CYRILLIC CAPITAL A
+    "B": "\u0392\u0412",  # GREEK CAPITAL BETA, CYRILLIC CAPITAL VE
+    "C": "\u0421",  # CYRILLIC CAPITAL ES
+    "E": "\u0395\u0415",  # GREEK CAPITAL EPSILON, CYRILLIC CAPITAL IE
+    "F": "\u03dc",  # GREEK DIGAMMA
+    "G": "\u050c",  # CYRILLIC CAPITAL KOMI SJE
+    "H": "\u0397\u041d",  # GREEK CAPITAL ETA, CYRILLIC CAPITAL EN
+    "I": "\u0399\u0406\u04c0",  # GREEK CAPITAL IOTA, CYRILLIC CAPITAL I, PALOCHKA
+    "J": "\u037f\u0408",  # GREEK CAPITAL YOT, CYRILLIC CAPITAL JE
+    "K": "\u039a\u041a",  # GREEK CAPITAL KAPPA, CYRILLIC CAPITAL KA
+    "M": "\u039c\u03fa\u041c",  # GREEK CAPITAL MU, GREEK CAPITAL SAN, CYRILLIC CAPITAL EM
+    "N": "\u039d",  # GREEK CAPITAL NU
+    "O": "\u039f\u041e",  # GREEK CAPITAL OMICRON, CYRILLIC CAPITAL O
+    "P": "\u03a1\u0420",  # GREEK CAPITAL RHO, CYRILLIC CAPITAL ER
+    "S": "\u0405",  # CYRILLIC CAPITAL DZE
+    "T": "\u03a4\u0422",  # GREEK CAPITAL TAU, CYRILLIC CAPITAL TE
+    "V": "\u0474",  # CYRILLIC CAPITAL IZHITSA
+    "W": "\u051c",  # CYRILLIC CAPITAL WE
+    "X": "\u03a7\u0425",  # GREEK CAPITAL CHI, CYRILLIC CAPITAL HA
+    "Y": "\u03a5\u0423\u04ae",  # GREEK CAPITAL UPSILON, CYRILLIC CAPITAL U, STRAIGHT U
+    "Z": "\u0396",  # GREEK CAPITAL ZETA
+    "a": "\u03b1\u0430",  # GREEK SMALL ALPHA, CYRILLIC SMALL A
+    "b": "\u042c",  # CYRILLIC CAPITAL SOFT SIGN
+    "c": "\u0441",  # CYRILLIC SMALL ES
+    "d": "\u0501",  # CYRILLIC SMALL KOMI DE
+    "e": "\u0435\u04bd",  # CYRILLIC SMALL IE, SMALL ABKHASIAN CHE
+    "h": "\u04bb",  # CYRILLIC SMALL SHHA
+    "i": "\u03b9\u0456\u04cf",  # GREEK SMALL IOTA, CYRILLIC SMALL I, SMALL PALOCHKA
+    "j": "\u03f3\u0458",  # GREEK YOT, CYRILLIC SMALL JE
+    "o": "\u03bf\u03c3\u043e",  # GREEK SMALL OMICRON, SMALL SIGMA, CYRILLIC SMALL O
+    "p": "\u03c1\u0440",  # GREEK SMALL RHO, CYRILLIC SMALL ER
+    "q": "\u051b",  # CYRILLIC SMALL QA
+    "r": "\u0433",  # CYRILLIC SMALL GHE
+    "s": "\u0455",  # CYRILLIC SMALL DZE
+    "u": "\u03c5",  # GREEK SMALL UPSILON
+    "v": "\u03bd\u0475",  # GREEK SMALL NU, CYRILLIC SMALL IZHITSA
+    "w": "\u0461\u051d",  # CYRILLIC SMALL OMEGA, SMALL WE
+    "x": "\u0445",  # CYRILLIC SMALL HA
+    "y": "\u03b3\u0443\u04af",  # GREEK SMALL GAMMA, CYRILLIC SMALL U, SMALL STRAIGHT U
+}
+#: Each look-alike letter, by its code point, to the Latin letter it prints as.
+_AS_LATIN = {ord(alike): latin for latin, alikes in _LOOK_ALIKES_OF.items() for alike in alikes}
+
+
 def _script(char: str) -> str:
     """The script of a letter, as the first word of its Unicode name: ``LATIN``,
     ``CYRILLIC``, ``GREEK``, ``CJK`` (a Han ideograph), ``HIRAGANA`` …"""
@@ -2226,10 +2280,12 @@ def _look_alike(rid: str) -> str | None:
     """Why ``rid`` could read as another rule id, or ``None``.
 
     Refused: a character that Unicode's compatibility form writes otherwise (a
-    fullwidth ``'Ｒ'``, a ligature, a superscript), a digit other than 0 to 9, and
-    letters of two scripts, such as a Cyrillic ``'А'`` (U+0410) among Latin letters,
-    which prints as ``'A'`` and matches no ``'A'``. Letters of one script load, and so
-    do Latin letters with Chinese, Japanese or Korean ones (``'R-逾期-1'``).
+    fullwidth ``'Ｒ'``, a ligature, a superscript); a digit other than 0 to 9; Cyrillic
+    or Greek letters that all print as Latin ones (``'ВАТ'`` reads as ``'BAT'``, and
+    matches no ``'BAT'``); and letters of two scripts, such as a Cyrillic ``'А'``
+    (U+0410) among Latin letters. Letters of one script load when one of them is unlike
+    any Latin letter (``'ПРАВИЛО-1'``: no Latin letter looks like ``'П'``), and so do
+    Latin letters with Chinese, Japanese or Korean ones (``'R-逾期-1'``).
     """
     expected = (
         "expected a rule id such as 'R-Q2-EXTEND' whose letters are of one script (or "
@@ -2249,17 +2305,18 @@ def _look_alike(rid: str) -> str | None:
             char = next((c for c in rid if unicodedata.combining(c)), rid[0])
             reads = f"written apart from its letter: write {quote(plain)}"
         return f"{expected}, got {quote(rid)} ({named(char)}, {reads})"
-    first: str | None = None
     for char in rid:
-        category = unicodedata.category(char)
-        if category == "Nd" and not "0" <= char <= "9":
+        if unicodedata.category(char) == "Nd" and not "0" <= char <= "9":
             return f"{expected}, got {quote(rid)} ({named(char)})"
-        if not category.startswith("L"):
-            continue
-        if first is None:
-            first = char
-            continue
-        one, other = _script(first), _script(char)
+    letters = [c for c in rid if unicodedata.category(c).startswith("L")]
+    if letters and all(ord(c) in _AS_LATIN for c in letters):
+        return (
+            f"{expected}, not one whose every letter prints as a Latin one, got "
+            f"{quote(rid)}, which reads as the Latin {quote(rid.translate(_AS_LATIN))} "
+            f"({named(letters[0])})"
+        )
+    for char in letters[1:]:
+        one, other = _script(letters[0]), _script(char)
         if one != other and not {one, other} <= _WITH_LATIN:
             return (
                 f"{expected}, got {quote(rid)}, which mixes {one.title()} and "

@@ -153,8 +153,13 @@ _DEADLINES = {
         for name in _stages.PERIOD_KEYS
     },
 }
-_PERIOD = {
+_PERIOD: dict[str, dict[str, Any]] = {
     "enabled": {"type": "boolean", "default": True, "description": "false: not tracked."},
+    "products": {
+        "description": "The products whose cases have the period (default: every product); "
+        "a case of another product has none, as though it were not enabled.",
+        "oneOf": [PRODUCT_NAME, {"type": "array", "items": PRODUCT_NAME, "minItems": 1}],
+    },
     "interrupted_by": {**_MATCHERS, "description": "The events that restart the period."},
     "satisfied_by": {**_MATCHERS, "description": "The events that preserve the claim."},
     "activity": {

@@ -30,6 +30,12 @@ The four deadlines:
     events the policy lists in ``activity``): the last day the records of collection
     must be kept. Each later activity moves it forward; with none, it is unknown.
 
+A deadline whose table lists ``products`` applies only to cases of those products
+(cn_credit_card's records deadline, a card rule, to ``credit_card`` alone). For a case
+of another product it is absent, exactly as a disabled deadline is: not listed, read by
+no fact, never computed, so that it raises nothing. "Unknown" (``not_started`` with no
+last day) stays reserved for a deadline that applies but has not started.
+
 Nothing here reads the clock: everything is judged at the ``as_of`` given, and only
 events at or before ``as_of`` count.
 """
@@ -566,25 +572,30 @@ def _unstarted(kind: DeadlineKind, rule: PeriodRule, started_by: str, note: str)
     )
 
 
-def _enabled(rule: PeriodRule) -> bool:
-    return rule.enabled
+def _applies(rule: PeriodRule, case: Case) -> bool:
+    """Whether ``case`` has the deadline ``rule`` gives: the policy enables it, for the
+    case's product (:meth:`~collectrules.timeline.stages.PeriodRule.applies_to`). Every
+    deadline here asks this one question, so that the deadlines listed, the facts and what
+    the facts are remembered by agree."""
+    return rule.applies_to(case.product)
 
 
 def legal_deadlines(
     case: Case, as_of: pendulum.DateTime, section: TimelineSection
 ) -> tuple[Deadline, ...]:
     """The legal deadlines of ``case`` at ``as_of``: limitation, each guarantee,
-    enforcement, records (each when the policy enables it)."""
+    enforcement, records (each when the policy enables it for the case's product; one
+    that does not apply is left out, not listed as unknown)."""
     builder = _Builder(case, as_of, section)
     rules = section.deadlines
     out: list[Deadline] = []
-    if _enabled(rules.limitation):
+    if _applies(rules.limitation, case):
         out.append(builder.limitation())
-    if _enabled(rules.guarantee):
+    if _applies(rules.guarantee, case):
         out.extend(builder.guarantee(g) for g in case.guarantors)
-    if _enabled(rules.enforcement):
+    if _applies(rules.enforcement, case):
         out.append(builder.enforcement())
-    if _enabled(rules.records):
+    if _applies(rules.records, case):
         out.append(builder.records())
     return tuple(out)
 
@@ -609,21 +620,21 @@ def deadline_facts(
     rules = section.deadlines
     today = builder.today
     out: dict[str, Any] = {"limitation_expired": False, "guarantee_running": False}
-    if _enabled(rules.limitation):
+    if _applies(rules.limitation, case):
         start, *_, final = builder.limitation_end()
         expired = builder.status(start, builder.end_of(final)) is DeadlineStatus.EXPIRED
         out["limitation_expired"] = expired
         out["limitation_days_left"] = 0 if expired else max(0, (final - today).days + 1)
         out["limitation_last_day"] = final.isoformat()
     first: dt.date | None = None
-    if _enabled(rules.guarantee):
+    if _applies(rules.guarantee, case):
         for guarantor in case.guarantors:
             *_, last, _, _, status = builder.guarantee_end(guarantor)
             if status is DeadlineStatus.RUNNING and (first is None or last < first):
                 first = last
-    if _enabled(rules.enforcement):
+    if _applies(rules.enforcement, case):
         builder.enforcement_end()
-    if _enabled(rules.records):
+    if _applies(rules.records, case):
         builder.records_end()
     if first is not None:
         out["guarantee_running"] = True
@@ -634,7 +645,8 @@ def deadline_facts(
 
 def deadline_kinds(section: TimelineSection) -> frozenset[EventKind]:
     """The kinds of the events :func:`deadline_reads` may keep: of an event of any
-    other kind, the legal deadlines read nothing."""
+    other kind, the legal deadlines read nothing. For every product: a deadline the
+    policy enables for some products only counts here too."""
     rules = section.deadlines
     kinds: set[EventKind] = set()
     for rule, matchers in (
@@ -642,11 +654,11 @@ def deadline_kinds(section: TimelineSection) -> frozenset[EventKind]:
         (rules.guarantee, rules.guarantee.satisfied_by),
         (rules.enforcement, rules.enforcement.interrupted_by),
     ):
-        if _enabled(rule):
+        if rule.enabled:
             kinds.update(m.kind for m in matchers)
-    if _enabled(rules.enforcement):
+    if rules.enforcement.enabled:
         kinds.add(EventKind.JUDGMENT_EFFECTIVE)
-    if _enabled(rules.records):
+    if rules.records.enabled:
         kinds.update(m.kind for m in rules.records.activity)
     return frozenset(kinds)
 
@@ -660,19 +672,20 @@ def deadline_reads(
 ) -> tuple[tuple[Any, ...], ...]:
     """What the legal deadlines read of ``events`` (the case's events at or before
     ``as_of``, in time order): for each event that one of them can read, in order, every
-    field that it reads. Two cases that agree on this, on their dates, zone and
+    field that it reads. Two cases that agree on this, on their product, dates, zone and
     guarantors have the same :func:`deadline_facts` at one ``as_of``.
 
-    An event is read when an enabled deadline's matchers match it and it is not set
-    aside before anything else of it is read: by the limitation period, unless a
-    guarantor is its party or it is a payment or a promise of nothing (less than one minor
-    unit, see :func:`~collectrules.model.case.pays`); by a guarantee period, when a
-    guarantor is its party; by the enforcement period, when it is a judgment, or
-    interrupts unless it is a payment or a promise of nothing. Of such an event the deadlines read
-    its kind and outcome (the matchers), its party, whether it has an amount, and its
-    time: the instant with its fold and its zone object, as comparisons with times of
-    one zone read the wall time alone. The records period reads only the time of the
-    latest collection activity: it comes last, marked ``"records"``.
+    An event is read when the matchers of a deadline that applies to the case's product
+    match it and it is not set aside before anything else of it is read: by the
+    limitation period, unless a guarantor is its party or it is a payment or a promise of
+    nothing (less than one minor unit, see :func:`~collectrules.model.case.pays`); by a
+    guarantee period, when a guarantor is its party; by the enforcement period, when it is
+    a judgment, or interrupts unless it is a payment or a promise of nothing. Of such an
+    event the deadlines read its kind and outcome (the matchers), its party, whether it
+    has an amount, and its time: the instant with its fold and its zone object, as
+    comparisons with times of one zone read the wall time alone. The records period
+    reads only the time of the latest collection activity: it comes last, marked
+    ``"records"``.
 
     ``kinds`` are the section's :func:`deadline_kinds`, when the caller has them: the
     events of other kinds are passed over at once.
@@ -680,11 +693,11 @@ def deadline_reads(
     if not events:
         return ()
     rules = section.deadlines
-    limitation = rules.limitation.interrupted_by if _enabled(rules.limitation) else ()
-    guarantee = rules.guarantee.satisfied_by if _enabled(rules.guarantee) else ()
-    enforcement = _enabled(rules.enforcement)
+    limitation = rules.limitation.interrupted_by if _applies(rules.limitation, case) else ()
+    guarantee = rules.guarantee.satisfied_by if _applies(rules.guarantee, case) else ()
+    enforcement = _applies(rules.enforcement, case)
     interrupts = rules.enforcement.interrupted_by if enforcement else ()
-    activity = rules.records.activity if _enabled(rules.records) else ()
+    activity = rules.records.activity if _applies(rules.records, case) else ()
     latest: Event | None = None
     parties = frozenset(
         name for g in case.guarantors for name in (g.id, g.name) if name is not None

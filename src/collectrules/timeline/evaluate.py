@@ -1039,6 +1039,7 @@ def state_facts(
         )
         key = (
             "deadlines",
+            case.product,  # a deadline may apply to some products only
             case.due_date,
             case.maturity_date,
             case.timezone,

@@ -126,6 +126,8 @@ _OFFSET_RE = re.compile(r"^\s*(\d{1,5})\s*([A-Za-z_]+(?: +[A-Za-z_]+)*)\s*\Z")
 #: How many bad values of one list get a did-you-mean suggestion: each costs a fuzzy
 #: match, and a list of 100,000 unknown event kinds took seconds to report.
 _SUGGESTED = 100
+#: The most product names an unknown product's message lists.
+_PRODUCTS_SHOWN = 20
 #: The longest offset a stage may have, per unit: ten years. Collection stages run in
 #: days and months; anything longer is a typo, and would run off the calendar.
 _MAX_OFFSET: Mapping[OffsetUnit, int] = {
@@ -455,7 +457,9 @@ class PeriodRule:
     """How one legal deadline is computed: its length, and what interrupts or satisfies it.
 
     ``activity`` (the records deadline): the events that count as collection activity;
-    the period runs from the latest of them.
+    the period runs from the latest of them. ``products``: the products whose cases the
+    deadline applies to, by name; empty for every product. A case of another product
+    has no such deadline, as though the policy did not enable it (:meth:`applies_to`).
     """
 
     name: str
@@ -467,6 +471,13 @@ class PeriodRule:
     satisfied_by: tuple[EventMatcher, ...] = ()
     activity: tuple[EventMatcher, ...] = ()
     cites: tuple[str, ...] = ()
+    products: tuple[str, ...] = ()
+
+    def applies_to(self, product: str) -> bool:
+        """Whether a case of ``product`` has this deadline: it is enabled, and either
+        no ``products`` are listed or ``product`` is one of them (by name: a policy's own
+        product is covered only when it is listed itself, whatever its category)."""
+        return self.enabled and (not self.products or str(product) in self.products)
 
     @property
     def length(self) -> str:
@@ -757,10 +768,10 @@ DEADLINE_KEYS = (
 )  # fmt: skip
 #: The keys of each legal period of ``[timeline.deadlines]``.
 PERIOD_KEYS: Mapping[str, tuple[str, ...]] = {
-    "limitation": ("enabled", "interrupted_by", "cites"),
-    "guarantee": ("enabled", "satisfied_by", "cites"),
-    "enforcement": ("enabled", "interrupted_by", "cites"),
-    "records": ("enabled", "activity", "cites"),
+    "limitation": ("enabled", "products", "interrupted_by", "cites"),
+    "guarantee": ("enabled", "products", "satisfied_by", "cites"),
+    "enforcement": ("enabled", "products", "interrupted_by", "cites"),
+    "records": ("enabled", "products", "activity", "cites"),
 }
 _DEFAULT_INTERRUPTS = (
     "demand_delivered",
@@ -1341,6 +1352,49 @@ class _Parser(TableReader):
             out[product] = plan
         return out
 
+    def period_products(self, table: Mapping[str, Any], path: str) -> tuple[str, ...]:
+        """A legal period's ``products``: the products of the policy's catalogue whose
+        cases it applies to, in the order given; empty, for every product, without the
+        key. An unknown product is reported with the catalogue's names."""
+        if "products" not in table:
+            return ()
+        raw = table["products"]
+        if isinstance(raw, str):
+            raw = [raw]
+        where = f"{path}.products"
+        if not isinstance(raw, list):
+            self.fail(where, "expected a list of products", key="products")
+            return ()
+        if not raw:
+            self.fail(
+                where,
+                "empty: list the products the deadline applies to, or leave the key out for "
+                "every product",
+                key="products",
+            )
+            return ()
+        known = [str(p) for p in self.products]
+        shown = ", ".join(map(quote, known[:_PRODUCTS_SHOWN]))
+        if len(known) > _PRODUCTS_SHOWN:
+            shown += f" and {len(known) - _PRODUCTS_SHOWN:,} more"
+        out: list[str] = []
+        bad = 0
+        for value in raw:
+            if isinstance(value, str) and value in known:
+                if value not in out:
+                    out.append(value)
+                continue
+            bad += 1
+            self.fail(
+                where,
+                f"unknown product {quote(value)}; expected one of {shown}",
+                key="products",
+                suggestion=did_you_mean(value, known)
+                if isinstance(value, str) and bad <= _SUGGESTED
+                else None,
+            )
+        return tuple(out)
+
     def deadlines(self, raw: object) -> DeadlineRules:
         path = "timeline.deadlines"
         if raw is None:
@@ -1391,6 +1445,7 @@ class _Parser(TableReader):
             limitation=PeriodRule(
                 "limitation",
                 enabled=self.flag(lim, "enabled", f"{path}.limitation", default=True),
+                products=self.period_products(lim, f"{path}.limitation"),
                 years=self.whole("limitation_years", minimum=1),
                 longstop_years=self.whole("limitation_longstop_years", minimum=0),
                 interrupted_by=self.matchers(
@@ -1404,6 +1459,7 @@ class _Parser(TableReader):
             guarantee=PeriodRule(
                 "guarantee",
                 enabled=self.flag(gua, "enabled", f"{path}.guarantee", default=True),
+                products=self.period_products(gua, f"{path}.guarantee"),
                 months=self.whole("guarantee_period_months", minimum=1),
                 satisfied_by=self.matchers(
                     gua.get("satisfied_by", list(_DEFAULT_SATISFIERS)),
@@ -1415,6 +1471,7 @@ class _Parser(TableReader):
             enforcement=PeriodRule(
                 "enforcement",
                 enabled=self.flag(enf, "enabled", f"{path}.enforcement", default=True),
+                products=self.period_products(enf, f"{path}.enforcement"),
                 years=self.whole("enforcement_years", minimum=1),
                 interrupted_by=self.matchers(
                     enf.get("interrupted_by", []),
@@ -1429,6 +1486,7 @@ class _Parser(TableReader):
             records=PeriodRule(
                 "records",
                 enabled=keeping,
+                products=self.period_products(rec, f"{path}.records"),
                 years=self.whole("records_retention_years", minimum=1),
                 activity=self.matchers(
                     rec.get("activity", list(_DEFAULT_ACTIVITY)),
