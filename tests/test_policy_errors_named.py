@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 
 from collectrules import ConditionError, PolicyError, load_policy, parse
 from collectrules.conditions import FieldSpec, FieldType, Truth
+from collectrules.errors import FieldProblem
 from collectrules.policy import composition, policy_from_dict
 
 
@@ -466,32 +467,16 @@ reason = "r"
 def test_a_rule_id_that_could_print_as_another_is_refused_where_it_is_set(
     tmp_path: Path, rid: str, said: str
 ) -> None:
-    path = write(tmp_path / "policy.toml", RULE.format(rid=rid))
-    with pytest.raises(PolicyError) as info:
-        load_policy(path)
-    [problem] = info.value.problems
-    assert problem.path.startswith("remedies.rules[")
-    assert problem.path.endswith("].id")
-    assert (problem.source, problem.line) == (str(path), line_holding(path, f'id = "{rid}"'))
+    problem = _refused_remedy_id(tmp_path, rid)
     assert problem.message.startswith(
         "expected a rule id such as 'R-Q2-EXTEND' whose letters are of one script (or Latin "
         "with Chinese, Japanese or Korean) and whose digits are 0-9, got "
     )
     assert said in problem.message
-    assert f"{path}:{problem.line}: " in str(info.value)
 
 
 def test_a_layer_rule_id_of_mixed_scripts_is_refused_too(tmp_path: Path) -> None:
-    path = write(
-        tmp_path / "policy.toml",
-        'extends = "default"\nid = "lender"\n\n[[layers]]\nid = "quadrant"\n\n'
-        '[[layers.rules]]\nid = "Q-\u0410"\nwhen = "dpd > 3"\nvalue = "Q1"\nreason = "r"\n',
-    )
-    with pytest.raises(PolicyError) as info:
-        load_policy(path)
-    [problem] = info.value.problems
-    assert problem.path.startswith("layers[quadrant].rules[")
-    assert (problem.source, problem.line) == (str(path), 8)
+    problem = _refused_layer_rule(tmp_path, "Q-\u0410")
     assert "U+0410 CYRILLIC CAPITAL LETTER A" in problem.message
 
 
@@ -534,33 +519,17 @@ def test_rule_ids_of_one_script_or_latin_with_cjk_still_load(tmp_path: Path, rid
 def test_a_rule_id_that_reads_as_a_latin_id_is_refused_where_it_is_set(
     tmp_path: Path, rid: str, latin: str, said: str
 ) -> None:
-    path = write(tmp_path / "policy.toml", RULE.format(rid=rid))
-    with pytest.raises(PolicyError) as info:
-        load_policy(path)
-    [problem] = info.value.problems
-    assert problem.path.startswith("remedies.rules[")
-    assert problem.path.endswith("].id")
-    assert (problem.source, problem.line) == (str(path), line_holding(path, f'id = "{rid}"'))
+    problem = _refused_remedy_id(tmp_path, rid)
     assert problem.message.startswith(
         "expected a rule id such as 'R-Q2-EXTEND' whose letters are of one script (or Latin "
         "with Chinese, Japanese or Korean) and whose digits are 0-9, not one whose every "
         f"letter prints as a Latin one, got '{rid}', which reads as the Latin '{latin}' ("
     )
     assert said in problem.message
-    assert f"{path}:{problem.line}: " in str(info.value)
 
 
 def test_a_layer_rule_id_that_reads_as_a_latin_id_is_refused_too(tmp_path: Path) -> None:
-    path = write(
-        tmp_path / "policy.toml",
-        'extends = "default"\nid = "lender"\n\n[[layers]]\nid = "quadrant"\n\n'
-        '[[layers.rules]]\nid = "\u0420-\u0410"\nwhen = "dpd > 3"\nvalue = "Q1"\nreason = "r"\n',
-    )
-    with pytest.raises(PolicyError) as info:
-        load_policy(path)
-    [problem] = info.value.problems
-    assert problem.path.startswith("layers[quadrant].rules[")
-    assert (problem.source, problem.line) == (str(path), 8)
+    problem = _refused_layer_rule(tmp_path, "\u0420-\u0410")
     assert "which reads as the Latin 'P-A'" in problem.message
 
 
@@ -631,3 +600,33 @@ def test_the_look_alike_table_holds_cyrillic_and_greek_letters_that_print_as_lat
         assert ord(alike) in table
     for own in CYRILLIC_OWN + GREEK_OWN:
         assert ord(own) not in table
+
+
+def _refused_remedy_id(tmp_path: Path, rid: str) -> FieldProblem:
+    """The one problem of a policy adding a remedy rule of id ``rid``: it is the id's,
+    named at the id's file and line, and the error's text leads with that place."""
+    path = write(tmp_path / "policy.toml", RULE.format(rid=rid))
+    with pytest.raises(PolicyError) as info:
+        load_policy(path)
+    [problem] = info.value.problems
+    assert problem.path.startswith("remedies.rules[")
+    assert problem.path.endswith("].id")
+    assert (problem.source, problem.line) == (str(path), line_holding(path, f'id = "{rid}"'))
+    assert f"{path}:{problem.line}: " in str(info.value)
+    return problem
+
+
+def _refused_layer_rule(tmp_path: Path, rid: str) -> FieldProblem:
+    """The one problem of a policy adding a quadrant rule of id ``rid``: it is the id's,
+    named at the id's file and line (8)."""
+    path = write(
+        tmp_path / "policy.toml",
+        'extends = "default"\nid = "lender"\n\n[[layers]]\nid = "quadrant"\n\n'
+        f'[[layers.rules]]\nid = "{rid}"\nwhen = "dpd > 3"\nvalue = "Q1"\nreason = "r"\n',
+    )
+    with pytest.raises(PolicyError) as info:
+        load_policy(path)
+    [problem] = info.value.problems
+    assert problem.path.startswith("layers[quadrant].rules[")
+    assert (problem.source, problem.line) == (str(path), 8)
+    return problem

@@ -298,13 +298,7 @@ BASE = 'extends = "default"\nid = "mine"\n\n'
 def test_a_misconfigured_records_deadline_names_file_line_and_field(
     tmp_path: Path, text: str, line: int, expected: str
 ) -> None:
-    path = tmp_path / "mine.toml"
-    path.write_text(BASE + text, encoding="utf-8")
-    with pytest.raises(PolicyError) as info:
-        load_policy(path)
-    (problem,) = info.value.problems
-    assert problem.line == line
-    assert str(problem).endswith(f"mine.toml:{line}: {expected}"), str(problem)
+    _refused_at(tmp_path, text, line, expected)
 
 
 # --------------------------------------------------------------------------- agreement
@@ -679,13 +673,7 @@ CATALOGUE = "expected one of 'loan', 'credit_card', 'receivable', 'property_fee'
 def test_an_unknown_product_names_file_line_value_and_the_catalogue(
     tmp_path: Path, text: str, line: int, expected: str
 ) -> None:
-    path = tmp_path / "mine.toml"
-    path.write_text(BASE + text, encoding="utf-8")
-    with pytest.raises(PolicyError) as info:
-        load_policy(path)
-    (problem,) = info.value.problems
-    assert problem.line == line
-    assert str(problem).endswith(f"mine.toml:{line}: {expected}"), str(problem)
+    _refused_at(tmp_path, text, line, expected)
 
 
 def test_a_policys_own_product_is_listed_by_its_name() -> None:
@@ -780,3 +768,14 @@ def test_a_deadline_outside_its_products_is_as_though_switched_off(
     assert deadline_facts(case, when, mine) == deadline_facts(case, when, other)
     seen = events_until(case, when)
     assert deadline_reads(case, seen, mine) == deadline_reads(case, seen, other)
+
+
+def _refused_at(tmp_path: Path, text: str, line: int, expected: str) -> None:
+    """``BASE`` with ``text`` is refused with one problem, at ``line``, saying ``expected``."""
+    path = tmp_path / "mine.toml"
+    path.write_text(BASE + text, encoding="utf-8")
+    with pytest.raises(PolicyError) as info:
+        load_policy(path)
+    (problem,) = info.value.problems
+    assert problem.line == line
+    assert str(problem).endswith(f"mine.toml:{line}: {expected}"), str(problem)
