@@ -169,7 +169,7 @@ def test_cn_card_records_are_kept_two_years_after_the_latest_record() -> None:
 
 
 def test_the_card_policy_keeps_the_bank_loan_policys_other_deadlines() -> None:
-    # The card policy repeats the deadline tables it replaces: they must not drift.
+    # The card policy states only its records period; the others are the bank loan's.
     card_rules = timeline_section(policy("cn_credit_card")).deadlines
     loan_rules = timeline_section(policy("cn_bank_loan")).deadlines
     assert attrs.evolve(card_rules, records=loan_rules.records) == loan_rules
@@ -415,10 +415,14 @@ def kinds_of(case: Case, name: str | Policy, when: str = "2027-06-01 12:00") -> 
 
 @cache
 def card_tables() -> dict[str, Any]:
-    """cn_credit_card's ``[timeline.deadlines]``, as the pack writes it."""
+    """cn_credit_card's ``[timeline.deadlines]`` tables as they resolve: the default's
+    (which cn_bank_loan keeps), with the pack's own merged over them by period."""
     folder = Path(load_policy.__code__.co_filename).parent.parent / "policies"
-    data = tomllib.loads((folder / "cn_credit_card.toml").read_text(encoding="utf-8"))
-    tables: dict[str, Any] = data["timeline"]["deadlines"]
+    tables: dict[str, Any] = {}
+    for name in ("default", "cn_bank_loan", "cn_credit_card"):
+        data = tomllib.loads((folder / f"{name}.toml").read_text(encoding="utf-8"))
+        tables.update(data.get("timeline", {}).get("deadlines", {}))
+    assert {"limitation", "guarantee", "enforcement", "records"} <= set(tables)
     return tables
 
 

@@ -15,7 +15,10 @@ relative to the child's file. The resolved policy is the base with, in order:
 * ``catalogue``: remedies and products merged by name, key by key;
 * ``disable``: a list of rule ids removed from the result (an unknown id is a problem,
   reported with the file's other problems);
-* any other section (``timeline``, ``regulation`` …): merged one level deep.
+* any other section (``timeline``, ``regulation`` …): merged one level deep; in
+  ``timeline``, ``plans``, ``products`` and ``deadlines`` are merged by name (a child's
+  ``[timeline.deadlines.records]`` replaces the base's ``records`` table and keeps its
+  ``limitation``).
 
 Each rule remembers where it came from, so that ``collectrules show`` can say so, and
 so that a problem in a rule of a base file names that file. A cycle in ``extends`` is an
@@ -41,9 +44,11 @@ MAX_EXTENDS_DEPTH = 16
 
 RawLoader = Callable[[str, Path | None], tuple[dict[str, Any], str, Path | None]]
 _IDENTITY = ("id", "version", "title", "description", "notes")
-#: Tables of ``[timeline]`` merged by name: a child's plan (or product's plan) of a new
-#: name is added, one of an existing name replaces that one.
-_BY_NAME = frozenset({"plans", "products"})
+#: Tables of ``[timeline]`` merged by name: a child's plan (or product's plan, or
+#: deadline) of a new name is added, one of an existing name replaces that one; a key of
+#: ``[timeline.deadlines]`` itself (``extend_to_working_day``, ``warning_days``) replaces
+#: the base's, and the base's others stay.
+_BY_NAME = frozenset({"plans", "products", "deadlines"})
 
 
 @attrs.frozen
