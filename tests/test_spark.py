@@ -488,12 +488,18 @@ def test_deadlines_for_some_products_agree_with_the_polars_engine(session: Spark
     # as shipped, to credit cards): the section keys of the rows without events hold the
     # product, and the rows with events are decided per case. A loan near the end of the
     # period is warned of it; a card of the same dates is not.
+    # The child's limitation table replaces the inherited one whole (deadlines merge by
+    # period): the default's, which cn_credit_card keeps, with the products added.
     shipped = Path(load_policy.__code__.co_filename).parent.parent / "policies"
-    data = tomllib.loads((shipped / "cn_credit_card.toml").read_text(encoding="utf-8"))
-    deadlines = data["timeline"]["deadlines"]
-    deadlines["limitation"]["products"] = ["loan"]
+    data = tomllib.loads((shipped / "default.toml").read_text(encoding="utf-8"))
+    limitation = {**data["timeline"]["deadlines"]["limitation"], "products": ["loan"]}
     policy = policy_from_dict(
-        {"extends": "cn_credit_card", "id": "scoped", "version": "1", "timeline": data["timeline"]},
+        {
+            "extends": "cn_credit_card",
+            "id": "scoped",
+            "version": "1",
+            "timeline": {"deadlines": {"limitation": limitation}},
+        },
         source="scoped.toml",
     )
     visit = {"kind": "visit", "at": "2026-06-01T10:00:00+08:00"}
