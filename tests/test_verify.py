@@ -4,7 +4,7 @@ counterexample reproduces through ``engine.decide``, on both back ends."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Hashable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,11 +20,14 @@ from collectrules.authoring.verify import (
     FindingKind,
     Severity,
     VerificationReport,
+    _checks,
     reproduces,
     verify,
 )
+from collectrules.authoring.verify._checks import run_checks
 from collectrules.authoring.verify._space import _integer_points, _real_points
 from collectrules.authoring.verify._values import _subst
+from collectrules.authoring.verify._verifier import _Verifier
 from collectrules.model.remedies import COERCIVE_REMEDIES, Remedy
 from collectrules.policy import policy_from_dict
 from verified_reports import VerifiedReports
@@ -789,3 +792,61 @@ def test_a_finding_whose_witness_no_case_can_carry_is_unverified_not_raised(
     )
     assert vf.findings == []
     assert vf.unconfirmed == {("ability", "dpd"): ["gap: layer 'ability': no rule matches"]}
+
+
+class _Forgetful(dict[Hashable, Any]):
+    """A verifier's cache that stores what a monotonicity run keeps for its own kind (the
+    outcomes of a layer, or the remedies, that read the kind) but never gives it back,
+    so that every use searches again."""
+
+    def get(self, key: Hashable, default: Any = None) -> Any:
+        assert isinstance(key, tuple)
+        if key[1] == "varied" or (key[0] == "remedies" and len(key) == 3):
+            return default
+        return super().get(key, default)
+
+
+def _kinds_read_everywhere() -> list[Policy]:
+    """Policies whose monotonicity runs reuse searches: a kind read by two layers, a
+    measured kind, and a kind read by a coercive remedy rule."""
+    sue_while_reachable = {
+        "id": "R-U",
+        "effect": "allow",
+        "remedies": ["litigate"],
+        "when": "refused >= 1 and quadrant == 'Q3'",
+        "reason": "r",
+    }
+    sue_for_q3 = {**sue_while_reachable, "when": "quadrant == 'Q3'"}
+    return [
+        load_policy(POLICIES / "not_monotonic.toml"),
+        _policy(rules=[sue_for_q3]),
+        _policy(rules=[sue_while_reachable]),
+    ]
+
+
+@pytest.mark.parametrize(
+    "policy", _kinds_read_everywhere(), ids=["two-layers", "measured", "remedy"]
+)
+def test_outcomes_kept_for_the_varied_kind_are_those_searched_again(policy: Policy) -> None:
+    # Kept outcomes give the same findings as a search run again, and count the steps of
+    # that search: the report, search_steps included, does not depend on what is kept.
+    kept = verify(policy)
+    vf = _Verifier(policy, REFERENCE_AS_OF, confirm=True)
+    vf._cache = _Forgetful()  # type: ignore[assignment]
+    vf._remedy_cache = _Forgetful()  # type: ignore[assignment]
+    searched = run_checks(vf)
+    assert kept.to_dict() == searched.to_dict()
+    assert kept.stats["search_steps"] > 0
+
+
+@pytest.mark.parametrize(
+    "policy", _kinds_read_everywhere(), ids=["two-layers", "measured", "remedy"]
+)
+def test_two_worlds_searched_from_the_first_layer_give_the_same_report(
+    policy: Policy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The two-world searches start at the first layer that reads their kind, from the
+    # one-world search; started at the first layer, they find the same.
+    shortcut = verify(policy)
+    monkeypatch.setattr(_checks, "_first_reader", lambda vf, kind: 0)
+    assert verify(policy).to_dict() == shortcut.to_dict()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import itertools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import Any
 
 from collectrules.authoring.verify._cases import (
@@ -44,6 +44,7 @@ from collectrules.authoring.verify._values import (
     _rename,
 )
 from collectrules.authoring.verify._verifier import (
+    _RemedyOutcomes,
     _Verifier,
 )
 from collectrules.errors import PolicyError, quote
@@ -326,7 +327,12 @@ def remedies(vf: _Verifier, situations: Sequence[_Situation]) -> None:
             )
 
 
-def monotonicity(vf: _Verifier) -> None:
+def monotonicity(
+    vf: _Verifier, starts: Mapping[int, Sequence[_Situation]], finals: Sequence[_Situation]
+) -> None:
+    """Each kind's two worlds, searched from the one-world search: the situations that
+    reach the first layer that reads the kind (``starts``, for each of
+    :func:`_first_readers`), or ``finals`` when no layer reads it."""
     ctx = vf.ctx
     if "quadrant" not in ctx.outputs:
         return
@@ -347,11 +353,52 @@ def monotonicity(vf: _Verifier) -> None:
             varied = _count_pairs(vf, kind)
         ctx.varied = varied
         try:
-            result = vf.run(worlds=2)
+            result = vf.run(worlds=2, start=_same_worlds(vf, varied, starts, finals))
             if result is not None:
                 check_pairs(vf, result[1], varied, ability_layer)
         finally:
             ctx.varied = None
+
+
+def _first_reader(vf: _Verifier, kind: str) -> int:
+    """The first layer that reads signal ``kind`` (its count or value, or whether it is
+    there), or the number of layers when none does."""
+    fields = {kind, f"has_{kind}"}
+    return next(
+        (li for li, plan in enumerate(vf.plans) if not plan.reads.isdisjoint(fields)),
+        len(vf.plans),
+    )
+
+
+def _first_readers(vf: _Verifier) -> set[int]:
+    """The layers that a monotonicity run may start at: the first reader of each kind."""
+    return {li for kind in vf.policy.signals if (li := _first_reader(vf, kind)) < len(vf.plans)}
+
+
+def _same_worlds(
+    vf: _Verifier,
+    varied: _Varied,
+    starts: Mapping[int, Sequence[_Situation]],
+    finals: Sequence[_Situation],
+) -> tuple[int, list[_Situation]]:
+    """The first layer that reads the varied kind, and the situations of two worlds that
+    reach it: up to it the worlds agree, and the two-world search is the one-world
+    search with each output copied to the worse world (the same situations, in the same
+    order, with the same witnesses)."""
+    first = _first_reader(vf, varied.kind)
+    reaching = starts[first] if first < len(vf.plans) else finals
+    outputs = frozenset(vf.ctx.outputs[:first])
+    copied: list[_Situation] = []
+    for sit in reaching:
+        env: dict[str, Any] = {}
+        worse: list[tuple[str, Any]] = []
+        for name, value in sit.env.items():
+            env[name] = value
+            if name in outputs:
+                env[name + _W1] = value
+                worse.append((name + _W1, value))
+        copied.append(_Situation(env, sit.witness, sit.items.union(worse)))
+    return first, copied
 
 
 def _count_pairs(vf: _Verifier, kind: str) -> _Varied:
@@ -416,6 +463,17 @@ def check_pairs(
         (n + k, _rename(ctx.remedy_conds[i], w1)) for k, (i, _) in enumerate(coercive_rules)
     ]
     nothing: tuple[frozenset[str], frozenset[str]] = (frozenset(), frozenset())
+    # The remedies depend only on the fields the coercive rules read, so they are shared
+    # between situations, and between the runs of kinds that the rules do not read. Those
+    # of a kind the rules read are shared within its run, and each use of them counts the
+    # steps of their search (``_Context.charge``), as a search for each situation would.
+    reads_varied = any(_base(f) in remedy_reads for f in varied.fields)
+    depends = remedy_reads
+    if reads_varied and depends & ctx.group:
+        depends = depends | ctx.group | {ctx.links[f] for f in ctx.group if f in ctx.links}
+    depends_any = _in_any_world(depends)
+    order = list(ability_layer.values) if ability_layer is not None else []
+    softer_of: dict[tuple[str, str], bool] = {}
     for sit in finals:
         q0, q1 = sit.env.get("quadrant"), sit.env.get("quadrant" + _W1)
         if q0 not in Quadrant.__members__ or q1 not in Quadrant.__members__:
@@ -423,30 +481,27 @@ def check_pairs(
         if varied.ability_worse:
             assert ability_layer is not None
             a0, a1 = sit.env.get("ability"), sit.env.get("ability" + _W1)
-            order = list(ability_layer.values)
             if a0 not in order or a1 not in order or order.index(a1) <= order.index(a0):
                 continue
-        reads_varied = any(_base(f) in remedy_reads for f in varied.fields)
-        key = (
-            None
+        key: Hashable = (
+            ("remedies", varied.kind, frozenset(i for i in sit.items if i[0] in depends_any))
             if reads_varied
-            else (
-                "remedies",
-                frozenset((k, v) for k, v in sit.env.items() if k in remedy_reads_any),
-            )
+            else ("remedies", frozenset(i for i in sit.items if i[0] in remedy_reads_any))
         )
-        results = vf._remedy_cache.get(key) if key is not None else None
-        if results is None:
+        outcomes = vf._remedy_cache.get(key)
+        if outcomes is None:
+            steps = ctx.steps
             results = ctx.explore(indexed, fold, sit.env) if n else {(nothing, nothing): {}}
-            if key is not None:
-                vf._remedy_cache[key] = results
-        for summary, wit in results.items():
-            assert isinstance(summary, tuple)
-            eff = [g if allow_wins else g - b for g, b in summary]
-            softer = _softer(Quadrant(str(q0)), Quadrant(str(q1)))
-            lost = sorted(eff[0] - eff[1], key=list(Remedy).index)
-            if not softer and not lost:
-                continue
+            outcomes = vf._remedy_cache[key] = _RemedyOutcomes.of(
+                results, allow_wins=allow_wins, steps=ctx.steps - steps
+            )
+        elif reads_varied:
+            ctx.charge(outcomes.steps)
+        pair = (str(q0), str(q1))
+        softer = softer_of.get(pair)
+        if softer is None:
+            softer = softer_of[pair] = _softer(Quadrant(pair[0]), Quadrant(pair[1]))
+        for eff, lost, wit in outcomes.every if softer else outcomes.losing:
             witness = {**sit.witness, **wit}
             if varied.ability_worse:
                 old, new = witness.get(varied.kind), witness.get(varied.kind + _W1)
@@ -494,14 +549,21 @@ def run_checks(vf: _Verifier) -> VerificationReport:
     per_layer = vf.run(worlds=1)
     if per_layer is not None:
         situations_per_layer, finals = per_layer
+        # The two-world searches start from the situations of the layers that first read
+        # a signal kind; those of the other layers are let go once the unreachable rules
+        # are checked (the searches allocate much, and a smaller heap is quicker for the
+        # garbage collector to go through).
+        starts = {li: situations_per_layer[li] for li in _first_readers(vf)}
         phases: list[tuple[str, Callable[[], None]]] = [
-            ("unreachable rules", lambda: unreachable(vf, situations_per_layer)),
+            ("unreachable rules", functools.partial(unreachable, vf, situations_per_layer)),
             ("remedies", lambda: remedies(vf, finals)),
-            ("monotonicity", functools.partial(monotonicity, vf)),
+            ("monotonicity", lambda: monotonicity(vf, starts, finals)),
             ("envelopes", lambda: check_envelopes(vf, finals)),
             ("coherence with the timeline", lambda: check_coherence(vf, finals)),
         ]
-        for phase, run in phases:
+        del per_layer, situations_per_layer
+        while phases:
+            phase, run = phases.pop(0)
             try:
                 run()
             except _Budget:

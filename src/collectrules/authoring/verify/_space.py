@@ -79,6 +79,12 @@ class _Situation:
 
     env: Mapping[str, Any]
     witness: Mapping[str, Any]
+    #: ``env``'s items, which tell situations apart.
+    items: frozenset[tuple[str, Any]] = attrs.field(
+        default=attrs.Factory(lambda self: frozenset(self.env.items()), takes_self=True),
+        eq=False,
+        repr=False,
+    )
 
 
 _INT_FIELDS = {"dpd", "guarantors"}
@@ -563,6 +569,20 @@ class _Context:
                 chain = chain[1]
             flat[result] = witness
         return flat
+
+    def charge(self, steps: int) -> None:
+        """Count the ``steps`` of a search whose kept result is used in its place.
+
+        The results that a monotonicity run keeps for its own kind (a layer, or the
+        remedies, that read it) count, at each use, the steps of the search that found
+        them, as a search at each use would: the budget runs out, and ``search_steps``
+        reads, as if the result had been searched again.
+        """
+        if steps and self.steps + steps > MAX_STEPS:
+            # the search stops at its first step past the budget
+            self.steps = max(self.steps, MAX_STEPS) + 1
+            raise _Budget("search budget exhausted")
+        self.steps += steps
 
     def sat(
         self, wants: Sequence[tuple[Condition, bool]], fixed: Mapping[str, Any]

@@ -6,6 +6,8 @@ from collections.abc import Hashable, Iterator, Mapping, Sequence
 from fractions import Fraction
 from typing import Any
 
+import attrs
+
 from collectrules.authoring.verify._cases import (
     build_case,
 )
@@ -46,7 +48,116 @@ from collectrules.conditions import (
 from collectrules.engine import Engine
 from collectrules.errors import CollectRulesError, InputError, quote
 from collectrules.model.decision import Decision
+from collectrules.model.remedies import Remedy
 from collectrules.policy import HitPolicy, Layer, Policy
+
+
+def _taken(items: list[_Situation]) -> Iterator[_Situation]:
+    """The items in order, each taken out of the list as it is given."""
+    items.reverse()
+    while items:
+        yield items.pop()
+
+
+@attrs.frozen
+class _LayerPlan:
+    """What a layer reads, what its outcomes depend on, and what outlives it."""
+
+    #: The fields the layer's conditions read.
+    reads: frozenset[str]
+    #: The upstream outputs among them, which may differ between two worlds.
+    outputs_read: tuple[str, ...]
+    #: The reads and their linked fields.
+    near: frozenset[str]
+    #: The same, in either world.
+    near_any: frozenset[str]
+    #: Every field of a situation that the layer's search can depend on, in either world:
+    #: the reads, their linked fields, and the probe group when the layer reads one of
+    #: its fields (a probe joins them all).
+    depends: frozenset[str]
+    #: The fields a situation carries past the layer, in either world.
+    kept: frozenset[str]
+
+    @classmethod
+    def of(cls, ctx: _Context, li: int) -> _LayerPlan:
+        reads: set[str] = set()
+        for cond in ctx.layer_conds[li]:
+            reads |= cond.fields()
+        near = reads | {ctx.links[f] for f in reads if f in ctx.links}
+        depends = set(near)
+        if depends & ctx.group:
+            depends |= ctx.group | {ctx.links[f] for f in ctx.group if f in ctx.links}
+        return cls(
+            reads=frozenset(reads),
+            outputs_read=tuple(o for o in ctx.outputs if o in reads),
+            near=frozenset(near),
+            near_any=_in_any_world(near),
+            depends=_in_any_world(depends),
+            kept=_in_any_world(ctx.live_after[li] | set(ctx.outputs[: li + 1])),
+        )
+
+
+@attrs.frozen
+class _Way:
+    """One way through a layer from a situation: what it adds to the situation."""
+
+    #: The live fields that the layer's search set, then the layer's value per world.
+    env: Mapping[str, Any]
+    #: The same, as a set of items (situations are told apart by their items).
+    items: frozenset[tuple[str, Any]]
+    #: The values that the search chose, for the witness.
+    witness: Mapping[str, Any]
+
+    @classmethod
+    def of(
+        cls, live: Mapping[str, Any], values: Mapping[str, str], witness: Mapping[str, Any]
+    ) -> _Way:
+        env = {**live, **values}
+        return cls(env, frozenset(env.items()), witness)
+
+
+@attrs.frozen
+class _LayerOutcomes:
+    """A layer searched from the values of the fields it reads."""
+
+    #: Every (joint value of the outer fields, witness, summary per world) found.
+    found: tuple[tuple[Mapping[str, Any], Mapping[str, Any], tuple[Any, ...]], ...]
+    #: The steps the search took.
+    steps: int
+    #: Per entry of ``found``: the layer's value (or failure) per world.
+    values: tuple[tuple[str | tuple[str, ...], ...], ...]
+    #: Per entry of ``found``, searched in one world: its way through, ``None`` when the
+    #: layer fails (empty when searched in two worlds).
+    single: tuple[_Way | None, ...]
+    #: The distinct ways through in two worlds, in order, failures left out.
+    paired: tuple[_Way, ...]
+
+
+@attrs.frozen
+class _RemedyOutcomes:
+    """The coercive remedies that the two worlds allow, searched from the values of the
+    fields the coercive rules read."""
+
+    #: Every (remedies allowed per world, remedies the worse world loses, witness).
+    every: tuple[tuple[tuple[frozenset[Remedy], ...], tuple[Remedy, ...], Mapping[str, Any]], ...]
+    #: Those that lose a remedy.
+    losing: tuple[tuple[tuple[frozenset[Remedy], ...], tuple[Remedy, ...], Mapping[str, Any]], ...]
+    #: The steps the search took.
+    steps: int
+
+    @classmethod
+    def of(
+        cls, found: Mapping[Hashable, Mapping[str, Any]], *, allow_wins: bool, steps: int
+    ) -> _RemedyOutcomes:
+        """From the search's summaries (remedies granted and blocked, per world)."""
+        order = list(Remedy)
+        every = []
+        for summary, wit in found.items():
+            assert isinstance(summary, tuple)
+            allowed = tuple(g if allow_wins else g - b for g, b in summary)
+            lost = tuple(sorted(allowed[0] - allowed[1], key=order.index))
+            every.append((allowed, lost, wit))
+        return cls(tuple(every), tuple(e for e in every if e[1]), steps)
 
 
 class _Verifier:
@@ -64,11 +175,12 @@ class _Verifier:
         self.failed_layers: set[int] = set()
         self.winners: list[set[int]] = []
         self.values: list[set[str]] = []
-        self._cache: dict[Hashable, list[tuple[dict[str, Any], dict[str, Any], Any]]] = {}
+        self.plans = [_LayerPlan.of(self.ctx, li) for li in range(len(self.ctx.layers))]
+        self._cache: dict[Hashable, _LayerOutcomes] = {}
         #: Each layer's conditions renamed to the worse world, per renaming.
         self._renamed: dict[tuple[int, tuple[tuple[str, str], ...]], list[Condition]] = {}
         self._folds: dict[str, _Fold] = {}
-        self._remedy_cache: dict[Hashable, dict[Hashable, dict[str, Any]]] = {}
+        self._remedy_cache: dict[Hashable, _RemedyOutcomes] = {}
 
     def engine(self) -> Engine | None:
         if self._engine is None and not self._engine_failed:
@@ -145,37 +257,45 @@ class _Verifier:
             return Counterexample(after, self.ctx.as_of, expect, before)
         return Counterexample(self.case_dict(witness), self.ctx.as_of, expect)
 
-    def run(self, worlds: int) -> tuple[list[list[_Situation]], list[_Situation]] | None:
+    def run(
+        self,
+        worlds: int,
+        *,
+        start: tuple[int, Sequence[_Situation]] | None = None,
+    ) -> tuple[list[list[_Situation]], list[_Situation]] | None:
         """Propagate the reachable situations through every layer.
 
-        Returns the situations that reach each layer and those that leave the last one,
-        or ``None`` when the search budget ran out.
+        ``start`` is the first layer to search and the situations that reach it (by
+        default: every layer, from one situation that knows nothing). Returns the
+        situations that reach each layer from there on (in one world; in two, nothing
+        keeps them, and each is let go as soon as its ways through the layer are taken,
+        so that the search holds little more than one layer) and those that leave the
+        last one, or ``None`` when the search budget ran out.
         """
         ctx = self.ctx
         per_layer: list[list[_Situation]] = []
-        situations = [_Situation({}, {})]
-        for li, layer in enumerate(ctx.layers):
-            per_layer.append(situations)
-            conds = ctx.layer_conds[li]
-            live = ctx.live_after[li]
-            kept = _in_any_world(live | set(ctx.outputs[: li + 1]))
-            reads: set[str] = set()
-            for cond in conds:
-                reads |= cond.fields()
+        first, reaching = start if start is not None else (0, [_Situation({}, {})])
+        situations = list(reaching)
+        for li in range(first, len(ctx.layers)):
+            layer = ctx.layers[li]
+            per_layer.append(situations if worlds == 1 else [])
+            kept = self.plans[li].kept
             nxt: dict[Hashable, _Situation] = {}
             try:
-                for sit in situations:
-                    for env, wit, outcomes in self.layer_outcomes(
-                        li, layer, conds, reads, sit, worlds
-                    ):
-                        if outcomes is None:
-                            continue
-                        new_env = {k: v for k, v in env.items() if k in kept}
-                        for w, value in enumerate(outcomes):
-                            new_env[layer.output + (_W1 if w else "")] = value
-                        key = frozenset(new_env.items())
-                        if key not in nxt:
-                            nxt[key] = _Situation(new_env, {**sit.witness, **wit})
+                for sit in situations if worlds == 1 else _taken(situations):
+                    # What a situation carries past the layer is the same for each of its
+                    # ways through it; a way adds the fields it set and the layer's value.
+                    env, carried_items = sit.env, sit.items
+                    dropped = env.keys() - kept
+                    if dropped:
+                        env = {k: v for k, v in env.items() if k in kept}
+                        carried_items = carried_items.difference((k, sit.env[k]) for k in dropped)
+                    for way in self.layer_outcomes(li, sit, worlds):
+                        items = carried_items | way.items
+                        if items not in nxt:
+                            nxt[items] = _Situation(
+                                {**env, **way.env}, {**sit.witness, **way.witness}, items
+                            )
             except _Budget:
                 self.report(
                     FindingKind.UNVERIFIED,
@@ -190,23 +310,81 @@ class _Verifier:
                 self.situation_counts.append(len(situations))
         return per_layer, situations
 
-    def layer_outcomes(
-        self,
-        li: int,
-        layer: Layer,
-        conds: Sequence[Condition],
-        reads: set[str],
-        sit: _Situation,
-        worlds: int,
-    ) -> Iterator[tuple[dict[str, Any], dict[str, Any], tuple[str, ...] | None]]:
-        """For one situation: every reachable outcome of the layer, per world."""
+    def layer_outcomes(self, li: int, sit: _Situation, worlds: int) -> Iterator[_Way]:
+        """For one situation: every way through the layer, with the layer's value per
+        world (those that fail the layer are reported, in one world, and left out)."""
         ctx = self.ctx
-        live = ctx.live_after[li]
+        plan = self.plans[li]
+        layer = ctx.layers[li]
+        conds = ctx.layer_conds[li]
+        env = sit.env
         varied = ctx.varied
-        differs = worlds == 2 and (
-            any(sit.env.get(o) != sit.env.get(o + _W1) for o in ctx.outputs if o in reads)
-            or (varied is not None and any(_base(f) in reads for f in varied.fields))
+        reads_varied = (
+            worlds == 2
+            and varied is not None
+            and any(_base(f) in plan.reads for f in varied.fields)
         )
+        differs = reads_varied or (
+            worlds == 2 and any(env.get(o) != env.get(o + _W1) for o in plan.outputs_read)
+        )
+        # The outcomes depend only on the values of the fields the layer reads (and their
+        # linked fields), so they are shared between situations, and between the
+        # monotonicity runs of kinds that the layer does not read. Those of a layer that
+        # reads the run's kind are shared within the run, and each use of them counts
+        # the steps their search took (``_Context.charge``), as a search for each
+        # situation would.
+        key: Hashable
+        if not differs:
+            key = (li, frozenset((k, env[k]) for k in plan.near if k in env))
+        elif not reads_varied:
+            key = (li, "pair", frozenset((k, env[k]) for k in plan.near_any if k in env))
+        else:
+            assert varied is not None
+            key = (
+                li,
+                "varied",
+                varied.kind,
+                frozenset((k, env[k]) for k in plan.depends if k in env),
+            )
+        cached = self._cache.get(key)
+        if cached is None:
+            cached = self._cache[key] = self.search_layer(li, env, differs=differs)
+        elif reads_varied:
+            ctx.charge(cached.steps)
+        if worlds == 2:
+            yield from cached.paired
+            return
+        for (combo, wit, summary), values, way in zip(
+            cached.found, cached.values, cached.single, strict=True
+        ):
+            if way is None:
+                self.failed_layers.add(li)
+                for value in values:
+                    if not isinstance(value, str):
+                        self.report_failure(
+                            layer,
+                            conds,
+                            value,
+                            {**env, **combo},
+                            {**sit.witness, **combo, **wit},
+                            {**sit.witness, **combo},
+                        )
+                continue
+            value = values[0]
+            assert isinstance(value, str)
+            self.values[li].add(value)
+            ordered = layer.hit_policy in (HitPolicy.FIRST, HitPolicy.PRIORITY)
+            if ordered and summary[0] is not None:
+                self.winners[li].add(summary[0])
+            yield way
+
+    def search_layer(self, li: int, env: Mapping[str, Any], *, differs: bool) -> _LayerOutcomes:
+        """Search layer ``li`` from ``env``: in both worlds when they ``differs`` there
+        (the conditions renamed to the worse world), else in one."""
+        ctx = self.ctx
+        layer = ctx.layers[li]
+        conds = ctx.layer_conds[li]
+        steps = ctx.steps
         world_conds: list[list[Condition]] = [list(conds)]
         if differs:
             w1 = self._w1_mapping()
@@ -216,64 +394,45 @@ class _Verifier:
                 renamed = self._renamed[renamed_key] = [_rename(c, w1) for c in conds]
             world_conds.append(renamed)
         n = len(conds)
-        # The outcomes depend only on the values of the fields the layer reads (and their
-        # linked fields), so they are shared between situations, and between the
-        # monotonicity runs of kinds that the layer does not read.
-        near = reads | {ctx.links[f] for f in reads if f in ctx.links}
-        key: Hashable = None
-        if not differs:
-            key = (li, frozenset((k, v) for k, v in sit.env.items() if k in near))
-        elif varied is None or not any(_base(f) in reads for f in varied.fields):
-            near_any = _in_any_world(near)
-            key = (li, "pair", frozenset((k, v) for k, v in sit.env.items() if k in near_any))
-        cached = self._cache.get(key) if key is not None else None
-        if cached is None:
-            all_reads: set[str] = set()
-            for wc in world_conds:
-                for c in wc:
-                    all_reads |= c.fields()
-            outer = {f for f in all_reads if f not in sit.env and _base(f) in live}
-            fold = _Parts([(self.layer_fold(layer), n) for _ in world_conds])
-            indexed = [(w * n + i, c) for w, wc in enumerate(world_conds) for i, c in enumerate(wc)]
-            cached = []
-            for combo in ctx.combos(outer, sit.env):
-                env = {**sit.env, **combo}
-                for summary, wit in ctx.explore(indexed, fold, env).items():
-                    cached.append((combo, wit, summary))
-            if key is not None:
-                self._cache[key] = cached
-        for combo, wit, summary in cached:
-            env = {**sit.env, **combo}
-            assert isinstance(summary, tuple)
-            outcomes: list[str] = []
-            failed = False
-            for s in summary:
-                outcome = self.resolve(layer, s)
-                if isinstance(outcome, str):
-                    outcomes.append(outcome)
-                    continue
-                failed = True
-                if worlds == 1:
-                    self.failed_layers.add(li)
-                    self.report_failure(
-                        layer,
-                        conds,
-                        outcome,
-                        env,
-                        {**sit.witness, **combo, **wit},
-                        {**sit.witness, **combo},
-                    )
-            if failed:
-                yield env, {**combo, **wit}, None
+        all_reads: set[str] = set()
+        for wc in world_conds:
+            for c in wc:
+                all_reads |= c.fields()
+        live = ctx.live_after[li]
+        outer = {f for f in all_reads if f not in env and _base(f) in live}
+        fold = _Parts([(self.layer_fold(layer), n) for _ in world_conds])
+        indexed = [(w * n + i, c) for w, wc in enumerate(world_conds) for i, c in enumerate(wc)]
+        found: list[tuple[dict[str, Any], dict[str, Any], tuple[Any, ...]]] = []
+        for combo in ctx.combos(outer, env):
+            for summary, wit in ctx.explore(indexed, fold, {**env, **combo}).items():
+                assert isinstance(summary, tuple)
+                found.append((combo, wit, summary))
+        # Each way once, as the situations of the next layer take it: the live fields
+        # the search set, then the layer's value, in each world.
+        kept = self.plans[li].kept
+        values = [tuple(self.resolve(layer, s) for s in summary) for _, _, summary in found]
+        single: list[_Way | None] = []
+        paired: dict[frozenset[tuple[str, Any]], _Way] = {}
+        for (combo, wit, _), outcome in zip(found, values, strict=True):
+            names = [v for v in outcome if isinstance(v, str)]
+            if len(names) < len(outcome):
+                if not differs:
+                    single.append(None)
                 continue
-            if worlds == 1:
-                self.values[li].add(outcomes[0])
-                ordered = layer.hit_policy in (HitPolicy.FIRST, HitPolicy.PRIORITY)
-                if ordered and summary[0] is not None:
-                    self.winners[li].add(summary[0])
-            if not differs and worlds == 2:
-                outcomes.append(outcomes[0])
-            yield env, {**combo, **wit}, tuple(outcomes)
+            live_set = {k: v for k, v in combo.items() if k in kept}
+            witness = {**combo, **wit}
+            if not differs:
+                single.append(_Way.of(live_set, {layer.output: names[0]}, witness))
+                names.append(names[0])
+            way = _Way.of(live_set, {layer.output: names[0], layer.output + _W1: names[1]}, witness)
+            paired.setdefault(way.items, way)
+        return _LayerOutcomes(
+            tuple(found),
+            ctx.steps - steps,
+            tuple(values),
+            tuple(single),
+            tuple(paired.values()),
+        )
 
     def layer_fold(self, layer: Layer) -> _Fold:
         fold = self._folds.get(layer.id)
