@@ -1037,9 +1037,17 @@ def state_facts(
             if any(e.kind in kinds for e in events)
             else ()
         )
+        rules = section.deadlines
         key = (
             "deadlines",
-            case.product,  # a deadline may apply to some products only
+            # A deadline may apply to some products only: which ones apply to this case,
+            # not its product, so that every product they all apply to shares an entry
+            # (the product in the key filled the cache four times as fast, and each
+            # clearing of it took the steps' entries too: half the rate of deciding).
+            tuple(
+                rule.applies_to(case.product)
+                for rule in (rules.limitation, rules.guarantee, rules.enforcement, rules.records)
+            ),
             case.due_date,
             case.maturity_date,
             case.timezone,
