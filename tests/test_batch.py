@@ -89,7 +89,8 @@ def test_a_decision_line_is_the_decision_json_plus_its_input(
 def test_a_poison_row_does_not_stop_the_batch(
     tmp_path: Path, engine: Engine, label: str, row: Any
 ) -> None:
-    rows = [*portfolio(2), row, *portfolio(2)]
+    good = portfolio(4)  # four cases, each its own id
+    rows = [*good[:2], row, *good[2:]]
     source = write_jsonl(tmp_path / "in.jsonl", rows)
     out, errors = tmp_path / "d.jsonl", tmp_path / "e.jsonl"
     summary = run_batch([source], engine=engine, out=out, errors=errors, as_of=AS_OF)

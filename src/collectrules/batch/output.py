@@ -250,6 +250,19 @@ class BatchFiles:
         self._err = self._reopen(self.err_partial, progress.err_bytes, err_size)
         self.out_bytes, self.err_bytes = progress.out_bytes, progress.err_bytes
 
+    def decided_lines(self, progress: Progress) -> Iterator[bytes]:
+        """The lines of the decisions partial file up to ``progress``'s checkpoint (a
+        run resumed after :meth:`resume` checked them), each without its newline."""
+        left = progress.out_bytes
+        if left <= 0:
+            return
+        with _writing(self.out_partial), self.out_partial.open("rb") as fh:
+            for line in fh:
+                if left <= 0:
+                    return
+                left -= len(line)
+                yield line.rstrip(b"\n")
+
     def finish_commit(self) -> None:
         """Complete a commit that a kill interrupted: rename what is left, drop progress."""
         for partial, final in ((self.err_partial, self.errors), (self.out_partial, self.out)):

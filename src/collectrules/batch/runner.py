@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import attrs
+import orjson
 
 from collectrules._arguments import (
     require_bool,
@@ -36,6 +37,7 @@ from collectrules._arguments import (
 )
 from collectrules.batch.compact import ParquetSink, check_fields, compact_row
 from collectrules.batch.output import BatchFiles, Progress
+from collectrules.batch.repeats import CaseIds, repeated_case, where
 from collectrules.engine import Backend, Engine, UnknownSignals
 from collectrules.errors import CollectRulesError, FieldProblem, InputError, quote
 from collectrules.io import Row, RowShape, case_files, check_encoding, read_rows
@@ -230,8 +232,10 @@ def run_batch(
             return _summary(pending, out_path, err_path, pending.rows)
         outputs.resume(pending)
         progress = pending
+        seen = _decided_ids(outputs, pending)
     else:
         progress = outputs.start(header)
+        seen = CaseIds()
     resumed_at = progress.rows
     sink = None
     _log.info(
@@ -271,6 +275,7 @@ def run_batch(
             on_progress=on_progress,
             sink=sink,
             on_checkpoint=checkpointed,
+            seen=seen,
         )
         if sink is not None:
             sink.close()
@@ -280,6 +285,17 @@ def run_batch(
     summary = _summary(progress, out_path, err_path, resumed_at)
     _log.info("batch done: %s", summary.lines()[0])
     return summary
+
+
+def _decided_ids(outputs: BatchFiles, progress: Progress) -> CaseIds:
+    """The case ids an interrupted run decided, read from its decisions up to its
+    checkpoint: a resumed run refuses a later row naming one, as the run would have."""
+    seen = CaseIds()
+    for line in outputs.decided_lines(progress):
+        record = orjson.loads(line)
+        place = record["input"]
+        seen.claim(record["case_id"], place["source"], place["line"], place.get("index"))
+    return seen
 
 
 def _columns(out: Path, fields: Sequence[str] | None, resume: bool) -> tuple[str, ...] | None:
@@ -368,8 +384,11 @@ def _summary(progress: Progress, out: Path, errors: Path, resumed_at: int) -> Ba
 _In = tuple[str, int | None, int | None, dict[str, Any] | None, str | None]
 """A row as sent to a worker: source, line, index, data, and the reason it is bad."""
 
-_Out = tuple[bool, bytes | dict[str, Any], tuple[tuple[str, str], ...], str, str]
-"""A decided row: ok, its output line (or compact row), its tallies, where and why bad."""
+_Out = tuple[
+    bool, bytes | dict[str, Any], tuple[tuple[str, str], ...], str, str, str, dict[str, Any]
+]
+"""A decided row: ok, its output line (or compact row), its tallies, where and why bad;
+and, decided, its case id and its input location."""
 
 
 def _plain(row: Row) -> _In:
@@ -401,7 +420,12 @@ def _run(
     on_progress: Callable[[int], None] | None,
     sink: ParquetSink | None = None,
     on_checkpoint: Callable[[Progress], None] | None = None,
+    seen: CaseIds | None = None,
 ) -> Progress:
+    """Decide the rows, write each chunk's lines and checkpoint. A decided row whose
+    case id a row decided before it holds (``seen``: the ids decided so far) is a bad
+    row: no case is decided twice in a run."""
+    seen = CaseIds() if seen is None else seen
     counts: dict[str, dict[str, int]] = {k: dict(v) for k, v in progress.counts.items()}
     done = progress.rows
     fields = sink.fields if sink is not None else None
@@ -409,7 +433,14 @@ def _run(
         out_lines: list[bytes] = []
         out_rows: list[dict[str, Any]] = []
         err_lines: list[bytes] = []
-        for ok, line, tallies, where, reason in decided:
+        for ok, line, tallies, place, reason, case_id, location in decided:
+            if ok:
+                first = seen.claim(
+                    case_id, location["source"], location["line"], location.get("index")
+                )
+                if first is not None:  # decided before: the row is bad, not decided twice
+                    reason = _reason(repeated_case(case_id, first))
+                    ok, line = False, _bad(location, place, case_id, reason, "InputError")[1]
             if ok:
                 if isinstance(line, dict):
                     out_rows.append(line)
@@ -421,9 +452,9 @@ def _run(
             else:
                 assert isinstance(line, bytes)
                 err_lines.append(line)
-                _log.warning("bad row %s: %s", where, reason)
+                _log.warning("bad row %s: %s", place, reason)
                 if on_bad is not None:
-                    on_bad(where, reason)
+                    on_bad(place, reason)
         if sink is not None:
             sink._add_compact(out_rows)  # compact_row's own rows: checked by construction
         outputs.write(out_lines, err_lines)
@@ -520,10 +551,10 @@ def _decide_chunk(
     results = iter(engine.decide_many([it[3] for it in items if it[3] is not None], as_of=when))
     out: list[_Out] = []
     for source, line, index, data, reason in items:
-        where = _where(source, line, index)
+        place = where(source, line, index)
         location = _location(source, line, index)
         if data is None:
-            out.append(_bad(location, where, None, reason or "unreadable row", "InputError"))
+            out.append(_bad(location, place, None, reason or "unreadable row", "InputError"))
             continue
         result = next(results)
         case_id = result.case_id
@@ -531,7 +562,7 @@ def _decide_chunk(
             case_id = data["case_id"]
         if result.error is not None:
             kind = type(result.error).__name__
-            out.append(_bad(location, where, case_id, _reason(result.error), kind))
+            out.append(_bad(location, place, case_id, _reason(result.error), kind))
             continue
         assert result.decision is not None
         try:
@@ -541,13 +572,14 @@ def _decide_chunk(
                 else compact_row(result.decision, fields)
             )
         except CollectRulesError as exc:  # a decision JSON cannot hold (a section's NaN)
-            out.append(_bad(location, where, case_id, _reason(exc), type(exc).__name__))
+            out.append(_bad(location, place, case_id, _reason(exc), type(exc).__name__))
             continue
         except Exception as exc:  # any failure on one row is that row's error
             message = f"internal error: {type(exc).__name__}: {str(exc)[:300]}"
-            out.append(_bad(location, where, case_id, message, "EngineError"))
+            out.append(_bad(location, place, case_id, message, "EngineError"))
             continue
-        out.append((True, text, _tallies(result.decision), where, ""))
+        decided = result.decision
+        out.append((True, text, _tallies(decided), place, "", decided.case_id, location))
     return out
 
 
@@ -557,8 +589,9 @@ def bad_row_line(
     """The error file's line for a bad row: where it is, its case id, the error and its
     kind, as the batch writes it."""
     location = _location(source, line, index)
-    where = _where(source, line, index)
-    result = _bad(location, where, case_id, _reason(error), type(error).__name__)[1]
+    result = _bad(
+        location, where(source, line, index), case_id, _reason(error), type(error).__name__
+    )[1]
     assert isinstance(result, bytes)
     return result
 
@@ -566,12 +599,6 @@ def bad_row_line(
 def error_reason(error: BaseException) -> str:
     """An error as the one-line reason the batch reports."""
     return _reason(error)
-
-
-def _where(source: str, line: int | None, index: int | None) -> str:
-    if line is not None:
-        return f"{source}:{line}"
-    return f"{source}[{index}]" if index is not None else source
 
 
 def _location(source: str, line: int | None, index: int | None) -> dict[str, Any]:
@@ -596,14 +623,14 @@ def _tallies(decision: Decision) -> tuple[tuple[str, str], ...]:
     )
 
 
-def _bad(location: dict[str, Any], where: str, case_id: str | None, reason: str, kind: str) -> _Out:
-    record = {"input": location, "where": where, "case_id": case_id, "error": reason, "kind": kind}
+def _bad(location: dict[str, Any], place: str, case_id: str | None, reason: str, kind: str) -> _Out:
+    record = {"input": location, "where": place, "case_id": case_id, "error": reason, "kind": kind}
     text = json.dumps(record, sort_keys=True, ensure_ascii=False)
     try:
         line = (text + "\n").encode("utf-8")
     except UnicodeEncodeError:  # a lone surrogate from the input: escape it
         line = (json.dumps(record, sort_keys=True) + "\n").encode("ascii")
-    return (False, line, (), where, reason)
+    return (False, line, (), place, reason, "", location)
 
 
 def _reason(exc: BaseException | None) -> str:

@@ -27,6 +27,7 @@ from collectrules._arguments import (
 )
 from collectrules.batch._arrow import table_from_rows
 from collectrules.batch.compact import FIELDS, compact_row
+from collectrules.batch.repeats import repeated_case
 from collectrules.engine import Engine
 from collectrules.errors import CollectRulesError, EngineError, FieldProblem, InputError
 from collectrules.frame._compile import DTYPES, SEPARATOR, compile_frame
@@ -38,6 +39,7 @@ from collectrules.frame._inputs import (
     check_cases,
     check_signals,
 )
+from collectrules.frame._repeats import FrameCaseIds
 from collectrules.frame._sections import SectionKeys, core_names, section_keys
 from collectrules.io.arrow import arrow_rows
 from collectrules.model.case import zone
@@ -197,7 +199,34 @@ def decide(
         joined = long.join(keys, on="case_id", how="inner").sort([ROW, "__seq"])
         orphans += long.height - long.join(keys, on="case_id", how="semi").height
         longs.append(joined.drop("case_id"))
-    return decide_rows(table, longs[0], longs[1], policy=chosen, as_of=when, orphans=orphans)
+    result = decide_rows(table, longs[0], longs[1], policy=chosen, as_of=when, orphans=orphans)
+    return _once(result)
+
+
+def _once(result: FrameResult) -> FrameResult:
+    """``result`` with each decided row whose case id a row above it was decided for
+    made a bad row (``case 'C-1' appears twice (decided at cases[0])``), in its place
+    among the bad rows: no case is decided twice."""
+    decisions = result.decisions
+    rows = decisions.get_column("row").to_numpy()
+    found = FrameCaseIds().repeats("cases", decisions.get_column("case_id"), rows, lines=False)
+    if not found:
+        return result
+    kept = np.ones(decisions.height, dtype=bool)
+    kept[list(found)] = False
+    decisions = decisions.filter(pl.Series(kept))
+    again = [
+        RowError(int(rows[pos]), case_id, repeated_case(case_id, first))
+        for pos, (case_id, first) in found.items()
+    ]
+    summary = attrs.evolve(
+        result.summary,
+        decided=decisions.height,
+        bad=result.summary.bad + len(again),
+        counts=frame_counts(decisions),
+    )
+    errors = tuple(sorted([*result.errors, *again], key=lambda e: e.row))
+    return FrameResult(decisions, errors, summary)
 
 
 def decide_rows(

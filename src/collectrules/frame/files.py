@@ -26,11 +26,13 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 import attrs
+import numpy as np
 import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from collectrules.batch.compact import TableWriter, check_fields, compact_row, table_schema
+from collectrules.batch.repeats import repeated_case
 from collectrules.batch.runner import (
     BatchSummary,
     bad_row_line,
@@ -42,6 +44,7 @@ from collectrules.engine import Engine
 from collectrules.errors import EngineError, FieldProblem, InputError
 from collectrules.frame._csv import LINE, csv_columns, read_csv
 from collectrules.frame._inputs import ROW, arrow_frame
+from collectrules.frame._repeats import FrameCaseIds
 from collectrules.frame._sections import SectionKeys
 from collectrules.frame.decide import (
     COMPACT_SCHEMA,
@@ -90,9 +93,23 @@ class ColumnarRun:
         return out
 
 
+@attrs.frozen
+class _Keys:
+    """A chunk's decided rows, in the order of its decisions: each one's ``row``,
+    ``case_id``, ``place`` (its line in a CSV file, ``lines``; else its index) and what
+    the summary counts (``quadrant``, ``classes``, ``buckets``)."""
+
+    source: str
+    lines: bool
+    table: pl.DataFrame | pa.Table
+
+
 #: A chunk's decisions (a frame; from a worker process, the Arrow table to write), error
-#: lines and summary.
-_Decided = tuple[pl.DataFrame | pa.Table, list[bytes], FrameSummary]
+#: lines, summary and decided rows' keys (None: no decided rows).
+_Decided = tuple[pl.DataFrame | pa.Table, list[bytes], FrameSummary, _Keys | None]
+
+#: The columns of :class:`_Keys`' table, but ``place``.
+_KEY_COLUMNS = ("row", "case_id", "quadrant", "classes", "buckets")
 
 #: The case files the columnar engine reads.
 COLUMNAR_SUFFIXES = (".parquet", ".csv")
@@ -200,7 +217,7 @@ class _Unread:
             orphans=0,
             counts={},
         )
-        return decisions, [bad_row_line(source, None, None, None, self.error)], summary
+        return decisions, [bad_row_line(source, None, None, None, self.error)], summary, None
 
 
 def _done(part: _Decided) -> Future[_Decided]:
@@ -418,8 +435,10 @@ def _per_case_file(
     :func:`run_columnar`)."""
     engine = Engine(policy, backend="python")
     out: list[dict[str, Any]] = []
+    places: list[int] = []
     lines: list[bytes] = []
     rows = 0
+    by_line = path.suffix.lower() == ".csv"
     shape = None if keep is None else RowShape(fields=keep)
     for index, row in enumerate(read_rows([path], shape=shape, on_warning=on_warning)):
         rows += 1
@@ -439,7 +458,9 @@ def _per_case_file(
         for name in ("classes", "buckets"):
             compact[name] = [{"key": k, "value": v} for k, v in compact[name]]
         out.append(compact)
+        places.append((row.line if by_line else row.index) or 0)
     decisions = pl.DataFrame(out, schema={"row": pl.Int64, **COMPACT_SCHEMA})
+    table = decisions.select(_KEY_COLUMNS).with_columns(place=pl.Series(places, dtype=pl.Int64))
     summary = FrameSummary(
         rows=rows,
         decided=decisions.height,
@@ -451,7 +472,7 @@ def _per_case_file(
         orphans=0,
         counts=frame_counts(decisions),
     )
-    return decisions, lines, summary
+    return decisions, lines, summary, _Keys(source_name(path), by_line, table)
 
 
 def _decide_chunk(
@@ -504,15 +525,20 @@ def _decide_chunk(
         sections=plan,
         row_data=row_data,
     )
+    decisions = result.decisions
+    keys = decisions.select(_KEY_COLUMNS)
     if raw is None:
         errors = [bad_row_line(source, None, e.row, e.case_id, e.error) for e in result.errors]
+        keys = keys.with_columns(place=pl.col("row"))
     else:
         first = int(raw.item(0, ROW))
         errors = [
             bad_row_line(source, int(raw.item(e.row - first, LINE)), None, e.case_id, e.error)
             for e in result.errors
         ]
-    return result.decisions, errors, result.summary
+        lines = raw.select(pl.col(ROW).cast(pl.Int64).alias("row"), pl.col(LINE).alias("place"))
+        keys = keys.join(lines, on="row", how="left", maintain_order="left")
+    return decisions, errors, result.summary, _Keys(source, raw is not None, keys)
 
 
 def run_columnar(
@@ -581,6 +607,7 @@ def run_columnar(
         TableWriter(sink, columns, name="out") as writer,  # the per-case batch's row groups
     ):
         parts: Iterator[_Decided]
+        seen = FrameCaseIds()  # the case ids decided so far: none is decided twice
         if jobs == 1:
             plan = section_plan(policy, when)
             parts = (d for p in files for d in _decided(p, policy, when, plan, reading))
@@ -591,7 +618,8 @@ def run_columnar(
         # (Arrow releases the interpreter while it encodes); one write waits at most.
         pending: Future[None] | None = None
         with ThreadPoolExecutor(max_workers=1) as pool:
-            for part in parts:
+            for raw_part in parts:
+                part = _once(raw_part, seen)
                 decisions = part[0]
                 if pending is not None:
                     pending.result()
@@ -608,6 +636,49 @@ def run_columnar(
         rows=rows, decided=decided, bad=bad, counts=counts, out=out_path, errors=err_path
     )
     return ColumnarRun(batch, tuple(summaries))
+
+
+def _once(part: _Decided, seen: FrameCaseIds) -> _Decided:
+    """The chunk with each decided row whose case id a row decided before it holds
+    (``seen``: the run's decided ids) made a bad row, in its place among the chunk's
+    bad rows; the chunk's decided ids recorded."""
+    decisions, lines, summary, keys = part
+    if keys is None:
+        return part
+    table = keys.table if isinstance(keys.table, pl.DataFrame) else pl.from_arrow(keys.table)
+    assert isinstance(table, pl.DataFrame)
+    places = table.get_column("place").to_numpy()
+    found = seen.repeats(keys.source, table.get_column("case_id"), places, lines=keys.lines)
+    if not found:
+        return part
+    kept = np.ones(table.height, dtype=bool)
+    kept[list(found)] = False
+    if isinstance(decisions, pa.Table):
+        decisions = decisions.filter(pa.array(kept))
+    else:
+        decisions = decisions.filter(pl.Series(kept))
+    again: list[tuple[int, bytes]] = []
+    for pos, (case_id, first) in found.items():
+        place = int(places[pos])
+        line, index = (place, None) if keys.lines else (None, place)
+        error = repeated_case(case_id, first)
+        again.append((place, bad_row_line(keys.source, line, index, case_id, error)))
+    held = [(_place(e_line, keys.lines), e_line) for e_line in lines]
+    merged = [e_line for _, e_line in sorted([*held, *again], key=lambda item: item[0])]
+    summary = attrs.evolve(
+        summary,
+        decided=summary.decided - len(found),
+        bad=summary.bad + len(found),
+        counts=frame_counts(table.filter(pl.Series(kept))),
+    )
+    return decisions, merged, summary, None
+
+
+def _place(line: bytes, by_line: bool) -> int:
+    """An error line's row: its line, or its index (-1: a whole file's error)."""
+    where = _record(line)["input"]
+    place = where.get("line") if by_line else where.get("index")
+    return place if isinstance(place, int) else -1
 
 
 @contextlib.contextmanager
@@ -637,7 +708,7 @@ def _tally(
     counts: dict[str, dict[str, int]],
 ) -> None:
     """Write a chunk's bad rows and add its summary and counts to the run's."""
-    _, lines, summary = part
+    _, lines, summary, _ = part
     err_fh.writelines(lines)
     if on_bad is not None:
         for e_line in lines:
@@ -779,8 +850,10 @@ def _worker_chunk(chunk: _Wire, source: str, columns: tuple[str, ...]) -> _Decid
     to write (it pickles as its buffers)."""
     policy, when, plan = _WORKER["policy"], _WORKER["when"], _WORKER["plan"]
     keep = _WORKER["keep"]
-    decisions, lines, summary = _decide_chunk(chunk.load(), source, policy, when, plan, keep)
-    return to_arrow(decisions, columns, table_schema(columns)), lines, summary
+    decisions, lines, summary, keys = _decide_chunk(chunk.load(), source, policy, when, plan, keep)
+    if keys is not None:
+        keys = attrs.evolve(keys, table=keys.table.to_arrow())
+    return to_arrow(decisions, columns, table_schema(columns)), lines, summary, keys
 
 
 def to_arrow(decisions: pl.DataFrame, columns: Sequence[str], schema: Any) -> Any:
