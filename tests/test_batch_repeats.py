@@ -22,6 +22,7 @@ from collectrules.batch import run_batch  # noqa: E402
 from collectrules.batch.bench import generate_rows  # noqa: E402
 from collectrules.batch.repeats import CaseIds  # noqa: E402
 from collectrules.cli import main  # noqa: E402
+from collectrules.errors import InputError  # noqa: E402
 from collectrules.frame import decide  # noqa: E402
 from collectrules.frame._repeats import FrameCaseIds  # noqa: E402
 from helpers import AS_OF, case_dict  # noqa: E402
@@ -296,3 +297,35 @@ def test_frame_decide_decides_each_case_id_once() -> None:
     assert str(result.errors[0].error.problems[0].message) in _message("C-1", "cases[0]")
     assert (result.summary.rows, result.summary.decided, result.summary.bad) == (4, 2, 2)
     assert sum(result.summary.counts["quadrant"].values()) == 2
+
+
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        lambda line: b"x" + line[1:],  # not JSON
+        lambda line: line.replace(b'"case_id":"', b'"case_ix":"', 1),  # no case id
+        lambda line: line.replace(b'"line":', b'"line":-', 1),  # a negative line
+    ],
+    ids=["not json", "no case id", "negative line"],
+)
+def test_a_resume_refuses_decisions_it_did_not_write(tmp_path: Path, tamper: Any) -> None:
+    source = _jsonl(tmp_path / "in.jsonl", _repeating_rows(60))
+    out, errors = tmp_path / "d.jsonl", tmp_path / "e.jsonl"
+
+    def stop(rows: int) -> None:
+        raise _Stop
+
+    with pytest.raises(_Stop):
+        run_batch([source], engine=PYTHON, out=out, errors=errors, as_of=AS_OF, chunk_rows=13,
+                  on_progress=stop)  # fmt: skip
+    partial = tmp_path / "d.jsonl.partial"
+    first, rest = partial.read_bytes().split(b"\n", 1)
+    changed = tamper(first)
+    assert changed != first
+    partial.write_bytes(changed + b"\n" + rest)
+    progress = tmp_path / "d.jsonl.progress"
+    recorded = json.loads(progress.read_text())
+    recorded["out_bytes"] += len(changed) - len(first)  # the checkpoint still fits the file
+    progress.write_text(json.dumps(recorded))
+    with pytest.raises(InputError, match=r"line 1 of .*d\.jsonl\.partial is not a decision"):
+        run_batch([source], engine=PYTHON, out=out, errors=errors, resume=True, chunk_rows=13)

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, NoReturn
 
 import attrs
+import orjson
 
 from collectrules._arguments import require_file_path
 from collectrules.errors import FieldProblem, InputError, OutputError, quote
@@ -250,18 +251,20 @@ class BatchFiles:
         self._err = self._reopen(self.err_partial, progress.err_bytes, err_size)
         self.out_bytes, self.err_bytes = progress.out_bytes, progress.err_bytes
 
-    def decided_lines(self, progress: Progress) -> Iterator[bytes]:
-        """The lines of the decisions partial file up to ``progress``'s checkpoint (a
-        run resumed after :meth:`resume` checked them), each without its newline."""
+    def decided_rows(self, progress: Progress) -> Iterator[tuple[str, str, int | None, int | None]]:
+        """The case id and input (source, line, index) of each decision in the partial
+        file up to ``progress``'s checkpoint, for a run resumed after :meth:`resume`
+        checked the file's lines. A line that is not a decision as a batch writes it is
+        an :class:`InputError`: the run cannot know the cases it decided."""
         left = progress.out_bytes
         if left <= 0:
             return
         with _writing(self.out_partial), self.out_partial.open("rb") as fh:
-            for line in fh:
+            for number, line in enumerate(fh, start=1):
                 if left <= 0:
                     return
                 left -= len(line)
-                yield line.rstrip(b"\n")
+                yield _decided_row(line, self.out_partial, number)
 
     def finish_commit(self) -> None:
         """Complete a commit that a kill interrupted: rename what is left, drop progress."""
@@ -383,6 +386,21 @@ class BatchFiles:
 
 def _refuse(why: str) -> NoReturn:
     raise InputError([FieldProblem("--resume", f"{why}; run again without --resume")])
+
+
+def _decided_row(line: bytes, path: Path, number: int) -> tuple[str, str, int | None, int | None]:
+    """A decision line's case id and input place; else the resume is refused."""
+    try:
+        record = orjson.loads(line)
+        case_id, place = record["case_id"], record["input"]
+        source, row, index = place["source"], place["line"], place.get("index")
+    except (orjson.JSONDecodeError, KeyError, TypeError):
+        record = case_id = source = None
+        row = index = None
+    places_ok = all(n is None or (type(n) is int and n >= 0) for n in (row, index))
+    if not (isinstance(case_id, str) and isinstance(source, str) and places_ok):
+        _refuse(f"line {number} of {path} is not a decision as a batch writes it")
+    return case_id, source, row, index
 
 
 #: The bytes read at a time when counting a partial file's lines.

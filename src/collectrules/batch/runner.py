@@ -27,7 +27,6 @@ from pathlib import Path
 from typing import Any
 
 import attrs
-import orjson
 
 from collectrules._arguments import (
     require_bool,
@@ -291,10 +290,8 @@ def _decided_ids(outputs: BatchFiles, progress: Progress) -> CaseIds:
     """The case ids an interrupted run decided, read from its decisions up to its
     checkpoint: a resumed run refuses a later row naming one, as the run would have."""
     seen = CaseIds()
-    for line in outputs.decided_lines(progress):
-        record = orjson.loads(line)
-        place = record["input"]
-        seen.claim(record["case_id"], place["source"], place["line"], place.get("index"))
+    for case_id, source, line, index in outputs.decided_rows(progress):
+        seen.claim(case_id, source, line, index)
     return seen
 
 
