@@ -452,7 +452,7 @@ def test_the_result_releases_exactly_the_tables_decide_cached(session: SparkSess
     with spark.decide(
         cases_sp, signals_sp, events_sp, policy="cn_bank_loan", as_of=AS_OF
     ) as result:
-        assert len(result.cached) == 6
+        assert len(result.cached) == 7  # with the rows of repeated case ids
         assert all(t.storageLevel != StorageLevel.NONE for t in result.cached)
         decided = sorted(r.case_id for r in result.decisions.collect())
     assert all(t.storageLevel == StorageLevel.NONE for t in result.cached)
@@ -515,3 +515,31 @@ def test_deadlines_for_some_products_agree_with_the_polars_engine(session: Spark
     for events in (0, 1):
         assert "R-LIMITATION-INTERRUPT" in fired[f"loan-{events}"]
         assert "R-LIMITATION-INTERRUPT" not in fired[f"credit_card-{events}"]
+
+
+def test_a_case_id_on_two_rows_makes_each_a_bad_row(session: SparkSession) -> None:
+    """A Spark table has no order that would tell which of two rows is the case: each
+    is a bad row, and the other cases are decided as the Polars engine decides them."""
+    rows = [
+        case_dict(case_id="D-1"),
+        case_dict(case_id="D-2", principal="5000"),
+        case_dict(case_id="D-1", principal="7000"),
+        case_dict(case_id="D-3"),
+        case_dict(case_id="D-3"),
+        case_dict(case_id="D-3"),
+    ]
+    _, _, _, cases_sp, signals_sp, events_sp = tables(session, rows)
+    result = spark.decide(cases_sp, signals_sp, events_sp, policy="default", as_of=AS_OF)
+    assert [r.case_id for r in result.decisions.collect()] == ["D-2"]
+    errors = sorted((r.case_id, r.error, r.kind) for r in result.errors.collect())
+    message = "case_id: case '{}' appears on {} rows of the cases table; expected each case once"
+    assert errors == [
+        ("D-1", message.format("D-1", 2), "InputError"),
+        ("D-1", message.format("D-1", 2), "InputError"),
+        *[("D-3", message.format("D-3", 3), "InputError")] * 3,
+    ]
+    cases_pl, signals_pl = tables(session, rows[1:2])[:2]
+    polars = frame.decide(cases_pl, signals_pl, policy="default", as_of=AS_OF).decisions
+    ours = result.decisions.collect()[0].asDict()
+    assert ours["quadrant"] == polars.get_column("quadrant")[0]
+    assert ours["fired"] == polars.get_column("fired")[0].to_list()

@@ -463,9 +463,11 @@ def decide(
     """Decide every case of ``cases_df`` at ``as_of`` under ``policy``, in Spark.
 
     The tables are those of :func:`collectrules.frame.decide`, as Spark DataFrames,
-    joined by ``case_id`` (which must be unique in ``cases_df``). Returns the compact
-    decisions (:data:`COMPACT_SPARK_SCHEMA`, maps for ``classes`` and ``buckets``) and
-    the bad rows; the order of rows is Spark's.
+    joined by ``case_id``. Returns the compact decisions (:data:`COMPACT_SPARK_SCHEMA`,
+    maps for ``classes`` and ``buckets``) and the bad rows; the order of rows is
+    Spark's. A case id on several rows of ``cases_df`` makes each of them a bad row
+    (``case 'C-1' appears on 2 rows of the cases table``): a Spark table has no order
+    that would tell which row is the case.
     """
     when = require_aware(as_of)
     chosen = policy if isinstance(policy, Policy) else load_policy(policy)
@@ -509,6 +511,10 @@ def _decide(
         return cached[-1]
 
     spark = cases_df.sparkSession
+    repeated = _repeated(cases_df)
+    if repeated is not None:
+        repeated = keep(repeated)
+        cases_df = cases_df.join(repeated.select("case_id"), on="case_id", how="left_anti")
     checked = keep(_cases(cases_df))
     kinds = tuple(chosen.signals)
     sigs = (
@@ -574,7 +580,39 @@ def _decide(
     errors = both.where(failed).select(
         F.col("case_id"), F.col(ERROR).alias("error"), F.col(KIND).alias("kind")
     )
+    if repeated is not None:
+        errors = errors.unionByName(repeated)
     return SparkResult(decisions, errors, per_case, key_count, tuple(cached))
+
+
+def _repeated(cases: DataFrame) -> DataFrame | None:
+    """Each row of ``cases`` whose text case id another row holds too, with its error
+    (``case_id``, ``error``, ``kind``): a Spark table has no order that would tell which
+    row is the case, so none is decided. None when the ids are not text (each row is
+    refused for its id)."""
+    if dict(cases.dtypes).get("case_id") != "string":
+        return None
+    counted = (
+        cases.where(F.col("case_id").isNotNull())
+        .groupBy("case_id")
+        .agg(F.count("*").alias("__rows"))
+        .where(F.col("__rows") > 1)
+    )
+    return (
+        cases.select("case_id")
+        .join(counted, on="case_id")
+        .select(
+            F.col("case_id"),
+            F.concat(
+                F.lit("case_id: case '"),
+                F.col("case_id"),
+                F.lit("' appears on "),
+                F.col("__rows").cast("string"),
+                F.lit(" rows of the cases table; expected each case once"),
+            ).alias("error"),
+            F.lit("InputError").alias("kind"),
+        )
+    )
 
 
 def _compact(done: DataFrame, policy: Policy, when: pendulum.DateTime) -> DataFrame:
