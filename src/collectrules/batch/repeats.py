@@ -9,8 +9,8 @@ cases.jsonl:1)``. A row that is bad for its own reasons keeps its own error and
 claims no id, so the first row that can be decided is the one decided.
 
 :class:`CaseIds` holds the ids in bounded memory whatever their length: a 128-bit
-BLAKE2b digest of each id and where it was decided, 24 bytes a slot in an
-open-addressed table kept at most two-thirds full (at most 48 MiB for a million ids).
+BLAKE2b digest of each id and where it was decided, 24 bytes a slot in open-addressed
+tables kept at most four-fifths full (about 34 MiB for a million ids).
 Two different ids share a digest with odds of about one in 10^26 for a million ids.
 """
 
@@ -25,9 +25,13 @@ from collectrules.errors import FieldProblem, InputError, quote
 __all__ = ["CaseIds", "repeated_case"]
 
 _PAIR = struct.Struct("<QQ")
-_FIRST_SLOTS = 1 << 12
+_SHARD_BITS = 8
+_SHARDS = 1 << _SHARD_BITS
+_SHARD_MASK = _SHARDS - 1
+_FIRST_SLOTS = 16  # a shard's slots at first
 _INDEX_BIT = 1 << 40  # set: the number is a row's index in its file, not a line
 _NUMBER_MASK = _INDEX_BIT - 1
+_MAX_SOURCES = 1 << 23  # the files a place's code can name (64 bits in all)
 
 
 def repeated_case(case_id: str, first: str) -> InputError:
@@ -46,19 +50,23 @@ def where(source: str, line: int | None, index: int | None) -> str:
 class CaseIds:
     """The case ids a run has decided, each with where.
 
-    :meth:`claim` records an id and answers where it was recorded when it was
-    before. Memory is 24 bytes a slot, whatever the length of the ids."""
+    :meth:`claim` records an id and answers where it was recorded when it was before.
+    The ids are held in :data:`_SHARDS` open-addressed tables, chosen by the digest's
+    first byte, each grown by half when it is four-fifths full: memory is 24 bytes a
+    slot whatever the length of the ids, and growing copies one small table at a time,
+    never the whole."""
 
     def __init__(self) -> None:
-        self._slots = _FIRST_SLOTS
-        self._keys = array("Q", bytes(16 * self._slots))  # two words a slot; 0 is empty
-        self._at = array("Q", bytes(8 * self._slots))
-        self._count = 0
+        self._sizes = [_FIRST_SLOTS] * _SHARDS
+        # Two words of digest a slot (0 marks an empty one), and where the id was decided.
+        self._keys = [array("Q", bytes(16 * _FIRST_SLOTS)) for _ in range(_SHARDS)]
+        self._at = [array("Q", bytes(8 * _FIRST_SLOTS)) for _ in range(_SHARDS)]
+        self._counts = [0] * _SHARDS
         self._sources: dict[str, int] = {}
         self._names: list[str] = []
 
     def __len__(self) -> int:
-        return self._count
+        return sum(self._counts)
 
     def claim(self, case_id: str, source: str, line: int | None, index: int | None) -> str | None:
         """Record that the row at ``source`` (``line`` or ``index``) holds ``case_id``;
@@ -66,37 +74,43 @@ class CaseIds:
         digest = blake2b(case_id.encode("utf-8", "surrogatepass"), digest_size=16).digest()
         high, low = _PAIR.unpack(digest)
         low |= 1  # never 0, which marks an empty slot
-        keys = self._keys
-        mask = self._slots - 1
-        slot = high & mask
+        shard = high & _SHARD_MASK
+        keys = self._keys[shard]
+        size = self._sizes[shard]
+        slot = (high >> _SHARD_BITS) % size
         while True:
             stored = keys[2 * slot + 1]
             if stored == 0:
                 break
             if stored == low and keys[2 * slot] == high:
-                return self._where(self._at[slot])
-            slot = (slot + 1) & mask
+                return self._where(self._at[shard][slot])
+            slot = slot + 1 if slot + 1 < size else 0
         keys[2 * slot] = high
         keys[2 * slot + 1] = low
-        self._at[slot] = self._code(source, line, index)
-        self._count += 1
-        if 3 * self._count > 2 * self._slots:
-            self._grow()
+        self._at[shard][slot] = self._code(source, line, index)
+        self._counts[shard] += 1
+        if 5 * self._counts[shard] > 4 * size:
+            self._grow(shard)
         return None
 
     def _code(self, source: str, line: int | None, index: int | None) -> int:
         number = self._sources.get(source)
         if number is None:
-            number = self._sources[source] = len(self._names)
-            self._names.append(source)
+            number = min(len(self._names), _MAX_SOURCES - 1)  # the last code: any later file
+            if number == len(self._names):
+                self._names.append(source)
+            self._sources[source] = number
         place = line if line is not None else index
-        if place is None or not 0 <= place < _INDEX_BIT:
-            place = _NUMBER_MASK  # a whole file, or past counting: the file alone
-            return (number << 41) | place
+        if place is None or not 0 <= place < _NUMBER_MASK:
+            return (number << 41) | _NUMBER_MASK  # a whole file, or past counting
         return (number << 41) | (0 if line is not None else _INDEX_BIT) | place
 
     def _where(self, code: int) -> str:
-        source = self._names[code >> 41]
+        number = code >> 41
+        if number == _MAX_SOURCES - 1:
+            source = f"an input file after the first {_MAX_SOURCES - 1:,}"
+        else:
+            source = self._names[number]
         place = code & _NUMBER_MASK
         if place == _NUMBER_MASK:
             return source
@@ -104,20 +118,20 @@ class CaseIds:
             return where(source, None, place)
         return where(source, place, None)
 
-    def _grow(self) -> None:
-        old_keys, old_at = self._keys, self._at
-        self._slots *= 2
-        keys = self._keys = array("Q", bytes(16 * self._slots))
-        at = self._at = array("Q", bytes(8 * self._slots))
-        mask = self._slots - 1
+    def _grow(self, shard: int) -> None:
+        old_keys, old_at = self._keys[shard], self._at[shard]
+        size = self._sizes[shard] + self._sizes[shard] // 2
+        keys = array("Q", bytes(16 * size))
+        at = array("Q", bytes(8 * size))
         for old in range(len(old_at)):
             low = old_keys[2 * old + 1]
             if low == 0:
                 continue
             high = old_keys[2 * old]
-            slot = high & mask
+            slot = (high >> _SHARD_BITS) % size
             while keys[2 * slot + 1] != 0:
-                slot = (slot + 1) & mask
+                slot = slot + 1 if slot + 1 < size else 0
             keys[2 * slot] = high
             keys[2 * slot + 1] = low
             at[slot] = old_at[old]
+        self._keys[shard], self._at[shard], self._sizes[shard] = keys, at, size
