@@ -149,6 +149,8 @@ def test_a_policy_names_its_schedule_file_beside_it(tmp_path: Path) -> None:
         ("link.toml", "leads outside the policy file's folder"),
         ("missing.toml", "cannot read: no such file or directory"),
         ("bad.toml", "TOML syntax error"),
+        ("deep.toml", "nested too deeply"),
+        ("long.toml", "more digits than"),
         ("gbk.toml", "not UTF-8"),
         ("stray.toml", "2028-01-01 is not in the years covered"),
         ("cn\\u0000.toml", "or a NUL character"),
@@ -161,6 +163,8 @@ def test_a_bad_schedule_file_is_a_policy_error(tmp_path: Path, name: str, messag
     shutil.copy(FIXTURE, tmp_path / "cn_2027.toml")
     (folder / "link.toml").symlink_to(tmp_path / "cn_2027.toml")
     (folder / "bad.toml").write_text("years = [2027", encoding="utf-8")
+    (folder / "deep.toml").write_text("years = " + "[" * 5_000 + "]" * 5_000, encoding="utf-8")
+    (folder / "long.toml").write_text("years = [1" + "0" * 5_000 + "]", encoding="utf-8")
     (folder / "gbk.toml").write_bytes('country = "CN"  # 春节\n'.encode("gbk"))
     (folder / "stray.toml").write_text(
         'country = "CN"\nyears = [2027]\nholidays = [2028-01-01]\n', encoding="utf-8"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -88,6 +89,22 @@ def test_a_failing_case_names_the_file_and_the_case(pytester: pytest.Pytester) -
         ]
     )
     assert "golden_mixed.toml::fine" not in result.stdout.str().split("FAILURES")[1]
+
+
+def test_a_golden_file_of_many_cases_is_collected_in_time_at_each_line(
+    pytester: pytest.Pytester,
+) -> None:
+    # Each case's line is found in one pass over the file, not one pass a case.
+    path = pytester.makefile(".toml", golden_many=golden(*((f"C-{i}", *Q2) for i in range(3_000))))
+    start = time.process_time()
+    items, _ = pytester.inline_genitems("-p", "no:cacheprovider", "-p", "no:hypothesispytest")
+    elapsed = time.process_time() - start
+    assert len(items) == 3_000
+    lines = path.read_text(encoding="utf-8").splitlines()
+    for item in items[::750]:
+        _, line, _ = item.reportinfo()
+        assert lines[line] == f'id = "{item.name}"'
+    assert elapsed < 10.0
 
 
 def test_json_golden_files_and_input_files(pytester: pytest.Pytester) -> None:

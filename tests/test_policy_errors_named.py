@@ -630,3 +630,37 @@ def _refused_layer_rule(tmp_path: Path, rid: str) -> FieldProblem:
     assert problem.path.startswith("layers[quadrant].rules[")
     assert (problem.source, problem.line) == (str(path), 8)
     return problem
+
+
+# --- a value of the wrong kind in a section's table ----------------------------------
+
+WRONG_KIND = [
+    ('[timeline]\ndeadlines = "x"\n', "timeline.deadlines", 'deadlines = "x"'),
+    ("[timeline.plans]\nx = 5\n", "timeline.plans.x", "x = 5"),
+    ("[money]\nreductions = 5\n", "money.reductions", "reductions = 5"),
+    ("[regulation]\nfoo = 5\n", "regulation.foo", "foo = 5"),
+    ("[guardrails]\npacks = 5\n", "guardrails.packs", "packs = 5"),
+]
+
+
+@pytest.mark.parametrize(("extra", "path", "found"), WRONG_KIND, ids=[w[1] for w in WRONG_KIND])
+def test_a_value_of_the_wrong_kind_in_a_table_is_named_at_its_own_line(
+    tmp_path: Path, extra: str, path: str, found: str
+) -> None:
+    policy = write(tmp_path / "policy.toml", BASE.format(extra="\n" + extra))
+    with pytest.raises(PolicyError) as info:
+        load_policy(policy)
+    [problem] = [p for p in info.value.problems if p.path == path]
+    assert (problem.source, problem.line) == (str(policy), line_holding(policy, found))
+
+
+@pytest.mark.parametrize(("extra", "path", "found"), WRONG_KIND, ids=[w[1] for w in WRONG_KIND])
+def test_a_value_of_the_wrong_kind_in_a_base_policy_is_named_at_the_base_line(
+    tmp_path: Path, extra: str, path: str, found: str
+) -> None:
+    base = write(tmp_path / "base.toml", BASE.format(extra="\n" + extra))
+    child = write(tmp_path / "child.toml", CHILD)
+    with pytest.raises(PolicyError) as info:
+        load_policy(child)
+    [problem] = [p for p in info.value.problems if p.path == path]
+    assert (problem.source, problem.line) == (str(base), line_holding(base, found))

@@ -4,6 +4,7 @@ units, long tables of signals and events, frames, and ISO 4217 currencies."""
 from __future__ import annotations
 
 import json
+import time
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -108,6 +109,60 @@ def test_a_column_map_naming_no_case_field_is_unusable_with_file_and_line(
     assert code == 2
     assert f"{mapping}:3" in err
     assert "did you mean 'currency'" in err
+
+
+def test_a_column_map_of_many_columns_is_read_in_time_with_each_line(tmp_path: Path) -> None:
+    # Each column's line is found in one pass over the file, not one pass a column.
+    mapping = tmp_path / "map.toml"
+    mapping.write_text(
+        "[columns]\n" + "".join(f'c{i} = "x{i}"\n' for i in range(10_000)), encoding="utf-8"
+    )
+    start = time.process_time()
+    assert len(load_column_map(mapping)) == 10_000
+    with pytest.raises(InputError) as info:
+        load_column_map(mapping, fields=case_fields())
+    assert time.process_time() - start < 3.0
+    problems = info.value.problems
+    assert [(p.path, p.line) for p in problems[::2_500]] == [
+        (f"columns.c{i}", i + 2) for i in range(0, 10_000, 2_500)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[columns]\nx = " + "[" * 5_000 + "]" * 5_000 + "\n", "nested too deeply"),
+        ("[columns]\nx = 1" + "0" * 5_000 + "\n", "more digits than"),
+    ],
+    ids=["deep", "long-integer"],
+)
+def test_a_column_map_python_cannot_read_is_an_input_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, message: str
+) -> None:
+    mapping = tmp_path / "map.toml"
+    mapping.write_text(text, encoding="utf-8")
+    with pytest.raises(InputError, match=message) as info:
+        load_column_map(mapping)
+    assert [p.source for p in info.value.problems] == [str(mapping)]
+    code, _, err = run(capsys, "decide", str(CASES), "--as-of", AS_OF, "--columns", str(mapping))
+    assert code == 2
+    assert message in err
+
+
+def test_many_columns_mapped_to_one_field_are_named_short(tmp_path: Path) -> None:
+    mapping = tmp_path / "map.toml"
+    mapping.write_text(
+        "[columns]\n" + "".join(f'c{i} = "case_id"\n' for i in range(10_000)), encoding="utf-8"
+    )
+    start = time.process_time()
+    with pytest.raises(InputError) as info:
+        load_column_map(mapping, fields=case_fields())
+    assert time.process_time() - start < 3.0
+    (problem,) = info.value.problems
+    assert problem.message == (
+        "c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12, c13, c14, c15, c16, c17, "
+        "c18, c19 and 9,980 more all map to 'case_id'"
+    )
 
 
 # --------------------------------------------------------------------------- money units

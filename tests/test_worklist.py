@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import time
 import tomllib
 from collections import Counter
 from decimal import Decimal
@@ -470,6 +471,11 @@ def test_capacity_zero_sends_every_line_to_overflow(engine: Engine) -> None:
         ),
         ('[[owner]]\nrole = "x"\n', "owner[0].id", 1, "non-empty"),
         ('[[owner]]\nid = "unassigned"\n', "owner[0].id", 2, "reserved"),
+        ('[[ owner ]]\nid = "a"\ncapacty = 3\n', "owner[0].capacty", 3, "capacity"),
+        ('[[ "owner" ]]\nid = "a"\n\n[[ "owner" ]]\nid = "a"\n', "owner[1].id", 5, "repeated"),
+        ('owners = 3\n\n[[owner]]\nid = "a"\n', "owners", 1, "did you mean 'owner'"),
+        ('[[owner]]\nid = "a"\n\n[segment]\nx = 1\n', "segment", 4, "only [[owner]]"),
+        ('[[owner]]\nid = "a"\n\n[[ownr]]\nid = "b"\n', "ownr", 4, "did you mean 'owner'"),
     ],
 )
 def test_a_bad_team_file_names_the_file_field_and_line(
@@ -485,6 +491,21 @@ def test_a_bad_team_file_names_the_file_field_and_line(
     assert problem.source == str(file)
     assert problem.line == line
     assert message in f"{problem.message} (did you mean {problem.suggestion!r})"
+
+
+def test_a_team_file_of_many_bad_owners_names_each_line_in_time(tmp_path: Path) -> None:
+    # Each owner's lines are found in one pass over the file, not one pass a problem.
+    file = tmp_path / "team.toml"
+    file.write_text("".join(f'[[owner]]\nid = "o{i}"\nx = 1\n' for i in range(10_000)), "utf-8")
+    start = time.process_time()
+    with pytest.raises(InputError) as info:
+        load_team(file)
+    assert time.process_time() - start < 3.0
+    problems = info.value.problems
+    assert len(problems) == 10_000
+    assert [(p.path, p.line) for p in problems[::2_500]] == [
+        (f"owner[{i}].x", 3 * i + 3) for i in range(0, 10_000, 2_500)
+    ]
 
 
 def test_unreadable_or_invalid_toml_team_files(tmp_path: Path) -> None:

@@ -321,6 +321,12 @@ class CalendarSchedule:
             raise _schedule_error(name, "", f"not UTF-8 text (byte {exc.start})") from None
         except tomllib.TOMLDecodeError as exc:
             raise _schedule_error(name, "", f"TOML syntax error: {exc}") from None
+        except RecursionError:  # arrays or inline tables nested thousands deep
+            message = "TOML syntax error: arrays or tables nested too deeply to read"
+            raise _schedule_error(name, "", message) from None
+        except ValueError:  # tomllib's int() of an integer of over 4,300 digits
+            message = "TOML syntax error: a number with more digits than can be read"
+            raise _schedule_error(name, "", message) from None
         return cls.from_dict(data, source=name)
 
     def is_working_day(self, day: dt.date) -> bool | None:

@@ -33,6 +33,7 @@ the shape by the caller (the command line builds its shape from
 from __future__ import annotations
 
 import logging
+import re
 import tomllib
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
@@ -361,6 +362,14 @@ def load_column_map(path: str | Path, *, fields: Collection[str] | None = None) 
         line = getattr(exc, "lineno", None)
         problem = FieldProblem("", f"TOML syntax error: {exc}", source=str(path), line=line)
         raise InputError([problem], subject="the column map") from None
+    except RecursionError:  # arrays or inline tables nested thousands deep
+        message = "TOML syntax error: arrays or tables nested too deeply to read"
+        problem = FieldProblem("", message, source=str(path))
+        raise InputError([problem], subject="the column map") from None
+    except ValueError:  # tomllib's int() of an integer of over 4,300 digits
+        message = "TOML syntax error: a number with more digits than can be read"
+        problem = FieldProblem("", message, source=str(path))
+        raise InputError([problem], subject="the column map") from None
     table = data.get("columns")
     if not isinstance(table, dict) or set(data) != {"columns"}:
         problem = FieldProblem(
@@ -372,8 +381,9 @@ def load_column_map(path: str | Path, *, fields: Collection[str] | None = None) 
         raise InputError([problem], subject="the column map")
     problems: list[FieldProblem] = []
     out: dict[str, str] = {}
+    lines = _key_lines(text)
     for column, field in table.items():
-        line = _line_of(text, column)
+        line = lines.get(column)
         if not isinstance(field, str):
             message = f"expected a case field name, got {type(field).__name__}"
             problems.append(FieldProblem(f"columns.{column}", message, str(path), line))
@@ -389,9 +399,17 @@ def load_column_map(path: str | Path, *, fields: Collection[str] | None = None) 
             )
         else:
             out[column] = field
-    targets = [f for f in out.values() if f]
-    for field in sorted({f for f in targets if targets.count(f) > 1}):
-        named = ", ".join(c for c, f in out.items() if f == field)
+    sharing: dict[str, list[str]] = {}
+    for column, field in out.items():
+        if field:
+            sharing.setdefault(field, []).append(column)
+    for field, columns in sorted(sharing.items()):
+        if len(columns) < 2:
+            continue
+        # Named as the warning about ignored columns names them: the first few.
+        named = ", ".join(columns[:SHOWN_IGNORED_COLUMNS])
+        if len(columns) > SHOWN_IGNORED_COLUMNS:
+            named += f" and {len(columns) - SHOWN_IGNORED_COLUMNS:,} more"
         problems.append(
             FieldProblem(
                 "columns", f"{named} all map to {quote(field)}", source=str(path), line=None
@@ -402,14 +420,21 @@ def load_column_map(path: str | Path, *, fields: Collection[str] | None = None) 
     return out
 
 
-def _line_of(text: str, key: str) -> int | None:
-    """The line a key of the ``[columns]`` table is on (bare or quoted), or None."""
+#: A key at the start of a line of TOML: quoted, literal or bare, then ``=``.
+_KEY = re.compile(r"""\s*(?:"(?P<quoted>[^"]*)"|'(?P<literal>[^']*)'|(?P<bare>[^\s=]+))\s*=""")
+
+
+def _key_lines(text: str) -> dict[str, int]:
+    """The line that first gives each key of the ``[columns]`` table (bare or quoted),
+    found in one pass, so that a map of many columns is read in time proportional to
+    its length."""
+    found: dict[str, int] = {}
     for number, line in enumerate(text.splitlines(), start=1):
-        stripped = line.lstrip()
-        for spelled in (key, f'"{key}"', f"'{key}'"):
-            if stripped.startswith(spelled) and stripped[len(spelled) :].lstrip().startswith("="):
-                return number
-    return None
+        m = _KEY.match(line)
+        if m is not None:
+            key = m.group("quoted") or m.group("literal") or m.group("bare") or ""
+            found.setdefault(key, number)
+    return found
 
 
 #: The most ignored columns a warning names; it counts the others.

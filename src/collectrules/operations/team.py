@@ -20,6 +20,7 @@ owner ``unassigned`` (no capacity), so nothing falls through the team file unsee
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Mapping, Sequence
 from decimal import Decimal, InvalidOperation
@@ -246,26 +247,39 @@ def load_team(path: str | Path) -> Team:
     return team_from_dict(raw, source=where, text=text)
 
 
-def _line_of(text: str | None, owner_index: int, key: str | None) -> int | None:
-    """The line of the ``owner_index``-th ``[[owner]]`` table (or of ``key`` in it)."""
-    if text is None:
-        return None
-    seen = -1
-    start: int | None = None
-    lines = text.splitlines()
-    for number, line in enumerate(lines, start=1):
-        stripped = line.strip()
-        if stripped.startswith("[[owner]]"):
-            seen += 1
-            if seen == owner_index:
-                start = number
-                if key is None:
-                    return number
-            elif start is not None:
-                break
-        elif start is not None and key is not None and stripped.split("=", 1)[0].strip() == key:
-            return number
-    return start
+_OWNER_HEADER = re.compile(r"""^\s*\[\[\s*(?:owner|"owner"|'owner')\s*\]\]""")
+#: A top-level key a line gives: a table's header (``[key]``, ``[[ "key" ]]``,
+#: ``[key.x]``), or ``key = …`` (before any table).
+_TOP_KEY = re.compile(
+    r"""^\s*(?P<table>\[\[?)?\s*(?:"(?P<quoted>[^"]*)"|'(?P<literal>[^']*)'|(?P<bare>[\w-]+))"""
+    r"""\s*(?(table)[\].]|=)"""
+)
+
+
+def _top_key_lines(text: str | None) -> dict[str, int]:
+    """The line that first gives each top-level key of ``text``, in one pass."""
+    found: dict[str, int] = {}
+    in_table = False
+    for number, line in enumerate((text or "").splitlines(), start=1):
+        m = _TOP_KEY.match(line)
+        if m is not None and (m.group("table") or not in_table):
+            key = m.group("quoted") or m.group("literal") or m.group("bare")
+            found.setdefault(key, number)
+        in_table = in_table or line.lstrip().startswith("[")
+    return found
+
+
+def _owner_lines(text: str | None) -> list[tuple[int, dict[str, int]]]:
+    """Each ``[[owner]]`` table of ``text``: its header's line, and the line that first
+    gives each key in it; in one pass, so that a file of many bad owners is named in
+    time proportional to its length."""
+    tables: list[tuple[int, dict[str, int]]] = []
+    for number, line in enumerate((text or "").splitlines(), start=1):
+        if _OWNER_HEADER.search(line):
+            tables.append((number, {}))
+        elif tables:
+            tables[-1][1].setdefault(line.strip().split("=", 1)[0].strip(), number)
+    return tables
 
 
 def team_from_dict(
@@ -282,19 +296,29 @@ def team_from_dict(
             msg = f"expected a text or None, got {type(given).__name__}"
             raise InputError([FieldProblem(name, msg)], subject="team")
     problems: list[FieldProblem] = []
+    owner_lines: list[tuple[int, dict[str, int]]] | None = None
 
     def bad(index: int, key: object, message: str, suggestion: str | None = None) -> None:
+        nonlocal owner_lines
         name = None if key is None else key if isinstance(key, str) else quote(key)
         path = f"owner[{index}]" + ("" if name is None else f".{name}")
-        line = _line_of(text, index, name)
+        if owner_lines is None:
+            owner_lines = _owner_lines(text)
+        line = None
+        if index < len(owner_lines):
+            start, keys = owner_lines[index]
+            line = start if name is None else keys.get(name, start)
         problems.append(FieldProblem(path, message, source, line, suggestion))
 
     if not isinstance(raw, Mapping):
         raise InputError([FieldProblem("", "expected a table", source=source)], subject="team")
     unknown = [k if isinstance(k, str) else quote(k) for k in raw if k != "owner"]
+    lines = _top_key_lines(text) if unknown else {}
     for key in unknown:
         msg = "unknown key; a team file has only [[owner]] tables"
-        problems.append(FieldProblem(key, msg, source, None, did_you_mean(key, ["owner"])))
+        problems.append(
+            FieldProblem(key, msg, source, lines.get(key), did_you_mean(key, ["owner"]))
+        )
     tables = raw.get("owner", [])
     if not isinstance(tables, list) or not tables:
         msg = "expected at least one [[owner]] table"

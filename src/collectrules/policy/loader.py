@@ -1160,6 +1160,10 @@ class _Loader:
         source = self.source_of(path, rule_id)
         if rule_id is None and key is not None and path == key:
             line = self.top_key_line(key, source)
+        elif rule_id is None and key is None and "." in path and "[" not in path:
+            # A key named by its path alone (``timeline.deadlines`` of the wrong kind):
+            # the line that gives it, or its table's; the file's first line otherwise.
+            line = self.table_line(path, source) or self.line_of(None, None, source)
         else:
             line = self.line_of(rule_id, key, source)
         m = re.match(r"parameters\.([^.]+)", path)

@@ -230,6 +230,7 @@ class GoldenFile(pytest.File):
         if not isinstance(cases, list) or not cases:
             raise GoldenFileError("cases: expected a non-empty list of cases ([[cases]])")
         seen: set[str] = set()
+        lines = _case_id_lines(text)
         for index, case in enumerate(cases):
             if not isinstance(case, Mapping):
                 raise GoldenFileError(f"cases[{index}]: expected a table")
@@ -280,7 +281,7 @@ class GoldenFile(pytest.File):
                     data=data,
                     expectation=expectation,
                     checks=checks,
-                    line=_line_of(text, case_id),
+                    line=lines.get(case_id, 0),
                     stated={k: case[k] for k in ("quadrant", "allows", "blocks") if k in case},
                 )
                 item.add_marker(_MARK)
@@ -408,13 +409,19 @@ def _instant(value: object, where: str) -> dt.datetime:
         raise GoldenFileError(f"{where}: {exc}") from None
 
 
-def _line_of(text: str, case_id: str) -> int:
-    """The 0-based line that declares the case id, for pytest's report (0 if not found)."""
-    pattern = re.compile(r"""["']?id["']?\s*[=:]\s*["']""" + re.escape(case_id) + r"""["']""")
+#: A case id as a golden file gives it: ``id = "C-1"``, ``"id": "C-1"``, ``id = 'C-1'``.
+_CASE_ID = re.compile(r"""["']?id["']?\s*[=:]\s*(?:"((?:[^"\\]|\\.)*)"|'([^']*)')""")
+
+
+def _case_id_lines(text: str) -> dict[str, int]:
+    """The 0-based line that first declares each case id, for pytest's report; found in
+    one pass, so that a file of many cases is collected in time proportional to its
+    length."""
+    found: dict[str, int] = {}
     for number, line in enumerate(text.splitlines()):
-        if pattern.search(line):
-            return number
-    return 0
+        for m in _CASE_ID.finditer(line):
+            found.setdefault(m.group(1) if m.group(1) is not None else m.group(2), number)
+    return found
 
 
 class GoldenCase(pytest.Item):
