@@ -25,6 +25,7 @@ from collectrules import __version__
 from collectrules._allocator import keep_freed_pages
 from collectrules._decimal import CONTEXT
 from collectrules._files import strerror
+from collectrules.cli._common import echo
 from collectrules.errors import CollectRulesError, OutputError, quote
 
 # Before any command module loads Polars: see collectrules._allocator.
@@ -44,7 +45,7 @@ app = typer.Typer(
 
 def _print_version(value: bool) -> None:
     if value:
-        typer.echo(f"collectrules {__version__}")
+        echo(f"collectrules {__version__}")
         raise typer.Exit()
 
 
@@ -80,7 +81,7 @@ def _run(argv: list[str] | None) -> int:
     """:func:`main`'s run of the command, its errors made exit statuses."""
     empty = _empty_argument(sys.argv[1:] if argv is None else argv)
     if empty is not None:
-        typer.echo(f"error: {empty}", err=True)
+        echo(f"error: {empty}", err=True)
         return 2
     try:
         app(args=argv, prog_name="collectrules")
@@ -88,15 +89,15 @@ def _run(argv: list[str] | None) -> int:
         code = exc.code
         return code if isinstance(code, int) else (0 if code is None else 1)
     except OutputError as exc:  # an output that cannot be written: an I/O failure
-        typer.echo(f"error: {exc}", err=True)
+        echo(f"error: {exc}", err=True)
         return 3
     except CollectRulesError as exc:
         message = str(exc).replace("\n", " ")
-        typer.echo(f"error: {message}", err=True)
+        echo(f"error: {message}", err=True)
         return 2
     except OSError as exc:
         where = f"{exc.filename}: " if exc.filename else ""
-        typer.echo(f"error: {where}{strerror(exc)}", err=True)
+        echo(f"error: {where}{strerror(exc)}", err=True)
         return 3
     return 0
 

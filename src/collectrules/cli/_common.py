@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import enum
 import json
+import re
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Annotated, Any
@@ -14,6 +15,7 @@ import pendulum
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.text import Text
 
 from collectrules.cli._labels import ZH
 from collectrules.engine import Engine
@@ -146,7 +148,7 @@ def one_line(exc: BaseException | None) -> str:
 
 def report_row(where: str, exc: BaseException | None) -> None:
     """Report one bad input row on standard error, on one unwrapped line."""
-    typer.echo(f"error: {where}: {one_line(exc)}", err=True)
+    echo(f"error: {where}: {one_line(exc)}", err=True)
 
 
 def read_decision_rows(paths: list[Path], bad: list[RowProblem]) -> dict[str, DecisionRow]:
@@ -174,18 +176,45 @@ def read_decision_rows(paths: list[Path], bad: list[RowProblem]) -> dict[str, De
 
 def echo_json(payload: Any) -> None:
     """Print one JSON document, indented; keys sorted, non-ASCII kept."""
-    typer.echo(json.dumps(payload, sort_keys=True, ensure_ascii=False, indent=2))
+    echo(json.dumps(payload, sort_keys=True, ensure_ascii=False, indent=2))
 
 
 def echo_json_lines(payloads: Iterator[Any] | list[Any]) -> None:
     """Print JSON Lines: one object per line, whether there is one or many; keys sorted."""
     for payload in payloads:
-        typer.echo(json.dumps(payload, sort_keys=True, ensure_ascii=False))
+        echo(json.dumps(payload, sort_keys=True, ensure_ascii=False))
+
+
+#: What a terminal acts on rather than shows: the control characters but tab and
+#: newline (ESC starts a sequence that recolours or retitles it; NUL; the C1 controls,
+#: CSI among them) and the marks that reorder a line (bidirectional overrides, isolates).
+_UNSHOWN = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def shown(text: str) -> str:
+    """``text`` with each character a terminal would act on written as its JSON escape
+    (``\\u001b``, ``\\u202e``): a case id or a policy's title never recolours, retitles
+    or reorders the terminal, nor prints as another; JSON printed stays the same JSON."""
+    return _UNSHOWN.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def echo(message: str = "", *, err: bool = False, nl: bool = True) -> None:
+    """``typer.echo`` of :func:`shown` text: every line the command line prints."""
+    typer.echo(shown(message), err=err, nl=nl)
+
+
+class ShownConsole(Console):
+    """A rich console that prints the text it is given as :func:`shown` text (its own
+    colours are styles, which it writes itself)."""
+
+    def render_str(self, text: str, **options: Any) -> Text:
+        """The text, shown, rendered as rich renders it."""
+        return super().render_str(shown(text), **options)
 
 
 def warn(message: str) -> None:
     """A warning on standard error, on one line."""
-    typer.echo(f"warning: {message}", err=True)
+    echo(f"warning: {message}", err=True)
 
 
 #: The narrowest console tables print on; a narrower terminal wraps their lines.
@@ -197,10 +226,10 @@ MIN_WIDTH = 60
 def console() -> Console:
     """The console tables print on: on a terminal, its width (COLUMNS, when set, wins),
     at least :data:`MIN_WIDTH`; piped or to a file, wide enough that rows stay whole."""
-    out = Console(soft_wrap=False)
+    out = ShownConsole(soft_wrap=False)
     if not out.is_terminal:
-        return Console(soft_wrap=False, width=_PIPED_WIDTH)
-    return out if out.width >= MIN_WIDTH else Console(soft_wrap=False, width=MIN_WIDTH)
+        return ShownConsole(soft_wrap=False, width=_PIPED_WIDTH)
+    return out if out.width >= MIN_WIDTH else ShownConsole(soft_wrap=False, width=MIN_WIDTH)
 
 
 @contextlib.contextmanager
@@ -210,7 +239,7 @@ def progress(total: int | None, what: str) -> Iterator[Callable[[int], None]]:
     Yields ``advance(n)``. Nothing is drawn when standard error is not a terminal, so
     logs and pipes stay clean.
     """
-    err = Console(stderr=True)
+    err = ShownConsole(stderr=True)
     bar = Progress(
         TextColumn(what),
         BarColumn(),

@@ -36,6 +36,7 @@ from collectrules.cli._common import (
     SignalsOption,
     UnknownSignalsOption,
     console,
+    echo,
     label,
     load_for,
     progress,
@@ -82,7 +83,7 @@ def _unusable(exc: PolicyError) -> bool:
 
 
 def _echo_json(payload: Any) -> None:
-    typer.echo(json.dumps(payload, ensure_ascii=False, indent=2, sort_keys=False))
+    echo(json.dumps(payload, ensure_ascii=False, indent=2, sort_keys=False))
 
 
 def _finding_lines(finding: Finding) -> list[str]:
@@ -129,17 +130,17 @@ def check(
         payload["load_errors"] = []
         _echo_json(payload)
         raise typer.Exit(1 if failed else 0)
-    typer.echo(f"{loaded.ref} ({loaded.source or policy})")
+    echo(f"{loaded.ref} ({loaded.source or policy})")
     if report.errors:
-        typer.echo(f"{label('errors', lang)} ({len(report.errors)}):")
+        echo(f"{label('errors', lang)} ({len(report.errors)}):")
         for f in report.errors:
-            typer.echo("\n".join(_finding_lines(f)))
+            echo("\n".join(_finding_lines(f)))
     if report.warnings:
-        typer.echo(f"{label('warnings', lang)} ({len(report.warnings)}):")
+        echo(f"{label('warnings', lang)} ({len(report.warnings)}):")
         for f in report.warnings:
-            typer.echo("\n".join(_finding_lines(f)))
+            echo("\n".join(_finding_lines(f)))
     n_err, n_warn = len(report.errors), len(report.warnings)
-    typer.echo(f"{label('result', lang)}: {_verdict(n_err, n_warn, lang)}")
+    echo(f"{label('result', lang)}: {_verdict(n_err, n_warn, lang)}")
     raise typer.Exit(1 if failed else 0)
 
 
@@ -176,14 +177,14 @@ def _report_load(
             }
         )
         return
-    typer.echo(f"{policy}: {label('the policy does not load', lang)}")
-    typer.echo(f"{label('errors', lang)} ({len(problems)}):")
+    echo(f"{policy}: {label('the policy does not load', lang)}")
+    echo(f"{label('errors', lang)} ({len(problems)}):")
     for p in problems:
-        typer.echo(f"  {p}")
+        echo(f"  {p}")
     if lang is Lang.ZH:
-        typer.echo(f"{label('result', lang)}: {len(problems)} {label('error(s)', lang)}")
+        echo(f"{label('result', lang)}: {len(problems)} {label('error(s)', lang)}")
     else:
-        typer.echo(f"result: {len(problems)} error{'s' if len(problems) != 1 else ''}")
+        echo(f"result: {len(problems)} error{'s' if len(problems) != 1 else ''}")
 
 
 # --------------------------------------------------------------------------- show
@@ -331,7 +332,7 @@ def show(
         out.append(f"{t('disabled')}: {shown}")
     if payload["sections"]:
         out.append(f"{t('sections')}: {', '.join(payload['sections'])}")
-    typer.echo("\n".join(out))
+    echo("\n".join(out))
 
 
 def _show_compiled(loaded: Policy, fmt: Format) -> None:
@@ -355,7 +356,7 @@ def _show_compiled(loaded: Policy, fmt: Format) -> None:
     remedies = legend["remedies"]
     bits = ", ".join(f"{1 << i}={rid}" for i, rid in enumerate(remedies["rules"]))
     out.append(f"  {remedies['mask']} (remedies): {bits}")
-    typer.echo("\n".join(out))
+    echo("\n".join(out))
 
 
 # --------------------------------------------------------------------------- diff
@@ -378,9 +379,9 @@ def diff(
     if fmt is Format.JSON:
         _echo_json(result.to_dict())
     else:
-        typer.echo(f"--- {result.old}\n+++ {result.new}")
+        echo(f"--- {result.old}\n+++ {result.new}")
         if result.identical:
-            typer.echo(label("no differences", lang))
+            echo(label("no differences", lang))
         for change in result.changes:
             mark = {"added": "+", "removed": "-"}.get(change.change, "~")
             head = f"{label(change.change, lang)} {label(change.what, lang)} {change.id}"
@@ -388,7 +389,7 @@ def diff(
                 where = change.where.replace("layer ", f"{label('layer', lang)} ", 1)
                 head += f" ({where})"
             details = change.details()
-            typer.echo(f"{mark} {head}" + (f": {details}" if details else ""))
+            echo(f"{mark} {head}" + (f": {details}" if details else ""))
     raise typer.Exit(0 if result.identical else 1)
 
 
@@ -540,4 +541,4 @@ def schema(
 ) -> None:
     """Print a JSON Schema: of policy files (for editors and CI), of a case, or of a decision."""
     text = schema_text() if kind is SchemaKind.POLICY else model_schema_text(kind.value)
-    typer.echo(text, nl=False)
+    echo(text, nl=False)

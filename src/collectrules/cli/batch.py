@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Annotated, NoReturn
 
 import typer
-from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from collectrules._arguments import require_file_path
@@ -43,8 +42,10 @@ from collectrules.cli._common import (
     MoneyUnitOption,
     PolicyOption,
     PolicyPathOption,
+    ShownConsole,
     SignalsOption,
     UnknownSignalsOption,
+    echo,
     engine_for,
     label,
     resolve_as_of,
@@ -194,10 +195,10 @@ def batch(
     def on_bad(where: str, reason: str) -> None:
         nonlocal shown
         if shown < SHOWN_BAD_ROWS:
-            typer.echo(f"error: {where}: {reason}", err=True)
+            echo(f"error: {where}: {reason}", err=True)
         shown += 1
 
-    console = Console(stderr=True)
+    console = ShownConsole(stderr=True)
     with Progress(
         SpinnerColumn(),
         TextColumn("{task.completed} rows"),
@@ -225,7 +226,7 @@ def batch(
                 on_warning=warn,
             )
         except KeyboardInterrupt:
-            typer.echo(
+            echo(
                 "interrupted: nothing was published; run the same command with --resume"
                 " to continue from the last checkpoint",
                 err=True,
@@ -234,7 +235,7 @@ def batch(
         except OutputError as exc:
             if not os.path.exists(BatchFiles(out, err_path).progress_path):
                 _unwritten(exc)  # failed before its first checkpoint: nothing to resume
-            typer.echo(
+            echo(
                 f"error: {exc}. Nothing was published: the rows written so far are in "
                 f"{out.name}.partial and {err_path.name}.partial; once the problem is fixed, "
                 "run the same command with --resume.",
@@ -244,7 +245,7 @@ def batch(
         except CollectRulesError:
             raise
         except Exception as exc:  # a crash is not "some rows bad": say so, and how to go on
-            typer.echo(
+            echo(
                 f"internal error: {type(exc).__name__}: {exc}. Nothing was published; once"
                 " the cause is fixed, run the same command with --resume.",
                 err=True,
@@ -252,12 +253,12 @@ def batch(
             raise typer.Exit(EXIT_INTERNAL) from None
     elapsed = time.perf_counter() - started
     if shown > SHOWN_BAD_ROWS:
-        typer.echo(f"… and {shown - SHOWN_BAD_ROWS} more bad rows in {err_path}", err=True)
+        echo(f"… and {shown - SHOWN_BAD_ROWS} more bad rows in {err_path}", err=True)
     for line in _summary_lines(summary, lang):
-        typer.echo(line, err=True)
+        echo(line, err=True)
     done = summary.rows - summary.resumed_at
     rate = f", {done / elapsed:,.0f} rows/s" if elapsed > 0 and done else ""
-    typer.echo(f"{label('time taken', lang)}: {elapsed:.1f} s{rate}", err=True)
+    echo(f"{label('time taken', lang)}: {elapsed:.1f} s{rate}", err=True)
     if summary.bad:
         raise typer.Exit(1)
 
@@ -265,7 +266,7 @@ def batch(
 def _unwritten(exc: OutputError) -> NoReturn:
     """Report an output the run could not write before it recorded a checkpoint (a
     missing folder, a name too long), and exit with :data:`EXIT_IO`."""
-    typer.echo(
+    echo(
         f"error: {exc}. Nothing was published and no checkpoint was recorded, so there is"
         " nothing to --resume; once the problem is fixed, run the command again.",
         err=True,
@@ -349,7 +350,7 @@ def _run_columnar(
     def on_bad(where: str, reason: str) -> None:
         nonlocal shown
         if shown < SHOWN_BAD_ROWS:
-            typer.echo(f"error: {where}: {reason}", err=True)
+            echo(f"error: {where}: {reason}", err=True)
         shown += 1
 
     run = run_columnar(
@@ -367,11 +368,11 @@ def _run_columnar(
     )
     elapsed = time.perf_counter() - started
     if shown > SHOWN_BAD_ROWS:
-        typer.echo(f"… and {shown - SHOWN_BAD_ROWS} more bad rows in {run.batch.errors}", err=True)
+        echo(f"… and {shown - SHOWN_BAD_ROWS} more bad rows in {run.batch.errors}", err=True)
     for line in run.lines():
-        typer.echo(line, err=True)
+        echo(line, err=True)
     rows = run.batch.rows
     rate = f", {rows / elapsed:,.0f} rows/s" if elapsed > 0 and rows else ""
-    typer.echo(f"time taken: {elapsed:.1f} s{rate}", err=True)
+    echo(f"time taken: {elapsed:.1f} s{rate}", err=True)
     if run.batch.bad:
         raise typer.Exit(1)

@@ -18,6 +18,7 @@ from collectrules.cli._common import (
     Lang,
     LangOption,
     PolicyOption,
+    echo,
     label,
     load_for,
     read_decision_rows,
@@ -116,7 +117,7 @@ def changes(
     result = compare_runs(before, after, policy=None if named is None else load_for(named))
     result = attrs.evolve(result, problems=(*bad, *result.problems))  # listed in --format json
     if output is Format.JSON:
-        typer.echo(json.dumps(result.to_dict(), ensure_ascii=False, sort_keys=True, indent=2))
+        echo(json.dumps(result.to_dict(), ensure_ascii=False, sort_keys=True, indent=2))
     else:
         _tables(result, terminal(), lang)  # the terminal's width, 200 when piped
     if bad:

@@ -20,6 +20,7 @@ from collectrules.cli._common import (
     LangOption,
     PolicyOption,
     PolicyPathOption,
+    echo,
     label,
     load_for,
     one_line,
@@ -240,7 +241,7 @@ def contact(
             "obligations": [o.to_dict() for o in obligations],
             "policy": guardrails.policy.ref,
         }
-        typer.echo(json.dumps(payload, sort_keys=True, ensure_ascii=False, indent=2))
+        echo(json.dumps(payload, sort_keys=True, ensure_ascii=False, indent=2))
     else:
         _print(verdict, guardrails, case, next_text, obligations, lang)
     if not verdict.allowed:

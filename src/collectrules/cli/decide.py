@@ -29,6 +29,7 @@ from collectrules.cli._common import (
     case_from_row,
     console,
     decided_rows,
+    echo,
     echo_json_lines,
     engine_for,
     ignored_line,
@@ -117,13 +118,13 @@ def decide(
             )
         console().print(table)
         if bad:
-            typer.echo(
+            echo(
                 f"{len(decisions)} {label('decided', lang)}, {bad} {label('bad row(s)', lang)}",
                 err=True,
             )
     ignored = ignored_line(engine, lang)
     if ignored is not None:
-        typer.echo(ignored, err=True)
+        echo(ignored, err=True)
     if bad:
         raise typer.Exit(1)
 

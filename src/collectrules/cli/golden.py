@@ -27,6 +27,7 @@ from collectrules.cli._common import (
     SignalsOption,
     UnknownSignalsOption,
     decided_rows_at,
+    echo,
     engine_for,
     ignored_line,
     label,
@@ -113,13 +114,13 @@ def golden(
         entries, policy=_policy_ref(policy, out), as_of=when, backend=backend.value, fmt=fmt
     )
     out.write_text(text, encoding="utf-8")
-    typer.echo(f"{label('wrote', lang)} {len(entries)} {label('golden case(s) to', lang)} {out}")
+    echo(f"{label('wrote', lang)} {len(entries)} {label('golden case(s) to', lang)} {out}")
     ignored = ignored_line(engine, lang)
     if ignored is not None:
-        typer.echo(ignored, err=True)
+        echo(ignored, err=True)
     if not any(fnmatch.fnmatchcase(out.name, p) for p in GOLDEN_PATTERNS):
         patterns = " or ".join(GOLDEN_PATTERNS)
-        typer.echo(
+        echo(
             f"warning: {out.name} does not match {patterns}; the pytest plugin collects it "
             "only if the collectrules_golden ini option names it",
             err=True,

@@ -26,6 +26,7 @@ from collectrules.cli._common import (
     PolicyPathOption,
     UnknownSignalsOption,
     case_from_row,
+    echo,
     echo_json,
     engine_for,
     ignored_line,
@@ -169,16 +170,16 @@ def plan(
     else:
         text = result.to_markdown()
     if out is None:
-        typer.echo(text, nl=False)
+        echo(text, nl=False)
     else:
         out.write_text(text, encoding="utf-8")
-        typer.echo(
+        echo(
             f"{label('plan for', lang)} {case.case_id} ({kind}, {months} "
             f"{label('months', lang)}) {label('in', lang)} {out}"
         )
     ignored = ignored_line(engine, lang)
     if ignored is not None:
-        typer.echo(ignored, err=True)
+        echo(ignored, err=True)
 
 
 def _good_rows(paths: Sequence[Path], bad: list[int]) -> Iterator[tuple[str, dict[str, Any]]]:

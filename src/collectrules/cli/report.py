@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from collectrules.cli import app
-from collectrules.cli._common import DEFAULT_LANG, LangOption, label, read_decision_rows
+from collectrules.cli._common import DEFAULT_LANG, LangOption, echo, label, read_decision_rows
 from collectrules.io import case_files
 from collectrules.operations.changes import RowProblem
 from collectrules.operations.report import build_report
@@ -43,6 +43,6 @@ def report(
     text = build_report(rows, previous=before, lang=lang.value)
     out.write_text(text, encoding="utf-8")
     cases = f"{len(rows)} {label('case(s)', lang)}"
-    typer.echo(f"{label('report of', lang)} {cases} {label('in', lang)} {out}", err=True)
+    echo(f"{label('report of', lang)} {cases} {label('in', lang)} {out}", err=True)
     if bad:
         raise typer.Exit(1)

@@ -27,12 +27,14 @@ from collectrules.cli._common import (
     UnknownSignalsOption,
     case_from_row,
     console,
+    echo,
     echo_json_lines,
     engine_for,
     ignored_line,
     label,
     report_row,
     resolve_as_of,
+    shown,
 )
 from collectrules.errors import CollectRulesError, FieldProblem, InputError, quote
 from collectrules.io import case_files, read_rows
@@ -119,9 +121,9 @@ def _steps_table(tl: Timeline, lang: Lang) -> Table:
             _when(step.limit_at),
             _done(step, lang),
             _window(step, lang),
-            Text(f"[{step.channel}] {step.action}"),
-            Text(step.owner),
-            Text(step.reason or ""),
+            Text(shown(f"[{step.channel}] {step.action}")),
+            Text(shown(step.owner)),
+            Text(shown(step.reason or "")),
         )
     return table
 
@@ -137,13 +139,13 @@ def _deadline_row(deadline: Deadline, timezone: str, lang: Lang) -> list[str | T
     if deadline.capped_by_longstop:
         last += " (long stop)"
     return [
-        Text(deadline.title),
+        Text(shown(deadline.title)),
         Text(_status(deadline.status.value, lang), style=_DEADLINE_STYLES[deadline.status]),
         deadline.period,
-        Text(deadline.started_by),
+        Text(shown(deadline.started_by)),
         interrupted or "-",
         last,
-        Text(deadline.warning or ""),
+        Text(shown(deadline.warning or "")),
         ", ".join(deadline.cites),
     ]
 
@@ -201,12 +203,12 @@ def _print_timeline(console: Console, tl: Timeline, policy: Policy, lang: Lang) 
         window = step.contact_window
         if window is not None and window.last_at is not None and step.status is StepStatus.OPEN:
             when += f", {t('last contact')} {_when(window.last_at)}"
-        line = Text(f"  {number}. {step.id} ")
+        line = Text(shown(f"  {number}. {step.id} "))
         line.append(_status(step.status.value, lang), style=_STEP_STYLES[step.status])
-        line.append(f" ({when}): {step.action} [{step.owner}, {step.channel}]")
+        line.append(shown(f" ({when}): {step.action} [{step.owner}, {step.channel}]"))
         console.print(line)
     for warning in tl.warnings:
-        console.print(Text(f"  warning: {warning}", style="yellow"))
+        console.print(Text(shown(f"  warning: {warning}"), style="yellow"))
 
 
 @app.command()
@@ -254,6 +256,6 @@ def timeline(
             _print_timeline(out, tl, engine.policy, lang)
     ignored = ignored_line(engine, lang)
     if ignored is not None:
-        typer.echo(ignored, err=True)
+        echo(ignored, err=True)
     if bad:
         raise typer.Exit(1)

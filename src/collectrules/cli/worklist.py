@@ -27,7 +27,9 @@ from collectrules.cli._common import (
     LangOption,
     PolicyOption,
     PolicyPathOption,
+    ShownConsole,
     UnknownSignalsOption,
+    echo,
     engine_for,
     ignored_line,
     label,
@@ -160,7 +162,7 @@ def worklist(
     engine = engine_for(policy, backend, policy_path, unknown_signals)
     when = resolve_as_of(as_of)
     if as_of is None:
-        typer.echo(f"note: no --as-of given; listing at {when.isoformat()}", err=True)
+        echo(f"note: no --as-of given; listing at {when.isoformat()}", err=True)
     where = [""]
     bad = [0]
 
@@ -175,7 +177,7 @@ def worklist(
 
     def on_failure(failure: RowFailure) -> None:
         bad[0] += 1
-        typer.echo(f"error: {where[0]}: {one_line(failure.error)}", err=True)
+        echo(f"error: {where[0]}: {one_line(failure.error)}", err=True)
 
     wl = engine.worklist(
         rows(),
@@ -198,7 +200,7 @@ def worklist(
         else:
             items = list(wl)
             # On a terminal, its width, as every table (docs/cli.md); 200 in a file or pipe.
-            console = Console(file=sink, width=200) if out is not None else terminal()
+            console = ShownConsole(file=sink, width=200) if out is not None else terminal()
             _table(items, console, engine.policy, lang)
     finally:
         if out is not None:
@@ -208,7 +210,7 @@ def worklist(
     def t(text: str) -> str:
         return label(text, lang)
 
-    typer.echo(
+    echo(
         f"{summary.lines} {t('line(s)')} {t('from')} {summary.cases_with_lines} {t('of')} "
         f"{summary.cases} {t('case(s)')}; {summary.overflow} {t('over capacity')}; "
         f"{bad[0]} {t('bad row(s)')}",
@@ -216,14 +218,14 @@ def worklist(
     )
     for tally in summary.owners:
         cap = t("no cap") if tally.capacity is None else f"{t('capacity')} {tally.capacity}"
-        typer.echo(
+        echo(
             f"  {tally.owner}: {tally.listed} {t('listed')}, {tally.overflow} {t('over')} ({cap})",
             err=True,
         )
     ignored = ignored_line(engine, lang)
     if ignored is not None:
-        typer.echo(ignored, err=True)
+        echo(ignored, err=True)
     if out is not None:
-        typer.echo(f"{t('worklist in')} {out}", err=True)
+        echo(f"{t('worklist in')} {out}", err=True)
     if bad[0]:
         raise typer.Exit(1)
