@@ -140,8 +140,10 @@ def test_boundary_values_of_the_default_policy(default_policy: Policy) -> None:
     # the timeline's phase gives at DEFAULT_AS_OF (3 April 2026): each plan's last day of
     # P2 and first of P3 with a day either side. Loans: L-2W, 14 days; cards: C-PLAN, 30
     # days; receivables: AR-4, a calendar month after 4 March (31 days); property fees:
-    # PF-4, six calendar months (182 days).
+    # PF-4, six calendar months (182 days). And 0 and 1: the legal deadlines' rules read
+    # whether anything is past due (dpd > 0).
     assert bounds["dpd"] == (
+        *(0, 1),
         *(13, 14, 15, 16),
         *(29, 30, 31, 32, 33),
         *(89, 90, 91),
