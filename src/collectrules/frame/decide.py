@@ -166,6 +166,9 @@ def decide(
     …). Each is a Polars, pandas or pyarrow table. The decisions are the compact rows
     the per-case engine gives (the differential tests check it), in the order of
     ``cases``; a bad row is in ``errors`` with the error the per-case engine gives.
+    Each case id is decided once: a row that would be decided for an id a row above it
+    was decided for is a bad row (``case 'C-1' appears twice (decided at cases[0])``),
+    as in ``collectrules batch``.
     """
     when = require_aware(as_of)
     chosen = _policy(policy)
