@@ -30,6 +30,14 @@ def write(path: Path, text: str) -> Path:
     return path
 
 
+def the_problem(path: Path) -> tuple[FieldProblem, PolicyError]:
+    """The one problem ``load_policy(path)`` refuses the policy for, and the error."""
+    with pytest.raises(PolicyError) as info:
+        load_policy(path)
+    [problem] = info.value.problems
+    return problem, info.value
+
+
 def line_holding(path: Path, text: str) -> int:
     """The 1-based number of the only line of ``path`` that holds ``text``."""
     [number] = [i for i, line in enumerate(path.read_text("utf-8").splitlines(), 1) if text in line]
@@ -70,9 +78,7 @@ def test_a_misspelt_parameter_is_named_with_the_closest_parameter(
     tmp_path: Path, when: str
 ) -> None:
     path = write(tmp_path / "policy.toml", LIMIT_POLICY.format(when=when))
-    with pytest.raises(PolicyError) as info:
-        load_policy(path)
-    [problem] = info.value.problems
+    problem, failure = the_problem(path)
     assert (problem.source, problem.line) == (str(path), line_holding(path, "when ="))
     assert problem.path == "remedies[R-EXTENSION-LIMIT].when"
     assert problem.message.startswith("unknown name 'extension_max_dpdd': ")
@@ -80,8 +86,8 @@ def test_a_misspelt_parameter_is_named_with_the_closest_parameter(
     assert "expected a constant or a parameter to compare 'dpd' with" in problem.message
     assert "another field" not in problem.message
     assert problem.suggestion == "extension_max_dpd"
-    assert f"{path}:{problem.line}: " in str(info.value)
-    assert "(did you mean 'extension_max_dpd'?)" in str(info.value)
+    assert f"{path}:{problem.line}: " in str(failure)
+    assert "(did you mean 'extension_max_dpd'?)" in str(failure)
 
 
 def test_a_misspelt_parameter_in_a_named_condition_names_the_condition(
@@ -146,16 +152,14 @@ def test_a_misspelt_parameter_compared_with_a_constant_is_named_as_neither(
     tmp_path: Path, when: str, column: int
 ) -> None:
     path = write(tmp_path / "policy.toml", LIMIT_POLICY.format(when=when))
-    with pytest.raises(PolicyError) as info:
-        load_policy(path)
-    [problem] = info.value.problems
+    problem, failure = the_problem(path)
     assert (problem.source, problem.line) == (str(path), line_holding(path, "when ="))
     assert problem.path == "remedies[R-EXTENSION-LIMIT].when"
     assert problem.message == (
         "unknown name 'extension_max_dpdd': neither a fact field nor a parameter of the policy"
     )
     assert problem.suggestion == "extension_max_dpd"
-    assert str(info.value) == (
+    assert str(failure) == (
         f"{path}:{problem.line}: remedies[R-EXTENSION-LIMIT].when: unknown name "
         "'extension_max_dpdd': neither a fact field nor a parameter of the policy "
         "(did you mean 'extension_max_dpd'?)"
@@ -251,14 +255,12 @@ def test_an_unknown_key_of_a_base_policy_names_the_base_file_and_line(
 ) -> None:
     base = write(tmp_path / "base.toml", BASE.format(extra=extra))
     child = write(tmp_path / "child.toml", CHILD)
-    with pytest.raises(PolicyError) as info:
-        load_policy(child)
-    [problem] = info.value.problems
+    problem, failure = the_problem(child)
     assert problem.path == key
     assert problem.message == "unknown key"
     assert (problem.source, problem.line) == (str(base), line_holding(base, found))
     assert problem.suggestion == suggestion
-    assert str(info.value) == (
+    assert str(failure) == (
         f"{base}:{problem.line}: {key}: unknown key (did you mean '{suggestion}'?)"
     )
 
@@ -268,9 +270,7 @@ def test_an_unknown_key_of_a_table_of_a_base_policy_names_the_base_file(
 ) -> None:
     base = write(tmp_path / "base.toml", BASE.format(extra='\n[remedies]\nconflikt = "block"\n'))
     child = write(tmp_path / "child.toml", CHILD)
-    with pytest.raises(PolicyError) as info:
-        load_policy(child)
-    [problem] = info.value.problems
+    problem, _ = the_problem(child)
     assert problem.path == "remedies.conflikt"
     assert (problem.source, problem.line) == (str(base), line_holding(base, "conflikt ="))
     assert problem.suggestion == "conflict"
@@ -279,18 +279,14 @@ def test_an_unknown_key_of_a_table_of_a_base_policy_names_the_base_file(
 def test_an_unknown_key_of_the_policy_itself_names_its_own_file(tmp_path: Path) -> None:
     write(tmp_path / "base.toml", BASE.format(extra=""))
     child = write(tmp_path / "child.toml", CHILD + 'titel = "x"\n')
-    with pytest.raises(PolicyError) as info:
-        load_policy(child)
-    [problem] = info.value.problems
+    problem, _ = the_problem(child)
     assert (problem.source, problem.line) == (str(child), line_holding(child, "titel ="))
 
 
 def test_a_key_given_by_both_files_names_the_extending_file(tmp_path: Path) -> None:
     write(tmp_path / "base.toml", BASE.format(extra='titel = "base"\n'))
     child = write(tmp_path / "child.toml", CHILD + 'titel = "branch"\n')
-    with pytest.raises(PolicyError) as info:
-        load_policy(child)
-    [problem] = info.value.problems
+    problem, _ = the_problem(child)
     assert (problem.source, problem.line) == (str(child), line_holding(child, "titel ="))
 
 
@@ -333,14 +329,12 @@ def test_an_unknown_key_deep_in_a_base_policy_names_the_base_file_and_line(
     base = write(tmp_path / "base.toml", BASE.format(extra=extra))
     child = write(tmp_path / "child.toml", CHILD)
     for loaded in (base, child):
-        with pytest.raises(PolicyError) as info:
-            load_policy(loaded)
-        [problem] = info.value.problems
+        problem, failure = the_problem(loaded)
         assert problem.path == key
         assert problem.message == "unknown key"
         assert (problem.source, problem.line) == (str(base), line_holding(base, found))
         assert problem.suggestion == suggestion
-        assert str(info.value).startswith(f"{base}:{problem.line}: {key}: unknown key")
+        assert str(failure).startswith(f"{base}:{problem.line}: {key}: unknown key")
 
 
 def test_an_unknown_key_of_a_table_named_by_its_key_in_a_base_names_the_base_line(
@@ -355,9 +349,7 @@ def test_an_unknown_key_of_a_table_named_by_its_key_in_a_base_names_the_base_lin
     )
     child = write(tmp_path / "child.toml", CHILD)
     for loaded in (base, child):
-        with pytest.raises(PolicyError) as info:
-            load_policy(loaded)
-        [problem] = info.value.problems
+        problem, _ = the_problem(loaded)
         assert problem.path == "money.reductions.hardship.reasn"
         assert (problem.source, problem.line) == (str(base), line_holding(base, "reasn ="))
         assert problem.suggestion == "reason"
@@ -367,9 +359,7 @@ def test_an_unknown_key_deep_in_both_files_names_the_extending_file(tmp_path: Pa
     extra = "\n[timeline.deadlines.limitation]\nyeers = 3\n"
     write(tmp_path / "base.toml", BASE.format(extra=extra))
     child = write(tmp_path / "child.toml", CHILD + extra)
-    with pytest.raises(PolicyError) as info:
-        load_policy(child)
-    [problem] = info.value.problems
+    problem, _ = the_problem(child)
     assert (problem.source, problem.line) == (str(child), line_holding(child, "yeers ="))
 
 
@@ -382,9 +372,7 @@ def test_an_unknown_key_deep_in_the_middle_of_a_chain_names_that_file(tmp_path: 
     )
     write(tmp_path / "root.toml", BASE.format(extra="").replace("lender-base", "lender-root"))
     child = write(tmp_path / "child.toml", CHILD)
-    with pytest.raises(PolicyError) as info:
-        load_policy(child)
-    [problem] = info.value.problems
+    problem, _ = the_problem(child)
     assert (problem.source, problem.line) == (str(middle), line_holding(middle, "yeers ="))
 
 
@@ -606,13 +594,11 @@ def _refused_remedy_id(tmp_path: Path, rid: str) -> FieldProblem:
     """The one problem of a policy adding a remedy rule of id ``rid``: it is the id's,
     named at the id's file and line, and the error's text leads with that place."""
     path = write(tmp_path / "policy.toml", RULE.format(rid=rid))
-    with pytest.raises(PolicyError) as info:
-        load_policy(path)
-    [problem] = info.value.problems
+    problem, failure = the_problem(path)
     assert problem.path.startswith("remedies.rules[")
     assert problem.path.endswith("].id")
     assert (problem.source, problem.line) == (str(path), line_holding(path, f'id = "{rid}"'))
-    assert f"{path}:{problem.line}: " in str(info.value)
+    assert f"{path}:{problem.line}: " in str(failure)
     return problem
 
 
@@ -624,9 +610,7 @@ def _refused_layer_rule(tmp_path: Path, rid: str) -> FieldProblem:
         'extends = "default"\nid = "lender"\n\n[[layers]]\nid = "quadrant"\n\n'
         f'[[layers.rules]]\nid = "{rid}"\nwhen = "dpd > 3"\nvalue = "Q1"\nreason = "r"\n',
     )
-    with pytest.raises(PolicyError) as info:
-        load_policy(path)
-    [problem] = info.value.problems
+    problem, _ = the_problem(path)
     assert problem.path.startswith("layers[quadrant].rules[")
     assert (problem.source, problem.line) == (str(path), 8)
     return problem

@@ -10,7 +10,7 @@ claims no id, so the first row that can be decided is the one decided.
 
 :class:`CaseIds` holds the ids in bounded memory whatever their length: a 128-bit
 BLAKE2b digest of each id and where it was decided, 24 bytes a slot in open-addressed
-tables kept at most four-fifths full (about 34 MiB for a million ids).
+tables kept at most four-fifths full (41 MiB of slots for a million ids).
 Two different ids share a digest with odds of about one in 10^26 for a million ids.
 """
 
@@ -21,16 +21,20 @@ from array import array
 from hashlib import blake2b
 
 from collectrules.errors import FieldProblem, InputError, quote
+from collectrules.io.reader import row_place
 
-__all__ = ["CaseIds", "repeated_case"]
+__all__ = ["FILE_SHIFT", "INDEX_BIT", "CaseIds", "place_of", "repeated_case"]
 
 _PAIR = struct.Struct("<QQ")
 _SHARD_BITS = 8
 _SHARDS = 1 << _SHARD_BITS
 _SHARD_MASK = _SHARDS - 1
 _FIRST_SLOTS = 16  # a shard's slots at first
-_INDEX_BIT = 1 << 40  # set: the number is a row's index in its file, not a line
-_NUMBER_MASK = _INDEX_BIT - 1
+INDEX_BIT = 1 << 40
+"""In a place's code: the number is a row's index in its file, not a line."""
+FILE_SHIFT = 41
+"""In a place's code: the file's number starts at this bit."""
+_NUMBER_MASK = INDEX_BIT - 1
 _MAX_SOURCES = 1 << 23  # the files a place's code can name (64 bits in all)
 
 
@@ -40,11 +44,15 @@ def repeated_case(case_id: str, first: str) -> InputError:
     return InputError([FieldProblem("case_id", msg)])
 
 
-def where(source: str, line: int | None, index: int | None) -> str:
-    """A row's place as the batch names it: ``file:line``, ``file[index]`` or ``file``."""
-    if line is not None:
-        return f"{source}:{line}"
-    return f"{source}[{index}]" if index is not None else source
+def place_of(source: str, code: int) -> str:
+    """The place a code of :data:`INDEX_BIT` and a number (a line, else an index; all
+    ones: the file alone) names in ``source``."""
+    place = code & _NUMBER_MASK
+    if place == _NUMBER_MASK:
+        return source
+    if code & INDEX_BIT:
+        return row_place(source, None, place)
+    return row_place(source, place, None)
 
 
 class CaseIds:
@@ -102,21 +110,14 @@ class CaseIds:
             self._sources[source] = number
         place = line if line is not None else index
         if place is None or not 0 <= place < _NUMBER_MASK:
-            return (number << 41) | _NUMBER_MASK  # a whole file, or past counting
-        return (number << 41) | (0 if line is not None else _INDEX_BIT) | place
+            return (number << FILE_SHIFT) | _NUMBER_MASK  # a whole file, or past counting
+        return (number << FILE_SHIFT) | (0 if line is not None else INDEX_BIT) | place
 
     def _where(self, code: int) -> str:
-        number = code >> 41
+        number = code >> FILE_SHIFT
         if number == _MAX_SOURCES - 1:
-            source = f"an input file after the first {_MAX_SOURCES - 1:,}"
-        else:
-            source = self._names[number]
-        place = code & _NUMBER_MASK
-        if place == _NUMBER_MASK:
-            return source
-        if code & _INDEX_BIT:
-            return where(source, None, place)
-        return where(source, place, None)
+            return place_of(f"an input file after the first {_MAX_SOURCES - 1:,}", code)
+        return place_of(self._names[number], code)
 
     def _grow(self, shard: int) -> None:
         old_keys, old_at = self._keys[shard], self._at[shard]

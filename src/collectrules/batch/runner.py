@@ -36,11 +36,12 @@ from collectrules._arguments import (
 )
 from collectrules.batch.compact import ParquetSink, check_fields, compact_row
 from collectrules.batch.output import BatchFiles, Progress
-from collectrules.batch.repeats import CaseIds, repeated_case, where
+from collectrules.batch.repeats import CaseIds, repeated_case
 from collectrules.engine import Backend, Engine, UnknownSignals
 from collectrules.errors import CollectRulesError, FieldProblem, InputError, quote
 from collectrules.io import Row, RowShape, case_files, check_encoding, read_rows
 from collectrules.io.arrow import require_pyarrow
+from collectrules.io.reader import row_place as where
 from collectrules.model.decision import Decision
 from collectrules.model.time import require_aware
 from collectrules.policy import Policy

@@ -16,13 +16,11 @@ from collections.abc import Sequence
 import numpy as np
 import polars as pl
 
-from collectrules.batch.repeats import where
+from collectrules.batch.repeats import FILE_SHIFT, INDEX_BIT, place_of
 
 __all__ = ["FrameCaseIds"]
 
 _SEEDS = (0x5EED0C0FFEE5CA5E, 0x1D1DBA7C40F75EE1)
-_INDEX_BIT = 1 << 40  # set: the number is a row's index in its file, not a line
-_FILE_SHIFT = 41
 
 
 class FrameCaseIds:
@@ -56,7 +54,7 @@ class FrameCaseIds:
         if file is None:
             file = self._files[source] = len(self._names)
             self._names.append(source)
-        marks = np.uint64((file << _FILE_SHIFT) | (0 if lines else _INDEX_BIT))
+        marks = np.uint64((file << FILE_SHIFT) | (0 if lines else INDEX_BIT))
         held = np.flatnonzero(ids.is_not_null().to_numpy())
         all_h1, all_h2 = self._hashes(ids)
         # By first hash, second hash, then position: a repeated id's rows are together,
@@ -110,8 +108,4 @@ class FrameCaseIds:
         return found, hit, left
 
     def _where(self, code: int) -> str:
-        source = self._names[code >> _FILE_SHIFT]
-        place = code & (_INDEX_BIT - 1)
-        if code & _INDEX_BIT:
-            return where(source, None, place)
-        return where(source, place, None)
+        return place_of(self._names[code >> FILE_SHIFT], code)

@@ -50,6 +50,7 @@ __all__ = [
     "check_encoding",
     "csv_row",
     "read_rows",
+    "row_place",
     "source_name",
 ]
 
@@ -91,11 +92,14 @@ class Row:
     @property
     def where(self) -> str:
         """``file:line``, ``file[index]`` or ``file``."""
-        if self.line is not None:
-            return f"{self.source}:{self.line}"
-        if self.index is not None:
-            return f"{self.source}[{self.index}]"
-        return self.source
+        return row_place(self.source, self.line, self.index)
+
+
+def row_place(source: str, line: int | None, index: int | None) -> str:
+    """A row's place as the readers name it: ``file:line``, ``file[index]`` or ``file``."""
+    if line is not None:
+        return f"{source}:{line}"
+    return f"{source}[{index}]" if index is not None else source
 
 
 def check_encoding(encoding: str) -> codecs.CodecInfo:
