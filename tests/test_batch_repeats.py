@@ -17,14 +17,14 @@ pl = pytest.importorskip("polars")
 pa = pytest.importorskip("pyarrow")
 pq = pytest.importorskip("pyarrow.parquet")
 
-from collectrules import Engine  # noqa: E402
+from collectrules import Case, Engine  # noqa: E402
 from collectrules.batch import run_batch  # noqa: E402
 from collectrules.batch.bench import generate_rows  # noqa: E402
-from collectrules.batch.repeats import CaseIds  # noqa: E402
 from collectrules.cli import main  # noqa: E402
 from collectrules.errors import InputError  # noqa: E402
 from collectrules.frame import decide  # noqa: E402
 from collectrules.frame._repeats import FrameCaseIds  # noqa: E402
+from collectrules.io.repeats import CaseIds  # noqa: E402
 from helpers import AS_OF, case_dict  # noqa: E402
 
 PYTHON = Engine("default", backend="python")
@@ -297,6 +297,79 @@ def test_frame_decide_decides_each_case_id_once() -> None:
     assert str(result.errors[0].error.problems[0].message) in _message("C-1", "cases[0]")
     assert (result.summary.rows, result.summary.decided, result.summary.bad) == (4, 2, 2)
     assert sum(result.summary.counts["quadrant"].values()) == 2
+
+
+# -- Engine.decide_many ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("backend", ["python", "durable"])
+def test_decide_many_decides_each_case_id_once(backend: str) -> None:
+    engine = Engine("default", backend=backend)
+    rows = [
+        case_dict(case_id="C-1"),
+        case_dict(case_id="C-2", overdue_amount="-1"),  # bad for its own reason
+        case_dict(case_id="C-2"),  # the first row of C-2 that can be decided
+        case_dict(case_id="C-1", principal="-5"),  # bad for its own reason: keeps it
+        case_dict(case_id="C-1"),
+        case_dict(case_id="C-2"),
+    ]
+    results = list(engine.decide_many(rows, as_of=AS_OF))
+    assert [r.index for r in results] == list(range(6))
+    assert [r.ok for r in results] == [True, False, True, False, False, False]
+    assert "overdue_amount" in str(results[1].error)
+    assert "principal" in str(results[3].error)
+    for result, first in ((results[4], "rows[0]"), (results[5], "rows[2]")):
+        assert isinstance(result.error, InputError)
+        assert [problem.path for problem in result.error.problems] == ["case_id"]
+        assert str(result.error) == _message(result.case_id or "", first)
+    again = list(engine.decide_many(rows, as_of=AS_OF, repeats="decide"))
+    assert [r.ok for r in again] == [True, False, True, False, True, True]
+    assert again[4].decision == results[0].decision
+
+
+def test_decide_many_refuses_repeats_in_a_table_and_of_cases() -> None:
+    table = pa.Table.from_pylist(
+        [{k: v for k, v in case_dict(case_id=i).items() if k != "signals"} for i in "ABA"]
+    )
+    results = list(PYTHON.decide_many(table, as_of=AS_OF))
+    assert [r.ok for r in results] == [True, True, False]
+    assert str(results[2].error) == _message("A", "rows[0]")
+    objects = [Case.from_dict(case_dict(case_id=i)) for i in "BAB"]
+    results = list(PYTHON.decide_many(objects, as_of=AS_OF))
+    assert [r.ok for r in results] == [True, True, False]
+    assert str(results[2].error) == _message("B", "rows[0]")
+
+
+def test_decide_many_names_a_wrong_repeats_choice() -> None:
+    with pytest.raises(InputError) as info:
+        next(PYTHON.decide_many([case_dict()], as_of=AS_OF, repeats="keep"))  # type: ignore[arg-type]
+    assert str(info.value) == "repeats: expected 'refuse' or 'decide', got 'keep'"
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["A", "B", "C", "D"]), st.booleans()), max_size=12))
+def test_decide_many_decides_the_first_decidable_row_of_each_id(
+    rows: list[tuple[str, bool]],
+) -> None:
+    """Over generated rows (some bad for their own reason), every row has one result,
+    in order; each id is decided on its first good row, and each later good row of it is
+    refused, naming that row."""
+    data = [
+        case_dict(case_id=i, **({} if good else {"due_date": "2026-02-30"})) for i, good in rows
+    ]
+    results = list(PYTHON.decide_many(data, as_of=AS_OF))
+    assert [r.index for r in results] == list(range(len(rows)))
+    first: dict[str, int] = {}
+    for index, ((case_id, good), result) in enumerate(zip(rows, results, strict=True)):
+        assert result.case_id == case_id
+        if not good:
+            assert "due_date" in str(result.error)
+        elif case_id in first:
+            assert str(result.error) == _message(case_id, f"rows[{first[case_id]}]")
+        else:
+            first[case_id] = index
+            assert result.ok
+    assert sorted(r.decision.case_id for r in results if r.decision is not None) == sorted(first)
 
 
 @pytest.mark.parametrize(

@@ -489,7 +489,7 @@ def test_decide_many_reports_bad_rows_and_decides_the_rest(python_engine: Engine
     rows: list[Any] = [
         case_dict(("refused_to_pay", None)),
         case_dict(principal="-1"),
-        make_case(("asset_transfer", None), ("income_loss", None)),
+        make_case(("asset_transfer", None), ("income_loss", None), case_id="T-3"),
         "not a case",
     ]
     results = list(python_engine.decide_many(rows, as_of=AS_OF))

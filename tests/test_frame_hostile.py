@@ -754,22 +754,14 @@ def test_signals_cells_of_white_space_give_the_per_case_answer(
 
 
 def _per_case_errors(table: Any) -> dict[int, tuple[str | None, str]]:
-    """The per-case engine's errors, row by row, and, as ``frame.decide`` decides each
-    case id once, a decided row whose id a row above was decided for."""
-    errors: dict[int, tuple[str | None, str]] = {}
-    decided: dict[str | None, int] = {}
-    for r in Engine("default", backend="python").decide_many(table, as_of=AS_OF):
-        if r.error is not None:
-            errors[r.index] = (r.case_id, str(r.error))
-        elif r.case_id in decided:
-            first = f"cases[{decided[r.case_id]}]"
-            message = (
-                f"case {r.case_id!r} appears twice (decided at {first}); expected each case once"
-            )
-            errors[r.index] = (r.case_id, f"case_id: {message}")
-        else:
-            decided[r.case_id] = r.index
-    return errors
+    """The per-case engine's errors, row by row. Both doors decide each case id once;
+    ``decide_many`` names a row of its input ``rows[i]``, ``frame.decide`` ``cases[i]``."""
+    results = Engine("default", backend="python").decide_many(table, as_of=AS_OF)
+    return {
+        r.index: (r.case_id, str(r.error).replace("(decided at rows[", "(decided at cases["))
+        for r in results
+        if r.error is not None
+    }
 
 
 def test_a_date_python_cannot_hold_is_a_bad_row_of_frame_decide() -> None:

@@ -158,9 +158,9 @@ def test_an_engine_that_fails_midway_fails_that_row_not_the_others(
     real = Engine.decide_many
     calls: list[int] = []
 
-    def failing_second(self: Engine, rows: Any, *, as_of: Any) -> Iterator[Any]:
+    def failing_second(self: Engine, rows: Any, *, as_of: Any, repeats: Any) -> Iterator[Any]:
         calls.append(len(rows))
-        results = real(self, rows, as_of=as_of)
+        results = real(self, rows, as_of=as_of, repeats=repeats)
         yield next(results)
         if len(calls) == 1:
             raise KeyError("gone")

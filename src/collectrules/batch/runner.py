@@ -36,12 +36,12 @@ from collectrules._arguments import (
 )
 from collectrules.batch.compact import ParquetSink, check_fields, compact_row
 from collectrules.batch.output import BatchFiles, Progress
-from collectrules.batch.repeats import CaseIds, repeated_case
 from collectrules.engine import Backend, Engine, UnknownSignals
 from collectrules.errors import CollectRulesError, FieldProblem, InputError, quote
 from collectrules.io import Row, RowShape, case_files, check_encoding, read_rows
 from collectrules.io.arrow import require_pyarrow
 from collectrules.io.reader import row_place as where
+from collectrules.io.repeats import CaseIds, repeated_case
 from collectrules.model.decision import Decision
 from collectrules.model.time import require_aware
 from collectrules.policy import Policy
@@ -546,7 +546,11 @@ def _decide_chunk(
     A decided row's output is its JSON line, or with ``fields`` its compact row.
     """
     items = list(chunk)
-    results = iter(engine.decide_many([it[3] for it in items if it[3] is not None], as_of=when))
+    results = iter(
+        engine.decide_many(
+            [it[3] for it in items if it[3] is not None], as_of=when, repeats="decide"
+        )
+    )
     out: list[_Out] = []
     for source, line, index, data, reason in items:
         place = where(source, line, index)

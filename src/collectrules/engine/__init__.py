@@ -14,6 +14,7 @@ from collectrules.engine.engine import (
     BatchResult,
     Engine,
     EngineStats,
+    Repeats,
     UnknownSignals,
     display_facts,
 )
@@ -27,6 +28,7 @@ __all__ = [
     "CompiledPolicy",
     "Engine",
     "EngineStats",
+    "Repeats",
     "UnknownSignals",
     "display_facts",
 ]

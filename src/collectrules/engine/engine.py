@@ -37,6 +37,7 @@ from collectrules.engine.generated import generated_policy
 from collectrules.engine.session import CaseSession
 from collectrules.errors import CollectRulesError, EngineError, FieldProblem, InputError, quote
 from collectrules.io.arrow import is_frame, table_rows
+from collectrules.io.repeats import CaseIds, repeated_case
 from collectrules.model.case import Case, Signal
 from collectrules.model.decision import (
     NO_SIGNS_IN_FORCE,
@@ -70,11 +71,16 @@ __all__ = [
     "BatchResult",
     "Engine",
     "EngineStats",
+    "Repeats",
     "UnknownSignals",
     "display_facts",
 ]
 
 Backend = Literal["durable", "python"]
+
+#: What :meth:`Engine.decide_many` does with a second row for a case id it has decided:
+#: ``"refuse"`` it (an :class:`InputError` on ``case_id``), or ``"decide"`` it again.
+Repeats = Literal["refuse", "decide"]
 
 
 @attrs.frozen
@@ -371,7 +377,11 @@ class Engine:
         return CaseSession(self, require_case(case))
 
     def decide_many(
-        self, rows: Iterable[Case | Mapping[str, Any]], *, as_of: dt.datetime | str
+        self,
+        rows: Iterable[Case | Mapping[str, Any]],
+        *,
+        as_of: dt.datetime | str,
+        repeats: Repeats = "refuse",
     ) -> Iterator[BatchResult]:
         """Decide many cases; a bad row gives a result with its error, never a gap.
 
@@ -380,7 +390,18 @@ class Engine:
         are decided one at a time, as they are drawn from ``rows``. Any other exception while
         deciding a row becomes that row's :class:`EngineError`, naming the exception
         type ("internal error: …"), and the next row is decided.
+
+        Each case id is decided at most once, as in a batch run: a later row that would
+        be decided for an id already decided gets an :class:`InputError` on ``case_id``
+        (``case 'C-1' appears twice (decided at rows[0]); expected each case once``)
+        instead of a second decision. A row refused for its own reason keeps that reason
+        and claims no id. The ids are kept in bounded memory (a 128-bit digest each,
+        :class:`~collectrules.io.repeats.CaseIds`). ``repeats="decide"`` decides every row
+        as given, for a caller that keeps its own ids.
         """
+        if repeats not in ("refuse", "decide"):
+            msg = f"expected 'refuse' or 'decide', got {quote(repeats)}"
+            raise InputError([FieldProblem("repeats", msg)])
         when = require_aware(as_of)
         kinds = tuple(self.policy.signals)
         products = self.policy.products
@@ -390,6 +411,7 @@ class Engine:
         if isinstance(items, str | bytes | Mapping) or not isinstance(items, Iterable):
             msg = f"expected an iterable of cases or dicts, got {type(items).__name__}"
             raise InputError([FieldProblem("rows", msg)])
+        seen = CaseIds() if repeats == "refuse" else None
         for index, row in enumerate(items):
             case_id = None
             try:
@@ -404,7 +426,11 @@ class Engine:
                         row, signal_kinds=self._kinds_for(row, kinds), products=products
                     )
                 case_id = case.case_id
-                yield BatchResult(index, case_id, decision=self.decide(case, as_of=when))
+                decision = self.decide(case, as_of=when)
+                first = None if seen is None else seen.claim(case_id, "rows", None, index)
+                if first is not None:
+                    raise repeated_case(case_id, first)
+                yield BatchResult(index, case_id, decision=decision)
             except CollectRulesError as exc:
                 yield BatchResult(index, case_id, error=exc)
             except Exception as exc:  # one row's failure must not stop the others

@@ -1,5 +1,5 @@
 """Case ids decided in a columnar run, a chunk at a time (see
-:mod:`collectrules.batch.repeats`).
+:mod:`collectrules.io.repeats`).
 
 :meth:`FrameCaseIds.repeats` answers which of a chunk's decided rows hold an id a row
 decided before holds (in an earlier chunk, or earlier in this one), with where that
@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import numpy as np
 import polars as pl
 
-from collectrules.batch.repeats import FILE_SHIFT, INDEX_BIT, place_of
+from collectrules.io.repeats import FILE_SHIFT, INDEX_BIT, place_of
 
 __all__ = ["FrameCaseIds"]
 
@@ -42,7 +42,7 @@ class FrameCaseIds:
         """The rows of ``ids`` (one a row, in order; None where a row has no text id)
         that repeat an id recorded before, by their position in ``ids``: each row's
         case id and where the id was first recorded (``file:line`` or ``file[index]``; see
-        :func:`~collectrules.batch.repeats.repeated_case`). ``places`` are the rows'
+        :func:`~collectrules.io.repeats.repeated_case`). ``places`` are the rows'
         lines (``lines``) or indices in ``source``. The rows' new ids are recorded."""
         if ids.len() == 0:
             return {}

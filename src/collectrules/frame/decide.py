@@ -27,7 +27,6 @@ from collectrules._arguments import (
 )
 from collectrules.batch._arrow import table_from_rows
 from collectrules.batch.compact import FIELDS, compact_row
-from collectrules.batch.repeats import repeated_case
 from collectrules.engine import Engine
 from collectrules.errors import CollectRulesError, EngineError, FieldProblem, InputError
 from collectrules.frame._compile import DTYPES, SEPARATOR, compile_frame
@@ -42,6 +41,7 @@ from collectrules.frame._inputs import (
 from collectrules.frame._repeats import FrameCaseIds
 from collectrules.frame._sections import SectionKeys, core_names, section_keys
 from collectrules.io.arrow import arrow_rows
+from collectrules.io.repeats import repeated_case
 from collectrules.model.case import zone
 from collectrules.model.time import local_midnight, require_aware
 from collectrules.policy import Policy, load_policy
@@ -803,7 +803,9 @@ def _per_case(
     errors: list[RowError] = []
     read = _row_dicts(cases, signals, events, rows, row_data)
     # One run of decide_many over every row read: its results, one a row, in order.
-    results = engine.decide_many([data for _, data, _ in read if data is not None], as_of=when)
+    results = engine.decide_many(
+        [data for _, data, _ in read if data is not None], as_of=when, repeats="decide"
+    )
     for index, data, failure in read:
         if data is None:
             assert failure is not None

@@ -32,7 +32,6 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from collectrules.batch.compact import TableWriter, check_fields, compact_row, table_schema
-from collectrules.batch.repeats import repeated_case
 from collectrules.batch.runner import (
     BatchSummary,
     bad_row_line,
@@ -59,6 +58,7 @@ from collectrules.io import arrow as arrow_io
 from collectrules.io import case_files
 from collectrules.io.arrow import arrow_rows, batch_row
 from collectrules.io.reader import csv_row, read_rows, source_name
+from collectrules.io.repeats import repeated_case
 from collectrules.io.shapes import RowShape, ignored_columns
 from collectrules.model.time import require_aware
 from collectrules.policy import Policy
@@ -446,7 +446,7 @@ def _per_case_file(
             error = row.error or InputError([FieldProblem("", "unreadable row")])
             lines.append(bad_row_line(row.source, row.line, row.index, None, error))
             continue
-        result = next(engine.decide_many([row.data], as_of=when))
+        result = next(engine.decide_many([row.data], as_of=when, repeats="decide"))
         if result.decision is None:
             assert result.error is not None
             lines.append(

@@ -100,7 +100,7 @@ class RoutedRows:
         """One output row per row of ``batch``, in order: its compact decision or error."""
         read = [self._data(row) for row in _rows(batch)]
         datas = [data for data in read if not isinstance(data, _Failed)]
-        results = engine.decide_many(datas, as_of=self.as_of)
+        results = engine.decide_many(datas, as_of=self.as_of, repeats="decide")
         done = 0  # the rows of ``datas`` given to the engine so far
         out: list[dict[str, Any]] = []
         for data in read:
@@ -114,7 +114,7 @@ class RoutedRows:
                 result = next(results)
             except Exception as exc:  # decide_many keeps each row's failure its own; all the same
                 out.append(_error_row(case_id, _internal(exc)))
-                results = engine.decide_many(datas[done:], as_of=self.as_of)
+                results = engine.decide_many(datas[done:], as_of=self.as_of, repeats="decide")
                 continue
             if result.decision is None:
                 error: CollectRulesError | None = result.error
