@@ -318,8 +318,9 @@ def test_impact_reads_csv_and_directories_and_reports_bad_rows(
             writer.writerow({**c, "signals": json.dumps(c["signals"])})
     folder = tmp_path / "dir"
     folder.mkdir()
-    for c in CASES[:2]:
-        (folder / f"{c['case_id']}.json").write_text(json.dumps(c), encoding="utf-8")
+    for c in CASES[:2]:  # the table's first two cases, under ids of their own
+        again = {**c, "case_id": f"{c['case_id']}-DIR"}
+        (folder / f"{again['case_id']}.json").write_text(json.dumps(again), encoding="utf-8")
     (folder / "broken.json").write_text(
         json.dumps({**CASES[0], "due_date": "2026-02-30"}), encoding="utf-8"
     )

@@ -170,9 +170,72 @@ def test_golden_reports_a_repeated_case_id_where_it_is_and_writes_the_rest(
     out = tmp_path / "golden_x.toml"
     assert main(["golden", str(cases), "--out", str(out), "--as-of", AS_OF]) == 1
     err = capsys.readouterr().err
-    assert f"error: {cases}:3: case_id: case 'A' appears twice (first at {cases}:1)" in err
+    assert (
+        f"error: {cases}:3: case_id: case 'A' appears twice (decided at {cases}:1); expected"
+        " each case once" in err
+    )
     text = out.read_text(encoding="utf-8")
     assert text.count("[[cases]]") == 2
+
+
+def test_decide_decides_each_case_id_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A case id in two files of a folder was decided twice, both shown and counted."""
+    case = json.loads(CASE.read_text(encoding="utf-8"))
+    folder = tmp_path / "cases"
+    folder.mkdir()
+    for name in ("a.json", "b.json"):
+        (folder / name).write_text(json.dumps(case), encoding="utf-8")
+    assert main(["decide", str(folder), "--as-of", AS_OF, "--format", "json"]) == 1
+    captured = capsys.readouterr()
+    first, second = folder / "a.json", folder / "b.json"
+    assert (
+        f"error: {second}: case_id: case '{case['case_id']}' appears twice (decided at"
+        f" {first}); expected each case once" in captured.err
+    )
+    assert json.loads(captured.out)["case_id"] == case["case_id"]  # one decision: an object
+
+
+@pytest.mark.parametrize(
+    "args", [["timeline"], ["impact", "default", "uk"]], ids=["timeline", "impact"]
+)
+def test_timeline_and_impact_take_each_case_id_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str]
+) -> None:
+    """A case id on two rows was planned twice, or counted twice in the impact report."""
+    case = json.loads(CASE.read_text(encoding="utf-8"))
+    rows = [case, {**case, "case_id": "B"}, case]
+    cases = _write(tmp_path / "cases.jsonl", rows)
+    assert main([*args, str(cases), "--as-of", AS_OF, "--format", "json"]) == 1
+    captured = capsys.readouterr()
+    said = f"case_id: case '{case['case_id']}' appears twice (decided at {cases}:1)"
+    if args[0] == "timeline":
+        assert f"error: {cases}:3: {said}; expected each case once" in captured.err
+        assert [json.loads(line)["case_id"] for line in captured.out.splitlines()] == [
+            case["case_id"],
+            "B",
+        ]
+    else:
+        report = json.loads(captured.out)
+        assert (report["total"], report["decided"]) == (3, 2)
+        assert [e["error"] for e in report["errors"]] == [f"{said}; expected each case once"]
+
+
+def test_impact_compares_each_case_id_once() -> None:
+    from collectrules.authoring.changes import impact
+
+    case = json.loads(CASE.read_text(encoding="utf-8"))
+    report = impact("default", "uk", [case, case, {**case, "case_id": "B"}], as_of=AS_OF)
+    assert (report.total, report.decided) == (3, 2)
+    assert report.errors == (
+        (
+            "case 2",
+            "input",
+            f"case_id: case '{case['case_id']}' appears twice (decided at cases[0]); expected"
+            " each case once",
+        ),
+    )
 
 
 # ------------------------------------------------------------- plan --rate

@@ -25,6 +25,7 @@ from collectrules._decimal import exact
 from collectrules.engine import Backend, Engine, UnknownSignals
 from collectrules.errors import CollectRulesError, FieldProblem, InputError, quote
 from collectrules.io import Row
+from collectrules.io.repeats import CaseIds, repeated_case
 from collectrules.model.case import Case
 from collectrules.model.decision import Decision, Quadrant
 from collectrules.model.remedies import RemedySpec
@@ -408,6 +409,9 @@ def impact(
     :attr:`ImpactReport.ignored`. A signal whose kind neither policy knows makes its
     row an ``input`` error, unless ``unknown_signals="ignore"``: then both sides ignore
     it, and count it. ``sample`` is how many changed cases to keep, a whole number from 0.
+    Each case id is compared once: a later row for an id already decided under both
+    policies is an ``input`` error (``case 'C-1' appears twice (decided at
+    cases.jsonl:1)``).
     """
     if unknown_signals not in ("error", "ignore"):
         msg = f"expected 'error' or 'ignore', got {quote(unknown_signals)}"
@@ -426,6 +430,7 @@ def impact(
     ignored: dict[str, Counter[str]] = {"old": Counter(), "new": Counter()}
     picked: list[CaseChange] = []
     total = decided = changed = 0
+    seen = CaseIds()  # each case id is compared once, as a batch run decides it once
     for index, item in enumerate(cases):
         total += 1
         where = f"case {index + 1}"
@@ -448,6 +453,13 @@ def impact(
                 known = engine.policy.signals
                 ignored[side].update({s.kind for s in case.signals if s.kind not in known})
         if len(results) != 2:
+            continue
+        if isinstance(item, Row):
+            first = seen.claim(case.case_id, item.source, item.line, item.index)
+        else:
+            first = seen.claim(case.case_id, "cases", None, index)
+        if first is not None:
+            errors.append((where, "input", _one_line(repeated_case(case.case_id, first))))
             continue
         decided += 1
         before, after = results

@@ -21,6 +21,7 @@ from collectrules.cli._labels import ZH
 from collectrules.engine import Engine
 from collectrules.errors import CollectRulesError, FieldProblem, InputError, quote
 from collectrules.io import RowShape, load_column_map, read_rows
+from collectrules.io.repeats import CaseIds, repeated_case
 from collectrules.model.case import Case, currency_exponent
 from collectrules.model.decision import Decision
 from collectrules.model.time import require_aware
@@ -430,7 +431,12 @@ def decided_rows_at(
     when: pendulum.DateTime,
     bad: list[int],
 ) -> Iterator[tuple[str, dict[str, Any], Case, Decision]]:
-    """:func:`decided_rows`, each row with where it came from (``file:line``)."""
+    """:func:`decided_rows`, each row with where it came from (``file:line``).
+
+    Each case id is decided once, as in a batch run: a later row that would be decided
+    for an id already decided is a bad row (``case 'C-1' appears twice (decided at
+    cases.jsonl:1)``); a row refused for its own reason claims no id."""
+    seen = CaseIds()
     with progress(None, "deciding") as advance:
         for row in read_rows(files, shape=shape, on_warning=warn):
             advance(1)
@@ -441,6 +447,9 @@ def decided_rows_at(
             try:
                 case = case_from_row(engine, row.data, row.where)
                 decision = engine.decide(case, as_of=when)
+                first = seen.claim(case.case_id, row.source, row.line, row.index)
+                if first is not None:
+                    raise repeated_case(case.case_id, first)
             except CollectRulesError as exc:
                 bad.append(1)
                 report_row(row.where, exc)

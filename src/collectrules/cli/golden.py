@@ -31,11 +31,10 @@ from collectrules.cli._common import (
     engine_for,
     ignored_line,
     label,
-    report_row,
     resolve_as_of,
     shape_for,
 )
-from collectrules.errors import FieldProblem, InputError, quote
+from collectrules.errors import FieldProblem, InputError
 from collectrules.io import case_files
 
 __all__ = ["golden"]
@@ -94,16 +93,9 @@ def golden(
     known = engine.policy.signals
     entries: list[GoldenEntry] = []
     counted: list[int] = []
-    first_seen: dict[str, str] = {}
-    for where, data, case, decision in decided_rows_at(engine, files, shape, when, counted):
-        # A case id given twice is a bad row, reported where it is; the first is kept.
-        # golden_text refused the whole file, naming neither row.
-        if case.case_id in first_seen:
-            counted.append(1)
-            msg = f"case {quote(case.case_id)} appears twice (first at {first_seen[case.case_id]})"
-            report_row(where, InputError([FieldProblem("case_id", msg)], subject="case"))
-            continue
-        first_seen[case.case_id] = where
+    # A case id given twice is a bad row, reported where it is (decided_rows_at); the
+    # first is kept.
+    for _, data, case, decision in decided_rows_at(engine, files, shape, when, counted):
         if decision.ignored_signals and isinstance(data.get("signals"), list):
             kept = [s for s in data["signals"] if not isinstance(s, dict) or s.get("kind") in known]
             data = {**data, "signals": kept}

@@ -38,6 +38,7 @@ from collectrules.cli._common import (
 )
 from collectrules.errors import CollectRulesError, FieldProblem, InputError, quote
 from collectrules.io import case_files, read_rows
+from collectrules.io.repeats import CaseIds, repeated_case
 from collectrules.policy import Policy
 from collectrules.timeline import Step, StepStatus, Timeline
 from collectrules.timeline.deadlines import Deadline, DeadlineStatus
@@ -237,12 +238,17 @@ def timeline(
     rows = list(read_rows(case_files([case_file])))
     if not rows:
         raise InputError([FieldProblem("", "no case in the file", source=str(case_file))])
+    seen = CaseIds()  # each case id is planned once, as a batch run decides it once
     for row in rows:
         try:
             if row.error is not None or row.data is None:
                 raise row.error or InputError([FieldProblem("", "unreadable row")])
             case = case_from_row(engine, row.data, row.where)
-            timelines.append(engine.timeline(case, as_of=when))
+            planned = engine.timeline(case, as_of=when)
+            first = seen.claim(case.case_id, row.source, row.line, row.index)
+            if first is not None:
+                raise repeated_case(case.case_id, first)
+            timelines.append(planned)
         except CollectRulesError as exc:
             if len(rows) == 1:
                 raise
