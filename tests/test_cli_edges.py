@@ -197,6 +197,38 @@ def test_decide_decides_each_case_id_once(
     assert json.loads(captured.out)["case_id"] == case["case_id"]  # one decision: an object
 
 
+def test_decide_prints_each_decision_as_it_is_made(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``decide --format json`` held every decision until the last row was decided, so
+    its memory grew with the portfolio; each line is now printed before the next row is
+    decided, with the same bytes."""
+    from collectrules import Engine
+    from collectrules.cli import _common
+
+    case = json.loads(CASE.read_text(encoding="utf-8"))
+    cases = _write(tmp_path / "cases.jsonl", [{**case, "case_id": f"C-{i}"} for i in range(3)])
+    assert main(["decide", str(cases), "--as-of", AS_OF, "--format", "json"]) == 0
+    whole = capsys.readouterr().out
+    events: list[str] = []
+    decide, echo = Engine.decide, _common.echo
+
+    def deciding(self: Engine, *args: Any, **kwargs: Any) -> Any:
+        events.append("decide")
+        return decide(self, *args, **kwargs)
+
+    def printing(text: str, **kwargs: Any) -> None:
+        events.append("print")
+        echo(text, **kwargs)
+
+    monkeypatch.setattr(Engine, "decide", deciding)
+    monkeypatch.setattr(_common, "echo", printing)
+    assert main(["decide", str(cases), "--as-of", AS_OF, "--format", "json"]) == 0
+    assert events == ["decide", "print"] * 3
+    assert capsys.readouterr().out == whole
+    assert [json.loads(line)["case_id"] for line in whole.splitlines()] == ["C-0", "C-1", "C-2"]
+
+
 @pytest.mark.parametrize(
     "args", [["timeline"], ["impact", "default", "uk"]], ids=["timeline", "impact"]
 )

@@ -96,15 +96,16 @@ def decide(
     files = case_files(cases)
     shape = shape_for(columns, money_unit, signals, events)
     counted: list[int] = []
-    decisions = [d for _, _, d in decided_rows(engine, files, shape, when, counted)]
-    bad = len(counted)
+    decided = (d for _, _, d in decided_rows(engine, files, shape, when, counted))
     if fmt is Format.JSON:
-        echo_json_lines(d.to_dict() for d in decisions)
+        # Each decision is printed as it is made: memory stays flat however many rows.
+        echo_json_lines(d.to_dict() for d in decided)
     else:
         table = Table(title=f"{engine.policy.ref} {label('at', lang)} {when.isoformat()}")
         for column in ("case", "dpd", "quadrant", "willingness", "ability", "allowed", "blocked"):
             table.add_column(label(column, lang), overflow="fold")
-        for d in decisions:
+        rows = 0
+        for d in decided:  # the table keeps each row's text, not its decision
             allowed, blocked = _remedies(d)
             quadrant = d.quadrant.label_zh if lang is Lang.ZH else d.quadrant.label_en
             table.add_row(
@@ -116,16 +117,17 @@ def decide(
                 allowed,
                 blocked,
             )
+            rows += 1
         console().print(table)
-        if bad:
+        if counted:
             echo(
-                f"{len(decisions)} {label('decided', lang)}, {bad} {label('bad row(s)', lang)}",
+                f"{rows} {label('decided', lang)}, {len(counted)} {label('bad row(s)', lang)}",
                 err=True,
             )
     ignored = ignored_line(engine, lang)
     if ignored is not None:
         echo(ignored, err=True)
-    if bad:
+    if counted:
         raise typer.Exit(1)
 
 
