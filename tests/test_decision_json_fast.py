@@ -787,3 +787,79 @@ def test_the_engine_writes_a_cases_own_evidence_and_levels_from_templates() -> N
     for part in (*evidence, *in_force):
         assert part._written == canonical_json(_plain_data(part)).encode("utf-8")
     assert decision.to_json() == reference_json(decision)
+
+
+# Extra keys around each of the decision's own in sorted order: before all of them,
+# between two, after all, one a prefix of another ("as" < "as!" < "as_of"), non-ASCII.
+_EXTRA_KEYS = st.one_of(
+    st.sampled_from(["0", "a", "as", "as!", "amount", "input", "levels_note", "zz", "é", "ü1"]),
+    st.text(min_size=1, max_size=6).filter(lambda key: key not in decision_module._TOP_KEYS),
+)
+_PLAIN_VALUES = st.recursive(
+    st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(),  # past 64 bits too: orjson refuses them, json.dumps does not
+        st.floats(allow_nan=False, allow_infinity=False),  # below 1e-4 too
+        st.text(max_size=5),
+    ),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=4), inner, max_size=3)
+    ),
+    max_leaves=6,
+)
+
+
+def _plain_bytes(decision: Decision, extra: dict[str, Any]) -> bytes:
+    """The plain way: ``json.dumps`` over ``to_dict()`` and ``extra``, keys sorted."""
+    data = decision.to_dict()
+    data.update(extra)
+    text = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return text.encode("utf-8")
+
+
+@pytest.mark.parametrize("backend", ["durable", "python"])
+@pytest.mark.parametrize("name", SHIPPED)
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data(), extra=st.dictionaries(_EXTRA_KEYS, _PLAIN_VALUES, max_size=3))
+def test_json_joined_from_its_parts_is_the_plain_bytes(
+    name: str, backend: str, data: st.DataObject, extra: dict[str, Any]
+) -> None:
+    """A decision's JSON joined from its parts' bytes (``Decision._joined``: no orjson
+    pass over the whole) is the bytes of ``json.dumps`` over ``to_dict()``, with extra
+    keys or without, on generated cases of every shipped policy on both back ends."""
+    engine = _engine(name, backend)
+    case = data.draw(kit.cases(engine.policy, as_of=AS_OF, with_events=True))
+    try:
+        decision = engine.decide(case, as_of=AS_OF)
+    except CollectRulesError:
+        return
+    facts = decision_module._facts_bytes(decision.facts)
+    if facts is None:  # a fact orjson may write unlike json.dumps: not joined
+        assert decision.to_json_bytes(extra=extra) == _plain_bytes(decision, extra)
+        return
+    for given_extra in ({}, extra):
+        plain = _plain_bytes(decision, given_extra)
+        try:
+            joined = decision._joined(decision.levels, decision.quadrant, facts, given_extra)
+        except TypeError:  # an integer past 64 bits: the one-pass way takes it
+            joined = None
+        assert joined is None or joined == plain
+        assert decision.to_json_bytes(extra=given_extra) == plain
+    assert decision._joined(decision.levels, decision.quadrant, facts, None) is not None
+    assert decision.to_json().encode("utf-8") == _plain_bytes(decision, {})
+
+
+@pytest.mark.parametrize("backend", ["durable", "python"])
+def test_the_benchmark_portfolios_json_is_joined_from_its_parts(backend: str) -> None:
+    """Every decision of the benchmark's portfolio takes the joined way, with and
+    without a batch's ``input`` key, and gives the plain bytes."""
+    engine = _engine("default", backend)
+    extra = {"input": {"line": 7, "source": "cases.jsonl"}}
+    for case in generate_cases(engine.policy, 200):
+        decision = engine.decide(case, as_of=AS_OF)
+        facts = decision_module._facts_bytes(decision.facts)
+        assert facts is not None
+        for given_extra in (None, extra):
+            joined = decision._joined(decision.levels, decision.quadrant, facts, given_extra)
+            assert joined == _plain_bytes(decision, given_extra or {})

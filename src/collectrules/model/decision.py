@@ -8,6 +8,7 @@ enum, then the policy's own), and nothing depends on the clock, the process or t
 
 from __future__ import annotations
 
+import bisect
 import functools
 import json
 import keyword
@@ -637,9 +638,13 @@ class Decision:
         building what the JSON does not need: the policy reference, levels, grants,
         blocks and trace entries are each written once and kept with the part
         (:func:`_written`), a list of them joined as it is; the facts are written by
-        orjson and their bytes scanned for a float it writes unlike ``json.dumps``;
-        the rest is the record ``to_dict`` gives, and orjson sorts every object's keys
-        as ``to_dict`` and ``json.dumps`` do.
+        orjson and, unless all their values are text, integers, flags and None,
+        their bytes scanned for a float it writes unlike ``json.dumps``; the rest is
+        the record ``to_dict`` gives, and orjson sorts every object's keys as
+        ``to_dict`` and ``json.dumps`` do. When every part is written apart, the
+        whole is joined from the parts' bytes in the keys' sorted order
+        (:meth:`_joined`); otherwise one orjson pass writes it, the parts as
+        fragments.
 
         The output is orjson's only where ``json.dumps`` gives the same bytes: no part
         is written apart unless it does, and the rest holds no float below 1e-4, nothing
@@ -650,8 +655,11 @@ class Decision:
         """
         try:
             levels, quadrant = self.levels, self.quadrant
-            facts = _facts_json(self.facts)
+            facts = _facts_bytes(self.facts)
             if facts is not None:
+                joined = self._joined(levels, quadrant, facts, extra)
+                if joined is not None:
+                    return joined
                 data: dict[str, Any] = {
                     "schema_version": SCHEMA_VERSION,
                     "case_id": self.case_id if type(self.case_id) is str else _plain(self.case_id),
@@ -664,7 +672,7 @@ class Decision:
                     "allowed": _parts_json(self.allowed, _remedy_record),
                     "blocked": _parts_json(self.blocked, _remedy_record),
                     "trace": _parts_json(self.trace, _record),
-                    "facts": facts,
+                    "facts": orjson.Fragment(facts),
                     "regulatory": _plain([_record(r) for r in self.regulatory]),
                     "buckets": _plain([_record(b) for b in self.buckets]),
                 }
@@ -682,6 +690,90 @@ class Decision:
         if extra:
             whole.update(extra)
         return canonical_json(whole)
+
+    def _joined(
+        self,
+        levels: Mapping[str, LevelResult],
+        quadrant: Quadrant,
+        facts: bytes,
+        extra: Mapping[str, Any] | None,
+    ) -> bytes | None:
+        """The compact JSON of :meth:`_compact`, joined from bytes without a last pass
+        of orjson over the whole: each key's value written on its own, the keys in
+        their sorted places. None when a part is not written apart (:func:`_written`)
+        or a value may be written unlike ``json.dumps``: :meth:`_compact` then writes
+        the decision with one orjson pass, or the general way.
+
+        Every value is written as orjson writes it inside the whole (the parts kept
+        with them, the facts, the quadrant's and the schema version's constant bytes,
+        text by ``orjson.dumps``, the rest walked for floats first), so the bytes are
+        those of ``orjson.dumps`` over the decision's record with its keys sorted.
+        """
+        case_id, as_of = self.case_id, self._as_of_text or _iso(self.as_of)
+        if type(case_id) is not str or type(as_of) is not str or type(quadrant) is not Quadrant:
+            return None
+        policy = self.policy._written or _written(self.policy, _record)
+        allowed = _parts_bytes(self.allowed, _remedy_record)
+        blocked = _parts_bytes(self.blocked, _remedy_record)
+        trace = _parts_bytes(self.trace, _record)
+        if not (policy and allowed and blocked and trace):
+            return None
+        shown: dict[str, orjson.Fragment] = {}
+        for name in levels:
+            level = levels[name]
+            written = level._written or _written(level, _record)
+            if not written:
+                return None
+            shown[name] = orjson.Fragment(written)
+        regulatory = (
+            _rest_bytes([_record(r) for r in self.regulatory]) if self.regulatory else b"[]"
+        )
+        buckets = _rest_bytes([_record(b) for b in self.buckets]) if self.buckets else b"[]"
+        if regulatory is None or buckets is None:
+            return None
+        # Each key (after a comma) then its value, in the keys' sorted order.
+        chunks = [b',"allowed":', allowed]
+        if self.amounts:
+            amounts = _rest_bytes(dict(self.amounts))
+            if amounts is None:
+                return None
+            chunks += (b',"amounts":', amounts)
+        chunks += (
+            b',"as_of":',
+            orjson.dumps(as_of),
+            b',"blocked":',
+            blocked,
+            b',"buckets":',
+            buckets,
+            b',"case_id":',
+            orjson.dumps(case_id),
+            b',"facts":',
+            facts,
+        )
+        if self.ignored_signals:
+            ignored = _rest_bytes(self.ignored_signals)
+            if ignored is None:
+                return None
+            chunks += (b',"ignored_signals":', ignored)
+        chunks += (
+            b',"levels":',
+            orjson.dumps(shown, option=_ORJSON_OPTIONS),
+            b',"policy":',
+            policy,
+            b',"quadrant":',
+            _QUADRANT_BYTES[quadrant],
+            b',"regulatory":',
+            regulatory,
+            b',"schema_version":',
+            _SCHEMA_VERSION_BYTES,
+            b',"trace":',
+            trace,
+        )
+        if extra and not _joined_extra(chunks, extra):
+            return None
+        chunks[0] = b"{" + chunks[0][1:]
+        chunks.append(b"}")
+        return b"".join(chunks)
 
     @classmethod
     def from_dict(
@@ -985,6 +1077,17 @@ def _part_json(part: Any, record: Callable[[Any], dict[str, Any]]) -> Any:
     return orjson.Fragment(written) if written else _plain(record(part))
 
 
+def _parts_bytes(parts: tuple[Any, ...], record: Callable[[Any], dict[str, Any]]) -> bytes:
+    """A list of parts as one JSON array, when each part is written apart
+    (:func:`_written`), else ``b""``."""
+    if not parts:
+        return b"[]"
+    written = [part._written or _written(part, record) for part in parts]
+    if all(written):
+        return b"[" + b",".join(written) + b"]"
+    return b""
+
+
 def _parts_json(parts: tuple[Any, ...], record: Callable[[Any], dict[str, Any]]) -> Any:
     """A list of parts for orjson: one ``orjson.Fragment`` of the whole list when each
     part is written apart (:func:`_written`), else each part as its fragment or its
@@ -1000,29 +1103,65 @@ def _parts_json(parts: tuple[Any, ...], record: Callable[[Any], dict[str, Any]])
     ]
 
 
-def _facts_json(facts: Mapping[str, Any]) -> orjson.Fragment | None:
+def _facts_bytes(facts: Mapping[str, Any]) -> bytes | None:
     """The facts as orjson writes them, when that is what ``json.dumps`` writes: None
     when they hold a value of another type than JSON's own (:func:`_foreign`), or when
     the bytes may hold a float below 1e-4 (:func:`_few_signs_may_hold_small_float`: a
-    scan of the bytes costs a third of a walk over the values)."""
+    scan of the bytes costs a third of a walk over the values). Facts that are all
+    text, integers, flags and None (a case's usually are) hold no float: their bytes
+    are not scanned."""
     plain = facts if type(facts) is dict else dict(facts)
+    if _FLAT.issuperset(map(type, plain.values())):
+        return orjson.dumps(plain, option=_ORJSON_OPTIONS)
     if _foreign(plain):
         return None
     out = orjson.dumps(plain, option=_ORJSON_OPTIONS)
     if _few_signs_may_hold_small_float(out) or (b"null" in out and _holds_small_float(facts)):
         return None
-    return orjson.Fragment(out)
+    return out
 
 
-_QUADRANT_JSON = {
-    q: orjson.Fragment(
-        orjson.dumps(
-            {"value": q.value, "label_en": q.label_en, "label_zh": q.label_zh},
-            option=orjson.OPT_SORT_KEYS,
-        )
+def _joined_extra(chunks: list[bytes], extra: Mapping[str, Any]) -> bool:
+    """Put each of ``extra``'s keys and values into ``chunks`` (each key after a
+    comma, then its value, in the keys' sorted order; see :meth:`Decision._joined`) in
+    its sorted place; false when a key is not plain text or a value may be written
+    unlike ``json.dumps`` (:func:`_rest_bytes`)."""
+    names = [_KEY_NAMES[key] for key in chunks[0::2]]
+    for name in sorted(extra):
+        if type(name) is not str:
+            return False
+        value = _rest_bytes(extra[name])
+        if value is None:
+            return False
+        at = bisect.bisect(names, name)
+        names.insert(at, name)
+        chunks[2 * at : 2 * at] = (b"," + orjson.dumps(name) + b":", value)
+    return True
+
+
+def _rest_bytes(value: Any) -> bytes | None:
+    """``value`` as orjson writes it, when that is what ``json.dumps`` writes: None when
+    it holds a float orjson writes otherwise (:func:`_holds_small_float`); a value of
+    another type than JSON's own is :class:`_ForeignValue`."""
+    if _holds_small_float(_plain(value)):
+        return None
+    return orjson.dumps(value, option=_ORJSON_OPTIONS)
+
+
+_FLAT = frozenset({str, int, bool, type(None)})
+"""JSON's own types that neither are nor hold a float."""
+
+_QUADRANT_BYTES = {
+    q: orjson.dumps(
+        {"value": q.value, "label_en": q.label_en, "label_zh": q.label_zh},
+        option=orjson.OPT_SORT_KEYS,
     )
     for q in Quadrant
 }
+_QUADRANT_JSON = {q: orjson.Fragment(written) for q, written in _QUADRANT_BYTES.items()}
+_SCHEMA_VERSION_BYTES = orjson.dumps(SCHEMA_VERSION)
+#: Each top-level key by the way :meth:`Decision._joined` writes it, after a comma.
+_KEY_NAMES = {b"," + orjson.dumps(key) + b":": key for key in _TOP_KEYS}
 
 
 def _holds_small_float(value: Any) -> bool:
