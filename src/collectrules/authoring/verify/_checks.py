@@ -13,7 +13,6 @@ from collectrules.authoring.verify._cases import (
 )
 from collectrules.authoring.verify._coherence import check_coherence, check_envelopes
 from collectrules.authoring.verify._findings import (
-    MAX_STEPS,
     Finding,
     FindingKind,
     Severity,
@@ -566,12 +565,11 @@ def run_checks(vf: _Verifier) -> VerificationReport:
             phase, run = phases.pop(0)
             try:
                 run()
-            except _Budget:
+            except _Budget as exc:
                 vf.report(
                     FindingKind.UNVERIFIED,
                     Severity.WARNING,
-                    f"{phase}: the search went past {MAX_STEPS} steps; this check "
-                    "was not completed",
+                    f"{phase}: the search went past {exc.what}; this check was not completed",
                 )
     for (layer, fields), notes in sorted(vf.unconfirmed.items()):
         shown = "; ".join(notes[:3]) + (f"; and {len(notes) - 3} more" if len(notes) > 3 else "")

@@ -17,6 +17,18 @@ REFERENCE_AS_OF = "2026-01-15T12:00:00+00:00"
 #: The search gives up on a layer (with an ``unverified`` warning) past this many steps.
 MAX_STEPS = 2_000_000
 
+#: The search gives up (with an ``unverified`` warning) past this many ways through the
+#: layers, over the whole verification: each outcome a step of a layer's search finds,
+#: and each situation that reaches a layer, once for each of its ways through it. Neither
+#: is a step (:data:`MAX_STEPS`: a layer's outcomes are searched once and kept), and
+#: both grow with the product of a policy's rules (a ``collect_sum`` layer of rules
+#: scored 1, 2, 4 … has a running score for every subset of its rules).
+MAX_WAYS = 2_000_000
+
+#: The search gives up (with an ``unverified`` warning) when more than this many
+#: distinct situations reach one layer: each is held until the layer is searched.
+MAX_SITUATIONS = 200_000
+
 
 class FindingKind(Choice):
     """What a finding is about."""

@@ -155,4 +155,8 @@ class _Parts(_Fold):
 
 
 class _Budget(CollectRulesError):
-    """The search of one layer went past MAX_STEPS."""
+    """The search went past one of its budgets: ``what`` names it (``2000000 steps``)."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(what)
+        self.what = what

@@ -13,7 +13,6 @@ from collectrules._decimal import exact
 from collectrules.authoring.verify._checks import run_checks
 from collectrules.authoring.verify._coherence import check_coherence, check_envelopes
 from collectrules.authoring.verify._findings import (
-    MAX_STEPS,
     REFERENCE_AS_OF,
     FindingKind,
     Severity,
@@ -74,10 +73,10 @@ def verify_coherence(
                 check_envelopes(vf, finals)
             if timeline:
                 check_coherence(vf, finals)
-    except _Budget:
+    except _Budget as exc:
         vf.report(
             FindingKind.UNVERIFIED,
             Severity.WARNING,
-            f"the search went past {MAX_STEPS} steps; the checks were not completed",
+            f"the search went past {exc.what}; the checks were not completed",
         )
     return VerificationReport(loaded.ref, tuple(vf.findings), {"layers": len(vf.ctx.layers)})

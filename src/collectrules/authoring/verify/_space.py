@@ -19,6 +19,7 @@ from collectrules.authoring.verify._cases import (
 )
 from collectrules.authoring.verify._findings import (
     MAX_STEPS,
+    MAX_WAYS,
 )
 from collectrules.authoring.verify._folds import (
     _Budget,
@@ -146,6 +147,7 @@ class _Context:
         self.links["has_maturity_date"] = "days_to_maturity"
         self._cells: dict[str, tuple[Any, ...]] = {}
         self.steps = 0
+        self.ways = 0
         self.varied: _Varied | None = None
         # Fields that an optional section computes from the case (a pack's class, a
         # bucket, time_barred) are set by probing: the verifier builds the case from
@@ -535,7 +537,7 @@ class _Context:
                 return found
             self.steps += 1
             if self.steps > MAX_STEPS:
-                raise _Budget("search budget exhausted")
+                raise _Budget(f"{MAX_STEPS} steps")
             first = min(pending[0][1].fields(), key=self.order_key)
             var = var_of[first]
             out: dict[Hashable, Any] = {}
@@ -555,6 +557,7 @@ class _Context:
                 rest = tuple(p for p in nxt if fold.relevant(s2, p[0]))
                 for result, chain in rec(s2, rest).items():
                     if result not in out:
+                        self.take_ways(1)
                         out[result] = (assignment, chain)
                 if first_only and out:
                     break
@@ -570,6 +573,13 @@ class _Context:
             flat[result] = witness
         return flat
 
+    def take_ways(self, ways: int) -> None:
+        """Count ``ways`` more ways through a layer (:data:`MAX_WAYS`): past the budget,
+        the search stops."""
+        self.ways += ways
+        if self.ways > MAX_WAYS:
+            raise _Budget(f"{MAX_WAYS} ways through the layers")
+
     def charge(self, steps: int) -> None:
         """Count the ``steps`` of a search whose kept result is used in its place.
 
@@ -581,7 +591,7 @@ class _Context:
         if steps and self.steps + steps > MAX_STEPS:
             # the search stops at its first step past the budget
             self.steps = max(self.steps, MAX_STEPS) + 1
-            raise _Budget("search budget exhausted")
+            raise _Budget(f"{MAX_STEPS} steps")
         self.steps += steps
 
     def sat(

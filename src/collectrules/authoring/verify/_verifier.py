@@ -12,7 +12,7 @@ from collectrules.authoring.verify._cases import (
     build_case,
 )
 from collectrules.authoring.verify._findings import (
-    MAX_STEPS,
+    MAX_SITUATIONS,
     Counterexample,
     Finding,
     FindingKind,
@@ -291,16 +291,19 @@ class _Verifier:
                         env = {k: v for k, v in env.items() if k in kept}
                         carried_items = carried_items.difference((k, sit.env[k]) for k in dropped)
                     for way in self.layer_outcomes(li, sit, worlds):
+                        ctx.take_ways(1)
                         items = carried_items | way.items
                         if items not in nxt:
+                            if len(nxt) >= MAX_SITUATIONS:
+                                raise _Budget(f"{MAX_SITUATIONS} situations reaching one layer")
                             nxt[items] = _Situation(
                                 {**env, **way.env}, {**sit.witness, **way.witness}, items
                             )
-            except _Budget:
+            except _Budget as exc:
                 self.report(
                     FindingKind.UNVERIFIED,
                     Severity.WARNING,
-                    f"layer {quote(layer.id)}: the search went past {MAX_STEPS} steps; "
+                    f"layer {quote(layer.id)}: the search went past {exc.what}; "
                     "the layer and those after it were not verified",
                     layer=layer.id,
                 )
