@@ -4,10 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from collectrules import Case
+from collectrules import Case, Engine
 
 AS_OF = "2026-04-03T12:00:00+08:00"
 SEEN = "2026-04-02T10:30:00+08:00"
+
+_ENGINES: dict[tuple[str, str], Engine] = {}
+
+
+def shared_engine(policy: str = "default", backend: str = "python") -> Engine:
+    """One engine per policy and back end for the test process (compiling a policy
+    costs more than most tests)."""
+    key = (policy, backend)
+    if key not in _ENGINES:
+        _ENGINES[key] = Engine(policy, backend=backend)  # type: ignore[arg-type]
+    return _ENGINES[key]
 
 
 #: The fields every case needs, for a credit card in Shanghai, and nothing else.

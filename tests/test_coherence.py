@@ -17,6 +17,7 @@ from collectrules.model.remedies import Remedy
 from collectrules.policy import policy_from_dict
 from collectrules.testing import InvariantViolation, check_coherent, dated_cases
 from collectrules.timeline.evaluate import ACTIONABLE, build_timeline
+from helpers import shared_engine
 
 AS_OF = "2026-04-03T12:00:00+08:00"
 OBSERVED = "2026-04-01T10:00:00+08:00"
@@ -34,14 +35,7 @@ PROFILES: dict[str, list[dict[str, Any]]] = {
         {"kind": "recovery_months", "value": "36"},
     ],
 }
-ENGINES: dict[tuple[str, str], Engine] = {}
-
-
-def engine(policy: str = "default", backend: str = "python") -> Engine:
-    key = (policy, backend)
-    if key not in ENGINES:
-        ENGINES[key] = Engine(policy, backend=backend)  # type: ignore[arg-type]
-    return ENGINES[key]
+engine = shared_engine
 
 
 def case(

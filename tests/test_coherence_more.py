@@ -14,17 +14,11 @@ from typing import Any
 
 import pytest
 
-from collectrules import Case, Engine
+from collectrules import Case
 from collectrules.model.remedies import Remedy
+from helpers import shared_engine
 
-ENGINES: dict[tuple[str, str], Engine] = {}
-
-
-def engine(policy: str, backend: str) -> Engine:
-    key = (policy, backend)
-    if key not in ENGINES:
-        ENGINES[key] = Engine(policy, backend=backend)  # type: ignore[arg-type]
-    return ENGINES[key]
+engine = shared_engine
 
 
 def case(policy: str, due: str, overdue: str, **extra: Any) -> Case:

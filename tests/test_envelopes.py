@@ -15,18 +15,12 @@ from collectrules.authoring.verify import FindingKind, reproduces, verify_cohere
 from collectrules.model.remedies import Remedy
 from collectrules.policy import Policy, policy_from_dict
 from collectrules.testing import InvariantViolation, check_envelopes, dated_cases
+from helpers import shared_engine
 
 AS_OF = "2026-04-03T12:00:00+08:00"
 OBSERVED = "2026-04-01T10:00:00+08:00"
 SHIPPED = ["default", "cn_bank_loan", "cn_credit_card", "us_regf", "uk", "ifrs9"]
-ENGINES: dict[tuple[str, str], Engine] = {}
-
-
-def engine(policy: str = "default", backend: str = "python") -> Engine:
-    key = (policy, backend)
-    if key not in ENGINES:
-        ENGINES[key] = Engine(policy, backend=backend)  # type: ignore[arg-type]
-    return ENGINES[key]
+engine = shared_engine
 
 
 def case(dpd_due: str, *signals: tuple[str, str | None], product: str = "loan") -> Case:
@@ -45,6 +39,11 @@ def case(dpd_due: str, *signals: tuple[str, str | None], product: str = "loan") 
             ],
         }
     )
+
+
+def _rule(data: dict[str, Any], rule_id: str) -> dict[str, Any]:
+    rule: dict[str, Any] = next(r for r in data["remedies"]["rules"] if r["id"] == rule_id)
+    return rule
 
 
 def with_data(change: Any) -> Policy:
@@ -97,7 +96,7 @@ def test_overriding_rules_say_so_and_cite_why() -> None:
         ),
         (lambda d: d["envelopes"]["Q2"].pop("cites"), "envelopes.Q2.cites", "must cite"),
         (
-            lambda d: d["remedies"]["rules"][0].update(overrides_quadrant=True),
+            lambda d: _rule(d, "R-Q12-NO-THREATS").update(overrides_quadrant=True),
             "remedies[R-Q12-NO-THREATS].overrides_quadrant",
             "a block always stays inside",
         ),
@@ -116,7 +115,7 @@ def test_overriding_rules_say_so_and_cite_why() -> None:
             "must cite the clause",
         ),
         (
-            lambda d: d["remedies"]["rules"][0].update(overrides_quadrant="yes"),
+            lambda d: _rule(d, "R-Q12-NO-THREATS").update(overrides_quadrant="yes"),
             "remedies[R-Q12-NO-THREATS].overrides_quadrant",
             "expected true or false",
         ),

@@ -28,6 +28,7 @@ from collectrules import (
     Timeline,
     build_timeline,
 )
+from collectrules.timeline.evaluate import NOTHING_OVERDUE
 from collectrules.timeline.stages import AnchorKind, Offset, OffsetUnit, Semantic
 from timeline_helpers import (
     NY,
@@ -244,11 +245,19 @@ def test_unreachable_step_anchors_on_the_attempt_that_made_the_debtor_unreachabl
 
 
 def test_stage_condition_skips_with_its_reason() -> None:
+    step = timeline(loan(), "2026-04-03 12:00").step("L-UNREACHABLE")
+    assert step.status is StepStatus.SKIPPED
+    assert step.reason.startswith("The customer has not been found unreachable")
+
+
+def test_every_step_is_skipped_when_nothing_is_overdue() -> None:
     settled = loan(product="receivable", overdue_amount="0")
     step = timeline(settled, "2026-05-02 12:00").step("AR-4")
     assert step.status is StepStatus.SKIPPED
-    assert step.reason == "Nothing is overdue any more."
+    assert step.reason == NOTHING_OVERDUE
     assert step.opens_at == at("2026-05-01 00:00")  # the times are still given
+    steps = timeline(settled, "2026-05-02 12:00").steps
+    assert {(s.status, s.reason) for s in steps} == {(StepStatus.SKIPPED, NOTHING_OVERDUE)}
 
 
 def test_event_anchor_waits_for_its_event() -> None:

@@ -3,11 +3,12 @@
 The built-in sections compute their facts with per-case Python (the timeline's steps
 and deadlines, the regulatory ladders, the bucket sets). For a case with no events and
 no guarantors, what they give depends only on a few columns: the product, currency,
-dates, zone and flags of the case, its days past due, the truth of each stage
-condition of the timeline, and (for a materiality pack) its amounts. The columnar
-engine therefore runs the sections' own code once per distinct value of that *key*,
-on a case built from the key, and joins the results back: the Python work grows with
-the number of distinct keys (a few thousand in a portfolio), not with the rows.
+dates, zone and flags of the case, its days past due, whether anything is owed, the
+truth of each stage condition of the timeline, and (for a materiality pack) its
+amounts. The columnar engine therefore runs the sections' own code once per distinct
+value of that *key*, on a case built from the key, and joins the results back: the
+Python work grows with the number of distinct keys (a few thousand in a portfolio),
+not with the rows.
 
 A section this module does not know (a third-party plug-in) has no known key: a policy
 with one sends every row to the per-case engine.
@@ -27,7 +28,7 @@ import polars as pl
 
 from collectrules._decimal import exact
 from collectrules.compliance.regulatory import MaterialityPack, regulation_of
-from collectrules.conditions import Condition, FieldSpec
+from collectrules.conditions import Condition, FieldSpec, parse
 from collectrules.frame._compile import SEPARATOR, condition_expr, dtype_of
 from collectrules.model.case import Case, Product
 from collectrules.policy import Policy
@@ -246,6 +247,9 @@ def section_keys(
     timeline = policy.sections.get("timeline")
     if isinstance(timeline, TimelineSection):
         params = policy.parameter_values
+        # Whether anything is owed: the plan's steps are skipped when nothing is, even
+        # before the due date, where the days past due (0) do not tell.
+        stages.append(parse("overdue_amount > 0", schema=policy.schema()))
         for plan in timeline.plans.values():
             for stage in plan.stages:
                 stages.append(stage.when.resolve(params))

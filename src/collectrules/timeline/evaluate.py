@@ -113,6 +113,16 @@ __all__ = [
 #: The version of the timeline's JSON schema.
 TIMELINE_SCHEMA_VERSION = "1"
 
+#: Why every step of the plan of a case with nothing overdue is skipped (phase P1).
+NOTHING_OVERDUE = "Nothing is overdue (the overdue amount is 0): no collection step applies."
+
+
+def _owed(case: Case) -> bool:
+    """Whether anything of ``case`` is overdue, or falls due on its due date: the steps of
+    its plan apply only then (phase P1 with nothing owed is remind and educate, and
+    there is nothing to remind of)."""
+    return case.overdue_amount > 0
+
 
 class StepStatus(Choice):
     """Where a step stands at ``as_of``.
@@ -732,6 +742,8 @@ class _Builder:
         self.spans = pause_spans(self.promises)
         self.due_start = local_midnight(case.due_date, self.tz)
         self.overdue_start = local_midnight(_next_day(case.due_date), self.tz)
+        #: Whether anything is owed: the plan's steps are skipped when nothing is.
+        self.owed = _owed(case)
 
     def anchor(self, stage: Stage) -> tuple[pendulum.DateTime | None, str | None]:
         anchor = stage.anchor
@@ -807,14 +819,18 @@ class _Builder:
     ) -> Step:
         """The step of ``stage``; ``at`` anchors it there instead of at its own anchor.
 
-        ``test`` is the stage's condition as a predicate, when the caller has it.
+        ``test`` is the stage's condition as a predicate, when the caller has it. A stage
+        of the plan (not anchored by ``at``: an emergency's) is skipped when nothing is
+        owed (:data:`NOTHING_OVERDUE`), as when its condition is false.
         """
         anchor, waiting = (at, None) if at is not None else self.anchor(stage)
-        applies = stage.when.evaluate(self.facts) if test is None else test(self.facts)
+        owed = self.owed or at is not None
+        applies = owed and (stage.when.evaluate(self.facts) if test is None else test(self.facts))
+        skipped = stage.reason if owed else NOTHING_OVERDUE
         if anchor is None:
             status = StepStatus.UPCOMING if applies else StepStatus.SKIPPED
             return Step(
-                stage, status, None, None, None, None, reason=waiting if applies else stage.reason
+                stage, status, None, None, None, None, reason=waiting if applies else skipped
             )
         done = self.completion(stage, anchor)
         moved, spans = self.pauses(stage, anchor, done)
@@ -852,7 +868,7 @@ class _Builder:
                 opens,
                 due,
                 limit,
-                reason=stage.reason,
+                reason=skipped,
                 contact_window=window,
             )
         now = self.now
@@ -1021,6 +1037,7 @@ def state_facts(
             as_of,
             as_of.fold,  # one tzinfo compares wall times: 01:30 twice would be equal
             facts.get("dpd"),
+            _owed(case),
             tuple([test(facts) for test in _stage_tests(policy, section, case.product)]),
         )
         out.update(_cached(cache, key, lambda: _step_facts(case, as_of, policy, section, facts)))
@@ -1141,6 +1158,7 @@ def _plain_step_facts(
         due_start = local_midnight(case.due_date, tz)
         overdue_start = local_midnight(_next_day(case.due_date), tz)
         calendar = section.calendar
+        owed = _owed(case)
         for stage, field, test, anchor_kind, plan_field in _plain_stages(
             policy, section, case, case.product
         ):
@@ -1153,7 +1171,7 @@ def _plain_step_facts(
                 anchor = overdue_start
             else:  # an event anchor, or a condition that does not hold without events
                 anchor = None
-            applies = test(facts)
+            applies = owed and test(facts)
             if anchor is None:
                 out[field] = "upcoming" if applies else "skipped"
                 continue
@@ -1222,6 +1240,7 @@ def _event_step_facts(
         overdue_start = local_midnight(_next_day(case.due_date), tz)
         calendar = section.calendar
         known = _plan_times(policy, case.product, case.due_date, tz, len(plan.stages))
+        owed = _owed(case)
 
         def times(stage: Stage, anchor: pendulum.DateTime) -> _Times:
             return _plain_times(stage, anchor, calendar, tz)
@@ -1242,7 +1261,7 @@ def _event_step_facts(
                 anchor = _event_anchor(events, stage.anchor.event, tz)
             else:
                 anchor = _condition_anchor(case, events, stage, overdue_start, at, rules, test)
-            applies = test(facts)
+            applies = owed and test(facts)
             passed = False
             if anchor is None:
                 status = StepStatus.UPCOMING if applies else StepStatus.SKIPPED
