@@ -508,6 +508,29 @@ def test_a_team_file_of_many_bad_owners_names_each_line_in_time(tmp_path: Path) 
     ]
 
 
+@pytest.mark.parametrize(
+    ("amount", "says"),
+    [
+        ("1e-400", "the number 1e-400 is not zero but too small to hold (it would read as 0)"),
+        ("12345678901234567.89", "the number 12345678901234567.89 has more digits than a float"),
+    ],
+)
+def test_a_team_amount_a_float_does_not_hold_is_refused_at_its_line(
+    tmp_path: Path, amount: str, says: str
+) -> None:
+    """``max_amount = 1e-400`` read as 0, and 12345678901234567.89 as another number,
+    where a policy file refuses both; the text forms were already read exactly."""
+    file = tmp_path / "team.toml"
+    file.write_text(f'[[owner]]\nid = "a"\n\n[[owner]]\nid = "b"\nmax_amount = {amount}\n')
+    with pytest.raises(InputError) as info:
+        load_team(file)
+    (problem,) = info.value.problems
+    assert (problem.source, problem.line) == (str(file), 6)
+    assert problem.message.startswith(says)
+    file.write_text('[[owner]]\nid = "a"\nmax_amount = 5000.50\n')
+    assert load_team(file).owners[0].max_amount == Decimal("5000.5")
+
+
 def test_unreadable_or_invalid_toml_team_files(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="cannot read"):
         load_team(tmp_path / "missing.toml")

@@ -29,6 +29,7 @@ from typing import Any
 
 import attrs
 
+from collectrules import _json as strict_json
 from collectrules._arguments import require_named_path, source_name
 from collectrules._files import MAX_SMALL_FILE_BYTES, UnreadableFile, read_small_file
 from collectrules.errors import FieldProblem, InputError, did_you_mean, quote
@@ -233,7 +234,14 @@ def load_team(path: str | Path) -> Team:
         msg = "expected a UTF-8 text file (TOML)"
         raise InputError([FieldProblem("", msg, source=where)]) from None
     try:
-        raw = tomllib.loads(text)
+        # A number with a fraction is read as policy files read one: one a float does not
+        # hold as written (1e-400, 12345678901234567.89) is refused, never rounded.
+        raw = tomllib.loads(text, parse_float=strict_json.checked_float)
+    except strict_json.TooSmallNumber as exc:
+        at = strict_json.number_offset(text, exc.text)
+        line = None if at is None else text.count("\n", 0, at) + 1
+        problem = FieldProblem("", exc.message, source=where, line=line)
+        raise InputError([problem], subject="team") from None
     except tomllib.TOMLDecodeError as exc:
         line = getattr(exc, "lineno", None)
         msg = f"not valid TOML: {exc}"
