@@ -37,7 +37,6 @@ import gc
 import json
 import os
 import random
-import resource
 import subprocess
 import sys
 import tempfile
@@ -49,6 +48,7 @@ from typing import Any
 import orjson
 import pendulum
 
+from collectrules._memory import peak_mib, resident_mib
 from collectrules.conditions import (
     All,
     Always,
@@ -160,15 +160,6 @@ def _columnar_line(
         f"  columnar rows: {result.summary.columnar:,}, per case: {result.summary.per_case:,};"
         f" trace ids agree with the python back end on {same:,}/{len(dicts):,}"
     )
-
-
-def _rss_mib() -> float:
-    try:
-        with open("/proc/self/statm", encoding="ascii") as fh:
-            pages = int(fh.read().split()[1])
-        return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
-    except OSError:
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _fresh(engine: Engine, warm: list[Case]) -> None:
@@ -328,7 +319,7 @@ def _worklist_child(path: str, policy: str, capped: bool) -> int:
             assert row.data is not None, row.error
             yield row.data
             if n % every == 0:
-                samples.append((n, _rss_mib()))
+                samples.append((n, resident_mib()))
 
     team = team_from_dict(_CAPPED_TEAM) if capped else None
     start = time.process_time()
@@ -347,7 +338,7 @@ def _worklist_child(path: str, policy: str, capped: bool) -> int:
         f"{seconds / max(1, summary.cases) * 1e3:.2f} ms CPU per case"
     )
     print("    resident MiB after N cases: " + ", ".join(f"{n:,}: {m:.0f}" for n, m in samples))
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = peak_mib()
     print(f"    peak resident memory: {peak:.1f} MiB")
     return 0
 
@@ -503,7 +494,7 @@ def main(argv: list[str] | None = None) -> int:
         print("columnar engine: not installed (pip install 'collectrules[frame]')")
 
     gc.collect()
-    samples: list[tuple[int, float]] = [(0, _rss_mib())]
+    samples: list[tuple[int, float]] = [(0, resident_mib())]
     step = max(1, args.memory_decisions // 5)
     done = 0
     while done < args.memory_decisions:
@@ -511,7 +502,7 @@ def main(argv: list[str] | None = None) -> int:
             durable.decide(case, as_of=AS_OF)
             done += 1
         gc.collect()
-        samples.append((done, _rss_mib()))
+        samples.append((done, resident_mib()))
     print("resident memory (durable back end), MiB after N decisions:")
     for count, mib in samples:
         print(f"  {count:>9,}: {mib:8.1f}")
@@ -520,9 +511,7 @@ def main(argv: list[str] | None = None) -> int:
         f"growth from the first checkpoint to the last: {growth:+.1f} MiB "
         f"over {samples[-1][0] - samples[1][0]:,} decisions"
     )
-    print(
-        f"peak resident memory: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.1f} MiB"
-    )
+    print(f"peak resident memory: {peak_mib():.1f} MiB")
     print(f"live durable sessions after the run: {_durable.live_sessions(policy)}")
 
     if args.end_to_end_rows and frame is not None:

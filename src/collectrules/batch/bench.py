@@ -2,9 +2,9 @@
 
 Generates ``--rows`` cases (from a fixed seed, one bad row in ``--bad-every``) into a
 temporary JSON Lines file, runs :func:`~collectrules.batch.run_batch` on it, and prints
-rows per second and the peak resident memory of the process (and of the workers, with
-``--jobs``), from ``resource.getrusage``. The memory figure is the point: it should not
-grow with the number of rows.
+rows per second and the peak resident memory of the process (and of one worker and of
+all together, with ``--jobs``; see :mod:`collectrules._memory`). The memory figure is
+the point: it should not grow with the number of rows.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ import argparse
 import datetime as dt
 import json
 import random
-import resource
 import sys
 import tempfile
 import time
@@ -21,6 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from collectrules._memory import ChildPeaks, peak_mib
 from collectrules.batch.runner import DEFAULT_CHUNK_ROWS, run_batch
 from collectrules.engine import Engine
 from collectrules.model.case import ContactOutcome
@@ -104,10 +104,6 @@ def generate_events(rng: random.Random) -> list[dict[str, Any]]:
     return events
 
 
-def _peak_mib(who: int) -> float:
-    return resource.getrusage(who).ru_maxrss / 1024  # KiB on Linux
-
-
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark and print its figures; the exit status is 0."""
     parser = argparse.ArgumentParser(prog="python -m collectrules.batch.bench")
@@ -142,16 +138,17 @@ def main(argv: list[str] | None = None) -> int:
             for row in rows:
                 fh.write(json.dumps(row) + "\n")
         generated = time.perf_counter() - started
-        before = _peak_mib(resource.RUSAGE_SELF)
+        before = peak_mib()
         started = time.perf_counter()
-        summary = run_batch(
-            [source],
-            engine=engine,
-            out=Path(folder) / out_name,
-            as_of=AS_OF,
-            jobs=args.jobs,
-            chunk_rows=args.chunk_rows,
-        )
+        with ChildPeaks() as workers:
+            summary = run_batch(
+                [source],
+                engine=engine,
+                out=Path(folder) / out_name,
+                as_of=AS_OF,
+                jobs=args.jobs,
+                chunk_rows=args.chunk_rows,
+            )
         elapsed = time.perf_counter() - started
         size = (Path(folder) / out_name).stat().st_size
     print(
@@ -165,10 +162,14 @@ def main(argv: list[str] | None = None) -> int:
         f"in {elapsed:.1f} s = {summary.rows / elapsed:,.0f} rows/s; "
         f"decisions file {size / 2**20:,.0f} MiB"
     )
+    largest, together = workers.largest, workers.together
     print(
-        f"peak RSS: {_peak_mib(resource.RUSAGE_SELF):,.0f} MiB "
-        f"(before the batch: {before:,.0f} MiB)"
-        + (f", workers {_peak_mib(resource.RUSAGE_CHILDREN):,.0f} MiB" if args.jobs > 1 else "")
+        f"peak RSS: {peak_mib():,.0f} MiB (before the batch: {before:,.0f} MiB)"
+        + (
+            f", one worker {largest:,.0f} MiB, all together {together:,.0f} MiB"
+            if args.jobs > 1 and largest is not None and together is not None
+            else ""
+        )
     )
     return 0
 

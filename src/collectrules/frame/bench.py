@@ -8,7 +8,8 @@ table, I/O included, on every core of the machine, once in this process and once
 with a worker process per core (each run in a child process; ``--jobs N`` times one
 run here; ``--chunk-rows N`` sets the rows decided together); and prints the rate, the
 rows the per-case engine took, the CPU time and the peak resident memory of the
-process and of one worker. The child processes get the allocator setting of the command line
+process (its own: see :mod:`collectrules._memory`), of one worker, and of the process
+and its workers together. The child processes get the allocator setting of the command line
 (:mod:`collectrules._allocator`, whatever the environment says); ``--jobs N`` runs with
 the environment as it is.
 ``python -m collectrules.bench`` runs it in a child process.
@@ -31,6 +32,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from collectrules._allocator import ALLOCATOR, ALLOCATOR_VARIABLE
+from collectrules._memory import ChildPeaks, peak_mib
 from collectrules.batch.bench import AS_OF, generate_rows
 from collectrules.engine import Engine
 from collectrules.frame.files import CHUNK_ROWS, THREADS, run_columnar
@@ -132,19 +134,20 @@ def main(argv: list[str] | None = None) -> int:
                 env = {**os.environ, ALLOCATOR_VARIABLE: ALLOCATOR}
                 subprocess.run(command, check=True, env=env)
             return 0
-        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        policy = Engine(args.policy, backend="python").policy
+        before = peak_mib()
         started = time.perf_counter()
-        run = run_columnar(
-            [source],
-            policy=Engine(args.policy, backend="python").policy,
-            out=Path(folder) / "decisions.parquet",
-            as_of=AS_OF,
-            jobs=args.jobs,
-            chunk_rows=args.chunk_rows,
-        )
+        with ChildPeaks() as workers:
+            run = run_columnar(
+                [source],
+                policy=policy,
+                out=Path(folder) / "decisions.parquet",
+                as_of=AS_OF,
+                jobs=args.jobs,
+                chunk_rows=args.chunk_rows,
+            )
         elapsed = time.perf_counter() - started
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        worker = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        peak = peak_mib()
         cpu = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     summary = run.batch
     per_case = sum(f.per_case for f in run.frames)
@@ -161,10 +164,11 @@ def main(argv: list[str] | None = None) -> int:
     used = sum(u.ru_utime + u.ru_stime for u in cpu)
     print(f"  CPU time (user + system, this process and its workers): {used:.1f} s")
     print(f"  peak resident memory: {peak:,.0f} MiB (before the run: {before:,.0f} MiB)")
-    if args.jobs > 1:
+    if args.jobs > 1 and workers.largest is not None and workers.together is not None:
         print(
-            f"  peak resident memory of one worker process: {worker:,.0f} MiB"
-            f" (at most {peak + args.jobs * worker:,.0f} MiB in all)"
+            f"  peak resident memory of one worker process: {workers.largest:,.0f} MiB;"
+            f" of this process and its workers together: {workers.together:,.0f} MiB"
+            f" (sampled every {workers.interval * 1000:.0f} ms)"
         )
     target = 10.0
     if summary.rows >= 1_000_000:
