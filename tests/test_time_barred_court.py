@@ -1,0 +1,87 @@
+"""A time-barred US debt goes to no court: no suit, and no preservation of assets.
+
+Regulation F forbids suing, or threatening to sue, on a time-barred debt
+(US-REGF-TIMEBARRED). Asking a court to preserve the debtor's assets (`preserve_assets`,
+granted when assets found cover the claim) is a step of a suit: the decision that blocks
+litigation for the time bar blocks it too, with the same rule.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from collectrules import Case
+from collectrules.model.remedies import Remedy
+from helpers import shared_engine
+
+AS_OF = "2026-04-03T12:00:00-04:00"
+SEEN = "2026-03-01T10:00:00-05:00"
+COURT = (Remedy.LITIGATE, Remedy.PRESERVE_ASSETS)
+engine = shared_engine
+
+
+def case(due: dt.date, sign: str, found: str, *, product: str = "loan") -> Case:
+    data: dict[str, Any] = {
+        "case_id": f"US-{due}",
+        "product": product,
+        "currency": "USD",
+        "principal": "20000.00",
+        "overdue_amount": "5000.00",
+        "due_date": due.isoformat(),
+        "timezone": "America/New_York",
+        "signals": [{"kind": sign, "observed_at": SEEN}],
+        "events": [
+            {
+                "kind": "asset_found",
+                "at": "2026-03-02T10:00:00-05:00",
+                "asset_class": "real_estate",
+                "amount": found,
+            }
+        ],
+    }
+    return Case.from_dict(data)
+
+
+@pytest.mark.parametrize("backend", ["python", "durable"])
+@pytest.mark.parametrize("sign", ["refused_to_pay", "asset_transfer"])
+def test_no_preservation_of_assets_for_a_time_barred_debt(sign: str, backend: str) -> None:
+    barred = engine("us_regf", backend).decide(
+        case(dt.date(2020, 2, 20), sign, "100000.00"), as_of=AS_OF
+    )
+    assert barred.facts["time_barred"] is True
+    assert barred.facts["assets_cover_claim"] is True
+    for remedy in COURT:
+        block = barred.block(remedy)
+        assert block is not None
+        assert block.rule_id == "R-US-TIMEBARRED"
+        assert "US-REGF-TIMEBARRED" in block.cites
+    running = engine("us_regf", backend).decide(
+        case(dt.date(2025, 2, 20), sign, "100000.00"), as_of=AS_OF
+    )
+    assert running.facts["time_barred"] is False
+    grant = running.grant(Remedy.PRESERVE_ASSETS)
+    assert grant is not None
+    assert grant.rule_id == "R-ASSETS-PRESERVE"
+
+
+@pytest.mark.parametrize("backend", ["python", "durable"])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    dpd=st.integers(min_value=1, max_value=3000),
+    sign=st.sampled_from(["refused_to_pay", "asset_transfer", "documents_provided", "accident"]),
+    found=st.sampled_from(["10.00", "4999.99", "5000.00", "250000.00"]),
+    product=st.sampled_from(["loan", "credit_card", "receivable", "property_fee"]),
+)
+def test_property_a_time_barred_debt_gets_no_court_remedy(
+    backend: str, dpd: int, sign: str, found: str, product: str
+) -> None:
+    due = dt.date(2026, 4, 3) - dt.timedelta(days=dpd)
+    c = case(due, sign, found, product=product)
+    decision = engine("us_regf", backend).decide(c, as_of=AS_OF)
+    if decision.facts["time_barred"] is True:
+        assert not set(COURT) & decision.allowed_remedies
