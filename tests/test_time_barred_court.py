@@ -1,9 +1,14 @@
-"""A time-barred US debt goes to no court: no suit, and no preservation of assets.
+"""A time-barred debt goes to court only with the time bar in view.
 
 Regulation F forbids suing, or threatening to sue, on a time-barred debt
 (US-REGF-TIMEBARRED). Asking a court to preserve the debtor's assets (`preserve_assets`,
 granted when assets found cover the claim) is a step of a suit: the decision that blocks
 litigation for the time bar blocks it too, with the same rule.
+
+Where a claim past its limitation period may still be sued on (China, CN-LIMITATION-EXPIRED;
+the United Kingdom, UK-LIMITATION), the suit is granted with the debtor's right to raise
+the time bar as its condition (R-LIMITATION-EXPIRED), and so is the preservation of assets
+that secures it (R-ASSETS-PRESERVE-TIME-BAR).
 """
 
 from __future__ import annotations
@@ -25,15 +30,23 @@ COURT = (Remedy.LITIGATE, Remedy.PRESERVE_ASSETS)
 engine = shared_engine
 
 
-def case(due: dt.date, sign: str, found: str, *, product: str = "loan") -> Case:
+def case(
+    due: dt.date,
+    sign: str,
+    found: str,
+    *,
+    product: str = "loan",
+    currency: str = "USD",
+    timezone: str = "America/New_York",
+) -> Case:
     data: dict[str, Any] = {
-        "case_id": f"US-{due}",
+        "case_id": f"C-{due}",
         "product": product,
-        "currency": "USD",
+        "currency": currency,
         "principal": "20000.00",
         "overdue_amount": "5000.00",
         "due_date": due.isoformat(),
-        "timezone": "America/New_York",
+        "timezone": timezone,
         "signals": [{"kind": sign, "observed_at": SEEN}],
         "events": [
             {
@@ -85,3 +98,70 @@ def test_property_a_time_barred_debt_gets_no_court_remedy(
     decision = engine("us_regf", backend).decide(c, as_of=AS_OF)
     if decision.facts["time_barred"] is True:
         assert not set(COURT) & decision.allowed_remedies
+
+
+#: Each policy whose expired limitation period leaves a suit open, with a case's
+#: currency and zone there.
+OPEN_AFTER_EXPIRY = {
+    "default": ("CNY", "Asia/Shanghai", "CN-LIMITATION-EXPIRED"),
+    "cn_bank_loan": ("CNY", "Asia/Shanghai", "CN-LIMITATION-EXPIRED"),
+    "cn_credit_card": ("CNY", "Asia/Shanghai", "CN-LIMITATION-EXPIRED"),
+    "uk": ("GBP", "Europe/London", "UK-LIMITATION"),
+}
+
+
+@pytest.mark.parametrize("backend", ["python", "durable"])
+@pytest.mark.parametrize("policy", sorted(OPEN_AFTER_EXPIRY))
+def test_preservation_on_an_expired_claim_carries_the_time_bar(policy: str, backend: str) -> None:
+    currency, zone, clause = OPEN_AFTER_EXPIRY[policy]
+    product = "credit_card" if policy == "cn_credit_card" else "loan"
+    expired = engine(policy, backend).decide(
+        case(dt.date(2012, 2, 20), "refused_to_pay", "100000.00", currency=currency,
+             timezone=zone, product=product),
+        as_of=AS_OF,
+    )  # fmt: skip
+    assert expired.facts["limitation_expired"] is True
+    assert expired.facts["assets_cover_claim"] is True
+    grant = expired.grant(Remedy.PRESERVE_ASSETS)
+    assert grant is not None
+    assert grant.rule_id == "R-ASSETS-PRESERVE-TIME-BAR"
+    assert clause in grant.cites
+    last_day = str(expired.facts["limitation_last_day"])
+    assert any("time bar" in c and last_day in c for c in grant.conditions)
+    suit = expired.grant(Remedy.LITIGATE)
+    assert suit is not None
+    assert any("time bar" in c for c in suit.conditions)
+    running = engine(policy, backend).decide(
+        case(dt.date(2026, 1, 20), "refused_to_pay", "100000.00", currency=currency,
+             timezone=zone, product=product),
+        as_of=AS_OF,
+    )  # fmt: skip
+    assert running.facts["limitation_expired"] is False
+    grant = running.grant(Remedy.PRESERVE_ASSETS)
+    assert grant is not None
+    assert grant.rule_id == "R-ASSETS-PRESERVE"
+    assert not any("time bar" in c for c in grant.conditions)
+
+
+@pytest.mark.parametrize("backend", ["python", "durable"])
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    policy=st.sampled_from(sorted(OPEN_AFTER_EXPIRY)),
+    dpd=st.integers(min_value=1, max_value=6000),
+    sign=st.sampled_from(["refused_to_pay", "asset_transfer", "documents_provided", "accident"]),
+    found=st.sampled_from(["10.00", "5000.00", "250000.00"]),
+)
+def test_property_a_court_remedy_on_an_expired_claim_names_the_time_bar(
+    backend: str, policy: str, dpd: int, sign: str, found: str
+) -> None:
+    currency, zone, _ = OPEN_AFTER_EXPIRY[policy]
+    product = "credit_card" if policy == "cn_credit_card" else "loan"
+    due = dt.date(2026, 4, 3) - dt.timedelta(days=dpd)
+    c = case(due, sign, found, currency=currency, timezone=zone, product=product)
+    decision = engine(policy, backend).decide(c, as_of=AS_OF)
+    if decision.facts.get("limitation_expired") is not True:
+        return
+    for remedy in COURT:
+        grant = decision.grant(remedy)
+        if grant is not None:
+            assert any("time bar" in c for c in grant.conditions), (remedy, grant)
