@@ -20,7 +20,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from collectrules import Case
+from collectrules import Case, Decision
 from collectrules.model.remedies import Remedy
 from helpers import shared_engine
 
@@ -110,16 +110,19 @@ OPEN_AFTER_EXPIRY = {
 }
 
 
+def _decided(policy: str, backend: str, due: dt.date, sign: str, found: str) -> Decision:
+    """The decision of a case of ``policy``'s country (a card under cn_credit_card)."""
+    currency, zone, _ = OPEN_AFTER_EXPIRY[policy]
+    product = "credit_card" if policy == "cn_credit_card" else "loan"
+    c = case(due, sign, found, currency=currency, timezone=zone, product=product)
+    return engine(policy, backend).decide(c, as_of=AS_OF)
+
+
 @pytest.mark.parametrize("backend", ["python", "durable"])
 @pytest.mark.parametrize("policy", sorted(OPEN_AFTER_EXPIRY))
 def test_preservation_on_an_expired_claim_carries_the_time_bar(policy: str, backend: str) -> None:
-    currency, zone, clause = OPEN_AFTER_EXPIRY[policy]
-    product = "credit_card" if policy == "cn_credit_card" else "loan"
-    expired = engine(policy, backend).decide(
-        case(dt.date(2012, 2, 20), "refused_to_pay", "100000.00", currency=currency,
-             timezone=zone, product=product),
-        as_of=AS_OF,
-    )  # fmt: skip
+    clause = OPEN_AFTER_EXPIRY[policy][2]
+    expired = _decided(policy, backend, dt.date(2012, 2, 20), "refused_to_pay", "100000.00")
     assert expired.facts["limitation_expired"] is True
     assert expired.facts["assets_cover_claim"] is True
     grant = expired.grant(Remedy.PRESERVE_ASSETS)
@@ -131,11 +134,7 @@ def test_preservation_on_an_expired_claim_carries_the_time_bar(policy: str, back
     suit = expired.grant(Remedy.LITIGATE)
     assert suit is not None
     assert any("time bar" in c for c in suit.conditions)
-    running = engine(policy, backend).decide(
-        case(dt.date(2026, 1, 20), "refused_to_pay", "100000.00", currency=currency,
-             timezone=zone, product=product),
-        as_of=AS_OF,
-    )  # fmt: skip
+    running = _decided(policy, backend, dt.date(2026, 1, 20), "refused_to_pay", "100000.00")
     assert running.facts["limitation_expired"] is False
     grant = running.grant(Remedy.PRESERVE_ASSETS)
     assert grant is not None
@@ -154,11 +153,7 @@ def test_preservation_on_an_expired_claim_carries_the_time_bar(policy: str, back
 def test_property_a_court_remedy_on_an_expired_claim_names_the_time_bar(
     backend: str, policy: str, dpd: int, sign: str, found: str
 ) -> None:
-    currency, zone, _ = OPEN_AFTER_EXPIRY[policy]
-    product = "credit_card" if policy == "cn_credit_card" else "loan"
-    due = dt.date(2026, 4, 3) - dt.timedelta(days=dpd)
-    c = case(due, sign, found, currency=currency, timezone=zone, product=product)
-    decision = engine(policy, backend).decide(c, as_of=AS_OF)
+    decision = _decided(policy, backend, dt.date(2026, 4, 3) - dt.timedelta(days=dpd), sign, found)
     if decision.facts.get("limitation_expired") is not True:
         return
     for remedy in COURT:
