@@ -56,6 +56,21 @@ def assert_phase_true(decision: Decision) -> None:
     for firing in decision.trace:
         if "early overdue" in firing.reason.lower():
             assert phase == "P2", (firing.rule_id, phase, firing.reason)
+        if decision.facts.get("dpd") == 0:  # nothing past due: no reason says "late"
+            assert "late for" not in firing.reason.lower(), (firing.rule_id, firing.reason)
+
+
+@pytest.mark.parametrize("backend", ["python", "durable"])
+@pytest.mark.parametrize("policy", SHIPPED)
+def test_a_willing_debtor_before_the_due_date_is_not_called_late(policy: str, backend: str) -> None:
+    decision = engine(policy, backend).decide(
+        case(policy, "2026-04-10", "documents_provided"), as_of=AS_OF
+    )
+    assert decision.facts["dpd"] == 0
+    assert decision.quadrant.value == "Q1"
+    quadrant = next(f for f in decision.trace if f.layer == "quadrant")
+    assert quadrant.rule_id == "QUAD-Q1-ABILITY-UNKNOWN"
+    assert_phase_true(decision)
 
 
 # --------------------------------------------------------------------------- examples
