@@ -20,6 +20,7 @@ from collectrules.conditions import (
     Between,
     Compare,
     Condition,
+    F,
     In,
     Not,
     Op,
@@ -83,6 +84,45 @@ def test_a_constant_of_a_subclass_is_held_as_its_plain_type() -> None:
     phase = In("phase", (_Phase.P3,))
     assert type(phase.values[0]) is str
     assert parse(phase.to_text()) == phase
+
+
+#: Decimals the builder cannot hold as a constant, and why.
+BUILDER_DECIMALS = [
+    ("sNaN", "is not a finite number"),
+    ("-sNaN", "is not a finite number"),
+    ("NaN", "is not a finite number"),
+    ("Infinity", "is not a finite number"),
+    ("-Infinity", "is not a finite number"),
+    ("1E+999999", "at most 100 digits"),
+    ("-1.5E+200", "at most 100 digits"),
+    ("1E+101", "at most 100 digits"),
+    ("1E-400", "too small to hold"),
+    ("1E-999999", "too small to hold"),
+    ("0.10000000000000000001", "more digits than a float keeps"),
+]
+
+
+@pytest.mark.parametrize(("text", "why"), BUILDER_DECIMALS, ids=[t for t, _ in BUILDER_DECIMALS])
+def test_the_builder_refuses_a_decimal_no_constant_holds(text: str, why: str) -> None:
+    value = Decimal(text)
+    for build in (
+        lambda: F.dpd > value,
+        lambda: F.dpd.between(value, 5),
+        lambda: F.dpd.between(0, value),
+        lambda: F.dpd.isin(1, value),
+    ):
+        with pytest.raises(ConditionError, match=why):
+            build()
+
+
+def test_the_builder_holds_a_decimal_as_a_whole_number_or_the_float_written() -> None:
+    assert (F.dpd > Decimal("30")).value == 30
+    assert type((F.dpd > Decimal("30.0")).value) is int
+    assert (F.dpd > Decimal("0E+999999")).value == 0
+    assert (F.dpd > Decimal("-0")).value == 0
+    assert (F.dpd > Decimal("1E+100")).value == 10**100
+    assert (F.dpd > Decimal("0.1")).value == 0.1
+    assert (F.dpd > Decimal("1.5")) == parse("dpd > 1.5")
 
 
 def test_a_parameter_needs_a_name() -> None:

@@ -227,3 +227,41 @@ def test_a_search_folder_no_file_system_can_encode_is_a_policy_error(tmp_path: P
     child.write_text('extends = "base"\nid = "child"\nversion = "1"\n', encoding="utf-8")
     with pytest.raises(PolicyError, match=r"search_path\[0\]: expected a folder's path"):
         load_policy(child, search_path=[_UNENCODABLE])
+
+
+def test_a_polars_table_of_cases_is_refused_where_rows_are_read_one_by_one() -> None:
+    # Iterating a polars DataFrame gives its columns: each was a bad row ("expected an
+    # object, got Series") and no case was decided, planned or compared.
+    from collectrules.authoring import impact
+
+    engine = Engine(backend="python")
+    for frame, later in ((_cases(), ""), (_cases().lazy(), ".collect()")):
+        with pytest.raises(InputError, match=rf"rows: .* got a polars \w+: pass frame{later}"):
+            list(engine.decide_many(frame, as_of=AS_OF))
+        with pytest.raises(InputError, match=rf"cases: .* got a polars \w+: pass frame{later}"):
+            engine.worklist(frame, as_of=AS_OF)
+        with pytest.raises(InputError, match=r"cases: .* got a polars \w+: pass its rows"):
+            impact(engine.policy, engine.policy, frame, as_of=AS_OF)
+    # The same rows, as Arrow, are each decided.
+    decided = list(engine.decide_many(_cases().to_arrow(), as_of=AS_OF))
+    assert [(r.case_id, r.error) for r in decided] == [("A", None)]
+
+
+@pytest.mark.parametrize("kind", ["pandas", "pyarrow"])
+def test_a_pandas_or_arrow_table_given_to_impact_is_refused_naming_it(kind: str) -> None:
+    # A pandas DataFrame's column names were each a bad row of the impact report.
+    from collectrules.authoring import impact
+
+    rows = _cases().to_dicts()
+    if kind == "pandas":
+        import pandas as pd
+
+        table: Any = pd.DataFrame(rows)
+    else:
+        import pyarrow as pa
+
+        table = pa.Table.from_pylist(rows)
+    policy = load_policy("default")
+    with pytest.raises(InputError, match=f"cases: .* got a {kind} .*: pass its rows as dicts"):
+        impact(policy, policy, table, as_of=AS_OF)
+    assert impact(policy, policy, rows, as_of=AS_OF).decided == 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import pendulum
 import pytest
@@ -81,3 +82,31 @@ def test_bad_facts_are_refused() -> None:
         )
     with pytest.raises(InputError, match="naive"):
         session.decide(as_of="2026-04-03T12:00:00")
+
+
+@pytest.mark.parametrize("engine", [5, None, "default", object()])
+def test_a_session_refuses_an_engine_of_another_kind_when_made(engine: object) -> None:
+    with pytest.raises(InputError, match="engine: expected an Engine"):
+        CaseSession(engine, make_case())  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("case", [5, None, {"case_id": "C-1"}])
+def test_a_session_refuses_a_case_of_another_kind_when_made(case: object) -> None:
+    with pytest.raises(InputError, match="case: expected a Case"):
+        CaseSession(Engine(backend="python"), case)  # type: ignore[arg-type]
+
+
+def test_a_session_takes_any_engine_with_a_policy_and_decide() -> None:
+    class Recorder:
+        def __init__(self) -> None:
+            self.inner = Engine(backend="python")
+
+        @property
+        def policy(self) -> Any:
+            return self.inner.policy
+
+        def decide(self, case: Any, *, as_of: Any) -> Any:
+            return self.inner.decide(case, as_of=as_of)
+
+    session = CaseSession(Recorder(), make_case())
+    assert session.decide(as_of="2026-04-03T12:00:00+08:00").previous is None

@@ -25,6 +25,7 @@ from collectrules._decimal import exact
 from collectrules.engine import Backend, Engine, UnknownSignals
 from collectrules.errors import CollectRulesError, FieldProblem, InputError, quote
 from collectrules.io import Row
+from collectrules.io.arrow import refuse_table
 from collectrules.io.repeats import CaseIds, repeated_case
 from collectrules.model.case import Case
 from collectrules.model.decision import Decision, Quadrant
@@ -418,6 +419,7 @@ def impact(
         raise InputError([FieldProblem("unknown_signals", msg)])
     when = require_aware(as_of)
     require_int(sample, "sample", minimum=0)
+    refuse_table(cases, "cases", frames=False)
     if isinstance(cases, str | bytes | Mapping) or not isinstance(cases, Iterable):
         raise wrong_kind("cases", cases, "an iterable of rows, cases or mappings")
     champion = Engine(old, backend=backend, unknown_signals="ignore")

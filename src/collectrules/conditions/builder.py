@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 from decimal import Decimal
 
+from collectrules._json import unheld
 from collectrules.conditions.ir import (
     Between,
     Compare,
@@ -14,7 +15,7 @@ from collectrules.conditions.ir import (
     Truth,
     Value,
 )
-from collectrules.errors import ConditionError
+from collectrules.errors import ConditionError, quote
 
 # --------------------------------------------------------------------------- builder
 
@@ -73,13 +74,38 @@ def _const(value: object) -> Value:
     if isinstance(value, Param):
         return value
     if isinstance(value, Decimal):
-        return float(value) if value != value.to_integral_value() else int(value)
+        return _decimal(value)
     if isinstance(value, bool | int | float | str):
         return value
     if isinstance(value, enum.Enum) and isinstance(value.value, str):
         return value.value
     msg = f"expected a number, a string, a boolean or a Param, got {type(value).__name__}"
     raise ConditionError(msg)
+
+
+#: A whole number past this exponent is past what a leaf holds (10**100), and is refused
+#: before ``int`` writes out its digits.
+_MAX_DIGITS = 100
+
+
+def _decimal(value: Decimal) -> int | float:
+    """A decimal constant as the IR holds it: a whole number as an ``int``, any other as
+    the float that holds it as written. A NaN or an infinity, a whole number of more
+    than 100 digits (``1E+999999``, which ``int`` would take minutes to write out), and
+    a number a float does not hold (``1E-400``, read as 0.0) are a ConditionError."""
+    if not value.is_finite():  # before any arithmetic, which a signalling NaN traps
+        raise ConditionError(f"{quote(value)} is not a finite number")
+    if value.is_zero():
+        return 0  # 0E+999999 too, and -0
+    if value == value.to_integral_value():
+        if value.adjusted() > _MAX_DIGITS:  # the IR's own bound checks the others exactly
+            raise ConditionError(f"expected a number of at most 100 digits, got {quote(value)}")
+        return int(value)
+    number = float(value)
+    problem = unheld(str(value), number)
+    if problem is not None:
+        raise ConditionError(problem)
+    return number
 
 
 class _FieldBuilder:

@@ -36,7 +36,7 @@ from collectrules.engine.compiled import (
 from collectrules.engine.generated import generated_policy
 from collectrules.engine.session import CaseSession
 from collectrules.errors import CollectRulesError, EngineError, FieldProblem, InputError, quote
-from collectrules.io.arrow import is_frame, table_rows
+from collectrules.io.arrow import is_frame, refuse_table, table_rows
 from collectrules.io.repeats import CaseIds, repeated_case
 from collectrules.model.case import Case, Signal
 from collectrules.model.decision import (
@@ -307,6 +307,7 @@ class Engine:
         model, and docs/howto-worklist.md.
         """
         when = require_aware(as_of)
+        refuse_table(cases, "cases", frames=True)  # now: its rows are read as it is iterated
         return Worklist(
             self._planned(cases, when),
             as_of=when,
@@ -405,6 +406,7 @@ class Engine:
         when = require_aware(as_of)
         kinds = tuple(self.policy.signals)
         products = self.policy.products
+        refuse_table(rows, "rows", frames=True)
         items: Iterable[Case | Mapping[str, Any] | InputError] = (
             table_rows(rows) if is_frame(rows) else rows
         )

@@ -17,10 +17,12 @@ from typing import Protocol, TypeVar
 
 import attrs
 
+from collectrules._arguments import wrong_kind
 from collectrules.errors import FieldProblem, InputError, quote
 from collectrules.model.case import Case, Event, Signal
 from collectrules.model.decision import Decision
 from collectrules.model.remedies import Remedy
+from collectrules.model.time import require_case
 from collectrules.policy.model import Policy
 
 
@@ -66,8 +68,14 @@ class CaseSession:
     """
 
     def __init__(self, engine: Decider, case: Case) -> None:
+        # Checked now: a session of anything else failed only at its first use, with
+        # Python's AttributeError.
+        if not isinstance(getattr(engine, "policy", None), Policy) or not callable(
+            getattr(engine, "decide", None)
+        ):
+            raise wrong_kind("engine", engine, "an Engine (a policy and its decide method)")
         self.engine = engine
-        self._case = case
+        self._case = require_case(case)
         self._last: Decision | None = None
 
     def __repr__(self) -> str:

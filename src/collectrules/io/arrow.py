@@ -549,6 +549,26 @@ def checked_paths(value: object, name: str, *, tables: bool = False) -> list[Any
     return items
 
 
+def refuse_table(value: object, name: str, *, frames: bool) -> None:
+    """An :class:`InputError` for a table given where rows are drawn one by one from an
+    iterable: iterating a polars DataFrame gives its columns, and a pandas DataFrame its
+    column names, each of which would be a bad row while no case was read. With
+    ``frames`` the caller reads pandas DataFrames and Arrow tables as rows
+    (:func:`table_rows`), and only a polars table is refused."""
+    if not _is_table(value) or (frames and is_frame(value)):
+        return
+    later = ".collect()" if hasattr(value, "collect") else ""
+    if frames:
+        expected = "an iterable of cases or dicts, a pandas DataFrame or a pyarrow Table"
+        hint = f": pass frame{later}.to_arrow()"
+    else:
+        expected = "an iterable of rows, cases or mappings"
+        library = type(value).__module__.partition(".")[0]
+        rows = {"pandas": "to_dict('records')", "pyarrow": "to_pylist()"}.get(library, "to_dicts()")
+        hint = f": pass its rows as dicts, frame{later}.{rows}"
+    raise InputError([FieldProblem(name, f"expected {expected}, got {_data_kind(value)}{hint}")])
+
+
 def table_rows(frame: Any, label: str = "rows") -> Iterator[dict[str, Any] | InputError]:
     """The rows of a pyarrow Table or RecordBatch, or a pandas DataFrame, as plain dicts;
     a row holding a value Python cannot hold (a date past the year 9999) is its error.
