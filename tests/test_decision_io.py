@@ -113,6 +113,30 @@ def test_a_score_past_a_floats_range_is_named(score: int) -> None:
     )
 
 
+@pytest.mark.parametrize("label", ["label_en", "label_zh"])
+@pytest.mark.parametrize("value", [7, None, ["Q1"]])
+def test_a_quadrant_label_that_is_not_text_is_named(label: str, value: object) -> None:
+    """The quadrant's labels are rebuilt from its value, as the remedies' are; as theirs,
+    they are checked to be text first."""
+    data = _decision()
+    data["quadrant"][label] = value
+    with pytest.raises(InputError) as info:
+        Decision.from_dict(data)
+    assert f"quadrant.{label}: expected a string, got" in str(info.value)
+
+
+def test_a_key_given_as_text_and_as_another_type_is_named() -> None:
+    """JSON's keys are text: a mapping of hand-built data holding 1 and "1" would lose one
+    of the two values when read, and is refused instead."""
+    data = _decision()
+    data["facts"] = {**data["facts"], 1: "one", "1": "also one"}
+    with pytest.raises(InputError) as info:
+        Decision.from_dict(data)
+    assert "facts.1: a key given twice (as text and as another type)" in str(info.value)
+    data["facts"].pop(1)
+    assert Decision.from_dict(data).facts["1"] == "also one"
+
+
 @pytest.mark.parametrize("key", ["_json", "_build", "_written"])
 def test_what_a_decision_keeps_for_itself_is_not_data(key: str) -> None:
     """The fields and slots a decision and its parts keep for themselves (the written

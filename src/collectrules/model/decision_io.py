@@ -146,7 +146,12 @@ class _Reader:
             if not isinstance(data, Mapping):
                 return self.fail(path, f"expected an object, got {_kind(data)}")
             item_type = args[1] if args else Any
-            out = {str(k): self.value(item_type, v, _join(path, str(k))) for k, v in data.items()}
+            out: dict[str, Any] = {}
+            for k, v in data.items():
+                key = str(k)
+                if key in out:  # 1 and "1": JSON's keys are text, and one would be lost
+                    self.fail(_join(path, key), "a key given twice (as text and as another type)")
+                out[key] = self.value(item_type, v, _join(path, key))
             return _MISSING if _MISSING in out.values() else out
         if isinstance(tp, type) and attrs.has(tp):
             return self.obj(tp, data, path)
@@ -257,6 +262,8 @@ def _quadrant(reader: _Reader, quadrant_type: Any, raw: object) -> Any:
     for key in raw:
         if key not in ("value", "label_en", "label_zh"):
             reader.fail(f"quadrant.{key}", "unknown key")
+        elif key != "value" and not isinstance(raw[key], str):
+            reader.fail(f"quadrant.{key}", f"expected a string, got {_kind(raw[key])}")
     if "value" not in raw:
         return reader.fail("quadrant.value", "required")
     return reader.value(quadrant_type, raw["value"], "quadrant.value")
