@@ -168,6 +168,38 @@ def test_categorical_case_ids_take_their_signals() -> None:
     assert result.summary.orphans == 0
 
 
+@pytest.mark.parametrize("coded", ["Categorical", "Enum"])
+@pytest.mark.parametrize("cases_coded", [False, True], ids=["text cases", "coded cases"])
+def test_coded_case_ids_of_signals_and_events_are_read_as_their_text(
+    coded: str, cases_coded: bool
+) -> None:
+    """A signals or events table whose case ids are coded text (Categorical, Enum) is
+    joined on the ids' text, as a cases table's coded ids are: the same decisions as
+    with plain text."""
+    cases = pl.from_arrow(_cases())
+    assert isinstance(cases, pl.DataFrame)
+    if cases_coded:
+        cases = cases.with_columns(pl.col("case_id").cast(pl.Categorical))
+    seen = "2026-06-01T10:00:00+08:00"
+    signals = pl.DataFrame({"case_id": ["C0"], "kind": [REFUSED], "observed_at": [seen]})
+    events = pl.DataFrame(
+        {"case_id": ["C1"], "kind": ["payment"], "at": [seen], "amount": ["10.00"]}
+    )
+    plain = frame.decide(cases, signals, events, as_of=AS_OF)
+    dtype = pl.Categorical() if coded == "Categorical" else pl.Enum(["C0", "C1", "C9"])
+    coded_result = frame.decide(
+        cases,
+        signals.with_columns(pl.col("case_id").cast(dtype)),
+        events.with_columns(pl.col("case_id").cast(dtype)),
+        as_of=AS_OF,
+    )
+    assert coded_result.decisions.equals(plain.decisions)
+    assert coded_result.errors == plain.errors
+    assert (coded_result.summary.orphans, plain.summary.orphans) == (0, 0)
+    fired = dict(zip(plain.decisions["case_id"], plain.decisions["fired"], strict=True))
+    assert "W-REFUSED-TO-PAY" in fired["C0"]
+
+
 # --------------------------------------------------------------------------- money
 
 

@@ -188,6 +188,8 @@ def decide(
             raise InputError([FieldProblem(label, f"the {label} table needs a case_id column")])
         mine, theirs = long.schema["case_id"], ids.schema["case_id"]
         keys = ids
+        if isinstance(mine, pl.Categorical | pl.Enum):  # text ids, coded: as the cases'
+            long, mine = long.with_columns(pl.col("case_id").cast(pl.String)), pl.String()
         if mine not in (pl.String, pl.Null):
             msg = f"expected text case ids, got a column of {mine}"
             raise InputError([FieldProblem(f"{label}.case_id", msg)])
