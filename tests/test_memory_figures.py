@@ -63,6 +63,29 @@ def test_child_peaks_follow_the_children_of_a_block() -> None:
     assert peaks.together >= peaks.largest
 
 
+def test_child_peaks_leave_out_the_children_running_before_the_block() -> None:
+    """A child already running (a Java gateway, a pool's worker), here one larger than
+    the child the block starts, is not the block's."""
+    code = (
+        "import sys, time; held = bytearray(320 * 2**20);"
+        " held[::4096] = b'x' * len(held[::4096]); print('ready', flush=True);"
+        " sys.stdin.read()"
+    )
+    with subprocess.Popen(
+        [sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    ) as running:
+        assert running.stdout is not None
+        assert running.stdout.readline().strip() == "ready"
+        try:
+            with ChildPeaks(interval=0.02) as peaks:
+                own = _run(_HOLDER)
+        finally:
+            assert running.stdin is not None
+            running.stdin.close()
+    assert peaks.largest is not None
+    assert MIB <= peaks.largest <= own + 1
+
+
 def test_child_peaks_without_children_are_none() -> None:
     with ChildPeaks(interval=0.01) as peaks:
         pass

@@ -43,6 +43,20 @@ def _kib(fields: dict[str, str] | None, name: str) -> int | None:
     return int(number) if number.isdigit() else None
 
 
+def _children(me: str) -> dict[str, dict[str, str]]:
+    """The ``status`` fields of each child of the process ``me``, by its id."""
+    try:
+        pids = [p.name for p in _PROC.iterdir() if p.name.isdigit() and p.name != me]
+    except OSError:
+        return {}
+    found: dict[str, dict[str, str]] = {}
+    for pid in pids:
+        fields = _status(pid)
+        if fields is not None and fields.get("PPid") == me:
+            found[pid] = fields
+    return found
+
+
 def resident_mib() -> float:
     """This process's resident memory now, in MiB (its peak where Linux's is not read)."""
     kib = _kib(_status("self"), "VmRSS")
@@ -60,22 +74,25 @@ def peak_mib() -> float:
 
 
 class ChildPeaks:
-    """The peak resident memory of this process's children, sampled every
-    ``interval`` seconds while the ``with`` block runs: ``largest``, the largest peak of
-    one child (each child's own ``VmHWM``, read at its last sample), and ``together``,
-    the largest sum of this process's and its children's resident memory at one sample.
-    Both are None where Linux's figures cannot be read, or when no child was seen.
-    Growth in a child's last ``interval`` before it ends is not seen."""
+    """The peak resident memory of the children this process starts while the ``with``
+    block runs, sampled every ``interval`` seconds: ``largest``, the largest peak of one
+    child (each child's own ``VmHWM``, read at its last sample), and ``together``, the
+    largest sum of this process's and those children's resident memory at one sample.
+    Children already running when the block starts (a Java gateway, a pool's workers)
+    are not counted. Both are None where Linux's figures cannot be read, or when no child
+    was seen. Growth in a child's last ``interval`` before it ends is not seen."""
 
     def __init__(self, interval: float = 0.05) -> None:
         self.interval = interval
         self.largest: float | None = None
         self.together: float | None = None
         self._peaks: dict[str, int] = {}
+        self._before: frozenset[str] = frozenset()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="child-peaks", daemon=True)
 
     def __enter__(self) -> ChildPeaks:
+        self._before = frozenset(_children(str(os.getpid())))
         self._thread.start()
         return self
 
@@ -101,13 +118,8 @@ class ChildPeaks:
         total = _kib(_status(me), "VmRSS")
         if total is None:
             return
-        try:
-            pids = [p.name for p in _PROC.iterdir() if p.name.isdigit() and p.name != me]
-        except OSError:
-            return
-        for pid in pids:
-            fields = _status(pid)
-            if fields is None or fields.get("PPid") != me:
+        for pid, fields in _children(me).items():
+            if pid in self._before:
                 continue
             peak, now = _kib(fields, "VmHWM"), _kib(fields, "VmRSS")
             if peak is not None:
