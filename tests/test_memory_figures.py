@@ -54,36 +54,64 @@ def test_resident_memory_is_at_most_the_peak() -> None:
     assert 0 < resident_mib() <= peak_mib()
 
 
+#: A fresh process (no other children, whatever the test runner keeps): it holds
+#: ``{hold}`` MiB, runs ``{before}`` (text of Python), starts the 200 MiB child inside a
+#: ChildPeaks block, and prints the block's largest and together figures (0 for None)
+#: and the child's own peak.
+_BLOCK = """
+import os, subprocess, sys, time
+from collectrules._memory import ChildPeaks
+held = bytearray({hold} * 2**20); held[::4096] = b"x" * len(held[::4096])
+{before}
+with ChildPeaks(interval=0.02) as peaks:
+{inside}    own = subprocess.run(
+        [sys.executable, "-c", {holder!r}], capture_output=True, text=True, check=True
+    ).stdout
+print(round(peaks.largest or 0), round(peaks.together or 0), own.strip())
+"""
+
+
+def _block(hold: int = 1, before: str = "", inside: str = "") -> tuple[int, int, int]:
+    """The largest, together and own figures of :data:`_BLOCK` (see there)."""
+    code = _BLOCK.format(hold=hold, before=before, inside=inside, holder=_HOLDER)
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+    largest, together, own = (int(n) for n in done.stdout.split())
+    return largest, together, own
+
+
 def test_child_peaks_follow_the_children_of_a_block() -> None:
-    with ChildPeaks(interval=0.02) as peaks:
-        own = _run(_HOLDER)
-    assert peaks.largest is not None
-    assert peaks.together is not None
-    assert MIB <= peaks.largest <= own + 1
-    assert peaks.together >= peaks.largest
+    largest, together, own = _block()
+    assert MIB <= largest <= own + 1
+    assert together >= largest
 
 
 def test_child_peaks_leave_out_the_children_running_before_the_block() -> None:
     """A child already running (a Java gateway, a pool's worker), here one larger than
     the child the block starts, is not the block's."""
-    code = (
-        "import sys, time; held = bytearray(320 * 2**20);"
-        " held[::4096] = b'x' * len(held[::4096]); print('ready', flush=True);"
-        " sys.stdin.read()"
+    running = (
+        "big = subprocess.Popen([sys.executable, '-c', \"import sys; h = bytearray(320 * 2**20);"
+        " h[::4096] = b'x' * len(h[::4096]); print('ready', flush=True); sys.stdin.read()\"],"
+        " stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)\n"
+        "assert big.stdout.readline().strip() == 'ready'"
     )
-    with subprocess.Popen(
-        [sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
-    ) as running:
-        assert running.stdout is not None
-        assert running.stdout.readline().strip() == "ready"
-        try:
-            with ChildPeaks(interval=0.02) as peaks:
-                own = _run(_HOLDER)
-        finally:
-            assert running.stdin is not None
-            running.stdin.close()
-    assert peaks.largest is not None
-    assert MIB <= peaks.largest <= own + 1
+    largest, _, own = _block(before=running)
+    assert MIB <= largest <= own + 1
+
+
+def test_child_peaks_leave_out_a_child_before_it_runs_a_program_of_its_own() -> None:
+    """A forked child that has not started a program of its own holds its parent's
+    figures (here, 400 MiB): not counted, while the 200 MiB child the block starts is."""
+    fork = (
+        "    pid = os.fork()\n"
+        "    if pid == 0:\n"
+        "        time.sleep(0.3)\n"
+        "        os._exit(0)\n"
+        "    os.waitpid(pid, 0)\n"
+    )
+    largest, _, own = _block(hold=400, inside=fork)
+    assert MIB <= largest <= own + 1
 
 
 def test_child_peaks_without_children_are_none() -> None:

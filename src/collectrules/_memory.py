@@ -43,6 +43,14 @@ def _kib(fields: dict[str, str] | None, name: str) -> int | None:
     return int(number) if number.isdigit() else None
 
 
+def _command_line(pid: int | str) -> bytes:
+    """The command line of the process ``pid`` (empty when it cannot be read)."""
+    try:
+        return (_PROC / str(pid) / "cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
 def _children(me: str) -> dict[str, dict[str, str]]:
     """The ``status`` fields of each child of the process ``me``, by its id."""
     try:
@@ -79,8 +87,10 @@ class ChildPeaks:
     child (each child's own ``VmHWM``, read at its last sample), and ``together``, the
     largest sum of this process's and those children's resident memory at one sample.
     Children already running when the block starts (a Java gateway, a pool's workers)
-    are not counted. Both are None where Linux's figures cannot be read, or when no child
-    was seen. Growth in a child's last ``interval`` before it ends is not seen."""
+    are not counted, nor is a child while it runs this process's program (forked, before
+    it starts its own): its figures are then this process's. Both are None where Linux's
+    figures cannot be read, or when no child was seen. Growth in a child's last
+    ``interval`` before it ends is not seen."""
 
     def __init__(self, interval: float = 0.05) -> None:
         self.interval = interval
@@ -88,11 +98,13 @@ class ChildPeaks:
         self.together: float | None = None
         self._peaks: dict[str, int] = {}
         self._before: frozenset[str] = frozenset()
+        self._program = b""
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="child-peaks", daemon=True)
 
     def __enter__(self) -> ChildPeaks:
         self._before = frozenset(_children(str(os.getpid())))
+        self._program = _command_line("self")
         self._thread.start()
         return self
 
@@ -119,7 +131,10 @@ class ChildPeaks:
         if total is None:
             return
         for pid, fields in _children(me).items():
-            if pid in self._before:
+            # Between fork and exec a child shares (or copies) this process's memory and
+            # its peak: measured under a test runner of 330 MiB, a child of 212 MiB
+            # sampled in that moment showed 330 MiB.
+            if pid in self._before or _command_line(pid) == self._program:
                 continue
             peak, now = _kib(fields, "VmHWM"), _kib(fields, "VmRSS")
             if peak is not None:
