@@ -150,8 +150,17 @@ class Engine:
             }
             for layer in self.policy.layers
         }
-        # Per (layer, value, rules used): see :meth:`_level_part` (bounded).
-        self._level_parts: dict[tuple[str, str, tuple[str, ...]], _LevelPart] = {}
+        # Per layer and rule, the outputs of earlier layers the rule reads (a rule cannot
+        # read its own layer's): a level whose rules read a presumed level is itself a
+        # presumption (see :meth:`_levels`).
+        outputs = frozenset(layer.output for layer in self.policy.layers)
+        self._outputs_read: dict[str, dict[str, frozenset[str]]] = {
+            layer.id: {rule.id: rule.when.fields() & outputs for rule in layer.rules}
+            for layer in self.policy.layers
+        }
+        # Per (layer, value, rules used, presumption inherited): see :meth:`_level_part`
+        # (bounded).
+        self._level_parts: dict[tuple[str, str, tuple[str, ...], bool], _LevelPart] = {}
         # How many levels the level parts share, all together (bounded).
         self._shared_levels = 0
         # Whether no rule's reason holds a ``{field}`` placeholder: then the trace
@@ -553,15 +562,19 @@ class Engine:
         levels: dict[str, LevelResult] = {}
         parts = self._level_parts
         observed: tuple[str, ...] | None = None
+        presumed: set[str] = set()  # the outputs of the presumed levels so far
         for resolved in outcome.levels:
             layer = resolved.layer
-            key = (layer.id, resolved.value, resolved.used)
+            inherited = bool(presumed) and self._reads_presumed(resolved, presumed)
+            key = (layer.id, resolved.value, resolved.used, inherited)
             part = parts.get(key)
             if part is None:
                 if len(parts) >= _LEVEL_PARTS_SIZE:
                     parts.clear()
                     self._shared_levels = 0
-                part = parts[key] = self._level_part(resolved)
+                part = parts[key] = self._level_part(resolved, inherited)
+            if part.presumed:
+                presumed.add(layer.output)
             if not part.kinds:
                 signals: tuple[str, ...] = ()
             else:
@@ -602,15 +615,22 @@ class Engine:
             levels[layer.output] = level
         return levels
 
-    def _level_part(self, resolved: LayerOutcome) -> _LevelPart:
+    def _reads_presumed(self, resolved: LayerOutcome, presumed: set[str]) -> bool:
+        """Whether a rule ``resolved`` used reads the output of a level in ``presumed``."""
+        reads = self._outputs_read[resolved.layer.id]
+        return any(not presumed.isdisjoint(reads[rule_id]) for rule_id in resolved.used)
+
+    def _level_part(self, resolved: LayerOutcome, inherited: bool) -> _LevelPart:
         """What a level owes to its layer, value and rules alone (the same for every case
         that resolves them alike): the signal kinds its rules read, its labels, and
-        whether a presumption gave it."""
+        whether a presumption gave it: a rule of its own marked ``presumed``, or, when
+        ``inherited``, a presumed level that one of its rules read (a quadrant drawn
+        from a presumed willingness is a presumption too)."""
         layer = resolved.layer
         reads = self._signals_read[layer.id]
         kinds = frozenset(kind for rule_id in resolved.used for kind in reads[rule_id])
         label = layer.labels.get(resolved.value, ("", ""))
-        presumed = not self._presumed[layer.id].isdisjoint(resolved.used)
+        presumed = inherited or not self._presumed[layer.id].isdisjoint(resolved.used)
         if presumed:
             label = (f"{label[0]} (presumed)", f"{label[1]}（推定）")
         return _LevelPart(kinds, label[0], label[1], presumed)
