@@ -26,6 +26,7 @@ from collectrules.operations.worklist import (
     WorkItem,
     work_items,
 )
+from collectrules.policy import load_policy
 from collectrules.policy.derive import derive
 from collectrules.timeline.evaluate import build_timeline
 from operations_helpers import OPENING, portfolio, write_jsonl
@@ -224,6 +225,24 @@ def test_a_derivation_at_another_instant_is_refused(engine: Engine) -> None:
     same = derive(case, AS_OF, engine.policy)
     shared = build_timeline(case, as_of=AS_OF, policy=engine.policy, derived=same)
     assert shared == build_timeline(case, as_of=AS_OF, policy=engine.policy)
+
+
+def test_a_derivation_of_another_case_or_policy_is_refused(engine: Engine) -> None:
+    # A derivation handed on with the wrong case gave that case's stage facts to this
+    # one's timeline, silently.
+    first, second = (
+        Case.from_dict(row, signal_kinds=tuple(engine.policy.signals)) for row in portfolio(2)
+    )
+    other_case = derive(second, AS_OF, engine.policy)
+    with pytest.raises(InputError, match="is of case") as caught:
+        build_timeline(first, as_of=AS_OF, policy=engine.policy, derived=other_case)
+    assert caught.value.problems[0].path == "derived.case_id"
+    uk = load_policy("uk")
+    with pytest.raises(InputError, match="under another policy than uk") as caught:
+        build_timeline(first, as_of=AS_OF, policy=uk, derived=derive(first, AS_OF, engine.policy))
+    assert caught.value.problems[0].path == "derived.policy_hash"
+    # Equal derivations of equal facts stay equal, whatever case they came from.
+    assert derive(first, AS_OF, engine.policy) == derive(first, AS_OF, engine.policy)
 
 
 def test_cli_run_size_spills_and_lists_the_same_lines(

@@ -131,6 +131,11 @@ class Derived:
     cured: tuple[tuple[str, pendulum.DateTime, Cure], ...] = ()
     #: The case's signals whose kind the policy does not know, when they are ignored.
     ignored: tuple[Signal, ...] = ()
+    #: The id of the case derived, and the content hash of the policy it was derived
+    #: under: what a caller handing the derivation on (``build_timeline(derived=…)``)
+    #: is checked against. Not compared: two derivations of equal facts are equal.
+    case_id: str = attrs.field(default="", eq=False)
+    policy_hash: str = attrs.field(default="", eq=False)
 
     def signals_of(self, kinds: frozenset[str]) -> tuple[str, ...]:
         """The kinds among ``kinds`` that were observed in the window, sorted."""
@@ -428,6 +433,8 @@ def derive(
         in_force=in_force,
         cured=tuple(sorted(cured, key=_cured_order)) if cured else (),
         ignored=ignored,
+        case_id=case.case_id,
+        policy_hash=policy.content_hash,
     )
 
 

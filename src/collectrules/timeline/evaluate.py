@@ -910,7 +910,9 @@ def build_timeline(
     ``Engine.timeline(case, as_of=…)`` calls this with the engine's policy. ``derived``
     is the case's derivation at the same ``as_of`` under the same policy, when the
     caller has it (``Engine.worklist`` decides the case from it too): the stage
-    conditions read its facts, and the case is not derived a second time.
+    conditions read its facts, and the case is not derived a second time. A derivation
+    at another instant, of another case id or under another policy (by content hash)
+    is an :class:`InputError` naming what differs.
     """
     when = require_aware(as_of)
     require_case(case)
@@ -926,6 +928,19 @@ def build_timeline(
                 f"{when.isoformat()}: derive the case at the timeline's as_of"
             )
             raise InputError([FieldProblem("derived.as_of", msg)])
+        if derived.case_id != case.case_id:
+            msg = (
+                f"the derivation is of case {quote(derived.case_id)}, the timeline of case"
+                f" {quote(case.case_id)}: derive the timeline's case"
+            )
+            raise InputError([FieldProblem("derived.case_id", msg)])
+        if derived.policy_hash != policy.content_hash:
+            msg = (
+                f"the derivation was made under another policy than {policy.ref}"
+                f" (content hash {derived.policy_hash[:12] or 'none'}…, expected"
+                f" {policy.content_hash[:12]}…): derive the case under the timeline's policy"
+            )
+            raise InputError([FieldProblem("derived.policy_hash", msg)])
         facts = derived.facts
     builder = _Builder(case, when, policy, section, facts)
     plan = section.plan_for(case.product)
