@@ -264,7 +264,8 @@ class Template(Generic[P]):
         if field is None or not field.init:
             msg = f"expected a field of {cls.__name__}, got {quote(name)}"
             raise InputError([FieldProblem("name", msg)])
-        if not holds_at_most([getattr(part, f) for f in fields], _MOST_PART_VALUES):
+        values = [getattr(part, f) for f in fields]
+        if not holds_at_most(values, _MOST_PART_VALUES):
             msg = f"holds more than {_MOST_PART_VALUES:,} values: expected a decision's part"
             raise InputError([FieldProblem("part", msg)])
         #: The part the others are made from.
@@ -282,6 +283,11 @@ class Template(Generic[P]):
         self._head: bytes | None = None
         self._tail = b""
         if isinstance(part, RemedyGrant | RemedyBlock):
+            return
+        if not holds_at_most(values, _MOST_PART_VALUES, records=True):
+            # Objects where values belong, which writing would convert whole (a policy
+            # given as a trace entry's origin: a million values, seconds to convert):
+            # left to the general way, as a value that holds itself is.
             return
         kept = _written(part, _record)
         if not kept:

@@ -269,11 +269,12 @@ def _path(link: tuple[Any, ...] | None) -> str:
 _SCALARS = (str, int, float, Decimal, dt.date, type(None))
 
 
-def holds_at_most(value: Any, most: int) -> bool:
+def holds_at_most(value: Any, most: int, *, records: bool = False) -> bool:
     """Whether ``value`` holds at most ``most`` values: items of lists, tuples and sets,
-    keys and values of mappings, at any depth, each counted as often as it is held (a
-    list held in several places is written, copied and converted once per place).
-    Walked without recursion, in at most ``most`` steps."""
+    keys and values of mappings, and, with ``records``, the fields of attrs instances
+    (as ``attrs.asdict`` converts them), at any depth, each counted as often as it is
+    held (a list held in several places is written, copied and converted once per
+    place). Walked without recursion, in at most ``most`` steps."""
     stack = [value]
     held = 0
     while stack:
@@ -286,6 +287,10 @@ def holds_at_most(value: Any, most: int) -> bool:
         elif isinstance(item, list | tuple | set | frozenset):
             held += len(item)
             children = item
+        elif records and attrs.has(type(item)):
+            names = [f.name for f in attrs.fields(type(item))]
+            held += len(names)
+            children = [getattr(item, name) for name in names] if held <= most else ()
         else:
             continue
         if held > most:
