@@ -280,6 +280,23 @@ def test_a_remedy_the_decision_does_not_allow_is_refused(bank: Engine) -> None:
     assert info.value.rule_id is None
 
 
+@pytest.mark.parametrize("later", ["2026-07-01T09:00:00+08:00", "2026-12-01T09:00:00+08:00"])
+def test_a_plan_rests_on_the_decision_at_its_own_as_of(bank: Engine, later: str) -> None:
+    # The extension is allowed on 1 May; by 1 December the signs are out of the window
+    # and the case is presumed Q4, whose decision blocks it. A plan dated later cannot
+    # rest on the decision of 1 May, whatever that later decision says.
+    case = _case("q2_health_short.json")
+    early = bank.decide(case, as_of=AS_OF)
+    assert early.grant("extend") is not None
+    assert bank.decide(case, as_of="2026-12-01T09:00:00+08:00").block("extend") is not None
+    terms = PlanTerms(months=6, annual_rate="0.05")
+    with pytest.raises(InputError, match=r"decision: the decision was made at 2026-05-01T09:00"):
+        propose_plan(case, early, kind="extend", as_of=later, terms=terms)
+    # The same instant at another offset is the same as_of.
+    plan = propose_plan(case, early, kind="extend", as_of="2026-05-01T01:00:00+00:00", terms=terms)
+    assert plan.grant == early.grant("extend")
+
+
 @pytest.mark.parametrize(
     ("terms", "rule", "figure", "cap"),
     [

@@ -46,7 +46,11 @@ def _policy_ref(policy: str | None, out: Path) -> str:
         return "default"
     path = Path(policy)
     if path.is_file():
-        return Path(os.path.relpath(path.resolve(), out.resolve().parent)).as_posix()
+        # os.path.realpath, not Path.resolve: on Python 3.11 and 3.12 the latter raises
+        # RuntimeError for an --out in a loop of symbolic links, which writing the file
+        # then reports as the OSError it is.
+        here = os.path.dirname(os.path.realpath(out))
+        return Path(os.path.relpath(os.path.realpath(path), here)).as_posix()
     return policy
 
 

@@ -30,7 +30,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from collectrules.errors import FieldProblem, InputError, quote
-from collectrules.io.arrow import deep_pandas_values, pandas_problems, repeated_columns
+from collectrules.io.arrow import (
+    Place,
+    deep_pandas_values,
+    mixed_objects,
+    pandas_problems,
+    repeated_columns,
+)
 from collectrules.model.case import Product, zone
 from collectrules.model.limits import (
     MAX_ID_LENGTH,
@@ -314,11 +320,27 @@ def _from_pandas(frame: Any, name: str) -> pl.DataFrame:
     if twice:
         raise InputError(twice, subject=f"the {name} table")
     try:
-        return pl.from_pandas(frame)
+        converted = pl.from_pandas(frame)
     except (*_PANDAS_FAILURES, OverflowError, RecursionError):  # pandas_problems names it
-        pass
-    problems = pandas_problems(frame, name, pl.from_pandas, _PANDAS_FAILURES)
-    raise InputError(problems, subject=f"the {name} table")
+        problems = pandas_problems(frame, name, pl.from_pandas, _PANDAS_FAILURES)
+        raise InputError(problems, subject=f"the {name} table") from None
+    places = [_places(dtype, ()) for dtype in converted.schema.values()]
+    lost = mixed_objects(frame, places, name)
+    if lost:
+        raise InputError(lost, subject=f"the {name} table")
+    return converted
+
+
+def _places(dtype: object, here: Place) -> list[Place]:
+    """The places of a column's instants and dates, itself or in its lists or records
+    (see :func:`~collectrules.io.arrow.mixed_objects`)."""
+    if isinstance(dtype, pl.Datetime) or dtype == pl.Date:
+        return [here]
+    if isinstance(dtype, pl.List | pl.Array):
+        return _places(dtype.inner, (*here, "[]"))
+    if isinstance(dtype, pl.Struct):
+        return [p for field in dtype.fields for p in _places(field.dtype, (*here, field.name))]
+    return []
 
 
 def _text(column: str, frame: pl.DataFrame) -> pl.Expr:

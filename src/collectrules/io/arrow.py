@@ -43,11 +43,14 @@ from collectrules.errors import FieldProblem, InputError, figure, quote
 __all__ = [
     "BATCH_ROWS",
     "MAX_DEPTH",
+    "Place",
+    "arrow_places",
     "arrow_rows",
     "batch_row",
     "checked_paths",
     "is_data",
     "is_frame",
+    "mixed_objects",
     "not_a_path",
     "pandas_problems",
     "parquet_failures",
@@ -609,7 +612,7 @@ def _pandas_rows(frame: Any, label: str) -> Iterator[dict[str, Any] | InputError
     except failures:
         problems = pandas_problems(frame, label, pa.Array.from_pandas, failures)
         raise InputError(problems, subject=subject) from None
-    problems = repeated_columns(table, label) or _mixed_zones(frame, table, label)
+    problems = repeated_columns(table, label) or mixed_objects(frame, arrow_places(table), label)
     if problems:
         raise InputError(problems, subject=subject)
     yield from _rows_or_errors(table.to_batches(max_chunksize=BATCH_ROWS))
@@ -652,31 +655,109 @@ def _arrow_name(name: Any) -> str:
     return str(name)
 
 
-def _mixed_zones(frame: Any, table: Any, label: str) -> list[FieldProblem]:
-    """A problem for each column of Python objects that Arrow read as timestamps
-    although it mixes timestamps with a time zone and without one: Arrow gives them all
-    one zone, or none, where the case needs each one's own."""
-    pa, _ = require_pyarrow(type(frame).__name__)
+#: A place of a column's values: the steps from a cell to them, each a record's key or
+#: ``"[]"`` for every item of a list (Arrow gives all the items of a list one type).
+Place = tuple[str, ...]
+
+
+def mixed_objects(frame: Any, places: Sequence[Sequence[Place]], label: str) -> list[FieldProblem]:
+    """A problem for each column of Python objects of the pandas DataFrame ``frame`` whose
+    conversion lost what some of its values say, at its first such row. ``places``
+    gives, for each column in order, the places of its values that the conversion
+    (Arrow's, or Polars' through it) made timestamps or dates (:func:`arrow_places`):
+    ``()`` for the column itself, ``("[]", "observed_at")`` for a field of the records
+    of a list. Only those values are looked at.
+
+    - Timestamps with a time zone and without one at one place: Arrow gives them all
+      one zone, or none, where the case needs each one's own (a naive one would be
+      read as UTC, where alone it is refused as naive).
+    - Dates and datetimes at one place: Arrow reads them all as dates and drops each
+      datetime's time of day and zone, where a case refuses a datetime for a date.
+    """
     problems = []
-    for position, field in enumerate(table.schema):
+    for position, found in enumerate(places):
         column = frame.iloc[:, position]
-        if column.dtype != object or not pa.types.is_timestamp(field.type):
+        if not found or column.dtype != object:
             continue
-        aware = naive = None
-        for row, value in enumerate(column):
-            if isinstance(value, dt.datetime):
-                if value.utcoffset() is None:
-                    naive = row if naive is None else naive
-                else:
-                    aware = row if aware is None else aware
-            if aware is not None and naive is not None:
-                message = (
-                    f"timestamps with a time zone and without a time zone (row {naive} has"
-                    " none): expected each timestamp with its time zone"
-                )
-                problems.append(FieldProblem(f"{label}.{column.name}", message))
+        for place in found:
+            problem = _mixed_times(column, place)
+            if problem is not None:
+                problems.append(FieldProblem(f"{label}.{column.name}", problem))
                 break
     return problems
+
+
+def arrow_places(table: Any) -> list[list[Place]]:
+    """For each column of an Arrow ``table``, the places of its timestamps and dates
+    (see :func:`mixed_objects`)."""
+    pa, _ = require_pyarrow("Table")
+
+    def places(dtype: Any, here: Place) -> list[Place]:
+        if pa.types.is_timestamp(dtype) or pa.types.is_date(dtype):
+            return [here]
+        if len(here) > MAX_DEPTH:
+            return []
+        if pa.types.is_struct(dtype):
+            fields = [dtype.field(i) for i in range(dtype.num_fields)]
+            return [p for f in fields for p in places(f.type, (*here, f.name))]
+        if pa.types.is_list(dtype) or pa.types.is_large_list(dtype):
+            return places(dtype.value_type, (*here, "[]"))
+        if pa.types.is_fixed_size_list(dtype):
+            return places(dtype.value_type, (*here, "[]"))
+        return []
+
+    return [places(field.type, ()) for field in table.schema]
+
+
+def _mixed_times(column: Any, place: Place) -> str | None:
+    """What :func:`mixed_objects` finds at one place of one column, or None."""
+    seen: dict[str, tuple[int, str]] = {}
+    for row, value in enumerate(column):
+        for item, where in _at_place(value, place):
+            # pandas' NaT is a datetime too, and a missing value: not equal to itself
+            if isinstance(item, dt.datetime) and item == item:
+                marks: tuple[str, ...] = (
+                    "datetime",
+                    "naive" if item.utcoffset() is None else "aware",
+                )
+            elif isinstance(item, dt.date) and not isinstance(item, dt.datetime):
+                marks = ("date",)
+            else:
+                continue
+            for mark in marks:
+                seen.setdefault(mark, (row, where))
+            if "aware" in seen and "naive" in seen:
+                row, at = seen["naive"]
+                return (
+                    f"timestamps with a time zone and without a time zone (row {row}"
+                    f"{_at(at)} has none): expected each timestamp with its time zone"
+                )
+            if "date" in seen and "datetime" in seen:
+                row, at = seen["datetime"]
+                return (
+                    f"dates and datetimes in one place (row {row}{_at(at)} holds a datetime):"
+                    " expected dates only, as YYYY-MM-DD; a date keeps no time of day"
+                )
+    return None
+
+
+def _at_place(value: Any, place: Place) -> list[tuple[Any, str]]:
+    """The values at ``place`` of one cell, each with where it is (``[0].observed_at``)."""
+    items: list[tuple[Any, str]] = [(value, "")]
+    for step in place:
+        deeper: list[tuple[Any, str]] = []
+        for item, where in items:
+            if step != "[]":
+                if isinstance(item, Mapping) and step in item:
+                    deeper.append((item[step], f"{where}.{step}"))
+            elif isinstance(item, list | tuple) or type(item).__name__ == "ndarray":
+                deeper.extend((v, f"{where}[{i}]") for i, v in enumerate(item))
+        items = deeper
+    return items
+
+
+def _at(where: str) -> str:
+    return f" at {quote(where.lstrip('.'), limit=60)}" if where else ""
 
 
 def repeated_columns(frame: Any, label: str) -> list[FieldProblem]:

@@ -786,7 +786,9 @@ def propose_plan(
 
     ``as_of`` is an aware datetime or an ISO string with an offset; the plan starts on
     its local date unless ``terms.start`` says otherwise (that day or later: an earlier
-    start is an :class:`InputError`). ``policy`` is the policy the
+    start is an :class:`InputError`). ``decision`` is the decision of ``case`` at that
+    instant (one made at another instant is an :class:`InputError`: what it allows may
+    be blocked at ``as_of``). ``policy`` is the policy the
     decision was made under (default: the shipped policy
     of that name; its content hash must match). Raises :class:`PlanRefusedError` when
     the decision blocks or does not allow the remedy, when the plan runs past the
@@ -808,6 +810,21 @@ def propose_plan(
     assert remedy is not None
     if decision.case_id != case.case_id:
         msg = f"the decision is about case {quote(decision.case_id)}, not {quote(case.case_id)}"
+        raise InputError([FieldProblem("decision", msg)])
+    made = decision.as_of
+    if (
+        not isinstance(made, dt.datetime)
+        or made.utcoffset() is None
+        or made.astimezone(dt.UTC) != when.astimezone(dt.UTC)
+    ):
+        # The plan is dated as_of and rests on the decision's grant: a decision made at
+        # another instant may allow what the decision at as_of blocks (the quadrant, the
+        # phase and the deadlines move with time).
+        at = made.isoformat() if isinstance(made, dt.datetime) else quote(made)
+        msg = (
+            f"the decision was made at {at}, not at {when.isoformat()}: decide the case "
+            "at the plan's as_of"
+        )
         raise InputError([FieldProblem("decision", msg)])
     policy = _policy_of(decision, policy)
     block = decision.block(remedy)

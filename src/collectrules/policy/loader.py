@@ -123,6 +123,14 @@ PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _SUFFIXES = (".toml", ".yaml", ".yml", ".json")
 _YAML_ITEM_ID = re.compile(r"""^\s*-\s*["']?id["']?\s*:""")
 
+#: A path into an array of tables by position: ``layers[0]``, ``timeline.plans.loan[2].id``,
+#: ``layers[ability].rules[1].when`` (the array, the position, what follows).
+_INDEXED = re.compile(r"^(?P<array>.+?)\[(?P<index>[0-9]+)\](?:\.(?P<rest>[^\[\]]+))?$")
+
+#: An array of tables whose path names its parent by a rule's id or position:
+#: ``layers[ability].rules`` (the outer array, the name, the inner array's key).
+_NESTED_ARRAY = re.compile(r"^(?P<outer>[^\[\]]+)\[(?P<name>[^\[\]]+)\]\.(?P<inner>[^\[\]]+)$")
+
 
 def available_policies() -> tuple[str, ...]:
     """The names of the policies shipped in the package."""
@@ -1145,6 +1153,68 @@ class _Loader:
                 return i + 1
         return None
 
+    def array_line(self, path: str, key: str | None, source: str | None) -> int | None:
+        """The line of the table that a path into an array of tables by position names
+        (``layers[0].id``, ``timeline.plans.loan[2]``, ``layers[ability].rules[1].when``):
+        the line of ``key`` in it, or else its header ``[[…]]``, counted in file order.
+        None when the file writes no such header (a policy of JSON, or inline tables).
+        A remedy rule without an id is named ``remedies[N]``: its array is
+        ``remedies.rules``."""
+        m = _INDEXED.match(path)
+        if m is None:
+            return None
+        array, index = m.group("array"), int(m.group("index"))
+        if re.match(r"(?:layers|remedies)\b", array) and len(self.files.texts) > 1:
+            # Layers and remedy rules of an ``extends`` chain are merged into one list:
+            # a position in it is no position in any one file.
+            return None
+        lines = self.lines_of(source)
+        start, stop = 0, len(lines)
+        nested = _NESTED_ARRAY.match(array)
+        if nested is not None:
+            outer, name = nested.group("outer"), nested.group("name")
+            found = self.line_of(name, None, source)  # the line of its id, 1-based
+            if found is not None:
+                found -= 1
+            elif name.isdigit():  # a table without an id, named by its position
+                found = self._nth_header(lines, outer, int(name), 0, stop)
+            if found is None:
+                return None
+            start = found + 1
+            after = self._nth_header(lines, outer, 0, start, stop)
+            stop = stop if after is None else after
+            array = f"{outer}.{nested.group('inner')}"
+        elif array == "remedies":
+            array = "remedies.rules"
+        header = self._nth_header(lines, array, index, start, stop)
+        if header is None:
+            return None
+        name = key if key is not None else (m.group("rest") or "").rsplit(".", 1)[-1] or None
+        if name is not None:
+            key_pat = re.compile(rf"""^\s*["']?{re.escape(name)}["']?\s*=""")
+            for i in range(header + 1, stop):
+                if _starts_another_table(lines[i]):
+                    break
+                if key_pat.search(lines[i]):
+                    return i + 1
+        return header + 1
+
+    @staticmethod
+    def _nth_header(
+        lines: Sequence[str], array: str, index: int, start: int, stop: int
+    ) -> int | None:
+        """The index of the line of the ``index``-th header ``[[array]]`` from ``start``
+        to ``stop``, or None."""
+        dotted = r"\s*\.\s*".join(re.escape(part) for part in array.split("."))
+        header = re.compile(rf"^\s*\[\[\s*{dotted}\s*\]\]")
+        count = 0
+        for i in range(start, stop):
+            if header.search(lines[i]):
+                if count == index:
+                    return i
+                count += 1
+        return None
+
     def fail(
         self,
         path: str,
@@ -1158,7 +1228,12 @@ class _Loader:
             self.overflow += 1
             return
         source = self.source_of(path, rule_id)
-        if rule_id is None and key is not None and path == key:
+        line: int | None
+        if not rule_id and (found := self.array_line(path, key, source)) is not None:
+            # A table of an array named by its position (its id is missing or no
+            # text): its own line, not the file's first line that gives such a key.
+            line = found
+        elif rule_id is None and key is not None and path == key:
             line = self.top_key_line(key, source)
         elif rule_id is None and key is None and "." in path and "[" not in path:
             # A key named by its path alone (``timeline.deadlines`` of the wrong kind):
@@ -1180,6 +1255,10 @@ class _Loader:
         if line is None and "[" not in path:
             # A key of a table named by its path, whose name is no ``id = …`` line.
             line = self.table_line(path, source)
+        if line is None:
+            # A table of an array named by its position, whose rule is no ``id = …``
+            # line (a regulation class names its rule with ``rule = …``).
+            line = self.array_line(path, key, source)
         self.problems.append(
             FieldProblem(path, message, source=source, line=line, suggestion=suggestion)
         )

@@ -1024,7 +1024,16 @@ class _Parser(TableReader):
                     key="schedule",
                 )
                 continue
-            target = (folder / relative).resolve()
+            try:
+                target = (folder / relative).resolve()
+            except (OSError, RuntimeError):  # a loop of symbolic links (RuntimeError on 3.11)
+                self.fail(
+                    path,
+                    f"{quote(name[:200])}: cannot be resolved to a file (a loop of symbolic "
+                    "links?); name a file inside the policy file's folder",
+                    key="schedule",
+                )
+                continue
             if not target.is_relative_to(folder):
                 self.fail(
                     path,
