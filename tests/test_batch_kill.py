@@ -1,9 +1,10 @@
 """A batch killed at random points, and one whose disk fills up, loses and repeats nothing.
 
 Each test runs ``collectrules batch`` in a subprocess. The kill points are random but
-seeded, most within the time a run takes once begun, measured first (a faster batch
-gets no fewer kills during its runs); ``COLLECTRULES_KILLS`` raises the number of kills
-(the default keeps CI short).
+seeded: one in five while the batch starts, the others once it has begun, at a point
+of its output (the decisions it has written, between where it starts and the whole
+file), so they land during the run however loaded the machine is;
+``COLLECTRULES_KILLS`` raises the number of kills (the default keeps CI short).
 """
 
 from __future__ import annotations
@@ -83,6 +84,14 @@ def run_seconds(source: Path) -> float:
     return time.monotonic() - begun
 
 
+def _written(partial: Path) -> int:
+    """How many bytes of decisions the run has written so far (0 before it starts)."""
+    try:
+        return partial.stat().st_size
+    except FileNotFoundError:
+        return 0
+
+
 def every_row_once(out: Path, errors: Path) -> None:
     lines = [
         json.loads(text)["input"]["line"]
@@ -99,6 +108,7 @@ def test_sigkill_at_random_points_then_resume(
     out = tmp_path / "decisions.jsonl"
     errors = tmp_path / "decisions.errors.jsonl"
     progress = tmp_path / "decisions.jsonl.progress"
+    partial = tmp_path / "decisions.jsonl.partial"
     rng = random.Random(20261130)
     mid_run = total_resumes = kills = 0
     for _ in range(KILLS):
@@ -113,7 +123,14 @@ def test_sigkill_at_random_points_then_resume(
                 while not progress.exists() and child.poll() is None:
                     assert time.monotonic() < deadline, "the batch never started"
                     time.sleep(0.01)
-                time.sleep(rng.uniform(0.0, 1.5 * run_seconds))
+                # A point in the run's output, not in time: a kill timed by a run measured
+                # once landed after the run had ended when the machine's load fell.
+                at = _written(partial)
+                target = at + rng.uniform(0.0, 1.0) * (len(reference[0]) - at)
+                deadline = time.monotonic() + 4 * run_seconds + 60
+                while _written(partial) < target and child.poll() is None:
+                    assert time.monotonic() < deadline, "the batch stopped writing"
+                    time.sleep(0.002)
             child.send_signal(signal.SIGKILL)
             kills += 1
             code = child.wait()
