@@ -99,6 +99,24 @@ def test_check_exits_2_on_unusable_input(
     assert code == 2
 
 
+@pytest.mark.parametrize("shape", ["larger than the limit", "nested too deep"])
+def test_check_exits_2_on_a_policy_file_too_large_or_too_deep_to_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], shape: str
+) -> None:
+    # Unusable input, as a syntax error or bytes that are not UTF-8 are: the file was
+    # not read as a policy at all. Both exited 1, as if the policy had findings.
+    bad = tmp_path / "bad.toml"
+    if shape == "larger than the limit":
+        bad.write_text('id = "x"\n# ' + "x" * 3_000_000 + "\n", encoding="utf-8")
+        message = "policy file larger than"
+    else:
+        bad.write_text('id = "x"\na = ' + "[" * 100 + "]" * 100 + "\n", encoding="utf-8")
+        message = "a policy file may nest tables and arrays at most"
+    code, out, _ = run(capsys, "check", str(bad))
+    assert code == 2
+    assert message in out
+
+
 def test_check_json(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "check", str(POLICIES / "conflict.toml"), "--format", "json")
     assert code == 1
@@ -189,7 +207,12 @@ def test_show_json(child: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 0
     data = json.loads(out)
     ability = next(la for la in data["layers"] if la["id"] == "ability")
-    assert [r["id"] for r in ability["rules"]] == ["A-COVERED", "A-SHORT", "A-LONG"]
+    assert [r["id"] for r in ability["rules"]] == [
+        "A-COVERED",
+        "A-SHORT",
+        "A-LONG-ESTIMATED",
+        "A-LONG",
+    ]
     assert ability["rules"][1]["from"] == f"{child} (replaces <default>)"
     assert data["remedies"]["conflict"] == "block_wins"
     assert data["disabled"] == [{"id": "R-Q1-GRACE", "by": str(child)}]
@@ -228,7 +251,7 @@ def test_diff_notices_a_reordered_first_rule(
     data = load_policy("default").data
     layers = json.loads(json.dumps(data["layers"]))
     ability = next(layer for layer in layers if layer["id"] == "ability")
-    ability["rules"] = [ability["rules"][2], ability["rules"][0], ability["rules"][1]]
+    ability["rules"] = [ability["rules"][3], *ability["rules"][:3]]
     moved = tmp_path / "moved.json"
     moved.write_text(
         json.dumps({**json.loads(json.dumps(data, default=str)), "layers": layers}),
@@ -236,7 +259,7 @@ def test_diff_notices_a_reordered_first_rule(
     )
     code, out, _ = run(capsys, "diff", "default", str(moved))
     assert code == 1
-    assert "~ changed rule A-LONG (layer ability): position: 3 -> 1" in out
+    assert "~ changed rule A-LONG (layer ability): position: 4 -> 1" in out
 
 
 # --------------------------------------------------------------------------- impact

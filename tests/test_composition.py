@@ -76,7 +76,7 @@ def test_parameters_are_overridden_and_added(child: Path) -> None:
 def test_a_rule_is_replaced_in_place_and_says_so(child: Path) -> None:
     policy = load_policy(child)
     ability = policy.layer("ability")
-    assert [r.id for r in ability.rules] == ["A-COVERED", "A-SHORT", "A-LONG"]
+    assert [r.id for r in ability.rules] == ["A-COVERED", "A-SHORT", "A-LONG-ESTIMATED", "A-LONG"]
     short = ability.rules[1]
     assert short.reason == "Replaced: only income loss or low coverage."
     assert short.origin == f"{child} (replaces <default>)"

@@ -121,7 +121,7 @@ def test_a_named_condition_cannot_shadow_a_field(tmp_path: Path) -> None:
 def test_the_default_shares_one_impairment_condition() -> None:
     policy = load_policy("default")
     impaired = policy.named_conditions["impaired"]
-    assert impaired.used_by == ("A-SHORT", "A-LONG")
+    assert impaired.used_by == ("A-SHORT", "A-LONG-ESTIMATED", "A-LONG")
     rules = {r.id: r for layer in policy.layers for r in layer.rules}
     assert rules["A-LONG"].when == impaired.when
     assert rules["A-SHORT"].when_text == "impaired and recovery_months <= recovery_horizon_months"

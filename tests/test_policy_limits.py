@@ -84,7 +84,7 @@ def test_a_wrong_parameter_is_reported_at_its_file_and_line_with_its_uses(tmp_pa
     coverage = by_path["parameters.coverage_able"]
     assert (coverage.source, coverage.line) == (str(path), 5)
     assert "compare it with a number, not 'abc'" in coverage.message
-    assert "'A-COVERED', 'A-SHORT', 'A-LONG'" in coverage.message
+    assert "'A-COVERED', 'A-SHORT', 'A-LONG-ESTIMATED', 'A-LONG'" in coverage.message
     lookback = by_path["parameters.lookback_days"]
     assert (lookback.source, lookback.line) == (str(path), 6)
     # `check` reports the same, and fails.

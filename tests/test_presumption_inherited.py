@@ -18,7 +18,8 @@ from hypothesis import strategies as st
 from collectrules import Case, Decision, InputError
 from collectrules.policy import Policy
 from collectrules.testing import dated_cases
-from helpers import shared_engine
+from helpers import AS_OF as HELPER_AS_OF
+from helpers import case_dict, shared_engine
 
 SHIPPED = ("default", "cn_bank_loan", "cn_credit_card", "us_regf", "uk", "ifrs9")
 CURRENCY = {"uk": "GBP", "us_regf": "USD", "ifrs9": "EUR"}
@@ -26,7 +27,8 @@ AS_OF = "2026-04-03T12:00:00+08:00"
 
 
 def late_and_unable(policy: str) -> Case:
-    """A loan 123 days past due, with an accident two days ago and no sign of willingness."""
+    """A loan 123 days past due, with an accident two days ago that it will take three years
+    to recover from, and no sign of willingness."""
     data: dict[str, Any] = {
         "case_id": f"P-{policy}",
         "product": "loan",
@@ -35,7 +37,11 @@ def late_and_unable(policy: str) -> Case:
         "overdue_amount": "8500.00",
         "due_date": "2025-12-01",
         "timezone": "Asia/Shanghai",
-        "signals": [{"kind": "accident", "observed_at": "2026-04-01T10:00:00+08:00"}],
+        "signals": [
+            {"kind": "accident", "observed_at": "2026-04-01T10:00:00+08:00"},
+            # recovery estimated beyond the horizon: ability is evidence, not presumed
+            {"kind": "recovery_months", "observed_at": "2026-04-01T10:00:00+08:00", "value": 36},
+        ],
     }
     return Case.from_dict(data)
 
@@ -104,3 +110,34 @@ def test_property_a_presumption_carries_to_every_level_that_reads_it(
     assert shown == marked
     for output, presumed in shown.items():
         assert decision.levels[output].label_en.endswith("(presumed)") is presumed
+
+
+@pytest.mark.parametrize("backend", ["python", "durable"])
+@pytest.mark.parametrize("policy", SHIPPED)
+def test_an_impairment_with_no_recovery_estimate_is_a_presumed_lasting_inability(
+    policy: str, backend: str
+) -> None:
+    """Q2-LONG is recovery unlikely or beyond the horizon. With no estimate at all, the
+    default presumes it (A-LONG, marked presumed) and the quadrant read from it is a
+    presumption too; an estimate beyond the horizon is evidence (A-LONG-ESTIMATED), and
+    one within it gives a temporary inability (A-SHORT)."""
+    engine = shared_engine(policy, backend)
+    expected = {
+        None: ("A-LONG", "unable", True),
+        36: ("A-LONG-ESTIMATED", "unable", False),
+        12: ("A-SHORT", "temporarily_unable", False),
+    }
+    for months, (rule, value, presumed) in expected.items():
+        signals = [("documents_provided", None), ("health_issue", None)]
+        if months is not None:
+            signals.append(("recovery_months", months))
+        data = case_dict(*signals, currency=CURRENCY.get(policy, "CNY"))
+        decision = engine.decide(Case.from_dict(data), as_of=HELPER_AS_OF)
+        ability = decision.levels["ability"]
+        assert (ability.rules, ability.value, ability.presumed) == ((rule,), value, presumed)
+        assert ability.label_en.endswith("(presumed)") is presumed
+        assert decision.levels["willingness"].presumed is False
+        assert decision.quadrant.value == "Q2"
+        assert decision.levels["quadrant"].presumed is presumed
+        reason = next(f.reason for f in decision.trace if f.rule_id == rule)
+        assert ("no estimate" in reason) is (months is None)

@@ -345,7 +345,7 @@ def test_assert_decision_fails_with_a_diff_and_the_trace() -> None:
     assert "negotiate" not in "\n".join(error.problems)  # met expectations are not listed
     assert len(error.problems) == 4
     # The trace: rules that fired, with their citations and reasons.
-    assert "A-LONG (ability): ability = unable  [A-ASSESS, Q2-LONG]" in text
+    assert "A-LONG-ESTIMATED (ability): ability = unable  [A-ASSESS, Q2-LONG]" in text
     assert "QUAD-Q2 (quadrant): quadrant = Q2  [Q2]" in text
     assert "recovery_months=36" in text
     assert error.decision.quadrant is Quadrant.Q2

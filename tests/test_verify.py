@@ -53,8 +53,8 @@ BROKEN = [
         "shadowed.toml",
         FindingKind.UNREACHABLE,
         "layer 'ability': rule 'A-NO-COVERAGE' is shadowed: whenever it matches, an earlier "
-        "rule takes the case: 'A-SHORT', 'A-LONG'",
-        ("A-NO-COVERAGE", "A-SHORT", "A-LONG"),
+        "rule takes the case: 'A-SHORT', 'A-LONG-ESTIMATED', 'A-LONG'",
+        ("A-NO-COVERAGE", "A-SHORT", "A-LONG-ESTIMATED", "A-LONG"),
     ),
     (
         "conflict.toml",

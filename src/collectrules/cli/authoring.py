@@ -72,6 +72,8 @@ _UNUSABLE = (
     "YAML tag refused",
     "JSON syntax error",
     "cannot read policy file",
+    "policy file larger than",
+    "a policy file may nest",
     "no shipped policy named",
     "a policy must be a table of keys",
     "YAML policies need",
