@@ -229,22 +229,32 @@ def test_a_search_folder_no_file_system_can_encode_is_a_policy_error(tmp_path: P
         load_policy(child, search_path=[_UNENCODABLE])
 
 
-def test_a_polars_table_of_cases_is_refused_where_rows_are_read_one_by_one() -> None:
+def test_a_polars_table_of_cases_is_read_as_rows_and_a_lazy_one_is_refused() -> None:
     # Iterating a polars DataFrame gives its columns: each was a bad row ("expected an
-    # object, got Series") and no case was decided, planned or compared.
+    # object, got Series") and no case was decided, planned or compared. Its rows are
+    # read now, as an Arrow table's are; a LazyFrame holds no rows until collected.
     from collectrules.authoring import impact
 
     engine = Engine(backend="python")
-    for frame, later in ((_cases(), ""), (_cases().lazy(), ".collect()")):
-        with pytest.raises(InputError, match=rf"rows: .* got a polars \w+: pass frame{later}"):
-            list(engine.decide_many(frame, as_of=AS_OF))
-        with pytest.raises(InputError, match=rf"cases: .* got a polars \w+: pass frame{later}"):
-            engine.worklist(frame, as_of=AS_OF)
-        with pytest.raises(InputError, match=r"cases: .* got a polars \w+: pass its rows"):
-            impact(engine.policy, engine.policy, frame, as_of=AS_OF)
-    # The same rows, as Arrow, are each decided.
-    decided = list(engine.decide_many(_cases().to_arrow(), as_of=AS_OF))
+    frame = _cases()
+    decided = list(engine.decide_many(frame, as_of=AS_OF))
     assert [(r.case_id, r.error) for r in decided] == [("A", None)]
+    as_arrow = list(engine.decide_many(frame.to_arrow(), as_of=AS_OF))
+    assert decided[0].decision == as_arrow[0].decision
+    worklist = engine.worklist(frame, as_of=AS_OF)
+    assert {line.case_id for line in worklist} == {"A"}  # a line per open step
+    assert not worklist.failures
+    lazy = frame.lazy()
+    with pytest.raises(InputError, match=r"rows: .* got a polars LazyFrame: pass frame.collect"):
+        list(engine.decide_many(lazy, as_of=AS_OF))
+    with pytest.raises(InputError, match=r"cases: .* got a polars LazyFrame: pass frame.collect"):
+        engine.worklist(lazy, as_of=AS_OF)
+    for table, later in ((frame, ""), (lazy, ".collect()")):
+        # impact reads rows one by one, and no table.
+        with pytest.raises(
+            InputError, match=rf"cases: .* got a polars \w+: pass its rows as dicts, frame{later}"
+        ):
+            impact(engine.policy, engine.policy, table, as_of=AS_OF)
 
 
 @pytest.mark.parametrize("kind", ["pandas", "pyarrow"])

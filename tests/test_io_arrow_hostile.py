@@ -337,16 +337,53 @@ def _polars() -> Any:
     return pytest.importorskip("polars")
 
 
+@pytest.mark.parametrize("backend", ["python", "durable"])
+def test_a_polars_frame_is_read_as_its_arrow_table_is(backend: str) -> None:
+    """A polars DataFrame goes wherever a pandas DataFrame or an Arrow table does: its
+    rows read as ``frame.to_arrow()``'s, coded ids as their text, on both back ends; a
+    naive time is its row's error, as from any table; a column of Python objects, which
+    Arrow cannot hold, is refused naming it."""
+    pl = _polars()
+    signals = [{"kind": "refused_to_pay", "observed_at": "2026-04-01T10:00:00+08:00"}]
+    rows = [
+        {**CARD_CASE, "case_id": "A", "signals": signals},
+        {**CARD_CASE, "case_id": "B", "signals": []},
+    ]
+    frame = pl.DataFrame(rows).with_columns(pl.col("case_id").cast(pl.Categorical))
+    assert [r.data for r in _rows(frame)] == [r.data for r in _rows(frame.to_arrow())]
+    engine = Engine(backend=backend)  # type: ignore[arg-type]
+    as_of = "2026-04-03T12:00:00+08:00"
+    decided = list(engine.decide_many(frame, as_of=as_of))
+    plain = list(engine.decide_many(rows, as_of=as_of))
+    assert [(r.case_id, r.error) for r in decided] == [("A", None), ("B", None)]
+    assert [r.decision for r in decided] == [r.decision for r in plain]
+    naive = pl.DataFrame(
+        [
+            {
+                **CARD_CASE,
+                "case_id": "N",
+                "signals": [{"kind": "refused_to_pay", "observed_at": dt.datetime(2026, 4, 1, 10)}],
+            }
+        ]
+    )
+    (row,) = list(engine.decide_many(naive, as_of=as_of))
+    assert row.decision is None
+    assert row.error is not None
+    assert "naive" in str(row.error)
+    held = pl.DataFrame({"case_id": [object()]}, schema={"case_id": pl.Object})
+    with pytest.raises(InputError, match=r"rows.case_id: a column of Python objects"):
+        list(engine.decide_many(held, as_of=as_of))
+
+
 @pytest.mark.parametrize(
     ("make", "named"),
     [
-        (lambda: _polars().DataFrame({"a": [1]}), "polars DataFrame"),
         (lambda: _polars().DataFrame({"a": [1]}).lazy(), "polars LazyFrame"),
         (lambda: pd.Series([1, 2]), "pandas Series"),
         (lambda: pa.chunked_array([[1] * 1_000]), "pyarrow ChunkedArray"),
         (lambda: pa.array([1]), "pyarrow Int64Array"),
     ],
-    ids=["polars", "polars lazy", "pandas series", "chunked array", "arrow array"],
+    ids=["polars lazy", "pandas series", "chunked array", "arrow array"],
 )
 def test_a_table_of_another_kind_is_refused_naming_it(make: Any, named: str) -> None:
     with pytest.raises(InputError) as caught:
@@ -354,7 +391,8 @@ def test_a_table_of_another_kind_is_refused_naming_it(make: Any, named: str) -> 
     path, message = _only(caught.value)
     assert path == "paths[0]"
     assert named in message
-    assert "pandas DataFrame or a pyarrow Table" in message
+    assert "a pandas DataFrame, a polars DataFrame or a pyarrow Table" in message
+    assert ("pass frame.collect()" in message) is ("LazyFrame" in named)
     assert "0x" not in message  # no memory address, no multi-line repr
     assert "\n" not in message
 

@@ -304,10 +304,10 @@ class Engine:
     ) -> Worklist:
         """The worklist of a portfolio at ``as_of``: every open, late or breached step.
 
-        ``cases`` are cases or plain dicts (or a pyarrow Table or pandas DataFrame of
-        them), decided and planned one at a time as the worklist is iterated; a row that
-        fails is listed in :attr:`Worklist.failures` (and given to ``on_failure`` as it
-        happens) and the others go on. ``team`` is a
+        ``cases`` are cases or plain dicts (or a pyarrow Table, or a pandas or polars
+        DataFrame of them), decided and planned one at a time as the worklist is
+        iterated; a row that fails is listed in :attr:`Worklist.failures` (and given to
+        ``on_failure`` as it happens) and the others go on. ``team`` is a
         :class:`~collectrules.operations.team.Team` or the path of a team file. Each case
         is derived once: its decision and its timeline read the same facts. The lines of
         owners without a capacity are sorted holding at most ``run_size`` of them in
@@ -396,7 +396,8 @@ class Engine:
         """Decide many cases; a bad row gives a result with its error, never a gap.
 
         Rows may be cases or plain dicts (structured with ``Case.from_dict``), or a
-        pyarrow Table or pandas DataFrame of such rows (with the ``parquet`` extra). Rows
+        pyarrow Table, pandas DataFrame or polars DataFrame of such rows (with the
+        ``parquet`` extra; a polars LazyFrame is refused until collected). Rows
         are decided one at a time, as they are drawn from ``rows``. Any other exception while
         deciding a row becomes that row's :class:`EngineError`, naming the exception
         type ("internal error: …"), and the next row is decided.

@@ -1,4 +1,5 @@
-"""Arrow and Parquet input: rows of a Parquet file, a pyarrow Table or a pandas DataFrame.
+"""Arrow and Parquet input: rows of a Parquet file, a pyarrow Table, or a pandas or polars
+DataFrame.
 
 Needs pyarrow (the ``parquet`` extra: ``pip install 'collectrules[parquet]'``); without
 it, reading Parquet fails with an :class:`~collectrules.errors.InputError` saying so.
@@ -488,10 +489,13 @@ def _parquet_file_rows(
 
 
 def is_frame(rows: object) -> bool:
-    """Whether ``rows`` is a pyarrow Table or RecordBatch, or a pandas DataFrame."""
+    """Whether ``rows`` is a pyarrow Table or RecordBatch, a pandas DataFrame or a polars
+    DataFrame (not a LazyFrame: its rows are not there until it is collected)."""
     module = type(rows).__module__
     if module.startswith("pyarrow"):
         return type(rows).__name__ in ("Table", "RecordBatch")
+    if module.startswith("polars"):
+        return type(rows).__name__ == "DataFrame" and hasattr(rows, "to_arrow")
     return module.startswith("pandas") and hasattr(rows, "itertuples")
 
 
@@ -524,11 +528,15 @@ def _is_table(item: object) -> bool:
 def not_a_path(item: object, *, tables: bool = False) -> str:
     """Why an object of a data library is refused where a path (or, with ``tables``, a
     pandas DataFrame or an Arrow table) is expected."""
-    expected = "a file's path, a pandas DataFrame or a pyarrow Table" if tables else "a file's path"
+    expected = f"a file's path, {_TABLES}" if tables else "a file's path"
     message = f"expected {expected}, got {_data_kind(item)}"
-    if tables and type(item).__module__.startswith("polars") and _is_table(item):
-        message += f": pass frame{'.collect()' if hasattr(item, 'collect') else ''}.to_arrow()"
+    if tables and _is_table(item) and hasattr(item, "collect"):  # a polars LazyFrame
+        message += ": pass frame.collect()"
     return message
+
+
+#: The tables read as rows wherever a case file is (:func:`is_frame`).
+_TABLES = "a pandas DataFrame, a polars DataFrame or a pyarrow Table"
 
 
 def checked_paths(value: object, name: str, *, tables: bool = False) -> list[Any]:
@@ -556,14 +564,14 @@ def refuse_table(value: object, name: str, *, frames: bool) -> None:
     """An :class:`InputError` for a table given where rows are drawn one by one from an
     iterable: iterating a polars DataFrame gives its columns, and a pandas DataFrame its
     column names, each of which would be a bad row while no case was read. With
-    ``frames`` the caller reads pandas DataFrames and Arrow tables as rows
-    (:func:`table_rows`), and only a polars table is refused."""
+    ``frames`` the caller reads pandas and polars DataFrames and Arrow tables as rows
+    (:func:`table_rows`), and only a polars LazyFrame is refused."""
     if not _is_table(value) or (frames and is_frame(value)):
         return
     later = ".collect()" if hasattr(value, "collect") else ""
     if frames:
-        expected = "an iterable of cases or dicts, a pandas DataFrame or a pyarrow Table"
-        hint = f": pass frame{later}.to_arrow()"
+        expected = f"an iterable of cases or dicts, {_TABLES}"
+        hint = ": pass frame.collect()"
     else:
         expected = "an iterable of rows, cases or mappings"
         library = type(value).__module__.partition(".")[0]
@@ -573,14 +581,17 @@ def refuse_table(value: object, name: str, *, frames: bool) -> None:
 
 
 def table_rows(frame: Any, label: str = "rows") -> Iterator[dict[str, Any] | InputError]:
-    """The rows of a pyarrow Table or RecordBatch, or a pandas DataFrame, as plain dicts;
-    a row holding a value Python cannot hold (a date past the year 9999) is its error.
+    """The rows of a pyarrow Table or RecordBatch, a pandas DataFrame or a polars
+    DataFrame (read through Arrow, ``frame.to_arrow()``), as plain dicts; a row holding a
+    value Python cannot hold (a date past the year 9999) is its error.
 
-    A table that names a column twice, or a pandas DataFrame holding a column Arrow
-    cannot hold, is an :class:`InputError` naming each such column after ``label`` (the
-    table, as the caller passed it).
+    A table that names a column twice, or a pandas or polars DataFrame holding a column
+    Arrow cannot hold, is an :class:`InputError` naming each such column after ``label``
+    (the table, as the caller passed it).
     """
     require_pyarrow(type(frame).__name__)
+    if type(frame).__module__.startswith("polars"):
+        frame = _polars_arrow(frame, label)
     twice = repeated_columns(frame, label)
     if twice:
         raise InputError(twice, subject=f"the {label} table")
@@ -591,6 +602,17 @@ def table_rows(frame: Any, label: str = "rows") -> Iterator[dict[str, Any] | Inp
     else:  # a record batch
         starts = range(0, frame.num_rows, BATCH_ROWS)
         yield from _rows_or_errors(frame.slice(start, BATCH_ROWS) for start in starts)
+
+
+def _polars_arrow(frame: Any, label: str) -> Any:
+    """A polars DataFrame as an Arrow table; a column Arrow cannot hold (polars'
+    ``Object`` type, of Python objects) is an :class:`InputError` naming it."""
+    held = [name for name, dtype in frame.schema.items() if type(dtype).__name__ == "Object"]
+    if held:
+        message = "a column of Python objects, which Arrow cannot hold: expected values of a type"
+        problems = [FieldProblem(f"{label}.{name}", message) for name in held]
+        raise InputError(problems, subject=f"the {label} table")
+    return frame.to_arrow()
 
 
 def _pandas_rows(frame: Any, label: str) -> Iterator[dict[str, Any] | InputError]:

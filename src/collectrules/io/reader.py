@@ -160,7 +160,8 @@ def case_files(paths: Sequence[str | Path]) -> list[Path]:
 
 
 FRAME_SOURCE = "<frame>"
-"""The ``source`` of the rows of a pandas DataFrame or pyarrow Table given to read_rows."""
+"""The ``source`` of the rows of a pandas or polars DataFrame or a pyarrow Table given to
+read_rows."""
 
 
 def read_rows(
@@ -173,10 +174,11 @@ def read_rows(
 ) -> Iterator[Row]:
     """Every row of every path, in order; a directory gives its case files, sorted.
 
-    A path may also be a pandas DataFrame, or a pyarrow Table or RecordBatch (with the
-    ``parquet`` extra): its rows are numbered from 0 as their ``index``, with source
-    ``<frame>``. A table given alone, not in a list, and another library's table or
-    array (a polars DataFrame: pass ``frame.to_arrow()``) are an :class:`InputError`.
+    A path may also be a pandas DataFrame, a polars DataFrame, or a pyarrow Table or
+    RecordBatch (with the ``parquet`` extra): its rows are numbered from 0 as their
+    ``index``, with source ``<frame>``. A table given alone, not in a list, and another
+    library's table or array (a polars LazyFrame: pass ``frame.collect()``) are an
+    :class:`InputError`.
     A path that cannot be read gives one row with its error. ``encoding`` names the
     codec of every file (a UTF-8 byte order mark is accepted whatever it is). ``skip``
     passes over that many rows first without parsing them, to resume a batch; more rows
@@ -247,7 +249,8 @@ def read_rows(
 
 
 def _frame(frame: Any) -> Iterator[_Item]:
-    """Each row of a pandas DataFrame or pyarrow Table, numbered from 0 as ``index``."""
+    """Each row of a pandas or polars DataFrame or a pyarrow Table, numbered from 0 as
+    ``index``."""
     try:
         rows = table_rows(frame)
         for index, data in enumerate(rows):
