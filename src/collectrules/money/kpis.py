@@ -703,6 +703,8 @@ def _kpis(
     count_num = count_den = 0
     unknown = 0
     switched: list[str] = []
+    # The cases recovery counts: a target's basis is taken over these same cases.
+    counted: list[str] = []
     for case_id in ids:
         base = cohort[case_id]
         closing_case = decisions.get(case_id)
@@ -718,6 +720,7 @@ def _kpis(
         rec_num[base.currency] += min(got, base.overdue_amount)
         rec_den[base.currency] += base.overdue_amount
         paid_total[base.currency] += got
+        counted.append(case_id)
         count_den += 1
         count_num += got > 0
     if events is None and previous is None:
@@ -821,14 +824,9 @@ def _kpis(
     if recovery_amount is not None:
         for target in targets:
             for cur in sorted(rec_den):
+                in_currency = [cohort[i] for i in counted if cohort[i].currency == cur]
                 basis_amount: Decimal = sum(
-                    (
-                        getattr(cohort[i], target.basis)
-                        for i in ids
-                        if cohort[i].currency == cur
-                        and _recovered(i, decisions, previous, events) is not None
-                    ),
-                    zero,
+                    (getattr(case, target.basis) for case in in_currency), zero
                 )
                 actual = rec_num[cur] if target.basis == "overdue_amount" else paid_total[cur]
                 results.append(

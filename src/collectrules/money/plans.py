@@ -350,6 +350,9 @@ def _schedule(
     """The instalments of checked ``terms`` on ``principal`` from ``start``."""
     months, method = terms.months, terms.method
     q = _quantum_of(principal, currency)
+    # Written with the currency's minor unit, however it was spelt ("1E+5", "1000.0"
+    # yen): a schedule's amounts and its balances then show that unit and no other.
+    principal = principal.quantize(q)
     monthly = terms.annual_rate / 12
     parts = _principal_parts(principal, monthly, months, method, terms.custom_principal, q)
     out: list[Instalment] = []
@@ -358,7 +361,8 @@ def _schedule(
         with localcontext() as ctx:
             ctx.prec = 50
             interest = (balance * monthly).quantize(q, rounding=ROUND_DOWN)
-        part = min(part, balance) if k < months else balance
+        # A whole number of minor units already, written with them ("0.00", not "0").
+        part = (min(part, balance) if k < months else balance).quantize(q)
         balance -= part
         nominal = add_months(start, k)
         due = calendar.next_working_day(nominal) if calendar is not None else nominal
@@ -870,7 +874,8 @@ def propose_plan(
         currency=case.currency,
         kind=remedy,
         method=terms.method,
-        principal=principal,
+        # The schedule found it a whole number of minor units: written with them.
+        principal=principal.quantize(quantum(case.currency)),
         annual_rate=terms.annual_rate,
         penalty_rate=terms.penalty_rate,
         start=start,
