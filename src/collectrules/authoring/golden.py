@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import sys
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -39,6 +40,7 @@ from collectrules._arguments import (
 from collectrules._files import MAX_GOLDEN_BYTES, UnreadableFile, read_small_file
 from collectrules.errors import FieldProblem, InputError, OutputError, quote
 from collectrules.model.decision import Decision
+from collectrules.model.limits import check_text
 from collectrules.model.time import require_aware
 
 __all__ = [
@@ -416,14 +418,27 @@ def _check_updates(updates: object) -> None:
         if not isinstance(new, Mapping):
             raise wrong_kind(where, new, "a mapping of expectation keys")
         quadrant = new.get("quadrant")
-        if "quadrant" in new and not isinstance(quadrant, str):
-            raise wrong_kind(f"{where}.quadrant", quadrant, "a text")
+        if "quadrant" in new:
+            if not isinstance(quadrant, str):
+                raise wrong_kind(f"{where}.quadrant", quadrant, "a text")
+            _writable_text(quadrant, f"{where}.quadrant")
         for key in ("allows", "blocks"):
-            named = new.get(key)
-            if key in new and (
-                not isinstance(named, list | tuple) or not all(isinstance(r, str) for r in named)
-            ):
+            if key not in new:
+                continue
+            named = new[key]
+            if not isinstance(named, list | tuple) or not all(isinstance(r, str) for r in named):
                 raise wrong_kind(f"{where}.{key}", named, "a list of remedies' names")
+            for index, name in enumerate(named):
+                _writable_text(name, f"{where}.{key}[{index}]")
+
+
+def _writable_text(value: str, where: str) -> None:
+    """An :class:`InputError` for a text that neither TOML nor UTF-8 can hold (a lone
+    surrogate): written, it would make a file that is no longer TOML or UTF-8."""
+    try:
+        check_text(value, maximum=sys.maxsize, what="text")
+    except ValueError as exc:
+        raise InputError([FieldProblem(where, str(exc))]) from None
 
 
 def _apply(cases: Iterable[Any], updates: Mapping[str, Mapping[str, Any]], path: Path) -> list[str]:

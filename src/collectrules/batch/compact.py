@@ -398,7 +398,8 @@ def rebuild_decision(row: Mapping[str, Any], engine: Engine, case: Case) -> Deci
         msg = "a compact row needs the columns fired and as_of to rebuild its decision"
         raise InputError([FieldProblem(name, msg) for name in missing])
     policy = engine.policy
-    if row.get("policy_hash") not in (None, policy.content_hash):
+    row_hash = row.get("policy_hash")
+    if row_hash is not None and not _agrees(row_hash, policy.content_hash):
         msg = f"the row was decided under another policy than {policy.ref}"
         raise InputError([FieldProblem("policy_hash", msg)])
     fired = row["fired"]
@@ -409,17 +410,31 @@ def rebuild_decision(row: Mapping[str, Any], engine: Engine, case: Case) -> Deci
         raise wrong_kind("as_of", as_of, "an instant as ISO 8601 text, with its offset")
     decision = engine.replay(case, as_of=as_of, fired=list(fired))
     given = _plain_maps({k: v for k, v in row.items() if k in FIELDS})
+    if isinstance(as_of, dt.datetime):  # the instant replay was given, as the row writes it
+        given["as_of"] = decision.as_of.isoformat()
     rebuilt = _plain_maps(compact_row(decision, tuple(given)))
-    wrong = [name for name in given if _listish(given[name]) != _listish(rebuilt[name])]
+    wrong = [name for name in given if not _agrees(given[name], rebuilt[name])]
     if wrong:
         msg = "the rebuilt decision disagrees with the row"
         raise InputError([FieldProblem(name, msg) for name in wrong])
     return decision
 
 
-def _listish(value: Any) -> Any:
-    """A list column's value as a list, whatever sequence it was read back as (a
-    NumPy array from pandas, a tuple); any other value as it is."""
-    if isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
-        return value
-    return list(value)
+def _agrees(given: object, rebuilt: object) -> bool:
+    """Whether a row's value ``given`` is the ``rebuilt`` one (a text, ``None``, or a
+    list of texts or of (key, value) pairs): a list column's value may be any sequence
+    it was read back as (a NumPy array from pandas, a tuple). Only texts are compared
+    with ``==``, so that a value of another kind (a NumPy number or array in a text
+    column) disagrees rather than answering an array."""
+    if rebuilt is None:
+        return given is None
+    if isinstance(rebuilt, str):
+        return isinstance(given, str) and str(given) == rebuilt
+    if (
+        not isinstance(rebuilt, list | tuple)
+        or isinstance(given, str | bytes | Mapping)
+        or not isinstance(given, Iterable)
+    ):
+        return False
+    items = list(given)
+    return len(items) == len(rebuilt) and all(map(_agrees, items, rebuilt))

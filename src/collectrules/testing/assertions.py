@@ -16,9 +16,9 @@ from typing import Any
 
 import attrs
 
-from collectrules._arguments import require_instance, require_texts
+from collectrules._arguments import MAX_ITEMS, require_instance, require_texts
 from collectrules.engine import Backend, UnknownSignals
-from collectrules.errors import FieldProblem, InputError, did_you_mean, quote
+from collectrules.errors import MAX_LISTED_PROBLEMS, FieldProblem, InputError, did_you_mean, quote
 from collectrules.model.case import Case
 from collectrules.model.decision import Decision, Quadrant
 from collectrules.model.remedies import Remedy, remedy_name
@@ -42,25 +42,37 @@ def _remedies(values: Iterable[Remedy | str] | Remedy | str, what: str) -> tuple
             [FieldProblem(what, f"expected a remedy or a list of remedies, got {quote(values)}")],
             subject="expectation",
         )
-    out: list[str] = []
+    out: dict[str, None] = {}  # the names in order, each once: a set's time per name
     problems: list[FieldProblem] = []
     known = [r.value for r in Remedy]
-    for value in values:
+    for index, value in enumerate(values):
+        if index >= MAX_ITEMS:
+            raise InputError([FieldProblem(what, f"more than {MAX_ITEMS:,} items")])
         if not isinstance(value, str) or not _REMEDY_NAME.match(value):
             problems.append(
                 FieldProblem(
                     what,
                     f"unknown remedy {quote(value)}",
-                    suggestion=did_you_mean(value, known) if isinstance(value, str) else None,
+                    suggestion=_suggestion(value, known, problems),
                 )
             )
             continue
-        remedy = remedy_name(value)
-        if remedy not in out:
-            out.append(remedy)
+        out.setdefault(remedy_name(value))
     if problems:
         raise InputError(problems, subject="expectation")
     return tuple(out)
+
+
+def _suggestion(
+    value: object, known: Sequence[str], problems: Sequence[FieldProblem]
+) -> str | None:
+    """The known name closest to ``value``, for the problems an error's message lists
+    (the first :data:`~collectrules.errors.MAX_LISTED_PROBLEMS`); ``None`` past them,
+    where no one reads it, so that a list of a million unknown names is refused in
+    the time of reading it."""
+    if not isinstance(value, str) or len(problems) >= MAX_LISTED_PROBLEMS:
+        return None
+    return did_you_mean(value, known)
 
 
 def _quadrant(value: Quadrant | str | None) -> Quadrant | None:
@@ -96,7 +108,8 @@ class Expectation:
     blocks: tuple[str, ...] = attrs.field(default=(), converter=_blocks)
 
     def __attrs_post_init__(self) -> None:
-        both = [str(r) for r in self.allows if r in self.blocks]
+        blocks = frozenset(self.blocks)
+        both = [str(r) for r in self.allows if r in blocks]
         if both:
             msg = f"expected both allowed and blocked: {', '.join(both)}"
             raise InputError([FieldProblem("allows", msg)], subject="expectation")
@@ -105,12 +118,13 @@ class Expectation:
         """Every remedy named must be in ``remedies`` (a policy's catalogue, standard
         and own): an unknown one is an :class:`~collectrules.errors.InputError`."""
         known = [str(r) for r in remedies]
-        problems = [
-            FieldProblem(what, f"unknown remedy {quote(r)}", suggestion=did_you_mean(str(r), known))
-            for what, names in (("allows", self.allows), ("blocks", self.blocks))
-            for r in names
-            if r not in remedies
-        ]
+        problems: list[FieldProblem] = []
+        for what, names in (("allows", self.allows), ("blocks", self.blocks)):
+            for r in names:
+                if r not in remedies:
+                    msg = f"unknown remedy {quote(r)}"
+                    hint = _suggestion(str(r), known, problems)
+                    problems.append(FieldProblem(what, msg, suggestion=hint))
         if problems:
             raise InputError(problems, subject="expectation")
 
