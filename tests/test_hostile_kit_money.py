@@ -19,24 +19,9 @@ from collectrules.errors import InputError
 from collectrules.model.case import Case
 from collectrules.policy import load_policy
 from collectrules.testing import Expectation, assert_decision
+from test_parquet import case_dict
 
 AS_OF = pendulum.datetime(2026, 6, 30, 12, tz="Asia/Shanghai")
-
-
-def case_dict(case_id: str) -> dict[str, Any]:
-    return {
-        "case_id": case_id,
-        "product": "loan",
-        "currency": "CNY",
-        "principal": "10000",
-        "overdue_amount": "500",
-        "due_date": "2026-05-01",
-        "timezone": "Asia/Shanghai",
-        "signals": [
-            {"kind": "promise_broken", "observed_at": "2026-06-20T10:00:00+08:00"},
-            {"kind": "cash_coverage", "observed_at": "2026-06-21T10:00:00+08:00", "value": "0.4"},
-        ],
-    }
 
 
 def make_case() -> Case:
