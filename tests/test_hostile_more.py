@@ -41,7 +41,10 @@ def test_a_schedule_in_a_loop_of_symbolic_links_is_a_policy_error(tmp_path: Path
     assert problem.path == "timeline.calendar.schedule"
     assert problem.source == str(path)
     assert problem.line == 7
-    assert "'loop.toml': cannot be resolved to a file" in problem.message
+    # Python 3.11 and 3.12 find the loop resolving the path, 3.13 reading the file: the
+    # words differ, and each names the file and the loop.
+    assert "loop.toml" in problem.message
+    assert "symbolic links" in problem.message
 
 
 def test_a_schedule_beside_a_loop_still_loads(tmp_path: Path) -> None:
