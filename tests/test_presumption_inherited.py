@@ -9,6 +9,8 @@ say so, on both back ends.
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,6 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from collectrules import Case, Decision, InputError
+from collectrules.cli import main
 from collectrules.policy import Policy
 from collectrules.testing import dated_cases
 from helpers import AS_OF as HELPER_AS_OF
@@ -74,6 +77,43 @@ def test_an_evidenced_quadrant_from_the_same_rule_is_not_presumed() -> None:
     assert decision.levels["quadrant"].rules == ("QUAD-Q4",)
     assert decision.levels["quadrant"].presumed is False
     assert not decision.levels["quadrant"].label_en.endswith("(presumed)")
+
+
+@pytest.mark.parametrize(
+    ("lang", "marked", "unmarked"),
+    [
+        ("en", "Q4 unwilling, ability weakened or lost (presumed)", "Q3 unwilling and able"),
+        ("zh", "第四类：无还款意愿，还款能力减弱或丧失（推定）", "Q3 第三类"),
+    ],
+)
+def test_the_cli_marks_a_presumed_quadrant(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], lang: str, marked: str, unmarked: str
+) -> None:
+    """``explain`` and ``decide`` print the quadrant with its presumption, as they print
+    the willingness it was read from; an evidenced quadrant is printed unmarked."""
+    late = tmp_path / "late.json"
+    late.write_text(json.dumps(late_and_unable("default").to_dict()), encoding="utf-8")
+    assert main(["explain", str(late), "--as-of", AS_OF, "--lang", lang]) == 0
+    header = capsys.readouterr().out.splitlines()[0]
+    assert marked in header
+    refuses = Path(__file__).parent.parent / "examples" / "cases" / "q3_refuses.json"
+    assert main(["explain", str(refuses), "--as-of", AS_OF, "--lang", lang]) == 0
+    header = capsys.readouterr().out.splitlines()[0]
+    assert unmarked in header
+    assert "(presumed)" not in header
+    assert "（推定）" not in header
+
+
+def test_the_decide_table_marks_a_presumed_quadrant(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    late = tmp_path / "late.json"
+    late.write_text(json.dumps(late_and_unable("default").to_dict()), encoding="utf-8")
+    assert main(["decide", str(late), "--as-of", AS_OF]) == 0
+    # the table folds a long cell over lines: the quadrant column's pieces, joined
+    cells = [line.split("│") for line in capsys.readouterr().out.splitlines()]
+    quadrant = " ".join(c[3].strip() for c in cells if len(c) > 3 and c[3].strip())
+    assert quadrant == "Q4 unwilling, ability weakened or lost (presumed)"
 
 
 def expected_presumed(policy: Policy, decision: Decision) -> dict[str, bool]:

@@ -61,6 +61,17 @@ def _level(level: LevelResult | None, lang: Lang) -> str:
     return f"{level.value} ({text})" if text else level.value
 
 
+def _quadrant(d: Decision, lang: Lang) -> tuple[str, str]:
+    """The quadrant's label in ``lang`` and in the other language, each marked
+    presumed when the quadrant level was presumed (docs/evidence.md): the quadrant's
+    fixed labels do not say it, its level does."""
+    first, second = d.quadrant.label_en, d.quadrant.label_zh
+    level = d.levels.get("quadrant")
+    if level is not None and level.presumed:
+        first, second = f"{first} (presumed)", f"{second}（推定）"
+    return (second, first) if lang is Lang.ZH else (first, second)
+
+
 @app.command()
 def decide(
     cases: Annotated[
@@ -107,7 +118,7 @@ def decide(
         rows = 0
         for d in decided:  # the table keeps each row's text, not its decision
             allowed, blocked = _remedies(d)
-            quadrant = d.quadrant.label_zh if lang is Lang.ZH else d.quadrant.label_en
+            quadrant, _ = _quadrant(d, lang)
             table.add_row(
                 d.case_id,
                 str(d.facts.get("dpd", "")),
@@ -158,11 +169,7 @@ def explain(
     case = case_from_row(engine, rows[0].data, str(case_file))
     d = engine.decide(case, as_of=when)
     out = console()
-    first, second = (
-        (d.quadrant.label_zh, d.quadrant.label_en)
-        if lang is Lang.ZH
-        else (d.quadrant.label_en, d.quadrant.label_zh)
-    )
+    first, second = _quadrant(d, lang)
     out.print(
         f"[bold]{d.case_id}[/bold]: {d.quadrant.value} {first} ({second}) "
         f"{label('under', lang)} {engine.policy.ref} {label('at', lang)} {when.isoformat()}"
