@@ -383,7 +383,9 @@ def test_the_verifier_finding_reproduces_on_both_back_ends(backend: str) -> None
 def test_property_the_decision_never_contradicts_the_timeline(
     backend: str, data: st.DataObject
 ) -> None:
-    name = data.draw(st.sampled_from(["default", "cn_bank_loan", "uk"]))
+    name = data.draw(
+        st.sampled_from(["default", "cn_bank_loan", "cn_credit_card", "us_regf", "uk", "ifrs9"])
+    )
     policy = engine(name).policy
     c, when = data.draw(dated_cases(policy, max_kinds=4))
     try:
