@@ -843,18 +843,25 @@ def test_worker_processes_give_the_per_case_answer_on_hostile_files(tmp_path: Pa
     assert len(_errors(tmp_path / "col.errors.jsonl")) == 5
 
 
-def test_a_256_bit_decimal_goes_per_case_in_a_file_and_is_refused_by_frame_decide(
+def test_a_256_bit_decimal_is_read_as_its_text_in_a_file_and_by_frame_decide(
     tmp_path: Path,
 ) -> None:
+    """A column of 256-bit decimals, which Polars cannot hold, is read as each value's
+    exact text, as the per-case engine reads it: the same decisions and bad rows. One
+    inside a list or record is still refused by frame.decide, naming the column."""
     wide = pa.array([decimal.Decimal("1000.50"), None], pa.decimal256(60, 2))
     cases = pa.table({**{k: [v, v] for k, v in BASE.items()}, "principal": wide})
     source = tmp_path / "cases.parquet"
     pq.write_table(cases, source)
     assert [e["input"]["index"] for e in assert_same(tmp_path, source)] == [1]
     assert pq.read_table(tmp_path / "col.parquet").num_rows == 1
+    result = frame.decide(cases, as_of=AS_OF)
+    assert {e.row: (e.case_id, str(e.error)) for e in result.errors} == _per_case_errors(cases)
+    assert result.decisions.get_column("row").to_list() == [0]
+    nested = pa.array([[decimal.Decimal("1.5")], None], pa.list_(pa.decimal256(60, 2)))
     with pytest.raises(InputError) as info:
-        frame.decide(cases, as_of=AS_OF)
-    assert [p.path for p in info.value.problems] == ["cases.principal"]
+        frame.decide(cases.append_column("note", nested), as_of=AS_OF)
+    assert [p.path for p in info.value.problems] == ["cases.note"]
 
 
 @pytest.mark.parametrize(

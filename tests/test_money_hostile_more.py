@@ -262,12 +262,11 @@ def test_quantum_refuses_a_currency_that_is_not_an_iso_4217_code(
 
 
 def test_quantum_of_each_kind_of_currency() -> None:
-    assert [quantum(c) for c in ("CNY", "JPY", "KWD", "CLF", "XAU")] == [
+    assert [quantum(c) for c in ("CNY", "JPY", "KWD", "CLF")] == [
         Decimal("0.01"),
         Decimal(1),
         Decimal("0.001"),
         Decimal("0.0001"),
-        Decimal("0.01"),
     ]
 
 
@@ -694,7 +693,7 @@ def test_fuzz_add_months_gives_a_date_or_an_input_error(start: object, months: o
         st.sampled_from([Decimal("1e-400"), Decimal("9.99999999"), Decimal(0)]),
     ),
     months=st.integers(1, 600),
-    currency=st.sampled_from(["CNY", "JPY", "KWD", "CLF", "XAU"]),
+    currency=st.sampled_from(["CNY", "JPY", "KWD", "CLF", "BHD"]),
     start=st.dates(min_value=dt.date(1900, 1, 1), max_value=dt.date(2200, 12, 31)),
     method=st.sampled_from([Method.ANNUITY, Method.EQUAL_PRINCIPAL, Method.INTEREST_ONLY]),
 )

@@ -153,8 +153,10 @@ def _checked_polars(frame: pl.DataFrame, name: str) -> pl.DataFrame:
 
 def arrow_frame(table: pa.Table | pa.RecordBatch, label: str = "") -> pl.DataFrame:
     """An Arrow table as a Polars frame. A name the table gives two columns, and a
-    column holding a 256-bit decimal, are an :class:`InputError` naming the column
-    (after ``label``, the table)."""
+    column holding a 256-bit decimal inside a list, record or dictionary, are an
+    :class:`InputError` naming the column (after ``label``, the table). A column of
+    256-bit decimals, which Polars cannot hold, is read as its values' exact text
+    (:func:`_decimals_as_text`), as the per-case engine reads every decimal."""
     twice = repeated_columns(table, label)
     if twice:
         raise InputError(twice, subject=f"the {label or 'given'} table")
@@ -162,6 +164,7 @@ def arrow_frame(table: pa.Table | pa.RecordBatch, label: str = "") -> pl.DataFra
         # The columns read none of it (pandas' or Arrow's own schema, as a Parquet file
         # keeps them), and Polars panics on metadata that is not UTF-8 (a damaged file).
         table = table.replace_schema_metadata(None)
+    table = _decimals_as_text(table)
     wide = [f.name for f in table.schema if _holds_decimal256(f.type)]
     if wide:  # Polars panics on reading them
         msg = "expected a type the columns can read, got a 256-bit decimal"
@@ -302,6 +305,19 @@ def _utf8_metadata(field: pa.Field) -> bool:
     if pa.types.is_dictionary(dtype):
         return _utf8_metadata(pa.field("", dtype.value_type))
     return all(_utf8_metadata(dtype.field(i)) for i in range(dtype.num_fields))
+
+
+def _decimals_as_text(table: pa.Table | pa.RecordBatch) -> pa.Table | pa.RecordBatch:
+    """``table`` with each column of 256-bit decimals as text: each value written as
+    ``format(value, "f")``, the text the per-case engine reads a decimal as
+    (:func:`~collectrules.io.arrow.arrow_rows`), so that both read the same number, or
+    refuse it alike, row by row. Polars cannot hold such a column."""
+    for index, field in enumerate(table.schema):
+        if pa.types.is_decimal256(field.type):
+            values = table.column(index).to_pylist()
+            text = pa.array([None if v is None else format(v, "f") for v in values], pa.string())
+            table = table.set_column(index, field.with_type(pa.string()), text)
+    return table
 
 
 def _holds_decimal256(dtype: pa.DataType) -> bool:

@@ -331,14 +331,27 @@ def _iso4217() -> Mapping[str, int | None]:
 
 
 def currency_codes() -> frozenset[str]:
-    """The current ISO 4217 currency codes."""
+    """The current ISO 4217 currency codes, those without a minor unit among them
+    (:func:`currency_problem` refuses those as the currency of an amount)."""
     return frozenset(_iso4217())
+
+
+@functools.cache
+def _with_minor_unit() -> frozenset[str]:
+    """The ISO 4217 codes an amount may be in: those the table gives a minor unit.
+
+    The others (ISO writes N.A.: gold, silver, platinum and palladium, the IMF's SDR,
+    the European bond-market units, the Sucre, the ADB unit of account, the code for
+    testing and the code for no currency) have no smallest amount to round a payment,
+    an instalment or a fee to: a loan written in one is refused, not rounded to cents."""
+    return frozenset(code for code, exponent in _iso4217().items() if exponent is not None)
 
 
 def currency_exponent(currency: str) -> int:
     """The number of minor-unit digits of an ISO 4217 currency (``JPY`` 0, ``CNY`` 2,
     ``KWD`` 3, ``CLF`` 4), from the ISO table; 2 for a code without minor units (gold,
-    ``XXX``) or unknown to it. Anything but a text is an InputError."""
+    ``XXX``) or unknown to it, which no case, plan, fee or target is in
+    (:func:`currency_problem` refuses them). Anything but a text is an InputError."""
     if type(currency) is not str and not isinstance(currency, str):
         raise wrong_kind("currency", currency, "an ISO 4217 code such as 'CNY'")
     exponent = _iso4217().get(currency)
@@ -386,9 +399,17 @@ def _of_substance(amount: Decimal | None, currency: str) -> bool:
 
 
 def currency_problem(value: object) -> str | None:
-    """Why ``value`` is not a current ISO 4217 currency code, or None when it is one."""
-    if isinstance(value, str) and value in _iso4217():
+    """Why ``value`` is not the current ISO 4217 code of a currency with a minor unit,
+    or None when it is one. A code the ISO table gives no minor unit (``XAU``, ``XDR``,
+    ``XTS``, ``XXX`` …) is refused: an amount in it has no smallest unit to round to."""
+    if isinstance(value, str) and value in _with_minor_unit():
         return None
+    if isinstance(value, str) and value in _iso4217():
+        return (
+            f"expected the ISO 4217 code of a currency with a minor unit, such as 'CNY', "
+            f"got {quote(value)}, for which ISO 4217 gives none (a precious metal, a unit "
+            "of account, or the code for testing or for no currency)"
+        )
     return f"expected an ISO 4217 code such as 'CNY', got {quote(value)}"
 
 
@@ -399,7 +420,7 @@ def currency_suggestion(value: object) -> str | None:
     text = value.strip().upper()
     if text in CURRENCY_ALIASES:
         return CURRENCY_ALIASES[text]
-    return text if text in _iso4217() else None
+    return text if text in _with_minor_unit() else None
 
 
 @exact
@@ -1954,7 +1975,7 @@ def _fast_case(
         if products is not None and raw_product not in products:
             raise _NotCommon
         currency = record["currency"]
-        if type(currency) is not str or currency not in _iso4217():
+        if type(currency) is not str or currency not in _with_minor_unit():
             raise _NotCommon
         timezone = _text(record["timezone"], MAX_KIND_LENGTH)
         if _zone_failure(timezone) is not None:

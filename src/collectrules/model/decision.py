@@ -544,9 +544,21 @@ class Decision:
         return None
 
     def to_dict(self) -> dict[str, Any]:
-        """The decision as plain data, in the documented schema (docs/decision-schema.md)."""
-        out = self._core_dict()
+        """The decision as plain data, in the documented schema (docs/decision-schema.md).
+
+        A decision built by hand with a field that holds more than 100,000 values (each
+        counted as often as it is held: a graph of objects where text belongs) is an
+        :class:`~collectrules.errors.UnwritableError` naming the field, before any of
+        it is converted."""
+        try:
+            out = self._core_dict()
+        except _TooManyValues:
+            raise _crowded(self, None) from None
+        if not _holds_few(self.facts):
+            raise _crowded(self, None)
         if self.amounts:
+            if not _holds_few(self.amounts):
+                raise _crowded(self, None)
             out["amounts"] = dict(self.amounts)
         if self.ignored_signals:
             out["ignored_signals"] = self.ignored_signals
@@ -659,7 +671,12 @@ class Decision:
         subclass). Anything else, and any error, takes ``canonical_json``, to its bytes
         or its error.
         """
+        if extra and not _holds_few(extra):
+            self.to_dict()  # a field of the decision's own that holds too much is named first
+            raise _crowded(self, extra)
         try:
+            if self.amounts and not _holds_few(self.amounts):
+                raise _TooManyValues  # named by the general way (to_dict)
             levels, quadrant = self.levels, self.quadrant
             facts = _facts_bytes(self.facts)
             if facts is not None:
@@ -902,12 +919,23 @@ def _record(obj: Any) -> dict[str, Any]:
     Each class gets its own conversion function, written once for its fields (see
     :func:`_converter`); values are converted as ``attrs.asdict`` converts them: attrs
     instances to dicts, tuples, lists and sets rebuilt as the same type with their items
-    converted, dicts copied, every other value kept as it is.
+    converted, dicts copied, every other value kept as it is. A field that holds more
+    than :data:`_MOST_FIELD_VALUES` values is :class:`_TooManyValues` (see
+    :func:`_value`), before any of it is converted.
     """
     cls = type(obj)
     convert = _CONVERTERS.get(cls)
     if convert is None:
         convert = _CONVERTERS[cls] = _converter(cls)
+    return convert(obj)
+
+
+def _inner_record(obj: Any) -> dict[str, Any]:
+    """:func:`_record` of an attrs instance inside a field already counted."""
+    cls = type(obj)
+    convert = _INNER_CONVERTERS.get(cls)
+    if convert is None:
+        convert = _INNER_CONVERTERS[cls] = _converter(cls, value=_converted)
     return convert(obj)
 
 
@@ -925,6 +953,9 @@ def _remedy_record(item: RemedyGrant | RemedyBlock) -> dict[str, Any]:
 _CONVERTERS: dict[type, Callable[[Any], dict[str, Any]]] = {}
 """The conversion function of each attrs class met, written on first use."""
 
+_INNER_CONVERTERS: dict[type, Callable[[Any], dict[str, Any]]] = {}
+"""The conversion function of each attrs class met inside a field, written on first use."""
+
 _REMEDY_CONVERTERS: dict[type, Callable[[Any], dict[str, Any]]] = {}
 """The conversion function of each class of grant or block, as the decision writes it."""
 
@@ -932,7 +963,9 @@ _LEAVES: set[type] = {type(None), str, bool, int, float}
 """Types ``attrs.asdict`` keeps as they are (learnt as they are met: enums, datetimes)."""
 
 
-def _converter(cls: type, *, remedy: bool = False) -> Callable[[Any], dict[str, Any]]:
+def _converter(
+    cls: type, *, remedy: bool = False, value: Callable[[Any], Any] | None = None
+) -> Callable[[Any], dict[str, Any]]:
     """The function that gives ``attrs.asdict(obj)`` for an instance of ``cls``.
 
     It reads each field once and keeps a value whose type is a known leaf (a tuple whose
@@ -941,14 +974,17 @@ def _converter(cls: type, *, remedy: bool = False) -> Callable[[Any], dict[str, 
     a block), ``remedy`` is written as ``str(remedy)`` and the labels as :func:`_label`
     gives them. The source is generated from the field names only, compiled, and the
     function made from its code object; a class with a field name that is not a plain
-    identifier gets a generic function instead.
+    identifier gets a generic function instead. Each field's value is converted by
+    ``value``: :func:`_value` (bounded) unless given.
     """
+    if value is None:
+        value = _value
     fields = attrs.fields(cls)
     names = tuple(f.name for f in fields)
     if not all(n.isidentifier() and not keyword.iskeyword(n) for n in names):
         if remedy:
-            return functools.partial(_generic_remedy_record, names)
-        return functools.partial(_generic_record, names)
+            return functools.partial(_generic_remedy_record, names, value)
+        return functools.partial(_generic_record, names, value)
     local = {name: f"v{i}" for i, name in enumerate(names)}
     items = []
     for field in fields:
@@ -971,7 +1007,7 @@ def _converter(cls: type, *, remedy: bool = False) -> Callable[[Any], dict[str, 
     (body,) = [c for c in code.co_consts if isinstance(c, types.CodeType)]
     namespace = {
         "leaves": _LEAVES,
-        "value": _value,
+        "value": value,
         "label": _label,
         "type": type,
         "map": map,
@@ -988,40 +1024,79 @@ def _declared_tuple(annotation: Any) -> bool:
     return text.startswith("tuple[")
 
 
-def _generic_record(names: tuple[str, ...], obj: Any) -> dict[str, Any]:
-    return {name: _value(getattr(obj, name)) for name in names}
+def _generic_record(
+    names: tuple[str, ...], value: Callable[[Any], Any], obj: Any
+) -> dict[str, Any]:
+    return {name: value(getattr(obj, name)) for name in names}
 
 
-def _generic_remedy_record(names: tuple[str, ...], obj: Any) -> dict[str, Any]:
-    out = _generic_record(names, obj)
+def _generic_remedy_record(
+    names: tuple[str, ...], value: Callable[[Any], Any], obj: Any
+) -> dict[str, Any]:
+    out = _generic_record(names, value, obj)
     out["remedy"] = str(obj.remedy)
     out["label_en"] = _label(obj.remedy, obj.label_en, 0)
     out["label_zh"] = _label(obj.remedy, obj.label_zh, 1)
     return out
 
 
+#: The most values one field of a decision's part (a trace entry's ``reason``, a
+#: level's ``in_force``), one fact, the amounts or one ``extra`` value may hold, each
+#: counted as often as it is held (:func:`~collectrules.model.limits.holds_at_most`):
+#: the engine's hold a few hundred at most; a graph of objects where text belongs
+#: would be written out whole, one copy per path, exponential in its depth.
+_MOST_FIELD_VALUES = 100_000
+
+
+class _TooManyValues(ValueError):
+    """A field of a decision's part holds more than :data:`_MOST_FIELD_VALUES` values:
+    the decision's :meth:`~Decision.to_dict` names it (:func:`_crowded`)."""
+
+
 def _value(value: Any) -> Any:
-    """One value as ``attrs.asdict`` converts it (see :func:`_record`)."""
+    """One field's value as ``attrs.asdict`` converts it (see :func:`_record`): text,
+    numbers and flat tuples and dicts of them as they are, anything else counted first
+    (:func:`~collectrules.model.limits.holds_at_most`, at most
+    :data:`_MOST_FIELD_VALUES` steps) and converted only when it holds no more than
+    that; else :class:`_TooManyValues`."""
     cls = type(value)
     if cls in _LEAVES:
         return value
-    convert = _CONVERTERS.get(cls)
+    if cls is tuple and _LEAVES.issuperset(map(type, value)):
+        return value  # immutable, and equal to the copy attrs.asdict would make
+    if (
+        isinstance(value, dict)
+        and _LEAVES.issuperset(map(type, value))
+        and _LEAVES.issuperset(map(type, value.values()))
+    ):
+        return dict(value)
+    if not holds_at_most(value, _MOST_FIELD_VALUES, records=True):
+        raise _TooManyValues
+    return _converted(value)
+
+
+def _converted(value: Any) -> Any:
+    """One value as ``attrs.asdict`` converts it, inside a field already counted."""
+    cls = type(value)
+    if cls in _LEAVES:
+        return value
+    convert = _INNER_CONVERTERS.get(cls)
     if convert is not None:
         return convert(value)
     if cls is tuple:
         if _LEAVES.issuperset(map(type, value)):
             return value  # immutable, and equal to the copy attrs.asdict would make
-        return tuple(_value(i) for i in value)
+        return tuple(_converted(i) for i in value)
     if cls is dict:
         if _LEAVES.issuperset(map(type, value)) and _LEAVES.issuperset(map(type, value.values())):
             return dict(value)
-        return {_value(k): _value(v) for k, v in value.items()}
+        return {_converted(k): _converted(v) for k, v in value.items()}
     if cls is list or cls is set or cls is frozenset:
-        return cls(_value(item) for item in value)
+        return cls(_converted(item) for item in value)
     if attrs.has(cls):
-        return _record(value)
+        return _inner_record(value)
     if isinstance(value, dict):
-        return {_value(k): _value(v) for k, v in value.items()}
+        return {_converted(k): _converted(v) for k, v in value.items()}
     if isinstance(value, tuple | list | set | frozenset):  # a subclass: as attrs does
         return attrs.asdict(_Holder(value))["value"]
     _LEAVES.add(cls)
@@ -1050,7 +1125,7 @@ def _written(part: Any, record: Callable[[Any], dict[str, Any]]) -> bytes:
         kept = b""
         try:
             data = record(part)
-        except RecursionError:  # a value holding itself (an object of the library's own)
+        except (RecursionError, _TooManyValues):  # a value holding itself, or too much
             object.__setattr__(part, "_written", kept)
             return kept
         if all(map(_writes_alike, data.values())):
@@ -1119,12 +1194,110 @@ def _facts_bytes(facts: Mapping[str, Any]) -> bytes | None:
     plain = facts if type(facts) is dict else dict(facts)
     if _FLAT.issuperset(map(type, plain.values())):
         return orjson.dumps(plain, option=_ORJSON_OPTIONS)
-    if _foreign(plain):
+    if not _JSON_LEAVES.issuperset(map(type, plain.values())) and (
+        not _holds_few(plain) or _foreign(plain)
+    ):
         return None
     out = orjson.dumps(plain, option=_ORJSON_OPTIONS)
     if _few_signs_may_hold_small_float(out) or (b"null" in out and _holds_small_float(facts)):
         return None
     return out
+
+
+def _holds_few(data: Mapping[str, Any]) -> bool:
+    """Whether each value of ``data`` (the facts, the amounts, ``extra``) holds at most
+    :data:`_MOST_FIELD_VALUES` values (:func:`~collectrules.model.limits.holds_at_most`):
+    without a walk when all are JSON's own text, numbers, flags and None. Data that is
+    no mapping is left to the writers, which refuse it as before."""
+    if type(data) is not dict and not isinstance(data, Mapping):
+        return True
+    values = data.values()
+    if _JSON_LEAVES.issuperset(map(type, values)):
+        return True
+    for value in values:
+        kind = type(value)
+        if kind in _JSON_LEAVES:
+            continue
+        if (  # a flat dict (a batch's ``input``): counted without a walk
+            kind is dict
+            and len(value) <= _MOST_FIELD_VALUES // 2
+            and _JSON_LEAVES.issuperset(map(type, value))
+            and _JSON_LEAVES.issuperset(map(type, value.values()))
+        ):
+            continue
+        if not holds_at_most(value, _MOST_FIELD_VALUES):
+            return False
+    return True
+
+
+def _crowded(decision: Decision, extra: Mapping[str, Any] | None) -> UnwritableError:
+    """The :class:`UnwritableError` naming the first field of ``decision`` (or value of
+    ``extra``) that holds more than :data:`_MOST_FIELD_VALUES` values: each part's
+    fields are counted as :func:`_record` converts them, each fact, amount and
+    ``extra`` value as it is written; every count stops at the bound."""
+    parts: list[tuple[str, Any]] = [("policy", decision.policy)]
+    levels = decision.levels
+    parts += [(f"levels.{name}", levels[name]) for name in sorted(levels, key=str)]
+    for name in ("allowed", "blocked", "trace", "regulatory", "buckets"):
+        parts += [(f"{name}[{i}]", part) for i, part in enumerate(getattr(decision, name))]
+    places = [
+        (f"{path}.{field.name}", getattr(part, field.name), True)
+        for path, part in parts
+        if attrs.has(type(part))
+        for field in attrs.fields(type(part))
+    ]
+    for prefix, data in (("facts.", decision.facts), ("amounts.", decision.amounts), ("", extra)):
+        places += [(f"{prefix}{key}", value, False) for key, value in (data or {}).items()]
+    found = next(
+        (
+            (path, value, records)
+            for path, value, records in places
+            if not holds_at_most(value, _MOST_FIELD_VALUES, records=records)
+        ),
+        ("decision", None, False),
+    )
+    loop = _loop_in(*found)
+    if loop is not None:
+        problem = FieldProblem(loop, "a container that holds itself")
+    else:
+        msg = (
+            f"holds more than {_MOST_FIELD_VALUES:,} values, each counted as often as it "
+            "is held: expected text, a number or plain data of a decision's size"
+        )
+        problem = FieldProblem(found[0], msg)
+    return UnwritableError([problem], subject="the decision's JSON")
+
+
+def _loop_in(path: str, value: Any, records: bool) -> str | None:
+    """The path of the first container (or, with ``records``, attrs instance) that
+    ``value`` holds inside itself, found in one walk over each distinct container;
+    None when there is none."""
+    stack: list[tuple[Any, str, bool]] = [(value, path, False)]
+    inside: set[int] = set()
+    seen: set[int] = set()
+    while stack:
+        item, where, leaving = stack.pop()
+        if leaving:
+            inside.discard(id(item))
+            continue
+        if id(item) in inside:
+            return where
+        if id(item) in seen or isinstance(item, str):
+            continue
+        if isinstance(item, Mapping):
+            children = [(v, f"{where}.{k}") for k, v in item.items()]
+        elif isinstance(item, list | tuple):
+            children = [(v, f"{where}[{i}]") for i, v in enumerate(item)]
+        elif records and attrs.has(type(item)):
+            names = [f.name for f in attrs.fields(type(item))]
+            children = [(getattr(item, n), f"{where}.{n}") for n in names]
+        else:
+            continue
+        seen.add(id(item))
+        inside.add(id(item))
+        stack.append((item, where, True))
+        stack.extend((child, at, False) for child, at in reversed(children))
+    return None
 
 
 def _joined_extra(chunks: list[bytes], extra: Mapping[str, Any]) -> bool:
@@ -1298,6 +1471,8 @@ def _unwritable(
     """What :meth:`Decision.to_json` (``utf8`` false) or ``to_json_bytes`` raises for
     ``error``: an :class:`UnwritableError` at the first value of the decision's JSON
     that cannot be written, or ``error`` itself when no value is at fault."""
+    if isinstance(error, UnwritableError):  # named already (a field holding too much)
+        return error
     for name in ("levels", "facts", "amounts"):  # keys the record sorts
         keys = getattr(decision, name, None)
         if isinstance(keys, Mapping) and not all(isinstance(key, str) for key in keys):

@@ -73,6 +73,12 @@ class Resolution:
     #: ``timeline.deadlines.limitation.years``): the nearest file of the chain that has
     #: it, so that an unknown key of a base policy names the base policy's file.
     key_sources: dict[str, str] = attrs.field(factory=dict)
+    #: Where each table of an array of rules came from, by the table's ``id()`` in
+    #: ``data``: its file and its place in that file (``layers[1]``,
+    #: ``layers[0].rules[2]``, ``remedies[3]``, by position in the file's own arrays).
+    #: The merged arrays of an ``extends`` chain hold no such place, and a table
+    #: without an id has no other name to find its line by.
+    tables: dict[int, tuple[str, str]] = attrs.field(factory=dict, eq=False, repr=False)
 
 
 def _identity(label: str) -> str:
@@ -110,6 +116,7 @@ def resolve(
     own_conditions = dict.fromkeys(_names(own.get("conditions")), label)
     own_paths, shared = _key_paths(own)
     own_keys = dict.fromkeys(own_paths, label)
+    own_tables = _rule_tables(own, label)
     if parent_ref is None:
         disabled = own.pop("disable", [])
         problems: tuple[FieldProblem, ...] = ()
@@ -117,7 +124,14 @@ def resolve(
             msg = "'disable' needs 'extends': there is nothing to disable"
             problems = (FieldProblem("disable", msg, source=source),)
         return Resolution(
-            own, dict(own_rules), dict(own_rules), own_params, problems, own_conditions, own_keys
+            own,
+            dict(own_rules),
+            dict(own_rules),
+            own_params,
+            problems,
+            own_conditions,
+            own_keys,
+            own_tables,
         )
     if not isinstance(parent_ref, str):
         raise PolicyError(
@@ -141,7 +155,12 @@ def resolve(
         loader=loader,
     )
     origins = dict(parent.origins)
-    merged, problems = _merge(parent.data, own, origins, label, source)
+    copies: dict[int, Any] = {}
+    merged, problems = _merge(parent.data, own, origins, label, source, copies)
+    tables = {id(copies[old]): at for old, at in parent.tables.items() if old in copies}
+    tables.update(own_tables)
+    # Only the tables the merged data holds: a replaced one's id may be reused.
+    tables = {key: tables[key] for key in _rule_tables(merged, label).keys() & tables.keys()}
     sources = {rid: src for rid, src in parent.sources.items() if rid in origins}
     sources.update({rid: label for rid in own_rules if rid in origins})
     base_keys = parent.key_sources
@@ -155,6 +174,7 @@ def resolve(
         (*parent.problems, *problems),
         {**parent.condition_sources, **own_conditions},
         {**base_keys, **own_keys},
+        tables,
     )
 
 
@@ -223,6 +243,25 @@ def _rule_ids(data: Mapping[str, Any]) -> list[str]:
     return [i for i in ids if isinstance(i, str)]
 
 
+def _rule_tables(data: Mapping[str, Any], label: str) -> dict[int, tuple[str, str]]:
+    """The tables of a file's arrays of rules (``[[layers]]``, ``[[layers.rules]]``,
+    ``[[remedies.rules]]``), by ``id()``: the file and the place in it (see
+    :attr:`Resolution.tables`)."""
+    out: dict[int, tuple[str, str]] = {}
+    for i, layer in enumerate(_list(data.get("layers"))):
+        if isinstance(layer, Mapping):
+            out[id(layer)] = (label, f"layers[{i}]")
+            for j, rule in enumerate(_list(layer.get("rules"))):
+                if isinstance(rule, Mapping):
+                    out[id(rule)] = (label, f"layers[{i}].rules[{j}]")
+    remedies = data.get("remedies")
+    if isinstance(remedies, Mapping):
+        for j, rule in enumerate(_list(remedies.get("rules"))):
+            if isinstance(rule, Mapping):
+                out[id(rule)] = (label, f"remedies[{j}]")
+    return out
+
+
 def _merge_rules(
     base: list[Any], child: list[Any], origins: dict[str, str], label: str
 ) -> list[Any]:
@@ -270,8 +309,11 @@ def _merge(
     origins: dict[str, str],
     label: str,
     source: str | None,
+    copies: dict[int, Any],
 ) -> tuple[dict[str, Any], tuple[FieldProblem, ...]]:
-    merged = copy.deepcopy(parent)
+    """``parent`` with ``child`` merged in; ``copies`` is filled with each of the
+    parent's objects' copy, by the original's ``id()``."""
+    merged = copy.deepcopy(parent, copies)
     disabled = child.pop("disable", [])
     for key, value in child.items():
         if key in _IDENTITY:

@@ -132,6 +132,36 @@ _INDEXED = re.compile(r"^(?P<array>.+?)\[(?P<index>[0-9]+)\](?:\.(?P<rest>[^\[\]
 _NESTED_ARRAY = re.compile(r"^(?P<outer>[^\[\]]+)\[(?P<name>[^\[\]]+)\]\.(?P<inner>[^\[\]]+)$")
 
 
+def _positions(resolution: composition.Resolution) -> dict[str, tuple[str, str]]:
+    """Each table without an id of the merged arrays of rules, by the path the loader
+    names it by (``layers[4]``, ``layers[ability].rules[18]``, ``remedies[3]`` and
+    ``remedies.rules[3]``): its file and its place there (``Resolution.tables``)."""
+    tables = resolution.tables
+    out: dict[str, tuple[str, str]] = {}
+
+    def unnamed(table: Mapping[str, Any]) -> bool:
+        rid = table.get("id")
+        return not (isinstance(rid, str) and rid)
+
+    layers = resolution.data.get("layers")
+    for i, layer in enumerate(layers if isinstance(layers, list) else []):
+        if not isinstance(layer, Mapping):
+            continue
+        name = str(i) if unnamed(layer) else layer["id"]
+        if unnamed(layer) and id(layer) in tables:
+            out[f"layers[{i}]"] = tables[id(layer)]
+        rules = layer.get("rules")
+        for j, rule in enumerate(rules if isinstance(rules, list) else []):
+            if isinstance(rule, Mapping) and unnamed(rule) and id(rule) in tables:
+                out[f"layers[{name}].rules[{j}]"] = tables[id(rule)]
+    remedies = resolution.data.get("remedies")
+    rules = remedies.get("rules") if isinstance(remedies, Mapping) else None
+    for j, rule in enumerate(rules if isinstance(rules, list) else []):
+        if isinstance(rule, Mapping) and unnamed(rule) and id(rule) in tables:
+            out[f"remedies[{j}]"] = out[f"remedies.rules[{j}]"] = tables[id(rule)]
+    return out
+
+
 def available_policies() -> tuple[str, ...]:
     """The names of the policies shipped in the package."""
     folder = resources.files("collectrules") / "policies"
@@ -1007,6 +1037,7 @@ class _Loader:
         self.parameter_sources = resolution.parameter_sources
         self.condition_sources = resolution.condition_sources
         self.key_sources = resolution.key_sources
+        self.positions = _positions(resolution)
         #: The named conditions' texts, docs and cites (``[conditions]``), by name.
         self.named_raw: dict[str, tuple[str, str, tuple[str, ...]]] = {}
         #: Who uses each named condition: rule and stage ids, ``conditions.<name>``.
@@ -1153,18 +1184,38 @@ class _Loader:
                 return i + 1
         return None
 
-    def array_line(self, path: str, key: str | None, source: str | None) -> int | None:
+    def placed(self, path: str) -> tuple[str, str] | None:
+        """For a path into an array of rules merged from an ``extends`` chain by
+        position (``layers[4].id``, ``layers[ability].rules[18]``, ``remedies[3].when``),
+        the file that holds the table and the same path by its place in that file's
+        arrays (:attr:`~collectrules.policy.composition.Resolution.tables`)."""
+        if len(self.files.texts) <= 1:
+            return None
+        m = _INDEXED.match(path)
+        if m is None:
+            return None
+        at = self.positions.get(f"{m.group('array')}[{m.group('index')}]")
+        if at is None:
+            return None
+        source, local = at
+        rest = m.group("rest")
+        return source, f"{local}.{rest}" if rest else local
+
+    def array_line(
+        self, path: str, key: str | None, source: str | None, *, merged: bool = True
+    ) -> int | None:
         """The line of the table that a path into an array of tables by position names
         (``layers[0].id``, ``timeline.plans.loan[2]``, ``layers[ability].rules[1].when``):
         the line of ``key`` in it, or else its header ``[[…]]``, counted in file order.
         None when the file writes no such header (a policy of JSON, or inline tables).
         A remedy rule without an id is named ``remedies[N]``: its array is
-        ``remedies.rules``."""
+        ``remedies.rules``. With ``merged`` false, ``path`` is a place in ``source``'s
+        own arrays (:meth:`placed`), not in the arrays merged from an ``extends`` chain."""
         m = _INDEXED.match(path)
         if m is None:
             return None
         array, index = m.group("array"), int(m.group("index"))
-        if re.match(r"(?:layers|remedies)\b", array) and len(self.files.texts) > 1:
+        if merged and re.match(r"(?:layers|remedies)\b", array) and len(self.files.texts) > 1:
             # Layers and remedy rules of an ``extends`` chain are merged into one list:
             # a position in it is no position in any one file.
             return None
@@ -1229,7 +1280,13 @@ class _Loader:
             return
         source = self.source_of(path, rule_id)
         line: int | None
-        if not rule_id and (found := self.array_line(path, key, source)) is not None:
+        placed = None if rule_id else self.placed(path)
+        if placed is not None:
+            # A table without an id in an array merged from an ``extends`` chain: its
+            # own file, and its line there, found by its place in that file's array.
+            source, local = placed
+            line = self.array_line(local, key, source, merged=False)
+        elif not rule_id and (found := self.array_line(path, key, source)) is not None:
             # A table of an array named by its position (its id is missing or no
             # text): its own line, not the file's first line that gives such a key.
             line = found
