@@ -68,3 +68,48 @@ def cases(draw: st.DrawFn, *, max_signals: int = 6) -> Case:
         timezone=zone,
         signals=tuple(draw(st.lists(signals(), max_size=max_signals))),
     )
+
+
+#: Days past due around the IFRS 9 presumptions (30, 90) and the EU default (90).
+IFRS9_DPD = (0, 1, 29, 30, 31, 32, 89, 90, 91, 92, 180, 400)
+
+
+@st.composite
+def ifrs9_cases(draw: st.DrawFn) -> Case:
+    """A EUR case for the ifrs9 policy, drawn around its classes' boundaries: days past
+    due around 30 and 90, an amount past due around the EU materiality thresholds (EUR
+    100, and 1% of the principal), and either rebuttal flag, or both."""
+    dpd = draw(st.sampled_from(IFRS9_DPD) | st.integers(min_value=-5, max_value=800))
+    zone = draw(st.sampled_from(ZONES))
+    due = AS_OF.in_timezone(zone).date() - dt.timedelta(days=dpd)
+    principal = draw(
+        st.sampled_from([Decimal(v) for v in ("0", "5000", "10000", "10000.01", "20000")])
+        | st.decimals(min_value=0, max_value=10**7, places=2)
+    )
+    share = (principal / 100).quantize(Decimal("0.01"))
+    overdue = draw(
+        st.sampled_from(
+            [
+                Decimal("0"),
+                Decimal("99.99"),
+                Decimal("100"),
+                Decimal("100.01"),
+                share,
+                share + Decimal("0.01"),
+                max(share - Decimal("0.01"), Decimal(0)),
+            ]
+        )
+        | st.decimals(min_value=0, max_value=10**6, places=2)
+    )
+    return Case(
+        case_id=f"I9-{draw(st.integers(min_value=0, max_value=10**6))}",
+        product=draw(st.sampled_from(["loan", "credit_card", "receivable", "property_fee"])),
+        currency="EUR",
+        principal=principal,
+        overdue_amount=overdue,
+        due_date=due,
+        timezone=zone,
+        sicr_rebutted=draw(st.booleans()),
+        default_rebutted=draw(st.booleans()),
+        signals=tuple(draw(st.lists(signals(), max_size=2))),
+    )

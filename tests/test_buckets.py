@@ -403,3 +403,128 @@ def test_history_without_payments_agrees_with_the_decision(dpd: int, offsets: li
         d = engine("cn_bank_loan").decide(c, as_of=obs.as_of)
         assert d.facts["bucket"] == obs.bucket
         assert d.facts["dpd"] == obs.dpd
+
+
+# --------------------------------------------------------------------------- products
+
+
+#: The rules that read the NPL bucket (R-NPL-DOUBT reads the risk class, which the card
+#: classes of cn_credit_card give as well).
+NPL_RULES = ("R-NPL-1-3M", "R-NPL-3-6M", "R-NPL-6M-LEGAL", "R-NPL-6M-REDUCE")
+
+
+def product_case(product: str, dpd: int, *, signals: tuple[str, ...] = ()) -> Case:
+    return Case.from_dict({**case(dpd, signals=signals).to_dict(), "product": product})
+
+
+@pytest.mark.parametrize("backend", ["python", "durable"])
+@pytest.mark.parametrize("name", ["cn_bank_loan", "cn_credit_card"])
+@pytest.mark.parametrize("product", ["credit_card", "receivable", "property_fee"])
+def test_npl_buckets_are_for_loans_only(name: str, product: str, backend: str) -> None:
+    # DOMAIN.md §7: the NPL buckets are a bank's non-performing loans.
+    eng = Engine(policy(name), backend=backend)  # type: ignore[arg-type]
+    d = eng.decide(product_case(product, 100, signals=("refused_to_pay",)), as_of=AS_OF)
+    assert [b.bucket_set for b in d.buckets] == ["M"]
+    assert "npl_bucket" not in d.facts
+    assert not any(f.rule_id.startswith("NPL:") or f.rule_id in NPL_RULES for f in d.trace)
+    loan = eng.decide(product_case("loan", 100, signals=("refused_to_pay",)), as_of=AS_OF)
+    assert [(b.bucket_set, b.bucket) for b in loan.buckets] == [("M", "M4"), ("NPL", "NPL-3-6M")]
+    assert loan.grant("outsource").rule_id == "R-NPL-3-6M"
+
+
+def test_a_bucket_set_names_its_products() -> None:
+    data = {
+        "extends": "default",
+        "id": "mine",
+        "buckets": {
+            "X": {"fact": "x_bucket", "products": ["receivable"], "ranges": ranges(("X1", 1, None))}
+        },
+        "remedies": {
+            "rules": [
+                {
+                    "id": "R-X",
+                    "effect": "allow",
+                    "remedies": ["transfer"],
+                    "when": "x_bucket == 'X1'",
+                    "reason": "X1",
+                    "cites": ["P3"],
+                }
+            ]
+        },
+    }
+    mine = policy_from_dict(data)
+    section = buckets_of(mine)
+    assert section is not None
+    assert section.set("X").products == ("receivable",)
+    assert mine.schema()["x_bucket"].optional
+    eng = Engine(mine, backend="python")
+    for product, has in (("receivable", True), ("loan", False)):
+        d = eng.decide(product_case(product, 40), as_of=AS_OF)
+        assert [b.bucket_set for b in d.buckets] == (["X"] if has else [])
+        assert ("x_bucket" in d.facts) is has
+        assert (d.grant("transfer") is not None and d.grant("transfer").rule_id == "R-X") is has
+
+
+def test_a_history_in_a_set_of_other_products_is_refused() -> None:
+    with pytest.raises(InputError, match="bucket set 'NPL' applies to loan only"):
+        bucket_history(
+            product_case("credit_card", 10), [AS_OF], policy="cn_bank_loan", bucket_set="NPL"
+        )
+
+
+BUCKETS_BASE = 'extends = "default"\nid = "mine"\n\n[buckets.X]\nfact = "x_bucket"\n'
+BUCKETS_RANGE = '\n[[buckets.X.ranges]]\nid = "X1"\nmin_dpd = 1\n'
+
+
+@pytest.mark.parametrize(
+    ("products", "expected"),
+    [
+        pytest.param(
+            '["loan", "credit_crad"]',
+            "buckets.X.products: unknown value 'credit_crad'; expected one of loan, "
+            "credit_card, receivable, property_fee (did you mean 'credit_card'?)",
+            id="unknown",
+        ),
+        pytest.param(
+            "[]",
+            "buckets.X.products: expected at least one product; leave the key out for all",
+            id="empty",
+        ),
+        pytest.param('"loan"', "", id="text"),
+    ],
+)
+def test_a_bad_bucket_product_is_an_error_at_its_file_and_line(
+    tmp_path: Any, products: str, expected: str
+) -> None:
+    path = tmp_path / "mine.toml"
+    path.write_text(f"{BUCKETS_BASE}products = {products}\n{BUCKETS_RANGE}", encoding="utf-8")
+    if not expected:  # one product may be given as text, as the packs take it
+        assert buckets_of(load_policy(path)).set("X").products == ("loan",)  # type: ignore[union-attr]
+        return
+    with pytest.raises(PolicyError) as info:
+        load_policy(path)
+    (problem,) = info.value.problems
+    assert problem.line == 6
+    assert str(problem).endswith(f"mine.toml:6: {expected}"), str(problem)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    product=st.sampled_from(["loan", "credit_card", "receivable", "property_fee"]),
+    dpd=st.integers(min_value=-5, max_value=800),
+    name=st.sampled_from(["cn_bank_loan", "cn_credit_card"]),
+    signals=st.lists(st.sampled_from(["refused_to_pay", "unreachable", "hardship"]), max_size=2),
+)
+def test_only_loans_have_an_npl_bucket(
+    product: str, dpd: int, name: str, signals: list[str]
+) -> None:
+    known = [s for s in signals if s in policy(name).signals]
+    d = engine(name).decide(product_case(product, dpd, signals=tuple(known)), as_of=AS_OF)
+    sets = [b.bucket_set for b in d.buckets]
+    assert ("NPL" in sets) is (product == "loan")
+    assert ("npl_bucket" in d.facts) is (product == "loan")
+    fired = {f.rule_id for f in d.trace}
+    reading = {r.id for r in policy(name).remedy_rules if "npl_bucket" in r.when.fields()}
+    assert reading == set(NPL_RULES)
+    if product != "loan":
+        assert not any(r.startswith("NPL:") or r in NPL_RULES for r in fired)

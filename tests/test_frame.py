@@ -19,6 +19,7 @@ from collectrules.engine import Engine  # noqa: E402
 from collectrules.model.case import Case  # noqa: E402
 from collectrules.policy import load_policy  # noqa: E402
 from collectrules.testing.strategies import cases  # noqa: E402
+from strategies import ifrs9_cases  # noqa: E402
 
 SHIPPED = ("default", "cn_bank_loan", "cn_credit_card", "us_regf", "uk", "ifrs9")
 AS_OF = "2026-06-30T12:00:00+08:00"
@@ -101,6 +102,23 @@ def test_generated_portfolios_agree_with_the_per_case_engine(name: str, data: An
     result = assert_agree(name, rows, as_of)
     if not with_events:
         assert result.summary.fallback.get("has events", 0) == 0
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(portfolio=st.lists(ifrs9_cases(), min_size=1, max_size=8), as_of=st.sampled_from(AS_OFS))
+def test_ifrs9_columns_put_every_case_in_eu_default_at_stage_3(
+    portfolio: list[Case], as_of: str
+) -> None:
+    # Rebuttal flags and amounts around the materiality thresholds, decided by the
+    # columns: the same classes as the per-case engine, and never in EU default outside
+    # stage 3.
+    rows = [{**c.to_dict(), "case_id": f"{c.case_id}-{i}"} for i, c in enumerate(portfolio)]
+    result = assert_agree("ifrs9", rows, as_of)
+    assert result.summary.columnar == len(rows)
+    for row in result.decisions.to_dicts():
+        classes = {p["key"]: p["value"] for p in row["classes"]}
+        if classes["EU-DEFAULT"] == "default":
+            assert classes["IFRS9"] == "stage_3", row
 
 
 def test_a_portfolio_without_events_is_decided_by_the_columns() -> None:

@@ -28,7 +28,7 @@ from collectrules import (
 from collectrules.compliance.regulatory import LadderPack, MaterialityPack, regulation_of
 from collectrules.policy import policy_from_dict
 from collectrules.policy.clauses import ClauseKind, citations, registry
-from strategies import cases
+from strategies import cases, ifrs9_cases
 
 AS_OF = pendulum.parse("2026-06-30T12:00:00+08:00")
 PACK_POLICIES = ("cn_bank_loan", "cn_credit_card", "us_regf", "uk", "ifrs9")
@@ -183,7 +183,9 @@ def test_ifrs9_boundaries(dpd: int, expected: str, backend: str) -> None:
 def test_ifrs9_rebuttal_overrides_and_says_so(
     dpd: int, flags: dict[str, bool], expected: str, rebutted_rule: str
 ) -> None:
-    d = decide("ifrs9", case(dpd, currency="EUR", **flags))
+    # EUR 50 past due is not material: the case is not in EU default, so the rebuttal holds.
+    d = decide("ifrs9", case(dpd, currency="EUR", overdue="50", **flags))
+    assert regulatory(d, "EU-DEFAULT").value == "not_default"
     result = regulatory(d, "IFRS9")
     assert result.value == expected
     assert any(rebutted_rule in note and "rebutted" in note for note in result.notes)
@@ -203,8 +205,74 @@ def test_ifrs9_rebutted_next_class_skips_the_rebutted_stage() -> None:
     assert (
         result.next_on == (AS_OF.date() - dt.timedelta(days=10) + dt.timedelta(days=91)).isoformat()
     )
-    result = regulatory(decide("ifrs9", case(95, currency="EUR", default_rebutted=True)), "IFRS9")
+    immaterial = case(95, currency="EUR", overdue="50", default_rebutted=True)
+    result = regulatory(decide("ifrs9", immaterial), "IFRS9")
     assert (result.value, result.next_value, result.next_on) == ("stage_2", None, None)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_ifrs9_a_case_in_eu_default_is_at_stage_3_whatever_the_rebuttal(backend: str) -> None:
+    # IFRS 9 B5.5.37: the default definition used for staging is the one used for
+    # credit risk management (the CRR's). The rebuttal cannot move a case in default.
+    d = decide("ifrs9", case(95, currency="EUR", default_rebutted=True), backend)
+    assert regulatory(d, "EU-DEFAULT").value == "default"
+    result = regulatory(d, "IFRS9")
+    assert (result.value, result.rule_id) == ("stage_3", "IFRS9-S3-DEFAULT")
+    assert result.cites == ("IFRS9-STAGE3", "EU-DEFAULT", "EU-MATERIALITY")
+    assert "EU-DEFAULT:default" in result.reason
+    assert any(
+        "default_rebutted" in note and "EU-DEFAULT" in note and "IFRS9-S3-DPD" in note
+        for note in result.notes
+    )
+    assert not any("is rebutted" in note for note in result.notes)
+    assert d.facts["ifrs9_stage"] == "stage_3"
+    assert d.facts["ifrs9_credit_impaired"] is True
+    firing = next(f for f in d.trace if f.rule_id == "IFRS9-S3-DEFAULT")
+    assert firing.layer == "regulation"
+    assert firing.cites == ("IFRS9-STAGE3", "EU-DEFAULT", "EU-MATERIALITY")
+    assert "default_rebutted" in firing.reason
+
+
+def test_ifrs9_stage_3_begins_with_the_eu_default_when_the_presumption_is_rebutted() -> None:
+    due = AS_OF.date() - dt.timedelta(days=10)
+    both = case(10, currency="EUR", sicr_rebutted=True, default_rebutted=True)
+    d = decide("ifrs9", both)
+    stage, default = regulatory(d, "IFRS9"), regulatory(d, "EU-DEFAULT")
+    assert (default.next_value, default.next_on) == (
+        "default",
+        (due + dt.timedelta(91)).isoformat(),
+    )
+    assert (stage.value, stage.next_value, stage.next_on) == ("stage_1", "stage_3", default.next_on)
+    # an amount that is not material never makes a default: the rebuttal then holds
+    small = case(10, currency="EUR", overdue="50", sicr_rebutted=True, default_rebutted=True)
+    stage = regulatory(decide("ifrs9", small), "IFRS9")
+    assert (stage.value, stage.next_value, stage.next_on) == ("stage_1", None, None)
+
+
+def test_ifrs9_stage_3_by_days_past_due_keeps_its_rule_when_also_in_default() -> None:
+    result = regulatory(decide("ifrs9", case(95, currency="EUR")), "IFRS9")
+    assert (result.value, result.rule_id, result.cites) == (
+        "stage_3",
+        "IFRS9-S3-DPD",
+        ("IFRS9-STAGE3",),
+    )
+
+
+def test_an_earlier_default_brings_the_linked_class_forward() -> None:
+    # A lender whose default begins at more than 60 days: stage 3 follows it.
+    data = {
+        "extends": "ifrs9",
+        "id": "eu-60",
+        "parameters": {"eu_default_over_dpd": {"value": 60}},
+    }
+    eng = Engine(policy_from_dict(data), backend="python")
+    d = eng.decide(case(61, currency="EUR"), as_of=AS_OF)
+    assert regulatory(d, "EU-DEFAULT").value == "default"
+    assert regulatory(d, "IFRS9").rule_id == "IFRS9-S3-DEFAULT"
+    stage = regulatory(eng.decide(case(40, currency="EUR"), as_of=AS_OF), "IFRS9")
+    due = AS_OF.date() - dt.timedelta(days=40)
+    assert (stage.value, stage.next_value) == ("stage_2", "stage_3")
+    assert stage.next_on == (due + dt.timedelta(days=61)).isoformat()
 
 
 # EU default: more than 90 dpd AND the amount past due exceeds both EUR 100 and 1%.
@@ -609,6 +677,55 @@ def test_both_back_ends_agree_on_the_pack_policies(c: Case, name: str, offset: i
     assert outcomes[0] == outcomes[1]
 
 
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    c=ifrs9_cases(),
+    offset=st.integers(min_value=-10, max_value=400),
+    backend=st.sampled_from(BACKENDS),
+)
+def test_ifrs9_no_decision_is_in_eu_default_outside_stage_3(
+    c: Case, offset: int, backend: str
+) -> None:
+    d = engine("ifrs9", backend).decide(c, as_of=AS_OF.add(days=offset))
+    stage, default = regulatory(d, "IFRS9"), regulatory(d, "EU-DEFAULT")
+    if default.value == "default":
+        assert stage.value == "stage_3", (stage, default)
+        assert d.facts["ifrs9_stage"] == "stage_3"
+        assert d.facts["ifrs9_credit_impaired"] is True
+        assert d.facts["eu_default"] is True
+        assert not any("is rebutted" in note and "IFRS9-S3" in note for note in stage.notes)
+        if stage.rule_id == "IFRS9-S3-DEFAULT":
+            assert {"IFRS9-STAGE3", "EU-DEFAULT"} <= set(stage.cites)
+        else:  # stage 3 by its own presumption, not rebutted
+            assert stage.rule_id == "IFRS9-S3-DPD"
+            assert not c.default_rebutted
+    elif c.default_rebutted:
+        assert stage.value != "stage_3"  # the rebuttal holds outside default
+    firing = next(f for f in d.trace if f.rule_id == stage.rule_id)
+    assert firing.cites == stage.cites
+    # the timeline of classes agrees: stage 3 begins no later than the default
+    if stage.value != "stage_3" and default.next_value == "default":
+        assert stage.next_on is not None
+        assert stage.next_on <= default.next_on
+        if stage.next_on == default.next_on:
+            assert stage.next_value == "stage_3"
+    if c.default_rebutted and stage.next_value == "stage_3":
+        assert stage.next_on == default.next_on
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(c=ifrs9_cases(), offset=st.integers(min_value=-10, max_value=400))
+def test_ifrs9_next_class_begins_on_its_date(c: Case, offset: int) -> None:
+    d = engine("ifrs9").decide(c, as_of=AS_OF.add(days=offset))
+    for result in d.regulatory:
+        if result.next_on is None:
+            continue
+        day = dt.date.fromisoformat(result.next_on)
+        at = pendulum.datetime(day.year, day.month, day.day, 12, tz=c.timezone)
+        later = regulatory(engine("ifrs9").decide(c, as_of=at), result.pack)
+        assert later.value == result.next_value, (result, later)
+
+
 def test_decisions_are_byte_for_byte_deterministic() -> None:
     c = case(300, signals=("documents_provided", "health_issue"))
     first = decide("cn_bank_loan", c, "durable").to_json()
@@ -675,6 +792,21 @@ def _ladder(**overrides: Any) -> dict[str, Any]:
 
 def _classes(*extra: dict[str, Any]) -> list[dict[str, Any]]:
     return [{"value": "good", "rule": "G"}, *extra]
+
+
+_EU = {
+    "E": {
+        "kind": "materiality_default",
+        "fact": "d",
+        "over_dpd": 90,
+        "absolute": {"EUR": 100},
+        "relative": 0.01,
+    }
+}
+
+
+def _linked(link: object) -> dict[str, Any]:
+    return {"value": "bad", "rule": "B", "over_dpd": 30, "in_default": link}
 
 
 BAD_PACKS = [
@@ -745,6 +877,58 @@ BAD_PACKS = [
         "regulation.P.classes[1].rebuttable_by",
         "sicr_rebutted",
         id="rebuttal",
+    ),
+    pytest.param(
+        {"P": _ladder(classes=_classes(_linked({"pack": "NOPE", "rule": "BD"})))},
+        "regulation.P.classes[1].in_default.pack",
+        "no regulation pack 'NOPE'",
+        id="in-default-unknown-pack",
+    ),
+    pytest.param(
+        {
+            "P": _ladder(classes=_classes(_linked({"pack": "P", "rule": "BD"}))),
+        },
+        "regulation.P.classes[1].in_default.pack",
+        "expected a materiality_default pack",
+        id="in-default-ladder-pack",
+    ),
+    pytest.param(
+        {"P": _ladder(classes=_classes(_linked({"pack": "E", "rule": "BD", "why": "x"}))), **_EU},
+        "regulation.P.classes[1].in_default.why",
+        "unknown key",
+        id="in-default-unknown-key",
+    ),
+    pytest.param(
+        {"P": _ladder(classes=_classes(_linked({"pack": "E"}))), **_EU},
+        "regulation.P.classes[1].in_default.rule",
+        "",
+        id="in-default-no-rule",
+    ),
+    pytest.param(
+        {"P": _ladder(classes=_classes(_linked({"pack": "E", "rule": "G"}))), **_EU},
+        "regulation.P.classes[1].in_default.rule",
+        "duplicate rule id 'G'",
+        id="in-default-duplicate-rule",
+    ),
+    pytest.param(
+        {
+            "P": _ladder(
+                classes=[
+                    {"value": "good", "rule": "G", "in_default": {"pack": "E", "rule": "GD"}},
+                    {"value": "bad", "rule": "B", "over_dpd": 4},
+                ]
+            ),
+            **_EU,
+        },
+        "regulation.P.classes[0].in_default",
+        "base class",
+        id="in-default-base-class",
+    ),
+    pytest.param(
+        {"P": _ladder(classes=_classes(_linked("E"))), **_EU},
+        "regulation.P.classes[1].in_default",
+        "expected a table",
+        id="in-default-not-a-table",
     ),
     pytest.param(
         {"P": _ladder(classes=_classes({"value": "bad", "rule": "B", "over_dpd": -1}))},
@@ -837,6 +1021,31 @@ def test_bad_pack_data_is_reported_with_its_key_path(
     found = [p for p in info.value.problems if p.path == path]
     assert found, [str(p) for p in info.value.problems]
     assert any(message in p.message for p in found), [str(p) for p in found]
+
+
+def test_a_class_linked_to_a_disabled_default_pack_follows_its_presumption_alone() -> None:
+    data = {"extends": "ifrs9", "id": "no-eu", "regulation": {"EU-DEFAULT": {"enabled": False}}}
+    d = Engine(policy_from_dict(data), backend="python").decide(
+        case(95, currency="EUR", default_rebutted=True), as_of=AS_OF
+    )
+    assert [(r.pack, r.value) for r in d.regulatory] == [("IFRS9", "stage_2")]
+
+
+def test_an_in_default_pack_is_named_with_a_suggestion() -> None:
+    data = {
+        "extends": "default",
+        "id": "bad",
+        "regulation": {
+            "EU-DEFAULT": _EU["E"],
+            "P": _ladder(classes=_classes(_linked({"pack": "EU-DEFALT", "rule": "X"}))),
+        },
+        "parameters": {"my_worse": {"value": 90}},
+    }
+    with pytest.raises(PolicyError) as info:
+        policy_from_dict(data)
+    [problem] = info.value.problems
+    assert problem.path == "regulation.P.classes[1].in_default.pack"
+    assert problem.suggestion == "EU-DEFAULT"
 
 
 def test_unknown_parameter_suggests_the_closest() -> None:

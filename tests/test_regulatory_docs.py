@@ -43,6 +43,8 @@ def test_pack_page_lists_every_rule_figure_and_status(name: str) -> None:
             continue
         for klass in getattr(pack, "classes", ()):
             assert f"`{klass.rule_id}`" in text, klass.rule_id
+            if klass.in_default is not None:
+                assert f"`{klass.in_default.rule_id}`" in text, klass.in_default.rule_id
             figures += [
                 (klass.rule_id, t.figure.param) for t in klass.thresholds.values() if t.figure.param
             ]

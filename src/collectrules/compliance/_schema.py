@@ -106,6 +106,22 @@ _LADDER_CLASS = {
         "enum": list(_regulatory.REBUTTAL_FIELDS),
         "description": "The case field that may rebut the class's presumption.",
     },
+    "in_default": {
+        "$ref": "#/$defs/ladder_in_default",
+        "description": (
+            "The class holds whenever the named materiality_default pack puts the case in "
+            "default, whatever the dpd threshold and the rebuttal."
+        ),
+    },
+}
+_IN_DEFAULT = {
+    "pack": {**TEXT, "minLength": 1, "description": "The id of a materiality_default pack."},
+    "rule": {
+        **TEXT,
+        "minLength": 1,
+        "description": "The rule id of the class when it holds by default, unique in the policy.",
+    },
+    "reason": {**TEXT, "description": "Why; decisions show it."},
 }
 _ALL_CHANNELS = [c.value for c in _guardrails.ContactChannel]
 _GUARDRAIL_PACK = {
@@ -228,6 +244,12 @@ _BUCKET_SET = {
     },
     "doc": {**TEXT, "description": "What the set is for."},
     "enabled": {**_PACK_ENABLED, "description": "false switches the set off."},
+    "products": {
+        "description": (
+            "The products whose cases have a bucket in the set (default: every product)."
+        ),
+        "oneOf": [PRODUCT_NAME, {"type": "array", "items": PRODUCT_NAME, "minItems": 1}],
+    },
 }
 _BUCKET_RANGE = {
     "id": {**TEXT, "description": "The bucket's id: the value of the set's fact."},
@@ -264,6 +286,12 @@ def regulation_defs() -> dict[str, Any]:
             _LADDER_CLASS,
             ["value", "rule"],
             "A class of a dpd_ladder pack; every class but the first has over_dpd or from_dpd.",
+        ),
+        "ladder_in_default": table(
+            _regulatory.IN_DEFAULT_KEYS,
+            _IN_DEFAULT,
+            ["pack", "rule"],
+            "A ladder class that holds while a materiality_default pack says default.",
         ),
     }
 

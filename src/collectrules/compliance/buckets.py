@@ -7,7 +7,9 @@ has ``min_dpd <= max_dpd``; ranges neither overlap nor leave a gap; and the last
 is open-ended (no ``max_dpd``), so that every dpd from the first range on has a bucket.
 A dpd below the first range is the set's ``current`` value (``"current"`` unless the set
 names another). Each set gives a fact (``bucket``, ``npl_bucket`` …) that remedy rules
-can read, and each decision reports the bucket of every set with its treatments.
+can read, and each decision reports the bucket of every set with its treatments. A set
+may list the ``products`` it applies to (default: all): a case of another product has
+no bucket in it, and its fact is absent.
 
 :func:`bucket_history` follows a case over a sequence of ``as_of`` instants and reports
 which buckets it entered and left. Days past due at each instant come from the case and
@@ -34,7 +36,7 @@ from collectrules._decimal import exact
 from collectrules.compliance._packs import Figure, PackReader
 from collectrules.conditions import FieldSpec, FieldType, Scalar
 from collectrules.errors import FieldProblem, InputError, PolicyError, did_you_mean, quote
-from collectrules.model.case import Case, EventKind
+from collectrules.model.case import STANDARD_PRODUCTS, Case, EventKind
 from collectrules.model.decision import BucketResult, Firing
 from collectrules.model.remedies import remedy_name
 from collectrules.model.time import require_aware, require_case
@@ -98,6 +100,11 @@ class BucketSet:
     cites: tuple[str, ...] = ()
     chosen: bool = False
     doc: str = ""
+    products: tuple[str, ...] = ()
+
+    def applies_to(self, product: object) -> bool:
+        """Whether cases of ``product`` have a bucket in this set."""
+        return not self.products or str(product) in self.products
 
     @property
     def values(self) -> tuple[str, ...]:
@@ -152,20 +159,32 @@ class BucketsSection:
         )
         raise InputError([FieldProblem("bucket_set", msg, suggestion=_suggestion(set_id, known))])
 
-    def fields(self) -> dict[str, FieldSpec]:
-        """The fact fields the sets add, one enum per set."""
+    def fields(self, products: Iterable[str] = STANDARD_PRODUCTS) -> dict[str, FieldSpec]:
+        """The fact fields the sets add, one enum per set; a field is optional when some
+        product of ``products`` (the policy's catalogue) is outside its set."""
+        every = [str(p) for p in products]
         return {
-            s.fact: FieldSpec(s.fact, FieldType.ENUM, f"bucket of set {s.id}", choices=s.values)
+            s.fact: FieldSpec(
+                s.fact,
+                FieldType.ENUM,
+                f"bucket of set {s.id}",
+                choices=s.values,
+                optional=not all(s.applies_to(p) for p in every),
+            )
             for s in self.sets
         }
 
-    def facts(self, dpd: int) -> dict[str, Scalar]:
-        """Each set's bucket at ``dpd``, by fact name."""
-        return {s.fact: s.value_for(dpd) for s in self.sets}
+    def facts(self, dpd: int, product: object = None) -> dict[str, Scalar]:
+        """Each set's bucket at ``dpd``, by fact name: every set, or with ``product``
+        only the sets that apply to it."""
+        return {
+            s.fact: s.value_for(dpd) for s in self.sets if product is None or s.applies_to(product)
+        }
 
-    def results(self, dpd: int) -> tuple[BucketResult, ...]:
-        """Each set's bucket at ``dpd``, for the decision."""
-        return tuple(s.result(dpd) for s in self.sets)
+    def results(self, dpd: int, product: object = None) -> tuple[BucketResult, ...]:
+        """Each set's bucket at ``dpd``, for the decision: every set, or with
+        ``product`` only the sets that apply to it."""
+        return tuple(s.result(dpd) for s in self.sets if product is None or s.applies_to(product))
 
 
 # --------------------------------------------------------------------------- parsing
@@ -181,6 +200,7 @@ SET_KEYS = (
     "chosen",
     "doc",
     "enabled",
+    "products",
 )
 #: The keys of a range of a bucket set.
 RANGE_KEYS = ("id", "label", "min_dpd", "max_dpd", "treatments", "cites", "doc")
@@ -216,7 +236,7 @@ def parse_section(
         facts[parsed.fact] = set_id
         sets.append(parsed)
     section = BucketsSection(tuple(sets), frozenset(reader.used))
-    return section, section.fields()
+    return section, section.fields(str(p) for p in reader.products)
 
 
 def _parse_set(
@@ -225,6 +245,9 @@ def _parse_set(
     mark = reader.failures
     reader.keys(body, SET_KEYS, path)
     fact = reader.name(body, "fact", path)
+    products = reader.choices(body, "products", path, [str(p) for p in reader.products], default=())
+    if body.get("products") == []:
+        reader.fail(f"{path}.products", "expected at least one product; leave the key out for all")
     current = reader.string(body, "current", path, default="current")
     raw_ranges = body.get("ranges")
     if not isinstance(raw_ranges, list) or not raw_ranges:
@@ -335,6 +358,7 @@ def _parse_set(
         cites=reader.texts(body, "cites", path),
         chosen=reader.flag(body, "chosen", path, default=False),
         doc=reader.string(body, "doc", path, default=""),
+        products=products,
     )
 
 
@@ -354,7 +378,7 @@ def extra_facts(
     section = buckets_of(policy)
     if section is None:
         return {}
-    return section.facts(_dpd(case, as_of, facts))
+    return section.facts(_dpd(case, as_of, facts), case.product)
 
 
 def classify(
@@ -364,7 +388,7 @@ def classify(
     section = buckets_of(policy)
     if section is None:
         return ()
-    return section.results(_dpd(case, as_of, facts))
+    return section.results(_dpd(case, as_of, facts), case.product)
 
 
 def firing(result: BucketResult) -> Firing:
@@ -529,6 +553,12 @@ def bucket_history(
         raise PolicyError([FieldProblem("buckets", msg)])
     chosen = section.set(bucket_set)
     require_case(case)
+    if not chosen.applies_to(case.product):
+        msg = (
+            f"bucket set {quote(chosen.id)} applies to {', '.join(chosen.products)} only, "
+            f"and the case is a {case.product!s}"
+        )
+        raise InputError([FieldProblem("product", msg)], subject=f"case {case.case_id}")
     if isinstance(as_of, str | dt.datetime) or not isinstance(as_of, Iterable):
         msg = f"expected a list of as_of instants, got {type(as_of).__name__}"
         raise InputError([FieldProblem("as_of", msg)])

@@ -12,7 +12,11 @@ figure without editing a rule. Two kinds of pack exist:
     ``product_types`` maps each product to (US FFIEC: closed-end 120, open-end 180).
     A class may be ``rebuttable_by`` a case field (``sicr_rebutted``,
     ``default_rebutted``): when the case sets it, the presumption does not apply and the
-    decision says so. ``flags`` adds boolean facts that hold from a class onwards.
+    decision says so. A class may hold ``in_default`` of a ``materiality_default`` pack:
+    a case that pack puts in default is in the class (or a worse one) whatever its dpd
+    threshold and its rebuttal, so that the ladder and the default definition never
+    contradict each other (IFRS 9 stage 3 and the CRR default). ``flags`` adds boolean
+    facts that hold from a class onwards.
 
 ``materiality_default``
     In default only when more than ``over_dpd`` days past due **and** the amount past
@@ -45,11 +49,13 @@ from collectrules.policy import Policy, base_fields
 from collectrules.policy.section import SectionLoader
 
 __all__ = [
+    "IN_DEFAULT_KEYS",
     "LADDER_CLASS_KEYS",
     "LADDER_KEYS",
     "MATERIALITY_KEYS",
     "REBUTTAL_FIELDS",
     "Assessment",
+    "DefaultLink",
     "LadderClass",
     "LadderPack",
     "MaterialityPack",
@@ -99,6 +105,16 @@ class Threshold:
 
 
 @attrs.frozen
+class DefaultLink:
+    """A class that holds whenever the ``materiality_default`` pack ``pack`` puts the
+    case in default, and the rule that gives the class then."""
+
+    pack: str
+    rule_id: str
+    reason: str
+
+
+@attrs.frozen
 class LadderClass:
     """One class of a ladder pack and the rule that gives it."""
 
@@ -110,6 +126,7 @@ class LadderClass:
     cites: tuple[str, ...]
     thresholds: Mapping[str, Threshold] = attrs.field(factory=dict)
     rebuttable_by: str | None = None
+    in_default: DefaultLink | None = None
 
     def threshold_for(self, product_type: str) -> Threshold | None:
         """The threshold for a product type (``None`` for the first, base class)."""
@@ -144,42 +161,78 @@ class LadderPack:
         return not self.product_types or str(case.product) in self.product_types
 
     @exact
-    def assess(self, case: Case, dpd: int) -> Assessment:
-        """The class of ``case`` at ``dpd``, and when the next, worse class begins."""
+    def assess(
+        self, case: Case, dpd: int, defaults: Mapping[str, Assessment] | None = None
+    ) -> Assessment:
+        """The class of ``case`` at ``dpd``, and when the next, worse class begins.
+
+        ``defaults`` holds the assessments of the ``materiality_default`` packs that
+        apply to the case, by pack id: a class linked ``in_default`` of one of them holds
+        while that pack says ``default``, and begins on the day that pack's default does.
+        """
         ptype = self.product_types.get(str(case.product), _ANY_TYPE)
+        linked: dict[int, Assessment] = {}
+        for index, klass in enumerate(self.classes):
+            link = klass.in_default
+            if link is not None and defaults and (held := defaults.get(link.pack)) is not None:
+                linked[index] = held
         rank = 0
+        by_default: Assessment | None = None
         notes: list[str] = []
         for index, klass in enumerate(self.classes[1:], start=1):
             threshold = klass.threshold_for(ptype)
             assert threshold is not None
-            if not threshold.met(dpd):
+            met = threshold.met(dpd)
+            rebutted = bool(klass.rebuttable_by and getattr(case, klass.rebuttable_by))
+            held = linked.get(index)
+            if held is not None and held.value == "default" and not (met and not rebutted):
+                if met:
+                    notes.append(
+                        f"{klass.rule_id}: the case sets {klass.rebuttable_by}, but it is in "
+                        f"default under {held.pack_id} ({held.rule_id}); the rebuttal does "
+                        f"not take a case in default out of {klass.label_en}"
+                    )
+                rank, by_default = index, held
                 continue
-            if klass.rebuttable_by and getattr(case, klass.rebuttable_by):
+            if not met:
+                continue
+            if rebutted:
                 notes.append(
                     f"{klass.rule_id}: the presumption of {klass.label_en} at "
                     f"{threshold.describe()} is rebutted (the case sets {klass.rebuttable_by})"
                 )
                 continue
-            rank = index
+            rank, by_default = index, None
         current = self.classes[rank]
         next_class: LadderClass | None = None
         next_on: dt.date | None = None
-        for klass in self.classes[rank + 1 :]:
+        for index, klass in enumerate(self.classes[rank + 1 :], start=rank + 1):
             threshold = klass.threshold_for(ptype)
             assert threshold is not None
-            if threshold.met(dpd):
-                continue  # met but rebutted: it cannot be the next class by dpd alone
-            if klass.rebuttable_by and getattr(case, klass.rebuttable_by):
-                continue
-            if case.overdue_amount > 0:
-                next_class = klass
-                next_on = case.due_date + dt.timedelta(days=threshold.first_dpd)
-            break
+            begins: dt.date | None = None
+            rebutted = bool(klass.rebuttable_by and getattr(case, klass.rebuttable_by))
+            # a threshold met but rebutted cannot make the next class by dpd alone
+            if case.overdue_amount > 0 and not threshold.met(dpd) and not rebutted:
+                begins = case.due_date + dt.timedelta(days=threshold.first_dpd)
+            held = linked.get(index)
+            if held is not None and held.next_value == "default" and held.next_on is not None:
+                begins = held.next_on if begins is None else min(begins, held.next_on)
+            if begins is not None and (next_on is None or begins <= next_on):
+                next_class, next_on = klass, begins
         if case.overdue_amount <= 0:
             notes.append("nothing is overdue, so no worse class follows")
         reason = current.reason
+        rule_id, cites = current.rule_id, current.cites
         threshold = current.threshold_for(ptype)
-        if threshold is not None:
+        if by_default is not None and current.in_default is not None:
+            link = current.in_default
+            rule_id = link.rule_id
+            cites = tuple(dict.fromkeys((*current.cites, *by_default.cites)))
+            reason = (
+                f"{link.reason} [dpd {dpd}; {by_default.pack_id}: {by_default.label_en} "
+                f"({by_default.rule_id})]"
+            ).strip()
+        elif threshold is not None:
             reason = f"{reason} [dpd {dpd}: {threshold.describe()}]".strip()
         else:
             reason = f"{reason} [dpd {dpd}]".strip()
@@ -193,9 +246,9 @@ class LadderPack:
             rank=rank,
             label_en=current.label_en,
             label_zh=current.label_zh,
-            rule_id=current.rule_id,
+            rule_id=rule_id,
             reason=reason,
-            cites=current.cites,
+            cites=cites,
             next_value=next_class.value if next_class is not None else None,
             next_on=next_on,
             notes=tuple(notes),
@@ -416,8 +469,14 @@ class RegulationSection:
 
     @exact
     def assess(self, case: Case, dpd: int) -> tuple[Assessment, ...]:
-        """Every applicable pack's assessment, in the policy's order."""
-        return tuple(p.assess(case, dpd) for p in self.packs if p.applies_to(case))
+        """Every applicable pack's assessment, in the policy's order. The materiality
+        packs are assessed first, for the ladder classes linked ``in_default`` of them."""
+        packs = [p for p in self.packs if p.applies_to(case)]
+        defaults = {p.id: p.assess(case, dpd) for p in packs if isinstance(p, MaterialityPack)}
+        return tuple(
+            defaults[p.id] if isinstance(p, MaterialityPack) else p.assess(case, dpd, defaults)
+            for p in packs
+        )
 
     def facts(self, assessments: Sequence[Assessment]) -> dict[str, Scalar]:
         """The facts of the assessments; packs sharing a fact give the worse class."""
@@ -475,7 +534,10 @@ LADDER_CLASS_KEYS = (
     "over_dpd",
     "from_dpd",
     "rebuttable_by",
+    "in_default",
 )
+#: The keys of a class's ``in_default`` table.
+IN_DEFAULT_KEYS = ("pack", "rule", "reason")
 #: The keys of a ``materiality_default`` pack.
 MATERIALITY_KEYS = (
     "kind",
@@ -519,6 +581,7 @@ def parse_section(
             pack = _parse_materiality(pack_id, body, path, reader)
         if pack is not None:
             packs.append(pack)
+    _check_links(raw, packs, reader)
     base = base_fields()
     for fact, group in _by_fact(packs).items():
         if fact in base:
@@ -629,6 +692,13 @@ def _parse_ladder(
                 suggestion=did_you_mean(str(rebut), REBUTTAL_FIELDS),
             )
             rebut = None
+        link = _in_default(reader, ctable, cpath, rule_ids, rule_id or None)
+        if i == 0 and link is not None:
+            reader.fail(
+                f"{cpath}.in_default",
+                "the first class is the base class: no case is moved into it",
+                rule_id=rule_id or None,
+            )
         classes.append(
             LadderClass(
                 value=value,
@@ -639,6 +709,7 @@ def _parse_ladder(
                 cites=reader.texts(ctable, "cites", cpath),
                 thresholds=thresholds,
                 rebuttable_by=rebut,
+                in_default=link,
             )
         )
     for ptype in types or [_ANY_TYPE]:
@@ -688,6 +759,68 @@ def _parse_ladder(
         cites=reader.texts(body, "cites", path),
         doc=reader.string(body, "doc", path, default=""),
     )
+
+
+def _in_default(
+    reader: PackReader,
+    ctable: Mapping[str, Any],
+    cpath: str,
+    rule_ids: set[str],
+    rule_id: str | None,
+) -> DefaultLink | None:
+    """A class's ``in_default = { pack, rule, reason }``; the pack is checked once every
+    pack is read (:func:`_check_links`)."""
+    if "in_default" not in ctable:
+        return None
+    path = f"{cpath}.in_default"
+    table = reader.table(ctable["in_default"], path)
+    if table is None:
+        return None
+    reader.keys(table, IN_DEFAULT_KEYS, path, rule_id=rule_id)
+    pack = reader.string(table, "pack", path, rule_id=rule_id)
+    rule = reader.string(table, "rule", path, rule_id=rule_id)
+    reason = reader.string(table, "reason", path, default="", rule_id=rule_id)
+    if rule:
+        if rule in rule_ids:
+            reader.fail(f"{path}.rule", f"duplicate rule id {quote(rule)}", key="rule")
+        rule_ids.add(rule)
+    if not pack or not rule:
+        return None
+    return DefaultLink(pack=pack, rule_id=rule, reason=reason)
+
+
+def _check_links(raw: Any, packs: Sequence[Pack], reader: PackReader) -> None:
+    """Each ``in_default`` names a ``materiality_default`` pack of the section. A pack
+    switched off (``enabled = false``) is allowed: the link then never holds."""
+    present = {p.id: p for p in packs}
+    declared = [str(k) for k in raw] if isinstance(raw, Mapping) else []
+    for pack in packs:
+        if not isinstance(pack, LadderPack):
+            continue
+        for i, klass in enumerate(pack.classes):
+            link = klass.in_default
+            if link is None:
+                continue
+            path = f"regulation.{pack.id}.classes[{i}].in_default.pack"
+            target = present.get(link.pack)
+            if target is None and link.pack not in declared:
+                reader.fail(
+                    path,
+                    f"no regulation pack {quote(link.pack)}",
+                    rule_id=klass.rule_id or None,
+                    key="pack",
+                    suggestion=did_you_mean(
+                        link.pack, [p.id for p in packs if isinstance(p, MaterialityPack)]
+                    ),
+                )
+            elif target is not None and not isinstance(target, MaterialityPack):
+                reader.fail(
+                    path,
+                    f"pack {quote(link.pack)} is a {target.kind.value} pack; expected a "
+                    f"{PackKind.MATERIALITY_DEFAULT.value} pack",
+                    rule_id=klass.rule_id or None,
+                    key="pack",
+                )
 
 
 def _thresholds(
