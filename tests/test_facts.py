@@ -75,7 +75,8 @@ INVALID: list[tuple[str, dict[str, Any], str]] = [
     (
         "string for number",
         {"signals": [{"kind": "cash_coverage", "observed_at": SEEN, "value": "x"}]},
-        "signals[0].value: expected a number, got 'x'",
+        "signals[0].value: expected a number in plain decimal notation (ASCII digits,"
+        " optional sign, fraction and exponent), got 'x'",
     ),
     ("missing field", {"case_id": None}, "case_id: required field missing"),
     (

@@ -24,7 +24,7 @@ if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
 from pyspark.sql import SparkSession  # noqa: E402
 
 from collectrules import frame, spark  # noqa: E402
-from collectrules.errors import EngineError  # noqa: E402
+from collectrules.errors import EngineError, quote  # noqa: E402
 from collectrules.policy import Policy, load_policy, policy_from_dict  # noqa: E402
 from collectrules.testing.strategies import cases  # noqa: E402
 from helpers import case_dict  # noqa: E402
@@ -213,6 +213,30 @@ def test_bad_rows_get_the_per_case_error(session: SparkSession) -> None:
         },
     ]
     assert_agree(session, "cn_bank_loan", rows)
+
+
+def test_a_number_not_in_plain_notation_gets_the_per_case_error(session: SparkSession) -> None:
+    """An amount or a measured value with an underscore, digits of another script or
+    whitespace (a final line end, which Java's ``$`` passes) is refused as per case."""
+    good = {**case_dict(("cash_coverage", "1.5")), "case_id": "N-OK"}
+    texts = ["1_000", "\uff11\uff10\uff10\uff10", "\u0661\u0660\u0660\u0660", " 1000 ", "1000\n"]
+    rows = [good]
+    for i, text in enumerate(texts):
+        rows.append({**good, "case_id": f"N-A{i}", "overdue_amount": text})
+        rows.append({**case_dict(("cash_coverage", text)), "case_id": f"N-S{i}"})  # type: ignore[arg-type]
+    rows.append({**good, "case_id": "N-CUR", "currency": "CNY\n"})
+    rows.append({**good, "case_id": "N-DAY", "due_date": "2026-03-31\n"})
+    result = assert_agree(session, "default", rows)
+    errors = {r.case_id: r.error for r in result.errors.collect()}
+    for i, text in enumerate(texts):
+        message = (
+            "expected a number in plain decimal notation (ASCII digits, optional sign,"
+            f" fraction and exponent), got {quote(text)}"
+        )
+        assert errors.pop(f"N-A{i}") == f"overdue_amount: {message}"
+        assert errors.pop(f"N-S{i}") == f"signals[0].value: {message}"
+    assert sorted(errors) == ["N-CUR", "N-DAY"]
+    assert [r.case_id for r in result.decisions.collect()] == ["N-OK"]
 
 
 @pytest.mark.parametrize(

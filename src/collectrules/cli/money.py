@@ -38,7 +38,7 @@ from collectrules.cli._common import (
 from collectrules.cli._common import console as terminal
 from collectrules.errors import CollectRulesError, FieldProblem, InputError, quote
 from collectrules.io import case_files, read_rows
-from collectrules.model.limits import NumberLimit, check_number
+from collectrules.model.limits import NUMBER_TEXT, NumberLimit, check_number
 from collectrules.money import Method, PlanTerms, money_section, propose_plan
 from collectrules.money.kpis import (
     GroupBy,
@@ -92,7 +92,10 @@ def _rate(text: str, option: str) -> Decimal | str:
     ``--rate 1e-400`` was taken, and the agreement stated a rate of 0.000…0001 % in 400
     characters (100,000 for ``1e-100000``). Other mistakes (not a number, negative, 10
     or more) are left to :class:`PlanTerms`, which names them: a text that is no number
-    is passed on as it is, for its message to quote it."""
+    is passed on as it is, for its message to quote it, as is one not in plain decimal
+    notation (``1_000``, `` 0.06``), which ``Decimal`` would read."""
+    if NUMBER_TEXT.fullmatch(text) is None:
+        return text
     try:
         number = Decimal(text)
     except ArithmeticError:

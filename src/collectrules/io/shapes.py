@@ -52,6 +52,7 @@ from collectrules._arguments import (
 )
 from collectrules._decimal import exact
 from collectrules._files import MAX_SMALL_FILE_BYTES, UnreadableFile, read_small_file
+from collectrules._number_text import NUMBER_TEXT
 from collectrules.errors import FieldProblem, InputError, did_you_mean, quote
 from collectrules.io.arrow import checked_paths, is_data, not_a_path
 
@@ -260,8 +261,9 @@ class RowShape:
         def convert(path: str, value: Any) -> Any:
             if value is None:
                 return None
+            text = None if isinstance(value, bool) else str(value)
             try:
-                number = Decimal(str(value).strip()) if not isinstance(value, bool) else None
+                number = None if text is None or not NUMBER_TEXT.fullmatch(text) else Decimal(text)
             except InvalidOperation:
                 number = None
             if number is None or not number.is_finite() or number != number.to_integral_value():

@@ -22,6 +22,7 @@ from typing import Any
 
 import attrs
 
+from collectrules._number_text import NUMBER_TEXT, number_text_message
 from collectrules.errors import quote
 
 __all__ = [
@@ -42,6 +43,7 @@ __all__ = [
     "MIN_YEAR",
     "MONEY",
     "NO_DATE_SENTINELS",
+    "NUMBER_TEXT",
     "NumberLimit",
     "check_date",
     "check_instant",
@@ -49,6 +51,7 @@ __all__ = [
     "check_number",
     "check_text",
     "holds_at_most",
+    "number_text_message",
 ]
 
 #: The first year a date or instant of a case may fall in. Older dates are typos
@@ -130,6 +133,8 @@ MEASURE = NumberLimit(
 def check_number(value: object, limit: NumberLimit) -> Decimal:
     """``value`` (an int, a float, a decimal or a numeric string) as a checked Decimal.
 
+    A string must be written as :data:`NUMBER_TEXT` describes.
+
     Other integers and binary floats (NumPy's ``int64`` and ``float64``, as a pandas
     frame's ``to_dict`` gives them) count as the ``int`` or ``float`` of their value; a
     bool, of any library, is not a number.
@@ -152,6 +157,8 @@ def check_number(value: object, limit: NumberLimit) -> Decimal:
             f"got {len(value):,}: {quote(value, limit=40)}"
         )
         raise ValueError(msg)
+    if isinstance(value, str) and NUMBER_TEXT.fullmatch(value) is None:
+        raise ValueError(number_text_message(value))
     try:
         number = Decimal(repr(value) if isinstance(value, float) else value)
     except (InvalidOperation, ValueError):

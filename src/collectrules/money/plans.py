@@ -44,7 +44,7 @@ from collectrules.model.case import (
     currency_suggestion,
 )
 from collectrules.model.decision import Decision, RemedyGrant
-from collectrules.model.limits import MAX_YEAR, MIN_YEAR, MONEY
+from collectrules.model.limits import MAX_YEAR, MIN_YEAR, MONEY, NUMBER_TEXT, number_text_message
 from collectrules.model.remedies import Remedy
 from collectrules.model.time import require_aware, require_case
 from collectrules.money.terms import MoneySection
@@ -166,6 +166,8 @@ def _decimal(value: object, name: str) -> Decimal:
         number = value
     elif isinstance(value, float):
         number = Decimal(repr(value))
+    elif isinstance(value, str) and NUMBER_TEXT.fullmatch(value) is None:
+        raise _problem(name, number_text_message(value))
     elif isinstance(value, int | str) and not isinstance(value, bool):
         with contextlib.suppress(ArithmeticError):
             number = Decimal(value)

@@ -64,13 +64,15 @@ COMPACT_SPARK_SCHEMA = T.StructType(
 )
 
 _SIGNAL_COLUMNS = ("case_id", "kind", "observed_at", "value", "note")
-_ID = r"^[\x21-\x7e]([\x20-\x7e]*[\x21-\x7e])?$"
-_MONEY = r"^[0-9]{1,13}(\.[0-9]+)?$"
-_MEASURE = r"^-?[0-9]{1,13}(\.[0-9]{1,12})?$"
-_DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+#: Java's ``$`` also matches before a final line end (``"1000\n"``, which Spark's casts
+#: then read as 1000, where the per-case engine refuses it): ``\z`` is the text's end.
+_ID = r"^[\x21-\x7e]([\x20-\x7e]*[\x21-\x7e])?\z"
+_MONEY = r"^[0-9]{1,13}(\.[0-9]+)?\z"
+_MEASURE = r"^-?[0-9]{1,13}(\.[0-9]{1,12})?\z"
+_DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}\z"
 _INSTANT = (
     r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}"
-    r"(\.[0-9]{1,6})?(Z|[+-][0-9]{2}:[0-9]{2})$"
+    r"(\.[0-9]{1,6})?(Z|[+-][0-9]{2}:[0-9]{2})\z"
 )
 _ROUTED = "__routed"
 _PYTHON_ERROR = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception): ")
@@ -214,7 +216,7 @@ def _cases(cases: DataFrame) -> DataFrame:
         & F.coalesce(case_id.rlike(_ID), F.lit(False))
         & F.coalesce(F.length(case_id) <= MAX_ID_LENGTH, F.lit(False))
         & F.coalesce(_text(cases, "product").isin([p.value for p in Product]), F.lit(False))
-        & F.coalesce(_text(cases, "currency").rlike(r"^[A-Z]{3}$"), F.lit(False))
+        & F.coalesce(_text(cases, "currency").rlike(r"^[A-Z]{3}\z"), F.lit(False))
         & principal_ok
         & overdue_ok
         & due_ok
