@@ -51,6 +51,7 @@ def test_pack_page_lists_every_rule_figure_and_status(name: str) -> None:
         for fig in (
             getattr(pack, "over_dpd", None),
             getattr(pack, "relative", None),
+            getattr(pack, "probation_months", None),
             *getattr(pack, "absolute", {}).values(),
         ):
             if fig is not None and fig.param:

@@ -68,6 +68,17 @@ _REGULATION_PACK = {
         {"type": "number", "minimum": 0, "maximum": 1},
         "materiality_default: the relative threshold, a share of the exposure.",
     ),
+    "probation_months": whole(
+        "materiality_default: months a case stays in default after the criteria last held "
+        "(EU-PROBATION), read from its payments; leave it out for no probation.",
+        minimum=1,
+        maximum=_regulatory.MAX_PROBATION_MONTHS,
+    ),
+    "probation_cites": {
+        **CITES,
+        "description": "materiality_default: clause ids a decision in default by the "
+        "probation cites, after the pack's.",
+    },
     "labels": {
         "type": "object",
         "propertyNames": {"enum": list(_regulatory.MaterialityPack.values)},

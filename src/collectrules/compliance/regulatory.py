@@ -22,6 +22,11 @@ figure without editing a rule. Two kinds of pack exist:
     In default only when more than ``over_dpd`` days past due **and** the amount past
     due exceeds both the absolute threshold of the case's currency and ``relative``
     times the exposure (the principal). A currency without a threshold is an error.
+    With ``probation_months``, a case also stays in default for a probation of that
+    many months after the criteria last held (EU-PROBATION): the amount past due at an
+    earlier instant is the amount past due now plus the payments made since, so the
+    criteria can stop holding only at a payment, and the probation ends that many
+    months after it, counted in the case's zone.
 
 Each pack gives a fact that remedy rules can read (``cn5_class``, ``ifrs9_stage``,
 ``eu_default``, ``ffiec_class`` …). Ladder packs that give the same fact combine: the
@@ -32,6 +37,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
+from decimal import Decimal
 from typing import Any, TypeAlias
 
 import attrs
@@ -42,9 +48,9 @@ from collectrules._decimal import exact
 from collectrules.compliance._packs import Figure, PackReader
 from collectrules.conditions import FieldSpec, FieldType, Scalar
 from collectrules.errors import FieldProblem, InputError, did_you_mean, quote
-from collectrules.model.case import STANDARD_PRODUCTS, Case
+from collectrules.model.case import STANDARD_PRODUCTS, Case, EventKind, fixed_offset
 from collectrules.model.decision import Firing, RegulatoryClass
-from collectrules.model.time import days_past_due
+from collectrules.model.time import days_past_due, local_midnight
 from collectrules.policy import Policy, base_fields
 from collectrules.policy.section import SectionLoader
 
@@ -53,6 +59,7 @@ __all__ = [
     "LADDER_CLASS_KEYS",
     "LADDER_KEYS",
     "MATERIALITY_KEYS",
+    "MAX_PROBATION_MONTHS",
     "REBUTTAL_FIELDS",
     "Assessment",
     "DefaultLink",
@@ -270,6 +277,10 @@ class MaterialityPack:
     labels: Mapping[str, tuple[str, str]] = attrs.field(factory=dict)
     cites: tuple[str, ...] = ()
     doc: str = ""
+    #: Months a case stays in default after the criteria last held (None: no probation).
+    probation_months: Figure | None = None
+    #: The clauses a decision in default by the probation cites, after the pack's.
+    probation_cites: tuple[str, ...] = ()
 
     kind = PackKind.MATERIALITY_DEFAULT
     values = ("not_default", "default")
@@ -296,9 +307,64 @@ class MaterialityPack:
             raise InputError([FieldProblem("currency", msg)], subject=f"case {case.case_id}")
         return figure
 
+    def material(self, case: Case, amount: Decimal) -> bool:
+        """Whether ``amount`` past due exceeds both thresholds for ``case``."""
+        absolute = self.absolute_for(case).as_decimal
+        return amount > absolute and amount > self.relative.as_decimal * case.principal
+
     @exact
-    def assess(self, case: Case, dpd: int) -> Assessment:
-        """Default or not, with the reason and when default begins if nothing is paid."""
+    def last_held(self, case: Case, as_of: dt.datetime) -> tuple[pendulum.DateTime, Decimal] | None:
+        """The payment at which the default criteria last stopped holding, at or before
+        ``as_of``, with the amount past due just before it; None when they never held
+        before a payment.
+
+        The amount past due at an instant is ``overdue_amount`` plus the payments made
+        after it up to ``as_of`` (a payment after ``as_of`` is not read, as the decision's
+        other facts at ``as_of`` do not read it). It only falls as time passes, and the
+        days past due only grow, so the criteria hold from the first day past
+        ``over_dpd`` until the payment that makes the amount immaterial.
+        """
+        payments = sorted(
+            (e.at, e.amount)
+            for e in case.events
+            if e.kind is EventKind.PAYMENT and e.amount is not None and e.at <= as_of
+        )
+        if not payments:
+            return None
+        first_day = case.due_date + dt.timedelta(days=self.over_dpd.as_int + 1)
+        past_due_from = local_midnight(first_day, case.timezone)
+        owed = case.overdue_amount
+        index = len(payments)
+        while index:
+            at = payments[index - 1][0]
+            while index and payments[index - 1][0] == at:
+                owed += payments[index - 1][1]
+                index -= 1
+            # just before ``at``: more than over_dpd days past due when a day past the
+            # threshold began before it, and material
+            if at > past_due_from and self.material(case, owed):
+                return at, owed
+        return None
+
+    def probation_end(self, case: Case, stopped: dt.datetime) -> pendulum.DateTime:
+        """``probation_months`` after ``stopped``, counted in the case's zone (as the
+        timeline counts an offset in months: from a local midnight, to the first
+        instant of the day landed on)."""
+        assert self.probation_months is not None
+        local = fixed_offset(stopped).in_timezone(case.timezone)
+        landed = local.add(months=self.probation_months.as_int)
+        if local.hour or local.minute or local.second or local.microsecond:
+            return landed
+        first = local_midnight(landed.date(), case.timezone)
+        return first if first.timestamp() < landed.timestamp() else landed
+
+    @exact
+    def assess(self, case: Case, dpd: int, as_of: dt.datetime | None = None) -> Assessment:
+        """Default or not, with the reason and when default begins if nothing is paid.
+
+        With a probation and ``as_of``, a case the criteria no longer hold for is still
+        in default until the probation after they last held ends.
+        """
         absolute = self.absolute_for(case)
         amount = case.overdue_amount
         relative_amount = (self.relative.as_decimal * case.principal).normalize()
@@ -334,6 +400,36 @@ class MaterialityPack:
             reason = (
                 f"material, but not more than {self.over_dpd.describe()} days past due (dpd {dpd})"
             )
+        cites = self.cites
+        if value == "not_default" and self.probation_months is not None and as_of is not None:
+            stopped = self.last_held(case, as_of)
+            if stopped is not None:
+                at, owed = stopped
+                end = self.probation_end(case, at)
+                local = fixed_offset(at).in_timezone(case.timezone)
+                last_day = case.local_date(at - dt.timedelta(microseconds=1))
+                figure = self.probation_months
+                months = f"{figure.value} months" + (
+                    f" (parameter {figure.param})" if figure.param else ""
+                )
+                held = (
+                    f"the default criteria last held on {last_day}, until the payment at "
+                    f"{local.isoformat()} ({owed:f} {case.currency} past due before it)"
+                )
+                if as_of < end:
+                    value, rule_id = "default", f"{self.id}:probation"
+                    cites = tuple(dict.fromkeys((*self.cites, *self.probation_cites)))
+                    reason = (
+                        f"in default until the probation ends on {end.date()}: {held}, and "
+                        f"a case leaves default only after {months} in which they no longer "
+                        f"hold [now: {reason}]"
+                    )
+                    notes.append(
+                        f"the probation ends at {end.isoformat()} ({case.timezone}), unless "
+                        "the criteria hold again before"
+                    )
+                else:
+                    notes.append(f"{held}; the probation of {months} ended on {end.date()}")
         next_value: str | None = None
         next_on: dt.date | None = None
         if value == "not_default":
@@ -355,7 +451,7 @@ class MaterialityPack:
             label_zh=label_zh,
             rule_id=rule_id,
             reason=reason,
-            cites=self.cites,
+            cites=cites,
             next_value=next_value,
             next_on=next_on,
             notes=tuple(notes),
@@ -468,11 +564,16 @@ class RegulationSection:
         return out
 
     @exact
-    def assess(self, case: Case, dpd: int) -> tuple[Assessment, ...]:
+    def assess(
+        self, case: Case, dpd: int, as_of: dt.datetime | None = None
+    ) -> tuple[Assessment, ...]:
         """Every applicable pack's assessment, in the policy's order. The materiality
-        packs are assessed first, for the ladder classes linked ``in_default`` of them."""
+        packs are assessed first, for the ladder classes linked ``in_default`` of them;
+        ``as_of`` lets a materiality pack with a probation read the case's payments."""
         packs = [p for p in self.packs if p.applies_to(case)]
-        defaults = {p.id: p.assess(case, dpd) for p in packs if isinstance(p, MaterialityPack)}
+        defaults = {
+            p.id: p.assess(case, dpd, as_of) for p in packs if isinstance(p, MaterialityPack)
+        }
         return tuple(
             defaults[p.id] if isinstance(p, MaterialityPack) else p.assess(case, dpd, defaults)
             for p in packs
@@ -538,6 +639,8 @@ LADDER_CLASS_KEYS = (
 )
 #: The keys of a class's ``in_default`` table.
 IN_DEFAULT_KEYS = ("pack", "rule", "reason")
+#: The longest probation a ``materiality_default`` pack takes, in months (ten years).
+MAX_PROBATION_MONTHS = 120
 #: The keys of a ``materiality_default`` pack.
 MATERIALITY_KEYS = (
     "kind",
@@ -546,6 +649,8 @@ MATERIALITY_KEYS = (
     "over_dpd",
     "absolute",
     "relative",
+    "probation_months",
+    "probation_cites",
     "products",
     "labels",
     "cites",
@@ -894,6 +999,20 @@ def _parse_materiality(
             )
             continue
         labels[value] = (str(label[0]), str(label[1]))
+    probation: Figure | None = None
+    if "probation_months" in body:
+        probation = reader.figure(
+            body["probation_months"],
+            f"{path}.probation_months",
+            kind="int",
+            minimum=1,
+            maximum=MAX_PROBATION_MONTHS,
+        )
+    probation_cites = reader.texts(body, "probation_cites", path)
+    if probation_cites and "probation_months" not in body:
+        reader.fail(
+            f"{path}.probation_cites", "cites a probation, but the pack has no probation_months"
+        )
     if reader.failures > mark or over is None or relative is None:
         return None
     return MaterialityPack(
@@ -907,6 +1026,8 @@ def _parse_materiality(
         labels=labels,
         cites=reader.texts(body, "cites", path),
         doc=reader.string(body, "doc", path, default=""),
+        probation_months=probation,
+        probation_cites=probation_cites,
     )
 
 
@@ -934,7 +1055,7 @@ def extra_facts(
     section = regulation_of(policy)
     if section is None:
         return {}
-    return section.facts(section.assess(case, _dpd(facts, case, as_of)))
+    return section.facts(section.assess(case, _dpd(facts, case, as_of), as_of))
 
 
 def classify(
@@ -944,7 +1065,7 @@ def classify(
     section = regulation_of(policy)
     if section is None:
         return ()
-    return tuple(a.to_class() for a in section.assess(case, _dpd(facts, case, as_of)))
+    return tuple(a.to_class() for a in section.assess(case, _dpd(facts, case, as_of), as_of))
 
 
 def firing(result: RegulatoryClass) -> Firing:

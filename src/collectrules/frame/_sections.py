@@ -8,7 +8,9 @@ truth of each stage condition of the timeline, and (for a materiality pack) its
 amounts. The columnar engine therefore runs the sections' own code once per distinct
 value of that *key*, on a case built from the key, and joins the results back: the
 Python work grows with the number of distinct keys (a few thousand in a portfolio),
-not with the rows.
+not with the rows. A materiality pack's probation reads the case's payment events: the
+key's case has none, and every row with events goes to the per-case engine, so no
+probation is ever decided from a key.
 
 A section this module does not know (a third-party plug-in) has no known key: a policy
 with one sends every row to the per-case engine.

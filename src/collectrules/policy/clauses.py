@@ -279,8 +279,9 @@ def registry(policy: Policy | None = None) -> ClauseRegistry:
 def citations(data: Mapping[str, Any]) -> Iterator[tuple[str, str, str | None]]:
     """Every citation in a policy's data: ``(key path, clause id, rule id or None)``.
 
-    It walks every ``cites`` list anywhere in the data, the optional sections included,
-    so that a section owned by another module is checked as well.
+    It walks every ``cites`` list anywhere in the data, and every list of a key ending
+    in ``_cites`` (a pack's ``probation_cites``), the optional sections included, so that
+    a section owned by another module is checked as well.
     """
     yield from _walk(data, "", None)
 
@@ -291,12 +292,12 @@ def _walk(node: object, path: str, rule_id: str | None) -> Iterator[tuple[str, s
         for key, value in node.items():
             if key == "clauses" and not path:
                 continue
-            if key == "cites":
+            if key == "cites" or (isinstance(key, str) and key.endswith("_cites")):
                 items = [value] if isinstance(value, str) else value
                 if isinstance(items, list):
                     for cid in items:
                         if isinstance(cid, str):
-                            yield (f"{path}.cites" if path else "cites", cid, rid)
+                            yield (f"{path}.{key}" if path else str(key), cid, rid)
                 continue
             yield from _walk(value, f"{path}.{key}" if path else str(key), rid)
     elif isinstance(node, list):
