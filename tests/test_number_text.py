@@ -20,6 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from collectrules import Case
+from collectrules.cli import main
 from collectrules.cli.money import _rate
 from collectrules.errors import InputError, quote
 from collectrules.io import RowShape, read_rows
@@ -268,6 +269,29 @@ def test_plan_terms_and_the_rate_option_read_plain_notation_only(text: str) -> N
         PlanTerms(months=12, annual_rate=text)
     assert _problems(info.value) == [("terms.annual_rate", plain(text))]
     assert PlanTerms(months=12, annual_rate="6E-2").annual_rate == Decimal("0.06")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("1_2", "expected a whole number of months in ASCII digits, got '1_2'"),
+        ("１２", "expected a whole number of months in ASCII digits, got '１２'"),
+        (" 12", "expected a whole number of months in ASCII digits, got ' 12'"),
+        ("12.0", "expected a whole number of months in ASCII digits, got '12.0'"),
+        ("9999999", "expected 1 to 600 months, got '9999999'"),
+    ],
+    ids=repr,
+)
+def test_the_months_option_reads_ascii_digits_only(
+    text: str, message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``plan --months`` was an integer option, read by Python's ``int()``: ``1_2`` was
+    12 months, and so were full-width digits and spaces around them."""
+    case = Path(__file__).parent.parent / "examples" / "cases" / "q2_health_short.json"
+    head = ["plan", str(case), "--policy", "cn_bank_loan", "--as-of", AS_OF, "--kind", "extend"]
+    assert main([*head, "--months", text, "--rate", "0.06"]) == 2
+    assert f"--months: {message}" in capsys.readouterr().err
+    assert main([*head, "--months", "0012", "--rate", "0.06"]) == 0
 
 
 # ------------------------------------------------------------------ property

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import json
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
@@ -109,11 +110,29 @@ def _rate(text: str, option: str) -> Decimal | str:
     return number
 
 
+#: ``--months``: ASCII digits only. Click's own integers are Python's ``int()``, which
+#: reads ``1_2`` as 12 and takes the digits of other scripts and spaces around them.
+_MONTHS = re.compile(r"[0-9]+")
+
+
+def _months(text: str) -> int:
+    """``--months`` as a whole number (its range is :class:`PlanTerms`' to check); a text
+    not written in ASCII digits, or of more than six digits, is an :class:`InputError`
+    quoting it."""
+    if _MONTHS.fullmatch(text) is None:
+        msg = f"expected a whole number of months in ASCII digits, got {quote(text)}"
+        raise InputError([FieldProblem("--months", msg)], subject="arguments")
+    if len(text.lstrip("0")) > 6:  # past any term, and past what int() reads quickly
+        msg = f"expected 1 to 600 months, got {quote(text)}"
+        raise InputError([FieldProblem("--months", msg)], subject="arguments")
+    return int(text)
+
+
 @app.command()
 def plan(
     case_file: Annotated[Path, typer.Argument(help="One case, as .json.")],
     kind: Annotated[str, typer.Option(help="extend, replan or restructure")],
-    months: Annotated[int, typer.Option(help="Number of monthly instalments.")],
+    months: Annotated[str, typer.Option(help="Number of monthly instalments.")],
     rate: Annotated[str, typer.Option(help="Annual rate as a fraction: 0.06 is 6 %.")],
     method: Annotated[Method, typer.Option(help="How the principal is repaid.")] = Method.ANNUITY,
     principal: Annotated[
@@ -154,7 +173,7 @@ def plan(
         raise InputError([FieldProblem("", reason, source=str(case_file))])
     case = case_from_row(engine, rows[0].data, str(case_file))
     terms = PlanTerms(
-        months=months,
+        months=_months(months),
         annual_rate=_rate(rate, "--rate"),
         method=method,
         principal=principal,
