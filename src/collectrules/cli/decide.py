@@ -41,7 +41,7 @@ from collectrules.cli._common import (
 from collectrules.cli.clauses import clause_line
 from collectrules.errors import FieldProblem, InputError
 from collectrules.io import case_files, read_rows
-from collectrules.model.decision import Decision, LevelResult
+from collectrules.model.decision import Decision, LevelResult, presumed_labels
 from collectrules.policy.clauses import registry
 
 __all__ = ["decide", "explain"]
@@ -68,7 +68,7 @@ def _quadrant(d: Decision, lang: Lang) -> tuple[str, str]:
     first, second = d.quadrant.label_en, d.quadrant.label_zh
     level = d.levels.get("quadrant")
     if level is not None and level.presumed:
-        first, second = f"{first} (presumed)", f"{second}（推定）"
+        first, second = presumed_labels(first, second)
     return (second, first) if lang is Lang.ZH else (first, second)
 
 

@@ -50,6 +50,7 @@ from collectrules.model.decision import (
     Quadrant,
     RegulatoryClass,
     Template,
+    presumed_labels,
 )
 from collectrules.model.time import require_aware, require_case
 from collectrules.operations.team import Team
@@ -633,7 +634,7 @@ class Engine:
         label = layer.labels.get(resolved.value, ("", ""))
         presumed = inherited or not self._presumed[layer.id].isdisjoint(resolved.used)
         if presumed:
-            label = (f"{label[0]} (presumed)", f"{label[1]}（推定）")
+            label = presumed_labels(*label)
         return _LevelPart(kinds, label[0], label[1], presumed)
 
 

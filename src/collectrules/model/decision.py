@@ -46,6 +46,7 @@ __all__ = [
     "Template",
     "TreatmentResult",
     "canonical_json",
+    "presumed_labels",
 ]
 
 #: The version of the decision's JSON schema (docs/decision-schema.md).
@@ -164,6 +165,11 @@ class _ReadOnlyDict(dict[str, str]):
 #: the decisions that resolve its layer alike: empty, and read-only, so that no caller
 #: can change another decision through it.
 NO_SIGNS_IN_FORCE: Mapping[str, str] = _ReadOnlyDict()
+
+
+def presumed_labels(label_en: str, label_zh: str) -> tuple[str, str]:
+    """English and Chinese labels marked as a presumption: "… (presumed)", "…（推定）"."""
+    return f"{label_en} (presumed)", f"{label_zh}（推定）"
 
 
 @attrs.frozen
