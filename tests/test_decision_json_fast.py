@@ -553,13 +553,14 @@ def test_a_value_that_holds_itself_is_named_not_a_recursion_error() -> None:
 
 
 def test_an_error_that_is_not_a_values_fault_is_not_renamed() -> None:
-    """A fault of the decision itself (not a value inside it) keeps its own error: the
-    writer does not dress a bug up as the caller's bad value."""
+    """A fault of the decision itself (not a value inside it) is not dressed up as the
+    caller's bad value: a trace entry that is not one at all is refused when the
+    decision is built, as an InputError naming it, never as an UnwritableError."""
     decision = _decision()
-    odd = attrs.evolve(decision, trace=(object(),))  # not a trace entry at all
-    with pytest.raises((AttributeError, TypeError, ValueError)) as raised:
-        odd.to_json()
+    with pytest.raises(InputError) as raised:
+        attrs.evolve(decision, trace=(object(),))  # not a trace entry at all
     assert not isinstance(raised.value, UnwritableError)
+    assert [p.path for p in raised.value.problems] == ["trace[0]"]
 
 
 @pytest.mark.parametrize("backend", ["durable", "python"])

@@ -16,7 +16,7 @@ from collectrules import Case, Decision
 from collectrules.engine import Engine
 from collectrules.errors import InputError, PolicyError, UnwritableError
 from collectrules.model.case import _iso4217
-from collectrules.model.decision import Firing, LevelResult
+from collectrules.model.decision import Firing, LevelResult, PolicyRef
 from collectrules.money import build_schedule
 from collectrules.money.plans import quantum
 from collectrules.policy import load_policy
@@ -67,7 +67,8 @@ def _hand_built(where: str) -> tuple[Decision, dict[str, Any] | None, str]:
         levels = {**decision.levels, "willingness": level}
         return attrs.evolve(decision, levels=levels), None, "levels.willingness.in_force"
     if where == "policy":
-        return attrs.evolve(decision, policy=_Pair(_chain(30), "x")), None, "policy.left"
+        policy = PolicyRef(_chain(30), "x", "y")
+        return attrs.evolve(decision, policy=policy), None, "policy.id"
     if where == "facts":
         return attrs.evolve(decision, facts={**decision.facts, "x": _lists(30)}), None, "facts.x"
     if where == "amounts":

@@ -306,6 +306,11 @@ def _samples() -> dict[str, Callable[[], Any]]:
         "Timeline.deadline.kind": lambda: (
             o["timeline"].deadlines[0].kind if o["timeline"].deadlines else "limitation"
         ),
+        **{
+            f"collectrules.Decision.{a.name}": functools.partial(getattr, o["decision"], a.name)
+            for a in attrs.fields(cr.Decision)
+            if a.init
+        },
         "Decision.from_json.text": lambda: o["decision"].to_json(),
         "Decision.from_dict.data": lambda: o["decision"].to_dict(),
         "collectrules.BusinessCalendar.country": lambda: "CN",

@@ -9,6 +9,7 @@ enum, then the policy's own), and nothing depends on the clock, the process or t
 from __future__ import annotations
 
 import bisect
+import datetime as dt
 import functools
 import json
 import keyword
@@ -478,6 +479,12 @@ class Decision:
             pickles and serialises as one built whole by the constructor.
             """
 
+    def __attrs_post_init__(self) -> None:
+        # Only a decision built by hand comes here (the engine's are made by lazily).
+        problems = _misshapen(self)
+        if problems:
+            raise InputError(problems, subject="decision")
+
     if not TYPE_CHECKING:  # mypy keeps checking attribute names
 
         def __getattr__(self, name: str) -> Any:
@@ -908,6 +915,70 @@ def _lazily() -> classmethod[Decision, ..., Decision]:
     function.__module__ = __name__
     function.__doc__ = _LAZILY_DOC
     return classmethod(function)
+
+
+#: Each sequence field of a decision and the class its items must be.
+_ITEMS: tuple[tuple[str, type], ...] = (
+    ("allowed", RemedyGrant),
+    ("blocked", RemedyBlock),
+    ("trace", Firing),
+    ("regulatory", RegulatoryClass),
+    ("buckets", BucketResult),
+)
+
+
+def _misshapen(decision: Decision) -> list[FieldProblem]:
+    """What is of the wrong kind in a decision built by hand: each field whose value,
+    or an item or key of it, is not what the field holds, named with what was expected
+    (the values inside the parts are not looked at: writing names those)."""
+    problems: list[FieldProblem] = []
+
+    def wrong(path: str, value: object, expected: str) -> None:
+        problems.append(FieldProblem(path, f"expected {expected}, got {type(value).__name__}"))
+
+    if not isinstance(decision.case_id, str):
+        wrong("case_id", decision.case_id, "text")
+    as_of = decision.as_of
+    if not isinstance(as_of, dt.datetime) or as_of.utcoffset() is None:
+        wrong("as_of", as_of, "a datetime with its offset")
+    if not isinstance(decision.policy, PolicyRef):
+        wrong("policy", decision.policy, "a PolicyRef")
+    if not isinstance(decision.quadrant, Quadrant):
+        wrong("quadrant", decision.quadrant, "a Quadrant")
+    levels = decision.levels
+    if isinstance(levels, Mapping):
+        for name, level in levels.items():
+            if not isinstance(name, str):
+                wrong("levels", name, "text keys")
+                break
+            if not isinstance(level, LevelResult):
+                wrong(f"levels.{name}", level, "a LevelResult")
+                break
+    else:
+        wrong("levels", levels, "a mapping of output names to LevelResult")
+    for name, kind in _ITEMS:
+        items = getattr(decision, name)
+        if not isinstance(items, tuple | list):
+            wrong(name, items, f"a tuple of {kind.__name__}")
+            continue
+        for index, item in enumerate(items):
+            if not isinstance(item, kind):
+                wrong(f"{name}[{index}]", item, f"a {kind.__name__}")
+                break
+    for name in ("facts", "amounts"):
+        values = getattr(decision, name)
+        if not isinstance(values, Mapping):
+            wrong(name, values, "a mapping of text keys")
+        elif not all(isinstance(key, str) for key in values):
+            problems.append(FieldProblem(name, "expected a mapping of text keys"))
+    if not isinstance(decision.engine, str):
+        wrong("engine", decision.engine, "text")
+    ignored = decision.ignored_signals
+    if isinstance(ignored, bool) or not isinstance(ignored, int) or ignored < 0:
+        problems.append(
+            FieldProblem("ignored_signals", f"expected a count of 0 or more, got {quote(ignored)}")
+        )
+    return problems
 
 
 _LAZILY_DOC = """A decision whose levels, trace and display facts ``build`` makes on first use,
