@@ -54,3 +54,33 @@ def case_dict(*signals: tuple[str, float | None], **overrides: Any) -> dict[str,
 
 def make_case(*signals: tuple[str, float | None], **overrides: Any) -> Case:
     return Case.from_dict(case_dict(*signals, **overrides))
+
+
+def columnar_with_events(
+    rows: list[dict[str, Any]], policy: str, as_of: str, engine: Engine
+) -> dict[int, dict[str, Any]]:
+    """The columnar engine's compact rows for ``rows`` (cases with their events, the
+    events given as a long table), checked against ``engine``'s per case: each row with
+    events is sent per case, none is refused, and every compact row is the per-case one.
+    Returns the rows by index."""
+    import pytest
+
+    pl = pytest.importorskip("polars")
+    frame = pytest.importorskip("collectrules.frame")
+    from collectrules.batch.compact import compact_row
+    from test_frame import columnar  # the frame tests' comparison, as they make it
+
+    flat = [{k: v for k, v in r.items() if k != "events"} for r in rows]
+    evs = [{"case_id": r["case_id"], **e} for r in rows for e in r.get("events", [])]
+    result = frame.decide(pl.DataFrame(flat), None, pl.DataFrame(evs), policy=policy, as_of=as_of)
+    with_events = sum(1 for r in rows if r.get("events"))
+    assert result.summary.fallback == {"has events": with_events}
+    decided, errors = columnar(result)
+    assert errors == {}
+    expected = {
+        r.index: compact_row(r.decision)
+        for r in engine.decide_many(rows, as_of=as_of)
+        if r.decision is not None
+    }
+    assert decided == expected
+    return decided

@@ -16,9 +16,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from collectrules import Case, Decision, Engine, PolicyError, load_policy
-from collectrules.batch.compact import compact_row
 from collectrules.compliance.regulatory import MaterialityPack, regulation_of
 from collectrules.policy import policy_from_dict
+from helpers import columnar_with_events
 
 BACKENDS = ("python", "durable")
 ZONE = "Europe/Berlin"
@@ -215,11 +215,6 @@ def test_without_probation_months_a_pack_is_as_before() -> None:
 
 
 def test_the_columnar_engine_sends_probation_cases_per_case_and_agrees() -> None:
-    pl = pytest.importorskip("polars")
-    frame = pytest.importorskip("collectrules.frame")
-    from test_frame import columnar  # the frame tests' comparison, as they make it
-
-    as_of = "2026-05-14T12:00:00+02:00"
     rows = [
         loan(case_id="P-1"),
         loan(case_id="P-2", before="900", paid="400"),
@@ -227,18 +222,7 @@ def test_the_columnar_engine_sends_probation_cases_per_case_and_agrees() -> None
         loan(case_id="P-4", at="2026-01-10T10:00:00+01:00"),
         {k: v for k, v in loan(case_id="N-1").items() if k != "events"},
     ]
-    flat = [{k: v for k, v in r.items() if k != "events"} for r in rows]
-    evs = [{"case_id": r["case_id"], **e} for r in rows for e in r.get("events", [])]
-    result = frame.decide(pl.DataFrame(flat), None, pl.DataFrame(evs), policy="ifrs9", as_of=as_of)
-    assert result.summary.fallback == {"has events": 4}
-    decided, errors = columnar(result)
-    assert errors == {}
-    expected = {
-        r.index: compact_row(r.decision)
-        for r in engine().decide_many(rows, as_of=as_of)
-        if r.decision is not None
-    }
-    assert decided == expected
+    decided = columnar_with_events(rows, "ifrs9", "2026-05-14T12:00:00+02:00", engine())
     assert dict(decided[0]["classes"])["EU-DEFAULT"] == "default"
     assert dict(decided[0]["classes"])["IFRS9"] == "stage_3"
     assert dict(decided[4]["classes"])["EU-DEFAULT"] == "not_default"

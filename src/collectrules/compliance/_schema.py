@@ -79,6 +79,24 @@ _REGULATION_PACK = {
         "description": "materiality_default: clause ids a decision in default by the "
         "probation cites, after the pack's.",
     },
+    "upgrade_from": {
+        "type": "string",
+        "pattern": schema_pattern(_PARAM_NAME),
+        "description": "dpd_ladder: the class (not the first) from which a class, once held, "
+        "is held until upgrade_months after the payment that repaid the arrears in full "
+        "(CN-UPGRADE); give it with upgrade_months.",
+    },
+    "upgrade_months": whole(
+        "dpd_ladder: months of payment as agreed before a case leaves a class from "
+        "upgrade_from on, read from its payments; give it with upgrade_from.",
+        minimum=1,
+        maximum=_regulatory.MAX_PROBATION_MONTHS,
+    ),
+    "upgrade_cites": {
+        **CITES,
+        "description": "dpd_ladder: clause ids a class held by the upgrade rule cites, after "
+        "the class's.",
+    },
     "labels": {
         "type": "object",
         "propertyNames": {"enum": list(_regulatory.MaterialityPack.values)},

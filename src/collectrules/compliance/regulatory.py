@@ -141,6 +141,17 @@ class LadderClass:
 
 
 @attrs.frozen
+class _Hold:
+    """A class held by a ladder's upgrade rule (see :meth:`LadderPack.assess`)."""
+
+    rank: int
+    reason: str
+    cites: tuple[str, ...]
+    end: pendulum.DateTime
+    ended: bool
+
+
+@attrs.frozen
 class LadderPack:
     """Classes by days past due, best first."""
 
@@ -153,6 +164,14 @@ class LadderPack:
     flags: Mapping[str, str] = attrs.field(factory=dict)
     cites: tuple[str, ...] = ()
     doc: str = ""
+    #: The class from which a class, once held, is held until ``upgrade_months`` after
+    #: the payment that repaid the arrears in full (None: a case leaves a class as soon
+    #: as its days past due do).
+    upgrade_from: str | None = None
+    #: Months of payment as agreed before a case leaves a class from ``upgrade_from`` on.
+    upgrade_months: Figure | None = None
+    #: The clauses a class held by the upgrade rule cites, after the class's.
+    upgrade_cites: tuple[str, ...] = ()
 
     kind = PackKind.DPD_LADDER
 
@@ -167,15 +186,96 @@ class LadderPack:
             return False
         return not self.product_types or str(case.product) in self.product_types
 
+    def rank_at(self, case: Case, dpd: int) -> int:
+        """The class, by its rank, that days past due alone give ``case`` at ``dpd``
+        (a rebutted presumption does not count; no ``in_default`` link is read)."""
+        ptype = self.product_types.get(str(case.product), _ANY_TYPE)
+        rank = 0
+        for index, klass in enumerate(self.classes[1:], start=1):
+            threshold = klass.threshold_for(ptype)
+            assert threshold is not None
+            rebutted = bool(klass.rebuttable_by and getattr(case, klass.rebuttable_by))
+            if threshold.met(dpd) and not rebutted:
+                rank = index
+        return rank
+
+    def repaid(self, case: Case, as_of: dt.datetime) -> tuple[pendulum.DateTime, Decimal] | None:
+        """The payment that repaid the arrears in full, at or before ``as_of``, with the
+        amount past due just before it; None while something is past due, or when no
+        payment is recorded.
+
+        As for a probation (:meth:`MaterialityPack.last_held`), the amount past due at an
+        instant is ``overdue_amount`` plus the payments made after it up to ``as_of``;
+        with nothing past due now, the arrears were repaid in full by the last payment
+        (those at its instant together), and days past due grew until it."""
+        if case.overdue_amount > 0:
+            return None
+        last: dt.datetime | None = None
+        paid = Decimal(0)
+        for event in case.events:
+            if event.kind is not EventKind.PAYMENT or event.amount is None or event.at > as_of:
+                continue
+            if last is None or event.at > last:
+                last, paid = event.at, event.amount
+            elif event.at == last:
+                paid += event.amount
+        if last is None or case.overdue_amount + paid <= 0:
+            return None
+        return fixed_offset(last), case.overdue_amount + paid
+
+    def _upgrade_hold(self, case: Case, as_of: dt.datetime | None, rank: int) -> _Hold | None:
+        """The class held by the upgrade rule, when the case held a class from
+        ``upgrade_from`` on just before its arrears were repaid in full and days past
+        due now give a better one: held while ``as_of`` is less than ``upgrade_months``
+        after the payment (``ended`` false), else only said (``ended`` true)."""
+        months = self.upgrade_months
+        if months is None or self.upgrade_from is None or as_of is None:
+            return None
+        repaid = self.repaid(case, as_of)
+        if repaid is None:
+            return None
+        at, owed = repaid
+        last_day = case.local_date(at - dt.timedelta(microseconds=1))
+        dpd_then = max((last_day - case.due_date).days, 0)
+        held = self.rank_at(case, dpd_then)
+        if held < self.values.index(self.upgrade_from) or held <= rank:
+            return None
+        klass = self.classes[held]
+        end = months_after(case, at, months.as_int)
+        length = f"{months.value} months" + (f" (parameter {months.param})" if months.param else "")
+        local = fixed_offset(at).in_timezone(case.timezone)
+        story = (
+            f"{klass.label_en} on {last_day} (dpd {dpd_then}), until the payment at "
+            f"{local.isoformat()} repaid the arrears in full ({owed:f} {case.currency} past "
+            "due before it)"
+        )
+        if as_of >= end:
+            ended = f"{story}; the {length} of payment as agreed ended on {end.date()}"
+            return _Hold(held, ended, (), end, ended=True)
+        reason = (
+            f"held at {klass.label_en} until {end.date()}: {story}, and a case leaves "
+            f"{self.classes[self.values.index(self.upgrade_from)].label_en} or a worse class "
+            f"only after {length} of payment as agreed"
+        )
+        cites = tuple(dict.fromkeys((*klass.cites, *self.upgrade_cites)))
+        return _Hold(held, reason, cites, end, ended=False)
+
     @exact
     def assess(
-        self, case: Case, dpd: int, defaults: Mapping[str, Assessment] | None = None
+        self,
+        case: Case,
+        dpd: int,
+        defaults: Mapping[str, Assessment] | None = None,
+        as_of: dt.datetime | None = None,
     ) -> Assessment:
         """The class of ``case`` at ``dpd``, and when the next, worse class begins.
 
         ``defaults`` holds the assessments of the ``materiality_default`` packs that
         apply to the case, by pack id: a class linked ``in_default`` of one of them holds
         while that pack says ``default``, and begins on the day that pack's default does.
+        With ``upgrade_months`` and ``as_of``, a class from ``upgrade_from`` on that the
+        case held when its arrears were repaid in full is held for that many months after
+        the payment, unless days past due give a worse one.
         """
         ptype = self.product_types.get(str(case.product), _ANY_TYPE)
         linked: dict[int, Assessment] = {}
@@ -210,6 +310,12 @@ class LadderPack:
                 )
                 continue
             rank, by_default = index, None
+        hold = self._upgrade_hold(case, as_of, rank)
+        if hold is not None and hold.ended:
+            notes.append(hold.reason)
+            hold = None
+        if hold is not None:
+            rank, by_default = hold.rank, None
         current = self.classes[rank]
         next_class: LadderClass | None = None
         next_on: dt.date | None = None
@@ -231,7 +337,14 @@ class LadderPack:
         reason = current.reason
         rule_id, cites = current.rule_id, current.cites
         threshold = current.threshold_for(ptype)
-        if by_default is not None and current.in_default is not None:
+        if hold is not None:
+            rule_id, cites = f"{self.id}:upgrade_hold", hold.cites
+            reason = f"{reason} [{hold.reason}; dpd now {dpd}]"
+            notes.append(
+                f"the hold ends at {hold.end.isoformat()} ({case.timezone}), unless the case "
+                "falls overdue again before"
+            )
+        elif by_default is not None and current.in_default is not None:
             link = current.in_default
             rule_id = link.rule_id
             cites = tuple(dict.fromkeys((*current.cites, *by_default.cites)))
@@ -347,16 +460,10 @@ class MaterialityPack:
         return None
 
     def probation_end(self, case: Case, stopped: dt.datetime) -> pendulum.DateTime:
-        """``probation_months`` after ``stopped``, counted in the case's zone (as the
-        timeline counts an offset in months: from a local midnight, to the first
-        instant of the day landed on)."""
+        """``probation_months`` after ``stopped``, counted in the case's zone (see
+        :func:`months_after`)."""
         assert self.probation_months is not None
-        local = fixed_offset(stopped).in_timezone(case.timezone)
-        landed = local.add(months=self.probation_months.as_int)
-        if local.hour or local.minute or local.second or local.microsecond:
-            return landed
-        first = local_midnight(landed.date(), case.timezone)
-        return first if first.timestamp() < landed.timestamp() else landed
+        return months_after(case, stopped, self.probation_months.as_int)
 
     @exact
     def assess(self, case: Case, dpd: int, as_of: dt.datetime | None = None) -> Assessment:
@@ -460,6 +567,18 @@ class MaterialityPack:
 
 
 Pack: TypeAlias = LadderPack | MaterialityPack
+
+
+def months_after(case: Case, at: dt.datetime, months: int) -> pendulum.DateTime:
+    """``months`` after the instant ``at``, counted in the case's zone (as the timeline
+    counts an offset in months: from a local midnight, to the first instant of the day
+    landed on)."""
+    local = fixed_offset(at).in_timezone(case.timezone)
+    landed = local.add(months=months)
+    if local.hour or local.minute or local.second or local.microsecond:
+        return landed
+    first = local_midnight(landed.date(), case.timezone)
+    return first if first.timestamp() < landed.timestamp() else landed
 
 
 @attrs.frozen
@@ -575,7 +694,9 @@ class RegulationSection:
             p.id: p.assess(case, dpd, as_of) for p in packs if isinstance(p, MaterialityPack)
         }
         return tuple(
-            defaults[p.id] if isinstance(p, MaterialityPack) else p.assess(case, dpd, defaults)
+            defaults[p.id]
+            if isinstance(p, MaterialityPack)
+            else p.assess(case, dpd, defaults, as_of)
             for p in packs
         )
 
@@ -612,7 +733,7 @@ def _by_fact(packs: Sequence[Pack]) -> dict[str, list[Pack]]:
 # --------------------------------------------------------------------------- parsing
 
 #: The keys of a ``dpd_ladder`` pack.
-LADDER_KEYS = (
+LADDER_KEYS: tuple[str, ...] = (
     "kind",
     "title",
     "fact",
@@ -620,6 +741,9 @@ LADDER_KEYS = (
     "products",
     "product_types",
     "flags",
+    "upgrade_from",
+    "upgrade_months",
+    "upgrade_cites",
     "cites",
     "doc",
     "enabled",
@@ -642,7 +766,7 @@ IN_DEFAULT_KEYS = ("pack", "rule", "reason")
 #: The longest probation a ``materiality_default`` pack takes, in months (ten years).
 MAX_PROBATION_MONTHS = 120
 #: The keys of a ``materiality_default`` pack.
-MATERIALITY_KEYS = (
+MATERIALITY_KEYS: tuple[str, ...] = (
     "kind",
     "title",
     "fact",
@@ -851,6 +975,7 @@ def _parse_ladder(
             reader.fail(f"{path}.flags.{name}", "a flag name must be snake_case")
         else:
             flags[name] = value
+    upgrade_from, upgrade_months, upgrade_cites = _upgrade(reader, body, path, classes)
     if reader.failures > mark:
         return None
     return LadderPack(
@@ -863,6 +988,48 @@ def _parse_ladder(
         flags=flags,
         cites=reader.texts(body, "cites", path),
         doc=reader.string(body, "doc", path, default=""),
+        upgrade_from=upgrade_from,
+        upgrade_months=upgrade_months,
+        upgrade_cites=upgrade_cites,
+    )
+
+
+def _upgrade(
+    reader: PackReader, body: Mapping[str, Any], path: str, classes: Sequence[LadderClass]
+) -> tuple[str | None, Figure | None, tuple[str, ...]]:
+    """A ladder's ``upgrade_from``, ``upgrade_months`` and ``upgrade_cites``: the first
+    two together or neither, the class one of the pack's but its first."""
+    given = [key for key in ("upgrade_from", "upgrade_months") if key in body]
+    cites = reader.texts(body, "upgrade_cites", path)
+    if len(given) == 1:
+        other = "upgrade_months" if given[0] == "upgrade_from" else "upgrade_from"
+        reader.fail(f"{path}.{given[0]}", f"give {other} with it, or neither", key=given[0])
+    if cites and len(given) < 2:
+        reader.fail(
+            f"{path}.upgrade_cites",
+            "cites an upgrade rule, but the pack has no upgrade_from and upgrade_months",
+            key="upgrade_cites",
+        )
+    if len(given) < 2:
+        return None, None, ()
+    values = [c.value for c in classes]
+    raw = body["upgrade_from"]
+    if not isinstance(raw, str) or raw not in values[1:]:
+        reader.fail(
+            f"{path}.upgrade_from",
+            "expected one of the classes after the first, got " + quote(raw),
+            key="upgrade_from",
+            suggestion=did_you_mean(str(raw), values[1:]),
+        )
+        return None, None, ()
+    return raw, _months(reader, body, "upgrade_months", path), cites
+
+
+def _months(reader: PackReader, body: Mapping[str, Any], key: str, path: str) -> Figure | None:
+    """A pack's count of months ``key`` (a probation, an upgrade): 1 to
+    :data:`MAX_PROBATION_MONTHS`, a literal or a parameter."""
+    return reader.figure(
+        body[key], f"{path}.{key}", kind="int", minimum=1, maximum=MAX_PROBATION_MONTHS
     )
 
 
@@ -1001,13 +1168,7 @@ def _parse_materiality(
         labels[value] = (str(label[0]), str(label[1]))
     probation: Figure | None = None
     if "probation_months" in body:
-        probation = reader.figure(
-            body["probation_months"],
-            f"{path}.probation_months",
-            kind="int",
-            minimum=1,
-            maximum=MAX_PROBATION_MONTHS,
-        )
+        probation = _months(reader, body, "probation_months", path)
     probation_cites = reader.texts(body, "probation_cites", path)
     if probation_cites and "probation_months" not in body:
         reader.fail(
