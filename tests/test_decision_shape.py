@@ -51,6 +51,26 @@ WRONG: list[tuple[str, Any, str, str]] = [
 ]
 
 
+class _BrokenZone(dt.tzinfo):
+    """A zone whose offset is out of range: ``utcoffset`` of a datetime in it raises."""
+
+    def utcoffset(self, when: dt.datetime | None) -> dt.timedelta:
+        return dt.timedelta(days=2)
+
+    def dst(self, when: dt.datetime | None) -> dt.timedelta:
+        return dt.timedelta(0)
+
+
+WRONG.append(
+    (
+        "as_of",
+        dt.datetime(2026, 6, 30, tzinfo=_BrokenZone()),
+        "as_of",
+        "expected a datetime with its offset",
+    )
+)
+
+
 @pytest.mark.parametrize(("field", "value", "path", "message"), WRONG)
 def test_a_field_of_the_wrong_kind_is_refused_when_the_decision_is_built(
     field: str, value: Any, path: str, message: str

@@ -939,7 +939,7 @@ def _misshapen(decision: Decision) -> list[FieldProblem]:
     if not isinstance(decision.case_id, str):
         wrong("case_id", decision.case_id, "text")
     as_of = decision.as_of
-    if not isinstance(as_of, dt.datetime) or as_of.utcoffset() is None:
+    if not isinstance(as_of, dt.datetime) or _offset(as_of) is None:
         wrong("as_of", as_of, "a datetime with its offset")
     if not isinstance(decision.policy, PolicyRef):
         wrong("policy", decision.policy, "a PolicyRef")
@@ -979,6 +979,15 @@ def _misshapen(decision: Decision) -> list[FieldProblem]:
             FieldProblem("ignored_signals", f"expected a count of 0 or more, got {quote(ignored)}")
         )
     return problems
+
+
+def _offset(moment: dt.datetime) -> dt.timedelta | None:
+    """The offset of ``moment``, or None when it has none or its zone cannot give one
+    (a ``tzinfo`` whose ``utcoffset`` raises, or gives a day or more)."""
+    try:
+        return moment.utcoffset()
+    except (ValueError, TypeError, ArithmeticError, LookupError):
+        return None
 
 
 _LAZILY_DOC = """A decision whose levels, trace and display facts ``build`` makes on first use,
