@@ -88,6 +88,11 @@ BAD_AS_OFS: tuple[tuple[str, Any], ...] = (
 )
 
 
+#: The event kinds the reference was generated with, in their order then: a kind added
+#: since is left out, so the same seed gives the same cases.
+_REFERENCE_KINDS = [k for k in EventKind if k is not EventKind.RESTRUCTURED]
+
+
 def _when(as_of: Any) -> pendulum.DateTime:
     if isinstance(as_of, str):
         parsed = pendulum.parse(as_of)
@@ -121,7 +126,7 @@ def _random_case(rng: random.Random, policy: Policy, index: int) -> Case:
         signals.append(Signal(kind=kind, observed_at=instant(400), value=value, note=note))
     events: list[Event] = []
     for _ in range(rng.choice((0, 0, 1, 2, 4, 8))):
-        kind = rng.choice(list(EventKind))
+        kind = rng.choice(_REFERENCE_KINDS)
         at = instant(400)
         extra: dict[str, Any] = {}
         needs = EVENT_REQUIRED_FIELDS.get(kind, ())

@@ -79,6 +79,18 @@ _REGULATION_PACK = {
         "description": "materiality_default: clause ids a decision in default by the "
         "probation cites, after the pack's.",
     },
+    "restructuring_months": whole(
+        "materiality_default: months a case stays in default after its latest distressed "
+        "restructuring (a 'restructured' event; EU-PROBATION), whatever its days past due; "
+        "leave it out to read no restructuring.",
+        minimum=1,
+        maximum=_regulatory.MAX_PROBATION_MONTHS,
+    ),
+    "restructuring_cites": {
+        **CITES,
+        "description": "materiality_default: clause ids a decision in default after a "
+        "restructuring cites, after the pack's.",
+    },
     "upgrade_from": {
         "type": "string",
         "pattern": schema_pattern(_PARAM_NAME),

@@ -26,7 +26,10 @@ figure without editing a rule. Two kinds of pack exist:
     many months after the criteria last held (EU-PROBATION): the amount past due at an
     earlier instant is the amount past due now plus the payments made since, so the
     criteria can stop holding only at a payment, and the probation ends that many
-    months after it, counted in the case's zone.
+    months after it, counted in the case's zone. With ``restructuring_months``, a case
+    stays in default for that many months after its latest distressed restructuring (a
+    ``restructured`` event; EU-PROBATION's year), whatever its days past due; of two
+    probations running, the one that ends last holds the case.
 
 Each pack gives a fact that remedy rules can read (``cn5_class``, ``ifrs9_stage``,
 ``eu_default``, ``ffiec_class`` …). Ladder packs that give the same fact combine: the
@@ -238,11 +241,12 @@ class LadderPack:
         last_day = case.local_date(at - dt.timedelta(microseconds=1))
         dpd_then = max((last_day - case.due_date).days, 0)
         held = self.rank_at(case, dpd_then)
-        if held < self.values.index(self.upgrade_from) or held <= rank:
+        from_rank = self.values.index(self.upgrade_from)
+        if held < from_rank or held <= rank:
             return None
         klass = self.classes[held]
         end = months_after(case, at, months.as_int)
-        length = f"{months.value} months" + (f" (parameter {months.param})" if months.param else "")
+        length = _months_text(months)
         local = fixed_offset(at).in_timezone(case.timezone)
         story = (
             f"{klass.label_en} on {last_day} (dpd {dpd_then}), until the payment at "
@@ -254,7 +258,7 @@ class LadderPack:
             return _Hold(held, ended, (), end, ended=True)
         reason = (
             f"held at {klass.label_en} until {end.date()}: {story}, and a case leaves "
-            f"{self.classes[self.values.index(self.upgrade_from)].label_en} or a worse class "
+            f"{self.classes[from_rank].label_en} or a worse class "
             f"only after {length} of payment as agreed"
         )
         cites = tuple(dict.fromkeys((*klass.cites, *self.upgrade_cites)))
@@ -394,6 +398,11 @@ class MaterialityPack:
     probation_months: Figure | None = None
     #: The clauses a decision in default by the probation cites, after the pack's.
     probation_cites: tuple[str, ...] = ()
+    #: Months a case stays in default after a distressed restructuring (its latest
+    #: ``restructured`` event), whatever its days past due (None: not read).
+    restructuring_months: Figure | None = None
+    #: The clauses a decision in default after a restructuring cites, after the pack's.
+    restructuring_cites: tuple[str, ...] = ()
 
     kind = PackKind.MATERIALITY_DEFAULT
     values = ("not_default", "default")
@@ -459,6 +468,70 @@ class MaterialityPack:
                 return at, owed
         return None
 
+    def restructured(self, case: Case, as_of: dt.datetime) -> pendulum.DateTime | None:
+        """The instant of the case's latest distressed restructuring (a ``restructured``
+        event) at or before ``as_of``; None when none is recorded."""
+        latest: dt.datetime | None = None
+        for event in case.events:
+            if (
+                event.kind is EventKind.RESTRUCTURED
+                and event.at <= as_of
+                and (latest is None or event.at > latest)
+            ):
+                latest = event.at
+        return None if latest is None else fixed_offset(latest)
+
+    def _probations(self, case: Case, as_of: dt.datetime) -> list[_Probation]:
+        """The probations the case has served or is serving at ``as_of``: after the
+        criteria last held (``probation_months``), and after its latest distressed
+        restructuring (``restructuring_months``)."""
+        found = (self._after_payment(case, as_of), self._after_restructuring(case, as_of))
+        return [p for p in found if p is not None]
+
+    def _after_payment(self, case: Case, as_of: dt.datetime) -> _Probation | None:
+        """The probation after the payment at which the criteria last held."""
+        stopped = self.last_held(case, as_of) if self.probation_months is not None else None
+        if stopped is None:
+            return None
+        at, owed = stopped
+        local = fixed_offset(at).in_timezone(case.timezone)
+        last_day = case.local_date(at - dt.timedelta(microseconds=1))
+        months = _months_text(self.probation_months)
+        held = (
+            f"the default criteria last held on {last_day}, until the payment at "
+            f"{local.isoformat()} ({owed:f} {case.currency} past due before it)"
+        )
+        rule = f"a case leaves default only after {months} in which they no longer hold"
+        ended = f"{held}; the probation of {months} ended on"
+        end = self.probation_end(case, at)
+        return _Probation(
+            end, f"{self.id}:probation", held, rule, "the probation", ended, self.probation_cites
+        )
+
+    def _after_restructuring(self, case: Case, as_of: dt.datetime) -> _Probation | None:
+        """The probation after the latest distressed restructuring."""
+        figure = self.restructuring_months
+        at = self.restructured(case, as_of) if figure is not None else None
+        if figure is None or at is None:
+            return None
+        months = _months_text(figure)
+        story = (
+            f"the debt was restructured at {at.in_timezone(case.timezone).isoformat()} "
+            "because the debtor could not pay as agreed (a distressed restructuring)"
+        )
+        rule = f"a case leaves default only {months} after a distressed restructuring"
+        name = "the probation after the restructuring"
+        end = months_after(case, at, figure.as_int)
+        return _Probation(
+            end,
+            f"{self.id}:restructured",
+            story,
+            rule,
+            name,
+            f"{story}; the {months} after it ended on",
+            self.restructuring_cites,
+        )
+
     def probation_end(self, case: Case, stopped: dt.datetime) -> pendulum.DateTime:
         """``probation_months`` after ``stopped``, counted in the case's zone (see
         :func:`months_after`)."""
@@ -508,35 +581,32 @@ class MaterialityPack:
                 f"material, but not more than {self.over_dpd.describe()} days past due (dpd {dpd})"
             )
         cites = self.cites
-        if value == "not_default" and self.probation_months is not None and as_of is not None:
-            stopped = self.last_held(case, as_of)
-            if stopped is not None:
-                at, owed = stopped
-                end = self.probation_end(case, at)
-                local = fixed_offset(at).in_timezone(case.timezone)
-                last_day = case.local_date(at - dt.timedelta(microseconds=1))
-                figure = self.probation_months
-                months = f"{figure.value} months" + (
-                    f" (parameter {figure.param})" if figure.param else ""
+        probations: list[_Probation] = []
+        if value == "not_default" and as_of is not None:
+            probations = self._probations(case, as_of)
+        running = [p for p in probations if as_of is not None and as_of < p.end]
+        # The probation that ends last holds the case; a tie goes to the restructuring's,
+        # the later in the list.
+        holding = max(reversed(running), key=lambda p: p.end) if running else None
+        for probation in probations:
+            if probation not in running:
+                notes.append(f"{probation.ended} {probation.end.date()}")
+            elif probation is not holding:
+                notes.append(
+                    f"{probation.name} ({probation.rule_id}) runs until "
+                    f"{probation.end.isoformat()} ({case.timezone}): {probation.story}"
                 )
-                held = (
-                    f"the default criteria last held on {last_day}, until the payment at "
-                    f"{local.isoformat()} ({owed:f} {case.currency} past due before it)"
-                )
-                if as_of < end:
-                    value, rule_id = "default", f"{self.id}:probation"
-                    cites = tuple(dict.fromkeys((*self.cites, *self.probation_cites)))
-                    reason = (
-                        f"in default until the probation ends on {end.date()}: {held}, and "
-                        f"a case leaves default only after {months} in which they no longer "
-                        f"hold [now: {reason}]"
-                    )
-                    notes.append(
-                        f"the probation ends at {end.isoformat()} ({case.timezone}), unless "
-                        "the criteria hold again before"
-                    )
-                else:
-                    notes.append(f"{held}; the probation of {months} ended on {end.date()}")
+        if value == "not_default" and holding is not None:
+            value, rule_id = "default", holding.rule_id
+            cites = tuple(dict.fromkeys((*self.cites, *holding.cites)))
+            reason = (
+                f"in default until {holding.name} ends on {holding.end.date()}: "
+                f"{holding.story}, and {holding.rule} [now: {reason}]"
+            )
+            notes.append(
+                f"{holding.name} ends at {holding.end.isoformat()} ({case.timezone}), unless "
+                "the criteria hold again before"
+            )
         next_value: str | None = None
         next_on: dt.date | None = None
         if value == "not_default":
@@ -564,6 +634,28 @@ class MaterialityPack:
             notes=tuple(notes),
             facts={self.fact: value == "default"},
         )
+
+
+@attrs.frozen
+class _Probation:
+    """A probation a case serves before it leaves default (see
+    :meth:`MaterialityPack.assess`)."""
+
+    end: pendulum.DateTime
+    rule_id: str
+    #: What began it, and the rule, for the reason of a decision it holds in default.
+    story: str
+    rule: str
+    name: str
+    #: The note when it has ended, before its end date.
+    ended: str
+    cites: tuple[str, ...]
+
+
+def _months_text(figure: Figure | None) -> str:
+    """``figure`` months, naming its parameter."""
+    assert figure is not None
+    return f"{figure.value} months" + (f" (parameter {figure.param})" if figure.param else "")
 
 
 Pack: TypeAlias = LadderPack | MaterialityPack
@@ -775,6 +867,8 @@ MATERIALITY_KEYS: tuple[str, ...] = (
     "relative",
     "probation_months",
     "probation_cites",
+    "restructuring_months",
+    "restructuring_cites",
     "products",
     "labels",
     "cites",
@@ -1025,6 +1119,19 @@ def _upgrade(
     return raw, _months(reader, body, "upgrade_months", path), cites
 
 
+def _probation_keys(
+    reader: PackReader, body: Mapping[str, Any], path: str, prefix: str, what: str
+) -> tuple[Figure | None, tuple[str, ...]]:
+    """A probation's ``<prefix>_months`` (None when not given) and ``<prefix>_cites``,
+    which need the months."""
+    months = f"{prefix}_months"
+    figure = _months(reader, body, months, path) if months in body else None
+    cites = reader.texts(body, f"{prefix}_cites", path)
+    if cites and months not in body:
+        reader.fail(f"{path}.{prefix}_cites", f"cites {what}, but the pack has no {months}")
+    return figure, cites
+
+
 def _months(reader: PackReader, body: Mapping[str, Any], key: str, path: str) -> Figure | None:
     """A pack's count of months ``key`` (a probation, an upgrade): 1 to
     :data:`MAX_PROBATION_MONTHS`, a literal or a parameter."""
@@ -1166,14 +1273,10 @@ def _parse_materiality(
             )
             continue
         labels[value] = (str(label[0]), str(label[1]))
-    probation: Figure | None = None
-    if "probation_months" in body:
-        probation = _months(reader, body, "probation_months", path)
-    probation_cites = reader.texts(body, "probation_cites", path)
-    if probation_cites and "probation_months" not in body:
-        reader.fail(
-            f"{path}.probation_cites", "cites a probation, but the pack has no probation_months"
-        )
+    probation, probation_cites = _probation_keys(reader, body, path, "probation", "a probation")
+    restructuring, restructuring_cites = _probation_keys(
+        reader, body, path, "restructuring", "a probation after a restructuring"
+    )
     if reader.failures > mark or over is None or relative is None:
         return None
     return MaterialityPack(
@@ -1189,6 +1292,8 @@ def _parse_materiality(
         doc=reader.string(body, "doc", path, default=""),
         probation_months=probation,
         probation_cites=probation_cites,
+        restructuring_months=restructuring,
+        restructuring_cites=restructuring_cites,
     )
 
 

@@ -200,6 +200,11 @@ class EventKind(Choice):
     ASSET_FOUND = "asset_found"
     #: The repayment status was reported to the credit bureau (CARD).
     CREDIT_BUREAU_REPORTED = "credit_bureau_reported"
+    #: The debt was restructured because the debtor could not pay as agreed: a
+    #: distressed restructuring (forbearance). A ``materiality_default`` pack with
+    #: ``restructuring_months`` keeps the case in default for that long after it
+    #: (EU-PROBATION).
+    RESTRUCTURED = "restructured"
 
 
 class ContactOutcome(Choice):
