@@ -220,6 +220,34 @@ def _long_digits(text: str) -> re.Match[str] | None:
     return re.search(rf"\d{{{limit + 1},}}", text) if limit else None
 
 
+def _too_long(text: str) -> json.JSONDecodeError | None:
+    """For ``text`` that ``json`` refused with a ``ValueError`` of its own: an integer
+    past Python's digit limit for text, as a ``json.JSONDecodeError`` at its place;
+    None for any other cause."""
+    long = _long_digits(text)
+    if long is None:
+        return None
+    msg = f"a number of {len(long.group()):,} digits, more than can be read"
+    return json.JSONDecodeError(msg, text, long.start())
+
+
+def _decoded(decoder: json.JSONDecoder, text: str) -> Any:
+    """``decoder.decode(text)``; a number that is not zero but that a float cannot hold,
+    and an integer past Python's digit limit for text, are a ``json.JSONDecodeError`` at
+    its place."""
+    try:
+        return decoder.decode(text)
+    except TooSmallNumber as exc:
+        raise _underflow_error(text, exc) from None
+    except json.JSONDecodeError:
+        raise
+    except ValueError:  # an integer past Python's digit limit for text
+        long = _too_long(text)
+        if long is None:
+            raise
+        raise long from None
+
+
 def loads(text: str | bytes | bytearray) -> Any:
     """``json.loads(text)``, except that an object naming a key twice is a
     :class:`RepeatedKeyError`, a number that is not zero but that a float cannot
@@ -228,17 +256,7 @@ def loads(text: str | bytes | bytearray) -> Any:
     :class:`NotUtf8`). Every other error is ``json.loads``' own."""
     text = _text(text)
     try:
-        return _DECODER.decode(text)
-    except TooSmallNumber as exc:
-        raise _underflow_error(text, exc) from None
-    except json.JSONDecodeError:
-        raise
-    except ValueError:  # an integer past Python's digit limit for text
-        long = _long_digits(text)
-        if long is None:
-            raise
-        msg = f"a number of {len(long.group()):,} digits, more than can be read"
-        raise json.JSONDecodeError(msg, text, long.start()) from None
+        return _decoded(_DECODER, text)
     except _Repeated as exc:
         found = _first_repeat(text)
         if found is None:  # not found again (cannot happen on text the decoder read)
@@ -260,10 +278,8 @@ def loads_with_repeats(text: str) -> tuple[Any, list[RepeatedKeyError]]:
         return data
 
     text = _text(text)
-    try:
-        data = json.JSONDecoder(object_pairs_hook=marked, parse_float=checked_float).decode(text)
-    except TooSmallNumber as exc:
-        raise _underflow_error(text, exc) from None
+    decoder = json.JSONDecoder(object_pairs_hook=marked, parse_float=checked_float)
+    data = _decoded(decoder, text)
     if not seen:
         return data, []
     found: list[tuple[str, str, str, int]] = []

@@ -328,6 +328,14 @@ def _columnar(
             raise InputError([problem])
         return False
     if name == "columnar":
+        if resume:  # the engine writes Parquet only, which no run resumes
+            problem = FieldProblem(
+                "--resume",
+                "the columnar engine's Parquet table cannot be resumed (the file is readable"
+                " only once it is complete); run again without --resume, or use --engine"
+                " per-case with JSON Lines (.jsonl) output to be able to resume",
+            )
+            raise InputError([problem])
         return True
     return not resume and out.suffix.lower() == ".parquet" and columnar_inputs(cases) is not None
 

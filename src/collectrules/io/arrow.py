@@ -116,6 +116,14 @@ class _Repeated(Exception):
         self.key = key
 
 
+class _BadBytes(Exception):
+    """Binary data of a row that is not UTF-8 text (read strictly)."""
+
+    def __init__(self, error: UnicodeDecodeError) -> None:
+        super().__init__(str(error))
+        self.start = error.start
+
+
 def _plain(value: Any, *, strict: bool) -> Any:
     kind = type(value)
     if kind in _SCALARS:
@@ -147,7 +155,14 @@ def _plain(value: Any, *, strict: bool) -> Any:
             return {str(k): _plain(v, strict=strict) for k, v in value if v is not None}
         return [_plain(v, strict=strict) for v in value]
     if isinstance(value, bytes):
-        return value.decode("utf-8", errors="replace")
+        if not strict:
+            return value.decode("utf-8", errors="replace")
+        try:
+            return value.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            # Replaced, two ids would read as one, and a row would be decided under an
+            # id its data never held: the rows of a table refuse it, as text files do.
+            raise _BadBytes(exc) from None
     return str(value)
 
 
@@ -163,7 +178,7 @@ def _plain_row(
             for k, v in row.items()
             if v is not None
         }
-    except _Repeated:
+    except (_Repeated, _BadBytes):
         pass
     else:
         for name in maps:
@@ -176,6 +191,9 @@ def _plain_row(
             _plain(value, strict=True)
         except _Repeated as exc:
             message = f"a map naming the key {quote(exc.key)} twice: expected each key once"
+            problems.append(FieldProblem(str(name), message))
+        except _BadBytes as exc:
+            message = f"bytes not valid UTF-8 at byte {exc.start + 1}: expected text"
             problems.append(FieldProblem(str(name), message))
     return InputError(problems)
 

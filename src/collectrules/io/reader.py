@@ -337,8 +337,10 @@ class _Item:
                 )
             except json.JSONDecodeError as exc:
                 return self._bad(f"invalid JSON in a cell, column {exc.colno}: {exc.msg}")
-            except (ValueError, RecursionError) as exc:
-                return self._bad(f"invalid JSON in a cell: {str(exc)[:200] or 'too deep'}")
+            except RecursionError:
+                return self._bad("invalid JSON in a cell: nested too deeply")
+            except ValueError as exc:
+                return self._bad(f"invalid JSON in a cell: {str(exc)[:200]}")
             return self._checked({k: v for k, v in cells.items() if v is not None})
         return self._checked(self.payload)
 
@@ -570,6 +572,12 @@ def _csv(fh: BinaryIO, codec: codecs.CodecInfo, name: str) -> Iterator[_Item]:
                 bad[number] = error
             yield text
 
+    if csv.field_size_limit() < MAX_LINE_BYTES:
+        # The csv module's own bound on a cell (131,072 characters) refused valid cases
+        # that JSON Lines and the columnar engine read (a signals cell of 200 signals
+        # with long notes); a cell may be as long as a line. The bound is the process's:
+        # it is only ever raised.
+        csv.field_size_limit(MAX_LINE_BYTES)
     reader = csv.reader(texts())
     header: list[str] | None = None
     header_error: InputError | None = None
@@ -581,7 +589,10 @@ def _csv(fh: BinaryIO, codec: codecs.CodecInfo, name: str) -> Iterator[_Item]:
             return
         except csv.Error as exc:
             start, consumed = consumed + 1, reader.line_num
-            yield _Item(name, start, None, _error(f"invalid CSV: {exc}", name, start))
+            text = str(exc)
+            if text.startswith("field larger than field limit"):
+                text = f"a cell longer than {csv.field_size_limit():,} characters"
+            yield _Item(name, start, None, _error(f"invalid CSV: {text}", name, start))
             continue
         start, consumed = consumed + 1, reader.line_num
         if not record:
@@ -663,8 +674,11 @@ def _json(fh: BinaryIO, codec: codecs.CodecInfo, name: str) -> Iterator[_Item]:
             )
         yield _Item(name, None, None, _error(message, name, exc.lineno))
         return
-    except (ValueError, RecursionError) as exc:
-        yield _Item(name, None, None, _error(f"invalid JSON: {str(exc)[:200] or 'too deep'}", name))
+    except RecursionError:
+        yield _Item(name, None, None, _error("invalid JSON: nested too deeply", name))
+        return
+    except ValueError as exc:
+        yield _Item(name, None, None, _error(f"invalid JSON: {str(exc)[:200]}", name))
         return
     refused = _repeats_by_row(repeats, name, many=isinstance(data, list))
     if isinstance(data, list):

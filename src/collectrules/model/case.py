@@ -975,6 +975,8 @@ def _parse_datetime(value: object) -> dt.datetime:
             msg = f"expected an ISO 8601 datetime with an offset, got {quote(value, limit=40)}"
             raise ValueError(msg)
         try:
+            if _INSTANT_TEXT.fullmatch(value) is None:
+                raise ValueError(value)
             parsed = dt.datetime.fromisoformat(value)
         except ValueError:
             msg = f"expected an ISO 8601 datetime with an offset, got {quote(value)}"
@@ -995,6 +997,19 @@ def _structure_datetime(value: object, _: type) -> pendulum.DateTime:
 #: The longest text a date or datetime may be written as.
 _MAX_DATE_TEXT = 64
 
+#: A date as text: YYYY-MM-DD, in ASCII digits. ``date.fromisoformat`` reads more (a
+#: week date such as ``2026-W13`` as its Monday, ``20260331``), which no lender's data
+#: means: refused, as a number written ``1_000`` is.
+_DATE_TEXT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+#: An instant as text: a date as above, ``T`` (or a space), hours and minutes, seconds
+#: and a fraction if given, and an offset ``Z`` or ``±HH:MM``. ``datetime.fromisoformat``
+#: reads more (week dates, the basic format ``20260402T103000+0800``, an hour alone, a
+#: comma before the fraction, an offset with seconds), which is refused.
+_INSTANT_TEXT = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?"
+    r"(?:[Zz]|[+-][0-9]{2}:[0-9]{2})"
+)
+
 
 def _parse_date(value: object) -> dt.date:
     if isinstance(value, dt.datetime):
@@ -1007,6 +1022,8 @@ def _parse_date(value: object) -> dt.date:
             msg = f"expected a date as YYYY-MM-DD, got {quote(value, limit=40)}"
             raise ValueError(msg)
         try:
+            if _DATE_TEXT.fullmatch(value) is None:
+                raise ValueError(value)
             return dt.date.fromisoformat(value)
         except ValueError:
             msg = f"expected a date as YYYY-MM-DD, got {quote(value)}"
@@ -1634,7 +1651,7 @@ def _optional_rate(value: object) -> Decimal | None:
 def _day(value: object) -> dt.date:
     """A date written as text, or a ``date`` (not a datetime), before its years are
     checked."""
-    if type(value) is str and len(value) <= _MAX_DATE_TEXT:
+    if type(value) is str and _DATE_TEXT.fullmatch(value) is not None:
         return dt.date.fromisoformat(value)
     if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
         return value
@@ -1668,7 +1685,7 @@ def _offset_zone(offset: dt.tzinfo) -> dt.tzinfo | None:
 def _instant(value: object) -> pendulum.DateTime:
     """``_structure_datetime(value)``: an ISO 8601 text with an offset, or an aware
     pendulum ``DateTime``, in the years ``MIN_YEAR``–``MAX_YEAR``."""
-    if type(value) is str and len(value) <= _MAX_DATE_TEXT:
+    if type(value) is str and _INSTANT_TEXT.fullmatch(value) is not None:
         parsed = dt.datetime.fromisoformat(value)
         offset = parsed.tzinfo
         if type(offset) is not dt.timezone:
@@ -2123,7 +2140,7 @@ def _hook_check(
 def _instant_fine(value: Any) -> None:
     """``_instant(value)`` without building the instant: the same checks, the same
     exceptions."""
-    if type(value) is str and len(value) <= _MAX_DATE_TEXT:
+    if type(value) is str and _INSTANT_TEXT.fullmatch(value) is not None:
         parsed = dt.datetime.fromisoformat(value)
         offset = parsed.tzinfo
         if type(offset) is not dt.timezone or _offset_zone(offset) is None:

@@ -10,7 +10,8 @@ How each is counted (Civil Code arts. 200–204, CN-PERIOD-CALC):
 * a period whose last day is not a working day of the policy's calendar (a weekend
   day or a statutory holiday) ends on the next working day (art. 203);
 * a period ends at 24:00 of its last day, in the case's zone: ``expires_at`` is 00:00
-  of the following day, and the deadline has expired only after that instant.
+  of the following day, the same instant, and the deadline has expired from that
+  instant on.
 
 The four deadlines:
 
@@ -277,7 +278,9 @@ class _Builder:
     def status(self, start: dt.date, expires_at: pendulum.DateTime) -> DeadlineStatus:
         if self.today <= start:
             return DeadlineStatus.NOT_STARTED
-        if self.as_of > expires_at:
+        # A period ends at 24:00 of its last day, which is 00:00 of the next
+        # (``expires_at``): from that instant on, it has expired.
+        if self.as_of >= expires_at:
             return DeadlineStatus.EXPIRED
         return DeadlineStatus.RUNNING
 
@@ -315,7 +318,7 @@ class _Builder:
             if of_nothing(event, self.case.currency):
                 continue
             day = self.case.local_date(event.at)
-            if day <= current or event.at > self.end_of(end):
+            if day <= current or event.at >= self.end_of(end):
                 continue
             current, started_by = day, event
             interruptions.append(event)

@@ -15,8 +15,10 @@ its plan is done. While it is open it **pauses** the regular steps on the channe
 kind names in ``pauses``; from its instant on it **stops** for good those on the
 channels in ``stops`` (no field visit after a threat to staff).
 
-The section adds two facts that remedy rules read: ``emergency_open`` and
-``emergency_kind`` (the kind of the latest open emergency, ``none`` when none is open).
+The section adds three facts that remedy rules read: ``emergency_open``,
+``emergency_kind`` (the kind of the latest open emergency, ``none`` when none is open)
+and ``visit_held`` (an emergency holds field visits back, as the timeline holds the
+visit steps: one that stops them has happened, or one that pauses them is open).
 The timeline (:func:`collectrules.timeline.build_timeline`) shows each plan's steps with
 their due dates and statuses, as it shows stage steps. Nothing here reads the clock.
 
@@ -126,6 +128,12 @@ EMERGENCY_FIELDS: Mapping[str, FieldSpec] = {
         FieldType.ENUM,
         "the kind of the latest open emergency; 'none' when none is open",
         choices=("none", *(k.value for k in EmergencyKind)),
+    ),
+    "visit_held": FieldSpec(
+        "visit_held",
+        FieldType.BOOL,
+        "an emergency holds field visits back: one whose kind stops visits has happened, or "
+        "one whose kind pauses them is open (the timeline pauses or skips the visit steps)",
     ),
 }
 
@@ -518,13 +526,19 @@ def open_emergencies(
 
 
 def emergency_facts(case: Case, as_of: dt.datetime, section: EmergencySection) -> dict[str, Any]:
-    """``emergency_open`` and ``emergency_kind`` (the latest open one's) at ``as_of``."""
+    """``emergency_open``, ``emergency_kind`` (the latest open one's) and ``visit_held``
+    at ``as_of``."""
     if not case.events:  # an emergency opens on an event
-        return {"emergency_open": False, "emergency_kind": "none"}
-    opened = [e for e in open_emergencies(case, as_of, section) if e.open]
+        return {"emergency_open": False, "emergency_kind": "none", "visit_held": False}
+    found = open_emergencies(case, as_of, section)
+    opened = [e for e in found if e.open]
+    held = any(Channel.VISIT in e.spec.stops for e in found) or any(
+        Channel.VISIT in e.spec.pauses for e in opened
+    )
     return {
         "emergency_open": bool(opened),
         "emergency_kind": opened[-1].kind.value if opened else "none",
+        "visit_held": held,
     }
 
 
@@ -550,7 +564,8 @@ class EmergenciesPlugin(BaseSection):
     def facts(
         self, case: Case, as_of: pendulum.DateTime, policy: Policy, facts: Mapping[str, Any]
     ) -> Mapping[str, Any]:
-        """``emergency_open`` and ``emergency_kind``, when the policy has the section."""
+        """``emergency_open``, ``emergency_kind`` and ``visit_held``, when the policy has
+        the section."""
         section = emergencies_of(policy)
         return {} if section is None else emergency_facts(case, as_of, section)
 
