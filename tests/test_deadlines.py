@@ -86,7 +86,8 @@ def test_limitation_runs_three_years_from_the_due_date() -> None:
     [
         ("2026-03-31 12:00", DeadlineStatus.NOT_STARTED),  # the start day is not counted
         ("2026-04-01 00:00", DeadlineStatus.RUNNING),
-        ("2029-04-03 00:00", DeadlineStatus.RUNNING),  # 24:00 of the last day
+        ("2029-04-02 23:59:59", DeadlineStatus.RUNNING),
+        ("2029-04-03 00:00", DeadlineStatus.EXPIRED),  # 24:00 of the last day
         ("2029-04-03 00:00:01", DeadlineStatus.EXPIRED),
     ],
 )
@@ -270,10 +271,9 @@ def test_warnings_start_a_policy_set_number_of_days_before_expiry() -> None:
     last = deadline(loan(), "2029-04-02 23:59:59")
     assert last.warning is not None
     assert last.warning.startswith("expires at the end of 2029-04-02 (today).")
-    ending = deadline(loan(), "2029-04-03 00:00")  # 24:00 of the last day: still running
-    assert ending.status is DeadlineStatus.RUNNING
-    assert ending.warning is not None
-    assert ending.warning.startswith("expires now, at the end of 2029-04-02.")
+    ending = deadline(loan(), "2029-04-03 00:00")  # 24:00 of the last day: it has ended
+    assert ending.status is DeadlineStatus.EXPIRED
+    assert ending.warning is None
 
     case = loan(guarantors=[{"id": "G-1"}])
     g = deadline(case, "2026-08-01 12:00", "guarantee")

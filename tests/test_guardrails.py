@@ -458,10 +458,13 @@ def test_uk_third_parties_are_never_told_of_the_debt() -> None:
 
 
 def test_default_policy_applies_the_conduct_rule() -> None:
-    v = check("default", case(), "phone", "family", at("2026-04-03 03:00"))
+    v = check("default", case(), "phone", "family", at("2026-04-03 10:00"))
     assert v.allowed
     assert reason(v, "G-CONDUCT-THIRD-PARTY").cites == ("CONDUCT",)
-    assert v.packs == ("CONDUCT", "CHANNELS")
+    assert v.packs == ("CONDUCT", "HOURS", "CHANNELS")
+    # the hours its timeline plans contact in: 03:00 is outside them
+    night = check("default", case(), "phone", "family", at("2026-04-03 03:00"))
+    assert [b.rule_id for b in night.blocks] == ["CONTACT-HOURS"]
 
 
 def test_a_policy_without_contact_packs_is_refused() -> None:

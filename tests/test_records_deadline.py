@@ -127,8 +127,8 @@ def test_us_periods_are_plain_calendar_years() -> None:
     [
         ("2027-05-10 23:59", DeadlineStatus.NOT_STARTED),  # the day itself is not counted
         ("2027-05-11 00:00", DeadlineStatus.RUNNING),
-        ("2030-05-11 00:00", DeadlineStatus.RUNNING),  # 24:00 of the last day
-        ("2030-05-11 00:00:01", DeadlineStatus.EXPIRED),  # the records may go
+        ("2030-05-10 23:59:59", DeadlineStatus.RUNNING),
+        ("2030-05-11 00:00", DeadlineStatus.EXPIRED),  # 24:00 of the last day: the records may go
     ],
 )
 def test_us_boundaries(when: str, status: DeadlineStatus) -> None:

@@ -213,10 +213,12 @@ SECTION_TYPOS = {
         "cn_bank_loan",
         lambda d: _first(d["regulation"])["classes"][1].update(ovr_dpd=30),
     ),
-    "guardrails pack": ("cn_bank_loan", lambda d: _first(d["guardrails"]).update(rule=[])),
+    # (its own pack: the first, the default's HOURS pack, is switched off there, and a
+    # pack switched off is not read)
+    "guardrails pack": ("cn_bank_loan", lambda d: d["guardrails"]["CN"].update(rule=[])),
     "guardrails rule": (
         "cn_bank_loan",
-        lambda d: _first(d["guardrails"])["rules"][0].update(chanels=["phone"]),
+        lambda d: d["guardrails"]["CN"]["rules"][0].update(chanels=["phone"]),
     ),
     "guardrails rule, a key of another kind": (
         "default",

@@ -201,7 +201,7 @@ def test_the_default_policy_has_no_finding_at_all(verified: VerifiedReports) -> 
     assert warning.kind is FindingKind.UNVERIFIED
     assert free.kind is FindingKind.UNVERIFIED
     assert free.message.startswith(
-        "remedies: reads assets_cover_claim, emergency_kind, emergency_open, which the "
+        "remedies: reads assets_cover_claim, emergency_kind, emergency_open, visit_held, which the "
         "verifier cannot set on a case it builds"
     )
     fields, _, rest = warning.message.partition(": ")

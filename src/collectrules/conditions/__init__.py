@@ -31,6 +31,7 @@ from collectrules.conditions.durable_json import to_durable
 from collectrules.conditions.ir import (
     MAX_CONSTANT,
     MAX_DEPTH,
+    MAX_PARTS,
     MAX_TEXT,
     MONEY_SCALE,
     All,
@@ -55,6 +56,7 @@ from collectrules.conditions.python import compile_condition, predicate
 __all__ = [
     "MAX_CONSTANT",
     "MAX_DEPTH",
+    "MAX_PARTS",
     "MAX_TEXT",
     "MONEY_SCALE",
     "All",

@@ -60,6 +60,14 @@ MAX_CONSTANT = 2**53
 #: (32, ``MAX_CONDITION_DEPTH`` of the loader).
 MAX_DEPTH = 100
 
+#: How many parts a condition may hold once written out (each group, negation and leaf
+#: counts one): a larger one is a :class:`~collectrules.errors.ConditionError` when it
+#: is built. A named condition stands for its condition wherever it is named, so a few
+#: names that each name the next twice (``c0 = "c1 and c1"``, ``c1 = "c2 and c2"`` …)
+#: would write out a condition of millions of parts from a short file, which every walk
+#: over it (evaluation, text, compiled evaluators) would then go through.
+MAX_PARTS = 10_000
+
 Scalar: TypeAlias = int | float | str | bool
 Facts: TypeAlias = Mapping[str, Any]
 MAX_TEXT = 4_000
@@ -152,6 +160,9 @@ class Condition:
 
     #: The levels of the condition, its own included (set when a group is built).
     _depth: int = 1
+    #: The parts the condition holds written out, itself included (set when a group is
+    #: built; a leaf is one).
+    _size: int = 1
 
     def __copy__(self) -> Condition:
         return self  # immutable
@@ -325,8 +336,9 @@ def _part(instance: object, attribute: attrs.Attribute[Any], value: object) -> N
 
 
 def _set_depth(node: All | AnyOf | Not, parts: tuple[Condition, ...]) -> None:
-    """Give a group its depth, one more than its deepest part's; past :data:`MAX_DEPTH`
-    it is a :class:`ConditionError`."""
+    """Give a group its depth, one more than its deepest part's, and its size, the parts
+    it holds written out (itself included); past :data:`MAX_DEPTH` or
+    :data:`MAX_PARTS` it is a :class:`ConditionError`."""
     depth = 1 + max((p._depth for p in parts), default=0)
     if depth > MAX_DEPTH:
         msg = (
@@ -334,7 +346,15 @@ def _set_depth(node: All | AnyOf | Not, parts: tuple[Condition, ...]) -> None:
             " simplify it"
         )
         raise ConditionError(msg)
+    size = 1 + sum(p._size for p in parts)
+    if size > MAX_PARTS:
+        msg = (
+            f"the condition holds more than {MAX_PARTS:,} parts once its named conditions"
+            " are written out: simplify it"
+        )
+        raise ConditionError(msg)
     object.__setattr__(node, "_depth", depth)
+    object.__setattr__(node, "_size", size)
 
 
 @attrs.frozen
@@ -344,6 +364,7 @@ class All(Condition):
 
     parts: tuple[Condition, ...] = attrs.field(converter=_parts)
     _depth: int = attrs.field(init=False, repr=False, eq=False, hash=False)
+    _size: int = attrs.field(init=False, repr=False, eq=False, hash=False)
 
     def __attrs_post_init__(self) -> None:
         _set_depth(self, self.parts)
@@ -355,6 +376,7 @@ class AnyOf(Condition):
 
     parts: tuple[Condition, ...] = attrs.field(converter=_parts)
     _depth: int = attrs.field(init=False, repr=False, eq=False, hash=False)
+    _size: int = attrs.field(init=False, repr=False, eq=False, hash=False)
 
     def __attrs_post_init__(self) -> None:
         _set_depth(self, self.parts)
@@ -366,6 +388,7 @@ class Not(Condition):
 
     part: Condition = attrs.field(validator=_part)
     _depth: int = attrs.field(init=False, repr=False, eq=False, hash=False)
+    _size: int = attrs.field(init=False, repr=False, eq=False, hash=False)
 
     def __attrs_post_init__(self) -> None:
         _set_depth(self, (self.part,))

@@ -57,6 +57,7 @@ _FORBIDDEN: dict[type[ast.AST], str] = {
     ast.JoinedStr: "an f-string",
     ast.IfExp: "a conditional expression",
     ast.Dict: "a dict",
+    ast.Set: "a set (write a tuple: '(…)')",
     ast.BinOp: "arithmetic",
     ast.UnaryOp: "an operator",
 }
@@ -106,6 +107,7 @@ def parse(
     except (ValueError, RecursionError, MemoryError) as exc:
         raise ConditionError(f"cannot parse: {type(exc).__name__}", text=text) from None
     builder = _Builder(text.strip(), schema, params, named)
+    _check_written(builder, tree)
     for node in sorted(
         (n for n in ast.walk(tree.body) if type(n) in _FORBIDDEN),
         key=lambda n: (getattr(n, "col_offset", 0), -getattr(n, "end_col_offset", 0)),
@@ -118,6 +120,56 @@ def parse(
     except RecursionError:
         raise ConditionError("condition nested too deeply", text=text) from None
     return cond
+
+
+#: A number as the grammar writes it: decimal digits, a fraction and an exponent.
+_DECIMAL = re.compile(r"[0-9]+(?:\.[0-9]*)?(?:[eE][+-]?[0-9]+)?|\.[0-9]+(?:[eE][+-]?[0-9]+)?")
+
+
+def _check_written(builder: _Builder, tree: ast.Expression) -> None:
+    """Refuse what Python reads that the grammar does not list: a comment (``#``, which
+    would drop the rest of the condition without a word), a line continuation, a number
+    written in hexadecimal or with ``_``, and a name that Python reads as another (a
+    fullwidth ``ｄｐｄ`` is ``dpd`` once folded)."""
+    text = builder.text
+    comment = _comment_at(text)
+    if comment is not None:
+        msg = "'#' is not allowed in a condition: as a comment it would drop the rest of it"
+        raise ConditionError(msg, text=text, column=comment + 1)
+    if re.search(r"\\[ \t]*\r?\n", text):
+        raise ConditionError("a line continuation ('\\') is not allowed in a condition", text=text)
+    for node in ast.walk(tree.body):
+        if isinstance(node, ast.Name):
+            written = ast.get_source_segment(text, node)
+            if written is not None and written != node.id:
+                raise builder.fail(
+                    node, f"{quote(written)}: write a name in ASCII letters, as {quote(node.id)}"
+                )
+        elif isinstance(node, ast.Constant) and type(node.value) in (int, float):
+            written = ast.get_source_segment(text, node)
+            if written is not None and _DECIMAL.fullmatch(written) is None:
+                raise builder.fail(
+                    node, f"{quote(written)}: write a number in decimal digits, without '_'"
+                )
+
+
+def _comment_at(text: str) -> int | None:
+    """The offset of a ``#`` outside the string literals of ``text``, or None."""
+    quote_char: str | None = None
+    escaped = False
+    for at, char in enumerate(text):
+        if quote_char is not None:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == quote_char:
+                quote_char = None
+        elif char in "'\"":
+            quote_char = char
+        elif char == "#":
+            return at
+    return None
 
 
 _DANGLING = re.compile(r"(<=|>=|==|!=|<|>|\bnot in|\bin|\band|\bor|\bnot|\()\s*$")

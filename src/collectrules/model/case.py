@@ -1002,12 +1002,14 @@ _MAX_DATE_TEXT = 64
 #: means: refused, as a number written ``1_000`` is.
 _DATE_TEXT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 #: An instant as text: a date as above, ``T`` (or a space), hours and minutes, seconds
-#: and a fraction if given, and an offset ``Z`` or ``±HH:MM``. ``datetime.fromisoformat``
-#: reads more (week dates, the basic format ``20260402T103000+0800``, an hour alone, a
-#: comma before the fraction, an offset with seconds), which is refused.
+#: and a fraction if given, and an offset ``Z`` or ``±HH:MM`` (seconds too, as a zone's
+#: historical offsets have them; without an offset, the text is read, and refused as a
+#: naive datetime). ``datetime.fromisoformat`` reads more (week dates, the basic format
+#: ``20260402T103000+0800``, an hour alone, a comma before the fraction), which is
+#: refused.
 _INSTANT_TEXT = re.compile(
     r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?"
-    r"(?:[Zz]|[+-][0-9]{2}:[0-9]{2})"
+    r"(?:[Zz]|[+-][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?)?"
 )
 
 

@@ -989,16 +989,15 @@ class _Files:
                 "extending file's folder or a search path"
             )
             raise PolicyError([FieldProblem("extends", msg, suggestion=did_you_mean(ref, known))])
-        others = ", ".join(str(f) for f in folders[1:])
+        others = ", ".join(quote(str(f)) for f in folders[1:])
         also = f" (nor in {others})" if others else ""
-        msg = f"cannot read policy file: no such file{also}, and no shipped policy {quote(ref)}"
-        raise PolicyError(
-            [
-                FieldProblem(
-                    "", msg, source=str(folders[0] / as_path), suggestion=did_you_mean(ref, known)
-                )
-            ]
+        # The value is quoted, never printed as the file's name: a line end in it would
+        # print as another line of a report.
+        msg = (
+            f"extends {quote(ref)}: no such file in {quote(str(folders[0]))}{also}, and no"
+            " shipped policy of that name"
         )
+        raise PolicyError([FieldProblem("extends", msg, suggestion=did_you_mean(ref, known))])
 
 
 def _invalid_name(ref: str) -> PolicyError:
@@ -1042,6 +1041,11 @@ class _Loader:
         self.named_raw: dict[str, tuple[str, str, tuple[str, ...]]] = {}
         #: Who uses each named condition: rule and stage ids, ``conditions.<name>``.
         self.named_uses: dict[str, list[str]] = {}
+        #: Each named condition once parsed, by name and the schema and parameters it
+        #: was parsed against: a name used twice is parsed once (a name using another
+        #: twice, which uses another twice, … would otherwise parse exponentially often).
+        #: (The schema and parameters are held with it, so that their ids stay theirs.)
+        self.named_parsed: dict[tuple[str, int, int], tuple[object, object, Condition]] = {}
         #: The policy's catalogues (standard entries first), read before any section,
         #: which may use them (a stage's remedy, a plan's product).
         self.remedies: dict[str, RemedySpec] = dict(STANDARD_REMEDIES)
@@ -1402,6 +1406,16 @@ class _Loader:
                 key="id",
             )
         version = self.get_str(data, "version", "", default="0")
+        # The version is printed in the policy's reference (id@version#hash) at the head
+        # of every report: a line end, '#' or '@' in it would print another reference
+        # or another line of the report.
+        if isinstance(data.get("version"), str) and not _VERSION.fullmatch(version):
+            self.fail(
+                "version",
+                "expected a version such as '1.0.0': a letter or digit, then letters, digits,"
+                f" '.', '+', '-' or '_', at most 64 characters, got {quote(version, limit=80)}",
+                key="version",
+            )
         title = self.get_str(data, "title", "", default=pid)
         description = self.get_str(data, "description", "", default="")
         notes = self.get_strs(data, "notes", "")
@@ -2258,11 +2272,17 @@ class _Named(Mapping[str, Condition]):
             raise ConditionError(msg, field=name)
         if self.owner is not None:
             self.loader.named_uses.setdefault(name, []).append(self.owner)
+        key = (name, id(self.schema), id(self.params))
+        known = self.loader.named_parsed.get(key)
+        if known is not None:
+            return known[2]
         inner = _Named(
             self.loader, self.schema, self.params, f"conditions.{name}", (*self.stack, name)
         )
         try:
-            return parse(text, schema=self.schema, params=self.params, named=inner)
+            parsed = parse(text, schema=self.schema, params=self.params, named=inner)
+            self.loader.named_parsed[key] = (self.schema, self.params, parsed)
+            return parsed
         except ParameterTypeError:
             raise
         except ConditionError as exc:
@@ -2318,6 +2338,9 @@ def _shape_problem(condition: Condition) -> str | None:
                     return f"{quote(value)} is not a finite number"
     return None
 
+
+#: A policy's version: what a reference (``id@version#hash``) can print as one word.
+_VERSION = re.compile(r"[0-9A-Za-z][0-9A-Za-z.+_-]{0,63}")
 
 #: The longest rule id: as long as a case id may be (``model.limits.MAX_ID_LENGTH``).
 MAX_RULE_ID_LENGTH = 200

@@ -290,9 +290,7 @@ class _Builder:
         warn_from = expires_at.subtract(days=self.rules.warning_days)
         if status is not DeadlineStatus.RUNNING or self.as_of < warn_from:
             return warn_from, None
-        left = (last_day - self.today).days + 1
-        if left <= 0:  # as_of is the very instant it ends: 24:00 of the last day
-            return warn_from, f"expires now, at the end of {last_day.isoformat()}. {what}"
+        left = (last_day - self.today).days + 1  # running: as_of is before 24:00 of it
         when = "today" if left == 1 else f"{left} days left, counting today"
         return warn_from, f"expires at the end of {last_day.isoformat()} ({when}). {what}"
 

@@ -18,6 +18,7 @@ from collectrules.authoring.verify._cases import (
     build_case,
 )
 from collectrules.authoring.verify._findings import (
+    MAX_HELD,
     MAX_STEPS,
     MAX_WAYS,
 )
@@ -148,6 +149,12 @@ class _Context:
         self._cells: dict[str, tuple[Any, ...]] = {}
         self.steps = 0
         self.ways = 0
+        #: Partial results held by the current layer's search (see :data:`MAX_HELD`).
+        self.held = 0
+        self.most_held = 0
+        #: Ways through a layer found and kept for the situations that reach it, over
+        #: the whole verification (see :data:`MAX_HELD`).
+        self.kept_outcomes = 0
         self.varied: _Varied | None = None
         # Fields that an optional section computes from the case (a pack's class, a
         # bucket, time_barred) are set by probing: the verifier builds the case from
@@ -526,6 +533,7 @@ class _Context:
         var_of = self.variables(needed, fixed)
         memo: dict[tuple[Any, tuple[tuple[int, Condition], ...]], dict[Hashable, Any]] = {}
         first_only = isinstance(fold, _SatFold)
+        self.held = 0
 
         # A witness is built as a chain (assignment, rest) and flattened at the end.
         def rec(s: Any, pending: tuple[tuple[int, Condition], ...]) -> dict[Hashable, Any]:
@@ -562,6 +570,10 @@ class _Context:
                 if first_only and out:
                     break
             memo[key] = out
+            self.held += len(out) + len(pending)
+            self.most_held = max(self.most_held, self.held)
+            if self.held > MAX_HELD:
+                raise _Budget(f"{MAX_HELD} partial results held at once")
             return out
 
         flat: dict[Hashable, dict[str, Any]] = {}
@@ -572,6 +584,14 @@ class _Context:
                 chain = chain[1]
             flat[result] = witness
         return flat
+
+    def keep_outcomes(self, count: int) -> None:
+        """Count ``count`` more ways through a layer kept for later situations: past
+        :data:`MAX_HELD`, the search stops (a :class:`_Budget`), as its memory would
+        otherwise grow with the product of the values the layer's fields can take."""
+        self.kept_outcomes += count
+        if self.kept_outcomes > MAX_HELD:
+            raise _Budget(f"{MAX_HELD} ways through the layers kept at once")
 
     def take_ways(self, ways: int) -> None:
         """Count ``ways`` more ways through a layer (:data:`MAX_WAYS`): past the budget,

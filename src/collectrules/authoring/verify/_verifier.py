@@ -410,6 +410,7 @@ class _Verifier:
             for summary, wit in ctx.explore(indexed, fold, {**env, **combo}).items():
                 assert isinstance(summary, tuple)
                 found.append((combo, wit, summary))
+                ctx.keep_outcomes(1)
         # Each way once, as the situations of the next layer take it: the live fields
         # the search set, then the layer's value, in each world.
         kept = self.plans[li].kept
