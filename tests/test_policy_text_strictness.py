@@ -213,3 +213,41 @@ def test_the_verifier_stops_with_a_warning_before_its_memory_grows_without_bound
     assert time.perf_counter() - started < 60
     messages = [f.message for f in report.findings if f.kind.value == "unverified"]
     assert any("ways through the layers kept at once" in m for m in messages), messages
+
+
+# --------------------------------------------------------------------------- names
+
+
+def test_a_misspelt_override_of_a_base_parameter_is_an_error_of_check(tmp_path: Path) -> None:
+    extra = (
+        '\n[parameters.recovery_horizon_month]\nvalue = 12\ndoc = "meant to override the base"\n'
+    )
+    path = _policy(tmp_path, extra=extra)
+    report = verify(load_policy(path))
+    (error,) = [f for f in report.findings if f.severity.value == "error"]
+    assert error.kind.value == "dead_parameter"
+    assert error.message.endswith("(did you mean 'recovery_horizon_months'?)")
+    # a new parameter of the policy's own, unused and like no base parameter, is a warning
+    other = _policy(tmp_path, extra='\n[parameters.my_threshold]\nvalue = 3\ndoc = "d"\n')
+    found = [f for f in verify(load_policy(other)).findings if f.kind.value == "dead_parameter"]
+    assert [f.severity.value for f in found] == ["warning"]
+
+
+def test_a_regulatory_class_cannot_take_the_id_of_a_remedy_rule(tmp_path: Path) -> None:
+    path = tmp_path / "clash.toml"
+    path.write_text(
+        'extends = "default"\nid = "clash"\nversion = "1"\n\n'
+        '[regulation.MINE]\nkind = "dpd_ladder"\ntitle = "mine"\nfact = "mine_class"\n'
+        'cites = ["Q1"]\n\n'
+        '[[regulation.MINE.classes]]\nvalue = "ok"\nlabel_en = "ok"\nlabel_zh = "好"\n'
+        'rule = "R-Q1-GRACE"\nreason = "r"\ncites = ["Q1"]\n\n'
+        '[[regulation.MINE.classes]]\nvalue = "late"\nlabel_en = "late"\nlabel_zh = "迟"\n'
+        'rule = "MINE-LATE"\nover_dpd = 30\nreason = "r"\ncites = ["Q1"]\n',
+        encoding="utf-8",
+    )
+    problems = _problems(path)
+    assert any(
+        "clash.toml:15: regulation.MINE.classes[0].rule: duplicate rule id 'R-Q1-GRACE': a "
+        "layer or remedy rule has it" in p
+        for p in problems
+    ), problems

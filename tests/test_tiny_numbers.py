@@ -74,7 +74,6 @@ def test_a_jsonl_row_with_such_a_number_is_a_bad_row(tmp_path: Path) -> None:
         ("dpd > 1e-400", "1e-400", MESSAGE),
         ("dpd > -1.0E-999", "1.0E-999", MESSAGE),
         ("dpd in (1, 0.0, 2e-400)", "2e-400", MESSAGE),
-        ("dpd > 1_0e-400", "1_0e-400", MESSAGE),
         ("dpd > 12345678901234567.89", "12345678901234567.89", LONG),
         ("principal >= 0.10000000000000000001", "0.10000000000000000001", LONG),
     ],
@@ -86,6 +85,15 @@ def test_a_condition_with_such_a_constant_is_refused(
     with pytest.raises(CollectRulesError) as caught:
         policy_from_dict({"extends": "default", "remedies": {"rules": [rule]}})
     assert f"remedies[R-X].when: the number {written} {message}" in str(caught.value)
+
+
+def test_a_tiny_constant_written_with_an_underscore_is_refused_for_the_underscore() -> None:
+    rule = {"id": "R-X", "effect": "allow", "remedy": "extend", "reason": "x"}
+    with pytest.raises(CollectRulesError) as caught:
+        policy_from_dict(
+            {"extends": "default", "remedies": {"rules": [{**rule, "when": "dpd > 1_0e-400"}]}}
+        )
+    assert "'1_0e-400': write a number in decimal digits, without '_'" in str(caught.value)
 
 
 @pytest.mark.parametrize("condition", ["dpd > 0.0", "dpd > 0e-400", "dpd >= -0.000E5"])

@@ -715,6 +715,16 @@ class RegulationSection:
     packs: tuple[Pack, ...]
     parameters: frozenset[str] = frozenset()
 
+    def rule_ids(self) -> tuple[tuple[str, str], ...]:
+        """The rule ids the packs' classes give, each with the key that names it (the
+        loader refuses one that a layer or remedy rule has too)."""
+        found: list[tuple[str, str]] = []
+        for pack in self.packs:
+            if isinstance(pack, LadderPack):
+                for i, klass in enumerate(pack.classes):
+                    found.append((klass.rule_id, f"regulation.{pack.id}.classes[{i}].rule"))
+        return tuple(found)
+
     def pack(self, pack_id: str) -> Pack:
         """The pack with this id."""
         for pack in self.packs:

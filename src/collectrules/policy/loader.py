@@ -1464,6 +1464,14 @@ class _Loader:
             if rid in seen:
                 self.fail(f"rules[{rid}]", f"duplicate rule id {quote(rid)}", rule_id=rid)
             seen.add(rid)
+        for parsed in sections.values():
+            # A section's own rules (a regulatory class's rule) share the policy's ids:
+            # `disable`, traces and reports name a rule by its id alone.
+            owned = getattr(parsed, "rule_ids", None)
+            for rid, where in owned() if callable(owned) else ():
+                if rid in seen:
+                    message = f"duplicate rule id {quote(rid)}: a layer or remedy rule has it"
+                    self.fail(where, message, key="rule")
 
         self.check_stages(layers)
         self.check_parameters(parameters)

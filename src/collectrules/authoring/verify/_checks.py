@@ -46,7 +46,7 @@ from collectrules.authoring.verify._verifier import (
     _RemedyOutcomes,
     _Verifier,
 )
-from collectrules.errors import PolicyError, quote
+from collectrules.errors import PolicyError, did_you_mean, quote
 from collectrules.model.decision import Quadrant
 from collectrules.model.remedies import Remedy
 from collectrules.policy import ConflictRule, HitPolicy, Layer, Policy, RemedyEffect
@@ -96,6 +96,19 @@ def check_dead(vf: _Verifier) -> None:
             continue
         if own_params is not None and name not in own_params:
             continue  # inherited: the base policy's business
+        inherited = [p for p in policy.parameters if own_params is not None and p not in own_params]
+        close = did_you_mean(name, inherited)
+        if close is not None:
+            # A new parameter that nothing reads, a letter or two from one the base
+            # policy has: a misspelt override, which leaves the base's value in force.
+            vf.report(
+                FindingKind.DEAD_PARAMETER,
+                Severity.ERROR,
+                f"parameters.{name}: no rule uses parameter {quote(name)}, and the base "
+                f"policy has {quote(close)}, whose value stays in force (did you mean "
+                f"{quote(close)}?)",
+            )
+            continue
         vf.report(
             FindingKind.DEAD_PARAMETER,
             Severity.WARNING,
