@@ -154,7 +154,7 @@ def test_a_json_file_names_a_long_number_and_deep_nesting_in_the_readers_words(
     assert "9" * 5001 in row
     (tmp_path / "long.json").write_text(row, encoding="utf-8")
     (tmp_path / "deep.json").write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
-    cell = "[" * 5_000 + "]" * 5_000
+    cell = "[" * 100_000 + "]" * 100_000
     _csv(tmp_path / "deep.csv", [{**case_dict(case_id="C-1"), "signals": None}])
     deep_csv = tmp_path / "deep.csv"
     deep_csv.write_text(deep_csv.read_text(encoding="utf-8").rstrip("\n") + cell + "\n")
@@ -164,7 +164,12 @@ def test_a_json_file_names_a_long_number_and_deep_nesting_in_the_readers_words(
     assert "a number of 5,001 digits, more than can be read" in err
     assert "long.json: invalid JSON, column" in err
     assert "deep.json: invalid JSON: nested too deeply" in err
-    assert "deep.csv:2: invalid JSON in a cell: nested too deeply" in err
+    # (Python 3.13's decoder reads deeper than 3.11's before its recursion limit: the
+    # row is then refused for its shape, in the reader's words too.)
+    assert (
+        "deep.csv:2: invalid JSON in a cell: nested too deeply" in err
+        or "deep.csv:2: signals[0][0][0]: nested deeper than" in err
+    ), err
     assert "sys.set_int_max_str_digits" not in err
     assert "recursion" not in err
 
