@@ -6,7 +6,9 @@ constants, comparisons and ``and``/``or``/``not``."""
 from __future__ import annotations
 
 import ast
+import io
 import re
+import tokenize
 import warnings
 from collections.abc import Mapping
 from typing import Any
@@ -154,21 +156,18 @@ def _check_written(builder: _Builder, tree: ast.Expression) -> None:
 
 
 def _comment_at(text: str) -> int | None:
-    """The offset of a ``#`` outside the string literals of ``text``, or None."""
-    quote_char: str | None = None
-    escaped = False
-    for at, char in enumerate(text):
-        if quote_char is not None:
-            if escaped:
-                escaped = False
-            elif char == "\\":
-                escaped = True
-            elif char == quote_char:
-                quote_char = None
-        elif char in "'\"":
-            quote_char = char
-        elif char == "#":
-            return at
+    """The offset of a comment (``#`` outside a string literal) in ``text``, or None:
+    as Python's tokenizer finds it, string prefixes and triple quotes included."""
+    starts = [0]
+    for line in text.splitlines(keepends=True):
+        starts.append(starts[-1] + len(line))
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(text).readline):
+            if token.type == tokenize.COMMENT:
+                row, col = token.start
+                return starts[row - 1] + col
+    except (tokenize.TokenError, SyntaxError):  # not reached: ast.parse read the text
+        return None
     return None
 
 

@@ -151,7 +151,6 @@ class _Context:
         self.ways = 0
         #: Partial results held by the current layer's search (see :data:`MAX_HELD`).
         self.held = 0
-        self.most_held = 0
         #: Ways through a layer found and kept for the situations that reach it, over
         #: the whole verification (see :data:`MAX_HELD`).
         self.kept_outcomes = 0
@@ -571,7 +570,6 @@ class _Context:
                     break
             memo[key] = out
             self.held += len(out) + len(pending)
-            self.most_held = max(self.most_held, self.held)
             if self.held > MAX_HELD:
                 raise _Budget(f"{MAX_HELD} partial results held at once")
             return out
