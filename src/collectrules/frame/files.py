@@ -156,7 +156,7 @@ def _chunks(path: Path, rows: int) -> Iterator[_Wire | _Unread] | None:
     file is not readable Parquet (the per-case reader makes it one bad row, as the
     per-case batch does)."""
     try:
-        reader = pq.ParquetFile(path)
+        reader = pq.ParquetFile(path, pre_buffer=arrow_io.PRE_BUFFER)
         names = reader.schema_arrow.names
     except arrow_io.parquet_failures():
         return None
