@@ -358,15 +358,20 @@ def test_emergency_steps_and_cases_are_marked(engine: Engine) -> None:
     decision = engine.decide(case, as_of=AS_OF)
     timeline = engine.timeline(case, as_of=AS_OF)
     step = next(s for s in timeline.steps if s.status in ACTIONABLE)
-    renamed = attrs.evolve(step, stage=attrs.evolve(step.stage, id="E-THREAT-REPORT"))
+    # A step of an emergency's plan, as the emergencies section names it (with the
+    # emergency itself closed in the facts: only the step says so).
+    stage = attrs.evolve(
+        step.stage, id="threat_to_staff:E-REPORT", plan="emergency:threat_to_staff"
+    )
+    renamed = attrs.evolve(step, stage=stage)
     steps = tuple(renamed if s is step else s for s in timeline.steps)
     items = work_items(
         PlannedCase(case, decision, attrs.evolve(timeline, steps=steps)),
         as_of=AS_OF,
         guardrails=None,
     )
-    assert {i.step_id: i.emergency for i in items}["E-THREAT-REPORT"] is True
-    assert not any(i.emergency for i in items if i.step_id != "E-THREAT-REPORT")
+    assert {i.step_id: i.emergency for i in items}["threat_to_staff:E-REPORT"] is True
+    assert not any(i.emergency for i in items if i.step_id != "threat_to_staff:E-REPORT")
     flagged = attrs.evolve(decision, facts={**decision.facts, "emergency_open": True})
     items = work_items(PlannedCase(case, flagged, timeline), as_of=AS_OF, guardrails=None)
     assert items

@@ -33,6 +33,7 @@ from collectrules import _json as strict_json
 from collectrules._arguments import require_named_path, source_name
 from collectrules._files import MAX_SMALL_FILE_BYTES, UnreadableFile, read_small_file
 from collectrules.errors import FieldProblem, InputError, did_you_mean, quote
+from collectrules.operations._channels import CHANNELS
 
 __all__ = ["UNASSIGNED", "Owner", "Team", "load_team", "team_from_dict"]
 
@@ -89,6 +90,12 @@ def _quadrants(instance: object, attribute: attrs.Attribute[Any], value: object)
         raise _problem(attribute, "quadrants among Q1, Q2, Q3 and Q4, or None", value)
 
 
+def _channels(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    _texts(instance, attribute, value)
+    if value is not None and not value <= frozenset(CHANNELS):  # type: ignore[operator]
+        raise _problem(attribute, f"channels among {', '.join(CHANNELS)}, or None", value)
+
+
 def _bucket_filter(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
     if value is not None and (
         not isinstance(value, Mapping)
@@ -132,7 +139,7 @@ class Owner:
         default=None, validator=_bucket_filter
     )
     step_roles: frozenset[str] | None = attrs.field(default=None, validator=_texts)
-    channels: frozenset[str] | None = attrs.field(default=None, validator=_texts)
+    channels: frozenset[str] | None = attrs.field(default=None, validator=_channels)
     min_amount: Decimal | None = attrs.field(default=None, validator=_amount)
     max_amount: Decimal | None = attrs.field(default=None, validator=_above_min)
 
@@ -376,6 +383,12 @@ def team_from_dict(
         if quadrants is not None:
             for q in sorted(quadrants - _QUADRANTS):
                 bad(index, "quadrants", f"unknown quadrant {quote(q)}; expected Q1, Q2, Q3 or Q4")
+        channels = sets["channels"]
+        if channels is not None:
+            # A misspelt channel would match no line: the owner would silently get none.
+            for c in sorted(channels - set(CHANNELS)):
+                msg = f"unknown channel {quote(c)}; expected one of {', '.join(CHANNELS)}"
+                bad(index, "channels", msg, did_you_mean(c, CHANNELS))
         buckets_raw = table.get("buckets")
         buckets: dict[str, frozenset[str]] | None = None
         if buckets_raw is not None:

@@ -16,8 +16,8 @@ one of them keeps it; the other stage channels map through :data:`STEP_CHANNELS`
 * ``breached``: breached steps before all others;
 * ``limit``: the earlier hard limit first (the stage's ``limit_at``, else its
   ``due_at``; a step with neither comes last);
-* ``emergency``: lines of an emergency before the others: a step whose id is an
-  emergency clause id (``E-…``), or any step of a case whose facts say
+* ``emergency``: lines of an emergency before the others: a step of an emergency's
+  plan (its id is ``<kind>:E-…``), or any step of a case whose facts say
   ``emergency_open``;
 * ``amount``: the larger overdue amount first (the number in the case's own currency;
   amounts in different currencies are not converted).
@@ -59,7 +59,12 @@ from typing import Any
 
 import attrs
 
-from collectrules._arguments import require_callable, require_instance, require_named_path
+from collectrules._arguments import (
+    require_callable,
+    require_instance,
+    require_named_path,
+    require_texts,
+)
 from collectrules._decimal import exact
 from collectrules.calendars import ContactHours
 from collectrules.compliance.guardrails import (
@@ -82,6 +87,7 @@ from collectrules.model.case import Case, fixed_offset
 from collectrules.model.decision import Decision
 from collectrules.model.remedies import Remedy
 from collectrules.model.time import require_aware
+from collectrules.operations._channels import CHANNELS
 from collectrules.operations._spill import DEFAULT_RUN_SIZE, SpillSort
 from collectrules.operations.team import UNASSIGNED, Team, load_team
 from collectrules.policy import Policy
@@ -108,17 +114,6 @@ __all__ = [
     "worklist_channel",
 ]
 
-#: The channels a worklist line names.
-CHANNELS: tuple[str, ...] = (
-    "phone",
-    "sms",
-    "letter",
-    "email",
-    "visit",
-    "lawyer_letter",
-    "court",
-    "internal",
-)
 
 #: How a stage channel that is not one of :data:`CHANNELS` maps to one
 #: (``legal`` is ``court`` instead when the stage performs ``litigate``).
@@ -182,6 +177,7 @@ MAX_KEPT_FAILURES = 1_000
 
 def worklist_channel(step: Step) -> str:
     """The worklist channel of ``step`` (see :data:`STEP_CHANNELS`)."""
+    require_instance(step, Step, "step", "a timeline Step")
     raw = step.channel
     if raw in CHANNELS:
         return raw
@@ -192,6 +188,7 @@ def worklist_channel(step: Step) -> str:
 
 def urgency_order(policy: Policy) -> tuple[str, ...]:
     """The urgency criteria in the policy's order (parameter ``worklist_urgency``)."""
+    require_instance(policy, Policy, "policy", "a Policy")
     value = policy.parameter_values.get("worklist_urgency")
     if value is None:
         return DEFAULT_URGENCY
@@ -218,13 +215,22 @@ def urgency_order(policy: Policy) -> tuple[str, ...]:
     return names
 
 
+def _kind(expected: type, what: str) -> Any:
+    """An attrs validator: a value not of the ``expected`` kind is an InputError."""
+
+    def check(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+        require_instance(value, expected, attribute.name, what)
+
+    return check
+
+
 @attrs.frozen
 class PlannedCase:
     """One case with its decision and timeline at the same ``as_of``."""
 
-    case: Case
-    decision: Decision
-    timeline: Timeline
+    case: Case = attrs.field(validator=_kind(Case, "a Case"))
+    decision: Decision = attrs.field(validator=_kind(Decision, "a Decision"))
+    timeline: Timeline = attrs.field(validator=_kind(Timeline, "a Timeline"))
 
 
 @attrs.frozen
@@ -330,9 +336,13 @@ class WorkItem:
 
 
 def urgency_key(item: WorkItem, order: Sequence[str] = DEFAULT_URGENCY) -> tuple[Any, ...]:
-    """The sort key of ``item`` under the criteria ``order``; smaller is more urgent."""
+    """The sort key of ``item`` under the criteria ``order``; smaller is more urgent.
+
+    ``order`` names each of :data:`URGENCY_CRITERIA` once; anything else, and an
+    ``item`` that is not a :class:`WorkItem`, is an InputError."""
+    require_instance(item, WorkItem, "item", "a WorkItem")
     return _key(
-        order,
+        _checked_order(order),
         status=item.status,
         limit_at=item.limit_at,
         due_at=item.due_at,
@@ -375,7 +385,32 @@ def _key(
 
 
 def _is_emergency(step: Step, decision: Decision) -> bool:
-    return step.id.upper().startswith("E-") or decision.facts.get("emergency_open") is True
+    # A step of an emergency's plan (its id is ``<kind>:E-…``), open or not.
+    return step.stage.plan.startswith("emergency:") or decision.facts.get("emergency_open") is True
+
+
+def _checked_order(order: object) -> tuple[str, ...]:
+    """``order`` as urgency criteria: each of :data:`URGENCY_CRITERIA` exactly once, as
+    the policy's ``worklist_urgency`` must name them; anything else is an InputError."""
+    if order is DEFAULT_URGENCY:
+        return DEFAULT_URGENCY
+    names = require_texts(order, "order", "a sequence of urgency criteria")
+    problems = [
+        FieldProblem(
+            "order",
+            f"unknown urgency criterion {quote(name)}; expected {', '.join(URGENCY_CRITERIA)}",
+            suggestion=did_you_mean(name, list(URGENCY_CRITERIA)),
+        )
+        for name in names
+        if name not in URGENCY_CRITERIA
+    ]
+    if not problems and sorted(names) != sorted(URGENCY_CRITERIA):
+        every = ", ".join(URGENCY_CRITERIA)
+        msg = f"expected each of {every} exactly once, got {quote(list(names))}"
+        problems.append(FieldProblem("order", msg))
+    if problems:
+        raise InputError(problems)
+    return names
 
 
 def work_items(
@@ -392,7 +427,18 @@ def work_items(
     Each line's owner is the first owner of ``team`` that takes it (``unassigned`` when
     none does; ``all`` without a team). The next contact time is the ``guardrails``'
     answer; without guardrails, the next time within ``contact_hours`` (the timeline's).
+    An argument of the wrong kind (``as_of`` naive or not an instant, ``order`` not
+    each urgency criterion once) is an InputError naming it.
     """
+    require_instance(planned, PlannedCase, "planned", "a PlannedCase")
+    as_of = require_aware(as_of)
+    if guardrails is not None:
+        require_instance(guardrails, Guardrails, "guardrails", "a Guardrails or None")
+    if team is not None:
+        require_instance(team, Team, "team", "a Team or None")
+    if contact_hours is not None:
+        require_instance(contact_hours, ContactHours, "contact_hours", "a ContactHours or None")
+    order = _checked_order(order)
     case, decision, timeline = planned.case, planned.decision, planned.timeline
     allowed = {g.remedy: g for g in decision.allowed}
     blocked = {b.remedy: b for b in decision.blocked}

@@ -35,6 +35,7 @@ from collectrules.errors import CollectRulesError, did_you_mean, quote
 from collectrules.model.case import Case
 from collectrules.model.decision import Decision
 from collectrules.policy import Policy
+from collectrules.timeline import StepStatus
 
 __all__ = ["CHECK_KEYS", "Checks", "ContactCheck", "GoldenCheckError", "parse_checks"]
 
@@ -128,7 +129,7 @@ class Checks:
         for name, value in self.facts.items():
             if name not in decision.facts:
                 out.append(f"fact {name}: expected {quote(value)}, not among the decision's facts")
-            elif decision.facts[name] != value:
+            elif not same_fact(decision.facts[name], value):
                 out.append(
                     f"fact {name}: expected {quote(value)}, got {quote(decision.facts[name])}"
                 )
@@ -176,6 +177,15 @@ class Checks:
         return out
 
 
+def same_fact(actual: object, expected: object) -> bool:
+    """Whether a decision's fact holds the value a golden case expects: as Python
+    compares them, except that a flag is only ever a flag (``0`` does not match
+    ``false``, nor ``1`` ``true``, though Python holds them equal)."""
+    if isinstance(actual, bool) or isinstance(expected, bool):
+        return type(actual) is type(expected) and actual == expected
+    return actual == expected
+
+
 def parse_checks(case: Mapping[str, Any], policy: Policy) -> Checks:
     """The check keys of one golden case, checked; :class:`GoldenCheckError` says what is
     wrong with them."""
@@ -190,8 +200,8 @@ def parse_checks(case: Mapping[str, Any], policy: Policy) -> Checks:
         _known(spec, _STEP_KEYS, f"steps.{step_id}")
         if "cites" in spec:
             spec["cites"] = _strings(spec["cites"], f"steps.{step_id}.cites")
-        if "status" in spec and not isinstance(spec["status"], str):
-            raise GoldenCheckError(f"steps.{step_id}.status: expected a step status")
+        if "status" in spec:
+            _step_status(spec["status"], f"steps.{step_id}.status")
         steps[step_id] = spec
     raw_contacts = case.get("contacts", [])
     if not isinstance(raw_contacts, list):
@@ -251,6 +261,18 @@ def _guardrail_rule(rule_id: str, where: str, policy: Policy) -> None:
         more = f" (did you mean {quote(hint)}?)" if hint else ""
         msg = f"{where}: no guardrail rule {quote(rule_id)} in policy {quote(policy.id)}{more}"
         raise GoldenCheckError(msg)
+
+
+def _step_status(value: object, where: str) -> None:
+    """A step status, checked when the file is collected rather than when the case runs."""
+    known = [s.value for s in StepStatus]
+    if isinstance(value, str) and value in known:
+        return
+    msg = f"{where}: expected one of {', '.join(known)}, got {quote(value)}"
+    near = did_you_mean(value, known) if isinstance(value, str) else None
+    if near is not None:
+        msg += f" (did you mean {quote(near)}?)"
+    raise GoldenCheckError(msg)
 
 
 def _effect(value: object, where: str) -> ReasonEffect:

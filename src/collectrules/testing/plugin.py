@@ -101,6 +101,13 @@ _UPDATE = "--collectrules-update"
 _UPDATES = pytest.StashKey[dict[Path, dict[str, dict[str, Any]]]]()
 
 
+def _expects(value: object) -> bool:
+    """Whether an expectation key's value expects anything: an empty list or table (say
+    ``allows = []``) does not, and a case holding only such keys would pass whatever its
+    decision."""
+    return not (isinstance(value, list | dict) and not value)
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     """Register the ``collectrules_golden`` ini option and ``--collectrules-update``."""
     parser.getgroup("collectrules").addoption(
@@ -253,10 +260,10 @@ class GoldenFile(pytest.File):
             ]
             if unknown:
                 raise GoldenFileError(f"{where}: {'; '.join(unknown)}")
-            if not any(key in case for key in _EXPECTS):
+            if not any(_expects(case[key]) for key in _EXPECTS if key in case):
                 raise GoldenFileError(
                     f"{where}: expects nothing; give quadrant, allows, blocks, fired, facts, "
-                    "steps, contacts or obligations"
+                    "steps, contacts or obligations (an empty list or table expects nothing)"
                 )
             allows = _names(case.get("allows", []), "allows", where)
             blocks = _names(case.get("blocks", []), "blocks", where)
