@@ -1514,8 +1514,9 @@ class _Loader:
             if layer.output in params:
                 self.fail(
                     f"parameters.{layer.output}",
-                    f"parameter {quote(layer.output)} has the name of layer {quote(layer.id)}'s "
-                    "output: a condition that reads it could mean either; rename the parameter",
+                    f"parameter {quote(layer.output)} has the name of the output of layer "
+                    f"{quote(layer.id)}: a condition that reads it could mean either; "
+                    "rename the parameter",
                 )
         remedies_table = data.get("remedies", {})
         if not isinstance(remedies_table, Mapping):
@@ -2021,11 +2022,11 @@ class _Loader:
                 self.fail(
                     f"{path}.values", "a layer needs at least one value", rule_id=lid, key="values"
                 )
-            for j, value in enumerate(values):
-                if value in values[:j]:
+            for j, item in enumerate(values):
+                if item in values[:j]:
                     self.fail(
                         f"{path}.values[{j}]",
-                        f"{quote(value)} is listed twice: expected each value once",
+                        f"{quote(item)} is listed twice: expected each value once",
                         rule_id=lid,
                         key="values",
                         source=self.layer_key_source(lid, "values"),
