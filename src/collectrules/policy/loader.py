@@ -1217,13 +1217,20 @@ class _Loader:
     def nearer(self, first: str | None, second: str | None) -> bool:
         """Whether file ``first`` is nearer the extending file than ``second`` in the
         ``extends`` chain: the file that changed what the other gave."""
-        if first is None or second is None or first == second or first not in self.chain:
+        chain = [self.source if i == 0 else label for i, label in enumerate(self.chain)]
+        # This file by its own name, however the chain labels it (``<policy>``).
+        first, second = (
+            self.source if self.chain and x == self.chain[0] else x for x in (first, second)
+        )
+        if first == second or first not in chain:
             return False
-        return second not in self.chain or self.chain.index(first) < self.chain.index(second)
+        return second not in chain or chain.index(first) < chain.index(second)
 
     def layer_key_source(self, layer_id: str, key: str) -> str | None:
-        """The file that gives key ``key`` of layer ``layer_id``, or None."""
-        return self.layer_keys.get(layer_id, {}).get(key)
+        """The file that gives key ``key`` of layer ``layer_id``, or None: this file
+        by its own name (None for data without one)."""
+        label = self.layer_keys.get(layer_id, {}).get(key)
+        return self.source if self.chain and label == self.chain[0] else label
 
     def table_line(self, path: str, source: str | None) -> int | None:
         """The line of the TOML table a dotted ``path`` lies in (``[a.b.c]``, or an
@@ -2024,13 +2031,8 @@ class _Loader:
                 )
             for j, item in enumerate(values):
                 if item in values[:j]:
-                    self.fail(
-                        f"{path}.values[{j}]",
-                        f"{quote(item)} is listed twice: expected each value once",
-                        rule_id=lid,
-                        key="values",
-                        source=self.layer_key_source(lid, "values"),
-                    )
+                    message = f"{quote(item)} is listed twice: expected each value once"
+                    self.layer_fail(lid, f"{path}.values[{j}]", message, "values")
             values = tuple(dict.fromkeys(values))
             hp_text = table.get("hit_policy", "first")
             try:
@@ -2069,14 +2071,11 @@ class _Loader:
                     )
                     continue
                 if any(float(band["min"]) == low for low, _ in bands):
-                    self.fail(
-                        f"{path}.bands[{j}].min",
+                    message = (
                         f"another band has the minimum {quote(band['min'])}: expected each "
-                        "band's minimum once, or one band would never be given",
-                        rule_id=lid,
-                        key="bands",
-                        source=self.layer_key_source(lid, "bands"),
+                        "band's minimum once, or one band would never be given"
                     )
+                    self.layer_fail(lid, f"{path}.bands[{j}].min", message, "bands")
                     continue
                 bands.append((float(band["min"]), str(band["value"])))
             if hit is HitPolicy.COLLECT_SUM and not bands:
@@ -2098,14 +2097,11 @@ class _Loader:
             )
             for value, label in raw_labels.items():
                 if value not in values and labels_left:
-                    self.fail(
-                        f"{path}.values",
+                    message = (
                         f"{quote(value)} has a label in {self.layer_key_source(lid, 'labels')}"
-                        " and is not one of these values: give the layer's labels too",
-                        rule_id=lid,
-                        key="values",
-                        source=self.layer_key_source(lid, "values"),
+                        " and is not one of these values: give the layer's labels too"
                     )
+                    self.layer_fail(lid, f"{path}.values", message, "values")
                     continue
                 if value not in values or not isinstance(label, list) or len(label) != 2:
                     self.fail(
@@ -2127,17 +2123,15 @@ class _Loader:
                 value = rt.get("value")
                 # A rule of a base policy that no longer fits a key of its layer that an
                 # extending file changed is fixed there: named at that key.
-                changed = self.changed_layer_key(lid, rid, ("hit_policy", "values"))
                 if hit is HitPolicy.COLLECT_SUM:
                     score = rt.get("score")
-                    if not _finite(score) and changed is not None:
-                        self.fail(
+                    if not _finite(score) and self.changed_layer_key(lid, rid, "hit_policy"):
+                        self.layer_fail(
+                            lid,
                             f"{path}.hit_policy",
                             f"a collect_sum layer needs a finite numeric score on every rule, "
-                            f"and rule {quote(rid)} of {changed[1]} has none",
-                            rule_id=lid,
-                            key="hit_policy",
-                            source=changed[0],
+                            f"and rule {quote(rid)} of {self.sources[rid]} has none",
+                            "hit_policy",
                         )
                         score = 0
                     elif not _finite(score):
@@ -2150,15 +2144,14 @@ class _Loader:
                         score = 0
                 else:
                     score = 0
-                    if value not in values and changed is not None:
-                        self.fail(
+                    if value not in values and self.changed_layer_key(lid, rid, "values"):
+                        self.layer_fail(
+                            lid,
                             f"{path}.values",
-                            f"rule {quote(rid)} of {changed[1]} gives {quote(value)}, which is "
-                            f"not one of these values ({', '.join(values)})",
-                            rule_id=lid,
-                            key="values",
+                            f"rule {quote(rid)} of {self.sources[rid]} gives {quote(value)}, "
+                            f"which is not one of these values ({', '.join(values)})",
+                            "values",
                             suggestion=did_you_mean(str(value), values),
-                            source=changed[0],
                         )
                     elif value not in values:
                         self.fail(
@@ -2222,17 +2215,18 @@ class _Loader:
             out.append(layer)
         return tuple(out)
 
-    def changed_layer_key(
-        self, layer_id: str, rule_id: str, keys: Sequence[str]
-    ) -> tuple[str, str] | None:
-        """When a file nearer the extending file than rule ``rule_id``'s own gives one of
-        layer ``layer_id``'s ``keys``: that file, and the rule's."""
-        rule_source = self.sources.get(rule_id)
-        for key in keys:
-            key_source = self.layer_key_source(layer_id, key)
-            if key_source is not None and self.nearer(key_source, rule_source):
-                return key_source, str(rule_source)
-        return None
+    def changed_layer_key(self, layer_id: str, rule_id: str, key: str) -> bool:
+        """Whether a file nearer the extending file than rule ``rule_id``'s own gives
+        key ``key`` of layer ``layer_id``: a change the rule may no longer fit."""
+        return self.nearer(self.layer_key_source(layer_id, key), self.sources.get(rule_id))
+
+    def layer_fail(
+        self, layer_id: str, path: str, message: str, key: str, *, suggestion: str | None = None
+    ) -> None:
+        """Report a problem of key ``key`` of layer ``layer_id``, in the file that gives
+        that key (an extending file may change one key of a base's layer)."""
+        source = self.layer_key_source(layer_id, key)
+        self.fail(path, message, rule_id=layer_id, key=key, suggestion=suggestion, source=source)
 
     def remedy_rules(
         self, raw: object, schema: Mapping[str, FieldSpec], params: Mapping[str, Scalar]
