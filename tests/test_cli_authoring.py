@@ -66,7 +66,10 @@ def test_check_reports_errors_then_warnings_with_the_case(
             "conflict.toml",
             "[conflict] remedies[R-NEGOTIATE] allows and remedies[R-Q4-NO-NEGOTIATE] blocks",
         ),
-        ("unknown_citation.toml", "[citation] remedies[R-Q4-OUTSOURCE].cites: unknown clause 'Q5'"),
+        (
+            "unknown_citation.toml",
+            "unknown_citation.toml:12: remedies[R-Q4-OUTSOURCE].cites: unknown clause 'Q5'",
+        ),
         (
             "field_typo.toml",
             "remedies[R-Q2-extend].when: unknown name 'recovery_month': "

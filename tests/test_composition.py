@@ -253,9 +253,10 @@ def test_an_unknown_disabled_id_is_reported_with_the_other_problems(tmp_path: Pa
     )
     with pytest.raises(PolicyError) as info:
         load_policy(path)
-    assert {(p.path, p.suggestion) for p in info.value.problems} == {
-        ("disable", "R-Q4-REVIEW"),
-        ("titel", "title"),
+    # The entry is named by its place in the list, and found at its line.
+    assert {(p.path, p.suggestion, p.line) for p in info.value.problems} == {
+        ("disable[0]", "R-Q4-REVIEW", 2),
+        ("titel", "title", 3),
     }
 
 

@@ -1319,6 +1319,11 @@ def _parse_rule(
         kind = RuleKind(kind_text if isinstance(kind_text, str) else "")
     except ValueError:
         choices = [k.value for k in RuleKind]
+        if "kind" not in table:
+            # A misspelt key (``knd = "hours"``) says more than a missing kind: each key
+            # no kind of rule has is reported, with the name it is closest to.
+            known = dict.fromkeys((*RULE_KEYS, *(k for keys in KIND_KEYS.values() for k in keys)))
+            reader.keys(table, known, path, rule_id=rule_id)
         reader.fail(
             f"{path}.kind",
             f"expected one of {', '.join(choices)}, got {quote(kind_text)}",

@@ -79,6 +79,13 @@ class Resolution:
     #: The merged arrays of an ``extends`` chain hold no such place, and a table
     #: without an id has no other name to find its line by.
     tables: dict[int, tuple[str, str]] = attrs.field(factory=dict, eq=False, repr=False)
+    #: The file that gives each key of each layer (``values``, ``hit_policy`` …), by
+    #: the layer's id and the key: a child that overrides a base layer's key is where a
+    #: base rule that no longer fits it is to be fixed.
+    layer_keys: dict[str, dict[str, str]] = attrs.field(factory=dict)
+    #: The files of the ``extends`` chain, the extending file first: of two files, the
+    #: one nearer the start is the one that changed what the other gave.
+    chain: tuple[str, ...] = ()
 
 
 def _identity(label: str) -> str:
@@ -117,6 +124,7 @@ def resolve(
     own_paths, shared = _key_paths(own)
     own_keys = dict.fromkeys(own_paths, label)
     own_tables = _rule_tables(own, label)
+    own_layer_keys = _layer_keys(own, label)
     if parent_ref is None:
         disabled = own.pop("disable", [])
         problems: tuple[FieldProblem, ...] = ()
@@ -132,6 +140,8 @@ def resolve(
             own_conditions,
             own_keys,
             own_tables,
+            own_layer_keys,
+            (label,),
         )
     if not isinstance(parent_ref, str):
         raise PolicyError(
@@ -175,7 +185,22 @@ def resolve(
         {**parent.condition_sources, **own_conditions},
         {**base_keys, **own_keys},
         tables,
+        {
+            lid: {**parent.layer_keys.get(lid, {}), **own_layer_keys.get(lid, {})}
+            for lid in parent.layer_keys.keys() | own_layer_keys.keys()
+        },
+        (label, *parent.chain),
     )
+
+
+def _layer_keys(data: Mapping[str, Any], label: str) -> dict[str, dict[str, str]]:
+    """Each layer's keys (not its rules) that ``data`` gives, by the layer's id: ``label``."""
+    out: dict[str, dict[str, str]] = {}
+    for layer in _list(data.get("layers")):
+        if isinstance(layer, Mapping) and isinstance(layer.get("id"), str):
+            keys = out.setdefault(layer["id"], {})
+            keys.update((str(k), label) for k in layer if k != "rules")
+    return out
 
 
 def _key_paths(data: Mapping[str, Any]) -> tuple[list[str], bool]:
@@ -406,12 +431,12 @@ def _merge(
     known = _rule_ids(merged)
     problems = tuple(
         FieldProblem(
-            "disable",
+            f"disable[{i}]",
             f"no rule {quote(rid)} to disable",
             source=source,
             suggestion=did_you_mean(rid, known),
         )
-        for rid in disabled
+        for i, rid in enumerate(disabled)
         if rid not in known
     )
     gone = set(disabled) & set(known)

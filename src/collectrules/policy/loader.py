@@ -79,9 +79,13 @@ __all__ = [
     "available_policies",
     "is_shipped_name",
     "load_policy",
+    "locate",
     "policy_chain",
     "policy_from_dict",
 ]
+
+#: The key of a loaded policy's memo that holds where its parts are written.
+_LOCATOR = "loader.locator"
 
 # --------------------------------------------------------------------------- loading
 
@@ -97,6 +101,8 @@ FORMAT_VERSION = "1"
 # The keys each table of a policy file accepts; collectrules.policy.schema generates the JSON
 # Schema from these, so that the schema and the loader cannot drift apart.
 _PARAMETER_KEYS = ("value", "doc", "cites", "chosen", "status")
+#: A signal's polarities (``polarity``).
+_POLARITIES = ("negative", "positive", "measured")
 _SIGNAL_KEYS = ("dimension", "polarity", "label_en", "label_zh", "cites", "chosen", "doc")
 _LAYER_KEYS = (
     "id", "output", "values", "hit_policy", "default", "bands", "rules", "labels", "cites", "doc",
@@ -812,6 +818,26 @@ def policy_from_dict(
     return _Loader(resolution, source=source, text=text, plugins=plugins, files=files).build()
 
 
+def locate(
+    policy: Policy, path: str, *, rule_id: str | None = None, key: str | None = None
+) -> tuple[str | None, int | None]:
+    """The file and line of a loaded policy's text at key path ``path`` (of the rule,
+    stage or table of id ``rule_id``, at its key ``key``), as a load error names them:
+    the file of the ``extends`` chain that gives it. The line is None when it cannot be
+    told (a policy built from data without its text, or passed between processes)."""
+    loader = policy.memo(_LOCATOR, lambda: None)
+    if not isinstance(loader, _Loader):
+        return policy.source, None
+    source, line = loader.locate(path, rule_id=rule_id, key=key)
+    if rule_id is not None and loader.line_of(rule_id, None, source) is None:
+        # An id no file's rules name (a stage's, a guardrail rule's): the nearest file
+        # of the chain that writes it.
+        for other in loader.chain:
+            if loader.line_of(rule_id, None, other) is not None:
+                return other, loader.line_of(rule_id, key, other)
+    return source, line
+
+
 def _wrong_option(name: str, value: object, expected: str) -> PolicyError:
     msg = f"expected {expected}, got {type(value).__name__} {quote(value)}"
     return PolicyError([FieldProblem(name, msg)])
@@ -1036,6 +1062,10 @@ class _Loader:
         self.parameter_sources = resolution.parameter_sources
         self.condition_sources = resolution.condition_sources
         self.key_sources = resolution.key_sources
+        #: The file that gives each key of each layer, by layer id and key.
+        self.layer_keys = resolution.layer_keys
+        #: The files of the ``extends`` chain, this one first.
+        self.chain = resolution.chain
         self.positions = _positions(resolution)
         #: The named conditions' texts, docs and cites (``[conditions]``), by name.
         self.named_raw: dict[str, tuple[str, str, tuple[str, ...]]] = {}
@@ -1050,10 +1080,10 @@ class _Loader:
         #: which may use them (a stage's remedy, a plan's product).
         self.remedies: dict[str, RemedySpec] = dict(STANDARD_REMEDIES)
         self.products: dict[str, ProductSpec] = dict(STANDARD_PRODUCTS)
-        self.problems: list[FieldProblem] = list(resolution.problems)
         self.texts: dict[str | None, list[str]] = {
             source: text.splitlines() if text is not None else []
         }
+        self.problems: list[FieldProblem] = [self.with_line(p) for p in resolution.problems]
         self.reader = TableReader(self, {})
         #: Problems past :data:`MAX_PROBLEMS`, counted only.
         self.overflow = 0
@@ -1061,6 +1091,11 @@ class _Loader:
         self.param_uses: dict[str, list[str]] = {}
         #: Parameters whose value does not fit a comparison: (rule id, why) each.
         self.param_misfits: dict[str, list[tuple[str, str]]] = {}
+        #: Each layer's output read so far, with the layer's id.
+        self.outputs: dict[str, str] = {}
+        #: Named conditions of an extending file that a base file's rule cannot use:
+        #: (the rule's id, its file, why) each, reported at the named condition.
+        self.named_misuses: dict[str, list[tuple[str, str, str]]] = {}
 
     # -- problem reporting
 
@@ -1167,14 +1202,44 @@ class _Loader:
                 return i + 1
         return None
 
+    def with_line(self, problem: FieldProblem) -> FieldProblem:
+        """A problem found while merging an ``extends`` chain (an entry of ``disable``
+        that names no rule), with the line of its file that it is about."""
+        m = re.fullmatch(r"disable(?:\[([0-9]+)\])?", problem.path)
+        if problem.line is not None or m is None:
+            return problem
+        line = self.top_key_line("disable", problem.source)
+        if line is not None and m.group(1) is not None:
+            lines = self.lines_of(problem.source)
+            line = _item_line(lines, line - 1, int(m.group(1))) or line
+        return attrs.evolve(problem, line=line)
+
+    def nearer(self, first: str | None, second: str | None) -> bool:
+        """Whether file ``first`` is nearer the extending file than ``second`` in the
+        ``extends`` chain: the file that changed what the other gave."""
+        chain = [self.source if i == 0 else label for i, label in enumerate(self.chain)]
+        # This file by its own name, however the chain labels it (``<policy>``).
+        first, second = (
+            self.source if self.chain and x == self.chain[0] else x for x in (first, second)
+        )
+        if first == second or first not in chain:
+            return False
+        return second not in chain or chain.index(first) < chain.index(second)
+
+    def layer_key_source(self, layer_id: str, key: str) -> str | None:
+        """The file that gives key ``key`` of layer ``layer_id``, or None: this file
+        by its own name (None for data without one)."""
+        label = self.layer_keys.get(layer_id, {}).get(key)
+        return self.source if self.chain and label == self.chain[0] else label
+
     def table_line(self, path: str, source: str | None) -> int | None:
-        """The line of the TOML table a dotted ``path`` lies in (``[a.b.c]``), or of
-        the key below it that the path goes on to name."""
+        """The line of the TOML table a dotted ``path`` lies in (``[a.b.c]``, or an
+        array's ``[[a.b.c]]``), or of the key below it that the path goes on to name."""
         lines = self.lines_of(source)
         parts = path.split(".")
         for size in range(len(parts), 0, -1):
             header = r"\s*\.\s*".join(re.escape(p) for p in parts[:size])
-            pattern = re.compile(rf"^\s*\[\s*{header}\s*\]")
+            pattern = re.compile(rf"^\s*\[\[?\s*{header}\s*\]")
             for i, line in enumerate(lines):
                 if not pattern.search(line):
                     continue
@@ -1278,11 +1343,28 @@ class _Loader:
         rule_id: str | None = None,
         key: str | None = None,
         suggestion: str | None = None,
+        source: str | None = None,
     ) -> None:
+        """Report a problem at ``path``, in the file that holds it (``source``, when
+        the caller knows it better than the path says) and at its line there."""
         if len(self.problems) >= MAX_PROBLEMS:
             self.overflow += 1
             return
-        source = self.source_of(path, rule_id)
+        source, line = self.locate(path, rule_id=rule_id, key=key, source=source)
+        self.problems.append(
+            FieldProblem(path, message, source=source, line=line, suggestion=suggestion)
+        )
+
+    def locate(
+        self,
+        path: str,
+        *,
+        rule_id: str | None = None,
+        key: str | None = None,
+        source: str | None = None,
+    ) -> tuple[str | None, int | None]:
+        """The file and line of the text at ``path`` (of rule ``rule_id``, key ``key``)."""
+        source = source if source is not None else self.source_of(path, rule_id)
         line: int | None
         placed = None if rule_id else self.placed(path)
         if placed is not None:
@@ -1320,9 +1402,7 @@ class _Loader:
             # A table of an array named by its position, whose rule is no ``id = …``
             # line (a regulation class names its rule with ``rule = …``).
             line = self.array_line(path, key, source)
-        self.problems.append(
-            FieldProblem(path, message, source=source, line=line, suggestion=suggestion)
-        )
+        return source, line
 
     # -- typed getters
 
@@ -1438,6 +1518,13 @@ class _Loader:
         layers = self.layers(data.get("layers", []), schema, params)
         for layer in layers:
             schema[layer.output] = FieldSpec(layer.output, FieldType.ENUM, choices=layer.values)
+            if layer.output in params:
+                self.fail(
+                    f"parameters.{layer.output}",
+                    f"parameter {quote(layer.output)} has the name of the output of layer "
+                    f"{quote(layer.id)}: a condition that reads it could mean either; "
+                    "rename the parameter",
+                )
         remedies_table = data.get("remedies", {})
         if not isinstance(remedies_table, Mapping):
             self.fail("remedies", "expected a table")
@@ -1452,6 +1539,7 @@ class _Loader:
                 "remedies.conflict",
                 f"expected one of {choices}, got {quote(conflict_text)}",
                 key="conflict",
+                suggestion=did_you_mean(str(conflict_text), [c.value for c in ConflictRule]),
             )
             conflict = ConflictRule.UNSPECIFIED
         remedy_rules = self.remedy_rules(remedies_table.get("rules", []), schema, params)
@@ -1520,6 +1608,9 @@ class _Loader:
             products=self.products,
         )
         _limits.check_policy(policy)
+        # Kept for :func:`locate`: where each part of the policy is written.
+        self.named_parsed.clear()
+        policy.memo(_LOCATOR, lambda: self)
         return policy
 
     def parameter_specs(self) -> dict[str, tuple[ParameterSpec, str]]:
@@ -1623,12 +1714,14 @@ class _Loader:
                 self.fail(
                     f"{path}.dimension",
                     f"expected 'willingness', 'ability' or 'contact', got {quote(dimension)}",
+                    suggestion=did_you_mean(str(dimension), SIGNAL_DIMENSIONS),
                 )
             polarity = spec.get("polarity")
-            if polarity not in ("negative", "positive", "measured"):
+            if polarity not in _POLARITIES:
                 self.fail(
                     f"{path}.polarity",
                     f"expected 'negative', 'positive' or 'measured', got {quote(polarity)}",
+                    suggestion=did_you_mean(str(polarity), _POLARITIES),
                 )
             out[kind] = SignalSpec(
                 kind=kind,
@@ -1677,19 +1770,20 @@ class _Loader:
                 self.misfit(exc, rule_id)
                 return Always()
             except ConditionError as exc:
-                # With a suggestion, the field name says where; otherwise the column does.
-                col = (
-                    f" (column {exc.column})"
-                    if exc.column is not None and not exc.suggestion
-                    else ""
-                )
-                self.fail(
-                    path,
-                    f"{exc.reason}{col}",
-                    rule_id=rule_id,
-                    key="when",
-                    suggestion=exc.suggestion,
-                )
+                if not self.blame_extending_file(exc, rule_id):
+                    # With a suggestion, the field name says where; otherwise the column does.
+                    col = (
+                        f" (column {exc.column})"
+                        if exc.column is not None and not exc.suggestion
+                        else ""
+                    )
+                    self.fail(
+                        path,
+                        f"{exc.reason}{col}",
+                        rule_id=rule_id,
+                        key="when",
+                        suggestion=exc.suggestion,
+                    )
                 return Always()
         problem = _shape_problem(parsed)
         if problem is not None:
@@ -1698,6 +1792,35 @@ class _Loader:
         for name in sorted(parsed.params()):
             self.param_uses.setdefault(name, []).append(rule_id)
         return parsed
+
+    def blame_extending_file(self, exc: ConditionError, rule_id: str) -> bool:
+        """Report a problem of a base file's rule's condition where an extending file
+        caused it, and say whether it did: a named condition that file gives (reported
+        at it), or a layer's ``values`` that file changed (reported at them)."""
+        rule_source = self.sources.get(rule_id)
+        named = re.match(r"named condition '([^']+)': ", exc.reason)
+        if named is not None:
+            name = named.group(1)
+            if self.nearer(self.condition_sources.get(name), rule_source):
+                reason = exc.reason[named.end() :]
+                self.named_misuses.setdefault(name, []).append((rule_id, str(rule_source), reason))
+                return True
+            return False
+        layer_id = self.outputs.get(exc.field) if exc.field is not None else None
+        if layer_id is None:
+            return False
+        values_source = self.layer_key_source(layer_id, "values")
+        if not self.nearer(values_source, rule_source):
+            return False
+        self.fail(
+            f"layers[{layer_id}].values",
+            f"rule {quote(rule_id)} of {rule_source} cannot read them: {exc.reason}",
+            rule_id=layer_id,
+            key="values",
+            suggestion=exc.suggestion,
+            source=values_source,
+        )
+        return True
 
     def catalogue(self, raw: object) -> None:
         """``[catalogue]``: the policy's own remedies and products, after the standard ones."""
@@ -1853,6 +1976,9 @@ class _Loader:
             if problem is not None:
                 self.fail(path, problem)
                 continue
+            for rule_id, rule_source, reason in self.named_misuses.get(name, ()):
+                # It reads well alone, not where a base file's rule uses it.
+                self.fail(path, f"rule {quote(rule_id)} of {rule_source} cannot use it: {reason}")
             parsed[name] = when
         out: dict[str, NamedCondition] = {}
         for name, when in parsed.items():
@@ -1903,6 +2029,11 @@ class _Loader:
                 self.fail(
                     f"{path}.values", "a layer needs at least one value", rule_id=lid, key="values"
                 )
+            for j, item in enumerate(values):
+                if item in values[:j]:
+                    message = f"{quote(item)} is listed twice: expected each value once"
+                    self.layer_fail(lid, f"{path}.values[{j}]", message, "values")
+            values = tuple(dict.fromkeys(values))
             hp_text = table.get("hit_policy", "first")
             try:
                 hit = HitPolicy(hp_text)
@@ -1939,6 +2070,13 @@ class _Loader:
                         key="bands",
                     )
                     continue
+                if any(float(band["min"]) == low for low, _ in bands):
+                    message = (
+                        f"another band has the minimum {quote(band['min'])}: expected each "
+                        "band's minimum once, or one band would never be given"
+                    )
+                    self.layer_fail(lid, f"{path}.bands[{j}].min", message, "bands")
+                    continue
                 bands.append((float(band["min"]), str(band["value"])))
             if hit is HitPolicy.COLLECT_SUM and not bands:
                 self.fail(f"{path}.bands", "a collect_sum layer needs bands", rule_id=lid)
@@ -1952,7 +2090,19 @@ class _Loader:
                     key="labels",
                 )
                 raw_labels = {}
+            # Labels a base file gives for values an extending file left out: named
+            # at those values.
+            labels_left = self.nearer(
+                self.layer_key_source(lid, "values"), self.layer_key_source(lid, "labels")
+            )
             for value, label in raw_labels.items():
+                if value not in values and labels_left:
+                    message = (
+                        f"{quote(value)} has a label in {self.layer_key_source(lid, 'labels')}"
+                        " and is not one of these values: give the layer's labels too"
+                    )
+                    self.layer_fail(lid, f"{path}.values", message, "values")
+                    continue
                 if value not in values or not isinstance(label, list) or len(label) != 2:
                     self.fail(
                         f"{path}.labels.{value}",
@@ -1971,9 +2121,20 @@ class _Loader:
                 rpath = f"{path}.rules[{rid or j}]"
                 self.check_keys(rt, _LAYER_RULE_KEYS, rpath, rule_id=rid)
                 value = rt.get("value")
+                # A rule of a base policy that no longer fits a key of its layer that an
+                # extending file changed is fixed there: named at that key.
                 if hit is HitPolicy.COLLECT_SUM:
                     score = rt.get("score")
-                    if not _finite(score):
+                    if not _finite(score) and self.changed_layer_key(lid, rid, "hit_policy"):
+                        self.layer_fail(
+                            lid,
+                            f"{path}.hit_policy",
+                            f"a collect_sum layer needs a finite numeric score on every rule, "
+                            f"and rule {quote(rid)} of {self.sources[rid]} has none",
+                            "hit_policy",
+                        )
+                        score = 0
+                    elif not _finite(score):
                         self.fail(
                             f"{rpath}.score",
                             "a collect_sum rule needs a finite numeric score",
@@ -1983,7 +2144,16 @@ class _Loader:
                         score = 0
                 else:
                     score = 0
-                    if value not in values:
+                    if value not in values and self.changed_layer_key(lid, rid, "values"):
+                        self.layer_fail(
+                            lid,
+                            f"{path}.values",
+                            f"rule {quote(rid)} of {self.sources[rid]} gives {quote(value)}, "
+                            f"which is not one of these values ({', '.join(values)})",
+                            "values",
+                            suggestion=did_you_mean(str(value), values),
+                        )
+                    elif value not in values:
                         self.fail(
                             f"{rpath}.value",
                             f"expected one of {', '.join(values)}, got {quote(value)}",
@@ -2041,8 +2211,22 @@ class _Loader:
                 doc=str(table.get("doc", "")),
             )
             schema[output] = FieldSpec(output, FieldType.ENUM, choices=values)
+            self.outputs.setdefault(output, lid)
             out.append(layer)
         return tuple(out)
+
+    def changed_layer_key(self, layer_id: str, rule_id: str, key: str) -> bool:
+        """Whether a file nearer the extending file than rule ``rule_id``'s own gives
+        key ``key`` of layer ``layer_id``: a change the rule may no longer fit."""
+        return self.nearer(self.layer_key_source(layer_id, key), self.sources.get(rule_id))
+
+    def layer_fail(
+        self, layer_id: str, path: str, message: str, key: str, *, suggestion: str | None = None
+    ) -> None:
+        """Report a problem of key ``key`` of layer ``layer_id``, in the file that gives
+        that key (an extending file may change one key of a base's layer)."""
+        source = self.layer_key_source(layer_id, key)
+        self.fail(path, message, rule_id=layer_id, key=key, suggestion=suggestion, source=source)
 
     def remedy_rules(
         self, raw: object, schema: Mapping[str, FieldSpec], params: Mapping[str, Scalar]
@@ -2499,6 +2683,49 @@ def _look_alike(rid: str) -> str | None:
 def _finite(value: object) -> TypeGuard[int | float]:
     """Whether ``value`` is a finite number (and not a boolean)."""
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+#: A string of a TOML, JSON or YAML flow array: double-quoted with escapes, or single-quoted.
+_QUOTED = re.compile(r""""(?:[^"\\]|\\.)*"|'[^']*'""")
+#: An item of a YAML block list: ``- R-1``.
+_YAML_ITEM = re.compile(r"^\s*-\s+\S")
+
+
+def _item_line(lines: Sequence[str], start: int, index: int) -> int | None:
+    """The line (1-based) of the ``index``-th item of the array of strings whose key is
+    on line ``start`` (0-based): ``key = ["a", "b"]`` over one line or several, or a
+    YAML list of ``- a`` lines; None when it cannot be told."""
+    count = 0
+    head = lines[start] if start < len(lines) else ""
+    rest = re.split(r"[=:]", head, maxsplit=1)[1] if re.search(r"[=:]", head) else ""
+    if not rest.strip() or rest.strip().startswith("#"):  # a YAML block list
+        for i in range(start + 1, len(lines)):
+            if not lines[i].strip() or lines[i].lstrip().startswith("#"):
+                continue
+            if not _YAML_ITEM.match(lines[i]):
+                return None
+            if count == index:
+                return i + 1
+            count += 1
+        return None
+    for i in range(start, len(lines)):
+        text = rest if i == start else lines[i]
+        at = 0
+        while at < len(text):
+            char = text[at]
+            if char == "#":
+                break
+            if char == "]":
+                return None
+            m = _QUOTED.match(text, at)
+            if m is not None:
+                if count == index:
+                    return i + 1
+                count += 1
+                at = m.end()
+                continue
+            at += 1
+    return None
 
 
 def _starts_another_table(line: str) -> bool:

@@ -51,7 +51,7 @@ from collectrules.model.decision import Quadrant
 from collectrules.model.remedies import Remedy
 from collectrules.policy import ConflictRule, HitPolicy, Layer, Policy, RemedyEffect
 from collectrules.policy import clauses as _clauses
-from collectrules.policy.loader import PLACEHOLDER
+from collectrules.policy.loader import PLACEHOLDER, locate
 
 
 def check_citations(vf: _Verifier) -> None:
@@ -59,17 +59,25 @@ def check_citations(vf: _Verifier) -> None:
         known = _clauses.registry(vf.policy)
     except PolicyError as exc:
         for p in exc.problems:
-            vf.report(FindingKind.CITATION, Severity.ERROR, f"{p.path}: {p.message}")
+            vf.report(FindingKind.CITATION, Severity.ERROR, str(p))
         known = _clauses.registry(None)
     for path, cid, rid in _clauses.citations(vf.policy.data):
         if cid in known:
             continue
         hint = known.suggest(cid)
         tail = f" (did you mean {quote(hint)}?)" if hint else ""
+        # The file and line that write the citation, as a load error names them: a
+        # rule's ``cites`` by its id, a table's by its path.
+        key = path.rsplit(".", 1)[-1]
+        in_rule = rid is not None and f"[{rid}]." in path
+        source, line = locate(
+            vf.policy, path, rule_id=rid if in_rule else None, key=key if in_rule else None
+        )
+        where = "" if source is None else f"{source}:{line}: " if line else f"{source}: "
         vf.report(
             FindingKind.CITATION,
             Severity.ERROR,
-            f"{path}: unknown clause {quote(cid)}{tail}; cite an id of DOMAIN.md or "
+            f"{where}{path}: unknown clause {quote(cid)}{tail}; cite an id of DOMAIN.md or "
             "REGULATION.md, or declare it in the policy's [clauses] table",
             rule_ids=(rid,) if rid else (),
         )
