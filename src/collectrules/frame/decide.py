@@ -869,6 +869,8 @@ def _per_case(
             continue
         try:
             row = compact_row(result.decision)
+        except MemoryError:  # the process's, not the row's
+            raise
         except Exception as exc:  # one row's failure is that row's error
             message = f"internal error: {type(exc).__name__}: {str(exc)[:300]}"
             errors.append(RowError(index, case_id, EngineError(message)))
