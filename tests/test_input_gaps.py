@@ -241,6 +241,13 @@ def test_a_csv_header_without_rows_is_an_empty_portfolio_on_both_engines(
     assert pq.read_table(tmp_path / "columnar.parquet").num_rows == 0
     status, err = _run(["decide", str(source), "--as-of", AS_OF, "--format", "json"], capsys)
     assert (status, err) == (0, "0 rows: the input holds no cases\n")
+    # Its JSON Lines decisions file is empty: report and changes read it as 0 decisions.
+    decisions = tmp_path / "d.jsonl"
+    assert _run(["batch", str(source), "--out", str(decisions), "--as-of", AS_OF], capsys)[0] == 0
+    assert decisions.read_bytes() == b""
+    report = ["report", str(decisions), "--out", str(tmp_path / "r.html")]
+    assert _run(report, capsys) == (0, f"report of 0 case(s) in {tmp_path / 'r.html'}\n")
+    assert _run(["changes", str(decisions), str(decisions)], capsys)[0] == 0
 
 
 def test_a_parquet_schema_without_rows_is_an_empty_portfolio_on_both_engines(
@@ -259,21 +266,6 @@ def test_a_parquet_schema_without_rows_is_an_empty_portfolio_on_both_engines(
     status, err = _run(["decide", str(source), "--as-of", AS_OF], capsys)
     assert status == 0
     assert err.endswith("0 rows: the input holds no cases\n")
-
-
-def test_the_empty_decisions_file_of_an_empty_run_is_reported(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    """A run of 0 rows writes its JSON Lines decisions file empty: ``report`` and
-    ``changes`` read it as 0 decisions, not as a broken export."""
-    source = tmp_path / "header.csv"
-    source.write_text(",".join(CARD_CASE) + "\n", encoding="utf-8")
-    decisions = tmp_path / "d.jsonl"
-    assert _run(["batch", str(source), "--out", str(decisions), "--as-of", AS_OF], capsys)[0] == 0
-    assert decisions.read_bytes() == b""
-    report = ["report", str(decisions), "--out", str(tmp_path / "r.html")]
-    assert _run(report, capsys) == (0, f"report of 0 case(s) in {tmp_path / 'r.html'}\n")
-    assert _run(["changes", str(decisions), str(decisions)], capsys)[0] == 0
 
 
 # --------------------------------------------------------------------------- memory

@@ -160,6 +160,8 @@ def case_files(
             try:
                 with file.open("rb") as fh:
                     empty = None if allow_empty else _empty(fh, file.suffix.lower(), codec)
+            except _Unread:  # it opens but does not read: its reader makes that its row
+                empty = None
             except OSError as exc:
                 problems.append(
                     FieldProblem("", f"cannot read: {strerror(exc)}", source=source_name(file))
@@ -183,11 +185,23 @@ _EXPECTED = {
 }
 
 
+class _Unread(Exception):
+    """A file that opened failed to read (``/proc/self/mem``, a disk's EIO)."""
+
+
 def _empty(fh: BinaryIO, suffix: str, codec: codecs.CodecInfo) -> str | None:
     """Why the case file open as ``fh`` holds nothing at all: zero bytes, or (JSON, JSON
     Lines, CSV) nothing but white space once decoded; None when it holds something.
     Reads until the first character that is not white space (in a file of cases, the
-    first)."""
+    first); a read that fails is :class:`_Unread`."""
+    try:
+        return _blank(fh, suffix, codec)
+    except OSError as exc:
+        raise _Unread(str(exc)) from None
+
+
+def _blank(fh: BinaryIO, suffix: str, codec: codecs.CodecInfo) -> str | None:
+    """:func:`_empty`, its reads unguarded."""
     expected = _EXPECTED.get(suffix, "cases")
     head = fh.read(4)
     if not head:
@@ -256,7 +270,7 @@ def read_rows(
         shape = None
     if shape is not None:
         for where, long_error in shape.load_long(
-            lambda long: read_rows(case_files(long), encoding=encoding)
+            lambda long: read_rows(case_files(long, encoding=encoding), encoding=encoding)
         ):
             ordinal += 1
             if ordinal > skip:
