@@ -196,7 +196,7 @@ def run_batch(
     require_instance(engine, Engine, "engine", "an Engine")
     out_path, err_path = output_paths(out, errors)
     codec = check_encoding(encoding)
-    files = case_files(inputs)
+    files = case_files(inputs, encoding=encoding)
     _check_paths(files, out_path, err_path)
     resume = require_bool(resume, "resume")
     jobs, chunk_rows = check_workload(jobs, chunk_rows)
@@ -576,6 +576,8 @@ def _decide_chunk(
         except CollectRulesError as exc:  # a decision JSON cannot hold (a section's NaN)
             out.append(_bad(location, place, case_id, _reason(exc), type(exc).__name__))
             continue
+        except MemoryError:  # the process's, not the row's: the run stops, resumable
+            raise
         except Exception as exc:  # any failure on one row is that row's error
             message = f"internal error: {type(exc).__name__}: {str(exc)[:300]}"
             out.append(_bad(location, place, case_id, message, "EngineError"))

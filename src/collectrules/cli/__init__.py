@@ -7,7 +7,8 @@ traceback, and the exit status is non-zero.
 
 Every command follows one exit-status convention (docs/cli.md): 0 ok; 1 findings or
 bad rows; 2 unusable input (a missing file, a bad option, a policy that does not
-load); 3 an I/O failure (an output that cannot be written).
+load); 3 an I/O failure (an output that cannot be written); 5 out of memory (a
+``MemoryError`` anywhere in the run).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from collectrules import __version__
 from collectrules._allocator import keep_freed_pages
 from collectrules._decimal import CONTEXT
 from collectrules._files import strerror
-from collectrules.cli._common import echo
+from collectrules.cli._common import EXIT_MEMORY, echo, out_of_memory
 from collectrules.errors import CollectRulesError, OutputError, quote
 
 # Before any command module loads Polars: see collectrules._allocator.
@@ -67,7 +68,8 @@ def main(argv: list[str] | None = None) -> int:
 
     Usage errors are reported by typer (exit status 2); a collectrules error is one
     line on standard error, never a traceback, with exit status 2 (unusable input); a
-    file that cannot be written or read is one line with exit status 3 (I/O failure).
+    file that cannot be written or read is one line with exit status 3 (I/O failure);
+    memory running out (a ``MemoryError``) is one line with exit status 5.
     Its arithmetic runs in :data:`collectrules._decimal.CONTEXT`, whatever decimal
     context the calling process set.
     """
@@ -99,6 +101,9 @@ def _run(argv: list[str] | None) -> int:
         where = f"{exc.filename}: " if exc.filename else ""
         echo(f"error: {where}{strerror(exc)}", err=True)
         return 3
+    except MemoryError as exc:  # anywhere in any command: one line, its own status
+        echo(out_of_memory(exc), err=True)
+        return EXIT_MEMORY
     return 0
 
 

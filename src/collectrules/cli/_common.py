@@ -35,6 +35,7 @@ __all__ = [
     "DEFAULT_UNKNOWN_SIGNALS",
     "EXIT_BAD",
     "EXIT_IO",
+    "EXIT_MEMORY",
     "EXIT_OK",
     "EXIT_UNUSABLE",
     "AsOf",
@@ -63,6 +64,7 @@ __all__ = [
     "label",
     "load_for",
     "one_line",
+    "out_of_memory",
     "progress",
     "read_decision_rows",
     "report_row",
@@ -79,6 +81,20 @@ EXIT_UNUSABLE = 2
 """Every command: unusable input: a missing file, an unknown option value, a bad policy."""
 EXIT_IO = 3
 """Every command: an I/O failure: an output that cannot be written (a full disk)."""
+EXIT_MEMORY = 5
+"""Every command: the system gave the command less memory than it asked for (a Python
+``MemoryError``, anywhere in the command's run)."""
+
+
+def out_of_memory(exc: MemoryError) -> str:
+    """The one line that reports a ``MemoryError``: what ran out, and what to try."""
+    said = str(exc).strip()
+    told = f" ({said[:120]})" if said and said != "None" else ""
+    return (
+        f"error: out of memory{told}: the system did not give the command the memory it"
+        " asked for; run it on a smaller input (split the case files) or with more memory"
+    )
+
 
 #: The width of a table when the output is not a terminal and COLUMNS is not set:
 #: wide enough that rows stay whole in a file or a pipe.

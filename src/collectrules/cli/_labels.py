@@ -30,6 +30,7 @@ ZH: Mapping[str, str] = {
     "cited clauses": "引用条款",
     "decided": "已决定",
     "bad row(s)": "错误行",
+    "the input holds no cases": "输入中没有案件",
     "under": "适用政策",
     "at": "时点",
     "ignored signals (unknown kinds)": "已忽略的信号（政策未定义的类型）",

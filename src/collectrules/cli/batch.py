@@ -32,6 +32,7 @@ from collectrules.cli._common import (
     DEFAULT_BACKEND,
     DEFAULT_LANG,
     DEFAULT_UNKNOWN_SIGNALS,
+    EXIT_MEMORY,
     AsOf,
     BackendOption,
     ColumnsOption,
@@ -48,6 +49,7 @@ from collectrules.cli._common import (
     echo,
     engine_for,
     label,
+    out_of_memory,
     resolve_as_of,
     shape_for,
     warn,
@@ -244,6 +246,14 @@ def batch(
             raise typer.Exit(EXIT_IO) from None
         except CollectRulesError:
             raise
+        except MemoryError as exc:  # as every command reports it, and how to go on
+            echo(
+                f"{out_of_memory(exc)}. Nothing was published; run the same command with"
+                " --resume to continue from the last checkpoint (with fewer --jobs or a"
+                " smaller --chunk-rows, it needs less).",
+                err=True,
+            )
+            raise typer.Exit(EXIT_MEMORY) from None
         except Exception as exc:  # a crash is not "some rows bad": say so, and how to go on
             echo(
                 f"internal error: {type(exc).__name__}: {exc}. Nothing was published; once"

@@ -106,7 +106,8 @@ def changes(
     with --format json) and the others compared. Exit
     status: 0; 2 when an input is missing; 1 when some lines were bad.
     """
-    case_files([old, new])  # a missing input is unusable: exit 2
+    # A missing input is unusable: exit 2 (a run of 0 rows writes an empty decisions file).
+    case_files([old, new], allow_empty=True)
     bad: list[RowProblem] = []
     before, after = read_decision_rows([old], bad), read_decision_rows([new], bad)
     named = policy

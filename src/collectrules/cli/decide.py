@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
 
@@ -107,7 +108,14 @@ def decide(
     files = case_files(cases)
     shape = shape_for(columns, money_unit, signals, events)
     counted: list[int] = []
-    decided = (d for _, _, d in decided_rows(engine, files, shape, when, counted))
+    made: list[int] = []
+
+    def decisions() -> Iterator[Decision]:
+        for _, _, decision in decided_rows(engine, files, shape, when, counted):
+            made.append(1)
+            yield decision
+
+    decided = decisions()
     if fmt is Format.JSON:
         # Each decision is printed as it is made: memory stays flat however many rows.
         echo_json_lines(d.to_dict() for d in decided)
@@ -135,6 +143,8 @@ def decide(
                 f"{rows} {label('decided', lang)}, {len(counted)} {label('bad row(s)', lang)}",
                 err=True,
             )
+    if not made and not counted:  # a CSV header without rows, a Parquet schema without rows
+        echo(f"0 {label('rows', lang)}: {label('the input holds no cases', lang)}", err=True)
     ignored = ignored_line(engine, lang)
     if ignored is not None:
         echo(ignored, err=True)

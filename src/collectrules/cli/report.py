@@ -36,7 +36,8 @@ def report(
     Bad lines are reported on standard error and the others shown. Exit status: 0, or 1
     when some lines were bad.
     """
-    case_files([*decisions, *(previous or [])])  # a missing input is unusable: exit 2
+    # A missing input is unusable: exit 2 (a run of 0 rows writes an empty decisions file).
+    case_files([*decisions, *(previous or [])], allow_empty=True)
     bad: list[RowProblem] = []
     rows = read_decision_rows(list(decisions), bad)
     before = None if not previous else read_decision_rows(list(previous), bad)

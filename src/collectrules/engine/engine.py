@@ -357,6 +357,8 @@ class Engine:
                 yield self._plan(case, when)
             except CollectRulesError as exc:
                 yield RowFailure(index, case_id, exc)
+            except MemoryError:  # the process's, not the row's: the caller hears of it
+                raise
             except Exception as exc:  # one row's failure must not stop the others
                 message = f"internal error: {type(exc).__name__}: {str(exc)[:300]}"
                 yield RowFailure(index, case_id, EngineError(message))
@@ -401,7 +403,8 @@ class Engine:
         ``parquet`` extra; a polars LazyFrame is refused until collected). Rows
         are decided one at a time, as they are drawn from ``rows``. Any other exception while
         deciding a row becomes that row's :class:`EngineError`, naming the exception
-        type ("internal error: …"), and the next row is decided.
+        type ("internal error: …"), and the next row is decided; but a ``MemoryError``,
+        which says the process ran out of memory, not what the row holds, is raised.
 
         Each case id is decided at most once, as in a batch run: a later row that would
         be decided for an id already decided gets an :class:`InputError` on ``case_id``
@@ -446,6 +449,8 @@ class Engine:
                 yield BatchResult(index, case_id, decision=decision)
             except CollectRulesError as exc:
                 yield BatchResult(index, case_id, error=exc)
+            except MemoryError:  # the process's, not the row's: the caller hears of it
+                raise
             except Exception as exc:  # one row's failure must not stop the others
                 message = f"internal error: {type(exc).__name__}: {str(exc)[:300]}"
                 yield BatchResult(index, case_id, error=EngineError(message))

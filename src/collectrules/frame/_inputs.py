@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-from collections.abc import Iterable
+import uuid
+from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
 import polars as pl
@@ -52,9 +53,12 @@ __all__ = [
     "EVENT_COLUMNS",
     "ROW",
     "SIGNAL_COLUMNS",
+    "UNREAD",
     "as_polars",
+    "cases_polars",
     "check_cases",
     "check_signals",
+    "readable_arrow",
     "valid_zones",
 ]
 
@@ -126,6 +130,38 @@ def as_polars(frame: Any, name: str) -> pl.DataFrame:
     raise InputError([FieldProblem(name, msg)])
 
 
+#: The column :func:`cases_polars` marks, True, the rows holding a value in a column the
+#: columns cannot read: such rows go per case (a column not read is not null).
+UNREAD = "__unread"
+
+
+def cases_polars(frame: Any, name: str) -> tuple[pl.DataFrame, pa.Table | pa.RecordBatch | None]:
+    """:func:`as_polars` of a cases table, which sends rather than refuses the rows of an
+    Arrow table that the columns cannot read: the columns they cannot read (see
+    :func:`readable_arrow`) are left out of the frame, whose column :data:`UNREAD` is
+    True in each row holding a value in one of them (null elsewhere). Returned with the
+    frame: the Arrow table, from which the per-case engine reads its rows as
+    ``decide_many`` reads them, when any column was left out; else None."""
+    module = type(frame).__module__
+    if not (module.startswith("pyarrow") and isinstance(frame, pa.Table | pa.RecordBatch)):
+        return as_polars(frame, name), None
+    readable, unread = readable_arrow(frame, name)
+    if not unread:
+        return _checked_polars(readable, name), None
+    held = pa.array([False] * frame.num_rows, pa.bool_())
+    for column in unread:
+        try:
+            valid = pc.is_valid(frame.column(column))
+        except (pa.ArrowException, TypeError, ValueError):  # a type it takes no validity of
+            valid = pa.array([True] * frame.num_rows, pa.bool_())
+        held = pc.or_(held, valid)
+    marks = pl.Series(UNREAD, [True if h else None for h in held.to_pylist()], pl.Boolean)
+    checked = _checked_polars(readable, name)
+    if checked.width == 0:  # every column left out: the rows are there still
+        return pl.DataFrame({UNREAD: marks}), frame
+    return checked.with_columns(marks), frame
+
+
 def _checked_polars(frame: pl.DataFrame, name: str) -> pl.DataFrame:
     """``frame``, when each of its columns has a type Arrow holds (the rows sent per case
     are read through Arrow), and no name starts with ``__`` (the columnar engine's own);
@@ -152,11 +188,41 @@ def _checked_polars(frame: pl.DataFrame, name: str) -> pl.DataFrame:
 
 
 def arrow_frame(table: pa.Table | pa.RecordBatch, label: str = "") -> pl.DataFrame:
-    """An Arrow table as a Polars frame. A name the table gives two columns, and a
-    column holding a 256-bit decimal inside a list, record or dictionary, are an
-    :class:`InputError` naming the column (after ``label``, the table). A column of
-    256-bit decimals, which Polars cannot hold, is read as its values' exact text
-    (:func:`_decimals_as_text`), as the per-case engine reads every decimal."""
+    """An Arrow table as a Polars frame. A name the table gives two columns is an
+    :class:`InputError` naming it (after ``label``, the table), and so is each column the
+    columns cannot read (see :func:`readable_arrow`). A column of 256-bit decimals, which
+    Polars cannot hold, is read as its values' exact text (:func:`_decimals_as_text`),
+    as the per-case engine reads every decimal; a column of UUIDs as their canonical
+    text (:func:`_uuids_as_text`), as the per-case engine reads them too."""
+    frame, unread = _arrow_columns(table, label)
+    if unread:
+        raise InputError(unread, subject=f"the {label or 'given'} table")
+    return frame
+
+
+def readable_arrow(
+    table: pa.Table | pa.RecordBatch, label: str = ""
+) -> tuple[pl.DataFrame, tuple[str, ...]]:
+    """The columns of an Arrow table that the columns read, as a Polars frame, and the
+    names of those they cannot read; a name given to two columns is an
+    :class:`InputError`, as in :func:`arrow_frame`.
+
+    The columns cannot read a type Polars lacks (a union, a decimal of negative scale, a
+    256-bit decimal or a UUID inside a list or record), timestamps in a zone Polars or
+    Python does not know (``+0800``, ``localtime``, ``+23:59``), an instant or date
+    further away than Polars holds, or field metadata that is not UTF-8. The per-case
+    engine reads each of their rows from the Arrow table itself, as ``decide_many``
+    does, and gives its exact decision or error.
+    """
+    frame, unread = _arrow_columns(table, label)
+    return frame, tuple(_bare(label, p.path) for p in unread)
+
+
+def _arrow_columns(
+    table: pa.Table | pa.RecordBatch, label: str
+) -> tuple[pl.DataFrame, list[FieldProblem]]:
+    """The columns of ``table`` the columns read, as a Polars frame, and a problem for
+    each column they cannot read (see :func:`readable_arrow`), named after ``label``."""
     twice = repeated_columns(table, label)
     if twice:
         raise InputError(twice, subject=f"the {label or 'given'} table")
@@ -164,49 +230,76 @@ def arrow_frame(table: pa.Table | pa.RecordBatch, label: str = "") -> pl.DataFra
         # The columns read none of it (pandas' or Arrow's own schema, as a Parquet file
         # keeps them), and Polars panics on metadata that is not UTF-8 (a damaged file).
         table = table.replace_schema_metadata(None)
-    table = _decimals_as_text(table)
-    wide = [f.name for f in table.schema if _holds_decimal256(f.type)]
-    if wide:  # Polars panics on reading them
-        msg = "expected a type the columns can read, got a 256-bit decimal"
-        paths = [f"{label}.{name}" if label else name for name in wide]
-        raise InputError([FieldProblem(path, msg) for path in paths])
-    odd = [f.name for f in table.schema if not _utf8_metadata(f)]
-    if odd:  # Polars panics on reading them too
-        msg = "expected a column whose metadata is UTF-8 text"
-        paths = [f"{label}.{name}" if label else name for name in odd]
-        raise InputError([FieldProblem(path, msg) for path in paths])
-    zoned = [f for f in table.schema if _time_zones(f.type) and not _zones_read(f.type)]
-    if zoned:
-        problems = []
-        for field in zoned:
-            zones = ", ".join(quote(z) for z in sorted(set(_time_zones(field.type))))
-            msg = (
-                "expected timestamps in a time zone of the IANA database or at an offset"
-                f" (such as 'Asia/Shanghai', 'UTC' or '+08:00'), got {zones}"
-            )
-            problems.append(FieldProblem(f"{label}.{field.name}" if label else field.name, msg))
-        raise InputError(problems, subject=f"the {label or 'given'} table")
-    table = _in_polars_units(table, label)
+    table = _uuids_as_text(_decimals_as_text(table))
+    order = {name: place for place, name in enumerate(table.schema.names)}
+    problems: dict[str, FieldProblem] = {}
+    for field in table.schema:
+        problem = _type_problem(field)
+        if problem is not None:
+            problems[field.name] = FieldProblem(_path(label, field.name), problem)
+    table = _without(table, problems)
+    table, far = _in_polars_units(table, label)
+    problems |= {_bare(label, p.path): p for p in far}
+    table = _without(table, problems)
     try:
         frame = pl.from_arrow(table)
     except (pl.exceptions.PolarsError, pa.ArrowException):
-        raise InputError(
-            _unreadable_columns(table, label), subject=f"the {label or 'given'} table"
-        ) from None
+        unreadable = _unreadable_columns(table, label)
+        if unreadable[0].path == label:  # no column alone: the table as a whole
+            raise InputError(unreadable, subject=f"the {label or 'given'} table") from None
+        problems |= {_bare(label, p.path): p for p in unreadable}
+        table = _without(table, problems)
+        frame = pl.from_arrow(table)
     assert isinstance(frame, pl.DataFrame)
-    return frame
+    return frame, [problems[name] for name in sorted(problems, key=order.__getitem__)]
+
+
+def _bare(label: str, path: str) -> str:
+    """The column name of a problem's ``path`` (``cases.principal``: ``principal``)."""
+    return path.removeprefix(f"{label}.") if label else path
+
+
+def _without(
+    table: pa.Table | pa.RecordBatch, names: Mapping[str, object]
+) -> pa.Table | pa.RecordBatch:
+    """``table`` without the columns ``names`` names."""
+    if not names:
+        return table
+    keep = [i for i, name in enumerate(table.schema.names) if name not in names]
+    return table.select(keep)
+
+
+def _type_problem(field: pa.Field) -> str | None:
+    """Why the columns cannot read the column ``field``, by its type alone; None when they
+    can (as far as its type says)."""
+    dtype = field.type
+    if _holds_decimal256(dtype):  # inside a list or record: Polars panics on reading it
+        return "expected a type the columns can read, got a 256-bit decimal"
+    if not _utf8_metadata(field):  # Polars panics on reading it too
+        return "expected a column whose metadata is UTF-8 text"
+    if _holds_uuid(dtype):  # inside a list or record: Polars reads its 16 bytes
+        return "expected a type the columns can read, got a UUID inside a list or record"
+    if _time_zones(dtype) and not _zones_read(dtype):
+        zones = ", ".join(quote(z) for z in sorted(set(_time_zones(dtype))))
+        return (
+            "expected timestamps in a time zone of the IANA database or at an offset"
+            f" (such as 'Asia/Shanghai', 'UTC' or '+08:00'), got {zones}"
+        )
+    return None
 
 
 #: The days since 1970 that a Polars date holds (a 32-bit count), in milliseconds.
 _DATE64_LIMIT = (2**31 - 1) * 86_400_000
 
 
-def _in_polars_units(table: pa.Table | pa.RecordBatch, label: str) -> pa.Table | pa.RecordBatch:
+def _in_polars_units(
+    table: pa.Table | pa.RecordBatch, label: str
+) -> tuple[pa.Table | pa.RecordBatch, list[FieldProblem]]:
     """``table`` with its timestamps in seconds as milliseconds, which Polars reads them
     as, and its ``date64`` columns of whole days as ``date32`` (which Polars reads as
     dates, as Python does, not as instants). Polars wraps an instant whose milliseconds
     overflow (the year 146,000,000,000 read as 1970), and a ``date64`` past its 32-bit
-    days: such a column is an :class:`InputError` naming it."""
+    days: a problem names each such column (left as it is)."""
     problems = []
     for index, field in enumerate(table.schema):
         column = table.column(index)
@@ -229,9 +322,7 @@ def _in_polars_units(table: pa.Table | pa.RecordBatch, label: str) -> pa.Table |
             problems.append(FieldProblem(_path(label, field.name), _FAR))
         except pa.ArrowNotImplementedError:  # a type Arrow casts no further; Polars refuses it
             continue
-    if problems:
-        raise InputError(problems, subject=f"the {label or 'given'} table")
-    return table
+    return table, problems
 
 
 _FAR = "expected dates and instants within the years 1–9999, got one millions of years away"
@@ -326,6 +417,38 @@ def _holds_decimal256(dtype: pa.DataType) -> bool:
     if pa.types.is_dictionary(dtype):
         return _holds_decimal256(dtype.value_type)
     return any(_holds_decimal256(dtype.field(i).type) for i in range(dtype.num_fields))
+
+
+def _is_uuid(dtype: pa.DataType) -> bool:
+    """Whether ``dtype`` is Arrow's canonical UUID type (``pa.uuid()``)."""
+    return isinstance(dtype, pa.BaseExtensionType) and dtype.extension_name == "arrow.uuid"
+
+
+def _holds_uuid(dtype: pa.DataType) -> bool:
+    """Whether a UUID lies anywhere within ``dtype``, itself or inside it."""
+    if _is_uuid(dtype):
+        return True
+    if isinstance(dtype, pa.BaseExtensionType):
+        return _holds_uuid(dtype.storage_type)
+    if pa.types.is_dictionary(dtype):
+        return _holds_uuid(dtype.value_type)
+    return any(_holds_uuid(dtype.field(i).type) for i in range(dtype.num_fields))
+
+
+def _uuids_as_text(table: pa.Table | pa.RecordBatch) -> pa.Table | pa.RecordBatch:
+    """``table`` with each column of UUIDs (Arrow's canonical ``arrow.uuid`` type) as
+    text: each value written in its canonical form (``str(uuid.UUID(bytes=...))``,
+    ``00000000-0000-0000-0000-000000000001``), the text the per-case engine reads a UUID
+    as (:func:`~collectrules.io.arrow.arrow_rows`). Polars reads such a column as its 16
+    raw bytes."""
+    for index, field in enumerate(table.schema):
+        if _is_uuid(field.type):
+            column = table.column(index)
+            chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
+            values = [b for chunk in chunks for b in chunk.storage.to_pylist()]
+            text = pa.array([None if b is None else str(uuid.UUID(bytes=b)) for b in values])
+            table = table.set_column(index, field.with_type(pa.string()), text.cast(pa.string()))
+    return table
 
 
 _PANDAS_FAILURES = (pa.ArrowException, pl.exceptions.PolarsError, TypeError, ValueError)

@@ -35,12 +35,13 @@ from collectrules.frame._inputs import (
     MAX_COLUMNAR_SIGNALS,
     ROW,
     as_polars,
+    cases_polars,
     check_cases,
     check_signals,
 )
 from collectrules.frame._repeats import FrameCaseIds
 from collectrules.frame._sections import SectionKeys, core_names, section_keys
-from collectrules.io.arrow import arrow_rows
+from collectrules.io.arrow import arrow_rows, batch_row
 from collectrules.io.repeats import repeated_case
 from collectrules.model.case import zone
 from collectrules.model.time import local_midnight, require_aware
@@ -172,10 +173,17 @@ def decide(
     """
     when = require_aware(as_of)
     chosen = _policy(policy)
-    table = as_polars(cases, "cases").with_row_index(ROW)
-    for name in ("case_id",):
-        if name not in table.columns:
-            raise InputError([FieldProblem(name, "the cases table needs a case_id column")])
+    table, arrow = cases_polars(cases, "cases")
+    table = table.with_row_index(ROW)
+    if "case_id" not in table.columns:
+        if arrow is None or "case_id" not in arrow.schema.names:
+            raise InputError([FieldProblem("case_id", "the cases table needs a case_id column")])
+        if signals is not None or events is not None:
+            kind = arrow.schema.field("case_id").type
+            msg = f"expected text case ids to join the signals and events on, got {kind}"
+            raise InputError([FieldProblem("cases.case_id", msg)])
+        # Ids the columns cannot read: every row goes per case, read from the table.
+        table = table.with_columns(pl.lit(None, pl.String).alias("case_id"))
     ids = table.select(ROW, "case_id")
     orphans = 0
     longs: list[pl.DataFrame | None] = []
@@ -204,8 +212,35 @@ def decide(
         joined = long.join(keys, on="case_id", how="inner").sort([ROW, "__seq"])
         orphans += long.height - long.join(keys, on="case_id", how="semi").height
         longs.append(joined.drop("case_id"))
-    result = decide_rows(table, longs[0], longs[1], policy=chosen, as_of=when, orphans=orphans)
+    row_data = None if arrow is None else _arrow_row_data(arrow, longs[0], longs[1], ids)
+    result = decide_rows(
+        table, longs[0], longs[1], policy=chosen, as_of=when, orphans=orphans, row_data=row_data
+    )
     return _once(result)
+
+
+def _arrow_row_data(
+    cases: pa.Table | pa.RecordBatch,
+    signals: pl.DataFrame | None,
+    events: pl.DataFrame | None,
+    ids: pl.DataFrame,
+) -> RowData:
+    """The rows' data for the per-case engine (or the errors reading them gave), read from
+    the Arrow cases table as ``decide_many`` reads its rows, each with its signals and
+    events from the long tables when it has no nested ones (as :func:`_row_dicts`
+    gives them): for a table some of whose columns the columns cannot read."""
+
+    def row_data(indices: list[int]) -> list[RowRead]:
+        try:
+            read = list(arrow_rows(cases.take(indices)))
+        except (pa.ArrowException, TypeError, ValueError):  # a type Arrow cannot take from
+            read = [batch_row(cases, index) for index in indices]
+        looked_up = _with_long_tables(
+            list(zip(indices, read, strict=True)), signals, events, ids.schema[ROW]
+        )
+        return [(data, failure) for _, data, failure in looked_up]
+
+    return row_data
 
 
 def _once(result: FrameResult) -> FrameResult:
@@ -759,16 +794,28 @@ def _row_dicts(
     chosen = cases.join(rows.to_frame(), on=ROW, how="semi").sort(ROW)
     indices = [int(i) for i in chosen.get_column(ROW).to_list()]
     read = list(zip(indices, _python_rows(chosen.drop(ROW)), strict=True))
+    return _with_long_tables(read, signals, events, rows.dtype)
+
+
+def _with_long_tables(
+    read: list[tuple[int, dict[str, Any] | InputError]],
+    signals: pl.DataFrame | None,
+    events: pl.DataFrame | None,
+    dtype: Any,
+) -> list[tuple[int, dict[str, Any] | None, CollectRulesError | None]]:
+    """The cases' rows ``read`` (each with its index), each with its signals and events
+    from the long tables when it has no nested ones; a row one of whose signals (events)
+    cannot be read is that error."""
     readable = [(i, data) for i, data in read if not isinstance(data, InputError)]
     without = [i for i, data in readable if "signals" not in data]
     sig, sig_errors = (
-        _dicts(signals, pl.Series(ROW, without, dtype=rows.dtype), "signals")
-        if without
+        _dicts(signals, pl.Series(ROW, without, dtype=dtype), "signals")
+        if signals is not None and without
         else ({}, {})
     )
     unread = [i for i, data in readable if "events" not in data]
     evs, ev_errors = (
-        _dicts(events, pl.Series(ROW, unread, dtype=rows.dtype), "events")
+        _dicts(events, pl.Series(ROW, unread, dtype=dtype), "events")
         if events is not None and unread
         else ({}, {})
     )
@@ -822,6 +869,8 @@ def _per_case(
             continue
         try:
             row = compact_row(result.decision)
+        except MemoryError:  # the process's, not the row's
+            raise
         except Exception as exc:  # one row's failure is that row's error
             message = f"internal error: {type(exc).__name__}: {str(exc)[:300]}"
             errors.append(RowError(index, case_id, EngineError(message)))

@@ -29,6 +29,7 @@ import attrs
 
 from collectrules import _json as strict_json
 from collectrules._arguments import (
+    require_bool,
     require_instance,
     require_int,
     require_optional_callable,
@@ -121,14 +122,25 @@ def check_encoding(encoding: str) -> codecs.CodecInfo:
     return info
 
 
-def case_files(paths: Sequence[str | Path]) -> list[Path]:
+def case_files(
+    paths: Sequence[str | Path], *, encoding: str = "utf-8", allow_empty: bool = False
+) -> list[Path]:
     """The case files behind ``paths``, in order; a directory gives its case files, sorted.
 
     Raises :class:`InputError` naming every path that is missing, unreadable, not a
     regular file, or a directory without case files: the input is unusable as a whole;
     and ``paths`` that is not a list of paths (one path alone is refused too, and so is
     a table, or a table or an array in the list).
+
+    A file of zero bytes, and a JSON, JSON Lines or CSV file holding nothing but white
+    space (blank lines; decoded in ``encoding``), is refused too, as a directory
+    without case files is: a broken export, not an empty portfolio. (A CSV file with a
+    header and no rows, and a Parquet file with a schema and no rows, are empty
+    portfolios: they are read, as 0 rows.) With ``allow_empty`` such files are taken: a
+    batch run's decisions file of 0 rows is written empty.
     """
+    codec = check_encoding(encoding)
+    allow_empty = require_bool(allow_empty, "allow_empty")
     files: list[Path] = []
     problems: list[FieldProblem] = []
     for path in checked_paths(paths, "paths"):
@@ -146,17 +158,74 @@ def case_files(paths: Sequence[str | Path]) -> list[Path]:
                 problems.append(FieldProblem("", reason, source=source_name(file)))
                 continue
             try:
-                with file.open("rb"):
-                    pass
+                with file.open("rb") as fh:
+                    empty = None if allow_empty else _empty(fh, file.suffix.lower(), codec)
+            except _Unread:  # it opens but does not read: its reader makes that its row
+                empty = None
             except OSError as exc:
                 problems.append(
                     FieldProblem("", f"cannot read: {strerror(exc)}", source=source_name(file))
                 )
                 continue
+            if empty is not None:
+                problems.append(FieldProblem("", empty, source=source_name(file)))
+                continue
             files.append(file)
     if problems:
         raise InputError(problems, subject="the input")
     return files
+
+
+#: What a case file of each kind holds, said when one holds nothing.
+_EXPECTED = {
+    ".csv": "a header line, then a row for each case",
+    ".jsonl": "a case (a JSON object) on each line",
+    ".json": "a case (a JSON object) or a list of cases",
+    ".parquet": "a Parquet file of cases",
+}
+
+
+class _Unread(Exception):
+    """A file that opened failed to read (``/proc/self/mem``, a disk's EIO)."""
+
+
+def _empty(fh: BinaryIO, suffix: str, codec: codecs.CodecInfo) -> str | None:
+    """Why the case file open as ``fh`` holds nothing at all: zero bytes, or (JSON, JSON
+    Lines, CSV) nothing but white space once decoded; None when it holds something.
+    Reads until the first character that is not white space (in a file of cases, the
+    first); a read that fails is :class:`_Unread`."""
+    try:
+        return _blank(fh, suffix, codec)
+    except OSError as exc:
+        raise _Unread(str(exc)) from None
+
+
+def _blank(fh: BinaryIO, suffix: str, codec: codecs.CodecInfo) -> str | None:
+    """:func:`_empty`, its reads unguarded."""
+    expected = _EXPECTED.get(suffix, "cases")
+    head = fh.read(4)
+    if not head:
+        return f"an empty file (0 bytes): expected {expected}; a broken export?"
+    if suffix not in (".csv", ".json", ".jsonl"):
+        return None
+    name, skip, foreign = _resolve(codec, head)
+    if foreign:
+        return None  # the reader names the byte order mark
+    fh.seek(skip)
+    decoder = codecs.getincrementaldecoder(name)(errors="replace")
+    size = skip
+    while True:
+        chunk = fh.read(_CHUNK)
+        size += len(chunk)
+        text = decoder.decode(chunk, final=not chunk)
+        if text.replace("\ufeff", "").strip():
+            return None
+        if not chunk:
+            break
+    return (
+        f"a file of blank lines only ({size:,} bytes of white space): expected {expected};"
+        " a broken export?"
+    )
 
 
 FRAME_SOURCE = "<frame>"
@@ -201,7 +270,7 @@ def read_rows(
         shape = None
     if shape is not None:
         for where, long_error in shape.load_long(
-            lambda long: read_rows(case_files(long), encoding=encoding)
+            lambda long: read_rows(case_files(long, encoding=encoding), encoding=encoding)
         ):
             ordinal += 1
             if ordinal > skip:
