@@ -23,6 +23,7 @@ from collectrules.cli import batch as batch_cli  # noqa: E402
 from collectrules.cli import main  # noqa: E402
 from collectrules.cli._common import EXIT_MEMORY  # noqa: E402
 from collectrules.engine import Engine  # noqa: E402
+from collectrules.errors import CollectRulesError, OutOfMemoryError  # noqa: E402
 from collectrules.frame import files as frame_files  # noqa: E402
 from helpers import AS_OF, CARD_CASE  # noqa: E402
 from test_frame import columnar  # noqa: E402
@@ -349,5 +350,9 @@ def test_decide_many_raises_a_memory_error_rather_than_blame_the_row(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(Engine, "decide", _no_memory)
-    with pytest.raises(MemoryError):
+    with pytest.raises(OutOfMemoryError) as caught:
         list(Engine("default").decide_many([CARD_CASE], as_of=AS_OF))
+    # A collectrules error, and still the builtin for code that catches that.
+    assert isinstance(caught.value, CollectRulesError)
+    assert isinstance(caught.value, MemoryError)
+    assert isinstance(caught.value.__cause__, MemoryError)

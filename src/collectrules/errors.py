@@ -30,6 +30,7 @@ __all__ = [
     "EngineUnavailableError",
     "FieldProblem",
     "InputError",
+    "OutOfMemoryError",
     "OutputError",
     "PolicyError",
     "RuleActionError",
@@ -332,6 +333,24 @@ class RuleActionError(EngineError):
         self.rule_id = rule_id
         self.cause = cause
         super().__init__(f"rule {quote(rule_id)} failed in its action: {_as_text(cause)}")
+
+
+class OutOfMemoryError(CollectRulesError, MemoryError):
+    """The process ran out of memory: what the machine lacks, not what a row holds.
+
+    Raised where a ``MemoryError`` met while deciding a row would otherwise be blamed on
+    the row (``Engine.decide_many``, ``Engine.worklist``, the batch and the columnar
+    engine); the ``MemoryError`` is its cause. Also a ``MemoryError``, so code that
+    catches the builtin still catches it.
+    """
+
+    @classmethod
+    def of(cls, exc: MemoryError) -> OutOfMemoryError:
+        """``exc`` as an :class:`OutOfMemoryError` (itself when it already is one)."""
+        if isinstance(exc, OutOfMemoryError):
+            return exc
+        said = str(exc).strip()
+        return cls(f"out of memory ({said[:120]})" if said else "out of memory")
 
 
 class OutputError(CollectRulesError, OSError):

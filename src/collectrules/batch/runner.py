@@ -37,7 +37,7 @@ from collectrules._arguments import (
 from collectrules.batch.compact import ParquetSink, check_fields, compact_row
 from collectrules.batch.output import BatchFiles, Progress
 from collectrules.engine import Backend, Engine, UnknownSignals
-from collectrules.errors import CollectRulesError, FieldProblem, InputError, quote
+from collectrules.errors import CollectRulesError, FieldProblem, InputError, OutOfMemoryError, quote
 from collectrules.io import Row, RowShape, case_files, check_encoding, read_rows
 from collectrules.io.arrow import require_pyarrow
 from collectrules.io.reader import row_place as where
@@ -573,11 +573,11 @@ def _decide_chunk(
                 if fields is None
                 else compact_row(result.decision, fields)
             )
+        except MemoryError as exc:  # the process's, not the row's: the run stops, resumable
+            raise OutOfMemoryError.of(exc) from exc
         except CollectRulesError as exc:  # a decision JSON cannot hold (a section's NaN)
             out.append(_bad(location, place, case_id, _reason(exc), type(exc).__name__))
             continue
-        except MemoryError:  # the process's, not the row's: the run stops, resumable
-            raise
         except Exception as exc:  # any failure on one row is that row's error
             message = f"internal error: {type(exc).__name__}: {str(exc)[:300]}"
             out.append(_bad(location, place, case_id, message, "EngineError"))

@@ -93,6 +93,9 @@ def _run(argv: list[str] | None) -> int:
     except OutputError as exc:  # an output that cannot be written: an I/O failure
         echo(f"error: {exc}", err=True)
         return 3
+    except MemoryError as exc:  # anywhere in any command (OutOfMemoryError too): one line
+        echo(out_of_memory(exc), err=True)
+        return EXIT_MEMORY
     except CollectRulesError as exc:
         message = str(exc).replace("\n", " ")
         echo(f"error: {message}", err=True)
@@ -101,9 +104,6 @@ def _run(argv: list[str] | None) -> int:
         where = f"{exc.filename}: " if exc.filename else ""
         echo(f"error: {where}{strerror(exc)}", err=True)
         return 3
-    except MemoryError as exc:  # anywhere in any command: one line, its own status
-        echo(out_of_memory(exc), err=True)
-        return EXIT_MEMORY
     return 0
 
 

@@ -19,7 +19,7 @@ from rich.text import Text
 
 from collectrules.cli._labels import ZH
 from collectrules.engine import Engine
-from collectrules.errors import CollectRulesError, FieldProblem, InputError, quote
+from collectrules.errors import CollectRulesError, FieldProblem, InputError, OutOfMemoryError, quote
 from collectrules.io import RowShape, load_column_map, read_rows
 from collectrules.io.repeats import CaseIds, repeated_case
 from collectrules.model.case import Case, currency_exponent
@@ -88,6 +88,8 @@ EXIT_MEMORY = 5
 
 def out_of_memory(exc: MemoryError) -> str:
     """The one line that reports a ``MemoryError``: what ran out, and what to try."""
+    if isinstance(exc, OutOfMemoryError) and isinstance(exc.__cause__, MemoryError):
+        exc = exc.__cause__  # the system's words, not the wrapper's
     said = str(exc).strip()
     told = f" ({said[:120]})" if said and said != "None" else ""
     return (

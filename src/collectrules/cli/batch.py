@@ -244,8 +244,6 @@ def batch(
                 err=True,
             )
             raise typer.Exit(EXIT_IO) from None
-        except CollectRulesError:
-            raise
         except MemoryError as exc:  # as every command reports it, and how to go on
             echo(
                 f"{out_of_memory(exc)}. Nothing was published; run the same command with"
@@ -254,6 +252,8 @@ def batch(
                 err=True,
             )
             raise typer.Exit(EXIT_MEMORY) from None
+        except CollectRulesError:
+            raise
         except Exception as exc:  # a crash is not "some rows bad": say so, and how to go on
             echo(
                 f"internal error: {type(exc).__name__}: {exc}. Nothing was published; once"

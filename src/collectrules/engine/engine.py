@@ -35,7 +35,14 @@ from collectrules.engine.compiled import (
 )
 from collectrules.engine.generated import generated_policy
 from collectrules.engine.session import CaseSession
-from collectrules.errors import CollectRulesError, EngineError, FieldProblem, InputError, quote
+from collectrules.errors import (
+    CollectRulesError,
+    EngineError,
+    FieldProblem,
+    InputError,
+    OutOfMemoryError,
+    quote,
+)
 from collectrules.io.arrow import is_frame, refuse_table, table_rows
 from collectrules.io.repeats import CaseIds, repeated_case
 from collectrules.model.case import Case, Signal
@@ -355,10 +362,10 @@ class Engine:
                     )
                 case_id = case.case_id
                 yield self._plan(case, when)
+            except MemoryError as exc:  # the process's, not the row's: the caller hears of it
+                raise OutOfMemoryError.of(exc) from exc
             except CollectRulesError as exc:
                 yield RowFailure(index, case_id, exc)
-            except MemoryError:  # the process's, not the row's: the caller hears of it
-                raise
             except Exception as exc:  # one row's failure must not stop the others
                 message = f"internal error: {type(exc).__name__}: {str(exc)[:300]}"
                 yield RowFailure(index, case_id, EngineError(message))
@@ -404,7 +411,8 @@ class Engine:
         are decided one at a time, as they are drawn from ``rows``. Any other exception while
         deciding a row becomes that row's :class:`EngineError`, naming the exception
         type ("internal error: …"), and the next row is decided; but a ``MemoryError``,
-        which says the process ran out of memory, not what the row holds, is raised.
+        which says the process ran out of memory, not what the row holds, is raised as
+        an :class:`~collectrules.errors.OutOfMemoryError` (a ``MemoryError`` too).
 
         Each case id is decided at most once, as in a batch run: a later row that would
         be decided for an id already decided gets an :class:`InputError` on ``case_id``
@@ -447,10 +455,10 @@ class Engine:
                 if first is not None:
                     raise repeated_case(case_id, first)
                 yield BatchResult(index, case_id, decision=decision)
+            except MemoryError as exc:  # the process's, not the row's: the caller hears of it
+                raise OutOfMemoryError.of(exc) from exc
             except CollectRulesError as exc:
                 yield BatchResult(index, case_id, error=exc)
-            except MemoryError:  # the process's, not the row's: the caller hears of it
-                raise
             except Exception as exc:  # one row's failure must not stop the others
                 message = f"internal error: {type(exc).__name__}: {str(exc)[:300]}"
                 yield BatchResult(index, case_id, error=EngineError(message))

@@ -28,7 +28,13 @@ from collectrules._arguments import (
 from collectrules.batch._arrow import table_from_rows
 from collectrules.batch.compact import FIELDS, compact_row
 from collectrules.engine import Engine
-from collectrules.errors import CollectRulesError, EngineError, FieldProblem, InputError
+from collectrules.errors import (
+    CollectRulesError,
+    EngineError,
+    FieldProblem,
+    InputError,
+    OutOfMemoryError,
+)
 from collectrules.frame._compile import DTYPES, SEPARATOR, compile_frame
 from collectrules.frame._inputs import (
     COLLECT_ENGINE,
@@ -869,8 +875,8 @@ def _per_case(
             continue
         try:
             row = compact_row(result.decision)
-        except MemoryError:  # the process's, not the row's
-            raise
+        except MemoryError as exc:  # the process's, not the row's
+            raise OutOfMemoryError.of(exc) from exc
         except Exception as exc:  # one row's failure is that row's error
             message = f"internal error: {type(exc).__name__}: {str(exc)[:300]}"
             errors.append(RowError(index, case_id, EngineError(message)))
