@@ -237,6 +237,7 @@ def _samples() -> dict[str, Callable[[], Any]]:
         "decision": lambda: o["decision"],
         "cases": lambda: [o["case"]],
         "rows": lambda: [o["case"]],
+        "collectrules.io.case_files.paths": lambda: [ROOT / "examples" / "cases"],
         "contact": lambda: o["contact"],
         "channel": lambda: "phone",
         "party": lambda: "debtor",

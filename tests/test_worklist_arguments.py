@@ -56,7 +56,6 @@ def _call(name: str, planned: PlannedCase) -> Any:
         ),
         "worklist_channel(None)": lambda: worklist_channel(None),  # type: ignore[arg-type]
         "urgency_order(None)": lambda: urgency_order(None),  # type: ignore[arg-type]
-        "PlannedCase(1, 2, 3)": lambda: PlannedCase(1, 2, 3),  # type: ignore[arg-type]
     }
     return calls[name]()
 
@@ -73,7 +72,6 @@ def _call(name: str, planned: PlannedCase) -> Any:
         ("work_items(order='limit')", "order"),
         ("worklist_channel(None)", "step"),
         ("urgency_order(None)", "policy"),
-        ("PlannedCase(1, 2, 3)", "case"),
     ],
 )
 def test_a_wrong_argument_is_an_input_error_naming_it(

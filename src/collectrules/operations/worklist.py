@@ -215,22 +215,16 @@ def urgency_order(policy: Policy) -> tuple[str, ...]:
     return names
 
 
-def _kind(expected: type, what: str) -> Any:
-    """An attrs validator: a value not of the ``expected`` kind is an InputError."""
-
-    def check(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-        require_instance(value, expected, attribute.name, what)
-
-    return check
-
-
 @attrs.frozen
 class PlannedCase:
-    """One case with its decision and timeline at the same ``as_of``."""
+    """One case with its decision and timeline at the same ``as_of``.
 
-    case: Case = attrs.field(validator=_kind(Case, "a Case"))
-    decision: Decision = attrs.field(validator=_kind(Decision, "a Decision"))
-    timeline: Timeline = attrs.field(validator=_kind(Timeline, "a Timeline"))
+    A plain holder: what it holds is checked where it is used (a :class:`Worklist`
+    makes one holding something else that row's failure)."""
+
+    case: Case
+    decision: Decision
+    timeline: Timeline
 
 
 @attrs.frozen
