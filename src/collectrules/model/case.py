@@ -376,7 +376,9 @@ def pays(event: Event, currency: str) -> bool:
     A payment of nothing, or of less than a fen or a yen (``0.004`` CNY), is no
     payment: it cures no sign of unwillingness, restarts no limitation period, keeps no
     promise and is not a partial payment. Its amount still counts in the sums of money
-    paid (``paid_since_due``, the amounts due).
+    paid (``paid_since_due``); the amounts due of a case with contract terms
+    (:func:`~collectrules.money.charges.amounts_due`) refuse a payment of more decimals
+    than the currency has.
     """
     return event.kind is EventKind.PAYMENT and _of_substance(event.amount, currency)
 

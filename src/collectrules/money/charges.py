@@ -40,7 +40,7 @@ from collectrules.model.case import Case, EventKind, currency_problem, currency_
 from collectrules.model.decision import Decision, Quadrant, RemedyGrant
 from collectrules.model.limits import MONEY
 from collectrules.model.time import require_aware
-from collectrules.money.plans import money_section, quantum
+from collectrules.money.plans import _require_minor_units, money_section, quantum
 from collectrules.money.terms import Component, MoneySection
 from collectrules.policy.model import Policy
 
@@ -203,7 +203,7 @@ def amounts_due(case: Case, as_of: dt.datetime | str, *, policy: Policy) -> Amou
     when = require_aware(as_of)
     today = case.local_date(when)
     money = money_section(policy) or MoneySection()
-    q = quantum(case.currency)
+    q = _case_quantum(case)
     rate = case.annual_rate or Decimal(0)
     overdue_rate = case.penalty_rate if case.penalty_rate is not None else rate
     extra = max(Decimal(0), overdue_rate - rate)
@@ -254,17 +254,38 @@ def amounts_due(case: Case, as_of: dt.datetime | str, *, policy: Policy) -> Amou
             left -= part
         credit += left
     settle(today)
-    due = {c: max(Decimal(0), charged[c] - paid[c]) for c in order}
+
+    def unit(amount: Decimal) -> Decimal:
+        # Each amount is a whole number of minor units already (the inputs are checked,
+        # the charges rounded down): written with them ("0.00", not "0").
+        return amount.quantize(q)
+
     return AmountsDue(
         currency=case.currency,
         as_of=today,
-        due=due,
-        paid={c: paid[c] for c in order},
-        charged={c: charged[c] for c in order},
-        credit=credit,
-        payments=sum((p[2] for p in payments), Decimal(0)),
+        due={c: unit(max(Decimal(0), charged[c] - paid[c])) for c in order},
+        paid={c: unit(paid[c]) for c in order},
+        charged={c: unit(charged[c]) for c in order},
+        credit=unit(credit),
+        payments=unit(sum((p[2] for p in payments), Decimal(0))),
         caps=tuple(cuts),
     )
+
+
+def _case_quantum(case: Case) -> Decimal:
+    """The minor unit of the case's currency, once each amount :func:`amounts_due` reads
+    of the case (its overdue amount, its fees, its payments) is found a whole number of
+    it; an amount of more decimals is an :class:`InputError` naming its field, as a plan
+    on such an amount is refused."""
+    subject = f"case {quote(case.case_id)}"
+    q = _require_minor_units(case.overdue_amount, case.currency, "overdue_amount", subject)
+    for index, fee in enumerate(case.fees):
+        _require_minor_units(fee.amount, case.currency, f"fees[{index}].amount", subject)
+    for index, event in enumerate(case.events):
+        if event.kind is EventKind.PAYMENT and event.amount is not None:
+            path = f"events[{index}].amount"
+            _require_minor_units(event.amount, case.currency, path, subject)
+    return q
 
 
 @attrs.frozen

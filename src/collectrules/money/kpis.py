@@ -375,7 +375,7 @@ def _case_of(data: Mapping[str, Any], where: str) -> PortfolioCase:
     dpd = need(facts, "dpd", "facts.")
     if isinstance(dpd, bool) or not isinstance(dpd, int):
         msg = f"expected a whole number, got {quote(dpd)}"
-        raise InputError([FieldProblem("facts.dpd", msg)])
+        raise InputError([FieldProblem("facts.dpd", msg, source=where)], subject="decision")
     try:
         # Each field as it is: a value that is not text is refused by its check, named
         # with its kind, rather than read as the text of its repr (5 as '5').
@@ -454,8 +454,8 @@ def events_from_rows(
             raise InputError([FieldProblem("case_id", msg, source=where)], subject="event")
         if (problem := _case_id_problem(case_id)) is not None:
             raise InputError([FieldProblem("case_id", problem, source=where)], subject="event")
-        if "at" not in fields:
-            raise InputError([FieldProblem("at", "required", source=where)], subject="event")
+        if problems := _event_field_problems(fields, where):
+            raise InputError(problems, subject="event")
         try:
             try:
                 at = parse_as_of(fields.pop("at"))
@@ -475,6 +475,43 @@ def events_from_rows(
             raise InputError([FieldProblem("", str(exc), source=where)], subject="event") from None
         out[case_id].append(event)
     return {k: tuple(v) for k, v in out.items()}
+
+
+#: The fields of an event row: the case it is about, then the fields of an Event.
+_EVENT_FIELDS = ("case_id", *(a.name for a in attrs.fields(Event)))
+
+#: The fields every event row has: an Event has no default for them.
+_EVENT_REQUIRED = tuple(a.name for a in attrs.fields(Event) if a.default is attrs.NOTHING)
+
+
+def _event_field_problems(fields: Mapping[Any, Any], where: str) -> list[FieldProblem]:
+    """The fields of an event row (less its ``case_id``) that an Event does not have,
+    each with the known field it may be a misspelling of, then those it requires and
+    the row lacks."""
+    problems = [
+        FieldProblem(
+            name if type(name) is str else quote(name),
+            "unknown field",
+            source=where,
+            suggestion=did_you_mean(name, _EVENT_FIELDS)
+            if type(name) is str and len(name) <= _SUGGESTED_LENGTH
+            else None,
+        )
+        for name in sorted(
+            (k for k in fields if k not in _EVENT_FIELDS),
+            key=lambda k: (type(k) is not str, k if type(k) is str else quote(k)),
+        )
+    ]
+    problems.extend(
+        FieldProblem(name, "required", source=where)
+        for name in _EVENT_REQUIRED
+        if name not in fields
+    )
+    return problems
+
+
+#: The longest unknown name a suggestion is looked for: difflib's work grows with it.
+_SUGGESTED_LENGTH = 100
 
 
 def timelines_from_rows(
@@ -572,7 +609,7 @@ def compute_kpis(
     groups: dict[str, list[str]] = defaultdict(list)
     for case_id in sorted(cohort):
         groups[_group_of(cohort[case_id], group_by, owners, bucket_set or "")].append(case_id)
-    args = (decisions, previous, events, targets, timelines)
+    args = (decisions, previous, events, targets, timelines, _period_close(decisions))
     total = _kpis(sorted(cohort), *args)
     return KpiReport(
         group_by,
@@ -655,26 +692,44 @@ def _require_targets(value: object) -> tuple[Target, ...]:
     return targets
 
 
+def _period_close(decisions: Mapping[str, PortfolioCase]) -> dt.datetime | None:
+    """The close of the period: the latest ``as_of`` of the closing decisions (one
+    batch's decisions share theirs), or ``None`` when there are none."""
+    return max((case.as_of for case in decisions.values()), default=None)
+
+
+def _period_end(
+    case_id: str, decisions: Mapping[str, PortfolioCase], close: dt.datetime | None
+) -> dt.datetime | None:
+    """The end of a case's period: its closing ``as_of``; for a case that left the
+    portfolio (no closing decision), the period's ``close``."""
+    closing = decisions.get(case_id)
+    return closing.as_of if closing is not None else close
+
+
 @exact
 def _recovered(
     case_id: str,
     decisions: Mapping[str, PortfolioCase],
     previous: Mapping[str, PortfolioCase] | None,
     events: Mapping[str, Sequence[Event]] | None,
+    close: dt.datetime | None,
 ) -> Decimal | None:
-    """The amount recovered on a case in the period, or None when it cannot be known."""
+    """The amount recovered on a case in the period, or None when it cannot be known
+    (from the overdue amounts, without a closing decision; from the events, without an
+    end to the period: no closing decision at all)."""
     closing = decisions.get(case_id)
     opening = previous.get(case_id) if previous is not None else None
     if events is not None:
-        end = closing.as_of if closing is not None else None
+        end = _period_end(case_id, decisions, close)
+        if end is None:
+            return None
         start = opening.as_of if opening is not None else None
         return sum(
             (
                 e.amount or Decimal(0)
                 for e in events.get(case_id, ())
-                if e.kind is EventKind.PAYMENT
-                and (start is None or e.at > start)
-                and (end is None or e.at <= end)
+                if e.kind is EventKind.PAYMENT and (start is None or e.at > start) and e.at <= end
             ),
             Decimal(0),
         )
@@ -691,6 +746,7 @@ def _kpis(
     events: Mapping[str, Sequence[Event]] | None,
     targets: Sequence[Target],
     timelines: Mapping[str, Sequence[str]] | None,
+    close: dt.datetime | None,
 ) -> Kpis:
     notes: list[str] = []
     cohort = previous if previous is not None else decisions
@@ -713,7 +769,7 @@ def _kpis(
             # read as 4,990 CNY recovered.
             switched.append(case_id)
             continue
-        got = _recovered(case_id, decisions, previous, events)
+        got = _recovered(case_id, decisions, previous, events, close)
         if got is None:
             unknown += 1
             continue
@@ -781,7 +837,7 @@ def _kpis(
             e
             for i in ids
             for e in events.get(i, ())
-            if e.kind is EventKind.CONTACT_ATTEMPT and _in_window(e, i, decisions, previous)
+            if e.kind is EventKind.CONTACT_ATTEMPT and _in_window(e, i, decisions, previous, close)
         ]
         reached = sum(e.outcome is ContactOutcome.REACHED for e in attempts)
         contact = Ratio(Decimal(reached), Decimal(len(attempts)))
@@ -860,9 +916,13 @@ def _in_window(
     case_id: str,
     decisions: Mapping[str, PortfolioCase],
     previous: Mapping[str, PortfolioCase] | None,
+    close: dt.datetime | None,
 ) -> bool:
-    closing = decisions.get(case_id)
-    opening = previous.get(case_id) if previous is not None else None
-    if closing is not None and event.at > closing.as_of:
+    """Whether ``event`` falls in the case's period: after its opening ``as_of``, at or
+    before the period's end (:func:`_period_end`; none is known without a closing
+    decision, and then no event is in it)."""
+    end = _period_end(case_id, decisions, close)
+    if end is None or event.at > end:
         return False
+    opening = previous.get(case_id) if previous is not None else None
     return opening is None or event.at > opening.as_of

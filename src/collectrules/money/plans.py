@@ -380,15 +380,35 @@ def _quantum_of(
     ``default_of`` is the case and its field that the principal defaults to: the case's
     own amount, not a term the caller gave, is then the one at fault, and the error
     names that field of the case."""
-    q = quantum(currency)
-    if principal == principal.quantize(q):
-        return q
-    msg = f"{_shown(principal)} has more decimals than {currency} allows"
     if default_of is None:
-        raise _problem("principal", msg)
+        return _require_minor_units(principal, currency, "terms.principal", "plan terms")
     case, field = default_of
-    msg += ", and the plan's principal defaults to it; give terms.principal"
-    raise InputError([FieldProblem(field, msg)], subject=f"case {quote(case.case_id)}")
+    return _require_minor_units(
+        principal,
+        currency,
+        field,
+        f"case {quote(case.case_id)}",
+        then=", and the plan's principal defaults to it; give terms.principal",
+    )
+
+
+@exact
+def _require_minor_units(
+    amount: Decimal, currency: str, path: str, subject: str, *, then: str = ""
+) -> Decimal:
+    """The ``currency``'s quantum, once ``amount`` is found a whole number of it: an
+    amount of more decimals than the currency has (``0.5`` yen, ``1.001`` yuan) is an
+    :class:`InputError` naming ``path``, with ``then`` added to its message. The money
+    package refuses such an input rather than round it: which way to round an amount
+    owed or paid is not its to choose."""
+    q = quantum(currency)
+    if amount == amount.quantize(q):
+        return q
+    msg = (
+        f"{_shown(amount)} has more decimals than {currency} allows: expected a multiple of"
+        f" {q}, its minor unit{then}"
+    )
+    raise InputError([FieldProblem(path, msg)], subject=subject)
 
 
 @exact
