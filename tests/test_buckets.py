@@ -355,8 +355,12 @@ def test_a_payment_that_clears_the_arrears_makes_the_case_current() -> None:
     ]
     assert [s.bucket for s in history.spans] == ["performing", "NPL-1-3M", "performing"]
     assert history.spans[1].left == pendulum.parse("2026-05-15T12:00:00+08:00")
-    assert dpd_at(c, pendulum.parse(paid).subtract(seconds=1)) == 79
-    assert dpd_at(c, pendulum.parse(paid)) == 0
+    # The case is read as recorded at the history's last instant; at that same instant
+    # alone (as a decision reads it), nothing is overdue before the payment either.
+    recorded = history.observations[-1].as_of
+    assert dpd_at(c, pendulum.parse(paid).subtract(seconds=1), recorded_at=recorded) == 79
+    assert dpd_at(c, pendulum.parse(paid), recorded_at=recorded) == 0
+    assert dpd_at(c, pendulum.parse(paid).subtract(seconds=1)) == 0
 
 
 def test_a_partial_payment_does_not_move_the_bucket() -> None:

@@ -13,9 +13,13 @@ no bucket in it, and its fact is absent.
 
 :func:`bucket_history` follows a case over a sequence of ``as_of`` instants and reports
 which buckets it entered and left. Days past due at each instant come from the case and
-its payment events: the case's ``overdue_amount`` is the amount overdue now, after the
-recorded payments, so before a payment more was overdue. A case whose arrears are paid
-in full is current from the instant of the payment that cleared them.
+its payment events, read as the rest of the product reads them: the case's
+``overdue_amount`` is the amount overdue at the instant the case is read at (``as_of``
+for a decision; for a history, the latest of its instants, or ``recorded_at``), after
+the payments made up to then, so before a payment more was overdue, and a payment
+recorded after that instant is not read. A case whose arrears are paid in full is
+current from the instant of the payment that cleared them. The bucket a history gives
+at the instant the case is read at is the bucket a decision at that instant gives.
 """
 
 from __future__ import annotations
@@ -415,43 +419,59 @@ def _dpd(case: Case, as_of: pendulum.DateTime, facts: Mapping[str, Any]) -> int:
 
 
 @exact
-def dpd_at(case: Case, as_of: dt.datetime | str) -> int:
+def dpd_at(
+    case: Case, as_of: dt.datetime | str, *, recorded_at: dt.datetime | str | None = None
+) -> int:
     """Days past due at ``as_of``, from the case and its payment events.
 
-    The case's ``overdue_amount`` is what is overdue after every recorded payment; at an
-    earlier instant, the payments recorded after it were still owed. Nothing owed gives
-    0; otherwise days are counted from ``due_date`` in the case's zone.
+    The case's ``overdue_amount`` is what is overdue at ``recorded_at`` (default:
+    ``as_of``, as a decision at ``as_of`` reads it), after every payment made up to then;
+    at an earlier ``as_of``, the payments made after it and up to ``recorded_at`` were
+    still owed. A payment after ``recorded_at`` is not read. Nothing owed gives 0;
+    otherwise days are counted from ``due_date`` in the case's zone. A ``recorded_at``
+    before ``as_of`` is an :class:`~collectrules.errors.InputError`: what was overdue
+    after the case was recorded is not known.
     """
 
     require_case(case)
     when = require_aware(as_of)
-    owed = case.overdue_amount + sum(
-        (
-            e.amount
-            for e in case.events
-            if e.kind is EventKind.PAYMENT and e.amount is not None and e.at > when
-        ),
-        Decimal(0),
-    )
-    if owed <= 0:
-        return 0
-    return max(0, (case.local_date(when) - case.due_date).days)
+    read = when if recorded_at is None else _recorded(recorded_at, when)
+    return _Arrears(case, read).dpd(when)
+
+
+def _recorded(recorded_at: dt.datetime | str, latest: dt.datetime) -> pendulum.DateTime:
+    """``recorded_at``, checked: aware, and not before ``latest`` (the last instant read)."""
+    try:
+        read = require_aware(recorded_at)
+    except InputError as exc:
+        problems = [attrs.evolve(p, path="recorded_at") for p in exc.problems]
+        raise InputError(problems) from None
+    if read < latest:
+        msg = (
+            f"the case is read as recorded at {read.isoformat()}, before the as_of instant "
+            f"{pendulum.instance(latest).isoformat()}: what was overdue after it is not "
+            "known; give a recorded_at at or after every as_of"
+        )
+        raise InputError([FieldProblem("recorded_at", msg)])
+    return read
 
 
 class _Arrears:
-    """What was overdue at any instant, as :func:`dpd_at` counts it, for many instants.
+    """What was overdue at any instant up to ``recorded_at``, as :func:`dpd_at` counts
+    it, for many instants.
 
-    The payments are sorted once, with the sum of those at and after each one, so that
-    each instant costs a search of them rather than a pass over every event.
+    The payments up to ``recorded_at`` are sorted once, with the sum of those at and
+    after each one, so that each instant costs a search of them rather than a pass over
+    every event.
     """
 
     @exact
-    def __init__(self, case: Case) -> None:
+    def __init__(self, case: Case, recorded_at: dt.datetime) -> None:
         payments = sorted(
             (
                 (e.at, e.amount)
                 for e in case.events
-                if e.kind is EventKind.PAYMENT and e.amount is not None
+                if e.kind is EventKind.PAYMENT and e.amount is not None and e.at <= recorded_at
             ),
             key=lambda p: p[0],
         )
@@ -465,8 +485,9 @@ class _Arrears:
         )[::-1]
 
     @exact
-    def dpd(self, when: pendulum.DateTime) -> int:
-        """Days past due at ``when``: as ``dpd_at(case, when)``."""
+    def dpd(self, when: dt.datetime) -> int:
+        """Days past due at ``when`` (at or before ``recorded_at``): as
+        ``dpd_at(case, when, recorded_at=recorded_at)``."""
         later = self.paid_from[bisect.bisect_right(self.instants, when)]
         if self.case.overdue_amount + later <= 0:
             return 0
@@ -540,10 +561,17 @@ def bucket_history(
     *,
     policy: Policy | str | Path,
     bucket_set: str | None = None,
+    recorded_at: dt.datetime | str | None = None,
 ) -> BucketHistory:
     """The buckets ``case`` entered and left, observed at each ``as_of`` (sorted first).
 
     ``policy`` names the bucket sets; ``bucket_set`` picks one when there are several.
+    The case is read as recorded at ``recorded_at`` (default: the latest ``as_of``): its
+    ``overdue_amount`` is what was overdue then, after the payments made up to then, as
+    a decision at that instant reads it; at an earlier instant, the payments made after
+    it were still owed (:func:`dpd_at`). A payment after ``recorded_at`` is not read, so
+    the bucket observed at ``recorded_at`` is the bucket ``Engine.decide`` gives at it.
+    A ``recorded_at`` before an ``as_of`` is an :class:`~collectrules.errors.InputError`.
     """
 
     loaded = policy if isinstance(policy, Policy) else load_policy(policy)
@@ -569,7 +597,8 @@ def bucket_history(
     instants = sorted({require_aware(a) for a in given})
     if not instants:
         raise InputError([FieldProblem("as_of", "give at least one as_of instant")])
-    arrears = _Arrears(case)
+    latest = instants[-1]
+    arrears = _Arrears(case, latest if recorded_at is None else _recorded(recorded_at, latest))
     observations = []
     for when in instants:
         dpd = arrears.dpd(when)

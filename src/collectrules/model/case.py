@@ -817,6 +817,9 @@ class Case:
 
     ``due_date`` is the due date of the oldest unpaid instalment; ``timezone`` is the
     debtor's IANA zone, in which days past due and every stage are counted.
+    ``overdue_amount`` is the amount overdue at the instant the case is read at (a
+    decision's ``as_of``), after the payments made up to then: a payment recorded after
+    that instant is not read back into it (docs/howto-compliance.md).
     """
 
     case_id: str = attrs.field(validator=_identifier)
@@ -824,6 +827,7 @@ class Case:
     product: str = attrs.field(converter=_product)
     currency: str = attrs.field(validator=_currency)
     principal: Decimal = attrs.field(converter=_to_decimal, validator=_required_amount)
+    #: The amount overdue at ``as_of``, after the payments made up to then.
     overdue_amount: Decimal = attrs.field(converter=_to_decimal, validator=_required_amount)
     due_date: dt.date = attrs.field()
     timezone: str = attrs.field(validator=_timezone_name)
