@@ -235,10 +235,9 @@ def test_the_end_to_end_benchmark_generates_rows_with_events() -> None:
     hands to the per-case engine: they are counted, and every row is decided or bad."""
     out = _frame_bench("--jobs", "1", "--events-every", "3")
     assert "1 job(s): 300 rows (297 decided, 3 bad)" in out
-    # rows 0, 3, 6 … have events (100 rows, bad row 99 among them), the bad rows 199
-    # and 299 go to the per-case engine for their exact errors, and so do the 41 other
-    # rows with an unreachable signal (L-UNREACHABLE counts from the signal's instant)
-    assert "rows by the per-case engine: 143;" in out
+    # rows 0, 3, 6 … have events (100 rows, bad row 99 among them), and the bad rows
+    # 199 and 299 go to the per-case engine for their exact errors
+    assert "rows by the per-case engine: 102;" in out
 
 
 def test_generated_events_are_valid_and_leave_the_other_rows_alone() -> None:

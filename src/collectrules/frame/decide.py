@@ -52,8 +52,7 @@ from collectrules.io.repeats import repeated_case
 from collectrules.model.case import zone
 from collectrules.model.time import local_midnight, require_aware
 from collectrules.policy import Policy, load_policy
-from collectrules.policy.derive import CURE_SIGNALS, DEFAULT_LOOKBACK_DAYS, UNREACHABLE
-from collectrules.timeline.stages import AnchorKind, TimelineSection
+from collectrules.policy.derive import CURE_SIGNALS, DEFAULT_LOOKBACK_DAYS
 
 __all__ = [
     "COMPACT_SCHEMA",
@@ -84,7 +83,6 @@ COMPACT_SCHEMA: Mapping[str, Any] = {
 REASONS = (
     "outside the columnar subset",
     "has events",
-    "has an unreachable signal",
     "section key failed",
     "undecided by the columns",
     "unknown section",
@@ -333,19 +331,6 @@ def decide_rows(
     if events_only.height:
         reasons["has events"] = events_only.height
         reasons_rows.append(events_only)
-    if _anchors_on_unreachable(policy):
-        # A stage anchored on ``unreachable`` counts from the signal's instant: a key of
-        # the columns does not hold it, so such a row is decided case by case.
-        unreachable = (
-            sigs.filter(pl.col("kind") == UNREACHABLE)
-            .select(ROW)
-            .unique()
-            .join(outside, on=ROW, how="anti")
-            .join(with_events, on=ROW, how="anti")
-        )
-        if unreachable.height:
-            reasons["has an unreachable signal"] = unreachable.height
-            reasons_rows.append(unreachable)
     keys = core_names(policy)
     if sections is None:
         sections = section_keys(policy, when, keys)
@@ -488,18 +473,6 @@ def _columns(
 
 
 # --------------------------------------------------------------------------- facts
-
-
-def _anchors_on_unreachable(policy: Policy) -> bool:
-    """Whether a stage of the policy's timeline is anchored on ``unreachable``."""
-    section = policy.sections.get("timeline")
-    if not isinstance(section, TimelineSection):
-        return False
-    return any(
-        stage.anchor.kind is AnchorKind.UNREACHABLE
-        for plan in section.plans.values()
-        for stage in plan.stages
-    )
 
 
 def section_plan(policy: Policy, as_of: pendulum.DateTime) -> SectionKeys | None:
