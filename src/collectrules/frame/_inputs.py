@@ -148,14 +148,15 @@ def cases_polars(frame: Any, name: str) -> tuple[pl.DataFrame, pa.Table | pa.Rec
     readable, unread = readable_arrow(frame, name)
     if not unread:
         return _checked_polars(readable, name), None
-    held = pa.array([False] * frame.num_rows, pa.bool_())
+    held = pa.repeat(False, frame.num_rows)
     for column in unread:
         try:
             valid = pc.is_valid(frame.column(column))
         except (pa.ArrowException, TypeError, ValueError):  # a type it takes no validity of
-            valid = pa.array([True] * frame.num_rows, pa.bool_())
+            valid = pa.repeat(True, frame.num_rows)
         held = pc.or_(held, valid)
-    marks = pl.Series(UNREAD, [True if h else None for h in held.to_pylist()], pl.Boolean)
+    # True where held, null elsewhere, in Arrow (no Python per row).
+    marks = pl.Series(UNREAD, pc.if_else(held, True, pa.scalar(None, pa.bool_())), pl.Boolean)
     checked = _checked_polars(readable, name)
     if checked.width == 0:  # every column left out: the rows are there still
         return pl.DataFrame({UNREAD: marks}), frame
