@@ -356,3 +356,36 @@ def test_decide_many_raises_a_memory_error_rather_than_blame_the_row(
     assert isinstance(caught.value, CollectRulesError)
     assert isinstance(caught.value, MemoryError)
     assert isinstance(caught.value.__cause__, MemoryError)
+
+
+def test_an_ignored_binary_column_that_is_not_utf8_spoils_its_row_on_both_engines(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A column that is not a case field is ignored, but the per-case reader reads each
+    row whole, and binary text that is not UTF-8 is that row's error; the columnar
+    engine dropped such a column as if no value of it could spoil a row, and decided
+    the row. Both engines now give the same table and errors."""
+    table = pa.table(
+        {
+            "case_id": ["C0"],
+            "product": ["loan"],
+            "currency": ["CNY"],
+            "principal": ["1000"],
+            "overdue_amount": ["1000"],
+            "due_date": ["2020-01-01"],
+            "timezone": ["Asia/Shanghai"],
+            "note": pa.array([b"\x80"], pa.binary()),
+        }
+    )
+    source = tmp_path / "cases.parquet"
+    pq.write_table(table, source)
+    outputs = []
+    for engine in ("columnar", "per-case"):
+        out = tmp_path / f"{engine}.parquet"
+        args = ["batch", str(source), "--out", str(out), "--engine", engine, "--as-of", AS_OF]
+        assert _run(args, capsys)[0] == 1
+        errors = out.with_suffix(".errors.jsonl").read_text()
+        assert "note: bytes not valid UTF-8" in errors
+        outputs.append((pq.read_table(out).num_rows, errors.replace(engine, "")))
+    assert outputs[0] == outputs[1]
+    assert outputs[0][0] == 0

@@ -376,7 +376,7 @@ def _keeping(row_data: RowData, keep: frozenset[str]) -> RowData:
 
 #: Column types whose every value Python reads (text, numbers, booleans): such a
 #: column can be dropped before the rows are read without changing what they give.
-_PLAIN_TYPES = (pl.String, pl.Binary, pl.Boolean, pl.Null, pl.Categorical, pl.Enum)
+_PLAIN_TYPES = (pl.String, pl.Boolean, pl.Null, pl.Categorical, pl.Enum)
 
 
 def _never_spoils(dtype: pl.DataType) -> bool:
