@@ -214,14 +214,27 @@ def test_the_command_line_keeps_freed_pages_unless_told_otherwise(
 
 def test_the_end_to_end_benchmark_runs_with_one_job_and_with_one_per_core() -> None:
     """``python -m collectrules.frame.bench`` stays runnable (its figures are printed,
-    not asserted): a small portfolio, timed with 1 job and with one per core."""
+    not asserted): a small portfolio, timed with 1 job, with one per core, and with one
+    job and ``--low-memory`` (one chunk of 2,000 rows at a time)."""
     out = _frame_bench()
     runs = [line for line in out.splitlines() if line.startswith("columnar end to end")]
-    jobs = sorted({1, os.cpu_count() or 1})
+    jobs = [*sorted({1, os.cpu_count() or 1}), 1]
     assert [
         f"{n} job(s): 300 rows (297 decided, 3 bad)" in line
         for line, n in zip(runs, jobs, strict=True)
     ] == [True] * len(jobs)
+    assert out.count("chunks of 50,000 rows") == len(jobs) - 1
+    assert "chunks of 2,000 rows, 1 at a time (--low-memory)" in out
+    assert "with --low-memory: not measured at this size" in out
+
+
+def test_the_low_memory_benchmark_runs_one_job() -> None:
+    command = [sys.executable, "-m", "collectrules.frame.bench", "--rows", "10"]
+    done = subprocess.run(
+        [*command, "--jobs", "2", "--low-memory"], capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 2
+    assert "--low-memory runs one job" in done.stderr
 
 
 def _frame_bench(*args: str) -> str:

@@ -23,14 +23,14 @@ from collections.abc import Iterator
 import typer
 
 from collectrules import __version__
-from collectrules._allocator import keep_freed_pages
+from collectrules._allocator import set_up
 from collectrules._decimal import CONTEXT
 from collectrules._files import strerror
 from collectrules.cli._common import EXIT_MEMORY, echo, out_of_memory
 from collectrules.errors import CollectRulesError, OutputError, quote
 
-# Before any command module loads Polars: see collectrules._allocator.
-keep_freed_pages()
+# Before any command module loads Polars and Arrow: see collectrules._allocator.
+set_up(sys.argv[1:])
 
 __all__ = ["app", "main"]
 

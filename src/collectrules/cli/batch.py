@@ -17,6 +17,7 @@ from typing import Annotated, NoReturn
 import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+from collectrules._allocator import LOW_MEMORY_FLAG, hand_back_freed_pages
 from collectrules._arguments import require_file_path
 from collectrules.batch import (
     DEFAULT_CHUNK_ROWS,
@@ -58,10 +59,16 @@ from collectrules.errors import CollectRulesError, FieldProblem, InputError, quo
 from collectrules.policy import Policy
 
 try:
-    from collectrules.frame.files import columnar_inputs, run_columnar
+    from collectrules.frame.files import (
+        LOW_MEMORY_CHUNK_ROWS,
+        THREADS,
+        columnar_inputs,
+        run_columnar,
+    )
 except ImportError:  # the [frame] extra (polars) is not installed
     columnar_inputs = None  # type: ignore[assignment]
     run_columnar = None  # type: ignore[assignment]
+    THREADS = LOW_MEMORY_CHUNK_ROWS = 1
 
 __all__ = ["EXIT_INTERNAL", "EXIT_IO", "SHOWN_BAD_ROWS", "batch"]
 
@@ -139,6 +146,15 @@ def batch(
             " --resume, --jobs).",
         ),
     ] = None,
+    low_memory: Annotated[
+        bool,
+        typer.Option(
+            LOW_MEMORY_FLAG,
+            help="The least memory, at some cost in time: the columnar engine decides one"
+            " chunk at a time, of 2,000 rows unless --chunk-rows says otherwise, and the"
+            " allocators hand freed memory back; not with --jobs.",
+        ),
+    ] = False,
     columns: ColumnsOption = None,
     money_unit: MoneyUnitOption = MoneyUnit.MAJOR,
     signals: SignalsOption = None,
@@ -157,6 +173,13 @@ def batch(
     unusable input, 3 the outputs could not be written, 4 an unexpected error.
     """
     started = time.perf_counter()
+    if low_memory:
+        if jobs != 1:
+            msg = (
+                f"{LOW_MEMORY_FLAG} decides in this process alone: drop --jobs or {LOW_MEMORY_FLAG}"
+            )
+            raise InputError([FieldProblem("--jobs", msg)])
+        hand_back_freed_pages()  # Polars and Arrow loaded already keep their settings
     require_file_path(out, "--out")
     if errors is not None:
         require_file_path(errors, "--errors")
@@ -188,6 +211,7 @@ def batch(
             chunk_rows,
             started,
             shape.fields,
+            low_memory=low_memory,
         )
         return
     pending = BatchFiles(out, err_path).pending() if resume else None
@@ -361,8 +385,12 @@ def _run_columnar(
     chunk_rows: int | None,
     started: float,
     case_fields: Collection[str] | None,
+    *,
+    low_memory: bool,
 ) -> None:
     assert run_columnar is not None
+    if chunk_rows is None:
+        chunk_rows = LOW_MEMORY_CHUNK_ROWS if low_memory else _COLUMNAR_CHUNK_ROWS
     shown = 0
 
     def on_bad(where: str, reason: str) -> None:
@@ -382,7 +410,8 @@ def _run_columnar(
         jobs=jobs,
         case_fields=case_fields,
         on_warning=warn,
-        chunk_rows=_COLUMNAR_CHUNK_ROWS if chunk_rows is None else chunk_rows,
+        chunk_rows=chunk_rows,
+        at_once=1 if low_memory else THREADS,
     )
     elapsed = time.perf_counter() - started
     if shown > SHOWN_BAD_ROWS:

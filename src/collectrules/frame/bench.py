@@ -11,7 +11,10 @@ rows the per-case engine took, the CPU time and the peak resident memory of the
 process (its own: see :mod:`collectrules._memory`), of one worker, and of the process
 and its workers together. The child processes get the allocator setting of the command line
 (:mod:`collectrules._allocator`, whatever the environment says); ``--jobs N`` runs with
-the environment as it is.
+the environment as it is. A third child run is ``collectrules batch --low-memory``'s:
+one job, one chunk of 2,000 rows at a time (``--low-memory``; ``--chunk-rows`` sets its
+rows too), with the allocators handing freed memory back; its peak is checked against
+the 300 MB target.
 ``python -m collectrules.bench`` runs it in a child process.
 """
 
@@ -31,15 +34,25 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from collectrules._allocator import ALLOCATOR, ALLOCATOR_VARIABLE
+from collectrules._allocator import (
+    ALLOCATOR,
+    ALLOCATOR_VARIABLE,
+    ARROW_POOL_VARIABLE,
+    LEAN_ALLOCATOR,
+    LOW_MEMORY_FLAG,
+    limit_c_heap,
+)
 from collectrules._memory import ChildPeaks, peak_mib
 from collectrules.batch.bench import AS_OF, generate_rows
 from collectrules.engine import Engine
-from collectrules.frame.files import CHUNK_ROWS, THREADS, run_columnar
+from collectrules.frame.files import CHUNK_ROWS, LOW_MEMORY_CHUNK_ROWS, THREADS, run_columnar
 
 __all__ = ["main", "write_csv_portfolio", "write_portfolio"]
 
 _BATCH = 50_000
+
+#: The peak resident memory a million rows may take with ``--low-memory``: 300 MB.
+MEMORY_TARGET_MIB = 300e6 / 2**20
 
 
 def write_csv_portfolio(path: Path, rows: int, policy: str, events_every: int = 0) -> None:
@@ -107,11 +120,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--chunk-rows",
         type=int,
-        default=CHUNK_ROWS,
-        help=f"rows decided together (default {CHUNK_ROWS:,}): fewer rows, less memory"
-        " and a slower run",
+        help=f"rows decided together (default {CHUNK_ROWS:,}, {LOW_MEMORY_CHUNK_ROWS:,} with"
+        f" {LOW_MEMORY_FLAG}): fewer rows, less memory and a slower run",
+    )
+    parser.add_argument(
+        LOW_MEMORY_FLAG,
+        action="store_true",
+        help="as collectrules batch --low-memory: one job, one chunk at a time, the"
+        " allocators handing freed memory back (set them in the environment before this"
+        " process starts, as the run without --jobs does for its child)",
     )
     args = parser.parse_args(argv)
+    if args.chunk_rows is None:
+        args.chunk_rows = LOW_MEMORY_CHUNK_ROWS if args.low_memory else CHUNK_ROWS
+    if args.low_memory and args.jobs not in (None, 1):
+        parser.error(f"{LOW_MEMORY_FLAG} runs one job")
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, range(os.cpu_count() or 1))  # every core
     with tempfile.TemporaryDirectory(prefix="collectrules-frame-bench-") as folder:
@@ -124,16 +147,23 @@ def main(argv: list[str] | None = None) -> int:
             print(f"generated {args.rows:,} rows in {time.perf_counter() - started:.1f} s")
         if args.jobs is None:
             cores = os.cpu_count() or 1
-            for jobs in sorted({1, cores}):
+            runs = [(jobs, False) for jobs in sorted({1, cores})] + [(1, True)]
+            for jobs, lean in runs:
                 command = [sys.executable, "-m", "collectrules.frame.bench", "--input"]
                 command += [str(source), "--policy", args.policy, "--jobs", str(jobs)]
-                command += ["--chunk-rows", str(args.chunk_rows)]
-                # Polars' allocator set up as the command line sets it up (see
+                rows = args.chunk_rows if lean == args.low_memory else None
+                command += [] if rows is None else ["--chunk-rows", str(rows)]
+                command += [LOW_MEMORY_FLAG] if lean else []
+                # The allocators set up as the command line sets them up (see
                 # collectrules._allocator). Not from this process's environment: Polars,
                 # loaded here, has written its own settings into it.
-                env = {**os.environ, ALLOCATOR_VARIABLE: ALLOCATOR}
+                env = {**os.environ, ALLOCATOR_VARIABLE: LEAN_ALLOCATOR if lean else ALLOCATOR}
+                if lean:
+                    env[ARROW_POOL_VARIABLE] = "system"
                 subprocess.run(command, check=True, env=env)
             return 0
+        if args.low_memory:
+            limit_c_heap()
         policy = Engine(args.policy, backend="python").policy
         before = peak_mib()
         started = time.perf_counter()
@@ -145,6 +175,7 @@ def main(argv: list[str] | None = None) -> int:
                 as_of=AS_OF,
                 jobs=args.jobs,
                 chunk_rows=args.chunk_rows,
+                at_once=1 if args.low_memory else THREADS,
             )
         elapsed = time.perf_counter() - started
         peak = peak_mib()
@@ -159,8 +190,12 @@ def main(argv: list[str] | None = None) -> int:
         f"{summary.rows / elapsed:,.0f} rows/s"
     )
     print(f"  rows by the per-case engine: {per_case:,}; section keys: {keys:,}")
-    at_once = f"{THREADS} at a time" if args.jobs == 1 else f"{2 * args.jobs} in flight"
-    print(f"  chunks of {args.chunk_rows:,} rows, {at_once}")
+    if args.jobs > 1:
+        at_once = f"{2 * args.jobs} in flight"
+    else:
+        at_once = f"{1 if args.low_memory else THREADS} at a time"
+    mode = f" ({LOW_MEMORY_FLAG})" if args.low_memory else ""
+    print(f"  chunks of {args.chunk_rows:,} rows, {at_once}{mode}")
     used = sum(u.ru_utime + u.ru_stime for u in cpu)
     print(f"  CPU time (user + system, this process and its workers): {used:.1f} s")
     print(f"  peak resident memory: {peak:,.0f} MiB (before the run: {before:,.0f} MiB)")
@@ -171,11 +206,22 @@ def main(argv: list[str] | None = None) -> int:
             f" (sampled every {workers.interval * 1000:.0f} ms)"
         )
     target = 10.0
-    if summary.rows >= 1_000_000:
+    if args.low_memory:
+        verdict = "the default run's (this one trades time for memory)"
+    elif summary.rows >= 1_000_000:
         verdict = "met" if elapsed <= target else "NOT met"
     else:
         verdict = "not measured at this size"
     print(f"  target {target:.0f} s for 1,000,000 rows: {verdict}")
+    if args.low_memory:
+        if summary.rows >= 1_000_000:
+            verdict = "met" if peak < MEMORY_TARGET_MIB else "NOT met"
+        else:
+            verdict = "not measured at this size"
+        print(
+            f"  target peak under 300 MB ({MEMORY_TARGET_MIB:.0f} MiB) for 1,000,000 rows"
+            f" with {LOW_MEMORY_FLAG}: {verdict}"
+        )
     return 0
 
 

@@ -40,7 +40,7 @@ from collectrules.batch.runner import (
     spawn_context,
 )
 from collectrules.engine import Engine
-from collectrules.errors import EngineError, FieldProblem, InputError
+from collectrules.errors import EngineError, FieldProblem, InputError, quote
 from collectrules.frame._csv import LINE, csv_columns, read_csv
 from collectrules.frame._inputs import ROW, arrow_frame
 from collectrules.frame._repeats import FrameCaseIds
@@ -66,6 +66,19 @@ from collectrules.policy import Policy
 __all__ = ["ColumnarRun", "columnar_inputs", "run_columnar"]
 
 _PAIRS_ARROW = pa.map_(pa.string(), pa.string())
+
+#: Chunks decided at once in one process: a chunk's Python work (the sections on new
+#: keys, the per-case rows, building the expressions) overlaps the other's Polars work.
+#: Measured on a million rows and 2 cores: 10.5 s to decide with one, 9.0 s with two.
+THREADS = 2
+
+#: The most chunks :func:`run_columnar` decides at once in one process.
+MAX_AT_ONCE = 8
+
+#: The rows of a chunk with ``collectrules batch --low-memory`` by default: with one
+#: chunk at a time, a million rows peaked at 276 MiB (2,000 rows a chunk) against 299
+#: MiB (5,000), in 20 s against 13 s (docs/howto-batch.md, "Memory").
+LOW_MEMORY_CHUNK_ROWS = 2_000
 
 
 @attrs.frozen
@@ -554,6 +567,7 @@ def run_columnar(
     case_fields: Collection[str] | None = None,
     on_warning: Callable[[str], None] | None = None,
     chunk_rows: int = CHUNK_ROWS,
+    at_once: int = THREADS,
 ) -> ColumnarRun:
     """Decide every row of the Parquet ``inputs`` into the compact table ``out``.
 
@@ -572,9 +586,15 @@ def run_columnar(
 
     ``chunk_rows`` rows of a file are decided together (memory against speed: fewer
     rows, less memory and a slower run); a Parquet chunk is whole record batches of
-    :data:`~collectrules.io.arrow.BATCH_ROWS` rows, so at least one batch.
+    :data:`~collectrules.io.arrow.BATCH_ROWS` rows, so at least one batch. With one
+    job, ``at_once`` chunks (1 to :data:`MAX_AT_ONCE`) are decided at once on threads of
+    this process; 1 holds the fewest rows, and is slower (see docs/howto-batch.md,
+    "Memory").
     """
     jobs, chunk_rows = check_workload(jobs, chunk_rows)
+    if isinstance(at_once, bool) or not isinstance(at_once, int) or not 1 <= at_once <= MAX_AT_ONCE:
+        msg = f"expected a whole number of chunks from 1 to {MAX_AT_ONCE}, got {quote(at_once)}"
+        raise InputError([FieldProblem("at_once", msg)])
     when = require_aware(as_of)
     out_path, err_path = output_paths(out, errors)
     if out_path.suffix.lower() != ".parquet":
@@ -594,7 +614,7 @@ def run_columnar(
         raise InputError([FieldProblem("--errors", "must not be the same file as --out")])
     columns = check_fields(fields)
     keep = None if case_fields is None else frozenset(case_fields)
-    reading = _Reading(keep, on_warning, chunk_rows)
+    reading = _Reading(keep, on_warning, chunk_rows, at_once)
     # Can workers start here at all? Asked before any file is written.
     context = spawn_context() if jobs > 1 else None
     partial_out = out_path.with_name(out_path.name + ".partial")
@@ -724,11 +744,13 @@ def _tally(
 @attrs.frozen
 class _Reading:
     """How a run reads its files: the case fields it keeps (None: every column), where
-    it says, once per file, which columns it ignores, and the rows of a chunk."""
+    it says, once per file, which columns it ignores, the rows of a chunk, and the
+    chunks decided at once in this process."""
 
     keep: frozenset[str] | None
     on_warning: Callable[[str], None] | None
     rows: int
+    at_once: int
 
     def watch(
         self, source: str, chunks: Iterator[_Chunk | _Wire | _Unread]
@@ -756,17 +778,12 @@ def _file_chunks(path: Path, rows: int) -> Iterator[_Chunk | _Wire | _Unread] | 
     return _chunks(path, rows)
 
 
-#: Chunks decided at once in one process: a chunk's Python work (the sections on new
-#: keys, the per-case rows, building the expressions) overlaps the other's Polars work.
-#: Measured on a million rows and 2 cores: 10.5 s to decide with one, 9.0 s with two.
-THREADS = 2
-
-
 def _decided(
     path: Path, policy: Policy, when: Any, plan: SectionKeys | None, reading: _Reading
 ) -> Iterator[_Decided]:
     """The file's decisions, error lines and summary, a chunk at a time, in order:
-    :data:`THREADS` chunks are decided at once while the next one is read."""
+    ``reading.at_once`` chunks (:data:`THREADS` by default) are decided at once while
+    the next one is read."""
     chunks = _file_chunks(path, reading.rows)
     if chunks is None:
         yield _per_case_file(path, policy, when, reading.keep, reading.on_warning)
@@ -776,14 +793,14 @@ def _decided(
     def decided(chunk: _Chunk | _Wire) -> _Decided:
         return _decide_chunk(chunk.load(), source, policy, when, plan, reading.keep)
 
-    with ThreadPoolExecutor(max_workers=THREADS) as pool:
+    with ThreadPoolExecutor(max_workers=reading.at_once) as pool:
         in_flight: deque[Future[_Decided]] = deque()
         for chunk in reading.watch(source, chunks):
             if isinstance(chunk, _Unread):
                 in_flight.append(_done(chunk.decided(source)))
                 continue
             in_flight.append(pool.submit(decided, chunk))
-            if len(in_flight) >= THREADS:
+            if len(in_flight) >= reading.at_once:
                 yield in_flight.popleft().result()
         while in_flight:
             yield in_flight.popleft().result()
