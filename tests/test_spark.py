@@ -24,7 +24,7 @@ if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
 from pyspark.sql import SparkSession  # noqa: E402
 
 from collectrules import frame, spark  # noqa: E402
-from collectrules.errors import EngineError, quote  # noqa: E402
+from collectrules.errors import EngineError, OutOfMemoryError, quote  # noqa: E402
 from collectrules.policy import Policy, load_policy, policy_from_dict  # noqa: E402
 from collectrules.testing.strategies import cases  # noqa: E402
 from helpers import case_dict  # noqa: E402
@@ -408,6 +408,49 @@ def test_routed_rows_are_decided_on_the_executors_not_collected(
     assert plans.count("MapInArrow") >= 2
     assert result.decisions.count() == len(rows) - 1
     assert [r.case_id for r in result.errors.collect()] == ["E-BAD"]
+
+
+#: Loaded by the executors' Python at start (a ``sitecustomize`` module on their path):
+#: the per-case engine runs out of memory deciding case E-1.
+_HUNGRY_WORKER = """
+from collectrules.engine import Engine
+
+_decide = Engine.decide
+
+
+def decide(self, case, *, as_of):
+    if case.case_id == "E-1":
+        raise MemoryError("no room on the executor")
+    return _decide(self, case, as_of=as_of)
+
+
+Engine.decide = decide
+"""
+
+
+def test_an_executor_out_of_memory_fails_the_decide_not_a_row(
+    session: SparkSession, tmp_path: Path
+) -> None:
+    """An executor's Python that ran out of memory deciding a routed row made that row a
+    bad row ("internal error: OutOfMemoryError"), and the portfolio was "decided". The
+    job fails, and decide raises an OutOfMemoryError (no row is to blame)."""
+    (tmp_path / "sitecustomize.py").write_text(_HUNGRY_WORKER, encoding="utf-8")
+    context = session.sparkContext
+    before = context.environment.get("PYTHONPATH")
+    # A new environment starts new Python workers, which load the module above.
+    context.environment["PYTHONPATH"] = os.pathsep.join(
+        p for p in (str(tmp_path), os.environ.get("PYTHONPATH")) if p
+    )
+    try:
+        _, _, _, cases_sp, signals_sp, events_sp = tables(session, _with_events(3))
+        with pytest.raises(OutOfMemoryError, match="no room on the executor") as caught:
+            spark.decide(cases_sp, signals_sp, events_sp, policy="cn_bank_loan", as_of=AS_OF)
+    finally:
+        if before is None:
+            context.environment.pop("PYTHONPATH", None)
+        else:
+            context.environment["PYTHONPATH"] = before
+    assert str(caught.value).startswith("out of memory in an executor's Python")
 
 
 def test_the_per_case_output_is_persisted_and_read_by_both_tables(

@@ -14,6 +14,7 @@ pa = pytest.importorskip("pyarrow")
 
 from collectrules.batch.compact import compact_row  # noqa: E402
 from collectrules.engine import Engine  # noqa: E402
+from collectrules.errors import OutOfMemoryError  # noqa: E402
 from collectrules.model.time import require_aware  # noqa: E402
 from collectrules.policy import Policy, load_policy  # noqa: E402
 from collectrules.spark import _routed  # noqa: E402
@@ -216,3 +217,56 @@ def test_a_worker_decides_each_task_with_the_policy_an_earlier_task_warmed(
         _routed._warm(load_policy(name))
     assert len(_routed._WARM) == _routed._WARM_POLICIES
     assert list(_routed._WARM)[-1] == policy.content_hash
+
+
+def _no_memory(*args: Any, **kwargs: Any) -> Any:
+    raise MemoryError("no room")
+
+
+@pytest.mark.parametrize("where", ["engine", "compact", "plain"])
+def test_a_memory_error_on_a_row_fails_the_task_not_the_row(
+    where: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A MemoryError is the worker's, not the row's: it was written as the row's
+    "internal error: OutOfMemoryError" (or MemoryError), a bad row, and the next rows
+    were decided. It is raised as an OutOfMemoryError, its cause the MemoryError."""
+    if where == "engine":
+        real = Engine.decide
+
+        def decide(self: Engine, case: Any, *, as_of: Any) -> Any:
+            if case.case_id == "R-2":
+                raise MemoryError("no room")
+            return real(self, case, as_of=as_of)
+
+        monkeypatch.setattr(Engine, "decide", decide)
+    elif where == "compact":
+        monkeypatch.setattr(_routed, "compact_row", _no_memory)
+    else:
+        monkeypatch.setattr(_routed, "plain", _no_memory)
+    with pytest.raises(OutOfMemoryError, match="out of memory") as caught:
+        _rows(_step(load_policy("cn_bank_loan")), [_batch()])
+    assert type(caught.value.__cause__) is MemoryError
+    assert str(caught.value.__cause__) == "no room"
+
+
+class _HungryBatch:
+    """A batch whose rows take more memory than the worker has."""
+
+    schema = _SCHEMA
+    num_rows = 1
+
+    def to_pylist(self, **kwargs: Any) -> Any:
+        raise MemoryError("no room")
+
+    def slice(self, *args: Any) -> _HungryBatch:
+        return self
+
+    def column(self, name: str) -> Any:
+        return pa.array(["R-1"])
+
+
+def test_a_memory_error_reading_a_batch_fails_the_task_not_its_rows() -> None:
+    """Reading a batch's rows ran out of memory: each row became its own bad row."""
+    with pytest.raises(OutOfMemoryError, match="out of memory") as caught:
+        _routed._rows(_HungryBatch())  # type: ignore[arg-type]  # a stand-in for a batch
+    assert type(caught.value.__cause__) is MemoryError

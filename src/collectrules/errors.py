@@ -339,8 +339,9 @@ class OutOfMemoryError(CollectRulesError, MemoryError):
     """The process ran out of memory: what the machine lacks, not what a row holds.
 
     Raised where a ``MemoryError`` met while deciding a row would otherwise be blamed on
-    the row (``Engine.decide_many``, ``Engine.worklist``, the batch and the columnar
-    engine); the ``MemoryError`` is its cause. Also a ``MemoryError``, so code that
+    the row (``Engine.decide_many``, ``Engine.worklist``, the batch, the columnar
+    engine and the Spark engine's per-case step); the ``MemoryError`` is its cause (on
+    the Spark driver, the failed job). Also a ``MemoryError``, so code that
     catches the builtin still catches it.
     """
 

@@ -8,7 +8,10 @@ with it), builds the per-case engine once per partition, turns each Arrow batch 
 the dicts the per-case engine reads (nulls left out, values made plain as
 :func:`collectrules.io.arrow.plain` does), and yields, in one Arrow schema
 (:func:`routed_schema`), a compact decision or an error for every row: a row's error
-has ``__error`` and ``__kind`` set and the compact columns null but ``case_id``.
+has ``__error`` and ``__kind`` set and the compact columns null but ``case_id``. A
+``MemoryError`` met on a row is the worker's, not the row's: it is raised as an
+:class:`~collectrules.errors.OutOfMemoryError`, as ``Engine.decide_many`` raises it, and
+fails the task, never a bad row.
 
 Nothing here imports pyspark: the module runs in the executors' Python workers.
 """
@@ -24,7 +27,7 @@ import pyarrow as pa
 
 from collectrules.batch.compact import FIELDS, compact_row, table_schema
 from collectrules.engine import Engine
-from collectrules.errors import CollectRulesError, EngineError
+from collectrules.errors import CollectRulesError, EngineError, OutOfMemoryError
 from collectrules.io.arrow import plain
 from collectrules.policy import Policy
 
@@ -112,6 +115,10 @@ class RoutedRows:
             done += 1
             try:
                 result = next(results)
+            except OutOfMemoryError:  # decide_many's word for the process's MemoryError
+                raise
+            except MemoryError as exc:  # the process's, not the row's: the task fails
+                raise OutOfMemoryError.of(exc) from exc
             except Exception as exc:  # decide_many keeps each row's failure its own; all the same
                 out.append(_error_row(case_id, _internal(exc)))
                 results = engine.decide_many(datas[done:], as_of=self.as_of, repeats="decide")
@@ -125,6 +132,8 @@ class RoutedRows:
                 compact = compact_row(result.decision)
                 for name in ("classes", "buckets"):
                     compact[name] = list(dict(compact[name]).items())
+            except MemoryError as exc:  # the process's, not the row's: the task fails
+                raise OutOfMemoryError.of(exc) from exc
             except Exception as exc:  # one row's failure is that row's error
                 out.append(_error_row(case_id, _internal(exc)))
                 continue
@@ -143,6 +152,8 @@ class RoutedRows:
             data["signals"] = _items(signals) if signals is not None else []
             if events is not None:
                 data["events"] = _items(events)
+        except MemoryError as exc:  # the process's, not the row's: the task fails
+            raise OutOfMemoryError.of(exc) from exc
         except Exception as exc:  # a value that does not convert is its row's error
             return _Failed(raw_id if isinstance(raw_id, str) else None, _internal(exc))
         return data
@@ -161,12 +172,16 @@ def _rows(batch: pa.RecordBatch) -> list[dict[str, Any] | _Failed]:
     them); a row Python cannot hold is its failure."""
     try:
         rows: list[dict[str, Any] | _Failed] = batch.to_pylist(maps_as_pydicts="lossy")
+    except MemoryError as exc:  # the process's, not the batch's: the task fails
+        raise OutOfMemoryError.of(exc) from exc
     except Exception:  # read row by row, to find the rows that fail
         rows = []
         ids = batch.column("case_id") if "case_id" in batch.schema.names else None
         for index in range(batch.num_rows):
             try:
                 rows.extend(batch.slice(index, 1).to_pylist(maps_as_pydicts="lossy"))
+            except MemoryError as exc:  # the process's, not the row's: the task fails
+                raise OutOfMemoryError.of(exc) from exc
             except Exception as exc:  # a row's failure is its error
                 raw_id = ids[index].as_py() if ids is not None else None
                 case_id = raw_id if isinstance(raw_id, str) else None

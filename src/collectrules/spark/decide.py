@@ -24,7 +24,7 @@ from pyspark.sql import types as T
 
 from collectrules._arguments import wrong_kind
 from collectrules.batch.compact import FIELDS
-from collectrules.errors import EngineError, FieldProblem, InputError
+from collectrules.errors import EngineError, FieldProblem, InputError, OutOfMemoryError
 from collectrules.frame._inputs import CASE_COLUMNS, valid_zones
 from collectrules.frame._sections import SectionKeys, core_names, section_keys
 from collectrules.io.arrow import repeated_names
@@ -76,6 +76,8 @@ _INSTANT = (
 )
 _ROUTED = "__routed"
 _PYTHON_ERROR = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception): ")
+#: A worker's Python error that says its process ran out of memory.
+_MEMORY_ERROR = re.compile(r"^(?:[A-Za-z_][\w.]*\.)?(?:OutOfMemoryError|MemoryError): ")
 _TYPES = {"int": "bigint", "number": "double", "money": "bigint", "bool": "boolean"}
 _DATA_TYPES: dict[str, T.DataType] = {
     "bigint": T.LongType(),
@@ -469,7 +471,9 @@ def decide(
     maps for ``classes`` and ``buckets``) and the bad rows; the order of rows is
     Spark's. A case id on several rows of ``cases_df`` makes each of them a bad row
     (``case 'C-1' appears on 2 rows of the cases table``): a Spark table has no order
-    that would tell which row is the case.
+    that would tell which row is the case. A Spark job that fails is an
+    :class:`~collectrules.errors.EngineError`, and one whose executor's Python ran out of
+    memory an :class:`~collectrules.errors.OutOfMemoryError` (never a bad row).
     """
     when = require_aware(as_of)
     chosen = policy if isinstance(policy, Policy) else load_policy(policy)
@@ -674,12 +678,21 @@ def _nested(table: DataFrame, routed: DataFrame, name: str) -> DataFrame:
     return chosen.groupBy("case_id").agg(F.collect_list("__entry").alias(name))
 
 
-def _spark_failure(exc: Exception) -> EngineError:
+def _spark_failure(exc: Exception) -> EngineError | OutOfMemoryError:
     """A failed Spark job deciding the portfolio, with its cause: the last Python error
-    its message names (a worker's traceback ends with it), else its first line."""
+    its message names (a worker's traceback ends with it), else its first line. A
+    worker's Python that ran out of memory (a ``MemoryError``, which the per-case step
+    raises as an :class:`~collectrules.errors.OutOfMemoryError`) is an
+    :class:`~collectrules.errors.OutOfMemoryError` here too: no row is to blame."""
     lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
     named = [line for line in lines if _PYTHON_ERROR.match(line)]
     cause = (named[-1] if named else lines[0] if lines else type(exc).__name__)[:300]
+    if _MEMORY_ERROR.match(cause):
+        said = (
+            f"out of memory in an executor's Python deciding the portfolio: {cause} (give"
+            " the executors more memory)"
+        )
+        return OutOfMemoryError(said)
     msg = (
         f"the Spark job deciding the portfolio failed: {cause} (the per-case rows are"
         " decided in the executors' Python, which needs collectrules at the driver's"
