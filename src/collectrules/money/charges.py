@@ -40,7 +40,8 @@ from collectrules.model.case import Case, EventKind, currency_problem, currency_
 from collectrules.model.decision import Decision, Quadrant, RemedyGrant
 from collectrules.model.limits import MONEY
 from collectrules.model.time import require_aware
-from collectrules.money.plans import _require_minor_units, money_section, quantum
+from collectrules.money._units import quantum, require_minor_units
+from collectrules.money.plans import money_section
 from collectrules.money.terms import Component, MoneySection
 from collectrules.policy.model import Policy
 
@@ -278,13 +279,13 @@ def _case_quantum(case: Case) -> Decimal:
     it; an amount of more decimals is an :class:`InputError` naming its field, as a plan
     on such an amount is refused."""
     subject = f"case {quote(case.case_id)}"
-    q = _require_minor_units(case.overdue_amount, case.currency, "overdue_amount", subject)
+    q = require_minor_units(case.overdue_amount, case.currency, "overdue_amount", subject)
     for index, fee in enumerate(case.fees):
-        _require_minor_units(fee.amount, case.currency, f"fees[{index}].amount", subject)
+        require_minor_units(fee.amount, case.currency, f"fees[{index}].amount", subject)
     for index, event in enumerate(case.events):
         if event.kind is EventKind.PAYMENT and event.amount is not None:
             path = f"events[{index}].amount"
-            _require_minor_units(event.amount, case.currency, path, subject)
+            require_minor_units(event.amount, case.currency, path, subject)
     return q
 
 

@@ -39,14 +39,13 @@ from collectrules.calendars import BusinessCalendar
 from collectrules.errors import CollectRulesError, FieldProblem, InputError, figure, quote
 from collectrules.model.case import (
     Case,
-    currency_exponent,
     currency_problem,
-    currency_suggestion,
 )
 from collectrules.model.decision import Decision, RemedyGrant
 from collectrules.model.limits import MAX_YEAR, MIN_YEAR, MONEY, NUMBER_TEXT, number_text_message
 from collectrules.model.remedies import Remedy
 from collectrules.model.time import require_aware, require_case
+from collectrules.money._units import SHOWN, quantum, require_minor_units, shown
 from collectrules.money.terms import MoneySection
 from collectrules.policy.loader import available_policies, load_policy
 from collectrules.policy.model import Policy
@@ -118,19 +117,6 @@ class PlanRefusedError(CollectRulesError, ValueError):
         super().__init__(message)
 
 
-@exact
-def quantum(currency: str) -> Decimal:
-    """The currency's minor unit as a decimal: ``0.01`` for CNY, ``1`` for JPY.
-
-    A value that is not a current ISO 4217 code (``'XYZ'``, ``'cny'``, ``5``) is an
-    :class:`InputError` naming ``currency``, with the code it probably meant: it is not
-    read as a currency of two decimals."""
-    if (problem := currency_problem(currency)) is not None:
-        suggestion = currency_suggestion(currency)
-        raise InputError([FieldProblem("currency", problem, suggestion=suggestion)])
-    return Decimal(1).scaleb(-currency_exponent(currency))
-
-
 def add_months(start: dt.date, months: int) -> dt.date:
     """``start`` plus ``months`` calendar months; a missing day becomes the month's last.
     A date past the calendar's years 1 to 9999, or arguments of another kind, is an
@@ -196,19 +182,6 @@ def _amounts(values: Iterable[object]) -> tuple[Decimal, ...]:
     return tuple(_decimal(v, "custom_principal") for v in values)
 
 
-#: The most characters of a number that a message shows.
-_SHOWN = 40
-
-
-def _shown(value: Decimal) -> str:
-    """``value`` as text for a message: cut short, with its length, when it is long (a
-    principal of 5,000 digits)."""
-    text = str(value)
-    if len(text) <= _SHOWN:
-        return text
-    return f"{text[:_SHOWN]}… ({figure(len(text))} characters)"
-
-
 def _problem(name: str, message: str) -> InputError:
     return InputError([FieldProblem(f"terms.{name}", message)], subject="plan terms")
 
@@ -247,16 +220,16 @@ class PlanTerms:
             rate = getattr(self, name)
             if rate is not None and (not rate.is_finite() or not 0 <= rate < 10):
                 msg = "expected an annual rate as a fraction from 0 (0.06 is 6 %)"
-                bad(name, f"{msg}, got {_shown(rate)}")
+                bad(name, f"{msg}, got {shown(rate)}")
         if self.principal is not None and (
             not self.principal.is_finite() or not 0 < self.principal <= MONEY.maximum
         ):
             msg = f"expected a positive amount of at most {MONEY.maximum:,}"
-            bad("principal", f"{msg}, got {_shown(self.principal)}")
+            bad("principal", f"{msg}, got {shown(self.principal)}")
         if self.start is not None and (
             isinstance(self.start, dt.datetime) or not isinstance(self.start, dt.date)
         ):
-            bad("start", f"expected a date, got {quote(self.start, limit=_SHOWN)}")
+            bad("start", f"expected a date, got {quote(self.start, limit=SHOWN)}")
         elif self.start is not None and not MIN_YEAR <= self.start.year <= MAX_YEAR:
             bad("start", f"date {self.start} is outside the years {MIN_YEAR}–{MAX_YEAR}")
         if self.method is Method.CUSTOM:
@@ -381,34 +354,15 @@ def _quantum_of(
     own amount, not a term the caller gave, is then the one at fault, and the error
     names that field of the case."""
     if default_of is None:
-        return _require_minor_units(principal, currency, "terms.principal", "plan terms")
+        return require_minor_units(principal, currency, "terms.principal", "plan terms")
     case, field = default_of
-    return _require_minor_units(
+    return require_minor_units(
         principal,
         currency,
         field,
         f"case {quote(case.case_id)}",
         then=", and the plan's principal defaults to it; give terms.principal",
     )
-
-
-@exact
-def _require_minor_units(
-    amount: Decimal, currency: str, path: str, subject: str, *, then: str = ""
-) -> Decimal:
-    """The ``currency``'s quantum, once ``amount`` is found a whole number of it: an
-    amount of more decimals than the currency has (``0.5`` yen, ``1.001`` yuan) is an
-    :class:`InputError` naming ``path``, with ``then`` added to its message. The money
-    package refuses such an input rather than round it: which way to round an amount
-    owed or paid is not its to choose."""
-    q = quantum(currency)
-    if amount == amount.quantize(q):
-        return q
-    msg = (
-        f"{_shown(amount)} has more decimals than {currency} allows: expected a multiple of"
-        f" {q}, its minor unit{then}"
-    )
-    raise InputError([FieldProblem(path, msg)], subject=subject)
 
 
 @exact
@@ -428,7 +382,7 @@ def _principal_parts(
         if sum(parts, Decimal(0)) != principal:
             total = sum(parts, Decimal(0))
             raise _problem(
-                "custom_principal", f"the amounts sum to {_shown(total)}, not {_shown(principal)}"
+                "custom_principal", f"the amounts sum to {shown(total)}, not {shown(principal)}"
             )
         return parts
     if method is Method.INTEREST_ONLY:
