@@ -117,9 +117,9 @@ def test_kpis_leave_out_a_case_whose_currency_changed_between_runs(
     assert main(["kpis", str(new), "--previous", str(run), "--format", "json"]) == 0
     total = json.loads(capsys.readouterr().out)["total"]
     cny = total["recovery_rate_amount"]["CNY"]
-    assert cny["numerator"] == "0"
+    assert cny["numerator"] == "0.00"
     opening = sum(int(r["facts"]["overdue_amount"]) for i, r in enumerate(rows) if i != 1)
-    assert cny["denominator"] == str(opening)
+    assert cny["denominator"] == f"{opening}.00"
     assert any("currency differs" in n and rows[1]["case_id"] in n for n in total["notes"])
 
 
@@ -139,7 +139,8 @@ def test_kpis_hold_decision_amounts_to_the_money_limits(
     assert "bad.jsonl:2: facts.overdue_amount: " in captured.err
     assert says in captured.err
     total = json.loads(captured.out)["total"]
-    assert "." not in total["recovery_rate_amount"]["CNY"]["numerator"]
+    numerator = total["recovery_rate_amount"]["CNY"]["numerator"]
+    assert re.fullmatch(r"[0-9]+\.[0-9]{2}", numerator), numerator  # to the fen, no further
 
 
 @pytest.mark.parametrize("command", ["kpis", "changes"])

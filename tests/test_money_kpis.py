@@ -333,8 +333,8 @@ def test_the_command_reads_batch_outputs_and_the_policy_targets(
     total = report["total"]
     assert total["cases"] == 5
     assert total["recovery_rate_amount"]["CNY"] == {
-        "numerator": "4000",
-        "denominator": "42500",
+        "numerator": "4000.00",
+        "denominator": "42500.00",
         "value": "0.0941",
     }
     assert total["targets"] == [
@@ -344,7 +344,7 @@ def test_the_command_reads_batch_outputs_and_the_policy_targets(
             "label_en": "recovery of the overdue amount",
             "label_zh": "逾期款项回收",
             "target_amount": "21250.00",
-            "actual": "4000",
+            "actual": "4000.00",
             "gap": "17250.00",
         }
     ]
@@ -466,3 +466,74 @@ def test_a_timeline_with_an_unknown_step_status_is_refused() -> None:
     with pytest.raises(InputError) as info:
         timelines_from_rows(_rows([row]))
     assert info.value.problems[0].path == "steps[1].status"
+
+
+def _one_case(opening: str, closing: str, currency: str = "CNY") -> tuple[Any, Any]:
+    return (
+        portfolio_from_rows(_rows([_decision("A", CLOSE, "Q2", 5, closing, "M1", currency)])),
+        portfolio_from_rows(_rows([_decision("A", OPEN, "Q2", 5, opening, "M1", currency)])),
+    )
+
+
+def _paid(*amounts: str) -> Any:
+    return events_from_rows(
+        _rows(
+            [
+                {"case_id": "A", "kind": "payment", "at": "2026-04-10T09:00:00+00:00", "amount": a}
+                for a in amounts
+            ]
+        )
+    )
+
+
+_NOTHING_RECOVERED = {
+    "no fall, written to the fen": ("1000.00", "1000.00", None),
+    "no fall, written whole": ("1000", "1000", None),
+    "a rise": ("1000", "1200.00", None),
+    "no payment": ("1000", "1000", ()),
+    "a payment of 0.00": ("1000", "1000", ("0.00",)),
+    "payments of 0 and 0.000": ("1000.00", "1000.00", ("0", "0.000")),
+}
+
+
+@pytest.mark.parametrize("inputs", _NOTHING_RECOVERED.values(), ids=list(_NOTHING_RECOVERED))
+def test_nothing_recovered_is_written_alike_whatever_the_inputs(
+    inputs: tuple[str, str, tuple[str, ...] | None],
+) -> None:
+    """The numerator of the recovery by amount, and a target's actual, were '0' or
+    '0.00' as the inputs happened to write their amounts ('0' where the target beside
+    it was '500.00'). Every money figure is written to the currency's minor unit."""
+    opening, closing, payments = inputs
+    decisions, previous = _one_case(opening, closing)
+    events = None if payments is None else _paid(*payments)
+    total = compute_kpis(decisions, previous=previous, events=events, targets=[TARGET]).total
+    assert total.to_dict()["recovery_rate_amount"]["CNY"] == {
+        "numerator": "0.00",
+        "denominator": "1000.00",
+        "value": "0.0000",
+    }
+    (target,) = total.to_dict()["targets"]
+    assert (target["target_amount"], target["actual"], target["gap"]) == (
+        "500.00",
+        "0.00",
+        "500.00",
+    )
+
+
+@pytest.mark.parametrize(
+    ("currency", "payments", "numerator", "denominator"),
+    [
+        ("CNY", ("400",), "400.00", "1000.00"),
+        ("CNY", ("399.5", "0.50"), "400.00", "1000.00"),
+        ("JPY", ("400.00",), "400", "1000"),
+        ("KWD", ("400",), "400.000", "1000.000"),
+        ("CNY", ("0.004",), "0.004", "1000.00"),  # more decimals than the yuan: not rounded
+    ],
+)
+def test_amounts_are_written_to_the_currencys_minor_unit(
+    currency: str, payments: tuple[str, ...], numerator: str, denominator: str
+) -> None:
+    decisions, previous = _one_case("1000", "1000", currency)
+    total = compute_kpis(decisions, previous=previous, events=_paid(*payments)).total
+    ratio = total.to_dict()["recovery_rate_amount"][currency]
+    assert (ratio["numerator"], ratio["denominator"]) == (numerator, denominator)

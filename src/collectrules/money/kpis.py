@@ -38,6 +38,7 @@ from collectrules.model.case import (
     currency_exponent,
     currency_problem,
     currency_suggestion,
+    minor_unit,
     parse_as_of,
 )
 from collectrules.model.limits import MAX_ID_LENGTH, MONEY, check_number, check_text
@@ -328,6 +329,19 @@ class KpiReport:
             "total": self.total.to_dict(),
             "groups": {k: v.to_dict() for k, v in sorted(self.groups.items())},
         }
+
+
+@exact
+def _in_minor_units(amount: Decimal, currency: str) -> Decimal:
+    """``amount`` written to the minor unit of ``currency``, whatever the inputs wrote:
+    nothing is ``0.00`` yuan (never ``0``), a thousand ``1000.00`` yuan and ``1000``
+    yen. An amount of more decimals than the currency has (a payment of ``0.004``
+    yuan) keeps them: a KPI's figure is what was summed, never rounded."""
+    with contextlib.suppress(InvalidOperation):  # more digits than the context holds
+        written = amount.quantize(minor_unit(currency))
+        if written == amount:
+            return written
+    return amount
 
 
 # --------------------------------------------------------------------------- reading
@@ -784,7 +798,10 @@ def _kpis(
         recovery_amount: dict[str, Ratio] | None = None
         recovery_count: Ratio | None = None
     else:
-        recovery_amount = {c: Ratio(rec_num[c], rec_den[c]) for c in sorted(rec_den)}
+        recovery_amount = {
+            c: Ratio(_in_minor_units(rec_num[c], c), _in_minor_units(rec_den[c], c))
+            for c in sorted(rec_den)
+        }
         recovery_count = Ratio(Decimal(count_num), Decimal(count_den))
         if unknown:
             notes.append(f"{unknown} case(s) without a closing decision left out of recovery")
@@ -884,7 +901,8 @@ def _kpis(
                 basis_amount: Decimal = sum(
                     (getattr(case, target.basis) for case in in_currency), zero
                 )
-                actual = rec_num[cur] if target.basis == "overdue_amount" else paid_total[cur]
+                paid = rec_num[cur] if target.basis == "overdue_amount" else paid_total[cur]
+                actual = _in_minor_units(paid, cur)
                 results.append(
                     TargetResult(
                         target.id,
