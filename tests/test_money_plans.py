@@ -531,6 +531,127 @@ def test_the_plan_command_prints_the_draft_and_writes_each_format(
     assert (tmp_path / "plan.csv").read_text(encoding="utf-8").count("\n") == 4
 
 
+_ON = ("--kind", "extend", "--months", "6", "--rate", "0.06")
+
+#: What ``plan`` was given, and the option its error names, with what the error says.
+_PLAN_ERRORS = {
+    "months out of range": (
+        ("--kind", "extend", "--months", "0", "--rate", "0.06"),
+        "--months",
+        "expected 1 to 600 months, got 0",
+    ),
+    "a negative rate": (
+        ("--kind", "extend", "--months", "6", "--rate", "-1"),
+        "--rate",
+        "expected an annual rate as a fraction from 0 (0.06 is 6 %), got -1",
+    ),
+    "a rate that is no number": (
+        ("--kind", "extend", "--months", "6", "--rate", "six"),
+        "--rate",
+        "expected a number in plain decimal notation",
+    ),
+    "a principal past the yuan's fen": (
+        (*_ON, "--principal", "100.001"),
+        "--principal",
+        "100.001 has more decimals than CNY allows: expected a multiple of 0.01",
+    ),
+    "a negative principal": ((*_ON, "--principal", "-5"), "--principal", "expected a positive"),
+    "a penalty rate that is no number": (
+        (*_ON, "--penalty-rate", "x"),
+        "--penalty-rate",
+        "expected a number in plain decimal notation",
+    ),
+    "a start before as-of": (
+        (*_ON, "--start", "2026-04-01"),
+        "--start",
+        "2026-04-01 is before 2026-05-01, the date of --as-of in the case's zone",
+    ),
+    "a start past the calendar": (
+        (*_ON, "--start", "9990-01-01"),
+        "--start",
+        "date 9990-01-01 is outside the years",
+    ),
+    "custom amounts for another method": (
+        (*_ON, "--custom", "1,2,3"),
+        "--custom",
+        "only for method 'custom'",
+    ),
+    "custom amounts of the wrong sum": (
+        ("--kind", "extend", "--months", "3", "--rate", "0.06", "--method", "custom",
+         "--custom", "1,2,3"),
+        "--custom",
+        "the amounts sum to 6, not 200000.00",
+    ),
+    "custom amounts that are no numbers": (
+        ("--kind", "extend", "--months", "3", "--rate", "0.06", "--method", "custom",
+         "--custom", "1,x,3"),
+        "--custom",
+        "expected a number in plain decimal notation",
+    ),
+    "a restructuring without a principal": (
+        ("--kind", "restructure", "--months", "6", "--rate", "0.06"),
+        "--principal",
+        "required for a restructuring",
+    ),
+    "an unknown remedy": (
+        ("--kind", "extnd", "--months", "6", "--rate", "0.06"),
+        "--kind",
+        "expected one of extend, replan, restructure, got 'extnd'",
+    ),
+    "a rate over the cap": (
+        ("--kind", "extend", "--months", "6", "--rate", "0.9"),
+        "--rate",
+        "the plan's annual rate is 0.9, over the cap",
+    ),
+    "a penalty rate over the cap": (
+        (*_ON, "--penalty-rate", "0.9"),
+        "--penalty-rate",
+        "the plan's penalty rate is 0.9, over the cap",
+    ),
+    "too many months": (
+        ("--kind", "extend", "--months", "30", "--rate", "0.06"),
+        "--months",
+        "the plan's months to the last instalment is 30, over the cap 24 of rule Q2-SHORT",
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("given", _PLAN_ERRORS.values(), ids=list(_PLAN_ERRORS))
+def test_every_plan_error_names_the_option(
+    given: tuple[tuple[str, ...], str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The errors of ``plan`` named the library's fields (``terms.principal``,
+    ``terms.annual_rate``, ``kind``) or none, and spoke of ``as_of``: the option typed
+    is named, with what was expected."""
+    args, option, says = given
+    assert main(_plan_argv(*args)) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {option}: "), err
+    assert says in err
+    assert "terms." not in err
+    assert "as_of" not in err
+
+
+def test_a_blocked_remedy_names_the_kind_option(capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["plan", str(CASES / "q3_refuses.json"), "--policy", "cn_bank_loan", "--as-of", AS_OF]
+    assert main([*argv, *_ON]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: --kind: extend is blocked by rule R-UNWILLING-NO-EXTEND: ")
+
+
+def test_a_principal_defaulting_to_a_bad_amount_names_the_case_file_and_the_option(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = json.loads((CASES / "q2_health_short.json").read_text(encoding="utf-8"))
+    path = tmp_path / "case.json"
+    path.write_text(json.dumps({**data, "overdue_amount": "8500.005"}), encoding="utf-8")
+    argv = ["plan", str(path), "--policy", "cn_bank_loan", "--as-of", AS_OF]
+    assert main([*argv, "--kind", "replan", "--months", "6", "--rate", "0.06"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {path}: overdue_amount: 8500.005 has more decimals than CNY")
+    assert err.rstrip().endswith("the plan's principal defaults to it; give --principal")
+
+
 def test_the_plan_command_refuses_with_the_rule_on_one_line(
     capsys: pytest.CaptureFixture[str],
 ) -> None:

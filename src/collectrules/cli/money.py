@@ -40,7 +40,7 @@ from collectrules.cli._common import console as terminal
 from collectrules.errors import CollectRulesError, FieldProblem, InputError, quote
 from collectrules.io import case_files, read_rows
 from collectrules.model.limits import NUMBER_TEXT, NumberLimit, check_number
-from collectrules.money import Method, PlanTerms, money_section, propose_plan
+from collectrules.money import Method, PlanRefusedError, PlanTerms, money_section, propose_plan
 from collectrules.money.kpis import (
     GroupBy,
     Kpis,
@@ -128,6 +128,70 @@ def _months(text: str) -> int:
     return int(text)
 
 
+#: The option of ``plan`` that gives each field its errors name: the terms' fields, as
+#: :class:`PlanTerms` and :func:`propose_plan` name them, and the remedy.
+_PLAN_OPTIONS = {
+    "kind": "--kind",
+    "months": "--months",
+    "terms.months": "--months",
+    "terms.annual_rate": "--rate",
+    "terms.method": "--method",
+    "terms.principal": "--principal",
+    "terms.penalty_rate": "--penalty-rate",
+    "terms.start": "--start",
+    "terms.custom_principal": "--custom",
+}
+
+#: The words of the library that ``plan``'s errors say in the command line's.
+_PLAN_WORDS = (
+    ("give terms.principal", "give --principal"),
+    ("the date of as_of", "the date of --as-of"),
+    ("months of as_of", "months of --as-of"),
+)
+
+
+def _plan_words(message: str) -> str:
+    for said, option in _PLAN_WORDS:
+        message = message.replace(said, option)
+    return message
+
+
+def _in_options(exc: InputError | PlanRefusedError, case_file: Path) -> CollectRulesError:
+    """``exc`` in the words of the ``plan`` command: each field a term of the plan is
+    named by its option (``terms.principal`` is ``--principal``), and a field of the
+    case by the case file; a refused plan names the option whose figure is over the cap
+    (``--kind`` for a remedy the decision blocks or does not allow)."""
+    if isinstance(exc, PlanRefusedError):
+        option = {"months": "--months", "annual_rate": "--rate", "penalty_rate": "--penalty-rate"}
+        named = option.get(exc.term or "", "--kind")
+        return PlanRefusedError(
+            f"{named}: {_plan_words(str(exc))}",
+            rule_id=exc.rule_id,
+            figure=exc.figure,
+            cap=exc.cap,
+            term=exc.term,
+        )
+    if type(exc) is not InputError:  # a policy's error already names its file
+        return exc
+    problems = []
+    for problem in exc.problems:
+        path = _PLAN_OPTIONS.get(problem.path)
+        source = problem.source
+        if path is None and problem.path and not problem.path.startswith("--"):
+            # Not a term: a field of the case (the amount the principal defaults to).
+            source = str(case_file) if source is None else source
+        problems.append(
+            FieldProblem(
+                problem.path if path is None else path,
+                _plan_words(problem.message),
+                source,
+                problem.line,
+                problem.suggestion,
+            )
+        )
+    return InputError(problems, subject="arguments")
+
+
 @app.command()
 def plan(
     case_file: Annotated[Path, typer.Argument(help="One case, as .json.")],
@@ -172,17 +236,22 @@ def plan(
         reason = one_line(rows[0].error) if rows and rows[0].error else "expected one case"
         raise InputError([FieldProblem("", reason, source=str(case_file))])
     case = case_from_row(engine, rows[0].data, str(case_file))
-    terms = PlanTerms(
-        months=_months(months),
-        annual_rate=_rate(rate, "--rate"),
-        method=method,
-        principal=principal,
-        penalty_rate=None if penalty_rate is None else _rate(penalty_rate, "--penalty-rate"),
-        start=_date(start, "--start"),
-        custom_principal=tuple(c.strip() for c in custom.split(",")) if custom else (),
-    )
-    decision = engine.decide(case, as_of=when)
-    result = propose_plan(case, decision, kind=kind, as_of=when, terms=terms, policy=engine.policy)
+    try:
+        terms = PlanTerms(
+            months=_months(months),
+            annual_rate=_rate(rate, "--rate"),
+            method=method,
+            principal=principal,
+            penalty_rate=None if penalty_rate is None else _rate(penalty_rate, "--penalty-rate"),
+            start=_date(start, "--start"),
+            custom_principal=tuple(c.strip() for c in custom.split(",")) if custom else (),
+        )
+        decision = engine.decide(case, as_of=when)
+        result = propose_plan(
+            case, decision, kind=kind, as_of=when, terms=terms, policy=engine.policy
+        )
+    except (InputError, PlanRefusedError) as exc:  # in the words of the command line
+        raise _in_options(exc, case_file) from None
     if output is PlanFormat.JSON:
         text = json.dumps(result.to_dict(), sort_keys=True, ensure_ascii=False, indent=2) + "\n"
     elif output is PlanFormat.CSV:

@@ -101,6 +101,8 @@ class PlanRefusedError(CollectRulesError, ValueError):
 
     ``rule_id`` is the blocking rule or the cap's clause; ``figure`` is what the plan
     asked for and ``cap`` the most the rule allows (both ``None`` for a blocked remedy).
+    ``term`` names the field of :class:`PlanTerms` whose figure is over the cap
+    (``months``, ``annual_rate`` or ``penalty_rate``; ``None`` for a blocked remedy).
     """
 
     def __init__(
@@ -110,10 +112,12 @@ class PlanRefusedError(CollectRulesError, ValueError):
         rule_id: str | None,
         figure: Decimal | str | None = None,
         cap: Decimal | str | None = None,
+        term: str | None = None,
     ) -> None:
         self.rule_id = rule_id
         self.figure = figure
         self.cap = cap
+        self.term = term
         super().__init__(message)
 
 
@@ -924,5 +928,17 @@ def _check(
                 f"the plan's {check.what} is {check.figure}, over the cap {check.cap} of rule "
                 f"{check.rule} ({check.detail})"
             )
-            raise PlanRefusedError(msg, rule_id=check.rule, figure=check.figure, cap=check.cap)
+            term = _TERM_OF[check.what]
+            raise PlanRefusedError(
+                msg, rule_id=check.rule, figure=check.figure, cap=check.cap, term=term
+            )
     return tuple(checks)
+
+
+#: The field of :class:`PlanTerms` that each cap check's figure comes from.
+_TERM_OF = {
+    "instalments": "months",
+    "months to the last instalment": "months",
+    "annual rate": "annual_rate",
+    "penalty rate": "penalty_rate",
+}
