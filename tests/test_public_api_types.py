@@ -65,6 +65,7 @@ from collectrules.errors import CollectRulesError, quote
 from collectrules.money.charges import amounts_due
 from collectrules.money.kpis import COUNT_FACTS, portfolio_from_rows
 from collectrules.money.terms import MoneyFigure
+from collectrules.operations import Owner
 from helpers import AS_OF, case_dict
 
 #: The public packages walked: the root and each public subpackage but the command
@@ -318,6 +319,9 @@ def _samples() -> dict[str, Callable[[], Any]]:
         "collectrules.ContactHours.start": lambda: 8,
         "collectrules.ContactHours.end": lambda: 20,
         "collectrules.money.propose_plan.kind": lambda: o["remedy"],
+        "collectrules.operations.Team.owners": lambda: (Owner(id="x"),),
+        "collectrules.operations.Team.source": lambda: "team.toml",
+        "collectrules.operations.Team.step_role_lines": lambda: (3,),
         "product": lambda: "loan",
         "case_id": lambda: "T-1",
         "overdue_amount": lambda: Decimal("5000"),

@@ -37,7 +37,7 @@ from collectrules.operations.worklist import (
     worklist_channel,
 )
 from collectrules.policy import Policy, policy_from_dict
-from collectrules.timeline.evaluate import StepStatus
+from collectrules.timeline.evaluate import StepStatus, timeline_section
 from collectrules.timeline.stages import Channel
 from operations_helpers import OPENING, portfolio, write_jsonl
 
@@ -498,6 +498,78 @@ def test_a_bad_team_file_names_the_file_field_and_line(
     assert message in f"{problem.message} (did you mean {problem.suggestion!r})"
 
 
+MISSPELT_TEAM = """
+[[owner]]
+id = "legal.desk"
+step_roles = ["business_head, risk_head", "legal_departmnt"]
+
+[[owner]]
+id = "li.na"
+quadrants = ["Q1"]
+step_roles = ["colector"]
+
+[[owner]]
+id = "wang.wei"
+step_roles = ["supervisor", "telesales"]
+"""
+
+#: Each unknown role of MISSPELT_TEAM: its path, its line, the role, and the role it
+#: may be a misspelling of.
+MISSPELT = [
+    ("owner[0].step_roles", 4, "legal_departmnt", "legal_department"),
+    ("owner[1].step_roles", 9, "colector", "collector"),
+    ("owner[2].step_roles", 13, "telesales", None),
+]
+
+
+def _step_role_problems(error: InputError) -> list[tuple[Any, ...]]:
+    out = []
+    expected = "expected the owner role of a stage of the policy: 'account_manager', "
+    for p in error.problems:
+        assert p.message.startswith("unknown step role '"), p.message
+        assert expected in p.message
+        role = p.message.split("'")[1]
+        out.append((p.path, p.line, role, p.suggestion, p.source))
+    return out
+
+
+@pytest.mark.parametrize("given", ["path", "loaded"])
+def test_a_step_role_the_policy_has_not_is_refused_at_its_line(
+    engine: Engine, tmp_path: Path, given: str
+) -> None:
+    """A misspelt step role matched no line: its owner silently took none, and the lines
+    went to the next owner or to unassigned. The team is checked against the policy's
+    stage owners when a worklist is built with it, from a path or a team loaded before."""
+    file = tmp_path / "team.toml"
+    file.write_text(MISSPELT_TEAM, encoding="utf-8")
+    team: Team | Path = file if given == "path" else load_team(file)
+    with pytest.raises(InputError) as info:
+        engine.worklist(portfolio(3), as_of=AS_OF, team=team)
+    assert _step_role_problems(info.value) == [(*m, str(file)) for m in MISSPELT]
+    assert str(info.value).startswith("3 problems in team file:")
+
+
+def test_a_step_role_of_a_team_built_in_python_is_checked_too(engine: Engine) -> None:
+    team = team_from_dict({"owner": [{"id": "a", "step_roles": ["colector"]}]})
+    with pytest.raises(InputError) as info:
+        engine.worklist(portfolio(3), as_of=AS_OF, team=team)
+    assert _step_role_problems(info.value) == [
+        ("owner[0].step_roles", None, "colector", "collector", None)
+    ]
+
+
+def test_the_step_roles_are_the_stage_and_emergency_step_owners(engine: Engine) -> None:
+    from collectrules.operations.worklist import step_roles
+
+    roles = step_roles(engine.policy)
+    timeline = timeline_section(engine.policy)
+    owners = {stage.owner for plan in timeline.plans.values() for stage in plan.stages}
+    assert owners < set(roles)
+    assert {"collector", "supervisor", "legal"} <= set(roles)  # the emergencies' steps
+    assert "business_head, risk_head" in roles  # one role, its name holding a comma
+    assert list(roles) == sorted(set(roles))
+
+
 def test_a_team_file_of_many_bad_owners_names_each_line_in_time(tmp_path: Path) -> None:
     # Each owner's lines are found in one pass over the file, not one pass a problem.
     file = tmp_path / "team.toml"
@@ -697,17 +769,26 @@ def test_cli_reports_bad_rows_and_lists_the_others(
     assert listed == {r["case_id"] for r in rows}
 
 
+@pytest.mark.parametrize(
+    ("key", "says"),
+    [
+        ('capacity = "many"', "owner[0].capacity: expected a whole number"),
+        (  # a step role the policy has not: refused once the policy is known
+            'step_roles = ["colector"]',
+            "owner[0].step_roles: unknown step role 'colector'",
+        ),
+    ],
+)
 def test_cli_bad_team_file_is_one_line_error(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], key: str, says: str
 ) -> None:
     cases_file = write_jsonl(tmp_path / "cases.jsonl", portfolio(2))
     team = tmp_path / "team.toml"
-    team.write_text('[[owner]]\nid = "a"\ncapacity = "many"\n', encoding="utf-8")
+    team.write_text(f'[[owner]]\nid = "a"\n{key}\n', encoding="utf-8")
     code = main(["worklist", str(cases_file), "--as-of", OPENING, "--team", str(team)])
     err = capsys.readouterr().err
     assert code == 2
-    assert "owner[0].capacity" in err
-    assert str(team) in err
+    assert err.startswith(f"error: {team}:3: {says}")
     assert "\n" not in err.strip()
 
 

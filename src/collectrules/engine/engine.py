@@ -316,7 +316,9 @@ class Engine:
         DataFrame of them), decided and planned one at a time as the worklist is
         iterated; a row that fails is listed in :attr:`Worklist.failures` (and given to
         ``on_failure`` as it happens) and the others go on. ``team`` is a
-        :class:`~collectrules.operations.team.Team` or the path of a team file. Each case
+        :class:`~collectrules.operations.team.Team` or the path of a team file; a
+        ``step_roles`` entry that is the role of no step of the policy is an
+        :class:`InputError` naming the file, the line and the key. Each case
         is derived once: its decision and its timeline read the same facts. The lines of
         owners without a capacity are sorted holding at most ``run_size`` of them in
         memory, the rest in sorted runs in temporary files in ``spill_dir``. See

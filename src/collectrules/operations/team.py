@@ -16,13 +16,17 @@ A team file is TOML with one ``[[owner]]`` table per collector or role, in order
 A line goes to the **first** owner, in file order, whose every filter matches; a
 filter that is left out matches everything. A line that no owner matches goes to the
 owner ``unassigned`` (no capacity), so nothing falls through the team file unseen.
+
+The ``step_roles`` are the policy's to know: when a worklist is built with a team
+(:meth:`Team.check_step_roles`), a role that no stage of the policy has is an error
+naming the file, the line and the key, with the role it may be a misspelling of.
 """
 
 from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -30,7 +34,7 @@ from typing import Any
 import attrs
 
 from collectrules import _json as strict_json
-from collectrules._arguments import require_named_path, source_name
+from collectrules._arguments import require_named_path, require_texts, source_name
 from collectrules._files import MAX_SMALL_FILE_BYTES, UnreadableFile, read_small_file
 from collectrules.errors import FieldProblem, InputError, did_you_mean, quote
 from collectrules.operations._channels import CHANNELS
@@ -197,15 +201,52 @@ def _owners(instance: object, attribute: attrs.Attribute[Any], value: object) ->
         raise InputError(problems, subject="team")
 
 
+def _lines(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if type(value) is not tuple or not all(v is None or (type(v) is int and v > 0) for v in value):
+        msg = f"expected a tuple of line numbers (or None), got {quote(value)}"
+        raise InputError([FieldProblem(attribute.name, msg)], subject="team")
+
+
 @attrs.frozen
 class Team:
     """The owners of a team file, in order; the first whose segment matches takes a line.
 
     ``owners`` is a tuple (a list is made one) of one owner or more, each id once and
     none ``unassigned``; anything else is an :class:`~collectrules.errors.InputError`.
+    ``source`` names the team file and ``step_role_lines`` gives, owner by owner, the
+    line of its ``step_roles`` (``None``: not known), for the errors of
+    :meth:`check_step_roles`; :func:`load_team` sets both. Neither takes part in
+    equality.
     """
 
     owners: tuple[Owner, ...] = attrs.field(converter=_as_tuple, validator=_owners)
+    source: str | None = attrs.field(
+        default=None, kw_only=True, eq=False, validator=attrs.validators.optional(_text)
+    )
+    step_role_lines: tuple[int | None, ...] = attrs.field(
+        default=(), kw_only=True, eq=False, repr=False, converter=_as_tuple, validator=_lines
+    )
+
+    def check_step_roles(self, roles: Iterable[str]) -> None:
+        """Refuse a ``step_roles`` entry that is none of ``roles`` (the owner roles of the
+        policy's stages): it would match no line, and its owner would silently take
+        none. Every such entry is listed in one :class:`~collectrules.errors.InputError`,
+        each naming the file, the line and ``owner[i].step_roles``, with the role it may
+        be a misspelling of."""
+        known = sorted(set(require_texts(roles, "roles", "a collection of texts")))
+        problems: list[FieldProblem] = []
+        for index, owner in enumerate(self.owners):
+            line = self.step_role_lines[index] if index < len(self.step_role_lines) else None
+            for role in sorted((owner.step_roles or frozenset()) - set(known)):
+                msg = (
+                    f"unknown step role {quote(role)}; expected the owner role of a stage"
+                    f" of the policy: {', '.join(map(quote, known)) or 'it has none'}"
+                )
+                suggestion = did_you_mean(role, known)
+                path = f"owner[{index}].step_roles"
+                problems.append(FieldProblem(path, msg, self.source, line, suggestion))
+        if problems:
+            raise InputError(problems, subject="team file")
 
     def owner_for(
         self,
@@ -425,7 +466,13 @@ def team_from_dict(
         )
     if problems:
         raise InputError(problems, subject="team file")
-    return Team(tuple(owners))
+    # Each table made an owner: the line of each owner's step_roles, for the errors of
+    # Team.check_step_roles once the policy is known.
+    at: list[int | None] = [None] * len(owners)
+    if text is not None and any(o.step_roles is not None for o in owners):
+        for index, (_, keys) in enumerate(_owner_lines(text)[: len(owners)]):
+            at[index] = keys.get("step_roles")
+    return Team(tuple(owners), source=source, step_role_lines=tuple(at))
 
 
 def _amount_of(value: object) -> Decimal | None:

@@ -91,6 +91,7 @@ from collectrules.operations._channels import CHANNELS
 from collectrules.operations._spill import DEFAULT_RUN_SIZE, SpillSort
 from collectrules.operations.team import UNASSIGNED, Team, load_team
 from collectrules.policy import Policy
+from collectrules.timeline.emergencies import emergencies_of
 from collectrules.timeline.evaluate import ACTIONABLE, Step, StepStatus, Timeline, timeline_section
 
 __all__ = [
@@ -108,6 +109,7 @@ __all__ = [
     "WorkItem",
     "Worklist",
     "WorklistSummary",
+    "step_roles",
     "urgency_key",
     "urgency_order",
     "work_items",
@@ -184,6 +186,21 @@ def worklist_channel(step: Step) -> str:
     if raw == "legal" and step.stage.remedy is Remedy.LITIGATE:
         return "court"
     return STEP_CHANNELS.get(raw, "internal")
+
+
+def step_roles(policy: Policy) -> tuple[str, ...]:
+    """The roles a step of ``policy`` may have (a line's ``role``, which a team file's
+    ``step_roles`` select): the owner of each stage of its ``[timeline]`` plans and of
+    each step of its ``[emergencies]`` plans, sorted. A policy without a timeline is a
+    :class:`~collectrules.errors.PolicyError` naming ``timeline``."""
+    require_instance(policy, Policy, "policy", "a Policy")
+    roles = {
+        stage.owner for plan in timeline_section(policy).plans.values() for stage in plan.stages
+    }
+    section = emergencies_of(policy)
+    if section is not None:
+        roles.update(step.role.value for spec in section.kinds.values() for step in spec.steps)
+    return tuple(sorted(roles))
 
 
 def urgency_order(policy: Policy) -> tuple[str, ...]:
@@ -719,7 +736,9 @@ class Worklist:
     :attr:`failures`, so that a portfolio of bad rows does not fill the memory; every
     one is given to ``on_failure`` and counted in :attr:`failed_rows`. A case id met
     again is such a failure: the case's steps are listed once, from its first row (so
-    the worklist keeps each case id seen, some 130 bytes each).
+    the worklist keeps each case id seen, some 130 bytes each). The team's
+    ``step_roles`` are checked against the policy's :func:`step_roles` when it is
+    built (:meth:`~collectrules.operations.team.Team.check_step_roles`).
 
     The lines of owners without a capacity are sorted in bounded memory: at most
     ``run_size`` of them are held at once, the rest wait in sorted runs in temporary
@@ -753,6 +772,8 @@ class Worklist:
             msg = f"expected a Team, a team file's path or None, got {type(team).__name__}"
             raise InputError([FieldProblem("team", msg)])
         self.team: Team | None = load_team(team) if isinstance(team, str | Path) else team
+        if self.team is not None:
+            self.team.check_step_roles(step_roles(policy))
         self.order = urgency_order(policy)
         section = guardrails_of(policy)
         self.guardrails = Guardrails(policy) if section is not None and section.packs else None
