@@ -251,3 +251,52 @@ def test_the_first_pass_checks_utf8_across_blocks_it_skips_as_ascii(
     path = tmp_path / "cases.csv"
     path.write_bytes(text)
     assert _csv._plain_lines(path) == lines
+
+
+_CELLS = st.text(alphabet='ab,"\n\r中 ', max_size=6)
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    table=st.lists(st.lists(_CELLS, min_size=3, max_size=3), min_size=0, max_size=12),
+    rows=st.integers(1, 5),
+    block=st.integers(1, 17),
+    crlf=st.booleans(),
+    last_newline=st.booleans(),
+)
+def test_a_file_cut_into_chunks_of_records_reads_as_the_whole_file(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    table: list[list[str]],
+    rows: int,
+    block: int,
+    crlf: bool,
+    last_newline: bool,
+) -> None:
+    """Cut into chunks of ``rows`` records, read through blocks of a few bytes (so that
+    a block ends inside quotes, between a quote pair, between a CR and its LF): each
+    chunk is the header and whole records, ``rows`` of them but the last, and the chunks
+    read together give the rows Polars reads from the whole file."""
+    from collectrules.frame import _csv
+
+    monkeypatch.setattr(_csv, "_CUT_BLOCK", block)
+    path = tmp_path / "cut.csv"
+    end = "\r\n" if crlf else "\n"
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh, lineterminator=end, quoting=csv.QUOTE_MINIMAL)
+        writer.writerow(["a", "b", "c"])
+        writer.writerows(table)
+    text = path.read_bytes()
+    if not last_newline and text.endswith(end.encode()):
+        path.write_bytes(text[: -len(end)])
+    header = b"a,b,c" + end.encode()
+    chunks = list(_csv._record_chunks(path, rows))
+    assert all(c.startswith(header) for c in chunks)
+    assert b"".join(c[len(header) :] for c in chunks) == path.read_bytes()[len(header) :]
+    parsed = [_csv._parsed(c) for c in chunks]
+    assert [p.height for p in parsed[:-1]] == [rows] * (len(parsed) - 1)
+    whole = pl.read_csv(path, infer_schema=False, raise_if_empty=False, quote_char='"')
+    got = pl.concat(parsed) if parsed else whole.clear()
+    assert got.rows() == whole.rows()
