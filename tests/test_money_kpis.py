@@ -537,3 +537,72 @@ def test_amounts_are_written_to_the_currencys_minor_unit(
     total = compute_kpis(decisions, previous=previous, events=_paid(*payments)).total
     ratio = total.to_dict()["recovery_rate_amount"][currency]
     assert (ratio["numerator"], ratio["denominator"]) == (numerator, denominator)
+
+
+_GHOSTS = [
+    {"case_id": "GHOST", "kind": "payment", "at": "2026-04-10T09:00:00+00:00", "amount": "700"},
+    {"case_id": "D", "kind": "payment", "at": "2026-04-11T09:00:00+00:00", "amount": "100"},
+    {"case_id": "E", "kind": "contact_attempt", "at": "2026-04-12T09:00:00+00:00",
+     "outcome": "reached"},
+    {"case_id": "GHOST", "kind": "payment", "at": "2026-04-13T09:00:00+00:00", "amount": "1"},
+]  # fmt: skip
+
+
+def test_events_of_a_case_no_decision_has_are_listed_not_dropped() -> None:
+    """An event whose case id no decision has was left out of every KPI without a word.
+    The report now lists each one (case id, place in its case's events); an event of a
+    case with only an opening decision (D) is not among them: its period ends at the close."""
+    events = events_from_rows(_rows([*EVENTS, *_GHOSTS]))
+    report = compute_kpis(
+        portfolio_from_rows(_rows(CLOSING)),
+        previous=portfolio_from_rows(_rows(OPENING)),
+        events=events,
+    )
+    assert [(e.case_id, e.index) for e in report.unmatched_events] == [
+        ("E", 0),
+        ("GHOST", 0),
+        ("GHOST", 1),
+    ]
+    assert report.to_dict()["unmatched_events"] == [
+        {"case_id": "E", "index": 0},
+        {"case_id": "GHOST", "index": 0},
+        {"case_id": "GHOST", "index": 1},
+    ]
+    assert events["GHOST"][1].amount == Decimal(1)
+    # Nothing of theirs is counted: the figures are those without them.
+    alone = compute_kpis(
+        portfolio_from_rows(_rows(CLOSING)),
+        previous=portfolio_from_rows(_rows(OPENING)),
+        events=events_from_rows(_rows([*EVENTS, _GHOSTS[1]])),
+    )
+    assert report.total == alone.total
+    assert alone.unmatched_events == ()
+    assert compute_kpis(portfolio_from_rows(_rows(CLOSING))).unmatched_events == ()
+
+
+def test_the_command_warns_of_event_rows_whose_case_no_decision_has(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Rows of payments for case ids the decisions do not hold (a typo, another team's
+    file) were ignored without a word. They are now counted on standard error, the first
+    five named with their file and line; the exit status stays 0 (docs/cli.md)."""
+    decisions, events = tmp_path / "d.jsonl", tmp_path / "events.jsonl"
+    decisions.write_text("".join(json.dumps(row) + "\n" for row in CLOSING), encoding="utf-8")
+    ghosts = [{**_GHOSTS[0], "case_id": f"X-{n}"} for n in (9, 8, 7, 6, 5)]
+    rows = [EVENTS[0], *ghosts[:3], EVENTS[1], *ghosts[3:], {**ghosts[0], "amount": "3"}]
+    events.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+    argv = ["kpis", str(decisions), "--events", str(events), "--format", "json"]
+    assert main(argv) == 0
+    captured = capsys.readouterr()
+    shown = ", ".join(f"{events}:{line} ('X-{n}')" for line, n in ((2, 9), (3, 8), (4, 7)))
+    shown += "".join(f", {events}:{line} ('X-{n}')" for line, n in ((6, 6), (7, 5)))
+    assert captured.err == (
+        "warning: 6 event row(s) name a case that no decision has, left out of the KPIs: "
+        f"{shown}, …\n"
+    )
+    report = json.loads(captured.out)
+    assert len(report["unmatched_events"]) == 6
+    alone = compute_kpis(
+        portfolio_from_rows(_rows(CLOSING)), events=events_from_rows(_rows(EVENTS[:2]))
+    )
+    assert report["total"] == alone.total.to_dict()

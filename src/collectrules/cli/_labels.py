@@ -199,6 +199,9 @@ ZH: Mapping[str, str] = {
     "promise-kept rate": "承诺履约率",
     "contact rate": "联系率",
     "breached-step rate": "违反步骤率",
+    "event row(s) name a case that no decision has, left out of the KPIs": (
+        "条事件行所指的案件没有任何决定，未计入指标"
+    ),
     "target": "目标",
     "actual": "实际",
     "gap": "差距",

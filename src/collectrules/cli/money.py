@@ -35,6 +35,7 @@ from collectrules.cli._common import (
     one_line,
     report_row,
     resolve_as_of,
+    warn,
 )
 from collectrules.cli._common import console as terminal
 from collectrules.errors import CollectRulesError, FieldProblem, InputError, quote
@@ -45,6 +46,7 @@ from collectrules.money.kpis import (
     GroupBy,
     Kpis,
     Ratio,
+    UnmatchedEvent,
     compute_kpis,
     events_from_rows,
     portfolio_from_rows,
@@ -370,14 +372,19 @@ def kpis(
 
     Targets come from the [money] section of --policy (default: the shipped policy the
     decisions name). Bad rows are reported and left out; the exit status is then 1.
+    Event rows whose case no decision has (closing or opening) are counted in a
+    warning that names the first five; they alone leave the exit status at 0.
     """
     bad: list[int] = []
     closing = _decisions(decisions, bad)
     opening = _decisions(previous, bad) if previous else None
     found = None
+    places: dict[str, list[tuple[int, str]]] = {}
     if events:
         rows = list(_good_rows(events, bad))
         found = events_from_rows(rows)
+        for n, (where, data) in enumerate(rows):  # each row is an event of its case, in order
+            places.setdefault(data["case_id"], []).append((n, where))
     steps: dict[str, tuple[str, ...]] | None = None
     if timelines:
         steps = {}
@@ -423,8 +430,30 @@ def kpis(
         _table(label("portfolio", lang), report.total, console, lang)
         for group, k in sorted(report.groups.items()):
             _table(f"{report.by.value if report.by else ''} {group}", k, console, lang)
+    if report.unmatched_events:
+        warn(_unmatched_line(report.unmatched_events, places, lang))
     if bad:
         raise typer.Exit(1)
+
+
+#: How many unmatched event rows the warning names; it counts them all.
+_SHOWN_UNMATCHED = 5
+
+
+def _unmatched_line(
+    unmatched: Sequence[UnmatchedEvent],
+    places: Mapping[str, Sequence[tuple[int, str]]],
+    lang: str,
+) -> str:
+    """The warning that counts the event rows whose case no decision has, naming the
+    first few in the order they were read (``events.jsonl:3 ('C-9')``); ``places`` holds
+    each case's rows as (ordinal, file and line), in the order of its events."""
+    rows = sorted((*places[e.case_id][e.index], e.case_id) for e in unmatched)
+    first = rows[:_SHOWN_UNMATCHED]
+    shown = ", ".join(f"{where} ({quote(case_id)})" for _, where, case_id in first)
+    more = ", …" if len(rows) > _SHOWN_UNMATCHED else ""
+    text = label("event row(s) name a case that no decision has, left out of the KPIs", lang)
+    return f"{len(rows)} {text}: {shown}{more}"
 
 
 def _policy_named(paths: Sequence[Path]) -> str | None:

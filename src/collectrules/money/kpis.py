@@ -51,6 +51,7 @@ __all__ = [
     "PortfolioCase",
     "Ratio",
     "TargetResult",
+    "UnmatchedEvent",
     "compute_kpis",
     "events_from_rows",
     "portfolio_from_rows",
@@ -314,12 +315,28 @@ class Kpis:
 
 
 @attrs.frozen
+class UnmatchedEvent:
+    """An event of :func:`compute_kpis`' ``events`` that no KPI counts because no
+    decision, closing or opening, has its case id: the event is
+    ``events[case_id][index]``."""
+
+    case_id: str
+    index: int
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready."""
+        return {"case_id": self.case_id, "index": self.index}
+
+
+@attrs.frozen
 class KpiReport:
-    """The KPIs of the whole portfolio and of each group."""
+    """The KPIs of the whole portfolio and of each group, and the events left out
+    because their case has no decision (``unmatched_events``, by case id and place)."""
 
     by: GroupBy | None
     total: Kpis
     groups: Mapping[str, Kpis]
+    unmatched_events: tuple[UnmatchedEvent, ...] = ()
 
     @exact
     def to_dict(self) -> dict[str, Any]:
@@ -328,6 +345,7 @@ class KpiReport:
             "by": None if self.by is None else self.by.value,
             "total": self.total.to_dict(),
             "groups": {k: v.to_dict() for k, v in sorted(self.groups.items())},
+            "unmatched_events": [e.to_dict() for e in self.unmatched_events],
         }
 
 
@@ -589,7 +607,9 @@ def compute_kpis(
     timeline at the closing ``as_of`` (:func:`timelines_from_rows`). A case is grouped
     by its opening decision when there is one (the cohort), else by its closing one;
     ``by="bucket"`` uses ``bucket_set`` (default: the first bucket set of the first
-    case); ``by="owner"`` uses ``owners``.
+    case); ``by="owner"`` uses ``owners``. An event whose case id no decision has,
+    closing or opening, is counted by no KPI: the report lists each one in
+    :attr:`KpiReport.unmatched_events`.
     """
     _require_cases(decisions, "decisions")
     if previous is not None:
@@ -629,6 +649,24 @@ def compute_kpis(
         group_by,
         total,
         {g: _kpis(ids, *args) for g, ids in groups.items()} if group_by is not None else {},
+        _unmatched(events, decisions, previous),
+    )
+
+
+def _unmatched(
+    events: Mapping[str, Sequence[Event]] | None,
+    decisions: Mapping[str, PortfolioCase],
+    previous: Mapping[str, PortfolioCase] | None,
+) -> tuple[UnmatchedEvent, ...]:
+    """Each event whose case id no decision has (closing or opening), by case id and
+    place: no KPI counts it, and it is reported rather than dropped without a word."""
+    if events is None:
+        return ()
+    known = set(decisions) | set(previous or ())
+    return tuple(
+        UnmatchedEvent(case_id, index)
+        for case_id in sorted(set(events) - known)
+        for index in range(len(events[case_id]))
     )
 
 
