@@ -606,3 +606,15 @@ def test_the_command_warns_of_event_rows_whose_case_no_decision_has(
         portfolio_from_rows(_rows(CLOSING)), events=events_from_rows(_rows(EVENTS[:2]))
     )
     assert report["total"] == alone.total.to_dict()
+
+
+def test_two_alike_payment_rows_are_two_payments() -> None:
+    """An event row carries no identifier (a field such as ``reference`` is refused), so
+    two rows alike may be two real payments, and both are counted (docs/kpis.md)."""
+    decisions, previous = _one_case("1000", "1000")
+    total = compute_kpis(decisions, previous=previous, events=_paid("300", "300")).total
+    assert total.to_dict()["recovery_rate_amount"]["CNY"]["numerator"] == "600.00"
+    row = {"case_id": "A", "kind": "payment", "at": CLOSE, "amount": "1", "reference": "P-1"}
+    with pytest.raises(InputError) as info:
+        events_from_rows(_rows([row]))
+    assert [p.path for p in info.value.problems] == ["reference"]
