@@ -566,6 +566,21 @@ _PLAN_ERRORS = {
         "--start",
         "2026-04-01 is before 2026-05-01, the date of --as-of in the case's zone",
     ),
+    "a start as an ISO week date": (
+        (*_ON, "--start", "2026-W23-1"),
+        "--start",
+        "expected a date as YYYY-MM-DD, got '2026-W23-1'",
+    ),
+    "a start in the basic form": (
+        (*_ON, "--start", "20260601"),
+        "--start",
+        "expected a date as YYYY-MM-DD, got '20260601'",
+    ),
+    "a start as a basic week date": (
+        (*_ON, "--start", "2026W231"),
+        "--start",
+        "expected a date as YYYY-MM-DD, got '2026W231'",
+    ),
     "a start past the calendar": (
         (*_ON, "--start", "9990-01-01"),
         "--start",

@@ -91,6 +91,24 @@ def test_a_bad_money_table_is_a_policy_error_naming_the_key(change: Any, path: s
     assert path in [p.path for p in info.value.problems], info.value
 
 
+@pytest.mark.parametrize("text", ["2025-W21-2", "20250520", "2025W212"])
+@pytest.mark.parametrize("by_parameter", [False, True], ids=["value", "parameter"])
+def test_an_lpr_date_is_a_calendar_date_not_another_iso_form(text: str, by_parameter: bool) -> None:
+    """The LPR's date, given directly or through a parameter, was read by
+    date.fromisoformat: the week date '2025-W21-2' became 2025-05-20 although the
+    section (and its schema) asks for YYYY-MM-DD."""
+    data = _bank()
+    if by_parameter:
+        data["parameters"]["lpr_one_year_date"]["value"] = text
+    else:
+        data["money"]["rate_cap"]["lpr_date"] = text
+    with pytest.raises(PolicyError) as info:
+        policy_from_dict(data)
+    (problem,) = info.value.problems
+    assert problem.path == "money.rate_cap.lpr_date"
+    assert problem.message.endswith(f"expected a date as YYYY-MM-DD, got {text!r}")
+
+
 def test_a_typo_fails_the_schema_and_the_loader_alike() -> None:
     data: dict[str, Any] = tomllib.loads((SHIPPED / "cn_bank_loan.toml").read_text("utf-8"))
     assert not list(VALIDATOR.iter_errors(data))

@@ -40,6 +40,7 @@ from collectrules.cli._common import (
 from collectrules.cli._common import console as terminal
 from collectrules.errors import CollectRulesError, FieldProblem, InputError, quote
 from collectrules.io import case_files, read_rows
+from collectrules.model.case import _parse_date
 from collectrules.model.limits import NUMBER_TEXT, NumberLimit, check_number
 from collectrules.money import Method, PlanRefusedError, PlanTerms, money_section, propose_plan
 from collectrules.money.kpis import (
@@ -75,14 +76,15 @@ class KpiFormat(enum.StrEnum):
 
 
 def _date(text: str | None, option: str) -> dt.date | None:
+    """``option``'s calendar date, written ``YYYY-MM-DD`` as a case's dates are; any
+    other form ``date.fromisoformat`` reads (the week date ``2026-W23-1``, the basic
+    ``20260601``) is an :class:`InputError` naming the option."""
     if text is None:
         return None
     try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise InputError(
-            [FieldProblem(option, f"expected YYYY-MM-DD, got {quote(text)}")]
-        ) from None
+        return _parse_date(text)
+    except ValueError as exc:
+        raise InputError([FieldProblem(option, str(exc))]) from None
 
 
 #: The precision an annual rate is written to on the command line: none non-zero below
@@ -208,7 +210,8 @@ def plan(
         str | None, typer.Option(help="Annual penalty rate on overdue instalments.")
     ] = None,
     start: Annotated[
-        str | None, typer.Option(help="Plan start date: as-of's date (the default) or later.")
+        str | None,
+        typer.Option(help="Plan start date, YYYY-MM-DD: as-of's date (the default) or later."),
     ] = None,
     custom: Annotated[
         str | None, typer.Option(help="Custom method: principal per instalment, comma-separated.")
