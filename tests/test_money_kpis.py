@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from decimal import Decimal
 from pathlib import Path
@@ -618,3 +619,44 @@ def test_two_alike_payment_rows_are_two_payments() -> None:
     with pytest.raises(InputError) as info:
         events_from_rows(_rows([row]))
     assert [p.path for p in info.value.problems] == ["reference"]
+
+
+def test_an_event_rows_promised_date_is_read_from_its_text() -> None:
+    """A JSON Lines or CSV event row writes its promised date as text, as a case's
+    events do: it is read as that date."""
+    row = {
+        "case_id": "C1",
+        "kind": "promise_made",
+        "at": "2026-06-01T10:00:00+08:00",
+        "promised_date": "2026-06-10",
+        "amount": "100",
+    }
+    (event,) = events_from_rows([("events.jsonl:1", row)])["C1"]
+    assert event.promised_date == dt.date(2026, 6, 10)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("2026-W23-1", "expected a date as YYYY-MM-DD, got '2026-W23-1'"),
+        ("20260610", "expected a date as YYYY-MM-DD, got '20260610'"),
+        ("2026-13-01", "expected a date as YYYY-MM-DD, got '2026-13-01'"),
+        ("2026-06-10T00:00:00+08:00", "expected a date as YYYY-MM-DD"),
+        ("9999-12-31", "outside the years 1900–2200"),
+    ],
+)
+def test_an_event_rows_promised_date_that_is_not_a_date_names_the_row_and_field(
+    value: str, expected: str
+) -> None:
+    row = {
+        "case_id": "C1",
+        "kind": "promise_made",
+        "at": "2026-06-01T10:00:00+08:00",
+        "promised_date": value,
+        "amount": "100",
+    }
+    with pytest.raises(InputError) as caught:
+        events_from_rows([("events.jsonl:4", row)])
+    (problem,) = caught.value.problems
+    assert (problem.source, problem.path) == ("events.jsonl:4", "promised_date")
+    assert expected in problem.message

@@ -35,6 +35,7 @@ from collectrules.model.case import (
     ContactOutcome,
     Event,
     EventKind,
+    _parse_date,
     currency_exponent,
     currency_problem,
     currency_suggestion,
@@ -494,9 +495,16 @@ def events_from_rows(
             except InputError as exc:
                 raise InputError([attrs.evolve(p, path="at") for p in exc.problems]) from None
             amount = fields.pop("amount", None)
+            promised = fields.pop("promised_date", None)
+            if promised is not None:
+                try:  # written as text in a JSON Lines or CSV row, as in a case's events
+                    promised = _parse_date(promised)
+                except (TypeError, ValueError) as exc:
+                    raise InputError([FieldProblem("promised_date", str(exc))]) from None
             event = Event(
                 at=at,
                 amount=None if amount is None else _money(amount, "amount"),
+                promised_date=promised,
                 **fields,
             )
         except InputError as exc:
