@@ -97,8 +97,8 @@ def test_csv_rows(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     ("args", "message"),
     [
         (["decide", "missing.json"], "no such file or directory"),
-        (["decide", str(CASES), "--as-of", "2026-04-03T12:00:00"], "as_of: naive datetime"),
-        (["decide", str(CASES), "--as-of", "tomorrow"], "as_of: expected an ISO 8601 datetime"),
+        (["decide", str(CASES), "--as-of", "2026-04-03T12:00:00"], "--as-of: naive datetime"),
+        (["decide", str(CASES), "--as-of", "tomorrow"], "--as-of: expected an ISO 8601 datetime"),
         (["decide", str(CASES), "--policy", "defualt"], "no shipped policy named 'defualt'"),
     ],
 )
@@ -148,7 +148,7 @@ def test_console_script_runs_as_a_process() -> None:
     )
     assert bad.returncode != 0
     assert "Traceback" not in bad.stderr
-    assert "as_of" in bad.stderr
+    assert "--as-of" in bad.stderr
 
 
 def test_batch_loses_no_row(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -66,7 +66,7 @@ def test_an_as_of_out_of_range_is_one_line(capsys: pytest.CaptureFixture[str], a
     code = main(["decide", "examples/cases", "--as-of", as_of])
     _, err = capsys.readouterr()
     assert code == 2
-    assert err.strip() == f"error: as_of: instant {as_of[:10]} is outside the years 1900–2200"
+    assert err.strip() == f"error: --as-of: instant {as_of[:10]} is outside the years 1900–2200"
 
 
 NO_FILE = ["/", ".", "cases/..", ""]

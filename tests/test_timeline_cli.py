@@ -110,7 +110,7 @@ def test_policy_option_and_errors(capsys: pytest.CaptureFixture[str], tmp_path: 
     assert json.loads(out)["calendar"] == "GB-ENG"
     code, _, err = run(capsys, "timeline", str(EXAMPLE), "--as-of", "2026-04-11T09:00:00")
     assert code == 2
-    assert err.startswith("error: as_of: naive datetime")
+    assert err.startswith("error: --as-of: naive datetime")
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({"case_id": "B", "product": "lorry"}), encoding="utf-8")
     code, _, err = run(capsys, "timeline", str(bad), "--as-of", AS_OF)

@@ -377,11 +377,17 @@ AsOf = Annotated[
 ]
 
 
-def resolve_as_of(as_of: str | None) -> pendulum.DateTime:
-    """The ``--as-of`` instant; without one, the current instant (the CLI may read the clock)."""
+def resolve_as_of(as_of: str | None, option: str = "--as-of") -> pendulum.DateTime:
+    """The instant of the option ``option`` (``--as-of``); without one, the current
+    instant (the CLI may read the clock). A bad instant is an :class:`InputError` naming
+    the option as it was typed."""
     if as_of is None:
         return pendulum.now("UTC")
-    return require_aware(as_of)
+    try:
+        return require_aware(as_of)
+    except InputError as exc:
+        problems = [attrs.evolve(p, path=option) if p.path == "as_of" else p for p in exc.problems]
+        raise InputError(problems, subject=exc.subject) from None
 
 
 def load_for(policy: str | None, policy_path: list[Path] | None = None) -> Policy:

@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 from typing import Annotated, Any
 
-import attrs
 import pendulum
 import typer
 from rich.markup import escape
@@ -188,13 +187,7 @@ def contact(
     --lang zh prints the headers, the verdict and the effects in Chinese.
     The exit status is 0 when the contact is allowed and 1 when it is blocked.
     """
-    try:
-        when = resolve_as_of(at)
-    except InputError as exc:  # named as the option is: there is no --as-of here
-        raise InputError(
-            [attrs.evolve(p, path="--at" if p.path == "as_of" else p.path) for p in exc.problems],
-            subject="arguments",
-        ) from None
+    when = resolve_as_of(at, "--at")
     guardrails = Guardrails(load_for(policy, policy_path))
     case, data = _read_case(case_file, guardrails)
     events = list(case.events)
