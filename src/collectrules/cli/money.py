@@ -40,7 +40,7 @@ from collectrules.cli._common import (
 from collectrules.cli._common import console as terminal
 from collectrules.errors import CollectRulesError, FieldProblem, InputError, quote
 from collectrules.io import case_files, read_rows
-from collectrules.model.case import _parse_date
+from collectrules.model.case import parse_date
 from collectrules.model.limits import NUMBER_TEXT, NumberLimit, check_number
 from collectrules.money import Method, PlanRefusedError, PlanTerms, money_section, propose_plan
 from collectrules.money.kpis import (
@@ -81,10 +81,7 @@ def _date(text: str | None, option: str) -> dt.date | None:
     ``20260601``) is an :class:`InputError` naming the option."""
     if text is None:
         return None
-    try:
-        return _parse_date(text)
-    except ValueError as exc:
-        raise InputError([FieldProblem(option, str(exc))]) from None
+    return parse_date(text, option)
 
 
 #: The precision an annual rate is written to on the command line: none non-zero below

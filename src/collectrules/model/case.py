@@ -85,6 +85,7 @@ __all__ = [
     "minor_unit",
     "of_nothing",
     "parse_as_of",
+    "parse_date",
     "pays",
     "product_name",
     "to_minor_units",
@@ -1508,6 +1509,17 @@ def _parse_as_of(value: str | dt.datetime) -> pendulum.DateTime:
         return fixed_offset(parsed)
     except (TypeError, ValueError) as exc:
         raise InputError([FieldProblem("as_of", str(exc))]) from None
+
+
+def parse_date(value: object, path: str = "date") -> dt.date:
+    """A calendar date as a case's dates are read: a :class:`datetime.date`, or text
+    written ``YYYY-MM-DD`` (not another ISO 8601 form ``date.fromisoformat`` reads, such
+    as the week date ``2026-W23-1`` or the basic ``20260601``). Anything else, a
+    datetime included, is an :class:`~collectrules.errors.InputError` naming ``path``."""
+    try:
+        return _parse_date(value)
+    except (TypeError, ValueError) as exc:
+        raise InputError([FieldProblem(path, str(exc))]) from None
 
 
 #: A batch decides every row at one ``as_of``: parse each text once (errors are not kept).

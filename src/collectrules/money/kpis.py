@@ -35,12 +35,12 @@ from collectrules.model.case import (
     ContactOutcome,
     Event,
     EventKind,
-    _parse_date,
     currency_exponent,
     currency_problem,
     currency_suggestion,
     minor_unit,
     parse_as_of,
+    parse_date,
 )
 from collectrules.model.limits import MAX_ID_LENGTH, MONEY, check_number, check_text
 from collectrules.money.terms import Target
@@ -496,11 +496,8 @@ def events_from_rows(
                 raise InputError([attrs.evolve(p, path="at") for p in exc.problems]) from None
             amount = fields.pop("amount", None)
             promised = fields.pop("promised_date", None)
-            if promised is not None:
-                try:  # written as text in a JSON Lines or CSV row, as in a case's events
-                    promised = _parse_date(promised)
-                except (TypeError, ValueError) as exc:
-                    raise InputError([FieldProblem("promised_date", str(exc))]) from None
+            if promised is not None:  # text in a JSON Lines or CSV row, as in a case's events
+                promised = parse_date(promised, "promised_date")
             event = Event(
                 at=at,
                 amount=None if amount is None else _money(amount, "amount"),

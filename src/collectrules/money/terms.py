@@ -22,7 +22,7 @@ from collectrules._decimal import exact
 from collectrules.calendars import BusinessCalendar
 from collectrules.conditions import Scalar
 from collectrules.errors import QUOTE_LIMIT, FieldProblem, InputError, did_you_mean, quote
-from collectrules.model.case import _parse_date
+from collectrules.model.case import parse_date
 from collectrules.model.remedies import Remedy
 from collectrules.policy._tables import TableReader
 from collectrules.policy.model import SectionLoader
@@ -313,8 +313,8 @@ class _Reader(TableReader):
             # YYYY-MM-DD only, as a case's dates: date.fromisoformat also reads a week
             # date ('2025-W21-2' was 2025-05-20) and the basic form ('20250520').
             try:
-                return _parse_date(value)
-            except ValueError:
+                return parse_date(value, path)
+            except InputError:
                 pass
         self.fail(path, f"{where}: expected a date as YYYY-MM-DD, got {quote(value)}")
         return None
