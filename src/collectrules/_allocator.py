@@ -13,15 +13,15 @@ library itself never touches the environment; an application that calls it can s
 the same variable.
 
 ``collectrules batch --low-memory`` asks for the opposite: the least resident memory,
-at some cost in time (docs/howto-batch.md, "Memory"). :func:`hand_back_freed_pages`
+at some cost in time (docs/howto-batch.md, "Speed and memory"). :func:`hand_back_freed_pages`
 then sets, before Polars and Arrow load, Polars' jemalloc to hand freed pages back at
 once (:data:`LEAN_ALLOCATOR`) and Arrow to allocate from the C library
 (:data:`ARROW_POOL_VARIABLE`; Arrow reads it when it first allocates, so setting it
 later, or choosing the pool from Python, left the peak where it was: measured, 349
 against 275 MiB); and :func:`limit_c_heap` bounds glibc's heap. Measured on a million
-Parquet rows, one chunk of 2,000 rows at a time: a peak of 276 MiB with all three, 288
-MiB with two chunks at a time, 347 MiB with Polars keeping its pages, 308 MiB with
-glibc's own heap settings.
+Parquet rows through the command line, 2,000 rows a chunk: a peak of 276 MiB with all
+three and one chunk decided at a time; with two at a time, 288 MiB with all three, 308
+MiB without glibc's fixed mapping threshold, 347 MiB with Polars keeping its pages.
 """
 
 from __future__ import annotations
