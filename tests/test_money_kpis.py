@@ -660,3 +660,33 @@ def test_an_event_rows_promised_date_that_is_not_a_date_names_the_row_and_field(
     (problem,) = caught.value.problems
     assert (problem.source, problem.path) == ("events.jsonl:4", "promised_date")
     assert expected in problem.message
+
+
+def test_the_command_reports_a_bad_event_row_and_measures_the_rest(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An event row with a bad field stopped the whole command (exit status 2, no KPI);
+    as its help says of bad rows, it is now reported, at its line, and left out: the
+    other rows are measured and the exit status is 1."""
+    decisions, events = tmp_path / "d.jsonl", tmp_path / "events.jsonl"
+    decisions.write_text("".join(json.dumps(row) + "\n" for row in CLOSING), encoding="utf-8")
+    bad = [
+        {**EVENTS[0], "amount": "-5"},
+        {**EVENTS[0], "at": "2026-05-01T10:00:00"},
+        {**EVENTS[0], "colour": "red"},
+    ]
+    rows = [EVENTS[0], *bad, EVENTS[1]]
+    events.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+    argv = ["kpis", str(decisions), "--events", str(events), "--format", "json"]
+    assert main(argv) == 1
+    captured = capsys.readouterr()
+    lines = captured.err.splitlines()
+    assert [line.split(": ")[1] for line in lines] == [f"{events}:{n}" for n in (2, 3, 4)]
+    assert all(line.startswith("error: ") for line in lines)
+    assert "amount" in lines[0]
+    assert "at: naive datetime" in lines[1]
+    assert "colour" in lines[2]
+    alone = compute_kpis(
+        portfolio_from_rows(_rows(CLOSING)), events=events_from_rows(_rows(EVENTS[:2]))
+    )
+    assert json.loads(captured.out)["total"] == alone.total.to_dict()

@@ -381,10 +381,20 @@ def kpis(
     found = None
     places: dict[str, list[tuple[int, str]]] = {}
     if events:
-        rows = list(_good_rows(events, bad))
-        found = events_from_rows(rows)
-        for n, (where, data) in enumerate(rows):  # each row is an event of its case, in order
-            places.setdefault(data["case_id"], []).append((n, where))
+        read: dict[str, list[Any]] = {}
+        taken = 0  # the event rows read so far
+        for where, data in _good_rows(events, bad):
+            try:  # row by row, as the timelines: a bad event row is reported and left out
+                (case_id, (event,)), *_ = events_from_rows([(where, data)]).items()
+            except CollectRulesError as exc:
+                report_row(where, exc)
+                bad.append(1)
+                continue
+            # each row is an event of its case, in order, with its place among the rows
+            places.setdefault(case_id, []).append((taken, where))
+            read.setdefault(case_id, []).append(event)
+            taken += 1
+        found = {case_id: tuple(items) for case_id, items in read.items()}
     steps: dict[str, tuple[str, ...]] | None = None
     if timelines:
         steps = {}
