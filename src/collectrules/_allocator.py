@@ -103,9 +103,8 @@ def limit_c_heap() -> bool:
         return False
     mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
     mallopt.restype = ctypes.c_int
-    return bool(mallopt(_M_ARENA_MAX, _ARENAS)) and bool(
-        mallopt(_M_MMAP_THRESHOLD, _MMAP_THRESHOLD)
-    )
+    taken = [mallopt(_M_ARENA_MAX, _ARENAS), mallopt(_M_MMAP_THRESHOLD, _MMAP_THRESHOLD)]
+    return all(taken)
 
 
 def set_up(argv: Sequence[str]) -> None:

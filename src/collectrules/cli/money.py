@@ -163,8 +163,7 @@ def _in_options(exc: InputError | PlanRefusedError, case_file: Path) -> CollectR
     case by the case file; a refused plan names the option whose figure is over the cap
     (``--kind`` for a remedy the decision blocks or does not allow)."""
     if isinstance(exc, PlanRefusedError):
-        option = {"months": "--months", "annual_rate": "--rate", "penalty_rate": "--penalty-rate"}
-        named = option.get(exc.term or "", "--kind")
+        named = _PLAN_OPTIONS.get(f"terms.{exc.term}", "--kind") if exc.term else "--kind"
         return PlanRefusedError(
             f"{named}: {_plan_words(str(exc))}",
             rule_id=exc.rule_id,

@@ -217,15 +217,19 @@ def read_csv(path: Path, rows: int) -> Iterator[pl.DataFrame] | None:
         # names built a million expressions in Python (25 s for 50 rows).
         every = pl.col(names)
         empty = pl.all_horizontal(every.is_null() | (every == ""))
-        count = [pl.len().alias("rows"), _embedded(names).sum().alias("inside")]
+        count = [
+            pl.len().alias("rows"),
+            _embedded(names).sum().alias("inside"),
+            empty.any().alias("blank"),
+        ]
         read = inside = 0
         for chunk in _record_chunks(path, max(rows, _COUNT_ROWS)):
             frame = _parsed(chunk)
             if frame.columns != names:
                 return None
-            if frame.select(empty.any()).item():
-                return None  # a blank line (Polars reads a row of nulls, Python's csv none)
             counted = frame.select(count)
+            if counted.item(0, "blank"):
+                return None  # a blank line (Polars reads a row of nulls, Python's csv none)
             read += counted.item(0, "rows")
             inside += int(counted.item(0, "inside") or 0)
     except (pl.exceptions.PolarsError, OSError, ValueError):
