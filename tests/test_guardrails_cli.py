@@ -109,7 +109,7 @@ def test_history_file_is_added_to_the_cases_events(
     assert payload["verdict"]["allowed"] is True
     third = next(r for r in payload["verdict"]["reasons"] if r["rule_id"] == "CN-THIRD-PARTY")
     assert third["effect"] == "condition"
-    assert "3 failed attempt(s)" in third["message"]
+    assert "3 attempts in a row went unanswered" in third["message"]
     assert payload["next_allowed"] == "2026-04-03T13:00:00+08:00"
 
 

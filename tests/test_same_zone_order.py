@@ -167,10 +167,10 @@ def test_emergencies_are_in_time_order_and_the_latest_open_one_counts() -> None:
 
 def test_a_promise_superseded_in_the_repeated_hour_pauses_from_when_it_was_made() -> None:
     # A promise at 01:30 EDT (05:30Z), superseded by another at 01:10 EST (06:10Z): the
-    # pause runs from 01:30 EDT. L-UNREACHABLE, due at 01:05 EST (06:05Z), was not
-    # breached when the pause began, and is paused. By wall clock the first promise
-    # ended (01:10) before it was made (01:30) and made no pause, the pause began at
-    # 01:10 EST, and the step, due at "01:05", was breached before it.
+    # pause runs from 01:30 EDT. A step anchored on the invalid number, due at 01:05 EST
+    # (06:05Z), was not breached when the pause began, and is paused. By wall clock the
+    # first promise ended (01:10) before it was made (01:30) and made no pause, the
+    # pause began at 01:10 EST, and the step, due at "01:05", was breached before it.
     case = _case(
         NY,
         {"kind": "contact_attempt", "outcome": "invalid_number", "at": "2026-10-31T02:05:00-04:00"},
@@ -180,11 +180,24 @@ def test_a_promise_superseded_in_the_repeated_hour_pauses_from_when_it_was_made(
          "promised_date": "2026-11-05"},
     )  # fmt: skip
     as_of = "2026-11-01T03:00:00-05:00"
-    engine = _engine()
+    policy = with_plan(
+        stage(id="S-INVALID", anchor="contact_attempt:invalid_number", within="24 hours")
+    )
+    engine = _engine(policy)
     timeline = engine.timeline(case, as_of=as_of)
     assert [p.status.value for p in timeline.promises] == ["superseded", "standing"]
-    assert timeline.step("L-UNREACHABLE").status is StepStatus.PAUSED
-    assert engine.decide(case, as_of=as_of).facts[step_field("L-UNREACHABLE")] == "paused"
+    assert timeline.step("S-INVALID").status is StepStatus.PAUSED
+    assert engine.decide(case, as_of=as_of).facts[step_field("S-INVALID")] == "paused"
+    # The promise reached the debtor: the decision no longer counts the debtor
+    # unreachable, and the default policy's L-UNREACHABLE, which reads the same fact, is
+    # skipped rather than paused.
+    default_engine = _engine()
+    decided = default_engine.decide(case, as_of=as_of)
+    assert decided.facts["unreachable"] == 0
+    assert decided.facts[step_field("L-UNREACHABLE")] == "skipped"
+    assert default_engine.timeline(case, as_of=as_of).step("L-UNREACHABLE").status is (
+        StepStatus.SKIPPED
+    )
 
 
 def test_a_promise_made_at_the_second_midnight_ends_no_earlier() -> None:

@@ -47,7 +47,7 @@ from collectrules.timeline.evaluate import (
     timeline_facts,
     timeline_section,
 )
-from collectrules.timeline.stages import AnchorKind, Stage, state_fields, step_field
+from collectrules.timeline.stages import Anchor, AnchorKind, Stage, state_fields, step_field
 from timeline_helpers import OUTCOMES, stage, with_plan
 
 SHIPPED = ("default", "cn_bank_loan", "cn_credit_card", "us_regf", "uk", "ifrs9")
@@ -498,7 +498,14 @@ def test_a_condition_anchor_is_found_on_the_sorted_events(
     section = timeline_section(_policy("default"))
     plan = section.plan_for("loan")
     assert plan is not None
-    (unreachable,) = (s for s in plan.stages if s.anchor.kind is AnchorKind.CONDITION)
+    # L-UNREACHABLE as it read before it read the decision's unreachable fact: a stage
+    # anchored on a condition of the events.
+    (base,) = (s for s in plan.stages if s.id == "L-UNREACHABLE")
+    unreachable = attrs.evolve(
+        base,
+        anchor=Anchor(AnchorKind.CONDITION),
+        when=parse_condition("contact_invalid_number >= 1 or contact_unanswered_streak >= 3"),
+    )
     stages = [
         unreachable,
         attrs.evolve(unreachable, when=parse_condition(f"contact_attempts >= {threshold}")),

@@ -23,8 +23,13 @@ The rule kinds:
 ``third_party``
     Contacting a third party (employer, family, anyone else): never to collect; only
     for the ``purposes`` listed; and, with ``requires_unreachable``, only when the
-    debtor cannot be reached (an invalid number, or ``failed_attempts`` failed attempts
-    since the debtor was last reached). The verdict repeats the rule's ``conditions``.
+    debtor cannot be reached, read as the decision reads it (its ``unreachable`` fact,
+    :func:`~collectrules.policy.derive.unreachable_signs`): a manual ``unreachable``
+    signal of the case, an invalid number, or ``failed_attempts`` unanswered attempts
+    in a row to the debtor, in force until the debtor is reached again (or another cure,
+    docs/evidence.md). With ``failed_attempts`` the policy's ``unreachable_attempts``,
+    as CN-THIRD-PARTY has it, the rule and the decision agree. The verdict repeats the
+    rule's ``conditions``.
 ``parties``
     The parties to the debt (guarantors, co-debtors) may be contacted.
 ``electronic_opt_out``
@@ -81,7 +86,7 @@ import datetime as dt
 import enum
 import itertools
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, TypeAlias
 
@@ -107,6 +112,7 @@ from collectrules.model.case import (
 from collectrules.model.limits import MAX_EVENTS, MAX_KIND_LENGTH
 from collectrules.model.time import require_aware, require_case
 from collectrules.policy import Policy, load_policy
+from collectrules.policy.derive import first_unreachable, unreachable_signs
 from collectrules.policy.section import SectionLoader
 
 __all__ = [
@@ -198,7 +204,6 @@ ELECTRONIC_CHANNELS = frozenset({ContactChannel.SMS, ContactChannel.EMAIL, Conta
 #: Parties who are not parties to the debt.
 THIRD_PARTIES = frozenset({Party.EMPLOYER, Party.FAMILY, Party.THIRD_PARTY})
 
-_FAILED = frozenset({ContactOutcome.NO_ANSWER, ContactOutcome.INVALID_NUMBER})
 _REACHED = frozenset({ContactOutcome.REACHED, ContactOutcome.REFUSED})
 _COMMUNICATIONS = frozenset(
     {
@@ -413,6 +418,14 @@ class _Ctx:
     case: Case
     contact: Contact
     history: tuple[Event, ...]  # all events, sorted by instant
+    #: The policy the guardrails belong to: what reads the case as the decision does.
+    policy: Policy | None = None
+
+    def seen(self) -> Case:
+        """The case with the history as its events: what the decision would read."""
+        if self.history == self.case.events:
+            return self.case
+        return attrs.evolve(self.case, events=self.history)
 
     @property
     def zone(self) -> str:
@@ -658,30 +671,8 @@ class QuietAfterConversationRule(_Rule):
         return self.reason_for(ReasonEffect.ALLOW, f"{what}: that period has ended")
 
 
-class _Reach:
-    """The debtor's contact attempts since the debtor was last reached, as events come
-    in order: how many failed, and when the last one found the number invalid."""
-
-    __slots__ = ("failed", "invalid_at")
-
-    def __init__(self) -> None:
-        self.failed = 0
-        self.invalid_at: dt.datetime | None = None
-
-    def add(self, event: Event) -> None:
-        if (
-            event.kind is not EventKind.CONTACT_ATTEMPT
-            or _party(event) != Party.DEBTOR.value
-            or event.outcome is None
-        ):
-            return
-        if event.outcome in _REACHED:
-            self.failed, self.invalid_at = 0, None
-            return
-        if event.outcome in _FAILED:
-            self.failed += 1
-        if event.outcome is ContactOutcome.INVALID_NUMBER:
-            self.invalid_at = event.at
+#: The note a derived signal starts with.
+_DERIVED = "derived: "
 
 
 @attrs.frozen(kw_only=True)
@@ -696,41 +687,40 @@ class ThirdPartyRule(_Rule):
     def figures(self) -> tuple[tuple[str, Figure], ...]:
         return (("failed_attempts", self.failed_attempts),) if self.failed_attempts else ()
 
-    def unreachable(self, events: Sequence[Event]) -> str | None:
-        """Why the debtor cannot be reached, from ``events``; ``None`` if reachable."""
-        reach = _Reach()
-        for event in events:
-            reach.add(event)
-        return self._why(reach)
+    def unreachable(self, ctx: _Ctx) -> str | None:
+        """Why the debtor cannot be reached just before the contact, as the decision
+        reads it (:func:`~collectrules.policy.derive.unreachable_signs`, on the history
+        strictly before the contact's instant); ``None`` if the debtor can be reached."""
+        if ctx.policy is None:  # pragma: no cover - every context is built with one
+            return None
+        before = ctx.contact.at.subtract(microseconds=1)
+        signs = unreachable_signs(ctx.seen(), before, ctx.policy, attempts=self._attempts())
+        if not signs:
+            return None
+        first = min(signs, key=lambda s: fixed_offset(s.observed_at))
+        note = first.note or ""
+        what = note[len(_DERIVED) :] if note.startswith(_DERIVED) else "an unreachable signal"
+        return f"{what}, in force since {ctx.fmt(first.observed_at)}"
 
-    def _why(self, reach: _Reach) -> str | None:
-        if reach.invalid_at is not None:
-            return f"the debtor's number was found invalid on {reach.invalid_at.isoformat()}"
-        needed = self.failed_attempts.as_int if self.failed_attempts is not None else 0
-        if reach.failed >= needed:
-            return f"{reach.failed} failed attempt(s) to reach the debtor since last reached"
-        return None
+    def _attempts(self) -> int | None:
+        """The rule's own unanswered attempts in a row; ``None``: the policy's
+        ``unreachable_attempts``, as the decision counts them."""
+        return self.failed_attempts.as_int if self.failed_attempts is not None else None
 
     def _unreachable_from(self, ctx: _Ctx) -> pendulum.DateTime | None:
-        """The first instant, at or after the contact's, from which the history says
-        the debtor cannot be reached; ``None`` if it never does.
-
-        One pass over the history (sorted by instant): each event at or after the
-        contact is judged on every event up to its instant, as :meth:`unreachable`
-        judges them.
-        """
-        reach = _Reach()
-        history = ctx.history
-        taken = 0
-        for event in history:
-            if event.at < ctx.contact.at:
-                continue
-            while taken < len(history) and history[taken].at <= event.at:
-                reach.add(history[taken])
-                taken += 1
-            if self._why(reach) is not None:
-                return pendulum.instance(event.at).add(seconds=1).in_timezone(ctx.zone)
-        return None
+        """The first instant after the contact's at which the debtor cannot be reached
+        (a second after the sign that makes it so, as only what comes strictly before a
+        contact counts); ``None`` if the case and its history never say so."""
+        if ctx.policy is None:  # pragma: no cover - every context is built with one
+            return None
+        instants = [e.at for e in ctx.history] + [s.observed_at for s in ctx.case.signals]
+        end = max([ctx.contact.at, *instants], key=fixed_offset)
+        found = first_unreachable(
+            ctx.seen(), ctx.contact.at, end, ctx.policy, attempts=self._attempts()
+        )
+        if found is None:
+            return None
+        return pendulum.instance(found).add(seconds=1).in_timezone(ctx.zone)
 
     def assess(self, ctx: _Ctx) -> Reason | None:
         contact = ctx.contact
@@ -748,7 +738,7 @@ class ThirdPartyRule(_Rule):
             return self.reason_for(
                 ReasonEffect.CONDITION, f"the {party} is not a party to the debt: {terms}"
             )
-        why = self.unreachable(ctx.prior())
+        why = self.unreachable(ctx)
         if why is not None:
             return self.reason_for(
                 ReasonEffect.CONDITION,
@@ -759,7 +749,7 @@ class ThirdPartyRule(_Rule):
         return self.reason_for(
             ReasonEffect.BLOCK,
             f"the debtor can still be reached: a third party may be contacted only after "
-            f"{need} failed attempts or an invalid number",
+            f"{need} failed attempts in a row, an invalid number or an unreachable signal",
             until=until,
         )
 
@@ -1617,7 +1607,7 @@ class Guardrails:
             raise InputError(
                 [FieldProblem("contact", f"expected a Contact, got {type(contact).__name__}")]
             )
-        ctx = _Ctx(require_case(case), contact, _history(case, history))
+        ctx = _Ctx(require_case(case), contact, _history(case, history), self.policy)
         return self._verdict(ctx)
 
     def _verdict(self, ctx: _Ctx) -> Verdict:
@@ -1678,7 +1668,7 @@ class Guardrails:
         horizon = first.at.add(days=horizon_days)
         at = first.at
         for _ in range(10_000):
-            ctx = _Ctx(case, attrs.evolve(first, at=at), events)
+            ctx = _Ctx(case, attrs.evolve(first, at=at), events, self.policy)
             verdict = self._verdict(ctx)
             if verdict.allowed:
                 return at.in_timezone(case.timezone)
@@ -1705,7 +1695,7 @@ class Guardrails:
 
         when = require_aware(as_of)
         events = _history(require_case(case), history)
-        ctx = _Ctx(case, Contact(ContactChannel.LETTER, Party.DEBTOR, when), events)
+        ctx = _Ctx(case, Contact(ContactChannel.LETTER, Party.DEBTOR, when), events, self.policy)
         out: list[Reason] = []
         for rule in self.section.rules:
             if isinstance(rule, ValidationNoticeRule):

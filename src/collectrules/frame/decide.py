@@ -52,7 +52,8 @@ from collectrules.io.repeats import repeated_case
 from collectrules.model.case import zone
 from collectrules.model.time import local_midnight, require_aware
 from collectrules.policy import Policy, load_policy
-from collectrules.policy.derive import CURE_SIGNALS, DEFAULT_LOOKBACK_DAYS
+from collectrules.policy.derive import CURE_SIGNALS, DEFAULT_LOOKBACK_DAYS, UNREACHABLE
+from collectrules.timeline.stages import AnchorKind, TimelineSection, step_field
 
 __all__ = [
     "COMPACT_SCHEMA",
@@ -83,6 +84,7 @@ COMPACT_SCHEMA: Mapping[str, Any] = {
 REASONS = (
     "outside the columnar subset",
     "has events",
+    "has an unreachable signal",
     "section key failed",
     "undecided by the columns",
     "unknown section",
@@ -331,6 +333,21 @@ def decide_rows(
     if events_only.height:
         reasons["has events"] = events_only.height
         reasons_rows.append(events_only)
+    if _reads_unreachable_steps(policy):
+        # A stage anchored on ``unreachable`` counts from the signal's instant: a key of
+        # the columns does not hold it, so a row with the signal is decided case by case
+        # when a rule reads what such a step gives (its status, the plan's remedy it
+        # performs, the counts of steps open, late or breached, the phase).
+        unreachable = (
+            sigs.filter(pl.col("kind") == UNREACHABLE)
+            .select(ROW)
+            .unique()
+            .join(outside, on=ROW, how="anti")
+            .join(with_events, on=ROW, how="anti")
+        )
+        if unreachable.height:
+            reasons["has an unreachable signal"] = unreachable.height
+            reasons_rows.append(unreachable)
     keys = core_names(policy)
     if sections is None:
         sections = section_keys(policy, when, keys)
@@ -473,6 +490,39 @@ def _columns(
 
 
 # --------------------------------------------------------------------------- facts
+
+
+def _reads_unreachable_steps(policy: Policy) -> bool:
+    """Whether a layer or remedy rule of ``policy`` reads a fact that a stage anchored on
+    ``unreachable`` sets: the stage's status, the ``plan_`` field of the remedy it
+    performs, the counts of steps open, late and breached, and (for an escalation
+    stage) the phase. A row whose unreachable sign opens such a stage is decided case by
+    case; when no rule reads them, the columns give what the per-case engine gives."""
+    return bool(policy.memo("frame_unreachable_reads", lambda: _unreachable_reads(policy)))
+
+
+def _unreachable_reads(policy: Policy) -> frozenset[str]:
+    section = policy.sections.get("timeline")
+    if not isinstance(section, TimelineSection):
+        return frozenset()
+    touched: set[str] = set()
+    for plan in section.plans.values():
+        for stage in plan.stages:
+            if stage.anchor.kind is not AnchorKind.UNREACHABLE:
+                continue
+            touched |= {step_field(stage.id), "steps_open", "steps_late", "steps_breached"}
+            if stage.remedy is not None:
+                touched.add(f"plan_{stage.remedy}")
+            if stage.escalation:
+                touched.add("phase")
+    if not touched:
+        return frozenset()
+    read: set[str] = set()
+    for layer in policy.layers:
+        read |= layer.inputs()
+    for rule in policy.remedy_rules:
+        read |= rule.when.fields()
+    return frozenset(read & touched)
 
 
 def section_plan(policy: Policy, as_of: pendulum.DateTime) -> SectionKeys | None:

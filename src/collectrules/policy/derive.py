@@ -54,6 +54,7 @@ __all__ = [
     "CURE_SIGNALS",
     "DEFAULT_LOOKBACK_DAYS",
     "DEFAULT_UNREACHABLE_ATTEMPTS",
+    "UNREACHABLE",
     "Cure",
     "Derived",
     "UnknownSignals",
@@ -61,6 +62,8 @@ __all__ = [
     "check_signal_kinds",
     "derive",
     "event_signals",
+    "first_unreachable",
+    "unreachable_signs",
 ]
 
 #: What deciding does with a signal whose kind the policy does not know: ``"error"``
@@ -78,6 +81,10 @@ CURE_SIGNALS: frozenset[str] = frozenset({"promise_kept", "commitment_signed", "
 #: The events after which the debtor counts as reached again.
 _REACHED = (ContactOutcome.REACHED, ContactOutcome.REFUSED)
 _UNANSWERED = (ContactOutcome.NO_ANSWER, ContactOutcome.UNREACHABLE)
+#: The ``party`` of a contact attempt made to the debtor (the default when none is named).
+_DEBTOR = "debtor"
+#: The signal kind that says the debtor cannot be reached (docs/evidence.md).
+UNREACHABLE = "unreachable"
 #: Events that show the lender was in contact with the debtor.
 _CONTACT_EVENTS = frozenset(
     {
@@ -225,7 +232,7 @@ def _event_signals(
             out.append(derived_signal("partial_payment", event.at, note))
         elif kind in (EventKind.COMMITMENT_SIGNED, EventKind.REFUSED_DISPOSAL):
             out.append(derived_signal(kind.value, event.at, f"derived: {kind.value} event"))
-        elif kind is EventKind.CONTACT_ATTEMPT and event.outcome is not None:
+        elif kind is EventKind.CONTACT_ATTEMPT and event.outcome is not None and _at_debtor(event):
             if event.outcome in _REACHED:
                 streak, flagged = 0, False
                 continue
@@ -246,6 +253,13 @@ def _event_time(event: Event) -> pendulum.DateTime:
     return event.at
 
 
+def _at_debtor(event: Event) -> bool:
+    """Whether a contact attempt was made to the debtor (its ``party``, by default):
+    only those show whether the debtor can be reached."""
+    party = event.party
+    return party is None or party == _DEBTOR
+
+
 def _cures(case: Case, signals: tuple[Signal, ...], as_of: pendulum.DateTime) -> list[Cure]:
     cures: list[Cure] = []
     for event in case.events:
@@ -254,7 +268,7 @@ def _cures(case: Case, signals: tuple[Signal, ...], as_of: pendulum.DateTime) ->
             by, retracts, willingness = "payment", None, True
         elif kind is EventKind.RETRACTION:
             by, retracts, willingness = "retraction", event.retracts, True
-        elif kind is EventKind.CONTACT_ATTEMPT and event.outcome in _REACHED:
+        elif kind is EventKind.CONTACT_ATTEMPT and event.outcome in _REACHED and _at_debtor(event):
             by, retracts, willingness = "contact_attempt", None, False
         elif kind in _REACHING_EVENTS:
             by, retracts, willingness = kind.value, None, False
@@ -346,36 +360,9 @@ def derive(
     at = _instants(when, plan.window)
     due_start = local_midnight(case.due_date, case.timezone)
 
-    extra_signals: tuple[Signal, ...] = (
-        _event_signals(case, when, due_start, plan.unreachable_needed) if events else ()
-    )
-    for plugin in plan.signal_plugins:
-        extra_signals += plugin.derived_signals(case, when, policy)
-    known = tuple(
-        s
-        for s in ((*signals, *extra_signals) if extra_signals else signals)
-        if s.kind in specs and at.not_after(s.observed_at)
-    )
-    held = plan.held
-    # Only a sign that stays in force until a cure reads the cures.
-    cures = _cures(case, known, when) if any(s.kind in held for s in known) else []
-    counted_list: list[Signal] = []
-    in_force: dict[str, pendulum.DateTime] = {}
-    cured: list[tuple[str, pendulum.DateTime, Cure]] = []
-    for signal in known:
-        dimension = held.get(signal.kind)
-        if dimension is not None:
-            cure = next((c for c in cures if c.lifts(signal, dimension)), None)
-            if cure is not None:
-                cured.append((signal.kind, signal.observed_at, cure))
-                continue
-            counted_list.append(signal)
-            prior = in_force.get(signal.kind)
-            if prior is None or signal.observed_at < prior:
-                in_force[signal.kind] = signal.observed_at
-        elif at.after_start(signal.observed_at):
-            counted_list.append(signal)
-    counted = tuple(counted_list)
+    extra_signals = _extra_signals(case, when, due_start, plan, policy, plan.unreachable_needed)
+    known = _known(signals, extra_signals, specs, at)
+    counted, in_force, cured = _judge(case, known, when, plan, at)
     today = case.local_date(when)
     dpd = days_past_due_on(case, today)
     willingness = plan.willingness
@@ -440,6 +427,137 @@ def derive(
 
 def _cured_order(c: tuple[str, pendulum.DateTime, Cure]) -> tuple[pendulum.DateTime, str]:
     return c[1], c[0]
+
+
+def _extra_signals(
+    case: Case,
+    when: pendulum.DateTime,
+    due_start: dt.datetime,
+    plan: _Plan,
+    policy: Policy,
+    needed: int,
+) -> tuple[Signal, ...]:
+    """The signals the case's events and the policy's plug-ins amount to at ``when``;
+    ``needed`` unanswered attempts in a row make an ``unreachable`` sign."""
+    extra: tuple[Signal, ...] = _event_signals(case, when, due_start, needed) if case.events else ()
+    for plugin in plan.signal_plugins:
+        extra += plugin.derived_signals(case, when, policy)
+    return extra
+
+
+def _known(
+    signals: tuple[Signal, ...],
+    extra: tuple[Signal, ...],
+    specs: Mapping[str, SignalSpec],
+    at: _Instants,
+) -> tuple[Signal, ...]:
+    """The signals of a kind the policy knows, observed at or before ``as_of``."""
+    return tuple(
+        s
+        for s in ((*signals, *extra) if extra else signals)
+        if s.kind in specs and at.not_after(s.observed_at)
+    )
+
+
+def _judge(
+    case: Case, known: tuple[Signal, ...], when: pendulum.DateTime, plan: _Plan, at: _Instants
+) -> tuple[
+    tuple[Signal, ...],
+    dict[str, pendulum.DateTime],
+    list[tuple[str, pendulum.DateTime, Cure]],
+]:
+    """The signs that count at ``when``: a sign that stays in force until a cure counts
+    unless a cure lifted it; any other, within the lookback window. Also each kind in
+    force since when, and the signs the cures lifted."""
+    held = plan.held
+    # Only a sign that stays in force until a cure reads the cures.
+    cures = _cures(case, known, when) if any(s.kind in held for s in known) else []
+    counted_list: list[Signal] = []
+    in_force: dict[str, pendulum.DateTime] = {}
+    cured: list[tuple[str, pendulum.DateTime, Cure]] = []
+    for signal in known:
+        dimension = held.get(signal.kind)
+        if dimension is not None:
+            cure = next((c for c in cures if c.lifts(signal, dimension)), None)
+            if cure is not None:
+                cured.append((signal.kind, signal.observed_at, cure))
+                continue
+            counted_list.append(signal)
+            prior = in_force.get(signal.kind)
+            if prior is None or signal.observed_at < prior:
+                in_force[signal.kind] = signal.observed_at
+        elif at.after_start(signal.observed_at):
+            counted_list.append(signal)
+    return tuple(counted_list), in_force, cured
+
+
+@exact
+def unreachable_signs(
+    case: Case, as_of: dt.datetime, policy: Policy, *, attempts: int | None = None
+) -> tuple[Signal, ...]:
+    """The ``unreachable`` signs that count at ``as_of``, as :func:`derive` counts them:
+    the decision's ``unreachable`` fact is how many there are.
+
+    A manual ``unreachable`` signal, or the sign derived from ``unreachable_attempts``
+    unanswered attempts in a row to the debtor (or an invalid number), stays in force
+    until the debtor is reached again (docs/evidence.md). ``attempts`` counts the
+    attempts in a row instead of the policy's ``unreachable_attempts`` (a guardrail
+    rule's own ``failed_attempts``). A policy without the signal kind gives none; the
+    case's other signals of kinds the policy does not know are left out, as
+    ``unknown_signals="ignore"`` leaves them.
+    """
+    when = require_aware(as_of)
+    require_case(case)
+    require_instance(policy, Policy, "policy", "a Policy")
+    plan: _Plan = policy.memo("derive_plan", lambda: _plan(policy))
+    if UNREACHABLE not in plan.specs:
+        return ()
+    needed = plan.unreachable_needed if attempts is None else max(1, attempts)
+    at = _Instants(when, plan.window)
+    due_start = local_midnight(case.due_date, case.timezone)
+    extra = _extra_signals(case, when, due_start, plan, policy, needed)
+    counted, _, _ = _judge(case, _known(case.signals, extra, plan.specs, at), when, plan, at)
+    return tuple(s for s in counted if s.kind == UNREACHABLE)
+
+
+@exact
+def first_unreachable(
+    case: Case,
+    start: dt.datetime,
+    end: dt.datetime,
+    policy: Policy,
+    *,
+    attempts: int | None = None,
+) -> pendulum.DateTime | None:
+    """The first instant from ``start`` to ``end`` (both included) at which
+    :func:`unreachable_signs` finds a sign in force; ``None`` if there is none.
+
+    A sign counts from the instant it is observed, so the instant sought is ``start``
+    itself or the instant of an ``unreachable`` sign (a manual one, or one the events
+    up to ``end`` derive) after it: each is tried in time order.
+    """
+    begin, last = require_aware(start), require_aware(end)
+    if last < begin:
+        return None
+    if unreachable_signs(case, begin, policy, attempts=attempts):
+        return begin
+    plan: _Plan = policy.memo("derive_plan", lambda: _plan(policy))
+    if UNREACHABLE not in plan.specs:
+        return None
+    needed = plan.unreachable_needed if attempts is None else max(1, attempts)
+    due_start = local_midnight(case.due_date, case.timezone)
+    extra = _extra_signals(case, last, due_start, plan, policy, needed)
+    instants = sorted(
+        {
+            pendulum.instance(s.observed_at)
+            for s in (*case.signals, *extra)
+            if s.kind == UNREACHABLE and begin < s.observed_at <= last
+        }
+    )
+    for instant in instants:
+        if unreachable_signs(case, instant, policy, attempts=attempts):
+            return instant
+    return None
 
 
 #: More than any UTC offset: Python holds every offset strictly within a day of UTC.

@@ -90,10 +90,12 @@ _STAGE = {
             _stages.AnchorKind.DUE_DATE.value,
             _stages.AnchorKind.OVERDUE_START.value,
             _stages.AnchorKind.CONDITION.value,
+            _stages.AnchorKind.UNREACHABLE.value,
             *EVENT_MATCHERS,
         ],
         "description": "What the offsets count from: due_date, overdue_start, condition, "
-        "or an event kind (kind or contact_attempt:outcome).",
+        "unreachable (since the decision counts the debtor unreachable), or an event kind "
+        "(kind or contact_attempt:outcome).",
     },
     "within": {**_OFFSET, "description": "The deadline, from the anchor."},
     "after": {**_OFFSET, "description": "The earliest start, from the anchor."},

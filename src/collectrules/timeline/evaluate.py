@@ -61,7 +61,13 @@ from collectrules.errors import (
 from collectrules.model.case import Case, ContactOutcome, Event, EventKind, Signal, is_promise, zone
 from collectrules.model.time import local_midnight, require_aware, require_case
 from collectrules.policy import Policy, load_policy
-from collectrules.policy.derive import Derived, derive
+from collectrules.policy.derive import (
+    UNREACHABLE,
+    Derived,
+    derive,
+    first_unreachable,
+    unreachable_signs,
+)
 from collectrules.timeline._case import case_events, events_until, in_zone, instant, later
 from collectrules.timeline.deadlines import (
     Deadline,
@@ -84,6 +90,7 @@ from collectrules.timeline.promises import (
 from collectrules.timeline.stages import (
     STATE_FIELDS,
     STEP_STATES,
+    UNREACHABLE_FACT,
     AnchorKind,
     EventMatcher,
     Offset,
@@ -651,6 +658,70 @@ def _sorted_condition_anchor(
     return None
 
 
+#: Why a stage anchored on ``unreachable`` is skipped while the debtor can be reached,
+#: when the stage gives no reason of its own.
+REACHABLE_REASON = (
+    "The debtor can be reached: no unreachable sign is in force (no manual unreachable "
+    "signal, no invalid number, and fewer unanswered attempts in a row than "
+    "unreachable_attempts, since the debtor was last reached)."
+)
+
+
+def _unreachable_now(facts: Mapping[str, Any]) -> bool:
+    """Whether the decision's facts count the debtor unreachable."""
+    count = facts.get(UNREACHABLE_FACT, 0)
+    return isinstance(count, int) and count >= 1
+
+
+def _reachable_ok(stage: Stage, facts: Mapping[str, Any]) -> bool:
+    """Whether ``stage`` may apply as far as the debtor's reachability goes: a stage
+    anchored on ``unreachable`` applies only while the decision counts the debtor
+    unreachable."""
+    return stage.anchor.kind is not AnchorKind.UNREACHABLE or _unreachable_now(facts)
+
+
+def _skip_reason(stage: Stage, facts: Mapping[str, Any]) -> str | None:
+    """Why ``stage`` is skipped: its own reason, or, for a stage anchored on
+    ``unreachable`` while the debtor can be reached, :data:`REACHABLE_REASON`."""
+    if stage.reason or _reachable_ok(stage, facts):
+        return stage.reason
+    return REACHABLE_REASON
+
+
+def _unreachable_anchor(
+    case: Case,
+    overdue_start: pendulum.DateTime,
+    as_of: pendulum.DateTime,
+    policy: Policy,
+    facts: Mapping[str, Any],
+) -> pendulum.DateTime | None:
+    """The anchor of a stage anchored on ``unreachable`` (see
+    :class:`~collectrules.timeline.stages.Anchor`): while the decision counts the
+    debtor unreachable (``facts``), the instant of its earliest sign in force, or
+    ``overdue_start`` if that is later; otherwise the first instant, from
+    ``overdue_start`` on, at which it did (:func:`first_unreachable`)."""
+    if overdue_start > as_of:
+        return None
+    found: dt.datetime | None = None
+    if _unreachable_now(facts):
+        signs = unreachable_signs(case, as_of, policy)
+        if signs:
+            found = min((s.observed_at for s in signs), key=instant)
+    if found is None:
+        found = first_unreachable(case, overdue_start, as_of, policy)
+    if found is None:
+        return None
+    if instant(found) <= instant(overdue_start):
+        return overdue_start
+    return in_zone(pendulum.instance(found), zone(case.timezone))
+
+
+def _has_unreachable_signal(case: Case) -> bool:
+    """Whether the case records an ``unreachable`` signal: then a stage anchored on
+    ``unreachable`` may count from the signal, without any event."""
+    return any(s.kind == UNREACHABLE for s in case.signals)
+
+
 def _completion(events: Sequence[Event], stage: Stage, anchor: pendulum.DateTime) -> Event | None:
     """The first of ``events`` from ``anchor`` on that completes the stage."""
     for event in events:
@@ -715,6 +786,7 @@ class _Builder:
         facts: Mapping[str, Any] | None = None,
     ) -> None:
         self.case = case
+        self.policy = policy
         self.tz = case.timezone
         self.as_of = _local_as_of(policy, as_of, self.tz)
         #: ``as_of`` at its fixed offset, to compare with the steps' times: ``self.as_of``,
@@ -755,6 +827,16 @@ class _Builder:
             assert anchor.event is not None
             found = _event_anchor(self.events, anchor.event, self.tz)
             return found, None if found is not None else f"waits for the first {anchor.event} event"
+        if anchor.kind is AnchorKind.UNREACHABLE:
+            found = _unreachable_anchor(
+                self.case, self.overdue_start, self.now, self.policy, self.facts
+            )
+            waits = (
+                "waits for the first day overdue"
+                if self.overdue_start > self.now
+                else "waits for the debtor to be unreachable"
+            )
+            return found, None if found is not None else waits
         found = _condition_anchor(
             self.case, self.events, stage, self.overdue_start, self.now, self.section.promises
         )
@@ -825,8 +907,12 @@ class _Builder:
         """
         anchor, waiting = (at, None) if at is not None else self.anchor(stage)
         owed = self.owed or at is not None
-        applies = owed and (stage.when.evaluate(self.facts) if test is None else test(self.facts))
-        skipped = stage.reason if owed else NOTHING_OVERDUE
+        applies = (
+            owed
+            and (stage.when.evaluate(self.facts) if test is None else test(self.facts))
+            and (at is not None or _reachable_ok(stage, self.facts))
+        )
+        skipped = _skip_reason(stage, self.facts) if owed else NOTHING_OVERDUE
         if anchor is None:
             status = StepStatus.UPCOMING if applies else StepStatus.SKIPPED
             return Step(
@@ -1040,8 +1126,9 @@ def state_facts(
     # cache) even when a condition reads a fact of their own, such as an amount.
     cache: dict[Any, dict[str, Any]] = policy.memo("timeline_state_cache", dict)
     steps, deadlines = _wanted(needed)
-    if steps and case.events:
-        # The steps of a case with events read the events: computed afresh.
+    if steps and (case.events or _has_unreachable_signal(case)):
+        # The steps of a case with events read the events, and a stage anchored on
+        # ``unreachable`` reads the instant of an unreachable signal: computed afresh.
         out.update(_step_facts(case, as_of, policy, section, facts))
     elif steps:
         key: tuple[Any, ...] = (
@@ -1140,7 +1227,7 @@ def _step_facts(
     facts: Mapping[str, Any],
 ) -> dict[str, Any]:
     plan = section.plan_for(case.product)
-    if not case.events:
+    if not case.events and not _has_unreachable_signal(case):
         return _plain_step_facts(case, as_of, policy, section, facts, plan)
     return _event_step_facts(case, as_of, policy, section, facts, plan)
 
@@ -1185,8 +1272,8 @@ def _plain_step_facts(
             ):
                 anchor = overdue_start
             else:  # an event anchor, or a condition that does not hold without events
-                anchor = None
-            applies = owed and test(facts)
+                anchor = None  # (or unreachable: without events or signals, never)
+            applies = owed and test(facts) and _reachable_ok(stage, facts)
             if anchor is None:
                 out[field] = "upcoming" if applies else "skipped"
                 continue
@@ -1274,9 +1361,11 @@ def _event_step_facts(
             elif kind is AnchorKind.EVENT:
                 assert stage.anchor.event is not None
                 anchor = _event_anchor(events, stage.anchor.event, tz)
+            elif kind is AnchorKind.UNREACHABLE:
+                anchor = _unreachable_anchor(case, overdue_start, at, policy, facts)
             else:
                 anchor = _condition_anchor(case, events, stage, overdue_start, at, rules, test)
-            applies = owed and test(facts)
+            applies = owed and test(facts) and _reachable_ok(stage, facts)
             passed = False
             if anchor is None:
                 status = StepStatus.UPCOMING if applies else StepStatus.SKIPPED
@@ -1450,7 +1539,9 @@ def _plain_stages(
             strict=True,
         ):
             kind = stage.anchor.kind
-            if kind is AnchorKind.CONDITION and not stage.when.evaluate(quiet):
+            if (
+                kind is AnchorKind.CONDITION and not stage.when.evaluate(quiet)
+            ) or kind is AnchorKind.UNREACHABLE:
                 kind = AnchorKind.EVENT
             remedy = None if stage.remedy is None else f"plan_{stage.remedy}"
             rows.append((stage, step_field(stage.id), test, kind, remedy))

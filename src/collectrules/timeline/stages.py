@@ -58,6 +58,7 @@ __all__ = [
     "TIMELINE_FIELDS",
     "TIMELINE_KEYS",
     "TIMELINE_PARAMETERS",
+    "UNREACHABLE_FACT",
     "Anchor",
     "AnchorKind",
     "Channel",
@@ -317,6 +318,7 @@ class AnchorKind(Choice):
     OVERDUE_START = "overdue_start"
     CONDITION = "condition"
     EVENT = "event"
+    UNREACHABLE = "unreachable"
 
 
 @attrs.frozen
@@ -327,6 +329,13 @@ class Anchor:
     the day after it. ``condition``: the first instant, from ``overdue_start`` on, at
     which the stage's condition holds (``overdue_start`` itself, or the time of the
     event that made it hold). An event kind (or ``kind:outcome``): the first such event.
+    ``unreachable``: the debtor cannot be reached, as the decision reads it (its
+    ``unreachable`` fact: a manual ``unreachable`` signal, or the sign unanswered
+    attempts in a row or an invalid number derive, until the debtor is reached again).
+    While the decision counts the debtor unreachable, the instant since which it has
+    (``overdue_start`` if that is later); otherwise the first instant, from
+    ``overdue_start`` on, at which it did. The stage applies only while the decision
+    counts the debtor unreachable.
     """
 
     kind: AnchorKind
@@ -337,12 +346,23 @@ class Anchor:
         """Read an anchor name."""
         if not isinstance(text, str):
             raise _SpecError(f"expected an anchor name, got {quote(text)}")
-        if text in (AnchorKind.DUE_DATE, AnchorKind.OVERDUE_START, AnchorKind.CONDITION):
+        if text in (
+            AnchorKind.DUE_DATE,
+            AnchorKind.OVERDUE_START,
+            AnchorKind.CONDITION,
+            AnchorKind.UNREACHABLE,
+        ):
             return cls(AnchorKind(text))
         try:
             return cls(AnchorKind.EVENT, EventMatcher.parse(text))
         except _SpecError:
-            known = ["due_date", "overdue_start", "condition", *(k.value for k in EventKind)]
+            known = [
+                "due_date",
+                "overdue_start",
+                "condition",
+                "unreachable",
+                *(k.value for k in EventKind),
+            ]
             raise _SpecError(f"unknown anchor {quote(text)}", did_you_mean(text, known)) from None
 
     def __str__(self) -> str:
@@ -535,6 +555,10 @@ class TimelineSection:
 
 
 # --------------------------------------------------------------------------- fields
+
+#: The fact a stage anchored on ``unreachable`` reads: the decision's count of the
+#: ``unreachable`` signs in force.
+UNREACHABLE_FACT = "unreachable"
 
 #: The fact fields the timeline adds for conditions to read. Every one is derived from
 #: the case's events at or before ``as_of``.
@@ -1252,6 +1276,18 @@ class _Parser(TableReader):
                 "a stage with a condition needs a reason, shown when it is skipped",
                 rule_id=sid,
                 key="reason",
+            )
+        if (
+            anchor is not None
+            and anchor.kind is AnchorKind.UNREACHABLE
+            and UNREACHABLE_FACT not in self.schema
+        ):
+            self.fail(
+                f"{path}.anchor",
+                "anchor 'unreachable' reads the decision's unreachable fact, and the policy "
+                "has no signal kind 'unreachable'",
+                rule_id=sid,
+                key="anchor",
             )
         if anchor is not None and anchor.kind is AnchorKind.CONDITION:
             if isinstance(when, Always):
