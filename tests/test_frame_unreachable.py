@@ -1,10 +1,13 @@
 """The columnar engine and a manual ``unreachable`` signal.
 
 The timeline's step anchored on ``unreachable`` (L-UNREACHABLE) counts from the instant
-of the sign that made the debtor unreachable, which no key of the columns holds. A row
-with the signal therefore goes to the per-case engine when a rule of the policy reads
-what that step gives (its status, the counts of steps open, late or breached); when no
-rule does, the columns decide it, and give what the per-case engine gives.
+of the sign that made the debtor unreachable, which no key of the columns holds. The
+columns judge the step per row from its anchor (frame._unreachable), so a policy whose
+rules read the step's status, the counts of steps open, late or breached, or the
+``plan_`` field of the remedy it performs decides such rows in the columns, as the
+per-case engine does. Only an escalation stage anchored on ``unreachable`` (which moves
+the phase) sends a row with the sign to the per-case engine, when a rule reads what it
+gives.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tests.test_frame import assert_agree
 
+import collectrules
 from collectrules import load_policy
 from collectrules.frame.decide import REASONS
 
@@ -26,14 +30,16 @@ AS_OF = "2026-06-30T12:00:00+08:00"
 _AT = pendulum.parse(AS_OF)
 ROUTED = "has an unreachable signal"
 
-#: Offsets from as_of around the step's 24 hours (and before and after the due date).
-_HOURS = st.sampled_from([-2000, -49, -48, -25, -24, -23, -1, 0, 1]).map(float) | st.floats(
-    -3000, 2, allow_nan=False
-)
+#: Offsets from as_of, in hours: around the step's 24 hours (and the 48 hours of a
+#: limit), a second on either side, and before and after the due date.
+_SECOND = 1 / 3600
+_HOURS = st.sampled_from(
+    [-2000, -49, -48 - _SECOND, -48, -25, -24 - _SECOND, -24, -24 + _SECOND, -23, -1, 0, 1]
+) | st.floats(-3000, 2, allow_nan=False)
 
 
 def _instant(hours: float) -> str:
-    return _AT.add(seconds=int(hours * 3600)).in_timezone("UTC").isoformat()
+    return _AT.add(seconds=round(hours * 3600)).in_timezone("UTC").isoformat()
 
 
 @st.composite
@@ -52,10 +58,10 @@ def _rows(draw: Any) -> list[dict[str, Any]]:
         rows.append(
             {
                 "case_id": f"U-{i}",
-                "product": draw(st.sampled_from(["loan", "credit_card", "receivable"])),
+                "product": draw(st.sampled_from(["loan", "loan", "credit_card", "receivable"])),
                 "currency": "CNY",
                 "principal": "100000",
-                "overdue_amount": draw(st.sampled_from(["0", "800"])),
+                "overdue_amount": draw(st.sampled_from(["0", "800", "800"])),
                 "due_date": due.isoformat(),
                 "timezone": draw(st.sampled_from(["Asia/Shanghai", "America/New_York", "UTC"])),
                 "signals": signals,
@@ -64,14 +70,71 @@ def _rows(draw: Any) -> list[dict[str, Any]]:
     return rows
 
 
+@pytest.mark.parametrize("policy", ["reads", "limited"])
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(rows=_rows())
-def test_a_policy_reading_the_step_gets_the_per_case_answer_for_an_unreachable_row(
-    rows: list[dict[str, Any]],
+def test_a_policy_reading_the_step_gets_the_per_case_answer_in_the_columns(
+    policy: str, rows: list[dict[str, Any]], tmp_path_factory: pytest.TempPathFactory
 ) -> None:
-    result = assert_agree(READS, rows, AS_OF)
-    with_sign = sum(any(s["kind"] == "unreachable" for s in r["signals"]) for r in rows)
-    assert result.summary.fallback.get(ROUTED, 0) == with_sign
+    path = READS if policy == "reads" else _limited(tmp_path_factory)
+    result = assert_agree(path, rows, AS_OF)
+    assert result.summary.per_case == 0
+
+
+def _variant(tmp: pytest.TempPathFactory, name: str, extra: str) -> str:
+    """The reads policy over a copy of the default policy whose L-UNREACHABLE stage has
+    the keys ``extra`` too."""
+    if name in _MADE:
+        return _MADE[name]
+    folder = tmp.mktemp(name)
+    shipped = Path(collectrules.__file__).parent / "policies" / "default.toml"
+    text = shipped.read_text(encoding="utf-8").replace(
+        'anchor = "unreachable"\nwithin = "24 hours"\n',
+        'anchor = "unreachable"\nwithin = "24 hours"\n' + extra,
+    )
+    assert extra in text
+    (folder / "base.toml").write_text(text, encoding="utf-8")
+    reads = (
+        Path(READS)
+        .read_text(encoding="utf-8")
+        .replace('extends = "default"', 'extends = "base.toml"')
+    )
+    (folder / "policy.toml").write_text(reads, encoding="utf-8")
+    _MADE[name] = str(folder / "policy.toml")
+    return _MADE[name]
+
+
+#: The policy files made, by name: one per test session.
+_MADE: dict[str, str] = {}
+
+
+def _limited(tmp: pytest.TempPathFactory) -> str:
+    # A hard limit two days on (the step is late between 24 and 48 hours), and a remedy
+    # the step performs (plan_visit, read by the default policy's visit rule).
+    return _variant(tmp, "limited", 'limit = "48 hours"\nremedy = "visit"\n')
+
+
+def test_an_escalation_stage_anchored_on_unreachable_sends_the_row_per_case(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    # The phase moves from the sign's instant; the default policy's layers read the
+    # phase: the row with the sign goes to the per-case engine, the other stays.
+    path = _variant(tmp_path_factory, "escalating", "escalation = true\n")
+    rows = [
+        {
+            "case_id": f"E-{i}",
+            "product": "loan",
+            "currency": "CNY",
+            "principal": "100000",
+            "overdue_amount": "800",
+            "due_date": "2026-05-31",
+            "timezone": "Asia/Shanghai",
+            "signals": signals,
+        }
+        for i, signals in enumerate([[{"kind": "unreachable", "observed_at": _instant(-49)}], []])
+    ]
+    result = assert_agree(path, rows, AS_OF)
+    assert result.summary.fallback == {ROUTED: 1}
 
 
 @pytest.mark.parametrize("policy", ["default", "cn_bank_loan"])
@@ -107,9 +170,12 @@ def test_the_policy_reads_the_step_and_its_rules_fire_at_each_state() -> None:
     ]
     result = assert_agree(READS, rows, AS_OF)
     fired = dict(zip(result.decisions["case_id"], result.decisions["fired"].to_list(), strict=True))
-    assert "R-VISIT-WHEN-UNREACHABLE-OPEN" in fired["OPEN"]
-    assert "R-VISIT-WHEN-UNREACHABLE-OPEN" not in fired["LATE"]
-    assert "R-VISIT-WHEN-UNREACHABLE-OPEN" not in fired["NONE"]
-    assert result.summary.fallback == {ROUTED: 2}
+    assert "R-UNREACHABLE-OPEN" in fired["OPEN"]
+    assert "R-UNREACHABLE-BREACHED" in fired["LATE"]
+    assert "R-UNREACHABLE-SKIPPED" in fired["NONE"]
+    # One step more open with the sign than without it, one more breached after 49 hours.
+    opened = {k: next(r for r in v if r.startswith("R-STEPS-OPEN-")) for k, v in fired.items()}
+    assert int(opened["OPEN"][-1]) == int(opened["NONE"][-1]) + 1
+    assert result.summary.per_case == 0
     assert ROUTED in REASONS
     assert load_policy(READS).id == "reads-unreachable-step"

@@ -47,6 +47,7 @@ from collectrules.frame._inputs import (
 )
 from collectrules.frame._repeats import FrameCaseIds
 from collectrules.frame._sections import SectionKeys, core_names, section_keys
+from collectrules.frame._unreachable import SINCE, unreachable_stages, with_unreachable_steps
 from collectrules.io.arrow import arrow_rows, batch_row
 from collectrules.io.repeats import repeated_case
 from collectrules.model.case import zone
@@ -333,11 +334,11 @@ def decide_rows(
     if events_only.height:
         reasons["has events"] = events_only.height
         reasons_rows.append(events_only)
-    if _reads_unreachable_steps(policy):
-        # A stage anchored on ``unreachable`` counts from the signal's instant: a key of
-        # the columns does not hold it, so a row with the signal is decided case by case
-        # when a rule reads what such a step gives (its status, the plan's remedy it
-        # performs, the counts of steps open, late or breached, the phase).
+    if unreachable_stages(policy) is None and _reads_unreachable_steps(policy):
+        # An escalation stage anchored on ``unreachable`` moves the phase from the sign's
+        # instant, which the columns do not judge: a row with the signal is decided case
+        # by case when a rule reads what such a step gives (its status, the plan's
+        # remedy it performs, the counts of steps open, late or breached, the phase).
         unreachable = (
             sigs.filter(pl.col("kind") == UNREACHABLE)
             .select(ROW)
@@ -449,6 +450,7 @@ def _columns(
     key_count = 0
     if known and sections is not None and good.height:
         facts, key_count = _join_sections(facts, sections, when, core_names(policy))
+        facts = with_unreachable_steps(facts, unreachable_stages(policy) or (), policy, when)
     compiled = compile_frame(policy)
     # One plan from the facts to the compact table, collected once: only the columns the
     # table needs are held (the facts and the rules' matches are not).
@@ -604,6 +606,15 @@ def _facts(
         .agg(("evidence." + pl.col("kind").cast(pl.String)).str.join(SEPARATOR).alias("__cured"))
     )
     frame = frame.join(evidence, on=ROW, how="left").join(cured, on=ROW, how="left")
+    if unreachable_stages(policy):
+        # The earliest unreachable sign that counts: the anchor of the steps anchored
+        # on ``unreachable`` (frame._unreachable).
+        since = (
+            window.filter(pl.col("kind") == "unreachable")
+            .group_by(ROW)
+            .agg(pl.col("observed_at").min().dt.epoch("us").alias(SINCE))
+        )
+        frame = frame.join(since, on=ROW, how="left")
     if counts is not None:
         frame = frame.join(
             counts.with_columns(pl.col(ROW).cast(frame.collect_schema()[ROW])), on=ROW, how="left"

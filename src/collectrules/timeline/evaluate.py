@@ -43,6 +43,7 @@ import pendulum
 from collectrules._arguments import (
     require_indent,
     require_instance,
+    require_int,
     require_optional_text,
     require_text,
 )
@@ -111,8 +112,10 @@ __all__ = [
     "build_timeline",
     "current_timeline_facts",
     "derived_promise_signals",
+    "micros",
     "promise_rules",
     "state_facts",
+    "step_bounds",
     "timeline_facts",
     "timeline_section",
 ]
@@ -1126,9 +1129,10 @@ def state_facts(
     # cache) even when a condition reads a fact of their own, such as an amount.
     cache: dict[Any, dict[str, Any]] = policy.memo("timeline_state_cache", dict)
     steps, deadlines = _wanted(needed)
-    if steps and (case.events or _has_unreachable_signal(case)):
+    if steps and (case.events or _has_unreachable_signal(case) or _unreachable_now(facts)):
         # The steps of a case with events read the events, and a stage anchored on
-        # ``unreachable`` reads the instant of an unreachable signal: computed afresh.
+        # ``unreachable`` reads the instant of an unreachable sign: computed afresh (a
+        # shared entry would hold one case's reachability for another).
         out.update(_step_facts(case, as_of, policy, section, facts))
     elif steps:
         key: tuple[Any, ...] = (
@@ -1227,7 +1231,7 @@ def _step_facts(
     facts: Mapping[str, Any],
 ) -> dict[str, Any]:
     plan = section.plan_for(case.product)
-    if not case.events and not _has_unreachable_signal(case):
+    if not case.events and not _has_unreachable_signal(case) and not _unreachable_now(facts):
         return _plain_step_facts(case, as_of, policy, section, facts, plan)
     return _event_step_facts(case, as_of, policy, section, facts, plan)
 
@@ -1304,6 +1308,82 @@ def _plain_step_facts(
     dpd = facts.get("dpd", 0)
     out["phase"] = "P1" if not dpd else ("P3" if escalated else "P2")
     return out
+
+
+#: The epoch, in UTC: instants as whole microseconds since it (:func:`step_bounds`).
+_EPOCH_UTC = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+#: The earliest anchor :func:`step_bounds` takes: 1800-01-01, in microseconds since the
+#: epoch (a case's dates lie from 1900 on; offsets back from earlier run off the calendar).
+_EARLIEST_US = (dt.datetime(1800, 1, 1, tzinfo=dt.UTC) - _EPOCH_UTC) // dt.timedelta(microseconds=1)
+
+
+def step_bounds(
+    policy: Policy, stage: Stage, tz: str, as_of: dt.datetime, earliest: int
+) -> tuple[int, int, int]:
+    """Where the status at ``as_of`` of ``stage`` (a stage of ``policy``'s timeline, in a
+    case of the zone ``tz``, with no event) changes with its anchor: three anchors, in
+    microseconds since the epoch, ``(upcoming, open, late)``.
+
+    A step that applies, anchored at ``a`` (from ``earliest`` to ``as_of``), is
+    ``upcoming`` from the first bound on, ``open`` from the second (below the first),
+    ``late`` from the third (below the second) and ``breached`` below the third: as
+    :func:`_event_step_facts` judges it, by :func:`_plain_times`. Each time a stage's
+    offsets give moves forward with its anchor (on a calendar too), so each test the
+    status makes turns true at one anchor and stays true after it: the bound is found
+    by halving. A bound past ``as_of`` (``as_of`` + 1 µs) is one no anchor reaches.
+    Lets a table judge many steps with comparisons (the columnar engine's steps
+    anchored on ``unreachable``, whose anchors differ from row to row)."""
+    when = require_aware(as_of)
+    section = timeline_section(policy)
+    require_instance(stage, Stage, "stage", "a Stage")
+    if not any(stage is s for p in section.plans.values() for s in p.stages):
+        raise InputError([FieldProblem("stage", "expected a stage of the policy's timeline")])
+    calendar = section.calendar
+    place = zone(tz)
+    at = instant(when)
+    last = micros(when)
+    first = min(require_int(earliest, "earliest", minimum=_EARLIEST_US), last)
+
+    def times(us: int) -> _Times:
+        anchor = in_zone(pendulum.instance(_EPOCH_UTC + dt.timedelta(microseconds=us)), place)
+        return _plain_times(stage, anchor, calendar, tz)
+
+    def upcoming(us: int) -> bool:
+        return at < times(us)[0]
+
+    def open_(us: int) -> bool:
+        due = times(us)[1]
+        return due is None or at <= due
+
+    def late(us: int) -> bool:
+        limit = times(us)[2]
+        return limit is not None and at <= limit
+
+    return _least(upcoming, first, last), _least(open_, first, last), _least(late, first, last)
+
+
+def micros(at: dt.datetime) -> int:
+    """The aware instant ``at`` in whole microseconds since the epoch (exact: no float)."""
+    u = require_aware(at).astimezone(dt.UTC)
+    plain = dt.datetime(
+        u.year, u.month, u.day, u.hour, u.minute, u.second, u.microsecond, tzinfo=dt.UTC
+    )
+    return (plain - _EPOCH_UTC) // dt.timedelta(microseconds=1)
+
+
+def _least(test: Callable[[int], bool], first: int, last: int) -> int:
+    """The least ``n`` from ``first`` to ``last`` for which ``test`` (false, then true
+    from some ``n`` on) is true; ``last + 1`` when it never is."""
+    if not test(last):
+        return last + 1
+    low, high = first, last
+    while low < high:
+        middle = (low + high) // 2
+        if test(middle):
+            high = middle
+        else:
+            low = middle + 1
+    return low
 
 
 def _event_step_facts(
