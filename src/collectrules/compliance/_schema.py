@@ -109,6 +109,24 @@ _REGULATION_PACK = {
         "description": "dpd_ladder: clause ids a class held by the upgrade rule cites, after "
         "the class's.",
     },
+    "restructured_class": {
+        "type": "string",
+        "pattern": schema_pattern(_PARAM_NAME),
+        "description": "dpd_ladder: the class (not the first) a case is classified no better "
+        "than during the observation period after its latest distressed restructuring (a "
+        "'restructured' event; CN-RESTRUCT-OBS); give it with restructured_months.",
+    },
+    "restructured_months": whole(
+        "dpd_ladder: the observation period after a distressed restructuring, in months from "
+        "the 'restructured' event; give it with restructured_class.",
+        minimum=1,
+        maximum=_regulatory.MAX_PROBATION_MONTHS,
+    ),
+    "restructured_cites": {
+        **CITES,
+        "description": "dpd_ladder: clause ids a class held by the restructuring hold cites, "
+        "after the pack's.",
+    },
     "labels": {
         "type": "object",
         "propertyNames": {"enum": list(_regulatory.MaterialityPack.values)},

@@ -16,7 +16,13 @@ figure without editing a rule. Two kinds of pack exist:
     a case that pack puts in default is in the class (or a worse one) whatever its dpd
     threshold and its rebuttal, so that the ladder and the default definition never
     contradict each other (IFRS 9 stage 3 and the CRR default). ``flags`` adds boolean
-    facts that hold from a class onwards.
+    facts that hold from a class onwards. With ``upgrade_from`` and ``upgrade_months``, a
+    class from ``upgrade_from`` on that a case held when its arrears were repaid in full
+    is held for that many months after the payment (CN-UPGRADE). With
+    ``restructured_class`` and ``restructured_months``, a case is classified no better
+    than ``restructured_class`` for that many months after its latest distressed
+    restructuring (a ``restructured`` event; CN-RESTRUCT-OBS's observation period).
+    Days past due that give a worse class always win.
 
 ``materiality_default``
     In default only when more than ``over_dpd`` days past due **and** the amount past
@@ -145,13 +151,21 @@ class LadderClass:
 
 @attrs.frozen
 class _Hold:
-    """A class held by a ladder's upgrade rule (see :meth:`LadderPack.assess`)."""
+    """A class held by a ladder's upgrade rule or its restructuring hold (see
+    :meth:`LadderPack.assess`)."""
 
+    rule_id: str
     rank: int
+    #: What the reason of a decision the hold gives begins with.
+    lead: str
+    #: Why the class is held, or, once the hold has ended, that it ended.
     reason: str
     cites: tuple[str, ...]
     end: pendulum.DateTime
     ended: bool
+    #: Its name in a note, and what may end or prolong it, after its end.
+    name: str
+    unless: str
 
 
 @attrs.frozen
@@ -175,6 +189,13 @@ class LadderPack:
     upgrade_months: Figure | None = None
     #: The clauses a class held by the upgrade rule cites, after the class's.
     upgrade_cites: tuple[str, ...] = ()
+    #: The class a case is classified no better than during the observation period after
+    #: its latest distressed restructuring (None: a ``restructured`` event is not read).
+    restructured_class: str | None = None
+    #: The observation period after a distressed restructuring, in months.
+    restructured_months: Figure | None = None
+    #: The clauses a class held by the restructuring hold cites, after the pack's.
+    restructured_cites: tuple[str, ...] = ()
 
     kind = PackKind.DPD_LADDER
 
@@ -253,16 +274,69 @@ class LadderPack:
             f"{local.isoformat()} repaid the arrears in full ({owed:f} {case.currency} past "
             "due before it)"
         )
-        if as_of >= end:
-            ended = f"{story}; the {length} of payment as agreed ended on {end.date()}"
-            return _Hold(held, ended, (), end, ended=True)
-        reason = (
-            f"held at {klass.label_en} until {end.date()}: {story}, and a case leaves "
-            f"{self.classes[from_rank].label_en} or a worse class "
-            f"only after {length} of payment as agreed"
+        ended = as_of >= end
+        if ended:
+            reason = f"{story}; the {length} of payment as agreed ended on {end.date()}"
+        else:
+            reason = (
+                f"held at {klass.label_en} until {end.date()}: {story}, and a case leaves "
+                f"{self.classes[from_rank].label_en} or a worse class "
+                f"only after {length} of payment as agreed"
+            )
+        return _Hold(
+            rule_id=f"{self.id}:upgrade_hold",
+            rank=held,
+            lead=klass.reason,
+            reason=reason,
+            cites=() if ended else tuple(dict.fromkeys((*klass.cites, *self.upgrade_cites))),
+            end=end,
+            ended=ended,
+            name="the hold",
+            unless="unless the case falls overdue again before",
         )
-        cites = tuple(dict.fromkeys((*klass.cites, *self.upgrade_cites)))
-        return _Hold(held, reason, cites, end, ended=False)
+
+    def _restructured_hold(self, case: Case, as_of: dt.datetime | None) -> _Hold | None:
+        """The class held by the restructuring hold: ``restructured_class``, while
+        ``as_of`` is less than ``restructured_months`` after the case's latest distressed
+        restructuring (``ended`` false), else only said (``ended`` true). Its rank may be
+        no worse than the class days past due give: :meth:`assess` compares them."""
+        months, value = self.restructured_months, self.restructured_class
+        if months is None or value is None or as_of is None:
+            return None
+        at = latest_restructuring(case, as_of)
+        if at is None:
+            return None
+        rank = self.values.index(value)
+        klass = self.classes[rank]
+        end = months_after(case, at, months.as_int)
+        length = _months_text(months)
+        story = (
+            f"the debt was restructured at {at.in_timezone(case.timezone).isoformat()} "
+            "because the debtor was in financial difficulty (a distressed restructuring)"
+        )
+        ended = as_of >= end
+        if ended:
+            reason = f"{story}; its observation period of {length} ended on {end.date()}"
+        else:
+            reason = (
+                f"held at {klass.label_en} until {end.date()}: {story}, and a "
+                f"restructured debt is no better than {klass.label_en} during an "
+                f"observation period of {length} after the restructuring"
+            )
+        return _Hold(
+            rule_id=f"{self.id}:restructured_hold",
+            rank=rank,
+            lead=(
+                f"Restructured because the debtor was in financial difficulty: no better "
+                f"than {klass.label_en} during the observation period."
+            ),
+            reason=reason,
+            cites=() if ended else tuple(dict.fromkeys((*self.cites, *self.restructured_cites))),
+            end=end,
+            ended=ended,
+            name="the observation period after the restructuring",
+            unless="unless the debt is restructured again before",
+        )
 
     @exact
     def assess(
@@ -279,7 +353,11 @@ class LadderPack:
         while that pack says ``default``, and begins on the day that pack's default does.
         With ``upgrade_months`` and ``as_of``, a class from ``upgrade_from`` on that the
         case held when its arrears were repaid in full is held for that many months after
-        the payment, unless days past due give a worse one.
+        the payment, unless days past due give a worse one. With ``restructured_months``
+        and ``as_of``, the case is no better than ``restructured_class`` for that many
+        months after its latest distressed restructuring (the observation period), unless
+        days past due give a worse class. Of two holds, the worse class wins; at the
+        same class, the one that ends last (the restructuring's, on a tie).
         """
         ptype = self.product_types.get(str(case.product), _ANY_TYPE)
         linked: dict[int, Assessment] = {}
@@ -314,12 +392,23 @@ class LadderPack:
                 )
                 continue
             rank, by_default = index, None
-        hold = self._upgrade_hold(case, as_of, rank)
-        if hold is not None and hold.ended:
-            notes.append(hold.reason)
-            hold = None
+        holds = [
+            h
+            for h in (self._upgrade_hold(case, as_of, rank), self._restructured_hold(case, as_of))
+            if h is not None
+        ]
+        notes.extend(h.reason for h in holds if h.ended)
+        running = [h for h in holds if not h.ended and h.rank > rank]
+        hold = max(reversed(running), key=lambda h: (h.rank, h.end)) if running else None
         if hold is not None:
             rank, by_default = hold.rank, None
+        for other in holds:
+            if not other.ended and other is not hold:
+                notes.append(
+                    f"{other.name} ({other.rule_id}) runs until {other.end.isoformat()} "
+                    f"({case.timezone}), but gives no worse class than "
+                    f"{self.classes[rank].label_en}"
+                )
         current = self.classes[rank]
         next_class: LadderClass | None = None
         next_on: dt.date | None = None
@@ -342,11 +431,10 @@ class LadderPack:
         rule_id, cites = current.rule_id, current.cites
         threshold = current.threshold_for(ptype)
         if hold is not None:
-            rule_id, cites = f"{self.id}:upgrade_hold", hold.cites
-            reason = f"{reason} [{hold.reason}; dpd now {dpd}]"
+            rule_id, cites = hold.rule_id, hold.cites
+            reason = f"{hold.lead} [{hold.reason}; dpd now {dpd}]"
             notes.append(
-                f"the hold ends at {hold.end.isoformat()} ({case.timezone}), unless the case "
-                "falls overdue again before"
+                f"{hold.name} ends at {hold.end.isoformat()} ({case.timezone}), {hold.unless}"
             )
         elif by_default is not None and current.in_default is not None:
             link = current.in_default
@@ -471,15 +559,7 @@ class MaterialityPack:
     def restructured(self, case: Case, as_of: dt.datetime) -> pendulum.DateTime | None:
         """The instant of the case's latest distressed restructuring (a ``restructured``
         event) at or before ``as_of``; None when none is recorded."""
-        latest: dt.datetime | None = None
-        for event in case.events:
-            if (
-                event.kind is EventKind.RESTRUCTURED
-                and event.at <= as_of
-                and (latest is None or event.at > latest)
-            ):
-                latest = event.at
-        return None if latest is None else fixed_offset(latest)
+        return latest_restructuring(case, as_of)
 
     def _probations(self, case: Case, as_of: dt.datetime) -> list[_Probation]:
         """The probations the case has served or is serving at ``as_of``: after the
@@ -659,6 +739,20 @@ def _months_text(figure: Figure | None) -> str:
 
 
 Pack: TypeAlias = LadderPack | MaterialityPack
+
+
+def latest_restructuring(case: Case, as_of: dt.datetime) -> pendulum.DateTime | None:
+    """The instant of the case's latest distressed restructuring (a ``restructured``
+    event) at or before ``as_of``; None when none is recorded."""
+    latest: dt.datetime | None = None
+    for event in case.events:
+        if (
+            event.kind is EventKind.RESTRUCTURED
+            and event.at <= as_of
+            and (latest is None or event.at > latest)
+        ):
+            latest = event.at
+    return None if latest is None else fixed_offset(latest)
 
 
 def months_after(case: Case, at: dt.datetime, months: int) -> pendulum.DateTime:
@@ -846,6 +940,9 @@ LADDER_KEYS: tuple[str, ...] = (
     "upgrade_from",
     "upgrade_months",
     "upgrade_cites",
+    "restructured_class",
+    "restructured_months",
+    "restructured_cites",
     "cites",
     "doc",
     "enabled",
@@ -1079,7 +1176,12 @@ def _parse_ladder(
             reader.fail(f"{path}.flags.{name}", "a flag name must be snake_case")
         else:
             flags[name] = value
-    upgrade_from, upgrade_months, upgrade_cites = _upgrade(reader, body, path, classes)
+    upgrade_from, upgrade_months, upgrade_cites = _hold_keys(
+        reader, body, path, classes, "upgrade_from", "upgrade", "an upgrade rule"
+    )
+    restructured_class, restructured_months, restructured_cites = _hold_keys(
+        reader, body, path, classes, "restructured_class", "restructured", "a restructuring hold"
+    )
     if reader.failures > mark:
         return None
     return LadderPack(
@@ -1095,38 +1197,49 @@ def _parse_ladder(
         upgrade_from=upgrade_from,
         upgrade_months=upgrade_months,
         upgrade_cites=upgrade_cites,
+        restructured_class=restructured_class,
+        restructured_months=restructured_months,
+        restructured_cites=restructured_cites,
     )
 
 
-def _upgrade(
-    reader: PackReader, body: Mapping[str, Any], path: str, classes: Sequence[LadderClass]
+def _hold_keys(
+    reader: PackReader,
+    body: Mapping[str, Any],
+    path: str,
+    classes: Sequence[LadderClass],
+    class_key: str,
+    prefix: str,
+    what: str,
 ) -> tuple[str | None, Figure | None, tuple[str, ...]]:
-    """A ladder's ``upgrade_from``, ``upgrade_months`` and ``upgrade_cites``: the first
-    two together or neither, the class one of the pack's but its first."""
-    given = [key for key in ("upgrade_from", "upgrade_months") if key in body]
-    cites = reader.texts(body, "upgrade_cites", path)
+    """A ladder hold's class ``class_key`` (``upgrade_from``, ``restructured_class``),
+    ``<prefix>_months`` and ``<prefix>_cites``: the first two together or neither, the
+    class one of the pack's but its first."""
+    months_key, cites_key = f"{prefix}_months", f"{prefix}_cites"
+    given = [key for key in (class_key, months_key) if key in body]
+    cites = reader.texts(body, cites_key, path)
     if len(given) == 1:
-        other = "upgrade_months" if given[0] == "upgrade_from" else "upgrade_from"
+        other = months_key if given[0] == class_key else class_key
         reader.fail(f"{path}.{given[0]}", f"give {other} with it, or neither", key=given[0])
     if cites and len(given) < 2:
         reader.fail(
-            f"{path}.upgrade_cites",
-            "cites an upgrade rule, but the pack has no upgrade_from and upgrade_months",
-            key="upgrade_cites",
+            f"{path}.{cites_key}",
+            f"cites {what}, but the pack has no {class_key} and {months_key}",
+            key=cites_key,
         )
     if len(given) < 2:
         return None, None, ()
     values = [c.value for c in classes]
-    raw = body["upgrade_from"]
+    raw = body[class_key]
     if not isinstance(raw, str) or raw not in values[1:]:
         reader.fail(
-            f"{path}.upgrade_from",
+            f"{path}.{class_key}",
             "expected one of the classes after the first, got " + quote(raw),
-            key="upgrade_from",
+            key=class_key,
             suggestion=did_you_mean(str(raw), values[1:]),
         )
         return None, None, ()
-    return raw, _months(reader, body, "upgrade_months", path), cites
+    return raw, _months(reader, body, months_key, path), cites
 
 
 def _probation_keys(
