@@ -14,10 +14,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from collectrules import Case, Decision, Engine, PolicyError, load_policy
+from collectrules import Case, Decision, Engine, load_policy
 from collectrules.compliance.regulatory import LadderPack, regulation_of
 from collectrules.policy import available_policies
-from helpers import columnar_with_events
+from helpers import assert_ladder_key_error, columnar_with_events
+from test_cn_upgrade import RANKS, _by_dpd  # the class days past due give, worked out apart
 
 BACKENDS = ("python", "durable")
 ZONE = "Asia/Shanghai"
@@ -274,32 +275,6 @@ def test_the_columnar_engine_sends_restructured_loans_per_case_and_agrees() -> N
 
 # --------------------------------------------------------------------------- loading
 
-PACK = """\
-schema_version = "1"
-extends = "default"
-id = "mine"
-version = "1.0.0"
-title = "mine"
-
-[regulation.CN-5LVL]
-kind = "dpd_ladder"
-fact = "cn5_class"
-products = ["loan"]
-{keys}
-
-[[regulation.CN-5LVL.classes]]
-value = "pass"
-rule = "M-PASS"
-
-[[regulation.CN-5LVL.classes]]
-value = "substandard"
-rule = "M-SUB"
-over_dpd = 90
-
-[parameters.cn5_restructured_months]
-value = 12
-"""
-
 
 @pytest.mark.parametrize(
     ("keys", "path", "expected"),
@@ -353,16 +328,7 @@ value = 12
 def test_a_bad_restructuring_key_is_an_error_at_its_file_and_line(
     tmp_path: Any, keys: str, path: str, expected: str
 ) -> None:
-    file = tmp_path / "mine.toml"
-    file.write_text(PACK.format(keys=keys), encoding="utf-8")
-    with pytest.raises(PolicyError) as info:
-        load_policy(file)
-    (problem,) = info.value.problems
-    assert problem.path == f"regulation.CN-5LVL.{path}"
-    assert problem.line is not None
-    assert 11 <= problem.line <= 12
-    assert f"mine.toml:{problem.line}: regulation.CN-5LVL.{path}: " in str(problem)
-    assert expected in str(problem), str(problem)
+    assert_ladder_key_error(tmp_path, keys, "cn5_restructured_months", path, expected)
 
 
 def test_the_shipped_observation_period_is_a_year_at_substandard_citing_cn_restruct_obs() -> None:
@@ -384,15 +350,6 @@ def test_the_shipped_observation_period_is_a_year_at_substandard_citing_cn_restr
 
 # --------------------------------------------------------------------------- property
 
-RANKS = ("pass", "special_mention", "substandard", "doubtful", "loss")
-
-
-def _by_dpd(dpd: int) -> str:
-    for value, over in (("loss", 360), ("doubtful", 270), ("substandard", 90)):
-        if dpd > over:
-            return value
-    return "special_mention" if dpd > 0 else "pass"
-
 
 @st.composite
 def restructured_cases(draw: st.DrawFn) -> tuple[Case, pendulum.DateTime]:
@@ -407,19 +364,8 @@ def restructured_cases(draw: st.DrawFn) -> tuple[Case, pendulum.DateTime]:
         {"kind": "restructured", "at": as_of.subtract(minutes=draw(minutes)).isoformat()}
         for _ in range(draw(st.integers(min_value=0, max_value=3)))
     ]
-    case = Case.from_dict(
-        {
-            "case_id": "H-R",
-            "product": "loan",
-            "currency": "CNY",
-            "principal": "100000",
-            "overdue_amount": overdue,
-            "due_date": due.isoformat(),
-            "timezone": zone,
-            "events": events,
-        }
-    )
-    return case, as_of
+    data = loan(*events, overdue=overdue, due=due.isoformat(), zone=zone, case_id="H-R")
+    return Case.from_dict(data), as_of
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
