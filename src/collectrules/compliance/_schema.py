@@ -127,6 +127,14 @@ _REGULATION_PACK = {
         "description": "dpd_ladder: clause ids a class held by the restructuring hold cites, "
         "after the pack's.",
     },
+    "restructured_npl_class": {
+        "type": "string",
+        "pattern": schema_pattern(_PARAM_NAME),
+        "description": "dpd_ladder: a class worse than restructured_class: a case whose days "
+        "past due at its restructuring's instant gave this class or a worse one "
+        "(non-performing before the restructuring) is held no better than this class "
+        "instead; only with restructured_class and restructured_months.",
+    },
     "labels": {
         "type": "object",
         "propertyNames": {"enum": list(_regulatory.MaterialityPack.values)},

@@ -21,8 +21,10 @@ figure without editing a rule. Two kinds of pack exist:
     is held for that many months after the payment (CN-UPGRADE). With
     ``restructured_class`` and ``restructured_months``, a case is classified no better
     than ``restructured_class`` for that many months after its latest distressed
-    restructuring (a ``restructured`` event; CN-RESTRUCT-OBS's observation period).
-    Days past due that give a worse class always win.
+    restructuring (a ``restructured`` event; CN-RESTRUCT-OBS's observation period); with
+    ``restructured_npl_class`` too, a case whose days past due at the restructuring's
+    instant gave that class or a worse one (non-performing then) is held no better than
+    ``restructured_npl_class`` instead. Days past due that give a worse class always win.
 
 ``materiality_default``
     In default only when more than ``over_dpd`` days past due **and** the amount past
@@ -55,6 +57,7 @@ import pendulum
 from collectrules._choice import Choice
 from collectrules._decimal import exact
 from collectrules.compliance._packs import Figure, PackReader
+from collectrules.compliance.buckets import dpd_at
 from collectrules.conditions import FieldSpec, FieldType, Scalar
 from collectrules.errors import FieldProblem, InputError, did_you_mean, quote
 from collectrules.model.case import STANDARD_PRODUCTS, Case, EventKind, fixed_offset
@@ -196,6 +199,10 @@ class LadderPack:
     restructured_months: Figure | None = None
     #: The clauses a class held by the restructuring hold cites, after the pack's.
     restructured_cites: tuple[str, ...] = ()
+    #: The first non-performing class, worse than ``restructured_class``: a case whose
+    #: days past due at the restructuring's instant gave it or a worse class is held no
+    #: better than it (None: every restructured case is held at ``restructured_class``).
+    restructured_npl_class: str | None = None
 
     kind = PackKind.DPD_LADDER
 
@@ -296,39 +303,61 @@ class LadderPack:
         )
 
     def _restructured_hold(self, case: Case, as_of: dt.datetime | None) -> _Hold | None:
-        """The class held by the restructuring hold: ``restructured_class``, while
-        ``as_of`` is less than ``restructured_months`` after the case's latest distressed
-        restructuring (``ended`` false), else only said (``ended`` true). Its rank may be
-        no worse than the class days past due give: :meth:`assess` compares them."""
+        """The class held by the restructuring hold, while ``as_of`` is less than
+        ``restructured_months`` after the case's latest distressed restructuring
+        (``ended`` false), else only said (``ended`` true): ``restructured_npl_class``
+        when the class days past due gave at the restructuring's instant was that one or
+        a worse one, else ``restructured_class``. Its rank may be no worse than the class
+        days past due give now: :meth:`assess` compares them.
+
+        Days past due at the restructuring's instant are read as :func:`dpd_at` reads
+        them with the case recorded at ``as_of`` (a payment at that very instant counts
+        as made); the class they give is :meth:`rank_at`'s, as the upgrade rule reads
+        the class held when the arrears were repaid."""
         months, value = self.restructured_months, self.restructured_class
         if months is None or value is None or as_of is None:
             return None
         at = latest_restructuring(case, as_of)
         if at is None:
             return None
+        dpd_then = dpd_at(case, at, recorded_at=as_of)
+        then = self.classes[self.rank_at(case, dpd_then)]
+        local = at.in_timezone(case.timezone)
+        story = (
+            f"the debt was restructured at {local.isoformat()} because the debtor was in "
+            "financial difficulty (a distressed restructuring), when days past due at that "
+            f"instant gave {then.label_en} (dpd {dpd_then} on {local.date()})"
+        )
         rank = self.values.index(value)
+        state = ""
+        npl = self.restructured_npl_class
+        if npl is not None:
+            npl_rank = self.values.index(npl)
+            if self.values.index(then.value) >= npl_rank:
+                rank, state = npl_rank, "non-performing"
+            else:
+                state = "performing"
+            story = f"{story}: {state} before the restructuring"
         klass = self.classes[rank]
         end = months_after(case, at, months.as_int)
         length = _months_text(months)
-        story = (
-            f"the debt was restructured at {at.in_timezone(case.timezone).isoformat()} "
-            "because the debtor was in financial difficulty (a distressed restructuring)"
-        )
         ended = as_of >= end
+        debt = f"debt {state} before its restructuring" if state else "restructured debt"
         if ended:
             reason = f"{story}; its observation period of {length} ended on {end.date()}"
         else:
             reason = (
-                f"held at {klass.label_en} until {end.date()}: {story}, and a "
-                f"restructured debt is no better than {klass.label_en} during an "
-                f"observation period of {length} after the restructuring"
+                f"held at {klass.label_en} until {end.date()}: {story}, and a {debt} is no "
+                f"better than {klass.label_en} during an observation period of {length} "
+                "after the restructuring"
             )
+        when = f", {state} before it" if state else ""
         return _Hold(
             rule_id=f"{self.id}:restructured_hold",
             rank=rank,
             lead=(
-                f"Restructured because the debtor was in financial difficulty: no better "
-                f"than {klass.label_en} during the observation period."
+                f"Restructured because the debtor was in financial difficulty{when}: no "
+                f"better than {klass.label_en} during the observation period."
             ),
             reason=reason,
             cites=() if ended else tuple(dict.fromkeys((*self.cites, *self.restructured_cites))),
@@ -943,6 +972,7 @@ LADDER_KEYS: tuple[str, ...] = (
     "restructured_class",
     "restructured_months",
     "restructured_cites",
+    "restructured_npl_class",
     "cites",
     "doc",
     "enabled",
@@ -1182,6 +1212,7 @@ def _parse_ladder(
     restructured_class, restructured_months, restructured_cites = _hold_keys(
         reader, body, path, classes, "restructured_class", "restructured", "a restructuring hold"
     )
+    restructured_npl_class = _restructured_npl(reader, body, path, classes, restructured_class)
     if reader.failures > mark:
         return None
     return LadderPack(
@@ -1200,7 +1231,45 @@ def _parse_ladder(
         restructured_class=restructured_class,
         restructured_months=restructured_months,
         restructured_cites=restructured_cites,
+        restructured_npl_class=restructured_npl_class,
     )
+
+
+def _restructured_npl(
+    reader: PackReader,
+    body: Mapping[str, Any],
+    path: str,
+    classes: Sequence[LadderClass],
+    restructured_class: str | None,
+) -> str | None:
+    """A ladder's ``restructured_npl_class``: only with a restructuring hold, and a class
+    worse than its ``restructured_class``."""
+    key = "restructured_npl_class"
+    if key not in body:
+        return None
+    if restructured_class is None:
+        if all(k in body for k in ("restructured_class", "restructured_months")):
+            return None  # the hold's own keys are wrong, and said so
+        reader.fail(
+            f"{path}.{key}",
+            "gives the class of a debt non-performing before its restructuring, but the "
+            "pack has no restructured_class and restructured_months",
+            key=key,
+        )
+        return None
+    values = [c.value for c in classes]
+    worse = values[values.index(restructured_class) + 1 :]
+    raw = body[key]
+    if not isinstance(raw, str) or raw not in worse:
+        reader.fail(
+            f"{path}.{key}",
+            f"expected a class worse than restructured_class {quote(restructured_class)} "
+            f"({', '.join(quote(v) for v in worse) or 'there is none'}), got {quote(raw)}",
+            key=key,
+            suggestion=did_you_mean(str(raw), worse),
+        )
+        return None
+    return raw
 
 
 def _hold_keys(
