@@ -321,7 +321,8 @@ class LadderPack:
         if at is None:
             return None
         dpd_then = dpd_at(case, at, recorded_at=as_of)
-        then = self.classes[self.rank_at(case, dpd_then)]
+        then_rank = self.rank_at(case, dpd_then)
+        then = self.classes[then_rank]
         local = at.in_timezone(case.timezone)
         story = (
             f"the debt was restructured at {local.isoformat()} because the debtor was in "
@@ -333,7 +334,7 @@ class LadderPack:
         npl = self.restructured_npl_class
         if npl is not None:
             npl_rank = self.values.index(npl)
-            if self.values.index(then.value) >= npl_rank:
+            if then_rank >= npl_rank:
                 rank, state = npl_rank, "non-performing"
             else:
                 state = "performing"
@@ -384,9 +385,11 @@ class LadderPack:
         case held when its arrears were repaid in full is held for that many months after
         the payment, unless days past due give a worse one. With ``restructured_months``
         and ``as_of``, the case is no better than ``restructured_class`` for that many
-        months after its latest distressed restructuring (the observation period), unless
-        days past due give a worse class. Of two holds, the worse class wins; at the
-        same class, the one that ends last (the restructuring's, on a tie).
+        months after its latest distressed restructuring (the observation period), or no
+        better than ``restructured_npl_class`` if days past due at the restructuring's
+        instant gave that class or a worse one, unless days past due give a worse class.
+        Of two holds, the worse class wins; at the same class, the one that ends last
+        (the restructuring's, on a tie).
         """
         ptype = self.product_types.get(str(case.product), _ANY_TYPE)
         linked: dict[int, Assessment] = {}
