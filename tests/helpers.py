@@ -84,3 +84,53 @@ def columnar_with_events(
     }
     assert decided == expected
     return decided
+
+
+#: A custom policy with a two-class CN-5LVL ladder, ``keys`` set on the pack (lines 11
+#: and 12) and one months parameter, for the errors of a ladder's hold keys.
+LADDER_HOLD_PACK = """\
+schema_version = "1"
+extends = "default"
+id = "mine"
+version = "1.0.0"
+title = "mine"
+
+[regulation.CN-5LVL]
+kind = "dpd_ladder"
+fact = "cn5_class"
+products = ["loan"]
+{keys}
+
+[[regulation.CN-5LVL.classes]]
+value = "pass"
+rule = "M-PASS"
+
+[[regulation.CN-5LVL.classes]]
+value = "substandard"
+rule = "M-SUB"
+over_dpd = 90
+
+[parameters.{parameter}]
+value = 6
+"""
+
+
+def assert_ladder_key_error(
+    tmp_path: Any, keys: str, parameter: str, path: str, expected: str
+) -> None:
+    """Loading :data:`LADDER_HOLD_PACK` with ``keys`` fails with one problem, at
+    ``regulation.CN-5LVL.<path>``, on the line that gives it, saying ``expected``."""
+    import pytest
+
+    from collectrules import PolicyError, load_policy
+
+    file = tmp_path / "mine.toml"
+    file.write_text(LADDER_HOLD_PACK.format(keys=keys, parameter=parameter), encoding="utf-8")
+    with pytest.raises(PolicyError) as info:
+        load_policy(file)
+    (problem,) = info.value.problems
+    assert problem.path == f"regulation.CN-5LVL.{path}"
+    assert problem.line is not None
+    assert 11 <= problem.line <= 12
+    assert f"mine.toml:{problem.line}: regulation.CN-5LVL.{path}: " in str(problem)
+    assert expected in str(problem), str(problem)

@@ -13,9 +13,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from collectrules import Case, Decision, Engine, PolicyError, load_policy
+from collectrules import Case, Decision, Engine, load_policy
 from collectrules.compliance.regulatory import LadderPack, regulation_of
-from helpers import columnar_with_events
+from helpers import assert_ladder_key_error, columnar_with_events
 
 BACKENDS = ("python", "durable")
 ZONE = "Asia/Shanghai"
@@ -189,32 +189,6 @@ def test_the_columnar_engine_sends_these_loans_per_case_and_agrees() -> None:
 
 # --------------------------------------------------------------------------- loading
 
-PACK = """\
-schema_version = "1"
-extends = "default"
-id = "mine"
-version = "1.0.0"
-title = "mine"
-
-[regulation.CN-5LVL]
-kind = "dpd_ladder"
-fact = "cn5_class"
-products = ["loan"]
-{keys}
-
-[[regulation.CN-5LVL.classes]]
-value = "pass"
-rule = "M-PASS"
-
-[[regulation.CN-5LVL.classes]]
-value = "substandard"
-rule = "M-SUB"
-over_dpd = 90
-
-[parameters.cn5_upgrade_months]
-value = 6
-"""
-
 
 @pytest.mark.parametrize(
     ("keys", "path", "expected"),
@@ -264,16 +238,7 @@ value = 6
 def test_a_bad_upgrade_key_is_an_error_at_its_file_and_line(
     tmp_path: Any, keys: str, path: str, expected: str
 ) -> None:
-    file = tmp_path / "mine.toml"
-    file.write_text(PACK.format(keys=keys), encoding="utf-8")
-    with pytest.raises(PolicyError) as info:
-        load_policy(file)
-    (problem,) = info.value.problems
-    assert problem.path == f"regulation.CN-5LVL.{path}"
-    assert problem.line is not None
-    assert 11 <= problem.line <= 12
-    assert f"mine.toml:{problem.line}: regulation.CN-5LVL.{path}: " in str(problem)
-    assert expected in str(problem), str(problem)
+    assert_ladder_key_error(tmp_path, keys, "cn5_upgrade_months", path, expected)
 
 
 def test_the_shipped_hold_is_six_months_from_substandard_a_parameter_citing_cn_upgrade() -> None:

@@ -109,6 +109,32 @@ _REGULATION_PACK = {
         "description": "dpd_ladder: clause ids a class held by the upgrade rule cites, after "
         "the class's.",
     },
+    "restructured_class": {
+        "type": "string",
+        "pattern": schema_pattern(_PARAM_NAME),
+        "description": "dpd_ladder: the class (not the first) a case is classified no better "
+        "than during the observation period after its latest distressed restructuring (a "
+        "'restructured' event; CN-RESTRUCT-OBS); give it with restructured_months.",
+    },
+    "restructured_months": whole(
+        "dpd_ladder: the observation period after a distressed restructuring, in months from "
+        "the 'restructured' event; give it with restructured_class.",
+        minimum=1,
+        maximum=_regulatory.MAX_PROBATION_MONTHS,
+    ),
+    "restructured_cites": {
+        **CITES,
+        "description": "dpd_ladder: clause ids a class held by the restructuring hold cites, "
+        "after the pack's.",
+    },
+    "restructured_npl_class": {
+        "type": "string",
+        "pattern": schema_pattern(_PARAM_NAME),
+        "description": "dpd_ladder: a class worse than restructured_class: a case whose days "
+        "past due at its restructuring's instant gave this class or a worse one "
+        "(non-performing before the restructuring) is held no better than this class "
+        "instead; only with restructured_class and restructured_months.",
+    },
     "labels": {
         "type": "object",
         "propertyNames": {"enum": list(_regulatory.MaterialityPack.values)},

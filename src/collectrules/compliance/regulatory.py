@@ -16,7 +16,15 @@ figure without editing a rule. Two kinds of pack exist:
     a case that pack puts in default is in the class (or a worse one) whatever its dpd
     threshold and its rebuttal, so that the ladder and the default definition never
     contradict each other (IFRS 9 stage 3 and the CRR default). ``flags`` adds boolean
-    facts that hold from a class onwards.
+    facts that hold from a class onwards. With ``upgrade_from`` and ``upgrade_months``, a
+    class from ``upgrade_from`` on that a case held when its arrears were repaid in full
+    is held for that many months after the payment (CN-UPGRADE). With
+    ``restructured_class`` and ``restructured_months``, a case is classified no better
+    than ``restructured_class`` for that many months after its latest distressed
+    restructuring (a ``restructured`` event; CN-RESTRUCT-OBS's observation period); with
+    ``restructured_npl_class`` too, a case whose days past due at the restructuring's
+    instant gave that class or a worse one (non-performing then) is held no better than
+    ``restructured_npl_class`` instead. Days past due that give a worse class always win.
 
 ``materiality_default``
     In default only when more than ``over_dpd`` days past due **and** the amount past
@@ -49,6 +57,7 @@ import pendulum
 from collectrules._choice import Choice
 from collectrules._decimal import exact
 from collectrules.compliance._packs import Figure, PackReader
+from collectrules.compliance.buckets import dpd_at
 from collectrules.conditions import FieldSpec, FieldType, Scalar
 from collectrules.errors import FieldProblem, InputError, did_you_mean, quote
 from collectrules.model.case import STANDARD_PRODUCTS, Case, EventKind, fixed_offset
@@ -145,13 +154,21 @@ class LadderClass:
 
 @attrs.frozen
 class _Hold:
-    """A class held by a ladder's upgrade rule (see :meth:`LadderPack.assess`)."""
+    """A class held by a ladder's upgrade rule or its restructuring hold (see
+    :meth:`LadderPack.assess`)."""
 
+    rule_id: str
     rank: int
+    #: What the reason of a decision the hold gives begins with.
+    lead: str
+    #: Why the class is held, or, once the hold has ended, that it ended.
     reason: str
     cites: tuple[str, ...]
     end: pendulum.DateTime
     ended: bool
+    #: Its name in a note, and what may end or prolong it, after its end.
+    name: str
+    unless: str
 
 
 @attrs.frozen
@@ -175,6 +192,17 @@ class LadderPack:
     upgrade_months: Figure | None = None
     #: The clauses a class held by the upgrade rule cites, after the class's.
     upgrade_cites: tuple[str, ...] = ()
+    #: The class a case is classified no better than during the observation period after
+    #: its latest distressed restructuring (None: a ``restructured`` event is not read).
+    restructured_class: str | None = None
+    #: The observation period after a distressed restructuring, in months.
+    restructured_months: Figure | None = None
+    #: The clauses a class held by the restructuring hold cites, after the pack's.
+    restructured_cites: tuple[str, ...] = ()
+    #: The first non-performing class, worse than ``restructured_class``: a case whose
+    #: days past due at the restructuring's instant gave it or a worse class is held no
+    #: better than it (None: every restructured case is held at ``restructured_class``).
+    restructured_npl_class: str | None = None
 
     kind = PackKind.DPD_LADDER
 
@@ -253,16 +281,92 @@ class LadderPack:
             f"{local.isoformat()} repaid the arrears in full ({owed:f} {case.currency} past "
             "due before it)"
         )
-        if as_of >= end:
-            ended = f"{story}; the {length} of payment as agreed ended on {end.date()}"
-            return _Hold(held, ended, (), end, ended=True)
-        reason = (
-            f"held at {klass.label_en} until {end.date()}: {story}, and a case leaves "
-            f"{self.classes[from_rank].label_en} or a worse class "
-            f"only after {length} of payment as agreed"
+        ended = as_of >= end
+        if ended:
+            reason = f"{story}; the {length} of payment as agreed ended on {end.date()}"
+        else:
+            reason = (
+                f"held at {klass.label_en} until {end.date()}: {story}, and a case leaves "
+                f"{self.classes[from_rank].label_en} or a worse class "
+                f"only after {length} of payment as agreed"
+            )
+        return _Hold(
+            rule_id=f"{self.id}:upgrade_hold",
+            rank=held,
+            lead=klass.reason,
+            reason=reason,
+            cites=() if ended else tuple(dict.fromkeys((*klass.cites, *self.upgrade_cites))),
+            end=end,
+            ended=ended,
+            name="the hold",
+            unless="unless the case falls overdue again before",
         )
-        cites = tuple(dict.fromkeys((*klass.cites, *self.upgrade_cites)))
-        return _Hold(held, reason, cites, end, ended=False)
+
+    def _restructured_hold(self, case: Case, as_of: dt.datetime | None) -> _Hold | None:
+        """The class held by the restructuring hold, while ``as_of`` is less than
+        ``restructured_months`` after the case's latest distressed restructuring
+        (``ended`` false), else only said (``ended`` true): ``restructured_npl_class``
+        when the class days past due gave at the restructuring's instant was that one or
+        a worse one, else ``restructured_class``. Its rank may be no worse than the class
+        days past due give now: :meth:`assess` compares them.
+
+        Days past due at the restructuring's instant are read as :func:`dpd_at` reads
+        them with the case recorded at ``as_of`` (a payment at that very instant counts
+        as made); the class they give is :meth:`rank_at`'s, as the upgrade rule reads
+        the class held when the arrears were repaid."""
+        months, value = self.restructured_months, self.restructured_class
+        if months is None or value is None or as_of is None:
+            return None
+        at = latest_restructuring(case, as_of)
+        if at is None:
+            return None
+        dpd_then = dpd_at(case, at, recorded_at=as_of)
+        then_rank = self.rank_at(case, dpd_then)
+        then = self.classes[then_rank]
+        local = at.in_timezone(case.timezone)
+        story = (
+            f"the debt was restructured at {local.isoformat()} because the debtor was in "
+            "financial difficulty (a distressed restructuring), when days past due at that "
+            f"instant gave {then.label_en} (dpd {dpd_then} on {local.date()})"
+        )
+        rank = self.values.index(value)
+        state = ""
+        npl = self.restructured_npl_class
+        if npl is not None:
+            npl_rank = self.values.index(npl)
+            if then_rank >= npl_rank:
+                rank, state = npl_rank, "non-performing"
+            else:
+                state = "performing"
+            story = f"{story}: {state} before the restructuring"
+        klass = self.classes[rank]
+        end = months_after(case, at, months.as_int)
+        length = _months_text(months)
+        ended = as_of >= end
+        debt = f"debt {state} before its restructuring" if state else "restructured debt"
+        if ended:
+            reason = f"{story}; its observation period of {length} ended on {end.date()}"
+        else:
+            reason = (
+                f"held at {klass.label_en} until {end.date()}: {story}, and a {debt} is no "
+                f"better than {klass.label_en} during an observation period of {length} "
+                "after the restructuring"
+            )
+        when = f", {state} before it" if state else ""
+        return _Hold(
+            rule_id=f"{self.id}:restructured_hold",
+            rank=rank,
+            lead=(
+                f"Restructured because the debtor was in financial difficulty{when}: no "
+                f"better than {klass.label_en} during the observation period."
+            ),
+            reason=reason,
+            cites=() if ended else tuple(dict.fromkeys((*self.cites, *self.restructured_cites))),
+            end=end,
+            ended=ended,
+            name="the observation period after the restructuring",
+            unless="unless the debt is restructured again before",
+        )
 
     @exact
     def assess(
@@ -279,7 +383,13 @@ class LadderPack:
         while that pack says ``default``, and begins on the day that pack's default does.
         With ``upgrade_months`` and ``as_of``, a class from ``upgrade_from`` on that the
         case held when its arrears were repaid in full is held for that many months after
-        the payment, unless days past due give a worse one.
+        the payment, unless days past due give a worse one. With ``restructured_months``
+        and ``as_of``, the case is no better than ``restructured_class`` for that many
+        months after its latest distressed restructuring (the observation period), or no
+        better than ``restructured_npl_class`` if days past due at the restructuring's
+        instant gave that class or a worse one, unless days past due give a worse class.
+        Of two holds, the worse class wins; at the same class, the one that ends last
+        (the restructuring's, on a tie).
         """
         ptype = self.product_types.get(str(case.product), _ANY_TYPE)
         linked: dict[int, Assessment] = {}
@@ -314,12 +424,23 @@ class LadderPack:
                 )
                 continue
             rank, by_default = index, None
-        hold = self._upgrade_hold(case, as_of, rank)
-        if hold is not None and hold.ended:
-            notes.append(hold.reason)
-            hold = None
+        holds = [
+            h
+            for h in (self._upgrade_hold(case, as_of, rank), self._restructured_hold(case, as_of))
+            if h is not None
+        ]
+        notes.extend(h.reason for h in holds if h.ended)
+        running = [h for h in holds if not h.ended and h.rank > rank]
+        hold = max(reversed(running), key=lambda h: (h.rank, h.end)) if running else None
         if hold is not None:
             rank, by_default = hold.rank, None
+        for other in holds:
+            if not other.ended and other is not hold:
+                notes.append(
+                    f"{other.name} ({other.rule_id}) runs until {other.end.isoformat()} "
+                    f"({case.timezone}), but gives no worse class than "
+                    f"{self.classes[rank].label_en}"
+                )
         current = self.classes[rank]
         next_class: LadderClass | None = None
         next_on: dt.date | None = None
@@ -342,11 +463,10 @@ class LadderPack:
         rule_id, cites = current.rule_id, current.cites
         threshold = current.threshold_for(ptype)
         if hold is not None:
-            rule_id, cites = f"{self.id}:upgrade_hold", hold.cites
-            reason = f"{reason} [{hold.reason}; dpd now {dpd}]"
+            rule_id, cites = hold.rule_id, hold.cites
+            reason = f"{hold.lead} [{hold.reason}; dpd now {dpd}]"
             notes.append(
-                f"the hold ends at {hold.end.isoformat()} ({case.timezone}), unless the case "
-                "falls overdue again before"
+                f"{hold.name} ends at {hold.end.isoformat()} ({case.timezone}), {hold.unless}"
             )
         elif by_default is not None and current.in_default is not None:
             link = current.in_default
@@ -471,15 +591,7 @@ class MaterialityPack:
     def restructured(self, case: Case, as_of: dt.datetime) -> pendulum.DateTime | None:
         """The instant of the case's latest distressed restructuring (a ``restructured``
         event) at or before ``as_of``; None when none is recorded."""
-        latest: dt.datetime | None = None
-        for event in case.events:
-            if (
-                event.kind is EventKind.RESTRUCTURED
-                and event.at <= as_of
-                and (latest is None or event.at > latest)
-            ):
-                latest = event.at
-        return None if latest is None else fixed_offset(latest)
+        return latest_restructuring(case, as_of)
 
     def _probations(self, case: Case, as_of: dt.datetime) -> list[_Probation]:
         """The probations the case has served or is serving at ``as_of``: after the
@@ -659,6 +771,20 @@ def _months_text(figure: Figure | None) -> str:
 
 
 Pack: TypeAlias = LadderPack | MaterialityPack
+
+
+def latest_restructuring(case: Case, as_of: dt.datetime) -> pendulum.DateTime | None:
+    """The instant of the case's latest distressed restructuring (a ``restructured``
+    event) at or before ``as_of``; None when none is recorded."""
+    latest: dt.datetime | None = None
+    for event in case.events:
+        if (
+            event.kind is EventKind.RESTRUCTURED
+            and event.at <= as_of
+            and (latest is None or event.at > latest)
+        ):
+            latest = event.at
+    return None if latest is None else fixed_offset(latest)
 
 
 def months_after(case: Case, at: dt.datetime, months: int) -> pendulum.DateTime:
@@ -846,6 +972,10 @@ LADDER_KEYS: tuple[str, ...] = (
     "upgrade_from",
     "upgrade_months",
     "upgrade_cites",
+    "restructured_class",
+    "restructured_months",
+    "restructured_cites",
+    "restructured_npl_class",
     "cites",
     "doc",
     "enabled",
@@ -1079,7 +1209,13 @@ def _parse_ladder(
             reader.fail(f"{path}.flags.{name}", "a flag name must be snake_case")
         else:
             flags[name] = value
-    upgrade_from, upgrade_months, upgrade_cites = _upgrade(reader, body, path, classes)
+    upgrade_from, upgrade_months, upgrade_cites = _hold_keys(
+        reader, body, path, classes, "upgrade_from", "upgrade", "an upgrade rule"
+    )
+    restructured_class, restructured_months, restructured_cites = _hold_keys(
+        reader, body, path, classes, "restructured_class", "restructured", "a restructuring hold"
+    )
+    restructured_npl_class = _restructured_npl(reader, body, path, classes, restructured_class)
     if reader.failures > mark:
         return None
     return LadderPack(
@@ -1095,38 +1231,87 @@ def _parse_ladder(
         upgrade_from=upgrade_from,
         upgrade_months=upgrade_months,
         upgrade_cites=upgrade_cites,
+        restructured_class=restructured_class,
+        restructured_months=restructured_months,
+        restructured_cites=restructured_cites,
+        restructured_npl_class=restructured_npl_class,
     )
 
 
-def _upgrade(
-    reader: PackReader, body: Mapping[str, Any], path: str, classes: Sequence[LadderClass]
+def _restructured_npl(
+    reader: PackReader,
+    body: Mapping[str, Any],
+    path: str,
+    classes: Sequence[LadderClass],
+    restructured_class: str | None,
+) -> str | None:
+    """A ladder's ``restructured_npl_class``: only with a restructuring hold, and a class
+    worse than its ``restructured_class``."""
+    key = "restructured_npl_class"
+    if key not in body:
+        return None
+    if restructured_class is None:
+        if all(k in body for k in ("restructured_class", "restructured_months")):
+            return None  # the hold's own keys are wrong, and said so
+        reader.fail(
+            f"{path}.{key}",
+            "gives the class of a debt non-performing before its restructuring, but the "
+            "pack has no restructured_class and restructured_months",
+            key=key,
+        )
+        return None
+    values = [c.value for c in classes]
+    worse = values[values.index(restructured_class) + 1 :]
+    raw = body[key]
+    if not isinstance(raw, str) or raw not in worse:
+        reader.fail(
+            f"{path}.{key}",
+            f"expected a class worse than restructured_class {quote(restructured_class)} "
+            f"({', '.join(quote(v) for v in worse) or 'there is none'}), got {quote(raw)}",
+            key=key,
+            suggestion=did_you_mean(str(raw), worse),
+        )
+        return None
+    return raw
+
+
+def _hold_keys(
+    reader: PackReader,
+    body: Mapping[str, Any],
+    path: str,
+    classes: Sequence[LadderClass],
+    class_key: str,
+    prefix: str,
+    what: str,
 ) -> tuple[str | None, Figure | None, tuple[str, ...]]:
-    """A ladder's ``upgrade_from``, ``upgrade_months`` and ``upgrade_cites``: the first
-    two together or neither, the class one of the pack's but its first."""
-    given = [key for key in ("upgrade_from", "upgrade_months") if key in body]
-    cites = reader.texts(body, "upgrade_cites", path)
+    """A ladder hold's class ``class_key`` (``upgrade_from``, ``restructured_class``),
+    ``<prefix>_months`` and ``<prefix>_cites``: the first two together or neither, the
+    class one of the pack's but its first."""
+    months_key, cites_key = f"{prefix}_months", f"{prefix}_cites"
+    given = [key for key in (class_key, months_key) if key in body]
+    cites = reader.texts(body, cites_key, path)
     if len(given) == 1:
-        other = "upgrade_months" if given[0] == "upgrade_from" else "upgrade_from"
+        other = months_key if given[0] == class_key else class_key
         reader.fail(f"{path}.{given[0]}", f"give {other} with it, or neither", key=given[0])
     if cites and len(given) < 2:
         reader.fail(
-            f"{path}.upgrade_cites",
-            "cites an upgrade rule, but the pack has no upgrade_from and upgrade_months",
-            key="upgrade_cites",
+            f"{path}.{cites_key}",
+            f"cites {what}, but the pack has no {class_key} and {months_key}",
+            key=cites_key,
         )
     if len(given) < 2:
         return None, None, ()
     values = [c.value for c in classes]
-    raw = body["upgrade_from"]
+    raw = body[class_key]
     if not isinstance(raw, str) or raw not in values[1:]:
         reader.fail(
-            f"{path}.upgrade_from",
+            f"{path}.{class_key}",
             "expected one of the classes after the first, got " + quote(raw),
-            key="upgrade_from",
+            key=class_key,
             suggestion=did_you_mean(str(raw), values[1:]),
         )
         return None, None, ()
-    return raw, _months(reader, body, "upgrade_months", path), cites
+    return raw, _months(reader, body, months_key, path), cites
 
 
 def _probation_keys(
