@@ -42,6 +42,22 @@ def _instant(hours: float) -> str:
     return _AT.add(seconds=round(hours * 3600)).in_timezone("UTC").isoformat()
 
 
+#: A loan overdue since 2026-06-01 in Shanghai, without its id and signals.
+OVERDUE_LOAN: dict[str, Any] = {
+    "product": "loan",
+    "currency": "CNY",
+    "principal": "100000",
+    "overdue_amount": "800",
+    "due_date": "2026-05-31",
+    "timezone": "Asia/Shanghai",
+}
+
+
+def _sign(hours: float) -> list[dict[str, str]]:
+    """A manual unreachable signal ``hours`` from as_of."""
+    return [{"kind": "unreachable", "observed_at": _instant(hours)}]
+
+
 @st.composite
 def _rows(draw: Any) -> list[dict[str, Any]]:
     count = draw(st.integers(1, 6))
@@ -121,17 +137,8 @@ def test_an_escalation_stage_anchored_on_unreachable_sends_the_row_per_case(
     # phase: the row with the sign goes to the per-case engine, the other stays.
     path = _variant(tmp_path_factory, "escalating", "escalation = true\n")
     rows = [
-        {
-            "case_id": f"E-{i}",
-            "product": "loan",
-            "currency": "CNY",
-            "principal": "100000",
-            "overdue_amount": "800",
-            "due_date": "2026-05-31",
-            "timezone": "Asia/Shanghai",
-            "signals": signals,
-        }
-        for i, signals in enumerate([[{"kind": "unreachable", "observed_at": _instant(-49)}], []])
+        {**OVERDUE_LOAN, "case_id": f"E-{i}", "signals": signals}
+        for i, signals in enumerate([_sign(-49), []])
     ]
     result = assert_agree(path, rows, AS_OF)
     assert result.summary.fallback == {ROUTED: 1}
@@ -151,17 +158,7 @@ def test_a_policy_that_does_not_read_the_step_decides_unreachable_rows_in_the_co
 def test_the_policy_reads_the_step_and_its_rules_fire_at_each_state() -> None:
     # Overdue since 2026-06-01; the sign 1 hour ago: the step is open (24 hours). 49
     # hours ago: breached (no later limit), and nothing else is open.
-    base = {
-        "product": "loan",
-        "currency": "CNY",
-        "principal": "100000",
-        "overdue_amount": "800",
-        "due_date": "2026-05-31",
-        "timezone": "Asia/Shanghai",
-    }
-
-    def sign(hours: float) -> list[dict[str, str]]:
-        return [{"kind": "unreachable", "observed_at": _instant(hours)}]
+    base, sign = OVERDUE_LOAN, _sign
 
     rows = [
         {**base, "case_id": "OPEN", "signals": sign(-1)},
