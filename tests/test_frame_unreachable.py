@@ -15,6 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pendulum
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -23,7 +24,10 @@ from tests.test_frame import assert_agree
 
 import collectrules
 from collectrules import load_policy
+from collectrules.errors import InputError
 from collectrules.frame.decide import REASONS
+from collectrules.timeline.evaluate import micros, step_bounds, timeline_section
+from collectrules.timeline.stages import AnchorKind
 
 READS = str(Path(__file__).parent / "policies" / "reads_unreachable_step.toml")
 AS_OF = "2026-06-30T12:00:00+08:00"
@@ -176,3 +180,55 @@ def test_the_policy_reads_the_step_and_its_rules_fire_at_each_state() -> None:
     assert result.summary.per_case == 0
     assert ROUTED in REASONS
     assert load_policy(READS).id == "reads-unreachable-step"
+
+
+def _unreachable_stage(policy: str) -> Any:
+    section = timeline_section(load_policy(policy))
+    return next(
+        s
+        for plan in section.plans.values()
+        for s in plan.stages
+        if s.anchor.kind is AnchorKind.UNREACHABLE
+    )
+
+
+def test_the_bounds_of_the_24_hour_step_are_exact_to_the_microsecond() -> None:
+    # L-UNREACHABLE: within 24 hours, no later start, no limit. Open from an anchor
+    # 24 hours before as_of (due at as_of itself); never upcoming, never late.
+    stage = _unreachable_stage("default")
+    last = micros(_AT)
+    for tz in ("Asia/Shanghai", "America/New_York", "UTC"):
+        bounds = step_bounds(load_policy("default"), stage, tz, _AT, last - 10**12)
+        assert bounds == (last + 1, last - 24 * 3600 * 10**6, last + 1)
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"policy": "default"}, "policy"),
+        ({"stage": "L-UNREACHABLE"}, "stage"),
+        ({"tz": "Mars/Olympus"}, "tz"),
+        ({"tz": 8}, "tz"),
+        ({"as_of": "2026-06-30T12:00:00"}, "as_of"),
+        ({"earliest": True}, "earliest"),
+        ({"earliest": -(10**30)}, "earliest"),
+    ],
+)
+def test_the_bounds_refuse_bad_arguments_naming_them(change: dict[str, Any], field: str) -> None:
+    arguments: dict[str, Any] = {
+        "policy": load_policy("default"),
+        "stage": _unreachable_stage("default"),
+        "tz": "UTC",
+        "as_of": _AT,
+        "earliest": 0,
+        **change,
+    }
+    with pytest.raises(InputError) as caught:
+        step_bounds(**arguments)
+    assert caught.value.problems[0].path == field
+
+
+def test_the_bounds_refuse_a_stage_the_policy_does_not_have() -> None:
+    stage = attrs.evolve(_unreachable_stage("default"), id="L-ELSEWHERE")
+    with pytest.raises(InputError, match="a stage of the policy's timeline"):
+        step_bounds(load_policy("default"), stage, "UTC", _AT, 0)

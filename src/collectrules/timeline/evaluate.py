@@ -60,7 +60,7 @@ from collectrules.errors import (
     quote,
 )
 from collectrules.model.case import Case, ContactOutcome, Event, EventKind, Signal, is_promise, zone
-from collectrules.model.time import local_midnight, require_aware, require_case
+from collectrules.model.time import local_midnight, require_aware, require_case, require_zone
 from collectrules.policy import Policy, load_policy
 from collectrules.policy.derive import (
     UNREACHABLE,
@@ -1334,9 +1334,11 @@ def step_bounds(
     Lets a table judge many steps with comparisons (the columnar engine's steps
     anchored on ``unreachable``, whose anchors differ from row to row)."""
     when = require_aware(as_of)
+    require_instance(policy, Policy, "policy", "a Policy")
     section = timeline_section(policy)
     require_instance(stage, Stage, "stage", "a Stage")
-    if not any(stage is s for p in section.plans.values() for s in p.stages):
+    tz = require_zone(tz, "tz")
+    if not any(stage == s for p in section.plans.values() for s in p.stages):
         raise InputError([FieldProblem("stage", "expected a stage of the policy's timeline")])
     calendar = section.calendar
     place = zone(tz)
