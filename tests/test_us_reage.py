@@ -449,7 +449,7 @@ def test_a_bad_pack_key_is_a_policy_error(key: str, value: Any, expected: str) -
 
 def test_the_columnar_engine_agrees_and_counts_the_rows_it_sends_per_case() -> None:
     pytest.importorskip("polars")
-    from test_frame import assert_agree
+    from test_frame import assert_agree, columnar
 
     rows = [
         {k: v for k, v in card(case_id="C-1").items() if k not in ("signals", "events")},
@@ -466,6 +466,10 @@ def test_the_columnar_engine_agrees_and_counts_the_rows_it_sends_per_case() -> N
     # Rows with the re-ageing inputs go per case; the others are decided by the columns.
     assert result.summary.fallback == {"outside the columnar subset": 2, "has events": 1}
     assert result.summary.columnar == 3
+    decided, errors = columnar(result)
+    assert errors == {}
+    values = [dict(decided[i]["classes"]).get("US-REAGE") for i in range(len(rows))]
+    assert values == ["eligible", "not_eligible", "unknown", "unknown", "not_eligible", None]
 
 
 def test_a_custom_reage_pack_without_a_reason_fact_gives_only_its_fact() -> None:
