@@ -245,6 +245,7 @@ def test_the_section_schemas_have_exactly_the_parsers_keys() -> None:
     assert set(defs["regulation_pack"]["properties"]) == {
         *regulatory.LADDER_KEYS,
         *regulatory.MATERIALITY_KEYS,
+        *regulatory.REAGE_KEYS,
     }
     assert tuple(defs["ladder_class"]["properties"]) == regulatory.LADDER_CLASS_KEYS
     assert tuple(defs["guardrail_pack"]["properties"]) == guardrails.PACK_KEYS

@@ -146,6 +146,35 @@ _REGULATION_PACK = {
         },
         "description": "materiality_default: labels, value = [english, chinese].",
     },
+    "reason_fact": {
+        "type": "string",
+        "pattern": schema_pattern(_PARAM_NAME),
+        "description": "reage: a text fact field holding the assessment's reason, for a "
+        "remedy rule's reason to quote as {name}.",
+    },
+    "min_account_months": whole(
+        "reage: the account is at least this many whole months old at as_of (from the "
+        "case's opened_on).",
+        maximum=120,
+    ),
+    "min_payments": whole(
+        "reage: at least this many consecutive minimum payments (the case's "
+        "consecutive_minimum_payments).",
+        maximum=120,
+    ),
+    "interval_months": whole(
+        "reage: no 'reaged' event within this many months before as_of.", minimum=1, maximum=120
+    ),
+    "window_months": whole(
+        "reage: the period in which fewer than max_in_window 'reaged' events may lie.",
+        minimum=1,
+        maximum=120,
+    ),
+    "max_in_window": whole(
+        "reage: the most re-ages in window_months; a case with that many is not re-aged again.",
+        minimum=1,
+        maximum=120,
+    ),
     "cites": {**CITES, "description": "Clause ids of the pack."},
     "doc": {**TEXT, "description": "What the pack is for."},
     "enabled": _PACK_ENABLED,
@@ -331,12 +360,27 @@ _BUCKET_RANGE = {
 
 def regulation_defs() -> dict[str, Any]:
     """The ``$defs`` of the ``[regulation]`` section."""
-    reg_keys = tuple(dict.fromkeys((*_regulatory.LADDER_KEYS, *_regulatory.MATERIALITY_KEYS)))
+    reg_keys = tuple(
+        dict.fromkeys(
+            (*_regulatory.LADDER_KEYS, *_regulatory.MATERIALITY_KEYS, *_regulatory.REAGE_KEYS)
+        )
+    )
     kind_keys = {
         _regulatory.PackKind.DPD_LADDER.value: (_regulatory.LADDER_KEYS, ["fact", "classes"]),
         _regulatory.PackKind.MATERIALITY_DEFAULT.value: (
             _regulatory.MATERIALITY_KEYS,
             ["fact", "over_dpd", "relative"],
+        ),
+        _regulatory.PackKind.REAGE.value: (
+            _regulatory.REAGE_KEYS,
+            [
+                "fact",
+                "min_account_months",
+                "min_payments",
+                "interval_months",
+                "window_months",
+                "max_in_window",
+            ],
         ),
     }
     return {
@@ -345,7 +389,7 @@ def regulation_defs() -> dict[str, Any]:
             reg_keys,
             _REGULATION_PACK,
             ["kind"],
-            "A classification pack: dpd_ladder or materiality_default.",
+            "A classification pack: dpd_ladder, materiality_default or reage.",
             kind_keys,
         ),
         "ladder_class": table(

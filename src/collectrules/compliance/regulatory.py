@@ -39,6 +39,17 @@ figure without editing a rule. Two kinds of pack exist:
     ``restructured`` event; EU-PROBATION's year), whatever its days past due; of two
     probations running, the one that ends last holds the case.
 
+``reage``
+    Whether an open-end account may be re-aged (US-REAGE): it must be at least
+    ``min_account_months`` old at ``as_of`` (from the case's ``opened_on``, in the
+    case's zone), the debtor must have made at least ``min_payments`` consecutive
+    minimum payments (``consecutive_minimum_payments``), no ``reaged`` event may lie
+    within ``interval_months`` before ``as_of``, and fewer than ``max_in_window`` within
+    ``window_months``. The fact is ``eligible``, ``not_eligible`` (a test fails; the
+    reason names each, with its figure) or ``unknown`` (the opening date or the
+    payments are not recorded, and no test fails); ``reason_fact``, when given, is a
+    text fact holding that reason, for a remedy rule's reason to quote.
+
 Each pack gives a fact that remedy rules can read (``cn5_class``, ``ifrs9_stage``,
 ``eu_default``, ``ffiec_class`` …). Ladder packs that give the same fact combine: the
 worse class wins, so a stricter custom pack tightens the shipped one.
@@ -49,7 +60,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
-from typing import Any, TypeAlias
+from typing import Any, ClassVar, TypeAlias
 
 import attrs
 import pendulum
@@ -72,6 +83,7 @@ __all__ = [
     "LADDER_KEYS",
     "MATERIALITY_KEYS",
     "MAX_PROBATION_MONTHS",
+    "REAGE_KEYS",
     "REBUTTAL_FIELDS",
     "Assessment",
     "DefaultLink",
@@ -79,6 +91,7 @@ __all__ = [
     "LadderPack",
     "MaterialityPack",
     "PackKind",
+    "ReagePack",
     "RegulationSection",
     "Threshold",
     "classify",
@@ -98,6 +111,7 @@ class PackKind(Choice):
 
     DPD_LADDER = "dpd_ladder"
     MATERIALITY_DEFAULT = "materiality_default"
+    REAGE = "reage"
 
 
 @attrs.frozen
@@ -770,7 +784,168 @@ def _months_text(figure: Figure | None) -> str:
     return f"{figure.value} months" + (f" (parameter {figure.param})" if figure.param else "")
 
 
-Pack: TypeAlias = LadderPack | MaterialityPack
+@attrs.frozen
+class ReagePack:
+    """Whether an open-end account may be re-aged: its age, its consecutive minimum
+    payments, and its earlier re-ages (``reaged`` events)."""
+
+    id: str
+    title: str
+    fact: str
+    min_account_months: Figure
+    min_payments: Figure
+    interval_months: Figure
+    window_months: Figure
+    max_in_window: Figure
+    products: tuple[str, ...] = ()
+    #: A text fact holding the assessment's reason (None: no such fact).
+    reason_fact: str | None = None
+    cites: tuple[str, ...] = ()
+    doc: str = ""
+
+    kind = PackKind.REAGE
+    values = ("eligible", "not_eligible", "unknown")
+    _LABELS: ClassVar[Mapping[str, tuple[str, str]]] = {
+        "eligible": ("may be re-aged", "可重新计龄"),
+        "not_eligible": ("may not be re-aged", "不得重新计龄"),
+        "unknown": ("re-ageing not established", "能否重新计龄未明"),
+    }
+
+    def applies_to(self, case: Case) -> bool:
+        """Whether the pack assesses cases of this product."""
+        return not self.products or str(case.product) in self.products
+
+    def label(self, value: str) -> tuple[str, str]:
+        """English and Chinese labels of a value."""
+        return self._LABELS[value]
+
+    def tests(self, case: Case, as_of: dt.datetime) -> tuple[list[str], list[str], list[str]]:
+        """The tests of ``case`` at ``as_of``: those that fail, those that cannot be
+        read (their input is not recorded), and those that pass, each as a sentence."""
+        failed: list[str] = []
+        unknown: list[str] = []
+        passed: list[str] = []
+        today = case.local_date(as_of)
+        need = self.min_account_months
+        if case.opened_on is None:
+            unknown.append(
+                "the account's opening date is not recorded (case field opened_on): it must "
+                f"be at least {_figure_text(need, ' months old')}"
+            )
+        else:
+            age = whole_months(case.opened_on, today)
+            text = (
+                f"the account was opened on {case.opened_on} and is {age} whole months old "
+                f"on {today}"
+                if age >= 0
+                else f"the account is opened on {case.opened_on}, after {today}"
+            )
+            if age >= need.as_int:
+                passed.append(f"{text} (at least {_figure_text(need, ' months')})")
+            else:
+                failed.append(f"{text}: it must be at least {_figure_text(need, ' months old')}")
+        payments = case.consecutive_minimum_payments
+        least = _figure_text(self.min_payments, "")
+        if payments is None:
+            unknown.append(
+                "the consecutive minimum payments are not recorded (case field "
+                f"consecutive_minimum_payments): at least {least} are needed"
+            )
+        elif payments >= self.min_payments.as_int:
+            passed.append(f"{payments} consecutive minimum payments (at least {least})")
+        else:
+            failed.append(f"{payments} consecutive minimum payments: at least {least} are needed")
+        reages = sorted(
+            fixed_offset(e.at) for e in case.events if e.kind is EventKind.REAGED and e.at <= as_of
+        )
+        if reages:
+            latest = reages[-1]
+            again = months_after(case, latest, self.interval_months.as_int)
+            local = latest.in_timezone(case.timezone).isoformat()
+            if as_of < again:
+                failed.append(
+                    f"the account was re-aged at {local}, less than "
+                    f"{_months_text(self.interval_months)} before: at most once in that "
+                    f"period, so not again before {again.isoformat()} ({case.timezone})"
+                )
+            else:
+                passed.append(
+                    f"the latest re-age, at {local}, is at least "
+                    f"{_months_text(self.interval_months)} old"
+                )
+        window = [at for at in reages if as_of < months_after(case, at, self.window_months.as_int)]
+        most = self.max_in_window.as_int
+        within = f"{_months_text(self.window_months)} before {as_of.isoformat()}"
+        if len(window) >= most:
+            times = ", ".join(at.in_timezone(case.timezone).isoformat() for at in window)
+            failed.append(
+                f"the account was re-aged {len(window)} times in the {within} ({times}): at "
+                f"most {_figure_text(self.max_in_window, '')} in that period"
+            )
+        else:
+            passed.append(
+                f"{len(window)} re-ages in the {within} (fewer than "
+                f"{_figure_text(self.max_in_window, '')})"
+            )
+        return failed, unknown, passed
+
+    def assess(self, case: Case, dpd: int, as_of: dt.datetime | None = None) -> Assessment:
+        """Eligible, not eligible or unknown, with the reason naming every test that
+        fails or cannot be read. Without ``as_of`` nothing can be counted: unknown."""
+        failed: list[str] = []
+        unknown: list[str] = ["no instant to count from"]
+        passed: list[str] = []
+        value = "unknown"
+        if as_of is not None:
+            failed, unknown, passed = self.tests(case, as_of)
+            value = "not_eligible" if failed else "unknown" if unknown else "eligible"
+        if value == "eligible":
+            reason = "every test is met: " + "; ".join(passed)
+        elif value == "not_eligible":
+            reason = "not allowed: " + "; ".join(failed)
+        else:
+            reason = "not established, as an input is not recorded: " + "; ".join(unknown)
+        notes = tuple(f"not recorded: {u}" for u in unknown) if failed else ()
+        label_en, label_zh = self.label(value)
+        facts: dict[str, Scalar] = {self.fact: value}
+        if self.reason_fact is not None:
+            facts[self.reason_fact] = reason
+        return Assessment(
+            pack_id=self.id,
+            fact=self.fact,
+            value=value,
+            rank=self.values.index(value),
+            label_en=label_en,
+            label_zh=label_zh,
+            rule_id=f"{self.id}:{value}",
+            reason=reason,
+            cites=self.cites,
+            next_value=None,
+            next_on=None,
+            notes=notes,
+            facts=facts,
+        )
+
+
+def whole_months(start: dt.date, day: dt.date) -> int:
+    """The whole calendar months from ``start`` to ``day`` (negative when ``day`` is
+    before ``start``): the most ``n`` with ``start`` plus ``n`` months on or before
+    ``day``, a month from the 31st ending on the last day of a shorter month."""
+    months = (day.year - start.year) * 12 + day.month - start.month
+    if months > 0 and pendulum.Date(start.year, start.month, start.day).add(months=months) > day:
+        months -= 1
+    elif months <= 0 and day < start:
+        months = min(months, -1)
+    return months
+
+
+def _figure_text(figure: Figure, unit: str) -> str:
+    """``figure`` with its unit, naming its parameter."""
+    text = f"{figure.value}{unit}"
+    return text + (f" (parameter {figure.param})" if figure.param else "")
+
+
+Pack: TypeAlias = LadderPack | MaterialityPack | ReagePack
 
 
 def latest_restructuring(case: Case, as_of: dt.datetime) -> pendulum.DateTime | None:
@@ -876,6 +1051,20 @@ class RegulationSection:
                 covered |= {p for p in all_products if _covers(pack, p)}
             optional = covered != all_products
             first = packs[0]
+            if isinstance(first, ReagePack):
+                out[fact] = FieldSpec(
+                    fact,
+                    FieldType.ENUM,
+                    f"{first.id}: whether the account may be re-aged",
+                    optional=optional,
+                    choices=first.values,
+                )
+                if first.reason_fact is not None:
+                    doc = f"{first.id}: why the account may or may not be re-aged"
+                    out[first.reason_fact] = FieldSpec(
+                        first.reason_fact, FieldType.STR, doc, optional=optional
+                    )
+                continue
             if isinstance(first, MaterialityPack):
                 out[fact] = FieldSpec(
                     fact, FieldType.BOOL, f"{first.id}: in default", optional=optional
@@ -924,6 +1113,8 @@ class RegulationSection:
         return tuple(
             defaults[p.id]
             if isinstance(p, MaterialityPack)
+            else p.assess(case, dpd, as_of)
+            if isinstance(p, ReagePack)
             else p.assess(case, dpd, defaults, as_of)
             for p in packs
         )
@@ -940,6 +1131,8 @@ class RegulationSection:
                         out[name] = value
                 elif isinstance(value, bool):
                     out[name] = bool(out.get(name, False)) or value
+                else:  # a reage pack's reason: one pack gives it
+                    out[name] = value
         return out
 
 
@@ -1040,6 +1233,8 @@ def parse_section(
         pack: Pack | None
         if kind is PackKind.DPD_LADDER:
             pack = _parse_ladder(pack_id, body, path, reader, rule_ids)
+        elif kind is PackKind.REAGE:
+            pack = _parse_reage(pack_id, body, path, reader)
         else:
             pack = _parse_materiality(pack_id, body, path, reader)
         if pack is not None:
@@ -1053,7 +1248,7 @@ def parse_section(
                 f"{quote(fact)} is already a fact field of every case",
             )
         kinds = {p.kind for p in group}
-        if len(kinds) > 1 or (isinstance(group[0], MaterialityPack) and len(group) > 1):
+        if len(kinds) > 1 or (not isinstance(group[0], LadderPack) and len(group) > 1):
             ids = ", ".join(p.id for p in group)
             reader.fail(
                 f"regulation.{group[-1].id}.fact",
@@ -1074,6 +1269,13 @@ def parse_section(
     flag_names = {n for p in packs if isinstance(p, LadderPack) for n in p.flags}
     for name in sorted(flag_names & ({p.fact for p in packs} | set(base))):
         reader.fail("regulation", f"the flag {quote(name)} has the name of another fact field")
+    taken = {p.fact for p in packs} | flag_names | set(base)
+    for pack in packs:
+        if isinstance(pack, ReagePack) and pack.reason_fact in taken:
+            reader.fail(
+                f"regulation.{pack.id}.reason_fact",
+                f"{quote(pack.reason_fact)} has the name of another fact field",
+            )
     return section, fields
 
 
@@ -1434,6 +1636,62 @@ def _thresholds(
     if figure is not None:
         out[_ANY_TYPE] = Threshold(figure, strict)
     return out
+
+
+#: The keys of a ``reage`` pack.
+REAGE_KEYS: tuple[str, ...] = (
+    "kind",
+    "title",
+    "fact",
+    "reason_fact",
+    "min_account_months",
+    "min_payments",
+    "interval_months",
+    "window_months",
+    "max_in_window",
+    "products",
+    "cites",
+    "doc",
+    "enabled",
+)
+
+
+def _parse_reage(
+    pack_id: str, body: Mapping[str, Any], path: str, reader: PackReader
+) -> ReagePack | None:
+    mark = reader.failures
+    reader.keys(body, REAGE_KEYS, path)
+    title = reader.string(body, "title", path, default=pack_id)
+    fact = reader.name(body, "fact", path)
+    reason_fact = reader.name(body, "reason_fact", path) if "reason_fact" in body else None
+    products = _products(reader, body, path)
+    figures: dict[str, Figure | None] = {}
+    for key, minimum in (
+        ("min_account_months", 0),
+        ("min_payments", 0),
+        ("interval_months", 1),
+        ("window_months", 1),
+        ("max_in_window", 1),
+    ):
+        figures[key] = reader.figure(
+            body.get(key), f"{path}.{key}", kind="int", minimum=minimum, maximum=_MAX_REAGE_FIGURE
+        )
+    if reader.failures > mark or any(f is None for f in figures.values()):
+        return None
+    return ReagePack(
+        id=pack_id,
+        title=title,
+        fact=fact,
+        reason_fact=reason_fact,
+        products=products,
+        cites=reader.texts(body, "cites", path),
+        doc=reader.string(body, "doc", path, default=""),
+        **{k: f for k, f in figures.items() if f is not None},
+    )
+
+
+#: The largest figure of a ``reage`` pack: ten years of months or payments.
+_MAX_REAGE_FIGURE = 120
 
 
 def _parse_materiality(

@@ -206,6 +206,10 @@ class EventKind(Choice):
     #: ``restructuring_months`` keeps the case in default for that long after it
     #: (EU-PROBATION).
     RESTRUCTURED = "restructured"
+    #: A delinquent open-end account was re-aged: returned to current status, its past
+    #: due amounts no longer counted past due (US-REAGE). A ``reage`` pack counts these
+    #: events: at most one in 12 months and two in 5 years.
+    REAGED = "reaged"
 
 
 class ContactOutcome(Choice):
@@ -479,6 +483,21 @@ def _required_amount(instance: object, attribute: attrs.Attribute[Any], value: o
     if value is None:
         raise InputError([FieldProblem(attribute.name, "expected a decimal number, got None")])
     _non_negative(instance, attribute, value)
+
+
+#: The largest count a case field takes (``consecutive_minimum_payments``): a century
+#: of monthly payments.
+_MAX_COUNT = 1200
+#: A count written as text: ASCII digits, no sign, at most four of them.
+_COUNT_TEXT = re.compile(r"[0-9]{1,4}")
+
+
+def _optional_count(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= _MAX_COUNT:
+        msg = f"expected a whole number from 0 to {_MAX_COUNT}, got {quote(value)}"
+        raise InputError([FieldProblem(attribute.name, msg)])
 
 
 def _optional_date(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
@@ -844,6 +863,11 @@ class Case:
     penalty_rate: Decimal | None = attrs.field(default=None, converter=_to_decimal, validator=_rate)
     fees: tuple[Fee, ...] = attrs.field(default=(), converter=_fees)
     contract_date: dt.date | None = attrs.field(default=None, validator=_optional_date)
+    #: The day the account was opened (US-REAGE reads the account's age from it).
+    opened_on: dt.date | None = attrs.field(default=None, validator=_optional_date)
+    #: The minimum payments the debtor made in a row, up to ``as_of``, each paid in full
+    #: and on time (US-REAGE); None when not recorded.
+    consecutive_minimum_payments: int | None = attrs.field(default=None, validator=_optional_count)
 
     @property
     def has_contract_terms(self) -> bool:
@@ -925,7 +949,13 @@ class Case:
             del out["default_rebutted"]
         if self.maturity_date is None:
             del out["maturity_date"]
-        for key in ("annual_rate", "penalty_rate", "contract_date"):
+        for key in (
+            "annual_rate",
+            "penalty_rate",
+            "contract_date",
+            "opened_on",
+            "consecutive_minimum_payments",
+        ):
             if getattr(self, key) is None:
                 del out[key]
         if not self.fees:
@@ -972,6 +1002,7 @@ _Id = NewType("_Id", str)
 _Kind = NewType("_Kind", str)
 _ProductName = NewType("_ProductName", str)
 _Months = NewType("_Months", int)
+_Count = NewType("_Count", int)
 
 
 def _parse_datetime(value: object) -> dt.datetime:
@@ -1090,6 +1121,24 @@ def _structure_months(value: object, t: type) -> int:
     return months
 
 
+def _count(value: object) -> int:
+    """A count of ``0`` to :data:`_MAX_COUNT`: a whole number, or its ASCII digits as
+    text (a CSV cell); ``ValueError``/``TypeError`` worded as cattrs reports them."""
+    if isinstance(value, str) and _COUNT_TEXT.fullmatch(value):
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        msg = f"expected a whole number from 0 to {_MAX_COUNT}, got {quote(value)}"
+        raise TypeError(msg)
+    if not 0 <= value <= _MAX_COUNT:
+        msg = f"expected a whole number from 0 to {_MAX_COUNT}, got {quote(value)}"
+        raise ValueError(msg)
+    return value
+
+
+def _structure_count(value: object, _: type) -> int:
+    return _count(value)
+
+
 def _check_object(value: object) -> None:
     """Refuse an item of a list that is not an object (a signal, an event, …)."""
     if not isinstance(value, Mapping):
@@ -1204,6 +1253,8 @@ class _CaseIn:
     penalty_rate: _Number | None = None
     fees: tuple[_FeeIn, ...] = ()
     contract_date: dt.date | None = None
+    opened_on: dt.date | None = None
+    consecutive_minimum_payments: _Count | None = None
 
 
 def _make_converter() -> cattrs.Converter:
@@ -1218,6 +1269,7 @@ def _make_converter() -> cattrs.Converter:
     conv.register_structure_hook(bool, _structure_bool)
     conv.register_structure_hook(int, _structure_int)
     conv.register_structure_hook(_Months, _structure_months)
+    conv.register_structure_hook(_Count, _structure_count)
     conv.register_structure_hook(_ProductName, _structure_product)
     conv.register_structure_hook(EventKind, _enum_hook(EventKind))
     conv.register_structure_hook(ContactOutcome, _enum_hook(ContactOutcome))
@@ -1362,6 +1414,8 @@ def _structure_case(
             penalty_rate=raw.penalty_rate,
             fees=tuple(Fee(**attrs.asdict(f, recurse=False)) for f in raw.fees),
             contract_date=raw.contract_date,
+            opened_on=raw.opened_on,
+            consecutive_minimum_payments=raw.consecutive_minimum_payments,
         )
     except InputError as exc:  # a last line of defence; the checks above should catch it
         raise InputError(
@@ -1687,6 +1741,15 @@ def _date(value: object) -> dt.date:
 
 def _optional_date_value(value: object) -> dt.date | None:
     return None if value is None else _date(value)
+
+
+def _optional_count_value(value: object) -> int | None:
+    if value is None:
+        return None
+    try:
+        return _count(value)
+    except (TypeError, ValueError):
+        raise _NotCommon from None
 
 
 @functools.lru_cache(maxsize=256)
@@ -2058,6 +2121,8 @@ def _fast_case(
             _optional_rate(record.get("penalty_rate")),
             tuple([_fast_fee(f) for f in _entries(record.get("fees", ()), MAX_FEES)]),
             _optional_date_value(record.get("contract_date")),
+            _optional_date_value(record.get("opened_on")),
+            _optional_count_value(record.get("consecutive_minimum_payments")),
         )
     except _GIVE_UP:
         return None

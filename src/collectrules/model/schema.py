@@ -160,6 +160,15 @@ class _Walker:
             return dict(_MONEY)
         if tp is _case._Number or tp is Decimal:
             return dict(_NUMBER)
+        if tp is _case._Count:
+            return {
+                "anyOf": [
+                    {"type": "integer", "minimum": 0, "maximum": _case._MAX_COUNT},
+                    {"type": "string", "pattern": "^[0-9]{1,4}$"},
+                ],
+                "description": f"A whole number from 0 to {_case._MAX_COUNT}, or its digits as "
+                "text (a CSV cell).",
+            }
         if isinstance(tp, typing.NewType):
             # A checked input type (an id, a kind, a count): the shape of what it wraps.
             return self.type(tp.__supertype__)

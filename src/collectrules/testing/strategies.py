@@ -28,7 +28,7 @@ from hypothesis import strategies as st
 from collectrules._arguments import require_int, require_text, require_texts, wrong_kind
 from collectrules._decimal import exact
 from collectrules.assets.checklist import assets_of
-from collectrules.compliance.regulatory import regulation_of
+from collectrules.compliance.regulatory import ReagePack, regulation_of
 from collectrules.errors import FieldProblem, InputError, did_you_mean, quote
 from collectrules.model.case import (
     EVENT_REQUIRED_FIELDS,
@@ -359,6 +359,15 @@ def cases(
         product_name(p) for p in resolved.products if all(p in one.products for one in every)
     )
     money = st.decimals(min_value=Decimal("0.01"), max_value=_MAX_MONEY, places=2)
+    # A reage pack reads the account's opening date and its minimum payments: drawn
+    # (or left out) around the pack's figures, only for a policy with one.
+    reage = [
+        p
+        for one in every
+        if (section := regulation_of(one)) is not None
+        for p in section.packs
+        if isinstance(p, ReagePack)
+    ]
 
     def ints(field: str, low: int, high: int, *, positive: bool = False) -> Any:
         pinned = [b for b in bounds.get(field, ()) if b >= (1 if positive else low)]
@@ -410,6 +419,23 @@ def cases(
                 for _ in range(count):
                     at = draw(_observed(when, zone, max_age))
                     found.append(Signal(kind=kind, observed_at=at))
+        opened_on: dt.date | None = None
+        minimum_payments: int | None = None
+        if reage:
+            months = [p.min_account_months.as_int for p in reage]
+            months_old = draw(
+                st.none() | _pinned([m + d for m in months for d in (-1, 0)], _MONTHS)
+            )
+            if months_old is not None:
+                start = pendulum.Date(today.year, today.month, today.day).subtract(
+                    months=months_old
+                )
+                shift = draw(st.integers(min_value=-1, max_value=1))
+                opened_on = dt.date(start.year, start.month, start.day) + dt.timedelta(days=shift)
+            least = [p.min_payments.as_int for p in reage]
+            minimum_payments = draw(
+                st.none() | _pinned([m + d for m in least for d in (-1, 0) if m + d >= 0], _COUNTS)
+            )
         happened: tuple[Event, ...] = ()
         if with_events:
             happened = tuple(
@@ -429,9 +455,16 @@ def cases(
             guarantors=tuple(
                 Guarantor(id=f"G{i + 1}") for i in range(draw(ints("guarantors", 0, 3)))
             ),
+            opened_on=opened_on,
+            consecutive_minimum_payments=minimum_payments,
         )
 
     return build()
+
+
+#: An account's age in months, and a count of minimum payments, away from the figures.
+_MONTHS = st.integers(min_value=0, max_value=120)
+_COUNTS = st.integers(min_value=0, max_value=24)
 
 
 def _others(also: PolicyLike | Sequence[PolicyLike]) -> tuple[Policy, ...]:
