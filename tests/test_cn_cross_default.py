@@ -14,6 +14,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import attrs
 import jsonschema
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -247,23 +248,7 @@ def test_the_case_constructor_refuses_a_bad_share_too(value: Any) -> None:
     good = Case.from_dict(loan())
     for field in (NPL, ALL_BANKS):
         with pytest.raises(InputError) as info:
-            Case(
-                **{
-                    **{
-                        a: getattr(good, a)
-                        for a in (
-                            "case_id",
-                            "product",
-                            "currency",
-                            "principal",
-                            "overdue_amount",
-                            "due_date",
-                            "timezone",
-                        )
-                    },
-                    field: value,
-                }
-            )
+            attrs.evolve(good, **{field: value})  # runs the constructor's validators
         assert info.value.problems[0].path == field
 
 
@@ -329,6 +314,9 @@ def test_only_the_cn_policies_read_the_shares() -> None:
         plain = decide({k: v for k, v in data.items() if k not in (NPL, ALL_BANKS)}, policy=name)
         assert d.to_json() == plain.to_json()
     assert reading == {"cn_bank_loan", "cn_credit_card"}
+    card = {**loan(**{NPL: "0.5"}), "product": "credit_card"}
+    classes = decide(card, policy="cn_credit_card").regulatory
+    assert [(r.pack, r.rule_id) for r in classes] == [("CN-CARD-CLASS", "CARD-SPECIAL-MENTION")]
 
 
 def test_the_thresholds_are_status_s_parameters_citing_the_clause() -> None:
@@ -456,8 +444,13 @@ def test_the_columnar_engine_agrees_on_rows_with_shares() -> None:
         loan("2025-09-01", case_id="F-5", **{NPL: "0.9"}),
         {**loan(case_id="F-6", **{ALL_BANKS: "1"}), "overdue_amount": "0"},
         loan(case_id="F-7", **{NPL: "1.5"}),  # refused, with the per-case engine's error
+        loan(case_id="F-8", **{ALL_BANKS: "2.5E-1"}),  # read per case: an exponent
     ]
     result = _columnar_agrees(rows)
+    # The shares are columns of the sections' key: rows with good ones are decided by
+    # the columns, the others per case, which reads them exactly or refuses them.
+    assert (result.summary.columnar, result.summary.per_case) == (6, 2)
+    assert result.summary.fallback == {"outside the columnar subset": 2}
     classes = {
         r["case_id"]: {p["key"]: p["value"] for p in r["classes"]}
         for r in result.decisions.to_dicts()
@@ -467,6 +460,7 @@ def test_the_columnar_engine_agrees_on_rows_with_shares() -> None:
     assert classes["F-4"]["CN-5LVL"] == "substandard"
     assert classes["F-5"]["CN-5LVL"] == "doubtful"
     assert classes["F-6"]["CN-5LVL"] == "substandard"
+    assert classes["F-8"]["CN-5LVL"] == "substandard"
     (error,) = result.errors
     assert "debtor_npl_share" in str(error.error)
 
@@ -485,6 +479,7 @@ def test_shares_in_a_column_of_floats_agree_with_the_per_case_engine() -> None:
         for i, share in enumerate((0.0, 0.05, 0.1, 0.100001, 0.3))
     ]
     result = _columnar_agrees(rows)
+    assert result.summary.columnar == len(rows)
     values = [
         {p["key"]: p["value"] for p in r["classes"]}["CN-5LVL"] for r in result.decisions.to_dicts()
     ]
