@@ -135,6 +135,8 @@ def test_the_floor_is_in_the_trace_and_makes_the_loan_non_performing() -> None:
 def test_a_share_not_given_is_unknown_and_sets_no_floor(
     backend: str, shares: dict[str, Any]
 ) -> None:
+    case = Case.from_dict(loan(**shares))
+    assert (case.debtor_npl_share, case.debtor_90dpd_share_all_banks) == (None, None)
     found = five_level(decide(loan(**shares), backend))
     assert (found.value, found.rule_id) == ("special_mention", "CN5-SPECIAL-MENTION")
     assert not any("cross_default" in n for n in found.notes)
@@ -507,4 +509,5 @@ def test_generated_rows_with_shares_agree_with_the_per_case_engine(data: Any) ->
             if share is not None:
                 row[field] = share
         rows.append(row)
-    _columnar_agrees(rows)
+    result = _columnar_agrees(rows)
+    assert result.errors == ()  # every share drawn is one a case takes
