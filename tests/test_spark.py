@@ -610,3 +610,43 @@ def test_a_case_id_on_two_rows_makes_each_a_bad_row(session: SparkSession) -> No
     ours = result.decisions.collect()[0].asDict()
     assert ours["quadrant"] == polars.get_column("quadrant")[0]
     assert ours["fired"] == polars.get_column("fired")[0].to_list()
+
+
+def test_debtor_shares_are_read_by_the_columns_and_agree_with_the_polars_engine(
+    session: SparkSession,
+) -> None:
+    # CN-5LVL-CROSS: the debtor's shares are columns of the sections' key. A share from 0
+    # to 1 in plain decimals is read by the columns (the floor at more than 10 % and
+    # 20 %); one out of range, or in another notation, goes per case for its error or
+    # its exact reading.
+    def loan(case_id: str, **shares: str) -> dict[str, Any]:
+        return {
+            **{k: v for k, v in case_dict(case_id=case_id).items() if k != "signals"},
+            "overdue_amount": "500",
+            "due_date": "2026-06-20",
+            **shares,
+        }
+
+    rows = [
+        loan("S-1"),
+        loan("S-2", debtor_npl_share="0.10"),
+        loan("S-3", debtor_npl_share="0.1000001"),
+        loan("S-4", debtor_90dpd_share_all_banks="0.2"),
+        loan("S-5", debtor_90dpd_share_all_banks="0.35", debtor_npl_share="0"),
+        loan("S-6", debtor_npl_share="1.5"),
+        loan("S-7", debtor_90dpd_share_all_banks="2.5E-1"),
+    ]
+    result = assert_agree(session, "cn_bank_loan", rows)
+    assert result.per_case == 2
+    classes = {r.case_id: dict(r.classes)["CN-5LVL"] for r in result.decisions.collect()}
+    assert classes == {
+        "S-1": "special_mention",
+        "S-2": "special_mention",
+        "S-3": "substandard",
+        "S-4": "special_mention",
+        "S-5": "substandard",
+        "S-7": "substandard",
+    }
+    (error,) = result.errors.collect()
+    assert (error.case_id, error.kind) == ("S-6", "InputError")
+    assert "debtor_npl_share" in error.error

@@ -135,6 +135,28 @@ _REGULATION_PACK = {
         "(non-performing before the restructuring) is held no better than this class "
         "instead; only with restructured_class and restructured_months.",
     },
+    "cross_class": {
+        "type": "string",
+        "pattern": schema_pattern(_PARAM_NAME),
+        "description": "dpd_ladder: the class (not the first) a case is classified no better "
+        "than when a share of its debtor's debts passes cross_npl_share or "
+        "cross_all_banks_share (CN-5LVL-CROSS); give it with one or both of them.",
+    },
+    "cross_npl_share": figure(
+        {"type": "number", "minimum": 0, "maximum": 1},
+        "dpd_ladder: a case whose debtor_npl_share is more than this share is no better "
+        "than cross_class; only with cross_class.",
+    ),
+    "cross_all_banks_share": figure(
+        {"type": "number", "minimum": 0, "maximum": 1},
+        "dpd_ladder: a case whose debtor_90dpd_share_all_banks is more than this share is "
+        "no better than cross_class; only with cross_class.",
+    ),
+    "cross_cites": {
+        **CITES,
+        "description": "dpd_ladder: clause ids a class set by the cross-default floor cites, "
+        "after the pack's.",
+    },
     "labels": {
         "type": "object",
         "propertyNames": {"enum": list(_regulatory.MaterialityPack.values)},

@@ -24,7 +24,12 @@ figure without editing a rule. Two kinds of pack exist:
     restructuring (a ``restructured`` event; CN-RESTRUCT-OBS's observation period); with
     ``restructured_npl_class`` too, a case whose days past due at the restructuring's
     instant gave that class or a worse one (non-performing then) is held no better than
-    ``restructured_npl_class`` instead. Days past due that give a worse class always win.
+    ``restructured_npl_class`` instead. With ``cross_class`` and one or both of
+    ``cross_npl_share`` and ``cross_all_banks_share``, a case whose debtor-level share
+    (the case's ``debtor_npl_share``, ``debtor_90dpd_share_all_banks``) is more than the
+    figure is classified no better than ``cross_class`` (CN-5LVL-CROSS: the whole debtor
+    is non-performing); a share the case does not give is unknown and sets no floor.
+    Days past due that give a worse class always win.
 
 ``materiality_default``
     In default only when more than ``over_dpd`` days past due **and** the amount past
@@ -217,6 +222,15 @@ class LadderPack:
     #: days past due at the restructuring's instant gave it or a worse class is held no
     #: better than it (None: every restructured case is held at ``restructured_class``).
     restructured_npl_class: str | None = None
+    #: The class a case is classified no better than when a share of its debtor's debts
+    #: passes a ``cross_*`` figure (None: the debtor's shares are not read).
+    cross_class: str | None = None
+    #: The case's ``debtor_npl_share`` must be more than this to set the floor.
+    cross_npl_share: Figure | None = None
+    #: The case's ``debtor_90dpd_share_all_banks`` must be more than this to set it.
+    cross_all_banks_share: Figure | None = None
+    #: The clauses a class set by the cross-default floor cites, after the pack's.
+    cross_cites: tuple[str, ...] = ()
 
     kind = PackKind.DPD_LADDER
 
@@ -382,6 +396,35 @@ class LadderPack:
             unless="unless the debt is restructured again before",
         )
 
+    def cross_default(self, case: Case) -> tuple[list[str], list[str]]:
+        """The debtor-level shares of ``case`` that pass the pack's ``cross_*`` figures,
+        each said with its figure, and those given that do not. A share the case does not
+        give is unknown: neither passed nor said."""
+        passed: list[str] = []
+        below: list[str] = []
+        if self.cross_class is None:
+            return passed, below
+        for field, figure, what in (
+            (
+                "debtor_npl_share",
+                self.cross_npl_share,
+                "of the debtor's claims at this bank, by amount, are non-performing",
+            ),
+            (
+                "debtor_90dpd_share_all_banks",
+                self.cross_all_banks_share,
+                "of the debtor's debt at all banks is more than 90 days past due",
+            ),
+        ):
+            share: Decimal | None = getattr(case, field)
+            if figure is None or share is None:
+                continue
+            if share > figure.as_decimal:
+                passed.append(f"{field} {share:f}: more than {figure.describe()} {what}")
+            else:
+                below.append(f"{field} {share:f} is not more than {figure.describe()}")
+        return passed, below
+
     @exact
     def assess(
         self,
@@ -403,7 +446,10 @@ class LadderPack:
         better than ``restructured_npl_class`` if days past due at the restructuring's
         instant gave that class or a worse one, unless days past due give a worse class.
         Of two holds, the worse class wins; at the same class, the one that ends last
-        (the restructuring's, on a tie).
+        (the restructuring's, on a tie). With ``cross_class``, a case whose debtor-level
+        share is more than its ``cross_*`` figure is no better than ``cross_class``
+        (:meth:`cross_default`), unless days past due or a hold give a worse class or
+        the same one.
         """
         ptype = self.product_types.get(str(case.product), _ANY_TYPE)
         linked: dict[int, Assessment] = {}
@@ -455,6 +501,25 @@ class LadderPack:
                     f"({case.timezone}), but gives no worse class than "
                     f"{self.classes[rank].label_en}"
                 )
+        passed, below = self.cross_default(case)
+        notes.extend(f"{self.id}:cross_default: {text}" for text in below)
+        cross: str | None = None
+        if passed:
+            assert self.cross_class is not None
+            cross_rank = self.values.index(self.cross_class)
+            if cross_rank > rank:
+                if hold is not None:
+                    notes.append(
+                        f"{hold.name} ({hold.rule_id}) runs until {hold.end.isoformat()} "
+                        f"({case.timezone}), but gives no worse class than "
+                        f"{self.classes[cross_rank].label_en}"
+                    )
+                rank, by_default, hold, cross = cross_rank, None, None, "; ".join(passed)
+            else:
+                notes.append(
+                    f"{self.id}:cross_default: {'; '.join(passed)}, but the cross-default "
+                    f"floor gives no worse class than {self.classes[rank].label_en}"
+                )
         current = self.classes[rank]
         next_class: LadderClass | None = None
         next_on: dt.date | None = None
@@ -476,7 +541,14 @@ class LadderPack:
         reason = current.reason
         rule_id, cites = current.rule_id, current.cites
         threshold = current.threshold_for(ptype)
-        if hold is not None:
+        if cross is not None:
+            rule_id = f"{self.id}:cross_default"
+            cites = tuple(dict.fromkeys((*self.cites, *self.cross_cites)))
+            reason = (
+                f"Cross-default: the debtor as a whole is no better than {current.label_en}. "
+                f"[{cross}; dpd now {dpd}]"
+            )
+        elif hold is not None:
             rule_id, cites = hold.rule_id, hold.cites
             reason = f"{hold.lead} [{hold.reason}; dpd now {dpd}]"
             notes.append(
@@ -1169,6 +1241,10 @@ LADDER_KEYS: tuple[str, ...] = (
     "restructured_months",
     "restructured_cites",
     "restructured_npl_class",
+    "cross_class",
+    "cross_npl_share",
+    "cross_all_banks_share",
+    "cross_cites",
     "cites",
     "doc",
     "enabled",
@@ -1418,6 +1494,7 @@ def _parse_ladder(
         reader, body, path, classes, "restructured_class", "restructured", "a restructuring hold"
     )
     restructured_npl_class = _restructured_npl(reader, body, path, classes, restructured_class)
+    cross_class, cross_npl, cross_all, cross_cites = _cross_keys(reader, body, path, classes)
     if reader.failures > mark:
         return None
     return LadderPack(
@@ -1437,7 +1514,53 @@ def _parse_ladder(
         restructured_months=restructured_months,
         restructured_cites=restructured_cites,
         restructured_npl_class=restructured_npl_class,
+        cross_class=cross_class,
+        cross_npl_share=cross_npl,
+        cross_all_banks_share=cross_all,
+        cross_cites=cross_cites,
     )
+
+
+def _cross_keys(
+    reader: PackReader, body: Mapping[str, Any], path: str, classes: Sequence[LadderClass]
+) -> tuple[str | None, Figure | None, Figure | None, tuple[str, ...]]:
+    """A ladder's cross-default floor: ``cross_class`` (a class after the first) with one
+    or both of ``cross_npl_share`` and ``cross_all_banks_share`` (shares from 0 to 1,
+    literals or parameters), and ``cross_cites``; or none of them."""
+    shares = [key for key in ("cross_npl_share", "cross_all_banks_share") if key in body]
+    cites = reader.texts(body, "cross_cites", path)
+    if "cross_class" not in body:
+        for key in shares:
+            reader.fail(f"{path}.{key}", "give cross_class with it", key=key)
+        if cites:
+            reader.fail(
+                f"{path}.cross_cites",
+                "cites a cross-default floor, but the pack has no cross_class",
+                key="cross_cites",
+            )
+        return None, None, None, ()
+    if not shares:
+        reader.fail(
+            f"{path}.cross_class",
+            "give cross_npl_share or cross_all_banks_share (or both) with it",
+            key="cross_class",
+        )
+        return None, None, None, ()
+    values = [c.value for c in classes]
+    raw = body["cross_class"]
+    if not isinstance(raw, str) or raw not in values[1:]:
+        reader.fail(
+            f"{path}.cross_class",
+            "expected one of the classes after the first, got " + quote(raw),
+            key="cross_class",
+            suggestion=did_you_mean(str(raw), values[1:]),
+        )
+        return None, None, None, ()
+    figures = {
+        key: reader.figure(body[key], f"{path}.{key}", kind="number", minimum=0, maximum=1)
+        for key in shares
+    }
+    return raw, figures.get("cross_npl_share"), figures.get("cross_all_banks_share"), cites
 
 
 def _restructured_npl(

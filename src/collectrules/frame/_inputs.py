@@ -10,7 +10,8 @@ Every row is sorted into one of two routes:
 * **columnar**: every value lies in a *safe subset* that the columns below read exactly
   as :meth:`Case.from_dict <collectrules.model.case.Case.from_dict>` would (amounts
   with at most four decimals, ISO dates and instants with an offset, known products,
-  signal kinds from the policy's catalogue, no events, guarantors or contract terms);
+  signal kinds from the policy's catalogue, debtor-level shares from 0 to 1 written
+  with at most twelve decimals, no events, guarantors or contract terms);
 * **per case**: anything else, decided one at a time by the per-case engine, which
   gives it its exact decision or its exact error.
 
@@ -38,7 +39,7 @@ from collectrules.io.arrow import (
     pandas_problems,
     repeated_columns,
 )
-from collectrules.model.case import Product, zone
+from collectrules.model.case import SHARE_FIELDS, Product, zone
 from collectrules.model.limits import (
     MAX_ID_LENGTH,
     MAX_SIGNALS,
@@ -52,6 +53,7 @@ __all__ = [
     "CASE_COLUMNS",
     "EVENT_COLUMNS",
     "ROW",
+    "SHARE_DIGITS",
     "SIGNAL_COLUMNS",
     "UNREAD",
     "as_polars",
@@ -77,6 +79,7 @@ CASE_COLUMNS = (
     "maturity_date",
     "sicr_rebutted",
     "default_rebutted",
+    *SHARE_FIELDS,
 )
 #: The columns of the signals table (besides ``case_id``).
 SIGNAL_COLUMNS = ("kind", "observed_at", "value", "note")
@@ -97,6 +100,10 @@ _INSTANT = (
     r"(?:Z|[+-][0-9]{2}:[0-9]{2})$"
 )
 _SCALE_DIGITS = 4
+#: A share of the debtor's debts: 0 or 1, with a fraction; read in units of 10^-12.
+_SHARE = r"^[01](?:\.[0-9]+)?$"
+#: The decimals of a debtor's share the columns read exactly (more go per case).
+SHARE_DIGITS = 12
 _MONEY_MAX = 10**12
 _MEASURE_MAX = 1e12
 
@@ -521,6 +528,29 @@ def _money(column: str, frame: pl.DataFrame) -> tuple[pl.Expr, pl.Expr]:
     return units, good
 
 
+def _share(column: str, frame: pl.DataFrame) -> tuple[pl.Expr, pl.Expr]:
+    """A share of the debtor's debts (``debtor_npl_share`` …) in units of 10^-12
+    (Int64, null when absent), and whether the row may go columnar: the share is absent,
+    or its decimal text (shortest round-trip text for floats, the value
+    ``Case.from_dict`` reads) is from 0 to 1 with at most :data:`SHARE_DIGITS` decimals.
+    Anything else (a share out of range, NaN, an exponent, text that is no number) goes
+    per case, which gives its exact error."""
+    if column not in frame.columns:
+        return pl.lit(None, dtype=pl.Int64), pl.lit(value=True)
+    text = _text(column, frame)
+    whole = text.str.extract(r"^([0-9]+)", 1)
+    frac = text.str.extract(r"\.([0-9]+)$", 1).fill_null("").str.strip_chars_end("0")
+    units = whole.cast(pl.Int64, strict=False) * 10**SHARE_DIGITS + frac.str.pad_end(
+        SHARE_DIGITS, "0"
+    ).str.slice(0, SHARE_DIGITS).cast(pl.Int64, strict=False).fill_null(0)
+    good = (
+        text.str.contains(_SHARE)
+        & (frac.str.len_chars() <= SHARE_DIGITS)
+        & (units <= 10**SHARE_DIGITS)
+    ).fill_null(value=False)
+    return pl.when(good).then(units), pl.col(column).is_null() | good
+
+
 def _date(column: str, frame: pl.DataFrame) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
     """The column as a date; whether it is readable; whether it is absent (null)."""
     if column not in frame.columns:
@@ -606,7 +636,8 @@ def check_cases(cases: pl.DataFrame, extra_null: Iterable[str] = ()) -> pl.DataF
     """The cases with typed columns and ``__ok``: whether the row may go columnar.
 
     Adds ``principal``/``overdue_amount`` in ten-thousandths, ``due_date`` and
-    ``maturity_date`` as dates, the flags as booleans. ``extra_null`` names further
+    ``maturity_date`` as dates, the flags as booleans, the debtor's shares in units of
+    10^-12 (:func:`_share`). ``extra_null`` names further
     columns that must be null for the columnar route.
     """
     principal, principal_ok = _money("principal", cases)
@@ -616,6 +647,7 @@ def check_cases(cases: pl.DataFrame, extra_null: Iterable[str] = ()) -> pl.DataF
     sentinel = maturity.is_in(list(NO_DATE_SENTINELS)).fill_null(value=False)
     sicr, sicr_ok = _flag("sicr_rebutted", cases)
     default, default_ok = _flag("default_rebutted", cases)
+    shares = {name: _share(name, cases) for name in SHARE_FIELDS}
     text = {name: _text(name, cases) for name in ("case_id", "product", "currency", "timezone")}
     zones = (
         valid_zones(cases.select(text["timezone"].unique()).to_series().to_list())
@@ -636,6 +668,8 @@ def check_cases(cases: pl.DataFrame, extra_null: Iterable[str] = ()) -> pl.DataF
         & sicr_ok
         & default_ok
     )
+    for _, share_ok in shares.values():
+        ok = ok & share_ok
     others = [c for c in cases.columns if c not in CASE_COLUMNS and c != ROW]
     for name in (*others, *extra_null):
         if name in cases.columns:
@@ -653,6 +687,7 @@ def check_cases(cases: pl.DataFrame, extra_null: Iterable[str] = ()) -> pl.DataF
             maturity_date=pl.when(sentinel).then(None).otherwise(maturity),
             sicr_rebutted=sicr,
             default_rebutted=default,
+            **{name: units for name, (units, _) in shares.items()},
             __ok=ok.fill_null(value=False),
         )
         .with_columns(texts)

@@ -3,14 +3,15 @@
 The built-in sections compute their facts with per-case Python (the timeline's steps
 and deadlines, the regulatory ladders, the bucket sets). For a case with no events and
 no guarantors, what they give depends only on a few columns: the product, currency,
-dates, zone and flags of the case, its days past due, whether anything is owed, the
-truth of each stage condition of the timeline, and (for a materiality pack) its
-amounts. The columnar engine therefore runs the sections' own code once per distinct
-value of that *key*, on a case built from the key, and joins the results back: the
-Python work grows with the number of distinct keys (a few thousand in a portfolio),
-not with the rows. A materiality pack's probation reads the case's payment events: the
-key's case has none, and every row with events goes to the per-case engine, so no
-probation is ever decided from a key.
+dates, zone and flags of the case, the debtor's shares (``debtor_npl_share``,
+``debtor_90dpd_share_all_banks``, read by a ladder's cross-default floor), its days
+past due, whether anything is owed, the truth of each stage condition of the timeline,
+and (for a materiality pack) its amounts. The columnar engine therefore runs the
+sections' own code once per distinct value of that *key*, on a case built from the key,
+and joins the results back: the Python work grows with the number of distinct keys (a
+few thousand in a portfolio), not with the rows. A materiality pack's probation reads
+the case's payment events: the key's case has none, and every row with events goes to
+the per-case engine, so no probation is ever decided from a key.
 
 A section this module does not know (a third-party plug-in) has no known key: a policy
 with one sends every row to the per-case engine.
@@ -32,7 +33,8 @@ from collectrules._decimal import exact
 from collectrules.compliance.regulatory import MaterialityPack, regulation_of
 from collectrules.conditions import Condition, FieldSpec, parse
 from collectrules.frame._compile import SEPARATOR, condition_expr, dtype_of
-from collectrules.model.case import Case, Product
+from collectrules.frame._inputs import SHARE_DIGITS
+from collectrules.model.case import SHARE_FIELDS, Case, Product
 from collectrules.policy import Policy
 from collectrules.timeline.evaluate import promise_rules, timeline_facts
 from collectrules.timeline.stages import TimelineSection
@@ -55,6 +57,7 @@ _BASE_KEY = (
     "maturity_date",
     "sicr_rebutted",
     "default_rebutted",
+    *SHARE_FIELDS,
     "dpd",
 )
 
@@ -181,6 +184,8 @@ class SectionKeys:
             maturity_date=row["maturity_date"],
             sicr_rebutted=row["sicr_rebutted"],
             default_rebutted=row["default_rebutted"],
+            debtor_npl_share=_share(row["debtor_npl_share"]),
+            debtor_90dpd_share_all_banks=_share(row["debtor_90dpd_share_all_banks"]),
         )
         facts = {name: row[name] for name in core if row.get(name) is not None}
         extra: dict[str, Any] = {}
@@ -198,6 +203,11 @@ class SectionKeys:
         out: dict[str, Any] = {name: extra.get(name) for name in self.fields}
         out.update(__classes=classes, __buckets=buckets, __sfired=fired)
         return out
+
+
+def _share(units: int | None) -> Decimal | None:
+    """A key's share of the debtor's debts, from its units of 10^-12."""
+    return None if units is None else Decimal(units).scaleb(-SHARE_DIGITS).normalize()
 
 
 def _constants(policy: Policy, as_of: pendulum.DateTime) -> dict[str, Any]:

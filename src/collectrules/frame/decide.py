@@ -170,15 +170,15 @@ def decide(
 
     ``cases`` has a row per case (``case_id``, ``product``, ``currency``,
     ``principal``, ``overdue_amount``, ``due_date``, ``timezone``, optionally
-    ``maturity_date``, ``sicr_rebutted``, ``default_rebutted``, and any other case
-    field); ``signals`` a row per signal (``case_id``, ``kind``, ``observed_at``,
-    ``value``, ``note``); ``events`` a row per event (``case_id``, ``kind``, ``at``,
-    …). Each is a Polars, pandas or pyarrow table. The decisions are the compact rows
-    the per-case engine gives (the differential tests check it), in the order of
-    ``cases``; a bad row is in ``errors`` with the error the per-case engine gives.
-    Each case id is decided once: a row that would be decided for an id a row above it
-    was decided for is a bad row (``case 'C-1' appears twice (decided at cases[0])``),
-    as in ``collectrules batch``.
+    ``maturity_date``, ``sicr_rebutted``, ``default_rebutted``, ``debtor_npl_share``,
+    ``debtor_90dpd_share_all_banks``, and any other case field); ``signals`` a row per
+    signal (``case_id``, ``kind``, ``observed_at``, ``value``, ``note``); ``events`` a
+    row per event (``case_id``, ``kind``, ``at``, …). Each is a Polars, pandas or
+    pyarrow table. The decisions are the compact rows the per-case engine gives (the
+    differential tests check it), in the order of ``cases``; a bad row is in ``errors``
+    with the error the per-case engine gives. Each case id is decided once: a row that
+    would be decided for an id a row above it was decided for is a bad row (``case
+    'C-1' appears twice (decided at cases[0])``), as in ``collectrules batch``.
     """
     when = require_aware(as_of)
     chosen = _policy(policy)

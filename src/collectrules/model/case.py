@@ -66,6 +66,7 @@ from collectrules.model.limits import (
 __all__ = [
     "CURRENCY_ALIASES",
     "DEFAULT_SIGNAL_KINDS",
+    "SHARE_FIELDS",
     "STANDARD_PRODUCTS",
     "Case",
     "ContactOutcome",
@@ -753,6 +754,21 @@ def _rate(instance: object, attribute: attrs.Attribute[Any], value: Decimal | No
         raise InputError([FieldProblem(attribute.name, msg)])
 
 
+#: The case fields that give a share of the debtor's debts (0 to 1), which a lender
+#: supplies from its own books and the credit reference report: a case alone does not
+#: know the debtor's other claims (CN-5LVL-CROSS, docs/packs/cn_bank_loan.md).
+SHARE_FIELDS = ("debtor_npl_share", "debtor_90dpd_share_all_banks")
+
+
+def _share(instance: object, attribute: attrs.Attribute[Any], value: Decimal | None) -> None:
+    if value is None:
+        return
+    if not isinstance(value, Decimal) or not value.is_finite() or not 0 <= value <= 1:
+        shown = f"{value:f}" if isinstance(value, Decimal) and value.is_finite() else quote(value)
+        msg = f"expected a share as a fraction from 0 to 1 (0.15 is 15 %), got {shown}"
+        raise InputError([FieldProblem(attribute.name, msg)])
+
+
 def _items(name: str, kind: type[_T], maximum: int) -> Callable[[Iterable[_T]], tuple[_T, ...]]:
     """A converter to a tuple of ``kind`` of at most ``maximum`` items."""
 
@@ -868,6 +884,16 @@ class Case:
     #: The minimum payments the debtor made in a row, up to ``as_of``, each paid in full
     #: and on time (US-REAGE); None when not recorded.
     consecutive_minimum_payments: int | None = attrs.field(default=None, validator=_optional_count)
+    #: What the lender knows of the debtor's other debts, both optional (None: unknown):
+    #: the share, by amount, of the debtor's claims at this bank that are
+    #: non-performing, and the share of the debtor's debt at all banks more than 90
+    #: days past due, as the credit reference report gives it; each from 0 to 1.
+    debtor_npl_share: Decimal | None = attrs.field(
+        default=None, converter=_to_decimal, validator=_share
+    )
+    debtor_90dpd_share_all_banks: Decimal | None = attrs.field(
+        default=None, converter=_to_decimal, validator=_share
+    )
 
     @property
     def has_contract_terms(self) -> bool:
@@ -955,6 +981,7 @@ class Case:
             "contract_date",
             "opened_on",
             "consecutive_minimum_payments",
+            *SHARE_FIELDS,
         ):
             if getattr(self, key) is None:
                 del out[key]
@@ -1255,6 +1282,8 @@ class _CaseIn:
     contract_date: dt.date | None = None
     opened_on: dt.date | None = None
     consecutive_minimum_payments: _Count | None = None
+    debtor_npl_share: _Number | None = None
+    debtor_90dpd_share_all_banks: _Number | None = None
 
 
 def _make_converter() -> cattrs.Converter:
@@ -1416,6 +1445,8 @@ def _structure_case(
             contract_date=raw.contract_date,
             opened_on=raw.opened_on,
             consecutive_minimum_payments=raw.consecutive_minimum_payments,
+            debtor_npl_share=raw.debtor_npl_share,
+            debtor_90dpd_share_all_banks=raw.debtor_90dpd_share_all_banks,
         )
     except InputError as exc:  # a last line of defence; the checks above should catch it
         raise InputError(
@@ -1433,7 +1464,8 @@ def _semantic_problems(
 ) -> None:
     """Add to ``problems`` (those structuring found) what cattrs cannot check: the
     product catalogue, the signal vocabulary, the fields each event kind requires, the
-    rates' range, the fee kinds, and the time zone, currency and case id themselves."""
+    rates' and shares' ranges, the fee kinds, and the time zone, currency and case id
+    themselves."""
     product = data.get("product")
     if (
         products is not None
@@ -1481,11 +1513,15 @@ def _semantic_problems(
                         source=source,
                     )
                 )
-    for name in ("annual_rate", "penalty_rate"):
+    for name, check in (
+        ("annual_rate", _rate),
+        ("penalty_rate", _rate),
+        *((share, _share) for share in SHARE_FIELDS),
+    ):
         value = data.get(name)
         if value is not None and not any(p.path == name for p in problems):
             try:
-                _rate(None, _CASE_ATTRIBUTES[name], _structure_number(value, Decimal))
+                check(None, _CASE_ATTRIBUTES[name], _structure_number(value, Decimal))
             except InputError as exc:
                 problems.extend(attrs.evolve(p, source=source) for p in exc.problems)
             except (TypeError, ValueError):
@@ -1720,6 +1756,15 @@ def _optional_rate(value: object) -> Decimal | None:
     if not 0 <= rate < 10:
         raise _NotCommon
     return rate
+
+
+def _optional_share(value: object) -> Decimal | None:
+    if value is None:
+        return None
+    share = _number(value, MEASURE, _MEASURE_RANGE)
+    if not 0 <= share <= 1:
+        raise _NotCommon
+    return share
 
 
 def _day(value: object) -> dt.date:
@@ -2123,6 +2168,8 @@ def _fast_case(
             _optional_date_value(record.get("contract_date")),
             _optional_date_value(record.get("opened_on")),
             _optional_count_value(record.get("consecutive_minimum_payments")),
+            _optional_share(record.get("debtor_npl_share")),
+            _optional_share(record.get("debtor_90dpd_share_all_banks")),
         )
     except _GIVE_UP:
         return None

@@ -65,6 +65,20 @@ _REMEDY = {
     ],
     "description": "A remedy: a standard one, or one of the policy's own catalogue.",
 }
+
+
+def _share(description: str) -> dict[str, Any]:
+    """A case's optional share of the debtor's debts: a number from 0 to 1, or null."""
+    number = {
+        "type": ["number", "string"],
+        "minimum": 0,
+        "maximum": 1,
+        "pattern": r"^\d+(\.\d+)?([eE][-+]?\d+)?$",
+        "description": description,
+    }
+    return {"anyOf": [number, {"type": "null"}]}
+
+
 # Fields whose JSON shape is narrower than their Python type.
 _FIELD_SCHEMAS: dict[tuple[str, str], dict[str, Any]] = {
     ("case", "currency"): {
@@ -90,6 +104,15 @@ _FIELD_SCHEMAS: dict[tuple[str, str], dict[str, Any]] = {
         "description": "How many of the case's signals the policy does not know and the "
         "engine ignored (unknown_signals='ignore'); absent when none were.",
     },
+    ("case", "debtor_npl_share"): _share(
+        "The share, by amount, of the debtor's claims at this bank that are "
+        "non-performing, from 0 to 1 (0.15 is 15 %); absent when unknown (CN-5LVL-CROSS)."
+    ),
+    ("case", "debtor_90dpd_share_all_banks"): _share(
+        "The share of the debtor's debt at all banks that is more than 90 days past due, "
+        "as the credit reference report gives it, from 0 to 1; absent when unknown "
+        "(CN-5LVL-CROSS)."
+    ),
     ("signal", "kind"): {
         "type": "string",
         "description": "A signal kind of the policy's catalogue (docs/signals.md).",

@@ -25,10 +25,10 @@ from pyspark.sql import types as T
 from collectrules._arguments import wrong_kind
 from collectrules.batch.compact import FIELDS
 from collectrules.errors import EngineError, FieldProblem, InputError, OutOfMemoryError
-from collectrules.frame._inputs import CASE_COLUMNS, valid_zones
+from collectrules.frame._inputs import CASE_COLUMNS, SHARE_DIGITS, valid_zones
 from collectrules.frame._sections import SectionKeys, core_names, section_keys
 from collectrules.io.arrow import repeated_names
-from collectrules.model.case import Product, zone
+from collectrules.model.case import SHARE_FIELDS, Product, zone
 from collectrules.model.limits import (
     MAX_ID_LENGTH,
     MAX_SIGNALS,
@@ -70,6 +70,7 @@ _ID = r"^[\x21-\x7e]([\x20-\x7e]*[\x21-\x7e])?\z"
 _MONEY = r"^[0-9]{1,13}(\.[0-9]+)?\z"
 _MEASURE = r"^-?[0-9]{1,13}(\.[0-9]{1,12})?\z"
 _DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}\z"
+_SHARE = r"^[01](\.[0-9]+)?\z"
 _INSTANT = (
     r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}"
     r"(\.[0-9]{1,6})?(Z|[+-][0-9]{2}:[0-9]{2})\z"
@@ -150,6 +151,25 @@ def _money(frame: DataFrame, name: str) -> tuple[Column, Column]:
     return units, good
 
 
+def _share(frame: DataFrame, name: str) -> tuple[Column, Column]:
+    """A debtor's share in units of 10^-12 and whether the row may go columnar, as the
+    Polars engine reads it (:func:`collectrules.frame._inputs._share`)."""
+    if name not in frame.columns:
+        return F.lit(None).cast("bigint"), F.lit(True)
+    text = _text(frame, name)
+    whole = F.regexp_extract(text, r"^([0-9]+)", 1)
+    frac = F.regexp_replace(F.regexp_extract(text, r"\.([0-9]+)$", 1), "0+$", "")
+    units = _try_cast(whole, "bigint") * 10**SHARE_DIGITS + F.coalesce(
+        _try_cast(F.substring(F.rpad(frac, SHARE_DIGITS, "0"), 1, SHARE_DIGITS), "bigint"),
+        F.lit(0),
+    )
+    good = F.coalesce(
+        text.rlike(_SHARE) & (F.length(frac) <= SHARE_DIGITS) & (units <= F.lit(10**SHARE_DIGITS)),
+        F.lit(False),
+    )
+    return F.when(good, units), F.col(name).isNull() | good
+
+
 def _date(frame: DataFrame, name: str) -> tuple[Column, Column, Column]:
     if name not in frame.columns:
         return F.lit(None).cast("date"), F.lit(False), F.lit(True)
@@ -206,6 +226,7 @@ def _cases(cases: DataFrame) -> DataFrame:
     sentinel = F.coalesce(maturity.isin(list(NO_DATE_SENTINELS)), F.lit(False))
     sicr, sicr_ok = _flag(cases, "sicr_rebutted")
     default, default_ok = _flag(cases, "default_rebutted")
+    shares = {name: _share(cases, name) for name in SHARE_FIELDS}
     zones = []
     if "timezone" in cases.columns and isinstance(cases.schema["timezone"].dataType, T.StringType):
         zones = valid_zones(r[0] for r in cases.select("timezone").distinct().collect())
@@ -227,6 +248,8 @@ def _cases(cases: DataFrame) -> DataFrame:
         & sicr_ok
         & default_ok
     )
+    for _, share_ok in shares.values():
+        ok = ok & share_ok
     for name in cases.columns:
         if name not in CASE_COLUMNS:
             ok = ok & F.col(name).isNull()
@@ -241,6 +264,7 @@ def _cases(cases: DataFrame) -> DataFrame:
         F.when(sentinel, F.lit(None).cast("date")).otherwise(maturity).alias("maturity_date"),
         sicr.alias("sicr_rebutted"),
         default.alias("default_rebutted"),
+        *(units.alias(name) for name, (units, _) in shares.items()),
         F.coalesce(ok, F.lit(False)).alias("__ok"),
     )
 
