@@ -511,3 +511,34 @@ def test_generated_rows_with_shares_agree_with_the_per_case_engine(data: Any) ->
         rows.append(row)
     result = _columnar_agrees(rows)
     assert result.errors == ()  # every share drawn is one a case takes
+
+
+# --------------------------------------------------------------------------- the testing kit
+
+
+@pytest.mark.parametrize(("field", "figure"), [(NPL, Decimal("0.1")), (ALL_BANKS, Decimal("0.2"))])
+@pytest.mark.parametrize("relation", ["at", "over", "absent"])
+def test_the_testing_kit_draws_each_share_at_and_over_its_figure(
+    field: str, figure: Decimal, relation: str
+) -> None:
+    # The coherence properties decide cases the kit draws: a share the kit never draws
+    # would leave the cross-default floor out of every one of them.
+    from hypothesis import find
+    from hypothesis import settings as hsettings
+
+    from collectrules.testing.strategies import cases
+
+    def wanted(case: Case) -> bool:
+        share = getattr(case, field)
+        if relation == "absent":
+            return share is None and getattr(case, NPL if field == ALL_BANKS else ALL_BANKS)
+        if share is None:
+            return False
+        return share == figure if relation == "at" else figure < share <= 1
+
+    found = find(
+        cases(load_policy("cn_bank_loan"), as_of=AS_OF),
+        wanted,
+        settings=hsettings(max_examples=2000, database=None, deadline=None),
+    )
+    assert wanted(found)

@@ -28,10 +28,11 @@ from hypothesis import strategies as st
 from collectrules._arguments import require_int, require_text, require_texts, wrong_kind
 from collectrules._decimal import exact
 from collectrules.assets.checklist import assets_of
-from collectrules.compliance.regulatory import ReagePack, regulation_of
+from collectrules.compliance.regulatory import LadderPack, ReagePack, regulation_of
 from collectrules.errors import FieldProblem, InputError, did_you_mean, quote
 from collectrules.model.case import (
     EVENT_REQUIRED_FIELDS,
+    SHARE_FIELDS,
     Case,
     ContactOutcome,
     Event,
@@ -318,7 +319,12 @@ def cases(
     shortest of theirs.
 
     Days past due, amounts, guarantors, the maturity date and the count or value of
-    each signal kind are drawn around every threshold the policy mentions. Up to
+    each signal kind are drawn around every threshold the policy mentions. For a policy
+    with a ``reage`` pack, the account's ``opened_on`` and its
+    ``consecutive_minimum_payments`` are drawn around the pack's figures, or left out;
+    for one whose ladder has a cross-default floor, the debtor's shares
+    (``debtor_npl_share``, ``debtor_90dpd_share_all_banks``) are drawn at each figure,
+    just over it, anywhere from 0 to 1, or left out. Up to
     ``max_kinds`` signal kinds (of ``kinds``, default: the whole catalogue) are present
     in a case; the others, measured kinds included, are absent. With ``with_events``, a
     case also carries a few events (payments, contacts, promises …); they are off by
@@ -368,6 +374,23 @@ def cases(
         for p in section.packs
         if isinstance(p, ReagePack)
     ]
+    # A ladder's cross-default floor reads the debtor's shares: drawn (or left out) at
+    # each figure, just over it and anywhere from 0 to 1, only for a policy with one.
+    share_figures: dict[str, list[Decimal]] = {field: [] for field in SHARE_FIELDS}
+    for one in every:
+        section = regulation_of(one)
+        for p in section.packs if section is not None else ():
+            if isinstance(p, LadderPack) and p.cross_class is not None:
+                for field, figure in zip(
+                    SHARE_FIELDS, (p.cross_npl_share, p.cross_all_banks_share), strict=True
+                ):
+                    if figure is not None:
+                        share_figures[field].append(figure.as_decimal)
+    shares: dict[str, st.SearchStrategy[Decimal | None]] = {
+        field: st.none() | _pinned(_around_shares(figures), _SHARES)
+        for field, figures in share_figures.items()
+        if figures
+    }
 
     def ints(field: str, low: int, high: int, *, positive: bool = False) -> Any:
         pinned = [b for b in bounds.get(field, ()) if b >= (1 if positive else low)]
@@ -457,6 +480,8 @@ def cases(
             ),
             opened_on=opened_on,
             consecutive_minimum_payments=minimum_payments,
+            debtor_npl_share=draw(shares.get(SHARE_FIELDS[0], _NO_SHARE)),
+            debtor_90dpd_share_all_banks=draw(shares.get(SHARE_FIELDS[1], _NO_SHARE)),
         )
 
     return build()
@@ -465,6 +490,19 @@ def cases(
 #: An account's age in months, and a count of minimum payments, away from the figures.
 _MONTHS = st.integers(min_value=0, max_value=120)
 _COUNTS = st.integers(min_value=0, max_value=24)
+#: A debtor's share anywhere from 0 to 1, as a lender writes it.
+_SHARES = st.decimals(min_value=0, max_value=1, places=4)
+#: A share the policy does not read: never drawn.
+_NO_SHARE: st.SearchStrategy[Decimal | None] = st.none()
+#: How far over a share's figure the kit also draws it: the least step the columnar
+#: engine reads exactly (twelve decimals).
+_SHARE_STEP = Decimal("1E-12")
+
+
+def _around_shares(figures: Iterable[Decimal]) -> list[Decimal]:
+    """Each figure of a cross-default floor and the least share over it (a floor
+    applies to a share *more than* its figure), those from 0 to 1."""
+    return sorted({v for f in figures for v in (f, f + _SHARE_STEP) if 0 <= v <= 1})
 
 
 def _others(also: PolicyLike | Sequence[PolicyLike]) -> tuple[Policy, ...]:
