@@ -347,6 +347,32 @@ def test_the_two_back_ends_give_the_same_decision() -> None:
     assert {"eligible", "not_eligible", "unknown"} <= seen
 
 
+@pytest.mark.parametrize(
+    "data",
+    [
+        card(),  # eligible: the reason says the re-ages within the 60 months
+        card(reaged("2022-01-15T12:00:00-05:00"), reaged("2024-01-15T12:00:00-05:00")),
+        card(reaged("2021-06-02T12:00:00-04:00"), reaged("2024-01-15T12:00:00-05:00")),
+    ],
+)
+def test_the_same_instant_written_in_another_offset_gives_the_same_decision(
+    data: dict[str, Any],
+) -> None:
+    # The reason once wrote as_of as it was given (2026-06-01T16:00:00+00:00 here), so
+    # one instant gave two decisions; it is written in the case's zone.
+    decisions = [
+        decide(data, as_of=as_of).to_dict()
+        for as_of in (AS_OF, "2026-06-01T16:00:00+00:00", "2026-06-02T00:00:00+08:00")
+    ]
+    for d in decisions:
+        del d["as_of"]
+    assert decisions[1] == decisions[0]
+    assert decisions[2] == decisions[0]
+    assert "60 months (parameter us_reage_window_months) before 2026-06-01T12:00:00-04:00" in (
+        reage(decide(data)).reason
+    )
+
+
 # --------------------------------------------------------------------------- bad input
 
 

@@ -947,7 +947,10 @@ class ReagePack:
                 )
         window = [at for at in reages if as_of < months_after(case, at, self.window_months.as_int)]
         most = self.max_in_window.as_int
-        within = f"{_months_text(self.window_months)} before {as_of.isoformat()}"
+        # as_of in the case's zone: the same instant, however it is written, gives the
+        # same reason.
+        now = fixed_offset(as_of).in_timezone(case.timezone).isoformat()
+        within = f"{_months_text(self.window_months)} before {now}"
         if len(window) >= most:
             times = ", ".join(at.in_timezone(case.timezone).isoformat() for at in window)
             failed.append(
