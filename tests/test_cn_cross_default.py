@@ -254,6 +254,30 @@ def test_the_case_constructor_refuses_a_bad_share_too(value: Any) -> None:
         assert info.value.problems[0].path == field
 
 
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (Decimal("1E-400"), "is too small"),
+        (Decimal("0." + "1" * 30), "has 30 significant digits"),
+    ],
+)
+def test_the_case_constructor_refuses_a_share_the_dict_form_refuses(
+    value: Decimal, expected: str
+) -> None:
+    # Case(...) once took these, and its to_dict() was then refused by Case.from_dict:
+    # one case, decided when built in Python, refused when read from a file.
+    good = Case.from_dict(loan())
+    for field in (NPL, ALL_BANKS):
+        with pytest.raises(InputError) as built:
+            attrs.evolve(good, **{field: value})
+        with pytest.raises(InputError) as read:
+            Case.from_dict(loan(**{field: value}))
+        for caught in (built, read):
+            (problem,) = caught.value.problems
+            assert problem.path == field
+            assert expected in problem.message, problem.message
+
+
 def test_the_shares_round_trip_and_are_in_the_case_schema() -> None:
     case = Case.from_dict(loan(**{NPL: "0.125", ALL_BANKS: 0.2}))
     assert (case.debtor_npl_share, case.debtor_90dpd_share_all_banks) == (

@@ -767,6 +767,8 @@ def _share(instance: object, attribute: attrs.Attribute[Any], value: Decimal | N
         shown = f"{value:f}" if isinstance(value, Decimal) and value.is_finite() else quote(value)
         msg = f"expected a share as a fraction from 0 to 1 (0.15 is 15 %), got {shown}"
         raise InputError([FieldProblem(attribute.name, msg)])
+    # The digits Case.from_dict reads, so that every case built round-trips.
+    _checked(attribute.name, check_number, value, MEASURE)
 
 
 def _items(name: str, kind: type[_T], maximum: int) -> Callable[[Iterable[_T]], tuple[_T, ...]]:
