@@ -461,6 +461,26 @@ def _columnar_agrees(rows: list[dict[str, Any]]) -> Any:
     return assert_agree("cn_bank_loan", rows, AS_OF)
 
 
+@pytest.mark.parametrize("field", [NPL, ALL_BANKS])
+def test_a_single_precision_share_is_read_as_the_number_it_holds(field: str) -> None:
+    # A Float32 0.1 holds 0.100000001490116119384765625: per case it is read as that
+    # number (more than 0.1: substandard), and the columns once read it as "0.1"
+    # (special mention), so a row's class turned on whether it had events.
+    pl = pytest.importorskip("polars")
+    from collectrules import frame
+    from test_frame import columnar, per_case
+
+    figure = "0.1" if field == NPL else "0.2"
+    values = [float(figure), 0.5, 0.0, 1.0]
+    table = pl.DataFrame([loan(case_id=f"S-{i}") for i in range(len(values))]).with_columns(
+        pl.Series(field, values, dtype=pl.Float32)
+    )
+    result = frame.decide(table, policy="cn_bank_loan", as_of=AS_OF)
+    assert columnar(result) == per_case("cn_bank_loan", table.to_dicts(), AS_OF)
+    first = result.decisions.to_dicts()[0]
+    assert {p["key"]: p["value"] for p in first["classes"]}["CN-5LVL"] == "substandard"
+
+
 def test_the_columnar_engine_agrees_on_rows_with_shares() -> None:
     rows = [
         loan(case_id="F-1"),

@@ -650,3 +650,32 @@ def test_debtor_shares_are_read_by_the_columns_and_agree_with_the_polars_engine(
     (error,) = result.errors.collect()
     assert (error.case_id, error.kind) == ("S-6", "InputError")
     assert "debtor_npl_share" in error.error
+
+
+def test_a_single_precision_share_is_read_as_the_number_it_holds(session: SparkSession) -> None:
+    # A FloatType 0.1 holds 0.100000001490116…: per case it is more than 0.1
+    # (substandard); the columns once read it as "0.1" (special mention), so a row's
+    # class turned on whether it had events.
+    from pyspark.sql import types as T
+
+    base = {
+        k: v
+        for k, v in case_dict().items()
+        if k not in ("signals", "case_id", "overdue_amount", "due_date")
+    }
+    fields = [T.StructField(k, T.StringType()) for k in (*base, "case_id", "overdue_amount")]
+    fields += [T.StructField("due_date", T.StringType())]
+    schema = T.StructType([*fields, T.StructField("debtor_npl_share", T.FloatType())])
+    shares = [0.1, 0.5, 0.0]
+    rows = [
+        (*base.values(), f"F-{i}", "500", "2026-06-20", share) for i, share in enumerate(shares)
+    ]
+    events = session.createDataFrame(
+        [("F-1", "payment", "2026-06-21T10:00:00+08:00", "1")],
+        "case_id string, kind string, at string, amount string",
+    )
+    result = spark.decide(
+        session.createDataFrame(rows, schema), None, events, policy="cn_bank_loan", as_of=AS_OF
+    )
+    classes = {r.case_id: dict(r.classes)["CN-5LVL"] for r in result.decisions.collect()}
+    assert classes == {"F-0": "substandard", "F-1": "substandard", "F-2": "special_mention"}

@@ -491,12 +491,17 @@ def _places(dtype: object, here: Place) -> list[Place]:
 
 
 def _text(column: str, frame: pl.DataFrame) -> pl.Expr:
-    """The column as strings (null when absent)."""
+    """The column as strings (null when absent); a number as the shortest text of the
+    double it is read as per case (a single-precision float widened first)."""
     if column not in frame.columns:
         return pl.lit(None, dtype=pl.String)
     dtype = frame.schema[column]
     if dtype == pl.String:
         return pl.col(column)
+    if dtype == pl.Float32:
+        # The number a single-precision float holds, as Python reads it (a Float32 0.1
+        # is 0.100000001490116…): its own shortest text ("0.1") is another number.
+        return pl.col(column).cast(pl.Float64).cast(pl.String)
     if _is_text(dtype) or dtype.is_numeric() or isinstance(dtype, pl.Decimal):
         return pl.col(column).cast(pl.String)
     return pl.lit(None, dtype=pl.String)

@@ -129,6 +129,10 @@ def _text(frame: DataFrame, name: str) -> Column:
     dtype = frame.schema[name].dataType
     if isinstance(dtype, T.StringType):
         return F.col(name)
+    if isinstance(dtype, T.FloatType):
+        # The number a single-precision float holds, as Python reads it (a FloatType 0.1
+        # is 0.100000001490116…): its own shortest text ("0.1") is another number.
+        return F.col(name).cast("double").cast("string")
     if isinstance(dtype, T.NumericType):
         return F.col(name).cast("string")
     return F.lit(None).cast("string")
