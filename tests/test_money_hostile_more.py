@@ -895,3 +895,36 @@ def test_a_ratio_holds_a_share_or_is_an_input_error(
 
 def test_a_ratio_of_nothing_has_no_value() -> None:
     assert Ratio(Decimal(0), Decimal(0)).value is None
+
+
+@pytest.mark.parametrize("field", ["annual_rate", "penalty_rate"])
+@pytest.mark.parametrize(
+    ("value", "phrase"),
+    [(Decimal("1E-400"), "too small"), (Decimal("0." + "1" * 40), "significant digits")],
+)
+def test_the_case_constructor_refuses_a_rate_the_dict_form_refuses(
+    field: str, value: Decimal, phrase: str
+) -> None:
+    # Case(...) once built these, and the case's own to_dict() was then refused by
+    # Case.from_dict: one case, decided when built in Python, refused from a file.
+    good = Case.from_dict(
+        {
+            "case_id": "RATE-1",
+            "product": "loan",
+            "currency": "CNY",
+            "principal": "100000",
+            "overdue_amount": "5000",
+            "due_date": "2026-03-31",
+            "timezone": "Asia/Shanghai",
+        }
+    )
+    with pytest.raises(InputError) as built:
+        attrs.evolve(good, **{field: value})
+    with pytest.raises(InputError) as read:
+        Case.from_dict({**good.to_dict(), field: str(value)})
+    for caught in (built, read):
+        (problem,) = caught.value.problems
+        assert problem.path == field
+        assert phrase in problem.message, problem.message
+    fine = attrs.evolve(good, **{field: Decimal("0.0615")})
+    assert Case.from_dict(fine.to_dict()) == fine

@@ -752,6 +752,8 @@ def _rate(instance: object, attribute: attrs.Attribute[Any], value: Decimal | No
             f"0 up to 10 (0.06 is 6 %), got {quote(value)}"
         )
         raise InputError([FieldProblem(attribute.name, msg)])
+    # The digits Case.from_dict reads, so that every case built round-trips.
+    _checked(attribute.name, check_number, value, MEASURE)
 
 
 #: The case fields that give a share of the debtor's debts (0 to 1), which a lender
