@@ -16,8 +16,10 @@ and emergencies, guarantors and maturity dates, in zones with daylight-saving ch
 from __future__ import annotations
 
 import datetime as dt
+import tempfile
 from decimal import Decimal
 from functools import cache
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -28,7 +30,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pendulum.tz import fixed_timezone
 
-from collectrules import Case, Event, Guarantor, Policy, load_policy
+from collectrules import Case, Event, Guarantor, Policy, Signal, load_policy
 from collectrules.conditions import parse as parse_condition
 from collectrules.errors import CollectRulesError
 from collectrules.model.case import EVENT_REQUIRED_FIELDS, EventKind, zone
@@ -575,3 +577,77 @@ def test_an_instant_in_a_zone_is_what_pendulum_gives(
         expected.fold,
         expected.tzinfo,
     )
+
+
+#: The default policy's L-UNREACHABLE as it ships, with a limit and a remedy it performs,
+#: and as an escalation stage: a step anchored on the instant of an unreachable sign.
+_UNREACHABLE_VARIANTS = {
+    "ships": "",
+    "limited": 'limit = "48 hours"\nremedy = "visit"\n',
+    "escalating": 'escalation = true\nlimit = "3 days"\n',
+}
+
+
+@cache
+def _unreachable_policy(variant: str) -> Policy:
+    import collectrules
+
+    text = (Path(collectrules.__file__).parent / "policies" / "default.toml").read_text(
+        encoding="utf-8"
+    )
+    anchor = 'anchor = "unreachable"\nwithin = "24 hours"\n'
+    assert anchor in text
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / f"{variant}.toml"
+        path.write_text(text.replace(anchor, anchor + _UNREACHABLE_VARIANTS[variant]), "utf-8")
+        return load_policy(path)
+
+
+@pytest.mark.parametrize("variant", sorted(_UNREACHABLE_VARIANTS))
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_a_step_anchored_on_an_unreachable_sign_is_what_the_timeline_says(
+    variant: str, data: st.DataObject
+) -> None:
+    # Cases without events: the step counts from the sign's instant (seconds either side
+    # of its 24 hours, its 48-hour limit and its escalation), judged for the case alone
+    # on top of the entry the cases of one key share; afresh, then through the cache.
+    policy = _unreachable_policy(variant)
+    section = timeline_section(policy)
+    tz = data.draw(st.sampled_from(["Asia/Shanghai", "America/New_York", "UTC"]))
+    as_of = pendulum.datetime(2026, 6, 30, 12, tz=tz)
+    hours = st.sampled_from([-200.0, -72, -49, -48, -47, -25, -24, -23, -1, 0]) | st.floats(
+        -300, 0, allow_nan=False
+    )
+    seconds = st.sampled_from([-1, 0, 1])
+    signals = [
+        Signal(
+            kind="unreachable",
+            observed_at=as_of.add(seconds=round(data.draw(hours) * 3600) + data.draw(seconds)),
+        )
+        for _ in range(data.draw(st.integers(0, 2)))
+    ]
+    if data.draw(st.booleans()):
+        kind = data.draw(st.sampled_from(["commitment_signed", "refused_to_pay"]))
+        signals.append(Signal(kind=kind, observed_at=as_of.subtract(hours=data.draw(hours) * -1)))
+    case = Case(
+        case_id="UN-1",
+        product=data.draw(st.sampled_from(["loan", "credit_card"])),
+        currency="CNY",
+        principal=Decimal(100_000),
+        overdue_amount=Decimal(data.draw(st.sampled_from([0, 800]))),
+        due_date=as_of.date().subtract(days=data.draw(st.sampled_from([-1, 0, 1, 2, 3, 40]))),
+        timezone=tz,
+        signals=tuple(signals),
+    )
+    expected = _expected(case, as_of, policy)
+    derived = derive(case, as_of, policy)
+    facts = _step_facts(case, as_of, policy, section, derived.facts)
+    assert {k: v for k, v in facts.items() if k in expected or (k.startswith("plan_") and v)} == (
+        expected
+    )
+    needed = frozenset(state_fields(section.plans))
+    for _ in range(2):
+        facts = state_facts(case, as_of, policy, derived.facts, needed)
+        got = {k: v for k, v in facts.items() if k in expected or (k.startswith("plan_") and v)}
+        assert got == expected

@@ -1129,10 +1129,8 @@ def state_facts(
     # cache) even when a condition reads a fact of their own, such as an amount.
     cache: dict[Any, dict[str, Any]] = policy.memo("timeline_state_cache", dict)
     steps, deadlines = _wanted(needed)
-    if steps and (case.events or _has_unreachable_signal(case) or _unreachable_now(facts)):
-        # The steps of a case with events read the events, and a stage anchored on
-        # ``unreachable`` reads the instant of an unreachable sign: computed afresh (a
-        # shared entry would hold one case's reachability for another).
+    if steps and case.events:
+        # The steps of a case with events read the events: computed afresh.
         out.update(_step_facts(case, as_of, policy, section, facts))
     elif steps:
         key: tuple[Any, ...] = (
@@ -1146,7 +1144,17 @@ def state_facts(
             _owed(case),
             tuple([test(facts) for test in _stage_tests(policy, section, case.product)]),
         )
-        out.update(_cached(cache, key, lambda: _step_facts(case, as_of, policy, section, facts)))
+        # The shared entry holds the steps anchored on ``unreachable`` skipped, as for a
+        # debtor who can be reached: such a step reads the instant of the case's own
+        # unreachable sign, and is judged for this case alone (_unreachable_steps).
+        plan = section.plan_for(case.product)
+        out.update(
+            _cached(
+                cache, key, lambda: _plain_step_facts(case, as_of, policy, section, facts, plan)
+            )
+        )
+        if _has_unreachable_signal(case) or _unreachable_now(facts):
+            _unreachable_steps(out, case, as_of, policy, section, facts)
     if deadlines:
         # The deadlines read only some events, and only some of their fields: those
         # are in the key (``deadline_reads``), and a case whose events no deadline
@@ -1231,9 +1239,71 @@ def _step_facts(
     facts: Mapping[str, Any],
 ) -> dict[str, Any]:
     plan = section.plan_for(case.product)
-    if not case.events and not _has_unreachable_signal(case) and not _unreachable_now(facts):
-        return _plain_step_facts(case, as_of, policy, section, facts, plan)
+    if not case.events:
+        out = _plain_step_facts(case, as_of, policy, section, facts, plan)
+        if _has_unreachable_signal(case) or _unreachable_now(facts):
+            _unreachable_steps(out, case, as_of, policy, section, facts)
+        return out
     return _event_step_facts(case, as_of, policy, section, facts, plan)
+
+
+def _unreachable_steps(
+    out: dict[str, Any],
+    case: Case,
+    as_of: pendulum.DateTime,
+    policy: Policy,
+    section: TimelineSection,
+    facts: Mapping[str, Any],
+) -> None:
+    """Judge, in ``out`` (the step facts :func:`_plain_step_facts` gives a case without
+    events, each step anchored on ``unreachable`` skipped), the case's steps anchored on
+    ``unreachable`` from the instant of its unreachable sign, as
+    :func:`_event_step_facts` judges them (without events there is no completion, no
+    pause and no emergency): each step's status, the counts of steps open, late and
+    breached, the ``plan_`` field of its remedy and, for an escalation stage, the
+    phase."""
+    rows = [
+        (stage, field, test, plan_field)
+        for stage, field, test, _, plan_field in _plain_stages(policy, section, case, case.product)
+        if stage.anchor.kind is AnchorKind.UNREACHABLE
+    ]
+    if not rows:
+        return
+    tz = case.timezone
+    at = instant(as_of)  # as in _plain_step_facts
+    overdue_start = local_midnight(_next_day(case.due_date), tz)
+    calendar = section.calendar
+    owed = _owed(case)
+    anchor = _unreachable_anchor(case, overdue_start, at, policy, facts)
+    escalated = False
+    for stage, field, test, plan_field in rows:
+        applies = owed and test(facts) and _reachable_ok(stage, facts)
+        if anchor is None:
+            out[field] = "upcoming" if applies else "skipped"
+            continue
+        opens, due, limit = _plain_times(stage, anchor, calendar, tz)
+        if stage.escalation and (
+            (due is not None and at > due) if stage.within is not None else at >= opens
+        ):
+            escalated = True
+        if not applies:
+            out[field] = "skipped"
+        elif at < opens:
+            out[field] = "upcoming"
+        else:
+            if due is None or at <= due:
+                out[field] = "open"
+                out["steps_open"] += 1
+            elif limit is not None and at <= limit:
+                out[field] = "late"
+                out["steps_late"] += 1
+            else:
+                out[field] = "breached"
+                out["steps_breached"] += 1
+            if plan_field is not None:
+                out[plan_field] = True
+    if escalated and facts.get("dpd", 0):
+        out["phase"] = "P3"
 
 
 def _plain_step_facts(
@@ -1277,7 +1347,9 @@ def _plain_step_facts(
                 anchor = overdue_start
             else:  # an event anchor, or a condition that does not hold without events
                 anchor = None  # (or unreachable: without events or signals, never)
-            applies = owed and test(facts) and _reachable_ok(stage, facts)
+            # A step anchored on ``unreachable`` is skipped here, as for a debtor who can
+            # be reached: _unreachable_steps judges it for a case with an unreachable sign.
+            applies = owed and test(facts) and stage.anchor.kind is not AnchorKind.UNREACHABLE
             if anchor is None:
                 out[field] = "upcoming" if applies else "skipped"
                 continue
