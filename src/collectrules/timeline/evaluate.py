@@ -1247,6 +1247,36 @@ def _step_facts(
     return _event_step_facts(case, as_of, policy, section, facts, plan)
 
 
+#: The statuses of a step that is under way, and the count of steps each adds to.
+_COUNTED = {"open": "steps_open", "late": "steps_late", "breached": "steps_breached"}
+
+
+def _plain_status(
+    stage: Stage,
+    anchor: pendulum.DateTime,
+    applies: bool,
+    at: pendulum.DateTime,
+    calendar: BusinessCalendar,
+    tz: str,
+) -> tuple[str, bool]:
+    """The status at ``at`` of a step of a case without events anchored at ``anchor``,
+    and whether its escalation point has passed (for an escalation stage, whether it
+    applies or not)."""
+    opens, due, limit = _plain_times(stage, anchor, calendar, tz)
+    passed = stage.escalation and (
+        (due is not None and at > due) if stage.within is not None else at >= opens
+    )
+    if not applies:
+        return "skipped", passed
+    if at < opens:
+        return "upcoming", passed
+    if due is None or at <= due:
+        return "open", passed
+    if limit is not None and at <= limit:
+        return "late", passed
+    return "breached", passed
+
+
 def _unreachable_steps(
     out: dict[str, Any],
     case: Case,
@@ -1281,25 +1311,11 @@ def _unreachable_steps(
         if anchor is None:
             out[field] = "upcoming" if applies else "skipped"
             continue
-        opens, due, limit = _plain_times(stage, anchor, calendar, tz)
-        if stage.escalation and (
-            (due is not None and at > due) if stage.within is not None else at >= opens
-        ):
-            escalated = True
-        if not applies:
-            out[field] = "skipped"
-        elif at < opens:
-            out[field] = "upcoming"
-        else:
-            if due is None or at <= due:
-                out[field] = "open"
-                out["steps_open"] += 1
-            elif limit is not None and at <= limit:
-                out[field] = "late"
-                out["steps_late"] += 1
-            else:
-                out[field] = "breached"
-                out["steps_breached"] += 1
+        status, passed = _plain_status(stage, anchor, applies, at, calendar, tz)
+        escalated = escalated or passed
+        out[field] = status
+        if status in _COUNTED:
+            out[_COUNTED[status]] += 1
             if plan_field is not None:
                 out[plan_field] = True
     if escalated and facts.get("dpd", 0):
@@ -1353,25 +1369,13 @@ def _plain_step_facts(
             if anchor is None:
                 out[field] = "upcoming" if applies else "skipped"
                 continue
-            opens, due, limit = _plain_times(stage, anchor, calendar, tz)
-            if stage.escalation and (
-                (due is not None and at > due) if stage.within is not None else at >= opens
-            ):
-                escalated = True
-            if not applies:
-                out[field] = "skipped"
-            elif at < opens:
-                out[field] = "upcoming"
-            else:
-                if due is None or at <= due:
-                    out[field] = "open"
-                    opened += 1
-                elif limit is not None and at <= limit:
-                    out[field] = "late"
-                    late += 1
-                else:
-                    out[field] = "breached"
-                    breached += 1
+            status, passed = _plain_status(stage, anchor, applies, at, calendar, tz)
+            escalated = escalated or passed
+            out[field] = status
+            if status in _COUNTED:
+                opened += status == "open"
+                late += status == "late"
+                breached += status == "breached"
                 if plan_field is not None:
                     out[plan_field] = True
     out["steps_open"] = opened
