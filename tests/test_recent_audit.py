@@ -1,0 +1,114 @@
+"""Defects found in the re-ageing, cross-default, restructuring and unreachable-step
+paths, each pinned by the input that showed it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pendulum
+import pytest
+
+import collectrules
+from collectrules import load_policy
+from collectrules.errors import InputError
+from collectrules.timeline.evaluate import step_bounds, timeline_section
+from collectrules.timeline.stages import AnchorKind
+
+READS = Path(__file__).parent / "policies" / "reads_unreachable_step.toml"
+
+
+def _reads_policy(tmp: Path, within: str) -> str:
+    """The reads policy over a copy of the default policy whose L-UNREACHABLE step is
+    due ``within`` after the sign."""
+    shipped = Path(collectrules.__file__).parent / "policies" / "default.toml"
+    old = 'anchor = "unreachable"\nwithin = "24 hours"\n'
+    text = shipped.read_text(encoding="utf-8")
+    assert old in text
+    (tmp / "base.toml").write_text(
+        text.replace(old, f'anchor = "unreachable"\nwithin = "{within}"\n'), encoding="utf-8"
+    )
+    reads = READS.read_text(encoding="utf-8").replace(
+        'extends = "default"', 'extends = "base.toml"'
+    )
+    (tmp / "policy.toml").write_text(reads, encoding="utf-8")
+    return str(tmp / "policy.toml")
+
+
+# --------------------------------------------------------------------------- unreachable
+
+
+#: The minutes, from 02:00 on, of the signs (one row each): "1 day" after the eve of the
+#: night New York's clocks go forward (2026-03-08, 02:00 EST to 03:00 EDT) at 02:30 lands
+#: in the gap and reads 03:30 EDT; "1 day" after 03:00 reads 03:00 EDT, earlier.
+_MINUTES = (-60, 10, 30, 59, 60, 65, 74, 75, 76, 90)
+
+
+def _cases(zone: str, first: str) -> list[dict[str, Any]]:
+    """A row per sign, at ``first`` (the wall time the gap begins at) plus each of
+    :data:`_MINUTES`."""
+    start = pendulum.parse(first)
+    return [
+        {
+            "case_id": f"U-{i}",
+            "product": "loan",
+            "currency": "USD",
+            "principal": "1000",
+            "overdue_amount": "800",
+            "due_date": "2025-12-01",
+            "timezone": zone,
+            "signals": [
+                {
+                    "kind": "unreachable",
+                    "observed_at": start.add(minutes=minutes).isoformat(),
+                }
+            ],
+        }
+        for i, minutes in enumerate(_MINUTES)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("within", "zone", "first", "as_of"),
+    [
+        # the day, the week and the month before the gap, at 02:00 EST
+        ("1 day", "America/New_York", "2026-03-07T02:00:00-05:00", "2026-03-08T03:15:00-04:00"),
+        ("1 week", "America/New_York", "2026-03-01T02:00:00-05:00", "2026-03-08T03:15:00-04:00"),
+        ("1 month", "America/New_York", "2026-02-08T02:00:00-05:00", "2026-03-08T03:15:00-04:00"),
+        # Cairo's clocks go forward at 00:00 on Friday 2026-04-24, a working day: a
+        # business day after Thursday 00:30 reads 01:30, after 01:00 reads 01:00.
+        (
+            "1 business_day",
+            "Africa/Cairo",
+            "2026-04-23T00:00:00+02:00",
+            "2026-04-24T01:15:00+03:00",
+        ),
+    ],
+)
+def test_a_wall_clock_step_anchored_on_unreachable_agrees_across_a_clock_change(
+    within: str, zone: str, first: str, as_of: str, tmp_path: Path
+) -> None:
+    # An offset in days, weeks, months or business days follows the wall clock: around
+    # the night the clocks go forward the step's deadline moves back as its anchor moves
+    # on. The columns once found one bound per zone by halving, assuming the deadline
+    # moves forward with the anchor, and called the step open where the per-case
+    # engine (and the timeline) call it breached.
+    pytest.importorskip("polars")
+    from tests.test_frame import assert_agree
+
+    assert_agree(_reads_policy(tmp_path, within), _cases(zone, first), as_of)
+
+
+def test_the_bounds_refuse_a_stage_whose_times_follow_the_wall_clock(tmp_path: Path) -> None:
+    policy = load_policy(_reads_policy(tmp_path, "1 day"))
+    stage = next(
+        s
+        for plan in timeline_section(policy).plans.values()
+        for s in plan.stages
+        if s.anchor.kind is AnchorKind.UNREACHABLE
+    )
+    with pytest.raises(InputError, match="hours") as caught:
+        step_bounds(
+            policy, stage, "America/New_York", pendulum.parse("2026-03-08T03:15:00-04:00"), 0
+        )
+    assert caught.value.problems[0].path == "stage"
