@@ -3,6 +3,7 @@ paths, each pinned by the input that showed it."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -112,3 +113,101 @@ def test_the_bounds_refuse_a_stage_whose_times_follow_the_wall_clock(tmp_path: P
             policy, stage, "America/New_York", pendulum.parse("2026-03-08T03:15:00-04:00"), 0
         )
     assert caught.value.problems[0].path == "stage"
+
+
+# --------------------------------------------------------------------------- pack figures
+
+_LADDER = """schema_version = "1"
+extends = "default"
+id = "acme"
+version = "1.0.0"
+
+[regulation.ACME-5LVL]
+kind = "dpd_ladder"
+fact = "acme_class"
+cross_class = "bad"
+cross_npl_share = {figure}
+
+[[regulation.ACME-5LVL.classes]]
+value = "good"
+label_en = "good"
+label_zh = "正常"
+rule = "ACME-GOOD"
+reason = "Not past due."
+
+[[regulation.ACME-5LVL.classes]]
+value = "bad"
+label_en = "bad"
+label_zh = "次级"
+rule = "ACME-BAD"
+from_dpd = 90
+reason = "Past due."
+"""
+
+_MATERIALITY = """schema_version = "1"
+extends = "default"
+id = "acme"
+version = "1.0.0"
+
+[regulation.ACME-MAT]
+kind = "materiality_default"
+fact = "acme_default"
+over_dpd = 90
+relative = {relative}
+absolute = {{ CNY = {absolute} }}
+"""
+
+
+@pytest.mark.parametrize("figure", ["nan", "-nan", "inf", "-inf"])
+@pytest.mark.parametrize(
+    ("text", "line", "where"),
+    [
+        # CN-5LVL-CROSS's figure, in a ladder of the lender's own
+        (_LADDER.format(figure="{figure}"), 10, "regulation.ACME-5LVL.cross_npl_share"),
+        (
+            _MATERIALITY.format(relative="{figure}", absolute=100),
+            10,
+            "regulation.ACME-MAT.relative",
+        ),
+        (
+            _MATERIALITY.format(relative=0.01, absolute="{figure}"),
+            11,
+            "regulation.ACME-MAT.absolute.CNY",
+        ),
+    ],
+)
+def test_a_pack_figure_that_is_no_finite_number_is_refused_at_its_line(
+    figure: str, text: str, line: int, where: str, tmp_path: Path
+) -> None:
+    # A TOML float may be nan or inf: a pack's figure once took nan, and every case the
+    # pack assessed then failed with decimal.InvalidOperation; an infinite threshold
+    # was refused as out of range, or taken where the figure has no upper bound.
+    from collectrules.errors import PolicyError
+
+    path = tmp_path / "acme.toml"
+    path.write_text(text.replace("{figure}", figure), encoding="utf-8")
+    with pytest.raises(PolicyError) as caught:
+        load_policy(str(path))
+    shown = figure.replace("-nan", "nan")  # a float nan has no sign to show
+    expected = f"{path}:{line}: {where}: the value: expected a finite number, got {shown}"
+    assert expected in str(caught.value), str(caught.value)
+
+
+@pytest.mark.parametrize("figure", [float("nan"), float("inf")])
+def test_a_policy_built_from_a_dict_refuses_a_pack_figure_that_is_no_finite_number(
+    figure: float,
+) -> None:
+    import tomllib
+
+    from collectrules.errors import PolicyError
+    from collectrules.policy import policy_from_dict
+
+    data = tomllib.loads(_LADDER.replace("{figure}", "0.1"))
+    data["regulation"]["ACME-5LVL"]["cross_npl_share"] = figure
+    with pytest.raises(
+        PolicyError,
+        match=re.escape(
+            "regulation.ACME-5LVL.cross_npl_share: the value: expected a finite number"
+        ),
+    ):
+        policy_from_dict(data)
