@@ -211,3 +211,69 @@ def test_a_policy_built_from_a_dict_refuses_a_pack_figure_that_is_no_finite_numb
         ),
     ):
         policy_from_dict(data)
+
+
+# --------------------------------------------------------------------------- negative zero
+
+
+@pytest.mark.parametrize("backend", ["python", "durable"])
+@pytest.mark.parametrize("zero", [-0.0, "-0", "-0.000"])
+@pytest.mark.parametrize("field", ["debtor_npl_share", "debtor_90dpd_share_all_banks"])
+def test_a_share_of_minus_zero_built_in_python_decides_as_its_dict_form(
+    field: str, zero: float | str, backend: str
+) -> None:
+    # Case.from_dict reads -0 as 0; Case(...) kept it, and CN-5LVL's note printed
+    # "debtor_npl_share -0.0 is not more than 0.1": the case and its own dict form (a
+    # JSON file written from it) gave two decisions.
+    from decimal import Decimal
+
+    import attrs
+
+    from collectrules import Case, Engine
+
+    value = zero if isinstance(zero, float) else Decimal(zero)
+    built = attrs.evolve(
+        Case.from_dict(
+            {
+                "case_id": "Z-1",
+                "product": "loan",
+                "currency": "CNY",
+                "principal": "100000",
+                "overdue_amount": "500",
+                "due_date": "2026-06-20",
+                "timezone": "Asia/Shanghai",
+            }
+        ),
+        **{field: value},
+    )
+    again = Case.from_dict(built.to_dict())
+    assert built.to_dict() == again.to_dict()
+    engine = Engine(load_policy("cn_bank_loan"), backend=backend)  # type: ignore[arg-type]
+    as_of = "2026-06-30T12:00:00+08:00"
+    decided = engine.decide(built, as_of=as_of)
+    assert decided.to_json() == engine.decide(again, as_of=as_of).to_json()
+    assert f"{field} 0 is not more than" in decided.to_json()
+
+
+@pytest.mark.parametrize("field", ["principal", "overdue_amount", "annual_rate"])
+def test_a_number_of_minus_zero_built_in_python_round_trips(field: str) -> None:
+    from decimal import Decimal
+
+    import attrs
+
+    from collectrules import Case
+
+    case = Case.from_dict(
+        {
+            "case_id": "Z-1",
+            "product": "loan",
+            "currency": "CNY",
+            "principal": "100000",
+            "overdue_amount": "500",
+            "due_date": "2026-06-20",
+            "timezone": "Asia/Shanghai",
+        }
+    )
+    built = attrs.evolve(case, **{field: Decimal("-0")})
+    assert built.to_dict() == Case.from_dict(built.to_dict()).to_dict()
+    assert built.to_dict()[field] == "0"
