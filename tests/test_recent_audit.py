@@ -277,3 +277,38 @@ def test_a_number_of_minus_zero_built_in_python_round_trips(field: str) -> None:
     built = attrs.evolve(case, **{field: Decimal("-0")})
     assert built.to_dict() == Case.from_dict(built.to_dict()).to_dict()
     assert built.to_dict()[field] == "0"
+
+
+# --------------------------------------------------------------------------- unreachable signs
+
+
+@pytest.mark.parametrize("attempts", ["3", True, 1.5, float("nan"), 0, -5, [3]])
+@pytest.mark.parametrize("function", ["unreachable_signs", "first_unreachable"])
+def test_the_unreachable_signs_refuse_a_count_of_attempts_that_is_no_whole_number(
+    function: str, attempts: object
+) -> None:
+    # ``attempts`` was used unchecked: "3" raised TypeError, and True, 1.5, nan, 0 and -5
+    # were each read as some count (one attempt, or none at all).
+    from collectrules import Case
+    from collectrules.policy.derive import first_unreachable, unreachable_signs
+
+    case = Case.from_dict(
+        {
+            "case_id": "A-1",
+            "product": "loan",
+            "currency": "CNY",
+            "principal": "100000",
+            "overdue_amount": "500",
+            "due_date": "2026-05-20",
+            "timezone": "Asia/Shanghai",
+        }
+    )
+    at = pendulum.parse("2026-06-30T12:00:00+08:00")
+    policy = load_policy("cn_bank_loan")
+    arguments: tuple[Any, ...] = (
+        (case, at, policy) if function == "unreachable_signs" else (case, at, at, policy)
+    )
+    call: Any = unreachable_signs if function == "unreachable_signs" else first_unreachable
+    with pytest.raises(InputError) as caught:
+        call(*arguments, attempts=attempts)
+    assert caught.value.problems[0].path == "attempts"
