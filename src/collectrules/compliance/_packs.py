@@ -10,6 +10,7 @@ key path, so that a bad pack is reported with every other problem of the file.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from decimal import Decimal
@@ -203,6 +204,16 @@ class PackReader(TableReader):
         if isinstance(value, bool) or not isinstance(value, int | float):
             self.fail(
                 path, f"{where}: expected a number, got {quote(value)}", rule_id=rule_id, key=key
+            )
+            return None
+        if isinstance(value, float) and not math.isfinite(value):
+            # A TOML or YAML float may be nan or inf: no threshold, and nan compares
+            # with nothing (decimal.InvalidOperation when a case is assessed).
+            self.fail(
+                path,
+                f"{where}: expected a finite number, got {quote(value)}",
+                rule_id=rule_id,
+                key=key,
             )
             return None
         if kind == "int" and not isinstance(value, int):

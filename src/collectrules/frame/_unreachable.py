@@ -12,8 +12,12 @@ stage and zone). The status, the counts of steps open, late and breached and the
 per-case engine sets them.
 
 An escalation stage anchored on ``unreachable`` also moves the phase; the columns do not
-judge that: :func:`unreachable_stages` gives ``None`` for such a policy, and a row with
-an unreachable sign goes to the per-case engine when a rule reads what the stage gives.
+judge that. Nor do they judge a stage with an offset in days, weeks, months or business
+days: those follow the wall clock, and where the zone's clocks change a later anchor can
+give an earlier time, so no three bounds hold
+(:func:`~collectrules.timeline.evaluate.hourly`). :func:`unreachable_stages` gives
+``None`` for such a policy, and a row with an unreachable sign goes to the per-case
+engine when a rule reads what the stage gives.
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ import polars as pl
 from collectrules.frame._inputs import COLLECT_ENGINE
 from collectrules.model.time import local_midnight
 from collectrules.policy import Policy
-from collectrules.timeline.evaluate import micros, step_bounds
+from collectrules.timeline.evaluate import hourly, micros, step_bounds
 from collectrules.timeline.stages import AnchorKind, Stage, TimelineSection, step_field
 
 __all__ = ["SINCE", "UnreachableStage", "unreachable_stages", "with_unreachable_steps"]
@@ -56,7 +60,8 @@ class UnreachableStage:
 
 def unreachable_stages(policy: Policy) -> tuple[UnreachableStage, ...] | None:
     """The policy's stages anchored on ``unreachable`` (none: an empty tuple); ``None``
-    when one of them is an escalation stage, which the columns do not judge."""
+    when one of them is an escalation stage, or has an offset that does not count hours
+    (:func:`~collectrules.timeline.evaluate.hourly`): the columns do not judge those."""
     return policy.memo("frame_unreachable_stages", lambda: _stages(policy))  # type: ignore[no-any-return]
 
 
@@ -77,7 +82,7 @@ def _stages(policy: Policy) -> tuple[UnreachableStage, ...] | None:
         for stage in plan.stages:
             if stage.anchor.kind is not AnchorKind.UNREACHABLE:
                 continue
-            if stage.escalation:
+            if stage.escalation or not hourly(stage):
                 return None
             products = tuple(
                 sorted(p for p, name in section.products.items() if section.plans.get(name) is plan)

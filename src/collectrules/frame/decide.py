@@ -336,7 +336,8 @@ def decide_rows(
         reasons_rows.append(events_only)
     if unreachable_stages(policy) is None and _reads_unreachable_steps(policy):
         # An escalation stage anchored on ``unreachable`` moves the phase from the sign's
-        # instant, which the columns do not judge: a row with the signal is decided case
+        # instant, and a stage counting days, weeks, months or business days follows the
+        # wall clock; the columns judge neither: a row with the signal is decided case
         # by case when a rule reads what such a step gives (its status, the plan's
         # remedy it performs, the counts of steps open, late or breached, the phase).
         unreachable = (

@@ -561,7 +561,11 @@ def _to_decimal(value: object) -> object:
     if isinstance(value, int):
         return Decimal(value)
     if isinstance(value, float):
-        return Decimal(repr(value))
+        value = Decimal(repr(value))
+    if isinstance(value, Decimal) and not value and value.is_signed():
+        # -0 is 0, as Case.from_dict reads it: a case built in Python gives the decision
+        # its dict form gives (a share's note prints it).
+        return Decimal(0)
     return value
 
 

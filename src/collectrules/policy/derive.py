@@ -33,7 +33,7 @@ from typing import Any, Literal
 import attrs
 import pendulum
 
-from collectrules._arguments import require_instance
+from collectrules._arguments import require_instance, require_int
 from collectrules._decimal import exact
 from collectrules.conditions import MONEY_SCALE
 from collectrules.errors import FieldProblem, InputError, did_you_mean, quote
@@ -502,17 +502,19 @@ def unreachable_signs(
     unanswered attempts in a row to the debtor (or an invalid number), stays in force
     until the debtor is reached again (docs/evidence.md). ``attempts`` counts the
     attempts in a row instead of the policy's ``unreachable_attempts`` (a guardrail
-    rule's own ``failed_attempts``). A policy without the signal kind gives none; the
-    case's other signals of kinds the policy does not know are left out, as
-    ``unknown_signals="ignore"`` leaves them.
+    rule's own ``failed_attempts``): a whole number from 1 on, else an
+    :class:`~collectrules.errors.InputError` naming it. A policy without the signal
+    kind gives none; the case's other signals of kinds the policy does not know are
+    left out, as ``unknown_signals="ignore"`` leaves them.
     """
     when = require_aware(as_of)
     require_case(case)
     require_instance(policy, Policy, "policy", "a Policy")
+    needed = _attempts(attempts)
     plan: _Plan = policy.memo("derive_plan", lambda: _plan(policy))
     if UNREACHABLE not in plan.specs:
         return ()
-    needed = plan.unreachable_needed if attempts is None else max(1, attempts)
+    needed = plan.unreachable_needed if needed is None else needed
     at = _Instants(when, plan.window)
     due_start = local_midnight(case.due_date, case.timezone)
     extra = _extra_signals(case, when, due_start, plan, policy, needed)
@@ -537,6 +539,9 @@ def first_unreachable(
     up to ``end`` derive) after it: each is tried in time order.
     """
     begin, last = require_aware(start), require_aware(end)
+    require_case(case)
+    require_instance(policy, Policy, "policy", "a Policy")
+    _attempts(attempts)
     if last < begin:
         return None
     if unreachable_signs(case, begin, policy, attempts=attempts):
@@ -544,7 +549,7 @@ def first_unreachable(
     plan: _Plan = policy.memo("derive_plan", lambda: _plan(policy))
     if UNREACHABLE not in plan.specs:
         return None
-    needed = plan.unreachable_needed if attempts is None else max(1, attempts)
+    needed = plan.unreachable_needed if attempts is None else attempts
     due_start = local_midnight(case.due_date, case.timezone)
     extra = _extra_signals(case, last, due_start, plan, policy, needed)
     instants = sorted(
@@ -558,6 +563,11 @@ def first_unreachable(
         if unreachable_signs(case, instant, policy, attempts=attempts):
             return instant
     return None
+
+
+def _attempts(attempts: object) -> int | None:
+    """``attempts`` of :func:`unreachable_signs`: None, or a whole number from 1 on."""
+    return None if attempts is None else require_int(attempts, "attempts", minimum=1)
 
 
 #: More than any UTC offset: Python holds every offset strictly within a day of UTC.

@@ -112,6 +112,7 @@ __all__ = [
     "build_timeline",
     "current_timeline_facts",
     "derived_promise_signals",
+    "hourly",
     "micros",
     "promise_rules",
     "state_facts",
@@ -1408,7 +1409,13 @@ def step_bounds(
     status makes turns true at one anchor and stays true after it: the bound is found
     by halving. A bound past ``as_of`` (``as_of`` + 1 µs) is one no anchor reaches.
     Lets a table judge many steps with comparisons (the columnar engine's steps
-    anchored on ``unreachable``, whose anchors differ from row to row)."""
+    anchored on ``unreachable``, whose anchors differ from row to row).
+
+    Only a stage whose offsets all count hours (:func:`hourly`) has such bounds: days,
+    weeks, months and business days follow the wall clock, and where the zone's clocks
+    change they move back as the anchor moves on ("1 day" after 02:30 on the eve of the
+    night the clocks go forward reads 03:30, after 03:00 reads 03:00). Another stage is
+    refused with an :class:`InputError` naming ``stage``."""
     when = require_aware(as_of)
     require_instance(policy, Policy, "policy", "a Policy")
     section = timeline_section(policy)
@@ -1416,6 +1423,13 @@ def step_bounds(
     tz = require_zone(tz, "tz")
     if not any(stage == s for p in section.plans.values() for s in p.stages):
         raise InputError([FieldProblem("stage", "expected a stage of the policy's timeline")])
+    if not hourly(stage):
+        msg = (
+            f"expected a stage whose offsets all count hours, got {quote(stage.id)}: its "
+            "times follow the wall clock, which does not move forward with the anchor "
+            "where the zone's clocks change"
+        )
+        raise InputError([FieldProblem("stage", msg)])
     calendar = section.calendar
     place = zone(tz)
     at = instant(when)
@@ -1438,6 +1452,16 @@ def step_bounds(
         return limit is not None and at <= limit
 
     return _least(upcoming, first, last), _least(open_, first, last), _least(late, first, last)
+
+
+def hourly(stage: Stage) -> bool:
+    """Whether every offset of ``stage`` (``after``, ``within``, ``limit``) counts hours:
+    then each of its times is its anchor plus a fixed span, and moves forward with it
+    (what :func:`step_bounds` needs)."""
+    return all(
+        offset is None or offset.unit is OffsetUnit.HOURS
+        for offset in (stage.after, stage.within, stage.limit)
+    )
 
 
 def micros(at: dt.datetime) -> int:
