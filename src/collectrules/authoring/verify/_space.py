@@ -516,10 +516,10 @@ class _Context:
         self._breaks = sorted(found)
         # One combination of the pack inputs per outcome the conditions tell apart, at
         # every dpd where some probed field changes.
-        points = (0, *self._breaks)
+        changes = (0, *self._breaks)
         kept: dict[tuple[Any, ...], Mapping[str, Any]] = {}
         for combo in self.inputs:
-            kept.setdefault(across(combo, points), combo)
+            kept.setdefault(across(combo, changes), combo)
         self.inputs = tuple(kept.values())
         return self._breaks
 
