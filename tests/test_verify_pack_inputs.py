@@ -27,7 +27,9 @@ from collectrules.authoring.verify import (
     VerificationReport,
     build_case,
     reproduces,
+    verify,
 )
+from collectrules.authoring.verify._space import _Context
 from collectrules.compliance.regulatory import whole_months
 from verified_reports import VerifiedReports
 
@@ -149,6 +151,35 @@ def test_the_policies_they_derive_from_stay_clean(verified: VerifiedReports) -> 
         assert f"the case inputs the regulation packs read {inputs}" in warning.message
         restructured = "with a restructured event at the instant decided" in warning.message
         assert restructured is (name == "cn_bank_loan")
+
+
+def test_every_reage_value_the_conditions_tell_apart_is_explored(tmp_path: Path) -> None:
+    # With a rule on each of the three values, the search reaches each for a card: none
+    # of the inputs (unknown), too few payments (not eligible), and both at the figures.
+    path = tmp_path / "reage_values.toml"
+    rules = "".join(
+        f"""
+[[remedies.rules]]
+id = "R-{value.upper()}"
+effect = "allow"
+remedies = ["remind"]
+when = "us_reage == '{value}'"
+reason = "Remind."
+cites = ["US-REAGE"]
+"""
+        for value in ("eligible", "not_eligible", "unknown")
+    )
+    path.write_text(f'extends = "us_regf"\nid = "reage-values"\nversion = "1"\n{rules}')
+    ctx = _Context(load_policy(path), REFERENCE_AS_OF)
+    group = ctx.group_var({})
+    assert group is not None
+    cards = {d["us_reage"]: d for d in group.domain if d["product"] == "credit_card"}
+    assert set(cards) == {"eligible", "not_eligible", "unknown"}
+    assert "opened_on" not in cards["unknown"]
+    assert cards["not_eligible"]["consecutive_minimum_payments"] == 2
+    assert cards["eligible"]["consecutive_minimum_payments"] == 3
+    report = verify(path)
+    assert report.ok, [str(f) for f in report.errors]
 
 
 def test_build_case_carries_the_pack_inputs() -> None:
