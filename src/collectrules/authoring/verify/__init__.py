@@ -1,9 +1,10 @@
 """The policy verifier: gaps, overlaps, shadowed rules, conflicts, citations, invariants.
 
-The package is split by concern: :mod:`._space` and :mod:`._values` (the search space),
-:mod:`._folds` (hit policies summarised during the search), :mod:`._verifier` (the
-search), :mod:`._checks` (the checks), :mod:`._findings` (what is reported),
-:mod:`._cases` and :mod:`._reproduce` (counterexamples), :mod:`._run` (the entry point).
+The package is split by concern: :mod:`._space`, :mod:`._values` and :mod:`._inputs`
+(the search space), :mod:`._folds` (hit policies summarised during the search),
+:mod:`._verifier` (the search), :mod:`._checks` (the checks), :mod:`._findings` (what is
+reported), :mod:`._cases` and :mod:`._reproduce` (counterexamples), :mod:`._run` (the
+entry point).
 
 :func:`verify` checks a loaded policy without running any case through the engine
 first. It works on the condition IR, and it is exact over interval and enum
@@ -41,6 +42,14 @@ Every finding that a case can show comes with a counterexample: a real case, bui
 the cell, and the ``as_of`` to decide it at. The verifier decides it with the engine
 before reporting it; :func:`reproduces` does the same for any engine, which is how the
 test suite checks both back ends.
+
+Fields that the policy's sections compute from the case (a pack's class, a bucket, the
+timeline's state) are set by probing: the verifier builds cases over dpd, the product and
+the case fields the policy reads, and over the case inputs that the regulation packs read
+and no fact shows (a re-ageing pack's ``opened_on`` and ``consecutive_minimum_payments``,
+a ladder's debtor shares, a ``restructured`` event at ``as_of``: :mod:`._inputs`), and
+derives them; a counterexample carries the inputs that give it. Other events are never
+set, and an ``unverified`` warning says so.
 
 Fields that the verifier cannot set from a case it builds (fields added by an optional
 section, for instance) are still enumerated; a finding that depends on them is kept only

@@ -16,7 +16,7 @@ from collectrules.conditions import (
     MONEY_SCALE,
 )
 from collectrules.errors import FieldProblem, InputError, figure
-from collectrules.model.case import Product
+from collectrules.model.case import SHARE_FIELDS, Product
 from collectrules.model.decision import Quadrant
 from collectrules.model.limits import MAX_GUARANTORS, MAX_SIGNALS, MAX_YEAR, MIN_YEAR
 from collectrules.model.time import require_aware
@@ -34,8 +34,12 @@ def build_case(
     """A JSON-ready case whose flat facts at ``as_of`` have the witness's values.
 
     Fields the witness does not set take neutral values: a loan in CNY, 100,000 lent,
-    10,000 overdue, no guarantor, no maturity date, no signal. ``Case.from_dict``
-    checks what the witness gives (an amount, a product); arguments of another kind, a
+    10,000 overdue, no guarantor, no maturity date, no signal. Besides facts, the
+    witness may set case inputs that a regulation pack reads and no fact shows: the
+    case fields ``opened_on`` (a date, or ISO text), ``consecutive_minimum_payments``,
+    ``debtor_npl_share`` and ``debtor_90dpd_share_all_banks`` (a decimal, or text), and
+    ``restructured`` (true: a ``restructured`` event at ``as_of``). ``Case.from_dict``
+    checks what the witness gives (an amount, a product, a date); arguments of another kind, a
     ``dpd`` or ``days_to_maturity`` that puts a date outside the supported years, and
     more signals or guarantors than a case may hold are an :class:`InputError` here.
     """
@@ -85,12 +89,32 @@ def build_case(
                 _at_most(kind, len(signals) + count, MAX_SIGNALS, "signals in all")
                 signals += [{"kind": kind, "observed_at": observed}] * count
     case["signals"] = signals
+    # The case inputs a regulation pack reads and no fact shows (see _inputs).
+    for name in _CASE_INPUTS:
+        value = get(name, ABSENT)
+        if value is not ABSENT and value is not None:
+            case[name] = _input_text(value)
     # The debtor reached at as_of (on or after the due date): debtor_contacted.
-    reached = get("debtor_contacted", False) is True
-    case["events"] = (
-        [{"kind": "contact_attempt", "at": observed, "outcome": "reached"}] if reached else []
-    )
+    events: list[dict[str, Any]] = []
+    if get("debtor_contacted", False) is True:
+        events.append({"kind": "contact_attempt", "at": observed, "outcome": "reached"})
+    # A distressed restructuring at as_of: restructured.
+    if get("restructured", False) is True:
+        events.append({"kind": "restructured", "at": observed})
+    case["events"] = events
     return case
+
+
+#: Witness keys copied onto the case as they are (dates and decimals as text).
+_CASE_INPUTS = ("opened_on", "consecutive_minimum_payments", *SHARE_FIELDS)
+
+
+def _input_text(value: Any) -> Any:
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    return value
 
 
 def _days_within(name: str, today: dt.date, days: int) -> None:

@@ -32,6 +32,7 @@ from collectrules.authoring.verify._inventory import (
 from collectrules.authoring.verify._space import (
     _W1,
     _base,
+    _Context,
     _describe,
     _in_any_world,
     _Situation,
@@ -607,15 +608,12 @@ def run_checks(vf: _Verifier) -> VerificationReport:
             )
         )
     if ctx.probed:
-        extra = [f for f in ctx.probe_base if f not in ("dpd", "product")]
-        by = ", ".join(["dpd", "the product", *extra])
         vf.findings.append(
             Finding(
                 FindingKind.UNVERIFIED,
                 Severity.WARNING,
                 f"{', '.join(ctx.probed)}: computed by the policy's sections from the case; "
-                f"the verifier explored the values that cases without events give them (by "
-                f"{by}), so a combination that only events can produce is not checked",
+                f"{_probed_scope(ctx)}",
                 (),
                 None,
                 None,
@@ -645,3 +643,29 @@ def run_checks(vf: _Verifier) -> VerificationReport:
         "final_situations": vf.situation_counts[-1] if vf.situation_counts else 0,
     }
     return VerificationReport(vf.policy.ref, tuple(findings), stats)
+
+
+def _probed_scope(ctx: _Context) -> str:
+    """What the verifier explored of the fields the policy's sections compute, and
+    what it did not."""
+    by = ", ".join(
+        ["dpd", "the product", *(f for f in ctx.probe_base if f not in ("dpd", "product"))]
+    )
+    fields = [f for f in ctx.input_fields if f != "restructured"]
+    if fields:
+        by += (
+            f", and the case inputs the regulation packs read ({', '.join(fields)}), each "
+            "missing or on either side of each pack's figure"
+        )
+    if "restructured" in ctx.input_fields:
+        return (
+            f"the verifier explored the values that cases give them (by {by}), without an "
+            "event or with a restructured event at the instant decided, so a combination "
+            "that only other events can produce (a payment, a promise, a contact, a re-age, "
+            "an earlier restructuring) is not checked"
+        )
+    return (
+        f"the verifier explored the values that cases without events give them (by {by}), "
+        "so a combination that only events can produce (a payment, a promise, a contact, a "
+        "re-age, a restructuring) is not checked"
+    )

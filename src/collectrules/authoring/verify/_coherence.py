@@ -21,11 +21,12 @@ compares.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from collectrules.authoring.verify._cases import build_case
 from collectrules.authoring.verify._findings import FindingKind, Severity
+from collectrules.authoring.verify._inputs import INPUT_FIELDS
 from collectrules.authoring.verify._reproduce import mismatches
 from collectrules.authoring.verify._space import _Situation
 from collectrules.authoring.verify._verifier import _Verifier
@@ -110,6 +111,23 @@ def _profiles(finals: Sequence[_Situation]) -> list[dict[str, Any]]:
     return out or [{}]
 
 
+def _with_inputs(
+    profiles: Sequence[dict[str, Any]], inputs: Sequence[Mapping[str, Any]]
+) -> list[dict[str, Any]]:
+    """Each profile with each combination of the pack inputs (its own first), once."""
+    out: list[dict[str, Any]] = []
+    seen: set[tuple[tuple[str, Any], ...]] = set()
+    for profile in profiles:
+        bare = {k: v for k, v in profile.items() if k not in INPUT_FIELDS}
+        for extra in (profile, *inputs):
+            witness = {**bare, **{k: v for k, v in extra.items() if k in INPUT_FIELDS}}
+            key = tuple(sorted(witness.items(), key=lambda kv: kv[0]))
+            if key not in seen:
+                seen.add(key)
+                out.append(witness)
+    return out
+
+
 def _step_points(policy: Policy, as_of: Any, product: str, reference: int) -> set[int]:
     """The days past due, near which a step of the product's plan opens, falls due or
     reaches its limit, read off a reference case ``reference`` days past due (months
@@ -158,8 +176,11 @@ def check_coherence(vf: _Verifier, finals: Sequence[_Situation]) -> None:
     for plan in section.plans.values():
         for stage in plan.stages:
             staged |= stage.when.fields()
+    # The case inputs that the packs read change the timeline's facts and the decision
+    # alike: each profile is tried with each of their combinations the search keeps.
+    staged |= set(INPUT_FIELDS)
     timelines: dict[tuple[Any, ...], Timeline] = {}
-    for profile in _profiles(finals):
+    for profile in _with_inputs(_profiles(finals), vf.ctx.inputs):
         for product in products:
             for dpd in sorted(p for p in points if p >= 0):
                 witness = {**profile, "dpd": dpd, "product": product}

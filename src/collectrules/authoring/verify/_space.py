@@ -27,6 +27,7 @@ from collectrules.authoring.verify._folds import (
     _Fold,
     _SatFold,
 )
+from collectrules.authoring.verify._inputs import INPUT_FIELDS, pack_inputs
 from collectrules.authoring.verify._inventory import (
     _section_numbers,
 )
@@ -169,16 +170,27 @@ class _Context:
             )
         )
         self.probe_base: tuple[str, ...] = ()
+        #: The values of the case inputs that the packs read and no fact shows (an
+        #: account's opening date, a debtor's shares, a restructuring), one per outcome
+        #: the conditions tell apart, the first setting none (see :mod:`._inputs`).
+        self.inputs: tuple[Mapping[str, Any], ...] = ({},)
         self._probes: dict[tuple[tuple[str, Any], ...], dict[str, Any] | None] = {}
         self._breaks: list[int] | None = None
         self._refs: list[dict[str, Any]] = [{}]
         self._seen: dict[str, set[Any]] = {f: set() for f in self.probed}
+        self._groups: dict[tuple[tuple[str, Any], ...], _Var | None] = {}
         if self.probed:
             self.probe_base = ("dpd", "product", *(f for f in _PROBE_FIELDS if f in self.leaves))
+            self.inputs = pack_inputs(policy, self.as_of_dt.in_timezone("UTC").date())
+        #: The case inputs that :attr:`inputs` varies (see :data:`._inputs.INPUT_FIELDS`).
+        self.input_fields: tuple[str, ...] = tuple(
+            f for f in INPUT_FIELDS if any(f in combo for combo in self.inputs)
+        )
+        if self.probed:
             self.breaks()
             self.probed = tuple(f for f in self.probed if len(self._seen[f]) > 1)
             if not self.probed:
-                self.probe_base = ()
+                self.probe_base, self.inputs = (), ({},)
             for name in self.probed:
                 self.kinds[name] = "probed"
         self.group = frozenset(self.probe_base) | frozenset(self.probed)
@@ -460,6 +472,27 @@ class _Context:
                 if shown not in profiles:
                     profiles.add(shown)
                     refs.append(ref)
+        base_refs = list(refs)
+        # The pack inputs: each combination that changes what the conditions see, for
+        # some product, at a few dpd values (a floor, a hold or an eligibility that only
+        # one product has), is a reference case of its own.
+        products = [str(p) for p in self.policy.products]
+
+        def across(ref: Mapping[str, Any], days: Iterable[int]) -> tuple[Any, ...]:
+            return tuple(
+                self._signature(self.probe({"dpd": d, "product": p, **r, **ref}))
+                for p in products
+                for r in base_refs
+                for d in days
+            )
+
+        coarse = (0, 1, 100, 400)
+        shown_inputs = {across({}, coarse)}
+        for combo in self.inputs[1:]:
+            shown = across(combo, coarse)
+            if shown not in shown_inputs:
+                shown_inputs.add(shown)
+                refs.append(dict(combo))
         self._refs = refs
         for product, ref in itertools.product(map(str, self.policy.products), refs):
 
@@ -481,26 +514,45 @@ class _Context:
                     found.add(y)
                     lo, vlo = y, at(y)
         self._breaks = sorted(found)
+        # One combination of the pack inputs per outcome the conditions tell apart, at
+        # every dpd where some probed field changes.
+        changes = (0, *self._breaks)
+        kept: dict[tuple[Any, ...], Mapping[str, Any]] = {}
+        for combo in self.inputs:
+            kept.setdefault(across(combo, changes), combo)
+        self.inputs = tuple(kept.values())
         return self._breaks
 
     def group_var(self, fixed: Mapping[str, Any]) -> _Var | None:
-        """The joint values of the probe group, consistent with ``fixed``."""
+        """The joint values of the probe group, consistent with ``fixed``.
+
+        Each joint value of the probe base is probed with each combination of the pack
+        inputs (:attr:`inputs`); of those that give the same probed values, the first
+        (the simplest) is kept, with its inputs, which a case built from it carries."""
         base = self.probe_base
+        partners = [self.links[f] for f in base if f in self.links]
+        key = tuple((f, fixed[f]) for f in (*base, *partners, *self.probed) if f in fixed)
+        if key in self._groups:
+            return self._groups[key]
         cells = [self.cells(f) if f not in fixed else (fixed[f],) for f in base]
-        if math.prod(len(c) for c in cells) > MAX_PROBES:
-            return None
-        domain: list[dict[str, Any]] = []
-        for combo in itertools.product(*cells):
-            entry = dict(zip(base, combo, strict=True))
-            if not self.feasible({**fixed, **entry}, entry):
-                continue
-            found = self.probe(entry)
-            if found is None:
-                continue
-            if any(f in fixed and fixed[f] != v for f, v in found.items()):
-                continue
-            domain.append({**entry, **found})
-        return _Var(tuple(base) + self.probed, tuple(domain))
+        var: _Var | None = None
+        if math.prod(len(c) for c in cells) * len(self.inputs) <= MAX_PROBES:
+            domain: dict[tuple[Any, ...], dict[str, Any]] = {}
+            for combo in itertools.product(*cells):
+                entry = dict(zip(base, combo, strict=True))
+                if not self.feasible({**fixed, **entry}, entry):
+                    continue
+                for extra in self.inputs:
+                    found = self.probe({**entry, **extra})
+                    if found is None:
+                        continue
+                    if any(f in fixed and fixed[f] != v for f, v in found.items()):
+                        continue
+                    seen = (combo, tuple(found.values()))
+                    domain.setdefault(seen, {**entry, **extra, **found})
+            var = _Var(tuple(base) + self.probed, tuple(domain.values()))
+        self._groups[key] = var
+        return var
 
     def order(self, name: str) -> int:
         return self.field_order.get(_base(name), len(self.field_order))
