@@ -256,8 +256,11 @@ def test_a_policy_reading_the_reason_keys_the_exact_values(tmp_path: Path) -> No
 def test_a_value_outside_the_subset_goes_per_case_for_its_error(
     column: str, value: Any, dtype: Any
 ) -> None:
-    rows = [_card("B-1", "2025-01-10", 3), _card("B-2", None, None)]
+    # The bad value's row goes per case; its neighbour, with the other field well formed
+    # (and none in this column), is decided in the columns.
+    rows = [_card("B-1", "2025-01-10", 3), _card("B-2", "2025-02-11", 4)]
     rows[0][column] = value
+    del rows[1][column]
     types = {**TEXT_TYPES, column: dtype}
     result = decide_both("us_regf", rows, types, AS_OF)
     assert result.summary.fallback == {"outside the columnar subset": 1}
