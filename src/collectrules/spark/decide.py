@@ -492,10 +492,12 @@ def _reage_columns(reage: ReageKey) -> dict[str, Column]:
     first = F.make_date(((index - month) / 12).cast("int"), (month + 1).cast("int"), F.lit(1))
     after = F.date_add(today, 1)
     least, most = reage.payments
+    # Spark's least and greatest skip a null: a value not recorded is kept null first.
     return {
         "opened_on": F.when(applies & opened.isNotNull(), F.when(age < 0, after).otherwise(first)),
         "consecutive_minimum_payments": F.when(
-            applies, F.greatest(F.least(payments, F.lit(most)), F.lit(least))
+            applies & payments.isNotNull(),
+            F.greatest(F.least(payments, F.lit(most)), F.lit(least)),
         ),
     }
 
