@@ -173,7 +173,9 @@ def test_the_whole_months_column_is_the_packs_count(start: dt.date, day: dt.date
     assert counted == whole_months(start, day)
 
 
-def _card(case_id: str, opened: str | None, payments: int | None) -> dict[str, Any]:
+def card(case_id: str, opened: str | None, payments: int | str | None) -> dict[str, Any]:
+    """A credit card 300 past due in New York, opened on ``opened``, with ``payments``
+    consecutive minimum payments (each left out when None)."""
     row: dict[str, Any] = {
         "case_id": case_id,
         "product": "credit_card",
@@ -199,7 +201,7 @@ def test_the_key_holds_only_what_the_pack_tells_apart() -> None:
     # pack tells apart only under 9 months or not, under 3 payments or not.
     start = dt.date(2016, 1, 1)
     rows = [
-        _card(f"K-{i}", (start + dt.timedelta(days=13 * i)).isoformat(), i % 25) for i in range(300)
+        card(f"K-{i}", (start + dt.timedelta(days=13 * i)).isoformat(), i % 25) for i in range(300)
     ]
     result = decide_both("us_regf", rows, TEXT_TYPES, AS_OF)
     assert result.summary.columnar == len(rows)
@@ -219,7 +221,7 @@ def test_a_policy_reading_the_reason_keys_the_exact_values(tmp_path: Path) -> No
     # Two cards on the same side of every figure, opened on different days: their
     # reasons differ (the date, the age), and a rule reading the reason fires for the
     # first alone, in the columns as per case.
-    first, second = _card("T-1", "2025-01-10", 5), _card("T-2", "2024-03-02", 7)
+    first, second = card("T-1", "2025-01-10", 5), card("T-2", "2024-03-02", 7)
     at = pendulum.parse(AS_OF)
     reason = _reage_pack().assess(Case.from_dict(first), 0, at).reason
     assert "'" not in reason
@@ -258,7 +260,7 @@ def test_a_value_outside_the_subset_goes_per_case_for_its_error(
 ) -> None:
     # The bad value's row goes per case; its neighbour, with the other field well formed
     # (and none in this column), is decided in the columns.
-    rows = [_card("B-1", "2025-01-10", 3), _card("B-2", "2025-02-11", 4)]
+    rows = [card("B-1", "2025-01-10", 3), card("B-2", "2025-02-11", 4)]
     rows[0][column] = value
     del rows[1][column]
     types = {**TEXT_TYPES, column: dtype}

@@ -688,18 +688,7 @@ def test_the_account_fields_of_a_reage_pack_are_read_by_the_columns(
     # the sections' key (its whole-month age and its payments as the pack tells them
     # apart). Around 9 months (a month's end, a leap day) and 3 payments they are read
     # by the columns, as by the Polars engine; a value out of the subset goes per case.
-    def card(case_id: str, opened: str | None, payments: str | None) -> dict[str, Any]:
-        row = {
-            **{k: v for k, v in case_dict(case_id=case_id).items() if k != "signals"},
-            "product": "credit_card",
-            "currency": "USD",
-            "timezone": "America/New_York",
-        }
-        if opened is not None:
-            row["opened_on"] = opened
-        if payments is not None:
-            row["consecutive_minimum_payments"] = payments
-        return row
+    from test_frame_reage import card
 
     rows = [
         card("A-1", "2025-09-30", "3"),  # 9 whole months on 2026-06-30 in New York
