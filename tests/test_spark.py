@@ -679,3 +679,37 @@ def test_a_single_precision_share_is_read_as_the_number_it_holds(session: SparkS
     )
     classes = {r.case_id: dict(r.classes)["CN-5LVL"] for r in result.decisions.collect()}
     assert classes == {"F-0": "substandard", "F-1": "substandard", "F-2": "special_mention"}
+
+
+def test_the_account_fields_of_a_reage_pack_are_read_by_the_columns(
+    session: SparkSession,
+) -> None:
+    # US-REAGE: the account's opened_on and consecutive_minimum_payments are columns of
+    # the sections' key (its whole-month age and its payments as the pack tells them
+    # apart). Around 9 months (a month's end, a leap day) and 3 payments they are read
+    # by the columns, as by the Polars engine; a value out of the subset goes per case.
+    from test_frame_reage import card
+
+    rows = [
+        card("A-1", "2025-09-30", "3"),  # 9 whole months on 2026-06-30 in New York
+        card("A-2", "2025-10-01", "3"),  # 8 whole months
+        card("A-3", "2025-08-31", "4"),
+        card("A-4", "2024-02-29", "2"),
+        card("A-5", "2026-07-01", "3"),  # opened after as_of
+        card("A-6", None, "3"),
+        card("A-7", "2025-01-31", None),
+        card("A-8", "2025-13-01", "3"),  # no such month: per case, for its error
+        card("A-9", "2025-01-31", "+3"),  # a sign: per case, for its error
+    ]
+    result = assert_agree(session, "us_regf", rows)
+    assert result.per_case == 2
+    classes = {r.case_id: dict(r.classes)["US-REAGE"] for r in result.decisions.collect()}
+    assert classes == {
+        "A-1": "eligible",
+        "A-2": "not_eligible",
+        "A-3": "eligible",
+        "A-4": "not_eligible",
+        "A-5": "not_eligible",
+        "A-6": "unknown",
+        "A-7": "unknown",
+    }

@@ -489,9 +489,10 @@ def test_the_columnar_engine_agrees_and_counts_the_rows_it_sends_per_case() -> N
         row.setdefault("signals", [])
         row.setdefault("events", [])
     result = assert_agree("us_regf", rows, AS_OF)
-    # Rows with the re-ageing inputs go per case; the others are decided by the columns.
-    assert result.summary.fallback == {"outside the columnar subset": 2, "has events": 1}
-    assert result.summary.columnar == 3
+    # Rows with the re-ageing inputs are decided by the columns too (the sections' key
+    # holds the account's age and payments); only the row with a reaged event goes per case.
+    assert result.summary.fallback == {"has events": 1}
+    assert result.summary.columnar == 5
     decided, errors = columnar(result)
     assert errors == {}
     values = [dict(decided[i]["classes"]).get("US-REAGE") for i in range(len(rows))]

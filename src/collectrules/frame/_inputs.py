@@ -11,7 +11,9 @@ Every row is sorted into one of two routes:
   as :meth:`Case.from_dict <collectrules.model.case.Case.from_dict>` would (amounts
   with at most four decimals, ISO dates and instants with an offset, known products,
   signal kinds from the policy's catalogue, debtor-level shares from 0 to 1 written
-  with at most twelve decimals, no events, guarantors or contract terms);
+  with at most twelve decimals, an account's ``opened_on`` as an ISO date and its
+  ``consecutive_minimum_payments`` as a whole number from 0 to 1200, no events,
+  guarantors or contract terms);
 * **per case**: anything else, decided one at a time by the per-case engine, which
   gives it its exact decision or its exact error.
 
@@ -41,6 +43,7 @@ from collectrules.io.arrow import (
 )
 from collectrules.model.case import SHARE_FIELDS, Product, zone
 from collectrules.model.limits import (
+    MAX_COUNT,
     MAX_ID_LENGTH,
     MAX_SIGNALS,
     MAX_TEXT_LENGTH,
@@ -50,6 +53,7 @@ from collectrules.model.limits import (
 )
 
 __all__ = [
+    "ACCOUNT_FIELDS",
     "CASE_COLUMNS",
     "EVENT_COLUMNS",
     "ROW",
@@ -67,6 +71,9 @@ __all__ = [
 ROW = "__row"
 """The internal column holding a case's position in the cases table."""
 
+#: The account's fields a ``reage`` pack reads (US-REAGE): its opening date and its
+#: consecutive minimum payments.
+ACCOUNT_FIELDS = ("opened_on", "consecutive_minimum_payments")
 #: The case columns the columnar route reads; others must be null for a row to take it.
 CASE_COLUMNS = (
     "case_id",
@@ -80,6 +87,7 @@ CASE_COLUMNS = (
     "sicr_rebutted",
     "default_rebutted",
     *SHARE_FIELDS,
+    *ACCOUNT_FIELDS,
 )
 #: The columns of the signals table (besides ``case_id``).
 SIGNAL_COLUMNS = ("kind", "observed_at", "value", "note")
@@ -100,6 +108,8 @@ _INSTANT = (
     r"(?:Z|[+-][0-9]{2}:[0-9]{2})$"
 )
 _SCALE_DIGITS = 4
+#: A count written as text, as ``Case.from_dict`` reads one: one to four ASCII digits.
+_COUNT = r"^[0-9]{1,4}$"
 #: A share of the debtor's debts: 0 or 1, with a fraction; read in units of 10^-12.
 _SHARE = r"^[01](?:\.[0-9]+)?$"
 #: The decimals of a debtor's share the columns read exactly (more go per case).
@@ -556,6 +566,30 @@ def _share(column: str, frame: pl.DataFrame) -> tuple[pl.Expr, pl.Expr]:
     return pl.when(good).then(units), pl.col(column).is_null() | good
 
 
+def _count(column: str, frame: pl.DataFrame) -> tuple[pl.Expr, pl.Expr]:
+    """A count (``consecutive_minimum_payments``) as Int64 (null when absent), and
+    whether the row may go columnar: the count is absent, or a whole number from 0 to
+    :data:`~collectrules.model.limits.MAX_COUNT` held in an integer column or written
+    as one to four ASCII digits in a text column, as ``Case.from_dict`` reads it.
+    Anything else (a float, even 3.0, a boolean, a sign, a number out of range) goes
+    per case, which gives its exact error."""
+    if column not in frame.columns:
+        return pl.lit(None, dtype=pl.Int64), pl.lit(value=True)
+    dtype = frame.schema[column]
+    raw = pl.col(column)
+    if dtype.is_integer():
+        good = raw.is_between(0, MAX_COUNT).fill_null(value=False)
+        value = pl.when(good).then(raw.cast(pl.Int64, strict=False))
+    elif _is_text(dtype):
+        text = raw.cast(pl.String)
+        number = text.cast(pl.Int64, strict=False)
+        good = (text.str.contains(_COUNT) & (number <= MAX_COUNT)).fill_null(value=False)
+        value = pl.when(good).then(number)
+    else:
+        return pl.lit(None, dtype=pl.Int64), raw.is_null()
+    return value, raw.is_null() | good
+
+
 def _date(column: str, frame: pl.DataFrame) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
     """The column as a date; whether it is readable; whether it is absent (null)."""
     if column not in frame.columns:
@@ -640,9 +674,10 @@ def _flag(column: str, frame: pl.DataFrame) -> tuple[pl.Expr, pl.Expr]:
 def check_cases(cases: pl.DataFrame, extra_null: Iterable[str] = ()) -> pl.DataFrame:
     """The cases with typed columns and ``__ok``: whether the row may go columnar.
 
-    Adds ``principal``/``overdue_amount`` in ten-thousandths, ``due_date`` and
-    ``maturity_date`` as dates, the flags as booleans, the debtor's shares in units of
-    10^-12 (:func:`_share`). ``extra_null`` names further
+    Adds ``principal``/``overdue_amount`` in ten-thousandths, ``due_date``,
+    ``maturity_date`` and ``opened_on`` as dates, the flags as booleans, the debtor's
+    shares in units of 10^-12 (:func:`_share`), ``consecutive_minimum_payments`` as an
+    integer (:func:`_count`). ``extra_null`` names further
     columns that must be null for the columnar route.
     """
     principal, principal_ok = _money("principal", cases)
@@ -650,6 +685,8 @@ def check_cases(cases: pl.DataFrame, extra_null: Iterable[str] = ()) -> pl.DataF
     due, due_ok, _ = _date("due_date", cases)
     maturity, maturity_ok, maturity_absent = _date("maturity_date", cases)
     sentinel = maturity.is_in(list(NO_DATE_SENTINELS)).fill_null(value=False)
+    opened, opened_ok, opened_absent = _date("opened_on", cases)
+    payments, payments_ok = _count("consecutive_minimum_payments", cases)
     sicr, sicr_ok = _flag("sicr_rebutted", cases)
     default, default_ok = _flag("default_rebutted", cases)
     shares = {name: _share(name, cases) for name in SHARE_FIELDS}
@@ -669,6 +706,8 @@ def check_cases(cases: pl.DataFrame, extra_null: Iterable[str] = ()) -> pl.DataF
         & overdue_ok
         & due_ok
         & (maturity_ok | maturity_absent | sentinel)
+        & (opened_ok | opened_absent)
+        & payments_ok
         & text["timezone"].is_in(zones).fill_null(value=False)
         & sicr_ok
         & default_ok
@@ -690,6 +729,8 @@ def check_cases(cases: pl.DataFrame, extra_null: Iterable[str] = ()) -> pl.DataF
             overdue_amount=overdue,
             due_date=due,
             maturity_date=pl.when(sentinel).then(None).otherwise(maturity),
+            opened_on=opened,
+            consecutive_minimum_payments=payments,
             sicr_rebutted=sicr,
             default_rebutted=default,
             **{name: units for name, (units, _) in shares.items()},

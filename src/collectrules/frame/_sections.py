@@ -1,15 +1,16 @@
 """The sections' facts, classes, buckets and trace entries, once per distinct key.
 
-The built-in sections compute their facts with per-case Python (the timeline's steps
-and deadlines, the regulatory ladders, the bucket sets). For a case with no events and
-no guarantors, what they give depends only on a few columns: the product, currency,
-dates, zone and flags of the case, the debtor's shares (``debtor_npl_share``,
-``debtor_90dpd_share_all_banks``, read by a ladder's cross-default floor), its days
-past due, whether anything is owed, the truth of each stage condition of the timeline,
-and (for a materiality pack) its amounts. The columnar engine therefore runs the
-sections' own code once per distinct value of that *key*, on a case built from the key,
-and joins the results back: the Python work grows with the number of distinct keys (a
-few thousand in a portfolio), not with the rows. A materiality pack's probation reads
+The built-in sections compute their facts with per-case Python (the timeline's steps and
+deadlines, the regulatory ladders, the bucket sets). For a case with no events and no
+guarantors, what they give depends only on a few columns: the product, currency, dates,
+zone and flags of the case, the debtor's shares (``debtor_npl_share``,
+``debtor_90dpd_share_all_banks``, read by a ladder's cross-default floor), the account's
+age and minimum payments as a ``reage`` pack tells them apart (see :class:`ReageKey`),
+its days past due, whether anything is owed, the truth of each stage condition of the
+timeline, and (for a materiality pack) its amounts. The columnar engine therefore runs
+the sections' own code once per distinct value of that *key*, on a case built from the
+key, and joins the results back: the Python work grows with the number of distinct keys
+(a few thousand in a portfolio), not with the rows. A materiality pack's probation reads
 the case's payment events: the key's case has none, and every row with events goes to
 the per-case engine, so no probation is ever decided from a key.
 
@@ -30,16 +31,24 @@ import pendulum
 import polars as pl
 
 from collectrules._decimal import exact
-from collectrules.compliance.regulatory import MaterialityPack, regulation_of
+from collectrules.compliance.regulatory import MaterialityPack, ReagePack, regulation_of
 from collectrules.conditions import Condition, FieldSpec, parse
 from collectrules.frame._compile import SEPARATOR, condition_expr, dtype_of
-from collectrules.frame._inputs import SHARE_DIGITS
+from collectrules.frame._inputs import ACCOUNT_FIELDS, SHARE_DIGITS
 from collectrules.model.case import SHARE_FIELDS, Case, Product
 from collectrules.policy import Policy
 from collectrules.timeline.evaluate import promise_rules, timeline_facts
 from collectrules.timeline.stages import TimelineSection
 
-__all__ = ["KNOWN_SECTIONS", "SectionKeys", "core_names", "section_keys"]
+__all__ = [
+    "KNOWN_SECTIONS",
+    "ReageKey",
+    "SectionKeys",
+    "core_names",
+    "reage_key",
+    "section_keys",
+    "whole_months_expr",
+]
 
 #: The sections whose inputs this module knows.
 #: The sections whose results on a case without events depend only on the key. The
@@ -68,6 +77,122 @@ _PAIRS = pl.List(pl.Struct({"key": pl.String, "value": pl.String}))
 
 
 @attrs.frozen
+class ReageKey:
+    """What the key holds of an account's ``opened_on`` and
+    ``consecutive_minimum_payments`` under a policy with ``reage`` packs.
+
+    A pack passes an account at least ``min_account_months`` whole months old at
+    ``as_of`` (in the case's zone) and one with at least ``min_payments`` payments; it
+    tells no two ages (counts) apart on the same side of its figure. So the key holds the
+    age clipped to ``months`` (from one below the lowest figure of the packs to the
+    highest) as an opening date of that age (:func:`reage_key`), and the payments
+    clipped to ``payments``: a handful of keys, whatever the dates of a book. The pack's
+    reason text, which names the date, the age and the payments, is then that of the
+    key's case, not the row's: ``exact`` (the reason fact is read by a layer, remedy or
+    stage condition, which the columns evaluate) keys the values themselves instead.
+    Rows of a product no pack assesses key neither (both null)."""
+
+    #: The products some pack assesses; None: every product.
+    products: frozenset[str] | None
+    months: tuple[int, int]
+    payments: tuple[int, int]
+    exact: bool
+
+
+def reage_key(policy: Policy) -> ReageKey | None:
+    """The :class:`ReageKey` of ``policy``; None when it has no ``reage`` pack (the key
+    then holds neither field)."""
+    regulation = regulation_of(policy)
+    packs = [] if regulation is None else [p for p in regulation.packs if isinstance(p, ReagePack)]
+    if not packs:
+        return None
+    products = (
+        None
+        if any(not p.products for p in packs)
+        else frozenset(product for p in packs for product in p.products)
+    )
+    months = [p.min_account_months.as_int for p in packs]
+    payments = [p.min_payments.as_int for p in packs]
+    reasons = {p.reason_fact for p in packs if p.reason_fact is not None}
+    return ReageKey(
+        products=products,
+        months=(min(months) - 1, max(months)),
+        payments=(max(min(payments) - 1, 0), max(payments)),
+        exact=bool(reasons & _condition_reads(policy)),
+    )
+
+
+def _condition_reads(policy: Policy) -> frozenset[str]:
+    """The fields the conditions the columns evaluate read: the layers', the remedy
+    rules' and the timeline stages'."""
+    read: set[str] = set()
+    for layer in policy.layers:
+        read |= layer.inputs()
+    for rule in policy.remedy_rules:
+        read |= rule.when.fields()
+    timeline = policy.sections.get("timeline")
+    if isinstance(timeline, TimelineSection):
+        params = policy.parameter_values
+        for plan in timeline.plans.values():
+            for stage in plan.stages:
+                read |= stage.when.resolve(params).fields()
+    return frozenset(read)
+
+
+def whole_months_expr(start: pl.Expr, day: pl.Expr) -> pl.Expr:
+    """:func:`~collectrules.compliance.regulatory.whole_months` as a Polars expression:
+    the whole calendar months from the date ``start`` to the date ``day`` (negative
+    when ``day`` is before ``start``), a month from the 31st ending on the last day of
+    a shorter month."""
+    months = (day.dt.year().cast(pl.Int64) - start.dt.year().cast(pl.Int64)) * 12 + (
+        day.dt.month().cast(pl.Int64) - start.dt.month().cast(pl.Int64)
+    )
+    # ``start`` plus ``months`` months lands in ``day``'s month, on ``start``'s day or
+    # that month's last day, whichever is earlier.
+    landed = pl.min_horizontal(
+        start.dt.day().cast(pl.Int64), day.dt.month_end().dt.day().cast(pl.Int64)
+    )
+    return (
+        pl.when((months > 0) & (landed > day.dt.day().cast(pl.Int64)))
+        .then(months - 1)
+        .when((months <= 0) & (day < start))
+        .then(pl.min_horizontal(months, pl.lit(-1, dtype=pl.Int64)))
+        .otherwise(months)
+    )
+
+
+def _reage_columns(reage: ReageKey) -> dict[str, pl.Expr]:
+    """The key's ``opened_on`` and ``consecutive_minimum_payments`` (see
+    :class:`ReageKey`), from the rows' columns and ``__today`` (the date at ``as_of`` in
+    the case's zone)."""
+    opened = pl.col("opened_on")
+    payments = pl.col("consecutive_minimum_payments")
+    applies = (
+        pl.lit(value=True)
+        if reage.products is None
+        else pl.col("product").is_in(sorted(reage.products)).fill_null(value=False)
+    )
+    if reage.exact:
+        return {
+            "opened_on": pl.when(applies).then(opened),
+            "consecutive_minimum_payments": pl.when(applies).then(payments),
+        }
+    today = pl.col("__today")
+    age = whole_months_expr(opened, today).clip(*reage.months)
+    # An opening date of that age: the first day of the month ``age`` months before
+    # today's (whole months: ``age``), or the day after today (-1).
+    index = today.dt.year().cast(pl.Int64) * 12 + today.dt.month().cast(pl.Int64) - 1 - age
+    first = pl.date(index // 12, index % 12 + 1, 1)
+    after = today + pl.duration(days=1)
+    return {
+        "opened_on": pl.when(applies & opened.is_not_null())
+        .then(pl.when(age < 0).then(after).otherwise(first))
+        .cast(pl.Date),
+        "consecutive_minimum_payments": pl.when(applies).then(payments.clip(*reage.payments)),
+    }
+
+
+@attrs.frozen
 class SectionKeys:
     """How a policy's sections are evaluated per key: the constant facts of a case with
     no events, the stage conditions (as key columns), and the key's columns."""
@@ -77,6 +202,9 @@ class SectionKeys:
     stages: tuple[Condition, ...]
     amounts: bool
     fields: Mapping[str, FieldSpec]
+    #: What the key holds of the account's age and payments; None: neither (the policy
+    #: has no ``reage`` pack).
+    reage: ReageKey | None = None
     #: The results by key, kept across the chunks of one run (same policy and as_of):
     #: ``known["table"]``, a frame with a row per key, up to :data:`CACHE_LIMIT` rows.
     known: dict[str, pl.DataFrame] = attrs.field(factory=dict, eq=False)
@@ -88,15 +216,21 @@ class SectionKeys:
         """The key's columns."""
         stages = tuple(f"__stage{i}" for i in range(len(self.stages)))
         amounts = ("principal", "overdue_amount") if self.amounts else ()
-        return (*_BASE_KEY, *stages, *amounts)
+        account = ACCOUNT_FIELDS if self.reage is not None else ()
+        return (*_BASE_KEY, *stages, *amounts, *account)
 
     def with_key(self, frame: pl.LazyFrame) -> pl.LazyFrame:
-        """The frame with the constant facts and the stage condition columns added."""
+        """The frame with the constant facts and the stage condition columns added, and
+        the account's ``opened_on`` and ``consecutive_minimum_payments`` as the key holds
+        them (:class:`ReageKey`; the frame needs ``__today``, the date at ``as_of`` in
+        the case's zone)."""
         schema = self.policy.schema()
         constants = [
             pl.lit(v, dtype=dtype_of(schema[k])).alias(k) for k, v in self.constants.items()
         ]
         frame = frame.with_columns(constants) if constants else frame
+        if self.reage is not None:
+            frame = frame.with_columns(**_reage_columns(self.reage))
         stages = [condition_expr(c).alias(f"__stage{i}") for i, c in enumerate(self.stages)]
         if not stages:
             return frame
@@ -186,6 +320,8 @@ class SectionKeys:
             default_rebutted=row["default_rebutted"],
             debtor_npl_share=_share(row["debtor_npl_share"]),
             debtor_90dpd_share_all_banks=_share(row["debtor_90dpd_share_all_banks"]),
+            opened_on=row.get("opened_on"),
+            consecutive_minimum_payments=row.get("consecutive_minimum_payments"),
         )
         facts = {name: row[name] for name in core if row.get(name) is not None}
         extra: dict[str, Any] = {}
@@ -271,4 +407,4 @@ def section_keys(
     )
     own = {name: spec for name, spec in policy.extra_fields.items() if name not in core}
     fields = {name: spec for name, spec in own.items() if name not in constants}
-    return SectionKeys(policy, constants, tuple(stages), amounts, fields)
+    return SectionKeys(policy, constants, tuple(stages), amounts, fields, reage_key(policy))

@@ -171,7 +171,8 @@ def decide(
     ``cases`` has a row per case (``case_id``, ``product``, ``currency``,
     ``principal``, ``overdue_amount``, ``due_date``, ``timezone``, optionally
     ``maturity_date``, ``sicr_rebutted``, ``default_rebutted``, ``debtor_npl_share``,
-    ``debtor_90dpd_share_all_banks``, and any other case field); ``signals`` a row per
+    ``debtor_90dpd_share_all_banks``, ``opened_on``, ``consecutive_minimum_payments``,
+    and any other case field, whose row goes per case); ``signals`` a row per
     signal (``case_id``, ``kind``, ``observed_at``, ``value``, ``note``); ``events`` a
     row per event (``case_id``, ``kind``, ``at``, …). Each is a Polars, pandas or
     pyarrow table. The decisions are the compact rows the per-case engine gives (the

@@ -39,6 +39,7 @@ from collectrules._decimal import CONTEXT, exact
 from collectrules.errors import FieldProblem, InputError, did_you_mean, quote
 from collectrules.model.limits import (
     MAX_AS_OF_YEAR,
+    MAX_COUNT,
     MAX_EVENTS,
     MAX_FEES,
     MAX_GUARANTORS,
@@ -486,9 +487,8 @@ def _required_amount(instance: object, attribute: attrs.Attribute[Any], value: o
     _non_negative(instance, attribute, value)
 
 
-#: The largest count a case field takes (``consecutive_minimum_payments``): a century
-#: of monthly payments.
-_MAX_COUNT = 1200
+#: The largest count a case field takes (``consecutive_minimum_payments``).
+_MAX_COUNT = MAX_COUNT
 #: A count written as text: ASCII digits, no sign, at most four of them.
 _COUNT_TEXT = re.compile(r"[0-9]{1,4}")
 

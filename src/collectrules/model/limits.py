@@ -27,6 +27,7 @@ from collectrules.errors import quote
 
 __all__ = [
     "MAX_AS_OF_YEAR",
+    "MAX_COUNT",
     "MAX_EVENTS",
     "MAX_FEES",
     "MAX_GUARANTORS",
@@ -79,6 +80,9 @@ MAX_KIND_LENGTH = 64
 MAX_TEXT_LENGTH = 4_000
 #: The most signals one case may carry.
 MAX_SIGNALS = 1_000
+#: The largest count a case field takes (``consecutive_minimum_payments``): a century
+#: of monthly payments.
+MAX_COUNT = 1200
 #: The most events one case may carry (a contact attempt a day for almost three years).
 MAX_EVENTS = 1_000
 #: The most guarantors one case may carry.

@@ -26,10 +26,11 @@ from collectrules._arguments import wrong_kind
 from collectrules.batch.compact import FIELDS
 from collectrules.errors import EngineError, FieldProblem, InputError, OutOfMemoryError
 from collectrules.frame._inputs import CASE_COLUMNS, SHARE_DIGITS, valid_zones
-from collectrules.frame._sections import SectionKeys, core_names, section_keys
+from collectrules.frame._sections import ReageKey, SectionKeys, core_names, section_keys
 from collectrules.io.arrow import repeated_names
 from collectrules.model.case import SHARE_FIELDS, Product, zone
 from collectrules.model.limits import (
+    MAX_COUNT,
     MAX_ID_LENGTH,
     MAX_SIGNALS,
     MAX_TEXT_LENGTH,
@@ -71,6 +72,7 @@ _MONEY = r"^[0-9]{1,13}(\.[0-9]+)?\z"
 _MEASURE = r"^-?[0-9]{1,13}(\.[0-9]{1,12})?\z"
 _DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}\z"
 _SHARE = r"^[01](\.[0-9]+)?\z"
+_COUNT = r"^[0-9]{1,4}\z"
 _INSTANT = (
     r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}"
     r"(\.[0-9]{1,6})?(Z|[+-][0-9]{2}:[0-9]{2})\z"
@@ -174,6 +176,26 @@ def _share(frame: DataFrame, name: str) -> tuple[Column, Column]:
     return F.when(good, units), F.col(name).isNull() | good
 
 
+def _count(frame: DataFrame, name: str) -> tuple[Column, Column]:
+    """A count (``consecutive_minimum_payments``) as a bigint and whether the row may go
+    columnar, as the Polars engine reads it (:func:`collectrules.frame._inputs._count`):
+    absent, or a whole number from 0 to 1200 in an integer column or as one to four
+    ASCII digits in a text column."""
+    if name not in frame.columns:
+        return F.lit(None).cast("bigint"), F.lit(True)
+    dtype = frame.schema[name].dataType
+    raw = F.col(name)
+    if isinstance(dtype, T.ByteType | T.ShortType | T.IntegerType | T.LongType):
+        good = F.coalesce(raw.between(0, MAX_COUNT), F.lit(False))
+        number = raw.cast("bigint")
+    elif isinstance(dtype, T.StringType):
+        number = _try_cast(raw, "bigint")
+        good = F.coalesce(raw.rlike(_COUNT) & (number <= MAX_COUNT), F.lit(False))
+    else:
+        return F.lit(None).cast("bigint"), raw.isNull()
+    return F.when(good, number), raw.isNull() | good
+
+
 def _date(frame: DataFrame, name: str) -> tuple[Column, Column, Column]:
     if name not in frame.columns:
         return F.lit(None).cast("date"), F.lit(False), F.lit(True)
@@ -228,6 +250,8 @@ def _cases(cases: DataFrame) -> DataFrame:
     due, due_ok, _ = _date(cases, "due_date")
     maturity, maturity_ok, maturity_absent = _date(cases, "maturity_date")
     sentinel = F.coalesce(maturity.isin(list(NO_DATE_SENTINELS)), F.lit(False))
+    opened, opened_ok, opened_absent = _date(cases, "opened_on")
+    payments, payments_ok = _count(cases, "consecutive_minimum_payments")
     sicr, sicr_ok = _flag(cases, "sicr_rebutted")
     default, default_ok = _flag(cases, "default_rebutted")
     shares = {name: _share(cases, name) for name in SHARE_FIELDS}
@@ -248,6 +272,8 @@ def _cases(cases: DataFrame) -> DataFrame:
         & overdue_ok
         & due_ok
         & (maturity_ok | maturity_absent | sentinel)
+        & (opened_ok | opened_absent)
+        & payments_ok
         & F.coalesce(_text(cases, "timezone").isin(zones), F.lit(False))
         & sicr_ok
         & default_ok
@@ -269,6 +295,8 @@ def _cases(cases: DataFrame) -> DataFrame:
         sicr.alias("sicr_rebutted"),
         default.alias("default_rebutted"),
         *(units.alias(name) for name, (units, _) in shares.items()),
+        opened.alias("opened_on"),
+        payments.alias("consecutive_minimum_payments"),
         F.coalesce(ok, F.lit(False)).alias("__ok"),
     )
 
@@ -375,6 +403,8 @@ def _sections(
         k: F.lit(v).cast(_spark_type(schema[k].type.value)) for k, v in sections.constants.items()
     }
     keyed = facts.withColumns(constants) if constants else facts
+    if sections.reage is not None:
+        keyed = keyed.withColumns(_reage_columns(sections.reage))
     absent = {
         name: F.lit(None).cast(_spark_type(spec.type.value))
         for name, spec in schema.items()
@@ -424,6 +454,52 @@ def _sections(
     for k in key:
         joined = joined.drop(results[k])
     return joined, len(rows)
+
+
+def _whole_months(start: Column, day: Column) -> Column:
+    """:func:`~collectrules.compliance.regulatory.whole_months` as a Spark column, as
+    :func:`~collectrules.frame._sections.whole_months_expr` computes it."""
+    months = (F.year(day) - F.year(start)) * 12 + (F.month(day) - F.month(start))
+    landed = F.least(F.dayofmonth(start), F.dayofmonth(F.last_day(day)))
+    return (
+        F.when((months > 0) & (landed > F.dayofmonth(day)), months - 1)
+        .when((months <= 0) & (day < start), F.least(months, F.lit(-1)))
+        .otherwise(months)
+        .cast("bigint")
+    )
+
+
+def _reage_columns(reage: ReageKey) -> dict[str, Column]:
+    """The key's ``opened_on`` and ``consecutive_minimum_payments``, as the Polars
+    engine gives them (:class:`~collectrules.frame._sections.ReageKey`)."""
+    opened = F.col("opened_on")
+    payments = F.col("consecutive_minimum_payments")
+    applies = (
+        F.lit(True)
+        if reage.products is None
+        else F.coalesce(F.col("product").isin(sorted(reage.products)), F.lit(False))
+    )
+    if reage.exact:
+        return {
+            "opened_on": F.when(applies, opened),
+            "consecutive_minimum_payments": F.when(applies, payments),
+        }
+    today = F.col("__today")
+    low, high = reage.months
+    age = F.greatest(F.least(_whole_months(opened, today), F.lit(high)), F.lit(low))
+    index = F.year(today).cast("bigint") * 12 + F.month(today) - 1 - age
+    month = F.pmod(index, F.lit(12))
+    first = F.make_date(((index - month) / 12).cast("int"), (month + 1).cast("int"), F.lit(1))
+    after = F.date_add(today, 1)
+    least, most = reage.payments
+    # Spark's least and greatest skip a null: a value not recorded is kept null first.
+    return {
+        "opened_on": F.when(applies & opened.isNotNull(), F.when(age < 0, after).otherwise(first)),
+        "consecutive_minimum_payments": F.when(
+            applies & payments.isNotNull(),
+            F.greatest(F.least(payments, F.lit(most)), F.lit(least)),
+        ),
+    }
 
 
 def _all(columns: Sequence[Column]) -> Column:
