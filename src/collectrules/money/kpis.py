@@ -35,6 +35,7 @@ from collectrules.model.case import (
     ContactOutcome,
     Event,
     EventKind,
+    concerns_debtor,
     currency_exponent,
     currency_problem,
     currency_suggestion,
@@ -893,11 +894,15 @@ def _kpis(
     promise = Ratio(Decimal(kept), Decimal(kept + broken))
     contact: Ratio | None
     if events is not None:
+        # The attempts on the debtor, as the facts count them (a right-party contact
+        # rate): reaching a guarantor is not reaching the debtor.
         attempts = [
             e
             for i in ids
             for e in events.get(i, ())
-            if e.kind is EventKind.CONTACT_ATTEMPT and _in_window(e, i, decisions, previous, close)
+            if e.kind is EventKind.CONTACT_ATTEMPT
+            and concerns_debtor(e)
+            and _in_window(e, i, decisions, previous, close)
         ]
         reached = sum(e.outcome is ContactOutcome.REACHED for e in attempts)
         contact = Ratio(Decimal(reached), Decimal(len(attempts)))

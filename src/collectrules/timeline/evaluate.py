@@ -497,13 +497,20 @@ def _timeline_facts(
     promises: Callable[[], tuple[Promise, ...]] | None,
 ) -> dict[str, Any]:
     """:func:`timeline_facts` of ``events`` (the case's events at or before the instant,
-    in time order); ``promises`` judges the promises at that instant, when they are."""
+    in time order); ``promises`` judges the promises at that instant, when they are.
+
+    The contact counts and the unanswered streak count the attempts that concern the
+    debtor (:func:`~collectrules.model.case.concerns_debtor`), as ``debtor_contacted``
+    and the ``unreachable`` sign do: a guarantor reached is not the debtor reached.
+    """
     counts = dict.fromkeys(_OUTCOMES, 0)
     attempts = streak = promises_made = 0
     paid = Decimal(0)
     due_start = local_midnight(case.due_date, case.timezone)
     for event in events:
-        if event.kind is EventKind.CONTACT_ATTEMPT and event.outcome is not None:
+        if event.kind is EventKind.CONTACT_ATTEMPT:
+            if event.outcome is None or not concerns_debtor(event):
+                continue
             attempts += 1
             counts[event.outcome] += 1
             if event.outcome in (ContactOutcome.REACHED, ContactOutcome.REFUSED):

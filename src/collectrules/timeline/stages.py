@@ -572,17 +572,21 @@ class TimelineSection:
 UNREACHABLE_FACT = "unreachable"
 
 #: The fact fields the timeline adds for conditions to read. Every one is derived from
-#: the case's events at or before ``as_of``.
+#: the case's events at or before ``as_of``; the contact counts from the attempts that
+#: concern the debtor (:func:`~collectrules.model.case.concerns_debtor`), not from those
+#: made to a guarantor or another party.
 TIMELINE_FIELDS: Mapping[str, FieldSpec] = {
     spec.name: spec
     for spec in (
-        FieldSpec("contact_attempts", FieldType.INT, "contact attempts made"),
+        FieldSpec("contact_attempts", FieldType.INT, "contact attempts made to the debtor"),
         FieldSpec("contact_reached", FieldType.INT, "contact attempts that reached the debtor"),
-        FieldSpec("contact_no_answer", FieldType.INT, "contact attempts not answered"),
+        FieldSpec(
+            "contact_no_answer", FieldType.INT, "contact attempts to the debtor not answered"
+        ),
         FieldSpec(
             "contact_invalid_number",
             FieldType.INT,
-            "contact attempts that found the number invalid",
+            "contact attempts to the debtor that found the number invalid",
         ),
         FieldSpec(
             "contact_refused", FieldType.INT, "contact attempts in which the debtor refused to talk"
@@ -590,7 +594,8 @@ TIMELINE_FIELDS: Mapping[str, FieldSpec] = {
         FieldSpec(
             "contact_unanswered_streak",
             FieldType.INT,
-            "unanswered attempts since the debtor was last reached (or ever)",
+            "unanswered attempts to the debtor since the debtor was last reached or refused"
+            " (or ever)",
         ),
         FieldSpec("promises_made", FieldType.INT, "promises to pay made"),
         FieldSpec(
