@@ -1533,7 +1533,21 @@ def _event_step_facts(
         # The events that complete the stages of each group (same ``completed_by``), in
         # time order: most events complete no stage, and stages share their events.
         completing: list[list[Event] | None] = [None] * len(groups)
-        for index, (stage, field, test, plan_field, group) in enumerate(rows):
+        for index, (stage, field, test, plan_field, group, quiet) in enumerate(rows):
+            applies = owed and test(facts) and _reachable_ok(stage, facts)
+            if not applies and quiet:
+                # A step that does not apply is done if an event from its anchor on
+                # completes it, else skipped: with nothing that can complete it, skipped
+                # whatever its anchor (held or not), and its times are not needed.
+                candidates = completing[group]
+                if candidates is None:
+                    kinds, pairs = groups[group]
+                    candidates = completing[group] = [
+                        e for e in events if e.kind in kinds or (e.kind, e.outcome) in pairs
+                    ]
+                if not candidates:
+                    out[field] = "skipped"
+                    continue
             anchor: pendulum.DateTime | None
             kind = stage.anchor.kind
             if kind is AnchorKind.DUE_DATE:
@@ -1547,7 +1561,6 @@ def _event_step_facts(
                 anchor = _unreachable_anchor(case, overdue_start, at, policy, facts)
             else:
                 anchor = _condition_anchor(case, events, stage, overdue_start, at, rules, test)
-            applies = owed and test(facts) and _reachable_ok(stage, facts)
             passed = False
             if anchor is None:
                 status = StepStatus.UPCOMING if applies else StepStatus.SKIPPED
@@ -1564,6 +1577,10 @@ def _event_step_facts(
                     if event.at >= anchor:
                         done = event
                         break
+                if not applies and quiet:
+                    # Done or skipped, whatever its times (an emergency holds neither).
+                    out[field] = "skipped" if done is None else "done"
+                    continue
                 found = None
                 if kind in _FIXED_ANCHORS:
                     found = known[index]
@@ -1660,9 +1677,11 @@ def _held_status(
 
 
 #: A stage as :func:`_event_step_facts` reads it: the stage, its step field, its
-#: condition as a predicate, its plan field, and its group: the index of what completes
-#: it among the plan's ``_Completions``.
-_EventStage = tuple[Stage, str, Callable[[Mapping[str, Any]], bool], str | None, int]
+#: condition as a predicate, its plan field, its group (the index of what completes it
+#: among the plan's ``_Completions``), and whether, when it does not apply, its status
+#: reads neither its times nor its anchor beyond whether an event completes it
+#: (:func:`_quiet_when_skipped`).
+_EventStage = tuple[Stage, str, Callable[[Mapping[str, Any]], bool], str | None, int, bool]
 
 #: What completes the stages of a group: the event kinds that do whatever their outcome,
 #: and the (kind, outcome) pairs that do.
@@ -1691,9 +1710,24 @@ def _event_stages(
             )
             group = groups.setdefault(completions, len(groups))
             remedy = None if stage.remedy is None else f"plan_{stage.remedy}"
-            rows.append((stage, step_field(stage.id), test, remedy, group))
+            rows.append(
+                (stage, step_field(stage.id), test, remedy, group, _quiet_when_skipped(stage))
+            )
         found = table[product] = (tuple(rows), tuple(groups))
     return found
+
+
+def _quiet_when_skipped(stage: Stage) -> bool:
+    """Whether a step of ``stage`` that does not apply may be judged without its times:
+    it is then done (an event from its anchor on completes it) or skipped, and an
+    emergency holds neither; what its times would still give is whether an escalation
+    point has passed (not for a stage that is no escalation point), and the error of a
+    calendar without the year a business-day offset lands in (not for a stage whose
+    offsets count no business days)."""
+    return not stage.escalation and all(
+        offset is None or offset.unit is not OffsetUnit.BUSINESS_DAYS
+        for offset in (stage.after, stage.within, stage.limit)
+    )
 
 
 #: A stage as :func:`_plain_step_facts` reads it: the stage, its step field, its
