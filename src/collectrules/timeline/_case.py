@@ -77,7 +77,12 @@ def instant(at: dt.datetime) -> pendulum.DateTime:
 
 def later(first: pendulum.DateTime, second: pendulum.DateTime) -> pendulum.DateTime:
     """The later instant of the two (``first`` when they are the same instant), as
-    ``max(first, second)`` would give it if it compared instants (see :func:`instant`)."""
+    ``max(first, second)`` would give it if it compared instants (see :func:`instant`).
+
+    Two times of one zone object at one UTC offset are ordered as instants by their
+    wall clocks, which Python compares without building the instant."""
+    if first.tzinfo is second.tzinfo and first.utcoffset() == second.utcoffset():
+        return second if second > first else first
     return second if instant(second) > first else first
 
 

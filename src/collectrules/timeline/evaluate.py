@@ -1529,6 +1529,9 @@ def _event_step_facts(
         def times(stage: Stage, anchor: pendulum.DateTime) -> _Times:
             return _plain_times(stage, anchor, calendar, tz)
 
+        # ``at`` with the standard library's fixed offset, to compare with the steps'
+        # times: the same instant, compared as one, without calling pendulum's offset.
+        now = _stdlib_fixed(at)
         rows, groups = _event_stages(policy, section, case.product)
         # The events that complete the stages of each group (same ``completed_by``), in
         # time order: most events complete no stage, and stages share their events.
@@ -1601,19 +1604,22 @@ def _event_step_facts(
                     status = StepStatus.DONE
                 elif not applies:
                     status = StepStatus.SKIPPED
-                elif applied and any(s.start <= at < s.end for s in applied):
+                elif applied and any(s.start <= now < s.end for s in applied):
                     status = StepStatus.PAUSED
-                elif at < opens:
+                elif now < opens:
                     status = StepStatus.UPCOMING
-                elif due is None or at <= due:
+                elif due is None or now <= due:
                     status = StepStatus.OPEN
-                elif limit is not None and at <= limit:
+                elif limit is not None and now <= limit:
                     status = StepStatus.LATE
                 else:
                     status = StepStatus.BREACHED
                 # the escalation point (the deadline of a stage with one, else the
                 # moment it opens) has passed: the step's times are the same when held.
-                passed = (due is not None and at > due) if stage.within is not None else at >= opens
+                if stage.escalation:
+                    passed = (
+                        (due is not None and now > due) if stage.within is not None else now >= opens
+                    )
             if emergencies:
                 status = _held_status(status, stage, emergencies)
             out[field] = status._value_  # the value, without the cost of the property
@@ -1626,7 +1632,7 @@ def _event_step_facts(
                     breached += 1
                 if plan_field is not None:
                     out[plan_field] = True
-            if passed and stage.escalation:
+            if passed:
                 escalated = True
     out["steps_open"] = opened
     out["steps_late"] = late
@@ -1634,6 +1640,29 @@ def _event_step_facts(
     dpd = facts.get("dpd", 0)
     out["phase"] = "P1" if not dpd else ("P3" if escalated else "P2")
     return out
+
+
+def _stdlib_fixed(at: dt.datetime) -> dt.datetime:
+    """The aware ``at`` as a plain ``datetime`` at its UTC offset, with the standard
+    library's ``timezone``: the same instant, which compares with any aware time as an
+    instant (its zone object is its own), its offset read without a Python call."""
+    offset = at.utcoffset()
+    assert offset is not None  # as_of is aware
+    return dt.datetime(
+        at.year,
+        at.month,
+        at.day,
+        at.hour,
+        at.minute,
+        at.second,
+        at.microsecond,
+        tzinfo=_stdlib_offset(offset),
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def _stdlib_offset(offset: dt.timedelta) -> dt.timezone:
+    return dt.timezone(offset)
 
 
 #: The anchors whose instant is a function of the due date and the zone alone.
