@@ -352,6 +352,7 @@ class _Builder:
         interruptions: list[Event] = []
         nominal, last = self.last_day(current, years=years)
         end = min(last, cap) if cap is not None else last
+        ends_at = None  # self.end_of(end), worked out when first needed
         matched = _matching(tuple(matchers))
         for event in self.events:
             if not matched(event):
@@ -361,12 +362,17 @@ class _Builder:
             if of_nothing(event, self.case.currency):
                 continue
             day = self.case.local_date(event.at)
-            if day <= current or event.at >= self.end_of(end):
+            if day <= current:
+                continue
+            if ends_at is None:
+                ends_at = self.end_of(end)
+            if event.at >= ends_at:
                 continue
             current, started_by = day, event
             interruptions.append(event)
             nominal, last = self.last_day(current, years=years)
             end = min(last, cap) if cap is not None else last
+            ends_at = None
         return current, started_by, tuple(interruptions), nominal, last
 
     # -- the four deadlines

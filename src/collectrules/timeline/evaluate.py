@@ -69,7 +69,14 @@ from collectrules.policy.derive import (
     first_unreachable,
     unreachable_signs,
 )
-from collectrules.timeline._case import case_events, events_until, in_zone, instant, later
+from collectrules.timeline._case import (
+    case_events,
+    events_until,
+    in_zone,
+    instant,
+    later,
+    same_clock,
+)
 from collectrules.timeline.deadlines import (
     Deadline,
     DeadlineKind,
@@ -78,7 +85,12 @@ from collectrules.timeline.deadlines import (
     deadline_reads,
     legal_deadlines,
 )
-from collectrules.timeline.emergencies import Emergency, emergencies_of, open_emergencies
+from collectrules.timeline.emergencies import (
+    Emergency,
+    emergencies_now,
+    emergencies_of,
+    open_emergencies,
+)
 from collectrules.timeline.promises import (
     PauseSpan,
     Promise,
@@ -771,9 +783,11 @@ def _pauses(
         opens, due, limit = first if first is not None and anchor is start else times(stage, anchor)
         final = limit if limit is not None else due
         # As instants: the step's times and the span's share the case's zone object.
-        if final is not None and instant(final) < span.start:
+        if final is not None and (
+            final < span.start if same_clock(final, span.start) else instant(final) < span.start
+        ):
             continue  # already breached when the promise was made
-        if instant(opens) >= span.end:
+        if opens >= span.end if same_clock(opens, span.end) else instant(opens) >= span.end:
             continue  # opens after the pause anyway
         anchor = _later_by_whole_days(anchor, span.end - later(span.start, anchor))
         applied.append(span)
@@ -1519,7 +1533,16 @@ def _event_step_facts(
             else ()
         )
         spans = pause_spans(promises) if promises else ()
-        emergencies = _emergencies(case, at, policy)
+        emergency_section = emergencies_of(policy)
+        emergencies = (
+            ()
+            if emergency_section is None
+            # Worked out once for the derivation (the emergencies' facts read them too),
+            # at this very as_of: ``at`` is it when as_of is at its fixed offset.
+            else emergencies_now(policy, case, as_of, emergency_section)
+            if at is as_of
+            else open_emergencies(case, at, emergency_section)
+        )
         due_start = local_midnight(case.due_date, tz)
         overdue_start = local_midnight(_next_day(case.due_date), tz)
         calendar = section.calendar
@@ -1617,9 +1640,10 @@ def _event_step_facts(
                 # the escalation point (the deadline of a stage with one, else the
                 # moment it opens) has passed: the step's times are the same when held.
                 if stage.escalation:
-                    passed = (
-                        (due is not None and now > due) if stage.within is not None else now >= opens
-                    )
+                    if stage.within is not None:
+                        passed = due is not None and now > due
+                    else:
+                        passed = now >= opens
             if emergencies:
                 status = _held_status(status, stage, emergencies)
             out[field] = status._value_  # the value, without the cost of the property
