@@ -419,7 +419,7 @@ ILLUSTRATIONS = {"collectrules impact default stricter.toml portfolio.jsonl"}
 
 def _console_examples() -> list[Any]:
     found = []
-    for name in ("tutorial-policy.md", "howto-verify.md"):
+    for name in ("tutorial-policy.md", "howto-verify.md", "howto-extend.md"):
         text = (ROOT / "docs" / name).read_text(encoding="utf-8")
         for number, block in enumerate(CONSOLE.findall(text), start=1):
             command, _, output = block.partition("\n")
@@ -456,6 +456,63 @@ def test_the_docs_commands_print_what_the_docs_show(
     assert not err
     assert code in (0, 1), out
     assert _pattern(shown).fullmatch(out), f"$ {command}\n{out}"
+
+
+def _page_commands(name: str) -> list[tuple[str, str]]:
+    """Each ``$ collectrules`` command of a page's console blocks, in order, with the
+    output the page shows after it (up to the next command or the block's end)."""
+    text = (ROOT / "docs" / name).read_text(encoding="utf-8")
+    found: list[tuple[str, str]] = []
+    for block in CONSOLE.findall(text):
+        lines = block.rstrip("\n").split("\n")
+        while lines:
+            command = lines.pop(0)
+            while command.endswith("\\"):
+                command = command[:-1] + lines.pop(0).strip()
+            shown = []
+            while lines and not lines[0].startswith("$ "):
+                shown.append(lines.pop(0))
+            if command.startswith("$ collectrules "):
+                found.append((command[2:], "".join(f"{line}\n" for line in shown)))
+    return found
+
+
+def _in_a_copy_of_the_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run in an empty folder that sees the project's examples, as its root does, so that
+    the files a page's commands write land there."""
+    (tmp_path / "examples").symlink_to(ROOT / "examples")
+    monkeypatch.chdir(tmp_path)
+
+
+def test_the_report_page_runs_its_commands_in_order_and_prints_what_it_shows(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _in_a_copy_of_the_project(tmp_path, monkeypatch)
+    commands = _page_commands("howto-report.md")
+    assert [c.split()[1] for c, _ in commands] == ["batch", "batch", "changes", "report"]
+    for command, shown in commands:
+        code, out, err = run(capsys, *shlex.split(command)[1:])
+        assert code == 0, out + err
+        assert _pattern(shown).fullmatch(out + err), f"$ {command}\n{out}{err}"
+    assert (tmp_path / "report.html").is_file()
+
+
+def test_the_worklist_page_prints_what_it_shows(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The page's team.toml is its team file, with li.na's capacity cut to 4 and
+    # wang.wei's to 3, as the page says.
+    text = (ROOT / "docs" / "howto-worklist.md").read_text(encoding="utf-8")
+    team = text.split("## The team file", 1)[1].split("```toml\n", 1)[1].split("```", 1)[0]
+    team = team.replace("capacity = 40", "capacity = 4").replace("capacity = 30", "capacity = 3")
+    _in_a_copy_of_the_project(tmp_path, monkeypatch)
+    (tmp_path / "team.toml").write_text(team, encoding="utf-8")
+    ((command, shown),) = _page_commands("howto-worklist.md")
+    code, out, err = run(capsys, *shlex.split(command)[1:])
+    assert code == 0
+    # a table's title is padded to the table's width; the page shows it without
+    printed = "".join(f"{line.rstrip()}\n" for line in (out + err).splitlines())
+    assert _pattern(shown).fullmatch(printed), f"$ {command}\n{printed}"
 
 
 def test_the_tutorial_runs_every_command_it_shows() -> None:

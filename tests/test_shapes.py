@@ -339,6 +339,26 @@ def test_a_long_row_without_a_case_id_is_a_bad_row_with_its_line(
     assert f"{signals}:6" in err
 
 
+@pytest.mark.parametrize(
+    ("option", "row"),
+    [
+        ("--signals", '{"kind": "health_issue", "observed_at": "2026-04-02T10:30:00+08:00"}'),
+        ("--events", '{"kind": "payment", "at": "2026-04-02T10:00:00+08:00", "amount": "1"}'),
+    ],
+)
+def test_a_long_row_without_a_case_id_names_its_table_in_plain_words(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], option: str, row: str
+) -> None:
+    _, cases, _ = _wide_and_long(tmp_path)
+    table = tmp_path / "long.jsonl"
+    table.write_text(row + "\n", encoding="utf-8")
+    code, _, err = run(capsys, "decide", str(cases), option, str(table), "--as-of", AS_OF)
+    assert code == 1
+    name = option.removeprefix("--")
+    expected = f"error: {table}:1: case_id: a row of the {name} table needs a case_id\n"
+    assert expected in err
+
+
 def test_a_bad_value_in_a_long_table_spoils_only_its_case(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -28,6 +28,7 @@ from collectrules import (
     Timeline,
     build_timeline,
 )
+from collectrules.policy.derive import first_unreachable
 from collectrules.timeline.evaluate import NOTHING_OVERDUE
 from collectrules.timeline.stages import AnchorKind, Offset, OffsetUnit, Semantic
 from timeline_helpers import (
@@ -678,8 +679,11 @@ def test_every_shipped_policy_with_a_timeline_computes_one() -> None:
 # --------------------------------------------------------------------------- properties
 
 
-def _nominal_anchor(step: Step, tl: Timeline, case: Case) -> pendulum.DateTime | None:
-    """The instant the stage's anchor names, found without the timeline's own code."""
+def _nominal_anchor(
+    step: Step, tl: Timeline, case: Case, policy: Policy
+) -> pendulum.DateTime | None:
+    """The instant the stage's anchor names, found without the timeline's own code (an
+    ``unreachable`` anchor from the derivation's reading of the signs)."""
     anchor = step.stage.anchor
     if anchor.kind is AnchorKind.DUE_DATE:
         due = case.due_date
@@ -690,15 +694,19 @@ def _nominal_anchor(step: Step, tl: Timeline, case: Case) -> pendulum.DateTime |
         assert anchor.event is not None
         known = sorted(e.at for e in case.events if e.at <= tl.as_of and anchor.event.matches(e))
         return known[0] if known else None
+    if anchor.kind is AnchorKind.UNREACHABLE:
+        assert tl.overdue_start is not None
+        return first_unreachable(case, tl.overdue_start, tl.as_of, policy)
     return tl.overdue_start  # condition: from overdue_start on
 
 
 @settings(max_examples=60, deadline=None)
 @given(case=cases(), when=as_ofs(), business=st.booleans())
 def test_no_time_precedes_its_anchor(case: Case, when: pendulum.DateTime, business: bool) -> None:
-    tl = build_timeline(case, as_of=when, policy=_business_policy() if business else default())
+    policy = _business_policy() if business else default()
+    tl = build_timeline(case, as_of=when, policy=policy)
     for step in tl.steps:
-        nominal = _nominal_anchor(step, tl, case)
+        nominal = _nominal_anchor(step, tl, case, policy)
         if step.anchor_at is None:
             assert step.status in (StepStatus.UPCOMING, StepStatus.SKIPPED)
             if step.stage.anchor.kind is AnchorKind.EVENT:
@@ -890,3 +898,33 @@ def test_build_timeline_takes_a_policy_by_name_or_path_as_the_engine_does() -> N
     assert by_name == by_object
     with pytest.raises(PolicyError, match="got int"):
         build_timeline(case, as_of=at("2026-04-02 10:00"), policy=5)  # type: ignore[arg-type]
+
+
+def test_a_step_anchored_on_unreachable_counts_from_the_sign_not_the_first_day_overdue() -> None:
+    # Hypothesis found it: an invalid number recorded at the instant the debtor was
+    # reached is a sign in force from that instant (the later record wins), so the
+    # L-UNREACHABLE step counts from 00:01, not from the first day overdue's 00:00.
+    case = Case.from_dict(
+        {
+            "case_id": "H-1",
+            "product": "loan",
+            "currency": "CNY",
+            "principal": "100000",
+            "overdue_amount": "0",
+            "due_date": "2026-03-31",
+            "timezone": "Asia/Shanghai",
+            "events": [
+                {"kind": "contact_attempt", "at": "2026-04-01T00:01:00+08:00", "outcome": o}
+                for o in ("reached", "invalid_number")
+            ],
+        }
+    )
+    when = pendulum.parse("2026-04-02T00:01:00+08:00")
+    assert isinstance(when, pendulum.DateTime)
+    policy = default()
+    tl = build_timeline(case, as_of=when, policy=policy)
+    steps = [s for s in tl.steps if s.stage.anchor.kind is AnchorKind.UNREACHABLE]
+    assert steps
+    for step in steps:
+        assert step.anchor_at == pendulum.parse("2026-04-01T00:01:00+08:00")
+        assert step.anchor_at == _nominal_anchor(step, tl, case, policy)

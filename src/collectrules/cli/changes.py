@@ -34,7 +34,10 @@ __all__ = ["changes"]
 def _matrix(title: str, moves: Moves, console: Console, lang: Lang) -> None:
     columns = sorted({to for row in moves.counts.values() for to in row} | set(moves.counts))
     moved = f"{moves.moved} {label('of', lang)} {moves.total} {label('moved', lang)}"
-    table = Table(title=f"{title} ({moved})", title_justify="left")
+    # The title is a line of its own: as a table's title it would wrap at the width of
+    # a narrow table ("bucket set NPL (0 of 5" / "moved)") and end in padding.
+    console.print(f"{title} ({moved})")
+    table = Table()
     table.add_column(label("from \\ to", lang))
     for column in columns:
         table.add_column(column, justify="right")
@@ -71,7 +74,8 @@ def _tables(result: RunChanges, console: Console, lang: Lang) -> None:
         shown = ", ".join(f"{k} ×{n}" for k, n in tally.items()) or t("none")
         console.print(f"{t(title)}: {shown}")
     if result.cases:
-        table = Table(title=t("cases that changed"), title_justify="left")
+        console.print(t("cases that changed"))
+        table = Table()
         for column in ("case", "quadrant", "classes", "buckets", "allowed", "blocked", "breached"):
             table.add_column(t(column))
         for c in result.cases:

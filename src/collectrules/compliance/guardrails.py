@@ -420,6 +420,10 @@ class _Ctx:
     history: tuple[Event, ...]  # all events, sorted by instant
     #: The policy the guardrails belong to: what reads the case as the decision does.
     policy: Policy | None = None
+    #: Whether the events at the contact's instant have happened: true for the
+    #: obligations at ``as_of``, which read the events at or before it, as the decision
+    #: and the timeline do; false for a planned contact, which comes after them.
+    through: bool = False
 
     def seen(self) -> Case:
         """The case with the history as its events: what the decision would read."""
@@ -439,6 +443,8 @@ class _Ctx:
         return self.case.local_date(at)
 
     def prior(self, before: dt.datetime | None = None) -> tuple[Event, ...]:
+        if before is None and self.through:
+            return tuple(e for e in self.history if e.at <= self.contact.at)
         limit = self.contact.at if before is None else before
         return tuple(e for e in self.history if e.at < limit)
 
@@ -1695,7 +1701,8 @@ class Guardrails:
 
         when = require_aware(as_of)
         events = _history(require_case(case), history)
-        ctx = _Ctx(case, Contact(ContactChannel.LETTER, Party.DEBTOR, when), events, self.policy)
+        contact = Contact(ContactChannel.LETTER, Party.DEBTOR, when)
+        ctx = _Ctx(case, contact, events, self.policy, through=True)
         out: list[Reason] = []
         for rule in self.section.rules:
             if isinstance(rule, ValidationNoticeRule):

@@ -319,7 +319,7 @@ class RowShape:
                 item = {self.columns.get(k, k): v for k, v in row.data.items()}
                 case_id = item.pop(LONG_TABLE_KEY, None)
                 if isinstance(case_id, bool) or not isinstance(case_id, str | int):
-                    message = f"a {name} row needs a {LONG_TABLE_KEY}"
+                    message = f"a row of the {name} table needs a {LONG_TABLE_KEY}"
                     bad.append((row.where, _problem(row.where, message, path=LONG_TABLE_KEY)))
                     continue
                 table.setdefault(str(case_id), []).append(_LongRow(row.where, item))

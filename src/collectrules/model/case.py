@@ -78,6 +78,7 @@ __all__ = [
     "Product",
     "ProductSpec",
     "Signal",
+    "concerns_debtor",
     "currency_codes",
     "currency_exponent",
     "currency_problem",
@@ -388,6 +389,18 @@ def pays(event: Event, currency: str) -> bool:
     than the currency has.
     """
     return event.kind is EventKind.PAYMENT and _of_substance(event.amount, currency)
+
+
+def concerns_debtor(event: Event) -> bool:
+    """Whether ``event`` concerns the debtor: it names no ``party``, or ``"debtor"``.
+
+    An event that names another party (a guarantor, by its ``id``) concerns that party:
+    reaching a guarantor does not reach the debtor, and a notice sent to a guarantor is
+    not a notice to the debtor. The evidence model, the stage plan and the contact
+    guardrails read a party so.
+    """
+    party = event.party
+    return party is None or party == "debtor"
 
 
 def is_promise(event: Event, currency: str) -> bool:

@@ -43,6 +43,7 @@ from collectrules.model.case import (
     Event,
     EventKind,
     Signal,
+    concerns_debtor,
     derived_signal,
     pays,
 )
@@ -81,8 +82,6 @@ CURE_SIGNALS: frozenset[str] = frozenset({"promise_kept", "commitment_signed", "
 #: The events after which the debtor counts as reached again.
 _REACHED = (ContactOutcome.REACHED, ContactOutcome.REFUSED)
 _UNANSWERED = (ContactOutcome.NO_ANSWER, ContactOutcome.UNREACHABLE)
-#: The ``party`` of a contact attempt made to the debtor (the default when none is named).
-_DEBTOR = "debtor"
 #: The signal kind that says the debtor cannot be reached (docs/evidence.md).
 UNREACHABLE = "unreachable"
 #: Events that show the lender was in contact with the debtor.
@@ -256,8 +255,7 @@ def _event_time(event: Event) -> pendulum.DateTime:
 def _at_debtor(event: Event) -> bool:
     """Whether a contact attempt was made to the debtor (its ``party``, by default):
     only those show whether the debtor can be reached."""
-    party = event.party
-    return party is None or party == _DEBTOR
+    return concerns_debtor(event)
 
 
 def _cures(case: Case, signals: tuple[Signal, ...], as_of: pendulum.DateTime) -> list[Cure]:
@@ -374,6 +372,8 @@ def derive(
                 e.kind in _CONTACT_EVENTS
                 or (e.kind is EventKind.CONTACT_ATTEMPT and e.outcome in _REACHED)
             )
+            # an event of another party (a guarantor reached) is not contact with the debtor
+            and concerns_debtor(e)
             and e.at >= due_start
             and e.at <= when
             for e in events

@@ -59,7 +59,16 @@ from collectrules.errors import (
     did_you_mean,
     quote,
 )
-from collectrules.model.case import Case, ContactOutcome, Event, EventKind, Signal, is_promise, zone
+from collectrules.model.case import (
+    Case,
+    ContactOutcome,
+    Event,
+    EventKind,
+    Signal,
+    concerns_debtor,
+    is_promise,
+    zone,
+)
 from collectrules.model.time import local_midnight, require_aware, require_case, require_zone
 from collectrules.policy import Policy, load_policy
 from collectrules.policy.derive import (
@@ -598,9 +607,11 @@ def _next_day(day: dt.date) -> dt.date:
 def _event_anchor(
     events: Sequence[Event], matcher: EventMatcher, tz: str
 ) -> pendulum.DateTime | None:
-    """The time of the first of ``events`` that ``matcher`` matches, in the zone ``tz``."""
+    """The time of the first of ``events`` that ``matcher`` matches, in the zone ``tz``:
+    of those that concern the debtor (a step of the plan acts on the debtor; the first
+    contact that reached a guarantor is not the first that reached the debtor)."""
     for event in events:
-        if matcher.matches(event):
+        if matcher.matches(event) and concerns_debtor(event):
             return in_zone(event.at, zone(tz))
     return None
 
@@ -1594,9 +1605,12 @@ def _event_step_facts(
                 # The first completing event from the anchor on (``_completion``).
                 candidates = completing[group]
                 if candidates is None:
-                    kinds, pairs = groups[group]
+                    kinds, pairs, anyone = groups[group]
                     candidates = completing[group] = [
-                        e for e in events if e.kind in kinds or (e.kind, e.outcome) in pairs
+                        e
+                        for e in events
+                        if (e.kind in kinds or (e.kind, e.outcome) in pairs)
+                        and (anyone or concerns_debtor(e))
                     ]
                 done = None
                 for event in candidates:
@@ -1737,8 +1751,9 @@ def _held_status(
 _EventStage = tuple[Stage, str, Callable[[Mapping[str, Any]], bool], str | None, int, bool]
 
 #: What completes the stages of a group: the event kinds that do whatever their outcome,
-#: and the (kind, outcome) pairs that do.
-_Completions = tuple[frozenset[EventKind], frozenset[tuple[EventKind, ContactOutcome]]]
+#: the (kind, outcome) pairs that do, and whether an event of another party than the
+#: debtor does (:attr:`Stage.any_party`).
+_Completions = tuple[frozenset[EventKind], frozenset[tuple[EventKind, ContactOutcome]], bool]
 
 
 def _event_stages(
@@ -1760,6 +1775,7 @@ def _event_stages(
             completions = (
                 frozenset(m.kind for m in stage.completed_by if m.outcome is None),
                 frozenset((m.kind, m.outcome) for m in stage.completed_by if m.outcome is not None),
+                stage.any_party,
             )
             group = groups.setdefault(completions, len(groups))
             remedy = None if stage.remedy is None else f"plan_{stage.remedy}"

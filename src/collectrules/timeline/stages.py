@@ -36,6 +36,7 @@ from collectrules.model.case import (
     ContactOutcome,
     Event,
     EventKind,
+    concerns_debtor,
     fixed_offset,
     product_name,
 )
@@ -428,8 +429,18 @@ class Stage:
             return Semantic.WINDOW
         return Semantic.WITHIN if self.within is not None else Semantic.AFTER
 
+    @property
+    def any_party(self) -> bool:
+        """Whether an event of another party than the debtor completes this stage: only
+        for a stage anchored on ``unreachable``, whose step is to reach the other
+        contacts. Every other step acts on the debtor (see :func:`concerns_debtor`)."""
+        return self.anchor.kind is AnchorKind.UNREACHABLE
+
     def completed_by_event(self, event: Event) -> bool:
-        """Whether ``event`` is of a kind that completes this stage."""
+        """Whether ``event`` is of a kind that completes this stage, and concerns the
+        debtor (or, for a stage anchored on ``unreachable``, anyone)."""
+        if not (self.any_party or concerns_debtor(event)):
+            return False
         return any(m.matches(event) for m in self.completed_by)
 
 
