@@ -352,3 +352,20 @@ def test_pause_spans_merge_as_instants(
         assert start is old_start
         assert end is old_end
         assert promise is old_promise
+
+
+@pytest.mark.parametrize("party", [None, "G1"])
+def test_a_step_that_does_not_apply_is_not_done_by_another_partys_event(
+    party: str | None,
+) -> None:
+    """The shortcut for a step that does not apply looks for the events that complete
+    it as the step does: a guarantor reached does not complete a step on the debtor,
+    so the step is skipped (the debtor reached: done), as the timeline says."""
+    policy = with_plan(stage(when="dpd > 100000", reason="Not yet."))  # no case meets it
+    case = _loan(
+        Event(EventKind.CONTACT_ATTEMPT, _at(2), outcome=ContactOutcome.REACHED, party=party),
+    )
+    facts = derive(case, AS_OF, policy).facts
+    expected = _statuses(case, policy)
+    assert expected["S-1"] == ("done" if party is None else "skipped")
+    assert facts["step_s_1"] == expected["S-1"]

@@ -1578,10 +1578,7 @@ def _event_step_facts(
                 # whatever its anchor (held or not), and its times are not needed.
                 candidates = completing[group]
                 if candidates is None:
-                    kinds, pairs = groups[group]
-                    candidates = completing[group] = [
-                        e for e in events if e.kind in kinds or (e.kind, e.outcome) in pairs
-                    ]
+                    candidates = completing[group] = _completing(events, groups[group])
                 if not candidates:
                     out[field] = "skipped"
                     continue
@@ -1605,13 +1602,7 @@ def _event_step_facts(
                 # The first completing event from the anchor on (``_completion``).
                 candidates = completing[group]
                 if candidates is None:
-                    kinds, pairs, anyone = groups[group]
-                    candidates = completing[group] = [
-                        e
-                        for e in events
-                        if (e.kind in kinds or (e.kind, e.outcome) in pairs)
-                        and (anyone or concerns_debtor(e))
-                    ]
+                    candidates = completing[group] = _completing(events, groups[group])
                 done = None
                 for event in candidates:
                     if event.at >= anchor:
@@ -1678,6 +1669,18 @@ def _event_step_facts(
     dpd = facts.get("dpd", 0)
     out["phase"] = "P1" if not dpd else ("P3" if escalated else "P2")
     return out
+
+
+def _completing(events: Sequence[Event], completions: _Completions) -> list[Event]:
+    """The ``events`` (in time order) that complete the stages of one group: of the
+    group's kinds or (kind, outcome) pairs, and concerning the debtor unless an event
+    of any party completes them."""
+    kinds, pairs, anyone = completions
+    return [
+        e
+        for e in events
+        if (e.kind in kinds or (e.kind, e.outcome) in pairs) and (anyone or concerns_debtor(e))
+    ]
 
 
 def _stdlib_fixed(at: dt.datetime) -> dt.datetime:
