@@ -23,7 +23,15 @@ import pendulum
 from collectrules.model.case import Case, Event, fixed_offset
 from collectrules.policy import Policy
 
-__all__ = ["CaseEvents", "case_events", "events_until", "in_zone", "instant", "later"]
+__all__ = [
+    "CaseEvents",
+    "case_events",
+    "events_until",
+    "in_zone",
+    "instant",
+    "later",
+    "same_clock",
+]
 
 
 #: pendulum's own zones and offsets: an instant in one is converted as it is.
@@ -77,8 +85,22 @@ def instant(at: dt.datetime) -> pendulum.DateTime:
 
 def later(first: pendulum.DateTime, second: pendulum.DateTime) -> pendulum.DateTime:
     """The later instant of the two (``first`` when they are the same instant), as
-    ``max(first, second)`` would give it if it compared instants (see :func:`instant`)."""
+    ``max(first, second)`` would give it if it compared instants (see :func:`instant`).
+
+    Two times of one zone object at one UTC offset (:func:`same_clock`) are ordered
+    as instants by their wall clocks, which Python compares without building the
+    instant."""
+    if same_clock(first, second):
+        return second if second > first else first
     return second if instant(second) > first else first
+
+
+def same_clock(first: dt.datetime, second: dt.datetime) -> bool:
+    """Whether the aware ``first`` and ``second`` are of one zone object at one UTC
+    offset: then Python's comparison of them (by wall clock, as they share the zone
+    object) orders them as instants, as ``instant(first)`` compared with ``second``
+    does, without building the instant."""
+    return first.tzinfo is second.tzinfo and first.utcoffset() == second.utcoffset()
 
 
 def _at(event: Event) -> pendulum.DateTime:

@@ -241,6 +241,50 @@ def _last_day(
     return nominal, last
 
 
+class _Matching:
+    """Whether an event is matched by any of a tuple of :class:`EventMatcher`: one set
+    look-up for the kinds matched whatever their outcome, one for the (kind, outcome)
+    pairs, rather than each matcher asked in turn (as ``any(m.matches(e) for m in
+    matchers)`` answers)."""
+
+    __slots__ = ("kinds", "pairs")
+
+    def __init__(self, matchers: tuple[EventMatcher, ...]) -> None:
+        self.kinds = frozenset(m.kind for m in matchers if m.outcome is None)
+        self.pairs = frozenset((m.kind, m.outcome) for m in matchers if m.outcome is not None)
+
+    def __call__(self, event: Event) -> bool:
+        kind = event.kind
+        return kind in self.kinds or (kind, event.outcome) in self.pairs
+
+
+class _Matchings:
+    """The :class:`_Matching` of each tuple of matchers asked for, by the tuple's
+    identity (a policy's rules hold a few tuples, asked for by every case: hashing the
+    matchers would cost more than asking each of them); the entry holds the tuple, so
+    that its identity is not reused. At most :data:`_MATCHINGS_SIZE` are kept."""
+
+    __slots__ = ("entries",)
+
+    def __init__(self) -> None:
+        self.entries: dict[int, tuple[tuple[EventMatcher, ...], _Matching]] = {}
+
+    def __call__(self, matchers: tuple[EventMatcher, ...]) -> _Matching:
+        found = self.entries.get(id(matchers))
+        if found is not None and found[0] is matchers:
+            return found[1]
+        if len(self.entries) >= _MATCHINGS_SIZE:
+            self.entries.clear()
+        matching = _Matching(matchers)
+        self.entries[id(matchers)] = (matchers, matching)
+        return matching
+
+
+#: At most this many tuples of matchers have their :class:`_Matching` remembered.
+_MATCHINGS_SIZE = 256
+_matching = _Matchings()
+
+
 def _words(matchers: Iterable[EventMatcher]) -> str:
     words = [_EVENT_WORDS.get(m.kind, m.kind.value.replace("_", " ")) for m in matchers]
     if not words:
@@ -308,20 +352,27 @@ class _Builder:
         interruptions: list[Event] = []
         nominal, last = self.last_day(current, years=years)
         end = min(last, cap) if cap is not None else last
+        ends_at = None  # self.end_of(end), worked out when first needed
+        matched = _matching(tuple(matchers))
         for event in self.events:
-            if not any(m.matches(event) for m in matchers):
+            if not matched(event):
                 continue
             if event.party is not None and event.party in exclude_parties:
                 continue
             if of_nothing(event, self.case.currency):
                 continue
             day = self.case.local_date(event.at)
-            if day <= current or event.at >= self.end_of(end):
+            if day <= current:
+                continue
+            if ends_at is None:
+                ends_at = self.end_of(end)
+            if event.at >= ends_at:
                 continue
             current, started_by = day, event
             interruptions.append(event)
             nominal, last = self.last_day(current, years=years)
             end = min(last, cap) if cap is not None else last
+            ends_at = None
         return current, started_by, tuple(interruptions), nominal, last
 
     # -- the four deadlines
@@ -411,14 +462,11 @@ class _Builder:
         nominal, last = self.last_day(start, months=months)
         expires_at = self.end_of(last)
         names = {guarantor.id} | ({guarantor.name} if guarantor.name else set())
+        matched = _matching(rule.satisfied_by)
         satisfied = next(
-            (
-                e for e in self.events
-                if e.party in names and any(m.matches(e) for m in rule.satisfied_by)
-                and e.at <= expires_at
-            ),
+            (e for e in self.events if e.party in names and matched(e) and e.at <= expires_at),
             None,
-        )  # fmt: skip
+        )
         status = (
             DeadlineStatus.SATISFIED if satisfied is not None else self.status(start, expires_at)
         )
@@ -514,10 +562,8 @@ class _Builder:
         activity, its day, and the nominal and real last days the records are kept
         (what :meth:`records` reports, without the words)."""
         rule = self.rules.records
-        latest = next(
-            (e for e in reversed(self.events) if any(m.matches(e) for m in rule.activity)),
-            None,
-        )
+        matched = _matching(rule.activity)
+        latest = next((e for e in reversed(self.events) if matched(e)), None)
         if latest is None:
             return None
         start = self.case.local_date(latest.at)
@@ -694,11 +740,13 @@ def deadline_reads(
     if not events:
         return ()
     rules = section.deadlines
-    limitation = rules.limitation.interrupted_by if _applies(rules.limitation, case) else ()
-    guarantee = rules.guarantee.satisfied_by if _applies(rules.guarantee, case) else ()
+    limitation = _matching(
+        rules.limitation.interrupted_by if _applies(rules.limitation, case) else ()
+    )
+    guarantee = _matching(rules.guarantee.satisfied_by if _applies(rules.guarantee, case) else ())
     enforcement = _applies(rules.enforcement, case)
-    interrupts = rules.enforcement.interrupted_by if enforcement else ()
-    activity = rules.records.activity if _applies(rules.records, case) else ()
+    interrupts = _matching(rules.enforcement.interrupted_by if enforcement else ())
+    activity = _matching(rules.records.activity if _applies(rules.records, case) else ())
     latest: Event | None = None
     parties = frozenset(
         name for g in case.guarantors for name in (g.id, g.name) if name is not None
@@ -707,19 +755,15 @@ def deadline_reads(
     for event in events:
         if kinds is not None and event.kind not in kinds:
             continue  # no deadline reads it (see deadline_kinds)
-        if activity and any(m.matches(event) for m in activity):
+        if activity(event):
             latest = event
         nothing = of_nothing(event, case.currency)
         party = event.party
         if (
-            (
-                not nothing
-                and (party is None or party not in parties)
-                and any(m.matches(event) for m in limitation)
-            )
-            or (party in parties and any(m.matches(event) for m in guarantee))
+            (not nothing and (party is None or party not in parties) and limitation(event))
+            or (party in parties and guarantee(event))
             or (enforcement and event.kind is EventKind.JUDGMENT_EFFECTIVE)
-            or (not nothing and any(m.matches(event) for m in interrupts))
+            or (not nothing and interrupts(event))
         ):
             at = event.at
             out.append((event.kind, event.outcome, party, not nothing, at, at.fold, id(at.tzinfo)))

@@ -61,7 +61,7 @@ from collectrules.model.case import Case, ContactOutcome, Event, EventKind, zone
 from collectrules.policy._tables import TableReader
 from collectrules.policy.model import Policy
 from collectrules.policy.section import BaseSection, SectionLoader
-from collectrules.timeline._case import in_zone, instant
+from collectrules.timeline._case import case_events, in_zone, instant
 from collectrules.timeline.stages import (
     _SUGGESTED,
     Anchor,
@@ -83,6 +83,7 @@ __all__ = [
     "EmergencySpec",
     "EmergencyStepSpec",
     "Role",
+    "emergencies_now",
     "emergencies_of",
     "emergency_facts",
     "open_emergencies",
@@ -525,12 +526,35 @@ def open_emergencies(
     return tuple(sorted(found, key=lambda e: (instant(e.at), e.kind.value)))
 
 
+def emergencies_now(
+    policy: Policy, case: Case, as_of: dt.datetime, section: EmergencySection
+) -> tuple[Emergency, ...]:
+    """:func:`open_emergencies` of the case being derived at ``as_of`` (this very object),
+    worked out once for the derivation: its facts and its steps both read them (see
+    :func:`collectrules.timeline._case.case_events`)."""
+    if not _may_open(case.events, section):
+        return ()
+    seen = case_events(policy, case, as_of)
+    found: tuple[Emergency, ...] | None = seen.judged.get("emergencies")
+    if found is None:
+        found = seen.judged["emergencies"] = open_emergencies(case, as_of, section)
+    return found
+
+
 def emergency_facts(case: Case, as_of: dt.datetime, section: EmergencySection) -> dict[str, Any]:
     """``emergency_open``, ``emergency_kind`` (the latest open one's) and ``visit_held``
     at ``as_of``."""
     if not case.events:  # an emergency opens on an event
-        return {"emergency_open": False, "emergency_kind": "none", "visit_held": False}
-    found = open_emergencies(case, as_of, section)
+        return _QUIET_FACTS.copy()
+    return _facts_of(open_emergencies(case, as_of, section))
+
+
+#: The facts of a case without an emergency.
+_QUIET_FACTS = {"emergency_open": False, "emergency_kind": "none", "visit_held": False}
+
+
+def _facts_of(found: tuple[Emergency, ...]) -> dict[str, Any]:
+    """:func:`emergency_facts` of the emergencies ``found``."""
     opened = [e for e in found if e.open]
     held = any(Channel.VISIT in e.spec.stops for e in found) or any(
         Channel.VISIT in e.spec.pauses for e in opened
@@ -567,7 +591,11 @@ class EmergenciesPlugin(BaseSection):
         """``emergency_open``, ``emergency_kind`` and ``visit_held``, when the policy has
         the section."""
         section = emergencies_of(policy)
-        return {} if section is None else emergency_facts(case, as_of, section)
+        if section is None:
+            return {}
+        if not case.events:  # an emergency opens on an event
+            return _QUIET_FACTS.copy()
+        return _facts_of(emergencies_now(policy, case, as_of, section))
 
 
 _OFFSET = {"type": "string", "description": 'an offset such as "4 hours", "2 business days"'}

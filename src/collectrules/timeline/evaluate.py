@@ -78,7 +78,14 @@ from collectrules.policy.derive import (
     first_unreachable,
     unreachable_signs,
 )
-from collectrules.timeline._case import case_events, events_until, in_zone, instant, later
+from collectrules.timeline._case import (
+    case_events,
+    events_until,
+    in_zone,
+    instant,
+    later,
+    same_clock,
+)
 from collectrules.timeline.deadlines import (
     Deadline,
     DeadlineKind,
@@ -87,7 +94,12 @@ from collectrules.timeline.deadlines import (
     deadline_reads,
     legal_deadlines,
 )
-from collectrules.timeline.emergencies import Emergency, emergencies_of, open_emergencies
+from collectrules.timeline.emergencies import (
+    Emergency,
+    emergencies_now,
+    emergencies_of,
+    open_emergencies,
+)
 from collectrules.timeline.promises import (
     PauseSpan,
     Promise,
@@ -789,9 +801,11 @@ def _pauses(
         opens, due, limit = first if first is not None and anchor is start else times(stage, anchor)
         final = limit if limit is not None else due
         # As instants: the step's times and the span's share the case's zone object.
-        if final is not None and instant(final) < span.start:
+        if final is not None and (
+            final < span.start if same_clock(final, span.start) else instant(final) < span.start
+        ):
             continue  # already breached when the promise was made
-        if instant(opens) >= span.end:
+        if opens >= span.end if same_clock(opens, span.end) else instant(opens) >= span.end:
             continue  # opens after the pause anyway
         anchor = _later_by_whole_days(anchor, span.end - later(span.start, anchor))
         applied.append(span)
@@ -1537,7 +1551,16 @@ def _event_step_facts(
             else ()
         )
         spans = pause_spans(promises) if promises else ()
-        emergencies = _emergencies(case, at, policy)
+        emergency_section = emergencies_of(policy)
+        emergencies = (
+            ()
+            if emergency_section is None
+            # Worked out once for the derivation (the emergencies' facts read them too),
+            # at this very as_of: ``at`` is it when as_of is at its fixed offset.
+            else emergencies_now(policy, case, as_of, emergency_section)
+            if at is as_of
+            else open_emergencies(case, at, emergency_section)
+        )
         due_start = local_midnight(case.due_date, tz)
         overdue_start = local_midnight(_next_day(case.due_date), tz)
         calendar = section.calendar
@@ -1547,11 +1570,25 @@ def _event_step_facts(
         def times(stage: Stage, anchor: pendulum.DateTime) -> _Times:
             return _plain_times(stage, anchor, calendar, tz)
 
+        # ``at`` with the standard library's fixed offset, to compare with the steps'
+        # times: the same instant, compared as one, without calling pendulum's offset.
+        now = _stdlib_fixed(at)
         rows, groups = _event_stages(policy, section, case.product)
         # The events that complete the stages of each group (same ``completed_by``), in
         # time order: most events complete no stage, and stages share their events.
         completing: list[list[Event] | None] = [None] * len(groups)
-        for index, (stage, field, test, plan_field, group) in enumerate(rows):
+        for index, (stage, field, test, plan_field, group, quiet) in enumerate(rows):
+            applies = owed and test(facts) and _reachable_ok(stage, facts)
+            if not applies and quiet:
+                # A step that does not apply is done if an event from its anchor on
+                # completes it, else skipped: with nothing that can complete it, skipped
+                # whatever its anchor (held or not), and its times are not needed.
+                candidates = completing[group]
+                if candidates is None:
+                    candidates = completing[group] = _completing(events, groups[group])
+                if not candidates:
+                    out[field] = "skipped"
+                    continue
             anchor: pendulum.DateTime | None
             kind = stage.anchor.kind
             if kind is AnchorKind.DUE_DATE:
@@ -1565,7 +1602,6 @@ def _event_step_facts(
                 anchor = _unreachable_anchor(case, overdue_start, at, policy, facts)
             else:
                 anchor = _condition_anchor(case, events, stage, overdue_start, at, rules, test)
-            applies = owed and test(facts) and _reachable_ok(stage, facts)
             passed = False
             if anchor is None:
                 status = StepStatus.UPCOMING if applies else StepStatus.SKIPPED
@@ -1573,18 +1609,16 @@ def _event_step_facts(
                 # The first completing event from the anchor on (``_completion``).
                 candidates = completing[group]
                 if candidates is None:
-                    kinds, pairs, anyone = groups[group]
-                    candidates = completing[group] = [
-                        e
-                        for e in events
-                        if (e.kind in kinds or (e.kind, e.outcome) in pairs)
-                        and (anyone or concerns_debtor(e))
-                    ]
+                    candidates = completing[group] = _completing(events, groups[group])
                 done = None
                 for event in candidates:
                     if event.at >= anchor:
                         done = event
                         break
+                if not applies and quiet:
+                    # Done or skipped, whatever its times (an emergency holds neither).
+                    out[field] = "skipped" if done is None else "done"
+                    continue
                 found = None
                 if kind in _FIXED_ANCHORS:
                     found = known[index]
@@ -1605,19 +1639,23 @@ def _event_step_facts(
                     status = StepStatus.DONE
                 elif not applies:
                     status = StepStatus.SKIPPED
-                elif applied and any(s.start <= at < s.end for s in applied):
+                elif applied and any(s.start <= now < s.end for s in applied):
                     status = StepStatus.PAUSED
-                elif at < opens:
+                elif now < opens:
                     status = StepStatus.UPCOMING
-                elif due is None or at <= due:
+                elif due is None or now <= due:
                     status = StepStatus.OPEN
-                elif limit is not None and at <= limit:
+                elif limit is not None and now <= limit:
                     status = StepStatus.LATE
                 else:
                     status = StepStatus.BREACHED
                 # the escalation point (the deadline of a stage with one, else the
                 # moment it opens) has passed: the step's times are the same when held.
-                passed = (due is not None and at > due) if stage.within is not None else at >= opens
+                if stage.escalation:
+                    if stage.within is not None:
+                        passed = due is not None and now > due
+                    else:
+                        passed = now >= opens
             if emergencies:
                 status = _held_status(status, stage, emergencies)
             out[field] = status._value_  # the value, without the cost of the property
@@ -1630,7 +1668,7 @@ def _event_step_facts(
                     breached += 1
                 if plan_field is not None:
                     out[plan_field] = True
-            if passed and stage.escalation:
+            if passed:
                 escalated = True
     out["steps_open"] = opened
     out["steps_late"] = late
@@ -1638,6 +1676,41 @@ def _event_step_facts(
     dpd = facts.get("dpd", 0)
     out["phase"] = "P1" if not dpd else ("P3" if escalated else "P2")
     return out
+
+
+def _completing(events: Sequence[Event], completions: _Completions) -> list[Event]:
+    """The ``events`` (in time order) that complete the stages of one group: of the
+    group's kinds or (kind, outcome) pairs, and concerning the debtor unless an event
+    of any party completes them."""
+    kinds, pairs, anyone = completions
+    return [
+        e
+        for e in events
+        if (e.kind in kinds or (e.kind, e.outcome) in pairs) and (anyone or concerns_debtor(e))
+    ]
+
+
+def _stdlib_fixed(at: dt.datetime) -> dt.datetime:
+    """The aware ``at`` as a plain ``datetime`` at its UTC offset, with the standard
+    library's ``timezone``: the same instant, which compares with any aware time as an
+    instant (its zone object is its own), its offset read without a Python call."""
+    offset = at.utcoffset()
+    assert offset is not None  # as_of is aware
+    return dt.datetime(
+        at.year,
+        at.month,
+        at.day,
+        at.hour,
+        at.minute,
+        at.second,
+        at.microsecond,
+        tzinfo=_stdlib_offset(offset),
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def _stdlib_offset(offset: dt.timedelta) -> dt.timezone:
+    return dt.timezone(offset)
 
 
 #: The anchors whose instant is a function of the due date and the zone alone.
@@ -1681,9 +1754,11 @@ def _held_status(
 
 
 #: A stage as :func:`_event_step_facts` reads it: the stage, its step field, its
-#: condition as a predicate, its plan field, and its group: the index of what completes
-#: it among the plan's ``_Completions``.
-_EventStage = tuple[Stage, str, Callable[[Mapping[str, Any]], bool], str | None, int]
+#: condition as a predicate, its plan field, its group (the index of what completes it
+#: among the plan's ``_Completions``), and whether, when it does not apply, its status
+#: reads neither its times nor its anchor beyond whether an event completes it
+#: (:func:`_quiet_when_skipped`).
+_EventStage = tuple[Stage, str, Callable[[Mapping[str, Any]], bool], str | None, int, bool]
 
 #: What completes the stages of a group: the event kinds that do whatever their outcome,
 #: the (kind, outcome) pairs that do, and whether an event of another party than the
@@ -1714,9 +1789,24 @@ def _event_stages(
             )
             group = groups.setdefault(completions, len(groups))
             remedy = None if stage.remedy is None else f"plan_{stage.remedy}"
-            rows.append((stage, step_field(stage.id), test, remedy, group))
+            rows.append(
+                (stage, step_field(stage.id), test, remedy, group, _quiet_when_skipped(stage))
+            )
         found = table[product] = (tuple(rows), tuple(groups))
     return found
+
+
+def _quiet_when_skipped(stage: Stage) -> bool:
+    """Whether a step of ``stage`` that does not apply may be judged without its times:
+    it is then done (an event from its anchor on completes it) or skipped, and an
+    emergency holds neither; what its times would still give is whether an escalation
+    point has passed (not for a stage that is no escalation point), and the error of a
+    calendar without the year a business-day offset lands in (not for a stage whose
+    offsets count no business days)."""
+    return not stage.escalation and all(
+        offset is None or offset.unit is not OffsetUnit.BUSINESS_DAYS
+        for offset in (stage.after, stage.within, stage.limit)
+    )
 
 
 #: A stage as :func:`_plain_step_facts` reads it: the stage, its step field, its

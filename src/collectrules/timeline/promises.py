@@ -33,7 +33,14 @@ from collectrules._decimal import exact
 from collectrules.model.case import Case, Event, Signal, derived_signal, is_promise, pays, zone
 from collectrules.model.time import local_midnight
 from collectrules.policy import Policy
-from collectrules.timeline._case import case_events, events_until, in_zone, instant, later
+from collectrules.timeline._case import (
+    case_events,
+    events_until,
+    in_zone,
+    instant,
+    later,
+    same_clock,
+)
 from collectrules.timeline.stages import PromiseRules
 
 __all__ = [
@@ -259,14 +266,18 @@ def pause_spans(promises: Sequence[Promise]) -> tuple[PauseSpan, ...]:
     made at 01:10 the second.
     """
     spans: list[PauseSpan] = []
-    for promise in sorted(promises, key=lambda p: instant(p.made_at)):
+    # (One promise needs no sorting; two times of one zone object at one offset compare
+    # as instants by wall clock: ``same_clock``.)
+    ordered = sorted(promises, key=lambda p: instant(p.made_at)) if len(promises) > 1 else promises
+    for promise in ordered:
         start, end = promise.made_at, promise.pause_until
-        if instant(end) <= start:
+        if end <= start if same_clock(end, start) else instant(end) <= start:
             continue
-        if spans and instant(start) <= spans[-1].end:
+        if spans:
             last = spans[-1]
-            if instant(end) >= last.end:
-                spans[-1] = PauseSpan(last.start, end, promise)
-            continue
+            if start <= last.end if same_clock(start, last.end) else instant(start) <= last.end:
+                if end >= last.end if same_clock(end, last.end) else instant(end) >= last.end:
+                    spans[-1] = PauseSpan(last.start, end, promise)
+                continue
         spans.append(PauseSpan(start, end, promise))
     return tuple(spans)
