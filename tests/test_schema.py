@@ -261,11 +261,9 @@ def test_the_section_schemas_have_exactly_the_parsers_keys() -> None:
         k.value for k in regulatory.PackKind
     ]
     assert defs["stage"]["properties"]["channel"]["enum"] == [c.value for c in stages.Channel]
-    assert defs["stage"]["properties"]["anchor"]["enum"][:3] == [
-        "due_date",
-        "overdue_start",
-        "condition",
-    ]
+    named, listed = defs["stage"]["properties"]["anchor"]["oneOf"]
+    assert named["enum"][:3] == ["due_date", "overdue_start", "condition"]
+    assert listed["items"] == {"$ref": "#/$defs/event_matcher"}
 
 
 @pytest.mark.parametrize("where", list(SECTION_TYPOS))

@@ -691,8 +691,8 @@ def _nominal_anchor(
     if anchor.kind is AnchorKind.OVERDUE_START:
         return tl.overdue_start
     if anchor.kind is AnchorKind.EVENT:
-        assert anchor.event is not None
-        known = sorted(e.at for e in case.events if e.at <= tl.as_of and anchor.event.matches(e))
+        assert anchor.events
+        known = sorted(e.at for e in case.events if e.at <= tl.as_of and anchor.matches(e))
         return known[0] if known else None
     if anchor.kind is AnchorKind.UNREACHABLE:
         assert tl.overdue_start is not None

@@ -37,7 +37,11 @@ The rule kinds:
 ``validation_notice``
     A validation notice in the first communication or within ``days`` business days of
     it, on the ``calendar`` country's working days (``business_days = false`` counts
-    calendar days): an obligation that the verdict reports with its due time.
+    calendar days): an obligation that the verdict reports with its due time. The
+    first communication is the first event to the debtor of
+    :data:`~collectrules.model.case.COMMUNICATION_EVENTS`: a call that reached the
+    debtor (``reached`` or ``refused``), a notice or letter, or the validation notice
+    itself; a timeline step anchored on those events reads it the same way.
 ``time_barred``
     Once the limitation period (``years`` from the due date, restarted by the
     ``restarted_by`` events) has run, never sue or threaten suit. It also gives the
@@ -106,6 +110,7 @@ from collectrules.model.case import (
     EventKind,
     Product,
     fixed_offset,
+    is_communication,
     of_nothing,
     product_name,
 )
@@ -205,14 +210,6 @@ ELECTRONIC_CHANNELS = frozenset({ContactChannel.SMS, ContactChannel.EMAIL, Conta
 THIRD_PARTIES = frozenset({Party.EMPLOYER, Party.FAMILY, Party.THIRD_PARTY})
 
 _REACHED = frozenset({ContactOutcome.REACHED, ContactOutcome.REFUSED})
-_COMMUNICATIONS = frozenset(
-    {
-        EventKind.NOTICE_SENT,
-        EventKind.DEMAND_DELIVERED,
-        EventKind.LAWYER_LETTER_SENT,
-        EventKind.DEMAND_LETTER_SIGNED,
-    }
-)
 
 
 def _enum(kind: type[enum.StrEnum], name: str, value: object) -> Any:
@@ -821,14 +818,10 @@ class ValidationNoticeRule(_Rule):
             return self.reason_for(
                 ReasonEffect.ALLOW, f"the validation notice was sent on {ctx.fmt(sent[0].at)}"
             )
+        # The first communication as us_regf's US-VALIDATION step reads it: the same
+        # events (COMMUNICATION_EVENTS), to the debtor.
         communications = [
-            e
-            for e in prior
-            if _party(e) == Party.DEBTOR.value
-            and (
-                e.kind in _COMMUNICATIONS
-                or (e.kind is EventKind.CONTACT_ATTEMPT and e.outcome in _REACHED)
-            )
+            e for e in prior if _party(e) == Party.DEBTOR.value and is_communication(e)
         ]
         unit = f"business days ({self.calendar.name})" if self.calendar else "days"
         if communications:

@@ -65,6 +65,7 @@ from collectrules.model.limits import (
 )
 
 __all__ = [
+    "COMMUNICATION_EVENTS",
     "CURRENCY_ALIASES",
     "DEFAULT_SIGNAL_KINDS",
     "SHARE_FIELDS",
@@ -84,6 +85,7 @@ __all__ = [
     "currency_problem",
     "currency_suggestion",
     "derived_signal",
+    "is_communication",
     "is_promise",
     "minor_unit",
     "of_nothing",
@@ -401,6 +403,42 @@ def concerns_debtor(event: Event) -> bool:
     """
     party = event.party
     return party is None or party == "debtor"
+
+
+#: The events that are a communication with the debtor, written as a policy writes an
+#: event anchor (``kind`` or ``contact_attempt:outcome``): a call that reached the person
+#: (``reached``, or ``refused``: the person answered and refused), a notice or letter
+#: (a notice, a demand delivered, a lawyer's letter, a demand letter signed for), and the
+#: validation notice itself. Regulation F's validation notice (US-REGF-VALIDATION) is due
+#: in the first communication or within days of it: the REGF-VALIDATION guardrail reads
+#: the first communication through :func:`is_communication`, and us_regf's US-VALIDATION
+#: step is anchored on these very events (a test keeps the two equal).
+COMMUNICATION_EVENTS: tuple[str, ...] = (
+    "contact_attempt:reached",
+    "contact_attempt:refused",
+    "notice_sent",
+    "demand_delivered",
+    "lawyer_letter_sent",
+    "demand_letter_signed",
+    "validation_notice_sent",
+)
+_COMMUNICATION_KINDS = frozenset(
+    EventKind(text) for text in COMMUNICATION_EVENTS if ":" not in text
+)
+_COMMUNICATION_OUTCOMES = frozenset(
+    (EventKind(kind), ContactOutcome(outcome))
+    for kind, _, outcome in (text.partition(":") for text in COMMUNICATION_EVENTS)
+    if outcome
+)
+
+
+def is_communication(event: Event) -> bool:
+    """Whether ``event`` is one of :data:`COMMUNICATION_EVENTS`, whichever party it
+    concerns (:func:`concerns_debtor` tells whether it is a communication with the
+    debtor)."""
+    return event.kind in _COMMUNICATION_KINDS or (
+        (event.kind, event.outcome) in _COMMUNICATION_OUTCOMES
+    )
 
 
 def is_promise(event: Event, currency: str) -> bool:

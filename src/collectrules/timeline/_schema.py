@@ -86,16 +86,22 @@ _STAGE = {
     "id": {**TEXT, "minLength": 1, "description": "The stage's id, unique in its plan."},
     "title": {**TEXT, "description": "A short title."},
     "anchor": {
-        "enum": [
-            _stages.AnchorKind.DUE_DATE.value,
-            _stages.AnchorKind.OVERDUE_START.value,
-            _stages.AnchorKind.CONDITION.value,
-            _stages.AnchorKind.UNREACHABLE.value,
-            *EVENT_MATCHERS,
+        "oneOf": [
+            {
+                "enum": [
+                    _stages.AnchorKind.DUE_DATE.value,
+                    _stages.AnchorKind.OVERDUE_START.value,
+                    _stages.AnchorKind.CONDITION.value,
+                    _stages.AnchorKind.UNREACHABLE.value,
+                    *EVENT_MATCHERS,
+                ]
+            },
+            {"type": "array", "items": _MATCHER, "minItems": 1, "uniqueItems": True},
         ],
         "description": "What the offsets count from: due_date, overdue_start, condition, "
-        "unreachable (since the decision counts the debtor unreachable), or an event kind "
-        "(kind or contact_attempt:outcome).",
+        "unreachable (since the decision counts the debtor unreachable), an event kind "
+        "(kind or contact_attempt:outcome), or a list of event kinds (the first event of "
+        "any of them).",
     },
     "within": {**_OFFSET, "description": "The deadline, from the anchor."},
     "after": {**_OFFSET, "description": "The earliest start, from the anchor."},

@@ -181,7 +181,7 @@ class EmergencySpec:
         return Stage(
             id=f"{self.kind.value}:{step.id}",
             plan=f"emergency:{self.kind.value}",
-            anchor=Anchor(AnchorKind.EVENT, EventMatcher(EventKind(self.kind.value))),
+            anchor=Anchor(AnchorKind.EVENT, (EventMatcher(EventKind(self.kind.value)),)),
             action=step.action,
             channel=Channel.INTERNAL,
             owner=step.role.value,

@@ -113,6 +113,7 @@ from collectrules.timeline.stages import (
     STATE_FIELDS,
     STEP_STATES,
     UNREACHABLE_FACT,
+    Anchor,
     AnchorKind,
     EventMatcher,
     Offset,
@@ -612,15 +613,23 @@ def _next_day(day: dt.date) -> dt.date:
 
 
 def _event_anchor(
-    events: Sequence[Event], matcher: EventMatcher, tz: str
+    events: Sequence[Event], matchers: Sequence[EventMatcher], tz: str
 ) -> pendulum.DateTime | None:
-    """The time of the first of ``events`` that ``matcher`` matches, in the zone ``tz``:
-    of those that concern the debtor (a step of the plan acts on the debtor; the first
-    contact that reached a guarantor is not the first that reached the debtor)."""
+    """The time of the first of ``events`` that any of ``matchers`` matches, in the
+    zone ``tz``: of those that concern the debtor (a step of the plan acts on the
+    debtor; the first contact that reached a guarantor is not the first that reached the
+    debtor)."""
     for event in events:
-        if matcher.matches(event) and concerns_debtor(event):
+        if concerns_debtor(event) and any(m.matches(event) for m in matchers):
             return in_zone(event.at, zone(tz))
     return None
+
+
+def _waits_for(anchor: Anchor) -> str:
+    """Why a step anchored on events has no anchor yet."""
+    if len(anchor.events) == 1:
+        return f"waits for the first {anchor} event"
+    return f"waits for the first of these events: {anchor}"
 
 
 def _condition_anchor(
@@ -860,9 +869,8 @@ class _Builder:
         if anchor.kind is AnchorKind.OVERDUE_START:
             return self.overdue_start, None
         if anchor.kind is AnchorKind.EVENT:
-            assert anchor.event is not None
-            found = _event_anchor(self.events, anchor.event, self.tz)
-            return found, None if found is not None else f"waits for the first {anchor.event} event"
+            found = _event_anchor(self.events, anchor.events, self.tz)
+            return found, None if found is not None else _waits_for(anchor)
         if anchor.kind is AnchorKind.UNREACHABLE:
             found = _unreachable_anchor(
                 self.case, self.overdue_start, self.now, self.policy, self.facts
@@ -1596,8 +1604,7 @@ def _event_step_facts(
             elif kind is AnchorKind.OVERDUE_START:
                 anchor = overdue_start
             elif kind is AnchorKind.EVENT:
-                assert stage.anchor.event is not None
-                anchor = _event_anchor(events, stage.anchor.event, tz)
+                anchor = _event_anchor(events, stage.anchor.events, tz)
             elif kind is AnchorKind.UNREACHABLE:
                 anchor = _unreachable_anchor(case, overdue_start, at, policy, facts)
             else:

@@ -322,6 +322,21 @@ class AnchorKind(Choice):
     UNREACHABLE = "unreachable"
 
 
+#: The anchors written by name, not by event kind.
+_NAMED_ANCHORS = frozenset(
+    {
+        AnchorKind.DUE_DATE.value,
+        AnchorKind.OVERDUE_START.value,
+        AnchorKind.CONDITION.value,
+        AnchorKind.UNREACHABLE.value,
+    }
+)
+
+
+def _matcher_tuple(value: EventMatcher | tuple[EventMatcher, ...]) -> tuple[EventMatcher, ...]:
+    return (value,) if isinstance(value, EventMatcher) else tuple(value)
+
+
 @attrs.frozen
 class Anchor:
     """What a stage counts from.
@@ -329,7 +344,9 @@ class Anchor:
     ``due_date``: 00:00 of the due date in the case's zone. ``overdue_start``: 00:00 of
     the day after it. ``condition``: the first instant, from ``overdue_start`` on, at
     which the stage's condition holds (``overdue_start`` itself, or the time of the
-    event that made it hold). An event kind (or ``kind:outcome``): the first such event.
+    event that made it hold). An event kind (or ``kind:outcome``), or a list of them:
+    the first event that any of them matches (US-VALIDATION counts from the first
+    communication with the debtor, a call that reached them or a letter).
     ``unreachable``: the debtor cannot be reached, as the decision reads it (its
     ``unreachable`` fact: a manual ``unreachable`` signal, or the sign unanswered
     attempts in a row or an invalid number derive, until the debtor is reached again).
@@ -337,16 +354,22 @@ class Anchor:
     (``overdue_start`` if that is later); otherwise the first instant, from
     ``overdue_start`` on, at which it did. The stage applies only while the decision
     counts the debtor unreachable.
+
+    ``events`` are the matchers of an event anchor, in the policy's order (one
+    :class:`EventMatcher` is taken as a list of one); empty for the other kinds.
     """
 
     kind: AnchorKind
-    event: EventMatcher | None = None
+    events: tuple[EventMatcher, ...] = attrs.field(default=(), converter=_matcher_tuple)
 
     @classmethod
     def parse(cls, text: object) -> Anchor:
-        """Read an anchor name."""
+        """Read an anchor name, or a non-empty list of event kinds (``kind`` or
+        ``kind:outcome``, each once)."""
+        if isinstance(text, list):
+            return cls._parse_events(text)
         if not isinstance(text, str):
-            raise _SpecError(f"expected an anchor name, got {quote(text)}")
+            raise _SpecError(f"expected an anchor name or a list of event kinds, got {quote(text)}")
         if text in (
             AnchorKind.DUE_DATE,
             AnchorKind.OVERDUE_START,
@@ -366,8 +389,40 @@ class Anchor:
             ]
             raise _SpecError(f"unknown anchor {quote(text)}", did_you_mean(text, known)) from None
 
+    @classmethod
+    def _parse_events(cls, values: list[Any]) -> Anchor:
+        """An event anchor of several matchers: the first event any of them matches."""
+        if not values:
+            raise _SpecError(
+                "expected at least one event kind in the list (or an anchor name such as "
+                "'overdue_start')"
+            )
+        matchers: list[EventMatcher] = []
+        for index, value in enumerate(values):
+            where = f"item {index + 1} of the anchor list"
+            if isinstance(value, str) and value in _NAMED_ANCHORS:
+                raise _SpecError(
+                    f"{where}: {quote(value)} is an anchor of its own, not an event kind; "
+                    "a list names only event kinds"
+                )
+            try:
+                matcher = EventMatcher.parse(value)
+            except _SpecError as exc:
+                raise _SpecError(f"{where}: {exc.message}", exc.suggestion) from None
+            if matcher in matchers:
+                raise _SpecError(f"{where}: duplicate event kind {quote(str(matcher))}")
+            matchers.append(matcher)
+        return cls(AnchorKind.EVENT, tuple(matchers))
+
+    def matches(self, event: Event) -> bool:
+        """Whether ``event`` is of a kind this event anchor names (whichever party it
+        concerns: the timeline counts from the debtor's events only)."""
+        return any(m.matches(event) for m in self.events)
+
     def __str__(self) -> str:
-        return str(self.event) if self.event is not None else self.kind.value
+        if not self.events:
+            return self.kind.value
+        return ", ".join(str(m) for m in self.events)
 
 
 class Semantic(Choice):
@@ -1190,7 +1245,8 @@ class _Parser(TableReader):
         if "anchor" not in table:
             self.fail(
                 f"{path}.anchor",
-                "required: due_date, overdue_start, condition or an event kind",
+                "required: due_date, overdue_start, condition, unreachable, an event kind "
+                "or a list of event kinds",
                 rule_id=sid,
             )
         else:
