@@ -13,7 +13,7 @@ Each shortcut is held here to what it replaces:
   steps' holds read the same;
 * two times of one zone object at one UTC offset are compared by their wall clocks
   (``same_clock``), as instants; ``as_of`` is compared with the steps' times at the
-  standard library's fixed offset (``_stdlib_fixed``), as the same instant.
+  standard library's fixed offset (``stdlib_fixed``), as the same instant.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from hypothesis import strategies as st
 
 from collectrules import Case, Event, Policy, load_policy
 from collectrules.model.case import EVENT_REQUIRED_FIELDS, ContactOutcome, EventKind, fixed_offset
+from collectrules.model.time import stdlib_fixed
 from collectrules.policy.derive import derive
 from collectrules.timeline import emergencies, evaluate
 from collectrules.timeline._case import instant, later, same_clock
@@ -40,7 +41,7 @@ from collectrules.timeline.deadlines import (
     deadline_kinds,
     deadline_reads,
 )
-from collectrules.timeline.evaluate import _stdlib_fixed, build_timeline, timeline_section
+from collectrules.timeline.evaluate import build_timeline, timeline_section
 from collectrules.timeline.promises import Promise, PromiseStatus, pause_spans
 from collectrules.timeline.stages import EventMatcher
 from timeline_helpers import stage, with_plan
@@ -297,7 +298,7 @@ def test_same_clock_compares_as_instants(
         assert (first <= second) == (a <= b)
         assert (first >= second) == (a >= b)
     assert later(first, second) is (second if b > a else first)
-    now = _stdlib_fixed(a)
+    now = stdlib_fixed(a)
     assert now == a
     assert (now < second, now <= second, now > second) == (a < b, a <= b, a > b)
 

@@ -21,6 +21,7 @@ __all__ = [
     "require_aware",
     "require_case",
     "require_zone",
+    "stdlib_fixed",
 ]
 
 
@@ -123,3 +124,26 @@ def require_zone(timezone: object, name: str = "timezone") -> str:
     if _zone_failure(timezone) is not None:
         raise InputError([unknown_zone(name, timezone)])
     return timezone
+
+
+def stdlib_fixed(at: dt.datetime) -> dt.datetime:
+    """The aware ``at`` as a plain ``datetime`` at its own UTC offset, with the standard
+    library's ``timezone``: the same instant, which compares with any aware time as an
+    instant, its offset read without a Python call (pendulum's zones make one)."""
+    offset = at.utcoffset()
+    assert offset is not None  # only aware instants reach it
+    return dt.datetime(
+        at.year,
+        at.month,
+        at.day,
+        at.hour,
+        at.minute,
+        at.second,
+        at.microsecond,
+        tzinfo=_stdlib_offset(offset),
+    )
+
+
+@functools.lru_cache(maxsize=256)
+def _stdlib_offset(offset: dt.timedelta) -> dt.timezone:
+    return dt.timezone(offset)

@@ -25,7 +25,6 @@ number) an ``unreachable`` signal.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any, Literal
@@ -47,7 +46,13 @@ from collectrules.model.case import (
     derived_signal,
     pays,
 )
-from collectrules.model.time import days_past_due_on, local_midnight, require_aware, require_case
+from collectrules.model.time import (
+    days_past_due_on,
+    local_midnight,
+    require_aware,
+    require_case,
+    stdlib_fixed,
+)
 from collectrules.policy.model import Policy, Section, SignalSpec
 from collectrules.policy.section import plugins_doing
 
@@ -590,7 +595,7 @@ class _Instants:
     def __init__(self, when: dt.datetime, window: dt.timedelta) -> None:
         self.when = when
         self.window = window
-        self.plain = _plain(when)
+        self.plain = stdlib_fixed(when)
         self.start = self.plain - window
         #: Per tzinfo (by id, with the object): the wall-time bounds at that tzinfo.
         self._bounds: dict[int, tuple[object, dt.datetime, dt.datetime, dt.datetime]] = {}
@@ -652,24 +657,3 @@ def _instants(when: dt.datetime, window: dt.timedelta) -> _Instants:
         return last
     last = _last_instants = _Instants(when, window)
     return last
-
-
-def _plain(when: dt.datetime) -> dt.datetime:
-    """``when`` as a plain datetime at its own fixed offset (the same instant)."""
-    offset = when.utcoffset()
-    assert offset is not None
-    return dt.datetime(
-        when.year,
-        when.month,
-        when.day,
-        when.hour,
-        when.minute,
-        when.second,
-        when.microsecond,
-        tzinfo=_fixed(offset),
-    )
-
-
-@functools.lru_cache(maxsize=256)
-def _fixed(offset: dt.timedelta) -> dt.timezone:
-    return dt.timezone(offset)

@@ -69,7 +69,13 @@ from collectrules.model.case import (
     is_promise,
     zone,
 )
-from collectrules.model.time import local_midnight, require_aware, require_case, require_zone
+from collectrules.model.time import (
+    local_midnight,
+    require_aware,
+    require_case,
+    require_zone,
+    stdlib_fixed,
+)
 from collectrules.policy import Policy, load_policy
 from collectrules.policy.derive import (
     UNREACHABLE,
@@ -1580,7 +1586,7 @@ def _event_step_facts(
 
         # ``at`` with the standard library's fixed offset, to compare with the steps'
         # times: the same instant, compared as one, without calling pendulum's offset.
-        now = _stdlib_fixed(at)
+        now = stdlib_fixed(at)
         rows, groups = _event_stages(policy, section, case.product)
         # The events that complete the stages of each group (same ``completed_by``), in
         # time order: most events complete no stage, and stages share their events.
@@ -1695,29 +1701,6 @@ def _completing(events: Sequence[Event], completions: _Completions) -> list[Even
         for e in events
         if (e.kind in kinds or (e.kind, e.outcome) in pairs) and (anyone or concerns_debtor(e))
     ]
-
-
-def _stdlib_fixed(at: dt.datetime) -> dt.datetime:
-    """The aware ``at`` as a plain ``datetime`` at its UTC offset, with the standard
-    library's ``timezone``: the same instant, which compares with any aware time as an
-    instant (its zone object is its own), its offset read without a Python call."""
-    offset = at.utcoffset()
-    assert offset is not None  # as_of is aware
-    return dt.datetime(
-        at.year,
-        at.month,
-        at.day,
-        at.hour,
-        at.minute,
-        at.second,
-        at.microsecond,
-        tzinfo=_stdlib_offset(offset),
-    )
-
-
-@functools.lru_cache(maxsize=64)
-def _stdlib_offset(offset: dt.timedelta) -> dt.timezone:
-    return dt.timezone(offset)
 
 
 #: The anchors whose instant is a function of the due date and the zone alone.
