@@ -20,7 +20,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from collectrules import Case
+from collectrules import Case, Engine
 from collectrules.compliance.guardrails import Guardrails
 from collectrules.timeline.evaluate import build_timeline
 from collectrules.timeline.stages import AnchorKind
@@ -38,6 +38,7 @@ PARTY_KINDS = (
     "demand_delivered",
     "validation_notice_sent",
     "debtor_acknowledged",
+    "promise_made",
 )
 OUTCOMES = ("reached", "no_answer", "refused", "invalid_number", "unreachable")
 
@@ -111,6 +112,9 @@ def test_property_a_guarantors_events_are_not_the_debtors(
     both = Case.from_dict({**data, "events": [*data["events"], *theirs]})
     before, after = (engine(name).decide(c, as_of=as_of) for c in (alone, both))
     assert after.facts["debtor_contacted"] == before.facts["debtor_contacted"], theirs
+    # Nor are the guarantor's promises the debtor's: kept, broken, standing or counted.
+    for fact in ("promises_made", "promise_standing", "promise_kept", "promise_broken"):
+        assert after.facts.get(fact) == before.facts.get(fact), (fact, theirs)
     steps = {
         s.id: s.status
         for s in build_timeline(alone, as_of=as_of, policy=policy).steps
@@ -236,3 +240,39 @@ def test_property_the_validation_step_and_its_guardrail_agree(data: st.DataObjec
         assert step.deadline is not None
         assert duty.due is not None
         assert step.deadline == duty.due, (duty.message, events)
+
+
+@pytest.mark.parametrize("backend", ["python", "durable"])
+def test_a_guarantors_broken_promise_is_not_the_debtors(backend: str) -> None:
+    # W-SIGN reads the debtor's own promises: a guarantor's promise that was not kept
+    # neither makes the debtor unwilling nor counts as contact with the debtor.
+    base = {
+        "case_id": "G-PROMISE",
+        "product": "loan",
+        "currency": "CNY",
+        "principal": "100000",
+        "overdue_amount": "5000",
+        "due_date": "2026-01-05",
+        "timezone": "Asia/Shanghai",
+        "guarantors": [{"id": "G1"}],
+    }
+    promise = {
+        "kind": "promise_made",
+        "at": "2026-01-06T08:00:00+08:00",
+        "promised_date": "2026-01-08",
+        "amount": "5000",
+    }
+    engine = Engine(backend=backend)
+    own = engine.decide(
+        Case.from_dict({**base, "events": [promise]}), as_of="2026-01-20T00:00:00+08:00"
+    )
+    theirs = engine.decide(
+        Case.from_dict({**base, "events": [{**promise, "party": "G1"}]}),
+        as_of="2026-01-20T00:00:00+08:00",
+    )
+    assert own.facts["promise_broken"] == 1
+    assert "W-PROMISE-BROKEN" in [t.rule_id for t in own.trace]
+    assert theirs.facts["promise_broken"] == 0
+    assert theirs.facts["promises_made"] == 0
+    assert theirs.facts["debtor_contacted"] is False
+    assert "W-PROMISE-BROKEN" not in [t.rule_id for t in theirs.trace]

@@ -446,9 +446,15 @@ def is_promise(event: Event, currency: str) -> bool:
 
     A promise of less (``0`` or ``0.004`` CNY) is no promise: it is not judged kept or
     broken, gives no sign either way, pauses no step and is not counted in
-    ``promises_made``.
+    ``promises_made``. Nor is a promise recorded for another party (a guarantor's, see
+    :func:`concerns_debtor`): the debtor's willingness is read from the debtor's own
+    promises (W-SIGN, L-PROMISE3).
     """
-    return event.kind is EventKind.PROMISE_MADE and _of_substance(event.amount, currency)
+    return (
+        event.kind is EventKind.PROMISE_MADE
+        and _of_substance(event.amount, currency)
+        and concerns_debtor(event)
+    )
 
 
 def of_nothing(event: Event, currency: str) -> bool:
@@ -457,7 +463,7 @@ def of_nothing(event: Event, currency: str) -> bool:
     kind = event.kind
     if kind is EventKind.PAYMENT:
         return not pays(event, currency)
-    return kind is EventKind.PROMISE_MADE and not is_promise(event, currency)
+    return kind is EventKind.PROMISE_MADE and not _of_substance(event.amount, currency)
 
 
 def _of_substance(amount: Decimal | None, currency: str) -> bool:
