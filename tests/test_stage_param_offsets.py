@@ -218,42 +218,42 @@ BAD = [
     pytest.param(
         'within = { param = "wait_days", unit = "days" }',
         "2.5",
-        "within",
+        "parameters.wait_days",
         "expected a non-negative whole number up to 3660, got 2.5",
         id="not-whole",
     ),
     pytest.param(
         'within = { param = "wait_days", unit = "days" }',
         "-1",
-        "within",
+        "parameters.wait_days",
         "got -1",
         id="negative",
     ),
     pytest.param(
         'within = { param = "wait_days", unit = "days" }',
         "100000",
-        "within",
+        "parameters.wait_days",
         "up to 3660, got 100000",
         id="huge",
     ),
     pytest.param(
         'within = { param = "wait_days", unit = "months" }',
         "121",
-        "within",
+        "parameters.wait_days",
         "up to 120, got 121",
         id="huge-in-months",
     ),
     pytest.param(
         'within = { param = "wait_days", unit = "days" }',
         '"ten"',
-        "within",
+        "parameters.wait_days",
         "got 'ten'",
         id="text",
     ),
     pytest.param(
         'within = { param = "wait_days", unit = "days" }',
         "true",
-        "within",
+        "parameters.wait_days",
         "got True",
         id="boolean",
     ),
@@ -293,16 +293,42 @@ BAD = [
 def test_a_bad_parameter_offset_is_refused_with_file_line_and_key(
     tmp_path: Path, offsets: str, wait: str, key: str, message: str
 ) -> None:
+    # A bad reference is reported at the stage's key; a bad value where the parameter
+    # is set, naming the stage's key that reads it.
     path = _write(tmp_path, offsets, wait)
     with pytest.raises(PolicyError) as info:
         load_policy(path)
-    (problem,) = (p for p in info.value.problems if p.path == f"timeline.plans.lender[X-1].{key}")
-    assert message in problem.message
+    (problem,) = info.value.problems
+    lines = path.read_text(encoding="utf-8").splitlines()
     assert problem.source is not None
     assert Path(problem.source).name == "offsets.toml"
-    lines = path.read_text(encoding="utf-8").splitlines()
     assert problem.line is not None
-    assert lines[problem.line - 1].startswith(f"{key} = ")
+    assert message in problem.message
+    if key.startswith("parameters."):
+        assert problem.path == key
+        assert "by timeline.plans.lender[X-1].within" in problem.message
+        assert lines[problem.line - 1] == f"[{key}]"
+    else:
+        assert problem.path == f"timeline.plans.lender[X-1].{key}"
+        assert lines[problem.line - 1].startswith(f"{key} = ")
+
+
+def test_a_bad_value_in_an_extending_policy_is_reported_where_it_is_set(tmp_path: Path) -> None:
+    path = tmp_path / "lender.toml"
+    path.write_text(
+        'extends = "us_regf"\nid = "lender"\nversion = "1"\n\n'
+        "[parameters.regf_validation_days]\nvalue = 10.5\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(PolicyError) as info:
+        load_policy(path)
+    (problem,) = (p for p in info.value.problems if "US-VALIDATION" in p.message)
+    assert problem.path == "parameters.regf_validation_days"
+    assert (problem.source, problem.line) == (str(path), 5)
+    assert "read as business days by timeline.plans.us_consumer[US-VALIDATION].within" in (
+        problem.message
+    )
+    assert problem.message.endswith("got 10.5")
 
 
 def test_a_misspelt_parameter_gets_a_suggestion(tmp_path: Path) -> None:

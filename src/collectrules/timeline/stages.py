@@ -152,6 +152,14 @@ class _SpecError(ValueError):
         self.suggestion = suggestion
 
 
+class _ParameterValueError(_SpecError):
+    """A parameter that an offset names holds no offset of its unit."""
+
+    def __init__(self, name: str, message: str) -> None:
+        super().__init__(message)
+        self.name = name
+
+
 @attrs.frozen
 class Offset:
     """A distance from an anchor: a whole number of hours, days, business days, weeks or
@@ -1231,6 +1239,11 @@ class _Parser(TableReader):
             if isinstance(raw, Mapping):
                 return self.parameter_offset(raw, f"{path}.{key}")
             return Offset.parse(raw)
+        except _ParameterValueError as exc:
+            # Reported where the value is set (perhaps a policy that extends this one),
+            # naming the stage that reads it, as the loader reports a parameter's problems.
+            self.fail(f"parameters.{exc.name}", exc.message, key=exc.name)
+            return None
         except _SpecError as exc:
             self.fail(f"{path}.{key}", exc.message, rule_id=sid, key=key, suggestion=exc.suggestion)
             return None
@@ -1262,18 +1275,14 @@ class _Parser(TableReader):
                 did_you_mean(name, self.params) if isinstance(name, str) else None,
             )
         value = self.params[name]
+        words = unit.value.replace("_", " ")
         spec = ParameterSpec(
-            "whole",
-            f"{where}, in {unit.value.replace('_', ' ')}",
-            minimum=0,
-            maximum=_MAX_OFFSET[unit],
-            reader=where,
+            "whole", f"{where}, in {words}", minimum=0, maximum=_MAX_OFFSET[unit], reader=where
         )
         problem = spec.problem(value)
         if problem is not None:
-            raise _SpecError(
-                f"parameter {quote(name)}, read in {unit.value.replace('_', ' ')}: {problem} "
-                "(at most ten years)"
+            raise _ParameterValueError(
+                name, f"read as {words} by {where} (at most ten years): {problem}"
             )
         assert isinstance(value, int | float)
         return Offset(int(value), unit)
