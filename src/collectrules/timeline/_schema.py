@@ -22,11 +22,28 @@ __all__ = ["timeline_defs"]
 _MATCHER = {"$ref": "#/$defs/event_matcher"}
 _MATCHERS = one_or_many(_MATCHER, "An event kind or a list of them.")
 _UNITS = sorted(_stages._UNIT_WORDS, key=len, reverse=True)
-_OFFSET = {
+_LITERAL_OFFSET = {
     "type": "string",
     "pattern": r"^\s*\d{1,5}\s*(?:" + "|".join(any_case(u) for u in _UNITS) + r")\s*$",
     "examples": ["24 hours", "3 days", "5 business days", "2 weeks", "1 month", "3d"],
 }
+_PARAMETER_OFFSET = {
+    "type": "object",
+    "properties": {
+        "param": {
+            "$ref": "#/$defs/parameter_name",
+            "description": "The parameter that holds the whole number (0 to ten years).",
+        },
+        "unit": {
+            "enum": [u.value for u in _stages.OffsetUnit],
+            "description": "The unit the parameter counts in.",
+        },
+    },
+    "required": list(_stages.OFFSET_PARAMETER_KEYS),
+    "additionalProperties": False,
+    "examples": [{"param": "regf_validation_days", "unit": "business_days"}],
+}
+_OFFSET = {"oneOf": [_LITERAL_OFFSET, _PARAMETER_OFFSET]}
 _DATES = {
     "type": "array",
     "items": {"type": "string", "format": "date"},

@@ -52,6 +52,7 @@ __all__ = [
     "DEADLINE_KEYS",
     "DEFAULT_CONTACT_CHANNELS",
     "EVENT_FIELDS",
+    "OFFSET_PARAMETER_KEYS",
     "PERIOD_KEYS",
     "STAGE_KEYS",
     "STATE_FIELDS",
@@ -149,6 +150,14 @@ class _SpecError(ValueError):
         super().__init__(message)
         self.message = message
         self.suggestion = suggestion
+
+
+class _ParameterValueError(_SpecError):
+    """A parameter that an offset names holds no offset of its unit."""
+
+    def __init__(self, name: str, message: str) -> None:
+        super().__init__(message)
+        self.name = name
 
 
 @attrs.frozen
@@ -852,6 +861,9 @@ STAGE_KEYS = (
     "completed_by", "when", "reason", "cites", "pauses_on_promise", "promise_wait", "chosen",
     "doc", "remedy", "escalation",
 )  # fmt: skip
+#: The keys of a stage offset that names a parameter: ``within = { param = "name", unit =
+#: "business_days" }``.
+OFFSET_PARAMETER_KEYS = ("param", "unit")
 #: The keys of ``[timeline.calendar]``.
 CALENDAR_KEYS = (
     "country", "subdivision", "extra_holidays", "extra_working_days", "schedule", "beyond_known",
@@ -1217,13 +1229,63 @@ class _Parser(TableReader):
         return out
 
     def offset(self, table: Mapping[str, Any], key: str, path: str, sid: str) -> Offset | None:
+        """The stage's offset ``key``: a literal (``"5 business days"``), or a table that
+        names a parameter and a unit (``{ param = "regf_validation_days", unit =
+        "business_days" }``), resolved here to a plain :class:`Offset`."""
         if key not in table:
             return None
+        raw = table[key]
         try:
-            return Offset.parse(table[key])
+            if isinstance(raw, Mapping):
+                return self.parameter_offset(raw, f"{path}.{key}")
+            return Offset.parse(raw)
+        except _ParameterValueError as exc:
+            # Reported where the value is set (perhaps a policy that extends this one),
+            # naming the stage that reads it, as the loader reports a parameter's problems.
+            self.fail(f"parameters.{exc.name}", exc.message, key=exc.name)
+            return None
         except _SpecError as exc:
             self.fail(f"{path}.{key}", exc.message, rule_id=sid, key=key, suggestion=exc.suggestion)
             return None
+
+    def parameter_offset(self, raw: Mapping[str, Any], where: str) -> Offset:
+        """An offset whose amount is a parameter of the policy: the parameter must exist
+        and hold a whole number from 0 to the unit's longest offset (ten years)."""
+        extra = sorted(str(k) for k in raw if k not in OFFSET_PARAMETER_KEYS)
+        if extra:
+            raise _SpecError(
+                f"unknown key {quote(extra[0])} in a parameter offset; expected "
+                '{ param = "<parameter>", unit = "<unit>" }',
+                did_you_mean(extra[0], OFFSET_PARAMETER_KEYS),
+            )
+        units = [u.value for u in OffsetUnit]
+        unit_raw = raw.get("unit")
+        if unit_raw not in units:
+            shown = "required" if unit_raw is None else f"got {quote(unit_raw)}"
+            raise _SpecError(
+                f"a parameter offset needs a unit: one of {', '.join(units)}; {shown}",
+                did_you_mean(str(unit_raw), units) if isinstance(unit_raw, str) else None,
+            )
+        unit = OffsetUnit(unit_raw)
+        name = raw.get("param")
+        if not isinstance(name, str) or name not in self.params:
+            raise _SpecError(
+                "expected 'param' to name a parameter of the policy giving a whole number "
+                f"of {unit.value.replace('_', ' ')}, got {quote(name)}",
+                did_you_mean(name, self.params) if isinstance(name, str) else None,
+            )
+        value = self.params[name]
+        words = unit.value.replace("_", " ")
+        spec = ParameterSpec(
+            "whole", f"{where}, in {words}", minimum=0, maximum=_MAX_OFFSET[unit], reader=where
+        )
+        problem = spec.problem(value)
+        if problem is not None:
+            raise _ParameterValueError(
+                name, f"read as {words} by {where} (at most ten years): {problem}"
+            )
+        assert isinstance(value, int | float)
+        return Offset(int(value), unit)
 
     def stage(
         self, table: object, plan: str, index: int, contact: frozenset[Channel]
