@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from collectrules import Engine
+from collectrules import Case, Engine
 from collectrules.cli import main
 from collectrules.model.limits import MAX_EVENTS
 from helpers import case_dict
@@ -113,3 +113,22 @@ def test_the_worklist_command_names_the_file_and_line_of_a_repeated_case(
     assert code == 1
     assert f"{path}:5: case_id: case '{one['case_id']}' is listed again" in err
     assert f"(first at {path}:3)" in err
+
+
+@pytest.mark.parametrize("first", ["not json", '{"case_id": "X-1"}', '{"policy": "default"}'])
+def test_kpis_take_the_targets_of_the_policy_the_decisions_name_past_a_bad_first_row(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, first: str
+) -> None:
+    decided = tmp_path / "decisions.jsonl"
+    engine = Engine("default", backend="python")
+    decisions = [engine.decide(Case.from_dict(c), as_of=OPENING) for c in portfolio(3)]
+    decided.write_text("".join(d.to_json() + "\n" for d in decisions), encoding="utf-8")
+    with_bad = tmp_path / "with_bad.jsonl"
+    with_bad.write_text(first + "\n" + decided.read_text(encoding="utf-8"), encoding="utf-8")
+    main(["kpis", str(decided), "--previous", str(decided), "--format", "json"])
+    clean = json.loads(capsys.readouterr().out)["total"]["targets"]
+    code = main(["kpis", str(with_bad), "--previous", str(decided), "--format", "json"])
+    out = capsys.readouterr()
+    assert code == 1  # the bad row is reported
+    assert clean  # the default policy has a recovery target
+    assert json.loads(out.out)["total"]["targets"] == clean
