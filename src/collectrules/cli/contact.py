@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -30,6 +31,7 @@ from collectrules.compliance.guardrails import Contact, Guardrails, ReasonEffect
 from collectrules.errors import FieldProblem, InputError
 from collectrules.io import case_files, read_rows
 from collectrules.model.case import Case, Event
+from collectrules.model.limits import MAX_EVENTS
 
 __all__ = ["contact"]
 
@@ -53,10 +55,18 @@ def _read_case(path: Path, guardrails: Guardrails) -> tuple[Case, dict[str, Any]
     return Case.from_dict(data, signal_kinds=kinds, source=str(path), products=products), data
 
 
-def _read_history(path: Path, base: dict[str, Any], kinds: tuple[str, ...]) -> list[Event]:
-    """Events from a JSON Lines (or JSON array) file, each checked like a case's event."""
+def _read_history(
+    path: Path, base: dict[str, Any], kinds: tuple[str, ...], known: Sequence[Event]
+) -> list[Event]:
+    """``known`` (the case's own events) and the events of a JSON Lines (or JSON array)
+    file, each checked like a case's event; an event met again is kept once.
+
+    Reading stops at the first row past :data:`MAX_EVENTS` events in all, which is an
+    :class:`InputError` naming that row: a longer history is refused whatever follows,
+    so it is neither read to its end nor compared event with event."""
     shell = {k: v for k, v in base.items() if k not in ("events", "signals")}
-    events: list[Event] = []
+    events = list(known)
+    seen = set(events)
     problems: list[FieldProblem] = []
     # A folder without case files is unusable input (exit 2), as for every other
     # command's inputs: read as no history, it made a blocked contact look allowed.
@@ -83,7 +93,17 @@ def _read_history(path: Path, base: dict[str, Any], kinds: tuple[str, ...]) -> l
                 for p in exc.problems
             )
             continue
-        events.extend(case.events)
+        for event in case.events:
+            if event not in seen:
+                seen.add(event)
+                events.append(event)
+        if len(events) > MAX_EVENTS:
+            msg = (
+                f"more than {MAX_EVENTS:,} events with the case's own; expected at most "
+                f"{MAX_EVENTS:,} in all"
+            )
+            problems.append(FieldProblem("", msg, source=row.where))
+            break
     if problems:
         raise InputError(problems, subject=f"history {path}")
     return events
@@ -192,9 +212,7 @@ def contact(
     case, data = _read_case(case_file, guardrails)
     events = list(case.events)
     if history is not None:
-        for event in _read_history(history, data, tuple(guardrails.policy.signals)):
-            if event not in events:
-                events.append(event)
+        events = _read_history(history, data, tuple(guardrails.policy.signals), events)
     planned = Contact(
         channel,
         party,

@@ -466,11 +466,11 @@ def _unmatched_line(
 
 
 def _policy_named(paths: Sequence[Path]) -> str | None:
-    """The shipped policy that the first decision names, if any."""
-    for row in read_rows(list(paths)):
-        data = row.data or {}
-        ref = data.get("policy")
-        if isinstance(ref, dict) and ref.get("id") in available_policies():
-            return str(ref["id"])
-        return None
+    """The shipped policy that the first decision naming a policy names, if any: rows
+    that cannot be read, or that name none, are passed over (each is reported as a bad
+    row), so that one bad first row does not silently leave out every target."""
+    for row in read_rows(case_files(list(paths))):
+        ref = (row.data or {}).get("policy")
+        if isinstance(ref, dict) and ref.get("id") is not None:
+            return str(ref["id"]) if ref.get("id") in available_policies() else None
     return None

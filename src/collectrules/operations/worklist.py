@@ -249,12 +249,15 @@ class RowFailure:
     """A portfolio row that gave no decision or timeline, or no lines, with the reason.
 
     ``index`` is the row's place in the portfolio (from 0), ``case_id`` its case id when
-    it was read, ``error`` what went wrong.
+    it was read, ``error`` what went wrong. ``first_row`` is, for a case id met again,
+    the place of the row it was first met at (``None`` for any other failure), so that a
+    caller reading files can name that row's file and line.
     """
 
     index: int
     case_id: str | None
     error: CollectRulesError
+    first_row: int | None = attrs.field(default=None, kw_only=True)
 
 
 @attrs.frozen
@@ -858,7 +861,8 @@ class Worklist:
                 continue
             first = self._first_row.setdefault(entry.case.case_id, index)
             if first != index:
-                self._fail(RowFailure(index, entry.case.case_id, _repeated(entry, first)))
+                error = _repeated(entry, first)
+                self._fail(RowFailure(index, entry.case.case_id, error, first_row=first))
                 continue
             items = self._lines_of(index, entry)
             if items is None:
