@@ -31,6 +31,7 @@ from collectrules.timeline.emergencies import (
 )
 from collectrules.timeline.evaluate import StepStatus, build_timeline
 from collectrules.timeline.stages import Offset, OffsetUnit
+from timeline_helpers import BAD_PARAMETER_OFFSETS, OFFSET_FORMS, refused_offset
 
 SHANGHAI = "Asia/Shanghai"
 #: A threat to staff on Thursday 2 April 2026, 15:00 in Shanghai.
@@ -251,35 +252,7 @@ def test_a_limit_from_a_parameter_before_the_due_time_is_refused(tmp_path: Path)
 
 
 BAD = [
-    pytest.param(
-        'within = { param = "wait_dayz", unit = "days" }',
-        "10",
-        "within",
-        "expected 'param' to name a parameter",
-        id="missing-parameter",
-    ),
-    pytest.param(
-        'within = { param = 5, unit = "days" }',
-        "10",
-        "within",
-        "expected 'param' to name a parameter",
-        id="param-not-a-name",
-    ),
-    pytest.param('within = { unit = "days" }', "10", "within", "expected 'param'", id="no-param"),
-    pytest.param(
-        'within = { param = "wait_days", unit = "days" }',
-        "2.5",
-        "parameters.wait_days",
-        "expected a non-negative whole number up to 3660, got 2.5",
-        id="not-whole",
-    ),
-    pytest.param(
-        'within = { param = "wait_days", unit = "days" }',
-        "-1",
-        "parameters.wait_days",
-        "got -1",
-        id="negative",
-    ),
+    *BAD_PARAMETER_OFFSETS,
     pytest.param(
         'within = { param = "wait_days", unit = "hours" }',
         "100000",
@@ -287,43 +260,7 @@ BAD = [
         "up to 87840, got 100000",
         id="huge",
     ),
-    pytest.param(
-        'within = { param = "wait_days", unit = "days" }',
-        '"ten"',
-        "parameters.wait_days",
-        "got 'ten'",
-        id="text",
-    ),
-    pytest.param(
-        'within = { param = "wait_days", unit = "days" }',
-        "true",
-        "parameters.wait_days",
-        "got True",
-        id="boolean",
-    ),
-    pytest.param('within = { param = "wait_days" }', "10", "within", "needs a unit", id="no-unit"),
-    pytest.param(
-        'within = { param = "wait_days", unit = "fortnights" }',
-        "10",
-        "within",
-        "needs a unit",
-        id="unknown-unit",
-    ),
-    pytest.param(
-        'within = { param = "wait_days", unit = "days", amount = 3 }',
-        "10",
-        "within",
-        "unknown key 'amount'",
-        id="unknown-key",
-    ),
     pytest.param('within = "five days"', "10", "within", "cannot read offset", id="bad-literal"),
-    pytest.param(
-        'within = "3 days"\nlimit = { param = "nope", unit = "days" }',
-        "10",
-        "limit",
-        "expected 'param' to name a parameter",
-        id="limit",
-    ),
     pytest.param(
         'within = "3 days"\nlimit = { param = "wait_days", unit = "months" }',
         "121",
@@ -342,22 +279,13 @@ def test_a_bad_parameter_offset_is_refused_with_file_line_and_key(
     # step's ``within``); a bad value where the parameter is set, naming the step's key
     # that reads it.
     path = _write(tmp_path, offsets, wait)
-    with pytest.raises(PolicyError) as info:
-        load_policy(path)
-    (problem,) = info.value.problems
-    lines = path.read_text(encoding="utf-8").splitlines()
-    assert problem.source is not None
-    assert Path(problem.source).name == "offsets.toml"
+    problem = refused_offset(path, key, message, WHERE)
     assert problem.line is not None
-    assert message in problem.message
     if key.startswith("parameters."):
         reader = "limit" if "limit = {" in offsets else "within"
-        assert problem.path == key
         assert f"by {WHERE}.{reader}" in problem.message
-        assert lines[problem.line - 1] == f"[{key}]"
     else:
-        assert problem.path == f"{WHERE}.{key}"
-        assert lines[problem.line - 1].startswith(f"{key} = ")
+        lines = path.read_text(encoding="utf-8").splitlines()
         assert problem.line > lines.index('id = "E-MEETING"')
 
 
@@ -402,28 +330,10 @@ _STEP: dict[str, Any] = {
     "role": "supervisor",
     "completed_by": ["emergency_meeting"],
 }
-#: Each form of an offset, and whether it is a valid one.
-_FORMS: list[tuple[Any, bool]] = [
-    ("5 business days", True),
-    ("3d", True),
-    ("4 hours", True),
-    ({"param": "wait_days", "unit": "days"}, True),
-    ({"param": "wait_days", "unit": "business_days"}, True),
-    ({"param": "wait_days"}, False),
-    ({"unit": "days"}, False),
-    ({"param": "wait_days", "unit": "fortnights"}, False),
-    ({"param": "wait_days", "unit": "business days"}, False),
-    ({"param": "wait_days", "unit": "days", "amount": 3}, False),
-    ({"param": "Wait-Days", "unit": "days"}, False),
-    ({"param": 5, "unit": "days"}, False),
-    (5, False),
-    ("five days", False),
-    ("3 fortnights", False),
-]
 
 
 @pytest.mark.parametrize("key", ["within", "limit"])
-@pytest.mark.parametrize(("form", "valid"), _FORMS, ids=repr)
+@pytest.mark.parametrize(("form", "valid"), OFFSET_FORMS, ids=repr)
 def test_the_schema_and_the_loader_accept_the_same_offsets(
     form: Any, valid: bool, key: str
 ) -> None:
