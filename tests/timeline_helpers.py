@@ -5,12 +5,15 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import pendulum
+import pytest
 from hypothesis import strategies as st
 
-from collectrules import Case, Event, Guarantor, Policy, load_policy
+from collectrules import Case, Event, Guarantor, Policy, PolicyError, load_policy
+from collectrules.errors import FieldProblem
 from collectrules.policy import policy_from_dict
 
 SH = "Asia/Shanghai"
@@ -135,3 +138,120 @@ def as_ofs(tz: str = SH, days: int = 60) -> st.SearchStrategy[pendulum.DateTime]
     """An instant within ``days`` days from the due date."""
     base = pendulum.datetime(DUE.year, DUE.month, DUE.day, tz=tz)
     return st.integers(min_value=0, max_value=days * 24 * 60).map(lambda m: base.add(minutes=m))
+
+
+# --------------------------------------------------------------------------- offsets
+
+#: Each form of an offset (a stage's or an emergency step's ``within`` …), and whether
+#: it is a valid one: the schema and the loader must agree on each. ``wait_days`` is a
+#: parameter of the policy.
+OFFSET_FORMS: list[tuple[Any, bool]] = [
+    ("5 business days", True),
+    ("3d", True),
+    ("4 hours", True),
+    ({"param": "wait_days", "unit": "days"}, True),
+    ({"param": "wait_days", "unit": "business_days"}, True),
+    ({"param": "wait_days"}, False),
+    ({"unit": "days"}, False),
+    ({"param": "wait_days", "unit": "fortnights"}, False),
+    ({"param": "wait_days", "unit": "business days"}, False),
+    ({"param": "wait_days", "unit": "days", "amount": 3}, False),
+    ({"param": "Wait-Days", "unit": "days"}, False),
+    ({"param": 5, "unit": "days"}, False),
+    (5, False),
+    ("five days", False),
+    ("3 fortnights", False),
+]
+
+#: Bad offsets that name a parameter: the TOML lines (``within``, and ``limit``), the
+#: value of parameter ``wait_days``, where the problem is reported (the key, or the
+#: parameter) and what its message says.
+BAD_PARAMETER_OFFSETS = [
+    pytest.param(
+        'within = { param = "wait_dayz", unit = "days" }',
+        "10",
+        "within",
+        "expected 'param' to name a parameter",
+        id="missing-parameter",
+    ),
+    pytest.param(
+        'within = { param = 5, unit = "days" }',
+        "10",
+        "within",
+        "expected 'param' to name a parameter",
+        id="param-not-a-name",
+    ),
+    pytest.param('within = { unit = "days" }', "10", "within", "expected 'param'", id="no-param"),
+    pytest.param(
+        'within = { param = "wait_days", unit = "days" }',
+        "2.5",
+        "parameters.wait_days",
+        "expected a non-negative whole number up to 3660, got 2.5",
+        id="not-whole",
+    ),
+    pytest.param(
+        'within = { param = "wait_days", unit = "days" }',
+        "-1",
+        "parameters.wait_days",
+        "got -1",
+        id="negative",
+    ),
+    pytest.param(
+        'within = { param = "wait_days", unit = "days" }',
+        '"ten"',
+        "parameters.wait_days",
+        "got 'ten'",
+        id="text",
+    ),
+    pytest.param(
+        'within = { param = "wait_days", unit = "days" }',
+        "true",
+        "parameters.wait_days",
+        "got True",
+        id="boolean",
+    ),
+    pytest.param('within = { param = "wait_days" }', "10", "within", "needs a unit", id="no-unit"),
+    pytest.param(
+        'within = { param = "wait_days", unit = "fortnights" }',
+        "10",
+        "within",
+        "needs a unit",
+        id="unknown-unit",
+    ),
+    pytest.param(
+        'within = { param = "wait_days", unit = "days", amount = 3 }',
+        "10",
+        "within",
+        "unknown key 'amount'",
+        id="unknown-key",
+    ),
+    pytest.param(
+        'within = "3 days"\nlimit = { param = "nope", unit = "days" }',
+        "10",
+        "limit",
+        "expected 'param' to name a parameter",
+        id="limit",
+    ),
+]
+
+
+def refused_offset(path: Path, key: str, message: str, where: str) -> FieldProblem:
+    """The one problem for which the policy at ``path`` is refused, checked: a bad
+    offset at ``where.key`` (``key`` is ``within``, ``after`` or ``limit``), on the line
+    that gives it, or a bad value of parameter ``key`` (``parameters.wait_days``), on
+    the line of its table; its message holds ``message``."""
+    with pytest.raises(PolicyError) as info:
+        load_policy(path)
+    (problem,) = info.value.problems
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert problem.source is not None
+    assert Path(problem.source).name == path.name
+    assert problem.line is not None
+    assert message in problem.message
+    if key.startswith("parameters."):
+        assert problem.path == key
+        assert lines[problem.line - 1] == f"[{key}]"
+    else:
+        assert problem.path == f"{where}.{key}"
+        assert lines[problem.line - 1].startswith(f"{key} = ")
+    return problem

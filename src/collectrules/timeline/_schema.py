@@ -17,7 +17,7 @@ from collectrules.policy.schema import (
 )
 from collectrules.timeline import stages as _stages
 
-__all__ = ["timeline_defs"]
+__all__ = ["OFFSET", "timeline_defs"]
 
 _MATCHER = {"$ref": "#/$defs/event_matcher"}
 _MATCHERS = one_or_many(_MATCHER, "An event kind or a list of them.")
@@ -43,7 +43,10 @@ _PARAMETER_OFFSET = {
     "additionalProperties": False,
     "examples": [{"param": "regf_validation_days", "unit": "business_days"}],
 }
-_OFFSET = {"oneOf": [_LITERAL_OFFSET, _PARAMETER_OFFSET]}
+#: An offset: a literal (``"5 business days"``) or a parameter and its unit. A stage's
+#: ``within``, ``after`` and ``limit`` and an emergency step's ``within`` and ``limit``
+#: (:class:`~collectrules.timeline.stages.OffsetReader` reads them all).
+OFFSET: dict[str, Any] = {"oneOf": [_LITERAL_OFFSET, _PARAMETER_OFFSET]}
 _DATES = {
     "type": "array",
     "items": {"type": "string", "format": "date"},
@@ -120,9 +123,9 @@ _STAGE = {
         "(kind or contact_attempt:outcome), or a list of event kinds (the first event of "
         "any of them).",
     },
-    "within": {**_OFFSET, "description": "The deadline, from the anchor."},
-    "after": {**_OFFSET, "description": "The earliest start, from the anchor."},
-    "limit": {**_OFFSET, "description": "A hard limit past the deadline (needs within)."},
+    "within": {**OFFSET, "description": "The deadline, from the anchor."},
+    "after": {**OFFSET, "description": "The earliest start, from the anchor."},
+    "limit": {**OFFSET, "description": "A hard limit past the deadline (needs within)."},
     "action": {**TEXT, "minLength": 1, "description": "What to do."},
     "channel": {
         "enum": [c.value for c in _stages.Channel],

@@ -58,10 +58,10 @@ from collectrules._choice import Choice
 from collectrules.conditions import FieldSpec, FieldType, Scalar
 from collectrules.errors import did_you_mean, quote
 from collectrules.model.case import Case, ContactOutcome, Event, EventKind, zone
-from collectrules.policy._tables import TableReader
 from collectrules.policy.model import Policy
 from collectrules.policy.section import BaseSection, SectionLoader
 from collectrules.timeline._case import case_events, in_zone, instant
+from collectrules.timeline._schema import OFFSET
 from collectrules.timeline.stages import (
     _SUGGESTED,
     Anchor,
@@ -69,6 +69,7 @@ from collectrules.timeline.stages import (
     Channel,
     EventMatcher,
     Offset,
+    OffsetReader,
     Stage,
 )
 
@@ -249,18 +250,7 @@ class Emergency:
 # --------------------------------------------------------------------------- parsing
 
 
-class _Parser(TableReader):
-    def offset(self, table: Mapping[str, Any], key: str, path: str) -> Offset | None:
-        if key not in table:
-            return None
-        try:
-            return Offset.parse(table[key])
-        except ValueError as exc:
-            self.fail(
-                f"{path}.{key}", str(exc), key=key, suggestion=getattr(exc, "suggestion", None)
-            )
-            return None
-
+class _Parser(OffsetReader):
     def matchers(self, table: Mapping[str, Any], path: str) -> tuple[EventMatcher, ...]:
         raw = table.get("completed_by")
         if isinstance(raw, str):
@@ -342,10 +332,12 @@ class _Parser(TableReader):
                 key="role",
                 suggestion=did_you_mean(str(role_text), known),
             )
-        within = self.offset(item, "within", path)
+        # An offset names the step by its id, as a stage's does: its line is the one
+        # after ``id = "E-REPORT"``, not the file's first ``within``.
+        within = self.offset(item, "within", path, sid or None)
         if within is None and "within" not in item:
             self.fail(f"{path}.within", "required: the due time from the emergency", key="within")
-        limit = self.offset(item, "limit", path)
+        limit = self.offset(item, "limit", path, sid or None)
         if (
             within is not None
             and limit is not None
@@ -598,7 +590,6 @@ class EmergenciesPlugin(BaseSection):
         return _facts_of(emergencies_now(policy, case, as_of, section))
 
 
-_OFFSET = {"type": "string", "description": 'an offset such as "4 hours", "2 business days"'}
 _STRINGS = {"type": "array", "items": {"type": "string"}}
 _SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -642,8 +633,16 @@ _SCHEMA: dict[str, Any] = {
                         "title": {"type": "string"},
                         "action": {"type": "string"},
                         "role": {"enum": [r.value for r in Role]},
-                        "within": _OFFSET,
-                        "limit": _OFFSET,
+                        "within": {
+                            **OFFSET,
+                            "description": "The due time, from the emergency: an offset "
+                            'such as "4 hours", or { param, unit }.',
+                        },
+                        "limit": {
+                            **OFFSET,
+                            "description": "The hard limit, from the emergency (not before "
+                            "within).",
+                        },
                         "completed_by": _STRINGS,
                         "cites": _STRINGS,
                         "doc": {"type": "string"},

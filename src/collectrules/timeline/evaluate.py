@@ -1324,6 +1324,35 @@ def _plain_status(
     return "breached", passed
 
 
+def _record_plain(
+    out: dict[str, Any],
+    stage: Stage,
+    field: str,
+    plan_field: str | None,
+    anchor: pendulum.DateTime | None,
+    applies: bool,
+    at: pendulum.DateTime,
+    calendar: BusinessCalendar,
+    tz: str,
+) -> bool:
+    """Record in ``out`` the status at ``at`` of a step of a case without events
+    (:func:`_plain_status`; without an anchor, ``upcoming`` if it applies, else
+    ``skipped``): its field ``field``, one more in the count of its status
+    (``steps_open``, ``steps_late`` or ``steps_breached``, which ``out`` holds) and, for
+    an actionable step, its remedy's ``plan_field``. Returns whether its escalation
+    point has passed."""
+    if anchor is None:
+        out[field] = "upcoming" if applies else "skipped"
+        return False
+    status, passed = _plain_status(stage, anchor, applies, at, calendar, tz)
+    out[field] = status
+    if status in _COUNTED:
+        out[_COUNTED[status]] += 1
+        if plan_field is not None:
+            out[plan_field] = True
+    return passed
+
+
 def _unreachable_steps(
     out: dict[str, Any],
     case: Case,
@@ -1355,16 +1384,8 @@ def _unreachable_steps(
     escalated = False
     for stage, field, test, plan_field in rows:
         applies = owed and test(facts) and _reachable_ok(stage, facts)
-        if anchor is None:
-            out[field] = "upcoming" if applies else "skipped"
-            continue
-        status, passed = _plain_status(stage, anchor, applies, at, calendar, tz)
-        escalated = escalated or passed
-        out[field] = status
-        if status in _COUNTED:
-            out[_COUNTED[status]] += 1
-            if plan_field is not None:
-                out[plan_field] = True
+        if _record_plain(out, stage, field, plan_field, anchor, applies, at, calendar, tz):
+            escalated = True
     if escalated and facts.get("dpd", 0):
         out["phase"] = "P3"
 
@@ -1387,7 +1408,8 @@ def _plain_step_facts(
     its recording calendar: the same times, compared with the same ``as_of``.
     """
     out: dict[str, Any] = dict(policy.memo("timeline_state_base", lambda: _state_base(section)))
-    opened = late = breached = 0
+    # After every step and plan field (the base holds them all): the facts' key order.
+    out["steps_open"] = out["steps_late"] = out["steps_breached"] = 0
     escalated = False
     if plan is not None:
         tz = case.timezone
@@ -1413,21 +1435,8 @@ def _plain_step_facts(
             # A step anchored on ``unreachable`` is skipped here, as for a debtor who can
             # be reached: _unreachable_steps judges it for a case with an unreachable sign.
             applies = owed and test(facts) and stage.anchor.kind is not AnchorKind.UNREACHABLE
-            if anchor is None:
-                out[field] = "upcoming" if applies else "skipped"
-                continue
-            status, passed = _plain_status(stage, anchor, applies, at, calendar, tz)
-            escalated = escalated or passed
-            out[field] = status
-            if status in _COUNTED:
-                opened += status == "open"
-                late += status == "late"
-                breached += status == "breached"
-                if plan_field is not None:
-                    out[plan_field] = True
-    out["steps_open"] = opened
-    out["steps_late"] = late
-    out["steps_breached"] = breached
+            if _record_plain(out, stage, field, plan_field, anchor, applies, at, calendar, tz):
+                escalated = True
     dpd = facts.get("dpd", 0)
     out["phase"] = "P1" if not dpd else ("P3" if escalated else "P2")
     return out

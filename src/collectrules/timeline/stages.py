@@ -67,6 +67,7 @@ __all__ = [
     "DeadlineRules",
     "EventMatcher",
     "Offset",
+    "OffsetReader",
     "OffsetUnit",
     "PeriodRule",
     "PromiseRules",
@@ -918,7 +919,82 @@ _DEFAULT_CITES: Mapping[str, tuple[str, ...]] = {
 }
 
 
-class _Parser(TableReader):
+class OffsetReader(TableReader):
+    """A :class:`TableReader` that also reads offsets: a stage's ``within``, ``after`` and
+    ``limit``, an emergency step's ``within`` and ``limit``.
+
+    An offset is a literal (``"5 business days"``) or a table that names a parameter
+    of the policy and a unit (``{ param = "regf_validation_days", unit =
+    "business_days" }``); either way it is resolved when the policy loads, to a plain
+    :class:`Offset`. A bad literal or reference is reported at the key that gives it; a
+    parameter whose value is no offset of the unit, where the parameter is set, naming
+    the key that reads it.
+    """
+
+    def offset(
+        self, table: Mapping[str, Any], key: str, path: str, rule_id: str | None = None
+    ) -> Offset | None:
+        """The offset ``table[key]`` of the table at ``path`` (of the step ``rule_id``),
+        or None when it is absent or bad (the problem is reported)."""
+        if key not in table:
+            return None
+        raw = table[key]
+        try:
+            if isinstance(raw, Mapping):
+                return self.parameter_offset(raw, f"{path}.{key}")
+            return Offset.parse(raw)
+        except _ParameterValueError as exc:
+            # Reported where the value is set (perhaps a policy that extends this one),
+            # naming the key that reads it, as the loader reports a parameter's problems.
+            self.fail(f"parameters.{exc.name}", exc.message, key=exc.name)
+            return None
+        except _SpecError as exc:
+            self.fail(
+                f"{path}.{key}", exc.message, rule_id=rule_id, key=key, suggestion=exc.suggestion
+            )
+            return None
+
+    def parameter_offset(self, raw: Mapping[str, Any], where: str) -> Offset:
+        """An offset whose amount is a parameter of the policy: the parameter must exist
+        and hold a whole number from 0 to the unit's longest offset (ten years)."""
+        extra = sorted(str(k) for k in raw if k not in OFFSET_PARAMETER_KEYS)
+        if extra:
+            raise _SpecError(
+                f"unknown key {quote(extra[0])} in a parameter offset; expected "
+                '{ param = "<parameter>", unit = "<unit>" }',
+                did_you_mean(extra[0], OFFSET_PARAMETER_KEYS),
+            )
+        units = [u.value for u in OffsetUnit]
+        unit_raw = raw.get("unit")
+        if unit_raw not in units:
+            shown = "required" if unit_raw is None else f"got {quote(unit_raw)}"
+            raise _SpecError(
+                f"a parameter offset needs a unit: one of {', '.join(units)}; {shown}",
+                did_you_mean(str(unit_raw), units) if isinstance(unit_raw, str) else None,
+            )
+        unit = OffsetUnit(unit_raw)
+        name = raw.get("param")
+        if not isinstance(name, str) or name not in self.params:
+            raise _SpecError(
+                "expected 'param' to name a parameter of the policy giving a whole number "
+                f"of {unit.value.replace('_', ' ')}, got {quote(name)}",
+                did_you_mean(name, self.params) if isinstance(name, str) else None,
+            )
+        value = self.params[name]
+        words = unit.value.replace("_", " ")
+        spec = ParameterSpec(
+            "whole", f"{where}, in {words}", minimum=0, maximum=_MAX_OFFSET[unit], reader=where
+        )
+        problem = spec.problem(value)
+        if problem is not None:
+            raise _ParameterValueError(
+                name, f"read as {words} by {where} (at most ten years): {problem}"
+            )
+        assert isinstance(value, int | float)
+        return Offset(int(value), unit)
+
+
+class _Parser(OffsetReader):
     def __init__(self, loader: SectionLoader, params: Mapping[str, Scalar]) -> None:
         super().__init__(loader, params)
         self.schema = _condition_schema(loader)
@@ -1227,65 +1303,6 @@ class _Parser(TableReader):
                 stages.append(stage)
             out[str(name)] = StagePlan(str(name), tuple(stages))
         return out
-
-    def offset(self, table: Mapping[str, Any], key: str, path: str, sid: str) -> Offset | None:
-        """The stage's offset ``key``: a literal (``"5 business days"``), or a table that
-        names a parameter and a unit (``{ param = "regf_validation_days", unit =
-        "business_days" }``), resolved here to a plain :class:`Offset`."""
-        if key not in table:
-            return None
-        raw = table[key]
-        try:
-            if isinstance(raw, Mapping):
-                return self.parameter_offset(raw, f"{path}.{key}")
-            return Offset.parse(raw)
-        except _ParameterValueError as exc:
-            # Reported where the value is set (perhaps a policy that extends this one),
-            # naming the stage that reads it, as the loader reports a parameter's problems.
-            self.fail(f"parameters.{exc.name}", exc.message, key=exc.name)
-            return None
-        except _SpecError as exc:
-            self.fail(f"{path}.{key}", exc.message, rule_id=sid, key=key, suggestion=exc.suggestion)
-            return None
-
-    def parameter_offset(self, raw: Mapping[str, Any], where: str) -> Offset:
-        """An offset whose amount is a parameter of the policy: the parameter must exist
-        and hold a whole number from 0 to the unit's longest offset (ten years)."""
-        extra = sorted(str(k) for k in raw if k not in OFFSET_PARAMETER_KEYS)
-        if extra:
-            raise _SpecError(
-                f"unknown key {quote(extra[0])} in a parameter offset; expected "
-                '{ param = "<parameter>", unit = "<unit>" }',
-                did_you_mean(extra[0], OFFSET_PARAMETER_KEYS),
-            )
-        units = [u.value for u in OffsetUnit]
-        unit_raw = raw.get("unit")
-        if unit_raw not in units:
-            shown = "required" if unit_raw is None else f"got {quote(unit_raw)}"
-            raise _SpecError(
-                f"a parameter offset needs a unit: one of {', '.join(units)}; {shown}",
-                did_you_mean(str(unit_raw), units) if isinstance(unit_raw, str) else None,
-            )
-        unit = OffsetUnit(unit_raw)
-        name = raw.get("param")
-        if not isinstance(name, str) or name not in self.params:
-            raise _SpecError(
-                "expected 'param' to name a parameter of the policy giving a whole number "
-                f"of {unit.value.replace('_', ' ')}, got {quote(name)}",
-                did_you_mean(name, self.params) if isinstance(name, str) else None,
-            )
-        value = self.params[name]
-        words = unit.value.replace("_", " ")
-        spec = ParameterSpec(
-            "whole", f"{where}, in {words}", minimum=0, maximum=_MAX_OFFSET[unit], reader=where
-        )
-        problem = spec.problem(value)
-        if problem is not None:
-            raise _ParameterValueError(
-                name, f"read as {words} by {where} (at most ten years): {problem}"
-            )
-        assert isinstance(value, int | float)
-        return Offset(int(value), unit)
 
     def stage(
         self, table: object, plan: str, index: int, contact: frozenset[Channel]
