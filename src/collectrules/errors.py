@@ -308,6 +308,13 @@ class ConditionError(CollectRulesError, ValueError):
 class EngineError(CollectRulesError, RuntimeError):
     """The rules engine failed."""
 
+    @classmethod
+    def internal(cls, exc: BaseException) -> EngineError:
+        """A failure that is no :class:`CollectRulesError` (a section plug-in's own bug,
+        say) as one row's error, worded as ``Engine.decide_many`` words it: ``internal
+        error: RuntimeError: …``."""
+        return cls(f"internal error: {type(exc).__name__}: {str(exc)[:300]}")
+
 
 class EngineUnavailableError(EngineError):
     """The durable_rules engine cannot be imported on this interpreter."""

@@ -23,7 +23,14 @@ import attrs
 from collectrules._arguments import require_instance, require_int, wrong_kind
 from collectrules._decimal import exact
 from collectrules.engine import Backend, Engine, UnknownSignals
-from collectrules.errors import CollectRulesError, FieldProblem, InputError, quote
+from collectrules.errors import (
+    CollectRulesError,
+    EngineError,
+    FieldProblem,
+    InputError,
+    OutOfMemoryError,
+    quote,
+)
 from collectrules.io import Row
 from collectrules.io.arrow import refuse_table
 from collectrules.io.repeats import CaseIds, repeated_case
@@ -148,6 +155,8 @@ def _rule_view(rule: LayerRule, layer: Layer, position: int) -> dict[str, Any]:
         view["priority"] = rule.priority
     if layer.hit_policy is HitPolicy.FIRST:
         view["position"] = position + 1
+    # A presumption marks the decision's level and its labels (docs/evidence.md).
+    view["presumed"] = rule.presumed
     return view
 
 
@@ -180,8 +189,16 @@ def _layer_view(layer: Layer) -> dict[str, Any]:
         "hit_policy": layer.hit_policy.value,
         "default": layer.default,
         "bands": tuple(f"{v} from {m:g}" for m, v in layer.bands),
+        # The decision's labels of each level.
+        "labels": tuple(f"{v}: {en} / {zh}" for v, (en, zh) in sorted(layer.labels.items())),
         "cites": layer.cites,
     }
+
+
+def _shown(value: Any) -> bool:
+    """Whether an added or removed item shows a key: not when it is empty or a flag
+    left off (``presumed = False``)."""
+    return value is not False and value not in (None, (), "")
 
 
 def _compare(
@@ -193,11 +210,11 @@ def _compare(
     out: list[Change] = []
     for key in old:
         if key not in new:
-            shown = tuple((k, v, None) for k, v in old[key].items() if v not in (None, (), ""))
+            shown = tuple((k, v, None) for k, v in old[key].items() if _shown(v))
             out.append(Change(what, key, "removed", shown, where.get(key, "")))
     for key, view in new.items():
         if key not in old:
-            shown = tuple((k, None, v) for k, v in view.items() if v not in (None, (), ""))
+            shown = tuple((k, None, v) for k, v in view.items() if _shown(v))
             out.append(Change(what, key, "added", shown, where.get(key, "")))
             continue
         fields = _fields(old[key], view)
@@ -407,7 +424,10 @@ def impact(
     :func:`~collectrules.io.read_rows` gives them), cases, or plain dicts. A row that
     cannot be read or decided is counted in ``errors``, never dropped silently. A
     signal whose kind only one policy knows is ignored by the other and counted in
-    :attr:`ImpactReport.ignored`. A signal whose kind neither policy knows makes its
+    :attr:`ImpactReport.ignored`. A failure that is no
+    :class:`~collectrules.errors.CollectRulesError` (a section plug-in's own bug) is
+    that row's error on that side (``internal error: …``), never the end of the run.
+    A signal whose kind neither policy knows makes its
     row an ``input`` error, unless ``unknown_signals="ignore"``: then both sides ignore
     it, and count it. ``sample`` is how many changed cases to keep, a whole number from 0.
     Each case id is compared once: a later row for an id already decided under both
@@ -448,8 +468,13 @@ def impact(
         for side, engine in (("old", champion), ("new", challenger)):
             try:
                 results.append(engine.decide(case, as_of=when))
+            except MemoryError as exc:  # the process's, not the row's
+                raise OutOfMemoryError.of(exc) from exc
             except CollectRulesError as exc:
                 errors.append((where, side, _one_line(exc)))
+                continue
+            except Exception as exc:  # a section plug-in's bug: this row's error only
+                errors.append((where, side, _one_line(EngineError.internal(exc))))
                 continue
             if results[-1].ignored_signals:
                 known = engine.policy.signals

@@ -19,7 +19,14 @@ from rich.text import Text
 
 from collectrules.cli._labels import ZH
 from collectrules.engine import Engine
-from collectrules.errors import CollectRulesError, FieldProblem, InputError, OutOfMemoryError, quote
+from collectrules.errors import (
+    CollectRulesError,
+    EngineError,
+    FieldProblem,
+    InputError,
+    OutOfMemoryError,
+    quote,
+)
 from collectrules.io import RowShape, load_column_map, read_rows
 from collectrules.io.repeats import CaseIds, repeated_case
 from collectrules.model.case import Case, currency_exponent
@@ -443,7 +450,8 @@ def decided_rows(
     """Each good row of ``files`` with its case and its decision at ``when``, in input
     order, under a progress bar. A row that cannot be read, or gives no case or no
     decision, is reported on standard error (:func:`report_row`) and counted in ``bad``;
-    the rows after it are still decided."""
+    the rows after it are still decided. A failure that is no ``CollectRulesError`` (a
+    section plug-in's own bug) is such a row too (``internal error: …``)."""
     for _, data, case, decision in decided_rows_at(engine, files, shape, when, bad):
         yield data, case, decision
 
@@ -474,9 +482,15 @@ def decided_rows_at(
                 first = seen.claim(case.case_id, row.source, row.line, row.index)
                 if first is not None:
                     raise repeated_case(case.case_id, first)
+            except MemoryError as exc:  # the process's, not the row's
+                raise OutOfMemoryError.of(exc) from exc
             except CollectRulesError as exc:
                 bad.append(1)
                 report_row(row.where, exc)
+                continue
+            except Exception as exc:  # a section plug-in's bug: this row's error only
+                bad.append(1)
+                report_row(row.where, EngineError.internal(exc))
                 continue
             yield row.where, row.data, case, decision
 

@@ -14,14 +14,14 @@ from __future__ import annotations
 import abc
 import functools
 import types
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from importlib.metadata import entry_points
 from typing import Any
 
 import pendulum
 
 from collectrules.conditions import FieldSpec, Scalar
-from collectrules.errors import FieldProblem, PolicyError, quote
+from collectrules.errors import CollectRulesError, FieldProblem, PolicyError, quote
 from collectrules.model.case import Case, Signal
 from collectrules.policy.model import (
     NO_CONTRIBUTION,
@@ -139,13 +139,65 @@ def installed_sections() -> tuple[Section, ...]:
         except Exception as exc:  # a broken third-party plug-in must not break loading
             msg = f"the section plug-ins {quote(ep.value)} could not be loaded: {exc}"
             raise PolicyError([FieldProblem("sections", msg)]) from None
-        chosen.extend(offered)
+        chosen.extend(_offered(ep.value, offered))
     keys = [s.key for s in chosen]
     duplicates = sorted({k for k in keys if keys.count(k) > 1})
     if duplicates:
         msg = f"two installed sections claim the key(s) {', '.join(duplicates)}"
         raise PolicyError([FieldProblem("sections", msg)])
     return tuple(chosen)
+
+
+def _offered(where: str, offered: object) -> tuple[Section, ...]:
+    """What an entry point offers, checked: a sequence of sections, each with a text
+    ``key``; anything else is a :class:`PolicyError` naming the entry point."""
+    if isinstance(offered, str | bytes | Mapping) or not isinstance(offered, Iterable):
+        msg = (
+            f"the section plug-ins {quote(where)} are {type(offered).__name__}; "
+            "expected a list of sections"
+        )
+        raise PolicyError([FieldProblem("sections", msg)])
+    out = tuple(offered)
+    for index, section in enumerate(out):
+        if not isinstance(getattr(section, "key", None), str):
+            msg = (
+                f"the section plug-ins {quote(where)}: item {index} is "
+                f"{type(section).__name__}, not a section (an object with a text key)"
+            )
+            raise PolicyError([FieldProblem("sections", msg)])
+    return out
+
+
+def _parsed(
+    section: Section, raw: Any, loader: SectionLoader, params: Mapping[str, Scalar]
+) -> tuple[Any, Mapping[str, FieldSpec]] | None:
+    """What ``section`` reads of its table, or ``None`` after recording at its key why
+    it could not: its parser raised an error that is no ``CollectRulesError`` (the
+    plug-in's own bug), or returned anything but ``(table, fact fields)``."""
+    key = section.key
+    try:
+        result = section.parse(raw, loader, params)
+    except MemoryError:  # the process's, not the section's
+        raise
+    except CollectRulesError:
+        raise
+    except Exception as exc:
+        said = str(exc)[:300]
+        loader.fail(key, f"the {quote(key)} section's plug-in failed: {type(exc).__name__}: {said}")
+        return None
+    if (
+        isinstance(result, tuple)
+        and len(result) == 2
+        and isinstance(result[1], Mapping)
+        and all(isinstance(k, str) and isinstance(v, FieldSpec) for k, v in result[1].items())
+    ):
+        return result
+    loader.fail(
+        key,
+        f"the {quote(key)} section's plug-in returned {type(result).__name__}; expected "
+        "(table, fact fields): a pair whose second item maps field names to FieldSpec",
+    )
+    return None
 
 
 def parse_sections(
@@ -161,7 +213,10 @@ def parse_sections(
     for section in sections:
         key = section.key
         if key in data:
-            table, extra = section.parse(data[key], loader, params)
+            result = _parsed(section, data[key], loader, params)
+            if result is None:
+                continue
+            table, extra = result
             parsed[key] = table
             for name in extra:
                 if name in owner and owner[name] != key:

@@ -57,7 +57,7 @@ from collectrules.authoring.verify import (
 )
 from collectrules.engine import display_facts
 from collectrules.engine.compiled import CompiledPolicy, resolve_remedies
-from collectrules.errors import CollectRulesError, FieldProblem, InputError, quote
+from collectrules.errors import CollectRulesError, FieldProblem, InputError, did_you_mean, quote
 from collectrules.model.case import Case
 from collectrules.model.decision import Decision, Quadrant
 from collectrules.model.time import require_aware
@@ -885,6 +885,8 @@ def check_monotonic(
         raise InputError(
             [FieldProblem(f"measured_worse.{k}", "expected 'lower' or 'higher'") for k in bad]
         )
+    if measured_worse is not None:
+        _check_measured(resolved, worse)
     found: list[Counterexample] = []
     exhaustive, cells = True, 0
     if method != "verifier":
@@ -903,6 +905,37 @@ def check_monotonic(
     if found:
         raise InvariantViolation("monotonic", resolved, found, exhaustive=exhaustive)
     return CheckResult(resolved.ref, exhaustive, cells)
+
+
+def _check_measured(policy: Policy, worse: Mapping[str, str]) -> None:
+    """Refuse a kind of ``measured_worse`` that is not a measured ability signal of
+    ``policy``: it would be left alone, and the check could then pass whatever the
+    policy does with the kind meant (a misspelt ``cash_coverag``)."""
+    measured = sorted(
+        kind
+        for kind, spec in policy.signals.items()
+        if spec.measured and spec.dimension == "ability"
+    )
+    problems = []
+    for kind in worse:
+        if kind in measured:
+            continue
+        spec = policy.signals.get(kind)
+        got = (
+            "no signal of the policy"
+            if spec is None
+            else f"a {spec.polarity} {spec.dimension} signal"
+        )
+        problems.append(
+            FieldProblem(
+                f"measured_worse.{kind}",
+                f"expected a measured ability signal of policy {quote(policy.id)} "
+                f"({', '.join(measured) or 'it has none'}), got {got}",
+                suggestion=did_you_mean(kind, measured) if spec is None else None,
+            )
+        )
+    if problems:
+        raise InputError(problems)
 
 
 def _without_facts(witness: Witness) -> Witness:
