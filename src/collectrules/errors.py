@@ -361,6 +361,16 @@ class OutOfMemoryError(CollectRulesError, MemoryError):
         return cls(f"out of memory ({said[:120]})" if said else "out of memory")
 
 
+def foreign_failure(exc: Exception) -> CollectRulesError:
+    """An exception that is no :class:`CollectRulesError` (a section plug-in's own bug,
+    say), met while deciding one case, as the error the library's entry points raise:
+    :class:`OutOfMemoryError` for a ``MemoryError``, otherwise
+    :meth:`EngineError.internal` (``internal error: RuntimeError: …``)."""
+    if isinstance(exc, MemoryError):
+        return OutOfMemoryError.of(exc)
+    return EngineError.internal(exc)
+
+
 class OutputError(CollectRulesError, OSError):
     """Writing an output failed: a full disk, a missing folder, no permission.
 

@@ -41,6 +41,7 @@ from collectrules.errors import (
     FieldProblem,
     InputError,
     OutOfMemoryError,
+    foreign_failure,
     quote,
 )
 from collectrules.io.arrow import is_frame, refuse_table, table_rows
@@ -220,20 +221,30 @@ class Engine:
 
     def derive(self, case: Case, *, as_of: dt.datetime) -> Derived:
         """The flat facts of ``case`` at ``as_of`` that the rules read."""
-        return derive(
-            require_case(case),
-            require_aware(as_of),
-            self.policy,
-            unknown_signals=self.unknown_signals,
-        )
+        try:
+            return derive(
+                require_case(case),
+                require_aware(as_of),
+                self.policy,
+                unknown_signals=self.unknown_signals,
+            )
+        except CollectRulesError:
+            raise
+        except Exception as exc:  # a section plug-in's own failure, say
+            raise foreign_failure(exc) from exc
 
     def decide(self, case: Case, *, as_of: dt.datetime | str) -> Decision:
         """Decide one case at ``as_of`` (an aware datetime, or an ISO string with offset)."""
         when = require_aware(as_of)
-        derived = derive(
-            require_case(case), when, self.policy, unknown_signals=self.unknown_signals
-        )
-        return self._decided(case, derived)
+        try:
+            derived = derive(
+                require_case(case), when, self.policy, unknown_signals=self.unknown_signals
+            )
+            return self._decided(case, derived)
+        except CollectRulesError:
+            raise
+        except Exception as exc:  # a section plug-in's own failure, say
+            raise foreign_failure(exc) from exc
 
     def _decided(self, case: Case, derived: Derived) -> Decision:
         """The decision of ``case`` from its derivation."""
@@ -254,10 +265,15 @@ class Engine:
         """
         when = require_aware(as_of)
         fired = require_texts(fired, "fired", "the ids of the rules that fired")
-        derived = derive(
-            require_case(case), when, self.policy, unknown_signals=self.unknown_signals
-        )
-        return self._decision(case, derived, replay_outcome(self.policy, fired))
+        try:
+            derived = derive(
+                require_case(case), when, self.policy, unknown_signals=self.unknown_signals
+            )
+            return self._decision(case, derived, replay_outcome(self.policy, fired))
+        except CollectRulesError:
+            raise
+        except Exception as exc:  # a section plug-in's own failure, say
+            raise foreign_failure(exc) from exc
 
     def timeline(self, case: Case, *, as_of: dt.datetime | str) -> Timeline:
         """The collection timeline of ``case`` at ``as_of``: steps, deadlines, promises.
@@ -271,7 +287,12 @@ class Engine:
         known, ignored = self._known_signals(require_case(case))
         self._count_ignored(ignored)
         derived = self.derive(known, as_of=when)
-        return build_timeline(known, as_of=when, policy=self.policy, derived=derived)
+        try:
+            return build_timeline(known, as_of=when, policy=self.policy, derived=derived)
+        except CollectRulesError:
+            raise
+        except Exception as exc:  # a section plug-in's own failure, say
+            raise foreign_failure(exc) from exc
 
     def _plan(self, case: Case, when: dt.datetime) -> PlannedCase:
         """The decision and the timeline of ``case`` at ``when``, from one derivation:
