@@ -195,14 +195,15 @@ def test_shipped_policies_verify_clean(name: str, verified: VerifiedReports) -> 
 def test_the_default_policy_has_no_finding_at_all(verified: VerifiedReports) -> None:
     # Its remedy rules read the timeline's state, which the verifier can only probe from
     # cases without events, and the emergency and asset facts, which only events give
-    # and which it explores as free values: said once each, the only findings.
+    # and which it explores as free values, confirming a finding that needs them on a
+    # case carrying a history of events: said once each, the only findings.
     report = verified("default")
     warning, free = report.findings
     assert warning.kind is FindingKind.UNVERIFIED
     assert free.kind is FindingKind.UNVERIFIED
     assert free.message.startswith(
-        "remedies: reads assets_cover_claim, emergency_kind, emergency_open, visit_held, which the "
-        "verifier cannot set on a case it builds"
+        "remedies: reads assets_cover_claim, emergency_kind, emergency_open, visit_held, which "
+        "only events give"
     )
     fields, _, rest = warning.message.partition(": ")
     assert set(fields.split(", ")) == {
