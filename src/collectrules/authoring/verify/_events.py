@@ -95,8 +95,9 @@ def _event(kind: EventKind | str, hours: int, **fields: Any) -> tuple[tuple[str,
     return tuple(sorted(items.items()))
 
 
-def _attempts(outcome: str, count: int, *, party: str | None = None) -> History:
+def _attempts(outcome: str | None, count: int, *, party: str | None = None) -> History:
     """``count`` attempts with ``outcome``, an hour apart, the last an hour before as_of."""
+    outcome = outcome or ContactOutcome.REACHED.value
     return tuple(
         _event(EventKind.CONTACT_ATTEMPT, count - i, outcome=outcome, party=party)
         for i in range(count)
@@ -106,11 +107,14 @@ def _attempts(outcome: str, count: int, *, party: str | None = None) -> History:
 def _numbers(leaves: Iterable[Condition]) -> list[float]:
     out: list[float] = []
     for leaf in leaves:
-        if isinstance(leaf, Compare) and isinstance(leaf.value, int | float):
-            out.append(float(leaf.value))
+        if isinstance(leaf, Compare):
+            values: list[object] = [leaf.value]
         elif isinstance(leaf, Between):
-            out += [float(leaf.low), float(leaf.high)]
-    return [n for n in out if not isinstance(n, bool)]
+            values = [leaf.low, leaf.high]
+        else:
+            continue
+        out += [float(v) for v in values if isinstance(v, int | float) and not isinstance(v, bool)]
+    return out
 
 
 def _around(figures: Iterable[float], *, least: int = 0) -> list[int]:
@@ -214,7 +218,7 @@ def event_patterns(
     if read & _ASSET_FIELDS:
         for share in ("0.5", "1"):
             add((_event(EventKind.ASSET_FOUND, 1, asset_class="real_estate", share=share),))
-    stage_kinds: list[tuple[str, str | None]] = []
+    stage_kinds: list[tuple[str, str | None]] = []  # (kind, outcome)
     for stage in stages:
         matchers = list(stage.completed_by)
         if stage.anchor.kind is AnchorKind.EVENT:
@@ -223,9 +227,9 @@ def event_patterns(
             key = (str(m.kind), None if m.outcome is None else str(m.outcome))
             if key not in stage_kinds:
                 stage_kinds.append(key)
-    for kind, outcome in stage_kinds:
+    for kind, result in stage_kinds:
         if kind == EventKind.CONTACT_ATTEMPT.value:
-            add(_attempts(outcome or ContactOutcome.REACHED.value, 1))
+            add(_attempts(result, 1))
         elif kind in (EventKind.PAYMENT.value, EventKind.PROMISE_MADE.value):
             add((_event(kind, 1, share="1", promised_in=1 if kind != "payment" else None),))
         elif kind != EventKind.ASSET_FOUND.value:

@@ -361,10 +361,11 @@ class _Context:
             return [filler, *consts]
         # unsupported, or only events give it: a free variable over its own thresholds
         # (a count of events is a whole number, as a history gives it)
+        values: list[Any]
         if role == "event" and spec is not None and spec.type is FieldType.INT:
             values = list(_integer_points(self._numbers(name), minimum=0))
         elif spec is not None and spec.type is FieldType.ENUM and spec.choices:
-            values: list[Any] = list(spec.choices)
+            values = list(spec.choices)
         elif spec is not None and spec.type is FieldType.BOOL:
             values = [False, True]
         elif spec is not None and spec.numeric:
