@@ -195,14 +195,15 @@ def test_shipped_policies_verify_clean(name: str, verified: VerifiedReports) -> 
 def test_the_default_policy_has_no_finding_at_all(verified: VerifiedReports) -> None:
     # Its remedy rules read the timeline's state, which the verifier can only probe from
     # cases without events, and the emergency and asset facts, which only events give
-    # and which it explores as free values: said once each, the only findings.
+    # and which it explores as free values, confirming a finding that needs them on a
+    # case carrying a history of events: said once each, the only findings.
     report = verified("default")
     warning, free = report.findings
     assert warning.kind is FindingKind.UNVERIFIED
     assert free.kind is FindingKind.UNVERIFIED
     assert free.message.startswith(
-        "remedies: reads assets_cover_claim, emergency_kind, emergency_open, visit_held, which the "
-        "verifier cannot set on a case it builds"
+        "remedies: reads assets_cover_claim, emergency_kind, emergency_open, visit_held, which "
+        "only events give"
     )
     fields, _, rest = warning.message.partition(": ")
     assert set(fields.split(", ")) == {
@@ -607,7 +608,7 @@ cites = ["CN-5LVL"]
     assert decision.facts["dpd"] == 361  # the class of loss begins after 360 days
 
 
-def test_fields_only_events_give_stay_free_with_a_warning(tmp_path: Path) -> None:
+def test_fields_only_events_give_are_free_and_confirmed_with_events(tmp_path: Path) -> None:
     path = tmp_path / "calls.toml"
     path.write_text(
         """
@@ -633,14 +634,23 @@ reason = "Enough calls."
         encoding="utf-8",
     )
     report = verify(path)
-    assert report.ok  # the conflict needs contact attempts, which no built case has
+    # The conflict needs three contact attempts: a case carrying them shows it (before,
+    # no built case carried an event, and the conflict was only an unverified warning).
+    # (The default's emergency rules that hold visits back conflict with R-VISIT too,
+    # shown on cases carrying an emergency.)
+    conflicts = {f.rule_ids: f for f in report.of_kind(FindingKind.CONFLICT)}
+    assert ("R-VISIT", "R-E-THREAT-NO-VISIT") in conflicts
+    conflict = conflicts["R-VISIT", "R-NO-VISIT-AFTER-CALLS"]
+    assert conflict.counterexample is not None
+    events = conflict.counterexample.case["events"]
+    assert [e["kind"] for e in events] == ["contact_attempt"] * 3
+    assert reproduces(conflict, Engine(load_policy(path), backend="python"))
     messages = [f.message for f in report.of_kind(FindingKind.UNVERIFIED)]
+    assert not any("possible finding(s)" in m and "contact_attempts" in m for m in messages)
     assert any(
-        "possible finding(s) depend on field(s) contact_attempts" in m and "conflict" in m
-        for m in messages
-    ), messages
-    assert any(
-        m.startswith("remedies: reads") and "contact_attempts" in m.split(", which")[0]
+        m.startswith("remedies: reads")
+        and "contact_attempts" in m.split(", which")[0]
+        and "only events give" in m
         for m in messages
     )
 

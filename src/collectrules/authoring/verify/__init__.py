@@ -1,10 +1,10 @@
 """The policy verifier: gaps, overlaps, shadowed rules, conflicts, citations, invariants.
 
 The package is split by concern: :mod:`._space`, :mod:`._values` and :mod:`._inputs`
-(the search space), :mod:`._folds` (hit policies summarised during the search),
-:mod:`._verifier` (the search), :mod:`._checks` (the checks), :mod:`._findings` (what is
-reported), :mod:`._cases` and :mod:`._reproduce` (counterexamples), :mod:`._run` (the
-entry point).
+(the search space), :mod:`._events` (event histories), :mod:`._folds` (hit policies
+summarised during the search), :mod:`._verifier` (the search), :mod:`._checks` (the
+checks), :mod:`._findings` (what is reported), :mod:`._cases` and :mod:`._reproduce`
+(counterexamples), :mod:`._run` (the entry point).
 
 :func:`verify` checks a loaded policy without running any case through the engine
 first. It works on the condition IR, and it is exact over interval and enum
@@ -48,8 +48,12 @@ timeline's state) are set by probing: the verifier builds cases over dpd, the pr
 the case fields the policy reads, and over the case inputs that the regulation packs read
 and no fact shows (a re-ageing pack's ``opened_on`` and ``consecutive_minimum_payments``,
 a ladder's debtor shares, a ``restructured`` event at ``as_of``: :mod:`._inputs`), and
-derives them; a counterexample carries the inputs that give it. Other events are never
-set, and an ``unverified`` warning says so.
+derives them; a counterexample carries the inputs that give it. The search sets no
+other event, and an ``unverified`` warning says so. Facts that only events give (contact
+counts, promises, payments, a visit, an emergency, an asset found) are free values of
+the search; a finding that needs them is confirmed on a case carrying a history of
+events that gives them (:mod:`._events`), and the coherence check tries the histories
+that change a step.
 
 Fields that the verifier cannot set from a case it builds (fields added by an optional
 section, for instance) are still enumerated; a finding that depends on them is kept only

@@ -9,13 +9,14 @@ from typing import Any
 
 from collectrules._arguments import require_instance, require_mapping, require_text
 from collectrules._decimal import exact
+from collectrules.authoring.verify._events import EVENTS, events_of
 from collectrules.authoring.verify._values import (
     ABSENT,
 )
 from collectrules.conditions import (
     MONEY_SCALE,
 )
-from collectrules.errors import FieldProblem, InputError, figure
+from collectrules.errors import FieldProblem, InputError, figure, quote
 from collectrules.model.case import SHARE_FIELDS, Product
 from collectrules.model.decision import Quadrant
 from collectrules.model.limits import MAX_GUARANTORS, MAX_SIGNALS, MAX_YEAR, MIN_YEAR
@@ -38,7 +39,9 @@ def build_case(
     witness may set case inputs that a regulation pack reads and no fact shows: the
     case fields ``opened_on`` (a date, or ISO text), ``consecutive_minimum_payments``,
     ``debtor_npl_share`` and ``debtor_90dpd_share_all_banks`` (a decimal, or text), and
-    ``restructured`` (true: a ``restructured`` event at ``as_of``). ``Case.from_dict``
+    ``restructured`` (true: a ``restructured`` event at ``as_of``), and ``events``: a
+    history of events, each a tuple of ``(field, value)`` pairs timed in ``hours``
+    before ``as_of`` (see :mod:`collectrules.authoring.verify._events`). ``Case.from_dict``
     checks what the witness gives (an amount, a product, a date); arguments of another kind, a
     ``dpd`` or ``days_to_maturity`` that puts a date outside the supported years, and
     more signals or guarantors than a case may hold are an :class:`InputError` here.
@@ -101,6 +104,14 @@ def build_case(
     # A distressed restructuring at as_of: restructured.
     if get("restructured", False) is True:
         events.append({"kind": "restructured", "at": observed})
+    # A history of events (see _events): contacts, promises, payments, visits …
+    history = get(EVENTS, ())
+    if history:
+        if not isinstance(history, tuple | list):
+            msg = f"expected a sequence of events, got {quote(history)}"
+            raise InputError([FieldProblem(f"witness.{EVENTS}", msg)])
+        owed = Decimal(int(overdue)) / Decimal(MONEY_SCALE) if isinstance(overdue, int) else 0
+        events += events_of(history, when, Decimal(owed))
     case["events"] = events
     return case
 

@@ -633,6 +633,21 @@ def run_checks(vf: _Verifier) -> VerificationReport:
                 layer_id,
             )
         )
+    for layer_id, fields in vf.unsupported_layers(events=True):
+        vf.findings.append(
+            Finding(
+                FindingKind.UNVERIFIED,
+                Severity.WARNING,
+                f"{layer_id}: reads {fields}, which only events give; these fields were "
+                "explored as free values, and a finding that needs them is kept only when "
+                "a built case carrying a history of events that gives them (contact "
+                "attempts, promises, payments, a visit, an emergency, an asset found) "
+                "reproduces it",
+                (),
+                None,
+                layer_id,
+            )
+        )
     order = {Severity.ERROR: 0, Severity.WARNING: 1}
     findings = sorted(vf.findings, key=lambda f: order[f.severity])
     stats = {

@@ -25,21 +25,25 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from collectrules.authoring.verify._cases import build_case
+from collectrules.authoring.verify._events import EVENTS
 from collectrules.authoring.verify._findings import FindingKind, Severity
 from collectrules.authoring.verify._inputs import INPUT_FIELDS
 from collectrules.authoring.verify._reproduce import mismatches
 from collectrules.authoring.verify._space import _Situation
 from collectrules.authoring.verify._verifier import _Verifier
 from collectrules.errors import CollectRulesError
-from collectrules.model.case import Case
+from collectrules.model.case import Case, EventKind
 from collectrules.policy import ConflictRule, Policy, RemedyEffect
 from collectrules.timeline.evaluate import Timeline, build_timeline
-from collectrules.timeline.stages import TimelineSection
+from collectrules.timeline.stages import AnchorKind, TimelineSection
 
 __all__ = ["check_coherence", "check_envelopes"]
 
 #: Days past due tried besides those where a step or a fact of the policy changes.
 _DPD_POINTS = (0, 1, 2, 3, 7, 14, 30, 31, 60, 90, 91, 180, 181, 365, 1095, 1096, 1100, 2200)
+
+#: Days past due at which an event history is tried on the steps (:func:`_timeline_histories`).
+_HISTORY_DPD = (1, 2, 3, 5, 10, 20, 40, 400)
 
 #: Witness fields that the coherence check sets itself.
 _OWN = frozenset({"dpd", "product", "overdue_amount"})
@@ -128,6 +132,67 @@ def _with_inputs(
     return out
 
 
+def _timeline_histories(vf: _Verifier) -> list[tuple[Mapping[str, Any], str, int]]:
+    """The event histories that change the steps of the policy's plans: for each one of
+    an event kind that a stage reads (its anchor, what completes it, a promise for a
+    stage that one pauses, attempts for a stage anchored on unreachability), each
+    product and days past due of :data:`_HISTORY_DPD` at which a step's status differs
+    from the case without it."""
+    policy = vf.policy
+    section = policy.sections.get("timeline")
+    if not isinstance(section, TimelineSection):
+        return []
+    kinds: set[str] = set()
+    for plan in section.plans.values():
+        for stage in plan.stages:
+            kinds |= {str(m.kind) for m in stage.completed_by}
+            kinds |= {str(m.kind) for m in stage.anchor.events}
+            if stage.pauses:
+                kinds.add(str(EventKind.PROMISE_MADE))
+            if stage.anchor.kind is AnchorKind.UNREACHABLE:
+                kinds.add(str(EventKind.CONTACT_ATTEMPT))
+    as_of = vf.ctx.as_of_dt
+    out: list[tuple[Mapping[str, Any], str, int]] = []
+    for history in vf.ctx.histories:
+        if not {dict(e)["kind"] for e in history[EVENTS]} <= kinds:
+            continue
+        for product in map(str, policy.products):
+            for dpd in _HISTORY_DPD:
+                bare = {"dpd": dpd, "product": product}
+                changed = _statuses(policy, as_of, {**bare, **history})
+                if changed is not None and changed != _statuses(policy, as_of, bare):
+                    out.append((history, product, dpd))
+    return out
+
+
+def _statuses(policy: Policy, as_of: Any, witness: Mapping[str, Any]) -> tuple[str, ...] | None:
+    """The status of each step of the case built from ``witness`` (``None``: no case)."""
+    try:
+        data = build_case(policy, as_of, witness, case_id="x")
+        case = Case.from_dict(data, signal_kinds=tuple(policy.signals))
+        timeline = build_timeline(case, as_of=as_of, policy=policy)
+    except CollectRulesError:
+        return None
+    return tuple(step.status.value for step in timeline.steps)
+
+
+def _with_histories(
+    finals: Sequence[_Situation], changes: Sequence[tuple[Mapping[str, Any], str, int]]
+) -> list[tuple[dict[str, Any], str, int]]:
+    """The witness of each quadrant's first situation with each history, at the product
+    and days past due where the history changes a step."""
+    out: list[tuple[dict[str, Any], str, int]] = []
+    quadrants: set[Any] = set()
+    for sit in finals:
+        quadrant = sit.env.get("quadrant")
+        if quadrant in quadrants:
+            continue
+        quadrants.add(quadrant)
+        bare = {k: v for k, v in sit.witness.items() if k not in _OWN and "@" not in k}
+        out += [({**bare, **history}, product, dpd) for history, product, dpd in changes]
+    return out
+
+
 def _step_points(policy: Policy, as_of: Any, product: str, reference: int) -> set[int]:
     """The days past due, near which a step of the product's plan opens, falls due or
     reaches its limit, read off a reference case ``reference`` days past due (months
@@ -179,38 +244,49 @@ def check_coherence(vf: _Verifier, finals: Sequence[_Situation]) -> None:
     # The case inputs that the packs read change the timeline's facts and the decision
     # alike: each profile is tried with each of their combinations the search keeps.
     staged |= set(INPUT_FIELDS)
+    # The event histories change the timeline (a step an event completes or anchors, a
+    # promise that pauses one) and the decision alike: each quadrant's first profile is
+    # tried with each history, where it changes a step.
+    staged.add(EVENTS)
+    tried = [
+        (witness, product, dpd)
+        for profile in _with_inputs(_profiles(finals), vf.ctx.inputs)
+        for product in products
+        for dpd in sorted(p for p in points if p >= 0)
+        for witness in ({**profile, "dpd": dpd, "product": product},)
+    ]
+    tried += [
+        ({**witness, "dpd": dpd, "product": product}, product, dpd)
+        for witness, product, dpd in _with_histories(finals, _timeline_histories(vf))
+        if product in products
+    ]
     timelines: dict[tuple[Any, ...], Timeline] = {}
-    for profile in _with_inputs(_profiles(finals), vf.ctx.inputs):
-        for product in products:
-            for dpd in sorted(p for p in points if p >= 0):
-                witness = {**profile, "dpd": dpd, "product": product}
-                try:
-                    data = build_case(policy, vf.ctx.as_of_dt, witness, case_id="coherence")
-                    case = Case.from_dict(data, signal_kinds=tuple(policy.signals))
-                    decision = engine.decide(case, as_of=as_of)
-                    key = (
-                        product,
-                        dpd,
-                        tuple(sorted((k, v) for k, v in witness.items() if k in staged)),
-                    )
-                    timeline = timelines.get(key) or build_timeline(
-                        case, as_of=as_of, policy=policy
-                    )
-                    timelines[key] = timeline
-                except CollectRulesError:
-                    continue
-                for step_id, status, remedy, why in mismatches(decision, timeline):
-                    vf.report(
-                        FindingKind.COHERENCE,
-                        Severity.ERROR,
-                        f"the timeline's step {step_id} is {status} and performs {remedy}, "
-                        f"but the decision ({decision.quadrant.value}, {product}, "
-                        f"{dpd} days past due) {why}; allow the remedy while the step calls "
-                        "for it, or give the stage a condition that holds it back for the "
-                        "same reason",
-                        rule_ids=(),
-                        layer="remedies",
-                        witness=witness,
-                        expect={"step": step_id, "remedy": remedy, "status": status},
-                        dedupe=("coherence", step_id, remedy, decision.quadrant.value),
-                    )
+    for witness, product, dpd in tried:
+        try:
+            data = build_case(policy, vf.ctx.as_of_dt, witness, case_id="coherence")
+            case = Case.from_dict(data, signal_kinds=tuple(policy.signals))
+            decision = engine.decide(case, as_of=as_of)
+            key = (
+                product,
+                dpd,
+                tuple(sorted((k, v) for k, v in witness.items() if k in staged)),
+            )
+            timeline = timelines.get(key) or build_timeline(case, as_of=as_of, policy=policy)
+            timelines[key] = timeline
+        except CollectRulesError:
+            continue
+        for step_id, status, remedy, why in mismatches(decision, timeline):
+            vf.report(
+                FindingKind.COHERENCE,
+                Severity.ERROR,
+                f"the timeline's step {step_id} is {status} and performs {remedy}, "
+                f"but the decision ({decision.quadrant.value}, {product}, "
+                f"{dpd} days past due) {why}; allow the remedy while the step calls "
+                "for it, or give the stage a condition that holds it back for the "
+                "same reason",
+                rule_ids=(),
+                layer="remedies",
+                witness=witness,
+                expect={"step": step_id, "remedy": remedy, "status": status},
+                dedupe=("coherence", step_id, remedy, decision.quadrant.value),
+            )

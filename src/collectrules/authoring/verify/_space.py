@@ -17,6 +17,7 @@ from collectrules.authoring.verify._cases import (
     _money_text,
     build_case,
 )
+from collectrules.authoring.verify._events import EVENT_FIELDS, EVENTS, event_patterns, realize
 from collectrules.authoring.verify._findings import (
     MAX_HELD,
     MAX_STEPS,
@@ -56,6 +57,7 @@ from collectrules.model.limits import MAX_EVENTS, MAX_SIGNALS
 from collectrules.model.time import require_aware
 from collectrules.policy import Layer, Policy
 from collectrules.policy.derive import derive
+from collectrules.timeline.stages import TimelineSection
 
 
 @attrs.frozen
@@ -179,6 +181,10 @@ class _Context:
         self._refs: list[dict[str, Any]] = [{}]
         self._seen: dict[str, set[Any]] = {f: set() for f in self.probed}
         self._groups: dict[tuple[tuple[str, Any], ...], _Var | None] = {}
+        #: The event histories worth trying (see :mod:`._events`), each a witness: those
+        #: that change a probed field join :attr:`inputs`; the others give the facts
+        #: that only events give (role ``event``) to a case that shows a finding.
+        self.histories: tuple[Mapping[str, Any], ...] = event_patterns(policy, self._event_leaves())
         if self.probed:
             self.probe_base = ("dpd", "product", *(f for f in _PROBE_FIELDS if f in self.leaves))
             self.inputs = pack_inputs(policy, self.as_of_dt.in_timezone("UTC").date())
@@ -231,6 +237,8 @@ class _Context:
             return "bool"
         if name == "days_to_maturity":
             return "maturity"
+        if name in EVENT_FIELDS and name in self.policy.extra_fields:
+            return "event"
         return "unsupported"
 
     def _base_reads(self, conds: Iterable[Condition]) -> frozenset[str]:
@@ -242,6 +250,37 @@ class _Context:
     def unsupported(self, names: Iterable[str]) -> list[str]:
         """The fields among ``names`` that a built case cannot set."""
         return sorted({_base(n) for n in names if self.kinds.get(_base(n)) == "unsupported"})
+
+    def event_fields(self, names: Iterable[str]) -> list[str]:
+        """The fields among ``names`` that only events give (a built case sets them
+        through a history, :meth:`realizations`)."""
+        return sorted({_base(n) for n in names if self.kinds.get(_base(n)) == "event"})
+
+    def realizations(self, witness: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
+        """The witness with a history of events added that gives its values of the facts
+        only events give, as the conditions see them (the same side of each threshold),
+        one history after another (see :func:`._events.realize`)."""
+        wanted = {k: v for k, v in witness.items() if self.kinds.get(k) == "event"}
+        if not wanted or not self.histories:
+            return
+        base = tuple(witness.get(EVENTS, ()))
+
+        def seen(name: str, value: Any) -> tuple[bool, ...]:
+            return (value is ABSENT, *(_leaf_holds(x, value) for x in self.leaves.get(name, ())))
+
+        def shown(history: tuple[Any, ...]) -> dict[str, Any] | None:
+            data = {**witness, EVENTS: base + history}
+            try:
+                built = build_case(self.policy, self.as_of_dt, data, case_id="realize")
+                case = Case.from_dict(built, signal_kinds=tuple(self.policy.signals))
+                facts = derive(case, self.as_of_dt, self.policy).facts
+            except CollectRulesError:
+                return None
+            return {f: seen(f, facts.get(f, ABSENT)) for f in wanted}
+
+        target = {f: seen(f, v) for f, v in wanted.items()}
+        for found in realize(self.histories, target, shown):
+            yield {**witness, EVENTS: base + tuple(found[EVENTS])}
 
     def cells(self, name: str) -> tuple[Any, ...]:
         """One representative value per cell of ``name``, simplest first."""
@@ -320,9 +359,13 @@ class _Context:
             )
             filler = next(c for c in _CURRENCY_FILLERS if c not in consts)
             return [filler, *consts]
-        # unsupported: a free variable over its own thresholds
-        if spec is not None and spec.type is FieldType.ENUM and spec.choices:
-            values: list[Any] = list(spec.choices)
+        # unsupported, or only events give it: a free variable over its own thresholds
+        # (a count of events is a whole number, as a history gives it)
+        values: list[Any]
+        if role == "event" and spec is not None and spec.type is FieldType.INT:
+            values = list(_integer_points(self._numbers(name), minimum=0))
+        elif spec is not None and spec.type is FieldType.ENUM and spec.choices:
+            values = list(spec.choices)
         elif spec is not None and spec.type is FieldType.BOOL:
             values = [False, True]
         elif spec is not None and spec.numeric:
@@ -522,6 +565,23 @@ class _Context:
             kept.setdefault(across(combo, changes), combo)
         self.inputs = tuple(kept.values())
         return self._breaks
+
+    def _event_leaves(self) -> dict[str, list[Condition]]:
+        """The leaves of the layer and remedy conditions, and of the stage conditions,
+        by the field they read: what the event histories are cut at."""
+        out = {name: list(leaves) for name, leaves in self.leaves.items()}
+        section = self.policy.sections.get("timeline")
+        if isinstance(section, TimelineSection):
+            params = self.policy.parameter_values
+            for plan in section.plans.values():
+                for stage in plan.stages:
+                    try:
+                        cond = compile_condition(stage.when, params, self.schema)
+                    except CollectRulesError:
+                        cond = stage.when
+                    for leaf in _leaves(cond):
+                        out.setdefault(leaf.field, []).append(leaf)  # type: ignore[attr-defined]
+        return out
 
     def group_var(self, fixed: Mapping[str, Any]) -> _Var | None:
         """The joint values of the probe group, consistent with ``fixed``.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Hashable, Iterator, Mapping, Sequence
 from fractions import Fraction
 from typing import Any
@@ -50,6 +51,10 @@ from collectrules.errors import CollectRulesError, InputError, quote
 from collectrules.model.decision import Decision
 from collectrules.model.remedies import Remedy
 from collectrules.policy import HitPolicy, Layer, Policy
+
+#: At most this many cases carrying a history of events are decided to confirm one
+#: finding whose facts only events give (:meth:`._space._Context.realizations`).
+MAX_REALIZED = 24
 
 
 def _taken(items: list[_Situation]) -> Iterator[_Situation]:
@@ -232,11 +237,25 @@ class _Verifier:
                 where = (layer or "remedies", fields)
                 self.unconfirmed.setdefault(where, []).append(f"{kind}: {message}")
                 return
-            tainted = self.ctx.unsupported(witness) + sorted(
-                f for f in witness if _base(f) in self.ctx.probed
+            tainted = (
+                self.ctx.unsupported(witness)
+                + self.ctx.event_fields(witness)
+                + sorted(f for f in witness if _base(f) in self.ctx.probed)
             )
             if self.confirm and self.engine() is not None:
                 confirmed = _check(self.policy, cx, self.decide)
+                if not confirmed:
+                    # Facts that only events give were chosen freely: a case carrying a
+                    # history of events that gives them shows the finding, if one does.
+                    realized = itertools.islice(self.ctx.realizations(witness), MAX_REALIZED)
+                    for full in realized:
+                        try:
+                            shown = self._counterexample(full, expect, paired=paired)
+                        except InputError:
+                            continue
+                        if _check(self.policy, shown, self.decide):
+                            cx, confirmed = shown, True
+                            break
                 if not confirmed:
                     # Only a field the verifier cannot set should make this happen; if
                     # not, it is a defect of the verifier, reported rather than raised.
@@ -559,20 +578,18 @@ class _Verifier:
                     mapping[f] = f + _W1
         return mapping
 
-    def unsupported_layers(self) -> list[tuple[str, str]]:
+    def unsupported_layers(self, *, events: bool = False) -> list[tuple[str, str]]:
+        """Per layer (and the remedies), the fields it reads that a built case cannot
+        set; with ``events``, those that only a history of events sets."""
         out: list[tuple[str, str]] = []
         ctx = self.ctx
-        for li, layer in enumerate(ctx.layers):
-            bad = ctx.unsupported(
-                set().union(*(c.fields() for c in ctx.layer_conds[li]))
-                if ctx.layer_conds[li]
-                else set()
-            )
+        pick = ctx.event_fields if events else ctx.unsupported
+        stages = [
+            (f"layer {quote(la.id)}", ctx.layer_conds[li]) for li, la in enumerate(ctx.layers)
+        ]
+        stages.append(("remedies", ctx.remedy_conds))
+        for name, conds in stages:
+            bad = pick(set().union(*(c.fields() for c in conds)) if conds else set())
             if bad:
-                out.append((f"layer {quote(layer.id)}", ", ".join(bad)))
-        bad = ctx.unsupported(
-            set().union(*(c.fields() for c in ctx.remedy_conds)) if ctx.remedy_conds else set()
-        )
-        if bad:
-            out.append(("remedies", ", ".join(bad)))
+                out.append((name, ", ".join(bad)))
         return out
