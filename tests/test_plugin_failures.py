@@ -147,3 +147,18 @@ def test_the_timeline_command_reports_a_plugins_failure(
     assert code != 0
     assert "internal error: RuntimeError: the plug-in's own bug" in err
     assert "Traceback" not in err
+
+
+class _ParseOutOfMemory(BaseSection):
+    key = "failing"
+    doc = "a section whose parser runs out of memory"
+
+    def parse(self, raw: Any, loader: Any, params: Any) -> tuple[Any, Mapping[str, Any]]:
+        raise MemoryError("no room")
+
+
+def test_a_plugin_parser_out_of_memory_is_out_of_memory() -> None:
+    data = tomllib.loads(_default_text())
+    data["failing"] = {}
+    with pytest.raises(OutOfMemoryError, match="out of memory"):
+        policy_from_dict(data, sections=[*installed_sections(), _ParseOutOfMemory()])

@@ -21,7 +21,13 @@ from typing import Any
 import pendulum
 
 from collectrules.conditions import FieldSpec, Scalar
-from collectrules.errors import CollectRulesError, FieldProblem, PolicyError, quote
+from collectrules.errors import (
+    CollectRulesError,
+    FieldProblem,
+    OutOfMemoryError,
+    PolicyError,
+    quote,
+)
 from collectrules.model.case import Case, Signal
 from collectrules.policy.model import (
     NO_CONTRIBUTION,
@@ -177,8 +183,8 @@ def _parsed(
     key = section.key
     try:
         result = section.parse(raw, loader, params)
-    except MemoryError:  # the process's, not the section's
-        raise
+    except MemoryError as exc:  # the process's, not the section's
+        raise OutOfMemoryError.of(exc) from exc
     except CollectRulesError:
         raise
     except Exception as exc:
