@@ -542,6 +542,18 @@ def test_the_gaps_found_are_closed(name: str, value: Any) -> None:
     _check(field, value, EventKind.PAYMENT)
 
 
+@pytest.mark.parametrize("kind", [k for k in EventKind if k is not EventKind.RETRACTION])
+def test_an_event_the_schema_refuses_is_refused_at_its_field(kind: EventKind) -> None:
+    # The event rules the schema states: each required field, and retracts.
+    for name in (*EVENT_REQUIRED_FIELDS.get(kind, ()), "retracts"):
+        doc = _base(kind)
+        doc["events"].append({**_event(kind), name: None if name != "retracts" else "x"})
+        assert not _schema_accepts(doc)
+        with pytest.raises(InputError) as caught:
+            Case.from_dict(doc)
+        assert [p.path for p in caught.value.problems] == [f"events[1].{name}"]
+
+
 # ------------------------------------------------------------------ the documented exceptions
 
 EXCEPTIONS = [

@@ -1582,6 +1582,9 @@ def _semantic_problems(
                         source=source,
                     )
                 )
+        if item.get("retracts") is not None and kind is not EventKind.RETRACTION:
+            msg = "only a 'retraction' event retracts a sign"
+            problems.append(FieldProblem(f"events[{i}].retracts", msg, source=source))
     for name, check in (
         ("annual_rate", _rate),
         ("penalty_rate", _rate),
