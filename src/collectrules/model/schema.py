@@ -34,6 +34,7 @@ from typing import Any
 import attrs
 import pendulum
 
+from collectrules._json import SCHEMA_END
 from collectrules.errors import FieldProblem, InputError, quote
 from collectrules.model import case as _case
 from collectrules.model.decision import SCHEMA_VERSION, Decision, Quadrant
@@ -75,7 +76,7 @@ _DRAFT = "https://json-schema.org/draft/2020-12/schema"
 # reads. Python's ``$`` also matches before a final line break, so every pattern ends
 # in ``$(?!\n)``, which is plain ``$`` in ECMA-262.
 
-_END = r"$(?!\n)"
+_END = SCHEMA_END
 #: Valid Unicode: no lone surrogate (a UTF-16 pair is one character in Python and two
 #: code units in ECMA-262, so both spellings are accepted).
 _VALID_UNICODE = r"^(?:[^\ud800-\udfff]|[\ud800-\udbff][\udc00-\udfff])*" + _END
