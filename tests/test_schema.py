@@ -52,7 +52,8 @@ def test_the_schema_has_exactly_the_keys_the_loader_accepts() -> None:
     # The standard remedies, or a snake_case name of the policy's own catalogue.
     assert defs["remedy"]["anyOf"][0]["enum"] == [r.value for r in Remedy]
     assert defs["remedy"]["anyOf"][1]["pattern"] == schema_pattern(policy_module._KIND)
-    assert schema_pattern(policy_module._KIND) == "^[a-z][a-z0-9_]*$"  # ECMA-262 has no \Z
+    # ECMA-262 has no \Z, and Python's $ also matches before a final line break.
+    assert schema_pattern(policy_module._KIND) == "^[a-z][a-z0-9_]*$(?!\\n)"
     assert tuple(defs["catalogue_remedy"]["properties"]) == policy_module._REMEDY_SPEC_KEYS
     assert tuple(defs["catalogue_product"]["properties"]) == policy_module._PRODUCT_SPEC_KEYS
     assert tuple(defs["named_condition"]["oneOf"][1]["properties"]) == (
@@ -111,6 +112,29 @@ STRAY = {
     "remedies": lambda d: d["remedies"].update(conflicts="block_wins"),
     "remedy rule": lambda d: d["remedies"]["rules"][0].update(reasons="r"),
 }
+
+
+# (where a name ends in a line break, a function that puts it there)
+LINE_BREAK = {
+    "policy id": lambda d: d.update(id="m\n"),
+    "standard remedy": lambda d: d["remedies"]["rules"][0].update(remedy="remind\n"),
+    "own remedy": lambda d: d["remedies"]["rules"][0].update(remedy="my_own\n"),
+    "signal kind": lambda d: d.update(signals={"refused\n": d["signals"]["refused"]}),
+    "parameter name": lambda d: d.update(parameters={"limit\n": {"value": 3}}),
+    "rule id": lambda d: d["remedies"]["rules"][0].update(id="R-1\n"),
+    "envelope quadrant": lambda d: d.update(envelopes={"Q1\n": {"remedies": ["remind"]}}),
+}
+
+
+@pytest.mark.parametrize("where", list(LINE_BREAK))
+def test_a_name_ending_in_a_line_break_fails_the_schema_and_the_loader_alike(where: str) -> None:
+    # jsonschema runs patterns with Python's re, whose $ also matches before a final
+    # line break: each pattern ends in $(?!\n), the end of the text in both dialects.
+    data = json.loads(json.dumps(MINIMAL))
+    LINE_BREAK[where](data)
+    assert list(VALIDATOR.iter_errors(data)), where
+    with pytest.raises(PolicyError):
+        policy_from_dict(data)
 
 
 def test_the_minimal_policy_passes_both() -> None:

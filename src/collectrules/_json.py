@@ -26,6 +26,7 @@ from typing import Any
 from collectrules.errors import quote
 
 __all__ = [
+    "SCHEMA_END",
     "NotUtf8",
     "RepeatedKeyError",
     "TooSmallNumber",
@@ -387,9 +388,16 @@ def _value(
     return int(end)
 
 
+#: The end of the text in a JSON Schema ``pattern``, alike in ECMA-262 and in Python's
+#: ``re`` (which ``jsonschema`` runs): Python's ``$`` also matches before a final line
+#: break, which ``(?!\\n)`` refuses; in ECMA-262 ``$`` matches only at the end.
+SCHEMA_END = r"$(?!\n)"
+
+
 def schema_pattern(pattern: re.Pattern[str]) -> str:
-    """``pattern`` as a JSON Schema ``pattern`` (ECMA-262): anchored at the end of the
-    text with ``$``, which there matches only at the end, where Python's checks end in
-    ``\\Z`` (Python's ``$`` also matches before a final line break)."""
+    """``pattern`` as a JSON Schema ``pattern`` (ECMA-262, and Python's ``re``): a
+    Python check's ``\\Z`` becomes :data:`SCHEMA_END`, which ends the text alike in
+    both (ECMA-262 has no ``\\Z``; Python's ``$`` alone also matches before a final
+    line break)."""
     text = pattern.pattern
-    return text[:-2] + "$" if text.endswith("\\Z") else text
+    return text[:-2] + SCHEMA_END if text.endswith("\\Z") else text

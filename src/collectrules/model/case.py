@@ -1307,7 +1307,7 @@ class _EventIn:
     channel: _Kind | None = None
     party: _Kind | None = None
     note: str | None = None
-    retracts: str | None = None
+    retracts: _Kind | None = None
     staff: _Kind | None = None
     asset_class: _Kind | None = None
 
@@ -1351,6 +1351,15 @@ class _CaseIn:
     debtor_90dpd_share_all_banks: _Number | None = None
 
 
+#: The most items each list of a case may hold, by the class of its items.
+_LIST_LIMITS: Mapping[type, int] = {
+    _SignalIn: MAX_SIGNALS,
+    _EventIn: MAX_EVENTS,
+    _GuarantorIn: MAX_GUARANTORS,
+    _FeeIn: MAX_FEES,
+}
+
+
 def _make_converter() -> cattrs.Converter:
     conv = cattrs.Converter(detailed_validation=True, forbid_extra_keys=True)
     conv.register_structure_hook(pendulum.DateTime, _structure_datetime)
@@ -1371,12 +1380,7 @@ def _make_converter() -> cattrs.Converter:
     conv.register_unstructure_hook(dt.date, lambda v: v.isoformat())
     # as str() writes it in the default context (E, not e, for an exponent)
     conv.register_unstructure_hook(Decimal, CONTEXT.to_sci_string)
-    for target, maximum in (
-        (_SignalIn, MAX_SIGNALS),
-        (_EventIn, MAX_EVENTS),
-        (_GuarantorIn, MAX_GUARANTORS),
-        (_FeeIn, MAX_FEES),
-    ):
+    for target, maximum in _LIST_LIMITS.items():
         conv.register_structure_hook(target, _object_hook(conv, target))
         conv.register_structure_hook_func(
             functools.partial(operator.eq, tuple[target, ...]),  # type: ignore[valid-type]
@@ -1578,6 +1582,9 @@ def _semantic_problems(
                         source=source,
                     )
                 )
+        if item.get("retracts") is not None and kind is not EventKind.RETRACTION:
+            msg = "only a 'retraction' event retracts a sign"
+            problems.append(FieldProblem(f"events[{i}].retracts", msg, source=source))
     for name, check in (
         ("annual_rate", _rate),
         ("penalty_rate", _rate),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from collectrules._json import schema_pattern
 from collectrules.money import terms as _terms
 from collectrules.policy.schema import CITES, TEXT, figure, table, whole
 
@@ -11,7 +12,7 @@ __all__ = ["money_defs"]
 
 _RATE = figure({"type": "number", "minimum": 0}, "A rate (a fraction: 0.06 is 6 %).")
 _STATUS = {"enum": ["V", "S"], "description": "How well established the figure is (REGULATION.md)."}
-_RULE = {"type": "string", "pattern": r"^[A-Za-z][A-Za-z0-9_.\-]*$"}
+_RULE = {"type": "string", "pattern": schema_pattern(_terms._ID)}
 _COMPONENTS = {
     "type": "array",
     "items": {"enum": list(_terms.ALLOCATION_PARTS)},

@@ -21,7 +21,7 @@ from importlib import resources
 from typing import Any
 
 from collectrules._arguments import wrong_kind
-from collectrules._json import schema_pattern
+from collectrules._json import SCHEMA_END, schema_pattern
 from collectrules.conditions import MAX_TEXT
 from collectrules.errors import quote
 from collectrules.model.case import ContactOutcome, EventKind, Product
@@ -288,7 +288,7 @@ _CATALOGUE_REMEDY = {
     },
     "envelopes": {
         "type": "array",
-        "items": {"type": "string", "pattern": "^Q[1-4]$"},
+        "items": {"type": "string", "pattern": "^Q[1-4]" + SCHEMA_END},
         "description": "The quadrants whose envelope admits the remedy (default: by category).",
     },
 }
@@ -382,7 +382,7 @@ _TOP = {
     },
     "envelopes": {
         "type": "object",
-        "propertyNames": {"pattern": "^Q[1-4]$"},
+        "propertyNames": {"pattern": "^Q[1-4]" + SCHEMA_END},
         "additionalProperties": {"$ref": "#/$defs/envelope"},
         "description": "Each quadrant's envelope: the remedies its treatment (DOMAIN.md §1) "
         "can ever give; see docs/coherence.md.",
