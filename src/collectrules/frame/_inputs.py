@@ -105,7 +105,7 @@ _DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 #: minute, where ``Case.from_dict`` refuses it.
 _INSTANT = (
     r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-5][0-9](?:\.[0-9]{1,6})?"
-    r"(?:Z|[+-][0-9]{2}:[0-9]{2})$"
+    r"(?:Z|[+-][0-9]{2}:[0-5][0-9])$"
 )
 _SCALE_DIGITS = 4
 #: A count written as text, as ``Case.from_dict`` reads one: one to four ASCII digits.

@@ -1114,8 +1114,12 @@ def _parse_datetime(value: object) -> dt.datetime:
     else:
         msg = f"expected an ISO 8601 datetime string, got {type(value).__name__}"
         raise TypeError(msg)
-    if parsed.tzinfo is None or parsed.utcoffset() is None:
+    offset = parsed.utcoffset()
+    if offset is None:
         msg = "naive datetime; give an offset or a zone"
+        raise ValueError(msg)
+    if offset.microseconds:  # a datetime built so: pendulum keeps whole seconds
+        msg = f"expected an offset in whole seconds (±HH:MM or ±HH:MM:SS), got {offset}"
         raise ValueError(msg)
     return parsed
 
@@ -1134,12 +1138,14 @@ _DATE_TEXT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 #: An instant as text: a date as above, ``T`` (or a space), hours and minutes, seconds
 #: and a fraction if given, and an offset ``Z`` or ``±HH:MM`` (seconds too, as a zone's
 #: historical offsets have them; without an offset, the text is read, and refused as a
-#: naive datetime). ``datetime.fromisoformat`` reads more (week dates, the basic format
-#: ``20260402T103000+0800``, an hour alone, a comma before the fraction), which is
-#: refused.
+#: naive datetime). The offset's minutes and seconds run 00–59, with no fraction:
+#: ``datetime.fromisoformat`` reads ``+08:60`` as ``+09:00`` and ``+00:00:00.1`` as
+#: UTC, other instants than a feed writing them meant. ``datetime.fromisoformat``
+#: reads more (week dates, the basic format ``20260402T103000+0800``, an hour alone, a
+#: comma before the fraction), which is refused.
 _INSTANT_TEXT = re.compile(
     r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?"
-    r"(?:[Zz]|[+-][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?)?"
+    r"(?:[Zz]|[+-][0-9]{2}:[0-5][0-9](?::[0-5][0-9])?)?"
 )
 
 
