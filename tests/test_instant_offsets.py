@@ -73,9 +73,7 @@ def test_the_error_says_what_was_expected() -> None:
         Case.from_dict(_with_signal(_instant("+08:60")))
     with pytest.raises(InputError, match=r"expected an ISO 8601 datetime with an offset"):
         Case.from_dict(_with_signal(_instant("+08:00:30.5")))
-    aware = dt.datetime(
-        2026, 6, 1, 10, tzinfo=dt.timezone(dt.timedelta(hours=8, microseconds=500))
-    )
+    aware = dt.datetime(2026, 6, 1, 10, tzinfo=dt.timezone(dt.timedelta(hours=8, microseconds=500)))
     with pytest.raises(InputError, match=r"expected an offset in whole seconds"):
         Engine(backend="python").decide(Case.from_dict(CARD_CASE), as_of=aware)
 
