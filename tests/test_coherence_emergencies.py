@@ -21,6 +21,7 @@ from collectrules.operations.worklist import PlannedCase, work_items
 from collectrules.testing.strategies import cases, events
 from collectrules.timeline.emergencies import EmergencyKind
 from collectrules.timeline.evaluate import ACTIONABLE
+from collectrules.timeline.stages import step_field
 from helpers import shared_engine
 
 SHIPPED = ["default", "cn_bank_loan", "cn_credit_card", "us_regf", "uk", "ifrs9"]
@@ -54,8 +55,12 @@ def emergency_cases(draw: st.DrawFn, policy: str) -> Case:
     return attrs.evolve(case, events=tuple(history))
 
 
-def _open_kinds(timeline: object) -> set[EmergencyKind]:
-    return {e.kind for e in timeline.emergencies if e.open}  # type: ignore[attr-defined]
+def _planned(policy: str, data: st.DataObject) -> PlannedCase:
+    """A drawn emergency case of ``policy`` with its decision and timeline at ``AS_OF``."""
+    case = data.draw(emergency_cases(policy))
+    engine = shared_engine(policy)
+    decision = engine.decide(case, as_of=AS_OF)
+    return PlannedCase(case=case, decision=decision, timeline=engine.timeline(case, as_of=AS_OF))
 
 
 @pytest.mark.parametrize("policy", SHIPPED)
@@ -64,10 +69,8 @@ def _open_kinds(timeline: object) -> set[EmergencyKind]:
 def test_a_step_an_emergency_holds_is_never_due_nor_listed(
     policy: str, data: st.DataObject
 ) -> None:
-    case = data.draw(emergency_cases(policy))
-    engine = shared_engine(policy)
-    decision = engine.decide(case, as_of=AS_OF)
-    timeline = engine.timeline(case, as_of=AS_OF)
+    planned = _planned(policy, data)
+    decision, timeline = planned.decision, planned.timeline
     held = {s.id for s in timeline.steps if s.held is not None}
     for step in timeline.steps:
         if step.id in held:
@@ -75,7 +78,13 @@ def test_a_step_an_emergency_holds_is_never_due_nor_listed(
             assert step.status in (StepStatus.PAUSED, StepStatus.SKIPPED), step
             assert step.reason
             assert "emergency" in step.reason
-    planned = PlannedCase(case=case, decision=decision, timeline=timeline)
+    # the decision's step facts count the steps as the timeline shows them
+    plan = [s for s in timeline.steps if not s.stage.plan.startswith("emergency:")]
+    for status in (StepStatus.OPEN, StepStatus.LATE, StepStatus.BREACHED):
+        counted = decision.facts.get(f"steps_{status.value}")
+        assert counted in (None, sum(s.status is status for s in plan)), status
+    for step in plan:
+        assert decision.facts.get(step_field(step.id), step.status.value) == step.status.value
     lines = work_items(planned, as_of=AS_OF, guardrails=None)
     assert not held & {line.step_id for line in lines}
     assert {line.step_id for line in lines} == {
@@ -89,10 +98,8 @@ def test_a_step_an_emergency_holds_is_never_due_nor_listed(
 def test_the_decision_reads_every_open_emergency_the_timeline_shows(
     policy: str, data: st.DataObject
 ) -> None:
-    case = data.draw(emergency_cases(policy))
-    engine = shared_engine(policy)
-    decision = engine.decide(case, as_of=AS_OF)
-    timeline = engine.timeline(case, as_of=AS_OF)
+    planned = _planned(policy, data)
+    decision, timeline = planned.decision, planned.timeline
     opened = [e for e in timeline.emergencies if e.open]
     facts = decision.facts
     assert facts["emergency_open"] is bool(opened)
@@ -104,7 +111,7 @@ def test_the_decision_reads_every_open_emergency_the_timeline_shows(
     # A visit step the timeline holds back is a visit the decision does not allow.
     if any(s.held is not None and s.stage.channel.value == "visit" for s in timeline.steps):
         assert decision.grant(Remedy.VISIT) is None
-    if EmergencyKind.COURT_PROCEEDING in _open_kinds(timeline):
+    if any(e.kind is EmergencyKind.COURT_PROCEEDING for e in opened):
         # E-LITIGATION, CH-LAW: while the court hears the case it is neither handed to an
         # agency nor sold on, whichever emergency came last.
         for remedy in (Remedy.OUTSOURCE, Remedy.TRANSFER):
