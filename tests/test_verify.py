@@ -202,8 +202,8 @@ def test_the_default_policy_has_no_finding_at_all(verified: VerifiedReports) -> 
     assert warning.kind is FindingKind.UNVERIFIED
     assert free.kind is FindingKind.UNVERIFIED
     assert free.message.startswith(
-        "remedies: reads assets_cover_claim, emergency_kind, emergency_open, visit_held, which "
-        "only events give"
+        "remedies: reads assets_cover_claim, court_proceeding_open, emergency_kind, "
+        "emergency_open, visit_held, which only events give"
     )
     fields, _, rest = warning.message.partition(": ")
     assert set(fields.split(", ")) == {
@@ -565,7 +565,9 @@ def test_fields_a_section_computes_are_probed(verified: VerifiedReports) -> None
     assert report.ok
     warning, free = report.findings
     assert warning.kind is FindingKind.UNVERIFIED
-    assert free.message.startswith("remedies: reads assets_cover_claim, emergency_kind")
+    assert free.message.startswith(
+        "remedies: reads assets_cover_claim, court_proceeding_open, emergency_kind"
+    )
     fields, _, rest = warning.message.partition(": ")
     assert rest.startswith("computed by the policy's sections")
     # the pack's classes and buckets, and the timeline's state that remedy rules read

@@ -15,8 +15,9 @@ its plan is done. While it is open it **pauses** the regular steps on the channe
 kind names in ``pauses``; from its instant on it **stops** for good those on the
 channels in ``stops`` (no field visit after a threat to staff).
 
-The section adds three facts that remedy rules read: ``emergency_open``,
-``emergency_kind`` (the kind of the latest open emergency, ``none`` when none is open)
+The section adds four facts that remedy rules read: ``emergency_open``,
+``emergency_kind`` (the kind of the latest open emergency, ``none`` when none is open),
+``court_proceeding_open`` (a court proceeding is open, whichever emergency came last)
 and ``visit_held`` (an emergency holds field visits back, as the timeline holds the
 visit steps: one that stops them has happened, or one that pauses them is open).
 The timeline (:func:`collectrules.timeline.build_timeline`) shows each plan's steps with
@@ -130,6 +131,11 @@ EMERGENCY_FIELDS: Mapping[str, FieldSpec] = {
         FieldType.ENUM,
         "the kind of the latest open emergency; 'none' when none is open",
         choices=("none", *(k.value for k in EmergencyKind)),
+    ),
+    "court_proceeding_open": FieldSpec(
+        "court_proceeding_open",
+        FieldType.BOOL,
+        "a court proceeding (E-LITIGATION) is open, whichever emergency came last",
     ),
     "visit_held": FieldSpec(
         "visit_held",
@@ -534,15 +540,20 @@ def emergencies_now(
 
 
 def emergency_facts(case: Case, as_of: dt.datetime, section: EmergencySection) -> dict[str, Any]:
-    """``emergency_open``, ``emergency_kind`` (the latest open one's) and ``visit_held``
-    at ``as_of``."""
+    """``emergency_open``, ``emergency_kind`` (the latest open one's),
+    ``court_proceeding_open`` and ``visit_held`` at ``as_of``."""
     if not case.events:  # an emergency opens on an event
         return _QUIET_FACTS.copy()
     return _facts_of(open_emergencies(case, as_of, section))
 
 
 #: The facts of a case without an emergency.
-_QUIET_FACTS = {"emergency_open": False, "emergency_kind": "none", "visit_held": False}
+_QUIET_FACTS = {
+    "emergency_open": False,
+    "emergency_kind": "none",
+    "court_proceeding_open": False,
+    "visit_held": False,
+}
 
 
 def _facts_of(found: tuple[Emergency, ...]) -> dict[str, Any]:
@@ -554,6 +565,9 @@ def _facts_of(found: tuple[Emergency, ...]) -> dict[str, Any]:
     return {
         "emergency_open": bool(opened),
         "emergency_kind": opened[-1].kind.value if opened else "none",
+        # A court proceeding holds the case while it is open, even when a later
+        # emergency is the latest open one (``emergency_kind`` names that one).
+        "court_proceeding_open": any(e.kind is EmergencyKind.COURT_PROCEEDING for e in opened),
         "visit_held": held,
     }
 
@@ -580,8 +594,8 @@ class EmergenciesPlugin(BaseSection):
     def facts(
         self, case: Case, as_of: pendulum.DateTime, policy: Policy, facts: Mapping[str, Any]
     ) -> Mapping[str, Any]:
-        """``emergency_open``, ``emergency_kind`` and ``visit_held``, when the policy has
-        the section."""
+        """``emergency_open``, ``emergency_kind``, ``court_proceeding_open`` and
+        ``visit_held``, when the policy has the section."""
         section = emergencies_of(policy)
         if section is None:
             return {}

@@ -57,7 +57,9 @@ _CONTACT_COUNTS: Mapping[str, str] = {
 }
 _PROMISE_FIELDS = frozenset({"promises_made", "promise_standing", "promise_days"})
 _PAYMENT_FIELDS = frozenset({"paid_since_due"})
-_EMERGENCY_FIELDS = frozenset({"emergency_open", "emergency_kind", "visit_held"})
+_EMERGENCY_FIELDS = frozenset(
+    {"emergency_open", "emergency_kind", "court_proceeding_open", "visit_held"}
+)
 _ASSET_FIELDS = frozenset({"assets_cover_claim", "assets_found_value"})
 #: Every fact that only events give, which a built case sets through a history.
 EVENT_FIELDS: frozenset[str] = frozenset(
