@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from collectrules._json import schema_pattern
+from collectrules._json import SCHEMA_END, schema_pattern
 from collectrules.compliance import buckets as _buckets
 from collectrules.compliance import guardrails as _guardrails
 from collectrules.compliance import regulatory as _regulatory
@@ -12,6 +12,7 @@ from collectrules.compliance._packs import _NAME as _PARAM_NAME
 from collectrules.model.case import EventKind, Product
 from collectrules.policy.schema import (
     CITES,
+    CLOCK_PATTERN,
     PRODUCT_NAME,
     PRODUCTS,
     TEXT,
@@ -40,7 +41,13 @@ _REGULATION_PACK = {
     },
     "classes": {
         "type": "array",
-        "items": {"$ref": "#/$defs/ladder_class"},
+        # The first class is the base class, with no threshold; each other class has
+        # exactly one of over_dpd and from_dpd.
+        "prefixItems": [
+            {"not": {"anyOf": [{"required": ["over_dpd"]}, {"required": ["from_dpd"]}]}}
+        ],
+        "items": {"oneOf": [{"required": ["over_dpd"]}, {"required": ["from_dpd"]}]},
+        "allOf": [{"items": {"$ref": "#/$defs/ladder_class"}}],
         "minItems": 2,
         "description": "dpd_ladder: the classes, best first.",
     },
@@ -59,7 +66,7 @@ _REGULATION_PACK = {
     "over_dpd": whole("materiality_default: in default when dpd is above this figure."),
     "absolute": {
         "type": "object",
-        "propertyNames": {"pattern": "^[A-Z]{3}$"},
+        "propertyNames": {"pattern": "^[A-Z]{3}" + SCHEMA_END},
         "additionalProperties": figure({"type": "number", "minimum": 0}, "An amount."),
         "minProperties": 1,
         "description": "materiality_default: the absolute threshold, by ISO 4217 currency.",
@@ -254,9 +261,7 @@ _GUARDRAIL_PACK = {
     "doc": {**TEXT, "description": "What the pack is for."},
     "enabled": _PACK_ENABLED,
 }
-_CLOCK = figure(
-    {"type": "string", "pattern": r"^([01]\d|2[0-4]):([0-5]\d)$"}, "A time of day as HH:MM."
-)
+_CLOCK = figure({"type": "string", "pattern": CLOCK_PATTERN}, "A time of day as HH:MM.")
 _GUARDRAIL_RULE = {
     "id": {**TEXT, "description": "The rule's id, unique among the guardrails."},
     "kind": {

@@ -1837,7 +1837,7 @@ def _parse_materiality(
     if not table and "absolute" in body:
         reader.fail(f"{path}.absolute", "give at least one currency's threshold")
     for currency, value in table.items():
-        if not (len(currency) == 3 and currency.isalpha() and currency.isupper()):
+        if not (len(currency) == 3 and all("A" <= c <= "Z" for c in currency)):
             reader.fail(f"{path}.absolute.{currency}", "expected an ISO 4217 code such as 'EUR'")
             continue
         figure = reader.figure(value, f"{path}.absolute.{currency}", kind="number", minimum=0)
@@ -1845,7 +1845,12 @@ def _parse_materiality(
             absolute[currency] = figure
     labels: dict[str, tuple[str, str]] = {}
     for value, label in (reader.table(body.get("labels", {}), f"{path}.labels") or {}).items():
-        if value not in MaterialityPack.values or not isinstance(label, list) or len(label) != 2:
+        if (
+            value not in MaterialityPack.values
+            or not isinstance(label, list)
+            or len(label) != 2
+            or not all(isinstance(text, str) for text in label)
+        ):
             reader.fail(
                 f"{path}.labels.{value}",
                 "expected 'default' or 'not_default' mapped to [english, chinese]",

@@ -6,7 +6,7 @@ from typing import Any
 
 from collectrules._json import schema_pattern
 from collectrules.money import terms as _terms
-from collectrules.policy.schema import CITES, TEXT, figure, table, whole
+from collectrules.policy.schema import CITES, DATE_PATTERN, TEXT, figure, table, whole
 
 __all__ = ["money_defs"]
 
@@ -73,7 +73,7 @@ _RATE_CAP = {
     "lpr_date": {
         "description": "The date the LPR was published (a date, or a parameter holding one).",
         "anyOf": [
-            {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$"},
+            {"type": "string", "pattern": DATE_PATTERN},
             {"$ref": "#/$defs/parameter_name"},
         ],
     },

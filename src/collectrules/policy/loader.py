@@ -1688,9 +1688,9 @@ class _Loader:
             out[name] = Parameter(
                 name=name,
                 value=value,
-                doc=str(spec.get("doc", "")),
+                doc=self.get_str(spec, "doc", path, default=""),
                 cites=self.get_strs(spec, "cites", path),
-                chosen=bool(spec.get("chosen", False)),
+                chosen=self.flag(spec, "chosen", path),
                 status=status,
             )
         return out
@@ -1727,11 +1727,11 @@ class _Loader:
                 kind=kind,
                 dimension=str(dimension),
                 polarity=str(polarity),
-                label_en=str(spec.get("label_en", "")),
-                label_zh=str(spec.get("label_zh", "")),
+                label_en=self.get_str(spec, "label_en", path, default=""),
+                label_zh=self.get_str(spec, "label_zh", path, default=""),
                 cites=self.get_strs(spec, "cites", path),
                 chosen=self.flag(spec, "chosen", path),
-                doc=str(spec.get("doc", "")),
+                doc=self.get_str(spec, "doc", path, default=""),
             )
         return out
 
@@ -2103,7 +2103,12 @@ class _Loader:
                     )
                     self.layer_fail(lid, f"{path}.values", message, "values")
                     continue
-                if value not in values or not isinstance(label, list) or len(label) != 2:
+                if (
+                    value not in values
+                    or not isinstance(label, list)
+                    or len(label) != 2
+                    or not all(isinstance(text, str) for text in label)
+                ):
                     self.fail(
                         f"{path}.labels.{value}",
                         "expected a value of the layer mapped to [english, chinese]",
@@ -2173,7 +2178,7 @@ class _Loader:
                         rule_id=rid,
                         key="when",
                     )
-                reason = str(rt.get("reason", ""))
+                reason = self.get_str(rt, "reason", rpath, default="", rule_id=rid)
                 self.check_placeholders(reason, f"{rpath}.reason", rid, "reason", schema, params)
                 rules.append(
                     LayerRule(
@@ -2188,7 +2193,7 @@ class _Loader:
                         origin=self._origin(rid),
                         presumed=self.flag(rt, "presumed", rpath, rid),
                         chosen=self.flag(rt, "chosen", rpath, rid),
-                        doc=str(rt.get("doc", "")),
+                        doc=self.get_str(rt, "doc", rpath, default="", rule_id=rid),
                     )
                 )
             if output in schema:
@@ -2208,7 +2213,7 @@ class _Loader:
                 bands=tuple(bands),
                 labels=labels,
                 cites=self.get_strs(table, "cites", path),
-                doc=str(table.get("doc", "")),
+                doc=self.get_str(table, "doc", path, default=""),
             )
             schema[output] = FieldSpec(output, FieldType.ENUM, choices=values)
             self.outputs.setdefault(output, lid)
@@ -2315,7 +2320,7 @@ class _Loader:
                     origin=self._origin(rid),
                     overrides_quadrant=overrides,
                     chosen=self.flag(rt, "chosen", path, rid),
-                    doc=str(rt.get("doc", "")),
+                    doc=self.get_str(rt, "doc", path, default="", rule_id=rid),
                 )
             )
         return tuple(out)

@@ -26,16 +26,21 @@ from collectrules.conditions import MAX_TEXT
 from collectrules.errors import quote
 from collectrules.model.case import ContactOutcome, EventKind, Product
 from collectrules.model.remedies import Remedy, RemedyCategory
+from collectrules.model.schema import _PY_SPACE
 from collectrules.policy import loader as _policy
 from collectrules.policy.model import ConflictRule, HitPolicy, RemedyEffect
 from collectrules.policy.section import Section, installed_sections
 
 __all__ = [
     "CITES",
+    "CLOCK_PATTERN",
     "CONDITION",
+    "DATE_PATTERN",
     "EVENT_MATCHERS",
+    "POLICY_EXCEPTIONS",
     "PRODUCTS",
     "SCHEMA_ID",
+    "SPACE",
     "TEXT",
     "any_case",
     "by_id",
@@ -63,6 +68,38 @@ def _strings(description: str) -> dict[str, Any]:
         "oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}],
     }
 
+
+#: A rule id as the loader reads it: visible text of 1 to MAX_RULE_ID_LENGTH characters,
+#: no space at either end, no control character or line separator (exception 5: the
+#: loader also refuses format characters, look-alike letters and mixed scripts).
+_RULE_ID = {
+    "type": "string",
+    "minLength": 1,
+    "maxLength": _policy.MAX_RULE_ID_LENGTH,
+    "pattern": rf"^(?![{_PY_SPACE}])(?!.*[{_PY_SPACE}]$)[^\x00-\x1f\x7f-\x9f\u2028\u2029]+"
+    + SCHEMA_END,
+}
+
+#: What the schema cannot say and the loader checks: a policy that passes the schema
+#: may still be refused for these, and for nothing else (tests/test_policy_schema_agreement.py).
+POLICY_EXCEPTIONS = (
+    "1. A condition is checked as text of at most 4,000 characters: its grammar, the "
+    "fields it reads and the values it compares them with are the loader's to check.",
+    "2. A name that must name something elsewhere in the policy or its base (a remedy, "
+    "a parameter, a product, a signal, a layer value, a clause, a calendar, a pack, a rule "
+    "to disable) is checked for its shape only.",
+    "3. Ids and names that must be unique across a table or the policy are not checked "
+    "for uniqueness.",
+    "4. Figures that must agree with each other (contact hours that start before they "
+    "end, buckets that neither overlap nor leave gaps, an offset of at most ten years in "
+    "its unit) and a parameter's value, checked where the parameter is used, are the "
+    "loader's to check.",
+    "5. A rule id is checked for its length, its ends and its line breaks; the loader also "
+    "refuses format characters (a zero-width space), characters Unicode writes otherwise "
+    "(a fullwidth letter), digits other than 0-9, look-alike letters and mixed scripts.",
+    "6. JSON has no NaN or infinity: a TOML nan or inf, which the loader refuses, is not "
+    "judged by the schema.",
+)
 
 # Every key of every table: its schema, with a description. Each table's keys must be
 # exactly the loader's (see _table), so that a key added to the loader without a line
@@ -163,8 +200,7 @@ _LAYER = {
 }
 _LAYER_RULE = {
     "id": {
-        "type": "string",
-        "pattern": schema_pattern(_policy._ID),
+        **_RULE_ID,
         "description": "The rule's id, unique in the policy; traces name it.",
     },
     "when": {**CONDITION, "description": "The condition; empty or missing: always."},
@@ -219,11 +255,7 @@ _REMEDY_NAMES = {
     ]
 }
 _REMEDY_RULE = {
-    "id": {
-        "type": "string",
-        "pattern": schema_pattern(_policy._ID),
-        "description": "The rule's id, unique in the policy.",
-    },
+    "id": {**_RULE_ID, "description": "The rule's id, unique in the policy."},
     "effect": {
         "enum": [e.value for e in RemedyEffect],
         "description": "allow, block or require (a required remedy is allowed and must be used).",
@@ -316,6 +348,7 @@ _TOP = {
     },
     "version": {
         "type": "string",
+        "pattern": "^" + _policy._VERSION.pattern + SCHEMA_END,
         "default": "0",
         "description": "The policy's version, as a string.",
     },
@@ -423,10 +456,29 @@ def one_or_many(item: dict[str, Any], description: str) -> dict[str, Any]:
 
 
 def any_case(word: str) -> str:
-    """A regex that matches ``word`` in any letter case, with any run of spaces."""
+    """A regex that matches ``word`` in any letter case, with any run of spaces (U+0020,
+    as the loader joins the words of a unit)."""
     return "".join(
-        f"[{c.lower()}{c.upper()}]" if c.isalpha() else (r"\s+" if c == " " else c) for c in word
+        f"[{c.lower()}{c.upper()}]" if c.isalpha() else (" +" if c == " " else c) for c in word
     )
+
+
+#: The characters Python's ``\s`` matches, which the loader strips from an offset, as a
+#: character class body: ECMA-262's ``\s`` differs (it has U+FEFF and lacks U+001C to
+#: U+001F and U+0085), so the schema spells them out.
+SPACE = _PY_SPACE
+#: A day of the calendar as YYYY-MM-DD, years 0001 to 9999, as the loader reads a date:
+#: no 2026-02-30, no 2100-02-29, ASCII digits only (ECMA-262's ``\d`` is ASCII,
+#: Python's is not).
+_LEAP = r"(?:[0-9]{2}(?:0[48]|[2468][048]|[13579][26])|(?:0[48]|[2468][048]|[13579][26])00)"
+_MONTH_DAY = (
+    r"(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])"
+    r"|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)"
+    r"|02-(?:0[1-9]|1[0-9]|2[0-8]))"
+)
+DATE_PATTERN = rf"^(?:(?!0000)[0-9]{{4}}-{_MONTH_DAY}|{_LEAP}-02-29)" + SCHEMA_END
+#: A time of day as HH:MM, 00:00 to 23:59, or 24:00 (the end of the day).
+CLOCK_PATTERN = r"^(?:(?:[01][0-9]|2[0-3]):[0-5][0-9]|24:00)" + SCHEMA_END
 
 
 def figure(item: dict[str, Any], description: str) -> dict[str, Any]:
@@ -528,11 +580,26 @@ def policy_schema(sections: Sequence[Section] | None = None) -> dict[str, Any]:
         keys.add(plugin.key)
         section_defs.update(plugin.schema_defs())
     remedies = [r.value for r in Remedy]
-    top = table(keys, top_spec, [], "A collectrules policy.")
+    top = table(
+        keys,
+        top_spec,
+        [],
+        "A collectrules policy. The loader checks more than a JSON Schema can say: "
+        + " ".join(POLICY_EXCEPTIONS),
+    )
     top["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     top["$id"] = SCHEMA_ID
     top["title"] = "collectrules policy"
     top["anyOf"] = [{"required": ["id"]}, {"required": ["extends"]}]
+    # A policy that extends none gives each parameter table its value.
+    top["if"] = {"not": {"required": ["extends"]}}
+    top["then"] = {
+        "properties": {
+            "parameters": {
+                "additionalProperties": {"if": {"type": "object"}, "then": {"required": ["value"]}}
+            }
+        }
+    }
     remedy_rule = table(
         _policy._REMEDY_RULE_KEYS,
         _REMEDY_RULE,
@@ -545,7 +612,7 @@ def policy_schema(sections: Sequence[Section] | None = None) -> dict[str, Any]:
             "Clause ids: of DOMAIN.md, of REGULATION.md, or of the policy's own [clauses]."
         ),
         "condition": {
-            "type": "string",
+            "type": ["string", "null"],
             "maxLength": MAX_TEXT,
             "description": "A condition in the condition language: comparisons of fields "
             "with constants or parameters (==, !=, <, <=, >, >=, low <= field <= high, "
@@ -584,7 +651,11 @@ def policy_schema(sections: Sequence[Section] | None = None) -> dict[str, Any]:
             "One of the policy's own products.",
         ),
         "parameter": table(
-            _policy._PARAMETER_KEYS, _PARAMETER, ["value"], "A parameter: a named figure."
+            _policy._PARAMETER_KEYS,
+            _PARAMETER,
+            [],
+            "A parameter: a named figure. Its value is required unless the policy extends "
+            "another (a child's table changes the base's parameter of that name).",
         ),
         "signal": table(_policy._SIGNAL_KEYS, _SIGNAL, ["dimension", "polarity"], "A signal kind."),
         "layer": table(_policy._LAYER_KEYS, _LAYER, ["id"], "A classification layer."),

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from collectrules._json import schema_pattern
+from collectrules._json import SCHEMA_END, schema_pattern
 from collectrules.policy.schema import (
     CITES,
     CONDITION,
     EVENT_MATCHERS,
     PRODUCT_NAME,
+    SPACE,
     TEXT,
     any_case,
     one_or_many,
@@ -24,7 +25,10 @@ _MATCHERS = one_or_many(_MATCHER, "An event kind or a list of them.")
 _UNITS = sorted(_stages._UNIT_WORDS, key=len, reverse=True)
 _LITERAL_OFFSET = {
     "type": "string",
-    "pattern": r"^\s*\d{1,5}\s*(?:" + "|".join(any_case(u) for u in _UNITS) + r")\s*$",
+    "pattern": rf"^[{SPACE}]*[0-9]{{1,5}}[{SPACE}]*(?:"
+    + "|".join(any_case(u) for u in _UNITS)
+    + rf")[{SPACE}]*"
+    + SCHEMA_END,
     "examples": ["24 hours", "3 days", "5 business days", "2 weeks", "1 month", "3d"],
 }
 _PARAMETER_OFFSET = {

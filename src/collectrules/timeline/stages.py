@@ -126,7 +126,7 @@ _UNIT_WORDS: Mapping[str, OffsetUnit] = {
 #: A whole number and a unit: words joined by spaces. The unit starts and ends with a
 #: letter, so that a text that is no offset fails in time linear in its length (a lazy
 #: ``[A-Za-z_ ]+?`` before ``\s*\Z`` took 69 s on "1", 3,000 spaces and "!").
-_OFFSET_RE = re.compile(r"^\s*(\d{1,5})\s*([A-Za-z_]+(?: +[A-Za-z_]+)*)\s*\Z")
+_OFFSET_RE = re.compile(r"^\s*([0-9]{1,5})\s*([A-Za-z_]+(?: +[A-Za-z_]+)*)\s*\Z")
 #: How many bad values of one list get a did-you-mean suggestion: each costs a fuzzy
 #: match, and a list of 100,000 unknown event kinds took seconds to report.
 _SUGGESTED = 100
