@@ -17,10 +17,12 @@ from collectrules.policy.schema import (
     PRODUCTS,
     TEXT,
     by_id,
+    cited_with,
     figure,
     one_or_many,
     pack,
     table,
+    together,
     whole,
 )
 
@@ -60,6 +62,7 @@ _REGULATION_PACK = {
     },
     "flags": {
         "type": "object",
+        "propertyNames": {"pattern": schema_pattern(_PARAM_NAME)},
         "additionalProperties": {"type": "string"},
         "description": "dpd_ladder: boolean fact fields, true from the named class on.",
     },
@@ -292,8 +295,7 @@ _GUARDRAIL_RULE = {
         "third_party: why a third party may be contacted.",
     ),
     "conditions": {
-        "type": "array",
-        "items": {"type": "string"},
+        "oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}],
         "description": "third_party, conduct: the terms of such a contact.",
     },
     "requires_unreachable": {
@@ -396,7 +398,7 @@ def regulation_defs() -> dict[str, Any]:
         _regulatory.PackKind.DPD_LADDER.value: (_regulatory.LADDER_KEYS, ["fact", "classes"]),
         _regulatory.PackKind.MATERIALITY_DEFAULT.value: (
             _regulatory.MATERIALITY_KEYS,
-            ["fact", "over_dpd", "relative"],
+            ["fact", "over_dpd", "relative", "absolute"],
         ),
         _regulatory.PackKind.REAGE.value: (
             _regulatory.REAGE_KEYS,
@@ -418,6 +420,36 @@ def regulation_defs() -> dict[str, Any]:
             ["kind"],
             "A classification pack: dpd_ladder, materiality_default or reage.",
             kind_keys,
+            {
+                _regulatory.PackKind.DPD_LADDER.value: [
+                    together("upgrade_from", "upgrade_months"),
+                    cited_with("upgrade_cites", "upgrade_from", "upgrade_months"),
+                    together("restructured_class", "restructured_months"),
+                    cited_with("restructured_cites", "restructured_class", "restructured_months"),
+                    {"dependentRequired": {"restructured_npl_class": ["restructured_class"]}},
+                    {
+                        "dependentRequired": {
+                            "cross_npl_share": ["cross_class"],
+                            "cross_all_banks_share": ["cross_class"],
+                        }
+                    },
+                    cited_with("cross_cites", "cross_class"),
+                    {
+                        "dependentSchemas": {
+                            "cross_class": {
+                                "anyOf": [
+                                    {"required": ["cross_npl_share"]},
+                                    {"required": ["cross_all_banks_share"]},
+                                ]
+                            }
+                        }
+                    },
+                ],
+                _regulatory.PackKind.MATERIALITY_DEFAULT.value: [
+                    cited_with("probation_cites", "probation_months"),
+                    cited_with("restructuring_cites", "restructuring_months"),
+                ],
+            },
         ),
         "ladder_class": table(
             _regulatory.LADDER_CLASS_KEYS,
@@ -458,6 +490,20 @@ def guardrails_defs() -> dict[str, Any]:
         }
         for kind, extra in _guardrails.KIND_KEYS.items()
     ]
+    # A third-party rule that waits for the debtor to be unreachable says after how many
+    # failed attempts.
+    rule["allOf"].append(
+        {
+            "if": {
+                "properties": {
+                    "kind": {"const": _guardrails.RuleKind.THIRD_PARTY.value},
+                    "requires_unreachable": {"const": True},
+                },
+                "required": ["kind", "requires_unreachable"],
+            },
+            "then": {"required": ["failed_attempts"]},
+        }
+    )
     return {
         "guardrails": by_id("guardrail_pack", "Contact guardrail packs, by pack id."),
         "guardrail_pack": pack(

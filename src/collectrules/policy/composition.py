@@ -424,10 +424,10 @@ def _merge(
             merged[key] = {**merged[key], **value}
         else:
             merged[key] = value
-    if not disabled:
-        return merged, ()
     if not isinstance(disabled, list) or not all(isinstance(d, str) for d in disabled):
         return merged, (FieldProblem("disable", "expected a list of rule ids", source=source),)
+    if not disabled:
+        return merged, ()
     known = _rule_ids(merged)
     problems = tuple(
         FieldProblem(
@@ -449,7 +449,9 @@ def _merge(
                 table["rules"] = [
                     r
                     for r in table["rules"]
-                    if not (isinstance(r, Mapping) and r.get("id") in gone)
+                    if not (
+                        isinstance(r, Mapping) and isinstance(r.get("id"), str) and r["id"] in gone
+                    )
                 ]
         for rid in gone:
             origins.pop(rid, None)

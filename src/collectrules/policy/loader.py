@@ -2371,10 +2371,8 @@ class _Loader:
                     f"{path}.cites",
                     "an envelope must cite the clause that gives the quadrant's treatment",
                 )
-            doc = table.get("doc", "")
-            out[str(name)] = Envelope(
-                str(name), frozenset(remedies), cites, doc if isinstance(doc, str) else ""
-            )
+            doc = self.get_str(table, "doc", path, default="")
+            out[str(name)] = Envelope(str(name), frozenset(remedies), cites, doc)
         self.place_own_remedies(out, quadrants)
         missing = [q for q in quadrants if q not in out]
         if out and missing:

@@ -44,6 +44,7 @@ __all__ = [
     "TEXT",
     "any_case",
     "by_id",
+    "cited_with",
     "figure",
     "one_or_many",
     "pack",
@@ -51,6 +52,7 @@ __all__ = [
     "schema_text",
     "shipped_schema",
     "table",
+    "together",
     "whole",
 ]
 
@@ -87,7 +89,11 @@ POLICY_EXCEPTIONS = (
     "fields it reads and the values it compares them with are the loader's to check.",
     "2. A name that must name something elsewhere in the policy or its base (a remedy, "
     "a parameter, a product, a signal, a layer value, a clause, a calendar, a pack, a rule "
-    "to disable) is checked for its shape only.",
+    "to disable) is checked for its shape only. So, in a policy that extends another, is "
+    "the key an entry new to the base needs: a parameter's value, a signal's dimension and "
+    "polarity, a layer's values, a catalogue entry's labels, the calendar, the assets' "
+    "sources and classes, the rule of money's max_months (the schema requires them only "
+    "in a policy that extends none).",
     "3. Ids and names that must be unique across a table or the policy are not checked "
     "for uniqueness.",
     "4. Figures that must agree with each other (contact hours that start before they "
@@ -99,6 +105,8 @@ POLICY_EXCEPTIONS = (
     "(a fullwidth letter), digits other than 0-9, look-alike letters and mixed scripts.",
     "6. JSON has no NaN or infinity: a TOML nan or inf, which the loader refuses, is not "
     "judged by the schema.",
+    "7. A JSON Schema integer may be written with a decimal point (3.0); where the loader "
+    "wants a whole number it refuses one written so.",
 )
 
 # Every key of every table: its schema, with a description. Each table's keys must be
@@ -118,9 +126,10 @@ _PARAMETER = {
         "description": "True when the source texts leave the figure open and the policy chose it.",
     },
     "status": {
-        "enum": ["V", "S"],
+        "enum": ["V", "S", None],
         "description": "For a figure from REGULATION.md: V when seen in the text of "
-        "the law, S when seen only in secondary sources.",
+        "the law, S when seen only in secondary sources (null: neither, which in a child "
+        "policy removes the base's).",
     },
 }
 _SIGNAL = {
@@ -170,9 +179,10 @@ _LAYER = {
         "description": "How the matching rules combine: first, priority, collect_sum or unique.",
     },
     "default": {
-        "type": "string",
+        "type": ["string", "null"],
         "description": "The value when no rule matches (collect_sum: below every "
-        "band). Without it, a case that no rule matches cannot be decided.",
+        "band). Without it (or null, which in a child policy removes the base's), a case "
+        "that no rule matches cannot be decided.",
     },
     "bands": {
         "type": "array",
@@ -264,11 +274,7 @@ _REMEDY_RULE = {
     "remedies": {**_REMEDY_NAMES, "description": "The remedies the rule acts on."},
     "when": {**CONDITION, "description": "The condition; empty or missing: always."},
     "reason": {**TEXT, "description": "Why; decisions show it with the grant or block."},
-    "conditions": {
-        "type": "array",
-        "items": {"type": "string"},
-        "description": "allow and require: the terms under which the remedy may be used.",
-    },
+    "conditions": _strings("allow and require: the terms under which the remedy may be used."),
     "cites": {**CITES, "description": "Clause ids the rule encodes."},
     "overrides_quadrant": {
         "type": "boolean",
@@ -291,7 +297,10 @@ _ENVELOPE = {
         "items": {"$ref": "#/$defs/remedy"},
         "description": "The remedies the quadrant can ever get.",
     },
-    "cites": {**CITES, "description": "The clauses that give the quadrant's treatment."},
+    "cites": {
+        "allOf": [CITES, {"not": {"const": []}}],
+        "description": "The clauses that give the quadrant's treatment (at least one).",
+    },
     "doc": {**TEXT, "description": "Notes on the envelope."},
 }
 _NAMED_CONDITION = {
@@ -423,6 +432,36 @@ _TOP = {
 }
 
 
+def _each(required: list[str]) -> dict[str, Any]:
+    """Every entry of a table keyed by name holds ``required``."""
+    return {"additionalProperties": {"required": required}}
+
+
+#: What a policy that extends none must give, by top-level key: a child policy's entry
+#: of a base's name (a parameter, a signal, a layer of the same id, a catalogue entry,
+#: the calendar …) inherits the keys it leaves out.
+_BASE_ONLY: dict[str, Any] = {
+    "parameters": {
+        "additionalProperties": {"if": {"type": "object"}, "then": {"required": ["value"]}}
+    },
+    "signals": _each(["dimension", "polarity"]),
+    "layers": {"items": {"required": ["values"]}},
+    "catalogue": {
+        "properties": {
+            "remedies": _each(["label_en", "label_zh", "category"]),
+            "products": _each(["label_en", "label_zh"]),
+        }
+    },
+    "timeline": {"required": ["calendar"]},
+    "assets": {"required": ["sources", "classes"]},
+    "money": {"dependentRequired": {"max_months": ["max_months_rule"]}},
+    "emergencies": {
+        "if": {"required": ["unreachable_attempts"]},
+        "then": {"required": ["kinds"], "properties": {"kinds": {"required": ["absconded"]}}},
+    },
+}
+
+
 def table(
     keys: tuple[str, ...] | set[str], spec: dict[str, Any], required: list[str], description: str
 ) -> dict[str, Any]:
@@ -525,13 +564,20 @@ def pack(
     required: list[str],
     description: str,
     by_kind: dict[str, tuple[tuple[str, ...], list[str]]] | None = None,
+    kind_rules: dict[str, list[dict[str, Any]]] | None = None,
 ) -> dict[str, Any]:
-    """A pack table: the loader reads none of its keys when ``enabled = false``."""
+    """A pack table: the loader reads none of its keys when ``enabled = false``.
+
+    ``by_kind`` gives each kind's keys and required keys; ``kind_rules`` more schemas a
+    pack of that kind must pass (keys that go together)."""
     out = table(keys, spec, required, description)
+    # With enabled = false the loader reads no other key: the keys' schemas hold only
+    # in a pack that is on.
     strict: dict[str, Any] = {
-        "propertyNames": {"enum": list(out["properties"])},
+        "properties": out.pop("properties"),
         "required": out.pop("required"),
     }
+    strict["propertyNames"] = {"enum": list(strict["properties"])}
     del out["additionalProperties"]
     if by_kind:
         strict["allOf"] = [
@@ -540,6 +586,7 @@ def pack(
                 "then": {
                     "propertyNames": {"enum": list(kind_keys)},
                     **({"required": kind_required} if kind_required else {}),
+                    **({"allOf": kind_rules[kind]} if kind_rules and kind in kind_rules else {}),
                 },
             }
             for kind, (kind_keys, kind_required) in by_kind.items()
@@ -547,6 +594,19 @@ def pack(
     out["if"] = {"properties": {"enabled": {"const": False}}, "required": ["enabled"]}
     out["else"] = strict
     return out
+
+
+def together(*keys: str) -> dict[str, Any]:
+    """The keys go together: a table that holds one holds them all."""
+    return {"dependentRequired": {k: [o for o in keys if o != k] for k in keys}}
+
+
+def cited_with(cites: str, *keys: str) -> dict[str, Any]:
+    """A table whose ``cites`` key cites something (not an empty list) holds ``keys``."""
+    return {
+        "if": {"required": [cites], "properties": {cites: {"not": {"const": []}}}},
+        "then": {"required": list(keys)},
+    }
 
 
 def _require_sections(value: object) -> tuple[Section, ...]:
@@ -591,15 +651,12 @@ def policy_schema(sections: Sequence[Section] | None = None) -> dict[str, Any]:
     top["$id"] = SCHEMA_ID
     top["title"] = "collectrules policy"
     top["anyOf"] = [{"required": ["id"]}, {"required": ["extends"]}]
-    # A policy that extends none gives each parameter table its value.
+    top["dependentRequired"] = {"disable": ["extends"]}
+    # A child's table of a base's name changes only the keys it gives: what every entry
+    # needs is required only in a policy that extends none.
+    base_only = {k: v for k, v in _BASE_ONLY.items() if k in keys}
     top["if"] = {"not": {"required": ["extends"]}}
-    top["then"] = {
-        "properties": {
-            "parameters": {
-                "additionalProperties": {"if": {"type": "object"}, "then": {"required": ["value"]}}
-            }
-        }
-    }
+    top["then"] = {"properties": base_only}
     remedy_rule = table(
         _policy._REMEDY_RULE_KEYS,
         _REMEDY_RULE,
@@ -607,6 +664,18 @@ def policy_schema(sections: Sequence[Section] | None = None) -> dict[str, Any]:
         "A remedy rule: allows, blocks or requires remedies.",
     )
     remedy_rule["anyOf"] = [{"required": ["remedy"]}, {"required": ["remedies"]}]
+    # A rule that widens a quadrant's envelope allows or requires, and cites why.
+    remedy_rule["if"] = {
+        "properties": {"overrides_quadrant": {"const": True}},
+        "required": ["overrides_quadrant"],
+    }
+    remedy_rule["then"] = {
+        "properties": {
+            "effect": {"enum": [RemedyEffect.ALLOW.value, RemedyEffect.REQUIRE.value]},
+            "cites": {"not": {"const": []}},
+        },
+        "required": ["cites"],
+    }
     top["$defs"] = {
         "cites": _strings(
             "Clause ids: of DOMAIN.md, of REGULATION.md, or of the policy's own [clauses]."
@@ -641,14 +710,16 @@ def policy_schema(sections: Sequence[Section] | None = None) -> dict[str, Any]:
         "catalogue_remedy": table(
             _policy._REMEDY_SPEC_KEYS,
             _CATALOGUE_REMEDY,
-            ["label_en", "label_zh", "category"],
-            "One of the policy's own remedies.",
+            [],
+            "One of the policy's own remedies. Its labels and category are required unless "
+            "the policy extends another (a child's table changes the base's remedy of that name).",
         ),
         "catalogue_product": table(
             _policy._PRODUCT_SPEC_KEYS,
             _CATALOGUE_PRODUCT,
-            ["label_en", "label_zh"],
-            "One of the policy's own products.",
+            [],
+            "One of the policy's own products. Its labels are required unless the policy "
+            "extends another (a child's table changes the base's product of that name).",
         ),
         "parameter": table(
             _policy._PARAMETER_KEYS,
@@ -657,8 +728,20 @@ def policy_schema(sections: Sequence[Section] | None = None) -> dict[str, Any]:
             "A parameter: a named figure. Its value is required unless the policy extends "
             "another (a child's table changes the base's parameter of that name).",
         ),
-        "signal": table(_policy._SIGNAL_KEYS, _SIGNAL, ["dimension", "polarity"], "A signal kind."),
-        "layer": table(_policy._LAYER_KEYS, _LAYER, ["id"], "A classification layer."),
+        "signal": table(
+            _policy._SIGNAL_KEYS,
+            _SIGNAL,
+            [],
+            "A signal kind. Its dimension and polarity are required unless the policy extends "
+            "another (a child's table changes the base's signal of that name).",
+        ),
+        "layer": table(
+            _policy._LAYER_KEYS,
+            _LAYER,
+            ["id"],
+            "A classification layer. Its values are required unless the policy extends another "
+            "(a child's layer of a base layer's id changes that layer).",
+        ),
         "band": {
             "type": "object",
             "description": "A band of a collect_sum layer.",

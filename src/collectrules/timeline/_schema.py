@@ -21,7 +21,10 @@ from collectrules.timeline import stages as _stages
 __all__ = ["OFFSET", "timeline_defs"]
 
 _MATCHER = {"$ref": "#/$defs/event_matcher"}
-_MATCHERS = one_or_many(_MATCHER, "An event kind or a list of them.")
+_MATCHERS = {
+    "description": "An event kind or a list of them (at least one).",
+    "oneOf": [_MATCHER, {"type": "array", "items": _MATCHER, "minItems": 1}],
+}
 _UNITS = sorted(_stages._UNIT_WORDS, key=len, reverse=True)
 _LITERAL_OFFSET = {
     "type": "string",
@@ -219,6 +222,12 @@ def timeline_defs() -> dict[str, Any]:
             f"The {name} period of the legal deadlines.",
         )
         for name, keys in _stages.PERIOD_KEYS.items()
+    }
+    # The records deadline, once switched on, cites the clause that sets the period.
+    periods["records"]["if"] = {"properties": {"enabled": {"const": True}}, "required": ["enabled"]}
+    periods["records"]["then"] = {
+        "required": ["cites"],
+        "properties": {"cites": {"not": {"const": []}}},
     }
     return {
         "timeline": table(
