@@ -434,6 +434,30 @@ def regulation_defs() -> dict[str, Any]:
                         }
                     },
                     cited_with("cross_cites", "cross_class"),
+                    # thresholds by product type read the pack's product_types
+                    {
+                        "if": {
+                            "required": ["classes"],
+                            "properties": {
+                                "classes": {
+                                    "type": "array",
+                                    "contains": {
+                                        "anyOf": [
+                                            {
+                                                "properties": {key: {"type": "object"}},
+                                                "required": [key],
+                                            }
+                                            for key in ("over_dpd", "from_dpd")
+                                        ]
+                                    },
+                                }
+                            },
+                        },
+                        "then": {
+                            "required": ["product_types"],
+                            "properties": {"product_types": {"minProperties": 1}},
+                        },
+                    },
                     {
                         "dependentSchemas": {
                             "cross_class": {

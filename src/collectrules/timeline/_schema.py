@@ -18,6 +18,9 @@ from collectrules.policy.schema import (
 )
 from collectrules.timeline import stages as _stages
 
+#: A text that is not blank: the loader strips Python's white space from a required text.
+_VISIBLE = {"type": "string", "pattern": f"[^{SPACE}]"}
+
 __all__ = ["OFFSET", "timeline_defs"]
 
 _MATCHER = {"$ref": "#/$defs/event_matcher"}
@@ -133,12 +136,12 @@ _STAGE = {
     "within": {**OFFSET, "description": "The deadline, from the anchor."},
     "after": {**OFFSET, "description": "The earliest start, from the anchor."},
     "limit": {**OFFSET, "description": "A hard limit past the deadline (needs within)."},
-    "action": {**TEXT, "minLength": 1, "description": "What to do."},
+    "action": {**_VISIBLE, "description": "What to do."},
     "channel": {
         "enum": [c.value for c in _stages.Channel],
         "description": "How the action is carried out.",
     },
-    "owner": {**TEXT, "minLength": 1, "description": "Who does it."},
+    "owner": {**_VISIBLE, "description": "Who does it."},
     "completed_by": {**_MATCHERS, "description": "The event kinds that complete the stage."},
     "when": {**CONDITION, "description": "The condition under which the stage applies."},
     "reason": {**TEXT, "description": "Why the stage is skipped when its condition is false."},

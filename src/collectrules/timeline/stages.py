@@ -1008,11 +1008,11 @@ class _Parser(OffsetReader):
         rule_id: str | None = None,
         required: bool = True,
     ) -> str:
-        value = table.get(key)
-        if value is None:
+        if key not in table:
             if required:
                 self.fail(f"{path}.{key}", "required; expected a string", rule_id=rule_id, key=key)
             return ""
+        value = table[key]
         if not isinstance(value, str) or (required and not value.strip()):
             self.fail(
                 f"{path}.{key}",
@@ -1593,8 +1593,6 @@ class _Parser(OffsetReader):
 
     def deadlines(self, raw: object) -> DeadlineRules:
         path = "timeline.deadlines"
-        if raw is None:
-            raw = {}
         if not isinstance(raw, Mapping):
             self.fail(path, "expected a table")
             raw = {}
@@ -1750,7 +1748,7 @@ def parse_timeline_section(
         grace_days=parser.whole("promise_grace_days", minimum=0),
         tolerance_pct=parser.percent("promise_tolerance_pct"),
     )
-    deadlines = parser.deadlines(raw.get("deadlines"))
+    deadlines = parser.deadlines(raw.get("deadlines", {}))
     fields = {**TIMELINE_FIELDS, **state_fields(plans)}
     owners: dict[str, str] = {}
     for plan in plans.values():
