@@ -217,7 +217,7 @@ _AT_CONDITION = r"^[^:]*\.(when|or)(\[\d+\])?: |^conditions\.[^.:]+: "
 _NAMED = (
     r"^(parameters|signals|regulation|buckets|conditions|catalogue|extends|disable|"
     r"guardrails|timeline|emergencies|money|assets)(\.|$)|"
-    r"^layers\.\d+\.(id|output|values|labels)(\.|$)|^assets\.sources(\.|$)"
+    r"^layers(\.\d+)?$|^layers\.\d+\.(id|output|values|labels)(\.|$)|^assets\.sources(\.|$)"
 )
 _DANGLING = (
     r"unknown (parameter|name|field|source|remedy|product|plan|quadrant) '|unknown product$|"
@@ -225,7 +225,7 @@ _DANGLING = (
     r"names no fact field or parameter|expected the name of a parameter|"
     r"to name a parameter of the policy|has no signal kind|expected one of the classes|"
     r"is not one of (the layer's|these) values|cannot read them|"
-    r"expected a value of the layer mapped|every quadrant needs an envelope"
+    r"expected a value of the layer mapped|every quadrant needs an envelope|no plan named"
 )
 # A key whose figure the loader checks against others of its table or section.
 _FIGURE = (
