@@ -1650,8 +1650,10 @@ class Guardrails:
         as :class:`Contact` does, so that the answer is for the same contact that
         ``check`` was asked about. ``None`` when no time within ``horizon_days`` helps (a
         third party while the debtor can be reached, a purpose that is never allowed, a
-        message without an opt-out, a threat of suit on a time-barred debt …). The
-        instant is given in the case's zone.
+        message without an opt-out, a threat of suit on a time-barred debt …), and when
+        the contact is next allowed only past the last year an instant may hold
+        (:data:`~collectrules.model.limits.MAX_YEAR`). The instant is given in the case's
+        zone.
         """
         require_case(case)
         if (
@@ -1678,8 +1680,11 @@ class Guardrails:
         horizon = first.at.add(days=horizon_days)
         at = first.at
         for _ in range(10_000):
-            ctx = _Ctx(case, attrs.evolve(first, at=at), events, self.policy)
-            verdict = self._verdict(ctx)
+            try:
+                contact = attrs.evolve(first, at=at)
+            except InputError:  # past the years an instant may hold: no time there helps
+                return None
+            verdict = self._verdict(_Ctx(case, contact, events, self.policy))
             if verdict.allowed:
                 return at.in_timezone(case.timezone)
             lifts = [f.until for f in verdict.blocks]
