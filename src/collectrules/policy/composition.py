@@ -312,15 +312,18 @@ def _merge_rules(
         for i, r in enumerate(out)
         if isinstance(r, Mapping) and isinstance(r.get("id"), str)
     }
-    for rule in child:
+    given: set[str] = set()  # the child's own ids: one given twice is kept twice, so
+    for rule in child:  # that the loader reports the duplicate (it replaces none)
         rid = rule.get("id") if isinstance(rule, Mapping) else None
-        if isinstance(rid, str) and rid in index:
+        if isinstance(rid, str) and rid in index and rid not in given:
             out[index[rid]] = rule
             origins[rid] = f"{label} (replaces {origins.get(rid, 'base')})"
+            given.add(rid)
         else:
             out.append(rule)
             if isinstance(rid, str):
-                origins[rid] = label
+                origins.setdefault(rid, label)
+                given.add(rid)
     return out
 
 
