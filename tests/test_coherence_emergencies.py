@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from collectrules import Case, Remedy, StepStatus
 from collectrules.operations.worklist import PlannedCase, work_items
 from collectrules.testing.strategies import cases, events
-from collectrules.timeline.emergencies import EmergencyKind
+from collectrules.timeline.emergencies import EmergencyKind, open_field
 from collectrules.timeline.evaluate import ACTIONABLE
 from collectrules.timeline.stages import step_field
 from helpers import shared_engine
@@ -104,6 +104,8 @@ def test_the_decision_reads_every_open_emergency_the_timeline_shows(
     facts = decision.facts
     assert facts["emergency_open"] is bool(opened)
     assert facts["emergency_kind"] == (opened[-1].kind.value if opened else "none")
+    for kind in EmergencyKind:  # each kind open, whichever came last
+        assert facts[open_field(kind)] is any(e.kind is kind for e in opened), kind
     if opened:
         # E-RESPONSE: the supervisor's meeting reviews the case while any is open
         grant = decision.grant(Remedy.INTERNAL_REVIEW)
@@ -111,6 +113,11 @@ def test_the_decision_reads_every_open_emergency_the_timeline_shows(
     # A visit step the timeline holds back is a visit the decision does not allow.
     if any(s.held is not None and s.stage.channel.value == "visit" for s in timeline.steps):
         assert decision.grant(Remedy.VISIT) is None
+    if any(e.kind is EmergencyKind.THREAT_TO_STAFF for e in opened):
+        # E-THREAT: no field visit while the threat is open, whichever came last
+        block = decision.block(Remedy.VISIT)
+        assert block is not None
+        assert "R-E-THREAT-NO-VISIT" in block.rules, block
     if any(e.kind is EmergencyKind.COURT_PROCEEDING for e in opened):
         # E-LITIGATION, CH-LAW: while the court hears the case it is neither handed to an
         # agency nor sold on, whichever emergency came last.
@@ -162,3 +169,51 @@ def test_a_court_proceeding_holds_the_case_back_from_an_agency_after_a_later_eme
             block = decision.block(remedy)
             assert block is not None, remedy
             assert block.rule_id == "R-E-LITIGATION-HOLD", remedy
+
+
+def _refused_loan(policy: str, *events: tuple[str, str]) -> Case:
+    return Case.from_dict(
+        {
+            "case_id": "E-LATER",
+            "product": "loan",
+            "currency": "EUR" if policy == "ifrs9" else "CNY",  # EU-DEFAULT's threshold
+            "principal": "500000",
+            "overdue_amount": "150000",
+            "due_date": "2026-01-31",
+            "timezone": "Asia/Shanghai",
+            "signals": [{"kind": "refused_to_pay", "observed_at": "2026-02-03T10:00:00+08:00"}],
+            "events": [{"kind": kind, "at": at} for kind, at in events],
+        }
+    )
+
+
+@pytest.mark.parametrize("policy", SHIPPED)
+def test_an_absconded_debtors_assets_are_looked_for_after_a_later_emergency(policy: str) -> None:
+    # The debtor absconds, then refuses through a relative a day later: both open. The
+    # latest open kind is the refusal; E-ABSCOND still has the assets looked for.
+    case = _refused_loan(
+        policy,
+        ("absconded", "2026-05-01T10:00:00+08:00"),
+        ("emergency_refusal", "2026-05-02T10:00:00+08:00"),
+    )
+    for backend in ("python", "durable"):
+        decision = shared_engine(policy, backend).decide(case, as_of=AS_OF)
+        assert decision.facts["emergency_kind"] == "emergency_refusal"
+        assert decision.facts["absconded_open"] is True
+        assert decision.quadrant.value in ("Q3", "Q4")
+        fired = {f.rule_id for f in decision.trace}
+        assert "R-E-ABSCOND-ASSETS" in fired, policy
+
+
+@pytest.mark.parametrize("policy", SHIPPED)
+def test_a_threat_to_staff_keeps_its_reason_after_a_later_emergency(policy: str) -> None:
+    case = _refused_loan(
+        policy,
+        ("threat_to_staff", "2026-05-01T10:00:00+08:00"),
+        ("emergency_refusal", "2026-05-02T10:00:00+08:00"),
+    )
+    for backend in ("python", "durable"):
+        decision = shared_engine(policy, backend).decide(case, as_of=AS_OF)
+        block = decision.block(Remedy.VISIT)
+        assert block is not None
+        assert "R-E-THREAT-NO-VISIT" in block.rules, block

@@ -58,8 +58,9 @@ cites = { "E-THREAT-VISITS" = ["E-THREAT", "E-RESPONSE"] }
 channel = "visit"
 at = 2026-04-03T15:00:00+08:00
 staff = "li"
-allowed = true
-reasons = { "CH-VISIT-ARRANGED" = "allow", "E-THREAT-VISITS" = "condition" }
+blocked_by = ["E-THREAT-VISITS"]
+allowed = false
+reasons = { "CH-VISIT-ARRANGED" = "allow", "E-THREAT-VISITS" = "block" }
 """
 )
 
@@ -93,7 +94,11 @@ def test_every_check_holds_on_both_back_ends(pytester: pytest.Pytester) -> None:
             "fact emergency_kind",
         ),
         ('status = "late"', 'status = "done"', "step threat_to_staff:E-REPORT: expected done"),
-        ('staff = "li"', 'staff = "wang"', "expected allowed, got blocked by E-THREAT-VISITS"),
+        (
+            'blocked_by = ["E-THREAT-VISITS"]\nallowed = false',
+            "allowed = true",
+            "expected allowed, got blocked by E-THREAT-VISITS",
+        ),
         (
             '"E-THREAT-VISITS" = ["E-THREAT", "E-RESPONSE"] }',
             '"E-THREAT-VISITS" = ["E-THREAT"] }',

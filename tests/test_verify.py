@@ -202,8 +202,8 @@ def test_the_default_policy_has_no_finding_at_all(verified: VerifiedReports) -> 
     assert warning.kind is FindingKind.UNVERIFIED
     assert free.kind is FindingKind.UNVERIFIED
     assert free.message.startswith(
-        "remedies: reads assets_cover_claim, court_proceeding_open, emergency_kind, "
-        "emergency_open, visit_held, which only events give"
+        "remedies: reads absconded_open, assets_cover_claim, court_proceeding_open, "
+        "emergency_open, threat_to_staff_open, visit_held, which only events give"
     )
     fields, _, rest = warning.message.partition(": ")
     assert set(fields.split(", ")) == {
@@ -566,7 +566,7 @@ def test_fields_a_section_computes_are_probed(verified: VerifiedReports) -> None
     warning, free = report.findings
     assert warning.kind is FindingKind.UNVERIFIED
     assert free.message.startswith(
-        "remedies: reads assets_cover_claim, court_proceeding_open, emergency_kind"
+        "remedies: reads absconded_open, assets_cover_claim, court_proceeding_open"
     )
     fields, _, rest = warning.message.partition(": ")
     assert rest.startswith("computed by the policy's sections")

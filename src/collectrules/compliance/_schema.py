@@ -320,6 +320,12 @@ _GUARDRAIL_RULE = {
         "threatened_staff, contact_record: the hours within which the record is due.",
         maximum=8784,
     ),
+    "whole_case": {
+        "type": "boolean",
+        "default": False,
+        "description": "threatened_staff: no field visit by anyone after a threat, not only "
+        "by the threatened staff.",
+    },
     "products": one_or_many(
         {"enum": [p.value for p in Product]},
         "product_channels, credit_bureau: the products the rule covers.",

@@ -327,6 +327,7 @@ def _parse_set(
                 npath,
                 f"bucket {quote(prev.id)} is open-ended ({prev.describe()}), so "
                 f"{quote(nxt.id)} overlaps it; only the last range may be open-ended",
+                rule_id=nxt.id or None,
             )
         elif nxt.min_dpd.as_int <= prev.max_dpd.as_int:
             reader.fail(
@@ -335,6 +336,7 @@ def _parse_set(
                     f"bucket {quote(nxt.id)} ({nxt.describe()}) "
                     f"overlaps {quote(prev.id)} ({prev.describe()})"
                 ),
+                rule_id=nxt.id or None,
             )
         elif nxt.min_dpd.as_int > prev.max_dpd.as_int + 1:
             reader.fail(
@@ -342,6 +344,7 @@ def _parse_set(
                 f"gap between {quote(prev.id)} ({prev.describe()}) and {quote(nxt.id)} "
                 f"({nxt.describe()}): dpd {prev.max_dpd.as_int + 1} falls in no "
                 "bucket",
+                rule_id=nxt.id or None,
             )
     if ordered and ordered[-1][0].max_dpd is not None:
         last, lpath = ordered[-1]

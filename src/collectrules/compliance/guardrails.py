@@ -54,8 +54,10 @@ The rule kinds:
     after the last visit, and before the contact.
 ``threatened_staff``
     After violence or threats against staff (E-THREAT), the threatened staff make no
-    field visit on the case; the threat calls for a record, an obligation satisfied by
-    an ``emergency_reported`` event within ``hours`` of the threat.
+    field visit on the case (with ``whole_case``, no one does: as a policy whose
+    ``threat_to_staff`` emergency stops visits holds them); the threat calls for a
+    record, an obligation satisfied by an ``emergency_reported`` event within ``hours``
+    of the threat.
 ``contact_record``
     Keep a complete, traceable record of every collection activity (CONDUCT: 催收记录):
     an obligation that every contact attempt and visit carries an outcome and a note,
@@ -944,9 +946,11 @@ def _threats(events: Iterable[Event], before: dt.datetime) -> tuple[Event, ...]:
 
 @attrs.frozen(kw_only=True)
 class ThreatenedStaffRule(_Rule):
-    """After a threat to staff, no visit by the threatened staff; the threat is recorded."""
+    """After a threat to staff, no visit by the threatened staff (with ``whole_case``, by
+    anyone); the threat is recorded."""
 
     hours: Figure
+    whole_case: bool = False
 
     def figures(self) -> tuple[tuple[str, Figure], ...]:
         return (("hours", self.hours),)
@@ -958,6 +962,12 @@ class ThreatenedStaffRule(_Rule):
         unnamed = [e for e in threats if e.staff is None]
         named = sorted({e.staff for e in threats if e.staff is not None})
         staff = ctx.contact.staff
+        if self.whole_case:
+            return self.reason_for(
+                ReasonEffect.BLOCK,
+                f"staff were threatened on {ctx.fmt(threats[-1].at)}: no field visit on this "
+                "case, by anyone",
+            )
         if unnamed:
             return self.reason_for(
                 ReasonEffect.BLOCK,
@@ -1235,7 +1245,7 @@ KIND_KEYS: Mapping[RuleKind, tuple[str, ...]] = {
     RuleKind.TIME_BARRED: ("years", "restarted_by"),
     RuleKind.CONDUCT: ("conditions",),
     RuleKind.VISIT_ARRANGED: (),
-    RuleKind.THREATENED_STAFF: ("hours",),
+    RuleKind.THREATENED_STAFF: ("hours", "whole_case"),
     RuleKind.CONTACT_RECORD: ("hours",),
     RuleKind.PRODUCT_CHANNELS: ("products", "allowed"),
     RuleKind.CREDIT_BUREAU: ("products", "days"),
@@ -1456,8 +1466,9 @@ def _parse_rule(
         rule = VisitArrangedRule(**common)
     elif kind is RuleKind.THREATENED_STAFF:
         within = fig("hours", "int", minimum=0, maximum=8784)
+        whole = reader.flag(table, "whole_case", path, default=False, rule_id=rule_id)
         if within is not None:
-            rule = ThreatenedStaffRule(**common, hours=within)
+            rule = ThreatenedStaffRule(**common, hours=within, whole_case=whole)
     elif kind is RuleKind.CONTACT_RECORD:
         within = fig("hours", "int", minimum=0, maximum=8784)
         if within is not None:
@@ -1639,8 +1650,10 @@ class Guardrails:
         as :class:`Contact` does, so that the answer is for the same contact that
         ``check`` was asked about. ``None`` when no time within ``horizon_days`` helps (a
         third party while the debtor can be reached, a purpose that is never allowed, a
-        message without an opt-out, a threat of suit on a time-barred debt …). The
-        instant is given in the case's zone.
+        message without an opt-out, a threat of suit on a time-barred debt …), and when
+        the contact is next allowed only past the last year an instant may hold
+        (:data:`~collectrules.model.limits.MAX_YEAR`). The instant is given in the case's
+        zone.
         """
         require_case(case)
         if (
@@ -1667,8 +1680,11 @@ class Guardrails:
         horizon = first.at.add(days=horizon_days)
         at = first.at
         for _ in range(10_000):
-            ctx = _Ctx(case, attrs.evolve(first, at=at), events, self.policy)
-            verdict = self._verdict(ctx)
+            try:
+                contact = attrs.evolve(first, at=at)
+            except InputError:  # past the years an instant may hold: no time there helps
+                return None
+            verdict = self._verdict(_Ctx(case, contact, events, self.policy))
             if verdict.allowed:
                 return at.in_timezone(case.timezone)
             lifts = [f.until for f in verdict.blocks]

@@ -71,7 +71,9 @@ class Resolution:
     condition_sources: dict[str, str] = attrs.field(factory=dict)
     #: The file that gives each key, at any depth, as a dotted path (``timeline``,
     #: ``timeline.deadlines.limitation.years``): the nearest file of the chain that has
-    #: it, so that an unknown key of a base policy names the base policy's file.
+    #: it, so that an unknown key of a base policy names the base policy's file. Only
+    #: the keys the merged data holds: a base's key under a table that a nearer file
+    #: replaced is gone. A bare parameter value gives ``parameters.<name>.value``.
     key_sources: dict[str, str] = attrs.field(factory=dict)
     #: Where each table of an array of rules came from, by the table's ``id()`` in
     #: ``data``: its file and its place in that file (``layers[1]``,
@@ -123,6 +125,14 @@ def resolve(
     own_conditions = dict.fromkeys(_names(own.get("conditions")), label)
     own_paths, shared = _key_paths(own)
     own_keys = dict.fromkeys(own_paths, label)
+    # A bare parameter value is shorthand for ``{ value = … }``: this file writes it.
+    params = own.get("parameters")
+    if isinstance(params, Mapping):
+        own_keys.update(
+            (f"parameters.{name}.value", label)
+            for name, spec in params.items()
+            if not isinstance(spec, Mapping)
+        )
     own_tables = _rule_tables(own, label)
     own_layer_keys = _layer_keys(own, label)
     if parent_ref is None:
@@ -173,9 +183,15 @@ def resolve(
     tables = {key: tables[key] for key in _rule_tables(merged, label).keys() & tables.keys()}
     sources = {rid: src for rid, src in parent.sources.items() if rid in origins}
     sources.update({rid: label for rid in own_rules if rid in origins})
-    base_keys = parent.key_sources
-    if shared:  # a route to a table that _key_paths did not walk: ask the data itself
-        base_keys = {p: s for p, s in base_keys.items() if not _holds(own, p)}
+    own_set = set(own_paths)
+    # A base's key that this file replaced with a table of its own (a stage plan, a
+    # deadline, an envelope) is gone from the merged data: a problem there (a key that
+    # the new table lacks) is this file's, found by the table around it.
+    base_keys = {
+        p: s
+        for p, s in parent.key_sources.items()
+        if p not in own_set and _holds(merged, p) and not (shared and _holds(own, p))
+    }
     return Resolution(
         merged,
         origins,
@@ -296,15 +312,18 @@ def _merge_rules(
         for i, r in enumerate(out)
         if isinstance(r, Mapping) and isinstance(r.get("id"), str)
     }
-    for rule in child:
+    given: set[str] = set()  # the child's own ids: one given twice is kept twice, so
+    for rule in child:  # that the loader reports the duplicate (it replaces none)
         rid = rule.get("id") if isinstance(rule, Mapping) else None
-        if isinstance(rid, str) and rid in index:
+        if isinstance(rid, str) and rid in index and rid not in given:
             out[index[rid]] = rule
             origins[rid] = f"{label} (replaces {origins.get(rid, 'base')})"
+            given.add(rid)
         else:
             out.append(rule)
             if isinstance(rid, str):
-                origins[rid] = label
+                origins.setdefault(rid, label)
+                given.add(rid)
     return out
 
 

@@ -137,6 +137,14 @@ _INDEXED = re.compile(r"^(?P<array>.+?)\[(?P<index>[0-9]+)\](?:\.(?P<rest>[^\[\]
 #: ``layers[ability].rules`` (the outer array, the name, the inner array's key).
 _NESTED_ARRAY = re.compile(r"^(?P<outer>[^\[\]]+)\[(?P<name>[^\[\]]+)\]\.(?P<inner>[^\[\]]+)$")
 
+#: A path into the arrays of rules that an ``extends`` chain merges by id: ``layers``,
+#: ``remedies.rules`` (``remedies[R-1]``), and ``rules[R-1]`` (a duplicate id).
+_RULE_PATH = re.compile(r"^(?:layers|remedies\[|remedies\.rules\b|rules\[)")
+
+#: A key of a layer, or the key under which a problem of the layer lies:
+#: ``layers[quadrant].hit_policy``, ``layers[quadrant].values[2]``.
+_LAYER_KEY = re.compile(r"^layers\[(?P<layer>[^\[\]]+)\]\.(?P<key>[^.\[\]]+)")
+
 
 def _positions(resolution: composition.Resolution) -> dict[str, tuple[str, str]]:
     """Each table without an id of the merged arrays of rules, by the path the loader
@@ -1107,21 +1115,44 @@ class _Loader:
         return self.texts[source]
 
     def source_of(self, path: str, rule_id: str | None) -> str | None:
-        """The file that holds the text a problem is about: a rule's or a parameter's
-        own file, or the file of a key at any depth of the tables
-        (``timeline.deadlines.limitation.years``), when it came from a base policy; this
-        file otherwise."""
-        if rule_id is not None and rule_id in self.sources:
+        """The file of the ``extends`` chain that wrote the text a problem is about: a
+        layer's or a remedy rule's own file (by its id), the file that gives a layer's
+        key, a parameter's value or a named condition, or else the nearest file that
+        writes the key at ``path``, at any depth (``timeline.deadlines.limitation.years``),
+        or the table around it (a stage of ``timeline.plans.loan[L-24H].within`` is in
+        the file that gives ``timeline.plans.loan``; a key that is missing, in the file
+        that gives its table); this file when no file writes any of it."""
+        if _RULE_PATH.match(path):
+            if rule_id is not None and rule_id in self.sources:
+                return self.sources[rule_id]
+            layer = _LAYER_KEY.match(path)
+            if layer is not None and layer.group("layer") in self.layer_keys:
+                keys = self.layer_keys[layer.group("layer")]
+                label = keys.get(layer.group("key")) or keys.get("id")
+                if label is not None:
+                    return self.source if self.chain and label == self.chain[0] else label
+        m = re.match(r"parameters\.([^.\[]+)", path)
+        if m is not None and path == m.group(0):
+            # A problem of a parameter's value is where the value is written: a file
+            # that gives only its ``doc`` keeps the base's value.
+            found = self.key_sources.get(f"{path}.value")
+            if found is not None:
+                return found
+        if m is None and rule_id is not None and rule_id in self.sources:
             return self.sources[rule_id]
-        m = re.match(r"parameters\.([^.]+)", path)
-        if m is not None and m.group(1) in self.parameter_sources:
-            return self.parameter_sources[m.group(1)]
         m = re.match(r"conditions\.([^.]+)", path)
         if m is not None and m.group(1) in self.condition_sources:
             return self.condition_sources[m.group(1)]
         # A table named by its key ([money.reductions.hardship]) is not a rule: its
         # name, given as ``rule_id``, is in no ``sources``, and its keys are in these.
-        return self.key_sources.get(path, self.source)
+        # An array of tables (stages, steps, classes, ranges) is merged as a whole: its
+        # tables are in the file that gives the array's key.
+        parts = path.split("[", 1)[0].split(".")
+        for size in range(len(parts), 0, -1):
+            found = self.key_sources.get(".".join(parts[:size]))
+            if found is not None:
+                return found
+        return self.source
 
     def line_of(
         self, rule_id: str | None, key: str | None, source: str | None = None
@@ -1253,6 +1284,30 @@ class _Loader:
                 return i + 1
         return None
 
+    def own_table_line(self, path: str, source: str | None) -> int | None:
+        """The line of the last key of a dotted ``path`` under the TOML header of the
+        table that holds it (``[a.b]`` for ``a.b.c``), or of the header ``[a.b.c]``
+        itself; None when the file writes neither."""
+        lines = self.lines_of(source)
+        parts = path.split(".")
+        if len(parts) < 2:
+            return None
+        dotted = r"\s*\.\s*".join(re.escape(p) for p in parts[:-1])
+        header = re.compile(rf"^\s*\[\s*{dotted}\s*\]")
+        own = re.compile(rf"^\s*\[\s*{dotted}\s*\.\s*{re.escape(parts[-1])}\s*\]")
+        key = re.compile(rf"""^\s*["']?{re.escape(parts[-1])}["']?\s*=""")
+        for i, line in enumerate(lines):
+            if own.search(line):
+                return i + 1
+            if not header.search(line):
+                continue
+            for j in range(i + 1, len(lines)):
+                if lines[j].lstrip().startswith("["):
+                    break
+                if key.search(lines[j]):
+                    return j + 1
+        return None
+
     def placed(self, path: str) -> tuple[str, str] | None:
         """For a path into an array of rules merged from an ``extends`` chain by
         position (``layers[4].id``, ``layers[ability].rules[18]``, ``remedies[3].when``),
@@ -1382,6 +1437,10 @@ class _Loader:
             # A key named by its path alone (``timeline.deadlines`` of the wrong kind):
             # the line that gives it, or its table's; the file's first line otherwise.
             line = self.table_line(path, source) or self.line_of(None, None, source)
+        elif rule_id is None and key is not None and "." in path and "[" not in path:
+            # A key of a table named by its path (``assets.classes.real_estate.sources``):
+            # the key in that table's own header, not the file's first key of that name.
+            line = self.own_table_line(path, source) or self.line_of(None, key, source)
         else:
             line = self.line_of(rule_id, key, source)
         m = re.match(r"parameters\.([^.]+)", path)

@@ -78,6 +78,7 @@ __all__ = [
     "EMERGENCIES",
     "EMERGENCY_FIELDS",
     "EMERGENCY_KINDS",
+    "OPEN_FIELDS",
     "EmergenciesPlugin",
     "Emergency",
     "EmergencyKind",
@@ -89,6 +90,7 @@ __all__ = [
     "emergencies_of",
     "emergency_facts",
     "open_emergencies",
+    "open_field",
     "parse_emergencies",
 ]
 
@@ -121,6 +123,15 @@ class Role(Choice):
     LEGAL = "legal"
 
 
+def open_field(kind: EmergencyKind) -> str:
+    """The fact that an emergency of ``kind`` is open (``absconded_open``, …): true
+    whichever emergency came after it, where ``emergency_kind`` names the latest only."""
+    return f"{kind.value}_open"
+
+
+#: The facts that an emergency of each kind is open.
+OPEN_FIELDS: frozenset[str] = frozenset(open_field(kind) for kind in EmergencyKind)
+
 #: The fact fields the section adds.
 EMERGENCY_FIELDS: Mapping[str, FieldSpec] = {
     "emergency_open": FieldSpec(
@@ -132,11 +143,15 @@ EMERGENCY_FIELDS: Mapping[str, FieldSpec] = {
         "the kind of the latest open emergency; 'none' when none is open",
         choices=("none", *(k.value for k in EmergencyKind)),
     ),
-    "court_proceeding_open": FieldSpec(
-        "court_proceeding_open",
-        FieldType.BOOL,
-        "a court proceeding (E-LITIGATION) is open, whichever emergency came last",
-    ),
+    **{
+        open_field(kind): FieldSpec(
+            open_field(kind),
+            FieldType.BOOL,
+            f"an emergency {kind.value!r} ({EMERGENCY_KINDS[kind]}) is open, whichever "
+            "emergency came last",
+        )
+        for kind in EmergencyKind
+    },
     "visit_held": FieldSpec(
         "visit_held",
         FieldType.BOOL,
@@ -540,8 +555,9 @@ def emergencies_now(
 
 
 def emergency_facts(case: Case, as_of: dt.datetime, section: EmergencySection) -> dict[str, Any]:
-    """``emergency_open``, ``emergency_kind`` (the latest open one's),
-    ``court_proceeding_open`` and ``visit_held`` at ``as_of``."""
+    """``emergency_open``, ``emergency_kind`` (the latest open one's), whether one of
+    each kind is open (``court_proceeding_open``, …: :func:`open_field`) and
+    ``visit_held`` at ``as_of``."""
     if not case.events:  # an emergency opens on an event
         return _QUIET_FACTS.copy()
     return _facts_of(open_emergencies(case, as_of, section))
@@ -551,7 +567,7 @@ def emergency_facts(case: Case, as_of: dt.datetime, section: EmergencySection) -
 _QUIET_FACTS = {
     "emergency_open": False,
     "emergency_kind": "none",
-    "court_proceeding_open": False,
+    **{open_field(kind): False for kind in EmergencyKind},
     "visit_held": False,
 }
 
@@ -562,12 +578,14 @@ def _facts_of(found: tuple[Emergency, ...]) -> dict[str, Any]:
     held = any(Channel.VISIT in e.spec.stops for e in found) or any(
         Channel.VISIT in e.spec.pauses for e in opened
     )
+    kinds = {e.kind for e in opened}
     return {
         "emergency_open": bool(opened),
         "emergency_kind": opened[-1].kind.value if opened else "none",
-        # A court proceeding holds the case while it is open, even when a later
-        # emergency is the latest open one (``emergency_kind`` names that one).
-        "court_proceeding_open": any(e.kind is EmergencyKind.COURT_PROCEEDING for e in opened),
+        # A court proceeding holds the case while it is open, an absconded debtor's
+        # assets are looked for, even when a later emergency is the latest open one
+        # (``emergency_kind`` names that one).
+        **{open_field(kind): kind in kinds for kind in EmergencyKind},
         "visit_held": held,
     }
 

@@ -35,6 +35,7 @@ from collectrules.compliance.guardrails import (
 from collectrules.conditions import MONEY_SCALE, Between, Compare, Condition
 from collectrules.model.case import ContactOutcome, EventKind
 from collectrules.policy import Policy
+from collectrules.timeline.emergencies import OPEN_FIELDS
 from collectrules.timeline.stages import AnchorKind, TimelineSection
 
 __all__ = ["EVENTS", "EVENT_FIELDS", "event_patterns", "events_of", "realize"]
@@ -57,9 +58,7 @@ _CONTACT_COUNTS: Mapping[str, str] = {
 }
 _PROMISE_FIELDS = frozenset({"promises_made", "promise_standing", "promise_days"})
 _PAYMENT_FIELDS = frozenset({"paid_since_due"})
-_EMERGENCY_FIELDS = frozenset(
-    {"emergency_open", "emergency_kind", "court_proceeding_open", "visit_held"}
-)
+_EMERGENCY_FIELDS = frozenset({"emergency_open", "emergency_kind", "visit_held", *OPEN_FIELDS})
 _ASSET_FIELDS = frozenset({"assets_cover_claim", "assets_found_value"})
 #: Every fact that only events give, which a built case sets through a history.
 EVENT_FIELDS: frozenset[str] = frozenset(
