@@ -225,7 +225,8 @@ _DANGLING = (
     r"names no fact field or parameter|expected the name of a parameter|"
     r"to name a parameter of the policy|has no signal kind|expected one of the classes|"
     r"is not one of (the layer's|these) values|cannot read them|"
-    r"expected a value of the layer mapped|every quadrant needs an envelope|no plan named"
+    r"expected a value of the layer mapped|every quadrant needs an envelope|no plan named|"
+    r"no regulation pack '"
 )
 # A key whose figure the loader checks against others of its table or section.
 _FIGURE = (
@@ -247,7 +248,7 @@ _EXCUSES: list[_Excuse] = [
     _Excuse(
         2,
         r".",
-        _DANGLING + r"|no plan named|no shipped policy|no rule '.*' to disable|"
+        _DANGLING + r"|no plan named|no shipped policy|no rule ['\"].*['\"] to disable|"
         r"expected one of .+, got |unknown event kind|unknown product type|unknown value '.*'; "
         r"expected one of |"
         r"missing the threshold for|has no calendar for|has no subdivision",
@@ -263,7 +264,7 @@ _EXCUSES: list[_Excuse] = [
     # 3. ids and names unique across a table or the policy
     _Excuse(
         3,
-        r"(^|\.)(id|value|values|rules|ranges|classes|layers|disable)(\.\d+)?$",
+        r"(^|\.)(id|value|values|rule|rules|ranges|classes|layers|disable)(\.\d+)?$",
         r"duplicate|listed twice|already|more than once|repeats|same id",
     ),
     # 4. a parameter's value, checked where the parameter is used ...
