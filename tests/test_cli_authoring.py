@@ -53,7 +53,9 @@ def test_check_reports_errors_then_warnings_with_the_case(
         "to any case"
     )
     assert lines[warnings + 2].startswith("  [unverified] guarantee_days_left, ")
-    assert lines[warnings + 3].startswith("  [unverified] remedies: reads absconded_open, assets_cover_claim, ")
+    assert lines[warnings + 3].startswith(
+        "  [unverified] remedies: reads absconded_open, assets_cover_claim, "
+    )
     assert lines[-1] == "result: 1 error, 3 warnings"
 
 

@@ -617,3 +617,32 @@ def test_the_report_escapes_hostile_names(decisions: list[dict[str, Any]]) -> No
     assert "<script>alert(1)" not in page
     assert "<img>" not in page
     assert "<b>pack</b>" not in page
+
+
+@pytest.mark.parametrize("key", ["min_amount", "max_amount"])
+@pytest.mark.parametrize(
+    "text",
+    ["1_000", " 5", "5 ", "\u0663", "0x10", "1e3.5", ""],
+    ids=[
+        "underscore",
+        "space-before",
+        "space-after",
+        "arabic-digit",
+        "hex",
+        "bad-exponent",
+        "empty",
+    ],
+)
+def test_a_team_amount_is_written_as_a_case_amount_is(key: str, text: str) -> None:
+    # Decimal reads "1_000", " 5" and "\u0663" (3); a case's amounts refuse them, and so
+    # does a team file's.
+    with pytest.raises(InputError) as info:
+        team_from_dict(_team(**{key: text}))
+    assert info.value.paths == (f"owner[0].{key}",)
+    assert "expected a non-negative amount" in _message(info.value)
+
+
+@pytest.mark.parametrize("text", ["1000", "1000.50", "+5", ".5", "1e3"])
+def test_a_team_amount_written_plainly_still_reads(text: str) -> None:
+    team = team_from_dict(_team(min_amount=text))
+    assert team.owners[0].min_amount == Decimal(text)

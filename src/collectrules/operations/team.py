@@ -36,6 +36,7 @@ import attrs
 from collectrules import _json as strict_json
 from collectrules._arguments import require_named_path, require_texts, source_name
 from collectrules._files import MAX_SMALL_FILE_BYTES, UnreadableFile, read_small_file
+from collectrules._number_text import NUMBER_TEXT
 from collectrules.errors import FieldProblem, InputError, did_you_mean, quote
 from collectrules.operations._channels import CHANNELS
 
@@ -477,10 +478,13 @@ def team_from_dict(
 
 def _amount_of(value: object) -> Decimal | None:
     """``value`` as a Decimal: ``None`` when left out, NaN when it is no amount (a
-    boolean, a list, a text that is no number, an integer too long to write)."""
+    boolean, a list, an integer too long to write, a text that is no number as a case's
+    amounts are written: ``1_000``, `` 5``, ``٣``, which ``Decimal`` would read)."""
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return Decimal("NaN")
+    if isinstance(value, str) and NUMBER_TEXT.fullmatch(value) is None:
         return Decimal("NaN")
     if isinstance(value, int):  # not through str(): over 4,300 digits, it raises
         return Decimal(value) if value.bit_length() <= _MAX_AMOUNT_BITS else Decimal("NaN")

@@ -85,6 +85,7 @@ from collectrules.errors import (
 )
 from collectrules.model.case import Case, fixed_offset
 from collectrules.model.decision import Decision
+from collectrules.model.limits import MAX_YEAR, MIN_YEAR
 from collectrules.model.remedies import Remedy
 from collectrules.model.time import require_aware
 from collectrules.operations._channels import CHANNELS
@@ -574,6 +575,10 @@ def _never_allowed(
         return (
             "the guardrails block this channel until something changes (" + "; ".join(lasting) + ")"
         )
+    end = after + dt.timedelta(days=_HORIZON_DAYS)
+    if end.year > MAX_YEAR or end.astimezone(dt.UTC).year > MAX_YEAR:
+        # next_allowed stops at the last year an instant may hold
+        return f"no next contact within the instants supported (the years {MIN_YEAR}–{MAX_YEAR})"
     return f"the guardrails allow no contact on this channel within {_HORIZON_DAYS} days"
 
 
