@@ -232,7 +232,7 @@ _DANGLING = (
 _FIGURE = (
     r"(^|\.)(min_dpd|max_dpd|over_dpd|from_dpd|closed_end|open_end|start|end|max|days|"
     r"hours|years|relative|absolute|[A-Z]{3}|[a-z_]+_months|multiple|lpr|excess|rate|"
-    r"max_share|ranges|classes|within|after|limit)(\.\d+)?$"
+    r"max_share|[a-z_]+_share|ranges|classes|within|after|limit)(\.\d+)?$"
 )
 _AGREE = (
     r"overlaps|gap between|is greater than|begins at dpd|start before|"
@@ -251,7 +251,8 @@ _EXCUSES: list[_Excuse] = [
         _DANGLING + r"|no plan named|no shipped policy|no rule ['\"].*['\"] to disable|"
         r"expected one of .+, got |unknown event kind|unknown product type|unknown value '.*'; "
         r"expected one of |"
-        r"missing the threshold for|has no calendar for|has no subdivision",
+        r"missing the threshold for|has no calendar for|has no subdivision|"
+        r"expected a class (worse|after)",
         here=True,
     ),
     # ... or the thing it names changed or removed ...
@@ -264,8 +265,9 @@ _EXCUSES: list[_Excuse] = [
     # 3. ids and names unique across a table or the policy
     _Excuse(
         3,
-        r"(^|\.)(id|value|values|rule|rules|ranges|classes|layers|disable)(\.\d+)?$",
-        r"duplicate|listed twice|already|more than once|repeats|same id",
+        r"(^|\.)(id|value|values|rule|rules|ranges|classes|layers|disable|fact)(\.\d+)?$|"
+        r"^parameters\.[^.]+$",
+        r"duplicate|listed twice|already|more than once|repeats|same id|has the name of a",
     ),
     # 4. a parameter's value, checked where the parameter is used ...
     _Excuse(
@@ -440,6 +442,7 @@ GAPS: list[tuple[str, str, Path_, Any]] = [
     ("us_regf", "rename", ("regulation", "US-FFIEC", "flags", "ffiec_chargeoff_due"), "FFIEC_X"),
     ("default", "rename", ("money", "targets", "overdue_recovery"), " overdue_recovery"),
     ("us_regf", "set", ("timeline", "deadlines"), None),
+    ("us_regf", "set", ("layers",), 366),
 ]
 
 

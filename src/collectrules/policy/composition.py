@@ -460,7 +460,7 @@ def _merge(
     )
     gone = set(disabled) & set(known)
     if gone:
-        tables = [la for la in merged.get("layers", []) if isinstance(la, dict)]
+        tables = [la for la in _list(merged.get("layers")) if isinstance(la, dict)]
         if isinstance(merged.get("remedies"), dict):
             tables.append(merged["remedies"])
         for table in tables:
