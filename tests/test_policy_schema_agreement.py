@@ -443,6 +443,8 @@ GAPS: list[tuple[str, str, Path_, Any]] = [
     ("default", "rename", ("money", "targets", "overdue_recovery"), " overdue_recovery"),
     ("us_regf", "set", ("timeline", "deadlines"), None),
     ("us_regf", "set", ("layers",), 366),
+    ("ifrs9", "set", ("regulation", "IFRS9", "classes", 2, "rebuttable_by"), None),
+    ("us_regf", "set", ("timeline", "calendar"), ""),
 ]
 
 

@@ -1427,7 +1427,7 @@ def _parse_ladder(
                 reader, ctable[key], f"{cpath}.{key}", key == "over_dpd", types, rule_id or None
             )
         rebut = ctable.get("rebuttable_by")
-        if rebut is not None and rebut not in REBUTTAL_FIELDS:
+        if "rebuttable_by" in ctable and rebut not in REBUTTAL_FIELDS:
             reader.fail(
                 f"{cpath}.rebuttable_by",
                 f"expected one of {', '.join(REBUTTAL_FIELDS)}, got {quote(rebut)}",

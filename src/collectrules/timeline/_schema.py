@@ -66,7 +66,7 @@ _TIMELINE = {
     "calendar": {
         "description": "The business calendar whose working days count: a country code "
         'or a table such as { country = "CN" }. Required once the policy is merged.',
-        "oneOf": [{"type": "string"}, {"$ref": "#/$defs/calendar"}],
+        "oneOf": [_VISIBLE, {"$ref": "#/$defs/calendar"}],
     },
     "plans": {
         "type": "object",
@@ -94,7 +94,7 @@ _TIMELINE = {
     "deadlines": {"$ref": "#/$defs/deadlines"},
 }
 _CALENDAR = {
-    "country": {**TEXT, "description": "The country code, such as CN."},
+    "country": {**_VISIBLE, "description": "The country code, such as CN."},
     "subdivision": {**TEXT, "description": "The subdivision (province, state) code."},
     "extra_holidays": {**_DATES, "description": "Days off besides the country's holidays."},
     "extra_working_days": {**_DATES, "description": "Working days besides the usual ones."},
