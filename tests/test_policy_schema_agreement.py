@@ -445,6 +445,8 @@ GAPS: list[tuple[str, str, Path_, Any]] = [
     ("us_regf", "set", ("layers",), 366),
     ("ifrs9", "set", ("regulation", "IFRS9", "classes", 2, "rebuttable_by"), None),
     ("us_regf", "set", ("timeline", "calendar"), ""),
+    ("us_regf", "set", ("timeline", "calendar", "extra_holidays"), ["x"]),
+    ("us_regf", "set", ("timeline", "calendar", "extra_holidays"), ["20260101"]),
 ]
 
 

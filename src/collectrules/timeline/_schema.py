@@ -8,6 +8,7 @@ from collectrules._json import SCHEMA_END, schema_pattern
 from collectrules.policy.schema import (
     CITES,
     CONDITION,
+    DATE_PATTERN,
     EVENT_MATCHERS,
     PRODUCT_NAME,
     SPACE,
@@ -59,7 +60,7 @@ _PARAMETER_OFFSET = {
 OFFSET: dict[str, Any] = {"oneOf": [_LITERAL_OFFSET, _PARAMETER_OFFSET]}
 _DATES = {
     "type": "array",
-    "items": {"type": "string", "format": "date"},
+    "items": {"type": "string", "pattern": DATE_PATTERN},
     "description": "Dates (TOML local dates, or YYYY-MM-DD strings).",
 }
 _TIMELINE = {

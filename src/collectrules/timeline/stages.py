@@ -38,6 +38,7 @@ from collectrules.model.case import (
     EventKind,
     concerns_debtor,
     fixed_offset,
+    parse_date,
     product_name,
 )
 from collectrules.model.remedies import Remedy, remedy_name
@@ -1239,8 +1240,10 @@ class _Parser(OffsetReader):
         out: set[dt.date] = set()
         for value in raw:
             if isinstance(value, str):
-                with contextlib.suppress(ValueError):
-                    value = dt.date.fromisoformat(value)
+                # YYYY-MM-DD only, as a case's dates (fromisoformat also reads week
+                # dates and the basic form)
+                with contextlib.suppress(InputError):
+                    value = parse_date(value, path)
             if isinstance(value, dt.datetime) or not isinstance(value, dt.date):
                 self.fail(path, f"expected a date as YYYY-MM-DD, got {quote(value)}", key=key)
                 continue
