@@ -260,7 +260,12 @@ _EXCUSES: list[_Excuse] = [
     # ... and, in a policy that extends another, an entry new to the base without the
     # keys a new entry needs
     _Excuse(2, r"^parameters\.[^.]+(\.value)?$", r"\.value: expected a finite number", True),
-    _Excuse(2, r"^layers\.\d+(\.values)?$", r"\.values: a layer needs at least one", True),
+    _Excuse(
+        2,
+        r"^layers\.\d+(\.values)?$",
+        r"\.values: a layer needs at least one|\.value: expected one of .*, got",
+        True,
+    ),
     _Excuse(2, r"^money(\.max_months_rule)?$", r"max_months_rule: required with max_", True),
     # 3. ids and names unique across a table or the policy
     _Excuse(
@@ -447,6 +452,7 @@ GAPS: list[tuple[str, str, Path_, Any]] = [
     ("us_regf", "set", ("timeline", "calendar"), ""),
     ("us_regf", "set", ("timeline", "calendar", "extra_holidays"), ["x"]),
     ("us_regf", "set", ("timeline", "calendar", "extra_holidays"), ["20260101"]),
+    ("default", "set", ("envelopes",), None),
 ]
 
 

@@ -1602,7 +1602,7 @@ class _Loader:
             )
             conflict = ConflictRule.UNSPECIFIED
         remedy_rules = self.remedy_rules(remedies_table.get("rules", []), schema, params)
-        envelopes = self.envelopes(data.get("envelopes"), layers)
+        envelopes = self.envelopes(data.get("envelopes", {}), layers)
         named_conditions = self.named_conditions(schema, params)
 
         all_ids = [r.id for layer in layers for r in layer.rules] + [r.id for r in remedy_rules]
@@ -2386,8 +2386,6 @@ class _Loader:
 
     def envelopes(self, raw: object, layers: Sequence[Layer]) -> dict[str, Envelope]:
         """``[envelopes]``: one table per quadrant, the remedies it can ever get."""
-        if raw is None:
-            return {}
         if not isinstance(raw, Mapping):
             self.fail("envelopes", "expected a table: [envelopes.Q1] …")
             return {}
