@@ -22,6 +22,7 @@ from __future__ import annotations
 import copy
 import json
 import math
+import os
 import re
 import tomllib
 from collections.abc import Iterator
@@ -356,8 +357,15 @@ def _check(name: str, what: str, path: Path_, value: Any) -> None:
     assert not undocumented, f"{shown}: the schema accepts, the loader refuses: {undocumented}"
 
 
+#: The examples are drawn from a fixed seed (``derandomize``): every run, on every
+#: Python, checks the same 600 changes. A wider search, with fresh seeds, is
+#: ``COLLECTRULES_SCHEMA_SEARCH=4000 pytest tests/test_policy_schema_agreement.py``.
+_SEARCH = int(os.environ.get("COLLECTRULES_SCHEMA_SEARCH", "0"))
+
+
 @settings(
-    max_examples=600,
+    max_examples=_SEARCH or 600,
+    derandomize=not _SEARCH,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
@@ -383,6 +391,9 @@ ABSOLUTE = ("regulation", "EU-DEFAULT", "absolute")
 # Documents the schema accepted and the loader refused (or the reverse), each now
 # judged alike: (base, what, path, value).
 GAPS: list[tuple[str, str, Path_, Any]] = [
+    ("ifrs9", "set", ("extends",), None),
+    ("default", "add", ("assets", "classes", "shares_bonds", "doc"), {}),
+    ("default", "add", ("assets", "doc"), 0),
     ("default", "set", GUARD_START, "24:30"),
     ("cn_credit_card", "drop", ("regulation", "CN-CARD-CLASS", "classes", 4, "over_dpd"), None),
     ("cn_bank_loan", "set", ("layers", 0, "rules", 0, "when"), None),

@@ -119,6 +119,10 @@ def resolve(
         msg = f"extends chain deeper than {MAX_EXTENDS_DEPTH} files: {shown}"
         raise PolicyError([FieldProblem("extends", msg, source=chain[0] if chain else source)])
     own = copy.deepcopy(dict(data))
+    if "extends" in own and own["extends"] is None:  # JSON's null: no policy named
+        raise PolicyError(
+            [FieldProblem("extends", "expected a policy name or a path, got null", source=source)]
+        )
     parent_ref = own.pop("extends", None)
     own_rules = dict.fromkeys(_rule_ids(own), label)
     own_params = dict.fromkeys(_names(own.get("parameters")), label)
