@@ -276,20 +276,25 @@ def test_data_nested_deeper_than_a_file_may_be_is_a_policy_error() -> None:
 def test_data_that_holds_itself_is_a_policy_error() -> None:
     itself: list[Any] = ["a"]
     itself.append(itself)
-    table: dict[str, Any] = {"value": 1}
+    table: dict[str, Any] = {"enabled": False}
     table["doc"] = {"again": table}
+    # Where the loader reads no key (a pack switched off), the data is walked whole.
     for data, path, outer in (
         (
-            {"parameters": {"x": {"value": 1, "doc": itself}}},
-            "parameters.x.doc[1]",
-            "parameters.x.doc",
+            {"guardrails": {"X": {"enabled": False, "doc": itself}}},
+            "guardrails.X.doc[1]",
+            "guardrails.X.doc",
         ),
-        # As resolved: the parameter's table is a new one, merged over the base's.
-        ({"parameters": {"x": table}}, "parameters.x.doc.again.doc", "parameters.x.doc"),
+        ({"guardrails": {"X": table}}, "guardrails.X.doc.again", "guardrails.X"),
     ):
         problem = refused({"extends": "default", "id": "x", **data})
         assert problem.path == path
         assert problem.message == f"holds {outer} again, without end: expected data that ends"
+    # Where it reads a text, a list (holding itself or not) is no text.
+    problem = refused(
+        {"extends": "default", "id": "x", "parameters": {"x": {"value": 1, "doc": itself}}}
+    )
+    assert (problem.path, problem.message) == ("parameters.x.doc", "expected a string, got list")
 
 
 def test_a_list_held_in_many_places_is_walked_once() -> None:

@@ -266,22 +266,22 @@ def test_the_section_schemas_have_exactly_the_parsers_keys() -> None:
     assert tuple(defs["deadlines"]["properties"]) == stages.DEADLINE_KEYS
     for name, keys in stages.PERIOD_KEYS.items():
         assert tuple(defs[name]["properties"]) == keys
-    assert set(defs["regulation_pack"]["properties"]) == {
+    assert set(defs["regulation_pack"]["else"]["properties"]) == {
         *regulatory.LADDER_KEYS,
         *regulatory.MATERIALITY_KEYS,
         *regulatory.REAGE_KEYS,
     }
     assert tuple(defs["ladder_class"]["properties"]) == regulatory.LADDER_CLASS_KEYS
-    assert tuple(defs["guardrail_pack"]["properties"]) == guardrails.PACK_KEYS
+    assert tuple(defs["guardrail_pack"]["else"]["properties"]) == guardrails.PACK_KEYS
     rule = defs["guardrail_rule"]
     assert set(rule["properties"]) == {
         *guardrails.RULE_KEYS,
         *(k for keys in guardrails.KIND_KEYS.values() for k in keys),
     }
     assert rule["properties"]["kind"]["enum"] == [k.value for k in guardrails.RuleKind]
-    assert tuple(defs["bucket_set"]["properties"]) == buckets.SET_KEYS
+    assert tuple(defs["bucket_set"]["else"]["properties"]) == buckets.SET_KEYS
     assert tuple(defs["bucket_range"]["properties"]) == buckets.RANGE_KEYS
-    assert defs["regulation_pack"]["properties"]["kind"]["enum"] == [
+    assert defs["regulation_pack"]["else"]["properties"]["kind"]["enum"] == [
         k.value for k in regulatory.PackKind
     ]
     assert defs["stage"]["properties"]["channel"]["enum"] == [c.value for c in stages.Channel]

@@ -277,11 +277,13 @@ def parse_assets(
         reader.fail("assets", f"expected a table, got {type(raw).__name__}")
         return AssetSection({}, {}), ASSET_FIELDS
     reader.keys(raw, _SECTION_KEYS, "assets")
+    reader.string(raw, "doc", "assets", default="")  # read for its type alone
     needs = [n.value for n in Need]
     sources: dict[str, AssetSource] = {}
     for sid, body in _ids(reader, raw.get("sources"), "assets.sources", "sources"):
         path = f"assets.sources.{sid}"
         reader.keys(body, _SOURCE_KEYS, path)
+        reader.string(body, "doc", path, default="")  # read for its type alone
         need_text = body.get("needs")
         if need_text not in needs:
             reader.fail(
@@ -303,6 +305,7 @@ def parse_assets(
     for cid, body in _ids(reader, raw.get("classes"), "assets.classes", "asset classes"):
         path = f"assets.classes.{cid}"
         reader.keys(body, _CLASS_KEYS, path)
+        reader.string(body, "doc", path, default="")  # read for its type alone
         named = reader.texts(body, "sources", path)
         if not named:
             reader.fail(f"{path}.sources", "expected at least one source", key="sources")

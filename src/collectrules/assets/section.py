@@ -16,7 +16,16 @@ from collectrules.policy.section import BaseSection, SectionLoader
 
 __all__ = ["ASSETS", "AssetsPlugin"]
 
-_STRINGS = {"type": "array", "items": {"type": "string"}}
+#: A text or a list of texts, as the loader reads them (``texts``).
+_STRINGS = {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]}
+
+
+def _one_or_many(item: dict[str, Any], min_items: int = 0) -> dict[str, Any]:
+    """One ``item``, or a list of them (at least ``min_items``)."""
+    many: dict[str, Any] = {"type": "array", "items": item}
+    if min_items:
+        many["minItems"] = min_items
+    return {"oneOf": [item, many]}
 
 
 class AssetsPlugin(BaseSection):
@@ -38,9 +47,8 @@ class AssetsPlugin(BaseSection):
             "assets": {
                 "type": "object",
                 "additionalProperties": False,
-                "required": ["sources", "classes"],
                 "properties": {
-                    "remedies": {**_STRINGS, "items": {"enum": [r.value for r in Remedy]}},
+                    "remedies": _one_or_many({"enum": [r.value for r in Remedy]}),
                     "cover_pct": {
                         "anyOf": [
                             {"type": "number", "exclusiveMinimum": 0, "maximum": 1000},
@@ -51,6 +59,7 @@ class AssetsPlugin(BaseSection):
                     "doc": text,
                     "sources": {
                         "type": "object",
+                        "minProperties": 1,
                         "additionalProperties": {
                             "type": "object",
                             "additionalProperties": False,
@@ -67,6 +76,7 @@ class AssetsPlugin(BaseSection):
                     },
                     "classes": {
                         "type": "object",
+                        "minProperties": 1,
                         "additionalProperties": {
                             "type": "object",
                             "additionalProperties": False,
@@ -75,7 +85,7 @@ class AssetsPlugin(BaseSection):
                                 "title": text,
                                 "title_zh": text,
                                 "examples": _STRINGS,
-                                "sources": {**_STRINGS, "minItems": 1},
+                                "sources": _one_or_many({"type": "string"}, 1),
                                 "cites": _STRINGS,
                                 "doc": text,
                             },

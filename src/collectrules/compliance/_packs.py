@@ -33,7 +33,7 @@ __all__ = [
 ]
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]*\Z")
-_CLOCK = re.compile(r"^([01]\d|2[0-4]):([0-5]\d)\Z")
+_CLOCK = re.compile(r"^([01][0-9]|2[0-4]):([0-5][0-9])\Z")
 PACK_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_.\-]*\Z")
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from collectrules._json import schema_pattern
+from collectrules._json import SCHEMA_END, schema_pattern
 from collectrules.compliance import buckets as _buckets
 from collectrules.compliance import guardrails as _guardrails
 from collectrules.compliance import regulatory as _regulatory
@@ -12,14 +12,17 @@ from collectrules.compliance._packs import _NAME as _PARAM_NAME
 from collectrules.model.case import EventKind, Product
 from collectrules.policy.schema import (
     CITES,
+    CLOCK_PATTERN,
     PRODUCT_NAME,
     PRODUCTS,
     TEXT,
     by_id,
+    cited_with,
     figure,
     one_or_many,
     pack,
     table,
+    together,
     whole,
 )
 
@@ -40,7 +43,13 @@ _REGULATION_PACK = {
     },
     "classes": {
         "type": "array",
-        "items": {"$ref": "#/$defs/ladder_class"},
+        # The first class is the base class, with no threshold; each other class has
+        # exactly one of over_dpd and from_dpd.
+        "prefixItems": [
+            {"not": {"anyOf": [{"required": ["over_dpd"]}, {"required": ["from_dpd"]}]}}
+        ],
+        "items": {"oneOf": [{"required": ["over_dpd"]}, {"required": ["from_dpd"]}]},
+        "allOf": [{"items": {"$ref": "#/$defs/ladder_class"}}],
         "minItems": 2,
         "description": "dpd_ladder: the classes, best first.",
     },
@@ -53,13 +62,14 @@ _REGULATION_PACK = {
     },
     "flags": {
         "type": "object",
+        "propertyNames": {"pattern": schema_pattern(_PARAM_NAME)},
         "additionalProperties": {"type": "string"},
         "description": "dpd_ladder: boolean fact fields, true from the named class on.",
     },
     "over_dpd": whole("materiality_default: in default when dpd is above this figure."),
     "absolute": {
         "type": "object",
-        "propertyNames": {"pattern": "^[A-Z]{3}$"},
+        "propertyNames": {"pattern": "^[A-Z]{3}" + SCHEMA_END},
         "additionalProperties": figure({"type": "number", "minimum": 0}, "An amount."),
         "minProperties": 1,
         "description": "materiality_default: the absolute threshold, by ISO 4217 currency.",
@@ -254,9 +264,7 @@ _GUARDRAIL_PACK = {
     "doc": {**TEXT, "description": "What the pack is for."},
     "enabled": _PACK_ENABLED,
 }
-_CLOCK = figure(
-    {"type": "string", "pattern": r"^([01]\d|2[0-4]):([0-5]\d)$"}, "A time of day as HH:MM."
-)
+_CLOCK = figure({"type": "string", "pattern": CLOCK_PATTERN}, "A time of day as HH:MM.")
 _GUARDRAIL_RULE = {
     "id": {**TEXT, "description": "The rule's id, unique among the guardrails."},
     "kind": {
@@ -287,8 +295,7 @@ _GUARDRAIL_RULE = {
         "third_party: why a third party may be contacted.",
     ),
     "conditions": {
-        "type": "array",
-        "items": {"type": "string"},
+        "oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}],
         "description": "third_party, conduct: the terms of such a contact.",
     },
     "requires_unreachable": {
@@ -397,7 +404,7 @@ def regulation_defs() -> dict[str, Any]:
         _regulatory.PackKind.DPD_LADDER.value: (_regulatory.LADDER_KEYS, ["fact", "classes"]),
         _regulatory.PackKind.MATERIALITY_DEFAULT.value: (
             _regulatory.MATERIALITY_KEYS,
-            ["fact", "over_dpd", "relative"],
+            ["fact", "over_dpd", "relative", "absolute"],
         ),
         _regulatory.PackKind.REAGE.value: (
             _regulatory.REAGE_KEYS,
@@ -419,6 +426,60 @@ def regulation_defs() -> dict[str, Any]:
             ["kind"],
             "A classification pack: dpd_ladder, materiality_default or reage.",
             kind_keys,
+            {
+                _regulatory.PackKind.DPD_LADDER.value: [
+                    together("upgrade_from", "upgrade_months"),
+                    cited_with("upgrade_cites", "upgrade_from", "upgrade_months"),
+                    together("restructured_class", "restructured_months"),
+                    cited_with("restructured_cites", "restructured_class", "restructured_months"),
+                    {"dependentRequired": {"restructured_npl_class": ["restructured_class"]}},
+                    {
+                        "dependentRequired": {
+                            "cross_npl_share": ["cross_class"],
+                            "cross_all_banks_share": ["cross_class"],
+                        }
+                    },
+                    cited_with("cross_cites", "cross_class"),
+                    # thresholds by product type read the pack's product_types
+                    {
+                        "if": {
+                            "required": ["classes"],
+                            "properties": {
+                                "classes": {
+                                    "type": "array",
+                                    "contains": {
+                                        "anyOf": [
+                                            {
+                                                "properties": {key: {"type": "object"}},
+                                                "required": [key],
+                                            }
+                                            for key in ("over_dpd", "from_dpd")
+                                        ]
+                                    },
+                                }
+                            },
+                        },
+                        "then": {
+                            "required": ["product_types"],
+                            "properties": {"product_types": {"minProperties": 1}},
+                        },
+                    },
+                    {
+                        "dependentSchemas": {
+                            "cross_class": {
+                                "anyOf": [
+                                    {"required": ["cross_npl_share"]},
+                                    {"required": ["cross_all_banks_share"]},
+                                ]
+                            }
+                        }
+                    },
+                ],
+                _regulatory.PackKind.MATERIALITY_DEFAULT.value: [
+                    cited_with("probation_cites", "probation_months"),
+                    cited_with("restructuring_cites", "restructuring_months"),
+                ],
+            },
         ),
         "ladder_class": table(
             _regulatory.LADDER_CLASS_KEYS,
@@ -459,6 +520,20 @@ def guardrails_defs() -> dict[str, Any]:
         }
         for kind, extra in _guardrails.KIND_KEYS.items()
     ]
+    # A third-party rule that waits for the debtor to be unreachable says after how many
+    # failed attempts.
+    rule["allOf"].append(
+        {
+            "if": {
+                "properties": {
+                    "kind": {"const": _guardrails.RuleKind.THIRD_PARTY.value},
+                    "requires_unreachable": {"const": True},
+                },
+                "required": ["kind", "requires_unreachable"],
+            },
+            "then": {"required": ["failed_attempts"]},
+        }
+    )
     return {
         "guardrails": by_id("guardrail_pack", "Contact guardrail packs, by pack id."),
         "guardrail_pack": pack(

@@ -72,7 +72,7 @@ import pendulum
 
 from collectrules._choice import Choice
 from collectrules._decimal import exact
-from collectrules.compliance._packs import Figure, PackReader
+from collectrules.compliance._packs import _NAME, Figure, PackReader
 from collectrules.compliance.buckets import dpd_at
 from collectrules.conditions import FieldSpec, FieldType, Scalar
 from collectrules.errors import FieldProblem, InputError, did_you_mean, quote
@@ -1427,7 +1427,7 @@ def _parse_ladder(
                 reader, ctable[key], f"{cpath}.{key}", key == "over_dpd", types, rule_id or None
             )
         rebut = ctable.get("rebuttable_by")
-        if rebut is not None and rebut not in REBUTTAL_FIELDS:
+        if "rebuttable_by" in ctable and rebut not in REBUTTAL_FIELDS:
             reader.fail(
                 f"{cpath}.rebuttable_by",
                 f"expected one of {', '.join(REBUTTAL_FIELDS)}, got {quote(rebut)}",
@@ -1486,7 +1486,7 @@ def _parse_ladder(
                 f"expected one of the classes, got {quote(value)}",
                 suggestion=did_you_mean(str(value), sorted(seen_values)),
             )
-        elif not name.isidentifier() or not name.islower():
+        elif not _NAME.match(name):
             reader.fail(f"{path}.flags.{name}", "a flag name must be snake_case")
         else:
             flags[name] = value
@@ -1837,7 +1837,7 @@ def _parse_materiality(
     if not table and "absolute" in body:
         reader.fail(f"{path}.absolute", "give at least one currency's threshold")
     for currency, value in table.items():
-        if not (len(currency) == 3 and currency.isalpha() and currency.isupper()):
+        if not (len(currency) == 3 and all("A" <= c <= "Z" for c in currency)):
             reader.fail(f"{path}.absolute.{currency}", "expected an ISO 4217 code such as 'EUR'")
             continue
         figure = reader.figure(value, f"{path}.absolute.{currency}", kind="number", minimum=0)
@@ -1845,7 +1845,12 @@ def _parse_materiality(
             absolute[currency] = figure
     labels: dict[str, tuple[str, str]] = {}
     for value, label in (reader.table(body.get("labels", {}), f"{path}.labels") or {}).items():
-        if value not in MaterialityPack.values or not isinstance(label, list) or len(label) != 2:
+        if (
+            value not in MaterialityPack.values
+            or not isinstance(label, list)
+            or len(label) != 2
+            or not all(isinstance(text, str) for text in label)
+        ):
             reader.fail(
                 f"{path}.labels.{value}",
                 "expected 'default' or 'not_default' mapped to [english, chinese]",

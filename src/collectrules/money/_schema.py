@@ -6,7 +6,7 @@ from typing import Any
 
 from collectrules._json import schema_pattern
 from collectrules.money import terms as _terms
-from collectrules.policy.schema import CITES, TEXT, figure, table, whole
+from collectrules.policy.schema import CITES, DATE_PATTERN, TEXT, figure, table, whole
 
 __all__ = ["money_defs"]
 
@@ -39,8 +39,10 @@ _MONEY = {
     "horizon_months": whole("The recovery horizon a plan may not run past (Q2-SHORT).", 1),
     "horizon_rule": {**_RULE, "description": "The clause of the horizon (default Q2-SHORT)."},
     "horizon_kinds": {
-        "type": "array",
-        "items": {"enum": ["extend", "replan", "restructure"]},
+        "oneOf": [
+            {"enum": ["extend", "replan", "restructure"]},
+            {"type": "array", "items": {"enum": ["extend", "replan", "restructure"]}},
+        ],
         "description": "The plan kinds the horizon bounds (default: extend, replan).",
     },
     "max_months": whole("The most instalments a plan may have.", 1),
@@ -52,11 +54,13 @@ _MONEY = {
     "penalty_cap": {"$ref": "#/$defs/money_penalty_cap"},
     "reductions": {
         "type": "object",
+        "propertyNames": {"pattern": schema_pattern(_terms._ID)},
         "additionalProperties": {"$ref": "#/$defs/money_reduction"},
         "description": "Incentives and reductions, keyed by id.",
     },
     "targets": {
         "type": "object",
+        "propertyNames": {"pattern": schema_pattern(_terms._ID)},
         "additionalProperties": {"$ref": "#/$defs/money_target"},
         "description": "Collection targets (催收目标), keyed by id.",
     },
@@ -73,7 +77,7 @@ _RATE_CAP = {
     "lpr_date": {
         "description": "The date the LPR was published (a date, or a parameter holding one).",
         "anyOf": [
-            {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$"},
+            {"type": "string", "pattern": DATE_PATTERN},
             {"$ref": "#/$defs/parameter_name"},
         ],
     },
@@ -96,8 +100,10 @@ _REDUCTION = {
     "max_share": figure({"type": "number", "minimum": 0, "maximum": 1}, "The largest share."),
     "applies_to": {**_COMPONENTS, "description": "The components it may reduce."},
     "quadrants": {
-        "type": "array",
-        "items": {"enum": ["Q1", "Q2", "Q3", "Q4"]},
+        "oneOf": [
+            {"enum": ["Q1", "Q2", "Q3", "Q4"]},
+            {"type": "array", "items": {"enum": ["Q1", "Q2", "Q3", "Q4"]}},
+        ],
         "description": "The quadrants it is offered in (default: all).",
     },
     "reason": TEXT,

@@ -306,6 +306,8 @@ class _Reader(TableReader):
 
     def date(self, raw: object, path: str) -> dt.date | None:
         value, param = self.resolve(raw, path)
+        if value is None and param is None and isinstance(raw, str) and _NAME.match(raw):
+            return None  # an unknown parameter, reported once by resolve
         where = f"parameter {quote(param)}" if param else "the value"
         if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
             return value
@@ -328,11 +330,14 @@ class _Reader(TableReader):
             return None
         return str(value)
 
-    def rule_id(self, table: Mapping[str, Any], path: str) -> str:
-        value = self.string(table, "rule", path)
+    def rule_id(
+        self, table: Mapping[str, Any], path: str, key: str = "rule", default: str | None = None
+    ) -> str:
+        """The clause id at ``key`` (required unless there is a ``default``)."""
+        value = self.string(table, key, path, default=default)
         if value and not _ID.match(value):
             self.fail(
-                f"{path}.rule", f"expected a clause id such as 'CN-PENALTY', got {quote(value)}"
+                f"{path}.{key}", f"expected a clause id such as 'CN-PENALTY', got {quote(value)}"
             )
         return value
 
@@ -517,7 +522,7 @@ def parse_money_section(
         horizon = reader.number(
             table["horizon_months"], "money.horizon_months", minimum=Decimal(1), whole=True
         )
-    horizon_rule = reader.string(table, "horizon_rule", "money", default="Q2-SHORT")
+    horizon_rule = reader.rule_id(table, "money", "horizon_rule", default="Q2-SHORT")
     kinds: list[Remedy] = []
     for kind in (
         reader.texts(table, "horizon_kinds", "money")
@@ -540,7 +545,7 @@ def parse_money_section(
         max_months = reader.number(
             table["max_months"], "money.max_months", minimum=Decimal(1), whole=True
         )
-    max_rule = reader.string(table, "max_months_rule", "money", default="")
+    max_rule = reader.rule_id(table, "money", "max_months_rule", default="")
     if max_months is not None and not max_rule:
         reader.fail("money.max_months_rule", "required with max_months: the clause it encodes")
     accel = reader.number(

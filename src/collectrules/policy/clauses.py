@@ -310,7 +310,7 @@ def _walk(node: object, path: str, rule_id: str | None) -> Iterator[tuple[str, s
 
 
 _CLAUSE = {
-    "title": {**TEXT, "description": "What the clause says."},
+    "title": {**TEXT, "minLength": 1, "description": "What the clause says."},
     "source": {**TEXT, "description": "The document it comes from (default: the policy file)."},
     "section": {**TEXT, "description": "Where in that document."},
 }
@@ -336,7 +336,9 @@ class ClausesSection(BaseSection):
         return {
             "type": "object",
             "propertyNames": {"pattern": schema_pattern(CLAUSE_ID)},
-            "additionalProperties": {"oneOf": [{"type": "string"}, {"$ref": "#/$defs/clause"}]},
+            "additionalProperties": {
+                "oneOf": [{"type": "string", "minLength": 1}, {"$ref": "#/$defs/clause"}]
+            },
             "description": self.doc,
         }
 

@@ -119,6 +119,10 @@ def resolve(
         msg = f"extends chain deeper than {MAX_EXTENDS_DEPTH} files: {shown}"
         raise PolicyError([FieldProblem("extends", msg, source=chain[0] if chain else source)])
     own = copy.deepcopy(dict(data))
+    if "extends" in own and own["extends"] is None:  # JSON's null: no policy named
+        raise PolicyError(
+            [FieldProblem("extends", "expected a policy name or a path, got null", source=source)]
+        )
     parent_ref = own.pop("extends", None)
     own_rules = dict.fromkeys(_rule_ids(own), label)
     own_params = dict.fromkeys(_names(own.get("parameters")), label)
@@ -443,10 +447,10 @@ def _merge(
             merged[key] = {**merged[key], **value}
         else:
             merged[key] = value
-    if not disabled:
-        return merged, ()
     if not isinstance(disabled, list) or not all(isinstance(d, str) for d in disabled):
         return merged, (FieldProblem("disable", "expected a list of rule ids", source=source),)
+    if not disabled:
+        return merged, ()
     known = _rule_ids(merged)
     problems = tuple(
         FieldProblem(
@@ -460,7 +464,7 @@ def _merge(
     )
     gone = set(disabled) & set(known)
     if gone:
-        tables = [la for la in merged.get("layers", []) if isinstance(la, dict)]
+        tables = [la for la in _list(merged.get("layers")) if isinstance(la, dict)]
         if isinstance(merged.get("remedies"), dict):
             tables.append(merged["remedies"])
         for table in tables:
@@ -468,7 +472,9 @@ def _merge(
                 table["rules"] = [
                     r
                     for r in table["rules"]
-                    if not (isinstance(r, Mapping) and r.get("id") in gone)
+                    if not (
+                        isinstance(r, Mapping) and isinstance(r.get("id"), str) and r["id"] in gone
+                    )
                 ]
         for rid in gone:
             origins.pop(rid, None)

@@ -1602,7 +1602,7 @@ class _Loader:
             )
             conflict = ConflictRule.UNSPECIFIED
         remedy_rules = self.remedy_rules(remedies_table.get("rules", []), schema, params)
-        envelopes = self.envelopes(data.get("envelopes"), layers)
+        envelopes = self.envelopes(data.get("envelopes", {}), layers)
         named_conditions = self.named_conditions(schema, params)
 
         all_ids = [r.id for layer in layers for r in layer.rules] + [r.id for r in remedy_rules]
@@ -1747,9 +1747,9 @@ class _Loader:
             out[name] = Parameter(
                 name=name,
                 value=value,
-                doc=str(spec.get("doc", "")),
+                doc=self.get_str(spec, "doc", path, default=""),
                 cites=self.get_strs(spec, "cites", path),
-                chosen=bool(spec.get("chosen", False)),
+                chosen=self.flag(spec, "chosen", path),
                 status=status,
             )
         return out
@@ -1786,11 +1786,11 @@ class _Loader:
                 kind=kind,
                 dimension=str(dimension),
                 polarity=str(polarity),
-                label_en=str(spec.get("label_en", "")),
-                label_zh=str(spec.get("label_zh", "")),
+                label_en=self.get_str(spec, "label_en", path, default=""),
+                label_zh=self.get_str(spec, "label_zh", path, default=""),
                 cites=self.get_strs(spec, "cites", path),
                 chosen=self.flag(spec, "chosen", path),
-                doc=str(spec.get("doc", "")),
+                doc=self.get_str(spec, "doc", path, default=""),
             )
         return out
 
@@ -2162,7 +2162,12 @@ class _Loader:
                     )
                     self.layer_fail(lid, f"{path}.values", message, "values")
                     continue
-                if value not in values or not isinstance(label, list) or len(label) != 2:
+                if (
+                    value not in values
+                    or not isinstance(label, list)
+                    or len(label) != 2
+                    or not all(isinstance(text, str) for text in label)
+                ):
                     self.fail(
                         f"{path}.labels.{value}",
                         "expected a value of the layer mapped to [english, chinese]",
@@ -2232,7 +2237,7 @@ class _Loader:
                         rule_id=rid,
                         key="when",
                     )
-                reason = str(rt.get("reason", ""))
+                reason = self.get_str(rt, "reason", rpath, default="", rule_id=rid)
                 self.check_placeholders(reason, f"{rpath}.reason", rid, "reason", schema, params)
                 rules.append(
                     LayerRule(
@@ -2247,7 +2252,7 @@ class _Loader:
                         origin=self._origin(rid),
                         presumed=self.flag(rt, "presumed", rpath, rid),
                         chosen=self.flag(rt, "chosen", rpath, rid),
-                        doc=str(rt.get("doc", "")),
+                        doc=self.get_str(rt, "doc", rpath, default="", rule_id=rid),
                     )
                 )
             if output in schema:
@@ -2267,7 +2272,7 @@ class _Loader:
                 bands=tuple(bands),
                 labels=labels,
                 cites=self.get_strs(table, "cites", path),
-                doc=str(table.get("doc", "")),
+                doc=self.get_str(table, "doc", path, default=""),
             )
             schema[output] = FieldSpec(output, FieldType.ENUM, choices=values)
             self.outputs.setdefault(output, lid)
@@ -2374,15 +2379,13 @@ class _Loader:
                     origin=self._origin(rid),
                     overrides_quadrant=overrides,
                     chosen=self.flag(rt, "chosen", path, rid),
-                    doc=str(rt.get("doc", "")),
+                    doc=self.get_str(rt, "doc", path, default="", rule_id=rid),
                 )
             )
         return tuple(out)
 
     def envelopes(self, raw: object, layers: Sequence[Layer]) -> dict[str, Envelope]:
         """``[envelopes]``: one table per quadrant, the remedies it can ever get."""
-        if raw is None:
-            return {}
         if not isinstance(raw, Mapping):
             self.fail("envelopes", "expected a table: [envelopes.Q1] …")
             return {}
@@ -2425,10 +2428,8 @@ class _Loader:
                     f"{path}.cites",
                     "an envelope must cite the clause that gives the quadrant's treatment",
                 )
-            doc = table.get("doc", "")
-            out[str(name)] = Envelope(
-                str(name), frozenset(remedies), cites, doc if isinstance(doc, str) else ""
-            )
+            doc = self.get_str(table, "doc", path, default="")
+            out[str(name)] = Envelope(str(name), frozenset(remedies), cites, doc)
         self.place_own_remedies(out, quadrants)
         missing = [q for q in quadrants if q not in out]
         if out and missing:

@@ -26,19 +26,25 @@ from collectrules.conditions import MAX_TEXT
 from collectrules.errors import quote
 from collectrules.model.case import ContactOutcome, EventKind, Product
 from collectrules.model.remedies import Remedy, RemedyCategory
+from collectrules.model.schema import _PY_SPACE
 from collectrules.policy import loader as _policy
 from collectrules.policy.model import ConflictRule, HitPolicy, RemedyEffect
 from collectrules.policy.section import Section, installed_sections
 
 __all__ = [
     "CITES",
+    "CLOCK_PATTERN",
     "CONDITION",
+    "DATE_PATTERN",
     "EVENT_MATCHERS",
+    "POLICY_EXCEPTIONS",
     "PRODUCTS",
     "SCHEMA_ID",
+    "SPACE",
     "TEXT",
     "any_case",
     "by_id",
+    "cited_with",
     "figure",
     "one_or_many",
     "pack",
@@ -46,6 +52,7 @@ __all__ = [
     "schema_text",
     "shipped_schema",
     "table",
+    "together",
     "whole",
 ]
 
@@ -64,6 +71,44 @@ def _strings(description: str) -> dict[str, Any]:
     }
 
 
+#: A rule id as the loader reads it: visible text of 1 to MAX_RULE_ID_LENGTH characters,
+#: no space at either end, no control character or line separator (exception 5: the
+#: loader also refuses format characters, look-alike letters and mixed scripts).
+_RULE_ID = {
+    "type": "string",
+    "minLength": 1,
+    "maxLength": _policy.MAX_RULE_ID_LENGTH,
+    "pattern": rf"^(?![{_PY_SPACE}])(?!.*[{_PY_SPACE}]$)[^\x00-\x1f\x7f-\x9f\u2028\u2029]+"
+    + SCHEMA_END,
+}
+
+#: What the schema cannot say and the loader checks: a policy that passes the schema
+#: may still be refused for these, and for nothing else (tests/test_policy_schema_agreement.py).
+POLICY_EXCEPTIONS = (
+    "1. A condition is checked as text of at most 4,000 characters: its grammar, the "
+    "fields it reads and the values it compares them with are the loader's to check.",
+    "2. A name that must name something elsewhere in the policy or its base (a remedy, "
+    "a parameter, a product, a signal, a layer value, a clause, a calendar, a pack, a rule "
+    "to disable) is checked for its shape only. So, in a policy that extends another, is "
+    "the key an entry new to the base needs: a parameter's value, a signal's dimension and "
+    "polarity, a layer's values, a catalogue entry's labels, the calendar, the assets' "
+    "sources and classes, the rule of money's max_months (the schema requires them only "
+    "in a policy that extends none).",
+    "3. Ids and names that must be unique across a table or the policy are not checked "
+    "for uniqueness.",
+    "4. Figures that must agree with each other (contact hours that start before they "
+    "end, buckets that neither overlap nor leave gaps, an offset of at most ten years in "
+    "its unit) and a parameter's value, checked where the parameter is used, are the "
+    "loader's to check.",
+    "5. A rule id is checked for its length, its ends and its line breaks; the loader also "
+    "refuses format characters (a zero-width space), characters Unicode writes otherwise "
+    "(a fullwidth letter), digits other than 0-9, look-alike letters and mixed scripts.",
+    "6. JSON has no NaN or infinity: a TOML nan or inf, which the loader refuses, is not "
+    "judged by the schema.",
+    "7. A JSON Schema integer may be written with a decimal point (3.0); where the loader "
+    "wants a whole number it refuses one written so.",
+)
+
 # Every key of every table: its schema, with a description. Each table's keys must be
 # exactly the loader's (see _table), so that a key added to the loader without a line
 # here, or the other way round, fails loudly.
@@ -81,9 +126,10 @@ _PARAMETER = {
         "description": "True when the source texts leave the figure open and the policy chose it.",
     },
     "status": {
-        "enum": ["V", "S"],
+        "enum": ["V", "S", None],
         "description": "For a figure from REGULATION.md: V when seen in the text of "
-        "the law, S when seen only in secondary sources.",
+        "the law, S when seen only in secondary sources (null: neither, which in a child "
+        "policy removes the base's).",
     },
 }
 _SIGNAL = {
@@ -133,9 +179,10 @@ _LAYER = {
         "description": "How the matching rules combine: first, priority, collect_sum or unique.",
     },
     "default": {
-        "type": "string",
+        "type": ["string", "null"],
         "description": "The value when no rule matches (collect_sum: below every "
-        "band). Without it, a case that no rule matches cannot be decided.",
+        "band). Without it (or null, which in a child policy removes the base's), a case "
+        "that no rule matches cannot be decided.",
     },
     "bands": {
         "type": "array",
@@ -163,8 +210,7 @@ _LAYER = {
 }
 _LAYER_RULE = {
     "id": {
-        "type": "string",
-        "pattern": schema_pattern(_policy._ID),
+        **_RULE_ID,
         "description": "The rule's id, unique in the policy; traces name it.",
     },
     "when": {**CONDITION, "description": "The condition; empty or missing: always."},
@@ -219,11 +265,7 @@ _REMEDY_NAMES = {
     ]
 }
 _REMEDY_RULE = {
-    "id": {
-        "type": "string",
-        "pattern": schema_pattern(_policy._ID),
-        "description": "The rule's id, unique in the policy.",
-    },
+    "id": {**_RULE_ID, "description": "The rule's id, unique in the policy."},
     "effect": {
         "enum": [e.value for e in RemedyEffect],
         "description": "allow, block or require (a required remedy is allowed and must be used).",
@@ -232,11 +274,7 @@ _REMEDY_RULE = {
     "remedies": {**_REMEDY_NAMES, "description": "The remedies the rule acts on."},
     "when": {**CONDITION, "description": "The condition; empty or missing: always."},
     "reason": {**TEXT, "description": "Why; decisions show it with the grant or block."},
-    "conditions": {
-        "type": "array",
-        "items": {"type": "string"},
-        "description": "allow and require: the terms under which the remedy may be used.",
-    },
+    "conditions": _strings("allow and require: the terms under which the remedy may be used."),
     "cites": {**CITES, "description": "Clause ids the rule encodes."},
     "overrides_quadrant": {
         "type": "boolean",
@@ -259,7 +297,10 @@ _ENVELOPE = {
         "items": {"$ref": "#/$defs/remedy"},
         "description": "The remedies the quadrant can ever get.",
     },
-    "cites": {**CITES, "description": "The clauses that give the quadrant's treatment."},
+    "cites": {
+        "allOf": [CITES, {"not": {"const": []}}],
+        "description": "The clauses that give the quadrant's treatment (at least one).",
+    },
     "doc": {**TEXT, "description": "Notes on the envelope."},
 }
 _NAMED_CONDITION = {
@@ -316,6 +357,7 @@ _TOP = {
     },
     "version": {
         "type": "string",
+        "pattern": "^" + _policy._VERSION.pattern + SCHEMA_END,
         "default": "0",
         "description": "The policy's version, as a string.",
     },
@@ -390,6 +432,36 @@ _TOP = {
 }
 
 
+def _each(required: list[str]) -> dict[str, Any]:
+    """Every entry of a table keyed by name holds ``required``."""
+    return {"additionalProperties": {"required": required}}
+
+
+#: What a policy that extends none must give, by top-level key: a child policy's entry
+#: of a base's name (a parameter, a signal, a layer of the same id, a catalogue entry,
+#: the calendar …) inherits the keys it leaves out.
+_BASE_ONLY: dict[str, Any] = {
+    "parameters": {
+        "additionalProperties": {"if": {"type": "object"}, "then": {"required": ["value"]}}
+    },
+    "signals": _each(["dimension", "polarity"]),
+    "layers": {"items": {"required": ["values"]}},
+    "catalogue": {
+        "properties": {
+            "remedies": _each(["label_en", "label_zh", "category"]),
+            "products": _each(["label_en", "label_zh"]),
+        }
+    },
+    "timeline": {"required": ["calendar"]},
+    "assets": {"required": ["sources", "classes"]},
+    "money": {"dependentRequired": {"max_months": ["max_months_rule"]}},
+    "emergencies": {
+        "if": {"required": ["unreachable_attempts"]},
+        "then": {"required": ["kinds"], "properties": {"kinds": {"required": ["absconded"]}}},
+    },
+}
+
+
 def table(
     keys: tuple[str, ...] | set[str], spec: dict[str, Any], required: list[str], description: str
 ) -> dict[str, Any]:
@@ -423,10 +495,29 @@ def one_or_many(item: dict[str, Any], description: str) -> dict[str, Any]:
 
 
 def any_case(word: str) -> str:
-    """A regex that matches ``word`` in any letter case, with any run of spaces."""
+    """A regex that matches ``word`` in any letter case, with any run of spaces (U+0020,
+    as the loader joins the words of a unit)."""
     return "".join(
-        f"[{c.lower()}{c.upper()}]" if c.isalpha() else (r"\s+" if c == " " else c) for c in word
+        f"[{c.lower()}{c.upper()}]" if c.isalpha() else (" +" if c == " " else c) for c in word
     )
+
+
+#: The characters Python's ``\s`` matches, which the loader strips from an offset, as a
+#: character class body: ECMA-262's ``\s`` differs (it has U+FEFF and lacks U+001C to
+#: U+001F and U+0085), so the schema spells them out.
+SPACE = _PY_SPACE
+#: A day of the calendar as YYYY-MM-DD, years 0001 to 9999, as the loader reads a date:
+#: no 2026-02-30, no 2100-02-29, ASCII digits only (ECMA-262's ``\d`` is ASCII,
+#: Python's is not).
+_LEAP = r"(?:[0-9]{2}(?:0[48]|[2468][048]|[13579][26])|(?:0[48]|[2468][048]|[13579][26])00)"
+_MONTH_DAY = (
+    r"(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])"
+    r"|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)"
+    r"|02-(?:0[1-9]|1[0-9]|2[0-8]))"
+)
+DATE_PATTERN = rf"^(?:(?!0000)[0-9]{{4}}-{_MONTH_DAY}|{_LEAP}-02-29)" + SCHEMA_END
+#: A time of day as HH:MM, 00:00 to 23:59, or 24:00 (the end of the day).
+CLOCK_PATTERN = r"^(?:(?:[01][0-9]|2[0-3]):[0-5][0-9]|24:00)" + SCHEMA_END
 
 
 def figure(item: dict[str, Any], description: str) -> dict[str, Any]:
@@ -473,13 +564,20 @@ def pack(
     required: list[str],
     description: str,
     by_kind: dict[str, tuple[tuple[str, ...], list[str]]] | None = None,
+    kind_rules: dict[str, list[dict[str, Any]]] | None = None,
 ) -> dict[str, Any]:
-    """A pack table: the loader reads none of its keys when ``enabled = false``."""
+    """A pack table: the loader reads none of its keys when ``enabled = false``.
+
+    ``by_kind`` gives each kind's keys and required keys; ``kind_rules`` more schemas a
+    pack of that kind must pass (keys that go together)."""
     out = table(keys, spec, required, description)
+    # With enabled = false the loader reads no other key: the keys' schemas hold only
+    # in a pack that is on.
     strict: dict[str, Any] = {
-        "propertyNames": {"enum": list(out["properties"])},
+        "properties": out.pop("properties"),
         "required": out.pop("required"),
     }
+    strict["propertyNames"] = {"enum": list(strict["properties"])}
     del out["additionalProperties"]
     if by_kind:
         strict["allOf"] = [
@@ -488,6 +586,7 @@ def pack(
                 "then": {
                     "propertyNames": {"enum": list(kind_keys)},
                     **({"required": kind_required} if kind_required else {}),
+                    **({"allOf": kind_rules[kind]} if kind_rules and kind in kind_rules else {}),
                 },
             }
             for kind, (kind_keys, kind_required) in by_kind.items()
@@ -495,6 +594,19 @@ def pack(
     out["if"] = {"properties": {"enabled": {"const": False}}, "required": ["enabled"]}
     out["else"] = strict
     return out
+
+
+def together(*keys: str) -> dict[str, Any]:
+    """The keys go together: a table that holds one holds them all."""
+    return {"dependentRequired": {k: [o for o in keys if o != k] for k in keys}}
+
+
+def cited_with(cites: str, *keys: str) -> dict[str, Any]:
+    """A table whose ``cites`` key cites something (not an empty list) holds ``keys``."""
+    return {
+        "if": {"required": [cites], "properties": {cites: {"not": {"const": []}}}},
+        "then": {"required": list(keys)},
+    }
 
 
 def _require_sections(value: object) -> tuple[Section, ...]:
@@ -528,11 +640,23 @@ def policy_schema(sections: Sequence[Section] | None = None) -> dict[str, Any]:
         keys.add(plugin.key)
         section_defs.update(plugin.schema_defs())
     remedies = [r.value for r in Remedy]
-    top = table(keys, top_spec, [], "A collectrules policy.")
+    top = table(
+        keys,
+        top_spec,
+        [],
+        "A collectrules policy. The loader checks more than a JSON Schema can say: "
+        + " ".join(POLICY_EXCEPTIONS),
+    )
     top["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     top["$id"] = SCHEMA_ID
     top["title"] = "collectrules policy"
     top["anyOf"] = [{"required": ["id"]}, {"required": ["extends"]}]
+    top["dependentRequired"] = {"disable": ["extends"]}
+    # A child's table of a base's name changes only the keys it gives: what every entry
+    # needs is required only in a policy that extends none.
+    base_only = {k: v for k, v in _BASE_ONLY.items() if k in keys}
+    top["if"] = {"not": {"required": ["extends"]}}
+    top["then"] = {"properties": base_only}
     remedy_rule = table(
         _policy._REMEDY_RULE_KEYS,
         _REMEDY_RULE,
@@ -540,12 +664,24 @@ def policy_schema(sections: Sequence[Section] | None = None) -> dict[str, Any]:
         "A remedy rule: allows, blocks or requires remedies.",
     )
     remedy_rule["anyOf"] = [{"required": ["remedy"]}, {"required": ["remedies"]}]
+    # A rule that widens a quadrant's envelope allows or requires, and cites why.
+    remedy_rule["if"] = {
+        "properties": {"overrides_quadrant": {"const": True}},
+        "required": ["overrides_quadrant"],
+    }
+    remedy_rule["then"] = {
+        "properties": {
+            "effect": {"enum": [RemedyEffect.ALLOW.value, RemedyEffect.REQUIRE.value]},
+            "cites": {"not": {"const": []}},
+        },
+        "required": ["cites"],
+    }
     top["$defs"] = {
         "cites": _strings(
             "Clause ids: of DOMAIN.md, of REGULATION.md, or of the policy's own [clauses]."
         ),
         "condition": {
-            "type": "string",
+            "type": ["string", "null"],
             "maxLength": MAX_TEXT,
             "description": "A condition in the condition language: comparisons of fields "
             "with constants or parameters (==, !=, <, <=, >, >=, low <= field <= high, "
@@ -574,20 +710,38 @@ def policy_schema(sections: Sequence[Section] | None = None) -> dict[str, Any]:
         "catalogue_remedy": table(
             _policy._REMEDY_SPEC_KEYS,
             _CATALOGUE_REMEDY,
-            ["label_en", "label_zh", "category"],
-            "One of the policy's own remedies.",
+            [],
+            "One of the policy's own remedies. Its labels and category are required unless "
+            "the policy extends another (a child's table changes the base's remedy of that name).",
         ),
         "catalogue_product": table(
             _policy._PRODUCT_SPEC_KEYS,
             _CATALOGUE_PRODUCT,
-            ["label_en", "label_zh"],
-            "One of the policy's own products.",
+            [],
+            "One of the policy's own products. Its labels are required unless the policy "
+            "extends another (a child's table changes the base's product of that name).",
         ),
         "parameter": table(
-            _policy._PARAMETER_KEYS, _PARAMETER, ["value"], "A parameter: a named figure."
+            _policy._PARAMETER_KEYS,
+            _PARAMETER,
+            [],
+            "A parameter: a named figure. Its value is required unless the policy extends "
+            "another (a child's table changes the base's parameter of that name).",
         ),
-        "signal": table(_policy._SIGNAL_KEYS, _SIGNAL, ["dimension", "polarity"], "A signal kind."),
-        "layer": table(_policy._LAYER_KEYS, _LAYER, ["id"], "A classification layer."),
+        "signal": table(
+            _policy._SIGNAL_KEYS,
+            _SIGNAL,
+            [],
+            "A signal kind. Its dimension and polarity are required unless the policy extends "
+            "another (a child's table changes the base's signal of that name).",
+        ),
+        "layer": table(
+            _policy._LAYER_KEYS,
+            _LAYER,
+            ["id"],
+            "A classification layer. Its values are required unless the policy extends another "
+            "(a child's layer of a base layer's id changes that layer).",
+        ),
         "band": {
             "type": "object",
             "description": "A band of a collect_sum layer.",

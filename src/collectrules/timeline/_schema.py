@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from collectrules._json import schema_pattern
+from collectrules._json import SCHEMA_END, schema_pattern
 from collectrules.policy.schema import (
     CITES,
     CONDITION,
+    DATE_PATTERN,
     EVENT_MATCHERS,
     PRODUCT_NAME,
+    SPACE,
     TEXT,
     any_case,
     one_or_many,
@@ -17,14 +19,23 @@ from collectrules.policy.schema import (
 )
 from collectrules.timeline import stages as _stages
 
+#: A text that is not blank: the loader strips Python's white space from a required text.
+_VISIBLE = {"type": "string", "pattern": f"[^{SPACE}]"}
+
 __all__ = ["OFFSET", "timeline_defs"]
 
 _MATCHER = {"$ref": "#/$defs/event_matcher"}
-_MATCHERS = one_or_many(_MATCHER, "An event kind or a list of them.")
+_MATCHERS = {
+    "description": "An event kind or a list of them (at least one).",
+    "oneOf": [_MATCHER, {"type": "array", "items": _MATCHER, "minItems": 1}],
+}
 _UNITS = sorted(_stages._UNIT_WORDS, key=len, reverse=True)
 _LITERAL_OFFSET = {
     "type": "string",
-    "pattern": r"^\s*\d{1,5}\s*(?:" + "|".join(any_case(u) for u in _UNITS) + r")\s*$",
+    "pattern": rf"^[{SPACE}]*[0-9]{{1,5}}[{SPACE}]*(?:"
+    + "|".join(any_case(u) for u in _UNITS)
+    + rf")[{SPACE}]*"
+    + SCHEMA_END,
     "examples": ["24 hours", "3 days", "5 business days", "2 weeks", "1 month", "3d"],
 }
 _PARAMETER_OFFSET = {
@@ -49,14 +60,14 @@ _PARAMETER_OFFSET = {
 OFFSET: dict[str, Any] = {"oneOf": [_LITERAL_OFFSET, _PARAMETER_OFFSET]}
 _DATES = {
     "type": "array",
-    "items": {"type": "string", "format": "date"},
+    "items": {"type": "string", "pattern": DATE_PATTERN},
     "description": "Dates (TOML local dates, or YYYY-MM-DD strings).",
 }
 _TIMELINE = {
     "calendar": {
         "description": "The business calendar whose working days count: a country code "
         'or a table such as { country = "CN" }. Required once the policy is merged.',
-        "oneOf": [{"type": "string"}, {"$ref": "#/$defs/calendar"}],
+        "oneOf": [_VISIBLE, {"$ref": "#/$defs/calendar"}],
     },
     "plans": {
         "type": "object",
@@ -84,7 +95,7 @@ _TIMELINE = {
     "deadlines": {"$ref": "#/$defs/deadlines"},
 }
 _CALENDAR = {
-    "country": {**TEXT, "description": "The country code, such as CN."},
+    "country": {**_VISIBLE, "description": "The country code, such as CN."},
     "subdivision": {**TEXT, "description": "The subdivision (province, state) code."},
     "extra_holidays": {**_DATES, "description": "Days off besides the country's holidays."},
     "extra_working_days": {**_DATES, "description": "Working days besides the usual ones."},
@@ -126,12 +137,12 @@ _STAGE = {
     "within": {**OFFSET, "description": "The deadline, from the anchor."},
     "after": {**OFFSET, "description": "The earliest start, from the anchor."},
     "limit": {**OFFSET, "description": "A hard limit past the deadline (needs within)."},
-    "action": {**TEXT, "minLength": 1, "description": "What to do."},
+    "action": {**_VISIBLE, "description": "What to do."},
     "channel": {
         "enum": [c.value for c in _stages.Channel],
         "description": "How the action is carried out.",
     },
-    "owner": {**TEXT, "minLength": 1, "description": "Who does it."},
+    "owner": {**_VISIBLE, "description": "Who does it."},
     "completed_by": {**_MATCHERS, "description": "The event kinds that complete the stage."},
     "when": {**CONDITION, "description": "The condition under which the stage applies."},
     "reason": {**TEXT, "description": "Why the stage is skipped when its condition is false."},
@@ -215,6 +226,12 @@ def timeline_defs() -> dict[str, Any]:
             f"The {name} period of the legal deadlines.",
         )
         for name, keys in _stages.PERIOD_KEYS.items()
+    }
+    # The records deadline, once switched on, cites the clause that sets the period.
+    periods["records"]["if"] = {"properties": {"enabled": {"const": True}}, "required": ["enabled"]}
+    periods["records"]["then"] = {
+        "required": ["cites"],
+        "properties": {"cites": {"not": {"const": []}}},
     }
     return {
         "timeline": table(

@@ -622,10 +622,24 @@ class EmergenciesPlugin(BaseSection):
         return _facts_of(emergencies_now(policy, case, as_of, section))
 
 
-_STRINGS = {"type": "array", "items": {"type": "string"}}
+#: A text or a list of texts, as the loader reads them (``texts``).
+_STRINGS = {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]}
+
+
+def _one_or_many(item: dict[str, Any], min_items: int = 0) -> dict[str, Any]:
+    """One ``item``, or a list of them (at least ``min_items``)."""
+    many: dict[str, Any] = {"type": "array", "items": item}
+    if min_items:
+        many["minItems"] = min_items
+    return {"oneOf": [item, many]}
+
+
 _SCHEMA: dict[str, Any] = {
     "type": "object",
     "additionalProperties": False,
+    # unreachable_attempts derives absconded: the kinds that replace the base's name it.
+    "if": {"required": ["unreachable_attempts", "kinds"]},
+    "then": {"properties": {"kinds": {"required": ["absconded"]}}},
     "properties": {
         "unreachable_attempts": {
             "description": "failed contact attempts in a row that derive absconded "
@@ -644,8 +658,8 @@ _SCHEMA: dict[str, Any] = {
                 "properties": {
                     "title": {"type": "string"},
                     "plan": {"type": "string"},
-                    "pauses": {**_STRINGS, "items": {"enum": [c.value for c in Channel]}},
-                    "stops": {**_STRINGS, "items": {"enum": [c.value for c in Channel]}},
+                    "pauses": _one_or_many({"enum": [c.value for c in Channel]}),
+                    "stops": _one_or_many({"enum": [c.value for c in Channel]}),
                     "cites": _STRINGS,
                     "doc": {"type": "string"},
                 },
@@ -675,7 +689,7 @@ _SCHEMA: dict[str, Any] = {
                             "description": "The hard limit, from the emergency (not before "
                             "within).",
                         },
-                        "completed_by": _STRINGS,
+                        "completed_by": _one_or_many({"type": "string"}, 1),
                         "cites": _STRINGS,
                         "doc": {"type": "string"},
                     },

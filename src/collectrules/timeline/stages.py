@@ -38,6 +38,7 @@ from collectrules.model.case import (
     EventKind,
     concerns_debtor,
     fixed_offset,
+    parse_date,
     product_name,
 )
 from collectrules.model.remedies import Remedy, remedy_name
@@ -126,7 +127,7 @@ _UNIT_WORDS: Mapping[str, OffsetUnit] = {
 #: A whole number and a unit: words joined by spaces. The unit starts and ends with a
 #: letter, so that a text that is no offset fails in time linear in its length (a lazy
 #: ``[A-Za-z_ ]+?`` before ``\s*\Z`` took 69 s on "1", 3,000 spaces and "!").
-_OFFSET_RE = re.compile(r"^\s*(\d{1,5})\s*([A-Za-z_]+(?: +[A-Za-z_]+)*)\s*\Z")
+_OFFSET_RE = re.compile(r"^\s*([0-9]{1,5})\s*([A-Za-z_]+(?: +[A-Za-z_]+)*)\s*\Z")
 #: How many bad values of one list get a did-you-mean suggestion: each costs a fuzzy
 #: match, and a list of 100,000 unknown event kinds took seconds to report.
 _SUGGESTED = 100
@@ -1008,11 +1009,11 @@ class _Parser(OffsetReader):
         rule_id: str | None = None,
         required: bool = True,
     ) -> str:
-        value = table.get(key)
-        if value is None:
+        if key not in table:
             if required:
                 self.fail(f"{path}.{key}", "required; expected a string", rule_id=rule_id, key=key)
             return ""
+        value = table[key]
         if not isinstance(value, str) or (required and not value.strip()):
             self.fail(
                 f"{path}.{key}",
@@ -1239,8 +1240,10 @@ class _Parser(OffsetReader):
         out: set[dt.date] = set()
         for value in raw:
             if isinstance(value, str):
-                with contextlib.suppress(ValueError):
-                    value = dt.date.fromisoformat(value)
+                # YYYY-MM-DD only, as a case's dates (fromisoformat also reads week
+                # dates and the basic form)
+                with contextlib.suppress(InputError):
+                    value = parse_date(value, path)
             if isinstance(value, dt.datetime) or not isinstance(value, dt.date):
                 self.fail(path, f"expected a date as YYYY-MM-DD, got {quote(value)}", key=key)
                 continue
@@ -1593,8 +1596,6 @@ class _Parser(OffsetReader):
 
     def deadlines(self, raw: object) -> DeadlineRules:
         path = "timeline.deadlines"
-        if raw is None:
-            raw = {}
         if not isinstance(raw, Mapping):
             self.fail(path, "expected a table")
             raw = {}
@@ -1750,7 +1751,7 @@ def parse_timeline_section(
         grace_days=parser.whole("promise_grace_days", minimum=0),
         tolerance_pct=parser.percent("promise_tolerance_pct"),
     )
-    deadlines = parser.deadlines(raw.get("deadlines"))
+    deadlines = parser.deadlines(raw.get("deadlines", {}))
     fields = {**TIMELINE_FIELDS, **state_fields(plans)}
     owners: dict[str, str] = {}
     for plan in plans.values():
