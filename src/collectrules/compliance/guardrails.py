@@ -959,15 +959,15 @@ class ThreatenedStaffRule(_Rule):
         threats = _threats(ctx.history, ctx.contact.at)
         if not threats:
             return self.reason_for(ReasonEffect.ALLOW, "no threat to staff on record")
-        unnamed = [e for e in threats if e.staff is None]
-        named = sorted({e.staff for e in threats if e.staff is not None})
-        staff = ctx.contact.staff
         if self.whole_case:
             return self.reason_for(
                 ReasonEffect.BLOCK,
                 f"staff were threatened on {ctx.fmt(threats[-1].at)}: no field visit on this "
                 "case, by anyone",
             )
+        unnamed = [e for e in threats if e.staff is None]
+        named = sorted({e.staff for e in threats if e.staff is not None})
+        staff = ctx.contact.staff
         if unnamed:
             return self.reason_for(
                 ReasonEffect.BLOCK,
