@@ -32,7 +32,8 @@ __all__ = [
     "start_of_local_day",
 ]
 
-_NAME = re.compile(r"^[a-z][a-z0-9_]*\Z")
+#: A name a pack reads or writes (a parameter, a figure): a lowercase identifier.
+PARAM_NAME = re.compile(r"^[a-z][a-z0-9_]*\Z")
 _CLOCK = re.compile(r"^([01][0-9]|2[0-4]):([0-5][0-9])\Z")
 PACK_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_.\-]*\Z")
 
@@ -124,7 +125,7 @@ class PackReader(TableReader):
         rule_id: str | None = None,
     ) -> str:
         value = self.string(table, key, path, default=default, rule_id=rule_id)
-        if value and not _NAME.match(value):
+        if value and not PARAM_NAME.match(value):
             self.fail(
                 f"{path}.{key}",
                 f"expected a snake_case name, got {quote(value)}",
@@ -177,7 +178,7 @@ class PackReader(TableReader):
         """Read a figure: a literal or a parameter name. ``kind`` is int, number or clock."""
         param: str | None = None
         value: object = raw
-        if isinstance(raw, str) and _NAME.match(raw):
+        if isinstance(raw, str) and PARAM_NAME.match(raw):
             if raw not in self.params:
                 self.fail(
                     path,

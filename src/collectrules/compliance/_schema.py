@@ -8,7 +8,7 @@ from collectrules._json import SCHEMA_END, schema_pattern
 from collectrules.compliance import buckets as _buckets
 from collectrules.compliance import guardrails as _guardrails
 from collectrules.compliance import regulatory as _regulatory
-from collectrules.compliance._packs import _NAME as _PARAM_NAME
+from collectrules.compliance._packs import PARAM_NAME as _PARAM_NAME
 from collectrules.model.case import EventKind, Product
 from collectrules.policy.schema import (
     CITES,

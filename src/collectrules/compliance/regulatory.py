@@ -72,7 +72,7 @@ import pendulum
 
 from collectrules._choice import Choice
 from collectrules._decimal import exact
-from collectrules.compliance._packs import _NAME, Figure, PackReader
+from collectrules.compliance._packs import PARAM_NAME, Figure, PackReader
 from collectrules.compliance.buckets import dpd_at
 from collectrules.conditions import FieldSpec, FieldType, Scalar
 from collectrules.errors import FieldProblem, InputError, did_you_mean, quote
@@ -1486,7 +1486,7 @@ def _parse_ladder(
                 f"expected one of the classes, got {quote(value)}",
                 suggestion=did_you_mean(str(value), sorted(seen_values)),
             )
-        elif not _NAME.match(name):
+        elif not PARAM_NAME.match(name):
             reader.fail(f"{path}.flags.{name}", "a flag name must be snake_case")
         else:
             flags[name] = value
