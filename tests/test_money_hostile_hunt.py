@@ -58,6 +58,13 @@ def _case() -> Case:
     return Case.from_dict(json.loads((CASES / "q2_health_short.json").read_text("utf-8")))
 
 
+def _extension(policy: Any, terms: PlanTerms) -> Any:
+    """The extension plan of the example case under ``policy``, decided at AS_OF."""
+    case = _case()
+    decision = Engine(policy, backend="python").decide(case, as_of=AS_OF)
+    return propose_plan(case, decision, kind="extend", as_of=AS_OF, terms=terms, policy=policy)
+
+
 def _policy(tmp_path: Path, money: str) -> Any:
     path = tmp_path / "lender.toml"
     path.write_text(f'extends = "cn_bank_loan"\nid = "lender"\nversion = "1"\n{money}\n')
@@ -111,17 +118,7 @@ def test_a_rate_of_too_many_digits_or_too_small_names_the_rate(rate: str) -> Non
 
 
 def test_an_agreement_never_shows_a_non_zero_rate_as_zero() -> None:
-    case = _case()
-    engine = Engine(load_policy("cn_bank_loan"), backend="python")
-    decision = engine.decide(case, as_of=AS_OF)
-    plan = propose_plan(
-        case,
-        decision,
-        kind="extend",
-        as_of=AS_OF,
-        terms=PlanTerms(months=6, annual_rate="1E-12"),
-        policy=engine.policy,
-    )
+    plan = _extension(load_policy("cn_bank_loan"), PlanTerms(months=6, annual_rate="1E-12"))
     assert "| annual rate / 年利率 | 0.0000000001 % |" in plan.to_markdown()
 
 
@@ -194,16 +191,7 @@ def test_a_zero_money_figure_is_written_without_a_sign(tmp_path: Path, zero: str
         f'[money.penalty_cap]\nrule = "P"\nexcess = {zero}\n'
         f"[money.targets.t]\nrate = {zero}\n",
     )
-    case = _case()
-    decision = Engine(policy, backend="python").decide(case, as_of=AS_OF)
-    plan = propose_plan(
-        case,
-        decision,
-        kind="extend",
-        as_of=AS_OF,
-        terms=PlanTerms(months=6, annual_rate="0", penalty_rate="0"),
-        policy=policy,
-    )
+    plan = _extension(policy, PlanTerms(months=6, annual_rate="0", penalty_rate="0"))
     written = json.dumps(plan.to_dict()) + plan.to_markdown() + plan.to_html()
     assert NEGATIVE_ZERO.search(written) is None
     assert NEGATIVE_ZERO.search(repr(policy.sections["money"].targets)) is None
