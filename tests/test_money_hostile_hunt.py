@@ -27,6 +27,7 @@ from hypothesis import strategies as st
 from collectrules import Case, Engine, load_policy
 from collectrules.assets.checklist import asset_facts, asset_plan_of, assets_of, findings
 from collectrules.calendars import BusinessCalendar
+from collectrules.cli import main
 from collectrules.errors import CollectRulesError, InputError, PolicyError
 from collectrules.model.limits import MAX_YEAR, MIN_YEAR
 from collectrules.money import Method, PlanTerms, build_schedule, propose_plan
@@ -300,3 +301,38 @@ def test_an_urgency_has_a_total_order_or_is_an_input_error(name: str, value: obj
     ordered = sorted([built, other], key=lambda u: u.key)
     assert sorted([other, built], key=lambda u: u.key) == ordered
     assert json.loads(json.dumps(built.to_dict())) == built.to_dict()
+
+
+# --------------------------------------------------------------------------- the plan command
+
+#: An extension of the example case, as JSON; the test adds ``--months``.
+PLAN = [
+    *("plan", str(CASES / "q2_health_short.json"), "--as-of", AS_OF),
+    *["--policy", "cn_bank_loan", "--kind", "extend", "--rate", "0.06", "--format", "json"],
+]
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(zeros=st.integers(min_value=0, max_value=20_000), months=st.integers(0, 10**7))
+def test_plan_reads_months_with_any_number_of_leading_zeros(
+    capsys: pytest.CaptureFixture[str], zeros: int, months: int
+) -> None:
+    """``--months`` of 4,300 characters or more, however many of them were leading
+    zeros ("000…0006"), gave Python's ``ValueError`` (the limit of int-to-text
+    conversion) instead of reading 6 or naming ``--months``."""
+    capsys.readouterr()
+    started = time.process_time()
+    code = main([*PLAN, "--months", "0" * zeros + str(months)])
+    out, err = capsys.readouterr()
+    assert time.process_time() - started < 5.0
+    if 1 <= months <= 24:  # within cn_bank_loan's recovery horizon
+        assert code == 0, err
+        assert len(json.loads(out)["instalments"]) == months
+    else:
+        assert code in (1, 2)
+        assert err.startswith("error: --months: ")
+        assert "Traceback" not in err
