@@ -33,20 +33,21 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Set
 from decimal import Decimal
 from typing import Any
 
 import attrs
 import pendulum
 
-from collectrules._arguments import require_indent, require_text
+from collectrules._arguments import require_indent, require_instance, require_text
 from collectrules._choice import Choice
 from collectrules._decimal import exact
 from collectrules.conditions import MONEY_SCALE, FieldSpec, FieldType, Scalar
 from collectrules.errors import FieldProblem, InputError, PolicyError, did_you_mean, quote
 from collectrules.model.case import Case, Event, EventKind
 from collectrules.model.remedies import Remedy
+from collectrules.model.time import require_aware, require_case
 from collectrules.policy._tables import TableReader
 from collectrules.policy.model import Policy
 from collectrules.policy.section import SectionLoader
@@ -362,13 +363,18 @@ def parse_assets(
 
 
 def assets_of(policy: Policy) -> AssetSection | None:
-    """The policy's parsed ``[assets]`` section, if it has one."""
+    """The policy's parsed ``[assets]`` section, if it has one; ``policy`` of another
+    kind is an :class:`~collectrules.errors.InputError` naming it."""
+    require_instance(policy, Policy, "policy", "a Policy")
     section = policy.sections.get("assets")
     return section if isinstance(section, AssetSection) else None
 
 
 def findings(case: Case, as_of: dt.datetime, section: AssetSection) -> tuple[AssetFinding, ...]:
-    """The assets found at or before ``as_of``; an unknown class is an ``InputError``."""
+    """The assets found at or before ``as_of``; an unknown class is an ``InputError``,
+    and so is an argument of another kind (a naive ``as_of``, a section that is not an
+    :class:`AssetSection`)."""
+    case, as_of, section = _checked(case, as_of, section)
     out: list[AssetFinding] = []
     problems: list[FieldProblem] = []
     for i, event in enumerate(case.events):
@@ -392,6 +398,17 @@ def findings(case: Case, as_of: dt.datetime, section: AssetSection) -> tuple[Ass
     return tuple(sorted(out, key=lambda f: (f.at, f.asset_class)))
 
 
+def _checked(
+    case: object, as_of: object, section: object
+) -> tuple[Case, pendulum.DateTime, AssetSection]:
+    """The arguments of :func:`findings` and :func:`asset_facts`, checked."""
+    return (
+        require_case(case),
+        require_aware(as_of),
+        require_instance(section, AssetSection, "section", "an AssetSection"),
+    )
+
+
 def _finding(event: Event, zone: str) -> AssetFinding:
     # asset_found events carry both (Event checks it).
     assert event.asset_class is not None
@@ -406,7 +423,9 @@ def _covers(found: Decimal, claim: Decimal, pct: Decimal) -> bool:
 
 @exact
 def asset_facts(case: Case, as_of: dt.datetime, section: AssetSection) -> dict[str, Any]:
-    """``assets_found_value`` (integer money units) and ``assets_cover_claim``."""
+    """``assets_found_value`` (integer money units) and ``assets_cover_claim``; an
+    argument of another kind is an :class:`~collectrules.errors.InputError`."""
+    case, as_of, section = _checked(case, as_of, section)
     if not case.events:  # assets are found by events
         return {"assets_found_value": 0, "assets_cover_claim": False}
     total = sum((f.value for f in findings(case, as_of, section)), Decimal(0))
@@ -424,7 +443,20 @@ def asset_plan_of(
     allowed: frozenset[str],
     blocked: Mapping[str, str],
 ) -> AssetPlan:
-    """The checklist of ``case`` given its decision's ``allowed`` and ``blocked`` remedies."""
+    """The checklist of ``case`` given its decision's ``allowed`` and ``blocked`` remedies.
+
+    ``allowed`` is a set of remedy names and ``blocked`` a mapping of remedy names to
+    reasons; an argument of another kind is an :class:`~collectrules.errors.InputError`."""
+    case = require_case(case)
+    require_aware(as_of)  # checked; the plan keeps the instant as the decision wrote it
+    if not isinstance(allowed, Set) or not all(isinstance(r, str) for r in allowed):
+        msg = f"expected a set of remedy names, got {quote(allowed)}"
+        raise InputError([FieldProblem("allowed", msg)])
+    if not isinstance(blocked, Mapping) or not all(
+        isinstance(r, str) and isinstance(why, str) for r, why in blocked.items()
+    ):
+        msg = f"expected a mapping of remedy names to reasons, got {quote(blocked)}"
+        raise InputError([FieldProblem("blocked", msg)])
     section = assets_of(policy)
     if section is None:
         msg = (

@@ -123,10 +123,13 @@ def _months(text: str) -> int:
     if _MONTHS.fullmatch(text) is None:
         msg = f"expected a whole number of months in ASCII digits, got {quote(text)}"
         raise InputError([FieldProblem("--months", msg)], subject="arguments")
-    if len(text.lstrip("0")) > 6:  # past any term, and past what int() reads quickly
+    digits = text.lstrip("0")
+    if len(digits) > 6:  # past any term, and past what int() reads quickly
         msg = f"expected 1 to 600 months, got {quote(text)}"
         raise InputError([FieldProblem("--months", msg)], subject="arguments")
-    return int(text)
+    # The digits without their leading zeros: int() refuses a text of more than 4,300
+    # characters, however many of them are zeros ("000…0006" is 6).
+    return int(digits or "0")
 
 
 #: The option of ``plan`` that gives each field its errors name: the terms' fields, as

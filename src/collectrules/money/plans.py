@@ -42,7 +42,14 @@ from collectrules.model.case import (
     currency_problem,
 )
 from collectrules.model.decision import Decision, RemedyGrant
-from collectrules.model.limits import MAX_YEAR, MIN_YEAR, MONEY, NUMBER_TEXT, number_text_message
+from collectrules.model.limits import (
+    MAX_YEAR,
+    MEASURE,
+    MIN_YEAR,
+    MONEY,
+    NUMBER_TEXT,
+    number_text_message,
+)
 from collectrules.model.remedies import Remedy
 from collectrules.model.time import require_aware, require_case
 from collectrules.money._units import SHOWN, quantum, require_minor_units, shown
@@ -167,6 +174,23 @@ def _decimal(value: object, name: str) -> Decimal:
     return number.copy_abs() if number.is_zero() else number
 
 
+def _rate_digits(rate: Decimal) -> str | None:
+    """What is wrong with the digits of a finite rate, as a case's rate is checked
+    (:data:`~collectrules.model.limits.MEASURE`), or ``None``."""
+    if rate.is_zero():
+        return None
+    # The digits less the trailing zeros ("1.2300" has 3): bytes of values 0 to 9.
+    significant = len(bytes(rate.as_tuple().digits).rstrip(b"\0"))
+    if rate.adjusted() < MEASURE.smallest.adjusted():
+        return f"expected a rate of 0 or of at least {MEASURE.smallest:E}, got {shown(rate)}"
+    if significant > MEASURE.digits:
+        return (
+            f"expected at most {MEASURE.digits} significant digits, as a case's rate has,"
+            f" got {figure(significant)}: {shown(rate)}"
+        )
+    return None
+
+
 def _annual_rate(value: object) -> Decimal:
     return _decimal(value, "annual_rate")
 
@@ -225,6 +249,10 @@ class PlanTerms:
             if rate is not None and (not rate.is_finite() or not 0 <= rate < 10):
                 msg = "expected an annual rate as a fraction from 0 (0.06 is 6 %)"
                 bad(name, f"{msg}, got {shown(rate)}")
+            elif rate is not None and (problem := _rate_digits(rate)) is not None:
+                # The digits a case's rate may have: a rate of 1E-999999999 would read
+                # as 0 % in the agreement, and one of 5,000 digits be written whole.
+                bad(name, problem)
         if self.principal is not None and (
             not self.principal.is_finite() or not 0 < self.principal <= MONEY.maximum
         ):
@@ -328,6 +356,9 @@ def _schedule(
 ) -> tuple[Instalment, ...]:
     """The instalments of checked ``terms`` on ``principal`` from ``start``."""
     months, method = terms.months, terms.method
+    last = add_months(start, months)
+    if last.year > MAX_YEAR:
+        raise _past_the_years(months, start, last)
     q = _quantum_of(principal, currency)
     # Written with the currency's minor unit, however it was spelt ("1E+5", "1000.0"
     # yen): a schedule's amounts and its balances then show that unit and no other.
@@ -345,8 +376,20 @@ def _schedule(
         balance -= part
         nominal = add_months(start, k)
         due = calendar.next_working_day(nominal) if calendar is not None else nominal
+        if due.year > MAX_YEAR:  # a holiday on the last days of the last year
+            raise _past_the_years(months, start, due)
         out.append(Instalment(k, due, part + interest, part, interest, balance, nominal))
     return tuple(out)
+
+
+def _past_the_years(months: int, start: dt.date, due: dt.date) -> InputError:
+    # A due date the library could not read back: a case's dates lie within the years.
+    msg = (
+        f"an instalment of the {months} months from {start.isoformat()} falls due on"
+        f" {due.isoformat()}, past the years {MIN_YEAR}–{MAX_YEAR}: expected a plan whose"
+        f" instalments fall due by {MAX_YEAR}-12-31"
+    )
+    return _problem("months", msg)
 
 
 def _quantum_of(

@@ -9,6 +9,7 @@ Problems are reported through the policy loader, each with its key path and line
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
 from collections.abc import Mapping
@@ -23,6 +24,7 @@ from collectrules.calendars import BusinessCalendar
 from collectrules.conditions import Scalar
 from collectrules.errors import QUOTE_LIMIT, FieldProblem, InputError, did_you_mean, quote
 from collectrules.model.case import parse_date
+from collectrules.model.limits import MAX_YEAR, MIN_YEAR
 from collectrules.model.remedies import Remedy
 from collectrules.policy._tables import TableReader
 from collectrules.policy.model import SectionLoader
@@ -302,24 +304,32 @@ class _Reader(TableReader):
             bound = f"from {minimum}" + (f" to {maximum}" if maximum is not None else " up")
             self.fail(path, f"{where}: expected a number {bound}, got {quote(value)}")
             return None
-        return MoneyFigure(number, param)
+        # -0.0 is 0: written "-0.0" in a cap's description and a plan's checks otherwise.
+        return MoneyFigure(number.copy_abs() if number.is_zero() else number, param)
 
     def date(self, raw: object, path: str) -> dt.date | None:
         value, param = self.resolve(raw, path)
         if value is None and param is None and isinstance(raw, str) and _NAME.match(raw):
             return None  # an unknown parameter, reported once by resolve
         where = f"parameter {quote(param)}" if param else "the value"
+        day: dt.date | None = None
         if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
-            return value
-        if isinstance(value, str):
+            day = value
+        elif isinstance(value, str):
             # YYYY-MM-DD only, as a case's dates: date.fromisoformat also reads a week
             # date ('2025-W21-2' was 2025-05-20) and the basic form ('20250520').
-            try:
-                return parse_date(value, path)
-            except InputError:
-                pass
-        self.fail(path, f"{where}: expected a date as YYYY-MM-DD, got {quote(value)}")
-        return None
+            with contextlib.suppress(InputError):
+                day = parse_date(value, path)
+        if day is None:
+            self.fail(path, f"{where}: expected a date as YYYY-MM-DD, got {quote(value)}")
+            return None
+        if not MIN_YEAR <= day.year <= MAX_YEAR:
+            # The years a case's dates and a decision's as_of lie in, as a policy's
+            # other dates: a cap "published" in year 1 or 9999 is a typing slip.
+            msg = f"{where}: expected a date in the years {MIN_YEAR}–{MAX_YEAR}, got {day}"
+            self.fail(path, msg)
+            return None
+        return day
 
     def status(self, table: Mapping[str, Any], path: str) -> str | None:
         value = table.get("status")

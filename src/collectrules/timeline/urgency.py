@@ -25,8 +25,12 @@ from typing import Any
 import attrs
 import pendulum
 
+from collectrules._arguments import require_instance
 from collectrules._decimal import exact
+from collectrules.errors import FieldProblem, InputError, quote
 from collectrules.model.case import Case
+from collectrules.model.limits import MONEY
+from collectrules.model.time import require_case
 from collectrules.timeline._case import instant
 from collectrules.timeline.evaluate import ACTIONABLE, Step, StepStatus, Timeline
 
@@ -35,21 +39,63 @@ __all__ = ["Urgency", "urgency_of"]
 _FAR = 253_402_300_799  # 9999-12-31T23:59:59Z, in epoch seconds
 
 
+def _problem(attribute: attrs.Attribute[Any], expected: str, value: object) -> InputError:
+    return InputError([FieldProblem(attribute.name, f"expected {expected}, got {quote(value)}")])
+
+
+def _text(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if type(value) is not str:
+        raise _problem(attribute, "a text", value)
+
+
+def _count(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if type(value) is not int or value < 0:
+        raise _problem(attribute, "a count of steps, 0 or more", value)
+
+
+def _flag(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if type(value) is not bool:
+        raise _problem(attribute, "True or False", value)
+
+
+def _limit_at(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is None:
+        return
+    if not isinstance(value, pendulum.DateTime) or value.utcoffset() is None:
+        raise _problem(attribute, "an aware pendulum DateTime, or None", value)
+
+
+def _amount(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    # The key negates it and sorting compares it: a NaN or a text would fail there.
+    if not isinstance(value, Decimal) or not value.is_finite() or not 0 <= value <= MONEY.maximum:
+        raise _problem(attribute, f"a decimal amount from 0 to {MONEY.maximum:,}", value)
+
+
+def _ids(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if not isinstance(value, tuple) or not all(type(v) is str for v in value):
+        raise _problem(attribute, "a tuple of step ids (texts)", value)
+
+
 def _status(step: Step) -> StepStatus:
     return step.held if step.held is not None else step.status
 
 
 @attrs.frozen
 class Urgency:
-    """The urgency of one case at ``as_of``; :attr:`key` sorts the most urgent first."""
+    """The urgency of one case at ``as_of``; :attr:`key` sorts the most urgent first.
 
-    case_id: str
-    breached: int
-    hard_limit: pendulum.DateTime | None
-    emergency: bool
-    amount_at_risk: Decimal
+    A field of another kind (a text or a NaN as ``amount_at_risk``, a naive
+    ``hard_limit``) is an :class:`~collectrules.errors.InputError` naming it: the key
+    and the order of a worklist are then always defined.
+    """
+
+    case_id: str = attrs.field(validator=_text)
+    breached: int = attrs.field(validator=_count)
+    hard_limit: pendulum.DateTime | None = attrs.field(validator=_limit_at)
+    emergency: bool = attrs.field(validator=_flag)
+    amount_at_risk: Decimal = attrs.field(validator=_amount)
     #: The steps that make it: breached first, then by hard limit.
-    steps: tuple[str, ...] = ()
+    steps: tuple[str, ...] = attrs.field(default=(), validator=_ids)
 
     @property
     @exact
@@ -85,7 +131,13 @@ def _limit(step: Step) -> dt.datetime | None:
 
 
 def urgency_of(timeline: Timeline, case: Case) -> Urgency:
-    """The urgency of ``case`` from its ``timeline`` (see the module docstring)."""
+    """The urgency of ``case`` from its ``timeline`` (see the module docstring).
+
+    ``timeline`` must be a :class:`~collectrules.timeline.evaluate.Timeline` and
+    ``case`` a :class:`~collectrules.Case`; anything else is an
+    :class:`~collectrules.errors.InputError` naming the argument."""
+    timeline = require_instance(timeline, Timeline, "timeline", "a Timeline")
+    case = require_case(case)
     acting = [s for s in timeline.steps if _status(s) in ACTIONABLE]
     breached = [s for s in acting if _status(s) is StepStatus.BREACHED]
     # As instants: the steps' times share the case's zone object (see ``instant``).
