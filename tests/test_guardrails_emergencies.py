@@ -7,10 +7,12 @@ escalation plan is done, from one reading of the events (:mod:`collectrules.mode
 
 from __future__ import annotations
 
+import datetime as dt
 import tomllib
 from importlib import resources
 from typing import Any
 
+import attrs
 import pendulum
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -21,9 +23,10 @@ from collectrules.compliance.guardrails import ReasonEffect
 from collectrules.errors import PolicyError
 from collectrules.model.case import Case
 from collectrules.policy import load_policy, policy_from_dict
+from collectrules.testing.strategies import cases, events
 from collectrules.timeline.emergencies import EmergencyKind
 from helpers import shared_engine
-from test_coherence_emergencies import AS_OF, SHIPPED, emergency_cases
+from test_coherence_emergencies import AS_OF, SETTINGS, SHIPPED, _refused_loan, emergency_cases
 
 BEGUN = "2026-05-01T10:00:00+08:00"
 WHEN = pendulum.parse("2026-05-06T10:00:00+08:00")
@@ -32,22 +35,10 @@ HELD = (EmergencyKind.ABSCONDED, EmergencyKind.COURT_PROCEEDING)
 
 
 def _case(policy: str, kind: str, *done: tuple[str, str]) -> Case:
-    events: list[dict[str, Any]] = [
-        {"kind": kind, "at": BEGUN},
-        {"kind": "visit_arranged", "at": "2026-05-02T10:00:00+08:00"},
-        *({"kind": k, "at": at} for k, at in done),
-    ]
-    return Case.from_dict(
-        {
-            "case_id": "E-HOLD",
-            "product": "loan",
-            "currency": "EUR" if policy == "ifrs9" else "CNY",
-            "principal": "100000",
-            "overdue_amount": "5000",
-            "due_date": "2026-02-28",
-            "timezone": "Asia/Shanghai",
-            "events": events,
-        }
+    """A refused loan (Q3/Q4) with an emergency of ``kind``, a visit arranged, and the
+    events ``done``."""
+    return _refused_loan(
+        policy, (kind, BEGUN), ("visit_arranged", "2026-05-02T10:00:00+08:00"), *done
     )
 
 
@@ -163,11 +154,7 @@ def _with_hold(policy: str) -> bool:
 
 
 @pytest.mark.parametrize("policy", SHIPPED)
-@settings(
-    max_examples=60,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+@SETTINGS
 @given(data=st.data())
 def test_the_guardrail_blocks_a_visit_exactly_while_the_timeline_holds_it(
     policy: str, data: st.DataObject
@@ -211,3 +198,43 @@ def test_the_guardrail_blocks_a_visit_exactly_while_the_timeline_holds_it(
         assert not any(later.facts[f"{k.value}_open"] for k in HELD)
         after = guard.check(case, Contact("visit", "debtor", reason.until))
         assert "E-HOLD-VISITS" not in [r.rule_id for r in after.blocks]
+
+
+#: The shipped policies with a limitation guardrail (``time_barred``).
+TIME_BARRED = [
+    p for p in SHIPPED if any(r.kind.value == "time_barred" for r in Guardrails(p).section.rules)
+]
+
+
+@pytest.mark.parametrize("policy", TIME_BARRED)
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_no_contact_through_the_court_on_a_debt_the_decision_will_not_sue_on(
+    policy: str, data: st.DataObject
+) -> None:
+    # The decision blocks litigate on a time-barred debt (time_barred, which the
+    # limitation guardrail gives); the guardrail then blocks a contact through the
+    # court, a suit itself, whatever it says of suits; and only then.
+    case = data.draw(
+        cases(policy, as_of=AS_OF, max_kinds=2).flatmap(
+            lambda c: st.builds(
+                lambda due, history: attrs.evolve(c, due_date=due, events=tuple(history)),
+                st.dates(dt.date(2012, 1, 1), dt.date(2026, 4, 1)),
+                st.lists(
+                    events(
+                        policy,
+                        as_of=AS_OF,
+                        kinds=("payment", "debtor_acknowledged"),
+                        timezone=c.timezone,
+                    ),
+                    max_size=2,
+                ),
+            )
+        )
+    )
+    decision = shared_engine(policy).decide(case, as_of=AS_OF)
+    verdict = Guardrails(policy).check(case, Contact("court", "debtor", AS_OF))
+    barred = [r for r in verdict.blocks if "time-barred" in r.message]
+    assert bool(barred) is (decision.facts["time_barred"] is True), (barred, decision.facts)
+    if barred:
+        assert decision.grant(Remedy.LITIGATE) is None

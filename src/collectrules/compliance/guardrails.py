@@ -44,8 +44,10 @@ The rule kinds:
     itself; a timeline step anchored on those events reads it the same way.
 ``time_barred``
     Once the limitation period (``years`` from the due date, restarted by the
-    ``restarted_by`` events) has run, never sue or threaten suit. It also gives the
-    ``time_barred`` fact, which remedy rules read to block ``litigate``.
+    ``restarted_by`` events) has run, never sue or threaten suit: a contact that
+    mentions a suit, and any contact on the ``court`` channel (a suit itself), is
+    blocked. It also gives the ``time_barred`` fact, which remedy rules read to block
+    ``litigate``.
 ``conduct``
     The conduct a channel calls for (CH-PHONE, CH-LETTER, CH-VISIT, CH-LAW): each
     contact on the rule's channels carries the rule's ``conditions``.
@@ -89,10 +91,12 @@ default applies (every such rule, so only the channels every rule allows, and ev
 duty), and the reason says so. A product is never left without limits by omission.
 
 The history is the case's prior contact events; only events strictly before the
-contact's instant count. An event without a ``party`` is taken as a contact with the
-debtor, and a ``contact_attempt`` without a ``channel`` as a phone call. Events do not
-record which number was dialled, so the per-number limit counts every attempt to the
-same party, which is never looser than counting per number.
+contact's instant count, except for the emergencies (``emergency_hold``,
+``threatened_staff``), read as the decision at that instant reads them: an emergency
+recorded at the contact's very instant holds it back. An event without a ``party`` is
+taken as a contact with the debtor, and a ``contact_attempt`` without a ``channel`` as a
+phone call. Events do not record which number was dialled, so the per-number limit
+counts every attempt to the same party, which is never looser than counting per number.
 """
 
 from __future__ import annotations
@@ -913,6 +917,12 @@ class TimeBarRule(_Rule):
                 ReasonEffect.ALLOW, f"the limitation period runs to {last.isoformat()}"
             )
         what = f"the debt is time-barred (the limitation period ended {last.isoformat()})"
+        if ctx.contact.channel is ContactChannel.COURT:
+            # A contact through the court is a suit: the decision blocks litigate on the
+            # time_barred fact this rule gives.
+            return self.reason_for(
+                ReasonEffect.BLOCK, f"{what}: never sue, and a contact through the court is one"
+            )
         if ctx.contact.mentions_suit:
             return self.reason_for(ReasonEffect.BLOCK, f"{what}: never sue or threaten suit")
         return self.reason_for(ReasonEffect.CONDITION, f"{what}: do not sue or threaten suit")
