@@ -10,6 +10,7 @@ from collectrules.compliance import guardrails as _guardrails
 from collectrules.compliance import regulatory as _regulatory
 from collectrules.compliance._packs import PARAM_NAME as _PARAM_NAME
 from collectrules.model.case import EventKind, Product
+from collectrules.model.emergency import EMERGENCY_CLAUSES
 from collectrules.policy.schema import (
     CITES,
     CLOCK_PATTERN,
@@ -325,6 +326,18 @@ _GUARDRAIL_RULE = {
         "default": False,
         "description": "threatened_staff: no field visit by anyone after a threat, not only "
         "by the threatened staff.",
+    },
+    "emergencies": {
+        "description": "emergency_hold: the emergency kinds whose holds the rule enforces "
+        "(default: every kind the policy's [emergencies] section lists).",
+        "oneOf": [
+            {"enum": [k.value for k in EMERGENCY_CLAUSES]},
+            {
+                "type": "array",
+                "items": {"enum": [k.value for k in EMERGENCY_CLAUSES]},
+                "minItems": 1,
+            },
+        ],
     },
     "products": one_or_many(
         {"enum": [p.value for p in Product]},

@@ -44,8 +44,10 @@ The rule kinds:
     itself; a timeline step anchored on those events reads it the same way.
 ``time_barred``
     Once the limitation period (``years`` from the due date, restarted by the
-    ``restarted_by`` events) has run, never sue or threaten suit. It also gives the
-    ``time_barred`` fact, which remedy rules read to block ``litigate``.
+    ``restarted_by`` events) has run, never sue or threaten suit: a contact that
+    mentions a suit, and any contact on the ``court`` channel (a suit itself), is
+    blocked. It also gives the ``time_barred`` fact, which remedy rules read to block
+    ``litigate``.
 ``conduct``
     The conduct a channel calls for (CH-PHONE, CH-LETTER, CH-VISIT, CH-LAW): each
     contact on the rule's channels carries the rule's ``conditions``.
@@ -58,6 +60,17 @@ The rule kinds:
     ``threat_to_staff`` emergency stops visits holds them); the threat calls for a
     record, an obligation satisfied by an ``emergency_reported`` event within ``hours``
     of the threat.
+``emergency_hold``
+    While an emergency (DOMAIN.md §10) of the rule's ``emergencies`` kinds (default:
+    every kind the policy's ``[emergencies]`` section lists) holds the contact's channel,
+    no contact on it: as the timeline holds the steps and the decision reads
+    ``visit_held``, from one reading of the events
+    (:mod:`collectrules.model.emergency`). A kind holds the channels its ``pauses`` name
+    while it is open (until every step of its escalation plan is done: the verdict's
+    ``until``, when the history records it) and those its ``stops`` name for good. An
+    emergency opens and closes at the contact's instant as the decision at that
+    ``as_of`` reads it (the events at or before it count). The policy needs an
+    ``[emergencies]`` section listing the kinds.
 ``contact_record``
     Keep a complete, traceable record of every collection activity (CONDUCT: 催收记录):
     an obligation that every contact attempt and visit carries an outcome and a note,
@@ -78,10 +91,12 @@ default applies (every such rule, so only the channels every rule allows, and ev
 duty), and the reason says so. A product is never left without limits by omission.
 
 The history is the case's prior contact events; only events strictly before the
-contact's instant count. An event without a ``party`` is taken as a contact with the
-debtor, and a ``contact_attempt`` without a ``channel`` as a phone call. Events do not
-record which number was dialled, so the per-number limit counts every attempt to the
-same party, which is never looser than counting per number.
+contact's instant count, except for the emergencies (``emergency_hold``,
+``threatened_staff``), read as the decision at that instant reads them: an emergency
+recorded at the contact's very instant holds it back. An event without a ``party`` is
+taken as a contact with the debtor, and a ``contact_attempt`` without a ``channel`` as a
+phone call. Events do not record which number was dialled, so the per-number limit
+counts every attempt to the same party, which is never looser than counting per number.
 """
 
 from __future__ import annotations
@@ -116,6 +131,7 @@ from collectrules.model.case import (
     of_nothing,
     product_name,
 )
+from collectrules.model.emergency import EMERGENCY_CLAUSES, EmergencyPlans, EmergencyWindow
 from collectrules.model.limits import MAX_EVENTS, MAX_KIND_LENGTH
 from collectrules.model.time import require_aware, require_case
 from collectrules.policy import Policy, load_policy
@@ -201,6 +217,7 @@ class RuleKind(Choice):
     CONDUCT = "conduct"
     VISIT_ARRANGED = "visit_arranged"
     THREATENED_STAFF = "threatened_staff"
+    EMERGENCY_HOLD = "emergency_hold"
     CONTACT_RECORD = "contact_record"
     PRODUCT_CHANNELS = "product_channels"
     CREDIT_BUREAU = "credit_bureau"
@@ -423,10 +440,14 @@ class _Ctx:
     #: obligations at ``as_of``, which read the events at or before it, as the decision
     #: and the timeline do; false for a planned contact, which comes after them.
     through: bool = False
+    #: Whether the history is the case's own events (no ``history`` given): the decision
+    #: reads them in the case's order, which the sorted history may not keep for
+    #: events at one instant.
+    own: bool = False
 
     def seen(self) -> Case:
         """The case with the history as its events: what the decision would read."""
-        if self.history == self.case.events:
+        if self.own or self.history == self.case.events:
             return self.case
         return attrs.evolve(self.case, events=self.history)
 
@@ -896,6 +917,12 @@ class TimeBarRule(_Rule):
                 ReasonEffect.ALLOW, f"the limitation period runs to {last.isoformat()}"
             )
         what = f"the debt is time-barred (the limitation period ended {last.isoformat()})"
+        if ctx.contact.channel is ContactChannel.COURT:
+            # A contact through the court is a suit: the decision blocks litigate on the
+            # time_barred fact this rule gives.
+            return self.reason_for(
+                ReasonEffect.BLOCK, f"{what}: never sue, and a contact through the court is one"
+            )
         if ctx.contact.mentions_suit:
             return self.reason_for(ReasonEffect.BLOCK, f"{what}: never sue or threaten suit")
         return self.reason_for(ReasonEffect.CONDITION, f"{what}: do not sue or threaten suit")
@@ -940,8 +967,11 @@ class VisitArrangedRule(_Rule):
         )
 
 
-def _threats(events: Iterable[Event], before: dt.datetime) -> tuple[Event, ...]:
-    return tuple(e for e in events if e.kind is EventKind.THREAT_TO_STAFF and e.at < before)
+def _threats(events: Iterable[Event], at: dt.datetime) -> tuple[Event, ...]:
+    """The threats to staff at or before ``at``: as the decision at ``as_of = at`` reads
+    the ``threat_to_staff`` emergency (its ``visit_held``), a threat at the contact's very
+    instant holds the visit back too."""
+    return tuple(e for e in events if e.kind is EventKind.THREAT_TO_STAFF and e.at <= at)
 
 
 @attrs.frozen(kw_only=True)
@@ -1016,6 +1046,76 @@ class ThreatenedStaffRule(_Rule):
                 )
             )
         return tuple(out)
+
+
+def emergency_plans(policy: Policy | None) -> EmergencyPlans | None:
+    """The policy's emergencies, as its ``[emergencies]`` section gives them, if any."""
+    section = None if policy is None else policy.sections.get("emergencies")
+    return section if isinstance(section, EmergencyPlans) else None
+
+
+@attrs.frozen(kw_only=True)
+class EmergencyHoldRule(_Rule):
+    """No contact on a channel that an open emergency of ``emergencies`` holds back, as
+    the policy's ``[emergencies]`` section holds it (an empty ``emergencies``: every
+    kind the section lists)."""
+
+    emergencies: frozenset[EventKind] = frozenset()
+
+    def _holding(self, ctx: _Ctx) -> tuple[EmergencyWindow, ...]:
+        plans = emergency_plans(ctx.policy)
+        if plans is None:  # pragma: no cover - Guardrails refuses such a policy
+            return ()
+        channel = ctx.contact.channel.value
+        return tuple(
+            w
+            for w in plans.windows(ctx.seen().events)
+            if (not self.emergencies or w.kind in self.emergencies)
+            and w.holds(channel, ctx.contact.at)
+        )
+
+    def assess(self, ctx: _Ctx) -> Reason | None:
+        channel = ctx.contact.channel.value
+        holding = self._holding(ctx)
+        if not holding:
+            return self.reason_for(
+                ReasonEffect.ALLOW, f"no open emergency holds {channel} contacts back"
+            )
+        parts: list[str] = []
+        for w in holding:
+            how = ", derived from unreachability" if w.derived else ""
+            what = f"{EMERGENCY_CLAUSES[w.kind]} ({w.kind.value} on {ctx.fmt(w.start)}{how})"
+            if channel in w.stops:
+                parts.append(f"{what} stops {channel} contacts for good")
+            elif w.closed is None:
+                parts.append(
+                    f"{what} is open until every step of its escalation plan is done, "
+                    "which the history does not record yet"
+                )
+            else:
+                parts.append(
+                    f"{what} is open until its escalation plan is done on {ctx.fmt(w.closed)}"
+                )
+        lifts = [w.lifts(channel) for w in holding]
+        until = (
+            None
+            if any(u is None for u in lifts)
+            else pendulum.instance(
+                max(fixed_offset(u) for u in lifts if u is not None)
+            ).in_timezone(ctx.zone)
+        )
+        message = f"an emergency holds {channel} contacts back: " + "; ".join(parts)
+        if until is not None:
+            message += f"; next allowed from {until.isoformat()}"
+        cites = (*self.cites, *(EMERGENCY_CLAUSES[w.kind] for w in holding))
+        return Reason(
+            self.pack,
+            self.id,
+            ReasonEffect.BLOCK,
+            message,
+            tuple(dict.fromkeys(cites)),
+            until,
+        )
 
 
 _RECORDED = frozenset({EventKind.CONTACT_ATTEMPT, EventKind.VISIT})
@@ -1178,6 +1278,7 @@ Rule: TypeAlias = (
     | ConductRule
     | VisitArrangedRule
     | ThreatenedStaffRule
+    | EmergencyHoldRule
     | ContactRecordRule
     | ProductChannelsRule
     | CreditBureauRule
@@ -1246,6 +1347,7 @@ KIND_KEYS: Mapping[RuleKind, tuple[str, ...]] = {
     RuleKind.CONDUCT: ("conditions",),
     RuleKind.VISIT_ARRANGED: (),
     RuleKind.THREATENED_STAFF: ("hours", "whole_case"),
+    RuleKind.EMERGENCY_HOLD: ("emergencies",),
     RuleKind.CONTACT_RECORD: ("hours",),
     RuleKind.PRODUCT_CHANNELS: ("products", "allowed"),
     RuleKind.CREDIT_BUREAU: ("products", "days"),
@@ -1469,6 +1571,23 @@ def _parse_rule(
         whole = reader.flag(table, "whole_case", path, default=False, rule_id=rule_id)
         if within is not None:
             rule = ThreatenedStaffRule(**common, hours=within, whole_case=whole)
+    elif kind is RuleKind.EMERGENCY_HOLD:
+        kinds = reader.choices(
+            table,
+            "emergencies",
+            path,
+            [k.value for k in EMERGENCY_CLAUSES],
+            default=(),
+            rule_id=rule_id,
+        )
+        if table.get("emergencies") == []:
+            reader.fail(
+                f"{path}.emergencies",
+                "expected at least one emergency kind (leave the key out for every kind)",
+                rule_id=rule_id,
+                key="emergencies",
+            )
+        rule = EmergencyHoldRule(**common, emergencies=frozenset(EventKind(k) for k in kinds))
     elif kind is RuleKind.CONTACT_RECORD:
         within = fig("hours", "int", minimum=0, maximum=8784)
         if within is not None:
@@ -1579,6 +1698,37 @@ def _history(case: Case, history: Iterable[Event] | None) -> tuple[Event, ...]:
     return tuple(sorted(events, key=lambda e: (e.at, e.kind.value)))
 
 
+def _check_emergency_holds(policy: Policy, section: GuardrailsSection) -> None:
+    """Refuse an ``emergency_hold`` rule that reads emergencies the policy does not list:
+    it would never block, and say nothing of why."""
+    plans = emergency_plans(policy)
+    listed = {t.kind for t in plans.terms()} if plans is not None else set()
+    problems: list[FieldProblem] = []
+    for pack in section.packs:
+        for rule in pack.rules:
+            if not isinstance(rule, EmergencyHoldRule):
+                continue
+            path = f"guardrails.{pack.id}.rules[{rule.id}]"
+            if plans is None:
+                msg = (
+                    f"the emergency_hold rule {quote(rule.id)} reads the policy's "
+                    "[emergencies] section, and the policy has none; add one "
+                    "(docs/howto-emergencies.md), or drop the rule"
+                )
+                problems.append(FieldProblem(path, msg))
+                continue
+            missing = sorted(k.value for k in rule.emergencies - listed)
+            if missing:
+                msg = (
+                    f"the emergency_hold rule {quote(rule.id)} names "
+                    f"{', '.join(missing)}, which [emergencies.kinds] does not list; "
+                    f"it lists {', '.join(sorted(k.value for k in listed)) or 'none'}"
+                )
+                problems.append(FieldProblem(f"{path}.emergencies", msg))
+    if problems:
+        raise PolicyError(problems)
+
+
 class Guardrails:
     """Contact compliance under a policy's guardrail packs.
 
@@ -1599,6 +1749,7 @@ class Guardrails:
             )
             raise PolicyError([FieldProblem("guardrails", msg)])
         self.section: GuardrailsSection = section
+        _check_emergency_holds(self.policy, section)
 
     def __repr__(self) -> str:
         packs = ", ".join(p.id for p in self.section.packs)
@@ -1617,7 +1768,9 @@ class Guardrails:
             raise InputError(
                 [FieldProblem("contact", f"expected a Contact, got {type(contact).__name__}")]
             )
-        ctx = _Ctx(require_case(case), contact, _history(case, history), self.policy)
+        ctx = _Ctx(
+            require_case(case), contact, _history(case, history), self.policy, own=history is None
+        )
         return self._verdict(ctx)
 
     def _verdict(self, ctx: _Ctx) -> Verdict:
@@ -1684,7 +1837,7 @@ class Guardrails:
                 contact = attrs.evolve(first, at=at)
             except InputError:  # past the years an instant may hold: no time there helps
                 return None
-            verdict = self._verdict(_Ctx(case, contact, events, self.policy))
+            verdict = self._verdict(_Ctx(case, contact, events, self.policy, own=history is None))
             if verdict.allowed:
                 return at.in_timezone(case.timezone)
             lifts = [f.until for f in verdict.blocks]
@@ -1711,7 +1864,7 @@ class Guardrails:
         when = require_aware(as_of)
         events = _history(require_case(case), history)
         contact = Contact(ContactChannel.LETTER, Party.DEBTOR, when)
-        ctx = _Ctx(case, contact, events, self.policy, through=True)
+        ctx = _Ctx(case, contact, events, self.policy, through=True, own=history is None)
         out: list[Reason] = []
         for rule in self.section.rules:
             if isinstance(rule, ValidationNoticeRule):

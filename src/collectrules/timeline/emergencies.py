@@ -21,7 +21,9 @@ The section adds four facts that remedy rules read: ``emergency_open``,
 and ``visit_held`` (an emergency holds field visits back, as the timeline holds the
 visit steps: one that stops them has happened, or one that pauses them is open).
 The timeline (:func:`collectrules.timeline.build_timeline`) shows each plan's steps with
-their due dates and statuses, as it shows stage steps. Nothing here reads the clock.
+their due dates and statuses, as it shows stage steps. When an emergency begins and
+closes is read by :mod:`collectrules.model.emergency`, which the contact guardrails'
+``emergency_hold`` rule reads too. Nothing here reads the clock.
 
 The format::
 
@@ -58,7 +60,8 @@ import pendulum
 from collectrules._choice import Choice
 from collectrules.conditions import FieldSpec, FieldType, Scalar
 from collectrules.errors import did_you_mean, quote
-from collectrules.model.case import Case, ContactOutcome, Event, EventKind, zone
+from collectrules.model.case import Case, Event, EventKind, zone
+from collectrules.model.emergency import EMERGENCY_CLAUSES, EmergencyPlans, EmergencyTerms
 from collectrules.policy.model import Policy
 from collectrules.policy.section import BaseSection, SectionLoader
 from collectrules.timeline._case import case_events, in_zone, instant
@@ -107,11 +110,7 @@ class EmergencyKind(Choice):
 
 #: Each emergency kind's clause id.
 EMERGENCY_KINDS: Mapping[EmergencyKind, str] = {
-    EmergencyKind.EMERGENCY_REFUSAL: "E-REFUSE",
-    EmergencyKind.ABSCONDED: "E-ABSCOND",
-    EmergencyKind.COURT_PROCEEDING: "E-LITIGATION",
-    EmergencyKind.AGREEMENT_ENDED: "E-AGREEMENT-END",
-    EmergencyKind.THREAT_TO_STAFF: "E-THREAT",
+    EmergencyKind(kind.value): clause for kind, clause in EMERGENCY_CLAUSES.items()
 }
 
 
@@ -163,8 +162,6 @@ EMERGENCY_FIELDS: Mapping[str, FieldSpec] = {
 _SECTION_KEYS = ("unreachable_attempts", "kinds", "plans", "cites", "doc")
 _KIND_KEYS = ("title", "plan", "pauses", "stops", "cites", "doc")
 _STEP_KEYS = ("id", "title", "action", "role", "within", "limit", "completed_by", "cites", "doc")
-_FAILED = frozenset({ContactOutcome.NO_ANSWER, ContactOutcome.INVALID_NUMBER})
-_REACHED = frozenset({ContactOutcome.REACHED, ContactOutcome.REFUSED})
 
 
 @attrs.frozen
@@ -220,14 +217,37 @@ class EmergencySpec:
         """The plan's steps as timeline stages."""
         return tuple(self.stage(s) for s in self.steps)
 
+    def terms(self) -> EmergencyTerms:
+        """What opens, closes and holds the kind (:mod:`collectrules.model.emergency`)."""
+        return EmergencyTerms(
+            EventKind(self.kind.value),
+            tuple(step.completed_by for step in self.steps),
+            frozenset(c.value for c in self.pauses),
+            frozenset(c.value for c in self.stops),
+        )
+
 
 @attrs.frozen
-class EmergencySection:
+class EmergencySection(EmergencyPlans):
     """The parsed ``[emergencies]`` section."""
 
     kinds: Mapping[EmergencyKind, EmergencySpec] = attrs.field(hash=False)
     unreachable_attempts: int | None = None
     cites: tuple[str, ...] = ()
+    _terms: tuple[EmergencyTerms, ...] = attrs.field(init=False, repr=False, eq=False, hash=False)
+
+    @_terms.default
+    def _kind_terms(self) -> tuple[EmergencyTerms, ...]:
+        return tuple(spec.terms() for spec in self.kinds.values())
+
+    def terms(self) -> tuple[EmergencyTerms, ...]:
+        """The kinds the section lists, in the order of :class:`EmergencyKind`."""
+        return self._terms
+
+    @property
+    def attempts(self) -> int | None:
+        """``unreachable_attempts``: failed attempts in a row that derive ``absconded``."""
+        return self.unreachable_attempts
 
 
 @attrs.frozen
@@ -465,30 +485,6 @@ def emergencies_of(policy: Policy) -> EmergencySection | None:
     return section if isinstance(section, EmergencySection) else None
 
 
-def _unreachable_at(events: Sequence[Event], attempts: int) -> pendulum.DateTime | None:
-    """The first attempt that made ``attempts`` failed attempts in a row since the debtor
-    was last reached (attempts on the debtor: events without a party, or ``debtor``)."""
-    streak = 0
-    for event in events:
-        if event.kind is not EventKind.CONTACT_ATTEMPT or event.party not in (None, "debtor"):
-            continue
-        if event.outcome in _REACHED:
-            streak = 0
-        elif event.outcome in _FAILED:
-            streak += 1
-            if streak >= attempts:
-                return event.at
-    return None
-
-
-def _done(spec: EmergencySpec, start: dt.datetime, events: Sequence[Event]) -> bool:
-    """Whether every step of the plan has a completing event from ``start`` on."""
-    return all(
-        any(e.at >= start and any(m.matches(e) for m in step.completed_by) for e in events)
-        for step in spec.steps
-    )
-
-
 def _may_open(events: Sequence[Event], section: EmergencySection) -> bool:
     """Whether any emergency may open on ``events``: one is of a kind the section
     knows, or there are enough contact attempts to make the debtor unreachable."""
@@ -512,28 +508,20 @@ def open_emergencies(
 
     Only events at or before ``as_of`` count. Each kind counts once, from its first
     event (for ``absconded``: or the attempt that made the debtor unreachable, whichever
-    came first); it is open until every step of its plan is done.
+    came first); it is open until every step of its plan is done. The reading is
+    :func:`collectrules.model.emergency.emergency_windows`, the guardrails' too.
     """
     if not _may_open(case.events, section):
         return ()
-    events = sorted((e for e in case.events if e.at <= as_of), key=lambda e: e.at)
-    # The time of the first event of each kind, by its value (an EmergencyKind's too).
-    first: dict[str, pendulum.DateTime] = {}
-    for event in events:
-        first.setdefault(event.kind._value_, event.at)
+    windows = section.windows(e for e in case.events if e.at <= as_of)
     tz = zone(case.timezone)
     found: list[Emergency] = []
-    for kind, spec in section.kinds.items():
-        start: dt.datetime | None = first.get(kind._value_)
-        derived = False
-        if kind is EmergencyKind.ABSCONDED and section.unreachable_attempts is not None:
-            lost = _unreachable_at(events, section.unreachable_attempts)
-            if lost is not None and (start is None or lost < start):
-                start, derived = lost, True
-        if start is None:
-            continue
-        at = in_zone(pendulum.instance(start), tz)
-        found.append(Emergency(kind, at, spec, not _done(spec, start, events), derived))
+    for window in windows:
+        kind = EmergencyKind(window.kind.value)
+        at = in_zone(pendulum.instance(window.start), tz)
+        found.append(
+            Emergency(kind, at, section.kinds[kind], window.open_at(as_of), window.derived)
+        )
     # As instants: ``at`` is in the case's zone object, whose repeated hour reads by wall
     # clock in the wrong order (and ``emergency_kind`` is the last open one's).
     return tuple(sorted(found, key=lambda e: (instant(e.at), e.kind.value)))
