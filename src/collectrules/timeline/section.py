@@ -21,7 +21,7 @@ from collectrules.timeline._schema import timeline_defs
 from collectrules.timeline.evaluate import (
     current_timeline_facts,
     derived_promise_signals,
-    state_facts,
+    overlaid_state_facts,
 )
 from collectrules.timeline.stages import (
     TIMELINE_FIELDS,
@@ -68,7 +68,7 @@ class TimelinePlugin(BaseSection):
         out = current_timeline_facts(case, as_of, policy)
         needed: frozenset[str] = policy.memo("timeline_state_reads", lambda: _state_reads(policy))
         if needed:
-            out.update(state_facts(case, as_of, policy, {**facts, **out}, needed))
+            out.update(overlaid_state_facts(case, as_of, policy, facts, out, needed))
         return out
 
 
