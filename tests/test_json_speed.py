@@ -23,8 +23,8 @@ from collectrules.model.case import Case
 from collectrules.policy import Policy, load_policy
 from collectrules.testing import strategies as kit
 from collectrules.timeline.evaluate import (
+    _overlaid_state_facts,
     current_timeline_facts,
-    overlaid_state_facts,
     state_facts,
 )
 from collectrules.timeline.section import _state_reads
@@ -129,7 +129,7 @@ def test_the_state_read_without_merging_is_the_state_of_the_merged_facts(
         for cold in (False, True):
             if cold:
                 policy.memo("timeline_state_cache", dict).clear()
-            got = overlaid_state_facts(case, AS_OF, policy, facts, given_own, needed)
+            got = _overlaid_state_facts(case, AS_OF, policy, facts, given_own, needed)
             want = state_facts(case, AS_OF, policy, merged, needed)
             assert list(got.items()) == list(want.items())
 
@@ -165,7 +165,7 @@ def test_a_stage_reading_a_promise_reads_the_timeline_own_fact() -> None:
         for standing in (False, True):
             given_own = {**own, "promise_standing": standing, "promise_days": 3}
             stale = {**facts, "promise_standing": not standing, "promise_days": 3}
-            got = overlaid_state_facts(case, AS_OF, policy, stale, given_own, needed)
+            got = _overlaid_state_facts(case, AS_OF, policy, stale, given_own, needed)
             assert got == state_facts(case, AS_OF, policy, {**stale, **given_own}, needed)
             outs.append(got)
         moved += outs[0] != outs[1]

@@ -142,7 +142,6 @@ __all__ = [
     "derived_promise_signals",
     "hourly",
     "micros",
-    "overlaid_state_facts",
     "promise_rules",
     "state_facts",
     "step_bounds",
@@ -1167,10 +1166,10 @@ def state_facts(
     plan or phase field is needed, and the legal deadlines only when a deadline field
     is. See :data:`~collectrules.timeline.stages.STATE_FIELDS`.
     """
-    return overlaid_state_facts(case, as_of, policy, facts, {}, needed)
+    return _overlaid_state_facts(case, as_of, policy, facts, {}, needed)
 
 
-def overlaid_state_facts(
+def _overlaid_state_facts(
     case: Case,
     as_of: pendulum.DateTime,
     policy: Policy,
