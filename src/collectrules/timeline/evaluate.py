@@ -768,7 +768,7 @@ def _unreachable_anchor(
 def _has_unreachable_signal(case: Case) -> bool:
     """Whether the case records an ``unreachable`` signal: then a stage anchored on
     ``unreachable`` may count from the signal, without any event."""
-    return any(s.kind == UNREACHABLE for s in case.signals)
+    return UNREACHABLE in [s.kind for s in case.signals]  # a list: faster than any()
 
 
 def _completion(events: Sequence[Event], stage: Stage, anchor: pendulum.DateTime) -> Event | None:
@@ -1166,9 +1166,40 @@ def state_facts(
     plan or phase field is needed, and the legal deadlines only when a deadline field
     is. See :data:`~collectrules.timeline.stages.STATE_FIELDS`.
     """
+    return _overlaid_state_facts(case, as_of, policy, facts, {}, needed)
+
+
+def _overlaid_state_facts(
+    case: Case,
+    as_of: pendulum.DateTime,
+    policy: Policy,
+    facts: Mapping[str, Any],
+    own: Mapping[str, Any],
+    needed: frozenset[str],
+) -> dict[str, Any]:
+    """:func:`state_facts` of the facts ``{**facts, **own}`` (the derivation's facts so
+    far, and the timeline's own contact, promise and payment facts), without merging
+    them all: a case without events whose state is kept reads only its stage
+    conditions' fields, ``dpd`` and ``unreachable`` (:func:`_stage_fields`), which are
+    taken alone. The merged facts are made only for what reads more (a case with
+    events, a state not yet kept, the steps anchored on ``unreachable``)."""
     section = policy.sections.get("timeline")
     if not isinstance(section, TimelineSection) or not needed:
         return {}
+    merged: Mapping[str, Any] | None = None if own else facts
+
+    def everything() -> Mapping[str, Any]:
+        nonlocal merged
+        if merged is None:
+            merged = {**facts, **own}
+        return merged
+
+    tested: dict[str, Any] = {}
+    for name in _stage_fields(policy, section):
+        if name in own:
+            tested[name] = own[name]
+        elif name in facts:
+            tested[name] = facts[name]
     out: dict[str, Any] = {}
     # Without events, the state is a function of the case's dates, product, dpd and
     # whether each stage's condition holds: the facts reach the steps only through
@@ -1178,7 +1209,7 @@ def state_facts(
     steps, deadlines = _wanted(needed)
     if steps and case.events:
         # The steps of a case with events read the events: computed afresh.
-        out.update(_step_facts(case, as_of, policy, section, facts))
+        out.update(_step_facts(case, as_of, policy, section, everything()))
     elif steps:
         key: tuple[Any, ...] = (
             "steps",
@@ -1187,9 +1218,9 @@ def state_facts(
             case.timezone,
             as_of,
             as_of.fold,  # one tzinfo compares wall times: 01:30 twice would be equal
-            facts.get("dpd"),
+            tested.get("dpd"),
             _owed(case),
-            tuple([test(facts) for test in _stage_tests(policy, section, case.product)]),
+            tuple([test(tested) for test in _stage_tests(policy, section, case.product)]),
         )
         # The shared entry holds the steps anchored on ``unreachable`` skipped, as for a
         # debtor who can be reached: such a step reads the instant of the case's own
@@ -1197,11 +1228,13 @@ def state_facts(
         plan = section.plan_for(case.product)
         out.update(
             _cached(
-                cache, key, lambda: _plain_step_facts(case, as_of, policy, section, facts, plan)
+                cache,
+                key,
+                lambda: _plain_step_facts(case, as_of, policy, section, everything(), plan),
             )
         )
-        if _has_unreachable_signal(case) or _unreachable_now(facts):
-            _unreachable_steps(out, case, as_of, policy, section, facts)
+        if _has_unreachable_signal(case) or _unreachable_now(tested):
+            _unreachable_steps(out, case, as_of, policy, section, everything())
     if deadlines:
         # The deadlines read only some events, and only some of their fields: those
         # are in the key (``deadline_reads``), and a case whose events no deadline
@@ -1222,10 +1255,7 @@ def state_facts(
             # not its product, so that every product they all apply to shares an entry
             # (the product in the key filled the cache four times as fast, and each
             # clearing of it took the steps' entries too: half the rate of deciding).
-            tuple(
-                rule.applies_to(case.product)
-                for rule in (rules.limitation, rules.guarantee, rules.enforcement, rules.records)
-            ),
+            _deadlines_applying(policy, rules, case.product),
             case.due_date,
             case.maturity_date,
             case.timezone,
@@ -1236,6 +1266,42 @@ def state_facts(
         )
         out.update(_cached(cache, key, lambda: deadline_facts(case, as_of, section, events)))
     return out
+
+
+def _deadlines_applying(policy: Policy, rules: Any, product: str) -> tuple[bool, ...]:
+    """Whether each legal deadline (limitation, guarantee, enforcement, records)
+    applies to ``product``: one answer per policy and product."""
+    known: dict[str, tuple[bool, ...]] = policy.memo("timeline_deadlines_applying", dict)
+    found = known.get(product)
+    if found is None:
+        found = tuple(
+            rule.applies_to(product)
+            for rule in (rules.limitation, rules.guarantee, rules.enforcement, rules.records)
+        )
+        if len(known) >= _MAX_PRODUCTS:
+            known.clear()
+        known[product] = found
+    return found
+
+
+def _stage_fields(policy: Policy, section: TimelineSection) -> frozenset[str]:
+    """Every field a state kept for cases without events reads from the facts: the
+    fields of every stage condition of every plan, ``dpd`` and ``unreachable`` (one
+    answer per policy)."""
+    found: frozenset[str] = policy.memo("timeline_stage_fields", lambda: _read_by(section))
+    return found
+
+
+def _read_by(section: TimelineSection) -> frozenset[str]:
+    read = {"dpd", UNREACHABLE_FACT}
+    for plan in section.plans.values():
+        for stage in plan.stages:
+            read |= stage.when.fields()
+    return frozenset(read)
+
+
+#: At most this many products' answers are kept per policy (:func:`_deadlines_applying`).
+_MAX_PRODUCTS = 256
 
 
 @functools.lru_cache(maxsize=64)

@@ -19,9 +19,9 @@ from collectrules.policy.model import Policy
 from collectrules.policy.section import BaseSection, SectionLoader
 from collectrules.timeline._schema import timeline_defs
 from collectrules.timeline.evaluate import (
+    _overlaid_state_facts,
     current_timeline_facts,
     derived_promise_signals,
-    state_facts,
 )
 from collectrules.timeline.stages import (
     TIMELINE_FIELDS,
@@ -68,7 +68,7 @@ class TimelinePlugin(BaseSection):
         out = current_timeline_facts(case, as_of, policy)
         needed: frozenset[str] = policy.memo("timeline_state_reads", lambda: _state_reads(policy))
         if needed:
-            out.update(state_facts(case, as_of, policy, {**facts, **out}, needed))
+            out.update(_overlaid_state_facts(case, as_of, policy, facts, out, needed))
         return out
 
 
