@@ -82,15 +82,11 @@ def test_no_allowed_contact_performs_a_remedy_the_decision_blocks(
 
 
 @pytest.mark.parametrize("policy", SHIPPED)
+# capsys is read (and so emptied) after every run of the command
 @settings(
+    SETTINGS,
     max_examples=8,
-    deadline=None,
-    # capsys is read (and so emptied) after every run of the command
-    suppress_health_check=[
-        HealthCheck.too_slow,
-        HealthCheck.data_too_large,
-        HealthCheck.function_scoped_fixture,
-    ],
+    suppress_health_check=[*SETTINGS.suppress_health_check, HealthCheck.function_scoped_fixture],
 )
 @given(data=st.data())
 def test_the_contact_command_never_allows_what_the_decision_blocks(

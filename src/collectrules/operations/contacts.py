@@ -113,21 +113,11 @@ class ContactRemedies:
                 continue
             channel, _, party_text = (part.strip() for part in head.partition("/"))
             party = party_text or None
-            if channel not in channels:
-                msg = (
-                    f"unknown channel {quote(channel)} in {quote(entry)}; "
-                    f"expected one of {', '.join(channels)}"
-                )
-                hint = did_you_mean(channel, channels)
-                problems.append(FieldProblem(_PARAMETER, msg, suggestion=hint))
-                continue
-            if party is not None and party not in parties:
-                msg = (
-                    f"unknown party {quote(party)} in {quote(entry)}; "
-                    f"expected one of {', '.join(parties)}"
-                )
-                hint = did_you_mean(party, parties)
-                problems.append(FieldProblem(_PARAMETER, msg, suggestion=hint))
+            unknown = _unknown("channel", channel, channels, entry) or (
+                None if party is None else _unknown("party", party, parties, entry)
+            )
+            if unknown is not None:
+                problems.append(unknown)
                 continue
             names = tuple(n.strip() for n in tail.split(",") if n.strip())
             bad = [n for n in names if known is not None and n not in known]
@@ -170,6 +160,14 @@ class ContactRemedies:
             head = channel if party is None else f"{channel}/{party}"
             parts.append(f"{head}={','.join(names)}")
         return "; ".join(parts)
+
+
+def _unknown(what: str, name: str, known: list[str], entry: str) -> FieldProblem | None:
+    """The problem of a ``name`` that is not one of ``known``, else ``None``."""
+    if name in known:
+        return None
+    msg = f"unknown {what} {quote(name)} in {quote(entry)}; expected one of {', '.join(known)}"
+    return FieldProblem(_PARAMETER, msg, suggestion=did_you_mean(name, known))
 
 
 def contact_remedies(policy: Policy) -> ContactRemedies:
