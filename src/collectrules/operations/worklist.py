@@ -9,7 +9,10 @@ the owners of a team file (:mod:`collectrules.operations.team`).
 **Channels.** Each line names one of :data:`CHANNELS`. A stage whose channel is already
 one of them keeps it; the other stage channels map through :data:`STEP_CHANNELS`
 (``legal`` is ``court`` when the stage performs ``litigate``, else ``lawyer_letter``;
-``report``, ``plan`` and ``internal`` are work inside the lender: ``internal``).
+``report``, ``plan`` and ``internal`` are work inside the lender: ``internal``). A line
+whose channel performs a remedy the decision blocks (``court`` and ``lawyer_letter``:
+``litigate``; ``visit``: ``visit``; :mod:`collectrules.operations.contacts`) proposes no
+contact time, and its ``contact_note`` names the decision's rule.
 
 **Urgency.** Lines sort by a key made of criteria, most urgent first:
 
