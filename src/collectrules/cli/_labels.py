@@ -91,6 +91,7 @@ ZH: Mapping[str, str] = {
     "allow": "允许",
     "next allowed": "下次允许",
     "no allowed time within the horizon": "期限内无允许时间",
+    "none while the decision blocks this contact": "决定禁止此联系期间无允许时间",
     "contact with the": "联系对象",
     "packs": "规则包",
     # check, show, diff

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
+import attrs
 import pendulum
 import typer
 from rich.markup import escape
@@ -28,10 +29,12 @@ from collectrules.cli._common import (
 )
 from collectrules.cli._common import console as terminal
 from collectrules.compliance.guardrails import Contact, Guardrails, ReasonEffect, Verdict
+from collectrules.engine import Engine
 from collectrules.errors import FieldProblem, InputError
 from collectrules.io import case_files, read_rows
 from collectrules.model.case import Case, Event
 from collectrules.model.limits import MAX_EVENTS
+from collectrules.operations.contacts import DECISION_PACK, check_contact
 
 __all__ = ["contact"]
 
@@ -161,10 +164,12 @@ def _print(
             highlight=False,
             markup=False,
         )
-    console.print(
-        f"{t('next allowed')}: {next_at or t('no allowed time within the horizon')}",
-        highlight=False,
+    never = (
+        t("none while the decision blocks this contact")
+        if any(r.pack == DECISION_PACK for r in verdict.blocks)
+        else t("no allowed time within the horizon")
     )
+    console.print(f"{t('next allowed')}: {next_at or never}", highlight=False)
 
 
 @app.command()
@@ -198,14 +203,25 @@ def contact(
     mentions_suit: Annotated[
         bool, typer.Option("--mentions-suit", help="The message mentions a suit.")
     ] = False,
+    with_decision: Annotated[
+        bool,
+        typer.Option(
+            "--decision/--no-decision",
+            help="Also block a contact that performs a remedy the case's decision blocks "
+            "(default); --no-decision checks the contact packs only.",
+        ),
+    ] = True,
     fmt: Annotated[Format, typer.Option("--format", help="table or json")] = Format.TABLE,
     lang: LangOption = DEFAULT_LANG,
 ) -> None:
-    """Check one planned contact against the policy's contact packs.
+    """Check one planned contact against the policy's contact packs and the case's decision.
 
-    Prints the verdict with every reason and its citation, and the next allowed time;
-    --lang zh prints the headers, the verdict and the effects in Chinese.
-    The exit status is 0 when the contact is allowed and 1 when it is blocked.
+    The case is decided at the contact's instant (with the --history events); a contact
+    that performs a remedy the decision blocks (court or lawyer's letter: litigate; visit:
+    visit; the policy's contact_remedies parameter) is blocked with the decision's rule,
+    reason and citations. Prints the verdict with every reason and its citation, and the
+    next allowed time; --lang zh prints the headers, the verdict and the effects in
+    Chinese. The exit status is 0 when the contact is allowed and 1 when it is blocked.
     """
     when = resolve_as_of(at, "--at")
     guardrails = Guardrails(load_for(policy, policy_path))
@@ -222,10 +238,21 @@ def contact(
         opt_out=opt_out,
         mentions_suit=mentions_suit,
     )
-    verdict = guardrails.check(case, planned, history=events)
+    if with_decision:
+        engine = Engine(guardrails.policy, backend="python")
+        seen_case = attrs.evolve(case, events=tuple(events))
+        decision = engine.decide(seen_case, as_of=when)
+        verdict = check_contact(
+            case, planned, decision=decision, guardrails=guardrails, history=events
+        )
+    else:
+        verdict = guardrails.check(case, planned, history=events)
     next_at: pendulum.DateTime | None
     if verdict.allowed:
         next_at = verdict.contact.at.in_timezone(case.timezone)
+    elif any(r.pack == DECISION_PACK for r in verdict.blocks):
+        # No later time lifts the decision's block: a new decision does.
+        next_at = None
     else:
         next_at = guardrails.next_allowed(
             case,
@@ -251,6 +278,7 @@ def contact(
             "next_allowed": next_text,
             "obligations": [o.to_dict() for o in obligations],
             "policy": guardrails.policy.ref,
+            "decision_checked": with_decision,
         }
         echo(json.dumps(payload, sort_keys=True, ensure_ascii=False, indent=2))
     else:

@@ -3,17 +3,20 @@
 * :mod:`collectrules.operations.worklist`: every step to act on today across a
   portfolio, by owner and urgency (``Engine.worklist``, ``collectrules worklist``);
 * :mod:`collectrules.operations.team`: the team file that deals lines to owners;
+* :mod:`collectrules.operations.contacts`: a planned contact checked against both the
+  guardrails and the case's decision (``collectrules contact``);
 * :mod:`collectrules.operations.changes`: what moved between two batch runs
   (``collectrules changes``), on decisions read by :mod:`collectrules.operations.rows`;
 * :mod:`collectrules.operations.report`: the portfolio report as one HTML file
   (``collectrules report``, the ``report`` extra).
 
-Only the worklist's names are imported here (the engine uses them); import the changes
-and the report from their modules.
+The worklist's names (the engine uses them) and the contact check are imported here;
+import the changes and the report from their modules.
 """
 
 from __future__ import annotations
 
+from collectrules.operations.contacts import ContactRemedies, check_contact, contact_remedies
 from collectrules.operations.team import Owner, Team, load_team, team_from_dict
 from collectrules.operations.worklist import (
     PlannedCase,
@@ -24,6 +27,7 @@ from collectrules.operations.worklist import (
 )
 
 __all__ = [
+    "ContactRemedies",
     "Owner",
     "PlannedCase",
     "RowFailure",
@@ -31,6 +35,8 @@ __all__ = [
     "WorkItem",
     "Worklist",
     "WorklistSummary",
+    "check_contact",
+    "contact_remedies",
     "load_team",
     "team_from_dict",
 ]

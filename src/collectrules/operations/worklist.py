@@ -9,7 +9,10 @@ the owners of a team file (:mod:`collectrules.operations.team`).
 **Channels.** Each line names one of :data:`CHANNELS`. A stage whose channel is already
 one of them keeps it; the other stage channels map through :data:`STEP_CHANNELS`
 (``legal`` is ``court`` when the stage performs ``litigate``, else ``lawyer_letter``;
-``report``, ``plan`` and ``internal`` are work inside the lender: ``internal``).
+``report``, ``plan`` and ``internal`` are work inside the lender: ``internal``). A line
+whose channel performs a remedy the decision blocks (``court`` and ``lawyer_letter``:
+``litigate``; ``visit``: ``visit``; :mod:`collectrules.operations.contacts`) proposes no
+contact time, and its ``contact_note`` names the decision's rule.
 
 **Urgency.** Lines sort by a key made of criteria, most urgent first:
 
@@ -84,12 +87,18 @@ from collectrules.errors import (
     quote,
 )
 from collectrules.model.case import Case, fixed_offset
-from collectrules.model.decision import Decision
+from collectrules.model.decision import Decision, RemedyBlock
 from collectrules.model.limits import MAX_YEAR, MIN_YEAR
 from collectrules.model.remedies import Remedy
 from collectrules.model.time import require_aware
 from collectrules.operations._channels import CHANNELS
 from collectrules.operations._spill import DEFAULT_RUN_SIZE, SpillSort
+from collectrules.operations.contacts import (
+    DEFAULT_CONTACT_REMEDIES,
+    ContactRemedies,
+    contact_remedies,
+    decision_blocks,
+)
 from collectrules.operations.team import UNASSIGNED, Team, load_team
 from collectrules.policy import Policy
 from collectrules.timeline.emergencies import emergencies_of
@@ -436,12 +445,20 @@ def work_items(
     order: Sequence[str] = DEFAULT_URGENCY,
     team: Team | None = None,
     contact_hours: ContactHours | None = None,
+    remedies: ContactRemedies | None = None,
 ) -> list[WorkItem]:
     """The lines of one case: each open, late or breached step, in plan order.
 
     Each line's owner is the first owner of ``team`` that takes it (``unassigned`` when
     none does; ``all`` without a team). The next contact time is the ``guardrails``'
     answer; without guardrails, the next time within ``contact_hours`` (the timeline's).
+    A line whose channel performs a remedy the decision blocks (``remedies``, by
+    default the guardrails' policy's :func:`~collectrules.operations.contacts.contact_remedies`,
+    else :data:`~collectrules.operations.contacts.DEFAULT_CONTACT_REMEDIES`) is still
+    listed, as the timeline has the step, but proposes no contact: its
+    ``next_contact_at`` is ``None``, its ``contact_note`` names the decision's rule, its
+    reason and citations, and when the stage names no remedy of its own, ``remedy`` is
+    the blocked one (``remedy_status`` ``blocked``, ``blocking_rule`` the rule).
     An argument of the wrong kind (``as_of`` naive or not an instant, ``order`` not
     each urgency criterion once) is an InputError naming it.
     """
@@ -453,6 +470,14 @@ def work_items(
         require_instance(team, Team, "team", "a Team or None")
     if contact_hours is not None:
         require_instance(contact_hours, ContactHours, "contact_hours", "a ContactHours or None")
+    if remedies is None:
+        remedies = (
+            contact_remedies(guardrails.policy)
+            if guardrails is not None
+            else ContactRemedies.parse(DEFAULT_CONTACT_REMEDIES)
+        )
+    else:
+        require_instance(remedies, ContactRemedies, "remedies", "a ContactRemedies or None")
     order = _checked_order(order)
     case, decision, timeline = planned.case, planned.decision, planned.timeline
     allowed = {g.remedy: g for g in decision.allowed}
@@ -476,6 +501,12 @@ def work_items(
             seen = contacts[key] = _next_contact(case, contact, after, guardrails, contact_hours)
         next_at, note = seen
         remedy = step.stage.remedy
+        ruled_out = decision_blocks(decision, channel, Party.DEBTOR, remedies=remedies)
+        if ruled_out:
+            # The decision blocks what this channel performs: no contact is proposed.
+            next_at, note = None, _ruled_out_note(channel, ruled_out)
+            if remedy is None:
+                remedy = ruled_out[0].remedy
         blocking: str | None = None
         if remedy is None:
             status = "none"
@@ -535,6 +566,17 @@ def work_items(
             )
         )
     return out
+
+
+def _ruled_out_note(channel: str, blocks: Sequence[RemedyBlock]) -> str:
+    """Why a line proposes no contact: the decision blocks what its channel performs."""
+    parts = [
+        f"{b.remedy} ({b.rule_id}; {', '.join(b.cites)}): {b.reason}"
+        if b.cites
+        else f"{b.remedy} ({b.rule_id}): {b.reason}"
+        for b in blocks
+    ]
+    return f"no {channel} contact: the decision blocks " + "; ".join(parts)
 
 
 def _next_contact(
@@ -785,6 +827,7 @@ class Worklist:
         self.order = urgency_order(policy)
         section = guardrails_of(policy)
         self.guardrails = Guardrails(policy) if section is not None and section.packs else None
+        self.remedies = contact_remedies(policy)  # a clear error now
         if isinstance(planned, str | bytes | Mapping) or not isinstance(planned, Iterable):
             msg = f"expected an iterable of PlannedCase and RowFailure, got {quote(planned)}"
             raise InputError([FieldProblem("planned", msg)])
@@ -845,6 +888,7 @@ class Worklist:
                 order=self.order,
                 team=self.team,
                 contact_hours=self.contact_hours,
+                remedies=self.remedies,
             )
         except CollectRulesError as exc:
             error = exc
