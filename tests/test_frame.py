@@ -202,13 +202,9 @@ def test_cases_with_events_fall_back_and_are_counted() -> None:
             "overdue_amount": "5000",
             "due_date": "2026-05-01",
             "timezone": "Asia/Shanghai",
-            "events": [
-                {
-                    "kind": "contact_attempt",
-                    "at": "2026-05-03T10:00:00+08:00",
-                    "outcome": "no_answer",
-                },
-            ],
+            # A visit: the columns read contact attempts and payments only
+            # (tests/test_frame_events.py).
+            "events": [{"kind": "visit", "at": "2026-05-03T10:00:00+08:00"}],
         },
         {
             "case_id": "N-1",

@@ -14,6 +14,14 @@ key, and joins the results back: the Python work grows with the number of distin
 the case's payment events: the key's case has none, and every row with events goes to
 the per-case engine, so no probation is ever decided from a key.
 
+A row whose case has events (contact attempts and payments, the kinds the columns
+derive facts from) is keyed by its history too: the text of its signals and events
+(``__history``), from which the key's case gets them as the per-case engine reads them.
+The sections' own code then runs on that case, so what they give (steps completed by a
+contact, limitation periods restarted by a payment, guardrails counting calls …) is
+exactly the per-case engine's; such keys are rarely shared, and are not remembered
+across chunks (:meth:`SectionKeys.evaluate_histories`).
+
 A section this module does not know (a third-party plug-in) has no known key: a policy
 with one sends every row to the per-case engine.
 """
@@ -21,6 +29,7 @@ with one sends every row to the per-case engine.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import threading
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
@@ -41,6 +50,7 @@ from collectrules.timeline.evaluate import promise_rules, timeline_facts
 from collectrules.timeline.stages import TimelineSection
 
 __all__ = [
+    "HISTORY",
     "KNOWN_SECTIONS",
     "ReageKey",
     "SectionKeys",
@@ -69,6 +79,13 @@ _BASE_KEY = (
     *SHARE_FIELDS,
     "dpd",
 )
+
+#: The key column of a row's history (its signals and events as JSON text), for a row
+#: whose case has events; null for the others.
+HISTORY = "__history"
+#: The prefix of the sections' event facts (the constants of a case without events) as a
+#: case with events gives them.
+HISTORY_FACT = "__hfact:"
 
 #: The most keys a run remembers; past it, a new key is evaluated in each chunk it occurs in.
 CACHE_LIMIT = 200_000
@@ -277,11 +294,31 @@ class SectionKeys:
             self.known["table"] = table
         return table, results.height
 
-    def _run_keys(
+    def evaluate_histories(
         self, keys: pl.DataFrame, as_of: pendulum.DateTime, core: Sequence[str]
     ) -> pl.DataFrame:
+        """The sections' results for every row of ``keys`` (distinct keys with a
+        :data:`HISTORY`), as :meth:`evaluate` gives them, with the sections' event facts
+        (the timeline's contact counts, promises and payments) as columns named
+        :data:`HISTORY_FACT` and the fact's name. Not remembered: a history is rarely
+        met twice."""
+        return self._run_keys(keys, as_of, core, history=True)
+
+    def _run_keys(
+        self,
+        keys: pl.DataFrame,
+        as_of: pendulum.DateTime,
+        core: Sequence[str],
+        *,
+        history: bool = False,
+    ) -> pl.DataFrame:
         """Run the sections on one case per row of ``keys`` (each a new key)."""
-        names = self.key
+        names = (
+            tuple(dict.fromkeys((*self.key, HISTORY, "principal", "overdue_amount")))
+            if history
+            else self.key
+        )
+        event_facts = [f"{HISTORY_FACT}{name}" for name in self.constants] if history else []
         rows: list[dict[str, Any]] = []
         for row in keys.iter_rows(named=True):
             out: dict[str, Any] = {name: row[name] for name in names}
@@ -290,10 +327,13 @@ class SectionKeys:
             except Exception:  # the per-case engine gives the row its error
                 found = {"__classes": [], "__buckets": [], "__sfired": [], "__sbad": True}
             out.update(found)
-            rows.append(out)
+            rows.append({name: out.get(name) for name in (*out, *event_facts)})
         schema: dict[str, Any] = {name: keys.schema[name] for name in names}
         for name, spec in self.fields.items():
             schema[name] = dtype_of(spec)
+        policy_schema = self.policy.schema()
+        for name in self.constants if history else ():
+            schema[f"{HISTORY_FACT}{name}"] = dtype_of(policy_schema[name])
         schema.update(
             __classes=_PAIRS, __buckets=_PAIRS, __sfired=pl.List(pl.String), __sbad=pl.Boolean
         )
@@ -323,6 +363,9 @@ class SectionKeys:
             opened_on=row.get("opened_on"),
             consecutive_minimum_payments=row.get("consecutive_minimum_payments"),
         )
+        history = row.get(HISTORY)
+        if history is not None:
+            case = _with_history(case, history)
         facts = {name: row[name] for name in core if row.get(name) is not None}
         extra: dict[str, Any] = {}
         for plugin in policy.plugins:
@@ -337,8 +380,35 @@ class SectionKeys:
             buckets.extend({"key": b.bucket_set, "value": b.bucket} for b in part.buckets)
             fired.extend(f.rule_id for f in part.firings)
         out: dict[str, Any] = {name: extra.get(name) for name in self.fields}
+        if history is not None:
+            out.update({f"{HISTORY_FACT}{name}": extra.get(name) for name in self.constants})
         out.update(__classes=classes, __buckets=buckets, __sfired=fired)
         return out
+
+
+def _with_history(case: Case, history: str) -> Case:
+    """``case`` with the signals and events of ``history`` (their JSON text), read as
+    :meth:`Case.from_dict <collectrules.model.case.Case.from_dict>` reads a case's."""
+    items = json.loads(history)
+    read = Case.from_dict(
+        {
+            "case_id": case.case_id,
+            "product": str(case.product),
+            "currency": case.currency,
+            "principal": str(case.principal),
+            "overdue_amount": str(case.overdue_amount),
+            "due_date": case.due_date.isoformat(),
+            "timezone": case.timezone,
+            "signals": [_present(s) for s in items["signals"]],
+            "events": [_present(e) for e in items["events"]],
+        }
+    )
+    return attrs.evolve(case, signals=read.signals, events=read.events)
+
+
+def _present(item: Mapping[str, Any]) -> dict[str, Any]:
+    """A signal's or event's fields that hold a value (a null column is no field)."""
+    return {name: value for name, value in item.items() if value is not None}
 
 
 def _share(units: int | None) -> Decimal | None:

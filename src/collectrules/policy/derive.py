@@ -69,6 +69,7 @@ __all__ = [
     "derive",
     "event_signals",
     "first_unreachable",
+    "unreachable_attempts",
     "unreachable_signs",
 ]
 
@@ -494,6 +495,15 @@ def _judge(
         elif at.after_start(signal.observed_at):
             counted_list.append(signal)
     return tuple(counted_list), in_force, cured
+
+
+def unreachable_attempts(policy: Policy) -> int:
+    """The unanswered attempts in a row to the debtor that make an ``unreachable`` sign
+    under ``policy`` (its ``unreachable_attempts`` parameter, at least 1), as
+    :func:`derive` counts them."""
+    require_instance(policy, Policy, "policy", "a Policy")
+    plan: _Plan = policy.memo("derive_plan", lambda: _plan(policy))
+    return plan.unreachable_needed
 
 
 @exact
