@@ -202,9 +202,16 @@ def test_cases_with_events_fall_back_and_are_counted() -> None:
             "overdue_amount": "5000",
             "due_date": "2026-05-01",
             "timezone": "Asia/Shanghai",
-            # A visit: the columns read contact attempts and payments only
+            # A promise to pay: the columns do not derive the kept and broken promises
             # (tests/test_frame_events.py).
-            "events": [{"kind": "visit", "at": "2026-05-03T10:00:00+08:00"}],
+            "events": [
+                {
+                    "kind": "promise_made",
+                    "at": "2026-05-03T10:00:00+08:00",
+                    "amount": "100",
+                    "promised_date": "2026-05-10",
+                }
+            ],
         },
         {
             "case_id": "N-1",

@@ -3,7 +3,10 @@
 The columns derive what those events amount to (a ``partial_payment`` since the due date,
 an ``unreachable`` sign after unanswered attempts in a row or an invalid number, the
 cures they bring, ``debtor_contacted``), and the sections run on the row's history;
-every other event still sends its row per case, counted under "has events".
+an event of a kind the derivation does not read (a visit, a notice, a suit …) matters
+to the sections alone. A promise to pay, an event with another field (a party, a note)
+or one the columns cannot read exactly still sends its row per case, counted under
+"has events".
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
+import attrs
 import pendulum
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -20,10 +24,17 @@ from hypothesis import strategies as st
 pl = pytest.importorskip("polars")
 
 from collectrules import frame  # noqa: E402
-from collectrules.model.case import Case, ContactOutcome, minor_unit  # noqa: E402
+from collectrules.model.case import (  # noqa: E402
+    EVENT_REQUIRED_FIELDS,
+    Case,
+    ContactOutcome,
+    EventKind,
+    minor_unit,
+)
 from collectrules.model.time import local_midnight  # noqa: E402
 from collectrules.policy import load_policy  # noqa: E402
-from collectrules.testing.strategies import cases  # noqa: E402
+from collectrules.policy.derive import EVENTS_READ  # noqa: E402
+from collectrules.testing.strategies import cases, events  # noqa: E402
 from test_frame import AS_OFS, SHIPPED, assert_agree  # noqa: E402
 
 #: Offsets from the due date's local midnight that stage deadlines and windows fall on
@@ -110,6 +121,49 @@ def test_contact_attempts_and_payments_are_decided_by_the_columns(name: str, dat
     assert result.summary.fallback.get("has events", 0) == 0
 
 
+#: The event kinds the derivation of the core facts does not read and that need no field
+#: besides their kind and instant: they matter to the sections alone.
+BARE = tuple(
+    kind.value
+    for kind in EventKind
+    if kind not in EVENTS_READ and kind not in EVENT_REQUIRED_FIELDS
+)
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+@settings(
+    max_examples=15,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(data=st.data())
+def test_events_that_matter_to_the_sections_alone_are_decided_by_the_columns(
+    name: str, data: Any
+) -> None:
+    """Visits, notices, suits, emergencies, restructurings … with contact attempts and
+    payments: the sections run on the row's history, as the per-case engine runs them."""
+    policy = load_policy(name)
+    as_of = data.draw(st.sampled_from(AS_OFS))
+    portfolio: list[Case] = data.draw(st.lists(cases(policy, as_of=as_of), min_size=1, max_size=4))
+    rows = []
+    for i, case in enumerate(portfolio):
+        drawn = data.draw(
+            st.lists(
+                events(
+                    policy,
+                    as_of=as_of,
+                    kinds=(*BARE, "contact_attempt", "payment"),
+                    timezone=case.timezone,
+                ),
+                max_size=5,
+            )
+        )
+        happened = {**attrs.evolve(case, events=tuple(drawn)).to_dict(), "case_id": f"B-{i}"}
+        rows.append(happened)
+    result = assert_agree(name, rows, as_of)
+    assert result.summary.fallback.get("has events", 0) == 0
+
+
 def _row(case_id: str, events: list[dict[str, Any]], signals: Any = ()) -> dict[str, Any]:
     return {
         "case_id": case_id,
@@ -160,7 +214,9 @@ def test_what_the_events_amount_to_is_derived_in_the_columns() -> None:
         if name != "ifrs9":  # CNY has no materiality threshold in the EU pack
             assert result.summary.columnar == len(rows)
     fired = frame.decide(
-        pl.DataFrame([{k: v for k, v in r.items() if k not in ("signals", "events")} for r in rows]),
+        pl.DataFrame(
+            [{k: v for k, v in r.items() if k not in ("signals", "events")} for r in rows]
+        ),
         pl.DataFrame([{"case_id": r["case_id"], **s} for r in rows for s in r["signals"]]),
         pl.DataFrame([{"case_id": r["case_id"], **e} for r in rows for e in r["events"]]),
         policy="default",
@@ -174,7 +230,17 @@ def test_what_the_events_amount_to_is_derived_in_the_columns() -> None:
 
 def test_other_events_still_go_per_case_and_are_counted() -> None:
     rows = [
-        _row("O-1", [{"kind": "visit", "at": "2026-05-03T10:00:00+08:00"}]),
+        _row(
+            "O-1",
+            [
+                {
+                    "kind": "promise_made",
+                    "at": "2026-05-03T10:00:00+08:00",
+                    "amount": "100",
+                    "promised_date": "2026-05-10",
+                }
+            ],
+        ),
         _row("O-2", [{**UNANSWERED[0], "party": "G-1"}]),  # a guarantor's phone
         _row("O-3", [{**UNANSWERED[0], "note": "left a message"}]),
         _row("O-4", [_payment("2026-05-02T10:00:00+08:00", "12.50001")]),  # five decimals

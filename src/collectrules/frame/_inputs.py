@@ -56,12 +56,12 @@ from collectrules.model.limits import (
 __all__ = [
     "ACCOUNT_FIELDS",
     "CASE_COLUMNS",
-    "EVENT_COLUMNS",
-    "ROW",
-    "SHARE_DIGITS",
     "COLUMNAR_EVENT_KINDS",
+    "EVENT_COLUMNS",
     "HISTORY_COLUMNS",
     "MAX_COLUMNAR_EVENTS",
+    "ROW",
+    "SHARE_DIGITS",
     "SIGNAL_COLUMNS",
     "UNREAD",
     "as_polars",
@@ -101,7 +101,10 @@ SIGNAL_COLUMNS = ("kind", "observed_at", "value", "note")
 #: columnar route only when each is a contact attempt or a payment of the safe subset
 #: (:func:`check_events`); any other event sends its case to the per-case route.
 EVENT_COLUMNS = ("kind", "at", "outcome", "amount", "promised_date", "channel", "party", "note")
-#: The event kinds the columns derive facts from: contact attempts and payments.
+#: The event kinds the columns derive facts from: contact attempts and payments. (An
+#: event of a kind the derivation does not read, with no field besides its kind and
+#: instant, keeps its case on the columns too: it matters to the sections alone, which
+#: run on the case's history; see :func:`check_events`.)
 COLUMNAR_EVENT_KINDS = ("contact_attempt", "payment")
 #: The columns of the signals and events tables that a row's history is read from when
 #: its case has events (:func:`history_readable`).
@@ -810,16 +813,17 @@ MAX_COLUMNAR_EVENTS = MAX_EVENTS
 _OUTCOMES = tuple(outcome.value for outcome in ContactOutcome)
 
 
-def check_events(events: pl.DataFrame) -> pl.DataFrame:
+def check_events(events: pl.DataFrame, bare: Iterable[str] = ()) -> pl.DataFrame:
     """The events with ``at`` in UTC, ``amount`` in ten-thousandths, and ``__ok``.
 
     An event is fit for the columnar route when it is a contact attempt with a known
-    ``outcome`` and no amount, or a payment with an ``amount`` written as a plain
-    decimal of at most four decimals below 10^12 and no outcome; its instant is an ISO
-    text with an offset; every other field (``party``, ``channel``, ``note``,
-    ``promised_date`` …) is null. The kind, instant and outcome must be text columns, the
-    amount text or a double or whole number: the sections read the row's history from
-    them (see :func:`history_readable`).
+    ``outcome`` and no amount, a payment with an ``amount`` written as a plain decimal
+    of at most four decimals below 10^12 and no outcome, or an event of one of the
+    ``bare`` kinds (those the derivation of the core facts does not read) with neither;
+    its instant is an ISO text with an offset; every other field (``party``,
+    ``channel``, ``note``, ``promised_date`` …) is null. The kind, instant and outcome
+    must be text columns, the amount text or a double or whole number: the sections
+    read the row's history from them (see :func:`history_readable`).
     """
     text = {name: pl.col(name) for name in ("kind", "at", "outcome", "amount")}
     texts = all(
@@ -842,17 +846,23 @@ def check_events(events: pl.DataFrame) -> pl.DataFrame:
             pl.lit(value=False).alias("__ok"),
         )
     at, at_ok = instant("at", events)
-    units, money_ok = _money("amount", events) if "amount" in events.columns else (
-        pl.lit(None, dtype=pl.Int64),
-        pl.lit(value=False),
+    units, money_ok = (
+        _money("amount", events)
+        if "amount" in events.columns
+        else (
+            pl.lit(None, dtype=pl.Int64),
+            pl.lit(value=False),
+        )
     )
     kind = text["kind"].cast(pl.String)
     outcome = text["outcome"].cast(pl.String)
     amount = text["amount"].cast(pl.String)
     contact = (kind == "contact_attempt") & outcome.is_in(list(_OUTCOMES)) & amount.is_null()
     payment = (kind == "payment") & outcome.is_null() & amount.is_not_null() & money_ok
-    ok = (contact | payment) & at_ok
-    others = [c for c in events.columns if c not in (*HISTORY_COLUMNS["events"], ROW, "case_id", "__seq")]
+    plain = kind.is_in(list(bare)) & outcome.is_null() & amount.is_null()
+    ok = (contact | payment | plain) & at_ok
+    read = (*HISTORY_COLUMNS["events"], ROW, "case_id", "__seq")
+    others = [c for c in events.columns if c not in read]
     for name in others:
         ok = ok & pl.col(name).is_null()
     seq = pl.col("__seq") if "__seq" in events.columns else pl.int_range(pl.len()).alias("__seq")

@@ -60,12 +60,19 @@ from collectrules.frame._sections import (
 from collectrules.frame._unreachable import SINCE, unreachable_stages, with_unreachable_steps
 from collectrules.io.arrow import arrow_rows, batch_row
 from collectrules.io.repeats import repeated_case
-from collectrules.model.case import ContactOutcome, minor_unit, zone
+from collectrules.model.case import (
+    EVENT_REQUIRED_FIELDS,
+    ContactOutcome,
+    EventKind,
+    minor_unit,
+    zone,
+)
 from collectrules.model.time import local_midnight, require_aware
 from collectrules.policy import Policy, load_policy
 from collectrules.policy.derive import (
     CURE_SIGNALS,
     DEFAULT_LOOKBACK_DAYS,
+    EVENTS_READ,
     UNREACHABLE,
     unreachable_attempts,
 )
@@ -95,6 +102,16 @@ COMPACT_SCHEMA: Mapping[str, Any] = {
     )
     for name in FIELDS
 }
+
+#: The event kinds that keep a case on the columns with no field besides their kind and
+#: instant: those the derivation of the core facts does not read (a visit, a notice
+#: sent, a suit filed …), which matter to the sections alone; they run on the case's
+#: history. (Contact attempts and payments are read, in the columns.)
+_BARE_EVENTS = tuple(
+    kind.value
+    for kind in EventKind
+    if kind not in EVENTS_READ and kind not in EVENT_REQUIRED_FIELDS
+)
 
 #: Why a row was decided by the per-case engine rather than by the columns.
 REASONS = (
@@ -352,7 +369,7 @@ def decide_rows(
     evs: pl.DataFrame | None = None
     readable = history_readable(signals, "signals") and history_readable(events, "events")
     if with_events.height and events is not None and readable:
-        evs = check_events(events).with_columns(pl.col(ROW).cast(checked.schema[ROW]))
+        evs = check_events(events, _BARE_EVENTS).with_columns(pl.col(ROW).cast(checked.schema[ROW]))
         fit_rows = (
             evs.group_by(ROW)
             .agg(ok=pl.col("__ok").all() & (pl.len() <= MAX_COLUMNAR_EVENTS))
@@ -768,7 +785,7 @@ def _with_lifted(
             __lifted=(
                 (pl.col("kind").is_in(willing) & (observed < pl.col("__wcure")))
                 .fill_null(value=False)
-                .or_((pl.col("kind").is_in(contact) & (observed < pl.col("__ccure"))))
+                .or_(pl.col("kind").is_in(contact) & (observed < pl.col("__ccure")))
                 .fill_null(value=False)
             )
         )
@@ -884,9 +901,7 @@ def _event_parts(
             .filter(pl.col("__flag") & (pl.col("__nth") == 1))
         )
         derived.append(signal(UNREACHABLE, attempts))
-    signals_out = (
-        pl.concat(derived, how="vertical") if derived else signals.clear()
-    )
+    signals_out = pl.concat(derived, how="vertical") if derived else signals.clear()
     cures = evs.filter(pl.col("__pays") | pl.col("__reach")).select(
         pl.col(ROW), pl.col("at").alias("__at"), pl.col("__pays").alias("__willing")
     )

@@ -60,6 +60,7 @@ __all__ = [
     "CURE_SIGNALS",
     "DEFAULT_LOOKBACK_DAYS",
     "DEFAULT_UNREACHABLE_ATTEMPTS",
+    "EVENTS_READ",
     "UNREACHABLE",
     "Cure",
     "Derived",
@@ -100,6 +101,15 @@ _CONTACT_EVENTS = frozenset(
         EventKind.DEMAND_LETTER_SIGNED,
     }
 )
+
+#: The event kinds :func:`derive` reads (and the timeline's kept and broken promises,
+#: which ``promise_made`` events derive); an event of another kind matters to the
+#: sections alone.
+EVENTS_READ: frozenset[EventKind] = _CONTACT_EVENTS | {
+    EventKind.PAYMENT,
+    EventKind.CONTACT_ATTEMPT,
+    EventKind.RETRACTION,
+}
 
 #: Events that show the debtor was reached, and end an ``unreachable`` sign; the events
 #: that are also signals (a commitment, a refused disposal) act through their signals.
