@@ -24,16 +24,9 @@ from hypothesis import strategies as st
 pl = pytest.importorskip("polars")
 
 from collectrules import frame  # noqa: E402
-from collectrules.model.case import (  # noqa: E402
-    EVENT_REQUIRED_FIELDS,
-    Case,
-    ContactOutcome,
-    EventKind,
-    minor_unit,
-)
+from collectrules.model.case import Case, ContactOutcome, minor_unit  # noqa: E402
 from collectrules.model.time import local_midnight  # noqa: E402
 from collectrules.policy import load_policy  # noqa: E402
-from collectrules.policy.derive import EVENTS_READ  # noqa: E402
 from collectrules.testing.strategies import cases, events  # noqa: E402
 from test_frame import AS_OFS, SHIPPED, assert_agree  # noqa: E402
 
@@ -123,10 +116,13 @@ def test_contact_attempts_and_payments_are_decided_by_the_columns(name: str, dat
 
 #: The event kinds the derivation of the core facts does not read and that need no field
 #: besides their kind and instant: they matter to the sections alone.
-BARE = tuple(
-    kind.value
-    for kind in EventKind
-    if kind not in EVENTS_READ and kind not in EVENT_REQUIRED_FIELDS
+BARE = (
+    *("visit", "visit_arranged", "report_filed", "plan_issued", "notice_sent"),
+    *("validation_notice_sent", "lawyer_letter_sent", "demand_delivered", "suit_filed"),
+    *("arbitration_filed", "judgment_effective", "emergency_refusal", "absconded"),
+    *("court_proceeding", "agreement_ended", "threat_to_staff", "emergency_reported"),
+    *("emergency_meeting", "escalation_decided", "credit_bureau_reported", "restructured"),
+    "reaged",
 )
 
 

@@ -12,8 +12,8 @@ Every row is sorted into one of two routes:
   with at most four decimals, ISO dates and instants with an offset, known products,
   signal kinds from the policy's catalogue, debtor-level shares from 0 to 1 written
   with at most twelve decimals, an account's ``opened_on`` as an ISO date and its
-  ``consecutive_minimum_payments`` as a whole number from 0 to 1200, no events,
-  guarantors or contract terms);
+  ``consecutive_minimum_payments`` as a whole number from 0 to 1200, events only of
+  the kinds :func:`check_events` lets through, no guarantors or contract terms);
 * **per case**: anything else, decided one at a time by the per-case engine, which
   gives it its exact decision or its exact error.
 

@@ -340,14 +340,10 @@ class SectionKeys:
         frame = pl.DataFrame(rows, schema=schema, orient="row" if not rows else None)
         return frame.with_columns(pl.col("__sfired").list.join(SEPARATOR).replace("", None))
 
-    @exact
-    def run(
-        self, row: Mapping[str, Any], as_of: pendulum.DateTime, core: Sequence[str]
-    ) -> dict[str, Any]:
-        """The sections' facts, ``__classes``, ``__buckets`` and ``__sfired`` of the case
-        that the key ``row`` (with the core facts ``core``) stands for."""
-        policy = self.policy
-        case = Case(
+    @staticmethod
+    def _case(row: Mapping[str, Any]) -> Case:
+        """The case a key without a history stands for."""
+        return Case(
             case_id="columnar-key",
             product=Product(row["product"]),
             currency=row["currency"],
@@ -363,9 +359,16 @@ class SectionKeys:
             opened_on=row.get("opened_on"),
             consecutive_minimum_payments=row.get("consecutive_minimum_payments"),
         )
+
+    @exact
+    def run(
+        self, row: Mapping[str, Any], as_of: pendulum.DateTime, core: Sequence[str]
+    ) -> dict[str, Any]:
+        """The sections' facts, ``__classes``, ``__buckets`` and ``__sfired`` of the case
+        that the key ``row`` (with the core facts ``core``) stands for."""
+        policy = self.policy
         history = row.get(HISTORY)
-        if history is not None:
-            case = _with_history(case, history)
+        case = _history_case(row, history) if history is not None else self._case(row)
         facts = {name: row[name] for name in core if row.get(name) is not None}
         extra: dict[str, Any] = {}
         for plugin in policy.plugins:
@@ -386,24 +389,33 @@ class SectionKeys:
         return out
 
 
-def _with_history(case: Case, history: str) -> Case:
-    """``case`` with the signals and events of ``history`` (their JSON text), read as
-    :meth:`Case.from_dict <collectrules.model.case.Case.from_dict>` reads a case's."""
+def _history_case(row: Mapping[str, Any], history: str) -> Case:
+    """The case a key with a ``history`` (its signals and events as JSON text) stands
+    for, read whole as :meth:`Case.from_dict <collectrules.model.case.Case.from_dict>`
+    reads a case."""
     items = json.loads(history)
-    read = Case.from_dict(
-        {
-            "case_id": case.case_id,
-            "product": str(case.product),
-            "currency": case.currency,
-            "principal": str(case.principal),
-            "overdue_amount": str(case.overdue_amount),
-            "due_date": case.due_date.isoformat(),
-            "timezone": case.timezone,
-            "signals": [_present(s) for s in items["signals"]],
-            "events": [_present(e) for e in items["events"]],
-        }
-    )
-    return attrs.evolve(case, signals=read.signals, events=read.events)
+    data: dict[str, Any] = {
+        "case_id": "columnar-key",
+        "product": row["product"],
+        "currency": row["currency"],
+        "principal": str(Decimal(row["principal"]).scaleb(-4)),
+        "overdue_amount": str(Decimal(row["overdue_amount"]).scaleb(-4)),
+        "due_date": row["due_date"].isoformat(),
+        "timezone": row["timezone"],
+        "signals": [_present(s) for s in items["signals"]],
+        "events": [_present(e) for e in items["events"]],
+    }
+    for name in ("maturity_date", "opened_on"):
+        if row.get(name) is not None:
+            data[name] = row[name].isoformat()
+    for name in ("sicr_rebutted", "default_rebutted", "consecutive_minimum_payments"):
+        if row.get(name) is not None:
+            data[name] = row[name]
+    for name in SHARE_FIELDS:
+        share = _share(row.get(name))
+        if share is not None:
+            data[name] = str(share)
+    return Case.from_dict(data)
 
 
 def _present(item: Mapping[str, Any]) -> dict[str, Any]:
