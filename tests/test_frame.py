@@ -202,12 +202,15 @@ def test_cases_with_events_fall_back_and_are_counted() -> None:
             "overdue_amount": "5000",
             "due_date": "2026-05-01",
             "timezone": "Asia/Shanghai",
+            # A promise to pay: the columns do not derive the kept and broken promises
+            # (tests/test_frame_events.py).
             "events": [
                 {
-                    "kind": "contact_attempt",
+                    "kind": "promise_made",
                     "at": "2026-05-03T10:00:00+08:00",
-                    "outcome": "no_answer",
-                },
+                    "amount": "100",
+                    "promised_date": "2026-05-10",
+                }
             ],
         },
         {

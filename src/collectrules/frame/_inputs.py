@@ -12,8 +12,8 @@ Every row is sorted into one of two routes:
   with at most four decimals, ISO dates and instants with an offset, known products,
   signal kinds from the policy's catalogue, debtor-level shares from 0 to 1 written
   with at most twelve decimals, an account's ``opened_on`` as an ISO date and its
-  ``consecutive_minimum_payments`` as a whole number from 0 to 1200, no events,
-  guarantors or contract terms);
+  ``consecutive_minimum_payments`` as a whole number from 0 to 1200, events only of
+  the kinds :func:`check_events` lets through, no guarantors or contract terms);
 * **per case**: anything else, decided one at a time by the per-case engine, which
   gives it its exact decision or its exact error.
 
@@ -41,9 +41,10 @@ from collectrules.io.arrow import (
     pandas_problems,
     repeated_columns,
 )
-from collectrules.model.case import SHARE_FIELDS, Product, zone
+from collectrules.model.case import SHARE_FIELDS, ContactOutcome, Product, zone
 from collectrules.model.limits import (
     MAX_COUNT,
+    MAX_EVENTS,
     MAX_ID_LENGTH,
     MAX_SIGNALS,
     MAX_TEXT_LENGTH,
@@ -55,7 +56,10 @@ from collectrules.model.limits import (
 __all__ = [
     "ACCOUNT_FIELDS",
     "CASE_COLUMNS",
+    "COLUMNAR_EVENT_KINDS",
     "EVENT_COLUMNS",
+    "HISTORY_COLUMNS",
+    "MAX_COLUMNAR_EVENTS",
     "ROW",
     "SHARE_DIGITS",
     "SIGNAL_COLUMNS",
@@ -63,7 +67,9 @@ __all__ = [
     "as_polars",
     "cases_polars",
     "check_cases",
+    "check_events",
     "check_signals",
+    "history_readable",
     "readable_arrow",
     "valid_zones",
 ]
@@ -91,9 +97,18 @@ CASE_COLUMNS = (
 )
 #: The columns of the signals table (besides ``case_id``).
 SIGNAL_COLUMNS = ("kind", "observed_at", "value", "note")
-#: The columns of the events table (besides ``case_id``): any event sends its case to
-#: the per-case route.
+#: The columns of the events table (besides ``case_id``). A case's events keep it on the
+#: columnar route only when each is a contact attempt or a payment of the safe subset
+#: (:func:`check_events`); any other event sends its case to the per-case route.
 EVENT_COLUMNS = ("kind", "at", "outcome", "amount", "promised_date", "channel", "party", "note")
+#: The event kinds the columns derive facts from: contact attempts and payments. (An
+#: event of a kind the derivation does not read, with no field besides its kind and
+#: instant, keeps its case on the columns too: it matters to the sections alone, which
+#: run on the case's history; see :func:`check_events`.)
+COLUMNAR_EVENT_KINDS = ("contact_attempt", "payment")
+#: The columns of the signals and events tables that a row's history is read from when
+#: its case has events (:func:`history_readable`).
+HISTORY_COLUMNS = {"signals": SIGNAL_COLUMNS, "events": ("kind", "at", "outcome", "amount")}
 
 _ID = r"^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$"
 #: ASCII digits only: a regex's ``\d`` matches every Unicode digit, which Polars
@@ -790,3 +805,107 @@ def check_signals(signals: pl.DataFrame, kinds: Iterable[str]) -> pl.DataFrame:
 
 #: The most signals a case may have on the columnar route (the model's own limit).
 MAX_COLUMNAR_SIGNALS = MAX_SIGNALS
+
+
+#: The most events a case may have on the columnar route (the model's own limit).
+MAX_COLUMNAR_EVENTS = MAX_EVENTS
+
+_OUTCOMES = tuple(outcome.value for outcome in ContactOutcome)
+
+
+def check_events(events: pl.DataFrame, bare: Iterable[str] = ()) -> pl.DataFrame:
+    """The events with ``at`` in UTC, ``amount`` in ten-thousandths, and ``__ok``.
+
+    An event is fit for the columnar route when it is a contact attempt with a known
+    ``outcome`` and no amount, a payment with an ``amount`` written as a plain decimal
+    of at most four decimals below 10^12 and no outcome, or an event of one of the
+    ``bare`` kinds (those the derivation of the core facts does not read) with neither;
+    its instant is an ISO text with an offset; every other field (``party``,
+    ``channel``, ``note``, ``promised_date`` …) is null. The kind, instant and outcome
+    must be text columns, the amount text or a double or whole number: the sections
+    read the row's history from them (see :func:`history_readable`).
+    """
+    text = {name: pl.col(name) for name in ("kind", "at", "outcome", "amount")}
+    texts = all(
+        name in events.columns and events.schema[name] in (pl.String, pl.Null)
+        for name in ("kind", "at")
+    )
+    for name in ("outcome", "amount"):
+        if name not in events.columns:
+            text[name] = pl.lit(None, dtype=pl.String)
+        elif not _history_type(name, events.schema[name]):
+            texts = False
+    if not texts:
+        return events.select(
+            pl.col(ROW),
+            pl.int_range(pl.len()).cast(pl.Int64).alias("__seq"),
+            pl.lit(None, dtype=pl.String).alias("kind"),
+            pl.lit(None, dtype=pl.Datetime("us", "UTC")).alias("at"),
+            pl.lit(None, dtype=pl.String).alias("outcome"),
+            pl.lit(None, dtype=pl.Int64).alias("__amount"),
+            pl.lit(value=False).alias("__ok"),
+        )
+    at, at_ok = instant("at", events)
+    units, money_ok = (
+        _money("amount", events)
+        if "amount" in events.columns
+        else (
+            pl.lit(None, dtype=pl.Int64),
+            pl.lit(value=False),
+        )
+    )
+    kind = text["kind"].cast(pl.String)
+    outcome = text["outcome"].cast(pl.String)
+    amount = text["amount"].cast(pl.String)
+    contact = (kind == "contact_attempt") & outcome.is_in(list(_OUTCOMES)) & amount.is_null()
+    payment = (kind == "payment") & outcome.is_null() & amount.is_not_null() & money_ok
+    plain = kind.is_in(list(bare)) & outcome.is_null() & amount.is_null()
+    ok = (contact | payment | plain) & at_ok
+    read = (*HISTORY_COLUMNS["events"], ROW, "case_id", "__seq")
+    others = [c for c in events.columns if c not in read]
+    for name in others:
+        ok = ok & pl.col(name).is_null()
+    seq = pl.col("__seq") if "__seq" in events.columns else pl.int_range(pl.len()).alias("__seq")
+    return (
+        events.lazy()
+        .select(
+            pl.col(ROW),
+            seq.cast(pl.Int64),
+            kind.alias("kind"),
+            at.alias("at"),
+            outcome.alias("outcome"),
+            pl.when(payment).then(units).cast(pl.Int64).alias("__amount"),
+            ok.fill_null(value=False).alias("__ok"),
+        )
+        .collect(engine=COLLECT_ENGINE)
+    )
+
+
+def history_readable(table: pl.DataFrame | None, name: str) -> bool:
+    """Whether the long table ``name`` (``"signals"`` or ``"events"``) holds the columns a
+    row's history is read from as text (or not at all): the sections of a case with
+    events run on its signals and events as the per-case engine reads them, from that
+    text. A number, a date or an instant in another column type sends the cases with
+    events per case."""
+    if table is None:
+        return True
+    return all(
+        _history_type(column, table.schema[column])
+        for column in HISTORY_COLUMNS[name]
+        if column in table.columns
+    )
+
+
+#: The columns of a history that may hold numbers: a double or a whole number is written
+#: as the shortest text that reads back as the same number, the number the per-case
+#: engine reads (a single-precision float or a decimal column is not: its text is
+#: another number).
+_NUMBERS = ("value", "amount")
+
+
+def _history_type(column: str, dtype: pl.DataType) -> bool:
+    """Whether a history's ``column`` of ``dtype`` is written as the per-case engine
+    reads it: text, nulls, or (for a value or an amount) a double or a whole number."""
+    if dtype in (pl.String, pl.Null):
+        return True
+    return column in _NUMBERS and (dtype == pl.Float64 or dtype.is_integer())

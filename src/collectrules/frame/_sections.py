@@ -14,6 +14,14 @@ key, and joins the results back: the Python work grows with the number of distin
 the case's payment events: the key's case has none, and every row with events goes to
 the per-case engine, so no probation is ever decided from a key.
 
+A row whose case has events (contact attempts and payments, the kinds the columns
+derive facts from) is keyed by its history too: the text of its signals and events
+(``__history``), from which the key's case gets them as the per-case engine reads them.
+The sections' own code then runs on that case, so what they give (steps completed by a
+contact, limitation periods restarted by a payment, guardrails counting calls …) is
+exactly the per-case engine's; such keys are rarely shared, and are not remembered
+across chunks (:meth:`SectionKeys.evaluate_histories`).
+
 A section this module does not know (a third-party plug-in) has no known key: a policy
 with one sends every row to the per-case engine.
 """
@@ -21,6 +29,7 @@ with one sends every row to the per-case engine.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import threading
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
@@ -41,6 +50,7 @@ from collectrules.timeline.evaluate import promise_rules, timeline_facts
 from collectrules.timeline.stages import TimelineSection
 
 __all__ = [
+    "HISTORY",
     "KNOWN_SECTIONS",
     "ReageKey",
     "SectionKeys",
@@ -69,6 +79,13 @@ _BASE_KEY = (
     *SHARE_FIELDS,
     "dpd",
 )
+
+#: The key column of a row's history (its signals and events as JSON text), for a row
+#: whose case has events; null for the others.
+HISTORY = "__history"
+#: The prefix of the sections' event facts (the constants of a case without events) as a
+#: case with events gives them.
+HISTORY_FACT = "__hfact:"
 
 #: The most keys a run remembers; past it, a new key is evaluated in each chunk it occurs in.
 CACHE_LIMIT = 200_000
@@ -277,11 +294,31 @@ class SectionKeys:
             self.known["table"] = table
         return table, results.height
 
-    def _run_keys(
+    def evaluate_histories(
         self, keys: pl.DataFrame, as_of: pendulum.DateTime, core: Sequence[str]
     ) -> pl.DataFrame:
+        """The sections' results for every row of ``keys`` (distinct keys with a
+        :data:`HISTORY`), as :meth:`evaluate` gives them, with the sections' event facts
+        (the timeline's contact counts, promises and payments) as columns named
+        :data:`HISTORY_FACT` and the fact's name. Not remembered: a history is rarely
+        met twice."""
+        return self._run_keys(keys, as_of, core, history=True)
+
+    def _run_keys(
+        self,
+        keys: pl.DataFrame,
+        as_of: pendulum.DateTime,
+        core: Sequence[str],
+        *,
+        history: bool = False,
+    ) -> pl.DataFrame:
         """Run the sections on one case per row of ``keys`` (each a new key)."""
-        names = self.key
+        names = (
+            tuple(dict.fromkeys((*self.key, HISTORY, "principal", "overdue_amount")))
+            if history
+            else self.key
+        )
+        event_facts = [f"{HISTORY_FACT}{name}" for name in self.constants] if history else []
         rows: list[dict[str, Any]] = []
         for row in keys.iter_rows(named=True):
             out: dict[str, Any] = {name: row[name] for name in names}
@@ -290,24 +327,23 @@ class SectionKeys:
             except Exception:  # the per-case engine gives the row its error
                 found = {"__classes": [], "__buckets": [], "__sfired": [], "__sbad": True}
             out.update(found)
-            rows.append(out)
+            rows.append({name: out.get(name) for name in (*out, *event_facts)})
         schema: dict[str, Any] = {name: keys.schema[name] for name in names}
         for name, spec in self.fields.items():
             schema[name] = dtype_of(spec)
+        policy_schema = self.policy.schema()
+        for name in self.constants if history else ():
+            schema[f"{HISTORY_FACT}{name}"] = dtype_of(policy_schema[name])
         schema.update(
             __classes=_PAIRS, __buckets=_PAIRS, __sfired=pl.List(pl.String), __sbad=pl.Boolean
         )
         frame = pl.DataFrame(rows, schema=schema, orient="row" if not rows else None)
         return frame.with_columns(pl.col("__sfired").list.join(SEPARATOR).replace("", None))
 
-    @exact
-    def run(
-        self, row: Mapping[str, Any], as_of: pendulum.DateTime, core: Sequence[str]
-    ) -> dict[str, Any]:
-        """The sections' facts, ``__classes``, ``__buckets`` and ``__sfired`` of the case
-        that the key ``row`` (with the core facts ``core``) stands for."""
-        policy = self.policy
-        case = Case(
+    @staticmethod
+    def _case(row: Mapping[str, Any]) -> Case:
+        """The case a key without a history stands for."""
+        return Case(
             case_id="columnar-key",
             product=Product(row["product"]),
             currency=row["currency"],
@@ -323,6 +359,16 @@ class SectionKeys:
             opened_on=row.get("opened_on"),
             consecutive_minimum_payments=row.get("consecutive_minimum_payments"),
         )
+
+    @exact
+    def run(
+        self, row: Mapping[str, Any], as_of: pendulum.DateTime, core: Sequence[str]
+    ) -> dict[str, Any]:
+        """The sections' facts, ``__classes``, ``__buckets`` and ``__sfired`` of the case
+        that the key ``row`` (with the core facts ``core``) stands for."""
+        policy = self.policy
+        history = row.get(HISTORY)
+        case = _history_case(row, history) if history is not None else self._case(row)
         facts = {name: row[name] for name in core if row.get(name) is not None}
         extra: dict[str, Any] = {}
         for plugin in policy.plugins:
@@ -337,8 +383,44 @@ class SectionKeys:
             buckets.extend({"key": b.bucket_set, "value": b.bucket} for b in part.buckets)
             fired.extend(f.rule_id for f in part.firings)
         out: dict[str, Any] = {name: extra.get(name) for name in self.fields}
+        if history is not None:
+            out.update({f"{HISTORY_FACT}{name}": extra.get(name) for name in self.constants})
         out.update(__classes=classes, __buckets=buckets, __sfired=fired)
         return out
+
+
+def _history_case(row: Mapping[str, Any], history: str) -> Case:
+    """The case a key with a ``history`` (its signals and events as JSON text) stands
+    for, read whole as :meth:`Case.from_dict <collectrules.model.case.Case.from_dict>`
+    reads a case."""
+    items = json.loads(history)
+    data: dict[str, Any] = {
+        "case_id": "columnar-key",
+        "product": row["product"],
+        "currency": row["currency"],
+        "principal": str(Decimal(row["principal"]).scaleb(-4)),
+        "overdue_amount": str(Decimal(row["overdue_amount"]).scaleb(-4)),
+        "due_date": row["due_date"].isoformat(),
+        "timezone": row["timezone"],
+        "signals": [_present(s) for s in items["signals"]],
+        "events": [_present(e) for e in items["events"]],
+    }
+    for name in ("maturity_date", "opened_on"):
+        if row.get(name) is not None:
+            data[name] = row[name].isoformat()
+    for name in ("sicr_rebutted", "default_rebutted", "consecutive_minimum_payments"):
+        if row.get(name) is not None:
+            data[name] = row[name]
+    for name in SHARE_FIELDS:
+        share = _share(row.get(name))
+        if share is not None:
+            data[name] = str(share)
+    return Case.from_dict(data)
+
+
+def _present(item: Mapping[str, Any]) -> dict[str, Any]:
+    """A signal's or event's fields that hold a value (a null column is no field)."""
+    return {name: value for name, value in item.items() if value is not None}
 
 
 def _share(units: int | None) -> Decimal | None:

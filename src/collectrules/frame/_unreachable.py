@@ -31,6 +31,7 @@ import pendulum
 import polars as pl
 
 from collectrules.frame._inputs import COLLECT_ENGINE
+from collectrules.frame._sections import HISTORY
 from collectrules.model.time import local_midnight
 from collectrules.policy import Policy
 from collectrules.timeline.evaluate import hourly, micros, step_bounds
@@ -123,6 +124,8 @@ def with_unreachable_steps(
             if first is not None
         }
         in_plan = pl.col("product").is_in(list(item.products))
+        if HISTORY in schema:  # a row with events: its sections ran on its history
+            in_plan = in_plan & pl.col(HISTORY).is_null()
         anchor = pl.max_horizontal(SINCE, "__ustart")
 
         def bound(i: int, bounds: Mapping[str, tuple[int, int, int]] = bounds) -> pl.Expr:

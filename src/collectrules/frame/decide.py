@@ -38,22 +38,44 @@ from collectrules.errors import (
 from collectrules.frame._compile import DTYPES, SEPARATOR, compile_frame
 from collectrules.frame._inputs import (
     COLLECT_ENGINE,
+    HISTORY_COLUMNS,
+    MAX_COLUMNAR_EVENTS,
     MAX_COLUMNAR_SIGNALS,
     ROW,
     as_polars,
     cases_polars,
     check_cases,
+    check_events,
     check_signals,
+    history_readable,
 )
 from collectrules.frame._repeats import FrameCaseIds
-from collectrules.frame._sections import SectionKeys, core_names, section_keys
+from collectrules.frame._sections import (
+    HISTORY,
+    HISTORY_FACT,
+    SectionKeys,
+    core_names,
+    section_keys,
+)
 from collectrules.frame._unreachable import SINCE, unreachable_stages, with_unreachable_steps
 from collectrules.io.arrow import arrow_rows, batch_row
 from collectrules.io.repeats import repeated_case
-from collectrules.model.case import zone
+from collectrules.model.case import (
+    EVENT_REQUIRED_FIELDS,
+    ContactOutcome,
+    EventKind,
+    minor_unit,
+    zone,
+)
 from collectrules.model.time import local_midnight, require_aware
 from collectrules.policy import Policy, load_policy
-from collectrules.policy.derive import CURE_SIGNALS, DEFAULT_LOOKBACK_DAYS, UNREACHABLE
+from collectrules.policy.derive import (
+    CURE_SIGNALS,
+    DEFAULT_LOOKBACK_DAYS,
+    EVENTS_READ,
+    UNREACHABLE,
+    unreachable_attempts,
+)
 from collectrules.timeline.stages import AnchorKind, TimelineSection, step_field
 
 __all__ = [
@@ -80,6 +102,16 @@ COMPACT_SCHEMA: Mapping[str, Any] = {
     )
     for name in FIELDS
 }
+
+#: The event kinds that keep a case on the columns with no field besides their kind and
+#: instant: those the derivation of the core facts does not read (a visit, a notice
+#: sent, a suit filed …), which matter to the sections alone; they run on the case's
+#: history. (Contact attempts and payments are read, in the columns.)
+_BARE_EVENTS = tuple(
+    kind.value
+    for kind in EventKind
+    if kind not in EVENTS_READ and kind not in EVENT_REQUIRED_FIELDS
+)
 
 #: Why a row was decided by the per-case engine rather than by the columns.
 REASONS = (
@@ -331,7 +363,25 @@ def decide_rows(
     if outside.height:
         reasons["outside the columnar subset"] = outside.height
         reasons_rows.append(outside)
-    events_only = with_events.join(outside, on=ROW, how="anti")
+    # A row whose events are all contact attempts and payments of the safe subset stays
+    # on the columns (the facts they amount to are derived there, the sections run on
+    # its history); any other event sends its row per case.
+    evs: pl.DataFrame | None = None
+    readable = history_readable(signals, "signals") and history_readable(events, "events")
+    if with_events.height and events is not None and readable:
+        evs = check_events(events, _BARE_EVENTS).with_columns(pl.col(ROW).cast(checked.schema[ROW]))
+        fit_rows = (
+            evs.group_by(ROW)
+            .agg(ok=pl.col("__ok").all() & (pl.len() <= MAX_COLUMNAR_EVENTS))
+            .filter(pl.col("ok"))
+            .select(ROW)
+        )
+        evs = evs.join(fit_rows, on=ROW, how="semi")
+        events_only = with_events.join(outside, on=ROW, how="anti").join(
+            fit_rows, on=ROW, how="anti"
+        )
+    else:
+        events_only = with_events.join(outside, on=ROW, how="anti")
     if events_only.height:
         reasons["has events"] = events_only.height
         reasons_rows.append(events_only)
@@ -378,6 +428,7 @@ def decide_rows(
             checked,
             good,
             sigs,
+            evs,
             events,
             raw_signals,
             source,
@@ -428,6 +479,7 @@ def _columns(
     checked: pl.DataFrame,
     good: pl.DataFrame,
     sigs: pl.DataFrame,
+    evs: pl.DataFrame | None,
     events: pl.DataFrame | None,
     raw_signals: pl.DataFrame,
     source: pl.DataFrame,
@@ -448,7 +500,16 @@ def _columns(
     # The kinds as an enum in name order: comparisons, group-bys and sorts on integers.
     kind = pl.col("kind").cast(pl.Enum(sorted(kinds)))
     fit = sigs.lazy().filter(pl.col("__ok")).with_columns(kind)
-    facts = _facts(good.lazy(), fit, policy, when)
+    ok_events = None
+    rows = good.lazy()
+    if evs is not None and evs.height and good.height:
+        ok_events = evs.join(good.select(ROW), on=ROW, how="semi")
+        if ok_events.height:
+            histories = _histories(raw_signals, events, ok_events.select(ROW).unique())
+            rows = rows.join(histories.lazy(), on=ROW, how="left")
+        else:
+            ok_events = None
+    facts = _facts(rows, fit, policy, when, ok_events)
     key_count = 0
     if known and sections is not None and good.height:
         facts, key_count = _join_sections(facts, sections, when, core_names(policy))
@@ -540,9 +601,15 @@ def _local_dates(zones: Sequence[str], when: pendulum.DateTime) -> dict[str, dt.
 
 
 def _facts(
-    cases: pl.LazyFrame, signals: pl.LazyFrame, policy: Policy, when: pendulum.DateTime
+    cases: pl.LazyFrame,
+    signals: pl.LazyFrame,
+    policy: Policy,
+    when: pendulum.DateTime,
+    events: pl.DataFrame | None = None,
 ) -> pl.LazyFrame:
-    """The core facts of the columnar rows: dpd, amounts, signal counts and latest values."""
+    """The core facts of the columnar rows: dpd, amounts, signal counts and latest values;
+    with ``events`` (checked contact attempts and payments of those rows), the signals
+    they amount to and the cures they bring, as ``derive`` reads them."""
     zones = (
         cases.select(pl.col("timezone").unique())
         .collect(engine=COLLECT_ENGINE)
@@ -563,7 +630,14 @@ def _facts(
     # in force whatever its age, until a later cure lifts it; every other signal counts
     # within the lookback window.
     lasting = _lasting_kinds(policy)
-    signals = _with_lifted(signals.filter(pl.col("observed_at") <= end), policy)
+    cases = cases.join(_due_starts(cases), on=["due_date", "timezone"], how="left")
+    signals = signals.filter(pl.col("observed_at") <= end)
+    cures: pl.LazyFrame | None = None
+    reached: pl.LazyFrame | None = None
+    if events is not None:
+        derived, cures, reached = _event_parts(events, cases, signals, policy, end)
+        signals = pl.concat([signals, derived], how="vertical")
+    signals = _with_lifted(signals, policy, cures)
     window = signals.filter(
         ~pl.col("__lifted") & ((pl.col("observed_at") > start) | pl.col("kind").is_in(lasting))
     )
@@ -590,7 +664,7 @@ def _facts(
         .dt.total_days()
         .cast(pl.Int64),
     )
-    frame = _with_contacted(frame, signals, policy, end)
+    frame = _with_contacted(frame, signals, policy, end, reached)
     # The trace opens with each negative sign in force, by when it was first seen, then
     # each sign a cure lifted, by when it was observed.
     evidence = (
@@ -668,43 +742,78 @@ def _lasting_kinds(policy: Policy) -> list[str]:
     ]
 
 
-def _with_lifted(signals: pl.LazyFrame, policy: Policy) -> pl.LazyFrame:
+def _with_lifted(
+    signals: pl.LazyFrame, policy: Policy, events: pl.LazyFrame | None = None
+) -> pl.LazyFrame:
     """The signals (observed by ``as_of``) with ``__lifted``: a negative sign of
-    willingness or contact observed before the row's latest cure signal (a kept promise,
-    a signed commitment, a payment), which lifts every such sign before it
-    (policy.derive)."""
-    lasting = _lasting_kinds(policy)
-    cures = [k for k in sorted(CURE_SIGNALS) if k in policy.signals]
-    if not lasting or not cures:
+    willingness or contact observed before the row's latest cure, which lifts every such
+    sign before it (policy.derive). A cure signal (a kept promise, a signed commitment,
+    a payment) and a payment event lift both; a contact attempt that reached the debtor
+    (``events``: ``__willing`` false) lifts only the signs of contact."""
+    specs = policy.signals
+    held = {
+        k: spec.dimension
+        for k, spec in specs.items()
+        if spec.negative and spec.dimension in ("willingness", "contact")
+    }
+    cures = [k for k in sorted(CURE_SIGNALS) if k in specs]
+    if not held or (not cures and events is None):
         return signals.with_columns(__lifted=pl.lit(value=False))
+    parts: list[pl.LazyFrame] = []
+    if cures:
+        parts.append(
+            signals.filter(pl.col("kind").is_in(cures)).select(
+                pl.col(ROW), pl.col("observed_at").alias("__at"), pl.lit(True).alias("__willing")
+            )
+        )
+    if events is not None:
+        parts.append(events.with_columns(pl.col(ROW).cast(signals.collect_schema()[ROW])))
     latest = (
-        signals.filter(pl.col("kind").is_in(cures))
+        pl.concat(parts, how="vertical")
         .group_by(ROW)
-        .agg(pl.col("observed_at").max().alias("__cure_at"))
+        .agg(
+            pl.col("__at").filter(pl.col("__willing")).max().alias("__wcure"),
+            pl.col("__at").max().alias("__ccure"),
+        )
     )
+    willing = [k for k, d in held.items() if d == "willingness"]
+    contact = [k for k, d in held.items() if d == "contact"]
+    observed = pl.col("observed_at")
     return (
         signals.join(latest, on=ROW, how="left")
         .with_columns(
             __lifted=(
-                pl.col("kind").is_in(lasting) & (pl.col("observed_at") < pl.col("__cure_at"))
-            ).fill_null(value=False)
+                (pl.col("kind").is_in(willing) & (observed < pl.col("__wcure")))
+                .fill_null(value=False)
+                .or_(pl.col("kind").is_in(contact) & (observed < pl.col("__ccure")))
+                .fill_null(value=False)
+            )
         )
-        .drop("__cure_at")
+        .drop("__wcure", "__ccure")
     )
 
 
-def _with_contacted(
-    frame: pl.LazyFrame, signals: pl.LazyFrame, policy: Policy, end: dt.datetime
-) -> pl.LazyFrame:
-    """``debtor_contacted`` for rows without events: a willingness sign observed since
-    the local midnight that starts the due date (policy.derive)."""
-    dated = frame.select(["due_date", "timezone"]).unique().collect(engine=COLLECT_ENGINE)
-    starts = pl.DataFrame(
+#: The outcomes of a contact attempt that reach the debtor (and end a streak).
+_REACHED = [ContactOutcome.REACHED.value, ContactOutcome.REFUSED.value]
+#: The outcomes that count towards a streak of unanswered attempts.
+_UNANSWERED = [ContactOutcome.NO_ANSWER.value, ContactOutcome.UNREACHABLE.value]
+#: Where the signals derived from events start their ``__seq``: after the case's own
+#: signals, as ``derive`` lists them.
+_DERIVED_SEQ = 1 << 40
+
+
+def _due_starts(cases: pl.LazyFrame) -> pl.LazyFrame:
+    """The local midnight that starts each due date in each zone of ``cases``
+    (``__due_start``, in UTC), computed once per pair."""
+    dated = cases.select(["due_date", "timezone"]).unique().collect(engine=COLLECT_ENGINE)
+    return pl.LazyFrame(
         {
             "due_date": dated.get_column("due_date"),
             "timezone": dated.get_column("timezone"),
             "__due_start": [
-                local_midnight(day, tz).in_timezone("UTC").naive().replace(tzinfo=dt.UTC)
+                None
+                if day is None or tz is None
+                else local_midnight(day, tz).in_timezone("UTC").naive().replace(tzinfo=dt.UTC)
                 for day, tz in dated.iter_rows()
             ],
         },
@@ -714,18 +823,120 @@ def _with_contacted(
             "__due_start": pl.Datetime("us", "UTC"),
         },
     )
-    frame = frame.join(starts.lazy(), on=["due_date", "timezone"], how="left")
-    willing = [k for k, spec in policy.signals.items() if spec.dimension == "willingness"]
-    if not willing:
-        return frame.with_columns(debtor_contacted=pl.lit(False)).drop("__due_start")
-    since = (
-        signals.filter(pl.col("kind").is_in(willing) & (pl.col("observed_at") <= end))
-        .join(frame.select([ROW, "__due_start"]), on=ROW, how="inner")
-        .filter(pl.col("observed_at") >= pl.col("__due_start"))
-        .select(ROW)
-        .unique()
-        .with_columns(__contacted=pl.lit(True))
+
+
+def _event_parts(
+    events: pl.DataFrame,
+    cases: pl.LazyFrame,
+    signals: pl.LazyFrame,
+    policy: Policy,
+    end: dt.datetime,
+) -> tuple[pl.LazyFrame, pl.LazyFrame, pl.LazyFrame]:
+    """What the rows' contact attempts and payments (at or before ``as_of``) amount to,
+    as ``policy.derive`` reads them: the signals they derive (a payment of at least one
+    minor unit since the due date is a ``partial_payment``; ``unreachable_attempts``
+    unanswered attempts in a row, or an invalid number, an ``unreachable`` sign, once
+    until the debtor is reached again), the cures they bring (``__at``, ``__willing``),
+    and the rows whose debtor was reached since the due date."""
+    schema = signals.collect_schema()
+    currencies = (
+        cases.select(pl.col("currency").unique()).collect(engine=COLLECT_ENGINE).to_series()
     )
+    # One minor unit in ten-thousandths (a smaller unit: any amount of one or more).
+    minor = {c: max(1, int(minor_unit(c).scaleb(4))) for c in currencies.to_list() if c}
+    evs = (
+        events.lazy()
+        .filter(pl.col("at") <= end)
+        .join(
+            cases.select(pl.col(ROW).cast(events.schema[ROW]), "__due_start", "currency"),
+            on=ROW,
+            how="inner",
+        )
+        .with_columns(
+            __pays=(pl.col("kind") == "payment")
+            & (
+                pl.col("__amount")
+                >= pl.col("currency").replace_strict(minor, default=None, return_dtype=pl.Int64)
+            ).fill_null(value=False),
+            __reach=(pl.col("kind") == "contact_attempt") & pl.col("outcome").is_in(_REACHED),
+        )
+    )
+
+    def signal(kind: str, frame: pl.LazyFrame) -> pl.LazyFrame:
+        return frame.select(
+            pl.col(ROW).cast(schema[ROW]),
+            (pl.col("__seq") + _DERIVED_SEQ).cast(schema["__seq"]).alias("__seq"),
+            pl.lit(kind).cast(schema["kind"]).alias("kind"),
+            pl.col("at").cast(schema["observed_at"]).alias("observed_at"),
+            pl.lit(None).cast(schema["value"]).alias("value"),
+            pl.lit(value=True).alias("__ok"),
+        ).select(list(schema.names()))
+
+    derived: list[pl.LazyFrame] = []
+    if "partial_payment" in policy.signals:
+        paid = evs.filter(pl.col("__pays") & (pl.col("at") >= pl.col("__due_start")))
+        derived.append(signal("partial_payment", paid))
+    if UNREACHABLE in policy.signals:
+        needed = unreachable_attempts(policy)
+        # In time order (ties: the order given); a reach starts a new run of attempts.
+        attempts = (
+            evs.filter(pl.col("kind") == "contact_attempt")
+            .sort([ROW, "at", "__seq"])
+            .with_columns(__run=pl.col("__reach").cast(pl.Int64).cum_sum().over(ROW))
+            .with_columns(
+                __streak=pl.col("outcome")
+                .is_in(_UNANSWERED)
+                .cast(pl.Int64)
+                .cum_sum()
+                .over([ROW, "__run"])
+            )
+            .with_columns(
+                __flag=~pl.col("__reach")
+                & (
+                    (pl.col("outcome") == ContactOutcome.INVALID_NUMBER.value)
+                    | (pl.col("__streak") >= needed)
+                )
+            )
+            .with_columns(__nth=pl.col("__flag").cast(pl.Int64).cum_sum().over([ROW, "__run"]))
+            .filter(pl.col("__flag") & (pl.col("__nth") == 1))
+        )
+        derived.append(signal(UNREACHABLE, attempts))
+    signals_out = pl.concat(derived, how="vertical") if derived else signals.clear()
+    cures = evs.filter(pl.col("__pays") | pl.col("__reach")).select(
+        pl.col(ROW), pl.col("at").alias("__at"), pl.col("__pays").alias("__willing")
+    )
+    reached = (
+        evs.filter(pl.col("__reach") & (pl.col("at") >= pl.col("__due_start")))
+        .select(pl.col(ROW).cast(schema[ROW]))
+        .unique()
+    )
+    return signals_out, cures, reached
+
+
+def _with_contacted(
+    frame: pl.LazyFrame,
+    signals: pl.LazyFrame,
+    policy: Policy,
+    end: dt.datetime,
+    reached: pl.LazyFrame | None = None,
+) -> pl.LazyFrame:
+    """``debtor_contacted``: a willingness sign observed since the local midnight that
+    starts the due date (``__due_start``), or a contact attempt that reached the debtor
+    since then (``reached``, its rows) (policy.derive)."""
+    willing = [k for k, spec in policy.signals.items() if spec.dimension == "willingness"]
+    parts: list[pl.LazyFrame] = []
+    if willing:
+        parts.append(
+            signals.filter(pl.col("kind").is_in(willing) & (pl.col("observed_at") <= end))
+            .join(frame.select([ROW, "__due_start"]), on=ROW, how="inner")
+            .filter(pl.col("observed_at") >= pl.col("__due_start"))
+            .select(ROW)
+        )
+    if reached is not None:
+        parts.append(reached.with_columns(pl.col(ROW).cast(frame.collect_schema()[ROW])))
+    if not parts:
+        return frame.with_columns(debtor_contacted=pl.lit(False)).drop("__due_start")
+    since = pl.concat(parts, how="vertical").unique().with_columns(__contacted=pl.lit(True))
     return (
         frame.join(since, on=ROW, how="left")
         .with_columns(debtor_contacted=pl.col("__contacted").fill_null(False))
@@ -737,14 +948,67 @@ def _join_sections(
     facts: pl.LazyFrame, sections: SectionKeys, when: pendulum.DateTime, core: Sequence[str]
 ) -> tuple[pl.LazyFrame, int]:
     keyed = sections.with_key(facts).collect(engine=COLLECT_ENGINE)
-    needed = list(dict.fromkeys([*sections.key, *core, "principal", "overdue_amount"]))
+    key = list(sections.key)
+    needed = list(dict.fromkeys([*key, *core, "principal", "overdue_amount"]))
     needed = [n for n in needed if n in keyed.columns]
-    distinct = keyed.unique(subset=list(sections.key), keep="first", maintain_order=True).select(
-        needed
-    )
+    histories = None
+    if HISTORY in keyed.columns:
+        histories = keyed.filter(pl.col(HISTORY).is_not_null())
+        keyed = keyed.filter(pl.col(HISTORY).is_null())
+    distinct = keyed.unique(subset=key, keep="first", maintain_order=True).select(needed)
     results, evaluated = sections.evaluate(distinct, when, core)
-    joined = keyed.lazy().join(results.lazy(), on=list(sections.key), how="left", nulls_equal=True)
-    return joined, evaluated
+    joined = keyed.lazy().join(results.lazy(), on=key, how="left", nulls_equal=True)
+    if histories is None or not histories.height:
+        return joined, evaluated
+    # A row with events: keyed by its history too (and its amounts, which a section
+    # reading payments may compare), its sections run on a case holding its signals and
+    # events; the sections' event facts are then that case's.
+    by = list(dict.fromkeys([*key, HISTORY, "principal", "overdue_amount"]))
+    chosen = histories.unique(subset=by, keep="first", maintain_order=True).select(
+        list(dict.fromkeys([*needed, *by]))
+    )
+    found = sections.evaluate_histories(chosen, when, core)
+    own = histories.join(found, on=by, how="left", nulls_equal=True)
+    own = own.with_columns(
+        [pl.col(f"{HISTORY_FACT}{name}").alias(name) for name in sections.constants]
+    ).drop([f"{HISTORY_FACT}{name}" for name in sections.constants])
+    columns = joined.collect_schema().names()
+    return pl.concat([joined, own.lazy().select(columns)], how="vertical"), evaluated + found.height
+
+
+def _histories(
+    signals: pl.DataFrame, events: pl.DataFrame | None, rows: pl.DataFrame
+) -> pl.DataFrame:
+    """The history of each of ``rows`` (with events): its signals and events as JSON text,
+    in the order given, from the columns the per-case engine reads them from
+    (:data:`~collectrules.frame._inputs.HISTORY_COLUMNS`)."""
+
+    def listed(table: pl.DataFrame | None, name: str) -> pl.DataFrame:
+        if table is None or not table.height:
+            return pl.DataFrame(schema={ROW: rows.schema[ROW], name: pl.String})
+        if "__seq" not in table.columns:
+            table = table.with_row_index("__seq")
+        columns = [c for c in HISTORY_COLUMNS[name] if c in table.columns]
+        return (
+            table.with_columns(pl.col(ROW).cast(rows.schema[ROW]))
+            .join(rows, on=ROW, how="semi")
+            .sort([ROW, "__seq"])
+            .group_by(ROW, maintain_order=True)
+            .agg(pl.struct(columns).struct.json_encode().str.join(",").alias(name))
+        )
+
+    text = pl.concat_str(
+        pl.lit('{"signals":['),
+        pl.col("signals").fill_null(""),
+        pl.lit('],"events":['),
+        pl.col("events").fill_null(""),
+        pl.lit("]}"),
+    )
+    return (
+        rows.join(listed(signals, "signals"), on=ROW, how="left")
+        .join(listed(events, "events"), on=ROW, how="left")
+        .select(pl.col(ROW), text.alias(HISTORY))
+    )
 
 
 def _with_missing(frame: pl.LazyFrame, policy: Policy) -> pl.LazyFrame:

@@ -517,8 +517,6 @@ def _decide_chunk(
     for name in nested:
         if (name == "signals" and signals is None) or (name == "events" and events is None):
             checked = checked.with_columns(pl.col(ROW).alias(f"__unread_{name}"))
-    if events is not None:
-        events = events.select(ROW)
     raw = chunk.raw
     row_data = None
     if raw is not None:

@@ -60,6 +60,7 @@ __all__ = [
     "CURE_SIGNALS",
     "DEFAULT_LOOKBACK_DAYS",
     "DEFAULT_UNREACHABLE_ATTEMPTS",
+    "EVENTS_READ",
     "UNREACHABLE",
     "Cure",
     "Derived",
@@ -69,6 +70,7 @@ __all__ = [
     "derive",
     "event_signals",
     "first_unreachable",
+    "unreachable_attempts",
     "unreachable_signs",
 ]
 
@@ -99,6 +101,15 @@ _CONTACT_EVENTS = frozenset(
         EventKind.DEMAND_LETTER_SIGNED,
     }
 )
+
+#: The event kinds :func:`derive` reads (and the timeline's kept and broken promises,
+#: which ``promise_made`` events derive); an event of another kind matters to the
+#: sections alone.
+EVENTS_READ: frozenset[EventKind] = _CONTACT_EVENTS | {
+    EventKind.PAYMENT,
+    EventKind.CONTACT_ATTEMPT,
+    EventKind.RETRACTION,
+}
 
 #: Events that show the debtor was reached, and end an ``unreachable`` sign; the events
 #: that are also signals (a commitment, a refused disposal) act through their signals.
@@ -493,6 +504,15 @@ def _judge(
         elif at.after_start(signal.observed_at):
             counted_list.append(signal)
     return tuple(counted_list), in_force, cured
+
+
+def unreachable_attempts(policy: Policy) -> int:
+    """The unanswered attempts in a row to the debtor that make an ``unreachable`` sign
+    under ``policy`` (its ``unreachable_attempts`` parameter, at least 1), as
+    :func:`derive` counts them."""
+    require_instance(policy, Policy, "policy", "a Policy")
+    plan: _Plan = policy.memo("derive_plan", lambda: _plan(policy))
+    return plan.unreachable_needed
 
 
 @exact
