@@ -209,6 +209,11 @@ def test_what_the_events_amount_to_is_derived_in_the_columns() -> None:
         assert "has events" not in result.summary.fallback
         if name != "ifrs9":  # CNY has no materiality threshold in the EU pack
             assert result.summary.columnar == len(rows)
+            # Every row has events, each history its own: the sections ran once a row.
+            assert result.summary.section_histories == len(rows)
+            assert f"of which {len(rows)} rows' own histories" in "\n".join(
+                result.summary.lines()
+            )
     fired = frame.decide(
         pl.DataFrame(
             [{k: v for k, v in r.items() if k not in ("signals", "events")} for r in rows]
@@ -245,3 +250,4 @@ def test_other_events_still_go_per_case_and_are_counted() -> None:
     result = assert_agree("default", rows)
     assert result.summary.fallback == {"has events": 4}
     assert result.summary.columnar == 1
+    assert result.summary.section_histories == 1  # O-5's history; the others per case

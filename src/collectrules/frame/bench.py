@@ -183,13 +183,17 @@ def main(argv: list[str] | None = None) -> int:
     summary = run.batch
     per_case = sum(f.per_case for f in run.frames)
     keys = sum(f.section_keys for f in run.frames)
+    histories = sum(f.section_histories for f in run.frames)
     print(
         f"columnar end to end, {source.suffix[1:]} cases to the Parquet decision table, policy "
         f"{args.policy}, {os.cpu_count()} cores, {args.jobs} job(s): {summary.rows:,} rows "
         f"({summary.decided:,} decided, {summary.bad:,} bad) in {elapsed:.1f} s = "
         f"{summary.rows / elapsed:,.0f} rows/s"
     )
-    print(f"  rows by the per-case engine: {per_case:,}; section keys: {keys:,}")
+    print(
+        f"  rows by the per-case engine: {per_case:,}; section keys: {keys:,}, of which "
+        f"rows' own histories (sections per row): {histories:,}"
+    )
     if args.jobs > 1:
         at_once = f"{2 * args.jobs} in flight"
     else:

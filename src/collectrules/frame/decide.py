@@ -145,7 +145,9 @@ class FrameSummary:
     earlier chunk of the same run, in the same process, is not counted again: each
     worker process of a run with several jobs evaluates the keys it meets);
     ``orphans`` the signals and events whose ``case_id`` is not in the cases table
-    (ignored).
+    (ignored); ``section_histories`` the distinct histories (a row with events: its
+    signals and events) on which the sections' Python ran once per such row, the part
+    of a row with events that is not columnar yet (counted in ``section_keys`` too).
     """
 
     rows: int
@@ -157,6 +159,7 @@ class FrameSummary:
     section_keys: int
     orphans: int
     counts: Mapping[str, Mapping[str, int]]
+    section_histories: int = 0
 
     def lines(self) -> list[str]:
         """The summary as lines of text, for people."""
@@ -167,6 +170,10 @@ class FrameSummary:
         for reason, n in sorted(self.fallback.items()):
             out.append(f"  per case, {reason}: {n}")
         out.append(f"  sections evaluated on {self.section_keys} distinct keys")
+        if self.section_histories:
+            out.append(
+                f"  of which {self.section_histories} rows' own histories (sections per row)"
+            )
         if self.orphans:
             out.append(f"  {self.orphans} signals or events name no case; ignored")
         return out
@@ -510,9 +517,9 @@ def _columns(
         else:
             ok_events = None
     facts = _facts(rows, fit, policy, when, ok_events)
-    key_count = 0
+    key_count = history_count = 0
     if known and sections is not None and good.height:
-        facts, key_count = _join_sections(facts, sections, when, core_names(policy))
+        facts, key_count, history_count = _join_sections(facts, sections, when, core_names(policy))
         facts = with_unreachable_steps(facts, unreachable_stages(policy) or (), policy, when)
     compiled = compile_frame(policy)
     # One plan from the facts to the compact table, collected once: only the columns the
@@ -550,6 +557,7 @@ def _columns(
         section_keys=key_count,
         orphans=orphans,
         counts=counts,
+        section_histories=history_count,
     )
     return FrameResult(out, errors, summary)
 
@@ -946,7 +954,9 @@ def _with_contacted(
 
 def _join_sections(
     facts: pl.LazyFrame, sections: SectionKeys, when: pendulum.DateTime, core: Sequence[str]
-) -> tuple[pl.LazyFrame, int]:
+) -> tuple[pl.LazyFrame, int, int]:
+    """The facts with the sections' results joined, the keys evaluated, and of those the
+    rows' own histories."""
     keyed = sections.with_key(facts).collect(engine=COLLECT_ENGINE)
     key = list(sections.key)
     needed = list(dict.fromkeys([*key, *core, "principal", "overdue_amount"]))
@@ -959,7 +969,7 @@ def _join_sections(
     results, evaluated = sections.evaluate(distinct, when, core)
     joined = keyed.lazy().join(results.lazy(), on=key, how="left", nulls_equal=True)
     if histories is None or not histories.height:
-        return joined, evaluated
+        return joined, evaluated, 0
     # A row with events: keyed by its history too (and its amounts, which a section
     # reading payments may compare), its sections run on a case holding its signals and
     # events; the sections' event facts are then that case's.
@@ -973,7 +983,8 @@ def _join_sections(
         [pl.col(f"{HISTORY_FACT}{name}").alias(name) for name in sections.constants]
     ).drop([f"{HISTORY_FACT}{name}" for name in sections.constants])
     columns = joined.collect_schema().names()
-    return pl.concat([joined, own.lazy().select(columns)], how="vertical"), evaluated + found.height
+    both = pl.concat([joined, own.lazy().select(columns)], how="vertical")
+    return both, evaluated + found.height, found.height
 
 
 def _histories(

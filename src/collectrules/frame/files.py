@@ -94,9 +94,11 @@ class ColumnarRun:
         columnar = sum(f.columnar for f in self.frames)
         per_case = sum(f.per_case for f in self.frames)
         keys = sum(f.section_keys for f in self.frames)
+        histories = sum(f.section_histories for f in self.frames)
         out.append(
             f"columnar engine: {columnar} rows by the columns, {per_case} by the per-case"
             f" engine; sections evaluated on {keys} distinct keys"
+            + (f", {histories} of them rows' own histories" if histories else "")
         )
         reasons: dict[str, int] = {}
         for f in self.frames:
