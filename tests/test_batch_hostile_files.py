@@ -74,3 +74,58 @@ def test_a_due_date_on_the_last_supported_day_is_decided_by_both_engines(
     assert runs["columnar"][0] == runs["per-case"][0] == 0
     assert runs["columnar"][1:] == runs["per-case"][1:]
     assert pq.read_table(tmp_path / "columnar.parquet").num_rows == 2
+
+
+def _both_refuse_one_row(tmp_path: Path, source: Path) -> list[str]:
+    """The error lines both engines write alike for ``source``, a file with bad rows
+    (exit status 1)."""
+    runs = both_engines(tmp_path, source)
+    assert runs["columnar"] == runs["per-case"]
+    assert runs["per-case"][0] == 1
+    return runs["per-case"][2].splitlines()
+
+
+GOOD_LINE = "C-1,credit_card,CNY,1000,100,2026-02-21,Asia/Shanghai,"
+HEADER = ",".join([*ROW, "signals"])
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        # Lines that end in a carriage return alone (an old Mac export): one record.
+        (
+            f"{HEADER}\r{GOOD_LINE}\r",
+            r"invalid CSV: a carriage return (\\r) in an unquoted cell: expected lines that"
+            r" end in \\n or \\r\\n, and a \\r within a cell only inside quotes",
+        ),
+        # A quoted cell never closed: the csv module ended it at the end of the file.
+        (
+            f'{HEADER}\n{GOOD_LINE}\n"C-2,credit_card,CNY,1000,100,2026-02-21,Asia/Shanghai,\n',
+            "invalid CSV: a quoted cell is not closed (the record starts on line 3): expected"
+            ' a closing \\" before the end of the file',
+        ),
+        # A signals cell that is not JSON: the column is named.
+        (
+            f'{HEADER}\n{GOOD_LINE}\nC-2,credit_card,CNY,1000,100,2026-02-21,Asia/Shanghai," "\n',
+            "signals: invalid JSON, column 2 of the cell: Expecting value; expected a JSON"
+            " list of objects, or an empty cell",
+        ),
+        (
+            f"{HEADER}\n{GOOD_LINE}\nC-2,credit_card,CNY,1000,100,2026-02-21,Asia/Shanghai,"
+            f'"{"[" * 5000}"\n',
+            "signals: invalid JSON: nested too deeply; expected a JSON list of objects, or an"
+            " empty cell",
+        ),
+    ],
+    ids=["cr-line-ends", "unclosed-quote", "signals-not-json", "signals-too-deep"],
+)
+def test_a_bad_csv_record_says_what_was_expected(tmp_path: Path, body: str, expected: str) -> None:
+    """Before, the first two were the csv module's words ("new-line character seen in
+    unquoted field - do you need to open the file in universal-newline mode?", and an
+    unclosed quote a row whose case_id held the rest of the file), the last two did not
+    name the column ("invalid JSON in a cell, column 2: Expecting value")."""
+    source = tmp_path / "cases.csv"
+    source.write_bytes(body.encode("utf-8"))
+    lines = _both_refuse_one_row(tmp_path, source)
+    assert len(lines) == 1
+    assert f'"error": "{expected}"' in lines[0], lines[0]
