@@ -129,3 +129,23 @@ def test_a_bad_csv_record_says_what_was_expected(tmp_path: Path, body: str, expe
     lines = _both_refuse_one_row(tmp_path, source)
     assert len(lines) == 1
     assert f'"error": "{expected}"' in lines[0], lines[0]
+
+
+@pytest.mark.skipif(not Path("/proc/self/mem").exists(), reason="needs Linux's /proc/self/mem")
+def test_a_csv_file_whose_read_fails_is_a_bad_row_on_both_engines(tmp_path: Path) -> None:
+    """A CSV file that opens but whose read fails (``/proc/self/mem`` reads EIO at byte 0,
+    as a failing disk does): the per-case engine makes it a bad row naming the file;
+    the columnar engine's first pass let the ``OSError`` escape, and the command line
+    stopped with exit status 3 (``error: input/output error``), as if the outputs could
+    not be written, naming no file."""
+    folder = tmp_path / "cases"
+    folder.mkdir()
+    _csv(folder / "a.csv", [ROW])
+    (folder / "b.csv").symlink_to("/proc/self/mem")
+    runs = both_engines(tmp_path, folder)
+    assert runs["columnar"] == runs["per-case"]
+    assert runs["per-case"][0] == 1
+    (line,) = runs["per-case"][2].splitlines()
+    assert '"error": "cannot read the rest of the file: input/output error"' in line
+    assert "b.csv" in line
+    assert pq.read_table(tmp_path / "columnar.parquet").num_rows == 1
