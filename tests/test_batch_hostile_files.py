@@ -149,3 +149,34 @@ def test_a_csv_file_whose_read_fails_is_a_bad_row_on_both_engines(tmp_path: Path
     assert '"error": "cannot read the rest of the file: input/output error"' in line
     assert "b.csv" in line
     assert pq.read_table(tmp_path / "columnar.parquet").num_rows == 1
+
+
+def test_a_flag_column_of_text_names_the_kind_it_holds(tmp_path: Path) -> None:
+    """A Parquet ``sicr_rebutted`` column of strings: 'true' is text there, not a
+    boolean. Before, the row was refused as ``expected true or false, got 'true'``,
+    which reads as a contradiction; now the kind is named, as for other columns."""
+    rows = [dict(ROW, sicr_rebutted=None), dict(ROW, case_id="C-2", sicr_rebutted="true")]
+    source = tmp_path / "cases.parquet"
+    pq.write_table(pa.Table.from_pylist(rows), source)
+    lines = _both_refuse_one_row(tmp_path, source)
+    assert len(lines) == 1
+    assert '"error": "sicr_rebutted: expected true or false, got str \'true\'"' in lines[0]
+
+
+@pytest.mark.parametrize("encoding", ["idna", "punycode", "undefined"])
+def test_an_encoding_that_cannot_read_lines_is_refused_by_name(
+    tmp_path: Path, encoding: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--encoding idna`` (which refuses to replace bytes), ``punycode`` (which decodes
+    through ASCII whatever is asked) and ``undefined``: each was taken as a text
+    encoding, and the run stopped at its first line with exit status 4 (``internal
+    error: UnicodeError: Unsupported error handling replace``). Now the option is
+    refused before anything is read, with exit status 2."""
+    source = _csv(tmp_path / "cases.csv", [ROW])
+    out = tmp_path / "d.jsonl"
+    code = main(["batch", str(source), "--out", str(out), "--as-of", AS_OF, "--encoding", encoding])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert f"error: --encoding: '{encoding}' cannot read a case file line by line" in err
+    assert "internal error" not in err
+    assert not out.exists()

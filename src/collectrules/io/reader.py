@@ -119,6 +119,21 @@ def check_encoding(encoding: str) -> codecs.CodecInfo:
     if not getattr(info, "_is_text_encoding", True):
         problem = FieldProblem("--encoding", f"{quote(encoding)} is not a text encoding")
         raise InputError([problem])
+    try:
+        # Lines are split on the encoded "\n" and a line whose bytes do not decode is
+        # shown with replacement characters: a codec must do both. "idna" refuses to
+        # replace, "punycode" decodes through ASCII whatever is asked, "undefined" never
+        # decodes; each stopped the run as an internal error at its first line.
+        "\n".encode(info.name)
+        b"a\xff\n".decode(info.name, errors="replace")
+    except (UnicodeError, LookupError, ValueError, TypeError):
+        problem = FieldProblem(
+            "--encoding",
+            f"{quote(encoding)} cannot read a case file line by line (it cannot replace"
+            " bytes it does not decode): expected a text encoding such as utf-8, gbk,"
+            " gb18030, big5, shift_jis, latin-1, utf-16 or utf-32",
+        )
+        raise InputError([problem]) from None
     return info
 
 
