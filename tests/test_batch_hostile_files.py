@@ -180,3 +180,26 @@ def test_an_encoding_that_cannot_read_lines_is_refused_by_name(
     assert f"error: --encoding: '{encoding}' cannot read a case file line by line" in err
     assert "internal error" not in err
     assert not out.exists()
+
+
+@pytest.mark.parametrize("engine", ["per-case", "columnar"])
+def test_the_warning_shows_a_column_name_that_would_not_show_as_written(
+    tmp_path: Path, engine: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A header written with a space after each comma, and a column named by nothing:
+    the warning named them bare (``ignoring columns  product,  currency`` and
+    ``ignoring column : not case fields``), the space and the empty name unseen, while
+    every row was refused for the fields it then lacks. Now such names are quoted, and
+    white space around a case field's name is pointed out."""
+    header = "case_id, product,currency,principal,overdue_amount,due_date,timezone,"
+    source = tmp_path / "cases.csv"
+    source.write_text(f"{header}\nC-1,credit_card,CNY,1000,100,2026-02-21,Asia/Shanghai,x\n")
+    out = tmp_path / "d.parquet"
+    code = main(["batch", str(source), "--out", str(out), "--as-of", AS_OF, "--engine", engine])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert (
+        f"warning: {source}: ignoring columns ' product', '': not case fields (map them to"
+        " case fields with --columns MAP.toml); ' product' is 'product' with white space"
+        " around it: a column's name is read as written"
+    ) in err, err
