@@ -167,7 +167,7 @@ def test_a_json_file_names_a_long_number_and_deep_nesting_in_the_readers_words(
     # (Python 3.13's decoder reads deeper than 3.11's before its recursion limit: the
     # row is then refused for its shape, in the reader's words too.)
     assert (
-        "deep.csv:2: invalid JSON in a cell: nested too deeply" in err
+        "deep.csv:2: signals: invalid JSON: nested too deeply" in err
         or "deep.csv:2: signals[0][0][0]: nested deeper than" in err
     ), err
     assert "sys.set_int_max_str_digits" not in err

@@ -19,7 +19,9 @@ file by file:
   unquoted field), a blank line or a row of empty cells, a header naming a column
   twice or a column starting with ``__``, a line longer than
   :data:`~collectrules.io.reader.MAX_LINE_BYTES`, a row with more values than the
-  header, or anything Polars refuses (:func:`read_csv` then returns None).
+  header, a file whose first read fails (an I/O error, which the per-case reader makes
+  a bad row naming the file), or anything Polars refuses (:func:`read_csv` then
+  returns None).
 """
 
 from __future__ import annotations
@@ -190,7 +192,10 @@ def read_csv(path: Path, rows: int) -> Iterator[pl.DataFrame] | None:
     """
     if source_name(path) != str(path):
         return None  # a name whose bytes are not UTF-8, which Polars cannot open
-    lines = _plain_lines(path)
+    try:
+        lines = _plain_lines(path)
+    except OSError:
+        return None  # a read that fails (a disk's EIO): the per-case reader names it
     if lines is None:
         return None
     scan = pl.scan_csv(

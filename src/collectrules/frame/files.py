@@ -763,7 +763,7 @@ class _Reading:
                 extra = _first_ignored(chunk, self.keep, source)
                 if extra:
                     warned = True
-                    message = ignored_columns(source, extra)
+                    message = ignored_columns(source, extra, self.keep)
                     logging.getLogger("collectrules").warning(message)
                     if self.on_warning is not None:
                         self.on_warning(message)

@@ -119,6 +119,21 @@ def check_encoding(encoding: str) -> codecs.CodecInfo:
     if not getattr(info, "_is_text_encoding", True):
         problem = FieldProblem("--encoding", f"{quote(encoding)} is not a text encoding")
         raise InputError([problem])
+    try:
+        # Lines are split on the encoded "\n" and a line whose bytes do not decode is
+        # shown with replacement characters: a codec must do both. "idna" refuses to
+        # replace, "punycode" decodes through ASCII whatever is asked, "undefined" never
+        # decodes; each stopped the run as an internal error at its first line.
+        "\n".encode(info.name)
+        b"a\xff\n".decode(info.name, errors="replace")
+    except (UnicodeError, LookupError, ValueError, TypeError):
+        problem = FieldProblem(
+            "--encoding",
+            f"{quote(encoding)} cannot read a case file line by line (it cannot replace"
+            " bytes it does not decode): expected a text encoding such as utf-8, gbk,"
+            " gb18030, big5, shift_jis, latin-1, utf-16 or utf-32",
+        )
+        raise InputError([problem]) from None
     return info
 
 
@@ -404,12 +419,8 @@ class _Item:
                 return self._repeated(
                     f"{cell.key}{repeated.path}", repeated.described(line=False, column=False)
                 )
-            except json.JSONDecodeError as exc:
-                return self._bad(f"invalid JSON in a cell, column {exc.colno}: {exc.msg}")
-            except RecursionError:
-                return self._bad("invalid JSON in a cell: nested too deeply")
-            except ValueError as exc:
-                return self._bad(f"invalid JSON in a cell: {str(exc)[:200]}")
+            except _BadCell as cell:
+                return self._repeated(cell.key, cell.message)
             return self._checked({k: v for k, v in cells.items() if v is not None})
         return self._checked(self.payload)
 
@@ -446,14 +457,31 @@ class _Cell(Exception):
         self.error = error
 
 
+class _BadCell(Exception):
+    """A JSON cell that is not JSON: ``message`` says why, for the column ``key``."""
+
+    def __init__(self, key: str, message: str) -> None:
+        super().__init__(key, message)
+        self.key = key
+        self.message = message
+
+
 def _csv_value(key: str, value: str) -> Any:
     if value == "":
         return None
     if key in ("signals", "events", "guarantors"):
+        expected = "expected a JSON list of objects, or an empty cell"
         try:
             return strict_json.loads(value)
         except strict_json.RepeatedKeyError as exc:
             raise _Cell(key, exc) from None
+        except json.JSONDecodeError as exc:
+            why = f"invalid JSON, column {exc.colno} of the cell: {exc.msg}; {expected}"
+            raise _BadCell(key, why) from None
+        except RecursionError:
+            raise _BadCell(key, f"invalid JSON: nested too deeply; {expected}") from None
+        except ValueError as exc:
+            raise _BadCell(key, f"invalid JSON: {str(exc)[:200]}; {expected}") from None
     if value in ("true", "false"):
         return value == "true"
     return value
@@ -634,12 +662,15 @@ def _jsonl(fh: BinaryIO, codec: codecs.CodecInfo, name: str) -> Iterator[_Item]:
 def _csv(fh: BinaryIO, codec: codecs.CodecInfo, name: str) -> Iterator[_Item]:
     lines = _Lines(fh, codec, name)
     bad: dict[int, InputError] = {}
+    ended = False
 
     def texts() -> Iterator[str]:
+        nonlocal ended
         for number, text, error in lines:
             if error is not None:
                 bad[number] = error
             yield text
+        ended = True
 
     if csv.field_size_limit() < MAX_LINE_BYTES:
         # The csv module's own bound on a cell (131,072 characters) refused valid cases
@@ -661,9 +692,24 @@ def _csv(fh: BinaryIO, codec: codecs.CodecInfo, name: str) -> Iterator[_Item]:
             text = str(exc)
             if text.startswith("field larger than field limit"):
                 text = f"a cell longer than {csv.field_size_limit():,} characters"
+            elif text.startswith("new-line character seen in unquoted field"):
+                text = (
+                    "a carriage return (\\r) in an unquoted cell: expected lines that end"
+                    " in \\n or \\r\\n, and a \\r within a cell only inside quotes"
+                )
             yield _Item(name, start, None, _error(f"invalid CSV: {text}", name, start))
             continue
         start, consumed = consumed + 1, reader.line_num
+        if ended:
+            # The reader asks for a line past the last only inside a quoted cell: the
+            # csv module then ends the cell at the file's end, and the record would
+            # hold the rest of the file in one cell.
+            message = (
+                f"invalid CSV: a quoted cell is not closed (the record starts on line "
+                f'{start}): expected a closing " before the end of the file'
+            )
+            yield _Item(name, start, None, _error(message, name, start))
+            continue
         if not record:
             continue
         spoiled = next((bad[n] for n in range(start, consumed + 1) if n in bad), None)

@@ -228,7 +228,7 @@ class RowShape:
         if source in self._warned:
             return
         self._warned.add(source)
-        message = ignored_columns(source, extra)
+        message = ignored_columns(source, extra, self.fields or ())
         _log.warning(message)
         if on_warning is not None:
             on_warning(message)
@@ -443,14 +443,30 @@ def _key_lines(text: str) -> dict[str, int]:
 SHOWN_IGNORED_COLUMNS = 20
 
 
-def ignored_columns(source: str, extra: Sequence[str]) -> str:
+def ignored_columns(source: str, extra: Sequence[str], fields: Collection[str] = ()) -> str:
     """The warning that the ``extra`` columns of ``source`` (not case fields) are
     ignored, as the batch gives it once per file: the first
-    :data:`SHOWN_IGNORED_COLUMNS` by name, the others counted."""
-    names = ", ".join(extra[:SHOWN_IGNORED_COLUMNS])
+    :data:`SHOWN_IGNORED_COLUMNS` by name, the others counted. A name that would not
+    show as written (empty, with white space around it, or a character that does not
+    print) is quoted; white space around the name of one of ``fields`` (the case fields;
+    a header written with a space after each comma) is pointed out."""
+    shown = extra[:SHOWN_IGNORED_COLUMNS]
+    names = ", ".join(_column_name(name) for name in shown)
     if len(extra) > SHOWN_IGNORED_COLUMNS:
         names += f" and {len(extra) - SHOWN_IGNORED_COLUMNS:,} more"
+    padded = [name for name in shown if name.strip() != name and name.strip() in fields]
+    hint = (
+        f"; {quote(padded[0])} is {quote(padded[0].strip())} with white space around it:"
+        " a column's name is read as written"
+        if padded
+        else ""
+    )
     return (
         f"{source}: ignoring column{'s' if len(extra) != 1 else ''} {names}: not case"
-        " fields (map them to case fields with --columns MAP.toml)"
+        f" fields (map them to case fields with --columns MAP.toml){hint}"
     )
+
+
+def _column_name(name: str) -> str:
+    """``name`` as a warning shows it: as written, or quoted when it would not show so."""
+    return name if name and name.strip() == name and name.isprintable() else quote(name)

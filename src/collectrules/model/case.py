@@ -1196,7 +1196,9 @@ def _structure_kind(value: object, _: type) -> str:
 
 def _structure_bool(value: object, _: type) -> bool:
     if not isinstance(value, bool):
-        msg = f"expected true or false, got {quote(value)}"
+        # The kind named: a Parquet string column's 'true' is not a boolean, and
+        # "expected true or false, got 'true'" read as a contradiction.
+        msg = f"expected true or false, got {type(value).__name__} {quote(value)}"
         raise TypeError(msg)
     return value
 

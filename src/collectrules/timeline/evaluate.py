@@ -46,6 +46,7 @@ from collectrules._arguments import (
     require_int,
     require_optional_text,
     require_text,
+    wrong_kind,
 )
 from collectrules._choice import Choice
 from collectrules._decimal import exact
@@ -1586,8 +1587,13 @@ def hourly(stage: Stage) -> bool:
 
 
 def micros(at: dt.datetime) -> int:
-    """The aware instant ``at`` in whole microseconds since the epoch (exact: no float)."""
-    u = require_aware(at).astimezone(dt.UTC)
+    """The aware instant ``at`` in whole microseconds since the epoch (exact: no float).
+
+    Any aware instant: not only one an ``as_of`` may name (the columnar engine asks for
+    the first day overdue of a due date of 2200-12-31, which begins in 2201)."""
+    if not isinstance(at, dt.datetime) or at.utcoffset() is None:
+        raise wrong_kind("at", at, "an aware datetime")
+    u = at.astimezone(dt.UTC)
     plain = dt.datetime(
         u.year, u.month, u.day, u.hour, u.minute, u.second, u.microsecond, tzinfo=dt.UTC
     )
