@@ -371,7 +371,7 @@ def test_the_two_back_ends_give_the_same_decision() -> None:
 # --------------------------------------------------------------------------- frame
 
 
-def test_the_columnar_engine_sends_restructured_loans_per_case_and_agrees() -> None:
+def test_the_columnar_engine_agrees_on_restructured_loans() -> None:
     rows = [
         loan(restructured(), case_id="R-1"),
         loan(restructured(), case_id="R-2", overdue="5000", due="2025-06-01"),

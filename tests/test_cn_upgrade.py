@@ -173,7 +173,7 @@ def test_cn_credit_card_loans_are_held_and_cards_keep_their_own_classes() -> Non
 # --------------------------------------------------------------------------- frame
 
 
-def test_the_columnar_engine_sends_these_loans_per_case_and_agrees() -> None:
+def test_the_columnar_engine_agrees_on_these_loans() -> None:
     rows = [
         loan(case_id="U-1"),
         loan(case_id="U-2", due="2025-01-01"),

@@ -214,7 +214,7 @@ def test_without_probation_months_a_pack_is_as_before() -> None:
 # --------------------------------------------------------------------------- frame
 
 
-def test_the_columnar_engine_sends_probation_cases_per_case_and_agrees() -> None:
+def test_the_columnar_engine_agrees_on_probation_cases() -> None:
     rows = [
         loan(case_id="P-1"),
         loan(case_id="P-2", before="900", paid="400"),

@@ -238,7 +238,7 @@ def test_policies_without_restructuring_months_ignore_a_restructuring() -> None:
 # --------------------------------------------------------------------------- frame
 
 
-def test_the_columnar_engine_sends_restructured_cases_per_case_and_agrees() -> None:
+def test_the_columnar_engine_agrees_on_restructured_cases() -> None:
     rows = [
         loan(restructured(), case_id="R-1"),
         loan(restructured("2025-01-10T10:00:00+01:00"), case_id="R-2"),

@@ -211,9 +211,7 @@ def test_what_the_events_amount_to_is_derived_in_the_columns() -> None:
             assert result.summary.columnar == len(rows)
             # Every row has events, each history its own: the sections ran once a row.
             assert result.summary.section_histories == len(rows)
-            assert f"of which {len(rows)} rows' own histories" in "\n".join(
-                result.summary.lines()
-            )
+            assert f"of which {len(rows)} rows' own histories" in "\n".join(result.summary.lines())
     fired = frame.decide(
         pl.DataFrame(
             [{k: v for k, v in r.items() if k not in ("signals", "events")} for r in rows]

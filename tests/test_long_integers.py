@@ -73,7 +73,8 @@ def test_figure_writes_counts_with_separators_and_quotes_huge_ones() -> None:
 
 def test_a_rate_too_small_to_move_a_payment_splits_the_principal_equally() -> None:
     start = dt.date(2026, 5, 1)
-    tiny = build_schedule(Decimal("10000"), Decimal("1e-400"), 6, currency="CNY", start=start)
+    # 1E-12, the smallest rate a plan may hold (a case's rate): far too small to move a fen.
+    tiny = build_schedule(Decimal("10000"), Decimal("1e-12"), 6, currency="CNY", start=start)
     none = build_schedule(Decimal("10000"), Decimal("0"), 6, currency="CNY", start=start)
     assert [(i.payment, i.principal, i.interest) for i in tiny] == [
         (i.payment, i.principal, i.interest) for i in none

@@ -490,9 +490,11 @@ def test_the_columnar_engine_agrees_and_counts_the_rows_it_sends_per_case() -> N
         row.setdefault("events", [])
     result = assert_agree("us_regf", rows, AS_OF)
     # Rows with the re-ageing inputs are decided by the columns too (the sections' key
-    # holds the account's age and payments); only the row with a reaged event goes per case.
-    assert result.summary.fallback == {"has events": 1}
-    assert result.summary.columnar == 5
+    # holds the account's age and payments), and so is the row with a reaged event: its
+    # sections run on its own history.
+    assert result.summary.fallback == {}
+    assert result.summary.columnar == 6
+    assert result.summary.section_histories == 1
     decided, errors = columnar(result)
     assert errors == {}
     values = [dict(decided[i]["classes"]).get("US-REAGE") for i in range(len(rows))]
