@@ -17,20 +17,20 @@ from __future__ import annotations
 import copy
 import functools
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 import attrs
 import jsonschema
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from collectrules import Engine, InputError, available_policies, load_policy
 from collectrules.model.case import Case
 from collectrules.model.decision import Decision
 from collectrules.model.schema import _DECISION_EXCEPTIONS, decision_schema
+from strategies import schema_search
 from test_schema_agreement import ANYTHING
 
 ROOT = Path(__file__).parent.parent
@@ -187,18 +187,10 @@ def test_every_decision_is_valid_to_both() -> None:
         assert _loads(doc), name
 
 
-#: The examples are drawn from a fixed seed (``derandomize``): every run checks the same
-#: 600 changes. A wider search, with fresh seeds, is
-#: ``COLLECTRULES_SCHEMA_SEARCH=4000 pytest tests/test_decision_schema_agreement.py``.
-_SEARCH = int(os.environ.get("COLLECTRULES_SCHEMA_SEARCH", "0"))
-
-
-@settings(
-    max_examples=_SEARCH or 600,
-    derandomize=not _SEARCH,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+# The examples are drawn from a fixed seed (``derandomize``): every run checks the same
+# 600 changes. A wider search, with fresh seeds, is
+# ``COLLECTRULES_SCHEMA_SEARCH=4000 pytest tests/test_decision_schema_agreement.py``.
+@schema_search(600)
 @given(change=changes())
 def test_the_schema_accepts_a_decision_exactly_when_from_dict_does(
     change: tuple[dict[str, Any], Where, Any],

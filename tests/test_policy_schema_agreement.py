@@ -22,7 +22,6 @@ from __future__ import annotations
 import copy
 import json
 import math
-import os
 import re
 import tomllib
 from collections.abc import Iterator
@@ -31,12 +30,13 @@ from typing import Any, NamedTuple
 
 import jsonschema
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from collectrules import CollectRulesError, PolicyError, available_policies
 from collectrules.policy import policy_from_dict
 from collectrules.policy.schema import POLICY_EXCEPTIONS, policy_schema
+from strategies import schema_search
 
 ROOT = Path(__file__).parent.parent
 SHIPPED = ROOT / "src" / "collectrules" / "policies"
@@ -357,18 +357,10 @@ def _check(name: str, what: str, path: Path_, value: Any) -> None:
     assert not undocumented, f"{shown}: the schema accepts, the loader refuses: {undocumented}"
 
 
-#: The examples are drawn from a fixed seed (``derandomize``): every run, on every
-#: Python, checks the same 600 changes. A wider search, with fresh seeds, is
-#: ``COLLECTRULES_SCHEMA_SEARCH=4000 pytest tests/test_policy_schema_agreement.py``.
-_SEARCH = int(os.environ.get("COLLECTRULES_SCHEMA_SEARCH", "0"))
-
-
-@settings(
-    max_examples=_SEARCH or 600,
-    derandomize=not _SEARCH,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+# The examples are drawn from a fixed seed (``derandomize``): every run, on every
+# Python, checks the same 600 changes. A wider search, with fresh seeds, is
+# ``COLLECTRULES_SCHEMA_SEARCH=4000 pytest tests/test_policy_schema_agreement.py``.
+@schema_search(600)
 @given(mutation=mutations())
 def test_the_schema_accepts_a_policy_exactly_when_the_loader_does(
     mutation: tuple[str, str, Path_, Any],
