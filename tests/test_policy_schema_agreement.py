@@ -272,7 +272,7 @@ _EXCUSES: list[_Excuse] = [
     _Excuse(
         3,
         r"(^|\.)(id|value|values|rule|rules|ranges|classes|layers|disable|fact)(\.\d+)?$|"
-        r"^parameters\.[^.]+$",
+        r"^parameters\.[^.]+$|^(timeline|emergencies)\.plans\.[^.]+$",
         r"duplicate|listed twice|already|more than once|repeats|same id|has the name of a",
     ),
     # 4. a parameter's value, checked where the parameter is used ...
@@ -471,6 +471,9 @@ def test_the_gaps_found_are_closed(name: str, what: str, path: Path_, value: Any
 
 # ------------------------------------------------------------------ the documented exceptions
 
+_US_STAGES = BASES["us_regf"]["timeline"]["plans"]["us_consumer"]
+_EMERGENCY_PLAN, _EMERGENCY_STEPS = next(iter(BASES["default"]["emergencies"]["plans"].items()))
+
 # One example of each: (number, base, path, value); the schema accepts, the loader refuses.
 EXCEPTIONS: list[tuple[int, str, Path_, Any]] = [
     (1, "default", ("layers", 1, "rules", 0, "when"), "lied_about_cause >="),
@@ -480,6 +483,9 @@ EXCEPTIONS: list[tuple[int, str, Path_, Any]] = [
     (5, "default", ("remedies", "rules", 0, "id"), "R\u200b1"),
     (6, "default", ("parameters", "coverage_able", "value"), math.nan),
     (7, "default", ("parameters", "recovery_horizon_months", "value"), 24.0),
+    # found by a wider search: a plan's stages given whole, one of them twice
+    (3, "us_regf", ("timeline", "plans", "us_consumer"), [*_US_STAGES, *_US_STAGES]),
+    (3, "default", ("emergencies", "plans", _EMERGENCY_PLAN), [*_EMERGENCY_STEPS] * 2),
 ]
 
 
@@ -513,6 +519,12 @@ NOT_EXCUSED: list[tuple[str, Path_, Any, str]] = [
     ("default", ("layers", 0, "doc"), "x", "remedies[R-1].remedy: unknown remedy 'x'"),
     # figures that disagree, after a change to a text
     ("default", ("layers", 0, "doc"), "x", "buckets.M.ranges[M2]: bucket 'M2' overlaps 'M1'"),
+    # a stage given twice, after a change to a stage's title, not to its plan
+    ("us_regf", ("timeline", "plans", "us_consumer", 0, "title"), "x", "timeline.plans."
+     "us_consumer[US-VALIDATION]: duplicate stage id 'US-VALIDATION' in plan 'us_consumer'"),
+    # a plan given whole, with a problem other than a stage given twice
+    ("us_regf", ("timeline", "plans", "us_consumer"), [], "timeline.plans.us_consumer"
+     "[US-VALIDATION].within: cannot read offset 'soon'"),
 ]  # fmt: skip
 
 
