@@ -456,6 +456,11 @@ GAPS: list[tuple[str, str, Path_, Any]] = [
     ("us_regf", "set", ("timeline", "calendar", "extra_holidays"), ["x"]),
     ("us_regf", "set", ("timeline", "calendar", "extra_holidays"), ["20260101"]),
     ("default", "set", ("envelopes",), None),
+    # found by wider searches: an empty text where a class names a rule or a pack
+    ("us_regf", "set", ("regulation", "US-FFIEC", "classes", 2, "rule"), ""),
+    ("cn_bank_loan", "set", ("regulation", "CN-5LVL", "classes", 0, "rule"), ""),
+    ("ifrs9", "set", ("regulation", "IFRS9", "classes", 2, "in_default", "pack"), ""),
+    ("ifrs9", "set", ("regulation", "IFRS9", "classes", 2, "in_default", "rule"), ""),
 ]
 
 
