@@ -15,6 +15,7 @@ find where.
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import json
 import math
@@ -31,6 +32,7 @@ __all__ = [
     "RepeatedKeyError",
     "TooSmallNumber",
     "checked_float",
+    "key_lines",
     "key_step",
     "loads",
     "loads_with_repeats",
@@ -337,12 +339,31 @@ def _skip(text: str, at: int) -> int:
     return _SPACE.match(text, at).end()  # type: ignore[union-attr]
 
 
+def key_lines(text: str) -> dict[str, int]:
+    """The 1-based line of each key of the JSON ``text`` by its path (``a.b``,
+    ``a[2].b``; :func:`key_step`), the first naming of each; empty for text that is not
+    JSON, or nests past :data:`_MAX_DEPTH`."""
+    offsets: dict[str, int] = {}
+    try:
+        _value(text, _skip(text, 0), "", 0, [], offsets)
+    except (ValueError, IndexError, RecursionError):
+        return {}
+    starts = [i for i, c in enumerate(text) if c == "\n"]
+    return {path: bisect.bisect_left(starts, at) + 1 for path, at in offsets.items()}
+
+
 def _value(
-    text: str, at: int, path: str, depth: int, found: list[tuple[str, str, str, int]] | None
+    text: str,
+    at: int,
+    path: str,
+    depth: int,
+    found: list[tuple[str, str, str, int]] | None,
+    keys: dict[str, int] | None = None,
 ) -> int:
     """Read the value at ``at`` (no space before it): the offset after it. A key named
     twice is added to ``found`` (the object's path, the key's, the key, its offset),
-    or, without it, raised (:class:`_Found`)."""
+    or, without it, raised (:class:`_Found`); the offset of each key's first naming
+    is added to ``keys``, by its path, when it is given."""
     if depth > _MAX_DEPTH:
         raise ValueError("too deep")
     first = text[at]
@@ -361,10 +382,12 @@ def _value(
                     raise _Found(key_step(path, key), key, start)
                 found.append((path, key_step(path, key), key, start))
             seen.add(key)
+            if keys is not None:
+                keys.setdefault(key_step(path, key), start)
             at = _skip(text, at)
             if text[at] != ":":
                 raise ValueError("expected a colon")
-            at = _value(text, _skip(text, at + 1), key_step(path, key), depth + 1, found)
+            at = _value(text, _skip(text, at + 1), key_step(path, key), depth + 1, found, keys)
             at = _skip(text, at)
             if text[at] == "}":
                 return at + 1
@@ -377,7 +400,7 @@ def _value(
             return at + 1
         index = 0
         while True:
-            at = _skip(text, _value(text, at, f"{path}[{index}]", depth + 1, found))
+            at = _skip(text, _value(text, at, f"{path}[{index}]", depth + 1, found, keys))
             if text[at] == "]":
                 return at + 1
             if text[at] != ",":

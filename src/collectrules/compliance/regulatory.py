@@ -1398,6 +1398,7 @@ def _parse_ladder(
         if ctable is None:
             continue
         rule_id = reader.string(ctable, "rule", cpath)
+        _refuse_empty(reader, ctable, ("rule",), cpath)
         reader.keys(ctable, LADDER_CLASS_KEYS, cpath, rule_id=rule_id or None)
         if rule_id:
             if rule_id in rule_ids:
@@ -1663,6 +1664,23 @@ def _months(reader: PackReader, body: Mapping[str, Any], key: str, path: str) ->
     )
 
 
+def _refuse_empty(
+    reader: PackReader,
+    table: Mapping[str, Any],
+    keys: tuple[str, ...],
+    path: str,
+    rule_id: str | None = None,
+) -> None:
+    """An empty text where a class names a rule or a pack is refused (it names nothing,
+    and the class would be read without it)."""
+    for key in keys:
+        if table.get(key) == "":
+            what = "a pack's id" if key == "pack" else "a rule id"
+            reader.fail(
+                f"{path}.{key}", f"expected {what}, got an empty text", rule_id=rule_id, key=key
+            )
+
+
 def _in_default(
     reader: PackReader,
     ctable: Mapping[str, Any],
@@ -1682,6 +1700,7 @@ def _in_default(
     pack = reader.string(table, "pack", path, rule_id=rule_id)
     rule = reader.string(table, "rule", path, rule_id=rule_id)
     reason = reader.string(table, "reason", path, default="", rule_id=rule_id)
+    _refuse_empty(reader, table, ("pack", "rule"), path, rule_id=rule_id)
     if rule:
         if rule in rule_ids:
             reader.fail(f"{path}.rule", f"duplicate rule id {quote(rule)}", key="rule")

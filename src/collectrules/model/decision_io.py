@@ -43,6 +43,20 @@ _DERIVED: dict[str, frozenset[str]] = {
     "RemedyBlock": frozenset({"label_en", "label_zh"}),
     "Decision": frozenset({"schema_version", "quadrant"}),
 }
+#: Keys that ``to_dict`` always writes though the class has a default for them: a
+#: document without one was not written by ``to_dict`` (nor does the schema take it).
+_ALWAYS_WRITTEN: dict[str, frozenset[str]] = {
+    "RemedyGrant": frozenset({"label_en", "label_zh"}),
+    "RemedyBlock": frozenset({"label_en", "label_zh"}),
+    "Decision": frozenset({"regulatory", "buckets"}),
+}
+#: Fields of a class that are not in its JSON, with why.
+_NOT_WRITTEN: dict[str, dict[str, str]] = {
+    "Decision": {
+        "engine": "a decision's JSON does not say which back end decided it: pass engine= "
+        "to the reader instead",
+    },
+}
 _MISSING = object()
 _REMEDY_NAME = re.compile(r"^[a-z][a-z0-9_]*\Z")
 
@@ -81,10 +95,16 @@ class _Reader:
             return self.fail(path, f"expected an object, got {_kind(data)}")
         # A field the constructor does not take (a decision's kept JSON) is not data.
         fields = {n: f for n, f in attrs.fields_dict(attrs.resolve_types(cls)).items() if f.init}
-        allowed = set(fields) | _DERIVED.get(cls.__name__, frozenset())
+        not_written = _NOT_WRITTEN.get(cls.__name__, {})
+        allowed = (set(fields) - set(not_written)) | _DERIVED.get(cls.__name__, frozenset())
         for key in data:
-            if key not in allowed:
+            if key in not_written:
+                self.fail(_join(path, str(key)), f"unknown key: {not_written[str(key)]}")
+            elif key not in allowed:
                 self.fail(_join(path, str(key)), "unknown key", did_you_mean(str(key), allowed))
+        for key in sorted(_ALWAYS_WRITTEN.get(cls.__name__, frozenset())):
+            if key not in data:
+                self.fail(_join(path, key), "required (Decision.to_dict always writes it)")
         kwargs: dict[str, Any] = {}
         for name, field in fields.items():
             if name in skip:
@@ -245,6 +265,13 @@ def decision_from_dict(
     elif version != schema_version:
         reader.fail("schema_version", f"expected {quote(schema_version)}, got {quote(version)}")
     kwargs = reader.obj(cls, data, "", skip=frozenset({"quadrant", "engine"}))
+    ignored = data.get("ignored_signals")
+    if type(ignored) is int and ignored < 1:
+        reader.fail(
+            "ignored_signals",
+            f"expected a whole number of at least 1, got {ignored} (the key is absent "
+            "when the engine ignored no signal)",
+        )
     model: Any = cls
     quadrant_type = attrs.fields_dict(attrs.resolve_types(model))["quadrant"].type
     quadrant = _quadrant(reader, quadrant_type, data.get("quadrant", _MISSING))
@@ -264,6 +291,9 @@ def _quadrant(reader: _Reader, quadrant_type: Any, raw: object) -> Any:
             reader.fail(f"quadrant.{key}", "unknown key")
         elif key != "value" and not isinstance(raw[key], str):
             reader.fail(f"quadrant.{key}", f"expected a string, got {_kind(raw[key])}")
+    for key in ("label_en", "label_zh"):
+        if key not in raw:
+            reader.fail(f"quadrant.{key}", "required (Decision.to_dict always writes it)")
     if "value" not in raw:
         return reader.fail("quadrant.value", "required")
     return reader.value(quadrant_type, raw["value"], "quadrant.value")

@@ -51,7 +51,7 @@ from collectrules.model.remedies import (
     RemedySpec,
     remedy_name,
 )
-from collectrules.policy import _limits, composition
+from collectrules.policy import _key_lines, _limits, composition
 from collectrules.policy._tables import TableReader
 from collectrules.policy.model import (
     CORE_PARAMETERS,
@@ -1091,6 +1091,8 @@ class _Loader:
         self.texts: dict[str | None, list[str]] = {
             source: text.splitlines() if text is not None else []
         }
+        #: The line of each key of a YAML or JSON file of the chain, by its path.
+        self.key_lines: dict[str | None, dict[str, int]] = {}
         self.problems: list[FieldProblem] = [self.with_line(p) for p in resolution.problems]
         self.reader = TableReader(self, {})
         #: Problems past :data:`MAX_PROBLEMS`, counted only.
@@ -1461,7 +1463,24 @@ class _Loader:
             # A table of an array named by its position, whose rule is no ``id = …``
             # line (a regulation class names its rule with ``rule = …``).
             line = self.array_line(path, key, source)
+        if (rule_id is None or rule_id not in self.sources) and "[" not in path and "." in path:
+            # A YAML or JSON file nests its tables, and names no header to find: the
+            # key's own line, by its path, or else the line of the mapping that lacks it
+            # (a table named by its key is given as ``rule_id``, and is no rule).
+            line = self.nested_line(path, source) or line
         return source, line
+
+    def nested_line(self, path: str, source: str | None) -> int | None:
+        """In a YAML or JSON file, the line of the key at the dotted ``path``, or of the
+        deepest mapping of it that the file writes (the mapping that lacks a missing
+        key); None for a TOML file, or data without one."""
+        suffix = _key_lines.suffix_of(source)
+        if not suffix:
+            return None
+        if source not in self.key_lines:
+            text = "\n".join(self.lines_of(source))
+            self.key_lines[source] = _key_lines.key_lines(text, suffix)
+        return _key_lines.line_of_path(self.key_lines[source], path)
 
     # -- typed getters
 
