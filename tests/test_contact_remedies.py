@@ -305,3 +305,23 @@ def test_the_contact_command_checks_the_packs_only_when_told(
     assert "none while the decision blocks this contact" in out
     assert main([*args, "--no-decision"]) == 0
     assert "R-Q12-NO-SUIT" not in capsys.readouterr().out
+
+
+def test_the_verifier_counts_the_mapping_parameter_as_read(tmp_path: Path) -> None:
+    """``contact_remedies`` is read by the library, by name: ``collectrules check`` does
+    not report it as a dead parameter (before, an error: a misspelt
+    ``contact_record_hours``)."""
+    from collectrules.authoring.verify import FindingKind, verify
+
+    path = tmp_path / "mapped.toml"
+    path.write_text(
+        'extends = "default"\nid = "mapped"\nversion = "1.0.0"\n\n'
+        "[parameters.contact_remedies]\n"
+        'value = "court=litigate; visit=visit"\n'
+        'doc = "A lawyer\'s letter here only reminds."\n',
+        encoding="utf-8",
+    )
+    report = verify(load_policy(path))
+    dead = [f for f in report.findings if f.kind is FindingKind.DEAD_PARAMETER]
+    assert dead == []
+    assert main(["check", str(path)]) == 0

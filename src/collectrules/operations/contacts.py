@@ -53,6 +53,7 @@ from collectrules.model.remedies import remedy_name
 from collectrules.policy import Policy
 
 __all__ = [
+    "CONTACT_REMEDIES_PARAMETER",
     "DECISION_PACK",
     "DEFAULT_CONTACT_REMEDIES",
     "ContactRemedies",
@@ -69,7 +70,10 @@ DEFAULT_CONTACT_REMEDIES = (
 #: The ``pack`` of a reason that comes from the decision rather than a guardrail pack.
 DECISION_PACK = "decision"
 
-_PARAMETER = "contact_remedies"
+#: The policy parameter that replaces :data:`DEFAULT_CONTACT_REMEDIES` (read by name,
+#: so ``collectrules check`` counts it as used, not as a dead parameter).
+CONTACT_REMEDIES_PARAMETER = "contact_remedies"
+_PARAMETER = CONTACT_REMEDIES_PARAMETER
 
 _Key = tuple[str, str | None]
 

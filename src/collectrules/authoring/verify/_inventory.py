@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from collectrules.errors import CollectRulesError
+from collectrules.operations.contacts import CONTACT_REMEDIES_PARAMETER
 from collectrules.policy import Policy
 from collectrules.policy.loader import _parse_text, _read_text
 
@@ -55,8 +56,10 @@ def _section_numbers(policy: Policy) -> set[int]:
 
 
 def _consumed_parameters(policy: Policy) -> frozenset[str]:
-    """Parameters that the library reads by name: the lookback window, the sections'."""
-    names = {"lookback_days"}
+    """Parameters that the library reads by name: the lookback window, the mapping of
+    contacts to remedies (:func:`collectrules.operations.contact_remedies`), the
+    sections'."""
+    names = {"lookback_days", CONTACT_REMEDIES_PARAMETER}
     for plugin in policy.plugins:
         names |= plugin.parameters
     return frozenset(names)
