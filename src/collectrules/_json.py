@@ -234,10 +234,38 @@ def _too_long(text: str) -> json.JSONDecodeError | None:
     return json.JSONDecodeError(msg, text, long.start())
 
 
+#: The deepest nesting of arrays and objects a JSON text may hold. Python's own decoder
+#: stops at its recursion limit on 3.11 and 3.12 and reads far deeper on 3.13: one
+#: figure, so that a text is refused alike on every version.
+MAX_NESTING = 500
+_NESTING = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+
+
+def _too_deep(text: str) -> bool:
+    """Whether ``text`` nests arrays and objects more than :data:`MAX_NESTING` deep
+    (brackets inside strings not counted). Scanned only when the text holds more
+    opening brackets than that."""
+    if text.count("[") + text.count("{") <= MAX_NESTING:
+        return False
+    depth = 0
+    for match in _NESTING.finditer(text):
+        token = match.group()
+        if token in ("[", "{"):
+            depth += 1
+            if depth > MAX_NESTING:
+                return True
+        elif token in ("]", "}"):
+            depth -= 1
+    return False
+
+
 def _decoded(decoder: json.JSONDecoder, text: str) -> Any:
     """``decoder.decode(text)``; a number that is not zero but that a float cannot hold,
     and an integer past Python's digit limit for text, are a ``json.JSONDecodeError`` at
-    its place."""
+    its place; a text nested more than :data:`MAX_NESTING` deep is a ``RecursionError``,
+    as Python's decoder raises past its own limit."""
+    if _too_deep(text):
+        raise RecursionError(f"JSON nested more than {MAX_NESTING} deep")
     try:
         return decoder.decode(text)
     except TooSmallNumber as exc:

@@ -126,6 +126,14 @@ def check_encoding(encoding: str) -> codecs.CodecInfo:
         # decodes; each stopped the run as an internal error at its first line.
         "\n".encode(info.name)
         b"a\xff\n".decode(info.name, errors="replace")
+        # A file is decoded a piece at a time: a codec whose text, encoded line by line,
+        # is not the text encoded whole ("punycode" appends "-" to each piece) reads
+        # other lines than the file holds (Python 3.13's punycode also replaces bytes).
+        lines = ("case_id,product\n", "C-1,loan\n")
+        encoder = info.incrementalencoder()
+        pieces = b"".join(encoder.encode(line) for line in lines) + encoder.encode("", True)
+        if pieces != "".join(lines).encode(info.name):
+            raise ValueError(encoding)
     except (UnicodeError, LookupError, ValueError, TypeError):
         problem = FieldProblem(
             "--encoding",
