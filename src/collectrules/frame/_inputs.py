@@ -26,7 +26,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Final
 
 import polars as pl
@@ -784,10 +784,7 @@ def check_signals(signals: pl.DataFrame, kinds: Iterable[str]) -> pl.DataFrame:
             & (_text("note", signals).str.len_chars() <= MAX_TEXT_LENGTH).fill_null(value=False)
         )
     ok = kind.is_in(list(kinds)).fill_null(value=False) & at_ok & value_ok & note_ok
-    others = [c for c in signals.columns if c not in (*SIGNAL_COLUMNS, ROW, "case_id", "__seq")]
-    for name in others:
-        ok = ok & pl.col(name).is_null()
-    seq = pl.col("__seq") if "__seq" in signals.columns else pl.int_range(pl.len()).alias("__seq")
+    ok, seq = _nothing_else(signals, ok, SIGNAL_COLUMNS)
     # Lazily, so that the subexpressions shared by several checks are computed once.
     return (
         signals.lazy()
@@ -861,11 +858,7 @@ def check_events(events: pl.DataFrame, bare: Iterable[str] = ()) -> pl.DataFrame
     payment = (kind == "payment") & outcome.is_null() & amount.is_not_null() & money_ok
     plain = kind.is_in(list(bare)) & outcome.is_null() & amount.is_null()
     ok = (contact | payment | plain) & at_ok
-    read = (*HISTORY_COLUMNS["events"], ROW, "case_id", "__seq")
-    others = [c for c in events.columns if c not in read]
-    for name in others:
-        ok = ok & pl.col(name).is_null()
-    seq = pl.col("__seq") if "__seq" in events.columns else pl.int_range(pl.len()).alias("__seq")
+    ok, seq = _nothing_else(events, ok, HISTORY_COLUMNS["events"])
     return (
         events.lazy()
         .select(
@@ -909,3 +902,13 @@ def _history_type(column: str, dtype: pl.DataType) -> bool:
     if dtype in (pl.String, pl.Null):
         return True
     return column in _NUMBERS and (dtype == pl.Float64 or dtype.is_integer())
+
+
+def _nothing_else(table: pl.DataFrame, ok: pl.Expr, read: Sequence[str]) -> tuple[pl.Expr, pl.Expr]:
+    """``ok`` where every column of ``table`` besides ``read`` (and the row, the case id
+    and the order) is empty, and the rows' order (``__seq``, or their place)."""
+    known = (*read, ROW, "case_id", "__seq")
+    for name in (c for c in table.columns if c not in known):
+        ok = ok & pl.col(name).is_null()
+    seq = pl.col("__seq") if "__seq" in table.columns else pl.int_range(pl.len()).alias("__seq")
+    return ok, seq
